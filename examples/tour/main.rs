@@ -1,0 +1,17 @@
+//! A tour of tempfail: `cargo run --example tour`.
+//!
+//! Each section lives in its own file beside this one and prints what one part
+//! of the crate does with real server replies, under a virtual clock.
+
+mod replies;
+
+fn main() {
+    replies::show();
+}
+
+/// Prints a section heading.
+pub fn heading(title: &str) {
+    println!();
+    println!("== {title} ==");
+    println!();
+}

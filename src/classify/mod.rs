@@ -1,0 +1,229 @@
+//! Turning what a server said (or how the transport failed) into what it means
+//! for the sender: [`Disposition`], [`Category`], [`Scope`], a retry hint, and the
+//! rule that decided it.
+//!
+//! Every enum here is spelled in snake_case wherever a user sees it: on command
+//! lines, in serde, in the tour (`rate_limited`, `rcpt_to`). [`Category::name`],
+//! [`Stage::name`] and friends give that spelling; `FromStr` accepts it.
+
+use core::fmt;
+use std::borrow::Cow;
+use std::time::Duration;
+
+macro_rules! snake_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $s:literal, )+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+        pub enum $name { $( $(#[$vmeta])* $variant, )+ }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[ $( $name::$variant, )+ ];
+
+            /// The snake_case name users see (command lines, serde, logs).
+            pub const fn name(self) -> &'static str {
+                match self { $( $name::$variant => $s, )+ }
+            }
+
+            /// The variant with this snake_case name.
+            pub fn from_name(s: &str) -> Option<Self> {
+                match s { $( $s => Some($name::$variant), )+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+snake_enum! {
+    /// What the sender should do with the outcome.
+    pub enum Disposition {
+        /// Delivered / accepted.
+        Success => "success",
+        /// Try again later.
+        Transient => "transient",
+        /// Do not retry.
+        Permanent => "permanent",
+    }
+}
+
+snake_enum! {
+    /// What the outcome is about, and therefore what must wait.
+    pub enum Scope {
+        /// This recipient only (unknown user, mailbox full, recipient rate).
+        Recipient => "recipient",
+        /// This message, for every recipient (size, content, DMARC failure).
+        Message => "message",
+        /// This session or its set-up (state, authentication, TLS, protocol).
+        Connection => "connection",
+        /// Everything from this sender to this domain/MX/IP (rate limit, blocklist, dead host).
+        Destination => "destination",
+    }
+}
+
+snake_enum! {
+    /// Why an attempt failed. See DESIGN.md's taxonomy for each category's usual
+    /// disposition and scope.
+    pub enum Category {
+        /// Greylisting: come back after a delay (`450 4.2.0 Greylisted`).
+        Greylisted => "greylisted",
+        /// The receiver throttles our rate (`421 4.7.28`, `421 4.7.0 [TSS04]`).
+        RateLimited => "rate_limited",
+        /// Too many concurrent connections from us.
+        TooManyConnections => "too_many_connections",
+        /// Too many recipients in one transaction (`452 4.5.3`): split the batch.
+        TooManyRecipients => "too_many_recipients",
+        /// The mailbox is over quota.
+        MailboxFull => "mailbox_full",
+        /// No such user.
+        UserUnknown => "user_unknown",
+        /// The mailbox exists but is disabled or inactive.
+        MailboxDisabled => "mailbox_disabled",
+        /// The domain or host does not exist.
+        DomainNotFound => "domain_not_found",
+        /// The domain accepts no mail (null MX, `521`).
+        NoMailService => "no_mail_service",
+        /// Relaying refused.
+        RelayDenied => "relay_denied",
+        /// Our SMTP AUTH is required.
+        AuthRequired => "auth_required",
+        /// Our SMTP AUTH failed.
+        AuthFailed => "auth_failed",
+        /// TLS is required.
+        TlsRequired => "tls_required",
+        /// The TLS handshake or certificate check failed.
+        TlsFailed => "tls_failed",
+        /// The message is too large.
+        MessageTooBig => "message_too_big",
+        /// Refused as spam.
+        SpamContent => "spam_content",
+        /// Refused for a virus.
+        VirusContent => "virus_content",
+        /// Our IP or domain is on a blocklist.
+        Blocklisted => "blocklisted",
+        /// Low IP/domain reputation, missing PTR.
+        Reputation => "reputation",
+        /// DMARC, SPF or DKIM failures.
+        SenderAuthentication => "sender_authentication",
+        /// The envelope sender was refused.
+        SenderRejected => "sender_rejected",
+        /// Other local policy.
+        Policy => "policy",
+        /// RFC 5322 non-compliance, bad headers.
+        ContentFormat => "content_format",
+        /// Syntax or sequence errors (`500`, `501`, `503`).
+        Protocol => "protocol",
+        /// The service is shutting down or unavailable (`421 4.3.2`).
+        ServiceUnavailable => "service_unavailable",
+        /// A server-side error (`451 4.3.0`, disk full).
+        ServerError => "server_error",
+        /// Refused, timed out, reset, lost connection (RFC 5321 §3.8: as a 451).
+        Network => "network",
+        /// A temporary resolver failure.
+        Dns => "dns",
+        /// No rule matched: decided from the codes alone (low confidence).
+        Other => "other",
+    }
+}
+
+snake_enum! {
+    /// The SMTP command (or phase) a reply answered.
+    ///
+    /// An unrecognised stage name in input ([`Stage::parse_lenient`]) means
+    /// [`Stage::Unknown`], not an error.
+    pub enum Stage {
+        /// Opening the TCP connection (before any reply).
+        Connect => "connect",
+        /// The server's greeting (`220`).
+        Greeting => "greeting",
+        /// `EHLO`.
+        Ehlo => "ehlo",
+        /// `HELO` (fallback, or LMTP `LHLO`).
+        Helo => "helo",
+        /// `STARTTLS` and the handshake after it.
+        Starttls => "starttls",
+        /// `AUTH`.
+        Auth => "auth",
+        /// `MAIL FROM`.
+        MailFrom => "mail_from",
+        /// `RCPT TO`.
+        RcptTo => "rcpt_to",
+        /// `DATA` (the `354` go-ahead).
+        Data => "data",
+        /// After the final dot of the body.
+        DataEnd => "data_end",
+        /// `BDAT` (CHUNKING).
+        Bdat => "bdat",
+        /// `RSET`.
+        Rset => "rset",
+        /// `QUIT`.
+        Quit => "quit",
+        /// Not known.
+        Unknown => "unknown",
+    }
+}
+
+impl Stage {
+    /// Parses a stage name leniently: the snake_case names, SMTP command words
+    /// (`RCPT`, `RCPT TO`, `MAIL FROM`, `DATA`, `EHLO`, `CONN`…, any case); anything
+    /// else is [`Stage::Unknown`].
+    ///
+    /// ```
+    /// use tempfail::Stage;
+    /// assert_eq!(Stage::parse_lenient("rcpt_to"), Stage::RcptTo);
+    /// assert_eq!(Stage::parse_lenient("RCPT TO"), Stage::RcptTo);
+    /// assert_eq!(Stage::parse_lenient("frobnicate"), Stage::Unknown);
+    /// ```
+    pub fn parse_lenient(s: &str) -> Stage {
+        if let Some(st) = Stage::from_name(s) {
+            return st;
+        }
+        let up = s.trim().to_ascii_uppercase();
+        match up.as_str() {
+            "CONNECT" | "CONN" => Stage::Connect,
+            "GREETING" | "BANNER" => Stage::Greeting,
+            "EHLO" => Stage::Ehlo,
+            "HELO" | "LHLO" => Stage::Helo,
+            "STARTTLS" => Stage::Starttls,
+            "AUTH" => Stage::Auth,
+            "MAIL" | "MAIL FROM" | "MAIL_FROM" => Stage::MailFrom,
+            "RCPT" | "RCPT TO" | "RCPT_TO" => Stage::RcptTo,
+            "DATA" => Stage::Data,
+            "." | "DATA_END" | "END OF DATA" | "EOD" => Stage::DataEnd,
+            "BDAT" => Stage::Bdat,
+            "RSET" => Stage::Rset,
+            "QUIT" => Stage::Quit,
+            _ => Stage::Unknown,
+        }
+    }
+}
+
+/// The verdict on one reply or failure: what to do, why, what must wait, and
+/// which rule decided it.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Classification {
+    /// Delivered, retry later, or give up.
+    pub disposition: Disposition,
+    /// Why; `None` only for [`Disposition::Success`].
+    pub category: Option<Category>,
+    /// What must wait.
+    pub scope: Scope,
+    /// The server's own hint of when to retry ("try again in 5 minutes"), clamped to 1 s – 24 h.
+    pub retry_after: Option<Duration>,
+    /// The id of the rule that decided, e.g. `rfc3463.x.1.1` or a user rule's id.
+    pub rule: Cow<'static, str>,
+    /// A human description of that rule, with its source for documented exceptions.
+    pub description: Cow<'static, str>,
+    /// True when no rule matched and the codes alone decided.
+    pub low_confidence: bool,
+}
