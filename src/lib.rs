@@ -54,7 +54,7 @@ pub use reply::{EnhancedCode, Reply, ReplyCode};
 
 // ---- classify -------------------------------------------------------------
 pub mod classify;
-pub use classify::{Category, Classification, Disposition, Scope, Stage};
+pub use classify::{Category, Classification, Disposition, Scope, Stage, TransportFailure};
 
 // ---- outcome --------------------------------------------------------------
 pub mod outcome;

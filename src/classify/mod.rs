@@ -227,3 +227,40 @@ pub struct Classification {
     /// True when no rule matched and the codes alone decided.
     pub low_confidence: bool,
 }
+
+/// How the transport failed, when there is no reply to classify.
+///
+/// Classify with the classifier's transport-failure entry point; MTAs' own words for
+/// these failures in bounce text (`connect to host[ip]:25: Connection refused`, `lost
+/// connection with … while receiving the initial server greeting`) go through the
+/// text path instead.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum TransportFailure {
+    /// TCP connection refused (RST to SYN).
+    ConnectionRefused,
+    /// TCP connect did not complete in time.
+    ConnectTimeout,
+    /// The connection was reset by the peer.
+    ConnectionReset,
+    /// No reply within the stage's timeout (RFC 5321 §4.5.3.2).
+    ReadTimeout,
+    /// The server closed the connection without a reply (RFC 5321 §3.8: treat as 451).
+    UnexpectedClose,
+    /// The domain does not exist (NXDOMAIN).
+    DnsNxDomain,
+    /// No MX and no A/AAAA record (no MX alone means: use the address records, RFC 5321 §5.1).
+    DnsNoAddress,
+    /// The domain publishes a null MX (RFC 7505): it accepts no mail.
+    NullMx,
+    /// The resolver failed temporarily (SERVFAIL, timeout).
+    DnsTemporary,
+    /// The TLS handshake failed.
+    TlsHandshake,
+    /// The server's certificate did not verify.
+    TlsCertificate,
+    /// The server sent something that is not SMTP, or broke a parser limit.
+    ProtocolViolation,
+}
