@@ -40,8 +40,8 @@ fn is_quote(b: u8) -> bool {
     b == b'\'' || b == b'"'
 }
 
-/// Where the text after a code's separator starts, past an opening quote and a
-/// repeated code (`554 554 5.7.1 …`).
+/// Where the text after a code's separator starts, past an opening quote, a repeated
+/// code (`554 554 5.7.1 …`) and a `#` before an enhanced code.
 fn text_start(b: &[u8], code_at: usize) -> usize {
     let mut i = (code_at + 4).min(b.len());
     if b.get(i).copied().is_some_and(is_quote) {
@@ -49,6 +49,10 @@ fn text_start(b: &[u8], code_at: usize) -> usize {
     }
     if b.get(i..i + 3) == Some(&b[code_at..code_at + 3]) && b.get(i + 3) == Some(&b' ') {
         i += 4;
+    }
+    // qmail and vpopmail write `550 #5.1.0 Address rejected.`
+    if b.get(i) == Some(&b'#') && EnhancedCode::parse_prefix(&b[i + 1..]).is_some() {
+        i += 1;
     }
     i
 }
@@ -265,6 +269,13 @@ mod tests {
             lines[2],
             "4.7.28 To protect our users from spam, mail sent from your IP address has been temporarily rate limited. - gsmtp"
         );
+    }
+
+    #[test]
+    fn qmail_hash_before_enhanced_code() {
+        let (code, e, lines) = loose("550 #5.1.0 Address rejected.");
+        assert_eq!((code, e.as_deref()), (550, Some("5.1.0")));
+        assert_eq!(lines, ["5.1.0 Address rejected."]);
     }
 
     #[test]

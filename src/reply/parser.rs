@@ -372,18 +372,14 @@ impl ReplyParser {
                         self.complete_line(line)
                     } else {
                         let len = self.line.len() + line.len();
-                        if len > self.limits.max_line_len {
-                            let err = ParseError::LineTooLong {
-                                line: self.lines + 1,
-                                limit: self.limits.max_line_len,
-                            };
+                        if let Some(err) = self.limit_error(len - 1) {
                             let cont = is_continuation(&self.line_head(line));
                             self.line.clear();
                             self.fail_after_line(cont);
                             Step::Error(err)
                         } else {
                             let mut buf = core::mem::take(&mut self.line);
-                            buf.extend_from_slice(line);
+                            extend_bounded(&mut buf, line, self.limits.max_line_len);
                             let step = self.complete_line(&buf);
                             buf.clear();
                             self.line = buf;
@@ -394,20 +390,7 @@ impl ReplyParser {
                 None => {
                     let rest = core::mem::take(input);
                     let len = self.line.len().saturating_add(rest.len());
-                    // The line ending is still to come, so the line will be at least len + 1.
-                    let err = if len >= self.limits.max_line_len {
-                        Some(ParseError::LineTooLong {
-                            line: self.lines + 1,
-                            limit: self.limits.max_line_len,
-                        })
-                    } else if self.reply_bytes.saturating_add(len) >= self.limits.max_reply_bytes {
-                        Some(ParseError::ReplyTooLong {
-                            limit: self.limits.max_reply_bytes,
-                        })
-                    } else {
-                        None
-                    };
-                    match err {
+                    match self.limit_error(len) {
                         Some(err) => {
                             let mut d = Discard::from_head(&self.line);
                             d.push(rest);
@@ -429,6 +412,30 @@ impl ReplyParser {
                 Step::Reply(r) => return Some(Ok(r)),
                 Step::Error(e) => return Some(Err(e)),
             }
+        }
+    }
+
+    /// The limit broken by a line of the current reply of which `known` bytes have
+    /// arrived, its LF not included (the LF will add one more byte).
+    ///
+    /// The limit reported is the one the byte stream crossed first, so the error does
+    /// not depend on how the input was split: the line limit is crossed once
+    /// `max_line_len` bytes precede the LF, the reply limit once
+    /// `max_reply_bytes - reply_bytes` do; on a tie, the line limit is named.
+    fn limit_error(&self, known: usize) -> Option<ParseError> {
+        let line_at = self.limits.max_line_len;
+        let reply_at = self.limits.max_reply_bytes.saturating_sub(self.reply_bytes);
+        if known < line_at.min(reply_at) {
+            None
+        } else if line_at <= reply_at {
+            Some(ParseError::LineTooLong {
+                line: self.lines + 1,
+                limit: self.limits.max_line_len,
+            })
+        } else {
+            Some(ParseError::ReplyTooLong {
+                limit: self.limits.max_reply_bytes,
+            })
         }
     }
 
@@ -482,20 +489,11 @@ impl ReplyParser {
         let line_no = self.lines + 1;
         let content = &raw[..raw.len() - 1];
         let content = content.strip_suffix(b"\r").unwrap_or(content);
-        if raw.len() > self.limits.max_line_len {
+        if let Some(err) = self.limit_error(raw.len() - 1) {
             self.fail_after_line(is_continuation(content));
-            return Step::Error(ParseError::LineTooLong {
-                line: line_no,
-                limit: self.limits.max_line_len,
-            });
+            return Step::Error(err);
         }
         let reply_bytes = self.reply_bytes + raw.len();
-        if reply_bytes > self.limits.max_reply_bytes {
-            self.fail_after_line(is_continuation(content));
-            return Step::Error(ParseError::ReplyTooLong {
-                limit: self.limits.max_reply_bytes,
-            });
-        }
         let Some(code) = content.get(..3).and_then(ReplyCode::from_digits) else {
             self.fail_after_line(is_continuation(content));
             return Step::Error(ParseError::InvalidCode {
