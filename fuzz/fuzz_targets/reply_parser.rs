@@ -11,10 +11,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tempfail::reply::{Limits, ParseError, ReplyParser};
 use tempfail::Reply;
+use tempfail::reply::{Limits, ParseError, ReplyParser};
 
-fn run(limits: Limits, strict: bool, input: &[u8], cuts: &[usize]) -> Vec<Result<Reply, ParseError>> {
+fn run(
+    limits: Limits,
+    strict: bool,
+    input: &[u8],
+    cuts: &[usize],
+) -> Vec<Result<Reply, ParseError>> {
     let mut p = ReplyParser::with_limits(limits).strict(strict);
     let bound = limits.max_line_len + limits.max_reply_bytes;
     let mut out = Vec::new();
@@ -24,8 +29,15 @@ fn run(limits: Limits, strict: bool, input: &[u8], cuts: &[usize]) -> Vec<Result
         while let Some(r) = p.parse(&mut piece) {
             out.push(r);
         }
-        assert!(piece.is_empty(), "parse stopped before the end of its input");
-        assert!(p.buffered_bytes() <= bound, "{} > {bound}", p.buffered_bytes());
+        assert!(
+            piece.is_empty(),
+            "parse stopped before the end of its input"
+        );
+        assert!(
+            p.buffered_bytes() <= bound,
+            "{} > {bound}",
+            p.buffered_bytes()
+        );
         start = end;
     }
     let _ = p.take_warnings().count();
@@ -80,7 +92,11 @@ fuzz_target!(|data: &[u8]| {
         let wire = r.to_wire();
         let mut w = &wire[..];
         let mut again = wide.clone();
-        assert_eq!(again.parse(&mut w), Some(Ok(r.clone())), "render/parse mismatch");
+        assert_eq!(
+            again.parse(&mut w),
+            Some(Ok(r.clone())),
+            "render/parse mismatch"
+        );
         assert!(w.is_empty() && again.is_idle());
     }
 
