@@ -180,7 +180,7 @@ impl Classifier {
         } else {
             stage
         };
-        match text::loose_reply(text) {
+        match Reply::parse_loose(text) {
             Some(reply) => {
                 if reply.code().is_positive() {
                     return success(stage);
