@@ -127,6 +127,7 @@ pub(crate) fn rules() -> Vec<Rule> {
     declared().into_iter().map(|b| b.0).collect()
 }
 
+#[rustfmt::skip]
 fn declared() -> Vec<B> {
     let mut v: Vec<B> = Vec::with_capacity(256);
 
@@ -163,7 +164,7 @@ fn declared() -> Vec<B> {
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
-                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "max connections", "trop de connexions",
+                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "connection rate limit", "too many connection*", "number of connections",
                  "too many concurrent smtp connections"])
             .scope(Scope::Destination),
@@ -171,12 +172,19 @@ fn declared() -> Vec<B> {
     v.push(
         r("gmail.rate_limited", C::RateLimited,
           "Gmail: unusual rate of (unsolicited) mail / the user is receiving mail at a rate that prevents delivery (4.7.28, 4.2.1 ReceivingRate)")
-            .t(&["unusual rate", "receiving mail at a rate", "receivingrateperm", "receivingratetemp", "peak smtp relay limit", "daily sending quota", "daily user sending limit"]),
+            .t(&["unusual rate", "peak smtp relay limit", "daily sending quota", "daily user sending limit"]),
+    );
+    v.push(
+        r("text.recipient_rate", C::RateLimited,
+          "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
+            .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
+                 "ratelimit exceeded for mailbox", "user is receiving mail"])
+            .scope(Scope::Recipient),
     );
     v.push(
         r("yahoo.deferred_volume_complaints", C::RateLimited,
           "Yahoo/AOL [TSS04]/[TS01]/[TS02]: temporarily deferred due to unexpected volume or user complaints (Yahoo Sender Hub error codes)")
-            .t(&["[tss0*", "[ts01]", "[ts02]", "unexpected volume", "temporarily deferred due to user complaints"])
+            .t(&["[tss0*", "[ts01]", "[ts02]", "[gl01]", "unexpected volume", "temporarily deferred due to user complaints"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -200,6 +208,12 @@ fn declared() -> Vec<B> {
         ]),
     );
     v.push(
+        r("netease.codes", C::RateLimited,
+          "NetEase 163/126/yeah.net RP:* codes: too many recipients, connections or errors from our IP (NetEase help pages)")
+            .t(&["rp:trc", "rp:qrc", "rp:cel", "rp:cdr", "rp:rcl", "rp:tqc"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "text.rate_limited",
             C::RateLimited,
@@ -213,11 +227,7 @@ fn declared() -> Vec<B> {
             "too many messages",
             "too many mails",
             "too many emails",
-            "too many recipients this hour",
-            "sent to too many recipients",
-            "sending rate",
-            "message rate",
-            "receiving mail too quickly",
+            "too many recipients this hour", "sent to too many recipients", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
             "too quickly",
             "too fast",
             "slow down",
@@ -297,7 +307,7 @@ fn declared() -> Vec<B> {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl", "rbl", "spamhaus", "spamcop",
+            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "listed on", "listed in", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "blocked by", "rejected because", "zen.spamhaus",
@@ -319,7 +329,7 @@ fn declared() -> Vec<B> {
     v.push(
         r("microsoft.reputation", C::Reputation,
           "Microsoft: traffic not accepted from this IP / too many unwanted messages / tenant over threshold (5.7.708, 5.7.705, SC-004)")
-            .t(&["traffic not accepted", "unwanted messages", "exceeded threshold", "tenant has exceeded"])
+            .t(&["traffic not accepted", "unwanted messages", "exceeded threshold", "tenant has exceeded", "client blocked from sending", "unregistered domain*"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -447,6 +457,12 @@ fn declared() -> Vec<B> {
             .scope(Scope::Message),
     );
     v.push(
+        r("netease.spam", C::SpamContent,
+          "NetEase 163/126 DT:SPM / DT:SUM: the message was judged spam (NetEase help_spam pages)")
+            .t(&["dt:spm", "dt:sum", "mail.163.com/help/help_spam"])
+            .scope(Scope::Message),
+    );
+    v.push(
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
@@ -462,6 +478,21 @@ fn declared() -> Vec<B> {
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
+    v.push(
+        r("gmx.sender_domain_dns", C::SenderRejected,
+          "GMX/web.de/mail.com: our sender domain has no valid MX or A record ('invalid DNS MX or A/AAAA resource record')")
+            .t(&["invalid dns mx or a/aaaa", "sender domain resolve fail", "sender domain must exist", "sender domain does not exist",
+                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain"]),
+    );
+    v.push(
+        r("text.sender_rejected", C::SenderRejected,
+          "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
+            .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
+                 "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
+                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
+                 "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user"])
+            .scope(Scope::Message),
+    );
     v.push(
         r(
             "text.null_mx",
@@ -510,12 +541,19 @@ fn declared() -> Vec<B> {
         .t(&["infodomainnonexistent", "dns domain"]),
     );
     v.push(
+        r("rfc5321.501_invalid_domain", C::Policy,
+          "501 'invalid domain': a 501 refuses the syntax of an argument we sent (our HELO name or sender domain, RFC 5321 §4.2.2), not the recipient domain's existence")
+            .t(&["invalid domain", "invalid hostname", "invalid host name", "bad domain"])
+            .codes("501")
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.domain_not_found", C::DomainNotFound,
           "the recipient's domain or host does not exist or has no mail route (NXDOMAIN, no MX and no address record, Postfix/Sendmail/Exim wording)")
             .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
-                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx"])
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
@@ -530,28 +568,11 @@ fn declared() -> Vec<B> {
             "dns failure",
             "dns lookup",
             "lookup failure",
-            "resolver error",
-            "resolver failure",
-        ])
+            "resolver error", "resolver failure", "host lookup did not complete"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
     // means our sender address).
-    v.push(
-        r("gmx.sender_domain_dns", C::SenderRejected,
-          "GMX/web.de/mail.com: our sender domain has no valid MX or A record ('invalid DNS MX or A/AAAA resource record')")
-            .t(&["invalid dns mx or a/aaaa", "sender domain resolve fail", "sender domain must exist", "sender domain does not exist",
-                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain"]),
-    );
-    v.push(
-        r("text.sender_rejected", C::SenderRejected,
-          "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
-            .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
-                 "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
-                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
-                 "mail from address", "sender address is not valid", "sender domain", "not a registered gateway user"])
-            .scope(Scope::Message),
-    );
     v.push(
         r(
             "mail_from.address_unknown",
@@ -701,7 +722,7 @@ fn declared() -> Vec<B> {
           "the message is larger than the receiver accepts (RFC 1870 SIZE; Microsoft RecipSizeLimit; Gmail 5.2.3)")
             .t(&["message too large", "message too big", "message is too large", "message is too big", "message size exceeds", "size exceeds",
                  "exceeds the maximum size", "exceeds maximum", "message length exceeds", "maximum message size", "message exceeded",
-                 "recipsizelimit", "size limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
+                 "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded"]),
     );
     // Policy.
@@ -722,7 +743,7 @@ fn declared() -> Vec<B> {
     v.push(
         r("text.service_unavailable", C::ServiceUnavailable,
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
-            .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable",
+            .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "temporarily unavailable", "shutting down", "too busy", "system busy", "try again later, closing", "closing transmission channel",
                  "service temporarily", "not available at this time", "maintenance"]),
     );
@@ -748,8 +769,7 @@ fn declared() -> Vec<B> {
             "internal server error",
             "temporary local problem",
             "temporary failure",
-            "insufficient system storage",
-            "insufficient disk space",
+            "insufficient system storage", "insufficient system", "insufficient disk space",
             "disk full",
             "out of memory",
             "transaction failed",
@@ -1271,6 +1291,9 @@ fn declared() -> Vec<B> {
         ]),
     );
 
+    v.push(r("rfc5321.421", C::ServiceUnavailable,
+             "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
+        .codes("421").scope(Scope::Connection));
     // ---- 7. Vague enhanced codes -------------------------------------------------------
     v.push(
         r(
@@ -1377,9 +1400,6 @@ fn declared() -> Vec<B> {
     );
 
     // ---- 8. Basic codes (RFC 5321 §4.2.2/§4.2.3, RFC 4954, RFC 7504) -------------------------
-    v.push(r("rfc5321.421", C::ServiceUnavailable,
-             "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
-        .codes("421").scope(Scope::Connection));
     v.push(r("rfc5321.452_rcpt", C::TooManyRecipients,
              "452 at RCPT with no enhanced code: too many recipients (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
         .codes("452").enh("none").at(&[S::RcptTo]));

@@ -326,10 +326,18 @@ impl Classifier {
                         ..success(stage)
                     };
                 }
+                let mut scope = r.scope.unwrap_or_else(|| r.category.usual_scope(stage));
+                if code == Some(ReplyCode::SERVICE_NOT_AVAILABLE)
+                    && matches!(scope, Scope::Recipient | Scope::Message)
+                {
+                    // A 421 closes the transmission channel (RFC 5321 §3.8, §4.2.2): whatever
+                    // it says, this session is over.
+                    scope = Scope::Connection;
+                }
                 Classification {
                     disposition,
                     category: Some(r.category),
-                    scope: r.scope.unwrap_or_else(|| r.category.usual_scope(stage)),
+                    scope,
                     retry_after: found.hint.or(r.retry_after),
                     rule: r.id.clone(),
                     description: r.description.clone(),
