@@ -741,6 +741,12 @@ fn declared() -> Vec<B> {
     );
     // Server and network trouble.
     v.push(
+        r("mimecast.internal_resource", C::ServerError,
+          "Mimecast 451 'Internal resource temporarily unavailable': a problem inside the receiving platform (Mimecast SMTP error code list)")
+            .t(&["internal resource temporarily unavailable"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.service_unavailable", C::ServiceUnavailable,
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
             .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
