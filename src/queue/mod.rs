@@ -64,6 +64,10 @@ mod keyed;
 mod snapshot;
 mod wheel;
 
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod conformance;
+
 
 pub use fair::FairQueue;
 pub use heap::HeapQueue;
