@@ -102,6 +102,8 @@ pub struct FairQueue<T, G, F, Q = WheelQueue<u32>> {
     rings: BTreeMap<Priority, VecDeque<u32>>,
     staged: usize,
     counts: Box<[usize; 256]>,
+    /// Reused buffer for newly due entries.
+    batch: Vec<u32>,
 }
 
 impl<T, G, F, Q> core::fmt::Debug for FairQueue<T, G, F, Q> {
@@ -146,6 +148,7 @@ where
             rings: BTreeMap::new(),
             staged: 0,
             counts: Box::new([0; 256]),
+            batch: Vec::new(),
         }
     }
 
@@ -270,9 +273,24 @@ where
     /// Advances the clock and stages every entry that has become due.
     fn advance(&mut self, now: Timestamp) {
         self.now = self.now.max(now.as_millis());
+        let mut batch = core::mem::take(&mut self.batch);
         while let Some(p) = self.inner.pop_due(Timestamp::from_millis(self.now)) {
-            self.stage(p.item);
+            batch.push(p.item);
         }
+        // Groups join the turn order in pop order of their newly due entries,
+        // by this queue's own insertion order (the wrapped queue's may differ
+        // after a due entry was moved back into the future).
+        if batch.len() > 1 {
+            batch.sort_by_cached_key(|&idx| match &self.slots[idx as usize] {
+                Slot::Occupied(r) => r.staged_key(),
+                Slot::Vacant { .. } => (Reverse(0), 0, 0),
+            });
+        }
+        for &idx in &batch {
+            self.stage(idx);
+        }
+        batch.clear();
+        self.batch = batch;
     }
 
     fn staged_min_due(&self) -> Option<u64> {
