@@ -65,5 +65,7 @@ pub use outcome::RcptOutcome;
 // ---- backoff / policy -----------------------------------------------------
 
 // ---- queue ----------------------------------------------------------------
+pub mod queue;
+pub use queue::{DeferralQueue, HeapQueue, KeyedQueue, WheelQueue};
 
 // ---- session --------------------------------------------------------------

@@ -1,0 +1,151 @@
+//! Queue snapshots: everything needed to rebuild a queue that pops the same
+//! entries in the same order, with a format version.
+
+use super::Priority;
+use crate::Timestamp;
+
+/// A queue's content as plain data: its clock and every entry with its
+/// insertion sequence. Produced by `snapshot()` and consumed by
+/// `from_snapshot()` of [`HeapQueue`](super::HeapQueue),
+/// [`WheelQueue`](super::WheelQueue) and [`KeyedQueue`](super::KeyedQueue); a
+/// snapshot of one implementation restores into the other.
+///
+/// With the `serde` feature it serializes as
+/// `{"version":1,"now":…,"entries":[{"item":…,"due":…,"priority":…,"seq":…}]}`;
+/// deserializing a snapshot whose `version` this build does not know fails with
+/// a message naming both versions, and is never misread.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tempfail::queue::{DeferralQueue, QueueSnapshot, WheelQueue};
+/// use tempfail::Timestamp;
+///
+/// let mut q = WheelQueue::new();
+/// q.insert("a".to_string(), Timestamp::from_secs(5), 1).unwrap();
+/// let json = serde_json::to_string(&q.snapshot()).unwrap();
+/// let back: QueueSnapshot<String> = serde_json::from_str(&json).unwrap();
+/// let mut r = WheelQueue::from_snapshot(back).unwrap();
+/// assert_eq!(r.pop_due(Timestamp::from_secs(5)).unwrap().item, "a");
+///
+/// let future = json.replace("\"version\":1", "\"version\":99");
+/// let err = serde_json::from_str::<QueueSnapshot<String>>(&future).unwrap_err();
+/// assert!(err.to_string().contains("version 99"));
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct QueueSnapshot<T> {
+    /// Format version; [`QueueSnapshot::FORMAT_VERSION`] for snapshots this build writes.
+    pub version: u32,
+    /// The queue's clock (the latest `now` it saw).
+    pub now: Timestamp,
+    /// The entries, in any order; `seq` gives the insertion order.
+    pub entries: Vec<SnapshotEntry<T>>,
+}
+
+/// One entry of a [`QueueSnapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SnapshotEntry<T> {
+    /// The item.
+    pub item: T,
+    /// Its due time.
+    pub due: Timestamp,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its insertion sequence: among entries of equal priority and due time, the
+    /// lower pops first. Only the order matters, not the values.
+    pub seq: u64,
+}
+
+/// Why a snapshot could not be restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The snapshot was written in a format version this build does not read.
+    #[error(
+        "unsupported queue snapshot format version {found}: this build reads version {supported}"
+    )]
+    UnsupportedVersion {
+        /// The version found in the snapshot.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// The snapshot holds more entries than the queue can index.
+    #[error("queue snapshot holds more entries than the queue can index")]
+    Full,
+    /// Two entries of a keyed queue's snapshot share a key.
+    #[error("keyed queue snapshot holds two entries with the same key")]
+    DuplicateKey,
+}
+
+impl<T> QueueSnapshot<T> {
+    /// The snapshot format version this build writes and reads.
+    pub const FORMAT_VERSION: u32 = 1;
+
+    /// A snapshot in the current format.
+    pub fn new(now: Timestamp, entries: Vec<SnapshotEntry<T>>) -> Self {
+        QueueSnapshot { version: Self::FORMAT_VERSION, now, entries }
+    }
+
+    /// Checks the version; returns the clock and the entries in insertion order.
+    pub(crate) fn into_ordered(self) -> Result<(Timestamp, Vec<SnapshotEntry<T>>), SnapshotError> {
+        check_version(self.version)?;
+        let mut entries = self.entries;
+        entries.sort_by_key(|e| e.seq);
+        Ok((self.now, entries))
+    }
+}
+
+fn check_version(found: u32) -> Result<(), SnapshotError> {
+    let supported = QueueSnapshot::<()>::FORMAT_VERSION;
+    if found == supported {
+        Ok(())
+    } else {
+        Err(SnapshotError::UnsupportedVersion { found, supported })
+    }
+}
+
+// Hand-written so that the version is checked as soon as it is read (snapshots
+// put it first), before entries of an unknown format are looked at.
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for QueueSnapshot<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        struct V<T>(core::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = QueueSnapshot<T>;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a queue snapshot {version, now, entries}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let (mut version, mut now, mut entries) = (None, None, None);
+                while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "version" => {
+                            let v: u32 = m.next_value()?;
+                            check_version(v).map_err(A::Error::custom)?;
+                            version = Some(v);
+                        }
+                        "now" => now = Some(m.next_value()?),
+                        "entries" => entries = Some(m.next_value()?),
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(QueueSnapshot {
+                    version: version.ok_or_else(|| A::Error::missing_field("version"))?,
+                    now: now.ok_or_else(|| A::Error::missing_field("now"))?,
+                    entries: entries.ok_or_else(|| A::Error::missing_field("entries"))?,
+                })
+            }
+        }
+        d.deserialize_struct(
+            "QueueSnapshot",
+            &["version", "now", "entries"],
+            V(core::marker::PhantomData),
+        )
+    }
+}

@@ -1,0 +1,695 @@
+//! [`WheelQueue`]: a hierarchical timing wheel over slab storage.
+//!
+//! Layout, from the entry outwards:
+//!
+//! - **Slab.** Every entry lives in one `Vec` slot: the item, the due time (`u64`
+//!   milliseconds, exact), two `u32` links, a `u32` insertion sequence and a `u32`
+//!   holding a 24-bit generation and the 8-bit priority: 24 bytes beside the
+//!   item (32 bytes for an 8-byte item). Free slots form a list through the slab.
+//! - **Wheel.** Time is cut into ticks of 2^16 ms (about 65 s). Four levels of
+//!   4096 slots each (12 bits of the tick per level) cover every `u64` due time,
+//!   so entries years away sit in a high-level slot and are never rescanned. An
+//!   entry lives in the level of the highest tick bit in which its due time
+//!   differs from the wheel's current tick, in an intrusive doubly linked list,
+//!   so insert, cancel and reschedule are O(1). When the clock enters a slot,
+//!   its entries are placed again relative to the new tick: each entry moves
+//!   down at most once per level.
+//! - **Near heap.** Entries due within the current tick wait in a small binary
+//!   heap ordered by exact due time, so release is exact to the millisecond
+//!   whatever the slot width.
+//! - **Ready heap.** Entries whose due time has come, ordered by
+//!   `(priority desc, due, insertion)`: `pop_due` takes from here.
+//!
+//! The insertion sequence is a `u32`; after 2^32 − 1 insertions the live entries
+//! are renumbered in order (O(n log n), once every four billion insertions).
+//! A slot whose 24-bit generation is exhausted is retired, never reused, so a
+//! stale handle can never name another entry.
+
+use core::cell::Cell;
+use core::num::NonZeroU32;
+
+use super::idxheap::{IdxHeap, SetPos};
+use super::snapshot::{QueueSnapshot, SnapshotEntry, SnapshotError};
+use super::{
+    DeferralQueue, EntryRef, Handle, Popped, Priority, QueueError, QueueStats, by_priority,
+};
+use crate::Timestamp;
+
+/// log2 of the tick width in milliseconds.
+const TICK_BITS: u32 = 16;
+/// log2 of the slots per level.
+const LEVEL_BITS: u32 = 12;
+const SLOTS: usize = 1 << LEVEL_BITS;
+const SLOT_MASK: u64 = (SLOTS as u64) - 1;
+/// Levels needed to cover every tick of a `u64` millisecond due time.
+const LEVELS: usize = (64 - TICK_BITS).div_ceil(LEVEL_BITS) as usize;
+const WORDS: usize = SLOTS / 64;
+
+/// Links: an index below `HEAD` is a list neighbour.
+const HEAD: u32 = 0x8000_0000;
+/// `prev` of an entry in the near heap (`next` is its position there).
+const NEAR: u32 = u32::MAX - 1;
+/// `prev` of an entry in the ready heap (`next` is its position there).
+const READY: u32 = u32::MAX;
+const NIL: u32 = u32::MAX;
+/// Slab indices stay below `HEAD`.
+const MAX_ENTRIES: usize = HEAD as usize - 1;
+const GEN_MAX: u32 = (1 << 24) - 1;
+
+#[derive(Debug, Clone)]
+struct Entry<T> {
+    item: T,
+    due: u64,
+    prev: u32,
+    next: u32,
+    seq: u32,
+    /// generation << 8 | priority; the generation starts at 1, so never zero.
+    meta: NonZeroU32,
+}
+
+impl<T> Entry<T> {
+    fn generation(&self) -> u32 {
+        self.meta.get() >> 8
+    }
+    #[allow(clippy::cast_possible_truncation)] // the low 8 bits
+    fn priority(&self) -> Priority {
+        self.meta.get() as u8
+    }
+    fn ready_key(&self) -> (u8, u64, u32) {
+        (u8::MAX - self.priority(), self.due, self.seq)
+    }
+}
+
+fn meta(generation: u32, priority: Priority) -> NonZeroU32 {
+    // generation is in 1..=GEN_MAX, so the value is never zero.
+    NonZeroU32::new(generation << 8 | u32::from(priority)).unwrap_or(NonZeroU32::MIN)
+}
+
+#[derive(Debug, Clone)]
+enum Slot<T> {
+    Occupied(Entry<T>),
+    Vacant { next_free: u32, generation: u32 },
+}
+
+#[derive(Debug, Clone)]
+struct Slab<T>(Vec<Slot<T>>);
+
+impl<T> Slab<T> {
+    #[inline]
+    fn e(&mut self, idx: u32) -> &mut Entry<T> {
+        match &mut self.0[idx as usize] {
+            Slot::Occupied(e) => e,
+            // Links and heaps only ever name occupied slots.
+            Slot::Vacant { .. } => unreachable!("a link names a vacant slot"),
+        }
+    }
+}
+
+impl<T> SetPos for Slab<T> {
+    #[inline]
+    fn set_pos(&mut self, idx: u32, pos: u32) {
+        self.e(idx).next = pos;
+    }
+}
+
+/// A [`DeferralQueue`] for millions of entries: a hierarchical timing wheel
+/// over slab storage.
+///
+/// - Insert, cancel and reschedule are O(1) (except for entries already due,
+///   which sit in a small heap); `pop_due` is amortized O(1) per entry plus
+///   O(log k) in the `k` entries due within the same ~65 s tick.
+/// - Release is exact to the millisecond: an entry is never popped before its
+///   due time nor missed at it, whatever its alignment to the wheel's slots.
+/// - An 8-byte item costs 32 bytes per entry (plus the slab's growth slack).
+/// - Far-future entries (years, up to [`Timestamp::MAX`]) cost nothing until
+///   the clock approaches them.
+///
+/// See the module source for the layout.
+///
+/// ```
+/// use tempfail::queue::{DeferralQueue, WheelQueue};
+/// use tempfail::Timestamp;
+///
+/// let mut q = WheelQueue::new();
+/// let due = Timestamp::from_millis(1_537_000); // not aligned to any slot
+/// q.insert(7u64, due, 0)?;
+/// q.insert(8u64, Timestamp::from_secs(3 * 365 * 86_400), 0)?; // years away
+/// assert!(q.pop_due(Timestamp::from_millis(1_536_999)).is_none());
+/// let p = q.pop_due(due).unwrap();
+/// assert_eq!((p.item, p.due), (7, due));
+/// assert_eq!(q.next_due(), Some(Timestamp::from_secs(3 * 365 * 86_400)));
+/// # Ok::<(), tempfail::queue::QueueError>(())
+/// ```
+pub struct WheelQueue<T> {
+    slab: Slab<T>,
+    free_head: u32,
+    len: usize,
+    /// The queue's clock, in ms.
+    now: u64,
+    /// The wheel's current tick; never after `now >> TICK_BITS`.
+    cur_tick: u64,
+    next_seq: u32,
+    heads: Box<[u32]>,
+    bits: Box<[u64]>,
+    summary: [u64; LEVELS],
+    near: IdxHeap<u64>,
+    ready: IdxHeap<(u8, u64, u32)>,
+    counts: Box<[usize; 256]>,
+    /// `next_due()` remembered until the next change.
+    next_due_memo: Cell<Option<Option<u64>>>,
+}
+
+impl<T> Default for WheelQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> core::fmt::Debug for WheelQueue<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WheelQueue")
+            .field("len", &self.len)
+            .field("now", &Timestamp::from_millis(self.now))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> WheelQueue<T> {
+    /// An empty queue whose clock is at [`Timestamp::EPOCH`].
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty queue with room for `capacity` entries before it reallocates.
+    pub fn with_capacity(capacity: usize) -> Self {
+        WheelQueue {
+            slab: Slab(Vec::with_capacity(capacity.min(MAX_ENTRIES))),
+            free_head: NIL,
+            len: 0,
+            now: 0,
+            cur_tick: 0,
+            next_seq: 0,
+            heads: vec![NIL; LEVELS * SLOTS].into_boxed_slice(),
+            bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
+            summary: [0; LEVELS],
+            near: IdxHeap::default(),
+            ready: IdxHeap::default(),
+            counts: Box::new([0; 256]),
+            next_due_memo: Cell::new(None),
+        }
+    }
+
+    fn live(&self, h: Handle) -> Result<&Entry<T>, QueueError> {
+        match self.slab.0.get(h.index() as usize) {
+            Some(Slot::Occupied(e)) if e.generation() == h.generation() => Ok(e),
+            _ => Err(QueueError::StaleHandle(h)),
+        }
+    }
+
+    #[inline]
+    fn set_bit(&mut self, level: usize, digit: usize) {
+        self.bits[level * WORDS + digit / 64] |= 1 << (digit % 64);
+        self.summary[level] |= 1 << (digit / 64);
+    }
+
+    #[inline]
+    fn clear_bit(&mut self, level: usize, digit: usize) {
+        let w = &mut self.bits[level * WORDS + digit / 64];
+        *w &= !(1 << (digit % 64));
+        if *w == 0 {
+            self.summary[level] &= !(1 << (digit / 64));
+        }
+    }
+
+    /// The first occupied digit `>= from` in `level`.
+    #[inline]
+    fn next_set(&self, level: usize, from: usize) -> Option<usize> {
+        if from >= SLOTS {
+            return None;
+        }
+        let (w, b) = (from / 64, from % 64);
+        let word = self.bits[level * WORDS + w] & (!0u64 << b);
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        let later = if w + 1 < WORDS { self.summary[level] & (!0u64 << (w + 1)) } else { 0 };
+        if later == 0 {
+            return None;
+        }
+        let w2 = later.trailing_zeros() as usize;
+        Some(w2 * 64 + self.bits[level * WORDS + w2].trailing_zeros() as usize)
+    }
+
+    /// The earliest occupied wheel slot: `(level, digit, start tick)`.
+    ///
+    /// Entries of level `l` share every digit above `l` with the current tick
+    /// and have a larger digit `l`, so the lowest level with an occupied slot
+    /// ahead holds the earliest entries.
+    fn next_slot(&self) -> Option<(usize, usize, u64)> {
+        for level in 0..LEVELS {
+            let shift = LEVEL_BITS * level as u32;
+            #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
+            let cur_digit = ((self.cur_tick >> shift) & SLOT_MASK) as usize;
+            if let Some(d) = self.next_set(level, cur_digit + 1) {
+                let up = shift + LEVEL_BITS;
+                let base = if up >= 64 { 0 } else { (self.cur_tick >> up) << up };
+                return Some((level, d, base | ((d as u64) << shift)));
+            }
+        }
+        None
+    }
+
+    /// Puts an entry (with free links) where its due time calls for.
+    #[inline]
+    fn place(&mut self, idx: u32) {
+        let e = self.slab.e(idx);
+        let due = e.due;
+        if due <= self.now {
+            e.prev = READY;
+            let key = e.ready_key();
+            self.ready.push(key, idx, &mut self.slab);
+            return;
+        }
+        let tick = due >> TICK_BITS;
+        if tick <= self.cur_tick {
+            e.prev = NEAR;
+            self.near.push(due, idx, &mut self.slab);
+            return;
+        }
+        let high = 63 - (tick ^ self.cur_tick).leading_zeros();
+        let level = (high / LEVEL_BITS) as usize;
+        #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
+        let digit = ((tick >> (LEVEL_BITS * level as u32)) & SLOT_MASK) as usize;
+        let slot = level * SLOTS + digit;
+        let head = self.heads[slot];
+        #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+        let tag = HEAD | slot as u32;
+        e.prev = tag;
+        e.next = head;
+        if head == NIL {
+            self.set_bit(level, digit);
+        } else {
+            self.slab.e(head).prev = idx;
+        }
+        self.heads[slot] = idx;
+    }
+
+    /// Takes an entry out of its list or heap.
+    #[inline]
+    fn unlink(&mut self, idx: u32) {
+        let e = self.slab.e(idx);
+        let (prev, next) = (e.prev, e.next);
+        match prev {
+            READY => {
+                self.ready.remove(next as usize, &mut self.slab);
+            }
+            NEAR => {
+                self.near.remove(next as usize, &mut self.slab);
+            }
+            p if p & HEAD != 0 => {
+                let slot = (p & !HEAD) as usize;
+                self.heads[slot] = next;
+                if next == NIL {
+                    self.clear_bit(slot / SLOTS, slot % SLOTS);
+                } else {
+                    self.slab.e(next).prev = p;
+                }
+            }
+            p => {
+                self.slab.e(p).next = next;
+                if next != NIL {
+                    self.slab.e(next).prev = p;
+                }
+            }
+        }
+    }
+
+    /// Moves the clock to `now` (clamped) and every entry due by then to the
+    /// ready heap.
+    fn advance(&mut self, now: Timestamp) {
+        let now = now.as_millis();
+        if now > self.now {
+            self.now = now;
+            self.next_due_memo.set(None);
+        }
+        let now_tick = self.now >> TICK_BITS;
+        while self.cur_tick < now_tick {
+            match self.next_slot() {
+                Some((level, digit, start)) if start <= now_tick => {
+                    self.cur_tick = start;
+                    self.cascade(level, digit);
+                }
+                _ => self.cur_tick = now_tick,
+            }
+        }
+        while let Some((due, idx)) = self.near.peek() {
+            if due > self.now {
+                break;
+            }
+            self.near.pop(&mut self.slab);
+            let e = self.slab.e(idx);
+            e.prev = READY;
+            let key = e.ready_key();
+            self.ready.push(key, idx, &mut self.slab);
+        }
+    }
+
+    /// Places again every entry of a slot the clock has entered.
+    fn cascade(&mut self, level: usize, digit: usize) {
+        let slot = level * SLOTS + digit;
+        let mut idx = core::mem::replace(&mut self.heads[slot], NIL);
+        self.clear_bit(level, digit);
+        while idx != NIL {
+            let next = self.slab.e(idx).next;
+            self.place(idx);
+            idx = next;
+        }
+    }
+
+    /// Frees the slot of an unlinked entry and returns the entry.
+    fn release(&mut self, idx: u32) -> Popped<T> {
+        let generation = match &self.slab.0[idx as usize] {
+            Slot::Occupied(e) => e.generation(),
+            Slot::Vacant { generation, .. } => *generation,
+        };
+        let vacant = if generation >= GEN_MAX {
+            // Retired: its generations are used up.
+            Slot::Vacant { next_free: NIL, generation }
+        } else {
+            let v = Slot::Vacant { next_free: self.free_head, generation };
+            self.free_head = idx;
+            v
+        };
+        let Slot::Occupied(e) = core::mem::replace(&mut self.slab.0[idx as usize], vacant) else {
+            unreachable!("release is only called on occupied slots")
+        };
+        self.len -= 1;
+        self.counts[usize::from(e.priority())] -= 1;
+        self.next_due_memo.set(None);
+        Popped {
+            handle: Handle::new(idx, generation),
+            due: Timestamp::from_millis(e.due),
+            priority: e.priority(),
+            item: e.item,
+        }
+    }
+
+    fn insert_with_seq(
+        &mut self,
+        item: T,
+        due: Timestamp,
+        priority: Priority,
+        seq: u32,
+    ) -> Result<Handle, QueueError> {
+        let (idx, generation) = if self.free_head != NIL {
+            let idx = self.free_head;
+            let Slot::Vacant { next_free, generation } = self.slab.0[idx as usize] else {
+                unreachable!("the free list holds vacant slots only")
+            };
+            self.free_head = next_free;
+            (idx, generation + 1)
+        } else {
+            if self.slab.0.len() >= MAX_ENTRIES {
+                return Err(QueueError::Full(MAX_ENTRIES));
+            }
+            #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
+            let idx = self.slab.0.len() as u32;
+            self.slab.0.push(Slot::Vacant { next_free: NIL, generation: 0 });
+            (idx, 1)
+        };
+        self.slab.0[idx as usize] = Slot::Occupied(Entry {
+            item,
+            due: due.as_millis(),
+            prev: NIL,
+            next: NIL,
+            seq,
+            meta: meta(generation, priority),
+        });
+        self.len += 1;
+        self.counts[usize::from(priority)] += 1;
+        self.next_due_memo.set(None);
+        self.place(idx);
+        Ok(Handle::new(idx, generation))
+    }
+
+    /// Gives the live entries sequence numbers `0..len` in their current order
+    /// (when the `u32` counter runs out).
+    fn renumber(&mut self) {
+        let mut order: Vec<(u32, u32)> = (0u32..)
+            .zip(self.slab.0.iter())
+            .filter_map(|(i, s)| match s {
+                Slot::Occupied(e) => Some((e.seq, i)),
+                Slot::Vacant { .. } => None,
+            })
+            .collect();
+        order.sort_unstable();
+        for (seq, &(_, idx)) in (0u32..).zip(order.iter()) {
+            self.slab.e(idx).seq = seq;
+            self.next_seq = seq + 1;
+        }
+        let slab = &mut self.slab;
+        let keys: Vec<((u8, u64, u32), u32)> =
+            self.ready.elems().iter().map(|&(_, i)| (slab.e(i).ready_key(), i)).collect();
+        self.ready.replace_all(keys, slab);
+    }
+
+    #[cfg(test)]
+    fn set_next_seq(&mut self, s: u32) {
+        self.next_seq = s;
+    }
+
+    /// A copy of every entry, the clock and the insertion order, for
+    /// [`from_snapshot`](Self::from_snapshot) (or another implementation's).
+    pub fn snapshot(&self) -> QueueSnapshot<T>
+    where
+        T: Clone,
+    {
+        let entries = self
+            .slab
+            .0
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Occupied(e) => Some(SnapshotEntry {
+                    item: e.item.clone(),
+                    due: Timestamp::from_millis(e.due),
+                    priority: e.priority(),
+                    seq: u64::from(e.seq),
+                }),
+                Slot::Vacant { .. } => None,
+            })
+            .collect();
+        QueueSnapshot::new(Timestamp::from_millis(self.now), entries)
+    }
+
+    /// A queue that pops the same entries in the same order as the one the
+    /// snapshot was taken from. Handles are not carried over: use
+    /// [`KeyedQueue`](super::KeyedQueue) to keep your own keys across a restart.
+    ///
+    /// # Errors
+    /// [`SnapshotError::UnsupportedVersion`] for a snapshot of another format
+    /// version; [`SnapshotError::Full`] if it holds too many entries.
+    pub fn from_snapshot(snapshot: QueueSnapshot<T>) -> Result<Self, SnapshotError> {
+        let (now, entries) = snapshot.into_ordered()?;
+        if entries.len() >= MAX_ENTRIES {
+            return Err(SnapshotError::Full);
+        }
+        let mut q = WheelQueue::with_capacity(entries.len());
+        q.advance(now);
+        for (seq, e) in (0u32..).zip(entries) {
+            q.insert_with_seq(e.item, e.due, e.priority, seq).map_err(|_| SnapshotError::Full)?;
+            q.next_seq = seq + 1;
+        }
+        Ok(q)
+    }
+
+    fn compute_next_due(&self) -> Option<u64> {
+        if !self.ready.is_empty() {
+            // Due entries are ordered by priority first: their earliest due
+            // time needs a scan of the entries not popped yet.
+            return self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
+        }
+        if let Some((due, _)) = self.near.peek() {
+            return Some(due);
+        }
+        let (level, digit, _) = self.next_slot()?;
+        let mut idx = self.heads[level * SLOTS + digit];
+        let mut min = u64::MAX;
+        while let Some(Slot::Occupied(e)) = self.slab.0.get(idx as usize) {
+            min = min.min(e.due);
+            idx = e.next;
+        }
+        Some(min)
+    }
+}
+
+impl<T> DeferralQueue<T> for WheelQueue<T> {
+    #[inline]
+    fn insert(&mut self, item: T, due: Timestamp, priority: Priority) -> Result<Handle, QueueError> {
+        if self.next_seq == u32::MAX {
+            self.renumber();
+        }
+        let seq = self.next_seq;
+        let h = self.insert_with_seq(item, due, priority, seq)?;
+        self.next_seq += 1;
+        Ok(h)
+    }
+
+    fn cancel(&mut self, handle: Handle) -> Result<T, QueueError> {
+        self.live(handle)?;
+        self.unlink(handle.index());
+        Ok(self.release(handle.index()).item)
+    }
+
+    #[inline]
+    fn reschedule(
+        &mut self,
+        handle: Handle,
+        due: Timestamp,
+        priority: Option<Priority>,
+    ) -> Result<(), QueueError> {
+        self.live(handle)?;
+        let idx = handle.index();
+        self.unlink(idx);
+        let e = self.slab.e(idx);
+        e.due = due.as_millis();
+        if let Some(p) = priority {
+            let (old, generation) = (e.priority(), e.generation());
+            e.meta = meta(generation, p);
+            self.counts[usize::from(old)] -= 1;
+            self.counts[usize::from(p)] += 1;
+        }
+        self.next_due_memo.set(None);
+        self.place(idx);
+        Ok(())
+    }
+
+    #[inline]
+    fn pop_due(&mut self, now: Timestamp) -> Option<Popped<T>> {
+        self.advance(now);
+        let (_, idx) = self.ready.pop(&mut self.slab)?;
+        Some(self.release(idx))
+    }
+
+    fn next_due(&self) -> Option<Timestamp> {
+        let v = match self.next_due_memo.get() {
+            Some(v) => v,
+            None => {
+                let v = self.compute_next_due();
+                self.next_due_memo.set(Some(v));
+                v
+            }
+        };
+        v.map(Timestamp::from_millis)
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.now)
+    }
+
+    fn get(&self, handle: Handle) -> Result<EntryRef<'_, T>, QueueError> {
+        let e = self.live(handle)?;
+        Ok(EntryRef {
+            handle,
+            item: &e.item,
+            due: Timestamp::from_millis(e.due),
+            priority: e.priority(),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter<'a>(&'a self) -> impl Iterator<Item = EntryRef<'a, T>>
+    where
+        T: 'a,
+    {
+        (0u32..).zip(self.slab.0.iter()).filter_map(|(i, s)| match s {
+            Slot::Occupied(e) => Some(EntryRef {
+                handle: Handle::new(i, e.generation()),
+                item: &e.item,
+                due: Timestamp::from_millis(e.due),
+                priority: e.priority(),
+            }),
+            Slot::Vacant { .. } => None,
+        })
+    }
+
+    fn drain(&mut self) -> Vec<Popped<T>> {
+        self.retain(|_| false)
+    }
+
+    fn retain<F: FnMut(EntryRef<'_, T>) -> bool>(&mut self, mut keep: F) -> Vec<Popped<T>> {
+        let remove: Vec<u32> = self
+            .iter()
+            .filter_map(|e| {
+                let idx = e.handle.index();
+                (!keep(e)).then_some(idx)
+            })
+            .collect();
+        remove
+            .into_iter()
+            .map(|idx| {
+                self.unlink(idx);
+                self.release(idx)
+            })
+            .collect()
+    }
+
+    fn stats(&mut self, now: Timestamp) -> QueueStats {
+        self.advance(now);
+        let oldest = self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
+        QueueStats {
+            len: self.len,
+            by_priority: by_priority(&self.counts),
+            due_now: self.ready.len(),
+            oldest_due_age: oldest.map(|d| {
+                Timestamp::from_millis(self.now).saturating_duration_since(Timestamp::from_millis(d))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_is_32_bytes_for_an_8_byte_item() {
+        assert_eq!(core::mem::size_of::<Slot<u64>>(), 32);
+    }
+
+    #[test]
+    fn sequence_wrap_renumbers_and_keeps_order() {
+        let mut q = WheelQueue::new();
+        q.insert(0u32, Timestamp::from_millis(5), 1).unwrap();
+        q.pop_due(Timestamp::from_millis(3));
+        q.set_next_seq(u32::MAX - 2);
+        // Two already due (in the ready heap), two waiting; all of equal priority and due.
+        for i in 1..=2 {
+            q.insert(i, Timestamp::from_millis(1), 1).unwrap();
+        }
+        for i in 3..=6 {
+            q.insert(i, Timestamp::from_millis(5), 1).unwrap();
+        }
+        assert!(q.next_seq < 10, "renumbered");
+        let got: Vec<u32> =
+            core::iter::from_fn(|| q.pop_due(Timestamp::from_millis(5)).map(|p| p.item)).collect();
+        assert_eq!(got, vec![1, 2, 0, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn exhausted_generation_retires_the_slot() {
+        let mut q = WheelQueue::new();
+        let h = q.insert(1u8, Timestamp::EPOCH, 0).unwrap();
+        q.cancel(h).unwrap();
+        q.slab.0[0] = Slot::Vacant { next_free: NIL, generation: GEN_MAX - 1 };
+        q.free_head = 0;
+        let last = q.insert(2u8, Timestamp::EPOCH, 0).unwrap();
+        assert_eq!(last.generation(), GEN_MAX);
+        q.cancel(last).unwrap();
+        let next = q.insert(3u8, Timestamp::EPOCH, 0).unwrap();
+        assert_ne!(next.index(), last.index(), "a retired slot is never reused");
+        assert_eq!(q.cancel(last), Err(QueueError::StaleHandle(last)));
+    }
+}
