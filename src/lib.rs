@@ -61,6 +61,10 @@ pub mod outcome;
 pub use outcome::RcptOutcome;
 
 // ---- backoff / policy -----------------------------------------------------
+pub mod backoff;
+pub use backoff::{Backoff, RetryState};
+pub mod policy;
+pub use policy::{Preset, RetryDecision, RetryPolicy};
 
 // ---- queue ----------------------------------------------------------------
 
