@@ -203,9 +203,12 @@ impl FromStr for EximRules {
 
     /// Parses `F,2h,15m; G,16h,1h,1.5; F,4d,6h` (parameter sets separated by `;`,
     /// fields by `,`; spaces allowed). Cutoffs must not decrease. Errors point at
-    /// the bad token.
+    /// the bad token. An empty string is the empty chain (it gives up at once).
     fn from_str(s: &str) -> Result<Self, ParseError> {
         let mut rules = Vec::new();
+        if s.trim().is_empty() {
+            return Ok(EximRules::new(rules));
+        }
         let mut prev_cutoff = Duration::ZERO;
         for (off, raw) in split_with_offsets(s, ';') {
             let (set, set_off) = trim_with_offset(raw, off);
@@ -323,7 +326,7 @@ mod tests {
         assert_eq!((e.position, e.token.as_str()), (9, "3"));
         let e = "F,4d,6h; F,2h,15m".parse::<EximRules>().unwrap_err();
         assert_eq!((e.position, e.token.as_str()), (11, "2h"));
-        assert!("".parse::<EximRules>().is_err());
+        assert!("".parse::<EximRules>().unwrap().rules.is_empty());
         assert!("F,2h,15m;".parse::<EximRules>().is_err());
     }
 
