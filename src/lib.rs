@@ -66,6 +66,11 @@ pub use backoff::{Backoff, RetryState};
 pub mod policy;
 pub use policy::{Preset, RetryDecision, RetryPolicy};
 
+/// The README's code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 // ---- queue ----------------------------------------------------------------
 
 // ---- session --------------------------------------------------------------

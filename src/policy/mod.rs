@@ -156,7 +156,7 @@ impl Lifetime {
 /// ```
 /// use std::time::Duration;
 /// use tempfail::policy::DelayWarnings;
-/// let h = |n| Duration::from_secs(n * 3600);
+/// let h = |n: u64| Duration::from_secs(n * 3600);
 /// let w = DelayWarnings::repeating(vec![h(4), h(28)]);
 /// // 4 h, 28 h, then every 24 h: by 100 h, warnings at 4, 28, 52, 76 and 100 h are due.
 /// assert_eq!(w.due_by(h(100)), 5);
