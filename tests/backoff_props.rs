@@ -202,6 +202,12 @@ proptest! {
     }
 
     #[test]
+    fn factor_is_exact_floor_with_saturation(x in any::<u64>(), f in factor()) {
+        let exact = u128::from(x) * u128::from(f.milli()) / 1000;
+        prop_assert_eq!(u128::from(f.apply(x)), exact.min(u128::from(u64::MAX)));
+    }
+
+    #[test]
     fn jitter_stays_within_its_formula(j in jitter(), d in dur(), st in state(), key in any::<u64>()) {
         let x = ms(j.apply(d, &st, &mut Entropy::hashed(key, 1)));
         let dm = ms(d).min(u64::MAX as u128);

@@ -417,6 +417,14 @@ impl Factor {
 
     /// `⌊x × self⌋`, saturating at `u64::MAX`.
     pub fn apply(self, x: u64) -> u64 {
+        // Fast paths first: a whole factor needs no division, and a product that
+        // fits in 64 bits divides by the constant 1000 without a 128-bit division.
+        if self.0 % 1000 == 0 {
+            return x.saturating_mul(u64::from(self.0 / 1000));
+        }
+        if let Some(p) = x.checked_mul(u64::from(self.0)) {
+            return p / 1000;
+        }
         let p = u128::from(x) * u128::from(self.0) / 1000;
         u64::try_from(p).unwrap_or(u64::MAX)
     }
