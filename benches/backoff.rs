@@ -76,7 +76,9 @@ fn exponential(c: &mut Criterion) {
         .with_max_delay(cap)
         .with_factor(2.0)
         .without_max_times();
-    g.bench_function("backon", |b| b.iter(|| black_box(builder).build().nth(black_box(9))));
+    g.bench_function("backon", |b| {
+        b.iter(|| black_box(builder).build().nth(black_box(9)))
+    });
     let seeded = builder.with_jitter().with_jitter_seed(42);
     g.bench_function("backon_jitter", |b| {
         b.iter(|| black_box(seeded).build().nth(black_box(9)))
