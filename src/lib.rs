@@ -65,3 +65,5 @@ pub use outcome::RcptOutcome;
 // ---- queue ----------------------------------------------------------------
 
 // ---- session --------------------------------------------------------------
+pub mod session;
+pub use session::{Envelope, Event, Output, Session, SessionConfig};
