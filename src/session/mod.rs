@@ -980,7 +980,8 @@ impl Session {
     }
 
     fn unexpected(&mut self, reply: Reply) {
-        let stage = self.current_stage();
+        // The stage of the command this reply answered (or the last one answered).
+        let stage = self.last_stage;
         let c = self
             .cfg
             .classifier
