@@ -103,6 +103,8 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// `write` calls made (each a flight of commands).
     pub writes: usize,
+    /// What the server offered (`None` if the handshake did not complete).
+    pub capabilities: Option<tempfail::session::Capabilities>,
 }
 
 /// The small message `i`.
@@ -194,6 +196,9 @@ pub fn run(opts: &Options) -> io::Result<Report> {
                     if !opts.json {
                         eprintln!("session lost at {stage}: {reason:?}");
                     }
+                }
+                Output::Event(Event::Ready) => {
+                    report.capabilities = session.capabilities().cloned();
                 }
                 Output::Event(_) => {}
                 Output::StartTls => unreachable!("TLS is disabled in this example"),
