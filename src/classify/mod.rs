@@ -10,6 +10,16 @@ use core::fmt;
 use std::borrow::Cow;
 use std::time::Duration;
 
+mod builtin;
+mod classifier;
+mod engine;
+pub mod hint;
+mod rule;
+mod text;
+
+pub use classifier::Classifier;
+pub use rule::{RuleError, UserRule};
+
 macro_rules! snake_enum {
     (
         $(#[$meta:meta])*
@@ -132,6 +142,61 @@ snake_enum! {
         Dns => "dns",
         /// No rule matched: decided from the codes alone (low confidence).
         Other => "other",
+    }
+}
+
+impl Category {
+    /// The disposition this category usually has (DESIGN.md's taxonomy). Used only
+    /// for text without any reply code; a reply's codes decide otherwise.
+    pub const fn usual_disposition(self) -> Disposition {
+        use Category::*;
+        match self {
+            Greylisted | RateLimited | TooManyConnections | TooManyRecipients | MailboxFull
+            | TlsFailed | ServiceUnavailable | ServerError | Network | Dns | Other => {
+                Disposition::Transient
+            }
+            UserUnknown | MailboxDisabled | DomainNotFound | NoMailService | RelayDenied
+            | AuthRequired | AuthFailed | TlsRequired | MessageTooBig | SpamContent
+            | VirusContent | Blocklisted | Reputation | SenderAuthentication | SenderRejected
+            | Policy | ContentFormat | Protocol => Disposition::Permanent,
+        }
+    }
+
+    /// The scope this category usually has, when a rule does not set one. For
+    /// [`Category::Other`] it follows the stage: `rcpt_to` (and unknown) → recipient;
+    /// `mail_from`, `data`, `data_end`, `bdat` → message; the connection's set-up
+    /// and `rset`/`quit` → connection.
+    ///
+    /// ```
+    /// use tempfail::{Category, Scope, Stage};
+    /// assert_eq!(Category::RateLimited.usual_scope(Stage::RcptTo), Scope::Destination);
+    /// assert_eq!(Category::Other.usual_scope(Stage::DataEnd), Scope::Message);
+    /// ```
+    pub const fn usual_scope(self, stage: Stage) -> Scope {
+        use Category::*;
+        match self {
+            Greylisted | MailboxFull | UserUnknown | MailboxDisabled | RelayDenied => {
+                Scope::Recipient
+            }
+            RateLimited | TooManyConnections | DomainNotFound | NoMailService | Blocklisted
+            | Reputation | ServerError | Network | Dns => Scope::Destination,
+            TooManyRecipients | MessageTooBig | SpamContent | VirusContent
+            | SenderAuthentication | SenderRejected | Policy | ContentFormat => Scope::Message,
+            AuthRequired | AuthFailed | TlsRequired | TlsFailed | Protocol
+            | ServiceUnavailable => Scope::Connection,
+            Other => match stage {
+                Stage::RcptTo | Stage::Unknown => Scope::Recipient,
+                Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => Scope::Message,
+                Stage::Connect
+                | Stage::Greeting
+                | Stage::Ehlo
+                | Stage::Helo
+                | Stage::Starttls
+                | Stage::Auth
+                | Stage::Rset
+                | Stage::Quit => Scope::Connection,
+            },
+        }
     }
 }
 

@@ -1,0 +1,398 @@
+//! [`Classifier`]: the entry points and the decision around the matcher.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use super::engine::Engine;
+use super::rule::{Rule, RuleError, UserRule};
+use super::{Category, Classification, Disposition, Scope, Stage, TransportFailure, builtin, text};
+use crate::reply::{EnhancedCode, Reply, ReplyCode};
+
+/// Turns replies, bounce text and transport failures into [`Classification`]s.
+///
+/// Cheap to clone (the compiled rules are shared) and `Send + Sync`. The default is
+/// [`Classifier::builtin`].
+///
+/// # How a reply is decided
+///
+/// 1. A `2xx`/`3xx` reply is a success (rule `rfc5321.positive`).
+/// 2. Otherwise the first rule, in priority order, whose conditions all hold decides:
+///    user rules first (in the order given), then the built-in rules, which are
+///    ordered from the most to the least specific:
+///    destination-level wording (greylisting, rate limits, too many connections,
+///    blocklists, reputation, missing PTR) → stage rules (`5xx` to `EHLO`, `554`
+///    greeting, `421`) → receivers' and MTAs' own wording (`user unknown`, `mailbox
+///    full`, DMARC…) → specific enhanced codes (`X.1.1`, `X.2.2`, `X.7.26`…) →
+///    vaguer wording (`access denied`) → vague enhanced codes (`X.7.1`, `X.0.0`) →
+///    basic codes (RFC 5321 meanings, stage-aware).
+/// 3. If no rule matches, the codes alone decide: category [`Category::Other`],
+///    [`Classification::low_confidence`] set, rule `fallback.code_only`.
+///
+/// # Disposition precedence
+///
+/// A rule may set the disposition explicitly (a documented exception to the code's
+/// first digit, whose source is in the rule's description). Otherwise the codes
+/// decide: `2xx`/`3xx` success, `4xx` transient, `5xx` permanent, **except** that a
+/// `5xx` whose enhanced code is `4.X.X` (`550 4.2.2`) is transient: the server said
+/// one of its two signals is temporary, and a wrong retry costs one more attempt
+/// while a wrong bounce loses the mail. A `4xx` is always transient, whatever its
+/// enhanced code. Text without any code takes the matched category's usual
+/// disposition ([`Category::usual_disposition`]).
+///
+/// ```
+/// use tempfail::classify::Classifier;
+/// use tempfail::{Category, Disposition, Reply, ReplyCode, Scope, Stage};
+///
+/// let c = Classifier::builtin();
+/// let reply = Reply::new(ReplyCode::new(550).unwrap(), [
+///     "5.1.1 The email account that you tried to reach does not exist. Please try",
+///     "5.1.1 double-checking the recipient's email address for typos or",
+/// ]);
+/// let v = c.classify(&reply, Stage::RcptTo);
+/// assert_eq!(v.disposition, Disposition::Permanent);
+/// assert_eq!(v.category, Some(Category::UserUnknown));
+/// assert_eq!(v.scope, Scope::Recipient);
+/// assert!(!v.low_confidence);
+///
+/// // A bounce's Diagnostic-Code, or a log line:
+/// let v = c.classify_text("smtp; 421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred", Stage::Unknown);
+/// assert_eq!(v.category, Some(Category::RateLimited));
+/// assert_eq!(v.disposition, Disposition::Transient);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Classifier {
+    engine: Arc<Engine>,
+    user: Arc<Vec<Rule>>,
+    builtins: bool,
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        Classifier::builtin()
+    }
+}
+
+fn builtin_engine() -> Arc<Engine> {
+    static E: OnceLock<Arc<Engine>> = OnceLock::new();
+    E.get_or_init(|| Arc::new(Engine::new(builtin::rules())))
+        .clone()
+}
+
+impl Classifier {
+    /// The built-in rules only (compiled once per process, then shared).
+    pub fn builtin() -> Self {
+        Classifier {
+            engine: builtin_engine(),
+            user: Arc::new(Vec::new()),
+            builtins: true,
+        }
+    }
+
+    /// Adds user rules, tried before the built-in rules (and after user rules added
+    /// by an earlier call), in the order given.
+    ///
+    /// Every rule is checked; the first bad one is refused with a [`RuleError`]
+    /// naming the rule and the field. See [`UserRule`] for the fields.
+    pub fn with_rules(self, user_rules: Vec<UserRule>) -> Result<Self, RuleError> {
+        let mut user: Vec<Rule> = self.user.as_ref().clone();
+        let start = user.len();
+        for (i, r) in user_rules.iter().enumerate() {
+            user.push(r.compile(start + i)?);
+        }
+        for (i, r) in user.iter().enumerate() {
+            if user[..i].iter().any(|o| o.id == r.id) {
+                return Err(RuleError::DuplicateId {
+                    rule: r.id.to_string(),
+                });
+            }
+        }
+        let mut all = user.clone();
+        if self.builtins {
+            all.extend(builtin::rules());
+        }
+        Ok(Classifier {
+            engine: Arc::new(Engine::new(all)),
+            user: Arc::new(user),
+            builtins: self.builtins,
+        })
+    }
+
+    /// Only these user rules, no built-in rules: what matches none of them is
+    /// decided by the codes alone (low confidence).
+    pub fn from_rules_only(user_rules: Vec<UserRule>) -> Result<Self, RuleError> {
+        Classifier {
+            engine: Arc::new(Engine::new(Vec::new())),
+            user: Arc::new(Vec::new()),
+            builtins: false,
+        }
+        .with_rules(user_rules)
+    }
+
+    /// The number of rules loaded (user and built-in).
+    pub fn rule_count(&self) -> usize {
+        self.engine.rules.len()
+    }
+
+    /// Classifies a live reply to the command `stage`.
+    pub fn classify(&self, reply: &Reply, stage: Stage) -> Classification {
+        let code = reply.code();
+        if code.is_positive() {
+            return success(stage);
+        }
+        let mut lines = reply.text_lines();
+        let first = lines.next().unwrap_or_default();
+        let joined;
+        let text: &[u8] = match lines.next() {
+            None => first,
+            Some(second) => {
+                let mut v = Vec::with_capacity(first.len() + second.len() + 64);
+                v.extend_from_slice(first);
+                v.push(b' ');
+                v.extend_from_slice(second);
+                for l in lines {
+                    v.push(b' ');
+                    v.extend_from_slice(l);
+                }
+                joined = v;
+                &joined
+            }
+        };
+        self.decide(Some(code), reply.enhanced(), stage, text)
+    }
+
+    /// Classifies text from a bounce (a DSN `Diagnostic-Code`, the reply quoted in a
+    /// bounce body) or a log line.
+    ///
+    /// The reply inside the text is found with [`Reply::parse_loose`]; the phrases are
+    /// matched against the whole text, so MTAs' own words for transport failures
+    /// (`connect to host[192.0.2.1]:25: Connection refused`, `Host or domain name not
+    /// found`) are recognised when there is no reply at all. When `stage` is
+    /// [`Stage::Unknown`], a stage the text names (`(in reply to RCPT TO command)`,
+    /// `while receiving the initial server greeting`) is used.
+    ///
+    /// Text with neither a code nor any recognised wording is [`Category::Other`],
+    /// transient (nothing bounces on a guess), low confidence, rule
+    /// `fallback.unrecognised_text`.
+    pub fn classify_text(&self, text: &str, stage: Stage) -> Classification {
+        let bytes = text.as_bytes();
+        let stage = if stage == Stage::Unknown {
+            text::stage_from_text(bytes).unwrap_or(Stage::Unknown)
+        } else {
+            stage
+        };
+        match text::loose_reply(text) {
+            Some(reply) => {
+                if reply.code().is_positive() {
+                    return success(stage);
+                }
+                self.decide(Some(reply.code()), reply.enhanced(), stage, bytes)
+            }
+            None => self.decide(None, None, stage, bytes),
+        }
+    }
+
+    /// Classifies a transport failure at `stage` (where it happened).
+    ///
+    /// | failure | category | disposition | scope |
+    /// |---|---|---|---|
+    /// | connection refused, connect timeout | network | transient | destination |
+    /// | reset, read timeout, unexpected close (RFC 5321 §3.8: as a 451) | network | transient | connection |
+    /// | NXDOMAIN, no MX and no address record | domain_not_found | permanent | destination |
+    /// | null MX (RFC 7505) | no_mail_service | permanent | destination |
+    /// | temporary DNS failure | dns | transient | destination |
+    /// | TLS handshake or certificate failure | tls_failed | transient | connection |
+    /// | protocol violation by the server | protocol | transient | connection |
+    pub fn classify_failure(&self, failure: TransportFailure, stage: Stage) -> Classification {
+        use Category as C;
+        use Disposition::{Permanent as P, Transient as T};
+        use Scope::{Connection as Conn, Destination as Dest};
+        let (id, desc, d, cat, scope): (&'static str, &'static str, _, _, _) = match failure {
+            TransportFailure::ConnectionRefused => (
+                "transport.connection_refused",
+                "TCP connection refused: the host is up but not listening; try later or another MX",
+                T,
+                C::Network,
+                Dest,
+            ),
+            TransportFailure::ConnectTimeout => (
+                "transport.connect_timeout",
+                "TCP connect timed out: the host is unreachable; try later or another MX",
+                T,
+                C::Network,
+                Dest,
+            ),
+            TransportFailure::ConnectionReset => (
+                "transport.connection_reset",
+                "the connection was reset; a new connection may succeed",
+                T,
+                C::Network,
+                Conn,
+            ),
+            TransportFailure::ReadTimeout => (
+                "transport.read_timeout",
+                "no reply within the stage's timeout (RFC 5321 §4.5.3.2)",
+                T,
+                C::Network,
+                Conn,
+            ),
+            TransportFailure::UnexpectedClose => (
+                "transport.unexpected_close",
+                "the server closed the connection without a reply; RFC 5321 §3.8 says to treat this as a 451",
+                T,
+                C::Network,
+                Conn,
+            ),
+            TransportFailure::DnsNxDomain => (
+                "transport.dns_nxdomain",
+                "the domain does not exist (NXDOMAIN)",
+                P,
+                C::DomainNotFound,
+                Dest,
+            ),
+            TransportFailure::DnsNoAddress => (
+                "transport.dns_no_address",
+                "no MX and no A/AAAA record (no MX alone means: use the address records, RFC 5321 §5.1)",
+                P,
+                C::DomainNotFound,
+                Dest,
+            ),
+            TransportFailure::NullMx => (
+                "transport.null_mx",
+                "the domain publishes a null MX: it accepts no mail (RFC 7505)",
+                P,
+                C::NoMailService,
+                Dest,
+            ),
+            TransportFailure::DnsTemporary => (
+                "transport.dns_temporary",
+                "the resolver failed temporarily (SERVFAIL, timeout)",
+                T,
+                C::Dns,
+                Dest,
+            ),
+            TransportFailure::TlsHandshake => (
+                "transport.tls_handshake",
+                "the TLS handshake failed",
+                T,
+                C::TlsFailed,
+                Conn,
+            ),
+            TransportFailure::TlsCertificate => (
+                "transport.tls_certificate",
+                "the server's certificate did not verify",
+                T,
+                C::TlsFailed,
+                Conn,
+            ),
+            TransportFailure::ProtocolViolation => (
+                "transport.protocol_violation",
+                "the server sent something that is not SMTP, or broke a parser limit",
+                T,
+                C::Protocol,
+                Conn,
+            ),
+        };
+        let _ = stage;
+        Classification {
+            disposition: d,
+            category: Some(cat),
+            scope,
+            retry_after: None,
+            rule: Cow::Borrowed(id),
+            description: Cow::Borrowed(desc),
+            low_confidence: false,
+        }
+    }
+
+    fn decide(
+        &self,
+        code: Option<ReplyCode>,
+        enh: Option<EnhancedCode>,
+        stage: Stage,
+        text: &[u8],
+    ) -> Classification {
+        let found = self.engine.find(code, enh, stage, text);
+        let by_codes = code_disposition(code, enh);
+        match found.rule.and_then(|i| self.engine.rules.get(i as usize)) {
+            Some(r) => {
+                let disposition = r
+                    .disposition
+                    .or(by_codes)
+                    .unwrap_or_else(|| r.category.usual_disposition());
+                if disposition == Disposition::Success {
+                    return Classification {
+                        rule: r.id.clone(),
+                        description: r.description.clone(),
+                        ..success(stage)
+                    };
+                }
+                Classification {
+                    disposition,
+                    category: Some(r.category),
+                    scope: r.scope.unwrap_or_else(|| r.category.usual_scope(stage)),
+                    retry_after: found.hint.or(r.retry_after),
+                    rule: r.id.clone(),
+                    description: r.description.clone(),
+                    low_confidence: false,
+                }
+            }
+            None => match by_codes {
+                Some(Disposition::Success) => success(stage),
+                Some(d) => Classification {
+                    disposition: d,
+                    category: Some(Category::Other),
+                    scope: Category::Other.usual_scope(stage),
+                    retry_after: found.hint,
+                    rule: Cow::Borrowed("fallback.code_only"),
+                    description: Cow::Borrowed(
+                        "no rule matched: decided by the reply codes alone (4xx transient, 5xx permanent, 5xx with a 4.X.X enhanced code transient)",
+                    ),
+                    low_confidence: true,
+                },
+                None => Classification {
+                    disposition: Disposition::Transient,
+                    category: Some(Category::Other),
+                    scope: Category::Other.usual_scope(stage),
+                    retry_after: found.hint,
+                    rule: Cow::Borrowed("fallback.unrecognised_text"),
+                    description: Cow::Borrowed(
+                        "no reply code and no recognised wording: treated as transient so that nothing bounces on a guess",
+                    ),
+                    low_confidence: true,
+                },
+            },
+        }
+    }
+}
+
+/// The disposition the codes alone give (see [`Classifier`]'s precedence).
+fn code_disposition(code: Option<ReplyCode>, enh: Option<EnhancedCode>) -> Option<Disposition> {
+    let enh_class = enh.map(EnhancedCode::class);
+    match code.map(ReplyCode::class) {
+        Some(2 | 3) => Some(Disposition::Success),
+        Some(4) => Some(Disposition::Transient),
+        Some(_) => Some(if enh_class == Some(4) {
+            Disposition::Transient
+        } else {
+            Disposition::Permanent
+        }),
+        None => match enh_class {
+            Some(2) => Some(Disposition::Success),
+            Some(4) => Some(Disposition::Transient),
+            Some(5) => Some(Disposition::Permanent),
+            _ => None,
+        },
+    }
+}
+
+fn success(stage: Stage) -> Classification {
+    Classification {
+        disposition: Disposition::Success,
+        category: None,
+        scope: Category::Other.usual_scope(stage),
+        retry_after: None,
+        rule: Cow::Borrowed("rfc5321.positive"),
+        description: Cow::Borrowed("2xx/3xx: the command was accepted (RFC 5321 §4.2.1)"),
+        low_confidence: false,
+    }
+}

@@ -1,0 +1,224 @@
+//! The matcher: one Aho-Corasick automaton over every rule's phrases (and the
+//! retry-hint triggers), plus tables keyed by basic and enhanced code.
+//!
+//! Cost of one classification: one pass of the automaton over the text (linear in
+//! its length, no backtracking), a few table look-ups, then the candidate rules —
+//! only those whose phrase occurred or whose code table entry matched — are checked
+//! in priority order. Rules that cannot match are never looked at, so adding rules
+//! does not slow down replies that do not mention them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+use super::hint;
+use super::rule::{EnhPat, Rule, stage_bit};
+use super::Stage;
+use crate::reply::{EnhancedCode, ReplyCode};
+
+#[derive(Clone, Copy, Debug)]
+enum PatKind {
+    /// A rule phrase: index into `phrase_rules`.
+    Rules,
+    /// A retry-hint trigger.
+    Hint,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PatMeta {
+    kind: PatKind,
+    word_start: bool,
+    word_end: bool,
+}
+
+/// Compiled rules, in priority order (index 0 is tried first).
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) rules: Vec<Rule>,
+    ac: Option<AhoCorasick>,
+    meta: Vec<PatMeta>,
+    /// For each pattern id, the rules that list it.
+    phrase_rules: Vec<Vec<u32>>,
+    /// Phrase-less rules by basic code (`code - 200`).
+    by_code: Vec<Vec<u32>>,
+    /// Phrase-less rules by enhanced (subject, detail).
+    by_enh: HashMap<(u16, u16), Vec<u32>>,
+    /// Phrase-less rules by enhanced subject, any detail.
+    by_enh_subject: HashMap<u16, Vec<u32>>,
+    /// Phrase-less rules with an enhanced pattern whose subject is a wildcard.
+    enh_any: Vec<u32>,
+    /// Rules with no phrase and no code condition (stage-only or unconditional).
+    always: Vec<u32>,
+}
+
+/// What the matcher found.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// The first rule (in priority order) whose conditions all hold.
+    pub(crate) rule: Option<u32>,
+    /// The first retry hint in the text.
+    pub(crate) hint: Option<Duration>,
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+impl Engine {
+    pub(crate) fn new(rules: Vec<Rule>) -> Engine {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut meta: Vec<PatMeta> = Vec::new();
+        let mut phrase_rules: Vec<Vec<u32>> = Vec::new();
+        let mut pat_ids: HashMap<(String, bool, bool), usize> = HashMap::new();
+        let mut by_code: Vec<Vec<u32>> = vec![Vec::new(); 400];
+        let mut by_enh: HashMap<(u16, u16), Vec<u32>> = HashMap::new();
+        let mut by_enh_subject: HashMap<u16, Vec<u32>> = HashMap::new();
+        let mut enh_any = Vec::new();
+        let mut always = Vec::new();
+
+        for (i, r) in rules.iter().enumerate() {
+            let idx = i as u32;
+            if !r.phrases.is_empty() {
+                for p in &r.phrases {
+                    let key = (p.text.to_string(), p.word_start, p.word_end);
+                    let id = *pat_ids.entry(key).or_insert_with(|| {
+                        patterns.push(p.text.to_string());
+                        meta.push(PatMeta {
+                            kind: PatKind::Rules,
+                            word_start: p.word_start,
+                            word_end: p.word_end,
+                        });
+                        phrase_rules.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    if phrase_rules[id].last() != Some(&idx) {
+                        phrase_rules[id].push(idx);
+                    }
+                }
+                continue;
+            }
+            let index_codes = |by_code: &mut Vec<Vec<u32>>, always: &mut Vec<u32>| {
+                if r.codes.is_empty() {
+                    always.push(idx);
+                    return;
+                }
+                for v in 200u16..=599 {
+                    if let Some(c) = ReplyCode::new(v) {
+                        if r.codes.iter().any(|p| p.matches(c)) {
+                            by_code[usize::from(v - 200)].push(idx);
+                        }
+                    }
+                }
+            };
+            if r.enhanced.is_empty() {
+                index_codes(&mut by_code, &mut always);
+                continue;
+            }
+            for e in &r.enhanced {
+                match *e {
+                    EnhPat::Code(_, Some(s), Some(d)) => by_enh.entry((s, d)).or_default().push(idx),
+                    EnhPat::Code(_, Some(s), None) => by_enh_subject.entry(s).or_default().push(idx),
+                    EnhPat::Code(_, None, _) => enh_any.push(idx),
+                    EnhPat::Absent => index_codes(&mut by_code, &mut always),
+                }
+            }
+        }
+        for t in hint::TRIGGERS {
+            patterns.push((*t).to_owned());
+            meta.push(PatMeta {
+                kind: PatKind::Hint,
+                word_start: true,
+                word_end: false,
+            });
+            phrase_rules.push(Vec::new());
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                // A DFA over a very large user rule set can exceed the builder's size
+                // limit; the contiguous NFA has the same linear-time guarantee.
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+            })
+            .ok();
+        Engine {
+            rules,
+            ac,
+            meta,
+            phrase_rules,
+            by_code,
+            by_enh,
+            by_enh_subject,
+            enh_any,
+            always,
+        }
+    }
+
+    /// Finds the deciding rule and the retry hint for one reply (or text).
+    pub(crate) fn find(
+        &self,
+        code: Option<ReplyCode>,
+        enh: Option<EnhancedCode>,
+        stage: Stage,
+        text: &[u8],
+    ) -> Found {
+        let mut found = Found::default();
+        let mut cand: Vec<u32> = Vec::new();
+        if let Some(ac) = &self.ac {
+            let mut seen = vec![0u64; self.meta.len().div_ceil(64)];
+            for m in ac.find_overlapping_iter(text) {
+                let pid = m.pattern().as_usize();
+                let Some(meta) = self.meta.get(pid) else { continue };
+                if seen[pid / 64] & (1 << (pid % 64)) != 0 {
+                    continue;
+                }
+                if meta.word_start && m.start() > 0 && is_word(text[m.start() - 1]) {
+                    continue;
+                }
+                if meta.word_end && m.end() < text.len() && is_word(text[m.end()]) {
+                    continue;
+                }
+                match meta.kind {
+                    PatKind::Rules => {
+                        seen[pid / 64] |= 1 << (pid % 64);
+                        cand.extend_from_slice(&self.phrase_rules[pid]);
+                    }
+                    PatKind::Hint => {
+                        if found.hint.is_none() {
+                            found.hint = hint::parse_after(&text[m.end()..]);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(c) = code {
+            cand.extend_from_slice(&self.by_code[usize::from(c.as_u16() - 200)]);
+        }
+        if let Some(e) = enh {
+            if let Some(v) = self.by_enh.get(&(e.subject(), e.detail())) {
+                cand.extend_from_slice(v);
+            }
+            if let Some(v) = self.by_enh_subject.get(&e.subject()) {
+                cand.extend_from_slice(v);
+            }
+            cand.extend_from_slice(&self.enh_any);
+        }
+        cand.extend_from_slice(&self.always);
+        cand.sort_unstable();
+        cand.dedup();
+        let sbit = stage_bit(stage);
+        found.rule = cand.into_iter().find(|&i| {
+            let r = &self.rules[i as usize];
+            (r.stages == 0 || r.stages & sbit != 0)
+                && (r.codes.is_empty() || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
+                && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
+        });
+        found
+    }
+}

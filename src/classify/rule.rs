@@ -1,0 +1,467 @@
+//! User rules: how a deployment teaches the classifier what its receivers mean.
+//!
+//! A [`UserRule`] is plain data (strings and lists), so it can come from any
+//! configuration format through `serde` (feature `serde`) or be built in code.
+//! [`Classifier::with_rules`](super::Classifier::with_rules) checks every field and
+//! refuses a bad rule with a [`RuleError`] naming the rule and the field.
+//!
+//! # Fields
+//!
+//! | field | type | meaning | default |
+//! |---|---|---|---|
+//! | `id` | string | unique, non-empty; reported as [`Classification::rule`](super::Classification::rule) | required |
+//! | `description` | string | reported as [`Classification::description`](super::Classification::description) | empty |
+//! | `stages` | list of stage names | the rule applies only to replies to these commands (`rcpt_to`, `data_end`, …; see [`Stage`]) | every stage |
+//! | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
+//! | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code | any |
+//! | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
+//! | `disposition` | `success`/`transient`/`permanent` | overrides the codes | from the codes |
+//! | `category` | a [`Category`] name | the category reported | required |
+//! | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
+//! | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
+//!
+//! A rule matches when every condition that is set holds. Rules are tried in the order
+//! given, before the built-in rules (or instead of them, with
+//! [`Classifier::from_rules_only`](super::Classifier::from_rules_only)). They apply to
+//! negative replies and transport wording; a `2xx`/`3xx` reply is always a success.
+//!
+//! # JSON
+//!
+//! ```
+//! # #[cfg(feature = "serde")] {
+//! use tempfail::classify::{Classifier, UserRule};
+//! use tempfail::{Category, Reply, ReplyCode, Stage};
+//!
+//! let json = r#"[{
+//!     "id": "acme.quota_is_temporary",
+//!     "description": "Acme's 552 quota replies clear within hours (Acme support article 42)",
+//!     "stages": ["rcpt_to"],
+//!     "codes": ["55x"],
+//!     "enhanced": ["5.2.*"],
+//!     "text": ["acme quota"],
+//!     "disposition": "transient",
+//!     "category": "mailbox_full",
+//!     "retry_after": "2h"
+//! }]"#;
+//! let rules: Vec<UserRule> = serde_json::from_str(json).unwrap();
+//! let c = Classifier::builtin().with_rules(rules).unwrap();
+//! let reply = Reply::new(ReplyCode::new(552).unwrap(), ["5.2.2 Acme quota reached"]);
+//! let v = c.classify(&reply, Stage::RcptTo);
+//! assert_eq!(v.rule, "acme.quota_is_temporary");
+//! assert_eq!(v.category, Some(Category::MailboxFull));
+//! assert_eq!(v.disposition.name(), "transient");
+//! # }
+//! ```
+//!
+//! # TOML
+//!
+//! The same rule in TOML (any serde format works; tempfail does not parse TOML itself):
+//!
+//! ```toml
+//! [[rules]]
+//! id = "acme.quota_is_temporary"
+//! description = "Acme's 552 quota replies clear within hours (Acme support article 42)"
+//! stages = ["rcpt_to"]
+//! codes = ["55x"]
+//! enhanced = ["5.2.*"]
+//! text = ["acme quota"]
+//! disposition = "transient"
+//! category = "mailbox_full"
+//! retry_after = "2h"
+//! ```
+//!
+//! # In code (no `serde` needed)
+//!
+//! ```
+//! use tempfail::classify::{Classifier, UserRule};
+//! use tempfail::{Category, Disposition, Stage};
+//!
+//! let rule = UserRule::new("acme.slow_down", Category::RateLimited)
+//!     .codes(["550"])
+//!     .text(["slow down, partner"])
+//!     .disposition(Disposition::Transient);
+//! let c = Classifier::builtin().with_rules(vec![rule]).unwrap();
+//! let v = c.classify_text("550 slow down, partner", Stage::MailFrom);
+//! assert_eq!(v.rule, "acme.slow_down");
+//! assert_eq!(v.disposition, Disposition::Transient);
+//! ```
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use super::{Category, Disposition, Scope, Stage};
+use crate::reply::{EnhancedCode, ReplyCode};
+
+/// A rule supplied by the user, checked before the built-in rules.
+///
+/// Every field is plain data so that any serde format can carry it; see the
+/// [module docs](self) for the meaning of each field, and JSON and TOML examples.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct UserRule {
+    /// Unique, non-empty id, reported as the classification's rule.
+    pub id: String,
+    /// Human description, reported with the classification.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub description: String,
+    /// Stage names (`rcpt_to`, `data_end`…); empty means every stage.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub stages: Vec<String>,
+    /// Basic code patterns (`"550"`, `"55x"`, `"4xx"`); empty means any.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub codes: Vec<String>,
+    /// Enhanced code patterns (`"5.7.1"`, `"5.7.*"`, `"none"`); empty means any.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub enhanced: Vec<String>,
+    /// The text contains one of these, ASCII case-insensitively; empty means any text.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub text: Vec<String>,
+    /// `success`, `transient` or `permanent`; none means: from the codes.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub disposition: Option<String>,
+    /// The category name (`rate_limited`, …).
+    pub category: String,
+    /// The scope name; none means the category's usual scope.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub scope: Option<String>,
+    /// Retry hint used when the reply has none (`"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub retry_after: Option<String>,
+}
+
+impl UserRule {
+    /// A rule with this id and category and no conditions yet (it would match every
+    /// negative reply): add conditions with the builder methods.
+    pub fn new(id: impl Into<String>, category: Category) -> Self {
+        UserRule {
+            id: id.into(),
+            category: category.name().to_owned(),
+            ..UserRule::default()
+        }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = d.into();
+        self
+    }
+
+    /// Restricts the rule to these stages.
+    pub fn stages(mut self, stages: impl IntoIterator<Item = Stage>) -> Self {
+        self.stages = stages.into_iter().map(|s| s.name().to_owned()).collect();
+        self
+    }
+
+    /// Restricts the rule to these basic code patterns (`"55x"`).
+    pub fn codes<S: Into<String>>(mut self, codes: impl IntoIterator<Item = S>) -> Self {
+        self.codes = codes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Restricts the rule to these enhanced code patterns (`"5.7.*"`, `"none"`).
+    pub fn enhanced<S: Into<String>>(mut self, pats: impl IntoIterator<Item = S>) -> Self {
+        self.enhanced = pats.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires the text to contain one of these (ASCII case-insensitive).
+    pub fn text<S: Into<String>>(mut self, phrases: impl IntoIterator<Item = S>) -> Self {
+        self.text = phrases.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Overrides the disposition.
+    pub fn disposition(mut self, d: Disposition) -> Self {
+        self.disposition = Some(d.name().to_owned());
+        self
+    }
+
+    /// Overrides the scope.
+    pub fn scope(mut self, s: Scope) -> Self {
+        self.scope = Some(s.name().to_owned());
+        self
+    }
+
+    /// Sets the retry hint used when the reply carries none.
+    pub fn retry_after(mut self, d: Duration) -> Self {
+        self.retry_after = Some(format!("{}s", d.as_secs()));
+        self
+    }
+}
+
+/// A user rule that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// A field of a rule is invalid.
+    #[error("rule {rule:?}: field `{field}`: {reason}")]
+    Invalid {
+        /// The rule's id (or its position, `#3`, when the id itself is empty).
+        rule: String,
+        /// The field at fault (`codes`, `enhanced`, `stages`…).
+        field: &'static str,
+        /// What was expected and what was found.
+        reason: String,
+    },
+    /// Two rules share one id.
+    #[error("rule {rule:?}: field `id`: the id is used by more than one rule")]
+    DuplicateId {
+        /// The repeated id.
+        rule: String,
+    },
+}
+
+/// A basic code pattern: each digit fixed or any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CodePat([Option<u8>; 3]);
+
+impl CodePat {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        let b = s.trim().as_bytes();
+        if b.len() != 3 {
+            return Err(format!(
+                "{s:?} is not a code pattern (expected three characters, digits or x: \"550\", \"55x\", \"4xx\")"
+            ));
+        }
+        let mut out = [None; 3];
+        for (i, c) in b.iter().enumerate() {
+            out[i] = match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'x' | b'X' | b'*' => None,
+                _ => {
+                    return Err(format!(
+                        "{s:?} is not a code pattern (expected digits or x: \"550\", \"55x\", \"4xx\")"
+                    ));
+                }
+            };
+        }
+        match out[0] {
+            Some(2..=5) => Ok(CodePat(out)),
+            None => Ok(CodePat(out)),
+            Some(_) => Err(format!("{s:?}: a reply code starts with 2, 3, 4 or 5")),
+        }
+    }
+
+    pub(crate) fn matches(self, code: ReplyCode) -> bool {
+        let v = code.as_u16();
+        let d = [(v / 100) as u8, ((v / 10) % 10) as u8, (v % 10) as u8];
+        self.0.iter().zip(d).all(|(p, d)| p.is_none_or(|p| p == d))
+    }
+}
+
+/// An enhanced code pattern, or "no enhanced code".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EnhPat {
+    /// The reply has no enhanced code.
+    Absent,
+    /// class.subject.detail, each part fixed or any.
+    Code(Option<u8>, Option<u16>, Option<u16>),
+}
+
+impl EnhPat {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("none") {
+            return Ok(EnhPat::Absent);
+        }
+        let parts: Vec<&str> = t.split('.').collect();
+        let bad = || {
+            format!(
+                "{s:?} is not an enhanced code pattern (expected class.subject.detail with numbers or *: \"5.7.1\", \"5.7.*\", \"*.2.2\", or \"none\")"
+            )
+        };
+        if parts.len() != 3 {
+            return Err(bad());
+        }
+        let num = |p: &str, max: u16| -> Result<Option<u16>, String> {
+            if p == "*" || p.eq_ignore_ascii_case("x") {
+                return Ok(None);
+            }
+            if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let v: u16 = p.parse().map_err(|_| bad())?;
+            if v > max { Err(bad()) } else { Ok(Some(v)) }
+        };
+        let class = num(parts[0], 5)?;
+        if let Some(c) = class {
+            if !matches!(c, 2 | 4 | 5) {
+                return Err(format!("{s:?}: an enhanced code's class is 2, 4 or 5"));
+            }
+        }
+        Ok(EnhPat::Code(
+            class.map(|c| c as u8),
+            num(parts[1], 999)?,
+            num(parts[2], 999)?,
+        ))
+    }
+
+    pub(crate) fn matches(self, e: Option<EnhancedCode>) -> bool {
+        match (self, e) {
+            (EnhPat::Absent, None) => true,
+            (EnhPat::Absent, Some(_)) | (EnhPat::Code(..), None) => false,
+            (EnhPat::Code(c, s, d), Some(e)) => {
+                c.is_none_or(|c| c == e.class())
+                    && s.is_none_or(|s| s == e.subject())
+                    && d.is_none_or(|d| d == e.detail())
+            }
+        }
+    }
+}
+
+/// Parses `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` (one number and an optional unit).
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a duration (expected a number and an optional unit s, m, h or d: \"300\", \"5m\")")
+    })?;
+    let mult = match unit.trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        other => return Err(format!("{s:?}: unknown unit {other:?} (expected s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
+
+/// One phrase of a rule's text condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Phrase {
+    /// Lower-case bytes to find.
+    pub(crate) text: Cow<'static, str>,
+    /// The byte before the match must not be a letter or digit.
+    pub(crate) word_start: bool,
+    /// The byte after the match must not be a letter or digit.
+    pub(crate) word_end: bool,
+}
+
+/// A rule ready for the engine (built-in or checked user rule).
+#[derive(Clone, Debug)]
+pub(crate) struct Rule {
+    pub(crate) id: Cow<'static, str>,
+    pub(crate) description: Cow<'static, str>,
+    /// Bit `1 << stage as usize`; 0 means every stage.
+    pub(crate) stages: u16,
+    pub(crate) codes: Vec<CodePat>,
+    pub(crate) enhanced: Vec<EnhPat>,
+    pub(crate) phrases: Vec<Phrase>,
+    pub(crate) disposition: Option<Disposition>,
+    pub(crate) category: Category,
+    pub(crate) scope: Option<Scope>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+pub(crate) fn stage_bit(s: Stage) -> u16 {
+    1u16 << (s as u16)
+}
+
+impl UserRule {
+    /// Checks every field; `pos` names a rule whose id is empty.
+    pub(crate) fn compile(&self, pos: usize) -> Result<Rule, RuleError> {
+        let name = if self.id.trim().is_empty() {
+            format!("#{pos}")
+        } else {
+            self.id.clone()
+        };
+        let err = |field: &'static str, reason: String| RuleError::Invalid {
+            rule: name.clone(),
+            field,
+            reason,
+        };
+        if self.id.trim().is_empty() {
+            return Err(err("id", "the id is empty".into()));
+        }
+        let mut stages = 0u16;
+        for s in &self.stages {
+            let st = Stage::from_name(s.trim()).ok_or_else(|| {
+                err(
+                    "stages",
+                    format!(
+                        "{s:?} is not a stage (expected one of: {})",
+                        names(Stage::ALL.iter().map(|s| s.name()))
+                    ),
+                )
+            })?;
+            stages |= stage_bit(st);
+        }
+        let codes = self
+            .codes
+            .iter()
+            .map(|c| CodePat::parse(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|r| err("codes", r))?;
+        let enhanced = self
+            .enhanced
+            .iter()
+            .map(|c| EnhPat::parse(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|r| err("enhanced", r))?;
+        let mut phrases = Vec::with_capacity(self.text.len());
+        for t in &self.text {
+            if t.trim().is_empty() {
+                return Err(err("text", "an empty string would match every reply".into()));
+            }
+            phrases.push(Phrase {
+                text: Cow::Owned(t.to_ascii_lowercase()),
+                word_start: false,
+                word_end: false,
+            });
+        }
+        let category = Category::from_name(self.category.trim()).ok_or_else(|| {
+            err(
+                "category",
+                format!(
+                    "{:?} is not a category (expected one of: {})",
+                    self.category,
+                    names(Category::ALL.iter().map(|c| c.name()))
+                ),
+            )
+        })?;
+        let disposition = match &self.disposition {
+            None => None,
+            Some(d) => Some(Disposition::from_name(d.trim()).ok_or_else(|| {
+                err(
+                    "disposition",
+                    format!("{d:?} is not a disposition (expected success, transient or permanent)"),
+                )
+            })?),
+        };
+        let scope = match &self.scope {
+            None => None,
+            Some(s) => Some(Scope::from_name(s.trim()).ok_or_else(|| {
+                err(
+                    "scope",
+                    format!(
+                        "{s:?} is not a scope (expected recipient, message, connection or destination)"
+                    ),
+                )
+            })?),
+        };
+        let retry_after = match &self.retry_after {
+            None => None,
+            Some(r) => Some(super::hint::clamp(
+                parse_duration(r).map_err(|e| err("retry_after", e))?,
+            )),
+        };
+        Ok(Rule {
+            id: Cow::Owned(self.id.clone()),
+            description: Cow::Owned(self.description.clone()),
+            stages,
+            codes,
+            enhanced,
+            phrases,
+            disposition,
+            category,
+            scope,
+            retry_after,
+        })
+    }
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    it.collect::<Vec<_>>().join(", ")
+}
