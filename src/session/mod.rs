@@ -69,24 +69,24 @@
 mod body;
 mod caps;
 mod command;
-mod deps;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use std::borrow::Cow;
 
-use crate::classify::{Category, Classification, Disposition, Scope, Stage, TransportFailure};
+use crate::classify::{
+    Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure,
+};
 use crate::outcome::RcptOutcome;
-use crate::reply::Reply;
+use crate::reply::{Limits, Reply, ReplyParser};
 
 pub use body::BodyEncoder;
 pub use caps::{Capabilities, Mechanism};
 pub use command::{
     BodyType, Credentials, Envelope, Notify, Recipient, Ret, base64_encode, xtext_encode,
 };
-use deps::{Classifier, ReplyParser};
 
 /// Caller misuse of a [`Session`]: what the session expected, and what it got.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -215,7 +215,12 @@ pub struct SessionConfig {
     /// [`Session::send_body_chunk`] refuses more (default 1 MiB): drain
     /// [`Session::poll_output`] between chunks.
     pub max_buffered_output: usize,
-    classifier: Arc<Classifier>,
+    /// Limits on the server's replies (line length, lines, bytes): a server that
+    /// breaks them ends the session ([`LossReason::Malformed`]).
+    pub reply_limits: Limits,
+    /// Turns replies and failures into [`Classification`]s (default: the built-in
+    /// rules, shared by every session).
+    pub classifier: Arc<Classifier>,
 }
 
 impl SessionConfig {
@@ -231,9 +236,18 @@ impl SessionConfig {
             max_recipients_per_transaction: 100,
             lmtp: false,
             max_buffered_output: 1 << 20,
-            classifier: Arc::new(Classifier::builtin()),
+            reply_limits: Limits::default(),
+            classifier: builtin_classifier(),
         }
     }
+}
+
+/// The built-in classifier, built once per process and shared.
+fn builtin_classifier() -> Arc<Classifier> {
+    static BUILTIN: OnceLock<Arc<Classifier>> = OnceLock::new();
+    BUILTIN
+        .get_or_init(|| Arc::new(Classifier::builtin()))
+        .clone()
 }
 
 /// Identifies one submitted [`Envelope`] in the events about it.
@@ -483,11 +497,12 @@ impl Session {
         config.max_recipients_per_transaction = config.max_recipients_per_transaction.clamp(1, 10_000);
         let mut pending = VecDeque::with_capacity(8);
         pending.push_back(Expect::Greeting);
+        let parser = ReplyParser::with_limits(config.reply_limits);
         Session {
             cfg: config,
             now,
             phase: Phase::Handshake,
-            parser: ReplyParser::new(),
+            parser,
             caps: None,
             tls: false,
             authenticated: false,
