@@ -34,6 +34,8 @@ pub struct Harness {
     pub chunks: Vec<usize>,
     /// Order of outputs, for ordering assertions: "T", "E", "S" (start TLS), "C" (close).
     pub order: Vec<&'static str>,
+    /// Free for drivers that move bytes out of `wire` to keep a log.
+    pub sent: String,
 }
 
 impl Harness {
@@ -53,6 +55,7 @@ impl Harness {
             body: b"Subject: test\r\n\r\nHello.\r\n".to_vec(),
             chunks: Vec::new(),
             order: Vec::new(),
+            sent: String::new(),
         };
         h.drive();
         h
