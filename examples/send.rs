@@ -57,7 +57,7 @@ pub struct Line {
 }
 
 impl Line {
-    fn from_outcome(message: usize, rcpt: String, o: &RcptOutcome) -> Self {
+    pub fn from_outcome(message: usize, rcpt: String, o: &RcptOutcome) -> Self {
         let c = &o.classification;
         Line {
             message,
@@ -68,7 +68,11 @@ impl Line {
                 Disposition::Permanent => "permanent",
             },
             code: o.reply.as_ref().map(|r| r.code().as_u16()),
-            enhanced: o.reply.as_ref().and_then(|r| r.enhanced()).map(|e| e.to_string()),
+            enhanced: o
+                .reply
+                .as_ref()
+                .and_then(|r| r.enhanced())
+                .map(|e| e.to_string()),
             category: if c.disposition == Disposition::Success {
                 None
             } else {
@@ -218,12 +222,20 @@ pub fn run(opts: &Options) -> io::Result<Report> {
         if close || session.is_closed() {
             break;
         }
-        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+        let wait = deadline.map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
         stream.set_read_timeout(wait)?;
         match stream.read(&mut rbuf) {
             Ok(0) => session.handle_eof(Instant::now()),
             Ok(n) => session.handle_input(Instant::now(), &rbuf[..n]),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 session.handle_timeout(Instant::now())
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -250,9 +262,15 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
             "--server" => o.server = val("--server")?,
             "--from" => o.from = val("--from")?,
             "--to" => o.to.push(val("--to")?),
-            "--count" => o.count = val("--count")?.parse().map_err(|e| format!("--count: {e}"))?,
+            "--count" => {
+                o.count = val("--count")?
+                    .parse()
+                    .map_err(|e| format!("--count: {e}"))?
+            }
             "--timeout" => {
-                let s: f64 = val("--timeout")?.parse().map_err(|e| format!("--timeout: {e}"))?;
+                let s: f64 = val("--timeout")?
+                    .parse()
+                    .map_err(|e| format!("--timeout: {e}"))?;
                 o.timeout = Some(Duration::from_secs_f64(s.clamp(0.001, 86_400.0)));
             }
             "--json" => o.json = true,
@@ -270,7 +288,9 @@ fn main() {
     let opts = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("{e}\nusage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS]");
+            eprintln!(
+                "{e}\nusage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS]"
+            );
             std::process::exit(2);
         }
     };
@@ -278,7 +298,10 @@ fn main() {
         Ok(r) => {
             if !opts.json {
                 let delivered = r.lines.iter().filter(|l| l.outcome == "delivered").count();
-                println!("{delivered} of {} recipient deliveries accepted", r.lines.len());
+                println!(
+                    "{delivered} of {} recipient deliveries accepted",
+                    r.lines.len()
+                );
             }
         }
         Err(e) => {

@@ -28,7 +28,9 @@ fn pipelined_transaction_is_two_flights() {
         h.take_wire(),
         "MAIL FROM:<a@example.org> SIZE=100\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n"
     );
-    h.input(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    h.input(
+        b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n",
+    );
     assert_eq!(h.take_wire(), "Subject: test\r\n\r\nHello.\r\n.\r\n");
     h.input(b"250 2.0.0 Ok: queued as 4ABCD\r\n");
     let o = h.outcomes();
@@ -59,7 +61,10 @@ fn pipelined_transaction_is_two_flights() {
 #[test]
 fn without_pipelining_one_command_at_a_time() {
     let mut h = greeted(EHLO_PLAIN);
-    h.submit(Envelope::new("a@example.org", ["b@example.com", "c@example.com"]));
+    h.submit(Envelope::new(
+        "a@example.org",
+        ["b@example.com", "c@example.com"],
+    ));
     assert_eq!(h.take_wire(), "MAIL FROM:<a@example.org>\r\n");
     h.input(b"250 2.1.0 Ok\r\n");
     assert_eq!(h.take_wire(), "RCPT TO:<b@example.com>\r\n");
@@ -76,13 +81,17 @@ fn without_pipelining_one_command_at_a_time() {
     assert_eq!(o[0].stage, Stage::RcptTo);
     assert_eq!(o[0].disposition, Disposition::Permanent);
     assert_eq!(o[0].category.as_deref(), Some("user_unknown"));
-    assert_eq!((o[1].rcpt, o[1].code, o[1].stage), (1, Some(250), Stage::DataEnd));
+    assert_eq!(
+        (o[1].rcpt, o[1].code, o[1].stage),
+        (1, Some(250), Stage::DataEnd)
+    );
 }
 
 #[test]
 fn greeting_554_refuses_the_connection() {
     let mut h = Harness::new(Harness::config());
-    h.s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    h.s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     h.input(b"554 5.7.1 No SMTP service here\r\n");
     assert_eq!(h.take_wire(), "QUIT\r\n");
     assert!(h.closed);
@@ -124,7 +133,13 @@ fn ehlo_and_helo_refused_end_the_session() {
     h.input(b"500 no\r\n");
     h.input(b"550 5.7.1 go away\r\n");
     assert!(h.closed);
-    assert!(matches!(h.lost(), Some(Event::Lost { stage: Stage::Helo, .. })));
+    assert!(matches!(
+        h.lost(),
+        Some(Event::Lost {
+            stage: Stage::Helo,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -159,7 +174,8 @@ fn starttls_required_but_not_offered() {
     let mut cfg = Harness::config();
     cfg.tls = TlsMode::Required;
     let mut h = Harness::new(cfg);
-    h.s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    h.s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     h.input(b"220 mx\r\n");
     h.input(EHLO_PIPELINING);
     assert!(h.take_wire().ends_with("QUIT\r\n"));
@@ -290,7 +306,11 @@ fn pipelined_mixed_recipients() {
     let mut h = greeted(EHLO_PIPELINING);
     h.submit(Envelope::new(
         "a@example.org",
-        ["grey@example.com", "unknown@example.com", "root@example.com"],
+        [
+            "grey@example.com",
+            "unknown@example.com",
+            "root@example.com",
+        ],
     ));
     h.take_wire();
     h.input(
@@ -356,13 +376,19 @@ fn data_refused_sends_rset_and_the_next_transaction_runs() {
     h.input(b"250 2.0.0 Ok: queued\r\n");
     let o = h.outcomes();
     assert_eq!(o.len(), 2);
-    assert_eq!((o[1].txn, o[1].code, o[1].stage), (1, Some(250), Stage::DataEnd));
+    assert_eq!(
+        (o[1].txn, o[1].code, o[1].stage),
+        (1, Some(250), Stage::DataEnd)
+    );
 }
 
 #[test]
 fn mail_refused_pipelined_gives_every_recipient_the_mail_reply() {
     let mut h = greeted(EHLO_PIPELINING);
-    h.submit(Envelope::new("bad@example.org", ["x@example.com", "y@example.com"]));
+    h.submit(Envelope::new(
+        "bad@example.org",
+        ["x@example.com", "y@example.com"],
+    ));
     h.take_wire();
     h.input(b"553 5.7.1 <bad@example.org>: Sender address rejected: not owned by user\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n");
     assert_eq!(h.take_wire(), "RSET\r\n");
@@ -376,13 +402,19 @@ fn mail_refused_pipelined_gives_every_recipient_the_mail_reply() {
 #[test]
 fn mail_refused_without_pipelining() {
     let mut h = greeted(EHLO_PLAIN);
-    h.submit(Envelope::new("bad@example.org", ["x@example.com", "y@example.com"]));
+    h.submit(Envelope::new(
+        "bad@example.org",
+        ["x@example.com", "y@example.com"],
+    ));
     h.take_wire();
     h.input(b"451 4.3.0 Temporary failure\r\n");
     assert_eq!(h.take_wire(), "RSET\r\n");
     let o = h.outcomes();
     assert_eq!(o.len(), 2);
-    assert!(o.iter().all(|f| f.stage == Stage::MailFrom && f.disposition == Disposition::Transient));
+    assert!(
+        o.iter()
+            .all(|f| f.stage == Stage::MailFrom && f.disposition == Disposition::Transient)
+    );
 }
 
 #[test]
@@ -411,7 +443,10 @@ fn many_recipients_are_split_into_transactions() {
     let mut idx: Vec<usize> = o.iter().map(|f| f.rcpt).collect();
     idx.sort();
     assert_eq!(idx, vec![0, 1, 2, 3, 4]);
-    assert!(o.iter().all(|f| f.txn == 0 && f.disposition == Disposition::Success));
+    assert!(
+        o.iter()
+            .all(|f| f.txn == 0 && f.disposition == Disposition::Success)
+    );
     let done: Vec<_> = h
         .events
         .iter()
@@ -441,7 +476,10 @@ fn size_over_the_advertised_limit_fails_before_sending() {
     // SIZE 0 means no limit.
     let mut h = greeted(b"250-mx\r\n250 SIZE 0\r\n");
     h.submit(Envelope::new("a@example.org", ["b@example.com"]).size(u64::MAX));
-    assert!(h.take_wire().starts_with("MAIL FROM:<a@example.org> SIZE=18446744073709551615\r\n"));
+    assert!(
+        h.take_wire()
+            .starts_with("MAIL FROM:<a@example.org> SIZE=18446744073709551615\r\n")
+    );
 }
 
 #[test]
@@ -452,7 +490,10 @@ fn smtputf8_needs_the_extension() {
     assert_eq!(h.outcomes()[0].disposition, Disposition::Permanent);
     let mut h = greeted(EHLO_PIPELINING);
     h.submit(Envelope::new("a@example.org", ["jösé@example.com"]).smtputf8(true));
-    assert!(h.take_wire().starts_with("MAIL FROM:<a@example.org> SMTPUTF8\r\nRCPT TO:<jösé@example.com>\r\n"));
+    assert!(
+        h.take_wire()
+            .starts_with("MAIL FROM:<a@example.org> SMTPUTF8\r\nRCPT TO:<jösé@example.com>\r\n")
+    );
 }
 
 #[test]
@@ -477,7 +518,10 @@ fn dsn_parameters_when_offered() {
 #[test]
 fn reply_421_anywhere_ends_the_session() {
     let mut h = greeted(EHLO_PIPELINING);
-    h.submit(Envelope::new("a@example.org", ["x@example.com", "y@example.com"]));
+    h.submit(Envelope::new(
+        "a@example.org",
+        ["x@example.com", "y@example.com"],
+    ));
     h.submit(Envelope::new("a@example.org", ["z@example.com"]));
     h.take_wire();
     h.input(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n421 4.7.0 mx.example.com Error: too many errors\r\n");
@@ -490,7 +534,13 @@ fn reply_421_anywhere_ends_the_session() {
         assert_eq!(f.disposition, Disposition::Transient);
         assert_eq!(f.stage, Stage::RcptTo);
     }
-    assert!(matches!(h.lost(), Some(Event::Lost { stage: Stage::RcptTo, .. })));
+    assert!(matches!(
+        h.lost(),
+        Some(Event::Lost {
+            stage: Stage::RcptTo,
+            ..
+        })
+    ));
     // Lost comes after the outcomes, and Close last.
     assert!(matches!(h.events.last(), Some(Event::Lost { .. })));
     assert_eq!(h.order.last(), Some(&"C"));
@@ -501,13 +551,22 @@ fn unsolicited_421_while_idle() {
     let mut h = greeted(EHLO_PIPELINING);
     h.input(b"421 4.4.2 mx.example.com Error: timeout exceeded\r\n");
     assert!(h.closed);
-    assert!(matches!(h.lost(), Some(Event::Lost { reason: LossReason::Reply(_), .. })));
+    assert!(matches!(
+        h.lost(),
+        Some(Event::Lost {
+            reason: LossReason::Reply(_),
+            ..
+        })
+    ));
 }
 
 #[test]
 fn unexpected_close_counts_as_transient_network() {
     let mut h = greeted(EHLO_PIPELINING);
-    h.submit(Envelope::new("a@example.org", ["x@example.com", "y@example.com"]));
+    h.submit(Envelope::new(
+        "a@example.org",
+        ["x@example.com", "y@example.com"],
+    ));
     h.take_wire();
     h.input(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
     h.eof();
@@ -579,13 +638,15 @@ fn stage_timeouts_follow_rfc5321_defaults() {
 #[test]
 fn data_block_timeout_while_the_body_stalls() {
     let mut h = greeted(EHLO_PIPELINING);
-    h.s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    h.s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     h.input(b"250 Ok\r\n250 Ok\r\n354 go\r\n");
     // The harness streamed the body at once; now a session that asks and waits.
     let mut s = tempfail::Session::new(Harness::config(), h.t0);
     s.handle_input(h.t0, b"220 mx\r\n");
     s.handle_input(h.t0, EHLO_PIPELINING);
-    s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     s.handle_input(h.t0, b"250 Ok\r\n250 Ok\r\n354 go\r\n");
     while s.poll_output().is_some() {}
     s.send_body_chunk(h.t0, b"part").unwrap();
@@ -636,7 +697,10 @@ fn misuse_is_an_error() {
     assert!(e.to_string().contains("BodyWanted"), "{e}");
     assert!(h.s.finish_body(h.now).is_err());
     assert!(h.s.handle_tls_established(h.now).is_err());
-    assert!(h.s.submit(Envelope::new("a@x", Vec::<String>::new())).is_err());
+    assert!(
+        h.s.submit(Envelope::new("a@x", Vec::<String>::new()))
+            .is_err()
+    );
     h.quit();
     assert!(h.s.submit(Envelope::new("a@x", ["b@y"])).is_err());
 }
@@ -674,7 +738,8 @@ fn wrong_positive_reply_is_peer_misbehaviour() {
 #[test]
 fn garbage_is_malformed() {
     let mut h = Harness::new(Harness::config());
-    h.s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    h.s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     h.input(b"HTTP/1.1 400 Bad Request\r\n");
     assert!(matches!(
         h.lost(),
@@ -720,7 +785,11 @@ fn several_transactions_back_to_back_are_pipelined_after_the_dot() {
     assert!(h.take_wire().ends_with(".\r\nQUIT\r\n"));
     h.input(b"250 2.0.0 Ok: queued as B\r\n221 2.0.0 Bye\r\n");
     assert_eq!(h.outcomes().len(), 2);
-    assert!(h.outcomes().iter().all(|f| f.disposition == Disposition::Success));
+    assert!(
+        h.outcomes()
+            .iter()
+            .all(|f| f.disposition == Disposition::Success)
+    );
     assert_eq!(h.events.last(), Some(&Event::Closed));
 }
 
@@ -732,14 +801,20 @@ fn lmtp_gets_a_reply_per_recipient_after_the_dot() {
     h.input(b"220 lmtp.example.com LMTP\r\n");
     assert_eq!(h.take_wire(), "LHLO client.example.org\r\n");
     h.input(b"250-lmtp.example.com\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
-    h.submit(Envelope::new("a@example.org", ["x@example.com", "y@example.com", "z@example.com"]));
+    h.submit(Envelope::new(
+        "a@example.org",
+        ["x@example.com", "y@example.com", "z@example.com"],
+    ));
     h.take_wire();
     h.input(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 unknown\r\n250 2.1.5 Ok\r\n354 go\r\n");
     h.input(b"250 2.0.0 <x@example.com> delivered\r\n452 4.2.2 <z@example.com> Mailbox full\r\n");
     let o = h.outcomes();
     assert_eq!(o.len(), 3);
     let z = o.iter().find(|f| f.rcpt == 2).unwrap();
-    assert_eq!((z.code, z.stage, z.disposition), (Some(452), Stage::DataEnd, Disposition::Transient));
+    assert_eq!(
+        (z.code, z.stage, z.disposition),
+        (Some(452), Stage::DataEnd, Disposition::Transient)
+    );
     let x = o.iter().find(|f| f.rcpt == 0).unwrap();
     assert_eq!((x.code, x.disposition), (Some(250), Disposition::Success));
 }
@@ -748,11 +823,12 @@ fn lmtp_gets_a_reply_per_recipient_after_the_dot() {
 fn body_output_is_bounded() {
     let mut cfg = Harness::config();
     cfg.max_buffered_output = 1000;
-    let mut s = tempfail::Session::new(cfg, std::time::Instant::now() /* test clock */);
-    let t = std::time::Instant::now();
+    let t = Harness::new(Harness::config()).t0;
+    let mut s = tempfail::Session::new(cfg, t);
     s.handle_input(t, b"220 mx\r\n");
     s.handle_input(t, EHLO_PIPELINING);
-    s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     s.handle_input(t, b"250 Ok\r\n250 Ok\r\n354 go\r\n");
     while s.poll_output().is_some() {}
     s.send_body_chunk(t, &[b'a'; 600]).unwrap();

@@ -22,37 +22,62 @@ struct Postfix {
 
 impl Postfix {
     fn start() -> Option<Postfix> {
-        let needed = ["/usr/sbin/postfix", "/usr/sbin/postgrey", "/usr/sbin/postconf"];
+        let needed = [
+            "/usr/sbin/postfix",
+            "/usr/sbin/postgrey",
+            "/usr/sbin/postconf",
+        ];
         let missing = needed.iter().any(|p| !Path::new(p).exists());
         if missing || !smtp_sink_util::is_root() {
             if std::env::var("TEMPFAIL_REQUIRE_SMTP_SINK").as_deref() == Ok("1") {
-                panic!("TEMPFAIL_REQUIRE_SMTP_SINK=1 but postfix/postgrey are not installed or not root");
+                panic!(
+                    "TEMPFAIL_REQUIRE_SMTP_SINK=1 but postfix/postgrey are not installed or not root"
+                );
             }
-            eprintln!("notice: postfix and postgrey (as root) are needed: skipping this real-server test");
+            eprintln!(
+                "notice: postfix and postgrey (as root) are needed: skipping this real-server test"
+            );
             return None;
         }
         let port = smtp_sink_util::free_port();
         let pgport = smtp_sink_util::free_port();
         let dir = std::env::temp_dir().join(format!("tempfail-postfix-{port}"));
         let dir = dir.to_string_lossy().into_owned();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/servers/postfix-postgrey.sh");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/servers/postfix-postgrey.sh"
+        );
         let pf = Postfix {
             dir: dir.clone(),
             addr: format!("127.0.0.1:{port}"),
         };
         let st = Command::new("bash")
-            .args([script, "start", &port.to_string(), &pgport.to_string(), &dir])
+            .args([
+                script,
+                "start",
+                &port.to_string(),
+                &pgport.to_string(),
+                &dir,
+            ])
             .status()
             .expect("run postfix-postgrey.sh");
-        assert!(st.success(), "postfix-postgrey.sh start failed (see {dir}/maillog)");
+        assert!(
+            st.success(),
+            "postfix-postgrey.sh start failed (see {dir}/maillog)"
+        );
         Some(pf)
     }
 }
 
 impl Drop for Postfix {
     fn drop(&mut self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/servers/postfix-postgrey.sh");
-        let _ = Command::new("bash").args([script, "stop", &self.dir]).status();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/servers/postfix-postgrey.sh"
+        );
+        let _ = Command::new("bash")
+            .args([script, "stop", &self.dir])
+            .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -80,16 +105,43 @@ fn pipelined_greylisting_unknown_user_and_delivery_after_the_delay() {
     let by = |a: &str| r.lines.iter().find(|l| l.rcpt == a).unwrap().clone();
     let grey = by("root@example.com");
     assert_eq!(
-        (grey.outcome, grey.code, grey.enhanced.as_deref(), grey.category, grey.stage),
-        ("transient", Some(450), Some("4.2.0"), Some("greylisted"), "rcpt_to"),
+        (
+            grey.outcome,
+            grey.code,
+            grey.enhanced.as_deref(),
+            grey.category,
+            grey.stage
+        ),
+        (
+            "transient",
+            Some(450),
+            Some("4.2.0"),
+            Some("greylisted"),
+            "rcpt_to"
+        ),
     );
     let unknown = by("nosuchuser@example.com");
     assert_eq!(
-        (unknown.outcome, unknown.code, unknown.enhanced.as_deref(), unknown.category, unknown.stage),
-        ("permanent", Some(550), Some("5.1.1"), Some("user_unknown"), "rcpt_to"),
+        (
+            unknown.outcome,
+            unknown.code,
+            unknown.enhanced.as_deref(),
+            unknown.category,
+            unknown.stage
+        ),
+        (
+            "permanent",
+            Some(550),
+            Some("5.1.1"),
+            Some("user_unknown"),
+            "rcpt_to"
+        ),
     );
     let ok = by("postmaster@example.com");
-    assert_eq!((ok.outcome, ok.code, ok.stage), ("delivered", Some(250), "data_end"));
+    assert_eq!(
+        (ok.outcome, ok.code, ok.stage),
+        ("delivered", Some(250), "data_end")
+    );
     // Pipelined: EHLO, the envelope flight, the body flight (with QUIT).
     assert!(r.writes <= 3, "{} writes", r.writes);
 
@@ -99,5 +151,9 @@ fn pipelined_greylisting_unknown_user_and_delivery_after_the_delay() {
     let r = send::run(&opts).expect("send");
     assert_eq!(r.lines.len(), 1);
     let l = &r.lines[0];
-    assert_eq!((l.outcome, l.code, l.stage), ("delivered", Some(250), "data_end"), "{l:?}");
+    assert_eq!(
+        (l.outcome, l.code, l.stage),
+        ("delivered", Some(250), "data_end"),
+        "{l:?}"
+    );
 }

@@ -70,7 +70,11 @@ impl FakeServer {
         if let Some((at, say_421)) = self.s.cut {
             if self.replies == at {
                 self.dead = true;
-                let out = if say_421 { line(421).as_bytes().to_vec() } else { Vec::new() };
+                let out = if say_421 {
+                    line(421).as_bytes().to_vec()
+                } else {
+                    Vec::new()
+                };
                 return (out, true);
             }
         }

@@ -8,8 +8,8 @@ mod session_util;
 use std::path::Path;
 
 use session_util::Harness;
-use tempfail::session::{Envelope, Event, Ret, TlsMode};
 use tempfail::Stage;
+use tempfail::session::{Envelope, Event, Ret, TlsMode};
 
 struct Script {
     name: String,
@@ -114,22 +114,38 @@ fn run(s: &Script) -> Harness {
     if !h.closed {
         h.eof();
     }
-    assert_eq!(String::from_utf8_lossy(&h.wire), expected_c, "{}: the whole client side", s.name);
+    assert_eq!(
+        String::from_utf8_lossy(&h.wire),
+        expected_c,
+        "{}: the whole client side",
+        s.name
+    );
     h
 }
 
 fn check(s: &Script, h: &Harness) {
     let outcomes = h.outcomes();
     let n_rcpts: usize = s.envelopes.iter().map(|e| e.recipients.len()).sum();
-    assert_eq!(outcomes.len(), n_rcpts, "{}: one outcome per recipient: {outcomes:#?}", s.name);
+    assert_eq!(
+        outcomes.len(),
+        n_rcpts,
+        "{}: one outcome per recipient: {outcomes:#?}",
+        s.name
+    );
     for e in &s.expects {
         let w: Vec<&str> = e.split_whitespace().collect();
         match w[0] {
-            "closed" => assert!(h.events.contains(&Event::Closed), "{}: expected a clean close", s.name),
+            "closed" => assert!(
+                h.events.contains(&Event::Closed),
+                "{}: expected a clean close",
+                s.name
+            ),
             "lost" => {
                 let stage = Stage::from_name(w[1]).unwrap();
                 assert!(
-                    h.events.iter().any(|e| matches!(e, Event::Lost { stage: st, .. } if *st == stage)),
+                    h.events
+                        .iter()
+                        .any(|e| matches!(e, Event::Lost { stage: st, .. } if *st == stage)),
                     "{}: expected the session lost at {stage}: {:?}",
                     s.name,
                     h.events
@@ -142,11 +158,21 @@ fn check(s: &Script, h: &Harness) {
                     .iter()
                     .find(|f| f.txn == t && f.rcpt == r)
                     .unwrap_or_else(|| panic!("{}: no outcome for {id}", s.name));
-                assert_eq!(f.disposition.name(), w[1], "{}: {id} disposition: {f:?}", s.name);
+                assert_eq!(
+                    f.disposition.name(),
+                    w[1],
+                    "{}: {id} disposition: {f:?}",
+                    s.name
+                );
                 match w[2] {
                     "*" => {}
                     "-" => assert_eq!(f.category, None, "{}: {id}", s.name),
-                    c => assert_eq!(f.category.as_deref(), Some(c), "{}: {id} category: {f:?}", s.name),
+                    c => assert_eq!(
+                        f.category.as_deref(),
+                        Some(c),
+                        "{}: {id} category: {f:?}",
+                        s.name
+                    ),
                 }
                 assert_eq!(f.stage.name(), w[3], "{}: {id} stage", s.name);
                 match w[4] {

@@ -38,7 +38,10 @@ fn assert_complete(r: &Report, to: &[&str], count: usize) {
     for m in 0..count {
         for t in to {
             assert_eq!(
-                r.lines.iter().filter(|l| l.message == m && l.rcpt == *t).count(),
+                r.lines
+                    .iter()
+                    .filter(|l| l.message == m && l.rcpt == *t)
+                    .count(),
                 1,
                 "message {m} rcpt {t}"
             );
@@ -70,7 +73,9 @@ fn plain_delivery_pipelined() {
 #[test]
 fn no_pipelining_one_command_at_a_time() {
     let to = ["b@example.com", "c@example.com"];
-    let Some(r) = run(&["-p"], &to, 2) else { return };
+    let Some(r) = run(&["-p"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
     assert!(all(&r, |l| l.outcome == "delivered"));
     assert!(!r.capabilities.as_ref().unwrap().pipelining);
@@ -81,7 +86,9 @@ fn no_pipelining_one_command_at_a_time() {
 #[test]
 fn transient_rcpt_rejection() {
     let to = ["b@example.com", "c@example.com"];
-    let Some(r) = run(&["-r", "RCPT"], &to, 2) else { return };
+    let Some(r) = run(&["-r", "RCPT"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
     assert!(all(&r, |l| l.outcome == "transient"
         && l.code == Some(450)
@@ -93,7 +100,9 @@ fn transient_rcpt_rejection() {
 #[test]
 fn permanent_rcpt_rejection() {
     let to = ["b@example.com"];
-    let Some(r) = run(&["-f", "RCPT"], &to, 2) else { return };
+    let Some(r) = run(&["-f", "RCPT"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
     assert!(all(&r, |l| l.outcome == "permanent"
         && l.code == Some(500)
@@ -104,23 +113,33 @@ fn permanent_rcpt_rejection() {
 #[test]
 fn permanent_data_rejection_then_rset_and_next_message() {
     let to = ["b@example.com", "c@example.com"];
-    let Some(r) = run(&["-f", "DATA"], &to, 2) else { return };
+    let Some(r) = run(&["-f", "DATA"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
-    assert!(all(&r, |l| l.outcome == "permanent" && l.code == Some(500) && l.stage == "data"));
+    assert!(all(&r, |l| l.outcome == "permanent"
+        && l.code == Some(500)
+        && l.stage == "data"));
 }
 
 #[test]
 fn reply_421_at_mail_ends_the_session() {
     let to = ["b@example.com", "c@example.com"];
-    let Some(r) = run(&["-Q", "MAIL"], &to, 2) else { return };
+    let Some(r) = run(&["-Q", "MAIL"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
-    assert!(all(&r, |l| l.outcome == "transient" && l.code == Some(421) && l.stage == "mail_from"));
+    assert!(all(&r, |l| l.outcome == "transient"
+        && l.code == Some(421)
+        && l.stage == "mail_from"));
 }
 
 #[test]
 fn disconnect_without_reply_is_transient_network() {
     let to = ["b@example.com", "c@example.com"];
-    let Some(r) = run(&["-q", "RCPT"], &to, 2) else { return };
+    let Some(r) = run(&["-q", "RCPT"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
     assert!(all(&r, |l| l.outcome == "transient"
         && l.code.is_none()
@@ -132,7 +151,9 @@ fn disconnect_without_reply_is_transient_network() {
 #[test]
 fn no_esmtp_falls_back_to_helo() {
     let to = ["b@example.com"];
-    let Some(r) = run(&["-e"], &to, 2) else { return };
+    let Some(r) = run(&["-e"], &to, 2) else {
+        return;
+    };
     assert_complete(&r, &to, 2);
     assert!(all(&r, |l| l.outcome == "delivered"));
     // HELO: no extensions at all.
@@ -142,11 +163,17 @@ fn no_esmtp_falls_back_to_helo() {
 #[test]
 fn enhanced_codes_without_enhancedstatuscodes() {
     let to = ["b@example.com"];
-    let Some(r) = run(&["-E"], &to, 1) else { return };
+    let Some(r) = run(&["-E"], &to, 1) else {
+        return;
+    };
     assert!(!r.capabilities.as_ref().unwrap().enhanced_status_codes);
-    assert!(all(&r, |l| l.outcome == "delivered" && l.enhanced.as_deref() == Some("2.0.0")));
-    let Some(r) = run(&["-E", "-f", "RCPT"], &to, 1) else { return };
-    assert!(all(&r, |l| l.enhanced.as_deref() == Some("5.3.0") && l.outcome == "permanent"));
+    assert!(all(&r, |l| l.outcome == "delivered"
+        && l.enhanced.as_deref() == Some("2.0.0")));
+    let Some(r) = run(&["-E", "-f", "RCPT"], &to, 1) else {
+        return;
+    };
+    assert!(all(&r, |l| l.enhanced.as_deref() == Some("5.3.0")
+        && l.outcome == "permanent"));
 }
 
 fn delayed(flags: &[&str]) -> Option<Report> {
@@ -164,10 +191,18 @@ fn delayed(flags: &[&str]) -> Option<Report> {
 #[test]
 fn delay_beyond_the_configured_timeout() {
     // One command at a time: the timer that expires is DATA's.
-    let Some(r) = delayed(&["-p", "-W", "DATA:3"]) else { return };
+    let Some(r) = delayed(&["-p", "-W", "DATA:3"]) else {
+        return;
+    };
     assert!(all(&r, |l| l.stage == "data"), "{:?}", r.lines);
     // Pipelined: smtp-sink holds back the MAIL and RCPT replies with the DATA one,
     // so the oldest reply awaited (MAIL's) is the one that times out.
-    let Some(r) = delayed(&["-W", "DATA:3"]) else { return };
-    assert!(all(&r, |l| l.stage == "mail_from" || l.stage == "data"), "{:?}", r.lines);
+    let Some(r) = delayed(&["-W", "DATA:3"]) else {
+        return;
+    };
+    assert!(
+        all(&r, |l| l.stage == "mail_from" || l.stage == "data"),
+        "{:?}",
+        r.lines
+    );
 }

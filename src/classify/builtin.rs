@@ -35,16 +35,16 @@ struct B(Rule, Vec<String>);
 fn r(id: &'static str, category: Category, description: &'static str) -> B {
     B(
         Rule {
-        id: Cow::Borrowed(id),
-        description: Cow::Borrowed(description),
-        stages: 0,
-        codes: Vec::new(),
-        enhanced: Vec::new(),
-        phrases: Vec::new(),
-        disposition: None,
-        category,
-        scope: None,
-        retry_after: None,
+            id: Cow::Borrowed(id),
+            description: Cow::Borrowed(description),
+            stages: 0,
+            codes: Vec::new(),
+            enhanced: Vec::new(),
+            phrases: Vec::new(),
+            disposition: None,
+            category,
+            scope: None,
+            retry_after: None,
         },
         Vec::new(),
     )
@@ -112,7 +112,14 @@ impl B {
 }
 
 /// Stages that belong to a transaction's envelope or content (not the set-up).
-const TXN: &[Stage] = &[S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown];
+const TXN: &[Stage] = &[
+    S::MailFrom,
+    S::RcptTo,
+    S::Data,
+    S::DataEnd,
+    S::Bdat,
+    S::Unknown,
+];
 
 /// The built-in rules, in priority order. A pattern that does not parse is left out
 /// of its rule; the `builtin_rules_are_valid` test proves there is none.
@@ -147,9 +154,12 @@ fn declared() -> Vec<B> {
             .t(&["uribl", "surbl", "dbl.spamhaus", "blacklisted url", "blacklisted link", "url in this email", "url in the message", "spamtext", "spam pattern"]),
     );
     v.push(
-        r("google_groups.spam_classification", C::SpamContent,
-          "Google Groups: the message was rejected by the group's spam classification")
-            .t(&["rejected due to spam classification", "spam classification"]),
+        r(
+            "google_groups.spam_classification",
+            C::SpamContent,
+            "Google Groups: the message was rejected by the group's spam classification",
+        )
+        .t(&["rejected due to spam classification", "spam classification"]),
     );
     v.push(
         r("greylisting", C::Greylisted,
@@ -178,24 +188,64 @@ fn declared() -> Vec<B> {
             .scope(Scope::Destination),
     );
     v.push(
-        r("comcast.rate_limited", C::RateLimited,
-          "Comcast RL-codes: rate limited (Comcast postmaster error codes)")
-            .t(&["rl0000*", "rl00*"]),
+        r(
+            "comcast.rate_limited",
+            C::RateLimited,
+            "Comcast RL-codes: rate limited (Comcast postmaster error codes)",
+        )
+        .t(&["rl0000*", "rl00*"]),
     );
     v.push(
-        r("qq.frequency_limited", C::RateLimited,
-          "QQ Mail: IP frequency limited (service.mail.qq.com help 1000725)")
-            .t(&["ip frequency limited", "frequency limited", "mail frequency limited"]),
+        r(
+            "qq.frequency_limited",
+            C::RateLimited,
+            "QQ Mail: IP frequency limited (service.mail.qq.com help 1000725)",
+        )
+        .t(&[
+            "ip frequency limited",
+            "frequency limited",
+            "mail frequency limited",
+        ]),
     );
     v.push(
-        r("text.rate_limited", C::RateLimited,
-          "rate limiting or throttling wording without a specific code")
-            .t(&["rate limit*", "ratelimit*", "rate-limit*", "throttl*", "too many messages", "too many mails", "too many emails",
-                 "too many recipients this hour", "sent to too many recipients", "sending rate", "message rate", "receiving mail too quickly",
-                 "too quickly", "too fast", "slow down", "exceeded the rate", "daily relay quota", "sending quota", "sending limit*",
-                 "messages per hour", "messages per minute", "emails per hour", "mails per", "hourly limit", "daily limit", "volume limit",
-                 "submission rate", "received too many messages", "try again later, closing connection", "hit our rate"])
-            .scope(Scope::Destination),
+        r(
+            "text.rate_limited",
+            C::RateLimited,
+            "rate limiting or throttling wording without a specific code",
+        )
+        .t(&[
+            "rate limit*",
+            "ratelimit*",
+            "rate-limit*",
+            "throttl*",
+            "too many messages",
+            "too many mails",
+            "too many emails",
+            "too many recipients this hour",
+            "sent to too many recipients",
+            "sending rate",
+            "message rate",
+            "receiving mail too quickly",
+            "too quickly",
+            "too fast",
+            "slow down",
+            "exceeded the rate",
+            "daily relay quota",
+            "sending quota",
+            "sending limit*",
+            "messages per hour",
+            "messages per minute",
+            "emails per hour",
+            "mails per",
+            "hourly limit",
+            "daily limit",
+            "volume limit",
+            "submission rate",
+            "received too many messages",
+            "try again later, closing connection",
+            "hit our rate",
+        ])
+        .scope(Scope::Destination),
     );
     v.push(
         r("comcast.blocklisted", C::Blocklisted,
@@ -208,9 +258,12 @@ fn declared() -> Vec<B> {
             .t(&["banned sending ip", "on our block list", "part of their network is on our block list", "sender.office.com", "(s3140)", "(s3150)", "weren't sent. please contact your internet service provider"]),
     );
     v.push(
-        r("att.dnsbl", C::Blocklisted,
-          "AT&T: DNSBL:RBL / DNSBL:ATTRBL 521 <ip>_is_blocked (AT&T postmaster)")
-            .t(&["dnsbl:rbl", "dnsbl:attrbl", "*_is_blocked"]),
+        r(
+            "att.dnsbl",
+            C::Blocklisted,
+            "AT&T: DNSBL:RBL / DNSBL:ATTRBL 521 <ip>_is_blocked (AT&T postmaster)",
+        )
+        .t(&["dnsbl:rbl", "dnsbl:attrbl", "*_is_blocked"]),
     );
     v.push(
         r("proofpoint.blocked", C::Blocklisted,
@@ -218,14 +271,24 @@ fn declared() -> Vec<B> {
             .t(&["ipcheck.proofpoint", "proofpoint.com/dnsbl", "dnsbl-lookup"]),
     );
     v.push(
-        r("barracuda.reputation", C::Blocklisted,
-          "Barracuda: blocked using Barracuda Reputation (b.barracudacentral.org)")
-            .t(&["barracuda reputation", "barracudacentral", "barracudanetworks.com/reputation"]),
+        r(
+            "barracuda.reputation",
+            C::Blocklisted,
+            "Barracuda: blocked using Barracuda Reputation (b.barracudacentral.org)",
+        )
+        .t(&[
+            "barracuda reputation",
+            "barracudacentral",
+            "barracudanetworks.com/reputation",
+        ]),
     );
     v.push(
-        r("cox.blocklisted", C::Blocklisted,
-          "Cox/Spectrum AUP#CDRBL, AUP#RBL: the IP is on a DNS blocklist (Cox email error codes)")
-            .t(&["aup#cdrbl", "aup#rbl", "aup#bl"]),
+        r(
+            "cox.blocklisted",
+            C::Blocklisted,
+            "Cox/Spectrum AUP#CDRBL, AUP#RBL: the IP is on a DNS blocklist (Cox email error codes)",
+        )
+        .t(&["aup#cdrbl", "aup#rbl", "aup#bl"]),
     );
     v.push(
         r("dnsbl.listed", C::Blocklisted,
@@ -284,14 +347,20 @@ fn declared() -> Vec<B> {
 
     // ---- 3. Stage rules ---------------------------------------------------------
     v.push(
-        r("rfc7504.521_no_mail", C::NoMailService,
-          "521: the host does not accept mail (RFC 7504)")
-            .codes("521"),
+        r(
+            "rfc7504.521_no_mail",
+            C::NoMailService,
+            "521: the host does not accept mail (RFC 7504)",
+        )
+        .codes("521"),
     );
     v.push(
-        r("rfc7504.556_no_mail", C::NoMailService,
-          "556: the domain does not accept mail (RFC 7504, null MX RFC 7505)")
-            .codes("556"),
+        r(
+            "rfc7504.556_no_mail",
+            C::NoMailService,
+            "556: the domain does not accept mail (RFC 7504, null MX RFC 7505)",
+        )
+        .codes("556"),
     );
     v.push(
         r("rfc5321.ehlo_5xx_fallback_helo", C::Protocol,
@@ -324,12 +393,30 @@ fn declared() -> Vec<B> {
             .t(&["does not pass dmarc", "dmarcrejection", "the 5322.from", "domain in the 5322.from", "failed to pass the required authentication"]),
     );
     v.push(
-        r("text.sender_authentication", C::SenderAuthentication,
-          "DMARC, SPF, DKIM, ARC or Sender ID failures")
-            .t(&["dmarc", "spf", "dkim", "sender policy framework", "authentication checks failed", "sender authentication",
-                 "purported responsible address", "sender id", "senderid", "domainkeys", "arc validation",
-                 "invalid ip for sending mail of domain", "not authorized to send on behalf", "not designated as permitted sender",
-                 "is not allowed to send mail from", "spoof*", "forged"]),
+        r(
+            "text.sender_authentication",
+            C::SenderAuthentication,
+            "DMARC, SPF, DKIM, ARC or Sender ID failures",
+        )
+        .t(&[
+            "dmarc",
+            "spf",
+            "dkim",
+            "sender policy framework",
+            "authentication checks failed",
+            "sender authentication",
+            "purported responsible address",
+            "sender id",
+            "senderid",
+            "domainkeys",
+            "arc validation",
+            "invalid ip for sending mail of domain",
+            "not authorized to send on behalf",
+            "not designated as permitted sender",
+            "is not allowed to send mail from",
+            "spoof*",
+            "forged",
+        ]),
     );
     // Content.
     v.push(
@@ -364,22 +451,51 @@ fn declared() -> Vec<B> {
     );
     // Domain and DNS (before "does not exist" wording for users).
     v.push(
-        r("text.null_mx", C::NoMailService,
-          "the domain accepts no mail: null MX (RFC 7505), 'does not accept mail'")
-            .t(&["null mx", "nullmx", "rfc7505", "rfc 7505", "does not accept mail", "doesn't receive email", "does not receive email",
-                 "accepts no mail", "domain does not accept", "no mail service", "recipient address has a null mx"]),
+        r(
+            "text.null_mx",
+            C::NoMailService,
+            "the domain accepts no mail: null MX (RFC 7505), 'does not accept mail'",
+        )
+        .t(&[
+            "null mx",
+            "nullmx",
+            "rfc7505",
+            "rfc 7505",
+            "does not accept mail",
+            "doesn't receive email",
+            "does not receive email",
+            "accepts no mail",
+            "domain does not accept",
+            "no mail service",
+            "recipient address has a null mx",
+        ]),
     );
     v.push(
-        r("postfix.dns_try_again", C::Dns,
-          "Postfix: 'Host not found, try again': a temporary resolver failure (TRY_AGAIN)")
-            .t(&["host not found, try again", "temporary failure in name resolution", "servfail", "malformed or unexpected name server reply",
-                 "dns temporary failure", "temporary dns", "dns lookup failed temporarily", "name server timeout", "dns timeout"])
-            .disp(Disposition::Transient),
+        r(
+            "postfix.dns_try_again",
+            C::Dns,
+            "Postfix: 'Host not found, try again': a temporary resolver failure (TRY_AGAIN)",
+        )
+        .t(&[
+            "host not found, try again",
+            "temporary failure in name resolution",
+            "servfail",
+            "malformed or unexpected name server reply",
+            "dns temporary failure",
+            "temporary dns",
+            "dns lookup failed temporarily",
+            "name server timeout",
+            "dns timeout",
+        ])
+        .disp(Disposition::Transient),
     );
     v.push(
-        r("microsoft.dns_domain_missing", C::DomainNotFound,
-          "Microsoft 365 5.4.310/5.4.316: DNS domain does not exist (InfoDomainNonexistent)")
-            .t(&["infodomainnonexistent", "dns domain"]),
+        r(
+            "microsoft.dns_domain_missing",
+            C::DomainNotFound,
+            "Microsoft 365 5.4.310/5.4.316: DNS domain does not exist (InfoDomainNonexistent)",
+        )
+        .t(&["infodomainnonexistent", "dns domain"]),
     );
     v.push(
         r("text.domain_not_found", C::DomainNotFound,
@@ -391,10 +507,20 @@ fn declared() -> Vec<B> {
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
-        r("text.dns", C::Dns,
-          "a resolver error that is not a definite 'no such domain'")
-            .t(&["name service error", "dns error", "dns failure", "dns lookup", "lookup failure", "resolver"])
-            .disp(Disposition::Transient),
+        r(
+            "text.dns",
+            C::Dns,
+            "a resolver error that is not a definite 'no such domain'",
+        )
+        .t(&[
+            "name service error",
+            "dns error",
+            "dns failure",
+            "dns lookup",
+            "lookup failure",
+            "resolver",
+        ])
+        .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
     // means our sender address).
@@ -414,10 +540,22 @@ fn declared() -> Vec<B> {
             .scope(Scope::Message),
     );
     v.push(
-        r("mail_from.address_unknown", C::SenderRejected,
-          "at MAIL FROM, 'no such user/domain' wording is about our sender address")
-            .t(&["does not exist", "no such user", "user unknown", "unknown user", "no such domain", "domain not found", "not exist", "unknown address"])
-            .at(&[S::MailFrom]),
+        r(
+            "mail_from.address_unknown",
+            C::SenderRejected,
+            "at MAIL FROM, 'no such user/domain' wording is about our sender address",
+        )
+        .t(&[
+            "does not exist",
+            "no such user",
+            "user unknown",
+            "unknown user",
+            "no such domain",
+            "domain not found",
+            "not exist",
+            "unknown address",
+        ])
+        .at(&[S::MailFrom]),
     );
     // Relay and our own authentication / TLS.
     v.push(
@@ -428,11 +566,23 @@ fn declared() -> Vec<B> {
                  "smtp authentication is required", "client was not authenticated", "not authenticated"]),
     );
     v.push(
-        r("text.auth_failed", C::AuthFailed,
-          "our SMTP AUTH credentials were refused (535 5.7.8 and similar)")
-            .t(&["authentication failed", "authentication unsuccessful", "invalid credentials", "username and password not accepted",
-                 "bad username or password", "incorrect authentication data", "invalid login", "login failed", "auth failed"])
-            .at(&[S::Auth, S::Unknown, S::MailFrom]),
+        r(
+            "text.auth_failed",
+            C::AuthFailed,
+            "our SMTP AUTH credentials were refused (535 5.7.8 and similar)",
+        )
+        .t(&[
+            "authentication failed",
+            "authentication unsuccessful",
+            "invalid credentials",
+            "username and password not accepted",
+            "bad username or password",
+            "incorrect authentication data",
+            "invalid login",
+            "login failed",
+            "auth failed",
+        ])
+        .at(&[S::Auth, S::Unknown, S::MailFrom]),
     );
     v.push(
         r("text.tls_required", C::TlsRequired,
@@ -442,18 +592,54 @@ fn declared() -> Vec<B> {
                  "tls not available", "requiretls"]),
     );
     v.push(
-        r("text.tls_failed", C::TlsFailed,
-          "the TLS negotiation or certificate check failed")
-            .t(&["tls negotiation failed", "tls handshake", "ssl handshake", "certificate verif*", "certificate has expired", "cannot start tls",
-                 "starttls failed", "tls error", "ssl error", "handshake failed", "certificate rejected"]),
+        r(
+            "text.tls_failed",
+            C::TlsFailed,
+            "the TLS negotiation or certificate check failed",
+        )
+        .t(&[
+            "tls negotiation failed",
+            "tls handshake",
+            "ssl handshake",
+            "certificate verif*",
+            "certificate has expired",
+            "cannot start tls",
+            "starttls failed",
+            "tls error",
+            "ssl error",
+            "handshake failed",
+            "certificate rejected",
+        ]),
     );
     v.push(
-        r("text.relay_denied", C::RelayDenied,
-          "relaying refused (Postfix 'Relay access denied', qmail rcpthosts, Exim, Exchange)")
-            .t(&["relay access denied", "relaying denied", "relay denied", "relay not permitted", "not permitted to relay", "relaying not allowed",
-                 "relay not allowed", "we do not relay", "not allowed to relay", "isn't allowed to relay", "unable to relay", "not configured to relay",
-                 "allowed rcpthosts", "open relay", "mail relay", "relaying prohibited", "relay prohibited", "no relaying", "cannot relay",
-                 "relaying disallowed", "relay not authorized"]),
+        r(
+            "text.relay_denied",
+            C::RelayDenied,
+            "relaying refused (Postfix 'Relay access denied', qmail rcpthosts, Exim, Exchange)",
+        )
+        .t(&[
+            "relay access denied",
+            "relaying denied",
+            "relay denied",
+            "relay not permitted",
+            "not permitted to relay",
+            "relaying not allowed",
+            "relay not allowed",
+            "we do not relay",
+            "not allowed to relay",
+            "isn't allowed to relay",
+            "unable to relay",
+            "not configured to relay",
+            "allowed rcpthosts",
+            "open relay",
+            "mail relay",
+            "relaying prohibited",
+            "relay prohibited",
+            "no relaying",
+            "cannot relay",
+            "relaying disallowed",
+            "relay not authorized",
+        ]),
     );
     // Mailbox state.
     v.push(
@@ -531,22 +717,62 @@ fn declared() -> Vec<B> {
             .scope(Scope::Destination),
     );
     v.push(
-        r("text.server_error", C::ServerError,
-          "a server-side error (local error in processing, disk full, configuration error)")
-            .t(&["local error", "internal error", "system error", "internal server error", "temporary local problem", "temporary failure",
-                 "insufficient system storage", "insufficient disk space", "disk full", "out of memory", "transaction failed",
-                 "configuration error", "misconfigur*", "temporarily unable to process",
-                 "internal resource", "resources temporarily", "database error", "processing error", "queue file write error",
-                 "temporary problem", "storage failure", "could not load"])
-            .scope(Scope::Destination),
+        r(
+            "text.server_error",
+            C::ServerError,
+            "a server-side error (local error in processing, disk full, configuration error)",
+        )
+        .t(&[
+            "local error",
+            "internal error",
+            "system error",
+            "internal server error",
+            "temporary local problem",
+            "temporary failure",
+            "insufficient system storage",
+            "insufficient disk space",
+            "disk full",
+            "out of memory",
+            "transaction failed",
+            "configuration error",
+            "misconfigur*",
+            "temporarily unable to process",
+            "internal resource",
+            "resources temporarily",
+            "database error",
+            "processing error",
+            "queue file write error",
+            "temporary problem",
+            "storage failure",
+            "could not load",
+        ])
+        .scope(Scope::Destination),
     );
     v.push(
-        r("text.protocol", C::Protocol,
-          "syntax or sequence errors (500/501/502/503/504 wording)")
-            .t(&["command not recognized", "syntax error", "unrecognized command", "unrecognised command", "bad sequence", "improper sequence",
-                 "command parameter not implemented", "not implemented", "command unrecognized", "protocol error", "protocol violation",
-                 "line limit exceeded", "pipelining", "invalid command", "unknown command", "parameter not recognized"])
-            .scope(Scope::Connection),
+        r(
+            "text.protocol",
+            C::Protocol,
+            "syntax or sequence errors (500/501/502/503/504 wording)",
+        )
+        .t(&[
+            "command not recognized",
+            "syntax error",
+            "unrecognized command",
+            "unrecognised command",
+            "bad sequence",
+            "improper sequence",
+            "command parameter not implemented",
+            "not implemented",
+            "command unrecognized",
+            "protocol error",
+            "protocol violation",
+            "line limit exceeded",
+            "pipelining",
+            "invalid command",
+            "unknown command",
+            "parameter not recognized",
+        ])
+        .scope(Scope::Connection),
     );
 
     // ---- 5. Specific enhanced codes ------------------------------------------------
@@ -559,75 +785,420 @@ fn declared() -> Vec<B> {
             .disp(Disposition::Transient),
     );
     let enh: &[(&'static str, &'static str, Category, &'static str)] = &[
-        ("rfc3463.x.1.1", "*.1.1", C::UserUnknown, "X.1.1 bad destination mailbox address (RFC 3463)"),
-        ("rfc3463.x.1.2", "*.1.2", C::DomainNotFound, "X.1.2 bad destination system address (RFC 3463)"),
-        ("rfc3463.x.1.3", "*.1.3", C::UserUnknown, "X.1.3 bad destination mailbox address syntax (RFC 3463)"),
-        ("rfc3463.x.1.4", "*.1.4", C::UserUnknown, "X.1.4 destination mailbox address ambiguous (RFC 3463)"),
-        ("rfc3463.x.1.6", "*.1.6", C::UserUnknown, "X.1.6 destination mailbox has moved, no forwarding address (RFC 3463)"),
-        ("rfc3463.x.1.7", "*.1.7", C::SenderRejected, "X.1.7 bad sender's mailbox address syntax (RFC 3463)"),
-        ("rfc3463.x.1.8", "*.1.8", C::SenderRejected, "X.1.8 bad sender's system address (RFC 3463)"),
-        ("rfc7505.x.1.10", "*.1.10", C::NoMailService, "X.1.10 recipient address has null MX (RFC 7505)"),
-        ("rfc3463.x.2.1", "*.2.1", C::MailboxDisabled, "X.2.1 mailbox disabled, not accepting messages (RFC 3463)"),
-        ("rfc3463.x.2.2", "*.2.2", C::MailboxFull, "X.2.2 mailbox full (RFC 3463: persistent transient)"),
-        ("rfc3463.x.2.3", "*.2.3", C::MessageTooBig, "X.2.3 message length exceeds administrative limit (RFC 3463)"),
-        ("rfc3463.x.3.1", "*.3.1", C::ServerError, "X.3.1 mail system full (RFC 3463)"),
-        ("rfc3463.x.3.2", "*.3.2", C::ServiceUnavailable, "X.3.2 system not accepting network messages (RFC 3463)"),
-        ("rfc3463.x.3.3", "*.3.3", C::Protocol, "X.3.3 system not capable of selected features (RFC 3463)"),
-        ("rfc3463.x.3.4", "*.3.4", C::MessageTooBig, "X.3.4 message too big for system (RFC 3463)"),
-        ("rfc3463.x.3.5", "*.3.5", C::ServerError, "X.3.5 system incorrectly configured (RFC 3463)"),
-        ("rfc3463.x.4.2", "*.4.2", C::Network, "X.4.2 bad connection (RFC 3463)"),
-        ("rfc3463.x.4.3", "*.4.3", C::Dns, "X.4.3 directory server failure (RFC 3463)"),
-        ("rfc3463.x.4.4", "*.4.4", C::DomainNotFound, "X.4.4 unable to route (RFC 3463)"),
-        ("rfc3463.x.4.5", "*.4.5", C::ServiceUnavailable, "X.4.5 mail system congestion (RFC 3463)"),
-        ("rfc3463.x.4.6", "*.4.6", C::Network, "X.4.6 routing loop detected (RFC 3463)"),
-        ("rfc3463.x.4.7", "*.4.7", C::Network, "X.4.7 delivery time expired (RFC 3463)"),
-        ("microsoft.x.4.310", "*.4.310", C::DomainNotFound, "X.4.310 DNS domain does not exist (Microsoft 365 NDR reference)"),
-        ("microsoft.x.4.316", "*.4.316", C::Network, "X.4.316 connection refused (Microsoft 365 NDR reference)"),
-        ("rfc3463.x.5.1", "*.5.1", C::Protocol, "X.5.1 invalid command (RFC 3463)"),
-        ("rfc3463.x.5.2", "*.5.2", C::Protocol, "X.5.2 syntax error (RFC 3463)"),
-        ("rfc3463.x.5.3", "*.5.3", C::TooManyRecipients, "X.5.3 too many recipients (RFC 3463)"),
-        ("rfc3463.x.5.4", "*.5.4", C::Protocol, "X.5.4 invalid command arguments (RFC 3463)"),
-        ("rfc3463.x.5.5", "*.5.5", C::Protocol, "X.5.5 wrong protocol version (RFC 3463)"),
-        ("rfc3463.x.5.6", "*.5.6", C::Protocol, "X.5.6 authentication exchange line too long (RFC 4954)"),
-        ("rfc3463.x.6.1", "*.6.1", C::ContentFormat, "X.6.1 media not supported (RFC 3463)"),
-        ("rfc3463.x.6.2", "*.6.2", C::ContentFormat, "X.6.2 conversion required and prohibited (RFC 3463)"),
-        ("rfc3463.x.6.3", "*.6.3", C::ContentFormat, "X.6.3 conversion required but not supported (RFC 3463)"),
-        ("rfc6531.x.6.7", "*.6.7", C::ContentFormat, "X.6.7 non-ASCII addresses not permitted (RFC 6531)"),
-        ("rfc6531.x.6.8", "*.6.8", C::ContentFormat, "X.6.8 UTF-8 string reply required (RFC 6531)"),
-        ("rfc6531.x.6.9", "*.6.9", C::ContentFormat, "X.6.9 UTF-8 header message cannot be transferred (RFC 6531)"),
-        ("rfc3463.x.7.2", "*.7.2", C::Policy, "X.7.2 mailing list expansion prohibited (RFC 3463)"),
-        ("rfc3463.x.7.7", "*.7.7", C::ContentFormat, "X.7.7 message integrity failure (RFC 3463)"),
-        ("rfc4954.x.7.8", "*.7.8", C::AuthFailed, "X.7.8 authentication credentials invalid (RFC 4954)"),
-        ("rfc4954.x.7.9", "*.7.9", C::AuthRequired, "X.7.9 authentication mechanism too weak (RFC 4954)"),
-        ("rfc4954.x.7.10", "*.7.10", C::TlsRequired, "X.7.10 encryption needed (RFC 5248)"),
-        ("rfc4954.x.7.11", "*.7.11", C::TlsRequired, "X.7.11 encryption required for requested authentication mechanism (RFC 4954)"),
-        ("rfc4954.x.7.12", "*.7.12", C::AuthFailed, "X.7.12 a password transition is needed (RFC 4954)"),
-        ("rfc5248.x.7.13", "*.7.13", C::MailboxDisabled, "X.7.13 user account disabled (RFC 5248)"),
-        ("rfc5248.x.7.14", "*.7.14", C::AuthRequired, "X.7.14 trust relationship required (RFC 5248)"),
-        ("rfc7293.x.7.17", "*.7.17", C::UserUnknown, "X.7.17 mailbox owner has changed (RFC 7293)"),
-        ("rfc7293.x.7.18", "*.7.18", C::UserUnknown, "X.7.18 domain owner has changed (RFC 7293)"),
-        ("rfc7372.x.7.20", "*.7.20", C::SenderAuthentication, "X.7.20 no passing DKIM signature found (RFC 7372)"),
-        ("rfc7372.x.7.21", "*.7.21", C::SenderAuthentication, "X.7.21 no acceptable DKIM signature found (RFC 7372)"),
-        ("rfc7372.x.7.22", "*.7.22", C::SenderAuthentication, "X.7.22 no valid author-matched DKIM signature found (RFC 7372)"),
-        ("rfc7372.x.7.23", "*.7.23", C::SenderAuthentication, "X.7.23 SPF validation failed (RFC 7372)"),
-        ("rfc7372.x.7.24", "*.7.24", C::SenderAuthentication, "X.7.24 SPF validation error (RFC 7372)"),
-        ("rfc7372.x.7.25", "*.7.25", C::Reputation, "X.7.25 reverse DNS validation failed (RFC 7372)"),
-        ("rfc7372.x.7.26", "*.7.26", C::SenderAuthentication, "X.7.26 multiple authentication checks failed (RFC 7372)"),
-        ("rfc7505.x.7.27", "*.7.27", C::SenderRejected, "X.7.27 sender address has null MX (RFC 7505)"),
-        ("rfc7372.x.7.28", "*.7.28", C::RateLimited, "X.7.28 mail flood detected (RFC 7372; Gmail's 4.7.28 rate limit)"),
-        ("rfc8617.x.7.29", "*.7.29", C::SenderAuthentication, "X.7.29 ARC validation failure (RFC 8617)"),
-        ("rfc8689.x.7.30", "*.7.30", C::TlsRequired, "X.7.30 REQUIRETLS support required (RFC 8689)"),
-        ("microsoft.x.7.509", "*.7.509", C::SenderAuthentication, "X.7.509 sending domain does not pass DMARC (Microsoft 365)"),
-        ("microsoft.x.7.510", "*.7.510", C::SenderAuthentication, "X.7.510 DKIM/DMARC failure (Microsoft 365)"),
-        ("microsoft.x.7.515", "*.7.515", C::SenderAuthentication, "X.7.515 does not meet the required authentication level (Microsoft 365)"),
-        ("microsoft.x.7.57", "*.7.57", C::AuthRequired, "X.7.57 client was not authenticated to send anonymous mail (Microsoft 365)"),
-        ("microsoft.x.7.606", "*.7.606", C::Blocklisted, "X.7.606 access denied, banned sending IP (Microsoft 365)"),
-        ("microsoft.x.7.705", "*.7.705", C::Reputation, "X.7.705 tenant has exceeded threshold (Microsoft 365)"),
-        ("microsoft.x.7.708", "*.7.708", C::Reputation, "X.7.708 traffic not accepted from this IP (Microsoft 365)"),
-        ("microsoft.x.7.750", "*.7.750", C::Reputation, "X.7.750 unregistered domain / tenant exceeded threshold (Microsoft 365)"),
-        ("microsoft.x.7.129", "*.7.129", C::Policy, "X.7.129 restricted to the recipient's allowed senders (Microsoft 365)"),
-        ("microsoft.x.7.650", "*.7.650", C::RateLimited, "X.7.650 temporarily rate limited due to IP reputation (Microsoft 365)"),
-        ("microsoft.x.7.500", "*.7.500", C::ServiceUnavailable, "X.7.500 server busy (Microsoft 365)"),
+        (
+            "rfc3463.x.1.1",
+            "*.1.1",
+            C::UserUnknown,
+            "X.1.1 bad destination mailbox address (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.1.2",
+            "*.1.2",
+            C::DomainNotFound,
+            "X.1.2 bad destination system address (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.1.3",
+            "*.1.3",
+            C::UserUnknown,
+            "X.1.3 bad destination mailbox address syntax (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.1.4",
+            "*.1.4",
+            C::UserUnknown,
+            "X.1.4 destination mailbox address ambiguous (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.1.6",
+            "*.1.6",
+            C::UserUnknown,
+            "X.1.6 destination mailbox has moved, no forwarding address (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.1.7",
+            "*.1.7",
+            C::SenderRejected,
+            "X.1.7 bad sender's mailbox address syntax (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.1.8",
+            "*.1.8",
+            C::SenderRejected,
+            "X.1.8 bad sender's system address (RFC 3463)",
+        ),
+        (
+            "rfc7505.x.1.10",
+            "*.1.10",
+            C::NoMailService,
+            "X.1.10 recipient address has null MX (RFC 7505)",
+        ),
+        (
+            "rfc3463.x.2.1",
+            "*.2.1",
+            C::MailboxDisabled,
+            "X.2.1 mailbox disabled, not accepting messages (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.2.2",
+            "*.2.2",
+            C::MailboxFull,
+            "X.2.2 mailbox full (RFC 3463: persistent transient)",
+        ),
+        (
+            "rfc3463.x.2.3",
+            "*.2.3",
+            C::MessageTooBig,
+            "X.2.3 message length exceeds administrative limit (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.3.1",
+            "*.3.1",
+            C::ServerError,
+            "X.3.1 mail system full (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.3.2",
+            "*.3.2",
+            C::ServiceUnavailable,
+            "X.3.2 system not accepting network messages (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.3.3",
+            "*.3.3",
+            C::Protocol,
+            "X.3.3 system not capable of selected features (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.3.4",
+            "*.3.4",
+            C::MessageTooBig,
+            "X.3.4 message too big for system (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.3.5",
+            "*.3.5",
+            C::ServerError,
+            "X.3.5 system incorrectly configured (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.4.2",
+            "*.4.2",
+            C::Network,
+            "X.4.2 bad connection (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.4.3",
+            "*.4.3",
+            C::Dns,
+            "X.4.3 directory server failure (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.4.4",
+            "*.4.4",
+            C::DomainNotFound,
+            "X.4.4 unable to route (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.4.5",
+            "*.4.5",
+            C::ServiceUnavailable,
+            "X.4.5 mail system congestion (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.4.6",
+            "*.4.6",
+            C::Network,
+            "X.4.6 routing loop detected (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.4.7",
+            "*.4.7",
+            C::Network,
+            "X.4.7 delivery time expired (RFC 3463)",
+        ),
+        (
+            "microsoft.x.4.310",
+            "*.4.310",
+            C::DomainNotFound,
+            "X.4.310 DNS domain does not exist (Microsoft 365 NDR reference)",
+        ),
+        (
+            "microsoft.x.4.316",
+            "*.4.316",
+            C::Network,
+            "X.4.316 connection refused (Microsoft 365 NDR reference)",
+        ),
+        (
+            "rfc3463.x.5.1",
+            "*.5.1",
+            C::Protocol,
+            "X.5.1 invalid command (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.5.2",
+            "*.5.2",
+            C::Protocol,
+            "X.5.2 syntax error (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.5.3",
+            "*.5.3",
+            C::TooManyRecipients,
+            "X.5.3 too many recipients (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.5.4",
+            "*.5.4",
+            C::Protocol,
+            "X.5.4 invalid command arguments (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.5.5",
+            "*.5.5",
+            C::Protocol,
+            "X.5.5 wrong protocol version (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.5.6",
+            "*.5.6",
+            C::Protocol,
+            "X.5.6 authentication exchange line too long (RFC 4954)",
+        ),
+        (
+            "rfc3463.x.6.1",
+            "*.6.1",
+            C::ContentFormat,
+            "X.6.1 media not supported (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.6.2",
+            "*.6.2",
+            C::ContentFormat,
+            "X.6.2 conversion required and prohibited (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.6.3",
+            "*.6.3",
+            C::ContentFormat,
+            "X.6.3 conversion required but not supported (RFC 3463)",
+        ),
+        (
+            "rfc6531.x.6.7",
+            "*.6.7",
+            C::ContentFormat,
+            "X.6.7 non-ASCII addresses not permitted (RFC 6531)",
+        ),
+        (
+            "rfc6531.x.6.8",
+            "*.6.8",
+            C::ContentFormat,
+            "X.6.8 UTF-8 string reply required (RFC 6531)",
+        ),
+        (
+            "rfc6531.x.6.9",
+            "*.6.9",
+            C::ContentFormat,
+            "X.6.9 UTF-8 header message cannot be transferred (RFC 6531)",
+        ),
+        (
+            "rfc3463.x.7.2",
+            "*.7.2",
+            C::Policy,
+            "X.7.2 mailing list expansion prohibited (RFC 3463)",
+        ),
+        (
+            "rfc3463.x.7.7",
+            "*.7.7",
+            C::ContentFormat,
+            "X.7.7 message integrity failure (RFC 3463)",
+        ),
+        (
+            "rfc4954.x.7.8",
+            "*.7.8",
+            C::AuthFailed,
+            "X.7.8 authentication credentials invalid (RFC 4954)",
+        ),
+        (
+            "rfc4954.x.7.9",
+            "*.7.9",
+            C::AuthRequired,
+            "X.7.9 authentication mechanism too weak (RFC 4954)",
+        ),
+        (
+            "rfc4954.x.7.10",
+            "*.7.10",
+            C::TlsRequired,
+            "X.7.10 encryption needed (RFC 5248)",
+        ),
+        (
+            "rfc4954.x.7.11",
+            "*.7.11",
+            C::TlsRequired,
+            "X.7.11 encryption required for requested authentication mechanism (RFC 4954)",
+        ),
+        (
+            "rfc4954.x.7.12",
+            "*.7.12",
+            C::AuthFailed,
+            "X.7.12 a password transition is needed (RFC 4954)",
+        ),
+        (
+            "rfc5248.x.7.13",
+            "*.7.13",
+            C::MailboxDisabled,
+            "X.7.13 user account disabled (RFC 5248)",
+        ),
+        (
+            "rfc5248.x.7.14",
+            "*.7.14",
+            C::AuthRequired,
+            "X.7.14 trust relationship required (RFC 5248)",
+        ),
+        (
+            "rfc7293.x.7.17",
+            "*.7.17",
+            C::UserUnknown,
+            "X.7.17 mailbox owner has changed (RFC 7293)",
+        ),
+        (
+            "rfc7293.x.7.18",
+            "*.7.18",
+            C::UserUnknown,
+            "X.7.18 domain owner has changed (RFC 7293)",
+        ),
+        (
+            "rfc7372.x.7.20",
+            "*.7.20",
+            C::SenderAuthentication,
+            "X.7.20 no passing DKIM signature found (RFC 7372)",
+        ),
+        (
+            "rfc7372.x.7.21",
+            "*.7.21",
+            C::SenderAuthentication,
+            "X.7.21 no acceptable DKIM signature found (RFC 7372)",
+        ),
+        (
+            "rfc7372.x.7.22",
+            "*.7.22",
+            C::SenderAuthentication,
+            "X.7.22 no valid author-matched DKIM signature found (RFC 7372)",
+        ),
+        (
+            "rfc7372.x.7.23",
+            "*.7.23",
+            C::SenderAuthentication,
+            "X.7.23 SPF validation failed (RFC 7372)",
+        ),
+        (
+            "rfc7372.x.7.24",
+            "*.7.24",
+            C::SenderAuthentication,
+            "X.7.24 SPF validation error (RFC 7372)",
+        ),
+        (
+            "rfc7372.x.7.25",
+            "*.7.25",
+            C::Reputation,
+            "X.7.25 reverse DNS validation failed (RFC 7372)",
+        ),
+        (
+            "rfc7372.x.7.26",
+            "*.7.26",
+            C::SenderAuthentication,
+            "X.7.26 multiple authentication checks failed (RFC 7372)",
+        ),
+        (
+            "rfc7505.x.7.27",
+            "*.7.27",
+            C::SenderRejected,
+            "X.7.27 sender address has null MX (RFC 7505)",
+        ),
+        (
+            "rfc7372.x.7.28",
+            "*.7.28",
+            C::RateLimited,
+            "X.7.28 mail flood detected (RFC 7372; Gmail's 4.7.28 rate limit)",
+        ),
+        (
+            "rfc8617.x.7.29",
+            "*.7.29",
+            C::SenderAuthentication,
+            "X.7.29 ARC validation failure (RFC 8617)",
+        ),
+        (
+            "rfc8689.x.7.30",
+            "*.7.30",
+            C::TlsRequired,
+            "X.7.30 REQUIRETLS support required (RFC 8689)",
+        ),
+        (
+            "microsoft.x.7.509",
+            "*.7.509",
+            C::SenderAuthentication,
+            "X.7.509 sending domain does not pass DMARC (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.510",
+            "*.7.510",
+            C::SenderAuthentication,
+            "X.7.510 DKIM/DMARC failure (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.515",
+            "*.7.515",
+            C::SenderAuthentication,
+            "X.7.515 does not meet the required authentication level (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.57",
+            "*.7.57",
+            C::AuthRequired,
+            "X.7.57 client was not authenticated to send anonymous mail (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.606",
+            "*.7.606",
+            C::Blocklisted,
+            "X.7.606 access denied, banned sending IP (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.705",
+            "*.7.705",
+            C::Reputation,
+            "X.7.705 tenant has exceeded threshold (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.708",
+            "*.7.708",
+            C::Reputation,
+            "X.7.708 traffic not accepted from this IP (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.750",
+            "*.7.750",
+            C::Reputation,
+            "X.7.750 unregistered domain / tenant exceeded threshold (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.129",
+            "*.7.129",
+            C::Policy,
+            "X.7.129 restricted to the recipient's allowed senders (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.650",
+            "*.7.650",
+            C::RateLimited,
+            "X.7.650 temporarily rate limited due to IP reputation (Microsoft 365)",
+        ),
+        (
+            "microsoft.x.7.500",
+            "*.7.500",
+            C::ServiceUnavailable,
+            "X.7.500 server busy (Microsoft 365)",
+        ),
     ];
     for (id, pat, cat, desc) in enh {
         v.push(r(id, *cat, desc).enh(pat));
@@ -650,29 +1221,132 @@ fn declared() -> Vec<B> {
             .at(TXN),
     );
     v.push(
-        r("text.access_denied", C::Policy,
-          "'access denied' / 'not allowed' / 'refused' with no other reason: a local policy")
-            .t(&["access denied", "not allowed", "not permitted", "denied", "refused", "blocked", "forbidden", "rejected for policy",
-                 "unacceptable", "administratively", "not authorized", "unauthorized", "rejected"]),
+        r(
+            "text.access_denied",
+            C::Policy,
+            "'access denied' / 'not allowed' / 'refused' with no other reason: a local policy",
+        )
+        .t(&[
+            "access denied",
+            "not allowed",
+            "not permitted",
+            "denied",
+            "refused",
+            "blocked",
+            "forbidden",
+            "rejected for policy",
+            "unacceptable",
+            "administratively",
+            "not authorized",
+            "unauthorized",
+            "rejected",
+        ]),
     );
 
     // ---- 7. Vague enhanced codes -------------------------------------------------------
-    v.push(r("rfc3463.x.1.0_rcpt", C::UserUnknown, "X.1.0 other address status, at RCPT: the recipient address (RFC 3463)")
-        .enh("*.1.0").at(&[S::RcptTo, S::Unknown]));
-    v.push(r("rfc3463.x.1.0_mail", C::SenderRejected, "X.1.0 other address status, at MAIL FROM: the sender address (RFC 3463)")
-        .enh("*.1.0").at(&[S::MailFrom]));
-    v.push(r("rfc3463.x.4.1", C::Network, "X.4.1 no answer from host (RFC 3463)").enh("4.4.1"));
+    v.push(
+        r(
+            "rfc3463.x.1.0_rcpt",
+            C::UserUnknown,
+            "X.1.0 other address status, at RCPT: the recipient address (RFC 3463)",
+        )
+        .enh("*.1.0")
+        .at(&[S::RcptTo, S::Unknown]),
+    );
+    v.push(
+        r(
+            "rfc3463.x.1.0_mail",
+            C::SenderRejected,
+            "X.1.0 other address status, at MAIL FROM: the sender address (RFC 3463)",
+        )
+        .enh("*.1.0")
+        .at(&[S::MailFrom]),
+    );
+    v.push(
+        r(
+            "rfc3463.x.4.1",
+            C::Network,
+            "X.4.1 no answer from host (RFC 3463)",
+        )
+        .enh("4.4.1"),
+    );
     v.push(r("rfc3463.x.4.1_rcpt", C::UserUnknown, "5.4.1 at RCPT: Microsoft 365 directory-based edge blocking refuses unknown recipients with 5.4.1")
         .enh("5.4.1").at(&[S::RcptTo, S::Unknown]));
-    v.push(r("rfc3463.x.3.0", C::ServerError, "X.3.0 other or undefined mail system status (RFC 3463)").enh("*.3.0"));
-    v.push(r("rfc3463.x.4.0", C::Network, "X.4.0 other or undefined network or routing status (RFC 3463)").enh("*.4.0"));
-    v.push(r("rfc3463.x.5.0", C::Protocol, "X.5.0 other or undefined protocol status (RFC 3463)").enh("*.5.0").at(&[S::Ehlo, S::Helo, S::Starttls, S::Auth, S::Rset, S::Quit, S::Data]));
-    v.push(r("rfc3463.x.6.0", C::ContentFormat, "X.6.0 other or undefined media error (RFC 3463)").enh("*.6.0"));
-    v.push(r("rfc3463.x.7.x_greeting", C::Policy, "X.7.0/X.7.1 before the transaction: our client host is refused (RFC 3463)")
-        .enh("*.7.0 *.7.1").at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo]).scope(Scope::Destination));
-    v.push(r("rfc3463.x.7.1", C::Policy, "X.7.1 delivery not authorized, message refused (RFC 3463)").enh("*.7.1"));
-    v.push(r("rfc3463.x.7.0", C::Policy, "X.7.0 other or undefined security status (RFC 3463)").enh("*.7.0"));
-    v.push(r("rfc3463.x.7.x", C::Policy, "X.7.X security or policy status (RFC 3463)").enh("*.7.*"));
+    v.push(
+        r(
+            "rfc3463.x.3.0",
+            C::ServerError,
+            "X.3.0 other or undefined mail system status (RFC 3463)",
+        )
+        .enh("*.3.0"),
+    );
+    v.push(
+        r(
+            "rfc3463.x.4.0",
+            C::Network,
+            "X.4.0 other or undefined network or routing status (RFC 3463)",
+        )
+        .enh("*.4.0"),
+    );
+    v.push(
+        r(
+            "rfc3463.x.5.0",
+            C::Protocol,
+            "X.5.0 other or undefined protocol status (RFC 3463)",
+        )
+        .enh("*.5.0")
+        .at(&[
+            S::Ehlo,
+            S::Helo,
+            S::Starttls,
+            S::Auth,
+            S::Rset,
+            S::Quit,
+            S::Data,
+        ]),
+    );
+    v.push(
+        r(
+            "rfc3463.x.6.0",
+            C::ContentFormat,
+            "X.6.0 other or undefined media error (RFC 3463)",
+        )
+        .enh("*.6.0"),
+    );
+    v.push(
+        r(
+            "rfc3463.x.7.x_greeting",
+            C::Policy,
+            "X.7.0/X.7.1 before the transaction: our client host is refused (RFC 3463)",
+        )
+        .enh("*.7.0 *.7.1")
+        .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo])
+        .scope(Scope::Destination),
+    );
+    v.push(
+        r(
+            "rfc3463.x.7.1",
+            C::Policy,
+            "X.7.1 delivery not authorized, message refused (RFC 3463)",
+        )
+        .enh("*.7.1"),
+    );
+    v.push(
+        r(
+            "rfc3463.x.7.0",
+            C::Policy,
+            "X.7.0 other or undefined security status (RFC 3463)",
+        )
+        .enh("*.7.0"),
+    );
+    v.push(
+        r(
+            "rfc3463.x.7.x",
+            C::Policy,
+            "X.7.X security or policy status (RFC 3463)",
+        )
+        .enh("*.7.*"),
+    );
 
     // ---- 8. Basic codes (RFC 5321 §4.2.2/§4.2.3, RFC 4954, RFC 7504) -------------------------
     v.push(r("rfc5321.421", C::ServiceUnavailable,
@@ -681,23 +1355,100 @@ fn declared() -> Vec<B> {
     v.push(r("rfc5321.452_rcpt", C::TooManyRecipients,
              "452 at RCPT with no enhanced code: too many recipients (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
         .codes("452").enh("none").at(&[S::RcptTo]));
-    v.push(r("rfc5321.452", C::ServerError, "452: insufficient system storage (RFC 5321 §4.2.2)").codes("452"));
-    v.push(r("rfc5321.451", C::ServerError, "451: local error in processing (RFC 5321 §4.2.2)").codes("451"));
-    v.push(r("rfc5321.455", C::Protocol, "455: server unable to accommodate parameters (RFC 5321 §4.2.2)").codes("455"));
-    v.push(r("rfc5321.5xx_syntax", C::Protocol, "500/501/502/503/504/555: syntax error or bad sequence (RFC 5321 §4.2.2)")
-        .codes("500 501 502 503 504 555").scope(Scope::Connection));
-    v.push(r("rfc4954.530", C::AuthRequired, "530: authentication required (RFC 4954 §6)").codes("530"));
-    v.push(r("rfc4954.534", C::AuthRequired, "534: authentication mechanism too weak (RFC 4954 §6)").codes("534"));
-    v.push(r("rfc4954.535", C::AuthFailed, "535: authentication credentials invalid (RFC 4954 §6)").codes("535"));
-    v.push(r("rfc4954.538", C::TlsRequired, "538: encryption required for requested authentication mechanism (RFC 4954 §6)").codes("538"));
+    v.push(
+        r(
+            "rfc5321.452",
+            C::ServerError,
+            "452: insufficient system storage (RFC 5321 §4.2.2)",
+        )
+        .codes("452"),
+    );
+    v.push(
+        r(
+            "rfc5321.451",
+            C::ServerError,
+            "451: local error in processing (RFC 5321 §4.2.2)",
+        )
+        .codes("451"),
+    );
+    v.push(
+        r(
+            "rfc5321.455",
+            C::Protocol,
+            "455: server unable to accommodate parameters (RFC 5321 §4.2.2)",
+        )
+        .codes("455"),
+    );
+    v.push(
+        r(
+            "rfc5321.5xx_syntax",
+            C::Protocol,
+            "500/501/502/503/504/555: syntax error or bad sequence (RFC 5321 §4.2.2)",
+        )
+        .codes("500 501 502 503 504 555")
+        .scope(Scope::Connection),
+    );
+    v.push(
+        r(
+            "rfc4954.530",
+            C::AuthRequired,
+            "530: authentication required (RFC 4954 §6)",
+        )
+        .codes("530"),
+    );
+    v.push(
+        r(
+            "rfc4954.534",
+            C::AuthRequired,
+            "534: authentication mechanism too weak (RFC 4954 §6)",
+        )
+        .codes("534"),
+    );
+    v.push(
+        r(
+            "rfc4954.535",
+            C::AuthFailed,
+            "535: authentication credentials invalid (RFC 4954 §6)",
+        )
+        .codes("535"),
+    );
+    v.push(
+        r(
+            "rfc4954.538",
+            C::TlsRequired,
+            "538: encryption required for requested authentication mechanism (RFC 4954 §6)",
+        )
+        .codes("538"),
+    );
     v.push(r("rfc5321.550_rcpt", C::UserUnknown, "550/551/553 at RCPT: mailbox unavailable, user not local, mailbox name not allowed (RFC 5321 §4.2.2)")
         .codes("550 551 553").at(&[S::RcptTo]));
-    v.push(r("rfc5321.551", C::UserUnknown, "551: user not local (RFC 5321 §4.2.2)").codes("551"));
-    v.push(r("rfc5321.550_mail", C::SenderRejected, "550/553 at MAIL FROM: the sender mailbox is refused (RFC 5321 §4.2.2)")
-        .codes("550 553").at(&[S::MailFrom]));
+    v.push(
+        r(
+            "rfc5321.551",
+            C::UserUnknown,
+            "551: user not local (RFC 5321 §4.2.2)",
+        )
+        .codes("551"),
+    );
+    v.push(
+        r(
+            "rfc5321.550_mail",
+            C::SenderRejected,
+            "550/553 at MAIL FROM: the sender mailbox is refused (RFC 5321 §4.2.2)",
+        )
+        .codes("550 553")
+        .at(&[S::MailFrom]),
+    );
     v.push(r("rfc5321.552_data", C::MessageTooBig, "552 after the data: exceeded storage allocation, i.e. too big (RFC 5321 §4.2.2, RFC 1870)")
         .codes("552").at(&[S::DataEnd, S::Bdat, S::Data]));
-    v.push(r("rfc5321.552", C::MailboxFull, "552: exceeded storage allocation (RFC 5321 §4.2.2)").codes("552"));
+    v.push(
+        r(
+            "rfc5321.552",
+            C::MailboxFull,
+            "552: exceeded storage allocation (RFC 5321 §4.2.2)",
+        )
+        .codes("552"),
+    );
 
     v
 }
@@ -711,10 +1462,20 @@ mod tests {
         let mut ids = std::collections::HashSet::new();
         for B(r, errors) in declared() {
             assert!(errors.is_empty(), "{}: bad patterns {errors:?}", r.id);
-            assert!(ids.insert(r.id.clone()), "duplicate built-in rule id {}", r.id);
+            assert!(
+                ids.insert(r.id.clone()),
+                "duplicate built-in rule id {}",
+                r.id
+            );
             assert!(!r.description.is_empty(), "{} has no description", r.id);
             for p in &r.phrases {
-                assert_eq!(p.text, p.text.to_ascii_lowercase(), "{}: phrase {:?} not lower case", r.id, p.text);
+                assert_eq!(
+                    p.text,
+                    p.text.to_ascii_lowercase(),
+                    "{}: phrase {:?} not lower case",
+                    r.id,
+                    p.text
+                );
                 assert!(!p.text.is_empty(), "{}: empty phrase", r.id);
             }
         }

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+use super::Stage;
 use super::hint;
 use super::rule::{EnhPat, Rule, stage_bit};
-use super::Stage;
 use crate::reply::{EnhancedCode, ReplyCode};
 
 #[derive(Clone, Copy, Debug)]
@@ -117,8 +117,12 @@ impl Engine {
             }
             for e in &r.enhanced {
                 match *e {
-                    EnhPat::Code(_, Some(s), Some(d)) => by_enh.entry((s, d)).or_default().push(idx),
-                    EnhPat::Code(_, Some(s), None) => by_enh_subject.entry(s).or_default().push(idx),
+                    EnhPat::Code(_, Some(s), Some(d)) => {
+                        by_enh.entry((s, d)).or_default().push(idx)
+                    }
+                    EnhPat::Code(_, Some(s), None) => {
+                        by_enh_subject.entry(s).or_default().push(idx)
+                    }
                     EnhPat::Code(_, None, _) => enh_any.push(idx),
                     EnhPat::Absent => index_codes(&mut by_code, &mut always),
                 }
@@ -174,7 +178,9 @@ impl Engine {
             let mut seen = vec![0u64; self.meta.len().div_ceil(64)];
             for m in ac.find_overlapping_iter(text) {
                 let pid = m.pattern().as_usize();
-                let Some(meta) = self.meta.get(pid) else { continue };
+                let Some(meta) = self.meta.get(pid) else {
+                    continue;
+                };
                 if seen[pid / 64] & (1 << (pid % 64)) != 0 {
                     continue;
                 }
@@ -216,7 +222,8 @@ impl Engine {
         found.rule = cand.into_iter().find(|&i| {
             let r = &self.rules[i as usize];
             (r.stages == 0 || r.stages & sbit != 0)
-                && (r.codes.is_empty() || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
+                && (r.codes.is_empty()
+                    || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
                 && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
         });
         found

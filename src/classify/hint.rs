@@ -86,7 +86,9 @@ pub(crate) fn parse_after(rest: &[u8]) -> Option<Duration> {
                 i += 1 + d;
             }
             if parts.len() >= 2 {
-                let secs = parts.iter().fold(0u64, |acc, p| acc.saturating_mul(60).saturating_add(*p));
+                let secs = parts
+                    .iter()
+                    .fold(0u64, |acc, p| acc.saturating_mul(60).saturating_add(*p));
                 return Some(clamp(Duration::from_secs(secs)));
             }
         }

@@ -182,8 +182,9 @@ impl Category {
             | Reputation | ServerError | Network | Dns => Scope::Destination,
             TooManyRecipients | MessageTooBig | SpamContent | VirusContent
             | SenderAuthentication | SenderRejected | Policy | ContentFormat => Scope::Message,
-            AuthRequired | AuthFailed | TlsRequired | TlsFailed | Protocol
-            | ServiceUnavailable => Scope::Connection,
+            AuthRequired | AuthFailed | TlsRequired | TlsFailed | Protocol | ServiceUnavailable => {
+                Scope::Connection
+            }
             Other => match stage {
                 Stage::RcptTo | Stage::Unknown => Scope::Recipient,
                 Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => Scope::Message,

@@ -323,7 +323,11 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" | "min" | "mins" | "minute" | "minutes" => 60,
         "h" | "hour" | "hours" => 3600,
         "d" | "day" | "days" => 86_400,
-        other => return Err(format!("{s:?}: unknown unit {other:?} (expected s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "{s:?}: unknown unit {other:?} (expected s, m, h or d)"
+            ));
+        }
     };
     Ok(Duration::from_secs(n.saturating_mul(mult)))
 }
@@ -403,7 +407,10 @@ impl UserRule {
         let mut phrases = Vec::with_capacity(self.text.len());
         for t in &self.text {
             if t.trim().is_empty() {
-                return Err(err("text", "an empty string would match every reply".into()));
+                return Err(err(
+                    "text",
+                    "an empty string would match every reply".into(),
+                ));
             }
             phrases.push(Phrase {
                 text: Cow::Owned(t.to_ascii_lowercase()),
@@ -426,7 +433,9 @@ impl UserRule {
             Some(d) => Some(Disposition::from_name(d.trim()).ok_or_else(|| {
                 err(
                     "disposition",
-                    format!("{d:?} is not a disposition (expected success, transient or permanent)"),
+                    format!(
+                        "{d:?} is not a disposition (expected success, transient or permanent)"
+                    ),
                 )
             })?),
         };

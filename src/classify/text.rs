@@ -27,7 +27,10 @@ const STAGE_PHRASES: &[(&str, Stage)] = &[
     ("in reply to data command", Stage::Data),
     ("while sending data command", Stage::Data),
     ("after data", Stage::Data),
-    ("while receiving the initial server greeting", Stage::Greeting),
+    (
+        "while receiving the initial server greeting",
+        Stage::Greeting,
+    ),
     ("refused to talk to me", Stage::Greeting),
     ("after initial connection", Stage::Greeting),
     ("in reply to ehlo command", Stage::Ehlo),

@@ -137,10 +137,9 @@ fn parse_u64(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(
-        b.iter()
-            .fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0'))),
-    )
+    Some(b.iter().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }
 
 #[cfg(test)]
@@ -176,7 +175,13 @@ mod tests {
     fn old_style_auth_and_case() {
         let r = Reply::new(
             ReplyCode::OK,
-            ["x", "auth=login PLAIN cram-md5", "size 1000", "smtputf8", "Chunking"],
+            [
+                "x",
+                "auth=login PLAIN cram-md5",
+                "size 1000",
+                "smtputf8",
+                "Chunking",
+            ],
         );
         let c = Capabilities::from_ehlo(&r);
         assert_eq!(c.auth, vec![Mechanism::Login, Mechanism::Plain]);

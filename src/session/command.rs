@@ -205,8 +205,7 @@ fn check_address(a: &str, utf8: bool, what: &'static str) -> Result<(), UsageErr
             format!("a {what} of {} bytes", a.len()),
         ));
     }
-    if a
-        .bytes()
+    if a.bytes()
         .any(|b| matches!(b, b'\r' | b'\n' | 0 | b'<' | b'>'))
     {
         return Err(UsageError::new(
@@ -560,12 +559,26 @@ mod tests {
     #[test]
     fn envelope_validation() {
         assert!(Envelope::new("a@x", ["b@y"]).validate().is_ok());
-        assert!(Envelope::new("a@x", Vec::<String>::new()).validate().is_err());
+        assert!(
+            Envelope::new("a@x", Vec::<String>::new())
+                .validate()
+                .is_err()
+        );
         assert!(Envelope::new("a@x\r\nRSET", ["b@y"]).validate().is_err());
         assert!(Envelope::new("a@x", ["b>@y"]).validate().is_err());
         assert!(Envelope::new("a@x", ["bé@y"]).validate().is_err());
-        assert!(Envelope::new("a@x", ["bé@y"]).smtputf8(true).validate().is_ok());
-        assert!(Envelope::new("a@x", ["b@y"]).envid("x".repeat(101)).validate().is_err());
+        assert!(
+            Envelope::new("a@x", ["bé@y"])
+                .smtputf8(true)
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            Envelope::new("a@x", ["b@y"])
+                .envid("x".repeat(101))
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
@@ -578,7 +591,10 @@ mod tests {
         c.login_line(false, &mut out);
         c.login_line(true, &mut out);
         assert_eq!(s(out), "dXNlcg==\r\ncGFzcw==\r\n");
-        let t = Credentials::oauth2("someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+        let t = Credentials::oauth2(
+            "someuser@example.com",
+            "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg",
+        );
         let mut out = Vec::new();
         t.xoauth2_command(&mut out);
         // The example from Google's XOAUTH2 protocol documentation.

@@ -373,7 +373,9 @@ enum AuthStep {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Expect {
     Greeting,
-    Hello { ehlo: bool },
+    Hello {
+        ehlo: bool,
+    },
     StartTls,
     Auth(AuthStep),
     Mail(u64),
@@ -494,7 +496,8 @@ impl Session {
     /// A session on a connection that has just been opened at `now`; it waits for
     /// the server's greeting.
     pub fn new(mut config: SessionConfig, now: Instant) -> Self {
-        config.max_recipients_per_transaction = config.max_recipients_per_transaction.clamp(1, 10_000);
+        config.max_recipients_per_transaction =
+            config.max_recipients_per_transaction.clamp(1, 10_000);
         let mut pending = VecDeque::with_capacity(8);
         pending.push_back(Expect::Greeting);
         let parser = ReplyParser::with_limits(config.reply_limits);
@@ -854,7 +857,8 @@ impl Session {
     /// The transmit buffer at the back of the output queue.
     fn tx_buf(&mut self) -> &mut Vec<u8> {
         if !matches!(self.out.back(), Some(Output::Transmit(_))) {
-            self.out.push_back(Output::Transmit(Vec::with_capacity(256)));
+            self.out
+                .push_back(Output::Transmit(Vec::with_capacity(256)));
         }
         match self.out.back_mut() {
             Some(Output::Transmit(b)) => b,
@@ -927,7 +931,13 @@ impl Session {
         self.last_stage = stage;
         if reply.code().as_u16() == 421 && exp != Expect::Quit {
             let c = self.classify(&reply, stage);
-            self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), false);
+            self.lose(
+                stage,
+                LossReason::Reply(reply.clone()),
+                c,
+                Some(&reply),
+                false,
+            );
             return;
         }
         let code = reply.code();
@@ -939,7 +949,13 @@ impl Session {
                     self.unexpected(reply);
                 } else {
                     let c = self.classify(&reply, stage);
-                    self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), true);
+                    self.lose(
+                        stage,
+                        LossReason::Reply(reply.clone()),
+                        c,
+                        Some(&reply),
+                        true,
+                    );
                 }
             }
             Expect::Hello { ehlo } => {
@@ -956,7 +972,13 @@ impl Session {
                     self.send_hello(false);
                 } else {
                     let c = self.classify(&reply, stage);
-                    self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), true);
+                    self.lose(
+                        stage,
+                        LossReason::Reply(reply.clone()),
+                        c,
+                        Some(&reply),
+                        true,
+                    );
                 }
             }
             Expect::StartTls => {
@@ -969,7 +991,13 @@ impl Session {
                     self.unexpected(reply);
                 } else if self.cfg.tls == TlsMode::Required {
                     let c = self.classify(&reply, stage);
-                    self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), true);
+                    self.lose(
+                        stage,
+                        LossReason::Reply(reply.clone()),
+                        c,
+                        Some(&reply),
+                        true,
+                    );
                 } else {
                     // Opportunistic: go on without TLS (RFC 3207 §4).
                     self.after_tls_decision();
@@ -986,7 +1014,13 @@ impl Session {
                         self.unexpected(reply);
                     } else {
                         let c = self.classify(&reply, stage);
-                        self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), true);
+                        self.lose(
+                            stage,
+                            LossReason::Reply(reply.clone()),
+                            c,
+                            Some(&reply),
+                            true,
+                        );
                     }
                 }
             }
@@ -1088,7 +1122,13 @@ impl Session {
             }
             (_, 400..=599, _) => {
                 let c = self.classify(&reply, Stage::Auth);
-                self.lose(Stage::Auth, LossReason::Reply(reply.clone()), c, Some(&reply), true);
+                self.lose(
+                    Stage::Auth,
+                    LossReason::Reply(reply.clone()),
+                    c,
+                    Some(&reply),
+                    true,
+                );
             }
             _ => self.unexpected(reply),
         }
@@ -1328,7 +1368,8 @@ impl Session {
             let buf = match self.out.back_mut() {
                 Some(Output::Transmit(b)) => b,
                 _ => {
-                    self.out.push_back(Output::Transmit(Vec::with_capacity(256)));
+                    self.out
+                        .push_back(Output::Transmit(Vec::with_capacity(256)));
                     match self.out.back_mut() {
                         Some(Output::Transmit(b)) => b,
                         _ => unreachable!("the back of the output queue is a Transmit"),

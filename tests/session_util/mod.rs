@@ -69,10 +69,7 @@ impl Harness {
 
     /// Drains every output, streaming the body when asked.
     pub fn drive(&mut self) {
-        loop {
-            let Some(o) = self.s.poll_output() else {
-                break;
-            };
+        while let Some(o) = self.s.poll_output() {
             match o {
                 Output::Transmit(b) => {
                     self.order.push("T");
@@ -193,7 +190,10 @@ impl Harness {
                         .and_then(|r| r.enhanced())
                         .map(|e| e.to_string()),
                     disposition: outcome.classification.disposition,
-                    category: outcome.classification.category.map(|c| c.name().to_string()),
+                    category: outcome
+                        .classification
+                        .category
+                        .map(|c| c.name().to_string()),
                     stage: outcome.stage,
                 }),
                 _ => None,
@@ -216,4 +216,5 @@ impl Harness {
 /// A Postfix-like EHLO reply with pipelining.
 pub const EHLO_PIPELINING: &[u8] = b"250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 SMTPUTF8\r\n";
 /// The same without PIPELINING.
-pub const EHLO_PLAIN: &[u8] = b"250-mx.example.com\r\n250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n";
+pub const EHLO_PLAIN: &[u8] =
+    b"250-mx.example.com\r\n250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n";

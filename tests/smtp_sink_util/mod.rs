@@ -12,16 +12,24 @@ use std::time::{Duration, Instant};
 
 /// The `smtp-sink` binary, or `None` (after a notice) when it is not installed.
 pub fn smtp_sink() -> Option<PathBuf> {
-    for p in ["/usr/sbin/smtp-sink", "/usr/bin/smtp-sink", "/usr/local/sbin/smtp-sink"] {
+    for p in [
+        "/usr/sbin/smtp-sink",
+        "/usr/bin/smtp-sink",
+        "/usr/local/sbin/smtp-sink",
+    ] {
         let p = PathBuf::from(p);
         if p.exists() {
             return Some(p);
         }
     }
     if std::env::var("TEMPFAIL_REQUIRE_SMTP_SINK").as_deref() == Ok("1") {
-        panic!("TEMPFAIL_REQUIRE_SMTP_SINK=1 but smtp-sink is not installed (apt-get install postfix)");
+        panic!(
+            "TEMPFAIL_REQUIRE_SMTP_SINK=1 but smtp-sink is not installed (apt-get install postfix)"
+        );
     }
-    eprintln!("notice: smtp-sink (Debian package postfix) is not installed: skipping this real-server test");
+    eprintln!(
+        "notice: smtp-sink (Debian package postfix) is not installed: skipping this real-server test"
+    );
     None
 }
 
