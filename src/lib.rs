@@ -78,3 +78,5 @@ pub mod queue;
 pub use queue::{DeferralQueue, HeapQueue, KeyedQueue, WheelQueue};
 
 // ---- session --------------------------------------------------------------
+pub mod session;
+pub use session::{Envelope, Event, Output, Session, SessionConfig};
