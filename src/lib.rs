@@ -19,6 +19,8 @@
 //! - [`classify`]: reply + stage, bounce text, or a transport failure →
 //!   [`Classification`] (disposition, category, scope, retry hint, rule).
 //! - [`outcome`]: [`RcptOutcome`], one recipient's result in one attempt.
+//! - [`dsn`]: RFC 3464 delivery status notifications (delayed, failed), honouring
+//!   RFC 3461 `NOTIFY`, `RET` and `ENVID`/`ORCPT`.
 //!
 //! ## Shared decisions
 //!
@@ -65,3 +67,6 @@ pub use outcome::RcptOutcome;
 // ---- queue ----------------------------------------------------------------
 
 // ---- session --------------------------------------------------------------
+
+// ---- delivery / dsn -------------------------------------------------------
+pub mod dsn;

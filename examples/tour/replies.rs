@@ -12,11 +12,16 @@ pub fn show() {
                 "4.7.28 unsolicited mail originating from your IP address.",
             ],
         ),
-        (450, &["4.2.0 <bob@example.com>: Recipient address rejected: Greylisted"]),
+        (
+            450,
+            &["4.2.0 <bob@example.com>: Recipient address rejected: Greylisted"],
+        ),
         (250, &[""]),
     ];
     for (code, lines) in samples {
-        let Some(code) = ReplyCode::new(code) else { continue };
+        let Some(code) = ReplyCode::new(code) else {
+            continue;
+        };
         let r = Reply::new(code, lines.iter().copied());
         let kind = if r.is_positive() {
             "positive"
@@ -25,7 +30,10 @@ pub fn show() {
         } else {
             "permanent"
         };
-        let enhanced = r.enhanced().map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+        let enhanced = r
+            .enhanced()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "-".into());
         println!("{code} {enhanced:<7} {kind:<9} {:?}", r.text());
     }
 }

@@ -104,7 +104,10 @@ fn strip_enhanced(line: &[u8]) -> &[u8] {
     match EnhancedCode::parse_prefix(line) {
         Some((_, n)) => {
             let rest = &line[n..];
-            let skip = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+            let skip = rest
+                .iter()
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .count();
             &rest[skip..]
         }
         None => line,
