@@ -4,9 +4,11 @@
 //! of the crate does with real server replies, under a virtual clock.
 
 mod replies;
+mod schedule;
 
 fn main() {
     replies::show();
+    schedule::show();
 }
 
 /// Prints a section heading.
