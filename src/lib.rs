@@ -52,7 +52,7 @@ pub use time::Timestamp;
 
 // ---- reply ----------------------------------------------------------------
 pub mod reply;
-pub use reply::{EnhancedCode, Reply, ReplyCode};
+pub use reply::{EnhancedCode, Reply, ReplyCode, ReplyParser};
 
 // ---- classify -------------------------------------------------------------
 pub mod classify;
