@@ -61,7 +61,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
             }
             "--seed" => {
                 let v = value("--seed")?;
-                seed = v.parse().map_err(|_| format!("--seed: {v:?} is not a number"))?;
+                seed = v
+                    .parse()
+                    .map_err(|_| format!("--seed: {v:?} is not a number"))?;
                 None
             }
             "--preset" => {
@@ -110,7 +112,11 @@ fn postfix(spec: &str) -> Result<RetryPolicy, String> {
             "min" => backoff.min = d,
             "max" => backoff.max = d,
             "lifetime" => lifetime = d,
-            other => return Err(format!("--postfix: unknown key {other:?} (expected min, max, lifetime)")),
+            other => {
+                return Err(format!(
+                    "--postfix: unknown key {other:?} (expected min, max, lifetime)"
+                ));
+            }
         }
     }
     Ok(RetryPolicy::new(backoff)
@@ -141,7 +147,11 @@ fn secs(t: Timestamp) -> String {
 }
 
 fn print_timeline(policy: &RetryPolicy, seed: u64, json: bool) {
-    let sim = policy.simulate(&failure(), RetryState::new(ARRIVAL).with_seed(seed), MAX_ATTEMPTS);
+    let sim = policy.simulate(
+        &failure(),
+        RetryState::new(ARRIVAL).with_seed(seed),
+        MAX_ATTEMPTS,
+    );
     let end = match sim.end {
         Some(RetryDecision::GiveUp { at, reason }) => Some((at, reason)),
         _ => None,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tempfail::Timestamp;
 use tempfail::backoff::{
-    AgeBased, Backoff, DelayList, Entropy, EximRule, EximRules, Exponential, Factor, Fixed, Jitter, Jittered, Next,
-    RetryState, parse_duration,
+    AgeBased, Backoff, DelayList, Entropy, EximRule, EximRules, Exponential, Factor, Fixed, Jitter,
+    Jittered, Next, RetryState, parse_duration,
 };
 
 const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
@@ -42,7 +42,10 @@ fn exim_g_uses_the_smaller_of_planned_and_actual_gap() {
     assert_eq!(rules.next_delay_seeded(&st, now), Next::Retry(h(3)));
     // A gap below `start` restarts at `start`.
     let st = after(T0, last, m(20));
-    assert_eq!(rules.next_delay_seeded(&st, last + m(20)), Next::Retry(h(1)));
+    assert_eq!(
+        rules.next_delay_seeded(&st, last + m(20)),
+        Next::Retry(h(1))
+    );
 }
 
 #[test]
@@ -95,11 +98,16 @@ fn exim_rule_strings_parse_and_report_bad_tokens() {
             mult: Factor::from_milli(1500)
         }
     );
-    let err = "F,2h,15m; G,16h,1h,x1.5; F,4d,6h".parse::<EximRules>().unwrap_err();
+    let err = "F,2h,15m; G,16h,1h,x1.5; F,4d,6h"
+        .parse::<EximRules>()
+        .unwrap_err();
     assert_eq!((err.position, err.token.as_str()), (19, "x1.5"));
     assert!(err.to_string().contains("multiplier"), "{err}");
     let err = "F,2h,15m; Q,1h,1m".parse::<EximRules>().unwrap_err();
-    assert_eq!((err.position, err.token.as_str(), err.expected), (10, "Q", "F, G or H"));
+    assert_eq!(
+        (err.position, err.token.as_str(), err.expected),
+        (10, "Q", "F, G or H")
+    );
     let err = "F,2h,fifteen".parse::<EximRules>().unwrap_err();
     assert_eq!((err.position, err.token.as_str()), (5, "fifteen"));
 }
@@ -111,14 +119,19 @@ fn exponential_saturates_at_absurd_attempts() {
     let exp = Exponential::new(Duration::from_secs(1), Factor::integer(10));
     // Documented answer without a cap: u64::MAX ms; the retry time saturates at
     // Timestamp::MAX, never wrapping into the past.
-    let Next::Retry(d) = exp.next_delay_seeded(&st, T0) else { panic!() };
+    let Next::Retry(d) = exp.next_delay_seeded(&st, T0) else {
+        panic!()
+    };
     assert_eq!(d, Duration::from_millis(u64::MAX));
     assert_eq!(T0 + d, Timestamp::MAX);
     // With a cap: the cap.
     let capped = exp.with_cap(h(6));
     assert_eq!(capped.next_delay_seeded(&st, T0), Next::Retry(h(6)));
     st.failures = u32::MAX;
-    assert_eq!(capped.next_delay_seeded(&st, Timestamp::MAX), Next::Retry(h(6)));
+    assert_eq!(
+        capped.next_delay_seeded(&st, Timestamp::MAX),
+        Next::Retry(h(6))
+    );
     // Factor 1.5 follows floor(x × 1.5) step by step.
     let exp = Exponential::new(Duration::from_millis(3), Factor::from_milli(1500));
     let got: Vec<u128> = (0..5).map(|n| exp.delay_for(n).as_millis()).collect();
@@ -137,16 +150,28 @@ fn lists_repeat_or_stop() {
     st.failures = 7;
     assert_eq!(repeat.next_delay_seeded(&st, T0), Next::Retry(m(5)));
     assert_eq!(stop.next_delay_seeded(&st, T0), Next::GiveUp);
-    assert_eq!(DelayList::repeat_last(vec![]).next_delay_seeded(&st, T0), Next::GiveUp);
+    assert_eq!(
+        DelayList::repeat_last(vec![]).next_delay_seeded(&st, T0),
+        Next::GiveUp
+    );
 }
 
 #[test]
 fn age_based_is_postfix_clamp() {
     let pf = AgeBased::postfix();
     let st = RetryState::new(T0);
-    for (age, wait) in [(0, 300), (299, 300), (1200, 1200), (3999, 3999), (100_000, 4000)] {
+    for (age, wait) in [
+        (0, 300),
+        (299, 300),
+        (1200, 1200),
+        (3999, 3999),
+        (100_000, 4000),
+    ] {
         let now = T0 + Duration::from_secs(age);
-        assert_eq!(pf.next_delay_seeded(&st, now), Next::Retry(Duration::from_secs(wait)));
+        assert_eq!(
+            pf.next_delay_seeded(&st, now),
+            Next::Retry(Duration::from_secs(wait))
+        );
     }
     // A clock before arrival is age zero, not a panic.
     assert_eq!(
@@ -160,7 +185,10 @@ fn age_based_is_postfix_clamp() {
 
 #[test]
 fn decorrelated_jitter_keeps_spreading_at_the_cap() {
-    let j = Jitter::Decorrelated { base: m(1), cap: h(1) };
+    let j = Jitter::Decorrelated {
+        base: m(1),
+        cap: h(1),
+    };
     let b = Jittered {
         inner: Fixed { delay: m(1) },
         jitter: j,
@@ -169,7 +197,9 @@ fn decorrelated_jitter_keeps_spreading_at_the_cap() {
     let mut now = T0;
     let mut at_cap = Vec::new();
     for i in 0..200 {
-        let Next::Retry(d) = b.next_delay_seeded(&st, now) else { panic!() };
+        let Next::Retry(d) = b.next_delay_seeded(&st, now) else {
+            panic!()
+        };
         assert!(d >= m(1) && d <= h(1));
         if i >= 20 {
             at_cap.push(d);
@@ -199,7 +229,14 @@ fn hashed_jitter_is_reproducible_and_keyed() {
 
 #[test]
 fn durations_parse_with_or_without_humantime() {
-    for (s, secs) in [("300s", 300), ("5m", 300), ("2h", 7200), ("4d", 345_600), ("1h 30m", 5400), ("1h30m", 5400)] {
+    for (s, secs) in [
+        ("300s", 300),
+        ("5m", 300),
+        ("2h", 7200),
+        ("4d", 345_600),
+        ("1h 30m", 5400),
+        ("1h30m", 5400),
+    ] {
         assert_eq!(parse_duration(s).unwrap(), Duration::from_secs(secs), "{s}");
     }
     let err = parse_duration("5 parsecs").unwrap_err();

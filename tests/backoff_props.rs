@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use tempfail::backoff::{
-    AgeBased, AnyBackoff, Backoff, Compact, DelayList, Entropy, EximRule, EximRules, Exponential, Factor, Fixed,
-    Jitter, Next, RetryState, parse_duration, parse_haraka,
+    AgeBased, AnyBackoff, Backoff, Compact, DelayList, Entropy, EximRule, EximRules, Exponential,
+    Factor, Fixed, Jitter, Next, RetryState, parse_duration, parse_haraka,
 };
 use tempfail::policy::{CategoryRule, DelayWarnings, LifetimeMode, RetryDecision, RetryPolicy};
 use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
@@ -41,20 +41,25 @@ fn state() -> impl Strategy<Value = RetryState> {
         proptest::option::of(dur()),
         0u32..20,
     )
-        .prop_map(|(arrival, seed, failures, first, last, planned, warnings)| {
-            let mut s = RetryState::new(arrival).with_seed(seed);
-            s.failures = failures;
-            s.deferrals = failures.saturating_add(warnings);
-            s.first_failure = first;
-            s.last_attempt = last;
-            s.planned_delay = planned;
-            s.warnings = warnings;
-            s
-        })
+        .prop_map(
+            |(arrival, seed, failures, first, last, planned, warnings)| {
+                let mut s = RetryState::new(arrival).with_seed(seed);
+                s.failures = failures;
+                s.deferrals = failures.saturating_add(warnings);
+                s.first_failure = first;
+                s.last_attempt = last;
+                s.planned_delay = planned;
+                s.warnings = warnings;
+                s
+            },
+        )
 }
 
 fn factor() -> impl Strategy<Value = Factor> {
-    prop_oneof![(0u32..20_000).prop_map(Factor::from_milli), any::<u32>().prop_map(Factor::from_milli)]
+    prop_oneof![
+        (0u32..20_000).prop_map(Factor::from_milli),
+        any::<u32>().prop_map(Factor::from_milli)
+    ]
 }
 
 fn jitter() -> impl Strategy<Value = Jitter> {
@@ -70,17 +75,35 @@ fn jitter() -> impl Strategy<Value = Jitter> {
 
 fn exim_rule() -> impl Strategy<Value = EximRule> {
     (0u8..3, small_dur(), small_dur(), factor()).prop_map(|(k, cutoff, d, mult)| match k {
-        0 => EximRule::Fixed { cutoff, interval: d },
-        1 => EximRule::Geometric { cutoff, start: d, mult },
-        _ => EximRule::Randomized { cutoff, start: d, mult },
+        0 => EximRule::Fixed {
+            cutoff,
+            interval: d,
+        },
+        1 => EximRule::Geometric {
+            cutoff,
+            start: d,
+            mult,
+        },
+        _ => EximRule::Randomized {
+            cutoff,
+            start: d,
+            mult,
+        },
     })
 }
 
 fn exim() -> impl Strategy<Value = EximRules> {
-    (proptest::collection::vec(exim_rule(), 0..5), small_dur(), any::<bool>()).prop_map(|(mut rules, cap, floor)| {
-        rules.sort_by_key(EximRule::cutoff);
-        EximRules::new(rules).with_max_interval(cap).with_floor_by_age(floor)
-    })
+    (
+        proptest::collection::vec(exim_rule(), 0..5),
+        small_dur(),
+        any::<bool>(),
+    )
+        .prop_map(|(mut rules, cap, floor)| {
+            rules.sort_by_key(EximRule::cutoff);
+            EximRules::new(rules)
+                .with_max_interval(cap)
+                .with_floor_by_age(floor)
+        })
 }
 
 fn backoff() -> impl Strategy<Value = AnyBackoff> {
@@ -92,7 +115,11 @@ fn backoff() -> impl Strategy<Value = AnyBackoff> {
             AnyBackoff::from(e)
         }),
         (proptest::collection::vec(dur(), 0..12), any::<bool>()).prop_map(|(v, repeat)| {
-            AnyBackoff::from(if repeat { DelayList::repeat_last(v) } else { DelayList::stop_after(v) })
+            AnyBackoff::from(if repeat {
+                DelayList::repeat_last(v)
+            } else {
+                DelayList::stop_after(v)
+            })
         }),
         (dur(), dur(), proptest::option::of(dur())).prop_map(|(a, b, q)| {
             let mut ab = AgeBased::new(a, b);
@@ -111,15 +138,17 @@ fn classification() -> impl Strategy<Value = Classification> {
         prop::sample::select(Scope::ALL),
         proptest::option::of(dur()),
     )
-        .prop_map(|(disposition, category, scope, retry_after)| Classification {
-            disposition,
-            category,
-            scope,
-            retry_after,
-            rule: Cow::Borrowed("prop"),
-            description: Cow::Borrowed("prop"),
-            low_confidence: false,
-        })
+        .prop_map(
+            |(disposition, category, scope, retry_after)| Classification {
+                disposition,
+                category,
+                scope,
+                retry_after,
+                rule: Cow::Borrowed("prop"),
+                description: Cow::Borrowed("prop"),
+                low_confidence: false,
+            },
+        )
 }
 
 fn mode() -> impl Strategy<Value = LifetimeMode> {
@@ -141,7 +170,11 @@ fn category_rule() -> impl Strategy<Value = CategoryRule> {
         any::<bool>(),
     )
         .prop_map(|(cat, never, b, limit, hint, hold)| {
-            let mut r = if never { CategoryRule::never(cat) } else { CategoryRule::new(cat) };
+            let mut r = if never {
+                CategoryRule::never(cat)
+            } else {
+                CategoryRule::new(cat)
+            };
             r.backoff = b;
             r.give_up_after = limit;
             r.honour_hint = hint;
@@ -161,26 +194,31 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
         any::<bool>(),
         (dur(), dur()),
     )
-        .prop_map(|(b, cats, scopes, life, warn, repeat, count, (hmin, hmax))| {
-            let mut p = RetryPolicy::new(b)
-                .count_rate_limits(count)
-                .with_hint_bounds(hmin, hmax)
-                .with_delay_warnings(if repeat {
-                    DelayWarnings::repeating(warn)
-                } else {
-                    DelayWarnings { at: warn, repeat: false }
-                });
-            for r in cats {
-                p = p.with_category(r);
-            }
-            for (s, b) in scopes {
-                p = p.with_scope(s, b);
-            }
-            if let Some((limit, m)) = life {
-                p = p.with_lifetime(limit, m);
-            }
-            p
-        })
+        .prop_map(
+            |(b, cats, scopes, life, warn, repeat, count, (hmin, hmax))| {
+                let mut p = RetryPolicy::new(b)
+                    .count_rate_limits(count)
+                    .with_hint_bounds(hmin, hmax)
+                    .with_delay_warnings(if repeat {
+                        DelayWarnings::repeating(warn)
+                    } else {
+                        DelayWarnings {
+                            at: warn,
+                            repeat: false,
+                        }
+                    });
+                for r in cats {
+                    p = p.with_category(r);
+                }
+                for (s, b) in scopes {
+                    p = p.with_scope(s, b);
+                }
+                if let Some((limit, m)) = life {
+                    p = p.with_lifetime(limit, m);
+                }
+                p
+            },
+        )
 }
 
 fn ms(d: Duration) -> u128 {

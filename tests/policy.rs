@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tempfail::backoff::{DelayList, Exponential, Factor, Fixed, RetryState};
 use tempfail::policy::{
-    CategoryRule, DelayWarnings, GiveUpReason, LifetimeMode, NotRetryableReason, Preset, RetryDecision, RetryPolicy,
+    CategoryRule, DelayWarnings, GiveUpReason, LifetimeMode, NotRetryableReason, Preset,
+    RetryDecision, RetryPolicy,
 };
 use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
 
@@ -22,7 +23,12 @@ fn d(n: u64) -> Duration {
     Duration::from_secs(n * 86_400)
 }
 
-fn class(disposition: Disposition, category: Category, scope: Scope, hint: Option<Duration>) -> Classification {
+fn class(
+    disposition: Disposition,
+    category: Category,
+    scope: Scope,
+    hint: Option<Duration>,
+) -> Classification {
     Classification {
         disposition,
         category: Some(category),
@@ -43,7 +49,12 @@ fn permanent_and_never_retried_categories() {
     let p = RetryPolicy::preset(Preset::Tempfail);
     let st = RetryState::new(T0);
     // 550 5.1.1: permanent.
-    let c = class(Disposition::Permanent, Category::UserUnknown, Scope::Recipient, None);
+    let c = class(
+        Disposition::Permanent,
+        Category::UserUnknown,
+        Scope::Recipient,
+        None,
+    );
     assert_eq!(
         p.decide(&c, &st, T0),
         RetryDecision::NotRetryable {
@@ -59,7 +70,12 @@ fn permanent_and_never_retried_categories() {
         }
     );
     // Postfix has no such rule: a 4xx is retried.
-    assert!(RetryPolicy::preset(Preset::Postfix).decide(&c, &st, T0).retry_at().is_some());
+    assert!(
+        RetryPolicy::preset(Preset::Postfix)
+            .decide(&c, &st, T0)
+            .retry_at()
+            .is_some()
+    );
     // A success is not retried.
     let mut ok = c.clone();
     ok.disposition = Disposition::Success;
@@ -79,7 +95,10 @@ fn greylisting_retries_after_the_greylist_delay_then_soon() {
     assert_eq!(gaps, [300, 300, 600, 1200]);
     // A greylister with a longer delay: set it.
     let p = p.with_category(CategoryRule::greylisted(m(15)));
-    assert_eq!(p.decide(&c, &RetryState::new(T0), T0).retry_at(), Some(T0 + m(15)));
+    assert_eq!(
+        p.decide(&c, &RetryState::new(T0), T0).retry_at(),
+        Some(T0 + m(15))
+    );
 }
 
 #[test]
@@ -87,7 +106,12 @@ fn rate_limits_honour_hints_within_bounds_and_hold_the_destination() {
     let p = RetryPolicy::preset(Preset::Tempfail);
     let st = RetryState::new(T0);
     let now = T0 + m(1);
-    let c = class(Disposition::Transient, Category::RateLimited, Scope::Destination, Some(m(10)));
+    let c = class(
+        Disposition::Transient,
+        Category::RateLimited,
+        Scope::Destination,
+        Some(m(10)),
+    );
     assert_eq!(
         p.decide(&c, &st, now),
         RetryDecision::Retry {
@@ -98,12 +122,27 @@ fn rate_limits_honour_hints_within_bounds_and_hold_the_destination() {
         }
     );
     // Out-of-bounds hints are clamped to 1 min – 4 h.
-    let short = class(Disposition::Transient, Category::RateLimited, Scope::Destination, Some(Duration::from_secs(1)));
+    let short = class(
+        Disposition::Transient,
+        Category::RateLimited,
+        Scope::Destination,
+        Some(Duration::from_secs(1)),
+    );
     assert_eq!(p.decide(&short, &st, now).retry_at(), Some(now + m(1)));
-    let long = class(Disposition::Transient, Category::TooManyConnections, Scope::Destination, Some(h(20)));
+    let long = class(
+        Disposition::Transient,
+        Category::TooManyConnections,
+        Scope::Destination,
+        Some(h(20)),
+    );
     assert_eq!(p.decide(&long, &st, now).retry_at(), Some(now + h(4)));
     // A per-recipient rate limit does not hold the destination.
-    let rcpt = class(Disposition::Transient, Category::RateLimited, Scope::Recipient, Some(m(10)));
+    let rcpt = class(
+        Disposition::Transient,
+        Category::RateLimited,
+        Scope::Recipient,
+        Some(m(10)),
+    );
     assert!(matches!(
         p.decide(&rcpt, &st, now),
         RetryDecision::Retry {
@@ -115,7 +154,10 @@ fn rate_limits_honour_hints_within_bounds_and_hold_the_destination() {
     let none = transient(Category::RateLimited, Scope::Destination);
     let at = p.decide(&none, &st, now).retry_at().unwrap();
     let gap = at.saturating_duration_since(now);
-    assert!(gap >= Duration::from_secs(810) && gap <= Duration::from_secs(990), "{gap:?}");
+    assert!(
+        gap >= Duration::from_secs(810) && gap <= Duration::from_secs(990),
+        "{gap:?}"
+    );
 }
 
 #[test]
@@ -141,7 +183,10 @@ fn uncounted_rate_limits_keep_the_schedule_position() {
     assert_eq!(st.failures, 1);
     assert_eq!(st.deferrals, 5);
     // …and the next real failure still gets the schedule's second entry (5 min).
-    assert_eq!(p.on_failure(&fail, &mut st, now).retry_at(), Some(now + m(5)));
+    assert_eq!(
+        p.on_failure(&fail, &mut st, now).retry_at(),
+        Some(now + m(5))
+    );
 
     // Counted (Postfix): the caller's throttling and rate limits count.
     let pf = RetryPolicy::preset(Preset::Postfix);
@@ -158,15 +203,23 @@ fn mailbox_full_gives_up_after_its_own_limit() {
     let p = RetryPolicy::preset(Preset::Tempfail);
     let c = transient(Category::MailboxFull, Scope::Recipient);
     let sim = p.simulate(&c, RetryState::new(T0), 10_000);
-    let Some(RetryDecision::GiveUp { at, reason }) = sim.end else { panic!("{:?}", sim.end) };
+    let Some(RetryDecision::GiveUp { at, reason }) = sim.end else {
+        panic!("{:?}", sim.end)
+    };
     assert_eq!(reason, GiveUpReason::CategoryLimit(Category::MailboxFull));
     assert_eq!(reason.ended_by().name(), "rule");
     assert!(at >= T0 + d(3) && at < T0 + d(3) + h(4), "{at}");
     // Exim's quota_7d idea: a user-set limit.
     let p = p.with_category(CategoryRule::new(Category::MailboxFull).give_up_after(d(7)));
     let sim = p.simulate(&c, RetryState::new(T0), 10_000);
-    let Some(RetryDecision::GiveUp { reason, .. }) = sim.end else { panic!() };
-    assert_eq!(reason, GiveUpReason::Lifetime, "the 5 d lifetime comes first");
+    let Some(RetryDecision::GiveUp { reason, .. }) = sim.end else {
+        panic!()
+    };
+    assert_eq!(
+        reason,
+        GiveUpReason::Lifetime,
+        "the 5 d lifetime comes first"
+    );
 }
 
 #[test]
@@ -192,28 +245,46 @@ fn lifetime_semantics() {
     let at_limit = T0 + d(1);
     let near = T0 + d(1) - h(1);
 
-    let p = base.clone().with_lifetime(d(1), LifetimeMode::FailureAtOrAfter);
-    assert_eq!(p.decide(&c, &st, near).retry_at(), Some(near + h(10)), "planned past: still retried");
+    let p = base
+        .clone()
+        .with_lifetime(d(1), LifetimeMode::FailureAtOrAfter);
+    assert_eq!(
+        p.decide(&c, &st, near).retry_at(),
+        Some(near + h(10)),
+        "planned past: still retried"
+    );
     assert_eq!(p.decide(&c, &st, at_limit).give_up_at(), Some(at_limit));
 
     let p = base.clone().with_lifetime(d(1), LifetimeMode::FailureAfter);
-    assert!(p.decide(&c, &st, at_limit).retry_at().is_some(), "not after yet");
+    assert!(
+        p.decide(&c, &st, at_limit).retry_at().is_some(),
+        "not after yet"
+    );
     let just_after = at_limit + Duration::from_millis(1);
     assert_eq!(p.decide(&c, &st, just_after).give_up_at(), Some(just_after));
 
     let p = base.clone().with_lifetime(d(1), LifetimeMode::Exact);
-    assert_eq!(p.decide(&c, &st, near).give_up_at(), Some(at_limit), "expires at the instant");
+    assert_eq!(
+        p.decide(&c, &st, near).give_up_at(),
+        Some(at_limit),
+        "expires at the instant"
+    );
     assert_eq!(p.expires_at(&st), Some(at_limit));
 
     let p = base.with_lifetime(d(1), LifetimeMode::NextDuePast);
-    assert_eq!(p.decide(&c, &st, near).give_up_at(), Some(near), "gives up now");
+    assert_eq!(
+        p.decide(&c, &st, near).give_up_at(),
+        Some(near),
+        "gives up now"
+    );
     let early = T0 + h(2);
     assert_eq!(p.decide(&c, &st, early).retry_at(), Some(early + h(10)));
 }
 
 #[test]
 fn delay_warnings_are_surfaced() {
-    let p = RetryPolicy::new(Fixed { delay: h(5) }).with_delay_warnings(DelayWarnings::repeating(vec![h(4), h(24)]));
+    let p = RetryPolicy::new(Fixed { delay: h(5) })
+        .with_delay_warnings(DelayWarnings::repeating(vec![h(4), h(24)]));
     let c = transient(Category::ServerError, Scope::Destination);
     let mut st = RetryState::new(T0);
     assert_eq!(p.next_delay_warning(&st), Some(T0 + h(4)));
@@ -222,7 +293,8 @@ fn delay_warnings_are_surfaced() {
     while now < T0 + d(3) {
         let dec = p.on_failure(&c, &mut st, now);
         if let RetryDecision::Retry {
-            delay_warning: Some(k), ..
+            delay_warning: Some(k),
+            ..
         } = dec
         {
             warned_at.push((k, now.saturating_duration_since(T0).as_secs() / 3600));
@@ -258,7 +330,9 @@ fn a_list_policy_ends_by_rule() {
     let c = transient(Category::Network, Scope::Destination);
     let sim = p.simulate(&c, RetryState::new(T0), 100);
     assert_eq!(sim.attempts.len(), 7);
-    let Some(RetryDecision::GiveUp { reason, .. }) = sim.end else { panic!() };
+    let Some(RetryDecision::GiveUp { reason, .. }) = sim.end else {
+        panic!()
+    };
     assert_eq!(reason, GiveUpReason::ScheduleExhausted);
 }
 
@@ -280,30 +354,41 @@ mod serde_config {
         assert!(p.category_rule(Category::UserUnknown).unwrap().never_retry);
         assert_eq!(p.delay_warnings, DelayWarnings::once(h(4)));
         // Keys left out come from the base.
-        let minimal: RetryPolicy = serde_json::from_str(r#"{"version": 1, "base": "exim"}"#).unwrap();
+        let minimal: RetryPolicy =
+            serde_json::from_str(r#"{"version": 1, "base": "exim"}"#).unwrap();
         assert_eq!(minimal, RetryPolicy::preset(Preset::Exim));
         // "none" removes a base's lifetime.
-        let p: RetryPolicy = serde_json::from_str(r#"{"version": 1, "base": "postfix", "lifetime": "none"}"#).unwrap();
+        let p: RetryPolicy =
+            serde_json::from_str(r#"{"version": 1, "base": "postfix", "lifetime": "none"}"#)
+                .unwrap();
         assert_eq!(p.lifetime, None);
     }
 
     #[test]
     fn unknown_versions_and_bad_values_are_refused_clearly() {
-        let err = serde_json::from_str::<RetryPolicy>(r#"{"version": 2, "base": "postfix"}"#).unwrap_err();
+        let err = serde_json::from_str::<RetryPolicy>(r#"{"version": 2, "base": "postfix"}"#)
+            .unwrap_err();
         assert!(
             err.to_string()
                 .contains("unsupported retry policy format version 2 (this build reads version 1)"),
             "{err}"
         );
-        let err = serde_json::from_str::<RetryPolicy>(r#"{"version": 1, "base": "qmail"}"#).unwrap_err();
-        assert!(err.to_string().contains("unknown preset \"qmail\""), "{err}");
+        let err =
+            serde_json::from_str::<RetryPolicy>(r#"{"version": 1, "base": "qmail"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown preset \"qmail\""),
+            "{err}"
+        );
         let err = serde_json::from_str::<RetryPolicy>(
             r#"{"version": 1, "backoff": {"backoff": {"kind": "exim", "rules": "F,2h,15m; G,16h,1h,x"}}}"#,
         )
         .unwrap_err();
         assert!(err.to_string().contains("\"x\""), "{err}");
         let err = serde_json::from_str::<RetryState>(r#"{"v": 9, "arrival": 0}"#).unwrap_err();
-        assert!(err.to_string().contains("retry state format version 9"), "{err}");
+        assert!(
+            err.to_string().contains("retry state format version 9"),
+            "{err}"
+        );
     }
 
     #[test]

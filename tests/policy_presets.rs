@@ -60,7 +60,10 @@ fn postfix_defaults() {
     );
     // … then every 4000 s.
     for w in sim.attempts[5..].windows(2) {
-        assert_eq!(w[1].saturating_duration_since(w[0]), Duration::from_secs(4000));
+        assert_eq!(
+            w[1].saturating_duration_since(w[0]),
+            Duration::from_secs(4000)
+        );
     }
     // The 113th attempt, at 5d0h13m20s, is the one whose failure bounces.
     assert_eq!(sim.attempts.len(), 113);
@@ -85,7 +88,10 @@ fn exim_default_rule() {
     );
     assert_eq!(got[16..18], vector("1d5h1m52s, 1d11h1m52s")[..]);
     for w in sim.attempts[15..].windows(2) {
-        assert_eq!(w[1].saturating_duration_since(w[0]), Duration::from_secs(6 * 3600));
+        assert_eq!(
+            w[1].saturating_duration_since(w[0]),
+            Duration::from_secs(6 * 3600)
+        );
     }
     // The 29th attempt, at 4d5h1m52s, times out: the rule ended it, not a lifetime.
     assert_eq!(sim.attempts.len(), 29);
@@ -105,10 +111,17 @@ fn sendmail_q30m_max_queue_age_4h() {
     let got = offsets(&sim);
     assert_eq!(got[..8], vector("0s, 30m, 1h, 2h, 4h, 8h, 12h, 16h")[..]);
     for w in sim.attempts[5..].windows(2) {
-        assert_eq!(w[1].saturating_duration_since(w[0]), Duration::from_secs(4 * 3600));
+        assert_eq!(
+            w[1].saturating_duration_since(w[0]),
+            Duration::from_secs(4 * 3600)
+        );
     }
     // Every attempt is on a 30-minute queue run.
-    assert!(sim.attempts.iter().all(|t| t.saturating_duration_since(T0).as_secs() % 1800 == 0));
+    assert!(
+        sim.attempts
+            .iter()
+            .all(|t| t.saturating_duration_since(T0).as_secs() % 1800 == 0)
+    );
     // Bounce at the first run after 5 d: the run at exactly 5 d is not after it.
     let (when, reason) = give_up(&sim);
     assert_eq!(when, at("5d4h"));
@@ -155,7 +168,10 @@ fn haraka_lists() {
     let secs: Vec<u64> = list.delays.iter().map(Duration::as_secs).collect();
     assert_eq!(secs, [60, 300, 300, 3600, 3600, 3600]);
     let sim = run(&RetryPolicy::new(list), 0);
-    assert_eq!(offsets(&sim), vector("0s, 1m, 6m, 11m, 1h11m, 2h11m, 3h11m"));
+    assert_eq!(
+        offsets(&sim),
+        vector("0s, 1m, 6m, 11m, 1h11m, 2h11m, 3h11m")
+    );
     assert_eq!(give_up(&sim).0, at("3h11m"));
 
     // `none` bounces on the first temporary failure.
@@ -178,7 +194,10 @@ fn kumomta_formula_bounds() {
         for (n, w) in sim.attempts.windows(2).enumerate() {
             let gap = w[1].saturating_duration_since(w[0]).as_millis() as i64;
             let nominal = 1_200_000i64 << n;
-            assert!((gap - nominal).abs() <= 30_000, "seed {seed} gap {n}: {gap} ms");
+            assert!(
+                (gap - nominal).abs() <= 30_000,
+                "seed {seed} gap {n}: {gap} ms"
+            );
         }
         // The next due time would pass max_age (7 d) after the 9th attempt, at ~85 h.
         assert_eq!(sim.attempts.len(), 9, "seed {seed}");
@@ -193,7 +212,10 @@ fn kumomta_formula_bounds() {
     }
     lasts.sort();
     lasts.dedup();
-    assert!(lasts.len() > 40, "the jitter must actually vary with the seed");
+    assert!(
+        lasts.len() > 40,
+        "the jitter must actually vary with the seed"
+    );
 }
 
 #[cfg(feature = "rand")]
@@ -206,13 +228,23 @@ fn kumomta_with_injected_rng() {
     let mut state = RetryState::new(T0);
     let mut now = T0;
     for n in 0..8 {
-        let d = policy.on_failure_with(&transient(), &mut state, now, &mut Entropy::from_rng(&mut rng));
+        let d = policy.on_failure_with(
+            &transient(),
+            &mut state,
+            now,
+            &mut Entropy::from_rng(&mut rng),
+        );
         let next = d.retry_at().expect("retries until ~85 h");
         let gap = next.saturating_duration_since(now).as_millis() as i64;
         assert!((gap - (1_200_000i64 << n)).abs() <= 30_000);
         now = next;
     }
-    let d = policy.on_failure_with(&transient(), &mut state, now, &mut Entropy::from_rng(&mut rng));
+    let d = policy.on_failure_with(
+        &transient(),
+        &mut state,
+        now,
+        &mut Entropy::from_rng(&mut rng),
+    );
     assert_eq!(d.give_up_at(), Some(now));
 }
 
@@ -239,7 +271,10 @@ fn tempfail_default_schedule() {
     for (n, w) in sim.attempts.windows(2).enumerate() {
         let gap = w[1].saturating_duration_since(w[0]).as_millis();
         let nominal = (300_000u128 << n.min(20)).min(10_800_000);
-        assert!(gap * 10 >= nominal * 9 && gap * 10 <= nominal * 11, "gap {n}: {gap}");
+        assert!(
+            gap * 10 >= nominal * 9 && gap * 10 <= nominal * 11,
+            "gap {n}: {gap}"
+        );
     }
     let (when, reason) = give_up(&sim);
     assert_eq!(reason, GiveUpReason::Lifetime);

@@ -28,7 +28,12 @@ pub fn show() {
             RetryPolicy::preset(p).simulate(&failure, state, 10_000)
         })
         .collect();
-    let secs = |t: &Timestamp| Compact(Duration::from_secs(t.saturating_duration_since(arrival).as_secs())).to_string();
+    let secs = |t: &Timestamp| {
+        Compact(Duration::from_secs(
+            t.saturating_duration_since(arrival).as_secs(),
+        ))
+        .to_string()
+    };
     print!("{:>7}", "attempt");
     for p in presets {
         print!("  {:<22}", p.name());
@@ -37,7 +42,10 @@ pub fn show() {
     for i in 0..12 {
         print!("{:>7}", i + 1);
         for run in &runs {
-            print!("  {:<22}", run.attempts.get(i).map(secs).unwrap_or_default());
+            print!(
+                "  {:<22}",
+                run.attempts.get(i).map(secs).unwrap_or_default()
+            );
         }
         println!();
     }
@@ -46,7 +54,9 @@ pub fn show() {
     print!("{:>7}", "ends");
     for run in &runs {
         let end = match run.end {
-            Some(RetryDecision::GiveUp { at, reason }) => format!("{} ({})", secs(&at), reason.ended_by().name()),
+            Some(RetryDecision::GiveUp { at, reason }) => {
+                format!("{} ({})", secs(&at), reason.ended_by().name())
+            }
             _ => "-".to_owned(),
         };
         print!("  {end:<22}");

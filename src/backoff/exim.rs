@@ -55,11 +55,21 @@ impl EximRule {
 impl fmt::Display for EximRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            EximRule::Fixed { cutoff, interval } => write!(f, "F,{},{}", Compact(cutoff), Compact(interval)),
-            EximRule::Geometric { cutoff, start, mult } => {
+            EximRule::Fixed { cutoff, interval } => {
+                write!(f, "F,{},{}", Compact(cutoff), Compact(interval))
+            }
+            EximRule::Geometric {
+                cutoff,
+                start,
+                mult,
+            } => {
                 write!(f, "G,{},{},{}", Compact(cutoff), Compact(start), mult)
             }
-            EximRule::Randomized { cutoff, start, mult } => {
+            EximRule::Randomized {
+                cutoff,
+                start,
+                mult,
+            } => {
                 write!(f, "H,{},{},{}", Compact(cutoff), Compact(start), mult)
             }
         }
@@ -157,7 +167,9 @@ impl Backoff for EximRules {
         };
         let lastgap = || -> u64 {
             match (state.last_attempt, state.planned_delay) {
-                (Some(last), Some(planned)) => planned.as_secs().min(now_s.saturating_sub(last.as_secs())),
+                (Some(last), Some(planned)) => {
+                    planned.as_secs().min(now_s.saturating_sub(last.as_secs()))
+                }
                 (Some(last), None) => now_s.saturating_sub(last.as_secs()),
                 _ => 0,
             }
@@ -176,7 +188,11 @@ impl Backoff for EximRules {
                 let start = start.as_secs();
                 let next = mult.apply(lastgap()).max(start);
                 let lo = start + (next - start) / 2;
-                if next > lo { entropy.between(lo, next - 1) } else { lo }
+                if next > lo {
+                    entropy.between(lo, next - 1)
+                } else {
+                    lo
+                }
             }
         };
         Next::Retry(Duration::from_secs(gap.min(self.max_interval.as_secs())))
@@ -213,7 +229,11 @@ impl FromStr for EximRules {
         for (off, raw) in split_with_offsets(s, ';') {
             let (set, set_off) = trim_with_offset(raw, off);
             if set.is_empty() {
-                return Err(ParseError::new(set_off, set, "a parameter set such as F,2h,15m"));
+                return Err(ParseError::new(
+                    set_off,
+                    set,
+                    "a parameter set such as F,2h,15m",
+                ));
             }
             if rules.len() == MAX_EXIM_RULES {
                 return Err(ParseError::new(set_off, set, "at most 64 parameter sets"));
@@ -243,7 +263,11 @@ impl FromStr for EximRules {
             let dur = |(o, t): (usize, &str)| parse_duration(t).map_err(|e| e.shifted(o));
             let cutoff = dur(fields[1])?;
             if cutoff < prev_cutoff {
-                return Err(ParseError::new(fields[1].0, fields[1].1, "a cutoff no smaller than the previous one"));
+                return Err(ParseError::new(
+                    fields[1].0,
+                    fields[1].1,
+                    "a cutoff no smaller than the previous one",
+                ));
             }
             prev_cutoff = cutoff;
             let rule = if want == 3 {
@@ -256,9 +280,17 @@ impl FromStr for EximRules {
                 let (mo, mt) = fields[3];
                 let mult: Factor = mt.parse().map_err(|e: ParseError| e.shifted(mo))?;
                 if matches!(kind, "G" | "g") {
-                    EximRule::Geometric { cutoff, start, mult }
+                    EximRule::Geometric {
+                        cutoff,
+                        start,
+                        mult,
+                    }
                 } else {
-                    EximRule::Randomized { cutoff, start, mult }
+                    EximRule::Randomized {
+                        cutoff,
+                        start,
+                        mult,
+                    }
                 }
             };
             rules.push(rule);
@@ -275,7 +307,10 @@ mod serde_impl {
     #[derive(Serialize, Deserialize)]
     struct Wire {
         rules: String,
-        #[serde(with = "crate::backoff::parse::serde_duration", default = "default_max")]
+        #[serde(
+            with = "crate::backoff::parse::serde_duration",
+            default = "default_max"
+        )]
         max_interval: Duration,
         #[serde(default = "default_true")]
         floor_by_age: bool,
@@ -303,7 +338,9 @@ mod serde_impl {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let w = Wire::deserialize(d)?;
             let rules: EximRules = w.rules.parse().map_err(serde::de::Error::custom)?;
-            Ok(rules.with_max_interval(w.max_interval).with_floor_by_age(w.floor_by_age))
+            Ok(rules
+                .with_max_interval(w.max_interval)
+                .with_floor_by_age(w.floor_by_age))
         }
     }
 }

@@ -49,7 +49,9 @@ use core::str::FromStr;
 use std::time::Duration;
 
 pub use exim::{EXIM_MAX_INTERVAL, EximRule, EximRules, MAX_EXIM_RULES};
-pub use parse::{Compact, HARAKA_MIN_INTERVAL, MAX_LIST_ENTRIES, ParseError, parse_duration, parse_haraka};
+pub use parse::{
+    Compact, HARAKA_MIN_INTERVAL, MAX_LIST_ENTRIES, ParseError, parse_duration, parse_haraka,
+};
 
 #[cfg(feature = "serde")]
 pub(crate) use parse::serde_duration;
@@ -445,7 +447,12 @@ impl FromStr for Factor {
         let err = || ParseError::new(0, s, EXPECTED);
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > 3 || (s.contains('.') && frac.is_empty()) {
+        if int.is_empty()
+            || !digits(int)
+            || !digits(frac)
+            || frac.len() > 3
+            || (s.contains('.') && frac.is_empty())
+        {
             return Err(err());
         }
         let int: u32 = int.parse().map_err(|_| err())?;
@@ -530,7 +537,11 @@ pub struct Exponential {
 impl Exponential {
     /// `base × factor^n`, no cap.
     pub const fn new(base: Duration, factor: Factor) -> Self {
-        Exponential { base, factor, cap: None }
+        Exponential {
+            base,
+            factor,
+            cap: None,
+        }
     }
 
     /// With a cap on the delay.
@@ -631,7 +642,11 @@ impl DelayList {
     /// Haraka's default: 12 waits of 2^(i+5) s for i = 1…12 (64 s … 36 h 24 m 32 s),
     /// so the 13th failure bounces.
     pub fn haraka_default() -> Self {
-        DelayList::stop_after((1..=12).map(|i| Duration::from_secs(1 << (i + 5))).collect())
+        DelayList::stop_after(
+            (1..=12)
+                .map(|i| Duration::from_secs(1 << (i + 5)))
+                .collect(),
+        )
     }
 }
 
@@ -678,7 +693,11 @@ pub struct AgeBased {
 impl AgeBased {
     /// `clamp(age, min, max)`.
     pub const fn new(min: Duration, max: Duration) -> Self {
-        AgeBased { min, max, queue_run: None }
+        AgeBased {
+            min,
+            max,
+            queue_run: None,
+        }
     }
 
     /// Postfix's defaults: 300 s to 4000 s.
@@ -703,7 +722,9 @@ impl Backoff for AgeBased {
         };
         let due = duration_millis(age).saturating_add(duration_millis(wait));
         let aligned = due.div_ceil(run).saturating_mul(run).max(due);
-        Next::Retry(Duration::from_millis(aligned.saturating_sub(duration_millis(age))))
+        Next::Retry(Duration::from_millis(
+            aligned.saturating_sub(duration_millis(age)),
+        ))
     }
 }
 
@@ -822,9 +843,17 @@ impl Jitter {
 impl fmt::Display for Jitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Jitter::Decorrelated { base, cap } => write!(f, "decorrelated {}..{}", Compact(base), Compact(cap)),
-            Jitter::Proportional { permille } => write!(f, "proportional ±{}", Factor::from_milli(u32::from(permille))),
-            Jitter::Additive { minus, plus } => write!(f, "additive -{} +{}", Compact(minus), Compact(plus)),
+            Jitter::Decorrelated { base, cap } => {
+                write!(f, "decorrelated {}..{}", Compact(base), Compact(cap))
+            }
+            Jitter::Proportional { permille } => write!(
+                f,
+                "proportional ±{}",
+                Factor::from_milli(u32::from(permille))
+            ),
+            Jitter::Additive { minus, plus } => {
+                write!(f, "additive -{} +{}", Compact(minus), Compact(plus))
+            }
             _ => f.write_str(self.name()),
         }
     }
@@ -944,7 +973,13 @@ mod tests {
 
     #[test]
     fn factor_parse_and_display() {
-        for (s, m) in [("2", 2000), ("1.5", 1500), ("1.125", 1125), ("0.5", 500), ("10", 10_000)] {
+        for (s, m) in [
+            ("2", 2000),
+            ("1.5", 1500),
+            ("1.125", 1125),
+            ("0.5", 500),
+            ("10", 10_000),
+        ] {
             let f: Factor = s.parse().unwrap();
             assert_eq!(f.milli(), m);
             assert_eq!(f.to_string(), s);

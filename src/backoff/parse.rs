@@ -72,10 +72,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
     if trimmed.is_empty() {
         return Err(ParseError::new(lead, trimmed, EXPECTED_DURATION));
     }
-    let d = parse_duration_inner(trimmed).ok_or_else(|| ParseError::new(lead, trimmed, EXPECTED_DURATION))?;
+    let d = parse_duration_inner(trimmed)
+        .ok_or_else(|| ParseError::new(lead, trimmed, EXPECTED_DURATION))?;
     // Durations beyond what a Timestamp can hold are refused rather than silently clamped.
     if d.as_millis() > u128::from(u64::MAX) {
-        return Err(ParseError::new(lead, trimmed, "a duration below 584 million years"));
+        return Err(ParseError::new(
+            lead,
+            trimmed,
+            "a duration below 584 million years",
+        ));
     }
     Ok(d)
 }
@@ -260,14 +265,21 @@ pub(crate) mod serde_duration {
         use super::*;
         use serde::Serialize;
 
-        pub(crate) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(
+            d: &Option<Duration>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             d.map(|d| Compact(d).to_string()).serialize(s)
         }
 
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Duration>, D::Error> {
             match Option::<std::borrow::Cow<str>>::deserialize(d)? {
                 None => Ok(None),
-                Some(s) => parse_duration(&s).map(Some).map_err(serde::de::Error::custom),
+                Some(s) => parse_duration(&s)
+                    .map(Some)
+                    .map_err(serde::de::Error::custom),
             }
         }
     }
@@ -284,10 +296,14 @@ pub(crate) mod serde_duration {
             seq.end()
         }
 
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<Duration>, D::Error> {
             let v = Vec::<std::borrow::Cow<str>>::deserialize(d)?;
             if v.len() > super::super::MAX_LIST_ENTRIES {
-                return Err(serde::de::Error::custom("more than 10000 durations in a list"));
+                return Err(serde::de::Error::custom(
+                    "more than 10000 durations in a list",
+                ));
             }
             v.iter()
                 .map(|s| parse_duration(s).map_err(serde::de::Error::custom))
@@ -302,7 +318,17 @@ mod tests {
 
     #[test]
     fn compact_round_trips() {
-        for ms in [0u64, 1, 999, 1000, 61_000, 4_800_000, 432_800_000, 1_234_567_890, 90_061_001] {
+        for ms in [
+            0u64,
+            1,
+            999,
+            1000,
+            61_000,
+            4_800_000,
+            432_800_000,
+            1_234_567_890,
+            90_061_001,
+        ] {
             let d = Duration::from_millis(ms);
             let s = Compact(d).to_string();
             assert_eq!(parse_duration(&s).unwrap(), d, "{s}");

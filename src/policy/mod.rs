@@ -181,7 +181,10 @@ impl DelayWarnings {
 
     /// One warning at `at`.
     pub fn once(at: Duration) -> Self {
-        DelayWarnings { at: vec![at], repeat: false }
+        DelayWarnings {
+            at: vec![at],
+            repeat: false,
+        }
     }
 
     /// Warnings at `at`, then the last gap repeats (a single entry repeats itself).
@@ -193,14 +196,22 @@ impl DelayWarnings {
     fn gap(&self) -> Option<u64> {
         let n = self.at.len();
         let last = duration_millis(*self.at.last()?);
-        let prev = if n >= 2 { duration_millis(self.at[n - 2]) } else { 0 };
+        let prev = if n >= 2 {
+            duration_millis(self.at[n - 2])
+        } else {
+            0
+        };
         Some(last - prev.min(last)).filter(|&g| g > 0 && self.repeat)
     }
 
     /// How many warnings are due by `age` (saturating).
     pub fn due_by(&self, age: Duration) -> u32 {
         let age = duration_millis(age);
-        let listed = self.at.iter().filter(|&&t| duration_millis(t) <= age).count();
+        let listed = self
+            .at
+            .iter()
+            .filter(|&&t| duration_millis(t) <= age)
+            .count();
         let mut n = u32::try_from(listed).unwrap_or(u32::MAX);
         if let (Some(gap), Some(&last)) = (self.gap(), self.at.last()) {
             let last = duration_millis(last);
@@ -221,7 +232,9 @@ impl DelayWarnings {
         let gap = self.gap()?;
         let last = duration_millis(*self.at.last()?);
         let beyond = u64::from(k) - (self.at.len() as u64 - 1);
-        Some(Duration::from_millis(last.saturating_add(gap.saturating_mul(beyond))))
+        Some(Duration::from_millis(
+            last.saturating_add(gap.saturating_mul(beyond)),
+        ))
     }
 }
 
@@ -487,7 +500,9 @@ impl RetryDecision {
                     state.warnings = state.warnings.max(k);
                 }
             }
-            RetryDecision::GiveUp { .. } | RetryDecision::NotRetryable { .. } => state.record_failure(now, None),
+            RetryDecision::GiveUp { .. } | RetryDecision::NotRetryable { .. } => {
+                state.record_failure(now, None)
+            }
         }
     }
 }
@@ -514,7 +529,12 @@ impl fmt::Display for RetryDecision {
                 Ok(())
             }
             RetryDecision::GiveUp { at, reason } => {
-                write!(f, "give up at {at}: {} (ended by {})", reason.name(), reason.ended_by().name())
+                write!(
+                    f,
+                    "give up at {at}: {} (ended by {})",
+                    reason.name(),
+                    reason.ended_by().name()
+                )
             }
             RetryDecision::NotRetryable { reason } => write!(f, "not retryable: {}", reason.name()),
         }
@@ -648,7 +668,9 @@ impl RetryPolicy {
 
     /// When the next delay warning falls due, if any.
     pub fn next_delay_warning(&self, state: &RetryState) -> Option<Timestamp> {
-        self.delay_warnings.nth(state.warnings).map(|d| state.arrival + d)
+        self.delay_warnings
+            .nth(state.warnings)
+            .map(|d| state.arrival + d)
     }
 
     /// The warning to send at `now` (1-based number of the latest one due), if one
@@ -717,7 +739,12 @@ impl RetryPolicy {
             None => {
                 let backoff = rule
                     .and_then(|r| r.backoff.as_ref())
-                    .or_else(|| self.scopes.iter().find(|s| s.scope == c.scope).map(|s| &s.backoff))
+                    .or_else(|| {
+                        self.scopes
+                            .iter()
+                            .find(|s| s.scope == c.scope)
+                            .map(|s| &s.backoff)
+                    })
                     .unwrap_or(&self.backoff);
                 match backoff.next_delay(state, now, entropy) {
                     Next::Retry(d) => d,
@@ -738,7 +765,12 @@ impl RetryPolicy {
     /// (a connection or rate cap of its own) until `resume_at`. Counted as an
     /// attempt only when [`RetryPolicy::count_rate_limits`] is set; the lifetime
     /// still applies.
-    pub fn decide_throttled(&self, state: &RetryState, now: Timestamp, resume_at: Timestamp) -> RetryDecision {
+    pub fn decide_throttled(
+        &self,
+        state: &RetryState,
+        now: Timestamp,
+        resume_at: Timestamp,
+    ) -> RetryDecision {
         let now = state.clamp_now(now);
         if let Some(d) = self.lifetime_passed(state, now) {
             return d;
@@ -753,7 +785,12 @@ impl RetryPolicy {
     }
 
     /// Decides ([`RetryPolicy::decide`]) and records the decision in `state`.
-    pub fn on_failure(&self, c: &Classification, state: &mut RetryState, now: Timestamp) -> RetryDecision {
+    pub fn on_failure(
+        &self,
+        c: &Classification,
+        state: &mut RetryState,
+        now: Timestamp,
+    ) -> RetryDecision {
         let d = self.decide(c, state, now);
         d.record(state, now);
         d
@@ -785,7 +822,14 @@ impl RetryPolicy {
         })
     }
 
-    fn finish(&self, state: &RetryState, now: Timestamp, delay: Duration, counted: bool, hold: bool) -> RetryDecision {
+    fn finish(
+        &self,
+        state: &RetryState,
+        now: Timestamp,
+        delay: Duration,
+        counted: bool,
+        hold: bool,
+    ) -> RetryDecision {
         let at = now + delay;
         if let Some(l) = self.lifetime {
             let expiry = state.arrival + l.limit;
@@ -832,7 +876,12 @@ impl RetryPolicy {
     /// let sim = RetryPolicy::preset(Preset::Haraka).simulate(&c, RetryState::new(Timestamp::EPOCH), 1000);
     /// assert_eq!(sim.attempts.len(), 13);
     /// ```
-    pub fn simulate(&self, c: &Classification, mut state: RetryState, max_attempts: usize) -> Simulation {
+    pub fn simulate(
+        &self,
+        c: &Classification,
+        mut state: RetryState,
+        max_attempts: usize,
+    ) -> Simulation {
         let mut attempts = Vec::new();
         let mut now = state.arrival;
         loop {
@@ -891,7 +940,9 @@ impl fmt::Display for RetryPolicy {
 #[non_exhaustive]
 pub enum PolicyError {
     /// The format version is not one this build reads.
-    #[error("unsupported retry policy format version {found} (this build reads version {supported})")]
+    #[error(
+        "unsupported retry policy format version {found} (this build reads version {supported})"
+    )]
     UnsupportedVersion {
         /// The version found.
         found: u32,
@@ -899,7 +950,9 @@ pub enum PolicyError {
         supported: u32,
     },
     /// An unknown preset name.
-    #[error("unknown preset {0:?}: expected one of postfix, exim, sendmail, stalwart, haraka, kumomta, rfc5321, tempfail")]
+    #[error(
+        "unknown preset {0:?}: expected one of postfix, exim, sendmail, stalwart, haraka, kumomta, rfc5321, tempfail"
+    )]
     UnknownPreset(String),
 }
 
@@ -976,7 +1029,8 @@ mod wire {
             }
             let base = match w.base.as_deref() {
                 None => Preset::Tempfail,
-                Some(name) => Preset::from_name(name).ok_or_else(|| PolicyError::UnknownPreset(name.to_owned()))?,
+                Some(name) => Preset::from_name(name)
+                    .ok_or_else(|| PolicyError::UnknownPreset(name.to_owned()))?,
             };
             let mut p = base.policy();
             if let Some(n) = w.name {

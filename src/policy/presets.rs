@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use super::{CategoryRule, DelayWarnings, HintBounds, LifetimeMode, PolicyError, RetryPolicy};
-use crate::backoff::{AgeBased, AnyBackoff, DelayList, EximRules, Exponential, Factor, Fixed, Jitter};
+use crate::backoff::{
+    AgeBased, AnyBackoff, DelayList, EximRules, Exponential, Factor, Fixed, Jitter,
+};
 use crate::classify::Category;
 
 const fn secs(n: u64) -> Duration {
@@ -146,12 +148,15 @@ impl Preset {
     /// The policy.
     pub fn policy(self) -> RetryPolicy {
         let p = match self {
-            Preset::Postfix => RetryPolicy::new(AgeBased::postfix()).with_lifetime(days(5), LifetimeMode::FailureAtOrAfter),
+            Preset::Postfix => RetryPolicy::new(AgeBased::postfix())
+                .with_lifetime(days(5), LifetimeMode::FailureAtOrAfter),
             Preset::Exim => RetryPolicy::new(EximRules::exim_default())
                 .with_delay_warnings(DelayWarnings::repeating(vec![hours(24)])),
-            Preset::Sendmail => RetryPolicy::new(AgeBased::new(mins(30), hours(4)).with_queue_runs(mins(30)))
-                .with_lifetime(days(5), LifetimeMode::FailureAfter)
-                .with_delay_warnings(DelayWarnings::once(hours(4))),
+            Preset::Sendmail => {
+                RetryPolicy::new(AgeBased::new(mins(30), hours(4)).with_queue_runs(mins(30)))
+                    .with_lifetime(days(5), LifetimeMode::FailureAfter)
+                    .with_delay_warnings(DelayWarnings::once(hours(4)))
+            }
             Preset::Stalwart => RetryPolicy::new(DelayList::repeat_last(vec![
                 mins(2),
                 mins(5),
@@ -171,15 +176,19 @@ impl Preset {
             .count_rate_limits(false),
             Preset::Haraka => RetryPolicy::new(DelayList::haraka_default()),
             Preset::Kumomta => RetryPolicy::new(
-                AnyBackoff::from(Exponential::new(mins(20), Factor::integer(2))).with_jitter(Jitter::Additive {
-                    minus: secs(30),
-                    plus: secs(30),
-                }),
+                AnyBackoff::from(Exponential::new(mins(20), Factor::integer(2))).with_jitter(
+                    Jitter::Additive {
+                        minus: secs(30),
+                        plus: secs(30),
+                    },
+                ),
             )
             .with_lifetime(days(7), LifetimeMode::NextDuePast),
-            Preset::Rfc5321 => RetryPolicy::new(DelayList::repeat_last(vec![mins(30), hours(2), hours(3)]))
-                .with_lifetime(days(5), LifetimeMode::FailureAtOrAfter)
-                .with_category(CategoryRule::new(Category::Network).hold_destination()),
+            Preset::Rfc5321 => {
+                RetryPolicy::new(DelayList::repeat_last(vec![mins(30), hours(2), hours(3)]))
+                    .with_lifetime(days(5), LifetimeMode::FailureAtOrAfter)
+                    .with_category(CategoryRule::new(Category::Network).hold_destination())
+            }
             Preset::Tempfail => tempfail(),
         };
         p.with_name(Cow::Borrowed(self.name()))
