@@ -551,8 +551,8 @@ proptest! {
                 other => other.clone(),
             };
             match &o {
-                Op::Advance(s) => { now = now + Duration::from_secs(*s); continue; }
-                Op::Rewind(s) => { now = now - Duration::from_secs(*s); continue; }
+                Op::Advance(s) => { now += Duration::from_secs(*s); continue; }
+                Op::Rewind(s) => { now -= Duration::from_secs(*s); continue; }
                 #[cfg(feature = "serde")]
                 Op::Restore => {
                     let json = serde_json::to_string(&d).unwrap();
@@ -589,7 +589,7 @@ proptest! {
                 let next = [d.next_retry(), d.next_deadline(&p)].into_iter().flatten().min();
                 match next {
                     Some(t) => { now = now.max(t); d.handle_timeout(now, &p); }
-                    None => { now = now + Duration::from_secs(86_400); d.handle_timeout(now, &p); }
+                    None => { now += Duration::from_secs(86_400); d.handle_timeout(now, &p); }
                 }
             } else {
                 let outs: Vec<RcptOutcome> = due.iter().map(|&i| outcome(i, Stage::RcptTo, grey())).collect();
@@ -626,8 +626,8 @@ proptest! {
             let o = match o {
                 Op::Outcome { rcpt, kind, stage } => Op::Outcome { rcpt: rcpt % n, kind: *kind, stage: *stage },
                 Op::Cancel(Some(r)) => Op::Cancel(Some(r % n)),
-                Op::Advance(s) => { now = now + Duration::from_secs(*s); continue; }
-                Op::Rewind(s) => { now = now - Duration::from_secs(*s); continue; }
+                Op::Advance(s) => { now += Duration::from_secs(*s); continue; }
+                Op::Rewind(s) => { now -= Duration::from_secs(*s); continue; }
                 other => other.clone(),
             };
             apply(&mut a, &p, &o, now);
