@@ -19,6 +19,10 @@
 //! - [`classify`]: reply + stage, bounce text, or a transport failure →
 //!   [`Classification`] (disposition, category, scope, retry hint, rule).
 //! - [`outcome`]: [`RcptOutcome`], one recipient's result in one attempt.
+//! - [`delivery`]: one message's life across attempts: per-recipient state,
+//!   decisions (delivered, retry at, bounced, delay warning, expired), persistence.
+//! - [`dsn`]: RFC 3464 delivery status notifications (delayed, failed), honouring
+//!   RFC 3461 `NOTIFY`, `RET` and `ENVID`/`ORCPT`.
 //!
 //! ## Shared decisions
 //!
@@ -80,3 +84,8 @@ pub use queue::{DeferralQueue, HeapQueue, KeyedQueue, WheelQueue};
 // ---- session --------------------------------------------------------------
 pub mod session;
 pub use session::{Envelope, Event, Output, Session, SessionConfig};
+
+// ---- delivery / dsn -------------------------------------------------------
+pub mod delivery;
+pub use delivery::Delivery;
+pub mod dsn;

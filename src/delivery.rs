@@ -1,0 +1,1046 @@
+//! One message's life across attempts: per-recipient state, decisions, DSN triggers.
+//!
+//! A [`Delivery`] is a sans-io machine for one message with many recipients, over
+//! days. It never sends anything and never reads a clock: the caller tells it
+//! what happened and drains what to do next.
+//!
+//! ## Drive loop
+//!
+//! ```text
+//! d.start_attempt(now, Some("mx.example.com"))? -> the recipients to send to now
+//!   ... send with any sender: the session machine, lettre, an MTA ...
+//! d.handle_outcomes(now, &policy, &outcomes)?   per-recipient results (RcptOutcome)
+//! d.handle_transport_failure(now, &policy, &c, stage)?   the connection failed for all
+//! d.end_attempt(now, &policy)                    anyone left without an outcome
+//! d.handle_timeout(now, &policy)                 lifetime expiry, delay warnings
+//! d.cancel(now, None)                            the caller gives up
+//! while let Some(o) = d.poll_output() { ... }    Delivered, RetryAt, Bounced, DelayWarning,
+//!                                                Expired, Cancelled, Destination, then Timeout
+//! ```
+//!
+//! ## Rules
+//!
+//! - Every recipient ends in exactly one terminal state: delivered, bounced,
+//!   expired or cancelled. Each keeps its own [`RetryState`] (attempt count,
+//!   first-failure time): partial success keeps only the others pending, and
+//!   nothing is ever reset (a split never restarts a recipient's clock).
+//! - An outcome whose scope is the message or the connection, or any failure at
+//!   `MAIL FROM`, applies to every recipient still in flight in that attempt;
+//!   later per-recipient outcomes for them in the same attempt are ignored. A
+//!   permanent reply to `MAIL FROM` therefore bounces them all — for this message
+//!   only: nothing is remembered for other messages (RFC 5321 §4.5.4.1: a 5yz to
+//!   MAIL is never cached).
+//! - Outcomes whose scope is the destination also come out as
+//!   [`Output::Destination`] signals, plain data for a destination-health layer.
+//! - The policy is an argument of every call that decides, not part of the state:
+//!   pass the same [`RetryPolicy`] after a restore and the decisions are the same.
+//! - A `now` earlier than one already seen is clamped to it. Every call notes its
+//!   `now`, even one refused with an `Err`; a refused call changes no recipient.
+//! - Retry times come out as [`Output::RetryAt`]; put them in a deferral queue.
+//!   [`Output::Timeout`] is only for [`Delivery::handle_timeout`]: the lifetime's
+//!   exact end and delay warnings, which happen even when no attempt does.
+//!
+//! ```
+//! use std::borrow::Cow;
+//! use tempfail::delivery::{Delivery, Output, Recipient};
+//! use tempfail::policy::{Preset, RetryPolicy};
+//! use tempfail::{Category, Classification, Disposition, RcptOutcome, Scope, Stage, Timestamp};
+//!
+//! let policy = RetryPolicy::preset(Preset::Postfix);
+//! let t0 = Timestamp::from_secs(1_700_000_000);
+//! let mut d = Delivery::new(t0, 7, vec![Recipient::new("a@example.com"), Recipient::new("b@example.com")]);
+//! assert_eq!(d.start_attempt(t0, Some("mx.example.com")).unwrap(), vec![0, 1]);
+//! let ok = Classification {
+//!     disposition: Disposition::Success, category: None, scope: Scope::Recipient,
+//!     retry_after: None, rule: Cow::Borrowed("basic.2xx"), description: Cow::Borrowed(""),
+//!     low_confidence: false,
+//! };
+//! let grey = Classification {
+//!     disposition: Disposition::Transient, category: Some(Category::Greylisted),
+//!     scope: Scope::Recipient, ..ok.clone()
+//! };
+//! d.handle_outcomes(t0, &policy, &[
+//!     RcptOutcome { rcpt: 0, reply: None, stage: Stage::DataEnd, classification: ok },
+//!     RcptOutcome { rcpt: 1, reply: None, stage: Stage::RcptTo, classification: grey },
+//! ]).unwrap();
+//! assert!(matches!(d.poll_output(), Some(Output::Delivered { ref rcpts }) if rcpts == &[0]));
+//! assert!(matches!(d.poll_output(), Some(Output::RetryAt { ref rcpts, .. }) if rcpts == &[1]));
+//! ```
+
+use std::collections::VecDeque;
+
+use crate::backoff::{RetryState, stable_hash};
+use crate::classify::{Category, Classification, Disposition, Scope, Stage};
+use crate::dsn::{Action, DsnRecipient, Notify};
+use crate::outcome::RcptOutcome;
+use crate::policy::{GiveUpReason, LifetimeMode, NotRetryableReason, RetryDecision, RetryPolicy};
+use crate::reply::{EnhancedCode, Reply};
+use crate::time::Timestamp;
+
+/// The persisted format's version. [`Delivery`] snapshots carry it; a snapshot with
+/// another version is refused.
+pub const DELIVERY_FORMAT_VERSION: u32 = 1;
+
+/// How many attempts [`Delivery::history`] keeps by default (the oldest are dropped).
+pub const DEFAULT_HISTORY: usize = 32;
+
+/// One recipient of the message, as given in `RCPT TO`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Recipient {
+    /// The address (without angle brackets).
+    pub address: String,
+    /// RFC 3461 `ORCPT` (`addr-type;address`), echoed in DSNs.
+    pub orcpt: Option<String>,
+    /// RFC 3461 `NOTIFY`; `None` is the default (failure and delay).
+    pub notify: Option<Notify>,
+}
+
+impl Recipient {
+    /// A recipient with no DSN parameters.
+    pub fn new(address: impl Into<String>) -> Self {
+        Recipient {
+            address: address.into(),
+            orcpt: None,
+            notify: None,
+        }
+    }
+}
+
+/// Why a recipient bounced.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum BounceReason {
+    /// A permanent reply or failure.
+    Permanent,
+    /// A transient failure of a category the policy never retries (e.g. `user_unknown`).
+    NeverRetried,
+    /// The retry schedule ran out (Exim's last cutoff, Haraka's list).
+    ScheduleExhausted,
+    /// The category's own time limit passed (e.g. a mailbox full for 7 days).
+    CategoryLimit,
+}
+
+impl BounceReason {
+    /// `permanent`, `never_retried`, `schedule_exhausted` or `category_limit`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BounceReason::Permanent => "permanent",
+            BounceReason::NeverRetried => "never_retried",
+            BounceReason::ScheduleExhausted => "schedule_exhausted",
+            BounceReason::CategoryLimit => "category_limit",
+        }
+    }
+}
+
+impl core::fmt::Display for BounceReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where one recipient stands.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum RcptStatus {
+    /// Not tried yet.
+    Pending,
+    /// Part of the attempt in progress.
+    InFlight,
+    /// Waiting to be retried at `until`.
+    Deferred {
+        /// The retry time.
+        until: Timestamp,
+    },
+    /// No more attempts: the lifetime ends exactly at `at`, when it becomes expired.
+    Expiring {
+        /// The expiry instant.
+        at: Timestamp,
+    },
+    /// Terminal: delivered.
+    Delivered {
+        /// When.
+        at: Timestamp,
+    },
+    /// Terminal: bounced.
+    Bounced {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: BounceReason,
+    },
+    /// Terminal: the lifetime ended.
+    Expired {
+        /// When.
+        at: Timestamp,
+    },
+    /// Terminal: cancelled by the caller.
+    Cancelled {
+        /// When.
+        at: Timestamp,
+    },
+}
+
+impl RcptStatus {
+    /// Delivered, bounced, expired or cancelled.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RcptStatus::Delivered { .. }
+                | RcptStatus::Bounced { .. }
+                | RcptStatus::Expired { .. }
+                | RcptStatus::Cancelled { .. }
+        )
+    }
+
+    /// The snake_case name (`pending`, `in_flight`, `deferred`, `expiring`,
+    /// `delivered`, `bounced`, `expired`, `cancelled`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RcptStatus::Pending => "pending",
+            RcptStatus::InFlight => "in_flight",
+            RcptStatus::Deferred { .. } => "deferred",
+            RcptStatus::Expiring { .. } => "expiring",
+            RcptStatus::Delivered { .. } => "delivered",
+            RcptStatus::Bounced { .. } => "bounced",
+            RcptStatus::Expired { .. } => "expired",
+            RcptStatus::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+/// The last failure seen for a recipient.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LastFailure {
+    /// When.
+    pub at: Timestamp,
+    /// Where in the session.
+    pub stage: Stage,
+    /// The server's reply, if there was one.
+    pub reply: Option<Reply>,
+    /// What it meant.
+    pub classification: Classification,
+    /// The host that answered, as given to [`Delivery::start_attempt`].
+    pub remote_mta: Option<String>,
+}
+
+/// One recipient's full record.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RcptRecord {
+    /// Who.
+    pub recipient: Recipient,
+    /// Where it stands.
+    pub status: RcptStatus,
+    /// Its own retry history: attempts, first failure, planned delay, warnings.
+    pub retry: RetryState,
+    /// Its last failure, for logs and DSNs.
+    pub last_failure: Option<LastFailure>,
+    /// The attempt number that last settled it (outcomes repeated in that attempt are ignored).
+    settled_in: u32,
+}
+
+/// A summary of one attempt, kept in a bounded history.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AttemptRecord {
+    /// 1-based attempt number.
+    pub number: u32,
+    /// When it started.
+    pub started: Timestamp,
+    /// The host tried.
+    pub remote_mta: Option<String>,
+    /// How many recipients it covered.
+    pub recipients: u32,
+    /// How many were delivered.
+    pub delivered: u32,
+    /// How many were deferred.
+    pub deferred: u32,
+    /// How many ended otherwise (bounced, expired).
+    pub ended: u32,
+}
+
+/// A signal for the destination-health layer: an outcome whose scope is the
+/// destination (rate limit, blocklist, greylisting of our host, dead host).
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DestinationSignal {
+    /// When it was seen.
+    pub at: Timestamp,
+    /// The host that answered.
+    pub remote_mta: Option<String>,
+    /// What it meant.
+    pub classification: Classification,
+    /// Hold every message to this destination until then (the policy's
+    /// `hold_destination` for rate limiting and too many connections).
+    pub hold_until: Option<Timestamp>,
+}
+
+/// What the caller must do, drained with [`Delivery::poll_output`] in this order
+/// after each input: delivered, retry, bounced, delay warning, expired, cancelled,
+/// destination signals, and last the next [`Output::Timeout`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Output {
+    /// These recipients were delivered.
+    Delivered {
+        /// Recipient indices.
+        rcpts: Vec<usize>,
+    },
+    /// Retry these recipients at `at` (one output per distinct time).
+    RetryAt {
+        /// When.
+        at: Timestamp,
+        /// Recipient indices.
+        rcpts: Vec<usize>,
+    },
+    /// These recipients bounced: send a failure DSN ([`Delivery::dsn_recipients`]).
+    Bounced {
+        /// Recipient indices.
+        rcpts: Vec<usize>,
+        /// Why.
+        reason: BounceReason,
+    },
+    /// Delivery to these recipients is late: send delay warning number `number` (1-based).
+    DelayWarning {
+        /// Recipient indices.
+        rcpts: Vec<usize>,
+        /// Which warning.
+        number: u32,
+    },
+    /// These recipients' lifetime ended: send a failure DSN.
+    Expired {
+        /// Recipient indices.
+        rcpts: Vec<usize>,
+    },
+    /// These recipients were cancelled by the caller.
+    Cancelled {
+        /// Recipient indices.
+        rcpts: Vec<usize>,
+    },
+    /// A destination-scope outcome.
+    Destination(DestinationSignal),
+    /// Call [`Delivery::handle_timeout`] at this time (expiry or a delay warning).
+    Timeout(Timestamp),
+}
+
+/// Misuse of a [`Delivery`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliveryError {
+    /// `start_attempt` while an attempt is in progress.
+    #[error("an attempt is already in progress (attempt {0}); end it first")]
+    AttemptInProgress(u32),
+    /// An outcome for a recipient index the message does not have.
+    #[error("recipient index {rcpt} out of range (the message has {len})")]
+    UnknownRecipient {
+        /// The index given.
+        rcpt: usize,
+        /// How many recipients there are.
+        len: usize,
+    },
+    /// An outcome for a recipient that is not part of the attempt in progress.
+    #[error("recipient {rcpt} is not in flight (it is {status})")]
+    NotInFlight {
+        /// The index given.
+        rcpt: usize,
+        /// Where it stands, snake_case.
+        status: &'static str,
+    },
+    /// An outcome or failure with no attempt in progress.
+    #[error("no attempt in progress: call start_attempt first")]
+    NoAttempt,
+    /// A snapshot of another format version.
+    #[error(
+        "delivery snapshot format version {found} is not supported (this build reads {expected})"
+    )]
+    UnsupportedVersion {
+        /// The version found.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+}
+
+/// One message's delivery state. See the [module docs](self).
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "wire::DeliveryWire", into = "wire::DeliveryWire")
+)]
+pub struct Delivery {
+    arrival: Timestamp,
+    rcpts: Vec<RcptRecord>,
+    attempt: u32,
+    in_progress: bool,
+    remote_mta: Option<String>,
+    history: VecDeque<AttemptRecord>,
+    history_cap: usize,
+    last_now: Timestamp,
+    out: VecDeque<Output>,
+}
+
+/// Outputs of one input, grouped by kind before they are queued in order.
+#[derive(Default)]
+struct Batch {
+    delivered: Vec<usize>,
+    retry: Vec<(Timestamp, usize)>,
+    bounced: Vec<(BounceReason, usize)>,
+    warnings: Vec<(u32, usize)>,
+    expired: Vec<usize>,
+    cancelled: Vec<usize>,
+    destination: Vec<DestinationSignal>,
+}
+
+impl Delivery {
+    /// A message that arrived at `arrival`, with its recipients in `RCPT TO` order.
+    /// `seed` (e.g. [`stable_hash`] of the queue id) keys each recipient's jitter, so
+    /// a restored delivery draws the same delays.
+    pub fn new(arrival: Timestamp, seed: u64, recipients: Vec<Recipient>) -> Self {
+        let rcpts = recipients
+            .into_iter()
+            .enumerate()
+            .map(|(i, recipient)| RcptRecord {
+                retry: RetryState::new(arrival).with_seed(stable_hash(
+                    &[seed.to_le_bytes(), (i as u64).to_le_bytes()].concat(),
+                )),
+                recipient,
+                status: RcptStatus::Pending,
+                last_failure: None,
+                settled_in: 0,
+            })
+            .collect();
+        Delivery {
+            arrival,
+            rcpts,
+            attempt: 0,
+            in_progress: false,
+            remote_mta: None,
+            history: VecDeque::new(),
+            history_cap: DEFAULT_HISTORY,
+            last_now: arrival,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Keep at most `n` attempts in [`Delivery::history`] (at least 1).
+    pub fn with_history(mut self, n: usize) -> Self {
+        self.history_cap = n.max(1);
+        while self.history.len() > self.history_cap {
+            self.history.pop_front();
+        }
+        self
+    }
+
+    /// When the message arrived.
+    pub fn arrival(&self) -> Timestamp {
+        self.arrival
+    }
+
+    /// Every recipient's record, by index.
+    pub fn recipients(&self) -> &[RcptRecord] {
+        &self.rcpts
+    }
+
+    /// The last attempts, oldest first (bounded, see [`Delivery::with_history`]).
+    pub fn history(&self) -> impl ExactSizeIterator<Item = &AttemptRecord> {
+        self.history.iter()
+    }
+
+    /// How many attempts were started.
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Whether an attempt is in progress.
+    pub fn is_attempt_in_progress(&self) -> bool {
+        self.in_progress
+    }
+
+    /// Whether every recipient is in a terminal state.
+    pub fn is_finished(&self) -> bool {
+        self.rcpts.iter().all(|r| r.status.is_terminal())
+    }
+
+    /// The earliest retry time among deferred recipients (the time to queue the message for).
+    pub fn next_retry(&self) -> Option<Timestamp> {
+        self.rcpts
+            .iter()
+            .filter_map(|r| match r.status {
+                RcptStatus::Deferred { until } => Some(until),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Starts an attempt at `now` with every recipient that is pending or whose retry
+    /// time has come, and returns their indices (empty: nothing is due, no attempt
+    /// starts). `remote_mta` is recorded for DSNs and destination signals.
+    pub fn start_attempt(
+        &mut self,
+        now: Timestamp,
+        remote_mta: Option<&str>,
+    ) -> Result<Vec<usize>, DeliveryError> {
+        let now = self.clamp(now);
+        if self.in_progress {
+            return Err(DeliveryError::AttemptInProgress(self.attempt));
+        }
+        let due: Vec<usize> = self
+            .rcpts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| match r.status {
+                RcptStatus::Pending => true,
+                RcptStatus::Deferred { until } => until <= now,
+                _ => false,
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if due.is_empty() {
+            return Ok(due);
+        }
+        self.attempt = self.attempt.saturating_add(1);
+        self.in_progress = true;
+        self.remote_mta = remote_mta.map(str::to_owned);
+        for &i in &due {
+            self.rcpts[i].status = RcptStatus::InFlight;
+        }
+        self.history.push_back(AttemptRecord {
+            number: self.attempt,
+            started: now,
+            remote_mta: self.remote_mta.clone(),
+            recipients: u32::try_from(due.len()).unwrap_or(u32::MAX),
+            delivered: 0,
+            deferred: 0,
+            ended: 0,
+        });
+        while self.history.len() > self.history_cap {
+            self.history.pop_front();
+        }
+        Ok(due)
+    }
+
+    /// One recipient's outcome; see [`Delivery::handle_outcomes`].
+    pub fn handle_outcome(
+        &mut self,
+        now: Timestamp,
+        policy: &RetryPolicy,
+        outcome: &RcptOutcome,
+    ) -> Result<(), DeliveryError> {
+        self.handle_outcomes(now, policy, std::slice::from_ref(outcome))
+    }
+
+    /// Outcomes of the attempt in progress, from the session machine or any other
+    /// sender. Outcomes are checked first: on `Err` no recipient changed.
+    ///
+    /// The attempt ends by itself when no recipient is left in flight.
+    pub fn handle_outcomes(
+        &mut self,
+        now: Timestamp,
+        policy: &RetryPolicy,
+        outcomes: &[RcptOutcome],
+    ) -> Result<(), DeliveryError> {
+        let now = self.clamp(now);
+        if !self.in_progress {
+            return Err(DeliveryError::NoAttempt);
+        }
+        for o in outcomes {
+            let len = self.rcpts.len();
+            let r = self
+                .rcpts
+                .get(o.rcpt)
+                .ok_or(DeliveryError::UnknownRecipient { rcpt: o.rcpt, len })?;
+            if r.status != RcptStatus::InFlight && r.settled_in != self.attempt {
+                return Err(DeliveryError::NotInFlight {
+                    rcpt: o.rcpt,
+                    status: r.status.name(),
+                });
+            }
+        }
+        let mut batch = Batch::default();
+        for o in outcomes {
+            if self.rcpts[o.rcpt].status != RcptStatus::InFlight {
+                continue; // settled earlier in this attempt by a message-wide outcome
+            }
+            let c = &o.classification;
+            let failure = c.disposition != Disposition::Success;
+            let message_wide = failure
+                && (matches!(c.scope, Scope::Message | Scope::Connection)
+                    || o.stage == Stage::MailFrom);
+            if failure && c.scope == Scope::Destination {
+                batch.destination.push(DestinationSignal {
+                    at: now,
+                    remote_mta: self.remote_mta.clone(),
+                    classification: c.clone(),
+                    hold_until: None,
+                });
+            }
+            if message_wide {
+                let targets: Vec<usize> = self.in_flight().collect();
+                for i in targets {
+                    self.settle(i, now, policy, o.stage, o.reply.as_ref(), c, &mut batch);
+                }
+            } else {
+                self.settle(
+                    o.rcpt,
+                    now,
+                    policy,
+                    o.stage,
+                    o.reply.as_ref(),
+                    c,
+                    &mut batch,
+                );
+            }
+        }
+        self.finish_input(now, policy, batch);
+        Ok(())
+    }
+
+    /// The transport failed (refused, timed out, lost, TLS): every recipient in flight
+    /// gets `classification`, with no reply, at `stage`. Ends the attempt.
+    pub fn handle_transport_failure(
+        &mut self,
+        now: Timestamp,
+        policy: &RetryPolicy,
+        classification: &Classification,
+        stage: Stage,
+    ) -> Result<(), DeliveryError> {
+        let now = self.clamp(now);
+        if !self.in_progress {
+            return Err(DeliveryError::NoAttempt);
+        }
+        let mut batch = Batch::default();
+        if classification.disposition != Disposition::Success
+            && classification.scope == Scope::Destination
+        {
+            batch.destination.push(DestinationSignal {
+                at: now,
+                remote_mta: self.remote_mta.clone(),
+                classification: classification.clone(),
+                hold_until: None,
+            });
+        }
+        let targets: Vec<usize> = self.in_flight().collect();
+        for i in targets {
+            self.settle(i, now, policy, stage, None, classification, &mut batch);
+        }
+        self.finish_input(now, policy, batch);
+        Ok(())
+    }
+
+    /// Ends the attempt in progress. A recipient still in flight got no outcome: it
+    /// counts as a lost connection (transient `network`, RFC 5321 §3.8), rule
+    /// `delivery.no_outcome`. A no-op when no attempt is in progress.
+    pub fn end_attempt(&mut self, now: Timestamp, policy: &RetryPolicy) {
+        let now = self.clamp(now);
+        if !self.in_progress {
+            return;
+        }
+        let c = no_outcome_classification();
+        // handle_transport_failure only fails when no attempt is in progress.
+        let _ = self.handle_transport_failure(now, policy, &c, Stage::Unknown);
+        self.in_progress = false;
+    }
+
+    /// Lifetime expiry and delay warnings at `now`, whether or not an attempt happens.
+    /// Call it at every [`Output::Timeout`] time (calling it at other times is harmless).
+    pub fn handle_timeout(&mut self, now: Timestamp, policy: &RetryPolicy) {
+        let now = self.clamp(now);
+        let mut batch = Batch::default();
+        let exact = policy
+            .lifetime
+            .filter(|l| l.mode == LifetimeMode::Exact)
+            .map(|l| self.arrival + l.limit);
+        for i in 0..self.rcpts.len() {
+            let r = &mut self.rcpts[i];
+            let expire_at = match r.status {
+                RcptStatus::Expiring { at } => Some(at),
+                RcptStatus::Deferred { .. } | RcptStatus::Pending => exact,
+                _ => None,
+            };
+            if let Some(at) = expire_at.filter(|at| *at <= now) {
+                r.status = RcptStatus::Expired { at };
+                r.settled_in = self.attempt;
+                batch.expired.push(i);
+                continue;
+            }
+            if matches!(
+                r.status,
+                RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. }
+            ) {
+                if let Some(k) = policy.delay_warning_due(&r.retry, now) {
+                    r.retry.warnings = r.retry.warnings.max(k);
+                    batch.warnings.push((k, i));
+                }
+            }
+        }
+        self.finish_input(now, policy, batch);
+    }
+
+    /// Cancels one recipient (`Some(i)`) or every recipient not yet terminal (`None`).
+    /// Terminal recipients are left as they are. Cancelling the last in-flight
+    /// recipients ends the attempt.
+    pub fn cancel(
+        &mut self,
+        now: Timestamp,
+        policy: &RetryPolicy,
+        rcpt: Option<usize>,
+    ) -> Result<(), DeliveryError> {
+        let now = self.clamp(now);
+        let len = self.rcpts.len();
+        if let Some(i) = rcpt {
+            if i >= len {
+                return Err(DeliveryError::UnknownRecipient { rcpt: i, len });
+            }
+        }
+        let mut batch = Batch::default();
+        for i in 0..len {
+            if rcpt.is_some_and(|j| j != i) {
+                continue;
+            }
+            let r = &mut self.rcpts[i];
+            if !r.status.is_terminal() {
+                r.status = RcptStatus::Cancelled { at: now };
+                r.settled_in = self.attempt;
+                batch.cancelled.push(i);
+            }
+        }
+        self.finish_input(now, policy, batch);
+        Ok(())
+    }
+
+    /// The next output, in order; `None` when drained.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The next time [`Delivery::handle_timeout`] must be called: the earliest exact
+    /// expiry or delay warning of a recipient still waiting. `None` when nothing waits.
+    pub fn next_deadline(&self, policy: &RetryPolicy) -> Option<Timestamp> {
+        let exact = policy
+            .lifetime
+            .filter(|l| l.mode == LifetimeMode::Exact)
+            .map(|l| self.arrival + l.limit);
+        self.rcpts
+            .iter()
+            .filter_map(|r| match r.status {
+                RcptStatus::Expiring { at } => {
+                    let w = policy.next_delay_warning(&r.retry).filter(|w| *w < at);
+                    Some(w.map_or(at, |w| w.min(at)))
+                }
+                RcptStatus::Deferred { .. } => {
+                    let w = policy.next_delay_warning(&r.retry);
+                    match (w, exact) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                _ => None,
+            })
+            .min()
+    }
+
+    /// DSN entries for `rcpts`: `failed` for bounced and expired recipients, `delayed`
+    /// (with `Will-Retry-Until` from the policy's lifetime) for waiting ones; others
+    /// are skipped. Feed them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY.
+    pub fn dsn_recipients(&self, rcpts: &[usize], policy: &RetryPolicy) -> Vec<DsnRecipient> {
+        let mut out = Vec::new();
+        for &i in rcpts {
+            let Some(r) = self.rcpts.get(i) else { continue };
+            let action = match r.status {
+                RcptStatus::Bounced { .. } | RcptStatus::Expired { .. } => Action::Failed,
+                RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. } => Action::Delayed,
+                _ => continue,
+            };
+            let lf = r.last_failure.as_ref();
+            let addr = r.recipient.address.as_str();
+            let mut d = match (lf.and_then(|l| l.reply.as_ref()), action) {
+                (Some(reply), Action::Failed) => DsnRecipient::failed(addr, reply),
+                (Some(reply), _) => DsnRecipient::delayed(
+                    addr,
+                    reply,
+                    policy.expires_at(&r.retry).unwrap_or(Timestamp::MAX),
+                ),
+                (None, _) => {
+                    // No reply: RFC 3463 X.4.7 (delivery time expired) for an expiry,
+                    // X.4.1/X.4.2 style network codes otherwise, in the right class.
+                    let class = if action == Action::Failed { 5 } else { 4 };
+                    let (s, det) = match (r.status, lf.and_then(|l| l.classification.category)) {
+                        (RcptStatus::Expired { .. }, _) => (4, 7),
+                        (_, Some(Category::Network)) => (4, 2),
+                        (_, Some(Category::Dns | Category::DomainNotFound)) => (4, 4),
+                        _ => (0, 0),
+                    };
+                    let status = EnhancedCode::new(class, s, det)
+                        .or_else(|| EnhancedCode::new(class, 0, 0))
+                        .unwrap_or_else(|| {
+                            // Invariant: class is 4 or 5 and the parts are below 1000.
+                            EnhancedCode::new(5, 0, 0).expect("5.0.0 is valid")
+                        });
+                    let mut d = DsnRecipient::without_reply(addr, action, status);
+                    if action == Action::Delayed {
+                        d.will_retry_until = policy.expires_at(&r.retry);
+                    }
+                    d
+                }
+            };
+            if let RcptStatus::Expired { .. } = r.status {
+                // An expiry's status says so, whatever the last reply was.
+                d.status = EnhancedCode::new(5, 4, 7).unwrap_or(d.status);
+            }
+            d.original_recipient = r.recipient.orcpt.clone();
+            d.notify = r.recipient.notify;
+            if let Some(l) = lf {
+                d.remote_mta = l.remote_mta.clone();
+                d.last_attempt = Some(l.at);
+            }
+            out.push(d);
+        }
+        out
+    }
+
+    fn clamp(&mut self, now: Timestamp) -> Timestamp {
+        self.last_now = self.last_now.max(now);
+        self.last_now
+    }
+
+    fn in_flight(&self) -> impl Iterator<Item = usize> + '_ {
+        self.rcpts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.status == RcptStatus::InFlight)
+            .map(|(i, _)| i)
+    }
+
+    /// Applies one outcome to in-flight recipient `i`.
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &mut self,
+        i: usize,
+        now: Timestamp,
+        policy: &RetryPolicy,
+        stage: Stage,
+        reply: Option<&Reply>,
+        c: &Classification,
+        batch: &mut Batch,
+    ) {
+        let attempt = self.attempt;
+        let remote_mta = self.remote_mta.clone();
+        let r = &mut self.rcpts[i];
+        r.settled_in = attempt;
+        let rec = self.history.back_mut().filter(|h| h.number == attempt);
+        if c.disposition == Disposition::Success {
+            r.status = RcptStatus::Delivered { at: now };
+            batch.delivered.push(i);
+            if let Some(h) = rec {
+                h.delivered = h.delivered.saturating_add(1);
+            }
+            return;
+        }
+        r.last_failure = Some(LastFailure {
+            at: now,
+            stage,
+            reply: reply.cloned(),
+            classification: c.clone(),
+            remote_mta,
+        });
+        let decision = policy.on_failure(c, &mut r.retry, now);
+        let deferred = matches!(decision, RetryDecision::Retry { .. });
+        match decision {
+            RetryDecision::Retry {
+                at,
+                hold_destination,
+                delay_warning,
+                ..
+            } => {
+                r.status = RcptStatus::Deferred { until: at };
+                batch.retry.push((at, i));
+                if let Some(k) = delay_warning {
+                    batch.warnings.push((k, i));
+                }
+                if let Some(hold) = hold_destination {
+                    match batch.destination.last_mut() {
+                        Some(sig) if sig.classification == *c => {
+                            sig.hold_until = sig.hold_until.max(Some(hold))
+                        }
+                        _ => batch.destination.push(DestinationSignal {
+                            at: now,
+                            remote_mta: self.remote_mta.clone(),
+                            classification: c.clone(),
+                            hold_until: Some(hold),
+                        }),
+                    }
+                }
+            }
+            RetryDecision::GiveUp { at, reason } => match reason {
+                GiveUpReason::Lifetime if at > now => r.status = RcptStatus::Expiring { at },
+                GiveUpReason::Lifetime => {
+                    r.status = RcptStatus::Expired { at: now };
+                    batch.expired.push(i);
+                }
+                GiveUpReason::CategoryLimit(_) => {
+                    r.status = RcptStatus::Bounced {
+                        at: now,
+                        reason: BounceReason::CategoryLimit,
+                    };
+                    batch.bounced.push((BounceReason::CategoryLimit, i));
+                }
+                _ => {
+                    r.status = RcptStatus::Bounced {
+                        at: now,
+                        reason: BounceReason::ScheduleExhausted,
+                    };
+                    batch.bounced.push((BounceReason::ScheduleExhausted, i));
+                }
+            },
+            RetryDecision::NotRetryable { reason } => {
+                let reason = match reason {
+                    NotRetryableReason::NeverRetried(_) => BounceReason::NeverRetried,
+                    _ => BounceReason::Permanent,
+                };
+                r.status = RcptStatus::Bounced { at: now, reason };
+                batch.bounced.push((reason, i));
+            }
+        }
+        if let Some(h) = self.history.back_mut().filter(|h| h.number == attempt) {
+            if deferred {
+                h.deferred = h.deferred.saturating_add(1);
+            } else {
+                h.ended = h.ended.saturating_add(1);
+            }
+        }
+    }
+
+    /// Queues a batch's outputs in the documented order, ends the attempt when nobody
+    /// is left in flight, and queues the next deadline.
+    fn finish_input(&mut self, _now: Timestamp, policy: &RetryPolicy, b: Batch) {
+        if self.in_progress && self.in_flight().next().is_none() {
+            self.in_progress = false;
+        }
+        if !b.delivered.is_empty() {
+            self.out.push_back(Output::Delivered { rcpts: b.delivered });
+        }
+        for (at, rcpts) in group(b.retry) {
+            self.out.push_back(Output::RetryAt { at, rcpts });
+        }
+        for (reason, rcpts) in group(b.bounced) {
+            self.out.push_back(Output::Bounced { rcpts, reason });
+        }
+        for (number, rcpts) in group(b.warnings) {
+            self.out.push_back(Output::DelayWarning { rcpts, number });
+        }
+        if !b.expired.is_empty() {
+            self.out.push_back(Output::Expired { rcpts: b.expired });
+        }
+        if !b.cancelled.is_empty() {
+            self.out.push_back(Output::Cancelled { rcpts: b.cancelled });
+        }
+        for s in b.destination {
+            self.out.push_back(Output::Destination(s));
+        }
+        // Only the latest deadline matters: drop a stale one still queued.
+        self.out.retain(|o| !matches!(o, Output::Timeout(_)));
+        if let Some(t) = self.next_deadline(policy) {
+            self.out.push_back(Output::Timeout(t));
+        }
+    }
+}
+
+/// Groups `(key, rcpt)` pairs by key, keys in first-seen order, recipients in order.
+fn group<K: PartialEq + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
+    let mut out: Vec<(K, Vec<usize>)> = Vec::new();
+    for (k, i) in pairs {
+        match out.iter_mut().find(|(k2, _)| *k2 == k) {
+            Some((_, v)) => v.push(i),
+            None => out.push((k, vec![i])),
+        }
+    }
+    out
+}
+
+/// What a recipient left in flight at [`Delivery::end_attempt`] counts as.
+fn no_outcome_classification() -> Classification {
+    Classification {
+        disposition: Disposition::Transient,
+        category: Some(Category::Network),
+        scope: Scope::Connection,
+        retry_after: None,
+        rule: "delivery.no_outcome".into(),
+        description:
+            "the attempt ended without an outcome for this recipient: treated as a lost connection (RFC 5321 §3.8)"
+                .into(),
+        low_confidence: false,
+    }
+}
+
+#[cfg(feature = "serde")]
+mod wire {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    /// The persisted form: versioned, every field explicit.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct DeliveryWire {
+        format_version: u32,
+        arrival: Timestamp,
+        recipients: Vec<RcptRecord>,
+        attempt: u32,
+        in_progress: bool,
+        remote_mta: Option<String>,
+        history: Vec<AttemptRecord>,
+        history_cap: usize,
+        last_now: Timestamp,
+        pending_outputs: Vec<Output>,
+    }
+
+    impl From<Delivery> for DeliveryWire {
+        fn from(d: Delivery) -> Self {
+            DeliveryWire {
+                format_version: DELIVERY_FORMAT_VERSION,
+                arrival: d.arrival,
+                recipients: d.rcpts,
+                attempt: d.attempt,
+                in_progress: d.in_progress,
+                remote_mta: d.remote_mta,
+                history: d.history.into(),
+                history_cap: d.history_cap,
+                last_now: d.last_now,
+                pending_outputs: d.out.into(),
+            }
+        }
+    }
+
+    impl TryFrom<DeliveryWire> for Delivery {
+        type Error = DeliveryError;
+        fn try_from(w: DeliveryWire) -> Result<Self, DeliveryError> {
+            if w.format_version != DELIVERY_FORMAT_VERSION {
+                return Err(DeliveryError::UnsupportedVersion {
+                    found: w.format_version,
+                    expected: DELIVERY_FORMAT_VERSION,
+                });
+            }
+            let cap = w.history_cap.max(1);
+            let mut history: VecDeque<AttemptRecord> = w.history.into();
+            while history.len() > cap {
+                history.pop_front();
+            }
+            Ok(Delivery {
+                arrival: w.arrival,
+                rcpts: w.recipients,
+                attempt: w.attempt,
+                in_progress: w.in_progress,
+                remote_mta: w.remote_mta,
+                history,
+                history_cap: cap,
+                last_now: w.last_now,
+                out: w.pending_outputs.into(),
+            })
+        }
+    }
+}

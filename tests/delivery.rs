@@ -1,0 +1,643 @@
+//! The delivery machine: unit behaviour, persistence, and a model-based property test
+//! over random event sequences.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use tempfail::delivery::{BounceReason, Delivery, DeliveryError, Output, RcptStatus, Recipient};
+use tempfail::policy::{LifetimeMode, Preset, RetryPolicy};
+use tempfail::{
+    Category, Classification, Disposition, RcptOutcome, Reply, ReplyCode, Scope, Stage, Timestamp,
+};
+
+const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
+const MIN: Duration = Duration::from_secs(60);
+
+fn class(d: Disposition, cat: Option<Category>, scope: Scope) -> Classification {
+    Classification {
+        disposition: d,
+        category: cat,
+        scope,
+        retry_after: None,
+        rule: Cow::Borrowed("test"),
+        description: Cow::Borrowed("test rule"),
+        low_confidence: false,
+    }
+}
+
+fn ok() -> Classification {
+    class(Disposition::Success, None, Scope::Recipient)
+}
+fn grey() -> Classification {
+    class(
+        Disposition::Transient,
+        Some(Category::Greylisted),
+        Scope::Recipient,
+    )
+}
+fn unknown() -> Classification {
+    class(
+        Disposition::Permanent,
+        Some(Category::UserUnknown),
+        Scope::Recipient,
+    )
+}
+fn too_big() -> Classification {
+    class(
+        Disposition::Permanent,
+        Some(Category::MessageTooBig),
+        Scope::Message,
+    )
+}
+fn sender_refused() -> Classification {
+    class(
+        Disposition::Permanent,
+        Some(Category::SenderRejected),
+        Scope::Message,
+    )
+}
+fn network() -> Classification {
+    class(
+        Disposition::Transient,
+        Some(Category::Network),
+        Scope::Destination,
+    )
+}
+fn rate_limited() -> Classification {
+    let mut c = class(
+        Disposition::Transient,
+        Some(Category::RateLimited),
+        Scope::Destination,
+    );
+    c.retry_after = Some(Duration::from_secs(600));
+    c
+}
+
+fn outcome(rcpt: usize, stage: Stage, c: Classification) -> RcptOutcome {
+    let code = match c.disposition {
+        Disposition::Success => 250,
+        Disposition::Transient => 450,
+        Disposition::Permanent => 550,
+    };
+    RcptOutcome {
+        rcpt,
+        reply: Some(Reply::new(ReplyCode::new(code).unwrap(), ["test reply"])),
+        stage,
+        classification: c,
+    }
+}
+
+fn rcpts(n: usize) -> Vec<Recipient> {
+    (0..n)
+        .map(|i| Recipient::new(format!("user{i}@example.com")))
+        .collect()
+}
+
+fn drain(d: &mut Delivery) -> Vec<Output> {
+    std::iter::from_fn(|| d.poll_output()).collect()
+}
+
+#[test]
+fn partial_success_keeps_only_pending_recipients_with_their_own_clocks() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(3));
+    assert_eq!(
+        d.start_attempt(T0, Some("mx.example.com")).unwrap(),
+        [0, 1, 2]
+    );
+    d.handle_outcomes(
+        T0,
+        &p,
+        &[
+            outcome(0, Stage::RcptTo, grey()),
+            outcome(1, Stage::DataEnd, ok()),
+            outcome(2, Stage::DataEnd, ok()),
+        ],
+    )
+    .unwrap();
+    assert!(!d.is_attempt_in_progress(), "nobody left in flight");
+    let out = drain(&mut d);
+    assert_eq!(out[0], Output::Delivered { rcpts: vec![1, 2] });
+    assert_eq!(
+        out[1],
+        Output::RetryAt {
+            at: T0 + 5 * MIN,
+            rcpts: vec![0]
+        }
+    );
+    // The next attempt covers only recipient 0, whose clock keeps running.
+    let t1 = T0 + 5 * MIN;
+    assert_eq!(d.start_attempt(t1, None).unwrap(), [0]);
+    d.handle_outcome(t1, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let r0 = &d.recipients()[0];
+    assert_eq!(r0.retry.failures, 2);
+    assert_eq!(r0.retry.first_failure, Some(T0));
+    assert_eq!(
+        r0.status,
+        RcptStatus::Deferred {
+            until: t1 + 5 * MIN
+        }
+    );
+    assert_eq!(d.recipients()[1].retry.failures, 0);
+    assert_eq!(d.attempts(), 2);
+    assert_eq!(d.history().len(), 2);
+}
+
+#[test]
+fn message_scope_and_mail_from_apply_to_everyone_in_flight() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    // A permanent reply to MAIL FROM bounces all; repeated outcomes are ignored.
+    let mut d = Delivery::new(T0, 1, rcpts(3));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcomes(
+        T0,
+        &p,
+        &[
+            outcome(0, Stage::MailFrom, sender_refused()),
+            outcome(1, Stage::MailFrom, sender_refused()),
+        ],
+    )
+    .unwrap();
+    assert!(d.is_finished());
+    let out = drain(&mut d);
+    assert_eq!(
+        out,
+        vec![Output::Bounced {
+            rcpts: vec![0, 1, 2],
+            reason: BounceReason::Permanent
+        }]
+    );
+    // A message-scope failure at the final dot hits the recipients still in flight,
+    // not one refused earlier at RCPT.
+    let mut d = Delivery::new(T0, 1, rcpts(3));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    d.handle_outcome(T0, &p, &outcome(1, Stage::DataEnd, too_big()))
+        .unwrap();
+    assert_eq!(d.recipients()[0].status.name(), "deferred");
+    assert_eq!(d.recipients()[1].status.name(), "bounced");
+    assert_eq!(d.recipients()[2].status.name(), "bounced");
+}
+
+#[test]
+fn a_5yz_to_mail_is_not_cached() {
+    // RFC 5321 §4.5.4.1: the refusal ends this message only. No destination signal
+    // comes out of it, and another message to the same place starts clean.
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::MailFrom, sender_refused()))
+        .unwrap();
+    assert!(
+        drain(&mut d)
+            .iter()
+            .all(|o| !matches!(o, Output::Destination(_)))
+    );
+    let mut other = Delivery::new(T0, 2, rcpts(1));
+    assert_eq!(
+        other.start_attempt(T0, Some("mx.example.com")).unwrap(),
+        [0]
+    );
+}
+
+#[test]
+fn destination_outcomes_signal_and_hold() {
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, rate_limited()))
+        .unwrap();
+    let out = drain(&mut d);
+    let sig = out
+        .iter()
+        .find_map(|o| match o {
+            Output::Destination(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("a destination signal");
+    assert_eq!(sig.classification.category, Some(Category::RateLimited));
+    assert_eq!(sig.remote_mta.as_deref(), Some("mx.example.com"));
+    assert_eq!(sig.hold_until, Some(T0 + Duration::from_secs(600)));
+    // The rate limit did not count as an attempt under the tempfail preset.
+    assert_eq!(d.recipients()[0].retry.failures, 0);
+}
+
+#[test]
+fn transport_failure_hits_all_in_flight_and_end_attempt_catches_the_silent() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_transport_failure(T0, &p, &network(), Stage::Connect)
+        .unwrap();
+    assert!(!d.is_attempt_in_progress());
+    assert_eq!(
+        drain(&mut d)[0],
+        Output::RetryAt {
+            at: T0 + 5 * MIN,
+            rcpts: vec![0, 1]
+        }
+    );
+    let t1 = T0 + 5 * MIN;
+    d.start_attempt(t1, None).unwrap();
+    d.handle_outcome(t1, &p, &outcome(0, Stage::DataEnd, ok()))
+        .unwrap();
+    d.end_attempt(t1, &p);
+    let r1 = &d.recipients()[1];
+    assert_eq!(r1.status.name(), "deferred");
+    assert_eq!(
+        r1.last_failure.as_ref().unwrap().classification.rule,
+        "delivery.no_outcome"
+    );
+}
+
+#[test]
+fn misuse_is_an_error_and_changes_nothing() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    assert_eq!(
+        d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, ok())),
+        Err(DeliveryError::NoAttempt)
+    );
+    d.start_attempt(T0, None).unwrap();
+    assert_eq!(
+        d.start_attempt(T0, None),
+        Err(DeliveryError::AttemptInProgress(1))
+    );
+    let before = d.clone();
+    assert!(matches!(
+        d.handle_outcomes(
+            T0,
+            &p,
+            &[
+                outcome(0, Stage::DataEnd, ok()),
+                outcome(9, Stage::RcptTo, ok())
+            ]
+        ),
+        Err(DeliveryError::UnknownRecipient { rcpt: 9, len: 2 })
+    ));
+    assert_eq!(d, before, "a refused batch changes nothing");
+    d.handle_outcome(T0, &p, &outcome(0, Stage::DataEnd, ok()))
+        .unwrap();
+    d.handle_outcome(T0, &p, &outcome(1, Stage::DataEnd, ok()))
+        .unwrap();
+    d.start_attempt(T0, None).unwrap(); // nothing due: no attempt
+    assert!(!d.is_attempt_in_progress());
+}
+
+#[test]
+fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
+    // Stalwart: expiry exactly at 3 d, delay notices at 1 d and then 3 d later.
+    let p = RetryPolicy::preset(Preset::Stalwart);
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let out = drain(&mut d);
+    let deadline = match out.last() {
+        Some(Output::Timeout(t)) => *t,
+        other => panic!("expected a deadline last, got {other:?}"),
+    };
+    assert_eq!(
+        deadline,
+        T0 + Duration::from_secs(86_400),
+        "first delay notice"
+    );
+    d.handle_timeout(deadline, &p);
+    let out = drain(&mut d);
+    assert_eq!(
+        out[0],
+        Output::DelayWarning {
+            rcpts: vec![0],
+            number: 1
+        }
+    );
+    assert_eq!(
+        out[1],
+        Output::Timeout(T0 + Duration::from_secs(3 * 86_400))
+    );
+    // Nobody attempts again: the recipient still expires exactly at 3 d.
+    d.handle_timeout(T0 + Duration::from_secs(3 * 86_400), &p);
+    let out = drain(&mut d);
+    assert_eq!(out, vec![Output::Expired { rcpts: vec![0] }]);
+    assert!(d.is_finished());
+}
+
+#[test]
+fn cancel_is_terminal_and_leaves_the_finished_alone() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(3));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::DataEnd, ok()))
+        .unwrap();
+    d.cancel(T0, &p, None).unwrap();
+    assert!(d.is_finished());
+    assert!(!d.is_attempt_in_progress());
+    let out = drain(&mut d);
+    assert!(out.contains(&Output::Cancelled { rcpts: vec![1, 2] }));
+    assert_eq!(d.recipients()[0].status, RcptStatus::Delivered { at: T0 });
+}
+
+#[test]
+fn an_earlier_now_is_clamped() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0 + 10 * MIN, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    match d.recipients()[0].status {
+        RcptStatus::Deferred { until } => assert!(until >= T0 + 10 * MIN),
+        s => panic!("{s:?}"),
+    }
+}
+
+#[test]
+fn dsn_entries_come_from_the_records() {
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut d = Delivery::new(
+        T0,
+        1,
+        vec![
+            Recipient {
+                address: "a@example.com".into(),
+                orcpt: Some("rfc822;A@example.com".into()),
+                notify: None,
+            },
+            Recipient::new("b@example.com"),
+        ],
+    );
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcomes(
+        T0,
+        &p,
+        &[
+            outcome(0, Stage::RcptTo, unknown()),
+            outcome(1, Stage::RcptTo, grey()),
+        ],
+    )
+    .unwrap();
+    let entries = d.dsn_recipients(&[0, 1], &p);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].action, tempfail::dsn::Action::Failed);
+    assert_eq!(
+        entries[0].original_recipient.as_deref(),
+        Some("rfc822;A@example.com")
+    );
+    assert_eq!(entries[0].remote_mta.as_deref(), Some("mx.example.com"));
+    assert_eq!(entries[1].action, tempfail::dsn::Action::Delayed);
+    assert_eq!(
+        entries[1].will_retry_until,
+        Some(T0 + Duration::from_secs(5 * 86_400))
+    );
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn snapshots_are_versioned() {
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    let back: Delivery = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, d);
+    let future = json.replace("\"format_version\":1", "\"format_version\":99");
+    let err = serde_json::from_str::<Delivery>(&future).unwrap_err();
+    assert!(err.to_string().contains("version 99"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Model-based property test
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum Op {
+    Start,
+    Outcome {
+        rcpt: usize,
+        kind: u8,
+        stage: u8,
+    },
+    Transport,
+    End,
+    Timeout,
+    Cancel(Option<usize>),
+    Advance(u64),
+    Rewind(u64),
+    #[cfg(feature = "serde")]
+    Restore,
+}
+
+fn op(n: usize) -> impl Strategy<Value = Op> {
+    let base = prop_oneof![
+        4 => Just(Op::Start),
+        8 => (0..n, 0u8..7, 0u8..3).prop_map(|(rcpt, kind, stage)| Op::Outcome { rcpt, kind, stage }),
+        1 => Just(Op::Transport),
+        2 => Just(Op::End),
+        2 => Just(Op::Timeout),
+        1 => proptest::option::weighted(0.3, 0..n).prop_map(Op::Cancel),
+        6 => (1u64..200_000).prop_map(Op::Advance),
+        1 => (1u64..3_000).prop_map(Op::Rewind),
+    ];
+    #[cfg(feature = "serde")]
+    let base = prop_oneof![10 => base, 1 => Just(Op::Restore)];
+    base
+}
+
+fn kind_class(kind: u8) -> Classification {
+    match kind {
+        0 => ok(),
+        1 => grey(),
+        2 => unknown(),
+        3 => too_big(),
+        4 => network(),
+        5 => rate_limited(),
+        _ => class(
+            Disposition::Transient,
+            Some(Category::MailboxFull),
+            Scope::Recipient,
+        ),
+    }
+}
+
+fn policy(i: u8) -> RetryPolicy {
+    match i {
+        0 => RetryPolicy::preset(Preset::Postfix),
+        1 => RetryPolicy::preset(Preset::Stalwart),
+        2 => RetryPolicy::preset(Preset::Tempfail),
+        _ => RetryPolicy::preset(Preset::Kumomta),
+    }
+}
+
+/// Applies one operation to a machine, returning the clamped time it saw.
+fn apply(d: &mut Delivery, p: &RetryPolicy, op: &Op, now: Timestamp) {
+    match op {
+        Op::Start => {
+            let _ = d.start_attempt(now, Some("mx.example.com"));
+        }
+        Op::Outcome { rcpt, kind, stage } => {
+            let stage = [Stage::RcptTo, Stage::DataEnd, Stage::MailFrom][*stage as usize];
+            let _ = d.handle_outcome(now, p, &outcome(*rcpt, stage, kind_class(*kind)));
+        }
+        Op::Transport => {
+            let _ = d.handle_transport_failure(now, p, &network(), Stage::Connect);
+        }
+        Op::End => d.end_attempt(now, p),
+        Op::Timeout => d.handle_timeout(now, p),
+        Op::Cancel(r) => {
+            let _ = d.cancel(now, p, *r);
+        }
+        Op::Advance(_) | Op::Rewind(_) => {}
+        #[cfg(feature = "serde")]
+        Op::Restore => {}
+    }
+}
+
+/// Checks one batch of outputs against the invariants, updating the terminal record.
+fn check_outputs(
+    out: &[Output],
+    terminal: &mut [u32],
+    max_now: Timestamp,
+    expiry: Option<Timestamp>,
+) -> Result<(), TestCaseError> {
+    for (k, o) in out.iter().enumerate() {
+        match o {
+            Output::Delivered { rcpts }
+            | Output::Bounced { rcpts, .. }
+            | Output::Expired { rcpts }
+            | Output::Cancelled { rcpts } => {
+                for &i in rcpts {
+                    terminal[i] += 1;
+                }
+            }
+            Output::RetryAt { at, .. } => {
+                prop_assert!(*at >= max_now, "a retry in the past");
+                if let Some(e) = expiry {
+                    prop_assert!(*at <= e, "retry at {at} past the lifetime {e}");
+                }
+            }
+            Output::Timeout(_) => prop_assert_eq!(k, out.len() - 1, "Timeout comes last"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn every_recipient_ends_exactly_once_and_restores_decide_alike(
+        n in 1usize..5,
+        pol in 0u8..4,
+        ops in proptest::collection::vec(op(4), 0..60),
+    ) {
+        let p = policy(pol);
+        // A lifetime whose end no retry may pass: Stalwart's exact expiry and
+        // KumoMTA's "next due would pass max_age" both promise it.
+        let strict = p.lifetime.filter(|l| matches!(l.mode, LifetimeMode::Exact | LifetimeMode::NextDuePast));
+        let expiry = strict.map(|l| T0 + l.limit);
+        let mut d = Delivery::new(T0, 42, rcpts(n));
+        let mut terminal = vec![0u32; n];
+        let mut now = T0;
+        let mut max_now = T0;
+        for o in &ops {
+            let o = match o {
+                Op::Outcome { rcpt, kind, stage } => Op::Outcome { rcpt: rcpt % n, kind: *kind, stage: *stage },
+                Op::Cancel(Some(r)) => Op::Cancel(Some(r % n)),
+                other => other.clone(),
+            };
+            match &o {
+                Op::Advance(s) => { now += Duration::from_secs(*s); continue; }
+                Op::Rewind(s) => { now -= Duration::from_secs(*s); continue; }
+                #[cfg(feature = "serde")]
+                Op::Restore => {
+                    let json = serde_json::to_string(&d).unwrap();
+                    let back: Delivery = serde_json::from_str(&json).unwrap();
+                    prop_assert_eq!(&back, &d);
+                    d = back;
+                    continue;
+                }
+                _ => {}
+            }
+            let before: Vec<RcptStatus> = d.recipients().iter().map(|r| r.status).collect();
+            apply(&mut d, &p, &o, now);
+            max_now = max_now.max(now);
+            let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
+            check_outputs(&out, &mut terminal, max_now, expiry)?;
+            // A terminal state never changes.
+            for (b, r) in before.iter().zip(d.recipients()) {
+                if b.is_terminal() {
+                    prop_assert_eq!(*b, r.status);
+                }
+            }
+        }
+        // Drive to the end: every attempt fails transiently, time jumps to each due time.
+        let mut guard = 0;
+        while !d.is_finished() {
+            guard += 1;
+            prop_assume!(guard < 5_000);
+            d.end_attempt(now, &p);
+            let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
+            max_now = max_now.max(now);
+            check_outputs(&out, &mut terminal, max_now, expiry)?;
+            let due = d.start_attempt(now, None).unwrap();
+            if due.is_empty() {
+                let next = [d.next_retry(), d.next_deadline(&p)].into_iter().flatten().min();
+                match next {
+                    Some(t) => { now = now.max(t); d.handle_timeout(now, &p); }
+                    None => { now += Duration::from_secs(86_400); d.handle_timeout(now, &p); }
+                }
+            } else {
+                let outs: Vec<RcptOutcome> = due.iter().map(|&i| outcome(i, Stage::RcptTo, grey())).collect();
+                d.handle_outcomes(now, &p, &outs).unwrap();
+            }
+            let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
+            check_outputs(&out, &mut terminal, max_now, expiry)?;
+        }
+        prop_assert!(terminal.iter().all(|&t| t == 1), "terminal outputs per recipient: {:?}", terminal);
+    }
+}
+
+#[cfg(feature = "serde")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Serializing and restoring at any step changes nothing that follows.
+    #[test]
+    fn restore_at_any_step_changes_nothing(
+        n in 1usize..4,
+        pol in 0u8..4,
+        ops in proptest::collection::vec(op(3), 0..40),
+        cut in 0usize..40,
+    ) {
+        let p = policy(pol);
+        let mut a = Delivery::new(T0, 9, rcpts(n));
+        let mut b: Option<Delivery> = None;
+        let mut now = T0;
+        for (k, o) in ops.iter().enumerate() {
+            if k == cut.min(ops.len()) {
+                let json = serde_json::to_string(&a).unwrap();
+                b = Some(serde_json::from_str(&json).unwrap());
+            }
+            let o = match o {
+                Op::Outcome { rcpt, kind, stage } => Op::Outcome { rcpt: rcpt % n, kind: *kind, stage: *stage },
+                Op::Cancel(Some(r)) => Op::Cancel(Some(r % n)),
+                Op::Advance(s) => { now += Duration::from_secs(*s); continue; }
+                Op::Rewind(s) => { now -= Duration::from_secs(*s); continue; }
+                other => other.clone(),
+            };
+            apply(&mut a, &p, &o, now);
+            let out_a: Vec<Output> = std::iter::from_fn(|| a.poll_output()).collect();
+            if let Some(b) = b.as_mut() {
+                apply(b, &p, &o, now);
+                let out_b: Vec<Output> = std::iter::from_fn(|| b.poll_output()).collect();
+                prop_assert_eq!(out_a, out_b);
+                prop_assert_eq!(&a, &*b);
+            }
+        }
+    }
+}
