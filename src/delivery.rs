@@ -746,6 +746,16 @@ impl Delivery {
             .min()
     }
 
+    /// When the caller should next look at this message: the earlier of
+    /// [`Delivery::next_retry`] and [`Delivery::next_deadline`]. The one due time to
+    /// keep in a deferral queue for a message-per-entry queue.
+    pub fn next_wakeup(&self, policy: &RetryPolicy) -> Option<Timestamp> {
+        [self.next_retry(), self.next_deadline(policy)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
     /// DSN entries for `rcpts`: `failed` for bounced and expired recipients, `delayed`
     /// (with `Will-Retry-Until` from the policy's lifetime) for waiting ones; others
     /// are skipped. Feed them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY.

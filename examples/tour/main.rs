@@ -5,10 +5,12 @@
 
 mod replies;
 mod schedule;
+mod story;
 
 fn main() {
     replies::show();
     schedule::show();
+    story::show();
 }
 
 /// Prints a section heading.
