@@ -174,14 +174,13 @@ fn offset(t0: Timestamp, t: Timestamp) -> String {
 fn attempt(
     server: &mut ScriptedServer,
     host: &'static str,
-    now: Timestamp,
-    base: Instant,
-    t0: Timestamp,
+    clock: &VirtualClock,
     from: &str,
     rcpts: &[String],
     body: &[u8],
 ) -> Vec<RcptOutcome> {
-    let instant = base + now.saturating_duration_since(t0);
+    let now = clock.now;
+    let instant = clock.instant();
     let mut s = Session::new(SessionConfig::new("mta.example.org"), instant);
     let mut conn = Connection {
         server,
@@ -229,6 +228,20 @@ fn attempt(
         }
     }
     outcomes
+}
+
+/// Virtual time: wall-clock `now` for the policy and queue, and the matching
+/// `Instant` for the session machine's timers.
+struct VirtualClock {
+    base: Instant,
+    t0: Timestamp,
+    now: Timestamp,
+}
+
+impl VirtualClock {
+    fn instant(&self) -> Instant {
+        self.base + self.now.saturating_duration_since(self.t0)
+    }
 }
 
 /// The MX host of an address's domain, in this scripted world.
