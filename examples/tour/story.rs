@@ -348,8 +348,10 @@ pub fn show() {
                             addrs.join(", ")
                         );
                     }
-                    let outcomes =
-                        attempt(&mut server, host, now, base, t0, m.from, &addrs, m.body);
+                    let outcomes = {
+                        let clock = VirtualClock { base, t0, now };
+                        attempt(&mut server, host, &clock, m.from, &addrs, m.body)
+                    };
                     let mapped: Vec<RcptOutcome> = outcomes
                         .into_iter()
                         .map(|mut o| {
