@@ -73,12 +73,20 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "--exim" => {
                 let v = value("--exim")?;
                 let rules: EximRules = v.parse().map_err(|e| format!("--exim: {e}"))?;
-                Some(RetryPolicy::new(rules).with_name("exim rules"))
+                Some(
+                    RetryPolicy::new(rules)
+                        .without_lifetime()
+                        .with_name("exim rules"),
+                )
             }
             "--list" => {
                 let v = value("--list")?;
                 let list = DelayList::haraka(&v).map_err(|e| format!("--list: {e}"))?;
-                Some(RetryPolicy::new(list).with_name("haraka list"))
+                Some(
+                    RetryPolicy::new(list)
+                        .without_lifetime()
+                        .with_name("haraka list"),
+                )
             }
             "--postfix" => Some(postfix(&value("--postfix")?)?),
             "-h" | "--help" => {

@@ -213,9 +213,10 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
                 for (s, b) in scopes {
                     p = p.with_scope(s, b);
                 }
-                if let Some((limit, m)) = life {
-                    p = p.with_lifetime(limit, m);
-                }
+                p = match life {
+                    Some((limit, m)) => p.with_lifetime(limit, m),
+                    None => p.without_lifetime(),
+                };
                 p
             },
         )

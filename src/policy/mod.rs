@@ -41,7 +41,7 @@
 //! Durations are human strings (`5m`, `2h26m40s`, `5d`), enums are snake_case,
 //! `version` is required (an unknown version is refused), and every other key
 //! is optional: missing keys take their value from `base` (a preset name,
-//! default `tempfail`). In TOML:
+//! default `tempfail`); `lifetime = "none"` removes the base's lifetime. In TOML:
 //!
 //! ```toml
 //! version = 1
@@ -88,6 +88,14 @@ use crate::backoff::serde_duration;
 
 /// The policy format version written and read by this build.
 pub const POLICY_FORMAT_VERSION: u32 = 1;
+
+/// The lifetime of a [`RetryPolicy::new`] policy: 5 days (Postfix's
+/// `maximal_queue_lifetime`, Sendmail's `Timeout.queuereturn`), ending at the first
+/// failure at or after it.
+pub const DEFAULT_LIFETIME: Lifetime = Lifetime::new(
+    Duration::from_secs(5 * 86_400),
+    LifetimeMode::FailureAtOrAfter,
+);
 
 // ---------------------------------------------------------------------------
 // Pieces
@@ -578,14 +586,16 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// A policy with `backoff`, no lifetime, no category or scope rules, no warnings.
+    /// A policy with `backoff`, the default lifetime ([`DEFAULT_LIFETIME`]: 5 days,
+    /// giving up at the first failure at or after it), no category or scope rules,
+    /// no delay warnings, rate limits counted, hints bounded to 1 min – 4 h.
     pub fn new(backoff: impl Into<AnyBackoff>) -> Self {
         RetryPolicy {
             name: Cow::Borrowed("custom"),
             backoff: backoff.into(),
             categories: Vec::new(),
             scopes: Vec::new(),
-            lifetime: None,
+            lifetime: Some(DEFAULT_LIFETIME),
             delay_warnings: DelayWarnings::none(),
             count_rate_limits: true,
             hint_bounds: HintBounds {
