@@ -360,6 +360,15 @@ mod serde_config {
         assert_eq!(p.lifetime.unwrap().limit, d(3));
         assert!(p.category_rule(Category::UserUnknown).unwrap().never_retry);
         assert_eq!(p.delay_warnings, DelayWarnings::once(h(4)));
+        // A multiplier may be written as a number too.
+        let p: RetryPolicy = serde_json::from_str(
+            r#"{"version": 1, "backoff": {"backoff": {"kind": "exponential", "base": "1m", "factor": 1.5}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.backoff,
+            tempfail::backoff::AnyBackoff::from(Exponential::new(m(1), Factor::from_milli(1500)))
+        );
         // Keys left out come from the base.
         let minimal: RetryPolicy =
             serde_json::from_str(r#"{"version": 1, "base": "exim"}"#).unwrap();
