@@ -814,7 +814,7 @@ pub enum Jitter {
         #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
         cap: Duration,
     },
-    /// `d ± r·d`, `r = permille / 1000` (at most 1000).
+    /// `d ± r·d`, `r = permille / 1000` (values above 1000 act as 1000).
     Proportional {
         /// The ratio in thousandths.
         permille: u16,
