@@ -445,7 +445,8 @@ pub enum RetryDecision {
         /// Hold every message to this destination until this time (rate limiting,
         /// too many connections, on a destination-scope classification).
         hold_destination: Option<Timestamp>,
-        /// Send delay warning number `k` (1-based) now.
+        /// Send delay warning number `k` (1-based) now. Warnings are only surfaced
+        /// with a retry: when the same failure gives up, the bounce supersedes them.
         delay_warning: Option<u32>,
     },
     /// Stop retrying; bounce at `at` (now for a give-up at a failure; the expiry
