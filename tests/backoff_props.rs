@@ -361,3 +361,17 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "rand")]
+proptest! {
+    #[test]
+    fn injected_rng_jitter_stays_within_bounds(j in jitter(), d in dur(), st in state(), seed in any::<u64>()) {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let (lo, hi) = j.bounds(d, &st);
+        for _ in 0..8 {
+            let x = j.apply(d, &st, &mut Entropy::from_rng(&mut rng));
+            prop_assert!(lo <= x && x <= hi);
+        }
+    }
+}
