@@ -706,6 +706,48 @@ impl RetryPolicy {
         now: Timestamp,
         entropy: &mut Entropy<'_>,
     ) -> RetryDecision {
+        self.decide_using(&self.backoff, c, state, now, entropy)
+    }
+
+    /// [`RetryPolicy::decide_with`] with your own [`Backoff`] in place of
+    /// [`RetryPolicy::backoff`] (category and scope backoffs, hints, lifetime and
+    /// warnings still apply): the way to plug in a delay function tempfail does not
+    /// ship.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use std::time::Duration;
+    /// use tempfail::backoff::{Backoff, Entropy, Next, RetryState};
+    /// use tempfail::policy::{Preset, RetryPolicy};
+    /// use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
+    ///
+    /// /// Waits grow by one minute per failure.
+    /// struct Linear;
+    /// impl Backoff for Linear {
+    ///     fn next_delay(&self, s: &RetryState, _: Timestamp, _: &mut Entropy<'_>) -> Next {
+    ///         Next::Retry(Duration::from_secs(60 * (u64::from(s.failures) + 1)))
+    ///     }
+    /// }
+    /// let c = Classification {
+    ///     disposition: Disposition::Transient, category: Some(Category::Network),
+    ///     scope: Scope::Destination, retry_after: None, rule: Cow::Borrowed("x"),
+    ///     description: Cow::Borrowed(""), low_confidence: false,
+    /// };
+    /// let p = RetryPolicy::preset(Preset::Tempfail);
+    /// let mut st = RetryState::new(Timestamp::EPOCH);
+    /// st.failures = 2;
+    /// let d = p.decide_using(&Linear, &c, &st, Timestamp::EPOCH, &mut Entropy::for_state(&st));
+    /// assert_eq!(d.retry_at(), Some(Timestamp::from_secs(180)));
+    /// ```
+    pub fn decide_using<B: Backoff + ?Sized>(
+        &self,
+        default: &B,
+        c: &Classification,
+        state: &RetryState,
+        now: Timestamp,
+        entropy: &mut Entropy<'_>,
+    ) -> RetryDecision {
+        let default: &dyn Backoff = &default;
         let now = state.clamp_now(now);
         match c.disposition {
             Disposition::Success => {
@@ -748,7 +790,7 @@ impl RetryPolicy {
         let delay = match hint {
             Some(h) => h,
             None => {
-                let backoff = rule
+                let specific: Option<&dyn Backoff> = rule
                     .and_then(|r| r.backoff.as_ref())
                     .or_else(|| {
                         self.scopes
@@ -756,7 +798,8 @@ impl RetryPolicy {
                             .find(|s| s.scope == c.scope)
                             .map(|s| &s.backoff)
                     })
-                    .unwrap_or(&self.backoff);
+                    .map(|b| b as &dyn Backoff);
+                let backoff = specific.unwrap_or(default);
                 match backoff.next_delay(state, now, entropy) {
                     Next::Retry(d) => d,
                     Next::GiveUp => {
