@@ -38,7 +38,10 @@ const USAGE: &str = "usage: schedule [--preset NAME | --exim RULES | --list LIST
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("schedule: {e}");
             eprintln!("{USAGE}");
@@ -47,7 +50,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<(), String> {
+/// The whole program but the printing: arguments in, output text out.
+pub fn run(args: Vec<String>) -> Result<String, String> {
     let mut policy: Option<RetryPolicy> = None;
     let mut seed = 0u64;
     let mut json = false;
@@ -73,17 +77,24 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "--exim" => {
                 let v = value("--exim")?;
                 let rules: EximRules = v.parse().map_err(|e| format!("--exim: {e}"))?;
-                Some(RetryPolicy::new(rules).with_name("exim rules"))
+                Some(
+                    RetryPolicy::new(rules)
+                        .without_lifetime()
+                        .with_name("exim rules"),
+                )
             }
             "--list" => {
                 let v = value("--list")?;
                 let list = DelayList::haraka(&v).map_err(|e| format!("--list: {e}"))?;
-                Some(RetryPolicy::new(list).with_name("haraka list"))
+                Some(
+                    RetryPolicy::new(list)
+                        .without_lifetime()
+                        .with_name("haraka list"),
+                )
             }
             "--postfix" => Some(postfix(&value("--postfix")?)?),
             "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
+                return Ok(format!("{USAGE}\n"));
             }
             other => return Err(format!("unknown argument {other:?}")),
         };
@@ -95,8 +106,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
         }
     }
     let policy = policy.unwrap_or_else(|| Preset::Tempfail.policy());
-    print_timeline(&policy, seed, json);
-    Ok(())
+    Ok(timeline(&policy, seed, json))
 }
 
 /// `min=300s,max=4000s,lifetime=5d`, keys optional.
@@ -146,7 +156,11 @@ fn secs(t: Timestamp) -> String {
     }
 }
 
-fn print_timeline(policy: &RetryPolicy, seed: u64, json: bool) {
+fn timeline(policy: &RetryPolicy, seed: u64, json: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    macro_rules! emit { ($($t:tt)*) => {{ let _ = writeln!(out, $($t)*); }} }
     let sim = policy.simulate(
         &failure(),
         RetryState::new(ARRIVAL).with_seed(seed),
@@ -158,18 +172,18 @@ fn print_timeline(policy: &RetryPolicy, seed: u64, json: bool) {
     };
     if json {
         for (i, t) in sim.attempts.iter().enumerate() {
-            println!("{{\"attempt\": {}, \"at_secs\": {}}}", i + 1, secs(*t));
+            emit!("{{\"attempt\": {}, \"at_secs\": {}}}", i + 1, secs(*t));
         }
         match end {
-            Some((at, _)) => println!("{{\"give_up_at_secs\": {}}}", secs(at)),
-            None => println!("{{\"give_up_at_secs\": null}}"),
+            Some((at, _)) => emit!("{{\"give_up_at_secs\": {}}}", secs(at)),
+            None => emit!("{{\"give_up_at_secs\": null}}"),
         }
-        return;
+        return out;
     }
-    println!("{policy}, seed {seed}");
+    emit!("{policy}, seed {seed}");
     // Whole seconds are enough to read a timeline; --json keeps the milliseconds.
     let round = |d: Duration| Compact(Duration::from_secs(d.as_secs()));
-    println!("{:>7}  {:<16} wait before", "attempt", "at");
+    emit!("{:>7}  {:<16} wait before", "attempt", "at");
     let mut prev = ARRIVAL;
     for (i, &t) in sim.attempts.iter().enumerate() {
         let at = round(t.saturating_duration_since(ARRIVAL)).to_string();
@@ -178,7 +192,7 @@ fn print_timeline(policy: &RetryPolicy, seed: u64, json: bool) {
         } else {
             round(t.saturating_duration_since(prev)).to_string()
         };
-        println!("{:>7}  {at:<16} {wait}", i + 1);
+        emit!("{:>7}  {at:<16} {wait}", i + 1);
         prev = t;
     }
     match end {
@@ -189,15 +203,16 @@ fn print_timeline(policy: &RetryPolicy, seed: u64, json: bool) {
             } else {
                 "expires at this instant, which is not an attempt"
             };
-            println!(
+            emit!(
                 "gives up at {when}: {} (ended by the {}); {what}",
                 reason.name(),
                 reason.ended_by().name()
             );
         }
-        None => println!("still retrying after {MAX_ATTEMPTS} attempts"),
+        None => emit!("still retrying after {MAX_ATTEMPTS} attempts"),
     }
     if sim.warnings > 0 {
-        println!("delay warnings sent: {}", sim.warnings);
+        emit!("delay warnings sent: {}", sim.warnings);
     }
+    out
 }

@@ -213,9 +213,10 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
                 for (s, b) in scopes {
                     p = p.with_scope(s, b);
                 }
-                if let Some((limit, m)) = life {
-                    p = p.with_lifetime(limit, m);
-                }
+                p = match life {
+                    Some((limit, m)) => p.with_lifetime(limit, m),
+                    None => p.without_lifetime(),
+                };
                 p
             },
         )
@@ -357,6 +358,20 @@ proptest! {
             let st_json = serde_json::to_string(&st).unwrap();
             let st_back: RetryState = serde_json::from_str(&st_json).unwrap();
             prop_assert_eq!(back.decide(&c, &st_back, now), p.decide(&c, &st, now));
+        }
+    }
+}
+
+#[cfg(feature = "rand")]
+proptest! {
+    #[test]
+    fn injected_rng_jitter_stays_within_bounds(j in jitter(), d in dur(), st in state(), seed in any::<u64>()) {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let (lo, hi) = j.bounds(d, &st);
+        for _ in 0..8 {
+            let x = j.apply(d, &st, &mut Entropy::from_rng(&mut rng));
+            prop_assert!(lo <= x && x <= hi);
         }
     }
 }

@@ -314,7 +314,7 @@ fn delay_warnings_are_surfaced() {
 
 #[test]
 fn time_going_backwards_is_clamped() {
-    let p = RetryPolicy::new(Exponential::new(m(5), Factor::integer(2)));
+    let p = RetryPolicy::new(Exponential::new(m(5), Factor::integer(2))).without_lifetime();
     let c = transient(Category::ServerError, Scope::Destination);
     let mut st = RetryState::new(T0);
     p.on_failure(&c, &mut st, T0 + h(1));
@@ -322,11 +322,18 @@ fn time_going_backwards_is_clamped() {
     assert_eq!(d.retry_at(), Some(T0 + h(1) + m(10)));
     let d = p.decide(&c, &st, Timestamp::MAX);
     assert_eq!(d.retry_at(), Some(Timestamp::MAX));
+    // With the default lifetime, the end of time is past it.
+    let p = RetryPolicy::new(Exponential::new(m(5), Factor::integer(2)));
+    assert_eq!(p.lifetime.unwrap().limit, Duration::from_secs(5 * 86_400));
+    assert_eq!(
+        p.decide(&c, &st, Timestamp::MAX).give_up_at(),
+        Some(Timestamp::MAX)
+    );
 }
 
 #[test]
 fn a_list_policy_ends_by_rule() {
-    let p = RetryPolicy::new(DelayList::haraka("1m, 5m*2, 1h*3").unwrap());
+    let p = RetryPolicy::new(DelayList::haraka("1m, 5m*2, 1h*3").unwrap()).without_lifetime();
     let c = transient(Category::Network, Scope::Destination);
     let sim = p.simulate(&c, RetryState::new(T0), 100);
     assert_eq!(sim.attempts.len(), 7);
@@ -353,6 +360,15 @@ mod serde_config {
         assert_eq!(p.lifetime.unwrap().limit, d(3));
         assert!(p.category_rule(Category::UserUnknown).unwrap().never_retry);
         assert_eq!(p.delay_warnings, DelayWarnings::once(h(4)));
+        // A multiplier may be written as a number too.
+        let p: RetryPolicy = serde_json::from_str(
+            r#"{"version": 1, "backoff": {"backoff": {"kind": "exponential", "base": "1m", "factor": 1.5}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.backoff,
+            tempfail::backoff::AnyBackoff::from(Exponential::new(m(1), Factor::from_milli(1500)))
+        );
         // Keys left out come from the base.
         let minimal: RetryPolicy =
             serde_json::from_str(r#"{"version": 1, "base": "exim"}"#).unwrap();

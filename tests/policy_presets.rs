@@ -167,7 +167,7 @@ fn haraka_lists() {
     let list = DelayList::haraka("1m, 5m*2, 1h*3").unwrap();
     let secs: Vec<u64> = list.delays.iter().map(Duration::as_secs).collect();
     assert_eq!(secs, [60, 300, 300, 3600, 3600, 3600]);
-    let sim = run(&RetryPolicy::new(list), 0);
+    let sim = run(&RetryPolicy::new(list).without_lifetime(), 0);
     assert_eq!(
         offsets(&sim),
         vector("0s, 1m, 6m, 11m, 1h11m, 2h11m, 3h11m")
@@ -175,7 +175,10 @@ fn haraka_lists() {
     assert_eq!(give_up(&sim).0, at("3h11m"));
 
     // `none` bounces on the first temporary failure.
-    let sim = run(&RetryPolicy::new(DelayList::haraka("none").unwrap()), 0);
+    let sim = run(
+        &RetryPolicy::new(DelayList::haraka("none").unwrap()).without_lifetime(),
+        0,
+    );
     assert_eq!(sim.attempts, [T0]);
     assert_eq!(give_up(&sim).0, T0);
 

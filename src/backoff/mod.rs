@@ -482,11 +482,41 @@ impl serde::Serialize for Factor {
     }
 }
 
+/// Reads `"1.5"`, `2` or `1.5` (a number is rounded to thousandths).
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for Factor {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<str>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Factor;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a multiplier such as 2 or \"1.5\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Factor, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Factor, E> {
+                u32::try_from(n)
+                    .ok()
+                    .and_then(|n| n.checked_mul(1000))
+                    .map(Factor)
+                    .ok_or_else(|| E::custom("multiplier too large"))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Factor, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom("a multiplier cannot be negative"))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<Factor, E> {
+                let milli = (x * 1000.0).round();
+                if milli.is_finite() && (0.0..=f64::from(u32::MAX)).contains(&milli) {
+                    Ok(Factor(milli as u32))
+                } else {
+                    Err(E::custom("a multiplier between 0 and 4294967"))
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -784,7 +814,7 @@ pub enum Jitter {
         #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
         cap: Duration,
     },
-    /// `d ± r·d`, `r = permille / 1000` (at most 1000).
+    /// `d ± r·d`, `r = permille / 1000` (values above 1000 act as 1000).
     Proportional {
         /// The ratio in thousandths.
         permille: u16,

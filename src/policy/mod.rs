@@ -41,7 +41,7 @@
 //! Durations are human strings (`5m`, `2h26m40s`, `5d`), enums are snake_case,
 //! `version` is required (an unknown version is refused), and every other key
 //! is optional: missing keys take their value from `base` (a preset name,
-//! default `tempfail`). In TOML:
+//! default `tempfail`); `lifetime = "none"` removes the base's lifetime. In TOML:
 //!
 //! ```toml
 //! version = 1
@@ -88,6 +88,14 @@ use crate::backoff::serde_duration;
 
 /// The policy format version written and read by this build.
 pub const POLICY_FORMAT_VERSION: u32 = 1;
+
+/// The lifetime of a [`RetryPolicy::new`] policy: 5 days (Postfix's
+/// `maximal_queue_lifetime`, Sendmail's `Timeout.queuereturn`), ending at the first
+/// failure at or after it.
+pub const DEFAULT_LIFETIME: Lifetime = Lifetime::new(
+    Duration::from_secs(5 * 86_400),
+    LifetimeMode::FailureAtOrAfter,
+);
 
 // ---------------------------------------------------------------------------
 // Pieces
@@ -437,7 +445,8 @@ pub enum RetryDecision {
         /// Hold every message to this destination until this time (rate limiting,
         /// too many connections, on a destination-scope classification).
         hold_destination: Option<Timestamp>,
-        /// Send delay warning number `k` (1-based) now.
+        /// Send delay warning number `k` (1-based) now. Warnings are only surfaced
+        /// with a retry: when the same failure gives up, the bounce supersedes them.
         delay_warning: Option<u32>,
     },
     /// Stop retrying; bounce at `at` (now for a give-up at a failure; the expiry
@@ -578,14 +587,16 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// A policy with `backoff`, no lifetime, no category or scope rules, no warnings.
+    /// A policy with `backoff`, the default lifetime ([`DEFAULT_LIFETIME`]: 5 days,
+    /// giving up at the first failure at or after it), no category or scope rules,
+    /// no delay warnings, rate limits counted, hints bounded to 1 min – 4 h.
     pub fn new(backoff: impl Into<AnyBackoff>) -> Self {
         RetryPolicy {
             name: Cow::Borrowed("custom"),
             backoff: backoff.into(),
             categories: Vec::new(),
             scopes: Vec::new(),
-            lifetime: None,
+            lifetime: Some(DEFAULT_LIFETIME),
             delay_warnings: DelayWarnings::none(),
             count_rate_limits: true,
             hint_bounds: HintBounds {
@@ -695,6 +706,48 @@ impl RetryPolicy {
         now: Timestamp,
         entropy: &mut Entropy<'_>,
     ) -> RetryDecision {
+        self.decide_using(&self.backoff, c, state, now, entropy)
+    }
+
+    /// [`RetryPolicy::decide_with`] with your own [`Backoff`] in place of
+    /// [`RetryPolicy::backoff`] (category and scope backoffs, hints, lifetime and
+    /// warnings still apply): the way to plug in a delay function tempfail does not
+    /// ship.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use std::time::Duration;
+    /// use tempfail::backoff::{Backoff, Entropy, Next, RetryState};
+    /// use tempfail::policy::{Preset, RetryPolicy};
+    /// use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
+    ///
+    /// /// Waits grow by one minute per failure.
+    /// struct Linear;
+    /// impl Backoff for Linear {
+    ///     fn next_delay(&self, s: &RetryState, _: Timestamp, _: &mut Entropy<'_>) -> Next {
+    ///         Next::Retry(Duration::from_secs(60 * (u64::from(s.failures) + 1)))
+    ///     }
+    /// }
+    /// let c = Classification {
+    ///     disposition: Disposition::Transient, category: Some(Category::Network),
+    ///     scope: Scope::Destination, retry_after: None, rule: Cow::Borrowed("x"),
+    ///     description: Cow::Borrowed(""), low_confidence: false,
+    /// };
+    /// let p = RetryPolicy::preset(Preset::Tempfail);
+    /// let mut st = RetryState::new(Timestamp::EPOCH);
+    /// st.failures = 2;
+    /// let d = p.decide_using(&Linear, &c, &st, Timestamp::EPOCH, &mut Entropy::for_state(&st));
+    /// assert_eq!(d.retry_at(), Some(Timestamp::from_secs(180)));
+    /// ```
+    pub fn decide_using<B: Backoff + ?Sized>(
+        &self,
+        default: &B,
+        c: &Classification,
+        state: &RetryState,
+        now: Timestamp,
+        entropy: &mut Entropy<'_>,
+    ) -> RetryDecision {
+        let default: &dyn Backoff = &default;
         let now = state.clamp_now(now);
         match c.disposition {
             Disposition::Success => {
@@ -737,7 +790,7 @@ impl RetryPolicy {
         let delay = match hint {
             Some(h) => h,
             None => {
-                let backoff = rule
+                let specific: Option<&dyn Backoff> = rule
                     .and_then(|r| r.backoff.as_ref())
                     .or_else(|| {
                         self.scopes
@@ -745,7 +798,8 @@ impl RetryPolicy {
                             .find(|s| s.scope == c.scope)
                             .map(|s| &s.backoff)
                     })
-                    .unwrap_or(&self.backoff);
+                    .map(|b| b as &dyn Backoff);
+                let backoff = specific.unwrap_or(default);
                 match backoff.next_delay(state, now, entropy) {
                     Next::Retry(d) => d,
                     Next::GiveUp => {

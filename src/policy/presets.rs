@@ -151,6 +151,7 @@ impl Preset {
             Preset::Postfix => RetryPolicy::new(AgeBased::postfix())
                 .with_lifetime(days(5), LifetimeMode::FailureAtOrAfter),
             Preset::Exim => RetryPolicy::new(EximRules::exim_default())
+                .without_lifetime()
                 .with_delay_warnings(DelayWarnings::repeating(vec![hours(24)])),
             Preset::Sendmail => {
                 RetryPolicy::new(AgeBased::new(mins(30), hours(4)).with_queue_runs(mins(30)))
@@ -174,7 +175,7 @@ impl Preset {
                 repeat: false,
             })
             .count_rate_limits(false),
-            Preset::Haraka => RetryPolicy::new(DelayList::haraka_default()),
+            Preset::Haraka => RetryPolicy::new(DelayList::haraka_default()).without_lifetime(),
             Preset::Kumomta => RetryPolicy::new(
                 AnyBackoff::from(Exponential::new(mins(20), Factor::integer(2))).with_jitter(
                     Jitter::Additive {
