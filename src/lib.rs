@@ -19,10 +19,35 @@
 //! - [`classify`]: reply + stage, bounce text, or a transport failure →
 //!   [`Classification`] (disposition, category, scope, retry hint, rule).
 //! - [`outcome`]: [`RcptOutcome`], one recipient's result in one attempt.
+//! - [`backoff`]: pure delay functions (fixed, exponential, lists, Postfix's
+//!   age-based wait, Exim rule chains, Haraka lists) and every kind of jitter, over a
+//!   small `Copy` [`RetryState`] that lives with the message.
+//! - [`policy`]: [`RetryPolicy`]: classification + retry state + `now` →
+//!   [`RetryDecision`]; per-category rules, lifetimes, delay warnings, and presets
+//!   reproducing Postfix, Exim, Sendmail, Stalwart, Haraka, KumoMTA and RFC 5321.
+//! - [`queue`]: the [`DeferralQueue`] trait (due time first, then priority among due
+//!   items; cancel and reschedule by handle), a heap and a timing wheel, keyed and
+//!   fair adapters.
+//! - [`session`]: a sans-io SMTP client [`Session`]: bytes in, bytes and events out,
+//!   deadlines out.
 //! - [`delivery`]: one message's life across attempts: per-recipient state,
 //!   decisions (delivered, retry at, bounced, delay warning, expired), persistence.
 //! - [`dsn`]: RFC 3464 delivery status notifications (delayed, failed), honouring
 //!   RFC 3461 `NOTIFY`, `RET` and `ENVID`/`ORCPT`.
+//!
+//! ## How the pieces fit
+//!
+//! ```text
+//! server bytes ─► session::Session ─► Reply + Stage ─► classify::Classifier ─► Classification
+//!                                                                                   │
+//!   RcptOutcome (per recipient) ─► delivery::Delivery + policy::RetryPolicy ─► Delivered,
+//!   RetryAt(t), Bounced, DelayWarning, Expired, destination signals ─► queue::DeferralQueue
+//!   (retries) and dsn::DsnBuilder (notices)
+//! ```
+//!
+//! Each piece stands alone: a sender with its own SMTP client classifies its
+//! replies and feeds [`RcptOutcome`]s to a [`Delivery`]; an MTA with its own queue
+//! uses only the classifier and the policy.
 //!
 //! ## Shared decisions
 //!
@@ -34,6 +59,14 @@
 //! - **Names.** Every enum a user sees on a command line or in serde is spelled in
 //!   snake_case (`rate_limited`, `rcpt_to`, `transient`), via `name()`/`Display` and
 //!   `#[serde(rename_all = "snake_case")]`; never Rust's `Debug` spelling.
+//! - **Stage and outcome.** [`Stage`] names the command a reply answered (snake_case,
+//!   `rcpt_to`, `data_end`; an unknown name in input is `unknown`, never an error).
+//!   [`RcptOutcome`] (recipient index, reply if any, stage, classification) is the one
+//!   per-recipient result type, produced by the session machine or any adapter and
+//!   consumed by the delivery machine.
+//! - **Persistence.** With the `serde` feature, everything that outlives a connection
+//!   (retry state, policies, deliveries, queue snapshots, user rules) serializes with a
+//!   format version; an unknown version is refused with a clear error.
 //! - **Errors.** A 4xx/5xx is data, not an `Err`. Misuse of the API is an `Err`; a
 //!   misbehaving peer is an event. Nothing panics on any input.
 //!
