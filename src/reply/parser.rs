@@ -634,6 +634,11 @@ impl ReplyParser {
             return Err(ParseError::Empty);
         }
         self.oneshot = true;
+        if find_lf(bytes).is_some_and(|i| i + 1 < bytes.len()) {
+            // Several lines: one allocation for the reply's text, handed over at the end.
+            self.text
+                .reserve_exact(bytes.len().min(self.limits.max_reply_bytes));
+        }
         let mut input = bytes;
         let reply = match self.parse(&mut input) {
             Some(r) => r?,
