@@ -3,6 +3,10 @@
 //!
 //! `cargo bench --bench reply`
 //!
+//! Criterion measures each contender in turn; on a shared machine the load changes
+//! between them, so the bench then runs paired rounds (each contender once per round,
+//! rotating order) and prints the median of the per-round ratios too.
+//!
 //! The mix is what a sending MTA reads: whole sessions (greeting, an EHLO list, MAIL,
 //! RCPT, DATA, end of data, QUIT) interleaved with the deferrals and rejections big
 //! receivers send (Gmail's multi-line 421 4.7.28 and 550 5.1.1, Outlook's 451 4.7.500,
@@ -12,7 +16,7 @@
 use std::hint::black_box;
 use std::str::FromStr;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use tempfail::Reply;
 use tempfail::reply::ReplyParser;
 
@@ -163,6 +167,75 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// Paired rounds: every contender parses the whole mix once per round, in rotating
+/// order, so load from other processes hits them alike; prints each one's median time
+/// and the median over rounds of its time relative to `tempfail_stream`.
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock
+fn paired(rounds: usize) {
+    use std::time::Instant;
+    let replies = mix();
+    let stream: Vec<u8> = replies.concat().into_bytes();
+    type Contender<'a> = (&'static str, Box<dyn Fn() -> usize + 'a>);
+    let contenders: Vec<Contender<'_>> = vec![
+        (
+            "tempfail_stream",
+            Box::new(|| tempfail_stream(black_box(&stream))),
+        ),
+        (
+            "tempfail_chunked_1460",
+            Box::new(|| tempfail_chunked(black_box(&stream))),
+        ),
+        (
+            "tempfail_whole_reply",
+            Box::new(|| tempfail_whole(black_box(&replies))),
+        ),
+        (
+            "smtp_proto_stream",
+            Box::new(|| smtp_proto_stream(black_box(&stream))),
+        ),
+        (
+            "lettre_from_str",
+            Box::new(|| lettre_whole(black_box(&replies))),
+        ),
+    ];
+    let n = contenders.len();
+    let mut times = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let start = Instant::now();
+            black_box((contenders[i].1)());
+            times[i].push(start.elapsed().as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = times[0].clone();
+    println!();
+    println!(
+        "paired rounds: {rounds} x {} replies, {} bytes",
+        replies.len(),
+        stream.len()
+    );
+    println!(
+        "{:<24} {:>10} {:>12} {:>10} {:>16}",
+        "contender", "median", "replies/s", "MB/s", "time / tempfail"
+    );
+    for (i, (name, _)) in contenders.iter().enumerate() {
+        let mut ratios: Vec<f64> = times[i].iter().zip(&base).map(|(t, b)| t / b).collect();
+        let t = median(&mut times[i].clone());
+        println!(
+            "{name:<24} {:>8.1}us {:>12.0} {:>10.1} {:>15.2}x",
+            t * 1e6,
+            replies.len() as f64 / t,
+            stream.len() as f64 / t / 1e6,
+            median(&mut ratios)
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -171,4 +244,12 @@ criterion_group! {
         .measurement_time(std::time::Duration::from_secs(4));
     targets = bench
 }
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // Only under `cargo bench` (criterion passes --bench), not `cargo test --benches`.
+    if std::env::args().any(|a| a == "--bench") {
+        paired(400);
+    }
+}
