@@ -165,6 +165,11 @@ impl Engine {
     }
 
     /// Finds the deciding rule and the retry hint for one reply (or text).
+    ///
+    /// Rules are numbered in priority order, so the decision is the smallest-numbered
+    /// candidate whose conditions hold: each candidate is checked once as it turns up
+    /// (a phrase match or a code-table hit) and kept if it beats the best so far. No
+    /// sorting, no allocation, and the work per phrase match is constant.
     pub(crate) fn find(
         &self,
         code: Option<ReplyCode>,
@@ -172,18 +177,42 @@ impl Engine {
         stage: Stage,
         text: &[u8],
     ) -> Found {
-        let mut found = Found::default();
-        let mut cand: Vec<u32> = Vec::new();
+        let sbit = stage_bit(stage);
+        let holds = |i: u32| {
+            let r = &self.rules[i as usize];
+            (r.stages == 0 || r.stages & sbit != 0)
+                && (r.codes.is_empty()
+                    || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
+                && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
+        };
+        let mut best = u32::MAX;
+        let mut consider = |list: &[u32]| {
+            for &i in list {
+                if i < best && holds(i) {
+                    best = i;
+                }
+            }
+        };
+        if let Some(c) = code {
+            consider(&self.by_code[usize::from(c.as_u16() - 200)]);
+        }
+        if let Some(e) = enh {
+            if let Some(v) = self.by_enh.get(&(e.subject(), e.detail())) {
+                consider(v);
+            }
+            if let Some(v) = self.by_enh_subject.get(&e.subject()) {
+                consider(v);
+            }
+            consider(&self.enh_any);
+        }
+        consider(&self.always);
+        let mut hint = None;
         if let Some(ac) = &self.ac {
-            let mut seen = vec![0u64; self.meta.len().div_ceil(64)];
             for m in ac.find_overlapping_iter(text) {
                 let pid = m.pattern().as_usize();
                 let Some(meta) = self.meta.get(pid) else {
                     continue;
                 };
-                if seen[pid / 64] & (1 << (pid % 64)) != 0 {
-                    continue;
-                }
                 if meta.word_start && m.start() > 0 && is_word(text[m.start() - 1]) {
                     continue;
                 }
@@ -191,41 +220,18 @@ impl Engine {
                     continue;
                 }
                 match meta.kind {
-                    PatKind::Rules => {
-                        seen[pid / 64] |= 1 << (pid % 64);
-                        cand.extend_from_slice(&self.phrase_rules[pid]);
-                    }
+                    PatKind::Rules => consider(&self.phrase_rules[pid]),
                     PatKind::Hint => {
-                        if found.hint.is_none() {
-                            found.hint = hint::parse_after(&text[m.end()..]);
+                        if hint.is_none() {
+                            hint = hint::parse_after(&text[m.end()..]);
                         }
                     }
                 }
             }
         }
-        if let Some(c) = code {
-            cand.extend_from_slice(&self.by_code[usize::from(c.as_u16() - 200)]);
+        Found {
+            rule: (best != u32::MAX).then_some(best),
+            hint,
         }
-        if let Some(e) = enh {
-            if let Some(v) = self.by_enh.get(&(e.subject(), e.detail())) {
-                cand.extend_from_slice(v);
-            }
-            if let Some(v) = self.by_enh_subject.get(&e.subject()) {
-                cand.extend_from_slice(v);
-            }
-            cand.extend_from_slice(&self.enh_any);
-        }
-        cand.extend_from_slice(&self.always);
-        cand.sort_unstable();
-        cand.dedup();
-        let sbit = stage_bit(stage);
-        found.rule = cand.into_iter().find(|&i| {
-            let r = &self.rules[i as usize];
-            (r.stages == 0 || r.stages & sbit != 0)
-                && (r.codes.is_empty()
-                    || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
-                && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
-        });
-        found
     }
 }
