@@ -42,14 +42,21 @@ pub(crate) struct Engine {
     phrase_rules: Vec<Vec<u32>>,
     /// Phrase-less rules by basic code (`code - 200`).
     by_code: Vec<Vec<u32>>,
-    /// Phrase-less rules by enhanced (subject, detail).
-    by_enh: HashMap<(u16, u16), Vec<u32>>,
-    /// Phrase-less rules by enhanced subject, any detail.
-    by_enh_subject: HashMap<u16, Vec<u32>>,
+    /// Phrase-less rules by enhanced subject (index 0–999).
+    by_enh: Vec<EnhBucket>,
     /// Phrase-less rules with an enhanced pattern whose subject is a wildcard.
     enh_any: Vec<u32>,
     /// Rules with no phrase and no code condition (stage-only or unconditional).
     always: Vec<u32>,
+}
+
+/// Phrase-less rules for one enhanced-code subject.
+#[derive(Debug, Default, Clone)]
+struct EnhBucket {
+    /// Rules for any detail (`X.7.*`).
+    any_detail: Vec<u32>,
+    /// Rules for one detail (`X.7.26`), few per subject: a linear scan is fastest.
+    by_detail: Vec<(u16, Vec<u32>)>,
 }
 
 /// What the matcher found.
@@ -72,8 +79,7 @@ impl Engine {
         let mut phrase_rules: Vec<Vec<u32>> = Vec::new();
         let mut pat_ids: HashMap<(String, bool, bool), usize> = HashMap::new();
         let mut by_code: Vec<Vec<u32>> = vec![Vec::new(); 400];
-        let mut by_enh: HashMap<(u16, u16), Vec<u32>> = HashMap::new();
-        let mut by_enh_subject: HashMap<u16, Vec<u32>> = HashMap::new();
+        let mut by_enh: Vec<EnhBucket> = vec![EnhBucket::default(); 1000];
         let mut enh_any = Vec::new();
         let mut always = Vec::new();
 
@@ -118,10 +124,14 @@ impl Engine {
             for e in &r.enhanced {
                 match *e {
                     EnhPat::Code(_, Some(s), Some(d)) => {
-                        by_enh.entry((s, d)).or_default().push(idx)
+                        let b = &mut by_enh[usize::from(s.min(999))];
+                        match b.by_detail.iter_mut().find(|(x, _)| *x == d) {
+                            Some((_, v)) => v.push(idx),
+                            None => b.by_detail.push((d, vec![idx])),
+                        }
                     }
                     EnhPat::Code(_, Some(s), None) => {
-                        by_enh_subject.entry(s).or_default().push(idx)
+                        by_enh[usize::from(s.min(999))].any_detail.push(idx)
                     }
                     EnhPat::Code(_, None, _) => enh_any.push(idx),
                     EnhPat::Absent => index_codes(&mut by_code, &mut always),
@@ -158,7 +168,6 @@ impl Engine {
             phrase_rules,
             by_code,
             by_enh,
-            by_enh_subject,
             enh_any,
             always,
         }
@@ -197,11 +206,11 @@ impl Engine {
             consider(&self.by_code[usize::from(c.as_u16() - 200)]);
         }
         if let Some(e) = enh {
-            if let Some(v) = self.by_enh.get(&(e.subject(), e.detail())) {
-                consider(v);
-            }
-            if let Some(v) = self.by_enh_subject.get(&e.subject()) {
-                consider(v);
+            if let Some(b) = self.by_enh.get(usize::from(e.subject())) {
+                if let Some((_, v)) = b.by_detail.iter().find(|(d, _)| *d == e.detail()) {
+                    consider(v);
+                }
+                consider(&b.any_detail);
             }
             consider(&self.enh_any);
         }
