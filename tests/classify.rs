@@ -141,12 +141,14 @@ fn rate_limited() {
         C::RateLimited,
         P,
     );
-    check(
+    // QQ documents its 550 frequency limits as "send more slowly": transient.
+    let v = check(
         "550 Ip frequency limited [x]",
         S::MailFrom,
         C::RateLimited,
-        P,
+        T,
     );
+    assert!(v.description.contains("1000725"));
     check(
         "421 4.7.0 Ratelimit exceeded for mailbox user@mail.ru. Try again later.",
         S::RcptTo,
@@ -234,7 +236,7 @@ fn too_many_connections() {
         "550 Connection frequency limited",
         S::Greeting,
         C::TooManyConnections,
-        P,
+        T,
     );
     check(
         "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel",

@@ -50,7 +50,7 @@ pub fn show() {
         let first = lines.first().copied().unwrap_or("");
         println!("{code} {first:.60}");
         println!(
-            "    at {:<8} -> {:<9} {:<20} scope {:<11} retry {:<6} rule {}",
+            "    at {:<9} -> {:<9} {:<20} scope {:<11} retry {:<6} rule {}",
             stage.name(),
             v.disposition.name(),
             v.category.map_or("-", |c| c.name()),

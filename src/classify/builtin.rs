@@ -192,6 +192,20 @@ fn declared() -> Vec<B> {
             .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting"]),
     );
     v.push(
+        r("qq.connection_frequency_limited", C::TooManyConnections,
+          "QQ Mail 550 'Connection frequency limited': a 5xx that is temporary; QQ's help page (service.mail.qq.com, no=1000722) says our IP connects too often and to lower the rate, i.e. retry later")
+            .t(&["connection frequency limited"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("qq.frequency_limited", C::RateLimited,
+          "QQ Mail 550 'Ip/Domain frequency limited': a 5xx that is temporary; QQ's help page (service.mail.qq.com, no=1000725) says our IP or domain sends too fast and to lower the rate, i.e. retry later")
+            .t(&["ip frequency limited", "frequency limited", "mail frequency limited", "domain frequency limited"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.too_many_connections", C::TooManyConnections,
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
@@ -226,18 +240,6 @@ fn declared() -> Vec<B> {
             "Comcast RL-codes: rate limited (Comcast postmaster error codes)",
         )
         .t(&["rl0000*", "rl00*"]),
-    );
-    v.push(
-        r(
-            "qq.frequency_limited",
-            C::RateLimited,
-            "QQ Mail: IP frequency limited (service.mail.qq.com help 1000725)",
-        )
-        .t(&[
-            "ip frequency limited",
-            "frequency limited",
-            "mail frequency limited",
-        ]),
     );
     v.push(
         r("netease.codes", C::RateLimited,

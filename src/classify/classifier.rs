@@ -59,11 +59,21 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// assert_eq!(v.category, Some(Category::RateLimited));
 /// assert_eq!(v.disposition, Disposition::Transient);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Classifier {
     engine: Arc<Engine>,
     user: Arc<Vec<Rule>>,
     builtins: bool,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("rules", &self.engine.rules.len())
+            .field("user_rules", &self.user.len())
+            .field("builtins", &self.builtins)
+            .finish()
+    }
 }
 
 impl Default for Classifier {
