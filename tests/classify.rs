@@ -1203,6 +1203,15 @@ fn text_path_finds_reply_and_stage() {
 }
 
 #[test]
+fn enhanced_code_without_basic_code() {
+    let c = c();
+    let v = c.classify_text("X-Postfix; 5.1.1 mailbox lookup failed", S::Unknown);
+    assert_eq!((v.category, v.disposition), (Some(C::UserUnknown), P));
+    let v = c.classify_text("Status: 4.2.2", S::Unknown);
+    assert_eq!((v.category, v.disposition), (Some(C::MailboxFull), T));
+}
+
+#[test]
 fn retry_after_hints() {
     let c = c();
     let cases = [

@@ -180,6 +180,9 @@ impl Classifier {
     /// [`Stage::Unknown`], a stage the text names (`(in reply to RCPT TO command)`,
     /// `while receiving the initial server greeting`) is used.
     ///
+    /// Text with an enhanced status code but no basic code (`X-Postfix; 5.1.1 …`, a DSN
+    /// `Status:` value) is classified with that enhanced code.
+    ///
     /// Text with neither a code nor any recognised wording is [`Category::Other`],
     /// transient (nothing bounces on a guess), low confidence, rule
     /// `fallback.unrecognised_text`.
@@ -220,7 +223,10 @@ impl Classifier {
                 };
                 (v, Some(reply))
             }
-            None => (self.decide(None, None, stage, bytes), None),
+            None => (
+                self.decide(None, text::enhanced_in_text(bytes), stage, bytes),
+                None,
+            ),
         }
     }
 
