@@ -1162,6 +1162,9 @@ fn success_and_fallback() {
     assert_eq!(v.disposition, OK);
     let v = c().classify_text("smtp; 250 2.0.0 Ok: queued as 12345", S::DataEnd);
     assert_eq!(v.disposition, OK);
+    // An exit status in a bounce is not a 2xx reply.
+    let v = c().classify_text("X-Unix; 255", S::Unknown);
+    assert_ne!(v.disposition, OK);
     // Nothing recognisable: decided by the code, flagged.
     let v = c().classify(&reply("550 Kthxbye"), S::DataEnd);
     assert_eq!((v.disposition, v.category), (P, Some(C::Other)));

@@ -262,9 +262,7 @@ fn declared() -> Vec<B> {
             "too many mails",
             "too many emails",
             "too many recipients this hour", "sent to too many recipients", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
-            "too quickly",
-            "too fast",
-            "slow down",
+            "too quickly", "too fast", "slow down", "try again slower", "send slower",
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
@@ -506,7 +504,7 @@ fn declared() -> Vec<B> {
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
-                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "rspamd",
+                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "phishing", "fraud", "scam", "reported as spam",
                  "suspected spam", "spam message", "identified as spam", "classified as spam", "content presents a potential"])
             .scope(Scope::Message),
@@ -722,7 +720,7 @@ fn declared() -> Vec<B> {
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "is disabled",
-                 "disabled recipient", "disableduser", "suspended", "mailbox is frozen", "frozen", "temporary locked",
+                 "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "mailbox is not active", "account has been suspended", "mailbox has been disabled"])
@@ -793,7 +791,7 @@ fn declared() -> Vec<B> {
             "internal server error",
             "temporary local problem",
             "temporary failure",
-            "insufficient system storage", "insufficient system", "insufficient disk space",
+            "insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
             "disk full",
             "out of memory",
             "transaction failed",

@@ -214,7 +214,14 @@ impl Classifier {
         } else {
             stage
         };
-        match Reply::parse_loose(text) {
+        // A bare positive number with no text and no enhanced code in bounce text
+        // (`X-Unix; 255`, an exit status) is not evidence of a success.
+        let found = Reply::parse_loose(text).filter(|r| {
+            !(r.code().is_positive()
+                && r.enhanced().is_none()
+                && r.text_lines().all(<[u8]>::is_empty))
+        });
+        match found {
             Some(reply) => {
                 let v = if reply.code().is_positive() {
                     success(stage)
