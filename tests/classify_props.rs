@@ -265,6 +265,25 @@ fn user_rules_replace_or_extend_builtins() {
     assert_eq!(v.category, Some(Category::UserUnknown));
 }
 
+#[test]
+fn user_rule_text_is_a_case_insensitive_substring() {
+    let rule =
+        UserRule::new("de.full", Category::MailboxFull).text(["Postfach ÜBERFÜLLT", "quota-x"]);
+    let c = Classifier::from_rules_only(vec![rule]).unwrap();
+    let r = |s: &str| Reply::new(ReplyCode::new(552).unwrap(), [s]);
+    // ASCII letters match in any case; other bytes match exactly.
+    assert_eq!(
+        c.classify(&r("Das POSTFACH ÜBERFÜLLT"), Stage::RcptTo).rule,
+        "de.full"
+    );
+    // A substring, not a word: "quota-x" inside "myquota-xyz" matches.
+    assert_eq!(c.classify(&r("myquota-xyz"), Stage::RcptTo).rule, "de.full");
+    assert!(
+        c.classify(&r("Postfach voll"), Stage::RcptTo)
+            .low_confidence
+    );
+}
+
 #[cfg(feature = "serde")]
 #[test]
 fn user_rules_from_json() {
