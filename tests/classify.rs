@@ -901,6 +901,53 @@ fn blocklisted_and_reputation() {
 }
 
 #[test]
+fn more_published_wording() {
+    check(
+        "550 5.7.511 Access denied, banned sender[192.0.2.1]. To request removal from this list please forward this message to delist@messaging.microsoft.com",
+        S::MailFrom,
+        C::Blocklisted,
+        P,
+    );
+    check(
+        "550 5.7.350 Remote server returned message detected as spam",
+        S::DataEnd,
+        C::SpamContent,
+        P,
+    );
+    check(
+        "554 5.7.5 Permanent error evaluating DMARC policy",
+        S::DataEnd,
+        C::SenderAuthentication,
+        P,
+    );
+    check(
+        "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
+        S::MailFrom,
+        C::SenderRejected,
+        P,
+    );
+    check(
+        "550 5.4.6 Unusual sending activity detected. Please try after sometime.",
+        S::MailFrom,
+        C::RateLimited,
+        P,
+    );
+    check(
+        "451 4.7.1 <smtp.example.jp[192.0.2.3]>: Client host rejected: Please try again slower",
+        S::RcptTo,
+        C::RateLimited,
+        T,
+    );
+    check("550 5.0.0 Mail system full", S::RcptTo, C::ServerError, P);
+    check(
+        "554 5.7.1 Mail Score (59) over MessageScoringUpperLimit (50)",
+        S::DataEnd,
+        C::SpamContent,
+        P,
+    );
+}
+
+#[test]
 fn documented_exceptions_override_the_first_digit() {
     // Yahoo's help article SLN3436: a 421 [TS03] will not succeed on retry.
     let v = check(

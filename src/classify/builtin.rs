@@ -342,7 +342,7 @@ fn declared() -> Vec<B> {
             .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
-                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus",
+                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback"])
             .scope(Scope::Destination),
     );
