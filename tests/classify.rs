@@ -1370,8 +1370,11 @@ fn transport_failures() {
         assert!(v.rule.starts_with("transport."));
         assert!(!v.low_confidence);
     }
-    let v = c.classify_failure(TransportFailure::UnexpectedClose, S::DataEnd);
+    let v = c.classify_failure(TransportFailure::UnexpectedClose, S::RcptTo);
     assert!(v.description.contains("§3.8"));
+    let v = c.classify_failure(TransportFailure::ReadTimeout, S::DataEnd);
+    assert_eq!((v.category, v.disposition), (Some(C::Network), T));
+    assert_eq!(v.rule, "transport.lost_after_data");
 }
 
 #[test]

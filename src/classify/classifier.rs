@@ -248,6 +248,10 @@ impl Classifier {
     /// | temporary DNS failure | dns | transient | destination |
     /// | TLS handshake or certificate failure | tls_failed | transient | connection |
     /// | protocol violation by the server | protocol | transient | connection |
+    ///
+    /// A reset, read timeout or unexpected close at [`Stage::DataEnd`]/[`Stage::Bdat`] is
+    /// rule `transport.lost_after_data`: still transient, but the message may already
+    /// have been delivered (RFC 1047).
     pub fn classify_failure(&self, failure: TransportFailure, stage: Stage) -> Classification {
         use Category as C;
         use Disposition::{Permanent as P, Transient as T};
@@ -338,7 +342,20 @@ impl Classifier {
                 Conn,
             ),
         };
-        let _ = stage;
+        // After the final dot the server may already have taken the message: a retry
+        // can deliver it twice (RFC 1047). Still transient, but say so.
+        let (id, desc) = match (failure, stage) {
+            (
+                TransportFailure::ReadTimeout
+                | TransportFailure::UnexpectedClose
+                | TransportFailure::ConnectionReset,
+                Stage::DataEnd | Stage::Bdat,
+            ) => (
+                "transport.lost_after_data",
+                "the connection failed after the end of the data, before the reply: the message may have been delivered and a retry may duplicate it (RFC 1047); RFC 5321 §3.8 says to treat it as a 451",
+            ),
+            _ => (id, desc),
+        };
         Classification {
             disposition: d,
             category: Some(cat),
