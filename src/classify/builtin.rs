@@ -166,7 +166,7 @@ fn declared() -> Vec<B> {
     // ---- 1. Exceptions to the first digit --------------------------------------
     v.push(
         r("yahoo.ts03_permanently_deferred", C::Reputation,
-          "Yahoo [TS03]: a 421 that will not succeed; Yahoo's help article SLN3436 says not to resend until the sending practices change")
+          "Yahoo/AOL [TS03], [TSS09] 'permanently deferred; retrying will NOT succeed': a 421 that will not succeed; Yahoo's help article SLN3436 says not to resend until the sending practices change")
             .t(&["[ts03]", "permanently deferred"])
             .codes("4xx")
             .disp(Disposition::Permanent)
@@ -261,7 +261,7 @@ fn declared() -> Vec<B> {
             "too many messages",
             "too many mails",
             "too many emails",
-            "too many recipients this hour", "sent to too many recipients", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
+            "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "too many errors", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
             "too quickly", "too fast", "slow down", "try again slower", "send slower",
             "exceeded the rate",
             "daily relay quota",
@@ -1264,6 +1264,14 @@ fn declared() -> Vec<B> {
         v.push(r(id, *cat, desc).enh(pat));
     }
 
+    v.push(
+        r(
+            "rfc3463.x.3.0",
+            C::ServerError,
+            "X.3.0 other or undefined mail system status (RFC 3463)",
+        )
+        .enh("*.3.0"),
+    );
     // ---- 6. Vaguer wording -----------------------------------------------------------
     v.push(
         r("text.greylisting_try_later", C::Greylisted,
@@ -1345,14 +1353,6 @@ fn declared() -> Vec<B> {
     );
     v.push(r("rfc3463.x.4.1_rcpt", C::UserUnknown, "5.4.1 at RCPT: Microsoft 365 directory-based edge blocking refuses unknown recipients with 5.4.1")
         .enh("5.4.1").at(&[S::RcptTo, S::Unknown]));
-    v.push(
-        r(
-            "rfc3463.x.3.0",
-            C::ServerError,
-            "X.3.0 other or undefined mail system status (RFC 3463)",
-        )
-        .enh("*.3.0"),
-    );
     v.push(
         r(
             "rfc3463.x.4.0",
