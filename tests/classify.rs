@@ -141,12 +141,14 @@ fn rate_limited() {
         C::RateLimited,
         P,
     );
-    check(
+    // QQ documents its 550 frequency limits as "send more slowly": transient.
+    let v = check(
         "550 Ip frequency limited [x]",
         S::MailFrom,
         C::RateLimited,
-        P,
+        T,
     );
+    assert!(v.description.contains("1000725"));
     check(
         "421 4.7.0 Ratelimit exceeded for mailbox user@mail.ru. Try again later.",
         S::RcptTo,
@@ -234,7 +236,7 @@ fn too_many_connections() {
         "550 Connection frequency limited",
         S::Greeting,
         C::TooManyConnections,
-        P,
+        T,
     );
     check(
         "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel",
@@ -899,6 +901,53 @@ fn blocklisted_and_reputation() {
 }
 
 #[test]
+fn more_published_wording() {
+    check(
+        "550 5.7.511 Access denied, banned sender[192.0.2.1]. To request removal from this list please forward this message to delist@messaging.microsoft.com",
+        S::MailFrom,
+        C::Blocklisted,
+        P,
+    );
+    check(
+        "550 5.7.350 Remote server returned message detected as spam",
+        S::DataEnd,
+        C::SpamContent,
+        P,
+    );
+    check(
+        "554 5.7.5 Permanent error evaluating DMARC policy",
+        S::DataEnd,
+        C::SenderAuthentication,
+        P,
+    );
+    check(
+        "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
+        S::MailFrom,
+        C::SenderRejected,
+        P,
+    );
+    check(
+        "550 5.4.6 Unusual sending activity detected. Please try after sometime.",
+        S::MailFrom,
+        C::RateLimited,
+        P,
+    );
+    check(
+        "451 4.7.1 <smtp.example.jp[192.0.2.3]>: Client host rejected: Please try again slower",
+        S::RcptTo,
+        C::RateLimited,
+        T,
+    );
+    check("550 5.0.0 Mail system full", S::RcptTo, C::ServerError, P);
+    check(
+        "554 5.7.1 Mail Score (59) over MessageScoringUpperLimit (50)",
+        S::DataEnd,
+        C::SpamContent,
+        P,
+    );
+}
+
+#[test]
 fn documented_exceptions_override_the_first_digit() {
     // Yahoo's help article SLN3436: a 421 [TS03] will not succeed on retry.
     let v = check(
@@ -1160,6 +1209,9 @@ fn success_and_fallback() {
     assert_eq!(v.disposition, OK);
     let v = c().classify_text("smtp; 250 2.0.0 Ok: queued as 12345", S::DataEnd);
     assert_eq!(v.disposition, OK);
+    // An exit status in a bounce is not a 2xx reply.
+    let v = c().classify_text("X-Unix; 255", S::Unknown);
+    assert_ne!(v.disposition, OK);
     // Nothing recognisable: decided by the code, flagged.
     let v = c().classify(&reply("550 Kthxbye"), S::DataEnd);
     assert_eq!((v.disposition, v.category), (P, Some(C::Other)));
@@ -1198,6 +1250,15 @@ fn text_path_finds_reply_and_stage() {
         S::Unknown,
     );
     assert_eq!(v.category, Some(C::UserUnknown));
+}
+
+#[test]
+fn enhanced_code_without_basic_code() {
+    let c = c();
+    let v = c.classify_text("X-Postfix; 5.1.1 mailbox lookup failed", S::Unknown);
+    assert_eq!((v.category, v.disposition), (Some(C::UserUnknown), P));
+    let v = c.classify_text("Status: 4.2.2", S::Unknown);
+    assert_eq!((v.category, v.disposition), (Some(C::MailboxFull), T));
 }
 
 #[test]
@@ -1309,8 +1370,11 @@ fn transport_failures() {
         assert!(v.rule.starts_with("transport."));
         assert!(!v.low_confidence);
     }
-    let v = c.classify_failure(TransportFailure::UnexpectedClose, S::DataEnd);
+    let v = c.classify_failure(TransportFailure::UnexpectedClose, S::RcptTo);
     assert!(v.description.contains("§3.8"));
+    let v = c.classify_failure(TransportFailure::ReadTimeout, S::DataEnd);
+    assert_eq!((v.category, v.disposition), (Some(C::Network), T));
+    assert_eq!(v.rule, "transport.lost_after_data");
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! Each section lives in its own file beside this one and prints what one part
 //! of the crate does with real server replies, under a virtual clock.
 
+mod classify;
 mod replies;
 mod schedule;
 mod story;
 
 fn main() {
     replies::show();
+    classify::show();
     schedule::show();
     story::show();
 }

@@ -121,6 +121,38 @@ const TXN: &[Stage] = &[
     S::Unknown,
 ];
 
+/// "No such user" wording (Postfix, Exim, Sendmail, qmail, Exchange, Gmail, Yahoo, iCloud,
+/// Proton, Mail.ru, QQ/163, Orange, Cisco, Lotus Domino): about the recipient, except at
+/// MAIL FROM where it is about our sender address.
+#[rustfmt::skip]
+const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", "no such recipient", "no such mailbox", "mailbox not found", "mailbox does not exist",
+                 "address does not exist", "does not exist", "*n't exist", "recipient not found", "recipient unknown", "unknown recipient",
+                 "user not found", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
+                 "no mailbox here by that name", "no mail-box here", "no mailbox by that name", "addressee unknown", "unknown or illegal",
+                 "user not exist", "no such address", "unknown address", "nosuchuser", "mailbox unavailable", "no mailbox", "utilisateur inconnu",
+                 "destinataire invalide", "invalid address", "not a valid user", "unknown local part", "recipient does not exist",
+                 "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
+                 "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
+                 "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
+    "not listed in the directory", "no such local user", "recipient address rejected: user unknown"];
+
+/// Every stage but MAIL FROM.
+const NOT_MAIL_FROM: &[Stage] = &[
+    S::Connect,
+    S::Greeting,
+    S::Ehlo,
+    S::Helo,
+    S::Starttls,
+    S::Auth,
+    S::RcptTo,
+    S::Data,
+    S::DataEnd,
+    S::Bdat,
+    S::Rset,
+    S::Quit,
+    S::Unknown,
+];
+
 /// The built-in rules, in priority order. A pattern that does not parse is left out
 /// of its rule; the `builtin_rules_are_valid` test proves there is none.
 pub(crate) fn rules() -> Vec<Rule> {
@@ -134,7 +166,7 @@ fn declared() -> Vec<B> {
     // ---- 1. Exceptions to the first digit --------------------------------------
     v.push(
         r("yahoo.ts03_permanently_deferred", C::Reputation,
-          "Yahoo [TS03]: a 421 that will not succeed; Yahoo's help article SLN3436 says not to resend until the sending practices change")
+          "Yahoo/AOL [TS03], [TSS09] 'permanently deferred; retrying will NOT succeed': a 421 that will not succeed; Yahoo's help article SLN3436 says not to resend until the sending practices change")
             .t(&["[ts03]", "permanently deferred"])
             .codes("4xx")
             .disp(Disposition::Permanent)
@@ -158,6 +190,20 @@ fn declared() -> Vec<B> {
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
             .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting"]),
+    );
+    v.push(
+        r("qq.connection_frequency_limited", C::TooManyConnections,
+          "QQ Mail 550 'Connection frequency limited': a 5xx that is temporary; QQ's help page (service.mail.qq.com, no=1000722) says our IP connects too often and to lower the rate, i.e. retry later")
+            .t(&["connection frequency limited"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("qq.frequency_limited", C::RateLimited,
+          "QQ Mail 550 'Ip/Domain frequency limited': a 5xx that is temporary; QQ's help page (service.mail.qq.com, no=1000725) says our IP or domain sends too fast and to lower the rate, i.e. retry later")
+            .t(&["ip frequency limited", "frequency limited", "mail frequency limited", "domain frequency limited"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
     );
     v.push(
         r("text.too_many_connections", C::TooManyConnections,
@@ -196,18 +242,6 @@ fn declared() -> Vec<B> {
         .t(&["rl0000*", "rl00*"]),
     );
     v.push(
-        r(
-            "qq.frequency_limited",
-            C::RateLimited,
-            "QQ Mail: IP frequency limited (service.mail.qq.com help 1000725)",
-        )
-        .t(&[
-            "ip frequency limited",
-            "frequency limited",
-            "mail frequency limited",
-        ]),
-    );
-    v.push(
         r("netease.codes", C::RateLimited,
           "NetEase 163/126/yeah.net RP:* codes: too many recipients, connections or errors from our IP (NetEase help pages)")
             .t(&["rp:trc", "rp:qrc", "rp:cel", "rp:cdr", "rp:rcl", "rp:tqc"])
@@ -227,10 +261,8 @@ fn declared() -> Vec<B> {
             "too many messages",
             "too many mails",
             "too many emails",
-            "too many recipients this hour", "sent to too many recipients", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
-            "too quickly",
-            "too fast",
-            "slow down",
+            "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "too many errors", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
+            "too quickly", "too fast", "slow down", "try again slower", "send slower",
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
@@ -308,9 +340,9 @@ fn declared() -> Vec<B> {
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
             .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
-                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "listed on", "listed in", "client host blocked",
+                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
-                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "blocked by", "rejected because", "zen.spamhaus",
+                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback"])
             .scope(Scope::Destination),
     );
@@ -355,7 +387,7 @@ fn declared() -> Vec<B> {
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "dynamic ip", "dynamic/residential",
                  "residential ip", "dialup", "dial-up", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted", "client host rejected",
-                 "your ip", "your network", "not welcome"])
+                 "not welcome"])
             .scope(Scope::Destination),
     );
 
@@ -472,7 +504,7 @@ fn declared() -> Vec<B> {
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
-                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "rspamd",
+                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "phishing", "fraud", "scam", "reported as spam",
                  "suspected spam", "spam message", "identified as spam", "classified as spam", "content presents a potential"])
             .scope(Scope::Message),
@@ -579,16 +611,7 @@ fn declared() -> Vec<B> {
             C::SenderRejected,
             "at MAIL FROM, 'no such user/domain' wording is about our sender address",
         )
-        .t(&[
-            "does not exist",
-            "no such user",
-            "user unknown",
-            "unknown user",
-            "no such domain",
-            "domain not found",
-            "not exist",
-            "unknown address",
-        ])
+        .t(USER_UNKNOWN).t(&["no such domain", "domain not found", "not exist"])
         .at(&[S::MailFrom]),
     );
     // Relay and our own authentication / TLS.
@@ -697,7 +720,7 @@ fn declared() -> Vec<B> {
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "is disabled",
-                 "disabled recipient", "disableduser", "suspended", "mailbox is frozen", "frozen", "temporary locked",
+                 "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "mailbox is not active", "account has been suspended", "mailbox has been disabled"])
@@ -705,16 +728,9 @@ fn declared() -> Vec<B> {
     );
     v.push(
         r("text.user_unknown", C::UserUnknown,
-          "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco)")
-            .t(&["user unknown", "unknown user", "no such user", "no such recipient", "no such mailbox", "mailbox not found", "mailbox does not exist",
-                 "address does not exist", "does not exist", "*n't exist", "recipient not found", "recipient unknown", "unknown recipient",
-                 "user not found", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
-                 "no mailbox here by that name", "no mail-box here", "no mailbox by that name", "addressee unknown", "unknown or illegal",
-                 "user not exist", "no such address", "unknown address", "nosuchuser", "mailbox unavailable", "no mailbox", "utilisateur inconnu",
-                 "destinataire invalide", "invalid address", "not a valid user", "unknown local part", "recipient does not exist",
-                 "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
-                 "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
-                 "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox"])
+          "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco, Lotus Domino)")
+            .t(USER_UNKNOWN)
+            .at(NOT_MAIL_FROM)
             .scope(Scope::Recipient),
     );
     v.push(
@@ -775,7 +791,7 @@ fn declared() -> Vec<B> {
             "internal server error",
             "temporary local problem",
             "temporary failure",
-            "insufficient system storage", "insufficient system", "insufficient disk space",
+            "insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
             "disk full",
             "out of memory",
             "transaction failed",
@@ -1248,6 +1264,14 @@ fn declared() -> Vec<B> {
         v.push(r(id, *cat, desc).enh(pat));
     }
 
+    v.push(
+        r(
+            "rfc3463.x.3.0",
+            C::ServerError,
+            "X.3.0 other or undefined mail system status (RFC 3463)",
+        )
+        .enh("*.3.0"),
+    );
     // ---- 6. Vaguer wording -----------------------------------------------------------
     v.push(
         r("text.greylisting_try_later", C::Greylisted,
@@ -1329,14 +1353,6 @@ fn declared() -> Vec<B> {
     );
     v.push(r("rfc3463.x.4.1_rcpt", C::UserUnknown, "5.4.1 at RCPT: Microsoft 365 directory-based edge blocking refuses unknown recipients with 5.4.1")
         .enh("5.4.1").at(&[S::RcptTo, S::Unknown]));
-    v.push(
-        r(
-            "rfc3463.x.3.0",
-            C::ServerError,
-            "X.3.0 other or undefined mail system status (RFC 3463)",
-        )
-        .enh("*.3.0"),
-    );
     v.push(
         r(
             "rfc3463.x.4.0",

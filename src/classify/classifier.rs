@@ -59,11 +59,21 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// assert_eq!(v.category, Some(Category::RateLimited));
 /// assert_eq!(v.disposition, Disposition::Transient);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Classifier {
     engine: Arc<Engine>,
     user: Arc<Vec<Rule>>,
     builtins: bool,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("rules", &self.engine.rules.len())
+            .field("user_rules", &self.user.len())
+            .field("builtins", &self.builtins)
+            .finish()
+    }
 }
 
 impl Default for Classifier {
@@ -170,6 +180,9 @@ impl Classifier {
     /// [`Stage::Unknown`], a stage the text names (`(in reply to RCPT TO command)`,
     /// `while receiving the initial server greeting`) is used.
     ///
+    /// Text with an enhanced status code but no basic code (`X-Postfix; 5.1.1 …`, a DSN
+    /// `Status:` value) is classified with that enhanced code.
+    ///
     /// Text with neither a code nor any recognised wording is [`Category::Other`],
     /// transient (nothing bounces on a guess), low confidence, rule
     /// `fallback.unrecognised_text`.
@@ -201,7 +214,14 @@ impl Classifier {
         } else {
             stage
         };
-        match Reply::parse_loose(text) {
+        // A bare positive number with no text and no enhanced code in bounce text
+        // (`X-Unix; 255`, an exit status) is not evidence of a success.
+        let found = Reply::parse_loose(text).filter(|r| {
+            !(r.code().is_positive()
+                && r.enhanced().is_none()
+                && r.text_lines().all(<[u8]>::is_empty))
+        });
+        match found {
             Some(reply) => {
                 let v = if reply.code().is_positive() {
                     success(stage)
@@ -210,7 +230,10 @@ impl Classifier {
                 };
                 (v, Some(reply))
             }
-            None => (self.decide(None, None, stage, bytes), None),
+            None => (
+                self.decide(None, text::enhanced_in_text(bytes), stage, bytes),
+                None,
+            ),
         }
     }
 
@@ -225,6 +248,10 @@ impl Classifier {
     /// | temporary DNS failure | dns | transient | destination |
     /// | TLS handshake or certificate failure | tls_failed | transient | connection |
     /// | protocol violation by the server | protocol | transient | connection |
+    ///
+    /// A reset, read timeout or unexpected close at [`Stage::DataEnd`]/[`Stage::Bdat`] is
+    /// rule `transport.lost_after_data`: still transient, but the message may already
+    /// have been delivered (RFC 1047).
     pub fn classify_failure(&self, failure: TransportFailure, stage: Stage) -> Classification {
         use Category as C;
         use Disposition::{Permanent as P, Transient as T};
@@ -315,7 +342,20 @@ impl Classifier {
                 Conn,
             ),
         };
-        let _ = stage;
+        // After the final dot the server may already have taken the message: a retry
+        // can deliver it twice (RFC 1047). Still transient, but say so.
+        let (id, desc) = match (failure, stage) {
+            (
+                TransportFailure::ReadTimeout
+                | TransportFailure::UnexpectedClose
+                | TransportFailure::ConnectionReset,
+                Stage::DataEnd | Stage::Bdat,
+            ) => (
+                "transport.lost_after_data",
+                "the connection failed after the end of the data, before the reply: the message may have been delivered and a retry may duplicate it (RFC 1047); RFC 5321 §3.8 says to treat it as a 451",
+            ),
+            _ => (id, desc),
+        };
         Classification {
             disposition: d,
             category: Some(cat),

@@ -66,6 +66,25 @@ pub(crate) fn stage_from_text(text: &[u8]) -> Option<Stage> {
         .map(|(_, s)| *s)
 }
 
+/// The first enhanced status code standing on its own in the text (`5.1.1`, not part of
+/// an IP address or a version number).
+pub(crate) fn enhanced_in_text(text: &[u8]) -> Option<crate::reply::EnhancedCode> {
+    use crate::reply::EnhancedCode;
+    let glued = |b: u8| b.is_ascii_alphanumeric() || b == b'.';
+    let mut i = 0;
+    while i < text.len() {
+        if matches!(text[i], b'2' | b'4' | b'5') && (i == 0 || !glued(text[i - 1])) {
+            if let Some((e, n)) = EnhancedCode::parse_prefix(&text[i..]) {
+                if text.get(i + n).is_none_or(|b| !b.is_ascii_alphanumeric()) {
+                    return Some(e);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +98,15 @@ mod tests {
         let t = b"conversation with x[192.0.2.1] timed out while sending end of data -- message may be sent more than once";
         assert_eq!(stage_from_text(t), Some(Stage::DataEnd));
         assert_eq!(stage_from_text(b"550 5.1.1 user unknown"), None);
+    }
+
+    #[test]
+    fn enhanced_code_alone() {
+        let e = |t: &str| enhanced_in_text(t.as_bytes()).map(|e| e.to_string());
+        assert_eq!(e("X-Postfix; 5.1.1 user unknown"), Some("5.1.1".into()));
+        assert_eq!(e("Status: 4.4.1"), Some("4.4.1".into()));
+        assert_eq!(e("from 192.0.2.1 at 10.5.1.1"), None);
+        assert_eq!(e("version 5.1.1a"), None);
+        assert_eq!(e("no code here"), None);
     }
 }
