@@ -1,0 +1,186 @@
+//! Deferral-queue benchmark: tempfail's queues beside the usual alternatives,
+//! in one run, on one seeded workload.
+//!
+//! ```text
+//! cargo run --release --example queue_bench -- --n 1000000
+//! ```
+//!
+//! Prints one JSON line per (implementation, phase):
+//! `{"impl":…,"phase":…,"ns_per_op":…,"bytes_per_entry":…,"max_lateness_secs":…}`.
+//!
+//! - `fill`: insert `n` entries due uniformly over 5 days at 1 s resolution; per
+//!   insert. `bytes_per_entry`: heap bytes held by the structure after the fill
+//!   (counted by this program's allocator) / n, minus the 8-byte id.
+//! - `drain`: advance a virtual clock 1 s at a time from 0 past the last due
+//!   time, popping everything due; total time / n (empty ticks included).
+//! - `steady`: fill n, then advance 1 s at a time, reinserting each popped entry
+//!   at now + U(1 s, 5 d); per pop+reinsert pair, over `--ops` pairs.
+//! - `reschedule`: fill n, then move `--ops` random entries to random new due
+//!   times; per move (no row for `binaryheap`, which cannot).
+//! - `max_lateness_secs`: largest (virtual pop time − due time); `null` where
+//!   nothing was popped.
+//!
+//! Options: `--n N` (1000000), `--ops N` (1000000), `--seed N` (1),
+//! `--impl NAME` (repeatable; default all), `--clock cpu|wall` (cpu: the
+//! thread's CPU time from `/proc/thread-self/stat`, 10 ms resolution, which
+//! leaves out time other processes held the CPU on a shared machine; wall:
+//! elapsed time).
+
+mod workload;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use workload::{
+    BenchQueue, Clock, PQueue, StdHeap, TfHeap, TfKeyed, TfWheel, TokioDelay, Workload, drain, fill,
+    reschedule, runtime, steady,
+};
+
+/// Counts the bytes currently allocated on the heap.
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call forwards to `System` with the caller's arguments unchanged;
+// the counter is only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(ptr, layout) };
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+            HELD.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+struct Args {
+    n: usize,
+    ops: usize,
+    seed: u64,
+    only: Vec<String>,
+    clock: Clock,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { n: 1_000_000, ops: 1_000_000, seed: 1, only: Vec::new(), clock: Clock::Cpu };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--n" => a.n = value()?.parse().map_err(|e| format!("--n: {e}"))?,
+            "--ops" => a.ops = value()?.parse().map_err(|e| format!("--ops: {e}"))?,
+            "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--impl" => a.only.push(value()?),
+            "--clock" => {
+                a.clock = match value()?.as_str() {
+                    "cpu" => Clock::Cpu,
+                    "wall" => Clock::Wall,
+                    other => return Err(format!("--clock: expected cpu or wall, got {other}")),
+                }
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if a.n == 0 {
+        return Err("--n must be at least 1".into());
+    }
+    Ok(a)
+}
+
+fn row(name: &str, phase: &str, ns: f64, bytes: Option<f64>, late_ms: Option<u64>) {
+    let bytes = bytes.map_or("null".to_string(), |b| format!("{b:.2}"));
+    let late = late_ms.map_or("null".to_string(), |l| format!("{}", l as f64 / 1000.0));
+    println!(
+        "{{\"impl\":\"{name}\",\"phase\":\"{phase}\",\"ns_per_op\":{ns:.1},\"bytes_per_entry\":{bytes},\"max_lateness_secs\":{late}}}"
+    );
+}
+
+fn per_op(d: std::time::Duration, ops: usize) -> f64 {
+    d.as_nanos() as f64 / ops.max(1) as f64
+}
+
+fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
+    if !a.only.is_empty() && !a.only.iter().any(|o| o == Q::NAME) {
+        return;
+    }
+    let n = a.n;
+    let last_due = w.dues.iter().copied().max().unwrap_or(0);
+    rt.block_on(async {
+        // fill, then drain the same queue.
+        let before = HELD.load(Ordering::Relaxed);
+        let mut q = Q::new(n);
+        let took = fill(&mut q, w, n, a.clock);
+        let held = HELD.load(Ordering::Relaxed).saturating_sub(before + q.bookkeeping_bytes());
+        let bytes = held as f64 / n as f64 - 8.0;
+        row(Q::NAME, "fill", per_op(took, n), Some(bytes), None);
+        let (took, seen) = drain(&mut q, last_due, a.clock).await;
+        check(Q::NAME, "drain", seen.count, n as u64, seen.early);
+        row(Q::NAME, "drain", per_op(took, n), None, seen.max_lateness_ms);
+        drop(q);
+
+        let mut q = Q::new(n);
+        fill(&mut q, w, n, a.clock);
+        let (took, seen) = steady(&mut q, w, a.ops, a.clock).await;
+        check(Q::NAME, "steady", seen.count, a.ops as u64, seen.early);
+        row(Q::NAME, "steady", per_op(took, a.ops), None, seen.max_lateness_ms);
+        drop(q);
+
+        if Q::RESCHEDULE {
+            let mut q = Q::new(n);
+            fill(&mut q, w, n, a.clock);
+            let took = reschedule(&mut q, w, a.ops, a.clock);
+            row(Q::NAME, "reschedule", per_op(took, a.ops), None, None);
+        }
+    });
+}
+
+fn check(name: &str, phase: &str, got: u64, want: u64, early: u64) {
+    if got != want || early != 0 {
+        eprintln!("{name} {phase}: popped {got} entries (expected {want}), {early} before their due time");
+        std::process::exit(1);
+    }
+}
+
+fn main() {
+    let a = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("queue_bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let w = Workload::new(a.n, a.ops, a.seed);
+    let rt = runtime();
+    run::<TfWheel>(&a, &w, &rt);
+    run::<TfKeyed>(&a, &w, &rt);
+    run::<TfHeap>(&a, &w, &rt);
+    run::<StdHeap>(&a, &w, &rt);
+    run::<PQueue>(&a, &w, &rt);
+    run::<TokioDelay>(&a, &w, &rt);
+}
