@@ -21,7 +21,9 @@
 //!   nothing was popped.
 //!
 //! Options: `--n N` (1000000), `--ops N` (1000000), `--seed N` (1),
-//! `--impl NAME` (repeatable; default all), `--clock cpu|wall` (cpu: the
+//! `--impl NAME` (repeatable; default all), `--reps R` (1: run every phase R
+//! times on fresh queues and report total time / total operations; memory and
+//! lateness from all runs), `--clock cpu|wall` (cpu: the
 //! thread's CPU time from `/proc/thread-self/stat`, 10 ms resolution, which
 //! leaves out time other processes held the CPU on a shared machine; wall:
 //! elapsed time).
@@ -30,6 +32,7 @@ mod workload;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use workload::{
     BenchQueue, Clock, PQueue, StdHeap, TfHeap, TfKeyed, TfWheel, TokioDelay, Workload, drain, fill,
@@ -85,10 +88,11 @@ struct Args {
     seed: u64,
     only: Vec<String>,
     clock: Clock,
+    reps: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { n: 1_000_000, ops: 1_000_000, seed: 1, only: Vec::new(), clock: Clock::Cpu };
+    let mut a = Args { n: 1_000_000, ops: 1_000_000, seed: 1, only: Vec::new(), clock: Clock::Cpu, reps: 1 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -97,6 +101,7 @@ fn parse_args() -> Result<Args, String> {
             "--ops" => a.ops = value()?.parse().map_err(|e| format!("--ops: {e}"))?,
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--impl" => a.only.push(value()?),
+            "--reps" => a.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
             "--clock" => {
                 a.clock = match value()?.as_str() {
                     "cpu" => Clock::Cpu,
@@ -106,6 +111,9 @@ fn parse_args() -> Result<Args, String> {
             }
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if a.reps == 0 {
+        return Err("--reps must be at least 1".into());
     }
     if a.n == 0 {
         return Err("--n must be at least 1".into());
@@ -121,7 +129,7 @@ fn row(name: &str, phase: &str, ns: f64, bytes: Option<f64>, late_ms: Option<u64
     );
 }
 
-fn per_op(d: std::time::Duration, ops: usize) -> f64 {
+fn per_op(d: Duration, ops: usize) -> f64 {
     d.as_nanos() as f64 / ops.max(1) as f64
 }
 
@@ -131,31 +139,46 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
     }
     let n = a.n;
     let last_due = w.dues.iter().copied().max().unwrap_or(0);
+    let lateness = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    };
     rt.block_on(async {
         // fill, then drain the same queue.
-        let before = HELD.load(Ordering::Relaxed);
-        let mut q = Q::new(n);
-        let took = fill(&mut q, w, n, a.clock);
-        let held = HELD.load(Ordering::Relaxed).saturating_sub(before + q.bookkeeping_bytes());
-        let bytes = held as f64 / n as f64 - 8.0;
-        row(Q::NAME, "fill", per_op(took, n), Some(bytes), None);
-        let (took, seen) = drain(&mut q, last_due, a.clock).await;
-        check(Q::NAME, "drain", seen.count, n as u64, seen.early);
-        row(Q::NAME, "drain", per_op(took, n), None, seen.max_lateness_ms);
-        drop(q);
+        let (mut fill_t, mut drain_t, mut bytes, mut late) = (Duration::ZERO, Duration::ZERO, 0.0, None);
+        for _ in 0..a.reps {
+            let before = HELD.load(Ordering::Relaxed);
+            let mut q = Q::new(n);
+            fill_t += fill(&mut q, w, n, a.clock);
+            let held = HELD.load(Ordering::Relaxed).saturating_sub(before + q.bookkeeping_bytes());
+            bytes = f64::max(bytes, held as f64 / n as f64 - 8.0);
+            let (took, seen) = drain(&mut q, last_due, a.clock).await;
+            check(Q::NAME, "drain", seen.count, n as u64, seen.early);
+            drain_t += took;
+            late = lateness(late, seen.max_lateness_ms);
+        }
+        row(Q::NAME, "fill", per_op(fill_t, n * a.reps), Some(bytes), None);
+        row(Q::NAME, "drain", per_op(drain_t, n * a.reps), None, late);
 
-        let mut q = Q::new(n);
-        fill(&mut q, w, n, a.clock);
-        let (took, seen) = steady(&mut q, w, a.ops, a.clock).await;
-        check(Q::NAME, "steady", seen.count, a.ops as u64, seen.early);
-        row(Q::NAME, "steady", per_op(took, a.ops), None, seen.max_lateness_ms);
-        drop(q);
-
-        if Q::RESCHEDULE {
+        let (mut steady_t, mut late) = (Duration::ZERO, None);
+        for _ in 0..a.reps {
             let mut q = Q::new(n);
             fill(&mut q, w, n, a.clock);
-            let took = reschedule(&mut q, w, a.ops, a.clock);
-            row(Q::NAME, "reschedule", per_op(took, a.ops), None, None);
+            let (took, seen) = steady(&mut q, w, a.ops, a.clock).await;
+            check(Q::NAME, "steady", seen.count, a.ops as u64, seen.early);
+            steady_t += took;
+            late = lateness(late, seen.max_lateness_ms);
+        }
+        row(Q::NAME, "steady", per_op(steady_t, a.ops * a.reps), None, late);
+
+        if Q::RESCHEDULE {
+            let mut resched_t = Duration::ZERO;
+            for _ in 0..a.reps {
+                let mut q = Q::new(n);
+                fill(&mut q, w, n, a.clock);
+                resched_t += reschedule(&mut q, w, a.ops, a.clock);
+            }
+            row(Q::NAME, "reschedule", per_op(resched_t, a.ops * a.reps), None, None);
         }
     });
 }

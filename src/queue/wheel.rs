@@ -45,23 +45,24 @@ const SLOT_MASK: u64 = (SLOTS as u64) - 1;
 const LEVELS: usize = (64 - TICK_BITS).div_ceil(LEVEL_BITS) as usize;
 const WORDS: usize = SLOTS / 64;
 
-/// Links: an index below `HEAD` is a list neighbour.
-const HEAD: u32 = 0x8000_0000;
-/// `prev` of an entry in the near heap (`next` is its position there).
+/// `loc` of an entry in the near heap.
 const NEAR: u32 = u32::MAX - 1;
-/// `prev` of an entry in the ready heap (`next` is its position there).
+/// `loc` of an entry in the ready heap.
 const READY: u32 = u32::MAX;
 const NIL: u32 = u32::MAX;
-/// Slab indices stay below `HEAD`.
-const MAX_ENTRIES: usize = HEAD as usize - 1;
+const MAX_ENTRIES: usize = u32::MAX as usize - 1;
+/// Entries whose due times are read ahead in one batch when a slot is processed.
+const BATCH: usize = 64;
 const GEN_MAX: u32 = (1 << 24) - 1;
 
 #[derive(Debug, Clone)]
 struct Entry<T> {
     item: T,
     due: u64,
-    prev: u32,
-    next: u32,
+    /// Where it is: a wheel slot (`level * SLOTS + digit`), `NEAR` or `READY`.
+    loc: u32,
+    /// Its position in that slot's vector or heap.
+    pos: u32,
     seq: u32,
     /// generation << 8 | priority; the generation starts at 1, so never zero.
     meta: NonZeroU32,
@@ -91,24 +92,69 @@ enum Slot<T> {
     Vacant { next_free: u32, generation: u32 },
 }
 
+/// log2 of the entries per slab chunk.
+const CHUNK_BITS: u32 = 12;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// Slab storage in chunks of `CHUNK` entries: growing never copies, and the
+/// unused tail is at most one chunk (a doubling `Vec` wastes up to half).
 #[derive(Debug, Clone)]
-struct Slab<T>(Vec<Slot<T>>);
+struct Slab<T> {
+    chunks: Vec<Vec<Slot<T>>>,
+    len: usize,
+}
 
 impl<T> Slab<T> {
+    fn with_capacity(n: usize) -> Self {
+        let mut chunks = Vec::new();
+        if n > 0 {
+            chunks.push(Vec::with_capacity(n.min(CHUNK)));
+        }
+        Slab { chunks, len: 0 }
+    }
+
+    #[inline]
+    fn get(&self, idx: u32) -> Option<&Slot<T>> {
+        self.chunks.get((idx >> CHUNK_BITS) as usize)?.get(idx as usize % CHUNK)
+    }
+
+    /// The slot at `idx`, which must be below `len`.
+    #[inline]
+    fn slot(&mut self, idx: u32) -> &mut Slot<T> {
+        &mut self.chunks[(idx >> CHUNK_BITS) as usize][idx as usize % CHUNK]
+    }
+
     #[inline]
     fn e(&mut self, idx: u32) -> &mut Entry<T> {
-        match &mut self.0[idx as usize] {
+        match self.slot(idx) {
             Slot::Occupied(e) => e,
-            // Links and heaps only ever name occupied slots.
-            Slot::Vacant { .. } => unreachable!("a link names a vacant slot"),
+            // Slots and heaps only ever name occupied slots.
+            Slot::Vacant { .. } => unreachable!("a slot or heap names a vacant slab entry"),
         }
+    }
+
+    fn push(&mut self, s: Slot<T>) {
+        match self.chunks.last_mut() {
+            // The first chunk grows like a Vec, so a small queue stays small.
+            Some(c) if c.len() < CHUNK => c.push(s),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(s);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot<T>> {
+        self.chunks.iter().flatten()
     }
 }
 
 impl<T> SetPos for Slab<T> {
     #[inline]
     fn set_pos(&mut self, idx: u32, pos: u32) {
-        self.e(idx).next = pos;
+        self.e(idx).pos = pos;
     }
 }
 
@@ -149,7 +195,8 @@ pub struct WheelQueue<T> {
     /// The wheel's current tick; never after `now >> TICK_BITS`.
     cur_tick: u64,
     next_seq: u32,
-    heads: Box<[u32]>,
+    /// Per wheel slot, the slab indices of its entries.
+    slots: Box<[Vec<u32>]>,
     bits: Box<[u64]>,
     summary: [u64; LEVELS],
     near: IdxHeap<u64>,
@@ -183,13 +230,13 @@ impl<T> WheelQueue<T> {
     /// An empty queue with room for `capacity` entries before it reallocates.
     pub fn with_capacity(capacity: usize) -> Self {
         WheelQueue {
-            slab: Slab(Vec::with_capacity(capacity.min(MAX_ENTRIES))),
+            slab: Slab::with_capacity(capacity.min(MAX_ENTRIES)),
             free_head: NIL,
             len: 0,
             now: 0,
             cur_tick: 0,
             next_seq: 0,
-            heads: vec![NIL; LEVELS * SLOTS].into_boxed_slice(),
+            slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
             bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
             summary: [0; LEVELS],
             near: IdxHeap::default(),
@@ -200,7 +247,7 @@ impl<T> WheelQueue<T> {
     }
 
     fn live(&self, h: Handle) -> Result<&Entry<T>, QueueError> {
-        match self.slab.0.get(h.index() as usize) {
+        match self.slab.get(h.index()) {
             Some(Slot::Occupied(e)) if e.generation() == h.generation() => Ok(e),
             _ => Err(QueueError::StaleHandle(h)),
         }
@@ -259,20 +306,19 @@ impl<T> WheelQueue<T> {
         None
     }
 
-    /// Puts an entry (with free links) where its due time calls for.
+    /// Puts an entry (out of any slot or heap) where its due time calls for.
     #[inline]
-    fn place(&mut self, idx: u32) {
-        let e = self.slab.e(idx);
-        let due = e.due;
+    fn place(&mut self, idx: u32, due: u64) {
         if due <= self.now {
-            e.prev = READY;
+            let e = self.slab.e(idx);
+            e.loc = READY;
             let key = e.ready_key();
             self.ready.push(key, idx, &mut self.slab);
             return;
         }
         let tick = due >> TICK_BITS;
         if tick <= self.cur_tick {
-            e.prev = NEAR;
+            self.slab.e(idx).loc = NEAR;
             self.near.push(due, idx, &mut self.slab);
             return;
         }
@@ -281,44 +327,48 @@ impl<T> WheelQueue<T> {
         #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
         let digit = ((tick >> (LEVEL_BITS * level as u32)) & SLOT_MASK) as usize;
         let slot = level * SLOTS + digit;
-        let head = self.heads[slot];
-        #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
-        let tag = HEAD | slot as u32;
-        e.prev = tag;
-        e.next = head;
-        if head == NIL {
-            self.set_bit(level, digit);
-        } else {
-            self.slab.e(head).prev = idx;
+        let v = &mut self.slots[slot];
+        if v.len() == v.capacity() {
+            // Grow by half, not double: slot vectors hold 4 of the 32 bytes
+            // an entry costs, and their slack is most of the rest.
+            v.reserve_exact((v.len() / 2).max(4));
         }
-        self.heads[slot] = idx;
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_ENTRIES entries
+        let pos = v.len() as u32;
+        v.push(idx);
+        let e = self.slab.e(idx);
+        #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+        let loc = slot as u32;
+        e.loc = loc;
+        e.pos = pos;
+        if pos == 0 {
+            self.set_bit(level, digit);
+        }
     }
 
-    /// Takes an entry out of its list or heap.
+    /// Takes an entry out of its slot or heap.
     #[inline]
     fn unlink(&mut self, idx: u32) {
         let e = self.slab.e(idx);
-        let (prev, next) = (e.prev, e.next);
-        match prev {
+        let (loc, pos) = (e.loc, e.pos as usize);
+        match loc {
             READY => {
-                self.ready.remove(next as usize, &mut self.slab);
+                self.ready.remove(pos, &mut self.slab);
             }
             NEAR => {
-                self.near.remove(next as usize, &mut self.slab);
+                self.near.remove(pos, &mut self.slab);
             }
-            p if p & HEAD != 0 => {
-                let slot = (p & !HEAD) as usize;
-                self.heads[slot] = next;
-                if next == NIL {
-                    self.clear_bit(slot / SLOTS, slot % SLOTS);
-                } else {
-                    self.slab.e(next).prev = p;
-                }
-            }
-            p => {
-                self.slab.e(p).next = next;
-                if next != NIL {
-                    self.slab.e(next).prev = p;
+            slot => {
+                let v = &mut self.slots[slot as usize];
+                v.swap_remove(pos);
+                if let Some(&moved) = v.get(pos) {
+                    #[allow(clippy::cast_possible_truncation)] // pos < len <= MAX_ENTRIES
+                    let p = pos as u32;
+                    self.slab.e(moved).pos = p;
+                } else if v.is_empty() {
+                    // Give the memory back: a slot is reused only years later.
+                    *v = Vec::new();
+                    self.clear_bit(slot as usize / SLOTS, slot as usize % SLOTS);
                 }
             }
         }
@@ -348,7 +398,7 @@ impl<T> WheelQueue<T> {
             }
             self.near.pop(&mut self.slab);
             let e = self.slab.e(idx);
-            e.prev = READY;
+            e.loc = READY;
             let key = e.ready_key();
             self.ready.push(key, idx, &mut self.slab);
         }
@@ -356,19 +406,24 @@ impl<T> WheelQueue<T> {
 
     /// Places again every entry of a slot the clock has entered.
     fn cascade(&mut self, level: usize, digit: usize) {
-        let slot = level * SLOTS + digit;
-        let mut idx = core::mem::replace(&mut self.heads[slot], NIL);
+        let members = core::mem::take(&mut self.slots[level * SLOTS + digit]);
         self.clear_bit(level, digit);
-        while idx != NIL {
-            let next = self.slab.e(idx).next;
-            self.place(idx);
-            idx = next;
+        // Read the due times of a batch first: independent loads the CPU
+        // overlaps, instead of one cache miss at a time.
+        let mut batch = [(0u64, 0u32); BATCH];
+        for chunk in members.chunks(BATCH) {
+            for (b, &idx) in batch.iter_mut().zip(chunk) {
+                *b = (self.slab.e(idx).due, idx);
+            }
+            for &(due, idx) in &batch[..chunk.len()] {
+                self.place(idx, due);
+            }
         }
     }
 
     /// Frees the slot of an unlinked entry and returns the entry.
     fn release(&mut self, idx: u32) -> Popped<T> {
-        let generation = match &self.slab.0[idx as usize] {
+        let generation = match self.slab.slot(idx) {
             Slot::Occupied(e) => e.generation(),
             Slot::Vacant { generation, .. } => *generation,
         };
@@ -380,7 +435,7 @@ impl<T> WheelQueue<T> {
             self.free_head = idx;
             v
         };
-        let Slot::Occupied(e) = core::mem::replace(&mut self.slab.0[idx as usize], vacant) else {
+        let Slot::Occupied(e) = core::mem::replace(self.slab.slot(idx), vacant) else {
             unreachable!("release is only called on occupied slots")
         };
         self.len -= 1;
@@ -403,32 +458,32 @@ impl<T> WheelQueue<T> {
     ) -> Result<Handle, QueueError> {
         let (idx, generation) = if self.free_head != NIL {
             let idx = self.free_head;
-            let Slot::Vacant { next_free, generation } = self.slab.0[idx as usize] else {
+            let Slot::Vacant { next_free, generation } = *self.slab.slot(idx) else {
                 unreachable!("the free list holds vacant slots only")
             };
             self.free_head = next_free;
             (idx, generation + 1)
         } else {
-            if self.slab.0.len() >= MAX_ENTRIES {
+            if self.slab.len >= MAX_ENTRIES {
                 return Err(QueueError::Full(MAX_ENTRIES));
             }
             #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
-            let idx = self.slab.0.len() as u32;
-            self.slab.0.push(Slot::Vacant { next_free: NIL, generation: 0 });
+            let idx = self.slab.len as u32;
+            self.slab.push(Slot::Vacant { next_free: NIL, generation: 0 });
             (idx, 1)
         };
-        self.slab.0[idx as usize] = Slot::Occupied(Entry {
+        *self.slab.slot(idx) = Slot::Occupied(Entry {
             item,
             due: due.as_millis(),
-            prev: NIL,
-            next: NIL,
+            loc: NIL,
+            pos: 0,
             seq,
             meta: meta(generation, priority),
         });
         self.len += 1;
         self.counts[usize::from(priority)] += 1;
         self.next_due_memo.set(None);
-        self.place(idx);
+        self.place(idx, due.as_millis());
         Ok(Handle::new(idx, generation))
     }
 
@@ -436,7 +491,7 @@ impl<T> WheelQueue<T> {
     /// (when the `u32` counter runs out).
     fn renumber(&mut self) {
         let mut order: Vec<(u32, u32)> = (0u32..)
-            .zip(self.slab.0.iter())
+            .zip(self.slab.iter())
             .filter_map(|(i, s)| match s {
                 Slot::Occupied(e) => Some((e.seq, i)),
                 Slot::Vacant { .. } => None,
@@ -466,7 +521,6 @@ impl<T> WheelQueue<T> {
     {
         let entries = self
             .slab
-            .0
             .iter()
             .filter_map(|s| match s {
                 Slot::Occupied(e) => Some(SnapshotEntry {
@@ -512,13 +566,13 @@ impl<T> WheelQueue<T> {
             return Some(due);
         }
         let (level, digit, _) = self.next_slot()?;
-        let mut idx = self.heads[level * SLOTS + digit];
-        let mut min = u64::MAX;
-        while let Some(Slot::Occupied(e)) = self.slab.0.get(idx as usize) {
-            min = min.min(e.due);
-            idx = e.next;
-        }
-        Some(min)
+        self.slots[level * SLOTS + digit]
+            .iter()
+            .filter_map(|&idx| match self.slab.get(idx) {
+                Some(Slot::Occupied(e)) => Some(e.due),
+                _ => None,
+            })
+            .min()
     }
 }
 
@@ -559,7 +613,8 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
             self.counts[usize::from(p)] += 1;
         }
         self.next_due_memo.set(None);
-        self.place(idx);
+        let due = due.as_millis();
+        self.place(idx, due);
         Ok(())
     }
 
@@ -604,7 +659,7 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
     where
         T: 'a,
     {
-        (0u32..).zip(self.slab.0.iter()).filter_map(|(i, s)| match s {
+        (0u32..).zip(self.slab.iter()).filter_map(|(i, s)| match s {
             Slot::Occupied(e) => Some(EntryRef {
                 handle: Handle::new(i, e.generation()),
                 item: &e.item,
@@ -683,7 +738,7 @@ mod tests {
         let mut q = WheelQueue::new();
         let h = q.insert(1u8, Timestamp::EPOCH, 0).unwrap();
         q.cancel(h).unwrap();
-        q.slab.0[0] = Slot::Vacant { next_free: NIL, generation: GEN_MAX - 1 };
+        *q.slab.slot(0) = Slot::Vacant { next_free: NIL, generation: GEN_MAX - 1 };
         q.free_head = 0;
         let last = q.insert(2u8, Timestamp::EPOCH, 0).unwrap();
         assert_eq!(last.generation(), GEN_MAX);
