@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use workload::{
-    BenchQueue, Clock, PQueue, StdHeap, TfHeap, TfKeyed, TfWheel, TokioDelay, Workload, drain, fill,
-    reschedule, runtime, steady,
+    BenchQueue, Clock, PQueue, StdHeap, TfHeap, TfKeyed, TfWheel, TokioDelay, Workload, drain,
+    fill, reschedule, runtime, steady,
 };
 
 const N: usize = 100_000;
@@ -24,7 +24,9 @@ fn one<Q: BenchQueue>(c: &mut Criterion, w: &Workload) {
     let rt = runtime();
     let last_due = w.dues.iter().copied().max().unwrap_or(0);
     let mut g = c.benchmark_group("queue");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
     g.bench_function(BenchmarkId::new("fill", Q::NAME), |b| {
         b.iter_custom(|iters| {
             let count = (iters as usize).min(N);
@@ -42,7 +44,8 @@ fn one<Q: BenchQueue>(c: &mut Criterion, w: &Workload) {
         b.iter_custom(|iters| {
             let mut q = Q::new(N);
             fill(&mut q, w, N, Clock::Wall);
-            rt.block_on(steady(&mut q, w, iters as usize, Clock::Wall)).0
+            rt.block_on(steady(&mut q, w, iters as usize, Clock::Wall))
+                .0
         });
     });
     if Q::RESCHEDULE {

@@ -35,8 +35,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use workload::{
-    BenchQueue, Clock, PQueue, StdHeap, TfHeap, TfKeyed, TfWheel, TokioDelay, Workload, drain, fill,
-    reschedule, runtime, steady,
+    BenchQueue, Clock, PQueue, StdHeap, TfHeap, TfKeyed, TfWheel, TokioDelay, Workload, drain,
+    fill, reschedule, runtime, steady,
 };
 
 /// Counts the bytes currently allocated on the heap.
@@ -92,7 +92,14 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { n: 1_000_000, ops: 1_000_000, seed: 1, only: Vec::new(), clock: Clock::Cpu, reps: 1 };
+    let mut a = Args {
+        n: 1_000_000,
+        ops: 1_000_000,
+        seed: 1,
+        only: Vec::new(),
+        clock: Clock::Cpu,
+        reps: 1,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -145,19 +152,28 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
     };
     rt.block_on(async {
         // fill, then drain the same queue.
-        let (mut fill_t, mut drain_t, mut bytes, mut late) = (Duration::ZERO, Duration::ZERO, 0.0, None);
+        let (mut fill_t, mut drain_t, mut bytes, mut late) =
+            (Duration::ZERO, Duration::ZERO, 0.0, None);
         for _ in 0..a.reps {
             let before = HELD.load(Ordering::Relaxed);
             let mut q = Q::new(n);
             fill_t += fill(&mut q, w, n, a.clock);
-            let held = HELD.load(Ordering::Relaxed).saturating_sub(before + q.bookkeeping_bytes());
+            let held = HELD
+                .load(Ordering::Relaxed)
+                .saturating_sub(before + q.bookkeeping_bytes());
             bytes = f64::max(bytes, held as f64 / n as f64 - 8.0);
             let (took, seen) = drain(&mut q, last_due, a.clock).await;
             check(Q::NAME, "drain", seen.count, n as u64, seen.early);
             drain_t += took;
             late = lateness(late, seen.max_lateness_ms);
         }
-        row(Q::NAME, "fill", per_op(fill_t, n * a.reps), Some(bytes), None);
+        row(
+            Q::NAME,
+            "fill",
+            per_op(fill_t, n * a.reps),
+            Some(bytes),
+            None,
+        );
         row(Q::NAME, "drain", per_op(drain_t, n * a.reps), None, late);
 
         let (mut steady_t, mut late) = (Duration::ZERO, None);
@@ -169,7 +185,13 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
             steady_t += took;
             late = lateness(late, seen.max_lateness_ms);
         }
-        row(Q::NAME, "steady", per_op(steady_t, a.ops * a.reps), None, late);
+        row(
+            Q::NAME,
+            "steady",
+            per_op(steady_t, a.ops * a.reps),
+            None,
+            late,
+        );
 
         if Q::RESCHEDULE {
             let mut resched_t = Duration::ZERO;
@@ -178,14 +200,22 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
                 fill(&mut q, w, n, a.clock);
                 resched_t += reschedule(&mut q, w, a.ops, a.clock);
             }
-            row(Q::NAME, "reschedule", per_op(resched_t, a.ops * a.reps), None, None);
+            row(
+                Q::NAME,
+                "reschedule",
+                per_op(resched_t, a.ops * a.reps),
+                None,
+                None,
+            );
         }
     });
 }
 
 fn check(name: &str, phase: &str, got: u64, want: u64, early: u64) {
     if got != want || early != 0 {
-        eprintln!("{name} {phase}: popped {got} entries (expected {want}), {early} before their due time");
+        eprintln!(
+            "{name} {phase}: popped {got} entries (expected {want}), {early} before their due time"
+        );
         std::process::exit(1);
     }
 }

@@ -50,8 +50,16 @@ impl Clock {
     /// Starts a measurement.
     #[allow(clippy::disallowed_methods)] // a benchmark reads the clock
     pub fn start(self) -> Timer {
-        let cpu = if self == Clock::Cpu { thread_cpu_ns() } else { None };
-        Timer { clock: self, wall: Instant::now(), cpu }
+        let cpu = if self == Clock::Cpu {
+            thread_cpu_ns()
+        } else {
+            None
+        };
+        Timer {
+            clock: self,
+            wall: Instant::now(),
+            cpu,
+        }
     }
 }
 
@@ -86,9 +94,14 @@ impl Workload {
         let secs = |rng: &mut SmallRng| rng.random_range(1..=SPAN_SECS) * 1_000;
         let dues = (0..n).map(|_| secs(&mut rng)).collect();
         let delays = (0..ops).map(|_| secs(&mut rng)).collect();
-        let moves =
-            (0..ops).map(|_| (rng.random_range(0..n as u64), secs(&mut rng))).collect();
-        Workload { dues, delays, moves }
+        let moves = (0..ops)
+            .map(|_| (rng.random_range(0..n as u64), secs(&mut rng)))
+            .collect();
+        Workload {
+            dues,
+            delays,
+            moves,
+        }
     }
 }
 
@@ -129,7 +142,10 @@ pub struct TfHeap {
 impl BenchQueue for TfHeap {
     const NAME: &'static str = "tempfail-heap";
     fn new(n: usize) -> Self {
-        TfHeap { q: HeapQueue::new(), handles: vec![Handle::new(0, 0); n] }
+        TfHeap {
+            q: HeapQueue::new(),
+            handles: vec![Handle::new(0, 0); n],
+        }
     }
     fn insert(&mut self, id: u64, due: u64) {
         if let Ok(h) = self.q.insert(id, ts(due), 0) {
@@ -156,7 +172,10 @@ pub struct TfWheel {
 impl BenchQueue for TfWheel {
     const NAME: &'static str = "tempfail-wheel";
     fn new(n: usize) -> Self {
-        TfWheel { q: WheelQueue::new(), handles: vec![Handle::new(0, 0); n] }
+        TfWheel {
+            q: WheelQueue::new(),
+            handles: vec![Handle::new(0, 0); n],
+        }
     }
     #[inline]
     fn insert(&mut self, id: u64, due: u64) {
@@ -185,7 +204,9 @@ pub struct TfKeyed {
 impl BenchQueue for TfKeyed {
     const NAME: &'static str = "tempfail-keyed";
     fn new(_n: usize) -> Self {
-        TfKeyed { q: KeyedQueue::new() }
+        TfKeyed {
+            q: KeyedQueue::new(),
+        }
     }
     fn insert(&mut self, id: u64, due: u64) {
         let _ = self.q.insert(id, (), ts(due), 0);
@@ -207,7 +228,9 @@ impl BenchQueue for StdHeap {
     const NAME: &'static str = "binaryheap";
     const RESCHEDULE: bool = false;
     fn new(_n: usize) -> Self {
-        StdHeap { q: BinaryHeap::new() }
+        StdHeap {
+            q: BinaryHeap::new(),
+        }
     }
     fn insert(&mut self, id: u64, due: u64) {
         self.q.push(Reverse((due, id)));
@@ -229,16 +252,16 @@ pub struct PQueue {
 impl BenchQueue for PQueue {
     const NAME: &'static str = "priority-queue";
     fn new(_n: usize) -> Self {
-        PQueue { q: priority_queue::PriorityQueue::new() }
+        PQueue {
+            q: priority_queue::PriorityQueue::new(),
+        }
     }
     fn insert(&mut self, id: u64, due: u64) {
         self.q.push(id, Reverse(due));
     }
     fn pop(&mut self, now: u64) -> Option<(u64, u64)> {
         match self.q.peek() {
-            Some((_, Reverse(due))) if *due <= now => {
-                self.q.pop().map(|(id, Reverse(d))| (id, d))
-            }
+            Some((_, Reverse(due))) if *due <= now => self.q.pop().map(|(id, Reverse(d))| (id, d)),
             _ => None,
         }
     }
@@ -267,7 +290,9 @@ impl BenchQueue for TokioDelay {
         }
     }
     fn insert(&mut self, id: u64, due: u64) {
-        let key = self.q.insert(id, Duration::from_millis(due.saturating_sub(self.now)));
+        let key = self
+            .q
+            .insert(id, Duration::from_millis(due.saturating_sub(self.now)));
         self.keys[id as usize] = Some(key);
         self.due_of[id as usize] = due;
     }
@@ -283,7 +308,8 @@ impl BenchQueue for TokioDelay {
     }
     fn reschedule(&mut self, id: u64, due: u64) {
         if let Some(key) = &self.keys[id as usize] {
-            self.q.reset(key, Duration::from_millis(due.saturating_sub(self.now)));
+            self.q
+                .reset(key, Duration::from_millis(due.saturating_sub(self.now)));
             self.due_of[id as usize] = due;
         }
     }
@@ -301,7 +327,11 @@ impl BenchQueue for TokioDelay {
 
 /// A paused current-thread runtime (needed by `delayqueue`, harmless to the others).
 pub fn runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => panic!("cannot build the tokio runtime: {e}"),
     }

@@ -3,10 +3,12 @@
 //! Each section lives in its own file beside this one and prints what one part
 //! of the crate does with real server replies, under a virtual clock.
 
+mod queue;
 mod replies;
 
 fn main() {
     replies::show();
+    queue::show();
 }
 
 /// Prints a section heading.

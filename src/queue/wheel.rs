@@ -2,18 +2,24 @@
 //!
 //! Layout, from the entry outwards:
 //!
-//! - **Slab.** Every entry lives in one `Vec` slot: the item, the due time (`u64`
-//!   milliseconds, exact), two `u32` links, a `u32` insertion sequence and a `u32`
-//!   holding a 24-bit generation and the 8-bit priority: 24 bytes beside the
-//!   item (32 bytes for an 8-byte item). Free slots form a list through the slab.
+//! - **Slab.** Every entry lives in one slab slot: the item, the due time (`u64`
+//!   milliseconds, exact), its location (wheel slot or heap) and position there
+//!   (two `u32`), a `u32` insertion sequence and a `u32` holding a 24-bit
+//!   generation and the 8-bit priority: 24 bytes beside the item, 32 bytes for
+//!   an 8-byte item. The slab grows in chunks of 4096 slots, so growing never
+//!   copies and wastes at most one chunk. Free slots form a list through it.
 //! - **Wheel.** Time is cut into ticks of 2^16 ms (about 65 s). Four levels of
 //!   4096 slots each (12 bits of the tick per level) cover every `u64` due time,
 //!   so entries years away sit in a high-level slot and are never rescanned. An
 //!   entry lives in the level of the highest tick bit in which its due time
-//!   differs from the wheel's current tick, in an intrusive doubly linked list,
-//!   so insert, cancel and reschedule are O(1). When the clock enters a slot,
-//!   its entries are placed again relative to the new tick: each entry moves
-//!   down at most once per level.
+//!   differs from the wheel's current tick. A slot is a vector of slab indices
+//!   (4 bytes per entry, grown by half when full) and every entry knows its
+//!   position in it, so insert, cancel and reschedule are O(1), and processing
+//!   a slot reads its entries' due times as independent loads the CPU overlaps
+//!   (a linked list would serialize one cache miss per entry). Occupancy
+//!   bitmaps find the next non-empty slot without scanning empty ones. When the
+//!   clock enters a slot, its entries are placed again relative to the new
+//!   tick: each entry moves down at most once per level.
 //! - **Near heap.** Entries due within the current tick wait in a small binary
 //!   heap ordered by exact due time, so release is exact to the millisecond
 //!   whatever the slot width.
@@ -115,7 +121,9 @@ impl<T> Slab<T> {
 
     #[inline]
     fn get(&self, idx: u32) -> Option<&Slot<T>> {
-        self.chunks.get((idx >> CHUNK_BITS) as usize)?.get(idx as usize % CHUNK)
+        self.chunks
+            .get((idx >> CHUNK_BITS) as usize)?
+            .get(idx as usize % CHUNK)
     }
 
     /// The slot at `idx`, which must be below `len`.
@@ -166,7 +174,8 @@ impl<T> SetPos for Slab<T> {
 ///   O(log k) in the `k` entries due within the same ~65 s tick.
 /// - Release is exact to the millisecond: an entry is never popped before its
 ///   due time nor missed at it, whatever its alignment to the wheel's slots.
-/// - An 8-byte item costs 32 bytes per entry (plus the slab's growth slack).
+/// - An 8-byte item costs about 37 bytes per entry in all (32 in the slab, 4
+///   in its wheel slot, plus growth slack); see BENCHMARKS.md.
 /// - Far-future entries (years, up to [`Timestamp::MAX`]) cost nothing until
 ///   the clock approaches them.
 ///
@@ -279,7 +288,11 @@ impl<T> WheelQueue<T> {
         if word != 0 {
             return Some(w * 64 + word.trailing_zeros() as usize);
         }
-        let later = if w + 1 < WORDS { self.summary[level] & (!0u64 << (w + 1)) } else { 0 };
+        let later = if w + 1 < WORDS {
+            self.summary[level] & (!0u64 << (w + 1))
+        } else {
+            0
+        };
         if later == 0 {
             return None;
         }
@@ -299,7 +312,11 @@ impl<T> WheelQueue<T> {
             let cur_digit = ((self.cur_tick >> shift) & SLOT_MASK) as usize;
             if let Some(d) = self.next_set(level, cur_digit + 1) {
                 let up = shift + LEVEL_BITS;
-                let base = if up >= 64 { 0 } else { (self.cur_tick >> up) << up };
+                let base = if up >= 64 {
+                    0
+                } else {
+                    (self.cur_tick >> up) << up
+                };
                 return Some((level, d, base | ((d as u64) << shift)));
             }
         }
@@ -429,9 +446,15 @@ impl<T> WheelQueue<T> {
         };
         let vacant = if generation >= GEN_MAX {
             // Retired: its generations are used up.
-            Slot::Vacant { next_free: NIL, generation }
+            Slot::Vacant {
+                next_free: NIL,
+                generation,
+            }
         } else {
-            let v = Slot::Vacant { next_free: self.free_head, generation };
+            let v = Slot::Vacant {
+                next_free: self.free_head,
+                generation,
+            };
             self.free_head = idx;
             v
         };
@@ -458,7 +481,11 @@ impl<T> WheelQueue<T> {
     ) -> Result<Handle, QueueError> {
         let (idx, generation) = if self.free_head != NIL {
             let idx = self.free_head;
-            let Slot::Vacant { next_free, generation } = *self.slab.slot(idx) else {
+            let Slot::Vacant {
+                next_free,
+                generation,
+            } = *self.slab.slot(idx)
+            else {
                 unreachable!("the free list holds vacant slots only")
             };
             self.free_head = next_free;
@@ -469,7 +496,10 @@ impl<T> WheelQueue<T> {
             }
             #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
             let idx = self.slab.len as u32;
-            self.slab.push(Slot::Vacant { next_free: NIL, generation: 0 });
+            self.slab.push(Slot::Vacant {
+                next_free: NIL,
+                generation: 0,
+            });
             (idx, 1)
         };
         *self.slab.slot(idx) = Slot::Occupied(Entry {
@@ -503,8 +533,12 @@ impl<T> WheelQueue<T> {
             self.next_seq = seq + 1;
         }
         let slab = &mut self.slab;
-        let keys: Vec<((u8, u64, u32), u32)> =
-            self.ready.elems().iter().map(|&(_, i)| (slab.e(i).ready_key(), i)).collect();
+        let keys: Vec<((u8, u64, u32), u32)> = self
+            .ready
+            .elems()
+            .iter()
+            .map(|&(_, i)| (slab.e(i).ready_key(), i))
+            .collect();
         self.ready.replace_all(keys, slab);
     }
 
@@ -550,7 +584,8 @@ impl<T> WheelQueue<T> {
         let mut q = WheelQueue::with_capacity(entries.len());
         q.advance(now);
         for (seq, e) in (0u32..).zip(entries) {
-            q.insert_with_seq(e.item, e.due, e.priority, seq).map_err(|_| SnapshotError::Full)?;
+            q.insert_with_seq(e.item, e.due, e.priority, seq)
+                .map_err(|_| SnapshotError::Full)?;
             q.next_seq = seq + 1;
         }
         Ok(q)
@@ -578,7 +613,12 @@ impl<T> WheelQueue<T> {
 
 impl<T> DeferralQueue<T> for WheelQueue<T> {
     #[inline]
-    fn insert(&mut self, item: T, due: Timestamp, priority: Priority) -> Result<Handle, QueueError> {
+    fn insert(
+        &mut self,
+        item: T,
+        due: Timestamp,
+        priority: Priority,
+    ) -> Result<Handle, QueueError> {
         if self.next_seq == u32::MAX {
             self.renumber();
         }
@@ -699,7 +739,8 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
             by_priority: by_priority(&self.counts),
             due_now: self.ready.len(),
             oldest_due_age: oldest.map(|d| {
-                Timestamp::from_millis(self.now).saturating_duration_since(Timestamp::from_millis(d))
+                Timestamp::from_millis(self.now)
+                    .saturating_duration_since(Timestamp::from_millis(d))
             }),
         }
     }
@@ -738,7 +779,10 @@ mod tests {
         let mut q = WheelQueue::new();
         let h = q.insert(1u8, Timestamp::EPOCH, 0).unwrap();
         q.cancel(h).unwrap();
-        *q.slab.slot(0) = Slot::Vacant { next_free: NIL, generation: GEN_MAX - 1 };
+        *q.slab.slot(0) = Slot::Vacant {
+            next_free: NIL,
+            generation: GEN_MAX - 1,
+        };
         q.free_head = 0;
         let last = q.insert(2u8, Timestamp::EPOCH, 0).unwrap();
         assert_eq!(last.generation(), GEN_MAX);
