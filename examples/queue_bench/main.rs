@@ -21,7 +21,7 @@
 //!   nothing was popped.
 //!
 //! Options: `--n N` (1000000), `--ops N` (1000000), `--seed N` (1),
-//! `--impl NAME` (repeatable; default all), `--reps R` (1: run every phase R
+//! `--impl NAME` and `--phase NAME` (repeatable; default all), `--reps R` (1: run every phase R
 //! times on fresh queues and report total time / total operations; memory and
 //! lateness from all runs), `--clock cpu|wall` (cpu: the
 //! thread's CPU time from `/proc/thread-self/stat`, 10 ms resolution, which
@@ -89,6 +89,7 @@ struct Args {
     only: Vec<String>,
     clock: Clock,
     reps: usize,
+    phases: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -99,6 +100,7 @@ fn parse_args() -> Result<Args, String> {
         only: Vec::new(),
         clock: Clock::Cpu,
         reps: 1,
+        phases: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -108,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
             "--ops" => a.ops = value()?.parse().map_err(|e| format!("--ops: {e}"))?,
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--impl" => a.only.push(value()?),
+            "--phase" => a.phases.push(value()?),
             "--reps" => a.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
             "--clock" => {
                 a.clock = match value()?.as_str() {
@@ -144,6 +147,8 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
     if !a.only.is_empty() && !a.only.iter().any(|o| o == Q::NAME) {
         return;
     }
+    let want = |p: &str| a.phases.is_empty() || a.phases.iter().any(|x| x == p);
+    let reps = |p: &str| if want(p) { a.reps } else { 0 };
     let n = a.n;
     let last_due = w.dues.iter().copied().max().unwrap_or(0);
     let lateness = |a: Option<u64>, b: Option<u64>| match (a, b) {
@@ -154,7 +159,7 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
         // fill, then drain the same queue.
         let (mut fill_t, mut drain_t, mut bytes, mut late) =
             (Duration::ZERO, Duration::ZERO, 0.0, None);
-        for _ in 0..a.reps {
+        for _ in 0..reps("fill").max(reps("drain")) {
             let before = HELD.load(Ordering::Relaxed);
             let mut q = Q::new(n);
             fill_t += fill(&mut q, w, n, a.clock);
@@ -167,17 +172,16 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
             drain_t += took;
             late = lateness(late, seen.max_lateness_ms);
         }
-        row(
-            Q::NAME,
-            "fill",
-            per_op(fill_t, n * a.reps),
-            Some(bytes),
-            None,
-        );
-        row(Q::NAME, "drain", per_op(drain_t, n * a.reps), None, late);
+        if want("fill") {
+            let ns = per_op(fill_t, n * a.reps);
+            row(Q::NAME, "fill", ns, Some(bytes), None);
+        }
+        if want("drain") {
+            row(Q::NAME, "drain", per_op(drain_t, n * a.reps), None, late);
+        }
 
         let (mut steady_t, mut late) = (Duration::ZERO, None);
-        for _ in 0..a.reps {
+        for _ in 0..reps("steady") {
             let mut q = Q::new(n);
             fill(&mut q, w, n, a.clock);
             let (took, seen) = steady(&mut q, w, a.ops, a.clock).await;
@@ -185,28 +189,20 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
             steady_t += took;
             late = lateness(late, seen.max_lateness_ms);
         }
-        row(
-            Q::NAME,
-            "steady",
-            per_op(steady_t, a.ops * a.reps),
-            None,
-            late,
-        );
+        if want("steady") {
+            let ns = per_op(steady_t, a.ops * a.reps);
+            row(Q::NAME, "steady", ns, None, late);
+        }
 
-        if Q::RESCHEDULE {
+        if Q::RESCHEDULE && want("reschedule") {
             let mut resched_t = Duration::ZERO;
             for _ in 0..a.reps {
                 let mut q = Q::new(n);
                 fill(&mut q, w, n, a.clock);
                 resched_t += reschedule(&mut q, w, a.ops, a.clock);
             }
-            row(
-                Q::NAME,
-                "reschedule",
-                per_op(resched_t, a.ops * a.reps),
-                None,
-                None,
-            );
+            let ns = per_op(resched_t, a.ops * a.reps);
+            row(Q::NAME, "reschedule", ns, None, None);
         }
     });
 }
