@@ -20,9 +20,11 @@
 //!   bitmaps find the next non-empty slot without scanning empty ones. When the
 //!   clock enters a slot, its entries are placed again relative to the new
 //!   tick: each entry moves down at most once per level.
-//! - **Near heap.** Entries due within the current tick wait in a small binary
-//!   heap ordered by exact due time, so release is exact to the millisecond
-//!   whatever the slot width.
+//! - **Near run.** When the clock enters a tick, that tick's entries are sorted
+//!   by exact due time once (a cancelled one leaves a tombstone) and released
+//!   from the front as the clock passes their due time: release is exact to
+//!   the millisecond whatever the slot width. Entries inserted into the current
+//!   tick after that wait in a small binary heap beside the run.
 //! - **Ready heap.** Entries whose due time has come, ordered by
 //!   `(priority desc, due, insertion)`: `pop_due` takes from here.
 //!
@@ -51,6 +53,8 @@ const SLOT_MASK: u64 = (SLOTS as u64) - 1;
 const LEVELS: usize = (64 - TICK_BITS).div_ceil(LEVEL_BITS) as usize;
 const WORDS: usize = SLOTS / 64;
 
+/// `loc` of an entry in the near run.
+const NEAR_RUN: u32 = u32::MAX - 2;
 /// `loc` of an entry in the near heap.
 const NEAR: u32 = u32::MAX - 1;
 /// `loc` of an entry in the ready heap.
@@ -65,7 +69,8 @@ const GEN_MAX: u32 = (1 << 24) - 1;
 struct Entry<T> {
     item: T,
     due: u64,
-    /// Where it is: a wheel slot (`level * SLOTS + digit`), `NEAR` or `READY`.
+    /// Where it is: a wheel slot (`level * SLOTS + digit`), `NEAR_RUN`,
+    /// `NEAR` or `READY`.
     loc: u32,
     /// Its position in that slot's vector or heap.
     pos: u32,
@@ -208,6 +213,11 @@ pub struct WheelQueue<T> {
     slots: Box<[Vec<u32>]>,
     bits: Box<[u64]>,
     summary: [u64; LEVELS],
+    /// The current tick's entries, sorted by due time when the clock entered
+    /// it, consumed from `run_head`; cancelled ones are tombstoned (`NIL`).
+    run: Vec<(u64, u32)>,
+    run_head: usize,
+    /// Entries that arrived in the current tick after it was entered.
     near: IdxHeap<u64>,
     ready: IdxHeap<(u8, u64, u32)>,
     counts: Box<[usize; 256]>,
@@ -248,6 +258,8 @@ impl<T> WheelQueue<T> {
             slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
             bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
             summary: [0; LEVELS],
+            run: Vec::new(),
+            run_head: 0,
             near: IdxHeap::default(),
             ready: IdxHeap::default(),
             counts: Box::new([0; 256]),
@@ -372,6 +384,11 @@ impl<T> WheelQueue<T> {
             READY => {
                 self.ready.remove(pos, &mut self.slab);
             }
+            NEAR_RUN => {
+                if let Some(r) = self.run.get_mut(pos) {
+                    r.1 = NIL;
+                }
+            }
             NEAR => {
                 self.near.remove(pos, &mut self.slab);
             }
@@ -403,21 +420,86 @@ impl<T> WheelQueue<T> {
         while self.cur_tick < now_tick {
             match self.next_slot() {
                 Some((level, digit, start)) if start <= now_tick => {
+                    // Everything near is due by now: it is before `start`.
+                    self.flush_near();
                     self.cur_tick = start;
-                    self.cascade(level, digit);
+                    if level == 0 {
+                        self.enter_tick(digit);
+                    } else {
+                        self.cascade(level, digit);
+                    }
                 }
                 _ => self.cur_tick = now_tick,
             }
+        }
+        self.flush_near();
+    }
+
+    #[inline]
+    fn make_ready(&mut self, idx: u32) {
+        let e = self.slab.e(idx);
+        e.loc = READY;
+        let key = e.ready_key();
+        self.ready.push(key, idx, &mut self.slab);
+    }
+
+    /// Moves the near entries due by the clock to the ready heap.
+    fn flush_near(&mut self) {
+        while let Some(&(due, idx)) = self.run.get(self.run_head) {
+            if due > self.now {
+                break;
+            }
+            self.run_head += 1;
+            if idx != NIL {
+                self.make_ready(idx);
+            }
+        }
+        if self.run_head == self.run.len() && self.run_head > 0 {
+            self.run.clear();
+            self.run_head = 0;
         }
         while let Some((due, idx)) = self.near.peek() {
             if due > self.now {
                 break;
             }
             self.near.pop(&mut self.slab);
+            self.make_ready(idx);
+        }
+    }
+
+    /// The clock entered level-0 slot `digit` (the current tick): its entries
+    /// become the near run, sorted once instead of pushed through a heap.
+    fn enter_tick(&mut self, digit: usize) {
+        // Left-overs cannot happen (see `advance`), but keep them if they do.
+        for i in self.run_head..self.run.len() {
+            let (due, idx) = self.run[i];
+            if idx != NIL {
+                self.slab.e(idx).loc = NEAR;
+                self.near.push(due, idx, &mut self.slab);
+            }
+        }
+        self.run.clear();
+        self.run_head = 0;
+        let members = core::mem::take(&mut self.slots[digit]);
+        self.clear_bit(0, digit);
+        let mut batch = [(0u64, 0u32); BATCH];
+        for chunk in members.chunks(BATCH) {
+            for (b, &idx) in batch.iter_mut().zip(chunk) {
+                *b = (self.slab.e(idx).due, idx);
+            }
+            for &(due, idx) in &batch[..chunk.len()] {
+                if due <= self.now {
+                    self.make_ready(idx);
+                } else {
+                    self.run.push((due, idx));
+                }
+            }
+        }
+        self.run.sort_unstable();
+        for (pos, &(_, idx)) in (0u32..).zip(self.run.iter()) {
             let e = self.slab.e(idx);
-            e.loc = READY;
-            let key = e.ready_key();
-            self.ready.push(key, idx, &mut self.slab);
+            e.loc = NEAR_RUN;
+            e.pos = pos;
         }
     }
 
@@ -597,8 +679,13 @@ impl<T> WheelQueue<T> {
             // time needs a scan of the entries not popped yet.
             return self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
         }
-        if let Some((due, _)) = self.near.peek() {
-            return Some(due);
+        let run = self.run[self.run_head.min(self.run.len())..]
+            .iter()
+            .find(|r| r.1 != NIL)
+            .map(|r| r.0);
+        let near = self.near.peek().map(|(due, _)| due);
+        if run.is_some() || near.is_some() {
+            return run.into_iter().chain(near).min();
         }
         let (level, digit, _) = self.next_slot()?;
         self.slots[level * SLOTS + digit]
