@@ -26,7 +26,9 @@
 //! lateness from all runs), `--clock cpu|wall` (cpu: the
 //! thread's CPU time from `/proc/thread-self/stat`, 10 ms resolution, which
 //! leaves out time other processes held the CPU on a shared machine; wall:
-//! elapsed time).
+//! elapsed time), `--calibrate` (first print one line with this machine's
+//! cost of a random 8-byte read from a 32 MiB array, dependent — each address
+//! from the previous read — and independent, to compare figures across machines).
 
 mod workload;
 
@@ -90,6 +92,7 @@ struct Args {
     clock: Clock,
     reps: usize,
     phases: Vec<String>,
+    calibrate: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -101,6 +104,7 @@ fn parse_args() -> Result<Args, String> {
         clock: Clock::Cpu,
         reps: 1,
         phases: Vec::new(),
+        calibrate: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -111,6 +115,7 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--impl" => a.only.push(value()?),
             "--phase" => a.phases.push(value()?),
+            "--calibrate" => a.calibrate = true,
             "--reps" => a.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
             "--clock" => {
                 a.clock = match value()?.as_str() {
@@ -207,6 +212,42 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
     });
 }
 
+/// Random reads from a 32 MiB array: one chain of dependent reads (each miss
+/// waits for the previous) and independent reads (misses overlap).
+fn calibrate(clock: Clock) {
+    const LEN: usize = 1 << 22;
+    const READS: usize = 4_000_000;
+    let mut next: Vec<usize> = (0..LEN).collect();
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    // One cycle through every element (Sattolo's shuffle).
+    for i in (1..LEN).rev() {
+        let j = (rnd() % i as u64) as usize;
+        next.swap(i, j);
+    }
+    let t = clock.start();
+    let mut p = 0;
+    for _ in 0..READS {
+        p = next[p];
+    }
+    let dependent = per_op(t.elapsed(), READS);
+    let t = clock.start();
+    let mut acc = 0usize;
+    for _ in 0..READS {
+        acc = acc.wrapping_add(next[rnd() as usize & (LEN - 1)]);
+    }
+    let independent = per_op(t.elapsed(), READS);
+    std::hint::black_box((p, acc));
+    println!(
+        "{{\"calibration\":\"random_read_32mib\",\"dependent_ns\":{dependent:.1},\"independent_ns\":{independent:.1}}}"
+    );
+}
+
 fn check(name: &str, phase: &str, got: u64, want: u64, early: u64) {
     if got != want || early != 0 {
         eprintln!(
@@ -224,6 +265,9 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if a.calibrate {
+        calibrate(a.clock);
+    }
     let w = Workload::new(a.n, a.ops, a.seed);
     let rt = runtime();
     run::<TfWheel>(&a, &w, &rt);
