@@ -64,6 +64,6 @@ pub use outcome::RcptOutcome;
 
 // ---- queue ----------------------------------------------------------------
 pub mod queue;
-pub use queue::{DeferralQueue, HeapQueue, KeyedQueue, WheelQueue};
+pub use queue::{DeferralQueue, FairQueue, HeapQueue, KeyedQueue, WheelQueue};
 
 // ---- session --------------------------------------------------------------

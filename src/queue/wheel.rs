@@ -14,7 +14,9 @@
 //!   entry lives in the level of the highest tick bit in which its due time
 //!   differs from the wheel's current tick. A slot is a vector of slab indices
 //!   (4 bytes per entry, grown by half when full) and every entry knows its
-//!   position in it, so insert, cancel and reschedule are O(1), and processing
+//!   position in it, so insert, cancel and reschedule are O(1) (a removal
+//!   leaves a tombstone; a slot that is more than half tombstones is compacted,
+//!   amortized O(1)), and processing
 //!   a slot reads its entries' due times as independent loads the CPU overlaps
 //!   (a linked list would serialize one cache miss per entry). Occupancy
 //!   bitmaps find the next non-empty slot without scanning empty ones. When the
@@ -211,6 +213,8 @@ pub struct WheelQueue<T> {
     next_seq: u32,
     /// Per wheel slot, the slab indices of its entries.
     slots: Box<[Vec<u32>]>,
+    /// Per wheel slot, how many of its vector's members are tombstones (`NIL`).
+    dead: Box<[u32]>,
     bits: Box<[u64]>,
     summary: [u64; LEVELS],
     /// The current tick's entries, sorted by due time when the clock entered
@@ -256,6 +260,7 @@ impl<T> WheelQueue<T> {
             cur_tick: 0,
             next_seq: 0,
             slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
+            dead: vec![0; LEVELS * SLOTS].into_boxed_slice(),
             bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
             summary: [0; LEVELS],
             run: Vec::new(),
@@ -393,19 +398,37 @@ impl<T> WheelQueue<T> {
                 self.near.remove(pos, &mut self.slab);
             }
             slot => {
-                let v = &mut self.slots[slot as usize];
-                v.swap_remove(pos);
-                if let Some(&moved) = v.get(pos) {
-                    #[allow(clippy::cast_possible_truncation)] // pos < len <= MAX_ENTRIES
-                    let p = pos as u32;
-                    self.slab.e(moved).pos = p;
-                } else if v.is_empty() {
-                    // Give the memory back: a slot is reused only years later.
+                // A tombstone: moving the last member into the hole would
+                // touch a third random entry on every cancel and reschedule.
+                let slot = slot as usize;
+                let v = &mut self.slots[slot];
+                if let Some(x) = v.get_mut(pos) {
+                    *x = NIL;
+                }
+                self.dead[slot] += 1;
+                let dead = self.dead[slot] as usize;
+                if dead == v.len() {
+                    // Give the memory back: a slot is reused only much later.
                     *v = Vec::new();
-                    self.clear_bit(slot as usize / SLOTS, slot as usize % SLOTS);
+                    self.dead[slot] = 0;
+                    self.clear_bit(slot / SLOTS, slot % SLOTS);
+                } else if dead > 16 && dead * 2 > v.len() {
+                    self.compact(slot);
                 }
             }
         }
+    }
+
+    /// Drops a slot's tombstones (amortized O(1): at least half are tombstones).
+    fn compact(&mut self, slot: usize) {
+        let mut v = core::mem::take(&mut self.slots[slot]);
+        v.retain(|&i| i != NIL);
+        for (pos, &idx) in (0u32..).zip(v.iter()) {
+            self.slab.e(idx).pos = pos;
+        }
+        v.shrink_to(v.len() + v.len() / 2);
+        self.slots[slot] = v;
+        self.dead[slot] = 0;
     }
 
     /// Moves the clock to `now` (clamped) and every entry due by then to the
@@ -480,19 +503,20 @@ impl<T> WheelQueue<T> {
         }
         self.run.clear();
         self.run_head = 0;
-        let members = core::mem::take(&mut self.slots[digit]);
-        self.clear_bit(0, digit);
+        let members = self.take_slot(0, digit);
         let mut batch = [(0u64, 0u32); BATCH];
-        for chunk in members.chunks(BATCH) {
-            for (b, &idx) in batch.iter_mut().zip(chunk) {
-                *b = (self.slab.e(idx).due, idx);
-            }
-            for &(due, idx) in &batch[..chunk.len()] {
+        let mut live = members.iter().copied().filter(|&i| i != NIL);
+        loop {
+            let k = self.read_batch(&mut live, &mut batch);
+            for &(due, idx) in &batch[..k] {
                 if due <= self.now {
                     self.make_ready(idx);
                 } else {
                     self.run.push((due, idx));
                 }
+            }
+            if k < BATCH {
+                break;
             }
         }
         self.run.sort_unstable();
@@ -505,19 +529,43 @@ impl<T> WheelQueue<T> {
 
     /// Places again every entry of a slot the clock has entered.
     fn cascade(&mut self, level: usize, digit: usize) {
-        let members = core::mem::take(&mut self.slots[level * SLOTS + digit]);
-        self.clear_bit(level, digit);
-        // Read the due times of a batch first: independent loads the CPU
-        // overlaps, instead of one cache miss at a time.
+        let members = self.take_slot(level, digit);
         let mut batch = [(0u64, 0u32); BATCH];
-        for chunk in members.chunks(BATCH) {
-            for (b, &idx) in batch.iter_mut().zip(chunk) {
-                *b = (self.slab.e(idx).due, idx);
-            }
-            for &(due, idx) in &batch[..chunk.len()] {
+        let mut live = members.iter().copied().filter(|&i| i != NIL);
+        loop {
+            let k = self.read_batch(&mut live, &mut batch);
+            for &(due, idx) in &batch[..k] {
                 self.place(idx, due);
             }
+            if k < BATCH {
+                break;
+            }
         }
+    }
+
+    /// Empties a wheel slot and returns its members (with tombstones).
+    fn take_slot(&mut self, level: usize, digit: usize) -> Vec<u32> {
+        let slot = level * SLOTS + digit;
+        self.dead[slot] = 0;
+        self.clear_bit(level, digit);
+        core::mem::take(&mut self.slots[slot])
+    }
+
+    /// Reads the due times of up to `BATCH` entries first: independent loads
+    /// the CPU overlaps, instead of one cache miss at a time.
+    #[inline]
+    fn read_batch(
+        &mut self,
+        members: &mut impl Iterator<Item = u32>,
+        batch: &mut [(u64, u32); BATCH],
+    ) -> usize {
+        let mut k = 0;
+        while k < BATCH {
+            let Some(idx) = members.next() else { break };
+            batch[k] = (self.slab.e(idx).due, idx);
+            k += 1;
+        }
+        k
     }
 
     /// Frees the slot of an unlinked entry and returns the entry.
@@ -859,6 +907,47 @@ mod tests {
         let got: Vec<u32> =
             core::iter::from_fn(|| q.pop_due(Timestamp::from_millis(5)).map(|p| p.item)).collect();
         assert_eq!(got, vec![1, 2, 0, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn tombstones_are_compacted_and_never_released() {
+        let mut q = WheelQueue::new();
+        let base = 10u64 << 30; // far: a level-1 slot
+        let hs: Vec<Handle> = (0..200u64)
+            .map(|i| q.insert(i, Timestamp::from_millis(base + i), 0).unwrap())
+            .collect();
+        let slot = match q.slab.e(hs[0].index()).loc {
+            l if (l as usize) < LEVELS * SLOTS => l as usize,
+            other => panic!("expected a wheel slot, got {other}"),
+        };
+        // Cancel or move away 150 of them: the slot compacts at least once.
+        for (i, &h) in hs.iter().enumerate().take(150) {
+            if i % 2 == 0 {
+                q.cancel(h).unwrap();
+            } else {
+                q.reschedule(h, Timestamp::from_millis(base * 3 + i as u64), None)
+                    .unwrap();
+            }
+        }
+        assert!(q.slots[slot].len() < 200, "compacted");
+        assert_eq!(q.slots[slot].len() - q.dead[slot] as usize, 50);
+        for &h in &hs[150..] {
+            let e = q.slab.e(h.index());
+            assert_eq!(
+                q.slots[slot][e.pos as usize],
+                h.index(),
+                "positions follow compaction"
+            );
+        }
+        let got: Vec<u64> = core::iter::from_fn(|| q.pop_due(Timestamp::from_millis(base + 1_000)))
+            .map(|p| p.item)
+            .collect();
+        assert_eq!(got, (150..200).collect::<Vec<u64>>());
+        let moved: Vec<u64> = core::iter::from_fn(|| q.pop_due(Timestamp::MAX))
+            .map(|p| p.item)
+            .collect();
+        assert_eq!(moved, (1..150).step_by(2).collect::<Vec<u64>>());
+        assert!(q.is_empty());
     }
 
     #[test]
