@@ -50,7 +50,7 @@ pub use time::Timestamp;
 
 // ---- reply ----------------------------------------------------------------
 pub mod reply;
-pub use reply::{EnhancedCode, Reply, ReplyCode};
+pub use reply::{EnhancedCode, Reply, ReplyCode, ReplyParser};
 
 // ---- classify -------------------------------------------------------------
 pub mod classify;

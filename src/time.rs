@@ -102,7 +102,9 @@ impl Timestamp {
 
     /// `self + d`, or `None` if it would exceed [`Timestamp::MAX`].
     pub fn checked_add(self, d: Duration) -> Option<Self> {
-        self.0.checked_add(u64::try_from(d.as_millis()).ok()?).map(Timestamp)
+        self.0
+            .checked_add(u64::try_from(d.as_millis()).ok()?)
+            .map(Timestamp)
     }
 }
 
