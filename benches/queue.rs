@@ -22,6 +22,8 @@ const OPS: usize = 200_000;
 
 fn one<Q: BenchQueue>(c: &mut Criterion, w: &Workload) {
     let rt = runtime();
+    // `delayqueue` needs a runtime context even outside `block_on`.
+    let _entered = rt.enter();
     let last_due = w.dues.iter().copied().max().unwrap_or(0);
     let mut g = c.benchmark_group("queue");
     g.sample_size(10)
