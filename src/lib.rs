@@ -112,7 +112,7 @@ pub struct ReadmeDoctests;
 
 // ---- queue ----------------------------------------------------------------
 pub mod queue;
-pub use queue::{DeferralQueue, HeapQueue, KeyedQueue, WheelQueue};
+pub use queue::{DeferralQueue, FairQueue, HeapQueue, KeyedQueue, WheelQueue};
 
 // ---- session --------------------------------------------------------------
 pub mod session;

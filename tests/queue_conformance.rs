@@ -37,7 +37,10 @@ fn the_suite_catches_a_broken_queue() {
         ) -> Result<tempfail::queue::Handle, tempfail::queue::QueueError> {
             self.0.insert(item, due, p)
         }
-        fn cancel(&mut self, h: tempfail::queue::Handle) -> Result<u64, tempfail::queue::QueueError> {
+        fn cancel(
+            &mut self,
+            h: tempfail::queue::Handle,
+        ) -> Result<u64, tempfail::queue::QueueError> {
             self.0.cancel(h)
         }
         fn reschedule(

@@ -96,10 +96,22 @@ proptest! {
 
 #[derive(Debug, Clone)]
 enum KOp {
-    Insert { key: u8, due: u64, priority: u8 },
-    Cancel { key: u8 },
-    Reschedule { key: u8, due: u64, priority: Option<u8> },
-    Pop { now: u64 },
+    Insert {
+        key: u8,
+        due: u64,
+        priority: u8,
+    },
+    Cancel {
+        key: u8,
+    },
+    Reschedule {
+        key: u8,
+        due: u64,
+        priority: Option<u8>,
+    },
+    Pop {
+        now: u64,
+    },
 }
 
 fn kop() -> impl Strategy<Value = KOp> {
@@ -188,10 +200,22 @@ proptest! {
 
 #[derive(Debug, Clone)]
 enum FOp {
-    Insert { group: u8, due: u64, priority: u8 },
-    Cancel { pick: usize },
-    Reschedule { pick: usize, due: u64, priority: Option<u8> },
-    Pop { now: u64 },
+    Insert {
+        group: u8,
+        due: u64,
+        priority: u8,
+    },
+    Cancel {
+        pick: usize,
+    },
+    Reschedule {
+        pick: usize,
+        due: u64,
+        priority: Option<u8>,
+    },
+    Pop {
+        now: u64,
+    },
 }
 
 fn fop() -> impl Strategy<Value = FOp> {
@@ -227,7 +251,9 @@ struct FairModel {
 
 impl FairModel {
     fn staged_at(&self, g: u8, p: u8) -> bool {
-        self.v.iter().any(|e| e.staged && e.item.0 == g && e.prio == p)
+        self.v
+            .iter()
+            .any(|e| e.staged && e.item.0 == g && e.prio == p)
     }
     fn stage(&mut self, i: usize) {
         let (g, p) = (self.v[i].item.0, self.v[i].prio);
@@ -250,8 +276,16 @@ impl FairModel {
     }
     fn pop(&mut self, now: u64) -> Option<(Handle, (u8, u64))> {
         self.now = self.now.max(now);
-        let mut newly: Vec<usize> = (0..self.v.len()).filter(|&i| !self.v[i].staged && self.v[i].due <= self.now).collect();
-        newly.sort_by_key(|&i| (std::cmp::Reverse(self.v[i].prio), self.v[i].due, self.v[i].seq));
+        let mut newly: Vec<usize> = (0..self.v.len())
+            .filter(|&i| !self.v[i].staged && self.v[i].due <= self.now)
+            .collect();
+        newly.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(self.v[i].prio),
+                self.v[i].due,
+                self.v[i].seq,
+            )
+        });
         for i in newly {
             self.stage(i);
         }
@@ -324,20 +358,32 @@ proptest! {
 
 #[test]
 fn one_huge_domain_does_not_starve_the_others() {
-    let mut q = FairQueue::new(|rcpt: &String| rcpt.split('@').nth(1).unwrap_or_default().to_string());
+    let mut q =
+        FairQueue::new(|rcpt: &String| rcpt.split('@').nth(1).unwrap_or_default().to_string());
     let t = Timestamp::from_secs(1_000);
     for i in 0..10_000 {
         q.insert(format!("user{i}@huge.example"), t, 0).unwrap();
     }
     for d in ["a.example", "b.example", "c.example"] {
-        q.insert(format!("postmaster@{d}"), t + std::time::Duration::from_secs(1), 0).unwrap();
+        q.insert(
+            format!("postmaster@{d}"),
+            t + std::time::Duration::from_secs(1),
+            0,
+        )
+        .unwrap();
     }
     // The small domains became due later, yet each is served within the next
     // round of turns, not after the 10,000 entries of huge.example.
-    let first: Vec<String> = std::iter::from_fn(|| q.pop_due(t + std::time::Duration::from_secs(1)).map(|p| p.item))
-        .take(8)
-        .collect();
-    let small = first.iter().filter(|r| !r.ends_with("@huge.example")).count();
+    let first: Vec<String> = std::iter::from_fn(|| {
+        q.pop_due(t + std::time::Duration::from_secs(1))
+            .map(|p| p.item)
+    })
+    .take(8)
+    .collect();
+    let small = first
+        .iter()
+        .filter(|r| !r.ends_with("@huge.example"))
+        .count();
     assert_eq!(small, 3, "{first:?}");
     assert_eq!(q.len(), 10_000 - 5);
     assert_eq!(q.groups(), 1);

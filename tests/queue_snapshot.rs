@@ -12,8 +12,11 @@ fn ms(v: u64) -> Timestamp {
 }
 
 fn pop_all<Q: DeferralQueue<String>>(q: &mut Q, now: u64) -> Vec<(String, u64, u8)> {
-    std::iter::from_fn(|| q.pop_due(ms(now)).map(|p| (p.item, p.due.as_millis(), p.priority)))
-        .collect()
+    std::iter::from_fn(|| {
+        q.pop_due(ms(now))
+            .map(|p| (p.item, p.due.as_millis(), p.priority))
+    })
+    .collect()
 }
 
 fn sample() -> WheelQueue<String> {
@@ -26,7 +29,8 @@ fn sample() -> WheelQueue<String> {
         hs.push(q.insert(format!("msg-{i}"), ms(due), p).unwrap());
     }
     // Moves keep insertion order; the clock is part of the snapshot.
-    q.reschedule(hs[40], ms(1_700_000_000_000), Some(2)).unwrap();
+    q.reschedule(hs[40], ms(1_700_000_000_000), Some(2))
+        .unwrap();
     q.cancel(hs[3]).unwrap();
     q.pop_due(ms(1_700_000_002_500));
     q.insert("far".into(), ms(1_900_000_000_000), 0).unwrap();
@@ -81,7 +85,10 @@ fn unknown_version_is_refused_before_reading_entries() {
     snap.version = 7;
     assert_eq!(
         WheelQueue::from_snapshot(snap.clone()).err(),
-        Some(SnapshotError::UnsupportedVersion { found: 7, supported: 1 })
+        Some(SnapshotError::UnsupportedVersion {
+            found: 7,
+            supported: 1
+        })
     );
     assert!(HeapQueue::from_snapshot(snap).is_err());
     let missing = r#"{"now":0,"entries":[]}"#;

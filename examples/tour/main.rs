@@ -4,6 +4,7 @@
 //! of the crate does with real server replies, under a virtual clock.
 
 mod classify;
+mod queue;
 mod replies;
 mod schedule;
 mod story;
@@ -12,6 +13,7 @@ fn main() {
     replies::show();
     classify::show();
     schedule::show();
+    queue::show();
     story::show();
 }
 

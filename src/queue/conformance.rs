@@ -37,7 +37,11 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "conformance check `{}` failed: {}", self.check, self.detail)
+        write!(
+            f,
+            "conformance check `{}` failed: {}",
+            self.check, self.detail
+        )
     }
 }
 
@@ -110,7 +114,13 @@ impl Model {
 
     /// Records an insertion under the handle the queue returned.
     pub fn insert(&mut self, handle: Handle, item: u64, due: u64, priority: Priority) {
-        self.entries.push(ModelEntry { handle, item, due, priority, seq: self.next_seq });
+        self.entries.push(ModelEntry {
+            handle,
+            item,
+            due,
+            priority,
+            seq: self.next_seq,
+        });
         self.next_seq += 1;
         self.sort();
     }
@@ -122,7 +132,9 @@ impl Model {
 
     /// Moves the entry; `false` if the handle is stale.
     pub fn reschedule(&mut self, h: Handle, due: u64, priority: Option<Priority>) -> bool {
-        let Some(i) = self.position(h) else { return false };
+        let Some(i) = self.position(h) else {
+            return false;
+        };
         self.entries[i].due = due;
         if let Some(p) = priority {
             self.entries[i].priority = p;
@@ -177,12 +189,20 @@ impl Model {
         for e in &self.entries {
             counts[usize::from(e.priority)] += 1;
         }
-        let due: Vec<u64> = self.entries.iter().filter(|e| e.due <= self.now).map(|e| e.due).collect();
+        let due: Vec<u64> = self
+            .entries
+            .iter()
+            .filter(|e| e.due <= self.now)
+            .map(|e| e.due)
+            .collect();
         QueueStats {
             len: self.entries.len(),
             by_priority: super::by_priority(&counts),
             due_now: due.len(),
-            oldest_due_age: due.iter().min().map(|d| Duration::from_millis(self.now - d)),
+            oldest_due_age: due
+                .iter()
+                .min()
+                .map(|d| Duration::from_millis(self.now - d)),
         }
     }
 }
@@ -266,7 +286,10 @@ pub fn check_ops<Q: DeferralQueue<u64>>(q: &mut Q, ops: &[Op]) -> Result<(), Fai
                     .insert(next_item, Timestamp::from_millis(due), priority)
                     .map_err(|e| fail(C, format!("op {i} {op:?}: insert failed: {e}")))?;
                 if m.get(h).is_some() {
-                    return Err(fail(C, format!("op {i}: insert returned live handle {h} again")));
+                    return Err(fail(
+                        C,
+                        format!("op {i}: insert returned live handle {h} again"),
+                    ));
                 }
                 m.insert(h, next_item, due, priority);
                 handles.push(h);
@@ -277,7 +300,11 @@ pub fn check_ops<Q: DeferralQueue<u64>>(q: &mut Q, ops: &[Op]) -> Result<(), Fai
                 let want = m.cancel(h).ok_or(QueueError::StaleHandle(h));
                 ensure_eq!(C, q.cancel(h), want, "op {i} {op:?} on {h}");
             }
-            Op::Reschedule { pick: p, due, priority } => {
+            Op::Reschedule {
+                pick: p,
+                due,
+                priority,
+            } => {
                 let Some(h) = pick(p) else { continue };
                 let want = if m.reschedule(h, due, priority) {
                     Ok(())
@@ -289,7 +316,12 @@ pub fn check_ops<Q: DeferralQueue<u64>>(q: &mut Q, ops: &[Op]) -> Result<(), Fai
             }
             Op::Pop { now } => {
                 let want = m.pop_due(now);
-                ensure_eq!(C, q.pop_due(Timestamp::from_millis(now)), want, "op {i} {op:?}");
+                ensure_eq!(
+                    C,
+                    q.pop_due(Timestamp::from_millis(now)),
+                    want,
+                    "op {i} {op:?}"
+                );
             }
             Op::DrainDue { now } => {
                 let mut want = Vec::new();
@@ -302,15 +334,28 @@ pub fn check_ops<Q: DeferralQueue<u64>>(q: &mut Q, ops: &[Op]) -> Result<(), Fai
                 ensure_eq!(C, n, want.len(), "op {i} {op:?} count");
             }
             Op::Stats { now } => {
-                ensure_eq!(C, q.stats(Timestamp::from_millis(now)), m.stats(now), "op {i} {op:?}");
+                ensure_eq!(
+                    C,
+                    q.stats(Timestamp::from_millis(now)),
+                    m.stats(now),
+                    "op {i} {op:?}"
+                );
             }
             Op::NextDue => {
-                ensure_eq!(C, q.next_due(), m.next_due().map(Timestamp::from_millis), "op {i}");
+                ensure_eq!(
+                    C,
+                    q.next_due(),
+                    m.next_due().map(Timestamp::from_millis),
+                    "op {i}"
+                );
             }
             Op::Get { pick: p } => {
                 let Some(h) = pick(p) else { continue };
                 let want = m.get(h).map(|e| (e.item, e.due, e.priority));
-                let got = q.get(h).ok().map(|e| (*e.item, e.due.as_millis(), e.priority));
+                let got = q
+                    .get(h)
+                    .ok()
+                    .map(|e| (*e.item, e.due.as_millis(), e.priority));
                 ensure_eq!(C, got, want, "op {i} {op:?} on {h}");
             }
             Op::Retain { modulus } => {
@@ -327,13 +372,23 @@ pub fn check_ops<Q: DeferralQueue<u64>>(q: &mut Q, ops: &[Op]) -> Result<(), Fai
         }
         ensure_eq!(C, q.len(), m.len(), "op {i} {op:?}: len");
         ensure_eq!(C, q.is_empty(), m.is_empty(), "op {i} {op:?}: is_empty");
-        ensure_eq!(C, q.now(), Timestamp::from_millis(m.now), "op {i} {op:?}: now");
+        ensure_eq!(
+            C,
+            q.now(),
+            Timestamp::from_millis(m.now),
+            "op {i} {op:?}: now"
+        );
     }
-    let mut live: Vec<(u64, u64, Priority)> =
-        q.iter().map(|e| (*e.item, e.due.as_millis(), e.priority)).collect();
+    let mut live: Vec<(u64, u64, Priority)> = q
+        .iter()
+        .map(|e| (*e.item, e.due.as_millis(), e.priority))
+        .collect();
     live.sort_unstable();
-    let mut want: Vec<(u64, u64, Priority)> =
-        m.entries().iter().map(|e| (e.item, e.due, e.priority)).collect();
+    let mut want: Vec<(u64, u64, Priority)> = m
+        .entries()
+        .iter()
+        .map(|e| (e.item, e.due, e.priority))
+        .collect();
     want.sort_unstable();
     ensure_eq!(C, live, want, "iter() after all operations");
     Ok(())
@@ -363,7 +418,10 @@ pub fn random_ops(seed: u64, n: usize, span: u64) -> Vec<Op> {
         #[allow(clippy::cast_possible_truncation)]
         let pick = next() as usize;
         let op = match r % 100 {
-            0..=39 => Op::Insert { due: t, priority: prio },
+            0..=39 => Op::Insert {
+                due: t,
+                priority: prio,
+            },
             40..=49 => Op::Cancel { pick },
             50..=59 => Op::Reschedule {
                 pick,
@@ -371,14 +429,20 @@ pub fn random_ops(seed: u64, n: usize, span: u64) -> Vec<Op> {
                 priority: (next() % 2 == 0).then_some(prio),
             },
             60..=79 => {
-                clock = if next() % 8 == 0 { t } else { clock.saturating_add(next() % (span / 8 + 1)) };
+                clock = if next() % 8 == 0 {
+                    t
+                } else {
+                    clock.saturating_add(next() % (span / 8 + 1))
+                };
                 Op::Pop { now: clock }
             }
             80..=84 => Op::DrainDue { now: clock },
             85..=88 => Op::Stats { now: clock },
             89..=93 => Op::NextDue,
             94..=98 => Op::Get { pick },
-            _ => Op::Retain { modulus: 2 + next() % 5 },
+            _ => Op::Retain {
+                modulus: 2 + next() % 5,
+            },
         };
         ops.push(op);
     }
@@ -396,7 +460,8 @@ fn ins<Q: DeferralQueue<u64>>(
     due: u64,
     p: Priority,
 ) -> Result<Handle, Failure> {
-    q.insert(item, t(due), p).map_err(|e| fail(check, format!("insert failed: {e}")))
+    q.insert(item, t(due), p)
+        .map_err(|e| fail(check, format!("insert failed: {e}")))
 }
 
 fn pop_all<Q: DeferralQueue<u64>>(q: &mut Q, now: u64) -> Vec<u64> {
@@ -417,8 +482,18 @@ pub fn pop_order<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
     ins(q, C, 5, 50, 255)?;
     ins(q, C, 6, 1_000, 255)?;
     ins(q, C, 7, 200, 5)?;
-    ensure_eq!(C, pop_all(q, 49), Vec::<u64>::new(), "nothing is due at 49 ms");
-    ensure_eq!(C, pop_all(q, 500), vec![5, 3, 7, 2, 4, 1], "pop order at 500 ms");
+    ensure_eq!(
+        C,
+        pop_all(q, 49),
+        Vec::<u64>::new(),
+        "nothing is due at 49 ms"
+    );
+    ensure_eq!(
+        C,
+        pop_all(q, 500),
+        vec![5, 3, 7, 2, 4, 1],
+        "pop order at 500 ms"
+    );
     ensure_eq!(C, q.len(), 1, "entry due at 1000 ms remains");
     ensure_eq!(C, pop_all(q, 1_000), vec![6], "entry due at 1000 ms");
     Ok(())
@@ -461,12 +536,22 @@ pub fn exact_release<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
     for &d in &sorted {
         ensure_eq!(C, q.next_due(), Some(t(d)), "next_due before releasing {d}");
         if let Some(p) = q.pop_due(t(d - 1)) {
-            return Err(fail(C, format!("entry due at {} popped at {} ms (early)", p.due.as_millis(), d - 1)));
+            return Err(fail(
+                C,
+                format!(
+                    "entry due at {} popped at {} ms (early)",
+                    p.due.as_millis(),
+                    d - 1
+                ),
+            ));
         }
         match q.pop_due(t(d)) {
             Some(p) if p.due.as_millis() == d => {}
             other => {
-                return Err(fail(C, format!("at {d} ms expected the entry due then, got {other:?}")));
+                return Err(fail(
+                    C,
+                    format!("at {d} ms expected the entry due then, got {other:?}"),
+                ));
             }
         }
     }
@@ -519,28 +604,53 @@ pub fn stale_handles<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
     const C: &str = "stale_handles";
     let a = ins(q, C, 1, 10, 0)?;
     let b = ins(q, C, 2, 20, 0)?;
-    ensure_eq!(C, q.pop_due(t(10)).map(|p| (p.handle, p.item)), Some((a, 1)), "pop a");
+    ensure_eq!(
+        C,
+        q.pop_due(t(10)).map(|p| (p.handle, p.item)),
+        Some((a, 1)),
+        "pop a"
+    );
     ensure_eq!(C, q.cancel(b), Ok(2), "cancel b");
     // Reuse the storage.
     let c = ins(q, C, 3, 30, 1)?;
     let d = ins(q, C, 4, 40, 1)?;
     for h in [a, b] {
-        ensure_eq!(C, q.cancel(h), Err(QueueError::StaleHandle(h)), "cancel stale {h}");
+        ensure_eq!(
+            C,
+            q.cancel(h),
+            Err(QueueError::StaleHandle(h)),
+            "cancel stale {h}"
+        );
         ensure_eq!(
             C,
             q.reschedule(h, t(0), Some(9)),
             Err(QueueError::StaleHandle(h)),
             "reschedule stale {h}"
         );
-        ensure_eq!(C, q.get(h).err(), Some(QueueError::StaleHandle(h)), "get stale {h}");
+        ensure_eq!(
+            C,
+            q.get(h).err(),
+            Some(QueueError::StaleHandle(h)),
+            "get stale {h}"
+        );
     }
     let never = Handle::new(u32::MAX - 7, 3);
-    ensure_eq!(C, q.cancel(never), Err(QueueError::StaleHandle(never)), "never issued");
+    ensure_eq!(
+        C,
+        q.cancel(never),
+        Err(QueueError::StaleHandle(never)),
+        "never issued"
+    );
     ensure_eq!(C, q.len(), 2, "stale operations changed nothing");
     let got: Vec<(Handle, u64, u64, Priority)> = core::iter::from_fn(|| q.pop_due(t(40)))
         .map(|p| (p.handle, p.item, p.due.as_millis(), p.priority))
         .collect();
-    ensure_eq!(C, got, vec![(c, 3, 30, 1), (d, 4, 40, 1)], "live entries untouched");
+    ensure_eq!(
+        C,
+        got,
+        vec![(c, 3, 30, 1), (d, 4, 40, 1)],
+        "live entries untouched"
+    );
     Ok(())
 }
 
@@ -551,21 +661,58 @@ pub fn stale_handles<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
 /// A [`Failure`] if an entry is lost, duplicated or misordered.
 pub fn cancel_and_reschedule<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
     const C: &str = "cancel_and_reschedule";
-    let h: Vec<Handle> = (0..6).map(|i| ins(q, C, i, 1_000 + i * 1_000, 0)).collect::<Result<_, _>>()?;
+    let h: Vec<Handle> = (0..6)
+        .map(|i| ins(q, C, i, 1_000 + i * 1_000, 0))
+        .collect::<Result<_, _>>()?;
     ensure_eq!(C, q.cancel(h[2]), Ok(2), "cancel");
-    ensure_eq!(C, q.reschedule(h[5], t(1_000), None), Ok(()), "move earlier");
-    ensure_eq!(C, q.reschedule(h[0], t(9_000_000_000), None), Ok(()), "move far later");
-    ensure_eq!(C, q.reschedule(h[4], t(2_000), Some(7)), Ok(()), "move and raise");
-    ensure_eq!(C, q.get(h[4]).map(|e| (e.due, e.priority)), Ok((t(2_000), 7)), "get after move");
+    ensure_eq!(
+        C,
+        q.reschedule(h[5], t(1_000), None),
+        Ok(()),
+        "move earlier"
+    );
+    ensure_eq!(
+        C,
+        q.reschedule(h[0], t(9_000_000_000), None),
+        Ok(()),
+        "move far later"
+    );
+    ensure_eq!(
+        C,
+        q.reschedule(h[4], t(2_000), Some(7)),
+        Ok(()),
+        "move and raise"
+    );
+    ensure_eq!(
+        C,
+        q.get(h[4]).map(|e| (e.due, e.priority)),
+        Ok((t(2_000), 7)),
+        "get after move"
+    );
     // Same due as item 1 after the move: item 1 was inserted first.
-    ensure_eq!(C, q.reschedule(h[3], t(2_000), None), Ok(()), "tie with an earlier insert");
+    ensure_eq!(
+        C,
+        q.reschedule(h[3], t(2_000), None),
+        Ok(()),
+        "tie with an earlier insert"
+    );
     ensure_eq!(C, pop_all(q, 2_000), vec![4, 5, 1, 3], "order after moves");
-    ensure_eq!(C, pop_all(q, 8_999_999_999), Vec::<u64>::new(), "moved entry not early");
+    ensure_eq!(
+        C,
+        pop_all(q, 8_999_999_999),
+        Vec::<u64>::new(),
+        "moved entry not early"
+    );
     ensure_eq!(C, pop_all(q, 9_000_000_000), vec![0], "moved entry on time");
     // A due entry moved back into the future is no longer due.
     let x = ins(q, C, 10, 100, 0)?;
     ensure_eq!(C, q.reschedule(x, t(9_000_000_500), None), Ok(()), "un-due");
-    ensure_eq!(C, pop_all(q, 9_000_000_400), Vec::<u64>::new(), "not due after moving back");
+    ensure_eq!(
+        C,
+        pop_all(q, 9_000_000_400),
+        Vec::<u64>::new(),
+        "not due after moving back"
+    );
     ensure_eq!(C, pop_all(q, 9_000_000_500), vec![10], "due again");
     Ok(())
 }
@@ -579,7 +726,12 @@ pub fn clock_clamp<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
     const C: &str = "clock_clamp";
     ensure_eq!(C, q.now(), Timestamp::EPOCH, "fresh clock");
     ins(q, C, 1, 5_000, 0)?;
-    ensure_eq!(C, q.pop_due(t(10_000)).map(|p| p.item), Some(1), "due at 10 s");
+    ensure_eq!(
+        C,
+        q.pop_due(t(10_000)).map(|p| p.item),
+        Some(1),
+        "due at 10 s"
+    );
     ensure_eq!(C, q.now(), t(10_000), "clock moved");
     ins(q, C, 2, 8_000, 0)?;
     ins(q, C, 3, 10_000, 0)?;
@@ -599,14 +751,24 @@ pub fn next_due<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<(), Failure> {
     const C: &str = "next_due";
     ensure_eq!(C, q.next_due(), None, "empty");
     let far = ins(q, C, 1, 3 * 365 * 86_400_000 + 17, 0)?;
-    ensure_eq!(C, q.next_due(), Some(t(3 * 365 * 86_400_000 + 17)), "one far entry");
+    ensure_eq!(
+        C,
+        q.next_due(),
+        Some(t(3 * 365 * 86_400_000 + 17)),
+        "one far entry"
+    );
     ins(q, C, 2, 70_001, 0)?;
     ins(q, C, 3, 70_000, 9)?;
     ensure_eq!(C, q.next_due(), Some(t(70_000)), "two near entries");
     ensure_eq!(C, q.stats(t(80_000)).due_now, 2, "both due");
     ensure_eq!(C, q.next_due(), Some(t(70_000)), "earliest of due entries");
     ensure_eq!(C, pop_all(q, 80_000), vec![3, 2], "pop both");
-    ensure_eq!(C, q.next_due(), Some(t(3 * 365 * 86_400_000 + 17)), "far entry again");
+    ensure_eq!(
+        C,
+        q.next_due(),
+        Some(t(3 * 365 * 86_400_000 + 17)),
+        "far entry again"
+    );
     ensure_eq!(C, q.cancel(far), Ok(1), "cancel");
     ensure_eq!(C, q.next_due(), None, "empty again");
     Ok(())
@@ -624,25 +786,62 @@ pub fn iterate_retain_drain_stats<Q: DeferralQueue<u64>>(q: &mut Q) -> Result<()
         let p = (i % 3) as u8;
         handles.push(ins(q, C, i, 1_000 * i, p)?);
     }
-    let mut seen: Vec<(u64, Handle)> = q.iter().map(|e: EntryRef<'_, u64>| (*e.item, e.handle)).collect();
+    let mut seen: Vec<(u64, Handle)> = q
+        .iter()
+        .map(|e: EntryRef<'_, u64>| (*e.item, e.handle))
+        .collect();
     seen.sort_unstable();
     let want: Vec<(u64, Handle)> = (0u64..).zip(handles.iter().copied()).collect();
     ensure_eq!(C, seen, want, "iter");
     let s = q.stats(t(4_500));
     ensure_eq!(C, s.len, 10, "stats len");
-    ensure_eq!(C, s.by_priority, vec![(2, 3), (1, 3), (0, 4)], "stats by priority");
+    ensure_eq!(
+        C,
+        s.by_priority,
+        vec![(2, 3), (1, 3), (0, 4)],
+        "stats by priority"
+    );
     ensure_eq!(C, s.due_now, 5, "stats due now");
-    ensure_eq!(C, s.oldest_due_age, Some(Duration::from_millis(4_500)), "stats oldest age");
-    let mut removed: Vec<u64> = q.retain(|e| e.item % 2 == 0).into_iter().map(|p| p.item).collect();
+    ensure_eq!(
+        C,
+        s.oldest_due_age,
+        Some(Duration::from_millis(4_500)),
+        "stats oldest age"
+    );
+    let mut removed: Vec<u64> = q
+        .retain(|e| e.item % 2 == 0)
+        .into_iter()
+        .map(|p| p.item)
+        .collect();
     removed.sort_unstable();
-    ensure_eq!(C, removed, vec![1, 3, 5, 7, 9], "retain removed the odd items");
-    ensure_eq!(C, q.cancel(handles[1]), Err(QueueError::StaleHandle(handles[1])), "retained-out handle is stale");
-    ensure_eq!(C, pop_all(q, 4_500), vec![2, 4, 0], "pop after retain, priority first");
+    ensure_eq!(
+        C,
+        removed,
+        vec![1, 3, 5, 7, 9],
+        "retain removed the odd items"
+    );
+    ensure_eq!(
+        C,
+        q.cancel(handles[1]),
+        Err(QueueError::StaleHandle(handles[1])),
+        "retained-out handle is stale"
+    );
+    ensure_eq!(
+        C,
+        pop_all(q, 4_500),
+        vec![2, 4, 0],
+        "pop after retain, priority first"
+    );
     let mut rest: Vec<u64> = q.drain().into_iter().map(|p| p.item).collect();
     rest.sort_unstable();
     ensure_eq!(C, rest, vec![6, 8], "drain");
     ensure_eq!(C, q.len(), 0, "empty after drain");
-    ensure_eq!(C, q.stats(t(0)), QueueStats::default(), "stats of empty queue");
+    ensure_eq!(
+        C,
+        q.stats(t(0)),
+        QueueStats::default(),
+        "stats of empty queue"
+    );
     Ok(())
 }
 

@@ -54,7 +54,10 @@ struct Group<G> {
 
 impl<G> Group<G> {
     fn has_staged_at(&self, p: Priority) -> bool {
-        self.staged.range((Reverse(p), 0, 0)..=(Reverse(p), u64::MAX, u64::MAX)).next().is_some()
+        self.staged
+            .range((Reverse(p), 0, 0)..=(Reverse(p), u64::MAX, u64::MAX))
+            .next()
+            .is_some()
     }
 }
 
@@ -167,7 +170,9 @@ where
     fn rec_mut(&mut self, idx: u32) -> &mut Rec<T> {
         match &mut self.slots[idx as usize] {
             Slot::Occupied(r) => r,
-            Slot::Vacant { .. } => unreachable!("staged sets and the wrapped queue name live slots"),
+            Slot::Vacant { .. } => {
+                unreachable!("staged sets and the wrapped queue name live slots")
+            }
         }
     }
 
@@ -182,7 +187,11 @@ where
         if let Some(&gid) = self.group_ids.get(&key) {
             return gid;
         }
-        let g = Group { key: key.clone(), members: 0, staged: BTreeMap::new() };
+        let g = Group {
+            key: key.clone(),
+            members: 0,
+            staged: BTreeMap::new(),
+        };
         #[allow(clippy::cast_possible_truncation)] // at most one group per entry
         let gid = match self.free_groups.pop() {
             Some(gid) => {
@@ -243,9 +252,15 @@ where
             Slot::Vacant { generation, .. } => *generation,
         };
         let vacant = if generation == u32::MAX {
-            Slot::Vacant { next_free: NIL, generation }
+            Slot::Vacant {
+                next_free: NIL,
+                generation,
+            }
         } else {
-            let v = Slot::Vacant { next_free: self.free_head, generation };
+            let v = Slot::Vacant {
+                next_free: self.free_head,
+                generation,
+            };
             self.free_head = idx;
             v
         };
@@ -308,7 +323,12 @@ where
     F: Fn(&T) -> G,
     Q: DeferralQueue<u32>,
 {
-    fn insert(&mut self, item: T, due: Timestamp, priority: Priority) -> Result<Handle, QueueError> {
+    fn insert(
+        &mut self,
+        item: T,
+        due: Timestamp,
+        priority: Priority,
+    ) -> Result<Handle, QueueError> {
         let (idx, generation) = if self.free_head != NIL {
             let idx = self.free_head;
             let Slot::Vacant { generation, .. } = self.slots[idx as usize] else {
@@ -325,7 +345,10 @@ where
         };
         let inner = self.inner.insert(idx, due, priority)?;
         if idx as usize == self.slots.len() {
-            self.slots.push(Slot::Vacant { next_free: NIL, generation: 0 });
+            self.slots.push(Slot::Vacant {
+                next_free: NIL,
+                generation: 0,
+            });
         } else if let Slot::Vacant { next_free, .. } = self.slots[idx as usize] {
             self.free_head = next_free;
         }
@@ -391,7 +414,11 @@ where
         let (&p, ring) = self.rings.iter_mut().next_back()?;
         let gid = ring.pop_front()?;
         let g = self.group_mut(gid);
-        let (_, idx) = g.staged.range((Reverse(p), 0, 0)..).next().map(|(k, v)| (*k, *v))?;
+        let (_, idx) = g
+            .staged
+            .range((Reverse(p), 0, 0)..)
+            .next()
+            .map(|(k, v)| (*k, *v))?;
         let r = self.rec_mut(idx);
         let key = r.staged_key();
         let g = self.group_mut(gid);
@@ -440,15 +467,17 @@ where
     where
         T: 'a,
     {
-        (0u32..).zip(self.slots.iter()).filter_map(|(i, s)| match s {
-            Slot::Occupied(r) => Some(EntryRef {
-                handle: Handle::new(i, r.generation),
-                item: &r.item,
-                due: Timestamp::from_millis(r.due),
-                priority: r.priority,
-            }),
-            Slot::Vacant { .. } => None,
-        })
+        (0u32..)
+            .zip(self.slots.iter())
+            .filter_map(|(i, s)| match s {
+                Slot::Occupied(r) => Some(EntryRef {
+                    handle: Handle::new(i, r.generation),
+                    item: &r.item,
+                    due: Timestamp::from_millis(r.due),
+                    priority: r.priority,
+                }),
+                Slot::Vacant { .. } => None,
+            })
     }
 
     fn drain(&mut self) -> Vec<Popped<T>> {
@@ -479,7 +508,8 @@ where
             by_priority: by_priority(&self.counts),
             due_now: self.staged,
             oldest_due_age: self.staged_min_due().map(|d| {
-                Timestamp::from_millis(self.now).saturating_duration_since(Timestamp::from_millis(d))
+                Timestamp::from_millis(self.now)
+                    .saturating_duration_since(Timestamp::from_millis(d))
             }),
         }
     }

@@ -145,9 +145,15 @@ impl<T> HeapQueue<T> {
         // A slot whose generation is exhausted is retired, never reused, so a
         // handle can never name two entries.
         let next = if generation == u32::MAX {
-            Slot::Vacant { next_free: NIL, generation }
+            Slot::Vacant {
+                next_free: NIL,
+                generation,
+            }
         } else {
-            let s = Slot::Vacant { next_free: self.free_head, generation };
+            let s = Slot::Vacant {
+                next_free: self.free_head,
+                generation,
+            };
             self.free_head = idx;
             s
         };
@@ -184,7 +190,11 @@ impl<T> HeapQueue<T> {
     ) -> Result<Handle, QueueError> {
         let (idx, generation) = if self.free_head != NIL {
             let idx = self.free_head;
-            let Slot::Vacant { next_free, generation } = self.slab.0[idx as usize] else {
+            let Slot::Vacant {
+                next_free,
+                generation,
+            } = self.slab.0[idx as usize]
+            else {
                 unreachable!("the free list holds vacant slots only")
             };
             self.free_head = next_free;
@@ -195,7 +205,10 @@ impl<T> HeapQueue<T> {
             }
             #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
             let idx = self.slab.0.len() as u32;
-            self.slab.0.push(Slot::Vacant { next_free: NIL, generation: 0 });
+            self.slab.0.push(Slot::Vacant {
+                next_free: NIL,
+                generation: 0,
+            });
             (idx, 1)
         };
         self.slab.0[idx as usize] = Slot::Occupied(Entry {
@@ -257,7 +270,12 @@ impl<T> HeapQueue<T> {
 }
 
 impl<T> DeferralQueue<T> for HeapQueue<T> {
-    fn insert(&mut self, item: T, due: Timestamp, priority: Priority) -> Result<Handle, QueueError> {
+    fn insert(
+        &mut self,
+        item: T,
+        due: Timestamp,
+        priority: Priority,
+    ) -> Result<Handle, QueueError> {
         let seq = self.next_seq;
         let h = self.insert_seq(item, due, priority, seq)?;
         self.next_seq += 1;
@@ -327,15 +345,17 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
     where
         T: 'a,
     {
-        (0u32..).zip(self.slab.0.iter()).filter_map(|(i, s)| match s {
-            Slot::Occupied(e) => Some(EntryRef {
-                handle: Handle::new(i, e.generation),
-                item: &e.item,
-                due: Timestamp::from_millis(e.due),
-                priority: e.priority,
-            }),
-            Slot::Vacant { .. } => None,
-        })
+        (0u32..)
+            .zip(self.slab.0.iter())
+            .filter_map(|(i, s)| match s {
+                Slot::Occupied(e) => Some(EntryRef {
+                    handle: Handle::new(i, e.generation),
+                    item: &e.item,
+                    due: Timestamp::from_millis(e.due),
+                    priority: e.priority,
+                }),
+                Slot::Vacant { .. } => None,
+            })
     }
 
     fn drain(&mut self) -> Vec<Popped<T>> {
@@ -366,8 +386,10 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
             len: self.len,
             by_priority: by_priority(&self.counts),
             due_now: self.ready.len(),
-            oldest_due_age: oldest
-                .map(|d| Timestamp::from_millis(self.now).saturating_duration_since(Timestamp::from_millis(d))),
+            oldest_due_age: oldest.map(|d| {
+                Timestamp::from_millis(self.now)
+                    .saturating_duration_since(Timestamp::from_millis(d))
+            }),
         }
     }
 }

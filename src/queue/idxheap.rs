@@ -102,7 +102,11 @@ impl<K: Ord + Copy> IdxHeap<K> {
                 break;
             }
             let r = l + 1;
-            let c = if r < n && self.v[r].0 < self.v[l].0 { r } else { l };
+            let c = if r < n && self.v[r].0 < self.v[l].0 {
+                r
+            } else {
+                l
+            };
             if self.v[c].0 >= el.0 {
                 break;
             }

@@ -25,7 +25,12 @@ pub struct KeyedPopped<K, T> {
 impl<K, T> KeyedPopped<K, T> {
     fn from_inner(p: Popped<(K, T)>) -> Self {
         let (key, item) = p.item;
-        KeyedPopped { key, item, due: p.due, priority: p.priority }
+        KeyedPopped {
+            key,
+            item,
+            due: p.due,
+            priority: p.priority,
+        }
     }
 }
 
@@ -65,13 +70,19 @@ pub struct KeyedQueue<K, T, Q = WheelQueue<(K, T)>, S = RandomState> {
 
 impl<K, T, Q: Default, S: Default> Default for KeyedQueue<K, T, Q, S> {
     fn default() -> Self {
-        KeyedQueue { inner: Q::default(), map: HashMap::default(), _item: PhantomData }
+        KeyedQueue {
+            inner: Q::default(),
+            map: HashMap::default(),
+            _item: PhantomData,
+        }
     }
 }
 
 impl<K, T, Q, S> core::fmt::Debug for KeyedQueue<K, T, Q, S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KeyedQueue").field("len", &self.map.len()).finish_non_exhaustive()
+        f.debug_struct("KeyedQueue")
+            .field("len", &self.map.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,7 +111,11 @@ where
                 return Err(SnapshotError::DuplicateKey);
             }
         }
-        Ok(KeyedQueue { inner, map, _item: PhantomData })
+        Ok(KeyedQueue {
+            inner,
+            map,
+            _item: PhantomData,
+        })
     }
 
     /// The wrapped queue (for `snapshot()` and monitoring).
@@ -200,7 +215,9 @@ where
 
     /// Every entry as `(key, item, due, priority)`, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &T, Timestamp, Priority)> {
-        self.inner.iter().map(|e| (&e.item.0, &e.item.1, e.due, e.priority))
+        self.inner
+            .iter()
+            .map(|e| (&e.item.0, &e.item.1, e.due, e.priority))
     }
 
     /// Keeps only the entries for which `keep(key, item, due, priority)` is
@@ -209,7 +226,9 @@ where
         &mut self,
         mut keep: F,
     ) -> Vec<KeyedPopped<K, T>> {
-        let removed = self.inner.retain(|e| keep(&e.item.0, &e.item.1, e.due, e.priority));
+        let removed = self
+            .inner
+            .retain(|e| keep(&e.item.0, &e.item.1, e.due, e.priority));
         removed
             .into_iter()
             .map(|p| {
@@ -222,7 +241,11 @@ where
     /// Removes every entry and returns them, in no particular order.
     pub fn drain(&mut self) -> Vec<KeyedPopped<K, T>> {
         self.map.clear();
-        self.inner.drain().into_iter().map(KeyedPopped::from_inner).collect()
+        self.inner
+            .drain()
+            .into_iter()
+            .map(KeyedPopped::from_inner)
+            .collect()
     }
 
     /// Monitoring figures at `now`, see [`DeferralQueue::stats`].

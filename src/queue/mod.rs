@@ -68,7 +68,6 @@ mod wheel;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod conformance;
 
-
 pub use fair::FairQueue;
 pub use heap::HeapQueue;
 pub use keyed::{KeyedPopped, KeyedQueue};
@@ -123,7 +122,9 @@ impl fmt::Display for Handle {
 pub enum QueueError {
     /// The handle does not name a live entry of this queue (already popped,
     /// cancelled, removed, or never issued by it).
-    #[error("stale handle {0}: expected a live entry of this queue, got one that was popped, cancelled or never issued")]
+    #[error(
+        "stale handle {0}: expected a live entry of this queue, got one that was popped, cancelled or never issued"
+    )]
     StaleHandle(Handle),
     /// The key is not in the keyed queue.
     #[error("unknown key: expected a key present in the queue")]
@@ -194,7 +195,8 @@ pub trait DeferralQueue<T> {
     ///
     /// # Errors
     /// [`QueueError::Full`] when the queue cannot index another entry.
-    fn insert(&mut self, item: T, due: Timestamp, priority: Priority) -> Result<Handle, QueueError>;
+    fn insert(&mut self, item: T, due: Timestamp, priority: Priority)
+    -> Result<Handle, QueueError>;
 
     /// Removes the entry and returns its item.
     ///

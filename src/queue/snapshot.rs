@@ -86,7 +86,11 @@ impl<T> QueueSnapshot<T> {
 
     /// A snapshot in the current format.
     pub fn new(now: Timestamp, entries: Vec<SnapshotEntry<T>>) -> Self {
-        QueueSnapshot { version: Self::FORMAT_VERSION, now, entries }
+        QueueSnapshot {
+            version: Self::FORMAT_VERSION,
+            now,
+            entries,
+        }
     }
 
     /// Checks the version; returns the clock and the entries in insertion order.

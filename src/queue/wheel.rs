@@ -2,21 +2,31 @@
 //!
 //! Layout, from the entry outwards:
 //!
-//! - **Slab.** Every entry lives in one `Vec` slot: the item, the due time (`u64`
-//!   milliseconds, exact), two `u32` links, a `u32` insertion sequence and a `u32`
-//!   holding a 24-bit generation and the 8-bit priority: 24 bytes beside the
-//!   item (32 bytes for an 8-byte item). Free slots form a list through the slab.
+//! - **Slab.** Every entry lives in one slab slot: the item, the due time (`u64`
+//!   milliseconds, exact), its location (wheel slot or heap) and position there
+//!   (two `u32`), a `u32` insertion sequence and a `u32` holding a 24-bit
+//!   generation and the 8-bit priority: 24 bytes beside the item, 32 bytes for
+//!   an 8-byte item. The slab grows in chunks of 4096 slots, so growing never
+//!   copies and wastes at most one chunk. Free slots form a list through it.
 //! - **Wheel.** Time is cut into ticks of 2^16 ms (about 65 s). Four levels of
 //!   4096 slots each (12 bits of the tick per level) cover every `u64` due time,
 //!   so entries years away sit in a high-level slot and are never rescanned. An
 //!   entry lives in the level of the highest tick bit in which its due time
-//!   differs from the wheel's current tick, in an intrusive doubly linked list,
-//!   so insert, cancel and reschedule are O(1). When the clock enters a slot,
-//!   its entries are placed again relative to the new tick: each entry moves
-//!   down at most once per level.
-//! - **Near heap.** Entries due within the current tick wait in a small binary
-//!   heap ordered by exact due time, so release is exact to the millisecond
-//!   whatever the slot width.
+//!   differs from the wheel's current tick. A slot is a vector of slab indices
+//!   (4 bytes per entry, grown by half when full) and every entry knows its
+//!   position in it, so insert, cancel and reschedule are O(1) (a removal
+//!   leaves a tombstone; a slot that is more than half tombstones is compacted,
+//!   amortized O(1)), and processing
+//!   a slot reads its entries' due times as independent loads the CPU overlaps
+//!   (a linked list would serialize one cache miss per entry). Occupancy
+//!   bitmaps find the next non-empty slot without scanning empty ones. When the
+//!   clock enters a slot, its entries are placed again relative to the new
+//!   tick: each entry moves down at most once per level.
+//! - **Near run.** When the clock enters a tick, that tick's entries are sorted
+//!   by exact due time once (a cancelled one leaves a tombstone) and released
+//!   from the front as the clock passes their due time: release is exact to
+//!   the millisecond whatever the slot width. Entries inserted into the current
+//!   tick after that wait in a small binary heap beside the run.
 //! - **Ready heap.** Entries whose due time has come, ordered by
 //!   `(priority desc, due, insertion)`: `pop_due` takes from here.
 //!
@@ -45,23 +55,27 @@ const SLOT_MASK: u64 = (SLOTS as u64) - 1;
 const LEVELS: usize = (64 - TICK_BITS).div_ceil(LEVEL_BITS) as usize;
 const WORDS: usize = SLOTS / 64;
 
-/// Links: an index below `HEAD` is a list neighbour.
-const HEAD: u32 = 0x8000_0000;
-/// `prev` of an entry in the near heap (`next` is its position there).
+/// `loc` of an entry in the near run.
+const NEAR_RUN: u32 = u32::MAX - 2;
+/// `loc` of an entry in the near heap.
 const NEAR: u32 = u32::MAX - 1;
-/// `prev` of an entry in the ready heap (`next` is its position there).
+/// `loc` of an entry in the ready heap.
 const READY: u32 = u32::MAX;
 const NIL: u32 = u32::MAX;
-/// Slab indices stay below `HEAD`.
-const MAX_ENTRIES: usize = HEAD as usize - 1;
+const MAX_ENTRIES: usize = u32::MAX as usize - 1;
+/// Entries whose due times are read ahead in one batch when a slot is processed.
+const BATCH: usize = 64;
 const GEN_MAX: u32 = (1 << 24) - 1;
 
 #[derive(Debug, Clone)]
 struct Entry<T> {
     item: T,
     due: u64,
-    prev: u32,
-    next: u32,
+    /// Where it is: a wheel slot (`level * SLOTS + digit`), `NEAR_RUN`,
+    /// `NEAR` or `READY`.
+    loc: u32,
+    /// Its position in that slot's vector or heap.
+    pos: u32,
     seq: u32,
     /// generation << 8 | priority; the generation starts at 1, so never zero.
     meta: NonZeroU32,
@@ -91,24 +105,71 @@ enum Slot<T> {
     Vacant { next_free: u32, generation: u32 },
 }
 
+/// log2 of the entries per slab chunk.
+const CHUNK_BITS: u32 = 12;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// Slab storage in chunks of `CHUNK` entries: growing never copies, and the
+/// unused tail is at most one chunk (a doubling `Vec` wastes up to half).
 #[derive(Debug, Clone)]
-struct Slab<T>(Vec<Slot<T>>);
+struct Slab<T> {
+    chunks: Vec<Vec<Slot<T>>>,
+    len: usize,
+}
 
 impl<T> Slab<T> {
+    fn with_capacity(n: usize) -> Self {
+        let mut chunks = Vec::new();
+        if n > 0 {
+            chunks.push(Vec::with_capacity(n.min(CHUNK)));
+        }
+        Slab { chunks, len: 0 }
+    }
+
+    #[inline]
+    fn get(&self, idx: u32) -> Option<&Slot<T>> {
+        self.chunks
+            .get((idx >> CHUNK_BITS) as usize)?
+            .get(idx as usize % CHUNK)
+    }
+
+    /// The slot at `idx`, which must be below `len`.
+    #[inline]
+    fn slot(&mut self, idx: u32) -> &mut Slot<T> {
+        &mut self.chunks[(idx >> CHUNK_BITS) as usize][idx as usize % CHUNK]
+    }
+
     #[inline]
     fn e(&mut self, idx: u32) -> &mut Entry<T> {
-        match &mut self.0[idx as usize] {
+        match self.slot(idx) {
             Slot::Occupied(e) => e,
-            // Links and heaps only ever name occupied slots.
-            Slot::Vacant { .. } => unreachable!("a link names a vacant slot"),
+            // Slots and heaps only ever name occupied slots.
+            Slot::Vacant { .. } => unreachable!("a slot or heap names a vacant slab entry"),
         }
+    }
+
+    fn push(&mut self, s: Slot<T>) {
+        match self.chunks.last_mut() {
+            // The first chunk grows like a Vec, so a small queue stays small.
+            Some(c) if c.len() < CHUNK => c.push(s),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(s);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot<T>> {
+        self.chunks.iter().flatten()
     }
 }
 
 impl<T> SetPos for Slab<T> {
     #[inline]
     fn set_pos(&mut self, idx: u32, pos: u32) {
-        self.e(idx).next = pos;
+        self.e(idx).pos = pos;
     }
 }
 
@@ -120,7 +181,8 @@ impl<T> SetPos for Slab<T> {
 ///   O(log k) in the `k` entries due within the same ~65 s tick.
 /// - Release is exact to the millisecond: an entry is never popped before its
 ///   due time nor missed at it, whatever its alignment to the wheel's slots.
-/// - An 8-byte item costs 32 bytes per entry (plus the slab's growth slack).
+/// - An 8-byte item costs about 37 bytes per entry in all (32 in the slab, 4
+///   in its wheel slot, plus growth slack); see BENCHMARKS.md.
 /// - Far-future entries (years, up to [`Timestamp::MAX`]) cost nothing until
 ///   the clock approaches them.
 ///
@@ -149,9 +211,17 @@ pub struct WheelQueue<T> {
     /// The wheel's current tick; never after `now >> TICK_BITS`.
     cur_tick: u64,
     next_seq: u32,
-    heads: Box<[u32]>,
+    /// Per wheel slot, the slab indices of its entries.
+    slots: Box<[Vec<u32>]>,
+    /// Per wheel slot, how many of its vector's members are tombstones (`NIL`).
+    dead: Box<[u32]>,
     bits: Box<[u64]>,
     summary: [u64; LEVELS],
+    /// The current tick's entries, sorted by due time when the clock entered
+    /// it, consumed from `run_head`; cancelled ones are tombstoned (`NIL`).
+    run: Vec<(u64, u32)>,
+    run_head: usize,
+    /// Entries that arrived in the current tick after it was entered.
     near: IdxHeap<u64>,
     ready: IdxHeap<(u8, u64, u32)>,
     counts: Box<[usize; 256]>,
@@ -183,15 +253,18 @@ impl<T> WheelQueue<T> {
     /// An empty queue with room for `capacity` entries before it reallocates.
     pub fn with_capacity(capacity: usize) -> Self {
         WheelQueue {
-            slab: Slab(Vec::with_capacity(capacity.min(MAX_ENTRIES))),
+            slab: Slab::with_capacity(capacity.min(MAX_ENTRIES)),
             free_head: NIL,
             len: 0,
             now: 0,
             cur_tick: 0,
             next_seq: 0,
-            heads: vec![NIL; LEVELS * SLOTS].into_boxed_slice(),
+            slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
+            dead: vec![0; LEVELS * SLOTS].into_boxed_slice(),
             bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
             summary: [0; LEVELS],
+            run: Vec::new(),
+            run_head: 0,
             near: IdxHeap::default(),
             ready: IdxHeap::default(),
             counts: Box::new([0; 256]),
@@ -200,7 +273,7 @@ impl<T> WheelQueue<T> {
     }
 
     fn live(&self, h: Handle) -> Result<&Entry<T>, QueueError> {
-        match self.slab.0.get(h.index() as usize) {
+        match self.slab.get(h.index()) {
             Some(Slot::Occupied(e)) if e.generation() == h.generation() => Ok(e),
             _ => Err(QueueError::StaleHandle(h)),
         }
@@ -232,7 +305,11 @@ impl<T> WheelQueue<T> {
         if word != 0 {
             return Some(w * 64 + word.trailing_zeros() as usize);
         }
-        let later = if w + 1 < WORDS { self.summary[level] & (!0u64 << (w + 1)) } else { 0 };
+        let later = if w + 1 < WORDS {
+            self.summary[level] & (!0u64 << (w + 1))
+        } else {
+            0
+        };
         if later == 0 {
             return None;
         }
@@ -252,27 +329,30 @@ impl<T> WheelQueue<T> {
             let cur_digit = ((self.cur_tick >> shift) & SLOT_MASK) as usize;
             if let Some(d) = self.next_set(level, cur_digit + 1) {
                 let up = shift + LEVEL_BITS;
-                let base = if up >= 64 { 0 } else { (self.cur_tick >> up) << up };
+                let base = if up >= 64 {
+                    0
+                } else {
+                    (self.cur_tick >> up) << up
+                };
                 return Some((level, d, base | ((d as u64) << shift)));
             }
         }
         None
     }
 
-    /// Puts an entry (with free links) where its due time calls for.
+    /// Puts an entry (out of any slot or heap) where its due time calls for.
     #[inline]
-    fn place(&mut self, idx: u32) {
-        let e = self.slab.e(idx);
-        let due = e.due;
+    fn place(&mut self, idx: u32, due: u64) {
         if due <= self.now {
-            e.prev = READY;
+            let e = self.slab.e(idx);
+            e.loc = READY;
             let key = e.ready_key();
             self.ready.push(key, idx, &mut self.slab);
             return;
         }
         let tick = due >> TICK_BITS;
         if tick <= self.cur_tick {
-            e.prev = NEAR;
+            self.slab.e(idx).loc = NEAR;
             self.near.push(due, idx, &mut self.slab);
             return;
         }
@@ -281,47 +361,74 @@ impl<T> WheelQueue<T> {
         #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
         let digit = ((tick >> (LEVEL_BITS * level as u32)) & SLOT_MASK) as usize;
         let slot = level * SLOTS + digit;
-        let head = self.heads[slot];
-        #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
-        let tag = HEAD | slot as u32;
-        e.prev = tag;
-        e.next = head;
-        if head == NIL {
-            self.set_bit(level, digit);
-        } else {
-            self.slab.e(head).prev = idx;
+        let v = &mut self.slots[slot];
+        if v.len() == v.capacity() {
+            // Grow by half, not double: slot vectors hold 4 of the 32 bytes
+            // an entry costs, and their slack is most of the rest.
+            v.reserve_exact((v.len() / 2).max(4));
         }
-        self.heads[slot] = idx;
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_ENTRIES entries
+        let pos = v.len() as u32;
+        v.push(idx);
+        let e = self.slab.e(idx);
+        #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+        let loc = slot as u32;
+        e.loc = loc;
+        e.pos = pos;
+        if pos == 0 {
+            self.set_bit(level, digit);
+        }
     }
 
-    /// Takes an entry out of its list or heap.
+    /// Takes an entry out of its slot or heap.
     #[inline]
     fn unlink(&mut self, idx: u32) {
         let e = self.slab.e(idx);
-        let (prev, next) = (e.prev, e.next);
-        match prev {
+        let (loc, pos) = (e.loc, e.pos as usize);
+        match loc {
             READY => {
-                self.ready.remove(next as usize, &mut self.slab);
+                self.ready.remove(pos, &mut self.slab);
             }
-            NEAR => {
-                self.near.remove(next as usize, &mut self.slab);
-            }
-            p if p & HEAD != 0 => {
-                let slot = (p & !HEAD) as usize;
-                self.heads[slot] = next;
-                if next == NIL {
-                    self.clear_bit(slot / SLOTS, slot % SLOTS);
-                } else {
-                    self.slab.e(next).prev = p;
+            NEAR_RUN => {
+                if let Some(r) = self.run.get_mut(pos) {
+                    r.1 = NIL;
                 }
             }
-            p => {
-                self.slab.e(p).next = next;
-                if next != NIL {
-                    self.slab.e(next).prev = p;
+            NEAR => {
+                self.near.remove(pos, &mut self.slab);
+            }
+            slot => {
+                // A tombstone: moving the last member into the hole would
+                // touch a third random entry on every cancel and reschedule.
+                let slot = slot as usize;
+                let v = &mut self.slots[slot];
+                if let Some(x) = v.get_mut(pos) {
+                    *x = NIL;
+                }
+                self.dead[slot] += 1;
+                let dead = self.dead[slot] as usize;
+                if dead == v.len() {
+                    // Give the memory back: a slot is reused only much later.
+                    *v = Vec::new();
+                    self.dead[slot] = 0;
+                    self.clear_bit(slot / SLOTS, slot % SLOTS);
+                } else if dead > 16 && dead * 2 > v.len() {
+                    self.compact(slot);
                 }
             }
         }
+    }
+
+    /// Drops a slot's tombstones (amortized O(1): at least half are tombstones).
+    fn compact(&mut self, slot: usize) {
+        let mut v = core::mem::take(&mut self.slots[slot]);
+        v.retain(|&i| i != NIL);
+        for (pos, &idx) in (0u32..).zip(v.iter()) {
+            self.slab.e(idx).pos = pos;
+        }
+        v.shrink_to(v.len() + v.len() / 2);
+        self.slots[slot] = v;
+        self.dead[slot] = 0;
     }
 
     /// Moves the clock to `now` (clamped) and every entry due by then to the
@@ -336,51 +443,152 @@ impl<T> WheelQueue<T> {
         while self.cur_tick < now_tick {
             match self.next_slot() {
                 Some((level, digit, start)) if start <= now_tick => {
+                    // Everything near is due by now: it is before `start`.
+                    self.flush_near();
                     self.cur_tick = start;
-                    self.cascade(level, digit);
+                    if level == 0 {
+                        self.enter_tick(digit);
+                    } else {
+                        self.cascade(level, digit);
+                    }
                 }
                 _ => self.cur_tick = now_tick,
             }
+        }
+        self.flush_near();
+    }
+
+    #[inline]
+    fn make_ready(&mut self, idx: u32) {
+        let e = self.slab.e(idx);
+        e.loc = READY;
+        let key = e.ready_key();
+        self.ready.push(key, idx, &mut self.slab);
+    }
+
+    /// Moves the near entries due by the clock to the ready heap.
+    fn flush_near(&mut self) {
+        while let Some(&(due, idx)) = self.run.get(self.run_head) {
+            if due > self.now {
+                break;
+            }
+            self.run_head += 1;
+            if idx != NIL {
+                self.make_ready(idx);
+            }
+        }
+        if self.run_head == self.run.len() && self.run_head > 0 {
+            self.run.clear();
+            self.run_head = 0;
         }
         while let Some((due, idx)) = self.near.peek() {
             if due > self.now {
                 break;
             }
             self.near.pop(&mut self.slab);
+            self.make_ready(idx);
+        }
+    }
+
+    /// The clock entered level-0 slot `digit` (the current tick): its entries
+    /// become the near run, sorted once instead of pushed through a heap.
+    fn enter_tick(&mut self, digit: usize) {
+        // Left-overs cannot happen (see `advance`), but keep them if they do.
+        for i in self.run_head..self.run.len() {
+            let (due, idx) = self.run[i];
+            if idx != NIL {
+                self.slab.e(idx).loc = NEAR;
+                self.near.push(due, idx, &mut self.slab);
+            }
+        }
+        self.run.clear();
+        self.run_head = 0;
+        let members = self.take_slot(0, digit);
+        let mut batch = [(0u64, 0u32); BATCH];
+        let mut live = members.iter().copied().filter(|&i| i != NIL);
+        loop {
+            let k = self.read_batch(&mut live, &mut batch);
+            for &(due, idx) in &batch[..k] {
+                if due <= self.now {
+                    self.make_ready(idx);
+                } else {
+                    self.run.push((due, idx));
+                }
+            }
+            if k < BATCH {
+                break;
+            }
+        }
+        self.run.sort_unstable();
+        for (pos, &(_, idx)) in (0u32..).zip(self.run.iter()) {
             let e = self.slab.e(idx);
-            e.prev = READY;
-            let key = e.ready_key();
-            self.ready.push(key, idx, &mut self.slab);
+            e.loc = NEAR_RUN;
+            e.pos = pos;
         }
     }
 
     /// Places again every entry of a slot the clock has entered.
     fn cascade(&mut self, level: usize, digit: usize) {
-        let slot = level * SLOTS + digit;
-        let mut idx = core::mem::replace(&mut self.heads[slot], NIL);
-        self.clear_bit(level, digit);
-        while idx != NIL {
-            let next = self.slab.e(idx).next;
-            self.place(idx);
-            idx = next;
+        let members = self.take_slot(level, digit);
+        let mut batch = [(0u64, 0u32); BATCH];
+        let mut live = members.iter().copied().filter(|&i| i != NIL);
+        loop {
+            let k = self.read_batch(&mut live, &mut batch);
+            for &(due, idx) in &batch[..k] {
+                self.place(idx, due);
+            }
+            if k < BATCH {
+                break;
+            }
         }
+    }
+
+    /// Empties a wheel slot and returns its members (with tombstones).
+    fn take_slot(&mut self, level: usize, digit: usize) -> Vec<u32> {
+        let slot = level * SLOTS + digit;
+        self.dead[slot] = 0;
+        self.clear_bit(level, digit);
+        core::mem::take(&mut self.slots[slot])
+    }
+
+    /// Reads the due times of up to `BATCH` entries first: independent loads
+    /// the CPU overlaps, instead of one cache miss at a time.
+    #[inline]
+    fn read_batch(
+        &mut self,
+        members: &mut impl Iterator<Item = u32>,
+        batch: &mut [(u64, u32); BATCH],
+    ) -> usize {
+        let mut k = 0;
+        while k < BATCH {
+            let Some(idx) = members.next() else { break };
+            batch[k] = (self.slab.e(idx).due, idx);
+            k += 1;
+        }
+        k
     }
 
     /// Frees the slot of an unlinked entry and returns the entry.
     fn release(&mut self, idx: u32) -> Popped<T> {
-        let generation = match &self.slab.0[idx as usize] {
+        let generation = match self.slab.slot(idx) {
             Slot::Occupied(e) => e.generation(),
             Slot::Vacant { generation, .. } => *generation,
         };
         let vacant = if generation >= GEN_MAX {
             // Retired: its generations are used up.
-            Slot::Vacant { next_free: NIL, generation }
+            Slot::Vacant {
+                next_free: NIL,
+                generation,
+            }
         } else {
-            let v = Slot::Vacant { next_free: self.free_head, generation };
+            let v = Slot::Vacant {
+                next_free: self.free_head,
+                generation,
+            };
             self.free_head = idx;
             v
         };
-        let Slot::Occupied(e) = core::mem::replace(&mut self.slab.0[idx as usize], vacant) else {
+        let Slot::Occupied(e) = core::mem::replace(self.slab.slot(idx), vacant) else {
             unreachable!("release is only called on occupied slots")
         };
         self.len -= 1;
@@ -403,32 +611,39 @@ impl<T> WheelQueue<T> {
     ) -> Result<Handle, QueueError> {
         let (idx, generation) = if self.free_head != NIL {
             let idx = self.free_head;
-            let Slot::Vacant { next_free, generation } = self.slab.0[idx as usize] else {
+            let Slot::Vacant {
+                next_free,
+                generation,
+            } = *self.slab.slot(idx)
+            else {
                 unreachable!("the free list holds vacant slots only")
             };
             self.free_head = next_free;
             (idx, generation + 1)
         } else {
-            if self.slab.0.len() >= MAX_ENTRIES {
+            if self.slab.len >= MAX_ENTRIES {
                 return Err(QueueError::Full(MAX_ENTRIES));
             }
             #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
-            let idx = self.slab.0.len() as u32;
-            self.slab.0.push(Slot::Vacant { next_free: NIL, generation: 0 });
+            let idx = self.slab.len as u32;
+            self.slab.push(Slot::Vacant {
+                next_free: NIL,
+                generation: 0,
+            });
             (idx, 1)
         };
-        self.slab.0[idx as usize] = Slot::Occupied(Entry {
+        *self.slab.slot(idx) = Slot::Occupied(Entry {
             item,
             due: due.as_millis(),
-            prev: NIL,
-            next: NIL,
+            loc: NIL,
+            pos: 0,
             seq,
             meta: meta(generation, priority),
         });
         self.len += 1;
         self.counts[usize::from(priority)] += 1;
         self.next_due_memo.set(None);
-        self.place(idx);
+        self.place(idx, due.as_millis());
         Ok(Handle::new(idx, generation))
     }
 
@@ -436,7 +651,7 @@ impl<T> WheelQueue<T> {
     /// (when the `u32` counter runs out).
     fn renumber(&mut self) {
         let mut order: Vec<(u32, u32)> = (0u32..)
-            .zip(self.slab.0.iter())
+            .zip(self.slab.iter())
             .filter_map(|(i, s)| match s {
                 Slot::Occupied(e) => Some((e.seq, i)),
                 Slot::Vacant { .. } => None,
@@ -448,8 +663,12 @@ impl<T> WheelQueue<T> {
             self.next_seq = seq + 1;
         }
         let slab = &mut self.slab;
-        let keys: Vec<((u8, u64, u32), u32)> =
-            self.ready.elems().iter().map(|&(_, i)| (slab.e(i).ready_key(), i)).collect();
+        let keys: Vec<((u8, u64, u32), u32)> = self
+            .ready
+            .elems()
+            .iter()
+            .map(|&(_, i)| (slab.e(i).ready_key(), i))
+            .collect();
         self.ready.replace_all(keys, slab);
     }
 
@@ -466,7 +685,6 @@ impl<T> WheelQueue<T> {
     {
         let entries = self
             .slab
-            .0
             .iter()
             .filter_map(|s| match s {
                 Slot::Occupied(e) => Some(SnapshotEntry {
@@ -496,7 +714,8 @@ impl<T> WheelQueue<T> {
         let mut q = WheelQueue::with_capacity(entries.len());
         q.advance(now);
         for (seq, e) in (0u32..).zip(entries) {
-            q.insert_with_seq(e.item, e.due, e.priority, seq).map_err(|_| SnapshotError::Full)?;
+            q.insert_with_seq(e.item, e.due, e.priority, seq)
+                .map_err(|_| SnapshotError::Full)?;
             q.next_seq = seq + 1;
         }
         Ok(q)
@@ -508,23 +727,33 @@ impl<T> WheelQueue<T> {
             // time needs a scan of the entries not popped yet.
             return self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
         }
-        if let Some((due, _)) = self.near.peek() {
-            return Some(due);
+        let run = self.run[self.run_head.min(self.run.len())..]
+            .iter()
+            .find(|r| r.1 != NIL)
+            .map(|r| r.0);
+        let near = self.near.peek().map(|(due, _)| due);
+        if run.is_some() || near.is_some() {
+            return run.into_iter().chain(near).min();
         }
         let (level, digit, _) = self.next_slot()?;
-        let mut idx = self.heads[level * SLOTS + digit];
-        let mut min = u64::MAX;
-        while let Some(Slot::Occupied(e)) = self.slab.0.get(idx as usize) {
-            min = min.min(e.due);
-            idx = e.next;
-        }
-        Some(min)
+        self.slots[level * SLOTS + digit]
+            .iter()
+            .filter_map(|&idx| match self.slab.get(idx) {
+                Some(Slot::Occupied(e)) => Some(e.due),
+                _ => None,
+            })
+            .min()
     }
 }
 
 impl<T> DeferralQueue<T> for WheelQueue<T> {
     #[inline]
-    fn insert(&mut self, item: T, due: Timestamp, priority: Priority) -> Result<Handle, QueueError> {
+    fn insert(
+        &mut self,
+        item: T,
+        due: Timestamp,
+        priority: Priority,
+    ) -> Result<Handle, QueueError> {
         if self.next_seq == u32::MAX {
             self.renumber();
         }
@@ -559,7 +788,8 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
             self.counts[usize::from(p)] += 1;
         }
         self.next_due_memo.set(None);
-        self.place(idx);
+        let due = due.as_millis();
+        self.place(idx, due);
         Ok(())
     }
 
@@ -604,7 +834,7 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
     where
         T: 'a,
     {
-        (0u32..).zip(self.slab.0.iter()).filter_map(|(i, s)| match s {
+        (0u32..).zip(self.slab.iter()).filter_map(|(i, s)| match s {
             Slot::Occupied(e) => Some(EntryRef {
                 handle: Handle::new(i, e.generation()),
                 item: &e.item,
@@ -644,7 +874,8 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
             by_priority: by_priority(&self.counts),
             due_now: self.ready.len(),
             oldest_due_age: oldest.map(|d| {
-                Timestamp::from_millis(self.now).saturating_duration_since(Timestamp::from_millis(d))
+                Timestamp::from_millis(self.now)
+                    .saturating_duration_since(Timestamp::from_millis(d))
             }),
         }
     }
@@ -679,11 +910,55 @@ mod tests {
     }
 
     #[test]
+    fn tombstones_are_compacted_and_never_released() {
+        let mut q = WheelQueue::new();
+        let base = 10u64 << 30; // far: a level-1 slot
+        let hs: Vec<Handle> = (0..200u64)
+            .map(|i| q.insert(i, Timestamp::from_millis(base + i), 0).unwrap())
+            .collect();
+        let slot = match q.slab.e(hs[0].index()).loc {
+            l if (l as usize) < LEVELS * SLOTS => l as usize,
+            other => panic!("expected a wheel slot, got {other}"),
+        };
+        // Cancel or move away 150 of them: the slot compacts at least once.
+        for (i, &h) in hs.iter().enumerate().take(150) {
+            if i % 2 == 0 {
+                q.cancel(h).unwrap();
+            } else {
+                q.reschedule(h, Timestamp::from_millis(base * 3 + i as u64), None)
+                    .unwrap();
+            }
+        }
+        assert!(q.slots[slot].len() < 200, "compacted");
+        assert_eq!(q.slots[slot].len() - q.dead[slot] as usize, 50);
+        for &h in &hs[150..] {
+            let e = q.slab.e(h.index());
+            assert_eq!(
+                q.slots[slot][e.pos as usize],
+                h.index(),
+                "positions follow compaction"
+            );
+        }
+        let got: Vec<u64> = core::iter::from_fn(|| q.pop_due(Timestamp::from_millis(base + 1_000)))
+            .map(|p| p.item)
+            .collect();
+        assert_eq!(got, (150..200).collect::<Vec<u64>>());
+        let moved: Vec<u64> = core::iter::from_fn(|| q.pop_due(Timestamp::MAX))
+            .map(|p| p.item)
+            .collect();
+        assert_eq!(moved, (1..150).step_by(2).collect::<Vec<u64>>());
+        assert!(q.is_empty());
+    }
+
+    #[test]
     fn exhausted_generation_retires_the_slot() {
         let mut q = WheelQueue::new();
         let h = q.insert(1u8, Timestamp::EPOCH, 0).unwrap();
         q.cancel(h).unwrap();
-        q.slab.0[0] = Slot::Vacant { next_free: NIL, generation: GEN_MAX - 1 };
+        *q.slab.slot(0) = Slot::Vacant {
+            next_free: NIL,
+            generation: GEN_MAX - 1,
+        };
         q.free_head = 0;
         let last = q.insert(2u8, Timestamp::EPOCH, 0).unwrap();
         assert_eq!(last.generation(), GEN_MAX);
