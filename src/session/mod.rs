@@ -1168,7 +1168,12 @@ impl Session {
     }
 
     fn send_next_rcpt(&mut self, pi: usize) {
-        let caps = self.caps.clone().unwrap_or_default();
+        let caps = self.caps.take().unwrap_or_default();
+        self.send_next_rcpt_with(pi, &caps);
+        self.caps = Some(caps);
+    }
+
+    fn send_next_rcpt_with(&mut self, pi: usize, caps: &Capabilities) {
         let (seq, txn, i) = {
             let p = &mut self.parts[pi];
             let i = p.next_rcpt;
@@ -1271,8 +1276,12 @@ impl Session {
             }
             None => {
                 let acc = core::mem::take(&mut self.parts[pi].accepted);
-                for i in acc {
-                    self.outcome(txn, i, Some(reply.clone()), Stage::DataEnd, c.clone());
+                if let Some((&last, rest)) = acc.split_last() {
+                    for &i in rest {
+                        self.outcome(txn, i, Some(reply.clone()), Stage::DataEnd, c.clone());
+                    }
+                    // The last recipient takes the reply itself.
+                    self.outcome(txn, last, Some(reply), Stage::DataEnd, c);
                 }
                 self.parts.remove(pi);
             }
@@ -1327,7 +1336,14 @@ impl Session {
 
     /// Starts the next part of transaction `ti`; false if it failed without a command.
     fn start_part(&mut self, ti: usize) -> bool {
-        let caps = self.caps.clone().unwrap_or_default();
+        // Taken out and put back to avoid cloning it on every transaction.
+        let caps = self.caps.take().unwrap_or_default();
+        let started = self.start_part_with(ti, &caps);
+        self.caps = Some(caps);
+        started
+    }
+
+    fn start_part_with(&mut self, ti: usize, caps: &Capabilities) -> bool {
         let max = self.cfg.max_recipients_per_transaction;
         let t = &mut self.txns[ti];
         let start = t.dispatched;

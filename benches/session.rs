@@ -1,0 +1,251 @@
+//! Session machine benchmarks.
+//!
+//! - `session/in_memory`: the machine alone, a pipelined 1-recipient transaction with
+//!   a 1 KB body on a session that is already past its handshake (submit, replies,
+//!   body, final reply, every output drained).
+//! - `session/loopback`: messages per second against Postfix's `smtp-sink` on
+//!   127.0.0.1 (started here; skipped with a notice when it is not installed), one
+//!   message at a time on a connection that stays open: this crate's session with a
+//!   blocking `std::net` driver (as in `examples/send.rs`) versus lettre's
+//!   `SmtpConnection` (what lettre's pooled `SmtpTransport` reuses), same messages,
+//!   same run. Plus `examples/send.rs`'s own `run` (100 messages per connection,
+//!   the next envelope pipelined behind each body).
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, TlsMode};
+
+#[allow(dead_code)]
+#[path = "../tests/smtp_sink_util/mod.rs"]
+mod smtp_sink_util;
+
+#[allow(dead_code)]
+#[path = "../examples/send.rs"]
+mod send;
+
+fn body_1k() -> Vec<u8> {
+    let mut b =
+        b"From: <a@example.org>\r\nTo: <b@example.com>\r\nSubject: benchmark\r\n\r\n".to_vec();
+    while b.len() < 1024 - 2 {
+        b.extend_from_slice(b"The quick brown fox jumps over the lazy dog. .0123456789\r\n");
+    }
+    b.truncate(1022);
+    b.extend_from_slice(b"\r\n");
+    b
+}
+
+fn config() -> SessionConfig {
+    let mut c = SessionConfig::new("client.example.org");
+    c.tls = TlsMode::Disabled;
+    c
+}
+
+/// Drains the session's outputs; streams `body` on request; returns bytes to send
+/// and whether the transaction finished.
+fn drain(s: &mut Session, now: Instant, body: &[u8], wire: &mut Vec<u8>) -> bool {
+    let mut done = false;
+    while let Some(o) = s.poll_output() {
+        match o {
+            Output::Transmit(b) => wire.extend_from_slice(&b),
+            Output::Event(Event::BodyWanted { .. }) => {
+                s.send_body_chunk(now, body).unwrap();
+                s.finish_body(now).unwrap();
+            }
+            Output::Event(Event::TransactionDone { delivered, .. }) => {
+                assert_eq!(delivered, 1);
+                done = true;
+            }
+            Output::Event(_) | Output::Timeout(_) => {}
+            Output::StartTls | Output::Close => panic!("unexpected output"),
+        }
+    }
+    done
+}
+
+#[allow(clippy::disallowed_methods)] // the benchmark's virtual clock origin
+fn in_memory(c: &mut Criterion) {
+    let body = body_1k();
+    let now = Instant::now();
+    let mut s = Session::new(config(), now);
+    let mut wire = Vec::new();
+    s.handle_input(now, b"220 mx.example.com ESMTP Postfix\r\n");
+    s.handle_input(
+        now,
+        b"250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 DSN\r\n",
+    );
+    drain(&mut s, now, &body, &mut wire);
+    let mut g = c.benchmark_group("session");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("in_memory/pipelined_1rcpt_1KiB", |b| {
+        b.iter(|| {
+            wire.clear();
+            s.submit(Envelope::new("a@example.org", ["b@example.com"]).size(1024))
+                .unwrap();
+            drain(&mut s, now, &body, &mut wire);
+            s.handle_input(
+                now,
+                b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n",
+            );
+            drain(&mut s, now, &body, &mut wire);
+            s.handle_input(now, b"250 2.0.0 Ok: queued as 4ABCDEF\r\n");
+            let done = drain(&mut s, now, &body, &mut wire);
+            assert!(done);
+            black_box(wire.len())
+        })
+    });
+    // The same, timed with this thread's CPU time (Linux schedstat), which a busy
+    // machine (other processes on the same cores) does not inflate.
+    if thread_cpu_ns().is_some() {
+        g.bench_function("in_memory/pipelined_1rcpt_1KiB_cpu_time", |b| {
+            b.iter_custom(|iters| {
+                let start = thread_cpu_ns().unwrap_or(0);
+                for _ in 0..iters {
+                    wire.clear();
+                    s.submit(Envelope::new("a@example.org", ["b@example.com"]).size(1024))
+                        .unwrap();
+                    drain(&mut s, now, &body, &mut wire);
+                    s.handle_input(
+                        now,
+                        b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n",
+                    );
+                    drain(&mut s, now, &body, &mut wire);
+                    s.handle_input(now, b"250 2.0.0 Ok: queued as 4ABCDEF\r\n");
+                    assert!(drain(&mut s, now, &body, &mut wire));
+                    black_box(wire.len());
+                }
+                Duration::from_nanos(thread_cpu_ns().unwrap_or(0).saturating_sub(start))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// This thread's CPU time in nanoseconds (first field of /proc/thread-self/schedstat).
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// This crate's session over a kept-open connection, one message at a time.
+struct Ours {
+    stream: TcpStream,
+    s: Session,
+    rbuf: Vec<u8>,
+    wire: Vec<u8>,
+}
+
+impl Ours {
+    #[allow(clippy::disallowed_methods)] // a driver reads the clock
+    fn connect(addr: &str) -> Ours {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut o = Ours {
+            stream,
+            s: Session::new(config(), Instant::now()),
+            rbuf: vec![0; 65536],
+            wire: Vec::new(),
+        };
+        // Handshake until Ready.
+        while !o.s.is_idle() {
+            o.round(&[]);
+        }
+        o
+    }
+
+    /// Flushes outputs, writes, reads once.
+    #[allow(clippy::disallowed_methods)]
+    fn round(&mut self, body: &[u8]) -> bool {
+        let now = Instant::now();
+        let done = drain(&mut self.s, now, body, &mut self.wire);
+        if !self.wire.is_empty() {
+            self.stream.write_all(&self.wire).unwrap();
+            self.wire.clear();
+        }
+        if done {
+            return true;
+        }
+        let n = self.stream.read(&mut self.rbuf).unwrap();
+        assert!(n > 0, "server closed");
+        self.s.handle_input(Instant::now(), &self.rbuf[..n]);
+        false
+    }
+
+    fn send(&mut self, body: &[u8]) {
+        self.s
+            .submit(Envelope::new("a@example.org", ["b@example.com"]).size(body.len() as u64))
+            .unwrap();
+        while !self.round(body) {}
+    }
+}
+
+fn loopback(c: &mut Criterion) {
+    let Some(sink) = smtp_sink_util::Sink::start(&[]) else {
+        eprintln!("notice: smtp-sink not installed: skipping the loopback benchmarks");
+        return;
+    };
+    let body = body_1k();
+    let mut g = c.benchmark_group("session/loopback");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(5));
+
+    let mut ours = Ours::connect(&sink.addr);
+    g.bench_function("tempfail_session_per_message", |b| {
+        b.iter(|| ours.send(&body))
+    });
+
+    use lettre::address::{Address, Envelope as LEnvelope};
+    use lettre::transport::smtp::client::SmtpConnection;
+    use lettre::transport::smtp::extension::ClientId;
+    let hello = ClientId::Domain("client.example.org".into());
+    let mut conn = SmtpConnection::connect(
+        &sink.addr,
+        Some(Duration::from_secs(30)),
+        &hello,
+        None,
+        None,
+    )
+    .unwrap();
+    let env = LEnvelope::new(
+        Some("a@example.org".parse::<Address>().unwrap()),
+        vec!["b@example.com".parse::<Address>().unwrap()],
+    )
+    .unwrap();
+    g.bench_function("lettre_smtp_connection_per_message", |b| {
+        b.iter(|| {
+            let r = conn.send(&env, &body).unwrap();
+            black_box(r)
+        })
+    });
+
+    // The example's own driver: 100 messages per connection (connect and QUIT
+    // included), each message's envelope pipelined behind the previous body.
+    g.throughput(Throughput::Elements(100));
+    let opts = send::Options {
+        server: sink.addr.clone(),
+        from: "a@example.org".into(),
+        to: vec!["b@example.com".into()],
+        count: 100,
+        json: false,
+        timeout: None,
+    };
+    g.bench_function("send_example_100_per_connection", |b| {
+        b.iter(|| {
+            let r = send::run(&opts).unwrap();
+            assert_eq!(r.lines.len(), 100);
+            black_box(r.writes)
+        })
+    });
+    g.finish();
+    drop(sink);
+}
+
+criterion_group!(benches, in_memory, loopback);
+criterion_main!(benches);
