@@ -214,6 +214,8 @@ pub struct ReplyParser {
     discard: Option<Discard>,
     warnings: Vec<ParseWarning>,
     warnings_dropped: usize,
+    /// Used by [`Reply::parse`] for one reply only.
+    oneshot: bool,
 }
 
 /// Discarding a line: the first bytes of the line seen so far tell whether it is a
@@ -328,6 +330,7 @@ impl ReplyParser {
             discard: None,
             warnings: Vec::new(),
             warnings_dropped: 0,
+            oneshot: false,
         }
     }
 
@@ -557,7 +560,14 @@ impl ReplyParser {
         self.lines = line_no;
         self.reply_bytes = reply_bytes;
         if last {
-            let reply = Reply::from_parts(first, self.enhanced.take(), line_no, self.text.clone());
+            // A streaming parser keeps its buffer for the next reply; a one-shot parse
+            // hands it over.
+            let text = if self.oneshot {
+                core::mem::take(&mut self.text)
+            } else {
+                self.text.clone()
+            };
+            let reply = Reply::from_parts(first, self.enhanced.take(), line_no, text);
             self.reset_reply();
             Step::Reply(reply)
         } else {
@@ -622,6 +632,12 @@ impl ReplyParser {
     pub(crate) fn parse_one(mut self, bytes: &[u8]) -> Result<Reply, ParseError> {
         if bytes.is_empty() {
             return Err(ParseError::Empty);
+        }
+        self.oneshot = true;
+        if find_lf(bytes).is_some_and(|i| i + 1 < bytes.len()) {
+            // Several lines: one allocation for the reply's text, handed over at the end.
+            self.text
+                .reserve_exact(bytes.len().min(self.limits.max_reply_bytes));
         }
         let mut input = bytes;
         let reply = match self.parse(&mut input) {
