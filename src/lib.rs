@@ -54,7 +54,9 @@ pub use reply::{EnhancedCode, Reply, ReplyCode, ReplyParser};
 
 // ---- classify -------------------------------------------------------------
 pub mod classify;
-pub use classify::{Category, Classification, Disposition, Scope, Stage, TransportFailure};
+pub use classify::{
+    Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure,
+};
 
 // ---- outcome --------------------------------------------------------------
 pub mod outcome;

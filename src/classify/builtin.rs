@@ -127,6 +127,7 @@ pub(crate) fn rules() -> Vec<Rule> {
     declared().into_iter().map(|b| b.0).collect()
 }
 
+#[rustfmt::skip]
 fn declared() -> Vec<B> {
     let mut v: Vec<B> = Vec::with_capacity(256);
 
@@ -139,14 +140,6 @@ fn declared() -> Vec<B> {
             .disp(Disposition::Permanent)
             .scope(Scope::Destination),
     );
-    v.push(
-        r("rfc5321.too_many_recipients", C::TooManyRecipients,
-          "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
-            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients"])
-            .codes("452 552 451 450 550 554 553 455 555")
-            .disp(Disposition::Transient),
-    );
-
     // ---- 2. Destination-level wording ------------------------------------------
     v.push(
         r("dnsbl.content_url_listed", C::SpamContent,
@@ -171,7 +164,7 @@ fn declared() -> Vec<B> {
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
-                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "max connections", "trop de connexions",
+                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "connection rate limit", "too many connection*", "number of connections",
                  "too many concurrent smtp connections"])
             .scope(Scope::Destination),
@@ -179,12 +172,19 @@ fn declared() -> Vec<B> {
     v.push(
         r("gmail.rate_limited", C::RateLimited,
           "Gmail: unusual rate of (unsolicited) mail / the user is receiving mail at a rate that prevents delivery (4.7.28, 4.2.1 ReceivingRate)")
-            .t(&["unusual rate", "receiving mail at a rate", "receivingrateperm", "receivingratetemp", "peak smtp relay limit", "daily sending quota", "daily user sending limit"]),
+            .t(&["unusual rate", "peak smtp relay limit", "daily sending quota", "daily user sending limit"]),
+    );
+    v.push(
+        r("text.recipient_rate", C::RateLimited,
+          "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
+            .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
+                 "ratelimit exceeded for mailbox", "user is receiving mail"])
+            .scope(Scope::Recipient),
     );
     v.push(
         r("yahoo.deferred_volume_complaints", C::RateLimited,
           "Yahoo/AOL [TSS04]/[TS01]/[TS02]: temporarily deferred due to unexpected volume or user complaints (Yahoo Sender Hub error codes)")
-            .t(&["[tss0*", "[ts01]", "[ts02]", "unexpected volume", "temporarily deferred due to user complaints"])
+            .t(&["[tss0*", "[ts01]", "[ts02]", "[gl01]", "unexpected volume", "temporarily deferred due to user complaints"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -208,6 +208,12 @@ fn declared() -> Vec<B> {
         ]),
     );
     v.push(
+        r("netease.codes", C::RateLimited,
+          "NetEase 163/126/yeah.net RP:* codes: too many recipients, connections or errors from our IP (NetEase help pages)")
+            .t(&["rp:trc", "rp:qrc", "rp:cel", "rp:cdr", "rp:rcl", "rp:tqc"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "text.rate_limited",
             C::RateLimited,
@@ -221,11 +227,7 @@ fn declared() -> Vec<B> {
             "too many messages",
             "too many mails",
             "too many emails",
-            "too many recipients this hour",
-            "sent to too many recipients",
-            "sending rate",
-            "message rate",
-            "receiving mail too quickly",
+            "too many recipients this hour", "sent to too many recipients", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
             "too quickly",
             "too fast",
             "slow down",
@@ -283,6 +285,18 @@ fn declared() -> Vec<B> {
         ]),
     );
     v.push(
+        r("spectrum.rate_limited", C::RateLimited,
+          "Spectrum/Charter AUP#In-1310…1340: Cloudmark-based rate and concurrency limits on our IP (Spectrum 'understanding email error codes')")
+            .t(&["aup#in-131*", "aup#in-132*", "aup#in-133*", "aup#in-134*", "aup#1310", "aup#1320", "aup#1330", "aup#1340"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("spectrum.blocked", C::Blocklisted,
+          "Spectrum/Charter AUP#In-1370 / AUP#I-1010: our IP is blocked (Spectrum 'understanding email error codes')")
+            .t(&["aup#in-1370", "aup#i-1010", "aup#i-1300"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "cox.blocklisted",
             C::Blocklisted,
@@ -293,7 +307,7 @@ fn declared() -> Vec<B> {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl", "rbl", "spamhaus", "spamcop",
+            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "listed on", "listed in", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "blocked by", "rejected because", "zen.spamhaus",
@@ -315,7 +329,7 @@ fn declared() -> Vec<B> {
     v.push(
         r("microsoft.reputation", C::Reputation,
           "Microsoft: traffic not accepted from this IP / too many unwanted messages / tenant over threshold (5.7.708, 5.7.705, SC-004)")
-            .t(&["traffic not accepted", "unwanted messages", "exceeded threshold", "tenant has exceeded"])
+            .t(&["traffic not accepted", "unwanted messages", "exceeded threshold", "tenant has exceeded", "client blocked from sending", "unregistered domain*"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -343,6 +357,14 @@ fn declared() -> Vec<B> {
                  "not allowed to connect", "not accepting connections", "connections not accepted", "client host rejected",
                  "your ip", "your network", "not welcome"])
             .scope(Scope::Destination),
+    );
+
+    v.push(
+        r("rfc5321.too_many_recipients", C::TooManyRecipients,
+          "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
+            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients"])
+            .codes("452 552 451 450 550 554 553 455 555")
+            .disp(Disposition::Transient),
     );
 
     // ---- 3. Stage rules ---------------------------------------------------------
@@ -379,6 +401,15 @@ fn declared() -> Vec<B> {
     );
 
     // ---- 4. Receivers' and MTAs' wording ------------------------------------------
+    v.push(
+        r("text.content_format", C::ContentFormat,
+          "the message breaks RFC 5322/5321 format rules (Gmail RfcMessageNonCompliant, duplicate or bad headers, 8-bit data, bare LF)")
+            .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
+                 "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
+                 "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
+                 "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
+                 "line too long", "lines too long", "from header", "from: header", "header is missing", "invalid mime"]),
+    );
     // Sender authentication (must precede the generic spam wording: Gmail's SPF text
     // says "to best protect our users from spam").
     v.push(
@@ -420,18 +451,15 @@ fn declared() -> Vec<B> {
     );
     // Content.
     v.push(
-        r("text.content_format", C::ContentFormat,
-          "the message breaks RFC 5322/5321 format rules (Gmail RfcMessageNonCompliant, duplicate or bad headers, 8-bit data, bare LF)")
-            .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
-                 "multiple subject", "multiple from", "header error", "bad header", "invalid header", "malformed header", "headers too large",
-                 "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
-                 "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
-                 "line too long", "lines too long", "from header", "from: header", "header is missing", "invalid mime"]),
-    );
-    v.push(
         r("text.spam_or_virus", C::SpamContent,
           "'spam or virus' classification without saying which (T-Online, various filters): treated as spam")
             .t(&["spam or virus", "spam/virus", "spam and virus"])
+            .scope(Scope::Message),
+    );
+    v.push(
+        r("netease.spam", C::SpamContent,
+          "NetEase 163/126 DT:SPM / DT:SUM: the message was judged spam (NetEase help_spam pages)")
+            .t(&["dt:spm", "dt:sum", "mail.163.com/help/help_spam"])
             .scope(Scope::Message),
     );
     v.push(
@@ -450,6 +478,21 @@ fn declared() -> Vec<B> {
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
+    v.push(
+        r("gmx.sender_domain_dns", C::SenderRejected,
+          "GMX/web.de/mail.com: our sender domain has no valid MX or A record ('invalid DNS MX or A/AAAA resource record')")
+            .t(&["invalid dns mx or a/aaaa", "sender domain resolve fail", "sender domain must exist", "sender domain does not exist",
+                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain"]),
+    );
+    v.push(
+        r("text.sender_rejected", C::SenderRejected,
+          "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
+            .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
+                 "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
+                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
+                 "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user"])
+            .scope(Scope::Message),
+    );
     v.push(
         r(
             "text.null_mx",
@@ -498,12 +541,19 @@ fn declared() -> Vec<B> {
         .t(&["infodomainnonexistent", "dns domain"]),
     );
     v.push(
+        r("rfc5321.501_invalid_domain", C::Policy,
+          "501 'invalid domain': a 501 refuses the syntax of an argument we sent (our HELO name or sender domain, RFC 5321 §4.2.2), not the recipient domain's existence")
+            .t(&["invalid domain", "invalid hostname", "invalid host name", "bad domain"])
+            .codes("501")
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.domain_not_found", C::DomainNotFound,
           "the recipient's domain or host does not exist or has no mail route (NXDOMAIN, no MX and no address record, Postfix/Sendmail/Exim wording)")
             .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
-                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx"])
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
@@ -518,27 +568,11 @@ fn declared() -> Vec<B> {
             "dns failure",
             "dns lookup",
             "lookup failure",
-            "resolver",
-        ])
+            "resolver error", "resolver failure", "host lookup did not complete"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
     // means our sender address).
-    v.push(
-        r("gmx.sender_domain_dns", C::SenderRejected,
-          "GMX/web.de/mail.com: our sender domain has no valid MX or A record ('invalid DNS MX or A/AAAA resource record')")
-            .t(&["invalid dns mx or a/aaaa", "sender domain resolve fail", "sender domain must exist", "sender domain does not exist",
-                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain"]),
-    );
-    v.push(
-        r("text.sender_rejected", C::SenderRejected,
-          "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
-            .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
-                 "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
-                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
-                 "mail from address", "sender address is not valid", "sender domain", "not a registered gateway user", "email address is not verified"])
-            .scope(Scope::Message),
-    );
     v.push(
         r(
             "mail_from.address_unknown",
@@ -639,6 +673,7 @@ fn declared() -> Vec<B> {
             "cannot relay",
             "relaying disallowed",
             "relay not authorized",
+            "email address is not verified",
         ]),
     );
     // Mailbox state.
@@ -653,11 +688,16 @@ fn declared() -> Vec<B> {
             .scope(Scope::Recipient),
     );
     v.push(
+        r("mailru.invalid_mailbox", C::UserUnknown,
+          "Mail.ru: 'Message was not accepted -- invalid mailbox': Mail.ru's reply for an address that cannot receive mail (not created, or closed)")
+            .t(&["message was not accepted -- invalid mailbox"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "is disabled",
-                 "disabled recipient", "disableduser", "is inactive", "account is inactive", "mailbox is inactive", "inactive account",
-                 "inactive mailbox", "inactive email address", "no longer active", "suspended", "mailbox is frozen", "frozen", "temporary locked",
+                 "disabled recipient", "disableduser", "suspended", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "mailbox is not active", "account has been suspended", "mailbox has been disabled"])
@@ -682,8 +722,8 @@ fn declared() -> Vec<B> {
           "the message is larger than the receiver accepts (RFC 1870 SIZE; Microsoft RecipSizeLimit; Gmail 5.2.3)")
             .t(&["message too large", "message too big", "message is too large", "message is too big", "message size exceeds", "size exceeds",
                  "exceeds the maximum size", "exceeds maximum", "message length exceeds", "maximum message size", "message exceeded",
-                 "recipsizelimit", "size limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
-                 "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big"]),
+                 "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
+                 "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded"]),
     );
     // Policy.
     v.push(
@@ -697,13 +737,19 @@ fn declared() -> Vec<B> {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy"]),
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error"]),
     );
     // Server and network trouble.
     v.push(
+        r("mimecast.internal_resource", C::ServerError,
+          "Mimecast 451 'Internal resource temporarily unavailable': a problem inside the receiving platform (Mimecast SMTP error code list)")
+            .t(&["internal resource temporarily unavailable"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.service_unavailable", C::ServiceUnavailable,
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
-            .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable",
+            .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "temporarily unavailable", "shutting down", "too busy", "system busy", "try again later, closing", "closing transmission channel",
                  "service temporarily", "not available at this time", "maintenance"]),
     );
@@ -729,8 +775,7 @@ fn declared() -> Vec<B> {
             "internal server error",
             "temporary local problem",
             "temporary failure",
-            "insufficient system storage",
-            "insufficient disk space",
+            "insufficient system storage", "insufficient system", "insufficient disk space",
             "disk full",
             "out of memory",
             "transaction failed",
@@ -766,7 +811,6 @@ fn declared() -> Vec<B> {
             "command unrecognized",
             "protocol error",
             "protocol violation",
-            "line limit exceeded",
             "pipelining",
             "invalid command",
             "unknown command",
@@ -1214,6 +1258,13 @@ fn declared() -> Vec<B> {
             .at(&[S::RcptTo, S::MailFrom, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
     );
     v.push(
+        r("text.mailbox_inactive", C::MailboxDisabled,
+          "'inactive' wording (Gmail 5.2.1 'is inactive', iCloud 'inactive email address'): weaker than a specific enhanced code, so a 5.1.1 'inactive email address' stays an unknown user")
+            .t(&["is inactive", "account is inactive", "mailbox is inactive", "inactive account", "inactive mailbox", "inactive email address",
+                 "inactive user", "no longer active", "inactive recipient"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
         r("text.recipient_rejected", C::UserUnknown,
           "'Recipient address rejected' with no other reason (Postfix, Microsoft 365 5.4.1 directory-based edge blocking)")
             .t(&["recipient address rejected", "recipient rejected", "rejected recipient", "address rejected", "recipient not accepted",
@@ -1240,9 +1291,15 @@ fn declared() -> Vec<B> {
             "not authorized",
             "unauthorized",
             "rejected",
+            "cannot send",
+            "can't send",
+            "not accepted",
         ]),
     );
 
+    v.push(r("rfc5321.421", C::ServiceUnavailable,
+             "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
+        .codes("421").scope(Scope::Connection));
     // ---- 7. Vague enhanced codes -------------------------------------------------------
     v.push(
         r(
@@ -1349,9 +1406,6 @@ fn declared() -> Vec<B> {
     );
 
     // ---- 8. Basic codes (RFC 5321 §4.2.2/§4.2.3, RFC 4954, RFC 7504) -------------------------
-    v.push(r("rfc5321.421", C::ServiceUnavailable,
-             "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
-        .codes("421").scope(Scope::Connection));
     v.push(r("rfc5321.452_rcpt", C::TooManyRecipients,
              "452 at RCPT with no enhanced code: too many recipients (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
         .codes("452").enh("none").at(&[S::RcptTo]));

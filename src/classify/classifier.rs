@@ -174,20 +174,43 @@ impl Classifier {
     /// transient (nothing bounces on a guess), low confidence, rule
     /// `fallback.unrecognised_text`.
     pub fn classify_text(&self, text: &str, stage: Stage) -> Classification {
+        self.classify_text_with_reply(text, stage).0
+    }
+
+    /// Like [`Classifier::classify_text`], and also returns the reply found in the text
+    /// (for its codes), if any.
+    ///
+    /// ```
+    /// use tempfail::{Category, Classifier, Stage};
+    /// let (v, reply) = Classifier::builtin().classify_text_with_reply(
+    ///     "host mx.example.com[192.0.2.1] said: 552 5.2.2 <a@example.com>: Mailbox full \
+    ///      (in reply to RCPT TO command)",
+    ///     Stage::Unknown,
+    /// );
+    /// assert_eq!(v.category, Some(Category::MailboxFull));
+    /// assert_eq!(reply.unwrap().code().as_u16(), 552);
+    /// ```
+    pub fn classify_text_with_reply(
+        &self,
+        text: &str,
+        stage: Stage,
+    ) -> (Classification, Option<Reply>) {
         let bytes = text.as_bytes();
         let stage = if stage == Stage::Unknown {
             text::stage_from_text(bytes).unwrap_or(Stage::Unknown)
         } else {
             stage
         };
-        match text::loose_reply(text) {
+        match Reply::parse_loose(text) {
             Some(reply) => {
-                if reply.code().is_positive() {
-                    return success(stage);
-                }
-                self.decide(Some(reply.code()), reply.enhanced(), stage, bytes)
+                let v = if reply.code().is_positive() {
+                    success(stage)
+                } else {
+                    self.decide(Some(reply.code()), reply.enhanced(), stage, bytes)
+                };
+                (v, Some(reply))
             }
-            None => self.decide(None, None, stage, bytes),
+            None => (self.decide(None, None, stage, bytes), None),
         }
     }
 
@@ -326,10 +349,18 @@ impl Classifier {
                         ..success(stage)
                     };
                 }
+                let mut scope = r.scope.unwrap_or_else(|| r.category.usual_scope(stage));
+                if code == Some(ReplyCode::SERVICE_NOT_AVAILABLE)
+                    && matches!(scope, Scope::Recipient | Scope::Message)
+                {
+                    // A 421 closes the transmission channel (RFC 5321 §3.8, §4.2.2): whatever
+                    // it says, this session is over.
+                    scope = Scope::Connection;
+                }
                 Classification {
                     disposition,
                     category: Some(r.category),
-                    scope: r.scope.unwrap_or_else(|| r.category.usual_scope(stage)),
+                    scope,
                     retry_after: found.hint.or(r.retry_after),
                     rule: r.id.clone(),
                     description: r.description.clone(),

@@ -81,26 +81,3 @@ mod tests {
         assert_eq!(stage_from_text(b"550 5.1.1 user unknown"), None);
     }
 }
-
-/// The SMTP reply inside bounce or log text.
-pub(crate) fn loose_reply(text: &str) -> Option<crate::reply::Reply> {
-    use crate::reply::{Reply, ReplyCode};
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i + 3 <= b.len() {
-        let at_start = i == 0 || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'.';
-        if at_start {
-            if let Some(code) = ReplyCode::from_digits(&b[i..i + 3]) {
-                if code.class() >= 4 || code.class() == 2 {
-                    let next = b.get(i + 3).copied();
-                    if matches!(next, None | Some(b' ' | b'-' | b'\t')) {
-                        let rest = text.get(i + 4.min(b.len() - i)..).unwrap_or("");
-                        return Some(Reply::new(code, [rest.trim_start().as_bytes().to_vec()]));
-                    }
-                }
-            }
-        }
-        i += 1;
-    }
-    None
-}
