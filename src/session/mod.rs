@@ -616,10 +616,17 @@ impl Session {
     /// never buffered beyond the pending [`Output::Transmit`]s. `now` restarts the
     /// data-block timer.
     ///
+    /// After an input that ended the session (a timeout, a `421` during the body) the
+    /// chunk is discarded and `Ok` returned: the events say what happened.
+    ///
     /// Errors: no body is wanted, or more than `max_buffered_output` bytes wait to be
     /// transmitted (drain [`poll_output`](Self::poll_output) first).
     pub fn send_body_chunk(&mut self, now: Instant, chunk: &[u8]) -> Result<(), UsageError> {
         self.tick(now);
+        if self.phase == Phase::Closed {
+            // An input since the body was requested ended the session: nothing to send.
+            return Ok(());
+        }
         if self.body.is_none() {
             return Err(UsageError::new(
                 "send_body_chunk only after Event::BodyWanted",
@@ -643,11 +650,15 @@ impl Session {
         Ok(())
     }
 
-    /// Ends the body (terminating `.` line) and waits for the server's verdict.
+    /// Ends the body (terminating `.` line) and waits for the server's verdict. A
+    /// no-op returning `Ok` once the session has ended.
     ///
     /// Errors: no body is being sent.
     pub fn finish_body(&mut self, now: Instant) -> Result<(), UsageError> {
         self.tick(now);
+        if self.phase == Phase::Closed {
+            return Ok(());
+        }
         let Some(mut enc) = self.body.take() else {
             return Err(UsageError::new(
                 "finish_body only after Event::BodyWanted",
@@ -920,7 +931,7 @@ impl Session {
             if reply.code().as_u16() == 421 {
                 let stage = self.current_stage();
                 let c = self.classify(&reply, stage);
-                self.lose(stage, LossReason::Reply(reply), c, None, false);
+                self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), false);
             } else {
                 self.unexpected(reply);
             }
@@ -1502,6 +1513,9 @@ impl Session {
         polite: bool,
     ) {
         self.fail_open(reply, stage, &c);
+        // A body request the caller has not seen yet is void: the session is over.
+        self.out
+            .retain(|o| !matches!(o, Output::Event(Event::BodyWanted { .. })));
         self.event(Event::Lost {
             stage,
             reason,
