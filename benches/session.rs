@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, TlsMode};
 
 #[allow(dead_code)]
@@ -247,5 +247,94 @@ fn loopback(c: &mut Criterion) {
     drop(sink);
 }
 
+/// Paired rounds on loopback: each round sends the same 10 messages with every
+/// contender, in rotating order; printed as medians over rounds, with the ratio to
+/// lettre taken within each round (so load that comes and goes affects both alike).
+#[allow(clippy::disallowed_methods)] // timing
+fn paired_rounds() {
+    let Some(sink) = smtp_sink_util::Sink::start(&[]) else {
+        return;
+    };
+    use lettre::address::{Address, Envelope as LEnvelope};
+    use lettre::transport::smtp::client::SmtpConnection;
+    use lettre::transport::smtp::extension::ClientId;
+    const N: usize = 10;
+    const ROUNDS: usize = 21;
+    let body = body_1k();
+    let hello = ClientId::Domain("client.example.org".into());
+    let env = LEnvelope::new(
+        Some("a@example.org".parse::<Address>().unwrap()),
+        vec!["b@example.com".parse::<Address>().unwrap()],
+    )
+    .unwrap();
+    let mut ours = Ours::connect(&sink.addr);
+    let mut conn = SmtpConnection::connect(
+        &sink.addr,
+        Some(Duration::from_secs(30)),
+        &hello,
+        None,
+        None,
+    )
+    .unwrap();
+    let opts = send::Options {
+        server: sink.addr.clone(),
+        from: "a@example.org".into(),
+        to: vec!["b@example.com".into()],
+        count: N,
+        json: false,
+        timeout: None,
+    };
+    let names = [
+        "tempfail_session_per_message",
+        "send_example_10_per_connection",
+        "lettre_smtp_connection_per_message",
+    ];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    for round in 0..ROUNDS {
+        let mut t = [0f64; 3];
+        for k in 0..3 {
+            let c = (k + round) % 3;
+            let start = Instant::now();
+            match c {
+                0 => (0..N).for_each(|_| ours.send(&body)),
+                1 => {
+                    let r = send::run(&opts).unwrap();
+                    assert_eq!(r.lines.len(), N);
+                }
+                _ => (0..N).for_each(|_| {
+                    conn.send(&env, &body).unwrap();
+                }),
+            }
+            t[c] = start.elapsed().as_secs_f64();
+        }
+        for c in 0..3 {
+            rates[c].push(N as f64 / t[c]);
+            ratios[c].push(t[2] / t[c]);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("\nsession/loopback paired rounds ({ROUNDS} rounds of {N} messages, medians):");
+    println!("| contender | messages/s | speed vs lettre |");
+    println!("|---|---:|---:|");
+    for c in 0..3 {
+        println!(
+            "| {} | {:.0} | {:.1}x |",
+            names[c],
+            median(&mut rates[c]),
+            median(&mut ratios[c])
+        );
+    }
+    let _ = conn.quit();
+}
+
 criterion_group!(benches, in_memory, loopback);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    paired_rounds();
+    Criterion::default().configure_from_args().final_summary();
+}

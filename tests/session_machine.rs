@@ -873,7 +873,8 @@ fn body_calls_after_the_session_ended_are_harmless() {
     let mut s = tempfail::Session::new(Harness::config(), t);
     s.handle_input(t, b"220 mx\r\n");
     s.handle_input(t, EHLO_PIPELINING);
-    s.submit(Envelope::new("a@example.org", ["b@example.com"])).unwrap();
+    s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
     s.handle_input(t, b"250 Ok\r\n250 Ok\r\n354 go\r\n");
     let mut wanted = false;
     while let Some(o) = s.poll_output() {

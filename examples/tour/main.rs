@@ -4,9 +4,11 @@
 //! of the crate does with real server replies, under a virtual clock.
 
 mod replies;
+mod session;
 
 fn main() {
     replies::show();
+    session::show();
 }
 
 /// Prints a section heading.

@@ -292,6 +292,37 @@ pub enum LossReason {
     AuthUnavailable,
 }
 
+impl LossReason {
+    /// The snake_case name (`reply`, `timed_out`, `connection_closed`, `malformed`,
+    /// `unexpected`, `tls_unavailable`, `tls_failed`, `auth_unavailable`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            LossReason::Reply(_) => "reply",
+            LossReason::TimedOut => "timed_out",
+            LossReason::ConnectionClosed => "connection_closed",
+            LossReason::Malformed(_) => "malformed",
+            LossReason::Unexpected(_) => "unexpected",
+            LossReason::TlsUnavailable => "tls_unavailable",
+            LossReason::TlsFailed => "tls_failed",
+            LossReason::AuthUnavailable => "auth_unavailable",
+        }
+    }
+}
+
+/// The name, then the reply's code or the parse error where there is one
+/// (`timed_out`, `reply 421`, `malformed: …`).
+impl core::fmt::Display for LossReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LossReason::Reply(r) | LossReason::Unexpected(r) => {
+                write!(f, "{} {}", self.name(), r.code())
+            }
+            LossReason::Malformed(e) => write!(f, "{}: {e}", self.name()),
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
 /// Something the caller should know, in order.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
@@ -931,7 +962,13 @@ impl Session {
             if reply.code().as_u16() == 421 {
                 let stage = self.current_stage();
                 let c = self.classify(&reply, stage);
-                self.lose(stage, LossReason::Reply(reply.clone()), c, Some(&reply), false);
+                self.lose(
+                    stage,
+                    LossReason::Reply(reply.clone()),
+                    c,
+                    Some(&reply),
+                    false,
+                );
             } else {
                 self.unexpected(reply);
             }
