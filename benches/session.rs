@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group};
 use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, TlsMode};
 
-#[allow(dead_code)]
 #[path = "../tests/smtp_sink_util/mod.rs"]
 mod smtp_sink_util;
 

@@ -1231,7 +1231,7 @@ impl Session {
         if let Some(t) = self.txns.iter().find(|t| t.id == txn) {
             if let Some(r) = t.env.recipients.get(i) {
                 let mut line = Vec::with_capacity(64);
-                command::rcpt_to(r, &caps, &mut line);
+                command::rcpt_to(r, caps, &mut line);
                 self.send(|b| b.extend_from_slice(&line));
             }
         }
@@ -1441,10 +1441,10 @@ impl Session {
                 }
             };
             let before = buf.len();
-            command::mail_from(&t.env, &caps, buf);
+            command::mail_from(&t.env, caps, buf);
             if pipelining {
                 for r in &t.env.recipients[start..end] {
-                    command::rcpt_to(r, &caps, buf);
+                    command::rcpt_to(r, caps, buf);
                 }
                 buf.extend_from_slice(b"DATA\r\n");
             }
