@@ -68,4 +68,4 @@ pub use outcome::RcptOutcome;
 
 // ---- session --------------------------------------------------------------
 pub mod session;
-pub use session::{Envelope, Event, Output, Session, SessionConfig};
+pub use session::{Session, SessionConfig};

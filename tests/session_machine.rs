@@ -654,7 +654,7 @@ fn data_block_timeout_while_the_body_stalls() {
     s.handle_timeout(h.t0 + Duration::from_secs(180));
     let mut lost = None;
     while let Some(o) = s.poll_output() {
-        if let tempfail::Output::Event(Event::Lost { stage, .. }) = o {
+        if let tempfail::session::Output::Event(Event::Lost { stage, .. }) = o {
             lost = Some(stage);
         }
     }
@@ -878,7 +878,7 @@ fn body_calls_after_the_session_ended_are_harmless() {
     s.handle_input(t, b"250 Ok\r\n250 Ok\r\n354 go\r\n");
     let mut wanted = false;
     while let Some(o) = s.poll_output() {
-        wanted |= matches!(o, tempfail::Output::Event(Event::BodyWanted { .. }));
+        wanted |= matches!(o, tempfail::session::Output::Event(Event::BodyWanted { .. }));
     }
     assert!(wanted);
     // The server gives up while the body is being streamed.
@@ -888,7 +888,7 @@ fn body_calls_after_the_session_ended_are_harmless() {
     assert_eq!(s.finish_body(t), Ok(()));
     let mut transmitted = 0;
     while let Some(o) = s.poll_output() {
-        if let tempfail::Output::Transmit(b) = o {
+        if let tempfail::session::Output::Transmit(b) = o {
             transmitted += b.len();
         }
     }
