@@ -878,7 +878,10 @@ fn body_calls_after_the_session_ended_are_harmless() {
     s.handle_input(t, b"250 Ok\r\n250 Ok\r\n354 go\r\n");
     let mut wanted = false;
     while let Some(o) = s.poll_output() {
-        wanted |= matches!(o, tempfail::session::Output::Event(Event::BodyWanted { .. }));
+        wanted |= matches!(
+            o,
+            tempfail::session::Output::Event(Event::BodyWanted { .. })
+        );
     }
     assert!(wanted);
     // The server gives up while the body is being streamed.
