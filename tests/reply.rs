@@ -563,6 +563,50 @@ proptest! {
     }
 
     #[test]
+    fn a_stream_of_replies_reads_back_whatever_the_line_endings(
+        replies in prop::collection::vec(
+            (
+                prop::sample::select(vec![220u16, 250, 354, 421, 450, 451, 452, 550, 554]),
+                prop::collection::vec(
+                    prop::collection::vec(any::<u8>().prop_filter("no LF", |b| *b != b'\n'), 0..30),
+                    1..6,
+                ),
+            ),
+            0..12,
+        ),
+        endings in prop::collection::vec(any::<(bool, bool)>(), 64),
+        cuts in prop::collection::vec(any::<usize>(), 0..10),
+    ) {
+        // The model: the replies themselves. The wire: each line ended by CRLF or a bare
+        // LF, and a last line with empty text written as `NNN` or `NNN `.
+        let replies: Vec<Reply> = replies
+            .into_iter()
+            .map(|(c, lines)| Reply::new(ReplyCode::new(c).unwrap(), lines))
+            .collect();
+        let mut wire = Vec::new();
+        let mut e = endings.iter().cycle();
+        for r in &replies {
+            let n = r.lines().len();
+            for (i, line) in r.lines().enumerate() {
+                let &(crlf, space) = e.next().unwrap();
+                wire.extend_from_slice(r.code().to_string().as_bytes());
+                if i + 1 < n {
+                    wire.push(b'-');
+                } else if !line.is_empty() || space {
+                    wire.push(b' ');
+                }
+                wire.extend_from_slice(line);
+                // A text ending in CR needs CRLF after it, or its CR would be read as part of a CRLF.
+                wire.extend_from_slice(if crlf || line.ends_with(b"\r") { b"\r\n" } else { b"\n" });
+            }
+        }
+        let (got, idle) = feed_split(Limits::default(), true, &wire, &cuts);
+        prop_assert!(idle);
+        let got: Vec<Reply> = got.into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(got, replies);
+    }
+
+    #[test]
     fn loose_parsing_never_panics(s in ".{0,200}") {
         if let Some(r) = Reply::parse_loose(&s) {
             prop_assert!(s.contains(&r.code().to_string()));

@@ -82,7 +82,7 @@ fn describe(r: &Reply) {
         "permanent"
     };
     let lines = r.lines().len();
-    let text = r.text();
+    let text = r.text().trim_end().to_owned();
     let text = if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
     } else {

@@ -53,6 +53,10 @@ pub use parser::{Limits, ParseError, ParseWarning, ReplyParser};
 /// All lines live in one buffer: a reply costs one allocation, whatever its
 /// number of lines.
 ///
+/// With the `serde` feature a reply serializes as `{"code": 550, "lines": [...]}`, each
+/// line a string when it is valid UTF-8 and an array of its bytes otherwise, so what the
+/// server sent survives a round trip exactly; the enhanced code is derived again on input.
+///
 /// ```
 /// use tempfail::{Reply, ReplyCode};
 /// let r = Reply::new(ReplyCode::new(550).unwrap(), ["5.1.1 <bob@example.com>: user unknown"]);

@@ -18,7 +18,7 @@ use super::{EnhancedCode, Reply, ReplyCode};
 /// |---|---|---|
 /// | `max_line_len` | 4096 | RFC 5321 §4.5.3.1.5 sets 512 octets per reply line, but real servers exceed it (long Microsoft and Gmail lines, URLs, base64 challenges); 8x headroom still rejects a peer that never sends a line ending |
 /// | `max_lines` | 256 | the longest real replies are EHLO lists and help texts of a few dozen lines |
-/// | `max_reply_bytes` | 65536 | sixteen full-length lines; the biggest real replies (Gmail's multi-line rejections) are under 2 KiB |
+/// | `max_reply_bytes` | 65536 | sixteen full-length lines; long real replies are far smaller (Gmail's six-line 421 4.7.28 is about 530 bytes, a ten-line EHLO list about 200) |
 ///
 /// ```
 /// use tempfail::reply::{Limits, ReplyParser};
