@@ -3,11 +3,13 @@
 //! Each section lives in its own file beside this one and prints what one part
 //! of the crate does with real server replies, under a virtual clock.
 
+mod classify;
 mod replies;
 mod session;
 
 fn main() {
     replies::show();
+    classify::show();
     session::show();
 }
 

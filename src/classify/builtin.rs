@@ -121,6 +121,38 @@ const TXN: &[Stage] = &[
     S::Unknown,
 ];
 
+/// "No such user" wording (Postfix, Exim, Sendmail, qmail, Exchange, Gmail, Yahoo, iCloud,
+/// Proton, Mail.ru, QQ/163, Orange, Cisco, Lotus Domino): about the recipient, except at
+/// MAIL FROM where it is about our sender address.
+#[rustfmt::skip]
+const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", "no such recipient", "no such mailbox", "mailbox not found", "mailbox does not exist",
+                 "address does not exist", "does not exist", "*n't exist", "recipient not found", "recipient unknown", "unknown recipient",
+                 "user not found", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
+                 "no mailbox here by that name", "no mail-box here", "no mailbox by that name", "addressee unknown", "unknown or illegal",
+                 "user not exist", "no such address", "unknown address", "nosuchuser", "mailbox unavailable", "no mailbox", "utilisateur inconnu",
+                 "destinataire invalide", "invalid address", "not a valid user", "unknown local part", "recipient does not exist",
+                 "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
+                 "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
+                 "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
+    "not listed in the directory", "no such local user", "recipient address rejected: user unknown"];
+
+/// Every stage but MAIL FROM.
+const NOT_MAIL_FROM: &[Stage] = &[
+    S::Connect,
+    S::Greeting,
+    S::Ehlo,
+    S::Helo,
+    S::Starttls,
+    S::Auth,
+    S::RcptTo,
+    S::Data,
+    S::DataEnd,
+    S::Bdat,
+    S::Rset,
+    S::Quit,
+    S::Unknown,
+];
+
 /// The built-in rules, in priority order. A pattern that does not parse is left out
 /// of its rule; the `builtin_rules_are_valid` test proves there is none.
 pub(crate) fn rules() -> Vec<Rule> {
@@ -308,9 +340,9 @@ fn declared() -> Vec<B> {
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
             .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
-                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "listed on", "listed in", "client host blocked",
+                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
-                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "blocked by", "rejected because", "zen.spamhaus",
+                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback"])
             .scope(Scope::Destination),
     );
@@ -355,7 +387,7 @@ fn declared() -> Vec<B> {
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "dynamic ip", "dynamic/residential",
                  "residential ip", "dialup", "dial-up", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted", "client host rejected",
-                 "your ip", "your network", "not welcome"])
+                 "not welcome"])
             .scope(Scope::Destination),
     );
 
@@ -579,16 +611,7 @@ fn declared() -> Vec<B> {
             C::SenderRejected,
             "at MAIL FROM, 'no such user/domain' wording is about our sender address",
         )
-        .t(&[
-            "does not exist",
-            "no such user",
-            "user unknown",
-            "unknown user",
-            "no such domain",
-            "domain not found",
-            "not exist",
-            "unknown address",
-        ])
+        .t(USER_UNKNOWN).t(&["no such domain", "domain not found", "not exist"])
         .at(&[S::MailFrom]),
     );
     // Relay and our own authentication / TLS.
@@ -705,16 +728,9 @@ fn declared() -> Vec<B> {
     );
     v.push(
         r("text.user_unknown", C::UserUnknown,
-          "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco)")
-            .t(&["user unknown", "unknown user", "no such user", "no such recipient", "no such mailbox", "mailbox not found", "mailbox does not exist",
-                 "address does not exist", "does not exist", "*n't exist", "recipient not found", "recipient unknown", "unknown recipient",
-                 "user not found", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
-                 "no mailbox here by that name", "no mail-box here", "no mailbox by that name", "addressee unknown", "unknown or illegal",
-                 "user not exist", "no such address", "unknown address", "nosuchuser", "mailbox unavailable", "no mailbox", "utilisateur inconnu",
-                 "destinataire invalide", "invalid address", "not a valid user", "unknown local part", "recipient does not exist",
-                 "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
-                 "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
-                 "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox"])
+          "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco, Lotus Domino)")
+            .t(USER_UNKNOWN)
+            .at(NOT_MAIL_FROM)
             .scope(Scope::Recipient),
     );
     v.push(

@@ -4,7 +4,36 @@
 //!
 //! Every enum here is spelled in snake_case wherever a user sees it: on command
 //! lines, in serde, in the tour (`rate_limited`, `rcpt_to`). [`Category::name`],
-//! [`Stage::name`] and friends give that spelling; `FromStr` accepts it.
+//! [`Stage::name`] and friends give that spelling; `from_name` accepts it.
+//!
+//! # Three inputs
+//!
+//! - [`Classifier::classify`]: a live [`Reply`](crate::Reply) and the [`Stage`] it
+//!   answered.
+//! - [`Classifier::classify_text`]: a DSN `Diagnostic-Code`, the reply quoted in a bounce,
+//!   a log line; MTAs' own words for transport failures (`Connection refused`, `Host or
+//!   domain name not found`, `does not accept mail (nullMX)`) are recognised too.
+//! - [`Classifier::classify_failure`]: a [`TransportFailure`] with no reply at all.
+//!
+//! # Rules
+//!
+//! The built-in rules come from the RFC 3463/5248 enhanced-code registry (and RFC 7505,
+//! 7372, 8689, 4954, 7504), RFC 5321's stage semantics, and the published wording of
+//! major receivers and filters (Gmail, Microsoft 365/Outlook.com/Exchange, Yahoo/AOL,
+//! iCloud, Comcast, AT&T, GMX/web.de, T-Online, Orange, Mail.ru, Yandex, QQ/163, Zoho,
+//! Proton, Fastmail, Proofpoint, Mimecast, Barracuda, Cisco, Spamhaus and other DNSBLs)
+//! and of Postfix, Exim, Sendmail, qmail, Exchange and postgrey. Each classification names
+//! its rule ([`Classification::rule`]) and says why ([`Classification::description`]);
+//! when no rule matched, the codes decided and [`Classification::low_confidence`] is set.
+//! Your own rules ([`UserRule`]) are tried first, or replace the built-ins.
+//!
+//! # Cost
+//!
+//! One classification is one pass of an Aho-Corasick automaton over the text (every
+//! rule's phrases at once, ASCII case-insensitive, word boundaries checked on the
+//! matches), plus look-ups in tables keyed by basic and enhanced code; only the rules
+//! those hits name are checked. Time is linear in the text, whatever it contains, and
+//! does not grow with rules the text does not mention. See BENCHMARKS.md.
 
 use core::fmt;
 use std::borrow::Cow;

@@ -1,101 +1,97 @@
-//! User rules: how a deployment teaches the classifier what its receivers mean.
-//!
-//! A [`UserRule`] is plain data (strings and lists), so it can come from any
-//! configuration format through `serde` (feature `serde`) or be built in code.
-//! [`Classifier::with_rules`](super::Classifier::with_rules) checks every field and
-//! refuses a bad rule with a [`RuleError`] naming the rule and the field.
-//!
-//! # Fields
-//!
-//! | field | type | meaning | default |
-//! |---|---|---|---|
-//! | `id` | string | unique, non-empty; reported as [`Classification::rule`](super::Classification::rule) | required |
-//! | `description` | string | reported as [`Classification::description`](super::Classification::description) | empty |
-//! | `stages` | list of stage names | the rule applies only to replies to these commands (`rcpt_to`, `data_end`, …; see [`Stage`]) | every stage |
-//! | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
-//! | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code | any |
-//! | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
-//! | `disposition` | `success`/`transient`/`permanent` | overrides the codes | from the codes |
-//! | `category` | a [`Category`] name | the category reported | required |
-//! | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
-//! | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
-//!
-//! A rule matches when every condition that is set holds. Rules are tried in the order
-//! given, before the built-in rules (or instead of them, with
-//! [`Classifier::from_rules_only`](super::Classifier::from_rules_only)). They apply to
-//! negative replies and transport wording; a `2xx`/`3xx` reply is always a success.
-//!
-//! # JSON
-//!
-//! ```
-//! # #[cfg(feature = "serde")] {
-//! use tempfail::classify::{Classifier, UserRule};
-//! use tempfail::{Category, Reply, ReplyCode, Stage};
-//!
-//! let json = r#"[{
-//!     "id": "acme.quota_is_temporary",
-//!     "description": "Acme's 552 quota replies clear within hours (Acme support article 42)",
-//!     "stages": ["rcpt_to"],
-//!     "codes": ["55x"],
-//!     "enhanced": ["5.2.*"],
-//!     "text": ["acme quota"],
-//!     "disposition": "transient",
-//!     "category": "mailbox_full",
-//!     "retry_after": "2h"
-//! }]"#;
-//! let rules: Vec<UserRule> = serde_json::from_str(json).unwrap();
-//! let c = Classifier::builtin().with_rules(rules).unwrap();
-//! let reply = Reply::new(ReplyCode::new(552).unwrap(), ["5.2.2 Acme quota reached"]);
-//! let v = c.classify(&reply, Stage::RcptTo);
-//! assert_eq!(v.rule, "acme.quota_is_temporary");
-//! assert_eq!(v.category, Some(Category::MailboxFull));
-//! assert_eq!(v.disposition.name(), "transient");
-//! # }
-//! ```
-//!
-//! # TOML
-//!
-//! The same rule in TOML (any serde format works; tempfail does not parse TOML itself):
-//!
-//! ```toml
-//! [[rules]]
-//! id = "acme.quota_is_temporary"
-//! description = "Acme's 552 quota replies clear within hours (Acme support article 42)"
-//! stages = ["rcpt_to"]
-//! codes = ["55x"]
-//! enhanced = ["5.2.*"]
-//! text = ["acme quota"]
-//! disposition = "transient"
-//! category = "mailbox_full"
-//! retry_after = "2h"
-//! ```
-//!
-//! # In code (no `serde` needed)
-//!
-//! ```
-//! use tempfail::classify::{Classifier, UserRule};
-//! use tempfail::{Category, Disposition, Stage};
-//!
-//! let rule = UserRule::new("acme.slow_down", Category::RateLimited)
-//!     .codes(["550"])
-//!     .text(["slow down, partner"])
-//!     .disposition(Disposition::Transient);
-//! let c = Classifier::builtin().with_rules(vec![rule]).unwrap();
-//! let v = c.classify_text("550 slow down, partner", Stage::MailFrom);
-//! assert_eq!(v.rule, "acme.slow_down");
-//! assert_eq!(v.disposition, Disposition::Transient);
-//! ```
-
+//! User rules: plain data, checked into the engine's rule form.
 use std::borrow::Cow;
 use std::time::Duration;
 
 use super::{Category, Disposition, Scope, Stage};
 use crate::reply::{EnhancedCode, ReplyCode};
 
-/// A rule supplied by the user, checked before the built-in rules.
+/// A user rule: how a deployment teaches the classifier what its receivers mean.
 ///
-/// Every field is plain data so that any serde format can carry it; see the
-/// [module docs](self) for the meaning of each field, and JSON and TOML examples.
+/// A [`UserRule`] is plain data (strings and lists), so it can come from any
+/// configuration format through `serde` (feature `serde`) or be built in code.
+/// [`Classifier::with_rules`](crate::Classifier::with_rules) checks every field and
+/// refuses a bad rule with a [`RuleError`] naming the rule and the field.
+///
+/// # Fields
+///
+/// | field | type | meaning | default |
+/// |---|---|---|---|
+/// | `id` | string | unique, non-empty; reported as [`Classification::rule`](crate::Classification::rule) | required |
+/// | `description` | string | reported as [`Classification::description`](crate::Classification::description) | empty |
+/// | `stages` | list of stage names | the rule applies only to replies to these commands (`rcpt_to`, `data_end`, …; see [`Stage`]) | every stage |
+/// | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
+/// | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code | any |
+/// | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
+/// | `disposition` | `success`/`transient`/`permanent` | overrides the codes | from the codes |
+/// | `category` | a [`Category`] name | the category reported | required |
+/// | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
+/// | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
+///
+/// A rule matches when every condition that is set holds. Rules are tried in the order
+/// given, before the built-in rules (or instead of them, with
+/// [`Classifier::from_rules_only`](crate::Classifier::from_rules_only)). They apply to
+/// negative replies and transport wording; a `2xx`/`3xx` reply is always a success.
+///
+/// # JSON
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tempfail::classify::{Classifier, UserRule};
+/// use tempfail::{Category, Reply, ReplyCode, Stage};
+///
+/// let json = r#"[{
+///     "id": "acme.quota_is_temporary",
+///     "description": "Acme's 552 quota replies clear within hours (Acme support article 42)",
+///     "stages": ["rcpt_to"],
+///     "codes": ["55x"],
+///     "enhanced": ["5.2.*"],
+///     "text": ["acme quota"],
+///     "disposition": "transient",
+///     "category": "mailbox_full",
+///     "retry_after": "2h"
+/// }]"#;
+/// let rules: Vec<UserRule> = serde_json::from_str(json).unwrap();
+/// let c = Classifier::builtin().with_rules(rules).unwrap();
+/// let reply = Reply::new(ReplyCode::new(552).unwrap(), ["5.2.2 Acme quota reached"]);
+/// let v = c.classify(&reply, Stage::RcptTo);
+/// assert_eq!(v.rule, "acme.quota_is_temporary");
+/// assert_eq!(v.category, Some(Category::MailboxFull));
+/// assert_eq!(v.disposition.name(), "transient");
+/// # }
+/// ```
+///
+/// # TOML
+///
+/// The same rule in TOML (any serde format works; tempfail does not parse TOML itself):
+///
+/// ```toml
+/// [[rules]]
+/// id = "acme.quota_is_temporary"
+/// description = "Acme's 552 quota replies clear within hours (Acme support article 42)"
+/// stages = ["rcpt_to"]
+/// codes = ["55x"]
+/// enhanced = ["5.2.*"]
+/// text = ["acme quota"]
+/// disposition = "transient"
+/// category = "mailbox_full"
+/// retry_after = "2h"
+/// ```
+///
+/// # In code (no `serde` needed)
+///
+/// ```
+/// use tempfail::classify::{Classifier, UserRule};
+/// use tempfail::{Category, Disposition, Stage};
+///
+/// let rule = UserRule::new("acme.slow_down", Category::RateLimited)
+///     .codes(["550"])
+///     .text(["slow down, partner"])
+///     .disposition(Disposition::Transient);
+/// let c = Classifier::builtin().with_rules(vec![rule]).unwrap();
+/// let v = c.classify_text("550 slow down, partner", Stage::MailFrom);
+/// assert_eq!(v.rule, "acme.slow_down");
+/// assert_eq!(v.disposition, Disposition::Transient);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]

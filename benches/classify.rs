@@ -1,0 +1,133 @@
+//! Classification speed over the corpus replies: tempfail's full built-in rule set
+//! against KumoMTA's shipped rules as one `regex::RegexSet`, in the same run.
+//!
+//! ```text
+//! cargo bench --bench classify
+//! ```
+//!
+//! Each iteration classifies the next reply of the corpus (Sisimai evaluation subset and
+//! Crisp, every row with a reply code), so criterion's time per iteration is the mean
+//! time per reply; the figure reported is criterion's median of those.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tempfail::{Classifier, Reply, Stage};
+
+fn corpus() -> Vec<(Reply, Stage, String)> {
+    common::sisimai()
+        .into_iter()
+        .chain(common::crisp())
+        .filter_map(|row| Reply::parse_loose(&row.reply).map(|r| (r, row.stage, row.reply)))
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let rows = corpus();
+    let classifier = Classifier::builtin();
+    let kumo = common::Kumo::load();
+    let kumo_lines: Vec<String> = rows.iter().map(|(r, _, _)| common::Kumo::line(r)).collect();
+    eprintln!(
+        "{} corpus replies; {} tempfail rules; {} KumoMTA regexes",
+        rows.len(),
+        classifier.rule_count(),
+        kumo.set.len()
+    );
+
+    let mut g = c.benchmark_group("classify_per_reply");
+    let mut i = 0usize;
+    g.bench_function("tempfail_builtin_reply", |b| {
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            let (reply, stage, _) = &rows[i];
+            black_box(classifier.classify(black_box(reply), *stage))
+        })
+    });
+    let mut i = 0usize;
+    g.bench_function("kumomta_regexset_line", |b| {
+        b.iter(|| {
+            i = (i + 1) % kumo_lines.len();
+            black_box(kumo.classify_line(black_box(&kumo_lines[i])))
+        })
+    });
+    let mut i = 0usize;
+    g.bench_function("tempfail_builtin_bounce_text", |b| {
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            let (_, stage, text) = &rows[i];
+            black_box(classifier.classify_text(black_box(text), *stage))
+        })
+    });
+    g.finish();
+
+    paired_rounds(&classifier, &kumo, &rows, &kumo_lines);
+
+    // Linear time on hostile input: 1 MB of near-miss phrase fragments.
+    let hostile: String = "try again in retry after user unknow mailbox ful spam".repeat(20_000);
+    let hostile = &hostile[..1 << 20];
+    let mut g = c.benchmark_group("classify_hostile");
+    g.sample_size(10);
+    g.bench_function("tempfail_1mb_text", |b| {
+        b.iter(|| black_box(classifier.classify_text(black_box(hostile), Stage::RcptTo)))
+    });
+    g.finish();
+}
+
+/// Paired rounds: each round classifies the whole corpus with tempfail and with the
+/// KumoMTA `RegexSet`, in alternating order; the medians over rounds, and the median of
+/// the per-round ratio, are robust to the load of a shared machine.
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock
+fn paired_rounds(
+    classifier: &Classifier,
+    kumo: &common::Kumo,
+    rows: &[(Reply, Stage, String)],
+    kumo_lines: &[String],
+) {
+    use std::time::Instant;
+    const ROUNDS: usize = 101;
+    let n = rows.len() as f64;
+    let (mut ours, mut theirs, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let run_ours = || {
+            let t = Instant::now();
+            for (reply, stage, _) in rows {
+                black_box(classifier.classify(black_box(reply), *stage));
+            }
+            t.elapsed().as_nanos() as f64 / n
+        };
+        let run_kumo = || {
+            let t = Instant::now();
+            for line in kumo_lines {
+                black_box(kumo.classify_line(black_box(line)));
+            }
+            t.elapsed().as_nanos() as f64 / n
+        };
+        let (a, b) = if round % 2 == 0 {
+            let a = run_ours();
+            (a, run_kumo())
+        } else {
+            let b = run_kumo();
+            (run_ours(), b)
+        };
+        ours.push(a);
+        theirs.push(b);
+        ratio.push(b / a);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "paired rounds ({ROUNDS}, {} replies each): tempfail median {:.0} ns/reply, KumoMTA RegexSet median {:.0} ns/reply, ratio (KumoMTA/tempfail) median {:.1}x",
+        rows.len(),
+        median(&mut ours),
+        median(&mut theirs),
+        median(&mut ratio)
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

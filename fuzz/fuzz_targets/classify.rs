@@ -1,0 +1,54 @@
+//! Fuzzes the classifier on arbitrary replies and bounce text.
+//!
+//! Input: one header byte chooses the stage, the rest is the text. Properties checked,
+//! not just survival:
+//! - a classification keeps its contract: no category exactly for a success, a retry
+//!   hint within 1 s – 24 h, low confidence exactly for the fallback rules;
+//! - a 2xx/3xx reply is a success and a 4xx is transient (the one documented
+//!   exception, Yahoo's [TS03], aside);
+//! - the same input classifies the same way twice (no hidden state);
+//! - the text path, fed the same bytes, never panics and keeps the same contract.
+#![no_main]
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use tempfail::{Classification, Classifier, Disposition, Reply, Stage};
+
+fn classifier() -> &'static Classifier {
+    static C: OnceLock<Classifier> = OnceLock::new();
+    C.get_or_init(Classifier::builtin)
+}
+
+fn contract(v: &Classification) {
+    assert_eq!(v.category.is_none(), v.disposition == Disposition::Success);
+    if let Some(d) = v.retry_after {
+        assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(86_400));
+    }
+    assert_eq!(v.low_confidence, v.rule.starts_with("fallback."));
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&head, body)) = data.split_first() else {
+        return;
+    };
+    let stage = Stage::ALL[usize::from(head) % Stage::ALL.len()];
+    let c = classifier();
+    if let Ok(reply) = Reply::parse(body) {
+        let v = c.classify(&reply, stage);
+        contract(&v);
+        match reply.code().class() {
+            2 | 3 => assert_eq!(v.disposition, Disposition::Success),
+            4 if v.rule != "yahoo.ts03_permanently_deferred" => {
+                assert_eq!(v.disposition, Disposition::Transient)
+            }
+            _ => {}
+        }
+        assert_eq!(v, c.classify(&reply, stage));
+    }
+    let text = String::from_utf8_lossy(body);
+    let v = c.classify_text(&text, stage);
+    contract(&v);
+    assert_eq!(v, c.classify_text(&text, stage));
+});
