@@ -121,9 +121,24 @@ pub fn message(opts: &Options, i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The session configuration `run` uses: no TLS, `--timeout` for every stage.
+pub fn config(opts: &Options) -> SessionConfig {
+    let mut cfg = SessionConfig::new("client.example.org");
+    cfg.tls = TlsMode::Disabled;
+    if let Some(t) = opts.timeout {
+        cfg.timeouts = Timeouts::all(t);
+    }
+    cfg
+}
+
 /// Delivers `opts.count` messages over one connection.
-#[allow(clippy::disallowed_methods)] // a driver reads the clock for the machine
 pub fn run(opts: &Options) -> io::Result<Report> {
+    run_with(opts, config(opts))
+}
+
+/// [`run`] with a session configuration of the caller's (AUTH, LMTP…).
+#[allow(clippy::disallowed_methods)] // a driver reads the clock for the machine
+pub fn run_with(opts: &Options, cfg: SessionConfig) -> io::Result<Report> {
     let mut report = Report::default();
     let mut stream = match TcpStream::connect(&opts.server) {
         Ok(s) => s,
@@ -147,11 +162,6 @@ pub fn run(opts: &Options) -> io::Result<Report> {
         }
     };
     stream.set_nodelay(true)?;
-    let mut cfg = SessionConfig::new("client.example.org");
-    cfg.tls = TlsMode::Disabled;
-    if let Some(t) = opts.timeout {
-        cfg.timeouts = Timeouts::all(t);
-    }
     let mut session = Session::new(cfg, Instant::now());
     let mut message_of = HashMap::new();
     let bodies: Vec<Vec<u8>> = (0..opts.count).map(|i| message(opts, i)).collect();

@@ -8,7 +8,7 @@
 
 #[allow(dead_code)]
 #[path = "send.rs"]
-mod blocking;
+pub mod blocking;
 
 use std::collections::HashMap;
 use std::io;
@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// Delivers `opts.count` messages over one connection.
-async fn run(opts: &Options) -> io::Result<Report> {
+pub async fn run(opts: &Options) -> io::Result<Report> {
     let mut report = Report::default();
     let mut stream = TcpStream::connect(&opts.server).await?;
     stream.set_nodelay(true)?;
@@ -111,6 +111,7 @@ async fn run(opts: &Options) -> io::Result<Report> {
     Ok(report)
 }
 
+#[allow(dead_code)] // the tests include this file for `run`
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let opts = match parse_args(std::env::args().skip(1)) {

@@ -116,7 +116,7 @@ pub use queue::{DeferralQueue, FairQueue, HeapQueue, KeyedQueue, WheelQueue};
 
 // ---- session --------------------------------------------------------------
 pub mod session;
-pub use session::{Envelope, Event, Output, Session, SessionConfig};
+pub use session::{Session, SessionConfig};
 
 // ---- delivery / dsn -------------------------------------------------------
 pub mod delivery;

@@ -654,7 +654,7 @@ fn data_block_timeout_while_the_body_stalls() {
     s.handle_timeout(h.t0 + Duration::from_secs(180));
     let mut lost = None;
     while let Some(o) = s.poll_output() {
-        if let tempfail::Output::Event(Event::Lost { stage, .. }) = o {
+        if let tempfail::session::Output::Event(Event::Lost { stage, .. }) = o {
             lost = Some(stage);
         }
     }
@@ -853,4 +853,47 @@ fn cfg_default_is_opportunistic_tls() {
     let c = SessionConfig::new("x");
     assert_eq!(c.tls, TlsMode::Opportunistic);
     assert_eq!(c.max_recipients_per_transaction, 100);
+}
+
+#[test]
+fn a_body_request_voided_by_the_same_read_is_never_seen() {
+    let mut h = greeted(EHLO_PIPELINING);
+    h.submit(Envelope::new("a@example.org", ["b@example.com"]));
+    // 354 and, in the same read, something that ends the session.
+    h.input(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n421 4.4.2 timeout\r\n");
+    assert_eq!(h.body_requests(), 0);
+    assert!(h.closed);
+    let o = h.outcomes();
+    assert_eq!((o.len(), o[0].code), (1, Some(421)));
+}
+
+#[test]
+fn body_calls_after_the_session_ended_are_harmless() {
+    let t = Harness::new(Harness::config()).t0;
+    let mut s = tempfail::Session::new(Harness::config(), t);
+    s.handle_input(t, b"220 mx\r\n");
+    s.handle_input(t, EHLO_PIPELINING);
+    s.submit(Envelope::new("a@example.org", ["b@example.com"]))
+        .unwrap();
+    s.handle_input(t, b"250 Ok\r\n250 Ok\r\n354 go\r\n");
+    let mut wanted = false;
+    while let Some(o) = s.poll_output() {
+        wanted |= matches!(
+            o,
+            tempfail::session::Output::Event(Event::BodyWanted { .. })
+        );
+    }
+    assert!(wanted);
+    // The server gives up while the body is being streamed.
+    s.handle_input(t, b"421 4.4.2 Error: timeout exceeded\r\n");
+    assert!(s.is_closed());
+    assert_eq!(s.send_body_chunk(t, b"more"), Ok(()));
+    assert_eq!(s.finish_body(t), Ok(()));
+    let mut transmitted = 0;
+    while let Some(o) = s.poll_output() {
+        if let tempfail::session::Output::Transmit(b) = o {
+            transmitted += b.len();
+        }
+    }
+    assert_eq!(transmitted, 0, "nothing is sent after the session ended");
 }

@@ -12,6 +12,10 @@ use tempfail::{Disposition, Stage};
 #[derive(Clone, Debug)]
 struct Script {
     pipelining: bool,
+    /// Offer STARTTLS (the client is opportunistic) and AUTH PLAIN (the client has
+    /// credentials).
+    starttls: bool,
+    auth: bool,
     mail: Vec<u16>,
     rcpt: Vec<u16>,
     data: Vec<u16>,
@@ -45,6 +49,7 @@ struct FakeServer {
     counts: [usize; 4],
     replies: usize,
     dead: bool,
+    tls: bool,
 }
 
 impl FakeServer {
@@ -56,6 +61,7 @@ impl FakeServer {
             counts: [0; 4],
             replies: 0,
             dead: false,
+            tls: false,
         }
     }
 
@@ -108,11 +114,27 @@ impl FakeServer {
                 self.in_data = false;
                 line(self.pick(3)).into()
             } else if l.starts_with(b"EHLO") {
+                let mut r = b"250-mx.example.com\r\n".to_vec();
                 if self.s.pipelining {
-                    b"250-mx.example.com\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n".to_vec()
-                } else {
-                    b"250-mx.example.com\r\n250 ENHANCEDSTATUSCODES\r\n".to_vec()
+                    r.extend_from_slice(b"250-PIPELINING\r\n");
                 }
+                if self.s.starttls && !self.tls {
+                    r.extend_from_slice(b"250-STARTTLS\r\n");
+                }
+                if self.s.auth {
+                    r.extend_from_slice(b"250-AUTH LOGIN PLAIN\r\n");
+                }
+                r.extend_from_slice(b"250 ENHANCEDSTATUSCODES\r\n");
+                r
+            } else if l == b"STARTTLS" {
+                self.tls = true;
+                let (mut r, close) = self.reply(b"220 2.0.0 Ready to start TLS\r\n");
+                out.append(&mut r);
+                // Nothing more is read before the handshake.
+                self.buf.clear();
+                return (out, close);
+            } else if l.starts_with(b"AUTH PLAIN ") {
+                b"235 2.7.0 Authentication successful\r\n".to_vec()
             } else if l.starts_with(b"MAIL") {
                 line(self.pick(0)).into()
             } else if l.starts_with(b"RCPT") {
@@ -152,6 +174,13 @@ fn converse(
 ) -> Harness {
     let mut cfg = Harness::config();
     cfg.max_recipients_per_transaction = max_rcpts;
+    if s.starttls {
+        cfg.tls = tempfail::session::TlsMode::Opportunistic;
+    }
+    if s.auth {
+        cfg.credentials = Some(tempfail::session::Credentials::password("user", "pass"));
+        cfg.auth_requires_tls = false;
+    }
     let mut h = Harness::new(cfg);
     h.body = body.to_vec();
     h.chunks = body_chunks.to_vec();
@@ -162,6 +191,7 @@ fn converse(
     let mut server = FakeServer::new(s.clone());
     let (mut flight, mut close) = server.greeting();
     let mut k = 0;
+    let mut tls_done = 0;
     for _round in 0..1000 {
         let mut rest = &flight[..];
         while !rest.is_empty() {
@@ -180,6 +210,10 @@ fn converse(
         if h.closed {
             break;
         }
+        if h.starttls > tls_done {
+            tls_done = h.starttls;
+            h.tls_established();
+        }
         let sent = h.take_wire();
         h.sent.push_str(&sent);
         let (f, c) = server.feed(sent.as_bytes());
@@ -195,21 +229,25 @@ fn converse(
 
 fn script() -> impl Strategy<Value = Script> {
     (
-        any::<bool>(),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
         prop::collection::vec(prop::sample::select(vec![250u16, 250, 250, 451, 553]), 1..3),
         prop::collection::vec(prop::sample::select(vec![250u16, 250, 450, 452, 550]), 1..6),
         prop::collection::vec(prop::sample::select(vec![354u16, 354, 354, 451, 554]), 1..3),
         prop::collection::vec(prop::sample::select(vec![250u16, 250, 451, 552]), 1..3),
         prop::option::of((0usize..30, any::<bool>())),
     )
-        .prop_map(|(pipelining, mail, rcpt, data, dot, cut)| Script {
-            pipelining,
-            mail,
-            rcpt,
-            data,
-            dot,
-            cut,
-        })
+        .prop_map(
+            |((pipelining, starttls, auth), mail, rcpt, data, dot, cut)| Script {
+                pipelining,
+                starttls,
+                auth,
+                mail,
+                rcpt,
+                data,
+                dot,
+                cut,
+            },
+        )
 }
 
 fn envelopes() -> impl Strategy<Value = Vec<Envelope>> {
@@ -281,13 +319,15 @@ proptest! {
     #[test]
     fn outcomes_follow_the_model(
         pipelining in any::<bool>(),
+        starttls in any::<bool>(),
+        auth in any::<bool>(),
         mail in prop::sample::select(vec![250u16, 451, 553]),
         rcpt in prop::collection::vec(prop::sample::select(vec![250u16, 450, 452, 550]), 1..8),
         data in prop::sample::select(vec![354u16, 451, 554]),
         dot in prop::sample::select(vec![250u16, 451, 552]),
     ) {
         let n = rcpt.len();
-        let s = Script { pipelining, mail: vec![mail], rcpt: rcpt.clone(), data: vec![data], dot: vec![dot], cut: None };
+        let s = Script { pipelining, starttls, auth, mail: vec![mail], rcpt: rcpt.clone(), data: vec![data], dot: vec![dot], cut: None };
         let env = Envelope::new("a@example.org", (0..n).map(|i| format!("r{i}@example.com")));
         let h = converse(&s, &[env], 100, &[], &[], b"hi\n");
         let o = h.outcomes();
@@ -339,7 +379,7 @@ proptest! {
         prop_assert_eq!(whole, reference_encoding(&body));
 
         // Through the session too.
-        let s = Script { pipelining: true, mail: vec![250], rcpt: vec![250], data: vec![354], dot: vec![250], cut: None };
+        let s = Script { pipelining: true, starttls: false, auth: false, mail: vec![250], rcpt: vec![250], data: vec![354], dot: vec![250], cut: None };
         let env = || vec![Envelope::new("a@example.org", ["b@example.com"])];
         let a = converse(&s, &env(), 100, &[], &[], &body);
         let b = converse(&s, &env(), 100, &[], &chunks, &body);

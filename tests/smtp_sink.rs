@@ -206,3 +206,52 @@ fn delay_beyond_the_configured_timeout() {
         r.lines
     );
 }
+
+#[test]
+fn auth_plain_with_credentials() {
+    let Some(sink) = Sink::start(&[]) else { return };
+    let o = opts(&sink, &["b@example.com"], 2);
+    let mut cfg = send::config(&o);
+    cfg.credentials = Some(tempfail::session::Credentials::password("user", "secret"));
+    // smtp-sink has no TLS: allow credentials in plain text for this test.
+    cfg.auth_requires_tls = false;
+    let r = send::run_with(&o, cfg).expect("send");
+    assert_complete(&r, &["b@example.com"], 2);
+    assert!(all(&r, |l| l.outcome == "delivered"));
+    assert!(
+        r.capabilities
+            .as_ref()
+            .unwrap()
+            .supports_auth(tempfail::session::Mechanism::Plain)
+    );
+}
+
+#[test]
+fn auth_refused_without_tls_by_default() {
+    let Some(sink) = Sink::start(&[]) else { return };
+    let o = opts(&sink, &["b@example.com"], 1);
+    let mut cfg = send::config(&o);
+    cfg.credentials = Some(tempfail::session::Credentials::password("user", "secret"));
+    let r = send::run_with(&o, cfg).expect("send");
+    assert_complete(&r, &["b@example.com"], 1);
+    assert!(all(&r, |l| l.outcome == "permanent"
+        && l.stage == "auth"
+        && l.code.is_none()));
+}
+
+#[test]
+fn lmtp_reply_per_recipient() {
+    let to = ["b@example.com", "c@example.com", "d@example.com"];
+    let Some(sink) = Sink::start(&["-L"]) else {
+        return;
+    };
+    let o = opts(&sink, &to, 2);
+    let mut cfg = send::config(&o);
+    cfg.lmtp = true;
+    let r = send::run_with(&o, cfg).expect("send");
+    assert_complete(&r, &to, 2);
+    // smtp-sink -L answers each recipient with its own "250 2.2.0 Ok".
+    assert!(all(&r, |l| l.outcome == "delivered"
+        && l.enhanced.as_deref() == Some("2.2.0")
+        && l.stage == "data_end"));
+}

@@ -7,11 +7,13 @@ mod classify;
 mod queue;
 mod replies;
 mod schedule;
+mod session;
 mod story;
 
 fn main() {
     replies::show();
     classify::show();
+    session::show();
     schedule::show();
     queue::show();
     story::show();

@@ -72,10 +72,7 @@ impl BodyEncoder {
                         out.push(b'.');
                     }
                     // A run of ordinary bytes up to the next line ending.
-                    let n = rest
-                        .iter()
-                        .position(|&b| b == b'\r' || b == b'\n')
-                        .unwrap_or(rest.len());
+                    let n = find_line_end(rest).unwrap_or(rest.len());
                     out.extend_from_slice(&rest[..n]);
                     self.line_start = false;
                     rest = &rest[n..];
@@ -98,6 +95,36 @@ impl BodyEncoder {
     pub fn is_at_body_start(&self) -> bool {
         self.line_start && !self.cr_pending
     }
+}
+
+/// The index of the first CR or LF, eight bytes at a time (no `unsafe`, no memchr).
+fn find_line_end(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const CR: u64 = LO * b'\r' as u64;
+    const LF: u64 = LO * b'\n' as u64;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let w = u64::from_le_bytes(w);
+        let (x, y) = (w ^ CR, w ^ LF);
+        // A zero byte in x or y is a CR or LF in w (the classic has-zero-byte test).
+        let found = (x.wrapping_sub(LO) & !x & HI) | (y.wrapping_sub(LO) & !y & HI);
+        if found != 0 {
+            return c
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -126,6 +153,26 @@ mod tests {
         assert_eq!(enc(&[b".\n..x\n a.b"]), b"..\r\n...x\r\n a.b\r\n.\r\n");
         assert_eq!(enc(&[b"x\r", b".y"]), b"x\r\n..y\r\n.\r\n");
         assert_eq!(enc(&[b"x\n", b".", b"\n"]), b"x\r\n..\r\n.\r\n");
+    }
+
+    #[test]
+    fn line_end_search_matches_the_obvious_one() {
+        let mut b = vec![b'x'; 40];
+        for i in 0..40 {
+            for eol in [b'\r', b'\n'] {
+                b[i] = eol;
+                for start in 0..i.min(9) {
+                    assert_eq!(find_line_end(&b[start..]), Some(i - start));
+                }
+                b[i] = b'x';
+            }
+        }
+        assert_eq!(find_line_end(&b), None);
+        // Bytes that differ from CR/LF by the high bit are not line ends.
+        assert_eq!(
+            find_line_end(&[0x8d, 0x8a, 0x0c, 0x0e, 0x0b, 0x09, 0xff, 0, 1]),
+            None
+        );
     }
 
     #[test]

@@ -292,6 +292,37 @@ pub enum LossReason {
     AuthUnavailable,
 }
 
+impl LossReason {
+    /// The snake_case name (`reply`, `timed_out`, `connection_closed`, `malformed`,
+    /// `unexpected`, `tls_unavailable`, `tls_failed`, `auth_unavailable`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            LossReason::Reply(_) => "reply",
+            LossReason::TimedOut => "timed_out",
+            LossReason::ConnectionClosed => "connection_closed",
+            LossReason::Malformed(_) => "malformed",
+            LossReason::Unexpected(_) => "unexpected",
+            LossReason::TlsUnavailable => "tls_unavailable",
+            LossReason::TlsFailed => "tls_failed",
+            LossReason::AuthUnavailable => "auth_unavailable",
+        }
+    }
+}
+
+/// The name, then the reply's code or the parse error where there is one
+/// (`timed_out`, `reply 421`, `malformed: …`).
+impl core::fmt::Display for LossReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LossReason::Reply(r) | LossReason::Unexpected(r) => {
+                write!(f, "{} {}", self.name(), r.code())
+            }
+            LossReason::Malformed(e) => write!(f, "{}: {e}", self.name()),
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
 /// Something the caller should know, in order.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
@@ -616,10 +647,17 @@ impl Session {
     /// never buffered beyond the pending [`Output::Transmit`]s. `now` restarts the
     /// data-block timer.
     ///
+    /// After an input that ended the session (a timeout, a `421` during the body) the
+    /// chunk is discarded and `Ok` returned: the events say what happened.
+    ///
     /// Errors: no body is wanted, or more than `max_buffered_output` bytes wait to be
     /// transmitted (drain [`poll_output`](Self::poll_output) first).
     pub fn send_body_chunk(&mut self, now: Instant, chunk: &[u8]) -> Result<(), UsageError> {
         self.tick(now);
+        if self.phase == Phase::Closed {
+            // An input since the body was requested ended the session: nothing to send.
+            return Ok(());
+        }
         if self.body.is_none() {
             return Err(UsageError::new(
                 "send_body_chunk only after Event::BodyWanted",
@@ -643,11 +681,15 @@ impl Session {
         Ok(())
     }
 
-    /// Ends the body (terminating `.` line) and waits for the server's verdict.
+    /// Ends the body (terminating `.` line) and waits for the server's verdict. A
+    /// no-op returning `Ok` once the session has ended.
     ///
     /// Errors: no body is being sent.
     pub fn finish_body(&mut self, now: Instant) -> Result<(), UsageError> {
         self.tick(now);
+        if self.phase == Phase::Closed {
+            return Ok(());
+        }
         let Some(mut enc) = self.body.take() else {
             return Err(UsageError::new(
                 "finish_body only after Event::BodyWanted",
@@ -920,7 +962,13 @@ impl Session {
             if reply.code().as_u16() == 421 {
                 let stage = self.current_stage();
                 let c = self.classify(&reply, stage);
-                self.lose(stage, LossReason::Reply(reply), c, None, false);
+                self.lose(
+                    stage,
+                    LossReason::Reply(reply.clone()),
+                    c,
+                    Some(&reply),
+                    false,
+                );
             } else {
                 self.unexpected(reply);
             }
@@ -1168,7 +1216,12 @@ impl Session {
     }
 
     fn send_next_rcpt(&mut self, pi: usize) {
-        let caps = self.caps.clone().unwrap_or_default();
+        let caps = self.caps.take().unwrap_or_default();
+        self.send_next_rcpt_with(pi, &caps);
+        self.caps = Some(caps);
+    }
+
+    fn send_next_rcpt_with(&mut self, pi: usize, caps: &Capabilities) {
         let (seq, txn, i) = {
             let p = &mut self.parts[pi];
             let i = p.next_rcpt;
@@ -1178,7 +1231,7 @@ impl Session {
         if let Some(t) = self.txns.iter().find(|t| t.id == txn) {
             if let Some(r) = t.env.recipients.get(i) {
                 let mut line = Vec::with_capacity(64);
-                command::rcpt_to(r, &caps, &mut line);
+                command::rcpt_to(r, caps, &mut line);
                 self.send(|b| b.extend_from_slice(&line));
             }
         }
@@ -1271,8 +1324,12 @@ impl Session {
             }
             None => {
                 let acc = core::mem::take(&mut self.parts[pi].accepted);
-                for i in acc {
-                    self.outcome(txn, i, Some(reply.clone()), Stage::DataEnd, c.clone());
+                if let Some((&last, rest)) = acc.split_last() {
+                    for &i in rest {
+                        self.outcome(txn, i, Some(reply.clone()), Stage::DataEnd, c.clone());
+                    }
+                    // The last recipient takes the reply itself.
+                    self.outcome(txn, last, Some(reply), Stage::DataEnd, c);
                 }
                 self.parts.remove(pi);
             }
@@ -1327,7 +1384,14 @@ impl Session {
 
     /// Starts the next part of transaction `ti`; false if it failed without a command.
     fn start_part(&mut self, ti: usize) -> bool {
-        let caps = self.caps.clone().unwrap_or_default();
+        // Taken out and put back to avoid cloning it on every transaction.
+        let caps = self.caps.take().unwrap_or_default();
+        let started = self.start_part_with(ti, &caps);
+        self.caps = Some(caps);
+        started
+    }
+
+    fn start_part_with(&mut self, ti: usize, caps: &Capabilities) -> bool {
         let max = self.cfg.max_recipients_per_transaction;
         let t = &mut self.txns[ti];
         let start = t.dispatched;
@@ -1377,10 +1441,10 @@ impl Session {
                 }
             };
             let before = buf.len();
-            command::mail_from(&t.env, &caps, buf);
+            command::mail_from(&t.env, caps, buf);
             if pipelining {
                 for r in &t.env.recipients[start..end] {
-                    command::rcpt_to(r, &caps, buf);
+                    command::rcpt_to(r, caps, buf);
                 }
                 buf.extend_from_slice(b"DATA\r\n");
             }
@@ -1486,6 +1550,9 @@ impl Session {
         polite: bool,
     ) {
         self.fail_open(reply, stage, &c);
+        // A body request the caller has not seen yet is void: the session is over.
+        self.out
+            .retain(|o| !matches!(o, Output::Event(Event::BodyWanted { .. })));
         self.event(Event::Lost {
             stage,
             reason,

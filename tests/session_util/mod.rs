@@ -162,7 +162,7 @@ impl Harness {
         self.drive();
     }
 
-    pub fn submit(&mut self, env: tempfail::Envelope) -> TransactionId {
+    pub fn submit(&mut self, env: tempfail::session::Envelope) -> TransactionId {
         let id = self.s.submit(env).unwrap();
         self.drive();
         id
