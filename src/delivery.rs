@@ -770,13 +770,20 @@ impl Delivery {
             };
             let lf = r.last_failure.as_ref();
             let addr = r.recipient.address.as_str();
+            // The last retry can come no later than the lifetime's end; without a
+            // lifetime (a rule ends the schedule) there is no instant to promise and
+            // the optional field is left out (RFC 3464 §2.3.9).
+            let until = match r.status {
+                RcptStatus::Expiring { at } => Some(at),
+                _ => policy.expires_at(&r.retry),
+            };
             let mut d = match (lf.and_then(|l| l.reply.as_ref()), action) {
                 (Some(reply), Action::Failed) => DsnRecipient::failed(addr, reply),
-                (Some(reply), _) => DsnRecipient::delayed(
-                    addr,
-                    reply,
-                    policy.expires_at(&r.retry).unwrap_or(Timestamp::MAX),
-                ),
+                (Some(reply), _) => {
+                    let mut d = DsnRecipient::delayed(addr, reply, Timestamp::EPOCH);
+                    d.will_retry_until = until;
+                    d
+                }
                 (None, _) => {
                     // No reply: RFC 3463 X.4.7 (delivery time expired) for an expiry,
                     // X.4.1/X.4.2 style network codes otherwise, in the right class.
@@ -795,7 +802,7 @@ impl Delivery {
                         });
                     let mut d = DsnRecipient::without_reply(addr, action, status);
                     if action == Action::Delayed {
-                        d.will_retry_until = policy.expires_at(&r.retry);
+                        d.will_retry_until = until;
                     }
                     d
                 }

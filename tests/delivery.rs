@@ -641,3 +641,62 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Deadlines, DSN entries and policies without a lifetime
+// ---------------------------------------------------------------------------
+
+#[test]
+fn will_retry_until_is_left_out_without_a_lifetime() {
+    // Exim's preset has no lifetime (its rule's cutoffs end it): there is no
+    // "retry until" instant to promise, so the field must be absent, not year 584 million.
+    let p = RetryPolicy::preset(Preset::Exim);
+    assert!(p.lifetime.is_none());
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    d.handle_transport_failure(T0, &p, &network(), Stage::Connect)
+        .unwrap();
+    let entries = d.dsn_recipients(&[0, 1], &p);
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert_eq!(e.action, tempfail::dsn::Action::Delayed);
+        assert_eq!(e.will_retry_until, None, "{e:?}");
+    }
+}
+
+#[test]
+fn delay_warnings_listed_out_of_order_never_give_a_deadline_in_the_past() {
+    // A policy read from a config may list its warning times in any order; the
+    // machine must still hand out deadlines that move forward, or a caller that
+    // sleeps until the deadline spins.
+    let h = |n: u64| Duration::from_secs(n * 3600);
+    let mut p = RetryPolicy::preset(Preset::Postfix);
+    p.delay_warnings = tempfail::policy::DelayWarnings {
+        at: vec![h(10), h(2)],
+        repeat: false,
+    };
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let mut now = T0 + h(3);
+    let mut warnings = Vec::new();
+    for _ in 0..10 {
+        d.handle_timeout(now, &p);
+        for o in drain(&mut d) {
+            if let Output::DelayWarning { number, .. } = o {
+                warnings.push((now, number));
+            }
+        }
+        match d.next_deadline(&p) {
+            Some(t) => {
+                assert!(t > now, "deadline {t} not after {now}");
+                now = t;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(warnings, [(T0 + h(3), 1), (T0 + h(10), 2)]);
+}
