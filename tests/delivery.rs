@@ -468,7 +468,27 @@ fn policy(i: u8) -> RetryPolicy {
         0 => RetryPolicy::preset(Preset::Postfix),
         1 => RetryPolicy::preset(Preset::Stalwart),
         2 => RetryPolicy::preset(Preset::Tempfail),
-        _ => RetryPolicy::preset(Preset::Kumomta),
+        3 => RetryPolicy::preset(Preset::Kumomta),
+        // No lifetime: the rule ends it (Exim's cutoffs, Haraka's list).
+        4 => RetryPolicy::preset(Preset::Exim),
+        5 => RetryPolicy::preset(Preset::Haraka),
+        _ => RetryPolicy::preset(Preset::Sendmail),
+    }
+}
+
+const POLICIES: u8 = 7;
+
+/// The documented position of an output kind within one input's outputs.
+fn rank(o: &Output) -> u8 {
+    match o {
+        Output::Delivered { .. } => 0,
+        Output::RetryAt { .. } => 1,
+        Output::Bounced { .. } => 2,
+        Output::DelayWarning { .. } => 3,
+        Output::Expired { .. } => 4,
+        Output::Cancelled { .. } => 5,
+        Output::Destination(_) => 6,
+        Output::Timeout(_) => 7,
     }
 }
 
@@ -496,13 +516,36 @@ fn apply(d: &mut Delivery, p: &RetryPolicy, op: &Op, now: Timestamp) {
     }
 }
 
-/// Checks one batch of outputs against the invariants, updating the terminal record.
+/// Checks the outputs of one input against the invariants, updating the terminal record.
 fn check_outputs(
     out: &[Output],
     terminal: &mut [u32],
     max_now: Timestamp,
     expiry: Option<Timestamp>,
 ) -> Result<(), TestCaseError> {
+    // Kinds come in the documented order.
+    for w in out.windows(2) {
+        prop_assert!(rank(&w[0]) <= rank(&w[1]), "out of order: {:?}", out);
+    }
+    // Retries and delay warnings are only for recipients not ended (before or by this input).
+    let ended_now: Vec<usize> = out
+        .iter()
+        .flat_map(|o| match o {
+            Output::Delivered { rcpts }
+            | Output::Bounced { rcpts, .. }
+            | Output::Expired { rcpts }
+            | Output::Cancelled { rcpts } => rcpts.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for o in out {
+        if let Output::RetryAt { rcpts, .. } | Output::DelayWarning { rcpts, .. } = o {
+            for &i in rcpts {
+                prop_assert!(terminal[i] == 0, "{:?} for ended recipient {}", o, i);
+                prop_assert!(!ended_now.contains(&i), "{:?} and an end for {}", o, i);
+            }
+        }
+    }
     for (k, o) in out.iter().enumerate() {
         match o {
             Output::Delivered { rcpts }
@@ -519,7 +562,12 @@ fn check_outputs(
                     prop_assert!(*at <= e, "retry at {at} past the lifetime {e}");
                 }
             }
-            Output::Timeout(_) => prop_assert_eq!(k, out.len() - 1, "Timeout comes last"),
+            Output::Timeout(t) => {
+                prop_assert_eq!(k, out.len() - 1, "Timeout comes last");
+                if let Some(e) = expiry {
+                    prop_assert!(*t <= e, "deadline {t} past the lifetime {e}");
+                }
+            }
             _ => {}
         }
     }
@@ -532,7 +580,7 @@ proptest! {
     #[test]
     fn every_recipient_ends_exactly_once_and_restores_decide_alike(
         n in 1usize..5,
-        pol in 0u8..4,
+        pol in 0u8..POLICIES,
         ops in proptest::collection::vec(op(4), 0..60),
     ) {
         let p = policy(pol);
@@ -568,6 +616,13 @@ proptest! {
             max_now = max_now.max(now);
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             check_outputs(&out, &mut terminal, max_now, expiry)?;
+            if matches!(o, Op::Timeout) {
+                // Whatever was due by now has been handled: the next deadline is later,
+                // so a caller sleeping until it never spins.
+                if let Some(t) = d.next_deadline(&p) {
+                    prop_assert!(t > max_now, "deadline {} not after {}", t, max_now);
+                }
+            }
             // A terminal state never changes.
             for (b, r) in before.iter().zip(d.recipients()) {
                 if b.is_terminal() {
@@ -579,17 +634,23 @@ proptest! {
         let mut guard = 0;
         while !d.is_finished() {
             guard += 1;
-            prop_assume!(guard < 5_000);
+            prop_assert!(guard < 5_000, "not finished after 5,000 rounds: {:?}", d.recipients());
             d.end_attempt(now, &p);
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             max_now = max_now.max(now);
             check_outputs(&out, &mut terminal, max_now, expiry)?;
+            if d.is_finished() {
+                break;
+            }
             let due = d.start_attempt(now, None).unwrap();
             if due.is_empty() {
-                let next = [d.next_retry(), d.next_deadline(&p)].into_iter().flatten().min();
-                match next {
-                    Some(t) => { now = now.max(t); d.handle_timeout(now, &p); }
-                    None => { now += Duration::from_secs(86_400); d.handle_timeout(now, &p); }
+                // Nothing due now: a waiting recipient must have a time to wake up at,
+                // or it would wait forever.
+                let next = d.next_wakeup(&p);
+                prop_assert!(next.is_some(), "unfinished with nothing to wait for: {:?}", d.recipients());
+                if let Some(t) = next {
+                    now = now.max(t);
+                    d.handle_timeout(now, &p);
                 }
             } else {
                 let outs: Vec<RcptOutcome> = due.iter().map(|&i| outcome(i, Stage::RcptTo, grey())).collect();
@@ -610,7 +671,7 @@ proptest! {
     #[test]
     fn restore_at_any_step_changes_nothing(
         n in 1usize..4,
-        pol in 0u8..4,
+        pol in 0u8..POLICIES,
         ops in proptest::collection::vec(op(3), 0..40),
         cut in 0usize..40,
     ) {
