@@ -355,6 +355,10 @@ pub enum DeliveryError {
     /// An outcome or failure with no attempt in progress.
     #[error("no attempt in progress: call start_attempt first")]
     NoAttempt,
+    /// A snapshot whose parts contradict each other (edited or corrupted): restoring
+    /// it could leave a recipient waiting forever.
+    #[error("delivery snapshot is inconsistent: {0}")]
+    InconsistentSnapshot(String),
     /// A snapshot of another format version.
     #[error(
         "delivery snapshot format version {found} is not supported (this build reads {expected})"
@@ -757,8 +761,12 @@ impl Delivery {
     }
 
     /// DSN entries for `rcpts`: `failed` for bounced and expired recipients, `delayed`
-    /// (with `Will-Retry-Until` from the policy's lifetime) for waiting ones; others
-    /// are skipped. Feed them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY.
+    /// (with `Will-Retry-Until` from the policy's lifetime, left out when it has none)
+    /// for waiting ones, `relayed` (2.0.0) for delivered ones; others are skipped. Feed
+    /// them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY: a `relayed`
+    /// entry is only reported to a recipient that asked for `NOTIFY=SUCCESS`. When the
+    /// next hop announced the DSN extension and took the recipient's `NOTIFY`
+    /// parameter, it reports success itself: leave delivered recipients out then.
     pub fn dsn_recipients(&self, rcpts: &[usize], policy: &RetryPolicy) -> Vec<DsnRecipient> {
         let mut out = Vec::new();
         for &i in rcpts {
@@ -766,6 +774,26 @@ impl Delivery {
             let action = match r.status {
                 RcptStatus::Bounced { .. } | RcptStatus::Expired { .. } => Action::Failed,
                 RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. } => Action::Delayed,
+                RcptStatus::Delivered { at } => {
+                    // Handed to the next hop: `relayed` (RFC 3461 §6.2.2), which the
+                    // builder keeps only for NOTIFY=SUCCESS.
+                    let Some(status) = EnhancedCode::new(2, 0, 0) else {
+                        continue;
+                    };
+                    let mut d =
+                        DsnRecipient::without_reply(&r.recipient.address, Action::Relayed, status);
+                    d.original_recipient = r.recipient.orcpt.clone();
+                    d.notify = r.recipient.notify;
+                    d.remote_mta = self
+                        .history
+                        .iter()
+                        .rev()
+                        .find(|h| h.number == r.settled_in)
+                        .and_then(|h| h.remote_mta.clone());
+                    d.last_attempt = Some(at);
+                    out.push(d);
+                    continue;
+                }
                 _ => continue,
             };
             let lf = r.last_failure.as_ref();
@@ -1041,6 +1069,34 @@ mod wire {
                     found: w.format_version,
                     expected: DELIVERY_FORMAT_VERSION,
                 });
+            }
+            let len = w.recipients.len();
+            if !w.in_progress {
+                if let Some(i) = w
+                    .recipients
+                    .iter()
+                    .position(|r| r.status == RcptStatus::InFlight)
+                {
+                    return Err(DeliveryError::InconsistentSnapshot(format!(
+                        "recipient {i} is in flight but no attempt is in progress"
+                    )));
+                }
+            }
+            for o in &w.pending_outputs {
+                let rcpts: &[usize] = match o {
+                    Output::Delivered { rcpts }
+                    | Output::RetryAt { rcpts, .. }
+                    | Output::Bounced { rcpts, .. }
+                    | Output::DelayWarning { rcpts, .. }
+                    | Output::Expired { rcpts }
+                    | Output::Cancelled { rcpts } => rcpts,
+                    Output::Destination(_) | Output::Timeout(_) => &[],
+                };
+                if let Some(&i) = rcpts.iter().find(|&&i| i >= len) {
+                    return Err(DeliveryError::InconsistentSnapshot(format!(
+                        "a pending output names recipient {i} (the message has {len})"
+                    )));
+                }
             }
             let cap = w.history_cap.max(1);
             let mut history: VecDeque<AttemptRecord> = w.history.into();

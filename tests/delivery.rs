@@ -761,3 +761,72 @@ fn delay_warnings_listed_out_of_order_never_give_a_deadline_in_the_past() {
     }
     assert_eq!(warnings, [(T0 + h(3), 1), (T0 + h(10), 2)]);
 }
+
+#[test]
+fn notify_success_gets_a_relayed_entry() {
+    // RFC 3461 NOTIFY=SUCCESS: a recipient handed to the next hop is reported as
+    // `relayed` (2.0.0) when the builder is asked; without SUCCESS it is left out.
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut wants = Recipient::new("a@example.com");
+    wants.notify = tempfail::dsn::Notify::parse("SUCCESS,FAILURE");
+    wants.orcpt = Some("rfc822;A@example.com".into());
+    let mut d = Delivery::new(T0, 1, vec![wants, Recipient::new("b@example.com")]);
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcomes(
+        T0,
+        &p,
+        &[
+            outcome(0, Stage::DataEnd, ok()),
+            outcome(1, Stage::DataEnd, ok()),
+        ],
+    )
+    .unwrap();
+    let entries = d.dsn_recipients(&[0, 1], &p);
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.action == tempfail::dsn::Action::Relayed)
+    );
+    assert_eq!(entries[0].status.to_string(), "2.0.0");
+    assert_eq!(entries[0].remote_mta.as_deref(), Some("mx.example.com"));
+    assert_eq!(entries[0].last_attempt, Some(T0));
+    let message = tempfail::dsn::DsnMessage {
+        envelope_sender: "s@example.org".into(),
+        envid: None,
+        ret_full: false,
+        arrival: Some(T0),
+        original: b"Subject: x\r\n\r\nbody\r\n".to_vec(),
+    };
+    let report = tempfail::dsn::DsnBuilder::new("mta.example.org")
+        .build(&message, &entries, T0, "id")
+        .expect("a success notice for the recipient that asked");
+    let text = String::from_utf8(report).unwrap();
+    assert!(text.contains(
+        "Final-Recipient: rfc822; a@example.com\r\nAction: relayed\r\nStatus: 2.0.0\r\n"
+    ));
+    assert!(!text.contains("b@example.com"), "b did not ask for SUCCESS");
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn inconsistent_snapshots_are_refused() {
+    // A snapshot edited or corrupted so that a recipient is in flight with no attempt
+    // in progress would leave it waiting forever (nothing ends it, no deadline): refuse it.
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, None).unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    assert!(json.contains("\"in_progress\":true"));
+    let stuck = json.replace("\"in_progress\":true", "\"in_progress\":false");
+    let err = serde_json::from_str::<Delivery>(&stuck).unwrap_err();
+    assert!(err.to_string().contains("in flight"), "{err}");
+    // Pending outputs must name recipients the message has.
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    assert!(json.contains("\"rcpts\":[0]"), "{json}");
+    let bad = json.replace("\"rcpts\":[0]", "\"rcpts\":[7]");
+    let err = serde_json::from_str::<Delivery>(&bad).unwrap_err();
+    assert!(err.to_string().contains("recipient 7"), "{err}");
+}
