@@ -22,6 +22,10 @@
 //! The builder is pure: the report's date, message id and MIME boundary come
 //! from its arguments, so the same inputs give byte-identical output.
 //!
+//! Send the report with a null envelope sender (`MAIL FROM:<>`, RFC 3461 §6.2 and
+//! RFC 5321 §4.5.5), to the original envelope sender, so that a report that cannot
+//! be delivered is dropped instead of answered.
+//!
 //! ```
 //! use tempfail::dsn::{DsnBuilder, DsnMessage, DsnRecipient, Notify};
 //! use tempfail::{EnhancedCode, Reply, ReplyCode, Timestamp};
@@ -164,8 +168,8 @@ impl core::fmt::Display for Action {
 /// The message a report is about, as its envelope and content were received.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct DsnMessage {
-    /// The envelope sender (`MAIL FROM`), without angle brackets; empty for the
-    /// null sender, which never gets a report.
+    /// The envelope sender (`MAIL FROM`), with or without angle brackets; empty (or
+    /// `<>`) for the null sender, which never gets a report.
     pub envelope_sender: String,
     /// `ENVID` from `MAIL FROM`, echoed as `Original-Envelope-Id`.
     pub envid: Option<String>,
@@ -307,7 +311,7 @@ impl DsnBuilder {
         message: &DsnMessage,
         recipients: &'a [DsnRecipient],
     ) -> Vec<&'a DsnRecipient> {
-        if message.envelope_sender.trim().is_empty() {
+        if bare_address(&message.envelope_sender).is_empty() {
             return Vec::new();
         }
         recipients
@@ -464,7 +468,7 @@ impl DsnBuilder {
         let _ = write!(
             s,
             "To: <{}>\r\n",
-            sanitize_line(message.envelope_sender.trim())
+            sanitize_line(bare_address(&message.envelope_sender))
         );
         let _ = write!(s, "Subject: {subject}\r\n");
         let _ = write!(s, "Date: {}\r\n", rfc5322_date(now));
@@ -513,6 +517,15 @@ impl DsnBuilder {
         out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         Some(out)
     }
+}
+
+/// An address without surrounding blanks and angle brackets: `<>` is the null sender.
+fn bare_address(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix('<')
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(s)
+        .trim()
 }
 
 /// The longest field value, in bytes, a report writes (a longer one is cut at a

@@ -546,3 +546,26 @@ fn the_status_class_always_matches_the_action() {
     assert_eq!(header(&groups[0], "status"), Some("4.2.2"));
     assert_eq!(header(&groups[1], "status"), Some("5.4.7"));
 }
+
+#[test]
+fn a_null_sender_written_with_brackets_gets_no_report() {
+    // `<>` is how the null reverse-path appears in MAIL FROM and in logs: it is as
+    // null as the empty string, and a bracketed sender is not bracketed twice.
+    let now = Timestamp::from_secs(1_700_000_000);
+    let b = DsnBuilder::new("mta.example.org");
+    let rc = [DsnRecipient::failed(
+        "x@example.com",
+        &reply(550, &["5.1.1 no"]),
+    )];
+    for null in ["<>", " < > ", ""] {
+        assert!(
+            b.build(&message(null, false), &rc, now, "id").is_none(),
+            "{null:?}"
+        );
+    }
+    let out = b
+        .build(&message("<a@example.org>", false), &rc, now, "id")
+        .unwrap();
+    let p = parse(&out);
+    assert_eq!(header(&p.headers, "to"), Some("<a@example.org>"));
+}
