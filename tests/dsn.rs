@@ -569,3 +569,58 @@ fn a_null_sender_written_with_brackets_gets_no_report() {
     let p = parse(&out);
     assert_eq!(header(&p.headers, "to"), Some("<a@example.org>"));
 }
+
+fn long_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        arb_text(),
+        (any::<char>(), 100usize..1200).prop_map(|(c, n)| std::iter::repeat_n(c, n).collect()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Whatever the lengths and characters of every caller- or server-provided value,
+    /// the headers and the first two parts keep every line within 998 bytes, the
+    /// status part is 7-bit, and the boundary appears only where MIME puts it.
+    #[test]
+    fn long_hostile_values_keep_lines_short_and_the_boundary_unique(
+        addr in long_text(),
+        orcpt in long_text(),
+        host in long_text(),
+        mta in long_text(),
+        id in long_text(),
+        sender in long_text(),
+        text in proptest::collection::vec(any::<u8>(), 0..3000),
+        original in proptest::collection::vec(any::<u8>(), 0..400),
+        failed in any::<bool>(),
+    ) {
+        let now = Timestamp::from_secs(1_700_000_000);
+        let r = Reply::new(ReplyCode::new(if failed { 550 } else { 451 }).unwrap(), [text]);
+        let rc = if failed {
+            DsnRecipient::failed(&addr, &r)
+        } else {
+            DsnRecipient::delayed(&addr, &r, now)
+        }
+        .remote_mta(&host)
+        .original_recipient(&orcpt);
+        let m = DsnMessage {
+            envelope_sender: format!("x{sender}"),
+            envid: Some(id.clone()),
+            ret_full: true,
+            arrival: Some(now),
+            original,
+        };
+        let out = DsnBuilder::new(&mta).from_address(&sender).build(&m, &[rc], now, &id).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        let ct_at = text.find("boundary=\"").unwrap() + "boundary=\"".len();
+        let boundary = &text[ct_at..ct_at + text[ct_at..].find('"').unwrap()];
+        // The header parameter, three part delimiters and the closing delimiter.
+        prop_assert_eq!(text.matches(boundary).count(), 5);
+        // Everything before the returned content (whose lines are the original's).
+        let third = text.find(&format!("\r\n--{boundary}\r\nContent-Type: message/rfc822")).unwrap();
+        assert_short_lines(text[..third].as_bytes());
+        let status_at = text.find("Content-Type: message/delivery-status").unwrap();
+        prop_assert!(text[status_at..third].is_ascii());
+    }
+}
