@@ -67,7 +67,8 @@
 //! assert!(matches!(d.poll_output(), Some(Output::RetryAt { ref rcpts, .. }) if rcpts == &[1]));
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 
 use crate::backoff::{RetryState, stable_hash};
 use crate::classify::{Category, Classification, Disposition, Scope, Stage};
@@ -998,12 +999,18 @@ impl Delivery {
 }
 
 /// Groups `(key, rcpt)` pairs by key, keys in first-seen order, recipients in order.
-fn group<K: PartialEq + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
+/// Linear: with per-recipient jitter a large message has about as many distinct retry
+/// times as recipients.
+fn group<K: Eq + Hash + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
     let mut out: Vec<(K, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<K, usize> = HashMap::new();
     for (k, i) in pairs {
-        match out.iter_mut().find(|(k2, _)| *k2 == k) {
-            Some((_, v)) => v.push(i),
-            None => out.push((k, vec![i])),
+        match index.get(&k) {
+            Some(&at) => out[at].1.push(i),
+            None => {
+                index.insert(k, out.len());
+                out.push((k, vec![i]));
+            }
         }
     }
     out

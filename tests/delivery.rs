@@ -830,3 +830,36 @@ fn inconsistent_snapshots_are_refused() {
     let err = serde_json::from_str::<Delivery>(&bad).unwrap_err();
     assert!(err.to_string().contains("recipient 7"), "{err}");
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // measures its own running time
+fn a_large_recipient_list_is_handled_in_near_linear_time() {
+    // Each recipient's retry time has its own jitter, so 60,000 deferrals give tens
+    // of thousands of distinct retry times, which must not be grouped in quadratic time.
+    let n = 60_000;
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut d = Delivery::new(T0, 1, rcpts(n));
+    d.start_attempt(T0, None).unwrap();
+    let c = class(Disposition::Transient, None, Scope::Recipient);
+    let outs: Vec<RcptOutcome> = (0..n)
+        .map(|i| outcome(i, Stage::RcptTo, c.clone()))
+        .collect();
+    let started = std::time::Instant::now();
+    d.handle_outcomes(T0, &p, &outs).unwrap();
+    let took = started.elapsed();
+    let out = drain(&mut d);
+    let retries: usize = out
+        .iter()
+        .map(|o| match o {
+            Output::RetryAt { rcpts, .. } => rcpts.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(retries, n);
+    let distinct = out
+        .iter()
+        .filter(|o| matches!(o, Output::RetryAt { .. }))
+        .count();
+    assert!(distinct > n / 2, "jitter spreads the retries: {distinct}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
