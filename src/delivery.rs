@@ -91,7 +91,7 @@ pub const DEFAULT_HISTORY: usize = 32;
 pub struct Recipient {
     /// The address (without angle brackets).
     pub address: String,
-    /// RFC 3461 `ORCPT` (`addr-type;address`), echoed in DSNs.
+    /// RFC 3461 `ORCPT` (`addr-type;address`, decoded: not in its xtext wire form), echoed in DSNs.
     pub orcpt: Option<String>,
     /// RFC 3461 `NOTIFY`; `None` is the default (failure and delay).
     pub notify: Option<Notify>,

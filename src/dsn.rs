@@ -186,7 +186,8 @@ pub struct DsnMessage {
 pub struct DsnRecipient {
     /// The recipient address as given in `RCPT TO` (without angle brackets).
     pub final_recipient: String,
-    /// `ORCPT` from `RCPT TO`, as `addr-type;address` (e.g. `rfc822;bob@example.com`).
+    /// `ORCPT` from `RCPT TO`, as `addr-type;address` (e.g. `rfc822;bob@example.com`),
+    /// decoded from its xtext wire form.
     pub original_recipient: Option<String>,
     /// `NOTIFY` from `RCPT TO`; `None` means the default (failure and delay).
     pub notify: Option<Notify>,

@@ -174,7 +174,8 @@ impl Lifetime {
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DelayWarnings {
-    /// Warning times, measured from arrival (taken in ascending order, whatever order they are listed in).
+    /// Warning times, measured from arrival (taken in ascending order, whatever
+    /// order they are listed in).
     #[cfg_attr(feature = "serde", serde(with = "serde_duration::vec"))]
     pub at: Vec<Duration>,
     /// After the last, repeat its gap.
