@@ -77,6 +77,28 @@ pub fn outcome_from_lettre(
     }
 }
 
+/// An address lettre cannot even put in an envelope: a permanent failure of that
+/// recipient, as a local `553 5.1.3` (bad destination address syntax, RFC 3463),
+/// so it bounces at once instead of being retried as if the connection had failed.
+pub fn bad_address_outcome(classifier: &Classifier, rcpt: usize, problem: &str) -> RcptOutcome {
+    let text: String = problem
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let reply = Reply::new(
+        tempfail::ReplyCode::new(553).expect("553 is a valid reply code"),
+        [format!("5.1.3 Bad recipient address syntax: {text}")],
+    );
+    let classification = classifier.classify(&reply, Stage::RcptTo);
+    RcptOutcome {
+        rcpt,
+        reply: Some(reply),
+        stage: Stage::RcptTo,
+        classification,
+    }
+}
+
 /// lettre's transport errors as tempfail's transport failures.
 fn transport_failure(e: &SmtpError) -> TransportFailure {
     if e.is_timeout() {
@@ -186,20 +208,18 @@ fn main() {
         let mut outcomes = Vec::new();
         for &i in &due {
             let to = &opts.to[i];
-            let result = match (opts.from.parse(), to.parse()) {
+            let o = match (opts.from.parse(), to.parse()) {
                 (Ok(from), Ok(rcpt)) => match LettreEnvelope::new(Some(from), vec![rcpt]) {
-                    Ok(env) => transport.send_raw(&env, body),
-                    Err(e) => {
-                        eprintln!("bad envelope for {to}: {e}");
-                        continue;
-                    }
+                    Ok(env) => outcome_from_lettre(&classifier, i, &transport.send_raw(&env, body)),
+                    Err(e) => bad_address_outcome(&classifier, i, &e.to_string()),
                 },
-                _ => {
-                    eprintln!("bad address {to}");
-                    continue;
+                (Err(e), _) => {
+                    // Our own sender address is wrong: nothing can be sent; say so and stop.
+                    eprintln!("bad --from {}: {e}", opts.from);
+                    std::process::exit(2);
                 }
+                (_, Err(e)) => bad_address_outcome(&classifier, i, &e.to_string()),
             };
-            let o = outcome_from_lettre(&classifier, i, &result);
             let c = &o.classification;
             println!(
                 "  {to}: {} {} -> {} {} (rule {})",

@@ -67,7 +67,8 @@
 //! assert!(matches!(d.poll_output(), Some(Output::RetryAt { ref rcpts, .. }) if rcpts == &[1]));
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 
 use crate::backoff::{RetryState, stable_hash};
 use crate::classify::{Category, Classification, Disposition, Scope, Stage};
@@ -90,7 +91,7 @@ pub const DEFAULT_HISTORY: usize = 32;
 pub struct Recipient {
     /// The address (without angle brackets).
     pub address: String,
-    /// RFC 3461 `ORCPT` (`addr-type;address`), echoed in DSNs.
+    /// RFC 3461 `ORCPT` (`addr-type;address`, decoded: not in its xtext wire form), echoed in DSNs.
     pub orcpt: Option<String>,
     /// RFC 3461 `NOTIFY`; `None` is the default (failure and delay).
     pub notify: Option<Notify>,
@@ -355,6 +356,10 @@ pub enum DeliveryError {
     /// An outcome or failure with no attempt in progress.
     #[error("no attempt in progress: call start_attempt first")]
     NoAttempt,
+    /// A snapshot whose parts contradict each other (edited or corrupted): restoring
+    /// it could leave a recipient waiting forever.
+    #[error("delivery snapshot is inconsistent: {0}")]
+    InconsistentSnapshot(String),
     /// A snapshot of another format version.
     #[error(
         "delivery snapshot format version {found} is not supported (this build reads {expected})"
@@ -757,8 +762,12 @@ impl Delivery {
     }
 
     /// DSN entries for `rcpts`: `failed` for bounced and expired recipients, `delayed`
-    /// (with `Will-Retry-Until` from the policy's lifetime) for waiting ones; others
-    /// are skipped. Feed them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY.
+    /// (with `Will-Retry-Until` from the policy's lifetime, left out when it has none)
+    /// for waiting ones, `relayed` (2.0.0) for delivered ones; others are skipped. Feed
+    /// them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY: a `relayed`
+    /// entry is only reported to a recipient that asked for `NOTIFY=SUCCESS`. When the
+    /// next hop announced the DSN extension and took the recipient's `NOTIFY`
+    /// parameter, it reports success itself: leave delivered recipients out then.
     pub fn dsn_recipients(&self, rcpts: &[usize], policy: &RetryPolicy) -> Vec<DsnRecipient> {
         let mut out = Vec::new();
         for &i in rcpts {
@@ -766,17 +775,44 @@ impl Delivery {
             let action = match r.status {
                 RcptStatus::Bounced { .. } | RcptStatus::Expired { .. } => Action::Failed,
                 RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. } => Action::Delayed,
+                RcptStatus::Delivered { at } => {
+                    // Handed to the next hop: `relayed` (RFC 3461 §6.2.2), which the
+                    // builder keeps only for NOTIFY=SUCCESS.
+                    let Some(status) = EnhancedCode::new(2, 0, 0) else {
+                        continue;
+                    };
+                    let mut d =
+                        DsnRecipient::without_reply(&r.recipient.address, Action::Relayed, status);
+                    d.original_recipient = r.recipient.orcpt.clone();
+                    d.notify = r.recipient.notify;
+                    d.remote_mta = self
+                        .history
+                        .iter()
+                        .rev()
+                        .find(|h| h.number == r.settled_in)
+                        .and_then(|h| h.remote_mta.clone());
+                    d.last_attempt = Some(at);
+                    out.push(d);
+                    continue;
+                }
                 _ => continue,
             };
             let lf = r.last_failure.as_ref();
             let addr = r.recipient.address.as_str();
+            // The last retry can come no later than the lifetime's end; without a
+            // lifetime (a rule ends the schedule) there is no instant to promise and
+            // the optional field is left out (RFC 3464 §2.3.9).
+            let until = match r.status {
+                RcptStatus::Expiring { at } => Some(at),
+                _ => policy.expires_at(&r.retry),
+            };
             let mut d = match (lf.and_then(|l| l.reply.as_ref()), action) {
                 (Some(reply), Action::Failed) => DsnRecipient::failed(addr, reply),
-                (Some(reply), _) => DsnRecipient::delayed(
-                    addr,
-                    reply,
-                    policy.expires_at(&r.retry).unwrap_or(Timestamp::MAX),
-                ),
+                (Some(reply), _) => {
+                    let mut d = DsnRecipient::delayed(addr, reply, Timestamp::EPOCH);
+                    d.will_retry_until = until;
+                    d
+                }
                 (None, _) => {
                     // No reply: RFC 3463 X.4.7 (delivery time expired) for an expiry,
                     // X.4.1/X.4.2 style network codes otherwise, in the right class.
@@ -795,7 +831,7 @@ impl Delivery {
                         });
                     let mut d = DsnRecipient::without_reply(addr, action, status);
                     if action == Action::Delayed {
-                        d.will_retry_until = policy.expires_at(&r.retry);
+                        d.will_retry_until = until;
                     }
                     d
                 }
@@ -963,12 +999,18 @@ impl Delivery {
 }
 
 /// Groups `(key, rcpt)` pairs by key, keys in first-seen order, recipients in order.
-fn group<K: PartialEq + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
+/// Linear: with per-recipient jitter a large message has about as many distinct retry
+/// times as recipients.
+fn group<K: Eq + Hash + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
     let mut out: Vec<(K, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<K, usize> = HashMap::new();
     for (k, i) in pairs {
-        match out.iter_mut().find(|(k2, _)| *k2 == k) {
-            Some((_, v)) => v.push(i),
-            None => out.push((k, vec![i])),
+        match index.get(&k) {
+            Some(&at) => out[at].1.push(i),
+            None => {
+                index.insert(k, out.len());
+                out.push((k, vec![i]));
+            }
         }
     }
     out
@@ -1034,6 +1076,34 @@ mod wire {
                     found: w.format_version,
                     expected: DELIVERY_FORMAT_VERSION,
                 });
+            }
+            let len = w.recipients.len();
+            if !w.in_progress {
+                if let Some(i) = w
+                    .recipients
+                    .iter()
+                    .position(|r| r.status == RcptStatus::InFlight)
+                {
+                    return Err(DeliveryError::InconsistentSnapshot(format!(
+                        "recipient {i} is in flight but no attempt is in progress"
+                    )));
+                }
+            }
+            for o in &w.pending_outputs {
+                let rcpts: &[usize] = match o {
+                    Output::Delivered { rcpts }
+                    | Output::RetryAt { rcpts, .. }
+                    | Output::Bounced { rcpts, .. }
+                    | Output::DelayWarning { rcpts, .. }
+                    | Output::Expired { rcpts }
+                    | Output::Cancelled { rcpts } => rcpts,
+                    Output::Destination(_) | Output::Timeout(_) => &[],
+                };
+                if let Some(&i) = rcpts.iter().find(|&&i| i >= len) {
+                    return Err(DeliveryError::InconsistentSnapshot(format!(
+                        "a pending output names recipient {i} (the message has {len})"
+                    )));
+                }
             }
             let cap = w.history_cap.max(1);
             let mut history: VecDeque<AttemptRecord> = w.history.into();

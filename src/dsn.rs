@@ -22,6 +22,10 @@
 //! The builder is pure: the report's date, message id and MIME boundary come
 //! from its arguments, so the same inputs give byte-identical output.
 //!
+//! Send the report with a null envelope sender (`MAIL FROM:<>`, RFC 3461 §6.2 and
+//! RFC 5321 §4.5.5), to the original envelope sender, so that a report that cannot
+//! be delivered is dropped instead of answered.
+//!
 //! ```
 //! use tempfail::dsn::{DsnBuilder, DsnMessage, DsnRecipient, Notify};
 //! use tempfail::{EnhancedCode, Reply, ReplyCode, Timestamp};
@@ -164,8 +168,8 @@ impl core::fmt::Display for Action {
 /// The message a report is about, as its envelope and content were received.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct DsnMessage {
-    /// The envelope sender (`MAIL FROM`), without angle brackets; empty for the
-    /// null sender, which never gets a report.
+    /// The envelope sender (`MAIL FROM`), with or without angle brackets; empty (or
+    /// `<>`) for the null sender, which never gets a report.
     pub envelope_sender: String,
     /// `ENVID` from `MAIL FROM`, echoed as `Original-Envelope-Id`.
     pub envid: Option<String>,
@@ -182,7 +186,8 @@ pub struct DsnMessage {
 pub struct DsnRecipient {
     /// The recipient address as given in `RCPT TO` (without angle brackets).
     pub final_recipient: String,
-    /// `ORCPT` from `RCPT TO`, as `addr-type;address` (e.g. `rfc822;bob@example.com`).
+    /// `ORCPT` from `RCPT TO`, as `addr-type;address` (e.g. `rfc822;bob@example.com`),
+    /// decoded from its xtext wire form.
     pub original_recipient: Option<String>,
     /// `NOTIFY` from `RCPT TO`; `None` means the default (failure and delay).
     pub notify: Option<Notify>,
@@ -202,12 +207,14 @@ pub struct DsnRecipient {
 
 impl DsnRecipient {
     /// A `failed` entry from the reply that ended it. `Status` is the reply's enhanced
-    /// code, or `X.0.0` of the reply's class when it had none (RFC 3463 §3.1).
+    /// code in class 5 (a `450 4.2.2` that ended it after days gives `5.2.2`), or
+    /// `5.0.0` when it had none (RFC 3463 §3.1).
     pub fn failed(recipient: &str, reply: &Reply) -> Self {
         Self::from_reply(recipient, Action::Failed, reply)
     }
 
-    /// A `delayed` entry from the last transient reply.
+    /// A `delayed` entry from the last transient reply; `Status` is its enhanced code
+    /// in class 4 (`4.0.0` without one).
     pub fn delayed(recipient: &str, reply: &Reply, will_retry_until: Timestamp) -> Self {
         let mut r = Self::from_reply(recipient, Action::Delayed, reply);
         r.will_retry_until = Some(will_retry_until);
@@ -237,8 +244,8 @@ impl DsnRecipient {
         };
         let status = reply
             .enhanced()
-            .filter(|e| e.class() == class)
             .or_else(|| EnhancedCode::new(class, 0, 0))
+            .map(|e| status_for(action, e))
             .unwrap_or_else(|| {
                 // Invariant: class is 2, 4 or 5, which EnhancedCode::new always accepts.
                 EnhancedCode::new(5, 0, 0).expect("5.0.0 is a valid enhanced code")
@@ -305,7 +312,7 @@ impl DsnBuilder {
         message: &DsnMessage,
         recipients: &'a [DsnRecipient],
     ) -> Vec<&'a DsnRecipient> {
-        if message.envelope_sender.trim().is_empty() {
+        if bare_address(&message.envelope_sender).is_empty() {
             return Vec::new();
         }
         recipients
@@ -318,7 +325,12 @@ impl DsnBuilder {
     /// recipient whose `NOTIFY` asks for its action.
     ///
     /// `now` becomes the `Date:` header; `message_id` (without angle brackets) the
-    /// report's `Message-ID` and the seed of its MIME boundary.
+    /// report's `Message-ID` and the seed of its MIME boundary, which is chosen so that
+    /// it occurs nowhere in the parts (the server's reply text and the returned
+    /// message included). Every line stays within RFC 5322's 998 bytes: a field value
+    /// longer than [`MAX_FIELD_BYTES`] is cut there. Each recipient's `Status` takes
+    /// the class its `Action` requires (RFC 3464 §2.3.4: 5 for `failed`, 4 for
+    /// `delayed`, 2 otherwise), keeping the subject and detail.
     pub fn build(
         &self,
         message: &DsnMessage,
@@ -330,7 +342,6 @@ impl DsnBuilder {
         if rcpts.is_empty() {
             return None;
         }
-        let boundary = boundary_for(message_id, now, &message.original);
         let any_failed = rcpts.iter().any(|r| r.action == Action::Failed);
         let all_delayed = rcpts.iter().all(|r| r.action == Action::Delayed);
         let subject = if any_failed {
@@ -341,13 +352,124 @@ impl DsnBuilder {
             "Delivery Status Notification"
         };
 
-        let mut s = String::with_capacity(2048 + message.original.len().min(1 << 16));
+        // Part 1: for people.
+        let mut text = String::with_capacity(1024);
+        let _ = write!(
+            text,
+            "This is the mail system at {}.\r\n\r\n",
+            self.reporting_mta
+        );
+        if any_failed {
+            text.push_str("Your message could not be delivered to one or more recipients.\r\n");
+            text.push_str("It will not be retried for them.\r\n");
+        }
+        if rcpts.iter().any(|r| r.action == Action::Delayed) {
+            text.push_str("Delivery to one or more recipients has been delayed.\r\n");
+            text.push_str("The mail system will keep trying; no action is needed yet.\r\n");
+        }
+        if rcpts
+            .iter()
+            .any(|r| !matches!(r.action, Action::Delayed | Action::Failed))
+        {
+            text.push_str("Your message was delivered to one or more recipients.\r\n");
+        }
+        text.push_str("\r\n");
+        for r in &rcpts {
+            let _ = write!(
+                text,
+                "<{}>: {}",
+                sanitize_line(&r.final_recipient),
+                r.action.name()
+            );
+            if let Some(until) = r.will_retry_until.filter(|_| r.action == Action::Delayed) {
+                let _ = write!(text, " (will retry until {})", rfc5322_date(until));
+            }
+            text.push_str("\r\n");
+            if let Some(reply) = &r.diagnostic {
+                let host = r.remote_mta.as_deref().unwrap_or("the remote server");
+                // The reply goes on lines of its own, so a long host name and a long
+                // reply line never share one line.
+                let _ = write!(text, "    {} said:\r\n    ", sanitize_line(host));
+                push_reply_folded(&mut text, reply, "    ");
+                text.push_str("\r\n");
+            }
+        }
+
+        // Part 2: machine-readable status, 7-bit.
+        let mut status = String::with_capacity(512);
+        let _ = write!(
+            status,
+            "Reporting-MTA: dns; {}\r\n",
+            seven_bit(&self.reporting_mta)
+        );
+        if let Some(envid) = &message.envid {
+            let _ = write!(status, "Original-Envelope-Id: {}\r\n", seven_bit(envid));
+        }
+        if let Some(arrival) = message.arrival {
+            let _ = write!(status, "Arrival-Date: {}\r\n", rfc5322_date(arrival));
+        }
+        for r in &rcpts {
+            status.push_str("\r\n");
+            if let Some(orcpt) = &r.original_recipient {
+                let _ = write!(
+                    status,
+                    "Original-Recipient: {}\r\n",
+                    address_field(orcpt, true)
+                );
+            }
+            let _ = write!(
+                status,
+                "Final-Recipient: {}\r\n",
+                address_field(&r.final_recipient, false)
+            );
+            let _ = write!(status, "Action: {}\r\n", r.action.name());
+            let _ = write!(status, "Status: {}\r\n", status_for(r.action, r.status));
+            if let Some(mta) = r.remote_mta.as_deref().filter(|m| !m.trim().is_empty()) {
+                let _ = write!(status, "Remote-MTA: dns; {}\r\n", seven_bit(mta));
+            }
+            if let Some(reply) = &r.diagnostic {
+                status.push_str("Diagnostic-Code: smtp; ");
+                push_reply_folded(&mut status, reply, " ");
+                status.push_str("\r\n");
+            }
+            if let Some(at) = r.last_attempt {
+                let _ = write!(status, "Last-Attempt-Date: {}\r\n", rfc5322_date(at));
+            }
+            if r.action == Action::Delayed {
+                if let Some(until) = r.will_retry_until {
+                    let _ = write!(status, "Will-Retry-Until: {}\r\n", rfc5322_date(until));
+                }
+            }
+        }
+
+        // Part 3: the returned content.
+        let mut returned = Vec::with_capacity(message.original.len().min(1 << 16) + 4);
+        if message.ret_full {
+            push_crlf(&mut returned, &message.original);
+        } else {
+            push_crlf(&mut returned, header_block(&message.original));
+        }
+        if !returned.ends_with(b"\r\n") {
+            returned.extend_from_slice(b"\r\n");
+        }
+
+        let boundary = boundary_for(
+            message_id,
+            now,
+            &[text.as_bytes(), status.as_bytes(), &returned],
+        );
+        // Non-ASCII in the text part (international addresses) or the returned
+        // message is declared, as RFC 2045 §6 requires; the status part is 7-bit.
+        let text_8bit = !text.is_ascii();
+        let returned_8bit = returned.iter().any(|b| !b.is_ascii());
+
+        let mut s = String::with_capacity(2048 + text.len() + status.len());
         // Top-level headers.
         let _ = write!(s, "From: Mail Delivery System <{}>\r\n", self.postmaster);
         let _ = write!(
             s,
             "To: <{}>\r\n",
-            sanitize_line(message.envelope_sender.trim())
+            sanitize_line(bare_address(&message.envelope_sender))
         );
         let _ = write!(s, "Subject: {subject}\r\n");
         let _ = write!(s, "Date: {}\r\n", rfc5322_date(now));
@@ -358,114 +480,71 @@ impl DsnBuilder {
             s,
             "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"
         );
+        if text_8bit || returned_8bit {
+            s.push_str("Content-Transfer-Encoding: 8bit\r\n");
+        }
         s.push_str("\r\nThis is a MIME-encapsulated delivery status notification.\r\n");
 
-        // Part 1: for people.
         let _ = write!(s, "\r\n--{boundary}\r\n");
         s.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+        if text_8bit {
+            s.push_str("Content-Transfer-Encoding: 8bit\r\n");
+        }
         s.push_str("Content-Description: Notification\r\n\r\n");
-        let _ = write!(
-            s,
-            "This is the mail system at {}.\r\n\r\n",
-            self.reporting_mta
-        );
-        if any_failed {
-            s.push_str("Your message could not be delivered to one or more recipients.\r\n");
-            s.push_str("It will not be retried for them.\r\n");
-        }
-        if rcpts.iter().any(|r| r.action == Action::Delayed) {
-            s.push_str("Delivery to one or more recipients has been delayed.\r\n");
-            s.push_str("The mail system will keep trying; no action is needed yet.\r\n");
-        }
-        if rcpts
-            .iter()
-            .any(|r| !matches!(r.action, Action::Delayed | Action::Failed))
-        {
-            s.push_str("Your message was delivered to one or more recipients.\r\n");
-        }
-        s.push_str("\r\n");
-        for r in &rcpts {
-            let _ = write!(
-                s,
-                "<{}>: {}",
-                sanitize_line(&r.final_recipient),
-                r.action.name()
-            );
-            if let Some(until) = r.will_retry_until {
-                let _ = write!(s, " (will retry until {})", rfc5322_date(until));
-            }
-            s.push_str("\r\n");
-            if let Some(reply) = &r.diagnostic {
-                let host = r.remote_mta.as_deref().unwrap_or("the remote server");
-                let _ = write!(s, "    {} said: ", sanitize_line(host));
-                push_reply_folded(&mut s, reply, "    ");
-                s.push_str("\r\n");
-            }
-        }
+        s.push_str(&text);
 
-        // Part 2: machine-readable status.
         let _ = write!(s, "\r\n--{boundary}\r\n");
         s.push_str("Content-Type: message/delivery-status\r\n");
         s.push_str("Content-Description: Delivery report\r\n\r\n");
-        let _ = write!(
-            s,
-            "Reporting-MTA: dns; {}\r\n",
-            seven_bit(&self.reporting_mta)
-        );
-        if let Some(envid) = &message.envid {
-            let _ = write!(s, "Original-Envelope-Id: {}\r\n", seven_bit(envid));
-        }
-        if let Some(arrival) = message.arrival {
-            let _ = write!(s, "Arrival-Date: {}\r\n", rfc5322_date(arrival));
-        }
-        for r in &rcpts {
-            s.push_str("\r\n");
-            if let Some(orcpt) = &r.original_recipient {
-                let _ = write!(s, "Original-Recipient: {}\r\n", address_field(orcpt, true));
-            }
-            let _ = write!(
-                s,
-                "Final-Recipient: {}\r\n",
-                address_field(&r.final_recipient, false)
-            );
-            let _ = write!(s, "Action: {}\r\n", r.action.name());
-            let _ = write!(s, "Status: {}\r\n", r.status);
-            if let Some(mta) = r.remote_mta.as_deref().filter(|m| !m.trim().is_empty()) {
-                let _ = write!(s, "Remote-MTA: dns; {}\r\n", seven_bit(mta));
-            }
-            if let Some(reply) = &r.diagnostic {
-                s.push_str("Diagnostic-Code: smtp; ");
-                push_reply_folded(&mut s, reply, " ");
-                s.push_str("\r\n");
-            }
-            if let Some(at) = r.last_attempt {
-                let _ = write!(s, "Last-Attempt-Date: {}\r\n", rfc5322_date(at));
-            }
-            if r.action == Action::Delayed {
-                if let Some(until) = r.will_retry_until {
-                    let _ = write!(s, "Will-Retry-Until: {}\r\n", rfc5322_date(until));
-                }
-            }
-        }
+        s.push_str(&status);
 
-        // Part 3: the returned content.
         let _ = write!(s, "\r\n--{boundary}\r\n");
-        let mut out = s.into_bytes();
         if message.ret_full {
-            out.extend_from_slice(b"Content-Type: message/rfc822\r\n");
-            out.extend_from_slice(b"Content-Description: Undelivered message\r\n\r\n");
-            push_crlf(&mut out, &message.original);
+            s.push_str("Content-Type: message/rfc822\r\n");
+            if returned_8bit {
+                s.push_str("Content-Transfer-Encoding: 8bit\r\n");
+            }
+            s.push_str("Content-Description: Undelivered message\r\n\r\n");
         } else {
-            out.extend_from_slice(b"Content-Type: text/rfc822-headers\r\n");
-            out.extend_from_slice(b"Content-Description: Undelivered message headers\r\n\r\n");
-            push_crlf(&mut out, header_block(&message.original));
+            s.push_str("Content-Type: text/rfc822-headers\r\n");
+            if returned_8bit {
+                s.push_str("Content-Transfer-Encoding: 8bit\r\n");
+            }
+            s.push_str("Content-Description: Undelivered message headers\r\n\r\n");
         }
-        if !out.ends_with(b"\r\n") {
-            out.extend_from_slice(b"\r\n");
-        }
+        let mut out = s.into_bytes();
+        out.reserve(returned.len() + boundary.len() + 8);
+        out.extend_from_slice(&returned);
         out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         Some(out)
     }
+}
+
+/// An address without surrounding blanks and angle brackets: `<>` is the null sender.
+fn bare_address(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix('<')
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(s)
+        .trim()
+}
+
+/// The longest field value, in bytes, a report writes (a longer one is cut at a
+/// character boundary): with its field name it stays within RFC 5322's 998 bytes.
+/// RFC 5321 §4.5.3.1 caps real paths at 256 octets, so only hostile or broken
+/// values are ever cut.
+pub const MAX_FIELD_BYTES: usize = 900;
+
+/// `status` with the class `action` requires: 5 for `failed`, 4 for `delayed`, 2
+/// otherwise (RFC 3464 §2.3.4); subject and detail are kept (RFC 3463 gives them the
+/// same meaning in every class).
+fn status_for(action: Action, status: EnhancedCode) -> EnhancedCode {
+    let class = match action {
+        Action::Failed => 5,
+        Action::Delayed => 4,
+        Action::Delivered | Action::Relayed | Action::Expanded => 2,
+    };
+    EnhancedCode::new(class, status.subject(), status.detail()).unwrap_or(status)
 }
 
 /// The header block of a message: everything before the first empty line.
@@ -521,7 +600,7 @@ fn push_reply_folded(s: &mut String, reply: &Reply, indent: &str) {
             s.push(' ');
         }
         // Keep each physical line within RFC 5322's 998-byte limit.
-        for &b in line.iter().take(900) {
+        for &b in line.iter().take(MAX_FIELD_BYTES) {
             s.push(if (0x20..0x7f).contains(&b) {
                 b as char
             } else {
@@ -533,47 +612,70 @@ fn push_reply_folded(s: &mut String, reply: &Reply, indent: &str) {
 
 /// An `address-type; address` field value. A value that already names its type
 /// (`rfc822;x`, as ORCPT does) is kept; otherwise `rfc822` for ASCII addresses and
-/// `utf-8` with RFC 6533 `\x{HEX}` escapes for internationalised ones.
+/// `utf-8` with RFC 6533 `\x{HEX}` escapes for internationalised ones. At most
+/// [`MAX_FIELD_BYTES`] long: escapes can make a value nine times its length.
 fn address_field(addr: &str, typed: bool) -> String {
     let addr = sanitize_line(addr);
     let mut addr = addr.as_str();
     let mut ty = "rfc822";
     if typed {
         if let Some((t, rest)) = addr.split_once(';') {
-            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            if !t.is_empty()
+                && t.len() <= 64
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
                 ty = t;
                 addr = rest.trim();
             }
         }
     }
+    let mut out = String::with_capacity(addr.len().min(MAX_FIELD_BYTES) + 16);
     if addr.is_ascii() {
-        format!("{ty}; {addr}")
-    } else {
-        let mut out = String::from("utf-8; ");
+        out.push_str(ty);
+        out.push_str("; ");
         for c in addr.chars() {
-            if c.is_ascii() && c != '\\' {
-                out.push(c);
-            } else {
-                let _ = write!(out, "\\x{{{:X}}}", c as u32);
+            if out.len() >= MAX_FIELD_BYTES {
+                break;
             }
+            out.push(c);
         }
-        out
+    } else {
+        out.push_str("utf-8; ");
+        let mut esc = String::new();
+        for c in addr.chars() {
+            esc.clear();
+            if c.is_ascii() && c != '\\' {
+                esc.push(c);
+            } else {
+                let _ = write!(esc, "\\x{{{:X}}}", c as u32);
+            }
+            if out.len() + esc.len() > MAX_FIELD_BYTES {
+                break;
+            }
+            out.push_str(&esc);
+        }
     }
+    out
 }
 
 /// One line of header text: control characters (CR, LF, NUL…) become spaces, so no
-/// caller-supplied value can inject a header or end the header block.
+/// caller-supplied value can inject a header or end the header block; cut at
+/// [`MAX_FIELD_BYTES`] bytes, on a character boundary.
 fn sanitize_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(900)
-        .collect()
+    let mut out = String::with_capacity(s.len().min(MAX_FIELD_BYTES));
+    for c in s.chars() {
+        if out.len() + c.len_utf8() > MAX_FIELD_BYTES {
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
 }
 
 /// Printable ASCII only (anything else becomes `?`): the delivery-status part is 7-bit.
 fn seven_bit(s: &str) -> String {
     s.chars()
-        .take(900)
+        .take(MAX_FIELD_BYTES)
         .map(|c| {
             if c == ' ' || c.is_ascii_graphic() {
                 c
@@ -584,9 +686,14 @@ fn seven_bit(s: &str) -> String {
         .collect()
 }
 
-/// A MIME boundary that depends only on the arguments and cannot occur in the body
-/// by accident (RFC 2046 §5.1.1 allows 70 characters; this uses 36).
-fn boundary_for(message_id: &str, now: Timestamp, original: &[u8]) -> String {
+/// The fixed start of every boundary.
+const BOUNDARY_STEM: &[u8] = b"=_tempfail_";
+
+/// A MIME boundary that depends only on the arguments and occurs in none of `parts`
+/// (RFC 2046 §5.1.1 allows 70 characters; this uses 36). Linear in the parts' size
+/// whatever they hold: every candidate starts with [`BOUNDARY_STEM`], so one scan
+/// collects the candidates the parts already contain, and the first other one is taken.
+fn boundary_for(message_id: &str, now: Timestamp, parts: &[&[u8]]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in message_id
         .as_bytes()
@@ -595,18 +702,42 @@ fn boundary_for(message_id: &str, now: Timestamp, original: &[u8]) -> String {
     {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
+    let candidate = |salt: u32| format!("=_tempfail_{h:016x}_{salt:08x}");
+    let len = candidate(0).len();
+    let mut taken = std::collections::HashSet::new();
+    for part in parts {
+        let mut i = 0;
+        while let Some(p) = find(&part[i..], BOUNDARY_STEM) {
+            let at = i + p;
+            if let Some(c) = part.get(at..at + len) {
+                taken.insert(c);
+            }
+            i = at + 1;
+        }
+    }
+    // At most `taken.len()` candidates are refused, so this ends quickly.
     let mut salt = 0u32;
     loop {
-        let b = format!("=_tempfail_{:016x}_{salt:08x}", h);
-        if !contains(original, b.as_bytes()) {
+        let b = candidate(salt);
+        if !taken.contains(b.as_bytes()) {
             return b;
         }
         salt = salt.wrapping_add(1);
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+/// The first position of `needle` (non-empty) in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut i = 0;
+    while let Some(p) = hay[i..].iter().position(|&b| b == first) {
+        let at = i + p;
+        if hay[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// RFC 5322 `date-time` in UTC, e.g. `Tue, 14 Nov 2023 22:13:20 +0000`.

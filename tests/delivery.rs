@@ -468,7 +468,27 @@ fn policy(i: u8) -> RetryPolicy {
         0 => RetryPolicy::preset(Preset::Postfix),
         1 => RetryPolicy::preset(Preset::Stalwart),
         2 => RetryPolicy::preset(Preset::Tempfail),
-        _ => RetryPolicy::preset(Preset::Kumomta),
+        3 => RetryPolicy::preset(Preset::Kumomta),
+        // No lifetime: the rule ends it (Exim's cutoffs, Haraka's list).
+        4 => RetryPolicy::preset(Preset::Exim),
+        5 => RetryPolicy::preset(Preset::Haraka),
+        _ => RetryPolicy::preset(Preset::Sendmail),
+    }
+}
+
+const POLICIES: u8 = 7;
+
+/// The documented position of an output kind within one input's outputs.
+fn rank(o: &Output) -> u8 {
+    match o {
+        Output::Delivered { .. } => 0,
+        Output::RetryAt { .. } => 1,
+        Output::Bounced { .. } => 2,
+        Output::DelayWarning { .. } => 3,
+        Output::Expired { .. } => 4,
+        Output::Cancelled { .. } => 5,
+        Output::Destination(_) => 6,
+        Output::Timeout(_) => 7,
     }
 }
 
@@ -496,13 +516,36 @@ fn apply(d: &mut Delivery, p: &RetryPolicy, op: &Op, now: Timestamp) {
     }
 }
 
-/// Checks one batch of outputs against the invariants, updating the terminal record.
+/// Checks the outputs of one input against the invariants, updating the terminal record.
 fn check_outputs(
     out: &[Output],
     terminal: &mut [u32],
     max_now: Timestamp,
     expiry: Option<Timestamp>,
 ) -> Result<(), TestCaseError> {
+    // Kinds come in the documented order.
+    for w in out.windows(2) {
+        prop_assert!(rank(&w[0]) <= rank(&w[1]), "out of order: {:?}", out);
+    }
+    // Retries and delay warnings are only for recipients not ended (before or by this input).
+    let ended_now: Vec<usize> = out
+        .iter()
+        .flat_map(|o| match o {
+            Output::Delivered { rcpts }
+            | Output::Bounced { rcpts, .. }
+            | Output::Expired { rcpts }
+            | Output::Cancelled { rcpts } => rcpts.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for o in out {
+        if let Output::RetryAt { rcpts, .. } | Output::DelayWarning { rcpts, .. } = o {
+            for &i in rcpts {
+                prop_assert!(terminal[i] == 0, "{:?} for ended recipient {}", o, i);
+                prop_assert!(!ended_now.contains(&i), "{:?} and an end for {}", o, i);
+            }
+        }
+    }
     for (k, o) in out.iter().enumerate() {
         match o {
             Output::Delivered { rcpts }
@@ -519,7 +562,12 @@ fn check_outputs(
                     prop_assert!(*at <= e, "retry at {at} past the lifetime {e}");
                 }
             }
-            Output::Timeout(_) => prop_assert_eq!(k, out.len() - 1, "Timeout comes last"),
+            Output::Timeout(t) => {
+                prop_assert_eq!(k, out.len() - 1, "Timeout comes last");
+                if let Some(e) = expiry {
+                    prop_assert!(*t <= e, "deadline {t} past the lifetime {e}");
+                }
+            }
             _ => {}
         }
     }
@@ -532,7 +580,7 @@ proptest! {
     #[test]
     fn every_recipient_ends_exactly_once_and_restores_decide_alike(
         n in 1usize..5,
-        pol in 0u8..4,
+        pol in 0u8..POLICIES,
         ops in proptest::collection::vec(op(4), 0..60),
     ) {
         let p = policy(pol);
@@ -568,6 +616,13 @@ proptest! {
             max_now = max_now.max(now);
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             check_outputs(&out, &mut terminal, max_now, expiry)?;
+            if matches!(o, Op::Timeout) {
+                // Whatever was due by now has been handled: the next deadline is later,
+                // so a caller sleeping until it never spins.
+                if let Some(t) = d.next_deadline(&p) {
+                    prop_assert!(t > max_now, "deadline {} not after {}", t, max_now);
+                }
+            }
             // A terminal state never changes.
             for (b, r) in before.iter().zip(d.recipients()) {
                 if b.is_terminal() {
@@ -579,17 +634,23 @@ proptest! {
         let mut guard = 0;
         while !d.is_finished() {
             guard += 1;
-            prop_assume!(guard < 5_000);
+            prop_assert!(guard < 5_000, "not finished after 5,000 rounds: {:?}", d.recipients());
             d.end_attempt(now, &p);
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             max_now = max_now.max(now);
             check_outputs(&out, &mut terminal, max_now, expiry)?;
+            if d.is_finished() {
+                break;
+            }
             let due = d.start_attempt(now, None).unwrap();
             if due.is_empty() {
-                let next = [d.next_retry(), d.next_deadline(&p)].into_iter().flatten().min();
-                match next {
-                    Some(t) => { now = now.max(t); d.handle_timeout(now, &p); }
-                    None => { now += Duration::from_secs(86_400); d.handle_timeout(now, &p); }
+                // Nothing due now: a waiting recipient must have a time to wake up at,
+                // or it would wait forever.
+                let next = d.next_wakeup(&p);
+                prop_assert!(next.is_some(), "unfinished with nothing to wait for: {:?}", d.recipients());
+                if let Some(t) = next {
+                    now = now.max(t);
+                    d.handle_timeout(now, &p);
                 }
             } else {
                 let outs: Vec<RcptOutcome> = due.iter().map(|&i| outcome(i, Stage::RcptTo, grey())).collect();
@@ -610,7 +671,7 @@ proptest! {
     #[test]
     fn restore_at_any_step_changes_nothing(
         n in 1usize..4,
-        pol in 0u8..4,
+        pol in 0u8..POLICIES,
         ops in proptest::collection::vec(op(3), 0..40),
         cut in 0usize..40,
     ) {
@@ -640,4 +701,165 @@ proptest! {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines, DSN entries and policies without a lifetime
+// ---------------------------------------------------------------------------
+
+#[test]
+fn will_retry_until_is_left_out_without_a_lifetime() {
+    // Exim's preset has no lifetime (its rule's cutoffs end it): there is no
+    // "retry until" instant to promise, so the field must be absent, not year 584 million.
+    let p = RetryPolicy::preset(Preset::Exim);
+    assert!(p.lifetime.is_none());
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    d.handle_transport_failure(T0, &p, &network(), Stage::Connect)
+        .unwrap();
+    let entries = d.dsn_recipients(&[0, 1], &p);
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert_eq!(e.action, tempfail::dsn::Action::Delayed);
+        assert_eq!(e.will_retry_until, None, "{e:?}");
+    }
+}
+
+#[test]
+fn delay_warnings_listed_out_of_order_never_give_a_deadline_in_the_past() {
+    // A policy read from a config may list its warning times in any order; the
+    // machine must still hand out deadlines that move forward, or a caller that
+    // sleeps until the deadline spins.
+    let h = |n: u64| Duration::from_secs(n * 3600);
+    let mut p = RetryPolicy::preset(Preset::Postfix);
+    p.delay_warnings = tempfail::policy::DelayWarnings {
+        at: vec![h(10), h(2)],
+        repeat: false,
+    };
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let mut now = T0 + h(3);
+    let mut warnings = Vec::new();
+    for _ in 0..10 {
+        d.handle_timeout(now, &p);
+        for o in drain(&mut d) {
+            if let Output::DelayWarning { number, .. } = o {
+                warnings.push((now, number));
+            }
+        }
+        match d.next_deadline(&p) {
+            Some(t) => {
+                assert!(t > now, "deadline {t} not after {now}");
+                now = t;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(warnings, [(T0 + h(3), 1), (T0 + h(10), 2)]);
+}
+
+#[test]
+fn notify_success_gets_a_relayed_entry() {
+    // RFC 3461 NOTIFY=SUCCESS: a recipient handed to the next hop is reported as
+    // `relayed` (2.0.0) when the builder is asked; without SUCCESS it is left out.
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut wants = Recipient::new("a@example.com");
+    wants.notify = tempfail::dsn::Notify::parse("SUCCESS,FAILURE");
+    wants.orcpt = Some("rfc822;A@example.com".into());
+    let mut d = Delivery::new(T0, 1, vec![wants, Recipient::new("b@example.com")]);
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_outcomes(
+        T0,
+        &p,
+        &[
+            outcome(0, Stage::DataEnd, ok()),
+            outcome(1, Stage::DataEnd, ok()),
+        ],
+    )
+    .unwrap();
+    let entries = d.dsn_recipients(&[0, 1], &p);
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.action == tempfail::dsn::Action::Relayed)
+    );
+    assert_eq!(entries[0].status.to_string(), "2.0.0");
+    assert_eq!(entries[0].remote_mta.as_deref(), Some("mx.example.com"));
+    assert_eq!(entries[0].last_attempt, Some(T0));
+    let message = tempfail::dsn::DsnMessage {
+        envelope_sender: "s@example.org".into(),
+        envid: None,
+        ret_full: false,
+        arrival: Some(T0),
+        original: b"Subject: x\r\n\r\nbody\r\n".to_vec(),
+    };
+    let report = tempfail::dsn::DsnBuilder::new("mta.example.org")
+        .build(&message, &entries, T0, "id")
+        .expect("a success notice for the recipient that asked");
+    let text = String::from_utf8(report).unwrap();
+    assert!(text.contains(
+        "Final-Recipient: rfc822; a@example.com\r\nAction: relayed\r\nStatus: 2.0.0\r\n"
+    ));
+    assert!(!text.contains("b@example.com"), "b did not ask for SUCCESS");
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn inconsistent_snapshots_are_refused() {
+    // A snapshot edited or corrupted so that a recipient is in flight with no attempt
+    // in progress would leave it waiting forever (nothing ends it, no deadline): refuse it.
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    d.start_attempt(T0, None).unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    assert!(json.contains("\"in_progress\":true"));
+    let stuck = json.replace("\"in_progress\":true", "\"in_progress\":false");
+    let err = serde_json::from_str::<Delivery>(&stuck).unwrap_err();
+    assert!(err.to_string().contains("in flight"), "{err}");
+    // Pending outputs must name recipients the message has.
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    assert!(json.contains("\"rcpts\":[0]"), "{json}");
+    let bad = json.replace("\"rcpts\":[0]", "\"rcpts\":[7]");
+    let err = serde_json::from_str::<Delivery>(&bad).unwrap_err();
+    assert!(err.to_string().contains("recipient 7"), "{err}");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // measures its own running time
+fn a_large_recipient_list_is_handled_in_near_linear_time() {
+    // Each recipient's retry time has its own jitter, so 60,000 deferrals give tens
+    // of thousands of distinct retry times, which must not be grouped in quadratic time.
+    let n = 60_000;
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let mut d = Delivery::new(T0, 1, rcpts(n));
+    d.start_attempt(T0, None).unwrap();
+    let c = class(Disposition::Transient, None, Scope::Recipient);
+    let outs: Vec<RcptOutcome> = (0..n)
+        .map(|i| outcome(i, Stage::RcptTo, c.clone()))
+        .collect();
+    let started = std::time::Instant::now();
+    d.handle_outcomes(T0, &p, &outs).unwrap();
+    let took = started.elapsed();
+    let out = drain(&mut d);
+    let retries: usize = out
+        .iter()
+        .map(|o| match o {
+            Output::RetryAt { rcpts, .. } => rcpts.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(retries, n);
+    let distinct = out
+        .iter()
+        .filter(|o| matches!(o, Output::RetryAt { .. }))
+        .count();
+    assert!(distinct > n / 2, "jitter spreads the retries: {distinct}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
 }

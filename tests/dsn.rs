@@ -318,10 +318,11 @@ fn notify_and_null_sender_are_honoured() {
 
 #[test]
 fn a_status_of_the_wrong_class_is_replaced() {
-    // A 550 carrying 4.2.2 (KumoMTA's favourite confusion) still reports a 5.x.x failure.
+    // A 550 carrying 4.2.2 (KumoMTA's favourite confusion) still reports a 5.x.x
+    // failure; the subject and detail (2.2: mailbox full) mean the same in every class.
     let r = reply(550, &["4.2.2 mailbox full"]);
     let d = DsnRecipient::failed("x@example.com", &r);
-    assert_eq!(d.status.to_string(), "5.0.0");
+    assert_eq!(d.status.to_string(), "5.2.2");
 }
 
 #[test]
@@ -393,5 +394,233 @@ proptest! {
                 prop_assert!(out.ends_with(b"--\r\n"));
             }
         }
+    }
+}
+
+/// Every line of the report, header or body, within RFC 5322's 998 bytes.
+fn assert_short_lines(out: &[u8]) {
+    for line in out.split(|&b| b == b'\n') {
+        assert!(
+            line.len() <= 999, // 998 + the CR
+            "line of {} bytes: {:?}…",
+            line.len(),
+            String::from_utf8_lossy(&line[..80.min(line.len())])
+        );
+    }
+}
+
+#[test]
+fn long_and_international_fields_keep_lines_short() {
+    let now = Timestamp::from_secs(1_700_000_000);
+    let long_utf8 = "é".repeat(950) + "@example.com";
+    let long_emoji = "😀".repeat(950) + "@example.com";
+    let host = "h".repeat(950);
+    let r = reply(550, &[&format!("5.1.1 {}", "x".repeat(2000))]);
+    let rcpts = [
+        DsnRecipient::failed(&long_utf8, &r)
+            .remote_mta(&host)
+            .original_recipient(&format!("utf-8;{long_emoji}")),
+        DsnRecipient::failed(&long_emoji, &r).remote_mta(&"ü".repeat(950)),
+    ];
+    let m = DsnMessage {
+        envelope_sender: long_utf8.clone(),
+        ..message("x", false)
+    };
+    let b = DsnBuilder::new(&"m".repeat(950)).from_address(&long_emoji);
+    let out = b.build(&m, &rcpts, now, &"i".repeat(2000)).unwrap();
+    assert_short_lines(&out);
+    let groups = check_rfc3464(&parse(&out));
+    assert_eq!(groups.len(), 2);
+}
+
+#[test]
+fn the_boundary_never_occurs_inside_any_part() {
+    // The server's reply text ends up in the text and delivery-status parts: a
+    // server that can guess the boundary must not be able to close the report early.
+    let now = Timestamp::from_secs(1_700_000_000);
+    let b = DsnBuilder::new("mta.example.org");
+    let m = message("a@example.org", false);
+    let first = b
+        .build(
+            &m,
+            &[DsnRecipient::failed(
+                "x@example.com",
+                &reply(550, &["5.1.1 no"]),
+            )],
+            now,
+            "id",
+        )
+        .unwrap();
+    let text = String::from_utf8(first).unwrap();
+    let boundary = text
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let evil = reply(550, &[&format!("5.1.1 --{boundary}--")]);
+    let host = format!("--{boundary}");
+    let rc = [DsnRecipient::failed(&format!("--{boundary}"), &evil).remote_mta(&host)];
+    let out = b.build(&m, &rc, now, "id").unwrap();
+    let p = parse(&out);
+    let groups = check_rfc3464(&p);
+    assert_eq!(groups.len(), 1);
+    let text = String::from_utf8(out).unwrap();
+    let ct = header(&p.headers, "content-type").unwrap();
+    let used = ct
+        .split("boundary=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    // Three part delimiters and the closing one, nothing else.
+    assert_eq!(text.matches(&format!("--{used}")).count(), 4, "{used}");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // measures its own running time
+fn a_hostile_original_cannot_make_boundary_selection_slow() {
+    // The original is attacker-controlled: fill it with every boundary candidate
+    // the builder would try first. Choosing a boundary must stay linear.
+    let now = Timestamp::from_secs(1_700_000_000);
+    let b = DsnBuilder::new("mta.example.org");
+    let probe = b
+        .build(
+            &message("a@example.org", true),
+            &[DsnRecipient::failed(
+                "x@example.com",
+                &reply(550, &["5.1.1 no"]),
+            )],
+            now,
+            "id",
+        )
+        .unwrap();
+    let text = String::from_utf8(probe).unwrap();
+    let boundary = text
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    // Candidates differ in their last 8 hex digits: write the first 50,000 of them.
+    let stem = &boundary[..boundary.len() - 8];
+    let mut original = b"Subject: x\r\n\r\n".to_vec();
+    for salt in 0u32..50_000 {
+        original.extend_from_slice(format!("{stem}{salt:08x}\r\n").as_bytes());
+    }
+    let m = DsnMessage {
+        original,
+        ..message("a@example.org", true)
+    };
+    let started = std::time::Instant::now();
+    let out = b
+        .build(
+            &m,
+            &[DsnRecipient::failed(
+                "x@example.com",
+                &reply(550, &["5.1.1 no"]),
+            )],
+            now,
+            "id",
+        )
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    assert!(out.ends_with(b"--\r\n"));
+}
+
+#[test]
+fn the_status_class_always_matches_the_action() {
+    // Fields are public: a caller can set a status of the wrong class. RFC 3464
+    // §2.3.4 ties the class to the action, so the report fixes the class.
+    let now = Timestamp::from_secs(1_700_000_000);
+    let mut d = DsnRecipient::delayed("x@example.com", &reply(452, &["4.2.2 full"]), now);
+    d.status = "5.2.2".parse().unwrap();
+    let mut f = DsnRecipient::failed("y@example.com", &reply(550, &["5.1.1 no"]));
+    f.status = "4.4.7".parse().unwrap();
+    let out = DsnBuilder::new("mta.example.org")
+        .build(&message("a@example.org", false), &[d, f], now, "id")
+        .unwrap();
+    let groups = check_rfc3464(&parse(&out));
+    assert_eq!(header(&groups[0], "status"), Some("4.2.2"));
+    assert_eq!(header(&groups[1], "status"), Some("5.4.7"));
+}
+
+#[test]
+fn a_null_sender_written_with_brackets_gets_no_report() {
+    // `<>` is how the null reverse-path appears in MAIL FROM and in logs: it is as
+    // null as the empty string, and a bracketed sender is not bracketed twice.
+    let now = Timestamp::from_secs(1_700_000_000);
+    let b = DsnBuilder::new("mta.example.org");
+    let rc = [DsnRecipient::failed(
+        "x@example.com",
+        &reply(550, &["5.1.1 no"]),
+    )];
+    for null in ["<>", " < > ", ""] {
+        assert!(
+            b.build(&message(null, false), &rc, now, "id").is_none(),
+            "{null:?}"
+        );
+    }
+    let out = b
+        .build(&message("<a@example.org>", false), &rc, now, "id")
+        .unwrap();
+    let p = parse(&out);
+    assert_eq!(header(&p.headers, "to"), Some("<a@example.org>"));
+}
+
+fn long_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        arb_text(),
+        (any::<char>(), 100usize..1200).prop_map(|(c, n)| std::iter::repeat_n(c, n).collect()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Whatever the lengths and characters of every caller- or server-provided value,
+    /// the headers and the first two parts keep every line within 998 bytes, the
+    /// status part is 7-bit, and the boundary appears only where MIME puts it.
+    #[test]
+    fn long_hostile_values_keep_lines_short_and_the_boundary_unique(
+        addr in long_text(),
+        orcpt in long_text(),
+        host in long_text(),
+        mta in long_text(),
+        id in long_text(),
+        sender in long_text(),
+        text in proptest::collection::vec(any::<u8>(), 0..3000),
+        original in proptest::collection::vec(any::<u8>(), 0..400),
+        failed in any::<bool>(),
+    ) {
+        let now = Timestamp::from_secs(1_700_000_000);
+        let r = Reply::new(ReplyCode::new(if failed { 550 } else { 451 }).unwrap(), [text]);
+        let rc = if failed {
+            DsnRecipient::failed(&addr, &r)
+        } else {
+            DsnRecipient::delayed(&addr, &r, now)
+        }
+        .remote_mta(&host)
+        .original_recipient(&orcpt);
+        let m = DsnMessage {
+            envelope_sender: format!("x{sender}"),
+            envid: Some(id.clone()),
+            ret_full: true,
+            arrival: Some(now),
+            original,
+        };
+        let out = DsnBuilder::new(&mta).from_address(&sender).build(&m, &[rc], now, &id).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        let ct_at = text.find("boundary=\"").unwrap() + "boundary=\"".len();
+        let boundary = &text[ct_at..ct_at + text[ct_at..].find('"').unwrap()];
+        // The header parameter, three part delimiters and the closing delimiter.
+        prop_assert_eq!(text.matches(boundary).count(), 5);
+        // Everything before the returned content (whose lines are the original's).
+        let third = text.find(&format!("\r\n--{boundary}\r\nContent-Type: message/rfc822")).unwrap();
+        assert_short_lines(text[..third].as_bytes());
+        let status_at = text.find("Content-Type: message/delivery-status").unwrap();
+        prop_assert!(text[status_at..third].is_ascii());
     }
 }

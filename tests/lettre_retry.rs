@@ -102,3 +102,20 @@ fn a_refused_connection_is_a_transient_network_failure() {
     assert_eq!(o.classification.disposition, Disposition::Transient);
     assert_eq!(o.classification.category, Some(Category::Network));
 }
+
+#[test]
+fn an_address_lettre_refuses_bounces_instead_of_being_retried() {
+    // No server needed: the address never reaches one. Treating it as a silent
+    // recipient would make it a lost connection, retried for days.
+    let policy = RetryPolicy::preset(Preset::Tempfail);
+    let bad = "not an address";
+    let err = bad.parse::<lettre::Address>().unwrap_err();
+    let o = lettre_retry::bad_address_outcome(&Classifier::builtin(), 0, &err.to_string());
+    assert_eq!(o.classification.disposition, Disposition::Permanent);
+    let mut d = Delivery::new(T0, 1, vec![Recipient::new(bad)]);
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &policy, &o).unwrap();
+    assert_eq!(d.recipients()[0].status.name(), "bounced");
+    let entries = d.dsn_recipients(&[0], &policy);
+    assert_eq!(entries[0].status.to_string(), "5.1.3");
+}

@@ -313,6 +313,24 @@ fn delay_warnings_are_surfaced() {
 }
 
 #[test]
+fn delay_warnings_in_any_order_mean_the_same() {
+    // A config file may list warning times unsorted: warning k is the k-th earliest,
+    // and the repeating gap is the one between the two latest.
+    let sorted = DelayWarnings::repeating(vec![h(4), h(28)]);
+    let shuffled = DelayWarnings {
+        at: vec![h(28), h(4)],
+        repeat: true,
+    };
+    for k in 0..6 {
+        assert_eq!(shuffled.nth(k), sorted.nth(k), "warning {k}");
+    }
+    for age in [0, 3, 4, 27, 28, 51, 52, 100] {
+        assert_eq!(shuffled.due_by(h(age)), sorted.due_by(h(age)), "by {age} h");
+    }
+    assert_eq!(shuffled.nth(2), Some(h(52)));
+}
+
+#[test]
 fn time_going_backwards_is_clamped() {
     let p = RetryPolicy::new(Exponential::new(m(5), Factor::integer(2))).without_lifetime();
     let c = transient(Category::ServerError, Scope::Destination);

@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use tempfail::backoff::{Compact, RetryState, parse_duration};
-use tempfail::policy::{EndedBy, GiveUpReason, Preset, RetryDecision, RetryPolicy, Simulation};
+use tempfail::policy::{
+    EndedBy, GiveUpReason, LifetimeMode, Preset, RetryDecision, RetryPolicy, Simulation,
+};
 use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
 
 const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
@@ -122,13 +124,22 @@ fn sendmail_q30m_max_queue_age_4h() {
             .iter()
             .all(|t| t.saturating_duration_since(T0).as_secs() % 1800 == 0)
     );
-    // Bounce at the first run after 5 d: the run at exactly 5 d is not after it.
+    // Bounce at the first run after 5 d. Sendmail (8.12 and later) times a message
+    // out when, after a failed attempt, now >= arrival + queuereturn: the run due at
+    // exactly 5 d is the one whose failure bounces (34 attempts: 0, 30m, 1h, 2h, then
+    // every 4 h from 4h to 5d).
     let (when, reason) = give_up(&sim);
-    assert_eq!(when, at("5d4h"));
-    assert_eq!(*sim.attempts.last().unwrap(), at("5d4h"));
-    assert!(sim.attempts.contains(&at("5d")));
+    assert_eq!(when, at("5d"));
+    assert_eq!(*sim.attempts.last().unwrap(), at("5d"));
+    assert_eq!(sim.attempts.len(), 34);
+    assert!(sim.attempts[..33].iter().all(|&t| t < at("5d")));
     assert_eq!(reason, GiveUpReason::Lifetime);
     assert_eq!(sim.warnings, 1, "Timeout.queuewarn: one warning");
+    // Older Sendmail compared strictly: one more run, at 5d4h.
+    let strict = RetryPolicy::preset(Preset::Sendmail)
+        .with_lifetime(Duration::from_secs(5 * 86_400), LifetimeMode::FailureAfter);
+    let sim = run(&strict, 0);
+    assert_eq!(give_up(&sim).0, at("5d4h"));
 }
 
 #[test]

@@ -674,3 +674,36 @@ mod serde_round_trip {
         }
     }
 }
+
+/// Bounce text is written by whoever sent the bounce: loose parsing must stay linear
+/// in it, whatever it holds. Each case here made every candidate code rescan the
+/// whole start of the text.
+#[test]
+#[allow(clippy::disallowed_methods)] // measures its own running time
+fn loose_parsing_is_linear_on_hostile_text() {
+    let n = 200_000;
+    let tail = " said: 550 5.1.1 user unknown";
+    let cases = [
+        // Long blank start, then many bare codes that are neither at the start nor
+        // introduced, and the real reply last.
+        format!("{}x{}{tail}", " ".repeat(n), " 450".repeat(n / 4)),
+        // The same after a long run of quotes.
+        format!("{}x{}{tail}", "'".repeat(n), " 450".repeat(n / 4)),
+    ];
+    for s in &cases {
+        let started = std::time::Instant::now();
+        let r = Reply::parse_loose(s);
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "took {took:?} on {} bytes",
+            s.len()
+        );
+        let r = r.expect("the reply at the end");
+        assert_eq!(r.code().as_u16(), 550);
+        assert_eq!(
+            r.enhanced().map(|e| e.to_string()).as_deref(),
+            Some("5.1.1")
+        );
+    }
+}

@@ -174,7 +174,8 @@ impl Lifetime {
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DelayWarnings {
-    /// Warning times, measured from arrival, ascending.
+    /// Warning times, measured from arrival (taken in ascending order, whatever
+    /// order they are listed in).
     #[cfg_attr(feature = "serde", serde(with = "serde_duration::vec"))]
     pub at: Vec<Duration>,
     /// After the last, repeat its gap.
@@ -201,27 +202,32 @@ impl DelayWarnings {
         DelayWarnings { at, repeat: true }
     }
 
-    fn gap(&self) -> Option<u64> {
-        let n = self.at.len();
-        let last = duration_millis(*self.at.last()?);
-        let prev = if n >= 2 {
-            duration_millis(self.at[n - 2])
+    /// The times in ascending order: `at` may come from a config file in any order,
+    /// and warning `k` is always the `k`-th earliest.
+    fn sorted(&self) -> Cow<'_, [Duration]> {
+        if self.at.is_sorted() {
+            Cow::Borrowed(&self.at)
         } else {
-            0
-        };
-        Some(last - prev.min(last)).filter(|&g| g > 0 && self.repeat)
+            let mut v = self.at.clone();
+            v.sort_unstable();
+            Cow::Owned(v)
+        }
+    }
+
+    fn gap(at: &[Duration], repeat: bool) -> Option<u64> {
+        let (&last, head) = at.split_last()?;
+        let last = duration_millis(last);
+        let prev = head.last().map_or(0, |&p| duration_millis(p));
+        Some(last.saturating_sub(prev)).filter(|&g| g > 0 && repeat)
     }
 
     /// How many warnings are due by `age` (saturating).
     pub fn due_by(&self, age: Duration) -> u32 {
+        let at = self.sorted();
         let age = duration_millis(age);
-        let listed = self
-            .at
-            .iter()
-            .filter(|&&t| duration_millis(t) <= age)
-            .count();
+        let listed = at.iter().filter(|&&t| duration_millis(t) <= age).count();
         let mut n = u32::try_from(listed).unwrap_or(u32::MAX);
-        if let (Some(gap), Some(&last)) = (self.gap(), self.at.last()) {
+        if let (Some(gap), Some(&last)) = (Self::gap(&at, self.repeat), at.last()) {
             let last = duration_millis(last);
             if age > last {
                 let extra = (age - last) / gap;
@@ -233,13 +239,15 @@ impl DelayWarnings {
 
     /// The time from arrival of warning number `k` (0-based), if there is one.
     pub fn nth(&self, k: u32) -> Option<Duration> {
+        let at = self.sorted();
         let idx = usize::try_from(k).unwrap_or(usize::MAX);
-        if let Some(&t) = self.at.get(idx) {
+        if let Some(&t) = at.get(idx) {
             return Some(t);
         }
-        let gap = self.gap()?;
-        let last = duration_millis(*self.at.last()?);
-        let beyond = u64::from(k) - (self.at.len() as u64 - 1);
+        let gap = Self::gap(&at, self.repeat)?;
+        let last = duration_millis(*at.last()?);
+        // k >= at.len() >= 1 here, so this is at least 1.
+        let beyond = u64::from(k).saturating_sub(at.len() as u64 - 1);
         Some(Duration::from_millis(
             last.saturating_add(gap.saturating_mul(beyond)),
         ))

@@ -38,7 +38,7 @@ pub const POSTGREY_DELAY: Duration = secs(300);
 /// |---|---|---|---|
 /// | `postfix` | wait = clamp(age, 300 s, 4000 s) | 5 d, at the first failure at or after | 0, 5m, 10m, 20m, 40m, 1h20m, 2h26m40s … bounce at the 113th, 5d0h13m20s |
 /// | `exim` | `F,2h,15m; G,16h,1h,1.5; F,4d,6h`, gaps ≤ 24 h | none: the rule's last cutoff | 0, 15m … 2h, 2h15m, 3h15m, 4h45m, 7h … times out at the 29th, 4d5h1m52s |
-/// | `sendmail` | `-q30m`, `MaxQueueAge=4h`: clamp(age, 30m, 4h) on 30-min queue runs | 5 d, the first run strictly after | 0, 30m, 1h, 2h, 4h, 8h, 12h … bounce at 5d4h |
+/// | `sendmail` | `-q30m`, `MaxQueueAge=4h`: clamp(age, 30m, 4h) on 30-min queue runs | 5 d, at the first failure at or after | 0, 30m, 1h, 2h, 4h, 8h, 12h … bounce at the 34th, 5d0h |
 /// | `stalwart` | `[2m, 5m, 10m, 15m, 30m, 1h, 2h, 1d, 3d]`, last repeats | 3 d, exactly | 0, 2m, 7m, 17m … 1d4h2m, expires at 3d |
 /// | `haraka` | waits 2^(i+5) s, i = 1…12, then bounce | none: the list's end | 0, 1m4s, 3m12s … bounce at the 13th, 3d0h48m |
 /// | `kumomta` | 20 min × 2^n, ±30 s jitter | 7 d, when the next due time would pass it | 0, ~20m, ~1h, ~2h20m … last ~85h |
@@ -61,10 +61,19 @@ pub enum Preset {
     /// separate lifetime: passing the last cutoff times the address out.
     Exim,
     /// Sendmail run as `-q30m` with `MaxQueueAge=4h`: the wait is proportional to the
-    /// message's age (30 min to 4 h) and retries happen on queue runs every 30 min;
-    /// `Timeout.queuewarn` 4 h (one warning), `Timeout.queuereturn` 5 d: the message
-    /// bounces at the first run strictly after 5 d (queue runs are taken to start at
-    /// the message's arrival).
+    /// message's age (30 min to 4 h) and retries happen on queue runs every 30 min
+    /// (queue runs are taken to start at the message's arrival);
+    /// `Timeout.queuewarn` 4 h (one warning), `Timeout.queuereturn` 5 d.
+    ///
+    /// The bounce comes at the first failed run at or after 5 d: the run at exactly
+    /// 5 d (the 34th attempt) is the one whose failure bounces. Sendmail decides
+    /// after an attempt, when it drops the envelope, and since 8.12 it times a
+    /// message out when `now >= arrival + queuereturn` (and warns when
+    /// `now >= arrival + queuewarn`); an attempt takes some time, so the failure of
+    /// a run due at 5 d is always seen after 5 d. This is "the first run after 5 d"
+    /// of the reference schedule, read with attempts that take no time. Older
+    /// releases compared strictly; [`LifetimeMode::FailureAfter`] gives that (then
+    /// the bounce comes one run later, at 5d4h).
     Sendmail,
     /// Stalwart (v0.16) remote delivery: intervals `[2m, 5m, 10m, 15m, 30m, 1h, 2h,
     /// 1d, 3d]`, the last repeating; expiry exactly 3 d after arrival; delay notices
@@ -155,7 +164,7 @@ impl Preset {
                 .with_delay_warnings(DelayWarnings::repeating(vec![hours(24)])),
             Preset::Sendmail => {
                 RetryPolicy::new(AgeBased::new(mins(30), hours(4)).with_queue_runs(mins(30)))
-                    .with_lifetime(days(5), LifetimeMode::FailureAfter)
+                    .with_lifetime(days(5), LifetimeMode::FailureAtOrAfter)
                     .with_delay_warnings(DelayWarnings::once(hours(4)))
             }
             Preset::Stalwart => RetryPolicy::new(DelayList::repeat_last(vec![

@@ -58,6 +58,9 @@ fn text_start(b: &[u8], code_at: usize) -> usize {
 }
 
 fn candidates(b: &[u8]) -> impl Iterator<Item = Candidate> + '_ {
+    // The text is whoever wrote the bounce's: every test below is O(1) or looks only
+    // at bytes no other candidate looks at, so the scan stays linear.
+    let lead_quotes = b.iter().take_while(|c| is_quote(**c)).count();
     (0..b.len().saturating_sub(2)).filter_map(move |at| {
         let code = ReplyCode::from_digits(&b[at..at + 3])?;
         if at > 0 && glued(b[at - 1]) {
@@ -69,8 +72,10 @@ fn candidates(b: &[u8]) -> impl Iterator<Item = Candidate> + '_ {
         }
         let ts = text_start(b, at);
         let enhanced = EnhancedCode::parse_prefix(&b[ts..]).is_some();
+        // Only the blanks right before this code are trimmed: a run no other
+        // candidate's trim covers.
         let before = b[..at].trim_ascii_end();
-        let introduced = before.iter().all(|c| is_quote(*c))
+        let introduced = before.len() <= lead_quotes
             || matches!(before.last(), Some(b':' | b';' | b'(' | b'\'' | b'"'));
         Some(Candidate {
             at,
@@ -84,11 +89,13 @@ fn candidates(b: &[u8]) -> impl Iterator<Item = Candidate> + '_ {
 /// Picks the reply code: one at the very start of the text, else the first followed by
 /// an enhanced code, else the first where MTAs introduce a reply (`said: 550 …`, `smtp;550 …`).
 fn pick(b: &[u8]) -> Option<Candidate> {
+    let lead = b
+        .iter()
+        .take_while(|x| x.is_ascii_whitespace() || is_quote(**x))
+        .count();
     let mut first_introduced = None;
     for c in candidates(b) {
-        let at_start = b[..c.at]
-            .iter()
-            .all(|x| x.is_ascii_whitespace() || is_quote(*x));
+        let at_start = c.at <= lead;
         if at_start || c.enhanced {
             return Some(c);
         }
