@@ -185,6 +185,9 @@ impl<T> SetPos for Slab<T> {
 ///   in its wheel slot, plus growth slack); see BENCHMARKS.md.
 /// - Far-future entries (years, up to [`Timestamp::MAX`]) cost nothing until
 ///   the clock approaches them.
+/// - [`next_due`](DeferralQueue::next_due) is exact; it reads the near entries,
+///   or scans the earliest occupied wheel slot, or (when entries are due but
+///   not popped yet) scans those; the answer is remembered until the next change.
 ///
 /// See the module source for the layout.
 ///
