@@ -482,6 +482,8 @@ impl<T> WheelQueue<T> {
         }
         if self.run_head == self.run.len() && self.run_head > 0 {
             self.run.clear();
+            // Do not keep the memory of one exceptionally crowded tick.
+            self.run.shrink_to(4096);
             self.run_head = 0;
         }
         while let Some((due, idx)) = self.near.peek() {
