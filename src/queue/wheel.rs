@@ -185,6 +185,9 @@ impl<T> SetPos for Slab<T> {
 ///   in its wheel slot, plus growth slack); see BENCHMARKS.md.
 /// - Far-future entries (years, up to [`Timestamp::MAX`]) cost nothing until
 ///   the clock approaches them.
+/// - [`next_due`](DeferralQueue::next_due) is exact; it reads the near entries,
+///   or scans the earliest occupied wheel slot, or (when entries are due but
+///   not popped yet) scans those; the answer is remembered until the next change.
 ///
 /// See the module source for the layout.
 ///
@@ -479,6 +482,8 @@ impl<T> WheelQueue<T> {
         }
         if self.run_head == self.run.len() && self.run_head > 0 {
             self.run.clear();
+            // Do not keep the memory of one exceptionally crowded tick.
+            self.run.shrink_to(4096);
             self.run_head = 0;
         }
         while let Some((due, idx)) = self.near.peek() {
