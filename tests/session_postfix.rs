@@ -41,7 +41,8 @@ impl Postfix {
         }
         let port = smtp_sink_util::free_port();
         let pgport = smtp_sink_util::free_port();
-        let dir = std::env::temp_dir().join(format!("tempfail-postfix-{port}"));
+        // One fixed directory: the script allows it once in the system's main.cf.
+        let dir = std::env::temp_dir().join("tempfail-postfix");
         let dir = dir.to_string_lossy().into_owned();
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
