@@ -7,7 +7,7 @@
 //!   127.0.0.1 (started here; skipped with a notice when it is not installed), one
 //!   message at a time on a connection that stays open: this crate's session with a
 //!   blocking `std::net` driver (as in `examples/send.rs`) versus lettre's
-//!   `SmtpConnection` (what lettre's pooled `SmtpTransport` reuses), same messages,
+//!   `SmtpTransport` (its default pooled connection, reused across messages), same messages,
 //!   same run. Plus `examples/send.rs`'s own `run` (100 messages per connection,
 //!   the next envelope pipelined behind each body).
 
@@ -225,26 +225,17 @@ fn loopback(c: &mut Criterion) {
         b.iter(|| ours.send(&body))
     });
 
+    use lettre::Transport;
     use lettre::address::{Address, Envelope as LEnvelope};
-    use lettre::transport::smtp::client::SmtpConnection;
-    use lettre::transport::smtp::extension::ClientId;
-    let hello = ClientId::Domain("client.example.org".into());
-    let mut conn = SmtpConnection::connect(
-        &sink.addr,
-        Some(Duration::from_secs(30)),
-        &hello,
-        None,
-        None,
-    )
-    .unwrap();
+    let conn = lettre_transport(&sink.addr);
     let env = LEnvelope::new(
         Some("a@example.org".parse::<Address>().unwrap()),
         vec!["b@example.com".parse::<Address>().unwrap()],
     )
     .unwrap();
-    g.bench_function("lettre_smtp_connection_per_message", |b| {
+    g.bench_function("lettre_smtp_transport_per_message", |b| {
         b.iter(|| {
-            let r = conn.send(&env, &body).unwrap();
+            let r = conn.send_raw(&env, &body).unwrap();
             black_box(r)
         })
     });
@@ -279,27 +270,18 @@ fn paired_rounds() {
     let Some(sink) = smtp_sink_util::Sink::start(&[]) else {
         return;
     };
+    use lettre::Transport;
     use lettre::address::{Address, Envelope as LEnvelope};
-    use lettre::transport::smtp::client::SmtpConnection;
-    use lettre::transport::smtp::extension::ClientId;
     const N: usize = 10;
     const ROUNDS: usize = 21;
     let body = body_1k();
-    let hello = ClientId::Domain("client.example.org".into());
     let env = LEnvelope::new(
         Some("a@example.org".parse::<Address>().unwrap()),
         vec!["b@example.com".parse::<Address>().unwrap()],
     )
     .unwrap();
     let mut ours = Ours::connect(&sink.addr);
-    let mut conn = SmtpConnection::connect(
-        &sink.addr,
-        Some(Duration::from_secs(30)),
-        &hello,
-        None,
-        None,
-    )
-    .unwrap();
+    let conn = lettre_transport(&sink.addr);
     let opts = send::Options {
         server: sink.addr.clone(),
         from: "a@example.org".into(),
@@ -311,7 +293,7 @@ fn paired_rounds() {
     let names = [
         "tempfail_session_per_message",
         "send_example_10_per_connection",
-        "lettre_smtp_connection_per_message",
+        "lettre_smtp_transport_per_message",
     ];
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); 3];
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); 3];
@@ -327,7 +309,7 @@ fn paired_rounds() {
                     assert_eq!(r.lines.len(), N);
                 }
                 _ => (0..N).for_each(|_| {
-                    conn.send(&env, &body).unwrap();
+                    conn.send_raw(&env, &body).unwrap();
                 }),
             }
             t[c] = start.elapsed().as_secs_f64();
@@ -352,7 +334,6 @@ fn paired_rounds() {
             median(&mut ratios[c])
         );
     }
-    let _ = conn.quit();
 }
 
 criterion_group!(benches, in_memory, loopback);
@@ -362,4 +343,14 @@ fn main() {
     cpu_time_in_memory();
     paired_rounds();
     Criterion::default().configure_from_args().final_summary();
+}
+
+/// lettre's `SmtpTransport` to `addr` with its default connection pool (the
+/// `pool` feature): one connection, reused across messages.
+fn lettre_transport(addr: &str) -> lettre::SmtpTransport {
+    let (host, port) = addr.rsplit_once(':').expect("host:port");
+    lettre::SmtpTransport::builder_dangerous(host)
+        .port(port.parse().expect("port"))
+        .timeout(Some(Duration::from_secs(30)))
+        .build()
 }
