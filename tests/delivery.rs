@@ -616,6 +616,19 @@ proptest! {
             max_now = max_now.max(now);
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             check_outputs(&out, &mut terminal, max_now, expiry)?;
+            // DSN entries at any step: the class matches the action, and a delay
+            // promises retries until the lifetime's end, or nothing without one.
+            let all: Vec<usize> = (0..n).collect();
+            for e in d.dsn_recipients(&all, &p) {
+                match e.action {
+                    tempfail::dsn::Action::Failed => prop_assert_eq!(e.status.class(), 5),
+                    tempfail::dsn::Action::Delayed => {
+                        prop_assert_eq!(e.status.class(), 4);
+                        prop_assert_eq!(e.will_retry_until, p.lifetime.map(|l| T0 + l.limit));
+                    }
+                    _ => prop_assert_eq!(e.status.class(), 2),
+                }
+            }
             if matches!(o, Op::Timeout) {
                 // Whatever was due by now has been handled: the next deadline is later,
                 // so a caller sleeping until it never spins.
@@ -660,6 +673,20 @@ proptest! {
             check_outputs(&out, &mut terminal, max_now, expiry)?;
         }
         prop_assert!(terminal.iter().all(|&t| t == 1), "terminal outputs per recipient: {:?}", terminal);
+        // Whatever way each recipient ended, its DSN entry is well-formed: the status
+        // class matches the action, and only a delay promises a retry time.
+        let all: Vec<usize> = (0..n).collect();
+        for e in d.dsn_recipients(&all, &p) {
+            let class = match e.action {
+                tempfail::dsn::Action::Failed => 5,
+                tempfail::dsn::Action::Delayed => 4,
+                _ => 2,
+            };
+            prop_assert_eq!(e.status.class(), class, "{:?}", e);
+            if e.action != tempfail::dsn::Action::Delayed {
+                prop_assert!(e.will_retry_until.is_none(), "{:?}", e);
+            }
+        }
     }
 }
 
