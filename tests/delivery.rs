@@ -890,3 +890,36 @@ fn a_large_recipient_list_is_handled_in_near_linear_time() {
     assert!(distinct > n / 2, "jitter spreads the retries: {distinct}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
+
+#[test]
+fn a_message_never_attempted_still_gets_its_warnings_and_expiry() {
+    // The caller may hold a message without any attempt (its destination is marked
+    // dead, or throttled): delay warnings and an exact lifetime must still come,
+    // announced by the deadline, as they do for deferred recipients.
+    let p = RetryPolicy::preset(Preset::Stalwart); // notice at 1 d, expiry exactly at 3 d
+    let day = Duration::from_secs(86_400);
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    assert_eq!(d.next_deadline(&p), Some(T0 + day));
+    d.handle_timeout(T0 + day, &p);
+    let out = drain(&mut d);
+    assert_eq!(
+        out,
+        vec![
+            Output::DelayWarning {
+                rcpts: vec![0],
+                number: 1
+            },
+            Output::Timeout(T0 + 3 * day)
+        ]
+    );
+    // The warning has a DSN entry: delayed, nothing tried yet (X.4.7), until 3 d.
+    let entries = d.dsn_recipients(&[0], &p);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, tempfail::dsn::Action::Delayed);
+    assert_eq!(entries[0].status.to_string(), "4.4.7");
+    assert_eq!(entries[0].will_retry_until, Some(T0 + 3 * day));
+    d.handle_timeout(T0 + 3 * day, &p);
+    assert_eq!(drain(&mut d), vec![Output::Expired { rcpts: vec![0] }]);
+    let entries = d.dsn_recipients(&[0], &p);
+    assert_eq!(entries[0].status.to_string(), "5.4.7");
+}
