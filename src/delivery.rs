@@ -677,7 +677,7 @@ impl Delivery {
             }
             if matches!(
                 r.status,
-                RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. }
+                RcptStatus::Pending | RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. }
             ) {
                 if let Some(k) = policy.delay_warning_due(&r.retry, now) {
                     r.retry.warnings = r.retry.warnings.max(k);
@@ -726,7 +726,8 @@ impl Delivery {
     }
 
     /// The next time [`Delivery::handle_timeout`] must be called: the earliest exact
-    /// expiry or delay warning of a recipient still waiting. `None` when nothing waits.
+    /// expiry or delay warning of a recipient still waiting (pending, deferred or
+    /// expiring). `None` when nothing waits.
     pub fn next_deadline(&self, policy: &RetryPolicy) -> Option<Timestamp> {
         let exact = policy
             .lifetime
@@ -739,7 +740,9 @@ impl Delivery {
                     let w = policy.next_delay_warning(&r.retry).filter(|w| *w < at);
                     Some(w.map_or(at, |w| w.min(at)))
                 }
-                RcptStatus::Deferred { .. } => {
+                // A recipient not attempted yet (the caller may hold the message
+                // without an attempt) is late, and expires, like a deferred one.
+                RcptStatus::Pending | RcptStatus::Deferred { .. } => {
                     let w = policy.next_delay_warning(&r.retry);
                     match (w, exact) {
                         (Some(a), Some(b)) => Some(a.min(b)),
@@ -763,7 +766,8 @@ impl Delivery {
 
     /// DSN entries for `rcpts`: `failed` for bounced and expired recipients, `delayed`
     /// (with `Will-Retry-Until` from the policy's lifetime, left out when it has none)
-    /// for waiting ones, `relayed` (2.0.0) for delivered ones; others are skipped. Feed
+    /// for waiting ones (pending ones included: `4.4.7` when nothing was tried yet),
+    /// `relayed` (2.0.0) for delivered ones; others are skipped. Feed
     /// them to [`crate::dsn::DsnBuilder::build`], which applies NOTIFY: a `relayed`
     /// entry is only reported to a recipient that asked for `NOTIFY=SUCCESS`. When the
     /// next hop announced the DSN extension and took the recipient's `NOTIFY`
@@ -774,7 +778,9 @@ impl Delivery {
             let Some(r) = self.rcpts.get(i) else { continue };
             let action = match r.status {
                 RcptStatus::Bounced { .. } | RcptStatus::Expired { .. } => Action::Failed,
-                RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. } => Action::Delayed,
+                RcptStatus::Pending | RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. } => {
+                    Action::Delayed
+                }
                 RcptStatus::Delivered { at } => {
                     // Handed to the next hop: `relayed` (RFC 3461 §6.2.2), which the
                     // builder keeps only for NOTIFY=SUCCESS.
@@ -818,7 +824,8 @@ impl Delivery {
                     // X.4.1/X.4.2 style network codes otherwise, in the right class.
                     let class = if action == Action::Failed { 5 } else { 4 };
                     let (s, det) = match (r.status, lf.and_then(|l| l.classification.category)) {
-                        (RcptStatus::Expired { .. }, _) => (4, 7),
+                        // Late without an attempt, or expired: delivery time (X.4.7).
+                        (RcptStatus::Expired { .. } | RcptStatus::Pending, _) => (4, 7),
                         (_, Some(Category::Network)) => (4, 2),
                         (_, Some(Category::Dns | Category::DomainNotFound)) => (4, 4),
                         _ => (0, 0),

@@ -616,6 +616,19 @@ proptest! {
             max_now = max_now.max(now);
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             check_outputs(&out, &mut terminal, max_now, expiry)?;
+            // DSN entries at any step: the class matches the action, and a delay
+            // promises retries until the lifetime's end, or nothing without one.
+            let all: Vec<usize> = (0..n).collect();
+            for e in d.dsn_recipients(&all, &p) {
+                match e.action {
+                    tempfail::dsn::Action::Failed => prop_assert_eq!(e.status.class(), 5),
+                    tempfail::dsn::Action::Delayed => {
+                        prop_assert_eq!(e.status.class(), 4);
+                        prop_assert_eq!(e.will_retry_until, p.lifetime.map(|l| T0 + l.limit));
+                    }
+                    _ => prop_assert_eq!(e.status.class(), 2),
+                }
+            }
             if matches!(o, Op::Timeout) {
                 // Whatever was due by now has been handled: the next deadline is later,
                 // so a caller sleeping until it never spins.
@@ -660,6 +673,20 @@ proptest! {
             check_outputs(&out, &mut terminal, max_now, expiry)?;
         }
         prop_assert!(terminal.iter().all(|&t| t == 1), "terminal outputs per recipient: {:?}", terminal);
+        // Whatever way each recipient ended, its DSN entry is well-formed: the status
+        // class matches the action, and only a delay promises a retry time.
+        let all: Vec<usize> = (0..n).collect();
+        for e in d.dsn_recipients(&all, &p) {
+            let class = match e.action {
+                tempfail::dsn::Action::Failed => 5,
+                tempfail::dsn::Action::Delayed => 4,
+                _ => 2,
+            };
+            prop_assert_eq!(e.status.class(), class, "{:?}", e);
+            if e.action != tempfail::dsn::Action::Delayed {
+                prop_assert!(e.will_retry_until.is_none(), "{:?}", e);
+            }
+        }
     }
 }
 
@@ -862,4 +889,37 @@ fn a_large_recipient_list_is_handled_in_near_linear_time() {
         .count();
     assert!(distinct > n / 2, "jitter spreads the retries: {distinct}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn a_message_never_attempted_still_gets_its_warnings_and_expiry() {
+    // The caller may hold a message without any attempt (its destination is marked
+    // dead, or throttled): delay warnings and an exact lifetime must still come,
+    // announced by the deadline, as they do for deferred recipients.
+    let p = RetryPolicy::preset(Preset::Stalwart); // notice at 1 d, expiry exactly at 3 d
+    let day = Duration::from_secs(86_400);
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    assert_eq!(d.next_deadline(&p), Some(T0 + day));
+    d.handle_timeout(T0 + day, &p);
+    let out = drain(&mut d);
+    assert_eq!(
+        out,
+        vec![
+            Output::DelayWarning {
+                rcpts: vec![0],
+                number: 1
+            },
+            Output::Timeout(T0 + 3 * day)
+        ]
+    );
+    // The warning has a DSN entry: delayed, nothing tried yet (X.4.7), until 3 d.
+    let entries = d.dsn_recipients(&[0], &p);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, tempfail::dsn::Action::Delayed);
+    assert_eq!(entries[0].status.to_string(), "4.4.7");
+    assert_eq!(entries[0].will_retry_until, Some(T0 + 3 * day));
+    d.handle_timeout(T0 + 3 * day, &p);
+    assert_eq!(drain(&mut d), vec![Output::Expired { rcpts: vec![0] }]);
+    let entries = d.dsn_recipients(&[0], &p);
+    assert_eq!(entries[0].status.to_string(), "5.4.7");
 }
