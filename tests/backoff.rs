@@ -243,3 +243,27 @@ fn durations_parse_with_or_without_humantime() {
     assert_eq!(err.position, 0);
     assert_eq!(err.token, "5 parsecs");
 }
+
+/// A zero interval still ends: every gap is at least a second, so the failing
+/// interval grows until the last cutoff passes.
+#[test]
+fn exim_zero_intervals_still_reach_the_cutoff() {
+    use std::borrow::Cow;
+    use tempfail::policy::RetryPolicy;
+    use tempfail::{Category, Classification, Disposition, Scope};
+    let rules: tempfail::backoff::EximRules = "G,1m,0s,0; F,2m,0s".parse().unwrap();
+    let policy = RetryPolicy::new(rules).without_lifetime();
+    let c = Classification {
+        disposition: Disposition::Transient,
+        category: Some(Category::ServerError),
+        scope: Scope::Destination,
+        retry_after: None,
+        rule: Cow::Borrowed("t"),
+        description: Cow::Borrowed(""),
+        low_confidence: false,
+    };
+    let sim = policy.simulate(&c, RetryState::new(Timestamp::EPOCH), 10_000);
+    assert!(sim.end.is_some(), "the chain gave up");
+    assert!(sim.attempts.len() <= 122, "{} attempts", sim.attempts.len());
+    assert!(sim.attempts.windows(2).all(|w| w[1] > w[0]));
+}

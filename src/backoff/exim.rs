@@ -195,7 +195,12 @@ impl Backoff for EximRules {
                 }
             }
         };
-        Next::Retry(Duration::from_secs(gap.min(self.max_interval.as_secs())))
+        // A gap is at least one second: a zero interval ("retry at once", which Exim
+        // does on its next queue run) must still let the failing interval grow, so the
+        // chain reaches its last cutoff instead of retrying at the same instant forever.
+        Next::Retry(Duration::from_secs(
+            gap.min(self.max_interval.as_secs()).max(1),
+        ))
     }
 }
 
