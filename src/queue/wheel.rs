@@ -8,9 +8,11 @@
 //!   generation and the 8-bit priority: 24 bytes beside the item, 32 bytes for
 //!   an 8-byte item. The slab grows in chunks of 4096 slots, so growing never
 //!   copies and wastes at most one chunk. Free slots form a list through it.
-//! - **Wheel.** Time is cut into ticks of 2^16 ms (about 65 s). Four levels of
+//! - **Wheel.** Time is cut into ticks of 2^18 ms (about 262 s). Four levels of
 //!   4096 slots each (12 bits of the tick per level) cover every `u64` due time,
-//!   so entries years away sit in a high-level slot and are never rescanned. An
+//!   so entries years away sit in a high-level slot and are never rescanned.
+//!   Level 0 spans about 12 days, so retry delays of hours to days mostly go
+//!   straight to their final slot instead of cascading down once. An
 //!   entry lives in the level of the highest tick bit in which its due time
 //!   differs from the wheel's current tick. A slot is a vector of slab indices
 //!   (4 bytes per entry, grown by half when full) and every entry knows its
@@ -49,7 +51,7 @@ use super::{
 use crate::Timestamp;
 
 /// log2 of the tick width in milliseconds.
-const TICK_BITS: u32 = 16;
+const TICK_BITS: u32 = 18;
 /// log2 of the slots per level.
 const LEVEL_BITS: u32 = 12;
 const SLOTS: usize = 1 << LEVEL_BITS;
@@ -197,7 +199,7 @@ impl<T> SetPos for Slab<T> {
 ///
 /// - Insert, cancel and reschedule are O(1) (except for entries already due,
 ///   which sit in a small heap); `pop_due` is amortized O(1) per entry plus
-///   O(log k) in the `k` entries due within the same ~65 s tick.
+///   O(log k) in the `k` entries due within the same ~262 s tick.
 /// - Release is exact to the millisecond: an entry is never popped before its
 ///   due time nor missed at it, whatever its alignment to the wheel's slots.
 /// - An 8-byte item costs about 37 bytes per entry in all (32 in the slab, 4
