@@ -570,7 +570,11 @@ impl<T> WheelQueue<T> {
                 break;
             }
         }
-        self.run.sort_unstable();
+        // One tick's entries share the due time's high bits: compare one
+        // `u64` of (due within the tick, insertion), the run's order.
+        let low = (1u64 << TICK_BITS) - 1;
+        self.run
+            .sort_unstable_by_key(|r| (r.due & low) << 32 | u64::from(r.seq));
         for (pos, r) in (0u32..).zip(self.run.iter()) {
             let e = self.slab.e(r.idx);
             e.loc = NEAR_RUN;
