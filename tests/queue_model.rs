@@ -20,7 +20,22 @@ fn time(span: u64) -> impl Strategy<Value = u64> {
 }
 
 fn op(span: u64) -> impl Strategy<Value = Op> {
-    let prio = prop_oneof![Just(0u8), Just(1u8), Just(255u8), any::<u8>()];
+    op_with(
+        span,
+        prop_oneof![Just(0u8), Just(1u8), Just(255u8), any::<u8>()].boxed(),
+    )
+}
+
+/// Mostly one priority with a rare other one: the wheel serves due entries
+/// differently while all priorities are equal, and must switch when one differs.
+fn op_mostly_uniform(span: u64) -> impl Strategy<Value = Op> {
+    op_with(
+        span,
+        prop_oneof![30 => Just(7u8), 1 => Just(9u8), 1 => Just(3u8)].boxed(),
+    )
+}
+
+fn op_with(span: u64, prio: BoxedStrategy<u8>) -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (time(span), prio.clone()).prop_map(|(due, priority)| Op::Insert { due, priority }),
         2 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
@@ -43,6 +58,9 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         proptest::collection::vec(op(1 << 30), 0..200),
         // Years.
         proptest::collection::vec(op(1 << 45), 0..200),
+        // Equal priorities, now and then another one.
+        proptest::collection::vec(op_mostly_uniform(40), 0..200),
+        proptest::collection::vec(op_mostly_uniform(1 << 22), 0..200),
     ]
 }
 

@@ -30,10 +30,6 @@ impl<K: Ord + Copy> IdxHeap<K> {
         self.v.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.v.is_empty()
-    }
-
     pub(crate) fn peek(&self) -> Option<(K, u32)> {
         self.v.first().copied()
     }

@@ -8,9 +8,11 @@
 //!   generation and the 8-bit priority: 24 bytes beside the item, 32 bytes for
 //!   an 8-byte item. The slab grows in chunks of 4096 slots, so growing never
 //!   copies and wastes at most one chunk. Free slots form a list through it.
-//! - **Wheel.** Time is cut into ticks of 2^16 ms (about 65 s). Four levels of
+//! - **Wheel.** Time is cut into ticks of 2^18 ms (about 262 s). Four levels of
 //!   4096 slots each (12 bits of the tick per level) cover every `u64` due time,
-//!   so entries years away sit in a high-level slot and are never rescanned. An
+//!   so entries years away sit in a high-level slot and are never rescanned.
+//!   Level 0 spans about 12 days, so retry delays of hours to days mostly go
+//!   straight to their final slot instead of cascading down once. An
 //!   entry lives in the level of the highest tick bit in which its due time
 //!   differs from the wheel's current tick. A slot is a vector of slab indices
 //!   (4 bytes per entry, grown by half when full) and every entry knows its
@@ -22,11 +24,14 @@
 //!   bitmaps find the next non-empty slot without scanning empty ones. When the
 //!   clock enters a slot, its entries are placed again relative to the new
 //!   tick: each entry moves down at most once per level.
-//! - **Near run.** When the clock enters a tick, that tick's entries are sorted
-//!   by exact due time once (a cancelled one leaves a tombstone) and released
-//!   from the front as the clock passes their due time: release is exact to
-//!   the millisecond whatever the slot width. Entries inserted into the current
-//!   tick after that wait in a small binary heap beside the run.
+//! - **Near run.** When the clock enters a tick, that tick's entries are copied
+//!   out as `(due, insertion, index)` and sorted once (a cancelled one leaves a
+//!   tombstone) and released from the front as the clock passes their due
+//!   time: release is exact to the millisecond whatever the slot width. While
+//!   every entry has the same priority, `pop_due` takes due entries straight
+//!   from the run (merged with the ready heap), since the ready order is then
+//!   the run's own; otherwise they go through the ready heap. Entries inserted
+//!   into the current tick after that wait in a small binary heap beside the run.
 //! - **Ready heap.** Entries whose due time has come, ordered by
 //!   `(priority desc, due, insertion)`: `pop_due` takes from here.
 //!
@@ -46,7 +51,7 @@ use super::{
 use crate::Timestamp;
 
 /// log2 of the tick width in milliseconds.
-const TICK_BITS: u32 = 16;
+const TICK_BITS: u32 = 18;
 /// log2 of the slots per level.
 const LEVEL_BITS: u32 = 12;
 const SLOTS: usize = 1 << LEVEL_BITS;
@@ -98,6 +103,22 @@ fn meta(generation: u32, priority: Priority) -> NonZeroU32 {
     // generation is in 1..=GEN_MAX, so the value is never zero.
     NonZeroU32::new(generation << 8 | u32::from(priority)).unwrap_or(NonZeroU32::MIN)
 }
+
+/// An entry of the near run, with its sort key `(due, seq)` copied out of
+/// the slab so that sorting and popping the run compare without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RunEntry {
+    due: u64,
+    seq: u32,
+    /// The slab index, `NIL` for a tombstone.
+    idx: u32,
+}
+
+const RUN_NIL: RunEntry = RunEntry {
+    due: 0,
+    seq: 0,
+    idx: NIL,
+};
 
 #[derive(Debug, Clone)]
 enum Slot<T> {
@@ -178,7 +199,7 @@ impl<T> SetPos for Slab<T> {
 ///
 /// - Insert, cancel and reschedule are O(1) (except for entries already due,
 ///   which sit in a small heap); `pop_due` is amortized O(1) per entry plus
-///   O(log k) in the `k` entries due within the same ~65 s tick.
+///   O(log k) in the `k` entries due within the same ~262 s tick.
 /// - Release is exact to the millisecond: an entry is never popped before its
 ///   due time nor missed at it, whatever its alignment to the wheel's slots.
 /// - An 8-byte item costs about 37 bytes per entry in all (32 in the slab, 4
@@ -222,12 +243,16 @@ pub struct WheelQueue<T> {
     summary: [u64; LEVELS],
     /// The current tick's entries, sorted by due time when the clock entered
     /// it, consumed from `run_head`; cancelled ones are tombstoned (`NIL`).
-    run: Vec<(u64, u32)>,
+    run: Vec<RunEntry>,
     run_head: usize,
     /// Entries that arrived in the current tick after it was entered.
     near: IdxHeap<u64>,
     ready: IdxHeap<(u8, u64, u32)>,
     counts: Box<[usize; 256]>,
+    /// How many priorities have entries: while at most one does, due entries
+    /// of the run are popped from it directly (merged with the ready heap by
+    /// `(due, insertion)`) instead of passing through the ready heap.
+    kinds: u32,
     /// `next_due()` remembered until the next change.
     next_due_memo: Cell<Option<Option<u64>>>,
 }
@@ -271,6 +296,7 @@ impl<T> WheelQueue<T> {
             near: IdxHeap::default(),
             ready: IdxHeap::default(),
             counts: Box::new([0; 256]),
+            kinds: 0,
             next_due_memo: Cell::new(None),
         }
     }
@@ -394,7 +420,7 @@ impl<T> WheelQueue<T> {
             }
             NEAR_RUN => {
                 if let Some(r) = self.run.get_mut(pos) {
-                    r.1 = NIL;
+                    r.idx = NIL;
                 }
             }
             NEAR => {
@@ -447,6 +473,7 @@ impl<T> WheelQueue<T> {
             match self.next_slot() {
                 Some((level, digit, start)) if start <= now_tick => {
                     // Everything near is due by now: it is before `start`.
+                    self.flush_run();
                     self.flush_near();
                     self.cur_tick = start;
                     if level == 0 {
@@ -469,22 +496,45 @@ impl<T> WheelQueue<T> {
         self.ready.push(key, idx, &mut self.slab);
     }
 
-    /// Moves the near entries due by the clock to the ready heap.
-    fn flush_near(&mut self) {
-        while let Some(&(due, idx)) = self.run.get(self.run_head) {
-            if due > self.now {
+    /// Whether every entry has the same priority: then the ready order is
+    /// `(due, insertion)`, the run's own order.
+    #[inline]
+    fn uniform(&self) -> bool {
+        self.kinds <= 1
+    }
+
+    /// Moves the run's entries due by the clock to the ready heap.
+    fn flush_run(&mut self) {
+        while let Some(&r) = self.run.get(self.run_head) {
+            if r.due > self.now {
                 break;
             }
             self.run_head += 1;
-            if idx != NIL {
-                self.make_ready(idx);
+            if r.idx != NIL {
+                self.make_ready(r.idx);
             }
         }
+        self.clear_consumed_run();
+    }
+
+    #[inline]
+    fn clear_consumed_run(&mut self) {
         if self.run_head == self.run.len() && self.run_head > 0 {
             self.run.clear();
             // Do not keep the memory of one exceptionally crowded tick.
             self.run.shrink_to(4096);
             self.run_head = 0;
+        }
+    }
+
+    /// Moves the near entries due by the clock to the ready heap; the run's
+    /// due entries too, unless priorities are uniform (then `pop_due` takes
+    /// them from the run).
+    fn flush_near(&mut self) {
+        if self.uniform() {
+            self.clear_consumed_run();
+        } else {
+            self.flush_run();
         }
         while let Some((due, idx)) = self.near.peek() {
             if due > self.now {
@@ -500,33 +550,33 @@ impl<T> WheelQueue<T> {
     fn enter_tick(&mut self, digit: usize) {
         // Left-overs cannot happen (see `advance`), but keep them if they do.
         for i in self.run_head..self.run.len() {
-            let (due, idx) = self.run[i];
-            if idx != NIL {
-                self.slab.e(idx).loc = NEAR;
-                self.near.push(due, idx, &mut self.slab);
+            let r = self.run[i];
+            if r.idx != NIL {
+                self.slab.e(r.idx).loc = NEAR;
+                self.near.push(r.due, r.idx, &mut self.slab);
             }
         }
         self.run.clear();
         self.run_head = 0;
         let members = self.take_slot(0, digit);
-        let mut batch = [(0u64, 0u32); BATCH];
+        let mut batch = [RUN_NIL; BATCH];
         let mut live = members.iter().copied().filter(|&i| i != NIL);
         loop {
             let k = self.read_batch(&mut live, &mut batch);
-            for &(due, idx) in &batch[..k] {
-                if due <= self.now {
-                    self.make_ready(idx);
-                } else {
-                    self.run.push((due, idx));
-                }
-            }
+            // Entries already due join the run too: `flush_near` moves them
+            // to the ready heap unless the run may serve them itself.
+            self.run.extend_from_slice(&batch[..k]);
             if k < BATCH {
                 break;
             }
         }
-        self.run.sort_unstable();
-        for (pos, &(_, idx)) in (0u32..).zip(self.run.iter()) {
-            let e = self.slab.e(idx);
+        // One tick's entries share the due time's high bits: compare one
+        // `u64` of (due within the tick, insertion), the run's order.
+        let low = (1u64 << TICK_BITS) - 1;
+        self.run
+            .sort_unstable_by_key(|r| (r.due & low) << 32 | u64::from(r.seq));
+        for (pos, r) in (0u32..).zip(self.run.iter()) {
+            let e = self.slab.e(r.idx);
             e.loc = NEAR_RUN;
             e.pos = pos;
         }
@@ -535,12 +585,12 @@ impl<T> WheelQueue<T> {
     /// Places again every entry of a slot the clock has entered.
     fn cascade(&mut self, level: usize, digit: usize) {
         let members = self.take_slot(level, digit);
-        let mut batch = [(0u64, 0u32); BATCH];
+        let mut batch = [RUN_NIL; BATCH];
         let mut live = members.iter().copied().filter(|&i| i != NIL);
         loop {
             let k = self.read_batch(&mut live, &mut batch);
-            for &(due, idx) in &batch[..k] {
-                self.place(idx, due);
+            for r in &batch[..k] {
+                self.place(r.idx, r.due);
             }
             if k < BATCH {
                 break;
@@ -562,15 +612,38 @@ impl<T> WheelQueue<T> {
     fn read_batch(
         &mut self,
         members: &mut impl Iterator<Item = u32>,
-        batch: &mut [(u64, u32); BATCH],
+        batch: &mut [RunEntry; BATCH],
     ) -> usize {
         let mut k = 0;
         while k < BATCH {
             let Some(idx) = members.next() else { break };
-            batch[k] = (self.slab.e(idx).due, idx);
+            let e = self.slab.e(idx);
+            batch[k] = RunEntry {
+                due: e.due,
+                seq: e.seq,
+                idx,
+            };
             k += 1;
         }
         k
+    }
+
+    #[inline]
+    fn count_in(&mut self, p: Priority) {
+        let c = &mut self.counts[usize::from(p)];
+        if *c == 0 {
+            self.kinds += 1;
+        }
+        *c += 1;
+    }
+
+    #[inline]
+    fn count_out(&mut self, p: Priority) {
+        let c = &mut self.counts[usize::from(p)];
+        *c -= 1;
+        if *c == 0 {
+            self.kinds -= 1;
+        }
     }
 
     /// Frees the slot of an unlinked entry and returns the entry.
@@ -597,7 +670,7 @@ impl<T> WheelQueue<T> {
             unreachable!("release is only called on occupied slots")
         };
         self.len -= 1;
-        self.counts[usize::from(e.priority())] -= 1;
+        self.count_out(e.priority());
         self.next_due_memo.set(None);
         Popped {
             handle: Handle::new(idx, generation),
@@ -646,7 +719,7 @@ impl<T> WheelQueue<T> {
             meta: meta(generation, priority),
         });
         self.len += 1;
-        self.counts[usize::from(priority)] += 1;
+        self.count_in(priority);
         self.next_due_memo.set(None);
         self.place(idx, due.as_millis());
         Ok(Handle::new(idx, generation))
@@ -675,6 +748,12 @@ impl<T> WheelQueue<T> {
             .map(|&(_, i)| (slab.e(i).ready_key(), i))
             .collect();
         self.ready.replace_all(keys, slab);
+        // Renumbering keeps the order, so the run stays sorted.
+        for r in &mut self.run[self.run_head..] {
+            if r.idx != NIL {
+                r.seq = slab.e(r.idx).seq;
+            }
+        }
     }
 
     #[cfg(test)]
@@ -727,18 +806,16 @@ impl<T> WheelQueue<T> {
     }
 
     fn compute_next_due(&self) -> Option<u64> {
-        if !self.ready.is_empty() {
-            // Due entries are ordered by priority first: their earliest due
-            // time needs a scan of the entries not popped yet.
-            return self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
-        }
+        // Due entries are ordered by priority first: their earliest due
+        // time needs a scan of the entries not popped yet.
+        let ready = self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
         let run = self.run[self.run_head.min(self.run.len())..]
             .iter()
-            .find(|r| r.1 != NIL)
-            .map(|r| r.0);
+            .find(|r| r.idx != NIL)
+            .map(|r| r.due);
         let near = self.near.peek().map(|(due, _)| due);
-        if run.is_some() || near.is_some() {
-            return run.into_iter().chain(near).min();
+        if ready.is_some() || run.is_some() || near.is_some() {
+            return ready.into_iter().chain(run).chain(near).min();
         }
         let (level, digit, _) = self.next_slot()?;
         self.slots[level * SLOTS + digit]
@@ -789,8 +866,8 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
         if let Some(p) = priority {
             let (old, generation) = (e.priority(), e.generation());
             e.meta = meta(generation, p);
-            self.counts[usize::from(old)] -= 1;
-            self.counts[usize::from(p)] += 1;
+            self.count_out(old);
+            self.count_in(p);
         }
         self.next_due_memo.set(None);
         let due = due.as_millis();
@@ -801,7 +878,24 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
     #[inline]
     fn pop_due(&mut self, now: Timestamp) -> Option<Popped<T>> {
         self.advance(now);
-        let (_, idx) = self.ready.pop(&mut self.slab)?;
+        // The run holds due entries only while priorities are uniform: then
+        // the next one is the earlier by `(due, insertion)` of its head and
+        // the ready heap's top.
+        while self.run.get(self.run_head).is_some_and(|r| r.idx == NIL) {
+            self.run_head += 1;
+        }
+        let head = self
+            .run
+            .get(self.run_head)
+            .copied()
+            .filter(|r| r.due <= self.now);
+        let idx = match (head, self.ready.peek()) {
+            (Some(r), top) if top.is_none_or(|((_, due, seq), _)| (r.due, r.seq) < (due, seq)) => {
+                self.run_head += 1;
+                r.idx
+            }
+            _ => self.ready.pop(&mut self.slab)?.1,
+        };
         Some(self.release(idx))
     }
 
@@ -873,6 +967,7 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
 
     fn stats(&mut self, now: Timestamp) -> QueueStats {
         self.advance(now);
+        self.flush_run();
         let oldest = self.ready.elems().iter().map(|((_, due, _), _)| *due).min();
         QueueStats {
             len: self.len,
