@@ -72,7 +72,7 @@ use std::hash::Hash;
 
 use crate::backoff::{RetryState, stable_hash};
 use crate::classify::{Category, Classification, Disposition, Scope, Stage};
-use crate::dsn::{Action, DsnRecipient, Notify};
+use crate::dsn::{Action, DsnRecipient};
 use crate::outcome::RcptOutcome;
 use crate::policy::{GiveUpReason, LifetimeMode, NotRetryableReason, RetryDecision, RetryPolicy};
 use crate::reply::{EnhancedCode, Reply};
@@ -85,28 +85,9 @@ pub const DELIVERY_FORMAT_VERSION: u32 = 1;
 /// How many attempts [`Delivery::history`] keeps by default (the oldest are dropped).
 pub const DEFAULT_HISTORY: usize = 32;
 
-/// One recipient of the message, as given in `RCPT TO`.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Recipient {
-    /// The address (without angle brackets).
-    pub address: String,
-    /// RFC 3461 `ORCPT` (`addr-type;address`, decoded: not in its xtext wire form), echoed in DSNs.
-    pub orcpt: Option<String>,
-    /// RFC 3461 `NOTIFY`; `None` is the default (failure and delay).
-    pub notify: Option<Notify>,
-}
-
-impl Recipient {
-    /// A recipient with no DSN parameters.
-    pub fn new(address: impl Into<String>) -> Self {
-        Recipient {
-            address: address.into(),
-            orcpt: None,
-            notify: None,
-        }
-    }
-}
+/// One recipient of the message, as given in `RCPT TO` (address, `NOTIFY`, `ORCPT`):
+/// the session machine's recipient type, so an envelope and a delivery share it.
+pub use crate::session::Recipient;
 
 /// Why a recipient bounced.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]

@@ -27,30 +27,13 @@ pub enum Ret {
     Hdrs,
 }
 
-/// When a DSN is wanted for a recipient (RFC 3461 §4.1, `NOTIFY=`).
-///
-/// All three false means `NOTIFY=NEVER`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-pub struct Notify {
-    /// On successful delivery.
-    pub success: bool,
-    /// On failure.
-    pub failure: bool,
-    /// On delay.
-    pub delay: bool,
-}
+/// When a DSN is wanted for a recipient (RFC 3461 §4.1, `NOTIFY=`): the same type
+/// the [`crate::dsn`] builder honours. All three false means `NOTIFY=NEVER`.
+pub use crate::dsn::Notify;
 
-impl Notify {
-    /// `NOTIFY=NEVER`.
-    pub const NEVER: Notify = Notify {
-        success: false,
-        failure: false,
-        delay: false,
-    };
-}
-
-/// One recipient of an [`Envelope`].
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// One recipient of an [`Envelope`], and of a [`crate::delivery::Delivery`].
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Recipient {
     /// The forward path, without angle brackets (`bob@example.com`).
     pub address: String,
