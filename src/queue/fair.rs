@@ -480,27 +480,6 @@ where
             })
     }
 
-    fn drain(&mut self) -> Vec<Popped<T>> {
-        self.retain(|_| false)
-    }
-
-    fn retain<K: FnMut(EntryRef<'_, T>) -> bool>(&mut self, mut keep: K) -> Vec<Popped<T>> {
-        let remove: Vec<u32> = self
-            .iter()
-            .filter_map(|e| {
-                let idx = e.handle.index();
-                (!keep(e)).then_some(idx)
-            })
-            .collect();
-        remove
-            .into_iter()
-            .map(|idx| {
-                self.detach(idx);
-                self.release(idx)
-            })
-            .collect()
-    }
-
     fn stats(&mut self, now: Timestamp) -> QueueStats {
         self.advance(now);
         QueueStats {

@@ -358,27 +358,6 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
             })
     }
 
-    fn drain(&mut self) -> Vec<Popped<T>> {
-        self.retain(|_| false)
-    }
-
-    fn retain<F: FnMut(EntryRef<'_, T>) -> bool>(&mut self, mut keep: F) -> Vec<Popped<T>> {
-        let remove: Vec<u32> = self
-            .iter()
-            .filter_map(|e| {
-                let idx = e.handle.index();
-                (!keep(e)).then_some(idx)
-            })
-            .collect();
-        remove
-            .into_iter()
-            .map(|idx| {
-                self.unlink(idx);
-                self.release(idx)
-            })
-            .collect()
-    }
-
     fn stats(&mut self, now: Timestamp) -> QueueStats {
         self.advance(now);
         let oldest = self.ready.elems().iter().map(|((_, due, _), _)| *due).min();

@@ -256,11 +256,34 @@ pub trait DeferralQueue<T> {
         T: 'a;
 
     /// Removes every entry and returns them, in no particular order.
-    fn drain(&mut self) -> Vec<Popped<T>>;
+    fn drain(&mut self) -> Vec<Popped<T>> {
+        self.retain(|_| false)
+    }
 
     /// Keeps only the entries for which `keep` returns `true`; returns the
-    /// removed ones, in no particular order.
-    fn retain<F: FnMut(EntryRef<'_, T>) -> bool>(&mut self, keep: F) -> Vec<Popped<T>>;
+    /// removed ones, in no particular order. The default cancels each removed
+    /// entry by its handle, so it costs what [`DeferralQueue::cancel`] costs.
+    fn retain<F: FnMut(EntryRef<'_, T>) -> bool>(&mut self, mut keep: F) -> Vec<Popped<T>> {
+        let remove: Vec<(Handle, Timestamp, Priority)> = self
+            .iter()
+            .filter_map(|e| {
+                let key = (e.handle, e.due, e.priority);
+                (!keep(e)).then_some(key)
+            })
+            .collect();
+        remove
+            .into_iter()
+            .filter_map(|(handle, due, priority)| {
+                let item = self.cancel(handle).ok()?;
+                Some(Popped {
+                    handle,
+                    item,
+                    due,
+                    priority,
+                })
+            })
+            .collect()
+    }
 
     /// Monitoring figures at `now` (which advances the clock like `pop_due`).
     fn stats(&mut self, now: Timestamp) -> QueueStats;
