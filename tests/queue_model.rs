@@ -36,14 +36,33 @@ fn op_mostly_uniform(span: u64) -> impl Strategy<Value = Op> {
 }
 
 fn op_with(span: u64, prio: BoxedStrategy<u8>) -> impl Strategy<Value = Op> {
+    op_in(time(span).boxed(), prio)
+}
+
+/// Hundreds of entries due within a few minutes of each other, some at the
+/// same millisecond, about ten minutes ahead: the clock enters them as one
+/// crowded stretch (cancelled, moved and popped while it is worked through).
+fn op_crowded() -> impl Strategy<Value = Op> {
+    let at = prop_oneof![
+        3 => 600_000u64..900_000,
+        1 => (0u64..8).prop_map(|k| 700_000 + k),
+        1 => 0u64..1_000_000,
+    ];
+    op_in(
+        at.boxed(),
+        prop_oneof![9 => Just(7u8), 1 => Just(2u8)].boxed(),
+    )
+}
+
+fn op_in(at: BoxedStrategy<u64>, prio: BoxedStrategy<u8>) -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (time(span), prio.clone()).prop_map(|(due, priority)| Op::Insert { due, priority }),
+        6 => (at.clone(), prio.clone()).prop_map(|(due, priority)| Op::Insert { due, priority }),
         2 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
-        2 => (any::<usize>(), time(span), proptest::option::of(prio))
+        2 => (any::<usize>(), at.clone(), proptest::option::of(prio))
             .prop_map(|(pick, due, priority)| Op::Reschedule { pick, due, priority }),
-        4 => time(span).prop_map(|now| Op::Pop { now }),
-        1 => time(span).prop_map(|now| Op::DrainDue { now }),
-        1 => time(span).prop_map(|now| Op::Stats { now }),
+        4 => at.clone().prop_map(|now| Op::Pop { now }),
+        1 => at.clone().prop_map(|now| Op::DrainDue { now }),
+        1 => at.prop_map(|now| Op::Stats { now }),
         1 => Just(Op::NextDue),
         1 => any::<usize>().prop_map(|pick| Op::Get { pick }),
         1 => (1u64..6).prop_map(|modulus| Op::Retain { modulus }),
@@ -61,6 +80,18 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         // Equal priorities, now and then another one.
         proptest::collection::vec(op_mostly_uniform(40), 0..200),
         proptest::collection::vec(op_mostly_uniform(1 << 22), 0..200),
+        // Crowded minutes.
+        (
+            proptest::collection::vec(
+                (600_000u64..900_000).prop_map(|due| Op::Insert { due, priority: 7 }),
+                0..400,
+            ),
+            proptest::collection::vec(op_crowded(), 0..400),
+        )
+            .prop_map(|(mut fill, more)| {
+                fill.extend(more);
+                fill
+            }),
     ]
 }
 

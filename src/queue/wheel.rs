@@ -120,6 +120,70 @@ const RUN_NIL: RunEntry = RunEntry {
     idx: NIL,
 };
 
+/// The run's order within one tick: due time, then insertion, in one `u64`
+/// (a tick's entries share the due time's high bits).
+#[inline]
+fn run_key(due: u64, seq: u32) -> u64 {
+    (due & ((1 << TICK_BITS) - 1)) << 32 | u64::from(seq)
+}
+
+/// Buckets of the run's counting sort: by the due time's top 8 bits within
+/// the tick (about one second each).
+const RUN_BUCKETS: usize = 256;
+/// Buckets up to this size are insertion-sorted.
+const SMALL_BUCKET: usize = 24;
+
+/// Sorts `input` by [`run_key`] into `out`: one counting pass by bucket,
+/// then each bucket on its own (a few entries each when due times spread
+/// over the tick). Never worse than one comparison sort of the whole run.
+fn sort_run(input: &mut Vec<RunEntry>, out: &mut Vec<RunEntry>) {
+    out.clear();
+    let shift = TICK_BITS - RUN_BUCKETS.trailing_zeros();
+    #[allow(clippy::cast_possible_truncation)] // masked to 8 bits
+    let bucket = |r: &RunEntry| ((r.due >> shift) as usize) % RUN_BUCKETS;
+    if input.len() <= SMALL_BUCKET {
+        out.extend_from_slice(input);
+        insertion_sort(out);
+        return;
+    }
+    let mut starts = [0u32; RUN_BUCKETS + 1];
+    for r in input.iter() {
+        starts[bucket(r) + 1] += 1;
+    }
+    for b in 0..RUN_BUCKETS {
+        starts[b + 1] += starts[b];
+    }
+    out.resize(input.len(), RUN_NIL);
+    let mut next = starts;
+    for r in input.iter() {
+        let b = bucket(r);
+        out[next[b] as usize] = *r;
+        next[b] += 1;
+    }
+    for b in 0..RUN_BUCKETS {
+        let (lo, hi) = (starts[b] as usize, starts[b + 1] as usize);
+        match hi - lo {
+            0 | 1 => {}
+            n if n <= SMALL_BUCKET => insertion_sort(&mut out[lo..hi]),
+            _ => out[lo..hi].sort_unstable_by_key(|r| run_key(r.due, r.seq)),
+        }
+    }
+}
+
+#[inline]
+fn insertion_sort(v: &mut [RunEntry]) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let k = run_key(x.due, x.seq);
+        let mut j = i;
+        while j > 0 && run_key(v[j - 1].due, v[j - 1].seq) > k {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Slot<T> {
     Occupied(Entry<T>),
@@ -245,6 +309,8 @@ pub struct WheelQueue<T> {
     /// it, consumed from `run_head`; cancelled ones are tombstoned (`NIL`).
     run: Vec<RunEntry>,
     run_head: usize,
+    /// Scratch space for sorting the next run.
+    scratch: Vec<RunEntry>,
     /// Entries that arrived in the current tick after it was entered.
     near: IdxHeap<u64>,
     ready: IdxHeap<(u8, u64, u32)>,
@@ -293,6 +359,7 @@ impl<T> WheelQueue<T> {
             summary: [0; LEVELS],
             run: Vec::new(),
             run_head: 0,
+            scratch: Vec::new(),
             near: IdxHeap::default(),
             ready: IdxHeap::default(),
             counts: Box::new([0; 256]),
@@ -419,8 +486,12 @@ impl<T> WheelQueue<T> {
                 self.ready.remove(pos, &mut self.slab);
             }
             NEAR_RUN => {
-                if let Some(r) = self.run.get_mut(pos) {
-                    r.idx = NIL;
+                let (due, seq) = (e.due, e.seq);
+                let key = run_key(due, seq);
+                let live = self.run.get(self.run_head..).unwrap_or(&[]);
+                if let Ok(i) = live.binary_search_by_key(&key, |r| run_key(r.due, r.seq)) {
+                    let i = self.run_head + i;
+                    self.run[i].idx = NIL;
                 }
             }
             NEAR => {
@@ -559,27 +630,28 @@ impl<T> WheelQueue<T> {
         self.run.clear();
         self.run_head = 0;
         let members = self.take_slot(0, digit);
-        let mut batch = [RUN_NIL; BATCH];
-        let mut live = members.iter().copied().filter(|&i| i != NIL);
-        loop {
-            let k = self.read_batch(&mut live, &mut batch);
-            // Entries already due join the run too: `flush_near` moves them
-            // to the ready heap unless the run may serve them itself.
-            self.run.extend_from_slice(&batch[..k]);
-            if k < BATCH {
-                break;
+        let mut scratch = core::mem::take(&mut self.scratch);
+        scratch.clear();
+        // Read every member's due time and insertion first (independent loads
+        // the CPU overlaps) and mark it as in the run: its position there is
+        // found by binary search when it is cancelled, so sorting needs no
+        // second pass over the slab.
+        for &idx in &members {
+            if idx == NIL {
+                continue;
             }
-        }
-        // One tick's entries share the due time's high bits: compare one
-        // `u64` of (due within the tick, insertion), the run's order.
-        let low = (1u64 << TICK_BITS) - 1;
-        self.run
-            .sort_unstable_by_key(|r| (r.due & low) << 32 | u64::from(r.seq));
-        for (pos, r) in (0u32..).zip(self.run.iter()) {
-            let e = self.slab.e(r.idx);
+            let e = self.slab.e(idx);
             e.loc = NEAR_RUN;
-            e.pos = pos;
+            scratch.push(RunEntry {
+                due: e.due,
+                seq: e.seq,
+                idx,
+            });
         }
+        sort_run(&mut scratch, &mut self.run);
+        self.scratch = scratch;
+        // Do not keep the memory of one exceptionally crowded tick.
+        self.scratch.shrink_to(4096);
     }
 
     /// Places again every entry of a slot the clock has entered.
