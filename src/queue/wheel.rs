@@ -136,7 +136,7 @@ const SMALL_BUCKET: usize = 24;
 /// Sorts `input` by [`run_key`] into `out`: one counting pass by bucket,
 /// then each bucket on its own (a few entries each when due times spread
 /// over the tick). Never worse than one comparison sort of the whole run.
-fn sort_run(input: &mut Vec<RunEntry>, out: &mut Vec<RunEntry>) {
+fn sort_run(input: &[RunEntry], out: &mut Vec<RunEntry>) {
     out.clear();
     let shift = TICK_BITS - RUN_BUCKETS.trailing_zeros();
     #[allow(clippy::cast_possible_truncation)] // masked to 8 bits
