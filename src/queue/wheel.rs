@@ -648,7 +648,7 @@ impl<T> WheelQueue<T> {
                 idx,
             });
         }
-        sort_run(&mut scratch, &mut self.run);
+        sort_run(&scratch, &mut self.run);
         self.scratch = scratch;
         // Do not keep the memory of one exceptionally crowded tick.
         self.scratch.shrink_to(4096);
