@@ -375,6 +375,47 @@ impl<T> WheelQueue<T> {
         }
     }
 
+    /// Drops the remembered `next_due()` (a store only when there is one).
+    #[inline]
+    fn forget_next_due(&self) {
+        if self.next_due_memo.get().is_some() {
+            self.next_due_memo.set(None);
+        }
+    }
+
+    /// The wheel slot `(level, digit)` for an entry due at `due`, `None` when
+    /// it belongs to the current tick (the near heap) or is already due.
+    #[inline]
+    fn wheel_slot(&self, due: u64) -> Option<(usize, usize)> {
+        let tick = due >> TICK_BITS;
+        if due <= self.now || tick <= self.cur_tick {
+            return None;
+        }
+        let high = 63 - (tick ^ self.cur_tick).leading_zeros();
+        let level = (high / LEVEL_BITS) as usize;
+        #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
+        let digit = ((tick >> (LEVEL_BITS * level as u32)) & SLOT_MASK) as usize;
+        Some((level, digit))
+    }
+
+    /// Appends `idx` to a wheel slot's vector and returns its position there.
+    #[inline]
+    fn push_slot(&mut self, level: usize, digit: usize, idx: u32) -> u32 {
+        let v = &mut self.slots[level * SLOTS + digit];
+        if v.len() == v.capacity() {
+            // Grow by half, not double: slot vectors hold 4 of the 32 bytes
+            // an entry costs, and their slack is most of the rest.
+            v.reserve_exact((v.len() / 2).max(4));
+        }
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_ENTRIES entries
+        let pos = v.len() as u32;
+        v.push(idx);
+        if pos == 0 {
+            self.set_bit(level, digit);
+        }
+        pos
+    }
+
     #[inline]
     fn set_bit(&mut self, level: usize, digit: usize) {
         self.bits[level * WORDS + digit / 64] |= 1 << (digit % 64);
@@ -439,40 +480,18 @@ impl<T> WheelQueue<T> {
     /// Puts an entry (out of any slot or heap) where its due time calls for.
     #[inline]
     fn place(&mut self, idx: u32, due: u64) {
-        if due <= self.now {
+        if let Some((level, digit)) = self.wheel_slot(due) {
+            let pos = self.push_slot(level, digit, idx);
             let e = self.slab.e(idx);
-            e.loc = READY;
-            let key = e.ready_key();
-            self.ready.push(key, idx, &mut self.slab);
-            return;
-        }
-        let tick = due >> TICK_BITS;
-        if tick <= self.cur_tick {
+            #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+            let loc = (level * SLOTS + digit) as u32;
+            e.loc = loc;
+            e.pos = pos;
+        } else if due <= self.now {
+            self.make_ready(idx);
+        } else {
             self.slab.e(idx).loc = NEAR;
             self.near.push(due, idx, &mut self.slab);
-            return;
-        }
-        let high = 63 - (tick ^ self.cur_tick).leading_zeros();
-        let level = (high / LEVEL_BITS) as usize;
-        #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
-        let digit = ((tick >> (LEVEL_BITS * level as u32)) & SLOT_MASK) as usize;
-        let slot = level * SLOTS + digit;
-        let v = &mut self.slots[slot];
-        if v.len() == v.capacity() {
-            // Grow by half, not double: slot vectors hold 4 of the 32 bytes
-            // an entry costs, and their slack is most of the rest.
-            v.reserve_exact((v.len() / 2).max(4));
-        }
-        #[allow(clippy::cast_possible_truncation)] // at most MAX_ENTRIES entries
-        let pos = v.len() as u32;
-        v.push(idx);
-        let e = self.slab.e(idx);
-        #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
-        let loc = slot as u32;
-        e.loc = loc;
-        e.pos = pos;
-        if pos == 0 {
-            self.set_bit(level, digit);
         }
     }
 
@@ -537,7 +556,7 @@ impl<T> WheelQueue<T> {
         let now = now.as_millis();
         if now > self.now {
             self.now = now;
-            self.next_due_memo.set(None);
+            self.forget_next_due();
         }
         let now_tick = self.now >> TICK_BITS;
         while self.cur_tick < now_tick {
@@ -743,7 +762,7 @@ impl<T> WheelQueue<T> {
         };
         self.len -= 1;
         self.count_out(e.priority());
-        self.next_due_memo.set(None);
+        self.forget_next_due();
         Popped {
             handle: Handle::new(idx, generation),
             due: Timestamp::from_millis(e.due),
@@ -782,18 +801,35 @@ impl<T> WheelQueue<T> {
             });
             (idx, 1)
         };
-        *self.slab.slot(idx) = Slot::Occupied(Entry {
-            item,
-            due: due.as_millis(),
-            loc: NIL,
-            pos: 0,
-            seq,
-            meta: meta(generation, priority),
-        });
+        let due = due.as_millis();
+        let meta = meta(generation, priority);
+        // The common case, a wheel slot, writes the entry once.
+        if let Some((level, digit)) = self.wheel_slot(due) {
+            let pos = self.push_slot(level, digit, idx);
+            #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+            let loc = (level * SLOTS + digit) as u32;
+            *self.slab.slot(idx) = Slot::Occupied(Entry {
+                item,
+                due,
+                loc,
+                pos,
+                seq,
+                meta,
+            });
+        } else {
+            *self.slab.slot(idx) = Slot::Occupied(Entry {
+                item,
+                due,
+                loc: NIL,
+                pos: 0,
+                seq,
+                meta,
+            });
+            self.place(idx, due);
+        }
         self.len += 1;
         self.count_in(priority);
-        self.next_due_memo.set(None);
-        self.place(idx, due.as_millis());
+        self.forget_next_due();
         Ok(Handle::new(idx, generation))
     }
 
@@ -941,7 +977,7 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
             self.count_out(old);
             self.count_in(p);
         }
-        self.next_due_memo.set(None);
+        self.forget_next_due();
         let due = due.as_millis();
         self.place(idx, due);
         Ok(())
