@@ -218,6 +218,13 @@ impl<T> Slab<T> {
             .get(idx as usize % CHUNK)
     }
 
+    #[inline]
+    fn slot_mut(&mut self, idx: u32) -> Option<&mut Slot<T>> {
+        self.chunks
+            .get_mut((idx >> CHUNK_BITS) as usize)?
+            .get_mut(idx as usize % CHUNK)
+    }
+
     /// The slot at `idx`, which must be below `len`.
     #[inline]
     fn slot(&mut self, idx: u32) -> &mut Slot<T> {
@@ -256,6 +263,157 @@ impl<T> SetPos for Slab<T> {
     fn set_pos(&mut self, idx: u32, pos: u32) {
         self.e(idx).pos = pos;
     }
+}
+
+/// The wheel slot (`level * SLOTS + digit`) for an entry due at `due` ms,
+/// given the clock and the wheel's current tick; `None` when it belongs to
+/// the current tick (the near heap) or is already due.
+#[inline]
+fn wheel_slot(now: u64, cur_tick: u64, due: u64) -> Option<usize> {
+    let tick = due >> TICK_BITS;
+    if due <= now || tick <= cur_tick {
+        return None;
+    }
+    let high = 63 - (tick ^ cur_tick).leading_zeros();
+    let level = high / LEVEL_BITS;
+    #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
+    let digit = ((tick >> (LEVEL_BITS * level)) & SLOT_MASK) as usize;
+    Some(level as usize * SLOTS + digit)
+}
+
+/// The wheel proper: per slot (`level * SLOTS + digit`) the slab indices of
+/// its entries and how many of them are tombstones, and occupancy bitmaps.
+#[derive(Debug, Clone)]
+struct Wheel {
+    slots: Box<[Vec<u32>]>,
+    /// Per slot, how many of its vector's members are tombstones (`NIL`).
+    dead: Box<[u32]>,
+    bits: Box<[u64]>,
+    summary: [u64; LEVELS],
+}
+
+impl Wheel {
+    fn new() -> Self {
+        Wheel {
+            slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
+            dead: vec![0; LEVELS * SLOTS].into_boxed_slice(),
+            bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
+            summary: [0; LEVELS],
+        }
+    }
+
+    /// Appends `idx` to `slot` and returns its position there.
+    #[inline]
+    fn push(&mut self, slot: usize, idx: u32) -> u32 {
+        let v = &mut self.slots[slot];
+        if v.len() == v.capacity() {
+            grow_slot(v);
+        }
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_ENTRIES entries
+        let pos = v.len() as u32;
+        v.push(idx);
+        if pos == 0 {
+            self.set_bit(slot);
+        }
+        pos
+    }
+
+    /// Leaves a tombstone at member `pos` of `slot` (moving the last member
+    /// into the hole would touch a third random entry on every cancel and
+    /// reschedule); true when the slot is now mostly tombstones and should be
+    /// compacted.
+    #[inline]
+    fn remove(&mut self, slot: usize, pos: usize) -> bool {
+        let v = &mut self.slots[slot];
+        if let Some(x) = v.get_mut(pos) {
+            *x = NIL;
+        }
+        let dead = &mut self.dead[slot];
+        *dead += 1;
+        let d = *dead as usize;
+        if d == v.len() {
+            // Give the memory back: a slot is reused only much later.
+            *v = Vec::new();
+            *dead = 0;
+            self.clear_bit(slot);
+            false
+        } else {
+            d > 16 && d * 2 > v.len()
+        }
+    }
+
+    /// Empties a slot and returns its members (with tombstones).
+    fn take(&mut self, slot: usize) -> Vec<u32> {
+        self.dead[slot] = 0;
+        self.clear_bit(slot);
+        core::mem::take(&mut self.slots[slot])
+    }
+
+    #[inline]
+    fn set_bit(&mut self, slot: usize) {
+        let (level, digit) = (slot / SLOTS, slot % SLOTS);
+        self.bits[level * WORDS + digit / 64] |= 1 << (digit % 64);
+        self.summary[level] |= 1 << (digit / 64);
+    }
+
+    #[inline]
+    fn clear_bit(&mut self, slot: usize) {
+        let (level, digit) = (slot / SLOTS, slot % SLOTS);
+        let w = &mut self.bits[level * WORDS + digit / 64];
+        *w &= !(1 << (digit % 64));
+        if *w == 0 {
+            self.summary[level] &= !(1 << (digit / 64));
+        }
+    }
+
+    /// The first occupied digit `>= from` in `level`.
+    #[inline]
+    fn next_set(&self, level: usize, from: usize) -> Option<usize> {
+        if from >= SLOTS {
+            return None;
+        }
+        let (w, b) = (from / 64, from % 64);
+        let word = self.bits[level * WORDS + w] & (!0u64 << b);
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        let later = if w + 1 < WORDS {
+            self.summary[level] & (!0u64 << (w + 1))
+        } else {
+            0
+        };
+        if later == 0 {
+            return None;
+        }
+        let w2 = later.trailing_zeros() as usize;
+        Some(w2 * 64 + self.bits[level * WORDS + w2].trailing_zeros() as usize)
+    }
+
+    /// The earliest occupied slot after tick `cur_tick`: `(slot, start tick)`.
+    ///
+    /// Entries of level `l` share every digit above `l` with the current tick
+    /// and have a larger digit `l`, so the lowest level with an occupied slot
+    /// ahead holds the earliest entries.
+    fn next_slot(&self, cur_tick: u64) -> Option<(usize, u64)> {
+        for level in 0..LEVELS {
+            let shift = LEVEL_BITS * level as u32;
+            #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
+            let cur_digit = ((cur_tick >> shift) & SLOT_MASK) as usize;
+            if let Some(d) = self.next_set(level, cur_digit + 1) {
+                let up = shift + LEVEL_BITS;
+                let base = if up >= 64 { 0 } else { (cur_tick >> up) << up };
+                return Some((level * SLOTS + d, base | ((d as u64) << shift)));
+            }
+        }
+        None
+    }
+}
+
+/// Grows a slot vector by half, not double: slot vectors hold 4 of the 32
+/// bytes an entry costs, and their slack is most of the rest.
+#[cold]
+fn grow_slot(v: &mut Vec<u32>) {
+    v.reserve_exact((v.len() / 2).max(4));
 }
 
 /// A [`DeferralQueue`] for millions of entries: a hierarchical timing wheel
@@ -299,12 +457,7 @@ pub struct WheelQueue<T> {
     /// The wheel's current tick; never after `now >> TICK_BITS`.
     cur_tick: u64,
     next_seq: u32,
-    /// Per wheel slot, the slab indices of its entries.
-    slots: Box<[Vec<u32>]>,
-    /// Per wheel slot, how many of its vector's members are tombstones (`NIL`).
-    dead: Box<[u32]>,
-    bits: Box<[u64]>,
-    summary: [u64; LEVELS],
+    wheel: Wheel,
     /// The current tick's entries, sorted by due time when the clock entered
     /// it, consumed from `run_head`; cancelled ones are tombstoned (`NIL`).
     run: Vec<RunEntry>,
@@ -353,10 +506,7 @@ impl<T> WheelQueue<T> {
             now: 0,
             cur_tick: 0,
             next_seq: 0,
-            slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
-            dead: vec![0; LEVELS * SLOTS].into_boxed_slice(),
-            bits: vec![0; LEVELS * WORDS].into_boxed_slice(),
-            summary: [0; LEVELS],
+            wheel: Wheel::new(),
             run: Vec::new(),
             run_head: 0,
             scratch: Vec::new(),
@@ -383,111 +533,26 @@ impl<T> WheelQueue<T> {
         }
     }
 
-    /// The wheel slot `(level, digit)` for an entry due at `due`, `None` when
-    /// it belongs to the current tick (the near heap) or is already due.
-    #[inline]
-    fn wheel_slot(&self, due: u64) -> Option<(usize, usize)> {
-        let tick = due >> TICK_BITS;
-        if due <= self.now || tick <= self.cur_tick {
-            return None;
-        }
-        let high = 63 - (tick ^ self.cur_tick).leading_zeros();
-        let level = (high / LEVEL_BITS) as usize;
-        #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
-        let digit = ((tick >> (LEVEL_BITS * level as u32)) & SLOT_MASK) as usize;
-        Some((level, digit))
-    }
-
-    /// Appends `idx` to a wheel slot's vector and returns its position there.
-    #[inline]
-    fn push_slot(&mut self, level: usize, digit: usize, idx: u32) -> u32 {
-        let v = &mut self.slots[level * SLOTS + digit];
-        if v.len() == v.capacity() {
-            // Grow by half, not double: slot vectors hold 4 of the 32 bytes
-            // an entry costs, and their slack is most of the rest.
-            v.reserve_exact((v.len() / 2).max(4));
-        }
-        #[allow(clippy::cast_possible_truncation)] // at most MAX_ENTRIES entries
-        let pos = v.len() as u32;
-        v.push(idx);
-        if pos == 0 {
-            self.set_bit(level, digit);
-        }
-        pos
-    }
-
-    #[inline]
-    fn set_bit(&mut self, level: usize, digit: usize) {
-        self.bits[level * WORDS + digit / 64] |= 1 << (digit % 64);
-        self.summary[level] |= 1 << (digit / 64);
-    }
-
-    #[inline]
-    fn clear_bit(&mut self, level: usize, digit: usize) {
-        let w = &mut self.bits[level * WORDS + digit / 64];
-        *w &= !(1 << (digit % 64));
-        if *w == 0 {
-            self.summary[level] &= !(1 << (digit / 64));
-        }
-    }
-
-    /// The first occupied digit `>= from` in `level`.
-    #[inline]
-    fn next_set(&self, level: usize, from: usize) -> Option<usize> {
-        if from >= SLOTS {
-            return None;
-        }
-        let (w, b) = (from / 64, from % 64);
-        let word = self.bits[level * WORDS + w] & (!0u64 << b);
-        if word != 0 {
-            return Some(w * 64 + word.trailing_zeros() as usize);
-        }
-        let later = if w + 1 < WORDS {
-            self.summary[level] & (!0u64 << (w + 1))
-        } else {
-            0
-        };
-        if later == 0 {
-            return None;
-        }
-        let w2 = later.trailing_zeros() as usize;
-        Some(w2 * 64 + self.bits[level * WORDS + w2].trailing_zeros() as usize)
-    }
-
-    /// The earliest occupied wheel slot: `(level, digit, start tick)`.
-    ///
-    /// Entries of level `l` share every digit above `l` with the current tick
-    /// and have a larger digit `l`, so the lowest level with an occupied slot
-    /// ahead holds the earliest entries.
-    fn next_slot(&self) -> Option<(usize, usize, u64)> {
-        for level in 0..LEVELS {
-            let shift = LEVEL_BITS * level as u32;
-            #[allow(clippy::cast_possible_truncation)] // masked to 12 bits
-            let cur_digit = ((self.cur_tick >> shift) & SLOT_MASK) as usize;
-            if let Some(d) = self.next_set(level, cur_digit + 1) {
-                let up = shift + LEVEL_BITS;
-                let base = if up >= 64 {
-                    0
-                } else {
-                    (self.cur_tick >> up) << up
-                };
-                return Some((level, d, base | ((d as u64) << shift)));
-            }
-        }
-        None
-    }
-
     /// Puts an entry (out of any slot or heap) where its due time calls for.
     #[inline]
     fn place(&mut self, idx: u32, due: u64) {
-        if let Some((level, digit)) = self.wheel_slot(due) {
-            let pos = self.push_slot(level, digit, idx);
-            let e = self.slab.e(idx);
-            #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
-            let loc = (level * SLOTS + digit) as u32;
-            e.loc = loc;
-            e.pos = pos;
-        } else if due <= self.now {
+        match wheel_slot(self.now, self.cur_tick, due) {
+            Some(slot) => {
+                let pos = self.wheel.push(slot, idx);
+                let e = self.slab.e(idx);
+                #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+                let loc = slot as u32;
+                e.loc = loc;
+                e.pos = pos;
+            }
+            None => self.place_near(idx, due),
+        }
+    }
+
+    /// Puts an entry of the current tick, or already due, in the near or
+    /// ready heap.
+    fn place_near(&mut self, idx: u32, due: u64) {
+        if due <= self.now {
             self.make_ready(idx);
         } else {
             self.slab.e(idx).loc = NEAR;
@@ -517,65 +582,66 @@ impl<T> WheelQueue<T> {
                 self.near.remove(pos, &mut self.slab);
             }
             slot => {
-                // A tombstone: moving the last member into the hole would
-                // touch a third random entry on every cancel and reschedule.
-                let slot = slot as usize;
-                let v = &mut self.slots[slot];
-                if let Some(x) = v.get_mut(pos) {
-                    *x = NIL;
-                }
-                self.dead[slot] += 1;
-                let dead = self.dead[slot] as usize;
-                if dead == v.len() {
-                    // Give the memory back: a slot is reused only much later.
-                    *v = Vec::new();
-                    self.dead[slot] = 0;
-                    self.clear_bit(slot / SLOTS, slot % SLOTS);
-                } else if dead > 16 && dead * 2 > v.len() {
-                    self.compact(slot);
+                if self.wheel.remove(slot as usize, pos) {
+                    self.compact(slot as usize);
                 }
             }
         }
     }
 
     /// Drops a slot's tombstones (amortized O(1): at least half are tombstones).
+    #[cold]
     fn compact(&mut self, slot: usize) {
-        let mut v = core::mem::take(&mut self.slots[slot]);
+        let mut v = core::mem::take(&mut self.wheel.slots[slot]);
         v.retain(|&i| i != NIL);
         for (pos, &idx) in (0u32..).zip(v.iter()) {
             self.slab.e(idx).pos = pos;
         }
         v.shrink_to(v.len() + v.len() / 2);
-        self.slots[slot] = v;
-        self.dead[slot] = 0;
+        self.wheel.slots[slot] = v;
+        self.wheel.dead[slot] = 0;
     }
 
     /// Moves the clock to `now` (clamped) and every entry due by then to the
-    /// ready heap.
+    /// ready heap (or, while priorities are uniform, leaves the run's due
+    /// entries for `pop_due` to take in order).
+    #[inline]
     fn advance(&mut self, now: Timestamp) {
         let now = now.as_millis();
         if now > self.now {
             self.now = now;
             self.forget_next_due();
         }
+        if self.now >> TICK_BITS > self.cur_tick {
+            self.advance_ticks();
+        }
+        if self.near.len() == 0 && self.uniform() {
+            self.clear_consumed_run();
+        } else {
+            self.flush_near();
+        }
+    }
+
+    /// Enters every wheel slot up to the clock's tick.
+    #[cold]
+    fn advance_ticks(&mut self) {
         let now_tick = self.now >> TICK_BITS;
         while self.cur_tick < now_tick {
-            match self.next_slot() {
-                Some((level, digit, start)) if start <= now_tick => {
+            match self.wheel.next_slot(self.cur_tick) {
+                Some((slot, start)) if start <= now_tick => {
                     // Everything near is due by now: it is before `start`.
                     self.flush_run();
                     self.flush_near();
                     self.cur_tick = start;
-                    if level == 0 {
-                        self.enter_tick(digit);
+                    if slot < SLOTS {
+                        self.enter_tick(slot);
                     } else {
-                        self.cascade(level, digit);
+                        self.cascade(slot);
                     }
                 }
                 _ => self.cur_tick = now_tick,
             }
         }
-        self.flush_near();
     }
 
     #[inline]
@@ -610,11 +676,16 @@ impl<T> WheelQueue<T> {
     #[inline]
     fn clear_consumed_run(&mut self) {
         if self.run_head == self.run.len() && self.run_head > 0 {
-            self.run.clear();
-            // Do not keep the memory of one exceptionally crowded tick.
-            self.run.shrink_to(4096);
-            self.run_head = 0;
+            self.reset_run();
         }
+    }
+
+    #[cold]
+    fn reset_run(&mut self) {
+        self.run.clear();
+        // Do not keep the memory of one exceptionally crowded tick.
+        self.run.shrink_to(4096);
+        self.run_head = 0;
     }
 
     /// Moves the near entries due by the clock to the ready heap; the run's
@@ -648,7 +719,7 @@ impl<T> WheelQueue<T> {
         }
         self.run.clear();
         self.run_head = 0;
-        let members = self.take_slot(0, digit);
+        let members = self.wheel.take(digit);
         let mut scratch = core::mem::take(&mut self.scratch);
         scratch.clear();
         // Read every member's due time and insertion first (independent loads
@@ -674,8 +745,8 @@ impl<T> WheelQueue<T> {
     }
 
     /// Places again every entry of a slot the clock has entered.
-    fn cascade(&mut self, level: usize, digit: usize) {
-        let members = self.take_slot(level, digit);
+    fn cascade(&mut self, slot: usize) {
+        let members = self.wheel.take(slot);
         let mut batch = [RUN_NIL; BATCH];
         let mut live = members.iter().copied().filter(|&i| i != NIL);
         loop {
@@ -687,14 +758,6 @@ impl<T> WheelQueue<T> {
                 break;
             }
         }
-    }
-
-    /// Empties a wheel slot and returns its members (with tombstones).
-    fn take_slot(&mut self, level: usize, digit: usize) -> Vec<u32> {
-        let slot = level * SLOTS + digit;
-        self.dead[slot] = 0;
-        self.clear_bit(level, digit);
-        core::mem::take(&mut self.slots[slot])
     }
 
     /// Reads the due times of up to `BATCH` entries first: independent loads
@@ -738,39 +801,42 @@ impl<T> WheelQueue<T> {
     }
 
     /// Frees the slot of an unlinked entry and returns the entry.
+    #[inline]
     fn release(&mut self, idx: u32) -> Popped<T> {
-        let generation = match self.slab.slot(idx) {
+        let free_head = self.free_head;
+        let slot = self.slab.slot(idx);
+        let generation = match slot {
             Slot::Occupied(e) => e.generation(),
             Slot::Vacant { generation, .. } => *generation,
         };
-        let vacant = if generation >= GEN_MAX {
-            // Retired: its generations are used up.
+        // A slot whose generations are used up is retired, never reused.
+        let retired = generation >= GEN_MAX;
+        let next_free = if retired { NIL } else { free_head };
+        let Slot::Occupied(e) = core::mem::replace(
+            slot,
             Slot::Vacant {
-                next_free: NIL,
+                next_free,
                 generation,
-            }
-        } else {
-            let v = Slot::Vacant {
-                next_free: self.free_head,
-                generation,
-            };
-            self.free_head = idx;
-            v
-        };
-        let Slot::Occupied(e) = core::mem::replace(self.slab.slot(idx), vacant) else {
+            },
+        ) else {
             unreachable!("release is only called on occupied slots")
         };
+        if !retired {
+            self.free_head = idx;
+        }
         self.len -= 1;
-        self.count_out(e.priority());
+        let priority = e.priority();
+        self.count_out(priority);
         self.forget_next_due();
         Popped {
             handle: Handle::new(idx, generation),
             due: Timestamp::from_millis(e.due),
-            priority: e.priority(),
+            priority,
             item: e.item,
         }
     }
 
+    #[inline]
     fn insert_with_seq(
         &mut self,
         item: T,
@@ -778,59 +844,61 @@ impl<T> WheelQueue<T> {
         priority: Priority,
         seq: u32,
     ) -> Result<Handle, QueueError> {
-        let (idx, generation) = if self.free_head != NIL {
-            let idx = self.free_head;
-            let Slot::Vacant {
-                next_free,
-                generation,
-            } = *self.slab.slot(idx)
-            else {
-                unreachable!("the free list holds vacant slots only")
-            };
-            self.free_head = next_free;
-            (idx, generation + 1)
-        } else {
-            if self.slab.len >= MAX_ENTRIES {
-                return Err(QueueError::Full(MAX_ENTRIES));
-            }
-            #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
-            let idx = self.slab.len as u32;
-            self.slab.push(Slot::Vacant {
-                next_free: NIL,
-                generation: 0,
-            });
-            (idx, 1)
-        };
+        let (idx, generation) = self.take_free()?;
         let due = due.as_millis();
         let meta = meta(generation, priority);
         // The common case, a wheel slot, writes the entry once.
-        if let Some((level, digit)) = self.wheel_slot(due) {
-            let pos = self.push_slot(level, digit, idx);
+        let at = wheel_slot(self.now, self.cur_tick, due);
+        let (loc, pos) = match at {
             #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
-            let loc = (level * SLOTS + digit) as u32;
-            *self.slab.slot(idx) = Slot::Occupied(Entry {
-                item,
-                due,
-                loc,
-                pos,
-                seq,
-                meta,
-            });
-        } else {
-            *self.slab.slot(idx) = Slot::Occupied(Entry {
-                item,
-                due,
-                loc: NIL,
-                pos: 0,
-                seq,
-                meta,
-            });
-            self.place(idx, due);
+            Some(slot) => (slot as u32, self.wheel.push(slot, idx)),
+            None => (NIL, 0),
+        };
+        *self.slab.slot(idx) = Slot::Occupied(Entry {
+            item,
+            due,
+            loc,
+            pos,
+            seq,
+            meta,
+        });
+        if at.is_none() {
+            self.place_near(idx, due);
         }
         self.len += 1;
         self.count_in(priority);
         self.forget_next_due();
         Ok(Handle::new(idx, generation))
+    }
+
+    /// A free slab slot and its next generation.
+    #[inline]
+    fn take_free(&mut self) -> Result<(u32, u32), QueueError> {
+        let idx = self.free_head;
+        if let Some(&mut Slot::Vacant {
+            next_free,
+            generation,
+        }) = self.slab.slot_mut(idx)
+        {
+            self.free_head = next_free;
+            return Ok((idx, generation + 1));
+        }
+        self.new_slot()
+    }
+
+    /// A slot at the end of the slab.
+    #[cold]
+    fn new_slot(&mut self) -> Result<(u32, u32), QueueError> {
+        if self.slab.len >= MAX_ENTRIES {
+            return Err(QueueError::Full(MAX_ENTRIES));
+        }
+        #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
+        let idx = self.slab.len as u32;
+        self.slab.push(Slot::Vacant {
+            next_free: NIL,
+            generation: 0,
+        });
+        Ok((idx, 1))
     }
 
     /// Gives the live entries sequence numbers `0..len` in their current order
@@ -925,8 +993,8 @@ impl<T> WheelQueue<T> {
         if ready.is_some() || run.is_some() || near.is_some() {
             return ready.into_iter().chain(run).chain(near).min();
         }
-        let (level, digit, _) = self.next_slot()?;
-        self.slots[level * SLOTS + digit]
+        let (slot, _) = self.wheel.next_slot(self.cur_tick)?;
+        self.wheel.slots[slot]
             .iter()
             .filter_map(|&idx| match self.slab.get(idx) {
                 Some(Slot::Occupied(e)) => Some(e.due),
@@ -966,11 +1034,33 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
         due: Timestamp,
         priority: Option<Priority>,
     ) -> Result<(), QueueError> {
-        self.live(handle)?;
         let idx = handle.index();
+        let due = due.as_millis();
+        let to = wheel_slot(self.now, self.cur_tick, due);
+        let e = match self.slab.slot_mut(idx) {
+            Some(Slot::Occupied(e)) if e.generation() == handle.generation() => e,
+            _ => return Err(QueueError::StaleHandle(handle)),
+        };
+        // The common case: from one wheel slot to another, priority kept.
+        if let (Some(to), None) = (to, priority) {
+            let from = e.loc as usize;
+            if from < LEVELS * SLOTS {
+                let compact = self.wheel.remove(from, e.pos as usize);
+                e.pos = self.wheel.push(to, idx);
+                #[allow(clippy::cast_possible_truncation)] // slot < LEVELS * SLOTS
+                let loc = to as u32;
+                e.loc = loc;
+                e.due = due;
+                if compact {
+                    self.compact(from);
+                }
+                self.forget_next_due();
+                return Ok(());
+            }
+        }
         self.unlink(idx);
         let e = self.slab.e(idx);
-        e.due = due.as_millis();
+        e.due = due;
         if let Some(p) = priority {
             let (old, generation) = (e.priority(), e.generation());
             e.meta = meta(generation, p);
@@ -978,7 +1068,6 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
             self.count_in(p);
         }
         self.forget_next_due();
-        let due = due.as_millis();
         self.place(idx, due);
         Ok(())
     }
@@ -1116,12 +1205,12 @@ mod tests {
                     .unwrap();
             }
         }
-        assert!(q.slots[slot].len() < 200, "compacted");
-        assert_eq!(q.slots[slot].len() - q.dead[slot] as usize, 50);
+        assert!(q.wheel.slots[slot].len() < 200, "compacted");
+        assert_eq!(q.wheel.slots[slot].len() - q.wheel.dead[slot] as usize, 50);
         for &h in &hs[150..] {
             let e = q.slab.e(h.index());
             assert_eq!(
-                q.slots[slot][e.pos as usize],
+                q.wheel.slots[slot][e.pos as usize],
                 h.index(),
                 "positions follow compaction"
             );
