@@ -303,7 +303,7 @@ impl Wheel {
     }
 
     /// Appends `idx` to `slot` and returns its position there.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, slot: usize, idx: u32) -> u32 {
         let v = &mut self.slots[slot];
         if v.len() == v.capacity() {
@@ -322,7 +322,7 @@ impl Wheel {
     /// into the hole would touch a third random entry on every cancel and
     /// reschedule); true when the slot is now mostly tombstones and should be
     /// compacted.
-    #[inline]
+    #[inline(always)]
     fn remove(&mut self, slot: usize, pos: usize) -> bool {
         let v = &mut self.slots[slot];
         if let Some(x) = v.get_mut(pos) {
@@ -332,14 +332,19 @@ impl Wheel {
         *dead += 1;
         let d = *dead as usize;
         if d == v.len() {
-            // Give the memory back: a slot is reused only much later.
-            *v = Vec::new();
-            *dead = 0;
-            self.clear_bit(slot);
+            self.clear(slot);
             false
         } else {
             d > 16 && d * 2 > v.len()
         }
+    }
+
+    /// Gives an all-tombstone slot's memory back (it is reused only much later).
+    #[cold]
+    fn clear(&mut self, slot: usize) {
+        self.slots[slot] = Vec::new();
+        self.dead[slot] = 0;
+        self.clear_bit(slot);
     }
 
     /// Empties a slot and returns its members (with tombstones).
