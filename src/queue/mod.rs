@@ -86,33 +86,77 @@ pub type Priority = u8;
 /// by `retain`; after that, every operation with it returns
 /// [`QueueError::StaleHandle`], even if the slot has been reused.
 /// Implementations outside this crate mint handles with [`Handle::new`].
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(from = "HandleParts", into = "HandleParts")
+)]
 pub struct Handle {
+    /// `index << 32 | generation`: one word, so storing a handle is one write
+    /// (and the order is by index, then generation).
+    bits: u64,
+}
+
+/// How a handle is written by serde: its two parts.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename = "Handle")]
+struct HandleParts {
     index: u32,
     generation: u32,
+}
+
+#[cfg(feature = "serde")]
+impl From<HandleParts> for Handle {
+    fn from(p: HandleParts) -> Self {
+        Handle::new(p.index, p.generation)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl From<Handle> for HandleParts {
+    fn from(h: Handle) -> Self {
+        HandleParts {
+            index: h.index(),
+            generation: h.generation(),
+        }
+    }
 }
 
 impl Handle {
     /// A handle from its parts (for implementations of [`DeferralQueue`]).
     pub const fn new(index: u32, generation: u32) -> Self {
-        Handle { index, generation }
+        Handle {
+            bits: (index as u64) << 32 | generation as u64,
+        }
     }
 
     /// The slot index part.
+    #[allow(clippy::cast_possible_truncation)] // the high half
     pub const fn index(self) -> u32 {
-        self.index
+        (self.bits >> 32) as u32
     }
 
     /// The generation part.
+    #[allow(clippy::cast_possible_truncation)] // the low half
     pub const fn generation(self) -> u32 {
-        self.generation
+        self.bits as u32
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("index", &self.index())
+            .field("generation", &self.generation())
+            .finish()
     }
 }
 
 impl fmt::Display for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}v{}", self.index, self.generation)
+        write!(f, "{}v{}", self.index(), self.generation())
     }
 }
 
@@ -298,4 +342,41 @@ pub(crate) fn by_priority(counts: &[usize; 256]) -> Vec<(Priority, usize)> {
             (c > 0).then_some((p, c))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Handle;
+
+    #[test]
+    fn handle_parts_round_trip_and_order_by_index_then_generation() {
+        for (i, g) in [
+            (0, 0),
+            (1, 2),
+            (u32::MAX, 0),
+            (7, u32::MAX),
+            (u32::MAX, u32::MAX),
+        ] {
+            let h = Handle::new(i, g);
+            assert_eq!((h.index(), h.generation()), (i, g));
+        }
+        let mut hs = vec![Handle::new(2, 1), Handle::new(1, 9), Handle::new(2, 0)];
+        hs.sort();
+        let parts: Vec<(u32, u32)> = hs.iter().map(|h| (h.index(), h.generation())).collect();
+        assert_eq!(parts, vec![(1, 9), (2, 0), (2, 1)]);
+        assert_eq!(Handle::new(3, 4).to_string(), "3v4");
+        assert_eq!(
+            format!("{:?}", Handle::new(3, 4)),
+            "Handle { index: 3, generation: 4 }"
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn handle_serializes_as_its_parts() {
+        let h = Handle::new(3, 7);
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(json, r#"{"index":3,"generation":7}"#);
+        assert_eq!(serde_json::from_str::<Handle>(&json).unwrap(), h);
+    }
 }
