@@ -360,7 +360,7 @@ mod tests {
             let h = Handle::new(i, g);
             assert_eq!((h.index(), h.generation()), (i, g));
         }
-        let mut hs = vec![Handle::new(2, 1), Handle::new(1, 9), Handle::new(2, 0)];
+        let mut hs = [Handle::new(2, 1), Handle::new(1, 9), Handle::new(2, 0)];
         hs.sort();
         let parts: Vec<(u32, u32)> = hs.iter().map(|h| (h.index(), h.generation())).collect();
         assert_eq!(parts, vec![(1, 9), (2, 0), (2, 1)]);
