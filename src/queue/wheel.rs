@@ -28,9 +28,14 @@
 //!   clock enters a slot, its entries are placed again relative to the new
 //!   tick: each entry moves down at most once per level.
 //! - **Near run.** When the clock enters a tick, that tick's entries are copied
-//!   out as `(due, insertion, index)` and sorted once (a cancelled one leaves a
-//!   tombstone) and released from the front as the clock passes their due
-//!   time: release is exact to the millisecond whatever the slot width. While
+//!   out as `(due, insertion, index)` and sorted once: counted into 256
+//!   buckets of about a second by due time, then each bucket sorted on its
+//!   own (a few entries each when due times spread over the tick; never worse
+//!   than one comparison sort). They are released from the front as the clock
+//!   passes their due time: release is exact to the millisecond whatever the
+//!   slot width. A cancelled one leaves a tombstone, found by binary search
+//!   (the run is sorted), so entering a tick writes nothing back but a mark
+//!   in each entry as it is read. While
 //!   every entry has the same priority, `pop_due` takes due entries straight
 //!   from the run (merged with the ready heap), since the ready order is then
 //!   the run's own; otherwise they go through the ready heap. Entries inserted
