@@ -821,6 +821,17 @@ impl Delivery {
                     if action == Action::Delayed {
                         d.will_retry_until = until;
                     }
+                    // Say what went wrong on this side: the rule, the stage and its
+                    // description (`Diagnostic-Code: X-tempfail; …`).
+                    if let Some(l) = lf {
+                        let c = &l.classification;
+                        d = d.local_diagnostic(&format!(
+                            "{} at {}: {}",
+                            c.rule,
+                            l.stage.name(),
+                            c.description
+                        ));
+                    }
                     d
                 }
             };

@@ -9,7 +9,9 @@
 //!    (`Reporting-MTA`, `Original-Envelope-Id`, `Arrival-Date`) and one block of
 //!    per-recipient fields per recipient (`Original-Recipient`, `Final-Recipient`,
 //!    `Action`, `Status`, `Remote-MTA`, `Diagnostic-Code`, `Last-Attempt-Date`,
-//!    `Will-Retry-Until`),
+//!    `Will-Retry-Until`); without a remote reply (a refused connection, a
+//!    timeout, a DNS failure) the diagnostic says what happened on this side as
+//!    `Diagnostic-Code: X-tempfail; …`,
 //! 3. the returned content: the whole original message (`message/rfc822`) when
 //!    the sender asked for `RET=FULL`, otherwise its headers only
 //!    (`text/rfc822-headers`).
@@ -199,6 +201,12 @@ pub struct DsnRecipient {
     pub remote_mta: Option<String>,
     /// The remote reply (`Diagnostic-Code: smtp; …`).
     pub diagnostic: Option<Reply>,
+    /// What went wrong on this side when no reply came (a refused or lost
+    /// connection, a timeout, a DNS failure): written as `Diagnostic-Code:
+    /// X-tempfail; …` when [`diagnostic`](Self::diagnostic) is `None`, on one
+    /// line of printable ASCII (anything else becomes `?`), at most
+    /// [`MAX_FIELD_BYTES`] long.
+    pub local_diagnostic: Option<String>,
     /// When delivery was last attempted.
     pub last_attempt: Option<Timestamp>,
     /// For `delayed`: when the last retry will be made (`Will-Retry-Until`).
@@ -231,6 +239,7 @@ impl DsnRecipient {
             status,
             remote_mta: None,
             diagnostic: None,
+            local_diagnostic: None,
             last_attempt: None,
             will_retry_until: None,
         }
@@ -253,6 +262,14 @@ impl DsnRecipient {
         let mut r = Self::without_reply(recipient, action, status);
         r.diagnostic = Some(reply.clone());
         r
+    }
+
+    /// Sets the local diagnostic, for an entry without a remote reply (see
+    /// [`local_diagnostic`](Self::local_diagnostic)); an empty text leaves it out.
+    pub fn local_diagnostic(mut self, text: &str) -> Self {
+        let text = text.trim();
+        self.local_diagnostic = (!text.is_empty()).then(|| text.to_owned());
+        self
     }
 
     /// Sets `Remote-MTA` (an empty name leaves it out).
@@ -392,6 +409,11 @@ impl DsnBuilder {
                 let _ = write!(text, "    {} said:\r\n    ", sanitize_line(host));
                 push_reply_folded(&mut text, reply, "    ");
                 text.push_str("\r\n");
+            } else if let Some(d) = r.local_diagnostic.as_deref() {
+                let d = sanitize_line(d.trim());
+                if !d.trim().is_empty() {
+                    let _ = write!(text, "    {}\r\n", d.trim());
+                }
             }
         }
 
@@ -431,6 +453,11 @@ impl DsnBuilder {
                 status.push_str("Diagnostic-Code: smtp; ");
                 push_reply_folded(&mut status, reply, " ");
                 status.push_str("\r\n");
+            } else if let Some(text) = r.local_diagnostic.as_deref() {
+                let text = seven_bit(text.trim());
+                if !text.trim().is_empty() {
+                    let _ = write!(status, "Diagnostic-Code: X-tempfail; {}\r\n", text.trim());
+                }
             }
             if let Some(at) = r.last_attempt {
                 let _ = write!(status, "Last-Attempt-Date: {}\r\n", rfc5322_date(at));

@@ -923,3 +923,52 @@ fn a_message_never_attempted_still_gets_its_warnings_and_expiry() {
     let entries = d.dsn_recipients(&[0], &p);
     assert_eq!(entries[0].status.to_string(), "5.4.7");
 }
+
+#[test]
+fn a_transport_failure_is_explained_in_the_dsn() {
+    // No reply came (the connection was refused): the DSN entry says so itself,
+    // as `Diagnostic-Code: X-tempfail; <rule> at <stage>: <description>`.
+    let p = RetryPolicy::preset(Preset::Tempfail);
+    let c = tempfail::Classifier::builtin().classify_failure(
+        tempfail::TransportFailure::ConnectionRefused,
+        Stage::Connect,
+    );
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    d.handle_transport_failure(T0, &p, &c, Stage::Connect)
+        .unwrap();
+    let entries = d.dsn_recipients(&[0], &p);
+    let e = &entries[0];
+    assert_eq!(e.action, tempfail::dsn::Action::Delayed);
+    assert_eq!(e.status.to_string(), "4.4.2");
+    assert_eq!(e.diagnostic, None);
+    let text = e.local_diagnostic.as_deref().unwrap();
+    assert!(
+        text.starts_with("transport.connection_refused at connect: TCP connection refused"),
+        "{text}"
+    );
+    let message = tempfail::dsn::DsnMessage {
+        envelope_sender: "a@example.org".into(),
+        envid: None,
+        ret_full: false,
+        arrival: Some(T0),
+        original: b"Subject: x\r\n\r\nbody\r\n".to_vec(),
+    };
+    let out = tempfail::dsn::DsnBuilder::new("mta.example.org")
+        .build(&message, &entries, T0, "dsn.1@mta.example.org")
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains(
+            "\r\nDiagnostic-Code: X-tempfail; transport.connection_refused at connect: TCP connection refused"
+        ),
+        "{out}"
+    );
+    // A reply, when there was one, is the diagnostic instead.
+    let mut d = Delivery::new(T0, 1, rcpts(1));
+    d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
+        .unwrap();
+    let e = &d.dsn_recipients(&[0], &p)[0];
+    assert!(e.diagnostic.is_some() && e.local_diagnostic.is_none());
+}

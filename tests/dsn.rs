@@ -137,7 +137,16 @@ fn check_rfc3464(p: &Parsed) -> Vec<Vec<(String, String)>> {
             assert_eq!(action, "delayed", "Will-Retry-Until only for delayed");
         }
         if let Some(d) = header(g, "diagnostic-code") {
-            assert!(d.starts_with("smtp; "), "{d}");
+            // RFC 3464 §2.3.6: a diagnostic type, `;`, the text. `smtp` for a
+            // remote reply, an `X-` type for one of our own.
+            assert!(
+                d.starts_with("smtp; ") || d.starts_with("X-tempfail; "),
+                "{d}"
+            );
+            assert!(
+                d.trim_end().len() > d.find(';').unwrap() + 1,
+                "empty text: {d}"
+            );
         }
         if let Some(r) = header(g, "remote-mta") {
             assert!(r.starts_with("dns; "), "{r}");
@@ -207,6 +216,67 @@ fn failure_notice_carries_every_field() {
     );
     assert!(p.parts[2].1.contains("Subject: report"));
     assert!(!p.parts[2].1.contains("Hello"));
+}
+
+#[test]
+fn without_a_reply_the_diagnostic_says_what_happened_here() {
+    let now = Timestamp::from_secs(1_700_003_600);
+    let status = tempfail::reply::EnhancedCode::new(5, 4, 2).unwrap();
+    // A hostile text: CR LF (header injection), NUL, non-ASCII, and far too long.
+    let text = format!(
+        "transport.connection_refused at connect: refused\r\nX-Injected: yes\0 \u{e9}{}",
+        "z".repeat(2_000)
+    );
+    let rcpt = DsnRecipient::without_reply("bob@example.com", Action::Failed, status)
+        .local_diagnostic(&text)
+        .last_attempt(now);
+    let out = DsnBuilder::new("mta.example.org")
+        .build(
+            &message("a@example.org", false),
+            &[rcpt],
+            now,
+            "dsn.7@mta.example.org",
+        )
+        .unwrap();
+    assert_short_lines(&out);
+    let p = parse(&out);
+    let groups = check_rfc3464(&p);
+    let g = &groups[0];
+    let diag = header(g, "diagnostic-code").unwrap();
+    assert!(
+        diag.starts_with(
+            "X-tempfail; transport.connection_refused at connect: refused??X-Injected: yes? ?zzz"
+        ),
+        "{diag}"
+    );
+    assert!(header(g, "x-injected").is_none(), "nothing injected");
+    assert!(diag.is_ascii());
+    // The readable part says it too.
+    assert!(
+        p.parts[0]
+            .1
+            .contains("transport.connection_refused at connect: refused")
+    );
+    // An empty diagnostic is left out, and a remote reply wins over a local one.
+    let quiet = DsnRecipient::without_reply("bob@example.com", Action::Failed, status)
+        .local_diagnostic("  ");
+    assert_eq!(quiet.local_diagnostic, None);
+    let r = reply(550, &["5.1.1 no such user"]);
+    let both = DsnRecipient::failed("bob@example.com", &r).local_diagnostic("ignored");
+    let out = DsnBuilder::new("mta.example.org")
+        .build(
+            &message("a@example.org", false),
+            &[both],
+            now,
+            "dsn.8@mta.example.org",
+        )
+        .unwrap();
+    let p = parse(&out);
+    let groups = check_rfc3464(&p);
+    assert_eq!(
+        header(&groups[0], "diagnostic-code"),
+        Some("smtp; 550 5.1.1 no such user")
+    );
 }
 
 #[test]
@@ -362,6 +432,15 @@ proptest! {
                 DsnRecipient::delayed(addr, &r, now)
             } else {
                 DsnRecipient::failed(addr, &r)
+            };
+            // Half the entries have no reply, only a local diagnostic.
+            let base = if text.len() % 2 == 1 {
+                let status = tempfail::reply::EnhancedCode::new(if *transient { 4 } else { 5 }, 4, 2).unwrap();
+                let action = if *transient { Action::Delayed } else { Action::Failed };
+                DsnRecipient::without_reply(addr, action, status)
+                    .local_diagnostic(&String::from_utf8_lossy(text))
+            } else {
+                base
             };
             match notify {
                 0 => base,
