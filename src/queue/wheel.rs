@@ -253,7 +253,9 @@ impl<T> Slab<T> {
             // The first chunk grows like a Vec, so a small queue stays small.
             Some(c) if c.len() < CHUNK => c.push(s),
             _ => {
-                let mut c = Vec::with_capacity(CHUNK);
+                // Later chunks are whole from the start, so they never move.
+                let first = self.chunks.is_empty();
+                let mut c = Vec::with_capacity(if first { 16 } else { CHUNK });
                 c.push(s);
                 self.chunks.push(c);
             }
@@ -1179,6 +1181,28 @@ impl<T> DeferralQueue<T> for WheelQueue<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_queue_allocates_a_small_slab() {
+        let mut q = WheelQueue::new();
+        for i in 0..20u64 {
+            q.insert(i, Timestamp::from_secs(i), 0).unwrap();
+        }
+        assert!(
+            q.slab.chunks[0].capacity() <= 32,
+            "{}",
+            q.slab.chunks[0].capacity()
+        );
+        for i in 20..10_000u64 {
+            q.insert(i, Timestamp::from_secs(i), 0).unwrap();
+        }
+        // The first chunk grew to a whole one; later ones are whole from the start.
+        assert!(q.slab.chunks.iter().all(|c| c.capacity() == CHUNK));
+        let got: Vec<u64> = core::iter::from_fn(|| q.pop_due(Timestamp::MAX))
+            .map(|p| p.item)
+            .collect();
+        assert_eq!(got, (0..10_000).collect::<Vec<u64>>());
+    }
 
     #[test]
     fn entry_is_32_bytes_for_an_8_byte_item() {
