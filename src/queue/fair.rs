@@ -4,13 +4,13 @@ use core::cmp::Reverse;
 use core::hash::Hash;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use super::gen_slab::GenSlab;
 use super::{
     DeferralQueue, EntryRef, Handle, Popped, Priority, QueueError, QueueStats, WheelQueue,
     by_priority,
 };
 use crate::Timestamp;
 
-const NIL: u32 = u32::MAX;
 const MAX_ENTRIES: usize = u32::MAX as usize - 1;
 
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +27,6 @@ struct Rec<T> {
     due: u64,
     seq: u64,
     priority: Priority,
-    generation: u32,
     group: u32,
     state: State,
 }
@@ -36,12 +35,6 @@ impl<T> Rec<T> {
     fn staged_key(&self) -> (Reverse<Priority>, u64, u64) {
         (Reverse(self.priority), self.due, self.seq)
     }
-}
-
-#[derive(Debug)]
-enum Slot<T> {
-    Occupied(Rec<T>),
-    Vacant { next_free: u32, generation: u32 },
 }
 
 #[derive(Debug)]
@@ -93,8 +86,7 @@ impl<G> Group<G> {
 pub struct FairQueue<T, G, F, Q = WheelQueue<u32>> {
     inner: Q,
     group_of: F,
-    slots: Vec<Slot<T>>,
-    free_head: u32,
+    slots: GenSlab<Rec<T>>,
     len: usize,
     now: u64,
     next_seq: u64,
@@ -140,8 +132,7 @@ where
         FairQueue {
             inner,
             group_of,
-            slots: Vec::new(),
-            free_head: NIL,
+            slots: GenSlab::new(MAX_ENTRIES),
             len: 0,
             now: 0,
             next_seq: 0,
@@ -161,18 +152,13 @@ where
     }
 
     fn rec(&self, h: Handle) -> Result<&Rec<T>, QueueError> {
-        match self.slots.get(h.index() as usize) {
-            Some(Slot::Occupied(r)) if r.generation == h.generation() => Ok(r),
-            _ => Err(QueueError::StaleHandle(h)),
-        }
+        self.slots.get(h).ok_or(QueueError::StaleHandle(h))
     }
 
     fn rec_mut(&mut self, idx: u32) -> &mut Rec<T> {
-        match &mut self.slots[idx as usize] {
-            Slot::Occupied(r) => r,
-            Slot::Vacant { .. } => {
-                unreachable!("staged sets and the wrapped queue name live slots")
-            }
+        match self.slots.at_mut(idx) {
+            Some(r) => r,
+            None => unreachable!("staged sets and the wrapped queue name live slots"),
         }
     }
 
@@ -247,24 +233,7 @@ where
     }
 
     fn release(&mut self, idx: u32) -> Popped<T> {
-        let generation = match &self.slots[idx as usize] {
-            Slot::Occupied(r) => r.generation,
-            Slot::Vacant { generation, .. } => *generation,
-        };
-        let vacant = if generation == u32::MAX {
-            Slot::Vacant {
-                next_free: NIL,
-                generation,
-            }
-        } else {
-            let v = Slot::Vacant {
-                next_free: self.free_head,
-                generation,
-            };
-            self.free_head = idx;
-            v
-        };
-        let Slot::Occupied(r) = core::mem::replace(&mut self.slots[idx as usize], vacant) else {
+        let Some((r, handle)) = self.slots.remove(idx) else {
             unreachable!("release is only called on live slots")
         };
         self.len -= 1;
@@ -278,7 +247,7 @@ where
             self.free_groups.push(r.group);
         }
         Popped {
-            handle: Handle::new(idx, generation),
+            handle,
             item: r.item,
             due: Timestamp::from_millis(r.due),
             priority: r.priority,
@@ -296,9 +265,10 @@ where
         // by this queue's own insertion order (the wrapped queue's may differ
         // after a due entry was moved back into the future).
         if batch.len() > 1 {
-            batch.sort_by_cached_key(|&idx| match &self.slots[idx as usize] {
-                Slot::Occupied(r) => r.staged_key(),
-                Slot::Vacant { .. } => (Reverse(0), 0, 0),
+            batch.sort_by_cached_key(|&idx| {
+                self.slots
+                    .at(idx)
+                    .map_or((Reverse(0), 0, 0), Rec::staged_key)
             });
         }
         for &idx in &batch {
@@ -329,44 +299,23 @@ where
         due: Timestamp,
         priority: Priority,
     ) -> Result<Handle, QueueError> {
-        let (idx, generation) = if self.free_head != NIL {
-            let idx = self.free_head;
-            let Slot::Vacant { generation, .. } = self.slots[idx as usize] else {
-                unreachable!("the free list holds vacant slots only")
-            };
-            (idx, generation + 1)
-        } else {
-            if self.slots.len() >= MAX_ENTRIES {
-                return Err(QueueError::Full(MAX_ENTRIES));
-            }
-            #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
-            let idx = self.slots.len() as u32;
-            (idx, 1)
-        };
+        // The slot is taken only once the wrapped queue has taken the entry.
+        let idx = self.slots.next_handle()?.index();
         let inner = self.inner.insert(idx, due, priority)?;
-        if idx as usize == self.slots.len() {
-            self.slots.push(Slot::Vacant {
-                next_free: NIL,
-                generation: 0,
-            });
-        } else if let Slot::Vacant { next_free, .. } = self.slots[idx as usize] {
-            self.free_head = next_free;
-        }
         let gid = self.group_id((self.group_of)(&item));
         self.group_mut(gid).members += 1;
-        self.slots[idx as usize] = Slot::Occupied(Rec {
+        let handle = self.slots.insert(Rec {
             item,
             due: due.as_millis(),
             seq: self.next_seq,
             priority,
-            generation,
             group: gid,
             state: State::Waiting(inner),
-        });
+        })?;
         self.next_seq += 1;
         self.len += 1;
         self.counts[usize::from(priority)] += 1;
-        Ok(Handle::new(idx, generation))
+        Ok(handle)
     }
 
     fn cancel(&mut self, handle: Handle) -> Result<T, QueueError> {
@@ -467,17 +416,12 @@ where
     where
         T: 'a,
     {
-        (0u32..)
-            .zip(self.slots.iter())
-            .filter_map(|(i, s)| match s {
-                Slot::Occupied(r) => Some(EntryRef {
-                    handle: Handle::new(i, r.generation),
-                    item: &r.item,
-                    due: Timestamp::from_millis(r.due),
-                    priority: r.priority,
-                }),
-                Slot::Vacant { .. } => None,
-            })
+        self.slots.iter().map(|(handle, r)| EntryRef {
+            handle,
+            item: &r.item,
+            due: Timestamp::from_millis(r.due),
+            priority: r.priority,
+        })
     }
 
     fn stats(&mut self, now: Timestamp) -> QueueStats {

@@ -1,5 +1,6 @@
 //! [`HeapQueue`]: the reference implementation, two indexed binary heaps.
 
+use super::gen_slab::GenSlab;
 use super::idxheap::{IdxHeap, SetPos};
 use super::snapshot::{QueueSnapshot, SnapshotEntry, SnapshotError};
 use super::{
@@ -16,22 +17,13 @@ struct Entry<T> {
     due: u64,
     seq: u64,
     priority: Priority,
-    generation: u32,
     ready: bool,
     pos: u32,
 }
 
-#[derive(Debug, Clone)]
-enum Slot<T> {
-    Occupied(Entry<T>),
-    Vacant { next_free: u32, generation: u32 },
-}
-
-struct Slab<T>(Vec<Slot<T>>);
-
-impl<T> SetPos for Slab<T> {
+impl<T> SetPos for GenSlab<Entry<T>> {
     fn set_pos(&mut self, idx: u32, pos: u32) {
-        if let Some(Slot::Occupied(e)) = self.0.get_mut(idx as usize) {
+        if let Some(e) = self.at_mut(idx) {
             e.pos = pos;
         }
     }
@@ -57,8 +49,7 @@ impl<T> SetPos for Slab<T> {
 /// # Ok::<(), tempfail::queue::QueueError>(())
 /// ```
 pub struct HeapQueue<T> {
-    slab: Slab<T>,
-    free_head: u32,
+    slab: GenSlab<Entry<T>>,
     waiting: IdxHeap<(u64, u64)>,
     ready: IdxHeap<(u8, u64, u64)>,
     now: u64,
@@ -66,8 +57,6 @@ pub struct HeapQueue<T> {
     len: usize,
     counts: Box<[usize; 256]>,
 }
-
-const NIL: u32 = u32::MAX;
 
 impl<T> Default for HeapQueue<T> {
     fn default() -> Self {
@@ -88,8 +77,7 @@ impl<T> HeapQueue<T> {
     /// An empty queue whose clock is at [`Timestamp::EPOCH`].
     pub fn new() -> Self {
         HeapQueue {
-            slab: Slab(Vec::new()),
-            free_head: NIL,
+            slab: GenSlab::new(MAX_ENTRIES),
             waiting: IdxHeap::default(),
             ready: IdxHeap::default(),
             now: 0,
@@ -100,18 +88,15 @@ impl<T> HeapQueue<T> {
     }
 
     fn entry(&self, h: Handle) -> Result<&Entry<T>, QueueError> {
-        match self.slab.0.get(h.index() as usize) {
-            Some(Slot::Occupied(e)) if e.generation == h.generation() => Ok(e),
-            _ => Err(QueueError::StaleHandle(h)),
-        }
+        self.slab.get(h).ok_or(QueueError::StaleHandle(h))
     }
 
     /// Takes the entry out of whichever heap holds it.
     fn unlink(&mut self, idx: u32) {
-        let (ready, pos) = match &self.slab.0[idx as usize] {
-            Slot::Occupied(e) => (e.ready, e.pos as usize),
-            Slot::Vacant { .. } => return,
+        let Some(&Entry { ready, pos, .. }) = self.slab.at(idx) else {
+            return;
         };
+        let pos = pos as usize;
         if ready {
             self.ready.remove(pos, &mut self.slab);
         } else {
@@ -121,7 +106,7 @@ impl<T> HeapQueue<T> {
 
     /// Puts the entry into the heap its due time calls for.
     fn link(&mut self, idx: u32) {
-        let Slot::Occupied(e) = &mut self.slab.0[idx as usize] else {
+        let Some(e) = self.slab.at_mut(idx) else {
             return;
         };
         if e.due <= self.now {
@@ -136,38 +121,16 @@ impl<T> HeapQueue<T> {
     }
 
     /// Frees the slot and returns its entry.
-    fn release(&mut self, idx: u32) -> Popped<T> {
-        let old = &mut self.slab.0[idx as usize];
-        let generation = match old {
-            Slot::Occupied(e) => e.generation,
-            Slot::Vacant { generation, .. } => *generation,
-        };
-        // A slot whose generation is exhausted is retired, never reused, so a
-        // handle can never name two entries.
-        let next = if generation == u32::MAX {
-            Slot::Vacant {
-                next_free: NIL,
-                generation,
-            }
-        } else {
-            let s = Slot::Vacant {
-                next_free: self.free_head,
-                generation,
-            };
-            self.free_head = idx;
-            s
-        };
-        let Slot::Occupied(e) = core::mem::replace(old, next) else {
-            unreachable!("release is only called on occupied slots")
-        };
+    fn release(&mut self, idx: u32) -> Option<Popped<T>> {
+        let (e, handle) = self.slab.remove(idx)?;
         self.len -= 1;
         self.counts[usize::from(e.priority)] -= 1;
-        Popped {
-            handle: Handle::new(idx, e.generation),
+        Some(Popped {
+            handle,
             item: e.item,
             due: Timestamp::from_millis(e.due),
             priority: e.priority,
-        }
+        })
     }
 
     fn advance(&mut self, now: Timestamp) {
@@ -188,42 +151,18 @@ impl<T> HeapQueue<T> {
         priority: Priority,
         seq: u64,
     ) -> Result<Handle, QueueError> {
-        let (idx, generation) = if self.free_head != NIL {
-            let idx = self.free_head;
-            let Slot::Vacant {
-                next_free,
-                generation,
-            } = self.slab.0[idx as usize]
-            else {
-                unreachable!("the free list holds vacant slots only")
-            };
-            self.free_head = next_free;
-            (idx, generation + 1)
-        } else {
-            if self.slab.0.len() >= MAX_ENTRIES {
-                return Err(QueueError::Full(MAX_ENTRIES));
-            }
-            #[allow(clippy::cast_possible_truncation)] // bounded by MAX_ENTRIES
-            let idx = self.slab.0.len() as u32;
-            self.slab.0.push(Slot::Vacant {
-                next_free: NIL,
-                generation: 0,
-            });
-            (idx, 1)
-        };
-        self.slab.0[idx as usize] = Slot::Occupied(Entry {
+        let h = self.slab.insert(Entry {
             item,
             due: due.as_millis(),
             seq,
             priority,
-            generation,
             ready: false,
             pos: 0,
-        });
+        })?;
         self.len += 1;
         self.counts[usize::from(priority)] += 1;
-        self.link(idx);
-        Ok(Handle::new(idx, generation))
+        self.link(h.index());
+        Ok(h)
     }
 
     /// A copy of every entry, the clock and the insertion order, for
@@ -234,16 +173,12 @@ impl<T> HeapQueue<T> {
     {
         let entries = self
             .slab
-            .0
             .iter()
-            .filter_map(|s| match s {
-                Slot::Occupied(e) => Some(SnapshotEntry {
-                    item: e.item.clone(),
-                    due: Timestamp::from_millis(e.due),
-                    priority: e.priority,
-                    seq: e.seq,
-                }),
-                Slot::Vacant { .. } => None,
+            .map(|(_, e)| SnapshotEntry {
+                item: e.item.clone(),
+                due: Timestamp::from_millis(e.due),
+                priority: e.priority,
+                seq: e.seq,
             })
             .collect();
         QueueSnapshot::new(Timestamp::from_millis(self.now), entries)
@@ -285,7 +220,9 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
     fn cancel(&mut self, handle: Handle) -> Result<T, QueueError> {
         self.entry(handle)?;
         self.unlink(handle.index());
-        Ok(self.release(handle.index()).item)
+        self.release(handle.index())
+            .map(|p| p.item)
+            .ok_or(QueueError::StaleHandle(handle))
     }
 
     fn reschedule(
@@ -297,7 +234,7 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
         self.entry(handle)?;
         let idx = handle.index();
         self.unlink(idx);
-        if let Slot::Occupied(e) = &mut self.slab.0[idx as usize] {
+        if let Some(e) = self.slab.at_mut(idx) {
             e.due = due.as_millis();
             if let Some(p) = priority {
                 self.counts[usize::from(e.priority)] -= 1;
@@ -312,7 +249,7 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
     fn pop_due(&mut self, now: Timestamp) -> Option<Popped<T>> {
         self.advance(now);
         let (_, idx) = self.ready.pop(&mut self.slab)?;
-        Some(self.release(idx))
+        self.release(idx)
     }
 
     fn next_due(&self) -> Option<Timestamp> {
@@ -345,17 +282,12 @@ impl<T> DeferralQueue<T> for HeapQueue<T> {
     where
         T: 'a,
     {
-        (0u32..)
-            .zip(self.slab.0.iter())
-            .filter_map(|(i, s)| match s {
-                Slot::Occupied(e) => Some(EntryRef {
-                    handle: Handle::new(i, e.generation),
-                    item: &e.item,
-                    due: Timestamp::from_millis(e.due),
-                    priority: e.priority,
-                }),
-                Slot::Vacant { .. } => None,
-            })
+        self.slab.iter().map(|(handle, e)| EntryRef {
+            handle,
+            item: &e.item,
+            due: Timestamp::from_millis(e.due),
+            priority: e.priority,
+        })
     }
 
     fn stats(&mut self, now: Timestamp) -> QueueStats {

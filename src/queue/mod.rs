@@ -58,6 +58,7 @@ use std::time::Duration;
 use crate::Timestamp;
 
 mod fair;
+mod gen_slab;
 mod heap;
 mod idxheap;
 mod keyed;
