@@ -813,20 +813,27 @@ impl Session {
         self.lose(stage, LossReason::TimedOut, c, None, false);
     }
 
+    /// The common start of a TLS handshake report: the clock moves, and the
+    /// report is refused unless a handshake was requested.
+    fn tls_report(&mut self, now: Instant, expected: &'static str) -> Result<(), UsageError> {
+        self.tick(now);
+        if self.phase != Phase::AwaitTls {
+            return Err(UsageError::new(
+                expected,
+                "a TLS report with no handshake requested".to_string(),
+            ));
+        }
+        self.report_timeout = true;
+        Ok(())
+    }
+
     /// The TLS handshake after [`Output::StartTls`] succeeded: from now on the bytes
     /// fed to [`handle_input`](Self::handle_input) are the decrypted stream. The
     /// session sends `EHLO` again (RFC 3207 §4.2).
     ///
     /// Errors: no TLS handshake was requested.
     pub fn handle_tls_established(&mut self, now: Instant) -> Result<(), UsageError> {
-        self.tick(now);
-        if self.phase != Phase::AwaitTls {
-            return Err(UsageError::new(
-                "handle_tls_established only after Output::StartTls",
-                "a TLS report with no handshake requested".to_string(),
-            ));
-        }
-        self.report_timeout = true;
+        self.tls_report(now, "handle_tls_established only after Output::StartTls")?;
         self.tls = true;
         self.caps = None;
         self.parser.reset();
@@ -840,14 +847,7 @@ impl Session {
     ///
     /// Errors: no TLS handshake was requested.
     pub fn handle_tls_failed(&mut self, now: Instant) -> Result<(), UsageError> {
-        self.tick(now);
-        if self.phase != Phase::AwaitTls {
-            return Err(UsageError::new(
-                "handle_tls_failed only after Output::StartTls",
-                "a TLS report with no handshake requested".to_string(),
-            ));
-        }
-        self.report_timeout = true;
+        self.tls_report(now, "handle_tls_failed only after Output::StartTls")?;
         let c = self
             .cfg
             .classifier
