@@ -410,7 +410,7 @@ impl DsnBuilder {
                 push_reply_folded(&mut text, reply, "    ");
                 text.push_str("\r\n");
             } else if let Some(d) = r.local_diagnostic.as_deref() {
-                let d = sanitize_line(d.trim());
+                let d = sanitize_line(d);
                 if !d.trim().is_empty() {
                     let _ = write!(text, "    {}\r\n", d.trim());
                 }
@@ -454,7 +454,7 @@ impl DsnBuilder {
                 push_reply_folded(&mut status, reply, " ");
                 status.push_str("\r\n");
             } else if let Some(text) = r.local_diagnostic.as_deref() {
-                let text = seven_bit(text.trim());
+                let text = seven_bit(text);
                 if !text.trim().is_empty() {
                     let _ = write!(status, "Diagnostic-Code: X-tempfail; {}\r\n", text.trim());
                 }
