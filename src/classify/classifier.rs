@@ -341,6 +341,62 @@ impl Classifier {
                 C::Protocol,
                 Conn,
             ),
+            TransportFailure::PipelineDesync => (
+                "session.pipeline_desync",
+                "the server's replies no longer match the commands in flight (extra, missing or impossible replies): nothing decided from them is final; retry, without pipelining",
+                T,
+                C::Protocol,
+                Conn,
+            ),
+            TransportFailure::WriteTimeout => (
+                "transport.write_timeout",
+                "the server stopped reading: queued bytes did not drain within the timeout (RFC 5321 §4.5.3.2)",
+                T,
+                C::Network,
+                Conn,
+            ),
+            TransportFailure::SessionBudget => (
+                "session.budget_exhausted",
+                "the session's overall time budget ran out before the server finished",
+                T,
+                C::Network,
+                Conn,
+            ),
+            TransportFailure::StartTlsNotOffered => (
+                "session.starttls_not_offered",
+                "TLS is required by the sender but the server does not offer STARTTLS",
+                T,
+                C::TlsRequired,
+                Conn,
+            ),
+            TransportFailure::AuthUnavailable => (
+                "session.auth_unavailable",
+                "credentials are configured but the server offers no usable AUTH mechanism (or TLS, required before AUTH, is not established)",
+                P,
+                C::AuthFailed,
+                Conn,
+            ),
+            TransportFailure::Smtputf8NotOffered => (
+                "session.smtputf8_not_offered",
+                "the message needs SMTPUTF8 but the server does not offer it (RFC 6531 §3.4)",
+                P,
+                C::ContentFormat,
+                Conn,
+            ),
+            TransportFailure::SizeExceedsLimit => (
+                "session.size_exceeds_limit",
+                "the declared message size exceeds the server's advertised SIZE limit (RFC 1870)",
+                P,
+                C::MessageTooBig,
+                Conn,
+            ),
+            TransportFailure::NoOutcome => (
+                "delivery.no_outcome",
+                "the attempt ended without an outcome for this recipient: treated as a lost connection (RFC 5321 §3.8)",
+                T,
+                C::Network,
+                Conn,
+            ),
         };
         // After the final dot the server may already have taken the message: a retry
         // can deliver it twice (RFC 1047). Still transient, but say so.

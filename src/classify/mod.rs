@@ -358,4 +358,24 @@ pub enum TransportFailure {
     TlsCertificate,
     /// The server sent something that is not SMTP, or broke a parser limit.
     ProtocolViolation,
+    /// The server's replies no longer match the commands in flight (an extra or a
+    /// missing reply in a pipelined batch, a reply impossible for its command): no
+    /// outcome decided from them can be trusted.
+    PipelineDesync,
+    /// The server stopped reading: queued bytes did not drain within the timeout.
+    WriteTimeout,
+    /// The session's overall time budget ran out.
+    SessionBudget,
+    /// TLS is required by the sender but the server does not offer `STARTTLS`.
+    StartTlsNotOffered,
+    /// Credentials are configured but no offered `AUTH` mechanism is usable (or TLS,
+    /// required before `AUTH`, is not established).
+    AuthUnavailable,
+    /// The message needs `SMTPUTF8` but the server does not offer it (RFC 6531 §3.4).
+    Smtputf8NotOffered,
+    /// The declared message size exceeds the server's advertised `SIZE` (RFC 1870).
+    SizeExceedsLimit,
+    /// The attempt ended without an outcome for this recipient (the sender never
+    /// reported one): treated as a lost connection.
+    NoOutcome,
 }
