@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use tempfail::delivery::{BounceReason, Delivery, DeliveryError, Output, RcptStatus, Recipient};
 use tempfail::policy::{LifetimeMode, Preset, RetryPolicy};
 use tempfail::{
-    Category, Classification, Disposition, RcptOutcome, Reply, ReplyCode, Scope, Stage, Timestamp,
+    Category, Classification, Classifier, Disposition, RcptOutcome, Reply, ReplyCode, Scope, Stage,
+    Timestamp,
 };
 
 const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
@@ -103,7 +104,7 @@ fn partial_success_keeps_only_pending_recipients_with_their_own_clocks() {
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(3));
     assert_eq!(
-        d.start_attempt(T0, Some("mx.example.com")).unwrap(),
+        d.start_attempt(T0, Some("mx.example.com")).unwrap().recipients(),
         [0, 1, 2]
     );
     d.handle_outcomes(
@@ -128,7 +129,7 @@ fn partial_success_keeps_only_pending_recipients_with_their_own_clocks() {
     );
     // The next attempt covers only recipient 0, whose clock keeps running.
     let t1 = T0 + 5 * MIN;
-    assert_eq!(d.start_attempt(t1, None).unwrap(), [0]);
+    assert_eq!(d.start_attempt(t1, None).unwrap().recipients(), [0]);
     d.handle_outcome(t1, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     let r0 = &d.recipients()[0];
@@ -146,11 +147,13 @@ fn partial_success_keeps_only_pending_recipients_with_their_own_clocks() {
 }
 
 #[test]
-fn message_scope_and_mail_from_apply_to_everyone_in_flight() {
+fn each_outcome_settles_its_own_recipient_and_no_other() {
     let p = RetryPolicy::preset(Preset::Postfix);
-    // A permanent reply to MAIL FROM bounces all; repeated outcomes are ignored.
+    // The sender fans a refused MAIL FROM out (the session machine does it per
+    // transaction): each recipient reported bounces; the delivery never settles a
+    // recipient on another one's evidence.
     let mut d = Delivery::new(T0, 1, rcpts(3));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcomes(
         T0,
         &p,
@@ -160,26 +163,42 @@ fn message_scope_and_mail_from_apply_to_everyone_in_flight() {
         ],
     )
     .unwrap();
-    assert!(d.is_finished());
-    let out = drain(&mut d);
+    assert_eq!(d.recipients()[2].status, RcptStatus::InFlight);
+    // A message-scope failure at the final dot for one recipient leaves the others
+    // to their own replies: they may be in another transaction that succeeded.
+    d.handle_outcome(T0, &p, &outcome(2, Stage::DataEnd, ok()))
+        .unwrap();
     assert_eq!(
-        out,
-        vec![Output::Bounced {
-            rcpts: vec![0, 1, 2],
-            reason: BounceReason::Permanent
-        }]
+        drain(&mut d),
+        [
+            Output::Bounced {
+                rcpts: vec![0, 1],
+                reason: BounceReason::Permanent
+            },
+            Output::Delivered { rcpts: vec![2] }
+        ]
     );
-    // A message-scope failure at the final dot hits the recipients still in flight,
-    // not one refused earlier at RCPT.
+    // A recipient nobody reported ends the attempt as a transient no-outcome, never
+    // as a bounce borrowed from another recipient.
     let mut d = Delivery::new(T0, 1, rcpts(3));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     d.handle_outcome(T0, &p, &outcome(1, Stage::DataEnd, too_big()))
         .unwrap();
+    d.end_attempt(T0, &p, &Classifier::builtin());
     assert_eq!(d.recipients()[0].status.name(), "deferred");
     assert_eq!(d.recipients()[1].status.name(), "bounced");
-    assert_eq!(d.recipients()[2].status.name(), "bounced");
+    assert_eq!(d.recipients()[2].status.name(), "deferred");
+    assert_eq!(
+        d.recipients()[2]
+            .last_failure
+            .as_ref()
+            .unwrap()
+            .classification
+            .rule,
+        "delivery.no_outcome"
+    );
 }
 
 #[test]
@@ -198,7 +217,10 @@ fn a_5yz_to_mail_is_not_cached() {
     );
     let mut other = Delivery::new(T0, 2, rcpts(1));
     assert_eq!(
-        other.start_attempt(T0, Some("mx.example.com")).unwrap(),
+        other
+            .start_attempt(T0, Some("mx.example.com"))
+            .unwrap()
+            .recipients(),
         [0]
     );
 }
@@ -244,7 +266,7 @@ fn transport_failure_hits_all_in_flight_and_end_attempt_catches_the_silent() {
     d.start_attempt(t1, None).unwrap();
     d.handle_outcome(t1, &p, &outcome(0, Stage::DataEnd, ok()))
         .unwrap();
-    d.end_attempt(t1, &p);
+    d.end_attempt(t1, &p, &Classifier::builtin());
     let r1 = &d.recipients()[1];
     assert_eq!(r1.status.name(), "deferred");
     assert_eq!(
@@ -296,10 +318,19 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     let out = drain(&mut d);
-    let deadline = match out.last() {
-        Some(Output::Timeout(t)) => *t,
-        other => panic!("expected a deadline last, got {other:?}"),
+    let retry = match out.last() {
+        Some(Output::WakeAt(t)) => *t,
+        other => panic!("expected a wake-up last, got {other:?}"),
     };
+    assert!(retry < T0 + Duration::from_secs(86_400), "the retry comes first");
+    // The caller holds the message (its destination is down) and makes no attempt:
+    // once the retry time has passed, the next wake-up is the first delay notice.
+    d.handle_timeout(retry, &p);
+    let deadline = match drain(&mut d).last() {
+        Some(Output::WakeAt(t)) => *t,
+        other => panic!("expected a wake-up last, got {other:?}"),
+    };
+    assert!(d.is_due(retry));
     assert_eq!(
         deadline,
         T0 + Duration::from_secs(86_400),
@@ -316,7 +347,7 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
     );
     assert_eq!(
         out[1],
-        Output::Timeout(T0 + Duration::from_secs(3 * 86_400))
+        Output::WakeAt(T0 + Duration::from_secs(3 * 86_400))
     );
     // Nobody attempts again: the recipient still expires exactly at 3 d.
     d.handle_timeout(T0 + Duration::from_secs(3 * 86_400), &p);
@@ -488,7 +519,7 @@ fn rank(o: &Output) -> u8 {
         Output::Expired { .. } => 4,
         Output::Cancelled { .. } => 5,
         Output::Destination(_) => 6,
-        Output::Timeout(_) => 7,
+        Output::WakeAt(_) => 7,
     }
 }
 
@@ -505,7 +536,7 @@ fn apply(d: &mut Delivery, p: &RetryPolicy, op: &Op, now: Timestamp) {
         Op::Transport => {
             let _ = d.handle_transport_failure(now, p, &network(), Stage::Connect);
         }
-        Op::End => d.end_attempt(now, p),
+        Op::End => d.end_attempt(now, p, &Classifier::builtin()),
         Op::Timeout => d.handle_timeout(now, p),
         Op::Cancel(r) => {
             let _ = d.cancel(now, p, *r);
@@ -562,7 +593,7 @@ fn check_outputs(
                     prop_assert!(*at <= e, "retry at {at} past the lifetime {e}");
                 }
             }
-            Output::Timeout(t) => {
+            Output::WakeAt(t) => {
                 prop_assert_eq!(k, out.len() - 1, "Timeout comes last");
                 if let Some(e) = expiry {
                     prop_assert!(*t <= e, "deadline {t} past the lifetime {e}");
@@ -630,10 +661,11 @@ proptest! {
                 }
             }
             if matches!(o, Op::Timeout) {
-                // Whatever was due by now has been handled: the next deadline is later,
-                // so a caller sleeping until it never spins.
-                if let Some(t) = d.next_deadline(&p) {
-                    prop_assert!(t > max_now, "deadline {} not after {}", t, max_now);
+                // Whatever was due by now has been handled: the next wake-up is later,
+                // unless recipients wait for an attempt right now, so a caller
+                // sleeping until it never spins.
+                if let Some(t) = d.next_wakeup(&p) {
+                    prop_assert!(t > max_now || d.is_due(max_now), "wake-up {} not after {}", t, max_now);
                 }
             }
             // A terminal state never changes.
@@ -648,7 +680,7 @@ proptest! {
         while !d.is_finished() {
             guard += 1;
             prop_assert!(guard < 5_000, "not finished after 5,000 rounds: {:?}", d.recipients());
-            d.end_attempt(now, &p);
+            d.end_attempt(now, &p, &Classifier::builtin());
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
             max_now = max_now.max(now);
             check_outputs(&out, &mut terminal, max_now, expiry)?;
@@ -666,7 +698,7 @@ proptest! {
                     d.handle_timeout(now, &p);
                 }
             } else {
-                let outs: Vec<RcptOutcome> = due.iter().map(|&i| outcome(i, Stage::RcptTo, grey())).collect();
+                let outs: Vec<RcptOutcome> = due.recipients().iter().map(|&i| outcome(i, Stage::RcptTo, grey())).collect();
                 d.handle_outcomes(now, &p, &outs).unwrap();
             }
             let out: Vec<Output> = std::iter::from_fn(|| d.poll_output()).collect();
@@ -778,7 +810,7 @@ fn delay_warnings_listed_out_of_order_never_give_a_deadline_in_the_past() {
                 warnings.push((now, number));
             }
         }
-        match d.next_deadline(&p) {
+        match d.next_wakeup(&p) {
             Some(t) => {
                 assert!(t > now, "deadline {t} not after {now}");
                 now = t;
@@ -899,7 +931,8 @@ fn a_message_never_attempted_still_gets_its_warnings_and_expiry() {
     let p = RetryPolicy::preset(Preset::Stalwart); // notice at 1 d, expiry exactly at 3 d
     let day = Duration::from_secs(86_400);
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    assert_eq!(d.next_deadline(&p), Some(T0 + day));
+    assert!(d.is_due(T0), "never attempted: due now");
+    assert_eq!(d.next_wakeup(&p), Some(T0 + day));
     d.handle_timeout(T0 + day, &p);
     let out = drain(&mut d);
     assert_eq!(
@@ -909,7 +942,7 @@ fn a_message_never_attempted_still_gets_its_warnings_and_expiry() {
                 rcpts: vec![0],
                 number: 1
             },
-            Output::Timeout(T0 + 3 * day)
+            Output::WakeAt(T0 + 3 * day)
         ]
     );
     // The warning has a DSN entry: delayed, nothing tried yet (X.4.7), until 3 d.

@@ -7,6 +7,8 @@ use super::caps::{Capabilities, Mechanism};
 
 /// The body type declared in `MAIL FROM` (RFC 6152).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum BodyType {
     /// No `BODY=` parameter: 7-bit ASCII content.
@@ -19,6 +21,8 @@ pub enum BodyType {
 
 /// What a DSN should return (RFC 3461 §4.3, `RET=`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Ret {
     /// `RET=FULL`: the whole message.

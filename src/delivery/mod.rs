@@ -67,11 +67,21 @@
 //! assert!(matches!(d.poll_output(), Some(Output::RetryAt { ref rcpts, .. }) if rcpts == &[1]));
 //! ```
 
+mod attempt;
+mod message;
+
+pub use attempt::Attempt;
+pub use message::MessageInfo;
+
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
 use crate::backoff::{RetryState, stable_hash};
-use crate::classify::{Category, Classification, Disposition, Scope, Stage};
+use crate::classify::{
+    Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure,
+};
+use crate::dsn::DsnMessage;
+use crate::session::Event;
 use crate::dsn::{Action, DsnRecipient};
 use crate::outcome::RcptOutcome;
 use crate::policy::{GiveUpReason, LifetimeMode, NotRetryableReason, RetryDecision, RetryPolicy};
@@ -264,7 +274,7 @@ pub struct DestinationSignal {
 
 /// What the caller must do, drained with [`Delivery::poll_output`] in this order
 /// after each input: delivered, retry, bounced, delay warning, expired, cancelled,
-/// destination signals, and last the next [`Output::Timeout`].
+/// destination signals, and last the next [`Output::WakeAt`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
@@ -307,8 +317,13 @@ pub enum Output {
     },
     /// A destination-scope outcome.
     Destination(DestinationSignal),
-    /// Call [`Delivery::handle_timeout`] at this time (expiry or a delay warning).
-    Timeout(Timestamp),
+    /// Look at this message again at this time, the earliest of its retry times,
+    /// its exact expiry and its next delay warning: call
+    /// [`Delivery::handle_timeout`], then [`Delivery::start_attempt`] when
+    /// [`Delivery::is_due`]. The one wake-up time to keep in a deferral queue; always
+    /// last, and the same as [`Delivery::next_wakeup`].
+    #[cfg_attr(feature = "serde", serde(alias = "timeout"))]
+    WakeAt(Timestamp),
 }
 
 /// Misuse of a [`Delivery`].
@@ -337,6 +352,19 @@ pub enum DeliveryError {
     /// An outcome or failure with no attempt in progress.
     #[error("no attempt in progress: call start_attempt first")]
     NoAttempt,
+    /// An [`Attempt`] that is not the one in progress (an earlier one, or another
+    /// message's).
+    #[error("attempt {given} is not the attempt in progress ({current})")]
+    StaleAttempt {
+        /// The attempt's number.
+        given: u32,
+        /// The number of the attempt in progress (0: none).
+        current: u32,
+    },
+    /// A session event about a transaction this attempt did not submit: it belongs
+    /// to another message's attempt.
+    #[error("session transaction {0} does not belong to this attempt")]
+    ForeignTransaction(u64),
     /// A snapshot whose parts contradict each other (edited or corrupted): restoring
     /// it could leave a recipient waiting forever.
     #[error("delivery snapshot is inconsistent: {0}")]
@@ -362,6 +390,7 @@ pub enum DeliveryError {
 )]
 pub struct Delivery {
     arrival: Timestamp,
+    message: MessageInfo,
     rcpts: Vec<RcptRecord>,
     attempt: u32,
     in_progress: bool,
@@ -404,6 +433,7 @@ impl Delivery {
             .collect();
         Delivery {
             arrival,
+            message: MessageInfo::default(),
             rcpts,
             attempt: 0,
             in_progress: false,
@@ -422,6 +452,24 @@ impl Delivery {
             self.history.pop_front();
         }
         self
+    }
+
+    /// Sets what is known of the message (sender, `MAIL FROM` parameters): the
+    /// envelope of every [`Attempt`] and the notices are built from it.
+    pub fn with_message(mut self, message: MessageInfo) -> Self {
+        self.message = message;
+        self
+    }
+
+    /// What is known of the message (default: the null sender, no parameters).
+    pub fn message(&self) -> &MessageInfo {
+        &self.message
+    }
+
+    /// The per-message part of a notice about this message (sender, `ENVID`, `RET`,
+    /// arrival), with `original` (the message or its headers) to return.
+    pub fn dsn_message(&self, original: Vec<u8>) -> DsnMessage {
+        self.message.dsn_message(self.arrival, original)
     }
 
     /// When the message arrived.
@@ -454,25 +502,29 @@ impl Delivery {
         self.rcpts.iter().all(|r| r.status.is_terminal())
     }
 
-    /// The earliest retry time among deferred recipients (the time to queue the message for).
-    pub fn next_retry(&self) -> Option<Timestamp> {
+    /// The earliest retry time still ahead (later than the latest `now` seen); one
+    /// already reached makes the message [`is_due`](Self::is_due) instead.
+    fn next_retry(&self) -> Option<Timestamp> {
         self.rcpts
             .iter()
             .filter_map(|r| match r.status {
-                RcptStatus::Deferred { until } => Some(until),
+                RcptStatus::Deferred { until } if until > self.last_now => Some(until),
                 _ => None,
             })
             .min()
     }
 
     /// Starts an attempt at `now` with every recipient that is pending or whose retry
-    /// time has come, and returns their indices (empty: nothing is due, no attempt
-    /// starts). `remote_mta` is recorded for DSNs and destination signals.
+    /// time has come. The [`Attempt`] lists them and builds the session's envelope;
+    /// an empty attempt means nothing is due and no attempt started. `remote_mta` is
+    /// recorded for DSNs and destination signals.
+    ///
+    /// Errors: an attempt is already in progress.
     pub fn start_attempt(
         &mut self,
         now: Timestamp,
         remote_mta: Option<&str>,
-    ) -> Result<Vec<usize>, DeliveryError> {
+    ) -> Result<Attempt, DeliveryError> {
         let now = self.clamp(now);
         if self.in_progress {
             return Err(DeliveryError::AttemptInProgress(self.attempt));
@@ -489,7 +541,7 @@ impl Delivery {
             .map(|(i, _)| i)
             .collect();
         if due.is_empty() {
-            return Ok(due);
+            return Ok(Attempt::new(0, due));
         }
         self.attempt = self.attempt.saturating_add(1);
         self.in_progress = true;
@@ -509,7 +561,54 @@ impl Delivery {
         while self.history.len() > self.history_cap {
             self.history.pop_front();
         }
-        Ok(due)
+        Ok(Attempt::new(self.attempt, due))
+    }
+
+    /// True when recipients are waiting for an attempt at `now` (pending, or deferred
+    /// until `now` or earlier): [`start_attempt`](Self::start_attempt) would start one.
+    pub fn is_due(&self, now: Timestamp) -> bool {
+        !self.in_progress
+            && self.rcpts.iter().any(|r| match r.status {
+                RcptStatus::Pending => true,
+                RcptStatus::Deferred { until } => until <= now,
+                _ => false,
+            })
+    }
+
+    /// One event of the session machine for `attempt` (see [`Attempt::submit`]):
+    /// a recipient's outcome is applied in the delivery's own index space; the other
+    /// events (ready, body wanted, transaction done, lost, closed) change nothing
+    /// here, since the session reports an outcome for every recipient before it
+    /// reports a loss.
+    ///
+    /// Errors: `attempt` is not the attempt in progress, or the event is about
+    /// another attempt's transaction (route it to the delivery whose attempt
+    /// [`owns`](Attempt::owns) it).
+    pub fn handle_event(
+        &mut self,
+        now: Timestamp,
+        policy: &RetryPolicy,
+        attempt: &Attempt,
+        event: &Event,
+    ) -> Result<(), DeliveryError> {
+        self.clamp(now);
+        if !self.in_progress || attempt.number() != self.attempt {
+            return Err(DeliveryError::StaleAttempt {
+                given: attempt.number(),
+                current: if self.in_progress { self.attempt } else { 0 },
+            });
+        }
+        let Event::Recipient { transaction, .. } = event else {
+            return Ok(());
+        };
+        if !attempt.owns(*transaction) {
+            return Err(DeliveryError::ForeignTransaction(transaction.get()));
+        }
+        match attempt.translate(event) {
+            Some(o) => self.handle_outcomes(now, policy, std::slice::from_ref(&o)),
+            // An envelope index the attempt did not submit: the session never makes one.
+            None => Ok(()),
+        }
     }
 
     /// One recipient's outcome; see [`Delivery::handle_outcomes`].
@@ -522,8 +621,14 @@ impl Delivery {
         self.handle_outcomes(now, policy, std::slice::from_ref(outcome))
     }
 
-    /// Outcomes of the attempt in progress, from the session machine or any other
-    /// sender. Outcomes are checked first: on `Err` no recipient changed.
+    /// Outcomes of the attempt in progress, from any sender, in the delivery's index
+    /// space (the session machine's go through [`handle_event`](Self::handle_event)).
+    /// Each outcome settles its own recipient and no other: the sender that knows
+    /// the transactions fans a failure out (the session machine gives every
+    /// recipient of a refused transaction its outcome; for a failure that hits
+    /// everything in flight use [`handle_transport_failure`](Self::handle_transport_failure)).
+    /// A second outcome for a recipient already settled in this attempt is ignored.
+    /// Outcomes are checked first: on `Err` no recipient changed.
     ///
     /// The attempt ends by itself when no recipient is left in flight.
     pub fn handle_outcomes(
@@ -552,37 +657,21 @@ impl Delivery {
         let mut batch = Batch::default();
         for o in outcomes {
             if self.rcpts[o.rcpt].status != RcptStatus::InFlight {
-                continue; // settled earlier in this attempt by a message-wide outcome
+                continue; // already settled in this attempt
             }
             let c = &o.classification;
-            let failure = c.disposition != Disposition::Success;
-            let message_wide = failure
-                && (matches!(c.scope, Scope::Message | Scope::Connection)
-                    || o.stage == Stage::MailFrom);
-            if failure && c.scope == Scope::Destination {
-                batch.destination.push(DestinationSignal {
-                    at: now,
-                    remote_mta: self.remote_mta.clone(),
-                    classification: c.clone(),
-                    hold_until: None,
-                });
+            if c.disposition != Disposition::Success && c.scope == Scope::Destination {
+                self.signal(&mut batch, now, c);
             }
-            if message_wide {
-                let targets: Vec<usize> = self.in_flight().collect();
-                for i in targets {
-                    self.settle(i, now, policy, o.stage, o.reply.as_ref(), c, &mut batch);
-                }
-            } else {
-                self.settle(
-                    o.rcpt,
-                    now,
-                    policy,
-                    o.stage,
-                    o.reply.as_ref(),
-                    c,
-                    &mut batch,
-                );
-            }
+            self.settle(
+                o.rcpt,
+                now,
+                policy,
+                o.stage,
+                o.reply.as_ref(),
+                c,
+                &mut batch,
+            );
         }
         self.finish_input(now, policy, batch);
         Ok(())
@@ -605,12 +694,7 @@ impl Delivery {
         if classification.disposition != Disposition::Success
             && classification.scope == Scope::Destination
         {
-            batch.destination.push(DestinationSignal {
-                at: now,
-                remote_mta: self.remote_mta.clone(),
-                classification: classification.clone(),
-                hold_until: None,
-            });
+            self.signal(&mut batch, now, classification);
         }
         let targets: Vec<usize> = self.in_flight().collect();
         for i in targets {
@@ -621,21 +705,22 @@ impl Delivery {
     }
 
     /// Ends the attempt in progress. A recipient still in flight got no outcome: it
-    /// counts as a lost connection (transient `network`, RFC 5321 §3.8), rule
-    /// `delivery.no_outcome`. A no-op when no attempt is in progress.
-    pub fn end_attempt(&mut self, now: Timestamp, policy: &RetryPolicy) {
+    /// is classified by `classifier` as [`TransportFailure::NoOutcome`] (built-in
+    /// rule `delivery.no_outcome`: a lost connection, transient `network`, RFC 5321
+    /// §3.8; a user rule may override it). A no-op when no attempt is in progress.
+    pub fn end_attempt(&mut self, now: Timestamp, policy: &RetryPolicy, classifier: &Classifier) {
         let now = self.clamp(now);
         if !self.in_progress {
             return;
         }
-        let c = no_outcome_classification();
+        let c = classifier.classify_failure(TransportFailure::NoOutcome, Stage::Unknown);
         // handle_transport_failure only fails when no attempt is in progress.
         let _ = self.handle_transport_failure(now, policy, &c, Stage::Unknown);
         self.in_progress = false;
     }
 
     /// Lifetime expiry and delay warnings at `now`, whether or not an attempt happens.
-    /// Call it at every [`Output::Timeout`] time (calling it at other times is harmless).
+    /// Call it at every [`Output::WakeAt`] time (calling it at other times is harmless).
     pub fn handle_timeout(&mut self, now: Timestamp, policy: &RetryPolicy) {
         let now = self.clamp(now);
         let mut batch = Batch::default();
@@ -702,6 +787,7 @@ impl Delivery {
     }
 
     /// The next output, in order; `None` when drained.
+    #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
     }
@@ -709,7 +795,7 @@ impl Delivery {
     /// The next time [`Delivery::handle_timeout`] must be called: the earliest exact
     /// expiry or delay warning of a recipient still waiting (pending, deferred or
     /// expiring). `None` when nothing waits.
-    pub fn next_deadline(&self, policy: &RetryPolicy) -> Option<Timestamp> {
+    fn next_deadline(&self, policy: &RetryPolicy) -> Option<Timestamp> {
         let exact = policy
             .lifetime
             .filter(|l| l.mode == LifetimeMode::Exact)
@@ -735,9 +821,12 @@ impl Delivery {
             .min()
     }
 
-    /// When the caller should next look at this message: the earlier of
-    /// [`Delivery::next_retry`] and [`Delivery::next_deadline`]. The one due time to
-    /// keep in a deferral queue for a message-per-entry queue.
+    /// When the caller should next look at this message: the earliest retry time
+    /// still ahead, exact expiry or delay warning of a recipient still waiting;
+    /// `None` when nothing waits. Every input ends with the same time as
+    /// [`Output::WakeAt`]: the one due time to keep in a deferral queue. A retry
+    /// time already reached is not a wake-up but [`is_due`](Self::is_due): attempt
+    /// now, or, holding the message (its destination is down), sleep until this.
     pub fn next_wakeup(&self, policy: &RetryPolicy) -> Option<Timestamp> {
         [self.next_retry(), self.next_deadline(policy)]
             .into_iter()
@@ -853,6 +942,16 @@ impl Delivery {
     fn clamp(&mut self, now: Timestamp) -> Timestamp {
         self.last_now = self.last_now.max(now);
         self.last_now
+    }
+
+    /// Queues a destination signal for a destination-scope failure.
+    fn signal(&self, batch: &mut Batch, now: Timestamp, c: &Classification) {
+        batch.destination.push(DestinationSignal {
+            at: now,
+            remote_mta: self.remote_mta.clone(),
+            classification: c.clone(),
+            hold_until: None,
+        });
     }
 
     fn in_flight(&self) -> impl Iterator<Item = usize> + '_ {
@@ -990,9 +1089,9 @@ impl Delivery {
             self.out.push_back(Output::Destination(s));
         }
         // Only the latest deadline matters: drop a stale one still queued.
-        self.out.retain(|o| !matches!(o, Output::Timeout(_)));
-        if let Some(t) = self.next_deadline(policy) {
-            self.out.push_back(Output::Timeout(t));
+        self.out.retain(|o| !matches!(o, Output::WakeAt(_)));
+        if let Some(t) = self.next_wakeup(policy) {
+            self.out.push_back(Output::WakeAt(t));
         }
     }
 }
@@ -1015,20 +1114,6 @@ fn group<K: Eq + Hash + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
     out
 }
 
-/// What a recipient left in flight at [`Delivery::end_attempt`] counts as.
-fn no_outcome_classification() -> Classification {
-    Classification {
-        disposition: Disposition::Transient,
-        category: Some(Category::Network),
-        scope: Scope::Connection,
-        retry_after: None,
-        rule: "delivery.no_outcome".into(),
-        description:
-            "the attempt ended without an outcome for this recipient: treated as a lost connection (RFC 5321 §3.8)"
-                .into(),
-        low_confidence: false,
-    }
-}
 
 #[cfg(feature = "serde")]
 mod wire {
@@ -1040,6 +1125,8 @@ mod wire {
     pub(super) struct DeliveryWire {
         format_version: u32,
         arrival: Timestamp,
+        #[serde(default)]
+        message: MessageInfo,
         recipients: Vec<RcptRecord>,
         attempt: u32,
         in_progress: bool,
@@ -1055,6 +1142,7 @@ mod wire {
             DeliveryWire {
                 format_version: DELIVERY_FORMAT_VERSION,
                 arrival: d.arrival,
+                message: d.message,
                 recipients: d.rcpts,
                 attempt: d.attempt,
                 in_progress: d.in_progress,
@@ -1096,7 +1184,7 @@ mod wire {
                     | Output::DelayWarning { rcpts, .. }
                     | Output::Expired { rcpts }
                     | Output::Cancelled { rcpts } => rcpts,
-                    Output::Destination(_) | Output::Timeout(_) => &[],
+                    Output::Destination(_) | Output::WakeAt(_) => &[],
                 };
                 if let Some(&i) = rcpts.iter().find(|&&i| i >= len) {
                     return Err(DeliveryError::InconsistentSnapshot(format!(
@@ -1111,6 +1199,7 @@ mod wire {
             }
             Ok(Delivery {
                 arrival: w.arrival,
+                message: w.message,
                 rcpts: w.recipients,
                 attempt: w.attempt,
                 in_progress: w.in_progress,
