@@ -199,7 +199,10 @@ fn main() {
         let Some(_msg) = queue.pop_due(at) else { break };
         let now = at;
         attempts += 1;
-        let due = delivery.start_attempt(now, Some(&host)).unwrap_or_default();
+        let due: Vec<usize> = delivery
+            .start_attempt(now, Some(&host))
+            .map(|a| a.recipients().to_vec())
+            .unwrap_or_default();
         println!(
             "attempt {attempts} at +{}s for {} recipient(s)",
             now.saturating_duration_since(t0).as_secs(),
@@ -235,7 +238,7 @@ fn main() {
             outcomes.push(o);
         }
         let _ = delivery.handle_outcomes(now, &policy, &outcomes);
-        delivery.end_attempt(now, &policy);
+        delivery.end_attempt(now, &policy, &classifier);
         delivery.handle_timeout(now, &policy);
         while let Some(out) = delivery.poll_output() {
             match out {

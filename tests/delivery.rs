@@ -104,7 +104,9 @@ fn partial_success_keeps_only_pending_recipients_with_their_own_clocks() {
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(3));
     assert_eq!(
-        d.start_attempt(T0, Some("mx.example.com")).unwrap().recipients(),
+        d.start_attempt(T0, Some("mx.example.com"))
+            .unwrap()
+            .recipients(),
         [0, 1, 2]
     );
     d.handle_outcomes(
@@ -322,7 +324,10 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
         Some(Output::WakeAt(t)) => *t,
         other => panic!("expected a wake-up last, got {other:?}"),
     };
-    assert!(retry < T0 + Duration::from_secs(86_400), "the retry comes first");
+    assert!(
+        retry < T0 + Duration::from_secs(86_400),
+        "the retry comes first"
+    );
     // The caller holds the message (its destination is down) and makes no attempt:
     // once the retry time has passed, the next wake-up is the first delay notice.
     d.handle_timeout(retry, &p);
@@ -345,10 +350,7 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
             number: 1
         }
     );
-    assert_eq!(
-        out[1],
-        Output::WakeAt(T0 + Duration::from_secs(3 * 86_400))
-    );
+    assert_eq!(out[1], Output::WakeAt(T0 + Duration::from_secs(3 * 86_400)));
     // Nobody attempts again: the recipient still expires exactly at 3 d.
     d.handle_timeout(T0 + Duration::from_secs(3 * 86_400), &p);
     let out = drain(&mut d);

@@ -44,7 +44,10 @@ fn a_4xx_rcpt_is_deferred_and_retried_with_its_clock_kept() {
     let mut d = Delivery::new(T0, 1, vec![Recipient::new("b@example.com")]);
     let mut now = T0;
     for attempt in 1..=2u32 {
-        assert_eq!(d.start_attempt(now, Some("sink")).unwrap(), [0]);
+        assert_eq!(
+            d.start_attempt(now, Some("sink")).unwrap().recipients(),
+            [0]
+        );
         let o = send(&sink.addr, "b@example.com");
         let reply = o
             .reply

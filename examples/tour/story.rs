@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use tempfail::delivery::{Delivery, Output as Decision, Recipient};
-use tempfail::dsn::{DsnBuilder, DsnMessage};
+use tempfail::delivery::{Attempt, Delivery, MessageInfo, Output as Decision, Recipient};
+use tempfail::dsn::DsnBuilder;
 use tempfail::policy::{Preset, RetryPolicy};
 use tempfail::queue::KeyedQueue;
-use tempfail::session::{Envelope, Event, Output, Session, SessionConfig};
-use tempfail::{RcptOutcome, Timestamp};
+use tempfail::session::{Event, Output, Session, SessionConfig};
+use tempfail::{Classifier, RcptOutcome, Timestamp};
 
 /// A scripted receiving MTA for several domains, speaking SMTP line by line.
 struct ScriptedServer {
@@ -140,7 +140,6 @@ impl Connection<'_> {
 /// One message in our spool.
 struct Message {
     id: &'static str,
-    from: &'static str,
     body: &'static [u8],
     delivery: Delivery,
     priority: u8,
@@ -169,15 +168,17 @@ fn offset(t0: Timestamp, t: Timestamp) -> String {
     out
 }
 
-/// Runs one SMTP session against the scripted host: greeting, EHLO, one pipelined
-/// transaction, QUIT. Returns each recipient's outcome (indices into `rcpts`).
+/// Runs one SMTP session for `attempt` against the scripted host: greeting, EHLO,
+/// one pipelined transaction, QUIT. The session's events go straight to the
+/// delivery (in its own index space); each recipient's outcome is also returned, for
+/// printing.
 fn attempt(
     server: &mut ScriptedServer,
     host: &'static str,
     clock: &VirtualClock,
-    from: &str,
-    rcpts: &[String],
-    body: &[u8],
+    m: &mut Message,
+    attempt: &mut Attempt,
+    policy: &RetryPolicy,
 ) -> Vec<RcptOutcome> {
     let now = clock.now;
     let instant = clock.instant();
@@ -193,10 +194,11 @@ fn attempt(
     };
     let greeting = conn.greeting();
     s.handle_input(instant, &greeting);
-    if let Err(e) = s.submit(Envelope::new(from, rcpts.iter().cloned())) {
+    if let Err(e) = attempt.submit(&m.delivery, &mut s) {
         println!("    (envelope refused: {e})");
         return Vec::new();
     }
+    let body = m.body;
     let mut outcomes = Vec::new();
     for _round in 0..32 {
         let mut to_server = Vec::new();
@@ -207,9 +209,15 @@ fn attempt(
                     let _ = s.send_body_chunk(instant, body);
                     let _ = s.finish_body(instant);
                 }
-                Output::Event(Event::Recipient { outcome, .. }) => outcomes.push(outcome),
-                Output::Event(Event::TransactionDone { .. }) => s.quit(),
-                Output::Event(_) | Output::StartTls | Output::Timeout(_) => {}
+                Output::Event(e) => {
+                    outcomes.extend(attempt.translate(&e));
+                    if matches!(e, Event::TransactionDone { .. }) {
+                        s.quit();
+                    }
+                    // Every event of this attempt's transaction is the delivery's.
+                    let _ = m.delivery.handle_event(now, policy, attempt, &e);
+                }
+                Output::StartTls | Output::Timeout(_) => {}
                 Output::Close => {}
             }
         }
@@ -260,6 +268,7 @@ pub fn show() {
     let base = Instant::now();
     let t0 = Timestamp::from_secs(1_764_288_000); // 2025-11-28T00:00:00Z
     let policy = RetryPolicy::preset(Preset::Tempfail);
+    let classifier = Classifier::builtin();
     let dsn = DsnBuilder::new("mta.example.org");
     let mut server = ScriptedServer {
         greylist: HashMap::new(),
@@ -279,13 +288,13 @@ pub fn show() {
         .enumerate()
         .map(|(i, (id, to, prio))| Message {
             id,
-            from: "alice@example.org",
             body: b"From: alice@example.org\r\nSubject: Quarterly report\r\n\r\nHello!\r\n",
             delivery: Delivery::new(
                 t0,
                 i as u64 + 1,
                 to.iter().map(|a| Recipient::new(*a)).collect(),
-            ),
+            )
+            .with_message(MessageInfo::new("alice@example.org").envid(*id)),
             priority: *prio,
         })
         .collect();
@@ -317,93 +326,72 @@ pub fn show() {
         for i in batch {
             let m = &mut spool[i];
             let host = mx_for(&m.delivery.recipients()[0].recipient.address);
-            let due_rcpts = m
-                .delivery
-                .start_attempt(now, Some(host))
-                .unwrap_or_default();
+            let started = m.delivery.start_attempt(now, Some(host));
             let shown = printed_attempts.entry(i).or_insert(0);
             *shown += 1;
             let verbose = *shown <= 3 || m.delivery.recipients().len() > 1;
-            if !due_rcpts.is_empty() {
-                // One connection per destination host.
-                let mut by_host: Vec<(&'static str, Vec<usize>)> = Vec::new();
-                for &r in &due_rcpts {
-                    let host = mx_for(&m.delivery.recipients()[r].recipient.address);
-                    match by_host.iter_mut().find(|(h, _)| *h == host) {
-                        Some((_, v)) => v.push(r),
-                        None => by_host.push((host, vec![r])),
-                    }
+            if let Some(mut att) = started.ok().filter(|a| !a.is_empty()) {
+                // One connection to the message's destination host.
+                let addrs: Vec<String> = att
+                    .recipients()
+                    .iter()
+                    .map(|&r| m.delivery.recipients()[r].recipient.address.clone())
+                    .collect();
+                if verbose {
+                    println!(
+                        "\n[{}] {} attempt {} to {host} for {}",
+                        offset(t0, now),
+                        m.id,
+                        m.delivery.attempts(),
+                        addrs.join(", ")
+                    );
                 }
-                for (host, idx) in by_host {
-                    let addrs: Vec<String> = idx
-                        .iter()
-                        .map(|&r| m.delivery.recipients()[r].recipient.address.clone())
-                        .collect();
-                    if verbose {
-                        println!(
-                            "\n[{}] {} attempt {} to {host} for {}",
+                let outcomes = {
+                    let clock = VirtualClock { base, t0, now };
+                    attempt(&mut server, host, &clock, m, &mut att, &policy)
+                };
+                for o in &outcomes {
+                    let c = &o.classification;
+                    if !verbose {
+                        let code = o.reply.as_ref().map(|r| {
+                            let e = r.enhanced().map(|e| format!(" {e}")).unwrap_or_default();
+                            format!("{}{e}", r.code())
+                        });
+                        print!(
+                            "[{}] {} attempt {}: {} {}",
                             offset(t0, now),
                             m.id,
                             m.delivery.attempts(),
-                            addrs.join(", ")
+                            code.unwrap_or_else(|| "no reply".into()),
+                            c.category.map(|c| c.name()).unwrap_or("delivered"),
                         );
+                        continue;
                     }
-                    let outcomes = {
-                        let clock = VirtualClock { base, t0, now };
-                        attempt(&mut server, host, &clock, m.from, &addrs, m.body)
-                    };
-                    let mapped: Vec<RcptOutcome> = outcomes
-                        .into_iter()
-                        .map(|mut o| {
-                            o.rcpt = idx.get(o.rcpt).copied().unwrap_or(o.rcpt);
-                            o
+                    let reply = o
+                        .reply
+                        .as_ref()
+                        .map(|r| {
+                            let t = r.text();
+                            let t: String = t.chars().take(60).collect();
+                            format!("{} {}", r.code(), t)
                         })
-                        .collect();
-                    for o in &mapped {
-                        if !verbose {
-                            let c = &o.classification;
-                            let code = o.reply.as_ref().map(|r| {
-                                let e = r.enhanced().map(|e| format!(" {e}")).unwrap_or_default();
-                                format!("{}{e}", r.code())
-                            });
-                            print!(
-                                "[{}] {} attempt {}: {} {}",
-                                offset(t0, now),
-                                m.id,
-                                m.delivery.attempts(),
-                                code.unwrap_or_else(|| "no reply".into()),
-                                c.category.map(|c| c.name()).unwrap_or("delivered"),
-                            );
-                            continue;
-                        }
-                        let c = &o.classification;
-                        let reply = o
-                            .reply
-                            .as_ref()
-                            .map(|r| {
-                                let t = r.text();
-                                let t: String = t.chars().take(60).collect();
-                                format!("{} {}", r.code(), t)
-                            })
-                            .unwrap_or_else(|| "(no reply)".into());
-                        println!(
-                            "    {:<20} {:<9} {}",
-                            m.delivery.recipients()[o.rcpt].recipient.address,
-                            o.stage,
-                            reply
-                        );
-                        println!(
-                            "    {:<20} => {} {} (scope {}, rule {})",
-                            "",
-                            c.disposition,
-                            c.category.map(|c| c.name()).unwrap_or("-"),
-                            c.scope,
-                            c.rule
-                        );
-                    }
-                    let _ = m.delivery.handle_outcomes(now, &policy, &mapped);
+                        .unwrap_or_else(|| "(no reply)".into());
+                    println!(
+                        "    {:<20} {:<9} {}",
+                        m.delivery.recipients()[o.rcpt].recipient.address,
+                        o.stage,
+                        reply
+                    );
+                    println!(
+                        "    {:<20} => {} {} (scope {}, rule {})",
+                        "",
+                        c.disposition,
+                        c.category.map(|c| c.name()).unwrap_or("-"),
+                        c.scope,
+                        c.rule
+                    );
                 }
-                m.delivery.end_attempt(now, &policy);
+                m.delivery.end_attempt(now, &policy, &classifier);
             }
             // Lifetime expiry and delay warnings, whether or not an attempt happened.
             m.delivery.handle_timeout(now, &policy);
@@ -464,13 +452,12 @@ pub fn show() {
                             );
                         }
                     }
-                    Decision::Timeout(t) => wake = wake.min(Some(*t)).or(Some(*t)),
+                    Decision::WakeAt(t) => wake = Some(*t),
                 }
             }
             if !m.delivery.is_finished() {
-                // One queue entry per message, due at its next retry or deadline.
-                debug_assert!(wake.is_none_or(|w| Some(w) >= m.delivery.next_wakeup(&policy)));
-                if let Some(at) = m.delivery.next_wakeup(&policy) {
+                // One queue entry per message, due at its one wake-up time.
+                if let Some(at) = wake {
                     let _ = queue.insert(i, (), at, m.priority);
                 }
             } else {
@@ -518,13 +505,8 @@ fn print_dsn(
     n: usize,
     kind: &str,
 ) {
-    let message = DsnMessage {
-        envelope_sender: m.from.into(),
-        envid: Some(m.id.into()),
-        ret_full: false,
-        arrival: Some(m.delivery.arrival()),
-        original: m.body.to_vec(),
-    };
+    // The notice's per-message fields come from the same MessageInfo as the envelope.
+    let message = m.delivery.dsn_message(m.body.to_vec());
     let entries = m.delivery.dsn_recipients(rcpts, policy);
     let id = format!("dsn-{n}@mta.example.org");
     match dsn.build(&message, &entries, now, &id) {
@@ -535,7 +517,10 @@ fn print_dsn(
             );
         }
         Some(bytes) => {
-            println!("    --- {kind} notice to {} (in full) ---", m.from);
+            println!(
+                "    --- {kind} notice to {} (in full) ---",
+                m.delivery.message().sender
+            );
             for line in String::from_utf8_lossy(&bytes).lines() {
                 println!("    | {line}");
             }

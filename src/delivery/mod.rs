@@ -81,11 +81,11 @@ use crate::classify::{
     Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure,
 };
 use crate::dsn::DsnMessage;
-use crate::session::Event;
 use crate::dsn::{Action, DsnRecipient};
 use crate::outcome::RcptOutcome;
 use crate::policy::{GiveUpReason, LifetimeMode, NotRetryableReason, RetryDecision, RetryPolicy};
 use crate::reply::{EnhancedCode, Reply};
+use crate::session::Event;
 use crate::time::Timestamp;
 
 /// The persisted format's version. [`Delivery`] snapshots carry it; a snapshot with
@@ -581,9 +581,10 @@ impl Delivery {
     /// here, since the session reports an outcome for every recipient before it
     /// reports a loss.
     ///
-    /// Errors: `attempt` is not the attempt in progress, or the event is about
+    /// Errors: `attempt` is not this delivery's latest attempt, the event is about
     /// another attempt's transaction (route it to the delivery whose attempt
-    /// [`owns`](Attempt::owns) it).
+    /// [`owns`](Attempt::owns) it), or a recipient's outcome comes after the
+    /// attempt was ended with [`end_attempt`](Self::end_attempt).
     pub fn handle_event(
         &mut self,
         now: Timestamp,
@@ -592,12 +593,14 @@ impl Delivery {
         event: &Event,
     ) -> Result<(), DeliveryError> {
         self.clamp(now);
-        if !self.in_progress || attempt.number() != self.attempt {
+        if attempt.number() != self.attempt || attempt.is_empty() {
             return Err(DeliveryError::StaleAttempt {
                 given: attempt.number(),
-                current: if self.in_progress { self.attempt } else { 0 },
+                current: self.attempt,
             });
         }
+        // The attempt ends by itself once every recipient has its outcome; the
+        // session's later events (transaction done, closed) change nothing.
         let Event::Recipient { transaction, .. } = event else {
             return Ok(());
         };
@@ -1113,7 +1116,6 @@ fn group<K: Eq + Hash + Copy>(pairs: Vec<(K, usize)>) -> Vec<(K, Vec<usize>)> {
     }
     out
 }
-
 
 #[cfg(feature = "serde")]
 mod wire {
