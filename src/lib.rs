@@ -105,6 +105,11 @@ pub use backoff::{Backoff, RetryState};
 pub mod policy;
 pub use policy::{Preset, RetryDecision, RetryPolicy};
 
+/// The design decisions the modules share: the flow of one attempt from bytes to
+/// the queue, which type crosses each seam, and the rules several modules follow.
+#[doc = include_str!("design.md")]
+pub mod design {}
+
 /// The README's code blocks, run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

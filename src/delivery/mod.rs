@@ -7,16 +7,20 @@
 //! ## Drive loop
 //!
 //! ```text
-//! d.start_attempt(now, Some("mx.example.com"))? -> the recipients to send to now
-//!   ... send with any sender: the session machine, lettre, an MTA ...
-//! d.handle_outcomes(now, &policy, &outcomes)?   per-recipient results (RcptOutcome)
-//! d.handle_transport_failure(now, &policy, &c, stage)?   the connection failed for all
-//! d.end_attempt(now, &policy)                    anyone left without an outcome
-//! d.handle_timeout(now, &policy)                 lifetime expiry, delay warnings
-//! d.cancel(now, None)                            the caller gives up
-//! while let Some(o) = d.poll_output() { ... }    Delivered, RetryAt, Bounced, DelayWarning,
-//!                                                Expired, Cancelled, Destination, then Timeout
+//! let mut att = d.start_attempt(now, Some("mx.example.com"))?;  the recipients due now
+//! att.submit(&d, &mut session)?;        the envelope: MessageInfo + each Recipient
+//!   ... drive the session; for every session::Event:
+//!   d.handle_event(now, &policy, &att, &event)?;   outcomes in the delivery's indices
+//! d.end_attempt(now, &policy, &classifier);        anyone left without an outcome
+//! while let Some(o) = d.poll_output() { ... }      Delivered, RetryAt, Bounced, DelayWarning,
+//!                                                  Expired, Cancelled, Destination, WakeAt
+//! at WakeAt(t): d.handle_timeout(t, &policy); if d.is_due(t) { start the next attempt }
 //! ```
+//!
+//! A sender other than the session machine (lettre, an MTA) sends to
+//! [`Attempt::recipients`] and reports [`RcptOutcome`]s in the delivery's indices
+//! with [`Delivery::handle_outcomes`], or [`Delivery::handle_transport_failure`] when
+//! the connection failed for everyone; [`Delivery::cancel`] gives up on recipients.
 //!
 //! ## Rules
 //!
@@ -24,47 +28,43 @@
 //!   expired or cancelled. Each keeps its own [`RetryState`] (attempt count,
 //!   first-failure time): partial success keeps only the others pending, and
 //!   nothing is ever reset (a split never restarts a recipient's clock).
-//! - An outcome whose scope is the message or the connection, or any failure at
-//!   `MAIL FROM`, applies to every recipient still in flight in that attempt;
-//!   later per-recipient outcomes for them in the same attempt are ignored. A
-//!   permanent reply to `MAIL FROM` therefore bounces them all — for this message
-//!   only: nothing is remembered for other messages (RFC 5321 §4.5.4.1: a 5yz to
-//!   MAIL is never cached).
+//! - Each outcome settles its own recipient and no other. Whoever knows the
+//!   transactions fans a failure out: the session machine gives every recipient of
+//!   a refused transaction (one part of a split envelope) its outcome. A permanent
+//!   reply to `MAIL FROM` bounces those recipients for this message only: nothing is
+//!   remembered for other messages (RFC 5321 §4.5.4.1: a 5yz to MAIL is never
+//!   cached).
 //! - Outcomes whose scope is the destination also come out as
 //!   [`Output::Destination`] signals, plain data for a destination-health layer.
 //! - The policy is an argument of every call that decides, not part of the state:
 //!   pass the same [`RetryPolicy`] after a restore and the decisions are the same.
 //! - A `now` earlier than one already seen is clamped to it. Every call notes its
 //!   `now`, even one refused with an `Err`; a refused call changes no recipient.
-//! - Retry times come out as [`Output::RetryAt`]; put them in a deferral queue.
-//!   [`Output::Timeout`] is only for [`Delivery::handle_timeout`]: the lifetime's
-//!   exact end and delay warnings, which happen even when no attempt does.
+//! - One wake-up time: every input ends with [`Output::WakeAt`], the earliest retry
+//!   time still ahead, exact lifetime end or delay warning
+//!   ([`Delivery::next_wakeup`]); keep it in a deferral queue. A retry time already
+//!   reached makes the message [`Delivery::is_due`] instead.
 //!
 //! ```
-//! use std::borrow::Cow;
-//! use tempfail::delivery::{Delivery, Output, Recipient};
+//! use tempfail::delivery::{Delivery, MessageInfo, Output, Recipient};
 //! use tempfail::policy::{Preset, RetryPolicy};
-//! use tempfail::{Category, Classification, Disposition, RcptOutcome, Scope, Stage, Timestamp};
+//! use tempfail::{Classifier, RcptOutcome, Reply, Stage, Timestamp};
 //!
-//! let policy = RetryPolicy::preset(Preset::Postfix);
+//! let (classifier, policy) = (Classifier::builtin(), RetryPolicy::preset(Preset::Postfix));
 //! let t0 = Timestamp::from_secs(1_700_000_000);
-//! let mut d = Delivery::new(t0, 7, vec![Recipient::new("a@example.com"), Recipient::new("b@example.com")]);
-//! assert_eq!(d.start_attempt(t0, Some("mx.example.com")).unwrap(), vec![0, 1]);
-//! let ok = Classification {
-//!     disposition: Disposition::Success, category: None, scope: Scope::Recipient,
-//!     retry_after: None, rule: Cow::Borrowed("basic.2xx"), description: Cow::Borrowed(""),
-//!     low_confidence: false,
-//! };
-//! let grey = Classification {
-//!     disposition: Disposition::Transient, category: Some(Category::Greylisted),
-//!     scope: Scope::Recipient, ..ok.clone()
-//! };
+//! let rcpts = vec![Recipient::new("a@example.com"), Recipient::new("b@example.com")];
+//! let mut d = Delivery::new(t0, 7, rcpts).with_message(MessageInfo::new("s@example.org"));
+//! let attempt = d.start_attempt(t0, Some("mx.example.com")).unwrap();
+//! assert_eq!(attempt.recipients(), [0, 1]);
+//! let ok = Reply::parse(b"250 2.0.0 queued\r\n").unwrap();
+//! let grey = Reply::parse(b"450 4.2.0 Greylisted, try again later\r\n").unwrap();
 //! d.handle_outcomes(t0, &policy, &[
-//!     RcptOutcome { rcpt: 0, reply: None, stage: Stage::DataEnd, classification: ok },
-//!     RcptOutcome { rcpt: 1, reply: None, stage: Stage::RcptTo, classification: grey },
+//!     RcptOutcome::from_reply(&classifier, 0, ok, Stage::DataEnd),
+//!     RcptOutcome::from_reply(&classifier, 1, grey, Stage::RcptTo),
 //! ]).unwrap();
 //! assert!(matches!(d.poll_output(), Some(Output::Delivered { ref rcpts }) if rcpts == &[0]));
 //! assert!(matches!(d.poll_output(), Some(Output::RetryAt { ref rcpts, .. }) if rcpts == &[1]));
+//! assert_eq!(d.poll_output(), d.next_wakeup(&policy).map(Output::WakeAt));
 //! ```
 
 mod attempt;
