@@ -209,7 +209,7 @@ fn a_5yz_to_mail_is_not_cached() {
     // comes out of it, and another message to the same place starts clean.
     let p = RetryPolicy::preset(Preset::Tempfail);
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    let _ = d.start_attempt(T0, Some("mx.example.com")).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::MailFrom, sender_refused()))
         .unwrap();
     assert!(
@@ -231,7 +231,7 @@ fn a_5yz_to_mail_is_not_cached() {
 fn destination_outcomes_signal_and_hold() {
     let p = RetryPolicy::preset(Preset::Tempfail);
     let mut d = Delivery::new(T0, 1, rcpts(2));
-    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    let _ = d.start_attempt(T0, Some("mx.example.com")).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, rate_limited()))
         .unwrap();
     let out = drain(&mut d);
@@ -253,7 +253,7 @@ fn destination_outcomes_signal_and_hold() {
 fn transport_failure_hits_all_in_flight_and_end_attempt_catches_the_silent() {
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(2));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_transport_failure(T0, &p, &network(), Stage::Connect)
         .unwrap();
     assert!(!d.is_attempt_in_progress());
@@ -265,7 +265,7 @@ fn transport_failure_hits_all_in_flight_and_end_attempt_catches_the_silent() {
         }
     );
     let t1 = T0 + 5 * MIN;
-    d.start_attempt(t1, None).unwrap();
+    let _ = d.start_attempt(t1, None).unwrap();
     d.handle_outcome(t1, &p, &outcome(0, Stage::DataEnd, ok()))
         .unwrap();
     d.end_attempt(t1, &p, &Classifier::builtin());
@@ -285,7 +285,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, ok())),
         Err(DeliveryError::NoAttempt)
     );
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     assert_eq!(
         d.start_attempt(T0, None),
         Err(DeliveryError::AttemptInProgress(1))
@@ -307,7 +307,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         .unwrap();
     d.handle_outcome(T0, &p, &outcome(1, Stage::DataEnd, ok()))
         .unwrap();
-    d.start_attempt(T0, None).unwrap(); // nothing due: no attempt
+    let _ = d.start_attempt(T0, None).unwrap(); // nothing due: no attempt
     assert!(!d.is_attempt_in_progress());
 }
 
@@ -316,7 +316,7 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
     // Stalwart: expiry exactly at 3 d, delay notices at 1 d and then 3 d later.
     let p = RetryPolicy::preset(Preset::Stalwart);
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     let out = drain(&mut d);
@@ -362,7 +362,7 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
 fn cancel_is_terminal_and_leaves_the_finished_alone() {
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(3));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::DataEnd, ok()))
         .unwrap();
     d.cancel(T0, &p, None).unwrap();
@@ -377,7 +377,7 @@ fn cancel_is_terminal_and_leaves_the_finished_alone() {
 fn an_earlier_now_is_clamped() {
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    d.start_attempt(T0 + 10 * MIN, None).unwrap();
+    let _ = d.start_attempt(T0 + 10 * MIN, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     match d.recipients()[0].status {
@@ -401,7 +401,7 @@ fn dsn_entries_come_from_the_records() {
             Recipient::new("b@example.com"),
         ],
     );
-    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    let _ = d.start_attempt(T0, Some("mx.example.com")).unwrap();
     d.handle_outcomes(
         T0,
         &p,
@@ -431,7 +431,7 @@ fn dsn_entries_come_from_the_records() {
 fn snapshots_are_versioned() {
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(2));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     let json = serde_json::to_string(&d).unwrap();
@@ -775,7 +775,7 @@ fn will_retry_until_is_left_out_without_a_lifetime() {
     let p = RetryPolicy::preset(Preset::Exim);
     assert!(p.lifetime.is_none());
     let mut d = Delivery::new(T0, 1, rcpts(2));
-    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    let _ = d.start_attempt(T0, Some("mx.example.com")).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     d.handle_transport_failure(T0, &p, &network(), Stage::Connect)
@@ -800,7 +800,7 @@ fn delay_warnings_listed_out_of_order_never_give_a_deadline_in_the_past() {
         repeat: false,
     };
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     let mut now = T0 + h(3);
@@ -832,7 +832,7 @@ fn notify_success_gets_a_relayed_entry() {
     wants.notify = tempfail::dsn::Notify::parse("SUCCESS,FAILURE");
     wants.orcpt = Some("rfc822;A@example.com".into());
     let mut d = Delivery::new(T0, 1, vec![wants, Recipient::new("b@example.com")]);
-    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    let _ = d.start_attempt(T0, Some("mx.example.com")).unwrap();
     d.handle_outcomes(
         T0,
         &p,
@@ -876,7 +876,7 @@ fn inconsistent_snapshots_are_refused() {
     // in progress would leave it waiting forever (nothing ends it, no deadline): refuse it.
     let p = RetryPolicy::preset(Preset::Postfix);
     let mut d = Delivery::new(T0, 1, rcpts(2));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     let json = serde_json::to_string(&d).unwrap();
     assert!(json.contains("\"in_progress\":true"));
     let stuck = json.replace("\"in_progress\":true", "\"in_progress\":false");
@@ -900,7 +900,7 @@ fn a_large_recipient_list_is_handled_in_near_linear_time() {
     let n = 60_000;
     let p = RetryPolicy::preset(Preset::Tempfail);
     let mut d = Delivery::new(T0, 1, rcpts(n));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     let c = class(Disposition::Transient, None, Scope::Recipient);
     let outs: Vec<RcptOutcome> = (0..n)
         .map(|i| outcome(i, Stage::RcptTo, c.clone()))
@@ -969,7 +969,7 @@ fn a_transport_failure_is_explained_in_the_dsn() {
         Stage::Connect,
     );
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    d.start_attempt(T0, Some("mx.example.com")).unwrap();
+    let _ = d.start_attempt(T0, Some("mx.example.com")).unwrap();
     d.handle_transport_failure(T0, &p, &c, Stage::Connect)
         .unwrap();
     let entries = d.dsn_recipients(&[0], &p);
@@ -1001,7 +1001,7 @@ fn a_transport_failure_is_explained_in_the_dsn() {
     );
     // A reply, when there was one, is the diagnostic instead.
     let mut d = Delivery::new(T0, 1, rcpts(1));
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, grey()))
         .unwrap();
     let e = &d.dsn_recipients(&[0], &p)[0];

@@ -79,7 +79,7 @@ fn acceptance_is_delivered_and_a_5xx_bounces() {
     let policy = RetryPolicy::preset(Preset::Tempfail);
     let Some(ok) = Sink::start(&[]) else { return };
     let mut d = Delivery::new(T0, 1, vec![Recipient::new("b@example.com")]);
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     let o = send(&ok.addr, "b@example.com");
     assert_eq!(o.classification.disposition, Disposition::Success);
     d.handle_outcome(T0, &policy, &o).unwrap();
@@ -89,7 +89,7 @@ fn acceptance_is_delivered_and_a_5xx_bounces() {
         return;
     };
     let mut d = Delivery::new(T0, 1, vec![Recipient::new("b@example.com")]);
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     let o = send(&refuse.addr, "b@example.com");
     assert_eq!(o.classification.disposition, Disposition::Permanent);
     d.handle_outcome(T0, &policy, &o).unwrap();
@@ -116,7 +116,7 @@ fn an_address_lettre_refuses_bounces_instead_of_being_retried() {
     let o = lettre_retry::bad_address_outcome(&Classifier::builtin(), 0, &err.to_string());
     assert_eq!(o.classification.disposition, Disposition::Permanent);
     let mut d = Delivery::new(T0, 1, vec![Recipient::new(bad)]);
-    d.start_attempt(T0, None).unwrap();
+    let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &policy, &o).unwrap();
     assert_eq!(d.recipients()[0].status.name(), "bounced");
     let entries = d.dsn_recipients(&[0], &policy);
