@@ -35,19 +35,38 @@
 //! - [`dsn`]: RFC 3464 delivery status notifications (delayed, failed), honouring
 //!   RFC 3461 `NOTIFY`, `RET` and `ENVID`/`ORCPT`.
 //!
-//! ## How the pieces fit
+//! ## The drive loop
+//!
+//! One loop, written once by the caller around its own sockets and spool; every
+//! decision comes out of the machines, and the only clock is the `now` passed in:
 //!
 //! ```text
-//! server bytes ─► session::Session ─► Reply + Stage ─► classify::Classifier ─► Classification
-//!                                                                                   │
-//!   RcptOutcome (per recipient) ─► delivery::Delivery + policy::RetryPolicy ─► Delivered,
-//!   RetryAt(t), Bounced, DelayWarning, Expired, destination signals ─► queue::DeferralQueue
-//!   (retries) and dsn::DsnBuilder (notices)
+//! for each message due in the queue at `now`:
+//!     let mut attempt = delivery.start_attempt(now, Some(host))?;   // who is due
+//!     attempt.submit(&delivery, &mut session)?;                      // the envelope
+//!     loop {                                                         // the connection
+//!         while let Some(out) = session.poll_output() {
+//!             Transmit(bytes)  => write them, then session.handle_written(now, n)
+//!             Event(e)         => delivery.handle_event(now, &policy, &attempt, &e)?
+//!                                 (BodyWanted: session.send_body_chunk / finish_body)
+//!             StartTls         => TLS handshake, then session.handle_tls_established(now)
+//!             Close            => close the socket
+//!             Timeout(at)      => wake up at `at` if nothing arrives: session.handle_timeout
+//!         }
+//!         read => session.handle_input(now, &bytes) or session.handle_eof(now)
+//!     }
+//!     delivery.end_attempt(now, &policy, &classifier);
+//!     while let Some(o) = delivery.poll_output() {
+//!         Delivered / RetryAt / Bounced / Expired / DelayWarning => log, write notices
+//!         Destination(signal) => feed destination health
+//!         WakeAt(t)  => queue.reschedule(message, t)                // the one wake-up
+//!     }
 //! ```
 //!
-//! Each piece stands alone: a sender with its own SMTP client classifies its
-//! replies and feeds [`RcptOutcome`]s to a [`Delivery`]; an MTA with its own queue
-//! uses only the classifier and the policy.
+//! [`design`] describes the flow from bytes to the queue, which type crosses each
+//! seam, and the decisions the modules share. Each piece also stands alone: a sender
+//! with its own SMTP client classifies its replies and feeds [`RcptOutcome`]s to a
+//! [`Delivery`]; an MTA with its own queue uses only the classifier and the policy.
 //!
 //! ## Shared decisions
 //!
@@ -79,6 +98,7 @@
 //! | `serde` | off | serialization of every persistent type, with format versions |
 //! | `testing` | off | public conformance suites for your own implementations |
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
