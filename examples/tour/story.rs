@@ -10,11 +10,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use tempfail::delivery::{Attempt, Delivery, MessageInfo, Output as Decision, Recipient};
+use crate::driver::Driver;
+use tempfail::delivery::{Delivery, MessageInfo, Output as Decision, Recipient};
 use tempfail::dsn::DsnBuilder;
 use tempfail::policy::{Preset, RetryPolicy};
 use tempfail::queue::KeyedQueue;
-use tempfail::session::{Event, Output, Session, SessionConfig};
+use tempfail::session::{Session, SessionConfig};
 use tempfail::{Classifier, RcptOutcome, Timestamp};
 
 /// A scripted receiving MTA for several domains, speaking SMTP line by line.
@@ -168,21 +169,33 @@ fn offset(t0: Timestamp, t: Timestamp) -> String {
     out
 }
 
-/// Runs one SMTP session for `attempt` against the scripted host: greeting, EHLO,
-/// one pipelined transaction, QUIT. The session's events go straight to the
-/// delivery (in its own index space); each recipient's outcome is also returned, for
-/// printing.
+/// Runs one SMTP session for message `m` against the scripted host: greeting, EHLO,
+/// one pipelined transaction, QUIT, through the examples' shared driver. The
+/// session's events go straight to the delivery (in its own index space); each
+/// recipient's outcome is also returned, for printing. `None` when nothing was due.
 fn attempt(
     server: &mut ScriptedServer,
     host: &'static str,
     clock: &VirtualClock,
     m: &mut Message,
-    attempt: &mut Attempt,
     policy: &RetryPolicy,
-) -> Vec<RcptOutcome> {
+    classifier: &Classifier,
+) -> Option<Vec<RcptOutcome>> {
     let now = clock.now;
     let instant = clock.instant();
-    let mut s = Session::new(SessionConfig::new("mta.example.org"), instant);
+    let mut driver = Driver::new(
+        Session::new(SessionConfig::new("mta.example.org"), instant),
+        policy,
+    );
+    match driver.add(&mut m.delivery, m.body, now, host) {
+        Ok(Some(_)) => {}
+        Ok(None) => return None,
+        Err(e) => {
+            println!("    (envelope refused: {e})");
+            return Some(Vec::new());
+        }
+    }
+    driver.session.quit();
     let mut conn = Connection {
         server,
         host,
@@ -192,50 +205,27 @@ fn attempt(
         closed: false,
         pending: Vec::new(),
     };
-    let greeting = conn.greeting();
-    s.handle_input(instant, &greeting);
-    if let Err(e) = attempt.submit(&m.delivery, &mut s) {
-        println!("    (envelope refused: {e})");
-        return Vec::new();
-    }
-    let body = m.body;
     let mut outcomes = Vec::new();
+    let mut input = conn.greeting();
     for _round in 0..32 {
-        let mut to_server = Vec::new();
-        while let Some(out) = s.poll_output() {
-            match out {
-                Output::Transmit(bytes) => to_server.extend_from_slice(&bytes),
-                Output::Event(Event::BodyWanted { .. }) => {
-                    let _ = s.send_body_chunk(instant, body);
-                    let _ = s.finish_body(instant);
-                }
-                Output::Event(e) => {
-                    outcomes.extend(attempt.translate(&e));
-                    if matches!(e, Event::TransactionDone { .. }) {
-                        s.quit();
-                    }
-                    // Every event of this attempt's transaction is the delivery's.
-                    let _ = m.delivery.handle_event(now, policy, attempt, &e);
-                }
-                Output::StartTls | Output::Timeout(_) => {}
-                Output::Close => {}
-            }
+        if input.is_empty() {
+            driver.session.handle_eof(instant);
+        } else {
+            driver.session.handle_input(instant, &input);
         }
-        if s.is_closed() {
+        let step = driver.poll(instant, now);
+        outcomes.extend(step.outcomes.into_iter().map(|(_, o)| o));
+        if step.close {
             break;
         }
-        if conn.closed {
-            s.handle_eof(instant);
-            continue;
-        }
-        let replies = conn.handle(&to_server);
-        if replies.is_empty() && conn.closed {
-            s.handle_eof(instant);
+        input = if conn.closed {
+            Vec::new()
         } else {
-            s.handle_input(instant, &replies);
-        }
+            conn.handle(&step.transmit)
+        };
     }
-    outcomes
+    driver.finish(now, classifier);
+    Some(outcomes)
 }
 
 /// Virtual time: wall-clock `now` for the policy and queue, and the matching
@@ -326,14 +316,13 @@ pub fn show() {
         for i in batch {
             let m = &mut spool[i];
             let host = mx_for(&m.delivery.recipients()[0].recipient.address);
-            let started = m.delivery.start_attempt(now, Some(host));
+            let due = m.delivery.due(now);
             let shown = printed_attempts.entry(i).or_insert(0);
             *shown += 1;
             let verbose = *shown <= 3 || m.delivery.recipients().len() > 1;
-            if let Some(mut att) = started.ok().filter(|a| !a.is_empty()) {
+            if !due.is_empty() {
                 // One connection to the message's destination host.
-                let addrs: Vec<String> = att
-                    .recipients()
+                let addrs: Vec<String> = due
                     .iter()
                     .map(|&r| m.delivery.recipients()[r].recipient.address.clone())
                     .collect();
@@ -342,13 +331,13 @@ pub fn show() {
                         "\n[{}] {} attempt {} to {host} for {}",
                         offset(t0, now),
                         m.id,
-                        m.delivery.attempts(),
+                        m.delivery.attempts() + 1,
                         addrs.join(", ")
                     );
                 }
                 let outcomes = {
                     let clock = VirtualClock { base, t0, now };
-                    attempt(&mut server, host, &clock, m, &mut att, &policy)
+                    attempt(&mut server, host, &clock, m, &policy, &classifier).unwrap_or_default()
                 };
                 for o in &outcomes {
                     let c = &o.classification;
@@ -391,7 +380,6 @@ pub fn show() {
                         c.rule
                     );
                 }
-                m.delivery.end_attempt(now, &policy, &classifier);
             }
             // Lifetime expiry and delay warnings, whether or not an attempt happened.
             m.delivery.handle_timeout(now, &policy);

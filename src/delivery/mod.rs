@@ -236,6 +236,16 @@ pub struct RcptRecord {
     settled_in: u32,
 }
 
+impl RcptRecord {
+    fn is_due(&self, now: Timestamp) -> bool {
+        match self.status {
+            RcptStatus::Pending => true,
+            RcptStatus::Deferred { until } => until <= now,
+            _ => false,
+        }
+    }
+}
+
 /// A summary of one attempt, kept in a bounded history.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -529,17 +539,7 @@ impl Delivery {
         if self.in_progress {
             return Err(DeliveryError::AttemptInProgress(self.attempt));
         }
-        let due: Vec<usize> = self
-            .rcpts
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| match r.status {
-                RcptStatus::Pending => true,
-                RcptStatus::Deferred { until } => until <= now,
-                _ => false,
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let due = self.due(now);
         if due.is_empty() {
             return Ok(Attempt::new(0, due));
         }
@@ -567,12 +567,18 @@ impl Delivery {
     /// True when recipients are waiting for an attempt at `now` (pending, or deferred
     /// until `now` or earlier): [`start_attempt`](Self::start_attempt) would start one.
     pub fn is_due(&self, now: Timestamp) -> bool {
-        !self.in_progress
-            && self.rcpts.iter().any(|r| match r.status {
-                RcptStatus::Pending => true,
-                RcptStatus::Deferred { until } => until <= now,
-                _ => false,
-            })
+        !self.in_progress && self.rcpts.iter().any(|r| r.is_due(now))
+    }
+
+    /// The recipients an attempt at `now` would cover (pending, or deferred until
+    /// `now` or earlier), in order; empty while an attempt is in progress.
+    pub fn due(&self, now: Timestamp) -> Vec<usize> {
+        if self.in_progress {
+            return Vec::new();
+        }
+        (0..self.rcpts.len())
+            .filter(|&i| self.rcpts[i].is_due(now))
+            .collect()
     }
 
     /// One event of the session machine for `attempt` (see [`Attempt::submit`]):
