@@ -17,7 +17,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
-use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, TlsMode};
+use tempfail::session::{Envelope, Event, MessageInfo, Output, Session, SessionConfig, TlsMode};
 
 #[path = "../tests/smtp_sink_util/mod.rs"]
 mod smtp_sink_util;
@@ -82,8 +82,11 @@ fn in_memory(c: &mut Criterion) {
     g.bench_function("in_memory/pipelined_1rcpt_1KiB", |b| {
         b.iter(|| {
             wire.clear();
-            s.submit(Envelope::new("a@example.org", ["b@example.com"]).size(1024))
-                .unwrap();
+            s.submit(Envelope::new(
+                MessageInfo::new("a@example.org").size(1024),
+                ["b@example.com"],
+            ))
+            .unwrap();
             drain(&mut s, now, &body, &mut wire);
             s.handle_input(
                 now,
@@ -134,8 +137,11 @@ fn cpu_time_in_memory() {
         let (c0, w0) = (thread_cpu_ns().unwrap_or(0), Instant::now());
         for _ in 0..N {
             wire.clear();
-            s.submit(Envelope::new("a@example.org", ["b@example.com"]).size(1024))
-                .unwrap();
+            s.submit(Envelope::new(
+                MessageInfo::new("a@example.org").size(1024),
+                ["b@example.com"],
+            ))
+            .unwrap();
             drain(&mut s, now, &body, &mut wire);
             s.handle_input(
                 now,
@@ -204,7 +210,10 @@ impl Ours {
 
     fn send(&mut self, body: &[u8]) {
         self.s
-            .submit(Envelope::new("a@example.org", ["b@example.com"]).size(body.len() as u64))
+            .submit(Envelope::new(
+                MessageInfo::new("a@example.org").size(body.len() as u64),
+                ["b@example.com"],
+            ))
             .unwrap();
         while !self.round(body) {}
     }

@@ -17,7 +17,9 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, Timeouts, TlsMode};
+use tempfail::session::{
+    Envelope, Event, MessageInfo, Output, Session, SessionConfig, Timeouts, TlsMode,
+};
 use tempfail::{Disposition, RcptOutcome};
 
 /// What to send.
@@ -166,8 +168,10 @@ pub fn run_with(opts: &Options, cfg: SessionConfig) -> io::Result<Report> {
     let mut message_of = HashMap::new();
     let bodies: Vec<Vec<u8>> = (0..opts.count).map(|i| message(opts, i)).collect();
     for (i, body) in bodies.iter().enumerate() {
-        let env = Envelope::new(opts.from.as_str(), opts.to.iter().map(String::as_str))
-            .size(body.len() as u64);
+        let env = Envelope::new(
+            MessageInfo::new(opts.from.as_str()).size(body.len() as u64),
+            opts.to.iter().map(String::as_str),
+        );
         match session.submit(env) {
             Ok(id) => {
                 message_of.insert(id, i);

@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::io;
 
 use blocking::{Line, Options, Report, message, parse_args};
-use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, Timeouts, TlsMode};
+use tempfail::session::{
+    Envelope, Event, MessageInfo, Output, Session, SessionConfig, Timeouts, TlsMode,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -34,8 +36,10 @@ pub async fn run(opts: &Options) -> io::Result<Report> {
     let mut message_of = HashMap::new();
     let bodies: Vec<Vec<u8>> = (0..opts.count).map(|i| message(opts, i)).collect();
     for (i, body) in bodies.iter().enumerate() {
-        let env = Envelope::new(opts.from.as_str(), opts.to.iter().map(String::as_str))
-            .size(body.len() as u64);
+        let env = Envelope::new(
+            MessageInfo::new(opts.from.as_str()).size(body.len() as u64),
+            opts.to.iter().map(String::as_str),
+        );
         let id = session
             .submit(env)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;

@@ -303,8 +303,8 @@ fn each_recipient_keeps_its_notify_and_orcpt_on_the_wire() {
     let mut d2 = d.clone();
     let attempt = d2.start_attempt(T0, None).unwrap();
     let env = attempt.envelope(&d2);
-    assert_eq!(env.from, "s@example.org");
-    assert_eq!(env.envid.as_deref(), Some("q1"));
+    assert_eq!(env.message.sender, "s@example.org");
+    assert_eq!(env.message.envid.as_deref(), Some("q1"));
     assert_eq!(env.recipients[1].notify, Some(Notify::NEVER));
     assert_eq!(
         env.recipients[1].orcpt.as_deref(),

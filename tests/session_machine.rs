@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use session_util::{EHLO_PIPELINING, EHLO_PLAIN, Harness};
 use tempfail::session::{
-    Credentials, Envelope, Event, LossReason, Mechanism, Notify, Recipient, SessionConfig,
-    Timeouts, TlsMode,
+    Credentials, Envelope, Event, LossReason, Mechanism, MessageInfo, Notify, Recipient,
+    SessionConfig, Timeouts, TlsMode,
 };
 use tempfail::{Disposition, Stage};
 
@@ -23,7 +23,10 @@ fn greeted(ehlo: &[u8]) -> Harness {
 #[test]
 fn pipelined_transaction_is_two_flights() {
     let mut h = greeted(EHLO_PIPELINING);
-    h.submit(Envelope::new("a@example.org", ["b@example.com", "c@example.com"]).size(100));
+    h.submit(Envelope::new(
+        MessageInfo::new("a@example.org").size(100),
+        ["b@example.com", "c@example.com"],
+    ));
     assert_eq!(
         h.take_wire(),
         "MAIL FROM:<a@example.org> SIZE=100\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n"
@@ -121,7 +124,10 @@ fn ehlo_refused_falls_back_to_helo() {
     h.input(b"250 old.example.com\r\n");
     assert!(h.events.contains(&Event::Ready));
     assert_eq!(h.s.capabilities().map(|c| c.pipelining), Some(false));
-    h.submit(Envelope::new("a@example.org", ["b@example.com"]).size(10));
+    h.submit(Envelope::new(
+        MessageInfo::new("a@example.org").size(10),
+        ["b@example.com"],
+    ));
     // No SIZE= without the extension, and no pipelining.
     assert_eq!(h.take_wire(), "MAIL FROM:<a@example.org>\r\n");
 }
@@ -466,7 +472,10 @@ fn default_limit_is_100_recipients() {
 #[test]
 fn size_over_the_advertised_limit_fails_before_sending() {
     let mut h = greeted(b"250-mx\r\n250-PIPELINING\r\n250 SIZE 1000\r\n");
-    h.submit(Envelope::new("a@example.org", ["b@example.com"]).size(1001));
+    h.submit(Envelope::new(
+        MessageInfo::new("a@example.org").size(1001),
+        ["b@example.com"],
+    ));
     assert_eq!(h.take_wire(), "");
     let o = h.outcomes();
     assert_eq!(o.len(), 1);
@@ -475,7 +484,10 @@ fn size_over_the_advertised_limit_fails_before_sending() {
     assert_eq!(o[0].category.as_deref(), Some("message_too_big"));
     // SIZE 0 means no limit.
     let mut h = greeted(b"250-mx\r\n250 SIZE 0\r\n");
-    h.submit(Envelope::new("a@example.org", ["b@example.com"]).size(u64::MAX));
+    h.submit(Envelope::new(
+        MessageInfo::new("a@example.org").size(u64::MAX),
+        ["b@example.com"],
+    ));
     assert!(
         h.take_wire()
             .starts_with("MAIL FROM:<a@example.org> SIZE=18446744073709551615\r\n")
@@ -485,11 +497,17 @@ fn size_over_the_advertised_limit_fails_before_sending() {
 #[test]
 fn smtputf8_needs_the_extension() {
     let mut h = greeted(EHLO_PLAIN);
-    h.submit(Envelope::new("a@example.org", ["jösé@example.com"]).smtputf8(true));
+    h.submit(Envelope::new(
+        MessageInfo::new("a@example.org").smtputf8(true),
+        ["jösé@example.com"],
+    ));
     assert_eq!(h.take_wire(), "");
     assert_eq!(h.outcomes()[0].disposition, Disposition::Permanent);
     let mut h = greeted(EHLO_PIPELINING);
-    h.submit(Envelope::new("a@example.org", ["jösé@example.com"]).smtputf8(true));
+    h.submit(Envelope::new(
+        MessageInfo::new("a@example.org").smtputf8(true),
+        ["jösé@example.com"],
+    ));
     assert!(
         h.take_wire()
             .starts_with("MAIL FROM:<a@example.org> SMTPUTF8\r\nRCPT TO:<jösé@example.com>\r\n")
@@ -506,8 +524,8 @@ fn dsn_parameters_when_offered() {
         delay: true,
     });
     r.orcpt = Some("b@example.com".into());
-    let mut env = Envelope::new("a@example.org", [r]).envid("id 1");
-    env.ret = Some(tempfail::session::Ret::Hdrs);
+    let mut env = Envelope::new(MessageInfo::new("a@example.org").envid("id 1"), [r]);
+    env.message.ret = Some(tempfail::session::Ret::Hdrs);
     h.submit(env);
     assert_eq!(
         h.take_wire(),

@@ -38,12 +38,14 @@ fn parse(path: &Path) -> Script {
             for kv in rest.split_whitespace() {
                 let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
                 match k {
-                    "from" => env.from = v.to_string(),
+                    "from" => env.message.sender = v.to_string(),
                     "to" => env.recipients = v.split(',').map(Into::into).collect(),
-                    "size" => env.size = Some(v.parse().unwrap()),
-                    "smtputf8" => env.smtputf8 = true,
-                    "ret" => env.ret = Some(if v == "hdrs" { Ret::Hdrs } else { Ret::Full }),
-                    "envid" => env.envid = Some(v.to_string()),
+                    "size" => env.message.size = Some(v.parse().unwrap()),
+                    "smtputf8" => env.message.smtputf8 = true,
+                    "ret" => {
+                        env.message.ret = Some(if v == "hdrs" { Ret::Hdrs } else { Ret::Full })
+                    }
+                    "envid" => env.message.envid = Some(v.to_string()),
                     other => panic!("{}: unknown envelope key {other}", s.name),
                 }
             }

@@ -19,10 +19,10 @@ use tempfail::queue::{DeferralQueue, Handle, HeapQueue, WheelQueue};
 fn time(raw: [u8; 8]) -> u64 {
     let v = u64::from_le_bytes(raw);
     match raw[7] % 4 {
-        0 => v % 200,                 // ties, within one wheel tick
-        1 => v % (1 << 28),           // across ticks and levels (days)
-        2 => v % (1 << 45),           // years
-        _ => v | (u64::MAX << 40),    // near the end of time
+        0 => v % 200,              // ties, within one wheel tick
+        1 => v % (1 << 28),        // across ticks and levels (days)
+        2 => v % (1 << 45),        // years
+        _ => v | (u64::MAX << 40), // near the end of time
     }
 }
 
@@ -51,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 if let Some((w, h)) = pick {
                     let p = (arg & 0x80 != 0).then_some(arg % 4);
-                    assert_eq!(wheel.reschedule(w, t, p).is_ok(), heap.reschedule(h, t, p).is_ok());
+                    assert_eq!(
+                        wheel.reschedule(w, t, p).is_ok(),
+                        heap.reschedule(h, t, p).is_ok()
+                    );
                 }
             }
             4 | 5 => {
@@ -77,8 +80,12 @@ fuzz_target!(|data: &[u8]| {
     }
     // Everything left pops in the same order at the end of time.
     loop {
-        let a = wheel.pop_due(Timestamp::MAX).map(|p| (p.item, p.due, p.priority));
-        let b = heap.pop_due(Timestamp::MAX).map(|p| (p.item, p.due, p.priority));
+        let a = wheel
+            .pop_due(Timestamp::MAX)
+            .map(|p| (p.item, p.due, p.priority));
+        let b = heap
+            .pop_due(Timestamp::MAX)
+            .map(|p| (p.item, p.due, p.priority));
         assert_eq!(a, b);
         if a.is_none() {
             break;

@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use tempfail::session::{Envelope, Event, Output, Session, SessionConfig, TlsMode, TransactionId};
+use tempfail::session::{
+    Envelope, Event, MessageInfo, Output, Session, SessionConfig, TlsMode, TransactionId,
+};
 
 struct Run {
     s: Session,
@@ -56,14 +58,28 @@ impl Run {
                         self.s.finish_body(self.now).expect("body in progress");
                     }
                 }
-                Output::Event(Event::Recipient { transaction, outcome }) => {
-                    let n = *self.rcpts.get(&transaction).expect("outcome for a submitted transaction");
-                    assert!(outcome.rcpt < n, "outcome for a recipient that does not exist");
+                Output::Event(Event::Recipient {
+                    transaction,
+                    outcome,
+                }) => {
+                    let n = *self
+                        .rcpts
+                        .get(&transaction)
+                        .expect("outcome for a submitted transaction");
+                    assert!(
+                        outcome.rcpt < n,
+                        "outcome for a recipient that does not exist"
+                    );
                     let c = self.seen.entry((transaction, outcome.rcpt)).or_default();
                     *c += 1;
                     assert_eq!(*c, 1, "two outcomes for one recipient");
                 }
-                Output::Event(Event::TransactionDone { transaction, delivered, transient, permanent }) => {
+                Output::Event(Event::TransactionDone {
+                    transaction,
+                    delivered,
+                    transient,
+                    permanent,
+                }) => {
                     let n = self.rcpts[&transaction];
                     assert_eq!(delivered + transient + permanent, n);
                     *self.done.entry(transaction).or_default() += 1;
@@ -74,15 +90,17 @@ impl Run {
                 Output::Timeout(_) => {}
             }
         }
-        assert!(self.s.replies_awaited() <= self.max_rcpts + 8, "unbounded commands in flight");
+        assert!(
+            self.s.replies_awaited() <= self.max_rcpts + 8,
+            "unbounded commands in flight"
+        );
     }
 
     fn submit(&mut self, n: usize, k: usize) {
         let env = Envelope::new(
-            format!("s{k}@example.org"),
+            MessageInfo::new(format!("s{k}@example.org")).size(100),
             (0..n).map(|i| format!("r{i}@example.com")),
-        )
-        .size(100);
+        );
         if let Ok(id) = self.s.submit(env) {
             self.rcpts.insert(id, n);
         }
@@ -151,7 +169,11 @@ fuzz_target!(|data: &[u8]| {
             r.drain();
             continue;
         }
-        let end = rest.iter().position(|b| *b == 0xFF).unwrap_or(rest.len()).max(1);
+        let end = rest
+            .iter()
+            .position(|b| *b == 0xFF)
+            .unwrap_or(rest.len())
+            .max(1);
         let mut data = &rest[..end];
         rest = &rest[end..];
         while !data.is_empty() {
@@ -170,8 +192,16 @@ fuzz_target!(|data: &[u8]| {
     assert!(r.s.is_closed());
     for (id, n) in &r.rcpts {
         for i in 0..*n {
-            assert_eq!(r.seen.get(&(*id, i)).copied(), Some(1), "recipient {i} of {id} without an outcome");
+            assert_eq!(
+                r.seen.get(&(*id, i)).copied(),
+                Some(1),
+                "recipient {i} of {id} without an outcome"
+            );
         }
-        assert_eq!(r.done.get(id).copied(), Some(1), "transaction {id} not done exactly once");
+        assert_eq!(
+            r.done.get(id).copied(),
+            Some(1),
+            "transaction {id} not done exactly once"
+        );
     }
 });

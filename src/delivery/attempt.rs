@@ -66,20 +66,13 @@ impl Attempt {
     /// [`Delivery::message`], and each covered recipient with its own `NOTIFY` and
     /// `ORCPT`.
     pub fn envelope(&self, delivery: &Delivery) -> Envelope {
-        let m = delivery.message();
-        let mut env = Envelope::new(
-            m.sender.clone(),
+        Envelope::new(
+            delivery.message().clone(),
             self.rcpts
                 .iter()
                 .filter_map(|&i| delivery.recipients().get(i))
                 .map(|r| r.recipient.clone()),
         )
-        .body(m.body)
-        .smtputf8(m.smtputf8);
-        env.size = m.size;
-        env.ret = m.ret;
-        env.envid = m.envid.clone();
-        env
     }
 
     /// Builds the [`envelope`](Self::envelope) and submits it to `session`; the

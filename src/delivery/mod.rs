@@ -70,8 +70,8 @@
 mod attempt;
 mod message;
 
+pub use crate::session::MessageInfo;
 pub use attempt::Attempt;
-pub use message::MessageInfo;
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -479,7 +479,7 @@ impl Delivery {
     /// The per-message part of a notice about this message (sender, `ENVID`, `RET`,
     /// arrival), with `original` (the message or its headers) to return.
     pub fn dsn_message(&self, original: Vec<u8>) -> DsnMessage {
-        self.message.dsn_message(self.arrival, original)
+        message::dsn_message(&self.message, self.arrival, original)
     }
 
     /// When the message arrived.

@@ -71,47 +71,48 @@ impl From<String> for Recipient {
     }
 }
 
-/// One message's envelope: what `MAIL FROM` and `RCPT TO` carry.
+/// A message's envelope sender and `MAIL FROM` parameters: the one description of
+/// a message that a [`crate::delivery::Delivery`] owns, an [`Envelope`] carries, and
+/// a delivery status notice is built from (`Delivery::dsn_message`), so the three can
+/// never disagree.
 ///
 /// ```
-/// use tempfail::session::{Envelope, BodyType};
-/// let env = Envelope::new("alice@example.org", ["bob@example.com", "carol@example.com"])
-///     .size(1_234)
-///     .body(BodyType::EightBitMime);
-/// assert_eq!(env.recipients.len(), 2);
+/// use tempfail::delivery::{Delivery, MessageInfo, Recipient};
+/// use tempfail::session::Ret;
+/// use tempfail::Timestamp;
+///
+/// let t0 = Timestamp::from_secs(1_700_000_000);
+/// let msg = MessageInfo::new("alice@example.org").envid("q-7").ret(Ret::Hdrs).size(2_048);
+/// let d = Delivery::new(t0, 7, vec![Recipient::new("bob@example.com")]).with_message(msg);
+/// assert_eq!(d.message().sender, "alice@example.org");
+/// assert_eq!(d.dsn_message(Vec::new()).envid.as_deref(), Some("q-7"));
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
-pub struct Envelope {
-    /// The reverse path without angle brackets; empty for the null sender `<>`.
-    pub from: String,
-    /// The recipients, in order; outcomes refer to them by index.
-    pub recipients: Vec<Recipient>,
-    /// The message size in bytes, declared with `SIZE=` and checked against the
-    /// server's advertised limit before anything is sent.
+pub struct MessageInfo {
+    /// The reverse path (`MAIL FROM`) without angle brackets; empty for the null
+    /// sender `<>`, which never gets a notice.
+    pub sender: String,
+    /// The message size in bytes, declared with `SIZE=`.
     pub size: Option<u64>,
     /// `BODY=`.
     pub body: BodyType,
-    /// `SMTPUTF8` (RFC 6531): required when an address is not ASCII. A transaction
-    /// that needs it fails with a permanent outcome if the server does not offer it.
+    /// `SMTPUTF8` (RFC 6531).
     pub smtputf8: bool,
-    /// `RET=` (DSN).
+    /// `RET=` (RFC 3461).
     pub ret: Option<Ret>,
-    /// `ENVID=` (DSN): at most 100 characters, xtext-encoded on the wire.
+    /// `ENVID=` (RFC 3461), echoed in notices as `Original-Envelope-Id`.
     pub envid: Option<String>,
 }
 
-impl Envelope {
-    /// An envelope with a sender and recipients and no optional parameters.
-    pub fn new<I, R>(from: impl Into<String>, recipients: I) -> Self
-    where
-        I: IntoIterator<Item = R>,
-        R: Into<Recipient>,
-    {
-        Envelope {
-            from: from.into(),
-            recipients: recipients.into_iter().map(Into::into).collect(),
-            ..Envelope::default()
+impl MessageInfo {
+    /// A message from `sender` with no optional parameters.
+    pub fn new(sender: impl Into<String>) -> Self {
+        MessageInfo {
+            sender: sender.into(),
+            ..MessageInfo::default()
         }
     }
 
@@ -144,6 +145,55 @@ impl Envelope {
         self.envid = Some(envid.into());
         self
     }
+}
+
+impl From<&str> for MessageInfo {
+    fn from(sender: &str) -> Self {
+        MessageInfo::new(sender)
+    }
+}
+
+impl From<String> for MessageInfo {
+    fn from(sender: String) -> Self {
+        MessageInfo::new(sender)
+    }
+}
+
+/// One message's envelope: what `MAIL FROM` and `RCPT TO` carry.
+///
+/// ```
+/// use tempfail::session::{BodyType, Envelope, MessageInfo};
+/// let msg = MessageInfo::new("alice@example.org").size(1_234).body(BodyType::EightBitMime);
+/// let env = Envelope::new(msg, ["bob@example.com", "carol@example.com"]);
+/// assert_eq!(env.recipients.len(), 2);
+/// // A bare sender is a message with no parameters.
+/// assert_eq!(Envelope::new("alice@example.org", ["bob@example.com"]).message.sender, "alice@example.org");
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[non_exhaustive]
+pub struct Envelope {
+    /// The sender and the `MAIL FROM` parameters. `size` is declared with `SIZE=`
+    /// and checked against the server's advertised limit before anything is sent;
+    /// a transaction that needs `smtputf8` fails with a permanent outcome if the
+    /// server does not offer it; `envid` is at most 100 characters.
+    pub message: MessageInfo,
+    /// The recipients, in order; outcomes refer to them by index.
+    pub recipients: Vec<Recipient>,
+}
+
+impl Envelope {
+    /// An envelope for `message` (a [`MessageInfo`], or just the sender) and its
+    /// recipients.
+    pub fn new<I, R>(message: impl Into<MessageInfo>, recipients: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<Recipient>,
+    {
+        Envelope {
+            message: message.into(),
+            recipients: recipients.into_iter().map(Into::into).collect(),
+        }
+    }
 
     /// Checks what the caller controls: at least one recipient, addresses without
     /// CR, LF, NUL or angle brackets and at most 256 bytes long, non-ASCII addresses
@@ -155,7 +205,7 @@ impl Envelope {
                 "no recipients".to_string(),
             ));
         }
-        check_address(&self.from, self.smtputf8, "sender")?;
+        check_address(&self.message.sender, self.message.smtputf8, "sender")?;
         for r in &self.recipients {
             if r.address.is_empty() {
                 return Err(UsageError::new(
@@ -163,7 +213,7 @@ impl Envelope {
                     "an empty one".to_string(),
                 ));
             }
-            check_address(&r.address, self.smtputf8, "recipient")?;
+            check_address(&r.address, self.message.smtputf8, "recipient")?;
             if let Some(o) = &r.orcpt {
                 if o.len() > 500 || o.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
                     return Err(UsageError::new(
@@ -173,7 +223,7 @@ impl Envelope {
                 }
             }
         }
-        if let Some(e) = &self.envid {
+        if let Some(e) = &self.message.envid {
             if e.chars().count() > 100 {
                 return Err(UsageError::new(
                     "an ENVID of at most 100 characters",
@@ -376,8 +426,9 @@ impl fmt::Debug for Credentials {
 /// `SIZE=` needs `SIZE`, `BODY=8BITMIME` needs `8BITMIME`, `RET`/`ENVID` need `DSN`;
 /// `SMTPUTF8` is always sent when requested (the caller checks the capability first).
 pub(crate) fn mail_from(env: &Envelope, caps: &Capabilities, out: &mut Vec<u8>) {
+    let env = &env.message;
     out.extend_from_slice(b"MAIL FROM:<");
-    out.extend_from_slice(env.from.as_bytes());
+    out.extend_from_slice(env.sender.as_bytes());
     out.push(b'>');
     if let (Some(n), Some(_)) = (env.size, caps.size) {
         out.extend_from_slice(b" SIZE=");
@@ -493,12 +544,15 @@ mod tests {
 
     #[test]
     fn mail_from_with_every_parameter() {
-        let env = Envelope::new("a@example.org", ["b@example.com"])
-            .size(1000)
-            .body(BodyType::EightBitMime)
-            .smtputf8(true)
-            .ret(Ret::Hdrs)
-            .envid("QQ314159+x");
+        let env = Envelope::new(
+            MessageInfo::new("a@example.org")
+                .size(1000)
+                .body(BodyType::EightBitMime)
+                .smtputf8(true)
+                .ret(Ret::Hdrs)
+                .envid("QQ314159+x"),
+            ["b@example.com"],
+        );
         let mut out = Vec::new();
         mail_from(&env, &all_caps(), &mut out);
         assert_eq!(
@@ -555,14 +609,12 @@ mod tests {
         assert!(Envelope::new("a@x", ["b>@y"]).validate().is_err());
         assert!(Envelope::new("a@x", ["bé@y"]).validate().is_err());
         assert!(
-            Envelope::new("a@x", ["bé@y"])
-                .smtputf8(true)
+            Envelope::new(MessageInfo::new("a@x").smtputf8(true), ["bé@y"])
                 .validate()
                 .is_ok()
         );
         assert!(
-            Envelope::new("a@x", ["b@y"])
-                .envid("x".repeat(101))
+            Envelope::new(MessageInfo::new("a@x").envid("x".repeat(101)), ["b@y"])
                 .validate()
                 .is_err()
         );

@@ -85,7 +85,8 @@ use crate::reply::{Limits, Reply, ReplyParser};
 pub use body::BodyEncoder;
 pub use caps::{Capabilities, Mechanism};
 pub use command::{
-    BodyType, Credentials, Envelope, Notify, Recipient, Ret, base64_encode, xtext_encode,
+    BodyType, Credentials, Envelope, MessageInfo, Notify, Recipient, Ret, base64_encode,
+    xtext_encode,
 };
 
 /// Caller misuse of a [`Session`]: what the session expected, and what it got.
@@ -1399,14 +1400,14 @@ impl Session {
         t.dispatched = end;
         let txn = t.id;
         // Checks the server's capabilities allow before sending anything.
-        let refuse = if t.env.smtputf8 && !caps.smtputf8 {
+        let refuse = if t.env.message.smtputf8 && !caps.smtputf8 {
             Some(session_classification(
                 Disposition::Permanent,
                 Category::ContentFormat,
                 "session.smtputf8_not_offered",
                 "the message needs SMTPUTF8 but the server does not offer it (RFC 6531 §3.4)",
             ))
-        } else if let (Some(n), Some(limit)) = (t.env.size, caps.size) {
+        } else if let (Some(n), Some(limit)) = (t.env.message.size, caps.size) {
             (limit > 0 && n > limit).then(|| {
                 session_classification(
                     Disposition::Permanent,
