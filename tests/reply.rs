@@ -188,10 +188,56 @@ fn code_mismatch_lenient_keeps_first_code_and_warns() {
         [ParseWarning::CodeMismatch {
             line: 2,
             expected: code(250),
-            got: code(251)
+            got: code(251),
+            kept: code(250),
         }]
     );
     assert_eq!(p.take_warnings().count(), 0);
+    // Two positive codes: still a positive reply, but marked.
+    assert!(r.has_mixed_codes());
+}
+
+#[test]
+fn a_reply_whose_lines_disagree_is_read_by_its_safest_code() {
+    // (wire, code read, enhanced code kept)
+    let cases: [(&[u8], u16, Option<&str>); 6] = [
+        (b"250-ok\r\n550 5.1.1 no such user\r\n", 550, Some("5.1.1")),
+        (
+            b"250-2.1.5 ok\r\n550 5.1.1 no such user\r\n",
+            550,
+            Some("5.1.1"),
+        ),
+        (b"250-ok\r\n451 4.3.0 try later\r\n", 451, Some("4.3.0")),
+        // A transient code wins over a permanent one: mixed evidence is never final.
+        (b"550-5.7.1 no\r\n451 4.7.1 later\r\n", 451, Some("4.7.1")),
+        (
+            b"451-4.7.1 later\r\n550-5.7.1 no\r\n250 ok\r\n",
+            451,
+            Some("4.7.1"),
+        ),
+        (b"354-go\r\n554 5.5.1 no\r\n", 554, Some("5.5.1")),
+    ];
+    for (wire, want, enh) in cases {
+        let r = Reply::parse(wire).unwrap();
+        assert_eq!(r.code(), code(want), "{}", wire.escape_ascii());
+        assert!(r.has_mixed_codes());
+        assert!(!r.code().is_positive());
+        assert_eq!(r.enhanced().map(|e| e.to_string()).as_deref(), enh);
+        // Any split of the bytes reads the same.
+        for cut in 1..wire.len() {
+            let mut p = ReplyParser::new();
+            let mut got = parse_all(&mut p, &wire[..cut]);
+            got.extend(parse_all(&mut p, &wire[cut..]));
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].as_ref().unwrap(), &r);
+        }
+    }
+    // A reply whose lines agree is not marked.
+    assert!(
+        !Reply::parse(b"250-a\r\n250 b\r\n")
+            .unwrap()
+            .has_mixed_codes()
+    );
 }
 
 #[test]
@@ -545,6 +591,15 @@ proptest! {
         let (out, _) = feed_split(Limits::default(), false, &input, &[]);
         for r in out.into_iter().flatten() {
             let wire = r.to_wire();
+            if r.has_mixed_codes() {
+                // The wire form has one code: a reply whose lines disagreed comes
+                // back with the code it was read by, its lines agreeing on it.
+                let back = Reply::parse(&wire).unwrap();
+                prop_assert_eq!(back.code(), r.code());
+                prop_assert!(!back.has_mixed_codes());
+                prop_assert!(back.lines().eq(r.lines()));
+                continue;
+            }
             prop_assert_eq!(Reply::parse(&wire), Ok(r.clone()));
             // Rendering is a fixed point.
             prop_assert_eq!(Reply::parse(&wire).unwrap().to_wire(), wire);

@@ -167,7 +167,11 @@ impl Classifier {
                 &joined
             }
         };
-        self.decide(Some(code), reply.enhanced(), stage, text)
+        let c = self.decide(Some(code), reply.enhanced(), stage, text);
+        if reply.has_mixed_codes() {
+            return mixed_codes(c, code);
+        }
+        c
     }
 
     /// Classifies text from a bounce (a DSN `Diagnostic-Code`, the reply quoted in a
@@ -521,5 +525,22 @@ fn success(stage: Stage) -> Classification {
         rule: Cow::Borrowed("rfc5321.positive"),
         description: Cow::Borrowed("2xx/3xx: the command was accepted (RFC 5321 §4.2.1)"),
         low_confidence: false,
+    }
+}
+
+/// A reply whose lines disagreed about the code is ambiguous evidence: read by its
+/// safest code (never a success, see [`Reply::has_mixed_codes`]), it is never final
+/// either. The category and scope of the rule that matched stay; the disposition
+/// becomes transient and the result is flagged low confidence.
+fn mixed_codes(c: Classification, code: ReplyCode) -> Classification {
+    Classification {
+        disposition: Disposition::Transient,
+        low_confidence: true,
+        rule: Cow::Borrowed("reply.mixed_codes"),
+        description: Cow::Owned(format!(
+            "the reply's lines disagree about the code: read as {code}, the safest of them, and never as final ({}: {})",
+            c.rule, c.description
+        )),
+        ..c
     }
 }

@@ -74,6 +74,8 @@ pub struct Reply {
     /// Every line's text, joined with `\n`. A line never contains `\n` (LF ends a
     /// line on the wire), so the separator is unambiguous.
     text: Vec<u8>,
+    /// The lines disagreed about the code; `code` is the safest of theirs.
+    pub(crate) mixed: bool,
 }
 
 impl Reply {
@@ -111,6 +113,7 @@ impl Reply {
             enhanced,
             nlines,
             text,
+            mixed: false,
         }
     }
 
@@ -127,6 +130,7 @@ impl Reply {
             enhanced,
             nlines,
             text,
+            mixed: false,
         }
     }
 
@@ -222,6 +226,22 @@ impl Reply {
     /// `5yz`.
     pub fn is_permanent(&self) -> bool {
         self.code.is_permanent()
+    }
+
+    /// True when the server's lines disagreed about the code (`250-ok` then
+    /// `550 5.1.1 …`). The reply is then read by its safest code: a negative code
+    /// wins over a positive one, a transient (4yz) over a permanent (5yz) one, so a
+    /// mixed reply is never a success; the classifier also never calls it permanent
+    /// and flags it low confidence.
+    pub fn has_mixed_codes(&self) -> bool {
+        self.mixed
+    }
+
+    /// The same reply, marked as one whose lines disagreed (see
+    /// [`has_mixed_codes`](Self::has_mixed_codes)); for replies built by hand.
+    pub fn with_mixed_codes(mut self, mixed: bool) -> Self {
+        self.mixed = mixed;
+        self
     }
 
     /// Appends the reply's wire form to `out`: every line as `NNN-text` except the last,
@@ -345,10 +365,13 @@ impl fmt::Debug for Reply {
                 write!(f, "\"{}\"", self.0.escape_ascii())
             }
         }
-        f.debug_struct("Reply")
-            .field("code", &self.code.as_u16())
+        let mut d = f.debug_struct("Reply");
+        d.field("code", &self.code.as_u16())
             .field("enhanced", &self.enhanced)
-            .field("lines", &self.lines().map(Escaped).collect::<Vec<_>>())
-            .finish()
+            .field("lines", &self.lines().map(Escaped).collect::<Vec<_>>());
+        if self.mixed {
+            d.field("mixed_codes", &true);
+        }
+        d.finish()
     }
 }

@@ -132,14 +132,18 @@ pub enum ParseError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ParseWarning {
-    /// A continuation line's code differs from the first line's; the reply keeps the first.
+    /// A continuation line's code differs from the first line's. The reply is read
+    /// by its safest code ([`Reply::has_mixed_codes`] says so): a negative code wins
+    /// over a positive one, and a transient (4yz) one over a permanent (5yz) one.
     CodeMismatch {
         /// The line number within the reply (1-based).
         line: usize,
-        /// The first line's code, kept for the reply.
+        /// The first line's code.
         expected: ReplyCode,
         /// This line's code.
         got: ReplyCode,
+        /// The code the reply is read by after this line.
+        kept: ReplyCode,
     },
 }
 
@@ -150,9 +154,10 @@ impl fmt::Display for ParseWarning {
                 line,
                 expected,
                 got,
+                kept,
             } => write!(
                 f,
-                "reply line {line} has code {got}, the first line {expected}; kept {expected}"
+                "reply line {line} has code {got}, the first line {expected}; read as {kept}"
             ),
         }
     }
@@ -199,8 +204,13 @@ const MAX_WARNINGS: usize = 64;
 pub struct ReplyParser {
     limits: Limits,
     strict: bool,
-    /// The first line's code once a line of the current reply is complete.
+    /// The code the current reply is read by so far (its first line's, unless a
+    /// later line's code is a safer reading, see [`safety`]).
     code: Option<ReplyCode>,
+    /// The first line's code of the current reply.
+    first_code: Option<ReplyCode>,
+    /// The lines of the current reply disagree about the code.
+    mixed: bool,
     enhanced: Option<EnhancedCode>,
     /// Completed lines of the current reply, joined with `\n`.
     text: Vec<u8>,
@@ -297,6 +307,17 @@ fn extend_bounded(v: &mut Vec<u8>, more: &[u8], cap: usize) {
     v.extend_from_slice(more);
 }
 
+/// How safe a reading of a reply code is, when the lines of one reply disagree:
+/// any negative code beats a positive one (a reply that also says no is never a
+/// success), and a transient one beats a permanent one (mixed evidence is never final).
+fn safety(code: ReplyCode) -> u8 {
+    match code.as_u16() / 100 {
+        4 => 2,
+        5 => 1,
+        _ => 0,
+    }
+}
+
 /// What one complete line did.
 enum Step {
     More,
@@ -322,6 +343,8 @@ impl ReplyParser {
             limits,
             strict: false,
             code: None,
+            first_code: None,
+            mixed: false,
             enhanced: None,
             text: Vec::new(),
             lines: 0,
@@ -474,6 +497,8 @@ impl ReplyParser {
     /// Drops the reply in progress.
     fn reset_reply(&mut self) {
         self.code = None;
+        self.first_code = None;
+        self.mixed = false;
         self.enhanced = None;
         self.text.clear();
         self.lines = 0;
@@ -530,19 +555,32 @@ impl ReplyParser {
                     self.fail_after_line(!last);
                     return Step::Error(ParseError::CodeMismatch {
                         line: line_no,
-                        expected: first,
+                        expected: self.first_code.unwrap_or(first),
                         got: code,
                     });
                 }
+                self.mixed = true;
+                let kept = if safety(code) > safety(first) {
+                    // This line's code is the safer reading: its enhanced code (if
+                    // any) goes with it, never a positive one with a negative code.
+                    self.enhanced = None;
+                    code
+                } else {
+                    first
+                };
                 self.warn(ParseWarning::CodeMismatch {
                     line: line_no,
-                    expected: first,
+                    expected: self.first_code.unwrap_or(first),
                     got: code,
+                    kept,
                 });
-                first
+                kept
             }
         };
-        if self.enhanced.is_none() {
+        if self.first_code.is_none() {
+            self.first_code = Some(code);
+        }
+        if self.enhanced.is_none() && first == code {
             self.enhanced = EnhancedCode::parse_prefix(text).map(|(e, _)| e);
         }
         if last && line_no == 1 {
@@ -567,7 +605,8 @@ impl ReplyParser {
             } else {
                 self.text.clone()
             };
-            let reply = Reply::from_parts(first, self.enhanced.take(), line_no, text);
+            let mut reply = Reply::from_parts(first, self.enhanced.take(), line_no, text);
+            reply.mixed = self.mixed;
             self.reset_reply();
             Step::Reply(reply)
         } else {

@@ -1,4 +1,5 @@
-//! serde for [`Reply`]: `{"code": 550, "lines": ["5.1.1 user unknown"]}`.
+//! serde for [`Reply`]: `{"code": 550, "lines": ["5.1.1 user unknown"]}`, with
+//! `"mixed_codes": true` for a reply whose lines disagreed about the code.
 //!
 //! Each line is a string when it is valid UTF-8 and otherwise an array of its bytes,
 //! so a reply round-trips exactly, whatever the server sent. The enhanced code is not
@@ -39,9 +40,14 @@ impl Serialize for Lines<'_> {
 
 impl Serialize for Reply {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Reply", 2)?;
+        let mut st = s.serialize_struct("Reply", 2 + usize::from(self.mixed))?;
         st.serialize_field("code", &self.code)?;
         st.serialize_field("lines", &Lines(self))?;
+        if self.mixed {
+            st.serialize_field("mixed_codes", &true)?;
+        } else {
+            st.skip_field("mixed_codes")?;
+        }
         st.end()
     }
 }
@@ -80,6 +86,8 @@ impl<'de> Deserialize<'de> for LineBuf {
 struct Raw {
     code: ReplyCode,
     lines: Vec<LineBuf>,
+    #[serde(default)]
+    mixed_codes: bool,
 }
 
 impl<'de> Deserialize<'de> for Reply {
@@ -90,6 +98,7 @@ impl<'de> Deserialize<'de> for Reply {
                 "a reply line cannot contain a line feed (LF ends a line on the wire)",
             ));
         }
-        Ok(Reply::new(raw.code, raw.lines.into_iter().map(|l| l.0)))
+        Ok(Reply::new(raw.code, raw.lines.into_iter().map(|l| l.0))
+            .with_mixed_codes(raw.mixed_codes))
     }
 }

@@ -80,7 +80,7 @@ use crate::classify::{
     Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure,
 };
 use crate::outcome::RcptOutcome;
-use crate::reply::{Limits, Reply, ReplyParser};
+use crate::reply::{Limits, ParseWarning, Reply, ReplyParser};
 
 pub use body::BodyEncoder;
 pub use caps::{Capabilities, Mechanism};
@@ -219,6 +219,12 @@ pub struct SessionConfig {
     /// Limits on the server's replies (line length, lines, bytes): a server that
     /// breaks them ends the session ([`LossReason::Malformed`]).
     pub reply_limits: Limits,
+    /// A multi-line reply whose lines disagree about the code (`250-ok` then
+    /// `550 5.1.1 …`) ends the session as a protocol error (transient, connection
+    /// scope) instead of being read by its safest code. Default false: the reply
+    /// counts as its safest code (a negative one over a positive one, 4yz over 5yz),
+    /// is never a success nor permanent, and an [`Event::ReplyWarning`] says so.
+    pub strict_replies: bool,
     /// Turns replies and failures into [`Classification`]s (default: the built-in
     /// rules, shared by every session).
     pub classifier: Arc<Classifier>,
@@ -238,6 +244,7 @@ impl SessionConfig {
             lmtp: false,
             max_buffered_output: 1 << 20,
             reply_limits: Limits::default(),
+            strict_replies: false,
             classifier: builtin_classifier(),
         }
     }
@@ -370,6 +377,15 @@ pub enum Event {
     },
     /// The session ended after our `QUIT`.
     Closed,
+    /// The server's reply to `stage` was odd but readable: its lines disagreed about
+    /// the code. It was read by its safest code, never as a success nor as final
+    /// (see [`SessionConfig::strict_replies`] to end the session instead).
+    ReplyWarning {
+        /// The command the reply answered.
+        stage: Stage,
+        /// What the parser forgave.
+        warning: ParseWarning,
+    },
 }
 
 /// What the driver must do next, in order.
@@ -532,7 +548,7 @@ impl Session {
             config.max_recipients_per_transaction.clamp(1, 10_000);
         let mut pending = VecDeque::with_capacity(8);
         pending.push_back(Expect::Greeting);
-        let parser = ReplyParser::with_limits(config.reply_limits);
+        let parser = ReplyParser::with_limits(config.reply_limits).strict(config.strict_replies);
         Session {
             cfg: config,
             now,
@@ -745,6 +761,13 @@ impl Session {
             match self.parser.parse(&mut input) {
                 None => break,
                 Some(Ok(reply)) => {
+                    if reply.has_mixed_codes() {
+                        let stage = self.current_stage();
+                        let warnings: Vec<ParseWarning> = self.parser.take_warnings().collect();
+                        for warning in warnings {
+                            self.event(Event::ReplyWarning { stage, warning });
+                        }
+                    }
                     self.on_reply(reply);
                     if matches!(self.phase, Phase::Closed | Phase::AwaitTls) {
                         break;
