@@ -133,3 +133,142 @@ fn strict_replies_end_the_session_as_a_protocol_error() {
     ));
     assert!(h.closed);
 }
+
+/// The replies a server that accepts the recipients in `accept` sends to one
+/// pipelined transaction: MAIL, one per RCPT, DATA, and after the body the dot.
+fn true_replies(accept: &[bool]) -> Vec<&'static [u8]> {
+    let mut r: Vec<&'static [u8]> = vec![b"250 2.1.0 Ok\r\n"];
+    for &a in accept {
+        r.push(if a {
+            b"250 2.1.5 Ok\r\n"
+        } else {
+            b"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown\r\n"
+        });
+    }
+    if accept.iter().any(|&a| a) {
+        r.push(b"354 End data with <CR><LF>.<CR><LF>\r\n");
+        r.push(b"250 2.0.0 Ok: queued as 4ABCD\r\n");
+    } else {
+        r.push(b"554 5.5.1 Error: no valid recipients\r\n");
+        r.push(b"250 2.0.0 Ok\r\n"); // RSET
+    }
+    r
+}
+
+fn rcpts(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("r{i}@example.com")).collect()
+}
+
+/// Feeds `replies` one by one, then lets every timer run out: the session ends.
+fn run(h: &mut Harness, replies: &[&[u8]]) {
+    h.quit();
+    for r in replies {
+        if h.closed {
+            break;
+        }
+        h.input(r);
+    }
+    for _ in 0..4 {
+        if h.closed {
+            break;
+        }
+        h.advance(std::time::Duration::from_secs(3600));
+        h.timeout();
+    }
+    assert!(h.closed, "the session ends");
+}
+
+#[test]
+fn an_extra_reply_after_mail_never_bounces_an_accepted_recipient() {
+    // b is accepted, c refused. The server repeats MAIL's 250: every later reply is
+    // read one command late, and DATA gets c's 550 5.1.1.
+    let mut h = greeted(EHLO_PIPELINING);
+    h.submit(Envelope::new(
+        "a@example.org",
+        ["b@example.com", "c@example.com"],
+    ));
+    let mut replies = true_replies(&[true, false]);
+    replies.insert(1, b"250 2.1.0 Ok\r\n");
+    run(&mut h, &replies);
+    let o = h.outcomes();
+    assert_eq!(o.len(), 2);
+    assert!(
+        o.iter().all(|f| f.disposition == Disposition::Transient),
+        "{o:?}"
+    );
+    assert!(matches!(
+        h.lost(),
+        Some(Event::Lost {
+            reason: LossReason::Desync(_),
+            ..
+        })
+    ));
+    // The next attempt can go without pipelining.
+    let mut cfg = Harness::config();
+    cfg.pipelining = false;
+    let mut h = greeted_with(cfg, EHLO_PIPELINING);
+    h.submit(Envelope::new("a@example.org", ["b@example.com"]));
+    assert_eq!(h.take_wire(), "MAIL FROM:<a@example.org>\r\n");
+}
+
+#[test]
+fn a_missing_rcpt_reply_is_detected_and_nothing_is_final() {
+    let mut h = greeted(EHLO_PIPELINING);
+    h.submit(Envelope::new("a@example.org", rcpts(3)));
+    let mut replies = true_replies(&[false, true, true]);
+    replies.remove(2); // the second RCPT's reply never comes: 354 lands on RCPT 3
+    run(&mut h, &replies);
+    let o = h.outcomes();
+    assert_eq!(o.len(), 3);
+    assert!(
+        o.iter().all(|f| f.disposition == Disposition::Transient),
+        "{o:?}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// A server that sends one reply too many or too few anywhere in a pipelined
+    /// transaction: no recipient it accepted is reported permanent, none it refused
+    /// is reported delivered, and every recipient gets exactly one outcome.
+    #[test]
+    fn a_desynchronised_pipeline_retracts_nothing_it_cannot_prove(
+        accept in proptest::collection::vec(proptest::prelude::any::<bool>(), 1..6),
+        extra in proptest::prelude::any::<bool>(),
+        pos in 0usize..16,
+        which in 0usize..5,
+        pipelined in proptest::prelude::any::<bool>(),
+    ) {
+        let mut h = greeted(if pipelined { EHLO_PIPELINING } else { EHLO_PLAIN });
+        let n = accept.len();
+        h.submit(Envelope::new("a@example.org", rcpts(n)));
+        let mut replies = true_replies(&accept);
+        let pos = pos % replies.len();
+        if extra {
+            let stray: [&[u8]; 5] = [
+                b"250 2.1.0 Ok\r\n",
+                b"250 2.1.5 Ok\r\n",
+                b"550 5.1.1 <y@example.com>: User unknown\r\n",
+                b"354 go ahead\r\n",
+                b"451 4.3.0 try again\r\n",
+            ];
+            replies.insert(pos, stray[which]);
+        } else {
+            replies.remove(pos);
+        }
+        run(&mut h, &replies);
+        let o = h.outcomes();
+        proptest::prop_assert_eq!(o.len(), n, "{:?}", o);
+        let mut seen = vec![0; n];
+        for f in &o {
+            seen[f.rcpt] += 1;
+            if accept[f.rcpt] {
+                proptest::prop_assert!(f.disposition != Disposition::Permanent, "accepted {} reported permanent: {:?}", f.rcpt, o);
+            } else {
+                proptest::prop_assert!(f.disposition != Disposition::Success, "refused {} reported delivered: {:?}", f.rcpt, o);
+            }
+        }
+        proptest::prop_assert!(seen.iter().all(|&k| k == 1));
+    }
+}

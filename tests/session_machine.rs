@@ -376,9 +376,12 @@ fn data_refused_sends_rset_and_the_next_transaction_runs() {
         h.take_wire(),
         "RSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<y@example.com>\r\nDATA\r\n"
     );
+    // The refusal is final once RSET's own reply shows the replies were aligned.
+    assert!(h.outcomes().is_empty());
+    h.input(b"250 2.0.0 Ok\r\n");
     let o = h.outcomes();
     assert_eq!((o[0].code, o[0].stage), (Some(554), Stage::Data));
-    h.input(b"250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
+    h.input(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n");
     h.input(b"250 2.0.0 Ok: queued\r\n");
     let o = h.outcomes();
     assert_eq!(o.len(), 2);
@@ -398,6 +401,8 @@ fn mail_refused_pipelined_gives_every_recipient_the_mail_reply() {
     h.take_wire();
     h.input(b"553 5.7.1 <bad@example.org>: Sender address rejected: not owned by user\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need MAIL command\r\n");
     assert_eq!(h.take_wire(), "RSET\r\n");
+    assert!(h.outcomes().is_empty(), "held until RSET's reply");
+    h.input(b"250 2.0.0 Ok\r\n");
     let o = h.outcomes();
     assert_eq!(o.len(), 2);
     for f in &o {
@@ -415,6 +420,7 @@ fn mail_refused_without_pipelining() {
     h.take_wire();
     h.input(b"451 4.3.0 Temporary failure\r\n");
     assert_eq!(h.take_wire(), "RSET\r\n");
+    h.input(b"250 2.0.0 Ok\r\n");
     let o = h.outcomes();
     assert_eq!(o.len(), 2);
     assert!(
@@ -703,6 +709,7 @@ fn enhanced_codes_used_without_the_extension() {
     assert!(!h.s.capabilities().unwrap().enhanced_status_codes);
     h.submit(Envelope::new("a@example.org", ["b@example.com"]));
     h.input(b"250 2.1.0 Ok\r\n550 5.1.1 <b@example.com>: Recipient address rejected: User unknown\r\n554 5.5.1 Error: no valid recipients\r\n");
+    h.input(b"250 2.0.0 Ok\r\n"); // RSET
     let o = h.outcomes();
     assert_eq!(o[0].enhanced.as_deref(), Some("5.1.1"));
     assert_eq!(o[0].category.as_deref(), Some("user_unknown"));
@@ -727,10 +734,11 @@ fn misuse_is_an_error() {
 fn unsolicited_reply_is_peer_misbehaviour() {
     let mut h = greeted(EHLO_PIPELINING);
     h.input(b"250 2.0.0 surprise\r\n");
+    // One reply more than commands in flight: the replies are out of step.
     assert!(matches!(
         h.lost(),
         Some(Event::Lost {
-            reason: LossReason::Unexpected(_),
+            reason: LossReason::Desync(_),
             ..
         })
     ));
@@ -745,7 +753,7 @@ fn wrong_positive_reply_is_peer_misbehaviour() {
     assert!(matches!(
         h.lost(),
         Some(Event::Lost {
-            reason: LossReason::Unexpected(_),
+            reason: LossReason::Desync(_),
             stage: Stage::MailFrom,
             ..
         })

@@ -225,6 +225,11 @@ pub struct SessionConfig {
     /// counts as its safest code (a negative one over a positive one, 4yz over 5yz),
     /// is never a success nor permanent, and an [`Event::ReplyWarning`] says so.
     pub strict_replies: bool,
+    /// Pipeline commands when the server offers `PIPELINING` (default true). Set it
+    /// to false for a destination whose session ended with [`LossReason::Desync`]:
+    /// its replies did not match the commands in flight, and lockstep commands are
+    /// the remedy (a hint to persist per destination).
+    pub pipelining: bool,
     /// Turns replies and failures into [`Classification`]s (default: the built-in
     /// rules, shared by every session).
     pub classifier: Arc<Classifier>,
@@ -245,6 +250,7 @@ impl SessionConfig {
             max_buffered_output: 1 << 20,
             reply_limits: Limits::default(),
             strict_replies: false,
+            pipelining: true,
             classifier: builtin_classifier(),
         }
     }
@@ -288,9 +294,16 @@ pub enum LossReason {
     ConnectionClosed,
     /// The server sent bytes that are not an SMTP reply, or broke a size limit.
     Malformed(String),
-    /// A well-formed reply that makes no sense at this point (unsolicited, or a
-    /// positive code of the wrong kind, like `354` to `MAIL`).
+    /// A well-formed reply that makes no sense at this point (a positive code of the
+    /// wrong kind, like `354` to `EHLO`) outside mail transactions.
     Unexpected(Reply),
+    /// During mail transactions the server's replies stopped matching the commands
+    /// in flight: a reply when none was due, a `354` where a `RCPT` reply was due, a
+    /// `2yz` to `DATA`, a code impossible for its command. Nothing decided from
+    /// replies that were not yet verified is kept: every open recipient gets a
+    /// transient outcome (rule `session.pipeline_desync`). Persist a hint not to
+    /// pipeline to this destination ([`SessionConfig::pipelining`]).
+    Desync(Reply),
     /// TLS is required but the server does not offer `STARTTLS`.
     TlsUnavailable,
     /// The caller reported a failed TLS handshake.
@@ -302,7 +315,7 @@ pub enum LossReason {
 
 impl LossReason {
     /// The snake_case name (`reply`, `timed_out`, `connection_closed`, `malformed`,
-    /// `unexpected`, `tls_unavailable`, `tls_failed`, `auth_unavailable`).
+    /// `unexpected`, `desync`, `tls_unavailable`, `tls_failed`, `auth_unavailable`).
     pub const fn name(&self) -> &'static str {
         match self {
             LossReason::Reply(_) => "reply",
@@ -310,6 +323,7 @@ impl LossReason {
             LossReason::ConnectionClosed => "connection_closed",
             LossReason::Malformed(_) => "malformed",
             LossReason::Unexpected(_) => "unexpected",
+            LossReason::Desync(_) => "desync",
             LossReason::TlsUnavailable => "tls_unavailable",
             LossReason::TlsFailed => "tls_failed",
             LossReason::AuthUnavailable => "auth_unavailable",
@@ -322,7 +336,7 @@ impl LossReason {
 impl core::fmt::Display for LossReason {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            LossReason::Reply(r) | LossReason::Unexpected(r) => {
+            LossReason::Reply(r) | LossReason::Unexpected(r) | LossReason::Desync(r) => {
                 write!(f, "{} {}", self.name(), r.code())
             }
             LossReason::Malformed(e) => write!(f, "{}: {e}", self.name()),
@@ -538,6 +552,8 @@ pub struct Session {
     body_since: Instant,
     tls_since: Instant,
     last_stage: Stage,
+    /// Refusals waiting for the replies to be proven aligned (see `hold`).
+    held: Vec<(TransactionId, usize, Option<Reply>, Stage, Classification)>,
 }
 
 impl Session {
@@ -571,6 +587,7 @@ impl Session {
             body_since: now,
             tls_since: now,
             last_stage: Stage::Greeting,
+            held: Vec::new(),
         }
     }
 
@@ -1012,6 +1029,10 @@ impl Session {
             );
             return;
         }
+        if !fits(exp, &reply) {
+            self.unexpected(reply);
+            return;
+        }
         let code = reply.code();
         match exp {
             Expect::Greeting => {
@@ -1081,7 +1102,11 @@ impl Session {
             Expect::Data(seq) => self.on_data_reply(seq, reply),
             Expect::DataEnd(seq, lmtp_rcpt) => self.on_data_end_reply(seq, lmtp_rcpt, reply),
             Expect::Rset => {
-                if !code.is_positive_completion() {
+                if code.is_positive_completion() {
+                    // RSET's own 250 after a refused transaction: the replies before
+                    // it were aligned, and what they refused is final.
+                    self.release();
+                } else {
                     if code.is_intermediate() {
                         self.unexpected(reply);
                     } else {
@@ -1103,11 +1128,44 @@ impl Session {
     fn unexpected(&mut self, reply: Reply) {
         // The stage of the command this reply answered (or the last one answered).
         let stage = self.last_stage;
+        if matches!(self.phase, Phase::Ready | Phase::Quitting) {
+            // In mail transactions a reply that fits no command in flight means the
+            // replies are shifted: nothing unverified may be final.
+            let c = self
+                .cfg
+                .classifier
+                .classify_failure(TransportFailure::PipelineDesync, stage);
+            self.lose(stage, LossReason::Desync(reply), c, None, false);
+            return;
+        }
         let c = self
             .cfg
             .classifier
             .classify_failure(TransportFailure::ProtocolViolation, stage);
         self.lose(stage, LossReason::Unexpected(reply), c, None, false);
+    }
+
+    /// Keeps a refusal decided from a reply in a mail transaction until the replies
+    /// are proven aligned (a `354` to `DATA`, `RSET`'s `250`): a server that sent one
+    /// reply too many or too few shifts every later reply, and a refusal read from a
+    /// shifted reply must not become final. A loss before then gives the recipient
+    /// the loss's transient outcome instead.
+    fn hold(
+        &mut self,
+        txn: TransactionId,
+        rcpt: usize,
+        reply: Option<Reply>,
+        stage: Stage,
+        c: Classification,
+    ) {
+        self.held.push((txn, rcpt, reply, stage, c));
+    }
+
+    /// The replies so far were aligned: the held refusals become outcomes.
+    fn release(&mut self) {
+        for (txn, rcpt, reply, stage, c) in core::mem::take(&mut self.held) {
+            self.outcome(txn, rcpt, reply, stage, c);
+        }
     }
 
     fn after_hello(&mut self) {
@@ -1231,7 +1289,7 @@ impl Session {
                     (p.txn, p.start, p.end)
                 };
                 for i in start..end {
-                    self.outcome(txn, i, Some(reply.clone()), Stage::MailFrom, c.clone());
+                    self.hold(txn, i, Some(reply.clone()), Stage::MailFrom, c.clone());
                 }
                 self.parts.remove(pi);
                 self.rset();
@@ -1273,12 +1331,12 @@ impl Session {
         }
         let txn = self.parts[pi].txn;
         if let Some((mreply, mc)) = self.parts[pi].mail_failed.clone() {
-            self.outcome(txn, i, Some(mreply), Stage::MailFrom, mc);
+            self.hold(txn, i, Some(mreply), Stage::MailFrom, mc);
         } else if code.is_positive_completion() {
             self.parts[pi].accepted.push(i);
         } else {
             let c = self.classify(&reply, Stage::RcptTo);
-            self.outcome(txn, i, Some(reply), Stage::RcptTo, c);
+            self.hold(txn, i, Some(reply), Stage::RcptTo, c);
         }
         if self.pipelining() {
             return;
@@ -1301,6 +1359,9 @@ impl Session {
         };
         let code = reply.code();
         if code.as_u16() == 354 || code.is_intermediate() {
+            // Only DATA gets a 354: the replies of this transaction were aligned,
+            // and what they refused is final.
+            self.release();
             if self.parts[pi].accepted.is_empty() {
                 // Every RCPT was refused (or MAIL was) but the server wants data:
                 // end the transaction with an empty body.
@@ -1314,14 +1375,12 @@ impl Session {
                 let txn = self.parts[pi].txn;
                 self.event(Event::BodyWanted { transaction: txn });
             }
-        } else if code.is_positive_completion() {
-            self.unexpected(reply);
         } else {
             let c = self.classify(&reply, Stage::Data);
             let txn = self.parts[pi].txn;
             let acc = core::mem::take(&mut self.parts[pi].accepted);
             for i in acc {
-                self.outcome(txn, i, Some(reply.clone()), Stage::Data, c.clone());
+                self.hold(txn, i, Some(reply.clone()), Stage::Data, c.clone());
             }
             self.parts.remove(pi);
             self.rset();
@@ -1332,10 +1391,6 @@ impl Session {
         let Some(pi) = self.part_index(seq) else {
             return;
         };
-        if reply.code().is_intermediate() {
-            self.unexpected(reply);
-            return;
-        }
         let c = self.classify(&reply, Stage::DataEnd);
         let txn = self.parts[pi].txn;
         match lmtp_rcpt {
@@ -1366,7 +1421,7 @@ impl Session {
     }
 
     fn pipelining(&self) -> bool {
-        self.caps.as_ref().is_some_and(|c| c.pipelining)
+        self.cfg.pipelining && self.caps.as_ref().is_some_and(|c| c.pipelining)
     }
 
     /// Starts the next transaction or QUIT when the state allows.
@@ -1450,7 +1505,7 @@ impl Session {
         }
         let seq = self.next_part;
         self.next_part += 1;
-        let pipelining = caps.pipelining;
+        let pipelining = self.cfg.pipelining && caps.pipelining;
         {
             let t = &self.txns[ti];
             let buf = match self.out.back_mut() {
@@ -1544,6 +1599,8 @@ impl Session {
     /// Gives every recipient still open (in parts in flight and in queued
     /// transactions) the same outcome.
     fn fail_open(&mut self, reply: Option<&Reply>, stage: Stage, c: &Classification) {
+        // Refusals not yet proven aligned are not kept: those recipients are open.
+        self.held.clear();
         self.parts.clear();
         self.pending.clear();
         self.body = None;
@@ -1591,6 +1648,16 @@ impl Session {
     }
 
     fn closed(&mut self) {
+        if !self.held.is_empty() || self.txns.iter().any(|t| t.open > 0) {
+            // Every recipient gets its outcome, even when the server closes after
+            // QUIT with refusals never proven aligned or transactions unfinished.
+            let stage = self.current_stage();
+            let c = self
+                .cfg
+                .classifier
+                .classify_failure(TransportFailure::UnexpectedClose, stage);
+            self.fail_open(None, stage, &c);
+        }
         self.pending.clear();
         self.event(Event::Closed);
         self.out.push_back(Output::Close);
@@ -1613,5 +1680,36 @@ fn session_classification(
         rule: Cow::Borrowed(rule),
         description: Cow::Borrowed(description),
         low_confidence: false,
+    }
+}
+
+/// Whether `reply` can answer the mail-transaction command `exp` (RFC 5321 §4.3.2,
+/// RFC 3463). A reply that cannot means the replies are shifted: the server sent one
+/// too many or too few. One row per command:
+///
+/// | command | impossible |
+/// |---|---|
+/// | `MAIL` | `3yz`; a destination address status (`X.1.1`–`X.1.6`) |
+/// | `RCPT` | `3yz` |
+/// | `DATA` | `2yz`; an address status (`X.1.x`) |
+/// | final dot (SMTP) | `3yz`; an address status (`X.1.x`) |
+/// | final dot (LMTP, per recipient) | `3yz` |
+/// | `RSET` | `3yz`; a completion with an address status (`2.1.x`) |
+///
+/// Other commands (greeting, `EHLO`, `STARTTLS`, `AUTH`, `QUIT`) have their own
+/// handling in the dispatcher.
+fn fits(exp: Expect, reply: &Reply) -> bool {
+    let class = reply.code().as_u16() / 100;
+    let (subject, detail) = reply
+        .enhanced()
+        .map_or((0, 0), |e| (e.subject(), e.detail()));
+    let address = subject == 1;
+    match exp {
+        Expect::Mail(_) => class != 3 && !(address && (1..=6).contains(&detail)),
+        Expect::Rcpt(..) | Expect::DataEnd(_, Some(_)) => class != 3,
+        Expect::Data(_) => class != 2 && !address,
+        Expect::DataEnd(_, None) => class != 3 && !address,
+        Expect::Rset => class != 3 && !(class == 2 && address),
+        _ => true,
     }
 }
