@@ -49,7 +49,10 @@ fn drain(s: &mut Session, now: Instant, body: &[u8], wire: &mut Vec<u8>) -> bool
     let mut done = false;
     while let Some(o) = s.poll_output() {
         match o {
-            Output::Transmit(b) => wire.extend_from_slice(&b),
+            Output::Transmit(b) => {
+                wire.extend_from_slice(&b);
+                s.handle_written(now, b.len()).unwrap();
+            }
             Output::Event(Event::BodyWanted { .. }) => {
                 s.send_body_chunk(now, body).unwrap();
                 s.finish_body(now).unwrap();

@@ -193,7 +193,10 @@ fn run_attempt(
         let mut closed = false;
         while let Some(o) = s.poll_output() {
             match o {
-                SOut::Transmit(bytes) => inbox.extend(server.feed(&bytes)),
+                SOut::Transmit(bytes) => {
+                    inbox.extend(server.feed(&bytes));
+                    s.handle_written(start, bytes.len()).unwrap();
+                }
                 SOut::Event(Event::BodyWanted { .. }) => {
                     s.send_body_chunk(start, b"Subject: t\r\n\r\nhello\r\n")
                         .unwrap();

@@ -272,3 +272,115 @@ proptest::proptest! {
         proptest::prop_assert!(seen.iter().all(|&k| k == 1));
     }
 }
+
+#[test]
+fn a_server_that_stops_reading_ends_the_session_within_the_write_timeout() {
+    use std::time::Duration;
+    use tempfail::session::{Output, Session, TimerReason};
+    let mut cfg = Harness::config();
+    cfg.timeouts.write = Duration::from_secs(30);
+    #[allow(clippy::disallowed_methods)] // the virtual clock's origin
+    let t0 = std::time::Instant::now();
+    let mut s = Session::new(cfg, t0);
+    let _ = s.submit(Envelope::new(
+        "a@example.org",
+        ["b@example.com", "c@example.com"],
+    ));
+    let mut drain = |s: &mut Session, write: bool| {
+        let mut deadline = None;
+        while let Some(o) = s.poll_output() {
+            match o {
+                Output::Transmit(b) if write => s.handle_written(t0, b.len()).unwrap(),
+                Output::Timeout(at) => deadline = Some(at),
+                _ => {}
+            }
+        }
+        deadline
+    };
+    drain(&mut s, true);
+    s.handle_input(t0, b"220 mx ESMTP\r\n");
+    drain(&mut s, true);
+    s.handle_input(t0, EHLO_PIPELINING);
+    // MAIL, RCPT, RCPT, DATA are handed out; the peer never takes them.
+    let deadline = drain(&mut s, false).expect("a deadline");
+    let timer = s.timer().unwrap();
+    assert_eq!(timer.reason, TimerReason::Write);
+    assert_eq!(deadline, t0 + Duration::from_secs(30));
+    // Progress restarts the timer; its absence ends the session.
+    s.handle_written(t0 + Duration::from_secs(20), 10).unwrap();
+    assert_eq!(s.deadline(), Some(t0 + Duration::from_secs(50)));
+    s.handle_timeout(t0 + Duration::from_secs(50));
+    let mut events = Vec::new();
+    while let Some(o) = s.poll_output() {
+        if let Output::Event(e) = o {
+            events.push(e);
+        }
+    }
+    let outcomes: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Recipient { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().all(|o| o.is_transient()));
+    assert_eq!(outcomes[0].classification.rule, "transport.write_timeout");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Lost {
+            reason: LossReason::WriteTimedOut,
+            ..
+        }
+    )));
+    assert!(s.is_closed());
+    // Reporting more than was handed out is misuse.
+    let mut s = Session::new(Harness::config(), t0);
+    assert!(s.handle_written(t0, 1).is_err());
+}
+
+#[test]
+fn a_server_that_trickles_replies_is_ended_by_the_budget() {
+    use std::time::Duration;
+    use tempfail::session::{Timeouts, TimerReason};
+    let mut cfg = Harness::config();
+    cfg.timeouts = Timeouts::all(Duration::from_secs(60));
+    cfg.max_session_time = Some(Duration::from_secs(150));
+    let mut h = Harness::new(cfg);
+    h.submit(Envelope::new("a@example.org", ["b@example.com"]));
+    // Each reply comes 59 s after the command: inside every stage's timeout.
+    for reply in [
+        &b"220 mx ESMTP\r\n"[..],
+        EHLO_PIPELINING,
+        b"250 2.1.0 Ok\r\n",
+        b"250 2.1.5 Ok\r\n",
+    ] {
+        h.advance(Duration::from_secs(59));
+        if h.closed {
+            break;
+        }
+        h.timeout(); // early: harmless until a deadline passes
+        h.input(reply);
+        if h.s.timer().map(|t| t.reason) == Some(TimerReason::SessionBudget) {
+            break;
+        }
+    }
+    assert_eq!(
+        h.s.timer().map(|t| (t.reason, t.at - h.t0)),
+        Some((TimerReason::SessionBudget, Duration::from_secs(150)))
+    );
+    h.advance(Duration::from_secs(59));
+    h.timeout();
+    let o = h.outcomes();
+    assert_eq!(o.len(), 1);
+    assert_eq!(o[0].disposition, Disposition::Transient);
+    assert!(matches!(
+        h.lost(),
+        Some(Event::Lost {
+            reason: LossReason::BudgetExhausted,
+            ..
+        })
+    ));
+    // The whole session took no more than its budget.
+    assert!(h.now - h.t0 <= Duration::from_secs(150 + 59));
+}

@@ -36,7 +36,10 @@ fn print_wire(bytes: &[u8]) {
 fn drain(s: &mut Session, now: Instant, rcpts: &[&str]) -> bool {
     while let Some(out) = s.poll_output() {
         match out {
-            Output::Transmit(bytes) => print_wire(&bytes),
+            Output::Transmit(bytes) => {
+                print_wire(&bytes);
+                let _ = s.handle_written(now, bytes.len());
+            }
             Output::Event(Event::BodyWanted { .. }) => {
                 // Bare LF and a leading dot: the machine sends CRLF and "..".
                 s.send_body_chunk(now, b"Subject: tour\n\n.signature\n")

@@ -4,11 +4,15 @@
 //! seed), then the server's byte stream. `0xFF` followed by an op byte is a control
 //! instead of data: 0 flush (a flight boundary), 1 timer fires after advancing the
 //! clock, 2 EOF, 3 TLS established, 4 TLS failed, 5 quit, 6 submit another envelope,
-//! 7 advance the clock 10 minutes. Data between controls is fed in chunks whose
-//! sizes come from the split seed.
+//! 7 advance the clock 10 minutes, 8 the peer stops (or resumes) reading our
+//! writes. Data between controls is fed in chunks whose sizes come from the split
+//! seed.
 //!
 //! Asserted: no panic; outputs and awaited replies stay bounded; no recipient gets
-//! two outcomes, no outcome names a recipient that was not submitted; once the
+//! two outcomes, no outcome names a recipient that was not submitted; no recipient
+//! is delivered unless the end-of-data reply was positive and unambiguous (a `2yz`
+//! whose lines agree, after the body; never after the session reported a desync or
+//! a mixed reply for that reply); once the
 //! session ends (forced with EOF at the end), every submitted recipient has exactly
 //! one outcome and every transaction one `TransactionDone`.
 #![no_main]
@@ -30,6 +34,10 @@ struct Run {
     closed: bool,
     max_rcpts: usize,
     body_mode: u8,
+    /// The peer stopped reading: transmits are not reported written.
+    stalled: bool,
+    /// The session reported a desynchronised pipeline.
+    desync: bool,
 }
 
 impl Run {
@@ -44,6 +52,11 @@ impl Run {
                 Output::Transmit(b) => {
                     bytes += b.len();
                     assert!(bytes < 4 << 20, "unbounded transmit");
+                    // A peer that stops reading: some writes are never reported,
+                    // and the write timer must end the session.
+                    if !self.stalled {
+                        self.s.handle_written(self.now, b.len()).expect("written");
+                    }
                 }
                 Output::Event(Event::BodyWanted { .. }) => {
                     let body: &[u8] = match self.body_mode % 3 {
@@ -73,6 +86,14 @@ impl Run {
                     let c = self.seen.entry((transaction, outcome.rcpt)).or_default();
                     *c += 1;
                     assert_eq!(*c, 1, "two outcomes for one recipient");
+                    if outcome.is_success() {
+                        // Delivered only on a clear verdict on the message itself.
+                        assert_eq!(outcome.stage, tempfail::Stage::DataEnd, "success before the end of data");
+                        let reply = outcome.reply.as_ref().expect("a delivery has its reply");
+                        assert!(reply.code().is_positive_completion(), "success without a 2yz");
+                        assert!(!reply.has_mixed_codes(), "success on a reply whose lines disagree");
+                        assert!(!self.desync, "success after a desync was reported");
+                    }
                 }
                 Output::Event(Event::TransactionDone {
                     transaction,
@@ -84,6 +105,10 @@ impl Run {
                     assert_eq!(delivered + transient + permanent, n);
                     *self.done.entry(transaction).or_default() += 1;
                 }
+                Output::Event(Event::Lost {
+                    reason: tempfail::session::LossReason::Desync(_),
+                    ..
+                }) => self.desync = true,
                 Output::Event(_) => {}
                 Output::StartTls => {}
                 Output::Close => self.closed = true,
@@ -135,6 +160,8 @@ fuzz_target!(|data: &[u8]| {
         closed: false,
         max_rcpts,
         body_mode: h[0] >> 5,
+        stalled: false,
+        desync: false,
     };
     let envs = usize::from(h[2] & 3) + 1;
     for k in 0..envs {
@@ -163,6 +190,7 @@ fuzz_target!(|data: &[u8]| {
                     r.submit(usize::from(rest[1] % 3) + 1, k);
                 }
                 7 => r.now += Duration::from_secs(600),
+                8 => r.stalled = !r.stalled,
                 _ => {}
             }
             rest = &rest[2..];

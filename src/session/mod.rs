@@ -33,7 +33,10 @@
 //! loop {
 //!     while let Some(out) = s.poll_output() {
 //!         match out {
-//!             Output::Transmit(bytes) => wire.extend_from_slice(&bytes), // write to the socket
+//!             Output::Transmit(bytes) => {
+//!                 wire.extend_from_slice(&bytes); // write to the socket, then report it
+//!                 s.handle_written(now, bytes.len()).unwrap();
+//!             }
 //!             Output::Event(Event::BodyWanted { .. }) => {
 //!                 s.send_body_chunk(now, b"Subject: hi\n\nHello.\n").unwrap();
 //!                 s.finish_body(now).unwrap();
@@ -69,6 +72,7 @@
 mod body;
 mod caps;
 mod command;
+mod timers;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
@@ -88,6 +92,7 @@ pub use command::{
     BodyType, Credentials, Envelope, MessageInfo, Notify, Recipient, Ret, base64_encode,
     xtext_encode,
 };
+pub use timers::{Timer, TimerReason};
 
 /// Caller misuse of a [`Session`]: what the session expected, and what it got.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,6 +143,11 @@ pub struct Timeouts {
     pub data_block: Duration,
     /// The reply to the final dot (10 minutes).
     pub data_end: Duration,
+    /// Bytes handed out in [`Output::Transmit`] must be written (reported with
+    /// [`Session::handle_written`]) within this time of their hand-out or of the
+    /// last progress (3 minutes, RFC 5321 §4.5.3.2's data block timeout): a server
+    /// that stops reading ends the session.
+    pub write: Duration,
 }
 
 impl Default for Timeouts {
@@ -151,6 +161,7 @@ impl Default for Timeouts {
             data: Duration::from_secs(2 * MIN),
             data_block: Duration::from_secs(3 * MIN),
             data_end: Duration::from_secs(10 * MIN),
+            write: Duration::from_secs(3 * MIN),
         }
     }
 }
@@ -166,6 +177,7 @@ impl Timeouts {
             data: d,
             data_block: d,
             data_end: d,
+            write: d,
         }
     }
 
@@ -230,6 +242,12 @@ pub struct SessionConfig {
     /// its replies did not match the commands in flight, and lockstep commands are
     /// the remedy (a hint to persist per destination).
     pub pipelining: bool,
+    /// The most time the whole session may take, from [`Session::new`]'s `now`
+    /// (default `None`: only the per-stage timeouts apply). A server that answers
+    /// each command just inside its timeout controls the total time otherwise; a
+    /// sender with many messages to other destinations sets a budget. Its expiry
+    /// ends the session like a timeout (rule `session.budget_exhausted`).
+    pub max_session_time: Option<Duration>,
     /// Turns replies and failures into [`Classification`]s (default: the built-in
     /// rules, shared by every session).
     pub classifier: Arc<Classifier>,
@@ -251,6 +269,7 @@ impl SessionConfig {
             reply_limits: Limits::default(),
             strict_replies: false,
             pipelining: true,
+            max_session_time: None,
             classifier: builtin_classifier(),
         }
     }
@@ -290,6 +309,11 @@ pub enum LossReason {
     Reply(Reply),
     /// No reply within the stage's timeout.
     TimedOut,
+    /// Handed-out bytes were not written within [`Timeouts::write`]: the server
+    /// stopped reading.
+    WriteTimedOut,
+    /// [`SessionConfig::max_session_time`] ran out.
+    BudgetExhausted,
     /// The server closed the connection (RFC 5321 §3.8: counts as a `451`).
     ConnectionClosed,
     /// The server sent bytes that are not an SMTP reply, or broke a size limit.
@@ -314,12 +338,15 @@ pub enum LossReason {
 }
 
 impl LossReason {
-    /// The snake_case name (`reply`, `timed_out`, `connection_closed`, `malformed`,
+    /// The snake_case name (`reply`, `timed_out`, `write_timed_out`,
+    /// `budget_exhausted`, `connection_closed`, `malformed`,
     /// `unexpected`, `desync`, `tls_unavailable`, `tls_failed`, `auth_unavailable`).
     pub const fn name(&self) -> &'static str {
         match self {
             LossReason::Reply(_) => "reply",
             LossReason::TimedOut => "timed_out",
+            LossReason::WriteTimedOut => "write_timed_out",
+            LossReason::BudgetExhausted => "budget_exhausted",
             LossReason::ConnectionClosed => "connection_closed",
             LossReason::Malformed(_) => "malformed",
             LossReason::Unexpected(_) => "unexpected",
@@ -554,6 +581,12 @@ pub struct Session {
     last_stage: Stage,
     /// Refusals waiting for the replies to be proven aligned (see `hold`).
     held: Vec<(TransactionId, usize, Option<Reply>, Stage, Classification)>,
+    /// When the session started (its budget counts from here).
+    started: Instant,
+    /// Bytes handed out in `Output::Transmit` and not yet reported written.
+    unwritten: usize,
+    /// Since when the oldest unwritten bytes wait without progress.
+    write_since: Instant,
 }
 
 impl Session {
@@ -588,6 +621,9 @@ impl Session {
             tls_since: now,
             last_stage: Stage::Greeting,
             held: Vec::new(),
+            started: now,
+            unwritten: 0,
+            write_since: now,
         }
     }
 
@@ -623,23 +659,41 @@ impl Session {
 
     /// The deadline for the next [`handle_timeout`](Self::handle_timeout), if a timer runs.
     pub fn deadline(&self) -> Option<Instant> {
-        let (since, d) = match self.phase {
+        self.timer().map(|t| t.at)
+    }
+
+    /// The running timer that expires first, with the reason it runs: the timer
+    /// table has one row for the awaited reply (or the TLS handshake, or the next
+    /// body chunk), one for unwritten output, and one for the session's budget.
+    pub fn timer(&self) -> Option<Timer> {
+        use timers::row;
+        let t = &self.cfg.timeouts;
+        let waiting = match self.phase {
             Phase::Closed => return None,
-            Phase::AwaitTls => (self.tls_since, self.cfg.timeouts.command),
-            _ => {
-                if let Some(front) = self.pending.front() {
-                    (
+            Phase::AwaitTls => row(self.tls_since, t.command, TimerReason::TlsHandshake),
+            _ => match self.pending.front() {
+                Some(front) => {
+                    let stage = front.stage(self.cfg.lmtp);
+                    row(
                         self.front_since,
-                        self.cfg.timeouts.for_stage(front.stage(self.cfg.lmtp)),
+                        t.for_stage(stage),
+                        TimerReason::Reply { stage },
                     )
-                } else if self.body.is_some() {
-                    (self.body_since, self.cfg.timeouts.data_block)
-                } else {
-                    return None;
                 }
-            }
+                None if self.body.is_some() => {
+                    row(self.body_since, t.data_block, TimerReason::BodyBlock)
+                }
+                None => None,
+            },
         };
-        since.checked_add(d)
+        let writing = (self.unwritten > 0)
+            .then(|| row(self.write_since, t.write, TimerReason::Write))
+            .flatten();
+        let budget = self
+            .cfg
+            .max_session_time
+            .and_then(|b| row(self.started, b, TimerReason::SessionBudget));
+        timers::earliest([waiting, writing, budget])
     }
 
     // ---- commands ---------------------------------------------------------
@@ -835,23 +889,59 @@ impl Session {
     }
 
     /// The timer from [`Output::Timeout`] fired. Early calls are harmless; at or past
-    /// the deadline the session ends with a transient `network` outcome for every
-    /// open recipient and an [`Event::Lost`] naming the stage.
+    /// the deadline the session ends with a transient outcome for every open
+    /// recipient and an [`Event::Lost`] naming the stage: [`LossReason::TimedOut`]
+    /// for a reply, the TLS handshake or the next body chunk,
+    /// [`LossReason::WriteTimedOut`] for unwritten output,
+    /// [`LossReason::BudgetExhausted`] for the session's budget ([`Session::timer`]
+    /// tells which will fire).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tick(now);
         self.report_timeout = true;
-        let Some(deadline) = self.deadline() else {
+        let Some(timer) = self.timer() else {
             return;
         };
-        if self.now < deadline {
+        if self.now < timer.at {
             return;
         }
         let stage = self.current_stage();
         let c = self
             .cfg
             .classifier
-            .classify_failure(TransportFailure::ReadTimeout, stage);
-        self.lose(stage, LossReason::TimedOut, c, None, false);
+            .classify_failure(timer.reason.failure(), stage);
+        let reason = match timer.reason {
+            TimerReason::Write => LossReason::WriteTimedOut,
+            TimerReason::SessionBudget => LossReason::BudgetExhausted,
+            _ => LossReason::TimedOut,
+        };
+        self.lose(stage, reason, c, None, false);
+    }
+
+    /// The driver wrote `n` more bytes of the [`Output::Transmit`] data it was given
+    /// (call it after every write, with what the write took). While handed-out bytes
+    /// remain unwritten, the write timer ([`Timeouts::write`]) runs from the last
+    /// progress: a server that stops reading ends the session. A driver that writes
+    /// each `Transmit` whole before reading calls it once per `Transmit` with its
+    /// length. Ignored once the session has ended.
+    ///
+    /// Errors: `n` is more than was handed out and not yet reported.
+    pub fn handle_written(&mut self, now: Instant, n: usize) -> Result<(), UsageError> {
+        self.tick(now);
+        if self.phase == Phase::Closed {
+            return Ok(());
+        }
+        if n > self.unwritten {
+            return Err(UsageError::new(
+                "at most the bytes handed out in Output::Transmit and not yet reported",
+                format!("{n} bytes written, {} outstanding", self.unwritten),
+            ));
+        }
+        self.unwritten -= n;
+        if n > 0 {
+            self.write_since = self.now;
+        }
+        self.report_timeout = true;
+        Ok(())
     }
 
     /// The common start of a TLS handshake report: the clock moves, and the
@@ -906,6 +996,10 @@ impl Session {
         if let Some(o) = self.out.pop_front() {
             if let Output::Transmit(b) = &o {
                 self.out_bytes = self.out_bytes.saturating_sub(b.len());
+                if self.unwritten == 0 {
+                    self.write_since = self.now;
+                }
+                self.unwritten = self.unwritten.saturating_add(b.len());
             }
             return Some(o);
         }

@@ -74,6 +74,8 @@ impl Harness {
                 Output::Transmit(b) => {
                     self.order.push("T");
                     self.wire.extend_from_slice(&b);
+                    // Written at once, as a blocking driver would.
+                    self.s.handle_written(self.now, b.len()).unwrap();
                 }
                 Output::Event(e) => {
                     self.order.push("E");
@@ -120,7 +122,8 @@ impl Harness {
                 match o {
                     Output::Transmit(b) => {
                         self.order.push("T");
-                        self.wire.extend_from_slice(&b)
+                        self.wire.extend_from_slice(&b);
+                        self.s.handle_written(self.now, b.len()).unwrap();
                     }
                     Output::Timeout(d) => {
                         self.deadline = Some(d);
