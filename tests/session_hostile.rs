@@ -286,7 +286,7 @@ fn a_server_that_stops_reading_ends_the_session_within_the_write_timeout() {
         "a@example.org",
         ["b@example.com", "c@example.com"],
     ));
-    let mut drain = |s: &mut Session, write: bool| {
+    let drain = |s: &mut Session, write: bool| {
         let mut deadline = None;
         while let Some(o) = s.poll_output() {
             match o {

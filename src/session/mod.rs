@@ -1788,7 +1788,7 @@ fn session_classification(
 /// | `DATA` | `2yz`; an address status (`X.1.x`) |
 /// | final dot (SMTP) | `3yz`; an address status (`X.1.x`) |
 /// | final dot (LMTP, per recipient) | `3yz` |
-/// | `RSET` | `3yz`; a completion with an address status (`2.1.x`) |
+/// | `RSET` | `3yz`; a destination address status (`X.1.1`–`X.1.6`; `X.1.0` is seen: Postfix's `smtp-sink` answers `250 2.1.0`) |
 ///
 /// Other commands (greeting, `EHLO`, `STARTTLS`, `AUTH`, `QUIT`) have their own
 /// handling in the dispatcher.
@@ -1798,12 +1798,14 @@ fn fits(exp: Expect, reply: &Reply) -> bool {
         .enhanced()
         .map_or((0, 0), |e| (e.subject(), e.detail()));
     let address = subject == 1;
+    // X.1.1–X.1.6 describe a destination address (RFC 3463 §3.2): only RCPT's reply.
+    let destination = address && (1..=6).contains(&detail);
     match exp {
-        Expect::Mail(_) => class != 3 && !(address && (1..=6).contains(&detail)),
+        Expect::Mail(_) => class != 3 && !destination,
         Expect::Rcpt(..) | Expect::DataEnd(_, Some(_)) => class != 3,
         Expect::Data(_) => class != 2 && !address,
         Expect::DataEnd(_, None) => class != 3 && !address,
-        Expect::Rset => class != 3 && !(class == 2 && address),
+        Expect::Rset => class != 3 && !destination,
         _ => true,
     }
 }
