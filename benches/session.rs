@@ -262,6 +262,7 @@ fn loopback(c: &mut Criterion) {
         count: 100,
         json: false,
         timeout: None,
+        budget: None,
     };
     g.bench_function("send_example_100_per_connection", |b| {
         b.iter(|| {
@@ -301,6 +302,7 @@ fn paired_rounds() {
         count: N,
         json: false,
         timeout: None,
+        budget: None,
     };
     let names = [
         "tempfail_session_per_message",

@@ -3,24 +3,35 @@
 //!
 //! ```text
 //! cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org \
-//!     --to b@example.com [--to c@example.com ...] [--count N] [--json] [--timeout SECS]
+//!     --to b@example.com [--to c@example.com ...] [--count N] [--json] [--timeout SECS] \
+//!     [--budget SECS]
 //! ```
+//!
+//! It exits with 2 for unusable arguments only; whatever the server does (refuses
+//! the connection, stops reading, trickles replies), every (message, recipient)
+//! gets its line and the exit status is 0.
 //!
 //! With `--json`, one line per recipient per message:
 //! `{"message":0,"rcpt":"b@example.com","outcome":"delivered","code":250,"enhanced":"2.0.0","category":null,"stage":"data_end"}`.
 //! `outcome` is `delivered`, `transient` or `permanent`; a connection lost without a
-//! reply gives `"code":null`, `"outcome":"transient"`, `"category":"network"`.
+//! reply gives `"code":null`, `"outcome":"transient"`, `"category":"network"`; a
+//! refused connection `"stage":"connect"` with `"network"`, a name that does not
+//! resolve `"dns"`.
 //! TLS is not used (this example links no TLS library): `STARTTLS` is not sent.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant, SystemTime};
 
-use tempfail::session::{
-    Envelope, Event, MessageInfo, Output, Session, SessionConfig, Timeouts, TlsMode,
-};
-use tempfail::{Disposition, RcptOutcome};
+#[allow(dead_code)] // the examples' shared drive loop; this one uses part of it
+#[path = "driver/mod.rs"]
+pub mod driver;
+
+use driver::Driver;
+use tempfail::delivery::{Delivery, MessageInfo, Recipient};
+use tempfail::policy::{Preset, RetryPolicy};
+use tempfail::session::{Session, SessionConfig, Timeouts, TlsMode};
+use tempfail::{Classifier, Disposition, RcptOutcome, Timestamp};
 
 /// What to send.
 #[derive(Clone, Debug)]
@@ -35,8 +46,10 @@ pub struct Options {
     pub count: usize,
     /// Print JSON lines.
     pub json: bool,
-    /// Every reply timeout (default: RFC 5321's).
+    /// Every reply and write timeout (default: RFC 5321's).
     pub timeout: Option<Duration>,
+    /// The whole session's budget (default: none).
+    pub budget: Option<Duration>,
 }
 
 /// One recipient of one message, as printed.
@@ -123,13 +136,15 @@ pub fn message(opts: &Options, i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The session configuration `run` uses: no TLS, `--timeout` for every stage.
+/// The session configuration `run` uses: no TLS, `--timeout` for every stage and
+/// for writes, `--budget` for the whole session.
 pub fn config(opts: &Options) -> SessionConfig {
     let mut cfg = SessionConfig::new("client.example.org");
     cfg.tls = TlsMode::Disabled;
     if let Some(t) = opts.timeout {
         cfg.timeouts = Timeouts::all(t);
     }
+    cfg.max_session_time = opts.budget;
     cfg
 }
 
@@ -138,125 +153,163 @@ pub fn run(opts: &Options) -> io::Result<Report> {
     run_with(opts, config(opts))
 }
 
+/// One line per (message, recipient) when no session could start: the name did
+/// not resolve (`dns`) or the connection failed (`network`), at stage `connect`.
+fn no_session(opts: &Options, report: &mut Report, category: &'static str) {
+    for message in 0..opts.count {
+        for rcpt in &opts.to {
+            let line = Line {
+                message,
+                rcpt: rcpt.clone(),
+                outcome: "transient",
+                code: None,
+                enhanced: None,
+                category: Some(category),
+                stage: "connect",
+            };
+            if opts.json {
+                println!("{}", line.to_json());
+            }
+            report.lines.push(line);
+        }
+    }
+}
+
 /// [`run`] with a session configuration of the caller's (AUTH, LMTP…).
+///
+/// The drive loop is the examples' shared one (`examples/driver`): each message is a
+/// [`Delivery`] whose attempt goes into the session; this function only moves bytes,
+/// with the socket's read and write timeouts set from the session's next deadline,
+/// so a server that stops reading or trickles its replies cannot hold it longer
+/// than the session's timeouts and budget allow.
 #[allow(clippy::disallowed_methods)] // a driver reads the clock for the machine
 pub fn run_with(opts: &Options, cfg: SessionConfig) -> io::Result<Report> {
     let mut report = Report::default();
-    let mut stream = match TcpStream::connect(&opts.server) {
-        Ok(s) => s,
+    // Resolve first: a name that does not resolve is `dns`, a refused or
+    // unreachable address is `network`.
+    let addrs: Vec<SocketAddr> = match opts.server.to_socket_addrs() {
+        Ok(a) => a.collect(),
         Err(e) => {
-            // No session at all: every recipient of every message failed to connect.
-            for message in 0..opts.count {
-                for rcpt in &opts.to {
-                    report.lines.push(Line {
-                        message,
-                        rcpt: rcpt.clone(),
-                        outcome: "transient",
-                        code: None,
-                        enhanced: None,
-                        category: Some("network"),
-                        stage: "connect",
-                    });
-                }
-            }
-            eprintln!("connect to {}: {e}", opts.server);
+            eprintln!("resolve {}: {e}", opts.server);
+            no_session(opts, &mut report, "dns");
             return Ok(report);
         }
     };
-    stream.set_nodelay(true)?;
-    let mut session = Session::new(cfg, Instant::now());
-    let mut message_of = HashMap::new();
-    let bodies: Vec<Vec<u8>> = (0..opts.count).map(|i| message(opts, i)).collect();
-    for (i, body) in bodies.iter().enumerate() {
-        let env = Envelope::new(
-            MessageInfo::new(opts.from.as_str()).size(body.len() as u64),
-            opts.to.iter().map(String::as_str),
+    let connect_timeout = cfg.timeouts.greeting;
+    let connected = addrs
+        .iter()
+        .find_map(|a| TcpStream::connect_timeout(a, connect_timeout).ok());
+    let Some(mut stream) = connected else {
+        eprintln!(
+            "connect to {}: no address accepted the connection",
+            opts.server
         );
-        match session.submit(env) {
-            Ok(id) => {
-                message_of.insert(id, i);
-            }
-            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
-        }
+        no_session(opts, &mut report, "network");
+        return Ok(report);
+    };
+    stream.set_nodelay(true)?;
+    let policy = RetryPolicy::preset(Preset::Tempfail);
+    let classifier = Classifier::builtin();
+    let wall = Timestamp::from(SystemTime::now());
+    let bodies: Vec<Vec<u8>> = (0..opts.count).map(|i| message(opts, i)).collect();
+    let mut deliveries: Vec<Delivery> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            Delivery::new(
+                wall,
+                i as u64,
+                opts.to.iter().map(|t| Recipient::new(t.as_str())).collect(),
+            )
+            .with_message(MessageInfo::new(opts.from.as_str()).size(body.len() as u64))
+        })
+        .collect();
+    let mut driver = Driver::new(Session::new(cfg, Instant::now()), &policy);
+    for (d, body) in deliveries.iter_mut().zip(&bodies) {
+        driver
+            .add(d, body, wall, &opts.server)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     }
-    session.quit();
+    driver.session.quit();
 
     let mut rbuf = vec![0u8; 64 * 1024];
-    let mut wbuf = Vec::with_capacity(8192);
     loop {
-        let mut deadline = None;
-        let mut close = false;
-        while let Some(out) = session.poll_output() {
-            match out {
-                Output::Transmit(bytes) => wbuf.extend_from_slice(&bytes),
-                Output::Event(Event::BodyWanted { transaction }) => {
-                    let i = message_of.get(&transaction).copied().unwrap_or(0);
-                    let now = Instant::now();
-                    // A real sender would stream from its spool in chunks.
-                    session
-                        .send_body_chunk(now, &bodies[i])
-                        .and_then(|()| session.finish_body(now))
-                        .map_err(|e| io::Error::other(e.to_string()))?;
-                }
-                Output::Event(Event::Recipient {
-                    transaction,
-                    outcome,
-                }) => {
-                    let i = message_of.get(&transaction).copied().unwrap_or(0);
-                    let rcpt = opts.to.get(outcome.rcpt).cloned().unwrap_or_default();
-                    let line = Line::from_outcome(i, rcpt, &outcome);
-                    if opts.json {
-                        println!("{}", line.to_json());
-                    }
-                    report.lines.push(line);
-                }
-                Output::Event(Event::Lost { stage, reason, .. }) => {
-                    if !opts.json {
-                        eprintln!("session lost at {stage}: {reason:?}");
-                    }
-                }
-                Output::Event(Event::Ready) => {
-                    report.capabilities = session.capabilities().cloned();
-                }
-                Output::Event(_) => {}
-                Output::StartTls => unreachable!("TLS is disabled in this example"),
-                Output::Close => close = true,
-                Output::Timeout(d) => deadline = Some(d),
-            }
+        let step = driver.poll(Instant::now(), wall);
+        if let Some(caps) = step.ready {
+            report.capabilities = Some(caps);
         }
-        if !wbuf.is_empty() {
+        for (i, o) in &step.outcomes {
+            let rcpt = opts.to.get(o.rcpt).cloned().unwrap_or_default();
+            let line = Line::from_outcome(*i, rcpt, o);
+            if opts.json {
+                println!("{}", line.to_json());
+            }
+            report.lines.push(line);
+        }
+        if !step.transmit.is_empty() {
             report.writes += 1;
-            if stream.write_all(&wbuf).is_err() {
-                wbuf.clear();
-                session.handle_eof(Instant::now());
-                continue;
-            }
-            wbuf.clear();
+            write_out(&mut driver.session, &mut stream, &step.transmit)?;
+            continue; // the session may have more to say (or have ended)
         }
-        if close || session.is_closed() {
+        if step.close {
             break;
         }
-        let wait = deadline.map(|d| {
+        let wait = step.deadline.map(|d| {
             d.saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1))
         });
         stream.set_read_timeout(wait)?;
+        let s = &mut driver.session;
         match stream.read(&mut rbuf) {
-            Ok(0) => session.handle_eof(Instant::now()),
-            Ok(n) => session.handle_input(Instant::now(), &rbuf[..n]),
+            Ok(0) => s.handle_eof(Instant::now()),
+            Ok(n) => s.handle_input(Instant::now(), &rbuf[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                session.handle_timeout(Instant::now())
+                s.handle_timeout(Instant::now())
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => session.handle_eof(Instant::now()),
+            Err(_) => s.handle_eof(Instant::now()),
         }
     }
+    driver.finish(wall, &classifier);
     Ok(report)
+}
+
+/// Writes `bytes`, reporting each write's progress to the session; a write that
+/// blocks past the session's next deadline (a server that stops reading, or the
+/// budget) lets the session's timer end it.
+#[allow(clippy::disallowed_methods)] // a driver reads the clock for the machine
+fn write_out(s: &mut Session, stream: &mut TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() && !s.is_closed() {
+        let wait = s.deadline().map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
+        stream.set_write_timeout(wait)?;
+        match stream.write(bytes) {
+            Ok(0) => s.handle_eof(Instant::now()),
+            Ok(n) => {
+                // n never exceeds what the session handed out.
+                let _ = s.handle_written(Instant::now(), n);
+                bytes = &bytes[n..];
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                s.handle_timeout(Instant::now())
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => s.handle_eof(Instant::now()),
+        }
+    }
+    Ok(())
 }
 
 /// Parses the command line.
@@ -268,6 +321,7 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
         count: 1,
         json: false,
         timeout: None,
+        budget: None,
     };
     let mut args = args.peekable();
     while let Some(a) = args.next() {
@@ -281,12 +335,8 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
                     .parse()
                     .map_err(|e| format!("--count: {e}"))?
             }
-            "--timeout" => {
-                let s: f64 = val("--timeout")?
-                    .parse()
-                    .map_err(|e| format!("--timeout: {e}"))?;
-                o.timeout = Some(Duration::from_secs_f64(s.clamp(0.001, 86_400.0)));
-            }
+            "--timeout" => o.timeout = Some(seconds("--timeout", &val("--timeout")?)?),
+            "--budget" => o.budget = Some(seconds("--budget", &val("--budget")?)?),
             "--json" => o.json = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -297,13 +347,27 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
     Ok(o)
 }
 
+/// A number of seconds for `flag`: finite, more than 0 and at most a day.
+fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+    let s: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("{flag}: expected a number of seconds, got {v:?}"))?;
+    if !s.is_finite() || s <= 0.0 || s > 86_400.0 {
+        return Err(format!(
+            "{flag}: expected more than 0 and at most 86400 seconds, got {v:?}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
 #[allow(dead_code)] // the tests and benches include this file for `run`
 fn main() {
     let opts = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS]"
+                "{e}\nusage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS] [--budget SECS]"
             );
             std::process::exit(2);
         }
@@ -319,8 +383,9 @@ fn main() {
             }
         }
         Err(e) => {
+            // Only arguments the machine refuses (an invalid address) get here.
             eprintln!("error: {e}");
-            std::process::exit(1);
+            std::process::exit(2);
         }
     }
 }

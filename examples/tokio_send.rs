@@ -10,108 +10,105 @@
 #[path = "send.rs"]
 pub mod blocking;
 
-use std::collections::HashMap;
 use std::io;
+use std::time::SystemTime;
 
-use blocking::{Line, Options, Report, message, parse_args};
-use tempfail::session::{
-    Envelope, Event, MessageInfo, Output, Session, SessionConfig, Timeouts, TlsMode,
-};
+use blocking::driver::Driver;
+use blocking::{Line, Options, Report, config, message, parse_args};
+use tempfail::delivery::{Delivery, MessageInfo, Recipient};
+use tempfail::policy::{Preset, RetryPolicy};
+use tempfail::session::Session;
+use tempfail::{Classifier, Timestamp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-/// Delivers `opts.count` messages over one connection.
+/// Delivers `opts.count` messages over one connection: the same shared drive loop
+/// as `send` (`examples/driver`), with async I/O around it. Every read and write
+/// waits at most until the session's next deadline (reply, write, budget).
 pub async fn run(opts: &Options) -> io::Result<Report> {
     let mut report = Report::default();
     let mut stream = TcpStream::connect(&opts.server).await?;
     stream.set_nodelay(true)?;
-    let mut cfg = SessionConfig::new("client.example.org");
-    cfg.tls = TlsMode::Disabled;
-    if let Some(t) = opts.timeout {
-        cfg.timeouts = Timeouts::all(t);
-    }
-    // tokio's clock (pausable in tests) drives the machine's std Instants.
-    let mut session = Session::new(cfg, Instant::now().into_std());
-    let mut message_of = HashMap::new();
+    let policy = RetryPolicy::preset(Preset::Tempfail);
+    let classifier = Classifier::builtin();
+    #[allow(clippy::disallowed_methods)] // a driver reads the clock for the machine
+    let wall = Timestamp::from(SystemTime::now());
     let bodies: Vec<Vec<u8>> = (0..opts.count).map(|i| message(opts, i)).collect();
-    for (i, body) in bodies.iter().enumerate() {
-        let env = Envelope::new(
-            MessageInfo::new(opts.from.as_str()).size(body.len() as u64),
-            opts.to.iter().map(String::as_str),
-        );
-        let id = session
-            .submit(env)
+    let mut deliveries: Vec<Delivery> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let to = opts.to.iter().map(|t| Recipient::new(t.as_str())).collect();
+            Delivery::new(wall, i as u64, to)
+                .with_message(MessageInfo::new(opts.from.as_str()).size(body.len() as u64))
+        })
+        .collect();
+    // tokio's clock (pausable in tests) drives the machine's std Instants.
+    let now = || Instant::now().into_std();
+    let mut driver = Driver::new(Session::new(config(opts), now()), &policy);
+    for (d, body) in deliveries.iter_mut().zip(&bodies) {
+        driver
+            .add(d, body, wall, &opts.server)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        message_of.insert(id, i);
     }
-    session.quit();
+    driver.session.quit();
 
     let mut rbuf = vec![0u8; 64 * 1024];
-    let mut wbuf = Vec::with_capacity(8192);
     loop {
-        let mut deadline = None;
-        while let Some(out) = session.poll_output() {
-            match out {
-                Output::Transmit(bytes) => wbuf.extend_from_slice(&bytes),
-                Output::Event(Event::BodyWanted { transaction }) => {
-                    let i = message_of.get(&transaction).copied().unwrap_or(0);
-                    let now = Instant::now().into_std();
-                    session
-                        .send_body_chunk(now, &bodies[i])
-                        .and_then(|()| session.finish_body(now))
-                        .map_err(|e| io::Error::other(e.to_string()))?;
-                }
-                Output::Event(Event::Recipient {
-                    transaction,
-                    outcome,
-                }) => {
-                    let i = message_of.get(&transaction).copied().unwrap_or(0);
-                    let rcpt = opts.to.get(outcome.rcpt).cloned().unwrap_or_default();
-                    let line = Line::from_outcome(i, rcpt, &outcome);
-                    if opts.json {
-                        println!("{}", line.to_json());
-                    }
-                    report.lines.push(line);
-                }
-                Output::Event(Event::Ready) => {
-                    report.capabilities = session.capabilities().cloned();
-                }
-                Output::Event(_) => {}
-                Output::StartTls => unreachable!("TLS is disabled in this example"),
-                Output::Close => {}
-                Output::Timeout(d) => deadline = Some(d),
-            }
+        let step = driver.poll(now(), wall);
+        if let Some(caps) = step.ready {
+            report.capabilities = Some(caps);
         }
-        if !wbuf.is_empty() {
+        for (i, o) in &step.outcomes {
+            let rcpt = opts.to.get(o.rcpt).cloned().unwrap_or_default();
+            let line = Line::from_outcome(*i, rcpt, o);
+            if opts.json {
+                println!("{}", line.to_json());
+            }
+            report.lines.push(line);
+        }
+        let s = &mut driver.session;
+        if !step.transmit.is_empty() {
             report.writes += 1;
-            let r = stream.write_all(&wbuf).await;
-            wbuf.clear();
-            if r.is_err() {
-                session.handle_eof(Instant::now().into_std());
-                continue;
+            let mut bytes = &step.transmit[..];
+            while !bytes.is_empty() && !s.is_closed() {
+                let write = stream.write(bytes);
+                let r = match s.deadline() {
+                    Some(d) => tokio::time::timeout_at(Instant::from_std(d), write).await,
+                    None => Ok(write.await),
+                };
+                match r {
+                    Ok(Ok(n)) if n > 0 => {
+                        let _ = s.handle_written(now(), n);
+                        bytes = &bytes[n..];
+                    }
+                    Ok(_) => s.handle_eof(now()),
+                    Err(_elapsed) => s.handle_timeout(now()),
+                }
             }
+            continue;
         }
-        if session.is_closed() {
+        if step.close {
             break;
         }
         let read = stream.read(&mut rbuf);
-        let r = match deadline {
+        let r = match step.deadline {
             Some(d) => match tokio::time::timeout_at(Instant::from_std(d), read).await {
                 Ok(r) => r,
                 Err(_elapsed) => {
-                    session.handle_timeout(Instant::now().into_std());
+                    s.handle_timeout(now());
                     continue;
                 }
             },
             None => read.await,
         };
-        let now = Instant::now().into_std();
         match r {
-            Ok(0) | Err(_) => session.handle_eof(now),
-            Ok(n) => session.handle_input(now, &rbuf[..n]),
+            Ok(0) | Err(_) => s.handle_eof(now()),
+            Ok(n) => s.handle_input(now(), &rbuf[..n]),
         }
     }
+    driver.finish(wall, &classifier);
     Ok(report)
 }
 
@@ -122,7 +119,7 @@ async fn main() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: tokio_send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS]"
+                "{e}\nusage: tokio_send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS] [--budget SECS]"
             );
             std::process::exit(2);
         }

@@ -23,6 +23,7 @@ fn opts(sink: &Sink, to: &[&str], count: usize) -> Options {
         count,
         json: false,
         timeout: None,
+        budget: None,
     }
 }
 

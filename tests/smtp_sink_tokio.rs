@@ -21,6 +21,7 @@ fn opts(sink: &Sink, timeout: Option<Duration>) -> Options {
         count: 3,
         json: false,
         timeout,
+        budget: None,
     }
 }
 
