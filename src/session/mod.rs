@@ -78,11 +78,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use std::borrow::Cow;
-
-use crate::classify::{
-    Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure,
-};
+use crate::classify::{Classification, Classifier, Disposition, Stage, TransportFailure};
 use crate::outcome::RcptOutcome;
 use crate::reply::{Limits, ParseWarning, Reply, ReplyParser};
 
@@ -1096,14 +1092,7 @@ impl Session {
         let Some(exp) = self.pending.pop_front() else {
             if reply.code().as_u16() == 421 {
                 let stage = self.current_stage();
-                let c = self.classify(&reply, stage);
-                self.lose(
-                    stage,
-                    LossReason::Reply(reply.clone()),
-                    c,
-                    Some(&reply),
-                    false,
-                );
+                self.refused(stage, reply, false);
             } else {
                 self.unexpected(reply);
             }
@@ -1113,14 +1102,7 @@ impl Session {
         let stage = exp.stage(self.cfg.lmtp);
         self.last_stage = stage;
         if reply.code().as_u16() == 421 && exp != Expect::Quit {
-            let c = self.classify(&reply, stage);
-            self.lose(
-                stage,
-                LossReason::Reply(reply.clone()),
-                c,
-                Some(&reply),
-                false,
-            );
+            self.refused(stage, reply, false);
             return;
         }
         if !fits(exp, &reply) {
@@ -1135,14 +1117,7 @@ impl Session {
                 } else if code.is_intermediate() {
                     self.unexpected(reply);
                 } else {
-                    let c = self.classify(&reply, stage);
-                    self.lose(
-                        stage,
-                        LossReason::Reply(reply.clone()),
-                        c,
-                        Some(&reply),
-                        true,
-                    );
+                    self.refused(stage, reply, true);
                 }
             }
             Expect::Hello { ehlo } => {
@@ -1158,14 +1133,7 @@ impl Session {
                 } else if ehlo && code.is_permanent() && !self.cfg.lmtp {
                     self.send_hello(false);
                 } else {
-                    let c = self.classify(&reply, stage);
-                    self.lose(
-                        stage,
-                        LossReason::Reply(reply.clone()),
-                        c,
-                        Some(&reply),
-                        true,
-                    );
+                    self.refused(stage, reply, true);
                 }
             }
             Expect::StartTls => {
@@ -1177,14 +1145,7 @@ impl Session {
                 } else if code.is_intermediate() {
                     self.unexpected(reply);
                 } else if self.cfg.tls == TlsMode::Required {
-                    let c = self.classify(&reply, stage);
-                    self.lose(
-                        stage,
-                        LossReason::Reply(reply.clone()),
-                        c,
-                        Some(&reply),
-                        true,
-                    );
+                    self.refused(stage, reply, true);
                 } else {
                     // Opportunistic: go on without TLS (RFC 3207 §4).
                     self.after_tls_decision();
@@ -1204,19 +1165,25 @@ impl Session {
                     if code.is_intermediate() {
                         self.unexpected(reply);
                     } else {
-                        let c = self.classify(&reply, stage);
-                        self.lose(
-                            stage,
-                            LossReason::Reply(reply.clone()),
-                            c,
-                            Some(&reply),
-                            true,
-                        );
+                        self.refused(stage, reply, true);
                     }
                 }
             }
             Expect::Quit => self.closed(),
         }
+    }
+
+    /// The server's reply ends the session: it is classified at `stage`, every open
+    /// recipient gets it, and `QUIT` is sent first when `polite`.
+    fn refused(&mut self, stage: Stage, reply: Reply, polite: bool) {
+        let c = self.classify(&reply, stage);
+        self.lose(
+            stage,
+            LossReason::Reply(reply.clone()),
+            c,
+            Some(&reply),
+            polite,
+        );
     }
 
     fn unexpected(&mut self, reply: Reply) {
@@ -1271,12 +1238,10 @@ impl Session {
                 return;
             }
             if self.cfg.tls == TlsMode::Required {
-                let c = session_classification(
-                    Disposition::Transient,
-                    Category::TlsRequired,
-                    "session.starttls_not_offered",
-                    "TLS is required by the sender but the server does not offer STARTTLS",
-                );
+                let c = self
+                    .cfg
+                    .classifier
+                    .classify_failure(TransportFailure::StartTlsNotOffered, Stage::Starttls);
                 self.lose(Stage::Starttls, LossReason::TlsUnavailable, c, None, true);
                 return;
             }
@@ -1289,12 +1254,10 @@ impl Session {
             if !self.authenticated {
                 let mech = self.caps.as_ref().and_then(|c| creds.choose(c));
                 let Some(mech) = mech.filter(|_| self.tls || !self.cfg.auth_requires_tls) else {
-                    let c = session_classification(
-                        Disposition::Permanent,
-                        Category::AuthFailed,
-                        "session.auth_unavailable",
-                        "credentials are configured but the server offers no usable AUTH mechanism (or TLS, required before AUTH, is not established)",
-                    );
+                    let c = self
+                        .cfg
+                        .classifier
+                        .classify_failure(TransportFailure::AuthUnavailable, Stage::Auth);
                     self.lose(Stage::Auth, LossReason::AuthUnavailable, c, None, true);
                     return;
                 };
@@ -1345,14 +1308,7 @@ impl Session {
                 self.expect(Expect::Auth(AuthStep::Final { xoauth2: false }));
             }
             (_, 400..=599, _) => {
-                let c = self.classify(&reply, Stage::Auth);
-                self.lose(
-                    Stage::Auth,
-                    LossReason::Reply(reply.clone()),
-                    c,
-                    Some(&reply),
-                    true,
-                );
+                self.refused(Stage::Auth, reply, true);
             }
             _ => self.unexpected(reply),
         }
@@ -1573,25 +1529,17 @@ impl Session {
         let txn = t.id;
         // Checks the server's capabilities allow before sending anything.
         let refuse = if t.env.message.smtputf8 && !caps.smtputf8 {
-            Some(session_classification(
-                Disposition::Permanent,
-                Category::ContentFormat,
-                "session.smtputf8_not_offered",
-                "the message needs SMTPUTF8 but the server does not offer it (RFC 6531 §3.4)",
-            ))
+            Some(TransportFailure::Smtputf8NotOffered)
         } else if let (Some(n), Some(limit)) = (t.env.message.size, caps.size) {
-            (limit > 0 && n > limit).then(|| {
-                session_classification(
-                    Disposition::Permanent,
-                    Category::MessageTooBig,
-                    "session.size_exceeds_limit",
-                    "the declared message size exceeds the server's advertised SIZE limit (RFC 1870)",
-                )
-            })
+            (limit > 0 && n > limit).then(|| TransportFailure::SizeExceedsLimit)
         } else {
             None
         };
-        if let Some(c) = refuse {
+        if let Some(failure) = refuse {
+            let c = self
+                .cfg
+                .classifier
+                .classify_failure(failure, Stage::MailFrom);
             for i in start..end {
                 self.outcome(txn, i, None, Stage::MailFrom, c.clone());
             }
@@ -1757,23 +1705,6 @@ impl Session {
         self.out.push_back(Output::Close);
         self.phase = Phase::Closed;
         self.parser.reset();
-    }
-}
-
-fn session_classification(
-    disposition: Disposition,
-    category: Category,
-    rule: &'static str,
-    description: &'static str,
-) -> Classification {
-    Classification {
-        disposition,
-        category: Some(category),
-        scope: Scope::Connection,
-        retry_after: None,
-        rule: Cow::Borrowed(rule),
-        description: Cow::Borrowed(description),
-        low_confidence: false,
     }
 }
 
