@@ -1531,7 +1531,7 @@ impl Session {
         let refuse = if t.env.message.smtputf8 && !caps.smtputf8 {
             Some(TransportFailure::Smtputf8NotOffered)
         } else if let (Some(n), Some(limit)) = (t.env.message.size, caps.size) {
-            (limit > 0 && n > limit).then(|| TransportFailure::SizeExceedsLimit)
+            (limit > 0 && n > limit).then_some(TransportFailure::SizeExceedsLimit)
         } else {
             None
         };
