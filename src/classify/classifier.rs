@@ -190,6 +190,11 @@ impl Classifier {
     /// Text with neither a code nor any recognised wording is [`Category::Other`],
     /// transient (nothing bounces on a guess), low confidence, rule
     /// `fallback.unrecognised_text`.
+    ///
+    /// Free text is never read as a success by accident: a positive code counts only
+    /// where the text clearly is a positive reply (at its start, or where an MTA
+    /// quotes a reply: `said:`, `smtp;`), never after a bare colon (`Mailbox full:
+    /// 250 MB quota exceeded`), and a lone `2.x.x` status without a reply is ignored.
     pub fn classify_text(&self, text: &str, stage: Stage) -> Classification {
         self.classify_text_with_reply(text, stage).0
     }
@@ -234,10 +239,12 @@ impl Classifier {
                 };
                 (v, Some(reply))
             }
-            None => (
-                self.decide(None, text::enhanced_in_text(bytes), stage, bytes),
-                None,
-            ),
+            None => {
+                // A lone `2.x.x` in free text is no evidence of a success (a DSN
+                // `Status: 2.0.0` is not a bounce); without a reply it says nothing.
+                let enhanced = text::enhanced_in_text(bytes).filter(|e| e.class() != 2);
+                (self.decide(None, enhanced, stage, bytes), None)
+            }
         }
     }
 

@@ -10,9 +10,55 @@ struct Candidate {
     code: ReplyCode,
     /// A status code follows (possibly after a quote or a repeated code).
     enhanced: bool,
-    /// Nothing but spaces and quotes before it, or it follows `:`/`;`/`(`: where MTAs
-    /// put a quoted reply.
+    /// Where a reply can start: at a line start, after a type prefix (`smtp;`), or
+    /// after MTA wording that quotes a reply (`… said:`, `replied:`), or a quote.
     introduced: bool,
+    /// Nothing but blanks and quotes before it in the whole text.
+    at_start: bool,
+}
+
+/// Words MTAs put right before the reply they quote (`host mx[192.0.2.1] said:`,
+/// `The remote server replied:`), compared case-insensitively with the text before
+/// the code, a trailing colon removed.
+const INTRODUCERS: &[&[u8]] = &[
+    b"said",
+    b"replied",
+    b"responded",
+    b"response",
+    b"reply",
+    b"answered",
+    b"returned",
+    b"error",
+    b"diagnostic-code",
+    b"status",
+];
+
+/// True when `before` (the text before a code, blanks trimmed) ends where MTAs put a
+/// reply. A bare colon is not enough: `Mailbox full: 250 MB quota exceeded`.
+fn introduces(before: &[u8], lead_quotes: usize) -> bool {
+    if before.len() <= lead_quotes {
+        return true;
+    }
+    match before.last() {
+        // `smtp; 550 …`, `(550 …`, a quoted reply.
+        Some(b';' | b'(' | b'\'' | b'"') => true,
+        Some(b':') => {
+            let word = before[..before.len() - 1].trim_ascii_end();
+            INTRODUCERS.iter().any(|w| ends_with_word(word, w))
+        }
+        // `host mx.example.com said 550 …`
+        Some(_) => ends_with_word(before, b"said"),
+        None => true,
+    }
+}
+
+/// `text` ends with `word` (ASCII case-insensitive), not as the tail of a longer word.
+fn ends_with_word(text: &[u8], word: &[u8]) -> bool {
+    let Some(start) = text.len().checked_sub(word.len()) else {
+        return false;
+    };
+    text[start..].eq_ignore_ascii_case(word)
+        && (start == 0 || !text[start - 1].is_ascii_alphanumeric())
 }
 
 /// Bytes that, right before three digits, mean they belong to a bigger token (an IP
@@ -73,30 +119,36 @@ fn candidates(b: &[u8]) -> impl Iterator<Item = Candidate> + '_ {
         let ts = text_start(b, at);
         let enhanced = EnhancedCode::parse_prefix(&b[ts..]).is_some();
         // Only the blanks right before this code are trimmed: a run no other
-        // candidate's trim covers.
+        // candidate's trim covers (the word check looks back a bounded distance).
         let before = b[..at].trim_ascii_end();
-        let introduced = before.len() <= lead_quotes
-            || matches!(before.last(), Some(b':' | b';' | b'(' | b'\'' | b'"'));
+        let line_start = b[before.len()..at].contains(&b'\n');
+        let at_start = before.len() <= lead_quotes;
+        let introduced = line_start || introduces(before, lead_quotes);
         Some(Candidate {
             at,
             code,
             enhanced,
             introduced,
+            at_start,
         })
     })
 }
 
 /// Picks the reply code: one at the very start of the text, else the first followed by
-/// an enhanced code, else the first where MTAs introduce a reply (`said: 550 …`, `smtp;550 …`).
+/// an enhanced code, else the first where MTAs introduce a reply (`said: 550 …`,
+/// `smtp;550 …`, a line start).
+///
+/// A positive code (2yz, 3yz) is taken only where the text clearly is a positive
+/// reply: at its very start or where an MTA introduces a reply. Free text is full of
+/// numbers (`Mailbox full: 250 MB quota exceeded`, `rejected: 300 messages per
+/// hour`), and reading one as a success would report a failure as delivered.
 fn pick(b: &[u8]) -> Option<Candidate> {
-    let lead = b
-        .iter()
-        .take_while(|x| x.is_ascii_whitespace() || is_quote(**x))
-        .count();
     let mut first_introduced = None;
     for c in candidates(b) {
-        let at_start = c.at <= lead;
-        if at_start || c.enhanced {
+        if c.code.is_positive() && !(c.at_start || c.introduced) {
+            continue;
+        }
+        if c.at_start || (c.enhanced && (c.introduced || !c.code.is_positive())) {
             return Some(c);
         }
         if c.introduced && first_introduced.is_none() {
