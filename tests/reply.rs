@@ -671,7 +671,8 @@ proptest! {
 
     #[test]
     fn loose_parsing_finds_a_rendered_reply(
-        prefix in "[a-z ]{0,20}(said: |smtp; ?)",
+        // MTA wording: words, then `said:` as a word of its own, or a type prefix.
+        prefix in "([a-z]{1,8} ){0,3}(said: |smtp; ?)",
         code in 200u16..600,
         e in prop::option::of((1u16..8, 0u16..30)),
         text in "[a-zA-Z<>@. ]{0,40}",
