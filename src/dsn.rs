@@ -63,6 +63,7 @@ use core::fmt::Write as _;
 /// parameter: failures and, at the MTA's discretion, delays (RFC 3461 §4.1).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Notify {
     /// `SUCCESS`: report successful delivery.
     pub success: bool,

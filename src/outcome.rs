@@ -20,6 +20,7 @@ use crate::reply::Reply;
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RcptOutcome {
     /// The recipient's index in the message's recipient list.
     pub rcpt: usize,

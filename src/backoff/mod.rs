@@ -187,6 +187,10 @@ mod wire {
     pub(crate) const VERSION: u32 = 1;
 
     #[derive(Serialize, Deserialize)]
+    #[serde(
+        deny_unknown_fields,
+        expecting = "a retry state: a map with v, arrival, failures, …"
+    )]
     pub(crate) struct RetryStateWire {
         v: u32,
         arrival: Timestamp,
@@ -527,6 +531,7 @@ impl<'de> serde::Deserialize<'de> for Factor {
 /// The same delay after every failure.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Fixed {
     /// The delay.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -561,6 +566,7 @@ impl Backoff for Fixed {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Exponential {
     /// The first delay.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -647,6 +653,7 @@ impl AfterLast {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DelayList {
     /// The delays.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration::vec"))]
@@ -716,6 +723,7 @@ impl Backoff for DelayList {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AgeBased {
     /// The shortest wait (Postfix `minimal_backoff_time`).
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -795,6 +803,7 @@ impl Backoff for AgeBased {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Jitter {
@@ -918,6 +927,7 @@ impl<B: Backoff> Backoff for Jittered<B> {
 /// The serializable union of the built-in backoffs.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum BackoffKind {
@@ -969,6 +979,7 @@ impl Backoff for BackoffKind {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AnyBackoff {
     /// The delay function.
     pub backoff: BackoffKind,

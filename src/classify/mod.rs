@@ -306,6 +306,7 @@ impl Stage {
 /// which rule decided it.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Classification {
     /// Delivered, retry later, or give up.
     pub disposition: Disposition,

@@ -207,6 +207,7 @@ impl RcptStatus {
 /// The last failure seen for a recipient.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct LastFailure {
     /// When.
     pub at: Timestamp,
@@ -223,6 +224,7 @@ pub struct LastFailure {
 /// One recipient's full record.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RcptRecord {
     /// Who.
     pub recipient: Recipient,
@@ -249,6 +251,7 @@ impl RcptRecord {
 /// A summary of one attempt, kept in a bounded history.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AttemptRecord {
     /// 1-based attempt number.
     pub number: u32,
@@ -270,6 +273,7 @@ pub struct AttemptRecord {
 /// destination (rate limit, blocklist, greylisting of our host, dead host).
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DestinationSignal {
     /// When it was seen.
     pub at: Timestamp,
@@ -1130,6 +1134,10 @@ mod wire {
 
     /// The persisted form: versioned, every field explicit.
     #[derive(Serialize, Deserialize)]
+    #[serde(
+        deny_unknown_fields,
+        expecting = "a delivery snapshot: a map with format_version, arrival, recipients, …"
+    )]
     pub(super) struct DeliveryWire {
         format_version: u32,
         arrival: Timestamp,

@@ -142,6 +142,7 @@ impl fmt::Display for LifetimeMode {
 /// How long a message may be retried, and what "ends" means.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Lifetime {
     /// The time from arrival.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -173,6 +174,7 @@ impl Lifetime {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct DelayWarnings {
     /// Warning times, measured from arrival (taken in ascending order, whatever
     /// order they are listed in).
@@ -257,6 +259,7 @@ impl DelayWarnings {
 /// Bounds on a server's retry hint ("try again in 5 minutes").
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct HintBounds {
     /// A shorter hint is raised to this.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -285,6 +288,7 @@ impl HintBounds {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct CategoryRule {
     /// The category this rule is for.
@@ -356,6 +360,7 @@ impl CategoryRule {
 /// A backoff for every transient failure of one [`Scope`] without a category rule of its own.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ScopeRule {
     /// The scope.
     pub scope: Scope,
@@ -1024,6 +1029,10 @@ mod wire {
     use serde::{Deserialize, Serialize};
 
     #[derive(Serialize, Deserialize)]
+    #[serde(
+        deny_unknown_fields,
+        expecting = "a retry policy: a map with version and optional base, name, backoff, categories, scopes, lifetime, delay_warnings, count_rate_limits, hint_bounds"
+    )]
     pub(crate) struct PolicyWire {
         version: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1047,17 +1056,56 @@ mod wire {
         hint_bounds: Option<HintBounds>,
     }
 
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
+    /// A lifetime, or `"none"` to remove the base's. Read by hand so that a typo
+    /// inside the map names the field (an untagged enum would only say that nothing
+    /// matched).
     enum LifetimeWire {
         Set(Lifetime),
         None(NoLifetime),
     }
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize)]
     #[serde(rename_all = "snake_case")]
     enum NoLifetime {
         None,
+    }
+
+    impl Serialize for LifetimeWire {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self {
+                LifetimeWire::Set(l) => l.serialize(s),
+                LifetimeWire::None(n) => n.serialize(s),
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for LifetimeWire {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = LifetimeWire;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str(
+                        "a lifetime: {\"limit\": \"5d\", \"mode\": \"failure_at_or_after\"}, or \"none\"",
+                    )
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LifetimeWire, E> {
+                    if v == "none" {
+                        Ok(LifetimeWire::None(NoLifetime::None))
+                    } else {
+                        Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                    }
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    map: A,
+                ) -> Result<LifetimeWire, A::Error> {
+                    Lifetime::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                        .map(LifetimeWire::Set)
+                }
+            }
+            d.deserialize_any(V)
+        }
     }
 
     impl From<RetryPolicy> for PolicyWire {

@@ -102,6 +102,7 @@ pub struct Handle {
 /// How a handle is written by serde: its two parts.
 #[cfg(feature = "serde")]
 #[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename = "Handle")]
 struct HandleParts {
     index: u32,
@@ -209,6 +210,7 @@ pub struct EntryRef<'a, T> {
 /// A monitoring snapshot from [`DeferralQueue::stats`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct QueueStats {
     /// Entries in the queue.
     pub len: usize,

@@ -46,6 +46,7 @@ pub struct QueueSnapshot<T> {
 /// One entry of a [`QueueSnapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct SnapshotEntry<T> {
     /// The item.
     pub item: T,
@@ -134,8 +135,11 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for QueueSnapshot<
                         }
                         "now" => now = Some(m.next_value()?),
                         "entries" => entries = Some(m.next_value()?),
-                        _ => {
-                            m.next_value::<serde::de::IgnoredAny>()?;
+                        other => {
+                            return Err(A::Error::unknown_field(
+                                other,
+                                &["version", "now", "entries"],
+                            ));
                         }
                     }
                 }

@@ -28,6 +28,7 @@ use super::{EnhancedCode, Reply, ReplyCode};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct Limits {
     /// Longest line, in bytes, from the code through the line ending (CRLF or LF).

@@ -38,6 +38,7 @@ pub use crate::dsn::Notify;
 /// One recipient of an [`Envelope`], and of a [`crate::delivery::Delivery`].
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Recipient {
     /// The forward path, without angle brackets (`bob@example.com`).
     pub address: String,
