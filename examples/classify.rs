@@ -15,13 +15,51 @@
 //! ```
 //!
 //! Input that cannot be understood still gets a line, with an `error` field and whatever
-//! could be decided.
+//! could be decided. A line longer than [`MAX_LINE`] bytes gets an error line and is
+//! skipped without being held in memory (the program's memory stays bounded on a
+//! 100 MB line); a JSON value that is not an object is an error line too.
 
 use std::io::{self, BufRead, BufWriter, Write};
+
+/// The longest input line read (64 KiB: a reply is at most a few KiB, RFC 5321
+/// §4.5.3.1.5 sets 512 bytes per line).
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Reads one line (up to and without its LF) into `buf`, at most `max` bytes of
+/// it: the rest of a longer line is consumed and dropped. Returns the line's full
+/// length, or `None` at the end of the input.
+pub fn read_line_bounded(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(any.then_some(total));
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        total = total.saturating_add(take);
+        input.consume(if done { take + 1 } else { take });
+        if done {
+            return Ok(Some(total));
+        }
+    }
+}
 
 use serde_json::{Value, json};
 use tempfail::{Classification, Classifier, Reply, Stage};
 
+#[allow(dead_code)] // the tests include this file for its functions
 fn main() -> io::Result<()> {
     let classifier = Classifier::builtin();
     let stdin = io::stdin();
@@ -29,27 +67,35 @@ fn main() -> io::Result<()> {
     let mut out = BufWriter::new(stdout.lock());
     let mut buf = Vec::new();
     let mut input = stdin.lock();
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        // Bytes that are not UTF-8 are replaced, never fatal.
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end_matches(['\n', '\r']);
-        let record = classify_line(&classifier, line);
+    while let Some(len) = read_line_bounded(&mut input, &mut buf, MAX_LINE)? {
+        let record = if len > MAX_LINE {
+            error_record(format!(
+                "line of {len} bytes skipped: at most {MAX_LINE} bytes per line"
+            ))
+        } else {
+            // Bytes that are not UTF-8 are replaced, never fatal.
+            let line = String::from_utf8_lossy(&buf);
+            classify_line(&classifier, line.trim_end_matches(['\n', '\r']))
+        };
         serde_json::to_writer(&mut out, &record)?;
         out.write_all(b"\n")?;
     }
     out.flush()
 }
 
-fn classify_line(c: &Classifier, line: &str) -> Value {
-    if line.trim_start().starts_with('{') {
+/// One input line's output record.
+pub fn classify_line(c: &Classifier, line: &str) -> Value {
+    let t = line.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
         let obj: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => return error_record(format!("invalid JSON: {e}")),
         };
+        if !obj.is_object() {
+            return error_record(
+                "JSON input must be an object {\"reply\": …, \"stage\": …}".into(),
+            );
+        }
         let Some(text) = obj.get("reply").and_then(Value::as_str) else {
             return error_record("JSON object without a string field `reply`".into());
         };
@@ -93,7 +139,8 @@ fn record(v: &Classification, reply: Option<&Reply>) -> Value {
     })
 }
 
-fn error_record(error: String) -> Value {
+/// A record for input that could not be understood.
+pub fn error_record(error: String) -> Value {
     json!({
         "code": null,
         "enhanced": null,

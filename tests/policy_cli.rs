@@ -116,3 +116,22 @@ fn readable_timeline_and_errors() {
     );
     assert!(run(&["--preset", "exim", "--list", "1m"]).is_err());
 }
+
+#[test]
+fn nonsense_schedules_are_refused_with_clear_errors() {
+    for (args, says) in [
+        (&["--postfix", "min=0s"][..], "min must be more than 0"),
+        (
+            &["--postfix", "min=600s,max=300s"],
+            "must not be more than max",
+        ),
+        (&["--exim", ""], "the rule chain is empty"),
+        (&["--exim", "F,2h,0s"], "zero wait"),
+        (&["--exim", "G,2h,0s,2"], "zero wait"),
+    ] {
+        let e = run(args).expect_err(&format!("{args:?} is refused"));
+        assert!(e.contains(says), "{args:?}: {e}");
+    }
+    // What is sound still runs.
+    assert!(run(&["--postfix", "min=300s,max=300s"]).is_ok());
+}
