@@ -263,6 +263,7 @@ fn loopback(c: &mut Criterion) {
         json: false,
         timeout: None,
         budget: None,
+        pad: 0,
     };
     g.bench_function("send_example_100_per_connection", |b| {
         b.iter(|| {
@@ -303,6 +304,7 @@ fn paired_rounds() {
         json: false,
         timeout: None,
         budget: None,
+        pad: 0,
     };
     let names = [
         "tempfail_session_per_message",

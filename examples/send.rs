@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --example send -- --server 127.0.0.1:2525 --from a@example.org \
 //!     --to b@example.com [--to c@example.com ...] [--count N] [--json] [--timeout SECS] \
-//!     [--budget SECS]
+//!     [--budget SECS] [--pad BYTES]
 //! ```
 //!
 //! It exits with 2 for unusable arguments only; whatever the server does (refuses
@@ -50,6 +50,8 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// The whole session's budget (default: none).
     pub budget: Option<Duration>,
+    /// Bytes of filler lines appended to each message's body (default 0).
+    pub pad: usize,
 }
 
 /// One recipient of one message, as printed.
@@ -128,12 +130,19 @@ pub struct Report {
 
 /// The small message `i`.
 pub fn message(opts: &Options, i: usize) -> Vec<u8> {
-    format!(
+    let mut m = format!(
         "From: <{}>\r\nTo: <{}>\r\nSubject: tempfail test message {i}\r\nMessage-ID: <{i}.tempfail@example.org>\r\n\r\nThis is test message {i}.\r\n.A line that starts with a dot.\r\n",
         opts.from,
         opts.to.join(">, <"),
     )
-    .into_bytes()
+    .into_bytes();
+    const LINE: &[u8] =
+        b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\r\n";
+    let target = m.len().saturating_add(opts.pad);
+    while m.len() < target {
+        m.extend_from_slice(LINE);
+    }
+    m
 }
 
 /// The session configuration `run` uses: no TLS, `--timeout` for every stage and
@@ -322,6 +331,7 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
         json: false,
         timeout: None,
         budget: None,
+        pad: 0,
     };
     let mut args = args.peekable();
     while let Some(a) = args.next() {
@@ -338,6 +348,12 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
             "--timeout" => o.timeout = Some(seconds("--timeout", &val("--timeout")?)?),
             "--budget" => o.budget = Some(seconds("--budget", &val("--budget")?)?),
             "--json" => o.json = true,
+            "--pad" => {
+                let v = val("--pad")?;
+                o.pad = v.parse().ok().filter(|n| *n <= 1 << 30).ok_or(format!(
+                    "--pad: expected a number of bytes up to 1 GiB, got {v:?}"
+                ))?
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -367,7 +383,7 @@ fn main() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS] [--budget SECS]"
+                "{e}\nusage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json] [--timeout SECS] [--budget SECS] [--pad BYTES]"
             );
             std::process::exit(2);
         }

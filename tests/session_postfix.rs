@@ -100,6 +100,7 @@ fn pipelined_greylisting_unknown_user_and_delivery_after_the_delay() {
         json: false,
         timeout: Some(Duration::from_secs(30)),
         budget: None,
+        pad: 0,
     };
     let r = send::run(&opts).expect("send");
     assert!(r.capabilities.as_ref().unwrap().pipelining);

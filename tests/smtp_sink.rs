@@ -24,6 +24,7 @@ fn opts(sink: &Sink, to: &[&str], count: usize) -> Options {
         json: false,
         timeout: None,
         budget: None,
+        pad: 0,
     }
 }
 

@@ -22,6 +22,7 @@ fn opts(sink: &Sink, timeout: Option<Duration>) -> Options {
         json: false,
         timeout,
         budget: None,
+        pad: 0,
     }
 }
 
