@@ -10,7 +10,7 @@
 mod send;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -26,8 +26,6 @@ enum Action {
     Trickle(&'static [u8], Duration),
     /// Stop reading (and answering) until the client goes away.
     StopReading,
-    /// Close the connection.
-    Close,
 }
 
 /// A one-connection SMTP server on 127.0.0.1 that greets with `greeting`, answers
@@ -99,7 +97,6 @@ fn server(greeting: &'static [u8], mut answer: Answer) -> (String, JoinHandle<()
                     let _ = r.get_mut().read(&mut probe);
                     return;
                 }
-                Action::Close => return,
             }
         }
     });
