@@ -169,6 +169,10 @@ fn main() {
         Some((h, p)) => (h.to_string(), p.parse().unwrap_or(25)),
         None => (opts.server.clone(), 25),
     };
+    // lettre applies this timeout to every socket read and write (it sets both on
+    // its stream): a server that stops reading, or stops answering, ends the send
+    // within it, and the error classifies as a transient network failure. lettre
+    // has no whole-session budget; each recipient's send is one short session here.
     let transport = SmtpTransport::builder_dangerous(host.as_str())
         .port(port)
         .timeout(Some(Duration::from_secs(10)))

@@ -223,6 +223,8 @@ fn attempt(
         } else {
             conn.handle(&step.transmit)
         };
+        // The scripted server takes every byte at once.
+        let _ = driver.session.handle_written(instant, step.transmit.len());
     }
     driver.finish(now, classifier);
     Some(outcomes)
