@@ -251,8 +251,7 @@ fn main() {
                     "  deferred: {rcpts:?}, retry at +{}s",
                     at.saturating_duration_since(t0).as_secs()
                 ),
-                Output::Bounced { rcpts, reason } => println!("  bounced ({reason}): {rcpts:?}"),
-                Output::Expired { rcpts } => println!("  expired: {rcpts:?}"),
+                Output::Failed { rcpts, reason } => println!("  failed ({reason}): {rcpts:?}"),
                 Output::DelayWarning { rcpts, number } => {
                     println!("  delay warning {number}: {rcpts:?}")
                 }

@@ -31,7 +31,8 @@
 //! - [`session`]: a sans-io SMTP client [`Session`]: bytes in, bytes and events out,
 //!   deadlines out.
 //! - [`delivery`]: one message's life across attempts: per-recipient state,
-//!   decisions (delivered, retry at, bounced, delay warning, expired), persistence.
+//!   decisions (delivered, retry at, failed with the policy's reason, delay
+//!   warning), persistence.
 //! - [`dsn`]: RFC 3464 delivery status notifications (delayed, failed), honouring
 //!   RFC 3461 `NOTIFY`, `RET` and `ENVID`/`ORCPT`.
 //!
@@ -57,7 +58,7 @@
 //!     }
 //!     delivery.end_attempt(now, &policy, &classifier);
 //!     while let Some(o) = delivery.poll_output() {
-//!         Delivered / RetryAt / Bounced / Expired / DelayWarning => log, write notices
+//!         Delivered / RetryAt / Failed { reason } / DelayWarning => log, write notices
 //!         Destination(signal) => feed destination health
 //!         WakeAt(t)  => queue.reschedule(message, t)                // the one wake-up
 //!     }

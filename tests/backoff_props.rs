@@ -304,8 +304,16 @@ proptest! {
             RetryDecision::GiveUp { at, .. } => prop_assert!(at >= clamped),
             _ => {}
         }
-        if c.disposition != Disposition::Transient {
-            prop_assert_eq!(d.name(), "not_retryable");
+        match c.disposition {
+            Disposition::Success => prop_assert_eq!(d, RetryDecision::Delivered),
+            Disposition::Permanent => {
+                let permanent = matches!(
+                    d,
+                    RetryDecision::GiveUp { reason: tempfail::policy::GiveUpReason::Permanent, .. }
+                );
+                prop_assert!(permanent, "{:?}", d);
+            }
+            Disposition::Transient => {}
         }
         let mut st2 = st;
         d.record(&mut st2, now);

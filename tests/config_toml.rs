@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tempfail::backoff::RetryState;
 use tempfail::classify::{Classifier, UserRule};
-use tempfail::policy::{RetryDecision, RetryPolicy};
+use tempfail::policy::{GiveUpReason, RetryDecision, RetryPolicy};
 use tempfail::{Category, Disposition, Reply, ReplyCode, Stage, Timestamp};
 
 const POLICY_TOML: &str = r#"
@@ -52,7 +52,10 @@ fn a_policy_from_toml_equals_its_json_twin_and_decides() {
     assert_eq!(unknown.category, Some(Category::UserUnknown));
     assert!(matches!(
         from_toml.decide(&unknown, &RetryState::new(t0), t0),
-        RetryDecision::NotRetryable { .. }
+        RetryDecision::GiveUp {
+            reason: GiveUpReason::NeverRetried,
+            ..
+        }
     ));
     // Age-based between 5 min and 1 h, ±10 %: the first retry is 5 min ± 30 s.
     let busy = classifier.classify(

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tempfail::delivery::{BounceReason, Delivery, DeliveryError, Output, RcptStatus, Recipient};
-use tempfail::policy::{LifetimeMode, Preset, RetryPolicy};
+use tempfail::delivery::{Delivery, DeliveryError, Output, RcptStatus, Recipient};
+use tempfail::policy::{GiveUpReason, LifetimeMode, Preset, RetryPolicy};
 use tempfail::{
     Category, Classification, Classifier, Disposition, RcptOutcome, Reply, ReplyCode, Scope, Stage,
     Timestamp,
@@ -173,9 +173,9 @@ fn each_outcome_settles_its_own_recipient_and_no_other() {
     assert_eq!(
         drain(&mut d),
         [
-            Output::Bounced {
+            Output::Failed {
                 rcpts: vec![0, 1],
-                reason: BounceReason::Permanent
+                reason: GiveUpReason::Permanent
             },
             Output::Delivered { rcpts: vec![2] }
         ]
@@ -190,7 +190,7 @@ fn each_outcome_settles_its_own_recipient_and_no_other() {
         .unwrap();
     d.end_attempt(T0, &p, &Classifier::builtin());
     assert_eq!(d.recipients()[0].status.name(), "deferred");
-    assert_eq!(d.recipients()[1].status.name(), "bounced");
+    assert_eq!(d.recipients()[1].status.name(), "failed");
     assert_eq!(d.recipients()[2].status.name(), "deferred");
     assert_eq!(
         d.recipients()[2]
@@ -354,7 +354,13 @@ fn exact_lifetime_expires_without_an_attempt_and_warnings_come_by_timeout() {
     // Nobody attempts again: the recipient still expires exactly at 3 d.
     d.handle_timeout(T0 + Duration::from_secs(3 * 86_400), &p);
     let out = drain(&mut d);
-    assert_eq!(out, vec![Output::Expired { rcpts: vec![0] }]);
+    assert_eq!(
+        out,
+        vec![Output::Failed {
+            rcpts: vec![0],
+            reason: GiveUpReason::Lifetime
+        }]
+    );
     assert!(d.is_finished());
 }
 
@@ -442,6 +448,34 @@ fn snapshots_are_versioned() {
     assert!(err.to_string().contains("version 99"), "{err}");
 }
 
+#[cfg(feature = "serde")]
+#[test]
+fn snapshots_from_before_one_verdict_vocabulary_still_load() {
+    // Statuses and pending outputs as the earlier format wrote them: `bounced` with
+    // its reason, `expired` without one, and the wake-up output called `timeout`.
+    let p = RetryPolicy::preset(Preset::Postfix);
+    let mut d = Delivery::new(T0, 1, rcpts(2));
+    let _ = d.start_attempt(T0, None).unwrap();
+    d.handle_outcome(T0, &p, &outcome(0, Stage::RcptTo, unknown()))
+        .unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    assert!(json.contains("\"failed\":{"), "{json}");
+    let old = json
+        .replacen("\"failed\":{", "\"bounced\":{", 1)
+        .replace("\"wake_at\":", "\"timeout\":");
+    let back: Delivery = serde_json::from_str(&old).unwrap();
+    assert_eq!(back.recipients()[0].status, d.recipients()[0].status);
+    let expired = r#"{"expired":{"at":1700000000000}}"#;
+    let status: tempfail::delivery::RcptStatus = serde_json::from_str(expired).unwrap();
+    assert_eq!(
+        status,
+        RcptStatus::Failed {
+            at: T0,
+            reason: GiveUpReason::Lifetime
+        }
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Model-based property test
 // ---------------------------------------------------------------------------
@@ -516,9 +550,8 @@ fn rank(o: &Output) -> u8 {
     match o {
         Output::Delivered { .. } => 0,
         Output::RetryAt { .. } => 1,
-        Output::Bounced { .. } => 2,
+        Output::Failed { .. } => 2,
         Output::DelayWarning { .. } => 3,
-        Output::Expired { .. } => 4,
         Output::Cancelled { .. } => 5,
         Output::Destination(_) => 6,
         Output::WakeAt(_) => 7,
@@ -565,8 +598,7 @@ fn check_outputs(
         .iter()
         .flat_map(|o| match o {
             Output::Delivered { rcpts }
-            | Output::Bounced { rcpts, .. }
-            | Output::Expired { rcpts }
+            | Output::Failed { rcpts, .. }
             | Output::Cancelled { rcpts } => rcpts.clone(),
             _ => Vec::new(),
         })
@@ -582,8 +614,7 @@ fn check_outputs(
     for (k, o) in out.iter().enumerate() {
         match o {
             Output::Delivered { rcpts }
-            | Output::Bounced { rcpts, .. }
-            | Output::Expired { rcpts }
+            | Output::Failed { rcpts, .. }
             | Output::Cancelled { rcpts } => {
                 for &i in rcpts {
                     terminal[i] += 1;
@@ -954,7 +985,13 @@ fn a_message_never_attempted_still_gets_its_warnings_and_expiry() {
     assert_eq!(entries[0].status.to_string(), "4.4.7");
     assert_eq!(entries[0].will_retry_until, Some(T0 + 3 * day));
     d.handle_timeout(T0 + 3 * day, &p);
-    assert_eq!(drain(&mut d), vec![Output::Expired { rcpts: vec![0] }]);
+    assert_eq!(
+        drain(&mut d),
+        vec![Output::Failed {
+            rcpts: vec![0],
+            reason: GiveUpReason::Lifetime
+        }]
+    );
     let entries = d.dsn_recipients(&[0], &p);
     assert_eq!(entries[0].status.to_string(), "5.4.7");
 }

@@ -94,7 +94,7 @@ fn acceptance_is_delivered_and_a_5xx_bounces() {
     assert_eq!(o.classification.disposition, Disposition::Permanent);
     d.handle_outcome(T0, &policy, &o).unwrap();
     assert!(d.is_finished());
-    assert_eq!(d.recipients()[0].status.name(), "bounced");
+    assert_eq!(d.recipients()[0].status.name(), "failed");
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn an_address_lettre_refuses_bounces_instead_of_being_retried() {
     let mut d = Delivery::new(T0, 1, vec![Recipient::new(bad)]);
     let _ = d.start_attempt(T0, None).unwrap();
     d.handle_outcome(T0, &policy, &o).unwrap();
-    assert_eq!(d.recipients()[0].status.name(), "bounced");
+    assert_eq!(d.recipients()[0].status.name(), "failed");
     let entries = d.dsn_recipients(&[0], &policy);
     assert_eq!(entries[0].status.to_string(), "5.1.3");
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use tempfail::backoff::{DelayList, Exponential, Factor, Fixed, RetryState};
 use tempfail::policy::{
-    CategoryRule, DelayWarnings, GiveUpReason, LifetimeMode, NotRetryableReason, Preset,
-    RetryDecision, RetryPolicy,
+    CategoryRule, DelayWarnings, GiveUpReason, LifetimeMode, Preset, RetryDecision, RetryPolicy,
 };
 use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
 
@@ -57,16 +56,18 @@ fn permanent_and_never_retried_categories() {
     );
     assert_eq!(
         p.decide(&c, &st, T0),
-        RetryDecision::NotRetryable {
-            reason: NotRetryableReason::Permanent
+        RetryDecision::GiveUp {
+            at: T0,
+            reason: GiveUpReason::Permanent
         }
     );
     // 450 4.1.1 "user unknown": a 4xx, but tempfail never retries an unknown user.
     let c = transient(Category::UserUnknown, Scope::Recipient);
     assert_eq!(
         p.decide(&c, &st, T0),
-        RetryDecision::NotRetryable {
-            reason: NotRetryableReason::NeverRetried(Category::UserUnknown)
+        RetryDecision::GiveUp {
+            at: T0,
+            reason: GiveUpReason::NeverRetried
         }
     );
     // Postfix has no such rule: a 4xx is retried.
@@ -79,7 +80,7 @@ fn permanent_and_never_retried_categories() {
     // A success is not retried.
     let mut ok = c.clone();
     ok.disposition = Disposition::Success;
-    assert_eq!(p.decide(&ok, &st, T0).name(), "not_retryable");
+    assert_eq!(p.decide(&ok, &st, T0), RetryDecision::Delivered);
 }
 
 #[test]
@@ -206,7 +207,7 @@ fn mailbox_full_gives_up_after_its_own_limit() {
     let Some(RetryDecision::GiveUp { at, reason }) = sim.end else {
         panic!("{:?}", sim.end)
     };
-    assert_eq!(reason, GiveUpReason::CategoryLimit(Category::MailboxFull));
+    assert_eq!(reason, GiveUpReason::CategoryLimit);
     assert_eq!(reason.ended_by().name(), "rule");
     assert!(at >= T0 + d(3) && at < T0 + d(3) + h(4), "{at}");
     // Exim's quota_7d idea: a user-set limit.

@@ -406,18 +406,13 @@ pub fn show() {
                         }
                         wake = wake.min(Some(*at)).or(Some(*at));
                     }
-                    Decision::Bounced { rcpts, reason } => {
+                    Decision::Failed { rcpts, reason } => {
                         println!(
-                            "\n[{}] {} -> bounced ({reason}): {}",
+                            "\n[{}] {} -> failed ({reason}): {}",
                             offset(t0, now),
                             m.id,
                             names(rcpts)
                         );
-                        dsn_count += 1;
-                        print_dsn(&dsn, m, rcpts, &policy, now, dsn_count, "failure");
-                    }
-                    Decision::Expired { rcpts } => {
-                        println!("    -> expired: {}", names(rcpts));
                         dsn_count += 1;
                         print_dsn(&dsn, m, rcpts, &policy, now, dsn_count, "failure");
                     }

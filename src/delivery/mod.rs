@@ -12,8 +12,8 @@
 //!   ... drive the session; for every session::Event:
 //!   d.handle_event(now, &policy, &att, &event)?;   outcomes in the delivery's indices
 //! d.end_attempt(now, &policy, &classifier);        anyone left without an outcome
-//! while let Some(o) = d.poll_output() { ... }      Delivered, RetryAt, Bounced, DelayWarning,
-//!                                                  Expired, Cancelled, Destination, WakeAt
+//! while let Some(o) = d.poll_output() { ... }      Delivered, RetryAt, Failed, DelayWarning,
+//!                                                  Cancelled, Destination, WakeAt
 //! at WakeAt(t): d.handle_timeout(t, &policy); if d.is_due(t) { start the next attempt }
 //! ```
 //!
@@ -24,8 +24,10 @@
 //!
 //! ## Rules
 //!
-//! - Every recipient ends in exactly one terminal state: delivered, bounced,
-//!   expired or cancelled. Each keeps its own [`RetryState`] (attempt count,
+//! - Every recipient ends in exactly one terminal state: delivered, failed (for
+//!   the policy's [`GiveUpReason`], taken as it decided it: `permanent`,
+//!   `never_retried`, `schedule_exhausted`, `category_limit`, `lifetime`) or
+//!   cancelled. Each keeps its own [`RetryState`] (attempt count,
 //!   first-failure time): partial success keeps only the others pending, and
 //!   nothing is ever reset (a split never restarts a recipient's clock).
 //! - Each outcome settles its own recipient and no other. Whoever knows the
@@ -83,7 +85,7 @@ use crate::classify::{
 use crate::dsn::DsnMessage;
 use crate::dsn::{Action, DsnRecipient};
 use crate::outcome::RcptOutcome;
-use crate::policy::{GiveUpReason, LifetimeMode, NotRetryableReason, RetryDecision, RetryPolicy};
+use crate::policy::{GiveUpReason, LifetimeMode, RetryDecision, RetryPolicy};
 use crate::reply::{EnhancedCode, Reply};
 use crate::session::Event;
 use crate::time::Timestamp;
@@ -98,40 +100,6 @@ pub const DEFAULT_HISTORY: usize = 32;
 /// One recipient of the message, as given in `RCPT TO` (address, `NOTIFY`, `ORCPT`):
 /// the session machine's recipient type, so an envelope and a delivery share it.
 pub use crate::session::Recipient;
-
-/// Why a recipient bounced.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[non_exhaustive]
-pub enum BounceReason {
-    /// A permanent reply or failure.
-    Permanent,
-    /// A transient failure of a category the policy never retries (e.g. `user_unknown`).
-    NeverRetried,
-    /// The retry schedule ran out (Exim's last cutoff, Haraka's list).
-    ScheduleExhausted,
-    /// The category's own time limit passed (e.g. a mailbox full for 7 days).
-    CategoryLimit,
-}
-
-impl BounceReason {
-    /// `permanent`, `never_retried`, `schedule_exhausted` or `category_limit`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            BounceReason::Permanent => "permanent",
-            BounceReason::NeverRetried => "never_retried",
-            BounceReason::ScheduleExhausted => "schedule_exhausted",
-            BounceReason::CategoryLimit => "category_limit",
-        }
-    }
-}
-
-impl core::fmt::Display for BounceReason {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Where one recipient stands.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -157,17 +125,16 @@ pub enum RcptStatus {
         /// When.
         at: Timestamp,
     },
-    /// Terminal: bounced.
-    Bounced {
+    /// Terminal: no more attempts, for the policy's reason (a permanent failure, a
+    /// category never retried, a rule that ran out, or the lifetime's end). Send a
+    /// failure notice.
+    #[cfg_attr(feature = "serde", serde(alias = "bounced", alias = "expired"))]
+    Failed {
         /// When.
         at: Timestamp,
-        /// Why.
-        reason: BounceReason,
-    },
-    /// Terminal: the lifetime ended.
-    Expired {
-        /// When.
-        at: Timestamp,
+        /// Why: the policy's [`GiveUpReason`] as it decided it.
+        #[cfg_attr(feature = "serde", serde(default = "expired_before"))]
+        reason: GiveUpReason,
     },
     /// Terminal: cancelled by the caller.
     Cancelled {
@@ -177,19 +144,16 @@ pub enum RcptStatus {
 }
 
 impl RcptStatus {
-    /// Delivered, bounced, expired or cancelled.
+    /// Delivered, failed or cancelled.
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            RcptStatus::Delivered { .. }
-                | RcptStatus::Bounced { .. }
-                | RcptStatus::Expired { .. }
-                | RcptStatus::Cancelled { .. }
+            RcptStatus::Delivered { .. } | RcptStatus::Failed { .. } | RcptStatus::Cancelled { .. }
         )
     }
 
     /// The snake_case name (`pending`, `in_flight`, `deferred`, `expiring`,
-    /// `delivered`, `bounced`, `expired`, `cancelled`).
+    /// `delivered`, `failed`, `cancelled`).
     pub const fn name(self) -> &'static str {
         match self {
             RcptStatus::Pending => "pending",
@@ -197,8 +161,7 @@ impl RcptStatus {
             RcptStatus::Deferred { .. } => "deferred",
             RcptStatus::Expiring { .. } => "expiring",
             RcptStatus::Delivered { .. } => "delivered",
-            RcptStatus::Bounced { .. } => "bounced",
-            RcptStatus::Expired { .. } => "expired",
+            RcptStatus::Failed { .. } => "failed",
             RcptStatus::Cancelled { .. } => "cancelled",
         }
     }
@@ -265,7 +228,7 @@ pub struct AttemptRecord {
     pub delivered: u32,
     /// How many were deferred.
     pub deferred: u32,
-    /// How many ended otherwise (bounced, expired).
+    /// How many failed (or now wait only for an exact lifetime's end).
     pub ended: u32,
 }
 
@@ -287,7 +250,7 @@ pub struct DestinationSignal {
 }
 
 /// What the caller must do, drained with [`Delivery::poll_output`] in this order
-/// after each input: delivered, retry, bounced, delay warning, expired, cancelled,
+/// after each input: delivered, retry, failed, delay warning, cancelled,
 /// destination signals, and last the next [`Output::WakeAt`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -305,12 +268,15 @@ pub enum Output {
         /// Recipient indices.
         rcpts: Vec<usize>,
     },
-    /// These recipients bounced: send a failure DSN ([`Delivery::dsn_recipients`]).
-    Bounced {
+    /// These recipients failed, for the policy's reason: send a failure notice
+    /// ([`Delivery::dsn_recipients`]).
+    #[cfg_attr(feature = "serde", serde(alias = "bounced", alias = "expired"))]
+    Failed {
         /// Recipient indices.
         rcpts: Vec<usize>,
-        /// Why.
-        reason: BounceReason,
+        /// Why (an expiry is [`GiveUpReason::Lifetime`]).
+        #[cfg_attr(feature = "serde", serde(default = "expired_before"))]
+        reason: GiveUpReason,
     },
     /// Delivery to these recipients is late: send delay warning number `number` (1-based).
     DelayWarning {
@@ -318,11 +284,6 @@ pub enum Output {
         rcpts: Vec<usize>,
         /// Which warning.
         number: u32,
-    },
-    /// These recipients' lifetime ended: send a failure DSN.
-    Expired {
-        /// Recipient indices.
-        rcpts: Vec<usize>,
     },
     /// These recipients were cancelled by the caller.
     Cancelled {
@@ -420,9 +381,8 @@ pub struct Delivery {
 struct Batch {
     delivered: Vec<usize>,
     retry: Vec<(Timestamp, usize)>,
-    bounced: Vec<(BounceReason, usize)>,
+    failed: Vec<(GiveUpReason, usize)>,
     warnings: Vec<(u32, usize)>,
-    expired: Vec<usize>,
     cancelled: Vec<usize>,
     destination: Vec<DestinationSignal>,
 }
@@ -749,9 +709,12 @@ impl Delivery {
                 _ => None,
             };
             if let Some(at) = expire_at.filter(|at| *at <= now) {
-                r.status = RcptStatus::Expired { at };
+                r.status = RcptStatus::Failed {
+                    at,
+                    reason: GiveUpReason::Lifetime,
+                };
                 r.settled_in = self.attempt;
-                batch.expired.push(i);
+                batch.failed.push((GiveUpReason::Lifetime, i));
                 continue;
             }
             if matches!(
@@ -847,7 +810,7 @@ impl Delivery {
             .min()
     }
 
-    /// DSN entries for `rcpts`: `failed` for bounced and expired recipients, `delayed`
+    /// DSN entries for `rcpts`: `failed` for failed recipients (5.4.7 for a lifetime's end), `delayed`
     /// (with `Will-Retry-Until` from the policy's lifetime, left out when it has none)
     /// for waiting ones (pending ones included: `4.4.7` when nothing was tried yet),
     /// `relayed` (2.0.0) for delivered ones; others are skipped. Feed
@@ -860,7 +823,7 @@ impl Delivery {
         for &i in rcpts {
             let Some(r) = self.rcpts.get(i) else { continue };
             let action = match r.status {
-                RcptStatus::Bounced { .. } | RcptStatus::Expired { .. } => Action::Failed,
+                RcptStatus::Failed { .. } => Action::Failed,
                 RcptStatus::Pending | RcptStatus::Deferred { .. } | RcptStatus::Expiring { .. } => {
                     Action::Delayed
                 }
@@ -908,7 +871,14 @@ impl Delivery {
                     let class = if action == Action::Failed { 5 } else { 4 };
                     let (s, det) = match (r.status, lf.and_then(|l| l.classification.category)) {
                         // Late without an attempt, or expired: delivery time (X.4.7).
-                        (RcptStatus::Expired { .. } | RcptStatus::Pending, _) => (4, 7),
+                        (
+                            RcptStatus::Failed {
+                                reason: GiveUpReason::Lifetime,
+                                ..
+                            }
+                            | RcptStatus::Pending,
+                            _,
+                        ) => (4, 7),
                         (_, Some(Category::Network)) => (4, 2),
                         (_, Some(Category::Dns | Category::DomainNotFound)) => (4, 4),
                         _ => (0, 0),
@@ -937,7 +907,11 @@ impl Delivery {
                     d
                 }
             };
-            if let RcptStatus::Expired { .. } = r.status {
+            if let RcptStatus::Failed {
+                reason: GiveUpReason::Lifetime,
+                ..
+            } = r.status
+            {
                 // An expiry's status says so, whatever the last reply was.
                 d.status = EnhancedCode::new(5, 4, 7).unwrap_or(d.status);
             }
@@ -991,25 +965,22 @@ impl Delivery {
         let remote_mta = self.remote_mta.clone();
         let r = &mut self.rcpts[i];
         r.settled_in = attempt;
-        let rec = self.history.back_mut().filter(|h| h.number == attempt);
-        if c.disposition == Disposition::Success {
-            r.status = RcptStatus::Delivered { at: now };
-            batch.delivered.push(i);
-            if let Some(h) = rec {
-                h.delivered = h.delivered.saturating_add(1);
-            }
-            return;
+        if c.disposition != Disposition::Success {
+            r.last_failure = Some(LastFailure {
+                at: now,
+                stage,
+                reply: reply.cloned(),
+                classification: c.clone(),
+                remote_mta,
+            });
         }
-        r.last_failure = Some(LastFailure {
-            at: now,
-            stage,
-            reply: reply.cloned(),
-            classification: c.clone(),
-            remote_mta,
-        });
+        // The policy's verdict is the recipient's state, arm for arm.
         let decision = policy.on_failure(c, &mut r.retry, now);
-        let deferred = matches!(decision, RetryDecision::Retry { .. });
         match decision {
+            RetryDecision::Delivered => {
+                r.status = RcptStatus::Delivered { at: now };
+                batch.delivered.push(i);
+            }
             RetryDecision::Retry {
                 at,
                 hold_destination,
@@ -1035,42 +1006,23 @@ impl Delivery {
                     }
                 }
             }
-            RetryDecision::GiveUp { at, reason } => match reason {
-                GiveUpReason::Lifetime if at > now => r.status = RcptStatus::Expiring { at },
-                GiveUpReason::Lifetime => {
-                    r.status = RcptStatus::Expired { at: now };
-                    batch.expired.push(i);
-                }
-                GiveUpReason::CategoryLimit(_) => {
-                    r.status = RcptStatus::Bounced {
-                        at: now,
-                        reason: BounceReason::CategoryLimit,
-                    };
-                    batch.bounced.push((BounceReason::CategoryLimit, i));
-                }
-                _ => {
-                    r.status = RcptStatus::Bounced {
-                        at: now,
-                        reason: BounceReason::ScheduleExhausted,
-                    };
-                    batch.bounced.push((BounceReason::ScheduleExhausted, i));
-                }
-            },
-            RetryDecision::NotRetryable { reason } => {
-                let reason = match reason {
-                    NotRetryableReason::NeverRetried(_) => BounceReason::NeverRetried,
-                    _ => BounceReason::Permanent,
-                };
-                r.status = RcptStatus::Bounced { at: now, reason };
-                batch.bounced.push((reason, i));
+            // An exact lifetime ends later: the recipient waits for that instant.
+            RetryDecision::GiveUp {
+                at,
+                reason: GiveUpReason::Lifetime,
+            } if at > now => r.status = RcptStatus::Expiring { at },
+            RetryDecision::GiveUp { reason, .. } => {
+                r.status = RcptStatus::Failed { at: now, reason };
+                batch.failed.push((reason, i));
             }
         }
         if let Some(h) = self.history.back_mut().filter(|h| h.number == attempt) {
-            if deferred {
-                h.deferred = h.deferred.saturating_add(1);
-            } else {
-                h.ended = h.ended.saturating_add(1);
-            }
+            let n = match decision {
+                RetryDecision::Delivered => &mut h.delivered,
+                RetryDecision::Retry { .. } => &mut h.deferred,
+                RetryDecision::GiveUp { .. } => &mut h.ended,
+            };
+            *n = n.saturating_add(1);
         }
     }
 
@@ -1086,14 +1038,11 @@ impl Delivery {
         for (at, rcpts) in group(b.retry) {
             self.out.push_back(Output::RetryAt { at, rcpts });
         }
-        for (reason, rcpts) in group(b.bounced) {
-            self.out.push_back(Output::Bounced { rcpts, reason });
+        for (reason, rcpts) in group(b.failed) {
+            self.out.push_back(Output::Failed { rcpts, reason });
         }
         for (number, rcpts) in group(b.warnings) {
             self.out.push_back(Output::DelayWarning { rcpts, number });
-        }
-        if !b.expired.is_empty() {
-            self.out.push_back(Output::Expired { rcpts: b.expired });
         }
         if !b.cancelled.is_empty() {
             self.out.push_back(Output::Cancelled { rcpts: b.cancelled });
@@ -1196,9 +1145,8 @@ mod wire {
                 let rcpts: &[usize] = match o {
                     Output::Delivered { rcpts }
                     | Output::RetryAt { rcpts, .. }
-                    | Output::Bounced { rcpts, .. }
+                    | Output::Failed { rcpts, .. }
                     | Output::DelayWarning { rcpts, .. }
-                    | Output::Expired { rcpts }
                     | Output::Cancelled { rcpts } => rcpts,
                     Output::Destination(_) | Output::WakeAt(_) => &[],
                 };
@@ -1227,4 +1175,11 @@ mod wire {
             })
         }
     }
+}
+
+/// Snapshots written before the verdict had one vocabulary had an `expired` state
+/// (and output) without a reason: it was the lifetime's end.
+#[cfg(feature = "serde")]
+fn expired_before() -> GiveUpReason {
+    GiveUpReason::Lifetime
 }

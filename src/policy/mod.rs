@@ -372,16 +372,26 @@ pub struct ScopeRule {
 // Decisions
 // ---------------------------------------------------------------------------
 
-/// Why a policy gave up.
+/// Why a recipient's retries end: the policy's reason, which the delivery machine
+/// keeps as the recipient's terminal reason as is (one vocabulary for the verdict,
+/// from [`RetryDecision::GiveUp`] to `delivery::RcptStatus::Failed` and the
+/// notices). The category involved is the classification's.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum GiveUpReason {
-    /// The message's lifetime ended it.
-    Lifetime,
+    /// A permanent reply or failure.
+    Permanent,
+    /// A transient failure of a category the policy never retries
+    /// ([`CategoryRule::never_retry`], e.g. `user_unknown`).
+    NeverRetried,
     /// The backoff's schedule ran out (Exim's last cutoff passed, Haraka's list ended).
     ScheduleExhausted,
     /// The category's own time limit passed ([`CategoryRule::give_up_after`]).
-    CategoryLimit(Category),
+    CategoryLimit,
+    /// The message's lifetime ended it.
+    Lifetime,
 }
 
 /// What ended the retries: the lifetime or a rule.
@@ -412,36 +422,23 @@ impl GiveUpReason {
         }
     }
 
-    /// The snake_case name (`lifetime`, `schedule_exhausted`, `category_limit`).
+    /// The snake_case name (`permanent`, `never_retried`, `schedule_exhausted`,
+    /// `category_limit`, `lifetime`).
     pub const fn name(self) -> &'static str {
         match self {
-            GiveUpReason::Lifetime => "lifetime",
+            GiveUpReason::Permanent => "permanent",
+            GiveUpReason::NeverRetried => "never_retried",
             GiveUpReason::ScheduleExhausted => "schedule_exhausted",
-            GiveUpReason::CategoryLimit(_) => "category_limit",
+            GiveUpReason::CategoryLimit => "category_limit",
+            GiveUpReason::Lifetime => "lifetime",
         }
     }
 }
 
-/// Why a failure is not retried at all.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[non_exhaustive]
-pub enum NotRetryableReason {
-    /// The classification was permanent.
-    Permanent,
-    /// The policy never retries this category ([`CategoryRule::never_retry`]).
-    NeverRetried(Category),
-    /// It was not a failure.
-    Success,
-}
-
-impl NotRetryableReason {
-    /// The snake_case name (`permanent`, `never_retried`, `success`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            NotRetryableReason::Permanent => "permanent",
-            NotRetryableReason::NeverRetried(_) => "never_retried",
-            NotRetryableReason::Success => "success",
-        }
+/// The snake_case name.
+impl fmt::Display for GiveUpReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -462,19 +459,17 @@ pub enum RetryDecision {
         /// with a retry: when the same failure gives up, the bounce supersedes them.
         delay_warning: Option<u32>,
     },
-    /// Stop retrying; bounce at `at` (now for a give-up at a failure; the expiry
-    /// instant under [`LifetimeMode::Exact`]).
+    /// No more attempts: the recipient fails at `at` (now for a permanent failure,
+    /// a category never retried or a rule that ran out; the expiry instant under
+    /// [`LifetimeMode::Exact`], which may be later than now).
     GiveUp {
-        /// When the message ends.
+        /// When the recipient fails.
         at: Timestamp,
         /// Why.
         reason: GiveUpReason,
     },
-    /// Do not retry: permanent, or a category the policy never retries.
-    NotRetryable {
-        /// Why.
-        reason: NotRetryableReason,
-    },
+    /// The classification was a success: there is nothing to retry.
+    Delivered,
 }
 
 impl RetryDecision {
@@ -494,12 +489,12 @@ impl RetryDecision {
         }
     }
 
-    /// `retry`, `give_up` or `not_retryable`.
+    /// `retry`, `give_up` or `delivered`.
     pub const fn name(&self) -> &'static str {
         match self {
             RetryDecision::Retry { .. } => "retry",
             RetryDecision::GiveUp { .. } => "give_up",
-            RetryDecision::NotRetryable { .. } => "not_retryable",
+            RetryDecision::Delivered => "delivered",
         }
     }
 
@@ -522,9 +517,8 @@ impl RetryDecision {
                     state.warnings = state.warnings.max(k);
                 }
             }
-            RetryDecision::GiveUp { .. } | RetryDecision::NotRetryable { .. } => {
-                state.record_failure(now, None)
-            }
+            RetryDecision::GiveUp { .. } => state.record_failure(now, None),
+            RetryDecision::Delivered => {}
         }
     }
 }
@@ -558,7 +552,7 @@ impl fmt::Display for RetryDecision {
                     reason.ended_by().name()
                 )
             }
-            RetryDecision::NotRetryable { reason } => write!(f, "not retryable: {}", reason.name()),
+            RetryDecision::Delivered => f.write_str("delivered"),
         }
     }
 }
@@ -763,32 +757,30 @@ impl RetryPolicy {
         let default: &dyn Backoff = &default;
         let now = state.clamp_now(now);
         match c.disposition {
-            Disposition::Success => {
-                return RetryDecision::NotRetryable {
-                    reason: NotRetryableReason::Success,
-                };
-            }
+            Disposition::Success => return RetryDecision::Delivered,
             Disposition::Permanent => {
-                return RetryDecision::NotRetryable {
-                    reason: NotRetryableReason::Permanent,
+                return RetryDecision::GiveUp {
+                    at: now,
+                    reason: GiveUpReason::Permanent,
                 };
             }
             Disposition::Transient => {}
         }
         let rule = c.category.and_then(|cat| self.category_rule(cat));
-        if let Some(r) = rule.filter(|r| r.never_retry) {
-            return RetryDecision::NotRetryable {
-                reason: NotRetryableReason::NeverRetried(r.category),
+        if rule.is_some_and(|r| r.never_retry) {
+            return RetryDecision::GiveUp {
+                at: now,
+                reason: GiveUpReason::NeverRetried,
             };
         }
         if let Some(d) = self.lifetime_passed(state, now) {
             return d;
         }
-        if let Some((cat, limit)) = rule.and_then(|r| Some((r.category, r.give_up_after?))) {
+        if let Some(limit) = rule.and_then(|r| r.give_up_after) {
             if now.saturating_duration_since(state.first_failure.unwrap_or(now)) >= limit {
                 return RetryDecision::GiveUp {
                     at: now,
-                    reason: GiveUpReason::CategoryLimit(cat),
+                    reason: GiveUpReason::CategoryLimit,
                 };
             }
         }
