@@ -106,6 +106,8 @@
 pub mod time;
 pub use time::Timestamp;
 
+pub mod persist;
+
 // ---- reply ----------------------------------------------------------------
 pub mod reply;
 pub use reply::{EnhancedCode, Reply, ReplyCode, ReplyParser};

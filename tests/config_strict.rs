@@ -63,3 +63,58 @@ fn unknown_fields_in_state_and_rules_are_refused() {
     let e = json_err::<QueueSnapshot<u32>>(r#"{"version":1,"now":0,"entries":[],"extra":true}"#);
     assert!(e.contains("unknown field `extra`"), "{e}");
 }
+
+#[test]
+fn one_persistence_convention_for_every_persisted_type() {
+    use tempfail::Timestamp;
+    use tempfail::delivery::Recipient;
+    use tempfail::policy::Preset;
+    use tempfail::queue::{DeferralQueue, HeapQueue};
+    let t0 = Timestamp::from_secs(1_700_000_000);
+    let state = serde_json::to_string(&RetryState::new(t0)).unwrap();
+    let policy = serde_json::to_string(&Preset::Postfix.policy()).unwrap();
+    let delivery =
+        serde_json::to_string(&Delivery::new(t0, 1, vec![Recipient::new("b@example.com")]))
+            .unwrap();
+    let mut q = HeapQueue::new();
+    q.insert(1u32, t0, 0).unwrap();
+    let snapshot = serde_json::to_string(&q.snapshot()).unwrap();
+    // One field name, written by every type.
+    for json in [&state, &policy, &delivery, &snapshot] {
+        assert!(json.contains("\"format_version\":1"), "{json}");
+    }
+    // The spellings earlier builds wrote still load.
+    let old_state = state.replace("\"format_version\"", "\"v\"");
+    assert_eq!(
+        serde_json::from_str::<RetryState>(&old_state).unwrap(),
+        RetryState::new(t0)
+    );
+    let old_policy = policy.replace("\"format_version\"", "\"version\"");
+    assert_eq!(
+        serde_json::from_str::<RetryPolicy>(&old_policy).unwrap(),
+        Preset::Postfix.policy()
+    );
+    let old_snapshot = snapshot.replace("\"format_version\"", "\"version\"");
+    assert!(serde_json::from_str::<QueueSnapshot<u32>>(&old_snapshot).is_ok());
+    // One error shape for a version this build does not read, naming the kind.
+    for (json, kind) in [
+        (&state, "retry state"),
+        (&policy, "retry policy"),
+        (&delivery, "delivery"),
+        (&snapshot, "queue snapshot"),
+    ] {
+        let future = json.replacen("\"format_version\":1", "\"format_version\":7", 1);
+        let e = match kind {
+            "retry state" => json_err::<RetryState>(&future),
+            "retry policy" => json_err::<RetryPolicy>(&future),
+            "delivery" => json_err::<Delivery>(&future),
+            _ => json_err::<QueueSnapshot<u32>>(&future),
+        };
+        assert!(
+            e.contains(&format!(
+                "{kind} format version 7 is not supported (this build reads version 1)"
+            )),
+            "{kind}: {e}"
+        );
+    }
+}

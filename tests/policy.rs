@@ -404,8 +404,9 @@ mod serde_config {
         let err = serde_json::from_str::<RetryPolicy>(r#"{"version": 2, "base": "postfix"}"#)
             .unwrap_err();
         assert!(
-            err.to_string()
-                .contains("unsupported retry policy format version 2 (this build reads version 1)"),
+            err.to_string().contains(
+                "retry policy format version 2 is not supported (this build reads version 1)"
+            ),
             "{err}"
         );
         let err =

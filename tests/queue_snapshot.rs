@@ -66,8 +66,12 @@ fn snapshot_json_shape() {
     let json = serde_json::to_string(&q.snapshot()).unwrap();
     assert_eq!(
         json,
-        r#"{"version":1,"now":0,"entries":[{"item":"a","due":5,"priority":3,"seq":0}]}"#
+        r#"{"format_version":1,"now":0,"entries":[{"item":"a","due":5,"priority":3,"seq":0}]}"#
     );
+    // The spelling earlier builds wrote still loads.
+    let old = json.replace("format_version", "version");
+    let back: QueueSnapshot<String> = serde_json::from_str(&old).unwrap();
+    assert_eq!(back, q.snapshot());
 }
 
 #[test]
@@ -76,20 +80,20 @@ fn unknown_version_is_refused_before_reading_entries() {
     let json = r#"{"version":2,"now":0,"entries":[{"payload":[1,2,3]}]}"#;
     let err = serde_json::from_str::<QueueSnapshot<String>>(json).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("unsupported queue snapshot format version 2: this build reads version 1"),
+        err.to_string().contains(
+            "queue snapshot format version 2 is not supported (this build reads version 1)"
+        ),
         "{err}"
     );
     // A snapshot built in memory with a wrong version is refused on restore.
     let mut snap = sample().snapshot();
     snap.version = 7;
-    assert_eq!(
-        WheelQueue::from_snapshot(snap.clone()).err(),
-        Some(SnapshotError::UnsupportedVersion {
-            found: 7,
-            supported: 1
-        })
-    );
+    match WheelQueue::from_snapshot(snap.clone()).err() {
+        Some(SnapshotError::UnsupportedVersion(e)) => {
+            assert_eq!((e.kind, e.found, e.supported), ("queue snapshot", 7, 1))
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(HeapQueue::from_snapshot(snap).is_err());
     let missing = r#"{"now":0,"entries":[]}"#;
     assert!(serde_json::from_str::<QueueSnapshot<String>>(missing).is_err());

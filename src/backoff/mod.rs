@@ -189,9 +189,10 @@ mod wire {
     #[derive(Serialize, Deserialize)]
     #[serde(
         deny_unknown_fields,
-        expecting = "a retry state: a map with v, arrival, failures, …"
+        expecting = "a retry state: a map with format_version, arrival, failures, …"
     )]
     pub(crate) struct RetryStateWire {
+        #[serde(rename = "format_version", alias = "v")]
         v: u32,
         arrival: Timestamp,
         #[serde(default)]
@@ -228,14 +229,9 @@ mod wire {
     }
 
     impl TryFrom<RetryStateWire> for RetryState {
-        type Error = String;
-        fn try_from(w: RetryStateWire) -> Result<Self, String> {
-            if w.v != VERSION {
-                return Err(format!(
-                    "unsupported retry state format version {} (this build reads version {VERSION})",
-                    w.v
-                ));
-            }
+        type Error = crate::persist::UnsupportedVersion;
+        fn try_from(w: RetryStateWire) -> Result<Self, Self::Error> {
+            crate::persist::UnsupportedVersion::check("retry state", w.v, VERSION)?;
             Ok(RetryState {
                 arrival: w.arrival,
                 seed: w.seed,

@@ -345,15 +345,8 @@ pub enum DeliveryError {
     #[error("delivery snapshot is inconsistent: {0}")]
     InconsistentSnapshot(String),
     /// A snapshot of another format version.
-    #[error(
-        "delivery snapshot format version {found} is not supported (this build reads {expected})"
-    )]
-    UnsupportedVersion {
-        /// The version found.
-        found: u32,
-        /// The version this build reads.
-        expected: u32,
-    },
+    #[error(transparent)]
+    UnsupportedVersion(#[from] crate::persist::UnsupportedVersion),
 }
 
 /// One message's delivery state. See the [module docs](self).
@@ -1123,12 +1116,11 @@ mod wire {
     impl TryFrom<DeliveryWire> for Delivery {
         type Error = DeliveryError;
         fn try_from(w: DeliveryWire) -> Result<Self, DeliveryError> {
-            if w.format_version != DELIVERY_FORMAT_VERSION {
-                return Err(DeliveryError::UnsupportedVersion {
-                    found: w.format_version,
-                    expected: DELIVERY_FORMAT_VERSION,
-                });
-            }
+            crate::persist::UnsupportedVersion::check(
+                "delivery",
+                w.format_version,
+                DELIVERY_FORMAT_VERSION,
+            )?;
             let len = w.recipients.len();
             if !w.in_progress {
                 if let Some(i) = w

@@ -999,15 +999,8 @@ impl fmt::Display for RetryPolicy {
 #[non_exhaustive]
 pub enum PolicyError {
     /// The format version is not one this build reads.
-    #[error(
-        "unsupported retry policy format version {found} (this build reads version {supported})"
-    )]
-    UnsupportedVersion {
-        /// The version found.
-        found: u32,
-        /// The version this build reads.
-        supported: u32,
-    },
+    #[error(transparent)]
+    UnsupportedVersion(#[from] crate::persist::UnsupportedVersion),
     /// An unknown preset name.
     #[error(
         "unknown preset {0:?}: expected one of postfix, exim, sendmail, stalwart, haraka, kumomta, rfc5321, tempfail"
@@ -1023,9 +1016,10 @@ mod wire {
     #[derive(Serialize, Deserialize)]
     #[serde(
         deny_unknown_fields,
-        expecting = "a retry policy: a map with version and optional base, name, backoff, categories, scopes, lifetime, delay_warnings, count_rate_limits, hint_bounds"
+        expecting = "a retry policy: a map with format_version and optional base, name, backoff, categories, scopes, lifetime, delay_warnings, count_rate_limits, hint_bounds"
     )]
     pub(crate) struct PolicyWire {
+        #[serde(rename = "format_version", alias = "version")]
         version: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base: Option<String>,
@@ -1123,12 +1117,11 @@ mod wire {
     impl TryFrom<PolicyWire> for RetryPolicy {
         type Error = PolicyError;
         fn try_from(w: PolicyWire) -> Result<Self, PolicyError> {
-            if w.version != POLICY_FORMAT_VERSION {
-                return Err(PolicyError::UnsupportedVersion {
-                    found: w.version,
-                    supported: POLICY_FORMAT_VERSION,
-                });
-            }
+            crate::persist::UnsupportedVersion::check(
+                "retry policy",
+                w.version,
+                POLICY_FORMAT_VERSION,
+            )?;
             let base = match w.base.as_deref() {
                 None => Preset::Tempfail,
                 Some(name) => Preset::from_name(name)

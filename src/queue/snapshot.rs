@@ -11,8 +11,9 @@ use crate::Timestamp;
 /// snapshot of one implementation restores into the other.
 ///
 /// With the `serde` feature it serializes as
-/// `{"version":1,"now":…,"entries":[{"item":…,"due":…,"priority":…,"seq":…}]}`;
-/// deserializing a snapshot whose `version` this build does not know fails with
+/// `{"format_version":1,"now":…,"entries":[{"item":…,"due":…,"priority":…,"seq":…}]}`
+/// (see [`crate::persist`]; `version` from earlier builds still loads);
+/// deserializing a snapshot whose version this build does not know fails with
 /// a message naming both versions, and is never misread.
 ///
 /// ```
@@ -27,7 +28,7 @@ use crate::Timestamp;
 /// let mut r = WheelQueue::from_snapshot(back).unwrap();
 /// assert_eq!(r.pop_due(Timestamp::from_secs(5)).unwrap().item, "a");
 ///
-/// let future = json.replace("\"version\":1", "\"version\":99");
+/// let future = json.replace("\"format_version\":1", "\"format_version\":99");
 /// let err = serde_json::from_str::<QueueSnapshot<String>>(&future).unwrap_err();
 /// assert!(err.to_string().contains("version 99"));
 /// # }
@@ -35,7 +36,9 @@ use crate::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct QueueSnapshot<T> {
-    /// Format version; [`QueueSnapshot::FORMAT_VERSION`] for snapshots this build writes.
+    /// Format version; [`QueueSnapshot::FORMAT_VERSION`] for snapshots this build
+    /// writes. Written as `format_version` ([`crate::persist`]); `version` still loads.
+    #[cfg_attr(feature = "serde", serde(rename = "format_version"))]
     pub version: u32,
     /// The queue's clock (the latest `now` it saw).
     pub now: Timestamp,
@@ -64,15 +67,8 @@ pub struct SnapshotEntry<T> {
 #[non_exhaustive]
 pub enum SnapshotError {
     /// The snapshot was written in a format version this build does not read.
-    #[error(
-        "unsupported queue snapshot format version {found}: this build reads version {supported}"
-    )]
-    UnsupportedVersion {
-        /// The version found in the snapshot.
-        found: u32,
-        /// The version this build reads and writes.
-        supported: u32,
-    },
+    #[error(transparent)]
+    UnsupportedVersion(#[from] crate::persist::UnsupportedVersion),
     /// The snapshot holds more entries than the queue can index.
     #[error("queue snapshot holds more entries than the queue can index")]
     Full,
@@ -105,11 +101,11 @@ impl<T> QueueSnapshot<T> {
 
 fn check_version(found: u32) -> Result<(), SnapshotError> {
     let supported = QueueSnapshot::<()>::FORMAT_VERSION;
-    if found == supported {
-        Ok(())
-    } else {
-        Err(SnapshotError::UnsupportedVersion { found, supported })
-    }
+    Ok(crate::persist::UnsupportedVersion::check(
+        "queue snapshot",
+        found,
+        supported,
+    )?)
 }
 
 // Hand-written so that the version is checked as soon as it is read (snapshots
@@ -128,7 +124,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for QueueSnapshot<
                 let (mut version, mut now, mut entries) = (None, None, None);
                 while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
                     match &*key {
-                        "version" => {
+                        "format_version" | "version" => {
                             let v: u32 = m.next_value()?;
                             check_version(v).map_err(A::Error::custom)?;
                             version = Some(v);
@@ -138,13 +134,13 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for QueueSnapshot<
                         other => {
                             return Err(A::Error::unknown_field(
                                 other,
-                                &["version", "now", "entries"],
+                                &["format_version", "now", "entries"],
                             ));
                         }
                     }
                 }
                 Ok(QueueSnapshot {
-                    version: version.ok_or_else(|| A::Error::missing_field("version"))?,
+                    version: version.ok_or_else(|| A::Error::missing_field("format_version"))?,
                     now: now.ok_or_else(|| A::Error::missing_field("now"))?,
                     entries: entries.ok_or_else(|| A::Error::missing_field("entries"))?,
                 })
@@ -152,7 +148,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for QueueSnapshot<
         }
         d.deserialize_struct(
             "QueueSnapshot",
-            &["version", "now", "entries"],
+            &["format_version", "now", "entries"],
             V(core::marker::PhantomData),
         )
     }
