@@ -147,6 +147,15 @@ impl Classifier {
     pub fn classify(&self, reply: &Reply, stage: Stage) -> Classification {
         let code = reply.code();
         if code.is_positive() {
+            if reply.has_mixed_codes() {
+                // Lines that disagree, even all positive, are no clear success.
+                let c = Classification {
+                    category: Some(Category::Protocol),
+                    scope: Scope::Connection,
+                    ..success(stage)
+                };
+                return mixed_codes(c, code);
+            }
             return success(stage);
         }
         let mut lines = reply.text_lines();

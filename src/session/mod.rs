@@ -1382,9 +1382,10 @@ impl Session {
         let txn = self.parts[pi].txn;
         if let Some((mreply, mc)) = self.parts[pi].mail_failed.clone() {
             self.hold(txn, i, Some(mreply), Stage::MailFrom, mc);
-        } else if code.is_positive_completion() {
+        } else if code.is_positive_completion() && !reply.has_mixed_codes() {
             self.parts[pi].accepted.push(i);
         } else {
+            // A refusal, or an acceptance whose lines disagree: not a clear yes.
             let c = self.classify(&reply, Stage::RcptTo);
             self.hold(txn, i, Some(reply), Stage::RcptTo, c);
         }
