@@ -6,6 +6,8 @@ use std::time::Duration;
 use super::Credentials;
 #[allow(unused_imports)] // named in docs
 use super::{Event, LossReason, Output, Session};
+#[allow(unused_imports)] // named in docs
+use crate::classify::Classification;
 use crate::classify::{Classifier, Stage};
 use crate::reply::Limits;
 
