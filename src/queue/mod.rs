@@ -29,7 +29,7 @@
 //! - [`FairQueue`]: among due entries of equal priority, groups (recipient
 //!   domains) are served round-robin, so one huge domain cannot starve the rest.
 //!
-//! With the `testing` feature, [`conformance`] is a public suite that any
+//! With the `testing` feature, `conformance` is a public suite that any
 //! implementation (including one backed by your database) can run against itself.
 //!
 //! ```
