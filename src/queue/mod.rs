@@ -236,7 +236,7 @@ pub struct QueueStats {
 ///   [`QueueError::StaleHandle`] and changes nothing.
 /// - [`next_due`](Self::next_due) is the exact earliest due time of all entries.
 ///
-/// [`conformance`] (feature `testing`) checks all of this against any implementation.
+/// `conformance` (feature `testing`) checks all of this against any implementation.
 pub trait DeferralQueue<T> {
     /// Inserts `item`, due at `due`, with `priority`; returns its handle.
     ///
