@@ -99,7 +99,7 @@
 //! | `serde` | off | serialization of every persistent type, with format versions |
 //! | `testing` | off | public conformance suites for your own implementations |
 #![forbid(unsafe_code)]
-#![warn(unreachable_pub)]
+#![deny(unreachable_pub)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

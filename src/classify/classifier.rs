@@ -144,6 +144,7 @@ impl Classifier {
     }
 
     /// Classifies a live reply to the command `stage`.
+    #[must_use]
     pub fn classify(&self, reply: &Reply, stage: Stage) -> Classification {
         let code = reply.code();
         if code.is_positive() {
@@ -204,6 +205,7 @@ impl Classifier {
     /// where the text clearly is a positive reply (at its start, or where an MTA
     /// quotes a reply: `said:`, `smtp;`), never after a bare colon (`Mailbox full:
     /// 250 MB quota exceeded`), and a lone `2.x.x` status without a reply is ignored.
+    #[must_use]
     pub fn classify_text(&self, text: &str, stage: Stage) -> Classification {
         self.classify_text_with_reply(text, stage).0
     }
@@ -221,6 +223,7 @@ impl Classifier {
     /// assert_eq!(v.category, Some(Category::MailboxFull));
     /// assert_eq!(reply.unwrap().code().as_u16(), 552);
     /// ```
+    #[must_use]
     pub fn classify_text_with_reply(
         &self,
         text: &str,
@@ -272,6 +275,7 @@ impl Classifier {
     /// A reset, read timeout or unexpected close at [`Stage::DataEnd`]/[`Stage::Bdat`] is
     /// rule `transport.lost_after_data`: still transient, but the message may already
     /// have been delivered (RFC 1047).
+    #[must_use]
     pub fn classify_failure(&self, failure: TransportFailure, stage: Stage) -> Classification {
         use Category as C;
         use Disposition::{Permanent as P, Transient as T};

@@ -11,13 +11,13 @@
 use std::time::Duration;
 
 /// The shortest hint reported.
-pub const MIN: Duration = Duration::from_secs(1);
+pub(super) const MIN: Duration = Duration::from_secs(1);
 /// The longest hint reported.
-pub const MAX: Duration = Duration::from_secs(24 * 3600);
+pub(super) const MAX: Duration = Duration::from_secs(24 * 3600);
 
 /// Phrases after which a duration is looked for (lower case; matched ASCII
 /// case-insensitively).
-pub const TRIGGERS: &[&str] = &[
+pub(super) const TRIGGERS: &[&str] = &[
     "try again in",
     "try again after",
     "try again later in",
@@ -38,7 +38,7 @@ pub const TRIGGERS: &[&str] = &[
 ];
 
 /// Clamps a duration to [`MIN`]–[`MAX`].
-pub fn clamp(d: Duration) -> Duration {
+pub(super) fn clamp(d: Duration) -> Duration {
     d.clamp(MIN, MAX)
 }
 

@@ -42,7 +42,7 @@ use std::time::Duration;
 mod builtin;
 mod classifier;
 mod engine;
-pub mod hint;
+mod hint;
 mod rule;
 mod text;
 

@@ -523,12 +523,14 @@ impl Delivery {
 
     /// True when recipients are waiting for an attempt at `now` (pending, or deferred
     /// until `now` or earlier): [`start_attempt`](Self::start_attempt) would start one.
+    #[must_use]
     pub fn is_due(&self, now: Timestamp) -> bool {
         !self.in_progress && self.rcpts.iter().any(|r| r.is_due(now))
     }
 
     /// The recipients an attempt at `now` would cover (pending, or deferred until
     /// `now` or earlier), in order; empty while an attempt is in progress.
+    #[must_use]
     pub fn due(&self, now: Timestamp) -> Vec<usize> {
         if self.in_progress {
             return Vec::new();
@@ -796,6 +798,7 @@ impl Delivery {
     /// [`Output::WakeAt`]: the one due time to keep in a deferral queue. A retry
     /// time already reached is not a wake-up but [`is_due`](Self::is_due): attempt
     /// now, or, holding the message (its destination is down), sleep until this.
+    #[must_use]
     pub fn next_wakeup(&self, policy: &RetryPolicy) -> Option<Timestamp> {
         [self.next_retry(), self.next_deadline(policy)]
             .into_iter()

@@ -701,11 +701,13 @@ impl RetryPolicy {
     /// The verdict on a failure at `now` classified as `c`, given the history in
     /// `state` (which this does not change; see [`RetryPolicy::on_failure`]).
     /// Jitter draws from a hash of `state.seed` and the deferral count.
+    #[must_use]
     pub fn decide(&self, c: &Classification, state: &RetryState, now: Timestamp) -> RetryDecision {
         self.decide_with(c, state, now, &mut Entropy::for_state(state))
     }
 
     /// [`RetryPolicy::decide`] with jitter drawn from `entropy` (e.g. an injected RNG).
+    #[must_use]
     pub fn decide_with(
         &self,
         c: &Classification,
@@ -746,6 +748,7 @@ impl RetryPolicy {
     /// let d = p.decide_using(&Linear, &c, &st, Timestamp::EPOCH, &mut Entropy::for_state(&st));
     /// assert_eq!(d.retry_at(), Some(Timestamp::from_secs(180)));
     /// ```
+    #[must_use]
     pub fn decide_using<B: Backoff + ?Sized>(
         &self,
         default: &B,
@@ -824,6 +827,7 @@ impl RetryPolicy {
     /// (a connection or rate cap of its own) until `resume_at`. Counted as an
     /// attempt only when [`RetryPolicy::count_rate_limits`] is set; the lifetime
     /// still applies.
+    #[must_use]
     pub fn decide_throttled(
         &self,
         state: &RetryState,

@@ -268,7 +268,7 @@ fn check_address(a: &str, utf8: bool, what: &'static str) -> Result<(), UsageErr
 /// tempfail::session::xtext_encode("a+b=c d@例", &mut out);
 /// assert_eq!(out, b"a+2Bb+3Dc+20d@+E4+BE+8B");
 /// ```
-pub fn xtext_encode(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn xtext_encode(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         if (b'!'..=b'~').contains(&b) && b != b'+' && b != b'=' {
@@ -286,7 +286,7 @@ pub fn xtext_encode(s: &str, out: &mut Vec<u8>) {
 /// tempfail::session::base64_encode(b"\0user\0pass", &mut out);
 /// assert_eq!(out, b"AHVzZXIAcGFzcw==");
 /// ```
-pub fn base64_encode(data: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn base64_encode(data: &[u8], out: &mut Vec<u8>) {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut chunks = data.chunks_exact(3);
     for c in &mut chunks {

@@ -87,10 +87,7 @@ use crate::reply::{ParseWarning, Reply, ReplyParser};
 
 pub use body::BodyEncoder;
 pub use caps::{Capabilities, Mechanism};
-pub use command::{
-    BodyType, Credentials, Envelope, MessageInfo, Notify, Recipient, Ret, base64_encode,
-    xtext_encode,
-};
+pub use command::{BodyType, Credentials, Envelope, MessageInfo, Notify, Recipient, Ret};
 pub use config::{SessionConfig, Timeouts, TlsMode};
 pub use events::{Event, LossReason, Output, TransactionId, UsageError};
 pub use timers::{Timer, TimerReason};
@@ -307,6 +304,7 @@ impl Session {
     }
 
     /// The deadline for the next [`handle_timeout`](Self::handle_timeout), if a timer runs.
+    #[must_use]
     pub fn deadline(&self) -> Option<Instant> {
         self.timer().map(|t| t.at)
     }
@@ -314,6 +312,7 @@ impl Session {
     /// The running timer that expires first, with the reason it runs: the timer
     /// table has one row for the awaited reply (or the TLS handshake, or the next
     /// body chunk), one for unwritten output, and one for the session's budget.
+    #[must_use]
     pub fn timer(&self) -> Option<Timer> {
         use timers::row;
         let t = &self.cfg.timeouts;
@@ -641,6 +640,7 @@ impl Session {
     /// The next thing to do. Call after every input and command, until `None`.
     /// Outputs come in the order they must be acted on; [`Output::Timeout`] comes
     /// last, once per drain.
+    #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
         if let Some(o) = self.out.pop_front() {
             if let Output::Transmit(b) = &o {
