@@ -263,11 +263,7 @@ fn check_address(a: &str, utf8: bool, what: &'static str) -> Result<(), UsageErr
 /// Appends `s` encoded as RFC 3461 xtext: bytes `!` to `~` except `+` and `=` as
 /// themselves, every other byte as `+XX` (uppercase hex).
 ///
-/// ```
-/// let mut out = Vec::new();
-/// tempfail::session::xtext_encode("a+b=c d@例", &mut out);
-/// assert_eq!(out, b"a+2Bb+3Dc+20d@+E4+BE+8B");
-/// ```
+/// `a+b=c d@例` becomes `a+2Bb+3Dc+20d@+E4+BE+8B` (tested below).
 pub(crate) fn xtext_encode(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
@@ -281,11 +277,7 @@ pub(crate) fn xtext_encode(s: &str, out: &mut Vec<u8>) {
 
 /// Appends the standard base64 (RFC 4648, with padding) of `data`.
 ///
-/// ```
-/// let mut out = Vec::new();
-/// tempfail::session::base64_encode(b"\0user\0pass", &mut out);
-/// assert_eq!(out, b"AHVzZXIAcGFzcw==");
-/// ```
+/// `\0user\0pass` becomes `AHVzZXIAcGFzcw==` (tested below).
 pub(crate) fn base64_encode(data: &[u8], out: &mut Vec<u8>) {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut chunks = data.chunks_exact(3);
@@ -564,6 +556,16 @@ mod tests {
         let mut out = Vec::new();
         mail_from(&env, &Capabilities::default(), &mut out);
         assert_eq!(s(out), "MAIL FROM:<a@example.org> SMTPUTF8\r\n");
+    }
+
+    #[test]
+    fn xtext_and_base64_of_the_documented_examples() {
+        let mut out = Vec::new();
+        xtext_encode("a+b=c d@例", &mut out);
+        assert_eq!(s(out), "a+2Bb+3Dc+20d@+E4+BE+8B");
+        let mut out = Vec::new();
+        base64_encode(b"\0user\0pass", &mut out);
+        assert_eq!(s(out), "AHVzZXIAcGFzcw==");
     }
 
     #[test]
