@@ -60,8 +60,11 @@ fn check_contract(v: &tempfail::Classification) {
         assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(86_400));
     }
     assert!(!v.rule.is_empty());
-    assert_eq!(v.low_confidence, v.rule.starts_with("fallback."));
-    if v.low_confidence {
+    assert_eq!(
+        v.low_confidence,
+        v.rule.starts_with("fallback.") || v.rule == "reply.mixed_codes"
+    );
+    if v.rule.starts_with("fallback.") {
         assert_eq!(v.category, Some(Category::Other));
     }
 }
@@ -98,6 +101,11 @@ proptest! {
         } else if code < 500 && v.rule != "yahoo.ts03_permanently_deferred" {
             prop_assert_eq!(v.disposition, Disposition::Transient);
         }
+        // The same reply from lines that disagreed is never a success nor final.
+        let mixed = c.classify(&reply.with_mixed_codes(true), st);
+        check_contract(&mixed);
+        prop_assert_eq!(mixed.disposition, Disposition::Transient);
+        prop_assert!(mixed.low_confidence);
     }
 
 }

@@ -5,7 +5,8 @@
 //! - a classification keeps its contract: no category exactly for a success, a retry
 //!   hint within 1 s – 24 h, low confidence exactly for the fallback rules;
 //! - a 2xx/3xx reply is a success and a 4xx is transient (the one documented
-//!   exception, Yahoo's [TS03], aside);
+//!   exception, Yahoo's [TS03], aside); a reply whose lines disagree about the
+//!   code is transient, never a success nor permanent;
 //! - the same input classifies the same way twice (no hidden state);
 //! - the text path, fed the same bytes, never panics and keeps the same contract.
 #![no_main]
@@ -26,7 +27,10 @@ fn contract(v: &Classification) {
     if let Some(d) = v.retry_after {
         assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(86_400));
     }
-    assert_eq!(v.low_confidence, v.rule.starts_with("fallback."));
+    assert_eq!(
+        v.low_confidence,
+        v.rule.starts_with("fallback.") || v.rule == "reply.mixed_codes"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -38,7 +42,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(reply) = Reply::parse(body) {
         let v = c.classify(&reply, stage);
         contract(&v);
+        if reply.has_mixed_codes() {
+            // Lines that disagree are never a success nor final.
+            assert_eq!(v.disposition, Disposition::Transient);
+            assert_eq!(v.rule, "reply.mixed_codes");
+        }
         match reply.code().class() {
+            _ if reply.has_mixed_codes() => {}
             2 | 3 => assert_eq!(v.disposition, Disposition::Success),
             4 if v.rule != "yahoo.ts03_permanently_deferred" => {
                 assert_eq!(v.disposition, Disposition::Transient)

@@ -88,10 +88,20 @@ impl Run {
                     assert_eq!(*c, 1, "two outcomes for one recipient");
                     if outcome.is_success() {
                         // Delivered only on a clear verdict on the message itself.
-                        assert_eq!(outcome.stage, tempfail::Stage::DataEnd, "success before the end of data");
+                        assert_eq!(
+                            outcome.stage,
+                            tempfail::Stage::DataEnd,
+                            "success before the end of data"
+                        );
                         let reply = outcome.reply.as_ref().expect("a delivery has its reply");
-                        assert!(reply.code().is_positive_completion(), "success without a 2yz");
-                        assert!(!reply.has_mixed_codes(), "success on a reply whose lines disagree");
+                        assert!(
+                            reply.code().is_positive_completion(),
+                            "success without a 2yz"
+                        );
+                        assert!(
+                            !reply.has_mixed_codes(),
+                            "success on a reply whose lines disagree"
+                        );
                         assert!(!self.desync, "success after a desync was reported");
                     }
                 }
