@@ -1,0 +1,235 @@
+//! Tier 2 of the built-in rules: Destination-level wording: content URLs on blocklists, greylisting, too many connections, rate limits, blocklists, reputation, reverse DNS / HELO checks. First because a server that throttles or blocks us often does it with a recipient-looking code.
+//!
+//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
+//! is [`super::TIERS`].
+
+use super::*;
+
+#[rustfmt::skip]
+pub(super) fn rules(v: &mut Vec<B>) {
+    v.push(
+        r("dnsbl.content_url_listed", C::SpamContent,
+          "a URL or domain in the message is on a URI blocklist (URIBL, SURBL, Spamhaus DBL): the content, not our IP")
+            .t(&["uribl", "surbl", "dbl.spamhaus", "blacklisted url", "blacklisted link", "url in this email", "url in the message", "spamtext", "spam pattern"]),
+    );
+    v.push(
+        r(
+            "google_groups.spam_classification",
+            C::SpamContent,
+            "Google Groups: the message was rejected by the group's spam classification",
+        )
+        .t(&["rejected due to spam classification", "spam classification"]),
+    );
+    v.push(
+        r("greylisting", C::Greylisted,
+          "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
+            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting"]),
+    );
+    v.push(
+        r("qq.connection_frequency_limited", C::TooManyConnections,
+          "QQ Mail 550 'Connection frequency limited': a 5xx that is temporary; QQ's help page (service.mail.qq.com, no=1000722) says our IP connects too often and to lower the rate, i.e. retry later")
+            .t(&["connection frequency limited"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("qq.frequency_limited", C::RateLimited,
+          "QQ Mail 550 'Ip/Domain frequency limited': a 5xx that is temporary; QQ's help page (service.mail.qq.com, no=1000725) says our IP or domain sends too fast and to lower the rate, i.e. retry later")
+            .t(&["ip frequency limited", "frequency limited", "mail frequency limited", "domain frequency limited"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.too_many_connections", C::TooManyConnections,
+          "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
+            .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
+                 "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
+                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
+                 "connection frequency limited", "connection rate limit", "too many connection*", "number of connections",
+                 "too many concurrent smtp connections"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("gmail.rate_limited", C::RateLimited,
+          "Gmail: unusual rate of (unsolicited) mail / the user is receiving mail at a rate that prevents delivery (4.7.28, 4.2.1 ReceivingRate)")
+            .t(&["unusual rate", "peak smtp relay limit", "daily sending quota", "daily user sending limit"]),
+    );
+    v.push(
+        r("text.recipient_rate", C::RateLimited,
+          "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
+            .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
+                 "ratelimit exceeded for mailbox", "user is receiving mail"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("yahoo.deferred_volume_complaints", C::RateLimited,
+          "Yahoo/AOL [TSS04]/[TS01]/[TS02]: temporarily deferred due to unexpected volume or user complaints (Yahoo Sender Hub error codes)")
+            .t(&["[tss0*", "[ts01]", "[ts02]", "[gl01]", "unexpected volume", "temporarily deferred due to user complaints"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r(
+            "comcast.rate_limited",
+            C::RateLimited,
+            "Comcast RL-codes: rate limited (Comcast postmaster error codes)",
+        )
+        .t(&["rl0000*", "rl00*"]),
+    );
+    v.push(
+        r("netease.codes", C::RateLimited,
+          "NetEase 163/126/yeah.net RP:* codes: too many recipients, connections or errors from our IP (NetEase help pages)")
+            .t(&["rp:trc", "rp:qrc", "rp:cel", "rp:cdr", "rp:rcl", "rp:tqc"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r(
+            "text.rate_limited",
+            C::RateLimited,
+            "rate limiting or throttling wording without a specific code",
+        )
+        .t(&[
+            "rate limit*",
+            "ratelimit*",
+            "rate-limit*",
+            "throttl*",
+            "too many messages",
+            "too many mails",
+            "too many emails",
+            "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "too many errors", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
+            "too quickly", "too fast", "slow down", "try again slower", "send slower",
+            "exceeded the rate",
+            "daily relay quota",
+            "sending quota",
+            "sending limit*",
+            "messages per hour",
+            "messages per minute",
+            "emails per hour",
+            "mails per",
+            "hourly limit",
+            "daily limit",
+            "volume limit",
+            "submission rate",
+            "received too many messages",
+            "try again later, closing connection",
+            "hit our rate",
+        ])
+        .scope(Scope::Destination),
+    );
+    v.push(
+        r("comcast.blocklisted", C::Blocklisted,
+          "Comcast BL-codes: the IP is on a blocklist Comcast uses (Spamhaus, Cloudmark CSI, SenderScore; Comcast postmaster error codes)")
+            .t(&["bl0000*", "bl00*"]),
+    );
+    v.push(
+        r("microsoft.banned_ip", C::Blocklisted,
+          "Microsoft 365/Outlook.com: banned sending IP / on the block list (5.7.606-649, S3140/S3150); delist at sender.office.com")
+            .t(&["banned sending ip", "on our block list", "part of their network is on our block list", "sender.office.com", "(s3140)", "(s3150)", "weren't sent. please contact your internet service provider"]),
+    );
+    v.push(
+        r(
+            "att.dnsbl",
+            C::Blocklisted,
+            "AT&T: DNSBL:RBL / DNSBL:ATTRBL 521 <ip>_is_blocked (AT&T postmaster)",
+        )
+        .t(&["dnsbl:rbl", "dnsbl:attrbl", "*_is_blocked"]),
+    );
+    v.push(
+        r("proofpoint.blocked", C::Blocklisted,
+          "Proofpoint (also iCloud inbound): Blocked - see ipcheck.proofpoint.com / dnsbl-lookup.cgi")
+            .t(&["ipcheck.proofpoint", "proofpoint.com/dnsbl", "dnsbl-lookup"]),
+    );
+    v.push(
+        r(
+            "barracuda.reputation",
+            C::Blocklisted,
+            "Barracuda: blocked using Barracuda Reputation (b.barracudacentral.org)",
+        )
+        .t(&[
+            "barracuda reputation",
+            "barracudacentral",
+            "barracudanetworks.com/reputation",
+        ]),
+    );
+    v.push(
+        r("spectrum.rate_limited", C::RateLimited,
+          "Spectrum/Charter AUP#In-1310…1340: Cloudmark-based rate and concurrency limits on our IP (Spectrum 'understanding email error codes')")
+            .t(&["aup#in-131*", "aup#in-132*", "aup#in-133*", "aup#in-134*", "aup#1310", "aup#1320", "aup#1330", "aup#1340"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("spectrum.blocked", C::Blocklisted,
+          "Spectrum/Charter AUP#In-1370 / AUP#I-1010: our IP is blocked (Spectrum 'understanding email error codes')")
+            .t(&["aup#in-1370", "aup#i-1010", "aup#i-1300"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r(
+            "cox.blocklisted",
+            C::Blocklisted,
+            "Cox/Spectrum AUP#CDRBL, AUP#RBL: the IP is on a DNS blocklist (Cox email error codes)",
+        )
+        .t(&["aup#cdrbl", "aup#rbl", "aup#bl"]),
+    );
+    v.push(
+        r("dnsbl.listed", C::Blocklisted,
+          "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
+            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
+                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
+                 "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
+                 "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
+                 "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("t_online.ip_block", C::Reputation,
+          "T-Online: 554 IP=… - A problem occurred. (Ask your postmaster … tobr@rx.t-online.de): the sending IP is not accepted (T-Online postmaster)")
+            .t(&["tobr@rx.t-online.de", "a problem occurred. (ask your postmaster", "(nowl)"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("orange.service_refused", C::Policy,
+          "Orange/Wanadoo 'Service refusé, veuillez essayer plus tard' (OFR_999, OFR004_105, LPN…): the platform refuses our IP for now (Orange postmaster error codes)")
+            .t(&["service refuse", "service refused", "ofr_999", "ofr004_105"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("microsoft.reputation", C::Reputation,
+          "Microsoft: traffic not accepted from this IP / too many unwanted messages / tenant over threshold (5.7.708, 5.7.705, SC-004)")
+            .t(&["traffic not accepted", "unwanted messages", "exceeded threshold", "tenant has exceeded", "client blocked from sending", "unregistered domain*"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.reputation", C::Reputation,
+          "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
+            .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
+                 "bad reputation", "low reputation", "ip score", "suspicious due to"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.reverse_dns", C::Reputation,
+          "our IP has no valid reverse DNS (PTR) or it does not match (Gmail 5.7.25, Comcast, GMX, Postfix reject_unknown_client_hostname)")
+            .t(&["reverse dns", "reverse-dns", "rdns", "ptr record", "ptr resource record", "dns ptr", "no ptr", "missing ptr", "reverse lookup",
+                 "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
+                 "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
+                 "does not resolve to", "hostname does not match"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.client_host_policy", C::Policy,
+          "our client host or HELO is refused (dynamic/residential space, HELO checks, not an MX, wrong network)")
+            .t(&["helo command rejected", "invalid helo", "bad helo", "helo name", "ehlo name", "helo/ehlo", "mismatches client ip",
+                 "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "dynamic ip", "dynamic/residential",
+                 "residential ip", "dialup", "dial-up", "es0000*", "host network not allowed", "your host is not allowed",
+                 "not allowed to connect", "not accepting connections", "connections not accepted", "client host rejected",
+                 "not welcome"])
+            .scope(Scope::Destination),
+    );
+
+    v.push(
+        r("rfc5321.too_many_recipients", C::TooManyRecipients,
+          "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
+            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients"])
+            .codes("452 552 451 450 550 554 553 455 555")
+            .disp(Disposition::Transient),
+    );
+}

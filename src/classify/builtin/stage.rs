@@ -1,0 +1,41 @@
+//! Tier 3 of the built-in rules: Stage rules (RFC 5321/7504): `521`/`556`, `5xx` to `EHLO`, a `5xx` greeting.
+//!
+//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
+//! is [`super::TIERS`].
+
+use super::*;
+
+#[rustfmt::skip]
+pub(super) fn rules(v: &mut Vec<B>) {
+    v.push(
+        r(
+            "rfc7504.521_no_mail",
+            C::NoMailService,
+            "521: the host does not accept mail (RFC 7504)",
+        )
+        .codes("521"),
+    );
+    v.push(
+        r(
+            "rfc7504.556_no_mail",
+            C::NoMailService,
+            "556: the domain does not accept mail (RFC 7504, null MX RFC 7505)",
+        )
+        .codes("556"),
+    );
+    v.push(
+        r("rfc5321.ehlo_5xx_fallback_helo", C::Protocol,
+          "5xx to EHLO: the server does not support ESMTP; fall back to HELO (RFC 5321 §3.2, §4.1.4), this is not a bounce")
+            .at(&[S::Ehlo])
+            .codes("5xx")
+            .disp(Disposition::Transient)
+            .scope(Scope::Connection),
+    );
+    v.push(
+        r("rfc5321.greeting_5xx", C::Policy,
+          "a 554 (or other 5xx) greeting: the server refuses this connection, 'no SMTP service here' (RFC 5321 §3.1, §4.3.2); another MX may accept")
+            .at(&[S::Greeting, S::Connect])
+            .codes("5xx")
+            .scope(Scope::Destination),
+    );
+}

@@ -1,0 +1,61 @@
+//! Tier 6 of the built-in rules: Vaguer wording (`recipient address rejected`, `access denied`, `try again later`).
+//!
+//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
+//! is [`super::TIERS`].
+
+use super::*;
+
+#[rustfmt::skip]
+pub(super) fn rules(v: &mut Vec<B>) {
+    v.push(
+        r("text.greylisting_try_later", C::Greylisted,
+          "a 450/451 'please try again later' with no other meaning: how several greylisting filters word it")
+            .t(&["try again later", "try later", "please try again", "come back later", "retry later", "temporarily rejected", "try again in"])
+            .codes("450 451")
+            .enh("none *.7.1 *.7.0 *.0.0 *.2.0 *.1.1 *.1.0")
+            .at(&[S::RcptTo, S::MailFrom, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
+    );
+    v.push(
+        r("text.mailbox_inactive", C::MailboxDisabled,
+          "'inactive' wording (Gmail 5.2.1 'is inactive', iCloud 'inactive email address'): weaker than a specific enhanced code, so a 5.1.1 'inactive email address' stays an unknown user")
+            .t(&["is inactive", "account is inactive", "mailbox is inactive", "inactive account", "inactive mailbox", "inactive email address",
+                 "inactive user", "no longer active", "inactive recipient"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.recipient_rejected", C::UserUnknown,
+          "'Recipient address rejected' with no other reason (Postfix, Microsoft 365 5.4.1 directory-based edge blocking)")
+            .t(&["recipient address rejected", "recipient rejected", "rejected recipient", "address rejected", "recipient not accepted",
+                 "rcpt to not accepted", "recipient refused", "invalid rcpt"])
+            .at(TXN),
+    );
+    v.push(
+        r(
+            "text.access_denied",
+            C::Policy,
+            "'access denied' / 'not allowed' / 'refused' with no other reason: a local policy",
+        )
+        .t(&[
+            "access denied",
+            "not allowed",
+            "not permitted",
+            "denied",
+            "refused",
+            "blocked",
+            "forbidden",
+            "rejected for policy",
+            "unacceptable",
+            "administratively",
+            "not authorized",
+            "unauthorized",
+            "rejected",
+            "cannot send",
+            "can't send",
+            "not accepted",
+        ]),
+    );
+
+    v.push(r("rfc5321.421", C::ServiceUnavailable,
+             "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
+        .codes("421").scope(Scope::Connection));
+}

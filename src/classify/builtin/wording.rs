@@ -1,0 +1,411 @@
+//! Tier 4 of the built-in rules: Receivers' and MTAs' own wording, provider-specific before generic.
+//!
+//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
+//! is [`super::TIERS`].
+
+use super::*;
+
+#[rustfmt::skip]
+pub(super) fn rules(v: &mut Vec<B>) {
+    v.push(
+        r("text.content_format", C::ContentFormat,
+          "the message breaks RFC 5322/5321 format rules (Gmail RfcMessageNonCompliant, duplicate or bad headers, 8-bit data, bare LF)")
+            .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
+                 "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
+                 "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
+                 "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
+                 "line too long", "lines too long", "from header", "from: header", "header is missing", "invalid mime"]),
+    );
+    // Sender authentication (must precede the generic spam wording: Gmail's SPF text
+    // says "to best protect our users from spam").
+    v.push(
+        r("gmail.unauthenticated", C::SenderAuthentication,
+          "Gmail 5.7.26/5.7.27/5.7.30: unauthenticated email, DMARC policy, SPF/DKIM failures (Gmail SMTP error reference)")
+            .t(&["unauthenticated email", "sender is unauthenticated", "gmail requires all senders to authenticate", "does not have authentication information",
+                 "fails to pass spf", "hard fail policy", "authentication results:"]),
+    );
+    v.push(
+        r("microsoft.dmarc", C::SenderAuthentication,
+          "Microsoft 365 5.7.509/5.7.510/5.7.515: the sending domain does not pass DMARC/DKIM/SPF")
+            .t(&["does not pass dmarc", "dmarcrejection", "the 5322.from", "domain in the 5322.from", "failed to pass the required authentication"]),
+    );
+    v.push(
+        r(
+            "text.sender_authentication",
+            C::SenderAuthentication,
+            "DMARC, SPF, DKIM, ARC or Sender ID failures",
+        )
+        .t(&[
+            "dmarc",
+            "spf",
+            "dkim",
+            "sender policy framework",
+            "authentication checks failed",
+            "sender authentication",
+            "purported responsible address",
+            "sender id",
+            "senderid",
+            "domainkeys",
+            "arc validation",
+            "invalid ip for sending mail of domain",
+            "not authorized to send on behalf",
+            "not designated as permitted sender",
+            "is not allowed to send mail from",
+            "spoof*",
+            "forged",
+        ]),
+    );
+    // Content.
+    v.push(
+        r("text.spam_or_virus", C::SpamContent,
+          "'spam or virus' classification without saying which (T-Online, various filters): treated as spam")
+            .t(&["spam or virus", "spam/virus", "spam and virus"])
+            .scope(Scope::Message),
+    );
+    v.push(
+        r("netease.spam", C::SpamContent,
+          "NetEase 163/126 DT:SPM / DT:SUM: the message was judged spam (NetEase help_spam pages)")
+            .t(&["dt:spm", "dt:sum", "mail.163.com/help/help_spam"])
+            .scope(Scope::Message),
+    );
+    v.push(
+        r("text.virus", C::VirusContent,
+          "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
+            .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
+                 "banned attachment", "dangerous attachment", "malicious"]),
+    );
+    v.push(
+        r("text.spam_content", C::SpamContent,
+          "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
+            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
+                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
+                 "content filter", "message filtered", "suspicious content", "phishing", "fraud", "scam", "reported as spam",
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "content presents a potential"])
+            .scope(Scope::Message),
+    );
+    // Domain and DNS (before "does not exist" wording for users).
+    v.push(
+        r("gmx.sender_domain_dns", C::SenderRejected,
+          "GMX/web.de/mail.com: our sender domain has no valid MX or A record ('invalid DNS MX or A/AAAA resource record')")
+            .t(&["invalid dns mx or a/aaaa", "sender domain resolve fail", "sender domain must exist", "sender domain does not exist",
+                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain"]),
+    );
+    v.push(
+        r("text.sender_rejected", C::SenderRejected,
+          "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
+            .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
+                 "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
+                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
+                 "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user"])
+            .scope(Scope::Message),
+    );
+    v.push(
+        r(
+            "text.null_mx",
+            C::NoMailService,
+            "the domain accepts no mail: null MX (RFC 7505), 'does not accept mail'",
+        )
+        .t(&[
+            "null mx",
+            "nullmx",
+            "rfc7505",
+            "rfc 7505",
+            "does not accept mail",
+            "doesn't receive email",
+            "does not receive email",
+            "accepts no mail",
+            "domain does not accept",
+            "no mail service",
+            "recipient address has a null mx",
+        ]),
+    );
+    v.push(
+        r(
+            "postfix.dns_try_again",
+            C::Dns,
+            "Postfix: 'Host not found, try again': a temporary resolver failure (TRY_AGAIN)",
+        )
+        .t(&[
+            "host not found, try again",
+            "temporary failure in name resolution",
+            "servfail",
+            "malformed or unexpected name server reply",
+            "dns temporary failure",
+            "temporary dns",
+            "dns lookup failed temporarily",
+            "name server timeout",
+            "dns timeout",
+        ])
+        .disp(Disposition::Transient),
+    );
+    v.push(
+        r(
+            "microsoft.dns_domain_missing",
+            C::DomainNotFound,
+            "Microsoft 365 5.4.310/5.4.316: DNS domain does not exist (InfoDomainNonexistent)",
+        )
+        .t(&["infodomainnonexistent", "dns domain"]),
+    );
+    v.push(
+        r("rfc5321.501_invalid_domain", C::Policy,
+          "501 'invalid domain': a 501 refuses the syntax of an argument we sent (our HELO name or sender domain, RFC 5321 §4.2.2), not the recipient domain's existence")
+            .t(&["invalid domain", "invalid hostname", "invalid host name", "bad domain"])
+            .codes("501")
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.domain_not_found", C::DomainNotFound,
+          "the recipient's domain or host does not exist or has no mail route (NXDOMAIN, no MX and no address record, Postfix/Sendmail/Exim wording)")
+            .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
+                 "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
+                 "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx"])
+            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
+    );
+    v.push(
+        r(
+            "text.dns",
+            C::Dns,
+            "a resolver error that is not a definite 'no such domain'",
+        )
+        .t(&[
+            "name service error",
+            "dns error",
+            "dns failure",
+            "dns lookup",
+            "lookup failure",
+            "resolver error", "resolver failure", "host lookup did not complete"])
+        .disp(Disposition::Transient),
+    );
+    // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
+    // means our sender address).
+    v.push(
+        r(
+            "mail_from.address_unknown",
+            C::SenderRejected,
+            "at MAIL FROM, 'no such user/domain' wording is about our sender address",
+        )
+        .t(USER_UNKNOWN).t(&["no such domain", "domain not found", "not exist"])
+        .at(&[S::MailFrom]),
+    );
+    // Relay and our own authentication / TLS.
+    v.push(
+        r("text.auth_required", C::AuthRequired,
+          "SMTP AUTH is required (relaying without authentication, Exchange RESOLVER.RST.AuthRequired, MessageLabs)")
+            .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
+                 "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
+                 "smtp authentication is required", "client was not authenticated", "not authenticated"]),
+    );
+    v.push(
+        r(
+            "text.auth_failed",
+            C::AuthFailed,
+            "our SMTP AUTH credentials were refused (535 5.7.8 and similar)",
+        )
+        .t(&[
+            "authentication failed",
+            "authentication unsuccessful",
+            "invalid credentials",
+            "username and password not accepted",
+            "bad username or password",
+            "incorrect authentication data",
+            "invalid login",
+            "login failed",
+            "auth failed",
+        ])
+        .at(&[S::Auth, S::Unknown, S::MailFrom]),
+    );
+    v.push(
+        r("text.tls_required", C::TlsRequired,
+          "the server requires TLS (530 5.7.0 Must issue a STARTTLS command first; 'does not support TLS' when we require it)")
+            .t(&["starttls command first", "must issue a starttls", "starttls required", "tls required", "requires tls", "tls is required",
+                 "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
+                 "tls not available", "requiretls"]),
+    );
+    v.push(
+        r(
+            "text.tls_failed",
+            C::TlsFailed,
+            "the TLS negotiation or certificate check failed",
+        )
+        .t(&[
+            "tls negotiation failed",
+            "tls handshake",
+            "ssl handshake",
+            "certificate verif*",
+            "certificate has expired",
+            "cannot start tls",
+            "starttls failed",
+            "tls error",
+            "ssl error",
+            "handshake failed",
+            "certificate rejected",
+        ]),
+    );
+    v.push(
+        r(
+            "text.relay_denied",
+            C::RelayDenied,
+            "relaying refused (Postfix 'Relay access denied', qmail rcpthosts, Exim, Exchange)",
+        )
+        .t(&[
+            "relay access denied",
+            "relaying denied",
+            "relay denied",
+            "relay not permitted",
+            "not permitted to relay",
+            "relaying not allowed",
+            "relay not allowed",
+            "we do not relay",
+            "not allowed to relay",
+            "isn't allowed to relay",
+            "unable to relay",
+            "not configured to relay",
+            "allowed rcpthosts",
+            "open relay",
+            "mail relay",
+            "relaying prohibited",
+            "relay prohibited",
+            "no relaying",
+            "cannot relay",
+            "relaying disallowed",
+            "relay not authorized",
+            "email address is not verified",
+        ]),
+    );
+    // Mailbox state.
+    v.push(
+        r("text.mailbox_full", C::MailboxFull,
+          "the mailbox is over quota (RFC 3463 X.2.2 is persistent-transient; Gmail OverQuotaTemp/OverQuotaPerm, Exchange QuotaExceeded, GMX/web.de, Yandex)")
+            .t(&["mailbox full", "mailbox is full", "mailbox quota", "over quota", "overquota*", "quota exceeded", "*quotaexceeded*", "exceeded storage",
+                 "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
+                 "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
+                 "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
+                 "overquotatemp", "overquotaperm", "postfach voll", "boite pleine", "insufficient storage for the user"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("mailru.invalid_mailbox", C::UserUnknown,
+          "Mail.ru: 'Message was not accepted -- invalid mailbox': Mail.ru's reply for an address that cannot receive mail (not created, or closed)")
+            .t(&["message was not accepted -- invalid mailbox"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.mailbox_disabled", C::MailboxDisabled,
+          "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
+            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "is disabled",
+                 "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
+                 "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
+                 "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
+                 "mailbox is not active", "account has been suspended", "mailbox has been disabled"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.user_unknown", C::UserUnknown,
+          "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco, Lotus Domino)")
+            .t(USER_UNKNOWN)
+            .at(NOT_MAIL_FROM)
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.message_too_big", C::MessageTooBig,
+          "the message is larger than the receiver accepts (RFC 1870 SIZE; Microsoft RecipSizeLimit; Gmail 5.2.3)")
+            .t(&["message too large", "message too big", "message is too large", "message is too big", "message size exceeds", "size exceeds",
+                 "exceeds the maximum size", "exceeds maximum", "message length exceeds", "maximum message size", "message exceeded",
+                 "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
+                 "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded"]),
+    );
+    // Policy.
+    v.push(
+        r("microsoft.restricted_recipient", C::Policy,
+          "Microsoft 365 5.7.129 RestrictedToRecipientsPermission / 5.7.133-134 group restrictions: not authorised to send to this recipient")
+            .t(&["restrictedtorecipientspermission", "not authorized to send", "not authorised to send", "restricted to", "restrictedtosenders*"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.policy", C::Policy,
+          "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
+            .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
+                 "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error"]),
+    );
+    // Server and network trouble.
+    v.push(
+        r("mimecast.internal_resource", C::ServerError,
+          "Mimecast 451 'Internal resource temporarily unavailable': a problem inside the receiving platform (Mimecast SMTP error code list)")
+            .t(&["internal resource temporarily unavailable"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.service_unavailable", C::ServiceUnavailable,
+          "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
+            .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
+                 "temporarily unavailable", "shutting down", "too busy", "system busy", "try again later, closing", "closing transmission channel",
+                 "service temporarily", "not available at this time", "maintenance"]),
+    );
+    v.push(
+        r("text.network", C::Network,
+          "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
+            .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
+                 "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
+                 "too many hops", "hop count exceeded", "routing loop", "mail loop", "mailloop", "loop detected", "loops back",
+                 "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r(
+            "text.server_error",
+            C::ServerError,
+            "a server-side error (local error in processing, disk full, configuration error)",
+        )
+        .t(&[
+            "local error",
+            "internal error",
+            "system error",
+            "internal server error",
+            "temporary local problem",
+            "temporary failure",
+            "insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
+            "disk full",
+            "out of memory",
+            "transaction failed",
+            "configuration error",
+            "misconfigur*",
+            "temporarily unable to process",
+            "internal resource",
+            "resources temporarily",
+            "database error",
+            "processing error",
+            "queue file write error",
+            "temporary problem",
+            "storage failure",
+            "could not load",
+        ])
+        .scope(Scope::Destination),
+    );
+    v.push(
+        r(
+            "text.protocol",
+            C::Protocol,
+            "syntax or sequence errors (500/501/502/503/504 wording)",
+        )
+        .t(&[
+            "command not recognized",
+            "syntax error",
+            "unrecognized command",
+            "unrecognised command",
+            "bad sequence",
+            "improper sequence",
+            "command parameter not implemented",
+            "not implemented",
+            "command unrecognized",
+            "protocol error",
+            "protocol violation",
+            "pipelining",
+            "invalid command",
+            "unknown command",
+            "parameter not recognized",
+        ])
+        .scope(Scope::Connection),
+    );
+}
