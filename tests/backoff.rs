@@ -190,7 +190,7 @@ fn decorrelated_jitter_keeps_spreading_at_the_cap() {
         cap: h(1),
     };
     let b = Jittered {
-        inner: Fixed { delay: m(1) },
+        backoff: Fixed { delay: m(1) },
         jitter: j,
     };
     let mut st = RetryState::new(T0);
@@ -215,7 +215,7 @@ fn decorrelated_jitter_keeps_spreading_at_the_cap() {
 #[test]
 fn hashed_jitter_is_reproducible_and_keyed() {
     let b = Jittered {
-        inner: Fixed { delay: h(1) },
+        backoff: Fixed { delay: h(1) },
         jitter: Jitter::Full,
     };
     let st = RetryState::new(T0).with_seed(42);
