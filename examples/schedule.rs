@@ -245,8 +245,7 @@ fn timeline(policy: &RetryPolicy, seed: u64, json: bool) -> String {
                 "expires at this instant, which is not an attempt"
             };
             emit!(
-                "gives up at {when}: {} (ended by the {}); {what}",
-                reason.name(),
+                "gives up at {when}: {reason} (ended by the {}); {what}",
                 reason.ended_by().name()
             );
         }

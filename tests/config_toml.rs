@@ -53,7 +53,7 @@ fn a_policy_from_toml_equals_its_json_twin_and_decides() {
     assert!(matches!(
         from_toml.decide(&unknown, &RetryState::new(t0), t0),
         RetryDecision::GiveUp {
-            reason: GiveUpReason::NeverRetried,
+            reason: GiveUpReason::NeverRetried(Category::UserUnknown),
             ..
         }
     ));

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tempfail::backoff::{DelayList, Exponential, Factor, Fixed, RetryState};
 use tempfail::policy::{
-    CategoryRule, DelayWarnings, GiveUpReason, LifetimeMode, Preset, RetryDecision, RetryPolicy,
+    CategoryRule, DelayWarnings, Failure, GiveUpReason, LifetimeMode, Preset, RetryDecision,
+    RetryPolicy,
 };
 use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
 
@@ -67,7 +68,7 @@ fn permanent_and_never_retried_categories() {
         p.decide(&c, &st, T0),
         RetryDecision::GiveUp {
             at: T0,
-            reason: GiveUpReason::NeverRetried
+            reason: GiveUpReason::NeverRetried(Category::UserUnknown)
         }
     );
     // Postfix has no such rule: a 4xx is retried.
@@ -177,7 +178,7 @@ fn uncounted_rate_limits_keep_the_schedule_position() {
         assert!(matches!(d, RetryDecision::Retry { counted: false, .. }));
         now = d.retry_at().unwrap();
     }
-    let own = p.decide_throttled(&st, now, now + m(1));
+    let own = p.decide(Failure::Throttled { until: now + m(1) }, &st, now);
     assert!(matches!(own, RetryDecision::Retry { counted: false, .. }));
     own.record(&mut st, now);
     now += m(1);
@@ -192,10 +193,10 @@ fn uncounted_rate_limits_keep_the_schedule_position() {
     // Counted (Postfix): the caller's throttling and rate limits count.
     let pf = RetryPolicy::preset(Preset::Postfix);
     let mut st = RetryState::new(T0);
-    let own = pf.decide_throttled(&st, T0, T0 + m(3));
+    let own = pf.decide(Failure::Throttled { until: T0 + m(3) }, &st, T0);
     assert!(matches!(own, RetryDecision::Retry { counted: true, .. }));
     own.record(&mut st, T0);
-    pf.on_failure(&rate, &mut st, T0 + m(3));
+    let _ = pf.on_failure(&rate, &mut st, T0 + m(3));
     assert_eq!(st.failures, 2);
 }
 
@@ -207,7 +208,7 @@ fn mailbox_full_gives_up_after_its_own_limit() {
     let Some(RetryDecision::GiveUp { at, reason }) = sim.end else {
         panic!("{:?}", sim.end)
     };
-    assert_eq!(reason, GiveUpReason::CategoryLimit);
+    assert_eq!(reason, GiveUpReason::CategoryLimit(Category::MailboxFull));
     assert_eq!(reason.ended_by().name(), "rule");
     assert!(at >= T0 + d(3) && at < T0 + d(3) + h(4), "{at}");
     // Exim's quota_7d idea: a user-set limit.
@@ -221,6 +222,54 @@ fn mailbox_full_gives_up_after_its_own_limit() {
         GiveUpReason::Lifetime,
         "the 5 d lifetime comes first"
     );
+}
+
+#[test]
+fn a_give_up_names_the_category_that_ended_it() {
+    let p = RetryPolicy::preset(Preset::Tempfail)
+        .with_category(CategoryRule::never(Category::SpamContent))
+        .with_category(CategoryRule::new(Category::Greylisted).give_up_after(h(1)));
+    let spam = transient(Category::SpamContent, Scope::Message);
+    let d = p.decide(&spam, &RetryState::new(T0), T0);
+    assert_eq!(
+        d.give_up_reason(),
+        Some(GiveUpReason::NeverRetried(Category::SpamContent))
+    );
+    assert_eq!(
+        d.to_string(),
+        format!("give up at {T0}: never_retried (spam_content), ended by rule")
+    );
+    let grey = transient(Category::Greylisted, Scope::Recipient);
+    let sim = p.simulate(&grey, RetryState::new(T0), 1000);
+    let reason = sim.end.and_then(|d| d.give_up_reason());
+    assert_eq!(
+        reason,
+        Some(GiveUpReason::CategoryLimit(Category::Greylisted))
+    );
+    assert_eq!(
+        reason.and_then(GiveUpReason::category),
+        Some(Category::Greylisted)
+    );
+}
+
+#[test]
+fn one_custom_backoff_and_entropy_through_the_decider() {
+    // The decider's backoff replaces only the default: a category's own backoff wins.
+    let p = RetryPolicy::new(Fixed { delay: h(1) })
+        .with_category(CategoryRule::new(Category::Greylisted).backoff(Fixed { delay: m(5) }));
+    let mine = Fixed { delay: m(7) };
+    let st = RetryState::new(T0);
+    let other = transient(Category::ServerError, Scope::Destination);
+    let grey = transient(Category::Greylisted, Scope::Recipient);
+    let mut dec = p.decider().backoff(&mine);
+    assert_eq!(dec.decide(&other, &st, T0).retry_at(), Some(T0 + m(7)));
+    assert_eq!(dec.decide(&grey, &st, T0).retry_at(), Some(T0 + m(5)));
+    assert_eq!(p.decide(&other, &st, T0).retry_at(), Some(T0 + h(1)));
+    // The caller's own throttling goes through the same call, as a Failure.
+    let mut st2 = st;
+    let d = dec.on_failure(Failure::Throttled { until: T0 + m(2) }, &mut st2, T0);
+    assert_eq!(d.retry_at(), Some(T0 + m(2)));
+    assert_eq!(st2.deferrals, 1);
 }
 
 #[test]
@@ -336,7 +385,7 @@ fn time_going_backwards_is_clamped() {
     let p = RetryPolicy::new(Exponential::new(m(5), Factor::integer(2))).without_lifetime();
     let c = transient(Category::ServerError, Scope::Destination);
     let mut st = RetryState::new(T0);
-    p.on_failure(&c, &mut st, T0 + h(1));
+    let _ = p.on_failure(&c, &mut st, T0 + h(1));
     let d = p.decide(&c, &st, T0);
     assert_eq!(d.retry_at(), Some(T0 + h(1) + m(10)));
     let d = p.decide(&c, &st, Timestamp::MAX);
@@ -455,5 +504,66 @@ mod serde_config {
         let back: RetryState = serde_json::from_str(&json).unwrap();
         assert_eq!(back, st);
         assert_eq!(p.decide(&c, &back, now), p.decide(&c, &st, now));
+    }
+
+    #[test]
+    fn decisions_serialize_in_one_readable_vocabulary() {
+        let p = RetryPolicy::preset(Preset::Tempfail);
+        let st = RetryState::new(T0);
+        let unknown = p.decide(&transient(Category::UserUnknown, Scope::Recipient), &st, T0);
+        let json = serde_json::to_string(&unknown).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"give_up":{{"at":{},"reason":{{"never_retried":"user_unknown"}}}}}}"#,
+                serde_json::to_string(&T0).unwrap()
+            )
+        );
+        assert_eq!(
+            serde_json::from_str::<RetryDecision>(&json).unwrap(),
+            unknown
+        );
+        for r in [
+            GiveUpReason::Permanent,
+            GiveUpReason::NeverRetried(Category::UserUnknown),
+            GiveUpReason::ScheduleExhausted,
+            GiveUpReason::CategoryLimit(Category::MailboxFull),
+            GiveUpReason::Lifetime,
+        ] {
+            let j = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<GiveUpReason>(&j).unwrap(), r, "{j}");
+            // The name is the string, or the map's one key.
+            assert!(
+                j.starts_with(&format!("\"{}\"", r.name()))
+                    || j.starts_with(&format!("{{\"{}\"", r.name())),
+                "{j}"
+            );
+            assert!(!j.contains(char::is_uppercase), "{j}");
+        }
+        assert_eq!(
+            serde_json::to_string(&RetryDecision::Delivered).unwrap(),
+            r#""delivered""#
+        );
+        // Reasons written before they carried their category still load.
+        assert_eq!(
+            serde_json::from_str::<GiveUpReason>(r#""category_limit""#).unwrap(),
+            GiveUpReason::CategoryLimit(Category::Other)
+        );
+        // A wrong form names what is expected.
+        let e = serde_json::from_str::<GiveUpReason>(r#""expird""#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown variant `expird`") && e.contains("`lifetime`"),
+            "{e}"
+        );
+        let e = serde_json::from_str::<GiveUpReason>(r#"{"never_retried":"nobody"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nobody") && e.contains("user_unknown"), "{e}");
+        let e = serde_json::from_str::<GiveUpReason>("3")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a give-up reason"), "{e}");
     }
 }

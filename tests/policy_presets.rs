@@ -241,24 +241,15 @@ fn kumomta_with_injected_rng() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut state = RetryState::new(T0);
     let mut now = T0;
+    let mut decider = policy.decider().entropy(Entropy::from_rng(&mut rng));
     for n in 0..8 {
-        let d = policy.on_failure_with(
-            &transient(),
-            &mut state,
-            now,
-            &mut Entropy::from_rng(&mut rng),
-        );
+        let d = decider.on_failure(&transient(), &mut state, now);
         let next = d.retry_at().expect("retries until ~85 h");
         let gap = next.saturating_duration_since(now).as_millis() as i64;
         assert!((gap - (1_200_000i64 << n)).abs() <= 30_000);
         now = next;
     }
-    let d = policy.on_failure_with(
-        &transient(),
-        &mut state,
-        now,
-        &mut Entropy::from_rng(&mut rng),
-    );
+    let d = decider.on_failure(&transient(), &mut state, now);
     assert_eq!(d.give_up_at(), Some(now));
 }
 

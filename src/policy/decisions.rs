@@ -9,9 +9,35 @@ use super::*;
 /// Why a recipient's retries end: the policy's reason, which the delivery machine
 /// keeps as the recipient's terminal reason as is (one vocabulary for the verdict,
 /// from [`RetryDecision::GiveUp`] to `delivery::RcptStatus::Failed` and the
-/// notices). The category involved is the classification's.
+/// notices).
+///
+/// Names ([`GiveUpReason::name`], `Display`, serde) are snake_case. With the
+/// `serde` feature a reason without a category is a string and a reason with one
+/// is a one-key map from the reason to the category:
+///
+/// | reason | JSON | TOML |
+/// |---|---|---|
+/// | `Permanent` | `"permanent"` | `reason = "permanent"` |
+/// | `NeverRetried(UserUnknown)` | `{"never_retried": "user_unknown"}` | `reason = { never_retried = "user_unknown" }` |
+/// | `ScheduleExhausted` | `"schedule_exhausted"` | `reason = "schedule_exhausted"` |
+/// | `CategoryLimit(MailboxFull)` | `{"category_limit": "mailbox_full"}` | `reason = { category_limit = "mailbox_full" }` |
+/// | `Lifetime` | `"lifetime"` | `reason = "lifetime"` |
+///
+/// A bare `"never_retried"` or `"category_limit"` (written before the reason
+/// carried its category) still loads, with the category [`Category::Other`].
+///
+/// ```
+/// use tempfail::Category;
+/// use tempfail::policy::GiveUpReason;
+/// let r = GiveUpReason::NeverRetried(Category::UserUnknown);
+/// assert_eq!(r.name(), "never_retried");
+/// assert_eq!(r.category(), Some(Category::UserUnknown));
+/// assert_eq!(r.to_string(), "never_retried (user_unknown)");
+/// # #[cfg(feature = "serde")]
+/// assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"never_retried":"user_unknown"}"#);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum GiveUpReason {
@@ -19,11 +45,11 @@ pub enum GiveUpReason {
     Permanent,
     /// A transient failure of a category the policy never retries
     /// ([`CategoryRule::never_retry`], e.g. `user_unknown`).
-    NeverRetried,
+    NeverRetried(Category),
     /// The backoff's schedule ran out (Exim's last cutoff passed, Haraka's list ended).
     ScheduleExhausted,
     /// The category's own time limit passed ([`CategoryRule::give_up_after`]).
-    CategoryLimit,
+    CategoryLimit(Category),
     /// The message's lifetime ended it.
     Lifetime,
 }
@@ -57,27 +83,108 @@ impl GiveUpReason {
     }
 
     /// The snake_case name (`permanent`, `never_retried`, `schedule_exhausted`,
-    /// `category_limit`, `lifetime`).
+    /// `category_limit`, `lifetime`), without the category.
     pub const fn name(self) -> &'static str {
         match self {
             GiveUpReason::Permanent => "permanent",
-            GiveUpReason::NeverRetried => "never_retried",
+            GiveUpReason::NeverRetried(_) => "never_retried",
             GiveUpReason::ScheduleExhausted => "schedule_exhausted",
-            GiveUpReason::CategoryLimit => "category_limit",
+            GiveUpReason::CategoryLimit(_) => "category_limit",
             GiveUpReason::Lifetime => "lifetime",
+        }
+    }
+
+    /// The category the reason is about (`never_retried`, `category_limit`).
+    pub const fn category(self) -> Option<Category> {
+        match self {
+            GiveUpReason::NeverRetried(c) | GiveUpReason::CategoryLimit(c) => Some(c),
+            _ => None,
         }
     }
 }
 
-/// The snake_case name.
+/// The snake_case name, and the category in parentheses when there is one:
+/// `permanent`, `never_retried (user_unknown)`.
 impl fmt::Display for GiveUpReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.name())?;
+        match self.category() {
+            Some(c) => write!(f, " ({c})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads the forms in the type's docs, and a bare `"never_retried"` or
+/// `"category_limit"` from earlier builds (category [`Category::Other`]).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for GiveUpReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Unexpected, Visitor};
+        const NAMES: &[&str] = &[
+            "permanent",
+            "never_retried",
+            "schedule_exhausted",
+            "category_limit",
+            "lifetime",
+        ];
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = GiveUpReason;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a give-up reason: \"permanent\", \"schedule_exhausted\", \"lifetime\", \
+                     {\"never_retried\": CATEGORY} or {\"category_limit\": CATEGORY}",
+                )
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<GiveUpReason, E> {
+                match v {
+                    "permanent" => Ok(GiveUpReason::Permanent),
+                    "schedule_exhausted" => Ok(GiveUpReason::ScheduleExhausted),
+                    "lifetime" => Ok(GiveUpReason::Lifetime),
+                    "never_retried" => Ok(GiveUpReason::NeverRetried(Category::Other)),
+                    "category_limit" => Ok(GiveUpReason::CategoryLimit(Category::Other)),
+                    other => Err(E::unknown_variant(other, NAMES)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<GiveUpReason, A::Error> {
+                let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? else {
+                    return Err(A::Error::invalid_value(Unexpected::Map, &self));
+                };
+                let r = match &*key {
+                    "never_retried" => GiveUpReason::NeverRetried(m.next_value()?),
+                    "category_limit" => GiveUpReason::CategoryLimit(m.next_value()?),
+                    "permanent" | "schedule_exhausted" | "lifetime" => {
+                        return Err(A::Error::custom(format_args!(
+                            "the give-up reason {key:?} carries no category: write it as the string \"{key}\""
+                        )));
+                    }
+                    other => return Err(A::Error::unknown_variant(other, NAMES)),
+                };
+                match m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    None => Ok(r),
+                    Some(extra) => Err(A::Error::custom(format_args!(
+                        "a give-up reason is a map with one key, found another: {extra:?}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
 /// The verdict on one failure.
+///
+/// With the `serde` feature it is externally tagged in snake_case:
+/// `{"retry": {"at": …, "counted": true, "hold_destination": null, "delay_warning": null}}`,
+/// `{"give_up": {"at": …, "reason": "permanent"}}` (the reason as in
+/// [`GiveUpReason`]), `"delivered"`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "snake_case", deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub enum RetryDecision {
     /// Try again at `at`.
@@ -108,6 +215,7 @@ pub enum RetryDecision {
 
 impl RetryDecision {
     /// The retry time, if retrying.
+    #[must_use]
     pub fn retry_at(&self) -> Option<Timestamp> {
         match *self {
             RetryDecision::Retry { at, .. } => Some(at),
@@ -116,9 +224,19 @@ impl RetryDecision {
     }
 
     /// The give-up time, if giving up.
+    #[must_use]
     pub fn give_up_at(&self) -> Option<Timestamp> {
         match *self {
             RetryDecision::GiveUp { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// The give-up reason, if giving up.
+    #[must_use]
+    pub fn give_up_reason(&self) -> Option<GiveUpReason> {
+        match *self {
+            RetryDecision::GiveUp { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -181,8 +299,7 @@ impl fmt::Display for RetryDecision {
             RetryDecision::GiveUp { at, reason } => {
                 write!(
                     f,
-                    "give up at {at}: {} (ended by {})",
-                    reason.name(),
+                    "give up at {at}: {reason}, ended by {}",
                     reason.ended_by().name()
                 )
             }
@@ -191,68 +308,198 @@ impl fmt::Display for RetryDecision {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------
+
+/// What a policy decides on: an attempt's classified outcome, or a deferral by
+/// the caller's own throttling. A `&Classification` converts into it, so
+/// `policy.decide(&c, &state, now)` reads as it did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum Failure<'a> {
+    /// An attempt's outcome as classified: a success is
+    /// [`RetryDecision::Delivered`], a permanent failure gives up, a transient one
+    /// goes through the category and scope rules, the backoff and the lifetime.
+    Classified(&'a Classification),
+    /// The caller defers the message by its own throttling (a connection or rate
+    /// cap of its own) until `until`: a retry at `until`, counted as an attempt
+    /// only when [`RetryPolicy::count_rate_limits`] is set; the lifetime still
+    /// applies.
+    Throttled {
+        /// When the caller will let the message go again.
+        until: Timestamp,
+    },
+}
+
+impl<'a> From<&'a Classification> for Failure<'a> {
+    fn from(c: &'a Classification) -> Self {
+        Failure::Classified(c)
+    }
+}
+
+/// A policy with its defaults replaced for some decisions: your own [`Backoff`]
+/// in place of [`RetryPolicy::backoff`], or jitter drawn from your own
+/// [`Entropy`] (an injected RNG) instead of the hash of the state's seed.
+/// Made by [`RetryPolicy::decider`]; it decides like the policy otherwise
+/// (category and scope backoffs, hints, lifetime and warnings still apply).
+///
+/// ```
+/// use std::borrow::Cow;
+/// use std::time::Duration;
+/// use tempfail::backoff::{Backoff, Entropy, Next, RetryState};
+/// use tempfail::policy::{Preset, RetryPolicy};
+/// use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
+///
+/// /// Waits grow by one minute per failure.
+/// struct Linear;
+/// impl Backoff for Linear {
+///     fn next_delay(&self, s: &RetryState, _: Timestamp, _: &mut Entropy<'_>) -> Next {
+///         Next::Retry(Duration::from_secs(60 * (u64::from(s.failures) + 1)))
+///     }
+/// }
+/// let c = Classification {
+///     disposition: Disposition::Transient, category: Some(Category::Network),
+///     scope: Scope::Destination, retry_after: None, rule: Cow::Borrowed("x"),
+///     description: Cow::Borrowed(""), low_confidence: false,
+/// };
+/// let p = RetryPolicy::preset(Preset::Tempfail);
+/// let mut st = RetryState::new(Timestamp::EPOCH);
+/// st.failures = 2;
+/// let d = p.decider().backoff(&Linear).decide(&c, &st, Timestamp::EPOCH);
+/// assert_eq!(d.retry_at(), Some(Timestamp::from_secs(180)));
+/// ```
+pub struct Decider<'p, 'e> {
+    policy: &'p RetryPolicy,
+    backoff: Option<&'p dyn Backoff>,
+    entropy: Option<Entropy<'e>>,
+}
+
+impl<'p, 'e> Decider<'p, 'e> {
+    /// Uses `backoff` in place of [`RetryPolicy::backoff`]: the way to plug in a
+    /// delay function tempfail does not ship.
+    #[must_use]
+    pub fn backoff(mut self, backoff: &'p dyn Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// Draws jitter from `entropy` (e.g. [`Entropy::from_rng`] with the `rand`
+    /// feature) for every decision this decider takes.
+    #[must_use]
+    pub fn entropy<'f>(self, entropy: Entropy<'f>) -> Decider<'p, 'f> {
+        Decider {
+            policy: self.policy,
+            backoff: self.backoff,
+            entropy: Some(entropy),
+        }
+    }
+
+    /// The verdict, as [`RetryPolicy::decide`] gives it with these replacements.
+    #[must_use]
+    pub fn decide<'a>(
+        &mut self,
+        failure: impl Into<Failure<'a>>,
+        state: &RetryState,
+        now: Timestamp,
+    ) -> RetryDecision {
+        self.policy.decide_inner(
+            failure.into(),
+            state,
+            now,
+            self.backoff,
+            self.entropy.as_mut(),
+        )
+    }
+
+    /// Decides ([`Decider::decide`]) and records the decision in `state`.
+    #[must_use]
+    pub fn on_failure<'a>(
+        &mut self,
+        failure: impl Into<Failure<'a>>,
+        state: &mut RetryState,
+        now: Timestamp,
+    ) -> RetryDecision {
+        let d = self.decide(failure, state, now);
+        d.record(state, now);
+        d
+    }
+}
+
+impl fmt::Debug for Decider<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decider")
+            .field("policy", &self.policy.name)
+            .field("own_backoff", &self.backoff.is_some())
+            .field("entropy", &self.entropy)
+            .finish()
+    }
+}
+
 impl RetryPolicy {
-    /// The verdict on a failure at `now` classified as `c`, given the history in
-    /// `state` (which this does not change; see [`RetryPolicy::on_failure`]).
-    /// Jitter draws from a hash of `state.seed` and the deferral count.
+    /// The verdict on `failure` at `now` (a [`Classification`], or
+    /// [`Failure::Throttled`]), given the history in `state`, which this does not
+    /// change (see [`RetryPolicy::on_failure`]). Pure: the same input always gives
+    /// the same verdict; jitter draws from a hash of `state.seed` and the deferral
+    /// count. To replace the backoff or the entropy, see [`RetryPolicy::decider`].
     #[must_use]
-    pub fn decide(&self, c: &Classification, state: &RetryState, now: Timestamp) -> RetryDecision {
-        self.decide_with(c, state, now, &mut Entropy::for_state(state))
-    }
-
-    /// [`RetryPolicy::decide`] with jitter drawn from `entropy` (e.g. an injected RNG).
-    #[must_use]
-    pub fn decide_with(
+    pub fn decide<'a>(
         &self,
-        c: &Classification,
+        failure: impl Into<Failure<'a>>,
         state: &RetryState,
         now: Timestamp,
-        entropy: &mut Entropy<'_>,
     ) -> RetryDecision {
-        self.decide_using(&self.backoff, c, state, now, entropy)
+        self.decide_inner(failure.into(), state, now, None, None)
     }
 
-    /// [`RetryPolicy::decide_with`] with your own [`Backoff`] in place of
-    /// [`RetryPolicy::backoff`] (category and scope backoffs, hints, lifetime and
-    /// warnings still apply): the way to plug in a delay function tempfail does not
-    /// ship.
-    ///
-    /// ```
-    /// use std::borrow::Cow;
-    /// use std::time::Duration;
-    /// use tempfail::backoff::{Backoff, Entropy, Next, RetryState};
-    /// use tempfail::policy::{Preset, RetryPolicy};
-    /// use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
-    ///
-    /// /// Waits grow by one minute per failure.
-    /// struct Linear;
-    /// impl Backoff for Linear {
-    ///     fn next_delay(&self, s: &RetryState, _: Timestamp, _: &mut Entropy<'_>) -> Next {
-    ///         Next::Retry(Duration::from_secs(60 * (u64::from(s.failures) + 1)))
-    ///     }
-    /// }
-    /// let c = Classification {
-    ///     disposition: Disposition::Transient, category: Some(Category::Network),
-    ///     scope: Scope::Destination, retry_after: None, rule: Cow::Borrowed("x"),
-    ///     description: Cow::Borrowed(""), low_confidence: false,
-    /// };
-    /// let p = RetryPolicy::preset(Preset::Tempfail);
-    /// let mut st = RetryState::new(Timestamp::EPOCH);
-    /// st.failures = 2;
-    /// let d = p.decide_using(&Linear, &c, &st, Timestamp::EPOCH, &mut Entropy::for_state(&st));
-    /// assert_eq!(d.retry_at(), Some(Timestamp::from_secs(180)));
-    /// ```
+    /// Decides ([`RetryPolicy::decide`]) and records the decision in `state`:
+    /// what a sender calls after each failure, then persists `state`.
     #[must_use]
-    pub fn decide_using<B: Backoff + ?Sized>(
+    pub fn on_failure<'a>(
         &self,
-        default: &B,
-        c: &Classification,
+        failure: impl Into<Failure<'a>>,
+        state: &mut RetryState,
+        now: Timestamp,
+    ) -> RetryDecision {
+        let d = self.decide(failure, state, now);
+        d.record(state, now);
+        d
+    }
+
+    /// This policy with its default backoff or its entropy replaced ([`Decider`]).
+    #[must_use]
+    pub fn decider(&self) -> Decider<'_, 'static> {
+        Decider {
+            policy: self,
+            backoff: None,
+            entropy: None,
+        }
+    }
+
+    fn decide_inner(
+        &self,
+        failure: Failure<'_>,
         state: &RetryState,
         now: Timestamp,
-        entropy: &mut Entropy<'_>,
+        default: Option<&dyn Backoff>,
+        entropy: Option<&mut Entropy<'_>>,
     ) -> RetryDecision {
-        let default: &dyn Backoff = &default;
         let now = state.clamp_now(now);
+        let c = match failure {
+            Failure::Classified(c) => c,
+            Failure::Throttled { until } => {
+                if let Some(d) = self.lifetime_passed(state, now) {
+                    return d;
+                }
+                return self.finish(
+                    state,
+                    now,
+                    until.saturating_duration_since(now),
+                    self.count_rate_limits,
+                    false,
+                );
+            }
+        };
         match c.disposition {
             Disposition::Success => return RetryDecision::Delivered,
             Disposition::Permanent => {
@@ -264,20 +511,20 @@ impl RetryPolicy {
             Disposition::Transient => {}
         }
         let rule = c.category.and_then(|cat| self.category_rule(cat));
-        if rule.is_some_and(|r| r.never_retry) {
+        if let Some(r) = rule.filter(|r| r.never_retry) {
             return RetryDecision::GiveUp {
                 at: now,
-                reason: GiveUpReason::NeverRetried,
+                reason: GiveUpReason::NeverRetried(r.category),
             };
         }
         if let Some(d) = self.lifetime_passed(state, now) {
             return d;
         }
-        if let Some(limit) = rule.and_then(|r| r.give_up_after) {
+        if let Some((r, limit)) = rule.and_then(|r| Some((r, r.give_up_after?))) {
             if now.saturating_duration_since(state.first_failure.unwrap_or(now)) >= limit {
                 return RetryDecision::GiveUp {
                     at: now,
-                    reason: GiveUpReason::CategoryLimit,
+                    reason: GiveUpReason::CategoryLimit(r.category),
                 };
             }
         }
@@ -301,8 +548,12 @@ impl RetryPolicy {
                             .map(|s| &s.backoff)
                     })
                     .map(|b| b as &dyn Backoff);
-                let backoff = specific.unwrap_or(default);
-                match backoff.next_delay(state, now, entropy) {
+                let backoff = specific.or(default).unwrap_or(&self.backoff);
+                let next = match entropy {
+                    Some(e) => backoff.next_delay(state, now, e),
+                    None => backoff.next_delay(state, now, &mut Entropy::for_state(state)),
+                };
+                match next {
                     Next::Retry(d) => d,
                     Next::GiveUp => {
                         return RetryDecision::GiveUp {
@@ -315,55 +566,6 @@ impl RetryPolicy {
         };
         let hold = rule.is_some_and(|r| r.hold_destination) && c.scope == Scope::Destination;
         self.finish(state, now, delay, !throttle || self.count_rate_limits, hold)
-    }
-
-    /// The verdict when the caller defers a message by its own throttling
-    /// (a connection or rate cap of its own) until `resume_at`. Counted as an
-    /// attempt only when [`RetryPolicy::count_rate_limits`] is set; the lifetime
-    /// still applies.
-    #[must_use]
-    pub fn decide_throttled(
-        &self,
-        state: &RetryState,
-        now: Timestamp,
-        resume_at: Timestamp,
-    ) -> RetryDecision {
-        let now = state.clamp_now(now);
-        if let Some(d) = self.lifetime_passed(state, now) {
-            return d;
-        }
-        self.finish(
-            state,
-            now,
-            resume_at.saturating_duration_since(now),
-            self.count_rate_limits,
-            false,
-        )
-    }
-
-    /// Decides ([`RetryPolicy::decide`]) and records the decision in `state`.
-    pub fn on_failure(
-        &self,
-        c: &Classification,
-        state: &mut RetryState,
-        now: Timestamp,
-    ) -> RetryDecision {
-        let d = self.decide(c, state, now);
-        d.record(state, now);
-        d
-    }
-
-    /// Decides with `entropy` and records the decision in `state`.
-    pub fn on_failure_with(
-        &self,
-        c: &Classification,
-        state: &mut RetryState,
-        now: Timestamp,
-        entropy: &mut Entropy<'_>,
-    ) -> RetryDecision {
-        let d = self.decide_with(c, state, now, entropy);
-        d.record(state, now);
-        d
     }
 
     fn lifetime_passed(&self, state: &RetryState, now: Timestamp) -> Option<RetryDecision> {
@@ -433,6 +635,7 @@ impl RetryPolicy {
     /// let sim = RetryPolicy::preset(Preset::Haraka).simulate(&c, RetryState::new(Timestamp::EPOCH), 1000);
     /// assert_eq!(sim.attempts.len(), 13);
     /// ```
+    #[must_use]
     pub fn simulate(
         &self,
         c: &Classification,
@@ -471,7 +674,8 @@ impl RetryPolicy {
 pub struct Simulation {
     /// The attempt times, the first being the arrival.
     pub attempts: Vec<Timestamp>,
-    /// The final decision (give up or not retryable); `None` if the attempt limit came first.
+    /// The final decision (give up, or delivered for a success); `None` if the attempt
+    /// limit came first.
     pub end: Option<RetryDecision>,
     /// Delay warnings issued along the way.
     pub warnings: u32,

@@ -1,5 +1,6 @@
 //! From a classification and the retry history to a verdict: retry at `t`, give
-//! up, or not retryable.
+//! up (with the reason the delivery keeps as the recipient's terminal state), or
+//! delivered.
 //!
 //! A [`RetryPolicy`] holds a default [`AnyBackoff`], per-category rules
 //! ([`CategoryRule`]: never retry, own backoff, give up after a time, honour the
@@ -9,9 +10,12 @@
 //! [`Preset`] builds the policies of Postfix, Exim, Sendmail, Stalwart, Haraka,
 //! KumoMTA, RFC 5321 and tempfail's recommended default.
 //!
-//! [`RetryPolicy::decide`] is pure: the same classification, state and `now`
-//! always give the same [`RetryDecision`]. [`RetryPolicy::on_failure`] decides
-//! and records the decision in the state, which is what a sender persists.
+//! Two calls decide: [`RetryPolicy::decide`] is pure (the same classification,
+//! state and `now` always give the same [`RetryDecision`]);
+//! [`RetryPolicy::on_failure`] decides and records the decision in the state,
+//! which is what a sender persists. Both take a [`Failure`]: a `&Classification`,
+//! or [`Failure::Throttled`] for a deferral by the caller's own throttling.
+//! [`RetryPolicy::decider`] replaces the default backoff or the entropy.
 //!
 //! ```
 //! use std::borrow::Cow;
@@ -79,7 +83,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 pub use config::{CategoryRule, DelayWarnings, HintBounds, Lifetime, LifetimeMode, ScopeRule};
-pub use decisions::{EndedBy, GiveUpReason, RetryDecision, Simulation};
+pub use decisions::{Decider, EndedBy, Failure, GiveUpReason, RetryDecision, Simulation};
 pub use presets::{POSTGREY_DELAY, Preset};
 
 use crate::Timestamp;
