@@ -27,9 +27,7 @@ use std::borrow::Cow;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tempfail::backoff::{
-    AgeBased, Compact, DelayList, EximRule, EximRules, RetryState, parse_duration,
-};
+use tempfail::backoff::{AgeBased, Compact, DelayList, EximRules, RetryState, parse_duration};
 use tempfail::policy::{LifetimeMode, Preset, RetryDecision, RetryPolicy};
 use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
 
@@ -78,8 +76,8 @@ pub fn run(args: Vec<String>) -> Result<String, String> {
             }
             "--exim" => {
                 let v = value("--exim")?;
+                // The parser refuses an empty chain and zero waits.
                 let rules: EximRules = v.parse().map_err(|e| format!("--exim: {e}"))?;
-                check_exim(&rules)?;
                 Some(
                     RetryPolicy::new(rules)
                         .without_lifetime()
@@ -109,6 +107,7 @@ pub fn run(args: Vec<String>) -> Result<String, String> {
         }
     }
     let policy = policy.unwrap_or_else(|| Preset::Tempfail.policy());
+    policy.validate().map_err(|e| e.to_string())?;
     Ok(timeline(&policy, seed, json))
 }
 
@@ -132,47 +131,15 @@ fn postfix(spec: &str) -> Result<RetryPolicy, String> {
             }
         }
     }
-    if backoff.min.is_zero() {
-        return Err(
-            "--postfix: min must be more than 0 (a zero backoff retries at once, forever)".into(),
-        );
-    }
-    if backoff.min > backoff.max {
-        return Err(format!(
-            "--postfix: min ({}) must not be more than max ({})",
-            Compact(backoff.min),
-            Compact(backoff.max)
-        ));
-    }
+    // A zero min or min > max is refused by the backoff itself.
+    let backoff =
+        AgeBased::try_new(backoff.min, backoff.max).map_err(|e| format!("--postfix: {e}"))?;
     if lifetime.is_zero() {
         return Err("--postfix: lifetime must be more than 0".into());
     }
     Ok(RetryPolicy::new(backoff)
         .with_lifetime(lifetime, LifetimeMode::FailureAtOrAfter)
         .with_name("postfix"))
-}
-
-/// An Exim chain the timeline can show: at least one rule, no zero wait.
-fn check_exim(rules: &EximRules) -> Result<(), String> {
-    if rules.rules.is_empty() {
-        return Err(
-            "--exim: the rule chain is empty (it would give up at once): give at least one parameter set such as F,2h,15m".into(),
-        );
-    }
-    for (i, r) in rules.rules.iter().enumerate() {
-        let wait = match *r {
-            EximRule::Fixed { interval, .. } => interval,
-            EximRule::Geometric { start, .. } | EximRule::Randomized { start, .. } => start,
-            _ => continue,
-        };
-        if wait.is_zero() {
-            return Err(format!(
-                "--exim: parameter set {} has a zero wait: the minimum backoff must be more than 0",
-                i + 1
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// A transient failure with no category rule of its own in any preset.

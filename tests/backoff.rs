@@ -244,14 +244,28 @@ fn durations_parse_with_or_without_humantime() {
     assert_eq!(err.token, "5 parsecs");
 }
 
-/// A zero interval still ends: every gap is at least a second, so the failing
-/// interval grows until the last cutoff passes.
+/// A zero interval is refused by the parser and by `validate`; one built in code
+/// still ends: every gap is at least a second, so the failing interval grows until
+/// the last cutoff passes.
 #[test]
 fn exim_zero_intervals_still_reach_the_cutoff() {
     use std::borrow::Cow;
+    use tempfail::backoff::{EximRule, EximRules, Factor};
     use tempfail::policy::RetryPolicy;
     use tempfail::{Category, Classification, Disposition, Scope};
-    let rules: tempfail::backoff::EximRules = "G,1m,0s,0; F,2m,0s".parse().unwrap();
+    assert!("G,1m,0s,0; F,2m,0s".parse::<EximRules>().is_err());
+    let rules = EximRules::new(vec![
+        EximRule::Geometric {
+            cutoff: m(1),
+            start: Duration::ZERO,
+            mult: Factor::from_milli(0),
+        },
+        EximRule::Fixed {
+            cutoff: m(2),
+            interval: Duration::ZERO,
+        },
+    ]);
+    assert!(rules.validate().is_err());
     let policy = RetryPolicy::new(rules).without_lifetime();
     let c = Classification {
         disposition: Disposition::Transient,

@@ -3,6 +3,7 @@
 #![cfg(feature = "serde")]
 
 use tempfail::Timestamp;
+use tempfail::persist::PersistError;
 use tempfail::queue::{
     DeferralQueue, HeapQueue, KeyedQueue, QueueSnapshot, SnapshotError, WheelQueue,
 };
@@ -89,9 +90,14 @@ fn unknown_version_is_refused_before_reading_entries() {
     let mut snap = sample().snapshot();
     snap.version = 7;
     match WheelQueue::from_snapshot(snap.clone()).err() {
-        Some(SnapshotError::UnsupportedVersion(e)) => {
-            assert_eq!((e.kind, e.found, e.supported), ("queue snapshot", 7, 1))
-        }
+        Some(SnapshotError::UnsupportedVersion(e)) => assert_eq!(
+            e,
+            PersistError::UnsupportedVersion {
+                kind: "queue snapshot",
+                found: 7,
+                expected: 1
+            }
+        ),
         other => panic!("{other:?}"),
     }
     assert!(HeapQueue::from_snapshot(snap).is_err());

@@ -223,12 +223,18 @@ impl FromStr for EximRules {
     type Err = ParseError;
 
     /// Parses `F,2h,15m; G,16h,1h,1.5; F,4d,6h` (parameter sets separated by `;`,
-    /// fields by `,`; spaces allowed). Cutoffs must not decrease. Errors point at
-    /// the bad token. An empty string is the empty chain (it gives up at once).
+    /// fields by `,`; spaces allowed). Cutoffs must not decrease, and waits (an
+    /// `F` interval, a `G`/`H` start) must be more than 0. Errors point at the bad
+    /// token. An empty string is refused: an empty chain would give up at the
+    /// first failure (to give up at once, use a category rule that never retries).
     fn from_str(s: &str) -> Result<Self, ParseError> {
         let mut rules = Vec::new();
         if s.trim().is_empty() {
-            return Ok(EximRules::new(rules));
+            return Err(ParseError::new(
+                s.len() - s.trim_start().len(),
+                "",
+                "a parameter set such as F,2h,15m (the rule chain is empty: it would give up at the first failure)",
+            ));
         }
         let mut prev_cutoff = Duration::ZERO;
         for (off, raw) in split_with_offsets(s, ';') {
@@ -266,6 +272,14 @@ impl FromStr for EximRules {
                 return Err(ParseError::new(o, t, expected));
             }
             let dur = |(o, t): (usize, &str)| parse_duration(t).map_err(|e| e.shifted(o));
+            let wait = |(o, t): (usize, &str)| match dur((o, t)) {
+                Ok(d) if d.is_zero() => Err(ParseError::new(
+                    o,
+                    t,
+                    "a wait of more than 0 (a zero wait retries at once, without end)",
+                )),
+                other => other,
+            };
             let cutoff = dur(fields[1])?;
             if cutoff < prev_cutoff {
                 return Err(ParseError::new(
@@ -278,10 +292,10 @@ impl FromStr for EximRules {
             let rule = if want == 3 {
                 EximRule::Fixed {
                     cutoff,
-                    interval: dur(fields[2])?,
+                    interval: wait(fields[2])?,
                 }
             } else {
-                let start = dur(fields[2])?;
+                let start = wait(fields[2])?;
                 let (mo, mt) = fields[3];
                 let mult: Factor = mt.parse().map_err(|e: ParseError| e.shifted(mo))?;
                 if matches!(kind, "G" | "g") {
@@ -343,7 +357,10 @@ mod serde_impl {
     impl<'de> Deserialize<'de> for EximRules {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let w = Wire::deserialize(d)?;
-            let rules: EximRules = w.rules.parse().map_err(serde::de::Error::custom)?;
+            let rules: EximRules = w
+                .rules
+                .parse()
+                .map_err(|e| serde::de::Error::custom(format_args!("rules: {e}")))?;
             Ok(rules
                 .with_max_interval(w.max_interval)
                 .with_floor_by_age(w.floor_by_age))
@@ -369,7 +386,11 @@ mod tests {
         assert_eq!((e.position, e.token.as_str()), (9, "3"));
         let e = "F,4d,6h; F,2h,15m".parse::<EximRules>().unwrap_err();
         assert_eq!((e.position, e.token.as_str()), (11, "2h"));
-        assert!("".parse::<EximRules>().unwrap().rules.is_empty());
+        let e = "  ".parse::<EximRules>().unwrap_err();
+        assert!(e.to_string().contains("the rule chain is empty"), "{e}");
+        let e = "F,2h,15m; G,4h,0s,2".parse::<EximRules>().unwrap_err();
+        assert_eq!((e.position, e.token.as_str()), (15, "0s"));
+        assert!(e.to_string().contains("zero wait"), "{e}");
         assert!("F,2h,15m;".parse::<EximRules>().is_err());
     }
 

@@ -62,11 +62,13 @@ use crate::time::duration_millis;
 mod jitter;
 mod kinds;
 mod state;
+mod validate;
 
 pub use jitter::{AnyBackoff, Entropy, Jitter, Jittered};
 pub use kinds::{AfterLast, AgeBased, BackoffKind, DelayList, Exponential, Factor, Fixed};
 use state::splitmix64;
 pub use state::{RetryState, stable_hash};
+pub use validate::{BackoffError, BackoffProblem};
 
 // ---------------------------------------------------------------------------
 // The trait

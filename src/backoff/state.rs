@@ -10,7 +10,9 @@ use super::*;
 /// [`Backoff`] and of [`crate::policy::RetryPolicy`].
 ///
 /// Small and `Copy`; keep it with the message. With the `serde` feature it
-/// serializes with a format version (`"v": 1`); an unknown version is refused.
+/// serializes with its format version (`"format_version": 1`; `v` from earlier
+/// builds still loads); an unknown version is refused
+/// ([`crate::persist::PersistError::UnsupportedVersion`]).
 ///
 /// The state describes the history *before* the failure being decided: ask the
 /// backoff (or policy) with the current state and the failure's time, then record
@@ -20,7 +22,7 @@ use super::*;
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
-    serde(try_from = "wire::RetryStateWire", into = "wire::RetryStateWire")
+    serde(from = "wire::RetryStateWire", into = "wire::RetryStateWire")
 )]
 #[non_exhaustive]
 pub struct RetryState {
@@ -125,9 +127,13 @@ pub(crate) fn splitmix64(x: u64) -> u64 {
 #[cfg(feature = "serde")]
 mod wire {
     use super::*;
+    use crate::persist::FormatVersion;
     use serde::{Deserialize, Serialize};
 
-    pub(crate) const VERSION: u32 = 1;
+    impl crate::persist::Persisted for RetryState {
+        const KIND: &'static str = "retry state";
+        const FORMAT_VERSION: u32 = 1;
+    }
 
     #[derive(Serialize, Deserialize)]
     #[serde(
@@ -135,8 +141,8 @@ mod wire {
         expecting = "a retry state: a map with format_version, arrival, failures, …"
     )]
     pub(crate) struct RetryStateWire {
-        #[serde(rename = "format_version", alias = "v")]
-        v: u32,
+        #[serde(rename = "format_version", alias = "version", alias = "v")]
+        format_version: FormatVersion<RetryState>,
         arrival: Timestamp,
         #[serde(default)]
         seed: u64,
@@ -158,7 +164,7 @@ mod wire {
     impl From<RetryState> for RetryStateWire {
         fn from(s: RetryState) -> Self {
             RetryStateWire {
-                v: VERSION,
+                format_version: FormatVersion::current(),
                 arrival: s.arrival,
                 seed: s.seed,
                 failures: s.failures,
@@ -171,11 +177,9 @@ mod wire {
         }
     }
 
-    impl TryFrom<RetryStateWire> for RetryState {
-        type Error = crate::persist::UnsupportedVersion;
-        fn try_from(w: RetryStateWire) -> Result<Self, Self::Error> {
-            crate::persist::UnsupportedVersion::check("retry state", w.v, VERSION)?;
-            Ok(RetryState {
+    impl From<RetryStateWire> for RetryState {
+        fn from(w: RetryStateWire) -> Self {
+            RetryState {
                 arrival: w.arrival,
                 seed: w.seed,
                 failures: w.failures,
@@ -184,7 +188,7 @@ mod wire {
                 last_attempt: w.last_attempt,
                 planned_delay: w.planned_delay_ms.map(Duration::from_millis),
                 warnings: w.warnings,
-            })
+            }
         }
     }
 }

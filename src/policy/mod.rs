@@ -87,7 +87,9 @@ pub use decisions::{Decider, EndedBy, Failure, GiveUpReason, RetryDecision, Simu
 pub use presets::{POSTGREY_DELAY, Preset};
 
 use crate::Timestamp;
-use crate::backoff::{AnyBackoff, Backoff, Compact, Entropy, Next, RetryState};
+use crate::backoff::{
+    AnyBackoff, Backoff, BackoffError, BackoffProblem, Compact, Entropy, Next, RetryState,
+};
 use crate::classify::{Category, Classification, Disposition, Scope};
 use crate::time::duration_millis;
 
@@ -262,23 +264,78 @@ impl fmt::Display for RetryPolicy {
     }
 }
 
-/// A policy config that could not be read.
+/// A policy that cannot be used, or a preset name that names none.
+///
+/// Reading a policy through serde reports these as
+/// [`PersistError::Invalid`](crate::persist::PersistError::Invalid) naming the
+/// field, and a version this build does not read as
+/// [`PersistError::UnsupportedVersion`](crate::persist::PersistError::UnsupportedVersion).
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
-    /// The format version is not one this build reads.
-    #[error(transparent)]
-    UnsupportedVersion(#[from] crate::persist::UnsupportedVersion),
     /// An unknown preset name.
     #[error(
         "unknown preset {0:?}: expected one of postfix, exim, sendmail, stalwart, haraka, kumomta, rfc5321, tempfail"
     )]
     UnknownPreset(String),
+    /// A backoff (or bounds) that cannot be used; its field is named from the
+    /// policy (`backoff.backoff.min`, `categories[2].backoff.jitter.base`,
+    /// `hint_bounds.min`).
+    #[error(transparent)]
+    Invalid(#[from] BackoffError),
+}
+
+impl RetryPolicy {
+    /// `Err` naming the field of the first unusable part: a backoff (default,
+    /// category or scope) with a zero wait that repeats, bounds in the wrong order
+    /// or an empty Exim chain ([`AnyBackoff::validate`]), or hint bounds with
+    /// `min > max`. Every preset passes; a policy read through serde is checked.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tempfail::backoff::AgeBased;
+    /// use tempfail::policy::RetryPolicy;
+    /// let p = RetryPolicy::new(AgeBased::new(Duration::ZERO, Duration::from_secs(3600)));
+    /// let err = p.validate().unwrap_err();
+    /// assert!(err.to_string().starts_with("backoff.backoff.min must be more than 0"), "{err}");
+    /// ```
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        self.backoff.validate().map_err(|e| e.within("backoff"))?;
+        for (i, r) in self.categories.iter().enumerate() {
+            if let Some(b) = &r.backoff {
+                b.validate()
+                    .map_err(|e| e.within(&format!("categories[{i}].backoff")))?;
+            }
+        }
+        for (i, r) in self.scopes.iter().enumerate() {
+            r.backoff
+                .validate()
+                .map_err(|e| e.within(&format!("scopes[{i}].backoff")))?;
+        }
+        if self.hint_bounds.min > self.hint_bounds.max {
+            return Err(BackoffError::new(
+                "hint_bounds.min",
+                BackoffProblem::MinAboveMax {
+                    min: self.hint_bounds.min,
+                    max_field: "max",
+                    max: self.hint_bounds.max,
+                },
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+impl crate::persist::Persisted for RetryPolicy {
+    const KIND: &'static str = "retry policy";
+    const FORMAT_VERSION: u32 = POLICY_FORMAT_VERSION;
 }
 
 #[cfg(feature = "serde")]
 mod wire {
     use super::*;
+    use crate::persist::{FormatVersion, PersistError, Persisted};
     use serde::{Deserialize, Serialize};
 
     #[derive(Serialize, Deserialize)]
@@ -287,8 +344,8 @@ mod wire {
         expecting = "a retry policy: a map with format_version and optional base, name, backoff, categories, scopes, lifetime, delay_warnings, count_rate_limits, hint_bounds"
     )]
     pub(crate) struct PolicyWire {
-        #[serde(rename = "format_version", alias = "version")]
-        version: u32,
+        #[serde(rename = "format_version", alias = "version", alias = "v")]
+        version: FormatVersion<RetryPolicy>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base: Option<String>,
         #[serde(default)]
@@ -365,7 +422,7 @@ mod wire {
     impl From<RetryPolicy> for PolicyWire {
         fn from(p: RetryPolicy) -> Self {
             PolicyWire {
-                version: POLICY_FORMAT_VERSION,
+                version: FormatVersion::current(),
                 base: None,
                 name: Some(p.name.into_owned()),
                 backoff: Some(p.backoff),
@@ -383,17 +440,14 @@ mod wire {
     }
 
     impl TryFrom<PolicyWire> for RetryPolicy {
-        type Error = PolicyError;
-        fn try_from(w: PolicyWire) -> Result<Self, PolicyError> {
-            crate::persist::UnsupportedVersion::check(
-                "retry policy",
-                w.version,
-                POLICY_FORMAT_VERSION,
-            )?;
+        type Error = PersistError;
+        fn try_from(w: PolicyWire) -> Result<Self, PersistError> {
+            let kind = <RetryPolicy as Persisted>::KIND;
             let base = match w.base.as_deref() {
                 None => Preset::Tempfail,
-                Some(name) => Preset::from_name(name)
-                    .ok_or_else(|| PolicyError::UnknownPreset(name.to_owned()))?,
+                Some(name) => name
+                    .parse::<Preset>()
+                    .map_err(|e| PersistError::invalid(kind, "base", e))?,
             };
             let mut p = base.policy();
             if let Some(n) = w.name {
@@ -422,6 +476,10 @@ mod wire {
             if let Some(h) = w.hint_bounds {
                 p.hint_bounds = h;
             }
+            p.validate().map_err(|e| match e {
+                PolicyError::Invalid(b) => PersistError::invalid(kind, b.field, b.problem),
+                other => PersistError::invalid(kind, "", other),
+            })?;
             Ok(p)
         }
     }

@@ -3,6 +3,7 @@
 
 use super::Priority;
 use crate::Timestamp;
+use crate::persist::{PersistError, Persisted};
 
 /// A queue's content as plain data: its clock and every entry with its
 /// insertion sequence. Produced by `snapshot()` and consumed by
@@ -14,7 +15,8 @@ use crate::Timestamp;
 /// `{"format_version":1,"now":…,"entries":[{"item":…,"due":…,"priority":…,"seq":…}]}`
 /// (see [`crate::persist`]; `version` from earlier builds still loads);
 /// deserializing a snapshot whose version this build does not know fails with
-/// a message naming both versions, and is never misread.
+/// [`PersistError::UnsupportedVersion`]'s message naming both versions, and is
+/// never misread; an unknown field is refused, naming it.
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
@@ -63,12 +65,13 @@ pub struct SnapshotEntry<T> {
 }
 
 /// Why a snapshot could not be restored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SnapshotError {
-    /// The snapshot was written in a format version this build does not read.
+    /// The snapshot was written in a format version this build does not read
+    /// ([`PersistError::UnsupportedVersion`]).
     #[error(transparent)]
-    UnsupportedVersion(#[from] crate::persist::UnsupportedVersion),
+    UnsupportedVersion(#[from] PersistError),
     /// The snapshot holds more entries than the queue can index.
     #[error("queue snapshot holds more entries than the queue can index")]
     Full,
@@ -79,7 +82,7 @@ pub enum SnapshotError {
 
 impl<T> QueueSnapshot<T> {
     /// The snapshot format version this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 1;
+    pub const FORMAT_VERSION: u32 = <Self as Persisted>::FORMAT_VERSION;
 
     /// A snapshot in the current format.
     pub fn new(now: Timestamp, entries: Vec<SnapshotEntry<T>>) -> Self {
@@ -99,12 +102,16 @@ impl<T> QueueSnapshot<T> {
     }
 }
 
+impl<T> Persisted for QueueSnapshot<T> {
+    const KIND: &'static str = "queue snapshot";
+    const FORMAT_VERSION: u32 = 1;
+}
+
 fn check_version(found: u32) -> Result<(), SnapshotError> {
-    let supported = QueueSnapshot::<()>::FORMAT_VERSION;
-    Ok(crate::persist::UnsupportedVersion::check(
-        "queue snapshot",
+    Ok(PersistError::check_version(
+        <QueueSnapshot<()> as Persisted>::KIND,
         found,
-        supported,
+        QueueSnapshot::<()>::FORMAT_VERSION,
     )?)
 }
 
@@ -113,23 +120,30 @@ fn check_version(found: u32) -> Result<(), SnapshotError> {
 #[cfg(feature = "serde")]
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for QueueSnapshot<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::persist::FormatVersion;
         use serde::de::{Error, MapAccess, Visitor};
         struct V<T>(core::marker::PhantomData<T>);
         impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = QueueSnapshot<T>;
             fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a queue snapshot {version, now, entries}")
+                f.write_str("a queue snapshot: a map with format_version, now and entries")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let (mut version, mut now, mut entries) = (None, None, None);
                 while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
                     match &*key {
-                        "format_version" | "version" => {
-                            let v: u32 = m.next_value()?;
-                            check_version(v).map_err(A::Error::custom)?;
-                            version = Some(v);
+                        "format_version" | "version" | "v" => {
+                            if version.is_some() {
+                                return Err(A::Error::duplicate_field("format_version"));
+                            }
+                            let v: FormatVersion<QueueSnapshot<()>> = m.next_value()?;
+                            version = Some(v.get());
                         }
+                        "now" if now.is_some() => return Err(A::Error::duplicate_field("now")),
                         "now" => now = Some(m.next_value()?),
+                        "entries" if entries.is_some() => {
+                            return Err(A::Error::duplicate_field("entries"));
+                        }
                         "entries" => entries = Some(m.next_value()?),
                         other => {
                             return Err(A::Error::unknown_field(
