@@ -37,9 +37,33 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// assert_eq!(Timestamp::EPOCH - Duration::from_secs(1), Timestamp::EPOCH);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Timestamp(u64);
+
+/// Reads the bare integer, and says what it means otherwise (serde would say `u64`).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected, Visitor};
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a time: whole milliseconds since the Unix epoch")
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Timestamp, E> {
+                Ok(Timestamp(v))
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Timestamp, E> {
+                u64::try_from(v)
+                    .map(Timestamp)
+                    .map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+            }
+        }
+        d.deserialize_u64(V)
+    }
+}
 
 impl Timestamp {
     /// The Unix epoch, 1970-01-01T00:00:00Z (zero milliseconds).

@@ -324,8 +324,12 @@ mod serde_impl {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     #[derive(Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
+    #[serde(
+        deny_unknown_fields,
+        expecting = "an Exim backoff: a map with rules (such as \"F,2h,15m; G,16h,1h,1.5\") and optional max_interval, floor_by_age"
+    )]
     struct Wire {
+        #[serde(deserialize_with = "chain")]
         rules: String,
         #[serde(
             with = "crate::backoff::parse::serde_duration",
@@ -334,6 +338,21 @@ mod serde_impl {
         max_interval: Duration,
         #[serde(default = "default_true")]
         floor_by_age: bool,
+    }
+
+    /// The chain's text, described as such when something else is given.
+    fn chain<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an Exim rule chain such as \"F,2h,15m; G,16h,1h,1.5; F,4d,6h\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+                Ok(v.to_owned())
+            }
+        }
+        d.deserialize_str(V)
     }
 
     fn default_max() -> Duration {

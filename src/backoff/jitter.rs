@@ -122,8 +122,10 @@ impl Entropy<'_> {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "kind", rename_all = "snake_case", from = "wire::JitterWire")
+)]
 #[non_exhaustive]
 pub enum Jitter {
     /// No spread.
@@ -229,7 +231,13 @@ impl fmt::Display for Jitter {
 /// built-in backoff: the serializable form a policy holds.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "a backoff and its jitter: a map with backoff (a map with kind and its fields) and optional jitter"
+    )
+)]
 pub struct Jittered<B> {
     /// The backoff giving the nominal delay.
     pub backoff: B,
@@ -265,3 +273,72 @@ impl<B: Backoff> Backoff for Jittered<B> {
 /// assert_eq!(b.jitter, Jitter::Full);
 /// ```
 pub type AnyBackoff = Jittered<BackoffKind>;
+
+#[cfg(feature = "serde")]
+mod wire {
+    use super::*;
+
+    /// What a jitter reads from: the kinds without fields are empty struct variants
+    /// so that a field given to them is refused, naming it (serde would ignore it
+    /// on a unit variant).
+    #[derive(serde::Deserialize)]
+    #[serde(
+        tag = "kind",
+        rename_all = "snake_case",
+        deny_unknown_fields,
+        expecting = "a jitter: a map with kind (none, full, equal, decorrelated, proportional or additive) and its fields"
+    )]
+    pub(super) enum JitterWire {
+        None {},
+        Full {},
+        Equal {},
+        Decorrelated {
+            #[serde(with = "serde_duration")]
+            base: Duration,
+            #[serde(with = "serde_duration")]
+            cap: Duration,
+        },
+        Proportional {
+            #[serde(deserialize_with = "permille")]
+            permille: u16,
+        },
+        Additive {
+            #[serde(with = "serde_duration")]
+            minus: Duration,
+            #[serde(with = "serde_duration")]
+            plus: Duration,
+        },
+    }
+
+    impl From<JitterWire> for Jitter {
+        fn from(w: JitterWire) -> Self {
+            match w {
+                JitterWire::None {} => Jitter::None,
+                JitterWire::Full {} => Jitter::Full,
+                JitterWire::Equal {} => Jitter::Equal,
+                JitterWire::Decorrelated { base, cap } => Jitter::Decorrelated { base, cap },
+                JitterWire::Proportional { permille } => Jitter::Proportional { permille },
+                JitterWire::Additive { minus, plus } => Jitter::Additive { minus, plus },
+            }
+        }
+    }
+
+    fn permille<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = u16;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a ratio in thousandths: a whole number, 0 to 1000 (100 is ±10 %)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u16, E> {
+                u16::try_from(v)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u16, E> {
+                u16::try_from(v)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+        }
+        d.deserialize_u64(V)
+    }
+}

@@ -148,7 +148,10 @@ impl<'de> serde::Deserialize<'de> for Factor {
 /// The same delay after every failure.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(deny_unknown_fields, expecting = "a fixed backoff: a map with delay")
+)]
 pub struct Fixed {
     /// The delay.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -183,7 +186,13 @@ impl Backoff for Fixed {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "an exponential backoff: a map with base, factor and optional cap"
+    )
+)]
 pub struct Exponential {
     /// The first delay.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -270,7 +279,13 @@ impl AfterLast {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "a list backoff: a map with delays and after_last"
+    )
+)]
 pub struct DelayList {
     /// The delays.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration::vec"))]
@@ -340,7 +355,13 @@ impl Backoff for DelayList {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "an age-based backoff: a map with min, max and optional queue_run"
+    )
+)]
 pub struct AgeBased {
     /// The shortest wait (Postfix `minimal_backoff_time`).
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -394,8 +415,15 @@ impl Backoff for AgeBased {
 /// The serializable union of the built-in backoffs.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        tag = "kind",
+        rename_all = "snake_case",
+        expecting = "a backoff: a map with kind (fixed, exponential, list, age_based or exim) and its fields"
+    )
+)]
 #[non_exhaustive]
 pub enum BackoffKind {
     /// [`Fixed`].

@@ -257,8 +257,30 @@ pub(crate) mod serde_duration {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = std::borrow::Cow::<str>::deserialize(d)?;
-        parse_duration(&s).map_err(serde::de::Error::custom)
+        d.deserialize_str(DurationVisitor)
+    }
+
+    /// Reads a duration string, and says which form is expected otherwise (serde
+    /// would say "a string").
+    pub(crate) struct DurationVisitor;
+
+    impl serde::de::Visitor<'_> for DurationVisitor {
+        type Value = Duration;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("a duration string such as \"300s\", \"5m\", \"2h30m\" or \"4d\"")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Duration, E> {
+            parse_duration(s).map_err(E::custom)
+        }
+    }
+
+    /// A duration that reads through [`DurationVisitor`].
+    struct Human(Duration);
+
+    impl<'de> Deserialize<'de> for Human {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_str(DurationVisitor).map(Human)
+        }
     }
 
     pub(crate) mod option {
@@ -275,12 +297,7 @@ pub(crate) mod serde_duration {
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<Duration>, D::Error> {
-            match Option::<std::borrow::Cow<str>>::deserialize(d)? {
-                None => Ok(None),
-                Some(s) => parse_duration(&s)
-                    .map(Some)
-                    .map_err(serde::de::Error::custom),
-            }
+            Ok(Option::<Human>::deserialize(d)?.map(|h| h.0))
         }
     }
 
@@ -299,15 +316,29 @@ pub(crate) mod serde_duration {
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Vec<Duration>, D::Error> {
-            let v = Vec::<std::borrow::Cow<str>>::deserialize(d)?;
-            if v.len() > super::super::MAX_LIST_ENTRIES {
-                return Err(serde::de::Error::custom(
-                    "more than 10000 durations in a list",
-                ));
+            struct Seq;
+            impl<'de> serde::de::Visitor<'de> for Seq {
+                type Value = Vec<Duration>;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("a list of durations such as [\"5m\", \"1h\"]")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<Vec<Duration>, A::Error> {
+                    let mut v = Vec::new();
+                    while let Some(Human(d)) = seq.next_element()? {
+                        if v.len() == super::super::MAX_LIST_ENTRIES {
+                            return Err(serde::de::Error::custom(
+                                "more than 10000 durations in a list",
+                            ));
+                        }
+                        v.push(d);
+                    }
+                    Ok(v)
+                }
             }
-            v.iter()
-                .map(|s| parse_duration(s).map_err(serde::de::Error::custom))
-                .collect()
+            d.deserialize_seq(Seq)
         }
     }
 }

@@ -48,7 +48,13 @@ impl fmt::Display for LifetimeMode {
 /// How long a message may be retried, and what "ends" means.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "a lifetime: a map with limit and mode"
+    )
+)]
 pub struct Lifetime {
     /// The time from arrival.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -80,7 +86,13 @@ impl Lifetime {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "delay warnings: a map with at (a list of durations) and repeat"
+    )
+)]
 pub struct DelayWarnings {
     /// Warning times, measured from arrival (taken in ascending order, whatever
     /// order they are listed in).
@@ -165,7 +177,10 @@ impl DelayWarnings {
 /// Bounds on a server's retry hint ("try again in 5 minutes").
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(deny_unknown_fields, expecting = "hint bounds: a map with min and max")
+)]
 pub struct HintBounds {
     /// A shorter hint is raised to this.
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
@@ -194,7 +209,13 @@ impl HintBounds {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "a category rule: a map with category and optional never_retry, backoff, give_up_after, honour_hint, hold_destination"
+    )
+)]
 #[non_exhaustive]
 pub struct CategoryRule {
     /// The category this rule is for.
@@ -266,7 +287,13 @@ impl CategoryRule {
 /// A backoff for every transient failure of one [`Scope`] without a category rule of its own.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "a scope rule: a map with scope and backoff"
+    )
+)]
 pub struct ScopeRule {
     /// The scope.
     pub scope: Scope,

@@ -51,7 +51,13 @@ pub struct QueueSnapshot<T> {
 /// One entry of a [`QueueSnapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        deny_unknown_fields,
+        expecting = "a queue snapshot entry: a map with item, due, priority and seq"
+    )
+)]
 pub struct SnapshotEntry<T> {
     /// The item.
     pub item: T,
