@@ -199,6 +199,7 @@ impl Jitter {
     }
 
     /// Spreads `d`, drawing from `entropy` (no draw for [`Jitter::None`]).
+    #[must_use]
     pub fn apply(&self, d: Duration, state: &RetryState, entropy: &mut Entropy<'_>) -> Duration {
         if *self == Jitter::None {
             return d;

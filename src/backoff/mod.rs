@@ -101,10 +101,12 @@ impl Next {
 /// entropy.
 pub trait Backoff {
     /// The delay after the failure at `now`, given the history in `state`.
+    #[must_use]
     fn next_delay(&self, state: &RetryState, now: Timestamp, entropy: &mut Entropy<'_>) -> Next;
 
     /// [`Backoff::next_delay`] with hash-based entropy keyed by the state
     /// ([`Entropy::for_state`]): reproducible without any RNG.
+    #[must_use]
     fn next_delay_seeded(&self, state: &RetryState, now: Timestamp) -> Next {
         self.next_delay(state, now, &mut Entropy::for_state(state))
     }

@@ -43,12 +43,16 @@
 //!
 //! With the `serde` feature a policy reads from JSON, TOML or any serde format.
 //! Durations are human strings (`5m`, `2h26m40s`, `5d`), enums are snake_case,
-//! `version` is required (an unknown version is refused), and every other key
-//! is optional: missing keys take their value from `base` (a preset name,
-//! default `tempfail`); `lifetime = "none"` removes the base's lifetime. In TOML:
+//! `format_version` is required (an unknown version is refused; `version`, the
+//! spelling of earlier builds, still loads: see [`crate::persist`]), and every
+//! other key is optional: missing keys take their value from `base` (a preset
+//! name, default `tempfail`); `lifetime = "none"` removes the base's lifetime.
+//! Unknown keys are refused, naming them, and so is a policy that cannot be used
+//! ([`RetryPolicy::validate`]: a zero wait that repeats, `min` above `max`, an
+//! empty Exim chain), naming the field. In TOML:
 //!
 //! ```toml
-//! version = 1
+//! format_version = 1
 //! base = "postfix"
 //! name = "our-relay"
 //! lifetime = { limit = "3d", mode = "failure_at_or_after" }
@@ -66,7 +70,7 @@
 //! The same in JSON:
 //!
 //! ```json
-//! {"version": 1, "base": "postfix", "name": "our-relay",
+//! {"format_version": 1, "base": "postfix", "name": "our-relay",
 //!  "lifetime": {"limit": "3d", "mode": "failure_at_or_after"},
 //!  "delay_warnings": {"at": ["4h"], "repeat": false},
 //!  "backoff": {"backoff": {"kind": "age_based", "min": "5m", "max": "1h"},
@@ -230,11 +234,13 @@ impl RetryPolicy {
     }
 
     /// The instant the lifetime ends (arrival + limit), if there is a lifetime.
+    #[must_use]
     pub fn expires_at(&self, state: &RetryState) -> Option<Timestamp> {
         self.lifetime.map(|l| state.arrival + l.limit)
     }
 
     /// When the next delay warning falls due, if any.
+    #[must_use]
     pub fn next_delay_warning(&self, state: &RetryState) -> Option<Timestamp> {
         self.delay_warnings
             .nth(state.warnings)
@@ -243,6 +249,7 @@ impl RetryPolicy {
 
     /// The warning to send at `now` (1-based number of the latest one due), if one
     /// is due that `state` has not recorded. Several overdue warnings collapse into one.
+    #[must_use]
     pub fn delay_warning_due(&self, state: &RetryState, now: Timestamp) -> Option<u32> {
         let due = self.delay_warnings.due_by(state.age(now));
         (due > state.warnings).then_some(due)
