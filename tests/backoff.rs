@@ -281,3 +281,87 @@ fn exim_zero_intervals_still_reach_the_cutoff() {
     assert!(sim.attempts.len() <= 122, "{} attempts", sim.attempts.len());
     assert!(sim.attempts.windows(2).all(|w| w[1] > w[0]));
 }
+
+/// Backoffs that would retry at once without end, or give up at the first failure
+/// by accident, are refused by the library, naming the field; what is sound passes.
+#[test]
+fn unusable_backoffs_are_refused_by_the_library() {
+    use tempfail::backoff::{AnyBackoff, BackoffKind, BackoffProblem};
+    use tempfail::policy::{Preset, RetryPolicy};
+    let e = AgeBased::try_new(Duration::ZERO, h(1)).unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.problem),
+        ("min", BackoffProblem::ZeroWait)
+    );
+    assert_eq!(
+        e.to_string(),
+        "min must be more than 0 (a zero wait retries at once, without end)"
+    );
+    let e = AgeBased::try_new(h(2), h(1)).unwrap_err();
+    assert_eq!(e.to_string(), "min (2h) must not be more than max (1h)");
+    assert_eq!(
+        AgeBased::try_new(h(1), h(1)).unwrap(),
+        AgeBased::new(h(1), h(1))
+    );
+
+    let e = EximRules::try_new(vec![]).unwrap_err();
+    assert_eq!(e.problem, BackoffProblem::EmptyChain);
+    let zero = EximRule::Fixed {
+        cutoff: h(2),
+        interval: Duration::ZERO,
+    };
+    let e = EximRules::try_new(vec![zero]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "rules: parameter set 1 (F,2h,0s): interval must be more than 0 (a zero wait retries at once, without end)"
+    );
+    // The parser refuses the same, pointing at the token.
+    let e = "".parse::<EximRules>().unwrap_err();
+    assert!(e.to_string().contains("the rule chain is empty"), "{e}");
+    let e = "F,2h,15m; H,1d,0s,1.5".parse::<EximRules>().unwrap_err();
+    assert_eq!((e.position, e.token.as_str()), (15, "0s"));
+
+    assert!(
+        Fixed {
+            delay: Duration::ZERO
+        }
+        .validate()
+        .is_err()
+    );
+    let shrinking = Exponential::new(m(1), Factor::from_milli(500));
+    assert_eq!(
+        shrinking.validate().unwrap_err().problem,
+        BackoffProblem::FactorBelowOne(Factor::from_milli(500))
+    );
+    assert!(
+        Exponential::new(h(1), Factor::integer(2))
+            .with_cap(m(5))
+            .validate()
+            .is_err()
+    );
+    assert!(DelayList::repeat_last(vec![]).validate().is_err());
+    assert_eq!(
+        DelayList::repeat_last(vec![m(1), Duration::ZERO])
+            .validate()
+            .unwrap_err()
+            .field,
+        "delays[1]"
+    );
+    // A list that stops may be empty (Haraka's `none`) or hold a zero wait: it ends.
+    assert!(DelayList::stop_after(vec![]).validate().is_ok());
+    assert!(
+        DelayList::stop_after(vec![Duration::ZERO, m(5)])
+            .validate()
+            .is_ok()
+    );
+    let j = AnyBackoff::from(Fixed { delay: m(5) }).with_jitter(Jitter::Decorrelated {
+        base: Duration::ZERO,
+        cap: h(1),
+    });
+    assert_eq!(j.validate().unwrap_err().field, "jitter.base");
+    assert!(matches!(j.backoff, BackoffKind::Fixed(_)));
+    // Every preset is sound.
+    for &p in Preset::ALL {
+        assert_eq!(RetryPolicy::preset(p).validate(), Ok(()), "{p}");
+    }
+}
