@@ -14,6 +14,17 @@
 //!  "scope":"recipient","retry_after_secs":null,"rule":"text.user_unknown","low_confidence":false}
 //! ```
 //!
+//! Options:
+//!
+//! - `--rules FILE`: a JSON array of user rules (see `tempfail::classify::UserRule`),
+//!   tried before the built-in rules;
+//! - `--rules-only FILE`: the same, instead of the built-in rules;
+//! - `--builtin-rules`: print the built-in rules, in priority order, as a JSON array in
+//!   the same format (edit them and load the result with `--rules-only`), and exit.
+//!
+//! A bad option or a rule that does not check is a message on standard error (naming
+//! the rule and the field) and exit status 2.
+//!
 //! Input that cannot be understood still gets a line, with an `error` field and whatever
 //! could be decided. A line longer than [`MAX_LINE`] bytes gets an error line and is
 //! skipped without being held in memory (the program's memory stays bounded on a
@@ -57,11 +68,62 @@ pub fn read_line_bounded(
 }
 
 use serde_json::{Value, json};
+use tempfail::classify::UserRule;
 use tempfail::{Classification, Classifier, Reply, Stage};
+
+/// What the command line asked for.
+pub enum Mode {
+    /// Classify standard input with this classifier.
+    Classify(Classifier),
+    /// Print the built-in rules.
+    PrintBuiltins,
+}
+
+/// Reads the options (without the program name).
+pub fn parse_args(args: &[String]) -> Result<Mode, String> {
+    let mut classifier = Classifier::builtin();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--builtin-rules" => return Ok(Mode::PrintBuiltins),
+            "--rules" | "--rules-only" => {
+                let path = it.next().ok_or_else(|| format!("{a} needs a file name"))?;
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{a} {path}: {e}"))?;
+                let rules: Vec<UserRule> = serde_json::from_str(&text)
+                    .map_err(|e| format!("{a} {path}: not a JSON array of rules: {e}"))?;
+                classifier = if a == "--rules" {
+                    classifier.with_rules(rules)
+                } else {
+                    Classifier::from_rules_only(rules)
+                }
+                .map_err(|e| format!("{a} {path}: {e}"))?;
+            }
+            other => {
+                return Err(format!(
+                    "unknown option {other:?} (expected --rules FILE, --rules-only FILE or --builtin-rules)"
+                ));
+            }
+        }
+    }
+    Ok(Mode::Classify(classifier))
+}
 
 #[allow(dead_code)] // the tests include this file for its functions
 fn main() -> io::Result<()> {
-    let classifier = Classifier::builtin();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let classifier = match parse_args(&args) {
+        Ok(Mode::Classify(c)) => c,
+        Ok(Mode::PrintBuiltins) => {
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &Classifier::builtin_rules())?;
+            out.write_all(b"\n")?;
+            return Ok(());
+        }
+        Err(e) => {
+            eprintln!("classify: {e}");
+            std::process::exit(2);
+        }
+    };
     let stdin = io::stdin();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

@@ -4,7 +4,7 @@
 #[path = "../examples/classify.rs"]
 mod classify_cli;
 
-use classify_cli::{MAX_LINE, classify_line, read_line_bounded};
+use classify_cli::{MAX_LINE, Mode, classify_line, parse_args, read_line_bounded};
 use tempfail::Classifier;
 
 #[test]
@@ -79,4 +79,68 @@ fn json_that_is_not_an_object_is_an_error_line() {
         r#"{"reply": "550 5.1.1 user unknown", "stage": "rcpt_to"}"#,
     );
     assert_eq!(v["category"], "user_unknown");
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn rules_from_a_file_come_first_and_bad_ones_name_the_field() {
+    let dir = std::env::temp_dir().join(format!("tempfail-classify-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.json");
+    std::fs::write(
+        &good,
+        r#"[{"id": "acme.quota", "codes": ["552"], "words": ["acme quota"],
+             "disposition": "transient", "category": "mailbox_full"}]"#,
+    )
+    .unwrap();
+    let line = "552 5.2.2 Acme quota reached";
+    let Ok(Mode::Classify(c)) = parse_args(&args(&["--rules", good.to_str().unwrap()])) else {
+        panic!("--rules refused");
+    };
+    let v = classify_line(&c, line);
+    assert_eq!(v["rule"], "acme.quota");
+    assert_eq!(v["disposition"], "transient");
+    // Without the file, the built-in rules decide.
+    let v = classify_line(&Classifier::builtin(), line);
+    assert_ne!(v["rule"], "acme.quota");
+    assert_eq!(v["disposition"], "permanent");
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"[{"id": "x", "category": "mailbox_ful"}]"#).unwrap();
+    let Err(e) = parse_args(&args(&["--rules", bad.to_str().unwrap()])) else {
+        panic!("bad rule accepted");
+    };
+    assert!(
+        e.contains("`category`") && e.contains("mailbox_full"),
+        "{e}"
+    );
+    assert!(parse_args(&args(&["--rules"])).is_err());
+    assert!(parse_args(&args(&["--frobnicate"])).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_printed_built_in_rules_load_back_as_rules_only() {
+    let json = serde_json::to_string(&Classifier::builtin_rules()).unwrap();
+    let dir = std::env::temp_dir().join(format!("tempfail-classify-dump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("builtin.json");
+    std::fs::write(&f, json).unwrap();
+    let Ok(Mode::Classify(c)) = parse_args(&args(&["--rules-only", f.to_str().unwrap()])) else {
+        panic!("--rules-only refused the built-in rules");
+    };
+    for line in [
+        "550 5.1.1 <a@b>: Recipient address rejected: User unknown",
+        "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred",
+        "450 4.2.0 <a@b>: Recipient address rejected: Greylisted",
+    ] {
+        assert_eq!(
+            classify_line(&c, line),
+            classify_line(&Classifier::builtin(), line)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -84,7 +84,7 @@ impl Default for Classifier {
 
 fn builtin_engine() -> Arc<Engine> {
     static E: OnceLock<Arc<Engine>> = OnceLock::new();
-    E.get_or_init(|| Arc::new(Engine::new(builtin::rules())))
+    E.get_or_init(|| Arc::new(Engine::new(builtin::compiled().to_vec())))
         .clone()
 }
 
@@ -118,7 +118,7 @@ impl Classifier {
         }
         let mut all = user.clone();
         if self.builtins {
-            all.extend(builtin::rules());
+            all.extend(builtin::compiled().iter().cloned());
         }
         Ok(Classifier {
             engine: Arc::new(Engine::new(all)),
@@ -136,6 +136,25 @@ impl Classifier {
             builtins: false,
         }
         .with_rules(user_rules)
+    }
+
+    /// The built-in rules, in priority order, as [`UserRule`]s: the same format as a
+    /// deployment's own rules. Serialize them (feature `serde`) to read or edit them;
+    /// [`Classifier::from_rules_only`] loads an edited set.
+    ///
+    /// ```
+    /// use tempfail::{Classifier, Stage, TransportFailure};
+    /// let rules = Classifier::builtin_rules();
+    /// assert!(rules.iter().any(|r| r.id == "delivery.no_outcome"));
+    /// // The same rules, loaded as user rules, decide the same.
+    /// let copy = Classifier::from_rules_only(rules).unwrap();
+    /// let a = copy.classify_text("550 5.1.1 user unknown", Stage::RcptTo);
+    /// let b = Classifier::builtin().classify_text("550 5.1.1 user unknown", Stage::RcptTo);
+    /// assert_eq!(a, b);
+    /// ```
+    #[must_use]
+    pub fn builtin_rules() -> Vec<UserRule> {
+        builtin::rules()
     }
 
     /// The number of rules loaded (user and built-in).
@@ -277,173 +296,35 @@ impl Classifier {
     /// have been delivered (RFC 1047).
     #[must_use]
     pub fn classify_failure(&self, failure: TransportFailure, stage: Stage) -> Classification {
-        use Category as C;
-        use Disposition::{Permanent as P, Transient as T};
-        use Scope::{Connection as Conn, Destination as Dest};
-        let (id, desc, d, cat, scope): (&'static str, &'static str, _, _, _) = match failure {
-            TransportFailure::ConnectionRefused => (
-                "transport.connection_refused",
-                "TCP connection refused: the host is up but not listening; try later or another MX",
-                T,
-                C::Network,
-                Dest,
-            ),
-            TransportFailure::ConnectTimeout => (
-                "transport.connect_timeout",
-                "TCP connect timed out: the host is unreachable; try later or another MX",
-                T,
-                C::Network,
-                Dest,
-            ),
-            TransportFailure::ConnectionReset => (
-                "transport.connection_reset",
-                "the connection was reset; a new connection may succeed",
-                T,
-                C::Network,
-                Conn,
-            ),
-            TransportFailure::ReadTimeout => (
-                "transport.read_timeout",
-                "no reply within the stage's timeout (RFC 5321 §4.5.3.2)",
-                T,
-                C::Network,
-                Conn,
-            ),
-            TransportFailure::UnexpectedClose => (
-                "transport.unexpected_close",
-                "the server closed the connection without a reply; RFC 5321 §3.8 says to treat this as a 451",
-                T,
-                C::Network,
-                Conn,
-            ),
-            TransportFailure::DnsNxDomain => (
-                "transport.dns_nxdomain",
-                "the domain does not exist (NXDOMAIN)",
-                P,
-                C::DomainNotFound,
-                Dest,
-            ),
-            TransportFailure::DnsNoAddress => (
-                "transport.dns_no_address",
-                "no MX and no A/AAAA record (no MX alone means: use the address records, RFC 5321 §5.1)",
-                P,
-                C::DomainNotFound,
-                Dest,
-            ),
-            TransportFailure::NullMx => (
-                "transport.null_mx",
-                "the domain publishes a null MX: it accepts no mail (RFC 7505)",
-                P,
-                C::NoMailService,
-                Dest,
-            ),
-            TransportFailure::DnsTemporary => (
-                "transport.dns_temporary",
-                "the resolver failed temporarily (SERVFAIL, timeout)",
-                T,
-                C::Dns,
-                Dest,
-            ),
-            TransportFailure::TlsHandshake => (
-                "transport.tls_handshake",
-                "the TLS handshake failed",
-                T,
-                C::TlsFailed,
-                Conn,
-            ),
-            TransportFailure::TlsCertificate => (
-                "transport.tls_certificate",
-                "the server's certificate did not verify",
-                T,
-                C::TlsFailed,
-                Conn,
-            ),
-            TransportFailure::ProtocolViolation => (
-                "transport.protocol_violation",
-                "the server sent something that is not SMTP, or broke a parser limit",
-                T,
-                C::Protocol,
-                Conn,
-            ),
-            TransportFailure::PipelineDesync => (
-                "session.pipeline_desync",
-                "the server's replies no longer match the commands in flight (extra, missing or impossible replies): nothing decided from them is final; retry, without pipelining",
-                T,
-                C::Protocol,
-                Conn,
-            ),
-            TransportFailure::WriteTimeout => (
-                "transport.write_timeout",
-                "the server stopped reading: queued bytes did not drain within the timeout (RFC 5321 §4.5.3.2)",
-                T,
-                C::Network,
-                Conn,
-            ),
-            TransportFailure::SessionBudget => (
-                "session.budget_exhausted",
-                "the session's overall time budget ran out before the server finished",
-                T,
-                C::Network,
-                Conn,
-            ),
-            TransportFailure::StartTlsNotOffered => (
-                "session.starttls_not_offered",
-                "TLS is required by the sender but the server does not offer STARTTLS",
-                T,
-                C::TlsRequired,
-                Conn,
-            ),
-            TransportFailure::AuthUnavailable => (
-                "session.auth_unavailable",
-                "credentials are configured but the server offers no usable AUTH mechanism (or TLS, required before AUTH, is not established)",
-                P,
-                C::AuthFailed,
-                Conn,
-            ),
-            TransportFailure::Smtputf8NotOffered => (
-                "session.smtputf8_not_offered",
-                "the message needs SMTPUTF8 but the server does not offer it (RFC 6531 §3.4)",
-                P,
-                C::ContentFormat,
-                Conn,
-            ),
-            TransportFailure::SizeExceedsLimit => (
-                "session.size_exceeds_limit",
-                "the declared message size exceeds the server's advertised SIZE limit (RFC 1870)",
-                P,
-                C::MessageTooBig,
-                Conn,
-            ),
-            TransportFailure::NoOutcome => (
-                "delivery.no_outcome",
-                "the attempt ended without an outcome for this recipient: treated as a lost connection (RFC 5321 §3.8)",
-                T,
-                C::Network,
-                Conn,
-            ),
-        };
-        // After the final dot the server may already have taken the message: a retry
-        // can deliver it twice (RFC 1047). Still transient, but say so.
-        let (id, desc) = match (failure, stage) {
-            (
-                TransportFailure::ReadTimeout
-                | TransportFailure::UnexpectedClose
-                | TransportFailure::ConnectionReset,
-                Stage::DataEnd | Stage::Bdat,
-            ) => (
-                "transport.lost_after_data",
-                "the connection failed after the end of the data, before the reply: the message may have been delivered and a retry may duplicate it (RFC 1047); RFC 5321 §3.8 says to treat it as a 451",
-            ),
-            _ => (id, desc),
-        };
-        Classification {
-            disposition: d,
-            category: Some(cat),
-            scope,
-            retry_after: None,
-            rule: Cow::Borrowed(id),
-            description: Cow::Borrowed(desc),
-            low_confidence: false,
+        let rule = self
+            .engine
+            .find_failure(failure, stage)
+            .and_then(|i| self.engine.rules.get(i as usize));
+        match rule {
+            Some(r) => Classification {
+                // A transport failure is never a success (refused when a rule is checked).
+                disposition: r
+                    .disposition
+                    .filter(|d| *d != Disposition::Success)
+                    .unwrap_or_else(|| r.category.usual_disposition()),
+                category: Some(r.category),
+                scope: r.scope.unwrap_or_else(|| r.category.usual_scope(stage)),
+                retry_after: r.retry_after,
+                rule: r.id.clone(),
+                description: r.description.clone(),
+                low_confidence: false,
+            },
+            None => Classification {
+                disposition: Disposition::Transient,
+                category: Some(Category::Network),
+                scope: Scope::Connection,
+                retry_after: None,
+                rule: Cow::Borrowed("fallback.transport_failure"),
+                description: Cow::Owned(format!(
+                    "no rule for the transport failure {failure}: treated as a lost connection (RFC 5321 §3.8), transient"
+                )),
+                low_confidence: true,
+            },
         }
     }
 

@@ -19,8 +19,9 @@ use std::time::Duration;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::Stage;
+use super::TransportFailure;
 use super::hint;
-use super::rule::{EnhPat, Rule, stage_bit};
+use super::rule::{EnhPat, Rule, failure_bit, stage_bit};
 use crate::reply::{EnhancedCode, ReplyCode};
 
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +62,8 @@ pub(crate) struct Engine {
     enh_any: Vec<u32>,
     /// Rules with no phrase and no code condition (stage-only or unconditional).
     always: Vec<u32>,
+    /// Transport-failure rules, in priority order (never matched against a reply).
+    failure_rules: Vec<u32>,
 }
 
 /// Phrase-less rules for one enhanced-code subject.
@@ -95,9 +98,14 @@ impl Engine {
         let mut by_enh: Vec<EnhBucket> = vec![EnhBucket::default(); 1000];
         let mut enh_any = Vec::new();
         let mut always = Vec::new();
+        let mut failure_rules = Vec::new();
 
         for (i, r) in rules.iter().enumerate() {
             let idx = i as u32;
+            if r.failures != 0 {
+                failure_rules.push(idx);
+                continue;
+            }
             if !r.phrases.is_empty() {
                 for p in &r.phrases {
                     let key = (p.text.to_string(), p.word_start, p.word_end);
@@ -202,7 +210,20 @@ impl Engine {
             by_enh,
             enh_any,
             always,
+            failure_rules,
         }
+    }
+
+    /// The first transport-failure rule, in priority order, for this failure at this
+    /// stage.
+    pub(crate) fn find_failure(&self, failure: TransportFailure, stage: Stage) -> Option<u32> {
+        let fbit = failure_bit(failure);
+        let sbit = stage_bit(stage);
+        self.failure_rules.iter().copied().find(|&i| {
+            self.rules
+                .get(i as usize)
+                .is_some_and(|r| r.failures & fbit != 0 && (r.stages == 0 || r.stages & sbit != 0))
+        })
     }
 
     /// Finds the deciding rule and the retry hint for one reply (or text).

@@ -324,59 +324,58 @@ pub struct Classification {
     pub low_confidence: bool,
 }
 
-/// How the transport failed, when there is no reply to classify.
-///
-/// Classify with the classifier's transport-failure entry point; MTAs' own words for
-/// these failures in bounce text (`connect to host[ip]:25: Connection refused`, `lost
-/// connection with … while receiving the initial server greeting`) go through the
-/// text path instead.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[non_exhaustive]
-pub enum TransportFailure {
-    /// TCP connection refused (RST to SYN).
-    ConnectionRefused,
-    /// TCP connect did not complete in time.
-    ConnectTimeout,
-    /// The connection was reset by the peer.
-    ConnectionReset,
-    /// No reply within the stage's timeout (RFC 5321 §4.5.3.2).
-    ReadTimeout,
-    /// The server closed the connection without a reply (RFC 5321 §3.8: treat as 451).
-    UnexpectedClose,
-    /// The domain does not exist (NXDOMAIN).
-    DnsNxDomain,
-    /// No MX and no A/AAAA record (no MX alone means: use the address records, RFC 5321 §5.1).
-    DnsNoAddress,
-    /// The domain publishes a null MX (RFC 7505): it accepts no mail.
-    NullMx,
-    /// The resolver failed temporarily (SERVFAIL, timeout).
-    DnsTemporary,
-    /// The TLS handshake failed.
-    TlsHandshake,
-    /// The server's certificate did not verify.
-    TlsCertificate,
-    /// The server sent something that is not SMTP, or broke a parser limit.
-    ProtocolViolation,
-    /// The server's replies no longer match the commands in flight (an extra or a
-    /// missing reply in a pipelined batch, a reply impossible for its command): no
-    /// outcome decided from them can be trusted.
-    PipelineDesync,
-    /// The server stopped reading: queued bytes did not drain within the timeout.
-    WriteTimeout,
-    /// The session's overall time budget ran out.
-    SessionBudget,
-    /// TLS is required by the sender but the server does not offer `STARTTLS`.
-    StartTlsNotOffered,
-    /// Credentials are configured but no offered `AUTH` mechanism is usable (or TLS,
-    /// required before `AUTH`, is not established).
-    AuthUnavailable,
-    /// The message needs `SMTPUTF8` but the server does not offer it (RFC 6531 §3.4).
-    Smtputf8NotOffered,
-    /// The declared message size exceeds the server's advertised `SIZE` (RFC 1870).
-    SizeExceedsLimit,
-    /// The attempt ended without an outcome for this recipient (the sender never
-    /// reported one): treated as a lost connection.
-    NoOutcome,
+snake_enum! {
+    /// How the transport failed, when there is no reply to classify.
+    ///
+    /// Classify with the classifier's transport-failure entry point; MTAs' own words for
+    /// these failures in bounce text (`connect to host[ip]:25: Connection refused`, `lost
+    /// connection with … while receiving the initial server greeting`) go through the
+    /// text path instead.
+    #[non_exhaustive]
+    pub enum TransportFailure {
+        /// TCP connection refused (RST to SYN).
+        ConnectionRefused => "connection_refused",
+        /// TCP connect did not complete in time.
+        ConnectTimeout => "connect_timeout",
+        /// The connection was reset by the peer.
+        ConnectionReset => "connection_reset",
+        /// No reply within the stage's timeout (RFC 5321 §4.5.3.2).
+        ReadTimeout => "read_timeout",
+        /// The server closed the connection without a reply (RFC 5321 §3.8: treat as 451).
+        UnexpectedClose => "unexpected_close",
+        /// The domain does not exist (NXDOMAIN).
+        DnsNxDomain => "dns_nx_domain",
+        /// No MX and no A/AAAA record (no MX alone means: use the address records, RFC 5321 §5.1).
+        DnsNoAddress => "dns_no_address",
+        /// The domain publishes a null MX (RFC 7505): it accepts no mail.
+        NullMx => "null_mx",
+        /// The resolver failed temporarily (SERVFAIL, timeout).
+        DnsTemporary => "dns_temporary",
+        /// The TLS handshake failed.
+        TlsHandshake => "tls_handshake",
+        /// The server's certificate did not verify.
+        TlsCertificate => "tls_certificate",
+        /// The server sent something that is not SMTP, or broke a parser limit.
+        ProtocolViolation => "protocol_violation",
+        /// The server's replies no longer match the commands in flight (an extra or a
+        /// missing reply in a pipelined batch, a reply impossible for its command): no
+        /// outcome decided from them can be trusted.
+        PipelineDesync => "pipeline_desync",
+        /// The server stopped reading: queued bytes did not drain within the timeout.
+        WriteTimeout => "write_timeout",
+        /// The session's overall time budget ran out.
+        SessionBudget => "session_budget",
+        /// TLS is required by the sender but the server does not offer `STARTTLS`.
+        StartTlsNotOffered => "start_tls_not_offered",
+        /// Credentials are configured but no offered `AUTH` mechanism is usable (or TLS,
+        /// required before `AUTH`, is not established).
+        AuthUnavailable => "auth_unavailable",
+        /// The message needs `SMTPUTF8` but the server does not offer it (RFC 6531 §3.4).
+        Smtputf8NotOffered => "smtputf8_not_offered",
+        /// The declared message size exceeds the server's advertised `SIZE` (RFC 1870).
+        SizeExceedsLimit => "size_exceeds_limit",
+        /// The attempt ended without an outcome for this recipient (the sender never
+        /// reported one): treated as a lost connection.
+        NoOutcome => "no_outcome",
+    }
 }

@@ -2,7 +2,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use super::{Category, Disposition, Scope, Stage};
+use super::{Category, Disposition, Scope, Stage, TransportFailure};
 use crate::reply::{EnhancedCode, ReplyCode};
 
 /// A user rule: how a deployment teaches the classifier what its receivers mean.
@@ -22,6 +22,8 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
 /// | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code | any |
 /// | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
+/// | `words` | list of phrases | like `text`, but each phrase must start and end at a word boundary; a leading or trailing `*` lets it run into a word (`"greylist*"` matches `greylisted`) | any text |
+/// | `failures` | list of [`TransportFailure`] names | the rule classifies these transport failures (`connection_refused`, `read_timeout`, `pipeline_desync`, `no_outcome`…) instead of replies; it cannot also set `codes`, `enhanced`, `text` or `words`, nor the disposition `success` | the rule classifies replies and text |
 /// | `disposition` | `success`/`transient`/`permanent` | overrides the codes | from the codes |
 /// | `category` | a [`Category`] name | the category reported | required |
 /// | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
@@ -31,6 +33,16 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// given, before the built-in rules (or instead of them, with
 /// [`Classifier::from_rules_only`](crate::Classifier::from_rules_only)). They apply to
 /// negative replies and transport wording; a `2xx`/`3xx` reply is always a success.
+/// A rule with `failures` applies to those transport failures only
+/// ([`Classifier::classify_failure`](crate::Classifier::classify_failure)): this is how a
+/// deployment overrides what the session and the delivery machine conclude on their own
+/// (a lost connection, a timeout, a desynchronised pipeline, an attempt that ended
+/// without an outcome).
+///
+/// The built-in rules are themselves [`UserRule`]s, in this same format
+/// ([`Classifier::builtin_rules`](crate::Classifier::builtin_rules)): print them, edit
+/// them, load the result with
+/// [`Classifier::from_rules_only`](crate::Classifier::from_rules_only).
 ///
 /// # JSON
 ///
@@ -102,27 +114,62 @@ pub struct UserRule {
     #[cfg_attr(feature = "serde", serde(default))]
     pub description: String,
     /// Stage names (`rcpt_to`, `data_end`…); empty means every stage.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub stages: Vec<String>,
     /// Basic code patterns (`"550"`, `"55x"`, `"4xx"`); empty means any.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub codes: Vec<String>,
     /// Enhanced code patterns (`"5.7.1"`, `"5.7.*"`, `"none"`); empty means any.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub enhanced: Vec<String>,
     /// The text contains one of these, ASCII case-insensitively; empty means any text.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub text: Vec<String>,
+    /// The text contains one of these phrases at word boundaries (a leading or trailing
+    /// `*` lets the phrase run into a word), ASCII case-insensitively; empty means any.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub words: Vec<String>,
+    /// Transport-failure names (`read_timeout`, `no_outcome`…): the rule classifies
+    /// these failures instead of replies. Empty means: a rule for replies and text.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub failures: Vec<String>,
     /// `success`, `transient` or `permanent`; none means: from the codes.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub disposition: Option<String>,
     /// The category name (`rate_limited`, …).
     pub category: String,
     /// The scope name; none means the category's usual scope.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub scope: Option<String>,
     /// Retry hint used when the reply has none (`"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"`).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub retry_after: Option<String>,
 }
 
@@ -164,6 +211,19 @@ impl UserRule {
     /// Requires the text to contain one of these (ASCII case-insensitive).
     pub fn text<S: Into<String>>(mut self, phrases: impl IntoIterator<Item = S>) -> Self {
         self.text = phrases.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires the text to contain one of these phrases at word boundaries (a leading
+    /// or trailing `*` lets a phrase run into a word; ASCII case-insensitive).
+    pub fn words<S: Into<String>>(mut self, phrases: impl IntoIterator<Item = S>) -> Self {
+        self.words = phrases.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Makes this a rule for these transport failures (instead of replies).
+    pub fn failures(mut self, failures: impl IntoIterator<Item = TransportFailure>) -> Self {
+        self.failures = failures.into_iter().map(|f| f.name().to_owned()).collect();
         self
     }
 
@@ -353,6 +413,17 @@ pub(crate) struct Rule {
     pub(crate) category: Category,
     pub(crate) scope: Option<Scope>,
     pub(crate) retry_after: Option<Duration>,
+    /// Bit `1 << failure index` ([`TransportFailure::ALL`]); 0 means a rule for replies.
+    pub(crate) failures: u32,
+}
+
+const _: () = assert!(TransportFailure::ALL.len() <= 32, "failure bits fit a u32");
+
+pub(crate) fn failure_bit(f: TransportFailure) -> u32 {
+    TransportFailure::ALL
+        .iter()
+        .position(|x| *x == f)
+        .map_or(0, |i| 1u32 << (i as u32 & 31))
 }
 
 pub(crate) fn stage_bit(s: Stage) -> u16 {
@@ -414,6 +485,49 @@ impl UserRule {
                 word_end: false,
             });
         }
+        for w in &self.words {
+            let mut t = w.trim();
+            let word_start = !t.starts_with('*');
+            if !word_start {
+                t = &t[1..];
+            }
+            let word_end = !t.ends_with('*');
+            if !word_end {
+                t = &t[..t.len() - 1];
+            }
+            if t.is_empty() {
+                return Err(err(
+                    "words",
+                    format!("{w:?}: an empty phrase would match every reply"),
+                ));
+            }
+            phrases.push(Phrase {
+                text: Cow::Owned(t.to_ascii_lowercase()),
+                word_start,
+                word_end,
+            });
+        }
+        let mut failures = 0u32;
+        for f in &self.failures {
+            let tf = TransportFailure::from_name(f.trim()).ok_or_else(|| {
+                err(
+                    "failures",
+                    format!(
+                        "{f:?} is not a transport failure (expected one of: {})",
+                        names(TransportFailure::ALL.iter().map(|f| f.name()))
+                    ),
+                )
+            })?;
+            failures |= failure_bit(tf);
+        }
+        if failures != 0
+            && !(phrases.is_empty() && self.codes.is_empty() && self.enhanced.is_empty())
+        {
+            return Err(err(
+                "failures",
+                "a transport-failure rule matches no reply: it cannot also set codes, enhanced, text or words".into(),
+            ));
+        }
         let category = Category::from_name(self.category.trim()).ok_or_else(|| {
             err(
                 "category",
@@ -446,6 +560,12 @@ impl UserRule {
                 )
             })?),
         };
+        if failures != 0 && disposition == Some(Disposition::Success) {
+            return Err(err(
+                "disposition",
+                "a transport failure is never a success (a lost connection proves nothing was delivered, nor that it was not)".into(),
+            ));
+        }
         let retry_after = match &self.retry_after {
             None => None,
             Some(r) => Some(super::hint::clamp(
@@ -463,6 +583,7 @@ impl UserRule {
             category,
             scope,
             retry_after,
+            failures,
         })
     }
 }

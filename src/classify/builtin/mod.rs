@@ -1,8 +1,16 @@
 //! The built-in rules, one file per tier; [`TIERS`] lists the tiers in priority
 //! order (the first rule whose conditions all hold decides).
 //!
+//! Each rule is a [`UserRule`](super::UserRule): the same fields, the same checks and
+//! the same matcher as a deployment's own rules, which come before them.
+//!
 //! Tiers, from first to last:
 //!
+//! 0. **Transport failures** (no reply): connection refused, timeouts, DNS, TLS, and
+//!    what the session and the delivery machine conclude on their own (a
+//!    desynchronised pipeline, an exhausted budget, an attempt with no outcome). These
+//!    rules match failures only, never a reply, so their place among the tiers changes
+//!    no reply's decision.
 //! 1. **Exceptions** that override the code's first digit, each with its source.
 //! 2. **Destination-level wording**: content URLs on blocklists, greylisting, too many
 //!    connections, rate limits, blocklists, reputation, reverse DNS / HELO checks.
@@ -26,96 +34,67 @@ mod destination;
 mod enhanced;
 mod exceptions;
 mod stage;
+mod transport;
 mod vague_enhanced;
 mod vague_wording;
 mod wording;
 
-use std::borrow::Cow;
-
-use super::rule::{CodePat, EnhPat, Phrase, Rule, stage_bit};
-use super::{Category, Disposition, Scope, Stage};
+use super::rule::{Rule, UserRule};
+use super::{Category, Disposition, Scope, Stage, TransportFailure};
 
 use Category as C;
 use Stage as S;
 
-/// A rule being declared, and any pattern in it that did not parse.
-struct B(Rule, Vec<String>);
+/// A rule being declared: a [`UserRule`], built with short names so that a tier
+/// reads as a table.
+struct B(UserRule);
 
 fn r(id: &'static str, category: Category, description: &'static str) -> B {
-    B(
-        Rule {
-            id: Cow::Borrowed(id),
-            description: Cow::Borrowed(description),
-            stages: 0,
-            codes: Vec::new(),
-            enhanced: Vec::new(),
-            phrases: Vec::new(),
-            disposition: None,
-            category,
-            scope: None,
-            retry_after: None,
-        },
-        Vec::new(),
-    )
+    B(UserRule::new(id, category).description(description))
 }
 
 impl B {
-    /// The text contains one of these phrases.
+    /// The text contains one of these phrases (lower case, at word boundaries; a
+    /// leading or trailing `*` lets a phrase run into a word).
     fn t(mut self, phrases: &[&'static str]) -> B {
-        for p in phrases {
-            let mut s: &'static str = p;
-            let word_start = !s.starts_with('*');
-            if !word_start {
-                s = &s[1..];
-            }
-            let word_end = !s.ends_with('*');
-            if !word_end {
-                s = &s[..s.len() - 1];
-            }
-            debug_assert_eq!(s, s.to_ascii_lowercase(), "built-in phrases are lower case");
-            self.0.phrases.push(Phrase {
-                text: Cow::Borrowed(s),
-                word_start,
-                word_end,
-            });
-        }
+        self.0.words.extend(phrases.iter().map(|p| (*p).to_owned()));
         self
     }
 
     /// Basic code patterns, space-separated.
     fn codes(mut self, pats: &'static str) -> B {
-        for p in pats.split_whitespace() {
-            match CodePat::parse(p) {
-                Ok(c) => self.0.codes.push(c),
-                Err(e) => self.1.push(e),
-            }
-        }
+        self.0
+            .codes
+            .extend(pats.split_whitespace().map(str::to_owned));
         self
     }
 
     /// Enhanced code patterns, space-separated (`none` = no enhanced code).
     fn enh(mut self, pats: &'static str) -> B {
-        for p in pats.split_whitespace() {
-            match EnhPat::parse(p) {
-                Ok(c) => self.0.enhanced.push(c),
-                Err(e) => self.1.push(e),
-            }
-        }
+        self.0
+            .enhanced
+            .extend(pats.split_whitespace().map(str::to_owned));
         self
     }
 
     fn at(mut self, stages: &[Stage]) -> B {
-        self.0.stages = stages.iter().fold(0, |acc, s| acc | stage_bit(*s));
+        self.0 = self.0.stages(stages.iter().copied());
         self
     }
 
     fn disp(mut self, d: Disposition) -> B {
-        self.0.disposition = Some(d);
+        self.0 = self.0.disposition(d);
         self
     }
 
     fn scope(mut self, s: Scope) -> B {
-        self.0.scope = Some(s);
+        self.0 = self.0.scope(s);
+        self
+    }
+
+    /// A rule for these transport failures.
+    fn fails(mut self, failures: &[TransportFailure]) -> B {
+        self.0 = self.0.failures(failures.iter().copied());
         self
     }
 }
@@ -162,10 +141,22 @@ const NOT_MAIL_FROM: &[Stage] = &[
     S::Unknown,
 ];
 
-/// The built-in rules, in priority order. A pattern that does not parse is left out
-/// of its rule; the `builtin_rules_are_valid` test proves there is none.
-pub(crate) fn rules() -> Vec<Rule> {
+/// The built-in rules, in priority order, in the user rules' format.
+pub(crate) fn rules() -> Vec<UserRule> {
     declared().into_iter().map(|b| b.0).collect()
+}
+
+/// The built-in rules checked into the engine's form, once per process. A rule that
+/// does not check is left out; the `builtin_rules_are_valid` test proves there is none.
+pub(crate) fn compiled() -> &'static [Rule] {
+    static RULES: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        rules()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.compile(i).ok())
+            .collect()
+    })
 }
 
 /// A tier: appends its rules, in its own order.
@@ -174,6 +165,7 @@ type Tier = fn(&mut Vec<B>);
 /// The tiers, first to last: a rule's priority is its tier's place here, then its
 /// place in its tier's file. The first rule whose conditions all hold decides.
 const TIERS: &[(&str, Tier)] = &[
+    ("transport", transport::rules),
     ("exceptions", exceptions::rules),
     ("destination", destination::rules),
     ("stage", stage::rules),
@@ -200,34 +192,50 @@ mod tests {
     /// rules were split into one file per tier: moving a rule changes a decision.
     #[test]
     fn precedence_is_the_recorded_one() {
-        let ids: Vec<String> = rules().iter().map(|r| r.id.to_string()).collect();
+        let ids: Vec<String> = rules().iter().map(|r| r.id.clone()).collect();
         let recorded: Vec<&str> = include_str!("../../../tests/data/builtin_rule_order.txt")
             .lines()
             .collect();
         assert_eq!(ids, recorded);
-        assert_eq!(TIERS.len(), 8);
+        assert_eq!(TIERS.len(), 9);
     }
 
     #[test]
     fn builtin_rules_are_valid() {
         let mut ids = std::collections::HashSet::new();
-        for B(r, errors) in declared() {
-            assert!(errors.is_empty(), "{}: bad patterns {errors:?}", r.id);
+        let all = rules();
+        for (i, r) in all.iter().enumerate() {
+            if let Err(e) = r.compile(i) {
+                panic!("built-in rule does not check: {e}");
+            }
             assert!(
                 ids.insert(r.id.clone()),
                 "duplicate built-in rule id {}",
                 r.id
             );
             assert!(!r.description.is_empty(), "{} has no description", r.id);
-            for p in &r.phrases {
+            for p in &r.words {
                 assert_eq!(
-                    p.text,
-                    p.text.to_ascii_lowercase(),
-                    "{}: phrase {:?} not lower case",
-                    r.id,
-                    p.text
+                    p,
+                    &p.to_ascii_lowercase(),
+                    "{}: phrase {p:?} not lower case",
+                    r.id
                 );
-                assert!(!p.text.is_empty(), "{}: empty phrase", r.id);
+                assert!(!p.trim_matches('*').is_empty(), "{}: empty phrase", r.id);
+            }
+        }
+        assert_eq!(compiled().len(), all.len());
+    }
+
+    /// Every transport failure has a built-in rule at every stage.
+    #[test]
+    fn every_failure_is_covered() {
+        let c = crate::Classifier::builtin();
+        for f in TransportFailure::ALL {
+            for s in Stage::ALL {
+                let v = c.classify_failure(*f, *s);
+                assert!(!v.low_confidence, "{f} at {s}: {}", v.rule);
+                assert_ne!(v.disposition, Disposition::Success);
             }
         }
     }
