@@ -89,8 +89,7 @@ pub fn parse_args(args: &[String]) -> Result<Mode, String> {
             "--rules" | "--rules-only" => {
                 let path = it.next().ok_or_else(|| format!("{a} needs a file name"))?;
                 let text = std::fs::read_to_string(path).map_err(|e| format!("{a} {path}: {e}"))?;
-                let rules: Vec<UserRule> = serde_json::from_str(&text)
-                    .map_err(|e| format!("{a} {path}: not a JSON array of rules: {e}"))?;
+                let rules = rules_from_json(&text).map_err(|e| format!("{a} {path}: {e}"))?;
                 classifier = if a == "--rules" {
                     classifier.with_rules(rules)
                 } else {
@@ -108,6 +107,84 @@ pub fn parse_args(args: &[String]) -> Result<Mode, String> {
     Ok(Mode::Classify(classifier))
 }
 
+/// A JSON array of user rules (read field by field, so that this program needs no
+/// crate feature; with feature `serde`, `UserRule` deserializes directly).
+pub fn rules_from_json(text: &str) -> Result<Vec<UserRule>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let Value::Array(items) = v else {
+        return Err("expected a JSON array of rules".into());
+    };
+    let mut rules = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Value::Object(obj) = item else {
+            return Err(format!("rule #{i}: expected a JSON object"));
+        };
+        let mut r = UserRule::default();
+        for (k, v) in obj {
+            let string = || {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("rule #{i}: field `{k}`: expected a string"))
+            };
+            let list = || -> Result<Vec<String>, String> {
+                v.as_array()
+                    .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect())
+                    .ok_or_else(|| format!("rule #{i}: field `{k}`: expected a list of strings"))
+            };
+            match k.as_str() {
+                "id" => r.id = string()?,
+                "description" => r.description = string()?,
+                "category" => r.category = string()?,
+                "disposition" => r.disposition = Some(string()?),
+                "scope" => r.scope = Some(string()?),
+                "retry_after" => r.retry_after = Some(string()?),
+                "stages" => r.stages = list()?,
+                "codes" => r.codes = list()?,
+                "enhanced" => r.enhanced = list()?,
+                "text" => r.text = list()?,
+                "words" => r.words = list()?,
+                "failures" => r.failures = list()?,
+                other => return Err(format!("rule #{i}: unknown field `{other}`")),
+            }
+        }
+        rules.push(r);
+    }
+    Ok(rules)
+}
+
+/// The built-in rules as a JSON array, in the format [`rules_from_json`] reads.
+pub fn builtin_rules_json() -> Value {
+    let rule = |r: UserRule| {
+        let mut o = serde_json::Map::new();
+        o.insert("id".into(), json!(r.id));
+        o.insert("description".into(), json!(r.description));
+        for (k, v) in [
+            ("stages", r.stages),
+            ("codes", r.codes),
+            ("enhanced", r.enhanced),
+            ("text", r.text),
+            ("words", r.words),
+            ("failures", r.failures),
+        ] {
+            if !v.is_empty() {
+                o.insert(k.into(), json!(v));
+            }
+        }
+        for (k, v) in [
+            ("disposition", r.disposition),
+            ("scope", r.scope),
+            ("retry_after", r.retry_after),
+        ] {
+            if let Some(v) = v {
+                o.insert(k.into(), json!(v));
+            }
+        }
+        o.insert("category".into(), json!(r.category));
+        Value::Object(o)
+    };
+    Value::Array(Classifier::builtin_rules().into_iter().map(rule).collect())
+}
+
 #[allow(dead_code)] // the tests include this file for its functions
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -115,7 +192,7 @@ fn main() -> io::Result<()> {
         Ok(Mode::Classify(c)) => c,
         Ok(Mode::PrintBuiltins) => {
             let mut out = io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &Classifier::builtin_rules())?;
+            serde_json::to_writer_pretty(&mut out, &builtin_rules_json())?;
             out.write_all(b"\n")?;
             return Ok(());
         }

@@ -4,7 +4,9 @@
 #[path = "../examples/classify.rs"]
 mod classify_cli;
 
-use classify_cli::{MAX_LINE, Mode, classify_line, parse_args, read_line_bounded};
+use classify_cli::{
+    MAX_LINE, Mode, builtin_rules_json, classify_line, parse_args, read_line_bounded,
+};
 use tempfail::Classifier;
 
 #[test]
@@ -124,7 +126,7 @@ fn rules_from_a_file_come_first_and_bad_ones_name_the_field() {
 
 #[test]
 fn the_printed_built_in_rules_load_back_as_rules_only() {
-    let json = serde_json::to_string(&Classifier::builtin_rules()).unwrap();
+    let json = builtin_rules_json().to_string();
     let dir = std::env::temp_dir().join(format!("tempfail-classify-dump-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("builtin.json");
