@@ -77,6 +77,7 @@ mod events;
 mod handshake;
 mod timers;
 mod transactions;
+mod transitions;
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -91,7 +92,7 @@ pub use command::{BodyType, Credentials, Envelope, MessageInfo, Notify, Recipien
 pub use config::{SessionConfig, Timeouts, TlsMode};
 pub use events::{Event, LossReason, Output, TransactionId, UsageError};
 pub use timers::{Timer, TimerReason};
-use transactions::fits;
+use transitions::Step;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum AuthStep {
@@ -740,71 +741,44 @@ impl Session {
             self.refused(stage, reply, false);
             return;
         }
-        if !fits(exp, &reply) {
-            self.unexpected(reply);
-            return;
-        }
-        let code = reply.code();
-        match exp {
-            Expect::Greeting => {
-                if code.is_positive_completion() {
-                    self.send_hello(true);
-                } else if code.is_intermediate() {
-                    self.unexpected(reply);
+        match transitions::step(exp, &reply) {
+            Step::SendEhlo => self.send_hello(true),
+            Step::Capabilities => {
+                self.caps = Some(if exp == (Expect::Hello { ehlo: true }) {
+                    Capabilities::from_ehlo(&reply)
                 } else {
-                    self.refused(stage, reply, true);
-                }
+                    Capabilities::default()
+                });
+                self.after_hello();
             }
-            Expect::Hello { ehlo } => {
-                if code.is_positive_completion() {
-                    self.caps = Some(if ehlo {
-                        Capabilities::from_ehlo(&reply)
-                    } else {
-                        Capabilities::default()
-                    });
-                    self.after_hello();
-                } else if code.is_intermediate() {
-                    self.unexpected(reply);
-                } else if ehlo && code.is_permanent() && !self.cfg.lmtp {
-                    self.send_hello(false);
-                } else {
-                    self.refused(stage, reply, true);
-                }
+            Step::FallbackToHelo if !self.cfg.lmtp => self.send_hello(false),
+            Step::AwaitTls => {
+                self.phase = Phase::AwaitTls;
+                self.tls_since = self.now;
+                self.parser.reset();
+                self.out.push_back(Output::StartTls);
             }
-            Expect::StartTls => {
-                if code.is_positive_completion() {
-                    self.phase = Phase::AwaitTls;
-                    self.tls_since = self.now;
-                    self.parser.reset();
-                    self.out.push_back(Output::StartTls);
-                } else if code.is_intermediate() {
-                    self.unexpected(reply);
-                } else if self.cfg.tls == TlsMode::Required {
-                    self.refused(stage, reply, true);
-                } else {
-                    // Opportunistic: go on without TLS (RFC 3207 §4).
-                    self.after_tls_decision();
-                }
+            // Opportunistic: go on without TLS (RFC 3207 §4).
+            Step::TlsDeclined if self.cfg.tls != TlsMode::Required => self.after_tls_decision(),
+            Step::Auth => match exp {
+                Expect::Auth(step) => self.on_auth_reply(step, reply),
+                _ => self.unexpected(reply),
+            },
+            Step::Transaction => match exp {
+                Expect::Mail(seq) => self.on_mail_reply(seq, reply),
+                Expect::Rcpt(seq, i) => self.on_rcpt_reply(seq, i, reply),
+                Expect::Data(seq) => self.on_data_reply(seq, reply),
+                Expect::DataEnd(seq, lmtp_rcpt) => self.on_data_end_reply(seq, lmtp_rcpt, reply),
+                _ => self.unexpected(reply),
+            },
+            // RSET's own 250 after a refused transaction: the replies before it were
+            // aligned, and what they refused is final.
+            Step::Release => self.release(),
+            Step::Refuse | Step::FallbackToHelo | Step::TlsDeclined => {
+                self.refused(stage, reply, true)
             }
-            Expect::Auth(step) => self.on_auth_reply(step, reply),
-            Expect::Mail(seq) => self.on_mail_reply(seq, reply),
-            Expect::Rcpt(seq, i) => self.on_rcpt_reply(seq, i, reply),
-            Expect::Data(seq) => self.on_data_reply(seq, reply),
-            Expect::DataEnd(seq, lmtp_rcpt) => self.on_data_end_reply(seq, lmtp_rcpt, reply),
-            Expect::Rset => {
-                if code.is_positive_completion() {
-                    // RSET's own 250 after a refused transaction: the replies before
-                    // it were aligned, and what they refused is final.
-                    self.release();
-                } else {
-                    if code.is_intermediate() {
-                        self.unexpected(reply);
-                    } else {
-                        self.refused(stage, reply, true);
-                    }
-                }
-            }
-            Expect::Quit => self.closed(),
+            Step::Unexpected => self.unexpected(reply),
+            Step::Closed => self.closed(),
         }
     }
 

@@ -376,36 +376,3 @@ impl Session {
         }
     }
 }
-
-/// Whether `reply` can answer the mail-transaction command `exp` (RFC 5321 §4.3.2,
-/// RFC 3463). A reply that cannot means the replies are shifted: the server sent one
-/// too many or too few. One row per command:
-///
-/// | command | impossible |
-/// |---|---|
-/// | `MAIL` | `3yz`; a destination address status (`X.1.1`–`X.1.6`) |
-/// | `RCPT` | `3yz` |
-/// | `DATA` | `2yz`; an address status (`X.1.x`) |
-/// | final dot (SMTP) | `3yz`; an address status (`X.1.x`) |
-/// | final dot (LMTP, per recipient) | `3yz` |
-/// | `RSET` | `3yz`; a destination address status (`X.1.1`–`X.1.6`; `X.1.0` is seen: Postfix's `smtp-sink` answers `250 2.1.0`) |
-///
-/// Other commands (greeting, `EHLO`, `STARTTLS`, `AUTH`, `QUIT`) have their own
-/// handling in the dispatcher.
-pub(super) fn fits(exp: Expect, reply: &Reply) -> bool {
-    let class = reply.code().as_u16() / 100;
-    let (subject, detail) = reply
-        .enhanced()
-        .map_or((0, 0), |e| (e.subject(), e.detail()));
-    let address = subject == 1;
-    // X.1.1–X.1.6 describe a destination address (RFC 3463 §3.2): only RCPT's reply.
-    let destination = address && (1..=6).contains(&detail);
-    match exp {
-        Expect::Mail(_) => class != 3 && !destination,
-        Expect::Rcpt(..) | Expect::DataEnd(_, Some(_)) => class != 3,
-        Expect::Data(_) => class != 2 && !address,
-        Expect::DataEnd(_, None) => class != 3 && !address,
-        Expect::Rset => class != 3 && !destination,
-        _ => true,
-    }
-}
