@@ -461,9 +461,7 @@ impl RetryPolicy {
         state: &mut RetryState,
         now: Timestamp,
     ) -> RetryDecision {
-        let d = self.decide(failure, state, now);
-        d.record(state, now);
-        d
+        self.decider().on_failure(failure, state, now)
     }
 
     /// This policy with its default backoff or its entropy replaced ([`Decider`]).
