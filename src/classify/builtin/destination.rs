@@ -40,6 +40,18 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("postfix.anvil_rate", C::RateLimited,
+          "Postfix's anvil limits on our client (smtpd_client_message_rate_limit 'too much mail from', smtpd_client_recipient_rate_limit 'too many recipients from'): a rate limit on our IP over anvil_rate_time_unit, so every message to this destination must slow down")
+            .t(&["too much mail from", "too many recipients from", "too many messages from"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("postfix.anvil_connections", C::TooManyConnections,
+          "Postfix's anvil limits on our connections (smtpd_client_connection_count_limit and _rate_limit 'too many connections from', smtpd_client_new_tls_session_rate_limit 'too many new TLS sessions from'): open fewer connections to this destination")
+            .t(&["too many connections from", "too many new tls sessions"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.too_many_connections", C::TooManyConnections,
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
@@ -94,6 +106,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "throttl*",
             "too many messages",
             "too many mails",
+            "messaging limit*",
+            "rate overlimit",
+            "recipient rate limit",
             "too many emails",
             "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "too many errors", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
             "too quickly", "too fast", "slow down", "try again slower", "send slower",
