@@ -150,3 +150,6 @@ pub use session::{Session, SessionConfig};
 pub mod delivery;
 pub use delivery::Delivery;
 pub mod dsn;
+
+// ---- destination health ---------------------------------------------------
+pub mod destination;
