@@ -58,7 +58,9 @@ impl Rate {
 
     /// Milli-events per minute (the registry's internal unit), saturating.
     pub(crate) fn per_minute_milli(self) -> u64 {
-        let per_ms = u64::try_from(self.per.as_millis()).unwrap_or(u64::MAX).max(1);
+        let per_ms = u64::try_from(self.per.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         u64::from(self.count)
             .saturating_mul(60_000_000)
             .checked_div(per_ms)
@@ -167,7 +169,10 @@ impl Default for RetryBudget {
 /// What a suspension rule does when it fires.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case", deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "snake_case", deny_unknown_fields)
+)]
 pub enum RuleAction {
     /// Suspend the destination for this long.
     Suspend {
@@ -373,7 +378,10 @@ impl HealthConfig {
         ] {
             if let Some(r) = r {
                 if r.count == 0 || r.per.is_zero() || r.per_minute_milli() == 0 {
-                    return bad(field, "needs a count and a period more than 0 (at most one event per 60,000 minutes is too slow)");
+                    return bad(
+                        field,
+                        "needs a count and a period more than 0 (at most one event per 60,000 minutes is too slow)",
+                    );
                 }
             }
         }
@@ -388,7 +396,10 @@ impl HealthConfig {
                 return bad("warmup.caps", "needs at least one cap");
             }
             if w.growth_permille < 1000 {
-                return bad("warmup.growth_permille", "must be at least 1000 (a cap never shrinks)");
+                return bad(
+                    "warmup.growth_permille",
+                    "must be at least 1000 (a cap never shrinks)",
+                );
             }
         }
         if let Some(b) = &self.retry_budget {

@@ -256,7 +256,8 @@ impl Dest {
                     } else {
                         let gain = u128::from(p.target.saturating_sub(p.floor)) * u128::from(el)
                             / u128::from(rec);
-                        p.floor.saturating_add(u64::try_from(gain).unwrap_or(u64::MAX))
+                        p.floor
+                            .saturating_add(u64::try_from(gain).unwrap_or(u64::MAX))
                     };
                     let burst = if p.learned {
                         0
@@ -267,7 +268,8 @@ impl Dest {
                 }
             }
         }
-        cfg.message_rate.map(|r| (r.per_minute_milli().max(1), r.burst))
+        cfg.message_rate
+            .map(|r| (r.per_minute_milli().max(1), r.burst))
     }
 
     /// Checks a request without changing anything.
@@ -341,9 +343,10 @@ impl Dest {
                                 _ => 0,
                             };
                             if used >= cap {
-                                let next = w.start.as_millis().saturating_add(
-                                    (p.saturating_add(1)).saturating_mul(period),
-                                );
+                                let next = w
+                                    .start
+                                    .as_millis()
+                                    .saturating_add((p.saturating_add(1)).saturating_mul(period));
                                 return Err(No::Wait(
                                     Timestamp::from_millis(next),
                                     WaitReason::WarmUp { cap },
@@ -365,7 +368,10 @@ impl Dest {
                             // The oldest sub-window with a retry leaves the window first.
                             let i = budget.retries.iter().position(|&r| r > 0).unwrap_or(0) as u64;
                             let until = Timestamp::from_millis(
-                                epoch.saturating_sub(3).saturating_add(i + 4).saturating_mul(q),
+                                epoch
+                                    .saturating_sub(3)
+                                    .saturating_add(i + 4)
+                                    .saturating_mul(q),
                             );
                             return Err(No::Wait(
                                 until,
@@ -429,7 +435,10 @@ impl Dest {
                     *slot = slot.saturating_add(1);
                 }
                 if let Some((mpm, _)) = self.message_rate(cfg, now) {
-                    self.msg_tat_us = self.msg_tat_us.max(us(now)).saturating_add(interval_us(mpm));
+                    self.msg_tat_us = self
+                        .msg_tat_us
+                        .max(us(now))
+                        .saturating_add(interval_us(mpm));
                 } else {
                     self.msg_tat_us = 0;
                 }
@@ -525,7 +534,9 @@ impl Dest {
         self.phase = Phase::Dead;
         let wait = std::time::Duration::from_millis(u64::from(self.probe_wait_ms));
         self.dead_until = now.saturating_add(wait);
-        let next = u64::from(self.probe_wait_ms).saturating_mul(2).min(ms(cfg.probe_max));
+        let next = u64::from(self.probe_wait_ms)
+            .saturating_mul(2)
+            .min(ms(cfg.probe_max));
         self.probe_wait_ms = u32::try_from(next).unwrap_or(u32::MAX);
         self.fail_cohorts = 0;
         self.failure = 0;
@@ -626,7 +637,10 @@ impl Dest {
             }
         }
         let (base, learned) = match current {
-            Some((mpm, _)) => (mpm, e.pace.is_some_and(|p| p.learned) || cfg.message_rate.is_none()),
+            Some((mpm, _)) => (
+                mpm,
+                e.pace.is_some_and(|p| p.learned) || cfg.message_rate.is_none(),
+            ),
             None => {
                 // No rate yet: what the traffic since counting began achieved.
                 let since = e.count_since.unwrap_or(now);
@@ -651,7 +665,9 @@ impl Dest {
         e.granted = 0;
         e.count_since = Some(now);
         // Space the next message one new interval from now.
-        self.msg_tat_us = self.msg_tat_us.max(us(now).saturating_add(interval_us(floor)));
+        self.msg_tat_us = self
+            .msg_tat_us
+            .max(us(now).saturating_add(interval_us(floor)));
     }
 
     /// Nothing to remember: it can be forgotten and recreated fresh.
@@ -669,9 +685,12 @@ impl Dest {
             Some(e) => {
                 e.tracks.iter().all(VecDeque::is_empty)
                     && e.rate_override.as_ref().is_none_or(|o| now >= o.2)
-                    && self.ceiling_at(cfg, now) >= u16::try_from(cfg.max_concurrency).unwrap_or(u16::MAX)
+                    && self.ceiling_at(cfg, now)
+                        >= u16::try_from(cfg.max_concurrency).unwrap_or(u16::MAX)
                     && self.message_rate(cfg, now)
-                        == cfg.message_rate.map(|r| (r.per_minute_milli().max(1), r.burst))
+                        == cfg
+                            .message_rate
+                            .map(|r| (r.per_minute_milli().max(1), r.burst))
                     && e.warm.is_none_or(|(p, _)| {
                         cfg.warmup.as_ref().is_none_or(|w| {
                             now < w.start
