@@ -56,8 +56,8 @@ impl Rate {
         self
     }
 
-    /// Milli-events per minute (the registry's internal unit), saturating.
-    pub(crate) fn per_minute_milli(self) -> u64 {
+    /// Thousandths of an event per minute (the registry's unit), saturating.
+    pub fn per_minute_milli(self) -> u64 {
         let per_ms = u64::try_from(self.per.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);

@@ -239,12 +239,18 @@ impl Dest {
         }
     }
 
-    /// The message rate in force at `now` (milli-messages per minute) and its burst.
-    pub(crate) fn message_rate(&self, cfg: &HealthConfig, now: Timestamp) -> Option<(u64, u32)> {
+    /// The message rate in force at `now` (milli-messages per minute) and its GCRA
+    /// tolerance in microseconds. A cut or learned rate has the configured rate's
+    /// tolerance (none when learned), never more: a cut never allows a new burst.
+    pub(crate) fn message_rate(&self, cfg: &HealthConfig, now: Timestamp) -> Option<(u64, u64)> {
+        let configured = cfg.message_rate.map(|r| {
+            let mpm = r.per_minute_milli().max(1);
+            (mpm, interval_us(mpm).saturating_mul(u64::from(r.burst)))
+        });
         if let Some(e) = &self.extra {
             if let Some((mpm, burst, until, _)) = &e.rate_override {
                 if now < *until {
-                    return Some((*mpm, *burst));
+                    return Some((*mpm, interval_us(*mpm).saturating_mul(u64::from(*burst))));
                 }
             }
             if let Some(p) = &e.pace {
@@ -259,17 +265,16 @@ impl Dest {
                         p.floor
                             .saturating_add(u64::try_from(gain).unwrap_or(u64::MAX))
                     };
-                    let burst = if p.learned {
+                    let tolerance = if p.learned {
                         0
                     } else {
-                        cfg.message_rate.map_or(0, |r| r.burst)
+                        configured.map_or(0, |c| c.1)
                     };
-                    return Some((rate.max(1), burst));
+                    return Some((rate.max(1), tolerance));
                 }
             }
         }
-        cfg.message_rate
-            .map(|r| (r.per_minute_milli().max(1), r.burst))
+        configured
     }
 
     /// Checks a request without changing anything.
@@ -383,9 +388,7 @@ impl Dest {
                         }
                     }
                 }
-                if let Some((mpm, burst)) = self.message_rate(cfg, now) {
-                    let t = interval_us(mpm);
-                    let tau = t.saturating_mul(u64::from(burst));
+                if let Some((mpm, tau)) = self.message_rate(cfg, now) {
                     if self.msg_tat_us > us(now).saturating_add(tau) {
                         return Err(No::Wait(
                             from_us_ceil(self.msg_tat_us - tau),
@@ -687,10 +690,9 @@ impl Dest {
                     && e.rate_override.as_ref().is_none_or(|o| now >= o.2)
                     && self.ceiling_at(cfg, now)
                         >= u16::try_from(cfg.max_concurrency).unwrap_or(u16::MAX)
-                    && self.message_rate(cfg, now)
-                        == cfg
-                            .message_rate
-                            .map(|r| (r.per_minute_milli().max(1), r.burst))
+                    && self.message_rate(cfg, now).map(|r| r.0)
+                        == cfg.message_rate.map(|r| r.per_minute_milli().max(1))
+                    && self.msg_tat_us <= us(now)
                     && e.warm.is_none_or(|(p, _)| {
                         cfg.warmup.as_ref().is_none_or(|w| {
                             now < w.start
