@@ -202,6 +202,7 @@ fn rate_limited_cuts_the_configured_rate_and_it_recovers_linearly() {
     let mut cfg = HealthConfig::postfix();
     cfg.message_rate = Some(Rate::new(60, Duration::from_secs(60)));
     cfg.rate_recovery = Duration::from_secs(600);
+    cfg.rate_pause = Duration::ZERO;
     let mut r = reg(cfg);
     let _ = go(r.acquire_message("a", T0, false));
     match r.acquire_message("a", T0, false) {
@@ -225,14 +226,22 @@ fn rate_limited_cuts_the_configured_rate_and_it_recovers_linearly() {
         Decision::Wait { until, .. } => assert_eq!(until, T0 + 2 * SEC),
         other => panic!("{other:?}"),
     }
-    // A second rate-limit reply within that interval is the same cohort: no second cut.
+    // A second rate-limit reply with nothing accepted since is the same episode: no
+    // second cut.
     r.observe("a", T0 + SEC, &c);
     assert_eq!(rate(&r, T0 + SEC), 30.0 + 30.0 / 600.0);
+    // One accepted since, and it is still too fast: cut again.
+    let p = go(r.acquire_message("a", T0 + 2 * SEC, false));
+    r.release(p, T0 + 2 * SEC, Report::Success).unwrap();
+    r.observe("a", T0 + 3 * SEC, &c);
+    assert_eq!(rate(&r, T0 + 3 * SEC), (30.0 + 90.0 / 600.0) / 2.0);
 }
 
 #[test]
 fn without_a_configured_rate_one_is_learned_from_the_traffic() {
-    let mut r = reg(HealthConfig::postfix());
+    let mut cfg = HealthConfig::postfix();
+    cfg.rate_pause = Duration::ZERO;
+    let mut r = reg(cfg);
     // 20 messages in 10 s, then the server says too much mail.
     for i in 0..20u64 {
         let p = go(r.acquire_message("a", T0 + Duration::from_millis(i * 500), false));
@@ -257,6 +266,52 @@ fn without_a_configured_rate_one_is_learned_from_the_traffic() {
         r.acquire_message("a", t + SEC, false),
         Decision::Go(_)
     ));
+}
+
+/// A limiter that counts in fixed windows answers `rate_limited` to everything until
+/// its window ends: the registry pauses (doubling) instead of cutting again and again.
+#[test]
+fn rate_limited_replies_pause_the_destination_and_cut_once_per_episode() {
+    let mut cfg = HealthConfig::postfix();
+    cfg.message_rate = Some(Rate::new(600, Duration::from_secs(60)));
+    cfg.rate_pause = Duration::from_secs(2);
+    cfg.rate_pause_max = Duration::from_secs(8);
+    let mut r = reg(cfg);
+    let c = reply(
+        "450 4.7.1 Error: too much mail from 192.0.2.1",
+        Stage::MailFrom,
+    );
+    let rate = |r: &Registry<String>, t| r.stats("a", t).unwrap().message_rate_per_minute.unwrap();
+    let mut t = T0;
+    let mut pauses = Vec::new();
+    for _ in 0..5 {
+        let p = go(r.acquire_message("a", t, false));
+        r.release(p, t, Report::Failure(&c)).unwrap();
+        match r.acquire_message("a", t, false) {
+            Decision::Suspended { until, cause } => {
+                assert_eq!(cause.rule, "rate_limited");
+                pauses.push(until.saturating_duration_since(t).as_secs());
+                t = until;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(pauses, [2, 4, 8, 8, 8]);
+    // One cut for the whole episode.
+    assert!(
+        (rate(&r, t) - (300.0 + 300.0 * 30.0 / 600.0)).abs() < 0.1,
+        "{}",
+        rate(&r, t)
+    );
+    // Accepted, then limited again: a new episode, the pause starts over.
+    let p = go(r.acquire_message("a", t, false));
+    r.release(p, t, Report::Success).unwrap();
+    let p = go(r.acquire_message("a", t + SEC, false));
+    r.release(p, t + SEC, Report::Failure(&c)).unwrap();
+    assert_eq!(
+        r.acquire_message("a", t + SEC, false).until(),
+        Some(t + 3 * SEC)
+    );
 }
 
 #[test]
@@ -540,6 +595,8 @@ fn configuration_is_data() {
     }"#;
     let cfg: HealthConfig = serde_json::from_str(json).unwrap();
     assert_eq!(cfg.rules[0].threshold, 3);
+    // Left out: the Postfix preset's value.
+    assert_eq!(cfg.rate_pause, HealthConfig::postfix().rate_pause);
     assert!(Registry::<String>::new(cfg).is_ok());
     let bad = json.replace("\"threshold\": 3", "\"treshold\": 3");
     let e = serde_json::from_str::<HealthConfig>(&bad).unwrap_err();

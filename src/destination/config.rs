@@ -233,10 +233,11 @@ impl SuspensionRule {
 ///
 /// Start from a preset ([`HealthConfig::postfix`], [`HealthConfig::aimd`]) and change
 /// what you need; [`Registry::new`](super::Registry::new) refuses a configuration
-/// that [`validate`](Self::validate) refuses.
+/// that [`validate`](Self::validate) refuses. Through serde, a field left out takes
+/// the [`HealthConfig::postfix`] value; an unknown field is refused.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct HealthConfig {
     /// The concurrency window a new destination starts with.
     pub initial_concurrency: u32,
@@ -272,6 +273,14 @@ pub struct HealthConfig {
     pub connection_rate: Option<Rate>,
     /// A `rate_limited` reply multiplies the message rate by this, in ‰ (500 halves it).
     pub rate_cut_permille: u32,
+    /// A `rate_limited` reply also pauses the destination this long (0: no pause);
+    /// the pause doubles while replies stay `rate_limited` with nothing accepted in
+    /// between, up to `rate_pause_max`.
+    #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
+    pub rate_pause: Duration,
+    /// The longest pause.
+    #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
+    pub rate_pause_max: Duration,
     /// After a cut, the rate climbs back linearly over this long (additive increase).
     #[cfg_attr(feature = "serde", serde(with = "serde_duration"))]
     pub rate_recovery: Duration,
@@ -319,6 +328,8 @@ impl HealthConfig {
             message_rate: None,
             connection_rate: None,
             rate_cut_permille: 500,
+            rate_pause: Duration::from_secs(5),
+            rate_pause_max: Duration::from_secs(300),
             rate_recovery: Duration::from_secs(600),
             min_rate: Rate::new(1, Duration::from_secs(60)),
             warmup: None,
@@ -387,6 +398,9 @@ impl HealthConfig {
         }
         if self.rate_cut_permille == 0 || self.rate_cut_permille >= 1000 {
             return bad("rate_cut_permille", "must be from 1 to 999 (a cut)");
+        }
+        if self.rate_pause_max < self.rate_pause {
+            return bad("rate_pause_max", "must be at least rate_pause");
         }
         if self.rate_recovery.is_zero() {
             return bad("rate_recovery", "must be more than 0");

@@ -559,11 +559,14 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
                         // The server answered: the destination is up.
                         d.connection_succeeded(cfg, true);
                     }
-                    d.observe(cfg, now, c, in_flight);
+                    d.observe(cfg, now, c, in_flight, None);
                 }
             }
-            (PermitKind::Message, Report::Success) => {}
-            (PermitKind::Message, Report::Failure(c)) => d.observe(cfg, now, c, in_flight),
+            (PermitKind::Message, Report::Success) => d.message_accepted(),
+            (PermitKind::Message, Report::Failure(c)) => {
+                let granted_at = lease.expires.saturating_sub(cfg.lease);
+                d.observe(cfg, now, c, in_flight, Some(granted_at));
+            }
         }
         Ok(())
     }
@@ -595,7 +598,7 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
         };
         d.tick(now);
         let in_flight = d.connections();
-        d.observe(cfg, now, c, in_flight);
+        d.observe(cfg, now, c, in_flight, None);
     }
 
     /// A delivery's [`Output::Destination`](crate::delivery::Output::Destination)

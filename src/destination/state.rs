@@ -107,8 +107,13 @@ pub(crate) struct Extra {
     /// Messages granted since `count_since` (to learn a rate).
     pub(crate) granted: u32,
     pub(crate) count_since: Option<Timestamp>,
-    /// The last rate cut (one cut per emission interval).
+    /// The last reaction to `rate_limited` (a cut or a pause): replies to messages
+    /// let go before it are the same cohort.
     pub(crate) last_cut: Option<Timestamp>,
+    /// A message was accepted since the last reaction: the next `rate_limited` cuts.
+    pub(crate) accepted_since_cut: bool,
+    /// The current pause after `rate_limited`, in milliseconds (0: none yet).
+    pub(crate) pause_ms: u32,
 }
 
 /// One destination.
@@ -550,13 +555,16 @@ impl Dest {
     }
 
     /// A classification about this destination (a reply, a transport failure, a
-    /// delivery's destination signal). `in_flight` counts the connection that saw it.
+    /// delivery's destination signal). `in_flight` counts the connection that saw it;
+    /// `granted_at` is when the message it answers was let go, if known: a message let
+    /// go before the last rate cut was sent at the old rate and does not cut again.
     pub(crate) fn observe(
         &mut self,
         cfg: &HealthConfig,
         now: Timestamp,
         c: &Classification,
         in_flight: usize,
+        granted_at: Option<Timestamp>,
     ) {
         if c.disposition == Disposition::Success {
             return;
@@ -569,7 +577,11 @@ impl Dest {
             self.extra().ceiling_at = Some(now);
         }
         if c.category == Some(Category::RateLimited) && c.scope == Scope::Destination {
-            self.cut_rate(cfg, now);
+            let last = self.extra.as_ref().and_then(|e| e.last_cut);
+            let same_cohort = matches!((granted_at, last), (Some(g), Some(l)) if g < l);
+            if !same_cohort {
+                self.rate_limited(cfg, now, c);
+            }
         }
         if c.scope == Scope::Destination {
             if let Some(h) = c.retry_after {
@@ -628,16 +640,40 @@ impl Dest {
         }
     }
 
-    /// `rate_limited`: multiply the message rate by the cut (learning one from the
-    /// traffic when none is set), at most once per new emission interval.
-    fn cut_rate(&mut self, cfg: &HealthConfig, now: Timestamp) {
+    /// `rate_limited`: pause the destination (the pause doubling while nothing is
+    /// accepted in between, up to `rate_pause_max`), and cut the message rate when a
+    /// message was accepted since the last reaction (or at the first one), learning a
+    /// rate from the traffic when none is set. A limiter that counts in fixed windows
+    /// answers `rate_limited` until its window ends, whatever our rate: the pause
+    /// waits that out without cutting again.
+    fn rate_limited(&mut self, cfg: &HealthConfig, now: Timestamp, c: &Classification) {
         let current = self.message_rate(cfg, now);
         let e = self.extra.get_or_insert_with(Box::default);
-        if let (Some(last), Some((mpm, _))) = (e.last_cut, current) {
-            let t = interval_us(mpm) / 1000;
-            if now.as_millis() < last.as_millis().saturating_add(t) {
-                return;
+        let cut = e.last_cut.is_none() || e.accepted_since_cut;
+        let pause = if e.pause_ms == 0 || e.accepted_since_cut {
+            ms(cfg.rate_pause)
+        } else {
+            u64::from(e.pause_ms)
+                .saturating_mul(2)
+                .min(ms(cfg.rate_pause_max))
+        };
+        e.pause_ms = u32::try_from(pause).unwrap_or(u32::MAX);
+        e.last_cut = Some(now);
+        e.accepted_since_cut = false;
+        if pause > 0 {
+            let until = now.saturating_add(std::time::Duration::from_millis(pause));
+            if until > self.suspended_until {
+                self.suspended_until = until;
+                e.cause = Some(Cause {
+                    rule: "rate_limited".into(),
+                    category: c.category,
+                    classification_rule: c.rule.to_string(),
+                    count: 1,
+                });
             }
+        }
+        if !cut {
+            return;
         }
         let (base, learned) = match current {
             Some((mpm, _)) => (
@@ -664,13 +700,19 @@ impl Dest {
             cut_at: now,
             learned,
         });
-        e.last_cut = Some(now);
         e.granted = 0;
         e.count_since = Some(now);
         // Space the next message one new interval from now.
         self.msg_tat_us = self
             .msg_tat_us
             .max(us(now).saturating_add(interval_us(floor)));
+    }
+
+    /// A message was accepted: the next `rate_limited` is a new cohort.
+    pub(crate) fn message_accepted(&mut self) {
+        if let Some(e) = &mut self.extra {
+            e.accepted_since_cut = true;
+        }
     }
 
     /// Nothing to remember: it can be forgotten and recreated fresh.
