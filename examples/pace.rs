@@ -270,13 +270,13 @@ pub fn run(opts: &Options) -> Summary {
 fn connection(
     shared: &Arc<Mutex<Shared>>,
     opts: &Options,
-    permit: Option<Permit<String>>,
+    permit: Option<Permit>,
     mut reserved: Option<Waiting>,
     deadline: Instant,
 ) {
     let classifier = Classifier::builtin();
     let policy = policy();
-    let release = |permit: Option<Permit<String>>, report: Report<'_>| {
+    let release = |permit: Option<Permit>, report: Report<'_>| {
         let mut s = shared.lock().unwrap();
         if permit.is_some() {
             s.open -= 1;

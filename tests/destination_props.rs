@@ -96,7 +96,7 @@ fn run(cfg: &HealthConfig, ops: &[Op], restore_at: Option<usize>) -> Vec<String>
     let cs = classifications();
     let mut reg: Registry<String> = Registry::new(cfg.clone()).unwrap();
     let mut now = T0;
-    let mut permits: Vec<Permit<String>> = Vec::new();
+    let mut permits: Vec<Permit> = Vec::new();
     let mut grants: Vec<Vec<u64>> = vec![Vec::new(); 3];
     let mut log = Vec::new();
     let mut probing: [Option<u64>; 3] = [None; 3];

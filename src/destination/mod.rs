@@ -104,9 +104,10 @@ pub enum PermitKind {
 /// [`Registry::release`]. A permit not returned is void after the configured lease,
 /// and then refused.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[must_use = "a permit holds a slot until it is released or expires"]
-pub struct Permit<K> {
-    key: K,
+pub struct Permit {
+    slot: u32,
     dest: u32,
     lease: u32,
     kind: PermitKind,
@@ -114,12 +115,7 @@ pub struct Permit<K> {
     expires: Timestamp,
 }
 
-impl<K> Permit<K> {
-    /// The destination.
-    pub fn key(&self) -> &K {
-        &self.key
-    }
-
+impl Permit {
     /// What it is for.
     pub fn kind(&self) -> PermitKind {
         self.kind
@@ -281,9 +277,9 @@ impl fmt::Display for Cause {
 /// The answer to a request.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[must_use]
-pub enum Decision<K> {
+pub enum Decision {
     /// Go ahead; return the permit when done.
-    Go(Permit<K>),
+    Go(Permit),
     /// Not now: ask again at `until` (or when a permit is returned).
     Wait {
         /// When to ask again.
@@ -307,7 +303,7 @@ pub enum Decision<K> {
     },
 }
 
-impl<K> Decision<K> {
+impl Decision {
     /// The snake_case name: `go`, `wait`, `suspended`, `dead`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -329,7 +325,7 @@ impl<K> Decision<K> {
     }
 }
 
-impl<K> fmt::Display for Decision<K> {
+impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Decision::Go(p) => write!(
@@ -402,40 +398,105 @@ pub struct Stats {
 }
 
 /// Destinations by key, with bounded memory. See the [module docs](self).
+///
+/// Each destination is one slot of a slab (its key stored once), found through an
+/// index from the key's hash to its slot; a permit names its slot, so returning one
+/// does not look the key up again. Destinations with nothing to remember are swept a
+/// few slots per call, so no call pays for the whole registry.
 #[derive(Clone)]
 pub struct Registry<K, S = RandomState> {
     cfg: HealthConfig,
-    map: HashMap<K, Dest, S>,
+    hasher: S,
+    slots: Vec<Option<Entry<K>>>,
+    /// Key hash → the first slot with that hash (further ones chained in `next`).
+    index: HashMap<u64, u32, BuildHashed>,
+    free: Vec<u32>,
+    len: usize,
     next_uid: u32,
-    /// Operations since the last sweep of forgettable destinations.
-    ops: u64,
+    /// The next slot the sweep looks at.
+    cursor: u32,
 }
+
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+struct Entry<K> {
+    key: K,
+    dest: Dest,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    hash: u64,
+    /// The next slot whose key has the same hash (`u32::MAX`: none).
+    #[cfg_attr(feature = "serde", serde(skip, default = "no_slot"))]
+    next: u32,
+}
+
+#[cfg(feature = "serde")]
+fn no_slot() -> u32 {
+    u32::MAX
+}
+
+/// The index's keys are already hashes (with the registry's keyed hasher): they are
+/// used as they are.
+#[derive(Clone, Copy, Default, Debug)]
+struct BuildHashed;
+
+#[derive(Default)]
+struct Hashed(u64);
+
+impl core::hash::Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+impl BuildHasher for BuildHashed {
+    type Hasher = Hashed;
+    fn build_hasher(&self) -> Hashed {
+        Hashed(0)
+    }
+}
+
+/// Slots the sweep looks at per request.
+const SWEEP_PER_CALL: u32 = 1;
 
 impl<K: fmt::Debug, S> fmt::Debug for Registry<K, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry")
-            .field("destinations", &self.map.len())
+            .field("destinations", &self.len)
             .field("config", &self.cfg)
             .finish()
     }
 }
 
-impl<K: Hash + Eq + Clone> Registry<K, RandomState> {
+impl<K: Hash + Eq> Registry<K, RandomState> {
     /// An empty registry; refuses a configuration [`HealthConfig::validate`] refuses.
     pub fn new(cfg: HealthConfig) -> Result<Self, ConfigError> {
         Registry::with_hasher(cfg, RandomState::new())
     }
 }
 
-impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
-    /// An empty registry with this hasher.
+impl<K: Hash + Eq, S: BuildHasher> Registry<K, S> {
+    /// An empty registry with this hasher (keyed: destinations are chosen by
+    /// strangers, so the default hasher's random keys matter).
     pub fn with_hasher(cfg: HealthConfig, hasher: S) -> Result<Self, ConfigError> {
         cfg.validate()?;
         Ok(Registry {
             cfg,
-            map: HashMap::with_hasher(hasher),
+            hasher,
+            slots: Vec::new(),
+            index: HashMap::with_hasher(BuildHashed),
+            free: Vec::new(),
+            len: 0,
             next_uid: 0,
-            ops: 0,
+            cursor: 0,
         })
     }
 
@@ -446,16 +507,71 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
 
     /// Destinations tracked now.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// Whether no destination is tracked.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
+    }
+
+    fn find<Q>(&self, key: &Q, hash: u64) -> Option<u32>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let mut at = *self.index.get(&hash)?;
+        while let Some(Some(e)) = self.slots.get(at as usize) {
+            if e.hash == hash && e.key.borrow() == key {
+                return Some(at);
+            }
+            at = e.next;
+        }
+        None
+    }
+
+    /// The slot of `key`'s destination, created if new.
+    fn slot<Q>(&mut self, key: &Q, now: Timestamp) -> u32
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        if let Some(at) = self.find(key, hash) {
+            return at;
+        }
+        self.next_uid = self.next_uid.wrapping_add(1);
+        let next = self.index.get(&hash).copied().unwrap_or(u32::MAX);
+        let entry = Entry {
+            key: key.to_owned(),
+            dest: Dest::new(self.next_uid, &self.cfg, now),
+            hash,
+            next,
+        };
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.slots[at as usize] = Some(entry);
+                at
+            }
+            None => {
+                self.slots.push(Some(entry));
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.index.insert(hash, at);
+        self.len += 1;
+        at
+    }
+
+    fn dest_mut(&mut self, at: u32) -> Option<&mut Dest> {
+        self.slots
+            .get_mut(at as usize)?
+            .as_mut()
+            .map(|e| &mut e.dest)
     }
 
     /// May we open a connection to `key` at `now`?
-    pub fn acquire_connection<Q>(&mut self, key: &Q, now: Timestamp) -> Decision<K>
+    pub fn acquire_connection<Q>(&mut self, key: &Q, now: Timestamp) -> Decision
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
@@ -472,7 +588,7 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
 
     /// May we start a message to `key` at `now`? `retry` is whether this message was
     /// attempted before (retries count against the retry budget).
-    pub fn acquire_message<Q>(&mut self, key: &Q, now: Timestamp, retry: bool) -> Decision<K>
+    pub fn acquire_message<Q>(&mut self, key: &Q, now: Timestamp, retry: bool) -> Decision
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
@@ -487,29 +603,28 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
         )
     }
 
-    fn acquire<Q>(&mut self, key: &Q, now: Timestamp, ask: Ask) -> Decision<K>
+    fn acquire<Q>(&mut self, key: &Q, now: Timestamp, ask: Ask) -> Decision
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.maybe_sweep(now);
-        let cfg = &self.cfg;
-        let d = match self.map.get_mut(key) {
-            Some(d) => d,
-            None => {
-                self.next_uid = self.next_uid.wrapping_add(1);
-                let uid = self.next_uid;
-                self.map
-                    .entry(key.to_owned())
-                    .or_insert_with(|| Dest::new(uid, cfg, now))
-            }
+        self.sweep(now);
+        let at = self.slot(key, now);
+        let Some(Some(e)) = self.slots.get_mut(at as usize) else {
+            // `slot` just made it.
+            return Decision::Wait {
+                until: now,
+                reason: WaitReason::PermitsOutstanding,
+            };
         };
+        let cfg = &self.cfg;
+        let d = &mut e.dest;
         d.tick(now);
         match d.check(cfg, now, ask) {
             Ok(()) => {
                 let lease = d.grant(cfg, now, ask);
                 Decision::Go(Permit {
-                    key: key.to_owned(),
+                    slot: at,
                     dest: d.uid,
                     lease: lease.id,
                     kind: lease.kind,
@@ -530,24 +645,21 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
     /// expired, or from a forgotten destination) is refused and changes nothing.
     pub fn release(
         &mut self,
-        permit: Permit<K>,
+        permit: Permit,
         now: Timestamp,
         report: Report<'_>,
     ) -> Result<(), PermitError> {
-        self.maybe_sweep(now);
         let cfg = &self.cfg;
-        let d = self.map.get_mut(&permit.key).ok_or(PermitError::Stale)?;
+        let Some(Some(e)) = self.slots.get_mut(permit.slot as usize) else {
+            return Err(PermitError::Stale);
+        };
+        let d = &mut e.dest;
         if d.uid != permit.dest {
             return Err(PermitError::Stale);
         }
         d.tick(now);
-        let pos = d
-            .leases
-            .iter()
-            .position(|l| l.id == permit.lease)
-            .ok_or(PermitError::Stale)?;
         let in_flight = d.connections();
-        let lease = d.leases.swap_remove(pos);
+        let lease = d.leases.take(permit.lease).ok_or(PermitError::Stale)?;
         match (lease.kind, report) {
             (_, Report::Unused) => {}
             (PermitKind::Connection, Report::Success) => d.connection_succeeded(cfg, lease.probe),
@@ -584,21 +696,14 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
         if c.disposition == crate::Disposition::Success {
             return;
         }
-        self.maybe_sweep(now);
+        let at = self.slot(key, now);
         let cfg = &self.cfg;
-        let d = match self.map.get_mut(key) {
-            Some(d) => d,
-            None => {
-                self.next_uid = self.next_uid.wrapping_add(1);
-                let uid = self.next_uid;
-                self.map
-                    .entry(key.to_owned())
-                    .or_insert_with(|| Dest::new(uid, cfg, now))
-            }
-        };
-        d.tick(now);
-        let in_flight = d.connections();
-        d.observe(cfg, now, c, in_flight, None);
+        if let Some(Some(e)) = self.slots.get_mut(at as usize) {
+            let d = &mut e.dest;
+            d.tick(now);
+            let in_flight = d.connections();
+            d.observe(cfg, now, c, in_flight, None);
+        }
     }
 
     /// A delivery's [`Output::Destination`](crate::delivery::Output::Destination)
@@ -611,7 +716,8 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
     {
         self.observe(key, signal.at, &signal.classification);
         if let Some(hold) = signal.hold_until {
-            if let Some(d) = self.map.get_mut(key) {
+            let at = self.slot(key, signal.at);
+            if let Some(d) = self.dest_mut(at) {
                 if hold > d.suspended_until {
                     d.suspended_until = hold;
                     let e = d.extra.get_or_insert_with(Box::default);
@@ -630,93 +736,125 @@ impl<K: Hash + Eq + Clone, S: BuildHasher> Registry<K, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let d = self.map.get(key)?;
-        let live = |l: &&state::Lease| l.expires > now;
-        let conns = d
-            .leases
-            .iter()
-            .filter(live)
-            .filter(|l| l.kind == PermitKind::Connection)
-            .count();
-        let msgs = d.leases.iter().filter(live).count() - conns;
-        let phase = match d.phase {
-            Phase::Dead if now >= d.dead_until => Phase::HalfOpen,
-            p => p,
-        };
-        let (firsts, retries) = match &self.cfg.retry_budget {
-            Some(b) => {
-                let q = (u64::try_from(b.window.as_millis()).unwrap_or(u64::MAX) / 4).max(1);
-                let mut budget = d.budget;
-                let epoch = now.as_millis() / q;
-                if epoch > budget.epoch {
-                    // Same arithmetic as a request would do, on a copy.
-                    let k = epoch - budget.epoch;
-                    if k >= 4 {
-                        budget.firsts = [0; 4];
-                        budget.retries = [0; 4];
-                    } else {
-                        let k = k as usize;
-                        budget.firsts.rotate_left(k);
-                        budget.retries.rotate_left(k);
-                        for i in 4 - k..4 {
-                            budget.firsts[i] = 0;
-                            budget.retries[i] = 0;
-                        }
-                    }
-                }
-                budget.sums()
-            }
-            None => (0, 0),
-        };
-        Some(Stats {
-            state: match phase {
-                Phase::Open => "open",
-                Phase::Dead => "dead",
-                Phase::HalfOpen => "half_open",
-            },
-            window: u32::from(d.window),
-            ceiling: u32::from(d.ceiling_at(&self.cfg, now)),
-            in_flight: u32::try_from(conns).unwrap_or(u32::MAX),
-            messages_in_flight: u32::try_from(msgs).unwrap_or(u32::MAX),
-            fail_cohorts: f64::from(d.fail_cohorts) / state::UNIT as f64,
-            dead_until: (phase == Phase::Dead).then_some(d.dead_until),
-            suspended_until: (now < d.suspended_until).then_some(d.suspended_until),
-            cause: if phase == Phase::Dead || now < d.suspended_until {
-                d.extra.as_ref().and_then(|e| e.cause.clone())
-            } else {
-                None
-            },
-            message_rate_per_minute: d
-                .message_rate(&self.cfg, now)
-                .map(|(mpm, _)| mpm as f64 / 1000.0),
-            first_attempts_in_window: firsts,
-            retries_in_window: retries,
-        })
+        let at = self.find(key, self.hasher.hash_one(key))?;
+        let d = &self.slots.get(at as usize)?.as_ref()?.dest;
+        Some(stats(&self.cfg, d, now))
     }
 
     /// Forgets every destination with nothing to remember (no permit out, not dead,
     /// suspended or slowed, unused for `forget_after`). The registry also does this
-    /// by itself, amortised over its calls.
+    /// by itself, one slot per request, so a registry of `n` destinations is swept
+    /// every `n` requests.
     pub fn forget_idle(&mut self, now: Timestamp) -> usize {
-        let before = self.map.len();
-        let cfg = &self.cfg;
-        self.map.retain(|_, d| !d.forgettable(cfg, now));
-        self.ops = 0;
-        before - self.map.len()
+        let before = self.len;
+        for at in 0..u32::try_from(self.slots.len()).unwrap_or(u32::MAX) {
+            self.forget_if_idle(at, now);
+        }
+        before - self.len
     }
 
-    fn maybe_sweep(&mut self, now: Timestamp) {
-        self.ops = self.ops.saturating_add(1);
-        if self.ops >= (self.map.len() as u64).max(1024) {
-            self.forget_idle(now);
+    fn sweep(&mut self, now: Timestamp) {
+        let n = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        if n == 0 {
+            return;
         }
+        for _ in 0..SWEEP_PER_CALL {
+            if self.cursor >= n {
+                self.cursor = 0;
+            }
+            let at = self.cursor;
+            self.cursor += 1;
+            self.forget_if_idle(at, now);
+        }
+    }
+
+    fn forget_if_idle(&mut self, at: u32, now: Timestamp) {
+        let idle = match self.slots.get_mut(at as usize) {
+            Some(Some(e)) => {
+                e.dest.tick_leases(now);
+                e.dest.forgettable(&self.cfg, now)
+            }
+            _ => false,
+        };
+        if !idle {
+            return;
+        }
+        let Some(e) = self.slots.get_mut(at as usize).and_then(Option::take) else {
+            return;
+        };
+        // Unlink the slot from its hash chain.
+        if self.index.get(&e.hash) == Some(&at) {
+            if e.next == u32::MAX {
+                self.index.remove(&e.hash);
+            } else {
+                self.index.insert(e.hash, e.next);
+            }
+        } else {
+            let mut p = self.index.get(&e.hash).copied().unwrap_or(u32::MAX);
+            while let Some(Some(pe)) = self.slots.get_mut(p as usize) {
+                if pe.next == at {
+                    pe.next = e.next;
+                    break;
+                }
+                p = pe.next;
+            }
+        }
+        self.free.push(at);
+        self.len -= 1;
     }
 }
 
-/// A registry's persisted form (feature `serde`): every destination's state, so that
-/// a restored registry decides exactly as the original. The configuration is kept
-/// by the caller and given back to [`Registry::restore`].
-#[derive(Clone, PartialEq, Eq, Debug)]
+fn stats(cfg: &HealthConfig, d: &Dest, now: Timestamp) -> Stats {
+    let live = |l: &&state::Lease| l.expires > now;
+    let conns = d
+        .leases
+        .iter()
+        .filter(live)
+        .filter(|l| l.kind == PermitKind::Connection)
+        .count();
+    let msgs = d.leases.iter().filter(live).count() - conns;
+    let phase = match d.phase {
+        Phase::Dead if now >= d.dead_until => Phase::HalfOpen,
+        p => p,
+    };
+    let (firsts, retries) = match &cfg.retry_budget {
+        Some(b) => {
+            let q = (u64::try_from(b.window.as_millis()).unwrap_or(u64::MAX) / 4).max(1);
+            let mut budget = d.budget;
+            budget.advance(now.as_millis() / q);
+            budget.sums()
+        }
+        None => (0, 0),
+    };
+    Stats {
+        state: match phase {
+            Phase::Open => "open",
+            Phase::Dead => "dead",
+            Phase::HalfOpen => "half_open",
+        },
+        window: u32::from(d.window),
+        ceiling: u32::from(d.ceiling_at(cfg, now)),
+        in_flight: u32::try_from(conns).unwrap_or(u32::MAX),
+        messages_in_flight: u32::try_from(msgs).unwrap_or(u32::MAX),
+        fail_cohorts: f64::from(d.fail_cohorts) / state::UNIT as f64,
+        dead_until: (phase == Phase::Dead).then_some(d.dead_until),
+        suspended_until: (now < d.suspended_until).then_some(d.suspended_until),
+        cause: if phase == Phase::Dead || now < d.suspended_until {
+            d.extra.as_ref().and_then(|e| e.cause.clone())
+        } else {
+            None
+        },
+        message_rate_per_minute: d.message_rate(cfg, now).map(|(mpm, _)| mpm as f64 / 1000.0),
+        first_attempts_in_window: firsts,
+        retries_in_window: retries,
+    }
+}
+
+/// A registry's persisted form (feature `serde`): every destination's state in its
+/// slot, so that a restored registry decides exactly as the original and the permits
+/// out stay valid. The configuration is kept by the caller and given back to
+/// [`Registry::restore`].
+#[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct RegistrySnapshot<K> {
@@ -724,8 +862,9 @@ pub struct RegistrySnapshot<K> {
     #[serde(rename = "format_version", alias = "version", alias = "v")]
     format_version: FormatVersion<RegistrySnapshot<()>>,
     next_uid: u32,
-    ops: u64,
-    destinations: Vec<(K, Dest)>,
+    cursor: u32,
+    slots: Vec<Option<Entry<K>>>,
+    free: Vec<u32>,
 }
 
 #[cfg(feature = "serde")]
@@ -742,25 +881,47 @@ impl<K: Hash + Eq + Clone, S: BuildHasher + Default> Registry<K, S> {
             #[cfg(feature = "serde")]
             format_version: FormatVersion::current(),
             next_uid: self.next_uid,
-            ops: self.ops,
-            destinations: self
-                .map
-                .iter()
-                .map(|(k, d)| (k.clone(), d.clone()))
-                .collect(),
+            cursor: self.cursor,
+            slots: self.slots.clone(),
+            free: self.free.clone(),
         }
     }
 
     /// A registry from a snapshot and the configuration it ran with.
     pub fn restore(cfg: HealthConfig, snapshot: RegistrySnapshot<K>) -> Result<Self, ConfigError> {
-        cfg.validate()?;
-        let mut map = HashMap::with_capacity_and_hasher(snapshot.destinations.len(), S::default());
-        map.extend(snapshot.destinations);
-        Ok(Registry {
-            cfg,
-            map,
-            next_uid: snapshot.next_uid,
-            ops: snapshot.ops,
-        })
+        let mut r = Registry::with_hasher(cfg, S::default())?;
+        r.next_uid = snapshot.next_uid;
+        r.cursor = snapshot.cursor;
+        r.slots = snapshot.slots;
+        for (at, slot) in r.slots.iter_mut().enumerate() {
+            let at = u32::try_from(at).unwrap_or(u32::MAX);
+            match slot {
+                Some(e) => {
+                    // The hasher's keys are new: hash again and chain.
+                    e.hash = r.hasher.hash_one(&e.key);
+                    e.next = r.index.get(&e.hash).copied().unwrap_or(u32::MAX);
+                    r.index.insert(e.hash, at);
+                    r.len += 1;
+                }
+                None => {}
+            }
+        }
+        // The free slots in the order they will be reused; a snapshot that names a
+        // slot in use, or misses a free one, is mended.
+        let mut seen = vec![false; r.slots.len()];
+        for at in snapshot.free {
+            if let (Some(None), Some(s)) = (r.slots.get(at as usize), seen.get_mut(at as usize)) {
+                if !*s {
+                    *s = true;
+                    r.free.push(at);
+                }
+            }
+        }
+        let missing: Vec<u32> = (0..r.slots.len())
+            .filter(|&i| r.slots[i].is_none() && !seen[i])
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        r.free.splice(0..0, missing);
+        Ok(r)
     }
 }

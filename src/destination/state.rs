@@ -33,6 +33,89 @@ pub(crate) struct Lease {
     pub(crate) probe: bool,
 }
 
+/// A destination's permits out: one kept inline (the common case, no allocation),
+/// more in a vector.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(from = "Vec<Lease>", into = "Vec<Lease>"))]
+pub(crate) enum Leases {
+    #[default]
+    None,
+    One(Lease),
+    Many(Vec<Lease>),
+}
+
+impl From<Vec<Lease>> for Leases {
+    fn from(mut v: Vec<Lease>) -> Self {
+        match v.len() {
+            0 => Leases::None,
+            1 => Leases::One(v.remove(0)),
+            _ => Leases::Many(v),
+        }
+    }
+}
+
+impl From<Leases> for Vec<Lease> {
+    fn from(l: Leases) -> Self {
+        l.as_slice().to_vec()
+    }
+}
+
+impl Leases {
+    pub(crate) fn as_slice(&self) -> &[Lease] {
+        match self {
+            Leases::None => &[],
+            Leases::One(l) => core::slice::from_ref(l),
+            Leases::Many(v) => v,
+        }
+    }
+
+    pub(crate) fn iter(&self) -> core::slice::Iter<'_, Lease> {
+        self.as_slice().iter()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self, Leases::None)
+    }
+
+    pub(crate) fn push(&mut self, l: Lease) {
+        *self = match core::mem::take(self) {
+            Leases::None => Leases::One(l),
+            Leases::One(a) => Leases::Many(vec![a, l]),
+            Leases::Many(mut v) => {
+                v.push(l);
+                Leases::Many(v)
+            }
+        };
+    }
+
+    /// Keeps the leases `keep` accepts.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&Lease) -> bool) {
+        if self.iter().all(&keep) {
+            return;
+        }
+        let v: Vec<Lease> = self.iter().copied().filter(|l| keep(l)).collect();
+        *self = Leases::from(v);
+    }
+
+    /// Removes the lease with this id.
+    pub(crate) fn take(&mut self, id: u32) -> Option<Lease> {
+        let pos = self.iter().position(|l| l.id == id)?;
+        let mut v: Vec<Lease> = match core::mem::take(self) {
+            Leases::None => return None,
+            Leases::One(l) => return Some(l),
+            Leases::Many(v) => v,
+        };
+        let l = v.swap_remove(pos);
+        *self = Leases::from(v);
+        Some(l)
+    }
+}
+
 /// The retry budget's four sub-windows: first attempts and retries started in each.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -45,7 +128,7 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    fn advance(&mut self, epoch: u64) {
+    pub(crate) fn advance(&mut self, epoch: u64) {
         if epoch <= self.epoch {
             return;
         }
@@ -136,7 +219,7 @@ pub(crate) struct Dest {
     pub(crate) last_active: Timestamp,
     pub(crate) msg_tat_us: u64,
     pub(crate) budget: Budget,
-    pub(crate) leases: Vec<Lease>,
+    pub(crate) leases: Leases,
     pub(crate) extra: Option<Box<Extra>>,
 }
 
@@ -203,7 +286,7 @@ impl Dest {
             last_active: now,
             msg_tat_us: 0,
             budget: Budget::default(),
-            leases: Vec::new(),
+            leases: Leases::None,
             extra: None,
         }
     }
@@ -212,9 +295,16 @@ impl Dest {
         self.extra.get_or_insert_with(Box::default)
     }
 
+    /// Drops expired leases (and the storage of none).
+    pub(crate) fn tick_leases(&mut self, now: Timestamp) {
+        if !self.leases.is_empty() {
+            self.leases.retain(|l| l.expires > now);
+        }
+    }
+
     /// Drops expired leases; moves a dead destination whose wait is over to half-open.
     pub(crate) fn tick(&mut self, now: Timestamp) {
-        self.leases.retain(|l| l.expires > now);
+        self.tick_leases(now);
         if self.phase == Phase::Dead && now >= self.dead_until {
             self.phase = Phase::HalfOpen;
         }
