@@ -895,15 +895,12 @@ impl<K: Hash + Eq + Clone, S: BuildHasher + Default> Registry<K, S> {
         r.slots = snapshot.slots;
         for (at, slot) in r.slots.iter_mut().enumerate() {
             let at = u32::try_from(at).unwrap_or(u32::MAX);
-            match slot {
-                Some(e) => {
-                    // The hasher's keys are new: hash again and chain.
-                    e.hash = r.hasher.hash_one(&e.key);
-                    e.next = r.index.get(&e.hash).copied().unwrap_or(u32::MAX);
-                    r.index.insert(e.hash, at);
-                    r.len += 1;
-                }
-                None => {}
+            if let Some(e) = slot {
+                // The hasher's keys are new: hash again and chain.
+                e.hash = r.hasher.hash_one(&e.key);
+                e.next = r.index.get(&e.hash).copied().unwrap_or(u32::MAX);
+                r.index.insert(e.hash, at);
+                r.len += 1;
             }
         }
         // The free slots in the order they will be reused; a snapshot that names a
