@@ -4,6 +4,7 @@
 //! of the crate does with real server replies, under a virtual clock.
 
 mod classify;
+mod destination;
 #[allow(dead_code)] // the examples' shared drive loop; the tour uses part of it
 #[path = "../driver/mod.rs"]
 mod driver;
@@ -19,6 +20,7 @@ fn main() {
     session::show();
     schedule::show();
     queue::show();
+    destination::show();
     story::show();
 }
 
