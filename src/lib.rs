@@ -35,6 +35,11 @@
 //!   warning), persistence.
 //! - [`dsn`]: RFC 3464 delivery status notifications (delayed, failed), honouring
 //!   RFC 3461 `NOTIFY`, `RET` and `ENVID`/`ORCPT`.
+//! - [`destination`]: how hard a sender may push one destination right now: a
+//!   [`destination::Registry`] of per-destination health (dead destinations and one
+//!   probe, adaptive concurrency, pacing cut on `rate_limited`, suspension rules,
+//!   warm-up, retry budget) answering "go", "wait until", "suspended until" or
+//!   "dead until", each with its reason.
 //!
 //! ## The drive loop
 //!
@@ -43,6 +48,10 @@
 //!
 //! ```text
 //! for each message due in the queue at `now`:
+//!     match health.acquire_connection(&dest, now) {                  // may we?
+//!         Go(permit) => go on (health.release(permit, now, report) when done),
+//!         other      => queue.reschedule(message, other.until()); next message,
+//!     }
 //!     let mut attempt = delivery.start_attempt(now, Some(host))?;   // who is due
 //!     attempt.submit(&delivery, &mut session)?;                      // the envelope
 //!     loop {                                                         // the connection
@@ -59,7 +68,7 @@
 //!     delivery.end_attempt(now, &policy, &classifier);
 //!     while let Some(o) = delivery.poll_output() {
 //!         Delivered / RetryAt / Failed { reason } / DelayWarning => log, write notices
-//!         Destination(signal) => feed destination health
+//!         Destination(signal) => health.observe_signal(&dest, &signal)
 //!         WakeAt(t)  => queue.reschedule(message, t)                // the one wake-up
 //!     }
 //! ```
