@@ -6,12 +6,20 @@
 //!
 //! One record per input line: a line starting with `{` is a JSON object with `reply`
 //! (a string; a multi-line reply joined with `\r\n`) and an optional `stage` (`rcpt_to`,
-//! `RCPT TO`, `data_end`…; an unknown name means unknown); any other line is the reply
+//! `RCPT TO`, `data_end`…; a name that is not a stage is an error line listing the
+//! valid ones, so a typo never classifies at the wrong stage); any other line is the reply
 //! or bounce text itself. Exactly one JSON line is written per input line, in order:
 //!
 //! ```text
 //! {"code":550,"enhanced":"5.1.1","disposition":"permanent","category":"user_unknown",
-//!  "scope":"recipient","retry_after_secs":null,"rule":"text.user_unknown","low_confidence":false}
+//!  "scope":"recipient","retry_after_secs":null,"rule":"text.user_unknown","low_confidence":false,
+//!  "stage":"rcpt_to"}
+//! ```
+//!
+//! `stage` is the stage the classification used (named in the input, or read from
+//! bounce text such as `(in reply to RCPT TO command)`, else `unknown`).
+//!
+//! ```text
 //! ```
 //!
 //! Options:
@@ -238,14 +246,18 @@ pub fn classify_line(c: &Classifier, line: &str) -> Value {
         let Some(text) = obj.get("reply").and_then(Value::as_str) else {
             return error_record("JSON object without a string field `reply`".into());
         };
-        let stage = obj
-            .get("stage")
-            .and_then(Value::as_str)
-            .map_or(Stage::Unknown, Stage::parse_lenient);
+        let stage = match obj.get("stage") {
+            None | Some(Value::Null) => Stage::Unknown,
+            Some(Value::String(name)) => match Stage::parse_strict(name) {
+                Ok(st) => st,
+                Err(e) => return error_record(e.to_string()),
+            },
+            Some(_) => return error_record("`stage` must be a string".into()),
+        };
         // A reply as sent on the wire (lines joined with CRLF) parses exactly; anything
         // else is searched like bounce text.
         match Reply::parse(text.as_bytes()) {
-            Ok(reply) => record(&c.classify(&reply, stage), Some(&reply)),
+            Ok(reply) => record(&c.classify(&reply, stage), Some(&reply), stage),
             Err(_) => from_text(c, text, stage),
         }
     } else {
@@ -258,14 +270,19 @@ fn from_text(c: &Classifier, text: &str, stage: Stage) -> Value {
         return error_record("empty input".into());
     }
     let (v, reply) = c.classify_text_with_reply(text, stage);
-    let mut rec = record(&v, reply.as_ref());
+    let used = if stage == Stage::Unknown {
+        Stage::from_text(text).unwrap_or(Stage::Unknown)
+    } else {
+        stage
+    };
+    let mut rec = record(&v, reply.as_ref(), used);
     if reply.is_none() && v.low_confidence {
         rec["error"] = json!("no SMTP reply code and no recognised wording");
     }
     rec
 }
 
-fn record(v: &Classification, reply: Option<&Reply>) -> Value {
+fn record(v: &Classification, reply: Option<&Reply>, stage: Stage) -> Value {
     json!({
         "code": reply.map(|r| r.code().as_u16()),
         "enhanced": reply.and_then(|r| r.enhanced()).map(|e| e.to_string()),
@@ -275,6 +292,7 @@ fn record(v: &Classification, reply: Option<&Reply>) -> Value {
         "retry_after_secs": v.retry_after.map(|d| d.as_secs()),
         "rule": v.rule,
         "low_confidence": v.low_confidence,
+        "stage": stage.name(),
     })
 }
 
@@ -289,6 +307,7 @@ pub fn error_record(error: String) -> Value {
         "retry_after_secs": null,
         "rule": null,
         "low_confidence": true,
+        "stage": null,
         "error": error,
     })
 }

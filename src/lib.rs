@@ -162,3 +162,28 @@ pub mod dsn;
 
 // ---- destination health ---------------------------------------------------
 pub mod destination;
+
+/// The types most programs use, in one import: `use tempfail::prelude::*;`.
+///
+/// ```
+/// use tempfail::prelude::*;
+/// let policy = RetryPolicy::preset(Preset::Postfix);
+/// let arrival = Timestamp::from_secs(1_700_000_000);
+/// let down = Classification::transient(Category::ServerError);
+/// let offsets = policy.replay(&vec![down; 3], arrival);
+/// assert_eq!(offsets.iter().map(|d| d.as_secs()).collect::<Vec<_>>(), [0, 300, 600]);
+/// ```
+pub mod prelude {
+    pub use crate::backoff::RetryState;
+    pub use crate::classify::{
+        Category, Classification, Classifier, Disposition, Scope, Stage, TransportFailure, UserRule,
+    };
+    pub use crate::delivery::{Delivery, MessageInfo, Output as DeliveryOutput, Recipient};
+    pub use crate::destination::{Decision, HealthConfig, Permit, Registry, Report};
+    pub use crate::outcome::RcptOutcome;
+    pub use crate::policy::{GiveUpReason, Preset, RetryDecision, RetryPolicy};
+    pub use crate::queue::{DeferralQueue, WheelQueue};
+    pub use crate::reply::{EnhancedCode, Reply, ReplyCode};
+    pub use crate::session::{Session, SessionConfig};
+    pub use crate::time::Timestamp;
+}

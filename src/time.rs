@@ -162,6 +162,23 @@ impl AddAssign<Duration> for Timestamp {
     }
 }
 
+/// The time from `earlier` to `self`; zero if `earlier` is later (saturating, never
+/// a panic).
+///
+/// ```
+/// use std::time::Duration;
+/// use tempfail::Timestamp;
+/// let t = Timestamp::from_secs(100);
+/// assert_eq!((t + Duration::from_secs(5)) - t, Duration::from_secs(5));
+/// assert_eq!(t - (t + Duration::from_secs(5)), Duration::ZERO);
+/// ```
+impl Sub<Timestamp> for Timestamp {
+    type Output = Duration;
+    fn sub(self, earlier: Timestamp) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
 impl Sub<Duration> for Timestamp {
     type Output = Timestamp;
     fn sub(self, d: Duration) -> Timestamp {

@@ -146,3 +146,34 @@ fn the_printed_built_in_rules_load_back_as_rules_only() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_stage_used_is_reported_and_a_typo_is_an_error_line() {
+    let c = Classifier::builtin();
+    let v = classify_line(
+        &c,
+        r#"{"reply": "550 5.1.1 no such user", "stage": "RCPT TO"}"#,
+    );
+    assert_eq!(v["stage"], "rcpt_to");
+    assert_eq!(v["category"], "user_unknown");
+    let v = classify_line(
+        &c,
+        r#"{"reply": "550 5.1.1 no such user", "stage": "rcpt_too"}"#,
+    );
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown stage \"rcpt_too\""),
+        "{v}"
+    );
+    assert_eq!(v["disposition"], serde_json::Value::Null);
+    // Bounce text names its stage.
+    let v = classify_line(
+        &c,
+        "host mx[192.0.2.1] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)",
+    );
+    assert_eq!(v["stage"], "rcpt_to");
+    let v = classify_line(&c, "421 4.7.0 try later");
+    assert_eq!(v["stage"], "unknown");
+}

@@ -267,7 +267,56 @@ snake_enum! {
     }
 }
 
+/// A stage name that is not one ([`Stage::parse_strict`], `str::parse`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown stage {found:?} (expected one of: {})", Stage::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownStage {
+    /// What was given.
+    pub found: String,
+}
+
+impl core::str::FromStr for Stage {
+    type Err = UnknownStage;
+    /// [`Stage::parse_strict`].
+    fn from_str(s: &str) -> Result<Stage, UnknownStage> {
+        Stage::parse_strict(s)
+    }
+}
+
 impl Stage {
+    /// Parses a stage name given by a user: what [`Stage::parse_lenient`] accepts,
+    /// and an error listing the valid names for anything else, so that a typo cannot
+    /// silently classify at an unknown stage.
+    ///
+    /// ```
+    /// use tempfail::Stage;
+    /// assert_eq!(Stage::parse_strict("RCPT TO"), Ok(Stage::RcptTo));
+    /// assert_eq!("unknown".parse::<Stage>(), Ok(Stage::Unknown));
+    /// let e = "rcpt_too".parse::<Stage>().unwrap_err();
+    /// assert!(e.to_string().starts_with("unknown stage \"rcpt_too\" (expected one of: connect, greeting"));
+    /// ```
+    pub fn parse_strict(s: &str) -> Result<Stage, UnknownStage> {
+        match Stage::parse_lenient(s) {
+            Stage::Unknown if !s.trim().eq_ignore_ascii_case("unknown") => Err(UnknownStage {
+                found: s.to_owned(),
+            }),
+            st => Ok(st),
+        }
+    }
+
+    /// The stage bounce or log text names, if any (`(in reply to RCPT TO command)`,
+    /// `while receiving the initial server greeting`): what
+    /// [`Classifier::classify_text`] uses when given [`Stage::Unknown`].
+    ///
+    /// ```
+    /// use tempfail::Stage;
+    /// assert_eq!(Stage::from_text("550 5.1.1 no such user (in reply to RCPT TO command)"), Some(Stage::RcptTo));
+    /// ```
+    #[must_use]
+    pub fn from_text(text: &str) -> Option<Stage> {
+        text::stage_from_text(text.as_bytes())
+    }
+
     /// Parses a stage name leniently: the snake_case names, SMTP command words
     /// (`RCPT`, `RCPT TO`, `MAIL FROM`, `DATA`, `EHLO`, `CONN`…, any case); anything
     /// else is [`Stage::Unknown`].
@@ -322,6 +371,103 @@ pub struct Classification {
     pub description: Cow<'static, str>,
     /// True when no rule matched and the codes alone decided.
     pub low_confidence: bool,
+}
+
+impl Classification {
+    /// A transient classification of `category`, with the category's usual scope,
+    /// for tests and for a sender's own conclusions (rule `user.transient`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tempfail::{Category, Classification, Scope};
+    /// let c = Classification::transient(Category::RateLimited)
+    ///     .with_retry_after(Duration::from_secs(300));
+    /// assert_eq!(c.scope, Scope::Destination);
+    /// assert_eq!(c.to_string(), "transient rate_limited (scope destination, rule user.transient, retry after 5m)");
+    /// ```
+    #[must_use]
+    pub fn transient(category: Category) -> Self {
+        Classification::of(Disposition::Transient, category, "user.transient")
+    }
+
+    /// A permanent classification of `category`, with the category's usual scope
+    /// (rule `user.permanent`).
+    ///
+    /// ```
+    /// use tempfail::{Category, Classification, Disposition, Scope};
+    /// let c = Classification::permanent(Category::UserUnknown);
+    /// assert_eq!((c.disposition, c.scope), (Disposition::Permanent, Scope::Recipient));
+    /// ```
+    #[must_use]
+    pub fn permanent(category: Category) -> Self {
+        Classification::of(Disposition::Permanent, category, "user.permanent")
+    }
+
+    /// A success (rule `user.success`).
+    #[must_use]
+    pub fn success() -> Self {
+        Classification {
+            disposition: Disposition::Success,
+            category: None,
+            scope: Scope::Message,
+            retry_after: None,
+            rule: Cow::Borrowed("user.success"),
+            description: Cow::Borrowed(""),
+            low_confidence: false,
+        }
+    }
+
+    fn of(disposition: Disposition, category: Category, rule: &'static str) -> Self {
+        Classification {
+            disposition,
+            category: Some(category),
+            scope: category.usual_scope(Stage::Unknown),
+            retry_after: None,
+            rule: Cow::Borrowed(rule),
+            description: Cow::Borrowed(""),
+            low_confidence: false,
+        }
+    }
+
+    /// With this scope.
+    #[must_use]
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// With the server's retry hint.
+    #[must_use]
+    pub fn with_retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// With this rule id.
+    #[must_use]
+    pub fn with_rule(mut self, rule: impl Into<Cow<'static, str>>) -> Self {
+        self.rule = rule.into();
+        self
+    }
+}
+
+/// `transient rate_limited (scope destination, rule gmail.rate_limited, retry after
+/// 5m)`: snake_case names, durations in compact human form.
+impl fmt::Display for Classification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.disposition)?;
+        if let Some(c) = self.category {
+            write!(f, " {c}")?;
+        }
+        write!(f, " (scope {}, rule {}", self.scope, self.rule)?;
+        if let Some(d) = self.retry_after {
+            write!(f, ", retry after {}", crate::backoff::Compact(d))?;
+        }
+        if self.low_confidence {
+            f.write_str(", low confidence")?;
+        }
+        f.write_str(")")
+    }
 }
 
 snake_enum! {

@@ -301,6 +301,30 @@ pub enum Output {
     WakeAt(Timestamp),
 }
 
+/// One line per output, snake_case names: `delivered [0, 2]`, `retry_at
+/// 2023-11-14T22:18:20.000Z [1]`, `failed [3]: permanent`, `wake_at …`.
+impl core::fmt::Display for Output {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Output::Delivered { rcpts } => write!(f, "delivered {rcpts:?}"),
+            Output::RetryAt { at, rcpts } => write!(f, "retry_at {at} {rcpts:?}"),
+            Output::Failed { rcpts, reason } => write!(f, "failed {rcpts:?}: {reason}"),
+            Output::DelayWarning { rcpts, number } => {
+                write!(f, "delay_warning {number} {rcpts:?}")
+            }
+            Output::Cancelled { rcpts } => write!(f, "cancelled {rcpts:?}"),
+            Output::Destination(s) => {
+                write!(f, "destination {}", s.classification)?;
+                if let Some(h) = s.hold_until {
+                    write!(f, ", hold until {h}")?;
+                }
+                Ok(())
+            }
+            Output::WakeAt(t) => write!(f, "wake_at {t}"),
+        }
+    }
+}
+
 /// Misuse of a [`Delivery`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -616,6 +616,34 @@ impl RetryPolicy {
         }
     }
 
+    /// Replays `failures`, one per attempt, through this policy from `arrival`, each
+    /// attempt made exactly when the previous decision said; returns each attempt's
+    /// offset from arrival (the first is zero). Stops early when the policy gives up.
+    /// The shortest way to test a schedule:
+    ///
+    /// ```
+    /// use tempfail::prelude::*;
+    /// let grey = Classification::transient(Category::Greylisted);
+    /// let down = Classification::transient(Category::ServerError);
+    /// let offsets = RetryPolicy::preset(Preset::Postfix)
+    ///     .replay(&[down.clone(), down, grey], Timestamp::from_secs(1_700_000_000));
+    /// assert_eq!(offsets.iter().map(|d| d.as_secs() / 60).collect::<Vec<_>>(), [0, 5, 10]);
+    /// ```
+    #[must_use]
+    pub fn replay(&self, failures: &[Classification], arrival: Timestamp) -> Vec<Duration> {
+        let mut state = RetryState::new(arrival);
+        let mut now = arrival;
+        let mut out = Vec::with_capacity(failures.len());
+        for c in failures {
+            out.push(now - arrival);
+            match self.on_failure(c, &mut state, now) {
+                RetryDecision::Retry { at, .. } => now = at,
+                _ => break,
+            }
+        }
+        out
+    }
+
     /// Replays failures in virtual time: the first attempt at `state.arrival`,
     /// each next one exactly when due, every one failing as `c`, until the
     /// policy stops or `max_attempts` attempts have been made.

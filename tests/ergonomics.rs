@@ -1,0 +1,118 @@
+//! The short paths a new user takes: constructors, readable Display, time
+//! arithmetic, the replay helper, strict stage names.
+
+use std::time::Duration;
+
+use tempfail::delivery::Output;
+use tempfail::policy::GiveUpReason;
+use tempfail::prelude::*;
+
+#[test]
+fn constructors_take_the_category_usual_scope_and_chain() {
+    let c = Classification::transient(Category::Greylisted);
+    assert_eq!(
+        (c.disposition, c.scope),
+        (Disposition::Transient, Scope::Recipient)
+    );
+    let c = c
+        .with_scope(Scope::Destination)
+        .with_retry_after(Duration::from_secs(90))
+        .with_rule("acme.grey");
+    assert_eq!(c.scope, Scope::Destination);
+    assert_eq!(c.retry_after, Some(Duration::from_secs(90)));
+    assert_eq!(c.rule, "acme.grey");
+    assert_eq!(
+        c.to_string(),
+        "transient greylisted (scope destination, rule acme.grey, retry after 1m30s)"
+    );
+    let p = Classification::permanent(Category::UserUnknown);
+    assert_eq!(
+        p.to_string(),
+        "permanent user_unknown (scope recipient, rule user.permanent)"
+    );
+    assert_eq!(Classification::success().disposition, Disposition::Success);
+}
+
+#[test]
+fn display_never_shows_debug_spellings() {
+    let t = Timestamp::from_secs(1_700_000_000);
+    let shown = [
+        Output::RetryAt {
+            at: t,
+            rcpts: vec![0, 2],
+        }
+        .to_string(),
+        Output::Failed {
+            rcpts: vec![1],
+            reason: GiveUpReason::NeverRetried(Category::UserUnknown),
+        }
+        .to_string(),
+        Output::WakeAt(t).to_string(),
+        RetryPolicy::preset(Preset::Postfix)
+            .decide(
+                &Classification::transient(Category::ServerError),
+                &RetryState::new(t),
+                t,
+            )
+            .to_string(),
+    ];
+    assert_eq!(shown[0], "retry_at 2023-11-14T22:13:20.000Z [0, 2]");
+    assert!(shown[1].starts_with("failed [1]: "), "{}", shown[1]);
+    assert!(shown[1].contains("user_unknown"), "{}", shown[1]);
+    assert_eq!(shown[2], "wake_at 2023-11-14T22:13:20.000Z");
+    assert!(
+        shown[3].starts_with("retry at 2023-11-14T22:18:20.000Z"),
+        "{}",
+        shown[3]
+    );
+    for s in &shown {
+        for debug in [
+            "Timestamp(",
+            "Some(",
+            "NeverRetried",
+            "UserUnknown",
+            "RetryAt",
+        ] {
+            assert!(!s.contains(debug), "{s}");
+        }
+    }
+}
+
+#[test]
+fn time_arithmetic_saturates() {
+    let t = Timestamp::from_secs(10);
+    assert_eq!((t + Duration::from_secs(5)) - t, Duration::from_secs(5));
+    assert_eq!(t - (t + Duration::from_secs(5)), Duration::ZERO);
+    assert_eq!(
+        Timestamp::from_millis(u64::MAX) + Duration::from_secs(1),
+        Timestamp::from_millis(u64::MAX)
+    );
+}
+
+#[test]
+fn replay_stops_when_the_policy_gives_up() {
+    let policy = RetryPolicy::preset(Preset::Postfix);
+    let t0 = Timestamp::from_secs(1_700_000_000);
+    let down = Classification::transient(Category::ServerError);
+    let gone = Classification::permanent(Category::UserUnknown);
+    let offsets = policy.replay(&[down.clone(), down, gone.clone(), gone], t0);
+    assert_eq!(
+        offsets,
+        [
+            Duration::ZERO,
+            Duration::from_secs(300),
+            Duration::from_secs(600)
+        ]
+    );
+}
+
+#[test]
+fn stage_names_are_strict_where_a_user_types_them() {
+    assert_eq!("data_end".parse::<Stage>(), Ok(Stage::DataEnd));
+    assert_eq!("MAIL FROM".parse::<Stage>(), Ok(Stage::MailFrom));
+    let e = "rcpt-to".parse::<Stage>().unwrap_err();
+    assert_eq!(e.found, "rcpt-to");
+    assert!(e.to_string().contains("rcpt_to"), "{e}");
+    // The lenient parser still reads logs.
+    assert_eq!(Stage::parse_lenient("rcpt-to"), Stage::Unknown);
+}
