@@ -81,8 +81,8 @@ use tempfail::{Classification, Classifier, Reply, Stage};
 
 /// What the command line asked for.
 pub enum Mode {
-    /// Classify standard input with this classifier.
-    Classify(Classifier),
+    /// Classify these files (standard input when none) with this classifier.
+    Classify(Classifier, Vec<String>),
     /// Print the built-in rules.
     PrintBuiltins,
 }
@@ -90,6 +90,7 @@ pub enum Mode {
 /// Reads the options (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Mode, String> {
     let mut classifier = Classifier::builtin();
+    let mut files = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -105,14 +106,15 @@ pub fn parse_args(args: &[String]) -> Result<Mode, String> {
                 }
                 .map_err(|e| format!("{a} {path}: {e}"))?;
             }
-            other => {
+            other if other.starts_with('-') && other != "-" => {
                 return Err(format!(
-                    "unknown option {other:?} (expected --rules FILE, --rules-only FILE or --builtin-rules)"
+                    "unknown option {other:?} (expected --rules FILE, --rules-only FILE, --builtin-rules or file names)"
                 ));
             }
+            file => files.push(file.to_owned()),
         }
     }
-    Ok(Mode::Classify(classifier))
+    Ok(Mode::Classify(classifier, files))
 }
 
 /// A JSON array of user rules (read field by field, so that this program needs no
@@ -193,11 +195,32 @@ pub fn builtin_rules_json() -> Value {
     Value::Array(Classifier::builtin_rules().into_iter().map(rule).collect())
 }
 
+/// The contract, for `--help`.
+pub const HELP: &str = "classify: SMTP replies, bounce text or log lines from standard input (or the files named),
+one JSON line out per line in.
+
+usage: classify [--rules FILE | --rules-only FILE] [FILE ...]
+       classify --builtin-rules
+
+A line starting with { is a JSON object {\"reply\": \"...\", \"stage\": \"rcpt_to\"}; any other line is the
+reply or bounce text itself. Output:
+  {\"code\":550,\"enhanced\":\"5.1.1\",\"disposition\":\"permanent\",\"category\":\"user_unknown\",
+   \"scope\":\"recipient\",\"retry_after_secs\":null,\"rule\":\"text.user_unknown\",\"low_confidence\":false,\"stage\":\"rcpt_to\"}
+A line that cannot be understood (bad JSON, an unknown stage name, over 64 KiB) gets a line with
+an \"error\" field. --rules FILE: a JSON array of user rules tried before the built-in ones;
+--rules-only FILE: instead of them; --builtin-rules: print the built-in rules in that format.
+Exit status 2 for unusable options or rules.
+";
+
 #[allow(dead_code)] // the tests include this file for its functions
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let classifier = match parse_args(&args) {
-        Ok(Mode::Classify(c)) => c,
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{HELP}");
+        return Ok(());
+    }
+    let (classifier, files) = match parse_args(&args) {
+        Ok(Mode::Classify(c, files)) => (c, files),
         Ok(Mode::PrintBuiltins) => {
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &builtin_rules_json())?;
@@ -209,12 +232,36 @@ fn main() -> io::Result<()> {
             std::process::exit(2);
         }
     };
-    let stdin = io::stdin();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    if files.is_empty() {
+        classify_all(&classifier, &mut io::stdin().lock(), &mut out)?;
+    }
+    for f in &files {
+        if f == "-" {
+            classify_all(&classifier, &mut io::stdin().lock(), &mut out)?;
+            continue;
+        }
+        match std::fs::File::open(f) {
+            Ok(file) => classify_all(&classifier, &mut io::BufReader::new(file), &mut out)?,
+            Err(e) => {
+                out.flush()?;
+                eprintln!("classify: {f}: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Classifies every line of `input` onto `out`, one JSON line each.
+pub fn classify_all(
+    classifier: &Classifier,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let mut buf = Vec::new();
-    let mut input = stdin.lock();
-    while let Some(len) = read_line_bounded(&mut input, &mut buf, MAX_LINE)? {
+    while let Some(len) = read_line_bounded(input, &mut buf, MAX_LINE)? {
         let record = if len > MAX_LINE {
             error_record(format!(
                 "line of {len} bytes skipped: at most {MAX_LINE} bytes per line"
@@ -222,12 +269,12 @@ fn main() -> io::Result<()> {
         } else {
             // Bytes that are not UTF-8 are replaced, never fatal.
             let line = String::from_utf8_lossy(&buf);
-            classify_line(&classifier, line.trim_end_matches(['\n', '\r']))
+            classify_line(classifier, line.trim_end_matches(['\n', '\r']))
         };
-        serde_json::to_writer(&mut out, &record)?;
+        serde_json::to_writer(&mut *out, &record)?;
         out.write_all(b"\n")?;
     }
-    out.flush()
+    Ok(())
 }
 
 /// One input line's output record.

@@ -600,8 +600,25 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String>
     Ok(o)
 }
 
+/// The contract, for `--help`.
+pub const HELP: &str = "pace: N messages to one destination through the session machine, as many connections
+as destination health allows.
+
+usage: pace --server HOST:PORT --from A --to B --messages N [--naive] [--json] [--max-secs S]
+
+--naive: a fixed 20 connections and the retry policy alone (the baseline).
+--json: decisions as JSON lines on standard error.
+Ends with one JSON line:
+  {\"delivered\": n, \"transient_replies\": k, \"permanent_replies\": p, \"connections\": c, \"peak_concurrency\": m, \"wall_secs\": t}
+Exit status 2 for unusable arguments.
+";
+
 #[allow(dead_code)] // the tests include this file for its functions
 fn main() {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        print!("{HELP}");
+        return;
+    }
     let opts = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {

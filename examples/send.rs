@@ -378,7 +378,28 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
 }
 
 #[allow(dead_code)] // the tests and benches include this file for `run`
+/// The contract, for `--help`.
+pub const HELP: &str = "send: N copies of a small message over one SMTP connection (sans-io session, blocking socket).
+
+usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--count N] [--json]
+            [--timeout SECS] [--budget SECS] [--pad BYTES]
+
+With --json, one line per recipient per message:
+  {\"message\":0,\"rcpt\":\"b@example.com\",\"outcome\":\"delivered\",\"code\":250,\"enhanced\":\"2.0.0\",\"category\":null,\"stage\":\"data_end\"}
+outcome is delivered, transient or permanent. Exit status 2 for unusable arguments only;
+whatever the server does, every (message, recipient) gets its line and the status is 0.
+";
+
+/// Prints the help and exits 0 when `--help` or `-h` is among the arguments.
+fn help_requested(text: &str) {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        print!("{text}");
+        std::process::exit(0);
+    }
+}
+
 fn main() {
+    help_requested(HELP);
     let opts = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {

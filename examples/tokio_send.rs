@@ -115,6 +115,16 @@ pub async fn run(opts: &Options) -> io::Result<Report> {
 #[allow(dead_code)] // the tests include this file for `run`
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        print!(
+            "{}",
+            blocking::HELP
+                .replacen("send: ", "tokio_send: ", 1)
+                .replace("blocking socket", "tokio socket")
+                .replace("usage: send", "usage: tokio_send")
+        );
+        return;
+    }
     let opts = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {

@@ -99,7 +99,7 @@ fn rules_from_a_file_come_first_and_bad_ones_name_the_field() {
     )
     .unwrap();
     let line = "552 5.2.2 Acme quota reached";
-    let Ok(Mode::Classify(c)) = parse_args(&args(&["--rules", good.to_str().unwrap()])) else {
+    let Ok(Mode::Classify(c, _)) = parse_args(&args(&["--rules", good.to_str().unwrap()])) else {
         panic!("--rules refused");
     };
     let v = classify_line(&c, line);
@@ -121,6 +121,10 @@ fn rules_from_a_file_come_first_and_bad_ones_name_the_field() {
     );
     assert!(parse_args(&args(&["--rules"])).is_err());
     assert!(parse_args(&args(&["--frobnicate"])).is_err());
+    let Ok(Mode::Classify(_, files)) = parse_args(&args(&["a.txt", "-", "b.txt"])) else {
+        panic!("file arguments refused");
+    };
+    assert_eq!(files, ["a.txt", "-", "b.txt"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -131,7 +135,7 @@ fn the_printed_built_in_rules_load_back_as_rules_only() {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("builtin.json");
     std::fs::write(&f, json).unwrap();
-    let Ok(Mode::Classify(c)) = parse_args(&args(&["--rules-only", f.to_str().unwrap()])) else {
+    let Ok(Mode::Classify(c, _)) = parse_args(&args(&["--rules-only", f.to_str().unwrap()])) else {
         panic!("--rules-only refused the built-in rules");
     };
     for line in [

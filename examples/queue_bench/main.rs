@@ -257,7 +257,24 @@ fn check(name: &str, phase: &str, got: u64, want: u64, early: u64) {
     }
 }
 
+/// The contract, for `--help`.
+const HELP: &str =
+    "queue_bench: tempfail's deferral queues beside the usual alternatives, one seeded workload.
+
+usage: queue_bench [--n N] [--ops N] [--seed N] [--impl NAME ...] [--phase NAME ...] [--reps R]
+                   [--clock cpu|wall] [--calibrate]
+
+Prints one JSON line per (implementation, phase):
+  {\"impl\":...,\"phase\":...,\"ns_per_op\":...,\"bytes_per_entry\":...,\"max_lateness_secs\":...}
+Phases: fill, drain, steady, reschedule (see the example's source documentation).
+";
+
 fn main() {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        // The module documentation is the contract.
+        println!("{}", HELP);
+        return;
+    }
     let a = match parse_args() {
         Ok(a) => a,
         Err(e) => {
