@@ -110,7 +110,8 @@ snake_enum! {
 }
 
 snake_enum! {
-    /// Why an attempt failed. See DESIGN.md's taxonomy for each category's usual
+    /// Why an attempt failed. See [`Category::usual_scope`] and
+    /// [`Category::usual_disposition`] for each category's usual
     /// disposition and scope.
     pub enum Category {
         /// Greylisting: come back after a delay (`450 4.2.0 Greylisted`).
@@ -175,7 +176,7 @@ snake_enum! {
 }
 
 impl Category {
-    /// The disposition this category usually has (DESIGN.md's taxonomy). Used only
+    /// The disposition this category usually has (the crate's taxonomy). Used only
     /// for text without any reply code; a reply's codes decide otherwise.
     pub const fn usual_disposition(self) -> Disposition {
         use Category::*;

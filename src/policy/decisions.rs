@@ -384,7 +384,7 @@ impl<'p, 'e> Decider<'p, 'e> {
         self
     }
 
-    /// Draws jitter from `entropy` (e.g. [`Entropy::from_rng`] with the `rand`
+    /// Draws jitter from `entropy` (e.g. `Entropy::from_rng` with the `rand`
     /// feature) for every decision this decider takes.
     #[must_use]
     pub fn entropy<'f>(self, entropy: Entropy<'f>) -> Decider<'p, 'f> {
