@@ -16,25 +16,29 @@
 //! `lifetime`; keys left out take Postfix's defaults (300s, 4000s, 5d). `--seed N`
 //! (default 0) keys the jitter of jittered policies.
 //!
+//! `--category NAME` (default `server_error`): every attempt fails with a transient
+//! reply of that category (`greylisted`, `rate_limited`, `mailbox_full`, …): a
+//! preset's category rules make these timelines differ.
+//!
 //! With `--json`: one `{"attempt": n, "at_secs": t}` line per attempt (attempt 1
-//! at 0, seconds from arrival) and a last line `{"give_up_at_secs": t}`: the time
-//! the policy gives up. For policies that give up at a failed attempt (Postfix,
+//! at 0, seconds from arrival) and a last line `{"give_up_at_secs": t, "reason": r}`:
+//! the time the policy gives up and why (`schedule_exhausted`, `lifetime`,
+//! `category_limit (greylisted)`, …; both `null` if it never does). For policies that give up at a failed attempt (Postfix,
 //! Exim, Sendmail, Haraka, KumoMTA, tempfail) that is the last attempt's time; for
 //! a policy that expires at an instant (Stalwart) it is that instant, which is not
 //! an attempt.
 
-use std::borrow::Cow;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tempfail::backoff::{AgeBased, Compact, DelayList, EximRules, RetryState, parse_duration};
 use tempfail::policy::{LifetimeMode, Preset, RetryDecision, RetryPolicy};
-use tempfail::{Category, Classification, Disposition, Scope, Timestamp};
+use tempfail::{Category, Classification, Timestamp};
 
 const ARRIVAL: Timestamp = Timestamp::from_secs(1_700_000_000);
 const MAX_ATTEMPTS: usize = 100_000;
 
-const USAGE: &str = "usage: schedule [--preset NAME | --exim RULES | --list LIST | --postfix min=300s,max=4000s,lifetime=5d] [--seed N] [--json]";
+const USAGE: &str = "usage: schedule [--preset NAME | --exim RULES | --list LIST | --postfix min=300s,max=4000s,lifetime=5d] [--category NAME] [--seed N] [--json]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -55,12 +59,27 @@ pub fn run(args: Vec<String>) -> Result<String, String> {
     let mut policy: Option<RetryPolicy> = None;
     let mut seed = 0u64;
     let mut json = false;
+    let mut category = Category::ServerError;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         let chosen = match arg.as_str() {
             "--json" => {
                 json = true;
+                None
+            }
+            "--category" => {
+                let v = value("--category")?;
+                category = Category::from_name(v.trim()).ok_or_else(|| {
+                    format!(
+                        "--category: {v:?} is not a category (expected one of: {})",
+                        Category::ALL
+                            .iter()
+                            .map(|c| c.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
                 None
             }
             "--seed" => {
@@ -108,7 +127,7 @@ pub fn run(args: Vec<String>) -> Result<String, String> {
     }
     let policy = policy.unwrap_or_else(|| Preset::Tempfail.policy());
     policy.validate().map_err(|e| e.to_string())?;
-    Ok(timeline(&policy, seed, json))
+    Ok(timeline(&policy, seed, json, category))
 }
 
 /// `min=300s,max=4000s,lifetime=5d`, keys optional.
@@ -142,17 +161,10 @@ fn postfix(spec: &str) -> Result<RetryPolicy, String> {
         .with_name("postfix"))
 }
 
-/// A transient failure with no category rule of its own in any preset.
-fn failure() -> Classification {
-    Classification {
-        disposition: Disposition::Transient,
-        category: Some(Category::ServerError),
-        scope: Scope::Destination,
-        retry_after: None,
-        rule: Cow::Borrowed("example.server_error"),
-        description: Cow::Borrowed("451 4.3.0 Local error in processing"),
-        low_confidence: false,
-    }
+/// A transient failure of `category` (by default `server_error`, which has no
+/// category rule of its own in any preset).
+fn failure(category: Category) -> Classification {
+    Classification::transient(category).with_rule(format!("example.{category}"))
 }
 
 fn secs(t: Timestamp) -> String {
@@ -164,13 +176,13 @@ fn secs(t: Timestamp) -> String {
     }
 }
 
-fn timeline(policy: &RetryPolicy, seed: u64, json: bool) -> String {
+fn timeline(policy: &RetryPolicy, seed: u64, json: bool, category: Category) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     // Writing to a String cannot fail.
     macro_rules! emit { ($($t:tt)*) => {{ let _ = writeln!(out, $($t)*); }} }
     let sim = policy.simulate(
-        &failure(),
+        &failure(category),
         RetryState::new(ARRIVAL).with_seed(seed),
         MAX_ATTEMPTS,
     );
@@ -183,12 +195,15 @@ fn timeline(policy: &RetryPolicy, seed: u64, json: bool) -> String {
             emit!("{{\"attempt\": {}, \"at_secs\": {}}}", i + 1, secs(*t));
         }
         match end {
-            Some((at, _)) => emit!("{{\"give_up_at_secs\": {}}}", secs(at)),
-            None => emit!("{{\"give_up_at_secs\": null}}"),
+            Some((at, reason)) => emit!(
+                "{{\"give_up_at_secs\": {}, \"reason\": \"{reason}\"}}",
+                secs(at)
+            ),
+            None => emit!("{{\"give_up_at_secs\": null, \"reason\": null}}"),
         }
         return out;
     }
-    emit!("{policy}, seed {seed}");
+    emit!("{policy}, seed {seed}, every attempt failing as {category}");
     // Whole seconds are enough to read a timeline; --json keeps the milliseconds.
     let round = |d: Duration| Compact(Duration::from_secs(d.as_secs()));
     emit!("{:>7}  {:<16} wait before", "attempt", "at");

@@ -135,3 +135,19 @@ fn nonsense_schedules_are_refused_with_clear_errors() {
     // What is sound still runs.
     assert!(run(&["--postfix", "min=300s,max=300s"]).is_ok());
 }
+
+/// `--category` changes the timeline where a preset has a rule for that kind of
+/// failure, and the JSON ends with the reason the policy gave up.
+#[test]
+fn a_category_has_its_own_timeline_and_the_json_ends_with_a_reason() {
+    let (default, _) = json(&["--preset", "tempfail"]);
+    let (grey, _) = json(&["--preset", "tempfail", "--category", "greylisted"]);
+    assert_ne!(default[..4], grey[..4]);
+    // Greylisting: retried right after postgrey's 300 s, then again 5 min later.
+    assert_eq!(&grey[..3], &[0.0, 300.0, 600.0]);
+    let out = run(&["--preset", "postfix", "--json"]).unwrap();
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["reason"], "lifetime");
+    let e = run(&["--category", "greylisting"]).unwrap_err();
+    assert!(e.contains("greylisted"), "{e}");
+}
