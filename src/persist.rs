@@ -153,6 +153,9 @@ pub trait Persisted {
     const KIND: &'static str;
     /// The format version this build reads and writes.
     const FORMAT_VERSION: u32;
+    /// The oldest version this build still reads (and migrates); by default only
+    /// the current one.
+    const OLDEST_VERSION: u32 = Self::FORMAT_VERSION;
 }
 
 /// The version field of `T`'s persisted form: writes [`Persisted::FORMAT_VERSION`]
@@ -223,8 +226,10 @@ impl<'de, T: Persisted + ?Sized> serde::Deserialize<'de> for FormatVersion<T> {
             }
             fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
                 let found = u32::try_from(v).unwrap_or(u32::MAX);
-                PersistError::check_version(T::KIND, found, T::FORMAT_VERSION)
-                    .map_err(E::custom)?;
+                if !(T::OLDEST_VERSION..=T::FORMAT_VERSION).contains(&found) {
+                    PersistError::check_version(T::KIND, found, T::FORMAT_VERSION)
+                        .map_err(E::custom)?;
+                }
                 Ok(FormatVersion(found, PhantomData))
             }
             fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {

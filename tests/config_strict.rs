@@ -80,9 +80,16 @@ fn one_persistence_convention_for_every_persisted_type() {
     q.insert(1u32, t0, 0).unwrap();
     let snapshot = serde_json::to_string(&q.snapshot()).unwrap();
     // One field name, written by every type.
-    for json in [&state, &policy, &delivery, &snapshot] {
+    for json in [&policy, &delivery, &snapshot] {
         assert!(json.contains("\"format_version\":1"), "{json}");
     }
+    // The retry state is at version 2 (per-category counts); version 1 still loads.
+    assert!(state.starts_with("{\"format_version\":2"), "{state}");
+    let v1 = state.replace("\"format_version\":2", "\"format_version\":1");
+    assert_eq!(
+        serde_json::from_str::<RetryState>(&v1).unwrap(),
+        RetryState::new(t0)
+    );
     // The spellings earlier builds wrote still load.
     let old_state = state.replace("\"format_version\"", "\"v\"");
     assert_eq!(
@@ -97,13 +104,17 @@ fn one_persistence_convention_for_every_persisted_type() {
     let old_snapshot = snapshot.replace("\"format_version\"", "\"version\"");
     assert!(serde_json::from_str::<QueueSnapshot<u32>>(&old_snapshot).is_ok());
     // One error shape for a version this build does not read, naming the kind.
-    for (json, kind) in [
-        (&state, "retry state"),
-        (&policy, "retry policy"),
-        (&delivery, "delivery"),
-        (&snapshot, "queue snapshot"),
+    for (json, kind, current) in [
+        (&state, "retry state", 2),
+        (&policy, "retry policy", 1),
+        (&delivery, "delivery", 1),
+        (&snapshot, "queue snapshot", 1),
     ] {
-        let future = json.replacen("\"format_version\":1", "\"format_version\":7", 1);
+        let future = json.replacen(
+            &format!("\"format_version\":{current}"),
+            "\"format_version\":7",
+            1,
+        );
         let e = match kind {
             "retry state" => json_err::<RetryState>(&future),
             "retry policy" => json_err::<RetryPolicy>(&future),
@@ -112,7 +123,7 @@ fn one_persistence_convention_for_every_persisted_type() {
         };
         assert!(
             e.contains(&format!(
-                "{kind} format version 7 is not supported (this build reads version 1)"
+                "{kind} format version 7 is not supported (this build reads version {current})"
             )),
             "{kind}: {e}"
         );

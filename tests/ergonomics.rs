@@ -116,3 +116,59 @@ fn stage_names_are_strict_where_a_user_types_them() {
     // The lenient parser still reads logs.
     assert_eq!(Stage::parse_lenient("rcpt-to"), Stage::Unknown);
 }
+
+/// A category's own retry list counts the failures of that category: after three
+/// server errors, the first greylisting still waits the list's first delay.
+#[test]
+fn a_category_retry_list_counts_its_own_failures() {
+    let policy = RetryPolicy::preset(Preset::Tempfail);
+    let t0 = Timestamp::from_secs(1_700_000_000);
+    let down = Classification::transient(Category::ServerError);
+    let grey = Classification::transient(Category::Greylisted);
+    let only_grey = policy.replay(&[grey.clone(), grey.clone(), grey.clone()], t0);
+    let mixed = policy.replay(
+        &[
+            down.clone(),
+            down.clone(),
+            down,
+            grey.clone(),
+            grey.clone(),
+            grey,
+        ],
+        t0,
+    );
+    let gaps = |t: &[Duration]| t.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
+    // The greylisting waits are the same whatever came before them.
+    assert_eq!(gaps(&mixed[3..]), gaps(&only_grey[..3]));
+    assert_eq!(gaps(&only_grey)[0], Duration::from_secs(300));
+    let mut state = RetryState::new(t0);
+    let _ = policy.on_failure(
+        &Classification::transient(Category::ServerError),
+        &mut state,
+        t0,
+    );
+    let _ = policy.on_failure(
+        &Classification::transient(Category::Greylisted),
+        &mut state,
+        t0,
+    );
+    assert_eq!(state.category_failures.get(Category::Greylisted), 1);
+    assert_eq!(state.category_failures.get(Category::ServerError), 1);
+    assert_eq!(state.failures, 2);
+}
+
+/// A retry state persisted by an earlier build (format version 1, no per-category
+/// counts) still loads, and counts per category from then on.
+#[cfg(feature = "serde")]
+#[test]
+fn an_old_persisted_retry_state_still_loads() {
+    let v1 = r#"{"format_version":1,"arrival":1700000000000,"seed":7,"failures":3,"deferrals":3,
+                 "first_failure":1700000000000,"last_attempt":1700000600000,"planned_delay_ms":600000,"warnings":0}"#;
+    let s: RetryState = serde_json::from_str(v1).unwrap();
+    assert_eq!((s.failures, s.seed), (3, 7));
+    assert_eq!(s.category_failures.iter().count(), 0);
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(json.starts_with(r#"{"format_version":2,"#), "{json}");
+    let v = r#"{"v":1,"arrival":0}"#;
+    assert!(serde_json::from_str::<RetryState>(v).is_ok());
+}

@@ -1,6 +1,7 @@
 //! The retry state that lives with each message, and stable hashing for seeds.
 
 use super::*;
+use crate::classify::Category;
 
 // ---------------------------------------------------------------------------
 // Retry state
@@ -10,8 +11,9 @@ use super::*;
 /// [`Backoff`] and of [`crate::policy::RetryPolicy`].
 ///
 /// Small and `Copy`; keep it with the message. With the `serde` feature it
-/// serializes with its format version (`"format_version": 1`; `v` from earlier
-/// builds still loads); an unknown version is refused
+/// serializes with its format version (`"format_version": 2`; version 1, without
+/// the per-category counts, and `v` from earlier builds still load); an unknown
+/// version is refused
 /// ([`crate::persist::PersistError::UnsupportedVersion`]).
 ///
 /// The state describes the history *before* the failure being decided: ask the
@@ -44,6 +46,40 @@ pub struct RetryState {
     pub planned_delay: Option<Duration>,
     /// How many delay warnings have been issued (see the policy's delay warnings).
     pub warnings: u32,
+    /// Failures of each category so far: a category rule's own backoff counts only
+    /// the failures of its category.
+    pub category_failures: CategoryFailures,
+}
+
+/// Failures counted per [`Category`] (saturating).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct CategoryFailures([u16; 32]);
+
+const _: () = assert!(Category::ALL.len() <= 32, "a count per category");
+
+impl CategoryFailures {
+    fn index(c: Category) -> usize {
+        Category::ALL.iter().position(|x| *x == c).unwrap_or(0) & 31
+    }
+
+    /// Failures of `c` so far.
+    pub fn get(&self, c: Category) -> u32 {
+        u32::from(self.0[Self::index(c)])
+    }
+
+    /// Counts one more failure of `c`.
+    pub fn add(&mut self, c: Category) {
+        let i = Self::index(c);
+        self.0[i] = self.0[i].saturating_add(1);
+    }
+
+    /// Each category with a non-zero count.
+    pub fn iter(&self) -> impl Iterator<Item = (Category, u32)> + '_ {
+        Category::ALL
+            .iter()
+            .map(|c| (*c, self.get(*c)))
+            .filter(|(_, n)| *n > 0)
+    }
 }
 
 impl RetryState {
@@ -58,6 +94,7 @@ impl RetryState {
             last_attempt: None,
             planned_delay: None,
             warnings: 0,
+            category_failures: CategoryFailures([0; 32]),
         }
     }
 
@@ -132,7 +169,9 @@ mod wire {
 
     impl crate::persist::Persisted for RetryState {
         const KIND: &'static str = "retry state";
-        const FORMAT_VERSION: u32 = 1;
+        const FORMAT_VERSION: u32 = 2;
+        /// Version 1 had no per-category counts: they start at zero.
+        const OLDEST_VERSION: u32 = 1;
     }
 
     #[derive(Serialize, Deserialize)]
@@ -159,6 +198,8 @@ mod wire {
         planned_delay_ms: Option<u64>,
         #[serde(default)]
         warnings: u32,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        category_failures: std::collections::BTreeMap<Category, u32>,
     }
 
     impl From<RetryState> for RetryStateWire {
@@ -173,6 +214,7 @@ mod wire {
                 last_attempt: s.last_attempt,
                 planned_delay_ms: s.planned_delay.map(duration_millis),
                 warnings: s.warnings,
+                category_failures: s.category_failures.iter().collect(),
             }
         }
     }
@@ -188,6 +230,13 @@ mod wire {
                 last_attempt: w.last_attempt,
                 planned_delay: w.planned_delay_ms.map(Duration::from_millis),
                 warnings: w.warnings,
+                category_failures: {
+                    let mut f = CategoryFailures::default();
+                    for (c, n) in w.category_failures {
+                        f.0[CategoryFailures::index(c)] = u16::try_from(n).unwrap_or(u16::MAX);
+                    }
+                    f
+                },
             }
         }
     }

@@ -259,7 +259,8 @@ impl CategoryRule {
         r
     }
 
-    /// With its own backoff.
+    /// With its own backoff, which counts only the failures of this rule's category
+    /// (`RetryState::category_failures`), not those of other kinds.
     pub fn backoff(mut self, b: impl Into<AnyBackoff>) -> Self {
         self.backoff = Some(b.into());
         self

@@ -420,8 +420,14 @@ impl<'p, 'e> Decider<'p, 'e> {
         state: &mut RetryState,
         now: Timestamp,
     ) -> RetryDecision {
+        let failure = failure.into();
         let d = self.decide(failure, state, now);
         d.record(state, now);
+        if let (RetryDecision::Retry { .. }, Failure::Classified(c)) = (&d, failure) {
+            if let Some(cat) = c.category {
+                state.category_failures.add(cat);
+            }
+        }
         d
     }
 }
@@ -547,6 +553,14 @@ impl RetryPolicy {
                     })
                     .map(|b| b as &dyn Backoff);
                 let backoff = specific.or(default).unwrap_or(&self.backoff);
+                // A category rule's own backoff counts the failures of its category
+                // only: "greylisted: 5 min, then 15 min" holds after other failures.
+                let own = rule.filter(|r| r.backoff.is_some()).map(|r| {
+                    let mut view = *state;
+                    view.failures = state.category_failures.get(r.category);
+                    view
+                });
+                let state = own.as_ref().unwrap_or(state);
                 let next = match entropy {
                     Some(e) => backoff.next_delay(state, now, e),
                     None => backoff.next_delay(state, now, &mut Entropy::for_state(state)),

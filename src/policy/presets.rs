@@ -107,7 +107,8 @@ pub enum Preset {
     /// - **Lifetime** 5 d, giving up at the first failure at or after it (Postfix,
     ///   Sendmail, RFC 5321's upper figure): no attempt is wasted before the deadline.
     /// - **Greylisting**: first retry exactly after postgrey's default delay (300 s),
-    ///   then soon after: 5 min, 10 min, 20 min, 40 min, then hourly.
+    ///   then soon after: 5 min, 10 min, 20 min, 40 min, then hourly, counting
+    ///   greylistings only (earlier failures of other kinds do not move it along).
     /// - **Rate limits and too many connections**: the server's hint is honoured
     ///   within 1 min – 4 h; without one, 15 min (rate limits) or 2 min (too many
     ///   connections), ±10 %; the destination is held until then (destination scope);
@@ -241,7 +242,9 @@ impl CategoryRule {
     /// Greylisting: the first retry exactly `delay` after the failure (set it to the
     /// greylister's delay; postgrey's default is [`POSTGREY_DELAY`], 300 s), then
     /// soon after: 5 min, 10 min, 20 min, 40 min, then hourly. Entries are taken by
-    /// the message's count of failures, like every list.
+    /// the count of *greylisting* failures (`RetryState::category_failures`): after
+    /// any number of failures of other kinds, the first greylisting still waits
+    /// `delay`, the second 5 min, and so on.
     pub fn greylisted(delay: Duration) -> Self {
         CategoryRule::new(Category::Greylisted).backoff(DelayList::repeat_last(vec![
             delay,
