@@ -172,3 +172,52 @@ fn an_old_persisted_retry_state_still_loads() {
     let v = r#"{"v":1,"arrival":0}"#;
     assert!(serde_json::from_str::<RetryState>(v).is_ok());
 }
+
+/// Counters a user exports: the classifier's decisions and a delivery's outputs.
+#[test]
+fn tallies_count_what_happened() {
+    use tempfail::classify::Tally as Decisions;
+    use tempfail::delivery::Tally as Outputs;
+    let classifier = Classifier::builtin();
+    let policy = RetryPolicy::preset(Preset::Tempfail);
+    let t0 = Timestamp::from_secs(1_700_000_000);
+    let mut d = Delivery::new(
+        t0,
+        1,
+        vec![
+            Recipient::new("a@x.example"),
+            Recipient::new("b@x.example"),
+            Recipient::new("c@x.example"),
+        ],
+    );
+    let _ = d.start_attempt(t0, None).unwrap();
+    let mut decisions = Decisions::default();
+    for (i, text) in [
+        "250 2.1.5 Ok",
+        "450 4.2.0 Greylisted",
+        "550 5.1.1 no such user",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let o = RcptOutcome::from_reply(
+            &classifier,
+            i,
+            Reply::parse(format!("{text}\r\n").as_bytes()).unwrap(),
+            Stage::RcptTo,
+        );
+        decisions.record(&o.classification);
+        d.handle_outcome(t0, &policy, &o).unwrap();
+    }
+    d.end_attempt(t0, &policy, &classifier);
+    let mut outputs = Outputs::default();
+    while let Some(o) = d.poll_output() {
+        outputs.record(&o);
+    }
+    assert_eq!(decisions.total, 3);
+    assert_eq!(decisions.by_category[&Category::Greylisted], 1);
+    assert_eq!(decisions.by_disposition[&Disposition::Success], 1);
+    assert_eq!(decisions.by_rule["rfc5321.positive"], 1);
+    assert_eq!((outputs.delivered, outputs.retries), (1, 1));
+    assert_eq!(outputs.failed_by_reason["permanent"], 1);
+}

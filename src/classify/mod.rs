@@ -44,10 +44,12 @@ mod classifier;
 mod engine;
 mod hint;
 mod rule;
+mod tally;
 mod text;
 
 pub use classifier::Classifier;
 pub use rule::{RuleError, UserRule};
+pub use tally::Tally;
 
 macro_rules! snake_enum {
     (

@@ -71,9 +71,11 @@
 
 mod attempt;
 mod message;
+mod tally;
 
 pub use crate::session::MessageInfo;
 pub use attempt::Attempt;
+pub use tally::Tally;
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
