@@ -112,6 +112,16 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// Emits a `tracing` event with feature `tracing`; nothing at all without it.
+#[cfg(feature = "tracing")]
+macro_rules! trace_event {
+    ($level:ident, $($t:tt)*) => { tracing::$level!(target: "tempfail", $($t)*) };
+}
+#[cfg(not(feature = "tracing"))]
+macro_rules! trace_event {
+    ($level:ident, $($t:tt)*) => {};
+}
+
 pub mod time;
 pub use time::Timestamp;
 

@@ -165,6 +165,12 @@ impl Classifier {
     /// Classifies a live reply to the command `stage`.
     #[must_use]
     pub fn classify(&self, reply: &Reply, stage: Stage) -> Classification {
+        let c = self.classify_inner(reply, stage);
+        traced(&c, stage, "reply");
+        c
+    }
+
+    fn classify_inner(&self, reply: &Reply, stage: Stage) -> Classification {
         let code = reply.code();
         if code.is_positive() {
             if reply.has_mixed_codes() {
@@ -248,6 +254,12 @@ impl Classifier {
         text: &str,
         stage: Stage,
     ) -> (Classification, Option<Reply>) {
+        let out = self.classify_text_inner(text, stage);
+        traced(&out.0, stage, "text");
+        out
+    }
+
+    fn classify_text_inner(&self, text: &str, stage: Stage) -> (Classification, Option<Reply>) {
         let bytes = text.as_bytes();
         let stage = if stage == Stage::Unknown {
             text::stage_from_text(bytes).unwrap_or(Stage::Unknown)
@@ -296,6 +308,12 @@ impl Classifier {
     /// have been delivered (RFC 1047).
     #[must_use]
     pub fn classify_failure(&self, failure: TransportFailure, stage: Stage) -> Classification {
+        let c = self.classify_failure_inner(failure, stage);
+        traced(&c, stage, "transport_failure");
+        c
+    }
+
+    fn classify_failure_inner(&self, failure: TransportFailure, stage: Stage) -> Classification {
         let rule = self
             .engine
             .find_failure(failure, stage)
@@ -395,6 +413,22 @@ impl Classifier {
             },
         }
     }
+}
+
+/// One `tracing` event per classification (feature `tracing`).
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn traced(c: &Classification, stage: Stage, input: &'static str) {
+    trace_event!(
+        debug,
+        input,
+        stage = stage.name(),
+        disposition = c.disposition.name(),
+        category = c.category.map_or("none", |k| k.name()),
+        scope = c.scope.name(),
+        rule = %c.rule,
+        low_confidence = c.low_confidence,
+        "classified"
+    );
 }
 
 /// The disposition the codes alone give (see [`Classifier`]'s precedence).

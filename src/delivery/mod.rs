@@ -786,7 +786,12 @@ impl Delivery {
     /// The next output, in order; `None` when drained.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        #[cfg(feature = "tracing")]
+        if let Some(o) = &o {
+            trace_event!(info, output = %o, "delivery output");
+        }
+        o
     }
 
     /// The next time [`Delivery::handle_timeout`] must be called: the earliest exact

@@ -423,6 +423,13 @@ impl<'p, 'e> Decider<'p, 'e> {
         let failure = failure.into();
         let d = self.decide(failure, state, now);
         d.record(state, now);
+        trace_event!(
+            debug,
+            policy = %self.policy.name,
+            decision = %d,
+            failures = state.failures,
+            "retry decision"
+        );
         if let (RetryDecision::Retry { .. }, Failure::Classified(c)) = (&d, failure) {
             if let Some(cat) = c.category {
                 state.category_failures.add(cat);

@@ -717,6 +717,27 @@ impl Session {
     }
 
     fn event(&mut self, e: Event) {
+        #[cfg(feature = "tracing")]
+        {
+            let (name, detail) = match &e {
+                Event::Ready => ("ready", String::new()),
+                Event::BodyWanted { .. } => ("body_wanted", String::new()),
+                Event::Recipient { outcome, .. } => {
+                    ("recipient", outcome.classification.to_string())
+                }
+                Event::TransactionDone { .. } => ("transaction_done", String::new()),
+                Event::Lost { reason, .. } => ("lost", reason.to_string()),
+                Event::Closed => ("closed", String::new()),
+                Event::ReplyWarning { .. } => ("reply_warning", String::new()),
+            };
+            trace_event!(
+                debug,
+                event = name,
+                detail = %detail,
+                stage = self.last_stage.name(),
+                "session event"
+            );
+        }
         self.out.push_back(Output::Event(e));
     }
 
