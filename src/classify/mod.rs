@@ -407,6 +407,11 @@ impl Classification {
     }
 
     /// A success (rule `user.success`).
+    ///
+    /// ```
+    /// use tempfail::{Classification, Disposition};
+    /// assert_eq!(Classification::success().disposition, Disposition::Success);
+    /// ```
     #[must_use]
     pub fn success() -> Self {
         Classification {
@@ -433,6 +438,12 @@ impl Classification {
     }
 
     /// With this scope.
+    ///
+    /// ```
+    /// use tempfail::{Category, Classification, Scope};
+    /// let c = Classification::transient(Category::Greylisted).with_scope(Scope::Destination);
+    /// assert_eq!(c.scope, Scope::Destination);
+    /// ```
     #[must_use]
     pub fn with_scope(mut self, scope: Scope) -> Self {
         self.scope = scope;
@@ -440,6 +451,13 @@ impl Classification {
     }
 
     /// With the server's retry hint.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tempfail::{Category, Classification};
+    /// let c = Classification::transient(Category::RateLimited).with_retry_after(Duration::from_secs(60));
+    /// assert_eq!(c.retry_after, Some(Duration::from_secs(60)));
+    /// ```
     #[must_use]
     pub fn with_retry_after(mut self, after: Duration) -> Self {
         self.retry_after = Some(after);
@@ -447,6 +465,12 @@ impl Classification {
     }
 
     /// With this rule id.
+    ///
+    /// ```
+    /// use tempfail::{Category, Classification};
+    /// let c = Classification::permanent(Category::UserUnknown).with_rule("acme.gone");
+    /// assert_eq!(c.rule, "acme.gone");
+    /// ```
     #[must_use]
     pub fn with_rule(mut self, rule: impl Into<Cow<'static, str>>) -> Self {
         self.rule = rule.into();

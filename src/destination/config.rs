@@ -235,6 +235,72 @@ impl SuspensionRule {
 /// what you need; [`Registry::new`](super::Registry::new) refuses a configuration
 /// that [`validate`](Self::validate) refuses. Through serde, a field left out takes
 /// the [`HealthConfig::postfix`] value; an unknown field is refused.
+///
+/// # Fields
+///
+/// | field | type | meaning | default (`postfix`) |
+/// |---|---|---|---|
+/// | `initial_concurrency` | integer | a new destination's concurrency window | 5 |
+/// | `max_concurrency` | integer | the window never grows above it | 20 |
+/// | `feedback` | `postfix` / `aimd` | how the window moves ([`Feedback`]) | `postfix` |
+/// | `cohort_limit_permille` | integer, ‰ | dead when the failure cohorts reach it | 1000 |
+/// | `probe_initial`, `probe_max` | duration | wait before the first probe; doubling up to | `5m`, `1h6m40s` |
+/// | `lease` | duration | a permit not returned is void after it | `30m` |
+/// | `forget_after` | duration | a destination with nothing to remember is forgotten | `1h` |
+/// | `ceiling_recovery` | duration | the `too_many_connections` ceiling rises one per | `1m` |
+/// | `message_rate`, `connection_rate` | [`Rate`] `{count, per, burst}` | GCRA limits | none |
+/// | `rate_cut_permille` | integer, ‰ | a `rate_limited` reply multiplies the rate by it | 500 |
+/// | `rate_pause`, `rate_pause_max` | duration | pause after `rate_limited`, doubling up to | `5s`, `5m` |
+/// | `rate_recovery` | duration | a cut rate climbs back linearly over it | `10m` |
+/// | `min_rate` | [`Rate`] | never cut below it | 1 per `1m` |
+/// | `warmup` | [`Warmup`] `{start, period, caps, growth_permille, until_cap}` | volume caps for a new IP or domain | none |
+/// | `rules` | list of [`SuspensionRule`] `{id, categories, rules, scopes, threshold, window, action}` | N matches within W → suspend or set a rate | none |
+/// | `retry_budget` | [`RetryBudget`] `{ratio_permille, min_retries, window}` | retries per first attempt | 200 ‰, 3, `1m` |
+/// | `max_hint` | duration | a server's retry hint suspends up to | `6h` |
+///
+/// Durations are human strings (`"300s"`, `"5m"`, `"2h30m"`); enums are snake_case.
+///
+/// # JSON
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tempfail::destination::{HealthConfig, Registry};
+/// let json = r#"{
+///     "initial_concurrency": 2, "max_concurrency": 10, "feedback": "aimd",
+///     "message_rate": {"count": 100, "per": "1m", "burst": 5},
+///     "rules": [{"id": "grey_storm", "categories": ["greylisted"], "threshold": 3,
+///                "window": "5m", "action": {"suspend": {"duration": "10m"}}}],
+///     "retry_budget": {"ratio_permille": 200, "min_retries": 3, "window": "1m"}
+/// }"#;
+/// let cfg: HealthConfig = serde_json::from_str(json).unwrap();
+/// assert_eq!(cfg.probe_initial, HealthConfig::postfix().probe_initial); // left out
+/// let reg: Registry<String> = Registry::new(cfg).unwrap();
+/// # }
+/// ```
+///
+/// # TOML
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tempfail::destination::HealthConfig;
+/// let toml = r#"
+/// initial_concurrency = 2
+/// max_concurrency = 10
+/// feedback = "aimd"
+/// message_rate = { count = 100, per = "1m", burst = 5 }
+///
+/// [[rules]]
+/// id = "grey_storm"
+/// categories = ["greylisted"]
+/// threshold = 3
+/// window = "5m"
+/// action = { suspend = { duration = "10m" } }
+/// "#;
+/// let cfg: HealthConfig = toml::from_str(toml).unwrap();
+/// assert_eq!(cfg.rules[0].threshold, 3);
+/// cfg.validate().unwrap();
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
