@@ -118,13 +118,12 @@ impl Shared {
         self.waiting.iter().filter(|w| w.due <= now).count()
     }
 
-    fn count_reply(&mut self, c: &Classification, code: Option<u16>) {
+    fn count_reply(&mut self, code: Option<u16>) {
         match code.map(|c| c / 100) {
             Some(4) => self.summary.transient_replies += 1,
             Some(5) => self.summary.permanent_replies += 1,
             _ => {}
         }
-        let _ = c;
     }
 
     fn log(&self, what: &str, detail: String) {
@@ -327,7 +326,7 @@ fn connection(
                         tempfail::session::LossReason::Reply(r) => Some(r.code().as_u16()),
                         _ => None,
                     };
-                    shared.lock().unwrap().count_reply(&classification, code);
+                    shared.lock().unwrap().count_reply(code);
                     lost = Some(classification);
                 }
                 _ => {}
@@ -399,8 +398,8 @@ fn connection(
         w.delivery.end_attempt(end, &policy, &classifier);
         let mut s = shared.lock().unwrap();
         s.busy -= 1;
-        if let Some((c, code)) = &outcome {
-            s.count_reply(c, *code);
+        if let Some((_, code)) = &outcome {
+            s.count_reply(*code);
         }
         if let (Some(p), Some(reg)) = (msg_permit, s.reg.as_mut()) {
             let report = match &outcome {

@@ -635,3 +635,40 @@ fn a_restored_registry_keeps_its_permits_and_decides_the_same() {
         "{e}"
     );
 }
+
+/// A warm-up long past its list answers in constant time and never overflows,
+/// whatever its growth.
+#[test]
+fn a_warm_up_centuries_on_holds_or_saturates() {
+    for (growth, want) in [(1000, Some(7u64)), (u32::MAX, None)] {
+        let mut cfg = HealthConfig::postfix();
+        cfg.warmup = Some(Warmup {
+            start: T0,
+            period: WarmupPeriod::Hourly,
+            caps: vec![7],
+            growth_permille: growth,
+            until_cap: None,
+        });
+        let mut r = reg(cfg);
+        let t = T0 + Duration::from_secs(3600 * 24 * 365 * 300);
+        let mut sent = 0u64;
+        let reason = loop {
+            match r.acquire_message("a", t, false) {
+                Decision::Go(_) => sent += 1,
+                Decision::Wait { reason, .. } => break Some(reason),
+                other => panic!("{other:?}"),
+            }
+            if sent > 50 {
+                break None;
+            }
+        };
+        match want {
+            Some(cap) => {
+                assert_eq!(sent, cap);
+                assert_eq!(reason, Some(WaitReason::WarmUp { cap }));
+            }
+            // Grown past u64::MAX: saturated, so nothing this side of it waits.
+            None => assert!(reason.is_none() && sent > 50),
+        }
+    }
+}

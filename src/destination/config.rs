@@ -90,7 +90,8 @@ impl WarmupPeriod {
 
 /// A warm-up schedule for a new sending IP or domain: at most `caps[i]` messages in
 /// the `i`-th period after `start`; after the last cap, the last one grows by
-/// `growth_permille` each period (1500 = ×1.5), or holds with 1000. No cap before
+/// `growth_permille` each period (1500 = ×1.5; the `k`-th period after the list
+/// allows `last × (growth/1000)^k`, rounded down), or holds with 1000. No cap before
 /// `start`, none once a cap exceeds `until_cap`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -123,15 +124,15 @@ impl Warmup {
         let cap = if i < n {
             u64::from(self.caps[usize::try_from(i).unwrap_or(0)])
         } else {
-            let mut c = base;
-            // Grow period by period; stop as soon as the cap is lifted.
-            for _ in 0..(i - n + 1).min(10_000) {
-                c = c.saturating_mul(u64::from(self.growth_permille)) / 1000;
-                if self.until_cap.is_some_and(|u| c >= u64::from(u)) {
-                    return None;
-                }
+            // The last cap grown `k` times, in closed form (one step per request
+            // would cost as many steps as periods have passed), rounded down.
+            let k = (i - n).saturating_add(1).min(i32::MAX as u64) as i32;
+            let grown = base as f64 * (f64::from(self.growth_permille) / 1000.0).powi(k);
+            if grown >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                grown as u64
             }
-            c
         };
         if self.until_cap.is_some_and(|u| cap >= u64::from(u)) {
             return None;
