@@ -412,7 +412,8 @@ impl Backoff for AgeBased {
     }
 }
 
-/// The serializable union of the built-in backoffs.
+/// The serializable union of the built-in backoffs. Every kind and field, with
+/// JSON and TOML examples: the [configuration reference](crate::policy#configuration-reference).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(

@@ -76,7 +76,16 @@ use crate::reply::{EnhancedCode, ReplyCode};
 ///
 /// The same rule in TOML (any serde format works; tempfail does not parse TOML itself):
 ///
-/// ```toml
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tempfail::classify::{Classifier, UserRule};
+/// use tempfail::{Category, Stage};
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Config {
+///     rules: Vec<UserRule>,
+/// }
+/// let toml = r#"
 /// [[rules]]
 /// id = "acme.quota_is_temporary"
 /// description = "Acme's 552 quota replies clear within hours (Acme support article 42)"
@@ -87,6 +96,31 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// disposition = "transient"
 /// category = "mailbox_full"
 /// retry_after = "2h"
+///
+/// [[rules]]
+/// id = "acme.slow_down"
+/// words = ["slow down", "slowdown*"]
+/// category = "rate_limited"
+/// scope = "destination"
+///
+/// [[rules]]
+/// id = "ours.read_timeout_after_data"
+/// failures = ["read_timeout"]
+/// stages = ["data_end"]
+/// category = "network"
+/// scope = "message"
+/// "#;
+/// let cfg: Config = toml::from_str(toml).unwrap();
+/// let c = Classifier::builtin().with_rules(cfg.rules).unwrap();
+/// let v = c.classify_text("552 5.2.2 Acme quota reached", Stage::RcptTo);
+/// assert_eq!(v.rule, "acme.quota_is_temporary");
+/// assert_eq!(v.category, Some(Category::MailboxFull));
+/// let v = c.classify_text("451 please slow down", Stage::RcptTo);
+/// assert_eq!(v.rule, "acme.slow_down");
+/// // A misspelt field is refused, naming it.
+/// let err = toml::from_str::<Config>("[[rules]]\nid = \"x\"\ncategory = \"other\"\ncode = [\"550\"]").unwrap_err();
+/// assert!(err.to_string().contains("code"), "{err}");
+/// # }
 /// ```
 ///
 /// # In code (no `serde` needed)

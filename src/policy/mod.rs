@@ -39,43 +39,180 @@
 //! assert_eq!(d.retry_at(), Some(Timestamp::from_secs(1_700_000_300)));
 //! ```
 //!
-//! ## Config files
+//! ## Configuration reference
 //!
 //! With the `serde` feature a policy reads from JSON, TOML or any serde format.
-//! Durations are human strings (`5m`, `2h26m40s`, `5d`), enums are snake_case,
-//! `format_version` is required (an unknown version is refused; `version`, the
-//! spelling of earlier builds, still loads: see [`crate::persist`]), and every
-//! other key is optional: missing keys take their value from `base` (a preset
-//! name, default `tempfail`); `lifetime = "none"` removes the base's lifetime.
-//! Unknown keys are refused, naming them, and so is a policy that cannot be used
-//! ([`RetryPolicy::validate`]: a zero wait that repeats, `min` above `max`, an
-//! empty Exim chain), naming the field. In TOML:
+//! Durations are human strings (`"300s"`, `"5m"`, `"2h26m40s"`, `"5d"`), enums
+//! are snake_case. `format_version` is required (an unknown version is refused;
+//! `version` and `v`, the spellings of earlier builds, still load: see
+//! [`crate::persist`]); every other key is optional, and a missing key takes its
+//! value from `base`. Unknown keys are refused, naming them, and so is a policy
+//! that cannot be used ([`RetryPolicy::validate`]: a zero wait that repeats,
+//! `min` above `max`, an empty Exim chain), naming the field. Serializing a policy
+//! writes every field, so the output of one build reads back in the next.
 //!
-//! ```toml
+//! ### The policy ([`RetryPolicy`])
+//!
+//! | field | type | meaning | default |
+//! |---|---|---|---|
+//! | `format_version` | integer | the format; this build reads and writes [`POLICY_FORMAT_VERSION`] (1) | required |
+//! | `base` | preset name: `postfix`, `exim`, `sendmail`, `stalwart`, `haraka`, `kumomta`, `rfc5321`, `tempfail` | every field left out comes from this [`Preset`] | `tempfail` |
+//! | `name` | string | a name for logs | the base's name |
+//! | `backoff` | backoff (below) | the default backoff | the base's |
+//! | `categories` | list of category rules (below) | the first rule whose category matches applies; replaces the base's list | the base's |
+//! | `scopes` | list of scope rules (below) | the first rule whose scope matches applies, for a failure without a category rule of its own | the base's |
+//! | `lifetime` | lifetime (below), or `"none"` | how long a message is retried; `"none"` removes the base's | the base's (`tempfail`: `5d`, `failure_at_or_after`) |
+//! | `delay_warnings` | delay warnings (below) | when to tell the sender that a message is late | the base's (`tempfail`: `4h`, `28h`, repeating) |
+//! | `count_rate_limits` | boolean | whether `rate_limited`/`too_many_connections` deferrals count as failures for the backoff | the base's (`tempfail`: false) |
+//! | `hint_bounds` | hint bounds (below) | the range a server's retry hint is clamped to | the base's (`tempfail`: `1m` to `4h`) |
+//!
+//! ### A backoff ([`AnyBackoff`])
+//!
+//! | field | type | meaning | default |
+//! |---|---|---|---|
+//! | `backoff` | a map with `kind` and that kind's fields (below) | the nominal delay | required |
+//! | `jitter` | a map with `kind` and that kind's fields (below) | how the delay is spread | `{kind = "none"}` |
+//!
+//! Backoff kinds ([`BackoffKind`](crate::backoff::BackoffKind)):
+//!
+//! | `kind` | fields | delay after the failure with `n` earlier failures |
+//! |---|---|---|
+//! | `fixed` | `delay` (duration, required) | `delay` |
+//! | `exponential` | `base` (duration, required), `factor` (number or string such as `2` or `"1.5"`, required), `cap` (duration, default none) | `base × factor^n`, at most `cap` |
+//! | `list` | `delays` (list of durations, required), `after_last` (`repeat` or `stop`, required) | entry `n`; past the end the last repeats or the message gives up |
+//! | `age_based` | `min`, `max` (durations, required), `queue_run` (duration, default none) | the message's age, within `[min, max]`, then rounded up to the next queue run (Postfix, Sendmail) |
+//! | `exim` | `rules` (an Exim chain such as `"F,2h,15m; G,16h,1h,1.5; F,4d,6h"`, required), `max_interval` (duration, default `24h`), `floor_by_age` (boolean, default true) | Exim's retry rules ([`EximRules`](crate::backoff::EximRules)) |
+//!
+//! Jitter kinds ([`Jitter`](crate::backoff::Jitter); `d` is the nominal delay):
+//!
+//! | `kind` | fields | result |
+//! |---|---|---|
+//! | `none` | none | `d` |
+//! | `full` | none | uniform in `[0, d]` |
+//! | `equal` | none | `d/2` plus uniform in `[0, d/2]` |
+//! | `decorrelated` | `base`, `cap` (durations, required) | uniform in `[base, min(cap, 3 × previous)]` |
+//! | `proportional` | `permille` (integer 0 to 1000, required) | `d ± d × permille/1000` |
+//! | `additive` | `minus`, `plus` (durations, required) | uniform in `[d − minus, d + plus]`, never below zero |
+//!
+//! ### A category rule ([`CategoryRule`])
+//!
+//! | field | type | meaning | default |
+//! |---|---|---|---|
+//! | `category` | a [`Category`] name (`greylisted`, `rate_limited`, `mailbox_full`, …) | the failures this rule is for | required |
+//! | `never_retry` | boolean | give up at the first such failure, even after a 4xx | false |
+//! | `backoff` | backoff (above) | its own backoff; it counts only the failures of this category | none: the scope's, else the policy's |
+//! | `give_up_after` | duration | give up once failures of this category have lasted this long since the first | none |
+//! | `honour_hint` | boolean | wait the server's retry hint (within `hint_bounds`) instead of the backoff | false |
+//! | `hold_destination` | boolean | for a destination-scope failure, tell the caller to hold the whole destination until the retry | false |
+//!
+//! ### The smaller pieces
+//!
+//! | piece | fields |
+//! |---|---|
+//! | scope rule ([`ScopeRule`]) | `scope` (a [`Scope`] name: `recipient`, `message`, `connection`, `destination`; required), `backoff` (backoff, required) |
+//! | lifetime ([`Lifetime`]) | `limit` (duration, required), `mode` ([`LifetimeMode`]: `failure_at_or_after`, `failure_after`, `exact`, `next_due_past`; required) |
+//! | delay warnings ([`DelayWarnings`]) | `at` (list of durations from arrival, required), `repeat` (boolean: after the last, repeat its gap; required) |
+//! | hint bounds ([`HintBounds`]) | `min`, `max` (durations, required) |
+//!
+//! ### TOML
+//!
+//! ```
+//! # #[cfg(feature = "serde")] {
+//! use std::time::Duration;
+//! use tempfail::Category;
+//! use tempfail::backoff::{BackoffKind, Jitter};
+//! use tempfail::policy::{LifetimeMode, Preset, RetryPolicy};
+//!
+//! let toml = r#"
 //! format_version = 1
 //! base = "postfix"
 //! name = "our-relay"
 //! lifetime = { limit = "3d", mode = "failure_at_or_after" }
 //! delay_warnings = { at = ["4h"], repeat = false }
+//! hint_bounds = { min = "1m", max = "2h" }
 //!
 //! [backoff]
-//! backoff = { kind = "age_based", min = "5m", max = "1h" }
+//! backoff = { kind = "age_based", min = "5m", max = "1h", queue_run = "5m" }
 //! jitter = { kind = "proportional", permille = 100 }
+//!
+//! [[categories]]
+//! category = "greylisted"
+//! backoff = { backoff = { kind = "list", delays = ["5m", "10m", "30m"], after_last = "repeat" } }
+//!
+//! [[categories]]
+//! category = "rate_limited"
+//! honour_hint = true
+//! hold_destination = true
+//! backoff = { backoff = { kind = "exponential", base = "2m", factor = "1.5", cap = "1h" }, jitter = { kind = "full" } }
+//!
+//! [[categories]]
+//! category = "mailbox_full"
+//! give_up_after = "3d"
 //!
 //! [[categories]]
 //! category = "user_unknown"
 //! never_retry = true
+//!
+//! [[scopes]]
+//! scope = "connection"
+//! backoff = { backoff = { kind = "exim", rules = "F,2h,15m; G,16h,1h,1.5; F,4d,6h" } }
+//! "#;
+//! let p: RetryPolicy = toml::from_str(toml).unwrap();
+//! assert_eq!(p.name, "our-relay");
+//! assert_eq!(p.lifetime.unwrap().limit, Duration::from_secs(3 * 86_400));
+//! assert_eq!(p.lifetime.unwrap().mode, LifetimeMode::FailureAtOrAfter);
+//! assert_eq!(p.backoff.backoff.name(), "age_based");
+//! assert_eq!(p.backoff.jitter, Jitter::Proportional { permille: 100 });
+//! assert_eq!(p.categories.len(), 4);
+//! assert_eq!(p.categories[1].category, Category::RateLimited);
+//! assert!(p.categories[1].honour_hint && p.categories[1].hold_destination);
+//! assert!(matches!(p.scopes[0].backoff.backoff, BackoffKind::Exim(_)));
+//! assert_eq!(p.hint_bounds.max, Duration::from_secs(7200));
+//! // Left out: taken from the base.
+//! assert_eq!(p.count_rate_limits, Preset::Postfix.policy().count_rate_limits);
+//! // A typo is refused, naming the key.
+//! let err = toml::from_str::<RetryPolicy>("format_version = 1\nlifetme = \"3d\"").unwrap_err();
+//! assert!(err.to_string().contains("lifetme"), "{err}");
+//! # }
 //! ```
 //!
-//! The same in JSON:
+//! ### JSON
 //!
-//! ```json
-//! {"format_version": 1, "base": "postfix", "name": "our-relay",
-//!  "lifetime": {"limit": "3d", "mode": "failure_at_or_after"},
-//!  "delay_warnings": {"at": ["4h"], "repeat": false},
-//!  "backoff": {"backoff": {"kind": "age_based", "min": "5m", "max": "1h"},
-//!              "jitter": {"kind": "proportional", "permille": 100}},
-//!  "categories": [{"category": "user_unknown", "never_retry": true}]}
+//! ```
+//! # #[cfg(feature = "serde")] {
+//! use std::time::Duration;
+//! use tempfail::backoff::{AfterLast, BackoffKind, Jitter};
+//! use tempfail::policy::RetryPolicy;
+//!
+//! let json = r#"{"format_version": 1, "base": "tempfail", "name": "bulk",
+//!  "lifetime": "none",
+//!  "count_rate_limits": true,
+//!  "backoff": {"backoff": {"kind": "fixed", "delay": "10m"},
+//!              "jitter": {"kind": "additive", "minus": "1m", "plus": "2m"}},
+//!  "categories": [
+//!    {"category": "greylisted",
+//!     "backoff": {"backoff": {"kind": "list", "delays": ["5m", "15m"], "after_last": "stop"},
+//!                 "jitter": {"kind": "equal"}}},
+//!    {"category": "server_error",
+//!     "backoff": {"backoff": {"kind": "exponential", "base": "1m", "factor": 2},
+//!                 "jitter": {"kind": "decorrelated", "base": "1m", "cap": "1h"}}}],
+//!  "scopes": [{"scope": "destination", "backoff": {"backoff": {"kind": "fixed", "delay": "30m"}}}],
+//!  "delay_warnings": {"at": ["1h", "5h"], "repeat": true}}"#;
+//! let p: RetryPolicy = serde_json::from_str(json).unwrap();
+//! assert!(p.lifetime.is_none());
+//! assert!(p.count_rate_limits);
+//! assert_eq!(p.backoff.jitter, Jitter::Additive { minus: Duration::from_secs(60), plus: Duration::from_secs(120) });
+//! let BackoffKind::List(list) = &p.categories[0].backoff.as_ref().unwrap().backoff else { panic!() };
+//! assert_eq!(list.after_last, AfterLast::Stop);
+//! assert_eq!(p.delay_warnings.at.len(), 2);
+//! // What a policy writes, it reads back.
+//! let again: RetryPolicy = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+//! assert_eq!(again, p);
+//! // A value out of range names the field.
+//! let bad = json.replace(r#""delay": "10m""#, r#""delay": "0s""#);
+//! let err = serde_json::from_str::<RetryPolicy>(&bad).unwrap_err();
+//! assert!(err.to_string().contains("backoff"), "{err}");
+//! # }
 //! ```
 
 mod config;
