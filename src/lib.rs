@@ -172,6 +172,9 @@ pub mod dsn;
 
 // ---- destination health ---------------------------------------------------
 pub mod destination;
+#[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+pub mod sim;
 
 /// The types most programs use, in one import: `use tempfail::prelude::*;`.
 ///

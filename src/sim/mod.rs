@@ -1,0 +1,942 @@
+//! The policy lab: days of mail against modelled servers, in virtual time.
+//!
+//! A [`Scenario`] is data: modelled destinations ([`DestinationModel`], each a list of
+//! [`Behaviour`]s answering with real reply texts), their shares of the traffic,
+//! streams of messages ([`Stream`]: time-sensitive or bulk, how many, over what
+//! time) and a seed. [`run`] sends every message through the crate's own parts, as
+//! a sender would: the [`Classifier`] reads each reply, a [`Delivery`] per message
+//! takes the outcomes and asks the [`RetryPolicy`], a [`WheelQueue`] holds each
+//! message until its next wake-up, and, when the [`Contender`] has a
+//! [`HealthConfig`], a destination [`Registry`] grants or withholds every connection
+//! and message. The [`Metrics`] say what it cost: delivered, bounced, expired,
+//! latency percentiles for each class of mail, attempts, wasted attempts, the load
+//! on each destination, DSNs, and series to plot.
+//!
+//! Everything is deterministic: the same scenario, seed and contender give the same
+//! metrics on every machine (no clock, no global RNG, no hash-order dependence). An
+//! attempt takes no virtual time; its answer depends on the model's state at that
+//! instant.
+//!
+//! ```
+//! use tempfail::sim::{self, Contender};
+//! use tempfail::{Classifier, Preset};
+//!
+//! let scenario = sim::builtin("greylisting").unwrap().with_messages(2_000);
+//! let m = sim::run(&scenario, &Contender::preset(Preset::Tempfail), &Classifier::builtin()).unwrap();
+//! assert_eq!(m.delivered + m.bounced + m.expired + m.pending, m.messages);
+//! // Greylisted mail goes through on the retry right after postgrey's 300 s delay.
+//! assert!(m.latency_secs.time_sensitive.p90 <= 360, "{}", m.latency_secs.time_sensitive.p90);
+//! ```
+//!
+//! # Scenario files
+//!
+//! | field | type | meaning | default |
+//! |---|---|---|---|
+//! | `name` | string | reported with the metrics | required |
+//! | `seed` | integer | arrivals, choices of destination and the models' draws | 0 |
+//! | `horizon` | duration | the run stops then; messages still queued are `pending` | `10d` |
+//! | `streams` | list of [`Stream`] `{class, messages, start, over, to}` | the messages | required |
+//! | `destinations` | list of [`DestinationModel`] `{name, share, behaviours}` | the servers | required |
+//!
+//! Limits: at most [`MAX_MESSAGES`] messages, [`MAX_DESTINATIONS`] destinations, 100
+//! streams, 16 behaviours per destination, a horizon of 60 days. Unknown fields,
+//! zero or out-of-range durations and counts are refused with the field named
+//! ([`SimError::Invalid`]).
+//!
+//! ```
+//! use tempfail::sim::Scenario;
+//! let toml = r#"
+//! name = "greylisting_and_outage"
+//! seed = 7
+//! horizon = "3d"
+//!
+//! [[streams]]
+//! class = "time_sensitive"
+//! messages = 500
+//! over = "6h"
+//!
+//! [[destinations]]
+//! name = "grey.example"
+//! share = 3
+//! behaviours = [{ kind = "greylisting", delay = "5m" }]
+//!
+//! [[destinations]]
+//! name = "down.example"
+//! share = 1
+//! behaviours = [{ kind = "outage", start = "1h", duration = "2h", failure = "timeout" }]
+//! "#;
+//! let s: Scenario = toml::from_str(toml).unwrap();
+//! s.validate().unwrap();
+//! let err = toml::from_str::<Scenario>("name = \"x\"\nstreams = []\ndestinations = []\nsed = 1").unwrap_err();
+//! assert!(err.to_string().contains("sed"), "{err}");
+//! ```
+
+mod builtin;
+mod model;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use builtin::{BUILTIN, builtin};
+pub use model::{Behaviour, OutageFailure};
+
+use crate::backoff::serde_duration;
+use crate::classify::{Classifier, Disposition};
+use crate::delivery::{Delivery, Output, Recipient};
+use crate::destination::{Decision, HealthConfig, Registry, Report};
+use crate::outcome::RcptOutcome;
+use crate::policy::{GiveUpReason, Preset, RetryPolicy};
+use crate::queue::{DeferralQueue, WheelQueue};
+use crate::time::{Timestamp, duration_millis};
+use model::{Answer, Responses, Server, since};
+
+/// The most messages a scenario may hold.
+pub const MAX_MESSAGES: u64 = 10_000_000;
+/// The most destinations a scenario may hold.
+pub const MAX_DESTINATIONS: usize = 1_000;
+const MAX_STREAMS: usize = 100;
+const MAX_BEHAVIOURS: usize = 16;
+const MAX_HORIZON: Duration = Duration::from_secs(60 * 86_400);
+/// Width of a bucket of the plotted series.
+pub const SERIES_STEP: Duration = Duration::from_secs(600);
+/// Destinations whose attempts per minute are kept as a series (the first ones).
+const SERIES_DESTINATIONS: usize = 16;
+
+/// The virtual time a scenario starts at (2026-01-05T00:00:00Z, a Monday).
+pub const START: Timestamp = Timestamp::from_secs(1_767_571_200);
+
+/// A scenario: destinations, traffic and a seed. See the [module docs](self).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Scenario {
+    /// Reported with the metrics.
+    pub name: String,
+    /// Seeds every draw.
+    #[serde(default)]
+    pub seed: u64,
+    /// The run stops then; messages still queued are counted as pending.
+    #[serde(with = "serde_duration", default = "default_horizon")]
+    pub horizon: Duration,
+    /// The messages.
+    pub streams: Vec<Stream>,
+    /// The servers.
+    pub destinations: Vec<DestinationModel>,
+}
+
+fn default_horizon() -> Duration {
+    Duration::from_secs(10 * 86_400)
+}
+
+/// A stream of messages, spread evenly (with a random offset each) over `over` from
+/// `start`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Stream {
+    /// Time-sensitive or bulk.
+    pub class: Class,
+    /// How many.
+    pub messages: u64,
+    /// When the stream starts, from the scenario's start.
+    #[serde(with = "serde_duration", default)]
+    pub start: Duration,
+    /// Over how long.
+    #[serde(with = "serde_duration")]
+    pub over: Duration,
+    /// The destinations it goes to (by name, in proportion to their shares); empty:
+    /// all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+}
+
+/// The class of a message: its queue priority and its latency figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// A password reset, a receipt: priority 200 in the queue.
+    TimeSensitive,
+    /// A newsletter: priority 0.
+    Bulk,
+}
+
+impl Class {
+    /// The snake_case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Class::TimeSensitive => "time_sensitive",
+            Class::Bulk => "bulk",
+        }
+    }
+
+    const fn priority(self) -> u8 {
+        match self {
+            Class::TimeSensitive => 200,
+            Class::Bulk => 0,
+        }
+    }
+}
+
+/// A modelled destination.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DestinationModel {
+    /// Its name (the destination key in the registry).
+    pub name: String,
+    /// Its weight among the destinations a stream goes to.
+    pub share: u32,
+    /// How it answers; none: it accepts everything.
+    #[serde(default)]
+    pub behaviours: Vec<Behaviour>,
+}
+
+impl DestinationModel {
+    /// A destination with this name, share and behaviours.
+    pub fn new(name: impl Into<String>, share: u32, behaviours: Vec<Behaviour>) -> Self {
+        DestinationModel {
+            name: name.into(),
+            share,
+            behaviours,
+        }
+    }
+}
+
+impl Stream {
+    /// `messages` of `class`, over `over` from `start`, to every destination.
+    pub fn new(class: Class, messages: u64, start: Duration, over: Duration) -> Self {
+        Stream {
+            class,
+            messages,
+            start,
+            over,
+            to: Vec::new(),
+        }
+    }
+
+    /// Only to these destinations.
+    pub fn to<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.to = names.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// A scenario that cannot run, or a name that is not known.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A field out of range.
+    #[error("scenario field {field}: {reason}")]
+    Invalid {
+        /// Where (`streams[0].over`).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No built-in scenario by that name.
+    #[error("unknown scenario {0:?} (built-in: {list})", list = BUILTIN.join(", "))]
+    UnknownScenario(String),
+    /// The contender's health configuration was refused.
+    #[error("health configuration: {0}")]
+    Health(String),
+}
+
+impl SimError {
+    fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        SimError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Scenario {
+    /// A scenario with no streams or destinations yet.
+    pub fn new(name: impl Into<String>, seed: u64) -> Self {
+        Scenario {
+            name: name.into(),
+            seed,
+            horizon: default_horizon(),
+            streams: Vec::new(),
+            destinations: Vec::new(),
+        }
+    }
+
+    /// Adds a destination.
+    pub fn destination(mut self, d: DestinationModel) -> Self {
+        self.destinations.push(d);
+        self
+    }
+
+    /// Adds a stream.
+    pub fn stream(mut self, s: Stream) -> Self {
+        self.streams.push(s);
+        self
+    }
+
+    /// With another seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// With another horizon.
+    pub fn with_horizon(mut self, horizon: Duration) -> Self {
+        self.horizon = horizon;
+        self
+    }
+
+    /// The same traffic mix scaled to `n` messages in all (each stream keeps its
+    /// share, at least one message).
+    pub fn with_messages(mut self, n: u64) -> Self {
+        let total: u64 = self.streams.iter().map(|s| s.messages).sum();
+        if total == 0 {
+            return self;
+        }
+        for s in &mut self.streams {
+            let scaled = u128::from(n) * u128::from(s.messages) / u128::from(total);
+            s.messages = u64::try_from(scaled).unwrap_or(u64::MAX).max(1);
+        }
+        self
+    }
+
+    /// The number of messages.
+    pub fn messages(&self) -> u64 {
+        self.streams
+            .iter()
+            .fold(0u64, |a, s| a.saturating_add(s.messages))
+    }
+
+    /// Checks every field; [`run`] does it first.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if self.name.is_empty() || self.name.len() > 100 {
+            return Err(SimError::invalid("name", "1 to 100 bytes"));
+        }
+        if self.horizon.is_zero() || self.horizon > MAX_HORIZON {
+            return Err(SimError::invalid(
+                "horizon",
+                "must be above zero and at most 60 days",
+            ));
+        }
+        if self.destinations.is_empty() || self.destinations.len() > MAX_DESTINATIONS {
+            return Err(SimError::invalid(
+                "destinations",
+                format!("between 1 and {MAX_DESTINATIONS} destinations"),
+            ));
+        }
+        for (i, d) in self.destinations.iter().enumerate() {
+            let at = format!("destinations[{i}]");
+            if d.name.is_empty() || d.name.len() > 255 {
+                return Err(SimError::invalid(
+                    format!("{at}.name"),
+                    "1 to 255 bytes",
+                ));
+            }
+            if self.destinations[..i].iter().any(|o| o.name == d.name) {
+                return Err(SimError::invalid(
+                    format!("{at}.name"),
+                    format!("{:?} is given twice", d.name),
+                ));
+            }
+            if d.share == 0 || d.share > 1_000_000 {
+                return Err(SimError::invalid(
+                    format!("{at}.share"),
+                    "between 1 and 1000000",
+                ));
+            }
+            if d.behaviours.len() > MAX_BEHAVIOURS {
+                return Err(SimError::invalid(
+                    format!("{at}.behaviours"),
+                    format!("at most {MAX_BEHAVIOURS}"),
+                ));
+            }
+            for (j, b) in d.behaviours.iter().enumerate() {
+                b.validate(&format!("{at}.behaviours[{j}]"))?;
+            }
+        }
+        if self.streams.is_empty() || self.streams.len() > MAX_STREAMS {
+            return Err(SimError::invalid(
+                "streams",
+                format!("between 1 and {MAX_STREAMS} streams"),
+            ));
+        }
+        let mut total: u64 = 0;
+        for (i, s) in self.streams.iter().enumerate() {
+            let at = format!("streams[{i}]");
+            if s.messages == 0 || s.messages > MAX_MESSAGES {
+                return Err(SimError::invalid(
+                    format!("{at}.messages"),
+                    format!("between 1 and {MAX_MESSAGES}"),
+                ));
+            }
+            total = total.saturating_add(s.messages);
+            if s.over.is_zero() {
+                return Err(SimError::invalid(
+                    format!("{at}.over"),
+                    "must be above zero",
+                ));
+            }
+            if s.start.saturating_add(s.over) > self.horizon {
+                return Err(SimError::invalid(
+                    format!("{at}.over"),
+                    "the stream must end within the horizon",
+                ));
+            }
+            for name in &s.to {
+                if !self.destinations.iter().any(|d| &d.name == name) {
+                    return Err(SimError::invalid(
+                        format!("{at}.to"),
+                        format!("{name:?} is not a destination"),
+                    ));
+                }
+            }
+        }
+        if total > MAX_MESSAGES {
+            return Err(SimError::invalid(
+                "streams",
+                format!("{total} messages in all, more than {MAX_MESSAGES}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What runs through a scenario: a retry policy and, optionally, destination health.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Contender {
+    /// Reported as `preset`.
+    pub name: String,
+    /// The retry policy.
+    pub policy: RetryPolicy,
+    /// Destination health; none: every due message is tried at once.
+    pub health: Option<HealthConfig>,
+}
+
+impl Contender {
+    /// A preset as the lab runs it: its retry policy, and for [`Preset::Tempfail`]
+    /// (the crate's recommended setup) destination health with
+    /// [`HealthConfig::postfix`]. The other MTAs' presets run their retry schedules
+    /// alone.
+    pub fn preset(p: Preset) -> Self {
+        Contender {
+            name: p.name().to_owned(),
+            policy: p.policy(),
+            health: (p == Preset::Tempfail).then(HealthConfig::postfix),
+        }
+    }
+
+    /// Your own policy and health settings.
+    pub fn new(
+        name: impl Into<String>,
+        policy: RetryPolicy,
+        health: Option<HealthConfig>,
+    ) -> Self {
+        Contender {
+            name: name.into(),
+            policy,
+            health,
+        }
+    }
+
+    /// A contender by name: a preset name, or `tempfail_no_health` (the tempfail
+    /// policy without destination health).
+    pub fn named(name: &str) -> Option<Self> {
+        if name == "tempfail_no_health" {
+            return Some(Contender::new(name, Preset::Tempfail.policy(), None));
+        }
+        Preset::from_name(name).map(Contender::preset)
+    }
+}
+
+/// Latency percentiles of delivered messages, in whole seconds (0 when none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Percentiles {
+    /// Delivered messages of the class.
+    pub delivered: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Slowest.
+    pub max: u64,
+}
+
+/// Latency of each class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Latencies {
+    /// Time-sensitive mail.
+    pub time_sensitive: Percentiles,
+    /// Bulk mail.
+    pub bulk: Percentiles,
+}
+
+/// The load on one destination.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DestinationMetrics {
+    /// Its name.
+    pub name: String,
+    /// Attempts made to it.
+    pub attempts: u64,
+    /// Attempts that ended in a transient failure.
+    pub wasted_attempts: u64,
+    /// The most attempts in one calendar minute.
+    pub peak_attempts_per_min: u32,
+    /// Attempts per minute between its first and last attempt.
+    pub mean_attempts_per_min: f64,
+}
+
+/// What a run cost. Serialized as the `simulate` example's JSON line (which adds
+/// `sim_wall_secs`, measured by the caller: the library reads no clock).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The contender's name.
+    pub preset: String,
+    /// Messages in the scenario.
+    pub messages: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Failed for a reason other than the lifetime (a permanent reply, a category
+    /// never retried, a schedule or category limit).
+    pub bounced: u64,
+    /// Failed at the end of their lifetime.
+    pub expired: u64,
+    /// Still queued at the horizon.
+    pub pending: u64,
+    /// Delivery latency from arrival.
+    pub latency_secs: Latencies,
+    /// Attempts in all.
+    pub attempts: u64,
+    /// Attempts divided by delivered messages.
+    pub attempts_per_delivered: f64,
+    /// Attempts that ended in a transient failure: tries into a destination that
+    /// was still failing.
+    pub wasted_attempts: u64,
+    /// Times destination health held a due message back (no attempt made).
+    pub held: u64,
+    /// The most attempts in one minute at any one destination.
+    pub peak_attempts_per_min: u32,
+    /// Failure notices and delay warnings sent.
+    pub dsns: u64,
+    /// Per destination.
+    pub destinations: Vec<DestinationMetrics>,
+    /// Series for plots, one value per [`SERIES_STEP`] from the start.
+    #[serde(skip)]
+    pub series: Series,
+}
+
+/// Series for plots.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Series {
+    /// Messages delivered by the end of each step (cumulative).
+    pub delivered: Vec<u64>,
+    /// The most messages queued during each step.
+    pub queue_depth: Vec<u64>,
+    /// Attempts per minute at each of the first 16 destinations (index: minute).
+    pub attempts_per_min: Vec<Vec<u32>>,
+}
+
+/// SplitMix64: the lab's only source of randomness, seeded from the scenario.
+pub(crate) struct Rng(u64);
+
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(mix(seed))
+    }
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(self.0)
+    }
+    /// Uniform in `[0, n)` (0 when `n` is 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+struct Msg {
+    arrival: Timestamp,
+    dest: u32,
+    class: Class,
+    delivery: Option<Box<Delivery>>,
+}
+
+struct DestLoad {
+    attempts: u64,
+    wasted: u64,
+    minute: u64,
+    in_minute: u32,
+    peak: u32,
+    first: Option<u64>,
+    last: u64,
+}
+
+/// Runs `scenario` with `contender`, classifying with `classifier`.
+///
+/// Errors: the scenario is invalid, or the contender's health configuration is
+/// refused.
+pub fn run(
+    scenario: &Scenario,
+    contender: &Contender,
+    classifier: &Classifier,
+) -> Result<Metrics, SimError> {
+    scenario.validate()?;
+    let mut registry = match &contender.health {
+        Some(cfg) => Some(
+            Registry::<String>::new(cfg.clone()).map_err(|e| SimError::Health(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let policy = &contender.policy;
+    let responses = Responses::new(classifier);
+    let mut rng = Rng::new(scenario.seed);
+    let mut servers: Vec<Server> = scenario
+        .destinations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Server::new(&d.behaviours, mix(scenario.seed ^ (i as u64 + 1))))
+        .collect();
+    let mut msgs = arrivals(scenario, &mut rng);
+    let horizon_end = START + scenario.horizon;
+    let steps = usize::try_from(duration_millis(scenario.horizon) / duration_millis(SERIES_STEP))
+        .unwrap_or(0)
+        .saturating_add(1);
+    let minutes = usize::try_from(scenario.horizon.as_secs() / 60)
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut series = Series {
+        delivered: vec![0; steps],
+        queue_depth: vec![0; steps],
+        attempts_per_min: vec![
+            vec![0; minutes];
+            scenario.destinations.len().min(SERIES_DESTINATIONS)
+        ],
+    };
+    let mut load: Vec<DestLoad> = scenario
+        .destinations
+        .iter()
+        .map(|_| DestLoad {
+            attempts: 0,
+            wasted: 0,
+            minute: u64::MAX,
+            in_minute: 0,
+            peak: 0,
+            first: None,
+            last: 0,
+        })
+        .collect();
+    let mut m = Metrics {
+        scenario: scenario.name.clone(),
+        preset: contender.name.clone(),
+        messages: msgs.len() as u64,
+        ..Metrics::default()
+    };
+    let mut latencies: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
+    let mut queue: WheelQueue<u32> = WheelQueue::new();
+    let mut live: u64 = 0;
+    let mut next_arrival = 0usize;
+    let mut delivered_in_step = vec![0u64; steps];
+    loop {
+        let arrival_at = msgs.get(next_arrival).map(|x| x.arrival);
+        let due_at = queue.next_due();
+        let (now, is_arrival) = match (arrival_at, due_at) {
+            (None, None) => break,
+            (Some(a), Some(d)) if a <= d => (a, true),
+            (Some(a), None) => (a, true),
+            (_, Some(d)) => (d, false),
+        };
+        if now > horizon_end {
+            break;
+        }
+        let i = if is_arrival {
+            let i = next_arrival;
+            next_arrival += 1;
+            let msg = &mut msgs[i];
+            let mut d = Delivery::new(
+                msg.arrival,
+                mix(scenario.seed ^ (i as u64)),
+                vec![Recipient::new("rcpt@example.com")],
+            )
+            .with_history(0);
+            // Nothing to drain yet: a new delivery has no outputs.
+            while d.poll_output().is_some() {}
+            msg.delivery = Some(Box::new(d));
+            live += 1;
+            i
+        } else {
+            match queue.pop_due(now) {
+                Some(p) => p.item as usize,
+                None => continue,
+            }
+        };
+        let step = step_of(now, steps);
+        series.queue_depth[step] = series.queue_depth[step].max(live);
+        let msg = &mut msgs[i];
+        let dest = msg.dest as usize;
+        let Some(d) = msg.delivery.as_mut() else {
+            continue;
+        };
+        d.handle_timeout(now, policy);
+        let mut held_until = None;
+        let mut attempted = false;
+        if !d.is_finished() && d.is_due(now) {
+            let key = scenario.destinations[dest].name.as_str();
+            // Destination health first: a connection, then a message.
+            let mut permits = None;
+            if let Some(reg) = registry.as_mut() {
+                match reg.acquire_connection(key, now) {
+                    Decision::Go(conn) => {
+                        match reg.acquire_message(key, now, d.attempts() > 0) {
+                            Decision::Go(mp) => permits = Some((conn, mp)),
+                            other => {
+                                let _ = reg.release(conn, now, Report::Unused);
+                                held_until = Some(other.until().unwrap_or(now));
+                            }
+                        }
+                    }
+                    other => held_until = Some(other.until().unwrap_or(now)),
+                }
+            }
+            if held_until.is_none() {
+                attempted = true;
+                let answer = servers[dest].answer(i as u32, since(now, START));
+                let resp = responses.get(answer);
+                let _ = d.start_attempt(now, Some(key));
+                let outcome = RcptOutcome {
+                    rcpt: 0,
+                    reply: resp.reply.clone(),
+                    stage: resp.stage,
+                    classification: resp.classification.clone(),
+                };
+                let _ = if resp.reply.is_some() {
+                    d.handle_outcome(now, policy, &outcome)
+                } else {
+                    d.handle_transport_failure(now, policy, &outcome.classification, resp.stage)
+                };
+                let c = &resp.classification;
+                let transient = c.disposition == Disposition::Transient;
+                count_attempt(&mut load[dest], &mut series, dest, now, transient);
+                m.attempts += 1;
+                if transient {
+                    m.wasted_attempts += 1;
+                }
+                if let (Some(reg), Some((conn, mp))) = (registry.as_mut(), permits) {
+                    if resp.at_connect {
+                        let _ = reg.release(mp, now, Report::Unused);
+                        let _ = reg.release(conn, now, Report::Failure(c));
+                    } else {
+                        let report = if answer == Answer::Accepted {
+                            Report::Success
+                        } else {
+                            Report::Failure(c)
+                        };
+                        let _ = reg.release(mp, now, report);
+                        let _ = reg.release(conn, now, Report::Success);
+                    }
+                }
+            }
+        }
+        while let Some(out) = d.poll_output() {
+            match out {
+                Output::Delivered { .. } => {
+                    m.delivered += 1;
+                    let lat = since(now, msg.arrival);
+                    latencies[usize::from(msg.class == Class::Bulk)].push(lat);
+                    delivered_in_step[step] += 1;
+                }
+                Output::Failed { reason, .. } => {
+                    m.dsns += 1;
+                    if reason == GiveUpReason::Lifetime {
+                        m.expired += 1;
+                    } else {
+                        m.bounced += 1;
+                    }
+                }
+                Output::DelayWarning { .. } => m.dsns += 1,
+                Output::Destination(signal) => {
+                    // The reply itself reached the registry with the permit; the
+                    // policy's hold (hold_destination) is what the signal adds.
+                    if let (Some(reg), true) = (registry.as_mut(), signal.hold_until.is_some())
+                    {
+                        reg.observe_signal(scenario.destinations[dest].name.as_str(), &signal);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let _ = attempted;
+        if d.is_finished() {
+            msg.delivery = None;
+            live = live.saturating_sub(1);
+            continue;
+        }
+        let wake = d.next_wakeup(policy);
+        let next = match (held_until, wake) {
+            (Some(h), Some(w)) => Some(h.max(now + Duration::from_millis(1)).min(w.max(now))),
+            (Some(h), None) => Some(h.max(now + Duration::from_millis(1))),
+            (None, w) => w,
+        };
+        match next {
+            // A wake-up at `now` after an attempt (an immediate retry) still moves
+            // time forward by the queue's order; guard against a spin anyway.
+            Some(t) => {
+                let t = if t <= now && !attempted && held_until.is_none() {
+                    now + Duration::from_secs(1)
+                } else {
+                    t
+                };
+                let _ = queue.insert(i as u32, t, msg.class.priority());
+            }
+            // No deadline left and not finished: cannot happen with a valid policy;
+            // counted as pending rather than lost.
+            None => {}
+        }
+    }
+    m.pending = live + (msgs.len() - next_arrival) as u64;
+    let mut cumulative = 0;
+    for (s, n) in delivered_in_step.iter().enumerate() {
+        cumulative += n;
+        series.delivered[s] = cumulative;
+    }
+    for (l, class) in latencies.iter_mut().zip([0, 1]) {
+        l.sort_unstable();
+        let p = percentiles(l);
+        if class == 0 {
+            m.latency_secs.time_sensitive = p;
+        } else {
+            m.latency_secs.bulk = p;
+        }
+    }
+    m.attempts_per_delivered = if m.delivered == 0 {
+        0.0
+    } else {
+        round3(m.attempts as f64 / m.delivered as f64)
+    };
+    for (d, l) in scenario.destinations.iter().zip(&load) {
+        let span_min = l
+            .first
+            .map_or(0, |f| (l.last.saturating_sub(f)) / 60_000 + 1);
+        let peak = l.peak.max(l.in_minute);
+        m.peak_attempts_per_min = m.peak_attempts_per_min.max(peak);
+        m.destinations.push(DestinationMetrics {
+            name: d.name.clone(),
+            attempts: l.attempts,
+            wasted_attempts: l.wasted,
+            peak_attempts_per_min: peak,
+            mean_attempts_per_min: if span_min == 0 {
+                0.0
+            } else {
+                round3(l.attempts as f64 / span_min as f64)
+            },
+        });
+    }
+    m.series = series;
+    Ok(m)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn step_of(t: Timestamp, steps: usize) -> usize {
+    let s = since(t, START) / duration_millis(SERIES_STEP);
+    usize::try_from(s).unwrap_or(usize::MAX).min(steps.saturating_sub(1))
+}
+
+fn count_attempt(l: &mut DestLoad, series: &mut Series, dest: usize, now: Timestamp, wasted: bool) {
+    let t = since(now, START);
+    let minute = t / 60_000;
+    if minute != l.minute {
+        l.peak = l.peak.max(l.in_minute);
+        l.minute = minute;
+        l.in_minute = 0;
+    }
+    l.in_minute = l.in_minute.saturating_add(1);
+    l.attempts += 1;
+    if wasted {
+        l.wasted += 1;
+    }
+    l.first.get_or_insert(t);
+    l.last = t;
+    if let Some(per_min) = series.attempts_per_min.get_mut(dest) {
+        if let Some(slot) = usize::try_from(minute).ok().and_then(|m| per_min.get_mut(m)) {
+            *slot = slot.saturating_add(1);
+        }
+    }
+}
+
+fn percentiles(sorted_ms: &[u64]) -> Percentiles {
+    let n = sorted_ms.len();
+    if n == 0 {
+        return Percentiles::default();
+    }
+    // Nearest rank.
+    let at = |q: usize| sorted_ms[(n * q).div_ceil(100).clamp(1, n) - 1] / 1000;
+    Percentiles {
+        delivered: n as u64,
+        p50: at(50),
+        p90: at(90),
+        p99: at(99),
+        max: sorted_ms[n - 1] / 1000,
+    }
+}
+
+/// Every message, in arrival order.
+fn arrivals(s: &Scenario, rng: &mut Rng) -> Vec<Msg> {
+    let total = usize::try_from(s.messages()).unwrap_or(0);
+    let mut out = Vec::with_capacity(total);
+    for stream in &s.streams {
+        let targets: Vec<(u32, u64)> = s
+            .destinations
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| stream.to.is_empty() || stream.to.contains(&d.name))
+            .map(|(i, d)| (i as u32, u64::from(d.share)))
+            .collect();
+        let weight: u64 = targets.iter().map(|t| t.1).sum();
+        let start = duration_millis(stream.start);
+        let over = duration_millis(stream.over).max(1);
+        let n = stream.messages;
+        for k in 0..n {
+            // Evenly spread, each with a random offset within its slot.
+            let slot_start = u128::from(over) * u128::from(k) / u128::from(n);
+            let slot_end = u128::from(over) * u128::from(k + 1) / u128::from(n);
+            let width = u64::try_from(slot_end - slot_start).unwrap_or(0);
+            let offset = u64::try_from(slot_start).unwrap_or(0) + rng.below(width.max(1));
+            let mut pick = rng.below(weight.max(1));
+            let mut dest = targets.first().map_or(0, |t| t.0);
+            for &(i, w) in &targets {
+                if pick < w {
+                    dest = i;
+                    break;
+                }
+                pick -= w;
+            }
+            out.push(Msg {
+                arrival: START + Duration::from_millis(start.saturating_add(offset)),
+                dest,
+                class: stream.class,
+                delivery: None,
+            });
+        }
+    }
+    // Stable: equal times keep stream order, so the result does not depend on the sort.
+    out.sort_by_key(|m| m.arrival);
+    out
+}
