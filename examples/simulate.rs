@@ -96,7 +96,7 @@ fn parse(args: Vec<String>) -> Result<Option<Args>, String> {
                 let p = value("--preset")?;
                 if Contender::named(&p).is_none() {
                     return Err(format!(
-                        "unknown preset {p:?} (expected one of: {}, tempfail_no_health)",
+                        "unknown preset {p:?} (expected one of: {}, tempfail_no_health, tempfail_policy_holds)",
                         ALL.join(", ")
                     ));
                 }

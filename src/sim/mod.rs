@@ -82,7 +82,9 @@ pub use builtin::{BUILTIN, builtin};
 pub use model::{Behaviour, OutageFailure};
 
 use crate::backoff::serde_duration;
-use crate::classify::{Classifier, Disposition};
+use std::collections::VecDeque;
+
+use crate::classify::{Classifier, Disposition, Scope};
 use crate::delivery::{Delivery, Output, Recipient};
 use crate::destination::{Decision, HealthConfig, Registry, Report};
 use crate::outcome::RcptOutcome;
@@ -412,6 +414,12 @@ pub struct Contender {
     pub policy: RetryPolicy,
     /// Destination health; none: every due message is tried at once.
     pub health: Option<HealthConfig>,
+    /// With destination health, also apply the policy's `hold_destination` signals
+    /// to the registry ([`Registry::observe_signal`]). Off by default: the registry's
+    /// own reaction to `rate_limited` and `too_many_connections` (a short pause
+    /// that doubles, a learned rate) measured better than adding the policy's fixed
+    /// hold on top of it (see BENCHMARKS.md, policy lab).
+    pub policy_holds: bool,
 }
 
 impl Contender {
@@ -424,6 +432,7 @@ impl Contender {
             name: p.name().to_owned(),
             policy: p.policy(),
             health: (p == Preset::Tempfail).then(HealthConfig::postfix),
+            policy_holds: false,
         }
     }
 
@@ -437,14 +446,27 @@ impl Contender {
             name: name.into(),
             policy,
             health,
+            policy_holds: false,
         }
     }
 
-    /// A contender by name: a preset name, or `tempfail_no_health` (the tempfail
-    /// policy without destination health).
+    /// With the policy's `hold_destination` signals applied to the registry.
+    pub fn with_policy_holds(mut self, on: bool) -> Self {
+        self.policy_holds = on;
+        self
+    }
+
+    /// A contender by name: a preset name, `tempfail_no_health` (the tempfail
+    /// policy without destination health) or `tempfail_policy_holds` (with the
+    /// policy's holds applied to the registry).
     pub fn named(name: &str) -> Option<Self> {
         if name == "tempfail_no_health" {
             return Some(Contender::new(name, Preset::Tempfail.policy(), None));
+        }
+        if name == "tempfail_policy_holds" {
+            let mut c = Contender::preset(Preset::Tempfail).with_policy_holds(true);
+            c.name = name.to_owned();
+            return Some(c);
         }
         Preset::from_name(name).map(Contender::preset)
     }
@@ -574,6 +596,12 @@ struct Msg {
     arrival: Timestamp,
     dest: u32,
     class: Class,
+    /// When the last attempt failed for the whole destination (connection or
+    /// destination scope). The next attempt is a retry in the retry budget's sense
+    /// while the destination has not succeeded since: a retry after a recipient's own
+    /// deferral (greylisting, a full mailbox) is expected traffic, and so is the
+    /// backlog of a destination that works again; neither is a retry storm.
+    destination_failure: Option<Timestamp>,
     delivery: Option<Box<Delivery>>,
 }
 
@@ -587,6 +615,57 @@ struct DestLoad {
     last: u64,
 }
 
+/// Due messages a destination holds back, by class, in order (Postfix's qmgr keeps a
+/// queue per destination the same way): one wake-up per destination, not one per
+/// message, so a held destination costs nothing per waiting message.
+#[derive(Default)]
+struct Parked {
+    until: Option<Timestamp>,
+    wake_scheduled: Option<Timestamp>,
+    time_sensitive: VecDeque<u32>,
+    bulk: VecDeque<u32>,
+}
+
+impl Parked {
+    fn push(&mut self, class: Class, i: u32, front: bool) {
+        let q = match class {
+            Class::TimeSensitive => &mut self.time_sensitive,
+            Class::Bulk => &mut self.bulk,
+        };
+        if front {
+            q.push_front(i);
+        } else {
+            q.push_back(i);
+        }
+    }
+
+    fn pop(&mut self) -> Option<u32> {
+        self.time_sensitive
+            .pop_front()
+            .or_else(|| self.bulk.pop_front())
+    }
+}
+
+struct Lab<'a> {
+    scenario: &'a Scenario,
+    policy: &'a RetryPolicy,
+    registry: Option<Registry<String>>,
+    responses: Responses,
+    servers: Vec<Server>,
+    msgs: Vec<Msg>,
+    parked: Vec<Parked>,
+    last_success: Vec<Timestamp>,
+    policy_holds: bool,
+    queue: WheelQueue<u32>,
+    load: Vec<DestLoad>,
+    series: Series,
+    delivered_in_step: Vec<u64>,
+    latencies: [Vec<u64>; 2],
+    live: u64,
+    steps: usize,
+    m: Metrics,
+}
+
 /// Runs `scenario` with `contender`, classifying with `classifier`.
 ///
 /// Errors: the scenario is invalid, or the contender's health configuration is
@@ -597,257 +676,339 @@ pub fn run(
     classifier: &Classifier,
 ) -> Result<Metrics, SimError> {
     scenario.validate()?;
-    let mut registry = match &contender.health {
+    let registry = match &contender.health {
         Some(cfg) => Some(
             Registry::<String>::new(cfg.clone()).map_err(|e| SimError::Health(e.to_string()))?,
         ),
         None => None,
     };
-    let policy = &contender.policy;
-    let responses = Responses::new(classifier);
     let mut rng = Rng::new(scenario.seed);
-    let mut servers: Vec<Server> = scenario
-        .destinations
-        .iter()
-        .enumerate()
-        .map(|(i, d)| Server::new(&d.behaviours, mix(scenario.seed ^ (i as u64 + 1))))
-        .collect();
-    let mut msgs = arrivals(scenario, &mut rng);
-    let horizon_end = START + scenario.horizon;
+    let msgs = arrivals(scenario, &mut rng);
     let steps = usize::try_from(duration_millis(scenario.horizon) / duration_millis(SERIES_STEP))
         .unwrap_or(0)
         .saturating_add(1);
     let minutes = usize::try_from(scenario.horizon.as_secs() / 60)
         .unwrap_or(0)
         .saturating_add(1);
-    let mut series = Series {
-        delivered: vec![0; steps],
-        queue_depth: vec![0; steps],
-        attempts_per_min: vec![
-            vec![0; minutes];
-            scenario.destinations.len().min(SERIES_DESTINATIONS)
-        ],
+    let n_dest = scenario.destinations.len();
+    let mut lab = Lab {
+        scenario,
+        policy: &contender.policy,
+        registry,
+        responses: Responses::new(classifier),
+        servers: scenario
+            .destinations
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Server::new(&d.behaviours, mix(scenario.seed ^ (i as u64 + 1))))
+            .collect(),
+        m: Metrics {
+            scenario: scenario.name.clone(),
+            preset: contender.name.clone(),
+            messages: msgs.len() as u64,
+            ..Metrics::default()
+        },
+        msgs,
+        parked: (0..n_dest).map(|_| Parked::default()).collect(),
+        last_success: vec![Timestamp::EPOCH; n_dest],
+        policy_holds: contender.policy_holds,
+        queue: WheelQueue::new(),
+        load: (0..n_dest)
+            .map(|_| DestLoad {
+                attempts: 0,
+                wasted: 0,
+                minute: u64::MAX,
+                in_minute: 0,
+                peak: 0,
+                first: None,
+                last: 0,
+            })
+            .collect(),
+        series: Series {
+            delivered: vec![0; steps],
+            queue_depth: vec![0; steps],
+            attempts_per_min: vec![vec![0; minutes]; n_dest.min(SERIES_DESTINATIONS)],
+        },
+        delivered_in_step: vec![0; steps],
+        latencies: [Vec::new(), Vec::new()],
+        live: 0,
+        steps,
     };
-    let mut load: Vec<DestLoad> = scenario
-        .destinations
-        .iter()
-        .map(|_| DestLoad {
-            attempts: 0,
-            wasted: 0,
-            minute: u64::MAX,
-            in_minute: 0,
-            peak: 0,
-            first: None,
-            last: 0,
-        })
-        .collect();
-    let mut m = Metrics {
-        scenario: scenario.name.clone(),
-        preset: contender.name.clone(),
-        messages: msgs.len() as u64,
-        ..Metrics::default()
-    };
-    let mut latencies: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
-    let mut queue: WheelQueue<u32> = WheelQueue::new();
-    let mut live: u64 = 0;
-    let mut next_arrival = 0usize;
-    let mut delivered_in_step = vec![0u64; steps];
-    loop {
-        let arrival_at = msgs.get(next_arrival).map(|x| x.arrival);
-        let due_at = queue.next_due();
-        let (now, is_arrival) = match (arrival_at, due_at) {
-            (None, None) => break,
-            (Some(a), Some(d)) if a <= d => (a, true),
-            (Some(a), None) => (a, true),
-            (_, Some(d)) => (d, false),
-        };
-        if now > horizon_end {
-            break;
-        }
-        let i = if is_arrival {
-            let i = next_arrival;
-            next_arrival += 1;
-            let msg = &mut msgs[i];
-            let mut d = Delivery::new(
-                msg.arrival,
-                mix(scenario.seed ^ (i as u64)),
-                vec![Recipient::new("rcpt@example.com")],
-            )
-            .with_history(0);
-            // Nothing to drain yet: a new delivery has no outputs.
-            while d.poll_output().is_some() {}
-            msg.delivery = Some(Box::new(d));
-            live += 1;
-            i
-        } else {
-            match queue.pop_due(now) {
-                Some(p) => p.item as usize,
-                None => continue,
+    lab.run();
+    Ok(lab.finish())
+}
+
+impl Lab<'_> {
+    fn run(&mut self) {
+        let horizon_end = START + self.scenario.horizon;
+        let n = self.msgs.len();
+        let mut next_arrival = 0usize;
+        loop {
+            let arrival_at = self.msgs.get(next_arrival).map(|x| x.arrival);
+            let due_at = self.queue.next_due();
+            let (now, is_arrival) = match (arrival_at, due_at) {
+                (None, None) => break,
+                (Some(a), Some(d)) if a <= d => (a, true),
+                (Some(a), None) => (a, true),
+                (_, Some(d)) => (d, false),
+            };
+            if now > horizon_end {
+                break;
             }
+            if is_arrival {
+                let i = next_arrival;
+                next_arrival += 1;
+                let msg = &mut self.msgs[i];
+                let d = Delivery::new(
+                    msg.arrival,
+                    mix(self.scenario.seed ^ (i as u64)),
+                    vec![Recipient::new("rcpt@example.com")],
+                )
+                .with_history(0);
+                msg.delivery = Some(Box::new(d));
+                self.live += 1;
+                self.visit(i, now, false);
+                continue;
+            }
+            let Some(p) = self.queue.pop_due(now) else {
+                continue;
+            };
+            let item = p.item as usize;
+            if item < n {
+                self.visit(item, now, false);
+            } else {
+                self.wake_destination(item - n, now);
+            }
+        }
+        self.m.pending = self.live + (n - next_arrival) as u64;
+    }
+
+    /// A held destination's time has come: its parked messages go, in order
+    /// (time-sensitive first), until it holds one back again.
+    fn wake_destination(&mut self, dest: usize, now: Timestamp) {
+        let p = &mut self.parked[dest];
+        if p.wake_scheduled.is_some_and(|w| w > now) {
+            return; // a stale wake-up: a later one is scheduled
+        }
+        p.wake_scheduled = None;
+        if p.until.is_some_and(|u| u > now) {
+            self.schedule_destination(dest, now);
+            return;
+        }
+        p.until = None;
+        while let Some(i) = self.parked[dest].pop() {
+            if self.visit(i as usize, now, true) {
+                break;
+            }
+        }
+    }
+
+    fn schedule_destination(&mut self, dest: usize, now: Timestamp) {
+        let p = &mut self.parked[dest];
+        let at = p
+            .until
+            .unwrap_or(now)
+            .max(now + Duration::from_millis(1));
+        if p.wake_scheduled.is_some_and(|w| w <= at) {
+            return;
+        }
+        p.wake_scheduled = Some(at);
+        let item = u32::try_from(self.msgs.len() + dest).unwrap_or(u32::MAX);
+        let _ = self.queue.insert(item, at, 255);
+    }
+
+    /// Looks at message `i` at `now`: expiry and warnings, then an attempt if it is
+    /// due and its destination lets it go. True when the destination held it back
+    /// (it is parked, at the front of its class when `front`).
+    fn visit(&mut self, i: usize, now: Timestamp, front: bool) -> bool {
+        let policy = self.policy;
+        let dest = self.msgs[i].dest as usize;
+        let class = self.msgs[i].class;
+        let Some(mut d) = self.msgs[i].delivery.take() else {
+            return false;
         };
-        let step = step_of(now, steps);
-        series.queue_depth[step] = series.queue_depth[step].max(live);
-        let msg = &mut msgs[i];
-        let dest = msg.dest as usize;
-        let Some(d) = msg.delivery.as_mut() else {
-            continue;
-        };
+        let step = step_of(now, self.steps);
+        self.series.queue_depth[step] = self.series.queue_depth[step].max(self.live);
         d.handle_timeout(now, policy);
-        let mut held_until = None;
-        let mut attempted = false;
+        let mut held = false;
         if !d.is_finished() && d.is_due(now) {
-            let key = scenario.destinations[dest].name.as_str();
-            // Destination health first: a connection, then a message.
+            let key = self.scenario.destinations[dest].name.as_str();
             let mut permits = None;
-            if let Some(reg) = registry.as_mut() {
-                match reg.acquire_connection(key, now) {
-                    Decision::Go(conn) => {
-                        match reg.acquire_message(key, now, d.attempts() > 0) {
-                            Decision::Go(mp) => permits = Some((conn, mp)),
+            if let Some(reg) = self.registry.as_mut() {
+                let parked = &mut self.parked[dest];
+                if parked.until.is_some_and(|u| u > now) {
+                    held = true;
+                } else {
+                    let retry = self.msgs[i]
+                        .destination_failure
+                        .is_some_and(|f| f >= self.last_success[dest]);
+                    let decision = match reg.acquire_connection(key, now) {
+                        Decision::Go(conn) => match reg.acquire_message(key, now, retry) {
+                            Decision::Go(mp) => {
+                                permits = Some((conn, mp));
+                                None
+                            }
                             other => {
                                 let _ = reg.release(conn, now, Report::Unused);
-                                held_until = Some(other.until().unwrap_or(now));
+                                Some(other)
                             }
-                        }
+                        },
+                        other => Some(other),
+                    };
+                    if let Some(other) = decision {
+                        held = true;
+                        parked.until = Some(other.until().unwrap_or(now));
                     }
-                    other => held_until = Some(other.until().unwrap_or(now)),
                 }
             }
-            if held_until.is_none() {
-                attempted = true;
-                let answer = servers[dest].answer(i as u32, since(now, START));
-                let resp = responses.get(answer);
-                let _ = d.start_attempt(now, Some(key));
-                let outcome = RcptOutcome {
-                    rcpt: 0,
-                    reply: resp.reply.clone(),
-                    stage: resp.stage,
-                    classification: resp.classification.clone(),
-                };
-                let _ = if resp.reply.is_some() {
-                    d.handle_outcome(now, policy, &outcome)
-                } else {
-                    d.handle_transport_failure(now, policy, &outcome.classification, resp.stage)
-                };
-                let c = &resp.classification;
-                let transient = c.disposition == Disposition::Transient;
-                count_attempt(&mut load[dest], &mut series, dest, now, transient);
-                m.attempts += 1;
-                if transient {
-                    m.wasted_attempts += 1;
-                }
-                if let (Some(reg), Some((conn, mp))) = (registry.as_mut(), permits) {
-                    if resp.at_connect {
-                        let _ = reg.release(mp, now, Report::Unused);
-                        let _ = reg.release(conn, now, Report::Failure(c));
-                    } else {
-                        let report = if answer == Answer::Accepted {
-                            Report::Success
-                        } else {
-                            Report::Failure(c)
-                        };
-                        let _ = reg.release(mp, now, report);
-                        let _ = reg.release(conn, now, Report::Success);
-                    }
-                }
+            if held {
+                self.m.held += 1;
+                self.parked[dest].push(class, i as u32, front);
+                self.schedule_destination(dest, now);
+            } else {
+                self.attempt(i, &mut d, dest, key, now, permits);
             }
         }
+        self.drain(i, &mut d, dest, now);
+        if d.is_finished() {
+            self.live = self.live.saturating_sub(1);
+            return held;
+        }
+        if !held {
+            if let Some(t) = d.next_wakeup(policy) {
+                let _ = self.queue.insert(i as u32, t, class.priority());
+            }
+            // No wake-up and not finished cannot happen with a valid policy; such a
+            // message is counted as pending at the horizon.
+        }
+        self.msgs[i].delivery = Some(d);
+        held
+    }
+
+    fn attempt(
+        &mut self,
+        i: usize,
+        d: &mut Delivery,
+        dest: usize,
+        key: &str,
+        now: Timestamp,
+        permits: Option<(crate::destination::Permit, crate::destination::Permit)>,
+    ) {
+        let policy = self.policy;
+        let answer = self.servers[dest].answer(i as u32, since(now, START));
+        let resp = self.responses.get(answer);
+        let _ = d.start_attempt(now, Some(key));
+        let c = &resp.classification;
+        let _ = match &resp.reply {
+            Some(reply) => d.handle_outcome(
+                now,
+                policy,
+                &RcptOutcome {
+                    rcpt: 0,
+                    reply: Some(reply.clone()),
+                    stage: resp.stage,
+                    classification: c.clone(),
+                },
+            ),
+            None => d.handle_transport_failure(now, policy, c, resp.stage),
+        };
+        let transient = c.disposition == Disposition::Transient;
+        self.msgs[i].destination_failure = (transient
+            && matches!(c.scope, Scope::Connection | Scope::Destination))
+        .then_some(now);
+        if answer == Answer::Accepted {
+            self.last_success[dest] = now;
+        }
+        count_attempt(&mut self.load[dest], &mut self.series, dest, now, transient);
+        self.m.attempts += 1;
+        if transient {
+            self.m.wasted_attempts += 1;
+        }
+        if let (Some(reg), Some((conn, mp))) = (self.registry.as_mut(), permits) {
+            if resp.at_connect {
+                let _ = reg.release(mp, now, Report::Unused);
+                let _ = reg.release(conn, now, Report::Failure(c));
+            } else {
+                let report = if answer == Answer::Accepted {
+                    Report::Success
+                } else {
+                    Report::Failure(c)
+                };
+                let _ = reg.release(mp, now, report);
+                let _ = reg.release(conn, now, Report::Success);
+            }
+        }
+    }
+
+    fn drain(&mut self, i: usize, d: &mut Delivery, dest: usize, now: Timestamp) {
         while let Some(out) = d.poll_output() {
             match out {
                 Output::Delivered { .. } => {
-                    m.delivered += 1;
-                    let lat = since(now, msg.arrival);
-                    latencies[usize::from(msg.class == Class::Bulk)].push(lat);
-                    delivered_in_step[step] += 1;
+                    self.m.delivered += 1;
+                    let msg = &self.msgs[i];
+                    self.latencies[usize::from(msg.class == Class::Bulk)]
+                        .push(since(now, msg.arrival));
+                    self.delivered_in_step[step_of(now, self.steps)] += 1;
                 }
                 Output::Failed { reason, .. } => {
-                    m.dsns += 1;
+                    self.m.dsns += 1;
                     if reason == GiveUpReason::Lifetime {
-                        m.expired += 1;
+                        self.m.expired += 1;
                     } else {
-                        m.bounced += 1;
+                        self.m.bounced += 1;
                     }
                 }
-                Output::DelayWarning { .. } => m.dsns += 1,
+                Output::DelayWarning { .. } => self.m.dsns += 1,
                 Output::Destination(signal) => {
                     // The reply itself reached the registry with the permit; the
                     // policy's hold (hold_destination) is what the signal adds.
-                    if let (Some(reg), true) = (registry.as_mut(), signal.hold_until.is_some())
+                    if let (Some(reg), true) =
+                        (self.registry.as_mut(), signal.hold_until.is_some() && self.policy_holds)
                     {
-                        reg.observe_signal(scenario.destinations[dest].name.as_str(), &signal);
+                        reg.observe_signal(self.scenario.destinations[dest].name.as_str(), &signal);
                     }
                 }
                 _ => {}
             }
         }
-        let _ = attempted;
-        if d.is_finished() {
-            msg.delivery = None;
-            live = live.saturating_sub(1);
-            continue;
-        }
-        let wake = d.next_wakeup(policy);
-        let next = match (held_until, wake) {
-            (Some(h), Some(w)) => Some(h.max(now + Duration::from_millis(1)).min(w.max(now))),
-            (Some(h), None) => Some(h.max(now + Duration::from_millis(1))),
-            (None, w) => w,
-        };
-        match next {
-            // A wake-up at `now` after an attempt (an immediate retry) still moves
-            // time forward by the queue's order; guard against a spin anyway.
-            Some(t) => {
-                let t = if t <= now && !attempted && held_until.is_none() {
-                    now + Duration::from_secs(1)
-                } else {
-                    t
-                };
-                let _ = queue.insert(i as u32, t, msg.class.priority());
-            }
-            // No deadline left and not finished: cannot happen with a valid policy;
-            // counted as pending rather than lost.
-            None => {}
-        }
     }
-    m.pending = live + (msgs.len() - next_arrival) as u64;
-    let mut cumulative = 0;
-    for (s, n) in delivered_in_step.iter().enumerate() {
-        cumulative += n;
-        series.delivered[s] = cumulative;
-    }
-    for (l, class) in latencies.iter_mut().zip([0, 1]) {
-        l.sort_unstable();
-        let p = percentiles(l);
-        if class == 0 {
-            m.latency_secs.time_sensitive = p;
+
+    fn finish(mut self) -> Metrics {
+        let mut m = self.m;
+        let mut cumulative = 0;
+        for (s, n) in self.delivered_in_step.iter().enumerate() {
+            cumulative += n;
+            self.series.delivered[s] = cumulative;
+        }
+        for l in &mut self.latencies {
+            l.sort_unstable();
+        }
+        m.latency_secs.time_sensitive = percentiles(&self.latencies[0]);
+        m.latency_secs.bulk = percentiles(&self.latencies[1]);
+        m.attempts_per_delivered = if m.delivered == 0 {
+            0.0
         } else {
-            m.latency_secs.bulk = p;
+            round3(m.attempts as f64 / m.delivered as f64)
+        };
+        for (d, l) in self.scenario.destinations.iter().zip(&self.load) {
+            let span_min = l.first.map_or(0, |f| l.last.saturating_sub(f) / 60_000 + 1);
+            let peak = l.peak.max(l.in_minute);
+            m.peak_attempts_per_min = m.peak_attempts_per_min.max(peak);
+            m.destinations.push(DestinationMetrics {
+                name: d.name.clone(),
+                attempts: l.attempts,
+                wasted_attempts: l.wasted,
+                peak_attempts_per_min: peak,
+                mean_attempts_per_min: if span_min == 0 {
+                    0.0
+                } else {
+                    round3(l.attempts as f64 / span_min as f64)
+                },
+            });
         }
+        m.series = self.series;
+        m
     }
-    m.attempts_per_delivered = if m.delivered == 0 {
-        0.0
-    } else {
-        round3(m.attempts as f64 / m.delivered as f64)
-    };
-    for (d, l) in scenario.destinations.iter().zip(&load) {
-        let span_min = l
-            .first
-            .map_or(0, |f| (l.last.saturating_sub(f)) / 60_000 + 1);
-        let peak = l.peak.max(l.in_minute);
-        m.peak_attempts_per_min = m.peak_attempts_per_min.max(peak);
-        m.destinations.push(DestinationMetrics {
-            name: d.name.clone(),
-            attempts: l.attempts,
-            wasted_attempts: l.wasted,
-            peak_attempts_per_min: peak,
-            mean_attempts_per_min: if span_min == 0 {
-                0.0
-            } else {
-                round3(l.attempts as f64 / span_min as f64)
-            },
-        });
-    }
-    m.series = series;
-    Ok(m)
 }
 
 fn round3(x: f64) -> f64 {
@@ -932,6 +1093,7 @@ fn arrivals(s: &Scenario, rng: &mut Rng) -> Vec<Msg> {
                 arrival: START + Duration::from_millis(start.saturating_add(offset)),
                 dest,
                 class: stream.class,
+                destination_failure: None,
                 delivery: None,
             });
         }
