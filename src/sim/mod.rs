@@ -89,7 +89,7 @@ use crate::delivery::{Delivery, Output, Recipient};
 use crate::destination::{Decision, HealthConfig, Registry, Report};
 use crate::outcome::RcptOutcome;
 use crate::policy::{GiveUpReason, Preset, RetryPolicy};
-use crate::queue::{DeferralQueue, WheelQueue};
+use crate::queue::{DeferralQueue, Handle, WheelQueue};
 use crate::time::{Timestamp, duration_millis};
 use model::{Answer, Responses, Server, since};
 
@@ -596,12 +596,16 @@ struct Msg {
     arrival: Timestamp,
     dest: u32,
     class: Class,
-    /// When the last attempt failed for the whole destination (connection or
-    /// destination scope). The next attempt is a retry in the retry budget's sense
-    /// while the destination has not succeeded since: a retry after a recipient's own
-    /// deferral (greylisting, a full mailbox) is expected traffic, and so is the
-    /// backlog of a destination that works again; neither is a retry storm.
-    destination_failure: Option<Timestamp>,
+    /// The last attempt failed for the whole destination (connection or destination
+    /// scope): the next one is a retry in the retry budget's sense. A retry after a
+    /// recipient's own deferral (greylisting, a full mailbox) is expected traffic,
+    /// not a retry storm.
+    destination_failure: bool,
+    /// Held back by its destination, waiting in its parked list (its own deadlines,
+    /// expiry and delay warnings, still come from the queue).
+    parked: bool,
+    /// Its entry in the queue, if any.
+    wake: Option<Handle>,
     delivery: Option<Box<Delivery>>,
 }
 
@@ -654,7 +658,6 @@ struct Lab<'a> {
     servers: Vec<Server>,
     msgs: Vec<Msg>,
     parked: Vec<Parked>,
-    last_success: Vec<Timestamp>,
     policy_holds: bool,
     queue: WheelQueue<u32>,
     load: Vec<DestLoad>,
@@ -710,7 +713,6 @@ pub fn run(
         },
         msgs,
         parked: (0..n_dest).map(|_| Parked::default()).collect(),
-        last_success: vec![Timestamp::EPOCH; n_dest],
         policy_holds: contender.policy_holds,
         queue: WheelQueue::new(),
         load: (0..n_dest)
@@ -775,6 +777,7 @@ impl Lab<'_> {
             };
             let item = p.item as usize;
             if item < n {
+                self.msgs[item].wake = None;
                 self.visit(item, now, false);
             } else {
                 self.wake_destination(item - n, now);
@@ -797,7 +800,12 @@ impl Lab<'_> {
         }
         p.until = None;
         while let Some(i) = self.parked[dest].pop() {
-            if self.visit(i as usize, now, true) {
+            let i = i as usize;
+            if !self.msgs[i].parked {
+                continue; // it ended while parked (expired)
+            }
+            self.msgs[i].parked = false;
+            if self.visit(i, now, true) {
                 break;
             }
         }
@@ -831,6 +839,21 @@ impl Lab<'_> {
         self.series.queue_depth[step] = self.series.queue_depth[step].max(self.live);
         d.handle_timeout(now, policy);
         let mut held = false;
+        if self.msgs[i].parked {
+            // Its own deadline while it waits for its destination: expiry and delay
+            // warnings only.
+            self.drain(i, &mut d, dest, now);
+            if d.is_finished() {
+                self.msgs[i].parked = false;
+                self.live = self.live.saturating_sub(1);
+            } else {
+                if let Some(t) = d.next_wakeup(policy).filter(|&t| t > now) {
+                    self.schedule_msg(i, t);
+                }
+                self.msgs[i].delivery = Some(d);
+            }
+            return false;
+        }
         if !d.is_finished() && d.is_due(now) {
             let key = self.scenario.destinations[dest].name.as_str();
             let mut permits = None;
@@ -839,9 +862,7 @@ impl Lab<'_> {
                 if parked.until.is_some_and(|u| u > now) {
                     held = true;
                 } else {
-                    let retry = self.msgs[i]
-                        .destination_failure
-                        .is_some_and(|f| f >= self.last_success[dest]);
+                    let retry = self.msgs[i].destination_failure;
                     let decision = match reg.acquire_connection(key, now) {
                         Decision::Go(conn) => match reg.acquire_message(key, now, retry) {
                             Decision::Go(mp) => {
@@ -863,6 +884,7 @@ impl Lab<'_> {
             }
             if held {
                 self.m.held += 1;
+                self.msgs[i].parked = true;
                 self.parked[dest].push(class, i as u32, front);
                 self.schedule_destination(dest, now);
             } else {
@@ -874,15 +896,22 @@ impl Lab<'_> {
             self.live = self.live.saturating_sub(1);
             return held;
         }
-        if !held {
-            if let Some(t) = d.next_wakeup(policy) {
-                let _ = self.queue.insert(i as u32, t, class.priority());
-            }
-            // No wake-up and not finished cannot happen with a valid policy; such a
-            // message is counted as pending at the horizon.
+        // Next: its retry time, or (held) its next deadline. No wake-up and not
+        // finished cannot happen with a valid policy; such a message is counted as
+        // pending at the horizon.
+        if let Some(t) = d.next_wakeup(policy).filter(|&t| !held || t > now) {
+            self.schedule_msg(i, t);
         }
         self.msgs[i].delivery = Some(d);
         held
+    }
+
+    fn schedule_msg(&mut self, i: usize, t: Timestamp) {
+        if let Some(h) = self.msgs[i].wake.take() {
+            let _ = self.queue.cancel(h);
+        }
+        let prio = self.msgs[i].class.priority();
+        self.msgs[i].wake = self.queue.insert(i as u32, t, prio).ok();
     }
 
     fn attempt(
@@ -913,12 +942,8 @@ impl Lab<'_> {
             None => d.handle_transport_failure(now, policy, c, resp.stage),
         };
         let transient = c.disposition == Disposition::Transient;
-        self.msgs[i].destination_failure = (transient
-            && matches!(c.scope, Scope::Connection | Scope::Destination))
-        .then_some(now);
-        if answer == Answer::Accepted {
-            self.last_success[dest] = now;
-        }
+        self.msgs[i].destination_failure =
+            transient && matches!(c.scope, Scope::Connection | Scope::Destination);
         count_attempt(&mut self.load[dest], &mut self.series, dest, now, transient);
         self.m.attempts += 1;
         if transient {
@@ -1093,7 +1118,9 @@ fn arrivals(s: &Scenario, rng: &mut Rng) -> Vec<Msg> {
                 arrival: START + Duration::from_millis(start.saturating_add(offset)),
                 dest,
                 class: stream.class,
-                destination_failure: None,
+                destination_failure: false,
+                parked: false,
+                wake: None,
                 delivery: None,
             });
         }
