@@ -46,7 +46,7 @@ const ALL: &[&str] = &[
     "tempfail",
 ];
 
-struct Args {
+pub struct Args {
     scenario: String,
     presets: Vec<String>,
     messages: Option<u64>,
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse(args: Vec<String>) -> Result<Option<Args>, String> {
+pub fn parse(args: Vec<String>) -> Result<Option<Args>, String> {
     let mut a = Args {
         scenario: String::new(),
         presets: Vec::new(),
@@ -135,7 +135,7 @@ fn parse(args: Vec<String>) -> Result<Option<Args>, String> {
     Ok(Some(a))
 }
 
-fn load(name: &str) -> Result<Scenario, String> {
+pub fn load(name: &str) -> Result<Scenario, String> {
     if sim::BUILTIN.contains(&name) {
         return sim::builtin(name).map_err(|e| e.to_string());
     }

@@ -79,7 +79,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use builtin::{BUILTIN, builtin};
-pub use model::{Behaviour, OutageFailure};
+pub use model::{Behaviour, Model, OutageFailure, Refusal};
 
 use crate::backoff::serde_duration;
 use std::collections::VecDeque;

@@ -13,7 +13,7 @@ use crate::reply::Reply;
 use crate::time::{Timestamp, duration_millis};
 
 /// One behaviour of a modelled destination. A destination's behaviours are asked in
-/// order at each attempt; the first that refuses answers, and when none refuses the
+/// order at each attempt; the first that refuses answers ([`Refusal`]), and when none refuses the
 /// message is accepted (`250 2.0.0`).
 ///
 /// | `kind` | fields (defaults) | answers |
@@ -233,13 +233,119 @@ impl Behaviour {
     }
 }
 
-/// What the server did with one attempt.
+/// What a modelled server did with one attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Answer {
     /// Accepted.
     Accepted,
-    /// Refused with response number `n` of [`Responses`].
-    Refused(usize),
+    /// Refused.
+    Refused(Refusal),
+}
+
+/// How a modelled server refuses an attempt: each with the reply a real server
+/// sends ([`Refusal::reply`]) or a transport failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// postgrey's `450 4.2.0 … Greylisted` at `RCPT TO`.
+    Greylisted,
+    /// Gmail's `421 4.7.28 … rate limited` at `MAIL FROM`.
+    RateLimited,
+    /// Gmail's `452 4.2.2 … out of storage space` at `RCPT TO`.
+    MailboxFull,
+    /// Gmail's `550 5.1.1 … does not exist` at `RCPT TO`.
+    UserUnknown,
+    /// `421 Too many connections` at the greeting.
+    TooManyConnections,
+    /// `421 Service not available, closing transmission channel` at the greeting.
+    Congested,
+    /// The connection is refused.
+    ConnectionRefused,
+    /// The connection times out.
+    ConnectTimeout,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 8] = [
+        Refusal::Greylisted,
+        Refusal::RateLimited,
+        Refusal::MailboxFull,
+        Refusal::UserUnknown,
+        Refusal::TooManyConnections,
+        Refusal::Congested,
+        Refusal::ConnectionRefused,
+        Refusal::ConnectTimeout,
+    ];
+
+    /// The reply, CRLF-terminated lines (none for a transport failure).
+    pub fn reply(self) -> Option<&'static [u8]> {
+        match self {
+            Refusal::Greylisted => Some(GREYLISTED),
+            Refusal::RateLimited => Some(RATE_LIMITED),
+            Refusal::MailboxFull => Some(MAILBOX_FULL),
+            Refusal::UserUnknown => Some(USER_UNKNOWN),
+            Refusal::TooManyConnections => Some(TOO_MANY_CONNECTIONS),
+            Refusal::Congested => Some(CONGESTED),
+            Refusal::ConnectionRefused | Refusal::ConnectTimeout => None,
+        }
+    }
+
+    /// The transport failure (none for a reply).
+    pub fn failure(self) -> Option<TransportFailure> {
+        match self {
+            Refusal::ConnectionRefused => Some(TransportFailure::ConnectionRefused),
+            Refusal::ConnectTimeout => Some(TransportFailure::ConnectTimeout),
+            _ => None,
+        }
+    }
+
+    /// The command the reply answers, or where the transport fails.
+    pub fn stage(self) -> Stage {
+        match self {
+            Refusal::Greylisted | Refusal::MailboxFull | Refusal::UserUnknown => Stage::RcptTo,
+            Refusal::RateLimited => Stage::MailFrom,
+            Refusal::TooManyConnections | Refusal::Congested => Stage::Greeting,
+            Refusal::ConnectionRefused | Refusal::ConnectTimeout => Stage::Connect,
+        }
+    }
+
+    /// Before the server took a message: the connection failed.
+    pub fn at_connect(self) -> bool {
+        matches!(self.stage(), Stage::Greeting | Stage::Connect)
+    }
+}
+
+/// A modelled destination on its own, to check a model or drive it from your own
+/// harness: [`Model::answer`] is what [`run`](super::run) asks at every attempt.
+///
+/// ```
+/// use std::time::Duration;
+/// use tempfail::sim::{Behaviour, Model, Refusal};
+/// let mut m = Model::new(&[Behaviour::Greylisting {
+///     delay: Duration::from_secs(300),
+///     retry_window: Duration::from_secs(2 * 86_400),
+/// }], 1);
+/// assert_eq!(m.answer(7, Duration::ZERO), Err(Refusal::Greylisted));
+/// assert_eq!(m.answer(7, Duration::from_secs(299)), Err(Refusal::Greylisted));
+/// assert_eq!(m.answer(7, Duration::from_secs(300)), Ok(()));
+/// ```
+pub struct Model(Server);
+
+impl Model {
+    /// A destination with these behaviours; `seed` keys its draws.
+    pub fn new(behaviours: &[Behaviour], seed: u64) -> Self {
+        Model(Server::new(behaviours, seed))
+    }
+
+    /// The answer to an attempt of `message` (any stable number: the greylisting
+    /// triplet, the recipient drawn for a full mailbox) at `at` after the scenario's
+    /// start. Times should not go backwards.
+    pub fn answer(&mut self, message: u32, at: Duration) -> Result<(), Refusal> {
+        match self.0.answer(message, duration_millis(at)) {
+            Answer::Accepted => Ok(()),
+            Answer::Refused(r) => Err(r),
+        }
+    }
 }
 
 /// The replies and failures a model answers with, classified once by the
@@ -272,14 +378,14 @@ const USER_UNKNOWN: &[u8] = b"550-5.1.1 The email account that you tried to reac
 const TOO_MANY_CONNECTIONS: &[u8] = b"421 Too many connections\r\n";
 const CONGESTED: &[u8] = b"421 Service not available, closing transmission channel\r\n";
 
-const R_GREY: usize = 0;
-const R_RATE: usize = 1;
-const R_FULL: usize = 2;
-const R_UNKNOWN: usize = 3;
-const R_THROTTLE: usize = 4;
-const R_CONGESTED: usize = 5;
-const R_REFUSED: usize = 6;
-const R_TIMEOUT: usize = 7;
+const R_GREY: Refusal = Refusal::Greylisted;
+const R_RATE: Refusal = Refusal::RateLimited;
+const R_FULL: Refusal = Refusal::MailboxFull;
+const R_UNKNOWN: Refusal = Refusal::UserUnknown;
+const R_THROTTLE: Refusal = Refusal::TooManyConnections;
+const R_CONGESTED: Refusal = Refusal::Congested;
+const R_REFUSED: Refusal = Refusal::ConnectionRefused;
+const R_TIMEOUT: Refusal = Refusal::ConnectTimeout;
 
 impl Responses {
     pub(super) fn new(classifier: &Classifier) -> Self {
@@ -304,23 +410,24 @@ impl Responses {
         };
         Responses {
             accepted: reply(ACCEPTED, Stage::DataEnd, false),
-            refusals: vec![
-                reply(GREYLISTED, Stage::RcptTo, false),
-                reply(RATE_LIMITED, Stage::MailFrom, false),
-                reply(MAILBOX_FULL, Stage::RcptTo, false),
-                reply(USER_UNKNOWN, Stage::RcptTo, false),
-                reply(TOO_MANY_CONNECTIONS, Stage::Greeting, true),
-                reply(CONGESTED, Stage::Greeting, true),
-                failure(classifier, TransportFailure::ConnectionRefused),
-                failure(classifier, TransportFailure::ConnectTimeout),
-            ],
+            refusals: Refusal::ALL
+                .iter()
+                .map(|&r| match (r.reply(), r.failure()) {
+                    (Some(bytes), _) => reply(bytes, r.stage(), r.at_connect()),
+                    (None, Some(f)) => failure(classifier, f),
+                    (None, None) => failure(classifier, TransportFailure::ProtocolViolation),
+                })
+                .collect(),
         }
     }
 
     pub(super) fn get(&self, a: Answer) -> &Response {
         match a {
             Answer::Accepted => &self.accepted,
-            Answer::Refused(n) => self.refusals.get(n).unwrap_or(&self.accepted),
+            Answer::Refused(r) => self
+                .refusals
+                .get(r as usize)
+                .unwrap_or(&self.accepted),
         }
     }
 }
@@ -398,7 +505,7 @@ impl Server {
     pub(super) fn answer(&mut self, msg: u32, t: u64) -> Answer {
         // Connection-level behaviours first: they answer before any message.
         let salt = self.salt;
-        let mut refused = None;
+        let mut refused: Option<Refusal> = None;
         let mut accepted_by_rate: Vec<usize> = Vec::new();
         for i in 0..self.behaviours.len() {
             let answer = self.answer_one(i, msg, t, salt);
