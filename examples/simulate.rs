@@ -36,14 +36,7 @@ use tempfail::sim::{self, Contender, Metrics, SERIES_STEP, Scenario};
 
 const USAGE: &str = "usage: simulate --scenario NAME|FILE [--preset NAME ...] [--messages N] [--seed S] [--svg DIR] [--json]";
 const ALL: &[&str] = &[
-    "postfix",
-    "exim",
-    "sendmail",
-    "stalwart",
-    "haraka",
-    "kumomta",
-    "rfc5321",
-    "tempfail",
+    "postfix", "exim", "sendmail", "stalwart", "haraka", "kumomta", "rfc5321", "tempfail",
 ];
 
 pub struct Args {
@@ -252,7 +245,11 @@ const PALETTE: &[RGBColor] = &[
 
 type Line = (String, Vec<(f64, f64)>);
 
-fn charts(dir: &Path, scenario: &str, results: &[Metrics]) -> Result<(), Box<dyn std::error::Error>> {
+fn charts(
+    dir: &Path,
+    scenario: &str,
+    results: &[Metrics],
+) -> Result<(), Box<dyn std::error::Error>> {
     let step_h = SERIES_STEP.as_secs_f64() / 3600.0;
     // Show the time until the last queue empties (at least 12 h).
     let last = results
@@ -332,7 +329,12 @@ fn charts(dir: &Path, scenario: &str, results: &[Metrics]) -> Result<(), Box<dyn
     let attempts: Vec<Line> = results
         .iter()
         .map(|m| {
-            let series = m.series.attempts_per_min.get(worst).cloned().unwrap_or_default();
+            let series = m
+                .series
+                .attempts_per_min
+                .get(worst)
+                .cloned()
+                .unwrap_or_default();
             let pts = series
                 .chunks(per)
                 .enumerate()
@@ -383,7 +385,9 @@ fn chart(
         let color = PALETTE[i % PALETTE.len()];
         c.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
             .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
     }
     c.configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)

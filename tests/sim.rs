@@ -27,7 +27,10 @@ fn the_same_scenario_and_seed_give_byte_identical_metrics() {
     let c = Classifier::builtin();
     for name in ["mixed", "campaign_storm"] {
         let s = sim::builtin(name).unwrap().with_messages(4_000);
-        for contender in [Contender::preset(Preset::Tempfail), Contender::preset(Preset::Postfix)] {
+        for contender in [
+            Contender::preset(Preset::Tempfail),
+            Contender::preset(Preset::Postfix),
+        ] {
             let a = sim::run(&s, &contender, &c).unwrap();
             let b = sim::run(&s, &contender, &c).unwrap();
             assert_eq!(json(&a), json(&b));
@@ -50,10 +53,26 @@ fn the_same_scenario_and_seed_give_byte_identical_metrics() {
 fn every_refusal_classifies_as_the_server_means_it() {
     let c = Classifier::builtin();
     let expect = [
-        (Refusal::Greylisted, Category::Greylisted, Disposition::Transient),
-        (Refusal::RateLimited, Category::RateLimited, Disposition::Transient),
-        (Refusal::MailboxFull, Category::MailboxFull, Disposition::Transient),
-        (Refusal::UserUnknown, Category::UserUnknown, Disposition::Permanent),
+        (
+            Refusal::Greylisted,
+            Category::Greylisted,
+            Disposition::Transient,
+        ),
+        (
+            Refusal::RateLimited,
+            Category::RateLimited,
+            Disposition::Transient,
+        ),
+        (
+            Refusal::MailboxFull,
+            Category::MailboxFull,
+            Disposition::Transient,
+        ),
+        (
+            Refusal::UserUnknown,
+            Category::UserUnknown,
+            Disposition::Permanent,
+        ),
         (
             Refusal::TooManyConnections,
             Category::TooManyConnections,
@@ -64,8 +83,16 @@ fn every_refusal_classifies_as_the_server_means_it() {
             Category::ServiceUnavailable,
             Disposition::Transient,
         ),
-        (Refusal::ConnectionRefused, Category::Network, Disposition::Transient),
-        (Refusal::ConnectTimeout, Category::Network, Disposition::Transient),
+        (
+            Refusal::ConnectionRefused,
+            Category::Network,
+            Disposition::Transient,
+        ),
+        (
+            Refusal::ConnectTimeout,
+            Category::Network,
+            Disposition::Transient,
+        ),
     ];
     for (r, category, disposition) in expect {
         let v = match (r.reply(), r.failure()) {
@@ -73,7 +100,11 @@ fn every_refusal_classifies_as_the_server_means_it() {
             (None, Some(f)) => c.classify_failure(f, r.stage()),
             _ => unreachable!(),
         };
-        assert_eq!((v.category, v.disposition), (Some(category), disposition), "{r:?}: {v}");
+        assert_eq!(
+            (v.category, v.disposition),
+            (Some(category), disposition),
+            "{r:?}: {v}"
+        );
     }
 }
 
@@ -94,7 +125,11 @@ fn the_greylisting_model_follows_postgrey() {
     assert_eq!(m.answer(1, secs(120)), Err(Refusal::Greylisted));
     // A retry before the delay does not restart the clock.
     assert_eq!(m.answer(1, secs(300)), Ok(()));
-    assert_eq!(m.answer(1, secs(9 * 86_400)), Ok(()), "remembered once passed");
+    assert_eq!(
+        m.answer(1, secs(9 * 86_400)),
+        Ok(()),
+        "remembered once passed"
+    );
     // Another triplet, retried only after the window: greylisted again, from then.
     assert_eq!(m.answer(2, secs(0)), Err(Refusal::Greylisted));
     let late = 2 * 86_400 + 1;
@@ -220,7 +255,12 @@ fn a_user_asserts_on_a_policy_in_an_ordinary_test() {
                 retry_window: secs(2 * 86_400),
             }],
         ))
-        .stream(Stream::new(Class::TimeSensitive, 100, Duration::ZERO, secs(3600)));
+        .stream(Stream::new(
+            Class::TimeSensitive,
+            100,
+            Duration::ZERO,
+            secs(3600),
+        ));
     let policy = RetryPolicy::new(DelayList::repeat_last(vec![secs(300)]));
     let m = sim::run(&scenario, &Contender::new("mine", policy, None), &c).unwrap();
     assert_eq!(m.latency_secs.time_sensitive.max, 300);
@@ -244,9 +284,20 @@ fn a_campaign_storm_does_not_delay_time_sensitive_mail() {
     let mut calm = storm.clone();
     calm.streams.retain(|s| s.class == Class::TimeSensitive);
     let t = Contender::preset(Preset::Tempfail);
-    let with = sim::run(&storm, &t, &c).unwrap().latency_secs.time_sensitive.p99;
-    let without = sim::run(&calm, &t, &c).unwrap().latency_secs.time_sensitive.p99;
-    assert!(with <= without + 300, "p99 {with} s with the storm, {without} s without");
+    let with = sim::run(&storm, &t, &c)
+        .unwrap()
+        .latency_secs
+        .time_sensitive
+        .p99;
+    let without = sim::run(&calm, &t, &c)
+        .unwrap()
+        .latency_secs
+        .time_sensitive
+        .p99;
+    assert!(
+        with <= without + 300,
+        "p99 {with} s with the storm, {without} s without"
+    );
 }
 
 #[test]
@@ -286,12 +337,26 @@ fn hostile_scenarios_are_refused_naming_the_field() {
     // Refused by the reader: unknown fields, negative or malformed durations, a
     // count too large for its type.
     for (text, word) in [
-        (base.replace("\"name\": \"x\"", "\"name\": \"x\", \"sed\": 1"), "sed"),
-        (base.replace("\"over\": \"1h\"", "\"over\": \"-1h\""), "duration"),
-        (base.replace("\"messages\": 10", "\"messages\": 1e30"), "u64"),
-        (base.replace("\"class\": \"bulk\"", "\"class\": \"urgent\""), "urgent"),
+        (
+            base.replace("\"name\": \"x\"", "\"name\": \"x\", \"sed\": 1"),
+            "sed",
+        ),
+        (
+            base.replace("\"over\": \"1h\"", "\"over\": \"-1h\""),
+            "duration",
+        ),
+        (
+            base.replace("\"messages\": 10", "\"messages\": 1e30"),
+            "u64",
+        ),
+        (
+            base.replace("\"class\": \"bulk\"", "\"class\": \"urgent\""),
+            "urgent",
+        ),
     ] {
-        let err = serde_json::from_str::<Scenario>(&text).unwrap_err().to_string();
+        let err = serde_json::from_str::<Scenario>(&text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(word), "{word}: {err}");
     }
     // Too many destinations.
@@ -299,17 +364,32 @@ fn hostile_scenarios_are_refused_naming_the_field() {
     s.destinations = (0..1001)
         .map(|i| DestinationModel::new(format!("d{i}"), 1, vec![]))
         .collect();
-    assert!(s.validate().unwrap_err().to_string().contains("destinations"));
+    assert!(
+        s.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("destinations")
+    );
     // run() checks too.
     let mut s = ok;
     s.streams[0].messages = 0;
-    assert!(sim::run(&s, &Contender::preset(Preset::Postfix), &Classifier::builtin()).is_err());
+    assert!(
+        sim::run(
+            &s,
+            &Contender::preset(Preset::Postfix),
+            &Classifier::builtin()
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn the_command_line_names_what_is_wrong() {
     let err = simulate::load("no_such_scenario").err().unwrap();
-    assert!(err.contains("no_such_scenario") && err.contains("campaign_storm"), "{err}");
+    assert!(
+        err.contains("no_such_scenario") && err.contains("campaign_storm"),
+        "{err}"
+    );
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let err = simulate::parse(args(&["--scenario", "mixed", "--preset", "qmail"]))
         .err()
@@ -323,7 +403,10 @@ fn the_command_line_names_what_is_wrong() {
     assert!(err.contains("destinations"), "{err}");
     std::fs::write(&bad, "name = ").unwrap();
     assert!(simulate::load(bad.to_str().unwrap()).is_err());
-    let good = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scenarios/five_days.toml");
+    let good = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/scenarios/five_days.toml"
+    );
     let s = simulate::load(good).unwrap();
     assert_eq!(s.messages(), 1_000_000);
     let _ = std::fs::remove_dir_all(&dir);
@@ -335,11 +418,126 @@ fn every_builtin_scenario_is_valid_and_the_policy_under_test_matters() {
     for name in sim::BUILTIN {
         let s = sim::builtin(name).unwrap();
         s.validate().unwrap();
-        let m = sim::run(&s.clone().with_messages(1_000), &Contender::preset(Preset::Exim), &c)
-            .unwrap();
-        assert_eq!(m.delivered + m.bounced + m.expired + m.pending, m.messages, "{name}");
+        let m = sim::run(
+            &s.clone().with_messages(1_000),
+            &Contender::preset(Preset::Exim),
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            m.delivered + m.bounced + m.expired + m.pending,
+            m.messages,
+            "{name}"
+        );
         assert!(m.attempts >= m.delivered + m.bounced, "{name}");
     }
     assert!(sim::builtin("nope").is_err());
     let _ = Stage::RcptTo;
+}
+
+#[test]
+fn the_fuzz_seed_scenarios_are_valid_and_run() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/sim_scenario");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let s: Scenario = serde_json::from_str(&text).unwrap();
+        let m = sim::run(
+            &s,
+            &Contender::preset(Preset::Tempfail),
+            &Classifier::builtin(),
+        )
+        .unwrap();
+        assert_eq!(m.delivered + m.bounced + m.expired + m.pending, m.messages);
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn behaviour() -> impl Strategy<Value = Behaviour> {
+        prop_oneof![
+            (1u64..900, 0u64..3).prop_map(|(d, w)| Behaviour::Greylisting {
+                delay: secs(d),
+                retry_window: secs(d + w * 86_400),
+            }),
+            (1u32..30, 1u64..600, 1u64..3600, 1u32..30).prop_map(|(limit, w, b, e)| {
+                Behaviour::RateLimit {
+                    limit,
+                    window: secs(w),
+                    block: secs(b),
+                    escalate_after: e,
+                    max_block: secs(b * 4),
+                }
+            }),
+            (0u64..86_400, 1u64..86_400, any::<bool>()).prop_map(|(s, d, t)| Behaviour::Outage {
+                start: secs(s),
+                duration: secs(d),
+                failure: if t {
+                    sim::OutageFailure::Timeout
+                } else {
+                    sim::OutageFailure::Refused
+                },
+            }),
+            (0u32..=1000, 1u64..200_000).prop_map(|(p, d)| Behaviour::MailboxFull {
+                permille: p,
+                start: Duration::ZERO,
+                duration: secs(d),
+            }),
+            (0u32..=1000).prop_map(|p| Behaviour::UnknownUsers { permille: p }),
+            (1u32..20).prop_map(|n| Behaviour::ConnectionThrottle { per_minute: n }),
+            (1u32..20).prop_map(|n| Behaviour::Congested {
+                capacity_per_minute: n
+            }),
+        ]
+    }
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
+        (
+            any::<u64>(),
+            prop::collection::vec((1u32..5, prop::collection::vec(behaviour(), 0..3)), 1..4),
+            1u64..120,
+            1u64..86_400,
+            any::<bool>(),
+        )
+            .prop_map(|(seed, dests, n, over, ts)| {
+                let mut s = Scenario::new("prop", seed);
+                for (i, (share, b)) in dests.into_iter().enumerate() {
+                    s = s.destination(DestinationModel::new(format!("d{i}"), share, b));
+                }
+                let class = if ts {
+                    Class::TimeSensitive
+                } else {
+                    Class::Bulk
+                };
+                s.stream(Stream::new(class, n, Duration::ZERO, secs(over)))
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Every message is accounted for, every delivery took at least one attempt,
+        /// and the run is deterministic.
+        #[test]
+        fn any_small_scenario_runs_and_accounts_for_every_message(s in scenario()) {
+            s.validate().unwrap();
+            let c = Classifier::builtin();
+            for contender in [
+                Contender::preset(Preset::Tempfail),
+                Contender::preset(Preset::Haraka),
+                Contender::named("tempfail_no_health").unwrap(),
+            ] {
+                let a = sim::run(&s, &contender, &c).unwrap();
+                prop_assert_eq!(a.delivered + a.bounced + a.expired + a.pending, a.messages);
+                prop_assert!(a.attempts >= a.delivered);
+                prop_assert!(a.wasted_attempts <= a.attempts);
+                prop_assert!(a.latency_secs.time_sensitive.p50 <= a.latency_secs.time_sensitive.max);
+                let b = sim::run(&s, &contender, &c).unwrap();
+                prop_assert_eq!(json(&a), json(&b));
+            }
+        }
+    }
 }

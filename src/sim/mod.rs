@@ -330,10 +330,7 @@ impl Scenario {
         for (i, d) in self.destinations.iter().enumerate() {
             let at = format!("destinations[{i}]");
             if d.name.is_empty() || d.name.len() > 255 {
-                return Err(SimError::invalid(
-                    format!("{at}.name"),
-                    "1 to 255 bytes",
-                ));
+                return Err(SimError::invalid(format!("{at}.name"), "1 to 255 bytes"));
             }
             if self.destinations[..i].iter().any(|o| o.name == d.name) {
                 return Err(SimError::invalid(
@@ -437,11 +434,7 @@ impl Contender {
     }
 
     /// Your own policy and health settings.
-    pub fn new(
-        name: impl Into<String>,
-        policy: RetryPolicy,
-        health: Option<HealthConfig>,
-    ) -> Self {
+    pub fn new(name: impl Into<String>, policy: RetryPolicy, health: Option<HealthConfig>) -> Self {
         Contender {
             name: name.into(),
             policy,
@@ -813,10 +806,7 @@ impl Lab<'_> {
 
     fn schedule_destination(&mut self, dest: usize, now: Timestamp) {
         let p = &mut self.parked[dest];
-        let at = p
-            .until
-            .unwrap_or(now)
-            .max(now + Duration::from_millis(1));
+        let at = p.until.unwrap_or(now).max(now + Duration::from_millis(1));
         if p.wake_scheduled.is_some_and(|w| w <= at) {
             return;
         }
@@ -987,9 +977,10 @@ impl Lab<'_> {
                 Output::Destination(signal) => {
                     // The reply itself reached the registry with the permit; the
                     // policy's hold (hold_destination) is what the signal adds.
-                    if let (Some(reg), true) =
-                        (self.registry.as_mut(), signal.hold_until.is_some() && self.policy_holds)
-                    {
+                    if let (Some(reg), true) = (
+                        self.registry.as_mut(),
+                        signal.hold_until.is_some() && self.policy_holds,
+                    ) {
                         reg.observe_signal(self.scenario.destinations[dest].name.as_str(), &signal);
                     }
                 }
@@ -1042,7 +1033,9 @@ fn round3(x: f64) -> f64 {
 
 fn step_of(t: Timestamp, steps: usize) -> usize {
     let s = since(t, START) / duration_millis(SERIES_STEP);
-    usize::try_from(s).unwrap_or(usize::MAX).min(steps.saturating_sub(1))
+    usize::try_from(s)
+        .unwrap_or(usize::MAX)
+        .min(steps.saturating_sub(1))
 }
 
 fn count_attempt(l: &mut DestLoad, series: &mut Series, dest: usize, now: Timestamp, wasted: bool) {
@@ -1061,7 +1054,10 @@ fn count_attempt(l: &mut DestLoad, series: &mut Series, dest: usize, now: Timest
     l.first.get_or_insert(t);
     l.last = t;
     if let Some(per_min) = series.attempts_per_min.get_mut(dest) {
-        if let Some(slot) = usize::try_from(minute).ok().and_then(|m| per_min.get_mut(m)) {
+        if let Some(slot) = usize::try_from(minute)
+            .ok()
+            .and_then(|m| per_min.get_mut(m))
+        {
             *slot = slot.saturating_add(1);
         }
     }

@@ -424,10 +424,7 @@ impl Responses {
     pub(super) fn get(&self, a: Answer) -> &Response {
         match a {
             Answer::Accepted => &self.accepted,
-            Answer::Refused(r) => self
-                .refusals
-                .get(r as usize)
-                .unwrap_or(&self.accepted),
+            Answer::Refused(r) => self.refusals.get(r as usize).unwrap_or(&self.accepted),
         }
     }
 }
