@@ -192,6 +192,7 @@ fn run(a: &Args) -> Result<(), String> {
     }
     for name in &a.presets {
         let contender = Contender::named(name).ok_or_else(|| format!("unknown preset {name:?}"))?;
+        #[allow(clippy::disallowed_methods)] // sim_wall_secs: the run's own wall time
         let started = Instant::now();
         let m = sim::run(&scenario, &contender, &classifier).map_err(|e| e.to_string())?;
         let wall = started.elapsed().as_secs_f64();

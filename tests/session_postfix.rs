@@ -150,6 +150,7 @@ fn pipelined_greylisting_unknown_user_and_delivery_after_the_delay() {
 
     // postgrey's delay is 3 s: a retry before it is refused again, one after it
     // goes through.
+    #[allow(clippy::disallowed_methods)] // postgrey's delay is wall-clock time
     let first = std::time::Instant::now();
     let mut real = vec![grey.outcome];
     opts.to = vec!["root@example.com".into()];
