@@ -114,8 +114,12 @@ pub enum Preset {
     ///   connections), ±10 %; the destination is held until then (destination scope);
     ///   these deferrals do not count as attempts (Stalwart), so a throttled message
     ///   keeps its place in the schedule; the lifetime still applies.
-    /// - **Mailbox full**: give up after 3 days of it (Exim's `quota_7d` idea, shorter:
-    ///   an account whose mailbox stays full that long is usually unattended).
+    /// - **Mailbox full**: its own backoff, 15 min × 2^n capped at 6 h, ±10 % (a full
+    ///   mailbox empties when its owner acts, in hours or days, so retrying it every
+    ///   3 h wastes attempts: in the policy lab's `mailbox_full` scenario this cut the
+    ///   refused attempts from 8,521 to 5,188 for a p99 latency 1,005 s later); give
+    ///   up after 3 days of it (Exim's `quota_7d` idea, shorter: an account whose
+    ///   mailbox stays full that long is usually unattended).
     /// - **Never retried** even on a 4xx: `user_unknown` and `no_mail_service` (a null MX
     ///   is definitive, RFC 7505).
     /// - **Delay warnings** at 4 h (Sendmail's `queuewarn`: early enough to act the same
@@ -231,7 +235,11 @@ fn tempfail() -> RetryPolicy {
             .honour_hint()
             .hold_destination()
             .backoff(ten_percent(Fixed { delay: mins(2) })),
-        CategoryRule::new(Category::MailboxFull).give_up_after(days(3)),
+        CategoryRule::new(Category::MailboxFull)
+            .give_up_after(days(3))
+            .backoff(ten_percent(
+                Exponential::new(mins(15), Factor::integer(2)).with_cap(hours(6)),
+            )),
         CategoryRule::never(Category::UserUnknown),
         CategoryRule::never(Category::NoMailService),
     ];

@@ -93,8 +93,9 @@ use crate::queue::{DeferralQueue, Handle, WheelQueue};
 use crate::time::{Timestamp, duration_millis};
 use model::{Answer, Responses, Server, since};
 
-/// The most messages a scenario may hold.
-pub const MAX_MESSAGES: u64 = 10_000_000;
+/// The most messages a scenario may hold (a run keeps every waiting message's
+/// delivery state, about 800 bytes each: 1.6 GB at this limit).
+pub const MAX_MESSAGES: u64 = 2_000_000;
 /// The most destinations a scenario may hold.
 pub const MAX_DESTINATIONS: usize = 1_000;
 const MAX_STREAMS: usize = 100;
