@@ -8,6 +8,8 @@ mod destination;
 #[allow(dead_code)] // the examples' shared drive loop; the tour uses part of it
 #[path = "../driver/mod.rs"]
 mod driver;
+#[cfg(feature = "sim")]
+mod lab;
 mod queue;
 mod replies;
 mod schedule;
@@ -21,6 +23,8 @@ fn main() {
     schedule::show();
     queue::show();
     destination::show();
+    #[cfg(feature = "sim")]
+    lab::show();
     story::show();
 }
 
