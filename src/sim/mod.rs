@@ -70,6 +70,38 @@
 //! let err = toml::from_str::<Scenario>("name = \"x\"\nstreams = []\ndestinations = []\nsed = 1").unwrap_err();
 //! assert!(err.to_string().contains("sed"), "{err}");
 //! ```
+//!
+//! The same kind of file in JSON, with every behaviour:
+//!
+//! ```
+//! use tempfail::sim::{self, Contender, Scenario};
+//! use tempfail::{Classifier, Preset};
+//! let json = r#"{
+//!   "name": "everything", "seed": 3, "horizon": "4d",
+//!   "streams": [
+//!     {"class": "time_sensitive", "messages": 200, "over": "1d"},
+//!     {"class": "bulk", "messages": 800, "start": "2h", "over": "30m", "to": ["provider.example"]}
+//!   ],
+//!   "destinations": [
+//!     {"name": "grey.example", "share": 2, "behaviours": [
+//!       {"kind": "greylisting", "delay": "5m", "retry_window": "2d"},
+//!       {"kind": "unknown_users", "permille": 20}]},
+//!     {"name": "provider.example", "share": 2, "behaviours": [
+//!       {"kind": "rate_limit", "limit": 20, "window": "1m", "block": "10m",
+//!        "escalate_after": 20, "max_block": "4h"},
+//!       {"kind": "congested", "capacity_per_minute": 60}]},
+//!     {"name": "down.example", "share": 1, "behaviours": [
+//!       {"kind": "outage", "start": "1h", "duration": "3h", "failure": "refused"},
+//!       {"kind": "connection_throttle", "per_minute": 30}]},
+//!     {"name": "full.example", "share": 1, "behaviours": [
+//!       {"kind": "mailbox_full", "permille": 100, "start": "0s", "duration": "2d"}]}
+//!   ]
+//! }"#;
+//! let s: Scenario = serde_json::from_str(json).unwrap();
+//! let m = sim::run(&s, &Contender::preset(Preset::Tempfail), &Classifier::builtin()).unwrap();
+//! assert_eq!(m.messages, 1_000);
+//! assert_eq!(m.destinations.len(), 4);
+//! ```
 
 mod builtin;
 mod model;

@@ -19,7 +19,7 @@ use crate::time::{Timestamp, duration_millis};
 /// | `kind` | fields (defaults) | answers |
 /// |---|---|---|
 /// | `greylisting` | `delay` (`300s`), `retry_window` (`2d`) | postgrey: the first attempt of a triplet (here: a message) and every retry before `delay` get `450 4.2.0 … Greylisted`; a retry after `delay` and within `retry_window` passes, and the triplet is remembered from then on; a retry after `retry_window` starts over |
-/// | `rate_limit` | `limit`, `window` (`1m`), `block` (`10m`), `escalate_after` (`20`), `max_block` (`4h`) | past `limit` messages accepted per fixed `window`, Gmail's `421 4.7.28 … rate limited`; `escalate_after` refused attempts within a window or a block start a block of `block` (every attempt refused), and each further block doubles, up to `max_block`; a quiet window resets the length |
+/// | `rate_limit` | `limit`, `window` (`1m`), `block` (`10m`), `escalate_after` (`20`), `max_block` (`4h`) | past `limit` messages accepted in a fixed `window`, Gmail's `421 4.7.28 … rate limited`; at the `escalate_after`-th refusal within one window a block of `block` starts (every attempt refused), and each further block is twice as long, up to `max_block`; a window without refusals after a block resets the length |
 /// | `outage` | `start`, `duration`, `failure` (`refused` or `timeout`; `refused`) | from `start` (after the scenario's start) for `duration`, the connection is refused or times out |
 /// | `mailbox_full` | `permille`, `start` (`0s`), `duration` (`2d`) | that share of recipients (chosen by message) get Gmail's `452 4.2.2 … out of storage space` from `start` for `duration`, then their mailbox is emptied |
 /// | `unknown_users` | `permille` | that share of recipients get Gmail's `550 5.1.1 … does not exist` |
