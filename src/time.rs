@@ -133,6 +133,21 @@ impl Timestamp {
 }
 
 /// Milliseconds in a duration, saturating at `u64::MAX` (about 584 million years).
+/// `n` minutes (for the presets and scenarios written in code).
+pub(crate) const fn mins(n: u64) -> Duration {
+    Duration::from_secs(n * 60)
+}
+
+/// `n` hours.
+pub(crate) const fn hours(n: u64) -> Duration {
+    Duration::from_secs(n * 3600)
+}
+
+/// `n` days.
+pub(crate) const fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 86_400)
+}
+
 pub(crate) fn duration_millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -14,15 +14,7 @@ use crate::classify::Category;
 const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
-const fn mins(n: u64) -> Duration {
-    Duration::from_secs(n * 60)
-}
-const fn hours(n: u64) -> Duration {
-    Duration::from_secs(n * 3600)
-}
-const fn days(n: u64) -> Duration {
-    Duration::from_secs(n * 86_400)
-}
+use crate::time::{days, hours, mins};
 
 /// postgrey's default greylist delay (`--delay=300`).
 pub const POSTGREY_DELAY: Duration = secs(300);

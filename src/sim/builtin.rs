@@ -14,15 +14,7 @@ pub const BUILTIN: &[&str] = &[
     "campaign_storm",
 ];
 
-const fn mins(n: u64) -> Duration {
-    Duration::from_secs(n * 60)
-}
-const fn hours(n: u64) -> Duration {
-    Duration::from_secs(n * 3600)
-}
-const fn days(n: u64) -> Duration {
-    Duration::from_secs(n * 86_400)
-}
+use crate::time::{days, hours, mins};
 
 fn grey() -> Behaviour {
     // postgrey's defaults: --delay=300, a retry window of 2 days.
