@@ -152,8 +152,9 @@ pub use policy::{Preset, RetryDecision, RetryPolicy};
 #[doc = include_str!("design.md")]
 pub mod design {}
 
-/// The README's code blocks, run as doctests.
-#[cfg(doctest)]
+/// The README's code blocks, run as doctests (with the default features: the README
+/// shows the policy lab).
+#[cfg(all(doctest, feature = "sim"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
