@@ -6,46 +6,16 @@
 //! bytes the registry holds per destination (requested sizes, counted by a global
 //! allocator wrapper), keys included.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tempfail::Timestamp;
 use tempfail::destination::{Decision, HealthConfig, Rate, Registry, Report};
 
-/// Counts the bytes currently allocated on the heap.
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call forwards to `System` with the caller's arguments unchanged; the
-// counter is only bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as is.
-        unsafe { System.dealloc(ptr, layout) };
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-            HELD.fetch_add(new_size, Ordering::Relaxed);
-        }
-        p
-    }
-}
+#[path = "../examples/queue_bench/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::Counting;
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -81,9 +51,9 @@ impl Pick {
 
 fn bench(c: &mut Criterion) {
     let keys = keys();
-    let before = HELD.load(Ordering::Relaxed);
+    let before = counting_alloc::held();
     let mut reg = registry(HealthConfig::postfix(), &keys);
-    let held = HELD.load(Ordering::Relaxed) - before;
+    let held = counting_alloc::held() - before;
     eprintln!(
         "destination registry: {} destinations, {} bytes held, {:.1} bytes per destination (keys included)",
         reg.len(),

@@ -32,8 +32,6 @@
 
 mod workload;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use workload::{
@@ -41,45 +39,8 @@ use workload::{
     fill, reschedule, runtime, steady,
 };
 
-/// Counts the bytes currently allocated on the heap.
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call forwards to `System` with the caller's arguments unchanged;
-// the counter is only bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as is.
-        unsafe { System.dealloc(ptr, layout) };
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded as is.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-            HELD.fetch_add(new_size, Ordering::Relaxed);
-        }
-        p
-    }
-}
+mod counting_alloc;
+use counting_alloc::Counting;
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -165,12 +126,10 @@ fn run<Q: BenchQueue>(a: &Args, w: &Workload, rt: &tokio::runtime::Runtime) {
         let (mut fill_t, mut drain_t, mut bytes, mut late) =
             (Duration::ZERO, Duration::ZERO, 0.0, None);
         for _ in 0..reps("fill").max(reps("drain")) {
-            let before = HELD.load(Ordering::Relaxed);
+            let before = counting_alloc::held();
             let mut q = Q::new(n);
             fill_t += fill(&mut q, w, n, a.clock);
-            let held = HELD
-                .load(Ordering::Relaxed)
-                .saturating_sub(before + q.bookkeeping_bytes());
+            let held = counting_alloc::held().saturating_sub(before + q.bookkeeping_bytes());
             bytes = f64::max(bytes, held as f64 / n as f64 - 8.0);
             let (took, seen) = drain(&mut q, last_due, a.clock).await;
             check(Q::NAME, "drain", seen.count, n as u64, seen.early);
