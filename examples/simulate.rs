@@ -246,6 +246,14 @@ const PALETTE: &[RGBColor] = &[
 
 type Line = (String, Vec<(f64, f64)>);
 
+/// One line per preset, its points from `points`.
+fn lines(results: &[Metrics], points: impl Fn(&Metrics) -> Vec<(f64, f64)>) -> Vec<Line> {
+    results
+        .iter()
+        .map(|m| (m.preset.clone(), points(m)))
+        .collect()
+}
+
 fn charts(
     dir: &Path,
     scenario: &str,
@@ -259,57 +267,37 @@ fn charts(
         .max()
         .unwrap_or(0);
     let until_h = ((last + 2) as f64 * step_h).max(12.0);
-    let keep = |i: usize| (i as f64 * step_h) <= until_h;
+    // The points of steps up to `until_h`; `value` reads a step, plotted at its
+    // start (`end` 0) or its end (`end` 1).
+    let steps = |values: &[u64], end: usize, value: &dyn Fn(u64) -> f64| {
+        values
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i as f64 * step_h <= until_h)
+            .map(|(i, &v)| ((i + end) as f64 * step_h, value(v)))
+            .collect()
+    };
 
-    let delivered: Vec<Line> = results
-        .iter()
-        .map(|m| {
-            let n = m.messages.max(1) as f64;
-            let pts = m
-                .series
-                .delivered
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| keep(*i))
-                .map(|(i, &d)| ((i + 1) as f64 * step_h, d as f64 / n))
-                .collect();
-            (m.preset.clone(), pts)
-        })
-        .collect();
+    let delivered = lines(results, |m| {
+        let n = m.messages.max(1) as f64;
+        steps(&m.series.delivered, 1, &|d| d as f64 / n)
+    });
+    let file = |what: &str| dir.join(format!("{scenario}-{what}.svg"));
     chart(
-        &dir.join(format!("{scenario}-delivered.svg")),
+        &file("delivered"),
         &format!("{scenario}: fraction of messages delivered"),
-        "hours",
         &delivered,
         until_h,
-        1.0,
+        Some(1.0),
     )?;
 
-    let depth: Vec<Line> = results
-        .iter()
-        .map(|m| {
-            let pts = m
-                .series
-                .queue_depth
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| keep(*i))
-                .map(|(i, &d)| (i as f64 * step_h, d as f64))
-                .collect();
-            (m.preset.clone(), pts)
-        })
-        .collect();
-    let max_depth = depth
-        .iter()
-        .flat_map(|l| l.1.iter().map(|p| p.1))
-        .fold(1.0, f64::max);
+    let depth = lines(results, |m| steps(&m.series.queue_depth, 0, &|d| d as f64));
     chart(
-        &dir.join(format!("{scenario}-queue_depth.svg")),
+        &file("queue_depth"),
         &format!("{scenario}: messages queued"),
-        "hours",
         &depth,
         until_h,
-        max_depth * 1.05,
+        None,
     )?;
 
     // The destination that took the most wasted attempts over all presets.
@@ -327,52 +315,49 @@ fn charts(
         .and_then(|m| m.destinations.get(worst))
         .map_or("", |d| d.name.as_str());
     let per = 10usize; // minutes averaged per point
-    let attempts: Vec<Line> = results
-        .iter()
-        .map(|m| {
-            let series = m
-                .series
-                .attempts_per_min
-                .get(worst)
-                .cloned()
-                .unwrap_or_default();
-            let pts = series
-                .chunks(per)
-                .enumerate()
-                .map(|(i, c)| {
-                    (
-                        (i * per) as f64 / 60.0,
-                        c.iter().map(|&x| f64::from(x)).sum::<f64>() / c.len() as f64,
-                    )
-                })
-                .filter(|p| p.0 <= until_h)
-                .collect();
-            (m.preset.clone(), pts)
-        })
-        .collect();
-    let max_att = attempts
-        .iter()
-        .flat_map(|l| l.1.iter().map(|p| p.1))
-        .fold(1.0, f64::max);
+    let attempts = lines(results, |m| {
+        let series = m
+            .series
+            .attempts_per_min
+            .get(worst)
+            .map_or(&[][..], Vec::as_slice);
+        series
+            .chunks(per)
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    (i * per) as f64 / 60.0,
+                    c.iter().map(|&x| f64::from(x)).sum::<f64>() / c.len() as f64,
+                )
+            })
+            .filter(|p| p.0 <= until_h)
+            .collect()
+    });
     chart(
-        &dir.join(format!("{scenario}-attempts_per_min.svg")),
+        &file("attempts_per_min"),
         &format!("{scenario}: attempts per minute at {name} (10-minute means)"),
-        "hours",
         &attempts,
         until_h,
-        max_att * 1.05,
+        None,
     )?;
     Ok(())
 }
 
+/// A line chart over hours; `y_max` none: 5 % above the highest point (at least 1).
 fn chart(
     path: &Path,
     title: &str,
-    x_desc: &str,
     lines: &[Line],
     x_max: f64,
-    y_max: f64,
+    y_max: Option<f64>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let y_max = y_max.unwrap_or_else(|| {
+        lines
+            .iter()
+            .flat_map(|l| l.1.iter().map(|p| p.1))
+            .fold(1.0, f64::max)
+            * 1.05
+    });
     let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut c = ChartBuilder::on(&root)
@@ -381,7 +366,7 @@ fn chart(
         .x_label_area_size(36)
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
-    c.configure_mesh().x_desc(x_desc).draw()?;
+    c.configure_mesh().x_desc("hours").draw()?;
     for (i, (name, pts)) in lines.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         c.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?

@@ -12,7 +12,7 @@ use tempfail::backoff::{DelayList, Fixed};
 use tempfail::sim::{
     self, Behaviour, Class, Contender, DestinationModel, Model, Refusal, Scenario, Stream,
 };
-use tempfail::{Category, Classifier, Disposition, Preset, Reply, RetryPolicy, Stage};
+use tempfail::{Category, Classifier, Disposition, Preset, Reply, RetryPolicy};
 
 const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -432,7 +432,6 @@ fn every_builtin_scenario_is_valid_and_the_policy_under_test_matters() {
         assert!(m.attempts >= m.delivered + m.bounced, "{name}");
     }
     assert!(sim::builtin("nope").is_err());
-    let _ = Stage::RcptTo;
 }
 
 #[test]
@@ -532,11 +531,85 @@ mod props {
             ] {
                 let a = sim::run(&s, &contender, &c).unwrap();
                 prop_assert_eq!(a.delivered + a.bounced + a.expired + a.pending, a.messages);
-                prop_assert!(a.attempts >= a.delivered);
+                prop_assert!(a.attempts >= a.delivered + a.bounced);
                 prop_assert!(a.wasted_attempts <= a.attempts);
                 prop_assert!(a.latency_secs.time_sensitive.p50 <= a.latency_secs.time_sensitive.max);
                 let b = sim::run(&s, &contender, &c).unwrap();
                 prop_assert_eq!(json(&a), json(&b));
+            }
+        }
+    }
+
+    fn any_duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            Just(Duration::ZERO),
+            Just(Duration::MAX),
+            any::<u64>().prop_map(Duration::from_millis)
+        ]
+    }
+
+    /// Any behaviour, unvalidated: zero and huge limits, windows and durations.
+    fn hostile_behaviour() -> impl Strategy<Value = Behaviour> {
+        prop_oneof![
+            (any_duration(), any_duration()).prop_map(|(delay, retry_window)| {
+                Behaviour::Greylisting {
+                    delay,
+                    retry_window,
+                }
+            }),
+            (
+                any::<u32>(),
+                any_duration(),
+                any_duration(),
+                any::<u32>(),
+                any_duration()
+            )
+                .prop_map(|(limit, window, block, escalate_after, max_block)| {
+                    Behaviour::RateLimit {
+                        limit,
+                        window,
+                        block,
+                        escalate_after,
+                        max_block,
+                    }
+                }),
+            (any_duration(), any_duration()).prop_map(|(start, duration)| Behaviour::Outage {
+                start,
+                duration,
+                failure: sim::OutageFailure::Refused,
+            }),
+            (any::<u32>(), any_duration(), any_duration()).prop_map(
+                |(permille, start, duration)| {
+                    Behaviour::MailboxFull {
+                        permille,
+                        start,
+                        duration,
+                    }
+                }
+            ),
+            any::<u32>().prop_map(|permille| Behaviour::UnknownUsers { permille }),
+            any::<u32>().prop_map(|per_minute| Behaviour::ConnectionThrottle { per_minute }),
+            any::<u32>().prop_map(|capacity_per_minute| Behaviour::Congested {
+                capacity_per_minute
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// A model driven directly, with behaviours no scenario would accept and times
+        /// that jump back and forth, answers every attempt without a panic, and the
+        /// same inputs give the same answers.
+        #[test]
+        fn a_model_answers_any_input_without_panicking(
+            behaviours in prop::collection::vec(hostile_behaviour(), 0..20),
+            attempts in prop::collection::vec((any::<u32>(), any_duration()), 1..200),
+            seed in any::<u64>(),
+        ) {
+            let mut a = Model::new(&behaviours, seed);
+            let mut b = Model::new(&behaviours, seed);
+            for &(msg, at) in &attempts {
+                prop_assert_eq!(a.answer(msg, at), b.answer(msg, at));
             }
         }
     }

@@ -66,7 +66,7 @@ mod validate;
 
 pub use jitter::{AnyBackoff, Entropy, Jitter, Jittered};
 pub use kinds::{AfterLast, AgeBased, BackoffKind, DelayList, Exponential, Factor, Fixed};
-use state::splitmix64;
+pub(crate) use state::splitmix64;
 pub use state::{CategoryFailures, RetryState, stable_hash};
 pub use validate::{BackoffError, BackoffProblem};
 

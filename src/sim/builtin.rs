@@ -24,6 +24,18 @@ fn grey() -> Behaviour {
     }
 }
 
+/// A provider's limit of `per_minute` messages: a 10-minute block at the 20th
+/// refusal in a minute, doubling up to 4 hours.
+fn provider_limit(per_minute: u32) -> Behaviour {
+    Behaviour::RateLimit {
+        limit: per_minute,
+        window: mins(1),
+        block: mins(10),
+        escalate_after: 20,
+        max_block: hours(4),
+    }
+}
+
 /// A built-in scenario by name (see [`BUILTIN`]). Every one spreads its traffic over
 /// a day and runs for up to ten days (the longest lifetime of the presets is five).
 ///
@@ -55,13 +67,7 @@ pub fn builtin(name: &str) -> Result<Scenario, SimError> {
             .destination(DestinationModel::new(
                 "provider.example",
                 7,
-                vec![Behaviour::RateLimit {
-                    limit: 20,
-                    window: mins(1),
-                    block: mins(10),
-                    escalate_after: 20,
-                    max_block: hours(4),
-                }],
+                vec![provider_limit(20)],
             ))
             .destination(DestinationModel::new("open.example", 3, vec![]))
             .stream(day(Class::TimeSensitive, 4_000, Duration::ZERO, days(1)))
@@ -109,16 +115,7 @@ pub fn builtin(name: &str) -> Result<Scenario, SimError> {
             .destination(DestinationModel::new(
                 "provider.example",
                 4,
-                vec![
-                    Behaviour::RateLimit {
-                        limit: 10,
-                        window: mins(1),
-                        block: mins(10),
-                        escalate_after: 20,
-                        max_block: hours(4),
-                    },
-                    Behaviour::UnknownUsers { permille: 10 },
-                ],
+                vec![provider_limit(10), Behaviour::UnknownUsers { permille: 10 }],
             ))
             .destination(DestinationModel::new(
                 "flaky.example",

@@ -116,14 +116,14 @@ pub use model::{Behaviour, Model, OutageFailure, Refusal};
 use crate::backoff::serde_duration;
 use std::collections::VecDeque;
 
+use crate::backoff::splitmix64;
 use crate::classify::{Classifier, Disposition, Scope};
 use crate::delivery::{Delivery, Output, Recipient};
 use crate::destination::{Decision, HealthConfig, Registry, Report};
-use crate::outcome::RcptOutcome;
 use crate::policy::{GiveUpReason, Preset, RetryPolicy};
 use crate::queue::{DeferralQueue, Handle, WheelQueue};
 use crate::time::{Timestamp, duration_millis};
-use model::{Answer, Responses, Server, since};
+use model::{Responses, Server, since};
 
 /// The most messages a scenario may hold (a run keeps every waiting message's
 /// delivery state, about 800 bytes each: 1.6 GB at this limit).
@@ -594,23 +594,17 @@ pub struct Series {
     pub attempts_per_min: Vec<Vec<u32>>,
 }
 
-/// SplitMix64: the lab's only source of randomness, seeded from the scenario.
+/// SplitMix64 (the crate's own mixer, [`splitmix64`]) as a sequence: the lab's only
+/// source of randomness, seeded from the scenario.
 pub(crate) struct Rng(u64);
-
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 impl Rng {
     pub(crate) fn new(seed: u64) -> Self {
-        Rng(mix(seed))
+        Rng(splitmix64(seed))
     }
     pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix(self.0)
+        splitmix64(self.0)
     }
     /// Uniform in `[0, n)` (0 when `n` is 0).
     pub(crate) fn below(&mut self, n: u64) -> u64 {
@@ -687,11 +681,11 @@ struct Lab<'a> {
     policy_holds: bool,
     queue: WheelQueue<u32>,
     load: Vec<DestLoad>,
+    /// Per step; `delivered` counts deliveries in each step until [`Lab::finish`]
+    /// makes it cumulative.
     series: Series,
-    delivered_in_step: Vec<u64>,
     latencies: [Vec<u64>; 2],
     live: u64,
-    steps: usize,
     m: Metrics,
 }
 
@@ -729,7 +723,7 @@ pub fn run(
             .destinations
             .iter()
             .enumerate()
-            .map(|(i, d)| Server::new(&d.behaviours, mix(scenario.seed ^ (i as u64 + 1))))
+            .map(|(i, d)| Server::new(&d.behaviours, splitmix64(scenario.seed ^ (i as u64 + 1))))
             .collect(),
         m: Metrics {
             scenario: scenario.name.clone(),
@@ -757,10 +751,8 @@ pub fn run(
             queue_depth: vec![0; steps],
             attempts_per_min: vec![vec![0; minutes]; n_dest.min(SERIES_DESTINATIONS)],
         },
-        delivered_in_step: vec![0; steps],
         latencies: [Vec::new(), Vec::new()],
         live: 0,
-        steps,
     };
     lab.run();
     Ok(lab.finish())
@@ -789,7 +781,7 @@ impl Lab<'_> {
                 let msg = &mut self.msgs[i];
                 let d = Delivery::new(
                     msg.arrival,
-                    mix(self.scenario.seed ^ (i as u64)),
+                    splitmix64(self.scenario.seed ^ (i as u64)),
                     vec![Recipient::new("rcpt@example.com")],
                 )
                 .with_history(0);
@@ -858,31 +850,19 @@ impl Lab<'_> {
         let Some(mut d) = self.msgs[i].delivery.take() else {
             return false;
         };
-        let step = step_of(now, self.steps);
+        let step = self.step_of(now);
         self.series.queue_depth[step] = self.series.queue_depth[step].max(self.live);
         d.handle_timeout(now, policy);
+        // A parked message's own deadline (expiry, delay warnings) while it waits for
+        // its destination: no attempt.
+        let parked = self.msgs[i].parked;
         let mut held = false;
-        if self.msgs[i].parked {
-            // Its own deadline while it waits for its destination: expiry and delay
-            // warnings only.
-            self.drain(i, &mut d, dest, now);
-            if d.is_finished() {
-                self.msgs[i].parked = false;
-                self.live = self.live.saturating_sub(1);
-            } else {
-                if let Some(t) = d.next_wakeup(policy).filter(|&t| t > now) {
-                    self.schedule_msg(i, t);
-                }
-                self.msgs[i].delivery = Some(d);
-            }
-            return false;
-        }
-        if !d.is_finished() && d.is_due(now) {
+        if !parked && !d.is_finished() && d.is_due(now) {
             let key = self.scenario.destinations[dest].name.as_str();
             let mut permits = None;
             if let Some(reg) = self.registry.as_mut() {
-                let parked = &mut self.parked[dest];
-                if parked.until.is_some_and(|u| u > now) {
+                let waiting = &mut self.parked[dest];
+                if waiting.until.is_some_and(|u| u > now) {
                     held = true;
                 } else {
                     let retry = self.msgs[i].destination_failure;
@@ -901,7 +881,7 @@ impl Lab<'_> {
                     };
                     if let Some(other) = decision {
                         held = true;
-                        parked.until = Some(other.until().unwrap_or(now));
+                        waiting.until = Some(other.until().unwrap_or(now));
                     }
                 }
             }
@@ -916,17 +896,27 @@ impl Lab<'_> {
         }
         self.drain(i, &mut d, dest, now);
         if d.is_finished() {
+            // A parked one stays in its destination's list, skipped when it comes up.
+            self.msgs[i].parked = false;
             self.live = self.live.saturating_sub(1);
             return held;
         }
-        // Next: its retry time, or (held) its next deadline. No wake-up and not
-        // finished cannot happen with a valid policy; such a message is counted as
-        // pending at the horizon.
-        if let Some(t) = d.next_wakeup(policy).filter(|&t| !held || t > now) {
+        // Next: its retry time, or, while it waits for its destination, its next
+        // deadline. No wake-up and not finished cannot happen with a valid policy;
+        // such a message is counted as pending at the horizon.
+        let waiting = held || parked;
+        if let Some(t) = d.next_wakeup(policy).filter(|&t| !waiting || t > now) {
             self.schedule_msg(i, t);
         }
         self.msgs[i].delivery = Some(d);
         held
+    }
+
+    /// The series step of `t` (the last one for anything at or past the horizon).
+    fn step_of(&self, t: Timestamp) -> usize {
+        let s = since(t, START) / duration_millis(SERIES_STEP);
+        let last = self.series.queue_depth.len().saturating_sub(1);
+        usize::try_from(s).unwrap_or(usize::MAX).min(last)
     }
 
     fn schedule_msg(&mut self, i: usize, t: Timestamp) {
@@ -950,19 +940,11 @@ impl Lab<'_> {
         let answer = self.servers[dest].answer(i as u32, since(now, START));
         let resp = self.responses.get(answer);
         let _ = d.start_attempt(now, Some(key));
-        let c = &resp.classification;
-        let _ = match &resp.reply {
-            Some(reply) => d.handle_outcome(
-                now,
-                policy,
-                &RcptOutcome {
-                    rcpt: 0,
-                    reply: Some(reply.clone()),
-                    stage: resp.stage,
-                    classification: c.clone(),
-                },
-            ),
-            None => d.handle_transport_failure(now, policy, c, resp.stage),
+        let o = &resp.outcome;
+        let c = &o.classification;
+        let _ = match o.reply {
+            Some(_) => d.handle_outcome(now, policy, o),
+            None => d.handle_transport_failure(now, policy, c, o.stage),
         };
         let transient = c.disposition == Disposition::Transient;
         self.msgs[i].destination_failure =
@@ -977,7 +959,7 @@ impl Lab<'_> {
                 let _ = reg.release(mp, now, Report::Unused);
                 let _ = reg.release(conn, now, Report::Failure(c));
             } else {
-                let report = if answer == Answer::Accepted {
+                let report = if answer.is_ok() {
                     Report::Success
                 } else {
                     Report::Failure(c)
@@ -996,7 +978,8 @@ impl Lab<'_> {
                     let msg = &self.msgs[i];
                     self.latencies[usize::from(msg.class == Class::Bulk)]
                         .push(since(now, msg.arrival));
-                    self.delivered_in_step[step_of(now, self.steps)] += 1;
+                    let step = self.step_of(now);
+                    self.series.delivered[step] += 1;
                 }
                 Output::Failed { reason, .. } => {
                     self.m.dsns += 1;
@@ -1025,9 +1008,9 @@ impl Lab<'_> {
     fn finish(mut self) -> Metrics {
         let mut m = self.m;
         let mut cumulative = 0;
-        for (s, n) in self.delivered_in_step.iter().enumerate() {
-            cumulative += n;
-            self.series.delivered[s] = cumulative;
+        for d in &mut self.series.delivered {
+            cumulative += *d;
+            *d = cumulative;
         }
         for l in &mut self.latencies {
             l.sort_unstable();
@@ -1062,13 +1045,6 @@ impl Lab<'_> {
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-fn step_of(t: Timestamp, steps: usize) -> usize {
-    let s = since(t, START) / duration_millis(SERIES_STEP);
-    usize::try_from(s)
-        .unwrap_or(usize::MAX)
-        .min(steps.saturating_sub(1))
 }
 
 fn count_attempt(l: &mut DestLoad, series: &mut Series, dest: usize, now: Timestamp, wasted: bool) {

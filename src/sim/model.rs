@@ -1,16 +1,17 @@
 //! Modelled destinations: how a server answers an attempt, from real behaviour and
 //! with real reply texts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Rng, SimError};
-use crate::backoff::serde_duration;
-use crate::classify::{Classification, Classifier, Stage, TransportFailure};
+use crate::backoff::{serde_duration, splitmix64};
+use crate::classify::{Classifier, Stage, TransportFailure};
+use crate::outcome::RcptOutcome;
 use crate::reply::Reply;
-use crate::time::{Timestamp, duration_millis};
+use crate::time::{Timestamp, days, duration_millis, hours, mins};
 
 /// One behaviour of a modelled destination. A destination's behaviours are asked in
 /// order at each attempt; the first that refuses answers ([`Refusal`]), and when none refuses the
@@ -36,7 +37,7 @@ pub enum Behaviour {
         delay: Duration,
         /// A retry later than this after the first attempt starts over (postgrey
         /// `--max-age`… its retry window, 2 days).
-        #[serde(with = "serde_duration", default = "default_retry_window")]
+        #[serde(with = "serde_duration", default = "default_two_days")]
         retry_window: Duration,
     },
     /// A provider's volume limit that escalates when pushed.
@@ -108,25 +109,22 @@ pub enum OutageFailure {
 }
 
 fn default_grey_delay() -> Duration {
-    Duration::from_secs(300)
+    mins(5)
 }
-fn default_retry_window() -> Duration {
-    Duration::from_secs(2 * 86_400)
+fn default_two_days() -> Duration {
+    days(2)
 }
 fn default_minute() -> Duration {
-    Duration::from_secs(60)
+    mins(1)
 }
 fn default_block() -> Duration {
-    Duration::from_secs(600)
+    mins(10)
 }
 fn default_escalate() -> u32 {
     20
 }
 fn default_max_block() -> Duration {
-    Duration::from_secs(4 * 3600)
-}
-fn default_two_days() -> Duration {
-    Duration::from_secs(2 * 86_400)
+    hours(4)
 }
 
 impl Behaviour {
@@ -150,13 +148,13 @@ impl Behaviour {
                 reason.to_owned(),
             ))
         };
-        let week = Duration::from_secs(60 * 86_400);
+        let longest = super::MAX_HORIZON;
         match *self {
             Behaviour::Greylisting {
                 delay,
                 retry_window,
             } => {
-                if delay.is_zero() || delay > week {
+                if delay.is_zero() || delay > longest {
                     return bad("delay", "must be above zero and at most 60 days");
                 }
                 if retry_window < delay {
@@ -173,26 +171,26 @@ impl Behaviour {
                 if limit == 0 {
                     return bad("limit", "must be at least 1");
                 }
-                if window < Duration::from_secs(1) || window > week {
+                if window < Duration::from_secs(1) || window > longest {
                     return bad("window", "must be between 1s and 60 days");
                 }
-                if block.is_zero() || block > week {
+                if block.is_zero() || block > longest {
                     return bad("block", "must be above zero and at most 60 days");
                 }
                 if escalate_after == 0 {
                     return bad("escalate_after", "must be at least 1");
                 }
-                if max_block < block || max_block > week {
+                if max_block < block || max_block > longest {
                     return bad("max_block", "must be at least block and at most 60 days");
                 }
             }
             Behaviour::Outage {
                 start, duration, ..
             } => {
-                if start > week {
+                if start > longest {
                     return bad("start", "must be at most 60 days");
                 }
-                if duration.is_zero() || duration > week {
+                if duration.is_zero() || duration > longest {
                     return bad("duration", "must be above zero and at most 60 days");
                 }
             }
@@ -204,10 +202,10 @@ impl Behaviour {
                 if permille > 1000 {
                     return bad("permille", "must be at most 1000");
                 }
-                if start > week {
+                if start > longest {
                     return bad("start", "must be at most 60 days");
                 }
-                if duration.is_zero() || duration > week {
+                if duration.is_zero() || duration > longest {
                     return bad("duration", "must be above zero and at most 60 days");
                 }
             }
@@ -231,15 +229,6 @@ impl Behaviour {
         }
         Ok(())
     }
-}
-
-/// What a modelled server did with one attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Answer {
-    /// Accepted.
-    Accepted,
-    /// Refused.
-    Refused(Refusal),
 }
 
 /// How a modelled server refuses an attempt: each with the reply a real server
@@ -341,24 +330,20 @@ impl Model {
     /// triplet, the recipient drawn for a full mailbox) at `at` after the scenario's
     /// start. Times should not go backwards.
     pub fn answer(&mut self, message: u32, at: Duration) -> Result<(), Refusal> {
-        match self.0.answer(message, duration_millis(at)) {
-            Answer::Accepted => Ok(()),
-            Answer::Refused(r) => Err(r),
-        }
+        self.0.answer(message, duration_millis(at))
     }
 }
 
 /// The replies and failures a model answers with, classified once by the
 /// classifier under test (the classification is a pure function of reply and stage).
 pub(super) struct Responses {
-    pub(super) accepted: Response,
-    pub(super) refusals: Vec<Response>,
+    accepted: Response,
+    refusals: [Response; Refusal::ALL.len()],
 }
 
 pub(super) struct Response {
-    pub(super) stage: Stage,
-    pub(super) reply: Option<Reply>,
-    pub(super) classification: Classification,
+    /// The outcome every attempt answered this way reports (recipient 0), built once.
+    pub(super) outcome: RcptOutcome,
     /// Refused before the server took a message (greeting or connection): the
     /// connection failed, the message permit went unused.
     pub(super) at_connect: bool,
@@ -378,53 +363,35 @@ const USER_UNKNOWN: &[u8] = b"550-5.1.1 The email account that you tried to reac
 const TOO_MANY_CONNECTIONS: &[u8] = b"421 Too many connections\r\n";
 const CONGESTED: &[u8] = b"421 Service not available, closing transmission channel\r\n";
 
-const R_GREY: Refusal = Refusal::Greylisted;
-const R_RATE: Refusal = Refusal::RateLimited;
-const R_FULL: Refusal = Refusal::MailboxFull;
-const R_UNKNOWN: Refusal = Refusal::UserUnknown;
-const R_THROTTLE: Refusal = Refusal::TooManyConnections;
-const R_CONGESTED: Refusal = Refusal::Congested;
-const R_REFUSED: Refusal = Refusal::ConnectionRefused;
-const R_TIMEOUT: Refusal = Refusal::ConnectTimeout;
-
 impl Responses {
     pub(super) fn new(classifier: &Classifier) -> Self {
-        let failure = |classifier: &Classifier, f: TransportFailure| Response {
-            stage: Stage::Connect,
-            reply: None,
-            classification: classifier.classify_failure(f, Stage::Connect),
+        let failure = |f: TransportFailure| Response {
+            outcome: RcptOutcome::from_failure(classifier, 0, f, Stage::Connect),
             at_connect: true,
         };
-        let reply = |bytes: &[u8], stage: Stage, at_connect: bool| {
+        let reply = |bytes: &[u8], stage: Stage, at_connect: bool| match Reply::parse(bytes) {
+            Ok(r) => Response {
+                outcome: RcptOutcome::from_reply(classifier, 0, r, stage),
+                at_connect,
+            },
             // The texts above are well-formed; a parse failure would be a bug here,
-            // answered as an unknown failure rather than a panic.
-            match Reply::parse(bytes) {
-                Ok(r) => Response {
-                    stage,
-                    classification: classifier.classify(&r, stage),
-                    reply: Some(r),
-                    at_connect,
-                },
-                Err(_) => failure(classifier, TransportFailure::ProtocolViolation),
-            }
+            // answered as a transient failure rather than a panic or a delivery.
+            Err(_) => failure(TransportFailure::ProtocolViolation),
         };
         Responses {
             accepted: reply(ACCEPTED, Stage::DataEnd, false),
-            refusals: Refusal::ALL
-                .iter()
-                .map(|&r| match (r.reply(), r.failure()) {
-                    (Some(bytes), _) => reply(bytes, r.stage(), r.at_connect()),
-                    (None, Some(f)) => failure(classifier, f),
-                    (None, None) => failure(classifier, TransportFailure::ProtocolViolation),
-                })
-                .collect(),
+            refusals: Refusal::ALL.map(|r| match (r.reply(), r.failure()) {
+                (Some(bytes), _) => reply(bytes, r.stage(), r.at_connect()),
+                (None, Some(f)) => failure(f),
+                (None, None) => failure(TransportFailure::ProtocolViolation),
+            }),
         }
     }
 
-    pub(super) fn get(&self, a: Answer) -> &Response {
-        match a {
-            Answer::Accepted => &self.accepted,
-            Answer::Refused(r) => self.refusals.get(r as usize).unwrap_or(&self.accepted),
+    pub(super) fn get(&self, answer: Result<(), Refusal>) -> &Response {
+        match answer {
+            Ok(()) => &self.accepted,
+            Err(r) => &self.refusals[r as usize],
         }
     }
 }
@@ -440,7 +407,7 @@ enum State {
     None,
     Grey {
         first_seen: HashMap<u32, u64>,
-        passed: HashMap<u32, ()>,
+        passed: HashSet<u32>,
     },
     Rate {
         window_start: u64,
@@ -465,7 +432,7 @@ impl Server {
                     let st = match b {
                         Behaviour::Greylisting { .. } => State::Grey {
                             first_seen: HashMap::new(),
-                            passed: HashMap::new(),
+                            passed: HashSet::new(),
                         },
                         Behaviour::RateLimit { block, .. } => State::Rate {
                             window_start: 0,
@@ -487,66 +454,42 @@ impl Server {
                 })
                 .collect(),
             rng: Rng::new(seed),
-            salt: super::mix(seed ^ 0x5bd1_e995),
+            salt: splitmix64(seed ^ 0x5bd1_e995),
         }
     }
 
     /// Whether message `msg` is one of the `permille` chosen for a trait.
     fn chosen(&self, msg: u32, permille: u32, which: u64) -> bool {
-        super::mix(self.salt ^ u64::from(msg) ^ which.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % 1000
+        splitmix64(self.salt ^ u64::from(msg) ^ which.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % 1000
             < u64::from(permille)
     }
 
     /// The answer to an attempt of message `msg` at `t` (milliseconds since the
-    /// scenario's start).
-    pub(super) fn answer(&mut self, msg: u32, t: u64) -> Answer {
-        // Connection-level behaviours first: they answer before any message.
-        let salt = self.salt;
-        let mut refused: Option<Refusal> = None;
-        let mut accepted_by_rate: Vec<usize> = Vec::new();
+    /// scenario's start): the behaviours are asked in order and the first refusal
+    /// answers.
+    pub(super) fn answer(&mut self, msg: u32, t: u64) -> Result<(), Refusal> {
         for i in 0..self.behaviours.len() {
-            let answer = self.answer_one(i, msg, t, salt);
-            match answer {
-                Some(Answer::Refused(n)) => {
-                    refused = Some(n);
-                    break;
-                }
-                Some(Answer::Accepted) => accepted_by_rate.push(i),
-                None => {}
+            if let Some(r) = self.refusal(i, msg, t) {
+                return Err(r);
             }
         }
-        match refused {
-            Some(n) => Answer::Refused(n),
-            None => {
-                // Counted as accepted by the rate limits only once the message passed
-                // every behaviour.
-                for i in accepted_by_rate {
-                    if let (_, State::Rate { accepted, .. }) = &mut self.behaviours[i] {
-                        *accepted = accepted.saturating_add(1);
-                    }
-                }
-                Answer::Accepted
+        // Every behaviour let it through: the rate limits count it as accepted.
+        for (_, st) in &mut self.behaviours {
+            if let State::Rate { accepted, .. } = st {
+                *accepted = accepted.saturating_add(1);
             }
         }
+        Ok(())
     }
 
-    /// `None`: this behaviour lets the attempt through; `Some(Accepted)`: lets it
-    /// through and wants to count it if the message is accepted.
-    fn answer_one(&mut self, i: usize, msg: u32, t: u64, salt: u64) -> Option<Answer> {
-        let _ = salt;
-        let chosen_full;
-        let chosen_unknown;
-        {
-            let (b, _) = &self.behaviours[i];
-            chosen_full = match b {
-                Behaviour::MailboxFull { permille, .. } => self.chosen(msg, *permille, 1),
-                _ => false,
-            };
-            chosen_unknown = match b {
-                Behaviour::UnknownUsers { permille } => self.chosen(msg, *permille, 2),
-                _ => false,
-            };
-        }
+    /// Whether behaviour `i` refuses this attempt.
+    fn refusal(&mut self, i: usize, msg: u32, t: u64) -> Option<Refusal> {
+        // Whether this message's recipient is one of the share a behaviour picks.
+        let picked = match &self.behaviours[i].0 {
+            Behaviour::MailboxFull { permille, .. } => self.chosen(msg, *permille, 1),
+            Behaviour::UnknownUsers { permille } => self.chosen(msg, *permille, 2),
+            _ => false,
+        };
         let rng = &mut self.rng;
         let (b, st) = &mut self.behaviours[i];
         match (b, st) {
@@ -557,7 +500,7 @@ impl Server {
                 },
                 State::Grey { first_seen, passed },
             ) => {
-                if passed.contains_key(&msg) {
+                if passed.contains(&msg) {
                     return None;
                 }
                 let delay = duration_millis(*delay);
@@ -565,17 +508,17 @@ impl Server {
                 match first_seen.get(&msg).copied() {
                     Some(first) if t.saturating_sub(first) > window => {
                         first_seen.insert(msg, t);
-                        Some(Answer::Refused(R_GREY))
+                        Some(Refusal::Greylisted)
                     }
                     Some(first) if t.saturating_sub(first) >= delay => {
                         first_seen.remove(&msg);
-                        passed.insert(msg, ());
+                        passed.insert(msg);
                         None
                     }
-                    Some(_) => Some(Answer::Refused(R_GREY)),
+                    Some(_) => Some(Refusal::Greylisted),
                     None => {
                         first_seen.insert(msg, t);
-                        Some(Answer::Refused(R_GREY))
+                        Some(Refusal::Greylisted)
                     }
                 }
             }
@@ -609,7 +552,7 @@ impl Server {
                 if t < *block_until {
                     *refused = refused.saturating_add(1);
                     *quiet_since = t;
-                    return Some(Answer::Refused(R_RATE));
+                    return Some(Refusal::RateLimited);
                 }
                 if *accepted >= *limit {
                     *refused = refused.saturating_add(1);
@@ -621,9 +564,9 @@ impl Server {
                             .min(duration_millis(*max_block));
                         *refused = 0;
                     }
-                    return Some(Answer::Refused(R_RATE));
+                    return Some(Refusal::RateLimited);
                 }
-                Some(Answer::Accepted)
+                None
             }
             (
                 Behaviour::Outage {
@@ -633,12 +576,11 @@ impl Server {
                 },
                 _,
             ) => {
-                let s = duration_millis(*start);
-                if t >= s && t < s.saturating_add(duration_millis(*duration)) {
-                    Some(Answer::Refused(match failure {
-                        OutageFailure::Refused => R_REFUSED,
-                        OutageFailure::Timeout => R_TIMEOUT,
-                    }))
+                if within(t, *start, *duration) {
+                    Some(match failure {
+                        OutageFailure::Refused => Refusal::ConnectionRefused,
+                        OutageFailure::Timeout => Refusal::ConnectTimeout,
+                    })
                 } else {
                     None
                 }
@@ -648,22 +590,11 @@ impl Server {
                     start, duration, ..
                 },
                 _,
-            ) => {
-                let s = duration_millis(*start);
-                let full = t >= s && t < s.saturating_add(duration_millis(*duration));
-                (full && chosen_full).then_some(Answer::Refused(R_FULL))
-            }
-            (Behaviour::UnknownUsers { .. }, _) => {
-                chosen_unknown.then_some(Answer::Refused(R_UNKNOWN))
-            }
+            ) => (within(t, *start, *duration) && picked).then_some(Refusal::MailboxFull),
+            (Behaviour::UnknownUsers { .. }, _) => picked.then_some(Refusal::UserUnknown),
             (Behaviour::ConnectionThrottle { per_minute }, State::Minute { minute, count }) => {
-                let m = t / 60_000;
-                if m != *minute {
-                    *minute = m;
-                    *count = 0;
-                }
-                *count = count.saturating_add(1);
-                (*count > *per_minute).then_some(Answer::Refused(R_THROTTLE))
+                (count_in_minute(minute, count, t) > *per_minute)
+                    .then_some(Refusal::TooManyConnections)
             }
             (
                 Behaviour::Congested {
@@ -671,23 +602,35 @@ impl Server {
                 },
                 State::Minute { minute, count },
             ) => {
-                let m = t / 60_000;
-                if m != *minute {
-                    *minute = m;
-                    *count = 0;
-                }
-                *count = count.saturating_add(1);
-                let (c, n) = (u64::from(*capacity_per_minute), u64::from(*count));
+                let n = u64::from(count_in_minute(minute, count, t));
+                let c = u64::from(*capacity_per_minute);
                 if n <= c {
                     return None;
                 }
                 // Accept with probability (c/n)^2, in millionths.
                 let p = c.saturating_mul(c).saturating_mul(1_000_000) / n.saturating_mul(n).max(1);
-                (rng.below(1_000_000) >= p).then_some(Answer::Refused(R_CONGESTED))
+                (rng.below(1_000_000) >= p).then_some(Refusal::Congested)
             }
             _ => None,
         }
     }
+}
+
+/// Whether `t` (milliseconds) falls in `[start, start + duration)`.
+fn within(t: u64, start: Duration, duration: Duration) -> bool {
+    let s = duration_millis(start);
+    t >= s && t < s.saturating_add(duration_millis(duration))
+}
+
+/// Counts an attempt in the calendar minute of `t` and returns the count so far.
+fn count_in_minute(minute: &mut u64, count: &mut u32, t: u64) -> u32 {
+    let m = t / 60_000;
+    if m != *minute {
+        *minute = m;
+        *count = 0;
+    }
+    *count = count.saturating_add(1);
+    *count
 }
 
 /// Milliseconds of `t` since `start`.
