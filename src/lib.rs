@@ -161,6 +161,8 @@ pub struct ReadmeDoctests;
 // ---- queue ----------------------------------------------------------------
 pub mod queue;
 pub use queue::{DeferralQueue, FairQueue, HeapQueue, KeyedQueue, WheelQueue};
+pub mod shared_queue;
+pub use shared_queue::{MemorySharedQueue, SharedQueue};
 
 // ---- session --------------------------------------------------------------
 pub mod session;

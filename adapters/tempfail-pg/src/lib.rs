@@ -1,0 +1,2 @@
+//! PostgreSQL shared deferral queue for tempfail (in progress).
+#![forbid(unsafe_code)]

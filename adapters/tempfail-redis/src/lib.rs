@@ -1,0 +1,2 @@
+//! Redis shared deferral queue for tempfail (in progress).
+#![forbid(unsafe_code)]
