@@ -3,125 +3,29 @@
 //!
 //! ```text
 //! smtp-sink -u nobody -r RCPT 127.0.0.1:2525 50 &     # 4xx to every RCPT
-//! cargo run --example lettre_retry -- --server 127.0.0.1:2525 \
+//! cargo run --features lettre --example lettre_retry -- --server 127.0.0.1:2525 \
 //!     --from a@example.org --to b@example.com [--to ...] [--attempts 3]
 //! ```
 //!
 //! lettre returns one error for the whole send and stops at the first refused
 //! `RCPT`, so each recipient goes in a transaction of its own: every recipient
-//! then gets its own outcome and keeps its own retry clock. lettre's error carries
-//! the server's code and text (classified like any reply) or a transport failure
-//! (refused, timed out, lost: classified as such). The [`Delivery`] machine turns
-//! the outcomes into decisions, and a deferral queue holds the message until its
-//! next retry. Time is virtual: the example jumps to each retry time instead of
+//! then gets its own outcome and keeps its own retry clock. The core's `lettre`
+//! feature (`tempfail::lettre`) turns lettre's result into that outcome: the
+//! server's code and text classified like any reply, or the transport failure
+//! (refused, timed out, lost, TLS) classified as such. The [`Delivery`] machine
+//! turns the outcomes into decisions, and a deferral queue holds the message
+//! until its next retry. Time is virtual: the example jumps to each retry time instead of
 //! sleeping, so a schedule of hours runs in a second.
 
-use std::error::Error as _;
 use std::time::Duration;
 
-use lettre::address::Envelope as LettreEnvelope;
-use lettre::transport::smtp::Error as SmtpError;
+use lettre::address::{AddressError, Envelope as LettreEnvelope};
 use lettre::{SmtpTransport, Transport};
-use tempfail::classify::{Classifier, Stage, TransportFailure};
+use tempfail::classify::Classifier;
 use tempfail::delivery::{Delivery, Output, Recipient};
 use tempfail::policy::{Preset, RetryPolicy};
 use tempfail::queue::{DeferralQueue, WheelQueue};
-use tempfail::{RcptOutcome, Reply, Timestamp};
-
-/// What lettre's result means for recipient `rcpt`: its reply classified, or its
-/// transport failure classified. lettre does not say which command failed, so the
-/// stage is unknown (the classifier then goes by codes and wording).
-pub fn outcome_from_lettre(
-    classifier: &Classifier,
-    rcpt: usize,
-    result: &Result<lettre::transport::smtp::response::Response, SmtpError>,
-) -> RcptOutcome {
-    let stage = Stage::Unknown;
-    let (reply, classification) = match result {
-        Ok(resp) => {
-            let text = format!(
-                "{} {}",
-                resp.code(),
-                resp.message().collect::<Vec<_>>().join(" ")
-            );
-            let reply = Reply::parse_loose(&text);
-            let c = match &reply {
-                Some(r) => classifier.classify(r, Stage::DataEnd),
-                None => classifier.classify_text(&text, Stage::DataEnd),
-            };
-            (reply, c)
-        }
-        Err(e) => match e.status() {
-            // The server answered 4xx/5xx: lettre's Display is "… error (CODE): TEXT".
-            Some(code) => {
-                let text = e.source().map(|s| s.to_string()).unwrap_or_default();
-                let line = format!("{code} {text}");
-                let reply = Reply::parse_loose(&line);
-                let c = match &reply {
-                    Some(r) => classifier.classify(r, stage),
-                    None => classifier.classify_text(&line, stage),
-                };
-                (reply, c)
-            }
-            None => (
-                None,
-                classifier.classify_failure(transport_failure(e), stage),
-            ),
-        },
-    };
-    RcptOutcome {
-        rcpt,
-        reply,
-        stage,
-        classification,
-    }
-}
-
-/// An address lettre cannot even put in an envelope: a permanent failure of that
-/// recipient, as a local `553 5.1.3` (bad destination address syntax, RFC 3463),
-/// so it bounces at once instead of being retried as if the connection had failed.
-pub fn bad_address_outcome(classifier: &Classifier, rcpt: usize, problem: &str) -> RcptOutcome {
-    let text: String = problem
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let reply = Reply::new(
-        tempfail::ReplyCode::new(553).expect("553 is a valid reply code"),
-        [format!("5.1.3 Bad recipient address syntax: {text}")],
-    );
-    let classification = classifier.classify(&reply, Stage::RcptTo);
-    RcptOutcome {
-        rcpt,
-        reply: Some(reply),
-        stage: Stage::RcptTo,
-        classification,
-    }
-}
-
-/// lettre's transport errors as tempfail's transport failures.
-fn transport_failure(e: &SmtpError) -> TransportFailure {
-    if e.is_timeout() {
-        return TransportFailure::ReadTimeout;
-    }
-    let mut src = e.source();
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => TransportFailure::ConnectionRefused,
-                std::io::ErrorKind::ConnectionReset => TransportFailure::ConnectionReset,
-                std::io::ErrorKind::TimedOut => TransportFailure::ConnectTimeout,
-                _ => TransportFailure::UnexpectedClose,
-            };
-        }
-        src = s.source();
-    }
-    if e.is_response() {
-        TransportFailure::ProtocolViolation
-    } else {
-        TransportFailure::UnexpectedClose
-    }
-}
+use tempfail::{Reply, Timestamp};
 
 struct Options {
     server: String,
@@ -217,15 +121,22 @@ fn main() {
             let to = &opts.to[i];
             let o = match (opts.from.parse(), to.parse()) {
                 (Ok(from), Ok(rcpt)) => match LettreEnvelope::new(Some(from), vec![rcpt]) {
-                    Ok(env) => outcome_from_lettre(&classifier, i, &transport.send_raw(&env, body)),
-                    Err(e) => bad_address_outcome(&classifier, i, &e.to_string()),
+                    Ok(env) => {
+                        tempfail::lettre::outcome(&classifier, i, &transport.send_raw(&env, body))
+                    }
+                    // One recipient is always enough for lettre's envelope.
+                    Err(_) => tempfail::lettre::address_error_outcome(
+                        &classifier,
+                        i,
+                        &AddressError::MissingParts,
+                    ),
                 },
                 (Err(e), _) => {
                     // Our own sender address is wrong: nothing can be sent; say so and stop.
                     eprintln!("bad --from {}: {e}", opts.from);
                     std::process::exit(2);
                 }
-                (_, Err(e)) => bad_address_outcome(&classifier, i, &e.to_string()),
+                (_, Err(e)) => tempfail::lettre::address_error_outcome(&classifier, i, &e),
             };
             let c = &o.classification;
             println!(

@@ -107,6 +107,7 @@
 //! | `humantime` | on | human durations (`5m`, `1h 30m`) in parsers and config |
 //! | `serde` | off | serialization of every persistent type, with format versions |
 //! | `testing` | off | public conformance suites for your own implementations |
+//! | `lettre` | off | lettre's responses and errors as classifications (module `lettre`) |
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
 #![deny(missing_docs)]
@@ -175,6 +176,11 @@ pub use session::{Session, SessionConfig};
 pub mod delivery;
 pub use delivery::Delivery;
 pub mod dsn;
+
+// ---- adapters ---------------------------------------------------------------
+#[cfg(feature = "lettre")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lettre")))]
+pub mod lettre;
 
 // ---- destination health ---------------------------------------------------
 pub mod destination;

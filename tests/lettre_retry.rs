@@ -1,12 +1,9 @@
-//! The lettre adapter of `examples/lettre_retry.rs` against Postfix's real
-//! `smtp-sink` on loopback: lettre's errors classified, fed to `Delivery`,
-//! deferred and retried.
+//! The flow of `examples/lettre_retry.rs` against Postfix's real `smtp-sink` on
+//! loopback: lettre's errors classified by the `lettre` feature, fed to
+//! `Delivery`, deferred and retried.
+#![cfg(feature = "lettre")]
 
 mod smtp_sink_util;
-
-#[allow(dead_code)]
-#[path = "../examples/lettre_retry.rs"]
-mod lettre_retry;
 
 use std::time::Duration;
 
@@ -32,7 +29,7 @@ fn send(addr: &str, to: &str) -> RcptOutcome {
     )
     .unwrap();
     let result = transport.send_raw(&env, b"Subject: t\r\n\r\nHello.\r\n");
-    lettre_retry::outcome_from_lettre(&Classifier::builtin(), 0, &result)
+    tempfail::lettre::outcome(&Classifier::builtin(), 0, &result)
 }
 
 #[test]
@@ -113,7 +110,7 @@ fn an_address_lettre_refuses_bounces_instead_of_being_retried() {
     let policy = RetryPolicy::preset(Preset::Tempfail);
     let bad = "not an address";
     let err = bad.parse::<lettre::Address>().unwrap_err();
-    let o = lettre_retry::bad_address_outcome(&Classifier::builtin(), 0, &err.to_string());
+    let o = tempfail::lettre::address_error_outcome(&Classifier::builtin(), 0, &err);
     assert_eq!(o.classification.disposition, Disposition::Permanent);
     let mut d = Delivery::new(T0, 1, vec![Recipient::new(bad)]);
     let _ = d.start_attempt(T0, None).unwrap();
