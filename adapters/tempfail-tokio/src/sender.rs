@@ -478,7 +478,21 @@ impl<R: Resolve> Sender<R> {
                 Ok(a) => a,
                 Err(f) => {
                     let c = classifier.classify_failure(f, Stage::Connect);
-                    fail_open(&mut open, &classifier, f, Stage::Connect);
+                    // What the recipients get if no other host takes them: a
+                    // domain without MX and without address does not take mail
+                    // (permanent); MX hosts or a relay that do not resolve are
+                    // DNS that may be fixed (transient).
+                    let implicit = report.route.as_ref().is_some_and(|r| r.implicit);
+                    let theirs = match (f, &self.config.destination) {
+                        (TransportFailure::DnsNoAddress, Destination::Relay { .. }) => {
+                            TransportFailure::DnsTemporary
+                        }
+                        (TransportFailure::DnsNoAddress, Destination::Mx) if !implicit => {
+                            TransportFailure::MxUnusable
+                        }
+                        _ => f,
+                    };
+                    fail_open(&mut open, &classifier, theirs, Stage::Connect);
                     t.failure = Some((Stage::Connect, c));
                     report.tries.push(t);
                     continue;

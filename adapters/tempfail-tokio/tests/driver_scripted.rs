@@ -378,3 +378,39 @@ async fn an_address_without_a_domain_is_refused_under_mx_routing() {
         Some(Category::DomainNotFound)
     );
 }
+
+#[tokio::test]
+async fn mx_hosts_without_addresses_are_transient_but_a_domain_without_any_is_permanent() {
+    let dns = StaticResolver::new()
+        .mx(
+            "broken.test",
+            MxAnswer::Records(vec![
+                MxRecord::new(10, "gone1.broken.test"),
+                MxRecord::new(20, "gone2.broken.test"),
+            ]),
+        )
+        .mx("bare.test", MxAnswer::NoRecords);
+    let mut tx = Sender::new(
+        SenderConfig::new("client.test", TlsSettings::disabled()),
+        dns,
+    );
+    let env = Envelope::new("a@x.test", ["u@broken.test", "v@bare.test"]);
+    let sent = tx.send(&env, BODY).await.unwrap();
+    // MX records whose hosts do not resolve: DNS that may be fixed.
+    let o = &sent.outcomes[0];
+    assert_eq!(
+        o.classification.disposition,
+        Disposition::Transient,
+        "{o:#?}"
+    );
+    assert_eq!(o.classification.rule, "transport.mx_unusable");
+    assert_eq!(sent.destinations[0].tries.len(), 2);
+    // No MX and no address: the domain takes no mail (RFC 5321 §5.1).
+    let o = &sent.outcomes[1];
+    assert_eq!(
+        o.classification.disposition,
+        Disposition::Permanent,
+        "{o:#?}"
+    );
+    assert_eq!(o.classification.category, Some(Category::DomainNotFound));
+}
