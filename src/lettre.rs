@@ -12,7 +12,7 @@
 //! | `Err` with a status (`is_transient()`/`is_permanent()`) | the reply, code and enhanced code, at [`Stage::Unknown`] (lettre does not say which command it answered) |
 //! | `Err`, a timeout (`is_timeout()`, or the socket's timeout as `WouldBlock`) | [`TransportFailure::ReadTimeout`] |
 //! | `Err`, connection refused / reset / timed out, name not resolved | `connection_refused` / `connection_reset` / `connect_timeout` / `dns_temporary`, at [`Stage::Connect`] |
-//! | `Err`, TLS: the certificate | [`TransportFailure::TlsCertificate`] at [`Stage::Starttls`] |
+//! | `Err`, TLS: the certificate (a `tls error`, or rustls's `invalid peer certificate` behind a network error) | [`TransportFailure::TlsCertificate`] at [`Stage::Starttls`] |
 //! | `Err`, TLS: anything else | [`TransportFailure::TlsHandshake`] at [`Stage::Starttls`] |
 //! | `Err`, `STARTTLS` required but not offered | [`TransportFailure::StartTlsNotOffered`] (`tls_required`) |
 //! | `Err`, no usable AUTH mechanism | [`TransportFailure::AuthUnavailable`] at [`Stage::Auth`] |
@@ -106,6 +106,20 @@ pub fn transport_failure(error: &Error) -> Option<(TransportFailure, Stage)> {
         if lower.contains("authentication mechanism") {
             return Some((TransportFailure::AuthUnavailable, Stage::Auth));
         }
+    }
+    // rustls's handshake runs on lettre's first read or write after STARTTLS: a
+    // certificate or handshake failure then comes as a network error whose
+    // source is rustls's error.
+    let mut src = error.source();
+    while let Some(s) = src {
+        let text = s.to_string().to_ascii_lowercase();
+        if text.contains("peer certificate") || text.contains("certificate verify") {
+            return Some((TransportFailure::TlsCertificate, Stage::Starttls));
+        }
+        if text.contains("received fatal alert") || text.contains("handshake") {
+            return Some((TransportFailure::TlsHandshake, Stage::Starttls));
+        }
+        src = s.source();
     }
     if error.is_timeout() {
         return Some((TransportFailure::ReadTimeout, Stage::Unknown));
