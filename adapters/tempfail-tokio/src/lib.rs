@@ -96,3 +96,8 @@ pub use tls::{TlsPolicy, TlsSettings, TlsSetupError};
 
 /// The rustls types a configuration needs (`RootCertStore`, `ClientConfig`).
 pub use tokio_rustls::rustls;
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -33,6 +33,8 @@ enum Script {
     BusyAtData,
     /// Like `Accept`, but closes the connection after each message's `250`.
     OneMessage,
+    /// Answers `354` to `DATA`, then stops reading.
+    StopReading,
 }
 
 struct Server {
@@ -99,6 +101,11 @@ async fn serve(s: TcpStream, script: Script, messages: Arc<AtomicUsize>) {
                 return;
             }
             in_data = true;
+            if matches!(script, Script::StopReading) {
+                let _ = w.write_all(b"354 go ahead\r\n").await;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return;
+            }
             b"354 go ahead\r\n"
         } else if upper == "RSET" {
             b"250 ok\r\n"
@@ -413,4 +420,76 @@ async fn mx_hosts_without_addresses_are_transient_but_a_domain_without_any_is_pe
         "{o:#?}"
     );
     assert_eq!(o.classification.category, Some(Category::DomainNotFound));
+}
+
+#[tokio::test]
+async fn a_server_that_stops_reading_ends_by_the_write_deadline() {
+    let s = servers_on_one_port(&[Script::StopReading]).await;
+    let mut tx = sender_for(&[&s[0]], Duration::from_millis(500));
+    // The driver hands the next body chunk only once the last is written, so the
+    // body-block timer would fire with the write timer; a longer one leaves the
+    // write timer to decide.
+    let mut cfg = tx.config().clone();
+    cfg.session.timeouts.data_block = Duration::from_secs(30);
+    let dns = StaticResolver::new()
+        .mx(
+            "example.test",
+            MxAnswer::Records(vec![MxRecord::new(10, "mx0.example.test")]),
+        )
+        .host("mx0.example.test", [s[0].addr.ip()]);
+    tx = Sender::new(cfg, dns);
+    // Far more than the socket buffers hold.
+    let body = vec![b'x'; 64 << 20];
+    let start = tokio::time::Instant::now();
+    let sent = tx
+        .send(&Envelope::new("a@x.test", ["b@example.test"]), &body)
+        .await
+        .unwrap();
+    let o = &sent.outcomes[0];
+    assert_eq!(
+        o.classification.disposition,
+        Disposition::Transient,
+        "{o:#?}"
+    );
+    assert_eq!(o.classification.rule, "transport.write_timeout");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn the_attempt_budget_bounds_the_walk_over_hosts() {
+    let s = servers_on_one_port(&[Script::Silent, Script::Silent, Script::Accept]).await;
+    let mut tx = sender_for(&[&s[0], &s[1], &s[2]], Duration::from_secs(30));
+    let mut cfg = tx.config().clone();
+    cfg.max_attempt_time = Some(Duration::from_millis(600));
+    let dns = StaticResolver::new()
+        .mx(
+            "example.test",
+            MxAnswer::Records(vec![
+                MxRecord::new(10, "mx0.example.test"),
+                MxRecord::new(20, "mx1.example.test"),
+                MxRecord::new(30, "mx2.example.test"),
+            ]),
+        )
+        .host("mx0.example.test", [s[0].addr.ip()])
+        .host("mx1.example.test", [s[1].addr.ip()])
+        .host("mx2.example.test", [s[2].addr.ip()]);
+    tx = Sender::new(cfg, dns);
+    let start = tokio::time::Instant::now();
+    let sent = tx
+        .send(&Envelope::new("a@x.test", ["b@example.test"]), BODY)
+        .await
+        .unwrap();
+    // The first silent host eats the whole budget: the greeting's 30 s do not apply.
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    let o = &sent.outcomes[0];
+    assert_eq!(
+        o.classification.disposition,
+        Disposition::Transient,
+        "{o:#?}"
+    );
+    assert_eq!(s[2].conns.load(Ordering::SeqCst), 0);
 }
