@@ -62,6 +62,8 @@ pub(crate) struct Conn {
     /// The host's name and MX preference (for reports).
     pub(crate) host: String,
     pub(crate) preference: u16,
+    /// False when the session's budget was cut for one send: not kept for reuse.
+    pub(crate) keepable: bool,
 }
 
 /// Connects to `addr` within `timeout`: `Err` is the transport failure
@@ -109,6 +111,7 @@ impl Conn {
             addr,
             host: addr.ip().to_string(),
             preference: 0,
+            keepable: true,
         }
     }
 

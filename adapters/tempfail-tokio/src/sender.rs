@@ -83,7 +83,8 @@ pub struct SenderConfig {
     pub connect_timeout: Duration,
     /// The most one [`Sender::send`] may take for one destination, across all of
     /// its hosts (`None`: only the per-host limits). Each session's own budget
-    /// is cut to what is left.
+    /// is cut to what is left; a connection whose budget was cut that way is not
+    /// kept for reuse (its budget belongs to this send).
     pub max_attempt_time: Option<Duration>,
     /// Keep idle connections for the next message (`None`: `QUIT` after each).
     pub reuse: Option<Reuse>,
@@ -532,7 +533,9 @@ impl<R: Resolve> Sender<R> {
                 };
                 let mut cfg = self.config.session.clone();
                 cfg.tls = tls.mode;
+                let mut cut = false;
                 if let Some(l) = left {
+                    cut = cfg.max_session_time.is_none_or(|b| l < b);
                     cfg.max_session_time = Some(cfg.max_session_time.map_or(l, |b| b.min(l)));
                 }
                 let mut conn = Conn::new(
@@ -544,6 +547,7 @@ impl<R: Resolve> Sender<R> {
                 );
                 conn.host = host.name.clone();
                 conn.preference = host.preference;
+                conn.keepable = !cut;
                 self.run_on(&mut conn, &envelope, body, &mut open, &mut done, &mut t)
                     .await;
                 let decided = t.decided > 0;
@@ -703,7 +707,7 @@ impl<R: Resolve> Sender<R> {
         let keep = self
             .config
             .reuse
-            .is_some_and(|r| conn.messages < r.max_messages && conn.is_reusable());
+            .is_some_and(|r| conn.keepable && conn.messages < r.max_messages && conn.is_reusable());
         if keep {
             if let Some(old) = self.idle.insert(dest.to_string(), conn) {
                 old.quit(QUIT_LIMIT).await;

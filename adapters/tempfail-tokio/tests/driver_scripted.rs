@@ -493,3 +493,25 @@ async fn the_attempt_budget_bounds_the_walk_over_hosts() {
     );
     assert_eq!(s[2].conns.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_connection_whose_budget_was_cut_for_one_send_is_not_kept() {
+    let s = servers_on_one_port(&[Script::Accept]).await;
+    let mut cfg = SenderConfig::new("client.test", TlsSettings::disabled());
+    cfg.destination = Destination::Relay {
+        host: s[0].addr.ip().to_string(),
+        port: s[0].addr.port(),
+    };
+    cfg.reuse = Some(Reuse::default());
+    let env = Envelope::new("a@x.test", ["b@example.test"]);
+    // Without an attempt budget the connection is kept…
+    let mut tx = Sender::new(cfg.clone(), StaticResolver::new());
+    assert!(tx.send(&env, BODY).await.unwrap().outcomes[0].is_success());
+    assert_eq!(tx.idle_connections(), 1);
+    tx.close().await;
+    // …with one, its session's budget was this send's: it is closed after it.
+    cfg.max_attempt_time = Some(Duration::from_secs(60));
+    let mut tx = Sender::new(cfg, StaticResolver::new());
+    assert!(tx.send(&env, BODY).await.unwrap().outcomes[0].is_success());
+    assert_eq!(tx.idle_connections(), 0);
+}
