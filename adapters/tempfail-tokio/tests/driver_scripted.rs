@@ -515,3 +515,40 @@ async fn a_connection_whose_budget_was_cut_for_one_send_is_not_kept() {
     assert!(tx.send(&env, BODY).await.unwrap().outcomes[0].is_success());
     assert_eq!(tx.idle_connections(), 0);
 }
+
+#[tokio::test]
+async fn outcomes_go_back_to_the_delivery_in_its_own_indices() {
+    use tempfail::delivery::{Delivery, Recipient};
+    use tempfail::policy::{Preset, RetryPolicy};
+    use tempfail::{Classifier, Timestamp};
+
+    let s = servers_on_one_port(&[Script::Accept]).await;
+    let mut tx = sender_for(&[&s[0]], Duration::from_secs(5));
+    let policy = RetryPolicy::preset(Preset::Tempfail);
+    let t0 = Timestamp::from_secs(1_764_288_000);
+    let mut d = Delivery::new(
+        t0,
+        1,
+        ["ok@example.test", "full@example.test", "bad@example.test"]
+            .into_iter()
+            .map(Recipient::new)
+            .collect(),
+    );
+    // First attempt: delivered, 452 for `full`, 550.
+    let a = d.start_attempt(t0, Some("example.test")).unwrap();
+    let sent = tx.send(&a.envelope(&d), BODY).await.unwrap();
+    d.handle_outcomes(t0, &policy, &sent.for_attempt(&a))
+        .unwrap();
+    d.end_attempt(t0, &policy, &Classifier::builtin());
+    let status: Vec<&str> = d.recipients().iter().map(|r| r.status.name()).collect();
+    assert_eq!(status, ["delivered", "deferred", "failed"]);
+    // The retry covers `full` alone: its envelope index 0 is delivery index 1.
+    let later = d.next_wakeup(&policy).unwrap();
+    let a = d.start_attempt(later, Some("example.test")).unwrap();
+    assert_eq!(a.recipients(), [1]);
+    let sent = tx.send(&a.envelope(&d), BODY).await.unwrap();
+    let back = sent.for_attempt(&a);
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].rcpt, 1);
+    assert_eq!(sent.outcomes[0].rcpt, 0);
+}
