@@ -126,10 +126,11 @@ impl RedisServer {
 
     fn spawn(&mut self) -> Result<(), String> {
         // $0 is the binary; the server's arguments follow. The subshell waits
-        // for a signal name (or end of file: TERM) on stdin.
+        // for a signal name (or end of file: TERM) on the shell's stdin, kept
+        // as fd 3 (a background job's own stdin is /dev/null).
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg(r#"s="$0"; "$s" "$@" & p=$!; (read sig; kill -"${sig:-TERM}" $p 2>/dev/null) & wait $p"#)
+            .arg(r#"exec 3<&0; s="$0"; "$s" "$@" & p=$!; (read sig <&3; kill -"${sig:-TERM}" $p 2>/dev/null) & wait $p"#)
             .arg(binary())
             .arg("--port")
             .arg(self.port.to_string())
