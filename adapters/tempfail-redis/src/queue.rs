@@ -13,7 +13,7 @@ use tempfail::shared_queue::{
 };
 
 use crate::scripts;
-use crate::value::{Reply, hex_time, map_err, parse_hex_time};
+use crate::value::{Reply, hex_time, hex_token, map_err, parse_hex_time};
 
 /// The schema version this crate writes in a queue's meta hash and expects to
 /// find there.
@@ -205,7 +205,7 @@ where
                 &scripts::DEFER,
                 (
                     key,
-                    token.0,
+                    hex_token(token),
                     hex_time(now),
                     due.as_str(),
                     release,
@@ -318,7 +318,7 @@ where
         now: Timestamp,
     ) -> Result<(), SharedQueueError> {
         let (status, mut reply) = self
-            .run(&scripts::COMPLETE, (hex_time(now), key, token.0))
+            .run(&scripts::COMPLETE, (hex_time(now), key, hex_token(token)))
             .await?;
         if status != "ok" {
             return Err(unexpected(&status));
@@ -342,7 +342,7 @@ where
         args.push(hex_time(now).into_bytes());
         for &(key, token) in done {
             args.push(key.as_bytes().to_vec());
-            args.push(token.0.to_string().into_bytes());
+            args.push(hex_token(token).into_bytes());
         }
         let (status, mut reply) = self.run(&scripts::COMPLETE, args).await?;
         if status != "ok" {
@@ -390,7 +390,7 @@ where
         let (status, _) = self
             .run(
                 &scripts::EXTEND,
-                (key, token.0, hex_time(now), hex_time(expires)),
+                (key, hex_token(token), hex_time(now), hex_time(expires)),
             )
             .await?;
         match status.as_str() {
@@ -461,10 +461,13 @@ where
             .next_text()
             .and_then(|d| parse_hex_time(&d))
             .ok_or_else(|| malformed("get due"))?;
-        let priority = priority(reply.next_text())?;
+        let priority = reply
+            .next_int()
+            .and_then(|p| Priority::try_from(p).ok())
+            .ok_or_else(|| malformed("get priority"))?;
         let attempts = reply
-            .next_text()
-            .and_then(|a| a.parse::<u64>().ok())
+            .next_int()
+            .and_then(|a| u64::try_from(a).ok())
             .ok_or_else(|| malformed("get attempts"))?;
         let token = reply.next_text().ok_or_else(|| malformed("get token"))?;
         let expires = reply.next_text().ok_or_else(|| malformed("get expiry"))?;
@@ -473,7 +476,9 @@ where
             EntryState::Waiting
         } else {
             EntryState::Leased {
-                token: LeaseToken(token.parse().map_err(|_| malformed("get token"))?),
+                token: LeaseToken(
+                    u64::from_str_radix(&token, 16).map_err(|_| malformed("get token"))?,
+                ),
                 expires: parse_hex_time(&expires).ok_or_else(|| malformed("get expiry"))?,
             }
         };

@@ -10,6 +10,11 @@ pub(crate) fn hex_time(t: Timestamp) -> String {
     format!("{:016x}", t.as_millis())
 }
 
+/// A lease token as the scripts hold it: 16 hex digits.
+pub(crate) fn hex_token(t: tempfail::shared_queue::LeaseToken) -> String {
+    format!("{:016x}", t.0)
+}
+
 /// The inverse of [`hex_time`].
 pub(crate) fn parse_hex_time(s: &str) -> Option<Timestamp> {
     if s.len() != 16 {

@@ -1,15 +1,17 @@
 -- cancel: ARGV[3] key, ARGV[4] now (hex). Answers {'ok', item}, {'nf'} or
 -- {'busy'}.
 local k, now = ARGV[3], ARGV[4]
-local ek = ekey(k)
-local h = redis.call('HMGET', ek, 't', 'x', 'd', 'p', 's', 'i')
-if not h[3] then return {'nf'} end
-if h[1] then
-  if now < h[2] then return {'busy'} end
-  redis.call('ZREM', LEASES, lease_member(h[2], h[1], k))
+local r = redis.call('HGET', ENTRIES, k)
+if not r then return {'nf'} end
+local e = parse(r)
+if leased(e) then
+  if now < e.x then return {'busy'} end
+  redis.call('ZREM', LEASES, lease_member(e, k))
 else
-  from_band(k, h[3], h[5], h[4])
+  from_band(k, e)
 end
-redis.call('DEL', ek)
-count_add(h[4], -1)
-return {'ok', h[6]}
+local item = redis.call('HGET', ITEMS, k) or ''
+redis.call('HDEL', ENTRIES, k)
+redis.call('HDEL', ITEMS, k)
+count_add(e.p, -1)
+return {'ok', item}

@@ -7,41 +7,40 @@ local xs = score(x)
 local out = {'ok'}
 local taken = 0
 local bands = redis.call('ZREVRANGE', BANDS, 0, -1)
-for _, p in ipairs(bands) do
+for _, pb in ipairs(bands) do
   if taken >= max then break end
-  local b = band(p)
+  local b = band(pb)
   local ms, n = upto(b, now, max - taken)
   if n > 0 then
-    local last = redis.call('HINCRBY', META, 'token', n)
-    local first = last - n
-    local zl = {}
-    local rem = {}
+    local keys, rem = {}, {}
     for j = 1, n do
-      local m = ms[j]
-      local k = string.sub(m, 33)
-      local ek = ekey(k)
-      local tn = first + j
-      local t = string.format('%d', tn)
-      local h = redis.call('HMGET', ek, 'i', 'd', 'a')
-      local a = (tonumber(h[3]) or 0) + 1
-      redis.call('HSET', ek, 'a', a, 't', t, 'x', x)
-      local o = #out
-      out[o + 1] = k; out[o + 2] = h[1]; out[o + 3] = h[2]
-      out[o + 4] = p; out[o + 5] = a; out[o + 6] = t
-      zl[#zl + 1] = xs; zl[#zl + 1] = x .. hex(tn) .. k
-      rem[#rem + 1] = m
-      if #rem >= 500 then
-        redis.call('ZADD', LEASES, unpack(zl))
-        redis.call('ZREM', b, unpack(rem))
-        zl = {}; rem = {}
+      keys[j] = sub(ms[j], 33)
+      rem[j] = ms[j]
+    end
+    local recs = chunked('HMGET', ENTRIES, keys)
+    local items = chunked('HMGET', ITEMS, keys)
+    local first = redis.call('HINCRBY', META, 'token', n) - n
+    local sets, zl = {}, {}
+    for j = 1, n do
+      local k, r = keys[j], recs[j]
+      if r then
+        local e = parse(r)
+        if e.a < 4294967295 then e.a = e.a + 1 end
+        e.t = hex(first + j); e.x = x
+        sets[#sets + 1] = k; sets[#sets + 1] = record(e)
+        zl[#zl + 1] = xs; zl[#zl + 1] = lease_member(e, k)
+        local o = #out
+        out[o + 1] = k; out[o + 2] = items[j] or ''; out[o + 3] = e.d
+        out[o + 4] = pb; out[o + 5] = e.a; out[o + 6] = first + j
+        taken = taken + 1
       end
     end
-    if #rem > 0 then
-      redis.call('ZADD', LEASES, unpack(zl))
-      redis.call('ZREM', b, unpack(rem))
+    chunked('ZREM', b, rem)
+    if #sets > 0 then
+      chunked_pairs('HSET', ENTRIES, sets)
+      chunked_pairs('ZADD', LEASES, zl)
     end
-    if redis.call('ZCARD', b) == 0 then redis.call('ZREM', BANDS, p) end
-    taken = taken + n
+    if redis.call('ZCARD', b) == 0 then redis.call('ZREM', BANDS, pb) end
   end
 end
 return out

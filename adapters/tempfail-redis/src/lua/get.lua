@@ -1,5 +1,10 @@
 -- get: ARGV[3] key. Answers {'ok', due, priority, attempts, token, expiry,
--- item} ({'ok'} alone when there is no such entry).
-local h = redis.call('HMGET', ekey(ARGV[3]), 'd', 'p', 'a', 't', 'x', 'i')
-if not h[1] then return {'ok'} end
-return {'ok', h[1], h[2], h[3], h[4] or '', h[5] or '', h[6]}
+-- item} (token and expiry '' when waiting), or {'ok'} alone when there is no
+-- such entry.
+local k = ARGV[3]
+local r = redis.call('HGET', ENTRIES, k)
+if not r then return {'ok'} end
+local e = parse(r)
+local t, x = '', ''
+if leased(e) then t = e.t; x = e.x end
+return {'ok', e.d, e.p, e.a, t, x, redis.call('HGET', ITEMS, k) or ''}

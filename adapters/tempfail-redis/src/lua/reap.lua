@@ -5,12 +5,13 @@ local now, limit = ARGV[3], tonumber(ARGV[4])
 local ms, n = upto(LEASES, now, limit)
 for j = 1, n do
   local m = ms[j]
-  local k = string.sub(m, 33)
-  local h = redis.call('HMGET', ekey(k), 't', 'x', 'd', 'p')
-  if h[1] then
-    to_waiting(k, h[1], h[2], h[3], h[4])
+  local k = sub(m, 33)
+  local r = redis.call('HGET', ENTRIES, k)
+  local e = r and parse(r)
+  if e and leased(e) and lease_member(e, k) == m then
+    to_waiting(k, e, e.d, e.p)
   else
-    redis.call('ZREM', LEASES, m) -- an index entry without its entry
+    redis.call('ZREM', LEASES, m) -- an index entry without its lease
   end
 end
 local more = 0

@@ -2,20 +2,22 @@
 -- priority. A waiting entry keeps its insertion sequence; one whose lease
 -- ended returns to waiting as if inserted now. Answers {'ok'}, {'nf'} or
 -- {'busy'}.
-local k, now, d, p = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local ek = ekey(k)
-local h = redis.call('HMGET', ek, 't', 'x', 'd', 'p', 's')
-if not h[3] then return {'nf'} end
-if h[1] then
-  if now < h[2] then return {'busy'} end
-  to_waiting(k, h[1], h[2], d, p)
+local k, now, d, p = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local r = redis.call('HGET', ENTRIES, k)
+if not r then return {'nf'} end
+local e = parse(r)
+local old = e.p
+if leased(e) then
+  if now < e.x then return {'busy'} end
+  to_waiting(k, e, d, p)
 else
-  from_band(k, h[3], h[5], h[4])
-  redis.call('HSET', ek, 'd', d, 'p', p)
-  to_band(k, d, h[5], p)
+  from_band(k, e)
+  e.d = d; e.p = p
+  redis.call('HSET', ENTRIES, k, record(e))
+  to_band(k, e)
 end
-if h[4] ~= p then
-  count_add(h[4], -1)
+if old ~= p then
+  count_add(old, -1)
   count_add(p, 1)
 end
 return {'ok'}
