@@ -52,9 +52,14 @@ async fn fill(q: &Arc<RedisQueue>, n: u64) {
             tokio::spawn(async move {
                 let mut i = t;
                 while i < n {
-                    q.insert(NewEntry::new(format!("m{i:08}"), T0, (i % 3) as u8, item(i)))
-                        .await
-                        .unwrap();
+                    q.insert(NewEntry::new(
+                        format!("m{i:08}"),
+                        T0,
+                        (i % 3) as u8,
+                        item(i),
+                    ))
+                    .await
+                    .unwrap();
                     i += 16;
                 }
             })

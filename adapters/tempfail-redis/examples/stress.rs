@@ -28,7 +28,8 @@ use tempfail::Timestamp;
 use tempfail::shared_queue::conformance::stress::{self, Clock, Spawn, StressConfig, WorkerFuture};
 use tempfail_redis::RedisQueue;
 
-const USAGE: &str = "usage: stress --workers W --entries N [--batch B] [--kill-one] [--json] [--url URL]";
+const USAGE: &str =
+    "usage: stress --workers W --entries N [--batch B] [--kill-one] [--json] [--url URL]";
 
 struct Args {
     workers: usize,
@@ -101,7 +102,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("stress: cannot start the runtime: {e}");
@@ -124,7 +128,11 @@ fn main() -> ExitCode {
         }
     };
     let result = rt.block_on(async {
-        let name = format!("stress-{}-{}", std::process::id(), WallClock.now().as_millis());
+        let name = format!(
+            "stress-{}-{}",
+            std::process::id(),
+            WallClock.now().as_millis()
+        );
         let queue = Arc::new(RedisQueue::connect(&url, &name).await?);
         let mut cfg = StressConfig::new("redis", args.workers, args.entries);
         cfg.batch = args.batch;

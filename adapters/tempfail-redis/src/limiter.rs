@@ -217,8 +217,8 @@ impl RedisLimiter<MultiplexedConnection> {
     pub async fn connect(url: &str, name: &str) -> Result<Self, LimitError> {
         let client = redis::Client::open(url)
             .map_err(|e| LimitError::Backend(format!("invalid Redis URL {url:?}: {e}")))?;
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Duration::from_secs(5));
+        let config =
+            redis::AsyncConnectionConfig::new().set_connection_timeout(Duration::from_secs(5));
         let conn = client
             .get_multiplexed_async_connection_with_config(&config)
             .await
@@ -337,9 +337,7 @@ where
                 Ok(Admission::Wait {
                     until: from_us_ceil(u64::try_from(at).unwrap_or(0)).max(now),
                     reason: WaitReason::ConnectionRate {
-                        per_minute_milli: limits
-                            .connection_rate
-                            .map_or(0, Rate::per_minute_milli),
+                        per_minute_milli: limits.connection_rate.map_or(0, Rate::per_minute_milli),
                     },
                 })
             }
@@ -433,7 +431,11 @@ where
     pub async fn connections(&self, destination: &str, now: Timestamp) -> Result<u32, LimitError> {
         let (_, slots) = self.keys(destination)?;
         let mut reply = self
-            .run(&scripts::LIMIT_SLOT, &[&slots], ("count", "", ms(now), 0u64))
+            .run(
+                &scripts::LIMIT_SLOT,
+                &[&slots],
+                ("count", "", ms(now), 0u64),
+            )
             .await?;
         let n = reply.next_int().ok_or_else(|| malformed("count"))?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))

@@ -58,10 +58,7 @@ impl<C> fmt::Debug for RedisQueue<C> {
 /// Checks a queue or limiter name: 1 to [`MAX_NAME_LEN`] bytes, no `{`, `}`
 /// or NUL (the name is the Cluster hash tag).
 pub(crate) fn validate_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty()
-        || name.len() > MAX_NAME_LEN
-        || name.contains(['{', '}', '\0'])
-    {
+    if name.is_empty() || name.len() > MAX_NAME_LEN || name.contains(['{', '}', '\0']) {
         return Err("name must be 1 to 200 bytes without '{', '}' or NUL");
     }
     Ok(())
@@ -76,8 +73,8 @@ impl RedisQueue<MultiplexedConnection> {
     pub async fn connect(url: &str, name: &str) -> Result<Self, SharedQueueError> {
         let client = redis::Client::open(url)
             .map_err(|e| SharedQueueError::Backend(format!("invalid Redis URL {url:?}: {e}")))?;
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Duration::from_secs(5));
+        let config =
+            redis::AsyncConnectionConfig::new().set_connection_timeout(Duration::from_secs(5));
         let conn = client
             .get_multiplexed_async_connection_with_config(&config)
             .await
@@ -203,13 +200,7 @@ where
         let (status, _) = self
             .run(
                 &scripts::DEFER,
-                (
-                    key,
-                    hex_token(token),
-                    hex_time(now),
-                    due.as_str(),
-                    release,
-                ),
+                (key, hex_token(token), hex_time(now), due.as_str(), release),
             )
             .await?;
         match status.as_str() {
@@ -290,7 +281,9 @@ where
                 .and_then(|d| parse_hex_time(&d))
                 .ok_or_else(|| malformed("claim due"))?;
             let priority = priority(reply.next_text())?;
-            let attempts = reply.next_int().ok_or_else(|| malformed("claim attempts"))?;
+            let attempts = reply
+                .next_int()
+                .ok_or_else(|| malformed("claim attempts"))?;
             let token = reply
                 .next_int()
                 .and_then(|t| u64::try_from(t).ok())
@@ -497,7 +490,9 @@ where
         if status != "ok" {
             return Err(unexpected(&status));
         }
-        let mut counts = reply.next_array().ok_or_else(|| malformed("stats counts"))?;
+        let mut counts = reply
+            .next_array()
+            .ok_or_else(|| malformed("stats counts"))?;
         let mut by_priority = Vec::with_capacity(counts.remaining() / 2);
         let mut len = 0u64;
         while counts.remaining() > 0 {
@@ -509,7 +504,7 @@ where
             len = len.saturating_add(n);
             by_priority.push((p, n));
         }
-        by_priority.sort_by(|a, b| b.0.cmp(&a.0));
+        by_priority.sort_by_key(|&(p, _)| core::cmp::Reverse(p));
         let mut count = |what| {
             reply
                 .next_int()

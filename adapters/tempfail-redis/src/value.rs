@@ -110,7 +110,16 @@ mod tests {
 
     #[test]
     fn hex_times_sort_as_times_and_round_trip() {
-        let times = [0, 1, 15, 16, 1_700_000_000_000, 1 << 53, (1 << 53) + 1, u64::MAX];
+        let times = [
+            0,
+            1,
+            15,
+            16,
+            1_700_000_000_000,
+            1 << 53,
+            (1 << 53) + 1,
+            u64::MAX,
+        ];
         let mut last = String::new();
         for ms in times {
             let h = hex_time(Timestamp::from_millis(ms));

@@ -70,8 +70,8 @@ fn many_workers_on_threads_never_share_a_live_lease() {
     rt().block_on(async {
         for kill in [false, true] {
             let q = Arc::new(fresh_queue(&url, "concurrent").await);
-            let r = conformance::check_concurrent(Arc::clone(&q), 8, 2_000, kill, tokio_spawn())
-                .await;
+            let r =
+                conformance::check_concurrent(Arc::clone(&q), 8, 2_000, kill, tokio_spawn()).await;
             let r = match r {
                 Ok(r) => r,
                 Err(f) => panic!("kill_one={kill}: {f}"),
@@ -80,7 +80,10 @@ fn many_workers_on_threads_never_share_a_live_lease() {
                 (r.completed, r.lost, r.claimed_twice_while_leased),
                 (2_000, 0, 0)
             );
-            assert!(!kill || r.reaped > 0, "the dead worker's entries were not reaped: {r:?}");
+            assert!(
+                !kill || r.reaped > 0,
+                "the dead worker's entries were not reaped: {r:?}"
+            );
         }
     });
 }

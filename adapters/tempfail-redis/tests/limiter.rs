@@ -146,9 +146,16 @@ fn many_workers_together_respect_the_rates() {
         msgs.sort_unstable();
         for (i, &start) in msgs.iter().enumerate() {
             let in_window = msgs[i..].iter().take_while(|&&t| t < start + 1_000).count();
-            assert!(in_window <= 20 + 1 + 4, "{in_window} messages in 1 s from {start}");
+            assert!(
+                in_window <= 20 + 1 + 4,
+                "{in_window} messages in 1 s from {start}"
+            );
         }
-        assert!(msgs.len() >= 90 && msgs.len() <= 20 * 5 + 1 + 4, "{}", msgs.len());
+        assert!(
+            msgs.len() >= 90 && msgs.len() <= 20 * 5 + 1 + 4,
+            "{}",
+            msgs.len()
+        );
     });
 }
 
@@ -162,13 +169,18 @@ fn a_dead_workers_slot_comes_back_when_its_lease_ends() {
         let Admission::Go(dead) = lim.acquire_connection("d", &limits, at(0)).await.unwrap() else {
             panic!("first slot refused")
         };
-        let Admission::Go(live) = lim.acquire_connection("d", &limits, at(1_000)).await.unwrap()
+        let Admission::Go(live) = lim
+            .acquire_connection("d", &limits, at(1_000))
+            .await
+            .unwrap()
         else {
             panic!("second slot refused")
         };
         assert_eq!(dead.expires(), at(30_000));
         assert_eq!(
-            lim.acquire_connection("d", &limits, at(10_000)).await.unwrap(),
+            lim.acquire_connection("d", &limits, at(10_000))
+                .await
+                .unwrap(),
             Admission::Wait {
                 until: at(30_000),
                 reason: WaitReason::Concurrency {
@@ -178,15 +190,24 @@ fn a_dead_workers_slot_comes_back_when_its_lease_ends() {
             }
         );
         assert_eq!(
-            lim.acquire_connection("d", &limits, at(29_999)).await.unwrap().name(),
+            lim.acquire_connection("d", &limits, at(29_999))
+                .await
+                .unwrap()
+                .name(),
             "wait"
         );
         // Other destinations are not affected.
         assert_eq!(
-            lim.acquire_connection("other", &limits, at(10_000)).await.unwrap().name(),
+            lim.acquire_connection("other", &limits, at(10_000))
+                .await
+                .unwrap()
+                .name(),
             "go"
         );
-        let Admission::Go(back) = lim.acquire_connection("d", &limits, at(30_000)).await.unwrap()
+        let Admission::Go(back) = lim
+            .acquire_connection("d", &limits, at(30_000))
+            .await
+            .unwrap()
         else {
             panic!("the dead worker's slot did not come back")
         };
@@ -196,7 +217,10 @@ fn a_dead_workers_slot_comes_back_when_its_lease_ends() {
         assert!(!lim.release(&dead, at(30_001)).await.unwrap());
         assert_eq!(lim.connections("d", at(30_001)).await.unwrap(), 2);
         assert!(lim.release(&live, at(30_001)).await.unwrap());
-        assert!(!lim.release(&live, at(30_001)).await.unwrap(), "released twice");
+        assert!(
+            !lim.release(&live, at(30_001)).await.unwrap(),
+            "released twice"
+        );
         assert_eq!(lim.connections("d", at(30_001)).await.unwrap(), 1);
         // A long connection extends its slot past the first lease.
         let longer = lim
@@ -206,7 +230,8 @@ fn a_dead_workers_slot_comes_back_when_its_lease_ends() {
         assert_eq!(longer.expires(), at(100_000));
         assert_eq!(lim.connections("d", at(80_000)).await.unwrap(), 1);
         assert!(matches!(
-            lim.extend(&longer, at(100_000), Duration::from_secs(60)).await,
+            lim.extend(&longer, at(100_000), Duration::from_secs(60))
+                .await,
             Err(LimitError::SlotLost(_))
         ));
     });
@@ -233,13 +258,19 @@ fn a_full_destination_does_not_spend_its_connection_rate() {
             ));
         }
         assert!(lim.release(&a, at(3_000)).await.unwrap());
-        let Admission::Go(b) = lim.acquire_connection("d", &limits, at(3_000)).await.unwrap() else {
+        let Admission::Go(b) = lim
+            .acquire_connection("d", &limits, at(3_000))
+            .await
+            .unwrap()
+        else {
             panic!("the refused asks spent the rate")
         };
         assert!(lim.release(&b, at(3_000)).await.unwrap());
         // Free, but too soon: refused for the rate, and no slot is taken.
         assert_eq!(
-            lim.acquire_connection("d", &limits, at(3_500)).await.unwrap(),
+            lim.acquire_connection("d", &limits, at(3_500))
+                .await
+                .unwrap(),
             Admission::Wait {
                 until: at(4_000),
                 reason: WaitReason::ConnectionRate {

@@ -99,10 +99,7 @@ fn a_queue_whose_keys_were_deleted_says_its_storage_is_missing() {
         let q = fresh_queue(&server.url(), "missing").await;
         q.insert(entry("a", at(0), 0)).await.unwrap();
         let mut conn = raw(&server.url()).await;
-        let () = conn
-            .del(format!("{}meta", q.key_prefix()))
-            .await
-            .unwrap();
+        let () = conn.del(format!("{}meta", q.key_prefix())).await.unwrap();
         for r in [
             q.insert(entry("b", at(0), 0)).await.map(drop),
             q.claim(at(0), 1, LEASE).await.map(drop),
@@ -126,10 +123,7 @@ fn an_unreachable_server_is_unavailable() {
             l.local_addr().unwrap().port()
         };
         let r = RedisQueue::connect(&format!("redis://127.0.0.1:{port}/"), "q").await;
-        assert!(
-            matches!(r, Err(SharedQueueError::Unavailable(_))),
-            "{r:?}"
-        );
+        assert!(matches!(r, Err(SharedQueueError::Unavailable(_))), "{r:?}");
         let r = RedisQueue::connect("not a url", "q").await;
         assert!(matches!(r, Err(SharedQueueError::Backend(_))), "{r:?}");
     });
@@ -142,10 +136,7 @@ fn an_unreachable_server_is_unavailable() {
         q.insert(entry("a", at(0), 0)).await.unwrap();
         own.kill();
         let r = q.claim(at(0), 1, LEASE).await;
-        assert!(
-            matches!(r, Err(SharedQueueError::Unavailable(_))),
-            "{r:?}"
-        );
+        assert!(matches!(r, Err(SharedQueueError::Unavailable(_))), "{r:?}");
     });
 }
 
@@ -265,7 +256,10 @@ fn due_times_are_exact_over_the_whole_range() {
         assert_eq!(c[1].lease_expires, Timestamp::MAX);
         // The first six leases ended 30 s after 2^53 + 1 ms; the last two only
         // at the end of time.
-        assert_eq!(q.reap(Timestamp::from_millis(u64::MAX - 1)).await.unwrap(), 6);
+        assert_eq!(
+            q.reap(Timestamp::from_millis(u64::MAX - 1)).await.unwrap(),
+            6
+        );
         assert_eq!(q.reap(Timestamp::MAX).await.unwrap(), 2);
         match q.get("k0").await.unwrap().unwrap().state {
             EntryState::Waiting => {}
@@ -281,11 +275,16 @@ fn big_claims_and_reaps_run_in_chunks() {
         let q = fresh_queue(&server.url(), "big").await;
         let n = 2_500u64;
         for i in 0..n {
-            q.insert(entry(&format!("m{i:05}"), at(i), 0)).await.unwrap();
+            q.insert(entry(&format!("m{i:05}"), at(i), 0))
+                .await
+                .unwrap();
         }
         let c = q.claim(at(n), 10_000, LEASE).await.unwrap();
         assert_eq!(c.len() as u64, n);
-        assert!(c.windows(2).all(|w| w[0].key < w[1].key && w[0].token < w[1].token));
+        assert!(
+            c.windows(2)
+                .all(|w| w[0].key < w[1].key && w[0].token < w[1].token)
+        );
         let s = q.stats(at(n)).await.unwrap();
         assert_eq!((s.leased, s.due_now), (n, 0));
         // Reaps return at most 1000 per script call; one reap returns all.
