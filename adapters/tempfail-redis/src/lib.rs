@@ -148,6 +148,8 @@
 //! [`RedisLimiter::acquire_message`] after the registry's `acquire_message`.
 //! Each limiter call is one script on the destination's two keys, under the
 //! hash tag `{limiter/destination}` (destinations spread over a cluster).
+//! `examples/shared_limits.rs` runs this wiring for three machines sharing a
+//! destination's limits, in virtual time, against a private server.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
