@@ -12,8 +12,8 @@
 //! every tenth entry deferred once), and with `--kill-one` stops one worker in
 //! the middle of its third batch holding its claims, which the others reap
 //! when the lease ends. It prints one JSON line with `--json` (`lost` is read
-//! back from the store), a summary otherwise, and exits 1 when an entry was
-//! lost or claimed twice while leased, 2 on bad arguments.
+//! back from the store), a summary otherwise, deletes its queue, and exits 1
+//! when an entry was lost or claimed twice while leased, 2 on bad arguments.
 
 #[path = "../tests/support/server.rs"]
 mod server;
@@ -140,7 +140,10 @@ fn main() -> ExitCode {
         let spawn: Spawn = Box::new(|w: WorkerFuture| {
             Box::pin(async move { tokio::spawn(w).await.map_err(|e| e.to_string()) })
         });
-        stress::run(cfg, queue, &spawn, Arc::new(WallClock)).await
+        let report = stress::run(cfg, Arc::clone(&queue), &spawn, Arc::new(WallClock)).await;
+        // On a server of the user's, leave nothing behind.
+        queue.destroy().await?;
+        report
     });
     let report = match result {
         Ok(r) => r,

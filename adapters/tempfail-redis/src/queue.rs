@@ -144,6 +144,21 @@ where
         &self.conn
     }
 
+    /// Deletes the queue: every entry, waiting or leased, and every key under
+    /// its prefix, the meta hash included (one script). Returns how many
+    /// entries it held. Afterwards every operation on this queue answers
+    /// [`SharedQueueError::MissingStorage`] until it is opened again.
+    pub async fn destroy(&self) -> Result<u64, SharedQueueError> {
+        let (status, mut reply) = self.run(&scripts::DESTROY, Vec::<Vec<u8>>::new()).await?;
+        if status != "ok" {
+            return Err(unexpected(&status));
+        }
+        reply
+            .next_int()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| malformed("destroy count"))
+    }
+
     /// Runs a queue script: KEYS = the meta hash; ARGV = the version, the
     /// prefix, then `args`. Answers the reply after its status when that
     /// status is neither `missing` nor `schema`.

@@ -30,6 +30,7 @@ queue_script!(CANCEL, "lua/cancel.lua");
 queue_script!(RESCHEDULE, "lua/reschedule.lua");
 queue_script!(GET, "lua/get.lua");
 queue_script!(STATS, "lua/stats.lua");
+queue_script!(DESTROY, "lua/destroy.lua");
 
 pub(crate) static LIMIT_CONNECTION: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/limit_connection.lua")));

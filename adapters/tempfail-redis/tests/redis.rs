@@ -217,6 +217,36 @@ fn every_key_of_a_queue_carries_its_hash_tag() {
 }
 
 #[test]
+fn destroy_removes_every_key_of_the_queue_and_only_those() {
+    let Some(server) = server() else { return };
+    rt().block_on(async {
+        let q = fresh_queue(&server.url(), "destroy").await;
+        let other = fresh_queue(&server.url(), "destroy").await;
+        for (i, p) in [0u8, 3, 255, 3].into_iter().enumerate() {
+            q.insert(entry(&format!("k{i}"), at(0), p)).await.unwrap();
+        }
+        other.insert(entry("kept", at(0), 1)).await.unwrap();
+        assert_eq!(q.claim(at(0), 2, LEASE).await.unwrap().len(), 2);
+        assert_eq!(q.destroy().await.unwrap(), 4);
+        let mut conn = raw(&server.url()).await;
+        let left: Vec<String> = conn.keys(format!("*{}*", q.name())).await.unwrap();
+        assert!(left.is_empty(), "{left:?}");
+        assert!(matches!(
+            q.get("k0").await,
+            Err(SharedQueueError::MissingStorage(_))
+        ));
+        assert!(matches!(
+            q.destroy().await,
+            Err(SharedQueueError::MissingStorage(_))
+        ));
+        assert_eq!(other.get("kept").await.unwrap().unwrap().key, "kept");
+        // Opened again, the name is an empty queue.
+        let q = RedisQueue::connect(&server.url(), q.name()).await.unwrap();
+        assert_eq!(q.stats(at(0)).await.unwrap().len, 0);
+    });
+}
+
+#[test]
 fn due_times_are_exact_over_the_whole_range() {
     let Some(server) = server() else { return };
     rt().block_on(async {
