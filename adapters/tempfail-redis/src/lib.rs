@@ -80,6 +80,7 @@
 //! | reap | returns up to 1000 expired leases per call to waiting, in (expiry, token) order; [`reap`](tempfail::shared_queue::SharedQueue::reap) calls it until none is left, so Redis is never blocked long |
 //! | cancel, reschedule | `busy` under a live lease; an expired lease does not block |
 //! | get, stats | read one entry; count bands, due entries, leases |
+//! | destroy | deletes every key of the queue ([`RedisQueue::destroy`]) |
 //!
 //! Every queue script first checks the meta hash: missing → `MissingStorage`
 //! (never opened, deleted, or lost by the server), another version →
