@@ -37,7 +37,10 @@
 //! a broken connection every call answers `Unavailable`; open a new one, or
 //! pass a `ConnectionManager` (the `redis` crate's `connection-manager`
 //! feature, enabled in your own `Cargo.toml`), which reconnects by itself, or
-//! a Cluster connection (`cluster-async`) to [`RedisQueue::open`].
+//! a Cluster connection (`cluster-async`) to [`RedisQueue::open`]. `connect`
+//! sets a 5 s connect timeout and no response timeout; build the connection
+//! yourself (`redis::AsyncConnectionConfig`) to bound how long a call may
+//! wait for a hung server.
 //!
 //! [`MultiplexedConnection`]: redis::aio::MultiplexedConnection
 //!
@@ -65,7 +68,9 @@
 //! where the members' hex prefix still orders them exactly. One sorted set per
 //! priority keeps each score a plain due time. Tokens come from one counter
 //! (`HINCRBY`), so a token is never handed out twice by a queue; they are exact
-//! below 2^53 claims.
+//! below 2^53 claims. The counter lives as long as the queue: after
+//! [`RedisQueue::destroy`], or a server restart that lost the data, a queue of
+//! the same name counts from 1 again, so stop the old queue's workers first.
 //!
 //! # Scripts
 //!
