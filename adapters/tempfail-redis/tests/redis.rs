@@ -459,3 +459,54 @@ fn without_persistence_a_restart_loses_the_queue() {
         ));
     });
 }
+
+/// `--appendonly yes --appendfsync always`, and the queue over a
+/// `ConnectionManager` (the `redis` crate's reconnecting connection): the same
+/// handle answers `unavailable` while the server is down and works again,
+/// with every entry, once it is back.
+#[test]
+fn a_queue_over_a_connection_manager_survives_a_restart() {
+    let Some(mut own) = RedisServer::start_with(Persistence::AppendFsyncAlways) else {
+        return;
+    };
+    let rt = rt();
+    let q = rt.block_on(async {
+        let client = redis::Client::open(own.url()).unwrap();
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_connection_timeout(Duration::from_millis(500));
+        let conn = redis::aio::ConnectionManager::new_with_config(client, config)
+            .await
+            .unwrap();
+        let q = RedisQueue::open(conn, "managed").await.unwrap();
+        for i in 0..10 {
+            q.insert(entry(&format!("m{i}"), at(0), 0)).await.unwrap();
+        }
+        q
+    });
+    own.kill();
+    rt.block_on(async {
+        let r = q.claim(at(0), 1, LEASE).await;
+        assert!(matches!(r, Err(SharedQueueError::Unavailable(_))), "{r:?}");
+    });
+    own.restart();
+    rt.block_on(async {
+        // The manager reconnects in the background; the first calls after the
+        // restart may still find the old connection broken.
+        let mut claims = None;
+        for _ in 0..50 {
+            match q.claim(at(0), 100, LEASE).await {
+                Ok(c) => {
+                    claims = Some(c);
+                    break;
+                }
+                Err(SharedQueueError::Unavailable(_)) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let claims = claims.expect("the queue never came back");
+        assert_eq!(claims.len(), 10);
+    });
+}
