@@ -952,6 +952,25 @@ impl Parser {
                 }
             }
         }
+        if found.is_empty() {
+            for (i, line) in lines.iter().enumerate() {
+                if let Some(addr) = text::loose_line_address(line) {
+                    let lower = addr.to_ascii_lowercase();
+                    if excluded
+                        .iter()
+                        .flatten()
+                        .any(|e| e.eq_ignore_ascii_case(&lower))
+                        || found.iter().any(|(a, _, _)| *a == lower)
+                    {
+                        continue;
+                    }
+                    if found.len() >= MAX_RECIPIENTS {
+                        break;
+                    }
+                    found.push((lower, i, ""));
+                }
+            }
+        }
         if let Some(h) = failed_header {
             let listed: Vec<String> = h
                 .split([',', ' ', '\t'])

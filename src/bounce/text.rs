@@ -43,6 +43,17 @@ const FORMAT_PHRASES: &[(&str, Format)] = &[
         Format::Yahoo,
     ),
     ("yahoo", Format::Yahoo),
+    ("could not be delivered", Format::Generic),
+    ("couldn't be delivered", Format::Generic),
+    ("undeliverable", Format::Generic),
+    ("delivery failed", Format::Generic),
+    ("delivery has failed", Format::Generic),
+    ("did not reach the following", Format::Generic),
+    ("following addresses had", Format::Generic),
+    ("delivery to the following", Format::Generic),
+    ("not be delivered", Format::Generic),
+    ("unable to deliver", Format::Generic),
+    ("permanent error", Format::Generic),
 ];
 
 fn format_ac() -> Option<&'static AhoCorasick> {
@@ -199,6 +210,45 @@ pub(crate) fn line_address(line: &str, allow_labels: bool) -> Option<(&str, &str
         || rest_t.starts_with("...")
         || (bracketed && rest_t.starts_with('('));
     ok.then_some((addr, rest_t.trim_start_matches([':', '.']).trim()))
+}
+
+/// The address a line names in looser ways, for notices where no line is only an
+/// address: a line starting with one (after a bullet) and going on with other words
+/// (`bob@example.com on Thu, …`, `* bob@example.com`), a line ending with one after a
+/// colon (`Unknown user: bob@example.com`, `Could not be delivered to: <bob@…>`), or
+/// a quoted `RCPT TO:<bob@example.com>`.
+pub(crate) fn loose_line_address(line: &str) -> Option<&str> {
+    let t = line
+        .trim()
+        .trim_start_matches(['*', '-', '\u{2022}', '>'])
+        .trim_start();
+    if t.len() > 1000 {
+        return None;
+    }
+    let lower = t.to_ascii_lowercase();
+    if let Some(p) = lower.find("rcpt to:") {
+        let r = t.get(p + 8..)?.trim_start();
+        let r = r.strip_prefix('<').unwrap_or(r);
+        let end = r.find(['>', ' ']).unwrap_or(r.len());
+        let a = r.get(..end)?;
+        return is_address(a).then_some(a);
+    }
+    let first = t.split_whitespace().next().unwrap_or("");
+    let first = first.trim_start_matches('<').trim_end_matches(['>', ':', ',', ';']);
+    if is_address(first) {
+        return Some(first);
+    }
+    let last = t.rsplit(char::is_whitespace).next().unwrap_or("");
+    let before = t.get(..t.len().saturating_sub(last.len())).unwrap_or("").trim_end();
+    if before.ends_with(':') {
+        let a = last
+            .trim_start_matches('<')
+            .trim_end_matches(['>', '.', ',', ';']);
+        if is_address(a) {
+            return Some(a);
+        }
+    }
+    None
 }
 
 /// Words in a notice that say delivery is still being tried (a delay warning, not a failure).
