@@ -1027,9 +1027,9 @@ impl Parser {
             };
             let diagnostic = non_empty(&collapse(&block));
             let context = if found.len() == 1 {
-                Some(bounded(notice, MAX_VALUE_BYTES * 8))
+                collapse(&bounded(notice, MAX_VALUE_BYTES * 8))
             } else {
-                None
+                collapse(&block)
             };
             let status = enhanced_in(&block);
             let action = if delayed {
@@ -1041,7 +1041,7 @@ impl Parser {
                 action,
                 diagnostic.as_deref(),
                 status,
-                context.as_deref().or(Some(&block)),
+                Some(&context),
             );
             let stage = if stage == Stage::Unknown {
                 text::transcript_stage(&block).unwrap_or(stage)
@@ -1255,7 +1255,7 @@ fn paragraph_about(notice: &str, addr: &str) -> Option<String> {
         .find("\n\n")
         .or_else(|| tail.find("\r\n\r\n"))
         .unwrap_or(tail.len());
-    non_empty(&bounded(tail.get(..end)?, MAX_VALUE_BYTES * 2))
+    non_empty(&collapse(&bounded(tail.get(..end)?, MAX_VALUE_BYTES * 2)))
 }
 
 /// `text` with `status` put after the reply code when the text has a reply code but
