@@ -713,8 +713,12 @@ impl Parser {
             // A failure or delay report never means success, whatever its text quotes.
             let code = status.map(|s| s.to_string()).unwrap_or_default();
             c = self.classifier.classify_text(&code, stage);
-            reply = None;
         }
+        // The reply is the one the diagnostic quotes, never one made of the status.
+        let _ = reply;
+        let reply = diagnostic
+            .and_then(Reply::parse_loose)
+            .filter(|r| !r.code().is_positive());
         (c, reply, stage)
     }
 
