@@ -580,11 +580,14 @@ impl Parser {
         }
         let (input, cut) = bounded_input(message);
         let mail = mailparse::parse_mail(input).map_err(|e| Error::Unreadable(e.to_string()))?;
-        let top: Vec<(String, String)> = mail
-            .headers
+        // Only the headers the heuristics read are decoded.
+        let top: Vec<(String, String)> = TOP_HEADERS
             .iter()
-            .take(512)
-            .map(|h| (h.get_key(), bounded(&h.get_value(), MAX_VALUE_BYTES)))
+            .filter_map(|name| {
+                mail.headers
+                    .get_first_value(name)
+                    .map(|v| ((*name).to_owned(), bounded(&v, MAX_VALUE_BYTES)))
+            })
             .collect();
         let header = |name: &str| {
             top.iter()
@@ -1082,6 +1085,23 @@ impl Parser {
     }
 }
 
+/// The top-level headers the parser reads.
+const TOP_HEADERS: &[&str] = &[
+    "subject",
+    "from",
+    "to",
+    "delivered-to",
+    "x-original-to",
+    "x-failed-recipients",
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-autoresponder",
+    "x-mail-autoreply",
+    "x-vacation",
+    "precedence",
+];
+
 /// What the report parsers share about one message.
 struct Ctx<'a> {
     own_text: &'a str,
@@ -1160,8 +1180,17 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
             | "message/global-headers"
             | "message/partial" => {
                 if parts.returned.is_none() {
-                    let mut raw = p.get_body_raw().unwrap_or_default();
-                    raw.truncate(MAX_PART_BYTES);
+                    // Only its headers are read: no need to decode a 7bit/8bit body.
+                    let raw = match p.get_body_encoded() {
+                        mailparse::body::Body::SevenBit(b) | mailparse::body::Body::EightBit(b) => {
+                            b.get_raw().get(..b.get_raw().len().min(MAX_PART_BYTES)).unwrap_or(&[]).to_vec()
+                        }
+                        _ => {
+                            let mut raw = p.get_body_raw().unwrap_or_default();
+                            raw.truncate(MAX_PART_BYTES);
+                            raw
+                        }
+                    };
                     parts.returned = Some(raw);
                 }
                 seen_returned = true;
