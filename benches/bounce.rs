@@ -6,6 +6,8 @@
 //!
 //! `cargo bench --features bounce --bench bounce`
 
+#![allow(clippy::disallowed_methods)] // the side-by-side figure is wall time
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -16,7 +18,11 @@ use tempfail::bounce::Parser;
 fn corpus() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/corpus/set-of-emails/maildir/bsd");
-    let dir = if shared.is_dir() { shared } else { root.join("tests/data/bounce/set-of-emails") };
+    let dir = if shared.is_dir() {
+        shared
+    } else {
+        root.join("tests/data/bounce/set-of-emails")
+    };
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("corpus directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -33,7 +39,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn bench(c: &mut Criterion) {
     let files = corpus();
-    let msgs: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("read")).collect();
+    let msgs: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .collect();
     let parser = Parser::new();
     let n = msgs.len();
 
@@ -54,7 +63,12 @@ fn bench(c: &mut Criterion) {
     );
     println!("tempfail::bounce messages={n} rounds={rounds} median_msgs_per_sec={ours:.1}");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/bounce_sisimai.pl");
-    match Command::new("perl").arg(script).arg("5").args(&files).output() {
+    match Command::new("perl")
+        .arg(script)
+        .arg("5")
+        .args(&files)
+        .output()
+    {
         Ok(out) if out.status.success() => {
             let line = String::from_utf8_lossy(&out.stdout);
             print!("{line}");
@@ -66,7 +80,9 @@ fn bench(c: &mut Criterion) {
                 println!("ratio tempfail/sisimai = {:.1}x", ours / t);
             }
         }
-        _ => println!("sisimai: not measured (perl -MSisimai unavailable: apt-get install libsisimai-perl)"),
+        _ => println!(
+            "sisimai: not measured (perl -MSisimai unavailable: apt-get install libsisimai-perl)"
+        ),
     }
 
     let mut g = c.benchmark_group("bounce");

@@ -41,7 +41,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(p) = paths.iter().find(|p| !p.exists()) {
-        eprintln!("bounce: no such file or directory: {}\n{USAGE}", p.display());
+        eprintln!(
+            "bounce: no such file or directory: {}\n{USAGE}",
+            p.display()
+        );
         return ExitCode::from(2);
     }
     let parser = Parser::new();
@@ -99,7 +102,9 @@ fn report(parser: &Parser, file: &Path, json_out: bool) {
                         "{name}: {} {} {} ({}) {} [{}]",
                         rc.recipient,
                         rc.action,
-                        rc.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                        rc.status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "-".into()),
                         rc.found_by,
                         c,
                         rc.diagnostic.as_deref().unwrap_or("")

@@ -172,10 +172,10 @@ pub use session::{Session, SessionConfig};
 // ---- delivery / dsn -------------------------------------------------------
 pub mod delivery;
 pub use delivery::Delivery;
-pub mod dsn;
 #[cfg(feature = "bounce")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bounce")))]
 pub mod bounce;
+pub mod dsn;
 
 // ---- destination health ---------------------------------------------------
 pub mod destination;

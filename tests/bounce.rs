@@ -2,11 +2,12 @@
 //! exactly (fixed cases and property tests), feedback reports, auto-replies, plain-text
 //! bounces, correlation keys, and hostile input (bounded output, linear time).
 #![cfg(feature = "bounce")]
+#![allow(clippy::disallowed_methods)] // wall time is what the hostile-input test bounds
 
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use tempfail::bounce::{self, Action, Error, FeedbackType, FoundBy, Format, NotBounce, Parser};
+use tempfail::bounce::{self, Action, Error, FeedbackType, Format, FoundBy, NotBounce, Parser};
 use tempfail::dsn::{DsnBuilder, DsnMessage, DsnRecipient};
 use tempfail::{Category, Disposition, EnhancedCode, Reply, ReplyCode, Stage, Timestamp};
 
@@ -23,30 +24,55 @@ fn message(envid: Option<&str>, ret_full: bool) -> DsnMessage {
 #[test]
 fn dsn_builder_output_parses_back_exactly() {
     let now = Timestamp::from_secs(1_700_003_600);
-    let r550 = Reply::new(ReplyCode::new(550).unwrap(), ["5.1.1 <bob@example.com>: User unknown"]);
+    let r550 = Reply::new(
+        ReplyCode::new(550).unwrap(),
+        ["5.1.1 <bob@example.com>: User unknown"],
+    );
     let r452 = Reply::new(ReplyCode::new(452).unwrap(), ["4.2.2 Mailbox full"]);
     let rcpts = [
         DsnRecipient::failed("bob@example.com", &r550)
             .remote_mta("mx.example.com")
             .last_attempt(now)
             .original_recipient("rfc822;Bob@Example.com"),
-        DsnRecipient::delayed("carol@example.net", &r452, Timestamp::from_secs(1_700_400_000))
-            .remote_mta("mx.example.net")
-            .last_attempt(now),
-        DsnRecipient::without_reply("dave@example.io", tempfail::dsn::Action::Failed, EnhancedCode::new(5, 4, 4).unwrap())
-            .local_diagnostic("Host or domain name not found"),
+        DsnRecipient::delayed(
+            "carol@example.net",
+            &r452,
+            Timestamp::from_secs(1_700_400_000),
+        )
+        .remote_mta("mx.example.net")
+        .last_attempt(now),
+        DsnRecipient::without_reply(
+            "dave@example.io",
+            tempfail::dsn::Action::Failed,
+            EnhancedCode::new(5, 4, 4).unwrap(),
+        )
+        .local_diagnostic("Host or domain name not found"),
     ];
     for ret_full in [false, true] {
         let bytes = DsnBuilder::new("mta.example.org")
-            .build(&message(Some("ENV-1"), ret_full), &rcpts, now, "dsn-1@mta.example.org")
+            .build(
+                &message(Some("ENV-1"), ret_full),
+                &rcpts,
+                now,
+                "dsn-1@mta.example.org",
+            )
             .expect("a report");
         let report = bounce::parse(&bytes).expect("parses");
         assert_eq!(report.found_by, FoundBy::Dsn);
         assert_eq!(report.reporting_mta.as_deref(), Some("mta.example.org"));
-        assert_eq!(report.arrival_date, Some(Timestamp::from_secs(1_700_000_000)));
+        assert_eq!(
+            report.arrival_date,
+            Some(Timestamp::from_secs(1_700_000_000))
+        );
         assert_eq!(report.correlation.envelope_id.as_deref(), Some("ENV-1"));
-        assert_eq!(report.correlation.message_id.as_deref(), Some("orig-1@example.org"));
-        assert_eq!(report.correlation.verp_recipient("bounces").as_deref(), Some("alice@example.org"));
+        assert_eq!(
+            report.correlation.message_id.as_deref(),
+            Some("orig-1@example.org")
+        );
+        assert_eq!(
+            report.correlation.verp_recipient("bounces").as_deref(),
+            Some("alice@example.org")
+        );
         assert_eq!(report.recipients.len(), 3);
 
         let b = &report.recipients[0];
@@ -55,7 +81,10 @@ fn dsn_builder_output_parses_back_exactly() {
         assert_eq!(b.action, Action::Failed);
         assert_eq!(b.status, EnhancedCode::new(5, 1, 1));
         assert_eq!(b.diagnostic_type.as_deref(), Some("smtp"));
-        assert_eq!(b.diagnostic.as_deref(), Some("550 5.1.1 <bob@example.com>: User unknown"));
+        assert_eq!(
+            b.diagnostic.as_deref(),
+            Some("550 5.1.1 <bob@example.com>: User unknown")
+        );
         assert_eq!(b.reply.as_ref(), Some(&r550));
         assert_eq!(b.remote_mta.as_deref(), Some("mx.example.com"));
         assert_eq!(b.last_attempt, Some(now));
@@ -65,7 +94,10 @@ fn dsn_builder_output_parses_back_exactly() {
         let c = &report.recipients[1];
         assert_eq!(c.action, Action::Delayed);
         assert_eq!(c.status, EnhancedCode::new(4, 2, 2));
-        assert_eq!(c.will_retry_until, Some(Timestamp::from_secs(1_700_400_000)));
+        assert_eq!(
+            c.will_retry_until,
+            Some(Timestamp::from_secs(1_700_400_000))
+        );
         assert_eq!(c.classification.category, Some(Category::MailboxFull));
         assert_eq!(c.classification.disposition, Disposition::Transient);
         // Into the delivery machine as the outcome of recipient 1.
@@ -75,7 +107,10 @@ fn dsn_builder_output_parses_back_exactly() {
         let d = &report.recipients[2];
         assert_eq!(d.status, EnhancedCode::new(5, 4, 4));
         assert_eq!(d.diagnostic_type.as_deref(), Some("X-tempfail"));
-        assert_eq!(d.diagnostic.as_deref(), Some("Host or domain name not found"));
+        assert_eq!(
+            d.diagnostic.as_deref(),
+            Some("Host or domain name not found")
+        );
         assert_eq!(d.classification.category, Some(Category::DomainNotFound));
     }
 }
@@ -179,29 +214,48 @@ fn feedback_report_is_a_complaint() {
     assert_eq!(f.user_agent.as_deref(), Some("ExampleFBL/1.0"));
     assert_eq!(f.version.as_deref(), Some("1"));
     assert_eq!(f.source_ip.as_deref(), Some("192.0.2.1"));
-    assert_eq!(f.original_mail_from.as_deref(), Some("bounces+carol=example.net@sender.example.org"));
+    assert_eq!(
+        f.original_mail_from.as_deref(),
+        Some("bounces+carol=example.net@sender.example.org")
+    );
     assert_eq!(f.original_rcpt_to, ["carol@example.net"]);
     assert_eq!(f.arrival_date, Some(Timestamp::from_secs(1_700_000_000)));
     assert_eq!(f.reported_domain, ["sender.example.org"]);
     assert_eq!(f.incidents, Some(3));
     assert_eq!(r.recipients.len(), 1);
     let c = &r.recipients[0];
-    assert_eq!((c.recipient.as_str(), c.action), ("carol@example.net", Action::Complaint));
+    assert_eq!(
+        (c.recipient.as_str(), c.action),
+        ("carol@example.net", Action::Complaint)
+    );
     assert_eq!(c.classification.rule, "bounce.arf.abuse");
     assert_eq!(c.classification.disposition, Disposition::Permanent);
-    assert_eq!(c.correlation.message_id.as_deref(), Some("news-7@sender.example.org"));
+    assert_eq!(
+        c.correlation.message_id.as_deref(),
+        Some("news-7@sender.example.org")
+    );
 }
 
 #[test]
 fn auto_replies_and_ordinary_mail_are_not_bounces() {
-    let ooo = b"From: bob@example.com\r\nTo: alice@example.org\r\nSubject: Automatic reply: news\r\n\
+    let ooo =
+        b"From: bob@example.com\r\nTo: alice@example.org\r\nSubject: Automatic reply: news\r\n\
 Auto-Submitted: auto-replied\r\n\r\nI am out of the office until Monday.\r\nbob@example.com\r\n";
-    assert_eq!(bounce::parse(ooo), Err(Error::NotBounce(NotBounce::AutoReply)));
+    assert_eq!(
+        bounce::parse(ooo),
+        Err(Error::NotBounce(NotBounce::AutoReply))
+    );
     let plain = b"From: bob@example.com\r\nSubject: lunch?\r\n\r\ncarol@example.com\r\n";
-    assert_eq!(bounce::parse(plain), Err(Error::NotBounce(NotBounce::NoReport)));
+    assert_eq!(
+        bounce::parse(plain),
+        Err(Error::NotBounce(NotBounce::NoReport))
+    );
     assert_eq!(bounce::parse(b"  \r\n"), Err(Error::Empty));
     let empty_bounce = b"From: MAILER-DAEMON@example.org\r\nSubject: Undelivered Mail\r\n\r\nSomething failed.\r\n";
-    assert_eq!(bounce::parse(empty_bounce), Err(Error::NotBounce(NotBounce::NoRecipient)));
+    assert_eq!(
+        bounce::parse(empty_bounce),
+        Err(Error::NotBounce(NotBounce::NoRecipient))
+    );
 }
 
 #[test]
@@ -242,8 +296,14 @@ Remote host said: 552 5.2.2 Mailbox quota exceeded\r\nGiving up on 192.0.2.2.\r\
     assert_eq!(r.found_by, FoundBy::Heuristic(Format::Qmail));
     let names: Vec<_> = r.recipients.iter().map(|r| r.recipient.as_str()).collect();
     assert_eq!(names, ["carol@example.net", "dave@example.net"]);
-    assert_eq!(r.recipients[0].classification.category, Some(Category::MailboxFull));
-    assert_eq!(r.recipients[1].classification.category, Some(Category::DomainNotFound));
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::MailboxFull)
+    );
+    assert_eq!(
+        r.recipients[1].classification.category,
+        Some(Category::DomainNotFound)
+    );
 }
 
 /// Hostile shapes: deep nesting, megabytes of headers, a report claiming a million
@@ -253,7 +313,11 @@ fn hostile_messages_are_bounded() {
     let timed = |name: &str, bytes: &[u8]| {
         let t = Instant::now();
         let r = bounce::parse(bytes);
-        assert!(t.elapsed() < Duration::from_secs(5), "{name}: {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{name}: {:?}",
+            t.elapsed()
+        );
         r
     };
     // A million per-recipient blocks.
@@ -267,7 +331,9 @@ fn hostile_messages_are_bounded() {
     // Deep nesting.
     let mut m = b"From: MAILER-DAEMON@x.example\r\n".to_vec();
     for i in 0..5_000 {
-        m.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes());
+        m.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes(),
+        );
     }
     let _ = timed("nesting", &m);
     // Megabytes of headers, and one endless line.

@@ -20,27 +20,58 @@ use tempfail::bounce::{Error, NotBounce, Parser};
 const MAPPING: &[(&str, &[&str])] = &[
     ("userunknown", &["user_unknown"]),
     ("hasmoved", &["user_unknown"]),
-    ("filtered", &["user_unknown", "mailbox_disabled", "policy", "spam_content"]),
+    (
+        "filtered",
+        &["user_unknown", "mailbox_disabled", "policy", "spam_content"],
+    ),
     ("suspend", &["mailbox_disabled"]),
     ("mailboxfull", &["mailbox_full"]),
     ("exceedlimit", &["message_too_big", "mailbox_full"]),
     ("mesgtoobig", &["message_too_big"]),
     ("hostunknown", &["domain_not_found"]),
     ("notaccept", &["no_mail_service", "domain_not_found"]),
-    ("networkerror", &["network", "dns", "domain_not_found", "server_error"]),
-    ("blocked", &["blocklisted", "reputation", "policy", "rate_limited"]),
-    ("badreputation", &["reputation", "blocklisted", "rate_limited"]),
+    (
+        "networkerror",
+        &["network", "dns", "domain_not_found", "server_error"],
+    ),
+    (
+        "blocked",
+        &["blocklisted", "reputation", "policy", "rate_limited"],
+    ),
+    (
+        "badreputation",
+        &["reputation", "blocklisted", "rate_limited"],
+    ),
     ("requireptr", &["reputation", "blocklisted", "policy"]),
-    ("toomanyconn", &["too_many_connections", "rate_limited", "too_many_recipients"]),
+    (
+        "toomanyconn",
+        &[
+            "too_many_connections",
+            "rate_limited",
+            "too_many_recipients",
+        ],
+    ),
     ("speeding", &["rate_limited"]),
     ("spamdetected", &["spam_content"]),
     ("virusdetected", &["virus_content"]),
     ("authfailure", &["sender_authentication"]),
-    ("securityerror", &["auth_required", "auth_failed", "tls_required", "sender_authentication", "policy"]),
+    (
+        "securityerror",
+        &[
+            "auth_required",
+            "auth_failed",
+            "tls_required",
+            "sender_authentication",
+            "policy",
+        ],
+    ),
     ("failedstarttls", &["tls_required", "tls_failed"]),
     ("norelaying", &["relay_denied"]),
     ("rejected", &["sender_rejected", "policy"]),
-    ("policyviolation", &["policy", "spam_content", "content_format"]),
+    (
+        "policyviolation",
+        &["policy", "spam_content", "content_format"],
+    ),
     ("contenterror", &["content_format"]),
     ("notcompliantrfc", &["content_format"]),
     ("syntaxerror", &["protocol"]),
@@ -61,9 +92,13 @@ fn manifest() -> PathBuf {
 fn message_path(name: &str) -> Option<PathBuf> {
     let shared = manifest().join("../shared/corpus/set-of-emails/maildir");
     let committed = manifest().join("tests/data/bounce/set-of-emails");
-    [shared.join("bsd").join(name), shared.join("not").join(name), committed.join(name)]
-        .into_iter()
-        .find(|p| p.is_file())
+    [
+        shared.join("bsd").join(name),
+        shared.join("not").join(name),
+        committed.join(name),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 struct Want {
@@ -94,11 +129,20 @@ fn newest_reasons() -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     if let Ok(text) = std::fs::read_to_string(manifest().join("../shared/corpus/sisimai.jsonl")) {
         for line in text.lines() {
-            let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
-            let file = v["source"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("").to_owned();
-            out.entry(file)
-                .or_default()
-                .push((v["index"].as_u64().unwrap_or(0), v["reason"].as_str().unwrap_or("").to_owned()));
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let file = v["source"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            out.entry(file).or_default().push((
+                v["index"].as_u64().unwrap_or(0),
+                v["reason"].as_str().unwrap_or("").to_owned(),
+            ));
         }
     }
     out.into_iter()
@@ -119,12 +163,18 @@ fn set_of_emails_against_sisimai() {
     let mut auto_replies = 0usize;
     let mut misses = Vec::new();
     for (file, wants) in &reference {
-        let Some(path) = message_path(file) else { continue };
+        let Some(path) = message_path(file) else {
+            continue;
+        };
         let bytes = std::fs::read(&path).expect("readable");
         let result = parser.parse(&bytes);
         if !wants.is_empty() && wants.iter().all(|w| w.reason == "vacation") {
             // Sisimai reports auto-replies as `vacation`; they are never bounces here.
-            assert_eq!(result, Err(Error::NotBounce(NotBounce::AutoReply)), "{file}");
+            assert_eq!(
+                result,
+                Err(Error::NotBounce(NotBounce::AutoReply)),
+                "{file}"
+            );
             auto_replies += 1;
             continue;
         }
@@ -132,13 +182,21 @@ fn set_of_emails_against_sisimai() {
             continue;
         }
         msgs += 1;
-        let got: Vec<_> = result.as_ref().map(|r| r.recipients.clone()).unwrap_or_default();
+        let got: Vec<_> = result
+            .as_ref()
+            .map(|r| r.recipients.clone())
+            .unwrap_or_default();
         let want_set: BTreeSet<&str> = wants.iter().map(|w| w.recipient.as_str()).collect();
-        let got_set: BTreeSet<String> = got.iter().map(|r| r.recipient.to_ascii_lowercase()).collect();
+        let got_set: BTreeSet<String> = got
+            .iter()
+            .map(|r| r.recipient.to_ascii_lowercase())
+            .collect();
         if want_set.iter().all(|w| got_set.contains(*w)) && got_set.len() == want_set.len() {
             msgs_ok += 1;
         } else {
-            misses.push(format!("recipients {file}: want {want_set:?}, got {got_set:?}"));
+            misses.push(format!(
+                "recipients {file}: want {want_set:?}, got {got_set:?}"
+            ));
         }
         let newest_for = newest.get(file).filter(|v| v.len() == wants.len());
         for (i, w) in wants.iter().enumerate() {
@@ -150,7 +208,9 @@ fn set_of_emails_against_sisimai() {
                 continue;
             }
             cats += 1;
-            let g = got.iter().find(|r| r.recipient.eq_ignore_ascii_case(&w.recipient));
+            let g = got
+                .iter()
+                .find(|r| r.recipient.eq_ignore_ascii_case(&w.recipient));
             let name = g.map_or("(missing)", |r| {
                 r.classification.category.map_or("(success)", |c| c.name())
             });
@@ -169,7 +229,13 @@ fn set_of_emails_against_sisimai() {
             }
         }
     }
-    let pct = |a: usize, n: usize| if n == 0 { 0.0 } else { 100.0 * a as f64 / n as f64 };
+    let pct = |a: usize, n: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / n as f64
+        }
+    };
     for m in &misses {
         println!("{m}");
     }
@@ -183,9 +249,15 @@ fn set_of_emails_against_sisimai() {
     );
     assert!(msgs > 0, "no corpus message found");
     // Floors at the measured agreement (BENCHMARKS.md): a regression fails here.
-    assert!(pct(msgs_ok, msgs) >= 90.0, "recipient agreement fell below 90%");
+    assert!(
+        pct(msgs_ok, msgs) >= 90.0,
+        "recipient agreement fell below 90%"
+    );
     if cats >= 100 {
-        assert!(pct(cats_ok, cats) >= 80.0, "category agreement fell below 80%");
+        assert!(
+            pct(cats_ok, cats) >= 80.0,
+            "category agreement fell below 80%"
+        );
     }
 }
 
@@ -201,7 +273,11 @@ fn committed_subset_formats() {
         if path.extension().and_then(|e| e.to_str()) != Some("eml") {
             continue;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
         let bytes = std::fs::read(&path).expect("readable");
         let got = parser.parse(&bytes);
         let wants = reference.get(&name).map(Vec::as_slice).unwrap_or(&[]);
@@ -212,11 +288,14 @@ fn committed_subset_formats() {
             assert_eq!(got, Err(Error::NotBounce(NotBounce::AutoReply)), "{name}");
         } else {
             let got = got.unwrap_or_else(|e| panic!("{name}: {e}"));
-            let g: BTreeSet<String> = got.recipients.iter().map(|r| r.recipient.to_ascii_lowercase()).collect();
+            let g: BTreeSet<String> = got
+                .recipients
+                .iter()
+                .map(|r| r.recipient.to_ascii_lowercase())
+                .collect();
             let w: BTreeSet<String> = wants.iter().map(|w| w.recipient.clone()).collect();
             assert_eq!(g, w, "{name}");
         }
     }
     assert!(seen >= 10);
 }
-

@@ -8,6 +8,7 @@
 //! Runs when Postfix is installed and the test runs as root; otherwise prints a notice
 //! and passes, unless `TEMPFAIL_REQUIRE_SMTP_SINK=1`.
 #![cfg(feature = "bounce")]
+#![allow(clippy::disallowed_methods)] // Postfix's retries and expiry are wall-clock time
 
 mod smtp_sink_util;
 
@@ -20,7 +21,10 @@ use std::time::{Duration, Instant};
 use tempfail::bounce::{Action, FoundBy, Parser, Report};
 use tempfail::{Category, Disposition, Stage};
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/servers/postfix-bounce.sh");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/servers/postfix-bounce.sh"
+);
 
 struct Postfix {
     dir: PathBuf,
@@ -29,12 +33,18 @@ struct Postfix {
 
 impl Postfix {
     fn start() -> Option<Postfix> {
-        let needed = ["/usr/sbin/postfix", "/usr/sbin/postconf", "/usr/sbin/smtp-sink"];
+        let needed = [
+            "/usr/sbin/postfix",
+            "/usr/sbin/postconf",
+            "/usr/sbin/smtp-sink",
+        ];
         if needed.iter().any(|p| !Path::new(p).exists()) || !smtp_sink_util::is_root() {
             if std::env::var("TEMPFAIL_REQUIRE_SMTP_SINK").as_deref() == Ok("1") {
                 panic!("TEMPFAIL_REQUIRE_SMTP_SINK=1 but postfix is not installed or not root");
             }
-            eprintln!("notice: postfix and smtp-sink (as root) are needed: skipping this real-server test");
+            eprintln!(
+                "notice: postfix and smtp-sink (as root) are needed: skipping this real-server test"
+            );
             return None;
         }
         let port = smtp_sink_util::free_port();
@@ -47,14 +57,21 @@ impl Postfix {
             .arg(&dir)
             .status()
             .expect("run postfix-bounce.sh");
-        assert!(st.success(), "postfix-bounce.sh start failed (see {}/maillog)", dir.display());
+        assert!(
+            st.success(),
+            "postfix-bounce.sh start failed (see {}/maillog)",
+            dir.display()
+        );
         Some(Postfix { dir, port })
     }
 }
 
 impl Drop for Postfix {
     fn drop(&mut self) {
-        let _ = Command::new("bash").args([SCRIPT, "stop"]).arg(&self.dir).status();
+        let _ = Command::new("bash")
+            .args([SCRIPT, "stop"])
+            .arg(&self.dir)
+            .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -62,7 +79,8 @@ impl Drop for Postfix {
 /// Submits one message over SMTP; returns Postfix's final reply.
 fn submit(port: u16, message_id: &str) -> String {
     let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
     let mut r = BufReader::new(s.try_clone().expect("clone"));
     let mut w = s;
     let mut reply = || {
@@ -135,7 +153,11 @@ fn postfix_bounces_and_delay_warnings_parse_to_what_the_sinks_said() {
         }
         std::thread::sleep(Duration::from_millis(250));
     };
-    assert_eq!(reports.len(), 3, "a bounce, a delay warning and an expiry bounce");
+    assert_eq!(
+        reports.len(),
+        3,
+        "a bounce, a delay warning and an expiry bounce"
+    );
 
     for r in &reports {
         assert_eq!(r.reporting_mta.as_deref(), Some("mx.example.com"));
@@ -144,9 +166,15 @@ fn postfix_bounces_and_delay_warnings_parse_to_what_the_sinks_said() {
     let all: Vec<_> = reports.iter().flat_map(|r| r.recipients.iter()).collect();
     for r in &all {
         assert_eq!(r.found_by, FoundBy::Dsn);
-        assert_eq!(r.correlation.message_id.as_deref(), Some(message_id.as_str()));
+        assert_eq!(
+            r.correlation.message_id.as_deref(),
+            Some(message_id.as_str())
+        );
         assert_eq!(r.correlation.envelope_id.as_deref(), Some("env-4711"));
-        assert_eq!(r.correlation.report_to.as_deref(), Some("sender@bounces.test"));
+        assert_eq!(
+            r.correlation.report_to.as_deref(),
+            Some("sender@bounces.test")
+        );
         assert_eq!(r.remote_mta.as_deref(), Some("127.0.0.1"));
     }
     assert!(
@@ -154,7 +182,10 @@ fn postfix_bounces_and_delay_warnings_parse_to_what_the_sinks_said() {
         "the accepted recipient is in no notice"
     );
 
-    let gone: Vec<_> = all.iter().filter(|r| r.recipient == "gone@hard.test").collect();
+    let gone: Vec<_> = all
+        .iter()
+        .filter(|r| r.recipient == "gone@hard.test")
+        .collect();
     assert_eq!(gone.len(), 1, "one bounce for the refused recipient");
     let g = gone[0];
     assert_eq!(g.action, Action::Failed);
@@ -162,18 +193,44 @@ fn postfix_bounces_and_delay_warnings_parse_to_what_the_sinks_said() {
     assert_eq!(g.stage, Stage::RcptTo);
     assert_eq!(g.classification.disposition, Disposition::Permanent);
     assert_eq!(g.classification.category, Some(Category::UserUnknown));
-    assert!(g.diagnostic.as_deref().unwrap_or("").contains("550 5.1.1 User unknown"));
+    assert!(
+        g.diagnostic
+            .as_deref()
+            .unwrap_or("")
+            .contains("550 5.1.1 User unknown")
+    );
 
-    let full: Vec<_> = all.iter().filter(|r| r.recipient == "full@soft.test").collect();
-    assert_eq!(full.len(), 2, "a delay warning and an expiry bounce: {full:#?}");
-    let delayed = full.iter().find(|r| r.action == Action::Delayed).expect("delay warning");
-    let expired = full.iter().find(|r| r.action == Action::Failed).expect("expiry bounce");
+    let full: Vec<_> = all
+        .iter()
+        .filter(|r| r.recipient == "full@soft.test")
+        .collect();
+    assert_eq!(
+        full.len(),
+        2,
+        "a delay warning and an expiry bounce: {full:#?}"
+    );
+    let delayed = full
+        .iter()
+        .find(|r| r.action == Action::Delayed)
+        .expect("delay warning");
+    let expired = full
+        .iter()
+        .find(|r| r.action == Action::Failed)
+        .expect("expiry bounce");
     for r in [delayed, expired] {
         assert_eq!(r.status.map(|s| s.class()), Some(4));
         assert_eq!(r.stage, Stage::RcptTo);
         assert_eq!(r.classification.category, Some(Category::MailboxFull));
         assert_eq!(r.classification.disposition, Disposition::Transient);
-        assert!(r.diagnostic.as_deref().unwrap_or("").contains("452 4.2.2 Mailbox full"));
+        assert!(
+            r.diagnostic
+                .as_deref()
+                .unwrap_or("")
+                .contains("452 4.2.2 Mailbox full")
+        );
     }
-    assert!(delayed.will_retry_until.is_some(), "a delay warning says until when");
+    assert!(
+        delayed.will_retry_until.is_some(),
+        "a delay warning says until when"
+    );
 }

@@ -225,7 +225,10 @@ mod tests {
             Some("a\\x{ZZ}b")
         );
         assert_eq!(typed_address("rfc822;  "), None);
-        assert_eq!(typed_name("dns; mx.example.com").as_deref(), Some("mx.example.com"));
+        assert_eq!(
+            typed_name("dns; mx.example.com").as_deref(),
+            Some("mx.example.com")
+        );
     }
 
     #[test]

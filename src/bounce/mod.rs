@@ -306,10 +306,7 @@ pub fn verp_decode(address: &str, prefix: &str) -> Option<String> {
     let a = fields::strip_angles(address);
     let (local, _) = a.rsplit_once('@')?;
     let rest = local.get(prefix.len()..)?;
-    if !local
-        .get(..prefix.len())?
-        .eq_ignore_ascii_case(prefix)
-    {
+    if !local.get(..prefix.len())?.eq_ignore_ascii_case(prefix) {
         return None;
     }
     let rest = rest.strip_prefix(['+', '-'])?;
@@ -653,10 +650,11 @@ impl Parser {
         {
             return Err(Error::NotBounce(NotBounce::AutoReply));
         }
-        if own_text
-            .lines()
-            .any(|l| l.len() >= 16 && l.get(..16).is_some_and(|p| p.eq_ignore_ascii_case("final-recipient:")))
-        {
+        if own_text.lines().any(|l| {
+            l.len() >= 16
+                && l.get(..16)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("final-recipient:"))
+        }) {
             if let Ok(r) = self.dsn(own_text, FoundBy::Heuristic(Format::InlineReport), &ctx) {
                 return Ok(r);
             }
@@ -697,9 +695,8 @@ impl Parser {
             .or_else(|| context.and_then(Stage::from_text))
             .or_else(|| context.and_then(text::transcript_stage))
             .unwrap_or(Stage::Unknown);
-        let status = status.or_else(|| {
-            EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0)
-        });
+        let status = status
+            .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
         let text = with_status(diagnostic.unwrap_or(""), status);
         let (mut c, mut reply) = self.classifier.classify_text_with_reply(&text, stage);
         if c.low_confidence {
@@ -753,13 +750,13 @@ impl Parser {
                 continue;
             };
             let status = get(b, "status").and_then(status_code);
-            let action = get(b, "action")
-                .and_then(Action::from_field)
-                .unwrap_or(match status.map(EnhancedCode::class) {
+            let action = get(b, "action").and_then(Action::from_field).unwrap_or(
+                match status.map(EnhancedCode::class) {
                     Some(2) => Action::Delivered,
                     Some(4) => Action::Delayed,
                     _ => Action::Failed,
-                });
+                },
+            );
             let (diagnostic_type, diagnostic) = match get(b, "diagnostic-code") {
                 Some(d) => match d.split_once(';') {
                     Some((t, rest)) if !t.contains(' ') && t.len() <= 32 => {
@@ -1008,7 +1005,11 @@ impl Parser {
             .map(|l| l.join("\n"))
             .unwrap_or_default();
         let delayed = delayed_subject || text::says_delayed(&preamble);
-        let mut starts: Vec<usize> = found.iter().map(|f| f.1).filter(|i| *i != usize::MAX).collect();
+        let mut starts: Vec<usize> = found
+            .iter()
+            .map(|f| f.1)
+            .filter(|i| *i != usize::MAX)
+            .collect();
         starts.sort_unstable();
         let found_by = FoundBy::Heuristic(format);
         let mut recipients = Vec::with_capacity(found.len());
@@ -1044,12 +1045,8 @@ impl Parser {
             } else {
                 Action::Failed
             };
-            let (classification, reply, stage) = self.classify(
-                action,
-                diagnostic.as_deref(),
-                status,
-                Some(&context),
-            );
+            let (classification, reply, stage) =
+                self.classify(action, diagnostic.as_deref(), status, Some(&context));
             let stage = if stage == Stage::Unknown {
                 text::transcript_stage(&block).unwrap_or(stage)
             } else {
@@ -1129,7 +1126,10 @@ fn bounded_input(message: &[u8]) -> (&[u8], bool) {
                 break;
             }
         }
-        match head.get(i..).and_then(|r| r.iter().position(|&b| b == b'\n')) {
+        match head
+            .get(i..)
+            .and_then(|r| r.iter().position(|&b| b == b'\n'))
+        {
             Some(p) => {
                 i = i + p + 1;
                 at_line_start = true;
@@ -1163,15 +1163,13 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
             continue;
         }
         match mime.as_str() {
-            "message/delivery-status" | "message/global-delivery-status" => {
-                if parts.status.is_none() {
-                    parts.status = Some(body_text(p));
-                }
+            "message/delivery-status" | "message/global-delivery-status"
+                if parts.status.is_none() =>
+            {
+                parts.status = Some(body_text(p));
             }
-            "message/feedback-report" => {
-                if parts.feedback.is_none() {
-                    parts.feedback = Some(body_text(p));
-                }
+            "message/feedback-report" if parts.feedback.is_none() => {
+                parts.feedback = Some(body_text(p));
             }
             "message/rfc822"
             | "message/global"
@@ -1183,7 +1181,10 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
                     // Only its headers are read: no need to decode a 7bit/8bit body.
                     let raw = match p.get_body_encoded() {
                         mailparse::body::Body::SevenBit(b) | mailparse::body::Body::EightBit(b) => {
-                            b.get_raw().get(..b.get_raw().len().min(MAX_PART_BYTES)).unwrap_or(&[]).to_vec()
+                            b.get_raw()
+                                .get(..b.get_raw().len().min(MAX_PART_BYTES))
+                                .unwrap_or(&[])
+                                .to_vec()
                         }
                         _ => {
                             let mut raw = p.get_body_raw().unwrap_or_default();
@@ -1195,18 +1196,17 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
                 }
                 seen_returned = true;
             }
-            "text/html" if !seen_returned => {
-                if parts.html.len() < MAX_PART_BYTES {
-                    let t = text::html_text(&body_text(p));
-                    fields::push_bounded(&mut parts.html, &t, MAX_PART_BYTES);
-                    parts.html.push('\n');
-                }
+            "text/html" if !seen_returned && parts.html.len() < MAX_PART_BYTES => {
+                let t = text::html_text(&body_text(p));
+                fields::push_bounded(&mut parts.html, &t, MAX_PART_BYTES);
+                parts.html.push('\n');
             }
-            m if (m.starts_with("text/") || m.is_empty()) && !seen_returned => {
-                if parts.notice.len() < MAX_PART_BYTES {
-                    fields::push_bounded(&mut parts.notice, &body_text(p), MAX_PART_BYTES);
-                    parts.notice.push('\n');
-                }
+            m if (m.starts_with("text/") || m.is_empty())
+                && !seen_returned
+                && parts.notice.len() < MAX_PART_BYTES =>
+            {
+                fields::push_bounded(&mut parts.notice, &body_text(p), MAX_PART_BYTES);
+                parts.notice.push('\n');
             }
             _ => {}
         }
@@ -1219,7 +1219,10 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
 fn body_text(p: &ParsedMail<'_>) -> String {
     let s = p
         .get_body()
-        .or_else(|_| p.get_body_raw().map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .or_else(|_| {
+            p.get_body_raw()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        })
         .unwrap_or_default();
     if s.len() > MAX_PART_BYTES {
         bounded(&s, MAX_PART_BYTES)
@@ -1251,11 +1254,7 @@ fn returned_headers(raw: &[u8], c: &mut Correlation, to: &mut Vec<String>) {
         .filter(|v| !v.is_empty());
     c.subject = val("Subject");
     if let Some(v) = val("To") {
-        to.extend(
-            v.split(',')
-                .filter_map(first_address)
-                .take(MAX_RECIPIENTS),
-        );
+        to.extend(v.split(',').filter_map(first_address).take(MAX_RECIPIENTS));
     }
     if c.envelope_id.is_none() {
         c.envelope_id = val("X-Envelope-Id");
@@ -1282,7 +1281,10 @@ fn paragraph_about(notice: &str, addr: &str) -> Option<String> {
     let lower = notice.to_ascii_lowercase();
     let a = addr.to_ascii_lowercase();
     let pos = lower.find(&a)?;
-    let start = lower.get(..pos).and_then(|s| s.rfind('\n')).map_or(0, |p| p + 1);
+    let start = lower
+        .get(..pos)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |p| p + 1);
     let tail = notice.get(start..)?;
     let end = tail
         .find("\n\n")

@@ -25,12 +25,12 @@ const FORMAT_PHRASES: &[(&str, Format)] = &[
         Format::Sendmail,
     ),
     ("transcript of session follows", Format::Sendmail),
-    (
-        "the original message was received at",
-        Format::Sendmail,
-    ),
+    ("the original message was received at", Format::Sendmail),
     ("delivery has failed to these recipients", Format::Exchange),
-    ("diagnostic information for administrators", Format::Exchange),
+    (
+        "diagnostic information for administrators",
+        Format::Exchange,
+    ),
     ("your message to", Format::Exchange),
     ("couldn't be delivered", Format::Exchange),
     ("microsoft exchange", Format::Exchange),
@@ -136,9 +136,9 @@ pub(crate) fn is_address(s: &str) -> bool {
         || local.len() > 128
         || local.contains('@')
         || local.starts_with('.')
-        || local
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b"<>()[],;:\\\"".contains(&b))
+        || local.bytes().any(|b| {
+            b.is_ascii_whitespace() || b.is_ascii_control() || b"<>()[],;:\\\"".contains(&b)
+        })
     {
         return false;
     }
@@ -177,9 +177,7 @@ pub(crate) fn line_address(line: &str, allow_labels: bool) -> Option<(&str, &str
     }
     if allow_labels {
         for l in LABELS {
-            if t.len() >= l.len()
-                && t.get(..l.len()).is_some_and(|p| p.eq_ignore_ascii_case(l))
-            {
+            if t.len() >= l.len() && t.get(..l.len()).is_some_and(|p| p.eq_ignore_ascii_case(l)) {
                 t = t.get(l.len()..).unwrap_or("").trim_start();
                 break;
             }
@@ -234,12 +232,17 @@ pub(crate) fn loose_line_address(line: &str) -> Option<&str> {
         return is_address(a).then_some(a);
     }
     let first = t.split_whitespace().next().unwrap_or("");
-    let first = first.trim_start_matches('<').trim_end_matches(['>', ':', ',', ';']);
+    let first = first
+        .trim_start_matches('<')
+        .trim_end_matches(['>', ':', ',', ';']);
     if is_address(first) {
         return Some(first);
     }
     let last = t.rsplit(char::is_whitespace).next().unwrap_or("");
-    let before = t.get(..t.len().saturating_sub(last.len())).unwrap_or("").trim_end();
+    let before = t
+        .get(..t.len().saturating_sub(last.len()))
+        .unwrap_or("")
+        .trim_end();
     if before.ends_with(':') {
         let a = last
             .trim_start_matches('<')
@@ -378,7 +381,10 @@ pub(crate) fn auto_reply(headers: &[(String, String)], subject: &str) -> bool {
         return true;
     }
     let s = subject.trim().to_ascii_lowercase();
-    s.len() < 2000 && AUTO_SUBJECTS.iter().any(|p| s.starts_with(p) || s.contains(p))
+    s.len() < 2000
+        && AUTO_SUBJECTS
+            .iter()
+            .any(|p| s.starts_with(p) || s.contains(p))
 }
 
 /// The command a Sendmail-style session transcript shows was answered with a
@@ -525,7 +531,8 @@ mod tests {
 
     #[test]
     fn transcript() {
-        let t = "... while talking to mx.example.jp.:\n>>> RCPT To:<a@b.c>\n<<< 550 5.1.1 unknown\n";
+        let t =
+            "... while talking to mx.example.jp.:\n>>> RCPT To:<a@b.c>\n<<< 550 5.1.1 unknown\n";
         assert_eq!(transcript_stage(t), Some(Stage::RcptTo));
         let t = ">>> DATA\n<<< 354 go\n>>> .\n<<< 554 5.7.1 spam\n";
         assert_eq!(transcript_stage(t), Some(Stage::DataEnd));
@@ -538,7 +545,9 @@ mod tests {
 
     #[test]
     fn returned_split() {
-        let (a, b) = split_returned("x\n------ This is a copy of the message, including all the headers. ------\nFrom: y\n");
+        let (a, b) = split_returned(
+            "x\n------ This is a copy of the message, including all the headers. ------\nFrom: y\n",
+        );
         assert_eq!(a, "x\n");
         assert_eq!(b, "From: y\n");
     }
