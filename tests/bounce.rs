@@ -306,6 +306,17 @@ Remote host said: 552 5.2.2 Mailbox quota exceeded\r\nGiving up on 192.0.2.2.\r\
     );
 }
 
+/// A per-recipient block naming a program or a file, not an address, is no recipient
+/// (found by the fuzz target: the report then names none).
+#[test]
+fn dsn_recipients_are_addresses() {
+    let m = b"From: MAILER-DAEMON@x.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\nFinal-Recipient: X-Unix; |/usr/bin/procmail\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\nFinal-Recipient: rfc822; kijito/p1.example.ne:.jp\r\nAction: failed\r\nStatus: 5.0.0\r\n--b--\r\n";
+    assert_eq!(
+        bounce::parse(m),
+        Err(Error::NotBounce(NotBounce::NoRecipient))
+    );
+}
+
 /// Hostile shapes: deep nesting, megabytes of headers, a report claiming a million
 /// recipients, no line ends. Each is read within bounds and quickly.
 #[test]

@@ -746,7 +746,9 @@ impl Parser {
             if recipients.len() >= MAX_RECIPIENTS {
                 break;
             }
-            let Some(recipient) = typed_address(rcpt) else {
+            // A delivery to a program or a file (`X-Unix; |/usr/bin/x`) names no
+            // mail recipient to correlate: only addresses are reported.
+            let Some(recipient) = typed_address(rcpt).filter(|a| a.contains('@')) else {
                 continue;
             };
             let status = get(b, "status").and_then(status_code);
