@@ -180,7 +180,7 @@ impl Inner {
 
     /// Ends the lease of `key` (which must be leased) and returns it to
     /// waiting at `due` with `priority`.
-    fn to_waiting(&mut self, key: &str, due: Timestamp, priority: Priority) {
+    fn requeue(&mut self, key: &str, due: Timestamp, priority: Priority) {
         let Some(slot) = self.entries.get_mut(key) else {
             return;
         };
@@ -275,7 +275,7 @@ impl SharedQueue for MemorySharedQueue {
     ) -> Result<(), SharedQueueError> {
         let mut inner = self.lock();
         let priority = inner.held(key, token, now)?.priority;
-        inner.to_waiting(key, due, priority);
+        inner.requeue(key, due, priority);
         Ok(())
     }
 
@@ -289,7 +289,7 @@ impl SharedQueue for MemorySharedQueue {
         let slot = inner.held(key, token, now)?;
         slot.attempts = slot.attempts.saturating_sub(1);
         let (due, priority) = (slot.due, slot.priority);
-        inner.to_waiting(key, due, priority);
+        inner.requeue(key, due, priority);
         Ok(())
     }
 
@@ -329,7 +329,7 @@ impl SharedQueue for MemorySharedQueue {
         let mut reaped = 0u64;
         for key in expired {
             if let Some((due, priority)) = inner.entries.get(&key).map(|s| (s.due, s.priority)) {
-                inner.to_waiting(&key, due, priority);
+                inner.requeue(&key, due, priority);
                 reaped = reaped.saturating_add(1);
             }
         }
@@ -357,7 +357,7 @@ impl SharedQueue for MemorySharedQueue {
                 Err(SharedQueueError::Busy(key.to_owned()))
             }
             SlotState::Leased { .. } => {
-                inner.to_waiting(key, due, priority);
+                inner.requeue(key, due, priority);
                 Ok(())
             }
             SlotState::Waiting(handle) => {

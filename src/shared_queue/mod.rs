@@ -332,7 +332,9 @@ pub trait SharedQueue: Send + Sync {
     ) -> impl Future<Output = Result<(), SharedQueueError>> + Send;
 
     /// Completes several claimed entries; one result per `(key, token)`, in
-    /// order, each exactly what [`complete`](Self::complete) would answer.
+    /// order, each exactly what [`complete`](Self::complete) would answer
+    /// called in turn (a pair listed twice answers `lease_lost` the second
+    /// time).
     /// The outer error is the store's (nothing is known to have changed for
     /// the entries without a result). Stores override it to save round trips.
     fn complete_batch(

@@ -1,2 +1,0 @@
-//! The public conformance suite for [`SharedQueue`](super::SharedQueue)
-//! implementations (feature `testing`). (Being written.)
