@@ -596,7 +596,7 @@ async fn create_schema(
     // One creator per schema at a time: CREATE ... IF NOT EXISTS is not safe
     // against a concurrent CREATE of the same object.
     tx.execute(
-        "SELECT pg_advisory_xact_lock(7406528716231640113, hashtext($1))",
+        "SELECT pg_advisory_xact_lock(1952804204, hashtext($1))",
         &[&names.schema],
     )
     .await
