@@ -38,9 +38,12 @@
 //! connection (a server restart) the next operation reconnects. For TLS, a
 //! pool or your own connection settings, make the
 //! [`tokio_postgres::Client`] yourself and pass it to [`PgQueue::open`].
-//! One connection runs one statement at a time, so give each worker its own
-//! `PgQueue` (or share one among the tasks of a small worker; tokio-postgres
-//! pipelines their statements). Pooling is left to the caller.
+//! One connection runs one statement at a time: give each worker its own
+//! `PgQueue`, or share one handle among tasks and open it with
+//! [`PgQueueOptions::connections`] so its operations take several
+//! connections in turn. Anything more (a pool shared with the rest of your
+//! application, health checks) is left to the caller, through
+//! [`PgQueue::open`].
 //!
 //! # Schema
 //!
@@ -166,6 +169,7 @@
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -192,6 +196,9 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// limit is 63; the crate appends suffixes such as `_leases`).
 pub const MAX_NAME_LEN: usize = 48;
 
+/// Most connections one [`PgQueue`] opens.
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Where a [`PgQueue`] lives and how it behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgQueueOptions {
@@ -199,6 +206,7 @@ pub struct PgQueueOptions {
     name: String,
     max_item_len: usize,
     create_if_missing: bool,
+    connections: usize,
 }
 
 impl PgQueueOptions {
@@ -212,6 +220,7 @@ impl PgQueueOptions {
             name: name.into(),
             max_item_len: DEFAULT_MAX_ITEM_LEN,
             create_if_missing: true,
+            connections: 1,
         }
     }
 
@@ -237,6 +246,16 @@ impl PgQueueOptions {
     #[must_use]
     pub fn create_if_missing(mut self, create: bool) -> Self {
         self.create_if_missing = create;
+        self
+    }
+
+    /// How many connections [`PgQueue::connect`] opens (1 to
+    /// [`MAX_CONNECTIONS`], default 1; clamped). Operations take them in
+    /// turn, so one handle shared by several tasks keeps several server
+    /// backends busy. [`PgQueue::open`] always uses the one client it is given.
+    #[must_use]
+    pub fn connections(mut self, n: usize) -> Self {
+        self.connections = n.clamp(1, MAX_CONNECTIONS);
         self
     }
 
@@ -285,7 +304,9 @@ struct Conn {
 /// A [`SharedQueue`] in one PostgreSQL table. See the [crate docs](crate) for
 /// the schema, the claim statement and the operating advice.
 pub struct PgQueue {
-    conn: Mutex<Arc<Conn>>,
+    /// Never empty; operations take the slots in turn.
+    conns: Vec<Mutex<Arc<Conn>>>,
+    next: AtomicUsize,
     /// Where to reconnect; `None` for a queue opened on the caller's client.
     url: Option<String>,
     reconnect: tokio::sync::Mutex<()>,
@@ -299,6 +320,7 @@ impl core::fmt::Debug for PgQueue {
         f.debug_struct("PgQueue")
             .field("table", &self.names.table())
             .field("max_item_len", &self.options.max_item_len)
+            .field("connections", &self.conns.len())
             .field("reconnects", &self.url.is_some())
             .finish()
     }
@@ -318,10 +340,18 @@ impl PgQueue {
     pub async fn connect(url: &str, options: PgQueueOptions) -> Result<PgQueue, SharedQueueError> {
         let names = options.names()?;
         let sql = Sql::new(&names);
-        let client = connect_client(url).await?;
-        let conn = setup(client, &names, &sql, options.create_if_missing).await?;
+        let mut conns = Vec::with_capacity(options.connections);
+        for i in 0..options.connections.max(1) {
+            let client = connect_client(url).await?;
+            // The first connection creates or checks the schema; the others
+            // only check it.
+            let create = options.create_if_missing && i == 0;
+            let conn = setup(client, &names, &sql, create).await?;
+            conns.push(Mutex::new(Arc::new(conn)));
+        }
         Ok(PgQueue {
-            conn: Mutex::new(Arc::new(conn)),
+            conns,
+            next: AtomicUsize::new(0),
             url: Some(url.to_owned()),
             reconnect: tokio::sync::Mutex::new(()),
             options,
@@ -339,7 +369,8 @@ impl PgQueue {
         let sql = Sql::new(&names);
         let conn = setup(client, &names, &sql, options.create_if_missing).await?;
         Ok(PgQueue {
-            conn: Mutex::new(Arc::new(conn)),
+            conns: vec![Mutex::new(Arc::new(conn))],
+            next: AtomicUsize::new(0),
             url: None,
             reconnect: tokio::sync::Mutex::new(()),
             options,
@@ -447,7 +478,11 @@ impl PgQueue {
     /// The live connection, reconnecting first when it broke and the queue
     /// knows where to.
     async fn conn(&self) -> Result<Arc<Conn>, SharedQueueError> {
-        let current = self.current();
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len().max(1);
+        let Some(slot) = self.conns.get(i) else {
+            return Err(SharedQueueError::Backend("queue has no connection".to_owned()));
+        };
+        let current = Self::current(slot);
         if !current.client.is_closed() {
             return Ok(current);
         }
@@ -458,20 +493,20 @@ impl PgQueue {
             ));
         };
         let _one_at_a_time = self.reconnect.lock().await;
-        let current = self.current();
+        let current = Self::current(slot);
         if !current.client.is_closed() {
             return Ok(current); // another task reconnected meanwhile
         }
         let client = connect_client(url).await?;
         let conn = Arc::new(setup(client, &self.names, &self.sql, false).await?);
-        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&conn);
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&conn);
         Ok(conn)
     }
 
-    fn current(&self) -> Arc<Conn> {
+    fn current(slot: &Mutex<Arc<Conn>>) -> Arc<Conn> {
         // Only an `Arc` swap happens under this lock; a poisoned one still
         // holds a valid `Arc`.
-        Arc::clone(&self.conn.lock().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&slot.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Runs a token-guarded statement; 0 rows is `LeaseLost`.
