@@ -22,7 +22,8 @@ use tempfail::shared_queue::conformance::stress::{self, Clock, StressConfig};
 use tempfail::shared_queue::conformance::{Spawn, WorkerFuture};
 use tempfail_pg::{PgQueue, PgQueueOptions};
 
-const USAGE: &str = "usage: stress --workers W --entries N [--kill-one] [--json] [--url URL] [--batch B]
+const USAGE: &str =
+    "usage: stress --workers W --entries N [--kill-one] [--json] [--url URL] [--batch B]
   --workers W   concurrent workers, 1 to 64
   --entries N   entries inserted, 1 to 10000000
   --kill-one    one worker dies mid-batch holding its claims
@@ -75,6 +76,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // a stress run measures real time
     fn now(&self) -> Timestamp {
         Timestamp::from_system_time(SystemTime::now())
     }

@@ -176,8 +176,8 @@ use std::time::Duration;
 use tempfail::Timestamp;
 use tempfail::queue::Priority;
 use tempfail::shared_queue::{
-    Claim, EntryInfo, EntryState, LeaseToken, NewEntry, SharedQueue, SharedQueueError,
-    SharedStats, validate_claim, validate_key,
+    Claim, EntryInfo, EntryState, LeaseToken, NewEntry, SharedQueue, SharedQueueError, SharedStats,
+    validate_claim, validate_key,
 };
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
@@ -263,7 +263,8 @@ impl PgQueueOptions {
         for n in [&self.schema, &self.name] {
             let ok = !n.is_empty()
                 && n.len() <= MAX_NAME_LEN
-                && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
                 && !n.starts_with(|c: char| c.is_ascii_digit());
             if !ok {
                 return Err(SharedQueueError::InvalidArgument(
@@ -364,7 +365,10 @@ impl PgQueue {
     /// connection, custom settings). The caller drives the client's
     /// connection; once it breaks, every operation answers
     /// [`SharedQueueError::Unavailable`] and the caller opens a new queue.
-    pub async fn open(client: Client, options: PgQueueOptions) -> Result<PgQueue, SharedQueueError> {
+    pub async fn open(
+        client: Client,
+        options: PgQueueOptions,
+    ) -> Result<PgQueue, SharedQueueError> {
         let names = options.names()?;
         let sql = Sql::new(&names);
         let conn = setup(client, &names, &sql, options.create_if_missing).await?;
@@ -480,7 +484,9 @@ impl PgQueue {
     async fn conn(&self) -> Result<Arc<Conn>, SharedQueueError> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len().max(1);
         let Some(slot) = self.conns.get(i) else {
-            return Err(SharedQueueError::Backend("queue has no connection".to_owned()));
+            return Err(SharedQueueError::Backend(
+                "queue has no connection".to_owned(),
+            ));
         };
         let current = Self::current(slot);
         if !current.client.is_closed() {
@@ -533,7 +539,11 @@ impl PgQueue {
         let now = ts_to_db(now);
         let conn = self.conn().await?;
         let n = match extra {
-            None => conn.client.execute(pick(&conn.st), &[&key, &tok, &now]).await,
+            None => {
+                conn.client
+                    .execute(pick(&conn.st), &[&key, &tok, &now])
+                    .await
+            }
             Some(x) => {
                 conn.client
                     .execute(pick(&conn.st), &[&key, &tok, &now, &x])
@@ -552,9 +562,7 @@ async fn connect_client(url: &str) -> Result<Client, SharedQueueError> {
             "PgQueue::connect must run inside a tokio runtime".to_owned(),
         ));
     };
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(map_err)?;
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(map_err)?;
     // The task ends when the connection breaks or the client is dropped; its
     // error reaches the caller through the next statement on the client.
     runtime.spawn(async move {
@@ -688,7 +696,11 @@ async fn prepare(client: &Client, sql: &Sql) -> Result<Statements, SharedQueueEr
         .await?,
         claim: p(&sql.claim, &[T::INT8, T::INT8, T::INT8]).await?,
         complete: p(&sql.complete, &[T::TEXT, T::INT8, T::INT8]).await?,
-        complete_batch: p(&sql.complete_batch, &[T::TEXT_ARRAY, T::INT8_ARRAY, T::INT8]).await?,
+        complete_batch: p(
+            &sql.complete_batch,
+            &[T::TEXT_ARRAY, T::INT8_ARRAY, T::INT8],
+        )
+        .await?,
         defer: p(&sql.defer, &[T::TEXT, T::INT8, T::INT8, T::INT8]).await?,
         release: p(&sql.release, &[T::TEXT, T::INT8, T::INT8]).await?,
         extend: p(&sql.extend, &[T::TEXT, T::INT8, T::INT8, T::INT8]).await?,
@@ -1038,7 +1050,9 @@ impl SharedQueue for PgQueue {
                 oldest = Some(oldest.map_or(due, |o| o.min(due)));
             }
         }
-        stats.by_priority.sort_unstable_by_key(|&(p, _)| core::cmp::Reverse(p));
+        stats
+            .by_priority
+            .sort_unstable_by_key(|&(p, _)| core::cmp::Reverse(p));
         stats.oldest_due_age = oldest.map(|due| now.saturating_duration_since(ts_from_db(due)));
         Ok(stats)
     }

@@ -105,23 +105,38 @@ async fn dropped_table_is_missing_storage() {
         .unwrap();
     let err = q.get("a").await.unwrap_err();
     assert!(
-        matches!(err, SharedQueueError::MissingStorage(_) | SharedQueueError::Backend(_)),
+        matches!(
+            err,
+            SharedQueueError::MissingStorage(_) | SharedQueueError::Backend(_)
+        ),
         "{err:?}"
     );
     // A new handle sees the meta row but no table.
-    let err = PgQueue::connect(&srv.url(), PgQueueOptions::new(name.clone()).create_if_missing(false))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, SharedQueueError::MissingStorage(_)), "{err:?}");
+    let err = PgQueue::connect(
+        &srv.url(),
+        PgQueueOptions::new(name.clone()).create_if_missing(false),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SharedQueueError::MissingStorage(_)),
+        "{err:?}"
+    );
     // drop_storage then open without create: missing too.
     let q = PgQueue::connect(&srv.url(), PgQueueOptions::new(name.clone()))
         .await
         .unwrap();
     q.drop_storage().await.unwrap();
-    let err = PgQueue::connect(&srv.url(), PgQueueOptions::new(name).create_if_missing(false))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, SharedQueueError::MissingStorage(_)), "{err:?}");
+    let err = PgQueue::connect(
+        &srv.url(),
+        PgQueueOptions::new(name).create_if_missing(false),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SharedQueueError::MissingStorage(_)),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -146,7 +161,10 @@ fn connect_outside_a_runtime_is_an_error_not_a_panic() {
         "host=127.0.0.1 port=1",
         PgQueueOptions::new("q"),
     ));
-    assert!(matches!(err, Err(SharedQueueError::Unavailable(_))), "{err:?}");
+    assert!(
+        matches!(err, Err(SharedQueueError::Unavailable(_))),
+        "{err:?}"
+    );
 }
 
 /// Polls a future to completion without a tokio runtime.
@@ -216,7 +234,10 @@ async fn oversized_items_and_live_duplicate_keys_are_refused() {
         .await
         .unwrap()
         .remove(0);
-    assert!(matches!(q.insert(dup()).await, Err(SharedQueueError::DuplicateKey(_))));
+    assert!(matches!(
+        q.insert(dup()).await,
+        Err(SharedQueueError::DuplicateKey(_))
+    ));
     // Once completed, the key is free again.
     q.complete("fits", claim.token, T0).await.unwrap();
     q.insert(dup()).await.unwrap();
@@ -231,7 +252,10 @@ async fn oversized_items_and_live_duplicate_keys_are_refused() {
             q.complete(key, claim.token, T0).await,
             Err(SharedQueueError::LeaseLost { .. })
         ));
-        assert!(matches!(q.cancel(key, T0).await, Err(SharedQueueError::NotFound(_))));
+        assert!(matches!(
+            q.cancel(key, T0).await,
+            Err(SharedQueueError::NotFound(_))
+        ));
         assert_eq!(q.get(key).await, Ok(None));
     }
     // Claim arguments.
@@ -333,5 +357,11 @@ async fn extreme_times() {
             .await,
         Ok(Timestamp::MAX)
     );
-    assert_eq!(q.claim(Timestamp::MAX, 10, Duration::from_secs(1)).await.unwrap().len(), 1);
+    assert_eq!(
+        q.claim(Timestamp::MAX, 10, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -149,7 +149,9 @@ async fn crashed_worker_entries_come_back() {
         let url = url.clone();
         let name = name.clone();
         async move {
-            let q = PgQueue::connect(&url, PgQueueOptions::new(name)).await.unwrap();
+            let q = PgQueue::connect(&url, PgQueueOptions::new(name))
+                .await
+                .unwrap();
             let claims = q.claim(t0, 4, lease).await.unwrap();
             let _ = tx.send(claims);
             // Mid-attempt: never completes.

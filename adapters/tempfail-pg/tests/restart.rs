@@ -80,7 +80,8 @@ async fn server_restart_mid_run_loses_nothing() {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
-                let done: Vec<(&str, _)> = claims.iter().map(|c| (c.key.as_str(), c.token)).collect();
+                let done: Vec<(&str, _)> =
+                    claims.iter().map(|c| (c.key.as_str(), c.token)).collect();
                 match q.complete_batch(&done, now).await {
                     Ok(results) => {
                         for (c, r) in claims.iter().zip(results) {
@@ -135,7 +136,11 @@ async fn server_restart_mid_run_loses_nothing() {
         }
     }
     assert!(lost.is_empty(), "lost or completed-yet-present: {lost:?}");
-    assert_eq!(completed.len(), N, "every entry completed after the restart");
+    assert_eq!(
+        completed.len(),
+        N,
+        "every entry completed after the restart"
+    );
     eprintln!("restart: {unavailable} operations answered unavailable during the restart");
 }
 
@@ -165,9 +170,12 @@ async fn state_survives_restart() {
         after = q.stats(T0).await;
     }
     assert_eq!(after.unwrap(), before);
-    let fresh = PgQueue::connect(&srv.url(), PgQueueOptions::new("survive").create_if_missing(false))
-        .await
-        .unwrap();
+    let fresh = PgQueue::connect(
+        &srv.url(),
+        PgQueueOptions::new("survive").create_if_missing(false),
+    )
+    .await
+    .unwrap();
     assert_eq!(fresh.stats(T0).await.unwrap(), before);
     // The claims' tokens still hold their entries.
     for c in &claims {

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A running private server; stopped (and its directory removed) on drop.
 /// A watchdog process also stops it when the process that started it exits,
@@ -83,10 +82,14 @@ impl PgServer {
                 .to_owned()
         })?;
         let as_postgres = is_root();
-        let stamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        // A random part, so a directory left by a killed earlier run with
+        // the same pid is never reused.
+        let stamp = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(COUNTER.load(Ordering::Relaxed));
+            h.finish()
+        };
         let base = std::env::temp_dir().join(format!(
             "tempfail-pg-{}-{}-{stamp}",
             std::process::id(),
@@ -138,7 +141,9 @@ impl PgServer {
     /// One server per test binary, started on first use.
     pub fn shared() -> Option<&'static PgServer> {
         static SERVER: OnceLock<Option<PgServer>> = OnceLock::new();
-        SERVER.get_or_init(|| PgServer::start_or_skip(false)).as_ref()
+        SERVER
+            .get_or_init(|| PgServer::start_or_skip(false))
+            .as_ref()
     }
 
     /// A tokio-postgres connection string for the server.
@@ -186,7 +191,16 @@ impl PgServer {
             .cmd(&self.bin.join("initdb"))
             .arg("-D")
             .arg(&self.data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"]))
+            .args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-N",
+            ]))
     }
 
     fn pg_ctl_start(&self, durable: bool) -> Result<(), String> {
