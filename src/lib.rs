@@ -162,6 +162,9 @@ pub struct ReadmeDoctests;
 pub mod queue;
 pub use queue::{DeferralQueue, FairQueue, HeapQueue, KeyedQueue, WheelQueue};
 pub mod shared_queue;
+
+// ---- routing --------------------------------------------------------------
+pub mod route;
 pub use shared_queue::{MemorySharedQueue, SharedQueue};
 
 // ---- session --------------------------------------------------------------

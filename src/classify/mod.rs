@@ -524,6 +524,12 @@ snake_enum! {
         NullMx => "null_mx",
         /// The resolver failed temporarily (SERVFAIL, timeout).
         DnsTemporary => "dns_temporary",
+        /// The domain's MX records lead back to this sender, with no more
+        /// preferred host to hand the mail to (RFC 5321 §5.1).
+        MxLoop => "mx_loop",
+        /// The domain has MX records, but none is usable (address literals,
+        /// malformed names): RFC 5321 §5.1 says to report an error.
+        MxUnusable => "mx_unusable",
         /// The TLS handshake failed.
         TlsHandshake => "tls_handshake",
         /// The server's certificate did not verify.
