@@ -102,6 +102,9 @@
 //! `ORDER BY priority DESC, due, seq` would read all of a priority's
 //! not-yet-due rows before reaching the next priority (or the end, when fewer
 //! than `max` are due). The walk costs one index probe per priority in use.
+//! (On PostgreSQL 15 with 300,000 entries due later at one priority and
+//! 100,000 due at two lower ones, claiming 100 took 1.1 ms this way and 16 ms
+//! with the plain scan, `EXPLAIN ANALYZE` on one warm server.)
 //!
 //! # Leases and fencing
 //!
@@ -116,6 +119,8 @@
 //! [`SharedQueueError::NotFound`] in the same snapshot. Reap returns every
 //! lease that ended at or before `now` to waiting, skipping rows another
 //! session is changing at that instant (a later reap takes them).
+//! [`stats`](SharedQueue::stats) is one `GROUP BY priority` pass over the
+//! whole table: a monitoring call, not one to make before every claim.
 //!
 //! # Server restarts and broken connections
 //!
@@ -158,12 +163,27 @@
 //! for the queue's table. Claims and lease updates change indexed columns, so
 //! they are not HOT updates; the fillfactor still keeps new versions local.
 //!
+//! # Throughput
+//!
+//! Batch: claim tens or hundreds of entries per call and complete them with
+//! [`complete_batch`](SharedQueue::complete_batch): each is one statement and
+//! one commit, where one entry per call costs two commits (and, with
+//! `synchronous_commit = on`, two WAL flushes) per entry. `benches/claims.rs`
+//! measures 4 workers draining the queue with batches of 100 against a naive
+//! `ORDER BY … LIMIT 1 FOR UPDATE` claim (no `SKIP LOCKED`) in the same run:
+//! `cargo bench -p tempfail-pg --bench claims`. The statements are prepared
+//! once per connection.
+//!
 //! # Tests
 //!
 //! The crate's tests start a private server (`initdb` + `pg_ctl` on
 //! 127.0.0.1, a free port and a private socket directory, as the `postgres`
 //! user when run as root). Without the binaries they print a notice and pass,
-//! unless `TEMPFAIL_REQUIRE_SERVERS=1`, when they fail.
+//! unless `TEMPFAIL_REQUIRE_SERVERS=1`, when they fail. The test servers run
+//! with `fsync=off`: the restart test's `pg_ctl restart` shuts down with a
+//! checkpoint, so what it proves (nothing committed is lost across a server
+//! restart) does not depend on fsync; only an OS crash would. The benchmark
+//! runs with the server's defaults (`fsync=on`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -39,13 +39,17 @@ async fn run_all_passes() {
     }
 }
 
+/// The same in a schema of its own, with operations spread over three
+/// connections taken in turn.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_all_passes_in_another_schema() {
+async fn run_all_passes_in_another_schema_on_three_connections() {
     let Some(srv) = PgServer::shared() else {
         return;
     };
     let make = || async {
-        let opts = PgQueueOptions::new(unique_name("suite")).schema("mail_queues");
+        let opts = PgQueueOptions::new(unique_name("suite"))
+            .schema("mail_queues")
+            .connections(3);
         match PgQueue::connect(&srv.url(), opts).await {
             Ok(q) => q,
             Err(e) => panic!("cannot open a queue: {e}"),

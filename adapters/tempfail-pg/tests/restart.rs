@@ -183,3 +183,39 @@ async fn state_survives_restart() {
     }
     assert_eq!(fresh.stats(T0).await.unwrap().len, 40);
 }
+
+/// A queue opened on the caller's client does not reconnect: after the
+/// restart it answers `Unavailable`, and a queue opened on a new client
+/// finds everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_on_callers_client_answers_unavailable_after_restart() {
+    let Some(srv) = PgServer::start_or_skip(false) else {
+        return;
+    };
+    let client = async || {
+        let (client, conn) = tokio_postgres::connect(&srv.url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+    };
+    let q = PgQueue::open(client().await, PgQueueOptions::new("own_client"))
+        .await
+        .unwrap();
+    q.insert(NewEntry::new("a", T0, 0, *b"x")).await.unwrap();
+    let srv_ref = &srv;
+    tokio::task::block_in_place(|| srv_ref.restart()).unwrap();
+    for _ in 0..2 {
+        assert!(matches!(
+            q.get("a").await,
+            Err(SharedQueueError::Unavailable(_))
+        ));
+    }
+    let q = PgQueue::open(
+        client().await,
+        PgQueueOptions::new("own_client").create_if_missing(false),
+    )
+    .await
+    .unwrap();
+    assert_eq!(q.get("a").await.unwrap().unwrap().item, b"x");
+}
