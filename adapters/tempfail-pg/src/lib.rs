@@ -687,6 +687,15 @@ async fn create_schema(
                 expected: SCHEMA_VERSION,
             });
         }
+        // Already there: run no DDL, which would lock the busy table (CREATE
+        // INDEX IF NOT EXISTS takes its lock before it looks).
+        let exists = tx
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&names.table()])
+            .await
+            .map_err(map_err)?;
+        if get::<bool>(&exists, 0)? {
+            return tx.commit().await.map_err(map_err);
+        }
     }
     let (last, ddl) = match sql.create.split_last() {
         Some(split) => split,
