@@ -168,10 +168,10 @@
 //! Batch: claim tens or hundreds of entries per call and complete them with
 //! [`complete_batch`](SharedQueue::complete_batch): each is one statement and
 //! one commit, where one entry per call costs two commits (and, with
-//! `synchronous_commit = on`, two WAL flushes) per entry. `benches/claims.rs`
+//! `synchronous_commit = on`, two WAL flushes) per entry. `benches/pg_claims.rs`
 //! measures 4 workers draining the queue with batches of 100 against a naive
 //! `ORDER BY … LIMIT 1 FOR UPDATE` claim (no `SKIP LOCKED`) in the same run:
-//! `cargo bench -p tempfail-pg --bench claims`. The statements are prepared
+//! `cargo bench -p tempfail-pg --bench pg_claims`. The statements are prepared
 //! once per connection.
 //!
 //! # Tests

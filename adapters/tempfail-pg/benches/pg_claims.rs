@@ -10,8 +10,8 @@
 //! claimed+completed per second.
 //!
 //! ```text
-//! cargo bench -p tempfail-pg --bench claims
-//! TEMPFAIL_PG_BENCH_FSYNC=off cargo bench -p tempfail-pg --bench claims
+//! cargo bench -p tempfail-pg --bench pg_claims
+//! TEMPFAIL_PG_BENCH_FSYNC=off cargo bench -p tempfail-pg --bench pg_claims
 //! ```
 //!
 //! The private server runs with PostgreSQL's defaults (`fsync=on`,

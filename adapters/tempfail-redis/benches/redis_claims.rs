@@ -2,7 +2,7 @@
 //! baseline in the same run.
 //!
 //! ```text
-//! cargo bench -p tempfail-redis --bench claims
+//! cargo bench -p tempfail-redis --bench redis_claims
 //! ```
 //!
 //! Both start from `N` entries due now in a fresh queue on a private
