@@ -107,6 +107,7 @@
 //! | `humantime` | on | human durations (`5m`, `1h 30m`) in parsers and config |
 //! | `serde` | off | serialization of every persistent type, with format versions |
 //! | `testing` | off | public conformance suites for your own implementations |
+//! | `bounce` | off | [`bounce`]: incoming bounces, delay notices and feedback-loop complaints → per-recipient results |
 //! | `lettre` | off | lettre's responses and errors as classifications (module `lettre`) |
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
@@ -175,6 +176,9 @@ pub use session::{Session, SessionConfig};
 // ---- delivery / dsn -------------------------------------------------------
 pub mod delivery;
 pub use delivery::Delivery;
+#[cfg(feature = "bounce")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bounce")))]
+pub mod bounce;
 pub mod dsn;
 
 // ---- adapters ---------------------------------------------------------------

@@ -15,6 +15,7 @@ mod replies;
 mod schedule;
 mod session;
 mod story;
+mod workers;
 
 fn main() {
     replies::show();
@@ -22,6 +23,7 @@ fn main() {
     session::show();
     schedule::show();
     queue::show();
+    workers::show();
     destination::show();
     #[cfg(feature = "sim")]
     lab::show();

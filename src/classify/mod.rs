@@ -45,7 +45,7 @@ mod engine;
 mod hint;
 mod rule;
 mod tally;
-mod text;
+pub(crate) mod text;
 
 pub use classifier::Classifier;
 pub use rule::{RuleError, UserRule};

@@ -203,30 +203,32 @@ impl Inner {
         }
     }
 
-    /// Removes `key` if it is waiting or its lease ended at `now`.
-    fn remove_unleased(&mut self, key: &str, now: Timestamp) -> Result<Slot, SharedQueueError> {
-        let state = match self.entries.get(key) {
-            None => return Err(SharedQueueError::NotFound(key.to_owned())),
-            Some(slot) => slot.state,
-        };
-        match state {
-            SlotState::Leased { expires, .. } if now < expires => {
+    /// The state of `key` if no live lease holds it at `now`: `NotFound` for an
+    /// unknown key, `Busy` under a live lease.
+    fn unleased_state(&self, key: &str, now: Timestamp) -> Result<SlotState, SharedQueueError> {
+        match self.entries.get(key).map(|slot| slot.state) {
+            None => Err(SharedQueueError::NotFound(key.to_owned())),
+            Some(SlotState::Leased { expires, .. }) if now < expires => {
                 Err(SharedQueueError::Busy(key.to_owned()))
             }
+            Some(state) => Ok(state),
+        }
+    }
+
+    /// Removes `key` if it is waiting or its lease ended at `now`.
+    fn remove_unleased(&mut self, key: &str, now: Timestamp) -> Result<Slot, SharedQueueError> {
+        match self.unleased_state(key, now)? {
             SlotState::Leased { token, expires } => {
                 self.leases.remove(&(expires, token));
-                self.entries
-                    .remove(key)
-                    .ok_or_else(|| SharedQueueError::NotFound(key.to_owned()))
             }
+            // Ignoring a stale handle is safe: the slot is removed either way.
             SlotState::Waiting(handle) => {
-                // Ignoring a stale handle is safe: the slot is removed either way.
                 let _ = self.waiting.cancel(handle);
-                self.entries
-                    .remove(key)
-                    .ok_or_else(|| SharedQueueError::NotFound(key.to_owned()))
             }
         }
+        self.entries
+            .remove(key)
+            .ok_or_else(|| SharedQueueError::NotFound(key.to_owned()))
     }
 }
 
@@ -348,14 +350,7 @@ impl SharedQueue for MemorySharedQueue {
         priority: Priority,
     ) -> Result<(), SharedQueueError> {
         let mut inner = self.lock();
-        let state = match inner.entries.get(key) {
-            None => return Err(SharedQueueError::NotFound(key.to_owned())),
-            Some(slot) => slot.state,
-        };
-        match state {
-            SlotState::Leased { expires, .. } if now < expires => {
-                Err(SharedQueueError::Busy(key.to_owned()))
-            }
+        match inner.unleased_state(key, now)? {
             SlotState::Leased { .. } => {
                 inner.requeue(key, due, priority);
                 Ok(())
