@@ -34,8 +34,10 @@
 //!   greater than its own is dropped (RFC 5321 §5.1), so mail only moves to
 //!   more preferred hosts; if nothing is left, the answer is `mx_loop`. The same
 //!   exchange listed twice is tried once (at its best preference).
-//! - **A cap**: at most [`RouteConfig::max_hosts`] hosts per attempt (Postfix's
-//!   `smtp_mx_address_limit` is 5); the rest are reported as skipped.
+//! - **Caps**: at most [`MAX_RECORDS`] records are considered (the most
+//!   preferred; this sender's own preference is still read from all of them),
+//!   and at most [`RouteConfig::max_hosts`] hosts are tried per attempt
+//!   (Postfix's `smtp_mx_address_limit` is 5); the rest are reported as skipped.
 //! - **Nothing usable**: MX records exist but every one was skipped (address
 //!   literals, empty names): `mx_unusable`, transient, because RFC 5321 §5.1
 //!   says to report an error, and DNS may be fixed.
@@ -236,12 +238,23 @@ pub fn plan(
         }
         MxAnswer::Records(r) => r,
     };
+    // This sender's own preference, over every record (a self-reference past the
+    // record cap still bounds where mail may go).
+    let own = records
+        .iter()
+        .filter(|r| host_name(&r.exchange).is_some_and(|n| is_local(cfg, &n)))
+        .map(|r| r.preference)
+        .min();
+    // Keep the most preferred records when the answer is over the cap.
+    let mut sorted: Vec<&MxRecord> = records.iter().collect();
+    sorted.sort_by_key(|r| r.preference);
     let mut skipped = Vec::new();
-    for r in records.iter().skip(MAX_RECORDS) {
-        skipped.push((r.clone(), SkipReason::OverRecordLimit));
+    for r in sorted.iter().skip(MAX_RECORDS) {
+        skipped.push(((*r).clone(), SkipReason::OverRecordLimit));
     }
-    let records = &records[..records.len().min(MAX_RECORDS)];
-    let is_null = |r: &MxRecord| r.exchange == "." || r.exchange.is_empty();
+    sorted.truncate(MAX_RECORDS);
+    let records = sorted;
+    let is_null = |r: &&MxRecord| r.exchange == "." || r.exchange.is_empty();
     if records.is_empty() {
         // An empty record set is the same as no records.
         return plan(domain, &MxAnswer::NoRecords, cfg, seed);
@@ -252,7 +265,7 @@ pub fn plan(
     // Candidates: (preference, name, address), best preference per name.
     let mut cands: Vec<(u16, String, Option<IpAddr>)> = Vec::new();
     for r in records {
-        if is_null(r) {
+        if is_null(&r) {
             skipped.push((r.clone(), SkipReason::NullBesideOthers));
             continue;
         }
@@ -292,12 +305,7 @@ pub fn plan(
         return Err(TransportFailure::MxUnusable);
     }
     // Self-reference: keep only hosts strictly more preferred than our own.
-    if let Some(own) = cands
-        .iter()
-        .filter(|c| is_local(cfg, &c.1))
-        .map(|c| c.0)
-        .min()
-    {
+    if let Some(own) = own {
         cands.retain(|c| {
             let keep = c.0 < own;
             if !keep {
