@@ -154,9 +154,9 @@ pub use policy::{Preset, RetryDecision, RetryPolicy};
 #[doc = include_str!("design.md")]
 pub mod design {}
 
-/// The README's code blocks, run as doctests (with the default features: the README
-/// shows the policy lab).
-#[cfg(all(doctest, feature = "sim"))]
+/// The README's code blocks, run as doctests (when the policy lab and the lettre
+/// adapter are compiled in: the README shows both).
+#[cfg(all(doctest, feature = "sim", feature = "lettre"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
