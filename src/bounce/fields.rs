@@ -70,6 +70,36 @@ pub(crate) fn blocks(
     (out, truncated)
 }
 
+/// Calls `f(name, header)` for each header of the header block at the start of `raw`
+/// (`header` is its whole text, continuation lines included) and returns where the
+/// body starts (after the blank line; `raw.len()` when there is none). One pass.
+pub(crate) fn scan_headers(raw: &[u8], mut f: impl FnMut(&[u8], &[u8])) -> usize {
+    let mut at = 0usize;
+    let line_len = |from: usize| -> usize {
+        let rest = raw.get(from..).unwrap_or(&[]);
+        memchr::memchr(b'\n', rest).map_or(rest.len(), |p| p + 1)
+    };
+    while at < raw.len() {
+        let first = line_len(at);
+        let line = raw.get(at..at + first).unwrap_or(&[]);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return at + first;
+        }
+        let mut end = at + first;
+        while matches!(raw.get(end), Some(b' ' | b'\t')) {
+            end += line_len(end);
+        }
+        if let Some(colon) = memchr::memchr(b':', line) {
+            f(
+                line.get(..colon).unwrap_or(&[]).trim_ascii(),
+                raw.get(at..end).unwrap_or(&[]),
+            );
+        }
+        at = end;
+    }
+    raw.len()
+}
+
 /// The first value of field `name` (lower case) in `block`, if not empty.
 pub(crate) fn get<'a>(block: &'a Block, name: &str) -> Option<&'a str> {
     block

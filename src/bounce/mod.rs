@@ -77,9 +77,10 @@ mod fields;
 mod text;
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
-use mailparse::{MailHeaderMap, ParsedMail};
+use mailparse::ParsedMail;
 
 use crate::classify::{Category, Classification, Classifier, Disposition, Scope, Stage};
 use crate::outcome::RcptOutcome;
@@ -536,14 +537,40 @@ pub fn parse(message: &[u8]) -> Result<Report, Error> {
     P.get_or_init(Parser::new).parse(message)
 }
 
-/// What the walk over the MIME tree collected.
-#[derive(Default)]
-struct Parts {
+/// What the walk over the MIME tree collected. Text and HTML parts are kept as
+/// parts and decoded only when the notice's words are needed.
+struct Parts<'p, 'm> {
     status: Option<String>,
     feedback: Option<String>,
-    returned: Option<Vec<u8>>,
-    notice: String,
-    html: String,
+    returned: Option<Cow<'p, [u8]>>,
+    notice: Vec<&'p ParsedMail<'m>>,
+    html: Vec<&'p ParsedMail<'m>>,
+}
+
+impl Parts<'_, '_> {
+    /// The notice's text: its text parts before the returned message, else its HTML
+    /// parts as text, at most [`MAX_PART_BYTES`].
+    fn notice_text(&self) -> String {
+        let mut out = String::new();
+        for p in &self.notice {
+            if out.len() >= MAX_PART_BYTES {
+                break;
+            }
+            fields::push_bounded(&mut out, &body_text(p), MAX_PART_BYTES);
+            out.push('\n');
+        }
+        if out.trim().is_empty() {
+            out.clear();
+            for p in &self.html {
+                if out.len() >= MAX_PART_BYTES {
+                    break;
+                }
+                fields::push_bounded(&mut out, &text::html_text(&body_text(p)), MAX_PART_BYTES);
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 impl Parser {
@@ -576,28 +603,47 @@ impl Parser {
             return Err(Error::Empty);
         }
         let (input, cut) = bounded_input(message);
-        let mail = mailparse::parse_mail(input).map_err(|e| Error::Unreadable(e.to_string()))?;
-        // Only the headers the heuristics read are decoded.
-        let top: Vec<(String, String)> = TOP_HEADERS
-            .iter()
-            .filter_map(|name| {
-                mail.headers
-                    .get_first_value(name)
-                    .map(|v| ((*name).to_owned(), bounded(&v, MAX_VALUE_BYTES)))
-            })
-            .collect();
+        // The top-level header block is read here, in one pass: only the headers the
+        // parser reads are decoded, and `mailparse` sees only those that give the MIME
+        // structure (a bounce's top often holds dozens of Received, DKIM and ARC lines).
+        let mut top: Vec<(&'static str, String)> = Vec::new();
+        let mut structural: Vec<u8> = Vec::with_capacity(512);
+        let body_start = fields::scan_headers(input, |name, header| {
+            if name.eq_ignore_ascii_case(b"content-type")
+                || name.eq_ignore_ascii_case(b"content-transfer-encoding")
+                || name.eq_ignore_ascii_case(b"mime-version")
+            {
+                if structural.len() < 64 << 10 {
+                    structural.extend_from_slice(header);
+                    if !header.ends_with(b"\n") {
+                        structural.extend_from_slice(b"\r\n");
+                    }
+                }
+                return;
+            }
+            let Some(n) = TOP_HEADERS
+                .iter()
+                .find(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+            else {
+                return;
+            };
+            if top.iter().any(|(t, _)| t == n) {
+                return;
+            }
+            if let Ok((h, _)) = mailparse::parse_header(header) {
+                top.push((n, bounded(&h.get_value(), MAX_VALUE_BYTES)));
+            }
+        });
+        structural.extend_from_slice(b"\r\n");
+        structural.extend_from_slice(input.get(body_start..).unwrap_or(&[]));
+        let mail =
+            mailparse::parse_mail(&structural).map_err(|e| Error::Unreadable(e.to_string()))?;
         let header = |name: &str| {
             top.iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.as_str())
         };
         let parts = collect(&mail);
-        let notice = if parts.notice.trim().is_empty() {
-            parts.html.as_str()
-        } else {
-            parts.notice.as_str()
-        };
-        let (own_text, inline_returned) = text::split_returned(notice);
 
         let mut correlation = Correlation {
             report_to: ["delivered-to", "x-original-to", "to"]
@@ -605,17 +651,24 @@ impl Parser {
                 .find_map(|h| header(h).and_then(first_address)),
             ..Correlation::default()
         };
-        let returned = parts
-            .returned
-            .as_deref()
-            .or_else(|| (!inline_returned.is_empty()).then_some(inline_returned.as_bytes()));
+        let notice = Notice {
+            parts: &parts,
+            text: OnceCell::new(),
+            lower: OnceCell::new(),
+        };
         let mut returned_to = Vec::new();
-        if let Some(r) = returned {
-            returned_headers(r, &mut correlation, &mut returned_to);
+        match parts.returned.as_deref() {
+            Some(r) => returned_headers(r, &mut correlation, &mut returned_to),
+            None => {
+                let inline = notice.inline_returned();
+                if !inline.is_empty() {
+                    returned_headers(inline.as_bytes(), &mut correlation, &mut returned_to);
+                }
+            }
         }
 
         let ctx = Ctx {
-            own_text,
+            notice: &notice,
             returned_to,
             correlation,
             cut,
@@ -630,6 +683,7 @@ impl Parser {
                 return Ok(r);
             }
         }
+        let own_text = notice.own();
 
         let subject = header("subject").unwrap_or("");
         let from = header("from").unwrap_or("");
@@ -669,13 +723,14 @@ impl Parser {
     }
 
     /// Classifies one recipient's diagnostic (with its status), finding the stage in
-    /// the diagnostic or, failing that, in `context` (the notice's words about it).
+    /// the diagnostic or, failing that, in `context` (the notice's words about it,
+    /// computed only when needed).
     fn classify(
         &self,
         action: Action,
         diagnostic: Option<&str>,
         status: Option<EnhancedCode>,
-        context: Option<&str>,
+        context: &dyn Fn() -> Option<String>,
     ) -> (Classification, Option<Reply>, Stage) {
         if matches!(
             action,
@@ -690,22 +745,23 @@ impl Parser {
                 stage,
             );
         }
+        let cell: OnceCell<Option<String>> = OnceCell::new();
+        let context = || cell.get_or_init(context).as_deref();
         let stage = diagnostic
             .and_then(Stage::from_text)
-            .or_else(|| context.and_then(Stage::from_text))
-            .or_else(|| context.and_then(text::transcript_stage))
+            .or_else(|| context().and_then(Stage::from_text))
+            .or_else(|| context().and_then(text::transcript_stage))
             .unwrap_or(Stage::Unknown);
         let status = status
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
         let text = with_status(diagnostic.unwrap_or(""), status);
-        let (mut c, mut reply) = self.classifier.classify_text_with_reply(&text, stage);
+        let mut c = self.classifier.classify_text(&text, stage);
         if c.low_confidence {
-            if let Some(ctx) = context {
+            if let Some(ctx) = context() {
                 let t = with_status(&bounded(ctx, MAX_VALUE_BYTES), status);
-                let (c2, r2) = self.classifier.classify_text_with_reply(&t, stage);
+                let c2 = self.classifier.classify_text(&t, stage);
                 if !c2.low_confidence && c2.disposition != Disposition::Success {
                     c = c2;
-                    reply = reply.or(r2);
                 }
             }
         }
@@ -715,7 +771,6 @@ impl Parser {
             c = self.classifier.classify_text(&code, stage);
         }
         // The reply is the one the diagnostic quotes, never one made of the status.
-        let _ = reply;
         let reply = diagnostic
             .and_then(Reply::parse_loose)
             .filter(|r| !r.code().is_positive());
@@ -768,9 +823,9 @@ impl Parser {
                 },
                 None => (None, None),
             };
-            let context = paragraph_about(ctx.own_text, &recipient);
+            let context = || ctx.notice.paragraph_about(&recipient);
             let (classification, reply, stage) =
-                self.classify(action, diagnostic.as_deref(), status, context.as_deref());
+                self.classify(action, diagnostic.as_deref(), status, &context);
             let status = status.or_else(|| {
                 reply
                     .as_ref()
@@ -903,7 +958,7 @@ impl Parser {
                 action: Action::Complaint,
                 status: None,
                 reply: None,
-                diagnostic: non_empty(ctx.own_text),
+                diagnostic: non_empty(ctx.notice.own()),
                 diagnostic_type: None,
                 remote_mta: None,
                 last_attempt: None,
@@ -932,7 +987,7 @@ impl Parser {
         failed_header: Option<&str>,
         delayed_subject: bool,
     ) -> Result<Report, Error> {
-        let notice = ctx.own_text;
+        let notice = ctx.notice.own();
         let lines: Vec<&str> = notice.lines().take(20_000).collect();
         // (address, index of its line, rest of that line)
         let mut found: Vec<(String, usize, &str)> = Vec::new();
@@ -1017,7 +1072,7 @@ impl Parser {
         let mut recipients = Vec::with_capacity(found.len());
         for (addr, at, rest) in &found {
             let block = if *at == usize::MAX {
-                paragraph_about(notice, addr).unwrap_or_default()
+                ctx.notice.paragraph_about(addr).unwrap_or_default()
             } else {
                 let end = starts
                     .iter()
@@ -1036,10 +1091,13 @@ impl Parser {
                 b
             };
             let diagnostic = non_empty(&collapse(&block));
-            let context = if found.len() == 1 {
-                collapse(&bounded(notice, MAX_VALUE_BYTES * 8))
-            } else {
-                collapse(&block)
+            let single = found.len() == 1;
+            let context = || {
+                Some(if single {
+                    collapse(&bounded(notice, MAX_VALUE_BYTES * 8))
+                } else {
+                    collapse(&block)
+                })
             };
             let status = enhanced_in(&block);
             let action = if delayed {
@@ -1048,7 +1106,7 @@ impl Parser {
                 Action::Failed
             };
             let (classification, reply, stage) =
-                self.classify(action, diagnostic.as_deref(), status, Some(&context));
+                self.classify(action, diagnostic.as_deref(), status, &context);
             let stage = if stage == Stage::Unknown {
                 text::transcript_stage(&block).unwrap_or(stage)
             } else {
@@ -1101,9 +1159,51 @@ const TOP_HEADERS: &[&str] = &[
     "precedence",
 ];
 
+/// The notice's own words (its text before the returned message), decoded on first
+/// use: a report part often says all that is needed.
+struct Notice<'a, 'p, 'm> {
+    parts: &'a Parts<'p, 'm>,
+    /// The decoded notice and where its own text ends and the returned message starts.
+    text: OnceCell<(String, usize, usize)>,
+    /// The own text in ASCII lower case (same byte offsets).
+    lower: OnceCell<String>,
+}
+
+impl Notice<'_, '_, '_> {
+    fn decoded(&self) -> &(String, usize, usize) {
+        self.text.get_or_init(|| {
+            let t = self.parts.notice_text();
+            let (own, rest) = text::split_returned(&t);
+            let (own_end, rest_start) = (own.len(), t.len().saturating_sub(rest.len()));
+            (t, own_end, rest_start)
+        })
+    }
+
+    /// The notice's own text.
+    fn own(&self) -> &str {
+        let (t, end, _) = self.decoded();
+        t.get(..*end).unwrap_or("")
+    }
+
+    /// The returned message written into the notice's text, if any.
+    fn inline_returned(&self) -> &str {
+        let (t, _, start) = self.decoded();
+        t.get(*start..).unwrap_or("")
+    }
+
+    fn own_lower(&self) -> &str {
+        self.lower.get_or_init(|| self.own().to_ascii_lowercase())
+    }
+
+    /// The paragraph of the own text that mentions `addr`: see [`paragraph_about`].
+    fn paragraph_about(&self, addr: &str) -> Option<String> {
+        paragraph_about(self.own(), self.own_lower(), addr)
+    }
+}
+
 /// What the report parsers share about one message.
 struct Ctx<'a> {
-    own_text: &'a str,
+    notice: &'a Notice<'a, 'a, 'a>,
     /// The returned message's `To:` addresses.
     returned_to: Vec<String>,
     correlation: Correlation,
@@ -1113,41 +1213,30 @@ struct Ctx<'a> {
 /// The part of `message` that is read: at most [`MAX_MESSAGE_BYTES`], and up to the
 /// [`MAX_BOUNDARY_LINES`]-th line starting with `--`. `true` when something was cut.
 fn bounded_input(message: &[u8]) -> (&[u8], bool) {
-    let mut end = message.len().min(MAX_MESSAGE_BYTES);
-    let mut cut = end < message.len();
-    let mut dashes = 0usize;
-    let mut at_line_start = true;
-    let mut i = 0usize;
+    let end = message.len().min(MAX_MESSAGE_BYTES);
     let head = message.get(..end).unwrap_or(message);
-    while i < head.len() {
-        if at_line_start && head.get(i..i + 2) == Some(b"--") {
-            dashes += 1;
-            if dashes > MAX_BOUNDARY_LINES {
-                end = i;
-                cut = true;
-                break;
-            }
-        }
-        match head
-            .get(i..)
-            .and_then(|r| r.iter().position(|&b| b == b'\n'))
-        {
-            Some(p) => {
-                i = i + p + 1;
-                at_line_start = true;
-            }
-            None => break,
+    let mut dashes = usize::from(head.starts_with(b"--"));
+    for p in memchr::memmem::find_iter(head, b"\n--") {
+        dashes += 1;
+        if dashes > MAX_BOUNDARY_LINES {
+            return (head.get(..p + 1).unwrap_or(head), true);
         }
     }
-    (message.get(..end).unwrap_or(message), cut)
+    (head, end < message.len())
 }
 
 /// Walks the MIME tree (explicit stack; at most [`MAX_PARTS`] parts, [`MAX_DEPTH`]
 /// deep) and keeps the first report parts, the first returned message, and the
-/// text before the returned message.
-fn collect(mail: &ParsedMail<'_>) -> Parts {
-    let mut parts = Parts::default();
-    let mut stack: Vec<(&ParsedMail<'_>, usize)> = vec![(mail, 0)];
+/// text parts before the returned message.
+fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
+    let mut parts = Parts {
+        status: None,
+        feedback: None,
+        returned: None,
+        notice: Vec::new(),
+        html: Vec::new(),
+    };
+    let mut stack: Vec<(&'p ParsedMail<'m>, usize)> = vec![(mail, 0)];
     let mut visited = 0usize;
     let mut seen_returned = false;
     while let Some((p, depth)) = stack.pop() {
@@ -1155,8 +1244,9 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
         if visited > MAX_PARTS {
             break;
         }
-        let mime = p.ctype.mimetype.to_ascii_lowercase();
-        if mime.starts_with("multipart/") {
+        let mime = p.ctype.mimetype.as_str();
+        let is = |m: &str| mime.eq_ignore_ascii_case(m);
+        if mime.len() >= 10 && mime.get(..10).is_some_and(|m| m.eq_ignore_ascii_case("multipart/")) {
             if depth < MAX_DEPTH {
                 for sub in p.subparts.iter().rev().take(MAX_PARTS) {
                     stack.push((sub, depth + 1));
@@ -1164,76 +1254,131 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
             }
             continue;
         }
-        match mime.as_str() {
-            "message/delivery-status" | "message/global-delivery-status"
-                if parts.status.is_none() =>
-            {
-                parts.status = Some(body_text(p));
+        if is("message/delivery-status") || is("message/global-delivery-status") {
+            if parts.status.is_none() {
+                parts.status = Some(body_text(p).into_owned());
             }
-            "message/feedback-report" if parts.feedback.is_none() => {
-                parts.feedback = Some(body_text(p));
+        } else if is("message/feedback-report") {
+            if parts.feedback.is_none() {
+                parts.feedback = Some(body_text(p).into_owned());
             }
-            "message/rfc822"
-            | "message/global"
-            | "text/rfc822-headers"
-            | "message/rfc822-headers"
-            | "message/global-headers"
-            | "message/partial" => {
-                if parts.returned.is_none() {
-                    // Only its headers are read: no need to decode a 7bit/8bit body.
-                    let raw = match p.get_body_encoded() {
-                        mailparse::body::Body::SevenBit(b) | mailparse::body::Body::EightBit(b) => {
-                            b.get_raw()
-                                .get(..b.get_raw().len().min(MAX_PART_BYTES))
-                                .unwrap_or(&[])
-                                .to_vec()
-                        }
-                        _ => {
-                            let mut raw = p.get_body_raw().unwrap_or_default();
-                            raw.truncate(MAX_PART_BYTES);
-                            raw
-                        }
-                    };
-                    parts.returned = Some(raw);
-                }
-                seen_returned = true;
+        } else if is("message/rfc822")
+            || is("message/global")
+            || is("text/rfc822-headers")
+            || is("message/rfc822-headers")
+            || is("message/global-headers")
+            || is("message/partial")
+        {
+            if parts.returned.is_none() {
+                // Only its headers are read: a 7bit/8bit body is not copied.
+                let raw: Cow<'p, [u8]> = match p.get_body_encoded() {
+                    mailparse::body::Body::SevenBit(b) | mailparse::body::Body::EightBit(b) => {
+                        let r = b.get_raw();
+                        Cow::Borrowed(r.get(..r.len().min(MAX_PART_BYTES)).unwrap_or(&[]))
+                    }
+                    _ => {
+                        let mut raw = p.get_body_raw().unwrap_or_default();
+                        raw.truncate(MAX_PART_BYTES);
+                        Cow::Owned(raw)
+                    }
+                };
+                parts.returned = Some(raw);
             }
-            "text/html" if !seen_returned && parts.html.len() < MAX_PART_BYTES => {
-                let t = text::html_text(&body_text(p));
-                fields::push_bounded(&mut parts.html, &t, MAX_PART_BYTES);
-                parts.html.push('\n');
-            }
-            m if (m.starts_with("text/") || m.is_empty())
-                && !seen_returned
-                && parts.notice.len() < MAX_PART_BYTES =>
-            {
-                fields::push_bounded(&mut parts.notice, &body_text(p), MAX_PART_BYTES);
-                parts.notice.push('\n');
-            }
-            _ => {}
+            seen_returned = true;
+        } else if seen_returned {
+        } else if is("text/html") {
+            parts.html.push(p);
+        } else if mime.is_empty()
+            || mime.get(..5).is_some_and(|m| m.eq_ignore_ascii_case("text/"))
+        {
+            parts.notice.push(p);
         }
     }
     parts
 }
 
-/// A part's body, transfer-decoded and as text (its charset decoded; undecodable
-/// bytes replaced), at most [`MAX_PART_BYTES`].
-fn body_text(p: &ParsedMail<'_>) -> String {
-    let s = p
-        .get_body()
-        .or_else(|_| {
-            p.get_body_raw()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-        })
-        .unwrap_or_default();
-    if s.len() > MAX_PART_BYTES {
-        bounded(&s, MAX_PART_BYTES)
-    } else {
-        s
+/// A part's body, transfer-decoded and as text, at most [`MAX_PART_BYTES`].
+///
+/// A declared charset other than US-ASCII or UTF-8 is decoded by `mailparse`. Text
+/// with no charset declared (or US-ASCII declared, which 8-bit bytes contradict) is
+/// read as UTF-8 when it is valid UTF-8, else as Latin-1 (every byte one
+/// character): MTAs write their notices in UTF-8 or in a Latin-1 family charset
+/// without saying so, and Latin-1 never fails. Nothing is copied for 7bit/8bit text
+/// that is already valid UTF-8.
+fn body_text<'p>(p: &'p ParsedMail<'_>) -> Cow<'p, str> {
+    use mailparse::body::Body;
+    let declared = p.ctype.params.get("charset").map(|c| c.trim());
+    let plain = declared.is_none_or(|c| {
+        c.eq_ignore_ascii_case("us-ascii")
+            || c.eq_ignore_ascii_case("ascii")
+            || c.eq_ignore_ascii_case("utf-8")
+            || c.eq_ignore_ascii_case("utf8")
+    });
+    if !plain {
+        let s = p
+            .get_body()
+            .or_else(|_| {
+                p.get_body_raw()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            })
+            .unwrap_or_default();
+        return Cow::Owned(if s.len() > MAX_PART_BYTES {
+            bounded(&s, MAX_PART_BYTES)
+        } else {
+            s
+        });
+    }
+    let bytes: Cow<'p, [u8]> = match p.get_body_encoded() {
+        Body::SevenBit(b) | Body::EightBit(b) => Cow::Borrowed(b.get_raw()),
+        Body::Binary(b) => Cow::Borrowed(b.get_raw()),
+        Body::Base64(b) | Body::QuotedPrintable(b) => Cow::Owned(b.get_decoded().unwrap_or_default()),
+    };
+    match bytes {
+        Cow::Borrowed(b) => {
+            let cut = b.len() > MAX_PART_BYTES;
+            let b = b.get(..MAX_PART_BYTES).unwrap_or(b);
+            match utf8_or_latin1(b, cut) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(s) => Cow::Owned(s),
+            }
+        }
+        Cow::Owned(mut v) => {
+            let cut = v.len() > MAX_PART_BYTES;
+            v.truncate(MAX_PART_BYTES);
+            match String::from_utf8(v) {
+                Ok(s) => Cow::Owned(s),
+                Err(e) => {
+                    let v = e.into_bytes();
+                    Cow::Owned(utf8_or_latin1(&v, cut).map_or_else(|s| s, str::to_owned))
+                }
+            }
+        }
     }
 }
 
-/// Fills the correlation keys from the returned message's (or headers') bytes.
+/// `b` as UTF-8 when it is (a character cut by `cut` at the end left out), else as
+/// Latin-1 (owned).
+fn utf8_or_latin1(b: &[u8], cut: bool) -> Result<&str, String> {
+    match core::str::from_utf8(b) {
+        Ok(s) => Ok(s),
+        Err(e) if cut && e.error_len().is_none() => {
+            Ok(core::str::from_utf8(b.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""))
+        }
+        Err(_) => Err(latin1(b)),
+    }
+}
+
+/// Latin-1 bytes as text: every byte is the character of that number.
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
+/// The headers of a returned message that are read for correlation.
+const RETURNED_HEADERS: [&str; 5] = ["message-id", "return-path", "subject", "to", "x-envelope-id"];
+
+/// Fills the correlation keys from the returned message's (or headers') bytes. The
+/// header lines are found in one pass; only the wanted ones are decoded (by
+/// `mailparse`, for RFC 2047 words and folding).
 fn returned_headers(raw: &[u8], c: &mut Correlation, to: &mut Vec<String>) {
     let start = raw
         .iter()
@@ -1241,25 +1386,34 @@ fn returned_headers(raw: &[u8], c: &mut Correlation, to: &mut Vec<String>) {
         .unwrap_or(raw.len());
     let raw = raw.get(start..).unwrap_or(&[]);
     let raw = raw.get(..raw.len().min(256 << 10)).unwrap_or(raw);
-    let Ok((headers, _)) = mailparse::parse_headers(raw) else {
-        return;
-    };
-    let val = |name: &str| {
-        headers
-            .get_first_value(name)
-            .map(|v| bounded(v.trim(), MAX_VALUE_BYTES))
-            .filter(|v| !v.is_empty())
-    };
-    c.message_id = val("Message-ID").map(|v| fields::strip_angles(&v).to_owned());
-    c.return_path = val("Return-Path")
+    let mut values: [Option<String>; 5] = Default::default();
+    fields::scan_headers(raw, |name, header| {
+        let Some(slot) = RETURNED_HEADERS
+            .iter()
+            .position(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+            .and_then(|i| values.get_mut(i))
+            .filter(|v| v.is_none())
+        else {
+            return;
+        };
+        if let Ok((h, _)) = mailparse::parse_header(header) {
+            let v = bounded(h.get_value().trim(), MAX_VALUE_BYTES);
+            if !v.is_empty() {
+                *slot = Some(v);
+            }
+        }
+    });
+    let [message_id, return_path, subject, to_value, envelope_id] = values;
+    c.message_id = message_id.map(|v| fields::strip_angles(&v).to_owned());
+    c.return_path = return_path
         .map(|v| fields::strip_angles(&v).to_owned())
         .filter(|v| !v.is_empty());
-    c.subject = val("Subject");
-    if let Some(v) = val("To") {
+    c.subject = subject;
+    if let Some(v) = to_value {
         to.extend(v.split(',').filter_map(first_address).take(MAX_RECIPIENTS));
     }
     if c.envelope_id.is_none() {
-        c.envelope_id = val("X-Envelope-Id");
+        c.envelope_id = envelope_id;
     }
 }
 
@@ -1274,15 +1428,18 @@ fn first_address(value: &str) -> Option<String> {
     text::is_address(inner).then(|| inner.to_owned())
 }
 
-/// The paragraph of `notice` that mentions `addr` (case-insensitive): from that line
-/// to the next blank line.
-fn paragraph_about(notice: &str, addr: &str) -> Option<String> {
-    if notice.is_empty() || addr.is_empty() {
+/// The paragraph of `notice` (`lower` is it in ASCII lower case) that mentions
+/// `addr` (case-insensitive): from that line to the next blank line.
+fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
+    if notice.is_empty() || addr.is_empty() || addr.len() > 512 {
         return None;
     }
-    let lower = notice.to_ascii_lowercase();
-    let a = addr.to_ascii_lowercase();
-    let pos = lower.find(&a)?;
+    let mut a = [0u8; 512];
+    let a = a.get_mut(..addr.len())?;
+    a.copy_from_slice(addr.as_bytes());
+    a.make_ascii_lowercase();
+    let a = core::str::from_utf8(a).ok()?;
+    let pos = lower.find(a)?;
     let start = lower
         .get(..pos)
         .and_then(|s| s.rfind('\n'))

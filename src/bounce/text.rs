@@ -97,17 +97,26 @@ const RETURNED_MARKERS: &[&str] = &[
     "returned mail follows",
 ];
 
-/// Whether `line` starts the returned message.
+/// Whether `line` starts the returned message (no allocation: most lines are
+/// refused by their length or first letter).
 fn is_returned_marker(line: &str) -> bool {
     let t = line.trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c.is_whitespace());
     if t.is_empty() || t.len() > 80 {
         return false;
     }
-    let lower = t.to_ascii_lowercase();
-    let lower = lower.trim_end_matches([':', '.']);
-    RETURNED_MARKERS
-        .iter()
-        .any(|m| lower == *m || (lower.starts_with(m) && line.trim_start().starts_with(['-', '='])))
+    let first = t.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+    if !matches!(first, b't' | b'b' | b'o' | b'r' | b'h' | b'm' | b'u' | b'c') {
+        return false;
+    }
+    let t = t.trim_end_matches([':', '.']);
+    let dashed = line.trim_start().starts_with(['-', '=']);
+    RETURNED_MARKERS.iter().any(|m| {
+        t.len() >= m.len()
+            && t.as_bytes()
+                .get(..m.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
+            && (t.len() == m.len() || dashed)
+    })
 }
 
 /// `notice` split where the returned message starts: (the notice's own text, the rest).
@@ -359,7 +368,7 @@ const AUTO_SUBJECTS: &[&str] = &[
 ];
 
 /// Whether the headers mark an auto-reply (RFC 3834 and the common non-standard headers).
-pub(crate) fn auto_reply(headers: &[(String, String)], subject: &str) -> bool {
+pub(crate) fn auto_reply(headers: &[(&str, String)], subject: &str) -> bool {
     let h = |name: &str| {
         headers
             .iter()
