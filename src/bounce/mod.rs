@@ -630,8 +630,8 @@ impl Parser {
             if top.iter().any(|(t, _)| t == n) {
                 return;
             }
-            if let Ok((h, _)) = mailparse::parse_header(header) {
-                top.push((n, bounded(&h.get_value(), MAX_VALUE_BYTES)));
+            if let Some(v) = fields::header_value(header) {
+                top.push((n, bounded(&v, MAX_VALUE_BYTES)));
             }
         });
         structural.extend_from_slice(b"\r\n");
@@ -1331,7 +1331,8 @@ fn body_text<'p>(p: &'p ParsedMail<'_>) -> Cow<'p, str> {
     let bytes: Cow<'p, [u8]> = match p.get_body_encoded() {
         Body::SevenBit(b) | Body::EightBit(b) => Cow::Borrowed(b.get_raw()),
         Body::Binary(b) => Cow::Borrowed(b.get_raw()),
-        Body::Base64(b) | Body::QuotedPrintable(b) => Cow::Owned(b.get_decoded().unwrap_or_default()),
+        Body::QuotedPrintable(b) => Cow::Owned(fields::decode_qp(b.get_raw())),
+        Body::Base64(b) => Cow::Owned(b.get_decoded().unwrap_or_default()),
     };
     match bytes {
         Cow::Borrowed(b) => {
@@ -1396,8 +1397,8 @@ fn returned_headers(raw: &[u8], c: &mut Correlation, to: &mut Vec<String>) {
         else {
             return;
         };
-        if let Ok((h, _)) = mailparse::parse_header(header) {
-            let v = bounded(h.get_value().trim(), MAX_VALUE_BYTES);
+        if let Some(v) = fields::header_value(header) {
+            let v = bounded(v.trim(), MAX_VALUE_BYTES);
             if !v.is_empty() {
                 *slot = Some(v);
             }
