@@ -74,6 +74,7 @@
 //! Aho-Corasick automata, one pass each.
 
 mod fields;
+mod notices;
 mod text;
 
 use std::borrow::Cow;
@@ -757,11 +758,24 @@ impl Parser {
         let text = with_status(diagnostic.unwrap_or(""), status);
         let mut c = self.classifier.classify_text(&text, stage);
         if c.low_confidence {
-            if let Some(ctx) = context() {
-                let t = with_status(&bounded(ctx, MAX_VALUE_BYTES), status);
-                let c2 = self.classifier.classify_text(&t, stage);
-                if !c2.low_confidence && c2.disposition != Disposition::Success {
+            let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
+            let usable = |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
+            if let Some(t) = &around {
+                let c2 = self.classifier.classify_text(t, stage);
+                if usable(&c2) {
                     c = c2;
+                }
+            }
+            if c.low_confidence {
+                // No reply rule knows these words: a notice's own wording may.
+                let notices = notices::classifier();
+                if let Some(c3) = [Some(&text), around.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| notices.classify_text(t, stage))
+                    .find(usable)
+                {
+                    c = c3;
                 }
             }
         }
