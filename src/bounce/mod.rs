@@ -1003,46 +1003,57 @@ impl Parser {
     ) -> Result<Report, Error> {
         let notice = ctx.notice.own();
         let lines: Vec<&str> = notice.lines().take(20_000).collect();
-        // (address, index of its line, rest of that line)
-        let mut found: Vec<(String, usize, &str)> = Vec::new();
+        // (address, index of its line, what that line says about it, whether it is a
+        // Sendmail `NNN <address>... reason` line, whose transcript comes before it)
+        let mut found: Vec<(String, usize, &str, bool)> = Vec::new();
+        // Every line that names a recipient, repeated ones too: each ends the block of
+        // another recipient.
+        let mut starts: Vec<(usize, String)> = Vec::new();
         let excluded = [
             ctx.correlation.report_to.as_deref(),
             ctx.correlation.return_path.as_deref(),
         ];
+        let is_excluded = |a: &str| excluded.iter().flatten().any(|e| e.eq_ignore_ascii_case(a));
         for (i, line) in lines.iter().enumerate() {
-            if let Some((addr, rest)) = text::line_address(line, true) {
-                let lower = addr.to_ascii_lowercase();
-                if excluded
-                    .iter()
-                    .flatten()
-                    .any(|e| e.eq_ignore_ascii_case(&lower))
-                {
-                    continue;
+            let hit = text::line_address(line, true)
+                .map(|(a, r)| (a, r, false))
+                .or_else(|| text::coded_line_address(line).map(|(a, r)| (a, r, true)))
+                .or_else(|| text::dated_line_address(line).map(|a| (a, "", false)));
+            let Some((addr, rest, coded)) = hit else {
+                continue;
+            };
+            let lower = addr.to_ascii_lowercase();
+            if is_excluded(&lower) {
+                continue;
+            }
+            if starts.len() < MAX_RECIPIENTS * 4 {
+                starts.push((i, lower.clone()));
+            }
+            if !found.iter().any(|(a, _, _, _)| *a == lower) {
+                if found.len() >= MAX_RECIPIENTS {
+                    break;
                 }
-                if !found.iter().any(|(a, _, _)| *a == lower) {
-                    if found.len() >= MAX_RECIPIENTS {
-                        break;
-                    }
-                    found.push((lower, i, rest));
-                }
+                found.push((lower, i, rest, coded));
             }
         }
         if found.is_empty() {
+            starts.clear();
             for (i, line) in lines.iter().enumerate() {
-                if let Some(addr) = text::loose_line_address(line) {
+                if let Some((addr, words)) = text::loose_line_address(line) {
                     let lower = addr.to_ascii_lowercase();
-                    if excluded
-                        .iter()
-                        .flatten()
-                        .any(|e| e.eq_ignore_ascii_case(&lower))
-                        || found.iter().any(|(a, _, _)| *a == lower)
-                    {
+                    if is_excluded(&lower) {
+                        continue;
+                    }
+                    if starts.len() < MAX_RECIPIENTS * 4 {
+                        starts.push((i, lower.clone()));
+                    }
+                    if found.iter().any(|(a, _, _, _)| *a == lower) {
                         continue;
                     }
                     if found.len() >= MAX_RECIPIENTS {
                         break;
                     }
-                    found.push((lower, i, ""));
+                    found.push((lower, i, words, false));
                 }
             }
         }
@@ -1054,14 +1065,14 @@ impl Parser {
                 .take(MAX_RECIPIENTS)
                 .collect();
             if !listed.is_empty() {
-                let mut out = Vec::new();
+                let mut out: Vec<(String, usize, &str, bool)> = Vec::new();
                 for a in listed {
-                    let (at, rest) = found
+                    let (at, rest, coded) = found
                         .iter()
-                        .find(|(f, _, _)| *f == a)
-                        .map_or((usize::MAX, ""), |(_, i, r)| (*i, *r));
-                    if !out.iter().any(|(f, _, _): &(String, usize, &str)| *f == a) {
-                        out.push((a, at, rest));
+                        .find(|(f, _, _, _)| *f == a)
+                        .map_or((usize::MAX, "", false), |(_, i, r, c)| (*i, *r, *c));
+                    if !out.iter().any(|(f, _, _, _)| *f == a) {
+                        out.push((a, at, rest, coded));
                     }
                 }
                 found = out;
@@ -1076,39 +1087,50 @@ impl Parser {
             .map(|l| l.join("\n"))
             .unwrap_or_default();
         let delayed = delayed_subject || text::says_delayed(&preamble);
-        let mut starts: Vec<usize> = found
-            .iter()
-            .map(|f| f.1)
-            .filter(|i| *i != usize::MAX)
-            .collect();
-        starts.sort_unstable();
         let found_by = FoundBy::Heuristic(format);
         let mut recipients = Vec::with_capacity(found.len());
-        for (addr, at, rest) in &found {
-            let block = if *at == usize::MAX {
-                ctx.notice.paragraph_about(addr).unwrap_or_default()
-            } else {
-                let end = starts
-                    .iter()
-                    .find(|s| **s > *at)
-                    .copied()
-                    .unwrap_or(lines.len());
-                let mut b = String::new();
-                fields::push_bounded(&mut b, rest, MAX_VALUE_BYTES * 4);
-                for l in lines.get(at + 1..end).unwrap_or(&[]) {
-                    if b.len() >= MAX_VALUE_BYTES * 4 {
-                        break;
-                    }
-                    b.push('\n');
-                    fields::push_bounded(&mut b, l, MAX_VALUE_BYTES * 4);
+        let join = |from: usize, to: usize, first: &str| {
+            let mut b = String::new();
+            fields::push_bounded(&mut b, first, MAX_VALUE_BYTES * 4);
+            for l in lines.get(from..to).unwrap_or(&[]) {
+                if b.len() >= MAX_VALUE_BYTES * 4 {
+                    break;
                 }
-                b
+                b.push('\n');
+                fields::push_bounded(&mut b, l, MAX_VALUE_BYTES * 4);
+            }
+            b
+        };
+        for (addr, at, rest, coded) in &found {
+            let (block, before) = if *at == usize::MAX {
+                (ctx.notice.paragraph_about(addr).unwrap_or_default(), String::new())
+            } else if *coded {
+                // Sendmail: the reason is on the line; the transcript that led to it
+                // is on the lines since the previous recipient line.
+                let prev = starts.partition_point(|(s, _)| *s < *at);
+                let from = prev
+                    .checked_sub(1)
+                    .and_then(|p| starts.get(p))
+                    .map_or(0, |(p, _)| p + 1);
+                ((*rest).to_owned(), join(from, *at, ""))
+            } else {
+                // To the next line naming another recipient (`starts` is in line order).
+                let next = starts.partition_point(|(s, _)| *s <= *at);
+                let end = starts
+                    .get(next..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .find(|(_, a)| a != addr)
+                    .map_or(lines.len(), |(s, _)| *s);
+                (join(at + 1, end, rest), String::new())
             };
             let diagnostic = non_empty(&collapse(&block));
             let single = found.len() == 1;
             let context = || {
                 Some(if single {
                     collapse(&bounded(notice, MAX_VALUE_BYTES * 8))
+                } else if !before.is_empty() {
+                    collapse(&format!("{before}\n{block}"))
                 } else {
                     collapse(&block)
                 })
@@ -1122,7 +1144,9 @@ impl Parser {
             let (classification, reply, stage) =
                 self.classify(action, diagnostic.as_deref(), status, &context);
             let stage = if stage == Stage::Unknown {
-                text::transcript_stage(&block).unwrap_or(stage)
+                text::transcript_stage(&block)
+                    .or_else(|| text::transcript_stage(&before))
+                    .unwrap_or(stage)
             } else {
                 stage
             };
@@ -1305,10 +1329,25 @@ fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
         } else if mime.is_empty()
             || mime.get(..5).is_some_and(|m| m.eq_ignore_ascii_case("text/"))
         {
-            parts.notice.push(p);
+            // A text attachment after the notice (a mail system's copy of the
+            // headers) is not the notice's words.
+            if parts.notice.is_empty() || !is_attachment(p) {
+                parts.notice.push(p);
+            }
         }
     }
     parts
+}
+
+/// Whether a part is marked as an attachment (`Content-Disposition: attachment`).
+fn is_attachment(p: &ParsedMail<'_>) -> bool {
+    p.headers.iter().any(|h| {
+        h.get_key_raw().eq_ignore_ascii_case(b"content-disposition")
+            && h.get_value_raw()
+                .trim_ascii_start()
+                .get(..10)
+                .is_some_and(|v| v.eq_ignore_ascii_case(b"attachment"))
+    })
 }
 
 /// A part's body, transfer-decoded and as text, at most [`MAX_PART_BYTES`].
@@ -1460,10 +1499,22 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         .and_then(|s| s.rfind('\n'))
         .map_or(0, |p| p + 1);
     let tail = notice.get(start..)?;
-    let end = tail
-        .find("\n\n")
-        .or_else(|| tail.find("\r\n\r\n"))
-        .unwrap_or(tail.len());
+    // To the next blank line, or to the next line naming another recipient.
+    let mut end = 0usize;
+    for (n, line) in tail.split_inclusive('\n').enumerate() {
+        if end > MAX_VALUE_BYTES * 2 || line.trim().is_empty() {
+            break;
+        }
+        if n > 0 {
+            let other = text::line_address(line, false)
+                .map(|(x, _)| x)
+                .or_else(|| text::coded_line_address(line).map(|(x, _)| x));
+            if other.is_some_and(|x| !x.eq_ignore_ascii_case(a)) {
+                break;
+            }
+        }
+        end += line.len();
+    }
     non_empty(&collapse(&bounded(tail.get(..end)?, MAX_VALUE_BYTES * 2)))
 }
 
