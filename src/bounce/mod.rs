@@ -637,8 +637,15 @@ impl Parser {
         });
         structural.extend_from_slice(b"\r\n");
         structural.extend_from_slice(input.get(body_start..).unwrap_or(&[]));
-        let mail =
+        let mut mail =
             mailparse::parse_mail(&structural).map_err(|e| Error::Unreadable(e.to_string()))?;
+        let plain: Vec<u8>;
+        if mail.subparts.is_empty() && is_multipart(&mail.ctype.mimetype) {
+            // A multipart whose boundary never occurs (a mail system that declared one
+            // and wrote plain text): the body is read as text.
+            plain = [b"\r\n".as_slice(), input.get(body_start..).unwrap_or(&[])].concat();
+            mail = mailparse::parse_mail(&plain).map_err(|e| Error::Unreadable(e.to_string()))?;
+        }
         let header = |name: &str| {
             top.iter()
                 .find(|(n, _)| *n == name)
@@ -1284,7 +1291,7 @@ fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
         }
         let mime = p.ctype.mimetype.as_str();
         let is = |m: &str| mime.eq_ignore_ascii_case(m);
-        if mime.len() >= 10 && mime.get(..10).is_some_and(|m| m.eq_ignore_ascii_case("multipart/")) {
+        if is_multipart(mime) {
             if depth < MAX_DEPTH {
                 for sub in p.subparts.iter().rev().take(MAX_PARTS) {
                     stack.push((sub, depth + 1));
@@ -1337,6 +1344,11 @@ fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
         }
     }
     parts
+}
+
+fn is_multipart(mime: &str) -> bool {
+    mime.get(..10)
+        .is_some_and(|m| m.eq_ignore_ascii_case("multipart/"))
 }
 
 /// Whether a part is marked as an attachment (`Content-Disposition: attachment`).
