@@ -1064,6 +1064,17 @@ impl Parser {
                 }
             }
         }
+        if found.is_empty() && failed_header.is_none() {
+            // A notice that names no recipient in any line shape (a carrier's or a
+            // filter's "could not be delivered"): the returned message's one `To:`
+            // address is the recipient, as for a feedback report.
+            if let [only] = ctx.returned_to.as_slice() {
+                let lower = only.to_ascii_lowercase();
+                if !is_excluded(&lower) {
+                    found.push((lower, usize::MAX, "", false));
+                }
+            }
+        }
         if let Some(h) = failed_header {
             let listed: Vec<String> = h
                 .split([',', ' ', '\t'])
@@ -1505,29 +1516,45 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
     a.copy_from_slice(addr.as_bytes());
     a.make_ascii_lowercase();
     let a = core::str::from_utf8(a).ok()?;
-    let pos = lower.find(a)?;
-    let start = lower
-        .get(..pos)
-        .and_then(|s| s.rfind('\n'))
-        .map_or(0, |p| p + 1);
-    let tail = notice.get(start..)?;
-    // To the next blank line, or to the next line naming another recipient.
-    let mut end = 0usize;
-    for (n, line) in tail.split_inclusive('\n').enumerate() {
-        if end > MAX_VALUE_BYTES * 2 || line.trim().is_empty() {
+    // Every mention's paragraph, in order (a notice may name the recipient in its
+    // list and again in its transcript), at most 2 * MAX_VALUE_BYTES in all.
+    let mut out = String::new();
+    let mut from = 0usize;
+    while out.len() < MAX_VALUE_BYTES * 2 {
+        let Some(pos) = lower.get(from..).and_then(|l| l.find(a)).map(|p| p + from) else {
             break;
-        }
-        if n > 0 {
-            let other = text::line_address(line, false)
-                .map(|(x, _)| x)
-                .or_else(|| text::coded_line_address(line).map(|(x, _)| x));
-            if other.is_some_and(|x| !x.eq_ignore_ascii_case(a)) {
+        };
+        let start = lower
+            .get(..pos)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |p| p + 1);
+        let Some(tail) = notice.get(start..) else {
+            break;
+        };
+        // To the next blank line, or to the next line naming another recipient.
+        let mut end = 0usize;
+        for (n, line) in tail.split_inclusive('\n').enumerate() {
+            if end > MAX_VALUE_BYTES * 2 || line.trim().is_empty() {
                 break;
             }
+            if n > 0 {
+                let other = text::line_address(line, false)
+                    .map(|(x, _)| x)
+                    .or_else(|| text::coded_line_address(line).map(|(x, _)| x));
+                if other.is_some_and(|x| !x.eq_ignore_ascii_case(a)) {
+                    break;
+                }
+            }
+            end += line.len();
         }
-        end += line.len();
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        fields::push_bounded(&mut out, tail.get(..end).unwrap_or(""), MAX_VALUE_BYTES * 2);
+        // Past this mention (and its paragraph): linear in the notice.
+        from = (start + end).max(pos + a.len());
     }
-    non_empty(&collapse(&bounded(tail.get(..end)?, MAX_VALUE_BYTES * 2)))
+    non_empty(&collapse(&out))
 }
 
 /// `text` with `status` put after the reply code when the text has a reply code but

@@ -75,6 +75,9 @@ pub(crate) fn rules() -> Vec<UserRule> {
              'not found in the Domino directory' / 'not in the directory list')",
             &[
                 "address couldn't be found",
+                "no valid recipients",
+                "check if address is correct",
+                "invalid final delivery userid",
                 "address could not be found",
                 "address not found",
                 "recipient name is not recognized",
