@@ -362,13 +362,30 @@ fn hostile_messages_are_bounded() {
 #[test]
 fn undeclared_8bit_text_is_utf8_else_latin1() {
     let head = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n";
-    let utf8 = [head.as_slice(), "<bob@example.com>: bo\u{ee}te pleine, mailbox full\r\n".as_bytes()].concat();
+    let utf8 = [
+        head.as_slice(),
+        "<bob@example.com>: bo\u{ee}te pleine, mailbox full\r\n".as_bytes(),
+    ]
+    .concat();
     let r = bounce::parse(&utf8).expect("a bounce");
-    assert_eq!(r.recipients[0].diagnostic.as_deref(), Some("bo\u{ee}te pleine, mailbox full"));
-    let latin1 = [head.as_slice(), b"<bob@example.com>: bo\xeete pleine, mailbox full\r\n".as_slice()].concat();
+    assert_eq!(
+        r.recipients[0].diagnostic.as_deref(),
+        Some("bo\u{ee}te pleine, mailbox full")
+    );
+    let latin1 = [
+        head.as_slice(),
+        b"<bob@example.com>: bo\xeete pleine, mailbox full\r\n".as_slice(),
+    ]
+    .concat();
     let r = bounce::parse(&latin1).expect("a bounce");
-    assert_eq!(r.recipients[0].diagnostic.as_deref(), Some("bo\u{ee}te pleine, mailbox full"));
-    assert_eq!(r.recipients[0].classification.category, Some(Category::MailboxFull));
+    assert_eq!(
+        r.recipients[0].diagnostic.as_deref(),
+        Some("bo\u{ee}te pleine, mailbox full")
+    );
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::MailboxFull)
+    );
 }
 
 /// A quoted `Message-Id: <…@host>` or `To:` line names no recipient, even when only
@@ -384,7 +401,10 @@ fn quoted_message_ids_are_not_recipients() {
     let r = bounce::parse(m).expect("a bounce");
     let got: Vec<&str> = r.recipients.iter().map(|x| x.recipient.as_str()).collect();
     assert_eq!(got, ["bob@example.com"]);
-    assert_eq!(r.recipients[0].classification.category, Some(Category::UserUnknown));
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::UserUnknown)
+    );
 }
 
 /// Sendmail's `NNN <address>... reason` lines name one recipient each, several in one

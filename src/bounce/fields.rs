@@ -118,7 +118,9 @@ pub(crate) fn header_value(header: &[u8]) -> Option<String> {
         }
         return Some(out);
     }
-    mailparse::parse_header(header).ok().map(|(h, _)| h.get_value())
+    mailparse::parse_header(header)
+        .ok()
+        .map(|(h, _)| h.get_value())
 }
 
 /// Quoted-printable (RFC 2045 §6.7) decoded, leniently: `=XY` is the byte XY, `=` at
@@ -146,7 +148,10 @@ pub(crate) fn decode_qp(raw: &[u8]) -> Vec<u8> {
             [b'\n', ..] => rest = after.get(1..).unwrap_or(&[]),
             _ => {
                 // A soft break after trailing blanks (`=  \r\n`) joins the lines too.
-                let blanks = after.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+                let blanks = after
+                    .iter()
+                    .take_while(|b| **b == b' ' || **b == b'\t')
+                    .count();
                 match after.get(blanks..) {
                     Some([b'\r', b'\n', ..]) => rest = after.get(blanks + 2..).unwrap_or(&[]),
                     Some([b'\n', ..]) => rest = after.get(blanks + 1..).unwrap_or(&[]),
@@ -325,10 +330,19 @@ mod tests {
 
     #[test]
     fn quoted_printable_and_header_values() {
-        assert_eq!(decode_qp(b"caf=C3=A9 =\r\nau lait=3D=\nx = y=ZZ="), "café au lait=x = y=ZZ=".as_bytes());
+        assert_eq!(
+            decode_qp(b"caf=C3=A9 =\r\nau lait=3D=\nx = y=ZZ="),
+            "café au lait=x = y=ZZ=".as_bytes()
+        );
         assert_eq!(decode_qp(b"a=  \r\nb"), b"ab");
-        assert_eq!(header_value(b"To: a@b.c,\r\n  d@e.f\r\n").as_deref(), Some("a@b.c, d@e.f"));
-        assert_eq!(header_value(b"Subject: =?UTF-8?B?Y2Fmw6k=?=\r\n").as_deref(), Some("café"));
+        assert_eq!(
+            header_value(b"To: a@b.c,\r\n  d@e.f\r\n").as_deref(),
+            Some("a@b.c, d@e.f")
+        );
+        assert_eq!(
+            header_value(b"Subject: =?UTF-8?B?Y2Fmw6k=?=\r\n").as_deref(),
+            Some("café")
+        );
         assert_eq!(header_value(b"no colon"), None);
     }
 

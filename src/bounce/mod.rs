@@ -75,6 +75,7 @@
 
 mod fields;
 mod notices;
+mod ses;
 mod text;
 
 use std::borrow::Cow;
@@ -200,6 +201,8 @@ pub enum Format {
     Yahoo,
     /// RFC 3464 fields written into the text of a message that is not a report.
     InlineReport,
+    /// An Amazon SES notification (JSON, `notificationType`) delivered by e-mail.
+    AmazonSes,
     /// A bounce in none of the known wordings: recipients found by their lines.
     Generic,
 }
@@ -216,6 +219,7 @@ impl Format {
             Format::Gmail => "gmail",
             Format::Yahoo => "yahoo",
             Format::InlineReport => "inline_report",
+            Format::AmazonSes => "amazon_ses",
             Format::Generic => "generic",
         }
     }
@@ -692,6 +696,11 @@ impl Parser {
             }
         }
         let own_text = notice.own();
+        if memchr::memmem::find(own_text.as_bytes(), b"\"notificationType\"").is_some() {
+            if let Some(r) = self.ses(&ctx) {
+                return Ok(r);
+            }
+        }
 
         let subject = header("subject").unwrap_or("");
         let from = header("from").unwrap_or("");
@@ -766,7 +775,8 @@ impl Parser {
         let mut c = self.classifier.classify_text(&text, stage);
         if c.low_confidence {
             let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
-            let usable = |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
+            let usable =
+                |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
             if let Some(t) = &around {
                 let c2 = self.classifier.classify_text(t, stage);
                 if usable(&c2) {
@@ -937,40 +947,7 @@ impl Parser {
         if rcpts.is_empty() {
             return None;
         }
-        let (category, disposition, rule) = match feedback.feedback_type {
-            FeedbackType::NotSpam => (None, Disposition::Success, "bounce.arf.not_spam"),
-            FeedbackType::Virus => (
-                Some(Category::VirusContent),
-                Disposition::Permanent,
-                "bounce.arf.virus",
-            ),
-            FeedbackType::AuthFailure => (
-                Some(Category::SenderAuthentication),
-                Disposition::Permanent,
-                "bounce.arf.auth_failure",
-            ),
-            FeedbackType::Fraud => (
-                Some(Category::SpamContent),
-                Disposition::Permanent,
-                "bounce.arf.fraud",
-            ),
-            _ => (
-                Some(Category::SpamContent),
-                Disposition::Permanent,
-                "bounce.arf.abuse",
-            ),
-        };
-        let classification = Classification {
-            disposition,
-            category,
-            scope: Scope::Recipient,
-            retry_after: None,
-            rule: Cow::Borrowed(rule),
-            description: Cow::Borrowed(
-                "a feedback-loop complaint: stop mailing this recipient (RFC 5965)",
-            ),
-            low_confidence: false,
-        };
+        let classification = complaint_classification(feedback.feedback_type);
         let recipients = rcpts
             .into_iter()
             .map(|recipient| BounceRecipient {
@@ -1001,6 +978,115 @@ impl Parser {
         })
     }
 
+    /// An Amazon SES notification (`notificationType` JSON) in the notice's text.
+    fn ses(&self, ctx: &Ctx<'_>) -> Option<Report> {
+        let n = ses::parse(ctx.notice.own())?;
+        let found_by = FoundBy::Heuristic(Format::AmazonSes);
+        let mut recipients = Vec::with_capacity(n.recipients.len());
+        for r in n.recipients {
+            let (action, status, diagnostic_type, diagnostic) = match n.kind.as_str() {
+                "Delivery" => (
+                    Action::Delivered,
+                    None,
+                    None,
+                    n.smtp_response.as_deref().and_then(non_empty),
+                ),
+                "Complaint" => (Action::Complaint, None, None, None),
+                _ => {
+                    let status = r.status.as_deref().and_then(status_code);
+                    let action = r.action.as_deref().and_then(Action::from_field).unwrap_or(
+                        if n.bounce_type.as_deref() == Some("Transient") {
+                            Action::Delayed
+                        } else {
+                            Action::Failed
+                        },
+                    );
+                    let (t, d) = match r.diagnostic.as_deref().map(|d| d.split_once(';')) {
+                        Some(Some((t, rest))) if !t.contains(' ') && t.len() <= 32 => {
+                            (Some(t.trim().to_owned()), non_empty(rest))
+                        }
+                        _ => (None, r.diagnostic.as_deref().and_then(non_empty)),
+                    };
+                    (action, status, t, d)
+                }
+            };
+            let (classification, reply, stage) = if action == Action::Complaint {
+                let ty = FeedbackType::from_field(n.feedback_type.as_deref().unwrap_or("abuse"));
+                (complaint_classification(ty), None, Stage::Unknown)
+            } else {
+                self.classify(action, diagnostic.as_deref(), status, &|| None)
+            };
+            recipients.push(BounceRecipient {
+                recipient: r.address,
+                original_recipient: None,
+                action,
+                status: status.or_else(|| reply.as_ref().and_then(Reply::enhanced)),
+                reply,
+                diagnostic,
+                diagnostic_type,
+                remote_mta: None,
+                last_attempt: None,
+                will_retry_until: None,
+                stage,
+                found_by,
+                correlation: ctx.correlation.clone(),
+                classification,
+            });
+        }
+        if recipients.is_empty() {
+            return None;
+        }
+        Some(Report {
+            found_by,
+            reporting_mta: None,
+            arrival_date: None,
+            feedback: None,
+            correlation: ctx.correlation.clone(),
+            recipients,
+            truncated: ctx.cut,
+        })
+    }
+}
+
+/// The classification of a complaint of this feedback type (rule `bounce.arf.<type>`).
+fn complaint_classification(feedback_type: FeedbackType) -> Classification {
+    let (category, disposition, rule) = match feedback_type {
+        FeedbackType::NotSpam => (None, Disposition::Success, "bounce.arf.not_spam"),
+        FeedbackType::Virus => (
+            Some(Category::VirusContent),
+            Disposition::Permanent,
+            "bounce.arf.virus",
+        ),
+        FeedbackType::AuthFailure => (
+            Some(Category::SenderAuthentication),
+            Disposition::Permanent,
+            "bounce.arf.auth_failure",
+        ),
+        FeedbackType::Fraud => (
+            Some(Category::SpamContent),
+            Disposition::Permanent,
+            "bounce.arf.fraud",
+        ),
+        _ => (
+            Some(Category::SpamContent),
+            Disposition::Permanent,
+            "bounce.arf.abuse",
+        ),
+    };
+    Classification {
+        disposition,
+        category,
+        scope: Scope::Recipient,
+        retry_after: None,
+        rule: Cow::Borrowed(rule),
+        description: Cow::Borrowed(
+            "a feedback-loop complaint: stop mailing this recipient (RFC 5965)",
+        ),
+        low_confidence: false,
+    }
+}
+
+impl Parser {
     fn heuristic(
         &self,
         ctx: &Ctx<'_>,
@@ -1121,7 +1207,10 @@ impl Parser {
         };
         for (addr, at, rest, coded) in &found {
             let (block, before) = if *at == usize::MAX {
-                (ctx.notice.paragraph_about(addr).unwrap_or_default(), String::new())
+                (
+                    ctx.notice.paragraph_about(addr).unwrap_or_default(),
+                    String::new(),
+                )
             } else if *coded {
                 // Sendmail: the reason is on the line; the transcript that led to it
                 // is on the lines since the previous recipient line.
@@ -1345,7 +1434,9 @@ fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
         } else if is("text/html") {
             parts.html.push(p);
         } else if mime.is_empty()
-            || mime.get(..5).is_some_and(|m| m.eq_ignore_ascii_case("text/"))
+            || mime
+                .get(..5)
+                .is_some_and(|m| m.eq_ignore_ascii_case("text/"))
         {
             // A text attachment after the notice (a mail system's copy of the
             // headers) is not the notice's words.
@@ -1451,7 +1542,13 @@ fn latin1(b: &[u8]) -> String {
 }
 
 /// The headers of a returned message that are read for correlation.
-const RETURNED_HEADERS: [&str; 5] = ["message-id", "return-path", "subject", "to", "x-envelope-id"];
+const RETURNED_HEADERS: [&str; 5] = [
+    "message-id",
+    "return-path",
+    "subject",
+    "to",
+    "x-envelope-id",
+];
 
 /// Fills the correlation keys from the returned message's (or headers') bytes. The
 /// header lines are found in one pass; only the wanted ones are decoded (by

@@ -41,7 +41,12 @@ pub(crate) fn rules() -> Vec<UserRule> {
             Category::DomainNotFound,
             "the destination domain has no mail host ('unknown host', 'host unknown', \
              'no such domain')",
-            &["unknown host", "host unknown", "no such domain", "domain not found"],
+            &[
+                "unknown host",
+                "host unknown",
+                "no such domain",
+                "domain not found",
+            ],
         ),
         rule(
             "no_smtp_service",

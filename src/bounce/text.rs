@@ -227,13 +227,20 @@ pub(crate) fn line_address(line: &str, allow_labels: bool) -> Option<(&str, &str
 pub(crate) fn coded_line_address(line: &str) -> Option<(&str, &str)> {
     let t = line.trim();
     let b = t.as_bytes();
-    if b.len() < 6 || !matches!(b.first(), Some(b'4' | b'5')) || !b.iter().take(3).all(u8::is_ascii_digit) {
+    if b.len() < 6
+        || !matches!(b.first(), Some(b'4' | b'5'))
+        || !b.iter().take(3).all(u8::is_ascii_digit)
+    {
         return None;
     }
     let r = t.get(3..)?.strip_prefix(' ')?.trim_start();
     // An enhanced code may follow (`550 5.1.1 <a@b.c>... User unknown`).
     let r = match r.split_once(' ') {
-        Some((first, rest)) if first.bytes().all(|c| c.is_ascii_digit() || c == b'.') && first.contains('.') => rest.trim_start(),
+        Some((first, rest))
+            if first.bytes().all(|c| c.is_ascii_digit() || c == b'.') && first.contains('.') =>
+        {
+            rest.trim_start()
+        }
         _ => r,
     };
     let r = r.strip_prefix('<')?;
@@ -259,14 +266,36 @@ pub(crate) fn dated_line_address(line: &str) -> Option<&str> {
 /// (a quoted `Message-Id: <…@host>`, `From:`, `Return-Path:`…).
 fn is_message_header_name(name: &str) -> bool {
     const NAMES: &[&str] = &[
-        "message-id", "in-reply-to", "references", "from", "sender", "reply-to", "return-path",
-        "received", "date", "subject", "cc", "bcc", "to", "errors-to", "delivered-to",
-        "x-original-to", "content-id", "resent-from", "resent-to", "resent-message-id",
-        "list-id", "list-unsubscribe", "dkim-signature", "x-mailer",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "from",
+        "sender",
+        "reply-to",
+        "return-path",
+        "received",
+        "date",
+        "subject",
+        "cc",
+        "bcc",
+        "to",
+        "errors-to",
+        "delivered-to",
+        "x-original-to",
+        "content-id",
+        "resent-from",
+        "resent-to",
+        "resent-message-id",
+        "list-id",
+        "list-unsubscribe",
+        "dkim-signature",
+        "x-mailer",
     ];
     let n = name.trim();
     NAMES.iter().any(|h| n.eq_ignore_ascii_case(h))
-        || (n.len() > 2 && n.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")) && !n.contains(' '))
+        || (n.len() > 2
+            && n.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-"))
+            && !n.contains(' '))
 }
 
 /// The address a line names in looser ways, for notices where no line is only an
@@ -616,7 +645,10 @@ mod tests {
             coded_line_address("554 <a@example.org>... Remote protocol error"),
             Some(("a@example.org", "Remote protocol error"))
         );
-        assert_eq!(coded_line_address("<<< 550 <a@example.org>... User unknown"), None);
+        assert_eq!(
+            coded_line_address("<<< 550 <a@example.org>... User unknown"),
+            None
+        );
         assert_eq!(
             dated_line_address("a@example.co.jp on Thu, 29 Apr 2007 16:51:51 -0500"),
             Some("a@example.co.jp")
@@ -626,7 +658,10 @@ mod tests {
             Some(("a@example.co.jp", "User mailbox exceeds allowed size"))
         );
         // A quoted header names no recipient (a Message-ID looks like an address).
-        assert_eq!(loose_line_address("> Message-Id: <200904290210.0000@mx.example.jp>"), None);
+        assert_eq!(
+            loose_line_address("> Message-Id: <200904290210.0000@mx.example.jp>"),
+            None
+        );
         assert_eq!(loose_line_address("To: <shironeko@example.jp>"), None);
     }
 
