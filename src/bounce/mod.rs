@@ -696,7 +696,7 @@ impl Parser {
             }
         }
         let own_text = notice.own();
-        if memchr::memmem::find(own_text.as_bytes(), b"\"notificationType\"").is_some() {
+        if memchr::memmem::find(own_text.as_bytes(), b"notificationType").is_some() {
             if let Some(r) = self.ses(&ctx) {
                 return Ok(r);
             }

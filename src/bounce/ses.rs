@@ -25,6 +25,11 @@ pub(crate) struct Notification {
 /// The JSON string starting at `s` (just after its opening quote), unescaped, and
 /// where it ends; `None` when it does not end.
 fn string_at(s: &str) -> Option<(String, usize)> {
+    string_at_max(s, super::MAX_VALUE_BYTES)
+}
+
+/// [`string_at`], keeping at most `max` bytes of the value.
+fn string_at_max(s: &str, max: usize) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut chars = s.char_indices();
     while let Some((i, c)) = chars.next() {
@@ -42,12 +47,18 @@ fn string_at(s: &str) -> Option<(String, usize)> {
                         .ok()
                         .and_then(char::from_u32)
                         .unwrap_or('\u{fffd}');
-                    out.push(c);
+                    if out.len() < max {
+                        out.push(c);
+                    }
                 }
-                other => out.push(other),
+                other => {
+                    if out.len() < max {
+                        out.push(other);
+                    }
+                }
             },
             c => {
-                if out.len() < super::MAX_VALUE_BYTES {
+                if out.len() < max {
                     out.push(c);
                 }
             }
@@ -105,11 +116,37 @@ fn array<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
-/// The notification in `text`, if it is one.
+/// The notification in `text`, if it is one: the notification itself, or an SNS
+/// envelope (`"Type" : "Notification"`) whose `Message` string holds it.
 pub(crate) fn parse(text: &str) -> Option<Notification> {
-    let start = text
-        .find("{\"notificationType\"")
-        .or_else(|| text.find("\"notificationType\""))?;
+    // Sendmail cuts lines longer than its limit with `!`, a line break and a blank: a
+    // one-line JSON object arrives wrapped so.
+    let unwrapped;
+    let text = if text.contains("!\n ") || text.contains("!\r\n ") {
+        unwrapped = text.replace("!\r\n ", "").replace("!\n ", "");
+        unwrapped.as_str()
+    } else {
+        text
+    };
+    if !text.contains("\"notificationType\"") {
+        let p = text.find("\"Message\"")?;
+        let rest = text
+            .get(p + 9..)?
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start();
+        let (inner, _) = string_at_max(rest.strip_prefix('"')?, super::MAX_PART_BYTES)?;
+        return if inner.contains("\"notificationType\"") {
+            parse_object(&inner)
+        } else {
+            None
+        };
+    }
+    parse_object(text)
+}
+
+fn parse_object(text: &str) -> Option<Notification> {
+    let start = text.find("\"notificationType\"")?;
     let json = text.get(start..)?;
     let kind = value(json, "notificationType")?;
     let mut recipients = Vec::new();
