@@ -1116,9 +1116,6 @@ impl Parser {
                 continue;
             };
             let lower = addr.to_ascii_lowercase();
-            if is_excluded(&lower) {
-                continue;
-            }
             if starts.len() < MAX_RECIPIENTS * 4 {
                 starts.push((i, lower.clone()));
             }
@@ -1128,6 +1125,13 @@ impl Parser {
                 }
                 found.push((lower, i, rest, coded));
             }
+        }
+        // The address the notice was sent to (or the returned message's return path)
+        // is no recipient when the notice names others; alone on a recipient line, it
+        // is (a sender that mailed itself).
+        if found.iter().any(|f| !is_excluded(&f.0)) {
+            found.retain(|f| !is_excluded(&f.0));
+            starts.retain(|(_, a)| !is_excluded(a));
         }
         if found.is_empty() {
             starts.clear();

@@ -345,6 +345,23 @@ pub(crate) fn loose_line_address(line: &str) -> Option<(&str, &str)> {
             return Some((a, words.trim()));
         }
     }
+    // `rejected recipient <bob@example.com> (…)`, `undeliverable to bob@example.com`,
+    // `[Status: Error, Address: <bob@example.com>, …]`: named by the word before it.
+    let mut prev = "";
+    for tok in t.split_whitespace().take(64) {
+        let a = tok
+            .trim_start_matches(['<', '(', '['])
+            .trim_end_matches(['>', '.', ',', ';', ':', ')', ']']);
+        let p = prev.trim_start_matches(['[', '(']);
+        if ["recipient", "to", "address:", "recipient:"]
+            .iter()
+            .any(|w| p.eq_ignore_ascii_case(w))
+            && is_address(a)
+        {
+            return Some((a, t));
+        }
+        prev = tok;
+    }
     // `The following recipients returned permanent errors: bob@example.com. Reason: …`
     if let Some((words, after)) = t.split_once(": ") {
         let tok = after.split_whitespace().next().unwrap_or("");
