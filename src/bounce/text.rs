@@ -325,12 +325,15 @@ pub(crate) fn loose_line_address(line: &str) -> Option<(&str, &str)> {
         let a = r.get(..end)?;
         return is_address(a).then_some((a, ""));
     }
-    let first = t.split_whitespace().next().unwrap_or("");
-    let first = first
+    let first_tok = t.split_whitespace().next().unwrap_or("");
+    let first = first_tok
         .trim_start_matches('<')
         .trim_end_matches(['>', ':', ',', ';']);
     if is_address(first) {
-        return Some((first, ""));
+        // `bob@example.com Invalid Address, ERROR_CODE :550, …`: the rest of the line
+        // is about it (a date after it, as Exchange writes, says nothing).
+        let rest = t.get(first_tok.len()..).unwrap_or("").trim();
+        return Some((first, rest));
     }
     let last = t.rsplit(char::is_whitespace).next().unwrap_or("");
     let before = t
