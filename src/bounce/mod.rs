@@ -815,6 +815,28 @@ impl Parser {
             64,
             MAX_VALUE_BYTES,
         );
+        // A block naming several recipients (a reporting MTA that left out the blank
+        // lines between them) is one block per `Final-Recipient`.
+        let blocks: Vec<Block> = blocks
+            .into_iter()
+            .flat_map(|b| {
+                let finals = b.iter().filter(|(n, _)| n == "final-recipient").count();
+                if finals < 2 {
+                    return vec![b];
+                }
+                let mut out: Vec<Block> = Vec::new();
+                for field in b {
+                    if field.0 == "final-recipient" || out.is_empty() {
+                        out.push(Vec::new());
+                    }
+                    if let Some(last) = out.last_mut() {
+                        last.push(field);
+                    }
+                }
+                out
+            })
+            .take(MAX_RECIPIENTS.saturating_add(1))
+            .collect();
         let mut per_message: Option<&Block> = None;
         let mut recipients = Vec::new();
         let mut correlation = ctx.correlation.clone();
