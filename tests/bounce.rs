@@ -451,3 +451,15 @@ User mailbox exceeds allowed size: bob@example.com\r\n";
     assert_eq!(c.rule, "bounce.notice.mailbox_limit");
     assert!(!c.low_confidence);
 }
+
+/// Postfix's "delivery temporarily suspended:" (a destination in back-off) is no
+/// suspended mailbox: the failure it quotes decides.
+#[test]
+fn postfix_backoff_prefix_is_not_a_suspended_mailbox() {
+    let m = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Delayed Mail (still being retried)\r\n\r\n\
+<bob@example.com>: delivery temporarily suspended: connect to mx.example.com[192.0.2.1]:25: Connection refused\r\n";
+    let r = bounce::parse(m).expect("a bounce");
+    let c = &r.recipients[0].classification;
+    assert_eq!(c.category, Some(Category::Network), "{}", c.rule);
+    assert_eq!(r.recipients[0].action, Action::Delayed);
+}

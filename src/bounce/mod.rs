@@ -771,7 +771,7 @@ impl Parser {
             .unwrap_or(Stage::Unknown);
         let status = status
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
-        let text = with_status(diagnostic.unwrap_or(""), status);
+        let text = with_status(strip_cached_prefix(diagnostic.unwrap_or("")), status);
         let mut c = self.classifier.classify_text(&text, stage);
         if c.low_confidence {
             let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
@@ -1678,6 +1678,19 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         from = (start + end).max(pos + a.len());
     }
     non_empty(&collapse(&out))
+}
+
+/// A diagnostic without Postfix's `delivery temporarily suspended: ` prefix: Postfix
+/// writes it before the failure it remembers for a destination in back-off; it says
+/// nothing about the mailbox (the classifier would read "suspended" as a suspended
+/// account).
+fn strip_cached_prefix(diagnostic: &str) -> &str {
+    const P: &str = "delivery temporarily suspended:";
+    let t = diagnostic.trim_start();
+    match t.get(..P.len()) {
+        Some(head) if head.eq_ignore_ascii_case(P) => t.get(P.len()..).unwrap_or(t).trim_start(),
+        _ => diagnostic,
+    }
 }
 
 /// `text` with `status` put after the reply code when the text has a reply code but
