@@ -356,3 +356,110 @@ fn hostile_messages_are_bounded() {
     let _ = timed("one line", &vec![b'a'; 3 << 20]);
     let _ = timed("colons", &b"a:".repeat(1 << 20));
 }
+
+/// A notice with no charset declared is read as UTF-8 when it is valid UTF-8, else as
+/// Latin-1: its words reach the diagnostic unharmed either way.
+#[test]
+fn undeclared_8bit_text_is_utf8_else_latin1() {
+    let head = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n";
+    let utf8 = [
+        head.as_slice(),
+        "<bob@example.com>: bo\u{ee}te pleine, mailbox full\r\n".as_bytes(),
+    ]
+    .concat();
+    let r = bounce::parse(&utf8).expect("a bounce");
+    assert_eq!(
+        r.recipients[0].diagnostic.as_deref(),
+        Some("bo\u{ee}te pleine, mailbox full")
+    );
+    let latin1 = [
+        head.as_slice(),
+        b"<bob@example.com>: bo\xeete pleine, mailbox full\r\n".as_slice(),
+    ]
+    .concat();
+    let r = bounce::parse(&latin1).expect("a bounce");
+    assert_eq!(
+        r.recipients[0].diagnostic.as_deref(),
+        Some("bo\u{ee}te pleine, mailbox full")
+    );
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::MailboxFull)
+    );
+}
+
+/// A quoted `Message-Id: <…@host>` or `To:` line names no recipient, even when only
+/// loose line shapes are left to find one.
+#[test]
+fn quoted_message_ids_are_not_recipients() {
+    let m = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Returned mail: see transcript for details\r\n\r\n\
+> To: <alice@example.org>\r\n\
+> Message-Id: <200904290210.0000000@mx.example.jp>\r\n\
+> The following addresses had permanent fatal errors\r\n\
+> <bob@example.com>\r\n\
+>     (reason: 550 5.1.1 <bob@example.com>... User unknown)\r\n";
+    let r = bounce::parse(m).expect("a bounce");
+    let got: Vec<&str> = r.recipients.iter().map(|x| x.recipient.as_str()).collect();
+    assert_eq!(got, ["bob@example.com"]);
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::UserUnknown)
+    );
+}
+
+/// Sendmail's `NNN <address>... reason` lines name one recipient each, several in one
+/// transcript; a multipart whose boundary never occurs is read as text.
+#[test]
+fn sendmail_coded_lines_in_an_unbounded_multipart() {
+    let m = b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\r\n\
+Subject: Returned mail: User unknown\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"never-used\"\r\n\r\n\
+   ----- Transcript of session follows -----\r\n\
+550 example.or.jp (smtp)... 550 Host unknown\r\n\
+554 <kuro@example.or.jp>... 550 Host unknown (Authoritative answer from name server)\r\n\
+While talking to mail.example.co.jp:\r\n\
+>>> RCPT To:<mike@example.co.jp>\r\n\
+<<< 550 Requested User Mailbox not found. No such user here.\r\n\
+550 <mike@example.co.jp>... User unknown\r\n\r\n\
+   ----- Unsent message follows -----\r\n\
+To: someone@example.net\r\n";
+    let r = bounce::parse(m).expect("a bounce");
+    let cats: Vec<(&str, Option<Category>)> = r
+        .recipients
+        .iter()
+        .map(|x| (x.recipient.as_str(), x.classification.category))
+        .collect();
+    assert_eq!(
+        cats,
+        [
+            ("kuro@example.or.jp", Some(Category::DomainNotFound)),
+            ("mike@example.co.jp", Some(Category::UserUnknown)),
+        ]
+    );
+    assert_eq!(r.recipients[1].stage, Stage::RcptTo);
+}
+
+/// Words only a notice uses (no reply rule knows them) still classify, under a
+/// `bounce.notice.*` rule; a reply the built-in rules know always wins.
+#[test]
+fn notice_wording_classifies_when_no_reply_rule_does() {
+    let m = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undeliverable Mail\r\n\r\n\
+User mailbox exceeds allowed size: bob@example.com\r\n";
+    let r = bounce::parse(m).expect("a bounce");
+    let c = &r.recipients[0].classification;
+    assert_eq!(c.category, Some(Category::MailboxFull));
+    assert_eq!(c.rule, "bounce.notice.mailbox_limit");
+    assert!(!c.low_confidence);
+}
+
+/// Postfix's "delivery temporarily suspended:" (a destination in back-off) is no
+/// suspended mailbox: the failure it quotes decides.
+#[test]
+fn postfix_backoff_prefix_is_not_a_suspended_mailbox() {
+    let m = b"From: MAILER-DAEMON@mx.example.org\r\nSubject: Delayed Mail (still being retried)\r\n\r\n\
+<bob@example.com>: delivery temporarily suspended: connect to mx.example.com[192.0.2.1]:25: Connection refused\r\n";
+    let r = bounce::parse(m).expect("a bounce");
+    let c = &r.recipients[0].classification;
+    assert_eq!(c.category, Some(Category::Network), "{}", c.rule);
+    assert_eq!(r.recipients[0].action, Action::Delayed);
+}

@@ -70,6 +70,103 @@ pub(crate) fn blocks(
     (out, truncated)
 }
 
+/// Calls `f(name, header)` for each header of the header block at the start of `raw`
+/// (`header` is its whole text, continuation lines included) and returns where the
+/// body starts (after the blank line; `raw.len()` when there is none). One pass.
+pub(crate) fn scan_headers(raw: &[u8], mut f: impl FnMut(&[u8], &[u8])) -> usize {
+    let mut at = 0usize;
+    let line_len = |from: usize| -> usize {
+        let rest = raw.get(from..).unwrap_or(&[]);
+        memchr::memchr(b'\n', rest).map_or(rest.len(), |p| p + 1)
+    };
+    while at < raw.len() {
+        let first = line_len(at);
+        let line = raw.get(at..at + first).unwrap_or(&[]);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return at + first;
+        }
+        let mut end = at + first;
+        while matches!(raw.get(end), Some(b' ' | b'\t')) {
+            end += line_len(end);
+        }
+        if let Some(colon) = memchr::memchr(b':', line) {
+            f(
+                line.get(..colon).unwrap_or(&[]).trim_ascii(),
+                raw.get(at..end).unwrap_or(&[]),
+            );
+        }
+        at = end;
+    }
+    raw.len()
+}
+
+/// The value of one header (`Name: value`, continuation lines included), unfolded:
+/// plain ASCII is unfolded here; a value with RFC 2047 words (`=?`) or 8-bit bytes is
+/// decoded by `mailparse`.
+pub(crate) fn header_value(header: &[u8]) -> Option<String> {
+    let colon = memchr::memchr(b':', header)?;
+    let raw = header.get(colon + 1..)?;
+    if raw.is_ascii() && memchr::memmem::find(raw, b"=?").is_none() {
+        let mut out = String::with_capacity(raw.len());
+        for line in raw.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let t = core::str::from_utf8(line).ok()?;
+            if !out.is_empty() && !t.trim().is_empty() {
+                out.push(' ');
+            }
+            out.push_str(t.trim());
+        }
+        return Some(out);
+    }
+    mailparse::parse_header(header)
+        .ok()
+        .map(|(h, _)| h.get_value())
+}
+
+/// Quoted-printable (RFC 2045 §6.7) decoded, leniently: `=XY` is the byte XY, `=` at
+/// a line's end joins the lines, anything malformed is kept as written. One pass.
+pub(crate) fn decode_qp(raw: &[u8]) -> Vec<u8> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(p) = memchr::memchr(b'=', rest) {
+        out.extend_from_slice(rest.get(..p).unwrap_or(&[]));
+        let after = rest.get(p + 1..).unwrap_or(&[]);
+        match after {
+            [a, b, ..] if hex(*a).is_some() && hex(*b).is_some() => {
+                out.push(hex(*a).unwrap_or(0) * 16 + hex(*b).unwrap_or(0));
+                rest = after.get(2..).unwrap_or(&[]);
+            }
+            [b'\r', b'\n', ..] => rest = after.get(2..).unwrap_or(&[]),
+            [b'\n', ..] => rest = after.get(1..).unwrap_or(&[]),
+            _ => {
+                // A soft break after trailing blanks (`=  \r\n`) joins the lines too.
+                let blanks = after
+                    .iter()
+                    .take_while(|b| **b == b' ' || **b == b'\t')
+                    .count();
+                match after.get(blanks..) {
+                    Some([b'\r', b'\n', ..]) => rest = after.get(blanks + 2..).unwrap_or(&[]),
+                    Some([b'\n', ..]) => rest = after.get(blanks + 1..).unwrap_or(&[]),
+                    _ => {
+                        out.push(b'=');
+                        rest = after;
+                    }
+                }
+            }
+        }
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// The first value of field `name` (lower case) in `block`, if not empty.
 pub(crate) fn get<'a>(block: &'a Block, name: &str) -> Option<&'a str> {
     block
@@ -229,6 +326,24 @@ mod tests {
             typed_name("dns; mx.example.com").as_deref(),
             Some("mx.example.com")
         );
+    }
+
+    #[test]
+    fn quoted_printable_and_header_values() {
+        assert_eq!(
+            decode_qp(b"caf=C3=A9 =\r\nau lait=3D=\nx = y=ZZ="),
+            "café au lait=x = y=ZZ=".as_bytes()
+        );
+        assert_eq!(decode_qp(b"a=  \r\nb"), b"ab");
+        assert_eq!(
+            header_value(b"To: a@b.c,\r\n  d@e.f\r\n").as_deref(),
+            Some("a@b.c, d@e.f")
+        );
+        assert_eq!(
+            header_value(b"Subject: =?UTF-8?B?Y2Fmw6k=?=\r\n").as_deref(),
+            Some("café")
+        );
+        assert_eq!(header_value(b"no colon"), None);
     }
 
     #[test]

@@ -74,12 +74,15 @@
 //! Aho-Corasick automata, one pass each.
 
 mod fields;
+mod notices;
+mod ses;
 mod text;
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
-use mailparse::{MailHeaderMap, ParsedMail};
+use mailparse::ParsedMail;
 
 use crate::classify::{Category, Classification, Classifier, Disposition, Scope, Stage};
 use crate::outcome::RcptOutcome;
@@ -198,6 +201,8 @@ pub enum Format {
     Yahoo,
     /// RFC 3464 fields written into the text of a message that is not a report.
     InlineReport,
+    /// An Amazon SES notification (JSON, `notificationType`) delivered by e-mail.
+    AmazonSes,
     /// A bounce in none of the known wordings: recipients found by their lines.
     Generic,
 }
@@ -214,6 +219,7 @@ impl Format {
             Format::Gmail => "gmail",
             Format::Yahoo => "yahoo",
             Format::InlineReport => "inline_report",
+            Format::AmazonSes => "amazon_ses",
             Format::Generic => "generic",
         }
     }
@@ -536,14 +542,40 @@ pub fn parse(message: &[u8]) -> Result<Report, Error> {
     P.get_or_init(Parser::new).parse(message)
 }
 
-/// What the walk over the MIME tree collected.
-#[derive(Default)]
-struct Parts {
+/// What the walk over the MIME tree collected. Text and HTML parts are kept as
+/// parts and decoded only when the notice's words are needed.
+struct Parts<'p, 'm> {
     status: Option<String>,
     feedback: Option<String>,
-    returned: Option<Vec<u8>>,
-    notice: String,
-    html: String,
+    returned: Option<Cow<'p, [u8]>>,
+    notice: Vec<&'p ParsedMail<'m>>,
+    html: Vec<&'p ParsedMail<'m>>,
+}
+
+impl Parts<'_, '_> {
+    /// The notice's text: its text parts before the returned message, else its HTML
+    /// parts as text, at most [`MAX_PART_BYTES`].
+    fn notice_text(&self) -> String {
+        let mut out = String::new();
+        for p in &self.notice {
+            if out.len() >= MAX_PART_BYTES {
+                break;
+            }
+            fields::push_bounded(&mut out, &body_text(p), MAX_PART_BYTES);
+            out.push('\n');
+        }
+        if out.trim().is_empty() {
+            out.clear();
+            for p in &self.html {
+                if out.len() >= MAX_PART_BYTES {
+                    break;
+                }
+                fields::push_bounded(&mut out, &text::html_text(&body_text(p)), MAX_PART_BYTES);
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 impl Parser {
@@ -576,28 +608,54 @@ impl Parser {
             return Err(Error::Empty);
         }
         let (input, cut) = bounded_input(message);
-        let mail = mailparse::parse_mail(input).map_err(|e| Error::Unreadable(e.to_string()))?;
-        // Only the headers the heuristics read are decoded.
-        let top: Vec<(String, String)> = TOP_HEADERS
-            .iter()
-            .filter_map(|name| {
-                mail.headers
-                    .get_first_value(name)
-                    .map(|v| ((*name).to_owned(), bounded(&v, MAX_VALUE_BYTES)))
-            })
-            .collect();
+        // The top-level header block is read here, in one pass: only the headers the
+        // parser reads are decoded, and `mailparse` sees only those that give the MIME
+        // structure (a bounce's top often holds dozens of Received, DKIM and ARC lines).
+        let mut top: Vec<(&'static str, String)> = Vec::new();
+        let mut structural: Vec<u8> = Vec::with_capacity(512);
+        let body_start = fields::scan_headers(input, |name, header| {
+            if name.eq_ignore_ascii_case(b"content-type")
+                || name.eq_ignore_ascii_case(b"content-transfer-encoding")
+                || name.eq_ignore_ascii_case(b"mime-version")
+            {
+                if structural.len() < 64 << 10 {
+                    structural.extend_from_slice(header);
+                    if !header.ends_with(b"\n") {
+                        structural.extend_from_slice(b"\r\n");
+                    }
+                }
+                return;
+            }
+            let Some(n) = TOP_HEADERS
+                .iter()
+                .find(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+            else {
+                return;
+            };
+            if top.iter().any(|(t, _)| t == n) {
+                return;
+            }
+            if let Some(v) = fields::header_value(header) {
+                top.push((n, bounded(&v, MAX_VALUE_BYTES)));
+            }
+        });
+        structural.extend_from_slice(b"\r\n");
+        structural.extend_from_slice(input.get(body_start..).unwrap_or(&[]));
+        let mut mail =
+            mailparse::parse_mail(&structural).map_err(|e| Error::Unreadable(e.to_string()))?;
+        let plain: Vec<u8>;
+        if mail.subparts.is_empty() && is_multipart(&mail.ctype.mimetype) {
+            // A multipart whose boundary never occurs (a mail system that declared one
+            // and wrote plain text): the body is read as text.
+            plain = [b"\r\n".as_slice(), input.get(body_start..).unwrap_or(&[])].concat();
+            mail = mailparse::parse_mail(&plain).map_err(|e| Error::Unreadable(e.to_string()))?;
+        }
         let header = |name: &str| {
             top.iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.as_str())
         };
         let parts = collect(&mail);
-        let notice = if parts.notice.trim().is_empty() {
-            parts.html.as_str()
-        } else {
-            parts.notice.as_str()
-        };
-        let (own_text, inline_returned) = text::split_returned(notice);
 
         let mut correlation = Correlation {
             report_to: ["delivered-to", "x-original-to", "to"]
@@ -605,17 +663,24 @@ impl Parser {
                 .find_map(|h| header(h).and_then(first_address)),
             ..Correlation::default()
         };
-        let returned = parts
-            .returned
-            .as_deref()
-            .or_else(|| (!inline_returned.is_empty()).then_some(inline_returned.as_bytes()));
+        let notice = Notice {
+            parts: &parts,
+            text: OnceCell::new(),
+            lower: OnceCell::new(),
+        };
         let mut returned_to = Vec::new();
-        if let Some(r) = returned {
-            returned_headers(r, &mut correlation, &mut returned_to);
+        match parts.returned.as_deref() {
+            Some(r) => returned_headers(r, &mut correlation, &mut returned_to),
+            None => {
+                let inline = notice.inline_returned();
+                if !inline.is_empty() {
+                    returned_headers(inline.as_bytes(), &mut correlation, &mut returned_to);
+                }
+            }
         }
 
         let ctx = Ctx {
-            own_text,
+            notice: &notice,
             returned_to,
             correlation,
             cut,
@@ -627,6 +692,12 @@ impl Parser {
         }
         if let Some(fb) = &parts.feedback {
             if let Some(r) = self.arf(fb, &ctx) {
+                return Ok(r);
+            }
+        }
+        let own_text = notice.own();
+        if memchr::memmem::find(own_text.as_bytes(), b"notificationType").is_some() {
+            if let Some(r) = self.ses(&ctx) {
                 return Ok(r);
             }
         }
@@ -669,13 +740,14 @@ impl Parser {
     }
 
     /// Classifies one recipient's diagnostic (with its status), finding the stage in
-    /// the diagnostic or, failing that, in `context` (the notice's words about it).
+    /// the diagnostic or, failing that, in `context` (the notice's words about it,
+    /// computed only when needed).
     fn classify(
         &self,
         action: Action,
         diagnostic: Option<&str>,
         status: Option<EnhancedCode>,
-        context: Option<&str>,
+        context: &dyn Fn() -> Option<String>,
     ) -> (Classification, Option<Reply>, Stage) {
         if matches!(
             action,
@@ -690,22 +762,37 @@ impl Parser {
                 stage,
             );
         }
+        let cell: OnceCell<Option<String>> = OnceCell::new();
+        let context = || cell.get_or_init(context).as_deref();
         let stage = diagnostic
             .and_then(Stage::from_text)
-            .or_else(|| context.and_then(Stage::from_text))
-            .or_else(|| context.and_then(text::transcript_stage))
+            .or_else(|| context().and_then(Stage::from_text))
+            .or_else(|| context().and_then(text::transcript_stage))
             .unwrap_or(Stage::Unknown);
         let status = status
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
-        let text = with_status(diagnostic.unwrap_or(""), status);
-        let (mut c, mut reply) = self.classifier.classify_text_with_reply(&text, stage);
+        let text = with_status(strip_cached_prefix(diagnostic.unwrap_or("")), status);
+        let mut c = self.classifier.classify_text(&text, stage);
         if c.low_confidence {
-            if let Some(ctx) = context {
-                let t = with_status(&bounded(ctx, MAX_VALUE_BYTES), status);
-                let (c2, r2) = self.classifier.classify_text_with_reply(&t, stage);
-                if !c2.low_confidence && c2.disposition != Disposition::Success {
+            let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
+            let usable =
+                |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
+            if let Some(t) = &around {
+                let c2 = self.classifier.classify_text(t, stage);
+                if usable(&c2) {
                     c = c2;
-                    reply = reply.or(r2);
+                }
+            }
+            if c.low_confidence {
+                // No reply rule knows these words: a notice's own wording may.
+                let notices = notices::classifier();
+                if let Some(c3) = [Some(&text), around.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| notices.classify_text(t, stage))
+                    .find(usable)
+                {
+                    c = c3;
                 }
             }
         }
@@ -715,7 +802,6 @@ impl Parser {
             c = self.classifier.classify_text(&code, stage);
         }
         // The reply is the one the diagnostic quotes, never one made of the status.
-        let _ = reply;
         let reply = diagnostic
             .and_then(Reply::parse_loose)
             .filter(|r| !r.code().is_positive());
@@ -729,6 +815,28 @@ impl Parser {
             64,
             MAX_VALUE_BYTES,
         );
+        // A block naming several recipients (a reporting MTA that left out the blank
+        // lines between them) is one block per `Final-Recipient`.
+        let blocks: Vec<Block> = blocks
+            .into_iter()
+            .flat_map(|b| {
+                let finals = b.iter().filter(|(n, _)| n == "final-recipient").count();
+                if finals < 2 {
+                    return vec![b];
+                }
+                let mut out: Vec<Block> = Vec::new();
+                for field in b {
+                    if field.0 == "final-recipient" || out.is_empty() {
+                        out.push(Vec::new());
+                    }
+                    if let Some(last) = out.last_mut() {
+                        last.push(field);
+                    }
+                }
+                out
+            })
+            .take(MAX_RECIPIENTS.saturating_add(1))
+            .collect();
         let mut per_message: Option<&Block> = None;
         let mut recipients = Vec::new();
         let mut correlation = ctx.correlation.clone();
@@ -768,9 +876,9 @@ impl Parser {
                 },
                 None => (None, None),
             };
-            let context = paragraph_about(ctx.own_text, &recipient);
+            let context = || ctx.notice.paragraph_about(&recipient);
             let (classification, reply, stage) =
-                self.classify(action, diagnostic.as_deref(), status, context.as_deref());
+                self.classify(action, diagnostic.as_deref(), status, &context);
             let status = status.or_else(|| {
                 reply
                     .as_ref()
@@ -861,40 +969,7 @@ impl Parser {
         if rcpts.is_empty() {
             return None;
         }
-        let (category, disposition, rule) = match feedback.feedback_type {
-            FeedbackType::NotSpam => (None, Disposition::Success, "bounce.arf.not_spam"),
-            FeedbackType::Virus => (
-                Some(Category::VirusContent),
-                Disposition::Permanent,
-                "bounce.arf.virus",
-            ),
-            FeedbackType::AuthFailure => (
-                Some(Category::SenderAuthentication),
-                Disposition::Permanent,
-                "bounce.arf.auth_failure",
-            ),
-            FeedbackType::Fraud => (
-                Some(Category::SpamContent),
-                Disposition::Permanent,
-                "bounce.arf.fraud",
-            ),
-            _ => (
-                Some(Category::SpamContent),
-                Disposition::Permanent,
-                "bounce.arf.abuse",
-            ),
-        };
-        let classification = Classification {
-            disposition,
-            category,
-            scope: Scope::Recipient,
-            retry_after: None,
-            rule: Cow::Borrowed(rule),
-            description: Cow::Borrowed(
-                "a feedback-loop complaint: stop mailing this recipient (RFC 5965)",
-            ),
-            low_confidence: false,
-        };
+        let classification = complaint_classification(feedback.feedback_type);
         let recipients = rcpts
             .into_iter()
             .map(|recipient| BounceRecipient {
@@ -903,7 +978,7 @@ impl Parser {
                 action: Action::Complaint,
                 status: None,
                 reply: None,
-                diagnostic: non_empty(ctx.own_text),
+                diagnostic: non_empty(ctx.notice.own()),
                 diagnostic_type: None,
                 remote_mta: None,
                 last_attempt: None,
@@ -925,6 +1000,115 @@ impl Parser {
         })
     }
 
+    /// An Amazon SES notification (`notificationType` JSON) in the notice's text.
+    fn ses(&self, ctx: &Ctx<'_>) -> Option<Report> {
+        let n = ses::parse(ctx.notice.own())?;
+        let found_by = FoundBy::Heuristic(Format::AmazonSes);
+        let mut recipients = Vec::with_capacity(n.recipients.len());
+        for r in n.recipients {
+            let (action, status, diagnostic_type, diagnostic) = match n.kind.as_str() {
+                "Delivery" => (
+                    Action::Delivered,
+                    None,
+                    None,
+                    n.smtp_response.as_deref().and_then(non_empty),
+                ),
+                "Complaint" => (Action::Complaint, None, None, None),
+                _ => {
+                    let status = r.status.as_deref().and_then(status_code);
+                    let action = r.action.as_deref().and_then(Action::from_field).unwrap_or(
+                        if n.bounce_type.as_deref() == Some("Transient") {
+                            Action::Delayed
+                        } else {
+                            Action::Failed
+                        },
+                    );
+                    let (t, d) = match r.diagnostic.as_deref().map(|d| d.split_once(';')) {
+                        Some(Some((t, rest))) if !t.contains(' ') && t.len() <= 32 => {
+                            (Some(t.trim().to_owned()), non_empty(rest))
+                        }
+                        _ => (None, r.diagnostic.as_deref().and_then(non_empty)),
+                    };
+                    (action, status, t, d)
+                }
+            };
+            let (classification, reply, stage) = if action == Action::Complaint {
+                let ty = FeedbackType::from_field(n.feedback_type.as_deref().unwrap_or("abuse"));
+                (complaint_classification(ty), None, Stage::Unknown)
+            } else {
+                self.classify(action, diagnostic.as_deref(), status, &|| None)
+            };
+            recipients.push(BounceRecipient {
+                recipient: r.address,
+                original_recipient: None,
+                action,
+                status: status.or_else(|| reply.as_ref().and_then(Reply::enhanced)),
+                reply,
+                diagnostic,
+                diagnostic_type,
+                remote_mta: None,
+                last_attempt: None,
+                will_retry_until: None,
+                stage,
+                found_by,
+                correlation: ctx.correlation.clone(),
+                classification,
+            });
+        }
+        if recipients.is_empty() {
+            return None;
+        }
+        Some(Report {
+            found_by,
+            reporting_mta: None,
+            arrival_date: None,
+            feedback: None,
+            correlation: ctx.correlation.clone(),
+            recipients,
+            truncated: ctx.cut,
+        })
+    }
+}
+
+/// The classification of a complaint of this feedback type (rule `bounce.arf.<type>`).
+fn complaint_classification(feedback_type: FeedbackType) -> Classification {
+    let (category, disposition, rule) = match feedback_type {
+        FeedbackType::NotSpam => (None, Disposition::Success, "bounce.arf.not_spam"),
+        FeedbackType::Virus => (
+            Some(Category::VirusContent),
+            Disposition::Permanent,
+            "bounce.arf.virus",
+        ),
+        FeedbackType::AuthFailure => (
+            Some(Category::SenderAuthentication),
+            Disposition::Permanent,
+            "bounce.arf.auth_failure",
+        ),
+        FeedbackType::Fraud => (
+            Some(Category::SpamContent),
+            Disposition::Permanent,
+            "bounce.arf.fraud",
+        ),
+        _ => (
+            Some(Category::SpamContent),
+            Disposition::Permanent,
+            "bounce.arf.abuse",
+        ),
+    };
+    Classification {
+        disposition,
+        category,
+        scope: Scope::Recipient,
+        retry_after: None,
+        rule: Cow::Borrowed(rule),
+        description: Cow::Borrowed(
+            "a feedback-loop complaint: stop mailing this recipient (RFC 5965)",
+        ),
+        low_confidence: false,
+    }
+}
+
+impl Parser {
     fn heuristic(
         &self,
         ctx: &Ctx<'_>,
@@ -932,48 +1116,74 @@ impl Parser {
         failed_header: Option<&str>,
         delayed_subject: bool,
     ) -> Result<Report, Error> {
-        let notice = ctx.own_text;
+        let notice = ctx.notice.own();
         let lines: Vec<&str> = notice.lines().take(20_000).collect();
-        // (address, index of its line, rest of that line)
-        let mut found: Vec<(String, usize, &str)> = Vec::new();
+        // (address, index of its line, what that line says about it, whether it is a
+        // Sendmail `NNN <address>... reason` line, whose transcript comes before it)
+        let mut found: Vec<(String, usize, &str, bool)> = Vec::new();
+        // Every line that names a recipient, repeated ones too: each ends the block of
+        // another recipient.
+        let mut starts: Vec<(usize, String)> = Vec::new();
         let excluded = [
             ctx.correlation.report_to.as_deref(),
             ctx.correlation.return_path.as_deref(),
         ];
+        let is_excluded = |a: &str| excluded.iter().flatten().any(|e| e.eq_ignore_ascii_case(a));
         for (i, line) in lines.iter().enumerate() {
-            if let Some((addr, rest)) = text::line_address(line, true) {
-                let lower = addr.to_ascii_lowercase();
-                if excluded
-                    .iter()
-                    .flatten()
-                    .any(|e| e.eq_ignore_ascii_case(&lower))
-                {
-                    continue;
+            let hit = text::line_address(line, true)
+                .map(|(a, r)| (a, r, false))
+                .or_else(|| text::coded_line_address(line).map(|(a, r)| (a, r, true)))
+                .or_else(|| text::dated_line_address(line).map(|a| (a, "", false)));
+            let Some((addr, rest, coded)) = hit else {
+                continue;
+            };
+            let lower = addr.to_ascii_lowercase();
+            if starts.len() < MAX_RECIPIENTS * 4 {
+                starts.push((i, lower.clone()));
+            }
+            if !found.iter().any(|(a, _, _, _)| *a == lower) {
+                if found.len() >= MAX_RECIPIENTS {
+                    break;
                 }
-                if !found.iter().any(|(a, _, _)| *a == lower) {
-                    if found.len() >= MAX_RECIPIENTS {
-                        break;
-                    }
-                    found.push((lower, i, rest));
-                }
+                found.push((lower, i, rest, coded));
             }
         }
+        // The address the notice was sent to (or the returned message's return path)
+        // is no recipient when the notice names others; alone on a recipient line, it
+        // is (a sender that mailed itself).
+        if found.iter().any(|f| !is_excluded(&f.0)) {
+            found.retain(|f| !is_excluded(&f.0));
+            starts.retain(|(_, a)| !is_excluded(a));
+        }
         if found.is_empty() {
+            starts.clear();
             for (i, line) in lines.iter().enumerate() {
-                if let Some(addr) = text::loose_line_address(line) {
+                if let Some((addr, words)) = text::loose_line_address(line) {
                     let lower = addr.to_ascii_lowercase();
-                    if excluded
-                        .iter()
-                        .flatten()
-                        .any(|e| e.eq_ignore_ascii_case(&lower))
-                        || found.iter().any(|(a, _, _)| *a == lower)
-                    {
+                    if is_excluded(&lower) {
+                        continue;
+                    }
+                    if starts.len() < MAX_RECIPIENTS * 4 {
+                        starts.push((i, lower.clone()));
+                    }
+                    if found.iter().any(|(a, _, _, _)| *a == lower) {
                         continue;
                     }
                     if found.len() >= MAX_RECIPIENTS {
                         break;
                     }
-                    found.push((lower, i, ""));
+                    found.push((lower, i, words, false));
+                }
+            }
+        }
+        if found.is_empty() && failed_header.is_none() {
+            // A notice that names no recipient in any line shape (a carrier's or a
+            // filter's "could not be delivered"): the returned message's one `To:`
+            // address is the recipient, as for a feedback report.
+            if let [only] = ctx.returned_to.as_slice() {
+                let lower = only.to_ascii_lowercase();
+                if !is_excluded(&lower) {
+                    found.push((lower, usize::MAX, "", false));
                 }
             }
         }
@@ -985,14 +1195,14 @@ impl Parser {
                 .take(MAX_RECIPIENTS)
                 .collect();
             if !listed.is_empty() {
-                let mut out = Vec::new();
+                let mut out: Vec<(String, usize, &str, bool)> = Vec::new();
                 for a in listed {
-                    let (at, rest) = found
+                    let (at, rest, coded) = found
                         .iter()
-                        .find(|(f, _, _)| *f == a)
-                        .map_or((usize::MAX, ""), |(_, i, r)| (*i, *r));
-                    if !out.iter().any(|(f, _, _): &(String, usize, &str)| *f == a) {
-                        out.push((a, at, rest));
+                        .find(|(f, _, _, _)| *f == a)
+                        .map_or((usize::MAX, "", false), |(_, i, r, c)| (*i, *r, *c));
+                    if !out.iter().any(|(f, _, _, _)| *f == a) {
+                        out.push((a, at, rest, coded));
                     }
                 }
                 found = out;
@@ -1007,39 +1217,56 @@ impl Parser {
             .map(|l| l.join("\n"))
             .unwrap_or_default();
         let delayed = delayed_subject || text::says_delayed(&preamble);
-        let mut starts: Vec<usize> = found
-            .iter()
-            .map(|f| f.1)
-            .filter(|i| *i != usize::MAX)
-            .collect();
-        starts.sort_unstable();
         let found_by = FoundBy::Heuristic(format);
         let mut recipients = Vec::with_capacity(found.len());
-        for (addr, at, rest) in &found {
-            let block = if *at == usize::MAX {
-                paragraph_about(notice, addr).unwrap_or_default()
-            } else {
-                let end = starts
-                    .iter()
-                    .find(|s| **s > *at)
-                    .copied()
-                    .unwrap_or(lines.len());
-                let mut b = String::new();
-                fields::push_bounded(&mut b, rest, MAX_VALUE_BYTES * 4);
-                for l in lines.get(at + 1..end).unwrap_or(&[]) {
-                    if b.len() >= MAX_VALUE_BYTES * 4 {
-                        break;
-                    }
-                    b.push('\n');
-                    fields::push_bounded(&mut b, l, MAX_VALUE_BYTES * 4);
+        let join = |from: usize, to: usize, first: &str| {
+            let mut b = String::new();
+            fields::push_bounded(&mut b, first, MAX_VALUE_BYTES * 4);
+            for l in lines.get(from..to).unwrap_or(&[]) {
+                if b.len() >= MAX_VALUE_BYTES * 4 {
+                    break;
                 }
-                b
+                b.push('\n');
+                fields::push_bounded(&mut b, l, MAX_VALUE_BYTES * 4);
+            }
+            b
+        };
+        for (addr, at, rest, coded) in &found {
+            let (block, before) = if *at == usize::MAX {
+                (
+                    ctx.notice.paragraph_about(addr).unwrap_or_default(),
+                    String::new(),
+                )
+            } else if *coded {
+                // Sendmail: the reason is on the line; the transcript that led to it
+                // is on the lines since the previous recipient line.
+                let prev = starts.partition_point(|(s, _)| *s < *at);
+                let from = prev
+                    .checked_sub(1)
+                    .and_then(|p| starts.get(p))
+                    .map_or(0, |(p, _)| p + 1);
+                ((*rest).to_owned(), join(from, *at, ""))
+            } else {
+                // To the next line naming another recipient (`starts` is in line order).
+                let next = starts.partition_point(|(s, _)| *s <= *at);
+                let end = starts
+                    .get(next..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .find(|(_, a)| a != addr)
+                    .map_or(lines.len(), |(s, _)| *s);
+                (join(at + 1, end, rest), String::new())
             };
             let diagnostic = non_empty(&collapse(&block));
-            let context = if found.len() == 1 {
-                collapse(&bounded(notice, MAX_VALUE_BYTES * 8))
-            } else {
-                collapse(&block)
+            let single = found.len() == 1;
+            let context = || {
+                Some(if single {
+                    collapse(&bounded(notice, MAX_VALUE_BYTES * 8))
+                } else if !before.is_empty() {
+                    collapse(&format!("{before}\n{block}"))
+                } else {
+                    collapse(&block)
+                })
             };
             let status = enhanced_in(&block);
             let action = if delayed {
@@ -1048,9 +1275,11 @@ impl Parser {
                 Action::Failed
             };
             let (classification, reply, stage) =
-                self.classify(action, diagnostic.as_deref(), status, Some(&context));
+                self.classify(action, diagnostic.as_deref(), status, &context);
             let stage = if stage == Stage::Unknown {
-                text::transcript_stage(&block).unwrap_or(stage)
+                text::transcript_stage(&block)
+                    .or_else(|| text::transcript_stage(&before))
+                    .unwrap_or(stage)
             } else {
                 stage
             };
@@ -1101,9 +1330,51 @@ const TOP_HEADERS: &[&str] = &[
     "precedence",
 ];
 
+/// The notice's own words (its text before the returned message), decoded on first
+/// use: a report part often says all that is needed.
+struct Notice<'a, 'p, 'm> {
+    parts: &'a Parts<'p, 'm>,
+    /// The decoded notice and where its own text ends and the returned message starts.
+    text: OnceCell<(String, usize, usize)>,
+    /// The own text in ASCII lower case (same byte offsets).
+    lower: OnceCell<String>,
+}
+
+impl Notice<'_, '_, '_> {
+    fn decoded(&self) -> &(String, usize, usize) {
+        self.text.get_or_init(|| {
+            let t = self.parts.notice_text();
+            let (own, rest) = text::split_returned(&t);
+            let (own_end, rest_start) = (own.len(), t.len().saturating_sub(rest.len()));
+            (t, own_end, rest_start)
+        })
+    }
+
+    /// The notice's own text.
+    fn own(&self) -> &str {
+        let (t, end, _) = self.decoded();
+        t.get(..*end).unwrap_or("")
+    }
+
+    /// The returned message written into the notice's text, if any.
+    fn inline_returned(&self) -> &str {
+        let (t, _, start) = self.decoded();
+        t.get(*start..).unwrap_or("")
+    }
+
+    fn own_lower(&self) -> &str {
+        self.lower.get_or_init(|| self.own().to_ascii_lowercase())
+    }
+
+    /// The paragraph of the own text that mentions `addr`: see [`paragraph_about`].
+    fn paragraph_about(&self, addr: &str) -> Option<String> {
+        paragraph_about(self.own(), self.own_lower(), addr)
+    }
+}
+
 /// What the report parsers share about one message.
 struct Ctx<'a> {
-    own_text: &'a str,
+    notice: &'a Notice<'a, 'a, 'a>,
     /// The returned message's `To:` addresses.
     returned_to: Vec<String>,
     correlation: Correlation,
@@ -1113,41 +1384,30 @@ struct Ctx<'a> {
 /// The part of `message` that is read: at most [`MAX_MESSAGE_BYTES`], and up to the
 /// [`MAX_BOUNDARY_LINES`]-th line starting with `--`. `true` when something was cut.
 fn bounded_input(message: &[u8]) -> (&[u8], bool) {
-    let mut end = message.len().min(MAX_MESSAGE_BYTES);
-    let mut cut = end < message.len();
-    let mut dashes = 0usize;
-    let mut at_line_start = true;
-    let mut i = 0usize;
+    let end = message.len().min(MAX_MESSAGE_BYTES);
     let head = message.get(..end).unwrap_or(message);
-    while i < head.len() {
-        if at_line_start && head.get(i..i + 2) == Some(b"--") {
-            dashes += 1;
-            if dashes > MAX_BOUNDARY_LINES {
-                end = i;
-                cut = true;
-                break;
-            }
-        }
-        match head
-            .get(i..)
-            .and_then(|r| r.iter().position(|&b| b == b'\n'))
-        {
-            Some(p) => {
-                i = i + p + 1;
-                at_line_start = true;
-            }
-            None => break,
+    let mut dashes = usize::from(head.starts_with(b"--"));
+    for p in memchr::memmem::find_iter(head, b"\n--") {
+        dashes += 1;
+        if dashes > MAX_BOUNDARY_LINES {
+            return (head.get(..p + 1).unwrap_or(head), true);
         }
     }
-    (message.get(..end).unwrap_or(message), cut)
+    (head, end < message.len())
 }
 
 /// Walks the MIME tree (explicit stack; at most [`MAX_PARTS`] parts, [`MAX_DEPTH`]
 /// deep) and keeps the first report parts, the first returned message, and the
-/// text before the returned message.
-fn collect(mail: &ParsedMail<'_>) -> Parts {
-    let mut parts = Parts::default();
-    let mut stack: Vec<(&ParsedMail<'_>, usize)> = vec![(mail, 0)];
+/// text parts before the returned message.
+fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
+    let mut parts = Parts {
+        status: None,
+        feedback: None,
+        returned: None,
+        notice: Vec::new(),
+        html: Vec::new(),
+    };
+    let mut stack: Vec<(&'p ParsedMail<'m>, usize)> = vec![(mail, 0)];
     let mut visited = 0usize;
     let mut seen_returned = false;
     while let Some((p, depth)) = stack.pop() {
@@ -1155,8 +1415,9 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
         if visited > MAX_PARTS {
             break;
         }
-        let mime = p.ctype.mimetype.to_ascii_lowercase();
-        if mime.starts_with("multipart/") {
+        let mime = p.ctype.mimetype.as_str();
+        let is = |m: &str| mime.eq_ignore_ascii_case(m);
+        if is_multipart(mime) {
             if depth < MAX_DEPTH {
                 for sub in p.subparts.iter().rev().take(MAX_PARTS) {
                     stack.push((sub, depth + 1));
@@ -1164,76 +1425,160 @@ fn collect(mail: &ParsedMail<'_>) -> Parts {
             }
             continue;
         }
-        match mime.as_str() {
-            "message/delivery-status" | "message/global-delivery-status"
-                if parts.status.is_none() =>
-            {
-                parts.status = Some(body_text(p));
+        if is("message/delivery-status") || is("message/global-delivery-status") {
+            if parts.status.is_none() {
+                parts.status = Some(body_text(p).into_owned());
             }
-            "message/feedback-report" if parts.feedback.is_none() => {
-                parts.feedback = Some(body_text(p));
+        } else if is("message/feedback-report") {
+            if parts.feedback.is_none() {
+                parts.feedback = Some(body_text(p).into_owned());
             }
-            "message/rfc822"
-            | "message/global"
-            | "text/rfc822-headers"
-            | "message/rfc822-headers"
-            | "message/global-headers"
-            | "message/partial" => {
-                if parts.returned.is_none() {
-                    // Only its headers are read: no need to decode a 7bit/8bit body.
-                    let raw = match p.get_body_encoded() {
-                        mailparse::body::Body::SevenBit(b) | mailparse::body::Body::EightBit(b) => {
-                            b.get_raw()
-                                .get(..b.get_raw().len().min(MAX_PART_BYTES))
-                                .unwrap_or(&[])
-                                .to_vec()
-                        }
-                        _ => {
-                            let mut raw = p.get_body_raw().unwrap_or_default();
-                            raw.truncate(MAX_PART_BYTES);
-                            raw
-                        }
-                    };
-                    parts.returned = Some(raw);
-                }
-                seen_returned = true;
+        } else if is("message/rfc822")
+            || is("message/global")
+            || is("text/rfc822-headers")
+            || is("message/rfc822-headers")
+            || is("message/global-headers")
+            || is("message/partial")
+        {
+            if parts.returned.is_none() {
+                // Only its headers are read: a 7bit/8bit body is not copied.
+                let raw: Cow<'p, [u8]> = match p.get_body_encoded() {
+                    mailparse::body::Body::SevenBit(b) | mailparse::body::Body::EightBit(b) => {
+                        let r = b.get_raw();
+                        Cow::Borrowed(r.get(..r.len().min(MAX_PART_BYTES)).unwrap_or(&[]))
+                    }
+                    _ => {
+                        let mut raw = p.get_body_raw().unwrap_or_default();
+                        raw.truncate(MAX_PART_BYTES);
+                        Cow::Owned(raw)
+                    }
+                };
+                parts.returned = Some(raw);
             }
-            "text/html" if !seen_returned && parts.html.len() < MAX_PART_BYTES => {
-                let t = text::html_text(&body_text(p));
-                fields::push_bounded(&mut parts.html, &t, MAX_PART_BYTES);
-                parts.html.push('\n');
+            seen_returned = true;
+        } else if seen_returned {
+        } else if is("text/html") {
+            parts.html.push(p);
+        } else if mime.is_empty()
+            || mime
+                .get(..5)
+                .is_some_and(|m| m.eq_ignore_ascii_case("text/"))
+        {
+            // A text attachment after the notice (a mail system's copy of the
+            // headers) is not the notice's words.
+            if parts.notice.is_empty() || !is_attachment(p) {
+                parts.notice.push(p);
             }
-            m if (m.starts_with("text/") || m.is_empty())
-                && !seen_returned
-                && parts.notice.len() < MAX_PART_BYTES =>
-            {
-                fields::push_bounded(&mut parts.notice, &body_text(p), MAX_PART_BYTES);
-                parts.notice.push('\n');
-            }
-            _ => {}
         }
     }
     parts
 }
 
-/// A part's body, transfer-decoded and as text (its charset decoded; undecodable
-/// bytes replaced), at most [`MAX_PART_BYTES`].
-fn body_text(p: &ParsedMail<'_>) -> String {
-    let s = p
-        .get_body()
-        .or_else(|_| {
-            p.get_body_raw()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-        })
-        .unwrap_or_default();
-    if s.len() > MAX_PART_BYTES {
-        bounded(&s, MAX_PART_BYTES)
-    } else {
-        s
+fn is_multipart(mime: &str) -> bool {
+    mime.get(..10)
+        .is_some_and(|m| m.eq_ignore_ascii_case("multipart/"))
+}
+
+/// Whether a part is marked as an attachment (`Content-Disposition: attachment`).
+fn is_attachment(p: &ParsedMail<'_>) -> bool {
+    p.headers.iter().any(|h| {
+        h.get_key_raw().eq_ignore_ascii_case(b"content-disposition")
+            && h.get_value_raw()
+                .trim_ascii_start()
+                .get(..10)
+                .is_some_and(|v| v.eq_ignore_ascii_case(b"attachment"))
+    })
+}
+
+/// A part's body, transfer-decoded and as text, at most [`MAX_PART_BYTES`].
+///
+/// A declared charset other than US-ASCII or UTF-8 is decoded by `mailparse`. Text
+/// with no charset declared (or US-ASCII declared, which 8-bit bytes contradict) is
+/// read as UTF-8 when it is valid UTF-8, else as Latin-1 (every byte one
+/// character): MTAs write their notices in UTF-8 or in a Latin-1 family charset
+/// without saying so, and Latin-1 never fails. Nothing is copied for 7bit/8bit text
+/// that is already valid UTF-8.
+fn body_text<'p>(p: &'p ParsedMail<'_>) -> Cow<'p, str> {
+    use mailparse::body::Body;
+    let declared = p.ctype.params.get("charset").map(|c| c.trim());
+    let plain = declared.is_none_or(|c| {
+        c.eq_ignore_ascii_case("us-ascii")
+            || c.eq_ignore_ascii_case("ascii")
+            || c.eq_ignore_ascii_case("utf-8")
+            || c.eq_ignore_ascii_case("utf8")
+    });
+    if !plain {
+        let s = p
+            .get_body()
+            .or_else(|_| {
+                p.get_body_raw()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            })
+            .unwrap_or_default();
+        return Cow::Owned(if s.len() > MAX_PART_BYTES {
+            bounded(&s, MAX_PART_BYTES)
+        } else {
+            s
+        });
+    }
+    let bytes: Cow<'p, [u8]> = match p.get_body_encoded() {
+        Body::SevenBit(b) | Body::EightBit(b) => Cow::Borrowed(b.get_raw()),
+        Body::Binary(b) => Cow::Borrowed(b.get_raw()),
+        Body::QuotedPrintable(b) => Cow::Owned(fields::decode_qp(b.get_raw())),
+        Body::Base64(b) => Cow::Owned(b.get_decoded().unwrap_or_default()),
+    };
+    match bytes {
+        Cow::Borrowed(b) => {
+            let cut = b.len() > MAX_PART_BYTES;
+            let b = b.get(..MAX_PART_BYTES).unwrap_or(b);
+            match utf8_or_latin1(b, cut) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(s) => Cow::Owned(s),
+            }
+        }
+        Cow::Owned(mut v) => {
+            let cut = v.len() > MAX_PART_BYTES;
+            v.truncate(MAX_PART_BYTES);
+            match String::from_utf8(v) {
+                Ok(s) => Cow::Owned(s),
+                Err(e) => {
+                    let v = e.into_bytes();
+                    Cow::Owned(utf8_or_latin1(&v, cut).map_or_else(|s| s, str::to_owned))
+                }
+            }
+        }
     }
 }
 
-/// Fills the correlation keys from the returned message's (or headers') bytes.
+/// `b` as UTF-8 when it is (a character cut by `cut` at the end left out), else as
+/// Latin-1 (owned).
+fn utf8_or_latin1(b: &[u8], cut: bool) -> Result<&str, String> {
+    match core::str::from_utf8(b) {
+        Ok(s) => Ok(s),
+        Err(e) if cut && e.error_len().is_none() => {
+            Ok(core::str::from_utf8(b.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""))
+        }
+        Err(_) => Err(latin1(b)),
+    }
+}
+
+/// Latin-1 bytes as text: every byte is the character of that number.
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
+/// The headers of a returned message that are read for correlation.
+const RETURNED_HEADERS: [&str; 5] = [
+    "message-id",
+    "return-path",
+    "subject",
+    "to",
+    "x-envelope-id",
+];
+
+/// Fills the correlation keys from the returned message's (or headers') bytes. The
+/// header lines are found in one pass; only the wanted ones are decoded (by
+/// `mailparse`, for RFC 2047 words and folding).
 fn returned_headers(raw: &[u8], c: &mut Correlation, to: &mut Vec<String>) {
     let start = raw
         .iter()
@@ -1241,25 +1586,34 @@ fn returned_headers(raw: &[u8], c: &mut Correlation, to: &mut Vec<String>) {
         .unwrap_or(raw.len());
     let raw = raw.get(start..).unwrap_or(&[]);
     let raw = raw.get(..raw.len().min(256 << 10)).unwrap_or(raw);
-    let Ok((headers, _)) = mailparse::parse_headers(raw) else {
-        return;
-    };
-    let val = |name: &str| {
-        headers
-            .get_first_value(name)
-            .map(|v| bounded(v.trim(), MAX_VALUE_BYTES))
-            .filter(|v| !v.is_empty())
-    };
-    c.message_id = val("Message-ID").map(|v| fields::strip_angles(&v).to_owned());
-    c.return_path = val("Return-Path")
+    let mut values: [Option<String>; 5] = Default::default();
+    fields::scan_headers(raw, |name, header| {
+        let Some(slot) = RETURNED_HEADERS
+            .iter()
+            .position(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+            .and_then(|i| values.get_mut(i))
+            .filter(|v| v.is_none())
+        else {
+            return;
+        };
+        if let Some(v) = fields::header_value(header) {
+            let v = bounded(v.trim(), MAX_VALUE_BYTES);
+            if !v.is_empty() {
+                *slot = Some(v);
+            }
+        }
+    });
+    let [message_id, return_path, subject, to_value, envelope_id] = values;
+    c.message_id = message_id.map(|v| fields::strip_angles(&v).to_owned());
+    c.return_path = return_path
         .map(|v| fields::strip_angles(&v).to_owned())
         .filter(|v| !v.is_empty());
-    c.subject = val("Subject");
-    if let Some(v) = val("To") {
+    c.subject = subject;
+    if let Some(v) = to_value {
         to.extend(v.split(',').filter_map(first_address).take(MAX_RECIPIENTS));
     }
     if c.envelope_id.is_none() {
-        c.envelope_id = val("X-Envelope-Id");
+        c.envelope_id = envelope_id;
     }
 }
 
@@ -1274,25 +1628,69 @@ fn first_address(value: &str) -> Option<String> {
     text::is_address(inner).then(|| inner.to_owned())
 }
 
-/// The paragraph of `notice` that mentions `addr` (case-insensitive): from that line
-/// to the next blank line.
-fn paragraph_about(notice: &str, addr: &str) -> Option<String> {
-    if notice.is_empty() || addr.is_empty() {
+/// The paragraph of `notice` (`lower` is it in ASCII lower case) that mentions
+/// `addr` (case-insensitive): from that line to the next blank line.
+fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
+    if notice.is_empty() || addr.is_empty() || addr.len() > 512 {
         return None;
     }
-    let lower = notice.to_ascii_lowercase();
-    let a = addr.to_ascii_lowercase();
-    let pos = lower.find(&a)?;
-    let start = lower
-        .get(..pos)
-        .and_then(|s| s.rfind('\n'))
-        .map_or(0, |p| p + 1);
-    let tail = notice.get(start..)?;
-    let end = tail
-        .find("\n\n")
-        .or_else(|| tail.find("\r\n\r\n"))
-        .unwrap_or(tail.len());
-    non_empty(&collapse(&bounded(tail.get(..end)?, MAX_VALUE_BYTES * 2)))
+    let mut a = [0u8; 512];
+    let a = a.get_mut(..addr.len())?;
+    a.copy_from_slice(addr.as_bytes());
+    a.make_ascii_lowercase();
+    let a = core::str::from_utf8(a).ok()?;
+    // Every mention's paragraph, in order (a notice may name the recipient in its
+    // list and again in its transcript), at most 2 * MAX_VALUE_BYTES in all.
+    let mut out = String::new();
+    let mut from = 0usize;
+    while out.len() < MAX_VALUE_BYTES * 2 {
+        let Some(pos) = lower.get(from..).and_then(|l| l.find(a)).map(|p| p + from) else {
+            break;
+        };
+        let start = lower
+            .get(..pos)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |p| p + 1);
+        let Some(tail) = notice.get(start..) else {
+            break;
+        };
+        // To the next blank line, or to the next line naming another recipient.
+        let mut end = 0usize;
+        for (n, line) in tail.split_inclusive('\n').enumerate() {
+            if end > MAX_VALUE_BYTES * 2 || line.trim().is_empty() {
+                break;
+            }
+            if n > 0 {
+                let other = text::line_address(line, false)
+                    .map(|(x, _)| x)
+                    .or_else(|| text::coded_line_address(line).map(|(x, _)| x));
+                if other.is_some_and(|x| !x.eq_ignore_ascii_case(a)) {
+                    break;
+                }
+            }
+            end += line.len();
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        fields::push_bounded(&mut out, tail.get(..end).unwrap_or(""), MAX_VALUE_BYTES * 2);
+        // Past this mention (and its paragraph): linear in the notice.
+        from = (start + end).max(pos + a.len());
+    }
+    non_empty(&collapse(&out))
+}
+
+/// A diagnostic without Postfix's `delivery temporarily suspended: ` prefix: Postfix
+/// writes it before the failure it remembers for a destination in back-off; it says
+/// nothing about the mailbox (the classifier would read "suspended" as a suspended
+/// account).
+fn strip_cached_prefix(diagnostic: &str) -> &str {
+    const P: &str = "delivery temporarily suspended:";
+    let t = diagnostic.trim_start();
+    match t.get(..P.len()) {
+        Some(head) if head.eq_ignore_ascii_case(P) => t.get(P.len()..).unwrap_or(t).trim_start(),
+        _ => diagnostic,
+    }
 }
 
 /// `text` with `status` put after the reply code when the text has a reply code but

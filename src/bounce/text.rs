@@ -95,19 +95,30 @@ const RETURNED_MARKERS: &[&str] = &[
     "content-type: message/rfc822",
     "unsent message below",
     "returned mail follows",
+    "this is a copy of your message",
+    "unsent message follows",
 ];
 
-/// Whether `line` starts the returned message.
+/// Whether `line` starts the returned message (no allocation: most lines are
+/// refused by their length or first letter).
 fn is_returned_marker(line: &str) -> bool {
     let t = line.trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c.is_whitespace());
     if t.is_empty() || t.len() > 80 {
         return false;
     }
-    let lower = t.to_ascii_lowercase();
-    let lower = lower.trim_end_matches([':', '.']);
-    RETURNED_MARKERS
-        .iter()
-        .any(|m| lower == *m || (lower.starts_with(m) && line.trim_start().starts_with(['-', '='])))
+    let first = t.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+    if !matches!(first, b't' | b'b' | b'o' | b'r' | b'h' | b'm' | b'u' | b'c') {
+        return false;
+    }
+    let t = t.trim_end_matches([':', '.']);
+    let dashed = line.trim_start().starts_with(['-', '=']);
+    RETURNED_MARKERS.iter().any(|m| {
+        t.len() >= m.len()
+            && t.as_bytes()
+                .get(..m.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
+            && (t.len() == m.len() || dashed)
+    })
 }
 
 /// `notice` split where the returned message starts: (the notice's own text, the rest).
@@ -163,7 +174,6 @@ const LABELS: &[&str] = &[
     "failed address:",
     "address:",
     "rcpt to:",
-    "to:",
 ];
 
 /// The address a line of a notice names as a recipient, and the rest of the line:
@@ -210,12 +220,92 @@ pub(crate) fn line_address(line: &str, allow_labels: bool) -> Option<(&str, &str
     ok.then_some((addr, rest_t.trim_start_matches([':', '.']).trim()))
 }
 
+/// The address a Sendmail line names after a reply code (`554 <bob@example.com>...
+/// Remote protocol error`, `550 <bob@example.com>... User unknown`): the recipient
+/// and the rest of the line. Lines quoting the remote server (`<<< 550 …`) are not
+/// recipient lines.
+pub(crate) fn coded_line_address(line: &str) -> Option<(&str, &str)> {
+    let t = line.trim();
+    let b = t.as_bytes();
+    if b.len() < 6
+        || !matches!(b.first(), Some(b'4' | b'5'))
+        || !b.iter().take(3).all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let r = t.get(3..)?.strip_prefix(' ')?.trim_start();
+    // An enhanced code may follow (`550 5.1.1 <a@b.c>... User unknown`).
+    let r = match r.split_once(' ') {
+        Some((first, rest))
+            if first.bytes().all(|c| c.is_ascii_digit() || c == b'.') && first.contains('.') =>
+        {
+            rest.trim_start()
+        }
+        _ => r,
+    };
+    let r = r.strip_prefix('<')?;
+    let end = r.find('>')?;
+    let addr = r.get(..end)?.trim();
+    let rest = r.get(end + 1..)?.strip_prefix("...")?;
+    is_address(addr).then_some((addr, rest.trim()))
+}
+
+/// An Exchange 2003 recipient line: the address, then ` on ` and the date
+/// (`bob@example.com on Thu, 29 Apr 2007 16:51:51 -0500`).
+pub(crate) fn dated_line_address(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let (addr, rest) = t.split_once(' ')?;
+    let rest = rest.strip_prefix("on ")?;
+    let next = rest.bytes().next()?;
+    (next.is_ascii_digit() || next.is_ascii_uppercase()).then_some(())?;
+    let addr = addr.trim_start_matches('<').trim_end_matches('>');
+    is_address(addr).then_some(addr)
+}
+
+/// Header names that name no recipient of the notice when a line starts with them
+/// (a quoted `Message-Id: <…@host>`, `From:`, `Return-Path:`…).
+fn is_message_header_name(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "message-id",
+        "in-reply-to",
+        "references",
+        "from",
+        "sender",
+        "reply-to",
+        "return-path",
+        "received",
+        "date",
+        "subject",
+        "cc",
+        "bcc",
+        "to",
+        "errors-to",
+        "delivered-to",
+        "x-original-to",
+        "content-id",
+        "resent-from",
+        "resent-to",
+        "resent-message-id",
+        "list-id",
+        "list-unsubscribe",
+        "dkim-signature",
+        "x-mailer",
+    ];
+    let n = name.trim();
+    NAMES.iter().any(|h| n.eq_ignore_ascii_case(h))
+        || (n.len() > 2
+            && n.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-"))
+            && !n.contains(' '))
+}
+
 /// The address a line names in looser ways, for notices where no line is only an
 /// address: a line starting with one (after a bullet) and going on with other words
 /// (`bob@example.com on Thu, …`, `* bob@example.com`), a line ending with one after a
 /// colon (`Unknown user: bob@example.com`, `Could not be delivered to: <bob@…>`), or
-/// a quoted `RCPT TO:<bob@example.com>`.
-pub(crate) fn loose_line_address(line: &str) -> Option<&str> {
+/// a quoted `RCPT TO:<bob@example.com>`. Also returns the words the line says about
+/// it (what comes before that colon). A quoted message header (`Message-Id: <…>`,
+/// `To: …`) names no recipient.
+pub(crate) fn loose_line_address(line: &str) -> Option<(&str, &str)> {
     let t = line
         .trim()
         .trim_start_matches(['*', '-', '\u{2022}', '>'])
@@ -223,35 +313,79 @@ pub(crate) fn loose_line_address(line: &str) -> Option<&str> {
     if t.len() > 1000 {
         return None;
     }
-    let lower = t.to_ascii_lowercase();
-    if let Some(p) = lower.find("rcpt to:") {
+    if let Some((name, _)) = t.split_once(':') {
+        if is_message_header_name(name) {
+            return None;
+        }
+    }
+    if let Some(p) = find_ci(t, "rcpt to:") {
         let r = t.get(p + 8..)?.trim_start();
         let r = r.strip_prefix('<').unwrap_or(r);
         let end = r.find(['>', ' ']).unwrap_or(r.len());
         let a = r.get(..end)?;
-        return is_address(a).then_some(a);
+        return is_address(a).then_some((a, ""));
     }
-    let first = t.split_whitespace().next().unwrap_or("");
-    let first = first
+    let first_tok = t.split_whitespace().next().unwrap_or("");
+    let first = first_tok
         .trim_start_matches('<')
         .trim_end_matches(['>', ':', ',', ';']);
     if is_address(first) {
-        return Some(first);
+        // `bob@example.com Invalid Address, ERROR_CODE :550, …`: the rest of the line
+        // is about it (a date after it, as Exchange writes, says nothing).
+        let rest = t.get(first_tok.len()..).unwrap_or("").trim();
+        return Some((first, rest));
     }
     let last = t.rsplit(char::is_whitespace).next().unwrap_or("");
     let before = t
         .get(..t.len().saturating_sub(last.len()))
         .unwrap_or("")
         .trim_end();
-    if before.ends_with(':') {
+    if let Some(words) = before.strip_suffix(':') {
         let a = last
             .trim_start_matches('<')
             .trim_end_matches(['>', '.', ',', ';']);
         if is_address(a) {
-            return Some(a);
+            return Some((a, words.trim()));
+        }
+    }
+    // `rejected recipient <bob@example.com> (…)`, `undeliverable to bob@example.com`,
+    // `[Status: Error, Address: <bob@example.com>, …]`: named by the word before it.
+    let mut prev = "";
+    for tok in t.split_whitespace().take(64) {
+        let a = tok
+            .trim_start_matches(['<', '(', '['])
+            .trim_end_matches(['>', '.', ',', ';', ':', ')', ']']);
+        let p = prev.trim_start_matches(['[', '(']);
+        if ["recipient", "to", "address:", "recipient:"]
+            .iter()
+            .any(|w| p.eq_ignore_ascii_case(w))
+            && is_address(a)
+        {
+            return Some((a, t));
+        }
+        prev = tok;
+    }
+    // `The following recipients returned permanent errors: bob@example.com. Reason: …`
+    if let Some((words, after)) = t.split_once(": ") {
+        let tok = after.split_whitespace().next().unwrap_or("");
+        let a = tok
+            .trim_start_matches('<')
+            .trim_end_matches(['>', '.', ',', ';']);
+        if find_ci(words, "recipient").is_some() && is_address(a) {
+            let rest = after.get(tok.len()..).unwrap_or("").trim();
+            return Some((a, rest));
         }
     }
     None
+}
+
+/// Where `needle` (ASCII lower case) starts in `hay`, ASCII case-insensitively.
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    let first = *n.first()?;
+    hay.as_bytes().windows(n.len()).position(|w| {
+        w.first().is_some_and(|c| c.to_ascii_lowercase() == first) && w.eq_ignore_ascii_case(n)
+    })
 }
 
 /// Words in a notice that say delivery is still being tried (a delay warning, not a failure).
@@ -359,7 +493,7 @@ const AUTO_SUBJECTS: &[&str] = &[
 ];
 
 /// Whether the headers mark an auto-reply (RFC 3834 and the common non-standard headers).
-pub(crate) fn auto_reply(headers: &[(String, String)], subject: &str) -> bool {
+pub(crate) fn auto_reply(headers: &[(&str, String)], subject: &str) -> bool {
     let h = |name: &str| {
         headers
             .iter()
@@ -527,6 +661,28 @@ mod tests {
             Some(("a@example.org", ""))
         );
         assert_eq!(line_address("a@b", false), None);
+        assert_eq!(
+            coded_line_address("554 <a@example.org>... Remote protocol error"),
+            Some(("a@example.org", "Remote protocol error"))
+        );
+        assert_eq!(
+            coded_line_address("<<< 550 <a@example.org>... User unknown"),
+            None
+        );
+        assert_eq!(
+            dated_line_address("a@example.co.jp on Thu, 29 Apr 2007 16:51:51 -0500"),
+            Some("a@example.co.jp")
+        );
+        assert_eq!(
+            loose_line_address("User mailbox exceeds allowed size: a@example.co.jp"),
+            Some(("a@example.co.jp", "User mailbox exceeds allowed size"))
+        );
+        // A quoted header names no recipient (a Message-ID looks like an address).
+        assert_eq!(
+            loose_line_address("> Message-Id: <200904290210.0000@mx.example.jp>"),
+            None
+        );
+        assert_eq!(loose_line_address("To: <shironeko@example.jp>"), None);
     }
 
     #[test]
