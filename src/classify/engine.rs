@@ -75,13 +75,30 @@ struct EnhBucket {
     by_detail: Vec<(u16, Vec<u32>)>,
 }
 
+/// How many weighed rules one reply can hold at once. More than this (hostile text
+/// naming every cause) keeps the heaviest.
+pub(crate) const MAX_CANDIDATES: usize = 48;
+
 /// What the matcher found.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Found {
-    /// The first rule (in priority order) whose conditions all hold.
-    pub(crate) rule: Option<u32>,
+    /// The first rule without an evidence kind (a user rule tried in order) whose
+    /// conditions all hold.
+    pub(crate) first: Option<u32>,
+    /// Every weighed rule whose conditions all hold (at most [`MAX_CANDIDATES`]), in
+    /// no particular order.
+    pub(crate) candidates: [u32; MAX_CANDIDATES],
+    /// How many of `candidates` are set.
+    pub(crate) n: usize,
     /// The first retry hint in the text.
     pub(crate) hint: Option<Duration>,
+}
+
+impl Found {
+    /// The weighed rules that hold.
+    pub(crate) fn candidates(&self) -> &[u32] {
+        &self.candidates[..self.n.min(MAX_CANDIDATES)]
+    }
 }
 
 fn is_word(b: u8) -> bool {
@@ -226,12 +243,11 @@ impl Engine {
         })
     }
 
-    /// Finds the deciding rule and the retry hint for one reply (or text).
+    /// Finds every rule that holds for one reply (or text), and the retry hint.
     ///
-    /// Rules are numbered in priority order, so the decision is the smallest-numbered
-    /// candidate whose conditions hold: each candidate is checked once as it turns up
-    /// (a phrase match or a code-table hit) and kept if it beats the best so far. No
-    /// sorting, no allocation, and the work per phrase match is constant.
+    /// Each candidate rule is checked once as it turns up (a phrase match or a
+    /// code-table hit); no sorting and no allocation, and the work per phrase match is
+    /// bounded by [`MAX_CANDIDATES`].
     pub(crate) fn find(
         &self,
         code: Option<ReplyCode>,
@@ -240,18 +256,54 @@ impl Engine {
         text: &[u8],
     ) -> Found {
         let sbit = stage_bit(stage);
+        let rules = &self.rules;
         let holds = |i: u32| {
-            let r = &self.rules[i as usize];
+            let r = &rules[i as usize];
             (r.stages == 0 || r.stages & sbit != 0)
                 && (r.codes.is_empty()
                     || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
                 && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
         };
-        let mut best = u32::MAX;
+        let weight = |i: u32| rules[i as usize].evidence.map_or(0, |e| e.weight());
+        let mut found = Found {
+            first: None,
+            candidates: [0; MAX_CANDIDATES],
+            n: 0,
+            hint: None,
+        };
         let mut consider = |list: &[u32]| {
             for &i in list {
-                if i < best && holds(i) {
-                    best = i;
+                let Some(r) = rules.get(i as usize) else {
+                    continue;
+                };
+                if r.evidence.is_none() {
+                    if found.first.is_none_or(|f| i < f) && holds(i) {
+                        found.first = Some(i);
+                    }
+                    continue;
+                }
+                let n = found.n.min(MAX_CANDIDATES);
+                if found.candidates[..n].contains(&i) || !holds(i) {
+                    continue;
+                }
+                if n < MAX_CANDIDATES {
+                    found.candidates[n] = i;
+                    found.n = n + 1;
+                } else {
+                    // Full: the new rule replaces the lightest one if it weighs more
+                    // (ties: the earlier-declared rule stays).
+                    let w = weight(i);
+                    let mut low = 0;
+                    for k in 1..MAX_CANDIDATES {
+                        let (a, b) = (found.candidates[k], found.candidates[low]);
+                        if (weight(a), core::cmp::Reverse(a)) < (weight(b), core::cmp::Reverse(b)) {
+                            low = k;
+                        }
+                    }
+                    let l = found.candidates[low];
+                    if (w, core::cmp::Reverse(i)) > (weight(l), core::cmp::Reverse(l)) {
+                        found.candidates[low] = i;
+                    }
                 }
             }
         };
@@ -304,9 +356,7 @@ impl Engine {
                 }
             }
         }
-        Found {
-            rule: (best != u32::MAX).then_some(best),
-            hint,
-        }
+        found.hint = hint;
+        found
     }
 }

@@ -13,7 +13,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .at(&[S::RcptTo])
             .codes("552")
             .enh("none *.5.3")
-            .disp(Disposition::Transient),
+            .disp(Disposition::Transient)
+            .ev(Evidence::Stage),
     );
     let enh: &[(&'static str, &'static str, Category, &'static str)] = &[
         (

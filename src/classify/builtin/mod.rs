@@ -40,7 +40,7 @@ mod vague_wording;
 mod wording;
 
 use super::rule::{Rule, UserRule};
-use super::{Category, Disposition, Scope, Stage, TransportFailure};
+use super::{Category, Disposition, Evidence, Scope, Stage, TransportFailure};
 
 use Category as C;
 use Stage as S;
@@ -89,6 +89,12 @@ impl B {
 
     fn scope(mut self, s: Scope) -> B {
         self.0 = self.0.scope(s);
+        self
+    }
+
+    /// This kind of evidence, instead of its tier's.
+    fn ev(mut self, e: Evidence) -> B {
+        self.0 = self.0.evidence(e);
         self
     }
 
@@ -162,24 +168,34 @@ pub(crate) fn compiled() -> &'static [Rule] {
 /// A tier: appends its rules, in its own order.
 type Tier = fn(&mut Vec<B>);
 
-/// The tiers, first to last: a rule's priority is its tier's place here, then its
-/// place in its tier's file. The first rule whose conditions all hold decides.
-const TIERS: &[(&str, Tier)] = &[
-    ("transport", transport::rules),
-    ("exceptions", exceptions::rules),
-    ("destination", destination::rules),
-    ("stage", stage::rules),
-    ("wording", wording::rules),
-    ("enhanced", enhanced::rules),
-    ("vague_wording", vague_wording::rules),
-    ("vague_enhanced", vague_enhanced::rules),
-    ("basic", basic::rules),
+/// The tiers: a rule's kind of evidence is its tier's unless the rule says otherwise
+/// (transport-failure rules have none: they are tried in order, and never weighed
+/// against a reply). The order here and in each file breaks ties between rules of
+/// equal weight.
+const TIERS: &[(&str, Tier, Option<Evidence>)] = &[
+    ("transport", transport::rules, None),
+    ("exceptions", exceptions::rules, Some(Evidence::Exception)),
+    ("destination", destination::rules, Some(Evidence::DestinationWording)),
+    ("stage", stage::rules, Some(Evidence::Stage)),
+    ("wording", wording::rules, Some(Evidence::Wording)),
+    ("enhanced", enhanced::rules, Some(Evidence::EnhancedCode)),
+    ("vague_wording", vague_wording::rules, Some(Evidence::VagueWording)),
+    ("vague_enhanced", vague_enhanced::rules, Some(Evidence::VagueEnhancedCode)),
+    ("basic", basic::rules, Some(Evidence::BasicCode)),
 ];
 
 fn declared() -> Vec<B> {
     let mut v: Vec<B> = Vec::with_capacity(256);
-    for (_, tier) in TIERS {
+    for (_, tier, evidence) in TIERS {
+        let start = v.len();
         tier(&mut v);
+        if let Some(e) = evidence {
+            for b in &mut v[start..] {
+                if b.0.evidence.is_none() {
+                    b.0.evidence = Some(e.name().to_owned());
+                }
+            }
+        }
     }
     v
 }

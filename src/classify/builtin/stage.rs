@@ -13,7 +13,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::NoMailService,
             "521: the host does not accept mail (RFC 7504)",
         )
-        .codes("521"),
+        .codes("521")
+        .ev(Evidence::BasicCode),
     );
     v.push(
         r(
@@ -21,7 +22,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::NoMailService,
             "556: the domain does not accept mail (RFC 7504, null MX RFC 7505)",
         )
-        .codes("556"),
+        .codes("556")
+        .ev(Evidence::BasicCode),
     );
     v.push(
         r("rfc5321.ehlo_5xx_fallback_helo", C::Protocol,

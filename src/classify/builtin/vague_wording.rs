@@ -57,5 +57,5 @@ pub(super) fn rules(v: &mut Vec<B>) {
 
     v.push(r("rfc5321.421", C::ServiceUnavailable,
              "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
-        .codes("421").scope(Scope::Connection));
+        .codes("421").scope(Scope::Connection).ev(Evidence::BasicCode));
 }
