@@ -117,7 +117,11 @@ struct Score {
 }
 
 fn pct(a: usize, n: usize) -> f64 {
-    if n == 0 { 0.0 } else { 100.0 * a as f64 / n as f64 }
+    if n == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / n as f64
+    }
 }
 
 impl Score {
@@ -273,6 +277,10 @@ fn heldout_split() {
     let (t, k, c) = all_three("held-out systems", &rows, false);
     assert!(pct(t.cat, t.n) >= 90.0, "held-out category {}", t.line());
     assert!(pct(t.scope, t.n) >= 90.0, "held-out scope {}", t.line());
-    assert!(pct(t.disp, t.n) >= 99.0, "held-out disposition {}", t.line());
+    assert!(
+        pct(t.disp, t.n) >= 99.0,
+        "held-out disposition {}",
+        t.line()
+    );
     assert!(t.cat > k.cat && t.cat > c.cat);
 }

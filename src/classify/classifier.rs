@@ -320,7 +320,12 @@ impl Classifier {
         &self,
         text: &str,
         stage: Stage,
-    ) -> (Stage, Option<ReplyCode>, Option<EnhancedCode>, Option<Reply>) {
+    ) -> (
+        Stage,
+        Option<ReplyCode>,
+        Option<EnhancedCode>,
+        Option<Reply>,
+    ) {
         let bytes = text.as_bytes();
         let stage = if stage == Stage::Unknown {
             text::stage_from_text(bytes).unwrap_or(Stage::Unknown)
@@ -446,10 +451,7 @@ impl Classifier {
         for &i in cands {
             let Some(cat) = cat_of(i) else { continue };
             // Score each cause once, when its first-declared rule turns up.
-            if cands
-                .iter()
-                .any(|&j| j < i && cat_of(j) == Some(cat))
-            {
+            if cands.iter().any(|&j| j < i && cat_of(j) == Some(cat)) {
                 continue;
             }
             let (score, corroborated) = category_score(rules, cands, cat);
@@ -575,7 +577,9 @@ impl Classifier {
             }
         }
         for &i in found.candidates() {
-            let Some(r) = rules.get(i as usize) else { continue };
+            let Some(r) = rules.get(i as usize) else {
+                continue;
+            };
             considered.push((
                 i,
                 Considered {
@@ -642,20 +646,26 @@ struct Weighed {
     corroborated: bool,
 }
 
-/// A cause's score: the weight of its heaviest rule, plus 5 for each other kind of
-/// evidence that names the same cause (at most 10): wording and a code that agree
-/// outweigh wording alone. Also whether any corroboration counted.
+/// A cause's score: the weight of its heaviest rule, plus 5 for each other specific
+/// kind of evidence (a specific enhanced code, a stage's meaning, wording) that names
+/// the same cause, at most 10: wording and a specific code that agree outweigh wording
+/// alone. Vague codes and basic codes corroborate nothing (they name a cause for almost
+/// any reply). Also whether any corroboration counted.
 fn category_score(rules: &[Rule], cands: &[u32], cat: Category) -> (u16, bool) {
     let mut max = 0u16;
     let mut kinds = 0u16;
     for &i in cands {
-        let Some(r) = rules.get(i as usize) else { continue };
+        let Some(r) = rules.get(i as usize) else {
+            continue;
+        };
         if r.category != cat {
             continue;
         }
         let Some(e) = r.evidence else { continue };
         max = max.max(e.weight());
-        kinds |= 1 << (e as u16);
+        if e.weight() >= Evidence::Stage.weight() {
+            kinds |= 1 << (e as u16);
+        }
     }
     let extra = kinds.count_ones().saturating_sub(1).min(2) as u16;
     (max.saturating_add(extra.saturating_mul(5)), extra > 0)
@@ -682,9 +692,7 @@ fn scope_of(r: &Rule, code: Option<ReplyCode>, stage: Stage) -> Scope {
     if stage_scoped {
         match stage {
             Stage::RcptTo => scope = Scope::Recipient,
-            Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => {
-                scope = Scope::Message
-            }
+            Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => scope = Scope::Message,
             _ => {}
         }
     }

@@ -71,7 +71,7 @@ pub(crate) struct Engine {
 struct EnhBucket {
     /// Rules for any detail (`X.7.*`).
     any_detail: Vec<u32>,
-    /// Rules for one detail (`X.7.26`), few per subject: a linear scan is fastest.
+    /// Rules for one detail (`X.7.26`), sorted by detail (binary search).
     by_detail: Vec<(u16, Vec<u32>)>,
 }
 
@@ -163,9 +163,9 @@ impl Engine {
                 match *e {
                     EnhPat::Code(_, Some(s), Some(d)) => {
                         let b = &mut by_enh[usize::from(s.min(999))];
-                        match b.by_detail.iter_mut().find(|(x, _)| *x == d) {
-                            Some((_, v)) => v.push(idx),
-                            None => b.by_detail.push((d, vec![idx])),
+                        match b.by_detail.binary_search_by_key(&d, |(x, _)| *x) {
+                            Ok(k) => b.by_detail[k].1.push(idx),
+                            Err(k) => b.by_detail.insert(k, (d, vec![idx])),
                         }
                     }
                     EnhPat::Code(_, Some(s), None) => {
@@ -312,8 +312,8 @@ impl Engine {
         }
         if let Some(e) = enh {
             if let Some(b) = self.by_enh.get(usize::from(e.subject())) {
-                if let Some((_, v)) = b.by_detail.iter().find(|(d, _)| *d == e.detail()) {
-                    consider(v);
+                if let Ok(k) = b.by_detail.binary_search_by_key(&e.detail(), |(d, _)| *d) {
+                    consider(&b.by_detail[k].1);
                 }
                 consider(&b.any_detail);
             }

@@ -99,7 +99,10 @@ pub(crate) fn buried_enhanced(text: &[u8]) -> Option<crate::reply::EnhancedCode>
     let mut i = 0;
     while i < text.len() {
         match text[i] {
-            b'#' if text.get(i + 1).is_some_and(|b| matches!(b, b'2' | b'4' | b'5')) => {
+            b'#' if text
+                .get(i + 1)
+                .is_some_and(|b| matches!(b, b'2' | b'4' | b'5')) =>
+            {
                 if let Some(e) = standalone(i + 1) {
                     return Some(e);
                 }
@@ -115,7 +118,9 @@ pub(crate) fn buried_enhanced(text: &[u8]) -> Option<crate::reply::EnhancedCode>
                     j += 1;
                 }
                 // An optional basic code, then the enhanced code.
-                if text.get(j..j + 3).is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+                if text
+                    .get(j..j + 3)
+                    .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
                     && matches!(text.get(j + 3), Some(b' ' | b'-'))
                 {
                     j += 4;
@@ -159,10 +164,22 @@ mod tests {
     #[test]
     fn buried_codes() {
         let e = |t: &str| buried_enhanced(t.as_bytes()).map(|e| e.to_string());
-        assert_eq!(e("sorry, no mailbox here by that name. (#5.1.1)"), Some("5.1.1".into()));
-        assert_eq!(e("Sorry, I couldn't find a mail exchanger or IP address. (#4.4.7)"), Some("4.4.7".into()));
-        assert_eq!(e("delivery failed; host mx.example.org said: 550 5.1.1 no such user"), Some("5.1.1".into()));
-        assert_eq!(e("remote host said: 5.2.2 mailbox full"), Some("5.2.2".into()));
+        assert_eq!(
+            e("sorry, no mailbox here by that name. (#5.1.1)"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(
+            e("Sorry, I couldn't find a mail exchanger or IP address. (#4.4.7)"),
+            Some("4.4.7".into())
+        );
+        assert_eq!(
+            e("delivery failed; host mx.example.org said: 550 5.1.1 no such user"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(
+            e("remote host said: 5.2.2 mailbox full"),
+            Some("5.2.2".into())
+        );
         assert_eq!(e("ticket #5 is closed"), None);
         assert_eq!(e("see #5.1.1a"), None);
         assert_eq!(e("assaid: 550 5.1.1"), None);

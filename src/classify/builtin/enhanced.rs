@@ -134,14 +134,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
         (
             "rfc3463.x.4.5",
             "*.4.5",
-            C::ServiceUnavailable,
+            C::ServerError,
             "X.4.5 mail system congestion (RFC 3463)",
         ),
         (
             "rfc3463.x.4.6",
             "*.4.6",
-            C::Network,
-            "X.4.6 routing loop detected (RFC 3463)",
+            C::Policy,
+            "X.4.6 routing loop detected (RFC 3463): a loop is no network error; this message cannot be delivered as routed",
         ),
         (
             "rfc3463.x.4.7",
@@ -428,8 +428,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         (
             "microsoft.x.7.500",
             "*.7.500",
-            C::ServiceUnavailable,
-            "X.7.500 server busy (Microsoft 365)",
+            C::RateLimited,
+            "X.7.500 server busy: Microsoft's throttling of the sending IP (Microsoft 365)",
         ),
     ];
     for (id, pat, cat, desc) in enh {

@@ -77,6 +77,14 @@ impl B {
         self
     }
 
+    /// Enhanced codes `class.subject.detail` for every detail in `details`.
+    fn enh_details(mut self, class_subject: &str, details: core::ops::Range<u16>) -> B {
+        self.0
+            .enhanced
+            .extend(details.map(|d| format!("{class_subject}.{d}")));
+        self
+    }
+
     fn at(mut self, stages: &[Stage]) -> B {
         self.0 = self.0.stages(stages.iter().copied());
         self
@@ -128,7 +136,8 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
                  "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
                  "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
                  "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
-    "not listed in the directory", "no such local user", "recipient address rejected: user unknown"];
+    "not listed in the directory", "no such local user", "recipient address rejected: user unknown", "is no longer valid", "address not found",
+    "not a valid address", "is not a valid address"];
 
 /// Every stage but MAIL FROM.
 const NOT_MAIL_FROM: &[Stage] = &[
@@ -175,12 +184,24 @@ type Tier = fn(&mut Vec<B>);
 const TIERS: &[(&str, Tier, Option<Evidence>)] = &[
     ("transport", transport::rules, None),
     ("exceptions", exceptions::rules, Some(Evidence::Exception)),
-    ("destination", destination::rules, Some(Evidence::DestinationWording)),
+    (
+        "destination",
+        destination::rules,
+        Some(Evidence::DestinationWording),
+    ),
     ("stage", stage::rules, Some(Evidence::Stage)),
     ("wording", wording::rules, Some(Evidence::Wording)),
     ("enhanced", enhanced::rules, Some(Evidence::EnhancedCode)),
-    ("vague_wording", vague_wording::rules, Some(Evidence::VagueWording)),
-    ("vague_enhanced", vague_enhanced::rules, Some(Evidence::VagueEnhancedCode)),
+    (
+        "vague_wording",
+        vague_wording::rules,
+        Some(Evidence::VagueWording),
+    ),
+    (
+        "vague_enhanced",
+        vague_enhanced::rules,
+        Some(Evidence::VagueEnhancedCode),
+    ),
     ("basic", basic::rules, Some(Evidence::BasicCode)),
 ];
 

@@ -27,9 +27,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("rfc5321.ehlo_5xx_fallback_helo", C::Protocol,
-          "5xx to EHLO: the server does not support ESMTP; fall back to HELO (RFC 5321 §3.2, §4.1.4), this is not a bounce")
+          "500/502/504 to EHLO: the server does not support ESMTP; fall back to HELO (RFC 5321 §3.2, §4.1.4), this is not a bounce")
             .at(&[S::Ehlo])
-            .codes("5xx")
+            .codes("500 502 504")
             .disp(Disposition::Transient)
             .scope(Scope::Connection),
     );
@@ -38,6 +38,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "a 554 (or other 5xx) greeting: the server refuses this connection, 'no SMTP service here' (RFC 5321 §3.1, §4.3.2); another MX may accept")
             .at(&[S::Greeting, S::Connect])
             .codes("5xx")
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("rfc5321.helo_refused", C::Policy,
+          "a 550/554 to EHLO or HELO: the server refuses our client (RFC 5321 §4.1.4 lists 550 for an EHLO that is not acceptable); another MX may accept")
+            .at(&[S::Ehlo, S::Helo])
+            .codes("550 554")
             .scope(Scope::Destination),
     );
 }
