@@ -273,6 +273,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
 
     v.push(
+        r("text.helo_rejected", C::Protocol,
+          "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
+            .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
+                 "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("rfc5321.too_many_recipients", C::TooManyRecipients,
           "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
             .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
