@@ -296,5 +296,9 @@ fn heldout_split_targets() {
     let (t, _, _) = all_three("held-out systems", &rows, false);
     assert!(pct(t.cat, t.n) >= 90.0, "held-out category {}", t.line());
     assert!(pct(t.scope, t.n) >= 90.0, "held-out scope {}", t.line());
-    assert!(pct(t.disp, t.n) >= 99.0, "held-out disposition {}", t.line());
+    assert!(
+        pct(t.disp, t.n) >= 99.0,
+        "held-out disposition {}",
+        t.line()
+    );
 }

@@ -21,16 +21,14 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// # How a reply is decided
 ///
 /// 1. A `2xx`/`3xx` reply is a success (rule `rfc5321.positive`).
-/// 2. Otherwise the first rule, in priority order, whose conditions all hold decides:
-///    user rules first (in the order given), then the built-in rules, which are
-///    ordered from the most to the least specific:
-///    destination-level wording (greylisting, rate limits, too many connections,
-///    blocklists, reputation, missing PTR) → stage rules (`5xx` to `EHLO`, `554`
-///    greeting, `421`) → receivers' and MTAs' own wording (`user unknown`, `mailbox
-///    full`, DMARC…) → specific enhanced codes (`X.1.1`, `X.2.2`, `X.7.26`…) →
-///    vaguer wording (`access denied`) → vague enhanced codes (`X.7.1`, `X.0.0`) →
-///    basic codes (RFC 5321 meanings, stage-aware).
-/// 3. If no rule matches, the codes alone decide: category [`Category::Other`],
+/// 2. Otherwise user rules without an evidence kind are tried first, in the order
+///    given: the first that holds decides.
+/// 3. Otherwise every rule that holds is weighed (see the module docs, "Evidence, not
+///    first match"): each cause is scored by its heaviest [`Evidence`] (exception >
+///    destination-level wording > wording > specific enhanced code > stage > vague
+///    wording > vague enhanced code > basic code) plus agreement from other specific
+///    kinds, and the best-scored cause wins. [`Classifier::explain`] shows the weighing.
+/// 4. If no rule matches, the codes alone decide: category [`Category::Other`],
 ///    [`Classification::low_confidence`] set, rule `fallback.code_only`.
 ///
 /// # Disposition precedence

@@ -27,6 +27,23 @@
 //! when no rule matched, the codes decided and [`Classification::low_confidence`] is set.
 //! Your own rules ([`UserRule`]) are tried first, or replace the built-ins.
 //!
+//! # Evidence, not first match
+//!
+//! A reply is decided from all its evidence together, not by the first rule that
+//! matches. Every built-in rule stands for one kind of [`Evidence`]: a documented
+//! exception, destination-level wording (blocklists, rate limits, reputation), a
+//! receiver's wording, a specific enhanced code, a stage's meaning, vague wording, a
+//! vague enhanced code, a basic code, in decreasing [`Evidence::weight`]. The matcher
+//! finds every rule that holds: phrases anywhere in any line of the reply, the enhanced
+//! code (also one buried in the text: qmail's `(#5.1.1)`, a relayed `said: 550 5.1.1`),
+//! the basic code and the stage. Each cause (category) those rules name is scored: the
+//! weight of its heaviest rule, plus 5 for each other specific kind of evidence that
+//! agrees (at most 10). The best-scored cause wins (ties: the earlier-declared rule),
+//! and the rule reported is that cause's documented exception or stage rule if it has
+//! one, else its heaviest. So specific wording outranks a generic code meaning, a later
+//! line naming the cause outranks a generic first line, and a code outranks nothing at
+//! all. [`Classifier::explain`] lists the evidence and why the winner won.
+//!
 //! # Cost
 //!
 //! One classification is one pass of an Aho-Corasick automaton over the text (every

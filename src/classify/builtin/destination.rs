@@ -1,7 +1,7 @@
 //! Tier 2 of the built-in rules: Destination-level wording: content URLs on blocklists, greylisting, too many connections, rate limits, blocklists, reputation, reverse DNS / HELO checks. First because a server that throttles or blocks us often does it with a recipient-looking code.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 

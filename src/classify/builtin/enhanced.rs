@@ -1,7 +1,7 @@
 //! Tier 5 of the built-in rules: Specific enhanced codes (RFC 3463, RFC 7505, RFC 7372, RFC 8689 and providers' documented extensions).
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 

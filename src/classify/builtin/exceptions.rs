@@ -1,7 +1,7 @@
 //! Tier 1 of the built-in rules: Exceptions that override the code's first digit, each with its source.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 

@@ -1,5 +1,6 @@
-//! The built-in rules, one file per tier; [`TIERS`] lists the tiers in priority
-//! order (the first rule whose conditions all hold decides).
+//! The built-in rules, one file per tier; [`TIERS`] gives each tier its kind of
+//! [`Evidence`](super::Evidence): every rule that holds is weighed, the strongest cause
+//! wins, and the order only breaks ties.
 //!
 //! Each rule is a [`UserRule`](super::UserRule): the same fields, the same checks and
 //! the same matcher as a deployment's own rules, which come before them.

@@ -1,7 +1,7 @@
 //! Tier 3 of the built-in rules: Stage rules (RFC 5321/7504): `521`/`556`, `5xx` to `EHLO`, a `5xx` greeting.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 
