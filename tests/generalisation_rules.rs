@@ -114,7 +114,7 @@ fn scope_rules() {
         (Some(Category::RateLimited), Scope::Recipient)
     );
     let v = c.classify(
-        &reply(421, &["4.2.1 recipient rate limit exceeded"]),
+        &reply(421, &["4.2.1 user is receiving mail too quickly"]),
         Stage::RcptTo,
     );
     assert_eq!(

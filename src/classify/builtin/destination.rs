@@ -42,13 +42,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("postfix.anvil_rate", C::RateLimited,
           "Postfix's anvil limits on our client (smtpd_client_message_rate_limit 'too much mail from', smtpd_client_recipient_rate_limit 'too many recipients from'): a rate limit on our IP over anvil_rate_time_unit, so every message to this destination must slow down")
-            .t(&["too much mail from", "too many recipients from", "too many messages from", "too many new tls sessions", "too many auth commands"])
+            .t(&["too much mail from", "too many recipients from", "too many messages from", "too many auth commands"])
             .scope(Scope::Destination),
     );
     v.push(
         r("postfix.anvil_connections", C::TooManyConnections,
           "Postfix's anvil limits on our connections (smtpd_client_connection_count_limit and _rate_limit 'too many connections from', smtpd_client_new_tls_session_rate_limit 'too many new TLS sessions from'): open fewer connections to this destination")
-            .t(&["too many connections from"])
+            .t(&["too many connections from", "too many new tls sessions"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -57,14 +57,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
-                 "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
+                 "connection frequency limited", "connection rate limit", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections"])
             .scope(Scope::Destination),
     );
     v.push(
         r("gmail.ip_reputation", C::Reputation,
-          "Gmail 5.7.1/4.7.28 'unusual rate of unsolicited mail originating from your IP address': a reputation verdict on our IP worded as a rate (Gmail SMTP error reference)")
+          "Gmail 550 5.7.1/5.7.28 'unusual rate of unsolicited mail originating from your IP address': a reputation verdict on our IP worded as a rate, given as a refusal (Gmail SMTP error reference); the 421 4.7.28 deferral stays a rate limit")
             .t(&["unsolicited mail originating from your ip", "ipv6 sending guidelines"])
+            .codes("5xx")
             .scope(Scope::Destination),
     );
     v.push(
@@ -82,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.recipient_rate", C::RateLimited,
           "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
-                 "ratelimit exceeded for mailbox", "user is receiving mail", "recipient rate limit", "recipient has exceeded",
+                 "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
                  "too many recent messages", "thread limit exceeded", "mailbox receiving too", "receiving too many messages"])
             .scope(Scope::Recipient),
     );
@@ -127,6 +128,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too many mails",
             "messaging limit*",
             "rate overlimit",
+            "recipient rate limit",
             "too many emails",
             "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "received this hour",
             "excessive volume", "deferred due to excessive", "unexpected volume", "message per connection", "messages per connection", "messages per session",
