@@ -169,16 +169,13 @@ fn codes_buried_in_the_text() {
         Stage::RcptTo,
     );
     assert_eq!(e.enhanced.as_deref(), Some("5.7.1"));
-    // A relayed reply inside the text.
-    let e = c.explain(
-        &reply(
-            554,
-            &["delivery failed; host mx.example.org said: 552 5.2.2 over quota"],
-        ),
-        Stage::DataEnd,
-    );
-    assert_eq!(e.enhanced.as_deref(), Some("5.2.2"));
-    assert_eq!(e.classification.category, Some(Category::MailboxFull));
+    // A relayed reply inside bounce text.
+    let text = "554 delivery failed; host mx.example.org said: 5.1.1 gone away";
+    let e = c.explain_text(text, Stage::DataEnd);
+    assert_eq!(e.code, Some(554));
+    assert_eq!(e.enhanced.as_deref(), Some("5.1.1"));
+    assert_eq!(e.classification.category, Some(Category::UserUnknown));
+    assert_eq!(e.classification, c.classify_text(text, Stage::DataEnd));
     // Not a code: a ticket number.
     let e = c.explain(&reply(550, &["rejected, see ticket #5"]), Stage::RcptTo);
     assert_eq!(e.enhanced, None);

@@ -179,7 +179,9 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let enh = reply.enhanced().or_else(|| text::buried_enhanced(&joined));
+        let enh = reply
+            .enhanced()
+            .or_else(|| text::buried_enhanced(&joined, false));
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
@@ -218,7 +220,9 @@ impl Classifier {
             };
         }
         let joined = joined_text(reply);
-        let enh = reply.enhanced().or_else(|| text::buried_enhanced(&joined));
+        let enh = reply
+            .enhanced()
+            .or_else(|| text::buried_enhanced(&joined, false));
         let (considered, mut reason) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
@@ -341,7 +345,7 @@ impl Classifier {
             Some(reply) => {
                 let enh = reply
                     .enhanced()
-                    .or_else(|| text::buried_enhanced(&joined_text(&reply)));
+                    .or_else(|| text::buried_enhanced(bytes, true));
                 (stage, Some(reply.code()), enh, Some(reply))
             }
             // A lone `2.x.x` in free text is no evidence of a success (a DSN
@@ -426,7 +430,7 @@ impl Classifier {
         stage: Stage,
         text: &[u8],
     ) -> Classification {
-        let found = self.engine.find(code, enh, stage, text);
+        let found = self.engine.find(code, enh, stage, text, true);
         let winner = self.winner(&found).map(|w| w.rule);
         self.verdict(winner, found.hint, code, enh, stage)
     }
@@ -443,28 +447,121 @@ impl Classifier {
             });
         }
         let rules = &self.engine.rules;
+        if let [only] = found.candidates() {
+            let w = rules
+                .get(*only as usize)
+                .and_then(|r| r.evidence)
+                .map_or(0, Evidence::weight);
+            return Some(Weighed {
+                rule: *only,
+                score: w,
+                corroborated: false,
+            });
+        }
+        // One pass over the candidates, one slot per cause named: the heaviest weight,
+        // the specific kinds of evidence that name it, its earliest-declared rule, and
+        // the rule to report for it (a documented exception or a stage's own handling
+        // first, as it refines the cause; then the heaviest; then the earliest). A
+        // reply names few causes, so the slots are searched linearly; a reply naming
+        // more than `SLOTS` (hostile text) is weighed the slow way.
+        const SLOTS: usize = 8;
+        #[derive(Clone, Copy)]
+        struct Slot {
+            cat: Category,
+            max: u16,
+            kinds: u16,
+            first: u32,
+            pick: u32,
+            rank: (bool, u16),
+        }
+        let mut slots = [Slot {
+            cat: Category::Other,
+            max: 0,
+            kinds: 0,
+            first: u32::MAX,
+            pick: u32::MAX,
+            rank: (false, 0),
+        }; SLOTS];
+        let mut used = 0usize;
+        for &i in found.candidates() {
+            let Some(r) = rules.get(i as usize) else {
+                continue;
+            };
+            let Some(e) = r.evidence else { continue };
+            let k = match slots[..used].iter().position(|s| s.cat == r.category) {
+                Some(k) => k,
+                None if used < SLOTS => {
+                    slots[used].cat = r.category;
+                    used += 1;
+                    used - 1
+                }
+                None => return self.winner_many(found),
+            };
+            let s = &mut slots[k];
+            let w = e.weight();
+            // `first`: the earliest-declared of the cause's heaviest rules (ties between
+            // causes go to it).
+            if w > s.max || (w == s.max && i < s.first) {
+                s.first = i;
+            }
+            s.max = s.max.max(w);
+            if w >= Evidence::Stage.weight() {
+                s.kinds |= 1 << (e as u16);
+            }
+            let rank = (matches!(e, Evidence::Exception | Evidence::Stage), w);
+            if s.pick == u32::MAX || rank > s.rank || (rank == s.rank && i < s.pick) {
+                s.pick = i;
+                s.rank = rank;
+            }
+        }
+        let mut best: Option<(u16, u32, u32, bool)> = None;
+        for s in &slots[..used] {
+            let (score, corroborated) = score_of(s.max, s.kinds);
+            let better = match best {
+                None => true,
+                Some((b, first, _, _)) => score > b || (score == b && s.first < first),
+            };
+            if better {
+                best = Some((score, s.first, s.pick, corroborated));
+            }
+        }
+        let (score, _, rule, corroborated) = best?;
+        Some(Weighed {
+            rule,
+            score,
+            corroborated,
+        })
+    }
+
+    /// [`Classifier::winner`] for a reply naming many causes: each cause scored from
+    /// every candidate, quadratic in the (bounded) number of candidates.
+    fn winner_many(&self, found: &Found) -> Option<Weighed> {
+        let rules = &self.engine.rules;
         let cands = found.candidates();
         let cat_of = |i: u32| rules.get(i as usize).map(|r| r.category);
+        let weight = |i: u32| {
+            rules
+                .get(i as usize)
+                .and_then(|r| r.evidence)
+                .map_or(0, Evidence::weight)
+        };
         let mut best: Option<(u16, u32, Category, bool)> = None;
         for &i in cands {
             let Some(cat) = cat_of(i) else { continue };
-            // Score each cause once, when its first-declared rule turns up.
-            if cands.iter().any(|&j| j < i && cat_of(j) == Some(cat)) {
+            // Score each cause once, at the earliest-declared of its heaviest rules.
+            let key = |j: u32| (core::cmp::Reverse(weight(j)), j);
+            if cands
+                .iter()
+                .any(|&j| cat_of(j) == Some(cat) && key(j) < key(i))
+            {
                 continue;
             }
             let (score, corroborated) = category_score(rules, cands, cat);
-            let better = match best {
-                None => true,
-                Some((s, j, _, _)) => score > s || (score == s && i < j),
-            };
-            if better {
+            if best.is_none_or(|(s, j, _, _)| score > s || (score == s && i < j)) {
                 best = Some((score, i, cat, corroborated));
             }
         }
         let (score, _, cat, corroborated) = best?;
-        // The rule reported for the winning cause: a documented exception or a stage's
-        // own handling first (it refines the cause), then the heaviest, then the
-        // earliest declared.
         let rank = |i: u32| {
             let e = rules.get(i as usize).and_then(|r| r.evidence);
             (
@@ -556,7 +653,7 @@ impl Classifier {
         stage: Stage,
         text: &[u8],
     ) -> (Vec<Considered>, String) {
-        let found = self.engine.find(code, enh, stage, text);
+        let found = self.engine.find(code, enh, stage, text, false);
         let rules = &self.engine.rules;
         let winner = self.winner(&found);
         let mut considered: Vec<(u32, Considered)> = Vec::new();
@@ -665,8 +762,15 @@ fn category_score(rules: &[Rule], cands: &[u32], cat: Category) -> (u16, bool) {
             kinds |= 1 << (e as u16);
         }
     }
+    score_of(max, kinds)
+}
+
+/// The score of a cause whose heaviest rule weighs `max`, named by the specific kinds of
+/// evidence in the bit set `kinds`: 5 more for each kind beyond the first, at most 10.
+fn score_of(max: u16, kinds: u16) -> (u16, bool) {
     let extra = kinds.count_ones().saturating_sub(1).min(2) as u16;
-    (max.saturating_add(extra.saturating_mul(5)), extra > 0)
+    let bonus = extra.saturating_mul(5).min(super::engine::MAX_AGREEMENT);
+    (max.saturating_add(bonus), extra > 0)
 }
 
 /// What must wait, for the winning rule at this stage.
@@ -799,5 +903,49 @@ fn mixed_codes(c: Classification, code: ReplyCode) -> Classification {
             c.rule, c.description
         )),
         ..c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pruning (skipping vague rules that cannot decide) never changes a verdict: on
+    /// every reply of the repository's corpora, at every stage, the winner with pruning
+    /// is the winner without. Only a row's position is printed on a disagreement.
+    #[test]
+    fn pruning_keeps_every_verdict() {
+        let c = Classifier::builtin();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut n = 0usize;
+        for f in [
+            "corpus/sisimai.jsonl",
+            "corpus/crisp.jsonl",
+            "generalisation/replies.jsonl",
+        ] {
+            let text = std::fs::read_to_string(dir.join(f)).expect("corpus file");
+            for (row, line) in text.lines().enumerate() {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let Some(reply_text) = v.get("reply").and_then(|r| r.as_str()) else {
+                    continue;
+                };
+                let (code, enh, bytes): (Option<ReplyCode>, Option<EnhancedCode>, Vec<u8>) =
+                    match Reply::parse_loose(reply_text) {
+                        Some(r) => (Some(r.code()), r.enhanced(), joined_text(&r).into_owned()),
+                        None => (None, None, reply_text.as_bytes().to_vec()),
+                    };
+                for &stage in Stage::ALL {
+                    let fast = c.engine.find(code, enh, stage, &bytes, true);
+                    let full = c.engine.find(code, enh, stage, &bytes, false);
+                    let a = c.winner(&fast).map(|w| (w.rule, w.score));
+                    let b = c.winner(&full).map(|w| (w.rule, w.score));
+                    assert_eq!(a, b, "{f} line {row} at {stage}");
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 20_000, "{n} verdicts compared");
     }
 }

@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-use super::Stage;
 use super::TransportFailure;
 use super::hint;
 use super::rule::{EnhPat, Rule, failure_bit, stage_bit};
+use super::{Evidence, Stage};
 use crate::reply::{EnhancedCode, ReplyCode};
 
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +78,10 @@ struct EnhBucket {
 /// How many weighed rules one reply can hold at once. More than this (hostile text
 /// naming every cause) keeps the heaviest.
 pub(crate) const MAX_CANDIDATES: usize = 48;
+
+/// The most a cause's score can exceed its heaviest rule's weight (agreement from
+/// other kinds of evidence, see `category_score`).
+pub(crate) const MAX_AGREEMENT: u16 = 10;
 
 /// What the matcher found.
 #[derive(Debug)]
@@ -248,12 +252,19 @@ impl Engine {
     /// Each candidate rule is checked once as it turns up (a phrase match or a
     /// code-table hit); no sorting and no allocation, and the work per phrase match is
     /// bounded by [`MAX_CANDIDATES`].
+    ///
+    /// With `prune`, a rule that cannot decide is not even checked: a vague one (vague
+    /// wording, a vague or basic code: it adds no agreement to its cause) whose weight,
+    /// with the most agreement a cause can get, stays below a rule already found (the
+    /// verdict is the same; [`Classifier::explain`](super::Classifier::explain) looks
+    /// without pruning, to list every rule that holds).
     pub(crate) fn find(
         &self,
         code: Option<ReplyCode>,
         enh: Option<EnhancedCode>,
         stage: Stage,
         text: &[u8],
+        prune: bool,
     ) -> Found {
         let sbit = stage_bit(stage);
         let rules = &self.rules;
@@ -271,6 +282,8 @@ impl Engine {
             n: 0,
             hint: None,
         };
+        // The heaviest rule found so far.
+        let mut floor = 0u16;
         let mut consider = |list: &[u32]| {
             for &i in list {
                 let Some(r) = rules.get(i as usize) else {
@@ -282,10 +295,18 @@ impl Engine {
                     }
                     continue;
                 }
+                let w = r.evidence.map_or(0, |e| e.weight());
+                // Only vague kinds are pruned: they never add agreement to a cause, so a
+                // cause whose heaviest rule they would be cannot reach the floor.
+                if prune && w < Evidence::Stage.weight() && w.saturating_add(MAX_AGREEMENT) < floor
+                {
+                    continue;
+                }
                 let n = found.n.min(MAX_CANDIDATES);
                 if found.candidates[..n].contains(&i) || !holds(i) {
                     continue;
                 }
+                floor = floor.max(w);
                 if n < MAX_CANDIDATES {
                     found.candidates[n] = i;
                     found.n = n + 1;
@@ -307,19 +328,6 @@ impl Engine {
                 }
             }
         };
-        if let Some(c) = code {
-            consider(&self.by_code[usize::from(c.as_u16() - 200)]);
-        }
-        if let Some(e) = enh {
-            if let Some(b) = self.by_enh.get(usize::from(e.subject())) {
-                if let Ok(k) = b.by_detail.binary_search_by_key(&e.detail(), |(d, _)| *d) {
-                    consider(&b.by_detail[k].1);
-                }
-                consider(&b.any_detail);
-            }
-            consider(&self.enh_any);
-        }
-        consider(&self.always);
         let mut hint = None;
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
@@ -356,6 +364,21 @@ impl Engine {
                 }
             }
         }
+        // The code tables after the text: what the wording found sets the floor below
+        // which a code's rule cannot win (see `prune`).
+        if let Some(c) = code {
+            consider(&self.by_code[usize::from(c.as_u16() - 200)]);
+        }
+        if let Some(e) = enh {
+            if let Some(b) = self.by_enh.get(usize::from(e.subject())) {
+                if let Ok(k) = b.by_detail.binary_search_by_key(&e.detail(), |(d, _)| *d) {
+                    consider(&b.by_detail[k].1);
+                }
+                consider(&b.any_detail);
+            }
+            consider(&self.enh_any);
+        }
+        consider(&self.always);
         found.hint = hint;
         found
     }

@@ -38,7 +38,8 @@
 //! code (also one buried in the text: qmail's `(#5.1.1)`, a relayed `said: 550 5.1.1`),
 //! the basic code and the stage. Each cause (category) those rules name is scored: the
 //! weight of its heaviest rule, plus 5 for each other specific kind of evidence that
-//! agrees (at most 10). The best-scored cause wins (ties: the earlier-declared rule),
+//! agrees (at most 10). The best-scored cause wins (ties: the cause whose heaviest rule
+//! was declared first),
 //! and the rule reported is that cause's documented exception or stage rule if it has
 //! one, else its heaviest. So specific wording outranks a generic code meaning, a later
 //! line naming the cause outranks a generic first line, and a code outranks nothing at
@@ -62,10 +63,9 @@ mod engine;
 mod hint;
 mod rule;
 mod tally;
-mod text;
+pub(crate) mod text;
 
 pub use classifier::Classifier;
-
 pub use rule::{RuleError, UserRule};
 pub use tally::Tally;
 

@@ -87,18 +87,21 @@ pub(crate) fn enhanced_in_text(text: &[u8]) -> Option<crate::reply::EnhancedCode
 
 /// An enhanced status code buried in a reply's text, after a basic code: qmail's
 /// `(#5.1.1)` and other `#x.y.z` forms, or a relayed reply after `said:` (`said: 550
-/// 5.1.1 …`, `said: 5.1.1 …`). The first one found; `None` when there is none. Linear
-/// in the text.
-pub(crate) fn buried_enhanced(text: &[u8]) -> Option<crate::reply::EnhancedCode> {
+/// 5.1.1 …`, `said: 5.1.1 …`; only when `relayed`, as bounce text quotes them). The
+/// first one found; `None` when there is none. Linear in the text; a text without `#`
+/// (and, when `relayed`, without `:`) is dismissed by a fast byte search.
+pub(crate) fn buried_enhanced(text: &[u8], relayed: bool) -> Option<crate::reply::EnhancedCode> {
+    if !text.contains(&b'#') && !(relayed && text.contains(&b':')) {
+        return None;
+    }
     use crate::reply::EnhancedCode;
     let standalone = |at: usize| -> Option<EnhancedCode> {
         let (e, n) = EnhancedCode::parse_prefix(text.get(at..)?)?;
         let after = text.get(at + n).copied();
         (after.is_none_or(|b| !b.is_ascii_alphanumeric() && b != b'.')).then_some(e)
     };
-    let mut i = 0;
-    while i < text.len() {
-        match text[i] {
+    for (i, &b) in text.iter().enumerate() {
+        match b {
             b'#' if text
                 .get(i + 1)
                 .is_some_and(|b| matches!(b, b'2' | b'4' | b'5')) =>
@@ -107,13 +110,12 @@ pub(crate) fn buried_enhanced(text: &[u8]) -> Option<crate::reply::EnhancedCode>
                     return Some(e);
                 }
             }
-            b's' | b'S'
-                if text
-                    .get(i..i + 5)
-                    .is_some_and(|w| w.eq_ignore_ascii_case(b"said:"))
-                    && (i == 0 || !text[i - 1].is_ascii_alphanumeric()) =>
+            b':' if relayed
+                && i >= 4
+                && text[i - 4..i].eq_ignore_ascii_case(b"said")
+                && (i == 4 || !text[i - 5].is_ascii_alphanumeric()) =>
             {
-                let mut j = i + 5;
+                let mut j = i + 1;
                 while text.get(j) == Some(&b' ') {
                     j += 1;
                 }
@@ -131,7 +133,6 @@ pub(crate) fn buried_enhanced(text: &[u8]) -> Option<crate::reply::EnhancedCode>
             }
             _ => {}
         }
-        i += 1;
     }
     None
 }
@@ -163,7 +164,7 @@ mod tests {
 
     #[test]
     fn buried_codes() {
-        let e = |t: &str| buried_enhanced(t.as_bytes()).map(|e| e.to_string());
+        let e = |t: &str| buried_enhanced(t.as_bytes(), true).map(|e| e.to_string());
         assert_eq!(
             e("sorry, no mailbox here by that name. (#5.1.1)"),
             Some("5.1.1".into())
@@ -184,5 +185,12 @@ mod tests {
         assert_eq!(e("see #5.1.1a"), None);
         assert_eq!(e("assaid: 550 5.1.1"), None);
         assert_eq!(e("no code at all"), None);
+        // A live reply's own text: only the `#` forms.
+        let live = |t: &str| buried_enhanced(t.as_bytes(), false).map(|e| e.to_string());
+        assert_eq!(
+            live("no mailbox here by that name. (#5.1.1)"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(live("host said: 550 5.1.1 no such user"), None);
     }
 }
