@@ -91,7 +91,7 @@ pub(crate) fn enhanced_in_text(text: &[u8]) -> Option<crate::reply::EnhancedCode
 /// first one found; `None` when there is none. Linear in the text; a text without `#`
 /// (and, when `relayed`, without `:`) is dismissed by a fast byte search.
 pub(crate) fn buried_enhanced(text: &[u8], relayed: bool) -> Option<crate::reply::EnhancedCode> {
-    if !text.contains(&b'#') && !(relayed && text.contains(&b':')) {
+    if !(text.contains(&b'#') || (relayed && text.contains(&b':'))) {
         return None;
     }
     use crate::reply::EnhancedCode;
