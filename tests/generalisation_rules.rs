@@ -280,3 +280,16 @@ fn hostile_text_keeps_a_bounded_candidate_set() {
     assert_ne!(v.disposition, Disposition::Success);
     assert!(!v.low_confidence);
 }
+
+#[test]
+fn explain_puts_the_deciding_rule_first_even_when_lighter() {
+    // The stage's handling (fall back to HELO) is reported for the protocol cause even
+    // though the protocol wording weighs more; explain lists it first.
+    let c = Classifier::builtin();
+    let r = reply(502, &["5.5.2 Error: command not recognized"]);
+    let e = c.explain(&r, Stage::Ehlo);
+    assert_eq!(e.classification.rule, "rfc5321.ehlo_5xx_fallback_helo");
+    assert_eq!(e.classification.disposition, Disposition::Transient);
+    assert_eq!(e.considered[0].rule, e.classification.rule);
+    assert!(e.considered.iter().any(|x| x.rule == "text.protocol"));
+}

@@ -694,6 +694,13 @@ impl Classifier {
                 *i,
             )
         });
+        // The winner first (a stage rule or an exception is reported for its cause even
+        // when a heavier rule of the same cause held).
+        if let Some(w) = &winner {
+            if let Some(k) = considered.iter().position(|(i, _)| *i == w.rule) {
+                considered[..=k].rotate_right(1);
+            }
+        }
         let reason = match (&winner, winner.as_ref().and_then(|w| rules.get(w.rule as usize))) {
             (Some(w), Some(r)) if r.evidence.is_none() => format!(
                 "{} is a rule tried in order before any weighing, and it holds",

@@ -182,7 +182,8 @@ pub struct Explanation {
     /// The enhanced code used, if any (at the start of a line, or buried in the text:
     /// `(#5.1.1)`, `said: 550 5.1.1`).
     pub enhanced: Option<String>,
-    /// Every rule that held, strongest first.
+    /// Every rule that held: the one that decided first, then the others, strongest
+    /// cause first.
     pub considered: Vec<Considered>,
     /// Why the winner won, in words.
     pub reason: String,
