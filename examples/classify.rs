@@ -27,6 +27,10 @@
 //! - `--rules FILE`: a JSON array of user rules (see `tempfail::classify::UserRule`),
 //!   tried before the built-in rules;
 //! - `--rules-only FILE`: the same, instead of the built-in rules;
+//! - `--explain`: each output line also has an `explain` field: the enhanced code read
+//!   (also one buried in the text, `(#5.1.1)`), every rule that held with its kind of
+//!   evidence, weight and its cause's score, strongest first, and why the winner won;
+//!   the other fields are unchanged;
 //! - `--builtin-rules`: print the built-in rules, in priority order, as a JSON array in
 //!   the same format (edit them and load the result with `--rules-only`), and exit.
 //!
@@ -76,7 +80,7 @@ pub fn read_line_bounded(
 }
 
 use serde_json::{Value, json};
-use tempfail::classify::UserRule;
+use tempfail::classify::{Explanation, UserRule};
 use tempfail::{Classification, Classifier, Reply, Stage};
 
 /// What the command line asked for.
@@ -85,16 +89,20 @@ pub enum Mode {
     Classify(Classifier, Vec<String>),
     /// Print the built-in rules.
     PrintBuiltins,
+    /// Like `Classify`, and each line also carries an `explain` field.
+    Explain(Classifier, Vec<String>),
 }
 
 /// Reads the options (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Mode, String> {
     let mut classifier = Classifier::builtin();
     let mut files = Vec::new();
+    let mut explain = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--builtin-rules" => return Ok(Mode::PrintBuiltins),
+            "--explain" => explain = true,
             "--rules" | "--rules-only" => {
                 let path = it.next().ok_or_else(|| format!("{a} needs a file name"))?;
                 let text = std::fs::read_to_string(path).map_err(|e| format!("{a} {path}: {e}"))?;
@@ -108,13 +116,17 @@ pub fn parse_args(args: &[String]) -> Result<Mode, String> {
             }
             other if other.starts_with('-') && other != "-" => {
                 return Err(format!(
-                    "unknown option {other:?} (expected --rules FILE, --rules-only FILE, --builtin-rules or file names)"
+                    "unknown option {other:?} (expected --rules FILE, --rules-only FILE, --builtin-rules, --explain or file names)"
                 ));
             }
             file => files.push(file.to_owned()),
         }
     }
-    Ok(Mode::Classify(classifier, files))
+    Ok(if explain {
+        Mode::Explain(classifier, files)
+    } else {
+        Mode::Classify(classifier, files)
+    })
 }
 
 /// A JSON array of user rules (read field by field, so that this program needs no
@@ -154,6 +166,7 @@ pub fn rules_from_json(text: &str) -> Result<Vec<UserRule>, String> {
                 "text" => r.text = list()?,
                 "words" => r.words = list()?,
                 "failures" => r.failures = list()?,
+                "evidence" => r.evidence = Some(string()?),
                 other => return Err(format!("rule #{i}: unknown field `{other}`")),
             }
         }
@@ -184,6 +197,7 @@ pub fn builtin_rules_json() -> Value {
             ("disposition", r.disposition),
             ("scope", r.scope),
             ("retry_after", r.retry_after),
+            ("evidence", r.evidence),
         ] {
             if let Some(v) = v {
                 o.insert(k.into(), json!(v));
@@ -199,7 +213,7 @@ pub fn builtin_rules_json() -> Value {
 pub const HELP: &str = "classify: SMTP replies, bounce text or log lines from standard input (or the files named),
 one JSON line out per line in.
 
-usage: classify [--rules FILE | --rules-only FILE] [FILE ...]
+usage: classify [--rules FILE | --rules-only FILE] [--explain] [FILE ...]
        classify --builtin-rules
 
 A line starting with { is a JSON object {\"reply\": \"...\", \"stage\": \"rcpt_to\"}; any other line is the
@@ -208,7 +222,9 @@ reply or bounce text itself. Output:
    \"scope\":\"recipient\",\"retry_after_secs\":null,\"rule\":\"text.user_unknown\",\"low_confidence\":false,\"stage\":\"rcpt_to\"}
 A line that cannot be understood (bad JSON, an unknown stage name, over 64 KiB) gets a line with
 an \"error\" field. --rules FILE: a JSON array of user rules tried before the built-in ones;
---rules-only FILE: instead of them; --builtin-rules: print the built-in rules in that format.
+--rules-only FILE: instead of them; --builtin-rules: print the built-in rules in that format;
+--explain: each output line also has an \"explain\" field: every rule that held (rule, category,
+evidence, weight, category_score), strongest first, and the reason the winner won.
 Exit status 2 for unusable options or rules.
 ";
 
@@ -219,8 +235,9 @@ fn main() -> io::Result<()> {
         print!("{HELP}");
         return Ok(());
     }
-    let (classifier, files) = match parse_args(&args) {
-        Ok(Mode::Classify(c, files)) => (c, files),
+    let (classifier, files, explain) = match parse_args(&args) {
+        Ok(Mode::Classify(c, files)) => (c, files, false),
+        Ok(Mode::Explain(c, files)) => (c, files, true),
         Ok(Mode::PrintBuiltins) => {
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &builtin_rules_json())?;
@@ -235,15 +252,20 @@ fn main() -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if files.is_empty() {
-        classify_all(&classifier, &mut io::stdin().lock(), &mut out)?;
+        classify_all_with(&classifier, &mut io::stdin().lock(), &mut out, explain)?;
     }
     for f in &files {
         if f == "-" {
-            classify_all(&classifier, &mut io::stdin().lock(), &mut out)?;
+            classify_all_with(&classifier, &mut io::stdin().lock(), &mut out, explain)?;
             continue;
         }
         match std::fs::File::open(f) {
-            Ok(file) => classify_all(&classifier, &mut io::BufReader::new(file), &mut out)?,
+            Ok(file) => classify_all_with(
+                &classifier,
+                &mut io::BufReader::new(file),
+                &mut out,
+                explain,
+            )?,
             Err(e) => {
                 out.flush()?;
                 eprintln!("classify: {f}: {e}");
@@ -260,6 +282,16 @@ pub fn classify_all(
     input: &mut impl BufRead,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    classify_all_with(classifier, input, out, false)
+}
+
+/// [`classify_all`], with an `explain` field on each line when `explain` is set.
+pub fn classify_all_with(
+    classifier: &Classifier,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+    explain: bool,
+) -> io::Result<()> {
     let mut buf = Vec::new();
     while let Some(len) = read_line_bounded(input, &mut buf, MAX_LINE)? {
         let record = if len > MAX_LINE {
@@ -269,7 +301,7 @@ pub fn classify_all(
         } else {
             // Bytes that are not UTF-8 are replaced, never fatal.
             let line = String::from_utf8_lossy(&buf);
-            classify_line(classifier, line.trim_end_matches(['\n', '\r']))
+            line_record(classifier, line.trim_end_matches(['\n', '\r']), explain)
         };
         serde_json::to_writer(&mut *out, &record)?;
         out.write_all(b"\n")?;
@@ -279,6 +311,15 @@ pub fn classify_all(
 
 /// One input line's output record.
 pub fn classify_line(c: &Classifier, line: &str) -> Value {
+    line_record(c, line, false)
+}
+
+/// One input line's output record with its `explain` field (`--explain`).
+pub fn explain_line(c: &Classifier, line: &str) -> Value {
+    line_record(c, line, true)
+}
+
+fn line_record(c: &Classifier, line: &str, explain: bool) -> Value {
     let t = line.trim_start();
     if t.starts_with('{') || t.starts_with('[') {
         let obj: Value = match serde_json::from_str(line) {
@@ -304,15 +345,35 @@ pub fn classify_line(c: &Classifier, line: &str) -> Value {
         // A reply as sent on the wire (lines joined with CRLF) parses exactly; anything
         // else is searched like bounce text.
         match Reply::parse(text.as_bytes()) {
-            Ok(reply) => record(&c.classify(&reply, stage), Some(&reply), stage),
-            Err(_) => from_text(c, text, stage),
+            Ok(reply) => {
+                let mut rec = record(&c.classify(&reply, stage), Some(&reply), stage);
+                if explain {
+                    rec["explain"] = explanation(&c.explain(&reply, stage));
+                }
+                rec
+            }
+            Err(_) => from_text(c, text, stage, explain),
         }
     } else {
-        from_text(c, line, Stage::Unknown)
+        from_text(c, line, Stage::Unknown, explain)
     }
 }
 
-fn from_text(c: &Classifier, text: &str, stage: Stage) -> Value {
+fn explanation(e: &Explanation) -> Value {
+    json!({
+        "enhanced": e.enhanced,
+        "considered": e.considered.iter().map(|x| json!({
+            "rule": x.rule,
+            "category": x.category.name(),
+            "evidence": x.evidence.map(|k| k.name()),
+            "weight": x.weight,
+            "category_score": x.category_score,
+        })).collect::<Vec<_>>(),
+        "reason": e.reason,
+    })
+}
+
+fn from_text(c: &Classifier, text: &str, stage: Stage, explain: bool) -> Value {
     if text.trim().is_empty() {
         return error_record("empty input".into());
     }
@@ -325,6 +386,9 @@ fn from_text(c: &Classifier, text: &str, stage: Stage) -> Value {
     let mut rec = record(&v, reply.as_ref(), used);
     if reply.is_none() && v.low_confidence {
         rec["error"] = json!("no SMTP reply code and no recognised wording");
+    }
+    if explain {
+        rec["explain"] = explanation(&c.explain_text(text, stage));
     }
     rec
 }

@@ -617,7 +617,8 @@ fn dns_and_network_from_bounce_text() {
         C::Network,
         T,
     );
-    check("554 5.4.6 Too many hops", S::DataEnd, C::Network, P);
+    // A loop is no network error (issue 14): the message cannot be delivered as routed.
+    check("554 5.4.6 Too many hops", S::DataEnd, C::Policy, P);
 }
 
 #[test]
@@ -676,7 +677,7 @@ fn relay_auth_tls() {
     check(
         "454 4.7.0 TLS not available due to local problem",
         S::Starttls,
-        C::TlsRequired,
+        C::TlsFailed,
         T,
     );
 }
@@ -1070,7 +1071,7 @@ fn policy() {
     let v = check(
         "450 4.7.1 <mx.example.com>: Helo command rejected: Host not found",
         S::RcptTo,
-        C::Policy,
+        C::Protocol,
         T,
     );
     assert_eq!(v.scope, Scope::Destination, "about our client host");
@@ -1118,9 +1119,17 @@ fn server_side_and_protocol() {
     check(
         "451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (S77714)",
         S::DataEnd,
-        C::ServiceUnavailable,
+        C::RateLimited,
         T,
     );
+    // Microsoft's 4.7.500-4.7.699 range is throttling of our IP: the destination waits.
+    let v = check(
+        "451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (S77714)",
+        S::RcptTo,
+        C::RateLimited,
+        T,
+    );
+    assert_eq!(v.scope, Scope::Destination);
     let v = check(
         "421 4.3.2 Service shutting down",
         S::RcptTo,

@@ -5,7 +5,8 @@
 mod classify_cli;
 
 use classify_cli::{
-    MAX_LINE, Mode, builtin_rules_json, classify_line, parse_args, read_line_bounded,
+    MAX_LINE, Mode, builtin_rules_json, classify_all_with, classify_line, parse_args,
+    read_line_bounded,
 };
 use tempfail::Classifier;
 
@@ -180,4 +181,39 @@ fn the_stage_used_is_reported_and_a_typo_is_an_error_line() {
     assert_eq!(v["stage"], "rcpt_to");
     let v = classify_line(&c, "421 4.7.0 try later");
     assert_eq!(v["stage"], "unknown");
+}
+
+#[test]
+fn explain_adds_the_evidence_and_keeps_the_contract() {
+    let Ok(Mode::Explain(c, files)) = parse_args(&args(&["--explain", "a.txt"])) else {
+        panic!("--explain is an option")
+    };
+    assert_eq!(files, vec!["a.txt".to_owned()]);
+    let mut input: &[u8] = b"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred\n{\"reply\": \"550 sorry, no mailbox here by that name. (#5.1.1)\", \"stage\": \"rcpt_to\"}\n";
+    let mut out = Vec::new();
+    classify_all_with(&c, &mut input, &mut out, true).unwrap();
+    let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+    assert_eq!(lines.len(), 2, "one line out per line in");
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        for k in ["code", "disposition", "category", "scope", "rule", "stage"] {
+            assert!(v.get(k).is_some(), "{k} in {l}");
+        }
+        let e = &v["explain"];
+        assert!(e["reason"].is_string());
+        assert_eq!(e["considered"][0]["rule"], v["rule"], "{l}");
+    }
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let plain = classify_line(
+        &c,
+        "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred",
+    );
+    assert_eq!(first["rule"], plain["rule"]);
+    assert!(
+        plain.get("explain").is_none(),
+        "no explain field without --explain"
+    );
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(second["category"], "user_unknown");
+    assert_eq!(second["explain"]["enhanced"], "5.1.1");
 }

@@ -124,6 +124,33 @@ fn score(name: &str, rows: &[Row], f: &dyn Fn(&Row) -> Verdict, verbose: bool) -
     s
 }
 
+/// The taxonomy of issue 14 (tests/data/generalisation, shared/corpus/LABELLING.md)
+/// files mail loops and hop counts under `policy` ("a loop is not a network error") and
+/// reads Microsoft's `4.7.500`–`4.7.699` range ("server busy") as a rate limit. The
+/// older labels of these corpora file them as network errors and server errors; both
+/// readings are accepted here: a row whose accepted categories include `network` and
+/// whose text names a hop count or a loop also accepts `policy`, and a row whose
+/// accepted categories include `server_error` and whose text carries `4.7.5xx`/`4.7.6xx`
+/// also accepts `rate_limited`.
+fn with_issue14_taxonomy(mut rows: Vec<Row>) -> Vec<Row> {
+    for row in &mut rows {
+        let t = row.reply.to_ascii_lowercase();
+        if row.accepted.contains(&Category::Network)
+            && (t.contains("hop") || t.contains("loop"))
+            && !row.accepted.contains(&Category::Policy)
+        {
+            row.accepted.push(Category::Policy);
+        }
+        if row.accepted.contains(&Category::ServerError)
+            && (t.contains(" 4.7.5") || t.contains(" 4.7.6"))
+            && !row.accepted.contains(&Category::RateLimited)
+        {
+            row.accepted.push(Category::RateLimited);
+        }
+    }
+    rows
+}
+
 fn ours(c: &Classifier) -> impl Fn(&Row) -> Verdict + '_ {
     move |row| {
         let v = c.classify_text(&row.reply, row.stage);
@@ -158,8 +185,8 @@ fn corpus_scores_and_thresholds() {
     let builtin = Classifier::builtin();
     let kumo = Kumo::load();
     let code_only = common::code_only();
-    let sisimai = common::sisimai();
-    let crisp = common::crisp();
+    let sisimai = with_issue14_taxonomy(common::sisimai());
+    let crisp = with_issue14_taxonomy(common::crisp());
 
     let kumo_f = |row: &Row| {
         let (c, d) = kumo.classify_text(&row.reply);

@@ -8,6 +8,7 @@
 //!   exception, Yahoo's [TS03], aside); a reply whose lines disagree about the
 //!   code is transient, never a success nor permanent;
 //! - the same input classifies the same way twice (no hidden state);
+//! - the evidence engine's explain view gives the same verdict, its winner first;
 //! - the text path, fed the same bytes, never panics and keeps the same contract.
 #![no_main]
 
@@ -56,9 +57,18 @@ fuzz_target!(|data: &[u8]| {
             _ => {}
         }
         assert_eq!(v, c.classify(&reply, stage));
+        // The explain view agrees with the verdict and names the winner first.
+        let e = c.explain(&reply, stage);
+        assert_eq!(e.classification, v);
+        if let Some(first) = e.considered.first() {
+            if !v.low_confidence && v.disposition != Disposition::Success {
+                assert_eq!(first.rule, v.rule);
+            }
+        }
     }
     let text = String::from_utf8_lossy(body);
     let v = c.classify_text(&text, stage);
     contract(&v);
     assert_eq!(v, c.classify_text(&text, stage));
+    assert_eq!(c.explain_text(&text, stage).classification, v);
 });

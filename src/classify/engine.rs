@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-use super::Stage;
 use super::TransportFailure;
 use super::hint;
 use super::rule::{EnhPat, Rule, failure_bit, stage_bit};
+use super::{Evidence, Stage};
 use crate::reply::{EnhancedCode, ReplyCode};
 
 #[derive(Clone, Copy, Debug)]
@@ -71,17 +71,38 @@ pub(crate) struct Engine {
 struct EnhBucket {
     /// Rules for any detail (`X.7.*`).
     any_detail: Vec<u32>,
-    /// Rules for one detail (`X.7.26`), few per subject: a linear scan is fastest.
+    /// Rules for one detail (`X.7.26`), sorted by detail (binary search).
     by_detail: Vec<(u16, Vec<u32>)>,
 }
 
+/// How many weighed rules one reply can hold at once. More than this (hostile text
+/// naming every cause) keeps the heaviest.
+pub(crate) const MAX_CANDIDATES: usize = 48;
+
+/// The most a cause's score can exceed its heaviest rule's weight (agreement from
+/// other kinds of evidence, see `category_score`).
+pub(crate) const MAX_AGREEMENT: u16 = 10;
+
 /// What the matcher found.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Found {
-    /// The first rule (in priority order) whose conditions all hold.
-    pub(crate) rule: Option<u32>,
+    /// The first rule without an evidence kind (a user rule tried in order) whose
+    /// conditions all hold.
+    pub(crate) first: Option<u32>,
+    /// Every weighed rule whose conditions all hold (at most [`MAX_CANDIDATES`]), in
+    /// no particular order.
+    pub(crate) candidates: [u32; MAX_CANDIDATES],
+    /// How many of `candidates` are set.
+    pub(crate) n: usize,
     /// The first retry hint in the text.
     pub(crate) hint: Option<Duration>,
+}
+
+impl Found {
+    /// The weighed rules that hold.
+    pub(crate) fn candidates(&self) -> &[u32] {
+        &self.candidates[..self.n.min(MAX_CANDIDATES)]
+    }
 }
 
 fn is_word(b: u8) -> bool {
@@ -146,9 +167,9 @@ impl Engine {
                 match *e {
                     EnhPat::Code(_, Some(s), Some(d)) => {
                         let b = &mut by_enh[usize::from(s.min(999))];
-                        match b.by_detail.iter_mut().find(|(x, _)| *x == d) {
-                            Some((_, v)) => v.push(idx),
-                            None => b.by_detail.push((d, vec![idx])),
+                        match b.by_detail.binary_search_by_key(&d, |(x, _)| *x) {
+                            Ok(k) => b.by_detail[k].1.push(idx),
+                            Err(k) => b.by_detail.insert(k, (d, vec![idx])),
                         }
                     }
                     EnhPat::Code(_, Some(s), None) => {
@@ -226,48 +247,87 @@ impl Engine {
         })
     }
 
-    /// Finds the deciding rule and the retry hint for one reply (or text).
+    /// Finds every rule that holds for one reply (or text), and the retry hint.
     ///
-    /// Rules are numbered in priority order, so the decision is the smallest-numbered
-    /// candidate whose conditions hold: each candidate is checked once as it turns up
-    /// (a phrase match or a code-table hit) and kept if it beats the best so far. No
-    /// sorting, no allocation, and the work per phrase match is constant.
+    /// Each candidate rule is checked once as it turns up (a phrase match or a
+    /// code-table hit); no sorting and no allocation, and the work per phrase match is
+    /// bounded by [`MAX_CANDIDATES`].
+    ///
+    /// With `prune`, a rule that cannot decide is not even checked: a vague one (vague
+    /// wording, a vague or basic code: it adds no agreement to its cause) whose weight,
+    /// with the most agreement a cause can get, stays below a rule already found (the
+    /// verdict is the same; [`Classifier::explain`](super::Classifier::explain) looks
+    /// without pruning, to list every rule that holds).
     pub(crate) fn find(
         &self,
         code: Option<ReplyCode>,
         enh: Option<EnhancedCode>,
         stage: Stage,
         text: &[u8],
+        prune: bool,
     ) -> Found {
         let sbit = stage_bit(stage);
+        let rules = &self.rules;
         let holds = |i: u32| {
-            let r = &self.rules[i as usize];
+            let r = &rules[i as usize];
             (r.stages == 0 || r.stages & sbit != 0)
                 && (r.codes.is_empty()
                     || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
                 && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
         };
-        let mut best = u32::MAX;
+        let weight = |i: u32| rules[i as usize].evidence.map_or(0, |e| e.weight());
+        let mut found = Found {
+            first: None,
+            candidates: [0; MAX_CANDIDATES],
+            n: 0,
+            hint: None,
+        };
+        // The heaviest rule found so far.
+        let mut floor = 0u16;
         let mut consider = |list: &[u32]| {
             for &i in list {
-                if i < best && holds(i) {
-                    best = i;
+                let Some(r) = rules.get(i as usize) else {
+                    continue;
+                };
+                if r.evidence.is_none() {
+                    if found.first.is_none_or(|f| i < f) && holds(i) {
+                        found.first = Some(i);
+                    }
+                    continue;
+                }
+                let w = r.evidence.map_or(0, |e| e.weight());
+                // Only vague kinds are pruned: they never add agreement to a cause, so a
+                // cause whose heaviest rule they would be cannot reach the floor.
+                if prune && w < Evidence::Stage.weight() && w.saturating_add(MAX_AGREEMENT) < floor
+                {
+                    continue;
+                }
+                let n = found.n.min(MAX_CANDIDATES);
+                if found.candidates[..n].contains(&i) || !holds(i) {
+                    continue;
+                }
+                floor = floor.max(w);
+                if n < MAX_CANDIDATES {
+                    found.candidates[n] = i;
+                    found.n = n + 1;
+                } else {
+                    // Full: the new rule replaces the lightest one if it weighs more
+                    // (ties: the earlier-declared rule stays).
+                    let w = weight(i);
+                    let mut low = 0;
+                    for k in 1..MAX_CANDIDATES {
+                        let (a, b) = (found.candidates[k], found.candidates[low]);
+                        if (weight(a), core::cmp::Reverse(a)) < (weight(b), core::cmp::Reverse(b)) {
+                            low = k;
+                        }
+                    }
+                    let l = found.candidates[low];
+                    if (w, core::cmp::Reverse(i)) > (weight(l), core::cmp::Reverse(l)) {
+                        found.candidates[low] = i;
+                    }
                 }
             }
         };
-        if let Some(c) = code {
-            consider(&self.by_code[usize::from(c.as_u16() - 200)]);
-        }
-        if let Some(e) = enh {
-            if let Some(b) = self.by_enh.get(usize::from(e.subject())) {
-                if let Some((_, v)) = b.by_detail.iter().find(|(d, _)| *d == e.detail()) {
-                    consider(v);
-                }
-                consider(&b.any_detail);
-            }
-            consider(&self.enh_any);
-        }
-        consider(&self.always);
         let mut hint = None;
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
@@ -304,9 +364,22 @@ impl Engine {
                 }
             }
         }
-        Found {
-            rule: (best != u32::MAX).then_some(best),
-            hint,
+        // The code tables after the text: what the wording found sets the floor below
+        // which a code's rule cannot win (see `prune`).
+        if let Some(c) = code {
+            consider(&self.by_code[usize::from(c.as_u16() - 200)]);
         }
+        if let Some(e) = enh {
+            if let Some(b) = self.by_enh.get(usize::from(e.subject())) {
+                if let Ok(k) = b.by_detail.binary_search_by_key(&e.detail(), |(d, _)| *d) {
+                    consider(&b.by_detail[k].1);
+                }
+                consider(&b.any_detail);
+            }
+            consider(&self.enh_any);
+        }
+        consider(&self.always);
+        found.hint = hint;
+        found
     }
 }

@@ -27,6 +27,24 @@
 //! when no rule matched, the codes decided and [`Classification::low_confidence`] is set.
 //! Your own rules ([`UserRule`]) are tried first, or replace the built-ins.
 //!
+//! # Evidence, not first match
+//!
+//! A reply is decided from all its evidence together, not by the first rule that
+//! matches. Every built-in rule stands for one kind of [`Evidence`]: a documented
+//! exception, destination-level wording (blocklists, rate limits, reputation), a
+//! receiver's wording, a specific enhanced code, a stage's meaning, vague wording, a
+//! vague enhanced code, a basic code, in decreasing [`Evidence::weight`]. The matcher
+//! finds every rule that holds: phrases anywhere in any line of the reply, the enhanced
+//! code (also one buried in the text: qmail's `(#5.1.1)`, a relayed `said: 550 5.1.1`),
+//! the basic code and the stage. Each cause (category) those rules name is scored: the
+//! weight of its heaviest rule, plus 5 for each other specific kind of evidence that
+//! agrees (at most 10). The best-scored cause wins (ties: the cause whose heaviest rule
+//! was declared first),
+//! and the rule reported is that cause's documented exception or stage rule if it has
+//! one, else its heaviest. So specific wording outranks a generic code meaning, a later
+//! line naming the cause outranks a generic first line, and a code outranks nothing at
+//! all. [`Classifier::explain`] lists the evidence and why the winner won.
+//!
 //! # Cost
 //!
 //! One classification is one pass of an Aho-Corasick automaton over the text (every
@@ -83,6 +101,92 @@ macro_rules! snake_enum {
             }
         }
     };
+}
+
+snake_enum! {
+    /// The kind of evidence a rule stands for, from the strongest to the weakest. The
+    /// built-in rules each carry one; the classifier weighs every rule that holds for a
+    /// reply and the strongest cause wins (see [`Classifier`]'s "How a reply is
+    /// decided"). A [`UserRule`] with no evidence kind is tried first, in order, before
+    /// any weighing.
+    pub enum Evidence {
+        /// A documented exception to the code's first digit, with its source.
+        Exception => "exception",
+        /// Wording about us as a sender, said by the destination: blocklistings, rate
+        /// limits, reputation, reverse DNS, greylisting, connection limits.
+        DestinationWording => "destination_wording",
+        /// A receiver's or an MTA's own wording naming a cause (`user unknown`,
+        /// `mailbox full`, DMARC, a virus).
+        Wording => "wording",
+        /// A specific enhanced status code (`X.1.1`, `X.2.2`, `X.7.26`…).
+        EnhancedCode => "enhanced_code",
+        /// The meaning of a code at a stage (RFC 5321/7504: `5xx` to `EHLO`, a `5xx`
+        /// greeting).
+        Stage => "stage",
+        /// Vague wording (`access denied`, `try again later`).
+        VagueWording => "vague_wording",
+        /// A vague enhanced status code (`X.7.1`, `X.7.0`, `X.1.0`).
+        VagueEnhancedCode => "vague_enhanced_code",
+        /// A basic code's RFC 5321 meaning.
+        BasicCode => "basic_code",
+    }
+}
+
+impl Evidence {
+    /// How much this kind of evidence weighs: specific wording outranks a specific
+    /// code, which outranks vague wording, which outranks a vague code, which outranks
+    /// a basic code. Documented exceptions weigh most.
+    pub const fn weight(self) -> u16 {
+        match self {
+            Evidence::Exception => 90,
+            Evidence::DestinationWording => 75,
+            Evidence::Wording => 65,
+            Evidence::EnhancedCode => 50,
+            Evidence::Stage => 45,
+            Evidence::VagueWording => 35,
+            Evidence::VagueEnhancedCode => 25,
+            Evidence::BasicCode => 20,
+        }
+    }
+}
+
+/// One piece of evidence the classifier considered: a rule that held for the reply.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Considered {
+    /// The rule's id.
+    pub rule: Cow<'static, str>,
+    /// The category the rule names.
+    pub category: Category,
+    /// The rule's kind of evidence; `None` for a user rule tried in order before any
+    /// weighing.
+    pub evidence: Option<Evidence>,
+    /// The rule's own weight ([`Evidence::weight`]); 0 for a user rule without one.
+    pub weight: u16,
+    /// The score of the rule's category once every rule that supports it is counted.
+    pub category_score: u16,
+}
+
+/// Why a reply was classified as it was ([`Classifier::explain`]): the verdict, every
+/// rule that held (the evidence), and why the winner won.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Explanation {
+    /// The verdict, the same as [`Classifier::classify`] or
+    /// [`Classifier::classify_text`] gives.
+    pub classification: Classification,
+    /// The stage the classification used.
+    pub stage: Stage,
+    /// The basic code read, if any.
+    pub code: Option<u16>,
+    /// The enhanced code used, if any (at the start of a line, or buried in the text:
+    /// `(#5.1.1)`, `said: 550 5.1.1`).
+    pub enhanced: Option<String>,
+    /// Every rule that held: the one that decided first, then the others, strongest
+    /// cause first.
+    pub considered: Vec<Considered>,
+    /// Why the winner won, in words.
+    pub reason: String,
 }
 
 snake_enum! {

@@ -2,7 +2,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use super::{Category, Disposition, Scope, Stage, TransportFailure};
+use super::{Category, Disposition, Evidence, Scope, Stage, TransportFailure};
 use crate::reply::{EnhancedCode, ReplyCode};
 
 /// A user rule: how a deployment teaches the classifier what its receivers mean.
@@ -28,9 +28,10 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `category` | a [`Category`] name | the category reported | required |
 /// | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
 /// | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
+/// | `evidence` | an [`Evidence`] name (`wording`, `enhanced_code`, …) | the rule is weighed with the built-in rules as this kind of evidence instead of being tried first | tried first, in order |
 ///
-/// A rule matches when every condition that is set holds. Rules are tried in the order
-/// given, before the built-in rules (or instead of them, with
+/// A rule matches when every condition that is set holds. Rules without `evidence` are
+/// tried in the order given (the first that holds decides), before the built-in rules (or instead of them, with
 /// [`Classifier::from_rules_only`](crate::Classifier::from_rules_only)). They apply to
 /// negative replies and transport wording; a `2xx`/`3xx` reply is always a success.
 /// A rule with `failures` applies to those transport failures only
@@ -39,7 +40,11 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// (a lost connection, a timeout, a desynchronised pipeline, an attempt that ended
 /// without an outcome).
 ///
-/// The built-in rules are themselves [`UserRule`]s, in this same format
+/// A rule with `evidence` is not tried first: it is weighed with every other rule
+/// that holds, as the built-in rules are (see [`Evidence`]).
+///
+/// The built-in rules are themselves [`UserRule`]s, in this same format, each with its
+/// `evidence`
 /// ([`Classifier::builtin_rules`](crate::Classifier::builtin_rules)): print them, edit
 /// them, load the result with
 /// [`Classifier::from_rules_only`](crate::Classifier::from_rules_only).
@@ -205,6 +210,13 @@ pub struct UserRule {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub retry_after: Option<String>,
+    /// The kind of evidence (an [`Evidence`] name): the rule is weighed with the
+    /// built-in rules. None means: tried first, in order.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub evidence: Option<String>,
 }
 
 impl UserRule {
@@ -270,6 +282,13 @@ impl UserRule {
     /// Overrides the scope.
     pub fn scope(mut self, s: Scope) -> Self {
         self.scope = Some(s.name().to_owned());
+        self
+    }
+
+    /// Makes the rule weighed as this kind of evidence, with the built-in rules,
+    /// instead of tried first.
+    pub fn evidence(mut self, e: Evidence) -> Self {
+        self.evidence = Some(e.name().to_owned());
         self
     }
 
@@ -449,6 +468,8 @@ pub(crate) struct Rule {
     pub(crate) retry_after: Option<Duration>,
     /// Bit `1 << failure index` ([`TransportFailure::ALL`]); 0 means a rule for replies.
     pub(crate) failures: u32,
+    /// The kind of evidence; `None` for a rule tried first, in order.
+    pub(crate) evidence: Option<Evidence>,
 }
 
 const _: () = assert!(TransportFailure::ALL.len() <= 32, "failure bits fit a u32");
@@ -600,6 +621,18 @@ impl UserRule {
                 "a transport failure is never a success (a lost connection proves nothing was delivered, nor that it was not)".into(),
             ));
         }
+        let evidence = match &self.evidence {
+            None => None,
+            Some(e) => Some(Evidence::from_name(e.trim()).ok_or_else(|| {
+                err(
+                    "evidence",
+                    format!(
+                        "{e:?} is not an evidence kind (expected one of: {})",
+                        names(Evidence::ALL.iter().map(|e| e.name()))
+                    ),
+                )
+            })?),
+        };
         let retry_after = match &self.retry_after {
             None => None,
             Some(r) => Some(super::hint::clamp(
@@ -618,6 +651,7 @@ impl UserRule {
             scope,
             retry_after,
             failures,
+            evidence,
         })
     }
 }

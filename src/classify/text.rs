@@ -85,6 +85,58 @@ pub(crate) fn enhanced_in_text(text: &[u8]) -> Option<crate::reply::EnhancedCode
     None
 }
 
+/// An enhanced status code buried in a reply's text, after a basic code: qmail's
+/// `(#5.1.1)` and other `#x.y.z` forms, or a relayed reply after `said:` (`said: 550
+/// 5.1.1 …`, `said: 5.1.1 …`; only when `relayed`, as bounce text quotes them). The
+/// first one found; `None` when there is none. Linear in the text; a text without `#`
+/// (and, when `relayed`, without `:`) is dismissed by a fast byte search.
+pub(crate) fn buried_enhanced(text: &[u8], relayed: bool) -> Option<crate::reply::EnhancedCode> {
+    if !(text.contains(&b'#') || (relayed && text.contains(&b':'))) {
+        return None;
+    }
+    use crate::reply::EnhancedCode;
+    let standalone = |at: usize| -> Option<EnhancedCode> {
+        let (e, n) = EnhancedCode::parse_prefix(text.get(at..)?)?;
+        let after = text.get(at + n).copied();
+        (after.is_none_or(|b| !b.is_ascii_alphanumeric() && b != b'.')).then_some(e)
+    };
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'#' if text
+                .get(i + 1)
+                .is_some_and(|b| matches!(b, b'2' | b'4' | b'5')) =>
+            {
+                if let Some(e) = standalone(i + 1) {
+                    return Some(e);
+                }
+            }
+            b':' if relayed
+                && i >= 4
+                && text[i - 4..i].eq_ignore_ascii_case(b"said")
+                && (i == 4 || !text[i - 5].is_ascii_alphanumeric()) =>
+            {
+                let mut j = i + 1;
+                while text.get(j) == Some(&b' ') {
+                    j += 1;
+                }
+                // An optional basic code, then the enhanced code.
+                if text
+                    .get(j..j + 3)
+                    .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+                    && matches!(text.get(j + 3), Some(b' ' | b'-'))
+                {
+                    j += 4;
+                }
+                if let Some(e) = standalone(j) {
+                    return Some(e);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +160,37 @@ mod tests {
         assert_eq!(e("from 192.0.2.1 at 10.5.1.1"), None);
         assert_eq!(e("version 5.1.1a"), None);
         assert_eq!(e("no code here"), None);
+    }
+
+    #[test]
+    fn buried_codes() {
+        let e = |t: &str| buried_enhanced(t.as_bytes(), true).map(|e| e.to_string());
+        assert_eq!(
+            e("sorry, no mailbox here by that name. (#5.1.1)"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(
+            e("Sorry, I couldn't find a mail exchanger or IP address. (#4.4.7)"),
+            Some("4.4.7".into())
+        );
+        assert_eq!(
+            e("delivery failed; host mx.example.org said: 550 5.1.1 no such user"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(
+            e("remote host said: 5.2.2 mailbox full"),
+            Some("5.2.2".into())
+        );
+        assert_eq!(e("ticket #5 is closed"), None);
+        assert_eq!(e("see #5.1.1a"), None);
+        assert_eq!(e("assaid: 550 5.1.1"), None);
+        assert_eq!(e("no code at all"), None);
+        // A live reply's own text: only the `#` forms.
+        let live = |t: &str| buried_enhanced(t.as_bytes(), false).map(|e| e.to_string());
+        assert_eq!(
+            live("no mailbox here by that name. (#5.1.1)"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(live("host said: 550 5.1.1 no such user"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Tier 8 of the built-in rules: Basic codes with their RFC 5321 meaning, stage-aware.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 

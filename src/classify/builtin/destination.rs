@@ -1,7 +1,7 @@
 //! Tier 2 of the built-in rules: Destination-level wording: content URLs on blocklists, greylisting, too many connections, rate limits, blocklists, reputation, reverse DNS / HELO checks. First because a server that throttles or blocks us often does it with a recipient-looking code.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 
@@ -10,7 +10,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("dnsbl.content_url_listed", C::SpamContent,
           "a URL or domain in the message is on a URI blocklist (URIBL, SURBL, Spamhaus DBL): the content, not our IP")
-            .t(&["uribl", "surbl", "dbl.spamhaus", "blacklisted url", "blacklisted link", "url in this email", "url in the message", "spamtext", "spam pattern"]),
+            .t(&["uribl", "surbl", "blacklisted url", "blacklisted link", "url in this email", "url in the message", "spamtext", "spam pattern"]),
     );
     v.push(
         r(
@@ -42,7 +42,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("postfix.anvil_rate", C::RateLimited,
           "Postfix's anvil limits on our client (smtpd_client_message_rate_limit 'too much mail from', smtpd_client_recipient_rate_limit 'too many recipients from'): a rate limit on our IP over anvil_rate_time_unit, so every message to this destination must slow down")
-            .t(&["too much mail from", "too many recipients from", "too many messages from"])
+            .t(&["too much mail from", "too many recipients from", "too many messages from", "too many auth commands"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -57,9 +57,22 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
-                 "connection frequency limited", "connection rate limit", "too many connection*", "number of connections",
+                 "connection frequency limited", "connection rate limit", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections"])
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("gmail.ip_reputation", C::Reputation,
+          "Gmail 550 5.7.1/5.7.28 'unusual rate of unsolicited mail originating from your IP address': a reputation verdict on our IP worded as a rate, given as a refusal (Gmail SMTP error reference); the 421 4.7.28 deferral stays a rate limit")
+            .t(&["unsolicited mail originating from your ip", "ipv6 sending guidelines"])
+            .codes("5xx")
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("gmail.rate_limited_message", C::RateLimited,
+          "Gmail 4.7.26/4.7.27/4.7.30/4.7.32 'this mail has been rate limited because …': this message (its authentication or alignment) is throttled, not our IP (Gmail SMTP error reference)")
+            .t(&["has been rate limited because", "been rate limited because"])
+            .scope(Scope::Message),
     );
     v.push(
         r("gmail.rate_limited", C::RateLimited,
@@ -70,8 +83,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.recipient_rate", C::RateLimited,
           "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
-                 "ratelimit exceeded for mailbox", "user is receiving mail"])
+                 "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
+                 "too many recent messages", "thread limit exceeded", "mailbox receiving too", "receiving too many messages"])
             .scope(Scope::Recipient),
+    );
+    v.push(
+        r("yahoo.permanently_deferred", C::Reputation,
+          "Yahoo/AOL [TSS09]/[TSS11] 'all messages from <IP> will be permanently deferred; retrying will NOT succeed': a block on our IP's reputation (Yahoo Sender Hub error codes)")
+            .t(&["will be permanently deferred", "retrying will not succeed"])
+            .scope(Scope::Destination),
     );
     v.push(
         r("yahoo.deferred_volume_complaints", C::RateLimited,
@@ -90,7 +110,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("netease.codes", C::RateLimited,
           "NetEase 163/126/yeah.net RP:* codes: too many recipients, connections or errors from our IP (NetEase help pages)")
-            .t(&["rp:trc", "rp:qrc", "rp:cel", "rp:cdr", "rp:rcl", "rp:tqc"])
+            .t(&["rp:trc", "rp:qrc", "rp:cdr", "rp:rcl", "rp:tqc", "hl:ifc", "mi:dmc", "mi:sfq"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -110,7 +130,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "rate overlimit",
             "recipient rate limit",
             "too many emails",
-            "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "too many errors", "received this hour", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
+            "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "received this hour",
+            "excessive volume", "deferred due to excessive", "unexpected volume", "message per connection", "messages per connection", "messages per session",
+            "message per session", "in past 24h*", "from your ip/network", "too many messages this hour", "sent too many", "frequency limit*", "volume limit*", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
             "too quickly", "too fast", "slow down", "try again slower", "send slower",
             "exceeded the rate",
             "daily relay quota",
@@ -122,13 +144,24 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "mails per",
             "hourly limit",
             "daily limit",
-            "volume limit",
             "submission rate",
             "received too many messages",
             "try again later, closing connection",
             "hit our rate",
         ])
         .scope(Scope::Destination),
+    );
+    v.push(
+        r("netease.reputation", C::Reputation,
+          "NetEase 163/126 HL:REP / HL:MEP: our IP's sending behaviour or reputation is poor (NetEase help pages)")
+            .t(&["hl:rep", "hl:mep"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("netease.connections", C::TooManyConnections,
+          "NetEase 163/126 HL:ICC: too many concurrent connections from our IP (NetEase help pages)")
+            .t(&["hl:icc"])
+            .scope(Scope::Destination),
     );
     v.push(
         r("comcast.blocklisted", C::Blocklisted,
@@ -188,7 +221,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "dnsbl*", "rbl", "spamhaus", "spamcop",
+            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
@@ -217,7 +250,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
-                 "bad reputation", "low reputation", "ip score", "suspicious due to"])
+                 "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
+                 "ip_control", "is filtered", "ip is hangup", "poor sending"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -226,25 +260,33 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["reverse dns", "reverse-dns", "rdns", "ptr record", "ptr resource record", "dns ptr", "no ptr", "missing ptr", "reverse lookup",
                  "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
-                 "does not resolve to", "hostname does not match"])
+                 "does not resolve to", "hostname does not match", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
+                 "helo is dynamic", "dynamic ip space", "dynamic address"])
             .scope(Scope::Destination),
     );
     v.push(
         r("text.client_host_policy", C::Policy,
           "our client host or HELO is refused (dynamic/residential space, HELO checks, not an MX, wrong network)")
-            .t(&["helo command rejected", "invalid helo", "bad helo", "helo name", "ehlo name", "helo/ehlo", "mismatches client ip",
-                 "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "dynamic ip", "dynamic/residential",
-                 "residential ip", "dialup", "dial-up", "es0000*", "host network not allowed", "your host is not allowed",
+            .t(&["mismatches client ip",
+                 "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted", "client host rejected",
                  "not welcome"])
             .scope(Scope::Destination),
     );
 
     v.push(
+        r("text.helo_rejected", C::Protocol,
+          "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
+            .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
+                 "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("rfc5321.too_many_recipients", C::TooManyRecipients,
           "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
-            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients"])
-            .codes("452 552 451 450 550 554 553 455 555")
+            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
+                 "too many recipient attempts", "multiple destination domains per transaction"])
+            .codes("452 552 451 450 550 554 553 455 555 421")
             .disp(Disposition::Transient),
     );
 }

@@ -1,7 +1,7 @@
 //! Tier 5 of the built-in rules: Specific enhanced codes (RFC 3463, RFC 7505, RFC 7372, RFC 8689 and providers' documented extensions).
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 
@@ -13,7 +13,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .at(&[S::RcptTo])
             .codes("552")
             .enh("none *.5.3")
-            .disp(Disposition::Transient),
+            .disp(Disposition::Transient)
+            .ev(Evidence::Stage),
     );
     let enh: &[(&'static str, &'static str, Category, &'static str)] = &[
         (
@@ -133,14 +134,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
         (
             "rfc3463.x.4.5",
             "*.4.5",
-            C::ServiceUnavailable,
+            C::ServerError,
             "X.4.5 mail system congestion (RFC 3463)",
         ),
         (
             "rfc3463.x.4.6",
             "*.4.6",
-            C::Network,
-            "X.4.6 routing loop detected (RFC 3463)",
+            C::Policy,
+            "X.4.6 routing loop detected (RFC 3463): a loop is no network error; this message cannot be delivered as routed",
         ),
         (
             "rfc3463.x.4.7",
@@ -427,8 +428,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         (
             "microsoft.x.7.500",
             "*.7.500",
-            C::ServiceUnavailable,
-            "X.7.500 server busy (Microsoft 365)",
+            C::RateLimited,
+            "X.7.500 server busy: Microsoft's throttling of the sending IP (Microsoft 365)",
         ),
     ];
     for (id, pat, cat, desc) in enh {

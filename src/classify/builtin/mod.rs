@@ -1,5 +1,6 @@
-//! The built-in rules, one file per tier; [`TIERS`] lists the tiers in priority
-//! order (the first rule whose conditions all hold decides).
+//! The built-in rules, one file per tier; [`TIERS`] gives each tier its kind of
+//! [`Evidence`](super::Evidence): every rule that holds is weighed, the strongest cause
+//! wins, and the order only breaks ties.
 //!
 //! Each rule is a [`UserRule`](super::UserRule): the same fields, the same checks and
 //! the same matcher as a deployment's own rules, which come before them.
@@ -40,7 +41,7 @@ mod vague_wording;
 mod wording;
 
 use super::rule::{Rule, UserRule};
-use super::{Category, Disposition, Scope, Stage, TransportFailure};
+use super::{Category, Disposition, Evidence, Scope, Stage, TransportFailure};
 
 use Category as C;
 use Stage as S;
@@ -77,6 +78,14 @@ impl B {
         self
     }
 
+    /// Enhanced codes `class.subject.detail` for every detail in `details`.
+    fn enh_details(mut self, class_subject: &str, details: core::ops::Range<u16>) -> B {
+        self.0
+            .enhanced
+            .extend(details.map(|d| format!("{class_subject}.{d}")));
+        self
+    }
+
     fn at(mut self, stages: &[Stage]) -> B {
         self.0 = self.0.stages(stages.iter().copied());
         self
@@ -89,6 +98,12 @@ impl B {
 
     fn scope(mut self, s: Scope) -> B {
         self.0 = self.0.scope(s);
+        self
+    }
+
+    /// This kind of evidence, instead of its tier's.
+    fn ev(mut self, e: Evidence) -> B {
+        self.0 = self.0.evidence(e);
         self
     }
 
@@ -122,7 +137,8 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
                  "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
                  "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
                  "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
-    "not listed in the directory", "no such local user", "recipient address rejected: user unknown"];
+    "not listed in the directory", "no such local user", "recipient address rejected: user unknown", "is no longer valid", "address not found",
+    "not a valid address", "is not a valid address"];
 
 /// Every stage but MAIL FROM.
 const NOT_MAIL_FROM: &[Stage] = &[
@@ -162,24 +178,46 @@ pub(crate) fn compiled() -> &'static [Rule] {
 /// A tier: appends its rules, in its own order.
 type Tier = fn(&mut Vec<B>);
 
-/// The tiers, first to last: a rule's priority is its tier's place here, then its
-/// place in its tier's file. The first rule whose conditions all hold decides.
-const TIERS: &[(&str, Tier)] = &[
-    ("transport", transport::rules),
-    ("exceptions", exceptions::rules),
-    ("destination", destination::rules),
-    ("stage", stage::rules),
-    ("wording", wording::rules),
-    ("enhanced", enhanced::rules),
-    ("vague_wording", vague_wording::rules),
-    ("vague_enhanced", vague_enhanced::rules),
-    ("basic", basic::rules),
+/// The tiers: a rule's kind of evidence is its tier's unless the rule says otherwise
+/// (transport-failure rules have none: they are tried in order, and never weighed
+/// against a reply). The order here and in each file breaks ties between rules of
+/// equal weight.
+const TIERS: &[(&str, Tier, Option<Evidence>)] = &[
+    ("transport", transport::rules, None),
+    ("exceptions", exceptions::rules, Some(Evidence::Exception)),
+    (
+        "destination",
+        destination::rules,
+        Some(Evidence::DestinationWording),
+    ),
+    ("stage", stage::rules, Some(Evidence::Stage)),
+    ("wording", wording::rules, Some(Evidence::Wording)),
+    ("enhanced", enhanced::rules, Some(Evidence::EnhancedCode)),
+    (
+        "vague_wording",
+        vague_wording::rules,
+        Some(Evidence::VagueWording),
+    ),
+    (
+        "vague_enhanced",
+        vague_enhanced::rules,
+        Some(Evidence::VagueEnhancedCode),
+    ),
+    ("basic", basic::rules, Some(Evidence::BasicCode)),
 ];
 
 fn declared() -> Vec<B> {
     let mut v: Vec<B> = Vec::with_capacity(256);
-    for (_, tier) in TIERS {
+    for (_, tier, evidence) in TIERS {
+        let start = v.len();
         tier(&mut v);
+        if let Some(e) = evidence {
+            for b in &mut v[start..] {
+                if b.0.evidence.is_none() {
+                    b.0.evidence = Some(e.name().to_owned());
+                }
+            }
+        }
     }
     v
 }

@@ -2,8 +2,8 @@
 //! or lost connection, a timeout, DNS, TLS), and what the session and the delivery
 //! machine conclude on their own. A user rule with the same `failures` overrides them.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 

@@ -1,7 +1,7 @@
 //! Tier 7 of the built-in rules: Vague enhanced codes (`X.7.1`, `X.7.0`, `X.1.0`…).
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 

@@ -1,7 +1,7 @@
 //! Tier 6 of the built-in rules: Vaguer wording (`recipient address rejected`, `access denied`, `try again later`).
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 
@@ -57,5 +57,5 @@ pub(super) fn rules(v: &mut Vec<B>) {
 
     v.push(r("rfc5321.421", C::ServiceUnavailable,
              "421: service not available, closing the transmission channel (RFC 5321 §4.2.2); the session ends")
-        .codes("421").scope(Scope::Connection));
+        .codes("421").scope(Scope::Connection).ev(Evidence::BasicCode));
 }

@@ -1,7 +1,7 @@
 //! Tier 4 of the built-in rules: Receivers' and MTAs' own wording, provider-specific before generic.
 //!
-//! Within a tier, the first rule whose conditions all hold decides; the tiers' order
-//! is [`super::TIERS`].
+//! A tier gives its rules their kind of evidence ([`super::TIERS`]); every rule that
+//! holds is weighed, and the order here only breaks ties between equal weights.
 
 use super::*;
 
@@ -14,7 +14,21 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
                  "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
-                 "line too long", "lines too long", "from header", "from: header", "header is missing", "invalid mime"]),
+                 "from header", "from: header", "header is missing", "invalid mime", "header syntax", "header line is too long",
+                 "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
+                 "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a"]),
+    );
+    v.push(
+        r("text.content_line_too_long", C::ContentFormat,
+          "a line of the message is longer than RFC 5322 allows (998 octets), said after the data")
+            .t(&["line too long", "lines too long", "line is too long", "line length", "too long line"])
+            .at(&[S::Data, S::DataEnd, S::Bdat]),
+    );
+    v.push(
+        r("text.command_line_too_long", C::Protocol,
+          "a command line is longer than the server accepts (RFC 5321 §4.5.3.1.4), said outside the data")
+            .t(&["line too long", "too long line", "command line too long", "line is too long"])
+            .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Rset, S::Quit, S::Unknown]),
     );
     // Sender authentication (must precede the generic spam wording: Gmail's SPF text
     // says "to best protect our users from spam").
@@ -72,15 +86,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
-                 "banned attachment", "dangerous attachment", "malicious"]),
+                 "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
+                 "executable", "blocked attachment", "attachment type", "banned content", "banned: "]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
-                 "content filter", "message filtered", "suspicious content", "phishing", "fraud", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "content presents a potential"])
+                 "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
+                 "suspected spam", "spam message", "identified as spam", "classified as spam"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -96,8 +111,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
-                 "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user"])
+                 "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
+                 "fake sender", "not owned by user", "from domain not trusted", "domain name required for sender", "sender address must contain",
+                 "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
+                 "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid"])
             .scope(Scope::Message),
+    );
+    v.push(
+        r("mail_from.null_mx", C::SenderRejected,
+          "at MAIL FROM, a null MX (RFC 7505) is our sender domain's: the envelope sender is refused (X.7.27)")
+            .t(&["null mx", "nullmx", "rfc7505", "rfc 7505"])
+            .at(&[S::MailFrom]),
     );
     v.push(
         r(
@@ -174,7 +198,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "dns failure",
             "dns lookup",
             "lookup failure",
-            "resolver error", "resolver failure", "host lookup did not complete"])
+            "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -194,7 +218,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "SMTP AUTH is required (relaying without authentication, Exchange RESOLVER.RST.AuthRequired, MessageLabs)")
             .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
-                 "smtp authentication is required", "client was not authenticated", "not authenticated"]),
+                 "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
+                 "auth command first", "unauthenticated commands", "authentication is required"]),
     );
     v.push(
         r(
@@ -212,6 +237,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "invalid login",
             "login failed",
             "auth failed",
+            "too many auth failures",
+            "authentication errors",
+            "fail authentication",
+            "authentication failures",
+            "unable to authenticate",
+            "cannot authenticate",
+            "application-specific password",
+            "log in with your web browser",
+            "auth method",
         ])
         .at(&[S::Auth, S::Unknown, S::MailFrom]),
     );
@@ -220,7 +254,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the server requires TLS (530 5.7.0 Must issue a STARTTLS command first; 'does not support TLS' when we require it)")
             .t(&["starttls command first", "must issue a starttls", "starttls required", "tls required", "requires tls", "tls is required",
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
-                 "tls not available", "requiretls"]),
+                 "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls"]),
     );
     v.push(
         r(
@@ -240,6 +274,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "ssl error",
             "handshake failed",
             "certificate rejected",
+            "tls not available",
+            "tls currently unavailable",
+            "security failure",
+            "handshake error",
         ]),
     );
     v.push(
@@ -271,6 +309,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying disallowed",
             "relay not authorized",
             "email address is not verified",
+            "as a relay",
+            "relay disabled",
+            "local user only",
+            "not accepting email for",
+            "not configured to use this mx",
+            "does not accept incoming messages",
         ]),
     );
     // Mailbox state.
@@ -297,7 +341,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "account has been suspended", "mailbox has been disabled"])
+                 "mailbox is not active", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
+                 "boite du destinataire archivee"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -327,7 +372,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error"]),
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error",
+                 "whitelist", "allowlist", "allow list", "white list", "allowed senders"]),
     );
     // Server and network trouble.
     v.push(
@@ -339,8 +385,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.service_unavailable", C::ServiceUnavailable,
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
-            .t(&["server busy", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
-                 "temporarily unavailable", "shutting down", "too busy", "system busy", "try again later, closing", "closing transmission channel",
+            .t(&["service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
+                 "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
                  "service temporarily", "not available at this time", "maintenance"]),
     );
     v.push(
@@ -348,9 +394,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
             .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
                  "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "too many hops", "hop count exceeded", "routing loop", "mail loop", "mailloop", "loop detected", "loops back",
-                 "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died"])
+                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died"])
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.mail_loop", C::Policy,
+          "a mail loop or too many hops (Received headers): not a network error; this message cannot be delivered as routed (RFC 5321 §6.3)")
+            .t(&["too many hops", "hop count", "routing loop", "mail loop", "mailloop", "loop detected", "loops back", "loops to itself",
+                 "appears to be looping", "forwarding loop", "possible loop", "too many received", "received headers", "received header fields",
+                 "exceeded 50 hops"])
+            .scope(Scope::Message),
     );
     v.push(
         r(
@@ -380,6 +433,27 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "temporary problem",
             "storage failure",
             "could not load",
+            "server busy",
+            "too busy",
+            "system busy",
+            "agent busy",
+            "ports are busy",
+            "temporarily unavailable",
+            "server error",
+            "temporary error",
+            "backend failure",
+            "no system resources",
+            "too much load",
+            "high load",
+            "spool file",
+            "i/o error",
+            "io error",
+            "error processing",
+            "could not be saved",
+            "no data saved",
+            "license expired",
+            "engine error",
+            "temporary lookup failure",
         ])
         .scope(Scope::Destination),
     );
@@ -405,6 +479,26 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "invalid command",
             "unknown command",
             "parameter not recognized",
+            "too many errors",
+            "too many unrecognized",
+            "too many unrecognised",
+            "too many invalid commands",
+            "synchronization error",
+            "synchronisation error",
+            "protocol synchronization",
+            "no valid recipients",
+            "must precede data",
+            "need rcpt",
+            "sender not yet given",
+            "sender and recipient first",
+            "helo/ehlo first",
+            "ehlo/helo before",
+            "sent too many times",
+            "excessive amounts of data",
+            "rp:cel",
+            "mi:cel",
+            "mi:ccl",
+            "restricted characters in address",
         ])
         .scope(Scope::Connection),
     );

@@ -1,0 +1,304 @@
+//! Scores the classifier on the generalisation corpus (tests/data/generalisation, see
+//! its README): real replies from 102 receiving systems, split by system into a tuning
+//! part and a held-out part (`heldout.txt`) that no rule was written from.
+//!
+//! - `tuning_split`: the tuning rows. Run with
+//!   `cargo test --test generalisation tuning -- --nocapture` to see every miss; only
+//!   tuning rows are ever printed.
+//! - `heldout_split`: the held-out rows. Prints totals and per-category confusion
+//!   counts, never a row, and asserts that they do not fall below the figures first
+//!   measured; `heldout_split_targets` (ignored until it passes) asserts the issue's
+//!   thresholds: category ≥ 90 %, scope ≥ 90 %, disposition ≥ 99 %.
+//!
+//! How a row is scored:
+//!
+//! - A row whose `reply` is a well-formed SMTP reply (every line starts with the same
+//!   basic code) is classified as a live reply: [`Classifier::classify`] with the row's
+//!   stage. Any other row (no basic code, a `smtp;` prefix, a provider token before the
+//!   code) goes through the text path, [`Classifier::classify_text`], as a bounce's
+//!   `Diagnostic-Code` would. Rows without a `stage` use [`Stage::Unknown`].
+//! - Category: right when it is the row's `category` or its `also`.
+//! - Disposition: right when it equals the label (LABELLING.md).
+//! - Scope: the corpus labels `recipient`, `message` or `destination`; LABELLING.md
+//!   puts "421 closures, TLS or AUTH requirements" under `destination`. tempfail's
+//!   fourth scope, `connection` (this session or its set-up), is counted as right for
+//!   a `destination` label only when the category is one whose usual scope is
+//!   `connection` (auth, TLS, protocol, service unavailable): what must wait is the
+//!   receiving host's session. Any other `connection` verdict is counted wrong.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::Kumo;
+use tempfail::classify::Classifier;
+use tempfail::{Category, Classification, Disposition, Reply, Scope, Stage};
+
+struct Row {
+    id: String,
+    system: String,
+    reply: String,
+    stage: Stage,
+    disposition: Disposition,
+    category: Category,
+    also: Option<Category>,
+    scope: Scope,
+}
+
+fn rows() -> Vec<Row> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
+    let text = std::fs::read_to_string(dir.join("replies.jsonl")).expect("replies.jsonl");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+            let cat = |k: &str| {
+                s(k).map(|n| Category::from_name(&n).unwrap_or_else(|| panic!("category {n}")))
+            };
+            Row {
+                id: s("id").expect("id"),
+                system: s("system").expect("system"),
+                reply: s("reply").expect("reply"),
+                stage: s("stage").map_or(Stage::Unknown, |st| {
+                    Stage::parse_strict(&st).unwrap_or_else(|e| panic!("{e}"))
+                }),
+                disposition: Disposition::from_name(&s("disposition").expect("disposition"))
+                    .expect("a disposition"),
+                category: cat("category").expect("category"),
+                also: cat("also"),
+                scope: Scope::from_name(&s("scope").expect("scope")).expect("a scope"),
+            }
+        })
+        .collect()
+}
+
+fn heldout_systems() -> BTreeSet<String> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/generalisation/heldout.txt");
+    std::fs::read_to_string(p)
+        .expect("heldout.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The row as a live reply, when it is one.
+fn live_reply(text: &str) -> Option<Reply> {
+    let mut wire = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    wire.push_str("\r\n");
+    Reply::parse(wire.as_bytes()).ok()
+}
+
+fn ours(c: &Classifier, row: &Row) -> Classification {
+    match live_reply(&row.reply) {
+        Some(r) => c.classify(&r, row.stage),
+        None => c.classify_text(&row.reply, row.stage),
+    }
+}
+
+/// What a classifier said: category, disposition (if any), scope (if any), rule.
+type Said = (Category, Option<Disposition>, Option<Scope>, String);
+
+fn scope_ok(row: &Row, cat: Category, scope: Scope) -> bool {
+    scope == row.scope
+        || (scope == Scope::Connection
+            && row.scope == Scope::Destination
+            && cat.usual_scope(Stage::Unknown) == Scope::Connection)
+}
+
+#[derive(Default, Clone, Copy)]
+struct Score {
+    n: usize,
+    cat: usize,
+    scope: usize,
+    disp: usize,
+}
+
+fn pct(a: usize, n: usize) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / n as f64
+    }
+}
+
+impl Score {
+    fn line(&self) -> String {
+        format!(
+            "category {:.1}% ({}/{}), scope {:.1}% ({}/{}), disposition {:.1}% ({}/{})",
+            pct(self.cat, self.n),
+            self.cat,
+            self.n,
+            pct(self.scope, self.n),
+            self.scope,
+            self.n,
+            pct(self.disp, self.n),
+            self.disp,
+            self.n
+        )
+    }
+}
+
+/// Scores `rows`; `show_rows` prints every miss (only ever true for tuning rows).
+fn score(name: &str, rows: &[&Row], f: &dyn Fn(&Row) -> Said, show_rows: bool) -> Score {
+    let mut s = Score::default();
+    let mut confusion: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    let mut misses = Vec::new();
+    for row in rows {
+        let (cat, disp, scope, rule) = f(row);
+        s.n += 1;
+        let cat_ok = cat == row.category || Some(cat) == row.also;
+        let scope_ok = scope.is_some_and(|sc| scope_ok(row, cat, sc));
+        let disp_ok = disp == Some(row.disposition);
+        s.cat += usize::from(cat_ok);
+        s.scope += usize::from(scope_ok);
+        s.disp += usize::from(disp_ok);
+        if !cat_ok {
+            *confusion
+                .entry(row.category.name())
+                .or_default()
+                .entry(cat.name())
+                .or_default() += 1;
+        }
+        if show_rows && !(cat_ok && scope_ok && disp_ok) {
+            let mut what = Vec::new();
+            if !cat_ok {
+                what.push(format!("cat {}->{}", row.category, cat));
+            }
+            if !scope_ok {
+                what.push(format!(
+                    "scope {}->{}",
+                    row.scope,
+                    scope.map_or("-", |s| s.name())
+                ));
+            }
+            if !disp_ok {
+                what.push(format!(
+                    "disp {}->{}",
+                    row.disposition,
+                    disp.map_or("-", |d| d.name())
+                ));
+            }
+            misses.push(format!(
+                "  {} [{}] {} ({rule}) stage {}: {:.160}",
+                row.id,
+                row.system,
+                what.join(", "),
+                row.stage,
+                row.reply.replace("\r\n", " | ")
+            ));
+        }
+    }
+    println!("{name}: {}", s.line());
+    if show_rows {
+        for m in &misses {
+            println!("{m}");
+        }
+    }
+    if !confusion.is_empty() {
+        println!("  category confusion (label: predicted × count), misses only:");
+        for (label, got) in &confusion {
+            let cells: Vec<String> = got.iter().map(|(c, n)| format!("{c}×{n}")).collect();
+            println!("    {label}: {}", cells.join(", "));
+        }
+    }
+    s
+}
+
+fn split(heldout: bool) -> Vec<Row> {
+    let h = heldout_systems();
+    rows()
+        .into_iter()
+        .filter(|r| h.contains(&r.system) == heldout)
+        .collect()
+}
+
+fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score) {
+    let builtin = Classifier::builtin();
+    let code_only = common::code_only();
+    let kumo = Kumo::load();
+    let refs: Vec<&Row> = rows.iter().collect();
+    println!("== {label}: {} rows ==", rows.len());
+    let ours_f = |row: &Row| {
+        let v = ours(&builtin, row);
+        (
+            v.category.unwrap_or(Category::Other),
+            Some(v.disposition),
+            Some(v.scope),
+            v.rule.to_string(),
+        )
+    };
+    let t = score("tempfail built-in rules", &refs, &ours_f, show_rows);
+    let kumo_f = |row: &Row| {
+        let (c, d) = kumo.classify_text(&row.reply);
+        (c, d, None, "kumomta".to_owned())
+    };
+    let k = score("KumoMTA shipped rules", &refs, &kumo_f, false);
+    let code_f = |row: &Row| {
+        let v = ours(&code_only, row);
+        (
+            v.category.unwrap_or(Category::Other),
+            Some(v.disposition),
+            Some(v.scope),
+            v.rule.to_string(),
+        )
+    };
+    let c = score("code-only baseline", &refs, &code_f, false);
+    (t, k, c)
+}
+
+#[test]
+fn the_split_is_the_readme_one() {
+    let h = heldout_systems();
+    assert_eq!(h.len(), 25);
+    let all = rows();
+    assert_eq!(all.len(), 1110);
+    let held = all.iter().filter(|r| h.contains(&r.system)).count();
+    assert_eq!(held, 267);
+    let ids: BTreeSet<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), all.len(), "ids are unique");
+}
+
+#[test]
+fn tuning_split() {
+    let rows = split(false);
+    let (t, k, c) = all_three("tuning systems", &rows, true);
+    // A guard against regressions on the rows the rules were tuned on (the figures in
+    // BENCHMARKS.md); the held-out rows carry the issue's thresholds.
+    assert!(pct(t.cat, t.n) >= 88.0, "tuning category {}", t.line());
+    assert!(pct(t.scope, t.n) >= 87.0, "tuning scope {}", t.line());
+    assert!(pct(t.disp, t.n) >= 98.5, "tuning disposition {}", t.line());
+    assert!(t.cat > k.cat && t.cat > c.cat);
+}
+
+/// The held-out figures as first measured (BENCHMARKS.md), as a floor: a change may not
+/// make them worse. They are below the issue's targets (see `heldout_split_targets`).
+#[test]
+fn heldout_split() {
+    let rows = split(true);
+    let (t, k, c) = all_three("held-out systems", &rows, false);
+    assert!(t.cat >= 197, "held-out category {}", t.line());
+    assert!(t.scope >= 218, "held-out scope {}", t.line());
+    assert!(t.disp >= 258, "held-out disposition {}", t.line());
+    assert!(t.cat > k.cat && t.cat > c.cat);
+}
+
+/// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
+/// disposition >= 99 %. Not reached yet (73.8 %, 81.6 %, 96.6 %): run with
+/// `cargo test --test generalisation -- --ignored` to see how far.
+#[test]
+#[ignore = "issue 14's held-out targets are not reached yet; see BENCHMARKS.md"]
+fn heldout_split_targets() {
+    let rows = split(true);
+    let (t, _, _) = all_three("held-out systems", &rows, false);
+    assert!(pct(t.cat, t.n) >= 90.0, "held-out category {}", t.line());
+    assert!(pct(t.scope, t.n) >= 90.0, "held-out scope {}", t.line());
+    assert!(
+        pct(t.disp, t.n) >= 99.0,
+        "held-out disposition {}",
+        t.line()
+    );
+}
