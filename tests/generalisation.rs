@@ -46,8 +46,13 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
+    rows_from("replies.jsonl")
+}
+
+/// The rows of `file` under tests/data/generalisation.
+fn rows_from(file: &str) -> Vec<Row> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
-    let text = std::fs::read_to_string(dir.join("replies.jsonl")).expect("replies.jsonl");
+    let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {

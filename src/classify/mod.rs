@@ -301,7 +301,9 @@ impl Category {
     /// The scope this category usually has, when a rule does not set one. For
     /// [`Category::Other`] it follows the stage: `rcpt_to` (and unknown) → recipient;
     /// `mail_from`, `data`, `data_end`, `bdat` → message; the connection's set-up
-    /// and `rset`/`quit` → connection.
+    /// and `rset`/`quit` → connection. `domain_not_found` and `no_mail_service` answered to
+    /// `rcpt_to` are the recipient's (a relay's verdict on one recipient's domain),
+    /// elsewhere the destination's.
     ///
     /// ```
     /// use tempfail::{Category, Scope, Stage};
@@ -314,8 +316,15 @@ impl Category {
             Greylisted | MailboxFull | UserUnknown | MailboxDisabled | RelayDenied => {
                 Scope::Recipient
             }
-            RateLimited | TooManyConnections | DomainNotFound | NoMailService | Blocklisted
-            | Reputation | ServerError | Network | Dns => Scope::Destination,
+            RateLimited | TooManyConnections | Blocklisted | Reputation | ServerError | Network
+            | Dns => Scope::Destination,
+            // A receiving server that answers one RCPT TO with "no such domain" speaks of
+            // that recipient (a relay takes many domains); anywhere else (our own DNS
+            // lookup, a 521 greeting, a bounce's text) it is the destination.
+            DomainNotFound | NoMailService => match stage {
+                Stage::RcptTo => Scope::Recipient,
+                _ => Scope::Destination,
+            },
             TooManyRecipients | MessageTooBig | SpamContent | VirusContent
             | SenderAuthentication | SenderRejected | Policy | ContentFormat => Scope::Message,
             AuthRequired | AuthFailed | TlsRequired | TlsFailed | Protocol | ServiceUnavailable => {
