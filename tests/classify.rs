@@ -1434,3 +1434,38 @@ fn every_category_is_reachable_from_real_text() {
         .collect();
     assert!(missing.is_empty(), "categories never produced: {missing:?}");
 }
+
+/// A relay's verdict on one recipient's domain, or a lookup or network failure it
+/// reports for one recipient, holds that recipient, not the whole destination; the
+/// same cause in a sending MTA's own bounce text, or at the greeting, is the
+/// destination's.
+#[test]
+fn rcpt_time_domain_and_network_verdicts_hold_the_recipient() {
+    let v = check(
+        "550 5.1.2 <user@example.org>: Recipient address rejected: Domain not found",
+        S::RcptTo,
+        C::DomainNotFound,
+        P,
+    );
+    assert_eq!(v.scope, Scope::Recipient);
+    let v = check(
+        "451 4.4.1 <user@example.org>: Recipient address rejected: unverified address: connect to mx.example.org[192.0.2.1]:25: Connection timed out",
+        S::RcptTo,
+        C::Network,
+        T,
+    );
+    assert_eq!(v.scope, Scope::Recipient);
+    let v = check(
+        "521 5.3.2 mx.example.org does not accept mail",
+        S::Greeting,
+        C::NoMailService,
+        P,
+    );
+    assert_eq!(v.scope, Scope::Destination);
+    let v = check_text(
+        "Host or domain name not found. Name service error for name=example.org type=MX: Host not found",
+        C::DomainNotFound,
+        P,
+    );
+    assert_eq!(v.scope, Scope::Destination);
+}

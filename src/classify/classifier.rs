@@ -783,8 +783,9 @@ fn score_of(max: u16, kinds: u16) -> (u16, bool) {
 /// What must wait, for the winning rule at this stage.
 ///
 /// - A rule's own scope stands, except as below.
-/// - A protocol error, a server error or a policy refusal (causes that name no
-///   recipient, message or destination of their own) answered to one recipient is
+/// - A protocol error, a server error, a network or DNS failure reported in a reply,
+///   or a policy refusal (causes that name no recipient, message or destination of
+///   their own) answered to one recipient is
 ///   about that recipient, and answered to the sender or the data, about this
 ///   message; a rule that says it refuses the whole destination (our client host)
 ///   keeps that.
@@ -795,7 +796,9 @@ fn scope_of(r: &Rule, code: Option<ReplyCode>, stage: Stage) -> Scope {
     let mut scope = r.scope.unwrap_or_else(|| r.category.usual_scope(stage));
     let stage_scoped = match r.category {
         Category::ServerError => true,
-        Category::Protocol | Category::Policy => r.scope != Some(Scope::Destination),
+        Category::Protocol | Category::Policy | Category::Network | Category::Dns => {
+            r.scope != Some(Scope::Destination)
+        }
         _ => false,
     };
     if stage_scoped {
