@@ -1469,3 +1469,25 @@ fn rcpt_time_domain_and_network_verdicts_hold_the_recipient() {
     );
     assert_eq!(v.scope, Scope::Destination);
 }
+
+/// Words that many replies carry whatever their cause ("invalid command", "service
+/// unavailable") lose to the words that name the cause, even when the enhanced code
+/// agrees with the generic words.
+#[test]
+fn specific_wording_beats_generic_wording_and_its_code() {
+    let v = check(
+        "530 5.5.1 Invalid command: Must issue a STARTTLS command first",
+        S::MailFrom,
+        C::TlsRequired,
+        P,
+    );
+    assert_eq!(v.rule, "text.tls_required");
+    check(
+        "530 5.5.1 Invalid command: Must issue an AUTH command first",
+        S::MailFrom,
+        C::AuthRequired,
+        P,
+    );
+    // Generic words alone still decide.
+    check("500 5.5.1 Invalid command", S::MailFrom, C::Protocol, P);
+}

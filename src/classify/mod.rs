@@ -118,6 +118,11 @@ snake_enum! {
         /// A receiver's or an MTA's own wording naming a cause (`user unknown`,
         /// `mailbox full`, DMARC, a virus).
         Wording => "wording",
+        /// A receiver's wording that names only a generic cause, one that many replies
+        /// carry whatever their cause (`invalid command`, `service unavailable`,
+        /// `policy violation`, `internal error`): it loses to specific wording elsewhere in
+        /// the reply even when a code agrees with it.
+        GenericWording => "generic_wording",
         /// A specific enhanced status code (`X.1.1`, `X.2.2`, `X.7.26`…).
         EnhancedCode => "enhanced_code",
         /// The meaning of a code at a stage (RFC 5321/7504: `5xx` to `EHLO`, a `5xx`
@@ -133,14 +138,16 @@ snake_enum! {
 }
 
 impl Evidence {
-    /// How much this kind of evidence weighs: specific wording outranks a specific
-    /// code, which outranks vague wording, which outranks a vague code, which outranks
+    /// How much this kind of evidence weighs: specific wording outranks generic
+    /// wording even with one kind of evidence agreeing with it (5 points), which
+    /// outranks a specific code, which outranks vague wording, which outranks a vague code, which outranks
     /// a basic code. Documented exceptions weigh most.
     pub const fn weight(self) -> u16 {
         match self {
             Evidence::Exception => 90,
             Evidence::DestinationWording => 75,
             Evidence::Wording => 65,
+            Evidence::GenericWording => 59,
             Evidence::EnhancedCode => 50,
             Evidence::Stage => 45,
             Evidence::VagueWording => 35,

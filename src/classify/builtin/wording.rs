@@ -197,7 +197,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "dns error",
             "dns failure",
             "dns lookup",
-            "lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries"])
         .disp(Disposition::Transient),
     );
@@ -373,7 +372,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
                  "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error",
-                 "whitelist", "allowlist", "allow list", "white list", "allowed senders"]),
+                 "whitelist", "allowlist", "allow list", "white list", "allowed senders"])
+            .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
     v.push(
@@ -387,7 +387,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
             .t(&["service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
-                 "service temporarily", "not available at this time", "maintenance"]),
+                 "service temporarily", "not available at this time", "maintenance"])
+            .ev(Evidence::GenericWording),
     );
     v.push(
         r("text.network", C::Network,
@@ -454,7 +455,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "engine error",
             "temporary lookup failure",
         ])
-        .scope(Scope::Destination),
+        .scope(Scope::Destination)
+            .ev(Evidence::GenericWording),
     );
     v.push(
         r(
@@ -499,6 +501,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "mi:ccl",
             "restricted characters in address",
         ])
-        .scope(Scope::Connection),
+        .scope(Scope::Connection)
+            .ev(Evidence::GenericWording),
     );
 }
