@@ -225,7 +225,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
-                 "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback"])
+                 "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
+                 "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -251,7 +252,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
-                 "ip_control", "is filtered", "ip is hangup", "poor sending"])
+                 "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "ip has been suspended",
+                 "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
+                 "too many complaints", "high complaint"])
             .scope(Scope::Destination),
     );
     v.push(
