@@ -1491,3 +1491,64 @@ fn specific_wording_beats_generic_wording_and_its_code() {
     // Generic words alone still decide.
     check("500 5.5.1 Invalid command", S::MailFrom, C::Protocol, P);
 }
+
+/// Wording found on providers' pages that the rules once missed: an allow-list, a
+/// suspicious link, repeated failed logins, a size limit worded "larger than", bare
+/// line feeds, a sender blocked by the recipient, an IP suspended for abuse, a local
+/// denylist behind a generic first phrase.
+#[test]
+fn broader_vocabulary() {
+    let cases = [
+        (
+            "550 5.7.1 Recipient address rejected: This mailbox is only accepting mail from authorised senders",
+            S::RcptTo,
+            C::Policy,
+            P,
+        ),
+        (
+            "554 5.7.1 Message blocked due to suspicious link",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+        ),
+        (
+            "421 4.7.1 Rejecting connection from 192.0.2.10: too many failed authentication attempts",
+            S::Unknown,
+            C::AuthFailed,
+            T,
+        ),
+        (
+            "552 5.2.2 This message is larger than the current system limit",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+        ),
+        (
+            "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+        ),
+        (
+            "550 5.7.1 This sender has been blocked by the recipient",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+        ),
+        (
+            "421 4.7.0 Connection refused, IP temporarily suspended due to abuse",
+            S::Greeting,
+            C::Reputation,
+            T,
+        ),
+        (
+            "554 5.7.1 Service unavailable; Client host [192.0.2.10] is on our local denylist",
+            S::RcptTo,
+            C::Blocklisted,
+            P,
+        ),
+    ];
+    for (wire, stage, cat, disp) in cases {
+        check(wire, stage, cat, disp);
+    }
+}

@@ -16,7 +16,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
                  "from header", "from: header", "header is missing", "invalid mime", "header syntax", "header line is too long",
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
-                 "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a"]),
+                 "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
+                 "barelinefeed*", "bare linefeeds", "bare lfs"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -95,7 +96,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -114,7 +115,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "from domain not trusted", "domain name required for sender", "sender address must contain",
                  "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
-                 "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid"])
+                 "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
+                 "sender has been blocked", "blocked by the recipient", "blocked by recipient"])
             .scope(Scope::Message),
     );
     v.push(
@@ -229,6 +231,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .t(&[
             "authentication failed",
             "authentication unsuccessful",
+            "failed authentication",
+            "authentication failures",
+            "auth failures",
+            "login failures",
+            "failed logins",
             "invalid credentials",
             "username and password not accepted",
             "bad username or password",
@@ -340,7 +347,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
+                 "mailbox is not active", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee"])
             .scope(Scope::Recipient),
     );
@@ -357,7 +364,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["message too large", "message too big", "message is too large", "message is too big", "message size exceeds", "size exceeds",
                  "exceeds the maximum size", "exceeds maximum", "message length exceeds", "maximum message size", "message exceeded",
                  "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
-                 "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded"]),
+                 "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
+                 "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed"]),
     );
     // Policy.
     v.push(
@@ -367,12 +375,18 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Recipient),
     );
     v.push(
+        r("text.allow_list", C::Policy,
+          "the receiver takes mail only from senders on its allow-list (a recipient or domain accepting only authorised senders)")
+            .t(&["whitelist", "whitelisted", "allowlist", "allowlisted", "allow list", "white list", "allowed senders", "only accepting mail from",
+                 "only accepts mail from", "accepts mail only from", "authorised senders", "authorized senders", "not in the allowed list",
+                 "not on the allowed list", "not in the list of allowed", "not an allowed sender", "not an authorized sender", "not an authorised sender"]),
+    );
+    v.push(
         r("text.policy", C::Policy,
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error",
-                 "whitelist", "allowlist", "allow list", "white list", "allowed senders"])
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
