@@ -1547,6 +1547,24 @@ fn broader_vocabulary() {
             C::Blocklisted,
             P,
         ),
+        (
+            "550 5.7.1 Message contains a file type that is not permitted",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+        ),
+        (
+            "550 5.7.0 Your message could not be delivered because the recipient has been inactive for a long time",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+        ),
+        (
+            "421 4.7.0 Temporary System Problem. Try again later (10)",
+            S::Unknown,
+            C::ServerError,
+            T,
+        ),
     ];
     for (wire, stage, cat, disp) in cases {
         check(wire, stage, cat, disp);

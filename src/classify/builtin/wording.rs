@@ -88,7 +88,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
-                 "executable", "blocked attachment", "attachment type", "banned content", "banned: "]),
+                 "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
+                 "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -347,7 +348,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
+                 "mailbox is not active", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee"])
             .scope(Scope::Recipient),
     );
@@ -429,6 +430,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "local error",
             "internal error",
             "system error",
+            "system problem",
             "internal server error",
             "temporary local problem",
             "temporary failure",
