@@ -1565,6 +1565,42 @@ fn broader_vocabulary() {
             C::ServerError,
             T,
         ),
+        (
+            "421 4.7.66 TLS 1.0 and 1.1 are not supported",
+            S::Unknown,
+            C::TlsFailed,
+            T,
+        ),
+        (
+            "421 4.7.1 Connection rejected: rate of connections from your IP exceeds our limit",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+        ),
+        (
+            "550 5.7.1 Your IP address has been blocked due to suspicious activity",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+        ),
+        (
+            "550 5.7.1 Messages from this sender are blocked due to excessive complaints",
+            S::MailFrom,
+            C::Reputation,
+            P,
+        ),
+        (
+            "550 5.7.1 Recipient address rejected: Your sending IP is temporarily blocked due to excessive messages",
+            S::RcptTo,
+            C::RateLimited,
+            P,
+        ),
+        (
+            "450 4.4.317 Cannot connect to remote server",
+            S::Unknown,
+            C::Network,
+            T,
+        ),
     ];
     for (wire, stage, cat, disp) in cases {
         check(wire, stage, cat, disp);

@@ -58,7 +58,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "connection rate limit", "too many connection*", "aup#cxcnct", "number of connections",
-                 "too many concurrent smtp connections"])
+                 "too many concurrent smtp connections", "rate of connections", "connections from your ip exceeds"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -148,6 +148,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "received too many messages",
             "try again later, closing connection",
             "hit our rate",
+            "excessive messages",
+            "excessive mail",
+            "excessive sending",
+            "bulk mailing",
         ])
         .scope(Scope::Destination),
     );
@@ -226,7 +230,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
-                 "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned"])
+                 "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned",
+                 "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -252,7 +257,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
-                 "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "ip has been suspended",
+                 "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint"])
             .scope(Scope::Destination),

@@ -97,7 +97,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -117,7 +117,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "fake sender", "not owned by user", "from domain not trusted", "domain name required for sender", "sender address must contain",
                  "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
-                 "sender has been blocked", "blocked by the recipient", "blocked by recipient"])
+                 "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user"])
             .scope(Scope::Message),
     );
     v.push(
@@ -271,6 +271,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
         )
         .t(&[
             "tls negotiation failed",
+            "tls 1.0",
+            "tls 1.1",
+            "tls version",
+            "tlsv1",
             "tls handshake",
             "ssl handshake",
             "certificate verif*",
@@ -410,7 +414,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
             .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
                  "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died"]),
+                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect"]),
     );
     v.push(
         r("text.mail_loop", C::Policy,
