@@ -1606,3 +1606,23 @@ fn broader_vocabulary() {
         check(wire, stage, cat, disp);
     }
 }
+
+/// Mailbox providers outside the English-speaking world answer in their language.
+#[test]
+fn non_english_mailbox_wording() {
+    for (wire, cat, disp) in [
+        (
+            "550 5.1.1 <a@example.de>: Benutzer unbekannt",
+            C::UserUnknown,
+            P,
+        ),
+        ("550 Empfänger unbekannt", C::UserUnknown, P),
+        ("550 Пользователь не найден", C::UserUnknown, P),
+        ("550 5.1.1 Neznámý uživatel", C::UserUnknown, P),
+        ("452 4.2.2 Skrzynka pełna", C::MailboxFull, T),
+        ("452 Почтовый ящик переполнен", C::MailboxFull, T),
+        ("552 Casella piena", C::MailboxFull, P),
+    ] {
+        check(wire, S::RcptTo, cat, disp);
+    }
+}

@@ -138,7 +138,12 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
                  "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
                  "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
     "not listed in the directory", "no such local user", "recipient address rejected: user unknown", "is no longer valid", "address not found",
-    "not a valid address", "is not a valid address"];
+    "not a valid address", "is not a valid address",
+    // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
+    "destinataire inconnu", "adresse inconnue", "benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger", "unbekannter benutzer",
+    "usuario desconocido", "usuario no existe", "utente sconosciuto", "utente inesistente", "usuário desconhecido", "usuario desconhecido",
+    "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "neexistuje",
+    "*ользователь не найден", "*ет такого пользователя", "не существует"];
 
 /// Every stage but MAIL FROM.
 const NOT_MAIL_FROM: &[Stage] = &[

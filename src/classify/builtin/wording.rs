@@ -336,7 +336,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
                  "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
-                 "overquotatemp", "overquotaperm", "postfach voll", "boite pleine", "insufficient storage for the user"])
+                 "overquotatemp", "overquotaperm", "postfach voll", "boite pleine", "insufficient storage for the user",
+                 // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
+                 "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
+                 "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен"])
             .scope(Scope::Recipient),
     );
     v.push(
