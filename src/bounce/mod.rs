@@ -542,6 +542,54 @@ pub fn parse(message: &[u8]) -> Result<Report, Error> {
     P.get_or_init(Parser::new).parse(message)
 }
 
+/// The messages of an mbox file (one message alone is one message): each starts at a
+/// `From ` postmark line at the start of the input or after a blank line. Bounces
+/// saved from a mail client, and some of Sisimai's test messages, hold several.
+///
+/// The postmark line itself is left out; a message with no postmark is returned
+/// whole. Linear in the input; the slices borrow it.
+///
+/// ```
+/// use tempfail::bounce::mbox_messages;
+/// let mbox = b"From a@b Thu Apr 29 23:34:45 2015\nSubject: one\n\nbody\n\nFrom c@d Thu Apr 29 23:34:46 2015\nSubject: two\n\nbody\n";
+/// let m: Vec<&[u8]> = mbox_messages(mbox).collect();
+/// assert_eq!(m.len(), 2);
+/// assert!(m[1].starts_with(b"Subject: two"));
+/// ```
+pub fn mbox_messages(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // Where each postmark line starts, and where its message starts (after the line).
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    let after_line = |at: usize| {
+        memchr::memchr(b'\n', input.get(at..).unwrap_or(&[])).map_or(input.len(), |p| at + p + 1)
+    };
+    if input.starts_with(b"From ") {
+        marks.push((0, after_line(0)));
+    }
+    for p in memchr::memmem::find_iter(input, b"\nFrom ") {
+        let at = p + 1;
+        let before = input.get(..p).unwrap_or(&[]);
+        let blank = before.ends_with(b"\n") || before.ends_with(b"\n\r") || before.is_empty();
+        if blank && !marks.is_empty() {
+            marks.push((at, after_line(at)));
+        }
+    }
+    let whole = marks.is_empty();
+    let mut out: Vec<&[u8]> = Vec::with_capacity(marks.len().max(1));
+    if whole {
+        out.push(input);
+    } else {
+        for (i, (_, start)) in marks.iter().enumerate() {
+            let end = marks.get(i + 1).map_or(input.len(), |(next, _)| *next);
+            if let Some(m) = input.get(*start..end.max(*start)) {
+                if !m.iter().all(u8::is_ascii_whitespace) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+    out.into_iter()
+}
+
 /// What the walk over the MIME tree collected. Text and HTML parts are kept as
 /// parts and decoded only when the notice's words are needed.
 struct Parts<'p, 'm> {
