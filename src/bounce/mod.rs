@@ -730,6 +730,7 @@ impl Parser {
         let ctx = Ctx {
             notice: &notice,
             returned_to,
+            failed_header: header("x-failed-recipients").map(str::to_owned),
             correlation,
             cut,
         };
@@ -885,6 +886,14 @@ impl Parser {
             })
             .take(MAX_RECIPIENTS.saturating_add(1))
             .collect();
+        let recipient_blocks = blocks
+            .iter()
+            .filter(|b| {
+                get(b, "final-recipient")
+                    .or_else(|| get(b, "original-recipient"))
+                    .is_some()
+            })
+            .count();
         let mut per_message: Option<&Block> = None;
         let mut recipients = Vec::new();
         let mut correlation = ctx.correlation.clone();
@@ -902,9 +911,7 @@ impl Parser {
             if recipients.len() >= MAX_RECIPIENTS {
                 break;
             }
-            // A delivery to a program or a file (`X-Unix; |/usr/bin/x`) names no
-            // mail recipient to correlate: only addresses are reported.
-            let Some(recipient) = typed_address(rcpt).filter(|a| a.contains('@')) else {
+            let Some(recipient) = dsn_recipient(b, rcpt, ctx, recipient_blocks == 1) else {
                 continue;
             };
             let status = get(b, "status").and_then(status_code);
@@ -1118,6 +1125,58 @@ impl Parser {
     }
 }
 
+/// The recipient a DSN block is about, from its `Final-Recipient` value `rcpt`.
+///
+/// A source route is removed (`@relay.example:bob@example.com` → `bob@example.com`,
+/// RFC 5321 4.1.1.3). When what is left is not a full address (a route with no
+/// mailbox, `@mx.example.org`; an internal name, `bob@server`; a delivery to a program,
+/// `|/usr/bin/x bob@example.com`), the block's `Original-Recipient` is the recipient
+/// if it is one; else, when the block is the report's only recipient (`only`), the
+/// message's other witness of it: the one address of `X-Failed-Recipients`, or the
+/// returned message's one `To:` address. A delivery to a program or a file with no
+/// such witness names no mail recipient to correlate and gives none.
+fn dsn_recipient(b: &Block, rcpt: &str, ctx: &Ctx<'_>, only: bool) -> Option<String> {
+    let raw = typed_address(rcpt)?;
+    let routed = raw.starts_with('@');
+    let addr = if routed {
+        raw.rsplit_once(':').map_or("", |(_, a)| a).trim()
+    } else {
+        raw.as_str()
+    };
+    let plain = addr.contains('@')
+        && !addr.starts_with(['@', '|', '/'])
+        && !addr.contains(char::is_whitespace);
+    if text::is_address(addr) || (plain && !routed) {
+        // `bob@localhost`, `"a..b"@example.com`: as written, the recipient.
+        return Some(addr.to_owned());
+    }
+    let original = get(b, "original-recipient")
+        .and_then(typed_address)
+        .filter(|a| text::is_address(a));
+    if original.is_some() {
+        return original;
+    }
+    if !only {
+        return None;
+    }
+    let listed: Vec<&str> = ctx
+        .failed_header
+        .as_deref()
+        .unwrap_or("")
+        .split([',', ' ', '\t'])
+        .map(fields::strip_angles)
+        .filter(|a| text::is_address(a))
+        .take(2)
+        .collect();
+    if let [one] = listed.as_slice() {
+        return Some((*one).to_owned());
+    }
+    match ctx.returned_to.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
 /// The classification of a complaint of this feedback type (rule `bounce.arf.<type>`).
 fn complaint_classification(feedback_type: FeedbackType) -> Classification {
     let (category, disposition, rule) = match feedback_type {
@@ -1242,7 +1301,15 @@ impl Parser {
                 .filter(|a| text::is_address(a))
                 .take(MAX_RECIPIENTS)
                 .collect();
-            if !listed.is_empty() {
+            // The header against two witnesses: when the notice's recipient lines name
+            // none of its addresses, and the returned message was addressed to exactly
+            // the ones they name, the header is the odd one out.
+            let outvoted = !found.is_empty()
+                && listed.iter().all(|a| !found.iter().any(|f| f.0 == *a))
+                && found
+                    .iter()
+                    .all(|f| ctx.returned_to.iter().any(|t| t.eq_ignore_ascii_case(&f.0)));
+            if !listed.is_empty() && !outvoted {
                 let mut out: Vec<(String, usize, &str, bool)> = Vec::new();
                 for a in listed {
                     let (at, rest, coded) = found
@@ -1425,6 +1492,8 @@ struct Ctx<'a> {
     notice: &'a Notice<'a, 'a, 'a>,
     /// The returned message's `To:` addresses.
     returned_to: Vec<String>,
+    /// The top-level `X-Failed-Recipients` value.
+    failed_header: Option<String>,
     correlation: Correlation,
     cut: bool,
 }

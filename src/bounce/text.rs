@@ -208,16 +208,33 @@ pub(crate) fn line_address(line: &str, allow_labels: bool) -> Option<(&str, &str
         (tok_trim, t.get(tok_trim.len()..)?, false)
     };
     let addr = addr.strip_prefix("mailto:").unwrap_or(addr);
-    if !is_address(addr) {
-        return None;
-    }
     let rest_t = rest.trim();
     let tail = rest_t.trim_end_matches([':', ',', ';', '.']).trim();
     let ok = tail.is_empty()
         || rest_t.starts_with(':')
         || rest_t.starts_with("...")
         || (bracketed && rest_t.starts_with('('));
-    ok.then_some((addr, rest_t.trim_start_matches([':', '.']).trim()))
+    if ok && is_address(addr) {
+        return Some((addr, rest_t.trim_start_matches([':', '.']).trim()));
+    }
+    named_line_address(t)
+}
+
+/// A recipient written as a name and an address (RFC 5322 `name-addr`) before the
+/// colon: `Bob <bob@example.com>: reason`, `bob@example.com <bob@example.net>:
+/// malformed address` (Exim quoting the header as written). The address in angle
+/// brackets is the recipient; the words before it are its display name.
+fn named_line_address(t: &str) -> Option<(&str, &str)> {
+    let open = t.find('<')?;
+    let phrase = t.get(..open)?;
+    if phrase.trim().is_empty() || phrase.len() > 200 || phrase.contains([':', '>']) {
+        return None;
+    }
+    let r = t.get(open + 1..)?;
+    let end = r.find('>')?;
+    let addr = r.get(..end)?.trim();
+    let rest = r.get(end + 1..)?.trim_start().strip_prefix(':')?;
+    is_address(addr).then_some((addr, rest.trim()))
 }
 
 /// The address a Sendmail line names after a reply code (`554 <bob@example.com>...
