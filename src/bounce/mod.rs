@@ -203,6 +203,12 @@ pub enum Format {
     InlineReport,
     /// An Amazon SES notification (JSON, `notificationType`) delivered by e-mail.
     AmazonSes,
+    /// A notice of the FML mailing-list server (`X-MLServer: fml`): the list refused
+    /// or dropped a post; the recipient is the list address it names.
+    Fml,
+    /// Apache James's (and carriers' gateways built on it: `Error message below:`,
+    /// then `Message details:` with the envelope's `RCPT TO:`).
+    ApacheJames,
     /// A bounce in none of the known wordings: recipients found by their lines.
     Generic,
 }
@@ -220,6 +226,8 @@ impl Format {
             Format::Yahoo => "yahoo",
             Format::InlineReport => "inline_report",
             Format::AmazonSes => "amazon_ses",
+            Format::Fml => "fml",
+            Format::ApacheJames => "apache_james",
             Format::Generic => "generic",
         }
     }
@@ -652,6 +660,12 @@ impl Parser {
     /// nor a bounce, or a bounce naming no recipient; [`Error::Empty`];
     /// [`Error::Unreadable`] when the MIME parser refuses the message.
     pub fn parse(&self, message: &[u8]) -> Result<Report, Error> {
+        self.parse_at(message, 0)
+    }
+
+    /// [`Parser::parse`] of a message nested `depth` bounces deep (a bounce of a
+    /// bounce is read once, never deeper).
+    fn parse_at(&self, message: &[u8], depth: usize) -> Result<Report, Error> {
         if message.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::Empty);
         }
@@ -731,6 +745,8 @@ impl Parser {
             notice: &notice,
             returned_to,
             failed_header: header("x-failed-recipients").map(str::to_owned),
+            returned: parts.returned.as_deref(),
+            depth,
             correlation,
             cut,
         };
@@ -754,7 +770,16 @@ impl Parser {
         let subject = header("subject").unwrap_or("");
         let from = header("from").unwrap_or("");
         let failed_header = header("x-failed-recipients");
-        let format = text::format_of(own_text.get(..own_text.len().min(8192)).unwrap_or(""));
+        let fml = header("x-mlserver").is_some_and(|v| {
+            v.trim_start()
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case("fml"))
+        });
+        let format = if fml {
+            Some(Format::Fml)
+        } else {
+            text::format_of(own_text.get(..own_text.len().min(8192)).unwrap_or(""))
+        };
         let bounce_like = format.is_some()
             || failed_header.is_some()
             || text::bounce_sender(from)
@@ -1283,6 +1308,27 @@ impl Parser {
                 }
             }
         }
+        if format == Format::Fml {
+            // FML names the list that refused the post, in angle brackets, in its
+            // first lines (`You are not a member of this mailing list <list@…>.`);
+            // the addresses further down are its help and control addresses.
+            let hit = lines.iter().enumerate().take(40).find_map(|(i, l)| {
+                text::bracketed_address(l).map(|a| (a.to_ascii_lowercase(), i, *l))
+            });
+            if let Some((a, i, l)) = hit {
+                found = vec![(a, i, l, false)];
+                starts.clear();
+            }
+        }
+        if found.is_empty() && failed_header.is_none() && ctx.depth == 0 {
+            // A notice that names no one and returns a bounce (a gateway passing on
+            // the bounce it got): the returned bounce names the recipients.
+            if let Some(raw) = ctx.returned {
+                if let Ok(r) = self.parse_at(raw, ctx.depth + 1) {
+                    return Ok(r);
+                }
+            }
+        }
         if found.is_empty() && failed_header.is_none() {
             // A notice that names no recipient in any line shape (a carrier's or a
             // filter's "could not be delivered"): the returned message's one `To:`
@@ -1372,6 +1418,13 @@ impl Parser {
                     .map_or(lines.len(), |(s, _)| *s);
                 (join(at + 1, end, rest), String::new())
             };
+            // Apache James writes the remote reply after `Error message below:`, the
+            // envelope (and the recipient line) after it.
+            let block = match format {
+                Format::ApacheJames => text::paragraph_after(&lines, "error message below:")
+                    .map_or(block, |p| bounded(&p, MAX_VALUE_BYTES * 4)),
+                _ => block,
+            };
             let diagnostic = non_empty(&collapse(&block));
             let single = found.len() == 1;
             let context = || {
@@ -1436,6 +1489,7 @@ const TOP_HEADERS: &[&str] = &[
     "delivered-to",
     "x-original-to",
     "x-failed-recipients",
+    "x-mlserver",
     "auto-submitted",
     "x-autoreply",
     "x-autorespond",
@@ -1494,6 +1548,10 @@ struct Ctx<'a> {
     returned_to: Vec<String>,
     /// The top-level `X-Failed-Recipients` value.
     failed_header: Option<String>,
+    /// The returned message (or its headers), as attached.
+    returned: Option<&'a [u8]>,
+    /// How many bounces deep this message is (0: the message given to the parser).
+    depth: usize,
     correlation: Correlation,
     cut: bool,
 }
@@ -1534,6 +1592,14 @@ fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
         }
         let mime = p.ctype.mimetype.as_str();
         let is = |m: &str| mime.eq_ignore_ascii_case(m);
+        if is_multipart(mime) && p.subparts.is_empty() {
+            // A multipart whose boundary was lost (a `boundary=` parameter written on
+            // a line of its own, not folded) or never occurs: its body is read as text.
+            if !seen_returned {
+                parts.notice.push(p);
+            }
+            continue;
+        }
         if is_multipart(mime) {
             if depth < MAX_DEPTH {
                 for sub in p.subparts.iter().rev().take(MAX_PARTS) {

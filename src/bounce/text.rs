@@ -35,6 +35,7 @@ const FORMAT_PHRASES: &[(&str, Format)] = &[
     ("couldn't be delivered", Format::Exchange),
     ("microsoft exchange", Format::Exchange),
     ("did not reach the following recipient", Format::Exchange),
+    ("error message below:", Format::ApacheJames),
     ("delivery to the following recipient", Format::Gmail),
     ("google tried to deliver your message", Format::Gmail),
     ("message wasn't delivered to", Format::Gmail),
@@ -97,6 +98,7 @@ const RETURNED_MARKERS: &[&str] = &[
     "returned mail follows",
     "this is a copy of your message",
     "unsent message follows",
+    "original mail as follows",
 ];
 
 /// Whether `line` starts the returned message (no allocation: most lines are
@@ -265,6 +267,46 @@ pub(crate) fn coded_line_address(line: &str) -> Option<(&str, &str)> {
     let addr = r.get(..end)?.trim();
     let rest = r.get(end + 1..)?.strip_prefix("...")?;
     is_address(addr).then_some((addr, rest.trim()))
+}
+
+/// The first address in angle brackets on a line (`… mailing list <list@example.org>.`).
+pub(crate) fn bracketed_address(line: &str) -> Option<&str> {
+    let mut rest = line.get(..line.len().min(1000)).unwrap_or("");
+    while let Some(open) = rest.find('<') {
+        let r = rest.get(open + 1..)?;
+        let end = r.find('>')?;
+        let a = r.get(..end)?.trim();
+        let a = a.strip_prefix("mailto:").unwrap_or(a);
+        if is_address(a) {
+            return Some(a);
+        }
+        rest = r.get(end + 1..)?;
+    }
+    None
+}
+
+/// The lines after the line `marker` (compared ASCII case-insensitively, blanks
+/// around it ignored) up to the next blank line, joined; blank lines right after the
+/// marker are skipped.
+pub(crate) fn paragraph_after(lines: &[&str], marker: &str) -> Option<String> {
+    let at = lines
+        .iter()
+        .position(|l| l.trim().eq_ignore_ascii_case(marker))?;
+    let mut out = String::new();
+    for l in lines.get(at + 1..)?.iter().take(64) {
+        let t = l.trim();
+        if t.is_empty() {
+            if out.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// An Exchange 2003 recipient line: the address, then ` on ` and the date
