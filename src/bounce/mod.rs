@@ -209,6 +209,10 @@ pub enum Format {
     /// Apache James's (and carriers' gateways built on it: `Error message below:`,
     /// then `Message details:` with the envelope's `RCPT TO:`).
     ApacheJames,
+    /// A complaint of Microsoft's Junk Mail Reporting Program (Outlook.com, Hotmail):
+    /// not an RFC 5965 report, the reported message attached with its
+    /// `X-HmXmrOriginalRecipient` header naming the complaining recipient.
+    MicrosoftJmrp,
     /// A bounce in none of the known wordings: recipients found by their lines.
     Generic,
 }
@@ -228,6 +232,7 @@ impl Format {
             Format::AmazonSes => "amazon_ses",
             Format::Fml => "fml",
             Format::ApacheJames => "apache_james",
+            Format::MicrosoftJmrp => "microsoft_jmrp",
             Format::Generic => "generic",
         }
     }
@@ -767,6 +772,12 @@ impl Parser {
             }
         }
 
+        if parts.status.is_none() && parts.feedback.is_none() {
+            if let Some(r) = self.jmrp(&ctx) {
+                return Ok(r);
+            }
+        }
+
         let subject = header("subject").unwrap_or("");
         let from = header("from").unwrap_or("");
         let failed_header = header("x-failed-recipients");
@@ -1145,6 +1156,48 @@ impl Parser {
             feedback: None,
             correlation: ctx.correlation.clone(),
             recipients,
+            truncated: ctx.cut,
+        })
+    }
+}
+
+impl Parser {
+    /// A Microsoft JMRP complaint: the attached message's `X-HmXmrOriginalRecipient`.
+    fn jmrp(&self, ctx: &Ctx<'_>) -> Option<Report> {
+        let raw = ctx.returned?;
+        let raw = raw.get(..raw.len().min(256 << 10)).unwrap_or(raw);
+        let mut rcpt: Option<String> = None;
+        fields::scan_headers(raw, |name, header| {
+            if rcpt.is_none() && name.eq_ignore_ascii_case(b"x-hmxmroriginalrecipient") {
+                rcpt = fields::header_value(header)
+                    .map(|v| fields::strip_angles(&v).to_owned())
+                    .filter(|a| text::is_address(a));
+            }
+        });
+        let recipient = rcpt?;
+        let found_by = FoundBy::Heuristic(Format::MicrosoftJmrp);
+        Some(Report {
+            found_by,
+            reporting_mta: None,
+            arrival_date: None,
+            feedback: None,
+            correlation: ctx.correlation.clone(),
+            recipients: vec![BounceRecipient {
+                recipient,
+                original_recipient: None,
+                action: Action::Complaint,
+                status: None,
+                reply: None,
+                diagnostic: None,
+                diagnostic_type: None,
+                remote_mta: None,
+                last_attempt: None,
+                will_retry_until: None,
+                stage: Stage::Unknown,
+                found_by,
+                correlation: ctx.correlation.clone(),
+                classification: complaint_classification(FeedbackType::Abuse),
+            }],
             truncated: ctx.cut,
         })
     }
