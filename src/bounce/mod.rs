@@ -858,10 +858,18 @@ impl Parser {
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
         let text = with_status(strip_cached_prefix(diagnostic.unwrap_or("")), status);
         let mut c = self.classifier.classify_text(&text, stage);
+        let usable =
+            |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
+        if c.low_confidence && diagnostic.is_some() {
+            // The recipient's own line in a notice's words beats the notice's preamble
+            // in reply words (`no valid recipients were found` above `bob@… unknown host`).
+            let c3 = notices::classifier().classify_text(&text, stage);
+            if usable(&c3) {
+                c = c3;
+            }
+        }
         if c.low_confidence {
             let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
-            let usable =
-                |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
             if let Some(t) = &around {
                 let c2 = self.classifier.classify_text(t, stage);
                 if usable(&c2) {
@@ -1883,10 +1891,24 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         let Some(pos) = lower.get(from..).and_then(|l| l.find(a)).map(|p| p + from) else {
             break;
         };
-        let start = lower
+        let mut start = lower
             .get(..pos)
             .and_then(|s| s.rfind('\n'))
             .map_or(0, |p| p + 1);
+        let line_end = lower
+            .get(start..)
+            .and_then(|s| s.find('\n'))
+            .map_or(lower.len(), |p| start + p);
+        if lower
+            .get(start..line_end)
+            .and_then(text::coded_line_address)
+            .is_some()
+        {
+            // Sendmail's `554 <bob@…>... Service unavailable` ends the transcript that
+            // led to it (`mail.local: unknown user: bob`): the lines above it, back to
+            // the blank line or to a line naming a recipient, are its context too.
+            start = transcript_start(lower, start, from);
+        }
         let Some(tail) = notice.get(start..) else {
             break;
         };
@@ -1914,6 +1936,35 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         from = (start + end).max(pos + a.len());
     }
     non_empty(&collapse(&out))
+}
+
+/// Where the transcript that ends at the line starting at `line` begins: the start of
+/// the lowest of the lines above it (at most 16, none before `floor`) that are neither
+/// blank nor naming a recipient.
+fn transcript_start(lower: &str, line: usize, floor: usize) -> usize {
+    let mut start = line;
+    for _ in 0..16 {
+        if start <= floor || start == 0 {
+            break;
+        }
+        let prev_end = start - 1;
+        let prev_start = lower
+            .get(..prev_end)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |p| p + 1);
+        let Some(prev) = lower.get(prev_start..prev_end) else {
+            break;
+        };
+        if prev_start < floor
+            || prev.trim().is_empty()
+            || text::line_address(prev, true).is_some()
+            || text::coded_line_address(prev).is_some()
+        {
+            break;
+        }
+        start = prev_start;
+    }
+    start
 }
 
 /// A diagnostic without Postfix's `delivery temporarily suspended: ` prefix: Postfix

@@ -99,12 +99,14 @@ const RETURNED_MARKERS: &[&str] = &[
     "this is a copy of your message",
     "unsent message follows",
     "original mail as follows",
+    "message text follows",
 ];
 
 /// Whether `line` starts the returned message (no allocation: most lines are
 /// refused by their length or first letter).
 fn is_returned_marker(line: &str) -> bool {
-    let t = line.trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c.is_whitespace());
+    let t = line
+        .trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c == '|' || c.is_whitespace());
     if t.is_empty() || t.len() > 80 {
         return false;
     }
@@ -113,7 +115,10 @@ fn is_returned_marker(line: &str) -> bool {
         return false;
     }
     let t = t.trim_end_matches([':', '.']);
-    let dashed = line.trim_start().starts_with(['-', '=']);
+    let dashed = line
+        .trim_start()
+        .trim_start_matches('|')
+        .starts_with(['-', '=']);
     RETURNED_MARKERS.iter().any(|m| {
         t.len() >= m.len()
             && t.as_bytes()
