@@ -1467,7 +1467,12 @@ impl Parser {
                     .checked_sub(1)
                     .and_then(|p| starts.get(p))
                     .map_or(0, |(p, _)| p + 1);
-                ((*rest).to_owned(), join(from, *at, ""))
+                let before = join(from, *at, "");
+                // Sendmail's line sums the failure up in its own words (`Remote
+                // protocol error`); the server's reply in the transcript above it
+                // (`<<< 550 Insecure Mail Relay`) says why.
+                let reason = text::last_remote_reply(&before).unwrap_or_else(|| (*rest).to_owned());
+                (reason, before)
             } else {
                 // To the next line naming another recipient (`starts` is in line order).
                 let next = starts.partition_point(|(s, _)| *s <= *at);

@@ -626,6 +626,34 @@ pub(crate) fn transcript_stage(text: &str) -> Option<Stage> {
     found.map(|s| if s == Stage::Data { Stage::DataEnd } else { s })
 }
 
+/// The last reply the remote server gave in a Sendmail-style transcript (`<<< 550
+/// Insecure Mail Relay`; continuation lines `<<< 550-…` joined), without the `<<<`.
+/// Only failure replies (4xx, 5xx) count.
+pub(crate) fn last_remote_reply(transcript: &str) -> Option<String> {
+    let mut last: Option<String> = None;
+    let mut open = false;
+    for line in transcript.lines() {
+        let Some(r) = line.trim_start().strip_prefix("<<<") else {
+            open = false;
+            continue;
+        };
+        let r = r.trim();
+        if !r.starts_with(['4', '5']) {
+            open = false;
+            continue;
+        }
+        match (&mut last, open) {
+            (Some(l), true) if l.len() < 4096 => {
+                l.push(' ');
+                l.push_str(r);
+            }
+            _ => last = Some(r.get(..r.len().min(4096)).unwrap_or("").to_owned()),
+        }
+        open = r.as_bytes().get(3) == Some(&b'-');
+    }
+    last
+}
+
 /// The host a notice names for the remote MTA (`host mx.example.com[192.0.2.1]`,
 /// `host mx.example.com [192.0.2.1]`, `while talking to mx.example.com.`).
 pub(crate) fn remote_host(text: &str) -> Option<String> {
