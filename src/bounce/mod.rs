@@ -856,7 +856,8 @@ impl Parser {
             .unwrap_or(Stage::Unknown);
         let status = status
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
-        let text = with_status(strip_cached_prefix(diagnostic.unwrap_or("")), status);
+        let diag = diagnostic.map(|d| quoted_remote_reply(d).unwrap_or_else(|| d.to_owned()));
+        let text = with_status(strip_cached_prefix(diag.as_deref().unwrap_or("")), status);
         let mut c = self.classifier.classify_text(&text, stage);
         let usable =
             |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
@@ -1941,6 +1942,32 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         from = (start + end).max(pos + a.len());
     }
     non_empty(&collapse(&out))
+}
+
+/// The remote server's reply quoted in a relay's own summary of a failure: Amazon
+/// SES writes `5.1.0 - Unknown address error 550-'5.7.1 <…>... Access denied'
+/// (delivery attempts: 0)`, its status's description first (which says nothing of
+/// the cause), the reply in single quotes. `None` unless `diagnostic` starts with a
+/// status, ` - ` and words, then a reply code and a quoted reply.
+fn quoted_remote_reply(diagnostic: &str) -> Option<String> {
+    let t = diagnostic.trim();
+    let (code, rest) = t.split_once(" - ")?;
+    status_code(code).filter(|_| code.len() <= 12)?;
+    // The first `NNN-'` or `NNN '` after the summary's words.
+    let b = rest.as_bytes();
+    let at = (0..b.len().saturating_sub(4)).find(|&i| {
+        (i == 0 || b.get(i - 1) == Some(&b' '))
+            && b.get(i..i + 3)
+                .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
+            && matches!(b.get(i), Some(b'4' | b'5'))
+            && matches!(b.get(i + 3), Some(b'-' | b' '))
+            && b.get(i + 4) == Some(&b'\'')
+    })?;
+    let reply_code = rest.get(at..at + 3)?;
+    let quoted = rest.get(at + 5..)?;
+    let end = quoted.rfind('\'')?;
+    let reply = quoted.get(..end)?.trim();
+    (!reply.is_empty()).then(|| format!("{reply_code} {reply}"))
 }
 
 /// Where the transcript that ends at the line starting at `line` begins: the start of

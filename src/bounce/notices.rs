@@ -60,12 +60,13 @@ pub(crate) fn rules() -> Vec<UserRule> {
             "host_unknown",
             Category::DomainNotFound,
             "the destination domain has no mail host ('unknown host', 'host unknown', \
-             'no such domain')",
+             'no such domain', OpenSMTPD 'No MX found for domain')",
             &[
                 "unknown host",
                 "host unknown",
                 "no such domain",
                 "domain not found",
+                "no mx found for domain",
             ],
         ),
         rule(
