@@ -856,7 +856,15 @@ impl Parser {
             .unwrap_or(Stage::Unknown);
         let status = status
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
-        let diag = diagnostic.map(|d| quoted_remote_reply(d).unwrap_or_else(|| d.to_owned()));
+        let banner = diagnostic.and_then(failure_after_banner);
+        let stage = if banner.is_some() && stage == Stage::Unknown {
+            Stage::Greeting
+        } else {
+            stage
+        };
+        let diag = banner
+            .or(diagnostic)
+            .map(|d| quoted_remote_reply(d).unwrap_or_else(|| d.to_owned()));
         let text = with_status(strip_cached_prefix(diag.as_deref().unwrap_or("")), status);
         let mut c = self.classifier.classify_text(&text, stage);
         let usable =
@@ -1454,6 +1462,8 @@ impl Parser {
             }
             b
         };
+        // The returned message read as a bounce, when a recipient needs it.
+        let inner: OnceCell<Option<Report>> = OnceCell::new();
         for (addr, at, rest, coded) in &found {
             let (block, before) = if *at == usize::MAX {
                 (
@@ -1509,8 +1519,29 @@ impl Parser {
             } else {
                 Action::Failed
             };
-            let (classification, reply, stage) =
+            let (mut classification, mut reply, mut stage) =
                 self.classify(action, diagnostic.as_deref(), status, &context);
+            let mut diagnostic = diagnostic;
+            let mut status = status;
+            if classification.low_confidence {
+                // A gateway's notice that says only "could not be delivered" and
+                // returns the bounce it got: that bounce says why.
+                let inner = inner.get_or_init(|| match ctx.returned {
+                    Some(raw) if ctx.depth == 0 => self.parse_at(raw, ctx.depth + 1).ok(),
+                    _ => None,
+                });
+                if let Some(r) = inner.as_ref().and_then(|r| {
+                    r.recipients.iter().find(|r| {
+                        r.recipient.eq_ignore_ascii_case(addr) && !r.classification.low_confidence
+                    })
+                }) {
+                    classification = r.classification.clone();
+                    reply = r.reply.clone();
+                    stage = r.stage;
+                    status = status.or(r.status);
+                    diagnostic = r.diagnostic.clone().or(diagnostic);
+                }
+            }
             let stage = if stage == Stage::Unknown {
                 text::transcript_stage(&block)
                     .or_else(|| text::transcript_stage(&before))
@@ -1942,6 +1973,27 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         from = (start + end).max(pos + a.len());
     }
     non_empty(&collapse(&out))
+}
+
+/// The failure reply in a diagnostic that quotes the server's greeting banner first
+/// (`220-mx.example.com 421 4.2.1 Service refused, please try later`): the server
+/// refused the connection after its banner's first line, so the reply from the first
+/// 4xx/5xx code on is the diagnostic (and the stage is the greeting). `None` unless
+/// the diagnostic starts with a `220` line and a failure code follows.
+fn failure_after_banner(diagnostic: &str) -> Option<&str> {
+    let t = diagnostic.trim_start();
+    let b = t.as_bytes();
+    if !(b.starts_with(b"220") && matches!(b.get(3), Some(b'-' | b' '))) {
+        return None;
+    }
+    let at = (4..b.len().saturating_sub(3)).find(|&i| {
+        b.get(i - 1) == Some(&b' ')
+            && matches!(b.get(i), Some(b'4' | b'5'))
+            && b.get(i + 1..i + 3)
+                .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
+            && matches!(b.get(i + 3), Some(b' ' | b'-') | None)
+    })?;
+    t.get(at..)
 }
 
 /// The remote server's reply quoted in a relay's own summary of a failure: Amazon
