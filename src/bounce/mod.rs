@@ -866,9 +866,22 @@ impl Parser {
             .or(diagnostic)
             .map(|d| quoted_remote_reply(d).unwrap_or_else(|| d.to_owned()));
         let text = with_status(strip_cached_prefix(diag.as_deref().unwrap_or("")), status);
-        let mut c = self.classifier.classify_text(&text, stage);
         let usable =
             |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
+        // A protocol verdict is about the session's commands (`554 No valid recipients`
+        // answers a DATA after every RCPT failed); in a notice, written after the
+        // session and about one recipient, the notice's own words about it say more.
+        let judge = |t: &str| {
+            let v = self.classifier.classify_text(t, stage);
+            if v.category == Some(Category::Protocol) && !v.low_confidence {
+                let n = notices::classifier().classify_text(t, stage);
+                if usable(&n) {
+                    return n;
+                }
+            }
+            v
+        };
+        let mut c = judge(&text);
         if c.low_confidence && diagnostic.is_some() {
             // The recipient's own line in a notice's words beats the notice's preamble
             // in reply words (`no valid recipients were found` above `bob@… unknown host`).
@@ -880,7 +893,7 @@ impl Parser {
         if c.low_confidence {
             let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
             if let Some(t) = &around {
-                let c2 = self.classifier.classify_text(t, stage);
+                let c2 = judge(t);
                 if usable(&c2) {
                     c = c2;
                 }
@@ -984,7 +997,36 @@ impl Parser {
                 },
                 None => (None, None),
             };
-            let context = || ctx.notice.paragraph_about(&recipient);
+            // The notice may name the recipient only as what it was delivered to
+            // (Sendmail's `X-Actual-Recipient`, a program: `|procmail …#bob@host`,
+            // which its transcript writes without the `@host` it appends here).
+            let context = || {
+                let actual = get(b, "x-actual-recipient")
+                    .and_then(typed_address)
+                    .filter(|a| !a.eq_ignore_ascii_case(&recipient) && a.len() >= 8);
+                let program = actual
+                    .as_deref()
+                    .and_then(|a| a.rsplit_once('@'))
+                    .map(|(p, _)| p)
+                    .filter(|p| p.len() >= 8);
+                let mut out: Option<String> = None;
+                for name in [Some(recipient.as_str()), actual.as_deref(), program]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(p) = ctx.notice.paragraph_about(name) {
+                        match &mut out {
+                            Some(o) if !o.contains(&p) => {
+                                o.push(' ');
+                                o.push_str(&p);
+                            }
+                            Some(_) => {}
+                            None => out = Some(p),
+                        }
+                    }
+                }
+                out
+            };
             let (classification, reply, stage) =
                 self.classify(action, diagnostic.as_deref(), status, &context);
             let status = status.or_else(|| {
