@@ -80,6 +80,23 @@ const MAPPING: &[(&str, &[&str])] = &[
     ("delivered", &["(success)"]),
 ];
 
+/// Messages where tempfail does not find Sisimai's recipients, each for a reason
+/// BENCHMARKS.md gives: Sisimai 4.25 reports an address the message does not hold
+/// (`arf-11`, `arf-12`, `arf-15`: `undisclosed-recipient-in-headers@libsisimai.org.invalid`
+/// for a reported message addressed to undisclosed recipients), or the one address that
+/// disagrees with the message's other witnesses (`lhost-domino-03`: the notice's text
+/// against the report's `Final-Recipient` and the returned message's `To:`;
+/// `lhost-office365-04`: a `mailto:` link against the notice's address and the
+/// returned message's `To:`). Every other message must give exactly Sisimai's
+/// recipients, and each of these must still disagree (else it leaves this list).
+const IRREDUCIBLE: &[&str] = &[
+    "arf-11.eml",
+    "arf-12.eml",
+    "arf-15.eml",
+    "lhost-domino-03.eml",
+    "lhost-office365-04.eml",
+];
+
 fn accepted(reason: &str) -> Option<&'static [&'static str]> {
     MAPPING.iter().find(|(r, _)| *r == reason).map(|(_, a)| *a)
 }
@@ -191,6 +208,7 @@ fn set_of_emails_against_sisimai() {
     let (mut cats, mut cats_ok, mut cats_ok_425) = (0usize, 0usize, 0usize);
     let mut auto_replies = 0usize;
     let mut misses = Vec::new();
+    let (mut unexplained, mut irreducible_seen) = (Vec::<String>::new(), 0usize);
     for (file, wants) in &reference {
         let Some(path) = message_path(file) else {
             continue;
@@ -228,12 +246,19 @@ fn set_of_emails_against_sisimai() {
             .iter()
             .map(|r| r.recipient.to_ascii_lowercase())
             .collect();
-        if want_set.iter().all(|w| got_set.contains(*w)) && got_set.len() == want_set.len() {
+        let same = want_set.iter().all(|w| got_set.contains(*w)) && got_set.len() == want_set.len();
+        if same {
             msgs_ok += 1;
         } else {
             misses.push(format!(
                 "recipients {file}: want {want_set:?}, got {got_set:?}"
             ));
+        }
+        if IRREDUCIBLE.contains(&file.as_str()) {
+            irreducible_seen += 1;
+            assert!(!same, "{file} now agrees: take it off IRREDUCIBLE");
+        } else if !same {
+            unexplained.push(file.clone());
         }
         let newest_for = newest.get(file).filter(|v| v.len() == wants.len());
         for (i, w) in wants.iter().enumerate() {
@@ -286,15 +311,18 @@ fn set_of_emails_against_sisimai() {
         pct(cats_ok_425, cats)
     );
     assert!(msgs > 0, "no corpus message found");
-    // Floors at the measured agreement (BENCHMARKS.md): a regression fails here.
+    // Every message gives Sisimai's recipients but the listed irreducible ones.
     assert!(
-        pct(msgs_ok, msgs) >= 96.5,
-        "recipient agreement fell below 96.5%"
+        unexplained.is_empty(),
+        "recipients differ from Sisimai's in {unexplained:?}"
     );
-    if cats >= 100 {
+    // Floor at the measured agreement (BENCHMARKS.md): a regression fails here. Only
+    // with the whole shared corpus (the committed subset is too small to score).
+    if cats >= 500 {
+        assert_eq!(irreducible_seen, IRREDUCIBLE.len());
         assert!(
-            pct(cats_ok, cats) >= 91.5,
-            "category agreement fell below 91.5%"
+            pct(cats_ok, cats) >= 95.0,
+            "category agreement fell below 95.0%"
         );
     }
 }

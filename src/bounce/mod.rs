@@ -2159,3 +2159,37 @@ fn collapse(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_summaries_and_banners() {
+        assert_eq!(
+            quoted_remote_reply(
+                "5.1.0 - Unknown address error 550-'5.7.1 <a@b.c>... Access denied' (delivery attempts: 0)"
+            )
+            .as_deref(),
+            Some("550 5.7.1 <a@b.c>... Access denied")
+        );
+        assert_eq!(quoted_remote_reply("550 5.1.1 user unknown"), None);
+        assert_eq!(
+            failure_after_banner("220-mx.example.com 421 4.2.1 Service refused"),
+            Some("421 4.2.1 Service refused")
+        );
+        assert_eq!(failure_after_banner("421 4.2.1 Service refused"), None);
+        assert_eq!(failure_after_banner("220 ready"), None);
+    }
+
+    #[test]
+    fn mbox_splits_on_postmarks_after_blank_lines() {
+        let one = b"Subject: x\n\nbody\nFrom here on\n";
+        assert_eq!(mbox_messages(one).collect::<Vec<_>>(), vec![&one[..]]);
+        let two = b"From a Thu\r\nSubject: 1\r\n\r\nbody\r\nFrom inside a paragraph\r\n\r\nFrom b Fri\r\nSubject: 2\r\n";
+        let m: Vec<&[u8]> = mbox_messages(two).collect();
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].starts_with(b"Subject: 1"));
+        assert!(m[1].starts_with(b"Subject: 2"));
+    }
+}

@@ -778,6 +778,53 @@ mod tests {
     }
 
     #[test]
+    fn named_bracketed_and_after_marker() {
+        assert_eq!(
+            line_address(
+                "  kijitora@example.com <neko@example.net>: malformed address: x",
+                false
+            ),
+            Some(("neko@example.net", "malformed address: x"))
+        );
+        assert_eq!(
+            line_address("Bob <bob@example.com>: host said 550", false),
+            Some(("bob@example.com", "host said 550"))
+        );
+        assert_eq!(line_address("said: x <bob@example.com>: y", false), None);
+        assert_eq!(
+            bracketed_address("not a member of this mailing list <l@example.org>."),
+            Some("l@example.org")
+        );
+        assert_eq!(bracketed_address("<not an address> nor <x@y>"), None);
+        let lines = [
+            "Error message below:",
+            "",
+            "550 no such user",
+            "more",
+            "",
+            "x",
+        ];
+        assert_eq!(
+            paragraph_after(&lines, "error message below:").as_deref(),
+            Some("550 no such user more")
+        );
+        assert_eq!(paragraph_after(&lines, "absent:"), None);
+        assert_eq!(
+            last_remote_reply(
+                ">>> RCPT To:<a@b.c>\n<<< 451 first\n>>> DATA\n<<< 550-5.7.1 one\n<<< 550 two\n"
+            ),
+            Some("550-5.7.1 one 550 two".to_owned())
+        );
+        assert_eq!(
+            last_remote_reply(">>> MAIL From:<a@b.c>\n<<< 250 ok\n"),
+            None
+        );
+        assert!(is_returned_marker(
+            "|------------------------- Message text follows: ------------------------|"
+        ));
+    }
+
+    #[test]
     fn transcript() {
         let t =
             "... while talking to mx.example.jp.:\n>>> RCPT To:<a@b.c>\n<<< 550 5.1.1 unknown\n";
