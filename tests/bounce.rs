@@ -600,4 +600,13 @@ This is the mail system at host mx.example.org.\r\n\r\n<NAME@example.com>: host 
         })
         .collect();
     assert_eq!(got, ["bob@example.com", "carol@example.com"]);
+
+    // Hostile: a hundred thousand tiny messages, and as many postmark-like lines that
+    // follow no blank line, are split in one pass into pieces of the input.
+    let many = "From x\nA\n\nFrom y\nFrom z\n\n".repeat(100_000);
+    let t = Instant::now();
+    let pieces: Vec<&[u8]> = bounce::mbox_messages(many.as_bytes()).collect();
+    assert_eq!(pieces.len(), 200_000);
+    assert!(pieces.iter().map(|p| p.len()).sum::<usize>() <= many.len());
+    assert!(t.elapsed() < Duration::from_secs(5));
 }

@@ -570,37 +570,41 @@ pub fn parse(message: &[u8]) -> Result<Report, Error> {
 /// assert!(m[1].starts_with(b"Subject: two"));
 /// ```
 pub fn mbox_messages(input: &[u8]) -> impl Iterator<Item = &[u8]> {
-    // Where each postmark line starts, and where its message starts (after the line).
-    let mut marks: Vec<(usize, usize)> = Vec::new();
-    let after_line = |at: usize| {
+    // The start of the next message's postmark line, if any (lazy: one pass, nothing
+    // kept but the position).
+    let next_mark = move |from: usize| -> Option<usize> {
+        let rest = input.get(from..)?;
+        memchr::memmem::find_iter(rest, b"\nFrom ")
+            .find(|&p| {
+                let before = input.get(..from + p).unwrap_or(&[]);
+                before.ends_with(b"\n") || before.ends_with(b"\n\r")
+            })
+            .map(|p| from + p + 1)
+    };
+    let after_line = move |at: usize| {
         memchr::memchr(b'\n', input.get(at..).unwrap_or(&[])).map_or(input.len(), |p| at + p + 1)
     };
-    if input.starts_with(b"From ") {
-        marks.push((0, after_line(0)));
-    }
-    for p in memchr::memmem::find_iter(input, b"\nFrom ") {
-        let at = p + 1;
-        let before = input.get(..p).unwrap_or(&[]);
-        let blank = before.ends_with(b"\n") || before.ends_with(b"\n\r") || before.is_empty();
-        if blank && !marks.is_empty() {
-            marks.push((at, after_line(at)));
+    let mbox = input.starts_with(b"From ");
+    // (where the current message's postmark line starts, done)
+    let mut state: Option<usize> = Some(0);
+    let mut whole = !mbox;
+    std::iter::from_fn(move || {
+        if whole {
+            whole = false;
+            state = None;
+            return Some(input);
         }
-    }
-    let whole = marks.is_empty();
-    let mut out: Vec<&[u8]> = Vec::with_capacity(marks.len().max(1));
-    if whole {
-        out.push(input);
-    } else {
-        for (i, (_, start)) in marks.iter().enumerate() {
-            let end = marks.get(i + 1).map_or(input.len(), |(next, _)| *next);
-            if let Some(m) = input.get(*start..end.max(*start)) {
-                if !m.iter().all(u8::is_ascii_whitespace) {
-                    out.push(m);
-                }
+        loop {
+            let mark = state?;
+            let start = after_line(mark);
+            let end = next_mark(start.saturating_sub(1).max(mark));
+            state = end;
+            let m = input.get(start..end.unwrap_or(input.len()).max(start))?;
+            if !m.iter().all(u8::is_ascii_whitespace) {
+                return Some(m);
             }
         }
-    }
-    out.into_iter()
+    })
 }
 
 /// What the walk over the MIME tree collected. Text and HTML parts are kept as
