@@ -1657,6 +1657,7 @@ impl Notice<'_, '_, '_> {
     fn decoded(&self) -> &(String, usize, usize) {
         self.text.get_or_init(|| {
             let t = self.parts.notice_text();
+            let t = text::unquote_forwarded(&t).unwrap_or(t);
             let (own, rest) = text::split_returned(&t);
             let (own_end, rest_start) = (own.len(), t.len().saturating_sub(rest.len()));
             (t, own_end, rest_start)

@@ -141,6 +141,38 @@ pub(crate) fn split_returned(notice: &str) -> (&str, &str) {
     (notice, "")
 }
 
+/// A bounce someone forwarded with every line quoted (`> ` before each), as a mail
+/// client writes "Begin forwarded message:": the text with one level of quoting
+/// removed, so that the bounce's own lines (its recipient lines, its transcript, a
+/// report's fields) read as written. `None` unless at least 8 lines, and most of the
+/// non-blank ones, are quoted (`>` then a blank or nothing: a Sendmail transcript's
+/// `>>> DATA` is not a quote).
+pub(crate) fn unquote_forwarded(text: &str) -> Option<String> {
+    let is_quoted = |l: &str| l == ">" || l.starts_with("> ") || l.starts_with(">\t");
+    let (mut quoted, mut lines) = (0usize, 0usize);
+    for l in text.lines() {
+        let l = l.trim_end();
+        if l.is_empty() {
+            continue;
+        }
+        lines += 1;
+        if is_quoted(l) || l.starts_with(">>") && quoted > 0 {
+            quoted += 1;
+        }
+    }
+    if quoted < 8 || quoted * 3 < lines * 2 {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for l in text.split_inclusive('\n') {
+        let body = l
+            .strip_prefix('>')
+            .map_or(l, |r| r.strip_prefix(' ').unwrap_or(r));
+        out.push_str(body);
+    }
+    Some(out)
+}
+
 /// Whether `s` looks like one mailbox address `local@domain` (no blanks, one `@`,
 /// a dotted domain of letters, digits and hyphens, or an address literal).
 pub(crate) fn is_address(s: &str) -> bool {
@@ -822,6 +854,19 @@ mod tests {
         assert!(is_returned_marker(
             "|------------------------- Message text follows: ------------------------|"
         ));
+    }
+
+    #[test]
+    fn forwarded_bounces_are_unquoted() {
+        let fwd = "Begin forwarded message:\n\n> From: MAILER-DAEMON\n> Subject: Returned mail\n>\n> ----- Transcript of session follows -----\n>>>> DATA\n> <<< 550 5.1.1 <a@b.example>... User unknown\n> 550 5.1.1 <a@b.example>... User unknown\n> Final-Recipient: RFC822; a@b.example\n> Action: failed\n> Status: 5.1.1\n";
+        let u = unquote_forwarded(fwd).expect("a forwarded bounce");
+        assert!(u.contains("\n>>> DATA\n<<< 550 5.1.1"), "{u}");
+        assert!(u.contains("\nFinal-Recipient: RFC822; a@b.example\n"));
+        // A Sendmail transcript on its own is not a quote.
+        let own =
+            "   ----- Transcript of session follows -----\n>>> RCPT To:<a@b.example>\n<<< 550 no\n"
+                .repeat(4);
+        assert_eq!(unquote_forwarded(&own), None);
     }
 
     #[test]
