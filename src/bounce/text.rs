@@ -149,9 +149,7 @@ pub(crate) fn split_returned(notice: &str) -> (&str, &str) {
 /// `>>> DATA` is not a quote).
 pub(crate) fn unquote_forwarded(text: &str) -> Option<String> {
     // Most notices hold no quoted line at all: one memchr pass says so.
-    if memchr::memmem::find(text.as_bytes(), b"\n> ").is_none() {
-        return None;
-    }
+    memchr::memmem::find(text.as_bytes(), b"\n> ")?;
     let is_quoted = |l: &str| l == ">" || l.starts_with("> ") || l.starts_with(">\t");
     let (mut quoted, mut lines) = (0usize, 0usize);
     for l in text.lines() {
