@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Each PATH is a message file, or a directory whose files are messages (one message
-//! per file, read in name order). With `--json`, each line is a JSON object:
+//! per file, read in name order; a file that is an mbox gives each of its messages).
+//! With `--json`, each line is a JSON object:
 //! `{"file", "kind": "dsn"|"arf"|"heuristic", "recipient", "action", "status",
 //! "diagnostic", "remote_mta", "disposition", "category", "scope", "rule"}` per
 //! recipient; `{"file", "kind": "not_bounce"}` for a message that is not a bounce;
@@ -18,10 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
-use tempfail::bounce::{Error, Parser};
+use tempfail::bounce::{Error, Parser, mbox_messages};
 
 const USAGE: &str = "usage: bounce [--json] PATH...\n  \
-PATH: a message file, or a directory of message files (one message per file)";
+PATH: a message file (an mbox gives each message), or a directory of message files";
 
 fn main() -> ExitCode {
     let mut json_out = false;
@@ -78,7 +79,14 @@ fn report(parser: &Parser, file: &Path, json_out: bool) {
         Ok(b) => b,
         Err(e) => return print_line(json_out, json!({"file": name, "error": e.to_string()})),
     };
-    match parser.parse(&bytes) {
+    // A file that is an mbox (`From ` postmarks) gives each of its messages.
+    for message in mbox_messages(&bytes) {
+        report_message(parser, &name, message, json_out);
+    }
+}
+
+fn report_message(parser: &Parser, name: &str, message: &[u8], json_out: bool) {
+    match parser.parse(message) {
         Ok(r) => {
             for rc in &r.recipients {
                 let c = &rc.classification;

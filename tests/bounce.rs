@@ -463,3 +463,150 @@ fn postfix_backoff_prefix_is_not_a_suspended_mailbox() {
     assert_eq!(c.category, Some(Category::Network), "{}", c.rule);
     assert_eq!(r.recipients[0].action, Action::Delayed);
 }
+
+fn dsn_with(fields: &str, returned_to: &str) -> Vec<u8> {
+    format!(
+        "From: MAILER-DAEMON@mx.example.org\r\nTo: alice@example.org\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n\
+{fields}\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nTo: {returned_to}\r\nSubject: x\r\n--b--\r\n"
+    )
+    .into_bytes()
+}
+
+/// A source-routed or incomplete `Final-Recipient` names the recipient through the
+/// block's `Original-Recipient`, or the returned message's one `To:`.
+#[test]
+fn routed_and_incomplete_final_recipients() {
+    let m = dsn_with(
+        "Original-Recipient: rfc822;bob@example.net\r\nFinal-Recipient: rfc822;@smtp.example.net:bob@server\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp;522 5.2.2 Over quota",
+        "carol@example.com",
+    );
+    let r = bounce::parse(&m).expect("a DSN");
+    assert_eq!(r.recipients[0].recipient, "bob@example.net");
+    let m = dsn_with(
+        "Final-Recipient: rfc822;@relay.example.net:bob@example.com\r\nAction: failed\r\nStatus: 5.1.1",
+        "carol@example.com",
+    );
+    assert_eq!(
+        bounce::parse(&m).expect("a DSN").recipients[0].recipient,
+        "bob@example.com"
+    );
+    let m = dsn_with(
+        "Final-Recipient: RFC822; @mx.example.org\r\nAction: failed\r\nStatus: 5.1.2",
+        "Carol <carol@example.com>",
+    );
+    assert_eq!(
+        bounce::parse(&m).expect("a DSN").recipients[0].recipient,
+        "carol@example.com"
+    );
+    // A local address is kept as written.
+    let m = dsn_with(
+        "Original-Recipient: rfc822;bob@example.net\r\nFinal-Recipient: rfc822;bob@mailhub\r\nAction: failed\r\nStatus: 5.1.1",
+        "carol@example.com",
+    );
+    assert_eq!(
+        bounce::parse(&m).expect("a DSN").recipients[0].recipient,
+        "bob@mailhub"
+    );
+}
+
+/// Formats recognised by their own markers: FML list notices, Apache James notices,
+/// Microsoft JMRP complaints, and a gateway's notice that only returns the bounce it got.
+#[test]
+fn list_gateway_and_complaint_formats() {
+    let fml = b"From: list-admin@example.org\r\nTo: bob@example.com\r\nSubject: You bob@example.com are not member (list ML)\r\nX-MLServer: fml [fml 4.0.3 release]\r\n\r\n\
+You are not a member of this mailing list <list@example.org>.\r\n\r\n\
+If you know the general guide of this list, please send mail to the address\r\n\r\n\tlist-ctl@example.org\r\n";
+    let r = bounce::parse(fml).expect("an FML notice");
+    assert_eq!(r.found_by, FoundBy::Heuristic(Format::Fml));
+    assert_eq!(r.recipients.len(), 1);
+    assert_eq!(r.recipients[0].recipient, "list@example.org");
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::Policy)
+    );
+
+    let james = b"From: post_master@carrier.example.com\r\nTo: alice@example.org\r\nSubject: Re:Test\r\n\r\n\
+Error: Invalid user address\r\n\r\nError message below:\r\n550 - Requested action not taken: no such user here\r\n\r\n\
+Message details:\r\n  Subject: Test\r\n  MAIL FROM: alice@example.org\r\n  RCPT TO: 5550100@carrier.example.com\r\n  From: alice@example.org\r\n";
+    let r = bounce::parse(james).expect("an Apache James notice");
+    assert_eq!(r.found_by, FoundBy::Heuristic(Format::ApacheJames));
+    assert_eq!(r.recipients[0].recipient, "5550100@carrier.example.com");
+    assert_eq!(
+        r.recipients[0].diagnostic.as_deref(),
+        Some("550 - Requested action not taken: no such user here")
+    );
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::UserUnknown)
+    );
+
+    let jmrp = b"From: staff@hotmail.com\r\nTo: abuse@example.com\r\nSubject: complaint about message from 192.0.2.1\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n\
+X-HmXmrOriginalRecipient: bob@example.com\r\nTo: bob@example.com\r\nFrom: alice@example.org\r\nSubject: news\r\n\r\nhi\r\n--b--\r\n";
+    let r = bounce::parse(jmrp).expect("a JMRP complaint");
+    assert_eq!(r.found_by, FoundBy::Heuristic(Format::MicrosoftJmrp));
+    assert_eq!(r.recipients[0].recipient, "bob@example.com");
+    assert_eq!(r.recipients[0].action, Action::Complaint);
+
+    let gateway = b"From: MAILER-DAEMON@gw.example.org\r\nTo: alice@example.org\r\nSubject: Returned mail: User unknown\r\n\
+Content-Type: multipart/mixed; boundary=outer\r\n\r\n--outer\r\nContent-Type: text/plain\r\n\r\n\
+----- The following addresses had permanent delivery errors -----\r\n\r\n--outer\r\nContent-Type: message/rfc822\r\n\r\n\
+From: MAILER-DAEMON@mx.example.org\r\nTo: carol@example.org\r\nSubject: Returned mail\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=inner\r\n\r\n\
+--inner\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n\
+Final-Recipient: rfc822; bob@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\
+--inner--\r\n--outer--\r\n";
+    let r = bounce::parse(gateway).expect("a gateway's notice");
+    let names: Vec<_> = r.recipients.iter().map(|r| r.recipient.as_str()).collect();
+    assert_eq!(names, ["bob@example.net"]);
+    assert_eq!(
+        r.recipients[0].classification.category,
+        Some(Category::UserUnknown)
+    );
+}
+
+/// Sendmail's recipient line sums up; the server's reply in the transcript says why.
+#[test]
+fn sendmail_transcript_reply_is_the_diagnostic() {
+    let m = b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\r\nTo: alice@example.org\r\nSubject: Returned mail: see transcript for details\r\n\r\n\
+   ----- Transcript of session follows -----\r\nWhile talking to mx.example.edu:\r\n>>> MAIL From:<alice@example.org>\r\n\
+<<< 550 Insecure Mail Relay\r\n554 <bob@example.edu>... Remote protocol error\r\n\r\n   ----- Unsent message follows -----\r\nSubject: x\r\n";
+    let r = bounce::parse(m).expect("a Sendmail bounce");
+    let b = &r.recipients[0];
+    assert_eq!(b.recipient, "bob@example.edu");
+    assert_eq!(b.diagnostic.as_deref(), Some("550 Insecure Mail Relay"));
+    assert_eq!(b.stage, Stage::MailFrom);
+    assert_eq!(b.classification.category, Some(Category::RelayDenied));
+}
+
+/// A file holding several messages (an mbox) gives each of them.
+#[test]
+fn mbox_files_give_every_message() {
+    let one = "From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n\
+This is the mail system at host mx.example.org.\r\n\r\n<NAME@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command)\r\n";
+    let mbox = format!(
+        "From MAILER-DAEMON Thu Apr 29 23:34:45 2015\r\n{}\r\nFrom MAILER-DAEMON Thu Apr 29 23:34:46 2015\r\n{}",
+        one.replace("NAME", "bob"),
+        one.replace("NAME", "carol")
+    );
+    let got: Vec<String> = bounce::mbox_messages(mbox.as_bytes())
+        .map(|m| {
+            bounce::parse(m).expect("a bounce").recipients[0]
+                .recipient
+                .clone()
+        })
+        .collect();
+    assert_eq!(got, ["bob@example.com", "carol@example.com"]);
+
+    // Hostile: a hundred thousand tiny messages, and as many postmark-like lines that
+    // follow no blank line, are split in one pass into pieces of the input.
+    let many = "From x\nA\n\nFrom y\nFrom z\n\n".repeat(100_000);
+    let t = Instant::now();
+    let pieces: Vec<&[u8]> = bounce::mbox_messages(many.as_bytes()).collect();
+    assert_eq!(pieces.len(), 200_000);
+    assert!(pieces.iter().map(|p| p.len()).sum::<usize>() <= many.len());
+    assert!(t.elapsed() < Duration::from_secs(5));
+}

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_json::Value;
-use tempfail::bounce::{Error, NotBounce, Parser};
+use tempfail::bounce::{BounceRecipient, Error, NotBounce, Parser, mbox_messages};
 
 /// Sisimai reason → the tempfail categories accepted for it (../shared/corpus/README.md).
 const MAPPING: &[(&str, &[&str])] = &[
@@ -80,8 +80,54 @@ const MAPPING: &[(&str, &[&str])] = &[
     ("delivered", &["(success)"]),
 ];
 
+/// Messages where tempfail does not find Sisimai's recipients, each for a reason
+/// BENCHMARKS.md gives: Sisimai 4.25 reports an address the message does not hold
+/// (`arf-11`, `arf-12`, `arf-15`: `undisclosed-recipient-in-headers@libsisimai.org.invalid`
+/// for a reported message addressed to undisclosed recipients), or the one address that
+/// disagrees with the message's other witnesses (`lhost-domino-03`: the notice's text
+/// against the report's `Final-Recipient` and the returned message's `To:`;
+/// `lhost-office365-04`: a `mailto:` link against the notice's address and the
+/// returned message's `To:`). Every other message must give exactly Sisimai's
+/// recipients, and each of these must still disagree (else it leaves this list).
+const IRREDUCIBLE: &[&str] = &[
+    "arf-11.eml",
+    "arf-12.eml",
+    "arf-15.eml",
+    "lhost-domino-03.eml",
+    "lhost-office365-04.eml",
+];
+
 fn accepted(reason: &str) -> Option<&'static [&'static str]> {
     MAPPING.iter().find(|(r, _)| *r == reason).map(|(_, a)| *a)
+}
+
+/// The accepted categories for `reason`, with the taxonomy decision of issue 14 applied
+/// exactly as `with_issue14_taxonomy` in tests/corpus.rs applies it to the reply corpora
+/// (the same decision, the same wording test): issue 14 files mail loops and hop counts
+/// under `policy` ("a loop is not a network error") and reads Microsoft's
+/// `4.7.500`–`4.7.699` range as a rate limit. A reason accepting `network` also accepts
+/// `policy` when the recipient's text names a hop count or a loop; a reason accepting
+/// `server_error` also accepts `rate_limited` when the text carries `4.7.5xx`/`4.7.6xx`.
+/// The text is the diagnostic the parser found for the recipient (the reply it judged).
+fn accepted_for(reason: &str, text: &str) -> Vec<&'static str> {
+    let Some(base) = accepted(reason) else {
+        return Vec::new();
+    };
+    let mut out = base.to_vec();
+    let t = text.to_ascii_lowercase();
+    if out.contains(&"network")
+        && (t.contains("hop") || t.contains("loop"))
+        && !out.contains(&"policy")
+    {
+        out.push("policy");
+    }
+    if out.contains(&"server_error")
+        && (t.contains(" 4.7.5") || t.contains(" 4.7.6"))
+        && !out.contains(&"rate_limited")
+    {
+        out.push("rate_limited");
+    }
+    out
 }
 
 fn manifest() -> PathBuf {
@@ -162,19 +208,27 @@ fn set_of_emails_against_sisimai() {
     let (mut cats, mut cats_ok, mut cats_ok_425) = (0usize, 0usize, 0usize);
     let mut auto_replies = 0usize;
     let mut misses = Vec::new();
+    let (mut unexplained, mut irreducible_seen) = (Vec::<String>::new(), 0usize);
     for (file, wants) in &reference {
         let Some(path) = message_path(file) else {
             continue;
         };
         let bytes = std::fs::read(&path).expect("readable");
-        let result = parser.parse(&bytes);
-        if !wants.is_empty() && wants.iter().all(|w| w.reason == "vacation") {
-            // Sisimai reports auto-replies as `vacation`; they are never bounces here.
-            assert_eq!(
-                result,
-                Err(Error::NotBounce(NotBounce::AutoReply)),
-                "{file}"
-            );
+        // A file may be an mbox holding several messages (Sisimai reads them all).
+        let results: Vec<_> = mbox_messages(&bytes).map(|m| parser.parse(m)).collect();
+        let newest_vacation = newest
+            .get(file)
+            .is_some_and(|v| !v.is_empty() && v.iter().all(|r| r == "vacation"));
+        if !wants.is_empty() && (wants.iter().all(|w| w.reason == "vacation") || newest_vacation) {
+            // Sisimai reports auto-replies as `vacation` (4.25 or the newest Sisimai);
+            // they are never bounces here.
+            for result in &results {
+                assert_eq!(
+                    result,
+                    &Err(Error::NotBounce(NotBounce::AutoReply)),
+                    "{file}"
+                );
+            }
             auto_replies += 1;
             continue;
         }
@@ -182,21 +236,29 @@ fn set_of_emails_against_sisimai() {
             continue;
         }
         msgs += 1;
-        let got: Vec<_> = result
-            .as_ref()
-            .map(|r| r.recipients.clone())
-            .unwrap_or_default();
+        let got: Vec<BounceRecipient> = results
+            .iter()
+            .flatten()
+            .flat_map(|r| r.recipients.iter().cloned())
+            .collect();
         let want_set: BTreeSet<&str> = wants.iter().map(|w| w.recipient.as_str()).collect();
         let got_set: BTreeSet<String> = got
             .iter()
             .map(|r| r.recipient.to_ascii_lowercase())
             .collect();
-        if want_set.iter().all(|w| got_set.contains(*w)) && got_set.len() == want_set.len() {
+        let same = want_set.iter().all(|w| got_set.contains(*w)) && got_set.len() == want_set.len();
+        if same {
             msgs_ok += 1;
         } else {
             misses.push(format!(
                 "recipients {file}: want {want_set:?}, got {got_set:?}"
             ));
+        }
+        if IRREDUCIBLE.contains(&file.as_str()) {
+            irreducible_seen += 1;
+            assert!(!same, "{file} now agrees: take it off IRREDUCIBLE");
+        } else if !same {
+            unexplained.push(file.clone());
         }
         let newest_for = newest.get(file).filter(|v| v.len() == wants.len());
         for (i, w) in wants.iter().enumerate() {
@@ -214,7 +276,8 @@ fn set_of_emails_against_sisimai() {
             let name = g.map_or("(missing)", |r| {
                 r.classification.category.map_or("(success)", |c| c.name())
             });
-            let ok_for = |reason: &str| accepted(reason).is_some_and(|a| a.contains(&name));
+            let text = g.and_then(|r| r.diagnostic.as_deref()).unwrap_or("");
+            let ok_for = |reason: &str| accepted_for(reason, text).contains(&name);
             if ok_for(&w.reason) {
                 cats_ok_425 += 1;
             }
@@ -248,15 +311,18 @@ fn set_of_emails_against_sisimai() {
         pct(cats_ok_425, cats)
     );
     assert!(msgs > 0, "no corpus message found");
-    // Floors at the measured agreement (BENCHMARKS.md): a regression fails here.
+    // Every message gives Sisimai's recipients but the listed irreducible ones.
     assert!(
-        pct(msgs_ok, msgs) >= 96.5,
-        "recipient agreement fell below 96.5%"
+        unexplained.is_empty(),
+        "recipients differ from Sisimai's in {unexplained:?}"
     );
-    if cats >= 100 {
+    // Floor at the measured agreement (BENCHMARKS.md): a regression fails here. Only
+    // with the whole shared corpus (the committed subset is too small to score).
+    if cats >= 500 {
+        assert_eq!(irreducible_seen, IRREDUCIBLE.len());
         assert!(
-            pct(cats_ok, cats) >= 91.5,
-            "category agreement fell below 91.5%"
+            pct(cats_ok, cats) >= 95.0,
+            "category agreement fell below 95.0%"
         );
     }
 }

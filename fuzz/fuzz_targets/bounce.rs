@@ -7,6 +7,12 @@ use libfuzzer_sys::fuzz_target;
 use tempfail::bounce::{self, MAX_RECIPIENTS, MAX_VALUE_BYTES};
 
 fuzz_target!(|data: &[u8]| {
+    // The messages of an mbox are pieces of the input, in order, never overlapping.
+    let mut total = 0usize;
+    for m in bounce::mbox_messages(data) {
+        total += m.len();
+        assert!(total <= data.len());
+    }
     let Ok(report) = bounce::parse(data) else {
         return;
     };

@@ -203,6 +203,16 @@ pub enum Format {
     InlineReport,
     /// An Amazon SES notification (JSON, `notificationType`) delivered by e-mail.
     AmazonSes,
+    /// A notice of the FML mailing-list server (`X-MLServer: fml`): the list refused
+    /// or dropped a post; the recipient is the list address it names.
+    Fml,
+    /// Apache James's (and carriers' gateways built on it: `Error message below:`,
+    /// then `Message details:` with the envelope's `RCPT TO:`).
+    ApacheJames,
+    /// A complaint of Microsoft's Junk Mail Reporting Program (Outlook.com, Hotmail):
+    /// not an RFC 5965 report, the reported message attached with its
+    /// `X-HmXmrOriginalRecipient` header naming the complaining recipient.
+    MicrosoftJmrp,
     /// A bounce in none of the known wordings: recipients found by their lines.
     Generic,
 }
@@ -220,6 +230,9 @@ impl Format {
             Format::Yahoo => "yahoo",
             Format::InlineReport => "inline_report",
             Format::AmazonSes => "amazon_ses",
+            Format::Fml => "fml",
+            Format::ApacheJames => "apache_james",
+            Format::MicrosoftJmrp => "microsoft_jmrp",
             Format::Generic => "generic",
         }
     }
@@ -542,6 +555,58 @@ pub fn parse(message: &[u8]) -> Result<Report, Error> {
     P.get_or_init(Parser::new).parse(message)
 }
 
+/// The messages of an mbox file (one message alone is one message): each starts at a
+/// `From ` postmark line at the start of the input or after a blank line. Bounces
+/// saved from a mail client, and some of Sisimai's test messages, hold several.
+///
+/// The postmark line itself is left out; a message with no postmark is returned
+/// whole. Linear in the input; the slices borrow it.
+///
+/// ```
+/// use tempfail::bounce::mbox_messages;
+/// let mbox = b"From a@b Thu Apr 29 23:34:45 2015\nSubject: one\n\nbody\n\nFrom c@d Thu Apr 29 23:34:46 2015\nSubject: two\n\nbody\n";
+/// let m: Vec<&[u8]> = mbox_messages(mbox).collect();
+/// assert_eq!(m.len(), 2);
+/// assert!(m[1].starts_with(b"Subject: two"));
+/// ```
+pub fn mbox_messages(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // The start of the next message's postmark line, if any (lazy: one pass, nothing
+    // kept but the position).
+    let next_mark = move |from: usize| -> Option<usize> {
+        let rest = input.get(from..)?;
+        memchr::memmem::find_iter(rest, b"\nFrom ")
+            .find(|&p| {
+                let before = input.get(..from + p).unwrap_or(&[]);
+                before.ends_with(b"\n") || before.ends_with(b"\n\r")
+            })
+            .map(|p| from + p + 1)
+    };
+    let after_line = move |at: usize| {
+        memchr::memchr(b'\n', input.get(at..).unwrap_or(&[])).map_or(input.len(), |p| at + p + 1)
+    };
+    let mbox = input.starts_with(b"From ");
+    // (where the current message's postmark line starts, done)
+    let mut state: Option<usize> = Some(0);
+    let mut whole = !mbox;
+    std::iter::from_fn(move || {
+        if whole {
+            whole = false;
+            state = None;
+            return Some(input);
+        }
+        loop {
+            let mark = state?;
+            let start = after_line(mark);
+            let end = next_mark(start.saturating_sub(1).max(mark));
+            state = end;
+            let m = input.get(start..end.unwrap_or(input.len()).max(start))?;
+            if !m.iter().all(u8::is_ascii_whitespace) {
+                return Some(m);
+            }
+        }
+    })
+}
+
 /// What the walk over the MIME tree collected. Text and HTML parts are kept as
 /// parts and decoded only when the notice's words are needed.
 struct Parts<'p, 'm> {
@@ -604,6 +669,12 @@ impl Parser {
     /// nor a bounce, or a bounce naming no recipient; [`Error::Empty`];
     /// [`Error::Unreadable`] when the MIME parser refuses the message.
     pub fn parse(&self, message: &[u8]) -> Result<Report, Error> {
+        self.parse_at(message, 0)
+    }
+
+    /// [`Parser::parse`] of a message nested `depth` bounces deep (a bounce of a
+    /// bounce is read once, never deeper).
+    fn parse_at(&self, message: &[u8], depth: usize) -> Result<Report, Error> {
         if message.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::Empty);
         }
@@ -682,6 +753,9 @@ impl Parser {
         let ctx = Ctx {
             notice: &notice,
             returned_to,
+            failed_header: header("x-failed-recipients").map(str::to_owned),
+            returned: parts.returned.as_deref(),
+            depth,
             correlation,
             cut,
         };
@@ -702,10 +776,25 @@ impl Parser {
             }
         }
 
+        if parts.status.is_none() && parts.feedback.is_none() {
+            if let Some(r) = self.jmrp(&ctx) {
+                return Ok(r);
+            }
+        }
+
         let subject = header("subject").unwrap_or("");
         let from = header("from").unwrap_or("");
         let failed_header = header("x-failed-recipients");
-        let format = text::format_of(own_text.get(..own_text.len().min(8192)).unwrap_or(""));
+        let fml = header("x-mlserver").is_some_and(|v| {
+            v.trim_start()
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case("fml"))
+        });
+        let format = if fml {
+            Some(Format::Fml)
+        } else {
+            text::format_of(own_text.get(..own_text.len().min(8192)).unwrap_or(""))
+        };
         let bounce_like = format.is_some()
             || failed_header.is_some()
             || text::bounce_sender(from)
@@ -771,14 +860,44 @@ impl Parser {
             .unwrap_or(Stage::Unknown);
         let status = status
             .or_else(|| EnhancedCode::new(if action == Action::Delayed { 4 } else { 5 }, 0, 0));
-        let text = with_status(strip_cached_prefix(diagnostic.unwrap_or("")), status);
-        let mut c = self.classifier.classify_text(&text, stage);
+        let banner = diagnostic.and_then(failure_after_banner);
+        let stage = if banner.is_some() && stage == Stage::Unknown {
+            Stage::Greeting
+        } else {
+            stage
+        };
+        let diag = banner
+            .or(diagnostic)
+            .map(|d| quoted_remote_reply(d).unwrap_or_else(|| d.to_owned()));
+        let text = with_status(strip_cached_prefix(diag.as_deref().unwrap_or("")), status);
+        let usable =
+            |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
+        // A protocol verdict is about the session's commands (`554 No valid recipients`
+        // answers a DATA after every RCPT failed); in a notice, written after the
+        // session and about one recipient, the notice's own words about it say more.
+        let judge = |t: &str| {
+            let v = self.classifier.classify_text(t, stage);
+            if v.category == Some(Category::Protocol) && !v.low_confidence {
+                let n = notices::classifier().classify_text(t, stage);
+                if usable(&n) {
+                    return n;
+                }
+            }
+            v
+        };
+        let mut c = judge(&text);
+        if c.low_confidence && diagnostic.is_some() {
+            // The recipient's own line in a notice's words beats the notice's preamble
+            // in reply words (`no valid recipients were found` above `bob@… unknown host`).
+            let c3 = notices::classifier().classify_text(&text, stage);
+            if usable(&c3) {
+                c = c3;
+            }
+        }
         if c.low_confidence {
             let around = context().map(|ctx| with_status(&bounded(ctx, MAX_VALUE_BYTES), status));
-            let usable =
-                |v: &Classification| !v.low_confidence && v.disposition != Disposition::Success;
             if let Some(t) = &around {
-                let c2 = self.classifier.classify_text(t, stage);
+                let c2 = judge(t);
                 if usable(&c2) {
                     c = c2;
                 }
@@ -837,6 +956,14 @@ impl Parser {
             })
             .take(MAX_RECIPIENTS.saturating_add(1))
             .collect();
+        let recipient_blocks = blocks
+            .iter()
+            .filter(|b| {
+                get(b, "final-recipient")
+                    .or_else(|| get(b, "original-recipient"))
+                    .is_some()
+            })
+            .count();
         let mut per_message: Option<&Block> = None;
         let mut recipients = Vec::new();
         let mut correlation = ctx.correlation.clone();
@@ -854,9 +981,7 @@ impl Parser {
             if recipients.len() >= MAX_RECIPIENTS {
                 break;
             }
-            // A delivery to a program or a file (`X-Unix; |/usr/bin/x`) names no
-            // mail recipient to correlate: only addresses are reported.
-            let Some(recipient) = typed_address(rcpt).filter(|a| a.contains('@')) else {
+            let Some(recipient) = dsn_recipient(b, rcpt, ctx, recipient_blocks == 1) else {
                 continue;
             };
             let status = get(b, "status").and_then(status_code);
@@ -876,7 +1001,36 @@ impl Parser {
                 },
                 None => (None, None),
             };
-            let context = || ctx.notice.paragraph_about(&recipient);
+            // The notice may name the recipient only as what it was delivered to
+            // (Sendmail's `X-Actual-Recipient`, a program: `|procmail …#bob@host`,
+            // which its transcript writes without the `@host` it appends here).
+            let context = || {
+                let actual = get(b, "x-actual-recipient")
+                    .and_then(typed_address)
+                    .filter(|a| !a.eq_ignore_ascii_case(&recipient) && a.len() >= 8);
+                let program = actual
+                    .as_deref()
+                    .and_then(|a| a.rsplit_once('@'))
+                    .map(|(p, _)| p)
+                    .filter(|p| p.len() >= 8);
+                let mut out: Option<String> = None;
+                for name in [Some(recipient.as_str()), actual.as_deref(), program]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(p) = ctx.notice.paragraph_about(name) {
+                        match &mut out {
+                            Some(o) if !o.contains(&p) => {
+                                o.push(' ');
+                                o.push_str(&p);
+                            }
+                            Some(_) => {}
+                            None => out = Some(p),
+                        }
+                    }
+                }
+                out
+            };
             let (classification, reply, stage) =
                 self.classify(action, diagnostic.as_deref(), status, &context);
             let status = status.or_else(|| {
@@ -1070,6 +1224,100 @@ impl Parser {
     }
 }
 
+impl Parser {
+    /// A Microsoft JMRP complaint: the attached message's `X-HmXmrOriginalRecipient`.
+    fn jmrp(&self, ctx: &Ctx<'_>) -> Option<Report> {
+        let raw = ctx.returned?;
+        let raw = raw.get(..raw.len().min(256 << 10)).unwrap_or(raw);
+        let mut rcpt: Option<String> = None;
+        fields::scan_headers(raw, |name, header| {
+            if rcpt.is_none() && name.eq_ignore_ascii_case(b"x-hmxmroriginalrecipient") {
+                rcpt = fields::header_value(header)
+                    .map(|v| fields::strip_angles(&v).to_owned())
+                    .filter(|a| text::is_address(a));
+            }
+        });
+        let recipient = rcpt?;
+        let found_by = FoundBy::Heuristic(Format::MicrosoftJmrp);
+        Some(Report {
+            found_by,
+            reporting_mta: None,
+            arrival_date: None,
+            feedback: None,
+            correlation: ctx.correlation.clone(),
+            recipients: vec![BounceRecipient {
+                recipient,
+                original_recipient: None,
+                action: Action::Complaint,
+                status: None,
+                reply: None,
+                diagnostic: None,
+                diagnostic_type: None,
+                remote_mta: None,
+                last_attempt: None,
+                will_retry_until: None,
+                stage: Stage::Unknown,
+                found_by,
+                correlation: ctx.correlation.clone(),
+                classification: complaint_classification(FeedbackType::Abuse),
+            }],
+            truncated: ctx.cut,
+        })
+    }
+}
+
+/// The recipient a DSN block is about, from its `Final-Recipient` value `rcpt`.
+///
+/// A source route is removed (`@relay.example:bob@example.com` → `bob@example.com`,
+/// RFC 5321 4.1.1.3). When what is left is not a full address (a route with no
+/// mailbox, `@mx.example.org`; an internal name, `bob@server`; a delivery to a program,
+/// `|/usr/bin/x bob@example.com`), the block's `Original-Recipient` is the recipient
+/// if it is one; else, when the block is the report's only recipient (`only`), the
+/// message's other witness of it: the one address of `X-Failed-Recipients`, or the
+/// returned message's one `To:` address. A delivery to a program or a file with no
+/// such witness names no mail recipient to correlate and gives none.
+fn dsn_recipient(b: &Block, rcpt: &str, ctx: &Ctx<'_>, only: bool) -> Option<String> {
+    let raw = typed_address(rcpt)?;
+    let routed = raw.starts_with('@');
+    let addr = if routed {
+        raw.rsplit_once(':').map_or("", |(_, a)| a).trim()
+    } else {
+        raw.as_str()
+    };
+    let plain = addr.contains('@')
+        && !addr.starts_with(['@', '|', '/'])
+        && !addr.contains(char::is_whitespace);
+    if text::is_address(addr) || (plain && !routed) {
+        // `bob@localhost`, `"a..b"@example.com`: as written, the recipient.
+        return Some(addr.to_owned());
+    }
+    let original = get(b, "original-recipient")
+        .and_then(typed_address)
+        .filter(|a| text::is_address(a));
+    if original.is_some() {
+        return original;
+    }
+    if !only {
+        return None;
+    }
+    let listed: Vec<&str> = ctx
+        .failed_header
+        .as_deref()
+        .unwrap_or("")
+        .split([',', ' ', '\t'])
+        .map(fields::strip_angles)
+        .filter(|a| text::is_address(a))
+        .take(2)
+        .collect();
+    if let [one] = listed.as_slice() {
+        return Some((*one).to_owned());
+    }
+    match ctx.returned_to.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
 /// The classification of a complaint of this feedback type (rule `bounce.arf.<type>`).
 fn complaint_classification(feedback_type: FeedbackType) -> Classification {
     let (category, disposition, rule) = match feedback_type {
@@ -1176,6 +1424,27 @@ impl Parser {
                 }
             }
         }
+        if format == Format::Fml {
+            // FML names the list that refused the post, in angle brackets, in its
+            // first lines (`You are not a member of this mailing list <list@…>.`);
+            // the addresses further down are its help and control addresses.
+            let hit = lines.iter().enumerate().take(40).find_map(|(i, l)| {
+                text::bracketed_address(l).map(|a| (a.to_ascii_lowercase(), i, *l))
+            });
+            if let Some((a, i, l)) = hit {
+                found = vec![(a, i, l, false)];
+                starts.clear();
+            }
+        }
+        if found.is_empty() && failed_header.is_none() && ctx.depth == 0 {
+            // A notice that names no one and returns a bounce (a gateway passing on
+            // the bounce it got): the returned bounce names the recipients.
+            if let Some(raw) = ctx.returned {
+                if let Ok(r) = self.parse_at(raw, ctx.depth + 1) {
+                    return Ok(r);
+                }
+            }
+        }
         if found.is_empty() && failed_header.is_none() {
             // A notice that names no recipient in any line shape (a carrier's or a
             // filter's "could not be delivered"): the returned message's one `To:`
@@ -1194,7 +1463,15 @@ impl Parser {
                 .filter(|a| text::is_address(a))
                 .take(MAX_RECIPIENTS)
                 .collect();
-            if !listed.is_empty() {
+            // The header against two witnesses: when the notice's recipient lines name
+            // none of its addresses, and the returned message was addressed to exactly
+            // the ones they name, the header is the odd one out.
+            let outvoted = !found.is_empty()
+                && listed.iter().all(|a| !found.iter().any(|f| f.0 == *a))
+                && found
+                    .iter()
+                    .all(|f| ctx.returned_to.iter().any(|t| t.eq_ignore_ascii_case(&f.0)));
+            if !listed.is_empty() && !outvoted {
                 let mut out: Vec<(String, usize, &str, bool)> = Vec::new();
                 for a in listed {
                     let (at, rest, coded) = found
@@ -1231,6 +1508,8 @@ impl Parser {
             }
             b
         };
+        // The returned message read as a bounce, when a recipient needs it.
+        let inner: OnceCell<Option<Report>> = OnceCell::new();
         for (addr, at, rest, coded) in &found {
             let (block, before) = if *at == usize::MAX {
                 (
@@ -1245,7 +1524,12 @@ impl Parser {
                     .checked_sub(1)
                     .and_then(|p| starts.get(p))
                     .map_or(0, |(p, _)| p + 1);
-                ((*rest).to_owned(), join(from, *at, ""))
+                let before = join(from, *at, "");
+                // Sendmail's line sums the failure up in its own words (`Remote
+                // protocol error`); the server's reply in the transcript above it
+                // (`<<< 550 Insecure Mail Relay`) says why.
+                let reason = text::last_remote_reply(&before).unwrap_or_else(|| (*rest).to_owned());
+                (reason, before)
             } else {
                 // To the next line naming another recipient (`starts` is in line order).
                 let next = starts.partition_point(|(s, _)| *s <= *at);
@@ -1256,6 +1540,13 @@ impl Parser {
                     .find(|(_, a)| a != addr)
                     .map_or(lines.len(), |(s, _)| *s);
                 (join(at + 1, end, rest), String::new())
+            };
+            // Apache James writes the remote reply after `Error message below:`, the
+            // envelope (and the recipient line) after it.
+            let block = match format {
+                Format::ApacheJames => text::paragraph_after(&lines, "error message below:")
+                    .map_or(block, |p| bounded(&p, MAX_VALUE_BYTES * 4)),
+                _ => block,
             };
             let diagnostic = non_empty(&collapse(&block));
             let single = found.len() == 1;
@@ -1274,8 +1565,29 @@ impl Parser {
             } else {
                 Action::Failed
             };
-            let (classification, reply, stage) =
+            let (mut classification, mut reply, mut stage) =
                 self.classify(action, diagnostic.as_deref(), status, &context);
+            let mut diagnostic = diagnostic;
+            let mut status = status;
+            if classification.low_confidence {
+                // A gateway's notice that says only "could not be delivered" and
+                // returns the bounce it got: that bounce says why.
+                let inner = inner.get_or_init(|| match ctx.returned {
+                    Some(raw) if ctx.depth == 0 => self.parse_at(raw, ctx.depth + 1).ok(),
+                    _ => None,
+                });
+                if let Some(r) = inner.as_ref().and_then(|r| {
+                    r.recipients.iter().find(|r| {
+                        r.recipient.eq_ignore_ascii_case(addr) && !r.classification.low_confidence
+                    })
+                }) {
+                    classification = r.classification.clone();
+                    reply = r.reply.clone();
+                    stage = r.stage;
+                    status = status.or(r.status);
+                    diagnostic = r.diagnostic.clone().or(diagnostic);
+                }
+            }
             let stage = if stage == Stage::Unknown {
                 text::transcript_stage(&block)
                     .or_else(|| text::transcript_stage(&before))
@@ -1321,6 +1633,7 @@ const TOP_HEADERS: &[&str] = &[
     "delivered-to",
     "x-original-to",
     "x-failed-recipients",
+    "x-mlserver",
     "auto-submitted",
     "x-autoreply",
     "x-autorespond",
@@ -1344,6 +1657,7 @@ impl Notice<'_, '_, '_> {
     fn decoded(&self) -> &(String, usize, usize) {
         self.text.get_or_init(|| {
             let t = self.parts.notice_text();
+            let t = text::unquote_forwarded(&t).unwrap_or(t);
             let (own, rest) = text::split_returned(&t);
             let (own_end, rest_start) = (own.len(), t.len().saturating_sub(rest.len()));
             (t, own_end, rest_start)
@@ -1377,6 +1691,12 @@ struct Ctx<'a> {
     notice: &'a Notice<'a, 'a, 'a>,
     /// The returned message's `To:` addresses.
     returned_to: Vec<String>,
+    /// The top-level `X-Failed-Recipients` value.
+    failed_header: Option<String>,
+    /// The returned message (or its headers), as attached.
+    returned: Option<&'a [u8]>,
+    /// How many bounces deep this message is (0: the message given to the parser).
+    depth: usize,
     correlation: Correlation,
     cut: bool,
 }
@@ -1417,6 +1737,14 @@ fn collect<'p, 'm>(mail: &'p ParsedMail<'m>) -> Parts<'p, 'm> {
         }
         let mime = p.ctype.mimetype.as_str();
         let is = |m: &str| mime.eq_ignore_ascii_case(m);
+        if is_multipart(mime) && p.subparts.is_empty() {
+            // A multipart whose boundary was lost (a `boundary=` parameter written on
+            // a line of its own, not folded) or never occurs: its body is read as text.
+            if !seen_returned {
+                parts.notice.push(p);
+            }
+            continue;
+        }
         if is_multipart(mime) {
             if depth < MAX_DEPTH {
                 for sub in p.subparts.iter().rev().take(MAX_PARTS) {
@@ -1647,10 +1975,24 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         let Some(pos) = lower.get(from..).and_then(|l| l.find(a)).map(|p| p + from) else {
             break;
         };
-        let start = lower
+        let mut start = lower
             .get(..pos)
             .and_then(|s| s.rfind('\n'))
             .map_or(0, |p| p + 1);
+        let line_end = lower
+            .get(start..)
+            .and_then(|s| s.find('\n'))
+            .map_or(lower.len(), |p| start + p);
+        if lower
+            .get(start..line_end)
+            .and_then(text::coded_line_address)
+            .is_some()
+        {
+            // Sendmail's `554 <bob@…>... Service unavailable` ends the transcript that
+            // led to it (`mail.local: unknown user: bob`): the lines above it, back to
+            // the blank line or to a line naming a recipient, are its context too.
+            start = transcript_start(lower, start, from);
+        }
         let Some(tail) = notice.get(start..) else {
             break;
         };
@@ -1678,6 +2020,82 @@ fn paragraph_about(notice: &str, lower: &str, addr: &str) -> Option<String> {
         from = (start + end).max(pos + a.len());
     }
     non_empty(&collapse(&out))
+}
+
+/// The failure reply in a diagnostic that quotes the server's greeting banner first
+/// (`220-mx.example.com 421 4.2.1 Service refused, please try later`): the server
+/// refused the connection after its banner's first line, so the reply from the first
+/// 4xx/5xx code on is the diagnostic (and the stage is the greeting). `None` unless
+/// the diagnostic starts with a `220` line and a failure code follows.
+fn failure_after_banner(diagnostic: &str) -> Option<&str> {
+    let t = diagnostic.trim_start();
+    let b = t.as_bytes();
+    if !(b.starts_with(b"220") && matches!(b.get(3), Some(b'-' | b' '))) {
+        return None;
+    }
+    let at = (4..b.len().saturating_sub(3)).find(|&i| {
+        b.get(i - 1) == Some(&b' ')
+            && matches!(b.get(i), Some(b'4' | b'5'))
+            && b.get(i + 1..i + 3)
+                .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
+            && matches!(b.get(i + 3), Some(b' ' | b'-') | None)
+    })?;
+    t.get(at..)
+}
+
+/// The remote server's reply quoted in a relay's own summary of a failure: Amazon
+/// SES writes `5.1.0 - Unknown address error 550-'5.7.1 <…>... Access denied'
+/// (delivery attempts: 0)`, its status's description first (which says nothing of
+/// the cause), the reply in single quotes. `None` unless `diagnostic` starts with a
+/// status, ` - ` and words, then a reply code and a quoted reply.
+fn quoted_remote_reply(diagnostic: &str) -> Option<String> {
+    let t = diagnostic.trim();
+    let (code, rest) = t.split_once(" - ")?;
+    status_code(code).filter(|_| code.len() <= 12)?;
+    // The first `NNN-'` or `NNN '` after the summary's words.
+    let b = rest.as_bytes();
+    let at = (0..b.len().saturating_sub(4)).find(|&i| {
+        (i == 0 || b.get(i - 1) == Some(&b' '))
+            && b.get(i..i + 3)
+                .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
+            && matches!(b.get(i), Some(b'4' | b'5'))
+            && matches!(b.get(i + 3), Some(b'-' | b' '))
+            && b.get(i + 4) == Some(&b'\'')
+    })?;
+    let reply_code = rest.get(at..at + 3)?;
+    let quoted = rest.get(at + 5..)?;
+    let end = quoted.rfind('\'')?;
+    let reply = quoted.get(..end)?.trim();
+    (!reply.is_empty()).then(|| format!("{reply_code} {reply}"))
+}
+
+/// Where the transcript that ends at the line starting at `line` begins: the start of
+/// the lowest of the lines above it (at most 16, none before `floor`) that are neither
+/// blank nor naming a recipient.
+fn transcript_start(lower: &str, line: usize, floor: usize) -> usize {
+    let mut start = line;
+    for _ in 0..16 {
+        if start <= floor || start == 0 {
+            break;
+        }
+        let prev_end = start - 1;
+        let prev_start = lower
+            .get(..prev_end)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |p| p + 1);
+        let Some(prev) = lower.get(prev_start..prev_end) else {
+            break;
+        };
+        if prev_start < floor
+            || prev.trim().is_empty()
+            || text::line_address(prev, true).is_some()
+            || text::coded_line_address(prev).is_some()
+        {
+            break;
+        }
+        start = prev_start;
+    }
+    start
 }
 
 /// A diagnostic without Postfix's `delivery temporarily suspended: ` prefix: Postfix
@@ -1745,4 +2163,38 @@ fn collapse(s: &str) -> String {
         out.push_str(w);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_summaries_and_banners() {
+        assert_eq!(
+            quoted_remote_reply(
+                "5.1.0 - Unknown address error 550-'5.7.1 <a@b.c>... Access denied' (delivery attempts: 0)"
+            )
+            .as_deref(),
+            Some("550 5.7.1 <a@b.c>... Access denied")
+        );
+        assert_eq!(quoted_remote_reply("550 5.1.1 user unknown"), None);
+        assert_eq!(
+            failure_after_banner("220-mx.example.com 421 4.2.1 Service refused"),
+            Some("421 4.2.1 Service refused")
+        );
+        assert_eq!(failure_after_banner("421 4.2.1 Service refused"), None);
+        assert_eq!(failure_after_banner("220 ready"), None);
+    }
+
+    #[test]
+    fn mbox_splits_on_postmarks_after_blank_lines() {
+        let one = b"Subject: x\n\nbody\nFrom here on\n";
+        assert_eq!(mbox_messages(one).collect::<Vec<_>>(), vec![&one[..]]);
+        let two = b"From a Thu\r\nSubject: 1\r\n\r\nbody\r\nFrom inside a paragraph\r\n\r\nFrom b Fri\r\nSubject: 2\r\n";
+        let m: Vec<&[u8]> = mbox_messages(two).collect();
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].starts_with(b"Subject: 1"));
+        assert!(m[1].starts_with(b"Subject: 2"));
+    }
 }

@@ -30,6 +30,26 @@ pub(crate) fn rules() -> Vec<UserRule> {
         )
         .scope(Scope::Recipient),
         rule(
+            "list_members_only",
+            Category::Policy,
+            "a mailing list that takes posts from its members only refused this sender \
+             (FML 'You are not a member of this mailing list')",
+            &[
+                "not a member of this mailing list",
+                "not a member of this list",
+                "you are not member",
+            ],
+        )
+        .scope(Scope::Recipient),
+        rule(
+            "list_loop_alert",
+            Category::Policy,
+            "a mailing list dropped a post it had already seen, to break a loop (FML \
+             'Loop Alert: Duplicated Message-ID'); a loop is policy, as in the reply rules",
+            &["duplicated message-id", "loop alert"],
+        )
+        .scope(Scope::Recipient),
+        rule(
             "dns_failed",
             Category::Dns,
             "the reporting MTA could not resolve the destination (Microsoft 365 5.4.312 \
@@ -40,12 +60,13 @@ pub(crate) fn rules() -> Vec<UserRule> {
             "host_unknown",
             Category::DomainNotFound,
             "the destination domain has no mail host ('unknown host', 'host unknown', \
-             'no such domain')",
+             'no such domain', OpenSMTPD 'No MX found for domain')",
             &[
                 "unknown host",
                 "host unknown",
                 "no such domain",
                 "domain not found",
+                "no mx found for domain",
             ],
         ),
         rule(

@@ -35,6 +35,7 @@ const FORMAT_PHRASES: &[(&str, Format)] = &[
     ("couldn't be delivered", Format::Exchange),
     ("microsoft exchange", Format::Exchange),
     ("did not reach the following recipient", Format::Exchange),
+    ("error message below:", Format::ApacheJames),
     ("delivery to the following recipient", Format::Gmail),
     ("google tried to deliver your message", Format::Gmail),
     ("message wasn't delivered to", Format::Gmail),
@@ -97,12 +98,15 @@ const RETURNED_MARKERS: &[&str] = &[
     "returned mail follows",
     "this is a copy of your message",
     "unsent message follows",
+    "original mail as follows",
+    "message text follows",
 ];
 
 /// Whether `line` starts the returned message (no allocation: most lines are
 /// refused by their length or first letter).
 fn is_returned_marker(line: &str) -> bool {
-    let t = line.trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c.is_whitespace());
+    let t = line
+        .trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c == '|' || c.is_whitespace());
     if t.is_empty() || t.len() > 80 {
         return false;
     }
@@ -111,7 +115,10 @@ fn is_returned_marker(line: &str) -> bool {
         return false;
     }
     let t = t.trim_end_matches([':', '.']);
-    let dashed = line.trim_start().starts_with(['-', '=']);
+    let dashed = line
+        .trim_start()
+        .trim_start_matches('|')
+        .starts_with(['-', '=']);
     RETURNED_MARKERS.iter().any(|m| {
         t.len() >= m.len()
             && t.as_bytes()
@@ -132,6 +139,40 @@ pub(crate) fn split_returned(notice: &str) -> (&str, &str) {
         at = at.saturating_add(line.len());
     }
     (notice, "")
+}
+
+/// A bounce someone forwarded with every line quoted (`> ` before each), as a mail
+/// client writes "Begin forwarded message:": the text with one level of quoting
+/// removed, so that the bounce's own lines (its recipient lines, its transcript, a
+/// report's fields) read as written. `None` unless at least 8 lines, and most of the
+/// non-blank ones, are quoted (`>` then a blank or nothing: a Sendmail transcript's
+/// `>>> DATA` is not a quote).
+pub(crate) fn unquote_forwarded(text: &str) -> Option<String> {
+    // Most notices hold no quoted line at all: one memchr pass says so.
+    memchr::memmem::find(text.as_bytes(), b"\n> ")?;
+    let is_quoted = |l: &str| l == ">" || l.starts_with("> ") || l.starts_with(">\t");
+    let (mut quoted, mut lines) = (0usize, 0usize);
+    for l in text.lines() {
+        let l = l.trim_end();
+        if l.is_empty() {
+            continue;
+        }
+        lines += 1;
+        if is_quoted(l) || l.starts_with(">>") && quoted > 0 {
+            quoted += 1;
+        }
+    }
+    if quoted < 8 || quoted * 3 < lines * 2 {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for l in text.split_inclusive('\n') {
+        let body = l
+            .strip_prefix('>')
+            .map_or(l, |r| r.strip_prefix(' ').unwrap_or(r));
+        out.push_str(body);
+    }
+    Some(out)
 }
 
 /// Whether `s` looks like one mailbox address `local@domain` (no blanks, one `@`,
@@ -208,16 +249,33 @@ pub(crate) fn line_address(line: &str, allow_labels: bool) -> Option<(&str, &str
         (tok_trim, t.get(tok_trim.len()..)?, false)
     };
     let addr = addr.strip_prefix("mailto:").unwrap_or(addr);
-    if !is_address(addr) {
-        return None;
-    }
     let rest_t = rest.trim();
     let tail = rest_t.trim_end_matches([':', ',', ';', '.']).trim();
     let ok = tail.is_empty()
         || rest_t.starts_with(':')
         || rest_t.starts_with("...")
         || (bracketed && rest_t.starts_with('('));
-    ok.then_some((addr, rest_t.trim_start_matches([':', '.']).trim()))
+    if ok && is_address(addr) {
+        return Some((addr, rest_t.trim_start_matches([':', '.']).trim()));
+    }
+    named_line_address(t)
+}
+
+/// A recipient written as a name and an address (RFC 5322 `name-addr`) before the
+/// colon: `Bob <bob@example.com>: reason`, `bob@example.com <bob@example.net>:
+/// malformed address` (Exim quoting the header as written). The address in angle
+/// brackets is the recipient; the words before it are its display name.
+fn named_line_address(t: &str) -> Option<(&str, &str)> {
+    let open = t.find('<')?;
+    let phrase = t.get(..open)?;
+    if phrase.trim().is_empty() || phrase.len() > 200 || phrase.contains([':', '>']) {
+        return None;
+    }
+    let r = t.get(open + 1..)?;
+    let end = r.find('>')?;
+    let addr = r.get(..end)?.trim();
+    let rest = r.get(end + 1..)?.trim_start().strip_prefix(':')?;
+    is_address(addr).then_some((addr, rest.trim()))
 }
 
 /// The address a Sendmail line names after a reply code (`554 <bob@example.com>...
@@ -248,6 +306,46 @@ pub(crate) fn coded_line_address(line: &str) -> Option<(&str, &str)> {
     let addr = r.get(..end)?.trim();
     let rest = r.get(end + 1..)?.strip_prefix("...")?;
     is_address(addr).then_some((addr, rest.trim()))
+}
+
+/// The first address in angle brackets on a line (`… mailing list <list@example.org>.`).
+pub(crate) fn bracketed_address(line: &str) -> Option<&str> {
+    let mut rest = line.get(..line.len().min(1000)).unwrap_or("");
+    while let Some(open) = rest.find('<') {
+        let r = rest.get(open + 1..)?;
+        let end = r.find('>')?;
+        let a = r.get(..end)?.trim();
+        let a = a.strip_prefix("mailto:").unwrap_or(a);
+        if is_address(a) {
+            return Some(a);
+        }
+        rest = r.get(end + 1..)?;
+    }
+    None
+}
+
+/// The lines after the line `marker` (compared ASCII case-insensitively, blanks
+/// around it ignored) up to the next blank line, joined; blank lines right after the
+/// marker are skipped.
+pub(crate) fn paragraph_after(lines: &[&str], marker: &str) -> Option<String> {
+    let at = lines
+        .iter()
+        .position(|l| l.trim().eq_ignore_ascii_case(marker))?;
+    let mut out = String::new();
+    for l in lines.get(at + 1..)?.iter().take(64) {
+        let t = l.trim();
+        if t.is_empty() {
+            if out.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// An Exchange 2003 recipient line: the address, then ` on ` and the date
@@ -562,6 +660,34 @@ pub(crate) fn transcript_stage(text: &str) -> Option<Stage> {
     found.map(|s| if s == Stage::Data { Stage::DataEnd } else { s })
 }
 
+/// The last reply the remote server gave in a Sendmail-style transcript (`<<< 550
+/// Insecure Mail Relay`; continuation lines `<<< 550-…` joined), without the `<<<`.
+/// Only failure replies (4xx, 5xx) count.
+pub(crate) fn last_remote_reply(transcript: &str) -> Option<String> {
+    let mut last: Option<String> = None;
+    let mut open = false;
+    for line in transcript.lines() {
+        let Some(r) = line.trim_start().strip_prefix("<<<") else {
+            open = false;
+            continue;
+        };
+        let r = r.trim();
+        if !r.starts_with(['4', '5']) {
+            open = false;
+            continue;
+        }
+        match (&mut last, open) {
+            (Some(l), true) if l.len() < 4096 => {
+                l.push(' ');
+                l.push_str(r);
+            }
+            _ => last = Some(r.get(..r.len().min(4096)).unwrap_or("").to_owned()),
+        }
+        open = r.as_bytes().get(3) == Some(&b'-');
+    }
+    last
+}
+
 /// The host a notice names for the remote MTA (`host mx.example.com[192.0.2.1]`,
 /// `host mx.example.com [192.0.2.1]`, `while talking to mx.example.com.`).
 pub(crate) fn remote_host(text: &str) -> Option<String> {
@@ -683,6 +809,66 @@ mod tests {
             None
         );
         assert_eq!(loose_line_address("To: <shironeko@example.jp>"), None);
+    }
+
+    #[test]
+    fn named_bracketed_and_after_marker() {
+        assert_eq!(
+            line_address(
+                "  kijitora@example.com <neko@example.net>: malformed address: x",
+                false
+            ),
+            Some(("neko@example.net", "malformed address: x"))
+        );
+        assert_eq!(
+            line_address("Bob <bob@example.com>: host said 550", false),
+            Some(("bob@example.com", "host said 550"))
+        );
+        assert_eq!(line_address("said: x <bob@example.com>: y", false), None);
+        assert_eq!(
+            bracketed_address("not a member of this mailing list <l@example.org>."),
+            Some("l@example.org")
+        );
+        assert_eq!(bracketed_address("<not an address> nor <x@y>"), None);
+        let lines = [
+            "Error message below:",
+            "",
+            "550 no such user",
+            "more",
+            "",
+            "x",
+        ];
+        assert_eq!(
+            paragraph_after(&lines, "error message below:").as_deref(),
+            Some("550 no such user more")
+        );
+        assert_eq!(paragraph_after(&lines, "absent:"), None);
+        assert_eq!(
+            last_remote_reply(
+                ">>> RCPT To:<a@b.c>\n<<< 451 first\n>>> DATA\n<<< 550-5.7.1 one\n<<< 550 two\n"
+            ),
+            Some("550-5.7.1 one 550 two".to_owned())
+        );
+        assert_eq!(
+            last_remote_reply(">>> MAIL From:<a@b.c>\n<<< 250 ok\n"),
+            None
+        );
+        assert!(is_returned_marker(
+            "|------------------------- Message text follows: ------------------------|"
+        ));
+    }
+
+    #[test]
+    fn forwarded_bounces_are_unquoted() {
+        let fwd = "Begin forwarded message:\n\n> From: MAILER-DAEMON\n> Subject: Returned mail\n>\n> ----- Transcript of session follows -----\n>>>> DATA\n> <<< 550 5.1.1 <a@b.example>... User unknown\n> 550 5.1.1 <a@b.example>... User unknown\n> Final-Recipient: RFC822; a@b.example\n> Action: failed\n> Status: 5.1.1\n";
+        let u = unquote_forwarded(fwd).expect("a forwarded bounce");
+        assert!(u.contains("\n>>> DATA\n<<< 550 5.1.1"), "{u}");
+        assert!(u.contains("\nFinal-Recipient: RFC822; a@b.example\n"));
+        // A Sendmail transcript on its own is not a quote.
+        let own =
+            "   ----- Transcript of session follows -----\n>>> RCPT To:<a@b.example>\n<<< 550 no\n"
+                .repeat(4);
+        assert_eq!(unquote_forwarded(&own), None);
     }
 
     #[test]
