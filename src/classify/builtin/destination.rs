@@ -231,7 +231,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
                  "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned",
-                 "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked"])
+                 "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
+                 "is an open relay", "listed as an open relay", "open relay database"])
             .scope(Scope::Destination),
     );
     v.push(

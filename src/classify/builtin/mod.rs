@@ -142,7 +142,7 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
     // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
     "destinataire inconnu", "adresse inconnue", "benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger", "unbekannter benutzer",
     "usuario desconocido", "usuario no existe", "utente sconosciuto", "utente inesistente", "usuário desconhecido", "usuario desconhecido",
-    "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "neexistuje",
+    "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "uživatel neexistuje", "adresa neexistuje",
     "*ользователь не найден", "*ет такого пользователя", "не существует"];
 
 /// Every stage but MAIL FROM.

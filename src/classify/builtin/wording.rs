@@ -200,6 +200,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "dns error",
             "dns failure",
             "dns lookup",
+            "host name lookup failure",
+            "hostname lookup failure",
+            "name lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries"])
         .disp(Disposition::Transient),
     );
@@ -439,6 +442,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal error",
             "system error",
             "system problem",
+            "ldap server",
+            "directory server",
+            "ldap error",
             "internal server error",
             "temporary local problem",
             "temporary failure",
