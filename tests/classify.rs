@@ -1601,6 +1601,18 @@ fn broader_vocabulary() {
             C::Network,
             T,
         ),
+        (
+            "451 Unable to contact LDAP server. (#4.4.3)",
+            S::RcptTo,
+            C::ServerError,
+            T,
+        ),
+        (
+            "501 <a@example.org>... no access from mail server [192.0.2.55] which is an open relay",
+            S::MailFrom,
+            C::Blocklisted,
+            P,
+        ),
     ];
     for (wire, stage, cat, disp) in cases {
         check(wire, stage, cat, disp);

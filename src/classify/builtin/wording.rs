@@ -443,7 +443,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "system error",
             "system problem",
             "ldap server",
-            "directory server",
             "ldap error",
             "internal server error",
             "temporary local problem",
