@@ -61,7 +61,9 @@ def main(counts=False):
     for e in errors:
         print('ERROR fresh:', e)
     systems = collections.Counter(r['system'] for r in rows)
-    print(f'fresh: {len(rows)} rows, {len(systems)} systems (none in replies.jsonl)')
+    shared = any('is also in ../replies.jsonl' in e for e in errors)
+    print(f'fresh: {len(rows)} rows, {len(systems)} systems'
+          + ('' if shared else ' (none in replies.jsonl)'))
     if counts:
         for key in ('disposition', 'scope', 'category'):
             print('fresh', key, dict(collections.Counter(r[key] for r in rows).most_common()))
