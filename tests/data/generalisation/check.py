@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate replies.jsonl against LABELLING.md and print counts.
+"""Validate replies.jsonl (and fresh/replies.jsonl) against LABELLING.md and print counts.
 
 Usage: python3 tests/data/generalisation/check.py [--counts]
 """
@@ -14,10 +14,12 @@ server_error protocol policy other'''.split())
 STAGES = {'greeting', 'ehlo', 'mail_from', 'rcpt_to', 'data', 'data_end'}
 REQ = ['id', 'system', 'reply', 'disposition', 'category', 'scope', 'source', 'note']
 
-def main():
+def check_rows(path, quiet=False):
+    """The LABELLING.md checks on one JSONL file; returns (rows, errors).
+    quiet: name rows by id only, never by their reply text (for held-out files)."""
     errors = []
     rows = []
-    with open(os.path.join(HERE, 'replies.jsonl'), encoding='utf-8') as f:
+    with open(path, encoding='utf-8') as f:
         for n, line in enumerate(f, 1):
             try:
                 r = json.loads(line)
@@ -46,7 +48,20 @@ def main():
     ids = collections.Counter(r['id'] for r in rows)
     errors += [f'duplicate id {i}' for i, c in ids.items() if c > 1]
     pairs = collections.Counter((r['system'], r['reply']) for r in rows)
-    errors += [f'duplicate (system, reply): {p}' for p, c in pairs.items() if c > 1]
+    if quiet:
+        seen = {}
+        for r in rows:
+            k = (r['system'], r['reply'])
+            if k in seen:
+                errors.append(f'duplicate (system, reply): {seen[k]} and {r["id"]}')
+            seen.setdefault(k, r['id'])
+    else:
+        errors += [f'duplicate (system, reply): {p}' for p, c in pairs.items() if c > 1]
+    return rows, errors
+
+
+def main():
+    rows, errors = check_rows(os.path.join(HERE, 'replies.jsonl'))
     held = set()
     hp = os.path.join(HERE, 'heldout.txt')
     if os.path.exists(hp):
@@ -63,7 +78,15 @@ def main():
             print(key, dict(collections.Counter(r[key] for r in rows).most_common()))
         for s, c in sorted(systems.items()):
             print(f'  {s}: {c}{"  (held out)" if s in held else ""}')
-    return 1 if errors else 0
+    status = 1 if errors else 0
+    # the second held-out set (fresh/): same checks plus its own (fresh/check.py)
+    if os.path.exists(os.path.join(HERE, 'fresh', 'replies.jsonl')):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('fresh_check', os.path.join(HERE, 'fresh', 'check.py'))
+        fresh = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(fresh)
+        status |= fresh.main(counts='--counts' in sys.argv)
+    return status
 
 if __name__ == '__main__':
     sys.exit(main())
