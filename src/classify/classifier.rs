@@ -554,7 +554,9 @@ impl Classifier {
             return None;
         }
         let sc = model.scores(code, enh, stage, text);
-        if !sc.known {
+        // The codes and the stage are the rules' own evidence: the model speaks only
+        // when it knows some of the reply's words.
+        if !sc.words {
             return None;
         }
         let score_of = |c: Category| sc.scores.get(c as usize).copied().unwrap_or(i32::MIN);

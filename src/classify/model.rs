@@ -206,11 +206,11 @@ pub(crate) fn feature_name(parts: &[&[u8]]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The model's scores for a reply: one per category of the model, and how many
-/// features were known.
+/// The model's scores for a reply: one per category (by [`Category::ALL`] position),
+/// and whether any of the reply's words (not just its codes and stage) was known.
 pub(crate) struct Scores {
     pub(crate) scores: [i32; Category::ALL.len()],
-    pub(crate) known: bool,
+    pub(crate) words: bool,
 }
 
 impl Model {
@@ -258,9 +258,11 @@ impl Model {
     ) -> Scores {
         let mut local = [0i32; Category::ALL.len()];
         let mut known = 0i32;
-        features(code, enh, stage, text, &mut |h, _| {
+        let mut words = false;
+        features(code, enh, stage, text, &mut |h, parts| {
             if let Some(k) = self.index(h) {
                 known = known.saturating_add(1);
+                words |= matches!(parts.first(), Some(&b"w:" | &b"b:"));
                 for &(c, w) in self.entries_of(k) {
                     if let Some(s) = local.get_mut(usize::from(c)) {
                         *s = s.saturating_add(i32::from(w));
@@ -280,7 +282,7 @@ impl Model {
         }
         Scores {
             scores,
-            known: known > 0,
+            words,
         }
     }
 

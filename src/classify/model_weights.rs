@@ -9,7 +9,7 @@ use crate::classify::Category;
 
 /// The gate chosen by cross-validation on the tuning systems.
 pub(super) const GATE: Gate = Gate {
-    weak: 35,
+    weak: 0,
     tie: 0,
     margin: 0,
 };
