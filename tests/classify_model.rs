@@ -224,7 +224,10 @@ impl Score {
 
 fn option_name(cw: f64, o: &TrainingOptions) -> String {
     if o.logistic {
-        format!("logistic, corpus weight {cw}, l2 {}, {} steps of {}", o.l2, o.iterations, o.rate)
+        format!(
+            "logistic, corpus weight {cw}, l2 {}, {} steps of {}",
+            o.l2, o.iterations, o.rate
+        )
     } else {
         format!("naive Bayes, corpus weight {cw}, alpha {}", o.alpha)
     }
@@ -237,7 +240,13 @@ fn cv_option_sets() -> Vec<(f64, TrainingOptions)> {
     if which == "both" || which == "nb" {
         for cw in [0.25, 0.5, 1.0] {
             for alpha in [0.1, 0.5, 1.0] {
-                v.push((cw, TrainingOptions { alpha, ..TrainingOptions::BUILTIN }));
+                v.push((
+                    cw,
+                    TrainingOptions {
+                        alpha,
+                        ..TrainingOptions::BUILTIN
+                    },
+                ));
             }
         }
     }
@@ -307,7 +316,13 @@ fn cross_validation() {
     results.sort_by_key(|(_, _, s)| std::cmp::Reverse((s.cat + s.scope, s.cat, s.disp)));
     if std::env::var_os("TEMPFAIL_CV_ALL").is_some() {
         for (o, g, s) in &results {
-            println!("  ALL {o}, weak {}, tie {}, margin {}: {}", g.weak, g.tie, g.margin, s.line());
+            println!(
+                "  ALL {o}, weak {}, tie {}, margin {}: {}",
+                g.weak,
+                g.tie,
+                g.margin,
+                s.line()
+            );
         }
     }
     println!("best 25 (by category + scope):");

@@ -274,8 +274,7 @@ impl Classifier {
         let enh = reply
             .enhanced()
             .or_else(|| text::buried_enhanced(&joined, false));
-        let (considered, mut reason, model) =
-            self.explain_found(Some(code), enh, stage, &joined);
+        let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
         }
@@ -487,7 +486,13 @@ impl Classifier {
     ) -> Classification {
         let found = self.engine.find(code, enh, stage, text, true);
         let winner = self.winner(&found);
-        let v = self.verdict(winner.as_ref().map(|w| w.rule), found.hint, code, enh, stage);
+        let v = self.verdict(
+            winner.as_ref().map(|w| w.rule),
+            found.hint,
+            code,
+            enh,
+            stage,
+        );
         match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
             Some(call) if call.decided => self.model_verdict(v, &call, &found, code, stage),
             _ => v,
@@ -542,7 +547,11 @@ impl Classifier {
                 {
                     continue;
                 }
-                if category_score(rules, cands, r.category).0.saturating_add(tie) >= score {
+                if category_score(rules, cands, r.category)
+                    .0
+                    .saturating_add(tie)
+                    >= score
+                {
                     tied[n_tied] = r.category;
                     n_tied += 1;
                 }
@@ -561,12 +570,15 @@ impl Classifier {
         }
         let score_of = |c: Category| sc.scores.get(c as usize).copied().unwrap_or(i32::MIN);
         let pick = if weak {
-            model
-                .categories()
-                .iter()
-                .copied()
-                .filter(|&c| c != Category::Other)
-                .max_by_key(|&c| (score_of(c), core::cmp::Reverse(c)))?
+            // The best-scored category (ties: the first declared), `other` aside.
+            let mut best: Option<(Category, i32)> = None;
+            for &c in Category::ALL {
+                let s = score_of(c);
+                if c != Category::Other && s != i32::MIN && best.is_none_or(|(_, b)| s > b) {
+                    best = Some((c, s));
+                }
+            }
+            best?.0
         } else {
             tied[..n_tied]
                 .iter()
@@ -604,13 +616,15 @@ impl Classifier {
             .iter()
             .filter_map(|&i| rules.get(i as usize).map(|r| (i, r)))
             .filter(|(_, r)| r.category == call.pick && r.evidence.is_some())
-            .max_by_key(|(i, r)| (r.evidence.map_or(0, Evidence::weight), core::cmp::Reverse(*i)))
+            .max_by_key(|(i, r)| {
+                (
+                    r.evidence.map_or(0, Evidence::weight),
+                    core::cmp::Reverse(*i),
+                )
+            })
             .map(|(_, r)| r);
         let (scope, retry_after) = match held {
-            Some(r) => (
-                scope_of(r, code, stage),
-                found.hint.or(r.retry_after),
-            ),
+            Some(r) => (scope_of(r, code, stage), found.hint.or(r.retry_after)),
             None => (scope_for(call.pick, None, code, stage), found.hint),
         };
         Classification {
@@ -943,7 +957,11 @@ impl Classifier {
         let reason = match &vote {
             Some(v) if v.decided => format!(
                 "the rules were not confident ({}): the learned model chose {} over the rules' {} by {} (hundredths of a nat; top features: {}); the rules said: {reason}",
-                if v.why == "weak" { "a weak verdict" } else { "a near tie" },
+                if v.why == "weak" {
+                    "a weak verdict"
+                } else {
+                    "a near tie"
+                },
                 v.category,
                 v.against,
                 v.margin,
@@ -955,13 +973,21 @@ impl Classifier {
             ),
             Some(v) => format!(
                 "{reason}; the learned model was consulted ({}) and preferred {} by {}, not enough to decide",
-                if v.why == "weak" { "a weak verdict" } else { "a near tie" },
+                if v.why == "weak" {
+                    "a weak verdict"
+                } else {
+                    "a near tie"
+                },
                 v.category,
                 v.margin
             ),
             None => reason,
         };
-        (considered.into_iter().map(|(_, c)| c).collect(), reason, vote)
+        (
+            considered.into_iter().map(|(_, c)| c).collect(),
+            reason,
+            vote,
+        )
     }
 }
 

@@ -60,6 +60,53 @@ pub struct Model {
     /// Feature names, parallel to `hashes` (only kept by training, for the generated
     /// source's comments).
     names: Vec<String>,
+    /// An open-addressing index of `hashes`, built once: (hash, position) per slot,
+    /// position `u32::MAX` for an empty slot; a power of two, at least twice the
+    /// vocabulary, probed linearly.
+    table: Vec<(u32, u32)>,
+}
+
+/// The slot a hash starts probing at, in a table of `2^bits` slots.
+fn slot(h: u32, bits: u32) -> usize {
+    (h.wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize
+}
+
+/// The open-addressing index of `hashes` (see [`Model::table`]).
+fn table_of(hashes: &[u32]) -> Vec<(u32, u32)> {
+    let bits = (hashes.len().max(1) * 2)
+        .next_power_of_two()
+        .trailing_zeros()
+        .clamp(4, 31);
+    let size = 1usize << bits;
+    let mut t = vec![(0u32, u32::MAX); size];
+    for (i, &h) in hashes.iter().enumerate() {
+        let mut k = slot(h, bits);
+        while t[k].1 != u32::MAX {
+            k = (k + 1) & (size - 1);
+        }
+        t[k] = (h, i as u32);
+    }
+    t
+}
+
+/// `n` (at most 999) in decimal, into `buf`; the digits written.
+fn decimal(n: u16, buf: &mut [u8; 3]) -> &[u8] {
+    let n = n.min(999);
+    if n >= 100 {
+        *buf = [
+            b'0' + (n / 100) as u8,
+            b'0' + (n / 10 % 10) as u8,
+            b'0' + (n % 10) as u8,
+        ];
+        &buf[..]
+    } else if n >= 10 {
+        buf[0] = b'0' + (n / 10) as u8;
+        buf[1] = b'0' + (n % 10) as u8;
+        &buf[..2]
+    } else {
+        buf[0] = b'0' + n as u8;
+        &buf[..1]
+    }
 }
 
 /// When the classifier consults the model: only where the rules' verdict is weak or
@@ -158,10 +205,10 @@ pub(crate) fn features(
         emit(&[b"c:", &digits[..1], b"xx"]);
     }
     if let Some(e) = enh {
-        let class = e.class().to_string();
-        let subject = e.subject().to_string();
-        let detail = e.detail().to_string();
-        let (c, s, d) = (class.as_bytes(), subject.as_bytes(), detail.as_bytes());
+        let (mut cb, mut sb, mut db) = ([0u8; 3], [0u8; 3], [0u8; 3]);
+        let c = decimal(u16::from(e.class()), &mut cb);
+        let s = decimal(e.subject(), &mut sb);
+        let d = decimal(e.detail(), &mut db);
         emit(&[b"e:", c, b".", s, b".", d]);
         emit(&[b"e:x.", s, b".", d]);
         emit(&[b"e:x.", s]);
@@ -224,6 +271,7 @@ impl Model {
             starts: Cow::Borrowed(&weights::STARTS),
             entries: Cow::Borrowed(&weights::ENTRIES),
             names: Vec::new(),
+            table: table_of(&weights::HASHES),
         }
     }
 
@@ -238,7 +286,23 @@ impl Model {
     }
 
     fn index(&self, h: u32) -> Option<usize> {
-        self.hashes.binary_search(&h).ok()
+        let size = self.table.len();
+        if size == 0 {
+            return None;
+        }
+        let mut k = slot(h, size.trailing_zeros());
+        // At least half the slots are empty: the probe ends within the table.
+        for _ in 0..size {
+            let (x, i) = self.table[k & (size - 1)];
+            if i == u32::MAX {
+                return None;
+            }
+            if x == h {
+                return Some(i as usize);
+            }
+            k = k.wrapping_add(1);
+        }
+        None
     }
 
     fn entries_of(&self, k: usize) -> &[(u8, i16)] {
@@ -256,7 +320,9 @@ impl Model {
         stage: Stage,
         text: &[u8],
     ) -> Scores {
-        let mut local = [0i32; Category::ALL.len()];
+        // One slot per category of the model (at most 29; 32 so that a masked index
+        // needs no bounds check).
+        let mut local = [0i32; 32];
         let mut known = 0i32;
         let mut words = false;
         features(code, enh, stage, text, &mut |h, parts| {
@@ -264,9 +330,9 @@ impl Model {
                 known = known.saturating_add(1);
                 words |= matches!(parts.first(), Some(&b"w:" | &b"b:"));
                 for &(c, w) in self.entries_of(k) {
-                    if let Some(s) = local.get_mut(usize::from(c)) {
-                        *s = s.saturating_add(i32::from(w));
-                    }
+                    // At most 4 * MAX_TOKENS features of at most i16::MAX each: no
+                    // overflow.
+                    local[usize::from(c) & 31] += i32::from(w);
                 }
             }
         });
@@ -280,10 +346,7 @@ impl Model {
                     .saturating_add(local.get(j).copied().unwrap_or(0));
             }
         }
-        Scores {
-            scores,
-            words,
-        }
+        Scores { scores, words }
     }
 
     /// The features of a reply that favour `pick` over `against` most, heaviest first.

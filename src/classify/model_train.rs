@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Gate, Model, SCALE, features, feature_name};
+use super::{Gate, Model, SCALE, feature_name, features, table_of};
 use crate::classify::{Category, Stage, classifier};
 use crate::reply::Reply;
 
@@ -221,6 +221,7 @@ impl Model {
             starts: Cow::Owned(starts),
             entries: Cow::Owned(entries),
             names: vocab.iter().map(|v| v.2.to_owned()).collect(),
+            table: table_of(&vocab.iter().map(|v| v.0).collect::<Vec<_>>()),
         }
     }
 
@@ -247,7 +248,7 @@ impl Model {
         );
         let _ = writeln!(
             s,
-            "/// The categories, in the order the tables index them.\npub(super) const CATEGORIES: [Category; {}] = [",
+            "/// The categories, in the order the tables index them.\npub(super) static CATEGORIES: [Category; {}] = [",
             self.categories.len()
         );
         for c in self.categories.iter() {
@@ -256,19 +257,19 @@ impl Model {
         let _ = writeln!(s, "];\n");
         let _ = writeln!(
             s,
-            "/// Each category's log prior.\npub(super) const PRIOR: [i32; {}] = {:?};\n",
+            "/// Each category's log prior.\npub(super) static PRIOR: [i32; {}] = {:?};\n",
             self.prior.len(),
             self.prior
         );
         let _ = writeln!(
             s,
-            "/// Each category's log probability of a feature it was never seen with.\npub(super) const UNSEEN: [i32; {}] = {:?};\n",
+            "/// Each category's log probability of a feature it was never seen with.\npub(super) static UNSEEN: [i32; {}] = {:?};\n",
             self.unseen.len(),
             self.unseen
         );
         let _ = writeln!(
             s,
-            "/// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).\npub(super) const HASHES: [u32; {}] = [",
+            "/// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).\npub(super) static HASHES: [u32; {}] = [",
             self.hashes.len()
         );
         for (i, h) in self.hashes.iter().enumerate() {
@@ -278,7 +279,7 @@ impl Model {
         let _ = writeln!(s, "];\n");
         let _ = writeln!(
             s,
-            "/// Where each feature's entries start in `ENTRIES` (and the end).\npub(super) const STARTS: [u32; {}] = [",
+            "/// Where each feature's entries start in `ENTRIES` (and the end).\npub(super) static STARTS: [u32; {}] = [",
             self.starts.len()
         );
         for chunk in self.starts.chunks(16) {
@@ -288,7 +289,7 @@ impl Model {
         let _ = writeln!(s, "];\n");
         let _ = writeln!(
             s,
-            "/// (category index, extra log likelihood over an unseen feature) per feature.\npub(super) const ENTRIES: [(u8, i16); {}] = [",
+            "/// (category index, extra log likelihood over an unseen feature) per feature.\npub(super) static ENTRIES: [(u8, i16); {}] = [",
             self.entries.len()
         );
         for chunk in self.entries.chunks(10) {
@@ -313,7 +314,9 @@ fn logistic(
     let k = categories.len();
     let v = vocab.len();
     // Each row: (class, weight, [(feature, count)]).
-    let rows: Vec<(usize, f64, Vec<(usize, f64)>)> = docs
+    /// A row: its class, its weight, its (feature, count) pairs.
+    type Row = (usize, f64, Vec<(usize, f64)>);
+    let rows: Vec<Row> = docs
         .iter()
         .filter_map(|(c, w, hs)| {
             let j = categories.iter().position(|x| x == c)?;
@@ -384,6 +387,7 @@ fn logistic(
         starts: Cow::Owned(starts),
         entries: Cow::Owned(entries),
         names: vocab.iter().map(|x| x.2.to_owned()).collect(),
+        table: table_of(&vocab.iter().map(|x| x.0).collect::<Vec<_>>()),
     }
 }
 

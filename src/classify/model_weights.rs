@@ -15,7 +15,7 @@ pub(super) const GATE: Gate = Gate {
 };
 
 /// The categories, in the order the tables index them.
-pub(super) const CATEGORIES: [Category; 29] = [
+pub(super) static CATEGORIES: [Category; 29] = [
     Category::Greylisted,
     Category::RateLimited,
     Category::TooManyConnections,
@@ -48,13 +48,13 @@ pub(super) const CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) const PRIOR: [i32; 29] = [-46, 35, -36, -33, -11, 37, -25, -30, -89, -24, -12, 20, -15, -34, -39, -21, -39, 65, 33, -4, 29, 67, 2, 105, 4, 66, 46, -31, -21];
+pub(super) static PRIOR: [i32; 29] = [-46, 35, -36, -33, -11, 37, -25, -30, -89, -24, -12, 20, -15, -34, -39, -21, -39, 65, 33, -4, 29, 67, 2, 105, 4, 66, 46, -31, -21];
 
 /// Each category's log probability of a feature it was never seen with.
-pub(super) const UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).
-pub(super) const HASHES: [u32; 2925] = [
+pub(super) static HASHES: [u32; 2925] = [
     0x000a3c4c, // w:configured
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
@@ -2983,7 +2983,7 @@ pub(super) const HASHES: [u32; 2925] = [
 ];
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
-pub(super) const STARTS: [u32; 2926] = [
+pub(super) static STARTS: [u32; 2926] = [
     0, 2, 3, 4, 6, 6, 10, 12, 13, 14, 18, 21, 23, 23, 26, 27,
     28, 36, 37, 40, 42, 45, 46, 49, 51, 52, 53, 54, 55, 59, 61, 62,
     72, 82, 94, 96, 102, 103, 105, 110, 111, 111, 118, 119, 121, 122, 122, 122,
@@ -3170,7 +3170,7 @@ pub(super) const STARTS: [u32; 2926] = [
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) const ENTRIES: [(u8, i16); 7618] = [
+pub(super) static ENTRIES: [(u8, i16); 7618] = [
     (9, 19), (20, 8), (1, 13), (7, 7), (7, 8), (25, 11), (9, 16), (21, -7), (25, 12), (27, 11),
     (1, 6), (26, 13), (15, 9), (20, 5), (11, -5), (14, 5), (21, 16), (26, 11), (15, 5), (17, 9),
     (24, 6), (5, -7), (20, 15), (5, -6), (19, 25), (28, 14), (17, 5), (7, 7), (3, 6), (5, 10),
