@@ -46,6 +46,15 @@ fn bench(c: &mut Criterion) {
             black_box(classifier.classify(black_box(reply), *stage))
         })
     });
+    let no_model = classifier.clone().with_model(false);
+    let mut i = 0usize;
+    g.bench_function("tempfail_builtin_reply_model_off", |b| {
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            let (reply, stage, _) = &rows[i];
+            black_box(no_model.classify(black_box(reply), *stage))
+        })
+    });
     let mut i = 0usize;
     g.bench_function("kumomta_regexset_line", |b| {
         b.iter(|| {
@@ -64,6 +73,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     paired_rounds(&classifier, &kumo, &rows, &kumo_lines);
+    model_rounds(&classifier, &rows);
 
     // Linear time on hostile input: 1 MB of near-miss phrase fragments.
     let hostile: String = "try again in retry after user unknow mailbox ful spam".repeat(20_000);
@@ -74,6 +84,60 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(classifier.classify_text(black_box(hostile), Stage::RcptTo)))
     });
     g.finish();
+}
+
+/// The learned tie-breaker's cost, in paired rounds (model on, model off, alternating):
+/// over the whole mix, and over the replies where the model is consulted (no rule held).
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock
+fn model_rounds(classifier: &Classifier, rows: &[(Reply, Stage, String)]) {
+    use std::time::Instant;
+    const ROUNDS: usize = 101;
+    let off = classifier.clone().with_model(false);
+    let consulted: Vec<(Reply, Stage, String)> = rows
+        .iter()
+        .filter(|(r, s, _)| off.classify(r, *s).rule.starts_with("fallback."))
+        .cloned()
+        .collect();
+    let decided = rows
+        .iter()
+        .filter(|(r, s, _)| classifier.classify(r, *s).rule == "model.category")
+        .count();
+    let time = |c: &Classifier, set: &[(Reply, Stage, String)]| {
+        let t = Instant::now();
+        for (reply, stage, _) in set {
+            black_box(c.classify(black_box(reply), *stage));
+        }
+        t.elapsed().as_nanos() as f64 / set.len().max(1) as f64
+    };
+    let (mut on_all, mut off_all, mut on_sub, mut off_sub) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            on_all.push(time(classifier, rows));
+            off_all.push(time(&off, rows));
+            on_sub.push(time(classifier, &consulted));
+            off_sub.push(time(&off, &consulted));
+        } else {
+            off_all.push(time(&off, rows));
+            on_all.push(time(classifier, rows));
+            off_sub.push(time(&off, &consulted));
+            on_sub.push(time(classifier, &consulted));
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "model rounds ({ROUNDS}): all {} replies: model on {:.0} ns, off {:.0} ns (median per reply); \
+         the {} where no rule held (model consulted; it decided {decided}): on {:.0} ns, off {:.0} ns",
+        rows.len(),
+        median(&mut on_all),
+        median(&mut off_all),
+        consulted.len(),
+        median(&mut on_sub),
+        median(&mut off_sub)
+    );
 }
 
 /// Paired rounds: each round classifies the whole corpus with tempfail and with the

@@ -29,8 +29,10 @@
 //! - `--rules-only FILE`: the same, instead of the built-in rules;
 //! - `--explain`: each output line also has an `explain` field: the enhanced code read
 //!   (also one buried in the text, `(#5.1.1)`), every rule that held with its kind of
-//!   evidence, weight and its cause's score, strongest first, and why the winner won;
-//!   the other fields are unchanged;
+//!   evidence, weight and its cause's score, strongest first, why the winner won, and
+//!   (`model`, else null) what the learned tie-breaker said when it was consulted: its
+//!   pick, the rules' category it was weighed against, its margin, whether it decided,
+//!   and the features that weighed most; the other fields are unchanged;
 //! - `--builtin-rules`: print the built-in rules, in priority order, as a JSON array in
 //!   the same format (edit them and load the result with `--rules-only`), and exit.
 //!
@@ -224,7 +226,8 @@ A line that cannot be understood (bad JSON, an unknown stage name, over 64 KiB) 
 an \"error\" field. --rules FILE: a JSON array of user rules tried before the built-in ones;
 --rules-only FILE: instead of them; --builtin-rules: print the built-in rules in that format;
 --explain: each output line also has an \"explain\" field: every rule that held (rule, category,
-evidence, weight, category_score), strongest first, and the reason the winner won.
+evidence, weight, category_score), strongest first, the reason the winner won, and the learned
+model's vote when it was consulted.
 Exit status 2 for unusable options or rules.
 ";
 
@@ -370,6 +373,17 @@ fn explanation(e: &Explanation) -> Value {
             "category_score": x.category_score,
         })).collect::<Vec<_>>(),
         "reason": e.reason,
+        "model": e.model.as_ref().map(|m| json!({
+            "category": m.category.name(),
+            "against": m.against.name(),
+            "margin": m.margin,
+            "decided": m.decided,
+            "why": m.why,
+            "features": m.features.iter().map(|f| json!({
+                "feature": f.feature,
+                "weight": f.weight,
+            })).collect::<Vec<_>>(),
+        })),
     })
 }
 

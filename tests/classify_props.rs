@@ -62,7 +62,9 @@ fn check_contract(v: &tempfail::Classification) {
     assert!(!v.rule.is_empty());
     assert_eq!(
         v.low_confidence,
-        v.rule.starts_with("fallback.") || v.rule == "reply.mixed_codes"
+        v.rule.starts_with("fallback.")
+            || v.rule == "reply.mixed_codes"
+            || v.rule == "model.category"
     );
     if v.rule.starts_with("fallback.") {
         assert_eq!(v.category, Some(Category::Other));

@@ -9,7 +9,11 @@
 //!   code is transient, never a success nor permanent;
 //! - the same input classifies the same way twice (no hidden state);
 //! - the evidence engine's explain view gives the same verdict, its winner first;
-//! - the text path, fed the same bytes, never panics and keeps the same contract.
+//! - the text path, fed the same bytes, never panics and keeps the same contract;
+//! - the learned tie-breaker (on in the built-in classifier) never changes a
+//!   disposition: the verdict with the model off has the same disposition, and is the
+//!   same verdict unless the model decided (`model.category`, low confidence), whose
+//!   explanation then carries the model's vote.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -23,6 +27,24 @@ fn classifier() -> &'static Classifier {
     C.get_or_init(Classifier::builtin)
 }
 
+fn without_model() -> &'static Classifier {
+    static C: OnceLock<Classifier> = OnceLock::new();
+    C.get_or_init(|| Classifier::builtin().with_model(false))
+}
+
+/// The model may change the category and scope of a verdict the rules were not
+/// confident about, never the disposition.
+fn model_safe(with: &Classification, without: &Classification) {
+    assert_eq!(with.disposition, without.disposition);
+    assert_ne!(without.rule, "model.category");
+    if with.rule == "model.category" {
+        assert!(without.low_confidence);
+        assert!(with.category.is_some());
+    } else {
+        assert_eq!(with, without);
+    }
+}
+
 fn contract(v: &Classification) {
     assert_eq!(v.category.is_none(), v.disposition == Disposition::Success);
     if let Some(d) = v.retry_after {
@@ -30,7 +52,9 @@ fn contract(v: &Classification) {
     }
     assert_eq!(
         v.low_confidence,
-        v.rule.starts_with("fallback.") || v.rule == "reply.mixed_codes"
+        v.rule.starts_with("fallback.")
+            || v.rule == "reply.mixed_codes"
+            || v.rule == "model.category"
     );
 }
 
@@ -60,6 +84,10 @@ fuzz_target!(|data: &[u8]| {
         // The explain view agrees with the verdict and names the winner first.
         let e = c.explain(&reply, stage);
         assert_eq!(e.classification, v);
+        model_safe(&v, &without_model().classify(&reply, stage));
+        if v.rule == "model.category" {
+            assert!(e.model.as_ref().is_some_and(|m| m.decided));
+        }
         if let Some(first) = e.considered.first() {
             if !v.low_confidence && v.disposition != Disposition::Success {
                 assert_eq!(first.rule, v.rule);
@@ -70,5 +98,10 @@ fuzz_target!(|data: &[u8]| {
     let v = c.classify_text(&text, stage);
     contract(&v);
     assert_eq!(v, c.classify_text(&text, stage));
-    assert_eq!(c.explain_text(&text, stage).classification, v);
+    let e = c.explain_text(&text, stage);
+    assert_eq!(e.classification, v);
+    model_safe(&v, &without_model().classify_text(&text, stage));
+    if v.rule == "model.category" {
+        assert!(e.model.as_ref().is_some_and(|m| m.decided && !m.features.is_empty()));
+    }
 });

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::engine::{Engine, Found};
+use super::model::{Gate, Model, ModelVote};
 use super::rule::{Rule, RuleError, UserRule};
 use super::{
     Category, Classification, Considered, Disposition, Evidence, Explanation, Scope, Stage,
@@ -67,6 +68,8 @@ pub struct Classifier {
     engine: Arc<Engine>,
     user: Arc<Vec<Rule>>,
     builtins: bool,
+    /// The learned tie-breaker and when to consult it (see [`Classifier::with_model`]).
+    model: Option<Arc<(Model, Gate)>>,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -75,6 +78,7 @@ impl std::fmt::Debug for Classifier {
             .field("rules", &self.engine.rules.len())
             .field("user_rules", &self.user.len())
             .field("builtins", &self.builtins)
+            .field("model", &self.model.as_ref().map(|m| m.1))
             .finish()
     }
 }
@@ -85,6 +89,12 @@ impl Default for Classifier {
     }
 }
 
+fn builtin_model() -> Arc<(Model, Gate)> {
+    static M: OnceLock<Arc<(Model, Gate)>> = OnceLock::new();
+    M.get_or_init(|| Arc::new((Model::builtin(), Gate::BUILTIN)))
+        .clone()
+}
+
 fn builtin_engine() -> Arc<Engine> {
     static E: OnceLock<Arc<Engine>> = OnceLock::new();
     E.get_or_init(|| Arc::new(Engine::new(builtin::compiled().to_vec())))
@@ -92,13 +102,51 @@ fn builtin_engine() -> Arc<Engine> {
 }
 
 impl Classifier {
-    /// The built-in rules only (compiled once per process, then shared).
+    /// The built-in rules only (compiled once per process, then shared), with the
+    /// learned tie-breaker on (see [`Classifier::with_model`]).
     pub fn builtin() -> Self {
         Classifier {
             engine: builtin_engine(),
             user: Arc::new(Vec::new()),
             builtins: true,
+            model: Some(builtin_model()),
         }
+    }
+
+    /// Turns the learned tie-breaker on or off (on for [`Classifier::builtin`], off for
+    /// [`Classifier::from_rules_only`]).
+    ///
+    /// The model ([`model`](super::model)) is a small naive Bayes table over a reply's
+    /// words, word pairs, codes and stage, trained on the shipped corpora. It is
+    /// consulted only where the rules are not confident: no rule held, or the winning
+    /// cause's evidence is weak (a bare basic code, a vague enhanced code), or other
+    /// causes scored nearly as much ([`Gate`]). It may then choose the category (rule
+    /// `model.category`, [`Classification::low_confidence`] set) when it prefers its
+    /// pick by a clear margin. It never changes the disposition: that stays the one
+    /// the rules and codes give, so it is never more final (and never a success).
+    /// [`Classifier::explain`] shows its pick and the features that weighed most.
+    ///
+    /// ```
+    /// use tempfail::{Classifier, Stage};
+    /// let with = Classifier::builtin();
+    /// let without = Classifier::builtin().with_model(false);
+    /// let text = "550 5.7.1 Email rejected per DMARC policy";
+    /// // Where the rules are confident, the model is never consulted.
+    /// assert_eq!(with.classify_text(text, Stage::DataEnd), without.classify_text(text, Stage::DataEnd));
+    /// ```
+    #[must_use]
+    pub fn with_model(mut self, on: bool) -> Self {
+        self.model = on.then(builtin_model);
+        self
+    }
+
+    /// Uses `model` as the tie-breaker, consulted as `gate` says (feature
+    /// `model-training`: for cross-validating models trained without some rows).
+    #[cfg(feature = "model-training")]
+    #[must_use]
+    pub fn with_trained_model(mut self, model: Model, gate: Gate) -> Self {
+        self.model = Some(Arc::new((model, gate)));
+        self
     }
 
     /// Adds user rules, tried before the built-in rules (and after user rules added
@@ -127,6 +175,7 @@ impl Classifier {
             engine: Arc::new(Engine::new(all)),
             user: Arc::new(user),
             builtins: self.builtins,
+            model: self.model,
         })
     }
 
@@ -137,6 +186,7 @@ impl Classifier {
             engine: Arc::new(Engine::new(Vec::new())),
             user: Arc::new(Vec::new()),
             builtins: false,
+            model: None,
         }
         .with_rules(user_rules)
     }
@@ -217,13 +267,14 @@ impl Classifier {
                 enhanced: reply.enhanced().map(|e| e.to_string()),
                 considered: Vec::new(),
                 reason: "a 2xx/3xx reply is a success (RFC 5321 §4.2.1)".to_owned(),
+                model: None,
             };
         }
         let joined = joined_text(reply);
         let enh = reply
             .enhanced()
             .or_else(|| text::buried_enhanced(&joined, false));
-        let (considered, mut reason) = self.explain_found(Some(code), enh, stage, &joined);
+        let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
         }
@@ -234,6 +285,7 @@ impl Classifier {
             enhanced: enh.map(|e| e.to_string()),
             considered,
             reason,
+            model,
         }
     }
 
@@ -250,10 +302,11 @@ impl Classifier {
     pub fn explain_text(&self, text: &str, stage: Stage) -> Explanation {
         let (classification, reply) = self.classify_text_inner(text, stage);
         let (stage, code, enh, _) = self.read_text(text, stage);
-        let (considered, reason) = match &reply {
+        let (considered, reason, model) = match &reply {
             Some(r) if r.code().is_positive() => (
                 Vec::new(),
                 "a 2xx/3xx reply is a success (RFC 5321 §4.2.1)".to_owned(),
+                None,
             ),
             _ => self.explain_found(code, enh, stage, text.as_bytes()),
         };
@@ -264,6 +317,7 @@ impl Classifier {
             enhanced: enh.map(|e| e.to_string()),
             considered,
             reason,
+            model,
         }
     }
 
@@ -431,8 +485,159 @@ impl Classifier {
         text: &[u8],
     ) -> Classification {
         let found = self.engine.find(code, enh, stage, text, true);
-        let winner = self.winner(&found).map(|w| w.rule);
-        self.verdict(winner, found.hint, code, enh, stage)
+        let winner = self.winner(&found);
+        let v = self.verdict(
+            winner.as_ref().map(|w| w.rule),
+            found.hint,
+            code,
+            enh,
+            stage,
+        );
+        match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
+            Some(call) if call.decided => self.model_verdict(v, &call, &found, code, stage),
+            _ => v,
+        }
+    }
+
+    /// Whether the learned model is consulted for this reply (the rules' verdict is
+    /// weak or nearly tied, see [`Gate`]), and if so what it says.
+    fn consult(
+        &self,
+        found: &Found,
+        winner: Option<&Weighed>,
+        code: Option<ReplyCode>,
+        enh: Option<EnhancedCode>,
+        stage: Stage,
+        text: &[u8],
+    ) -> Option<ModelCall> {
+        let (model, gate) = self.model.as_deref()?;
+        if found.first.is_some() {
+            return None;
+        }
+        let rules = &self.engine.rules;
+        let (against, score) = match winner {
+            Some(w) => {
+                let r = rules.get(w.rule as usize)?;
+                match r.evidence {
+                    None | Some(Evidence::Exception) => return None,
+                    Some(_) => (r.category, w.score),
+                }
+            }
+            None => (Category::Other, 0),
+        };
+        if code_disposition(code, enh) == Some(Disposition::Success) {
+            return None;
+        }
+        let weak = winner.is_none() || score <= gate.weak;
+        // Causes within `tie` (at most 10: pruning never hides such a cause) of the
+        // winner.
+        let tie = gate.tie.min(super::engine::MAX_AGREEMENT);
+        let mut tied = [Category::Other; 8];
+        let mut n_tied = 0usize;
+        if !weak && tie > 0 {
+            let cands = found.candidates();
+            for &i in cands {
+                let Some(r) = rules.get(i as usize) else {
+                    continue;
+                };
+                if r.evidence.is_none()
+                    || r.category == against
+                    || tied[..n_tied].contains(&r.category)
+                    || n_tied == tied.len()
+                {
+                    continue;
+                }
+                if category_score(rules, cands, r.category)
+                    .0
+                    .saturating_add(tie)
+                    >= score
+                {
+                    tied[n_tied] = r.category;
+                    n_tied += 1;
+                }
+            }
+            if n_tied == 0 {
+                return None;
+            }
+        } else if !weak {
+            return None;
+        }
+        let sc = model.scores(code, enh, stage, text);
+        // The codes and the stage are the rules' own evidence: the model speaks only
+        // when it knows some of the reply's words.
+        if !sc.words {
+            return None;
+        }
+        let score_of = |c: Category| sc.scores.get(c as usize).copied().unwrap_or(i32::MIN);
+        let pick = if weak {
+            // The best-scored category (ties: the first declared), `other` aside.
+            let mut best: Option<(Category, i32)> = None;
+            for &c in Category::ALL {
+                let s = score_of(c);
+                if c != Category::Other && s != i32::MIN && best.is_none_or(|(_, b)| s > b) {
+                    best = Some((c, s));
+                }
+            }
+            best?.0
+        } else {
+            tied[..n_tied]
+                .iter()
+                .copied()
+                .chain([against])
+                .max_by_key(|&c| (score_of(c), core::cmp::Reverse(c)))?
+        };
+        let margin = score_of(pick).saturating_sub(score_of(against));
+        Some(ModelCall {
+            pick,
+            against,
+            margin,
+            decided: pick != against && margin >= gate.margin,
+            why: if weak { "weak" } else { "tie" },
+        })
+    }
+
+    /// The verdict when the model decided: the rules' disposition (never more final),
+    /// the model's category, the scope of that category's rule if one held (else the
+    /// category's usual scope at this stage).
+    fn model_verdict(
+        &self,
+        rules_verdict: Classification,
+        call: &ModelCall,
+        found: &Found,
+        code: Option<ReplyCode>,
+        stage: Stage,
+    ) -> Classification {
+        if rules_verdict.disposition == Disposition::Success {
+            return rules_verdict;
+        }
+        let rules = &self.engine.rules;
+        let held = found
+            .candidates()
+            .iter()
+            .filter_map(|&i| rules.get(i as usize).map(|r| (i, r)))
+            .filter(|(_, r)| r.category == call.pick && r.evidence.is_some())
+            .max_by_key(|(i, r)| {
+                (
+                    r.evidence.map_or(0, Evidence::weight),
+                    core::cmp::Reverse(*i),
+                )
+            })
+            .map(|(_, r)| r);
+        let (scope, retry_after) = match held {
+            Some(r) => (scope_of(r, code, stage), found.hint.or(r.retry_after)),
+            None => (scope_for(call.pick, None, code, stage), found.hint),
+        };
+        Classification {
+            disposition: rules_verdict.disposition,
+            category: Some(call.pick),
+            scope,
+            retry_after,
+            rule: Cow::Borrowed("model.category"),
+            description: Cow::Borrowed(
+                "the rules were not confident (a weak or nearly tied verdict): the learned model trained on the shipped corpora chose the category; the disposition is the rules' (see explain for the model's features)",
+            ),
+            low_confidence: true,
+        }
     }
 
     /// Weighs what the matcher found: a rule tried in order (no evidence kind) decides
@@ -652,10 +857,22 @@ impl Classifier {
         enh: Option<EnhancedCode>,
         stage: Stage,
         text: &[u8],
-    ) -> (Vec<Considered>, String) {
+    ) -> (Vec<Considered>, String, Option<ModelVote>) {
         let found = self.engine.find(code, enh, stage, text, false);
         let rules = &self.engine.rules;
         let winner = self.winner(&found);
+        let call = self.consult(&found, winner.as_ref(), code, enh, stage, text);
+        let vote = call.as_ref().and_then(|c| {
+            let (model, _) = self.model.as_deref()?;
+            Some(ModelVote {
+                category: c.pick,
+                against: c.against,
+                margin: c.margin,
+                decided: c.decided,
+                why: c.why.to_owned(),
+                features: model.top_features(code, enh, stage, text, c.pick, c.against),
+            })
+        });
         let mut considered: Vec<(u32, Considered)> = Vec::new();
         if let Some(i) = found.first {
             if let Some(r) = rules.get(i as usize) {
@@ -737,8 +954,50 @@ impl Classifier {
                 None => "no code and no recognised wording: transient, so that nothing bounces on a guess (low confidence)".to_owned(),
             },
         };
-        (considered.into_iter().map(|(_, c)| c).collect(), reason)
+        let reason = match &vote {
+            Some(v) if v.decided => format!(
+                "the rules were not confident ({}): the learned model chose {} over the rules' {} by {} (hundredths of a nat; top features: {}); the rules said: {reason}",
+                if v.why == "weak" {
+                    "a weak verdict"
+                } else {
+                    "a near tie"
+                },
+                v.category,
+                v.against,
+                v.margin,
+                v.features
+                    .iter()
+                    .map(|f| format!("{} {:+}", f.feature, f.weight))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(v) => format!(
+                "{reason}; the learned model was consulted ({}) and preferred {} by {}, not enough to decide",
+                if v.why == "weak" {
+                    "a weak verdict"
+                } else {
+                    "a near tie"
+                },
+                v.category,
+                v.margin
+            ),
+            None => reason,
+        };
+        (
+            considered.into_iter().map(|(_, c)| c).collect(),
+            reason,
+            vote,
+        )
     }
+}
+
+/// What the learned model said when consulted.
+struct ModelCall {
+    pick: Category,
+    against: Category,
+    margin: i32,
+    decided: bool,
+    why: &'static str,
 }
 
 /// The rule that won the weighing, with its cause's score.
@@ -793,11 +1052,22 @@ fn score_of(max: u16, kinds: u16) -> (u16, bool) {
 ///   recipient or a message becomes one about the connection, except a throttle of
 ///   one recipient (it stays that recipient's).
 fn scope_of(r: &Rule, code: Option<ReplyCode>, stage: Stage) -> Scope {
-    let mut scope = r.scope.unwrap_or_else(|| r.category.usual_scope(stage));
-    let stage_scoped = match r.category {
+    scope_for(r.category, r.scope, code, stage)
+}
+
+/// [`scope_of`] for a cause `category` whose rule sets `rule_scope` (none: the model's
+/// pick without a rule of its own).
+fn scope_for(
+    category: Category,
+    rule_scope: Option<Scope>,
+    code: Option<ReplyCode>,
+    stage: Stage,
+) -> Scope {
+    let mut scope = rule_scope.unwrap_or_else(|| category.usual_scope(stage));
+    let stage_scoped = match category {
         Category::ServerError => true,
         Category::Protocol | Category::Policy | Category::Network | Category::Dns => {
-            r.scope != Some(Scope::Destination)
+            rule_scope != Some(Scope::Destination)
         }
         _ => false,
     };
@@ -810,11 +1080,34 @@ fn scope_of(r: &Rule, code: Option<ReplyCode>, stage: Stage) -> Scope {
     }
     if code == Some(ReplyCode::SERVICE_NOT_AVAILABLE)
         && matches!(scope, Scope::Recipient | Scope::Message)
-        && !(r.category == Category::RateLimited && scope == Scope::Recipient)
+        && !(category == Category::RateLimited && scope == Scope::Recipient)
     {
         scope = Scope::Connection;
     }
     scope
+}
+
+/// What the classifier reads from a live (non-positive) reply: its code, its enhanced
+/// code (also one buried in the text) and its text lines joined (for training the
+/// model on exactly what it will see).
+#[cfg(feature = "model-training")]
+pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Vec<u8>) {
+    let joined = joined_text(reply);
+    let enh = reply
+        .enhanced()
+        .or_else(|| text::buried_enhanced(&joined, false));
+    (reply.code(), enh, joined.into_owned())
+}
+
+/// What the classifier reads from bounce or log text: the stage, code and enhanced
+/// code (see [`Classifier::classify_text`]).
+#[cfg(feature = "model-training")]
+pub(super) fn text_input(
+    text: &str,
+    stage: Stage,
+) -> (Stage, Option<ReplyCode>, Option<EnhancedCode>) {
+    let (stage, code, enh, _) = Classifier::builtin().read_text(text, stage);
+    (stage, code, enh)
 }
 
 /// A reply's text lines, joined by spaces (one line: as it is).

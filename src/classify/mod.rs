@@ -61,11 +61,13 @@ mod builtin;
 mod classifier;
 mod engine;
 mod hint;
+pub mod model;
 mod rule;
 mod tally;
 pub(crate) mod text;
 
 pub use classifier::Classifier;
+pub use model::{ModelFeature, ModelVote};
 pub use rule::{RuleError, UserRule};
 pub use tally::Tally;
 
@@ -194,6 +196,10 @@ pub struct Explanation {
     pub considered: Vec<Considered>,
     /// Why the winner won, in words.
     pub reason: String,
+    /// What the learned model said, when the classifier consulted it (the rules'
+    /// verdict was weak or nearly tied; see [`Classifier::with_model`]): its pick, its
+    /// margin, whether it decided, and the reply's features that weighed most.
+    pub model: Option<ModelVote>,
 }
 
 snake_enum! {
@@ -492,7 +498,9 @@ pub struct Classification {
     pub rule: Cow<'static, str>,
     /// A human description of that rule, with its source for documented exceptions.
     pub description: Cow<'static, str>,
-    /// True when no rule matched and the codes alone decided.
+    /// True when no rule matched and the codes alone decided, or when the rules were
+    /// not confident and the learned model chose the category (rule `model.category`,
+    /// see [`Classifier::with_model`]).
     pub low_confidence: bool,
 }
 

@@ -1,0 +1,385 @@
+//! The learned tie-breaker (src/classify/model.rs): where its weights come from, how
+//! its gate was chosen, and what it may never do.
+//!
+//! - `weights_are_fresh`: retrains on the shipped corpora and fails unless
+//!   src/classify/model_weights.rs is exactly what training gives. With
+//!   `TEMPFAIL_TRAIN=1` it writes the file instead:
+//!   `TEMPFAIL_TRAIN=1 cargo test --all-features --test classify_model weights_are_fresh`.
+//! - `cross_validation` (ignored, slow-ish): leave-one-system-out cross-validation on
+//!   the generalisation corpus's tuning systems, the model trained each time without
+//!   the left-out system's rows, for a grid of gates and training options; prints the
+//!   figures with and without the model and the best gate:
+//!   `cargo test --release --all-features --test classify_model cross_validation -- --ignored --nocapture`.
+//!
+//! Training rows: the Sisimai evaluation subset and Crisp (tests/data/corpus, each
+//! row's first accepted category, at weight [`CORPUS_WEIGHT`]) and the tuning systems'
+//! rows of tests/data/generalisation (their labelled category, weight 1). Rows of the
+//! held-out systems (heldout.txt) are dropped as soon as the file is read: they are
+//! never trained on, scored or printed here.
+#![cfg(feature = "model-training")]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use tempfail::classify::model::{Gate, Model, TrainingInput, TrainingOptions, TrainingRow};
+use tempfail::{Category, Classification, Classifier, Disposition, Reply, Scope, Stage};
+
+/// The weight of a Sisimai or Crisp row (their labels map to a set of categories of
+/// this taxonomy; the first is used): chosen by the cross-validation.
+const CORPUS_WEIGHT: f64 = 0.5;
+
+/// The gate written into the generated table: chosen by `cross_validation`.
+const CHOSEN_GATE: Gate = Gate {
+    weak: 0,
+    tie: 0,
+    margin: 0,
+};
+
+/// A tuning row of the generalisation corpus.
+struct GRow {
+    system: String,
+    reply: String,
+    stage: Stage,
+    disposition: Disposition,
+    category: Category,
+    also: Option<Category>,
+    scope: Scope,
+    live: Option<Reply>,
+}
+
+fn heldout_systems() -> BTreeSet<String> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/generalisation/heldout.txt");
+    std::fs::read_to_string(p)
+        .expect("heldout.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn live_reply(text: &str) -> Option<Reply> {
+    let mut wire = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    wire.push_str("\r\n");
+    Reply::parse(wire.as_bytes()).ok()
+}
+
+/// The tuning systems' rows only (held-out systems' rows are dropped unread).
+fn tuning_rows() -> Vec<GRow> {
+    let held = heldout_systems();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
+    let text = std::fs::read_to_string(dir.join("replies.jsonl")).expect("replies.jsonl");
+    let mut out = Vec::new();
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let system = s("system").expect("system");
+        if held.contains(&system) {
+            continue;
+        }
+        let cat = |k: &str| s(k).and_then(|n| Category::from_name(&n));
+        let reply = s("reply").expect("reply");
+        out.push(GRow {
+            system,
+            stage: s("stage").map_or(Stage::Unknown, |st| Stage::parse_lenient(&st)),
+            disposition: s("disposition")
+                .and_then(|d| Disposition::from_name(&d))
+                .expect("a disposition"),
+            category: cat("category").expect("a category"),
+            also: cat("also"),
+            scope: s("scope")
+                .and_then(|x| Scope::from_name(&x))
+                .expect("a scope"),
+            live: live_reply(&reply),
+            reply,
+        });
+    }
+    out
+}
+
+/// The Sisimai and Crisp rows with a category label: (text, stage, first accepted).
+fn corpus_rows() -> Vec<(String, Stage, Category)> {
+    common::sisimai()
+        .into_iter()
+        .chain(common::crisp())
+        .filter_map(|r| r.accepted.first().map(|c| (r.reply.clone(), r.stage, *c)))
+        .collect()
+}
+
+fn training<'a>(
+    corpus: &'a [(String, Stage, Category)],
+    tuning: &'a [GRow],
+    leave_out: Option<&str>,
+    corpus_weight: f64,
+) -> Vec<TrainingRow<'a>> {
+    let mut rows: Vec<TrainingRow<'a>> = corpus
+        .iter()
+        .map(|(t, stage, c)| TrainingRow {
+            input: TrainingInput::Text(t),
+            stage: *stage,
+            category: *c,
+            weight: corpus_weight,
+        })
+        .collect();
+    for r in tuning {
+        if Some(r.system.as_str()) == leave_out {
+            continue;
+        }
+        rows.push(TrainingRow {
+            input: match &r.live {
+                Some(reply) => TrainingInput::Reply(reply),
+                None => TrainingInput::Text(&r.reply),
+            },
+            stage: r.stage,
+            category: r.category,
+            weight: 1.0,
+        });
+    }
+    rows
+}
+
+fn weights_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/classify/model_weights.rs")
+}
+
+#[test]
+fn weights_are_fresh() {
+    let corpus = corpus_rows();
+    let tuning = tuning_rows();
+    let rows = training(&corpus, &tuning, None, CORPUS_WEIGHT);
+    let model = Model::train(&rows, &TrainingOptions::BUILTIN);
+    let source = model.to_source(CHOSEN_GATE);
+    if std::env::var_os("TEMPFAIL_TRAIN").is_some() {
+        std::fs::write(weights_path(), &source).expect("write model_weights.rs");
+        println!(
+            "wrote {} ({} features)",
+            weights_path().display(),
+            model.vocabulary()
+        );
+        return;
+    }
+    let committed = std::fs::read_to_string(weights_path()).expect("model_weights.rs");
+    assert!(
+        committed == source,
+        "src/classify/model_weights.rs is not what training on the shipped corpora gives: \
+         run `TEMPFAIL_TRAIN=1 cargo test --all-features --test classify_model weights_are_fresh`"
+    );
+    let builtin = Model::builtin();
+    assert_eq!(builtin.vocabulary(), model.vocabulary());
+    assert_eq!(builtin.categories(), model.categories());
+    assert_eq!(Gate::BUILTIN, CHOSEN_GATE);
+}
+
+fn scope_ok(row: &GRow, cat: Category, scope: Scope) -> bool {
+    scope == row.scope
+        || (scope == Scope::Connection
+            && row.scope == Scope::Destination
+            && cat.usual_scope(Stage::Unknown) == Scope::Connection)
+}
+
+fn classify(c: &Classifier, row: &GRow) -> Classification {
+    match &row.live {
+        Some(r) => c.classify(r, row.stage),
+        None => c.classify_text(&row.reply, row.stage),
+    }
+}
+
+#[derive(Default, Clone, Copy, Debug)]
+struct Score {
+    n: usize,
+    cat: usize,
+    scope: usize,
+    disp: usize,
+    decided: usize,
+}
+
+impl Score {
+    fn add(&mut self, row: &GRow, v: &Classification) {
+        let cat = v.category.unwrap_or(Category::Other);
+        self.n += 1;
+        self.cat += usize::from(cat == row.category || Some(cat) == row.also);
+        self.scope += usize::from(scope_ok(row, cat, v.scope));
+        self.disp += usize::from(v.disposition == row.disposition);
+        self.decided += usize::from(v.rule == "model.category");
+    }
+    fn line(&self) -> String {
+        let p = |a: usize| 100.0 * a as f64 / self.n.max(1) as f64;
+        format!(
+            "category {:.1}% ({}/{}), scope {:.1}% ({}/{}), disposition {:.1}% ({}/{}); model decided {}",
+            p(self.cat),
+            self.cat,
+            self.n,
+            p(self.scope),
+            self.scope,
+            self.n,
+            p(self.disp),
+            self.disp,
+            self.n,
+            self.decided
+        )
+    }
+}
+
+fn option_name(cw: f64, o: &TrainingOptions) -> String {
+    if o.logistic {
+        format!(
+            "logistic, corpus weight {cw}, l2 {}, {} steps of {}",
+            o.l2, o.iterations, o.rate
+        )
+    } else {
+        format!("naive Bayes, corpus weight {cw}, alpha {}", o.alpha)
+    }
+}
+
+/// The training options the cross-validation compares (`TEMPFAIL_CV=nb|lr|both|chosen`).
+fn cv_option_sets() -> Vec<(f64, TrainingOptions)> {
+    let which = std::env::var("TEMPFAIL_CV").unwrap_or_else(|_| "both".to_owned());
+    let mut v = Vec::new();
+    if which == "both" || which == "nb" {
+        for cw in [0.25, 0.5, 1.0] {
+            for alpha in [0.1, 0.5, 1.0] {
+                v.push((
+                    cw,
+                    TrainingOptions {
+                        alpha,
+                        ..TrainingOptions::BUILTIN
+                    },
+                ));
+            }
+        }
+    }
+    if which == "chosen" {
+        v.push((CORPUS_WEIGHT, TrainingOptions::BUILTIN));
+    } else if which != "nb" {
+        for cw in [0.5, 1.0] {
+            for l2 in [0.0003, TrainingOptions::BUILTIN.l2] {
+                v.push((
+                    cw,
+                    TrainingOptions {
+                        logistic: true,
+                        l2,
+                        ..TrainingOptions::BUILTIN
+                    },
+                ));
+            }
+        }
+    }
+    v
+}
+
+#[test]
+#[ignore = "cross-validation: run with --ignored --nocapture (release recommended)"]
+fn cross_validation() {
+    let corpus = corpus_rows();
+    let tuning = tuning_rows();
+    let systems: BTreeSet<&str> = tuning.iter().map(|r| r.system.as_str()).collect();
+    let without = Classifier::builtin().with_model(false);
+    let mut base = Score::default();
+    for r in &tuning {
+        base.add(r, &classify(&without, r));
+    }
+    println!(
+        "leave-one-system-out over {} tuning systems, {} rows",
+        systems.len(),
+        tuning.len()
+    );
+    println!("without the model: {}", base.line());
+    let mut gates = Vec::new();
+    for weak in [0u16, 20, 25, 35] {
+        for tie in [0u16, 5, 10] {
+            for margin in [0i32, 100, 200, 300, 500, 800] {
+                gates.push(Gate { weak, tie, margin });
+            }
+        }
+    }
+    let mut results: Vec<(String, Gate, Score)> = Vec::new();
+    let option_sets: Vec<(f64, TrainingOptions)> = cv_option_sets();
+    for (cw, opts) in &option_sets {
+        let mut scores = vec![Score::default(); gates.len()];
+        for sys in &systems {
+            let rows = training(&corpus, &tuning, Some(sys), *cw);
+            let model = Model::train(&rows, opts);
+            let held: Vec<&GRow> = tuning.iter().filter(|r| r.system == *sys).collect();
+            for (g, s) in gates.iter().zip(scores.iter_mut()) {
+                let c = Classifier::builtin().with_trained_model(model.clone(), *g);
+                for r in &held {
+                    s.add(r, &classify(&c, r));
+                }
+            }
+        }
+        for (g, s) in gates.iter().zip(scores) {
+            results.push((option_name(*cw, opts), *g, s));
+        }
+    }
+    results.sort_by_key(|(_, _, s)| std::cmp::Reverse((s.cat + s.scope, s.cat, s.disp)));
+    if std::env::var_os("TEMPFAIL_CV_ALL").is_some() {
+        for (o, g, s) in &results {
+            println!(
+                "  ALL {o}, weak {}, tie {}, margin {}: {}",
+                g.weak,
+                g.tie,
+                g.margin,
+                s.line()
+            );
+        }
+    }
+    println!("best 25 (by category + scope):");
+    for (o, g, s) in results.iter().take(25) {
+        println!(
+            "  {o}, weak {}, tie {}, margin {}: {}",
+            g.weak,
+            g.tie,
+            g.margin,
+            s.line()
+        );
+    }
+    let chosen = results
+        .iter()
+        .find(|(o, g, _)| {
+            *g == CHOSEN_GATE && o == &option_name(CORPUS_WEIGHT, &TrainingOptions::BUILTIN)
+        })
+        .expect("the chosen gate is in the grid");
+    println!("chosen ({}): {}", chosen.0, chosen.2.line());
+    // The model never changes a disposition.
+    assert!(results.iter().all(|(_, _, s)| s.disp == base.disp));
+}
+
+/// On every corpus row (Sisimai, Crisp, the tuning systems), at every stage, the model
+/// never changes the disposition, never makes a success, and decides only where the
+/// rules were weak; with it off, nothing says `model.category`.
+#[test]
+fn the_model_never_changes_a_disposition() {
+    let with = Classifier::builtin();
+    let without = Classifier::builtin().with_model(false);
+    let mut decided = 0usize;
+    let texts: Vec<String> = corpus_rows()
+        .into_iter()
+        .map(|r| r.0)
+        .chain(tuning_rows().into_iter().map(|r| r.reply))
+        .collect();
+    for t in &texts {
+        for &stage in Stage::ALL {
+            let a = with.classify_text(t, stage);
+            let b = without.classify_text(t, stage);
+            assert_eq!(a.disposition, b.disposition);
+            assert_ne!(b.rule, "model.category");
+            if a.rule == "model.category" {
+                decided += 1;
+                assert!(a.low_confidence);
+                assert!(a.category.is_some());
+                let e = with.explain_text(t, stage);
+                assert_eq!(e.classification, a);
+                let m = e.model.expect("the model's vote is explained");
+                assert!(m.decided);
+                assert_eq!(Some(m.category), a.category);
+                assert!(!m.features.is_empty());
+                assert!(e.reason.contains("learned model"));
+            } else {
+                assert_eq!(a, b);
+            }
+        }
+    }
+    assert!(decided > 0, "the model decided somewhere");
+}
