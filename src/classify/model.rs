@@ -1,5 +1,6 @@
-//! The learned tie-breaker: a small multinomial naive Bayes model over a reply's words,
-//! word pairs, codes and stage, consulted only where the rules are not confident.
+//! The learned tie-breaker: a small linear model (multinomial logistic regression; naive
+//! Bayes as a training option) over a reply's words, word pairs, codes and stage, consulted
+//! only where the rules are not confident.
 //!
 //! # What it is
 //!
