@@ -40,7 +40,8 @@ fn model_safe(with: &Classification, without: &Classification) {
     if with.rule == "model.category" {
         assert!(without.low_confidence);
         assert!(with.category.is_some());
-    } else {
+    } else if !(with.rule == "reply.mixed_codes" && with.description.contains("model.category")) {
+        // (A reply whose lines disagree keeps the model's category, transient.)
         assert_eq!(with, without);
     }
 }

@@ -591,7 +591,7 @@ impl Classifier {
             pick,
             against,
             margin,
-            decided: pick != against && margin >= gate.margin,
+            decided: pick != against && margin >= gate.margin.max(1),
             why: if weak { "weak" } else { "tie" },
         })
     }

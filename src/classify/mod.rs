@@ -45,6 +45,15 @@
 //! line naming the cause outranks a generic first line, and a code outranks nothing at
 //! all. [`Classifier::explain`] lists the evidence and why the winner won.
 //!
+//! # A learned tie-breaker
+//!
+//! Where no rule holds, a small learned model ([`model`]: logistic regression over the
+//! reply's words, word pairs, codes and stage, trained on the shipped corpora, integer
+//! scoring) may choose the category instead of `other`, when it knows some of the
+//! reply's words. Its verdict keeps the codes' disposition (never more final), is low
+//! confidence and names rule `model.category`; [`Explanation::model`] shows its pick and
+//! the features that weighed most. [`Classifier::with_model`] turns it off.
+//!
 //! # Cost
 //!
 //! One classification is one pass of an Aho-Corasick automaton over the text (every

@@ -126,8 +126,8 @@ pub struct Gate {
     /// (at most 10); the model may then pick among the tied causes. 0: ties are left
     /// to the rules.
     pub tie: u16,
-    /// The model's pick must outscore the rules' category by at least this much
-    /// (fixed point, [`SCALE`] per nat).
+    /// The model's pick must outscore the rules' category by at least this much, and
+    /// always by more than nothing (fixed point, [`SCALE`] per nat).
     pub margin: i32,
 }
 
@@ -142,7 +142,7 @@ impl Gate {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModelFeature {
     /// The feature: `w:word`, `b:word word`, `c:550`, `c:5xx`, `e:5.7.1`, `e:x.7.1`,
-    /// `e:x.7`, `s:rcpt_to`.
+    /// `e:x.7`, `s:rcpt_to`, or `prior` (the categories' own bias).
     pub feature: String,
     /// How much it favours the model's pick over the rules' category, in hundredths
     /// of a nat, over all its occurrences.
@@ -382,6 +382,9 @@ impl Model {
                 seen.push((h, feature_name(parts), w));
             }
         });
+        // The categories' own bias (prior) is a feature of every reply.
+        let prior = |j: Option<usize>| j.and_then(|j| self.prior.get(j).copied()).unwrap_or(0);
+        seen.push((0, "prior".to_owned(), prior(p).saturating_sub(prior(a))));
         seen.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.1.cmp(&y.1)));
         seen.into_iter()
             .filter(|s| s.2 > 0)
