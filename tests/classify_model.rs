@@ -244,6 +244,7 @@ fn cv_option_sets() -> Vec<(f64, TrainingOptions)> {
                     cw,
                     TrainingOptions {
                         alpha,
+                        logistic: false,
                         ..TrainingOptions::BUILTIN
                     },
                 ));
