@@ -4,7 +4,7 @@
 //!
 //! # What it is
 //!
-//! Features of a reply (see [`features`]): lower-cased word unigrams and bigrams of the
+//! Features of a reply: lower-cased word unigrams and bigrams of the
 //! text (words are runs of letters; tokens with digits, such as addresses and ids, are
 //! skipped), the basic code and its class, the enhanced code (`e:5.7.1`), its subject
 //! and detail without the class (`e:x.7.1`), its subject (`e:x.7`) and the stage. Each
@@ -48,7 +48,7 @@ pub const MAX_TOKENS: usize = 96;
 /// Tokens longer than this (hashes, ids, URLs' innards) are skipped.
 const MAX_TOKEN_LEN: usize = 24;
 
-/// A trained naive Bayes table. [`Model::builtin`] is the one trained on the shipped
+/// A trained linear model (logistic regression or naive Bayes). [`Model::builtin`] is the one trained on the shipped
 /// corpora; [`Model::train`] (feature `model-training`) builds others.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Model {
