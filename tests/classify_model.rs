@@ -48,27 +48,9 @@ struct GRow {
     live: Option<Reply>,
 }
 
-fn heldout_systems() -> BTreeSet<String> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/generalisation/heldout.txt");
-    std::fs::read_to_string(p)
-        .expect("heldout.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn live_reply(text: &str) -> Option<Reply> {
-    let mut wire = text.replace("\r\n", "\n").replace('\n', "\r\n");
-    wire.push_str("\r\n");
-    Reply::parse(wire.as_bytes()).ok()
-}
-
 /// The tuning systems' rows only (held-out systems' rows are dropped unread).
 fn tuning_rows() -> Vec<GRow> {
-    let held = heldout_systems();
+    let held = common::heldout_systems();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
     let text = std::fs::read_to_string(dir.join("replies.jsonl")).expect("replies.jsonl");
     let mut out = Vec::new();
@@ -92,7 +74,7 @@ fn tuning_rows() -> Vec<GRow> {
             scope: s("scope")
                 .and_then(|x| Scope::from_name(&x))
                 .expect("a scope"),
-            live: live_reply(&reply),
+            live: common::live_reply(&reply),
             reply,
         });
     }

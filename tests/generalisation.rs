@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::Kumo;
 use tempfail::classify::Classifier;
-use tempfail::{Category, Classification, Disposition, Reply, Scope, Stage};
+use tempfail::{Category, Classification, Disposition, Scope, Stage};
 
 struct Row {
     id: String,
@@ -78,27 +78,8 @@ fn rows_from(file: &str) -> Vec<Row> {
         .collect()
 }
 
-fn heldout_systems() -> BTreeSet<String> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/generalisation/heldout.txt");
-    std::fs::read_to_string(p)
-        .expect("heldout.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The row as a live reply, when it is one.
-fn live_reply(text: &str) -> Option<Reply> {
-    let mut wire = text.replace("\r\n", "\n").replace('\n', "\r\n");
-    wire.push_str("\r\n");
-    Reply::parse(wire.as_bytes()).ok()
-}
-
 fn ours(c: &Classifier, row: &Row) -> Classification {
-    match live_reply(&row.reply) {
+    match common::live_reply(&row.reply) {
         Some(r) => c.classify(&r, row.stage),
         None => c.classify_text(&row.reply, row.stage),
     }
@@ -214,7 +195,7 @@ fn score(name: &str, rows: &[&Row], f: &dyn Fn(&Row) -> Said, show_rows: bool) -
 }
 
 fn split(heldout: bool) -> Vec<Row> {
-    let h = heldout_systems();
+    let h = common::heldout_systems();
     rows()
         .into_iter()
         .filter(|r| h.contains(&r.system) == heldout)
@@ -268,7 +249,7 @@ fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score
 
 #[test]
 fn the_split_is_the_readme_one() {
-    let h = heldout_systems();
+    let h = common::heldout_systems();
     assert_eq!(h.len(), 25);
     let all = rows();
     assert_eq!(all.len(), 1110);

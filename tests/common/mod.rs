@@ -406,3 +406,24 @@ pub fn code_only() -> Classifier {
     ];
     Classifier::from_rules_only(rules).expect("code-only rules are valid")
 }
+
+/// The held-out systems of the generalisation corpus (`heldout.txt`): nobody writing
+/// rules or training the model reads their rows.
+pub fn heldout_systems() -> std::collections::BTreeSet<String> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/generalisation/heldout.txt");
+    std::fs::read_to_string(p)
+        .expect("heldout.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A corpus row's text as a live reply, when every line is a reply line.
+pub fn live_reply(text: &str) -> Option<Reply> {
+    let mut wire = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    wire.push_str("\r\n");
+    Reply::parse(wire.as_bytes()).ok()
+}
