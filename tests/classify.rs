@@ -1574,7 +1574,7 @@ fn broader_vocabulary() {
         (
             "421 4.7.1 Connection rejected: rate of connections from your IP exceeds our limit",
             S::Greeting,
-            C::TooManyConnections,
+            C::RateLimited,
             T,
         ),
         (

@@ -33,7 +33,7 @@ const LIMITERS: &[(&str, Stage, Category)] = &[
     (
         "421 4.7.0 mx.example.com Error: too many new TLS sessions from 127.0.0.1",
         Stage::Starttls,
-        Category::TooManyConnections,
+        Category::RateLimited,
     ),
     (
         "421 Too many concurrent connections",
@@ -43,7 +43,7 @@ const LIMITERS: &[(&str, Stage, Category)] = &[
     (
         "421 connection rate limit exceeded",
         Stage::Greeting,
-        Category::TooManyConnections,
+        Category::RateLimited,
     ),
     (
         "450 recipient rate limit exceeded",

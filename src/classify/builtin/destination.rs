@@ -48,7 +48,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("postfix.anvil_connections", C::TooManyConnections,
           "Postfix's anvil limits on our connections (smtpd_client_connection_count_limit and _rate_limit 'too many connections from', smtpd_client_new_tls_session_rate_limit 'too many new TLS sessions from'): open fewer connections to this destination")
-            .t(&["too many connections from", "too many new tls sessions"])
+            .t(&["too many connections from"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -57,8 +57,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
-                 "connection frequency limited", "connection rate limit", "too many connection*", "aup#cxcnct", "number of connections",
-                 "too many concurrent smtp connections", "rate of connections", "connections from your ip exceeds"])
+                 "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
+                 "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -114,6 +114,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.reverse_dns", C::Reputation,
+          "our IP has no valid reverse DNS (PTR) or it does not match (Gmail 5.7.25, Comcast, GMX, Postfix reject_unknown_client_hostname)")
+            .t(&["reverse dns", "reverse-dns", "rdns", "ptr record", "ptr resource record", "dns ptr", "no ptr", "missing ptr", "reverse lookup",
+                 "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
+                 "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
+                 "does not resolve to", "hostname does not match", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
+                 "helo is dynamic", "dynamic ip space", "dynamic address"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "text.rate_limited",
             C::RateLimited,
@@ -152,6 +162,19 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "excessive mail",
             "excessive sending",
             "bulk mailing",
+            "connection rate",
+            "rate of connections",
+            "connections from your ip exceeds",
+            "too many new tls sessions",
+            "requests per",
+            "per hour",
+            "per minute",
+            "per 5 minutes",
+            "per day",
+            "once per",
+            "queue quota",
+            "number of messages exceeded",
+            "sending too much",
         ])
         .scope(Scope::Destination),
     );
@@ -223,10 +246,18 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .t(&["aup#cdrbl", "aup#rbl", "aup#bl"]),
     );
     v.push(
+        r("text.sender_listed", C::SenderRejected,
+          "our envelope sender address (not our IP) is on the receiver's block list: refused for this sender, not a DNSBL listing of our host")
+            .t(&["sender is blacklisted", "sender is blocklisted", "sender address has been blacklisted", "sender address is blacklisted",
+                 "blacklisted sender", "blocklisted sender", "sender black listed", "sender blacklisted", "sender blocklisted",
+                 "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list"])
+            .scope(Scope::Message),
+    );
+    v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
             .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
-                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked",
+                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked", "black listed", "black-listed",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
@@ -264,21 +295,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
-        r("text.reverse_dns", C::Reputation,
-          "our IP has no valid reverse DNS (PTR) or it does not match (Gmail 5.7.25, Comcast, GMX, Postfix reject_unknown_client_hostname)")
-            .t(&["reverse dns", "reverse-dns", "rdns", "ptr record", "ptr resource record", "dns ptr", "no ptr", "missing ptr", "reverse lookup",
-                 "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
-                 "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
-                 "does not resolve to", "hostname does not match", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
-                 "helo is dynamic", "dynamic ip space", "dynamic address"])
-            .scope(Scope::Destination),
-    );
-    v.push(
         r("text.client_host_policy", C::Policy,
           "our client host or HELO is refused (dynamic/residential space, HELO checks, not an MX, wrong network)")
             .t(&["mismatches client ip",
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "es0000*", "host network not allowed", "your host is not allowed",
-                 "not allowed to connect", "not accepting connections", "connections not accepted", "client host rejected",
+                 "not allowed to connect", "not accepting connections", "connections not accepted",
                  "not welcome"])
             .scope(Scope::Destination),
     );
@@ -295,7 +316,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
             .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
                  "too many recipient attempts", "multiple destination domains per transaction"])
-            .codes("452 552 451 450 550 554 553 455 555 421")
+            .codes("452 552 451 450 455 421")
             .disp(Disposition::Transient),
+    );
+    v.push(
+        r("text.too_many_recipients", C::TooManyRecipients,
+          "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
+            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
+                 "too many recipient attempts", "multiple destination domains per transaction", "number of recipients", "recipients allowed", "number of rcpts is over",
+                 "total of rcpts", "recipients exceeded"])
+            .scope(Scope::Message),
     );
 }

@@ -145,23 +145,6 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
     "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "uživatel neexistuje", "adresa neexistuje",
     "*ользователь не найден", "*ет такого пользователя", "не существует"];
 
-/// Every stage but MAIL FROM.
-const NOT_MAIL_FROM: &[Stage] = &[
-    S::Connect,
-    S::Greeting,
-    S::Ehlo,
-    S::Helo,
-    S::Starttls,
-    S::Auth,
-    S::RcptTo,
-    S::Data,
-    S::DataEnd,
-    S::Bdat,
-    S::Rset,
-    S::Quit,
-    S::Unknown,
-];
-
 /// The built-in rules, in priority order, in the user rules' format.
 pub(crate) fn rules() -> Vec<UserRule> {
     declared().into_iter().map(|b| b.0).collect()

@@ -30,6 +30,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .at(TXN),
     );
     v.push(
+        r("text.client_host_rejected", C::Policy,
+          "Postfix 'Client host rejected: <cause>' with no cause recognised: a restriction on our client host (the cause after the colon decides when it names one)")
+            .t(&["client host rejected"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "text.access_denied",
             C::Policy,

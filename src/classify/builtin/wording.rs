@@ -89,7 +89,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
-                 "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment"]),
+                 "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment",
+                 "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -203,7 +204,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "host name lookup failure",
             "hostname lookup failure",
             "name lookup failure",
-            "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries"])
+            "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
+            "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -256,8 +258,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "application-specific password",
             "log in with your web browser",
             "auth method",
+            "authentication refused",
+            "authentication failure",
+            "authentication canceled",
+            "authentication cancelled",
+            "authentication aborted",
+            "auth failure",
         ])
-        .at(&[S::Auth, S::Unknown, S::MailFrom]),
+        .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
         r("text.tls_required", C::TlsRequired,
@@ -329,6 +337,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "not accepting email for",
             "not configured to use this mx",
             "does not accept incoming messages",
+            "relaying is denied",
+            "relaying is not",
+            "relaying to",
+            "(relaying)",
+            "sending to remote addresses",
+            "relaying not permitted",
+            "relay access",
         ]),
     );
     // Mailbox state.
@@ -367,7 +382,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.user_unknown", C::UserUnknown,
           "no such user or mailbox (Postfix, Exim, Sendmail, qmail, Exchange RecipientNotFound, Gmail NoSuchUser, Yahoo, iCloud, Proton, Mail.ru, QQ/163, Orange OFR_416, Cisco, Lotus Domino)")
             .t(USER_UNKNOWN)
-            .at(NOT_MAIL_FROM)
+            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -377,7 +392,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "exceeds the maximum size", "exceeds maximum", "message length exceeds", "maximum message size", "message exceeded",
                  "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
-                 "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed"]),
+                 "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
+                 "message is too long", "message length", "allowed size", "exceeds limit of", "length of data", "message exceeds", "maximum size", "size of the message"]),
     );
     // Policy.
     v.push(
@@ -483,6 +499,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "license expired",
             "engine error",
             "temporary lookup failure",
+            "failed to process",
+            "failed to queue",
+            "could not save",
+            "unable to process",
+            "not ready",
+            "upstream error",
+            "disk is too full",
+            "disk is full",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
