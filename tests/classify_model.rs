@@ -12,10 +12,9 @@
 //!   `cargo test --release --all-features --test classify_model cross_validation -- --ignored --nocapture`.
 //!
 //! Training rows: the Sisimai evaluation subset and Crisp (tests/data/corpus, each
-//! row's first accepted category, at weight [`CORPUS_WEIGHT`]) and the tuning systems'
-//! rows of tests/data/generalisation (their labelled category, weight 1). Rows of the
-//! held-out systems (heldout.txt) are dropped as soon as the file is read: they are
-//! never trained on, scored or printed here.
+//! row's first accepted category, at weight [`CORPUS_WEIGHT`]) and the tuning rows of
+//! tests/data/generalisation (`replies.jsonl` and `fresh/`, their labelled category,
+//! weight 1). The held-out set (`fresh2/`) is never read here.
 #![cfg(feature = "model-training")]
 
 mod common;
@@ -48,35 +47,34 @@ struct GRow {
     live: Option<Reply>,
 }
 
-/// The tuning systems' rows only (held-out systems' rows are dropped unread).
+/// The generalisation corpus's tuning rows: every row of `replies.jsonl` and of
+/// `fresh/` (both earlier held-out sets were retired into tuning once their figures
+/// were recorded). The held-out set, `fresh2/`, is never read here.
 fn tuning_rows() -> Vec<GRow> {
-    let held = common::heldout_systems();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
-    let text = std::fs::read_to_string(dir.join("replies.jsonl")).expect("replies.jsonl");
     let mut out = Vec::new();
-    for l in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-        let system = s("system").expect("system");
-        if held.contains(&system) {
-            continue;
+    for file in ["replies.jsonl", "fresh/replies.jsonl"] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("a tuning file");
+        for l in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+            let cat = |k: &str| s(k).and_then(|n| Category::from_name(&n));
+            let reply = s("reply").expect("reply");
+            out.push(GRow {
+                system: s("system").expect("system"),
+                stage: s("stage").map_or(Stage::Unknown, |st| Stage::parse_lenient(&st)),
+                disposition: s("disposition")
+                    .and_then(|d| Disposition::from_name(&d))
+                    .expect("a disposition"),
+                category: cat("category").expect("a category"),
+                also: cat("also"),
+                scope: s("scope")
+                    .and_then(|x| Scope::from_name(&x))
+                    .expect("a scope"),
+                live: common::live_reply(&reply),
+                reply,
+            });
         }
-        let cat = |k: &str| s(k).and_then(|n| Category::from_name(&n));
-        let reply = s("reply").expect("reply");
-        out.push(GRow {
-            system,
-            stage: s("stage").map_or(Stage::Unknown, |st| Stage::parse_lenient(&st)),
-            disposition: s("disposition")
-                .and_then(|d| Disposition::from_name(&d))
-                .expect("a disposition"),
-            category: cat("category").expect("a category"),
-            also: cat("also"),
-            scope: s("scope")
-                .and_then(|x| Scope::from_name(&x))
-                .expect("a scope"),
-            live: common::live_reply(&reply),
-            reply,
-        });
     }
     out
 }

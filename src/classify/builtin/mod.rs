@@ -137,7 +137,9 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
                  "no longer on server", "this user doesn't have a", "no such person", "address unknown", "unknown account",
                  "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
                  "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
-    "not listed in the directory", "no such local user", "recipient address rejected: user unknown", "is no longer valid", "address not found",
+    "not listed in the directory", "no such local user", "recipient address rejected: user unknown", "invalid rcpt",
+    // Microsoft 365 directory-based edge blocking: the recipient is not in the directory
+    "recipient address rejected: access denied", "is no longer valid", "address not found",
     "not a valid address", "is not a valid address",
     // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
     "destinataire inconnu", "adresse inconnue", "benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger", "unbekannter benutzer",

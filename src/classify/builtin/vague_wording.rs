@@ -23,10 +23,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Recipient),
     );
     v.push(
+        r("text.recipient_restricted", C::Policy,
+          "Postfix's 'Recipient address rejected: <cause>' frame with no cause recognised: a restriction on this recipient (access maps, policy services); an unknown user says so after the colon")
+            .t(&["recipient address rejected: "])
+            .at(TXN)
+            .scope(Scope::Recipient),
+    );
+    v.push(
         r("text.recipient_rejected", C::UserUnknown,
           "'Recipient address rejected' with no other reason (Postfix, Microsoft 365 5.4.1 directory-based edge blocking)")
             .t(&["recipient address rejected", "recipient rejected", "rejected recipient", "address rejected", "recipient not accepted",
-                 "rcpt to not accepted", "recipient refused", "invalid rcpt"])
+                 "rcpt to not accepted", "recipient refused"])
             .at(TXN),
     );
     v.push(

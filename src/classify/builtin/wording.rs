@@ -395,6 +395,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
                  "message is too long", "message length", "allowed size", "exceeds limit of", "length of data", "message exceeds", "maximum size", "size of the message"]),
     );
+    v.push(
+        r("greeting.blocked", C::Blocklisted,
+          "a 5xx greeting that says we are blocked, banned or refused: before any command, the only thing a server can block is our IP (a provider's own block list)")
+            .t(&["blocked", "banned", "is rejected", "connection refused", "refused", "denied"])
+            .codes("5xx")
+            .at(&[S::Connect, S::Greeting])
+            .scope(Scope::Destination)
+            .ev(Evidence::GenericWording),
+    );
     // Policy.
     v.push(
         r("microsoft.restricted_recipient", C::Policy,
@@ -437,7 +446,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
             .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
                  "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect"]),
+                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect"])
+            // A greeting that says "connection refused" is the server refusing us
+            // (greeting.blocked), not a failed transport.
+            .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
     );
     v.push(
         r("text.mail_loop", C::Policy,
