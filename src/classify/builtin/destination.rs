@@ -308,7 +308,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.helo_rejected", C::Protocol,
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
-                 "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname"])
+                 "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified",
+                 "fully qualified hostname", "fully qualified domain"])
             .scope(Scope::Destination),
     );
     v.push(

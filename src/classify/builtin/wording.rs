@@ -17,7 +17,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "from header", "from: header", "header is missing", "invalid mime", "header syntax", "header line is too long",
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
-                 "barelinefeed*", "bare linefeeds", "bare lfs"]),
+                 "barelinefeed*", "bare linefeeds", "bare lfs",
+                 "smtputf8", "unicode e-mail", "unicode email", "non-unicode", "non-ascii", "invalid line ending", "smtplf"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -142,7 +143,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "doesn't receive email",
             "does not receive email",
             "accepts no mail",
-            "domain does not accept",
+            "domain does not accept mail",
+            "domain does not accept email",
             "no mail service",
             "recipient address has a null mx",
         ]),
@@ -226,7 +228,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
-                 "auth command first", "unauthenticated commands", "authentication is required"]),
+                 "auth command first", "unauthenticated commands", "authentication is required",
+                 "unauthenticated session", "submission port"]),
     );
     v.push(
         r(
@@ -264,6 +267,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "authentication cancelled",
             "authentication aborted",
             "auth failure",
+            "authentification invalide",
+            "echec d'authentification",
         ])
         .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
@@ -344,6 +349,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "sending to remote addresses",
             "relaying not permitted",
             "relay access",
+            "relaying from",
         ]),
     );
     // Mailbox state.
@@ -375,7 +381,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "mailbox is not active", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee"])
+                 "boite du destinataire archivee", "accountdisabled", "userdisabled"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -398,7 +404,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greeting.blocked", C::Blocklisted,
           "a 5xx greeting that says we are blocked, banned or refused: before any command, the only thing a server can block is our IP (a provider's own block list)")
-            .t(&["blocked", "banned", "is rejected", "connection refused", "refused", "denied"])
+            .t(&["blocked", "banned", "is rejected", "connection refused"])
             .codes("5xx")
             .at(&[S::Connect, S::Greeting])
             .scope(Scope::Destination)
@@ -565,6 +571,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "mi:cel",
             "mi:ccl",
             "restricted characters in address",
+            "invalid syntax",
+            "no helo",
+            "before mail command",
         ])
         .scope(Scope::Connection)
             .ev(Evidence::GenericWording),
