@@ -30,9 +30,9 @@ const CORPUS_WEIGHT: f64 = 0.5;
 
 /// The gate written into the generated table: chosen by `cross_validation`.
 const CHOSEN_GATE: Gate = Gate {
-    weak: 0,
+    weak: 25,
     tie: 0,
-    margin: 0,
+    margin: 100,
 };
 
 /// A tuning row of the generalisation corpus.

@@ -1049,8 +1049,10 @@ fn score_of(max: u16, kinds: u16) -> (u16, bool) {
 ///   message; a rule that says it refuses the whole destination (our client host)
 ///   keeps that.
 /// - A `421` closes the transmission channel (RFC 5321 §3.8): a verdict about a
-///   recipient or a message becomes one about the connection, except a throttle of
-///   one recipient (it stays that recipient's).
+///   recipient, or a stage-scoped one about a message, becomes one about the
+///   connection, except a throttle of one recipient (it stays that recipient's) and a
+///   cause that is the message's own (content, size, sender, authentication, recipient
+///   count, a throttle of this message), which stays the message's.
 fn scope_of(r: &Rule, code: Option<ReplyCode>, stage: Stage) -> Scope {
     scope_for(r.category, r.scope, code, stage)
 }
@@ -1078,9 +1080,15 @@ fn scope_for(
             _ => {}
         }
     }
+    // A cause that is this message's own (its content, size, sender, authentication,
+    // recipient count, or a throttle of this message) stays the message's even when the
+    // server also closes the channel: the session ends either way, and what must wait is
+    // the message, not every message on the connection.
+    let message_cause = scope == Scope::Message && !stage_scoped && category != Category::Policy;
     if code == Some(ReplyCode::SERVICE_NOT_AVAILABLE)
         && matches!(scope, Scope::Recipient | Scope::Message)
         && !(category == Category::RateLimited && scope == Scope::Recipient)
+        && !message_cause
     {
         scope = Scope::Connection;
     }

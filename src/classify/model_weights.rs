@@ -2,16 +2,16 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 2925 features, 7618 (feature, category) entries.
+//! 29 categories, 3446 features, 8234 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
 
 /// The gate chosen by cross-validation on the tuning systems.
 pub(super) const GATE: Gate = Gate {
-    weak: 0,
+    weak: 25,
     tie: 0,
-    margin: 0,
+    margin: 100,
 };
 
 /// The categories, in the order the tables index them.
@@ -48,34 +48,44 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-46, 35, -36, -33, -11, 37, -25, -30, -89, -24, -12, 20, -15, -34, -39, -21, -39, 65, 33, -4, 29, 67, 2, 105, 4, 66, 46, -31, -21];
+pub(super) static PRIOR: [i32; 29] = [-48, 32, -40, -35, -15, 47, -36, -50, -100, -18, -17, 30, -15, -12, -35, -14, -22, 54, 17, 0, 18, 83, -4, 103, -8, 90, 42, -30, -17];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).
-pub(super) static HASHES: [u32; 2925] = [
+pub(super) static HASHES: [u32; 3446] = [
     0x000a3c4c, // w:configured
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
     0x00311c0c, // w:eop
     0x0032f7b2, // b:address in
+    0x0049d3ad, // w:method
     0x00745502, // b:rejected no
     0x00aff7b1, // b:session open
+    0x00d933e5, // w:forbidden
+    0x00e467d9, // w:rhsbl
+    0x013f1302, // b:is achieved
     0x014502f9, // b:delivered reason
     0x017662f2, // b:is on
     0x01913d74, // b:com answer
+    0x01a463b8, // b:administrative prohibition
     0x01b18504, // w:plus
     0x01e431f9, // b:user azumakuniyuki
     0x01f01db2, // b:message gmail
     0x020648af, // w:verification
+    0x020c084f, // w:directory
     0x0231485e, // w:live
+    0x02400a0a, // b:auth not
+    0x02402df5, // b:not support
     0x02435c2b, // w:spaces
     0x02510213, // b:requested action
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
     0x029eeb62, // b:mx zoho
+    0x02ab9aee, // b:from you
     0x02c6a4c0, // w:without
+    0x02cebfa8, // b:is block
     0x02d175a5, // b:such user
     0x02db4804, // b:unavailable client
     0x02f8d962, // w:here
@@ -89,19 +99,23 @@ pub(super) static HASHES: [u32; 2925] = [
     0x03941b72, // b:access denied
     0x03c93946, // w:sending
     0x03d037c5, // w:https
+    0x03e9dbc1, // w:given
     0x04007989, // b:fully qualified
     0x041ef702, // b:this ip
     0x04264853, // b:past from
+    0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
     0x04667a55, // b:server local
     0x049948c7, // b:net ont
+    0x04b67271, // b:messages they
     0x04c13d57, // b:invalid recipient
     0x04c2ce50, // e:x.7.32
     0x04d5597c, // b:list expansion
     0x0512470b, // b:configuration error
     0x05341a20, // w:setting
     0x0556e6b0, // b:unavailable user
+    0x0561f800, // b:requests per
     0x05aa955b, // b:sender intelligence
     0x05b91658, // w:receivingrate
     0x05bc4f3b, // b:unrouteable address
@@ -111,6 +125,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
     0x065c2820, // b:writing spool
+    0x06717e38, // b:senderscore org
     0x067558c8, // b:are trying
     0x067e9211, // w:mailboxfull
     0x068bce4c, // b:exceeded mailbox
@@ -125,16 +140,21 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0742f501, // w:virus
     0x075c99a3, // b:tls not
     0x076c98af, // w:corresponding
+    0x07833e74, // b:not designated
     0x0787a189, // w:full
     0x0795ec4a, // w:krs
     0x07aef4a1, // b:for instructions
+    0x07b203dc, // b:postmaster dmarc
     0x07c511a0, // e:x.7.25
+    0x07cdc7e4, // c:400
     0x07d67d4b, // b:address rejected
     0x07d903ed, // b:to view
     0x081efe51, // b:id spam
     0x08333f87, // b:is disabled
     0x0837cd52, // b:appeared to
+    0x0858e8c0, // w:knowledge
     0x0866cfda, // b:au com
+    0x0866ef38, // b:by one
     0x086cd33d, // w:julia
     0x0870c728, // w:cloudmark
     0x089f1770, // b:jp recipient
@@ -145,15 +165,21 @@ pub(super) static HASHES: [u32; 2925] = [
     0x08cbe63b, // b:cbl abuseat
     0x08d9174a, // b:postmaster for
     0x08e6442c, // w:removal
+    0x08e672ca, // b:per hour
     0x08ef5fda, // w:sabineko
     0x08f98e79, // b:null mx
     0x08fa9eec, // b:authentication gsmtp
     0x08fb8663, // w:response
     0x09044e20, // w:overquotaperm
+    0x092680aa, // w:they
     0x094d1d3c, // b:after mail
+    0x095372ed, // b:com docs
+    0x0958abe0, // b:arguments invalid
     0x096f7c39, // b:our users
     0x097f1d88, // b:go to
+    0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
+    0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
     0x09d7e535, // b:bloques par
@@ -161,6 +187,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0a054be4, // b:authenticate with
     0x0a081a67, // w:crlf
     0x0a1126f6, // b:lookup cgi
+    0x0a2f34bd, // b:cmsmtp blocked
+    0x0a4f78c3, // b:aborted local
+    0x0a588720, // b:spf check
     0x0a78184d, // b:verify that
     0x0ab5209b, // b:mail could
     0x0ac51659, // e:x.7.26
@@ -171,14 +200,17 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0b0edb78, // b:detected that
     0x0b11d4b2, // b:this message
     0x0b2a7689, // b:org quota
+    0x0b6553da, // b:rejected server
     0x0b70030e, // b:or access
     0x0b7c34cd, // w:daily
     0x0b92fafd, // s:rcpt_to
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
     0x0c0a6c60, // w:synchronization
+    0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
+    0x0c3e8e05, // b:because domain
     0x0c75f8d6, // b:big for
     0x0c894501, // b:message header
     0x0c8a96e5, // w:forged
@@ -190,10 +222,14 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0cc5197f, // e:x.7.20
     0x0cc68041, // b:veuillez essayer
     0x0cf83c92, // w:qualified
+    0x0d064f7c, // w:exe
     0x0d118fac, // w:iol
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
+    0x0d268fd3, // b:security policies
     0x0d2a04a3, // b:situation please
+    0x0d2f7158, // w:read
+    0x0d372d2d, // b:not being
     0x0d4f317c, // e:4.7.500
     0x0d68d09b, // w:reachable
     0x0d862b51, // b:dns mx
@@ -212,6 +248,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0ea8c9fc, // b:suspicious due
     0x0edff606, // w:isn
     0x0ef6257e, // w:frozen
+    0x0f24e89c, // w:dangerous
     0x0f41d1e8, // b:afin de
     0x0f5d83ba, // b:likely unsolicited
     0x0f65b55e, // b:error bad
@@ -219,21 +256,25 @@ pub(super) static HASHES: [u32; 2925] = [
     0x0f666ba8, // b:help example
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
+    0x0f7d0e15, // b:dbl spamhaus
     0x0f9ef098, // b:from weren
     0x0fa7f613, // b:fixed maximum
     0x0fbab1a2, // b:parameters or
     0x0fc86391, // b:about the
     0x0fc9336b, // w:many
     0x0fca70dc, // b:errors disconnecting
+    0x0fd4ba03, // b:protected domain
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
     0x100a9c59, // w:double
     0x10740256, // b:address not
     0x1094cfee, // w:proper
+    0x10af29af, // b:hop count
     0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
     0x11052427, // b:to group
+    0x1137a8dc, // b:is denied
     0x1145ea6b, // b:ci dessous
     0x1158b88f, // b:information aup
     0x117e5466, // b:client blocked
@@ -245,10 +286,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1207d450, // b:ru is
     0x120ea50d, // b:line is
     0x121c46d6, // w:line
+    0x1264c93a, // b:smtp invalid
     0x12718981, // b:required to
     0x127ed427, // w:reported
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
+    0x12b6121e, // b:domain owner
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12bf82d7, // b:messages this
@@ -261,10 +304,15 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1351479c, // b:were blocked
     0x1391e83e, // b:user icloud
     0x13a2aef4, // b:sessions from
+    0x13a3abe7, // w:nested
     0x13b45c66, // b:later for
+    0x13b48b55, // w:rambler
+    0x13bb4eef, // w:based
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
     0x13db8563, // b:recipients this
+    0x13e9acb3, // b:rejected because
+    0x13f32175, // b:rcpts is
     0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
@@ -272,20 +320,25 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1424f312, // w:disconnecting
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
+    0x144221b8, // b:address or
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
+    0x14706ccf, // b:local account
     0x147e482a, // b:configured to
+    0x14908bb0, // b:auth method
     0x14927807, // b:accepted for
     0x14c52617, // e:x.7.28
     0x151d40b7, // b:host rejected
     0x152b90a4, // b:server after
     0x153318c1, // b:address is
+    0x1542a194, // b:of this
     0x15447b30, // w:resolve
     0x15471240, // b:co kr
     0x1551ad96, // b:nyaan example
     0x156c4873, // w:ezweb
     0x15a65df4, // b:this was
     0x15ea55ab, // w:taken
+    0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
     0x160ebd94, // b:from command
     0x162ecc49, // e:x.3.2
@@ -305,19 +358,25 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1760f7cf, // w:par
     0x1766f0e0, // b:domain name
     0x177115b3, // b:example icloud
+    0x179d6b82, // b:invalid helo
     0x179f0562, // b:able to
     0x17c28e09, // b:to about
     0x17e1077a, // w:network
     0x17e27425, // w:relevant
+    0x17e3f877, // b:domain from
     0x17f76ff4, // b:user unknown
+    0x18270770, // w:earthlink
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
+    0x185685b9, // b:sender dmarc
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x189e43b2, // w:unresolvable
+    0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
     0x18af634b, // b:helo host
+    0x18b83a9e, // b:help postmaster
     0x18c5a300, // b:mail rejected
     0x18c6e6fd, // w:block
     0x18d098d1, // b:com client
@@ -325,11 +384,15 @@ pub(super) static HASHES: [u32; 2925] = [
     0x18fbab0d, // b:many received
     0x19101149, // w:administrator
     0x19572a59, // b:domain email
+    0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
+    0x19b8e7a4, // w:whitelisted
     0x19d2a09d, // b:information go
     0x1a53a858, // b:org relay
+    0x1a5997eb, // b:header based
+    0x1aad303e, // b:that helo
     0x1ab55eaa, // b:disabled recipient
     0x1ab71d5e, // b:on acme
     0x1ac6992f, // b:sender guidelines
@@ -371,6 +434,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1d4cb121, // b:as policy
     0x1d773bad, // b:resend your
     0x1d79d7b6, // b:domain fix
+    0x1d855387, // b:there are
+    0x1d85febf, // b:insufficient system
     0x1d901d33, // b:protonmail com
     0x1d913c35, // b:of gmal
     0x1d958649, // b:outlook com
@@ -381,6 +446,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1dd9544f, // b:is currently
     0x1dece201, // b:nsu email
     0x1df302c0, // b:id bounce
+    0x1dff25a1, // b:maximum line
     0x1dff61fd, // w:mailing
     0x1e01b7a8, // b:smtp rejecting
     0x1e1120c7, // w:like
@@ -392,8 +458,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
     0x1e73d68e, // b:com with
+    0x1e8b5e07, // b:max recipients
+    0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
     0x1ed64df7, // w:ascii
+    0x1edbb6d5, // b:sender ip
     0x1ee37cd5, // b:your message
     0x1ef6e85b, // b:legitimate mail
     0x1eff9c57, // b:required for
@@ -415,8 +484,10 @@ pub(super) static HASHES: [u32; 2925] = [
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
     0x2077c98b, // w:being
+    0x207f3635, // b:help mail
     0x2084d23b, // w:vous
     0x20a64982, // b:has dmarc
+    0x20a9da01, // b:sequence of
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
@@ -426,10 +497,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0x2103cd70, // b:address to
     0x2109526f, // b:have yahoo
     0x210e0719, // w:linkid
+    0x21230367, // b:too high
     0x212f73fa, // b:bl spamcop
     0x213765cc, // w:mailbox
     0x21376708, // b:spam classification
     0x213d4fe4, // b:frozen see
+    0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
     0x2167674e, // b:been reported
     0x2181058c, // b:gmx net
@@ -438,8 +511,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
+    0x21bd8008, // b:please verify
     0x21df3301, // b:procedure the
     0x21e9d00f, // w:exist
+    0x21ed1469, // b:disk full
+    0x222d7625, // b:spam source
     0x2252d833, // b:all but
     0x2261fa33, // b:in relay
     0x2278d57c, // b:is no
@@ -448,6 +524,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x229dbfd8, // b:org doesn
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
+    0x22f020ab, // b:authentication failure
     0x22f93124, // b:tried to
     0x2345b50c, // b:complaints see
     0x2346b225, // b:process message
@@ -455,7 +532,10 @@ pub(super) static HASHES: [u32; 2925] = [
     0x234a1739, // b:mail google
     0x2354552c, // b:of messages
     0x2368e2d9, // b:email example
+    0x237b49f3, // b:verifier votre
+    0x237cfd59, // b:in recipient
     0x23874863, // w:restrictions
+    0x23a35037, // b:message probably
     0x23b07b4b, // w:nobody
     0x23c4e7c4, // w:nullmx
     0x23d1f1a2, // b:this time
@@ -463,6 +543,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x23ee7053, // b:refuse veuillez
     0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
+    0x2476e3b5, // b:full try
     0x2477bf64, // b:set up
     0x24817fcd, // b:removal from
     0x2492647e, // w:fixed
@@ -485,10 +566,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x25e85f31, // b:nxdomain domain
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
+    0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
     0x263584fe, // b:ip unknown
     0x265f7977, // b:refused please
+    0x26651692, // w:malicious
     0x268d0fc5, // b:smtp host
+    0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
     0x26e3fee1, // w:determine
     0x26fa2c65, // b:you do
@@ -503,8 +587,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0x281ee9f5, // w:gsmtp
     0x28327637, // b:the corresponding
     0x2844bf2a, // b:to permanent
+    0x2847de97, // w:probably
+    0x287463a6, // b:has no
     0x28a347b2, // b:this system
     0x28aec6d2, // b:maximum message
+    0x28b101b5, // w:store
     0x28d2163d, // b:visit https
     0x28d76c7d, // b:message contains
     0x28e01ef4, // w:isp
@@ -520,6 +607,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x29aa383f, // w:aborted
     0x29c898a8, // b:dmarcrejection gsmtp
     0x29cd8166, // b:message too
+    0x29da150b, // w:waiting
     0x29daf9d5, // b:failure please
     0x29dc031c, // b:directions for
     0x29f31b18, // e:x.4.2
@@ -545,17 +633,21 @@ pub(super) static HASHES: [u32; 2925] = [
     0x2b6355e2, // w:pbl
     0x2b66a540, // b:to domain
     0x2b790097, // b:service bad
+    0x2b7bd0ec, // b:me service
     0x2b7ff0b8, // b:org no
     0x2ba3b821, // b:nos services
     0x2baafd35, // b:clarify bl
     0x2bb6d3ea, // b:overquotatemp gsmtp
     0x2bcd6870, // b:yahooinc com
     0x2bf31e3e, // e:x.4.0
+    0x2bfefe60, // b:error no
     0x2c06412d, // b:unavailable please
     0x2c153c73, // b:of reject
     0x2c1c8f67, // w:bytes
     0x2c312a4c, // b:be found
     0x2c526d02, // w:remote
+    0x2c6b4d1a, // b:helo mail
+    0x2c6b7ad5, // b:rejected blacklisted
     0x2c6e4e16, // b:me com
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
@@ -584,23 +676,29 @@ pub(super) static HASHES: [u32; 2925] = [
     0x2dc4a9e5, // b:exist on
     0x2df32164, // e:x.4.6
     0x2e0a3d08, // b:les emails
+    0x2e18834f, // b:mailbox here
     0x2e1cfe8b, // b:to mail
+    0x2e3b1100, // w:poor
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
+    0x2ee701ff, // b:this domain
     0x2f00536c, // w:check
     0x2f00d5d9, // b:com temporary
     0x2f02af2b, // w:esmtp
     0x2f14477e, // w:access
     0x2f519de2, // e:x.2.2
+    0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
     0x2f7fa295, // b:limited because
     0x2f903f96, // b:this recipient
     0x2f937a8a, // b:connection timed
     0x2f9848ee, // b:to why
     0x2f9e97e3, // b:tard service
+    0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
+    0x2fcf85f1, // b:boite du
     0x2fdebdb1, // b:or virus
     0x2ff3248a, // e:x.4.4
     0x2ff9d796, // b:messages per
@@ -614,9 +712,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0x30b81dd7, // b:mailbox address
     0x30c40dd1, // w:provider
     0x30c4b729, // b:to end
+    0x30e35be9, // b:com invalid
     0x30e6eb69, // b:command timeout
     0x30f3261d, // e:x.4.5
     0x3103b88f, // b:mail bin
+    0x3105797b, // b:rfc https
     0x313ea208, // e:5.3.4
     0x3162e3a3, // b:rejected undeliverable
     0x31a1968b, // b:the message
@@ -630,6 +730,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
+    0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
     0x32a55f72, // w:information
@@ -640,6 +741,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
     0x333525cf, // w:envoyes
+    0x3335e5c8, // b:message length
     0x333a27dd, // w:fill
     0x33680824, // b:policy all
     0x3399e79b, // b:must issue
@@ -647,11 +749,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x33ccbe9a, // w:acme
     0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
+    0x33d68457, // w:chkuser
     0x3407f8ec, // w:bare
     0x34128e06, // b:no data
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
+    0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
     0x3493b4e2, // b:since part
     0x34a8d844, // w:blocked
@@ -659,7 +763,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x3501fb53, // w:spool
     0x3516f43d, // b:url in
     0x353ea854, // e:5.3.0
+    0x3546a3c2, // b:bloquee pour
     0x3564cb32, // b:email not
+    0x356e222f, // b:authentication is
     0x35a1c6d8, // w:again
     0x35b49238, // w:field
     0x35bc1045, // b:temporary system
@@ -671,11 +777,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x3628caec, // w:overquotatemp
     0x363f1893, // b:org proxying
     0x366caef3, // w:also
+    0x3672ca92, // w:pour
     0x367dac08, // b:this user
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
     0x36ca5557, // b:not rfc
     0x36d6909c, // b:haineko org
+    0x36e15cdb, // b:your sender
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
     0x36fee80f, // b:quota please
@@ -683,10 +791,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0x372d1dfb, // b:using spamhaus
     0x373eab57, // w:find
     0x373eab7a, // e:5.3.2
+    0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
     0x3773f991, // b:message content
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
+    0x37d71cf3, // b:connections slow
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
@@ -713,18 +823,26 @@ pub(super) static HASHES: [u32; 2925] = [
     0x39ccac5b, // b:email address
     0x39cd4fa3, // b:on the
     0x39fa420a, // b:authentication checks
+    0x3a18dd18, // w:version
+    0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
+    0x3a59ea0b, // w:queue
     0x3a66f43e, // b:recipnotfound not
+    0x3a768ad3, // w:files
+    0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
     0x3a93fb69, // b:fill that
     0x3a9eeab0, // e:5.7.606
     0x3abda068, // b:invalid address
     0x3adb73d9, // b:reset request
+    0x3aebd552, // b:de nemesis
     0x3b03b845, // w:duplicate
+    0x3b13f6b9, // b:votre configuration
     0x3b1a4b87, // b:only one
     0x3b20f948, // w:facebook
     0x3b24db66, // w:invalide
+    0x3b3bcca6, // b:de connexions
     0x3b45e724, // w:via
     0x3b60fae7, // b:to rcpt
     0x3b6ada5a, // b:header are
@@ -738,6 +856,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x3bf856b1, // b:my messages
     0x3c11d018, // b:jp does
     0x3c1e8a14, // b:service permits
+    0x3c37d4e5, // b:rejected bounce
     0x3c5ef8a7, // b:org info
     0x3c7c7ec1, // b:rejected ube
     0x3c8be75a, // b:not accepting
@@ -752,6 +871,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0x3d26be2b, // b:reputation ask
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
+    0x3d5886a6, // w:total
+    0x3d7e7d52, // b:to security
     0x3d9c4844, // b:response codes
     0x3df3a74c, // b:mailbox does
     0x3e27176e, // b:en us
@@ -767,6 +888,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
     0x3ee05904, // b:on setting
+    0x3f05b0c3, // w:home
     0x3f1cf61f, // b:messages with
     0x3f1f5e0d, // b:spam by
     0x3f2c872f, // w:syntax
@@ -778,6 +900,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0x3fc3e378, // w:their
     0x3fdeb6dd, // b:from servers
     0x3fe74260, // b:unknown in
+    0x40364b43, // w:argument
+    0x40422a49, // b:ip source
     0x404b00e4, // b:sessionid cyrus
     0x404c5930, // b:error delivering
     0x404e5d02, // b:mail servers
@@ -796,6 +920,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x40f97f58, // b:message will
     0x413584fc, // w:click
     0x4145851c, // b:per transaction
+    0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
@@ -807,6 +932,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0x425d1588, // w:bloque
     0x427a7434, // w:destination
     0x427b04d2, // b:is being
+    0x42be9d3d, // b:not meet
+    0x42d98230, // b:refused you
     0x42e7eba5, // b:reach does
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
@@ -818,6 +945,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0x43c0f030, // w:recognized
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
+    0x44108b7f, // b:request ip
+    0x44262a02, // b:date header
     0x4427f510, // b:hard fail
     0x4465d90d, // w:required
     0x44770364, // w:icloud
@@ -827,10 +956,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
     0x44e0f9e3, // b:returned null
+    0x45034b97, // w:incorrect
     0x450f90a5, // b:com timed
     0x45218b5f, // b:bad dns
+    0x454317e8, // b:here by
     0x4555124e, // b:disabled or
     0x456685be, // b:have not
+    0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
     0x459212f7, // b:xx smtp
@@ -838,14 +970,18 @@ pub(super) static HASHES: [u32; 2925] = [
     0x4594054f, // b:http example
     0x45c0d659, // b:in google
     0x45ea864a, // w:application
+    0x45eaa982, // b:appears to
     0x460b3e07, // b:pass spf
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
     0x463fbcbd, // b:spam or
     0x465eb74c, // b:email to
+    0x4661c0e4, // b:send to
+    0x468a68db, // b:by spf
     0x46a5e467, // w:authenticated
     0x46ba6fae, // w:shironeko
     0x46c161da, // b:at later
+    0x46eed2ef, // b:method cram
     0x46f415ea, // b:mx host
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
@@ -853,13 +989,17 @@ pub(super) static HASHES: [u32; 2925] = [
     0x47be303b, // b:service mail
     0x47cf21e6, // b:conversation with
     0x47e96454, // b:low reputation
+    0x480101f0, // b:mail right
     0x48085fb0, // b:registered within
     0x4820c32a, // b:type mx
+    0x4821e247, // b:rejected policy
     0x482851b3, // w:client
     0x4846e5e3, // b:error codes
     0x4858789c, // w:refused
     0x48603630, // w:because
+    0x48648170, // b:spf is
     0x48809ab9, // b:is frozen
+    0x4899f795, // b:per minutes
     0x489a8a99, // w:verify
     0x489b5bd9, // b:gmal com
     0x48d392e4, // b:at this
@@ -871,8 +1011,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0x49cda230, // b:again for
     0x49f3ac33, // w:temporary
     0x4a246661, // w:token
+    0x4a329473, // b:destination address
+    0x4a805b69, // b:such recipient
+    0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
     0x4abbe1f9, // w:provide
+    0x4acf37cd, // b:blocked aup
     0x4ad04872, // b:kijitora ntt
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
@@ -881,7 +1025,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x4b51d90a, // w:lookup
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
+    0x4bb312b2, // b:the maximum
     0x4bc08f88, // w:out
+    0x4be77e3c, // b:exceeds administrative
     0x4bebd272, // b:unknown or
     0x4bef5c63, // b:your hostname
     0x4bf74c10, // e:4.7.650
@@ -900,18 +1046,23 @@ pub(super) static HASHES: [u32; 2925] = [
     0x4d2f5070, // b:org user
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
+    0x4d742266, // w:looping
     0x4d8ff477, // b:the following
     0x4d99ca4f, // b:lien ci
     0x4dab55d9, // w:zen
+    0x4dc3753e, // b:policy rfc
     0x4dc76849, // b:google limit
     0x4e03789b, // w:ont
     0x4e0e65f5, // w:called
     0x4e1d4712, // b:dmarc check
     0x4e24d95c, // b:deferred retrying
     0x4e27e909, // b:addresses are
+    0x4e4894f5, // b:email protected
     0x4e5ca827, // b:or the
+    0x4e5fdb98, // b:emetteur invalide
     0x4eb0815a, // b:our system
     0x4ec1dc7a, // b:with code
+    0x4ecb4439, // b:system resources
     0x4ef39099, // b:spam and
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
@@ -922,22 +1073,27 @@ pub(super) static HASHES: [u32; 2925] = [
     0x4f5a4e4f, // w:bouncing
     0x4f61970c, // w:from
     0x4f6ab1cb, // b:jp please
+    0x4f84f310, // w:plain
     0x4fa72e34, // b:size limits
     0x4fb62019, // w:domains
     0x4fbf4af8, // b:taken mailbox
     0x4fc02b82, // b:try again
     0x4fc82123, // b:exceeded message
     0x4fed0d63, // b:recipient user
+    0x4ff19980, // b:domain an
     0x502c1f5a, // b:not succeed
     0x504a07e3, // b:temporarily rejected
     0x505a7995, // b:example yahoo
     0x5082c397, // w:nosuchuser
     0x5099b035, // b:done so
     0x50a957dc, // w:accepting
+    0x50c6e011, // b:system full
     0x50d7dc41, // b:you ve
+    0x50e05bc3, // b:adresse ip
     0x50e51ef6, // b:denied as
     0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
+    0x511eec09, // b:envelope blocked
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
     0x5159e7f7, // b:has detected
@@ -946,6 +1102,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x5189bba1, // b:refused due
     0x518bafa0, // b:exploits block
     0x51a7bc04, // b:delivered to
+    0x51ab3ffb, // b:connexions veuillez
     0x51afc844, // b:storage space
     0x51c098fa, // w:our
     0x51e9f6c9, // b:bad sender
@@ -966,26 +1123,32 @@ pub(super) static HASHES: [u32; 2925] = [
     0x5311c987, // b:that requirement
     0x53172f7d, // b:an unusual
     0x531c4788, // b:senders not
+    0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
     0x53ca9312, // b:domain closing
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
+    0x53fbb15b, // w:admin
     0x54018d43, // b:com relay
     0x5416b661, // b:eicar test
     0x541ef26c, // b:userunknown libsisimai
     0x5454ab6f, // w:schweikert
     0x54783a7a, // w:space
+    0x547d2641, // b:by header
     0x547de7e8, // w:mailboxes
     0x54a65873, // b:dc net
     0x54c9526d, // b:relay mail
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
     0x551b62b6, // w:sur
+    0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
     0x55474164, // b:was rejected
     0x554b5dae, // b:net addressee
+    0x555049ac, // b:submission port
     0x557abc5f, // w:online
     0x55825dc0, // b:recipient address
+    0x55c6475e, // b:spam please
     0x55cbddd0, // b:support apple
     0x55d6cb8c, // b:help subtype
     0x55f948ae, // b:header error
@@ -997,15 +1160,19 @@ pub(super) static HASHES: [u32; 2925] = [
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
     0x56859eee, // w:there
+    0x56b57d3b, // b:addresses rejected
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
+    0x56e38bd4, // b:the from
     0x56ea94b1, // b:best practices
     0x57217d66, // b:service unavailable
+    0x5740c449, // b:store message
     0x5742754c, // w:set
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
     0x5762119d, // w:match
     0x576eaebd, // b:ip not
+    0x577ad58f, // w:spoofing
     0x57867da8, // w:unsolicitedmessageerror
     0x57a19dcb, // b:cannot be
     0x57d20665, // w:choose
@@ -1017,11 +1184,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x589cba56, // b:from spam
     0x58d90aaa, // b:vagrant vagrantup
     0x58e0a639, // w:authenticate
+    0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x59c1d370, // b:domain dmarc
     0x59f3b865, // w:time
+    0x5a06e3f9, // b:must be
     0x5a115677, // b:reject id
     0x5a3e69b2, // b:reverse dns
     0x5a3fee61, // b:mailbox delivery
@@ -1029,34 +1198,46 @@ pub(super) static HASHES: [u32; 2925] = [
     0x5a5cc6c7, // b:unable to
     0x5a60d9bd, // b:com rcpt
     0x5ae4b665, // w:password
+    0x5aec1397, // b:xgemail message
     0x5afeb72e, // b:failure for
     0x5b06ccce, // b:your postmaster
+    0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
     0x5b1ad9c6, // b:the day
     0x5b2ab42f, // w:nekochan
     0x5b2c3942, // b:gmail does
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
+    0x5b785738, // b:no reverse
+    0x5b7b7622, // b:security reasons
     0x5b8e06fc, // b:setting up
     0x5b92ac9b, // b:cgi bin
     0x5b9e63f3, // w:conversation
     0x5bd817f8, // w:permitted
+    0x5be0e10e, // b:mail transaction
     0x5c3849c9, // w:sessions
+    0x5c44437d, // b:orange fr
     0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
+    0x5c8790ee, // b:sending to
     0x5ca4e3b4, // b:rate that
     0x5cb56240, // b:invalide invalid
+    0x5cc0dfcb, // b:https community
     0x5cde263f, // b:domain is
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
+    0x5d5c43d0, // w:nexthop
+    0x5d8f1df4, // b:encryption is
     0x5d94b611, // b:schweikert ch
     0x5d9eb71a, // w:detected
+    0x5dd540eb, // b:failure example
     0x5de0c110, // b:receiving mail
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
     0x5e3f405a, // b:identify the
     0x5e786dfa, // b:org black
     0x5e7eae25, // w:fwd
+    0x5e84d6ce, // w:idle
     0x5e89351f, // b:inactive for
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
@@ -1064,13 +1245,17 @@ pub(super) static HASHES: [u32; 2925] = [
     0x5eb3ef59, // b:unverifyable sending
     0x5ebe6eda, // w:org
     0x5ef31e7b, // b:go microsoft
+    0x5f17050a, // b:smtp internal
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f47913a, // b:dessous et
     0x5f4c1c7e, // b:ip none
     0x5f4d6a1a, // b:mail delivery
+    0x5f50963c, // b:spam contact
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
+    0x5f8d5d1b, // w:zip
+    0x5fc673c9, // b:owner dmarc
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
     0x5fe9917a, // b:to learn
@@ -1078,20 +1263,26 @@ pub(super) static HASHES: [u32; 2925] = [
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
     0x60081350, // w:domain
+    0x6062b3a6, // c:510
     0x6083345f, // b:to reach
     0x60a3030f, // b:from example
     0x60a529b0, // b:all bulk
+    0x60a7afc2, // b:spf policy
     0x60b747e8, // b:accepted from
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
     0x60fcf4b3, // b:of bouncing
     0x60fd54e2, // w:frequency
     0x612988bc, // b:not supported
+    0x613e38cb, // w:parameter
+    0x615828e7, // b:auth plain
     0x615b4a58, // b:link below
+    0x6162b539, // c:511
     0x616a2952, // b:no smtp
     0x618983c7, // b:may not
     0x619ac7bf, // b:our services
     0x61ad0453, // b:this error
+    0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
     0x61d4c99c, // b:to smtp
     0x61dbf4b2, // b:email cannot
@@ -1107,22 +1298,31 @@ pub(super) static HASHES: [u32; 2925] = [
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
     0x62da10b2, // b:is required
+    0x62e344aa, // b:refused mail
     0x62ee1834, // w:http
     0x633cbfb1, // w:code
     0x633f8984, // b:cloudmark sender
+    0x634068c6, // b:ref http
     0x635e89b8, // b:to mailboxes
+    0x6362b85f, // c:517
     0x636416dc, // w:entries
+    0x6365556e, // b:recipients for
+    0x636a5126, // b:an email
     0x6378897f, // w:deferred
     0x6378d458, // w:disallowed
     0x637eeb51, // w:reasons
     0x63a41c43, // b:policy please
     0x63ae0b08, // w:ehlo
+    0x63c54cec, // w:issues
+    0x63c7660e, // w:engine
     0x63c7e968, // b:recipient email
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
+    0x63f35774, // w:submit
     0x64059f58, // b:cuda nsu
     0x640ac420, // b:aborted mailbox
+    0x6412e242, // w:logged
     0x6415a7c8, // w:banned
     0x641e1265, // w:tls
     0x64226a3f, // b:no route
@@ -1142,10 +1342,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x654eb217, // b:protocol error
     0x6553d646, // b:with the
     0x657e7345, // b:who can
+    0x65898417, // w:bloquee
+    0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65c4e34d, // b:https support
     0x65d6c0ac, // b:failed with
+    0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
     0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
@@ -1154,7 +1357,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x662bc1b0, // b:to this
     0x66356b2f, // b:openspf net
     0x6641f194, // b:dns entries
+    0x664568b6, // b:rejected greylisting
     0x664c715a, // b:user email
+    0x6650333b, // b:an ip
     0x666dc406, // b:not configured
     0x66979f5e, // b:org said
     0x66d9089e, // w:unverifyable
@@ -1163,11 +1368,14 @@ pub(super) static HASHES: [u32; 2925] = [
     0x66fd85ad, // w:amazonses
     0x670d4d76, // b:et suivre
     0x6715c723, // b:esmtp service
+    0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
+    0x674add41, // w:sfr
     0x67515416, // b:microsoft com
     0x675b8034, // b:details about
     0x676605b5, // b:expansion problem
     0x67673333, // b:comcast requires
+    0x67a77558, // w:mailserver
     0x67cd5123, // b:exceeded google
     0x67d78ce7, // b:id no
     0x67de3790, // b:domain if
@@ -1176,7 +1384,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x682ce219, // b:need fully
     0x6842900f, // w:see
     0x685e9387, // b:for both
+    0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
+    0x68a14bd3, // w:path
     0x68f13b40, // e:5.7.0
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
@@ -1188,6 +1398,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x69bfeea7, // w:invalid
     0x69c814d5, // b:owner of
     0x69c97e25, // b:address this
+    0x69d56786, // b:sfr fr
     0x69eef5cb, // b:initiative go
     0x69f13cd3, // e:5.7.1
     0x6a009871, // b:unauthenticated email
@@ -1201,6 +1412,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x6ae3ed06, // b:mail nullmx
     0x6af13e66, // e:5.7.2
     0x6b2a8c71, // b:part does
+    0x6b3410d7, // b:qmail file
     0x6b5c9f73, // b:much mail
     0x6bb5a38a, // b:mail has
     0x6bccabf5, // b:smtp requested
@@ -1212,16 +1424,20 @@ pub(super) static HASHES: [u32; 2925] = [
     0x6c4351d3, // b:limited due
     0x6c5e495c, // c:538
     0x6c95439f, // b:servers without
+    0x6c96394a, // b:of attachments
     0x6ca26b35, // b:dns match
     0x6cd4ae42, // b:in past
     0x6ce84296, // b:busy please
+    0x6cf93e95, // b:for seconds
     0x6d12968b, // b:com dnsbl
+    0x6d14a98e, // w:overquota
     0x6d1aac90, // b:mismatches client
     0x6d1e2090, // w:tld
     0x6d1e3680, // b:domain neko
     0x6d321ffd, // b:had no
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
+    0x6d649b89, // b:bytes exceeds
     0x6d660152, // w:administrative
     0x6d6bb134, // b:said email
     0x6d984f8e, // b:server has
@@ -1239,6 +1455,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x6dfafc3c, // b:command first
     0x6e2fee8b, // b:address host
     0x6e496fbe, // b:mailbox not
+    0x6e5b4ff9, // b:being accepted
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
     0x6ea7014c, // b:timed out
@@ -1248,11 +1465,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x6efafaa7, // w:goodbye
     0x6f1610af, // b:authentication information
     0x6f24c2a3, // w:excessive
+    0x6f530e26, // b:the policy
     0x6f649747, // w:server
     0x6f6cfc78, // b:server error
     0x6f6f6af6, // w:over
     0x6f723161, // w:malformed
     0x6f8d5457, // b:address lookup
+    0x6fa0f6d9, // b:server timed
     0x6fb23b8e, // b:relay xx
     0x6fceb34b, // b:relay not
     0x6fde4428, // b:domain in
@@ -1261,6 +1480,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x7011c4ca, // b:maximum number
     0x702f2bd7, // b:for reset
     0x70572286, // b:such domain
+    0x705e4fa8, // c:534
     0x706c7605, // b:size size
     0x707dfcc2, // b:codes for
     0x708e4d8f, // b:turn on
@@ -1284,13 +1504,17 @@ pub(super) static HASHES: [u32; 2925] = [
     0x722a806b, // b:or mail
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
+    0x7257e8a8, // b:recipient list
     0x72614842, // w:directions
     0x726b24d3, // b:attempting to
+    0x7281fba9, // b:sorry you
     0x72a6c23d, // w:emails
     0x72ae7df2, // w:max
     0x72b6db1b, // b:au moins
     0x72c0200c, // b:client host
+    0x72c56489, // w:issued
     0x73255725, // b:size kb
+    0x732a9c7a, // w:ssl
     0x733ed7f9, // b:at https
     0x734165a1, // b:the procedure
     0x73505b5d, // b:jp is
@@ -1299,24 +1523,29 @@ pub(super) static HASHES: [u32; 2925] = [
     0x73675c12, // b:mail receivingrate
     0x7379f37e, // b:vous invitons
     0x737afeb8, // b:being delivered
+    0x7386c2da, // b:incident de
     0x7386c332, // b:rbl reject
     0x7388decf, // b:or dkim
     0x73899a21, // w:bloques
     0x738b38ee, // b:out while
+    0x7396a79d, // w:senderscore
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
     0x73dd84ed, // b:content guidelines
     0x74158156, // b:code nxdomain
+    0x7420abfc, // b:allowed on
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
     0x745e55f4, // c:530
+    0x74644f67, // b:is banned
     0x74713bb5, // b:you must
     0x7474736a, // w:xbl
     0x7486d36e, // b:in reply
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
+    0x74b183fa, // b:and this
     0x74d2f0a9, // c:421
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
@@ -1330,10 +1559,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0x75ec24d3, // b:explanation visit
     0x75fd07e5, // b:message and
     0x7612b313, // b:say you
+    0x762b90c9, // b:down please
     0x7631a5be, // b:your situation
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
+    0x766097b1, // c:524
     0x7678c3bf, // w:fix
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
@@ -1349,6 +1580,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x77e2cdee, // b:domain of
     0x77e73317, // b:mx recipient
     0x77ed37e6, // b:accepting connections
+    0x77f11a62, // w:appears
     0x781bdf84, // b:best protect
     0x7831a080, // b:recipient inbox
     0x78449990, // b:space and
@@ -1362,35 +1594,46 @@ pub(super) static HASHES: [u32; 2925] = [
     0x78b11abf, // w:your
     0x78b8d9a2, // b:smtp message
     0x78c27b06, // b:rejected mail
+    0x78d5358c, // c:431
+    0x7941c6c1, // b:smtp orange
     0x79609c6a, // c:521
+    0x79631f24, // b:recipient addresses
     0x796d6e09, // b:permanently deferred
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
     0x7980aaa7, // w:virtual
+    0x7993ac18, // b:recipient has
     0x799f6f2b, // b:relay at
     0x79af5a69, // e:x.7
     0x79b0782b, // b:com size
     0x79ccd484, // w:address
     0x79faa717, // b:exmail qq
     0x7a037fdd, // b:it fails
+    0x7a0989f9, // b:xgemail sender
     0x7a618c60, // b:user here
     0x7a88394f, // b:support google
     0x7a9c82bb, // b:sending this
     0x7aaf5bfc, // e:x.0
+    0x7ac246fb, // b:to queue
     0x7b0e6b4f, // w:violation
     0x7b183e09, // b:space please
     0x7b286a7b, // w:spf
+    0x7b31de62, // b:smtp spam
     0x7b38d9d3, // w:both
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
     0x7baf5d8f, // e:x.1
+    0x7bd53a45, // c:432
     0x7bf5c4c7, // b:gmail this
     0x7c109cdb, // b:exceeded for
+    0x7c16f312, // b:dns lookup
+    0x7c177788, // b:not logged
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
     0x7c2d687d, // b:the links
     0x7c2dd585, // b:concurrent connections
     0x7c3c700a, // b:the directions
+    0x7c4f00e8, // w:infected
     0x7c652279, // b:why has
     0x7c6b02c7, // b:by user
     0x7c7042c2, // w:retrying
@@ -1405,11 +1648,14 @@ pub(super) static HASHES: [u32; 2925] = [
     0x7ce04594, // w:improper
     0x7ce3ca77, // b:for typos
     0x7ce9484e, // b:or illegal
+    0x7cf001ee, // w:status
     0x7cff002c, // w:limits
     0x7d075ac7, // b:undeliverable address
     0x7d19d90f, // b:try double
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
+    0x7d369b37, // b:during mail
+    0x7d545040, // w:single
     0x7d6427ec, // b:up authentication
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
@@ -1428,6 +1674,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x7e45b75a, // b:adr recipientnotfound
     0x7e5fb827, // b:frequency limited
     0x7e6713c4, // w:unrouteable
+    0x7e680de6, // b:refused your
     0x7e758418, // b:additional messages
     0x7e75d83c, // b:unnecessary spaces
     0x7e9454fb, // b:this connection
@@ -1435,7 +1682,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x7ebb46cf, // w:explanation
     0x7f0b9da0, // b:click on
     0x7f323dd2, // b:codes section
+    0x7f450c94, // w:anti
     0x7f6e2e55, // b:do not
+    0x7f6f5590, // b:storage allocation
     0x7f95a56c, // w:bacause
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
@@ -1456,6 +1705,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x80fb0a29, // b:record setup
     0x8113d904, // b:found by
     0x81185fc0, // b:smtp syntax
+    0x813a8011, // b:daily limit
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
@@ -1483,36 +1733,49 @@ pub(super) static HASHES: [u32; 2925] = [
     0x829f0553, // b:mta helo
     0x82a3b358, // w:past
     0x82ace5b1, // w:csi
+    0x82b65183, // b:domain isn
     0x82ca7556, // w:vers
     0x82d83eea, // b:mailing list
+    0x82e2553e, // b:closed you
     0x82f18f59, // b:limited blocked
     0x8304c840, // b:messages and
     0x83360371, // b:these emails
     0x8349441c, // w:prodigy
+    0x835c08f3, // b:name required
     0x836a23b4, // b:pass authentication
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
     0x839cbb2c, // b:our block
+    0x83cc0463, // b:not listed
     0x83d569e3, // w:problem
     0x83d82b95, // b:lost connection
     0x840570a9, // w:settings
+    0x84086eb7, // b:query lookup
     0x84147f22, // b:found haineko
     0x843b3808, // b:closing transmission
     0x8449168c, // w:services
     0x8449711c, // b:mail host
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
+    0x84600064, // b:administrative limit
+    0x8464c3f0, // b:qq trouble
     0x8470ad97, // b:nature of
+    0x84759a37, // b:com to
     0x848ac5f0, // b:org relaying
     0x848c4225, // b:provider to
+    0x84a9be57, // b:ru recipient
     0x84b5324c, // b:ip address
     0x84c27611, // b:qualified address
     0x84cf3d5f, // b:so already
+    0x84d96502, // w:rcptto
     0x84ef28d8, // b:see http
     0x84ef5e5d, // w:mailpolicy
+    0x84f6fce0, // w:date
+    0x84fb17fb, // b:been rejected
     0x8532b269, // b:by dmarc
     0x85440351, // b:the administrator
+    0x85463eed, // b:org please
     0x854ce3cc, // b:to accept
     0x8550caf1, // b:com en
     0x8566b536, // w:since
@@ -1530,7 +1793,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0x865e401a, // b:gmx com
     0x865e5e1e, // b:smtp the
     0x8689f2b7, // b:symanteccloud com
+    0x86a39184, // b:command too
     0x86c61dc8, // b:of data
+    0x86d0ce68, // c:417
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
@@ -1541,13 +1806,16 @@ pub(super) static HASHES: [u32; 2925] = [
     0x87c9b61c, // b:virus detected
     0x87e0237b, // b:owned by
     0x87e9fc1e, // b:domains whose
+    0x88069976, // b:unavailable account
     0x880e4d06, // w:receivingrateperm
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
     0x8859ca06, // b:com is
+    0x885f6671, // b:later nexthop
     0x889d3603, // w:reset
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
+    0x88ac954b, // b:length is
     0x88b2cb99, // b:for more
     0x88c24baf, // b:with multiple
     0x88c25ec4, // b:icloud com
@@ -1556,6 +1824,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x88e0d1b9, // w:symanteccloud
     0x88ed250b, // b:over quota
     0x88f7032c, // w:data
+    0x8917a998, // b:info zen
     0x891f976f, // b:the user
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
@@ -1565,6 +1834,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x899a3124, // w:done
     0x89a3be5d, // w:pass
     0x89cfd361, // b:example prodigy
+    0x89d09938, // b:of rcpts
     0x8a05ca19, // w:rejecting
     0x8a17537c, // b:limits in
     0x8a39ac27, // b:below and
@@ -1572,6 +1842,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x8a4dcde8, // w:recipients
     0x8a7b557d, // w:cgi
     0x8a8584d3, // b:guidelines https
+    0x8a9c7ca1, // b:count exceeded
     0x8aa0369f, // b:is receiving
     0x8aa0f860, // w:whose
     0x8ab50889, // b:valid address
@@ -1595,8 +1866,10 @@ pub(super) static HASHES: [u32; 2925] = [
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
     0x8c3e89eb, // b:destination mailbox
+    0x8c482d25, // b:they can
     0x8c5f2c04, // b:mail answer
     0x8c6bca99, // w:seconds
+    0x8c7e4c37, // w:threshold
     0x8c7f8300, // b:for bounce
     0x8c8bc501, // b:message exceeded
     0x8c971ced, // b:is over
@@ -1606,9 +1879,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0x8d0a11db, // b:spam the
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
+    0x8d45d49f, // b:listed in
     0x8d4efc4b, // b:administrator to
     0x8d5abaa4, // b:mail troubleshooting
     0x8d760f4e, // b:from header
+    0x8d81947f, // b:in effect
     0x8d8ffb12, // b:requires all
     0x8d9105d0, // b:the initial
     0x8d96fdd1, // w:fails
@@ -1616,15 +1891,19 @@ pub(super) static HASHES: [u32; 2925] = [
     0x8de48c0f, // b:local recipient
     0x8dfc8ec5, // w:connections
     0x8e1f266e, // b:found in
+    0x8e2ec90f, // b:size limit
+    0x8e4f8fbf, // b:dictionary attack
     0x8e8c617c, // w:able
     0x8ec9332e, // b:smtp sender
     0x8ecbb503, // w:section
     0x8ee57a52, // w:lost
     0x8ee6a5df, // b:mi dmc
+    0x8ef0546b, // w:trouble
     0x8ef769df, // b:noerror the
     0x8f0a722b, // w:outlook
     0x8f12be66, // w:action
     0x8f216edd, // b:at zen
+    0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
     0x8f411884, // b:refer your
     0x8f55f96f, // b:whose servers
@@ -1634,6 +1913,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x8f6ed25f, // w:steps
     0x8f6ee099, // e:x.5.4
     0x8f78c815, // b:request for
+    0x8fd08373, // b:based registries
     0x9020fe49, // w:suspended
     0x90260d9b, // b:no id
     0x905093ad, // b:not reachable
@@ -1643,10 +1923,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9076556b, // b:google workspace
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
+    0x9093dffe, // b:we do
+    0x90b4ac57, // b:trop de
     0x90be44d6, // b:ne jp
     0x90c02ee4, // b:com access
     0x90c2d20c, // b:accept mail
     0x90c48bc0, // b:double checking
+    0x90c8a2c2, // b:denied eop
     0x90cb7b5d, // b:unavailable helo
     0x90dc5ee1, // b:org query
     0x90dee080, // b:https senders
@@ -1659,6 +1942,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9151c578, // b:not our
     0x916ee3bf, // e:x.5.2
     0x917ca8ec, // w:dd
+    0x91904cd9, // b:failed dmarc
+    0x919f7518, // b:be closed
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
@@ -1676,12 +1961,14 @@ pub(super) static HASHES: [u32; 2925] = [
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
+    0x9322d9fb, // w:prohibition
     0x933bfcdc, // b:proofpoint com
     0x9348383a, // w:commands
     0x934c60e4, // b:message has
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x93888f50, // b:en error
+    0x938bbdcd, // w:option
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
     0x93cfdc65, // b:from has
@@ -1707,6 +1994,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x94c9a533, // b:to enable
     0x94dc77d1, // w:hangup
     0x94e0c489, // e:5.5.1
+    0x94f1ab7f, // b:from bounce
     0x951e01a3, // b:delivering to
     0x954a237d, // w:did
     0x95545479, // b:net were
@@ -1716,19 +2004,27 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9587bb64, // b:server configuration
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
+    0x95e789c9, // w:unimplemented
     0x96077589, // b:protection outlook
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
+    0x96667e84, // b:address listed
+    0x968df9ec, // w:ca
     0x96906a34, // b:reduce the
+    0x9694fba6, // b:an rbl
     0x96a0c5fd, // b:instructions on
+    0x96ab479f, // b:connection will
     0x96c944b4, // b:message moderation
     0x96fd522f, // w:disableduser
+    0x972dfa80, // b:restricted characters
+    0x97331cca, // w:requests
     0x975a4970, // w:identify
     0x97646eff, // b:com mx
     0x977cd17d, // w:listed
     0x97a569b7, // b:sorbs net
     0x97a71321, // w:does
+    0x97b48aab, // w:docs
     0x97e0c942, // e:5.5.4
     0x97e4ccc7, // w:regulariser
     0x97ece007, // b:com sender
@@ -1741,13 +2037,18 @@ pub(super) static HASHES: [u32; 2925] = [
     0x987e5cf2, // w:web
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
+    0x98ba5cf9, // w:exchanger
     0x98bf8b5e, // b:by policy
+    0x98c2e93c, // b:black list
     0x98da29fa, // w:exmail
     0x991ebe6a, // e:5.4.1
+    0x9947ae00, // w:netblock
+    0x9954dbd3, // w:write
     0x997eb5a2, // b:com xx
     0x997fea48, // w:cat
     0x998ef4d2, // w:cox
     0x99993798, // w:hl
+    0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
     0x99df34ca, // w:sent
     0x99f4cb15, // w:judged
@@ -1756,6 +2057,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9a13b78a, // b:not allowed
     0x9a1bd8bb, // b:recipients reached
     0x9a1ebffd, // e:5.4.0
+    0x9a213924, // b:for spamming
     0x9a2cfcb5, // b:response user
     0x9a3392d6, // b:postmaster verizonmedia
     0x9a52ce83, // b:command must
@@ -1763,9 +2065,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9a62d45c, // w:bounce
     0x9a927d66, // w:mi
     0x9aaa824c, // w:wm
+    0x9ab95919, // b:being spam
     0x9abdaa44, // e:x.7.10
     0x9b0ddefd, // b:relay limit
     0x9b11edfd, // b:org session
+    0x9b326f25, // b:aborted exceeded
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
     0x9b5b83b1, // b:answer authentication
@@ -1773,13 +2077,18 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9b7ac3ce, // b:live com
     0x9b8c9f4f, // b:the server
     0x9baaa993, // w:timed
+    0x9bbdabd7, // e:x.7.11
     0x9bdafa27, // b:emails envoyes
+    0x9be56efb, // b:block listed
     0x9bf8fc63, // w:sorbs
+    0x9c4af7a9, // b:reject for
     0x9c532f4c, // b:mail ua
     0x9c5d07a9, // b:spf checks
     0x9c66f2b5, // w:encryption
+    0x9c6a3171, // b:unsupported option
     0x9c7cba3d, // w:do
     0x9c8e035e, // w:co
+    0x9ccde077, // w:bdat
     0x9cde6257, // b:use the
     0x9d04d66d, // b:greylisting in
     0x9d13eb2b, // w:noerror
@@ -1796,19 +2105,24 @@ pub(super) static HASHES: [u32; 2925] = [
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
     0x9e4ee4c7, // b:spam mail
+    0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
     0x9e8c8ac1, // b:ip rcp
     0x9e8e0684, // w:ci
+    0x9e929eb3, // b:failed an
     0x9e93605f, // b:could not
+    0x9e9dbce6, // w:other
     0x9ec0c813, // b:been rate
     0x9eceb897, // b:name not
     0x9ed2cd2f, // b:not owned
+    0x9f184fcc, // b:example rambler
     0x9f1b0f0d, // b:size of
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
     0x9f6dc3c7, // b:flagged as
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
+    0x9fa4ceed, // w:boite
     0x9fc87d78, // b:we reject
     0x9fdf150b, // b:the problem
     0x9ff34444, // b:par nos
@@ -1827,14 +2141,19 @@ pub(super) static HASHES: [u32; 2925] = [
     0xa10479e2, // e:x.1.10
     0xa12a9cf9, // w:legitimate
     0xa140cad7, // w:limit
+    0xa1431d58, // w:sophos
     0xa17cc21c, // w:dt
     0xa17f00b3, // w:er
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
     0xa1a60ea9, // b:section at
+    0xa1a87929, // w:extension
     0xa1b2dc16, // w:rp
+    0xa1bc13f3, // b:or an
+    0xa1bd006a, // b:error transferring
     0xa1fc0a09, // b:missing valid
+    0xa234ac8d, // b:listed by
     0xa2362f93, // b:mail relay
     0xa2454a76, // b:workspace smtp
     0xa24836cf, // b:pass for
@@ -1854,12 +2173,16 @@ pub(super) static HASHES: [u32; 2925] = [
     0xa30e887d, // w:system
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
+    0xa33a82c7, // b:queue message
     0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
     0xa3a61349, // w:up
     0xa3f28b44, // w:phishing
     0xa41589b1, // b:policy error
+    0xa41864d5, // b:it exceeded
+    0xa4235893, // b:com failed
     0xa4339985, // b:dnsbl sorbs
+    0xa447dc1b, // w:permission
     0xa455d4c5, // w:and
     0xa46e9f77, // b:bouncehammer jp
     0xa46f7d7e, // b:cloudmark com
@@ -1872,20 +2195,25 @@ pub(super) static HASHES: [u32; 2925] = [
     0xa50de4fd, // b:com spf
     0xa5263744, // b:subtype no
     0xa54ced2a, // w:have
+    0xa551b4c6, // w:policies
     0xa559f7ad, // b:com in
+    0xa560adbb, // b:all recipient
     0xa5916925, // b:spamcop net
     0xa59bd25d, // w:vagrant
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
+    0xa5e40fcf, // b:server ip
     0xa5ed66ee, // w:later
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
+    0xa639a7f3, // w:hop
     0xa639c797, // w:black
     0xa654cb9c, // w:dmc
     0xa65948ca, // w:dos
     0xa673ae27, // b:content and
     0xa684dbd6, // b:mail is
+    0xa68ae626, // b:me adresse
     0xa68f0949, // w:com
     0xa692904a, // w:me
     0xa6aa40ed, // b:user recipient
@@ -1909,6 +2237,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
     0xa80227e5, // w:rdns
+    0xa808e3ce, // b:server xx
     0xa826ceb7, // b:sending limits
     0xa8321366, // b:looks like
     0xa841f90f, // b:mail ru
@@ -1920,23 +2249,29 @@ pub(super) static HASHES: [u32; 2925] = [
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
     0xa8a2c83b, // b:occurred ask
+    0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
     0xa8dd7fba, // b:during policy
     0xa8e0ac2f, // b:denied prod
+    0xa8f15138, // b:poor reputation
     0xa922cea3, // w:protonmail
     0xa934f1bc, // b:group who
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa93925cb, // b:com had
+    0xa9450d3f, // b:service denied
     0xa9541f0a, // b:dkim authentication
     0xa96fbc55, // b:mail dns
     0xa9745152, // b:authentication didn
+    0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
+    0xa98e17d5, // w:cr
     0xa9b2e8ae, // w:rx
     0xa9c07a96, // b:violation error
     0xa9c2d959, // e:5.7.10
     0xa9c517f0, // e:5.7.26
+    0xa9d2cd84, // b:entry contains
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
@@ -1944,11 +2279,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
     0xaa08ce0c, // b:message temporarily
+    0xaa33e996, // b:registries as
     0xaa5998a9, // b:failed while
     0xaa64421e, // b:our attachment
     0xaa8a47d1, // w:by
     0xaa929696, // w:my
     0xaaa66054, // b:dmarc policy
+    0xaaadf360, // w:spamming
     0xaac51983, // e:5.7.27
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
@@ -1957,7 +2294,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0xab2dfa03, // b:blocked using
     0xab3bbeb4, // w:root
     0xab525f23, // w:nous
+    0xab5419bf, // b:rambler ru
     0xab5f5517, // b:messages containing
+    0xab6118c1, // w:authentification
     0xab64375e, // w:why
     0xab70ae06, // w:unnecessary
     0xab715768, // w:amount
@@ -1967,21 +2306,27 @@ pub(super) static HASHES: [u32; 2925] = [
     0xabb6ae20, // b:docomo example
     0xabb723c1, // b:removed from
     0xabd6f7bf, // b:connections not
+    0xabd93581, // w:lhlo
     0xabeaf19d, // b:nyaaaaaaan au
     0xac01820d, // b:group kijitora
     0xac045a84, // b:command rejected
     0xac06cdd8, // w:laposte
     0xac435a10, // b:must contain
+    0xac721741, // w:trop
     0xac7b3a08, // b:out of
+    0xac9399ed, // b:permission denied
     0xacb753ca, // b:remote mail
     0xacc51ca9, // e:5.7.25
+    0xace6a77b, // w:count
     0xad05e00a, // b:rfc address
     0xad13f50f, // b:user kijitora
+    0xad1d9e09, // b:more ip
     0xad32806b, // b:example example
     0xad385b8d, // b:by ldap
     0xad4916fd, // w:ask
     0xad5257eb, // b:more suspicious
     0xad551189, // b:listed on
+    0xad5b6efd, // w:once
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
@@ -1992,12 +2337,18 @@ pub(super) static HASHES: [u32; 2925] = [
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
     0xae310227, // b:com called
+    0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae5ba7b8, // w:transmission
+    0xae601685, // w:minutes
     0xae6de969, // w:adr
     0xae7d1070, // b:please visit
     0xae7df799, // b:address blacklisted
     0xae8b70aa, // b:with message
+    0xae8c08de, // b:virus found
+    0xae8d8a89, // b:concurrent sessions
+    0xae99a039, // b:domain address
+    0xaea0ccc8, // b:is filtered
     0xaea8d645, // b:gmail has
     0xaeacca3c, // b:domain not
     0xaeace05f, // w:py
@@ -2014,6 +2365,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xaf8b7829, // b:type host
     0xaf8bc868, // b:ip addresses
     0xaf8d8ea1, // b:account or
+    0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
     0xaf93cc60, // b:xx yahoodns
@@ -2024,17 +2376,24 @@ pub(super) static HASHES: [u32; 2925] = [
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
+    0xb003b52d, // b:xx has
     0xb03ecd5d, // b:illegal alias
     0xb047c600, // w:test
     0xb04a96c8, // b:destinataire est
+    0xb06175ef, // b:sorry that
+    0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
     0xb0866206, // b:protocol violation
+    0xb08e086e, // w:designated
+    0xb099e673, // b:source bloquee
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
     0xb0ba84e4, // b:address does
+    0xb0c2dee3, // b:allocation quota
     0xb0ceeec7, // b:retry later
     0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
+    0xb1100b0b, // b:is blacklisted
     0xb1272ce7, // w:user
     0xb132e948, // b:local mailbox
     0xb13b219e, // w:only
@@ -2043,14 +2402,18 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb19f6d8e, // w:jp
     0xb1a361bd, // w:instructions
     0xb1bafdbb, // w:probability
+    0xb1c1ab55, // b:rejected anti
+    0xb1c7ccd3, // b:mail exchanger
     0xb1cde363, // b:unauthenticated gmail
     0xb1e0c6a7, // b:com prod
     0xb200b37d, // w:view
     0xb2030997, // b:or unexpected
     0xb209c004, // b:dns type
+    0xb21df0bb, // b:com https
     0xb228800d, // b:no such
     0xb259b5cf, // b:bad recipient
     0xb263543b, // b:smtp our
+    0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb2bf8c0e, // b:the sending
@@ -2060,6 +2423,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
     0xb3c96283, // w:blockedmessage
+    0xb3cd33a7, // w:processing
     0xb3d51b4f, // b:server of
     0xb3dea1db, // b:for explanation
     0xb4194eea, // b:all senders
@@ -2067,6 +2431,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb4342eb9, // b:example jp
     0xb4457f91, // b:forward dns
     0xb44a5ab8, // b:mail qq
+    0xb44ba654, // b:in routing
     0xb45a6b9d, // b:in black
     0xb4841ba1, // b:postmaster yahoo
     0xb4bbce9c, // w:email
@@ -2075,11 +2440,16 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb4ddaf47, // s:greeting
     0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
+    0xb4ef0e10, // w:cmsmtp
+    0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb546e7c5, // b:contain domain
+    0xb56762e3, // w:itself
+    0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
     0xb59ba243, // w:if
+    0xb5a26ded, // b:bad sequence
     0xb5abaa37, // w:www
     0xb5b3c4cf, // b:domain libsisimai
     0xb5d1f9be, // b:or jp
@@ -2090,9 +2460,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb62a80aa, // b:mikeneko example
     0xb654858a, // b:example ed
     0xb6560249, // w:hard
+    0xb65961fa, // w:doc
     0xb668c541, // b:user you
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
+    0xb6778901, // b:deliver mail
+    0xb67810bb, // w:maintenance
     0xb67eaffb, // b:sending ips
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
@@ -2100,6 +2473,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb69216d4, // b:account is
     0xb6a86fc9, // w:ve
     0xb6ddebb9, // e:4.4.5
+    0xb6e4c577, // b:spam message
     0xb6ec14c7, // b:xx our
     0xb7153c61, // b:email with
     0xb755f2ae, // w:any
@@ -2107,6 +2481,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb776eb39, // b:connection refused
     0xb77f2355, // w:ed
     0xb7881db1, // w:at
+    0xb78cfaff, // b:tls required
     0xb79ba569, // w:id
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
@@ -2117,8 +2492,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0xb85d2b20, // b:results dkim
     0xb8635dad, // b:smtp out
     0xb8787465, // w:dynamic
+    0xb8867159, // b:in processing
     0xb8881f44, // w:as
     0xb88bd1e2, // b:le compte
+    0xb89b4b9a, // w:maildir
+    0xb8acac3d, // b:exceeded storage
+    0xb8b53ee2, // w:sc
     0xb8bdf886, // b:fix reverse
     0xb8c265e4, // b:unavailable try
     0xb8d59cfe, // w:specifications
@@ -2143,6 +2522,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xba3d2fed, // b:mfrom id
     0xba66d75e, // b:is invalid
     0xba917b1a, // w:practices
+    0xba9fa244, // b:to submit
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
@@ -2151,8 +2531,10 @@ pub(super) static HASHES: [u32; 2925] = [
     0xbae5e4ea, // b:www spamhaus
     0xbafcc2ce, // b:userunknown bouncehammer
     0xbb118aea, // w:supported
+    0xbb41585f, // w:scanning
     0xbb418405, // b:com user
     0xbb842f4a, // b:list you
+    0xbb993721, // b:see rfc
     0xbba06b96, // b:not implemented
     0xbbcdd0c0, // e:x.1.3
     0xbc05da34, // b:address for
@@ -2179,10 +2561,12 @@ pub(super) static HASHES: [u32; 2925] = [
     0xbd9731ad, // w:on
     0xbd9baedb, // w:in
     0xbdafb068, // b:rfc specifications
+    0xbdc6fffa, // b:as being
     0xbdca301c, // b:regulariser votre
     0xbdcdd3e6, // e:x.1.1
     0xbde7ff9b, // w:protect
     0xbe0f5fbb, // b:found here
+    0xbe29ca82, // b:rejected sorry
     0xbe32e642, // b:no mailbox
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
@@ -2191,6 +2575,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xbe7b6927, // w:present
     0xbe7c3771, // b:service provider
     0xbe7edec7, // b:permanent error
+    0xbe877d07, // b:invalid dns
     0xbe90777b, // w:la
     0xbecdd579, // e:x.1.0
     0xbee1a143, // b:com and
@@ -2203,13 +2588,16 @@ pub(super) static HASHES: [u32; 2925] = [
     0xbf42e359, // b:per dmarc
     0xbf5a70e5, // w:owned
     0xbf65be31, // w:crazy
+    0xbf77c719, // b:size exceeded
     0xbf80c16e, // w:clarify
+    0xbf89f615, // b:command unrecognized
     0xbfaf1595, // b:to kijitora
     0xbfb3bd22, // b:learn more
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
     0xc018571b, // b:with this
+    0xc031f4d1, // b:home directory
     0xc03c6ebc, // b:exist yahoo
     0xc0519600, // b:transaction failed
     0xc077cf16, // b:mail session
@@ -2217,7 +2605,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc0c422b7, // b:to unexpected
     0xc0cdd89f, // e:x.1.6
     0xc0cfa3ad, // b:helo ehlo
+    0xc0d51434, // b:your helo
     0xc0f1bdec, // b:cat prod
+    0xc0f989ef, // w:emetteur
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
     0xc13cbb76, // w:none
@@ -2226,28 +2616,39 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc173e234, // b:sent to
     0xc19d60c9, // b:enable message
     0xc1b8028d, // b:please retry
+    0xc1b89ce1, // b:invalid sender
     0xc1b99496, // w:answer
+    0xc1bd9511, // b:community mimecast
     0xc1cb37b5, // b:neko nyaan
     0xc1df629e, // b:com mailbox
     0xc1efa275, // b:by spam
     0xc1fb9092, // b:from to
+    0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
     0xc23484f8, // b:not point
+    0xc23cffd5, // b:transferring to
     0xc2407038, // w:according
+    0xc2432f84, // w:karma
+    0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
     0xc265a9f8, // w:jane
     0xc26abc02, // b:about this
+    0xc27b3ce0, // b:unauthorized sender
     0xc2907dc7, // w:le
     0xc29b5638, // w:info
+    0xc2b199c9, // b:mailbox disabled
     0xc2f280ef, // b:internet service
     0xc30631d0, // b:dd sorry
     0xc318c3eb, // b:test signature
+    0xc339ac23, // b:hops this
     0xc3417928, // b:lookup failed
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
+    0xc363f499, // w:transferring
     0xc3907f5a, // w:lf
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
+    0xc39c8253, // b:fail is
     0xc3a550da, // b:not recognized
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
@@ -2255,6 +2656,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc41f50de, // b:cliquer sur
     0xc4211b3f, // b:later from
     0xc42cf455, // w:number
+    0xc430002f, // w:license
     0xc4459610, // b:authenticate their
     0xc44e0950, // w:nowl
     0xc45cfc15, // b:account that
@@ -2276,6 +2678,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc54c073a, // b:detected an
     0xc55690b6, // b:sent rcpt
     0xc591b797, // b:sending domain
+    0xc5c1777c, // b:who you
     0xc5cd6071, // e:5.0.0
     0xc5ef4621, // b:fail policy
     0xc5fd0736, // b:https postmaster
@@ -2305,6 +2708,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc7274a4f, // b:rcpt to
     0xc74a2e87, // b:size guidelines
     0xc75894ec, // b:mailbox for
+    0xc7634b9e, // b:domain does
     0xc76a0567, // b:timeout closing
     0xc76bac5d, // w:url
     0xc78a80b6, // b:ed jp
@@ -2326,6 +2730,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc8dc4a39, // w:state
     0xc902ae12, // w:stage
     0xc909e826, // b:too large
+    0xc90d0894, // b:parameters scanning
+    0xc9103851, // b:not an
     0xc912d2f4, // b:call fwd
     0xc91843d6, // b:in from
     0xc9243799, // b:ch recipient
@@ -2335,17 +2741,22 @@ pub(super) static HASHES: [u32; 2925] = [
     0xc95b53a4, // w:delivery
     0xc9a1d1ed, // w:kb
     0xc9bc0c27, // b:go away
+    0xc9c2f235, // b:send from
     0xc9e819b2, // b:unavailable or
+    0xc9e9a6a2, // b:logged in
+    0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
     0xc9fe7052, // b:signatures found
     0xca07de1c, // b:ips neko
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
     0xca3b6e59, // b:smtp address
+    0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
     0xca83ecd0, // w:fully
     0xca879640, // b:in action
     0xcabbd6f0, // b:policy for
+    0xcac50382, // w:verifier
     0xcad8e7e7, // b:your ip
     0xcaf19499, // w:localhost
     0xcaf6973e, // b:internal error
@@ -2366,6 +2777,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
     0xcc015a42, // b:authenticate first
+    0xcc0312d0, // b:docs doc
+    0xcc27daf6, // b:allowed https
     0xcc3bff80, // b:blocked by
     0xcc54237f, // w:guidelines
     0xcc6b77dc, // b:the link
@@ -2380,6 +2793,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
     0xcd459f35, // b:example co
+    0xcd6462c9, // b:must register
     0xcd7091f8, // b:account this
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
@@ -2391,6 +2805,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xce0002d3, // b:domain this
     0xce09846b, // b:not be
     0xce2adc61, // w:had
+    0xce2e5880, // b:invalid email
     0xce4850da, // w:regularize
     0xce52567c, // b:ip http
     0xce585c14, // b:bin answer
@@ -2403,28 +2818,39 @@ pub(super) static HASHES: [u32; 2925] = [
     0xcf34c97e, // b:ube id
     0xcf4971f1, // b:user in
     0xcf5d1bcf, // b:from unknown
+    0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
     0xcfaa0d56, // b:must have
+    0xcfc82a78, // b:delivery not
+    0xcfcc679a, // b:address and
     0xcfd8bca3, // b:noerror dns
     0xd0246394, // b:from your
+    0xd046b8db, // b:rejected please
     0xd0620114, // w:situation
     0xd06e6fda, // b:was blocked
     0xd078447a, // b:message begindiagnosticdata
     0xd0a179ee, // b:inactive please
     0xd0a7f5c2, // s:data_end
+    0xd0b3b780, // w:remaining
     0xd0c09bda, // b:nyaaaaaaan ezweb
     0xd0ce42f2, // b:vers la
+    0xd0d544b5, // b:mail help
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
     0xd0f822b0, // e:x.7.500
+    0xd112cbbf, // w:before
+    0xd130d2ab, // w:meet
     0xd1433bf7, // w:group
     0xd16eedf8, // w:case
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
+    0xd1984be8, // b:your reverse
     0xd1a63b3d, // b:without valid
+    0xd1ad2744, // w:requirements
     0xd1b51cb0, // w:invitons
+    0xd1c634db, // b:spamming issues
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
     0xd1fded04, // b:check the
@@ -2432,22 +2858,30 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd255d72c, // w:appeared
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
+    0xd278e31c, // w:now
     0xd290e802, // w:new
     0xd29f3476, // w:volume
     0xd2a23512, // b:and review
     0xd2c5737b, // b:banned sending
+    0xd2cbdc4f, // b:by local
     0xd2cdbd1f, // b:query bl
+    0xd2e11742, // b:an encrypted
+    0xd2eef391, // b:policy violations
     0xd2ef3fa0, // b:policy see
+    0xd2f48faf, // b:pour incident
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
     0xd31c9e2b, // b:instructions for
     0xd3218df5, // b:refused this
     0xd324d00b, // w:intelligence
     0xd3318013, // w:trying
+    0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
     0xd348d678, // b:blocked ip
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
+    0xd3b9f7e3, // b:mimecast com
+    0xd3be0783, // b:is looping
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
     0xd4536567, // b:blocked my
@@ -2459,6 +2893,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd4a485b5, // b:de for
     0xd4b59db9, // b:in message
     0xd4ca2e32, // b:jp cannot
+    0xd4e30725, // b:to store
+    0xd4eb6f0c, // b:service temporarily
     0xd4f35b8e, // b:sender rejected
     0xd4f4bb3a, // w:permanent
     0xd50fb369, // b:number of
@@ -2477,6 +2913,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd600e92f, // b:votre situation
     0xd6291068, // b:relay access
     0xd64f3bb3, // b:the recipient
+    0xd652c61c, // b:on this
+    0xd65b478e, // b:of commands
     0xd666952b, // b:org type
     0xd66d08f6, // w:nxdomain
     0xd66feaca, // w:currently
@@ -2484,6 +2922,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd67fa3a3, // b:domain smtp
     0xd68216a7, // b:moderation instead
     0xd691cf5a, // w:begindiagnosticdata
+    0xd6bea94f, // b:ru mail
     0xd6c1e214, // w:office
     0xd6e06c4b, // b:your administrator
     0xd6e2c534, // w:connection
@@ -2492,6 +2931,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd6eee5ae, // b:from ip
     0xd6f02572, // e:5.1.8
     0xd722706d, // b:spf record
+    0xd73de6e8, // b:to read
     0xd73ecc2b, // w:refusing
     0xd73ef32e, // b:example ne
     0xd74de3f3, // b:has sent
@@ -2502,12 +2942,15 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd77af7b6, // b:mail from
     0xd77e0a7b, // b:mail system
     0xd7d1233f, // b:permits unverifyable
+    0xd80476f4, // b:address see
     0xd80c4899, // b:support bin
     0xd80d2e28, // b:to contact
+    0xd82c5d7b, // b:found eicar
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
     0xd852d7e5, // e:x.0.1
     0xd883ab2f, // b:addressee unknown
+    0xd895884b, // b:error maximum
     0xd8b16d14, // b:mail receivingrateperm
     0xd8c272be, // b:codes ip
     0xd8c5175f, // b:the service
@@ -2516,6 +2959,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
     0xd8f2e258, // b:ont ete
+    0xd8fe2bc8, // w:hotmail
     0xd936c21b, // b:answers dns
     0xd93e2d52, // w:reduce
     0xd9419aa2, // w:got
@@ -2533,6 +2977,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xda498342, // b:user is
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
+    0xda92967b, // b:contains your
+    0xdaa1dd5e, // w:right
     0xdaa74a0a, // b:or network
     0xdab3e04b, // b:all mail
     0xdab94414, // b:for info
@@ -2543,6 +2989,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
     0xdb3c3c65, // w:exception
+    0xdb59205d, // b:max requests
     0xdb5f05e8, // b:org dmarc
     0xdb6203ac, // b:messages https
     0xdb83f273, // b:smtp this
@@ -2551,6 +2998,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xdc03c63b, // b:procedure https
     0xdc0dd617, // b:is too
     0xdc25647f, // w:answers
+    0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc68b5a6, // b:with hard
     0xdc7e6d6d, // b:record of
@@ -2570,9 +3018,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0xdd80bf9b, // b:help or
     0xdd83fcbd, // w:sessionid
     0xdd8db6fa, // b:ete bloques
+    0xdd928293, // b:de spam
     0xdd9fc9ce, // w:directly
     0xdda352ec, // e:4.7.32
     0xdda59183, // e:4.7.28
+    0xddaf5b3b, // w:xgemail
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
@@ -2583,6 +3033,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xde28e608, // b:this server
     0xde2f825e, // b:resource record
     0xde432e22, // w:ube
+    0xde74fe99, // w:ref
     0xde84ba24, // b:root vagrant
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
@@ -2598,7 +3049,10 @@ pub(super) static HASHES: [u32; 2925] = [
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
     0xdf59b093, // b:this list
+    0xdf5f8532, // b:an address
+    0xdf6d8730, // b:error nested
     0xdf71e278, // b:rejected on
+    0xdf85ad55, // b:sender and
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
     0xe042695c, // w:mismatches
@@ -2609,6 +3063,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe0c6046e, // b:mx lookup
     0xe0c6c222, // b:csi cloudmark
     0xe0c91f33, // b:and try
+    0xe0db6db4, // b:from an
+    0xe0e96dcd, // w:register
     0xe0ede1cc, // b:name lookup
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
@@ -2623,27 +3079,36 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe1f66b30, // b:pseudo local
     0xe214e9d3, // b:rejected mailbox
     0xe2267771, // b:domain has
+    0xe258f2f0, // c:556
     0xe25a215c, // b:user complaints
     0xe263bbc4, // w:rbl
     0xe265bee3, // c:504
     0xe27296e4, // b:entry does
     0xe2a6a445, // b:to spam
+    0xe2b32f8b, // b:server not
+    0xe2c8f798, // w:submission
     0xe2da31d5, // b:nekonyaan cat
     0xe2eb51cb, // b:from domain
     0xe304f8a1, // w:destinataire
     0xe313ab9a, // b:domain that
     0xe316480b, // w:docomo
+    0xe3235602, // w:want
     0xe333bffe, // b:name is
     0xe333ef68, // w:afin
     0xe35fac94, // b:answer to
     0xe36621be, // w:ntt
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
+    0xe3845770, // w:attack
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
+    0xe3a1dc6d, // b:probably in
+    0xe3ac13e7, // b:character in
     0xe3b8d012, // b:vagrantup com
+    0xe3e8e1de, // w:orange
     0xe40c5e1b, // b:error too
+    0xe40cd761, // b:right now
     0xe42b1f7d, // w:direct
     0xe4398372, // b:limited to
     0xe443b8c5, // b:many unrecognized
@@ -2651,6 +3116,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe458f616, // c:554
     0xe4682609, // b:invalid ip
     0xe46d5541, // b:sent too
+    0xe47a06b3, // w:registries
     0xe490453b, // e:4.2.1
     0xe4a7cb7b, // b:postmaster facebook
     0xe4b68d5a, // w:example
@@ -2658,6 +3124,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe4d0dc4a, // b:jp user
     0xe4daa568, // b:query ip
     0xe4f08795, // b:smtp iol
+    0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
     0xe5301257, // w:cliquer
     0xe5388c3a, // b:using zen
@@ -2672,8 +3139,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe59046ce, // e:4.2.2
     0xe5a59e1b, // e:4.7.20
     0xe5c6a593, // b:accepted invalid
+    0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
     0xe5fb5805, // b:of at
+    0xe63a0639, // b:sophos email
+    0xe65532a1, // b:https help
     0xe658f93c, // c:552
     0xe665c52f, // c:500
     0xe67cc01b, // b:you cannot
@@ -2686,7 +3156,10 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe6c83c7b, // b:ip problem
     0xe6f30bb0, // w:microsoft
     0xe713817e, // b:troubleshooting for
+    0xe726f290, // b:smtp dmarc
+    0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
+    0xe764a863, // w:external
     0xe765c6c2, // c:503
     0xe768dcb0, // s:data
     0xe76e0ff6, // b:dns ptr
@@ -2695,25 +3168,33 @@ pub(super) static HASHES: [u32; 2925] = [
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
     0xe8031d1f, // b:the group
+    0xe80b53ad, // w:effect
     0xe810183e, // b:to clarify
     0xe832865d, // b:not complete
     0xe858fc62, // c:550
+    0xe861fc63, // b:sc unfortunately
     0xe865c855, // c:502
     0xe88028af, // e:x.7.0
+    0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8bb384e, // b:not registered
+    0xe8c6aae1, // w:inbound
     0xe91c37de, // b:kb max
+    0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9308cb7, // b:error from
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
+    0xe9802a42, // e:x.7.3
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
     0xe9ed7530, // b:are not
     0xea07a0b8, // b:py answer
+    0xea5d2ba8, // w:connexions
     0xea5ec803, // b:ptr records
+    0xea6d39aa, // w:incident
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
     0xeaa41e5e, // b:valid sender
@@ -2726,6 +3207,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xeaf2bb66, // b:for example
     0xeb21b146, // b:invitons cliquer
     0xeb2471f6, // b:requires that
+    0xeb410810, // b:temporary authentication
     0xeb598bea, // b:mailfrom domain
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
@@ -2741,6 +3223,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xec3a4b70, // b:mail sent
     0xec60e0cc, // w:disabled
     0xec660a19, // w:rcp
+    0xecd7daa2, // b:errors eop
+    0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecfb7452, // b:authorized please
     0xecfba0ae, // b:mail appeared
@@ -2748,17 +3232,24 @@ pub(super) static HASHES: [u32; 2925] = [
     0xed176a2b, // w:account
     0xed1a9e44, // b:name example
     0xed43a7f9, // w:process
+    0xed4aae4b, // b:rejected dangerous
     0xed4f7914, // w:registered
     0xed515f6a, // w:results
+    0xed51f440, // b:refused the
     0xed536281, // w:permanently
     0xed542527, // b:that prevents
+    0xed57d998, // b:inbound rate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
     0xede37b92, // w:gmail
+    0xee0dbe55, // b:no dkim
+    0xee1b7aab, // b:authorized message
     0xee2acd10, // b:host mx
     0xee3b8c0c, // w:inbox
+    0xee4b2344, // b:not yet
+    0xee5b446b, // c:540
     0xee62d34c, // b:smtp virus
     0xee7db15d, // b:in your
     0xee969b2c, // w:quota
@@ -2769,7 +3260,9 @@ pub(super) static HASHES: [u32; 2925] = [
     0xeec06657, // w:unicode
     0xeec11e3c, // b:check failed
     0xeecf7bfc, // b:for one
+    0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
+    0xeeed3f18, // b:recipient mailbox
     0xef0af504, // b:to http
     0xef24bd2e, // b:rcpt domain
     0xef5ef3db, // b:rejected blocked
@@ -2777,6 +3270,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xef8033b4, // e:x.7.9
     0xef80c600, // b:fail not
     0xef91696e, // b:why mfrom
+    0xef94a0d8, // b:sorry max
     0xefb0f55d, // b:or more
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
@@ -2809,6 +3303,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf1d0642b, // w:yahoodns
     0xf1d3ccc9, // b:type lookup
     0xf1f79188, // b:policy rejection
+    0xf2068095, // b:designated mailserver
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
@@ -2823,11 +3318,14 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf2fc2554, // b:reset nowl
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
+    0xf3201818, // w:envelope
+    0xf333ec53, // b:configuration too
     0xf33b1c35, // b:the emails
     0xf33e03e6, // b:com domain
     0xf34c8b82, // b:rcp http
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
+    0xf3b2cf74, // w:violations
     0xf3b4d65f, // w:requirement
     0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
@@ -2848,9 +3346,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf4a837b5, // w:dnsbl
     0xf4b75861, // b:your spf
     0xf4c6ee36, // c:451
+    0xf4e1955b, // b:filtered and
     0xf4ea16fa, // w:flagged
     0xf4f2056c, // b:prodigy net
     0xf4fbe0d0, // b:recipient allowed
+    0xf507c1c8, // w:dictionary
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
@@ -2859,10 +3359,15 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
     0xf5d6c29b, // b:mailpolicy violation
+    0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
     0xf5f9a0a5, // w:haineko
     0xf612aac1, // b:longer on
     0xf629e8fe, // b:messages ip
+    0xf62abe09, // b:and mail
+    0xf63e209a, // b:write error
+    0xf64d6c4a, // b:helo name
+    0xf64e0ca0, // b:hour for
     0xf6557ad5, // w:concurrent
     0xf66d2284, // b:block send
     0xf686645f, // b:isn registered
@@ -2870,6 +3375,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6bc16c7, // b:ehlo domain
+    0xf6ca6723, // b:register your
     0xf6cda02f, // b:comcast xx
     0xf6d14d22, // b:your email
     0xf6f6c98f, // w:storedrv
@@ -2880,6 +3386,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf757a6fc, // b:can also
     0xf76b39b6, // w:dessous
     0xf7b52948, // w:votre
+    0xf7b7ac46, // w:attachments
     0xf7d8bced, // b:black listed
     0xf7f3239d, // b:http go
     0xf81e8e50, // b:messagerie laposte
@@ -2890,6 +3397,8 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf8c6f482, // c:455
     0xf8d142b7, // b:or discontinued
     0xf919d14c, // b:eop prod
+    0xf9275fee, // b:com email
+    0xf93a0bf6, // b:mailserver for
     0xf9425876, // b:to too
     0xf94519e9, // b:for system
     0xf94d498f, // b:com does
@@ -2902,6 +3411,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xf9b1d005, // b:have authentication
     0xf9bcd7c2, // b:and has
     0xf9c6f615, // c:454
+    0xfa140823, // b:achieved the
     0xfa14e1e2, // b:from does
     0xfa3ce1b4, // b:sender address
     0xfa6cbef8, // b:smtp user
@@ -2919,9 +3429,11 @@ pub(super) static HASHES: [u32; 2925] = [
     0xfb1308c2, // b:max size
     0xfb2fef4d, // b:relay recipient
     0xfb399b20, // b:or domain
+    0xfb7679a0, // b:header is
     0xfb7ac5ae, // b:arc validation
     0xfb8db6b2, // w:best
     0xfb907677, // b:may be
+    0xfb9ba137, // b:ehlo requires
     0xfba119a8, // b:no valid
     0xfbb0f1f8, // w:review
     0xfbbed3b5, // b:www rfc
@@ -2941,6 +3453,7 @@ pub(super) static HASHES: [u32; 2925] = [
     0xfcc0a2ef, // b:the nature
     0xfcc0a8a7, // b:of mail
     0xfcf07f11, // b:est bloque
+    0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
     0xfd0daa6a, // b:the spamhaus
     0xfd1afe3c, // b:address must
@@ -2949,9 +3462,14 @@ pub(super) static HASHES: [u32; 2925] = [
     0xfd75e25c, // w:les
     0xfd7b1545, // b:an spf
     0xfd7d28d6, // b:mx example
+    0xfd90b963, // b:than once
     0xfd96bbe1, // b:judged to
+    0xfda65e98, // w:qmail
+    0xfda6bdf9, // b:com reject
     0xfdbd6243, // b:delivered please
     0xfdcce096, // b:http www
+    0xfdd3e1cc, // b:issues ref
+    0xfddcebd4, // w:closed
     0xfde67cb5, // b:policy gmail
     0xfde87f1e, // b:plus tard
     0xfe21b275, // b:limit of
@@ -2961,11 +3479,13 @@ pub(super) static HASHES: [u32; 2925] = [
     0xfe5c40cf, // b:smtp domain
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
+    0xfe6b5dcf, // b:spam client
     0xfe80eb42, // b:delivery failed
     0xfeb3bcd7, // b:or user
     0xfece43fb, // w:turn
     0xfed850eb, // b:fwlink linkid
     0xfef7c0a2, // w:pseudo
+    0xfefb3d23, // w:cram
     0xfeff2513, // w:errors
     0xff07f6ef, // w:local
     0xff174f67, // b:from this
@@ -2980,957 +3500,1053 @@ pub(super) static HASHES: [u32; 2925] = [
     0xff8612ad, // b:aaaa lookup
     0xffa29226, // b:net error
     0xffd1b32b, // w:support
+    0xfff32a0e, // b:limit reached
 ];
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
-pub(super) static STARTS: [u32; 2926] = [
-    0, 2, 3, 4, 6, 6, 10, 12, 13, 14, 18, 21, 23, 23, 26, 27,
-    28, 36, 37, 40, 42, 45, 46, 49, 51, 52, 53, 54, 55, 59, 61, 62,
-    72, 82, 94, 96, 102, 103, 105, 110, 111, 111, 118, 119, 121, 122, 122, 122,
-    123, 123, 124, 124, 125, 125, 129, 130, 131, 133, 134, 135, 135, 136, 137, 146,
-    146, 146, 148, 150, 158, 160, 160, 163, 164, 164, 165, 183, 184, 185, 187, 188,
-    188, 189, 191, 192, 192, 192, 193, 194, 195, 196, 197, 198, 200, 200, 200, 200,
-    200, 200, 209, 210, 211, 212, 212, 214, 214, 216, 217, 217, 218, 219, 222, 223,
-    226, 228, 229, 241, 241, 242, 243, 269, 269, 269, 270, 271, 297, 298, 300, 301,
-    303, 305, 305, 306, 307, 308, 311, 313, 314, 315, 317, 317, 319, 320, 321, 322,
-    323, 324, 328, 330, 330, 338, 339, 347, 348, 349, 350, 351, 352, 353, 353, 353,
-    354, 357, 358, 358, 359, 359, 360, 361, 362, 388, 391, 405, 427, 427, 429, 430,
-    431, 432, 433, 433, 433, 434, 435, 444, 446, 447, 453, 453, 454, 455, 463, 464,
-    464, 465, 470, 497, 498, 499, 500, 501, 501, 502, 504, 504, 504, 506, 508, 509,
-    512, 514, 515, 517, 518, 518, 519, 522, 534, 542, 543, 544, 545, 546, 548, 554,
-    554, 557, 558, 559, 563, 564, 564, 573, 576, 577, 586, 587, 588, 590, 592, 594,
-    595, 596, 596, 603, 607, 607, 611, 613, 613, 615, 618, 619, 626, 630, 630, 640,
-    644, 644, 647, 649, 650, 650, 653, 658, 660, 667, 668, 670, 671, 673, 673, 674,
-    675, 680, 692, 693, 694, 695, 698, 700, 706, 715, 716, 720, 721, 723, 724, 739,
-    739, 742, 743, 744, 746, 748, 749, 749, 749, 750, 751, 751, 756, 757, 764, 765,
-    771, 779, 781, 785, 785, 790, 790, 793, 795, 795, 795, 795, 796, 796, 796, 802,
-    803, 807, 807, 808, 810, 811, 812, 814, 816, 816, 817, 821, 822, 823, 823, 824,
-    825, 825, 826, 827, 833, 833, 839, 840, 841, 841, 848, 857, 861, 861, 862, 864,
-    864, 864, 873, 874, 874, 875, 875, 879, 880, 880, 880, 880, 880, 884, 888, 889,
-    890, 892, 893, 894, 895, 918, 918, 919, 920, 920, 921, 923, 928, 932, 937, 938,
-    938, 947, 947, 947, 949, 951, 953, 954, 955, 958, 960, 962, 963, 964, 965, 966,
-    971, 972, 973, 975, 978, 982, 985, 985, 985, 985, 986, 987, 994, 994, 1016, 1017,
-    1018, 1019, 1020, 1020, 1024, 1025, 1028, 1036, 1037, 1038, 1038, 1044, 1045, 1048, 1049, 1049,
-    1050, 1053, 1056, 1059, 1060, 1060, 1066, 1068, 1069, 1070, 1071, 1071, 1072, 1073, 1078, 1078,
-    1079, 1079, 1080, 1086, 1091, 1092, 1092, 1095, 1097, 1098, 1098, 1098, 1099, 1099, 1100, 1106,
-    1106, 1108, 1109, 1110, 1112, 1113, 1115, 1116, 1118, 1119, 1119, 1119, 1121, 1123, 1124, 1124,
-    1126, 1131, 1132, 1133, 1133, 1134, 1135, 1136, 1137, 1138, 1139, 1140, 1140, 1140, 1140, 1141,
-    1145, 1147, 1147, 1148, 1148, 1150, 1153, 1154, 1156, 1158, 1159, 1159, 1161, 1162, 1162, 1162,
-    1163, 1166, 1168, 1168, 1170, 1171, 1172, 1180, 1182, 1185, 1188, 1189, 1189, 1193, 1194, 1195,
-    1200, 1200, 1203, 1214, 1217, 1218, 1219, 1229, 1233, 1235, 1246, 1256, 1257, 1259, 1263, 1264,
-    1265, 1268, 1268, 1269, 1271, 1272, 1273, 1274, 1275, 1277, 1280, 1282, 1285, 1286, 1288, 1288,
-    1289, 1292, 1293, 1297, 1297, 1298, 1300, 1323, 1323, 1324, 1325, 1328, 1330, 1331, 1334, 1335,
-    1345, 1345, 1356, 1357, 1358, 1359, 1359, 1363, 1367, 1367, 1367, 1367, 1370, 1371, 1373, 1373,
-    1374, 1377, 1378, 1379, 1380, 1386, 1390, 1391, 1410, 1411, 1412, 1413, 1414, 1414, 1432, 1433,
-    1435, 1437, 1437, 1439, 1439, 1446, 1447, 1448, 1448, 1450, 1451, 1454, 1456, 1457, 1458, 1461,
-    1461, 1461, 1461, 1464, 1465, 1469, 1473, 1473, 1479, 1504, 1505, 1505, 1506, 1508, 1509, 1509,
-    1510, 1511, 1517, 1519, 1520, 1522, 1523, 1524, 1525, 1525, 1527, 1530, 1532, 1532, 1533, 1533,
-    1536, 1538, 1539, 1540, 1541, 1542, 1543, 1543, 1544, 1545, 1546, 1547, 1548, 1549, 1551, 1553,
-    1554, 1555, 1555, 1578, 1582, 1583, 1592, 1594, 1595, 1596, 1596, 1597, 1598, 1599, 1603, 1605,
-    1607, 1609, 1612, 1612, 1612, 1613, 1618, 1618, 1619, 1620, 1621, 1622, 1624, 1625, 1626, 1627,
-    1628, 1630, 1632, 1633, 1633, 1634, 1660, 1665, 1665, 1666, 1668, 1673, 1673, 1700, 1704, 1704,
-    1705, 1705, 1706, 1707, 1708, 1709, 1709, 1709, 1713, 1715, 1716, 1718, 1719, 1720, 1726, 1727,
-    1727, 1728, 1729, 1729, 1729, 1731, 1731, 1733, 1737, 1738, 1739, 1741, 1745, 1746, 1747, 1751,
-    1751, 1752, 1754, 1755, 1782, 1784, 1788, 1790, 1790, 1791, 1793, 1796, 1796, 1810, 1815, 1815,
-    1817, 1819, 1823, 1824, 1825, 1826, 1827, 1829, 1829, 1830, 1831, 1831, 1831, 1831, 1832, 1835,
-    1835, 1836, 1836, 1837, 1839, 1840, 1842, 1842, 1843, 1843, 1844, 1845, 1847, 1848, 1850, 1851,
-    1853, 1862, 1869, 1876, 1882, 1883, 1887, 1887, 1890, 1890, 1892, 1895, 1895, 1895, 1897, 1911,
-    1912, 1912, 1914, 1914, 1915, 1917, 1918, 1924, 1933, 1933, 1936, 1938, 1938, 1940, 1941, 1945,
-    1947, 1949, 1958, 1960, 1962, 1963, 1964, 1964, 1965, 1966, 1968, 1969, 1970, 1971, 1972, 1972,
-    1974, 1974, 1974, 1974, 1975, 1976, 1979, 1980, 1983, 1985, 1985, 1985, 1993, 1994, 1994, 1994,
-    2003, 2003, 2030, 2031, 2032, 2035, 2037, 2055, 2057, 2060, 2061, 2063, 2068, 2068, 2068, 2072,
-    2073, 2074, 2075, 2076, 2083, 2084, 2088, 2093, 2094, 2095, 2096, 2097, 2098, 2110, 2111, 2111,
-    2112, 2115, 2116, 2118, 2119, 2124, 2125, 2127, 2128, 2129, 2136, 2137, 2139, 2139, 2140, 2141,
-    2141, 2144, 2145, 2146, 2147, 2148, 2148, 2149, 2151, 2152, 2153, 2154, 2155, 2156, 2156, 2159,
-    2162, 2163, 2164, 2175, 2177, 2181, 2183, 2187, 2191, 2191, 2191, 2191, 2197, 2198, 2199, 2201,
-    2203, 2203, 2210, 2211, 2213, 2217, 2224, 2226, 2226, 2228, 2228, 2255, 2257, 2259, 2259, 2261,
-    2264, 2264, 2267, 2267, 2267, 2270, 2270, 2273, 2276, 2282, 2284, 2285, 2290, 2292, 2293, 2295,
-    2296, 2296, 2297, 2298, 2298, 2300, 2302, 2302, 2306, 2307, 2312, 2314, 2315, 2317, 2318, 2320,
-    2324, 2330, 2337, 2338, 2348, 2349, 2370, 2377, 2377, 2380, 2381, 2382, 2383, 2386, 2388, 2389,
-    2412, 2413, 2413, 2416, 2416, 2416, 2417, 2419, 2420, 2422, 2422, 2422, 2423, 2433, 2434, 2461,
-    2463, 2464, 2465, 2466, 2467, 2469, 2469, 2471, 2472, 2472, 2472, 2474, 2474, 2476, 2479, 2479,
-    2480, 2483, 2485, 2486, 2487, 2488, 2489, 2490, 2492, 2492, 2493, 2494, 2503, 2521, 2524, 2525,
-    2526, 2529, 2533, 2534, 2535, 2536, 2540, 2542, 2542, 2543, 2544, 2545, 2546, 2549, 2565, 2567,
-    2583, 2584, 2585, 2586, 2587, 2588, 2588, 2588, 2589, 2589, 2589, 2591, 2593, 2595, 2596, 2596,
-    2597, 2597, 2605, 2606, 2607, 2608, 2609, 2613, 2618, 2620, 2621, 2622, 2623, 2625, 2625, 2626,
-    2634, 2636, 2639, 2639, 2639, 2639, 2640, 2641, 2643, 2643, 2644, 2649, 2649, 2651, 2652, 2654,
-    2666, 2666, 2667, 2685, 2685, 2685, 2686, 2688, 2689, 2690, 2692, 2715, 2715, 2715, 2715, 2742,
-    2743, 2744, 2748, 2749, 2773, 2773, 2774, 2775, 2777, 2778, 2779, 2782, 2784, 2788, 2791, 2791,
-    2793, 2794, 2795, 2796, 2797, 2798, 2801, 2802, 2805, 2806, 2807, 2808, 2808, 2808, 2809, 2810,
-    2812, 2812, 2813, 2814, 2815, 2817, 2820, 2822, 2823, 2824, 2825, 2827, 2835, 2857, 2860, 2860,
-    2861, 2865, 2866, 2867, 2869, 2869, 2870, 2871, 2872, 2874, 2893, 2894, 2897, 2900, 2901, 2902,
-    2904, 2905, 2906, 2907, 2908, 2908, 2910, 2910, 2911, 2912, 2913, 2915, 2916, 2918, 2919, 2919,
-    2920, 2920, 2920, 2932, 2936, 2950, 2952, 2954, 2956, 2958, 2961, 2961, 2961, 2962, 2963, 2964,
-    2964, 2967, 2967, 2974, 2975, 2977, 2977, 2977, 2978, 2979, 2979, 2979, 2980, 2981, 2982, 2982,
-    2983, 2988, 2988, 2992, 2993, 2994, 2995, 3000, 3002, 3013, 3016, 3017, 3019, 3019, 3019, 3046,
-    3053, 3057, 3059, 3076, 3077, 3077, 3081, 3081, 3082, 3083, 3084, 3085, 3085, 3085, 3086, 3095,
-    3096, 3119, 3120, 3121, 3123, 3125, 3129, 3132, 3133, 3159, 3161, 3162, 3163, 3163, 3165, 3166,
-    3167, 3167, 3176, 3177, 3196, 3196, 3196, 3198, 3204, 3219, 3221, 3222, 3225, 3226, 3251, 3275,
-    3275, 3276, 3304, 3304, 3326, 3329, 3329, 3330, 3336, 3336, 3341, 3346, 3347, 3361, 3361, 3362,
-    3363, 3389, 3390, 3391, 3392, 3393, 3394, 3395, 3396, 3397, 3399, 3401, 3409, 3410, 3433, 3435,
-    3461, 3463, 3464, 3466, 3467, 3467, 3467, 3469, 3469, 3469, 3470, 3471, 3471, 3474, 3475, 3497,
-    3498, 3517, 3517, 3526, 3527, 3527, 3531, 3532, 3534, 3535, 3536, 3537, 3539, 3540, 3541, 3541,
-    3543, 3545, 3546, 3546, 3548, 3549, 3551, 3553, 3555, 3556, 3556, 3558, 3559, 3562, 3564, 3565,
-    3567, 3567, 3568, 3571, 3581, 3587, 3587, 3587, 3588, 3589, 3591, 3592, 3593, 3595, 3596, 3597,
-    3601, 3602, 3603, 3604, 3605, 3607, 3608, 3611, 3612, 3613, 3615, 3615, 3617, 3622, 3624, 3625,
-    3626, 3628, 3629, 3630, 3631, 3631, 3633, 3634, 3636, 3636, 3637, 3637, 3640, 3644, 3645, 3646,
-    3655, 3656, 3656, 3657, 3661, 3661, 3661, 3664, 3666, 3667, 3669, 3669, 3676, 3677, 3677, 3687,
-    3688, 3689, 3690, 3693, 3696, 3697, 3698, 3702, 3704, 3706, 3707, 3708, 3708, 3710, 3711, 3713,
-    3713, 3714, 3716, 3717, 3718, 3721, 3722, 3727, 3730, 3730, 3730, 3731, 3732, 3733, 3733, 3734,
-    3736, 3741, 3747, 3748, 3750, 3755, 3764, 3765, 3771, 3773, 3793, 3794, 3796, 3806, 3807, 3809,
-    3810, 3813, 3813, 3815, 3815, 3818, 3819, 3821, 3822, 3822, 3823, 3840, 3846, 3848, 3849, 3849,
-    3850, 3851, 3853, 3860, 3860, 3861, 3865, 3866, 3867, 3867, 3867, 3869, 3870, 3871, 3873, 3874,
-    3875, 3875, 3876, 3877, 3878, 3880, 3882, 3883, 3886, 3887, 3887, 3892, 3894, 3894, 3902, 3904,
-    3905, 3906, 3907, 3908, 3909, 3910, 3911, 3911, 3921, 3922, 3923, 3925, 3927, 3928, 3929, 3930,
-    3936, 3953, 3955, 3957, 3957, 3957, 3960, 3963, 3964, 3964, 3967, 3968, 3971, 3972, 3973, 3975,
-    3979, 3987, 3989, 3991, 3995, 3998, 4002, 4006, 4006, 4007, 4008, 4009, 4014, 4015, 4017, 4025,
-    4025, 4025, 4026, 4031, 4035, 4047, 4054, 4055, 4060, 4061, 4062, 4063, 4063, 4071, 4075, 4075,
-    4076, 4076, 4079, 4080, 4081, 4085, 4086, 4090, 4094, 4095, 4106, 4107, 4108, 4110, 4111, 4111,
-    4113, 4124, 4127, 4129, 4133, 4146, 4149, 4150, 4160, 4163, 4166, 4184, 4185, 4187, 4188, 4189,
-    4190, 4191, 4191, 4194, 4202, 4203, 4203, 4203, 4204, 4208, 4212, 4213, 4222, 4224, 4228, 4229,
-    4229, 4230, 4232, 4232, 4232, 4233, 4233, 4234, 4241, 4241, 4255, 4258, 4258, 4262, 4263, 4264,
-    4265, 4266, 4267, 4272, 4273, 4275, 4279, 4280, 4283, 4286, 4287, 4289, 4291, 4297, 4298, 4308,
-    4309, 4309, 4314, 4324, 4325, 4327, 4327, 4330, 4333, 4334, 4342, 4345, 4347, 4349, 4350, 4352,
-    4361, 4362, 4363, 4364, 4365, 4365, 4366, 4366, 4366, 4367, 4367, 4368, 4369, 4373, 4374, 4375,
-    4376, 4380, 4383, 4389, 4390, 4392, 4392, 4393, 4398, 4401, 4403, 4408, 4411, 4411, 4431, 4432,
-    4432, 4437, 4439, 4441, 4442, 4442, 4444, 4446, 4447, 4448, 4450, 4453, 4454, 4454, 4455, 4456,
-    4458, 4458, 4460, 4462, 4464, 4465, 4466, 4466, 4467, 4485, 4486, 4486, 4503, 4506, 4509, 4510,
-    4511, 4532, 4534, 4537, 4538, 4539, 4539, 4539, 4540, 4540, 4542, 4545, 4548, 4549, 4552, 4553,
-    4554, 4559, 4566, 4567, 4568, 4582, 4589, 4592, 4593, 4594, 4595, 4595, 4597, 4597, 4610, 4612,
-    4613, 4629, 4629, 4635, 4637, 4638, 4639, 4641, 4642, 4644, 4645, 4646, 4646, 4646, 4655, 4677,
-    4685, 4687, 4689, 4695, 4696, 4698, 4699, 4701, 4727, 4733, 4735, 4736, 4737, 4739, 4739, 4745,
-    4746, 4747, 4750, 4752, 4753, 4756, 4764, 4769, 4769, 4770, 4771, 4772, 4773, 4775, 4780, 4781,
-    4781, 4781, 4782, 4789, 4791, 4791, 4794, 4797, 4820, 4820, 4821, 4823, 4825, 4826, 4826, 4826,
-    4826, 4832, 4832, 4833, 4834, 4834, 4835, 4836, 4837, 4839, 4840, 4851, 4856, 4858, 4873, 4875,
-    4877, 4879, 4879, 4880, 4896, 4897, 4900, 4901, 4902, 4903, 4905, 4906, 4909, 4910, 4910, 4911,
-    4913, 4913, 4914, 4938, 4964, 4967, 4969, 4970, 4971, 4971, 4971, 4974, 4975, 4976, 4977, 4977,
-    4978, 4979, 4981, 4987, 4988, 4990, 4991, 4992, 4995, 4996, 4997, 4999, 5013, 5018, 5045, 5059,
-    5064, 5064, 5064, 5068, 5069, 5072, 5073, 5074, 5078, 5083, 5084, 5085, 5085, 5085, 5092, 5096,
-    5096, 5100, 5103, 5103, 5104, 5104, 5105, 5105, 5121, 5123, 5123, 5124, 5125, 5126, 5127, 5128,
-    5130, 5131, 5131, 5132, 5133, 5136, 5138, 5139, 5140, 5140, 5141, 5142, 5168, 5194, 5195, 5198,
-    5199, 5205, 5219, 5219, 5220, 5220, 5220, 5221, 5222, 5224, 5227, 5228, 5230, 5231, 5249, 5252,
-    5252, 5253, 5254, 5254, 5256, 5257, 5258, 5259, 5259, 5260, 5266, 5268, 5270, 5271, 5271, 5291,
-    5291, 5292, 5319, 5320, 5321, 5322, 5323, 5325, 5349, 5351, 5359, 5360, 5361, 5363, 5364, 5364,
-    5365, 5367, 5368, 5368, 5369, 5373, 5374, 5375, 5375, 5376, 5387, 5388, 5389, 5391, 5392, 5392,
-    5393, 5399, 5403, 5404, 5419, 5437, 5438, 5440, 5447, 5448, 5448, 5448, 5448, 5448, 5449, 5455,
-    5456, 5457, 5459, 5462, 5467, 5468, 5469, 5471, 5474, 5475, 5475, 5478, 5479, 5481, 5482, 5484,
-    5486, 5487, 5488, 5489, 5490, 5491, 5492, 5493, 5493, 5494, 5494, 5500, 5501, 5502, 5503, 5505,
-    5506, 5508, 5509, 5512, 5514, 5515, 5516, 5516, 5526, 5549, 5549, 5550, 5569, 5569, 5570, 5571,
-    5576, 5579, 5579, 5580, 5581, 5582, 5585, 5586, 5594, 5595, 5605, 5623, 5626, 5626, 5641, 5641,
-    5641, 5642, 5643, 5644, 5645, 5645, 5647, 5647, 5648, 5648, 5656, 5657, 5659, 5672, 5692, 5692,
-    5693, 5699, 5701, 5702, 5704, 5704, 5704, 5705, 5708, 5709, 5709, 5710, 5710, 5714, 5715, 5716,
-    5718, 5719, 5720, 5721, 5721, 5722, 5722, 5722, 5741, 5745, 5745, 5746, 5756, 5758, 5760, 5761,
-    5762, 5762, 5762, 5763, 5764, 5766, 5767, 5768, 5770, 5770, 5771, 5772, 5773, 5774, 5786, 5787,
-    5788, 5792, 5793, 5794, 5794, 5797, 5797, 5799, 5802, 5802, 5802, 5804, 5804, 5807, 5808, 5809,
-    5810, 5811, 5811, 5813, 5813, 5814, 5837, 5840, 5841, 5842, 5843, 5844, 5844, 5845, 5851, 5851,
-    5854, 5854, 5856, 5856, 5859, 5861, 5864, 5865, 5866, 5867, 5870, 5872, 5877, 5878, 5880, 5881,
-    5885, 5888, 5889, 5889, 5890, 5891, 5899, 5900, 5905, 5906, 5907, 5908, 5910, 5911, 5914, 5915,
-    5916, 5918, 5918, 5920, 5921, 5922, 5922, 5923, 5924, 5925, 5926, 5926, 5926, 5930, 5931, 5932,
-    5933, 5934, 5935, 5935, 5935, 5935, 5946, 5947, 5949, 5950, 5952, 5953, 5954, 5956, 5960, 5961,
-    5964, 5966, 5967, 5969, 5975, 5976, 5977, 5978, 5980, 5987, 5988, 5989, 5991, 5991, 6001, 6002,
-    6003, 6004, 6004, 6004, 6005, 6005, 6006, 6008, 6010, 6015, 6015, 6015, 6018, 6020, 6021, 6021,
-    6027, 6028, 6037, 6038, 6046, 6049, 6049, 6050, 6052, 6052, 6053, 6055, 6056, 6059, 6060, 6065,
-    6065, 6065, 6066, 6067, 6067, 6067, 6070, 6071, 6073, 6074, 6075, 6076, 6077, 6078, 6079, 6080,
-    6080, 6084, 6084, 6087, 6088, 6088, 6116, 6117, 6117, 6118, 6118, 6119, 6121, 6122, 6123, 6124,
-    6140, 6141, 6141, 6142, 6143, 6144, 6147, 6148, 6153, 6155, 6157, 6160, 6163, 6164, 6165, 6166,
-    6167, 6175, 6175, 6176, 6177, 6179, 6180, 6181, 6183, 6185, 6186, 6189, 6190, 6190, 6216, 6217,
-    6218, 6218, 6218, 6220, 6221, 6226, 6230, 6233, 6236, 6240, 6242, 6251, 6252, 6253, 6278, 6278,
-    6279, 6286, 6287, 6288, 6288, 6290, 6294, 6295, 6296, 6305, 6306, 6307, 6307, 6308, 6309, 6310,
-    6333, 6350, 6350, 6350, 6352, 6355, 6356, 6358, 6360, 6365, 6366, 6368, 6368, 6375, 6376, 6377,
-    6378, 6380, 6381, 6381, 6383, 6384, 6385, 6386, 6388, 6389, 6391, 6392, 6393, 6393, 6393, 6395,
-    6397, 6398, 6399, 6400, 6402, 6404, 6406, 6407, 6407, 6408, 6408, 6408, 6410, 6410, 6418, 6420,
-    6420, 6421, 6423, 6429, 6430, 6431, 6431, 6434, 6435, 6436, 6438, 6439, 6445, 6447, 6447, 6448,
-    6448, 6450, 6450, 6451, 6452, 6452, 6453, 6454, 6455, 6457, 6457, 6461, 6464, 6465, 6465, 6466,
-    6466, 6467, 6468, 6468, 6469, 6470, 6472, 6473, 6474, 6476, 6478, 6479, 6480, 6482, 6484, 6485,
-    6486, 6486, 6487, 6488, 6488, 6488, 6495, 6505, 6507, 6508, 6516, 6518, 6519, 6520, 6522, 6523,
-    6523, 6533, 6534, 6535, 6535, 6536, 6536, 6540, 6542, 6543, 6545, 6546, 6547, 6549, 6549, 6556,
-    6556, 6559, 6561, 6563, 6564, 6566, 6567, 6568, 6571, 6573, 6576, 6580, 6580, 6581, 6582, 6584,
-    6587, 6587, 6588, 6589, 6589, 6590, 6591, 6593, 6593, 6594, 6598, 6601, 6601, 6609, 6610, 6611,
-    6613, 6613, 6638, 6639, 6641, 6645, 6646, 6671, 6671, 6673, 6673, 6674, 6678, 6678, 6678, 6678,
-    6682, 6684, 6697, 6699, 6700, 6700, 6700, 6704, 6705, 6706, 6707, 6709, 6733, 6741, 6743, 6743,
-    6744, 6745, 6746, 6747, 6751, 6751, 6752, 6753, 6761, 6767, 6771, 6772, 6797, 6799, 6801, 6801,
-    6801, 6801, 6803, 6828, 6829, 6851, 6851, 6854, 6854, 6881, 6881, 6897, 6899, 6902, 6913, 6914,
-    6915, 6918, 6919, 6920, 6921, 6922, 6924, 6925, 6927, 6927, 6929, 6929, 6931, 6934, 6934, 6934,
-    6935, 6936, 6937, 6938, 6938, 6939, 6941, 6941, 6941, 6944, 6945, 6947, 6949, 6962, 6963, 6977,
-    6978, 6979, 6979, 6988, 6989, 6990, 6994, 6995, 6996, 6997, 6998, 7000, 7001, 7003, 7011, 7011,
-    7012, 7014, 7015, 7025, 7027, 7028, 7035, 7037, 7038, 7039, 7040, 7042, 7044, 7047, 7047, 7052,
-    7054, 7055, 7056, 7059, 7060, 7060, 7061, 7063, 7064, 7065, 7065, 7066, 7068, 7068, 7069, 7071,
-    7073, 7074, 7075, 7079, 7080, 7081, 7082, 7084, 7085, 7087, 7099, 7099, 7099, 7099, 7099, 7100,
-    7100, 7100, 7101, 7102, 7103, 7104, 7104, 7106, 7108, 7109, 7110, 7111, 7114, 7114, 7114, 7138,
-    7147, 7147, 7147, 7148, 7148, 7149, 7149, 7152, 7152, 7171, 7172, 7173, 7176, 7190, 7193, 7194,
-    7197, 7199, 7199, 7201, 7201, 7201, 7219, 7220, 7221, 7245, 7246, 7247, 7248, 7249, 7250, 7260,
-    7261, 7279, 7289, 7315, 7316, 7317, 7318, 7319, 7320, 7322, 7325, 7325, 7326, 7347, 7360, 7362,
-    7362, 7364, 7366, 7389, 7390, 7391, 7391, 7391, 7391, 7392, 7398, 7399, 7399, 7403, 7404, 7406,
-    7406, 7408, 7409, 7411, 7414, 7415, 7417, 7418, 7420, 7422, 7423, 7423, 7424, 7425, 7426, 7432,
-    7433, 7437, 7439, 7442, 7443, 7450, 7451, 7452, 7455, 7456, 7458, 7466, 7477, 7479, 7479, 7479,
-    7480, 7481, 7483, 7484, 7486, 7493, 7494, 7496, 7496, 7497, 7504, 7505, 7506, 7506, 7507, 7508,
-    7509, 7511, 7512, 7514, 7515, 7516, 7517, 7518, 7519, 7520, 7526, 7527, 7527, 7527, 7535, 7536,
-    7536, 7538, 7538, 7541, 7541, 7541, 7547, 7548, 7549, 7554, 7555, 7556, 7558, 7559, 7560, 7561,
-    7568, 7585, 7589, 7590, 7595, 7595, 7595, 7597, 7600, 7601, 7602, 7602, 7603, 7618,
+pub(super) static STARTS: [u32; 3447] = [
+    0, 4, 6, 8, 11, 11, 12, 15, 16, 19, 20, 23, 24, 24, 26, 27,
+    29, 30, 30, 34, 36, 37, 38, 40, 41, 47, 48, 49, 51, 52, 54, 55,
+    56, 58, 60, 61, 62, 62, 63, 67, 69, 70, 81, 91, 105, 106, 108, 114,
+    115, 118, 120, 125, 126, 126, 126, 132, 133, 135, 136, 137, 137, 138, 139, 139,
+    140, 140, 141, 141, 144, 145, 146, 147, 150, 151, 152, 152, 153, 153, 161, 161,
+    161, 164, 168, 175, 177, 177, 178, 184, 185, 185, 185, 186, 189, 208, 208, 209,
+    210, 210, 212, 212, 213, 214, 215, 215, 215, 215, 216, 217, 218, 219, 220, 221,
+    222, 224, 224, 225, 225, 225, 225, 229, 229, 229, 234, 235, 235, 237, 238, 239,
+    239, 245, 245, 246, 247, 249, 250, 251, 251, 252, 253, 255, 256, 262, 263, 264,
+    274, 274, 276, 277, 278, 304, 304, 304, 305, 308, 309, 335, 336, 337, 339, 340,
+    342, 343, 343, 344, 345, 347, 349, 351, 354, 355, 356, 357, 359, 359, 362, 364,
+    365, 366, 367, 368, 369, 370, 375, 377, 377, 389, 390, 395, 395, 396, 397, 397,
+    399, 400, 402, 402, 403, 404, 407, 408, 408, 408, 409, 409, 410, 411, 412, 438,
+    441, 443, 458, 481, 481, 482, 482, 484, 485, 486, 487, 487, 489, 489, 491, 492,
+    501, 503, 504, 510, 510, 511, 512, 518, 519, 521, 521, 521, 524, 525, 550, 552,
+    553, 553, 554, 554, 555, 557, 558, 558, 560, 562, 564, 565, 566, 569, 571, 573,
+    574, 579, 581, 583, 584, 584, 585, 588, 599, 612, 613, 614, 616, 618, 619, 620,
+    621, 623, 628, 628, 632, 633, 635, 635, 637, 638, 638, 646, 647, 649, 649, 658,
+    659, 659, 660, 662, 664, 665, 667, 667, 671, 675, 675, 678, 679, 679, 683, 686,
+    688, 689, 694, 699, 699, 700, 709, 710, 714, 715, 716, 721, 723, 724, 725, 725,
+    727, 730, 730, 732, 737, 738, 740, 741, 742, 742, 743, 744, 745, 750, 752, 761,
+    762, 763, 766, 767, 768, 770, 772, 777, 785, 785, 788, 788, 791, 793, 809, 809,
+    812, 813, 814, 815, 817, 818, 818, 818, 819, 820, 820, 824, 824, 833, 833, 837,
+    847, 850, 854, 854, 858, 858, 860, 862, 862, 862, 862, 863, 864, 865, 865, 865,
+    871, 873, 878, 878, 879, 880, 881, 882, 883, 886, 888, 888, 889, 893, 894, 895,
+    895, 900, 903, 903, 904, 905, 909, 910, 911, 917, 917, 920, 921, 922, 922, 929,
+    936, 940, 940, 940, 942, 943, 943, 950, 950, 950, 951, 951, 954, 957, 957, 957,
+    957, 958, 960, 960, 961, 964, 965, 965, 966, 966, 967, 970, 971, 995, 995, 996,
+    997, 998, 998, 999, 1002, 1006, 1010, 1013, 1014, 1014, 1014, 1023, 1023, 1024, 1024, 1024,
+    1026, 1028, 1029, 1030, 1031, 1034, 1037, 1039, 1041, 1042, 1044, 1045, 1047, 1052, 1053, 1056,
+    1059, 1061, 1062, 1063, 1066, 1068, 1070, 1070, 1070, 1071, 1071, 1072, 1073, 1080, 1080, 1100,
+    1101, 1102, 1102, 1102, 1102, 1105, 1106, 1108, 1116, 1116, 1117, 1118, 1122, 1123, 1126, 1127,
+    1128, 1128, 1129, 1131, 1133, 1135, 1137, 1140, 1141, 1141, 1145, 1147, 1148, 1150, 1151, 1151,
+    1152, 1153, 1157, 1157, 1158, 1160, 1161, 1161, 1162, 1163, 1168, 1171, 1172, 1172, 1174, 1176,
+    1177, 1177, 1177, 1178, 1178, 1179, 1186, 1186, 1189, 1191, 1193, 1194, 1196, 1197, 1199, 1200,
+    1204, 1205, 1205, 1205, 1206, 1208, 1209, 1210, 1211, 1215, 1217, 1218, 1218, 1219, 1219, 1220,
+    1221, 1222, 1222, 1223, 1224, 1224, 1224, 1224, 1225, 1229, 1230, 1232, 1232, 1234, 1234, 1240,
+    1242, 1245, 1247, 1248, 1250, 1252, 1252, 1252, 1254, 1255, 1255, 1255, 1256, 1259, 1262, 1262,
+    1265, 1267, 1268, 1276, 1278, 1281, 1283, 1284, 1284, 1290, 1291, 1292, 1294, 1294, 1295, 1299,
+    1301, 1315, 1318, 1319, 1320, 1325, 1334, 1337, 1340, 1351, 1358, 1360, 1361, 1363, 1365, 1365,
+    1366, 1368, 1369, 1369, 1372, 1373, 1375, 1376, 1377, 1377, 1379, 1382, 1384, 1387, 1389, 1390,
+    1392, 1392, 1394, 1395, 1398, 1399, 1399, 1403, 1403, 1405, 1406, 1428, 1428, 1429, 1430, 1432,
+    1434, 1435, 1437, 1438, 1439, 1448, 1449, 1461, 1462, 1463, 1464, 1464, 1467, 1471, 1471, 1472,
+    1472, 1472, 1475, 1476, 1478, 1478, 1479, 1480, 1482, 1483, 1484, 1485, 1490, 1492, 1495, 1495,
+    1519, 1520, 1522, 1523, 1525, 1525, 1525, 1526, 1545, 1546, 1547, 1549, 1549, 1551, 1551, 1556,
+    1557, 1558, 1558, 1558, 1560, 1561, 1563, 1565, 1566, 1568, 1569, 1571, 1571, 1571, 1571, 1574,
+    1575, 1577, 1581, 1584, 1584, 1589, 1590, 1617, 1617, 1617, 1618, 1619, 1620, 1621, 1622, 1623,
+    1629, 1631, 1632, 1633, 1634, 1636, 1637, 1637, 1639, 1641, 1642, 1642, 1643, 1643, 1648, 1651,
+    1652, 1653, 1654, 1655, 1657, 1660, 1661, 1662, 1663, 1663, 1663, 1664, 1665, 1666, 1666, 1668,
+    1669, 1671, 1671, 1675, 1676, 1677, 1678, 1679, 1679, 1701, 1706, 1706, 1716, 1718, 1719, 1720,
+    1720, 1721, 1723, 1724, 1725, 1730, 1732, 1734, 1738, 1739, 1739, 1739, 1742, 1746, 1746, 1747,
+    1748, 1749, 1751, 1751, 1752, 1754, 1755, 1756, 1757, 1757, 1758, 1761, 1762, 1762, 1763, 1787,
+    1792, 1792, 1794, 1795, 1796, 1802, 1802, 1829, 1832, 1832, 1833, 1833, 1834, 1835, 1836, 1836,
+    1837, 1838, 1838, 1838, 1841, 1842, 1843, 1844, 1845, 1845, 1849, 1850, 1850, 1851, 1852, 1852,
+    1852, 1854, 1856, 1856, 1858, 1863, 1864, 1864, 1866, 1868, 1869, 1870, 1874, 1874, 1876, 1878,
+    1879, 1880, 1881, 1907, 1909, 1913, 1915, 1915, 1916, 1917, 1922, 1922, 1923, 1923, 1941, 1944,
+    1944, 1946, 1948, 1950, 1951, 1952, 1953, 1954, 1955, 1956, 1958, 1958, 1961, 1962, 1963, 1963,
+    1963, 1963, 1963, 1965, 1966, 1966, 1967, 1967, 1968, 1970, 1970, 1971, 1972, 1974, 1974, 1975,
+    1976, 1976, 1977, 1977, 1979, 1980, 1981, 1983, 1984, 1986, 1987, 1997, 2002, 2016, 2024, 2025,
+    2026, 2027, 2029, 2029, 2033, 2033, 2035, 2037, 2037, 2038, 2039, 2049, 2050, 2051, 2052, 2053,
+    2053, 2054, 2056, 2056, 2057, 2059, 2060, 2064, 2074, 2074, 2076, 2081, 2084, 2085, 2085, 2086,
+    2086, 2089, 2091, 2093, 2104, 2106, 2108, 2109, 2110, 2110, 2110, 2111, 2116, 2117, 2122, 2123,
+    2124, 2125, 2125, 2127, 2127, 2127, 2127, 2127, 2128, 2129, 2131, 2133, 2134, 2135, 2137, 2139,
+    2140, 2140, 2140, 2149, 2150, 2150, 2150, 2160, 2160, 2184, 2185, 2187, 2188, 2192, 2193, 2210,
+    2211, 2213, 2214, 2215, 2217, 2219, 2219, 2219, 2224, 2225, 2225, 2225, 2225, 2226, 2227, 2229,
+    2234, 2235, 2237, 2244, 2245, 2246, 2246, 2248, 2249, 2250, 2260, 2262, 2262, 2263, 2265, 2266,
+    2269, 2271, 2276, 2277, 2279, 2280, 2281, 2290, 2291, 2293, 2293, 2293, 2294, 2295, 2295, 2297,
+    2298, 2299, 2299, 2300, 2301, 2301, 2302, 2304, 2306, 2307, 2308, 2308, 2309, 2310, 2310, 2311,
+    2313, 2315, 2315, 2316, 2317, 2335, 2336, 2338, 2342, 2344, 2348, 2352, 2352, 2352, 2352, 2359,
+    2360, 2362, 2363, 2364, 2366, 2367, 2367, 2372, 2373, 2373, 2374, 2378, 2385, 2387, 2389, 2389,
+    2391, 2391, 2418, 2420, 2423, 2423, 2425, 2426, 2426, 2432, 2433, 2433, 2433, 2435, 2435, 2440,
+    2442, 2444, 2449, 2450, 2451, 2461, 2463, 2465, 2474, 2475, 2476, 2477, 2477, 2478, 2479, 2479,
+    2481, 2483, 2484, 2485, 2485, 2489, 2490, 2494, 2494, 2495, 2495, 2495, 2497, 2498, 2499, 2502,
+    2506, 2510, 2517, 2524, 2525, 2526, 2527, 2542, 2544, 2545, 2567, 2573, 2573, 2575, 2576, 2577,
+    2578, 2579, 2581, 2583, 2584, 2606, 2607, 2608, 2608, 2611, 2611, 2611, 2612, 2612, 2614, 2615,
+    2616, 2616, 2617, 2617, 2617, 2618, 2626, 2629, 2657, 2659, 2661, 2663, 2664, 2665, 2667, 2668,
+    2670, 2670, 2672, 2674, 2675, 2678, 2678, 2679, 2681, 2683, 2683, 2685, 2689, 2693, 2693, 2694,
+    2696, 2698, 2698, 2699, 2700, 2701, 2702, 2703, 2703, 2705, 2706, 2716, 2718, 2732, 2738, 2739,
+    2739, 2740, 2741, 2744, 2746, 2747, 2751, 2752, 2755, 2756, 2761, 2761, 2764, 2766, 2767, 2767,
+    2768, 2770, 2771, 2772, 2774, 2778, 2796, 2798, 2813, 2814, 2815, 2817, 2818, 2819, 2819, 2820,
+    2821, 2821, 2821, 2823, 2824, 2826, 2827, 2827, 2827, 2829, 2831, 2831, 2836, 2837, 2838, 2839,
+    2840, 2841, 2845, 2849, 2851, 2852, 2853, 2854, 2855, 2857, 2859, 2859, 2860, 2873, 2874, 2877,
+    2877, 2879, 2883, 2883, 2884, 2885, 2886, 2888, 2888, 2889, 2890, 2895, 2895, 2897, 2898, 2899,
+    2913, 2913, 2914, 2915, 2916, 2931, 2931, 2931, 2932, 2935, 2936, 2937, 2939, 2959, 2959, 2959,
+    2960, 2960, 2983, 2984, 2985, 2989, 2990, 3016, 3016, 3017, 3018, 3019, 3021, 3022, 3023, 3025,
+    3026, 3028, 3030, 3030, 3031, 3033, 3034, 3034, 3035, 3036, 3038, 3040, 3041, 3045, 3046, 3047,
+    3049, 3050, 3051, 3051, 3051, 3052, 3055, 3056, 3059, 3059, 3060, 3061, 3062, 3064, 3066, 3068,
+    3069, 3070, 3071, 3073, 3079, 3104, 3107, 3107, 3109, 3111, 3113, 3115, 3118, 3120, 3120, 3120,
+    3121, 3122, 3124, 3125, 3145, 3146, 3151, 3155, 3156, 3158, 3159, 3162, 3163, 3164, 3165, 3167,
+    3167, 3168, 3169, 3169, 3170, 3171, 3172, 3174, 3175, 3177, 3177, 3177, 3178, 3178, 3178, 3190,
+    3193, 3211, 3212, 3214, 3216, 3217, 3219, 3219, 3222, 3224, 3225, 3226, 3228, 3229, 3229, 3236,
+    3237, 3242, 3243, 3243, 3244, 3246, 3246, 3246, 3247, 3248, 3248, 3248, 3249, 3249, 3250, 3251,
+    3251, 3252, 3253, 3256, 3256, 3260, 3261, 3262, 3263, 3264, 3268, 3270, 3278, 3280, 3282, 3283,
+    3285, 3285, 3285, 3286, 3312, 3317, 3319, 3321, 3335, 3336, 3336, 3340, 3340, 3341, 3341, 3341,
+    3342, 3345, 3345, 3345, 3346, 3352, 3354, 3355, 3378, 3379, 3380, 3383, 3386, 3389, 3392, 3394,
+    3415, 3417, 3418, 3419, 3419, 3420, 3421, 3422, 3423, 3423, 3431, 3432, 3451, 3451, 3451, 3453,
+    3457, 3475, 3480, 3480, 3482, 3482, 3486, 3487, 3488, 3513, 3533, 3533, 3533, 3534, 3561, 3561,
+    3584, 3586, 3586, 3588, 3589, 3593, 3593, 3597, 3599, 3605, 3605, 3621, 3622, 3622, 3623, 3623,
+    3649, 3651, 3652, 3653, 3657, 3659, 3660, 3664, 3665, 3667, 3668, 3669, 3670, 3672, 3674, 3688,
+    3689, 3709, 3710, 3737, 3739, 3740, 3742, 3743, 3743, 3743, 3744, 3745, 3745, 3745, 3747, 3748,
+    3749, 3750, 3750, 3752, 3752, 3771, 3772, 3794, 3794, 3803, 3804, 3804, 3813, 3815, 3816, 3817,
+    3817, 3818, 3820, 3821, 3824, 3825, 3825, 3826, 3827, 3827, 3827, 3828, 3834, 3837, 3839, 3841,
+    3845, 3846, 3846, 3846, 3847, 3848, 3851, 3853, 3854, 3856, 3856, 3857, 3859, 3865, 3871, 3871,
+    3871, 3872, 3872, 3873, 3875, 3876, 3877, 3878, 3879, 3880, 3884, 3885, 3886, 3887, 3887, 3889,
+    3890, 3893, 3893, 3894, 3896, 3896, 3899, 3902, 3905, 3906, 3906, 3907, 3908, 3909, 3911, 3912,
+    3912, 3914, 3915, 3916, 3919, 3919, 3920, 3922, 3922, 3925, 3928, 3929, 3929, 3930, 3938, 3939,
+    3939, 3939, 3940, 3943, 3943, 3943, 3945, 3946, 3948, 3951, 3952, 3953, 3954, 3954, 3955, 3961,
+    3962, 3962, 3964, 3974, 3975, 3976, 3977, 3978, 3979, 3980, 3982, 3984, 3984, 3985, 3989, 3992,
+    3999, 4000, 4001, 4001, 4002, 4003, 4005, 4005, 4005, 4007, 4008, 4009, 4011, 4012, 4015, 4016,
+    4019, 4022, 4022, 4022, 4023, 4024, 4025, 4025, 4026, 4027, 4032, 4039, 4045, 4046, 4047, 4050,
+    4053, 4054, 4067, 4068, 4072, 4074, 4093, 4094, 4095, 4105, 4106, 4107, 4109, 4110, 4112, 4112,
+    4115, 4115, 4118, 4119, 4121, 4123, 4123, 4123, 4124, 4141, 4146, 4147, 4149, 4150, 4150, 4151,
+    4152, 4155, 4161, 4161, 4163, 4165, 4166, 4167, 4169, 4169, 4172, 4174, 4175, 4176, 4177, 4178,
+    4178, 4181, 4182, 4183, 4183, 4186, 4188, 4191, 4192, 4193, 4195, 4195, 4200, 4201, 4201, 4208,
+    4213, 4214, 4214, 4214, 4215, 4216, 4217, 4218, 4220, 4221, 4223, 4233, 4234, 4235, 4237, 4238,
+    4239, 4241, 4242, 4243, 4246, 4247, 4253, 4266, 4267, 4268, 4270, 4270, 4270, 4272, 4274, 4275,
+    4275, 4279, 4280, 4281, 4284, 4285, 4286, 4289, 4291, 4298, 4299, 4300, 4304, 4306, 4307, 4310,
+    4312, 4318, 4318, 4319, 4320, 4321, 4322, 4327, 4328, 4330, 4336, 4336, 4336, 4337, 4342, 4346,
+    4347, 4348, 4367, 4374, 4375, 4380, 4381, 4382, 4383, 4384, 4393, 4398, 4398, 4399, 4399, 4402,
+    4403, 4404, 4409, 4410, 4411, 4415, 4418, 4419, 4429, 4429, 4430, 4432, 4434, 4434, 4434, 4436,
+    4446, 4450, 4451, 4453, 4467, 4468, 4469, 4478, 4481, 4483, 4500, 4501, 4504, 4505, 4506, 4507,
+    4508, 4508, 4511, 4517, 4518, 4519, 4519, 4519, 4520, 4522, 4525, 4526, 4536, 4537, 4538, 4542,
+    4546, 4548, 4551, 4552, 4553, 4554, 4555, 4555, 4556, 4556, 4557, 4558, 4559, 4559, 4559, 4566,
+    4566, 4580, 4585, 4589, 4589, 4595, 4595, 4596, 4597, 4598, 4599, 4604, 4605, 4607, 4611, 4612,
+    4613, 4614, 4616, 4617, 4617, 4619, 4620, 4622, 4623, 4627, 4627, 4628, 4638, 4639, 4640, 4650,
+    4663, 4664, 4666, 4666, 4666, 4668, 4671, 4672, 4684, 4687, 4688, 4689, 4691, 4692, 4694, 4696,
+    4702, 4702, 4703, 4704, 4705, 4706, 4709, 4710, 4710, 4711, 4711, 4715, 4716, 4716, 4717, 4718,
+    4721, 4725, 4726, 4727, 4729, 4730, 4735, 4737, 4744, 4745, 4747, 4748, 4749, 4759, 4761, 4763,
+    4768, 4773, 4773, 4775, 4797, 4797, 4797, 4798, 4803, 4804, 4806, 4808, 4809, 4810, 4810, 4812,
+    4813, 4814, 4815, 4816, 4819, 4823, 4823, 4823, 4823, 4824, 4825, 4825, 4828, 4829, 4831, 4832,
+    4833, 4833, 4835, 4858, 4859, 4860, 4881, 4883, 4886, 4888, 4889, 4889, 4907, 4908, 4909, 4911,
+    4912, 4914, 4915, 4916, 4917, 4917, 4917, 4918, 4918, 4921, 4924, 4928, 4929, 4932, 4933, 4934,
+    4943, 4950, 4951, 4951, 4962, 4966, 4967, 4969, 4969, 4969, 4970, 4970, 4971, 4974, 4975, 4975,
+    4976, 4991, 4993, 4994, 5007, 5007, 5010, 5011, 5012, 5013, 5015, 5016, 5020, 5022, 5023, 5024,
+    5025, 5025, 5025, 5037, 5039, 5063, 5074, 5076, 5078, 5080, 5084, 5085, 5087, 5088, 5093, 5093,
+    5116, 5121, 5122, 5125, 5126, 5127, 5127, 5132, 5133, 5133, 5135, 5137, 5139, 5140, 5146, 5149,
+    5149, 5150, 5151, 5157, 5158, 5160, 5164, 5165, 5165, 5165, 5167, 5167, 5172, 5175, 5175, 5178,
+    5181, 5203, 5203, 5204, 5205, 5206, 5208, 5209, 5211, 5211, 5211, 5211, 5214, 5214, 5216, 5217,
+    5217, 5217, 5219, 5220, 5221, 5223, 5224, 5226, 5227, 5228, 5238, 5242, 5244, 5265, 5268, 5272,
+    5273, 5274, 5274, 5275, 5293, 5297, 5300, 5300, 5301, 5302, 5303, 5305, 5306, 5308, 5309, 5309,
+    5310, 5311, 5313, 5315, 5315, 5316, 5338, 5365, 5369, 5370, 5370, 5371, 5372, 5372, 5372, 5374,
+    5375, 5376, 5377, 5380, 5381, 5381, 5382, 5384, 5384, 5386, 5387, 5393, 5394, 5396, 5397, 5399,
+    5400, 5402, 5403, 5404, 5406, 5419, 5423, 5449, 5463, 5466, 5466, 5471, 5471, 5474, 5476, 5477,
+    5481, 5482, 5483, 5484, 5485, 5486, 5487, 5491, 5495, 5496, 5497, 5497, 5499, 5510, 5514, 5514,
+    5519, 5521, 5522, 5523, 5523, 5524, 5524, 5525, 5537, 5539, 5539, 5540, 5541, 5542, 5543, 5544,
+    5546, 5547, 5548, 5548, 5551, 5552, 5553, 5554, 5555, 5556, 5557, 5557, 5558, 5559, 5560, 5561,
+    5562, 5563, 5587, 5588, 5610, 5611, 5615, 5617, 5623, 5636, 5636, 5636, 5637, 5638, 5638, 5639,
+    5639, 5640, 5642, 5644, 5647, 5649, 5651, 5652, 5653, 5670, 5673, 5673, 5674, 5675, 5675, 5676,
+    5677, 5678, 5679, 5679, 5679, 5680, 5686, 5688, 5690, 5692, 5694, 5694, 5715, 5715, 5716, 5743,
+    5744, 5744, 5746, 5747, 5748, 5749, 5751, 5754, 5755, 5775, 5778, 5778, 5784, 5785, 5786, 5787,
+    5788, 5789, 5791, 5792, 5793, 5793, 5797, 5798, 5800, 5801, 5802, 5804, 5805, 5805, 5806, 5817,
+    5820, 5820, 5822, 5823, 5823, 5823, 5824, 5830, 5835, 5836, 5849, 5850, 5863, 5865, 5867, 5873,
+    5874, 5874, 5874, 5874, 5874, 5876, 5877, 5882, 5883, 5884, 5886, 5887, 5888, 5890, 5893, 5897,
+    5898, 5899, 5901, 5903, 5904, 5904, 5917, 5917, 5918, 5919, 5921, 5924, 5925, 5926, 5927, 5928,
+    5929, 5930, 5933, 5933, 5935, 5936, 5936, 5945, 5946, 5947, 5948, 5950, 5952, 5952, 5954, 5954,
+    5956, 5958, 5960, 5961, 5961, 5961, 5970, 5994, 5994, 5995, 6018, 6018, 6019, 6020, 6021, 6022,
+    6022, 6027, 6028, 6028, 6030, 6031, 6040, 6041, 6052, 6074, 6077, 6078, 6078, 6092, 6092, 6092,
+    6094, 6095, 6096, 6097, 6098, 6098, 6099, 6099, 6100, 6101, 6101, 6107, 6108, 6111, 6123, 6141,
+    6141, 6142, 6149, 6150, 6151, 6152, 6153, 6153, 6154, 6154, 6155, 6156, 6157, 6157, 6157, 6159,
+    6159, 6163, 6164, 6164, 6166, 6167, 6168, 6170, 6171, 6172, 6172, 6173, 6173, 6173, 6193, 6196,
+    6196, 6197, 6199, 6208, 6212, 6212, 6213, 6214, 6215, 6217, 6217, 6217, 6219, 6220, 6222, 6223,
+    6230, 6232, 6233, 6234, 6235, 6239, 6240, 6240, 6241, 6242, 6243, 6244, 6245, 6256, 6258, 6259,
+    6260, 6263, 6264, 6265, 6266, 6266, 6269, 6269, 6270, 6277, 6278, 6278, 6278, 6280, 6280, 6284,
+    6287, 6287, 6288, 6289, 6289, 6290, 6290, 6290, 6312, 6315, 6315, 6316, 6317, 6318, 6318, 6319,
+    6319, 6323, 6323, 6326, 6326, 6328, 6328, 6330, 6332, 6334, 6335, 6336, 6337, 6340, 6343, 6348,
+    6349, 6351, 6352, 6354, 6356, 6357, 6357, 6357, 6359, 6369, 6370, 6375, 6376, 6377, 6383, 6384,
+    6386, 6387, 6391, 6392, 6393, 6396, 6396, 6398, 6401, 6402, 6402, 6402, 6403, 6404, 6406, 6406,
+    6406, 6409, 6410, 6411, 6411, 6412, 6413, 6414, 6415, 6415, 6415, 6416, 6427, 6428, 6429, 6430,
+    6431, 6433, 6435, 6439, 6440, 6441, 6443, 6447, 6448, 6450, 6452, 6454, 6455, 6456, 6457, 6462,
+    6463, 6464, 6465, 6466, 6477, 6478, 6479, 6481, 6481, 6489, 6490, 6491, 6492, 6492, 6492, 6492,
+    6492, 6493, 6495, 6499, 6500, 6504, 6508, 6508, 6508, 6511, 6513, 6514, 6514, 6519, 6520, 6528,
+    6529, 6541, 6544, 6545, 6545, 6546, 6547, 6547, 6549, 6551, 6552, 6555, 6556, 6559, 6559, 6561,
+    6561, 6562, 6563, 6563, 6563, 6565, 6569, 6570, 6571, 6572, 6573, 6574, 6575, 6576, 6577, 6578,
+    6579, 6580, 6580, 6584, 6586, 6586, 6588, 6589, 6589, 6614, 6616, 6616, 6616, 6616, 6617, 6619,
+    6619, 6620, 6624, 6626, 6627, 6628, 6628, 6639, 6640, 6641, 6642, 6642, 6642, 6643, 6644, 6645,
+    6648, 6648, 6651, 6653, 6655, 6657, 6660, 6663, 6664, 6665, 6666, 6667, 6668, 6669, 6669, 6669,
+    6677, 6677, 6678, 6679, 6682, 6683, 6684, 6685, 6688, 6690, 6695, 6696, 6697, 6699, 6700, 6700,
+    6722, 6723, 6724, 6724, 6724, 6725, 6726, 6727, 6728, 6734, 6737, 6744, 6746, 6751, 6753, 6757,
+    6757, 6758, 6782, 6782, 6784, 6792, 6793, 6794, 6794, 6797, 6806, 6807, 6808, 6809, 6810, 6815,
+    6816, 6817, 6817, 6818, 6818, 6820, 6821, 6844, 6859, 6859, 6859, 6861, 6863, 6864, 6865, 6867,
+    6868, 6872, 6873, 6880, 6881, 6891, 6892, 6893, 6894, 6895, 6896, 6897, 6898, 6898, 6899, 6899,
+    6900, 6901, 6901, 6903, 6904, 6906, 6907, 6908, 6908, 6909, 6909, 6910, 6912, 6913, 6914, 6915,
+    6917, 6918, 6919, 6920, 6920, 6921, 6921, 6921, 6924, 6924, 6930, 6931, 6933, 6935, 6935, 6936,
+    6938, 6942, 6943, 6944, 6946, 6948, 6949, 6950, 6950, 6952, 6953, 6957, 6959, 6959, 6963, 6963,
+    6964, 6966, 6966, 6967, 6968, 6968, 6969, 6970, 6971, 6973, 6973, 6977, 6978, 6979, 6979, 6980,
+    6980, 6981, 6984, 6984, 6984, 6985, 6986, 6988, 6996, 6997, 6998, 7000, 7002, 7003, 7004, 7008,
+    7009, 7012, 7013, 7013, 7013, 7014, 7015, 7015, 7015, 7019, 7027, 7029, 7030, 7036, 7037, 7038,
+    7039, 7041, 7042, 7044, 7045, 7045, 7047, 7058, 7059, 7060, 7060, 7061, 7061, 7065, 7067, 7068,
+    7070, 7071, 7072, 7073, 7074, 7075, 7075, 7084, 7084, 7088, 7090, 7092, 7093, 7094, 7094, 7095,
+    7098, 7104, 7106, 7110, 7116, 7117, 7118, 7120, 7121, 7122, 7123, 7126, 7127, 7128, 7129, 7132,
+    7132, 7133, 7134, 7137, 7137, 7139, 7140, 7142, 7146, 7148, 7149, 7149, 7149, 7154, 7156, 7157,
+    7157, 7158, 7158, 7184, 7185, 7187, 7188, 7195, 7195, 7221, 7221, 7222, 7222, 7223, 7223, 7225,
+    7225, 7225, 7225, 7227, 7229, 7249, 7251, 7252, 7253, 7253, 7257, 7259, 7260, 7261, 7263, 7265,
+    7267, 7267, 7291, 7304, 7306, 7306, 7306, 7307, 7307, 7308, 7312, 7312, 7313, 7314, 7315, 7316,
+    7325, 7327, 7337, 7347, 7349, 7376, 7378, 7380, 7380, 7380, 7381, 7381, 7383, 7410, 7411, 7415,
+    7436, 7438, 7440, 7442, 7443, 7443, 7445, 7469, 7469, 7488, 7489, 7491, 7501, 7503, 7504, 7505,
+    7513, 7514, 7515, 7516, 7516, 7518, 7519, 7520, 7520, 7522, 7522, 7523, 7523, 7524, 7528, 7528,
+    7528, 7531, 7532, 7533, 7534, 7535, 7535, 7537, 7540, 7540, 7540, 7542, 7542, 7543, 7544, 7553,
+    7554, 7554, 7555, 7573, 7574, 7574, 7574, 7586, 7587, 7589, 7591, 7594, 7595, 7596, 7598, 7599,
+    7600, 7601, 7602, 7605, 7607, 7614, 7615, 7616, 7616, 7617, 7619, 7621, 7622, 7624, 7635, 7638,
+    7639, 7647, 7648, 7650, 7652, 7653, 7654, 7655, 7657, 7658, 7660, 7661, 7667, 7669, 7670, 7671,
+    7672, 7676, 7677, 7677, 7677, 7678, 7679, 7680, 7680, 7680, 7682, 7682, 7683, 7685, 7686, 7687,
+    7688, 7691, 7692, 7693, 7693, 7694, 7695, 7701, 7713, 7713, 7713, 7713, 7714, 7716, 7716, 7716,
+    7717, 7718, 7718, 7720, 7720, 7720, 7722, 7725, 7726, 7726, 7727, 7730, 7730, 7730, 7754, 7762,
+    7765, 7766, 7766, 7766, 7766, 7766, 7768, 7769, 7769, 7772, 7772, 7789, 7791, 7791, 7793, 7806,
+    7809, 7810, 7812, 7814, 7814, 7816, 7816, 7816, 7831, 7832, 7833, 7857, 7858, 7859, 7860, 7861,
+    7863, 7864, 7865, 7876, 7877, 7892, 7906, 7931, 7932, 7933, 7934, 7935, 7936, 7936, 7936, 7936,
+    7937, 7937, 7940, 7942, 7942, 7944, 7965, 7980, 7981, 7982, 7982, 7984, 7986, 8007, 8007, 8008,
+    8008, 8008, 8008, 8009, 8012, 8016, 8017, 8017, 8022, 8023, 8025, 8025, 8026, 8027, 8030, 8030,
+    8031, 8033, 8034, 8036, 8037, 8038, 8039, 8040, 8040, 8041, 8042, 8043, 8050, 8053, 8053, 8059,
+    8061, 8063, 8064, 8068, 8069, 8070, 8072, 8073, 8075, 8083, 8093, 8095, 8095, 8095, 8096, 8097,
+    8098, 8099, 8100, 8101, 8104, 8111, 8112, 8114, 8114, 8115, 8120, 8121, 8122, 8122, 8122, 8124,
+    8125, 8125, 8125, 8126, 8127, 8127, 8128, 8129, 8130, 8131, 8132, 8141, 8142, 8142, 8143, 8150,
+    8151, 8152, 8153, 8154, 8154, 8156, 8156, 8158, 8158, 8160, 8163, 8163, 8168, 8169, 8170, 8177,
+    8178, 8178, 8179, 8181, 8182, 8183, 8183, 8184, 8191, 8207, 8213, 8214, 8219, 8219, 8219, 8220,
+    8221, 8221, 8222, 8222, 8223, 8233, 8234,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 7618] = [
-    (9, 19), (20, 8), (1, 13), (7, 7), (7, 8), (25, 11), (9, 16), (21, -7), (25, 12), (27, 11),
-    (1, 6), (26, 13), (15, 9), (20, 5), (11, -5), (14, 5), (21, 16), (26, 11), (15, 5), (17, 9),
-    (24, 6), (5, -7), (20, 15), (5, -6), (19, 25), (28, 14), (17, 5), (7, 7), (3, 6), (5, 10),
-    (9, 16), (20, -8), (21, 13), (23, -5), (25, 13), (28, 8), (1, 9), (15, 6), (18, 5), (19, 5),
-    (9, 14), (21, 6), (3, 8), (10, 6), (18, 10), (5, 35), (15, 6), (17, 18), (21, -5), (5, 15),
-    (21, 11), (19, 25), (10, 6), (23, 8), (21, 11), (1, 11), (7, 7), (20, 6), (21, -5), (20, -7),
-    (23, 30), (27, 15), (1, -5), (5, 24), (6, -5), (9, 29), (10, 11), (15, -10), (19, -9), (20, 10),
-    (21, 11), (23, -10), (5, -7), (6, -5), (15, -10), (17, 10), (18, 28), (19, 5), (20, -9), (21, 15),
-    (23, -5), (26, 12), (4, 5), (7, -6), (8, 5), (9, -10), (11, 7), (17, 26), (18, 5), (19, -6),
-    (21, 10), (23, -9), (24, -6), (25, -5), (20, 9), (23, 6), (1, 10), (2, 5), (17, 12), (18, 20),
-    (21, -6), (23, -6), (1, 16), (1, 9), (26, 6), (0, 13), (1, 10), (2, 12), (15, 5), (19, 5),
-    (25, 10), (5, 54), (6, -7), (9, 12), (17, -5), (21, -9), (23, -10), (26, 15), (19, 12), (5, 13),
-    (25, 12), (25, 16), (17, 10), (5, 13), (19, 7), (5, 7), (7, 7), (9, 14), (26, 6), (19, 8),
-    (25, 17), (1, 9), (9, 6), (4, 6), (4, 6), (1, 7), (17, 6), (6, 6), (7, 13), (15, 6),
-    (17, 15), (18, 10), (19, -8), (20, 5), (21, -11), (23, -5), (17, 6), (19, 12), (3, 12), (23, 11),
-    (5, -8), (16, 95), (17, -5), (18, -5), (19, -7), (21, -16), (22, -11), (23, -6), (13, 45), (21, -6),
-    (4, 63), (5, -14), (6, -7), (25, 9), (18, 42), (0, 16), (1, -8), (5, 30), (6, -7), (7, 11),
-    (8, 11), (9, -6), (10, -5), (15, -5), (17, -5), (18, -6), (20, 27), (21, 11), (22, -5), (23, -15),
-    (24, -5), (25, -5), (27, -5), (14, 5), (15, 19), (6, 26), (21, 5), (18, 5), (5, 8), (17, 16),
-    (18, -5), (5, 5), (21, 13), (19, 18), (17, 9), (17, 16), (17, 8), (5, 7), (8, 7), (20, 17),
-    (1, -10), (3, 9), (11, 7), (12, 7), (22, 13), (23, 5), (25, -7), (26, 5), (28, -5), (14, 5),
-    (20, 21), (15, 23), (4, 53), (5, -5), (22, 23), (23, -5), (17, 11), (7, 5), (19, 26), (15, -5),
-    (16, 5), (21, 15), (15, 8), (5, 14), (8, 7), (19, 5), (20, 5), (25, 5), (15, 5), (3, 6),
-    (6, -6), (9, -7), (11, -5), (12, 5), (14, -5), (15, 14), (16, 26), (17, -10), (18, 21), (20, -6),
-    (23, -5), (5, 13), (17, 5), (0, 52), (1, -6), (3, 52), (4, 6), (5, 49), (6, 62), (7, -16),
-    (9, 95), (10, -21), (11, -34), (12, -12), (13, -20), (14, -18), (15, -25), (16, -23), (17, -6), (18, -37),
-    (19, -47), (20, -17), (21, 13), (22, -30), (23, 6), (24, -40), (25, 23), (27, -6), (28, 5), (23, 22),
-    (23, 12), (0, -8), (1, 32), (2, 63), (3, 42), (4, -8), (5, -16), (6, -9), (7, -6), (9, -9),
-    (10, 7), (11, 21), (12, -8), (13, -6), (14, -10), (15, -11), (16, -7), (17, -7), (18, -5), (19, -12),
-    (20, -11), (21, 11), (23, 26), (24, -17), (25, -32), (27, -8), (28, -10), (14, 10), (14, -9), (22, 34),
-    (9, 5), (19, 28), (25, -5), (15, -5), (18, 9), (5, 8), (22, 7), (19, 36), (15, 5), (17, 9),
-    (24, 6), (20, 9), (23, 6), (19, 24), (12, 8), (18, 32), (21, -6), (1, 13), (25, -5), (7, 5),
-    (18, 5), (19, 8), (19, 30), (26, 9), (14, 36), (18, 14), (21, -5), (22, -8), (5, 14), (17, 7),
-    (5, 15), (6, 9), (15, 10), (17, -7), (19, -7), (21, 16), (22, -6), (23, -5), (17, 9), (4, 8),
-    (5, 7), (11, 6), (12, 6), (17, -5), (21, -11), (22, 6), (26, -5), (18, 5), (17, 8), (1, 19),
-    (15, 5), (21, 5), (6, 13), (23, 12), (1, 13), (17, 12), (25, -8), (0, 13), (9, 5), (14, 9),
-    (23, 7), (28, 14), (0, -8), (1, 32), (2, 63), (3, 42), (4, -8), (5, -16), (6, -9), (7, -6),
-    (9, -9), (10, 7), (11, 21), (12, -8), (13, -6), (14, -10), (15, -11), (16, -7), (17, -7), (18, -5),
-    (19, -12), (20, -11), (21, 11), (23, 26), (24, -17), (25, -32), (27, -8), (28, -10), (11, 15), (23, 11),
-    (25, -6), (1, 22), (4, -5), (5, -9), (9, 108), (10, 17), (15, -7), (17, -10), (18, -9), (19, -10),
-    (20, -8), (21, -26), (22, -6), (23, -9), (24, -5), (1, 6), (3, 5), (4, -6), (5, -17), (6, -6),
-    (9, -8), (10, -6), (11, -6), (15, -8), (16, -5), (17, -11), (18, -13), (19, 55), (20, -13), (21, 93),
-    (22, -10), (23, -11), (24, -6), (25, -7), (26, -6), (27, 12), (28, -7), (5, 7), (20, 7), (9, 6),
-    (21, 8), (1, 8), (25, 15), (2, 20), (17, 7), (1, -13), (6, 9), (11, 10), (15, 6), (17, 6),
-    (18, 16), (19, 13), (21, -12), (23, -7), (5, 15), (15, 8), (17, 15), (11, 16), (19, 5), (20, -8),
-    (21, 6), (22, 7), (23, -5), (5, 5), (22, 14), (5, -6), (14, 5), (17, -5), (19, -5), (21, -8),
-    (22, 53), (23, 23), (25, -6), (12, 15), (15, 5), (5, -7), (9, 10), (10, 5), (19, 18), (21, 8),
-    (0, 7), (1, -15), (2, -6), (3, -5), (4, -11), (5, 33), (6, 6), (7, -6), (9, -12), (10, -6),
-    (11, -7), (12, -5), (13, 13), (14, -5), (15, 5), (16, -5), (17, 28), (18, -15), (19, -12), (20, -10),
-    (21, -8), (22, -10), (23, -15), (24, 51), (25, 22), (26, -8), (27, -5), (4, 14), (1, 9), (26, 6),
-    (4, 10), (11, 17), (1, 7), (25, 26), (5, -11), (6, 17), (1, 9), (2, 5), (11, 19), (10, -5),
-    (12, 41), (23, -11), (12, 8), (19, 19), (1, 16), (17, 7), (22, 7), (5, 8), (19, 8), (11, 15),
-    (23, 11), (25, -6), (4, 32), (5, 42), (6, 22), (7, -5), (18, -8), (19, -11), (20, -5), (21, -20),
-    (22, -6), (23, -10), (25, 10), (26, -5), (2, -6), (3, 7), (11, 11), (19, -5), (21, -6), (25, 31),
-    (26, -8), (28, 28), (21, 11), (3, 16), (9, 19), (21, 13), (1, 11), (22, 7), (1, 7), (9, -6),
-    (15, -7), (18, 26), (21, 14), (27, 8), (9, 6), (17, 15), (21, -6), (27, 32), (5, 5), (5, -6),
-    (6, 6), (20, 7), (26, 7), (5, 6), (3, 6), (5, 9), (9, 15), (11, 10), (17, 8), (18, -5),
-    (21, 13), (23, -6), (25, -6), (1, 26), (9, 9), (21, -5), (19, 6), (0, 11), (2, 18), (5, -5),
-    (17, 12), (21, 10), (23, -7), (25, 7), (26, 6), (28, -5), (0, 13), (18, 5), (5, -7), (20, 15),
-    (7, 6), (8, 7), (5, 13), (25, 12), (5, 11), (7, 8), (1, 11), (2, 12), (16, 5), (17, -9),
-    (18, -5), (21, -7), (25, 7), (17, 20), (18, -9), (21, -5), (22, 15), (5, -6), (6, 12), (24, 14),
-    (25, 16), (15, -5), (18, 16), (17, 7), (26, 12), (1, 9), (4, 6), (9, 7), (7, 8), (1, -5),
-    (3, 11), (11, 6), (21, -5), (23, 7), (25, -6), (26, 12), (1, 22), (2, 6), (17, -5), (18, -6),
-    (5, 77), (6, 10), (7, -5), (9, -6), (17, -5), (18, -5), (19, -8), (21, -11), (22, -5), (23, -6),
-    (14, 38), (21, -5), (22, 12), (23, -5), (1, 12), (6, 8), (21, 9), (8, 7), (26, 12), (20, 12),
-    (17, 9), (19, 6), (24, 6), (5, -6), (18, 7), (21, -7), (23, 7), (27, 27), (15, 20), (21, 10),
-    (5, -9), (9, -5), (15, 13), (17, 35), (18, -8), (19, -5), (20, 10), (21, 7), (2, 10), (12, 9),
-    (21, 28), (1, 6), (8, 8), (15, 17), (12, 8), (3, 7), (16, 24), (19, -5), (21, -8), (22, 13),
-    (1, -9), (3, 9), (11, 8), (12, 8), (15, -5), (17, -7), (21, 7), (22, 9), (23, 5), (25, -7),
-    (26, 6), (28, -5), (9, 15), (6, 15), (17, 7), (18, 8), (19, 5), (22, 8), (1, 8), (25, 8),
-    (1, 5), (4, -6), (5, 6), (6, 47), (17, -5), (21, -7), (2, 15), (3, 13), (5, -5), (9, -5),
-    (11, 20), (12, 5), (22, 6), (25, -9), (28, -7), (15, 5), (2, 5), (15, 5), (17, 9), (24, 6),
-    (17, 5), (20, -5), (21, 15), (18, 15), (0, -5), (2, -5), (5, -7), (6, 9), (11, -5), (15, -5),
-    (18, 17), (19, 11), (20, 9), (21, -12), (23, -8), (24, 17), (25, 11), (26, -7), (28, 7), (6, 12),
-    (15, 18), (21, -7), (15, 6), (18, 8), (20, 5), (25, 5), (5, 9), (6, 13), (22, 26), (19, 14),
-    (25, 12), (8, 7), (19, 7), (20, 7), (21, -5), (26, 7), (9, 5), (5, -11), (9, 11), (11, 10),
-    (18, 19), (20, -8), (21, 5), (23, 25), (23, 6), (1, 7), (3, 8), (8, 7), (20, 11), (21, 11),
-    (23, -5), (5, -5), (9, 6), (15, 18), (16, 13), (17, -7), (18, 9), (21, 10), (22, -7), (14, 29),
-    (21, 10), (3, 57), (23, -11), (25, -11), (28, 14), (5, -6), (17, 7), (18, 38), (19, -5), (21, -6),
-    (14, 15), (23, -5), (26, 6), (4, 6), (5, 9), (18, 8), (1, 9), (5, 6), (7, 6), (10, 12),
-    (17, -5), (21, -9), (6, 17), (0, 66), (1, -5), (21, -5), (25, -7), (18, 19), (5, 5), (24, 11),
-    (21, 8), (19, 15), (5, 13), (25, 12), (19, 16), (21, 12), (10, 6), (4, 80), (5, -17), (6, -8),
-    (21, -6), (18, 14), (8, 8), (16, 26), (18, 16), (15, 9), (22, 17), (3, 5), (6, 14), (19, 6),
-    (21, -7), (22, -7), (25, 11), (9, -5), (10, 18), (12, 21), (21, -6), (22, 11), (23, -5), (9, 6),
-    (18, 10), (1, 22), (2, 7), (3, 20), (19, 21), (21, -10), (25, -8), (26, -5), (1, -7), (3, 10),
-    (11, 5), (18, -5), (21, -9), (23, 5), (25, -7), (26, 11), (28, 21), (1, 11), (2, 13), (15, 7),
-    (17, -6), (18, 5), (20, -7), (22, 19), (5, -12), (8, 23), (9, 12), (17, -5), (18, 7), (19, -5),
-    (23, 6), (24, 14), (25, -7), (18, 5), (5, 8), (17, 32), (21, -6), (25, -5), (27, 15), (1, 8),
-    (1, 8), (6, 6), (21, -5), (26, 7), (14, 12), (15, 7), (21, -6), (28, 11), (12, 8), (18, 5),
-    (17, -5), (18, 11), (5, 5), (17, 6), (17, 16), (1, -10), (3, -5), (4, 58), (5, 76), (6, 45),
-    (7, -8), (10, -7), (11, -6), (12, -5), (14, -6), (15, -10), (16, -6), (17, -14), (18, -13), (19, -14),
-    (20, -9), (21, 10), (22, -13), (23, -13), (24, -5), (25, -10), (26, -6), (28, -8), (6, 13), (17, 6),
-    (21, 6), (17, 19), (18, -5), (1, 9), (2, 13), (12, 7), (18, -6), (19, 9), (5, 9), (6, 13),
-    (21, -7), (28, 13), (1, 15), (17, 12), (18, 13), (21, -5), (23, -5), (20, 16), (5, 37), (6, -5),
-    (7, 17), (9, -7), (10, 6), (18, -5), (20, 7), (21, -11), (23, -5), (5, 8), (19, 8), (1, 11),
-    (18, 11), (7, 9), (22, 6), (8, 8), (19, 19), (15, 5), (17, 30), (21, -11), (5, 9), (6, 13),
-    (18, 8), (20, 8), (6, 9), (19, 9), (16, 6), (1, 14), (0, 11), (5, 7), (21, 8), (23, -5),
-    (28, 10), (21, 17), (5, 26), (5, -5), (8, 15), (24, 13), (25, 5), (27, 14), (15, -8), (18, 11),
-    (21, 14), (22, 6), (15, 5), (17, 9), (24, 6), (17, 8), (14, 14), (4, 16), (5, -10), (6, 11),
-    (18, 5), (19, 6), (21, -6), (28, 10), (0, -13), (1, -8), (2, -5), (3, -10), (5, -31), (6, -7),
-    (8, 14), (9, -21), (10, 12), (11, 10), (13, -11), (15, 50), (16, 10), (17, 17), (18, 11), (21, 14),
-    (22, -21), (23, 19), (24, -18), (26, -6), (27, -15), (28, -6), (8, 8), (26, 15), (17, 5), (18, 5),
-    (5, 18), (18, -5), (20, 10), (23, 6), (17, 8), (18, 8), (19, 5), (22, 8), (3, 7), (17, 13),
-    (18, 61), (19, -5), (20, -7), (21, -7), (23, -5), (25, -9), (18, 5), (25, 15), (1, -5), (18, -5),
-    (20, 8), (21, 10), (24, 12), (25, 12), (26, 13), (17, -7), (18, 6), (21, 27), (7, 13), (19, 8),
-    (15, 5), (17, 9), (24, 6), (5, -11), (7, 41), (21, -5), (5, -16), (7, 61), (21, -7), (20, 8),
-    (17, 47), (18, -7), (19, -5), (21, -8), (25, -5), (27, 14), (10, 13), (22, 6), (1, 9), (23, 8),
-    (15, 8), (15, 9), (5, 8), (4, 6), (5, 9), (21, -6), (22, 7), (25, 6), (6, 9), (14, 9),
-    (1, 5), (11, 13), (16, 5), (17, 7), (19, -6), (28, 9), (3, 7), (15, 5), (16, 24), (21, -7),
-    (22, 11), (17, 12), (15, -5), (16, 5), (21, 15), (5, 13), (25, 12), (25, 17), (18, 5), (21, 11),
-    (4, 6), (5, 9), (21, -7), (23, -5), (25, 13), (28, 24), (14, 47), (22, -7), (24, 14), (17, 6),
-    (25, -5), (26, 34), (20, 6), (11, 16), (19, 5), (6, 7), (14, 12), (25, 19), (19, 17), (17, -5),
-    (18, 15), (1, -6), (2, 18), (18, 16), (21, -5), (22, 18), (0, 14), (19, 11), (24, -5), (25, 7),
-    (27, 13), (28, 14), (5, 5), (22, 10), (17, 6), (23, 16), (17, 19), (19, 11), (18, 6), (5, 6),
-    (18, 20), (20, 10), (23, 5), (25, -5), (26, 19), (24, 9), (25, 6), (1, 9), (12, 8), (17, 10),
-    (17, 5), (23, 9), (24, 15), (22, 17), (14, 25), (22, 6), (21, 6), (26, 17), (17, 6), (6, 13),
-    (11, 7), (19, 8), (17, 6), (5, 17), (20, 5), (21, 5), (4, 12), (21, 18), (11, 22), (19, 10),
-    (20, 6), (26, 8), (0, 7), (6, 10), (15, 18), (17, -6), (21, -9), (24, -6), (25, 5), (28, 12),
-    (19, 8), (20, 7), (5, 10), (18, 16), (23, 8), (12, 24), (20, 6), (23, 5), (16, 13), (21, -5),
-    (22, 10), (23, 32), (26, 11), (2, 17), (10, 8), (5, -5), (21, 44), (22, -5), (23, -5), (26, 6),
-    (7, 8), (18, 11), (19, 5), (1, 7), (4, -10), (5, 12), (6, 65), (9, -5), (18, -6), (19, -5),
-    (21, -10), (23, -5), (25, -10), (28, 10), (4, 49), (5, -12), (6, -5), (11, 17), (10, 8), (5, -8),
-    (7, 11), (9, 5), (17, -5), (19, 17), (20, -5), (21, 10), (23, -6), (25, 7), (27, 14), (5, -6),
-    (6, 8), (20, 8), (21, 11), (17, 6), (24, 28), (1, -5), (5, 24), (6, -6), (9, 28), (10, 11),
-    (15, -10), (18, 5), (19, -9), (20, 9), (21, 10), (23, -11), (0, 11), (1, 6), (4, 105), (5, -19),
-    (6, -11), (17, -6), (18, -5), (21, -8), (23, -6), (25, -9), (5, 13), (12, 8), (19, 13), (3, 9),
-    (5, -5), (6, 6), (14, 6), (26, 7), (22, 7), (15, 5), (17, 9), (24, 6), (15, 12), (7, 8),
-    (27, 16), (1, 14), (17, 6), (5, 6), (22, 9), (14, 37), (22, -7), (15, -5), (16, 5), (21, 15),
-    (14, 29), (21, 10), (0, 23), (24, 8), (25, -5), (9, 14), (15, 9), (17, 5), (26, 17), (1, 7),
-    (2, 10), (25, 20), (11, 6), (14, 38), (21, -5), (22, 12), (23, -5), (22, 9), (20, 6), (22, 17),
-    (0, -8), (2, -5), (4, -6), (5, -32), (6, -12), (7, 76), (8, 5), (9, -6), (10, -8), (11, -7),
-    (12, -6), (15, -7), (16, -5), (18, 28), (19, -17), (20, -12), (21, 24), (22, -10), (23, 11), (24, -6),
-    (25, -8), (27, 31), (28, -7), (19, 8), (15, 9), (5, 8), (15, 5), (17, 10), (5, -12), (9, 26),
-    (19, 9), (5, -5), (6, 13), (25, 6), (19, 17), (1, -8), (6, 13), (9, -6), (11, 9), (18, 23),
-    (19, -5), (20, 7), (23, -6), (25, -9), (27, 27), (2, 15), (3, 13), (5, -7), (9, -7), (11, 18),
-    (16, -5), (20, -6), (22, 5), (24, -5), (25, -10), (28, 7), (19, 7), (4, 10), (23, 9), (17, -5),
-    (18, -5), (24, -9), (25, 63), (5, 12), (6, 11), (21, -7), (28, 13), (10, 10), (12, 38), (23, -17),
-    (18, 15), (5, 11), (17, 7), (14, 14), (21, -5), (22, 46), (23, -5), (25, 12), (8, 16), (20, 16),
-    (5, -7), (6, 6), (8, 23), (19, 8), (21, -5), (26, -7), (1, -5), (12, 7), (17, 7), (19, 13),
-    (15, 5), (2, 23), (4, -5), (5, -18), (6, 5), (7, -5), (9, -9), (10, -7), (11, -7), (12, -5),
-    (14, -6), (15, 9), (17, 53), (18, 6), (20, -10), (21, 21), (23, -12), (24, -5), (25, -6), (26, -6),
-    (25, 9), (25, 17), (15, 14), (28, 16), (0, 26), (1, 17), (4, -7), (5, -12), (9, -5), (10, -5),
-    (11, 14), (12, -6), (15, 9), (17, -12), (19, -7), (20, -7), (22, -6), (23, -11), (25, 10), (26, -11),
-    (27, -6), (28, 23), (22, 8), (11, 11), (25, 6), (18, 15), (21, 13), (25, 8), (27, 15), (1, -5),
-    (3, 11), (11, 6), (21, -5), (23, 7), (25, -6), (26, 12), (4, 8), (21, 17), (2, 11), (5, 11),
-    (8, 8), (0, 23), (24, 8), (25, -5), (21, -6), (22, 21), (26, 10), (4, 8), (5, -7), (9, 13),
-    (21, 26), (7, 7), (18, 31), (21, -6), (17, 22), (5, -6), (9, 11), (19, 6), (25, 7), (15, 33),
-    (16, 6), (19, -5), (21, -10), (1, 9), (5, 6), (7, 6), (10, 12), (17, -5), (21, -9), (0, -7),
-    (1, 74), (2, 21), (4, 76), (5, -14), (6, -9), (7, -5), (9, -8), (10, -5), (11, -8), (12, -6),
-    (14, 15), (15, -10), (16, -5), (17, -11), (18, -13), (19, -9), (20, -8), (21, -11), (23, -16), (24, -11),
-    (25, -17), (26, 12), (27, -6), (28, -10), (15, 5), (26, 5), (4, 5), (5, 5), (17, 10), (19, 11),
-    (1, 16), (15, -8), (17, 18), (18, 42), (19, -6), (20, -5), (21, -8), (5, 9), (6, 13), (5, 5),
-    (24, 9), (25, 5), (17, 6), (10, 8), (1, 7), (9, 13), (17, 6), (5, -5), (20, -16), (23, 45),
-    (3, 5), (18, 10), (19, 10), (6, 14), (7, 6), (9, 5), (17, 13), (21, 14), (19, 12), (4, 6),
-    (15, 8), (5, 5), (5, 5), (17, 6), (23, 11), (17, 5), (22, 10), (3, 16), (5, 5), (5, 11),
-    (20, 14), (12, 15), (20, -5), (20, 9), (22, 10), (0, 6), (1, 5), (3, -7), (4, -9), (6, -11),
-    (9, -11), (10, -10), (11, -10), (12, -7), (13, -7), (14, -6), (15, 25), (16, -7), (17, 60), (19, -14),
-    (20, -16), (21, 15), (22, -14), (23, -19), (24, 66), (26, -8), (27, -7), (28, -13), (12, 9), (18, 7),
-    (21, -5), (22, 8), (14, 5), (4, 6), (5, 8), (11, 11), (17, 9), (20, 9), (21, -7), (23, -5),
-    (25, -5), (28, 12), (9, 18), (12, 8), (1, 9), (22, 7), (18, 15), (8, 8), (15, 12), (5, -15),
-    (9, 24), (21, -8), (24, 30), (5, 8), (15, 9), (1, -5), (23, 32), (10, 6), (18, 12), (5, 18),
-    (6, 6), (21, -5), (11, 17), (3, 16), (15, 6), (18, -11), (19, 5), (21, 8), (18, 18), (15, 8),
-    (5, 5), (5, 8), (1, 9), (19, 8), (4, 12), (4, 9), (17, 10), (18, 5), (19, 20), (21, -7),
-    (15, -5), (16, 21), (18, 15), (25, 17), (0, -6), (3, -6), (4, -9), (5, -32), (6, -14), (7, -12),
-    (8, -5), (9, -20), (10, -15), (11, -12), (12, 5), (13, -6), (14, -8), (15, -17), (16, -8), (17, 25),
-    (18, 22), (19, 29), (20, 122), (22, -5), (23, 9), (24, -7), (25, -11), (26, -9), (27, -7), (28, -9),
-    (18, 14), (19, -5), (20, 11), (21, 9), (23, 7), (22, 17), (15, 7), (18, 5), (5, -8), (20, -18),
-    (21, -6), (22, 13), (23, 65), (0, 30), (1, 74), (2, 29), (3, 47), (4, -7), (5, -57), (6, -32),
-    (7, -30), (8, -26), (9, -43), (10, -25), (11, 7), (12, -14), (13, 10), (14, -36), (15, -31), (16, -32),
-    (17, -34), (18, 11), (20, -31), (21, -21), (22, -29), (24, 61), (25, 87), (26, 15), (27, 31), (28, 38),
-    (4, 17), (5, -9), (6, 13), (28, 11), (17, 6), (18, 12), (5, 7), (4, 10), (21, 13), (5, 24),
-    (9, -7), (20, 5), (21, 8), (20, 10), (23, -6), (15, 8), (20, 9), (23, 6), (19, 10), (5, 5),
-    (1, 11), (2, 12), (15, 6), (17, -7), (21, -5), (26, 6), (20, 15), (1, 15), (18, 14), (3, 21),
-    (25, -5), (8, 6), (26, 13), (17, -5), (18, 43), (21, -9), (27, 13), (5, 14), (17, 6), (6, 13),
-    (16, 6), (5, 6), (10, 13), (19, 5), (20, -5), (5, 7), (6, 13), (3, 12), (9, 13), (21, 11),
-    (25, -5), (5, 13), (17, 5), (18, 13), (25, 15), (0, -14), (1, 66), (2, -9), (3, -21), (4, -19),
-    (5, -42), (6, -19), (7, -19), (8, -9), (9, -20), (10, 56), (11, -25), (12, -5), (13, -13), (14, 38),
-    (15, -21), (16, -15), (18, 8), (19, 45), (20, 130), (21, -19), (22, -5), (23, -20), (24, -21), (26, -22),
-    (27, 14), (28, -18), (21, 8), (23, 12), (10, 15), (12, 6), (18, -5), (21, 17), (9, 9), (21, 10),
-    (23, 22), (1, 24), (5, -5), (15, 21), (17, 6), (24, -5), (1, -8), (5, -10), (6, -6), (10, 77),
-    (12, 63), (15, -6), (17, -12), (18, -10), (19, -11), (20, -8), (21, -17), (22, 13), (23, -14), (26, -5),
-    (1, 8), (4, 9), (6, 14), (9, 5), (21, -5), (15, 5), (23, 15), (17, 10), (21, 12), (17, 9),
-    (18, 16), (20, 5), (21, -5), (21, 21), (8, 8), (26, 11), (18, 6), (6, 6), (21, 8), (23, 11),
-    (7, 7), (14, 6), (11, 7), (16, 16), (21, -5), (26, 8), (15, 13), (17, 7), (28, 14), (10, 13),
-    (15, 5), (17, 19), (9, 12), (5, 18), (14, 6), (2, 15), (19, 8), (26, 11), (15, -5), (18, 16),
-    (21, 9), (8, 14), (26, 16), (0, -5), (9, -9), (10, 17), (17, 18), (18, 31), (19, -10), (20, -9),
-    (23, -7), (27, 7), (2, 18), (15, -5), (17, 10), (18, 12), (20, 6), (23, -5), (26, -5), (1, -7),
-    (2, 6), (12, 15), (17, 27), (18, -8), (23, -7), (26, 5), (1, 8), (12, 6), (15, -9), (19, 13),
-    (21, 14), (23, 6), (6, 13), (19, -5), (20, 26), (25, 8), (28, 15), (24, 13), (25, 5), (27, 14),
-    (2, 11), (15, 9), (15, 7), (20, 15), (21, -7), (3, 12), (11, 5), (0, 10), (1, -12), (2, -5),
-    (3, -5), (5, -9), (6, 5), (11, 6), (17, -9), (19, 24), (23, -9), (25, 27), (26, -8), (27, 10),
-    (28, 5), (5, 15), (20, 6), (22, 17), (20, 9), (23, 9), (25, 8), (1, 15), (5, -8), (6, 6),
-    (8, 23), (19, 14), (21, -6), (26, -7), (1, -5), (8, 6), (17, 6), (18, 7), (19, 6), (20, -6),
-    (21, -8), (26, 11), (27, 12), (15, 5), (17, 9), (24, 6), (4, 7), (26, 17), (18, 24), (21, -5),
-    (17, 5), (1, 5), (5, -5), (6, 14), (21, 6), (2, 5), (25, 16), (17, 8), (20, 9), (1, -5),
-    (5, 13), (6, -8), (9, 22), (17, -18), (18, 8), (19, 20), (22, 15), (23, -5), (13, 13), (25, 5),
-    (1, -8), (2, 28), (5, 5), (5, 8), (15, 5), (21, 21), (0, 13), (17, 13), (6, 7), (21, 21),
-    (16, 27), (9, 8), (17, 10), (27, 15), (19, 17), (18, 10), (20, -7), (21, -6), (22, 28), (15, 8),
-    (16, 7), (17, -5), (18, 15), (8, 7), (26, 12), (1, -11), (6, 10), (11, 10), (15, 7), (18, 18),
-    (19, 13), (21, -11), (23, -6), (5, 26), (4, 6), (5, 8), (11, 11), (17, 9), (20, 9), (21, -7),
-    (23, -5), (25, -5), (28, 12), (0, -7), (1, 49), (2, 21), (3, -10), (4, -9), (5, -23), (6, -13),
-    (7, -11), (8, -5), (9, -5), (11, -13), (12, -10), (13, -5), (14, -7), (15, -8), (16, -8), (17, 10),
-    (18, 26), (20, 74), (21, -17), (22, 42), (23, -14), (24, -11), (25, -15), (26, -13), (27, -8), (28, -10),
-    (17, 12), (14, 7), (3, 12), (15, 7), (18, -6), (5, 20), (21, 5), (0, 26), (1, 17), (4, -7),
-    (5, -12), (9, -5), (10, -5), (11, 14), (12, -6), (15, 9), (17, -12), (19, -7), (20, -7), (22, -6),
-    (23, -11), (25, 10), (26, -11), (27, -6), (28, 23), (4, 5), (26, 8), (5, -5), (6, 12), (21, 11),
-    (18, 10), (19, 15), (22, 7), (5, 5), (6, 5), (21, -5), (25, 5), (28, 12), (5, -15), (9, 24),
-    (21, -8), (24, 30), (17, 5), (20, 5), (19, 9), (21, 26), (11, -6), (12, 6), (18, -5), (21, 9),
-    (24, 23), (25, -6), (26, 17), (19, 9), (15, 5), (18, 5), (19, -5), (22, 5), (1, -6), (3, 29),
-    (18, 11), (21, -7), (22, 16), (19, 9), (12, 17), (17, 6), (7, 5), (4, 8), (1, -8), (5, 17),
-    (11, -5), (16, 18), (17, -5), (18, 19), (19, -5), (20, -5), (21, -12), (23, -5), (25, 9), (28, 12),
-    (23, 12), (17, 8), (1, -9), (2, 36), (23, -5), (11, 13), (10, 12), (12, 6), (25, 18), (10, 33),
-    (17, 8), (19, 11), (21, -8), (23, -8), (17, 10), (21, 12), (24, 14), (17, 14), (4, 11), (5, 27),
-    (7, 17), (9, -6), (10, 6), (18, -5), (20, 8), (21, -9), (18, 10), (7, 7), (26, 21), (18, 5),
-    (10, 16), (12, 8), (21, 13), (26, -5), (17, 6), (8, 8), (9, 12), (16, 27), (0, 13), (4, 7),
-    (25, 17), (21, 13), (17, 11), (9, 5), (6, 11), (23, 9), (16, 8), (19, 15), (21, -9), (17, 6),
-    (19, 7), (21, -5), (6, 6), (18, 18), (0, 16), (1, -8), (5, 6), (6, 9), (7, 12), (8, 12),
-    (9, -5), (20, -16), (22, -5), (23, 26), (25, -5), (1, 9), (19, 8), (1, 11), (2, 13), (15, 7),
-    (17, -6), (5, 8), (21, 11), (15, -6), (21, 19), (22, 28), (23, -5), (10, 13), (19, 5), (25, 5),
-    (27, 15), (4, 6), (5, 9), (21, -7), (23, -5), (25, 13), (28, 24), (8, 8), (19, 8), (15, 8),
-    (21, 5), (1, 9), (18, 6), (15, 11), (17, 21), (18, -6), (19, -5), (20, -5), (23, -5), (24, 27),
-    (14, 6), (20, -5), (21, 15), (1, -5), (24, 21), (25, 8), (28, 11), (5, -6), (17, -5), (18, 9),
-    (20, 5), (21, 9), (23, -8), (27, 27), (18, 10), (21, 12), (6, 16), (15, 7), (0, -13), (1, 64),
-    (2, 53), (3, 37), (4, -13), (5, -24), (6, -15), (7, -10), (8, -7), (9, -14), (11, 28), (12, -13),
-    (13, -9), (14, 56), (15, -19), (16, -11), (17, -18), (18, -17), (19, -21), (20, -19), (21, -9), (22, 7),
-    (23, 53), (24, -29), (25, -14), (27, -12), (28, -16), (15, 7), (17, 11), (7, 10), (8, 7), (1, 6),
-    (10, 6), (15, 6), (18, 5), (19, 5), (10, 27), (11, 27), (23, -9), (15, -5), (17, 5), (18, 9),
-    (24, 13), (25, 5), (27, 14), (15, 21), (16, 15), (21, -8), (17, 14), (18, 54), (19, -5), (20, -6),
-    (21, -6), (25, -8), (5, -5), (21, 21), (17, 9), (11, 16), (21, -5), (24, 13), (25, 6), (28, 12),
-    (17, 7), (25, 7), (11, 25), (19, 6), (21, 8), (17, 7), (18, 8), (9, 8), (7, 8), (26, 7),
-    (5, 10), (18, 13), (1, 11), (2, 13), (15, 7), (17, -6), (26, 11), (5, -7), (9, 10), (14, 6),
-    (19, 18), (21, 8), (2, 26), (23, -5), (18, 5), (4, 35), (5, -9), (1, 8), (5, 11), (20, 14),
-    (9, 10), (12, 14), (17, 14), (20, -5), (5, -5), (15, 12), (17, 27), (19, -5), (20, -14), (21, -6),
-    (1, 28), (12, 29), (20, -7), (21, -5), (23, 5), (25, -6), (26, 10), (0, 13), (1, -7), (5, -11),
-    (9, -5), (15, 27), (16, 43), (17, -5), (19, -13), (20, -5), (21, 39), (23, -8), (1, 22), (0, -9),
-    (1, 9), (2, 8), (4, 15), (5, 8), (7, 32), (8, 10), (10, -12), (11, -15), (12, -13), (13, -5),
-    (14, -5), (15, 8), (16, -11), (17, 21), (20, -17), (21, -9), (23, -24), (25, -13), (27, -7), (28, 27),
-    (3, 11), (11, 6), (17, -5), (21, -7), (23, 7), (25, -6), (26, 12), (5, -5), (6, 12), (21, 11),
-    (5, 16), (6, 8), (5, 5), (1, 11), (21, -5), (27, 10), (0, 15), (24, 9), (18, 15), (0, 8),
-    (3, -10), (4, -6), (5, -12), (6, 10), (7, 21), (8, 50), (10, -11), (11, -11), (12, -9), (13, -7),
-    (14, -8), (15, -13), (16, -8), (17, 25), (18, -10), (20, -34), (22, -14), (23, -14), (24, 19), (26, 18),
-    (27, 26), (28, -14), (17, 6), (0, 23), (24, 8), (25, -5), (12, 14), (21, -6), (22, 21), (25, 14),
-    (9, 9), (18, 6), (17, 11), (1, 7), (5, 14), (6, -6), (17, 15), (18, 9), (19, 8), (20, -11),
-    (21, -9), (25, -9), (26, 10), (21, 17), (0, -9), (1, -22), (2, -9), (4, -12), (5, -63), (7, 78),
-    (8, 16), (9, 21), (10, -15), (11, -15), (12, 12), (13, -7), (14, -8), (15, -18), (16, -9), (17, 13),
-    (18, -12), (19, 20), (20, 76), (21, -13), (22, -22), (23, -7), (24, -11), (25, -6), (26, -8), (27, 16),
-    (28, 16), (5, 9), (6, 13), (18, 13), (12, 9), (18, 9), (6, 5), (18, 8), (20, 8), (1, 14),
-    (2, 14), (11, 27), (16, 14), (17, 8), (21, 6), (28, 11), (18, -5), (19, 6), (21, 9), (15, 9),
-    (0, 23), (24, 8), (25, -5), (5, -6), (6, 22), (17, 5), (18, 10), (17, 11), (21, 9), (17, 12),
-    (1, 21), (2, 5), (23, 20), (17, 9), (1, -5), (9, -5), (10, 11), (12, 43), (17, -5), (20, -6),
-    (21, -5), (22, 17), (23, -5), (0, 11), (1, 11), (2, 9), (4, -6), (5, -10), (7, -5), (9, -8),
-    (10, -5), (15, 21), (17, 19), (18, 5), (19, 16), (20, -7), (21, -23), (22, 8), (25, -7), (26, -5),
-    (28, -5), (8, 6), (18, 7), (26, 12), (17, 10), (21, 13), (18, -7), (19, 8), (27, 11), (1, 8),
-    (18, 14), (20, 11), (21, -5), (9, 14), (21, 21), (21, 5), (18, -5), (20, -6), (23, 34), (27, 15),
-    (5, 5), (7, 7), (17, 5), (5, 8), (21, 8), (5, 15), (16, 16), (17, 5), (21, 10), (1, 6),
-    (2, -6), (5, -5), (10, -6), (11, -8), (12, 64), (13, 60), (17, -6), (18, -8), (19, -9), (20, -5),
-    (21, -13), (22, -5), (24, -6), (25, -8), (26, -7), (7, 8), (26, 7), (1, 76), (2, -10), (4, -5),
-    (5, -10), (6, -7), (9, 11), (10, -5), (15, -5), (18, 12), (19, -12), (21, -20), (22, 22), (24, -6),
-    (25, -15), (26, 6), (28, -9), (6, 13), (23, 7), (21, 19), (25, 15), (18, 9), (22, 9), (12, 8),
-    (21, 13), (21, 15), (26, 7), (17, 8), (23, 12), (22, 8), (21, 14), (1, 7), (2, -5), (4, 7),
-    (9, -5), (11, 10), (20, -6), (26, 5), (28, -5), (19, 8), (11, 17), (6, 9), (23, 7), (1, 11),
-    (2, 13), (15, 7), (17, -6), (5, -6), (7, -5), (8, 15), (18, 13), (25, 7), (9, 12), (21, 7),
-    (19, 8), (27, 11), (5, 9), (9, 14), (20, 8), (18, 15), (0, 8), (5, -22), (7, 18), (8, 13),
-    (9, -6), (19, 6), (20, -7), (21, 21), (16, 26), (22, -6), (2, 8), (10, 8), (17, 6), (17, 6),
-    (28, 11), (5, 13), (25, 12), (14, 7), (1, 12), (2, 13), (15, 8), (17, -5), (19, -7), (18, 10),
-    (27, 10), (15, 8), (20, 9), (23, 6), (0, 11), (1, -6), (2, 5), (5, -12), (6, 7), (9, -5),
-    (17, 30), (19, 15), (21, -12), (22, 8), (23, 8), (26, -5), (21, 8), (1, -5), (6, -5), (9, -6),
-    (10, 12), (11, -9), (12, 18), (13, 13), (14, -6), (15, 7), (16, 22), (17, 7), (18, -11), (19, -12),
-    (20, -5), (21, 30), (22, -6), (23, -8), (25, -5), (25, 33), (2, 8), (19, 15), (16, 13), (18, 20),
-    (17, 6), (18, 8), (0, -6), (1, -11), (2, -7), (3, -8), (4, -11), (5, 69), (6, -18), (8, -5),
-    (11, 21), (13, -6), (14, -8), (15, -13), (16, -8), (19, 9), (20, 19), (21, -36), (22, -13), (23, 32),
-    (24, -7), (25, -12), (26, 8), (27, 6), (28, 5), (0, -12), (1, -17), (2, -8), (3, -7), (4, -13),
-    (5, -17), (6, -6), (8, -6), (9, 39), (10, 8), (12, -16), (13, -8), (14, -11), (15, 50), (16, 10),
-    (17, 29), (18, 5), (19, -6), (20, 8), (21, 25), (22, -5), (23, -5), (24, -12), (25, -11), (26, -10),
-    (27, -10), (28, 10), (19, 9), (17, 8), (1, 9), (2, 7), (17, 15), (26, -5), (19, 8), (0, -10),
-    (2, -14), (4, -12), (5, -16), (6, 7), (7, -8), (8, -8), (9, -16), (10, -20), (11, -23), (12, -8),
-    (13, -10), (14, 92), (15, 63), (16, 34), (17, -43), (19, 5), (20, -26), (21, 6), (22, 68), (23, -36),
-    (26, -5), (27, -11), (28, -6), (19, 8), (19, 10), (5, -5), (8, 15), (18, 10), (10, 8), (1, 9),
-    (14, 15), (23, -6), (15, 5), (19, 11), (4, 7), (5, 15), (21, -5), (28, 10), (15, -5), (16, 5),
-    (21, 15), (21, 15), (26, 7), (6, 9), (16, 7), (17, 5), (12, 27), (18, 11), (18, -6), (23, -5),
-    (27, 28), (1, 16), (1, 7), (24, -5), (25, 23), (17, 11), (18, 14), (18, 12), (21, 52), (27, 15),
-    (14, 5), (21, 15), (11, 14), (7, 5), (19, 25), (18, 8), (20, 8), (25, 6), (26, 15), (28, 15),
-    (5, -6), (7, 21), (22, 27), (23, 12), (18, 14), (15, 7), (18, -6), (1, 56), (12, 5), (17, 5),
-    (19, 9), (21, -5), (24, -5), (25, -9), (26, -6), (0, 22), (1, 8), (3, 8), (4, -10), (5, -9),
-    (9, -7), (10, -7), (11, 10), (12, -8), (13, -5), (14, -5), (15, 12), (16, -5), (17, -5), (19, -10),
-    (20, -9), (22, -9), (23, -15), (24, 38), (25, 14), (27, -7), (28, 19), (10, 10), (12, 38), (23, -17),
-    (5, 22), (1, -5), (2, 11), (3, 7), (25, 22), (1, 8), (26, 18), (0, 23), (25, -5), (15, 5),
-    (23, 14), (19, 8), (1, 7), (23, 15), (0, -7), (1, -5), (2, -9), (3, -6), (4, -7), (6, -8),
-    (9, -8), (11, 6), (14, -5), (16, -5), (19, -13), (20, -10), (21, -11), (22, -8), (24, 51), (25, 68),
-    (26, -5), (27, -6), (28, -10), (25, 41), (4, 40), (5, -7), (12, 8), (8, 7), (22, 17), (23, 6),
-    (5, 5), (5, 13), (5, -7), (9, 26), (20, 9), (22, 21), (18, 24), (2, 9), (7, 8), (20, 5),
-    (2, 9), (10, 6), (5, 13), (21, -6), (22, 42), (18, 6), (11, 39), (23, -5), (15, 5), (17, 8),
-    (5, -9), (9, -5), (10, -8), (11, 140), (15, -5), (17, -8), (18, -7), (19, -8), (20, -6), (21, -12),
-    (22, -7), (23, -18), (1, 9), (2, 7), (17, 15), (26, -5), (1, -5), (3, 14), (5, -23), (6, -7),
-    (7, -6), (9, 14), (10, 8), (11, 7), (12, -5), (15, -5), (17, -9), (21, 37), (22, 30), (25, -6),
-    (9, 35), (21, -6), (4, 8), (25, 15), (10, 8), (21, 16), (2, 12), (17, 6), (1, 7), (11, 16),
-    (23, -5), (0, 16), (17, 6), (18, 20), (1, 20), (3, 15), (14, 7), (1, 7), (9, -7), (17, 9),
-    (18, 22), (21, 10), (23, -5), (27, 8), (14, 6), (6, 5), (17, 7), (21, 24), (15, 9), (1, 8),
-    (17, 29), (19, 9), (26, 11), (7, 8), (16, 13), (17, 7), (22, -5), (26, 5), (1, 5), (4, 10),
-    (5, -6), (28, 12), (16, 7), (26, 13), (22, 7), (10, 37), (12, 36), (20, -6), (21, -6), (23, -8),
-    (15, 5), (23, 14), (5, -5), (10, 72), (11, -8), (12, 36), (15, -6), (18, -8), (19, -8), (20, 9),
-    (21, -12), (22, -6), (23, -24), (10, 14), (18, 5), (23, -6), (17, 24), (19, 8), (20, 7), (0, -19),
-    (1, 6), (2, 59), (3, -23), (4, -15), (5, -19), (6, -13), (7, -12), (8, -9), (9, -13), (11, -14),
-    (13, -13), (14, -12), (15, -9), (16, -11), (17, -6), (18, 30), (19, -10), (20, -11), (21, -23), (22, -10),
-    (23, 24), (24, 55), (25, 15), (26, 75), (27, -17), (28, -11), (11, 16), (18, 5), (19, 6), (20, -8),
-    (21, 6), (22, 7), (23, -5), (9, 11), (19, 12), (20, 8), (22, -6), (24, 24), (25, -8), (0, -7),
-    (1, -11), (2, -5), (4, -5), (5, -12), (6, -5), (9, -6), (11, -5), (13, 15), (17, -11), (18, 16),
-    (21, 37), (23, -9), (25, 21), (26, -7), (27, 11), (28, 9), (6, 15), (1, 11), (7, 7), (20, 6),
-    (21, -5), (20, 7), (18, 5), (9, 5), (21, 19), (0, 13), (1, -9), (5, -5), (19, -5), (21, 30),
-    (22, 6), (23, -8), (24, 13), (25, 10), (26, -7), (18, 11), (0, 9), (1, -9), (3, -8), (4, -7),
-    (6, -9), (7, 11), (9, -10), (10, -6), (11, -8), (12, -5), (14, -5), (15, -8), (17, -13), (18, -12),
-    (20, 6), (21, 37), (22, -11), (23, -13), (24, -14), (25, 12), (26, 51), (27, 24), (28, -9), (21, 9),
-    (9, 8), (6, 9), (21, 11), (12, 13), (23, 7), (15, 8), (17, 5), (18, -5), (22, 6), (2, 11),
-    (15, 13), (17, 7), (23, 17), (0, -7), (1, -10), (2, -9), (3, 50), (4, -10), (5, -14), (6, 11),
-    (7, -10), (8, -5), (9, -13), (10, 32), (11, -13), (13, -6), (14, -8), (15, -10), (16, -7), (17, -15),
-    (18, -17), (20, 13), (21, -18), (22, 13), (23, 70), (25, -21), (26, -9), (27, 9), (28, 8), (8, 9),
-    (18, 12), (19, 24), (20, 9), (21, -6), (24, 30), (22, 5), (4, 8), (3, 6), (5, 9), (9, 15),
-    (11, 10), (17, 8), (18, -5), (21, 13), (23, -6), (25, -6), (5, 5), (1, -7), (4, -9), (5, -39),
-    (6, -8), (9, 19), (12, 24), (13, -8), (14, 8), (15, -9), (16, -13), (17, 15), (18, 41), (19, 12),
-    (21, 15), (22, 5), (23, -19), (24, -18), (25, -19), (28, -8), (8, 7), (26, 12), (5, -6), (15, 6),
-    (20, -6), (21, -9), (22, 71), (23, -7), (0, -6), (1, 10), (4, -10), (5, -9), (7, -10), (12, 15),
-    (17, 28), (18, 30), (20, -21), (22, -18), (23, -9), (24, -8), (26, -10), (27, 35), (28, -8), (15, 17),
-    (21, 17), (18, 5), (17, 25), (21, -6), (23, 24), (18, 10), (1, -10), (2, -5), (3, -5), (4, -5),
-    (5, -16), (6, -8), (7, -5), (9, -6), (10, 87), (11, 83), (12, 8), (14, -5), (15, -11), (16, -6),
-    (17, -14), (18, -8), (19, 31), (20, -13), (21, -25), (22, -6), (23, -23), (24, -5), (25, -10), (26, -5),
-    (28, -5), (0, 20), (1, -17), (3, -12), (6, -25), (8, 6), (9, -22), (10, -11), (11, -16), (12, -14),
-    (13, -9), (14, -14), (15, 72), (16, 15), (17, 42), (19, 24), (20, 22), (21, 35), (22, -14), (23, -17),
-    (24, -17), (25, -11), (26, -14), (27, -5), (28, -11), (1, 9), (0, 18), (1, 8), (2, -18), (3, -29),
-    (4, -32), (5, -50), (6, -6), (7, -23), (8, -17), (9, 12), (10, 25), (11, 40), (12, 43), (13, 6),
-    (14, -29), (15, 26), (16, 16), (17, 16), (18, 17), (19, 75), (20, 9), (21, 24), (22, -17), (23, -14),
-    (25, -47), (26, -37), (27, -5), (28, -7), (0, 7), (1, -22), (2, -10), (4, -12), (5, 31), (8, 6),
-    (9, 16), (10, -17), (11, -13), (12, -12), (13, -8), (14, -10), (15, -22), (16, -11), (18, -21), (19, -21),
-    (20, 70), (21, -11), (23, 55), (24, -12), (26, -7), (28, 19), (1, 13), (15, 9), (19, -5), (5, 10),
-    (4, 7), (11, 11), (17, -8), (20, -5), (22, 5), (26, 5), (13, 16), (15, 5), (20, 11), (21, 6),
-    (22, 11), (1, 15), (4, 10), (5, -8), (21, 21), (23, 5), (4, 6), (1, -7), (3, 6), (5, -11),
-    (6, -5), (9, -5), (10, -6), (15, -6), (18, -19), (19, 170), (20, -28), (21, -17), (22, -8), (23, -8),
-    (25, -11), (25, 8), (21, 5), (0, -7), (1, 19), (3, -7), (4, 20), (5, 59), (6, -7), (7, 17),
-    (8, 10), (9, 14), (10, -10), (11, -8), (12, -6), (13, -5), (14, -7), (16, -7), (17, -14), (18, -17),
-    (19, -20), (20, 30), (21, -27), (22, -13), (23, 12), (24, -7), (25, -12), (26, -8), (27, -7), (22, 7),
-    (1, 7), (23, 7), (15, 11), (15, 8), (2, 18), (17, 6), (22, 7), (5, -6), (20, 31), (1, 11),
-    (18, 9), (9, -6), (15, 17), (16, 13), (17, 23), (18, 11), (20, 10), (22, -8), (25, -5), (5, 13),
-    (1, -16), (2, 9), (3, -6), (4, -12), (5, -11), (7, -8), (8, -5), (10, -11), (11, -8), (12, -7),
-    (13, -5), (14, -6), (15, 5), (16, -7), (18, 15), (19, 29), (20, 32), (21, 22), (23, -9), (24, -11),
-    (25, 5), (27, -8), (28, 6), (17, 5), (23, 23), (0, 13), (1, 7), (2, -7), (3, -10), (4, 90),
-    (6, 60), (7, -9), (9, -14), (10, -9), (11, -9), (12, -7), (13, -5), (14, 21), (15, 7), (16, -8),
-    (17, -14), (18, -17), (19, -8), (20, -9), (21, -18), (22, -15), (23, -20), (24, -10), (26, -10), (27, -7),
-    (28, 16), (17, 16), (23, 9), (20, 9), (7, 8), (23, 10), (23, 12), (3, 5), (14, 11), (3, 16),
-    (19, 17), (20, -6), (22, 13), (23, 18), (18, 5), (2, 7), (4, -11), (5, -14), (7, -8), (8, -5),
-    (9, -9), (10, -8), (12, -7), (13, -6), (14, 30), (15, -10), (16, -7), (18, -13), (19, -13), (20, -11),
-    (21, -7), (23, -19), (24, 16), (25, 77), (26, -7), (27, -9), (28, 19), (15, 21), (1, -9), (4, 8),
-    (5, -16), (7, -5), (9, 21), (11, 15), (12, -5), (15, -15), (16, -6), (17, -16), (18, 30), (19, 50),
-    (20, 10), (21, -27), (22, 19), (23, -16), (24, -5), (26, -5), (28, -5), (5, 15), (9, -8), (17, -11),
-    (18, 12), (19, -9), (20, 19), (21, -12), (22, 18), (23, 27), (21, 5), (21, -6), (22, 17), (23, 32),
-    (26, 11), (21, 8), (23, 5), (26, 16), (20, 8), (21, 6), (5, 5), (1, 14), (2, 14), (5, 13),
-    (1, 8), (1, 5), (18, 5), (15, 7), (17, -5), (18, 5), (2, 12), (17, 6), (23, 10), (5, 10),
-    (18, 13), (1, 8), (17, 11), (9, 9), (18, 7), (17, 5), (15, -5), (18, 9), (4, 12), (11, 7),
-    (24, 15), (25, -9), (1, 7), (23, 11), (2, 19), (1, 9), (19, 8), (17, 6), (1, 13), (15, 9),
-    (19, -5), (1, 10), (11, -7), (12, 5), (17, 11), (18, -7), (21, 6), (24, 26), (25, -10), (26, 12),
-    (28, -5), (4, 16), (5, -9), (6, 12), (19, 6), (21, -6), (28, 10), (5, 5), (23, 7), (19, -9),
-    (21, 29), (17, 6), (27, 17), (23, 33), (25, -5), (15, 8), (23, 9), (1, -6), (3, 15), (10, 8),
-    (11, 7), (23, 10), (16, 7), (2, 17), (15, 5), (18, 10), (19, 6), (8, 8), (15, 7), (18, -6),
-    (21, 9), (18, 6), (8, 8), (21, -6), (22, 42), (7, 7), (26, 21), (12, 13), (17, 6), (20, 8),
-    (21, -5), (23, 7), (6, 13), (7, 7), (27, 11), (18, 5), (1, 24), (5, -5), (27, 11), (1, 16),
-    (17, 14), (5, 13), (25, 12), (2, 15), (3, 12), (23, 7), (5, 13), (13, 13), (19, -8), (21, 22),
-    (15, 10), (20, 7), (21, -5), (23, 10), (17, 9), (15, 5), (1, -6), (5, 13), (11, 9), (13, 12),
-    (17, 5), (19, 10), (21, -7), (23, -5), (25, 13), (26, 17), (26, 5), (1, 9), (2, 7), (17, 15),
-    (26, -5), (5, -5), (9, 15), (26, 14), (5, 6), (26, 8), (15, 8), (9, 23), (21, -5), (5, -6),
-    (15, -8), (17, 19), (18, 5), (20, -5), (21, 8), (27, 15), (20, 10), (0, 12), (5, -8), (6, 9),
-    (15, 6), (17, 14), (18, -9), (19, 12), (21, -9), (22, 14), (25, -5), (21, 13), (19, 13), (8, 8),
-    (21, 5), (24, 15), (25, -6), (1, 8), (17, -5), (19, 8), (15, 5), (25, 27), (15, 7), (19, 10),
-    (22, -9), (25, 12), (19, 27), (20, 7), (8, 14), (26, 16), (10, 7), (18, 5), (17, 16), (24, 6),
-    (23, 5), (10, 6), (11, 10), (18, 6), (1, 6), (2, 9), (15, 9), (23, 15), (15, 6), (17, -5),
-    (20, 13), (7, 8), (1, 37), (2, -5), (3, -8), (17, 6), (23, -6), (19, 15), (20, -6), (22, 10),
-    (8, 8), (16, 25), (20, 15), (1, 7), (18, 14), (20, 6), (1, 6), (2, -5), (10, 14), (11, 30),
-    (23, -13), (5, 7), (10, 6), (18, 12), (19, 5), (20, 8), (21, -5), (17, 10), (19, 6), (21, 5),
-    (5, 8), (9, -5), (10, 7), (21, -6), (23, 14), (2, 15), (3, 12), (4, -5), (5, -6), (11, 19),
-    (19, -5), (20, -5), (22, 5), (25, -11), (22, 9), (1, 8), (4, 8), (5, -8), (6, 15), (9, 5),
-    (21, -5), (15, -5), (18, 33), (1, -7), (5, 87), (6, 7), (7, 52), (9, -13), (10, -7), (11, -5),
-    (14, -5), (15, -9), (16, -5), (17, -15), (19, -10), (20, 11), (21, -30), (22, -10), (23, -10), (25, -7),
-    (26, -5), (27, -5), (28, 12), (15, 9), (4, 40), (5, -7), (1, -5), (5, -6), (11, 11), (14, 14),
-    (17, -5), (21, -8), (23, 25), (24, -5), (25, 12), (26, 8), (1, 12), (10, 6), (11, 15), (22, 27),
-    (5, -5), (7, 20), (26, 6), (1, 9), (9, 6), (3, 8), (11, 11), (19, 19), (5, 13), (19, 20),
-    (21, 11), (14, 6), (20, 9), (1, 12), (2, 5), (3, 73), (5, -14), (6, -6), (9, -7), (10, -5),
-    (11, -6), (15, -6), (17, -10), (18, 5), (19, -7), (20, -5), (21, 22), (22, 6), (23, -9), (25, -7),
-    (1, 11), (2, 12), (15, 6), (17, 10), (18, -6), (21, -7), (15, 5), (18, 6), (1, 22), (5, 10),
-    (5, 8), (24, 13), (28, 13), (4, 7), (11, 11), (14, 5), (16, 10), (17, -9), (20, -5), (26, 5),
-    (17, 17), (5, -6), (7, 7), (17, 7), (19, 23), (22, 7), (5, 8), (14, 39), (22, 5), (9, 8),
-    (15, 21), (18, 32), (21, -6), (4, 24), (18, 8), (21, 17), (5, 8), (9, 14), (12, 9), (19, 7),
-    (0, 13), (1, 10), (20, 6), (14, 6), (21, 5), (22, 6), (4, 12), (10, 10), (12, 37), (16, 7),
-    (21, -6), (23, -17), (10, 6), (14, 7), (1, -5), (3, 11), (11, 6), (19, 6), (21, -7), (23, 7),
-    (25, -6), (26, 12), (9, 14), (20, 8), (18, 5), (15, 5), (22, 13), (12, 8), (26, 7), (19, 10),
-    (12, 8), (1, -21), (2, 80), (12, 7), (19, -5), (20, -7), (21, -10), (23, -11), (24, 23), (25, -9),
-    (26, -6), (20, 6), (7, 8), (1, 15), (20, 5), (2, 12), (17, 6), (26, 31), (1, 27), (8, 8),
-    (1, 9), (5, 6), (7, 6), (10, 12), (17, -5), (21, -9), (0, 14), (1, -8), (5, 18), (6, -5),
-    (7, -5), (9, 12), (10, -5), (11, 7), (18, -8), (19, -6), (21, 6), (22, -6), (23, -11), (24, -6),
-    (25, 5), (26, -5), (28, 19), (17, 7), (27, 15), (5, 23), (20, 12), (11, 13), (17, -5), (18, 17),
-    (15, -5), (16, 5), (21, 15), (17, 7), (20, 7), (22, 13), (23, 11), (23, 9), (5, -8), (6, 31),
-    (11, 14), (19, 10), (7, 5), (14, 54), (22, -7), (5, -5), (6, 6), (14, 6), (18, 6), (3, 56),
-    (5, -11), (6, -5), (20, 10), (21, 10), (23, -13), (25, -11), (28, 14), (14, 6), (21, 8), (17, 22),
-    (26, 5), (1, 11), (2, 13), (15, 7), (17, -6), (5, 8), (17, 7), (20, 14), (9, -5), (10, 16),
-    (20, -6), (21, 11), (5, -7), (8, 23), (18, 7), (23, 8), (17, 8), (17, 10), (20, 7), (7, 7),
-    (21, -6), (25, 15), (26, 15), (28, 14), (25, 10), (25, 16), (26, 10), (1, 7), (5, -9), (17, -5),
-    (18, -5), (20, 24), (21, 24), (22, -5), (23, -6), (5, 19), (5, -6), (20, 7), (21, -5), (22, 13),
-    (23, 22), (5, 12), (6, 11), (21, -7), (28, 13), (1, -5), (7, 17), (8, 19), (15, -5), (16, 13),
-    (19, -7), (21, -15), (22, -5), (23, 15), (24, -5), (25, -7), (26, 22), (6, -5), (11, -6), (12, 6),
-    (18, -8), (19, -6), (21, 15), (23, 24), (6, 7), (5, -6), (20, 7), (21, -5), (22, 13), (23, 22),
-    (10, 6), (19, 6), (18, 6), (5, 8), (10, 30), (11, -5), (17, -5), (20, -5), (21, -8), (22, -5),
-    (23, 36), (2, 5), (17, 11), (18, 13), (21, -6), (6, 13), (5, -9), (20, 12), (21, 14), (19, 17),
-    (5, 20), (12, 14), (17, 13), (18, 9), (20, -10), (17, 15), (2, -7), (10, 16), (21, -5), (23, 40),
-    (1, 5), (3, 5), (15, 9), (22, 7), (0, 16), (6, 22), (9, -5), (10, 8), (18, -7), (19, 7),
-    (20, -6), (21, -12), (22, -6), (23, 14), (24, 11), (27, 14), (18, 6), (1, 8), (5, -11), (6, 17),
-    (20, 5), (10, 6), (11, 16), (6, 22), (9, -5), (10, 8), (18, -7), (19, 7), (20, -6), (21, -12),
-    (22, -6), (23, 14), (24, 11), (27, 14), (3, 12), (21, -6), (22, 20), (12, 8), (21, 5), (5, -5),
-    (21, 38), (22, -5), (26, 7), (1, -6), (3, 7), (5, -6), (6, 6), (8, 5), (17, -8), (18, -6),
-    (19, 16), (20, -6), (21, -9), (22, 9), (25, -5), (26, 38), (15, -5), (16, 5), (21, 15), (22, 10),
-    (1, 5), (4, 19), (5, 29), (6, 18), (15, 5), (18, -6), (19, -8), (20, -10), (21, -14), (23, -7),
-    (2, 8), (10, 8), (17, 6), (12, 8), (21, 13), (26, -5), (2, -5), (5, -8), (6, 11), (7, -5),
-    (9, -8), (10, -5), (12, 11), (13, 10), (15, 13), (17, -6), (18, 14), (19, 9), (20, 5), (21, 14),
-    (23, -11), (24, -6), (26, -6), (28, -7), (25, 25), (24, 39), (25, -11), (21, 6), (8, 7), (26, 5),
-    (8, 7), (1, 17), (17, -6), (18, 14), (5, 8), (10, 30), (11, -5), (17, -5), (20, -5), (21, -8),
-    (22, -5), (23, 36), (21, 13), (18, 25), (9, 8), (14, 6), (18, -5), (21, 8), (0, 17), (17, 17),
-    (21, -5), (25, 10), (25, 16), (5, -7), (9, -5), (15, -14), (17, -7), (18, -7), (19, 120), (20, -6),
-    (21, -25), (22, -5), (20, -6), (21, 22), (1, 11), (7, 7), (20, 6), (21, -5), (17, -6), (21, 17),
-    (3, 8), (22, 6), (6, 11), (26, 5), (5, -7), (6, 11), (9, -6), (17, 23), (18, -8), (19, -7),
-    (21, 12), (5, 8), (6, -7), (7, 13), (8, 22), (11, -6), (12, 6), (15, -7), (17, -11), (18, 17),
-    (20, 9), (21, -8), (22, -7), (23, -16), (27, 13), (20, 7), (22, 13), (23, 11), (2, 8), (5, -6),
-    (20, 26), (21, -6), (18, 5), (5, 6), (25, 17), (18, 8), (9, 7), (5, -7), (9, 12), (16, 14),
-    (21, 22), (23, -6), (11, 6), (1, 13), (14, 6), (5, -20), (7, 21), (8, 15), (20, 9), (21, 17),
-    (1, 13), (15, 9), (19, -5), (5, 17), (20, 5), (21, 5), (26, 7), (17, 15), (20, 7), (17, 7),
-    (21, 11), (1, 13), (2, 13), (17, -5), (18, 27), (24, -6), (25, -9), (5, 8), (1, 22), (2, -6),
-    (3, -9), (5, -7), (12, 7), (17, 5), (18, -11), (19, -5), (21, 8), (23, 24), (18, 5), (5, -10),
-    (9, 74), (17, -5), (21, -14), (23, -5), (5, -20), (6, -5), (7, -5), (9, 16), (10, 9), (11, 8),
-    (17, -8), (21, 41), (22, 19), (23, -8), (3, 16), (23, 7), (26, 7), (18, -6), (20, 12), (21, 6),
-    (10, 13), (12, 6), (23, -6), (15, 5), (5, -23), (6, -7), (9, -8), (18, -8), (19, 31), (20, 44),
-    (21, 27), (23, -12), (1, 37), (23, 29), (25, -10), (1, -5), (21, 34), (12, 13), (23, 7), (1, 7),
-    (1, 11), (26, 12), (1, 8), (6, -5), (11, 12), (15, -5), (16, 11), (17, 7), (19, -7), (22, -5),
-    (28, 9), (17, 5), (19, 5), (18, 10), (17, 5), (26, 18), (6, 13), (12, 26), (23, 10), (1, 7),
-    (4, 5), (5, 10), (6, 5), (17, 11), (0, 16), (8, 8), (1, -10), (2, -7), (23, 52), (25, -6),
-    (1, 9), (18, 5), (20, 13), (4, 7), (6, 8), (10, 8), (19, -7), (21, -5), (22, 11), (18, 12),
-    (19, 5), (20, 7), (6, 25), (11, 16), (21, -5), (24, 13), (25, 6), (28, 12), (15, 5), (21, 18),
-    (22, 6), (15, -5), (21, 12), (1, 12), (2, 13), (15, 8), (17, -5), (19, -7), (10, -8), (12, 54),
-    (21, -6), (1, -12), (2, -5), (5, -12), (6, -5), (8, 11), (9, -8), (10, -5), (11, -5), (15, -7),
-    (18, 69), (19, -12), (20, -13), (21, -19), (22, -6), (23, -16), (24, -8), (25, -19), (26, 17), (27, 80),
-    (28, -5), (5, 5), (7, 7), (21, -6), (25, 15), (26, 15), (28, 14), (12, 8), (19, 13), (7, 5),
-    (26, 12), (20, 15), (2, 8), (15, 8), (15, -5), (18, 16), (15, 9), (7, 8), (0, 13), (5, 6),
-    (5, 10), (18, 16), (23, 8), (17, 5), (17, 5), (18, 13), (20, 6), (22, 17), (5, 11), (6, 13),
-    (17, 6), (18, 7), (1, 9), (19, 8), (1, 16), (6, 13), (17, 16), (1, -7), (4, -5), (5, -13),
-    (6, -7), (7, -7), (9, -8), (10, 16), (11, -7), (12, 56), (15, -8), (16, -5), (17, -5), (18, -11),
-    (23, 55), (24, -6), (25, -7), (26, 14), (28, -5), (8, 16), (1, 53), (2, 13), (4, 18), (5, -7),
-    (6, -5), (9, -5), (14, 24), (17, -5), (18, -5), (20, -5), (21, -8), (22, 5), (23, -8), (24, -5),
-    (25, -12), (26, -7), (28, -5), (15, 17), (17, 15), (25, -9), (15, 7), (20, 15), (21, -7), (8, 8),
-    (15, 5), (0, -5), (4, -6), (5, 11), (7, 23), (8, 5), (9, -8), (10, -6), (11, -7), (12, -6),
-    (14, -5), (15, 10), (16, -5), (17, -7), (18, 13), (19, 11), (21, 5), (22, -8), (23, 6), (24, 9),
-    (27, -5), (28, -6), (2, 12), (17, 6), (3, 16), (23, 15), (25, -5), (22, 7), (9, 11), (16, 6),
-    (5, -6), (6, 28), (5, -6), (26, 5), (28, 14), (1, 5), (24, 38), (25, -12), (1, 7), (20, 7),
-    (22, 10), (23, -5), (6, 7), (17, 11), (5, 9), (7, 6), (18, 12), (20, -5), (23, 17), (5, -10),
-    (10, 21), (12, 35), (17, -9), (19, -5), (21, -8), (22, 26), (19, 7), (17, 6), (1, -8), (11, 8),
-    (14, 11), (15, -7), (16, 5), (17, -9), (18, 10), (19, 11), (21, -8), (22, -7), (23, -9), (24, -5),
-    (25, 39), (28, -5), (5, -5), (15, -6), (19, -5), (21, 78), (22, -9), (23, -7), (26, 6), (15, 32),
-    (21, -5), (22, -5), (18, 5), (14, 6), (18, 13), (5, -5), (21, 21), (3, 17), (6, -10), (7, 9),
-    (10, -5), (11, 14), (15, -10), (16, 17), (17, -6), (23, 11), (25, -8), (26, -7), (27, 8), (28, -6),
-    (4, 11), (5, -8), (17, 5), (1, 14), (2, 14), (3, 11), (4, -8), (5, -6), (6, 5), (7, -5),
-    (11, 18), (16, -5), (17, -6), (18, -10), (20, -6), (21, 7), (24, -6), (25, -13), (26, 6), (0, 14),
-    (13, 16), (17, 14), (21, -6), (24, 6), (25, 6), (7, 5), (21, 5), (10, 7), (21, 17), (19, 44),
-    (20, -19), (19, 10), (5, 11), (23, 11), (15, 6), (17, 17), (5, 11), (6, 15), (18, 14), (20, -5),
-    (21, -7), (23, 5), (24, 9), (25, -6), (26, 10), (0, 26), (1, 9), (3, -12), (4, -7), (5, -13),
-    (7, -6), (9, -7), (10, -6), (11, 7), (12, -6), (13, -5), (14, -5), (16, -5), (19, -13), (20, -8),
-    (22, -9), (23, -12), (24, 35), (25, 49), (26, -12), (27, -7), (28, 22), (1, -6), (3, 7), (14, 66),
-    (15, -5), (18, -5), (20, -5), (21, -7), (23, -6), (18, 11), (25, 10), (5, -12), (9, 26), (5, -7),
-    (6, 11), (9, -5), (18, -5), (19, -7), (21, 16), (1, 27), (1, 9), (16, 17), (16, 8), (15, 6),
-    (21, 10), (0, -9), (2, 13), (3, -13), (4, -9), (5, 32), (7, -5), (8, -13), (10, 13), (11, -13),
-    (12, -16), (13, -13), (14, -10), (15, 25), (16, -9), (17, 7), (18, 16), (19, 24), (20, 13), (21, 7),
-    (22, -15), (23, -29), (24, -14), (25, 6), (26, 17), (27, -18), (28, 8), (1, -5), (17, 15), (18, -7),
-    (21, 19), (23, 6), (24, 9), (5, -6), (23, 18), (4, 12), (6, 25), (13, 18), (26, 6), (1, 6),
-    (11, 13), (14, 15), (23, -7), (24, -5), (25, 8), (5, 13), (18, 5), (1, 15), (22, -5), (26, 5),
-    (7, 8), (26, 7), (21, 24), (1, -5), (23, -7), (25, 62), (1, 12), (6, 10), (9, -7), (17, 12),
-    (18, 8), (20, -5), (21, -5), (25, 9), (15, 9), (21, 24), (23, -5), (25, 5), (26, 7), (2, 6),
-    (18, 5), (25, 13), (22, 7), (8, 7), (26, 11), (5, -7), (17, -6), (18, 61), (21, -8), (23, -6),
-    (3, 5), (19, 5), (5, -7), (12, 7), (17, -5), (18, 7), (19, 5), (20, 6), (25, 14), (1, 12),
-    (3, 16), (5, -8), (15, 6), (21, 13), (5, -6), (26, 5), (28, 14), (0, -12), (2, -10), (4, 21),
-    (5, 11), (6, 19), (7, -11), (8, -7), (9, 5), (11, -16), (12, 30), (13, -8), (14, -13), (16, -12),
-    (17, 49), (18, 11), (20, -11), (21, -13), (22, 46), (23, -22), (25, -22), (26, -14), (27, -10), (28, -16),
-    (25, 13), (1, -5), (23, 29), (25, 8), (27, 15), (5, 9), (0, 12), (5, 5), (19, 8), (21, -13),
-    (23, -5), (28, 11), (19, 9), (18, 5), (8, 8), (18, 18), (21, 13), (12, 13), (23, 7), (19, 25),
-    (1, 6), (5, -6), (9, -7), (10, 9), (12, 12), (18, 11), (19, 7), (20, 11), (21, -12), (22, 7),
-    (23, -7), (5, 23), (18, -5), (21, -6), (25, 13), (28, 11), (8, 8), (28, 14), (1, -6), (5, -22),
-    (6, -7), (7, -7), (9, -8), (10, -7), (11, -5), (15, -5), (18, 18), (20, -14), (21, 28), (22, -9),
-    (23, 41), (25, -5), (27, 54), (18, 10), (19, 23), (14, 6), (22, 12), (20, 5), (25, 5), (16, 7),
-    (1, -6), (4, -6), (5, -6), (6, -8), (7, -5), (9, -9), (10, -5), (15, 18), (16, 11), (17, 12),
-    (19, 26), (20, 22), (21, 14), (22, -9), (23, -13), (25, -6), (22, 7), (15, -7), (19, 55), (21, -16),
-    (20, 21), (18, 18), (4, 12), (24, -5), (25, 26), (8, 8), (15, 5), (17, 33), (21, -10), (20, 13),
-    (18, 6), (19, 15), (22, 6), (22, 7), (0, -6), (1, 5), (3, -5), (4, -7), (5, -5), (6, -7),
-    (7, -9), (8, 18), (9, 16), (10, -5), (11, -7), (12, -5), (15, -7), (17, -16), (18, -9), (19, -10),
-    (20, 28), (21, 5), (22, -7), (23, -7), (24, 28), (26, 40), (27, -8), (28, -7), (0, -6), (1, 13),
-    (2, 27), (3, -8), (4, -9), (5, -22), (6, -13), (7, -9), (9, 11), (10, -10), (11, -12), (12, -9),
-    (13, -5), (14, -6), (15, -26), (16, -7), (17, 89), (18, 91), (20, -24), (22, -8), (23, -23), (24, -9),
-    (25, -11), (26, -12), (27, 9), (28, -7), (4, 8), (6, 9), (28, 13), (5, -7), (20, 15), (18, 5),
-    (18, 10), (15, -5), (21, 18), (23, 23), (5, 7), (23, 9), (4, 8), (18, 31), (5, 5), (5, 13),
-    (6, 7), (5, 14), (9, 19), (15, -6), (17, 8), (21, -14), (28, 10), (17, 11), (17, 6), (18, 8),
-    (19, 8), (17, 13), (7, 10), (21, -5), (23, 15), (0, 13), (22, 7), (18, 8), (20, 8), (1, 16),
-    (5, 22), (6, -9), (9, 7), (15, -5), (17, 26), (18, 13), (19, 7), (20, -16), (21, -15), (23, -5),
-    (25, -17), (26, 15), (28, -7), (6, 15), (15, 5), (16, 13), (21, -6), (22, -6), (0, -57), (1, -63),
-    (2, -33), (3, -48), (4, 5), (5, 56), (6, 22), (8, -24), (9, 11), (10, 36), (11, 26), (12, 9),
-    (13, -11), (14, 27), (15, 17), (16, 25), (17, 6), (18, 12), (20, 12), (21, 44), (22, 50), (23, 82),
-    (24, -40), (25, -39), (26, -69), (27, -29), (28, -31), (5, 8), (6, -7), (7, 13), (8, 22), (11, -6),
-    (12, 6), (15, -7), (17, -11), (18, 17), (20, 9), (21, -8), (22, -7), (23, -16), (27, 13), (18, -5),
-    (21, -6), (23, -5), (27, 28), (28, 14), (1, 9), (2, 7), (17, 15), (26, -5), (5, 11), (16, 12),
-    (17, 10), (28, 10), (17, 13), (6, 9), (15, 9), (17, 6), (18, -10), (22, 6), (5, -17), (7, 39),
-    (20, 25), (21, -6), (23, -6), (16, 6), (19, 25), (5, -14), (9, -7), (18, -7), (19, 28), (20, 35),
-    (21, 15), (23, -5), (8, 6), (25, -7), (26, 9), (27, 31), (5, -7), (18, 5), (21, -9), (22, 37),
-    (25, -5), (26, 15), (28, 16), (5, 16), (22, 10), (1, -7), (5, 18), (6, -5), (7, -5), (9, 12),
-    (10, -5), (11, 7), (15, -5), (18, -8), (19, -7), (21, 5), (22, -6), (23, -12), (25, 7), (26, -5),
-    (28, 35), (18, 11), (20, 11), (10, 8), (17, 8), (19, 18), (22, 7), (22, 7), (4, 11), (5, -8),
-    (23, 8), (16, 27), (6, 13), (15, 5), (18, 7), (19, 5), (21, 6), (23, 8), (16, 7), (23, 9),
-    (25, 23), (4, 7), (0, -18), (1, -10), (2, 5), (4, -16), (5, -24), (6, -12), (7, -13), (9, -21),
-    (10, -7), (11, -8), (12, -7), (14, 10), (15, -22), (16, -17), (17, -16), (18, -11), (19, 14), (20, -34),
-    (21, 21), (22, -26), (23, 76), (24, -21), (25, 80), (26, 35), (27, 12), (28, 27), (0, -6), (1, 29),
-    (3, -13), (4, 19), (5, 107), (6, 51), (8, 6), (9, 5), (10, -15), (12, -11), (13, -9), (14, -11),
-    (15, -20), (16, -11), (17, -31), (18, -18), (19, -24), (20, 43), (21, -7), (22, -21), (23, -9), (24, -15),
-    (25, -15), (26, -18), (27, 12), (28, -17), (5, 5), (3, 16), (5, -7), (9, 15), (23, 9), (10, 11),
-    (15, 8), (18, -6), (19, 9), (20, -5), (25, 11), (1, -5), (4, 34), (5, 14), (7, 15), (10, -5),
-    (17, 18), (18, -11), (19, -6), (20, 12), (21, -18), (22, -9), (23, -9), (25, -5), (26, 7), (15, 7),
-    (14, 5), (8, 7), (8, 6), (26, 13), (5, 37), (7, 7), (21, -5), (23, 7), (16, 7), (28, 14),
-    (26, 17), (2, -5), (5, -8), (6, 11), (7, -5), (9, -8), (10, -5), (12, 11), (13, 10), (15, 13),
-    (17, -6), (18, 14), (19, 9), (20, 5), (21, 14), (23, -11), (24, -6), (26, -6), (28, -7), (15, -5),
-    (18, 16), (19, 6), (21, 19), (6, 7), (16, 6), (18, 5), (16, 7), (17, 12), (18, 5), (5, 16),
-    (4, 18), (9, 6), (17, 14), (18, -6), (21, -10), (26, 8), (23, -5), (27, 28), (2, 15), (19, 8),
-    (15, 6), (0, 7), (1, -16), (3, -5), (5, 5), (6, 15), (9, 21), (12, 17), (14, -5), (15, 18),
-    (17, -11), (19, 16), (20, -15), (21, -9), (22, -9), (23, -18), (24, -6), (25, -8), (26, -7), (27, -5),
-    (28, 16), (22, 6), (1, -8), (2, 62), (3, -15), (4, -14), (5, -28), (6, -14), (7, -13), (8, -8),
-    (9, -17), (10, -15), (11, -5), (12, -14), (13, -11), (14, -11), (15, -18), (16, -11), (17, 112), (18, 112),
-    (19, -24), (20, -20), (21, 7), (22, -19), (23, -44), (24, 33), (25, 24), (26, -24), (28, -17), (11, 17),
-    (5, 5), (4, 8), (23, 9), (25, 7), (26, 27), (0, -6), (1, 14), (2, 11), (3, 10), (5, -13),
-    (6, -11), (7, -10), (9, -10), (10, -7), (11, -8), (12, 9), (15, 28), (16, -7), (17, 5), (18, -7),
-    (19, -5), (21, -20), (22, -5), (23, 27), (24, -10), (25, -16), (26, 8), (27, 9), (28, 6), (18, 8),
-    (21, 9), (2, 7), (8, 7), (15, 5), (17, 18), (18, -5), (19, 10), (20, -6), (21, -7), (8, 8),
-    (7, 7), (1, 8), (17, 5), (17, 16), (23, 19), (4, 5), (5, 5), (7, 7), (1, 9), (5, 6),
-    (6, 5), (21, -5), (28, 13), (17, 9), (18, 15), (5, 7), (6, 12), (7, 6), (9, -6), (15, 8),
-    (16, 10), (18, 25), (19, -7), (20, -5), (21, -8), (23, -10), (25, 9), (21, 8), (17, 5), (2, 10),
-    (25, 20), (18, 7), (7, 15), (1, 19), (2, 8), (3, 52), (5, -6), (21, -8), (23, -20), (1, -5),
-    (2, 7), (17, 20), (26, 6), (7, 7), (1, 15), (2, 8), (9, -8), (11, 13), (17, 7), (18, -5),
-    (19, -7), (20, -6), (21, -14), (22, -5), (23, 13), (24, 8), (26, -7), (27, 28), (28, -5), (1, 5),
-    (2, 11), (6, -6), (7, 10), (9, -9), (10, -5), (11, -5), (15, 30), (16, 11), (17, -18), (18, -13),
-    (19, 21), (20, -11), (21, -16), (23, -5), (24, -5), (25, -6), (28, 38), (17, 12), (25, -5), (26, 34),
-    (9, -5), (15, -7), (17, 16), (18, 24), (21, 15), (22, -5), (23, -6), (15, 28), (18, 16), (15, 30),
-    (17, -5), (18, -5), (19, -5), (20, 16), (21, -12), (6, 13), (18, 11), (24, 29), (25, -10), (3, 12),
-    (22, 10), (23, 7), (0, 14), (19, 11), (24, -5), (25, 7), (27, 13), (11, 17), (4, 8), (19, 22),
-    (20, -5), (10, -5), (12, 41), (23, -11), (1, 10), (2, 8), (14, 28), (22, 8), (5, 5), (15, -5),
-    (18, 16), (6, 13), (5, 7), (6, 29), (20, 11), (26, 11), (22, 7), (25, 18), (14, 7), (19, 15),
-    (15, 21), (19, 15), (20, 12), (18, 10), (1, 11), (2, 12), (15, 6), (17, -7), (21, -5), (26, 6),
-    (27, 11), (20, 16), (17, 16), (4, 9), (5, -8), (11, 27), (4, 8), (5, 12), (15, 5), (20, -6),
-    (22, 13), (23, 18), (5, -9), (23, 26), (5, 6), (18, 5), (1, -11), (3, 9), (11, 6), (12, 7),
-    (20, -6), (21, 24), (22, 13), (25, -8), (26, 5), (28, -6), (0, -5), (2, 8), (3, -5), (4, -8),
-    (5, 44), (6, -12), (7, 8), (9, 5), (10, -8), (11, -7), (12, -7), (14, -5), (16, -6), (17, -18),
-    (19, 27), (20, -10), (21, -27), (22, -8), (23, 18), (24, -8), (25, 14), (27, 20), (28, -8), (22, 15),
-    (1, -12), (2, -13), (3, -9), (5, -34), (6, 24), (9, 9), (11, 11), (12, 19), (14, -10), (17, -15),
-    (18, 23), (20, -7), (21, 25), (22, 25), (23, -19), (24, -11), (25, -24), (26, 22), (28, 7), (18, 9),
-    (7, 8), (7, 35), (9, 8), (20, -5), (21, -5), (23, -5), (5, 9), (10, 6), (14, 6), (6, 11),
-    (7, 5), (21, 7), (1, 8), (17, -5), (19, 16), (8, 8), (10, 13), (12, 10), (16, 6), (17, 13),
-    (20, -7), (21, -5), (23, -11), (27, 16), (17, 26), (5, 6), (6, -6), (9, -9), (10, 10), (11, 9),
-    (17, 31), (21, 15), (22, -7), (23, -7), (25, -6), (0, 32), (1, 6), (4, -10), (5, -21), (6, -12),
-    (7, -8), (11, -5), (15, 7), (16, -6), (19, -9), (20, 20), (21, -11), (22, 18), (23, 31), (24, -9),
-    (25, -9), (27, -6), (28, 6), (3, 12), (22, 10), (23, 7), (1, 8), (4, 27), (5, 58), (7, -8),
-    (9, 14), (15, -5), (17, -8), (18, -8), (19, -8), (20, -14), (21, -5), (22, -5), (23, -13), (25, -5),
-    (28, 8), (5, 8), (1, 8), (5, 5), (25, 17), (11, 17), (17, 5), (19, 10), (1, 14), (2, 7),
-    (5, 15), (15, 10), (19, -6), (20, 6), (21, -9), (23, 6), (17, 6), (20, 8), (21, 8), (0, 19),
-    (1, -14), (3, 15), (4, -6), (15, 19), (18, -7), (19, -7), (20, -5), (21, -9), (23, -8), (24, 13),
-    (25, 24), (26, -7), (1, 16), (4, -6), (5, -8), (6, 6), (7, -5), (10, -5), (11, 6), (14, -5),
-    (15, 12), (16, -6), (17, 7), (18, 5), (19, 16), (21, -15), (22, 13), (23, -14), (24, -5), (26, -7),
-    (27, 11), (28, -6), (15, 5), (5, -11), (8, 24), (9, 13), (18, -5), (21, -6), (23, 7), (19, 19),
-    (21, -5), (20, 15), (15, 9), (17, -5), (6, 5), (5, -5), (20, 8), (23, 8), (1, 8), (23, 5),
-    (18, 12), (21, -6), (22, 18), (25, 8), (23, 9), (23, 6), (18, 8), (20, 8), (5, 8), (23, 7),
-    (20, 8), (6, 5), (1, -8), (4, -5), (5, 9), (6, -12), (7, -6), (9, 78), (10, 6), (11, -6),
-    (12, -5), (16, -5), (17, -11), (18, -11), (19, -20), (20, 10), (21, 20), (22, -9), (23, 16), (25, -5),
-    (28, -5), (1, 6), (5, -5), (22, 6), (23, 15), (25, 23), (1, -6), (5, 6), (11, 11), (12, 5),
-    (14, 10), (16, 10), (17, -9), (18, -7), (21, 7), (26, 7), (6, 6), (17, 6), (5, -5), (21, 21),
-    (15, 17), (21, 10), (8, 8), (17, 12), (20, -7), (22, 19), (28, 11), (6, 13), (8, 8), (19, 9),
-    (6, 13), (16, 27), (18, 7), (5, 33), (1, 5), (5, -12), (6, -5), (15, -6), (17, -8), (18, -10),
-    (19, -6), (20, 15), (21, 12), (22, 44), (23, -8), (25, 13), (22, 26), (12, 8), (1, -5), (21, 14),
-    (24, 41), (25, -7), (23, 22), (1, 6), (3, 12), (22, 10), (23, 7), (1, 13), (25, -5), (1, 5),
-    (2, 16), (3, 7), (5, 9), (6, 13), (1, 11), (15, -5), (21, 12), (23, 15), (15, 5), (19, 8),
-    (11, 17), (5, 5), (20, 14), (18, 5), (0, 38), (2, 6), (3, 10), (5, -18), (6, 5), (9, -10),
-    (10, 11), (12, -10), (13, -5), (14, -6), (15, 10), (16, 6), (17, 23), (18, -24), (19, -5), (20, -13),
-    (21, -19), (22, -15), (23, -18), (24, 16), (25, 36), (26, -12), (27, -7), (17, 7), (18, 9), (22, 6),
-    (6, 6), (4, 11), (19, 20), (16, 7), (19, 9), (5, -6), (13, 16), (15, 6), (21, 8), (22, 11),
-    (23, 5), (18, 15), (19, -6), (21, 7), (24, 14), (25, 10), (15, 5), (17, 9), (24, 6), (26, 15),
-    (28, 16), (18, -6), (20, 12), (21, 6), (1, 7), (0, 13), (17, 11), (11, 14), (19, 25), (20, -6),
-    (17, 10), (28, 11), (2, 20), (18, -5), (19, -5), (20, 12), (21, 8), (17, 20), (5, 6), (22, 9),
-    (5, 7), (5, 13), (17, 6), (20, 13), (21, -5), (5, -5), (20, 39), (23, -9), (18, 10), (17, 6),
-    (5, 10), (1, -5), (11, -5), (13, 43), (17, 12), (21, 9), (23, -7), (24, 13), (25, -7), (9, 7),
-    (17, 5), (20, 8), (21, -6), (23, 5), (26, 11), (14, 7), (4, 6), (26, 21), (15, 22), (18, -5),
-    (7, 7), (2, 8), (8, 7), (17, 15), (15, 9), (5, 12), (24, 39), (25, -11), (21, 13), (26, 13),
-    (19, 12), (24, 11), (18, 5), (5, 16), (7, 7), (26, 17), (5, 6), (10, 8), (12, 8), (21, -6),
-    (1, 9), (14, 18), (5, 16), (22, 13), (5, 7), (4, 8), (6, 17), (9, 8), (10, 12), (12, 12),
-    (18, -6), (19, -10), (20, -6), (23, -8), (25, -8), (28, 10), (14, 6), (20, -6), (21, 22), (5, 13),
-    (15, 5), (22, 12), (19, 12), (18, 15), (1, 7), (25, 26), (5, 20), (21, -8), (25, 14), (28, 11),
-    (5, 5), (1, 45), (2, 6), (25, -7), (20, 9), (23, 6), (0, 16), (19, 19), (21, -7), (1, 19),
-    (2, 5), (15, -5), (17, -12), (18, 11), (21, 14), (23, 14), (25, 14), (27, 11), (2, 8), (17, 5),
-    (2, -6), (3, 7), (11, 11), (21, -5), (25, 34), (26, -7), (28, 11), (21, 13), (6, 13), (7, 6),
-    (8, 7), (1, -12), (2, 7), (17, -5), (18, -8), (21, -6), (23, -10), (24, -9), (25, -13), (26, 86),
-    (27, 12), (6, 9), (4, 12), (22, 17), (17, 5), (25, 29), (10, 28), (23, -7), (17, 12), (19, 11),
-    (14, 5), (16, 12), (18, 18), (21, -11), (22, 10), (5, -8), (9, 59), (21, -13), (5, -11), (6, 17),
-    (19, 7), (5, -5), (15, -6), (18, -6), (19, 71), (21, -9), (25, -5), (23, 22), (0, 12), (2, 18),
-    (17, -9), (21, 12), (23, -6), (24, 5), (25, 9), (26, 6), (28, -5), (17, 8), (1, -5), (11, -5),
-    (13, 43), (17, 11), (21, 8), (23, -8), (24, 13), (25, -7), (4, 6), (5, 11), (6, 6), (22, 7),
-    (19, 13), (21, -5), (18, 20), (1, 14), (18, 13), (6, 13), (5, 37), (7, 7), (21, -5), (18, 8),
-    (16, 13), (17, 8), (21, -6), (22, -7), (25, 12), (2, 15), (16, 6), (19, 7), (25, 5), (27, 15),
-    (21, 5), (21, -6), (24, 30), (23, 14), (15, 12), (20, 17), (18, 12), (17, 17), (5, 7), (23, 13),
-    (1, 20), (2, 6), (15, -9), (18, 7), (15, 10), (21, 12), (22, -5), (6, 9), (1, -20), (2, -18),
-    (3, -16), (4, -22), (5, 12), (6, -18), (7, -12), (8, -10), (9, -29), (10, -26), (11, -27), (12, -20),
-    (13, -14), (14, 15), (15, 82), (16, 35), (17, -31), (18, -47), (19, 85), (20, -7), (21, 27), (22, 122),
-    (23, -60), (24, 10), (25, 8), (26, 6), (27, -17), (28, -5), (5, 5), (22, 5), (17, 5), (1, 13),
-    (25, -5), (15, 7), (23, 15), (15, 5), (4, 13), (5, 16), (6, 8), (7, -6), (9, -9), (10, -5),
-    (17, 37), (18, -8), (19, 11), (21, -5), (22, -6), (23, -12), (24, -6), (25, -9), (26, 13), (28, 7),
-    (18, 11), (17, 19), (18, 13), (7, 5), (0, 15), (1, 11), (25, -10), (18, 5), (5, 8), (9, -5),
-    (10, 7), (21, -5), (23, 14), (1, 12), (6, 9), (1, 16), (17, 8), (1, 9), (18, 7), (20, 7),
-    (3, 12), (22, 10), (23, 7), (17, 6), (17, 6), (19, 9), (15, 5), (4, 20), (6, 7), (9, 14),
-    (15, -8), (18, -5), (21, 6), (23, -7), (24, -5), (17, 18), (17, 10), (1, 9), (9, 6), (17, 13),
-    (2, 15), (4, 18), (25, 14), (17, 10), (27, 15), (5, 7), (15, 5), (17, 9), (24, 6), (22, 7),
-    (0, 10), (1, 6), (3, -8), (4, -6), (6, 6), (7, 21), (8, 21), (9, 5), (10, -8), (11, -9),
-    (12, -7), (13, -5), (14, -6), (15, -11), (16, -6), (17, -13), (19, -8), (20, -27), (21, 16), (22, -10),
-    (23, -8), (24, 23), (25, 7), (26, 12), (27, 15), (28, -12), (21, 8), (17, 8), (15, 6), (22, 5),
-    (6, 10), (2, 7), (17, 18), (19, -6), (20, 13), (21, -5), (6, 8), (19, 5), (20, -5), (21, 21),
-    (1, 5), (2, 16), (3, 7), (1, 13), (19, 5), (25, -8), (6, 9), (17, -8), (18, 19), (21, -5),
-    (5, 10), (18, 13), (1, 44), (2, 5), (4, 21), (5, -5), (14, 6), (21, -5), (23, -5), (25, -9),
-    (26, -5), (18, 5), (8, 7), (0, -18), (1, -36), (2, -20), (3, -11), (4, -27), (5, 41), (6, -41),
-    (7, 48), (8, 8), (9, 56), (11, 31), (12, -19), (13, 25), (14, -22), (15, -35), (16, -11), (17, -24),
-    (20, 13), (21, 28), (22, 33), (23, 6), (24, 20), (25, -22), (27, -6), (28, -11), (4, 8), (11, 12),
-    (12, 16), (13, 17), (15, -6), (16, 15), (21, -11), (23, -7), (17, 6), (1, 14), (9, 49), (21, -12),
-    (4, 17), (6, 7), (7, 18), (23, -5), (8, 7), (26, 13), (0, 13), (1, -5), (6, 12), (13, 16),
-    (17, 11), (21, -8), (23, -6), (24, 5), (25, 6), (1, 8), (19, 24), (6, 9), (17, 6), (1, 7),
-    (0, -5), (1, 28), (2, 10), (3, -6), (4, -6), (5, -8), (6, -5), (9, -5), (10, -5), (11, -12),
-    (12, 10), (15, -7), (17, 5), (18, -11), (19, -11), (20, -5), (22, -7), (23, -8), (24, 12), (25, -20),
-    (26, 89), (27, -5), (28, -8), (0, 15), (1, 14), (3, -9), (4, -5), (5, -10), (11, 11), (15, -6),
-    (17, -9), (19, -8), (20, -5), (21, 5), (23, -8), (24, 9), (25, 16), (26, -9), (27, -5), (28, 27),
-    (20, 30), (23, -8), (18, -5), (19, 23), (20, -5), (21, 13), (17, 8), (20, 14), (1, 24), (5, -5),
-    (5, -6), (13, 16), (15, 6), (21, 8), (22, 11), (23, 15), (11, 14), (18, 8), (5, -5), (10, 10),
-    (15, -5), (17, 8), (20, 21), (22, -6), (23, 10), (25, 13), (18, 15), (16, 6), (1, 9), (17, 6),
-    (15, 8), (5, 5), (20, 14), (6, 6), (1, 7), (5, 5), (5, 9), (24, 10), (0, 13), (24, 15),
-    (25, -6), (22, 10), (5, 8), (3, 8), (22, 6), (5, 8), (22, 12), (5, 7), (16, 6), (5, 15),
-    (5, 9), (6, 13), (5, -6), (6, 7), (20, 5), (23, 8), (5, 7), (5, 16), (1, 15), (4, 14),
-    (5, -6), (9, 15), (12, 7), (17, 5), (18, 10), (19, -6), (21, -10), (23, 21), (1, 7), (2, 7),
-    (19, 9), (18, 18), (21, 6), (1, 9), (6, 14), (15, 5), (16, 13), (21, -7), (22, -6), (15, 9),
-    (17, 12), (5, 9), (6, 15), (21, 5), (6, 19), (19, 5), (22, 6), (26, 14), (6, 10), (15, 18),
-    (16, 6), (18, 5), (19, 12), (21, 6), (22, -5), (1, 6), (18, 8), (22, 14), (17, 19), (18, -5),
-    (19, 8), (18, 5), (19, 8), (25, 8), (17, 5), (12, 8), (19, 9), (19, 6), (21, -5), (22, 10),
-    (25, 6), (7, 23), (9, 9), (21, -5), (18, 6), (19, 7), (17, 7), (4, 10), (6, 15), (19, 12),
-    (1, 11), (22, 7), (23, 23), (26, 7), (1, 8), (18, 8), (5, -9), (23, 26), (17, 6), (6, 16),
-    (2, 15), (26, 13), (10, 6), (21, 6), (18, 6), (15, 12), (1, 5), (5, 8), (5, -8), (7, 15),
-    (17, 8), (18, 8), (19, -6), (20, 9), (21, -7), (5, 48), (6, -5), (7, 49), (9, -9), (17, -6),
-    (18, -7), (21, -18), (22, -5), (26, 8), (28, -5), (7, 6), (8, 7), (0, 26), (1, 14), (2, 7),
-    (5, 15), (15, 10), (19, -6), (20, 6), (21, -9), (23, 6), (5, -7), (20, 15), (19, 10), (5, 14),
-    (19, 5), (22, 5), (17, 8), (4, 17), (5, 64), (7, -7), (9, 15), (17, -7), (18, -7), (19, -7),
-    (20, -10), (22, -5), (23, -10), (18, 13), (18, 14), (18, 20), (5, 12), (6, 11), (21, -7), (28, 13),
-    (8, 7), (26, 11), (17, 5), (1, 8), (7, 5), (18, 7), (18, 14), (18, 8), (21, 5), (5, -6),
-    (9, -8), (15, 6), (17, -6), (20, -9), (21, 33), (23, 12), (17, 13), (21, 15), (24, 15), (15, 16),
-    (21, 12), (7, 6), (8, 7), (10, 16), (20, 5), (25, 5), (5, 5), (4, 6), (17, 7), (18, -6),
-    (19, 6), (18, 8), (20, 8), (17, 61), (18, -8), (21, -6), (5, -6), (11, 13), (22, 13), (23, 8),
-    (15, 11), (20, 8), (18, -7), (20, 38), (5, 7), (6, 27), (23, -6), (20, 15), (20, 8), (16, 6),
-    (20, 15), (18, 9), (20, 14), (10, 15), (0, 7), (24, -6), (25, 6), (28, 14), (17, 9), (21, 7),
-    (23, 14), (1, 26), (2, 5), (10, 15), (11, -5), (14, 14), (18, -5), (21, -10), (25, -8), (4, 12),
-    (15, 6), (1, -5), (23, 29), (0, -11), (1, -21), (2, -16), (4, -17), (5, 9), (6, -10), (7, -14),
-    (8, -9), (9, 10), (10, -23), (11, -26), (13, 5), (14, -14), (15, 34), (16, 17), (17, 22), (19, -31),
-    (20, -10), (21, 59), (22, 34), (23, -27), (24, 9), (25, 46), (27, -12), (28, -6), (17, 19), (1, 13),
-    (23, 12), (5, 6), (6, 18), (25, -9), (28, 11), (5, 5), (0, 5), (1, -10), (3, -20), (4, 33),
-    (5, 25), (6, 21), (7, 21), (8, 11), (9, 33), (10, -29), (11, -25), (12, -21), (13, -15), (14, -19),
-    (15, -14), (16, -21), (17, 14), (18, -6), (19, 7), (20, 24), (21, 7), (22, -19), (23, -38), (26, 17),
-    (28, 18), (4, 6), (5, 20), (19, 24), (17, 7), (20, 9), (21, -5), (26, 7), (15, 34), (16, 7),
-    (19, -5), (21, -9), (20, -5), (23, 25), (1, -5), (5, -20), (6, -5), (7, -5), (10, -5), (11, -5),
-    (18, -7), (19, -6), (20, 39), (21, -12), (22, -8), (23, 90), (25, -5), (1, 10), (2, 9), (22, 21),
-    (0, 12), (1, 9), (4, 25), (25, -7), (19, 18), (5, 5), (22, 7), (23, 15), (27, 15), (1, -10),
-    (2, 12), (3, -6), (4, 56), (5, -13), (6, -10), (7, -6), (9, -8), (10, -8), (11, -9), (12, -6),
-    (14, 82), (15, -5), (16, 35), (17, -12), (18, -12), (19, -12), (20, -11), (22, 13), (23, -28), (24, -5),
-    (25, -10), (26, -6), (28, -7), (5, -7), (10, -5), (12, 6), (14, 5), (17, -5), (21, -5), (22, 8),
-    (23, 56), (17, 6), (21, 11), (6, 5), (22, 9), (19, 5), (8, 7), (1, -7), (2, 7), (3, 7),
-    (14, 5), (17, 6), (15, 9), (6, -5), (7, 13), (9, 12), (15, 6), (19, -6), (20, 12), (21, -13),
-    (22, 22), (5, 5), (10, 10), (17, -5), (20, -9), (22, -5), (23, 60), (3, 15), (5, -5), (21, -6),
-    (23, 31), (17, 11), (0, 32), (2, -15), (3, -14), (4, -17), (5, -22), (6, -11), (7, -7), (8, -9),
-    (9, 37), (11, -10), (13, -11), (14, -14), (15, 38), (16, 6), (17, 29), (18, 13), (19, -13), (20, 8),
-    (21, 19), (22, -10), (24, 8), (25, -25), (26, -17), (27, -6), (28, 13), (1, 7), (2, 7), (1, 12),
-    (25, 11), (26, 15), (28, 16), (0, -28), (2, -12), (3, -29), (4, -12), (5, 81), (6, 62), (7, 23),
-    (8, -15), (9, 32), (10, 22), (11, -55), (12, -42), (13, -11), (14, -23), (15, 11), (18, 54), (19, 89),
-    (20, 9), (21, 49), (23, -72), (24, -24), (25, -41), (26, -37), (27, 6), (28, -40), (13, 16), (0, -6),
-    (3, -8), (4, -6), (6, -8), (7, -6), (9, -9), (10, 8), (11, 13), (12, 20), (13, 23), (14, -8),
-    (15, 8), (16, 19), (18, -18), (19, -24), (21, 27), (22, -11), (23, 12), (25, -5), (26, -10), (27, 9),
-    (28, -11), (5, -5), (20, 7), (21, 8), (0, 6), (2, -12), (3, 26), (4, 11), (5, 60), (6, 55),
-    (7, 18), (8, 6), (9, -14), (10, -15), (11, -14), (12, -11), (13, -8), (15, -17), (16, -11), (17, -5),
-    (18, -26), (19, -19), (20, -27), (21, 12), (22, -18), (23, 5), (24, -14), (25, -25), (26, 20), (27, -12),
-    (28, 31), (5, -19), (6, -6), (7, -7), (9, -7), (10, -6), (11, -5), (17, -7), (18, 10), (19, -11),
-    (20, -11), (21, 11), (22, -7), (23, 64), (24, -6), (25, -5), (27, 48), (17, 7), (23, 31), (18, -6),
-    (20, 12), (21, 6), (5, 10), (7, 12), (9, -6), (15, -8), (17, -6), (18, 11), (19, -6), (20, -5),
-    (22, -5), (23, -9), (28, 42), (15, 21), (19, 14), (21, -5), (22, 44), (23, -5), (16, 6), (18, 11),
-    (18, 10), (19, 15), (18, 10), (20, 5), (18, 5), (21, -6), (22, 21), (18, 32), (21, -6), (5, 6),
-    (6, 6), (9, 10), (19, 14), (21, -6), (20, 21), (1, 8), (5, 21), (17, 6), (12, 9), (5, -6),
-    (6, 28), (5, -5), (20, 9), (23, 17), (17, 5), (19, 6), (26, 7), (1, -5), (23, 14), (1, -5),
-    (4, -6), (6, 75), (9, 10), (15, -5), (17, -5), (18, -5), (19, -5), (20, -5), (22, -5), (23, -8),
-    (24, 13), (25, -10), (5, 9), (5, -34), (6, 16), (7, 14), (8, 12), (9, 16), (15, -5), (17, -10),
-    (18, -7), (20, -14), (21, 36), (24, -6), (26, -7), (27, 21), (28, -6), (19, 8), (18, 5), (5, 15),
-    (6, 27), (17, -8), (18, -10), (19, -7), (20, -5), (21, 23), (22, -5), (23, -5), (26, 6), (6, 9),
-    (5, -11), (9, 5), (20, 23), (21, 5), (22, 7), (18, 15), (1, 8), (6, 7), (19, 5), (22, 5),
-    (17, 5), (14, -8), (22, 13), (1, -6), (10, 7), (11, 5), (12, 6), (15, 6), (18, -18), (19, -5),
-    (22, 23), (4, 14), (16, 32), (21, -6), (10, 6), (4, 112), (5, -18), (6, -6), (15, -6), (18, -6),
-    (21, -8), (23, -8), (25, -8), (26, -5), (28, -5), (17, 5), (18, 16), (6, 9), (0, 10), (9, 5),
-    (17, 5), (19, -9), (21, 9), (23, -6), (28, 6), (18, 16), (21, 6), (22, 19), (19, 23), (21, 9),
-    (15, -5), (18, 9), (17, 5), (18, 5), (12, 8), (21, 13), (26, -5), (2, 6), (15, -6), (17, 17),
-    (18, 12), (20, 9), (10, 8), (21, 16), (19, 8), (19, 15), (18, -5), (19, 6), (21, 9), (1, 8),
-    (17, 5), (5, -7), (20, 15), (6, 9), (5, 12), (17, 5), (1, -6), (2, 21), (17, 12), (11, 39),
-    (23, -5), (10, 6), (14, 7), (11, 17), (23, 14), (1, 11), (2, 13), (15, 6), (21, -5), (17, 11),
-    (28, 11), (25, 8), (14, 6), (17, 13), (6, 16), (2, 9), (18, 6), (3, 11), (8, 7), (9, -5),
-    (15, -10), (17, -5), (18, -8), (19, -5), (20, 22), (21, -15), (22, 29), (23, 10), (26, -5), (4, 24),
-    (21, 19), (26, 6), (26, 18), (17, 7), (1, 8), (19, 8), (19, 17), (21, 19), (2, 9), (21, 6),
-    (19, 9), (5, -6), (26, 5), (28, 14), (0, -13), (1, 31), (3, -8), (4, 14), (5, 8), (6, -10),
-    (7, 22), (8, -12), (9, 24), (10, -10), (11, -23), (13, -16), (14, -19), (16, 13), (17, -28), (18, -19),
-    (19, 15), (20, -32), (21, 22), (22, -29), (24, 22), (25, -25), (27, -18), (28, 86), (3, 6), (5, 9),
-    (9, 15), (11, 10), (17, 8), (18, -5), (21, 13), (23, -6), (25, -6), (5, 5), (6, 6), (2, 10),
-    (24, -7), (25, 10), (0, 7), (1, 22), (3, 60), (4, 17), (5, -8), (6, -7), (9, -6), (11, -6),
-    (17, -7), (18, -7), (19, -8), (20, -8), (22, -5), (23, -16), (24, -10), (25, 24), (26, -10), (27, -5),
-    (28, 5), (21, 21), (18, 5), (15, 5), (17, 9), (24, 6), (2, -5), (3, 6), (4, 5), (9, -7),
-    (10, 9), (11, 9), (14, 22), (15, -5), (16, 8), (17, -10), (19, -6), (20, -7), (21, 8), (28, -5),
-    (8, 7), (18, 7), (20, 7), (8, 7), (1, 15), (22, -5), (26, 5), (2, 11), (26, 16), (18, 6),
-    (20, 13), (1, -6), (4, -5), (5, 47), (6, -6), (7, 47), (9, -11), (10, -5), (11, -5), (15, -5),
-    (16, 11), (18, 6), (19, 7), (20, -5), (21, -24), (22, -8), (25, -6), (26, 7), (28, -6), (17, 13),
-    (17, 7), (0, 38), (1, -16), (2, -7), (3, -6), (5, -17), (7, -11), (8, -7), (9, -15), (10, -12),
-    (11, -7), (12, -12), (13, -10), (14, -10), (16, -9), (17, -14), (18, -16), (19, 34), (21, -33), (23, -5),
-    (24, 45), (25, 66), (26, -22), (27, 28), (28, 31), (15, 9), (5, 13), (3, 16), (14, 12), (20, 11),
-    (14, -15), (15, -12), (16, -5), (17, -6), (18, -7), (19, -5), (20, -5), (22, 109), (23, -10), (25, -5),
-    (17, 5), (0, 43), (1, 21), (2, -7), (3, -8), (5, -5), (6, -5), (7, -5), (10, -5), (11, -7),
-    (12, 11), (15, -12), (18, 8), (19, -7), (21, -6), (22, -5), (24, 20), (25, -14), (26, -7), (1, 10),
-    (10, 10), (11, -5), (17, 6), (19, -10), (20, 17), (21, 48), (22, -12), (23, -18), (25, -6), (0, 8),
-    (1, 57), (2, -15), (3, 16), (4, -11), (5, -8), (6, -5), (8, -6), (9, -14), (10, -9), (11, -13),
-    (12, 7), (13, -7), (14, -7), (15, -13), (16, -7), (18, 11), (19, -7), (21, 47), (22, -9), (23, 14),
-    (24, -21), (25, -33), (26, -20), (27, 28), (28, 20), (21, 13), (17, 12), (26, 10), (5, 8), (18, 6),
-    (1, -10), (2, 37), (15, 7), (20, 15), (21, -7), (1, 8), (1, -9), (4, -5), (5, -13), (6, -7),
-    (7, -5), (9, -8), (10, -6), (11, -6), (12, -6), (14, -6), (15, 164), (16, -9), (17, 12), (18, 26),
-    (19, -16), (20, -10), (21, -35), (22, -14), (23, -11), (25, -6), (26, -5), (2, 7), (3, -6), (10, -5),
-    (11, 22), (13, 10), (17, -10), (18, -6), (19, -12), (22, -5), (23, 20), (26, -7), (27, 12), (28, -7),
-    (23, 9), (27, 16), (12, 8), (17, 5), (1, 12), (6, 9), (0, -8), (1, 34), (2, 5), (3, 5),
-    (4, -11), (5, 6), (6, 9), (7, -11), (8, -5), (9, 20), (11, -14), (13, -6), (14, -5), (16, 20),
-    (17, -6), (18, 22), (20, -9), (21, -6), (22, -20), (23, -11), (25, -10), (26, -14), (27, 7), (15, 7),
-    (25, 9), (2, 6), (5, -6), (6, 12), (9, -5), (19, -5), (20, 5), (21, 18), (17, 6), (1, -5),
-    (17, 8), (24, 19), (25, 14), (5, 5), (19, 6), (21, 11), (3, 6), (11, 15), (6, 7), (7, 8),
-    (25, 11), (1, 15), (5, -5), (22, 13), (14, 10), (7, 8), (20, 9), (9, 14), (15, -5), (18, 16),
-    (5, -5), (20, 7), (21, 20), (0, 13), (19, 8), (5, 7), (1, -6), (9, 6), (11, 16), (13, 45),
-    (21, -7), (25, -6), (20, 5), (5, -12), (9, -5), (19, -6), (20, 62), (1, 7), (4, 7), (18, 21),
-    (20, -7), (25, 5), (8, 7), (2, 18), (15, -5), (17, 9), (18, 11), (20, 6), (23, -5), (26, -5),
-    (19, 15), (6, 17), (15, 5), (17, 9), (24, 6), (18, 9), (18, 8), (20, 8), (9, -5), (10, 10),
-    (12, 13), (17, -6), (18, 13), (19, 8), (22, 8), (23, -8), (1, -5), (5, -7), (14, -5), (15, 64),
-    (16, 24), (17, -8), (18, -6), (19, -11), (21, 10), (22, -6), (23, -8), (14, 18), (17, 5), (7, 11),
-    (19, 20), (19, 6), (22, 5), (26, 6), (18, 9), (23, 18), (3, 11), (15, -7), (16, 13), (19, -6),
-    (21, -8), (22, 13), (23, 6), (8, 8), (5, 9), (6, 13), (6, 13), (5, -5), (10, 70), (11, -6),
-    (19, -6), (20, -5), (21, -7), (23, -6), (6, 13), (22, 8), (6, 6), (20, 21), (5, 9), (20, 6),
-    (23, 5), (5, 6), (17, 5), (24, 15), (15, 8), (15, 6), (6, 13), (15, 6), (17, 8), (23, 9),
-    (5, 6), (17, 27), (18, -10), (20, 18), (23, -5), (25, 11), (5, 6), (1, 10), (2, 7), (9, -5),
-    (17, -8), (18, -6), (21, 7), (24, 32), (26, 8), (18, 5), (15, 8), (19, 14), (15, 5), (17, 9),
-    (24, 6), (1, 6), (11, 13), (14, 15), (23, -7), (24, -5), (25, 8), (22, 6), (7, 15), (5, -6),
-    (17, -9), (18, 33), (19, 19), (21, -5), (19, 7), (4, 12), (18, 8), (20, 8), (10, 6), (17, 6),
-    (5, 5), (2, -9), (7, 7), (11, 13), (18, -6), (21, -7), (23, 47), (25, -8), (1, -5), (6, -5),
-    (9, 7), (10, 5), (11, -5), (13, 11), (15, -8), (17, -9), (18, -7), (19, 10), (20, -6), (21, 11),
-    (22, -8), (23, 5), (24, -6), (25, 45), (26, -5), (1, -8), (2, 20), (17, 7), (20, 8), (17, 6),
-    (8, 7), (15, 11), (18, 15), (19, -5), (21, -5), (20, 5), (25, 5), (1, 22), (14, 5), (26, 6),
-    (19, 5), (27, 15), (26, 12), (0, -5), (1, 5), (4, 5), (9, -7), (11, 9), (12, 10), (15, -5),
-    (16, 8), (17, 5), (18, -7), (20, -10), (23, -6), (24, -5), (25, 6), (28, -6),
+pub(super) static ENTRIES: [(u8, i16); 8234] = [
+    (9, 14), (13, 10), (20, 6), (21, -5), (1, 7), (4, 9), (7, 7), (25, 10), (5, 8), (7, 5),
+    (25, 8), (11, 18), (9, 11), (25, 6), (27, 9), (26, 9), (9, 7), (16, 20), (21, -5), (17, 6),
+    (1, 18), (14, 9), (21, 8), (15, 7), (21, 13), (26, 9), (21, 19), (17, 8), (24, 8), (20, 11),
+    (19, 24), (20, 11), (25, -5), (28, 10), (4, 10), (25, 6), (17, 5), (23, 14), (12, 6), (23, 7),
+    (7, 7), (5, 13), (9, 10), (20, -6), (21, 9), (25, 14), (28, 7), (1, 8), (15, 5), (9, 10),
+    (21, 6), (12, 11), (3, 7), (18, 9), (17, 8), (5, 34), (17, 21), (21, -5), (5, 15), (21, 14),
+    (19, 19), (10, 5), (21, 9), (1, 8), (5, 6), (7, 5), (21, -5), (20, -7), (23, 44), (27, 21),
+    (1, -5), (5, 21), (6, -5), (9, 33), (10, 7), (15, -7), (19, -7), (20, 5), (21, 7), (23, -10),
+    (28, 9), (1, 8), (4, -5), (5, -8), (15, -9), (17, 14), (18, 24), (20, -9), (21, 8), (23, -6),
+    (26, 10), (0, -6), (7, -5), (8, 5), (11, 5), (15, -6), (17, 15), (18, 8), (20, 18), (21, 12),
+    (22, 7), (23, -13), (24, -8), (25, -7), (27, -5), (23, 23), (20, 6), (23, 11), (1, 9), (2, 5),
+    (17, 8), (18, 17), (21, -5), (23, -5), (1, 14), (1, 18), (14, 9), (21, 8), (1, 6), (26, 5),
+    (0, 11), (1, 8), (2, 10), (15, 7), (19, 6), (25, 6), (5, 56), (6, -5), (9, 8), (21, -8),
+    (23, -10), (26, 10), (19, 9), (5, 9), (25, 9), (25, 13), (19, 7), (1, 8), (17, 7), (5, 9),
+    (19, 6), (5, 5), (7, 5), (9, 10), (19, 6), (25, 9), (18, 8), (1, 7), (9, 5), (17, 8),
+    (4, 5), (4, 5), (1, 5), (5, 6), (6, 5), (7, 11), (15, 6), (17, 8), (18, 8), (19, -7),
+    (21, -7), (10, 7), (17, 11), (19, 16), (3, 10), (11, 19), (23, 10), (25, -5), (5, -5), (16, 73),
+    (19, -6), (21, -12), (22, -8), (23, -5), (25, 5), (13, 48), (21, -5), (19, 8), (1, -6), (4, 67),
+    (5, -16), (6, -7), (21, -5), (25, 18), (25, 6), (18, 33), (12, 10), (24, 19), (25, -8), (0, 11),
+    (1, 11), (4, -5), (5, 13), (7, 8), (8, 7), (9, -9), (10, 5), (11, -6), (12, -5), (13, 6),
+    (14, 9), (16, -7), (19, -5), (20, 11), (22, -6), (23, -17), (25, -6), (27, -7), (15, 13), (6, 27),
+    (18, 8), (28, 9), (17, 9), (5, 6), (17, 12), (21, 11), (19, 14), (17, 6), (17, 13), (17, 7),
+    (1, 15), (5, 6), (8, 7), (20, 12), (23, 5), (9, 6), (19, 8), (20, 12), (21, 8), (3, 8),
+    (11, 7), (12, 7), (22, 12), (25, -8), (19, 13), (21, 7), (23, 7), (20, 16), (15, 18), (1, 24),
+    (4, 52), (5, -15), (21, -7), (23, -5), (25, -5), (22, 20), (17, 9), (2, 18), (18, 6), (25, 7),
+    (19, 14), (7, 5), (19, 20), (16, 5), (21, 12), (15, 6), (5, 17), (8, 7), (13, 9), (17, -5),
+    (20, 8), (21, -6), (20, 5), (15, 6), (6, -5), (9, -6), (11, -5), (14, -7), (15, 16), (16, 23),
+    (17, -8), (18, 15), (20, -6), (21, 12), (18, 8), (25, 5), (5, 10), (1, 29), (0, 65), (1, 11),
+    (2, -12), (3, 81), (4, 7), (5, 61), (6, 53), (7, -19), (8, -8), (9, 107), (10, -23), (11, -45),
+    (12, -7), (13, -20), (14, -21), (15, -32), (16, -36), (17, -14), (18, -22), (19, -34), (20, -18), (21, 16),
+    (22, -32), (24, -28), (26, -16), (27, -15), (23, 14), (5, 6), (9, 8), (16, 10), (23, 8), (0, -9),
+    (1, 33), (2, 59), (3, 53), (4, -7), (5, -14), (6, -8), (7, -5), (9, -9), (11, 13), (12, -7),
+    (13, -7), (14, -11), (15, -12), (16, -8), (17, -8), (19, -12), (20, -10), (21, 18), (22, 7), (23, 24),
+    (24, -17), (25, -36), (26, -7), (27, -7), (28, -9), (20, 7), (14, 6), (14, -9), (22, 33), (19, 11),
+    (19, 22), (25, -5), (18, 7), (5, 7), (22, 6), (19, 41), (25, -6), (17, 8), (24, 8), (20, 6),
+    (23, 11), (15, -6), (16, 43), (21, -7), (19, 18), (12, 7), (18, 25), (16, 6), (21, 5), (23, 7),
+    (25, 7), (28, 10), (6, 10), (21, 8), (1, 10), (7, 5), (20, 10), (19, 9), (19, 27), (26, 8),
+    (14, 44), (18, 10), (21, -6), (22, -6), (23, -6), (5, 11), (17, 5), (5, 14), (6, 7), (9, 7),
+    (15, 7), (17, -8), (18, 6), (19, -7), (20, -5), (21, 12), (22, -7), (23, -9), (26, 7), (17, 6),
+    (4, 7), (5, 6), (11, 7), (12, 5), (21, -9), (17, 5), (1, 13), (5, 9), (9, 20), (6, 9),
+    (15, -5), (16, 18), (15, 5), (23, 9), (1, 9), (17, 10), (25, -5), (0, 11), (17, 5), (14, 5),
+    (23, 12), (28, 11), (0, -9), (1, 33), (2, 59), (3, 53), (4, -7), (5, -14), (6, -8), (7, -5),
+    (9, -9), (11, 13), (12, -7), (13, -7), (14, -11), (15, -12), (16, -8), (17, -8), (19, -12), (20, -10),
+    (21, 18), (22, 7), (23, 24), (24, -17), (25, -36), (26, -7), (27, -7), (28, -9), (11, 10), (23, 9),
+    (25, -6), (5, 6), (9, 9), (1, 13), (5, -8), (9, 119), (10, 11), (11, -5), (15, -6), (17, -10),
+    (18, -8), (19, -9), (20, -8), (21, -23), (22, -5), (23, -10), (24, -5), (25, -6), (2, -5), (4, -8),
+    (5, -19), (6, -8), (7, -5), (9, -11), (10, -7), (11, -8), (12, -6), (13, 5), (14, -8), (15, 13),
+    (16, 7), (19, 62), (20, -17), (21, 77), (22, -8), (23, -13), (24, -8), (25, -16), (26, -8), (27, 5),
+    (28, -8), (5, 5), (21, 6), (26, 5), (21, 6), (1, 6), (25, 10), (9, 6), (15, 6), (2, 15),
+    (18, 8), (17, 5), (0, 8), (1, -13), (6, 8), (11, 6), (15, 11), (18, 17), (19, 9), (21, -14),
+    (23, -7), (5, 11), (15, 7), (17, 12), (6, 13), (11, 11), (20, -8), (21, 20), (22, 6), (23, -8),
+    (6, 5), (22, 12), (5, -5), (15, -5), (19, -5), (22, 68), (23, 12), (25, -8), (5, 10), (10, 7),
+    (12, 19), (5, -7), (9, 25), (19, 14), (19, 5), (1, -15), (2, -6), (3, -6), (4, -10), (5, 43),
+    (6, 6), (7, -5), (9, -12), (10, -7), (11, -8), (12, -6), (13, 16), (14, -6), (16, -7), (17, 25),
+    (18, -14), (19, -12), (20, -12), (22, -10), (23, -20), (24, 48), (25, 23), (26, -9), (27, -5), (28, 12),
+    (4, 20), (5, -6), (1, 7), (4, 9), (11, 13), (1, 5), (25, 20), (5, 5), (5, -7), (6, 12),
+    (1, 6), (2, 5), (22, 8), (23, 5), (11, 16), (6, 21), (17, 25), (18, 6), (21, -6), (12, 35),
+    (23, -11), (12, 7), (19, 15), (1, 13), (3, 5), (9, 7), (13, 8), (21, -5), (25, 9), (1, 9),
+    (3, 10), (17, 5), (22, 6), (5, 7), (19, 6), (11, 10), (23, 9), (25, -6), (4, 26), (5, 44),
+    (6, 16), (17, -5), (18, -6), (19, -9), (20, -5), (21, -15), (22, -5), (23, -9), (25, 5), (0, -5),
+    (2, -6), (3, 5), (11, 6), (14, -5), (15, -6), (17, -6), (18, -6), (19, -6), (21, -9), (22, -8),
+    (25, 45), (28, 39), (20, 7), (21, 11), (3, 14), (21, 8), (5, 9), (10, 10), (9, 15), (11, 18),
+    (21, 12), (1, 7), (22, 6), (9, -5), (15, -5), (18, 21), (21, 13), (27, 8), (5, 6), (17, 16),
+    (18, -5), (20, 5), (16, 9), (25, -5), (27, 34), (20, 5), (26, 5), (5, 5), (3, 5), (5, 12),
+    (9, 10), (11, 8), (17, 5), (21, 9), (23, -5), (25, -5), (23, 12), (1, 19), (9, 7), (0, 5),
+    (2, 14), (5, -5), (17, 7), (21, 5), (23, -6), (24, 16), (25, 6), (26, 8), (0, 11), (20, 11),
+    (7, 7), (8, 5), (5, 9), (25, 9), (5, 10), (7, 7), (19, 11), (1, 9), (2, 10), (17, -7),
+    (21, -5), (17, 13), (18, -7), (22, 14), (23, 7), (6, 9), (24, 10), (25, 12), (18, 13), (7, 5),
+    (17, 10), (20, 6), (26, 11), (1, 7), (4, 5), (9, 5), (23, 15), (27, 10), (7, 7), (3, 10),
+    (11, 5), (23, 5), (25, -7), (26, 10), (1, 21), (2, 5), (18, -6), (25, -11), (26, 10), (19, 13),
+    (4, 10), (5, 72), (6, 7), (9, -5), (17, -6), (18, -5), (19, -7), (21, -11), (23, -6), (17, 12),
+    (14, 39), (22, 10), (23, -6), (25, -5), (25, 6), (19, 6), (0, 8), (1, 6), (6, 7), (22, 7),
+    (25, -5), (8, 7), (26, 12), (20, 10), (25, 25), (17, 7), (24, 8), (18, 6), (21, -5), (27, 20),
+    (15, 21), (21, 7), (5, -7), (15, 9), (17, 28), (18, -8), (20, 11), (21, 7), (2, 7), (12, 7),
+    (21, 26), (8, 7), (23, 9), (15, 12), (12, 7), (16, 22), (17, -5), (19, -5), (21, -7), (22, 13),
+    (15, 6), (21, 9), (1, -6), (3, 8), (11, 8), (12, 8), (15, -5), (17, -6), (22, 9), (25, -8),
+    (26, 5), (9, 11), (20, 8), (18, 11), (21, 7), (23, -5), (6, 11), (17, 5), (18, 7), (22, 8),
+    (15, 13), (25, 12), (4, -5), (5, 5), (6, 46), (17, -5), (21, -7), (2, 11), (3, 10), (11, 17),
+    (12, 5), (17, -6), (18, 5), (22, 7), (25, -10), (2, 7), (17, 7), (24, 7), (17, 12), (20, 15),
+    (21, 5), (17, 13), (18, 10), (0, 5), (1, -7), (2, -5), (3, -5), (5, -7), (6, 6), (15, -6),
+    (18, 14), (19, 6), (20, 6), (21, -13), (23, -8), (24, 24), (25, 18), (26, -8), (28, 16), (6, 8),
+    (15, 26), (21, -7), (15, 5), (18, 5), (20, 12), (5, 6), (6, 12), (22, 19), (19, 11), (25, 8),
+    (8, 5), (19, 5), (20, 5), (26, 6), (1, -5), (5, -12), (9, 6), (11, 5), (18, 27), (20, 10),
+    (21, 11), (23, 12), (25, -5), (3, 6), (8, 7), (20, 8), (21, 10), (6, -5), (9, 11), (13, 7),
+    (15, 14), (16, 5), (17, -11), (21, 14), (22, -9), (23, -6), (25, 6), (14, 18), (21, 8), (22, 7),
+    (3, 48), (23, -8), (25, -9), (28, 10), (5, -5), (18, 42), (19, -5), (21, -5), (14, 11), (26, 5),
+    (4, 5), (5, 8), (18, 6), (25, 10), (25, 10), (1, 15), (5, 9), (10, 7), (17, -6), (21, -10),
+    (25, 14), (6, 15), (20, 6), (0, 77), (1, -7), (5, -5), (21, -5), (25, -11), (18, 15), (24, 8),
+    (21, 6), (19, 13), (22, 18), (5, 9), (16, 10), (25, 8), (19, 11), (21, 9), (10, 5), (4, 70),
+    (5, -13), (6, -6), (21, -5), (18, 10), (8, 7), (5, -6), (15, -5), (16, 27), (19, 13), (21, 6),
+    (15, 15), (18, 10), (21, -5), (3, 6), (20, 6), (15, 32), (16, 18), (19, -5), (21, -7), (22, 14),
+    (18, 8), (6, 12), (15, 5), (18, -5), (21, -7), (22, -6), (25, 6), (10, 13), (12, 14), (22, 8),
+    (9, 5), (18, 9), (0, -5), (1, 37), (2, 7), (3, 16), (19, 16), (21, -10), (25, -9), (1, -6),
+    (3, 9), (11, 5), (21, -7), (25, -9), (26, 9), (28, 18), (1, 9), (2, 10), (15, 6), (17, -5),
+    (20, -5), (22, 16), (18, 8), (5, -13), (8, 16), (16, 8), (17, -6), (22, -5), (24, 20), (25, -9),
+    (5, 7), (17, 32), (21, -5), (27, 10), (1, 5), (6, 9), (21, 6), (23, 7), (4, 10), (5, -6),
+    (1, 7), (14, 7), (15, 6), (28, 9), (12, 7), (18, 8), (17, 5), (1, 5), (15, 11), (25, 7),
+    (17, 11), (0, -5), (1, -17), (3, -5), (4, 69), (5, 67), (6, 60), (7, -6), (9, -5), (10, -6),
+    (11, -6), (12, -5), (14, -7), (15, -10), (16, -6), (17, -13), (18, -11), (19, -13), (20, -10), (22, -11),
+    (23, -15), (24, -5), (25, -14), (26, -6), (28, -6), (6, 9), (19, 8), (17, 5), (21, 6), (17, 19),
+    (18, -5), (20, 11), (1, 6), (2, 10), (12, 6), (19, 8), (5, 12), (6, 11), (21, -6), (28, 10),
+    (1, 13), (17, 9), (18, 11), (20, 12), (5, 44), (6, -5), (7, 12), (9, -7), (18, -5), (19, -5),
+    (21, -10), (23, -8), (27, 10), (17, 17), (5, 7), (19, 6), (1, 6), (18, 9), (7, 9), (8, 7),
+    (19, 15), (17, 26), (20, 7), (21, -9), (1, 8), (11, 10), (25, -5), (5, 6), (6, 12), (18, 7),
+    (20, 6), (6, 9), (18, 8), (19, 7), (16, 6), (1, 16), (4, 8), (0, 13), (5, 7), (17, -5),
+    (26, 5), (28, 8), (2, 8), (1, -5), (4, 9), (5, 7), (17, 14), (18, -5), (21, 15), (21, 6),
+    (26, 5), (5, 22), (8, 11), (24, 9), (25, 8), (27, 11), (18, 8), (21, 9), (17, 8), (24, 8),
+    (25, 9), (17, 7), (14, 8), (4, 10), (5, -5), (6, 8), (17, 6), (19, 5), (21, -5), (28, 8),
+    (1, -7), (2, -6), (3, -14), (5, -36), (6, 11), (8, 8), (9, -29), (10, 15), (12, -6), (13, -14),
+    (15, 45), (16, 7), (17, 9), (18, 9), (21, 8), (22, -8), (23, 33), (24, -12), (26, -5), (27, -9),
+    (8, 7), (26, 12), (5, 11), (20, 7), (23, 9), (17, 7), (18, 7), (22, 8), (1, -5), (3, 5),
+    (5, -7), (18, 70), (19, -5), (20, -7), (23, -6), (25, -8), (25, 10), (13, 10), (0, 7), (20, 6),
+    (21, 8), (24, 7), (26, 12), (17, -10), (18, 6), (21, 24), (7, 12), (23, 8), (19, 6), (17, 8),
+    (24, 8), (15, -5), (16, 19), (5, -8), (7, 32), (1, 9), (3, 10), (5, -12), (7, 47), (21, -5),
+    (20, 6), (17, 43), (18, -7), (21, -6), (27, 10), (6, 5), (10, 9), (1, 8), (21, 7), (23, 10),
+    (15, 7), (15, 7), (5, 7), (4, 5), (5, 7), (21, -5), (22, 7), (6, 9), (21, 6), (26, 5),
+    (27, 10), (14, 10), (25, 12), (11, 10), (17, 6), (19, -6), (21, 5), (28, 8), (16, 22), (21, -6),
+    (22, 10), (17, 10), (16, 5), (21, 12), (5, 9), (25, 9), (25, 12), (18, 5), (21, 9), (4, 7),
+    (5, 7), (14, 6), (21, -6), (23, -5), (25, 14), (28, 17), (14, 49), (21, -7), (23, -6), (24, 8),
+    (26, 8), (0, 7), (24, 8), (17, 5), (25, -7), (26, 35), (18, 7), (11, 11), (19, 5), (6, 7),
+    (14, 6), (16, 7), (21, -5), (25, 31), (19, 14), (18, 13), (1, -7), (2, 16), (18, 11), (5, 5),
+    (22, 16), (0, 8), (19, 8), (25, 7), (27, 10), (25, 8), (28, 11), (5, 5), (22, 10), (23, 10),
+    (17, 12), (19, 10), (24, 5), (5, 5), (18, 17), (20, 8), (21, -5), (25, 12), (26, 11), (5, 11),
+    (24, 7), (25, 5), (1, 7), (14, 8), (9, 7), (12, 5), (17, 7), (21, -5), (23, -5), (25, 9),
+    (15, 5), (27, 9), (15, 5), (17, 5), (18, 7), (23, 7), (24, 11), (22, 14), (14, 15), (22, 11),
+    (21, 15), (26, 11), (6, 10), (11, 7), (19, 6), (17, 5), (5, 17), (25, -5), (26, 8), (4, 9),
+    (9, 8), (21, 13), (11, 39), (19, 7), (23, -5), (5, 7), (10, 12), (26, 7), (0, 13), (1, -5),
+    (6, 6), (15, 25), (17, -5), (21, -9), (24, -5), (28, 8), (19, 5), (20, 6), (5, 8), (18, 13),
+    (23, 5), (12, 28), (23, 8), (16, 12), (14, 6), (21, -7), (22, 6), (23, 43), (25, -7), (26, 16),
+    (2, 13), (10, 6), (21, 50), (22, -6), (5, 7), (7, 6), (18, 9), (25, -5), (26, 8), (17, 5),
+    (18, 11), (0, -5), (1, 22), (4, -11), (5, 7), (6, 65), (9, -6), (18, -7), (19, -5), (21, -11),
+    (22, -5), (23, -6), (25, 6), (26, -6), (28, 7), (4, 47), (5, -10), (6, -5), (11, 18), (10, 6),
+    (5, -6), (12, 9), (19, 8), (20, 5), (21, 6), (5, -8), (7, 11), (12, 10), (17, -5), (19, 25),
+    (20, -6), (23, -6), (25, 5), (27, 9), (6, 6), (20, 6), (21, 9), (17, 17), (23, -5), (24, 19),
+    (1, -6), (5, 18), (6, -5), (9, 32), (10, 7), (15, -8), (19, -8), (21, 16), (23, -12), (25, -5),
+    (28, 8), (4, 98), (5, -15), (6, -9), (17, -5), (21, -7), (23, -6), (25, -9), (20, 10), (22, 6),
+    (5, 11), (12, 7), (19, 10), (3, 7), (21, 8), (22, 6), (17, 8), (24, 8), (23, 6), (4, 10),
+    (5, -5), (6, 10), (15, 10), (7, 6), (27, 11), (1, 9), (17, 5), (14, 5), (22, 6), (14, 44),
+    (21, -5), (22, -6), (16, 5), (21, 12), (14, 18), (21, 8), (22, 7), (0, 20), (24, 7), (9, 10),
+    (15, 6), (17, 7), (20, 9), (23, 9), (26, 12), (1, 6), (2, 7), (25, 25), (11, 5), (14, 39),
+    (22, 10), (23, -6), (25, -5), (19, 5), (22, 7), (22, 15), (0, -7), (1, -5), (4, -6), (5, -25),
+    (6, -9), (7, 65), (9, -7), (10, -7), (11, -7), (12, -5), (15, -7), (16, -7), (17, 9), (18, 22),
+    (19, -15), (20, -10), (21, 18), (22, -9), (24, -6), (26, 12), (27, 23), (28, -6), (19, 7), (15, 7),
+    (9, 6), (17, 6), (5, -9), (9, 18), (19, 7), (6, 10), (25, 5), (19, 14), (10, 21), (1, -7),
+    (6, 11), (9, -5), (11, 6), (18, 27), (20, 5), (21, -5), (25, -8), (27, 19), (16, 11), (2, 11),
+    (3, 10), (5, -5), (9, -5), (11, 16), (12, 5), (16, -5), (18, 5), (20, -5), (22, 6), (25, -11),
+    (28, 6), (19, 5), (4, 9), (23, 6), (0, -6), (17, -5), (25, 52), (5, 12), (6, 9), (21, -5),
+    (28, 9), (14, 19), (10, 8), (12, 33), (23, -18), (18, 11), (5, 8), (17, 5), (14, 8), (4, 8),
+    (22, 45), (25, -9), (25, 7), (8, 12), (20, 11), (5, -5), (6, 5), (8, 20), (19, 6), (26, -5),
+    (24, 8), (26, 8), (12, 6), (17, 6), (19, 11), (1, -6), (2, 25), (3, -5), (4, -6), (5, -22),
+    (6, 12), (7, -5), (9, -11), (10, -8), (11, -9), (12, -7), (14, -8), (15, 14), (16, -5), (17, 68),
+    (18, 15), (19, 8), (21, 16), (23, -20), (24, -7), (25, -11), (26, -8), (27, -5), (28, -6), (25, 6),
+    (24, 8), (25, 12), (15, 12), (25, -8), (28, 34), (10, 19), (0, 37), (1, 7), (3, 6), (4, -7),
+    (5, -11), (9, -6), (10, -5), (11, 11), (12, -5), (13, -5), (16, -5), (17, -12), (20, -7), (22, -6),
+    (23, -11), (24, 18), (26, -13), (27, -6), (28, 17), (22, 7), (11, 9), (18, 13), (21, 8), (25, 6),
+    (27, 11), (3, 10), (11, 5), (23, 5), (25, -7), (26, 10), (4, 7), (21, 12), (2, 9), (5, 9),
+    (8, 7), (0, 20), (24, 7), (21, -6), (22, 20), (26, 9), (12, 10), (20, 5), (4, 6), (9, 9),
+    (21, 22), (7, 7), (18, 25), (21, -5), (17, 15), (22, 9), (23, 8), (5, -5), (9, 8), (19, 5),
+    (25, 5), (15, 27), (16, 5), (21, -7), (1, 8), (5, 11), (7, 5), (10, 8), (21, -8), (2, 8),
+    (0, -8), (1, 86), (2, 16), (3, 17), (4, 77), (5, -26), (6, -11), (7, -6), (9, -11), (10, -7),
+    (11, -9), (12, -7), (13, -6), (14, 35), (15, -13), (16, -7), (17, -16), (18, -15), (19, -12), (20, -11),
+    (21, -15), (23, -23), (24, -11), (25, -16), (26, 14), (27, -6), (28, -9), (26, 5), (4, 5), (17, 8),
+    (18, 17), (19, 10), (1, 14), (15, -7), (17, 7), (18, 53), (19, -6), (20, -5), (21, -9), (5, 6),
+    (6, 12), (5, 5), (24, 6), (17, 5), (10, 5), (21, 18), (1, 5), (9, 9), (17, 10), (5, -5),
+    (23, 23), (18, 8), (19, 7), (5, 13), (6, 8), (7, 5), (17, -6), (20, 11), (13, 10), (17, 7),
+    (21, 11), (19, 10), (13, 20), (17, 14), (4, 5), (15, 5), (17, 13), (1, 6), (22, 6), (25, 12),
+    (5, 5), (16, 10), (23, 5), (17, 5), (23, 11), (17, 5), (21, 10), (22, 6), (2, 8), (3, 14),
+    (22, 5), (5, 9), (11, 10), (20, 16), (23, -6), (2, 8), (12, 10), (20, 7), (22, 10), (3, -6),
+    (4, -8), (5, -5), (6, -9), (9, -9), (10, -8), (11, -10), (12, -7), (13, -7), (14, -6), (15, 16),
+    (16, -9), (17, 51), (19, -12), (20, -15), (21, 10), (22, -12), (23, -19), (24, 83), (25, -8), (27, -6),
+    (28, -11), (12, 6), (18, 6), (21, -5), (22, 8), (23, 5), (4, 7), (5, 7), (11, 8), (14, 6),
+    (17, 6), (20, 6), (21, -6), (23, -6), (25, -5), (28, 8), (9, 14), (12, 7), (1, 8), (22, 6),
+    (18, 11), (20, -5), (27, 12), (8, 7), (15, 10), (5, -12), (6, 9), (9, 16), (21, -7), (24, 22),
+    (5, 5), (15, 7), (11, 8), (23, 32), (15, -5), (18, 16), (20, 10), (21, -6), (5, 22), (11, 13),
+    (20, 10), (21, -5), (3, 13), (17, 6), (18, -11), (21, 15), (18, 13), (15, 7), (1, 14), (16, 6),
+    (21, 5), (5, 6), (1, 7), (19, 7), (4, 9), (4, 6), (17, 9), (19, 15), (15, -7), (16, 37),
+    (21, -7), (18, 14), (25, 9), (0, -8), (3, -8), (4, -10), (5, -35), (6, -14), (7, -10), (8, -5),
+    (9, -22), (10, -5), (11, -14), (13, -8), (14, -11), (15, -17), (16, -12), (17, 46), (18, 16), (19, 43),
+    (20, 119), (21, 6), (22, -5), (24, -9), (25, -17), (26, -11), (28, -9), (18, 12), (19, -5), (20, 9),
+    (21, 8), (23, 6), (4, 11), (25, 6), (22, 14), (18, 5), (5, -9), (17, -5), (19, -5), (21, -9),
+    (22, 7), (23, 72), (0, 37), (1, 65), (2, 36), (3, 30), (5, -57), (6, -29), (7, -27), (8, -25),
+    (9, -35), (10, -30), (12, -12), (13, 22), (14, -39), (15, -40), (16, -39), (17, -34), (18, 9), (19, -7),
+    (20, -31), (21, -16), (22, -23), (23, -7), (24, 63), (25, 91), (26, 40), (27, 35), (28, 28), (4, 11),
+    (6, 8), (28, 9), (17, 5), (18, 10), (4, 10), (23, 7), (4, 9), (21, 11), (5, 22), (9, -6),
+    (21, 7), (20, 7), (15, 6), (20, 7), (19, 7), (1, 9), (2, 10), (15, 5), (17, -6), (20, 14),
+    (1, 12), (18, 12), (3, 19), (25, -5), (22, 9), (23, 8), (8, 7), (26, 14), (5, -8), (17, -7),
+    (18, 41), (23, 9), (27, 19), (5, 11), (6, 9), (16, 5), (5, 5), (10, 9), (5, 6), (6, 11),
+    (3, 10), (9, 9), (21, 8), (25, -5), (15, 8), (18, 7), (18, 5), (23, 11), (5, 9), (18, 11),
+    (25, 10), (0, -15), (1, 45), (2, -10), (3, -22), (4, -20), (5, -42), (6, -20), (7, -16), (8, -9),
+    (9, -22), (10, 76), (11, -32), (13, -16), (14, 52), (15, -22), (16, -20), (17, -11), (19, 44), (20, 138),
+    (21, -6), (22, -13), (24, -20), (25, -16), (26, -23), (27, 23), (28, -18), (21, 6), (23, 7), (10, 10),
+    (12, 5), (20, 12), (21, 10), (9, 6), (21, 8), (23, 14), (1, 36), (4, 9), (11, 10), (15, 21),
+    (21, -6), (24, -5), (22, 20), (1, -8), (5, -11), (6, -7), (9, -6), (10, 81), (11, -12), (12, 80),
+    (14, -5), (15, -6), (16, -5), (17, -12), (18, -10), (19, -11), (21, -17), (22, 8), (23, -11), (25, -6),
+    (26, -5), (1, 7), (4, 8), (6, 10), (15, 5), (23, 11), (17, 6), (21, 9), (17, 8), (18, 14),
+    (21, 16), (8, 7), (11, 15), (26, 8), (18, 12), (5, 7), (6, 6), (21, 6), (0, 8), (21, 7),
+    (22, 9), (23, 13), (7, 7), (11, 5), (16, 8), (15, 6), (26, 7), (15, 10), (17, 5), (28, 11),
+    (19, 16), (10, 18), (15, 5), (17, 13), (11, 18), (9, 8), (5, 15), (2, 11), (19, 6), (26, 8),
+    (18, 13), (6, 10), (24, 10), (21, 7), (8, 12), (26, 15), (21, 17), (9, -8), (10, 11), (17, 26),
+    (18, 24), (19, -8), (20, -8), (23, -6), (25, -5), (26, 7), (27, 6), (2, 14), (17, 8), (18, 17),
+    (20, 5), (23, -5), (4, -5), (5, -5), (6, 14), (12, 6), (14, -6), (15, 15), (16, -8), (17, 28),
+    (19, -8), (21, 17), (22, -8), (23, -8), (25, -8), (28, -5), (1, 6), (9, 5), (13, 7), (15, -12),
+    (18, -5), (19, 6), (21, 6), (25, 7), (19, 12), (6, 9), (1, 10), (20, 19), (28, 11), (6, 10),
+    (24, 9), (25, 8), (27, 10), (2, 9), (15, 8), (15, 5), (20, 10), (5, 5), (3, 10), (0, 9),
+    (2, -5), (5, -7), (11, 12), (17, -8), (19, 17), (23, -8), (25, 25), (26, -8), (27, 6), (5, 13),
+    (5, 7), (5, 7), (1, 7), (22, 15), (2, 9), (17, 8), (20, 7), (23, 13), (25, 11), (1, 12),
+    (5, -6), (8, 20), (19, 10), (26, -5), (1, -5), (8, 6), (18, 23), (19, 13), (20, -8), (21, -9),
+    (23, -5), (25, -10), (26, 10), (27, 26), (17, 8), (24, 8), (1, 12), (2, 8), (3, 6), (14, 7),
+    (21, 7), (4, 5), (19, 9), (26, 30), (14, 12), (18, 20), (1, 6), (6, 10), (21, 5), (2, 7),
+    (25, 14), (17, 5), (20, 6), (0, 5), (1, -6), (6, 11), (9, 16), (11, -5), (17, -22), (19, 28),
+    (20, 5), (22, 12), (24, -5), (25, -7), (13, 8), (25, 5), (1, -5), (2, 22), (6, 5), (5, 7),
+    (21, 17), (0, 11), (17, 7), (20, 5), (22, 10), (25, -5), (6, 5), (15, 22), (16, 16), (19, -8),
+    (21, 19), (22, -5), (16, 29), (21, 20), (9, 6), (17, 13), (27, 11), (19, 19), (18, 9), (20, -7),
+    (22, 23), (5, 6), (9, 9), (15, 6), (20, 17), (16, 5), (18, 10), (8, 7), (26, 12), (25, 11),
+    (0, 8), (1, -12), (6, 8), (11, 6), (15, 12), (18, 18), (19, 10), (21, -12), (23, -7), (5, 22),
+    (4, 7), (5, 7), (11, 8), (14, 6), (17, 6), (20, 6), (21, -6), (23, -6), (25, -5), (28, 8),
+    (1, 39), (2, 17), (3, -12), (4, -10), (5, -25), (6, -14), (7, -9), (10, -5), (11, -13), (13, -7),
+    (14, -9), (15, -10), (16, -12), (17, 23), (18, 16), (19, 17), (20, 64), (21, -26), (22, 39), (23, -10),
+    (24, -11), (25, -20), (27, -8), (28, -9), (17, 10), (11, 9), (12, 10), (14, 5), (3, 10), (18, -5),
+    (19, 5), (25, -5), (5, 20), (0, 38), (1, 9), (4, -7), (5, -11), (9, -6), (11, 11), (12, -5),
+    (13, -5), (16, -5), (17, -11), (20, -7), (22, -6), (23, -11), (24, 19), (26, -13), (27, -6), (28, 17),
+    (21, 5), (6, 9), (21, 10), (20, 7), (18, 9), (19, 12), (22, 6), (5, 7), (28, 9), (5, -12),
+    (6, 9), (9, 16), (21, -7), (24, 22), (25, 11), (19, 7), (21, 25), (20, 9), (21, 6), (12, 5),
+    (21, 7), (24, 16), (25, -6), (26, 12), (19, 7), (15, 5), (19, -5), (1, -5), (3, 25), (18, 8),
+    (19, -5), (21, -7), (22, 10), (25, 18), (19, 8), (12, 12), (7, 5), (21, 8), (2, 8), (4, 6),
+    (1, -8), (5, 13), (15, 9), (16, 14), (18, 14), (19, -5), (20, -5), (21, -12), (25, 6), (28, 9),
+    (20, 6), (23, 6), (17, 7), (1, -7), (2, 38), (11, 10), (10, 10), (12, 7), (23, -5), (24, 6),
+    (25, 19), (10, 34), (17, 6), (19, 8), (21, -7), (23, -6), (17, 8), (21, 9), (24, 10), (17, 19),
+    (4, 7), (5, 30), (7, 13), (9, -5), (18, -5), (19, -5), (20, 6), (21, -9), (23, -7), (27, 10),
+    (18, 9), (7, 5), (26, 25), (10, 11), (21, 9), (12, 7), (21, 10), (17, 5), (8, 7), (9, 8),
+    (16, 29), (0, 11), (4, 6), (25, 11), (20, 8), (21, -5), (21, 11), (17, 7), (6, 9), (23, 6),
+    (18, 8), (16, 5), (19, 10), (17, 5), (19, 5), (10, 21), (18, 13), (0, 11), (1, 11), (4, -6),
+    (6, 11), (7, 9), (8, 7), (9, -8), (10, -7), (11, -7), (12, -5), (13, 6), (14, 9), (16, -7),
+    (20, -18), (22, -6), (23, 22), (25, -8), (27, -7), (15, 6), (1, 7), (19, 7), (1, 9), (2, 10),
+    (15, 6), (17, -5), (5, 6), (21, 9), (15, -6), (21, 18), (22, 33), (23, -6), (1, -6), (10, 8),
+    (21, 7), (27, 10), (4, 7), (5, 7), (14, 6), (21, -6), (23, -5), (25, 14), (28, 17), (8, 7),
+    (19, 6), (25, 10), (20, 6), (15, 6), (1, 7), (18, 6), (23, 9), (15, 7), (17, 23), (18, -5),
+    (23, -5), (24, 19), (25, 12), (21, 14), (1, -6), (24, 27), (25, 20), (28, 19), (5, -5), (13, 9),
+    (17, -5), (18, 8), (21, 5), (23, -9), (27, 19), (18, 7), (21, 9), (19, 34), (21, -6), (6, 15),
+    (15, 5), (0, -17), (1, 51), (2, 49), (3, 45), (4, -13), (5, -26), (6, -16), (7, -9), (8, -6),
+    (9, -16), (11, 15), (12, -12), (13, -11), (14, 65), (15, -9), (16, -15), (17, -23), (18, -15), (19, -21),
+    (20, -20), (21, -7), (22, 12), (23, 58), (24, -24), (25, -10), (27, -11), (28, -14), (15, 5), (17, 9),
+    (7, 9), (8, 7), (20, 10), (1, 5), (10, 5), (15, 5), (10, 20), (11, 19), (20, 8), (21, -6),
+    (23, -9), (25, -5), (19, 16), (17, 5), (18, 7), (23, 5), (24, 8), (25, 6), (26, 7), (27, 10),
+    (10, 9), (22, 11), (15, 14), (16, 6), (18, 66), (19, -5), (20, -6), (21, -6), (25, -7), (21, 17),
+    (17, 7), (1, -5), (11, 9), (15, -5), (18, -5), (21, -8), (22, 5), (24, 17), (25, 33), (26, -5),
+    (28, 8), (17, 5), (25, 5), (11, 25), (16, 9), (3, 5), (9, 7), (13, 8), (15, -5), (17, -6),
+    (19, 18), (21, -6), (22, -5), (25, 6), (21, 7), (17, 5), (17, 18), (18, 7), (9, 5), (7, 6),
+    (26, 5), (5, 8), (18, 10), (18, 6), (16, 19), (1, 9), (2, 10), (15, 6), (17, -5), (26, 8),
+    (5, -7), (9, 25), (19, 21), (20, -9), (2, 32), (4, 31), (5, -8), (9, 7), (1, 6), (5, 10),
+    (20, 16), (23, -6), (9, 6), (19, 8), (20, 12), (21, 8), (9, 15), (12, 9), (17, 8), (19, -5),
+    (5, -10), (9, -5), (15, 8), (17, 60), (19, -7), (21, -13), (23, -7), (1, 18), (10, 9), (12, 19),
+    (20, -6), (21, -5), (25, -5), (26, 7), (25, 7), (12, 31), (0, 11), (1, -8), (5, -10), (6, -5),
+    (9, -5), (11, -5), (14, -5), (15, 27), (16, 62), (17, -7), (19, -15), (20, -7), (21, 38), (23, -11),
+    (25, -5), (26, -5), (27, 9), (28, 11), (1, 18), (0, -13), (1, 30), (3, 11), (4, 21), (5, 12),
+    (7, 29), (8, 8), (10, -16), (11, -18), (12, -16), (13, 19), (14, 10), (16, -9), (17, 10), (20, -16),
+    (21, -13), (23, -14), (24, -9), (25, -25), (26, -10), (27, -10), (28, 16), (3, 10), (11, 5), (21, -5),
+    (23, 5), (25, -7), (26, 10), (6, 9), (21, 11), (5, 12), (26, 16), (6, 7), (5, 5), (1, 5),
+    (27, 9), (0, 14), (24, 7), (18, 11), (0, 6), (1, 9), (3, -6), (4, -6), (5, -18), (7, 19),
+    (8, 41), (9, -5), (10, -12), (11, -13), (12, -10), (15, -9), (16, -12), (17, 35), (18, 9), (20, -21),
+    (22, -14), (23, -16), (24, 15), (26, 10), (27, 15), (28, -15), (17, 5), (25, 9), (0, 20), (23, 6),
+    (24, 7), (12, 10), (21, -6), (22, 20), (25, 14), (16, 21), (9, 8), (17, 9), (5, 13), (6, -5),
+    (17, 13), (18, 11), (20, -10), (21, -8), (25, -7), (26, 11), (17, 12), (18, 15), (21, 7), (0, -10),
+    (1, -25), (2, -8), (4, -13), (5, -52), (6, -9), (7, 64), (8, 12), (9, 40), (10, -16), (11, -16),
+    (12, 14), (13, -9), (14, -11), (15, -18), (16, -13), (17, 22), (18, -16), (19, 35), (20, 87), (21, -10),
+    (22, -21), (23, -11), (24, -11), (25, -14), (26, -7), (27, 8), (28, 9), (14, 10), (21, 10), (5, 6),
+    (6, 12), (18, 9), (19, 14), (12, 7), (19, 7), (17, 8), (18, 6), (6, 5), (18, 7), (20, 6),
+    (1, 11), (2, 11), (11, 24), (13, 9), (23, 6), (11, 9), (12, 10), (23, -5), (22, 10), (18, 6),
+    (21, 5), (16, 9), (17, 5), (21, 5), (28, 9), (1, 9), (3, 6), (4, 8), (14, 6), (17, 8),
+    (18, -5), (19, 5), (21, 7), (15, 7), (0, 20), (24, 7), (5, -5), (6, 28), (18, 9), (17, 7),
+    (21, 7), (17, 10), (1, 12), (5, -5), (23, 26), (17, 6), (1, -5), (5, -5), (9, -7), (10, 14),
+    (12, 57), (17, -6), (20, -7), (21, -7), (22, 12), (23, -6), (6, 10), (21, 8), (0, 9), (1, 12),
+    (2, 8), (4, -5), (5, -6), (9, -7), (15, 20), (17, 16), (18, 6), (19, 13), (20, -8), (21, -19),
+    (23, -5), (25, -8), (8, 6), (11, 10), (16, 7), (18, 5), (21, -7), (26, 12), (17, 7), (21, 11),
+    (27, 12), (18, -7), (19, 7), (27, 9), (3, 11), (5, 10), (20, 7), (1, 18), (18, 12), (20, 10),
+    (21, -5), (9, 10), (15, -7), (16, 17), (21, 18), (21, 6), (18, -5), (20, -7), (21, 6), (23, 35),
+    (27, 10), (15, 8), (19, 11), (25, -7), (5, 10), (7, 7), (5, 5), (5, 7), (24, 10), (25, -5),
+    (21, 6), (5, 12), (10, 12), (20, -6), (16, 7), (17, 10), (20, 6), (21, 7), (2, -6), (5, -7),
+    (9, -5), (10, -6), (11, -11), (12, 55), (13, 110), (15, -5), (17, -9), (18, -9), (19, -9), (20, -5),
+    (21, -15), (22, -5), (23, -11), (24, -7), (25, -14), (26, -8), (7, 6), (26, 5), (1, 71), (2, -7),
+    (4, 5), (5, -8), (6, -5), (9, 7), (15, -6), (18, 10), (19, -11), (21, -18), (22, 18), (23, -5),
+    (24, -6), (25, -17), (28, -6), (6, 9), (23, 5), (21, 13), (23, 6), (25, 10), (18, 9), (17, 11),
+    (22, 8), (12, 7), (21, 9), (21, 22), (17, 5), (23, 7), (22, 6), (15, -5), (16, 20), (17, 15),
+    (21, 10), (4, 6), (11, 10), (18, -5), (20, -5), (25, -5), (19, 7), (2, 8), (11, 18), (6, 9),
+    (23, 13), (1, 9), (2, 10), (15, 6), (17, -5), (5, -5), (8, 11), (18, 9), (20, 6), (9, 14),
+    (12, 9), (19, 6), (27, 9), (17, 8), (5, 6), (20, 5), (27, 11), (9, 10), (20, 6), (18, 11),
+    (1, 19), (4, -6), (5, -29), (6, -14), (7, 13), (8, 9), (9, -15), (13, 8), (14, 12), (17, 11),
+    (18, 9), (24, 5), (28, -5), (16, 16), (2, 6), (10, 6), (17, 5), (18, 5), (21, 5), (15, 26),
+    (16, 18), (19, -5), (21, -7), (21, 11), (17, 5), (28, 9), (5, 9), (25, 9), (19, 8), (14, 5),
+    (1, 10), (2, 10), (15, 6), (17, -5), (19, -5), (18, 9), (27, 9), (15, 7), (20, 7), (0, 8),
+    (1, -7), (5, -9), (6, 5), (9, -5), (11, -5), (17, 18), (18, 13), (19, 11), (20, 9), (21, -9),
+    (22, 19), (25, -10), (26, -5), (9, 5), (21, 6), (21, 10), (1, -5), (6, -5), (9, -5), (10, 13),
+    (11, 7), (12, 14), (13, 7), (14, -6), (16, 11), (17, 5), (18, -10), (20, -7), (21, 21), (23, -9),
+    (25, -5), (25, 25), (2, 5), (18, 7), (19, 12), (16, 12), (18, 17), (17, 5), (18, 6), (0, -7),
+    (1, -12), (2, -6), (3, -9), (4, -12), (5, 68), (6, -12), (9, -5), (11, 21), (13, -7), (14, -10),
+    (15, -13), (16, -10), (17, -8), (19, 8), (20, 36), (21, -28), (23, 40), (24, -8), (25, -16), (21, 11),
+    (0, -16), (1, -12), (2, -8), (4, -15), (5, -20), (8, -7), (9, 33), (10, 6), (12, -18), (14, 6),
+    (15, 46), (16, 34), (17, 27), (18, 8), (19, -8), (20, 10), (21, 10), (22, -10), (23, -9), (24, -14),
+    (25, -15), (26, -11), (27, -12), (19, 7), (17, 5), (2, 6), (12, 10), (17, 15), (24, 6), (19, 6),
+    (0, -12), (1, -13), (2, -13), (3, 15), (4, -13), (5, -13), (6, 10), (7, -9), (8, -8), (9, -11),
+    (10, -20), (11, -25), (12, -10), (14, 105), (15, 54), (16, 12), (17, -46), (18, -13), (19, 13), (20, -26),
+    (21, 15), (22, 64), (23, -38), (24, 5), (26, -10), (27, -13), (19, 7), (19, 8), (8, 11), (17, 6),
+    (18, 8), (10, 6), (25, 22), (1, 7), (14, 10), (19, 9), (5, 14), (28, 8), (16, 5), (21, 12),
+    (21, 22), (6, 8), (25, 20), (16, 7), (12, 19), (18, 9), (14, 7), (21, 10), (23, -5), (27, 21),
+    (1, 14), (0, -5), (1, 7), (24, -5), (25, 19), (0, 19), (17, 9), (4, 15), (5, -5), (18, 10),
+    (18, 9), (21, 47), (5, -5), (18, 7), (27, 20), (14, 8), (1, 8), (14, 11), (21, 17), (11, 10),
+    (7, 5), (19, 19), (18, 7), (20, 6), (26, 10), (28, 11), (5, -5), (7, 16), (22, 20), (23, 8),
+    (18, 10), (15, 6), (18, -5), (1, 65), (19, 6), (21, -5), (24, -5), (25, -13), (26, -5), (0, 39),
+    (1, 5), (3, 11), (4, -9), (5, -11), (6, -5), (9, -9), (10, -6), (11, 7), (12, -7), (13, -7),
+    (14, -6), (15, 6), (16, -7), (17, -8), (18, -8), (20, -10), (21, -5), (22, -9), (23, -6), (24, 41),
+    (25, 13), (26, -9), (27, -8), (28, 14), (10, 8), (12, 33), (23, -18), (5, 14), (6, 9), (6, 10),
+    (21, 8), (2, 9), (25, 22), (1, 6), (2, 7), (19, 9), (25, -5), (26, 31), (0, 28), (25, -9),
+    (23, 9), (19, 6), (1, 7), (23, 11), (19, 6), (0, -12), (1, -5), (2, -8), (3, -7), (4, -7),
+    (5, -8), (6, -9), (9, -11), (14, -7), (15, -8), (16, -7), (17, 5), (18, 12), (20, -15), (21, -21),
+    (24, 36), (25, 56), (26, 12), (27, -6), (28, 13), (25, 37), (1, -5), (3, 10), (4, 33), (5, -5),
+    (12, 6), (8, 5), (20, -9), (22, 14), (23, 17), (5, 5), (25, -5), (26, 20), (5, 12), (5, -7),
+    (9, 44), (21, -6), (20, 8), (22, 14), (18, 23), (2, 9), (3, 8), (7, 6), (22, 6), (2, 6),
+    (10, 5), (5, 12), (21, -5), (22, 42), (18, 5), (11, 39), (23, -5), (17, 6), (5, -8), (9, -5),
+    (11, 128), (15, -5), (16, -5), (17, -7), (18, -7), (19, -8), (20, -6), (21, -11), (22, -6), (23, -19),
+    (2, 7), (17, 16), (24, 6), (1, -8), (3, 17), (4, -5), (5, -20), (6, -8), (7, -5), (9, 39),
+    (12, -6), (15, -8), (16, 13), (17, -12), (18, -5), (20, -10), (21, 30), (22, 25), (23, -12), (26, -5),
+    (28, -5), (9, 24), (4, 7), (25, 9), (10, 15), (21, 13), (2, 9), (1, 5), (11, 11), (1, 5),
+    (3, 7), (14, 6), (0, 16), (17, 7), (5, 8), (17, 5), (18, 16), (25, 6), (17, 7), (1, 37),
+    (2, 9), (3, 9), (5, -5), (14, 16), (23, -6), (25, -7), (5, 5), (9, -6), (17, 15), (18, 17),
+    (21, 9), (27, 7), (23, 7), (12, 18), (6, 5), (17, 5), (21, 19), (15, 7), (1, 6), (17, 19),
+    (19, 8), (26, 8), (18, 8), (7, 7), (16, 8), (17, 10), (4, 7), (5, -6), (9, 5), (28, 10),
+    (16, 7), (26, 12), (11, 8), (22, 7), (10, 26), (12, 41), (20, -6), (21, -6), (21, 5), (23, 9),
+    (10, 65), (11, -10), (12, 31), (18, -5), (19, -7), (20, 6), (21, -9), (23, -25), (17, 7), (20, 7),
+    (10, 10), (18, 5), (17, 16), (19, 5), (20, 6), (18, 6), (0, -18), (1, 14), (2, 57), (3, -14),
+    (4, -16), (5, -21), (6, -13), (7, -11), (8, -8), (9, -14), (11, -16), (13, -17), (14, -13), (15, -10),
+    (16, -11), (18, 26), (19, -12), (20, -12), (21, -11), (22, -11), (23, 14), (24, 59), (25, 17), (26, 74),
+    (27, -18), (28, -12), (11, 11), (20, -8), (21, 12), (22, 7), (23, -5), (9, 5), (19, 16), (24, 16),
+    (25, -6), (2, -5), (4, -5), (5, -9), (9, -5), (11, 6), (13, 9), (17, -11), (18, 10), (21, 27),
+    (23, -9), (25, 7), (26, -7), (27, 17), (28, 6), (6, 11), (1, 8), (5, 6), (7, 5), (21, -5),
+    (20, 5), (21, 13), (1, 6), (24, 7), (25, -6), (0, 11), (1, -6), (21, 28), (23, -7), (24, 9),
+    (25, 5), (26, -5), (5, 10), (12, 10), (18, 9), (1, -8), (3, -8), (4, -6), (5, 6), (6, -7),
+    (7, 7), (9, -9), (10, -5), (11, -7), (12, -5), (13, -5), (15, -9), (16, -6), (17, -12), (18, -11),
+    (21, 39), (22, -12), (23, -14), (24, -14), (25, 26), (26, 51), (27, 16), (28, -7), (21, 7), (9, 6),
+    (6, 7), (15, 6), (19, 7), (12, 8), (14, 9), (23, 6), (15, 8), (18, -5), (22, 5), (2, 9),
+    (15, 11), (17, 7), (21, -5), (23, 23), (0, -9), (1, -6), (3, 39), (4, -10), (5, -14), (6, 8),
+    (7, -8), (9, -13), (10, 21), (13, -7), (14, -10), (15, -11), (16, -10), (17, -14), (18, -16), (19, -9),
+    (20, 11), (21, -22), (22, 12), (23, 71), (26, -10), (8, 6), (18, 10), (19, 18), (20, 10), (24, 22),
+    (16, 9), (22, 5), (4, 6), (3, 5), (5, 12), (9, 10), (11, 8), (17, 5), (21, 9), (23, -5),
+    (25, -5), (5, 5), (0, 13), (3, 13), (4, -11), (5, -28), (6, -9), (9, 15), (12, 16), (13, -10),
+    (15, 5), (16, 8), (18, 41), (19, 8), (20, -16), (21, 6), (23, -17), (24, -10), (25, -25), (27, 8),
+    (28, -7), (8, 7), (26, 12), (20, -5), (21, -7), (22, 64), (23, -7), (1, 7), (4, -9), (5, -9),
+    (7, -8), (10, -5), (11, -5), (12, 8), (15, 5), (16, -5), (17, 18), (18, 42), (19, -5), (22, -18),
+    (23, -12), (24, -9), (26, -10), (27, 23), (28, -8), (5, -6), (6, 5), (15, 13), (21, 12), (22, 5),
+    (3, 6), (25, 8), (17, 17), (21, -5), (22, 8), (23, 16), (21, 6), (18, 9), (2, -5), (3, -5),
+    (4, -6), (5, -14), (6, -8), (7, -5), (9, -7), (10, 87), (11, 125), (13, -6), (14, -7), (15, -12),
+    (16, -9), (17, -15), (18, -9), (19, 23), (20, -15), (21, -24), (22, -7), (23, -33), (24, -6), (25, -17),
+    (26, -6), (27, -5), (28, -6), (0, 9), (2, -6), (4, -10), (6, -16), (9, -18), (10, -5), (11, -21),
+    (12, -16), (13, 6), (15, 52), (16, 17), (17, 16), (19, 30), (20, 9), (21, 35), (22, -18), (23, -22),
+    (24, -9), (25, -12), (26, -14), (1, 6), (0, 5), (1, 18), (2, -16), (3, -25), (4, -33), (5, -51),
+    (7, -20), (8, -16), (9, 8), (10, 26), (11, 52), (12, 42), (13, 9), (14, -13), (15, 21), (16, 24),
+    (17, 16), (18, 18), (19, 71), (21, 17), (22, -22), (23, -24), (24, -5), (25, -45), (26, -35), (27, -11),
+    (28, -11), (0, 9), (1, -12), (2, -12), (4, -19), (5, 38), (6, 11), (10, -10), (11, -19), (12, -15),
+    (15, -19), (16, -19), (17, 10), (18, -5), (19, -27), (20, 86), (21, -20), (22, -6), (23, 54), (24, -10),
+    (25, -14), (26, -9), (27, -5), (28, 20), (1, 10), (15, 7), (17, 16), (20, -5), (5, 9), (4, 7),
+    (11, 11), (17, -5), (26, 5), (11, 7), (13, 10), (20, 6), (22, 7), (22, 6), (25, 9), (1, 10),
+    (4, 7), (5, -5), (20, -12), (21, 17), (27, 11), (1, -7), (3, 5), (5, -10), (6, -5), (9, -6),
+    (10, -6), (11, -6), (15, -6), (17, -6), (18, -16), (19, 177), (20, -34), (21, -17), (22, -7), (23, -9),
+    (25, -11), (15, 16), (25, 14), (0, -8), (1, 10), (3, -8), (4, 35), (5, 55), (6, -8), (7, 19),
+    (8, 7), (9, 11), (10, -10), (11, -9), (12, -7), (13, -6), (14, -8), (16, -8), (17, -16), (18, -16),
+    (19, -11), (20, 26), (21, -25), (22, -12), (23, 19), (24, -7), (25, -12), (26, -6), (27, -7), (1, 7),
+    (25, 14), (22, 7), (1, 5), (18, 7), (19, 9), (25, -7), (27, 18), (10, 12), (20, -6), (23, 12),
+    (15, 8), (19, 5), (20, 8), (21, -7), (15, 7), (1, -5), (2, 15), (17, 5), (16, 21), (22, 6),
+    (5, -5), (20, 25), (1, 7), (18, 8), (1, -6), (6, -5), (9, -7), (11, -5), (15, 39), (16, 30),
+    (17, 27), (18, 22), (19, -11), (21, -8), (22, -9), (24, -5), (25, -10), (26, -5), (5, 10), (0, 15),
+    (1, -26), (2, 5), (4, -10), (5, -13), (6, -9), (7, -7), (8, -5), (10, -13), (11, -10), (12, -8),
+    (13, -7), (14, -9), (16, -10), (18, 7), (19, 30), (20, 29), (21, 11), (26, 5), (27, 25), (23, 23),
+    (0, 11), (1, 21), (2, -7), (3, -9), (4, 83), (6, 59), (7, -7), (9, -14), (10, -9), (11, -10),
+    (12, -8), (13, -6), (14, 9), (15, 15), (16, -9), (17, -16), (18, -17), (19, -9), (20, -10), (21, -20),
+    (22, -5), (23, -18), (24, -13), (25, 6), (26, -12), (27, -7), (28, 11), (17, 14), (23, 14), (20, 8),
+    (7, 7), (23, 7), (23, 17), (23, 9), (14, 7), (1, -5), (3, 27), (19, 14), (10, 9), (3, 9),
+    (22, 9), (23, 18), (4, -11), (5, -13), (7, -6), (9, -9), (10, -8), (12, -7), (13, -7), (14, 31),
+    (15, -12), (16, -9), (18, -12), (19, -14), (20, -11), (21, -13), (23, -18), (24, 27), (25, 78), (27, -9),
+    (28, 31), (15, 22), (0, -7), (1, -15), (2, -7), (3, -7), (5, -8), (7, -6), (9, 11), (10, -8),
+    (11, 25), (13, 26), (14, -9), (15, -19), (16, -13), (18, 19), (19, 57), (21, -34), (22, 10), (23, -29),
+    (24, -9), (25, 43), (26, -11), (28, -9), (5, 21), (9, -7), (17, -11), (18, 10), (20, 10), (21, -12),
+    (22, 23), (23, 26), (25, -6), (0, 8), (1, -5), (5, -5), (14, 5), (21, -8), (22, 11), (23, 42),
+    (24, -5), (25, -9), (26, 25), (15, 5), (21, 15), (26, 12), (20, 5), (5, 5), (1, 11), (2, 11),
+    (5, 9), (15, 7), (17, 7), (18, 5), (1, 6), (1, 7), (15, 11), (2, 9), (15, -8), (17, -5),
+    (18, 10), (19, 22), (21, -6), (25, 7), (1, 5), (16, 10), (23, 5), (4, 9), (14, 8), (5, 8),
+    (18, 10), (1, 5), (17, 7), (21, -5), (23, 10), (9, 8), (18, 8), (4, 10), (11, 7), (24, 11),
+    (25, -6), (1, 5), (23, 9), (2, 14), (1, 7), (19, 7), (17, 5), (1, 10), (15, 7), (11, -5),
+    (17, 13), (18, -6), (24, 22), (25, -6), (26, 11), (4, 11), (5, -5), (6, 8), (19, 6), (21, -5),
+    (28, 8), (5, 5), (1, 14), (19, -8), (21, 23), (17, 5), (27, 11), (23, 22), (15, 7), (23, 6),
+    (1, 6), (3, 9), (10, 5), (11, 6), (23, 14), (16, 6), (2, 13), (15, 7), (18, 7), (8, 7),
+    (15, 6), (18, -5), (21, 7), (8, 7), (21, -5), (22, 42), (7, 5), (18, 6), (26, 25), (12, 9),
+    (17, 5), (20, 6), (6, 9), (7, 6), (9, 9), (27, 9), (1, 21), (27, 9), (1, 14), (17, 10),
+    (18, 5), (9, 18), (5, 9), (25, 9), (18, 6), (2, 11), (3, 10), (23, 5), (25, -5), (5, 12),
+    (20, 11), (23, -6), (13, 8), (19, -6), (21, 19), (15, 8), (23, 6), (26, 9), (17, 6), (5, 13),
+    (1, -5), (5, 8), (11, 6), (13, 7), (19, 6), (21, -7), (25, 15), (28, 9), (26, 13), (26, 5),
+    (2, 7), (17, 16), (24, 6), (9, 11), (26, 10), (26, 5), (1, 8), (14, 12), (4, 12), (25, -9),
+    (26, 11), (15, 7), (0, 8), (9, 18), (6, 21), (5, -7), (15, -7), (17, 20), (18, 19), (23, -7),
+    (27, 10), (20, 7), (5, 20), (23, -5), (0, 10), (1, -5), (5, -5), (6, 7), (15, 5), (17, 11),
+    (18, -8), (19, 11), (21, -7), (22, 9), (21, 11), (22, 20), (15, 5), (19, 9), (8, 7), (0, 8),
+    (24, 21), (25, -7), (1, 7), (19, 7), (25, 23), (15, 5), (19, 9), (22, -6), (25, 7), (17, -5),
+    (19, 19), (20, 14), (8, 12), (11, 9), (16, 17), (18, -5), (21, -5), (23, -7), (26, 16), (10, 6),
+    (18, 5), (17, 11), (18, 9), (10, 6), (11, 7), (1, 5), (2, 9), (15, 7), (23, 5), (14, 10),
+    (23, 10), (27, 19), (17, -5), (20, 9), (21, 6), (7, 6), (1, 34), (3, -9), (23, -5), (19, 12),
+    (20, -6), (22, 8), (8, 7), (16, 26), (20, 13), (6, 5), (1, 5), (18, 9), (19, 7), (20, 12),
+    (21, -6), (23, -5), (10, 8), (11, 42), (12, 18), (17, -5), (19, 6), (21, -8), (23, -9), (5, 7),
+    (18, 8), (20, 12), (21, -5), (24, 9), (25, -5), (25, 7), (17, 8), (5, 5), (9, 8), (13, 9),
+    (5, 6), (10, 5), (23, 14), (22, 14), (2, 11), (3, 10), (5, -6), (11, 17), (12, 5), (16, -5),
+    (17, -8), (18, 12), (19, -5), (21, -6), (22, 6), (25, -12), (28, 5), (22, 8), (1, 7), (4, 7),
+    (5, -5), (6, 10), (15, -5), (18, 24), (1, -7), (4, 5), (5, 86), (6, 6), (7, 42), (9, -11),
+    (10, -6), (11, -5), (14, -5), (15, -8), (16, -6), (17, -16), (19, -8), (20, 6), (21, -24), (22, -8),
+    (23, -12), (25, -7), (28, 7), (15, 7), (4, 33), (1, -6), (5, -5), (11, 5), (14, 19), (17, -5),
+    (21, -8), (22, 10), (23, 15), (25, 13), (26, 12), (17, 7), (1, 9), (10, 5), (11, 12), (22, 20),
+    (7, 16), (26, 5), (1, 7), (9, 5), (17, 8), (3, 7), (11, 6), (19, 15), (5, 12), (1, 9),
+    (3, 10), (19, 16), (21, 8), (20, 6), (1, 9), (3, 101), (4, -5), (6, -6), (9, -8), (10, -5),
+    (11, -6), (12, -5), (14, -8), (15, -6), (17, -9), (19, -7), (20, -6), (21, 8), (23, -9), (25, -10),
+    (26, -5), (1, 9), (2, 10), (17, 12), (18, -5), (21, -5), (18, 5), (21, 6), (26, 5), (1, 18),
+    (5, 8), (5, 6), (24, 7), (25, 7), (28, 10), (4, 6), (11, 10), (16, 9), (17, -6), (20, -5),
+    (26, 5), (17, 24), (20, -7), (7, 5), (19, 17), (22, 6), (5, 7), (18, 6), (21, 5), (14, 40),
+    (21, -5), (22, 8), (9, 5), (23, 10), (15, 22), (18, 25), (4, 18), (18, 7), (17, 14), (18, -5),
+    (21, 15), (5, 7), (9, 10), (11, 5), (12, 7), (19, 6), (0, 25), (1, 5), (1, 18), (14, 9),
+    (21, 8), (19, 5), (22, 5), (3, 11), (4, 9), (10, 8), (12, 33), (16, 6), (21, -5), (23, -18),
+    (14, 5), (1, -5), (3, 9), (11, 5), (18, 5), (21, -7), (25, -7), (26, 9), (6, 10), (9, 8),
+    (20, 6), (21, -5), (23, -5), (5, 13), (22, 18), (17, 8), (12, 7), (26, 5), (18, 10), (19, 7),
+    (12, 7), (4, 11), (5, -8), (1, -18), (2, 74), (12, 6), (19, -5), (20, -6), (21, -8), (23, -8),
+    (24, 15), (25, -9), (26, -5), (20, 5), (14, 8), (18, 6), (21, 10), (7, 7), (1, 11), (2, 9),
+    (22, 5), (26, 23), (1, 20), (4, 12), (25, -9), (26, 11), (8, 7), (1, 15), (5, 9), (10, 7),
+    (17, -6), (21, -10), (25, 14), (0, 9), (1, -7), (5, 19), (6, -5), (9, 8), (11, 5), (14, 5),
+    (18, -6), (19, -6), (22, -5), (23, -11), (25, 7), (28, 15), (27, 11), (12, 20), (5, 20), (20, 9),
+    (11, 8), (18, 13), (16, 5), (21, 12), (17, 5), (11, 18), (21, -5), (22, 8), (23, 14), (23, 6),
+    (17, 9), (5, -5), (6, 22), (11, 10), (19, 7), (7, 5), (14, 54), (21, -5), (22, -6), (5, 8),
+    (6, 5), (3, 47), (5, -9), (20, 8), (21, 6), (23, -10), (25, -9), (28, 9), (21, 7), (17, 14),
+    (1, 9), (2, 10), (15, 6), (17, -5), (16, 10), (23, 5), (2, 8), (5, 8), (17, 5), (20, 10),
+    (10, 11), (21, 8), (5, -6), (8, 17), (17, -5), (18, 6), (19, 7), (24, 9), (5, 6), (17, 6),
+    (17, 9), (20, 5), (7, 8), (21, -6), (25, 20), (26, 10), (28, 10), (25, 7), (25, 21), (26, 7),
+    (1, 7), (5, -8), (18, -8), (20, 16), (21, 28), (23, 7), (5, 15), (5, -6), (20, 13), (21, -5),
+    (22, 18), (23, 17), (5, 12), (6, 9), (21, -5), (28, 9), (19, 13), (18, 6), (1, -6), (5, 10),
+    (6, -5), (7, 19), (8, 14), (10, -5), (11, -5), (15, -5), (16, 6), (18, 8), (19, -6), (20, 6),
+    (21, -15), (22, -5), (23, 17), (24, -5), (25, -7), (26, 18), (27, -5), (1, 19), (6, -5), (11, -5),
+    (18, -7), (19, -6), (21, 9), (23, 29), (6, 5), (5, -6), (20, 13), (21, -5), (22, 18), (23, 17),
+    (10, 5), (19, 5), (18, 17), (16, 9), (2, 9), (10, 23), (11, -7), (17, -5), (20, -5), (21, -8),
+    (22, -5), (23, 42), (25, -7), (2, 7), (17, 6), (18, 14), (20, 5), (21, -5), (6, 9), (5, -6),
+    (20, 9), (21, 10), (19, 15), (5, 14), (12, 9), (17, 18), (18, 8), (19, 7), (20, -16), (21, 19),
+    (17, 12), (2, -5), (10, 10), (21, -5), (23, 36), (15, 14), (21, -5), (22, 7), (0, 12), (6, 18),
+    (10, 5), (18, -6), (20, -7), (21, -11), (22, -7), (23, 7), (24, 5), (25, 22), (27, 10), (23, 15),
+    (1, 6), (2, 7), (5, -8), (6, 12), (10, 6), (11, 12), (6, 18), (10, 5), (18, -5), (20, -7),
+    (21, -10), (22, -7), (23, 8), (24, 5), (25, 17), (27, 10), (3, 10), (21, -5), (22, 18), (25, -5),
+    (12, 7), (21, 46), (22, -6), (1, -6), (3, 5), (5, -5), (6, 6), (8, 6), (16, 7), (17, -8),
+    (18, -8), (19, 13), (20, -5), (21, -11), (22, 8), (25, -6), (26, 32), (21, 10), (22, 8), (4, 15),
+    (5, 32), (6, 13), (15, 5), (18, -5), (19, -7), (20, -8), (21, -11), (23, -6), (2, 6), (10, 6),
+    (17, 5), (12, 7), (21, 10), (0, -5), (5, -11), (6, 8), (9, -9), (10, -5), (12, 6), (14, -5),
+    (15, 13), (17, 6), (18, 27), (19, 15), (21, 21), (23, -11), (24, -6), (25, -11), (26, -7), (28, -6),
+    (25, 15), (24, 48), (25, -17), (26, -5), (21, 7), (8, 7), (26, 5), (8, 5), (1, 11), (17, -5),
+    (18, 10), (10, 23), (11, -6), (20, -5), (21, -7), (22, -5), (23, 43), (0, 8), (21, 11), (18, 19),
+    (9, 8), (21, 6), (0, 11), (17, 13), (25, 6), (25, 13), (5, -7), (15, -14), (16, -5), (17, -7),
+    (18, -7), (19, 125), (20, -9), (21, -21), (22, -6), (25, -5), (21, 17), (23, 9), (1, 8), (5, 6),
+    (7, 5), (21, -5), (0, 10), (17, -10), (18, 9), (20, 7), (18, 16), (20, 10), (17, 12), (18, 15),
+    (21, 10), (17, 9), (21, 5), (22, 6), (17, 15), (18, 6), (6, 9), (23, 17), (1, 8), (6, 6),
+    (9, -7), (17, 49), (18, -9), (19, -6), (21, 8), (23, -6), (5, 12), (6, -8), (7, 10), (8, 15),
+    (11, -6), (16, -6), (17, -11), (18, 15), (19, 12), (20, 7), (22, -7), (23, -12), (25, -5), (27, 19),
+    (9, 6), (19, 7), (20, 11), (21, 7), (22, 9), (11, 18), (21, -5), (22, 8), (23, 14), (2, 5),
+    (5, -6), (19, -6), (20, 19), (21, -5), (27, 11), (5, 5), (25, 12), (18, 7), (9, 6), (5, -5),
+    (9, 9), (16, 9), (21, 20), (23, -5), (11, 5), (1, 9), (14, 7), (5, -15), (7, 18), (8, 11),
+    (20, 8), (17, 5), (21, 13), (17, 11), (1, 10), (15, 7), (5, 17), (17, 7), (25, 9), (26, 7),
+    (17, 10), (20, 5), (21, 8), (1, 9), (2, 9), (18, 20), (25, -8), (5, 7), (1, 20), (3, -11),
+    (5, -6), (12, 5), (17, 5), (18, -10), (19, -5), (21, 16), (23, 16), (25, -5), (18, 5), (1, 6),
+    (5, -14), (6, -5), (9, 115), (17, -10), (18, -7), (19, -6), (20, -6), (21, -19), (23, -9), (25, 7),
+    (5, -16), (6, -6), (9, 25), (10, 5), (15, -5), (16, 15), (17, -9), (19, 5), (20, -7), (21, 38),
+    (22, 16), (23, -14), (25, -7), (3, 12), (14, 5), (26, 5), (20, 9), (21, 6), (10, 10), (12, 7),
+    (23, -9), (15, 6), (0, 6), (1, -5), (5, -19), (6, -5), (9, -7), (18, -7), (19, 27), (20, 41),
+    (21, 18), (23, -11), (25, -5), (27, 9), (1, 28), (23, 20), (25, -9), (21, 23), (17, 7), (12, 9),
+    (23, 6), (1, 5), (1, 7), (26, 8), (4, 9), (14, 8), (1, 7), (11, 9), (16, 9), (17, 7),
+    (19, -7), (28, 8), (19, 5), (18, 9), (17, 6), (13, 10), (19, 9), (25, -5), (26, 31), (12, 22),
+    (17, 8), (15, 26), (16, 18), (19, -5), (21, -7), (6, 9), (12, 38), (23, 15), (1, 5), (16, 10),
+    (23, 5), (1, 5), (4, 5), (5, 9), (6, 6), (23, 10), (17, 9), (0, 16), (17, 7), (8, 7),
+    (1, -8), (2, -6), (21, 8), (23, 37), (25, -7), (1, 8), (20, 11), (4, 5), (6, 7), (10, 5),
+    (19, -8), (21, -7), (22, 12), (25, 25), (18, 9), (5, 11), (20, 13), (5, 5), (6, 20), (1, -5),
+    (11, 9), (15, -5), (18, -5), (21, -8), (22, 5), (24, 17), (25, 33), (26, -5), (28, 8), (21, 20),
+    (22, 5), (15, -5), (21, 17), (1, 10), (2, 10), (15, 6), (17, -5), (19, -5), (10, -6), (12, 54),
+    (13, 11), (21, -5), (23, -8), (19, 24), (21, -5), (0, -7), (1, -12), (2, -6), (4, -5), (5, -16),
+    (6, -6), (8, 11), (9, -9), (10, -5), (11, -6), (15, -6), (17, -8), (18, 82), (20, -5), (21, -19),
+    (22, -6), (23, -19), (24, -9), (25, -26), (26, 15), (27, 84), (28, -5), (19, 6), (7, 8), (21, -6),
+    (25, 20), (26, 10), (28, 10), (7, 7), (12, 7), (19, 10), (7, 6), (26, 11), (20, 13), (6, 21),
+    (2, 6), (15, 5), (18, 13), (15, 7), (7, 6), (0, 11), (4, 10), (5, -5), (6, 10), (5, 8),
+    (16, 8), (18, 12), (23, 5), (18, 11), (22, 15), (5, 7), (6, 11), (21, 6), (18, 5), (1, 7),
+    (19, 7), (1, 11), (6, 11), (17, 10), (21, 6), (1, -8), (4, -5), (5, -11), (6, -6), (7, -5),
+    (9, -8), (10, 12), (11, -8), (12, 46), (14, -5), (15, -9), (16, -8), (17, -8), (18, -11), (19, -6),
+    (20, -5), (21, -7), (22, -6), (23, 65), (24, -5), (25, 13), (26, 10), (28, -5), (8, 12), (21, 9),
+    (0, -6), (1, 84), (2, 10), (4, 20), (5, -9), (6, -6), (9, -7), (11, -5), (14, 35), (15, -7),
+    (16, -5), (17, -8), (18, -7), (19, -7), (20, -7), (21, -14), (23, -12), (24, -7), (25, -18), (26, -8),
+    (28, -5), (5, 6), (9, 9), (15, 12), (17, 10), (25, -7), (15, 5), (20, 10), (8, 7), (0, -5),
+    (4, -6), (7, 22), (9, -7), (10, -6), (12, -5), (14, -6), (15, 7), (16, -7), (18, 5), (19, 6),
+    (20, 8), (22, -8), (23, 13), (24, 6), (25, 5), (27, -5), (28, -5), (2, 9), (16, 18), (3, 11),
+    (23, 10), (20, 7), (21, 6), (26, 5), (22, 6), (17, 8), (9, 8), (16, 6), (4, 9), (5, -8),
+    (6, 21), (5, -6), (26, 5), (28, 11), (2, 5), (24, 47), (25, -18), (26, -5), (1, 5), (20, 12),
+    (22, 8), (23, -6), (6, 7), (17, 7), (5, 5), (7, 6), (15, -5), (16, 17), (18, 9), (19, -5),
+    (20, -5), (21, -6), (23, 8), (5, -8), (10, 25), (12, 31), (17, -8), (19, -5), (21, -9), (22, 22),
+    (19, 6), (1, -7), (11, 6), (14, 6), (15, -7), (17, -10), (18, 20), (19, 6), (21, -9), (22, -6),
+    (23, -7), (25, 40), (15, -5), (21, 73), (22, -8), (23, -7), (15, 26), (22, 6), (25, 9), (18, 9),
+    (21, 17), (1, 5), (3, 7), (14, 6), (27, 9), (21, 16), (1, -6), (3, 10), (5, -5), (6, -9),
+    (7, 9), (10, -5), (11, 10), (15, -6), (16, 20), (17, 8), (20, -5), (23, 6), (25, -10), (26, -6),
+    (27, 7), (4, 8), (5, -5), (17, 5), (0, -6), (1, 18), (2, 10), (3, 8), (4, -7), (5, -7),
+    (11, 15), (16, -6), (18, 5), (20, -7), (21, 11), (24, -6), (25, -16), (0, 9), (13, 10), (17, 11),
+    (7, 5), (10, 6), (21, 12), (19, 38), (20, -16), (19, 7), (5, 10), (15, 6), (21, -5), (23, 6),
+    (16, 6), (21, 5), (15, 5), (20, 6), (17, 12), (0, -6), (1, 10), (4, 8), (5, 8), (6, 10),
+    (15, -6), (18, 8), (19, -5), (22, -5), (24, 6), (25, -8), (26, 6), (17, -8), (18, 15), (0, 40),
+    (1, 5), (3, -5), (4, -7), (5, -12), (7, -5), (9, -8), (10, -6), (11, 5), (12, -6), (13, -6),
+    (14, -5), (15, -5), (16, -6), (17, -6), (18, -6), (20, -8), (22, -8), (23, -13), (24, 32), (25, 44),
+    (26, -14), (27, -7), (28, 17), (1, -10), (3, 16), (5, -5), (14, 79), (15, -6), (18, -5), (19, -6),
+    (20, -8), (21, -11), (22, 8), (25, -6), (18, 9), (25, 8), (5, -9), (9, 18), (21, 6), (26, 5),
+    (5, -6), (6, 8), (19, -5), (21, 17), (1, 20), (1, 6), (16, 8), (16, 7), (0, 11), (6, 9),
+    (18, 11), (21, 13), (23, -5), (2, 8), (3, -12), (4, -10), (5, 31), (6, -7), (7, -5), (8, -11),
+    (11, -15), (12, -17), (13, -17), (14, -15), (15, 14), (16, -14), (17, 8), (18, 14), (19, 26), (20, 21),
+    (21, 5), (22, -16), (23, -24), (25, 10), (26, 14), (27, 12), (17, 8), (18, -6), (21, 11), (23, 8),
+    (24, 14), (23, 13), (4, 8), (6, 26), (21, -7), (6, 20), (13, 23), (1, 6), (11, 9), (14, 10),
+    (23, -5), (25, 5), (5, 10), (1, 19), (21, 10), (7, 6), (26, 5), (21, 19), (22, 5), (25, 51),
+    (1, 11), (6, 7), (9, -6), (15, 5), (17, 11), (25, 6), (15, 15), (21, 16), (26, 5), (21, 11),
+    (18, 5), (3, 6), (10, 11), (14, 5), (20, -11), (25, 6), (28, 11), (22, 7), (8, 7), (26, 11),
+    (5, -6), (18, 44), (21, -8), (23, -6), (18, 5), (6, 5), (15, 6), (12, 6), (18, 6), (19, 7),
+    (21, -5), (25, 9), (1, 20), (3, 11), (25, -5), (5, -6), (15, 5), (21, 10), (5, -6), (26, 5),
+    (28, 11), (2, -13), (4, 15), (5, -10), (6, 30), (7, -11), (8, -8), (10, 8), (11, -22), (12, 38),
+    (13, -13), (14, 6), (15, -13), (16, -20), (17, 44), (19, 6), (21, -11), (22, 33), (23, -27), (24, 6),
+    (26, -18), (27, -14), (28, -18), (12, 22), (25, 8), (23, 23), (25, 6), (27, 11), (5, 7), (17, 5),
+    (18, 11), (0, 14), (5, 7), (28, 9), (17, 6), (21, 8), (19, 8), (9, 12), (25, 10), (8, 7),
+    (22, 11), (18, 13), (25, 6), (21, 11), (12, 9), (23, 6), (19, 19), (18, 5), (1, 5), (5, -5),
+    (9, -7), (10, 13), (12, 7), (18, 9), (19, 12), (20, 14), (21, -7), (23, -9), (5, 21), (21, -5),
+    (25, 9), (28, 8), (8, 7), (28, 11), (1, -5), (4, -5), (5, -21), (6, -7), (7, -5), (9, -9),
+    (10, -7), (11, -7), (12, -5), (15, -6), (16, -5), (17, -9), (18, 18), (19, -6), (20, -16), (21, 28),
+    (22, -10), (23, 63), (25, -8), (26, -6), (27, 56), (18, 6), (19, 17), (25, 9), (14, 29), (21, -5),
+    (22, 20), (23, -5), (20, 5), (17, 9), (16, 6), (1, -9), (4, -6), (6, -8), (9, -10), (10, -6),
+    (11, -5), (15, 35), (17, 11), (18, 11), (19, 26), (20, 20), (21, 12), (22, -10), (23, -14), (24, -5),
+    (25, -10), (26, -5), (28, -5), (9, 7), (20, 5), (21, 5), (23, 5), (15, -7), (19, 53), (21, -12),
+    (20, 16), (18, 13), (4, 10), (24, -8), (25, 32), (8, 7), (17, 28), (21, -6), (20, 9), (6, 21),
+    (18, 6), (10, 8), (11, 10), (19, 12), (22, 5), (22, 6), (0, -7), (4, -6), (5, -6), (6, -6),
+    (7, -6), (8, 17), (9, 11), (10, -5), (11, -6), (12, -5), (14, -5), (15, -6), (17, -18), (18, -12),
+    (19, -12), (20, 35), (22, -6), (23, -8), (24, 34), (26, 38), (27, -8), (28, -6), (0, -6), (1, 13),
+    (2, 21), (3, -9), (4, -8), (5, -20), (6, -11), (7, -7), (9, 8), (10, -8), (11, -10), (12, -8),
+    (13, -5), (14, -6), (15, -22), (16, -8), (17, 87), (18, 86), (20, -19), (21, -9), (22, -6), (23, -16),
+    (24, -8), (25, -10), (26, -10), (27, 5), (28, -7), (4, 5), (6, 5), (9, 6), (28, 9), (20, 11),
+    (18, 9), (23, 7), (21, 12), (23, 23), (5, 5), (23, 6), (2, 8), (4, 6), (23, 6), (25, 5),
+    (21, 13), (18, 26), (21, 6), (26, 5), (5, 12), (6, 5), (17, 9), (5, 9), (9, 12), (15, -6),
+    (17, 22), (21, -9), (28, 7), (17, 7), (17, 9), (18, 5), (19, 7), (17, 32), (21, -6), (1, 6),
+    (7, 11), (23, 10), (0, 11), (22, 6), (18, 7), (20, 6), (1, 11), (5, 19), (6, -8), (9, 8),
+    (15, -6), (17, 23), (18, 15), (20, -15), (21, -13), (22, 5), (23, -6), (25, -12), (26, 16), (6, 14),
+    (7, 5), (16, 8), (21, -5), (0, -66), (1, -47), (2, -41), (3, -33), (5, 33), (6, 23), (8, -30),
+    (9, 8), (10, 41), (11, 43), (12, 16), (13, -15), (14, 33), (15, 8), (16, 27), (17, 5), (18, 16),
+    (20, 19), (21, 33), (22, 48), (23, 100), (24, -46), (25, -59), (26, -65), (27, -28), (28, -14), (5, 12),
+    (6, -8), (7, 10), (8, 15), (11, -6), (16, -6), (17, -11), (18, 15), (19, 12), (20, 7), (22, -7),
+    (23, -12), (25, -5), (27, 19), (23, -5), (27, 21), (28, 11), (17, -7), (18, 31), (19, 5), (20, 8),
+    (23, -6), (2, 7), (17, 16), (24, 6), (0, 5), (1, 10), (5, 10), (16, 11), (17, 8), (19, -5),
+    (28, 8), (17, 8), (6, 9), (16, 13), (2, 18), (23, 12), (18, 6), (15, 6), (17, 5), (18, -6),
+    (22, 5), (5, -12), (7, 30), (20, 20), (21, -5), (16, 5), (19, 23), (18, 6), (21, 5), (0, 6),
+    (5, -13), (9, -6), (17, -8), (18, -6), (19, 24), (20, 35), (21, 9), (23, -6), (25, -5), (27, 9),
+    (8, 6), (25, -5), (26, 9), (27, 21), (3, 6), (19, -6), (20, 6), (21, -5), (22, 30), (26, 11),
+    (28, 11), (18, 5), (5, 13), (22, 8), (9, 8), (1, -7), (5, 19), (6, -5), (9, 8), (11, 5),
+    (15, -5), (18, -6), (19, -7), (22, -5), (23, -12), (25, 8), (28, 26), (18, 9), (20, 8), (10, 6),
+    (17, 7), (19, 27), (22, 6), (22, 6), (4, 8), (5, -5), (23, 7), (18, 5), (16, 29), (17, 15),
+    (20, -6), (6, 11), (9, 8), (17, 9), (19, 13), (23, 7), (19, 8), (16, 7), (23, 6), (5, 14),
+    (4, 10), (25, 23), (4, 6), (0, -19), (1, -12), (4, -16), (5, -11), (6, -11), (7, -8), (9, -13),
+    (10, -9), (11, -11), (12, -7), (15, -19), (16, -21), (17, -11), (18, -10), (19, 10), (20, -33), (21, 23),
+    (22, -7), (23, 72), (24, -19), (25, 70), (26, 27), (27, 15), (28, 17), (17, 18), (0, -5), (1, 32),
+    (3, -9), (4, 22), (5, 102), (6, 32), (9, -11), (10, -5), (12, -13), (15, -15), (16, -15), (17, -23),
+    (18, -13), (19, -27), (20, 33), (22, -21), (23, -16), (24, -8), (25, -5), (26, -18), (27, 5), (28, -17),
+    (6, 5), (3, 14), (5, -6), (9, 10), (22, 5), (19, 9), (23, 5), (10, 7), (15, 5), (17, 12),
+    (18, -6), (20, -5), (25, 6), (1, -5), (4, 28), (5, 22), (7, 14), (17, 11), (18, -9), (19, -6),
+    (20, 6), (21, -14), (22, -6), (23, -9), (25, -5), (26, 6), (19, 17), (17, 5), (18, 6), (8, 5),
+    (8, 7), (26, 14), (20, 8), (21, -5), (5, 40), (7, 5), (21, -5), (21, 11), (23, 7), (16, 5),
+    (28, 11), (23, 17), (26, 13), (0, -5), (5, -11), (6, 8), (9, -9), (10, -5), (12, 6), (14, -5),
+    (15, 13), (17, 6), (18, 27), (19, 15), (21, 21), (23, -11), (24, -6), (25, -11), (26, -7), (28, -6),
+    (15, -5), (18, 15), (19, 5), (21, 24), (6, 7), (16, 5), (16, 7), (28, 11), (17, 10), (5, 12),
+    (4, 16), (5, 9), (17, 9), (18, -5), (21, -8), (26, 8), (23, -5), (27, 21), (2, 11), (19, 6),
+    (21, 6), (26, 5), (15, 5), (17, 9), (0, 8), (1, -18), (3, -7), (5, 19), (6, 9), (9, 20),
+    (11, -5), (12, 13), (13, -6), (14, -7), (15, 18), (16, -5), (17, -17), (19, 20), (21, -12), (22, -8),
+    (23, -9), (24, -7), (26, -6), (27, -6), (28, 12), (22, 7), (0, -9), (2, 66), (3, -17), (4, -15),
+    (5, -28), (6, -16), (7, -12), (8, -8), (9, -10), (10, -16), (11, -12), (12, -15), (13, -5), (14, -13),
+    (15, -21), (16, -15), (17, 142), (18, 106), (19, -26), (20, -26), (21, 5), (22, -21), (23, -37), (24, 22),
+    (25, 25), (26, -32), (28, -7), (11, 13), (2, 18), (18, 6), (19, 15), (4, 6), (23, 6), (19, 11),
+    (21, 5), (1, 18), (14, 9), (21, 8), (26, 21), (0, -6), (1, 29), (2, 9), (3, 30), (4, 6),
+    (5, -17), (6, -12), (7, -8), (10, -9), (11, -10), (13, -6), (14, 11), (15, 15), (17, -5), (21, -17),
+    (22, -10), (23, 15), (24, -10), (25, -12), (26, 7), (18, 5), (21, 6), (25, 9), (2, 5), (8, 7),
+    (17, 16), (19, 9), (20, -6), (21, -7), (8, 7), (7, 5), (1, 9), (17, 12), (15, 9), (5, 9),
+    (23, 18), (4, 5), (7, 5), (9, 6), (19, 7), (20, 19), (21, 7), (1, 8), (5, 7), (28, 10),
+    (17, 8), (0, 8), (0, -6), (24, 22), (18, 11), (5, 8), (6, 11), (7, 7), (9, -5), (10, 7),
+    (15, 10), (18, 21), (19, -8), (20, -6), (21, -11), (23, -9), (25, 7), (6, 7), (10, 10), (21, 5),
+    (2, 7), (25, 25), (15, 8), (7, 15), (1, 14), (3, 73), (5, -7), (21, -12), (23, -20), (25, -5),
+    (1, 6), (2, 6), (17, 27), (18, -6), (21, -5), (7, 5), (1, 10), (2, 7), (6, 10), (9, -7),
+    (11, 9), (18, -6), (19, -5), (20, -5), (21, -12), (23, 7), (24, 5), (26, -6), (27, 20), (12, 18),
+    (2, 9), (7, 8), (9, -7), (11, -5), (15, 29), (17, -14), (18, -10), (19, 17), (20, -9), (21, -10),
+    (23, -5), (25, -6), (28, 30), (17, 9), (18, 8), (25, -7), (26, 35), (15, -6), (17, 13), (18, 19),
+    (21, 12), (22, -5), (23, -5), (15, 33), (17, 13), (18, 10), (25, 7), (15, 22), (18, -6), (20, 12),
+    (21, -13), (23, 5), (6, 11), (25, 16), (4, 9), (14, 8), (17, 5), (18, 9), (24, 19), (25, -6),
+    (3, 10), (22, 10), (25, -5), (0, 8), (19, 8), (25, 7), (27, 10), (11, 13), (4, 7), (19, 24),
+    (20, -6), (12, 35), (23, -11), (1, 8), (1, 14), (2, 7), (3, 5), (4, -5), (5, -6), (14, 27),
+    (15, -5), (17, -5), (19, -5), (21, 10), (22, 17), (23, -9), (25, -5), (18, 13), (6, 11), (4, 10),
+    (6, 22), (20, 8), (25, 13), (26, 6), (22, 6), (25, 12), (14, 5), (19, 13), (15, 22), (19, 13),
+    (5, 5), (20, 8), (23, 7), (24, 10), (25, -5), (18, 9), (1, 7), (2, 9), (4, 10), (17, -7),
+    (21, -7), (22, -5), (23, 5), (26, 13), (28, 8), (27, 9), (20, 12), (17, 14), (4, 6), (5, -5),
+    (11, 24), (13, 9), (4, 7), (5, 10), (22, 5), (23, 6), (22, 9), (23, 18), (20, -5), (23, 36),
+    (5, 5), (3, 7), (11, 7), (12, 6), (17, 5), (18, -6), (20, -5), (21, 16), (22, 11), (25, -9),
+    (0, -6), (2, 5), (3, -7), (4, -9), (5, 55), (6, -11), (7, 5), (9, 7), (10, -8), (11, -9),
+    (12, -8), (13, -5), (14, -6), (16, -10), (17, -25), (18, 6), (19, 23), (20, -10), (21, -17), (23, 14),
+    (24, -9), (25, 29), (27, 13), (28, -8), (22, 10), (1, -10), (2, -14), (3, -15), (4, -7), (5, -40),
+    (6, 12), (9, 11), (10, 7), (12, 16), (13, -10), (14, -18), (15, 12), (16, -14), (17, -6), (18, 21),
+    (19, -5), (20, -13), (21, 30), (22, 37), (23, -23), (25, 18), (26, 22), (27, -9), (18, 8), (7, 7),
+    (7, 30), (5, 9), (0, 8), (5, -5), (6, 8), (21, 13), (25, 5), (7, 5), (1, 7), (19, 12),
+    (8, 7), (5, -5), (10, 8), (12, 17), (17, 16), (18, -6), (20, 9), (21, -6), (23, -7), (27, 10),
+    (17, 18), (6, -7), (9, -10), (10, 18), (13, 8), (17, 43), (18, -6), (20, -6), (22, -5), (23, -10),
+    (26, -5), (27, 6), (0, 20), (1, -8), (2, 6), (3, 8), (4, 19), (5, -6), (6, -14), (7, -8),
+    (10, 7), (11, -7), (14, -6), (16, -10), (17, 11), (19, -16), (20, 16), (21, -18), (22, 16), (23, 37),
+    (24, -11), (25, -11), (26, -7), (27, -8), (3, 10), (22, 10), (25, -5), (17, 9), (1, 5), (4, 41),
+    (5, 50), (7, -6), (9, 15), (17, -9), (18, -7), (19, -8), (20, -10), (21, -6), (22, -5), (23, -14),
+    (25, -6), (28, 7), (1, 16), (21, 7), (5, 10), (1, 5), (5, 5), (25, 9), (11, 12), (19, 8),
+    (20, 10), (1, 9), (2, 5), (5, 12), (15, 6), (20, 14), (21, -8), (17, 5), (17, -5), (20, 5),
+    (21, 8), (0, 32), (1, -9), (3, 12), (4, -5), (15, 11), (18, -7), (20, -5), (22, -5), (23, -8),
+    (24, 14), (25, 11), (26, -8), (0, 6), (1, 10), (4, -6), (5, -7), (9, -5), (10, -5), (14, -7),
+    (15, 14), (18, 13), (19, 9), (21, -11), (22, 9), (23, -16), (24, -6), (25, 5), (26, -7), (27, 7),
+    (28, -5), (15, 5), (5, -12), (8, 17), (9, 5), (16, 9), (18, -5), (19, 6), (20, 6), (19, 15),
+    (20, 13), (15, 6), (14, 13), (23, 6), (6, 5), (23, 11), (1, 6), (4, 11), (25, 6), (18, 8),
+    (21, -5), (22, 12), (25, 14), (23, 6), (18, 7), (20, 6), (5, 6), (21, 10), (21, 9), (27, 10),
+    (20, 6), (20, 17), (6, 5), (0, 7), (1, -11), (4, -6), (5, 7), (6, -11), (7, -5), (9, 88),
+    (11, -8), (12, -5), (14, -5), (16, -9), (17, -10), (18, -15), (19, -17), (21, 35), (22, -8), (24, -6),
+    (25, -10), (26, -5), (28, 6), (21, 7), (22, 6), (23, 10), (25, 24), (20, 25), (23, -8), (1, -6),
+    (5, 5), (11, 11), (14, 8), (16, 9), (17, -7), (18, -7), (21, 6), (26, 6), (9, 6), (19, 8),
+    (20, 12), (21, 8), (21, 17), (15, 12), (21, 8), (9, 8), (20, 5), (21, 6), (26, 5), (8, 7),
+    (3, 8), (18, 11), (21, 10), (5, -5), (10, 8), (17, 7), (18, -5), (21, 7), (22, 7), (25, 5),
+    (20, -5), (22, 16), (28, 9), (19, 9), (6, 11), (8, 7), (17, 6), (19, 7), (21, -5), (6, 14),
+    (6, 11), (16, 29), (21, 10), (18, 11), (5, 37), (5, -12), (6, -6), (15, -8), (16, 7), (18, -12),
+    (19, -9), (20, 7), (21, 30), (22, 35), (24, -5), (25, 15), (21, 6), (26, 5), (22, 19), (12, 7),
+    (21, 12), (24, 36), (25, -8), (19, 8), (23, 14), (1, 5), (3, 10), (22, 10), (25, -5), (1, 10),
+    (1, 14), (2, 14), (3, 19), (4, 6), (21, 6), (22, -5), (23, -6), (25, 21), (5, 6), (6, 12),
+    (1, 7), (15, -5), (16, 5), (21, 10), (4, 10), (5, -11), (23, 19), (19, 6), (11, 11), (20, 9),
+    (0, 46), (1, 7), (3, 7), (5, -17), (7, 5), (9, -10), (10, 6), (12, -9), (13, -7), (14, -7),
+    (15, 10), (16, 13), (17, 15), (18, -15), (20, -14), (21, -15), (22, -16), (23, -19), (24, 16), (25, 26),
+    (26, -13), (27, -8), (17, 6), (18, 9), (22, 5), (4, 10), (19, 16), (16, 6), (19, 7), (11, 8),
+    (13, 11), (21, 5), (22, 8), (18, 16), (19, -5), (21, 7), (24, 10), (25, 7), (17, 8), (24, 8),
+    (26, 11), (28, 11), (20, 9), (21, 6), (1, 5), (0, 11), (17, 7), (11, 10), (19, 26), (20, -6),
+    (17, 13), (18, -5), (28, 9), (2, 23), (17, 12), (20, 12), (23, -5), (25, -5), (17, 15), (5, 5),
+    (22, 8), (5, 6), (5, 12), (20, 9), (20, 32), (23, -8), (18, 9), (5, 6), (23, 12), (5, -9),
+    (6, 7), (9, -5), (11, -5), (13, 35), (17, 11), (23, -8), (24, 16), (25, -10), (28, 9), (9, 6),
+    (1, 8), (20, 7), (21, -6), (23, 8), (26, 9), (14, 5), (4, 5), (5, -5), (9, -5), (19, 8),
+    (20, 6), (21, 7), (27, 11), (26, 15), (15, 17), (20, 6), (7, 5), (2, 5), (8, 7), (17, 9),
+    (18, 5), (15, 7), (5, 10), (24, 48), (25, -17), (26, -5), (21, 9), (26, 9), (0, 11), (19, 9),
+    (23, 7), (24, 7), (5, 12), (7, 5), (21, 6), (26, 11), (5, 5), (10, 5), (12, 6), (1, 6),
+    (14, 19), (20, 6), (5, 12), (22, 12), (5, 5), (19, 5), (4, 6), (6, 13), (10, 7), (12, 7),
+    (15, 5), (16, -5), (18, -5), (19, -11), (20, -7), (21, 10), (28, 7), (18, 9), (21, 17), (20, 17),
+    (5, 10), (10, 12), (20, -6), (2, 15), (18, 7), (14, 9), (21, 9), (22, 9), (23, -5), (19, 10),
+    (18, 11), (1, 5), (25, 20), (5, 18), (21, -6), (25, 9), (28, 8), (5, 5), (4, 9), (14, 8),
+    (1, 57), (25, -11), (20, 6), (23, 11), (0, 12), (19, 14), (2, 8), (1, 16), (17, -8), (18, 15),
+    (21, 9), (25, -5), (23, 19), (25, 10), (27, 9), (2, 6), (0, -5), (2, -6), (3, 6), (11, 7),
+    (17, -5), (18, -5), (19, -5), (21, -6), (22, -5), (25, 53), (28, 5), (21, 10), (6, 11), (7, 7),
+    (8, 5), (1, -12), (17, -5), (18, -8), (21, -8), (23, -12), (24, -10), (26, 103), (27, 7), (6, 9),
+    (4, 10), (22, 24), (25, 25), (10, 21), (23, -8), (9, 6), (19, 8), (20, 12), (21, 8), (9, 9),
+    (15, 9), (17, 11), (19, 13), (21, -5), (16, 11), (18, 16), (21, -8), (22, 10), (5, -6), (9, 49),
+    (21, -8), (5, -8), (6, 12), (19, 5), (15, -7), (18, -5), (19, 79), (21, -8), (25, -8), (23, 22),
+    (0, 5), (2, 14), (17, -9), (21, 6), (23, -5), (24, 17), (25, 7), (26, 8), (17, 7), (1, -5),
+    (5, -6), (6, 7), (9, -5), (11, -5), (13, 35), (17, 11), (23, -9), (24, 16), (25, -6), (26, -5),
+    (28, 9), (4, 5), (5, 10), (6, 7), (18, 6), (22, 5), (19, 10), (18, 16), (25, 6), (1, 11),
+    (18, 10), (6, 11), (5, 40), (7, 5), (21, -5), (18, 6), (16, 8), (17, 6), (25, 7), (20, 6),
+    (23, 5), (2, 11), (16, 5), (19, 5), (27, 10), (9, 6), (19, 7), (20, 11), (21, 7), (24, 22),
+    (23, 17), (15, 10), (20, 12), (18, 9), (12, 11), (17, 20), (5, 5), (23, 8), (21, 8), (18, 5),
+    (1, 17), (2, 5), (15, -8), (18, 6), (1, 6), (2, 6), (15, 6), (21, 9), (6, 9), (1, -23),
+    (2, -22), (3, -23), (4, -17), (6, -25), (7, -16), (8, -12), (9, -37), (10, -32), (11, -41), (12, -27),
+    (13, -23), (14, 8), (15, 100), (16, 97), (17, -38), (18, -53), (19, 90), (20, -15), (21, 14), (22, 118),
+    (23, -80), (25, 64), (27, -22), (28, 13), (3, 7), (11, 6), (22, 5), (4, 11), (5, -8), (1, 10),
+    (12, 10), (16, 10), (21, -5), (23, 15), (15, 8), (18, 7), (15, 6), (23, 11), (4, 8), (5, 13),
+    (15, -5), (17, 34), (19, 9), (22, -5), (23, -12), (24, -5), (25, -9), (26, 9), (28, 5), (18, 15),
+    (18, 9), (15, 9), (17, 20), (18, 10), (7, 5), (0, 10), (1, 7), (25, -6), (5, 6), (10, 5),
+    (23, 14), (1, 7), (6, 8), (6, 10), (24, 10), (1, 11), (17, 6), (1, 8), (18, 6), (20, 6),
+    (3, 10), (22, 10), (25, -5), (17, 5), (15, 14), (17, 5), (12, 20), (18, 20), (19, 7), (4, 16),
+    (6, 21), (9, 7), (15, -8), (17, 16), (19, -5), (24, -6), (26, -5), (17, 12), (17, 7), (1, 7),
+    (9, 5), (17, 8), (11, 7), (17, 8), (2, 11), (4, 17), (14, 7), (25, 16), (17, 13), (27, 11),
+    (9, 6), (18, 5), (19, 7), (20, 11), (21, 6), (21, 14), (5, 10), (17, 8), (24, 8), (22, 6),
+    (0, 8), (1, 14), (4, -6), (5, -6), (7, 19), (8, 15), (10, -9), (11, -10), (12, -7), (14, 5),
+    (15, -5), (16, -9), (17, -6), (18, 5), (19, -10), (20, -20), (21, 14), (22, -10), (23, -7), (24, 18),
+    (27, 8), (28, -12), (21, 6), (17, 7), (23, 8), (6, 8), (25, 12), (24, 25), (2, 5), (17, 11),
+    (19, -8), (20, 5), (21, 7), (27, 11), (6, 8), (21, 15), (28, 11), (1, 14), (2, 14), (3, 19),
+    (4, 6), (21, 6), (22, -5), (23, -6), (1, 10), (25, -5), (6, 7), (15, 8), (17, -7), (18, 15),
+    (21, -6), (5, 8), (18, 10), (1, 25), (4, 16), (14, 12), (25, -7), (8, 5), (0, -16), (1, -32),
+    (2, -18), (3, -16), (4, -29), (5, 42), (6, -11), (7, 46), (9, 51), (11, 13), (12, -21), (13, 24),
+    (14, -26), (15, -30), (17, -33), (18, -6), (19, 8), (20, 12), (21, 31), (22, 23), (24, 13), (25, -15),
+    (26, -8), (28, -5), (4, 6), (23, 5), (11, 5), (12, 22), (13, 11), (15, -8), (16, 30), (19, -8),
+    (21, -5), (23, -6), (17, 5), (1, 9), (5, -6), (9, 50), (21, -9), (1, 7), (4, 13), (5, 10),
+    (6, 15), (7, 17), (9, 5), (17, -5), (20, -6), (23, -8), (3, 5), (23, 7), (8, 5), (26, 12),
+    (0, 9), (6, 9), (13, 10), (17, 10), (21, -5), (1, 6), (19, 18), (6, 9), (17, 5), (21, 10),
+    (1, 5), (0, -5), (1, 37), (2, 7), (4, -5), (5, -7), (6, -5), (9, -5), (10, -5), (11, -10),
+    (12, 9), (13, -5), (15, -7), (17, 12), (18, -12), (19, -10), (21, -5), (22, -6), (23, -7), (24, 6),
+    (25, -27), (26, 80), (27, -5), (28, -6), (0, 26), (1, 7), (4, -5), (5, -9), (9, -5), (11, 8),
+    (15, -6), (17, -9), (20, -5), (21, 7), (23, -9), (24, 14), (26, -10), (27, -5), (28, 20), (20, 24),
+    (23, -7), (18, -5), (19, 18), (25, 5), (21, 9), (17, 5), (20, 10), (1, 21), (11, 8), (13, 11),
+    (21, 5), (22, 8), (23, 10), (11, 8), (18, 6), (21, -6), (22, 7), (25, -5), (26, 7), (28, 10),
+    (20, 10), (0, 7), (5, -5), (10, 5), (15, -6), (17, 13), (19, 15), (20, 13), (21, -5), (22, -5),
+    (23, 6), (25, 21), (18, 11), (23, 6), (16, 6), (1, 7), (16, 13), (15, 7), (20, 9), (22, 10),
+    (1, 5), (5, 7), (24, 8), (0, 11), (24, 12), (25, -9), (22, 9), (5, 6), (19, 5), (22, 6),
+    (5, 6), (22, 14), (5, 10), (16, 5), (5, 10), (5, 6), (6, 12), (6, 5), (23, 11), (5, 6),
+    (5, 13), (1, 11), (4, 11), (25, 9), (9, 12), (12, 6), (18, 8), (19, -5), (21, -7), (23, 11),
+    (18, 5), (6, 10), (24, 10), (1, 5), (2, 6), (19, 7), (15, 7), (18, 13), (1, 7), (6, 12),
+    (16, 7), (22, -5), (15, 7), (17, 10), (17, -6), (18, 12), (5, 8), (6, 12), (6, 18), (1, 8),
+    (22, 5), (26, 11), (6, 8), (15, 13), (18, 5), (19, 9), (21, 12), (1, 6), (18, 6), (14, 16),
+    (22, 16), (23, -7), (24, 7), (0, 26), (17, 13), (20, 5), (19, 7), (18, 5), (19, 10), (25, 11),
+    (17, 5), (12, 7), (19, 8), (14, 16), (21, -9), (22, 7), (28, 10), (7, 21), (18, 6), (21, 9),
+    (17, 5), (4, 9), (15, 6), (17, 6), (6, 11), (19, 9), (1, 7), (22, 6), (9, 6), (13, 8),
+    (15, -5), (17, 10), (19, 17), (21, -7), (22, -5), (25, 6), (23, 23), (26, 5), (1, 13), (18, 7),
+    (20, -5), (23, 36), (17, 5), (6, 14), (2, 12), (9, 9), (25, -5), (26, 8), (19, 11), (17, -5),
+    (18, 16), (20, 9), (15, 10), (1, 5), (5, 6), (7, 12), (18, 7), (19, -5), (20, 6), (1, -5),
+    (5, 41), (7, 44), (9, -8), (17, -6), (18, -6), (21, -14), (26, 8), (7, 7), (8, 5), (0, 18),
+    (1, 9), (2, 5), (5, 12), (15, 6), (20, 14), (21, -8), (20, 11), (19, 8), (5, 12), (0, 8),
+    (21, 8), (17, 7), (17, 9), (20, 5), (23, 5), (21, 7), (23, 7), (4, 35), (5, 55), (7, -5),
+    (9, 9), (17, -8), (18, -7), (19, -7), (20, -7), (21, -5), (22, -5), (23, -13), (18, 11), (18, 10),
+    (18, 17), (5, 12), (6, 9), (21, -5), (28, 9), (8, 7), (26, 11), (17, 5), (1, 5), (7, 5),
+    (17, 9), (18, 6), (18, 5), (18, 12), (21, 6), (5, -5), (9, -6), (15, 7), (17, -9), (20, -8),
+    (21, 30), (23, 16), (25, -5), (27, 6), (17, 5), (21, 13), (24, 19), (25, -6), (15, 11), (21, 9),
+    (7, 7), (8, 5), (10, 11), (20, 5), (4, 5), (17, 5), (18, -5), (19, 5), (3, 10), (5, 5),
+    (8, 11), (19, 22), (21, -8), (23, -6), (18, 7), (20, 6), (5, -5), (17, 67), (18, -8), (21, -6),
+    (1, 8), (5, -6), (11, 36), (21, -5), (22, 8), (23, -5), (18, 5), (15, 9), (17, 8), (28, 12),
+    (10, 21), (20, 6), (20, 29), (4, 9), (6, 21), (23, -6), (21, 5), (20, 11), (20, 12), (17, 6),
+    (20, 5), (23, 6), (16, 6), (20, 11), (18, 7), (20, 5), (27, 11), (18, 6), (21, 10), (10, 10),
+    (0, 13), (28, 10), (5, -5), (17, 7), (21, 6), (23, 17), (21, 6), (26, 5), (23, 8), (1, 19),
+    (10, 10), (14, 9), (23, 5), (25, -9), (6, 10), (24, 10), (4, 10), (23, 23), (0, -16), (1, -11),
+    (2, -15), (4, -20), (5, -6), (7, -15), (8, -10), (9, 6), (10, -19), (11, -34), (12, -11), (13, 5),
+    (14, -11), (15, 33), (16, 29), (17, 31), (18, 17), (19, -28), (20, -16), (21, 39), (22, 11), (23, -14),
+    (25, 52), (26, -8), (27, -16), (28, 29), (17, 14), (1, 13), (23, 8), (17, 9), (0, -5), (1, 19),
+    (4, -6), (6, 19), (25, 7), (26, -5), (28, 9), (0, 14), (1, -14), (3, -14), (4, 27), (5, 17),
+    (6, 27), (7, 19), (8, 6), (9, 20), (10, -20), (11, -28), (12, -22), (13, -10), (14, -11), (15, -11),
+    (16, -27), (17, 22), (18, -5), (20, 17), (22, -21), (23, -30), (24, 8), (25, -8), (26, 13), (27, 22),
+    (28, 9), (5, 19), (19, 18), (20, 7), (26, 5), (15, 28), (21, -6), (20, -5), (23, 26), (1, -7),
+    (4, -5), (5, -21), (6, -6), (7, -5), (9, -6), (10, -9), (11, 9), (12, -6), (15, -7), (16, -5),
+    (17, -6), (18, -9), (19, -10), (20, 51), (21, -6), (22, -10), (23, 93), (25, -7), (28, -5), (1, 10),
+    (2, 9), (22, 14), (13, 10), (0, 5), (1, 6), (4, 28), (25, -7), (19, 14), (25, -5), (6, 5),
+    (14, 10), (22, 5), (23, 18), (23, 10), (27, 11), (5, 6), (9, 9), (2, 7), (4, 55), (5, -18),
+    (6, -11), (7, -6), (9, -9), (10, -9), (11, -11), (12, -7), (13, -5), (14, 83), (16, 36), (17, -12),
+    (18, -11), (19, -7), (20, -13), (21, -6), (22, 23), (23, -32), (24, -5), (25, -14), (26, -6), (27, -5),
+    (28, -7), (4, -5), (5, -11), (9, -5), (10, -6), (13, 8), (16, 5), (17, -7), (18, -6), (19, -7),
+    (20, -10), (23, 67), (25, -7), (26, 7), (18, 8), (21, 6), (22, 8), (8, 5), (2, 6), (3, 12),
+    (4, 7), (21, 8), (17, 5), (15, 7), (19, 13), (23, 12), (6, -5), (7, 11), (9, 16), (10, 7),
+    (17, -5), (19, -7), (20, 10), (21, -13), (22, 26), (25, 9), (28, 9), (5, 11), (6, -5), (11, -6),
+    (12, 7), (17, -6), (18, -5), (19, -5), (20, -9), (22, -5), (23, 66), (0, 8), (3, 8), (5, -7),
+    (14, 15), (17, 5), (18, -5), (21, -9), (22, 6), (23, 36), (25, -6), (17, 6), (18, 14), (0, 20),
+    (1, 16), (2, -14), (3, -11), (4, -19), (5, -27), (6, -7), (7, -9), (8, -9), (9, 30), (11, -6),
+    (12, -12), (13, -5), (15, 37), (16, 29), (17, 25), (18, 14), (19, -15), (20, 9), (21, 12), (22, -14),
+    (23, -8), (24, 8), (25, -28), (26, -17), (27, -9), (28, 5), (1, 5), (2, 6), (1, 9), (25, 8),
+    (17, 8), (26, 11), (28, 11), (0, -28), (1, -17), (2, -13), (3, -28), (4, -7), (5, 76), (6, 48),
+    (7, 22), (8, -14), (9, 33), (10, 14), (11, -45), (12, -16), (13, -21), (14, -36), (15, 16), (17, 24),
+    (18, 49), (19, 75), (20, 21), (21, 42), (22, 11), (23, -67), (24, -18), (25, -48), (26, -35), (28, -39),
+    (17, 5), (10, 9), (13, 9), (21, -5), (23, 23), (0, -8), (1, -6), (3, -8), (4, -6), (6, -7),
+    (7, -5), (9, -8), (10, 8), (11, 31), (12, 14), (13, 22), (14, -8), (16, 8), (18, -16), (19, -13),
+    (21, 25), (22, -8), (23, 6), (26, -9), (27, 5), (28, -8), (0, 8), (23, 8), (18, 6), (21, 5),
+    (20, 5), (21, 7), (1, 8), (5, 8), (21, 8), (2, -11), (3, 19), (4, 37), (5, 67), (6, 52),
+    (7, 17), (9, -14), (10, -17), (11, -18), (12, -14), (14, 6), (15, -15), (16, -16), (17, -11), (18, -20),
+    (19, -23), (20, -27), (21, 22), (22, -20), (24, -9), (25, -23), (26, 10), (27, -14), (28, 18), (4, -5),
+    (5, -21), (6, -7), (7, -5), (9, -8), (10, -7), (11, -7), (12, -5), (16, -5), (17, -12), (18, 11),
+    (19, -13), (20, -13), (21, 18), (22, -8), (23, 75), (24, -6), (25, -7), (27, 54), (23, 31), (20, 9),
+    (21, 6), (5, 6), (7, 9), (9, -5), (15, -8), (17, -6), (18, 7), (19, -6), (21, 9), (22, -7),
+    (28, 31), (1, 7), (12, 12), (15, 22), (19, 12), (5, -6), (9, -5), (16, 9), (17, -6), (18, -5),
+    (19, -5), (21, 11), (22, 37), (16, 5), (2, 8), (18, 8), (17, 6), (18, 8), (19, 13), (18, 9),
+    (21, -6), (22, 20), (18, 25), (6, 6), (9, 7), (19, 8), (20, -8), (27, 11), (1, 8), (11, 8),
+    (25, -5), (20, 16), (1, 6), (5, 23), (17, 5), (12, 6), (23, 7), (4, 9), (5, -8), (6, 21),
+    (20, 7), (23, 11), (26, 5), (23, 10), (1, -6), (4, -5), (6, 73), (9, 6), (17, -5), (19, -5),
+    (23, -6), (24, 9), (25, -13), (5, 8), (22, 25), (1, 15), (5, -37), (6, 10), (7, 10), (8, 7),
+    (10, 6), (11, -5), (13, 6), (14, 10), (16, -6), (19, -5), (20, -18), (21, 21), (22, -5), (23, -5),
+    (26, -8), (27, 13), (28, -8), (19, 6), (5, 29), (6, 29), (10, 18), (15, -5), (17, -10), (18, -10),
+    (19, -8), (20, -8), (21, 23), (22, -6), (23, -14), (25, -5), (26, 5), (6, 8), (25, 20), (15, -5),
+    (16, 18), (5, -7), (9, 5), (20, 15), (22, 5), (6, 10), (18, 11), (28, 11), (1, 6), (1, 8),
+    (6, 7), (21, 9), (5, 7), (20, 5), (22, 5), (14, -8), (22, 17), (1, -6), (10, 5), (11, 5),
+    (12, 6), (18, -12), (19, -5), (22, 20), (19, 12), (21, 8), (4, 11), (0, 8), (23, 8), (6, 21),
+    (13, 10), (16, 21), (10, 5), (13, 10), (1, 25), (4, 99), (5, -23), (6, -6), (9, -5), (14, -5),
+    (15, -6), (18, -5), (21, -10), (23, -8), (25, -9), (17, 6), (18, 11), (23, 7), (6, 9), (0, 12),
+    (5, 5), (9, 5), (19, -7), (20, -5), (21, 13), (23, -6), (28, 6), (18, 11), (22, 35), (23, -5),
+    (12, 11), (19, 17), (21, 8), (15, 6), (18, 8), (1, -5), (4, 17), (17, 7), (12, 7), (21, 10),
+    (6, 10), (15, -6), (17, 14), (18, 12), (20, 7), (22, 7), (25, -5), (10, 15), (21, 13), (19, 6),
+    (19, 13), (1, 16), (17, 8), (18, -5), (19, 5), (21, 7), (1, 6), (20, 11), (6, 9), (5, 10),
+    (1, -5), (2, 16), (17, 10), (11, 39), (23, -5), (14, 5), (11, 18), (23, 8), (1, 9), (2, 10),
+    (15, 6), (17, 9), (28, 9), (17, 8), (6, 13), (2, 8), (5, -5), (17, -5), (18, 15), (20, 8),
+    (25, 6), (3, 9), (8, 7), (9, -5), (15, -10), (17, -6), (18, -9), (19, -7), (20, 8), (21, -17),
+    (22, 31), (23, 33), (27, 10), (5, 9), (4, 18), (25, 11), (21, 24), (19, 8), (25, -5), (26, 20),
+    (1, 7), (19, 7), (19, 15), (20, 6), (21, 11), (2, 9), (19, 7), (5, -6), (26, 5), (28, 11),
+    (0, -16), (1, 28), (3, -9), (4, 18), (5, 15), (6, 9), (7, 19), (8, -10), (9, 18), (10, -12),
+    (11, -24), (13, -17), (14, -21), (15, 7), (17, -20), (18, -14), (19, 11), (20, -7), (21, 15), (22, -25),
+    (24, 14), (25, -19), (27, -19), (28, 67), (3, 5), (5, 12), (9, 10), (11, 8), (17, 5), (21, 9),
+    (23, -5), (25, -5), (5, -6), (19, 5), (20, 18), (2, 8), (4, 7), (6, 13), (18, 20), (2, 7),
+    (24, -6), (25, 8), (1, 24), (3, 48), (4, 14), (5, -7), (6, -5), (9, -5), (11, -5), (17, -6),
+    (18, -6), (19, -7), (20, -6), (22, -6), (23, -13), (24, -9), (25, 28), (26, -9), (27, -5), (19, 5),
+    (21, 22), (17, 8), (24, 8), (1, -5), (4, 5), (9, -5), (10, 8), (11, 9), (14, 16), (16, 8),
+    (17, -7), (19, -5), (20, -6), (21, 7), (23, -5), (25, -5), (8, 5), (18, 6), (20, 6), (8, 5),
+    (1, 19), (21, 10), (2, 8), (26, 21), (18, 5), (20, 11), (1, -6), (4, -5), (5, 38), (6, -6),
+    (7, 43), (9, -10), (11, -5), (16, 9), (17, 8), (18, 5), (20, -5), (21, -19), (22, -7), (25, -7),
+    (26, 7), (17, 18), (17, 5), (0, 50), (1, -17), (3, -9), (4, 10), (5, -10), (7, -10), (8, -7),
+    (9, -7), (10, -12), (11, -10), (12, -12), (13, -14), (14, -11), (15, -7), (16, -14), (17, -15), (18, -16),
+    (19, 27), (21, -28), (22, 11), (24, 20), (25, 50), (27, 15), (28, 17), (18, 6), (15, 7), (5, 12),
+    (3, 14), (18, 6), (21, 10), (14, 8), (27, 11), (9, -5), (14, -17), (15, -12), (16, -8), (17, -9),
+    (18, -7), (19, -5), (20, 13), (22, 110), (23, -11), (25, -7), (17, 5), (0, 36), (1, 28), (2, -5),
+    (3, -9), (5, -7), (6, -6), (11, -6), (12, 6), (15, -9), (16, -5), (18, 6), (19, -7), (24, 22),
+    (25, -12), (26, -7), (0, -5), (1, 7), (5, -6), (11, -6), (12, 6), (17, 9), (18, 16), (19, -10),
+    (20, 8), (21, 37), (22, -11), (24, -5), (25, -9), (26, -5), (0, 16), (1, 52), (2, -12), (4, -10),
+    (5, -11), (6, -7), (8, -5), (9, -15), (10, -8), (11, -10), (13, -9), (14, -7), (15, -12), (16, -7),
+    (18, 17), (19, -5), (20, -5), (21, 32), (22, -9), (23, 9), (24, -11), (25, -6), (26, -19), (27, 17),
+    (28, 16), (21, 11), (4, 5), (17, 14), (26, 9), (5, 6), (23, 14), (1, -10), (2, 41), (25, -5),
+    (15, 5), (20, 10), (1, 9), (3, -6), (1, -10), (4, -5), (5, -12), (6, -7), (9, -8), (10, -6),
+    (11, -7), (12, -5), (14, -7), (15, 165), (16, -15), (17, 23), (18, 26), (19, -17), (20, -11), (21, -32),
+    (22, -13), (23, -13), (25, -10), (26, -5), (28, -5), (0, -6), (2, 6), (3, -6), (10, -5), (11, 23),
+    (13, 15), (17, -10), (18, -6), (19, -12), (22, -5), (23, 15), (25, 9), (26, -7), (27, 7), (28, -5),
+    (27, 11), (18, 6), (12, 7), (15, 8), (1, 7), (6, 8), (1, 25), (4, -11), (5, 11), (6, 16),
+    (7, -10), (8, -5), (9, 14), (11, -15), (12, 6), (13, -7), (14, -9), (15, 5), (16, 23), (17, -14),
+    (18, 14), (19, 13), (21, 7), (22, -20), (23, -14), (25, -14), (26, -15), (25, 6), (2, 8), (14, 6),
+    (16, 18), (21, 5), (5, -5), (6, 9), (17, -5), (21, 19), (17, 5), (1, -5), (17, 6), (21, -5),
+    (24, 13), (25, 20), (6, 5), (19, 5), (21, 8), (11, 11), (6, 7), (5, 8), (7, 5), (25, 8),
+    (19, 8), (1, 13), (22, 9), (14, 6), (7, 5), (19, 6), (9, 10), (18, 13), (20, 5), (21, 15),
+    (0, 11), (19, 6), (5, 5), (1, -8), (9, 9), (11, 21), (13, 58), (21, -7), (24, -5), (25, -13),
+    (1, 18), (14, 9), (21, 8), (5, -10), (10, 9), (17, 5), (18, -6), (19, -7), (20, 55), (1, 6),
+    (4, 6), (18, 18), (20, -5), (8, 5), (2, 14), (17, 7), (18, 17), (23, -5), (19, 13), (6, 15),
+    (17, 8), (24, 8), (18, 8), (18, 7), (20, 6), (9, -6), (10, 14), (12, 7), (15, -6), (18, 10),
+    (19, 13), (20, 5), (23, -9), (1, -5), (5, -6), (14, 5), (15, 62), (16, 18), (17, -7), (19, -10),
+    (21, 5), (22, -8), (23, -8), (3, 7), (14, 17), (7, 11), (22, 11), (19, 16), (19, 5), (17, 5),
+    (23, 7), (5, 7), (18, 6), (23, 17), (3, 10), (15, -6), (16, 12), (19, -5), (21, -7), (22, 11),
+    (25, -5), (8, 7), (5, 6), (6, 12), (6, 11), (10, 72), (11, -12), (20, -6), (21, -6), (23, -8),
+    (6, 9), (22, 7), (10, 10), (20, 14), (5, 7), (24, 11), (15, 7), (6, 11), (15, 8), (15, 5),
+    (17, 6), (23, 6), (1, -5), (5, 11), (17, 26), (18, -9), (19, -5), (20, 22), (21, -7), (23, -7),
+    (25, 7), (5, 5), (19, 8), (0, -6), (17, -10), (18, -7), (19, -5), (24, 38), (25, 9), (26, 12),
+    (1, 6), (18, 5), (25, 22), (17, 18), (15, 7), (19, 12), (18, 5), (21, 10), (17, 8), (24, 8),
+    (1, 7), (3, 10), (14, 8), (1, 6), (11, 9), (14, 10), (23, -5), (25, 5), (22, 5), (7, 11),
+    (5, -8), (17, -9), (18, 35), (19, 14), (20, 8), (21, -5), (23, -5), (19, 5), (4, 9), (18, 7),
+    (20, 6), (10, 5), (17, 5), (11, 18), (2, -7), (7, 7), (11, 8), (18, -5), (21, 6), (23, 34),
+    (25, -10), (1, -11), (4, 17), (10, 12), (11, -5), (13, 5), (16, -7), (17, -10), (18, -7), (19, 8),
+    (20, -9), (21, 5), (22, -9), (23, 10), (24, -5), (25, 38), (26, -5), (1, -7), (2, 15), (17, 5),
+    (19, 9), (20, 14), (23, -5), (17, 5), (8, 7), (15, 9), (18, 15), (19, -5), (21, -5), (20, 5),
+    (1, 18), (27, 11), (26, 8), (0, -5), (4, 5), (9, -6), (11, 8), (12, 7), (16, 6), (17, 6),
+    (18, -8), (20, -9), (24, -5), (1, 12),
 ];

@@ -399,7 +399,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
-                 "message is too long", "message length", "allowed size", "exceeds limit of", "length of data", "message exceeds", "maximum size", "size of the message"]),
+                 "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "length of data", "message exceeds", "maximum size", "size of the message"]),
     );
     v.push(
         r("greeting.blocked", C::Blocklisted,
