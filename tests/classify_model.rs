@@ -13,8 +13,8 @@
 //!
 //! Training rows: the Sisimai evaluation subset and Crisp (tests/data/corpus, each
 //! row's first accepted category, at weight [`CORPUS_WEIGHT`]) and the tuning rows of
-//! tests/data/generalisation (`replies.jsonl` and `fresh/`, their labelled category,
-//! weight 1). The held-out set (`fresh2/`) is never read here.
+//! tests/data/generalisation ([`common::TUNING_FILES`], their labelled category,
+//! weight 1). The held-out set (`fresh3/`) is never read here.
 #![cfg(feature = "model-training")]
 
 mod common;
@@ -48,12 +48,12 @@ struct GRow {
 }
 
 /// The generalisation corpus's tuning rows: every row of `replies.jsonl` and of
-/// `fresh/` (both earlier held-out sets were retired into tuning once their figures
-/// were recorded). The held-out set, `fresh2/`, is never read here.
+/// `fresh/` and `fresh2/` (each earlier held-out set was retired into tuning once its
+/// figure was recorded). The held-out set, `fresh3/`, is never read here.
 fn tuning_rows() -> Vec<GRow> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
     let mut out = Vec::new();
-    for file in ["replies.jsonl", "fresh/replies.jsonl"] {
+    for file in common::TUNING_FILES {
         let text = std::fs::read_to_string(dir.join(file)).expect("a tuning file");
         for l in text.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");

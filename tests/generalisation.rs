@@ -194,13 +194,14 @@ fn score(name: &str, rows: &[&Row], f: &dyn Fn(&Row) -> Said, show_rows: bool) -
     s
 }
 
-/// The rows rules may be written from: every row of `replies.jsonl` (its first held-out
-/// part, `heldout.txt`, was retired into tuning once its figures were recorded) and of
-/// `fresh/` (retired likewise).
+/// The rows rules may be written from: every row of the tuning files
+/// ([`common::TUNING_FILES`]; each earlier held-out set was retired into them once its
+/// one measurement was recorded).
 fn tuning_rows() -> Vec<Row> {
-    let mut rows = rows();
-    rows.extend(rows_from("fresh/replies.jsonl"));
-    rows
+    common::TUNING_FILES
+        .iter()
+        .flat_map(|f| rows_from(f))
+        .collect()
 }
 
 fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score) {
@@ -275,6 +276,11 @@ fn tuning_split() {
         &rows_from("fresh/replies.jsonl"),
         false,
     );
+    all_three(
+        "tuning: fresh2/ (retired)",
+        &rows_from("fresh2/replies.jsonl"),
+        false,
+    );
     // A guard against regressions on the rows the rules were tuned on (the figures in
     // BENCHMARKS.md); the held-out rows carry the thresholds.
     assert!(pct(t.cat, t.n) >= 80.0, "tuning category {}", t.line());
@@ -283,7 +289,7 @@ fn tuning_split() {
     assert!(t.cat > k.cat && t.cat > c.cat);
 }
 
-/// The held-out set (`fresh2/replies.jsonl`, see its README): replies from receiving
+/// The held-out set (`fresh3/replies.jsonl`, see its README): replies from receiving
 /// systems absent from every tuning file, gathered and labelled by someone who did not
 /// read the classifier, and never read by anyone writing rules. Prints totals and
 /// confusion counts, never a row; asserts the figures first measured as a floor.
@@ -322,7 +328,7 @@ fn heldout_split_targets() {
 }
 
 /// The held-out file.
-const HELDOUT: &str = "fresh2/replies.jsonl";
+const HELDOUT: &str = common::HELDOUT_FILE;
 
 /// The floor for [`heldout_split`]: the figures first measured.
 struct Floor {
