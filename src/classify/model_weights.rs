@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 3446 features, 8234 (feature, category) entries.
+//! 29 categories, 3676 features, 8308 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,13 +48,13 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-48, 32, -40, -35, -15, 47, -36, -50, -100, -18, -17, 30, -15, -12, -35, -14, -22, 54, 17, 0, 18, 83, -4, 103, -8, 90, 42, -30, -17];
+pub(super) static PRIOR: [i32; 29] = [-44, 42, -36, -36, -16, 43, -38, -55, -89, -22, -19, 50, -7, -13, -38, -16, -26, 49, 16, -2, 8, 80, -9, 119, -5, 84, 38, -35, -20];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).
-pub(super) static HASHES: [u32; 3446] = [
+pub(super) static HASHES: [u32; 3676] = [
     0x000a3c4c, // w:configured
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
@@ -65,6 +65,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x00aff7b1, // b:session open
     0x00d933e5, // w:forbidden
     0x00e467d9, // w:rhsbl
+    0x0134aa23, // b:provider for
     0x013f1302, // b:is achieved
     0x014502f9, // b:delivered reason
     0x017662f2, // b:is on
@@ -75,6 +76,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x01f01db2, // b:message gmail
     0x020648af, // w:verification
     0x020c084f, // w:directory
+    0x0224c9dd, // w:next
     0x0231485e, // w:live
     0x02400a0a, // b:auth not
     0x02402df5, // b:not support
@@ -103,6 +105,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x04007989, // b:fully qualified
     0x041ef702, // b:this ip
     0x04264853, // b:past from
+    0x0429845e, // b:this mx
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
@@ -113,6 +116,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x04c2ce50, // e:x.7.32
     0x04d5597c, // b:list expansion
     0x0512470b, // b:configuration error
+    0x05157026, // w:contents
     0x05341a20, // w:setting
     0x0556e6b0, // b:unavailable user
     0x0561f800, // b:requests per
@@ -127,8 +131,10 @@ pub(super) static HASHES: [u32; 3446] = [
     0x065c2820, // b:writing spool
     0x06717e38, // b:senderscore org
     0x067558c8, // b:are trying
+    0x067a7c75, // b:encryption required
     0x067e9211, // w:mailboxfull
     0x068bce4c, // b:exceeded mailbox
+    0x069559bd, // w:agent
     0x06c2d176, // e:x.7.30
     0x06d9cd8c, // b:receivingrateperm gsmtp
     0x06fd2045, // b:sent from
@@ -160,6 +166,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x089f1770, // b:jp recipient
     0x08a98f1e, // b:because dkim
     0x08be2e7b, // b:ntt example
+    0x08c3ba8e, // b:conform to
     0x08c4020b, // w:delivering
     0x08c51333, // e:x.7.24
     0x08cbe63b, // b:cbl abuseat
@@ -175,7 +182,9 @@ pub(super) static HASHES: [u32; 3446] = [
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
     0x0958abe0, // b:arguments invalid
+    0x0966eab6, // w:log
     0x096f7c39, // b:our users
+    0x097df6eb, // w:violates
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
@@ -189,23 +198,27 @@ pub(super) static HASHES: [u32; 3446] = [
     0x0a1126f6, // b:lookup cgi
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
+    0x0a5568de, // b:classified as
     0x0a588720, // b:spf check
     0x0a78184d, // b:verify that
     0x0ab5209b, // b:mail could
     0x0ac51659, // e:x.7.26
     0x0acdfe66, // b:content presents
     0x0af18a78, // w:mailer
+    0x0af5b469, // b:in incorrect
     0x0b03655d, // w:doesn
     0x0b0e8956, // b:unresolvable rfc
     0x0b0edb78, // b:detected that
     0x0b11d4b2, // b:this message
     0x0b2a7689, // b:org quota
+    0x0b5050d0, // b:need rcpt
     0x0b6553da, // b:rejected server
     0x0b70030e, // b:or access
     0x0b7c34cd, // w:daily
     0x0b92fafd, // s:rcpt_to
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
+    0x0be6f81f, // w:blacklist
     0x0c0a6c60, // w:synchronization
     0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
@@ -214,6 +227,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x0c75f8d6, // b:big for
     0x0c894501, // b:message header
     0x0c8a96e5, // w:forged
+    0x0c8b6825, // b:helo first
     0x0c90ec67, // w:validation
     0x0c970b4d, // w:originating
     0x0c97f0fa, // b:le lien
@@ -226,11 +240,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x0d118fac, // w:iol
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
+    0x0d2276a1, // b:signature found
     0x0d268fd3, // b:security policies
     0x0d2a04a3, // b:situation please
     0x0d2f7158, // w:read
     0x0d372d2d, // b:not being
     0x0d4f317c, // e:4.7.500
+    0x0d55b38b, // b:should be
     0x0d68d09b, // w:reachable
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
@@ -238,11 +254,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x0dc58acc, // b:sending rcpt
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
+    0x0e090f4f, // w:toemail
     0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
     0x0e2ad92b, // w:abuseat
     0x0e343251, // b:com mail
     0x0e389695, // b:or forged
+    0x0e60e9c9, // b:next time
     0x0e80b525, // b:service ip
     0x0e95764c, // b:session exceeded
     0x0ea8c9fc, // b:suspicious due
@@ -278,6 +296,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x1145ea6b, // b:ci dessous
     0x1158b88f, // b:information aup
     0x117e5466, // b:client blocked
+    0x11a22174, // b:parameters not
     0x11a5de3a, // w:been
     0x11b0e267, // w:filtered
     0x11d93314, // w:proofpoint
@@ -285,7 +304,9 @@ pub(super) static HASHES: [u32; 3446] = [
     0x1202f725, // b:relay service
     0x1207d450, // b:ru is
     0x120ea50d, // b:line is
+    0x12170434, // b:authentication canceled
     0x121c46d6, // w:line
+    0x1227dd50, // b:to resynchronise
     0x1264c93a, // b:smtp invalid
     0x12718981, // b:required to
     0x127ed427, // w:reported
@@ -302,6 +323,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x132ec790, // e:x.3.1
     0x134ce7a7, // b:un destinataire
     0x1351479c, // b:were blocked
+    0x1371ad89, // b:malformed mail
     0x1391e83e, // b:user icloud
     0x13a2aef4, // b:sessions from
     0x13a3abe7, // w:nested
@@ -311,6 +333,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
     0x13db8563, // b:recipients this
+    0x13e0fb23, // b:toemail recipient
     0x13e9acb3, // b:rejected because
     0x13f32175, // b:rcpts is
     0x140aac2a, // b:for sending
@@ -345,6 +368,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x162f479e, // b:org html
     0x1630dd23, // b:get removed
     0x1668c593, // w:azumakuniyuki
+    0x1675b200, // b:rset to
     0x16763412, // b:service error
     0x169c73e1, // w:expansion
     0x16aaf48a, // b:resolver adr
@@ -353,6 +377,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
     0x170b0594, // w:lien
+    0x17109e31, // w:needs
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
     0x1760f7cf, // w:par
@@ -361,6 +386,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x179d6b82, // b:invalid helo
     0x179f0562, // b:able to
     0x17c28e09, // b:to about
+    0x17dfd16f, // w:seems
     0x17e1077a, // w:network
     0x17e27425, // w:relevant
     0x17e3f877, // b:domain from
@@ -392,6 +418,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x19d2a09d, // b:information go
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
+    0x1aaa3f99, // w:previous
     0x1aad303e, // b:that helo
     0x1ab55eaa, // b:disabled recipient
     0x1ab71d5e, // b:on acme
@@ -446,6 +473,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x1dd9544f, // b:is currently
     0x1dece201, // b:nsu email
     0x1df302c0, // b:id bounce
+    0x1df7dfb8, // b:recipient bounce
     0x1dff25a1, // b:maximum line
     0x1dff61fd, // w:mailing
     0x1e01b7a8, // b:smtp rejecting
@@ -466,10 +494,12 @@ pub(super) static HASHES: [u32; 3446] = [
     0x1ee37cd5, // b:your message
     0x1ef6e85b, // b:legitimate mail
     0x1eff9c57, // b:required for
+    0x1f1c8306, // e:4.5.1
     0x1f240b85, // b:workspace account
     0x1f4315c8, // w:succeed
     0x1f44ffe1, // b:choose to
     0x1f56770b, // w:per
+    0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
     0x1f8b1885, // b:bin help
     0x1fa4938f, // b:kijitora neko
@@ -483,6 +513,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x202ea8fe, // b:neko nyaaaaaaan
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
+    0x206fe360, // w:unrecognised
     0x2077c98b, // w:being
     0x207f3635, // b:help mail
     0x2084d23b, // w:vous
@@ -491,7 +522,9 @@ pub(super) static HASHES: [u32; 3446] = [
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
+    0x20bb1fda, // b:rejected multi
     0x20d3a4c2, // b:error message
+    0x20d78c4f, // b:and may
     0x20efcee0, // w:bulk
     0x20f0f750, // w:removed
     0x2103cd70, // b:address to
@@ -511,7 +544,9 @@ pub(super) static HASHES: [u32; 3446] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
+    0x21a3cac6, // b:remote server
     0x21bd8008, // b:please verify
+    0x21c8e06d, // w:contained
     0x21df3301, // b:procedure the
     0x21e9d00f, // w:exist
     0x21ed1469, // b:disk full
@@ -543,6 +578,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0x23ee7053, // b:refuse veuillez
     0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
+    0x246e2d7e, // w:evaluation
+    0x24722218, // b:you already
     0x2476e3b5, // b:full try
     0x2477bf64, // b:set up
     0x24817fcd, // b:removal from
@@ -555,6 +592,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x250b0efa, // b:information see
     0x251a1f0d, // b:and dns
     0x252b7631, // b:nous vous
+    0x253a5fd7, // b:during spf
     0x25400fe8, // b:not valid
     0x257be143, // b:follow the
     0x2597dfac, // b:email sender
@@ -562,6 +600,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0x25accf32, // w:correct
     0x25b426bd, // b:ports are
     0x25ba6369, // b:match the
+    0x25c11be5, // b:of previous
+    0x25c314a0, // w:resynchronise
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
     0x25f0421e, // b:host mail
@@ -583,9 +623,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x279ccda5, // w:links
     0x27e5c549, // b:jp domain
     0x27e680c9, // b:email flagged
+    0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
+    0x2822dda0, // b:invalid data
+    0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
+    0x28424134, // b:address of
     0x2844bf2a, // b:to permanent
     0x2847de97, // w:probably
     0x287463a6, // b:has no
@@ -597,6 +641,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x28e01ef4, // w:isp
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
+    0x2948992f, // b:from parameters
     0x29519470, // e:x.2.4
     0x2968350e, // b:resources temporarily
     0x2968f752, // b:protect our
@@ -638,7 +683,9 @@ pub(super) static HASHES: [u32; 3446] = [
     0x2ba3b821, // b:nos services
     0x2baafd35, // b:clarify bl
     0x2bb6d3ea, // b:overquotatemp gsmtp
+    0x2bb8fde4, // w:matched
     0x2bcd6870, // b:yahooinc com
+    0x2bed4522, // b:process connection
     0x2bf31e3e, // e:x.4.0
     0x2bfefe60, // b:error no
     0x2c06412d, // b:unavailable please
@@ -649,6 +696,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x2c6b4d1a, // b:helo mail
     0x2c6b7ad5, // b:rejected blacklisted
     0x2c6e4e16, // b:me com
+    0x2c74a563, // w:running
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
     0x2cc2ae80, // w:hops
@@ -673,6 +721,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x2d86f814, // b:or has
     0x2d899355, // b:too long
     0x2da55680, // b:open connections
+    0x2da90b1e, // b:address needs
     0x2dc4a9e5, // b:exist on
     0x2df32164, // e:x.4.6
     0x2e0a3d08, // b:les emails
@@ -681,13 +730,16 @@ pub(super) static HASHES: [u32; 3446] = [
     0x2e3b1100, // w:poor
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
+    0x2eae948d, // w:terminated
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
+    0x2ef322f7, // e:x.4.7
     0x2f00536c, // w:check
     0x2f00d5d9, // b:com temporary
     0x2f02af2b, // w:esmtp
     0x2f14477e, // w:access
+    0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
@@ -701,6 +753,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x2fcf85f1, // b:boite du
     0x2fdebdb1, // b:or virus
     0x2ff3248a, // e:x.4.4
+    0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
     0x2ffb5a77, // e:x.7.606
     0x3026d382, // b:exist please
@@ -708,10 +761,12 @@ pub(super) static HASHES: [u32; 3446] = [
     0x30468c13, // b:too big
     0x3046cf3c, // w:presents
     0x30519f75, // e:x.2.3
+    0x308a6eef, // b:forwarding agent
     0x308feff5, // b:please come
     0x30b81dd7, // b:mailbox address
     0x30c40dd1, // w:provider
     0x30c4b729, // b:to end
+    0x30dd3fd6, // b:recognized or
     0x30e35be9, // b:com invalid
     0x30e6eb69, // b:command timeout
     0x30f3261d, // e:x.4.5
@@ -730,6 +785,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
+    0x32474bec, // w:executable
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
@@ -752,6 +808,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x33d68457, // w:chkuser
     0x3407f8ec, // w:bare
     0x34128e06, // b:no data
+    0x34193ac1, // w:mechanism
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
@@ -767,6 +824,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
     0x35a1c6d8, // w:again
+    0x35af2664, // b:per connection
     0x35b49238, // w:field
     0x35bc1045, // b:temporary system
     0x35d1eb8f, // b:not match
@@ -781,6 +839,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x367dac08, // b:this user
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
+    0x36b6e3df, // b:dns validation
     0x36ca5557, // b:not rfc
     0x36d6909c, // b:haineko org
     0x36e15cdb, // b:your sender
@@ -791,6 +850,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0x372d1dfb, // b:using spamhaus
     0x373eab57, // w:find
     0x373eab7a, // e:5.3.2
+    0x373f4064, // w:generating
+    0x374649bb, // b:spf validation
     0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
     0x3773f991, // b:message content
@@ -834,6 +895,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x3a7f202f, // b:server kijitora
     0x3a93fb69, // b:fill that
     0x3a9eeab0, // e:5.7.606
+    0x3aab6771, // b:rejected incoming
     0x3abda068, // b:invalid address
     0x3adb73d9, // b:reset request
     0x3aebd552, // b:de nemesis
@@ -862,6 +924,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x3c8be75a, // b:not accepting
     0x3ca6a707, // b:message filtered
     0x3cb05d4f, // w:unrecognized
+    0x3ce32a3a, // w:scanner
     0x3cf0a665, // b:your mail
     0x3cfa6fba, // b:rejected user
     0x3cfd04b3, // b:user does
@@ -881,6 +944,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
     0x3e8bc01c, // b:rejected per
+    0x3e9ae726, // b:email client
     0x3e9fe611, // w:attachment
     0x3eb00ea6, // b:will be
     0x3ec0354c, // b:your sending
@@ -893,6 +957,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x3f1f5e0d, // b:spam by
     0x3f2c872f, // w:syntax
     0x3f30a043, // b:id your
+    0x3f327654, // w:alice
     0x3f43d704, // c:4xx
     0x3f82a7f7, // b:example comcast
     0x3fb1dfcf, // b:docomo ne
@@ -948,6 +1013,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x44108b7f, // b:request ip
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
+    0x4449f9bc, // b:data in
     0x4465d90d, // w:required
     0x44770364, // w:icloud
     0x449ec0ec, // b:unknown usersearch
@@ -959,6 +1025,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x45034b97, // w:incorrect
     0x450f90a5, // b:com timed
     0x45218b5f, // b:bad dns
+    0x4521e9b9, // b:using barracudacentral
     0x454317e8, // b:here by
     0x4555124e, // b:disabled or
     0x456685be, // b:have not
@@ -969,20 +1036,25 @@ pub(super) static HASHES: [u32; 3446] = [
     0x4592b95f, // b:with valid
     0x4594054f, // b:http example
     0x45c0d659, // b:in google
+    0x45d60667, // b:me who
+    0x45dd90c0, // b:you believe
     0x45ea864a, // w:application
     0x45eaa982, // b:appears to
     0x460b3e07, // b:pass spf
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
     0x463fbcbd, // b:spam or
+    0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
     0x468a68db, // b:by spf
+    0x46975e96, // w:conform
     0x46a5e467, // w:authenticated
     0x46ba6fae, // w:shironeko
     0x46c161da, // b:at later
     0x46eed2ef, // b:method cram
     0x46f415ea, // b:mx host
+    0x46fcb070, // w:surbl
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x4798a1b3, // b:receiving limits
@@ -996,6 +1068,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x482851b3, // w:client
     0x4846e5e3, // b:error codes
     0x4858789c, // w:refused
+    0x485c1a41, // b:use starttls
     0x48603630, // w:because
     0x48648170, // b:spf is
     0x48809ab9, // b:is frozen
@@ -1026,6 +1099,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
     0x4bb312b2, // b:the maximum
+    0x4bbfe688, // b:attachment type
     0x4bc08f88, // w:out
     0x4be77e3c, // b:exceeds administrative
     0x4bebd272, // b:unknown or
@@ -1044,6 +1118,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x4d25ca91, // b:example zoho
     0x4d2acb51, // w:html
     0x4d2f5070, // b:org user
+    0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
     0x4d742266, // w:looping
@@ -1053,6 +1128,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x4dc3753e, // b:policy rfc
     0x4dc76849, // b:google limit
     0x4e03789b, // w:ont
+    0x4e0768df, // b:multiple recipients
     0x4e0e65f5, // w:called
     0x4e1d4712, // b:dmarc check
     0x4e24d95c, // b:deferred retrying
@@ -1083,6 +1159,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x4ff19980, // b:domain an
     0x502c1f5a, // b:not succeed
     0x504a07e3, // b:temporarily rejected
+    0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
     0x5082c397, // w:nosuchuser
     0x5099b035, // b:done so
@@ -1125,11 +1202,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
+    0x5379e892, // w:rset
     0x53ca9312, // b:domain closing
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
     0x54018d43, // b:com relay
+    0x54130212, // b:allowed in
     0x5416b661, // b:eicar test
     0x541ef26c, // b:userunknown libsisimai
     0x5454ab6f, // w:schweikert
@@ -1143,6 +1222,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x551b62b6, // w:sur
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
+    0x5538ad21, // w:current
     0x55474164, // b:was rejected
     0x554b5dae, // b:net addressee
     0x555049ac, // b:submission port
@@ -1151,14 +1231,18 @@ pub(super) static HASHES: [u32; 3446] = [
     0x55c6475e, // b:spam please
     0x55cbddd0, // b:support apple
     0x55d6cb8c, // b:help subtype
+    0x55f868e2, // b:from the
     0x55f948ae, // b:header error
     0x560c0656, // w:headers
+    0x561979a6, // w:specified
     0x56227fd1, // w:during
     0x56243748, // b:policy of
     0x563da96a, // b:receivingrate gsmtp
     0x5656a833, // b:our bulk
+    0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
+    0x5681c2f1, // b:no spf
     0x56859eee, // w:there
     0x56b57d3b, // b:addresses rejected
     0x56dcd9a3, // b:denied by
@@ -1174,6 +1258,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x576eaebd, // b:ip not
     0x577ad58f, // w:spoofing
     0x57867da8, // w:unsolicitedmessageerror
+    0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
     0x57d20665, // w:choose
     0x58264e46, // w:too
@@ -1181,13 +1266,18 @@ pub(super) static HASHES: [u32; 3446] = [
     0x5847fcf8, // b:the domain
     0x585d1c63, // b:no relevant
     0x587f4e80, // b:on smtp
+    0x589c15b0, // b:was detected
     0x589cba56, // b:from spam
+    0x58ace982, // b:say helo
     0x58d90aaa, // b:vagrant vagrantup
+    0x58d93939, // w:database
     0x58e0a639, // w:authenticate
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
+    0x59ab1189, // b:rejected recipients
+    0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59f3b865, // w:time
     0x5a06e3f9, // b:must be
@@ -1197,6 +1287,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x5a496dcb, // b:temporarily rate
     0x5a5cc6c7, // b:unable to
     0x5a60d9bd, // b:com rcpt
+    0x5a8b0ef6, // b:message rate
     0x5ae4b665, // w:password
     0x5aec1397, // b:xgemail message
     0x5afeb72e, // b:failure for
@@ -1206,6 +1297,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x5b1ad9c6, // b:the day
     0x5b2ab42f, // w:nekochan
     0x5b2c3942, // b:gmail does
+    0x5b4167c1, // w:hourly
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
     0x5b785738, // b:no reverse
@@ -1224,12 +1316,15 @@ pub(super) static HASHES: [u32; 3446] = [
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
     0x5cde263f, // b:domain is
+    0x5cf36774, // b:site policy
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
     0x5d5c43d0, // w:nexthop
+    0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
     0x5d94b611, // b:schweikert ch
     0x5d9eb71a, // w:detected
+    0x5db86ed2, // b:taken too
     0x5dd540eb, // b:failure example
     0x5de0c110, // b:receiving mail
     0x5e150e97, // w:the
@@ -1252,9 +1347,11 @@ pub(super) static HASHES: [u32; 3446] = [
     0x5f4c1c7e, // b:ip none
     0x5f4d6a1a, // b:mail delivery
     0x5f50963c, // b:spam contact
+    0x5f672e01, // w:save
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
     0x5f8d5d1b, // w:zip
+    0x5fb040d4, // b:sender blocked
     0x5fc673c9, // b:owner dmarc
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
@@ -1263,6 +1360,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
     0x60081350, // w:domain
+    0x60354138, // b:log in
     0x6062b3a6, // c:510
     0x6083345f, // b:to reach
     0x60a3030f, // b:from example
@@ -1287,6 +1385,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x61d4c99c, // b:to smtp
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
+    0x6228263d, // b:before rcpt
     0x62360815, // w:inactive
     0x624fcb6b, // b:delivery information
     0x625ea740, // b:all messages
@@ -1300,6 +1399,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x62da10b2, // b:is required
     0x62e344aa, // b:refused mail
     0x62ee1834, // w:http
+    0x631d211a, // b:was found
     0x633cbfb1, // w:code
     0x633f8984, // b:cloudmark sender
     0x634068c6, // b:ref http
@@ -1307,6 +1407,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x6362b85f, // c:517
     0x636416dc, // w:entries
     0x6365556e, // b:recipients for
+    0x63699b4c, // w:foo
     0x636a5126, // b:an email
     0x6378897f, // w:deferred
     0x6378d458, // w:disallowed
@@ -1337,6 +1438,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x64c236f5, // b:multiple addresses
     0x64dc27a9, // b:recipient ofr
     0x65061d36, // b:point to
+    0x65188164, // w:fromemail
     0x651a1196, // b:connection for
     0x651d5eb1, // b:routing loop
     0x654eb217, // b:protocol error
@@ -1358,6 +1460,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x66356b2f, // b:openspf net
     0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
+    0x664c44e0, // b:your host
     0x664c715a, // b:user email
     0x6650333b, // b:an ip
     0x666dc406, // b:not configured
@@ -1387,6 +1490,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
     0x68a14bd3, // w:path
+    0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
@@ -1395,6 +1499,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x69696f9b, // b:review our
     0x6969d818, // w:yahooinc
     0x69730d29, // b:ask your
+    0x6985f9cb, // b:virus content
     0x69bfeea7, // w:invalid
     0x69c814d5, // b:owner of
     0x69c97e25, // b:address this
@@ -1405,11 +1510,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x6a2cb178, // w:barracudacentral
     0x6a2e4837, // w:channel
     0x6a5bbaba, // b:net why
+    0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
     0x6a84ce82, // b:reported as
     0x6a8ee5fe, // b:suspicious entries
     0x6a91936b, // b:fails to
     0x6ae3ed06, // b:mail nullmx
+    0x6ae82f56, // b:org sender
     0x6af13e66, // e:5.7.2
     0x6b2a8c71, // b:part does
     0x6b3410d7, // b:qmail file
@@ -1419,6 +1526,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
     0x6c1b24ba, // w:routing
+    0x6c3ddebb, // w:require
     0x6c404cc9, // b:to process
     0x6c4246d5, // b:mail blockedmessage
     0x6c4351d3, // b:limited due
@@ -1453,6 +1561,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x6dd9fc56, // w:rate
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
+    0x6e0b6813, // b:and was
     0x6e2fee8b, // b:address host
     0x6e496fbe, // b:mailbox not
     0x6e5b4ff9, // b:being accepted
@@ -1460,6 +1569,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x6ea3a371, // w:slow
     0x6ea7014c, // b:timed out
     0x6ec53a37, // b:greylisted please
+    0x6ed39a9b, // b:rcpt command
     0x6ed9d0bd, // w:value
     0x6edd100b, // b:network is
     0x6efafaa7, // w:goodbye
@@ -1480,6 +1590,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x7011c4ca, // b:maximum number
     0x702f2bd7, // b:for reset
     0x70572286, // b:such domain
+    0x705a76e2, // b:contents violates
     0x705e4fa8, // c:534
     0x706c7605, // b:size size
     0x707dfcc2, // b:codes for
@@ -1511,6 +1622,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x72a6c23d, // w:emails
     0x72ae7df2, // w:max
     0x72b6db1b, // b:au moins
+    0x72b8dc3f, // b:policy evaluation
     0x72c0200c, // b:client host
     0x72c56489, // w:issued
     0x73255725, // b:size kb
@@ -1533,11 +1645,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
     0x73dd84ed, // b:content guidelines
+    0x7401e4e5, // w:empty
     0x74158156, // b:code nxdomain
     0x7420abfc, // b:allowed on
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
+    0x7450957a, // b:daily quota
     0x745e55f4, // c:530
     0x74644f67, // b:is banned
     0x74713bb5, // b:you must
@@ -1615,6 +1729,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0x7a9c82bb, // b:sending this
     0x7aaf5bfc, // e:x.0
     0x7ac246fb, // b:to queue
+    0x7ac93bd1, // b:violates site
+    0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
     0x7b183e09, // b:space please
     0x7b286a7b, // w:spf
@@ -1628,6 +1744,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x7c109cdb, // b:exceeded for
     0x7c16f312, // b:dns lookup
     0x7c177788, // b:not logged
+    0x7c1887a6, // b:org does
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
     0x7c2d687d, // b:the links
@@ -1651,6 +1768,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x7cf001ee, // w:status
     0x7cff002c, // w:limits
     0x7d075ac7, // b:undeliverable address
+    0x7d113821, // b:sending mta
     0x7d19d90f, // b:try double
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
@@ -1681,11 +1799,14 @@ pub(super) static HASHES: [u32; 3446] = [
     0x7ea752cc, // w:subject
     0x7ebb46cf, // w:explanation
     0x7f0b9da0, // b:click on
+    0x7f163e4c, // b:not conform
     0x7f323dd2, // b:codes section
+    0x7f37738d, // b:multi recipient
     0x7f450c94, // w:anti
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
     0x7f95a56c, // w:bacause
+    0x7fa710b3, // b:size parameter
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fed4882, // b:client xx
@@ -1706,6 +1827,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x8113d904, // b:found by
     0x81185fc0, // b:smtp syntax
     0x813a8011, // b:daily limit
+    0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
@@ -1753,11 +1875,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x840570a9, // w:settings
     0x84086eb7, // b:query lookup
     0x84147f22, // b:found haineko
+    0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
     0x8449168c, // w:services
     0x8449711c, // b:mail host
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
+    0x845c87b4, // w:xxx
     0x84600064, // b:administrative limit
     0x8464c3f0, // b:qq trouble
     0x8470ad97, // b:nature of
@@ -1768,6 +1892,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x84b5324c, // b:ip address
     0x84c27611, // b:qualified address
     0x84cf3d5f, // b:so already
+    0x84d7d235, // b:seems to
     0x84d96502, // w:rcptto
     0x84ef28d8, // b:see http
     0x84ef5e5d, // w:mailpolicy
@@ -1789,11 +1914,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x85ff4917, // b:available closing
     0x861431c5, // w:were
     0x862971ba, // b:com accounts
+    0x86343686, // b:have permission
     0x864d24ee, // b:mail unsolicitedmessageerror
     0x865e401a, // b:gmx com
     0x865e5e1e, // b:smtp the
     0x8689f2b7, // b:symanteccloud com
     0x86a39184, // b:command too
+    0x86b74b02, // b:must log
     0x86c61dc8, // b:of data
     0x86d0ce68, // c:417
     0x873f584a, // b:rejected block
@@ -1804,14 +1931,18 @@ pub(super) static HASHES: [u32; 3446] = [
     0x878dfccf, // b:up spf
     0x87b90ce1, // b:mx https
     0x87c9b61c, // b:virus detected
+    0x87d21018, // b:missing header
     0x87e0237b, // b:owned by
     0x87e9fc1e, // b:domains whose
     0x88069976, // b:unavailable account
     0x880e4d06, // w:receivingrateperm
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
+    0x88563359, // w:needed
     0x8859ca06, // b:com is
     0x885f6671, // b:later nexthop
+    0x8863ddda, // b:using dnsbl
+    0x8890a209, // b:message exceeds
     0x889d3603, // w:reset
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
@@ -1829,6 +1960,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
+    0x896b12d0, // b:rejected during
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
     0x899a3124, // w:done
@@ -1836,6 +1968,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x89cfd361, // b:example prodigy
     0x89d09938, // b:of rcpts
     0x8a05ca19, // w:rejecting
+    0x8a104f00, // w:body
     0x8a17537c, // b:limits in
     0x8a39ac27, // b:below and
     0x8a48e3e1, // b:in mail
@@ -1853,11 +1986,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
+    0x8b63aba5, // w:dsn
     0x8b643441, // w:sakaba
     0x8b67f1df, // b:available no
     0x8b7355d4, // b:emails set
     0x8b739ce9, // w:exceeds
     0x8b88d31f, // w:following
+    0x8b8d68fb, // b:required use
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
@@ -1906,6 +2041,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
     0x8f411884, // b:refer your
+    0x8f52c7c0, // b:refused by
     0x8f55f96f, // b:whose servers
     0x8f5a06dc, // w:servers
     0x8f5d10ea, // w:potential
@@ -1934,6 +2070,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x90dc5ee1, // b:org query
     0x90dee080, // b:https senders
     0x90e06b39, // w:could
+    0x91097b17, // b:barracudacentral org
     0x9111a86a, // b:org temporary
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
@@ -1948,6 +2085,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
     0x91e0bfd0, // e:5.5.2
+    0x91f945df, // w:site
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x92496d5f, // b:ptr resource
@@ -1960,8 +2098,10 @@ pub(super) static HASHES: [u32; 3446] = [
     0x92e0c163, // e:5.5.3
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
+    0x931eb4f8, // e:5.4.7
     0x93208740, // b:sender domain
     0x9322d9fb, // w:prohibition
+    0x93283bad, // b:to rfc
     0x933bfcdc, // b:proofpoint com
     0x9348383a, // w:commands
     0x934c60e4, // b:message has
@@ -1969,6 +2109,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x936ee6e5, // e:x.5.0
     0x93888f50, // b:en error
     0x938bbdcd, // w:option
+    0x93a23e06, // b:many mime
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
     0x93cfdc65, // b:from has
@@ -2002,6 +2143,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x95642e11, // w:workspace
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
+    0x958ea7b9, // b:for minutes
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
     0x95e789c9, // w:unimplemented
@@ -2010,6 +2152,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
     0x96667e84, // b:address listed
+    0x9681e8c0, // b:hourly quota
     0x968df9ec, // w:ca
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
@@ -2077,6 +2220,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x9b7ac3ce, // b:live com
     0x9b8c9f4f, // b:the server
     0x9baaa993, // w:timed
+    0x9baacf3e, // w:fatal
     0x9bbdabd7, // e:x.7.11
     0x9bdafa27, // b:emails envoyes
     0x9be56efb, // b:block listed
@@ -2089,11 +2233,14 @@ pub(super) static HASHES: [u32; 3446] = [
     0x9c7cba3d, // w:do
     0x9c8e035e, // w:co
     0x9ccde077, // w:bdat
+    0x9cd16b21, // b:exist domains
     0x9cde6257, // b:use the
     0x9d04d66d, // b:greylisting in
+    0x9d080257, // w:format
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
+    0x9d4b004c, // b:suspended due
     0x9d5ec1bd, // b:failed to
     0x9d7c685d, // b:unknown tld
     0x9d8f8c73, // b:verification failed
@@ -2101,6 +2248,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
     0x9de08ed8, // b:rejected for
+    0x9e004c40, // b:has null
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
@@ -2112,6 +2260,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0x9e929eb3, // b:failed an
     0x9e93605f, // b:could not
     0x9e9dbce6, // w:other
+    0x9ea95ead, // b:needs the
     0x9ec0c813, // b:been rate
     0x9eceb897, // b:name not
     0x9ed2cd2f, // b:not owned
@@ -2170,13 +2319,17 @@ pub(super) static HASHES: [u32; 3446] = [
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
     0xa2f69e30, // b:the exploits
+    0xa307bd1d, // b:requested authentication
     0xa30e887d, // w:system
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
     0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
+    0xa35f776a, // b:you want
     0xa3a61349, // w:up
+    0xa3ac62d3, // b:permission to
+    0xa3e4404b, // w:campaignid
     0xa3f28b44, // w:phishing
     0xa41589b1, // b:policy error
     0xa41864d5, // b:it exceeded
@@ -2196,6 +2349,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xa5263744, // b:subtype no
     0xa54ced2a, // w:have
     0xa551b4c6, // w:policies
+    0xa558a28e, // b:mechanism is
     0xa559f7ad, // b:com in
     0xa560adbb, // b:all recipient
     0xa5916925, // b:spamcop net
@@ -2203,6 +2357,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
     0xa5e40fcf, // b:server ip
+    0xa5e796b8, // b:access to
     0xa5ed66ee, // w:later
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
@@ -2216,6 +2371,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0xa68ae626, // b:me adresse
     0xa68f0949, // w:com
     0xa692904a, // w:me
+    0xa6943ddf, // w:spammer
+    0xa6a26374, // b:bad input
     0xa6aa40ed, // b:user recipient
     0xa6b2e3f5, // w:ru
     0xa6c2d4a0, // e:5.7.13
@@ -2249,6 +2406,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
     0xa8a2c83b, // b:occurred ask
+    0xa8b24662, // b:recipient rate
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
@@ -2295,6 +2453,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xab3bbeb4, // w:root
     0xab525f23, // w:nous
     0xab5419bf, // b:rambler ru
+    0xab5950a9, // w:don
     0xab5f5517, // b:messages containing
     0xab6118c1, // w:authentification
     0xab64375e, // w:why
@@ -2305,6 +2464,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
     0xabb723c1, // b:removed from
+    0xabc51b16, // e:5.7.24
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
     0xabeaf19d, // b:nyaaaaaaan au
@@ -2336,6 +2496,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xaddb23ff, // c:5xx
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
+    0xae185f6f, // b:have been
     0xae310227, // b:com called
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
@@ -2358,6 +2519,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xaefe2867, // b:bounce example
     0xaf181a5a, // b:dns error
     0xaf20bc05, // b:the system
+    0xaf2ee0c7, // b:mechanism not
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
     0xaf66a012, // b:you have
@@ -2385,6 +2547,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb0732b3b, // b:of the
     0xb0866206, // b:protocol violation
     0xb08e086e, // w:designated
+    0xb092a008, // w:ms
     0xb099e673, // b:source bloquee
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
@@ -2397,6 +2560,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb1272ce7, // w:user
     0xb132e948, // b:local mailbox
     0xb13b219e, // w:only
+    0xb157cf7a, // w:return
     0xb16a80bc, // w:contain
     0xb17589f1, // w:was
     0xb19f6d8e, // w:jp
@@ -2406,11 +2570,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb1c7ccd3, // b:mail exchanger
     0xb1cde363, // b:unauthenticated gmail
     0xb1e0c6a7, // b:com prod
+    0xb1f92143, // w:greeting
     0xb200b37d, // w:view
     0xb2030997, // b:or unexpected
     0xb209c004, // b:dns type
     0xb21df0bb, // b:com https
     0xb228800d, // b:no such
+    0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
     0xb263543b, // b:smtp our
     0xb2906764, // b:invalid ehlo
@@ -2422,9 +2588,11 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb311a881, // b:discontinued mail
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
+    0xb3c8d057, // b:invalid character
     0xb3c96283, // w:blockedmessage
     0xb3cd33a7, // w:processing
     0xb3d51b4f, // b:server of
+    0xb3d5715e, // b:command unrecognised
     0xb3dea1db, // b:for explanation
     0xb4194eea, // b:all senders
     0xb428edad, // b:mailbox call
@@ -2436,6 +2604,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb4841ba1, // b:postmaster yahoo
     0xb4bbce9c, // w:email
     0xb4bd654a, // b:to regularize
+    0xb4c259dc, // w:mime
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
     0xb4e8d327, // b:and password
@@ -2444,6 +2613,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb546e7c5, // b:contain domain
+    0xb54b8997, // w:classified
     0xb56762e3, // w:itself
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
@@ -2485,6 +2655,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb79ba569, // w:id
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
+    0xb7ea91f3, // b:password transition
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
     0xb845bff6, // b:mail overquotaperm
@@ -2494,12 +2665,15 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb8787465, // w:dynamic
     0xb8867159, // b:in processing
     0xb8881f44, // w:as
+    0xb88b8738, // b:error processing
     0xb88bd1e2, // b:le compte
     0xb89b4b9a, // w:maildir
+    0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
     0xb8b53ee2, // w:sc
     0xb8bdf886, // b:fix reverse
     0xb8c265e4, // b:unavailable try
+    0xb8d2cb76, // b:auth mechanism
     0xb8d59cfe, // w:specifications
     0xb8ddeedf, // e:4.4.3
     0xb90177a1, // b:password not
@@ -2512,6 +2686,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xb9a1b8bd, // w:kr
     0xb9b2c640, // b:the very
     0xb9c1e4a8, // w:compte
+    0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
     0xb9eca475, // b:messages missing
@@ -2527,18 +2702,24 @@ pub(super) static HASHES: [u32; 3446] = [
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab6ab54, // b:entries for
+    0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
+    0xbaeb9226, // b:user alice
     0xbafcc2ce, // b:userunknown bouncehammer
     0xbb118aea, // w:supported
     0xbb41585f, // w:scanning
     0xbb418405, // b:com user
+    0xbb7dfd1e, // b:to abuse
+    0xbb83a6cf, // w:gl
     0xbb842f4a, // b:list you
     0xbb993721, // b:see rfc
     0xbba06b96, // b:not implemented
     0xbbcdd0c0, // e:x.1.3
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
+    0xbc2cd394, // b:failed missing
+    0xbc40afd3, // b:the parameter
     0xbc68a66b, // b:to protect
     0xbc83a862, // w:go
     0xbc94f183, // w:no
@@ -2587,6 +2768,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xbf3ac6f6, // b:not accept
     0xbf42e359, // b:per dmarc
     0xbf5a70e5, // w:owned
+    0xbf63c0f5, // b:in dns
     0xbf65be31, // w:crazy
     0xbf77c719, // b:size exceeded
     0xbf80c16e, // w:clarify
@@ -2596,10 +2778,14 @@ pub(super) static HASHES: [u32; 3446] = [
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
+    0xbfede058, // b:quota limit
+    0xbff4c1d7, // b:for possible
     0xc018571b, // b:with this
     0xc031f4d1, // b:home directory
     0xc03c6ebc, // b:exist yahoo
     0xc0519600, // b:transaction failed
+    0xc057a98b, // b:in zen
+    0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
     0xc09069cf, // b:command command
     0xc0c422b7, // b:to unexpected
@@ -2629,6 +2815,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xc23cffd5, // b:transferring to
     0xc2407038, // w:according
     0xc2432f84, // w:karma
+    0xc24360f4, // b:email provider
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
     0xc265a9f8, // w:jane
@@ -2650,9 +2837,11 @@ pub(super) static HASHES: [u32; 3446] = [
     0xc3963e3e, // b:smtp service
     0xc39c8253, // b:fail is
     0xc3a550da, // b:not recognized
+    0xc3a941cd, // b:rfc syntax
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
     0xc3f0dfbc, // b:review rfc
+    0xc4118ded, // w:target
     0xc41f50de, // b:cliquer sur
     0xc4211b3f, // b:later from
     0xc42cf455, // w:number
@@ -2699,6 +2888,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xc659b581, // b:sabineko example
     0xc6950141, // w:ne
     0xc6cde211, // e:x.1.8
+    0xc6d02d6c, // b:limit allowed
     0xc6d14d34, // b:succeed see
     0xc6de59a3, // b:the account
     0xc6e2f768, // w:exploits
@@ -2727,6 +2917,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xc8519712, // b:many hops
     0xc86d0fec, // b:already instructions
     0xc87e4df1, // b:record or
+    0xc8ad094d, // w:pc
     0xc8dc4a39, // w:state
     0xc902ae12, // w:stage
     0xc909e826, // b:too large
@@ -2739,6 +2930,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xc94b322b, // b:relevant answers
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
+    0xc95fc87f, // b:to see
     0xc9a1d1ed, // w:kb
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
@@ -2776,19 +2968,23 @@ pub(super) static HASHES: [u32; 3446] = [
     0xcbcbfe4d, // w:having
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
+    0xcbfd425a, // b:greylisted try
     0xcc015a42, // b:authenticate first
     0xcc0312d0, // b:docs doc
     0xcc27daf6, // b:allowed https
     0xcc3bff80, // b:blocked by
     0xcc54237f, // w:guidelines
+    0xcc5b7028, // b:need mail
     0xcc6b77dc, // b:the link
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
     0xccad7f18, // b:inactive email
     0xccae0113, // b:failed message
     0xccb3557b, // b:the owner
+    0xccdc4bc5, // b:relay for
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
+    0xccf7e778, // b:recipients in
     0xcd0b45f5, // e:4.3.2
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
@@ -2806,6 +3002,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xce09846b, // b:not be
     0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
+    0xce3ede78, // w:believe
     0xce4850da, // w:regularize
     0xce52567c, // b:ip http
     0xce585c14, // b:bin answer
@@ -2823,6 +3020,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xcf825c98, // b:laposte net
     0xcfaa0d56, // b:must have
     0xcfc82a78, // b:delivery not
+    0xcfca79a7, // b:in to
     0xcfcc679a, // b:address and
     0xcfd8bca3, // b:noerror dns
     0xd0246394, // b:from your
@@ -2862,6 +3060,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xd290e802, // w:new
     0xd29f3476, // w:volume
     0xd2a23512, // b:and review
+    0xd2a836c6, // b:ip rejected
     0xd2c5737b, // b:banned sending
     0xd2cbdc4f, // b:by local
     0xd2cdbd1f, // b:query bl
@@ -2872,6 +3071,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
     0xd31c9e2b, // b:instructions for
+    0xd3211400, // b:rejected spam
     0xd3218df5, // b:refused this
     0xd324d00b, // w:intelligence
     0xd3318013, // w:trying
@@ -2912,6 +3112,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xd5db5c50, // b:per session
     0xd600e92f, // b:votre situation
     0xd6291068, // b:relay access
+    0xd62ea8ef, // w:callback
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
     0xd65b478e, // b:of commands
@@ -2931,6 +3132,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xd6eee5ae, // b:from ip
     0xd6f02572, // e:5.1.8
     0xd722706d, // b:spf record
+    0xd72b1046, // b:accepted here
     0xd73de6e8, // b:to read
     0xd73ecc2b, // w:refusing
     0xd73ef32e, // b:example ne
@@ -2943,12 +3145,14 @@ pub(super) static HASHES: [u32; 3446] = [
     0xd77e0a7b, // b:mail system
     0xd7d1233f, // b:permits unverifyable
     0xd80476f4, // b:address see
+    0xd80c1bf1, // b:is allowed
     0xd80c4899, // b:support bin
     0xd80d2e28, // b:to contact
     0xd82c5d7b, // b:found eicar
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
     0xd852d7e5, // e:x.0.1
+    0xd86cb141, // b:checks failed
     0xd883ab2f, // b:addressee unknown
     0xd895884b, // b:error maximum
     0xd8b16d14, // b:mail receivingrateperm
@@ -2974,6 +3178,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xda0bc2c7, // b:no longer
     0xda13d434, // b:unsolicitedmessageerror for
     0xda1c137c, // b:sur le
+    0xda34675f, // b:multiple authentication
     0xda498342, // b:user is
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
@@ -3013,6 +3218,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0xdcf02ee4, // e:5.1.2
     0xdcf09148, // b:containing content
     0xdcf7aca1, // b:missing ptr
+    0xdd21566f, // b:incorrect format
+    0xdd2507e2, // b:mailbox name
     0xdd546de3, // c:571
     0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
@@ -3026,6 +3233,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
+    0xdde2fbff, // w:transition
     0xddf03077, // e:5.1.3
     0xddf322d8, // b:office com
     0xddf470ad, // b:message to
@@ -3066,6 +3274,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xe0db6db4, // b:from an
     0xe0e96dcd, // w:register
     0xe0ede1cc, // b:name lookup
+    0xe0f34d53, // b:load too
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
     0xe168836b, // b:xx comcast
@@ -3126,6 +3335,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xe4f08795, // b:smtp iol
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
+    0xe5168d35, // w:wait
     0xe5301257, // w:cliquer
     0xe5388c3a, // b:using zen
     0xe53d3058, // w:gmt
@@ -3167,6 +3377,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xe79c2d61, // b:ip or
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
+    0xe7fa7218, // w:mismatch
     0xe8031d1f, // b:the group
     0xe80b53ad, // w:effect
     0xe810183e, // b:to clarify
@@ -3223,6 +3434,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xec3a4b70, // b:mail sent
     0xec60e0cc, // w:disabled
     0xec660a19, // w:rcp
+    0xec8b8ed5, // b:rejected as
     0xecd7daa2, // b:errors eop
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
@@ -3252,6 +3464,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xee5b446b, // c:540
     0xee62d34c, // b:smtp virus
     0xee7db15d, // b:in your
+    0xee8f81d0, // b:it is
     0xee969b2c, // w:quota
     0xeea0b594, // b:ip is
     0xeea6cc16, // b:exception with
@@ -3263,6 +3476,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
     0xeeed3f18, // b:recipient mailbox
+    0xef092cda, // b:available due
     0xef0af504, // b:to http
     0xef24bd2e, // b:rcpt domain
     0xef5ef3db, // b:rejected blocked
@@ -3292,6 +3506,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf0c4e61e, // b:more details
     0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
+    0xf128292b, // b:connections try
     0xf1471568, // b:reach is
     0xf14beed8, // w:resource
     0xf16e60bd, // w:rfc
@@ -3303,6 +3518,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf1d0642b, // w:yahoodns
     0xf1d3ccc9, // b:type lookup
     0xf1f79188, // b:policy rejection
+    0xf1fc067f, // b:xxx xxx
     0xf2068095, // b:designated mailserver
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
@@ -3311,7 +3527,9 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf2889f6c, // w:apple
     0xf292540c, // b:rejected by
     0xf29a605c, // b:com example
+    0xf2a7ea69, // b:been blacklisted
     0xf2ae2d57, // b:xxxx xxxx
+    0xf2bec74c, // b:permitted by
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
     0xf2da0e6d, // b:exceeds google
@@ -3324,8 +3542,10 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf33e03e6, // b:com domain
     0xf34c8b82, // b:rcp http
     0xf39875af, // b:reject prod
+    0xf3ab7d45, // b:specified auth
     0xf3b090f5, // b:org mailbox
     0xf3b2cf74, // w:violations
+    0xf3b416cc, // b:unsupported authentication
     0xf3b4d65f, // w:requirement
     0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
@@ -3333,6 +3553,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf3d9cd3e, // b:policy reasons
     0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
+    0xf3eec549, // b:invalid size
     0xf3f00ba3, // w:google
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
@@ -3369,6 +3590,8 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf64d6c4a, // b:helo name
     0xf64e0ca0, // b:hour for
     0xf6557ad5, // w:concurrent
+    0xf6596712, // b:errors come
+    0xf65fd706, // b:body parameter
     0xf66d2284, // b:block send
     0xf686645f, // b:isn registered
     0xf6a516eb, // b:recipients too
@@ -3380,11 +3603,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf6d14d22, // b:your email
     0xf6f6c98f, // w:storedrv
     0xf7084f40, // w:this
+    0xf70b055d, // b:mta poor
     0xf72bc88d, // b:probability of
     0xf73ea0c8, // b:mail krs
     0xf74f619d, // b:yahoodns net
     0xf757a6fc, // b:can also
     0xf76b39b6, // w:dessous
+    0xf78a1104, // b:evaluation sender
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
     0xf7d8bced, // b:black listed
@@ -3411,10 +3636,13 @@ pub(super) static HASHES: [u32; 3446] = [
     0xf9b1d005, // b:have authentication
     0xf9bcd7c2, // b:and has
     0xf9c6f615, // c:454
+    0xf9e9f07f, // b:recipients domain
+    0xfa110973, // b:unrecognized command
     0xfa140823, // b:achieved the
     0xfa14e1e2, // b:from does
     0xfa3ce1b4, // b:sender address
     0xfa6cbef8, // b:smtp user
+    0xfa746a4b, // b:must specify
     0xfa7d4f33, // b:postmaster yahooinc
     0xfa95a235, // b:mx malformed
     0xfaa1de66, // w:codes
@@ -3444,6 +3672,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xfbee2fd3, // w:err
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
+    0xfc102765, // w:polite
     0xfc4e1e58, // b:unknown relay
     0xfc96bd97, // w:mailfrom
     0xfc9985f3, // b:adresse destinataire
@@ -3462,6 +3691,7 @@ pub(super) static HASHES: [u32; 3446] = [
     0xfd75e25c, // w:les
     0xfd7b1545, // b:an spf
     0xfd7d28d6, // b:mx example
+    0xfd8f7ce8, // w:input
     0xfd90b963, // b:than once
     0xfd96bbe1, // b:judged to
     0xfda65e98, // w:qmail
@@ -3504,1049 +3734,1070 @@ pub(super) static HASHES: [u32; 3446] = [
 ];
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
-pub(super) static STARTS: [u32; 3447] = [
-    0, 4, 6, 8, 11, 11, 12, 15, 16, 19, 20, 23, 24, 24, 26, 27,
-    29, 30, 30, 34, 36, 37, 38, 40, 41, 47, 48, 49, 51, 52, 54, 55,
-    56, 58, 60, 61, 62, 62, 63, 67, 69, 70, 81, 91, 105, 106, 108, 114,
-    115, 118, 120, 125, 126, 126, 126, 132, 133, 135, 136, 137, 137, 138, 139, 139,
-    140, 140, 141, 141, 144, 145, 146, 147, 150, 151, 152, 152, 153, 153, 161, 161,
-    161, 164, 168, 175, 177, 177, 178, 184, 185, 185, 185, 186, 189, 208, 208, 209,
-    210, 210, 212, 212, 213, 214, 215, 215, 215, 215, 216, 217, 218, 219, 220, 221,
-    222, 224, 224, 225, 225, 225, 225, 229, 229, 229, 234, 235, 235, 237, 238, 239,
-    239, 245, 245, 246, 247, 249, 250, 251, 251, 252, 253, 255, 256, 262, 263, 264,
-    274, 274, 276, 277, 278, 304, 304, 304, 305, 308, 309, 335, 336, 337, 339, 340,
-    342, 343, 343, 344, 345, 347, 349, 351, 354, 355, 356, 357, 359, 359, 362, 364,
-    365, 366, 367, 368, 369, 370, 375, 377, 377, 389, 390, 395, 395, 396, 397, 397,
-    399, 400, 402, 402, 403, 404, 407, 408, 408, 408, 409, 409, 410, 411, 412, 438,
-    441, 443, 458, 481, 481, 482, 482, 484, 485, 486, 487, 487, 489, 489, 491, 492,
-    501, 503, 504, 510, 510, 511, 512, 518, 519, 521, 521, 521, 524, 525, 550, 552,
-    553, 553, 554, 554, 555, 557, 558, 558, 560, 562, 564, 565, 566, 569, 571, 573,
-    574, 579, 581, 583, 584, 584, 585, 588, 599, 612, 613, 614, 616, 618, 619, 620,
-    621, 623, 628, 628, 632, 633, 635, 635, 637, 638, 638, 646, 647, 649, 649, 658,
-    659, 659, 660, 662, 664, 665, 667, 667, 671, 675, 675, 678, 679, 679, 683, 686,
-    688, 689, 694, 699, 699, 700, 709, 710, 714, 715, 716, 721, 723, 724, 725, 725,
-    727, 730, 730, 732, 737, 738, 740, 741, 742, 742, 743, 744, 745, 750, 752, 761,
-    762, 763, 766, 767, 768, 770, 772, 777, 785, 785, 788, 788, 791, 793, 809, 809,
-    812, 813, 814, 815, 817, 818, 818, 818, 819, 820, 820, 824, 824, 833, 833, 837,
-    847, 850, 854, 854, 858, 858, 860, 862, 862, 862, 862, 863, 864, 865, 865, 865,
-    871, 873, 878, 878, 879, 880, 881, 882, 883, 886, 888, 888, 889, 893, 894, 895,
-    895, 900, 903, 903, 904, 905, 909, 910, 911, 917, 917, 920, 921, 922, 922, 929,
-    936, 940, 940, 940, 942, 943, 943, 950, 950, 950, 951, 951, 954, 957, 957, 957,
-    957, 958, 960, 960, 961, 964, 965, 965, 966, 966, 967, 970, 971, 995, 995, 996,
-    997, 998, 998, 999, 1002, 1006, 1010, 1013, 1014, 1014, 1014, 1023, 1023, 1024, 1024, 1024,
-    1026, 1028, 1029, 1030, 1031, 1034, 1037, 1039, 1041, 1042, 1044, 1045, 1047, 1052, 1053, 1056,
-    1059, 1061, 1062, 1063, 1066, 1068, 1070, 1070, 1070, 1071, 1071, 1072, 1073, 1080, 1080, 1100,
-    1101, 1102, 1102, 1102, 1102, 1105, 1106, 1108, 1116, 1116, 1117, 1118, 1122, 1123, 1126, 1127,
-    1128, 1128, 1129, 1131, 1133, 1135, 1137, 1140, 1141, 1141, 1145, 1147, 1148, 1150, 1151, 1151,
-    1152, 1153, 1157, 1157, 1158, 1160, 1161, 1161, 1162, 1163, 1168, 1171, 1172, 1172, 1174, 1176,
-    1177, 1177, 1177, 1178, 1178, 1179, 1186, 1186, 1189, 1191, 1193, 1194, 1196, 1197, 1199, 1200,
-    1204, 1205, 1205, 1205, 1206, 1208, 1209, 1210, 1211, 1215, 1217, 1218, 1218, 1219, 1219, 1220,
-    1221, 1222, 1222, 1223, 1224, 1224, 1224, 1224, 1225, 1229, 1230, 1232, 1232, 1234, 1234, 1240,
-    1242, 1245, 1247, 1248, 1250, 1252, 1252, 1252, 1254, 1255, 1255, 1255, 1256, 1259, 1262, 1262,
-    1265, 1267, 1268, 1276, 1278, 1281, 1283, 1284, 1284, 1290, 1291, 1292, 1294, 1294, 1295, 1299,
-    1301, 1315, 1318, 1319, 1320, 1325, 1334, 1337, 1340, 1351, 1358, 1360, 1361, 1363, 1365, 1365,
-    1366, 1368, 1369, 1369, 1372, 1373, 1375, 1376, 1377, 1377, 1379, 1382, 1384, 1387, 1389, 1390,
-    1392, 1392, 1394, 1395, 1398, 1399, 1399, 1403, 1403, 1405, 1406, 1428, 1428, 1429, 1430, 1432,
-    1434, 1435, 1437, 1438, 1439, 1448, 1449, 1461, 1462, 1463, 1464, 1464, 1467, 1471, 1471, 1472,
-    1472, 1472, 1475, 1476, 1478, 1478, 1479, 1480, 1482, 1483, 1484, 1485, 1490, 1492, 1495, 1495,
-    1519, 1520, 1522, 1523, 1525, 1525, 1525, 1526, 1545, 1546, 1547, 1549, 1549, 1551, 1551, 1556,
-    1557, 1558, 1558, 1558, 1560, 1561, 1563, 1565, 1566, 1568, 1569, 1571, 1571, 1571, 1571, 1574,
-    1575, 1577, 1581, 1584, 1584, 1589, 1590, 1617, 1617, 1617, 1618, 1619, 1620, 1621, 1622, 1623,
-    1629, 1631, 1632, 1633, 1634, 1636, 1637, 1637, 1639, 1641, 1642, 1642, 1643, 1643, 1648, 1651,
-    1652, 1653, 1654, 1655, 1657, 1660, 1661, 1662, 1663, 1663, 1663, 1664, 1665, 1666, 1666, 1668,
-    1669, 1671, 1671, 1675, 1676, 1677, 1678, 1679, 1679, 1701, 1706, 1706, 1716, 1718, 1719, 1720,
-    1720, 1721, 1723, 1724, 1725, 1730, 1732, 1734, 1738, 1739, 1739, 1739, 1742, 1746, 1746, 1747,
-    1748, 1749, 1751, 1751, 1752, 1754, 1755, 1756, 1757, 1757, 1758, 1761, 1762, 1762, 1763, 1787,
-    1792, 1792, 1794, 1795, 1796, 1802, 1802, 1829, 1832, 1832, 1833, 1833, 1834, 1835, 1836, 1836,
-    1837, 1838, 1838, 1838, 1841, 1842, 1843, 1844, 1845, 1845, 1849, 1850, 1850, 1851, 1852, 1852,
-    1852, 1854, 1856, 1856, 1858, 1863, 1864, 1864, 1866, 1868, 1869, 1870, 1874, 1874, 1876, 1878,
-    1879, 1880, 1881, 1907, 1909, 1913, 1915, 1915, 1916, 1917, 1922, 1922, 1923, 1923, 1941, 1944,
-    1944, 1946, 1948, 1950, 1951, 1952, 1953, 1954, 1955, 1956, 1958, 1958, 1961, 1962, 1963, 1963,
-    1963, 1963, 1963, 1965, 1966, 1966, 1967, 1967, 1968, 1970, 1970, 1971, 1972, 1974, 1974, 1975,
-    1976, 1976, 1977, 1977, 1979, 1980, 1981, 1983, 1984, 1986, 1987, 1997, 2002, 2016, 2024, 2025,
-    2026, 2027, 2029, 2029, 2033, 2033, 2035, 2037, 2037, 2038, 2039, 2049, 2050, 2051, 2052, 2053,
-    2053, 2054, 2056, 2056, 2057, 2059, 2060, 2064, 2074, 2074, 2076, 2081, 2084, 2085, 2085, 2086,
-    2086, 2089, 2091, 2093, 2104, 2106, 2108, 2109, 2110, 2110, 2110, 2111, 2116, 2117, 2122, 2123,
-    2124, 2125, 2125, 2127, 2127, 2127, 2127, 2127, 2128, 2129, 2131, 2133, 2134, 2135, 2137, 2139,
-    2140, 2140, 2140, 2149, 2150, 2150, 2150, 2160, 2160, 2184, 2185, 2187, 2188, 2192, 2193, 2210,
-    2211, 2213, 2214, 2215, 2217, 2219, 2219, 2219, 2224, 2225, 2225, 2225, 2225, 2226, 2227, 2229,
-    2234, 2235, 2237, 2244, 2245, 2246, 2246, 2248, 2249, 2250, 2260, 2262, 2262, 2263, 2265, 2266,
-    2269, 2271, 2276, 2277, 2279, 2280, 2281, 2290, 2291, 2293, 2293, 2293, 2294, 2295, 2295, 2297,
-    2298, 2299, 2299, 2300, 2301, 2301, 2302, 2304, 2306, 2307, 2308, 2308, 2309, 2310, 2310, 2311,
-    2313, 2315, 2315, 2316, 2317, 2335, 2336, 2338, 2342, 2344, 2348, 2352, 2352, 2352, 2352, 2359,
-    2360, 2362, 2363, 2364, 2366, 2367, 2367, 2372, 2373, 2373, 2374, 2378, 2385, 2387, 2389, 2389,
-    2391, 2391, 2418, 2420, 2423, 2423, 2425, 2426, 2426, 2432, 2433, 2433, 2433, 2435, 2435, 2440,
-    2442, 2444, 2449, 2450, 2451, 2461, 2463, 2465, 2474, 2475, 2476, 2477, 2477, 2478, 2479, 2479,
-    2481, 2483, 2484, 2485, 2485, 2489, 2490, 2494, 2494, 2495, 2495, 2495, 2497, 2498, 2499, 2502,
-    2506, 2510, 2517, 2524, 2525, 2526, 2527, 2542, 2544, 2545, 2567, 2573, 2573, 2575, 2576, 2577,
-    2578, 2579, 2581, 2583, 2584, 2606, 2607, 2608, 2608, 2611, 2611, 2611, 2612, 2612, 2614, 2615,
-    2616, 2616, 2617, 2617, 2617, 2618, 2626, 2629, 2657, 2659, 2661, 2663, 2664, 2665, 2667, 2668,
-    2670, 2670, 2672, 2674, 2675, 2678, 2678, 2679, 2681, 2683, 2683, 2685, 2689, 2693, 2693, 2694,
-    2696, 2698, 2698, 2699, 2700, 2701, 2702, 2703, 2703, 2705, 2706, 2716, 2718, 2732, 2738, 2739,
-    2739, 2740, 2741, 2744, 2746, 2747, 2751, 2752, 2755, 2756, 2761, 2761, 2764, 2766, 2767, 2767,
-    2768, 2770, 2771, 2772, 2774, 2778, 2796, 2798, 2813, 2814, 2815, 2817, 2818, 2819, 2819, 2820,
-    2821, 2821, 2821, 2823, 2824, 2826, 2827, 2827, 2827, 2829, 2831, 2831, 2836, 2837, 2838, 2839,
-    2840, 2841, 2845, 2849, 2851, 2852, 2853, 2854, 2855, 2857, 2859, 2859, 2860, 2873, 2874, 2877,
-    2877, 2879, 2883, 2883, 2884, 2885, 2886, 2888, 2888, 2889, 2890, 2895, 2895, 2897, 2898, 2899,
-    2913, 2913, 2914, 2915, 2916, 2931, 2931, 2931, 2932, 2935, 2936, 2937, 2939, 2959, 2959, 2959,
-    2960, 2960, 2983, 2984, 2985, 2989, 2990, 3016, 3016, 3017, 3018, 3019, 3021, 3022, 3023, 3025,
-    3026, 3028, 3030, 3030, 3031, 3033, 3034, 3034, 3035, 3036, 3038, 3040, 3041, 3045, 3046, 3047,
-    3049, 3050, 3051, 3051, 3051, 3052, 3055, 3056, 3059, 3059, 3060, 3061, 3062, 3064, 3066, 3068,
-    3069, 3070, 3071, 3073, 3079, 3104, 3107, 3107, 3109, 3111, 3113, 3115, 3118, 3120, 3120, 3120,
-    3121, 3122, 3124, 3125, 3145, 3146, 3151, 3155, 3156, 3158, 3159, 3162, 3163, 3164, 3165, 3167,
-    3167, 3168, 3169, 3169, 3170, 3171, 3172, 3174, 3175, 3177, 3177, 3177, 3178, 3178, 3178, 3190,
-    3193, 3211, 3212, 3214, 3216, 3217, 3219, 3219, 3222, 3224, 3225, 3226, 3228, 3229, 3229, 3236,
-    3237, 3242, 3243, 3243, 3244, 3246, 3246, 3246, 3247, 3248, 3248, 3248, 3249, 3249, 3250, 3251,
-    3251, 3252, 3253, 3256, 3256, 3260, 3261, 3262, 3263, 3264, 3268, 3270, 3278, 3280, 3282, 3283,
-    3285, 3285, 3285, 3286, 3312, 3317, 3319, 3321, 3335, 3336, 3336, 3340, 3340, 3341, 3341, 3341,
-    3342, 3345, 3345, 3345, 3346, 3352, 3354, 3355, 3378, 3379, 3380, 3383, 3386, 3389, 3392, 3394,
-    3415, 3417, 3418, 3419, 3419, 3420, 3421, 3422, 3423, 3423, 3431, 3432, 3451, 3451, 3451, 3453,
-    3457, 3475, 3480, 3480, 3482, 3482, 3486, 3487, 3488, 3513, 3533, 3533, 3533, 3534, 3561, 3561,
-    3584, 3586, 3586, 3588, 3589, 3593, 3593, 3597, 3599, 3605, 3605, 3621, 3622, 3622, 3623, 3623,
-    3649, 3651, 3652, 3653, 3657, 3659, 3660, 3664, 3665, 3667, 3668, 3669, 3670, 3672, 3674, 3688,
-    3689, 3709, 3710, 3737, 3739, 3740, 3742, 3743, 3743, 3743, 3744, 3745, 3745, 3745, 3747, 3748,
-    3749, 3750, 3750, 3752, 3752, 3771, 3772, 3794, 3794, 3803, 3804, 3804, 3813, 3815, 3816, 3817,
-    3817, 3818, 3820, 3821, 3824, 3825, 3825, 3826, 3827, 3827, 3827, 3828, 3834, 3837, 3839, 3841,
-    3845, 3846, 3846, 3846, 3847, 3848, 3851, 3853, 3854, 3856, 3856, 3857, 3859, 3865, 3871, 3871,
-    3871, 3872, 3872, 3873, 3875, 3876, 3877, 3878, 3879, 3880, 3884, 3885, 3886, 3887, 3887, 3889,
-    3890, 3893, 3893, 3894, 3896, 3896, 3899, 3902, 3905, 3906, 3906, 3907, 3908, 3909, 3911, 3912,
-    3912, 3914, 3915, 3916, 3919, 3919, 3920, 3922, 3922, 3925, 3928, 3929, 3929, 3930, 3938, 3939,
-    3939, 3939, 3940, 3943, 3943, 3943, 3945, 3946, 3948, 3951, 3952, 3953, 3954, 3954, 3955, 3961,
-    3962, 3962, 3964, 3974, 3975, 3976, 3977, 3978, 3979, 3980, 3982, 3984, 3984, 3985, 3989, 3992,
-    3999, 4000, 4001, 4001, 4002, 4003, 4005, 4005, 4005, 4007, 4008, 4009, 4011, 4012, 4015, 4016,
-    4019, 4022, 4022, 4022, 4023, 4024, 4025, 4025, 4026, 4027, 4032, 4039, 4045, 4046, 4047, 4050,
-    4053, 4054, 4067, 4068, 4072, 4074, 4093, 4094, 4095, 4105, 4106, 4107, 4109, 4110, 4112, 4112,
-    4115, 4115, 4118, 4119, 4121, 4123, 4123, 4123, 4124, 4141, 4146, 4147, 4149, 4150, 4150, 4151,
-    4152, 4155, 4161, 4161, 4163, 4165, 4166, 4167, 4169, 4169, 4172, 4174, 4175, 4176, 4177, 4178,
-    4178, 4181, 4182, 4183, 4183, 4186, 4188, 4191, 4192, 4193, 4195, 4195, 4200, 4201, 4201, 4208,
-    4213, 4214, 4214, 4214, 4215, 4216, 4217, 4218, 4220, 4221, 4223, 4233, 4234, 4235, 4237, 4238,
-    4239, 4241, 4242, 4243, 4246, 4247, 4253, 4266, 4267, 4268, 4270, 4270, 4270, 4272, 4274, 4275,
-    4275, 4279, 4280, 4281, 4284, 4285, 4286, 4289, 4291, 4298, 4299, 4300, 4304, 4306, 4307, 4310,
-    4312, 4318, 4318, 4319, 4320, 4321, 4322, 4327, 4328, 4330, 4336, 4336, 4336, 4337, 4342, 4346,
-    4347, 4348, 4367, 4374, 4375, 4380, 4381, 4382, 4383, 4384, 4393, 4398, 4398, 4399, 4399, 4402,
-    4403, 4404, 4409, 4410, 4411, 4415, 4418, 4419, 4429, 4429, 4430, 4432, 4434, 4434, 4434, 4436,
-    4446, 4450, 4451, 4453, 4467, 4468, 4469, 4478, 4481, 4483, 4500, 4501, 4504, 4505, 4506, 4507,
-    4508, 4508, 4511, 4517, 4518, 4519, 4519, 4519, 4520, 4522, 4525, 4526, 4536, 4537, 4538, 4542,
-    4546, 4548, 4551, 4552, 4553, 4554, 4555, 4555, 4556, 4556, 4557, 4558, 4559, 4559, 4559, 4566,
-    4566, 4580, 4585, 4589, 4589, 4595, 4595, 4596, 4597, 4598, 4599, 4604, 4605, 4607, 4611, 4612,
-    4613, 4614, 4616, 4617, 4617, 4619, 4620, 4622, 4623, 4627, 4627, 4628, 4638, 4639, 4640, 4650,
-    4663, 4664, 4666, 4666, 4666, 4668, 4671, 4672, 4684, 4687, 4688, 4689, 4691, 4692, 4694, 4696,
-    4702, 4702, 4703, 4704, 4705, 4706, 4709, 4710, 4710, 4711, 4711, 4715, 4716, 4716, 4717, 4718,
-    4721, 4725, 4726, 4727, 4729, 4730, 4735, 4737, 4744, 4745, 4747, 4748, 4749, 4759, 4761, 4763,
-    4768, 4773, 4773, 4775, 4797, 4797, 4797, 4798, 4803, 4804, 4806, 4808, 4809, 4810, 4810, 4812,
-    4813, 4814, 4815, 4816, 4819, 4823, 4823, 4823, 4823, 4824, 4825, 4825, 4828, 4829, 4831, 4832,
-    4833, 4833, 4835, 4858, 4859, 4860, 4881, 4883, 4886, 4888, 4889, 4889, 4907, 4908, 4909, 4911,
-    4912, 4914, 4915, 4916, 4917, 4917, 4917, 4918, 4918, 4921, 4924, 4928, 4929, 4932, 4933, 4934,
-    4943, 4950, 4951, 4951, 4962, 4966, 4967, 4969, 4969, 4969, 4970, 4970, 4971, 4974, 4975, 4975,
-    4976, 4991, 4993, 4994, 5007, 5007, 5010, 5011, 5012, 5013, 5015, 5016, 5020, 5022, 5023, 5024,
-    5025, 5025, 5025, 5037, 5039, 5063, 5074, 5076, 5078, 5080, 5084, 5085, 5087, 5088, 5093, 5093,
-    5116, 5121, 5122, 5125, 5126, 5127, 5127, 5132, 5133, 5133, 5135, 5137, 5139, 5140, 5146, 5149,
-    5149, 5150, 5151, 5157, 5158, 5160, 5164, 5165, 5165, 5165, 5167, 5167, 5172, 5175, 5175, 5178,
-    5181, 5203, 5203, 5204, 5205, 5206, 5208, 5209, 5211, 5211, 5211, 5211, 5214, 5214, 5216, 5217,
-    5217, 5217, 5219, 5220, 5221, 5223, 5224, 5226, 5227, 5228, 5238, 5242, 5244, 5265, 5268, 5272,
-    5273, 5274, 5274, 5275, 5293, 5297, 5300, 5300, 5301, 5302, 5303, 5305, 5306, 5308, 5309, 5309,
-    5310, 5311, 5313, 5315, 5315, 5316, 5338, 5365, 5369, 5370, 5370, 5371, 5372, 5372, 5372, 5374,
-    5375, 5376, 5377, 5380, 5381, 5381, 5382, 5384, 5384, 5386, 5387, 5393, 5394, 5396, 5397, 5399,
-    5400, 5402, 5403, 5404, 5406, 5419, 5423, 5449, 5463, 5466, 5466, 5471, 5471, 5474, 5476, 5477,
-    5481, 5482, 5483, 5484, 5485, 5486, 5487, 5491, 5495, 5496, 5497, 5497, 5499, 5510, 5514, 5514,
-    5519, 5521, 5522, 5523, 5523, 5524, 5524, 5525, 5537, 5539, 5539, 5540, 5541, 5542, 5543, 5544,
-    5546, 5547, 5548, 5548, 5551, 5552, 5553, 5554, 5555, 5556, 5557, 5557, 5558, 5559, 5560, 5561,
-    5562, 5563, 5587, 5588, 5610, 5611, 5615, 5617, 5623, 5636, 5636, 5636, 5637, 5638, 5638, 5639,
-    5639, 5640, 5642, 5644, 5647, 5649, 5651, 5652, 5653, 5670, 5673, 5673, 5674, 5675, 5675, 5676,
-    5677, 5678, 5679, 5679, 5679, 5680, 5686, 5688, 5690, 5692, 5694, 5694, 5715, 5715, 5716, 5743,
-    5744, 5744, 5746, 5747, 5748, 5749, 5751, 5754, 5755, 5775, 5778, 5778, 5784, 5785, 5786, 5787,
-    5788, 5789, 5791, 5792, 5793, 5793, 5797, 5798, 5800, 5801, 5802, 5804, 5805, 5805, 5806, 5817,
-    5820, 5820, 5822, 5823, 5823, 5823, 5824, 5830, 5835, 5836, 5849, 5850, 5863, 5865, 5867, 5873,
-    5874, 5874, 5874, 5874, 5874, 5876, 5877, 5882, 5883, 5884, 5886, 5887, 5888, 5890, 5893, 5897,
-    5898, 5899, 5901, 5903, 5904, 5904, 5917, 5917, 5918, 5919, 5921, 5924, 5925, 5926, 5927, 5928,
-    5929, 5930, 5933, 5933, 5935, 5936, 5936, 5945, 5946, 5947, 5948, 5950, 5952, 5952, 5954, 5954,
-    5956, 5958, 5960, 5961, 5961, 5961, 5970, 5994, 5994, 5995, 6018, 6018, 6019, 6020, 6021, 6022,
-    6022, 6027, 6028, 6028, 6030, 6031, 6040, 6041, 6052, 6074, 6077, 6078, 6078, 6092, 6092, 6092,
-    6094, 6095, 6096, 6097, 6098, 6098, 6099, 6099, 6100, 6101, 6101, 6107, 6108, 6111, 6123, 6141,
-    6141, 6142, 6149, 6150, 6151, 6152, 6153, 6153, 6154, 6154, 6155, 6156, 6157, 6157, 6157, 6159,
-    6159, 6163, 6164, 6164, 6166, 6167, 6168, 6170, 6171, 6172, 6172, 6173, 6173, 6173, 6193, 6196,
-    6196, 6197, 6199, 6208, 6212, 6212, 6213, 6214, 6215, 6217, 6217, 6217, 6219, 6220, 6222, 6223,
-    6230, 6232, 6233, 6234, 6235, 6239, 6240, 6240, 6241, 6242, 6243, 6244, 6245, 6256, 6258, 6259,
-    6260, 6263, 6264, 6265, 6266, 6266, 6269, 6269, 6270, 6277, 6278, 6278, 6278, 6280, 6280, 6284,
-    6287, 6287, 6288, 6289, 6289, 6290, 6290, 6290, 6312, 6315, 6315, 6316, 6317, 6318, 6318, 6319,
-    6319, 6323, 6323, 6326, 6326, 6328, 6328, 6330, 6332, 6334, 6335, 6336, 6337, 6340, 6343, 6348,
-    6349, 6351, 6352, 6354, 6356, 6357, 6357, 6357, 6359, 6369, 6370, 6375, 6376, 6377, 6383, 6384,
-    6386, 6387, 6391, 6392, 6393, 6396, 6396, 6398, 6401, 6402, 6402, 6402, 6403, 6404, 6406, 6406,
-    6406, 6409, 6410, 6411, 6411, 6412, 6413, 6414, 6415, 6415, 6415, 6416, 6427, 6428, 6429, 6430,
-    6431, 6433, 6435, 6439, 6440, 6441, 6443, 6447, 6448, 6450, 6452, 6454, 6455, 6456, 6457, 6462,
-    6463, 6464, 6465, 6466, 6477, 6478, 6479, 6481, 6481, 6489, 6490, 6491, 6492, 6492, 6492, 6492,
-    6492, 6493, 6495, 6499, 6500, 6504, 6508, 6508, 6508, 6511, 6513, 6514, 6514, 6519, 6520, 6528,
-    6529, 6541, 6544, 6545, 6545, 6546, 6547, 6547, 6549, 6551, 6552, 6555, 6556, 6559, 6559, 6561,
-    6561, 6562, 6563, 6563, 6563, 6565, 6569, 6570, 6571, 6572, 6573, 6574, 6575, 6576, 6577, 6578,
-    6579, 6580, 6580, 6584, 6586, 6586, 6588, 6589, 6589, 6614, 6616, 6616, 6616, 6616, 6617, 6619,
-    6619, 6620, 6624, 6626, 6627, 6628, 6628, 6639, 6640, 6641, 6642, 6642, 6642, 6643, 6644, 6645,
-    6648, 6648, 6651, 6653, 6655, 6657, 6660, 6663, 6664, 6665, 6666, 6667, 6668, 6669, 6669, 6669,
-    6677, 6677, 6678, 6679, 6682, 6683, 6684, 6685, 6688, 6690, 6695, 6696, 6697, 6699, 6700, 6700,
-    6722, 6723, 6724, 6724, 6724, 6725, 6726, 6727, 6728, 6734, 6737, 6744, 6746, 6751, 6753, 6757,
-    6757, 6758, 6782, 6782, 6784, 6792, 6793, 6794, 6794, 6797, 6806, 6807, 6808, 6809, 6810, 6815,
-    6816, 6817, 6817, 6818, 6818, 6820, 6821, 6844, 6859, 6859, 6859, 6861, 6863, 6864, 6865, 6867,
-    6868, 6872, 6873, 6880, 6881, 6891, 6892, 6893, 6894, 6895, 6896, 6897, 6898, 6898, 6899, 6899,
-    6900, 6901, 6901, 6903, 6904, 6906, 6907, 6908, 6908, 6909, 6909, 6910, 6912, 6913, 6914, 6915,
-    6917, 6918, 6919, 6920, 6920, 6921, 6921, 6921, 6924, 6924, 6930, 6931, 6933, 6935, 6935, 6936,
-    6938, 6942, 6943, 6944, 6946, 6948, 6949, 6950, 6950, 6952, 6953, 6957, 6959, 6959, 6963, 6963,
-    6964, 6966, 6966, 6967, 6968, 6968, 6969, 6970, 6971, 6973, 6973, 6977, 6978, 6979, 6979, 6980,
-    6980, 6981, 6984, 6984, 6984, 6985, 6986, 6988, 6996, 6997, 6998, 7000, 7002, 7003, 7004, 7008,
-    7009, 7012, 7013, 7013, 7013, 7014, 7015, 7015, 7015, 7019, 7027, 7029, 7030, 7036, 7037, 7038,
-    7039, 7041, 7042, 7044, 7045, 7045, 7047, 7058, 7059, 7060, 7060, 7061, 7061, 7065, 7067, 7068,
-    7070, 7071, 7072, 7073, 7074, 7075, 7075, 7084, 7084, 7088, 7090, 7092, 7093, 7094, 7094, 7095,
-    7098, 7104, 7106, 7110, 7116, 7117, 7118, 7120, 7121, 7122, 7123, 7126, 7127, 7128, 7129, 7132,
-    7132, 7133, 7134, 7137, 7137, 7139, 7140, 7142, 7146, 7148, 7149, 7149, 7149, 7154, 7156, 7157,
-    7157, 7158, 7158, 7184, 7185, 7187, 7188, 7195, 7195, 7221, 7221, 7222, 7222, 7223, 7223, 7225,
-    7225, 7225, 7225, 7227, 7229, 7249, 7251, 7252, 7253, 7253, 7257, 7259, 7260, 7261, 7263, 7265,
-    7267, 7267, 7291, 7304, 7306, 7306, 7306, 7307, 7307, 7308, 7312, 7312, 7313, 7314, 7315, 7316,
-    7325, 7327, 7337, 7347, 7349, 7376, 7378, 7380, 7380, 7380, 7381, 7381, 7383, 7410, 7411, 7415,
-    7436, 7438, 7440, 7442, 7443, 7443, 7445, 7469, 7469, 7488, 7489, 7491, 7501, 7503, 7504, 7505,
-    7513, 7514, 7515, 7516, 7516, 7518, 7519, 7520, 7520, 7522, 7522, 7523, 7523, 7524, 7528, 7528,
-    7528, 7531, 7532, 7533, 7534, 7535, 7535, 7537, 7540, 7540, 7540, 7542, 7542, 7543, 7544, 7553,
-    7554, 7554, 7555, 7573, 7574, 7574, 7574, 7586, 7587, 7589, 7591, 7594, 7595, 7596, 7598, 7599,
-    7600, 7601, 7602, 7605, 7607, 7614, 7615, 7616, 7616, 7617, 7619, 7621, 7622, 7624, 7635, 7638,
-    7639, 7647, 7648, 7650, 7652, 7653, 7654, 7655, 7657, 7658, 7660, 7661, 7667, 7669, 7670, 7671,
-    7672, 7676, 7677, 7677, 7677, 7678, 7679, 7680, 7680, 7680, 7682, 7682, 7683, 7685, 7686, 7687,
-    7688, 7691, 7692, 7693, 7693, 7694, 7695, 7701, 7713, 7713, 7713, 7713, 7714, 7716, 7716, 7716,
-    7717, 7718, 7718, 7720, 7720, 7720, 7722, 7725, 7726, 7726, 7727, 7730, 7730, 7730, 7754, 7762,
-    7765, 7766, 7766, 7766, 7766, 7766, 7768, 7769, 7769, 7772, 7772, 7789, 7791, 7791, 7793, 7806,
-    7809, 7810, 7812, 7814, 7814, 7816, 7816, 7816, 7831, 7832, 7833, 7857, 7858, 7859, 7860, 7861,
-    7863, 7864, 7865, 7876, 7877, 7892, 7906, 7931, 7932, 7933, 7934, 7935, 7936, 7936, 7936, 7936,
-    7937, 7937, 7940, 7942, 7942, 7944, 7965, 7980, 7981, 7982, 7982, 7984, 7986, 8007, 8007, 8008,
-    8008, 8008, 8008, 8009, 8012, 8016, 8017, 8017, 8022, 8023, 8025, 8025, 8026, 8027, 8030, 8030,
-    8031, 8033, 8034, 8036, 8037, 8038, 8039, 8040, 8040, 8041, 8042, 8043, 8050, 8053, 8053, 8059,
-    8061, 8063, 8064, 8068, 8069, 8070, 8072, 8073, 8075, 8083, 8093, 8095, 8095, 8095, 8096, 8097,
-    8098, 8099, 8100, 8101, 8104, 8111, 8112, 8114, 8114, 8115, 8120, 8121, 8122, 8122, 8122, 8124,
-    8125, 8125, 8125, 8126, 8127, 8127, 8128, 8129, 8130, 8131, 8132, 8141, 8142, 8142, 8143, 8150,
-    8151, 8152, 8153, 8154, 8154, 8156, 8156, 8158, 8158, 8160, 8163, 8163, 8168, 8169, 8170, 8177,
-    8178, 8178, 8179, 8181, 8182, 8183, 8183, 8184, 8191, 8207, 8213, 8214, 8219, 8219, 8219, 8220,
-    8221, 8221, 8222, 8222, 8223, 8233, 8234,
+pub(super) static STARTS: [u32; 3677] = [
+    0, 2, 4, 6, 9, 9, 10, 13, 14, 16, 17, 18, 21, 22, 22, 24,
+    25, 27, 28, 28, 32, 34, 36, 36, 37, 39, 40, 50, 51, 52, 54, 55,
+    58, 59, 60, 62, 65, 66, 66, 66, 67, 69, 71, 72, 84, 93, 105, 106,
+    108, 112, 113, 114, 117, 118, 123, 124, 124, 124, 129, 130, 132, 134, 135, 136,
+    136, 137, 138, 138, 139, 139, 140, 140, 143, 144, 145, 146, 149, 150, 151, 152,
+    153, 153, 154, 154, 162, 162, 162, 166, 171, 182, 185, 185, 186, 192, 193, 193,
+    193, 194, 197, 213, 213, 214, 215, 215, 217, 217, 218, 219, 220, 220, 220, 220,
+    221, 222, 223, 224, 225, 226, 227, 228, 231, 231, 232, 232, 232, 232, 236, 236,
+    237, 237, 238, 243, 244, 244, 246, 247, 248, 248, 254, 254, 255, 256, 258, 259,
+    260, 261, 261, 262, 263, 264, 265, 266, 271, 272, 273, 285, 285, 286, 288, 289,
+    291, 317, 317, 317, 319, 320, 323, 324, 351, 352, 353, 355, 356, 357, 360, 361,
+    361, 362, 363, 365, 367, 369, 372, 373, 374, 375, 376, 378, 378, 381, 383, 384,
+    385, 386, 387, 388, 389, 390, 395, 397, 399, 399, 408, 409, 413, 413, 415, 416,
+    417, 417, 419, 420, 422, 422, 422, 423, 426, 427, 427, 427, 427, 427, 428, 429,
+    430, 457, 460, 462, 477, 500, 500, 500, 500, 501, 502, 503, 504, 504, 506, 506,
+    508, 508, 509, 518, 520, 521, 528, 528, 529, 530, 532, 537, 538, 539, 541, 541,
+    541, 545, 545, 570, 572, 573, 573, 574, 574, 575, 576, 577, 577, 578, 580, 582,
+    583, 584, 585, 588, 590, 592, 593, 594, 599, 601, 602, 603, 603, 604, 607, 615,
+    625, 626, 627, 629, 631, 632, 634, 635, 637, 640, 640, 644, 645, 647, 647, 647,
+    648, 648, 656, 657, 659, 659, 665, 666, 666, 667, 668, 669, 671, 672, 674, 674,
+    678, 684, 684, 685, 688, 689, 689, 693, 694, 696, 697, 702, 703, 707, 707, 708,
+    717, 718, 722, 723, 724, 727, 729, 730, 731, 731, 733, 735, 735, 737, 742, 743,
+    745, 746, 747, 747, 748, 749, 751, 754, 756, 765, 766, 767, 769, 772, 773, 774,
+    776, 780, 783, 789, 789, 792, 792, 795, 797, 811, 811, 814, 815, 816, 817, 819,
+    820, 820, 820, 821, 822, 822, 824, 824, 834, 834, 838, 846, 849, 854, 854, 857,
+    857, 858, 860, 860, 860, 860, 861, 862, 863, 863, 863, 869, 871, 877, 877, 878,
+    879, 880, 881, 883, 884, 887, 889, 889, 889, 895, 896, 897, 897, 901, 903, 903,
+    904, 905, 912, 913, 914, 918, 918, 922, 926, 927, 928, 928, 935, 937, 943, 946,
+    946, 946, 947, 948, 948, 956, 956, 956, 957, 957, 961, 962, 966, 966, 966, 966,
+    966, 967, 967, 968, 970, 972, 973, 974, 974, 975, 975, 976, 979, 980, 1004, 1004,
+    1005, 1006, 1007, 1007, 1008, 1010, 1014, 1018, 1021, 1022, 1024, 1024, 1026, 1026, 1036, 1036,
+    1037, 1037, 1037, 1039, 1041, 1043, 1044, 1046, 1049, 1051, 1053, 1055, 1056, 1058, 1059, 1061,
+    1066, 1067, 1070, 1072, 1073, 1074, 1075, 1078, 1081, 1083, 1083, 1083, 1083, 1084, 1085, 1085,
+    1086, 1087, 1094, 1094, 1116, 1117, 1118, 1118, 1118, 1118, 1118, 1120, 1121, 1123, 1131, 1131,
+    1132, 1133, 1135, 1136, 1140, 1141, 1143, 1144, 1145, 1145, 1146, 1148, 1150, 1152, 1154, 1156,
+    1157, 1158, 1162, 1163, 1164, 1167, 1168, 1168, 1169, 1172, 1173, 1176, 1177, 1178, 1178, 1179,
+    1180, 1182, 1184, 1184, 1185, 1186, 1193, 1196, 1197, 1197, 1198, 1199, 1201, 1202, 1202, 1202,
+    1203, 1203, 1204, 1214, 1214, 1217, 1219, 1221, 1222, 1224, 1225, 1226, 1227, 1232, 1233, 1233,
+    1233, 1234, 1236, 1237, 1238, 1239, 1243, 1245, 1246, 1246, 1247, 1247, 1248, 1249, 1250, 1250,
+    1250, 1250, 1250, 1250, 1250, 1251, 1252, 1254, 1258, 1261, 1262, 1262, 1264, 1264, 1270, 1272,
+    1273, 1275, 1276, 1277, 1279, 1281, 1281, 1281, 1283, 1284, 1284, 1284, 1284, 1288, 1292, 1292,
+    1295, 1297, 1298, 1306, 1307, 1310, 1312, 1313, 1313, 1320, 1321, 1322, 1323, 1328, 1328, 1329,
+    1332, 1333, 1347, 1349, 1350, 1351, 1352, 1356, 1357, 1365, 1368, 1371, 1381, 1382, 1388, 1390,
+    1391, 1393, 1395, 1395, 1396, 1398, 1399, 1399, 1402, 1403, 1405, 1407, 1408, 1409, 1409, 1411,
+    1414, 1415, 1418, 1419, 1421, 1422, 1423, 1423, 1424, 1426, 1427, 1429, 1429, 1429, 1433, 1433,
+    1435, 1436, 1459, 1459, 1460, 1462, 1464, 1466, 1467, 1468, 1469, 1470, 1471, 1483, 1484, 1494,
+    1495, 1496, 1497, 1497, 1503, 1507, 1507, 1508, 1508, 1508, 1511, 1512, 1513, 1513, 1514, 1515,
+    1517, 1518, 1522, 1523, 1524, 1527, 1529, 1532, 1532, 1555, 1556, 1558, 1559, 1563, 1563, 1563,
+    1564, 1583, 1584, 1585, 1586, 1588, 1588, 1590, 1590, 1595, 1596, 1597, 1597, 1597, 1599, 1600,
+    1605, 1606, 1608, 1609, 1610, 1611, 1613, 1613, 1613, 1613, 1615, 1616, 1617, 1618, 1620, 1622,
+    1624, 1624, 1628, 1629, 1656, 1656, 1656, 1657, 1657, 1658, 1659, 1660, 1661, 1667, 1669, 1669,
+    1670, 1671, 1673, 1673, 1673, 1675, 1676, 1677, 1677, 1678, 1678, 1683, 1686, 1687, 1688, 1689,
+    1690, 1691, 1693, 1694, 1695, 1695, 1695, 1695, 1696, 1697, 1698, 1698, 1698, 1700, 1701, 1703,
+    1703, 1707, 1708, 1710, 1711, 1712, 1712, 1736, 1739, 1739, 1749, 1751, 1752, 1753, 1753, 1754,
+    1755, 1756, 1757, 1762, 1764, 1766, 1767, 1771, 1772, 1772, 1772, 1774, 1780, 1780, 1781, 1782,
+    1783, 1785, 1785, 1786, 1788, 1789, 1790, 1791, 1791, 1792, 1794, 1798, 1799, 1799, 1800, 1826,
+    1832, 1832, 1834, 1835, 1835, 1839, 1839, 1840, 1868, 1871, 1871, 1871, 1871, 1872, 1873, 1874,
+    1874, 1875, 1876, 1876, 1876, 1879, 1880, 1881, 1882, 1883, 1883, 1887, 1888, 1888, 1889, 1890,
+    1890, 1890, 1892, 1894, 1894, 1896, 1901, 1902, 1902, 1904, 1906, 1907, 1908, 1912, 1912, 1914,
+    1915, 1916, 1917, 1918, 1946, 1949, 1953, 1955, 1955, 1956, 1957, 1961, 1961, 1962, 1962, 1963,
+    1982, 1985, 1985, 1986, 1988, 1990, 1991, 1992, 1994, 1995, 1996, 1996, 1997, 1999, 1999, 2002,
+    2003, 2004, 2004, 2004, 2004, 2004, 2005, 2005, 2007, 2008, 2008, 2009, 2009, 2010, 2011, 2012,
+    2012, 2013, 2014, 2015, 2016, 2016, 2018, 2020, 2020, 2020, 2021, 2021, 2023, 2024, 2025, 2027,
+    2028, 2030, 2031, 2042, 2046, 2058, 2060, 2065, 2066, 2067, 2068, 2070, 2070, 2074, 2074, 2076,
+    2077, 2077, 2078, 2079, 2089, 2090, 2091, 2092, 2093, 2093, 2094, 2096, 2096, 2097, 2100, 2101,
+    2105, 2115, 2115, 2117, 2122, 2123, 2126, 2127, 2127, 2128, 2128, 2130, 2134, 2135, 2149, 2151,
+    2153, 2154, 2155, 2155, 2155, 2156, 2159, 2159, 2161, 2166, 2168, 2169, 2170, 2170, 2172, 2172,
+    2172, 2172, 2174, 2174, 2175, 2176, 2178, 2180, 2181, 2182, 2183, 2185, 2186, 2187, 2187, 2196,
+    2197, 2197, 2197, 2207, 2207, 2229, 2230, 2232, 2233, 2238, 2240, 2259, 2260, 2262, 2263, 2264,
+    2266, 2266, 2268, 2268, 2268, 2273, 2274, 2274, 2274, 2274, 2275, 2276, 2278, 2281, 2282, 2284,
+    2297, 2298, 2299, 2299, 2301, 2302, 2303, 2312, 2314, 2314, 2315, 2318, 2319, 2322, 2324, 2330,
+    2332, 2334, 2335, 2337, 2345, 2346, 2347, 2347, 2347, 2348, 2349, 2349, 2350, 2352, 2353, 2354,
+    2354, 2355, 2357, 2359, 2359, 2360, 2362, 2363, 2364, 2365, 2365, 2366, 2367, 2367, 2368, 2369,
+    2371, 2372, 2372, 2373, 2374, 2392, 2393, 2395, 2398, 2399, 2401, 2405, 2407, 2412, 2412, 2412,
+    2412, 2413, 2421, 2422, 2423, 2425, 2426, 2427, 2429, 2430, 2430, 2434, 2435, 2435, 2437, 2443,
+    2449, 2451, 2453, 2453, 2455, 2457, 2457, 2485, 2487, 2490, 2490, 2490, 2491, 2492, 2493, 2493,
+    2494, 2500, 2501, 2501, 2501, 2502, 2504, 2505, 2506, 2511, 2513, 2515, 2520, 2521, 2522, 2531,
+    2531, 2532, 2535, 2542, 2543, 2544, 2545, 2547, 2548, 2549, 2549, 2551, 2552, 2554, 2555, 2556,
+    2556, 2559, 2560, 2566, 2566, 2567, 2567, 2567, 2569, 2570, 2571, 2574, 2578, 2582, 2583, 2591,
+    2597, 2598, 2600, 2601, 2602, 2616, 2617, 2619, 2620, 2642, 2646, 2646, 2648, 2649, 2650, 2651,
+    2651, 2653, 2658, 2659, 2679, 2680, 2681, 2681, 2685, 2685, 2685, 2686, 2686, 2687, 2689, 2690,
+    2691, 2693, 2693, 2694, 2694, 2694, 2695, 2703, 2706, 2734, 2735, 2737, 2739, 2742, 2743, 2744,
+    2746, 2746, 2748, 2748, 2750, 2753, 2754, 2757, 2757, 2758, 2760, 2761, 2761, 2763, 2767, 2771,
+    2771, 2772, 2777, 2778, 2779, 2779, 2780, 2781, 2782, 2783, 2784, 2784, 2786, 2787, 2795, 2797,
+    2810, 2812, 2818, 2819, 2819, 2820, 2821, 2824, 2826, 2826, 2827, 2830, 2831, 2835, 2836, 2841,
+    2841, 2844, 2846, 2847, 2847, 2848, 2849, 2850, 2851, 2853, 2858, 2876, 2877, 2893, 2894, 2894,
+    2896, 2897, 2899, 2899, 2900, 2901, 2901, 2901, 2903, 2905, 2906, 2907, 2909, 2909, 2909, 2911,
+    2913, 2913, 2919, 2920, 2921, 2922, 2923, 2924, 2927, 2930, 2932, 2933, 2934, 2935, 2936, 2937,
+    2939, 2941, 2941, 2942, 2955, 2956, 2959, 2959, 2961, 2964, 2964, 2965, 2966, 2967, 2969, 2969,
+    2970, 2971, 2974, 2974, 2980, 2981, 2982, 2995, 2995, 2996, 2997, 2998, 2999, 3012, 3012, 3012,
+    3013, 3016, 3017, 3018, 3019, 3020, 3041, 3041, 3041, 3042, 3042, 3066, 3067, 3068, 3072, 3073,
+    3074, 3101, 3101, 3102, 3103, 3104, 3104, 3105, 3106, 3107, 3109, 3110, 3112, 3113, 3114, 3115,
+    3117, 3119, 3120, 3120, 3122, 3123, 3125, 3127, 3128, 3132, 3133, 3134, 3135, 3136, 3137, 3137,
+    3137, 3138, 3140, 3141, 3144, 3144, 3145, 3146, 3147, 3149, 3151, 3152, 3153, 3154, 3155, 3157,
+    3165, 3188, 3191, 3192, 3192, 3194, 3196, 3199, 3201, 3204, 3206, 3207, 3208, 3208, 3209, 3210,
+    3213, 3214, 3233, 3234, 3238, 3240, 3240, 3241, 3242, 3245, 3246, 3247, 3249, 3251, 3251, 3252,
+    3253, 3255, 3255, 3256, 3256, 3257, 3260, 3260, 3262, 3262, 3262, 3263, 3263, 3263, 3276, 3279,
+    3298, 3299, 3301, 3303, 3304, 3306, 3306, 3309, 3311, 3312, 3313, 3315, 3316, 3316, 3323, 3324,
+    3324, 3329, 3329, 3329, 3330, 3330, 3330, 3330, 3331, 3332, 3332, 3332, 3333, 3333, 3334, 3335,
+    3335, 3336, 3337, 3340, 3340, 3343, 3344, 3346, 3347, 3348, 3349, 3355, 3357, 3359, 3366, 3368,
+    3370, 3371, 3372, 3372, 3372, 3372, 3398, 3405, 3407, 3409, 3423, 3424, 3424, 3426, 3426, 3427,
+    3427, 3427, 3428, 3431, 3431, 3431, 3432, 3436, 3438, 3439, 3463, 3464, 3465, 3468, 3470, 3473,
+    3476, 3477, 3499, 3501, 3502, 3503, 3503, 3504, 3505, 3505, 3506, 3506, 3514, 3515, 3534, 3534,
+    3534, 3536, 3541, 3559, 3563, 3563, 3565, 3565, 3570, 3571, 3572, 3599, 3621, 3621, 3622, 3623,
+    3651, 3651, 3676, 3678, 3678, 3680, 3681, 3684, 3684, 3689, 3691, 3692, 3693, 3699, 3699, 3714,
+    3715, 3715, 3716, 3716, 3741, 3743, 3744, 3744, 3748, 3750, 3751, 3752, 3756, 3757, 3759, 3760,
+    3761, 3762, 3763, 3765, 3779, 3780, 3801, 3802, 3830, 3832, 3833, 3837, 3838, 3838, 3838, 3839,
+    3840, 3840, 3840, 3840, 3842, 3843, 3844, 3845, 3845, 3847, 3847, 3869, 3870, 3890, 3890, 3901,
+    3903, 3903, 3910, 3913, 3914, 3914, 3914, 3914, 3916, 3917, 3919, 3920, 3920, 3921, 3922, 3922,
+    3922, 3923, 3924, 3926, 3931, 3933, 3935, 3937, 3937, 3940, 3941, 3941, 3941, 3942, 3943, 3946,
+    3948, 3949, 3951, 3951, 3951, 3953, 3959, 3963, 3963, 3963, 3963, 3963, 3964, 3965, 3967, 3968,
+    3969, 3970, 3971, 3972, 3976, 3977, 3978, 3979, 3979, 3981, 3982, 3985, 3985, 3986, 3989, 3989,
+    3991, 3994, 3997, 3998, 3998, 3999, 4000, 4001, 4002, 4003, 4003, 4005, 4005, 4006, 4007, 4007,
+    4008, 4010, 4010, 4013, 4017, 4018, 4018, 4019, 4028, 4029, 4029, 4029, 4030, 4032, 4035, 4035,
+    4035, 4039, 4039, 4040, 4042, 4045, 4046, 4047, 4048, 4048, 4049, 4055, 4056, 4056, 4057, 4059,
+    4066, 4067, 4068, 4068, 4069, 4070, 4071, 4073, 4075, 4075, 4076, 4080, 4082, 4092, 4093, 4093,
+    4093, 4095, 4096, 4098, 4099, 4099, 4099, 4100, 4101, 4101, 4102, 4104, 4105, 4107, 4108, 4110,
+    4113, 4113, 4113, 4114, 4115, 4117, 4118, 4118, 4119, 4120, 4126, 4136, 4137, 4141, 4142, 4142,
+    4143, 4144, 4147, 4149, 4150, 4160, 4161, 4164, 4165, 4182, 4183, 4184, 4195, 4196, 4197, 4199,
+    4200, 4201, 4201, 4201, 4204, 4204, 4207, 4208, 4210, 4213, 4214, 4214, 4214, 4215, 4235, 4239,
+    4239, 4240, 4241, 4241, 4242, 4243, 4246, 4250, 4250, 4252, 4254, 4255, 4257, 4258, 4260, 4260,
+    4265, 4267, 4269, 4270, 4271, 4272, 4273, 4273, 4275, 4276, 4277, 4277, 4280, 4282, 4285, 4286,
+    4287, 4289, 4289, 4294, 4294, 4294, 4299, 4303, 4305, 4305, 4305, 4306, 4307, 4308, 4308, 4310,
+    4311, 4313, 4323, 4325, 4326, 4328, 4329, 4330, 4332, 4333, 4334, 4337, 4338, 4344, 4358, 4359,
+    4361, 4363, 4363, 4364, 4364, 4367, 4368, 4369, 4369, 4375, 4376, 4377, 4380, 4381, 4382, 4386,
+    4388, 4396, 4397, 4398, 4401, 4403, 4404, 4406, 4408, 4414, 4414, 4415, 4416, 4417, 4418, 4424,
+    4424, 4425, 4427, 4432, 4432, 4432, 4433, 4438, 4442, 4443, 4443, 4461, 4468, 4469, 4474, 4475,
+    4475, 4475, 4476, 4477, 4487, 4490, 4490, 4491, 4491, 4494, 4495, 4496, 4497, 4501, 4502, 4503,
+    4504, 4508, 4510, 4511, 4519, 4519, 4520, 4521, 4523, 4525, 4525, 4525, 4527, 4536, 4541, 4542,
+    4546, 4560, 4561, 4562, 4571, 4574, 4576, 4594, 4595, 4597, 4598, 4599, 4600, 4601, 4601, 4603,
+    4607, 4608, 4609, 4609, 4609, 4610, 4613, 4616, 4617, 4618, 4627, 4628, 4629, 4631, 4636, 4638,
+    4641, 4642, 4644, 4645, 4646, 4647, 4647, 4647, 4647, 4648, 4649, 4650, 4650, 4650, 4657, 4657,
+    4674, 4679, 4685, 4685, 4690, 4690, 4690, 4691, 4692, 4693, 4696, 4696, 4698, 4702, 4703, 4704,
+    4705, 4707, 4708, 4708, 4710, 4711, 4712, 4713, 4717, 4717, 4718, 4726, 4726, 4729, 4739, 4752,
+    4753, 4754, 4754, 4754, 4756, 4759, 4760, 4771, 4774, 4775, 4776, 4778, 4778, 4780, 4782, 4789,
+    4789, 4789, 4790, 4791, 4792, 4795, 4796, 4797, 4797, 4798, 4798, 4801, 4802, 4802, 4805, 4806,
+    4808, 4811, 4812, 4814, 4815, 4817, 4818, 4819, 4825, 4827, 4828, 4834, 4835, 4837, 4838, 4839,
+    4848, 4850, 4852, 4853, 4856, 4861, 4861, 4862, 4882, 4882, 4882, 4883, 4889, 4890, 4891, 4893,
+    4897, 4898, 4899, 4899, 4902, 4903, 4904, 4906, 4907, 4910, 4914, 4914, 4914, 4914, 4915, 4916,
+    4916, 4919, 4919, 4921, 4922, 4923, 4923, 4925, 4946, 4947, 4948, 4970, 4972, 4975, 4976, 4977,
+    4977, 4992, 4993, 4994, 4996, 4997, 4998, 4999, 5000, 5001, 5001, 5001, 5002, 5002, 5005, 5007,
+    5009, 5009, 5011, 5012, 5013, 5021, 5032, 5033, 5033, 5034, 5045, 5050, 5051, 5053, 5053, 5053,
+    5054, 5055, 5056, 5057, 5057, 5058, 5060, 5061, 5061, 5062, 5075, 5076, 5076, 5089, 5089, 5092,
+    5093, 5094, 5095, 5097, 5098, 5102, 5104, 5105, 5105, 5106, 5107, 5107, 5107, 5117, 5119, 5119,
+    5144, 5156, 5158, 5160, 5161, 5165, 5166, 5168, 5169, 5173, 5173, 5196, 5201, 5203, 5204, 5205,
+    5208, 5209, 5210, 5210, 5214, 5215, 5215, 5217, 5218, 5219, 5222, 5227, 5229, 5229, 5230, 5230,
+    5237, 5238, 5240, 5244, 5245, 5245, 5245, 5246, 5246, 5251, 5254, 5254, 5256, 5258, 5280, 5280,
+    5281, 5282, 5283, 5284, 5286, 5287, 5288, 5288, 5288, 5288, 5291, 5291, 5293, 5294, 5294, 5294,
+    5296, 5297, 5298, 5300, 5301, 5303, 5304, 5304, 5313, 5316, 5318, 5338, 5341, 5345, 5346, 5347,
+    5347, 5348, 5365, 5367, 5370, 5370, 5371, 5372, 5373, 5374, 5375, 5377, 5378, 5378, 5379, 5380,
+    5381, 5383, 5385, 5385, 5386, 5409, 5434, 5437, 5438, 5438, 5439, 5440, 5441, 5441, 5441, 5445,
+    5446, 5446, 5447, 5450, 5451, 5451, 5452, 5453, 5453, 5454, 5455, 5462, 5463, 5465, 5466, 5468,
+    5469, 5471, 5472, 5473, 5475, 5486, 5491, 5518, 5535, 5538, 5540, 5540, 5545, 5546, 5549, 5552,
+    5553, 5556, 5557, 5558, 5559, 5560, 5561, 5561, 5564, 5568, 5569, 5570, 5570, 5572, 5584, 5587,
+    5587, 5589, 5594, 5596, 5598, 5599, 5600, 5601, 5601, 5602, 5618, 5620, 5620, 5621, 5622, 5623,
+    5624, 5625, 5626, 5627, 5628, 5628, 5632, 5633, 5634, 5635, 5636, 5637, 5638, 5640, 5640, 5641,
+    5641, 5643, 5644, 5645, 5646, 5669, 5671, 5691, 5692, 5697, 5698, 5699, 5706, 5719, 5719, 5719,
+    5720, 5721, 5721, 5722, 5723, 5723, 5724, 5726, 5727, 5729, 5730, 5732, 5734, 5735, 5736, 5754,
+    5755, 5755, 5756, 5757, 5757, 5758, 5759, 5760, 5763, 5764, 5765, 5765, 5765, 5766, 5772, 5774,
+    5776, 5777, 5779, 5779, 5798, 5798, 5799, 5800, 5827, 5828, 5828, 5830, 5831, 5832, 5832, 5833,
+    5834, 5837, 5838, 5857, 5860, 5860, 5866, 5867, 5868, 5869, 5870, 5871, 5873, 5873, 5874, 5874,
+    5878, 5879, 5881, 5882, 5883, 5885, 5886, 5886, 5887, 5898, 5901, 5901, 5903, 5904, 5904, 5904,
+    5905, 5912, 5916, 5917, 5928, 5929, 5941, 5943, 5945, 5946, 5952, 5953, 5953, 5953, 5953, 5953,
+    5955, 5956, 5961, 5963, 5964, 5965, 5966, 5968, 5969, 5970, 5972, 5974, 5976, 5980, 5981, 5982,
+    5985, 5987, 5988, 5988, 5999, 5999, 6000, 6001, 6003, 6005, 6008, 6009, 6010, 6011, 6012, 6013,
+    6014, 6017, 6017, 6018, 6019, 6019, 6028, 6029, 6032, 6033, 6034, 6035, 6036, 6039, 6039, 6041,
+    6042, 6045, 6045, 6046, 6048, 6051, 6051, 6051, 6053, 6054, 6054, 6062, 6083, 6083, 6084, 6108,
+    6108, 6109, 6110, 6111, 6112, 6112, 6115, 6116, 6117, 6119, 6120, 6130, 6132, 6142, 6163, 6165,
+    6166, 6166, 6178, 6178, 6178, 6180, 6181, 6182, 6182, 6183, 6183, 6184, 6184, 6185, 6186, 6186,
+    6191, 6192, 6193, 6204, 6220, 6220, 6221, 6226, 6227, 6228, 6229, 6230, 6231, 6231, 6232, 6232,
+    6232, 6234, 6235, 6236, 6238, 6239, 6240, 6242, 6242, 6249, 6249, 6249, 6250, 6250, 6252, 6253,
+    6255, 6257, 6258, 6259, 6259, 6259, 6259, 6259, 6276, 6279, 6279, 6281, 6283, 6292, 6296, 6296,
+    6297, 6298, 6299, 6300, 6300, 6300, 6301, 6302, 6304, 6306, 6307, 6312, 6313, 6314, 6315, 6316,
+    6320, 6321, 6321, 6322, 6324, 6325, 6326, 6328, 6341, 6342, 6343, 6344, 6347, 6348, 6349, 6350,
+    6350, 6350, 6352, 6354, 6354, 6355, 6362, 6363, 6363, 6363, 6365, 6365, 6367, 6370, 6370, 6371,
+    6373, 6373, 6374, 6374, 6374, 6392, 6395, 6395, 6396, 6397, 6398, 6398, 6400, 6400, 6404, 6404,
+    6407, 6407, 6409, 6409, 6411, 6413, 6415, 6415, 6416, 6418, 6422, 6425, 6429, 6430, 6432, 6433,
+    6435, 6437, 6438, 6439, 6439, 6439, 6441, 6453, 6454, 6459, 6459, 6460, 6463, 6464, 6466, 6467,
+    6470, 6471, 6472, 6474, 6474, 6476, 6479, 6480, 6480, 6480, 6481, 6482, 6484, 6484, 6484, 6485,
+    6487, 6488, 6489, 6489, 6490, 6491, 6492, 6493, 6493, 6493, 6493, 6503, 6504, 6505, 6506, 6507,
+    6508, 6510, 6512, 6516, 6517, 6518, 6519, 6523, 6523, 6525, 6527, 6529, 6530, 6531, 6532, 6538,
+    6539, 6540, 6541, 6542, 6551, 6552, 6553, 6554, 6554, 6562, 6563, 6564, 6566, 6566, 6566, 6566,
+    6566, 6567, 6568, 6570, 6574, 6575, 6578, 6582, 6583, 6583, 6583, 6586, 6588, 6589, 6589, 6590,
+    6597, 6598, 6599, 6607, 6608, 6621, 6624, 6624, 6624, 6624, 6625, 6625, 6627, 6629, 6630, 6634,
+    6635, 6640, 6640, 6641, 6641, 6641, 6642, 6643, 6643, 6643, 6644, 6648, 6649, 6650, 6651, 6652,
+    6653, 6654, 6655, 6656, 6657, 6658, 6659, 6659, 6659, 6664, 6666, 6666, 6667, 6668, 6668, 6695,
+    6697, 6697, 6697, 6697, 6697, 6699, 6699, 6700, 6703, 6705, 6707, 6708, 6708, 6724, 6725, 6726,
+    6727, 6727, 6727, 6728, 6729, 6730, 6733, 6733, 6735, 6737, 6740, 6742, 6745, 6747, 6749, 6750,
+    6751, 6752, 6754, 6755, 6756, 6756, 6756, 6764, 6764, 6766, 6767, 6768, 6771, 6772, 6773, 6774,
+    6778, 6780, 6784, 6785, 6786, 6788, 6789, 6789, 6806, 6807, 6808, 6808, 6808, 6809, 6810, 6811,
+    6814, 6819, 6824, 6831, 6832, 6837, 6839, 6843, 6843, 6844, 6868, 6868, 6869, 6876, 6877, 6878,
+    6878, 6881, 6882, 6890, 6891, 6892, 6893, 6894, 6899, 6900, 6901, 6901, 6902, 6902, 6904, 6904,
+    6929, 6946, 6946, 6946, 6948, 6949, 6951, 6951, 6952, 6953, 6954, 6958, 6959, 6967, 6968, 6978,
+    6979, 6980, 6981, 6983, 6984, 6985, 6986, 6987, 6988, 6989, 6990, 6990, 6991, 6992, 6992, 6994,
+    6995, 6997, 6998, 6999, 6999, 6999, 6999, 7000, 7002, 7003, 7004, 7005, 7007, 7008, 7010, 7011,
+    7011, 7012, 7012, 7012, 7013, 7016, 7016, 7023, 7023, 7026, 7027, 7027, 7028, 7030, 7035, 7036,
+    7037, 7039, 7041, 7042, 7043, 7043, 7045, 7046, 7050, 7052, 7052, 7057, 7057, 7058, 7061, 7061,
+    7062, 7062, 7062, 7063, 7064, 7064, 7066, 7066, 7071, 7072, 7073, 7073, 7074, 7075, 7076, 7076,
+    7077, 7080, 7080, 7080, 7081, 7082, 7084, 7092, 7093, 7093, 7095, 7096, 7099, 7100, 7101, 7105,
+    7106, 7108, 7109, 7109, 7109, 7110, 7111, 7111, 7111, 7114, 7122, 7123, 7125, 7130, 7131, 7132,
+    7133, 7136, 7137, 7138, 7138, 7138, 7140, 7148, 7149, 7150, 7150, 7151, 7151, 7156, 7158, 7158,
+    7159, 7160, 7160, 7160, 7162, 7163, 7164, 7164, 7172, 7172, 7176, 7179, 7180, 7181, 7182, 7182,
+    7184, 7186, 7191, 7193, 7196, 7203, 7203, 7204, 7206, 7207, 7208, 7209, 7212, 7212, 7213, 7214,
+    7216, 7216, 7217, 7218, 7221, 7221, 7223, 7224, 7228, 7231, 7232, 7233, 7233, 7233, 7238, 7241,
+    7242, 7243, 7244, 7244, 7267, 7268, 7270, 7271, 7277, 7277, 7300, 7300, 7301, 7301, 7302, 7302,
+    7303, 7305, 7305, 7305, 7305, 7307, 7309, 7331, 7333, 7334, 7335, 7335, 7338, 7339, 7340, 7341,
+    7343, 7345, 7347, 7347, 7372, 7382, 7384, 7384, 7384, 7385, 7386, 7387, 7392, 7392, 7393, 7394,
+    7395, 7396, 7406, 7408, 7419, 7429, 7431, 7454, 7455, 7457, 7457, 7458, 7458, 7459, 7459, 7461,
+    7486, 7487, 7491, 7511, 7513, 7515, 7516, 7517, 7517, 7519, 7545, 7545, 7564, 7565, 7567, 7575,
+    7577, 7578, 7579, 7586, 7587, 7588, 7589, 7589, 7590, 7591, 7592, 7592, 7594, 7594, 7595, 7595,
+    7596, 7600, 7600, 7600, 7602, 7603, 7604, 7605, 7606, 7606, 7608, 7611, 7611, 7611, 7613, 7613,
+    7613, 7614, 7620, 7621, 7621, 7621, 7622, 7641, 7642, 7642, 7642, 7653, 7653, 7656, 7658, 7661,
+    7662, 7663, 7665, 7666, 7667, 7668, 7671, 7674, 7676, 7681, 7682, 7683, 7684, 7685, 7687, 7689,
+    7690, 7692, 7693, 7705, 7707, 7708, 7715, 7716, 7718, 7720, 7721, 7722, 7723, 7725, 7726, 7727,
+    7729, 7730, 7735, 7737, 7738, 7739, 7740, 7744, 7745, 7745, 7745, 7746, 7747, 7748, 7748, 7749,
+    7750, 7750, 7751, 7753, 7753, 7754, 7755, 7758, 7759, 7760, 7760, 7761, 7762, 7763, 7768, 7781,
+    7781, 7781, 7781, 7782, 7785, 7785, 7785, 7786, 7787, 7788, 7788, 7789, 7789, 7789, 7791, 7794,
+    7796, 7797, 7797, 7798, 7799, 7801, 7801, 7801, 7826, 7834, 7837, 7838, 7838, 7838, 7838, 7838,
+    7840, 7842, 7843, 7844, 7844, 7847, 7847, 7864, 7866, 7866, 7868, 7868, 7880, 7882, 7883, 7885,
+    7887, 7887, 7889, 7889, 7889, 7907, 7908, 7909, 7931, 7931, 7932, 7933, 7934, 7936, 7937, 7938,
+    7950, 7950, 7965, 7984, 8005, 8006, 8006, 8007, 8008, 8009, 8009, 8009, 8009, 8010, 8010, 8012,
+    8013, 8014, 8015, 8015, 8017, 8040, 8051, 8052, 8052, 8052, 8055, 8057, 8076, 8076, 8076, 8077,
+    8077, 8077, 8077, 8077, 8078, 8081, 8083, 8084, 8084, 8088, 8089, 8092, 8092, 8093, 8094, 8097,
+    8097, 8098, 8100, 8101, 8103, 8104, 8105, 8105, 8107, 8107, 8108, 8109, 8109, 8117, 8118, 8119,
+    8122, 8122, 8128, 8131, 8132, 8133, 8134, 8139, 8140, 8141, 8143, 8144, 8146, 8155, 8163, 8165,
+    8165, 8165, 8166, 8167, 8168, 8169, 8170, 8171, 8174, 8181, 8182, 8184, 8184, 8185, 8193, 8194,
+    8195, 8195, 8196, 8196, 8198, 8199, 8199, 8199, 8200, 8201, 8202, 8203, 8204, 8205, 8206, 8206,
+    8214, 8215, 8215, 8216, 8225, 8226, 8227, 8227, 8228, 8229, 8229, 8231, 8231, 8234, 8234, 8236,
+    8239, 8239, 8243, 8244, 8245, 8252, 8254, 8254, 8255, 8257, 8257, 8258, 8258, 8260, 8267, 8281,
+    8289, 8290, 8294, 8294, 8294, 8295, 8296, 8296, 8297, 8297, 8298, 8307, 8308,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8234] = [
-    (9, 14), (13, 10), (20, 6), (21, -5), (1, 7), (4, 9), (7, 7), (25, 10), (5, 8), (7, 5),
-    (25, 8), (11, 18), (9, 11), (25, 6), (27, 9), (26, 9), (9, 7), (16, 20), (21, -5), (17, 6),
-    (1, 18), (14, 9), (21, 8), (15, 7), (21, 13), (26, 9), (21, 19), (17, 8), (24, 8), (20, 11),
-    (19, 24), (20, 11), (25, -5), (28, 10), (4, 10), (25, 6), (17, 5), (23, 14), (12, 6), (23, 7),
-    (7, 7), (5, 13), (9, 10), (20, -6), (21, 9), (25, 14), (28, 7), (1, 8), (15, 5), (9, 10),
-    (21, 6), (12, 11), (3, 7), (18, 9), (17, 8), (5, 34), (17, 21), (21, -5), (5, 15), (21, 14),
-    (19, 19), (10, 5), (21, 9), (1, 8), (5, 6), (7, 5), (21, -5), (20, -7), (23, 44), (27, 21),
-    (1, -5), (5, 21), (6, -5), (9, 33), (10, 7), (15, -7), (19, -7), (20, 5), (21, 7), (23, -10),
-    (28, 9), (1, 8), (4, -5), (5, -8), (15, -9), (17, 14), (18, 24), (20, -9), (21, 8), (23, -6),
-    (26, 10), (0, -6), (7, -5), (8, 5), (11, 5), (15, -6), (17, 15), (18, 8), (20, 18), (21, 12),
-    (22, 7), (23, -13), (24, -8), (25, -7), (27, -5), (23, 23), (20, 6), (23, 11), (1, 9), (2, 5),
-    (17, 8), (18, 17), (21, -5), (23, -5), (1, 14), (1, 18), (14, 9), (21, 8), (1, 6), (26, 5),
-    (0, 11), (1, 8), (2, 10), (15, 7), (19, 6), (25, 6), (5, 56), (6, -5), (9, 8), (21, -8),
-    (23, -10), (26, 10), (19, 9), (5, 9), (25, 9), (25, 13), (19, 7), (1, 8), (17, 7), (5, 9),
-    (19, 6), (5, 5), (7, 5), (9, 10), (19, 6), (25, 9), (18, 8), (1, 7), (9, 5), (17, 8),
-    (4, 5), (4, 5), (1, 5), (5, 6), (6, 5), (7, 11), (15, 6), (17, 8), (18, 8), (19, -7),
-    (21, -7), (10, 7), (17, 11), (19, 16), (3, 10), (11, 19), (23, 10), (25, -5), (5, -5), (16, 73),
-    (19, -6), (21, -12), (22, -8), (23, -5), (25, 5), (13, 48), (21, -5), (19, 8), (1, -6), (4, 67),
-    (5, -16), (6, -7), (21, -5), (25, 18), (25, 6), (18, 33), (12, 10), (24, 19), (25, -8), (0, 11),
-    (1, 11), (4, -5), (5, 13), (7, 8), (8, 7), (9, -9), (10, 5), (11, -6), (12, -5), (13, 6),
-    (14, 9), (16, -7), (19, -5), (20, 11), (22, -6), (23, -17), (25, -6), (27, -7), (15, 13), (6, 27),
-    (18, 8), (28, 9), (17, 9), (5, 6), (17, 12), (21, 11), (19, 14), (17, 6), (17, 13), (17, 7),
-    (1, 15), (5, 6), (8, 7), (20, 12), (23, 5), (9, 6), (19, 8), (20, 12), (21, 8), (3, 8),
-    (11, 7), (12, 7), (22, 12), (25, -8), (19, 13), (21, 7), (23, 7), (20, 16), (15, 18), (1, 24),
-    (4, 52), (5, -15), (21, -7), (23, -5), (25, -5), (22, 20), (17, 9), (2, 18), (18, 6), (25, 7),
-    (19, 14), (7, 5), (19, 20), (16, 5), (21, 12), (15, 6), (5, 17), (8, 7), (13, 9), (17, -5),
-    (20, 8), (21, -6), (20, 5), (15, 6), (6, -5), (9, -6), (11, -5), (14, -7), (15, 16), (16, 23),
-    (17, -8), (18, 15), (20, -6), (21, 12), (18, 8), (25, 5), (5, 10), (1, 29), (0, 65), (1, 11),
-    (2, -12), (3, 81), (4, 7), (5, 61), (6, 53), (7, -19), (8, -8), (9, 107), (10, -23), (11, -45),
-    (12, -7), (13, -20), (14, -21), (15, -32), (16, -36), (17, -14), (18, -22), (19, -34), (20, -18), (21, 16),
-    (22, -32), (24, -28), (26, -16), (27, -15), (23, 14), (5, 6), (9, 8), (16, 10), (23, 8), (0, -9),
-    (1, 33), (2, 59), (3, 53), (4, -7), (5, -14), (6, -8), (7, -5), (9, -9), (11, 13), (12, -7),
-    (13, -7), (14, -11), (15, -12), (16, -8), (17, -8), (19, -12), (20, -10), (21, 18), (22, 7), (23, 24),
-    (24, -17), (25, -36), (26, -7), (27, -7), (28, -9), (20, 7), (14, 6), (14, -9), (22, 33), (19, 11),
-    (19, 22), (25, -5), (18, 7), (5, 7), (22, 6), (19, 41), (25, -6), (17, 8), (24, 8), (20, 6),
-    (23, 11), (15, -6), (16, 43), (21, -7), (19, 18), (12, 7), (18, 25), (16, 6), (21, 5), (23, 7),
-    (25, 7), (28, 10), (6, 10), (21, 8), (1, 10), (7, 5), (20, 10), (19, 9), (19, 27), (26, 8),
-    (14, 44), (18, 10), (21, -6), (22, -6), (23, -6), (5, 11), (17, 5), (5, 14), (6, 7), (9, 7),
-    (15, 7), (17, -8), (18, 6), (19, -7), (20, -5), (21, 12), (22, -7), (23, -9), (26, 7), (17, 6),
-    (4, 7), (5, 6), (11, 7), (12, 5), (21, -9), (17, 5), (1, 13), (5, 9), (9, 20), (6, 9),
-    (15, -5), (16, 18), (15, 5), (23, 9), (1, 9), (17, 10), (25, -5), (0, 11), (17, 5), (14, 5),
-    (23, 12), (28, 11), (0, -9), (1, 33), (2, 59), (3, 53), (4, -7), (5, -14), (6, -8), (7, -5),
-    (9, -9), (11, 13), (12, -7), (13, -7), (14, -11), (15, -12), (16, -8), (17, -8), (19, -12), (20, -10),
-    (21, 18), (22, 7), (23, 24), (24, -17), (25, -36), (26, -7), (27, -7), (28, -9), (11, 10), (23, 9),
-    (25, -6), (5, 6), (9, 9), (1, 13), (5, -8), (9, 119), (10, 11), (11, -5), (15, -6), (17, -10),
-    (18, -8), (19, -9), (20, -8), (21, -23), (22, -5), (23, -10), (24, -5), (25, -6), (2, -5), (4, -8),
-    (5, -19), (6, -8), (7, -5), (9, -11), (10, -7), (11, -8), (12, -6), (13, 5), (14, -8), (15, 13),
-    (16, 7), (19, 62), (20, -17), (21, 77), (22, -8), (23, -13), (24, -8), (25, -16), (26, -8), (27, 5),
-    (28, -8), (5, 5), (21, 6), (26, 5), (21, 6), (1, 6), (25, 10), (9, 6), (15, 6), (2, 15),
-    (18, 8), (17, 5), (0, 8), (1, -13), (6, 8), (11, 6), (15, 11), (18, 17), (19, 9), (21, -14),
-    (23, -7), (5, 11), (15, 7), (17, 12), (6, 13), (11, 11), (20, -8), (21, 20), (22, 6), (23, -8),
-    (6, 5), (22, 12), (5, -5), (15, -5), (19, -5), (22, 68), (23, 12), (25, -8), (5, 10), (10, 7),
-    (12, 19), (5, -7), (9, 25), (19, 14), (19, 5), (1, -15), (2, -6), (3, -6), (4, -10), (5, 43),
-    (6, 6), (7, -5), (9, -12), (10, -7), (11, -8), (12, -6), (13, 16), (14, -6), (16, -7), (17, 25),
-    (18, -14), (19, -12), (20, -12), (22, -10), (23, -20), (24, 48), (25, 23), (26, -9), (27, -5), (28, 12),
-    (4, 20), (5, -6), (1, 7), (4, 9), (11, 13), (1, 5), (25, 20), (5, 5), (5, -7), (6, 12),
-    (1, 6), (2, 5), (22, 8), (23, 5), (11, 16), (6, 21), (17, 25), (18, 6), (21, -6), (12, 35),
-    (23, -11), (12, 7), (19, 15), (1, 13), (3, 5), (9, 7), (13, 8), (21, -5), (25, 9), (1, 9),
-    (3, 10), (17, 5), (22, 6), (5, 7), (19, 6), (11, 10), (23, 9), (25, -6), (4, 26), (5, 44),
-    (6, 16), (17, -5), (18, -6), (19, -9), (20, -5), (21, -15), (22, -5), (23, -9), (25, 5), (0, -5),
-    (2, -6), (3, 5), (11, 6), (14, -5), (15, -6), (17, -6), (18, -6), (19, -6), (21, -9), (22, -8),
-    (25, 45), (28, 39), (20, 7), (21, 11), (3, 14), (21, 8), (5, 9), (10, 10), (9, 15), (11, 18),
-    (21, 12), (1, 7), (22, 6), (9, -5), (15, -5), (18, 21), (21, 13), (27, 8), (5, 6), (17, 16),
-    (18, -5), (20, 5), (16, 9), (25, -5), (27, 34), (20, 5), (26, 5), (5, 5), (3, 5), (5, 12),
-    (9, 10), (11, 8), (17, 5), (21, 9), (23, -5), (25, -5), (23, 12), (1, 19), (9, 7), (0, 5),
-    (2, 14), (5, -5), (17, 7), (21, 5), (23, -6), (24, 16), (25, 6), (26, 8), (0, 11), (20, 11),
-    (7, 7), (8, 5), (5, 9), (25, 9), (5, 10), (7, 7), (19, 11), (1, 9), (2, 10), (17, -7),
-    (21, -5), (17, 13), (18, -7), (22, 14), (23, 7), (6, 9), (24, 10), (25, 12), (18, 13), (7, 5),
-    (17, 10), (20, 6), (26, 11), (1, 7), (4, 5), (9, 5), (23, 15), (27, 10), (7, 7), (3, 10),
-    (11, 5), (23, 5), (25, -7), (26, 10), (1, 21), (2, 5), (18, -6), (25, -11), (26, 10), (19, 13),
-    (4, 10), (5, 72), (6, 7), (9, -5), (17, -6), (18, -5), (19, -7), (21, -11), (23, -6), (17, 12),
-    (14, 39), (22, 10), (23, -6), (25, -5), (25, 6), (19, 6), (0, 8), (1, 6), (6, 7), (22, 7),
-    (25, -5), (8, 7), (26, 12), (20, 10), (25, 25), (17, 7), (24, 8), (18, 6), (21, -5), (27, 20),
-    (15, 21), (21, 7), (5, -7), (15, 9), (17, 28), (18, -8), (20, 11), (21, 7), (2, 7), (12, 7),
-    (21, 26), (8, 7), (23, 9), (15, 12), (12, 7), (16, 22), (17, -5), (19, -5), (21, -7), (22, 13),
-    (15, 6), (21, 9), (1, -6), (3, 8), (11, 8), (12, 8), (15, -5), (17, -6), (22, 9), (25, -8),
-    (26, 5), (9, 11), (20, 8), (18, 11), (21, 7), (23, -5), (6, 11), (17, 5), (18, 7), (22, 8),
-    (15, 13), (25, 12), (4, -5), (5, 5), (6, 46), (17, -5), (21, -7), (2, 11), (3, 10), (11, 17),
-    (12, 5), (17, -6), (18, 5), (22, 7), (25, -10), (2, 7), (17, 7), (24, 7), (17, 12), (20, 15),
-    (21, 5), (17, 13), (18, 10), (0, 5), (1, -7), (2, -5), (3, -5), (5, -7), (6, 6), (15, -6),
-    (18, 14), (19, 6), (20, 6), (21, -13), (23, -8), (24, 24), (25, 18), (26, -8), (28, 16), (6, 8),
-    (15, 26), (21, -7), (15, 5), (18, 5), (20, 12), (5, 6), (6, 12), (22, 19), (19, 11), (25, 8),
-    (8, 5), (19, 5), (20, 5), (26, 6), (1, -5), (5, -12), (9, 6), (11, 5), (18, 27), (20, 10),
-    (21, 11), (23, 12), (25, -5), (3, 6), (8, 7), (20, 8), (21, 10), (6, -5), (9, 11), (13, 7),
-    (15, 14), (16, 5), (17, -11), (21, 14), (22, -9), (23, -6), (25, 6), (14, 18), (21, 8), (22, 7),
-    (3, 48), (23, -8), (25, -9), (28, 10), (5, -5), (18, 42), (19, -5), (21, -5), (14, 11), (26, 5),
-    (4, 5), (5, 8), (18, 6), (25, 10), (25, 10), (1, 15), (5, 9), (10, 7), (17, -6), (21, -10),
-    (25, 14), (6, 15), (20, 6), (0, 77), (1, -7), (5, -5), (21, -5), (25, -11), (18, 15), (24, 8),
-    (21, 6), (19, 13), (22, 18), (5, 9), (16, 10), (25, 8), (19, 11), (21, 9), (10, 5), (4, 70),
-    (5, -13), (6, -6), (21, -5), (18, 10), (8, 7), (5, -6), (15, -5), (16, 27), (19, 13), (21, 6),
-    (15, 15), (18, 10), (21, -5), (3, 6), (20, 6), (15, 32), (16, 18), (19, -5), (21, -7), (22, 14),
-    (18, 8), (6, 12), (15, 5), (18, -5), (21, -7), (22, -6), (25, 6), (10, 13), (12, 14), (22, 8),
-    (9, 5), (18, 9), (0, -5), (1, 37), (2, 7), (3, 16), (19, 16), (21, -10), (25, -9), (1, -6),
-    (3, 9), (11, 5), (21, -7), (25, -9), (26, 9), (28, 18), (1, 9), (2, 10), (15, 6), (17, -5),
-    (20, -5), (22, 16), (18, 8), (5, -13), (8, 16), (16, 8), (17, -6), (22, -5), (24, 20), (25, -9),
-    (5, 7), (17, 32), (21, -5), (27, 10), (1, 5), (6, 9), (21, 6), (23, 7), (4, 10), (5, -6),
-    (1, 7), (14, 7), (15, 6), (28, 9), (12, 7), (18, 8), (17, 5), (1, 5), (15, 11), (25, 7),
-    (17, 11), (0, -5), (1, -17), (3, -5), (4, 69), (5, 67), (6, 60), (7, -6), (9, -5), (10, -6),
-    (11, -6), (12, -5), (14, -7), (15, -10), (16, -6), (17, -13), (18, -11), (19, -13), (20, -10), (22, -11),
-    (23, -15), (24, -5), (25, -14), (26, -6), (28, -6), (6, 9), (19, 8), (17, 5), (21, 6), (17, 19),
-    (18, -5), (20, 11), (1, 6), (2, 10), (12, 6), (19, 8), (5, 12), (6, 11), (21, -6), (28, 10),
-    (1, 13), (17, 9), (18, 11), (20, 12), (5, 44), (6, -5), (7, 12), (9, -7), (18, -5), (19, -5),
-    (21, -10), (23, -8), (27, 10), (17, 17), (5, 7), (19, 6), (1, 6), (18, 9), (7, 9), (8, 7),
-    (19, 15), (17, 26), (20, 7), (21, -9), (1, 8), (11, 10), (25, -5), (5, 6), (6, 12), (18, 7),
-    (20, 6), (6, 9), (18, 8), (19, 7), (16, 6), (1, 16), (4, 8), (0, 13), (5, 7), (17, -5),
-    (26, 5), (28, 8), (2, 8), (1, -5), (4, 9), (5, 7), (17, 14), (18, -5), (21, 15), (21, 6),
-    (26, 5), (5, 22), (8, 11), (24, 9), (25, 8), (27, 11), (18, 8), (21, 9), (17, 8), (24, 8),
-    (25, 9), (17, 7), (14, 8), (4, 10), (5, -5), (6, 8), (17, 6), (19, 5), (21, -5), (28, 8),
-    (1, -7), (2, -6), (3, -14), (5, -36), (6, 11), (8, 8), (9, -29), (10, 15), (12, -6), (13, -14),
-    (15, 45), (16, 7), (17, 9), (18, 9), (21, 8), (22, -8), (23, 33), (24, -12), (26, -5), (27, -9),
-    (8, 7), (26, 12), (5, 11), (20, 7), (23, 9), (17, 7), (18, 7), (22, 8), (1, -5), (3, 5),
-    (5, -7), (18, 70), (19, -5), (20, -7), (23, -6), (25, -8), (25, 10), (13, 10), (0, 7), (20, 6),
-    (21, 8), (24, 7), (26, 12), (17, -10), (18, 6), (21, 24), (7, 12), (23, 8), (19, 6), (17, 8),
-    (24, 8), (15, -5), (16, 19), (5, -8), (7, 32), (1, 9), (3, 10), (5, -12), (7, 47), (21, -5),
-    (20, 6), (17, 43), (18, -7), (21, -6), (27, 10), (6, 5), (10, 9), (1, 8), (21, 7), (23, 10),
-    (15, 7), (15, 7), (5, 7), (4, 5), (5, 7), (21, -5), (22, 7), (6, 9), (21, 6), (26, 5),
-    (27, 10), (14, 10), (25, 12), (11, 10), (17, 6), (19, -6), (21, 5), (28, 8), (16, 22), (21, -6),
-    (22, 10), (17, 10), (16, 5), (21, 12), (5, 9), (25, 9), (25, 12), (18, 5), (21, 9), (4, 7),
-    (5, 7), (14, 6), (21, -6), (23, -5), (25, 14), (28, 17), (14, 49), (21, -7), (23, -6), (24, 8),
-    (26, 8), (0, 7), (24, 8), (17, 5), (25, -7), (26, 35), (18, 7), (11, 11), (19, 5), (6, 7),
-    (14, 6), (16, 7), (21, -5), (25, 31), (19, 14), (18, 13), (1, -7), (2, 16), (18, 11), (5, 5),
-    (22, 16), (0, 8), (19, 8), (25, 7), (27, 10), (25, 8), (28, 11), (5, 5), (22, 10), (23, 10),
-    (17, 12), (19, 10), (24, 5), (5, 5), (18, 17), (20, 8), (21, -5), (25, 12), (26, 11), (5, 11),
-    (24, 7), (25, 5), (1, 7), (14, 8), (9, 7), (12, 5), (17, 7), (21, -5), (23, -5), (25, 9),
-    (15, 5), (27, 9), (15, 5), (17, 5), (18, 7), (23, 7), (24, 11), (22, 14), (14, 15), (22, 11),
-    (21, 15), (26, 11), (6, 10), (11, 7), (19, 6), (17, 5), (5, 17), (25, -5), (26, 8), (4, 9),
-    (9, 8), (21, 13), (11, 39), (19, 7), (23, -5), (5, 7), (10, 12), (26, 7), (0, 13), (1, -5),
-    (6, 6), (15, 25), (17, -5), (21, -9), (24, -5), (28, 8), (19, 5), (20, 6), (5, 8), (18, 13),
-    (23, 5), (12, 28), (23, 8), (16, 12), (14, 6), (21, -7), (22, 6), (23, 43), (25, -7), (26, 16),
-    (2, 13), (10, 6), (21, 50), (22, -6), (5, 7), (7, 6), (18, 9), (25, -5), (26, 8), (17, 5),
-    (18, 11), (0, -5), (1, 22), (4, -11), (5, 7), (6, 65), (9, -6), (18, -7), (19, -5), (21, -11),
-    (22, -5), (23, -6), (25, 6), (26, -6), (28, 7), (4, 47), (5, -10), (6, -5), (11, 18), (10, 6),
-    (5, -6), (12, 9), (19, 8), (20, 5), (21, 6), (5, -8), (7, 11), (12, 10), (17, -5), (19, 25),
-    (20, -6), (23, -6), (25, 5), (27, 9), (6, 6), (20, 6), (21, 9), (17, 17), (23, -5), (24, 19),
-    (1, -6), (5, 18), (6, -5), (9, 32), (10, 7), (15, -8), (19, -8), (21, 16), (23, -12), (25, -5),
-    (28, 8), (4, 98), (5, -15), (6, -9), (17, -5), (21, -7), (23, -6), (25, -9), (20, 10), (22, 6),
-    (5, 11), (12, 7), (19, 10), (3, 7), (21, 8), (22, 6), (17, 8), (24, 8), (23, 6), (4, 10),
-    (5, -5), (6, 10), (15, 10), (7, 6), (27, 11), (1, 9), (17, 5), (14, 5), (22, 6), (14, 44),
-    (21, -5), (22, -6), (16, 5), (21, 12), (14, 18), (21, 8), (22, 7), (0, 20), (24, 7), (9, 10),
-    (15, 6), (17, 7), (20, 9), (23, 9), (26, 12), (1, 6), (2, 7), (25, 25), (11, 5), (14, 39),
-    (22, 10), (23, -6), (25, -5), (19, 5), (22, 7), (22, 15), (0, -7), (1, -5), (4, -6), (5, -25),
-    (6, -9), (7, 65), (9, -7), (10, -7), (11, -7), (12, -5), (15, -7), (16, -7), (17, 9), (18, 22),
-    (19, -15), (20, -10), (21, 18), (22, -9), (24, -6), (26, 12), (27, 23), (28, -6), (19, 7), (15, 7),
-    (9, 6), (17, 6), (5, -9), (9, 18), (19, 7), (6, 10), (25, 5), (19, 14), (10, 21), (1, -7),
-    (6, 11), (9, -5), (11, 6), (18, 27), (20, 5), (21, -5), (25, -8), (27, 19), (16, 11), (2, 11),
-    (3, 10), (5, -5), (9, -5), (11, 16), (12, 5), (16, -5), (18, 5), (20, -5), (22, 6), (25, -11),
-    (28, 6), (19, 5), (4, 9), (23, 6), (0, -6), (17, -5), (25, 52), (5, 12), (6, 9), (21, -5),
-    (28, 9), (14, 19), (10, 8), (12, 33), (23, -18), (18, 11), (5, 8), (17, 5), (14, 8), (4, 8),
-    (22, 45), (25, -9), (25, 7), (8, 12), (20, 11), (5, -5), (6, 5), (8, 20), (19, 6), (26, -5),
-    (24, 8), (26, 8), (12, 6), (17, 6), (19, 11), (1, -6), (2, 25), (3, -5), (4, -6), (5, -22),
-    (6, 12), (7, -5), (9, -11), (10, -8), (11, -9), (12, -7), (14, -8), (15, 14), (16, -5), (17, 68),
-    (18, 15), (19, 8), (21, 16), (23, -20), (24, -7), (25, -11), (26, -8), (27, -5), (28, -6), (25, 6),
-    (24, 8), (25, 12), (15, 12), (25, -8), (28, 34), (10, 19), (0, 37), (1, 7), (3, 6), (4, -7),
-    (5, -11), (9, -6), (10, -5), (11, 11), (12, -5), (13, -5), (16, -5), (17, -12), (20, -7), (22, -6),
-    (23, -11), (24, 18), (26, -13), (27, -6), (28, 17), (22, 7), (11, 9), (18, 13), (21, 8), (25, 6),
-    (27, 11), (3, 10), (11, 5), (23, 5), (25, -7), (26, 10), (4, 7), (21, 12), (2, 9), (5, 9),
-    (8, 7), (0, 20), (24, 7), (21, -6), (22, 20), (26, 9), (12, 10), (20, 5), (4, 6), (9, 9),
-    (21, 22), (7, 7), (18, 25), (21, -5), (17, 15), (22, 9), (23, 8), (5, -5), (9, 8), (19, 5),
-    (25, 5), (15, 27), (16, 5), (21, -7), (1, 8), (5, 11), (7, 5), (10, 8), (21, -8), (2, 8),
-    (0, -8), (1, 86), (2, 16), (3, 17), (4, 77), (5, -26), (6, -11), (7, -6), (9, -11), (10, -7),
-    (11, -9), (12, -7), (13, -6), (14, 35), (15, -13), (16, -7), (17, -16), (18, -15), (19, -12), (20, -11),
-    (21, -15), (23, -23), (24, -11), (25, -16), (26, 14), (27, -6), (28, -9), (26, 5), (4, 5), (17, 8),
-    (18, 17), (19, 10), (1, 14), (15, -7), (17, 7), (18, 53), (19, -6), (20, -5), (21, -9), (5, 6),
-    (6, 12), (5, 5), (24, 6), (17, 5), (10, 5), (21, 18), (1, 5), (9, 9), (17, 10), (5, -5),
-    (23, 23), (18, 8), (19, 7), (5, 13), (6, 8), (7, 5), (17, -6), (20, 11), (13, 10), (17, 7),
-    (21, 11), (19, 10), (13, 20), (17, 14), (4, 5), (15, 5), (17, 13), (1, 6), (22, 6), (25, 12),
-    (5, 5), (16, 10), (23, 5), (17, 5), (23, 11), (17, 5), (21, 10), (22, 6), (2, 8), (3, 14),
-    (22, 5), (5, 9), (11, 10), (20, 16), (23, -6), (2, 8), (12, 10), (20, 7), (22, 10), (3, -6),
-    (4, -8), (5, -5), (6, -9), (9, -9), (10, -8), (11, -10), (12, -7), (13, -7), (14, -6), (15, 16),
-    (16, -9), (17, 51), (19, -12), (20, -15), (21, 10), (22, -12), (23, -19), (24, 83), (25, -8), (27, -6),
-    (28, -11), (12, 6), (18, 6), (21, -5), (22, 8), (23, 5), (4, 7), (5, 7), (11, 8), (14, 6),
-    (17, 6), (20, 6), (21, -6), (23, -6), (25, -5), (28, 8), (9, 14), (12, 7), (1, 8), (22, 6),
-    (18, 11), (20, -5), (27, 12), (8, 7), (15, 10), (5, -12), (6, 9), (9, 16), (21, -7), (24, 22),
-    (5, 5), (15, 7), (11, 8), (23, 32), (15, -5), (18, 16), (20, 10), (21, -6), (5, 22), (11, 13),
-    (20, 10), (21, -5), (3, 13), (17, 6), (18, -11), (21, 15), (18, 13), (15, 7), (1, 14), (16, 6),
-    (21, 5), (5, 6), (1, 7), (19, 7), (4, 9), (4, 6), (17, 9), (19, 15), (15, -7), (16, 37),
-    (21, -7), (18, 14), (25, 9), (0, -8), (3, -8), (4, -10), (5, -35), (6, -14), (7, -10), (8, -5),
-    (9, -22), (10, -5), (11, -14), (13, -8), (14, -11), (15, -17), (16, -12), (17, 46), (18, 16), (19, 43),
-    (20, 119), (21, 6), (22, -5), (24, -9), (25, -17), (26, -11), (28, -9), (18, 12), (19, -5), (20, 9),
-    (21, 8), (23, 6), (4, 11), (25, 6), (22, 14), (18, 5), (5, -9), (17, -5), (19, -5), (21, -9),
-    (22, 7), (23, 72), (0, 37), (1, 65), (2, 36), (3, 30), (5, -57), (6, -29), (7, -27), (8, -25),
-    (9, -35), (10, -30), (12, -12), (13, 22), (14, -39), (15, -40), (16, -39), (17, -34), (18, 9), (19, -7),
-    (20, -31), (21, -16), (22, -23), (23, -7), (24, 63), (25, 91), (26, 40), (27, 35), (28, 28), (4, 11),
-    (6, 8), (28, 9), (17, 5), (18, 10), (4, 10), (23, 7), (4, 9), (21, 11), (5, 22), (9, -6),
-    (21, 7), (20, 7), (15, 6), (20, 7), (19, 7), (1, 9), (2, 10), (15, 5), (17, -6), (20, 14),
-    (1, 12), (18, 12), (3, 19), (25, -5), (22, 9), (23, 8), (8, 7), (26, 14), (5, -8), (17, -7),
-    (18, 41), (23, 9), (27, 19), (5, 11), (6, 9), (16, 5), (5, 5), (10, 9), (5, 6), (6, 11),
-    (3, 10), (9, 9), (21, 8), (25, -5), (15, 8), (18, 7), (18, 5), (23, 11), (5, 9), (18, 11),
-    (25, 10), (0, -15), (1, 45), (2, -10), (3, -22), (4, -20), (5, -42), (6, -20), (7, -16), (8, -9),
-    (9, -22), (10, 76), (11, -32), (13, -16), (14, 52), (15, -22), (16, -20), (17, -11), (19, 44), (20, 138),
-    (21, -6), (22, -13), (24, -20), (25, -16), (26, -23), (27, 23), (28, -18), (21, 6), (23, 7), (10, 10),
-    (12, 5), (20, 12), (21, 10), (9, 6), (21, 8), (23, 14), (1, 36), (4, 9), (11, 10), (15, 21),
-    (21, -6), (24, -5), (22, 20), (1, -8), (5, -11), (6, -7), (9, -6), (10, 81), (11, -12), (12, 80),
-    (14, -5), (15, -6), (16, -5), (17, -12), (18, -10), (19, -11), (21, -17), (22, 8), (23, -11), (25, -6),
-    (26, -5), (1, 7), (4, 8), (6, 10), (15, 5), (23, 11), (17, 6), (21, 9), (17, 8), (18, 14),
-    (21, 16), (8, 7), (11, 15), (26, 8), (18, 12), (5, 7), (6, 6), (21, 6), (0, 8), (21, 7),
-    (22, 9), (23, 13), (7, 7), (11, 5), (16, 8), (15, 6), (26, 7), (15, 10), (17, 5), (28, 11),
-    (19, 16), (10, 18), (15, 5), (17, 13), (11, 18), (9, 8), (5, 15), (2, 11), (19, 6), (26, 8),
-    (18, 13), (6, 10), (24, 10), (21, 7), (8, 12), (26, 15), (21, 17), (9, -8), (10, 11), (17, 26),
-    (18, 24), (19, -8), (20, -8), (23, -6), (25, -5), (26, 7), (27, 6), (2, 14), (17, 8), (18, 17),
-    (20, 5), (23, -5), (4, -5), (5, -5), (6, 14), (12, 6), (14, -6), (15, 15), (16, -8), (17, 28),
-    (19, -8), (21, 17), (22, -8), (23, -8), (25, -8), (28, -5), (1, 6), (9, 5), (13, 7), (15, -12),
-    (18, -5), (19, 6), (21, 6), (25, 7), (19, 12), (6, 9), (1, 10), (20, 19), (28, 11), (6, 10),
-    (24, 9), (25, 8), (27, 10), (2, 9), (15, 8), (15, 5), (20, 10), (5, 5), (3, 10), (0, 9),
-    (2, -5), (5, -7), (11, 12), (17, -8), (19, 17), (23, -8), (25, 25), (26, -8), (27, 6), (5, 13),
-    (5, 7), (5, 7), (1, 7), (22, 15), (2, 9), (17, 8), (20, 7), (23, 13), (25, 11), (1, 12),
-    (5, -6), (8, 20), (19, 10), (26, -5), (1, -5), (8, 6), (18, 23), (19, 13), (20, -8), (21, -9),
-    (23, -5), (25, -10), (26, 10), (27, 26), (17, 8), (24, 8), (1, 12), (2, 8), (3, 6), (14, 7),
-    (21, 7), (4, 5), (19, 9), (26, 30), (14, 12), (18, 20), (1, 6), (6, 10), (21, 5), (2, 7),
-    (25, 14), (17, 5), (20, 6), (0, 5), (1, -6), (6, 11), (9, 16), (11, -5), (17, -22), (19, 28),
-    (20, 5), (22, 12), (24, -5), (25, -7), (13, 8), (25, 5), (1, -5), (2, 22), (6, 5), (5, 7),
-    (21, 17), (0, 11), (17, 7), (20, 5), (22, 10), (25, -5), (6, 5), (15, 22), (16, 16), (19, -8),
-    (21, 19), (22, -5), (16, 29), (21, 20), (9, 6), (17, 13), (27, 11), (19, 19), (18, 9), (20, -7),
-    (22, 23), (5, 6), (9, 9), (15, 6), (20, 17), (16, 5), (18, 10), (8, 7), (26, 12), (25, 11),
-    (0, 8), (1, -12), (6, 8), (11, 6), (15, 12), (18, 18), (19, 10), (21, -12), (23, -7), (5, 22),
-    (4, 7), (5, 7), (11, 8), (14, 6), (17, 6), (20, 6), (21, -6), (23, -6), (25, -5), (28, 8),
-    (1, 39), (2, 17), (3, -12), (4, -10), (5, -25), (6, -14), (7, -9), (10, -5), (11, -13), (13, -7),
-    (14, -9), (15, -10), (16, -12), (17, 23), (18, 16), (19, 17), (20, 64), (21, -26), (22, 39), (23, -10),
-    (24, -11), (25, -20), (27, -8), (28, -9), (17, 10), (11, 9), (12, 10), (14, 5), (3, 10), (18, -5),
-    (19, 5), (25, -5), (5, 20), (0, 38), (1, 9), (4, -7), (5, -11), (9, -6), (11, 11), (12, -5),
-    (13, -5), (16, -5), (17, -11), (20, -7), (22, -6), (23, -11), (24, 19), (26, -13), (27, -6), (28, 17),
-    (21, 5), (6, 9), (21, 10), (20, 7), (18, 9), (19, 12), (22, 6), (5, 7), (28, 9), (5, -12),
-    (6, 9), (9, 16), (21, -7), (24, 22), (25, 11), (19, 7), (21, 25), (20, 9), (21, 6), (12, 5),
-    (21, 7), (24, 16), (25, -6), (26, 12), (19, 7), (15, 5), (19, -5), (1, -5), (3, 25), (18, 8),
-    (19, -5), (21, -7), (22, 10), (25, 18), (19, 8), (12, 12), (7, 5), (21, 8), (2, 8), (4, 6),
-    (1, -8), (5, 13), (15, 9), (16, 14), (18, 14), (19, -5), (20, -5), (21, -12), (25, 6), (28, 9),
-    (20, 6), (23, 6), (17, 7), (1, -7), (2, 38), (11, 10), (10, 10), (12, 7), (23, -5), (24, 6),
-    (25, 19), (10, 34), (17, 6), (19, 8), (21, -7), (23, -6), (17, 8), (21, 9), (24, 10), (17, 19),
-    (4, 7), (5, 30), (7, 13), (9, -5), (18, -5), (19, -5), (20, 6), (21, -9), (23, -7), (27, 10),
-    (18, 9), (7, 5), (26, 25), (10, 11), (21, 9), (12, 7), (21, 10), (17, 5), (8, 7), (9, 8),
-    (16, 29), (0, 11), (4, 6), (25, 11), (20, 8), (21, -5), (21, 11), (17, 7), (6, 9), (23, 6),
-    (18, 8), (16, 5), (19, 10), (17, 5), (19, 5), (10, 21), (18, 13), (0, 11), (1, 11), (4, -6),
-    (6, 11), (7, 9), (8, 7), (9, -8), (10, -7), (11, -7), (12, -5), (13, 6), (14, 9), (16, -7),
-    (20, -18), (22, -6), (23, 22), (25, -8), (27, -7), (15, 6), (1, 7), (19, 7), (1, 9), (2, 10),
-    (15, 6), (17, -5), (5, 6), (21, 9), (15, -6), (21, 18), (22, 33), (23, -6), (1, -6), (10, 8),
-    (21, 7), (27, 10), (4, 7), (5, 7), (14, 6), (21, -6), (23, -5), (25, 14), (28, 17), (8, 7),
-    (19, 6), (25, 10), (20, 6), (15, 6), (1, 7), (18, 6), (23, 9), (15, 7), (17, 23), (18, -5),
-    (23, -5), (24, 19), (25, 12), (21, 14), (1, -6), (24, 27), (25, 20), (28, 19), (5, -5), (13, 9),
-    (17, -5), (18, 8), (21, 5), (23, -9), (27, 19), (18, 7), (21, 9), (19, 34), (21, -6), (6, 15),
-    (15, 5), (0, -17), (1, 51), (2, 49), (3, 45), (4, -13), (5, -26), (6, -16), (7, -9), (8, -6),
-    (9, -16), (11, 15), (12, -12), (13, -11), (14, 65), (15, -9), (16, -15), (17, -23), (18, -15), (19, -21),
-    (20, -20), (21, -7), (22, 12), (23, 58), (24, -24), (25, -10), (27, -11), (28, -14), (15, 5), (17, 9),
-    (7, 9), (8, 7), (20, 10), (1, 5), (10, 5), (15, 5), (10, 20), (11, 19), (20, 8), (21, -6),
-    (23, -9), (25, -5), (19, 16), (17, 5), (18, 7), (23, 5), (24, 8), (25, 6), (26, 7), (27, 10),
-    (10, 9), (22, 11), (15, 14), (16, 6), (18, 66), (19, -5), (20, -6), (21, -6), (25, -7), (21, 17),
-    (17, 7), (1, -5), (11, 9), (15, -5), (18, -5), (21, -8), (22, 5), (24, 17), (25, 33), (26, -5),
-    (28, 8), (17, 5), (25, 5), (11, 25), (16, 9), (3, 5), (9, 7), (13, 8), (15, -5), (17, -6),
-    (19, 18), (21, -6), (22, -5), (25, 6), (21, 7), (17, 5), (17, 18), (18, 7), (9, 5), (7, 6),
-    (26, 5), (5, 8), (18, 10), (18, 6), (16, 19), (1, 9), (2, 10), (15, 6), (17, -5), (26, 8),
-    (5, -7), (9, 25), (19, 21), (20, -9), (2, 32), (4, 31), (5, -8), (9, 7), (1, 6), (5, 10),
-    (20, 16), (23, -6), (9, 6), (19, 8), (20, 12), (21, 8), (9, 15), (12, 9), (17, 8), (19, -5),
-    (5, -10), (9, -5), (15, 8), (17, 60), (19, -7), (21, -13), (23, -7), (1, 18), (10, 9), (12, 19),
-    (20, -6), (21, -5), (25, -5), (26, 7), (25, 7), (12, 31), (0, 11), (1, -8), (5, -10), (6, -5),
-    (9, -5), (11, -5), (14, -5), (15, 27), (16, 62), (17, -7), (19, -15), (20, -7), (21, 38), (23, -11),
-    (25, -5), (26, -5), (27, 9), (28, 11), (1, 18), (0, -13), (1, 30), (3, 11), (4, 21), (5, 12),
-    (7, 29), (8, 8), (10, -16), (11, -18), (12, -16), (13, 19), (14, 10), (16, -9), (17, 10), (20, -16),
-    (21, -13), (23, -14), (24, -9), (25, -25), (26, -10), (27, -10), (28, 16), (3, 10), (11, 5), (21, -5),
-    (23, 5), (25, -7), (26, 10), (6, 9), (21, 11), (5, 12), (26, 16), (6, 7), (5, 5), (1, 5),
-    (27, 9), (0, 14), (24, 7), (18, 11), (0, 6), (1, 9), (3, -6), (4, -6), (5, -18), (7, 19),
-    (8, 41), (9, -5), (10, -12), (11, -13), (12, -10), (15, -9), (16, -12), (17, 35), (18, 9), (20, -21),
-    (22, -14), (23, -16), (24, 15), (26, 10), (27, 15), (28, -15), (17, 5), (25, 9), (0, 20), (23, 6),
-    (24, 7), (12, 10), (21, -6), (22, 20), (25, 14), (16, 21), (9, 8), (17, 9), (5, 13), (6, -5),
-    (17, 13), (18, 11), (20, -10), (21, -8), (25, -7), (26, 11), (17, 12), (18, 15), (21, 7), (0, -10),
-    (1, -25), (2, -8), (4, -13), (5, -52), (6, -9), (7, 64), (8, 12), (9, 40), (10, -16), (11, -16),
-    (12, 14), (13, -9), (14, -11), (15, -18), (16, -13), (17, 22), (18, -16), (19, 35), (20, 87), (21, -10),
-    (22, -21), (23, -11), (24, -11), (25, -14), (26, -7), (27, 8), (28, 9), (14, 10), (21, 10), (5, 6),
-    (6, 12), (18, 9), (19, 14), (12, 7), (19, 7), (17, 8), (18, 6), (6, 5), (18, 7), (20, 6),
-    (1, 11), (2, 11), (11, 24), (13, 9), (23, 6), (11, 9), (12, 10), (23, -5), (22, 10), (18, 6),
-    (21, 5), (16, 9), (17, 5), (21, 5), (28, 9), (1, 9), (3, 6), (4, 8), (14, 6), (17, 8),
-    (18, -5), (19, 5), (21, 7), (15, 7), (0, 20), (24, 7), (5, -5), (6, 28), (18, 9), (17, 7),
-    (21, 7), (17, 10), (1, 12), (5, -5), (23, 26), (17, 6), (1, -5), (5, -5), (9, -7), (10, 14),
-    (12, 57), (17, -6), (20, -7), (21, -7), (22, 12), (23, -6), (6, 10), (21, 8), (0, 9), (1, 12),
-    (2, 8), (4, -5), (5, -6), (9, -7), (15, 20), (17, 16), (18, 6), (19, 13), (20, -8), (21, -19),
-    (23, -5), (25, -8), (8, 6), (11, 10), (16, 7), (18, 5), (21, -7), (26, 12), (17, 7), (21, 11),
-    (27, 12), (18, -7), (19, 7), (27, 9), (3, 11), (5, 10), (20, 7), (1, 18), (18, 12), (20, 10),
-    (21, -5), (9, 10), (15, -7), (16, 17), (21, 18), (21, 6), (18, -5), (20, -7), (21, 6), (23, 35),
-    (27, 10), (15, 8), (19, 11), (25, -7), (5, 10), (7, 7), (5, 5), (5, 7), (24, 10), (25, -5),
-    (21, 6), (5, 12), (10, 12), (20, -6), (16, 7), (17, 10), (20, 6), (21, 7), (2, -6), (5, -7),
-    (9, -5), (10, -6), (11, -11), (12, 55), (13, 110), (15, -5), (17, -9), (18, -9), (19, -9), (20, -5),
-    (21, -15), (22, -5), (23, -11), (24, -7), (25, -14), (26, -8), (7, 6), (26, 5), (1, 71), (2, -7),
-    (4, 5), (5, -8), (6, -5), (9, 7), (15, -6), (18, 10), (19, -11), (21, -18), (22, 18), (23, -5),
-    (24, -6), (25, -17), (28, -6), (6, 9), (23, 5), (21, 13), (23, 6), (25, 10), (18, 9), (17, 11),
-    (22, 8), (12, 7), (21, 9), (21, 22), (17, 5), (23, 7), (22, 6), (15, -5), (16, 20), (17, 15),
-    (21, 10), (4, 6), (11, 10), (18, -5), (20, -5), (25, -5), (19, 7), (2, 8), (11, 18), (6, 9),
-    (23, 13), (1, 9), (2, 10), (15, 6), (17, -5), (5, -5), (8, 11), (18, 9), (20, 6), (9, 14),
-    (12, 9), (19, 6), (27, 9), (17, 8), (5, 6), (20, 5), (27, 11), (9, 10), (20, 6), (18, 11),
-    (1, 19), (4, -6), (5, -29), (6, -14), (7, 13), (8, 9), (9, -15), (13, 8), (14, 12), (17, 11),
-    (18, 9), (24, 5), (28, -5), (16, 16), (2, 6), (10, 6), (17, 5), (18, 5), (21, 5), (15, 26),
-    (16, 18), (19, -5), (21, -7), (21, 11), (17, 5), (28, 9), (5, 9), (25, 9), (19, 8), (14, 5),
-    (1, 10), (2, 10), (15, 6), (17, -5), (19, -5), (18, 9), (27, 9), (15, 7), (20, 7), (0, 8),
-    (1, -7), (5, -9), (6, 5), (9, -5), (11, -5), (17, 18), (18, 13), (19, 11), (20, 9), (21, -9),
-    (22, 19), (25, -10), (26, -5), (9, 5), (21, 6), (21, 10), (1, -5), (6, -5), (9, -5), (10, 13),
-    (11, 7), (12, 14), (13, 7), (14, -6), (16, 11), (17, 5), (18, -10), (20, -7), (21, 21), (23, -9),
-    (25, -5), (25, 25), (2, 5), (18, 7), (19, 12), (16, 12), (18, 17), (17, 5), (18, 6), (0, -7),
-    (1, -12), (2, -6), (3, -9), (4, -12), (5, 68), (6, -12), (9, -5), (11, 21), (13, -7), (14, -10),
-    (15, -13), (16, -10), (17, -8), (19, 8), (20, 36), (21, -28), (23, 40), (24, -8), (25, -16), (21, 11),
-    (0, -16), (1, -12), (2, -8), (4, -15), (5, -20), (8, -7), (9, 33), (10, 6), (12, -18), (14, 6),
-    (15, 46), (16, 34), (17, 27), (18, 8), (19, -8), (20, 10), (21, 10), (22, -10), (23, -9), (24, -14),
-    (25, -15), (26, -11), (27, -12), (19, 7), (17, 5), (2, 6), (12, 10), (17, 15), (24, 6), (19, 6),
-    (0, -12), (1, -13), (2, -13), (3, 15), (4, -13), (5, -13), (6, 10), (7, -9), (8, -8), (9, -11),
-    (10, -20), (11, -25), (12, -10), (14, 105), (15, 54), (16, 12), (17, -46), (18, -13), (19, 13), (20, -26),
-    (21, 15), (22, 64), (23, -38), (24, 5), (26, -10), (27, -13), (19, 7), (19, 8), (8, 11), (17, 6),
-    (18, 8), (10, 6), (25, 22), (1, 7), (14, 10), (19, 9), (5, 14), (28, 8), (16, 5), (21, 12),
-    (21, 22), (6, 8), (25, 20), (16, 7), (12, 19), (18, 9), (14, 7), (21, 10), (23, -5), (27, 21),
-    (1, 14), (0, -5), (1, 7), (24, -5), (25, 19), (0, 19), (17, 9), (4, 15), (5, -5), (18, 10),
-    (18, 9), (21, 47), (5, -5), (18, 7), (27, 20), (14, 8), (1, 8), (14, 11), (21, 17), (11, 10),
-    (7, 5), (19, 19), (18, 7), (20, 6), (26, 10), (28, 11), (5, -5), (7, 16), (22, 20), (23, 8),
-    (18, 10), (15, 6), (18, -5), (1, 65), (19, 6), (21, -5), (24, -5), (25, -13), (26, -5), (0, 39),
-    (1, 5), (3, 11), (4, -9), (5, -11), (6, -5), (9, -9), (10, -6), (11, 7), (12, -7), (13, -7),
-    (14, -6), (15, 6), (16, -7), (17, -8), (18, -8), (20, -10), (21, -5), (22, -9), (23, -6), (24, 41),
-    (25, 13), (26, -9), (27, -8), (28, 14), (10, 8), (12, 33), (23, -18), (5, 14), (6, 9), (6, 10),
-    (21, 8), (2, 9), (25, 22), (1, 6), (2, 7), (19, 9), (25, -5), (26, 31), (0, 28), (25, -9),
-    (23, 9), (19, 6), (1, 7), (23, 11), (19, 6), (0, -12), (1, -5), (2, -8), (3, -7), (4, -7),
-    (5, -8), (6, -9), (9, -11), (14, -7), (15, -8), (16, -7), (17, 5), (18, 12), (20, -15), (21, -21),
-    (24, 36), (25, 56), (26, 12), (27, -6), (28, 13), (25, 37), (1, -5), (3, 10), (4, 33), (5, -5),
-    (12, 6), (8, 5), (20, -9), (22, 14), (23, 17), (5, 5), (25, -5), (26, 20), (5, 12), (5, -7),
-    (9, 44), (21, -6), (20, 8), (22, 14), (18, 23), (2, 9), (3, 8), (7, 6), (22, 6), (2, 6),
-    (10, 5), (5, 12), (21, -5), (22, 42), (18, 5), (11, 39), (23, -5), (17, 6), (5, -8), (9, -5),
-    (11, 128), (15, -5), (16, -5), (17, -7), (18, -7), (19, -8), (20, -6), (21, -11), (22, -6), (23, -19),
-    (2, 7), (17, 16), (24, 6), (1, -8), (3, 17), (4, -5), (5, -20), (6, -8), (7, -5), (9, 39),
-    (12, -6), (15, -8), (16, 13), (17, -12), (18, -5), (20, -10), (21, 30), (22, 25), (23, -12), (26, -5),
-    (28, -5), (9, 24), (4, 7), (25, 9), (10, 15), (21, 13), (2, 9), (1, 5), (11, 11), (1, 5),
-    (3, 7), (14, 6), (0, 16), (17, 7), (5, 8), (17, 5), (18, 16), (25, 6), (17, 7), (1, 37),
-    (2, 9), (3, 9), (5, -5), (14, 16), (23, -6), (25, -7), (5, 5), (9, -6), (17, 15), (18, 17),
-    (21, 9), (27, 7), (23, 7), (12, 18), (6, 5), (17, 5), (21, 19), (15, 7), (1, 6), (17, 19),
-    (19, 8), (26, 8), (18, 8), (7, 7), (16, 8), (17, 10), (4, 7), (5, -6), (9, 5), (28, 10),
-    (16, 7), (26, 12), (11, 8), (22, 7), (10, 26), (12, 41), (20, -6), (21, -6), (21, 5), (23, 9),
-    (10, 65), (11, -10), (12, 31), (18, -5), (19, -7), (20, 6), (21, -9), (23, -25), (17, 7), (20, 7),
-    (10, 10), (18, 5), (17, 16), (19, 5), (20, 6), (18, 6), (0, -18), (1, 14), (2, 57), (3, -14),
-    (4, -16), (5, -21), (6, -13), (7, -11), (8, -8), (9, -14), (11, -16), (13, -17), (14, -13), (15, -10),
-    (16, -11), (18, 26), (19, -12), (20, -12), (21, -11), (22, -11), (23, 14), (24, 59), (25, 17), (26, 74),
-    (27, -18), (28, -12), (11, 11), (20, -8), (21, 12), (22, 7), (23, -5), (9, 5), (19, 16), (24, 16),
-    (25, -6), (2, -5), (4, -5), (5, -9), (9, -5), (11, 6), (13, 9), (17, -11), (18, 10), (21, 27),
-    (23, -9), (25, 7), (26, -7), (27, 17), (28, 6), (6, 11), (1, 8), (5, 6), (7, 5), (21, -5),
-    (20, 5), (21, 13), (1, 6), (24, 7), (25, -6), (0, 11), (1, -6), (21, 28), (23, -7), (24, 9),
-    (25, 5), (26, -5), (5, 10), (12, 10), (18, 9), (1, -8), (3, -8), (4, -6), (5, 6), (6, -7),
-    (7, 7), (9, -9), (10, -5), (11, -7), (12, -5), (13, -5), (15, -9), (16, -6), (17, -12), (18, -11),
-    (21, 39), (22, -12), (23, -14), (24, -14), (25, 26), (26, 51), (27, 16), (28, -7), (21, 7), (9, 6),
-    (6, 7), (15, 6), (19, 7), (12, 8), (14, 9), (23, 6), (15, 8), (18, -5), (22, 5), (2, 9),
-    (15, 11), (17, 7), (21, -5), (23, 23), (0, -9), (1, -6), (3, 39), (4, -10), (5, -14), (6, 8),
-    (7, -8), (9, -13), (10, 21), (13, -7), (14, -10), (15, -11), (16, -10), (17, -14), (18, -16), (19, -9),
-    (20, 11), (21, -22), (22, 12), (23, 71), (26, -10), (8, 6), (18, 10), (19, 18), (20, 10), (24, 22),
-    (16, 9), (22, 5), (4, 6), (3, 5), (5, 12), (9, 10), (11, 8), (17, 5), (21, 9), (23, -5),
-    (25, -5), (5, 5), (0, 13), (3, 13), (4, -11), (5, -28), (6, -9), (9, 15), (12, 16), (13, -10),
-    (15, 5), (16, 8), (18, 41), (19, 8), (20, -16), (21, 6), (23, -17), (24, -10), (25, -25), (27, 8),
-    (28, -7), (8, 7), (26, 12), (20, -5), (21, -7), (22, 64), (23, -7), (1, 7), (4, -9), (5, -9),
-    (7, -8), (10, -5), (11, -5), (12, 8), (15, 5), (16, -5), (17, 18), (18, 42), (19, -5), (22, -18),
-    (23, -12), (24, -9), (26, -10), (27, 23), (28, -8), (5, -6), (6, 5), (15, 13), (21, 12), (22, 5),
-    (3, 6), (25, 8), (17, 17), (21, -5), (22, 8), (23, 16), (21, 6), (18, 9), (2, -5), (3, -5),
-    (4, -6), (5, -14), (6, -8), (7, -5), (9, -7), (10, 87), (11, 125), (13, -6), (14, -7), (15, -12),
-    (16, -9), (17, -15), (18, -9), (19, 23), (20, -15), (21, -24), (22, -7), (23, -33), (24, -6), (25, -17),
-    (26, -6), (27, -5), (28, -6), (0, 9), (2, -6), (4, -10), (6, -16), (9, -18), (10, -5), (11, -21),
-    (12, -16), (13, 6), (15, 52), (16, 17), (17, 16), (19, 30), (20, 9), (21, 35), (22, -18), (23, -22),
-    (24, -9), (25, -12), (26, -14), (1, 6), (0, 5), (1, 18), (2, -16), (3, -25), (4, -33), (5, -51),
-    (7, -20), (8, -16), (9, 8), (10, 26), (11, 52), (12, 42), (13, 9), (14, -13), (15, 21), (16, 24),
-    (17, 16), (18, 18), (19, 71), (21, 17), (22, -22), (23, -24), (24, -5), (25, -45), (26, -35), (27, -11),
-    (28, -11), (0, 9), (1, -12), (2, -12), (4, -19), (5, 38), (6, 11), (10, -10), (11, -19), (12, -15),
-    (15, -19), (16, -19), (17, 10), (18, -5), (19, -27), (20, 86), (21, -20), (22, -6), (23, 54), (24, -10),
-    (25, -14), (26, -9), (27, -5), (28, 20), (1, 10), (15, 7), (17, 16), (20, -5), (5, 9), (4, 7),
-    (11, 11), (17, -5), (26, 5), (11, 7), (13, 10), (20, 6), (22, 7), (22, 6), (25, 9), (1, 10),
-    (4, 7), (5, -5), (20, -12), (21, 17), (27, 11), (1, -7), (3, 5), (5, -10), (6, -5), (9, -6),
-    (10, -6), (11, -6), (15, -6), (17, -6), (18, -16), (19, 177), (20, -34), (21, -17), (22, -7), (23, -9),
-    (25, -11), (15, 16), (25, 14), (0, -8), (1, 10), (3, -8), (4, 35), (5, 55), (6, -8), (7, 19),
-    (8, 7), (9, 11), (10, -10), (11, -9), (12, -7), (13, -6), (14, -8), (16, -8), (17, -16), (18, -16),
-    (19, -11), (20, 26), (21, -25), (22, -12), (23, 19), (24, -7), (25, -12), (26, -6), (27, -7), (1, 7),
-    (25, 14), (22, 7), (1, 5), (18, 7), (19, 9), (25, -7), (27, 18), (10, 12), (20, -6), (23, 12),
-    (15, 8), (19, 5), (20, 8), (21, -7), (15, 7), (1, -5), (2, 15), (17, 5), (16, 21), (22, 6),
-    (5, -5), (20, 25), (1, 7), (18, 8), (1, -6), (6, -5), (9, -7), (11, -5), (15, 39), (16, 30),
-    (17, 27), (18, 22), (19, -11), (21, -8), (22, -9), (24, -5), (25, -10), (26, -5), (5, 10), (0, 15),
-    (1, -26), (2, 5), (4, -10), (5, -13), (6, -9), (7, -7), (8, -5), (10, -13), (11, -10), (12, -8),
-    (13, -7), (14, -9), (16, -10), (18, 7), (19, 30), (20, 29), (21, 11), (26, 5), (27, 25), (23, 23),
-    (0, 11), (1, 21), (2, -7), (3, -9), (4, 83), (6, 59), (7, -7), (9, -14), (10, -9), (11, -10),
-    (12, -8), (13, -6), (14, 9), (15, 15), (16, -9), (17, -16), (18, -17), (19, -9), (20, -10), (21, -20),
-    (22, -5), (23, -18), (24, -13), (25, 6), (26, -12), (27, -7), (28, 11), (17, 14), (23, 14), (20, 8),
-    (7, 7), (23, 7), (23, 17), (23, 9), (14, 7), (1, -5), (3, 27), (19, 14), (10, 9), (3, 9),
-    (22, 9), (23, 18), (4, -11), (5, -13), (7, -6), (9, -9), (10, -8), (12, -7), (13, -7), (14, 31),
-    (15, -12), (16, -9), (18, -12), (19, -14), (20, -11), (21, -13), (23, -18), (24, 27), (25, 78), (27, -9),
-    (28, 31), (15, 22), (0, -7), (1, -15), (2, -7), (3, -7), (5, -8), (7, -6), (9, 11), (10, -8),
-    (11, 25), (13, 26), (14, -9), (15, -19), (16, -13), (18, 19), (19, 57), (21, -34), (22, 10), (23, -29),
-    (24, -9), (25, 43), (26, -11), (28, -9), (5, 21), (9, -7), (17, -11), (18, 10), (20, 10), (21, -12),
-    (22, 23), (23, 26), (25, -6), (0, 8), (1, -5), (5, -5), (14, 5), (21, -8), (22, 11), (23, 42),
-    (24, -5), (25, -9), (26, 25), (15, 5), (21, 15), (26, 12), (20, 5), (5, 5), (1, 11), (2, 11),
-    (5, 9), (15, 7), (17, 7), (18, 5), (1, 6), (1, 7), (15, 11), (2, 9), (15, -8), (17, -5),
-    (18, 10), (19, 22), (21, -6), (25, 7), (1, 5), (16, 10), (23, 5), (4, 9), (14, 8), (5, 8),
-    (18, 10), (1, 5), (17, 7), (21, -5), (23, 10), (9, 8), (18, 8), (4, 10), (11, 7), (24, 11),
-    (25, -6), (1, 5), (23, 9), (2, 14), (1, 7), (19, 7), (17, 5), (1, 10), (15, 7), (11, -5),
-    (17, 13), (18, -6), (24, 22), (25, -6), (26, 11), (4, 11), (5, -5), (6, 8), (19, 6), (21, -5),
-    (28, 8), (5, 5), (1, 14), (19, -8), (21, 23), (17, 5), (27, 11), (23, 22), (15, 7), (23, 6),
-    (1, 6), (3, 9), (10, 5), (11, 6), (23, 14), (16, 6), (2, 13), (15, 7), (18, 7), (8, 7),
-    (15, 6), (18, -5), (21, 7), (8, 7), (21, -5), (22, 42), (7, 5), (18, 6), (26, 25), (12, 9),
-    (17, 5), (20, 6), (6, 9), (7, 6), (9, 9), (27, 9), (1, 21), (27, 9), (1, 14), (17, 10),
-    (18, 5), (9, 18), (5, 9), (25, 9), (18, 6), (2, 11), (3, 10), (23, 5), (25, -5), (5, 12),
-    (20, 11), (23, -6), (13, 8), (19, -6), (21, 19), (15, 8), (23, 6), (26, 9), (17, 6), (5, 13),
-    (1, -5), (5, 8), (11, 6), (13, 7), (19, 6), (21, -7), (25, 15), (28, 9), (26, 13), (26, 5),
-    (2, 7), (17, 16), (24, 6), (9, 11), (26, 10), (26, 5), (1, 8), (14, 12), (4, 12), (25, -9),
-    (26, 11), (15, 7), (0, 8), (9, 18), (6, 21), (5, -7), (15, -7), (17, 20), (18, 19), (23, -7),
-    (27, 10), (20, 7), (5, 20), (23, -5), (0, 10), (1, -5), (5, -5), (6, 7), (15, 5), (17, 11),
-    (18, -8), (19, 11), (21, -7), (22, 9), (21, 11), (22, 20), (15, 5), (19, 9), (8, 7), (0, 8),
-    (24, 21), (25, -7), (1, 7), (19, 7), (25, 23), (15, 5), (19, 9), (22, -6), (25, 7), (17, -5),
-    (19, 19), (20, 14), (8, 12), (11, 9), (16, 17), (18, -5), (21, -5), (23, -7), (26, 16), (10, 6),
-    (18, 5), (17, 11), (18, 9), (10, 6), (11, 7), (1, 5), (2, 9), (15, 7), (23, 5), (14, 10),
-    (23, 10), (27, 19), (17, -5), (20, 9), (21, 6), (7, 6), (1, 34), (3, -9), (23, -5), (19, 12),
-    (20, -6), (22, 8), (8, 7), (16, 26), (20, 13), (6, 5), (1, 5), (18, 9), (19, 7), (20, 12),
-    (21, -6), (23, -5), (10, 8), (11, 42), (12, 18), (17, -5), (19, 6), (21, -8), (23, -9), (5, 7),
-    (18, 8), (20, 12), (21, -5), (24, 9), (25, -5), (25, 7), (17, 8), (5, 5), (9, 8), (13, 9),
-    (5, 6), (10, 5), (23, 14), (22, 14), (2, 11), (3, 10), (5, -6), (11, 17), (12, 5), (16, -5),
-    (17, -8), (18, 12), (19, -5), (21, -6), (22, 6), (25, -12), (28, 5), (22, 8), (1, 7), (4, 7),
-    (5, -5), (6, 10), (15, -5), (18, 24), (1, -7), (4, 5), (5, 86), (6, 6), (7, 42), (9, -11),
-    (10, -6), (11, -5), (14, -5), (15, -8), (16, -6), (17, -16), (19, -8), (20, 6), (21, -24), (22, -8),
-    (23, -12), (25, -7), (28, 7), (15, 7), (4, 33), (1, -6), (5, -5), (11, 5), (14, 19), (17, -5),
-    (21, -8), (22, 10), (23, 15), (25, 13), (26, 12), (17, 7), (1, 9), (10, 5), (11, 12), (22, 20),
-    (7, 16), (26, 5), (1, 7), (9, 5), (17, 8), (3, 7), (11, 6), (19, 15), (5, 12), (1, 9),
-    (3, 10), (19, 16), (21, 8), (20, 6), (1, 9), (3, 101), (4, -5), (6, -6), (9, -8), (10, -5),
-    (11, -6), (12, -5), (14, -8), (15, -6), (17, -9), (19, -7), (20, -6), (21, 8), (23, -9), (25, -10),
-    (26, -5), (1, 9), (2, 10), (17, 12), (18, -5), (21, -5), (18, 5), (21, 6), (26, 5), (1, 18),
-    (5, 8), (5, 6), (24, 7), (25, 7), (28, 10), (4, 6), (11, 10), (16, 9), (17, -6), (20, -5),
-    (26, 5), (17, 24), (20, -7), (7, 5), (19, 17), (22, 6), (5, 7), (18, 6), (21, 5), (14, 40),
-    (21, -5), (22, 8), (9, 5), (23, 10), (15, 22), (18, 25), (4, 18), (18, 7), (17, 14), (18, -5),
-    (21, 15), (5, 7), (9, 10), (11, 5), (12, 7), (19, 6), (0, 25), (1, 5), (1, 18), (14, 9),
-    (21, 8), (19, 5), (22, 5), (3, 11), (4, 9), (10, 8), (12, 33), (16, 6), (21, -5), (23, -18),
-    (14, 5), (1, -5), (3, 9), (11, 5), (18, 5), (21, -7), (25, -7), (26, 9), (6, 10), (9, 8),
-    (20, 6), (21, -5), (23, -5), (5, 13), (22, 18), (17, 8), (12, 7), (26, 5), (18, 10), (19, 7),
-    (12, 7), (4, 11), (5, -8), (1, -18), (2, 74), (12, 6), (19, -5), (20, -6), (21, -8), (23, -8),
-    (24, 15), (25, -9), (26, -5), (20, 5), (14, 8), (18, 6), (21, 10), (7, 7), (1, 11), (2, 9),
-    (22, 5), (26, 23), (1, 20), (4, 12), (25, -9), (26, 11), (8, 7), (1, 15), (5, 9), (10, 7),
-    (17, -6), (21, -10), (25, 14), (0, 9), (1, -7), (5, 19), (6, -5), (9, 8), (11, 5), (14, 5),
-    (18, -6), (19, -6), (22, -5), (23, -11), (25, 7), (28, 15), (27, 11), (12, 20), (5, 20), (20, 9),
-    (11, 8), (18, 13), (16, 5), (21, 12), (17, 5), (11, 18), (21, -5), (22, 8), (23, 14), (23, 6),
-    (17, 9), (5, -5), (6, 22), (11, 10), (19, 7), (7, 5), (14, 54), (21, -5), (22, -6), (5, 8),
-    (6, 5), (3, 47), (5, -9), (20, 8), (21, 6), (23, -10), (25, -9), (28, 9), (21, 7), (17, 14),
-    (1, 9), (2, 10), (15, 6), (17, -5), (16, 10), (23, 5), (2, 8), (5, 8), (17, 5), (20, 10),
-    (10, 11), (21, 8), (5, -6), (8, 17), (17, -5), (18, 6), (19, 7), (24, 9), (5, 6), (17, 6),
-    (17, 9), (20, 5), (7, 8), (21, -6), (25, 20), (26, 10), (28, 10), (25, 7), (25, 21), (26, 7),
-    (1, 7), (5, -8), (18, -8), (20, 16), (21, 28), (23, 7), (5, 15), (5, -6), (20, 13), (21, -5),
-    (22, 18), (23, 17), (5, 12), (6, 9), (21, -5), (28, 9), (19, 13), (18, 6), (1, -6), (5, 10),
-    (6, -5), (7, 19), (8, 14), (10, -5), (11, -5), (15, -5), (16, 6), (18, 8), (19, -6), (20, 6),
-    (21, -15), (22, -5), (23, 17), (24, -5), (25, -7), (26, 18), (27, -5), (1, 19), (6, -5), (11, -5),
-    (18, -7), (19, -6), (21, 9), (23, 29), (6, 5), (5, -6), (20, 13), (21, -5), (22, 18), (23, 17),
-    (10, 5), (19, 5), (18, 17), (16, 9), (2, 9), (10, 23), (11, -7), (17, -5), (20, -5), (21, -8),
-    (22, -5), (23, 42), (25, -7), (2, 7), (17, 6), (18, 14), (20, 5), (21, -5), (6, 9), (5, -6),
-    (20, 9), (21, 10), (19, 15), (5, 14), (12, 9), (17, 18), (18, 8), (19, 7), (20, -16), (21, 19),
-    (17, 12), (2, -5), (10, 10), (21, -5), (23, 36), (15, 14), (21, -5), (22, 7), (0, 12), (6, 18),
-    (10, 5), (18, -6), (20, -7), (21, -11), (22, -7), (23, 7), (24, 5), (25, 22), (27, 10), (23, 15),
-    (1, 6), (2, 7), (5, -8), (6, 12), (10, 6), (11, 12), (6, 18), (10, 5), (18, -5), (20, -7),
-    (21, -10), (22, -7), (23, 8), (24, 5), (25, 17), (27, 10), (3, 10), (21, -5), (22, 18), (25, -5),
-    (12, 7), (21, 46), (22, -6), (1, -6), (3, 5), (5, -5), (6, 6), (8, 6), (16, 7), (17, -8),
-    (18, -8), (19, 13), (20, -5), (21, -11), (22, 8), (25, -6), (26, 32), (21, 10), (22, 8), (4, 15),
-    (5, 32), (6, 13), (15, 5), (18, -5), (19, -7), (20, -8), (21, -11), (23, -6), (2, 6), (10, 6),
-    (17, 5), (12, 7), (21, 10), (0, -5), (5, -11), (6, 8), (9, -9), (10, -5), (12, 6), (14, -5),
-    (15, 13), (17, 6), (18, 27), (19, 15), (21, 21), (23, -11), (24, -6), (25, -11), (26, -7), (28, -6),
-    (25, 15), (24, 48), (25, -17), (26, -5), (21, 7), (8, 7), (26, 5), (8, 5), (1, 11), (17, -5),
-    (18, 10), (10, 23), (11, -6), (20, -5), (21, -7), (22, -5), (23, 43), (0, 8), (21, 11), (18, 19),
-    (9, 8), (21, 6), (0, 11), (17, 13), (25, 6), (25, 13), (5, -7), (15, -14), (16, -5), (17, -7),
-    (18, -7), (19, 125), (20, -9), (21, -21), (22, -6), (25, -5), (21, 17), (23, 9), (1, 8), (5, 6),
-    (7, 5), (21, -5), (0, 10), (17, -10), (18, 9), (20, 7), (18, 16), (20, 10), (17, 12), (18, 15),
-    (21, 10), (17, 9), (21, 5), (22, 6), (17, 15), (18, 6), (6, 9), (23, 17), (1, 8), (6, 6),
-    (9, -7), (17, 49), (18, -9), (19, -6), (21, 8), (23, -6), (5, 12), (6, -8), (7, 10), (8, 15),
-    (11, -6), (16, -6), (17, -11), (18, 15), (19, 12), (20, 7), (22, -7), (23, -12), (25, -5), (27, 19),
-    (9, 6), (19, 7), (20, 11), (21, 7), (22, 9), (11, 18), (21, -5), (22, 8), (23, 14), (2, 5),
-    (5, -6), (19, -6), (20, 19), (21, -5), (27, 11), (5, 5), (25, 12), (18, 7), (9, 6), (5, -5),
-    (9, 9), (16, 9), (21, 20), (23, -5), (11, 5), (1, 9), (14, 7), (5, -15), (7, 18), (8, 11),
-    (20, 8), (17, 5), (21, 13), (17, 11), (1, 10), (15, 7), (5, 17), (17, 7), (25, 9), (26, 7),
-    (17, 10), (20, 5), (21, 8), (1, 9), (2, 9), (18, 20), (25, -8), (5, 7), (1, 20), (3, -11),
-    (5, -6), (12, 5), (17, 5), (18, -10), (19, -5), (21, 16), (23, 16), (25, -5), (18, 5), (1, 6),
-    (5, -14), (6, -5), (9, 115), (17, -10), (18, -7), (19, -6), (20, -6), (21, -19), (23, -9), (25, 7),
-    (5, -16), (6, -6), (9, 25), (10, 5), (15, -5), (16, 15), (17, -9), (19, 5), (20, -7), (21, 38),
-    (22, 16), (23, -14), (25, -7), (3, 12), (14, 5), (26, 5), (20, 9), (21, 6), (10, 10), (12, 7),
-    (23, -9), (15, 6), (0, 6), (1, -5), (5, -19), (6, -5), (9, -7), (18, -7), (19, 27), (20, 41),
-    (21, 18), (23, -11), (25, -5), (27, 9), (1, 28), (23, 20), (25, -9), (21, 23), (17, 7), (12, 9),
-    (23, 6), (1, 5), (1, 7), (26, 8), (4, 9), (14, 8), (1, 7), (11, 9), (16, 9), (17, 7),
-    (19, -7), (28, 8), (19, 5), (18, 9), (17, 6), (13, 10), (19, 9), (25, -5), (26, 31), (12, 22),
-    (17, 8), (15, 26), (16, 18), (19, -5), (21, -7), (6, 9), (12, 38), (23, 15), (1, 5), (16, 10),
-    (23, 5), (1, 5), (4, 5), (5, 9), (6, 6), (23, 10), (17, 9), (0, 16), (17, 7), (8, 7),
-    (1, -8), (2, -6), (21, 8), (23, 37), (25, -7), (1, 8), (20, 11), (4, 5), (6, 7), (10, 5),
-    (19, -8), (21, -7), (22, 12), (25, 25), (18, 9), (5, 11), (20, 13), (5, 5), (6, 20), (1, -5),
-    (11, 9), (15, -5), (18, -5), (21, -8), (22, 5), (24, 17), (25, 33), (26, -5), (28, 8), (21, 20),
-    (22, 5), (15, -5), (21, 17), (1, 10), (2, 10), (15, 6), (17, -5), (19, -5), (10, -6), (12, 54),
-    (13, 11), (21, -5), (23, -8), (19, 24), (21, -5), (0, -7), (1, -12), (2, -6), (4, -5), (5, -16),
-    (6, -6), (8, 11), (9, -9), (10, -5), (11, -6), (15, -6), (17, -8), (18, 82), (20, -5), (21, -19),
-    (22, -6), (23, -19), (24, -9), (25, -26), (26, 15), (27, 84), (28, -5), (19, 6), (7, 8), (21, -6),
-    (25, 20), (26, 10), (28, 10), (7, 7), (12, 7), (19, 10), (7, 6), (26, 11), (20, 13), (6, 21),
-    (2, 6), (15, 5), (18, 13), (15, 7), (7, 6), (0, 11), (4, 10), (5, -5), (6, 10), (5, 8),
-    (16, 8), (18, 12), (23, 5), (18, 11), (22, 15), (5, 7), (6, 11), (21, 6), (18, 5), (1, 7),
-    (19, 7), (1, 11), (6, 11), (17, 10), (21, 6), (1, -8), (4, -5), (5, -11), (6, -6), (7, -5),
-    (9, -8), (10, 12), (11, -8), (12, 46), (14, -5), (15, -9), (16, -8), (17, -8), (18, -11), (19, -6),
-    (20, -5), (21, -7), (22, -6), (23, 65), (24, -5), (25, 13), (26, 10), (28, -5), (8, 12), (21, 9),
-    (0, -6), (1, 84), (2, 10), (4, 20), (5, -9), (6, -6), (9, -7), (11, -5), (14, 35), (15, -7),
-    (16, -5), (17, -8), (18, -7), (19, -7), (20, -7), (21, -14), (23, -12), (24, -7), (25, -18), (26, -8),
-    (28, -5), (5, 6), (9, 9), (15, 12), (17, 10), (25, -7), (15, 5), (20, 10), (8, 7), (0, -5),
-    (4, -6), (7, 22), (9, -7), (10, -6), (12, -5), (14, -6), (15, 7), (16, -7), (18, 5), (19, 6),
-    (20, 8), (22, -8), (23, 13), (24, 6), (25, 5), (27, -5), (28, -5), (2, 9), (16, 18), (3, 11),
-    (23, 10), (20, 7), (21, 6), (26, 5), (22, 6), (17, 8), (9, 8), (16, 6), (4, 9), (5, -8),
-    (6, 21), (5, -6), (26, 5), (28, 11), (2, 5), (24, 47), (25, -18), (26, -5), (1, 5), (20, 12),
-    (22, 8), (23, -6), (6, 7), (17, 7), (5, 5), (7, 6), (15, -5), (16, 17), (18, 9), (19, -5),
-    (20, -5), (21, -6), (23, 8), (5, -8), (10, 25), (12, 31), (17, -8), (19, -5), (21, -9), (22, 22),
-    (19, 6), (1, -7), (11, 6), (14, 6), (15, -7), (17, -10), (18, 20), (19, 6), (21, -9), (22, -6),
-    (23, -7), (25, 40), (15, -5), (21, 73), (22, -8), (23, -7), (15, 26), (22, 6), (25, 9), (18, 9),
-    (21, 17), (1, 5), (3, 7), (14, 6), (27, 9), (21, 16), (1, -6), (3, 10), (5, -5), (6, -9),
-    (7, 9), (10, -5), (11, 10), (15, -6), (16, 20), (17, 8), (20, -5), (23, 6), (25, -10), (26, -6),
-    (27, 7), (4, 8), (5, -5), (17, 5), (0, -6), (1, 18), (2, 10), (3, 8), (4, -7), (5, -7),
-    (11, 15), (16, -6), (18, 5), (20, -7), (21, 11), (24, -6), (25, -16), (0, 9), (13, 10), (17, 11),
-    (7, 5), (10, 6), (21, 12), (19, 38), (20, -16), (19, 7), (5, 10), (15, 6), (21, -5), (23, 6),
-    (16, 6), (21, 5), (15, 5), (20, 6), (17, 12), (0, -6), (1, 10), (4, 8), (5, 8), (6, 10),
-    (15, -6), (18, 8), (19, -5), (22, -5), (24, 6), (25, -8), (26, 6), (17, -8), (18, 15), (0, 40),
-    (1, 5), (3, -5), (4, -7), (5, -12), (7, -5), (9, -8), (10, -6), (11, 5), (12, -6), (13, -6),
-    (14, -5), (15, -5), (16, -6), (17, -6), (18, -6), (20, -8), (22, -8), (23, -13), (24, 32), (25, 44),
-    (26, -14), (27, -7), (28, 17), (1, -10), (3, 16), (5, -5), (14, 79), (15, -6), (18, -5), (19, -6),
-    (20, -8), (21, -11), (22, 8), (25, -6), (18, 9), (25, 8), (5, -9), (9, 18), (21, 6), (26, 5),
-    (5, -6), (6, 8), (19, -5), (21, 17), (1, 20), (1, 6), (16, 8), (16, 7), (0, 11), (6, 9),
-    (18, 11), (21, 13), (23, -5), (2, 8), (3, -12), (4, -10), (5, 31), (6, -7), (7, -5), (8, -11),
-    (11, -15), (12, -17), (13, -17), (14, -15), (15, 14), (16, -14), (17, 8), (18, 14), (19, 26), (20, 21),
-    (21, 5), (22, -16), (23, -24), (25, 10), (26, 14), (27, 12), (17, 8), (18, -6), (21, 11), (23, 8),
-    (24, 14), (23, 13), (4, 8), (6, 26), (21, -7), (6, 20), (13, 23), (1, 6), (11, 9), (14, 10),
-    (23, -5), (25, 5), (5, 10), (1, 19), (21, 10), (7, 6), (26, 5), (21, 19), (22, 5), (25, 51),
-    (1, 11), (6, 7), (9, -6), (15, 5), (17, 11), (25, 6), (15, 15), (21, 16), (26, 5), (21, 11),
-    (18, 5), (3, 6), (10, 11), (14, 5), (20, -11), (25, 6), (28, 11), (22, 7), (8, 7), (26, 11),
-    (5, -6), (18, 44), (21, -8), (23, -6), (18, 5), (6, 5), (15, 6), (12, 6), (18, 6), (19, 7),
-    (21, -5), (25, 9), (1, 20), (3, 11), (25, -5), (5, -6), (15, 5), (21, 10), (5, -6), (26, 5),
-    (28, 11), (2, -13), (4, 15), (5, -10), (6, 30), (7, -11), (8, -8), (10, 8), (11, -22), (12, 38),
-    (13, -13), (14, 6), (15, -13), (16, -20), (17, 44), (19, 6), (21, -11), (22, 33), (23, -27), (24, 6),
-    (26, -18), (27, -14), (28, -18), (12, 22), (25, 8), (23, 23), (25, 6), (27, 11), (5, 7), (17, 5),
-    (18, 11), (0, 14), (5, 7), (28, 9), (17, 6), (21, 8), (19, 8), (9, 12), (25, 10), (8, 7),
-    (22, 11), (18, 13), (25, 6), (21, 11), (12, 9), (23, 6), (19, 19), (18, 5), (1, 5), (5, -5),
-    (9, -7), (10, 13), (12, 7), (18, 9), (19, 12), (20, 14), (21, -7), (23, -9), (5, 21), (21, -5),
-    (25, 9), (28, 8), (8, 7), (28, 11), (1, -5), (4, -5), (5, -21), (6, -7), (7, -5), (9, -9),
-    (10, -7), (11, -7), (12, -5), (15, -6), (16, -5), (17, -9), (18, 18), (19, -6), (20, -16), (21, 28),
-    (22, -10), (23, 63), (25, -8), (26, -6), (27, 56), (18, 6), (19, 17), (25, 9), (14, 29), (21, -5),
-    (22, 20), (23, -5), (20, 5), (17, 9), (16, 6), (1, -9), (4, -6), (6, -8), (9, -10), (10, -6),
-    (11, -5), (15, 35), (17, 11), (18, 11), (19, 26), (20, 20), (21, 12), (22, -10), (23, -14), (24, -5),
-    (25, -10), (26, -5), (28, -5), (9, 7), (20, 5), (21, 5), (23, 5), (15, -7), (19, 53), (21, -12),
-    (20, 16), (18, 13), (4, 10), (24, -8), (25, 32), (8, 7), (17, 28), (21, -6), (20, 9), (6, 21),
-    (18, 6), (10, 8), (11, 10), (19, 12), (22, 5), (22, 6), (0, -7), (4, -6), (5, -6), (6, -6),
-    (7, -6), (8, 17), (9, 11), (10, -5), (11, -6), (12, -5), (14, -5), (15, -6), (17, -18), (18, -12),
-    (19, -12), (20, 35), (22, -6), (23, -8), (24, 34), (26, 38), (27, -8), (28, -6), (0, -6), (1, 13),
-    (2, 21), (3, -9), (4, -8), (5, -20), (6, -11), (7, -7), (9, 8), (10, -8), (11, -10), (12, -8),
-    (13, -5), (14, -6), (15, -22), (16, -8), (17, 87), (18, 86), (20, -19), (21, -9), (22, -6), (23, -16),
-    (24, -8), (25, -10), (26, -10), (27, 5), (28, -7), (4, 5), (6, 5), (9, 6), (28, 9), (20, 11),
-    (18, 9), (23, 7), (21, 12), (23, 23), (5, 5), (23, 6), (2, 8), (4, 6), (23, 6), (25, 5),
-    (21, 13), (18, 26), (21, 6), (26, 5), (5, 12), (6, 5), (17, 9), (5, 9), (9, 12), (15, -6),
-    (17, 22), (21, -9), (28, 7), (17, 7), (17, 9), (18, 5), (19, 7), (17, 32), (21, -6), (1, 6),
-    (7, 11), (23, 10), (0, 11), (22, 6), (18, 7), (20, 6), (1, 11), (5, 19), (6, -8), (9, 8),
-    (15, -6), (17, 23), (18, 15), (20, -15), (21, -13), (22, 5), (23, -6), (25, -12), (26, 16), (6, 14),
-    (7, 5), (16, 8), (21, -5), (0, -66), (1, -47), (2, -41), (3, -33), (5, 33), (6, 23), (8, -30),
-    (9, 8), (10, 41), (11, 43), (12, 16), (13, -15), (14, 33), (15, 8), (16, 27), (17, 5), (18, 16),
-    (20, 19), (21, 33), (22, 48), (23, 100), (24, -46), (25, -59), (26, -65), (27, -28), (28, -14), (5, 12),
-    (6, -8), (7, 10), (8, 15), (11, -6), (16, -6), (17, -11), (18, 15), (19, 12), (20, 7), (22, -7),
-    (23, -12), (25, -5), (27, 19), (23, -5), (27, 21), (28, 11), (17, -7), (18, 31), (19, 5), (20, 8),
-    (23, -6), (2, 7), (17, 16), (24, 6), (0, 5), (1, 10), (5, 10), (16, 11), (17, 8), (19, -5),
-    (28, 8), (17, 8), (6, 9), (16, 13), (2, 18), (23, 12), (18, 6), (15, 6), (17, 5), (18, -6),
-    (22, 5), (5, -12), (7, 30), (20, 20), (21, -5), (16, 5), (19, 23), (18, 6), (21, 5), (0, 6),
-    (5, -13), (9, -6), (17, -8), (18, -6), (19, 24), (20, 35), (21, 9), (23, -6), (25, -5), (27, 9),
-    (8, 6), (25, -5), (26, 9), (27, 21), (3, 6), (19, -6), (20, 6), (21, -5), (22, 30), (26, 11),
-    (28, 11), (18, 5), (5, 13), (22, 8), (9, 8), (1, -7), (5, 19), (6, -5), (9, 8), (11, 5),
-    (15, -5), (18, -6), (19, -7), (22, -5), (23, -12), (25, 8), (28, 26), (18, 9), (20, 8), (10, 6),
-    (17, 7), (19, 27), (22, 6), (22, 6), (4, 8), (5, -5), (23, 7), (18, 5), (16, 29), (17, 15),
-    (20, -6), (6, 11), (9, 8), (17, 9), (19, 13), (23, 7), (19, 8), (16, 7), (23, 6), (5, 14),
-    (4, 10), (25, 23), (4, 6), (0, -19), (1, -12), (4, -16), (5, -11), (6, -11), (7, -8), (9, -13),
-    (10, -9), (11, -11), (12, -7), (15, -19), (16, -21), (17, -11), (18, -10), (19, 10), (20, -33), (21, 23),
-    (22, -7), (23, 72), (24, -19), (25, 70), (26, 27), (27, 15), (28, 17), (17, 18), (0, -5), (1, 32),
-    (3, -9), (4, 22), (5, 102), (6, 32), (9, -11), (10, -5), (12, -13), (15, -15), (16, -15), (17, -23),
-    (18, -13), (19, -27), (20, 33), (22, -21), (23, -16), (24, -8), (25, -5), (26, -18), (27, 5), (28, -17),
-    (6, 5), (3, 14), (5, -6), (9, 10), (22, 5), (19, 9), (23, 5), (10, 7), (15, 5), (17, 12),
-    (18, -6), (20, -5), (25, 6), (1, -5), (4, 28), (5, 22), (7, 14), (17, 11), (18, -9), (19, -6),
-    (20, 6), (21, -14), (22, -6), (23, -9), (25, -5), (26, 6), (19, 17), (17, 5), (18, 6), (8, 5),
-    (8, 7), (26, 14), (20, 8), (21, -5), (5, 40), (7, 5), (21, -5), (21, 11), (23, 7), (16, 5),
-    (28, 11), (23, 17), (26, 13), (0, -5), (5, -11), (6, 8), (9, -9), (10, -5), (12, 6), (14, -5),
-    (15, 13), (17, 6), (18, 27), (19, 15), (21, 21), (23, -11), (24, -6), (25, -11), (26, -7), (28, -6),
-    (15, -5), (18, 15), (19, 5), (21, 24), (6, 7), (16, 5), (16, 7), (28, 11), (17, 10), (5, 12),
-    (4, 16), (5, 9), (17, 9), (18, -5), (21, -8), (26, 8), (23, -5), (27, 21), (2, 11), (19, 6),
-    (21, 6), (26, 5), (15, 5), (17, 9), (0, 8), (1, -18), (3, -7), (5, 19), (6, 9), (9, 20),
-    (11, -5), (12, 13), (13, -6), (14, -7), (15, 18), (16, -5), (17, -17), (19, 20), (21, -12), (22, -8),
-    (23, -9), (24, -7), (26, -6), (27, -6), (28, 12), (22, 7), (0, -9), (2, 66), (3, -17), (4, -15),
-    (5, -28), (6, -16), (7, -12), (8, -8), (9, -10), (10, -16), (11, -12), (12, -15), (13, -5), (14, -13),
-    (15, -21), (16, -15), (17, 142), (18, 106), (19, -26), (20, -26), (21, 5), (22, -21), (23, -37), (24, 22),
-    (25, 25), (26, -32), (28, -7), (11, 13), (2, 18), (18, 6), (19, 15), (4, 6), (23, 6), (19, 11),
-    (21, 5), (1, 18), (14, 9), (21, 8), (26, 21), (0, -6), (1, 29), (2, 9), (3, 30), (4, 6),
-    (5, -17), (6, -12), (7, -8), (10, -9), (11, -10), (13, -6), (14, 11), (15, 15), (17, -5), (21, -17),
-    (22, -10), (23, 15), (24, -10), (25, -12), (26, 7), (18, 5), (21, 6), (25, 9), (2, 5), (8, 7),
-    (17, 16), (19, 9), (20, -6), (21, -7), (8, 7), (7, 5), (1, 9), (17, 12), (15, 9), (5, 9),
-    (23, 18), (4, 5), (7, 5), (9, 6), (19, 7), (20, 19), (21, 7), (1, 8), (5, 7), (28, 10),
-    (17, 8), (0, 8), (0, -6), (24, 22), (18, 11), (5, 8), (6, 11), (7, 7), (9, -5), (10, 7),
-    (15, 10), (18, 21), (19, -8), (20, -6), (21, -11), (23, -9), (25, 7), (6, 7), (10, 10), (21, 5),
-    (2, 7), (25, 25), (15, 8), (7, 15), (1, 14), (3, 73), (5, -7), (21, -12), (23, -20), (25, -5),
-    (1, 6), (2, 6), (17, 27), (18, -6), (21, -5), (7, 5), (1, 10), (2, 7), (6, 10), (9, -7),
-    (11, 9), (18, -6), (19, -5), (20, -5), (21, -12), (23, 7), (24, 5), (26, -6), (27, 20), (12, 18),
-    (2, 9), (7, 8), (9, -7), (11, -5), (15, 29), (17, -14), (18, -10), (19, 17), (20, -9), (21, -10),
-    (23, -5), (25, -6), (28, 30), (17, 9), (18, 8), (25, -7), (26, 35), (15, -6), (17, 13), (18, 19),
-    (21, 12), (22, -5), (23, -5), (15, 33), (17, 13), (18, 10), (25, 7), (15, 22), (18, -6), (20, 12),
-    (21, -13), (23, 5), (6, 11), (25, 16), (4, 9), (14, 8), (17, 5), (18, 9), (24, 19), (25, -6),
-    (3, 10), (22, 10), (25, -5), (0, 8), (19, 8), (25, 7), (27, 10), (11, 13), (4, 7), (19, 24),
-    (20, -6), (12, 35), (23, -11), (1, 8), (1, 14), (2, 7), (3, 5), (4, -5), (5, -6), (14, 27),
-    (15, -5), (17, -5), (19, -5), (21, 10), (22, 17), (23, -9), (25, -5), (18, 13), (6, 11), (4, 10),
-    (6, 22), (20, 8), (25, 13), (26, 6), (22, 6), (25, 12), (14, 5), (19, 13), (15, 22), (19, 13),
-    (5, 5), (20, 8), (23, 7), (24, 10), (25, -5), (18, 9), (1, 7), (2, 9), (4, 10), (17, -7),
-    (21, -7), (22, -5), (23, 5), (26, 13), (28, 8), (27, 9), (20, 12), (17, 14), (4, 6), (5, -5),
-    (11, 24), (13, 9), (4, 7), (5, 10), (22, 5), (23, 6), (22, 9), (23, 18), (20, -5), (23, 36),
-    (5, 5), (3, 7), (11, 7), (12, 6), (17, 5), (18, -6), (20, -5), (21, 16), (22, 11), (25, -9),
-    (0, -6), (2, 5), (3, -7), (4, -9), (5, 55), (6, -11), (7, 5), (9, 7), (10, -8), (11, -9),
-    (12, -8), (13, -5), (14, -6), (16, -10), (17, -25), (18, 6), (19, 23), (20, -10), (21, -17), (23, 14),
-    (24, -9), (25, 29), (27, 13), (28, -8), (22, 10), (1, -10), (2, -14), (3, -15), (4, -7), (5, -40),
-    (6, 12), (9, 11), (10, 7), (12, 16), (13, -10), (14, -18), (15, 12), (16, -14), (17, -6), (18, 21),
-    (19, -5), (20, -13), (21, 30), (22, 37), (23, -23), (25, 18), (26, 22), (27, -9), (18, 8), (7, 7),
-    (7, 30), (5, 9), (0, 8), (5, -5), (6, 8), (21, 13), (25, 5), (7, 5), (1, 7), (19, 12),
-    (8, 7), (5, -5), (10, 8), (12, 17), (17, 16), (18, -6), (20, 9), (21, -6), (23, -7), (27, 10),
-    (17, 18), (6, -7), (9, -10), (10, 18), (13, 8), (17, 43), (18, -6), (20, -6), (22, -5), (23, -10),
-    (26, -5), (27, 6), (0, 20), (1, -8), (2, 6), (3, 8), (4, 19), (5, -6), (6, -14), (7, -8),
-    (10, 7), (11, -7), (14, -6), (16, -10), (17, 11), (19, -16), (20, 16), (21, -18), (22, 16), (23, 37),
-    (24, -11), (25, -11), (26, -7), (27, -8), (3, 10), (22, 10), (25, -5), (17, 9), (1, 5), (4, 41),
-    (5, 50), (7, -6), (9, 15), (17, -9), (18, -7), (19, -8), (20, -10), (21, -6), (22, -5), (23, -14),
-    (25, -6), (28, 7), (1, 16), (21, 7), (5, 10), (1, 5), (5, 5), (25, 9), (11, 12), (19, 8),
-    (20, 10), (1, 9), (2, 5), (5, 12), (15, 6), (20, 14), (21, -8), (17, 5), (17, -5), (20, 5),
-    (21, 8), (0, 32), (1, -9), (3, 12), (4, -5), (15, 11), (18, -7), (20, -5), (22, -5), (23, -8),
-    (24, 14), (25, 11), (26, -8), (0, 6), (1, 10), (4, -6), (5, -7), (9, -5), (10, -5), (14, -7),
-    (15, 14), (18, 13), (19, 9), (21, -11), (22, 9), (23, -16), (24, -6), (25, 5), (26, -7), (27, 7),
-    (28, -5), (15, 5), (5, -12), (8, 17), (9, 5), (16, 9), (18, -5), (19, 6), (20, 6), (19, 15),
-    (20, 13), (15, 6), (14, 13), (23, 6), (6, 5), (23, 11), (1, 6), (4, 11), (25, 6), (18, 8),
-    (21, -5), (22, 12), (25, 14), (23, 6), (18, 7), (20, 6), (5, 6), (21, 10), (21, 9), (27, 10),
-    (20, 6), (20, 17), (6, 5), (0, 7), (1, -11), (4, -6), (5, 7), (6, -11), (7, -5), (9, 88),
-    (11, -8), (12, -5), (14, -5), (16, -9), (17, -10), (18, -15), (19, -17), (21, 35), (22, -8), (24, -6),
-    (25, -10), (26, -5), (28, 6), (21, 7), (22, 6), (23, 10), (25, 24), (20, 25), (23, -8), (1, -6),
-    (5, 5), (11, 11), (14, 8), (16, 9), (17, -7), (18, -7), (21, 6), (26, 6), (9, 6), (19, 8),
-    (20, 12), (21, 8), (21, 17), (15, 12), (21, 8), (9, 8), (20, 5), (21, 6), (26, 5), (8, 7),
-    (3, 8), (18, 11), (21, 10), (5, -5), (10, 8), (17, 7), (18, -5), (21, 7), (22, 7), (25, 5),
-    (20, -5), (22, 16), (28, 9), (19, 9), (6, 11), (8, 7), (17, 6), (19, 7), (21, -5), (6, 14),
-    (6, 11), (16, 29), (21, 10), (18, 11), (5, 37), (5, -12), (6, -6), (15, -8), (16, 7), (18, -12),
-    (19, -9), (20, 7), (21, 30), (22, 35), (24, -5), (25, 15), (21, 6), (26, 5), (22, 19), (12, 7),
-    (21, 12), (24, 36), (25, -8), (19, 8), (23, 14), (1, 5), (3, 10), (22, 10), (25, -5), (1, 10),
-    (1, 14), (2, 14), (3, 19), (4, 6), (21, 6), (22, -5), (23, -6), (25, 21), (5, 6), (6, 12),
-    (1, 7), (15, -5), (16, 5), (21, 10), (4, 10), (5, -11), (23, 19), (19, 6), (11, 11), (20, 9),
-    (0, 46), (1, 7), (3, 7), (5, -17), (7, 5), (9, -10), (10, 6), (12, -9), (13, -7), (14, -7),
-    (15, 10), (16, 13), (17, 15), (18, -15), (20, -14), (21, -15), (22, -16), (23, -19), (24, 16), (25, 26),
-    (26, -13), (27, -8), (17, 6), (18, 9), (22, 5), (4, 10), (19, 16), (16, 6), (19, 7), (11, 8),
-    (13, 11), (21, 5), (22, 8), (18, 16), (19, -5), (21, 7), (24, 10), (25, 7), (17, 8), (24, 8),
-    (26, 11), (28, 11), (20, 9), (21, 6), (1, 5), (0, 11), (17, 7), (11, 10), (19, 26), (20, -6),
-    (17, 13), (18, -5), (28, 9), (2, 23), (17, 12), (20, 12), (23, -5), (25, -5), (17, 15), (5, 5),
-    (22, 8), (5, 6), (5, 12), (20, 9), (20, 32), (23, -8), (18, 9), (5, 6), (23, 12), (5, -9),
-    (6, 7), (9, -5), (11, -5), (13, 35), (17, 11), (23, -8), (24, 16), (25, -10), (28, 9), (9, 6),
-    (1, 8), (20, 7), (21, -6), (23, 8), (26, 9), (14, 5), (4, 5), (5, -5), (9, -5), (19, 8),
-    (20, 6), (21, 7), (27, 11), (26, 15), (15, 17), (20, 6), (7, 5), (2, 5), (8, 7), (17, 9),
-    (18, 5), (15, 7), (5, 10), (24, 48), (25, -17), (26, -5), (21, 9), (26, 9), (0, 11), (19, 9),
-    (23, 7), (24, 7), (5, 12), (7, 5), (21, 6), (26, 11), (5, 5), (10, 5), (12, 6), (1, 6),
-    (14, 19), (20, 6), (5, 12), (22, 12), (5, 5), (19, 5), (4, 6), (6, 13), (10, 7), (12, 7),
-    (15, 5), (16, -5), (18, -5), (19, -11), (20, -7), (21, 10), (28, 7), (18, 9), (21, 17), (20, 17),
-    (5, 10), (10, 12), (20, -6), (2, 15), (18, 7), (14, 9), (21, 9), (22, 9), (23, -5), (19, 10),
-    (18, 11), (1, 5), (25, 20), (5, 18), (21, -6), (25, 9), (28, 8), (5, 5), (4, 9), (14, 8),
-    (1, 57), (25, -11), (20, 6), (23, 11), (0, 12), (19, 14), (2, 8), (1, 16), (17, -8), (18, 15),
-    (21, 9), (25, -5), (23, 19), (25, 10), (27, 9), (2, 6), (0, -5), (2, -6), (3, 6), (11, 7),
-    (17, -5), (18, -5), (19, -5), (21, -6), (22, -5), (25, 53), (28, 5), (21, 10), (6, 11), (7, 7),
-    (8, 5), (1, -12), (17, -5), (18, -8), (21, -8), (23, -12), (24, -10), (26, 103), (27, 7), (6, 9),
-    (4, 10), (22, 24), (25, 25), (10, 21), (23, -8), (9, 6), (19, 8), (20, 12), (21, 8), (9, 9),
-    (15, 9), (17, 11), (19, 13), (21, -5), (16, 11), (18, 16), (21, -8), (22, 10), (5, -6), (9, 49),
-    (21, -8), (5, -8), (6, 12), (19, 5), (15, -7), (18, -5), (19, 79), (21, -8), (25, -8), (23, 22),
-    (0, 5), (2, 14), (17, -9), (21, 6), (23, -5), (24, 17), (25, 7), (26, 8), (17, 7), (1, -5),
-    (5, -6), (6, 7), (9, -5), (11, -5), (13, 35), (17, 11), (23, -9), (24, 16), (25, -6), (26, -5),
-    (28, 9), (4, 5), (5, 10), (6, 7), (18, 6), (22, 5), (19, 10), (18, 16), (25, 6), (1, 11),
-    (18, 10), (6, 11), (5, 40), (7, 5), (21, -5), (18, 6), (16, 8), (17, 6), (25, 7), (20, 6),
-    (23, 5), (2, 11), (16, 5), (19, 5), (27, 10), (9, 6), (19, 7), (20, 11), (21, 7), (24, 22),
-    (23, 17), (15, 10), (20, 12), (18, 9), (12, 11), (17, 20), (5, 5), (23, 8), (21, 8), (18, 5),
-    (1, 17), (2, 5), (15, -8), (18, 6), (1, 6), (2, 6), (15, 6), (21, 9), (6, 9), (1, -23),
-    (2, -22), (3, -23), (4, -17), (6, -25), (7, -16), (8, -12), (9, -37), (10, -32), (11, -41), (12, -27),
-    (13, -23), (14, 8), (15, 100), (16, 97), (17, -38), (18, -53), (19, 90), (20, -15), (21, 14), (22, 118),
-    (23, -80), (25, 64), (27, -22), (28, 13), (3, 7), (11, 6), (22, 5), (4, 11), (5, -8), (1, 10),
-    (12, 10), (16, 10), (21, -5), (23, 15), (15, 8), (18, 7), (15, 6), (23, 11), (4, 8), (5, 13),
-    (15, -5), (17, 34), (19, 9), (22, -5), (23, -12), (24, -5), (25, -9), (26, 9), (28, 5), (18, 15),
-    (18, 9), (15, 9), (17, 20), (18, 10), (7, 5), (0, 10), (1, 7), (25, -6), (5, 6), (10, 5),
-    (23, 14), (1, 7), (6, 8), (6, 10), (24, 10), (1, 11), (17, 6), (1, 8), (18, 6), (20, 6),
-    (3, 10), (22, 10), (25, -5), (17, 5), (15, 14), (17, 5), (12, 20), (18, 20), (19, 7), (4, 16),
-    (6, 21), (9, 7), (15, -8), (17, 16), (19, -5), (24, -6), (26, -5), (17, 12), (17, 7), (1, 7),
-    (9, 5), (17, 8), (11, 7), (17, 8), (2, 11), (4, 17), (14, 7), (25, 16), (17, 13), (27, 11),
-    (9, 6), (18, 5), (19, 7), (20, 11), (21, 6), (21, 14), (5, 10), (17, 8), (24, 8), (22, 6),
-    (0, 8), (1, 14), (4, -6), (5, -6), (7, 19), (8, 15), (10, -9), (11, -10), (12, -7), (14, 5),
-    (15, -5), (16, -9), (17, -6), (18, 5), (19, -10), (20, -20), (21, 14), (22, -10), (23, -7), (24, 18),
-    (27, 8), (28, -12), (21, 6), (17, 7), (23, 8), (6, 8), (25, 12), (24, 25), (2, 5), (17, 11),
-    (19, -8), (20, 5), (21, 7), (27, 11), (6, 8), (21, 15), (28, 11), (1, 14), (2, 14), (3, 19),
-    (4, 6), (21, 6), (22, -5), (23, -6), (1, 10), (25, -5), (6, 7), (15, 8), (17, -7), (18, 15),
-    (21, -6), (5, 8), (18, 10), (1, 25), (4, 16), (14, 12), (25, -7), (8, 5), (0, -16), (1, -32),
-    (2, -18), (3, -16), (4, -29), (5, 42), (6, -11), (7, 46), (9, 51), (11, 13), (12, -21), (13, 24),
-    (14, -26), (15, -30), (17, -33), (18, -6), (19, 8), (20, 12), (21, 31), (22, 23), (24, 13), (25, -15),
-    (26, -8), (28, -5), (4, 6), (23, 5), (11, 5), (12, 22), (13, 11), (15, -8), (16, 30), (19, -8),
-    (21, -5), (23, -6), (17, 5), (1, 9), (5, -6), (9, 50), (21, -9), (1, 7), (4, 13), (5, 10),
-    (6, 15), (7, 17), (9, 5), (17, -5), (20, -6), (23, -8), (3, 5), (23, 7), (8, 5), (26, 12),
-    (0, 9), (6, 9), (13, 10), (17, 10), (21, -5), (1, 6), (19, 18), (6, 9), (17, 5), (21, 10),
-    (1, 5), (0, -5), (1, 37), (2, 7), (4, -5), (5, -7), (6, -5), (9, -5), (10, -5), (11, -10),
-    (12, 9), (13, -5), (15, -7), (17, 12), (18, -12), (19, -10), (21, -5), (22, -6), (23, -7), (24, 6),
-    (25, -27), (26, 80), (27, -5), (28, -6), (0, 26), (1, 7), (4, -5), (5, -9), (9, -5), (11, 8),
-    (15, -6), (17, -9), (20, -5), (21, 7), (23, -9), (24, 14), (26, -10), (27, -5), (28, 20), (20, 24),
-    (23, -7), (18, -5), (19, 18), (25, 5), (21, 9), (17, 5), (20, 10), (1, 21), (11, 8), (13, 11),
-    (21, 5), (22, 8), (23, 10), (11, 8), (18, 6), (21, -6), (22, 7), (25, -5), (26, 7), (28, 10),
-    (20, 10), (0, 7), (5, -5), (10, 5), (15, -6), (17, 13), (19, 15), (20, 13), (21, -5), (22, -5),
-    (23, 6), (25, 21), (18, 11), (23, 6), (16, 6), (1, 7), (16, 13), (15, 7), (20, 9), (22, 10),
-    (1, 5), (5, 7), (24, 8), (0, 11), (24, 12), (25, -9), (22, 9), (5, 6), (19, 5), (22, 6),
-    (5, 6), (22, 14), (5, 10), (16, 5), (5, 10), (5, 6), (6, 12), (6, 5), (23, 11), (5, 6),
-    (5, 13), (1, 11), (4, 11), (25, 9), (9, 12), (12, 6), (18, 8), (19, -5), (21, -7), (23, 11),
-    (18, 5), (6, 10), (24, 10), (1, 5), (2, 6), (19, 7), (15, 7), (18, 13), (1, 7), (6, 12),
-    (16, 7), (22, -5), (15, 7), (17, 10), (17, -6), (18, 12), (5, 8), (6, 12), (6, 18), (1, 8),
-    (22, 5), (26, 11), (6, 8), (15, 13), (18, 5), (19, 9), (21, 12), (1, 6), (18, 6), (14, 16),
-    (22, 16), (23, -7), (24, 7), (0, 26), (17, 13), (20, 5), (19, 7), (18, 5), (19, 10), (25, 11),
-    (17, 5), (12, 7), (19, 8), (14, 16), (21, -9), (22, 7), (28, 10), (7, 21), (18, 6), (21, 9),
-    (17, 5), (4, 9), (15, 6), (17, 6), (6, 11), (19, 9), (1, 7), (22, 6), (9, 6), (13, 8),
-    (15, -5), (17, 10), (19, 17), (21, -7), (22, -5), (25, 6), (23, 23), (26, 5), (1, 13), (18, 7),
-    (20, -5), (23, 36), (17, 5), (6, 14), (2, 12), (9, 9), (25, -5), (26, 8), (19, 11), (17, -5),
-    (18, 16), (20, 9), (15, 10), (1, 5), (5, 6), (7, 12), (18, 7), (19, -5), (20, 6), (1, -5),
-    (5, 41), (7, 44), (9, -8), (17, -6), (18, -6), (21, -14), (26, 8), (7, 7), (8, 5), (0, 18),
-    (1, 9), (2, 5), (5, 12), (15, 6), (20, 14), (21, -8), (20, 11), (19, 8), (5, 12), (0, 8),
-    (21, 8), (17, 7), (17, 9), (20, 5), (23, 5), (21, 7), (23, 7), (4, 35), (5, 55), (7, -5),
-    (9, 9), (17, -8), (18, -7), (19, -7), (20, -7), (21, -5), (22, -5), (23, -13), (18, 11), (18, 10),
-    (18, 17), (5, 12), (6, 9), (21, -5), (28, 9), (8, 7), (26, 11), (17, 5), (1, 5), (7, 5),
-    (17, 9), (18, 6), (18, 5), (18, 12), (21, 6), (5, -5), (9, -6), (15, 7), (17, -9), (20, -8),
-    (21, 30), (23, 16), (25, -5), (27, 6), (17, 5), (21, 13), (24, 19), (25, -6), (15, 11), (21, 9),
-    (7, 7), (8, 5), (10, 11), (20, 5), (4, 5), (17, 5), (18, -5), (19, 5), (3, 10), (5, 5),
-    (8, 11), (19, 22), (21, -8), (23, -6), (18, 7), (20, 6), (5, -5), (17, 67), (18, -8), (21, -6),
-    (1, 8), (5, -6), (11, 36), (21, -5), (22, 8), (23, -5), (18, 5), (15, 9), (17, 8), (28, 12),
-    (10, 21), (20, 6), (20, 29), (4, 9), (6, 21), (23, -6), (21, 5), (20, 11), (20, 12), (17, 6),
-    (20, 5), (23, 6), (16, 6), (20, 11), (18, 7), (20, 5), (27, 11), (18, 6), (21, 10), (10, 10),
-    (0, 13), (28, 10), (5, -5), (17, 7), (21, 6), (23, 17), (21, 6), (26, 5), (23, 8), (1, 19),
-    (10, 10), (14, 9), (23, 5), (25, -9), (6, 10), (24, 10), (4, 10), (23, 23), (0, -16), (1, -11),
-    (2, -15), (4, -20), (5, -6), (7, -15), (8, -10), (9, 6), (10, -19), (11, -34), (12, -11), (13, 5),
-    (14, -11), (15, 33), (16, 29), (17, 31), (18, 17), (19, -28), (20, -16), (21, 39), (22, 11), (23, -14),
-    (25, 52), (26, -8), (27, -16), (28, 29), (17, 14), (1, 13), (23, 8), (17, 9), (0, -5), (1, 19),
-    (4, -6), (6, 19), (25, 7), (26, -5), (28, 9), (0, 14), (1, -14), (3, -14), (4, 27), (5, 17),
-    (6, 27), (7, 19), (8, 6), (9, 20), (10, -20), (11, -28), (12, -22), (13, -10), (14, -11), (15, -11),
-    (16, -27), (17, 22), (18, -5), (20, 17), (22, -21), (23, -30), (24, 8), (25, -8), (26, 13), (27, 22),
-    (28, 9), (5, 19), (19, 18), (20, 7), (26, 5), (15, 28), (21, -6), (20, -5), (23, 26), (1, -7),
-    (4, -5), (5, -21), (6, -6), (7, -5), (9, -6), (10, -9), (11, 9), (12, -6), (15, -7), (16, -5),
-    (17, -6), (18, -9), (19, -10), (20, 51), (21, -6), (22, -10), (23, 93), (25, -7), (28, -5), (1, 10),
-    (2, 9), (22, 14), (13, 10), (0, 5), (1, 6), (4, 28), (25, -7), (19, 14), (25, -5), (6, 5),
-    (14, 10), (22, 5), (23, 18), (23, 10), (27, 11), (5, 6), (9, 9), (2, 7), (4, 55), (5, -18),
-    (6, -11), (7, -6), (9, -9), (10, -9), (11, -11), (12, -7), (13, -5), (14, 83), (16, 36), (17, -12),
-    (18, -11), (19, -7), (20, -13), (21, -6), (22, 23), (23, -32), (24, -5), (25, -14), (26, -6), (27, -5),
-    (28, -7), (4, -5), (5, -11), (9, -5), (10, -6), (13, 8), (16, 5), (17, -7), (18, -6), (19, -7),
-    (20, -10), (23, 67), (25, -7), (26, 7), (18, 8), (21, 6), (22, 8), (8, 5), (2, 6), (3, 12),
-    (4, 7), (21, 8), (17, 5), (15, 7), (19, 13), (23, 12), (6, -5), (7, 11), (9, 16), (10, 7),
-    (17, -5), (19, -7), (20, 10), (21, -13), (22, 26), (25, 9), (28, 9), (5, 11), (6, -5), (11, -6),
-    (12, 7), (17, -6), (18, -5), (19, -5), (20, -9), (22, -5), (23, 66), (0, 8), (3, 8), (5, -7),
-    (14, 15), (17, 5), (18, -5), (21, -9), (22, 6), (23, 36), (25, -6), (17, 6), (18, 14), (0, 20),
-    (1, 16), (2, -14), (3, -11), (4, -19), (5, -27), (6, -7), (7, -9), (8, -9), (9, 30), (11, -6),
-    (12, -12), (13, -5), (15, 37), (16, 29), (17, 25), (18, 14), (19, -15), (20, 9), (21, 12), (22, -14),
-    (23, -8), (24, 8), (25, -28), (26, -17), (27, -9), (28, 5), (1, 5), (2, 6), (1, 9), (25, 8),
-    (17, 8), (26, 11), (28, 11), (0, -28), (1, -17), (2, -13), (3, -28), (4, -7), (5, 76), (6, 48),
-    (7, 22), (8, -14), (9, 33), (10, 14), (11, -45), (12, -16), (13, -21), (14, -36), (15, 16), (17, 24),
-    (18, 49), (19, 75), (20, 21), (21, 42), (22, 11), (23, -67), (24, -18), (25, -48), (26, -35), (28, -39),
-    (17, 5), (10, 9), (13, 9), (21, -5), (23, 23), (0, -8), (1, -6), (3, -8), (4, -6), (6, -7),
-    (7, -5), (9, -8), (10, 8), (11, 31), (12, 14), (13, 22), (14, -8), (16, 8), (18, -16), (19, -13),
-    (21, 25), (22, -8), (23, 6), (26, -9), (27, 5), (28, -8), (0, 8), (23, 8), (18, 6), (21, 5),
-    (20, 5), (21, 7), (1, 8), (5, 8), (21, 8), (2, -11), (3, 19), (4, 37), (5, 67), (6, 52),
-    (7, 17), (9, -14), (10, -17), (11, -18), (12, -14), (14, 6), (15, -15), (16, -16), (17, -11), (18, -20),
-    (19, -23), (20, -27), (21, 22), (22, -20), (24, -9), (25, -23), (26, 10), (27, -14), (28, 18), (4, -5),
-    (5, -21), (6, -7), (7, -5), (9, -8), (10, -7), (11, -7), (12, -5), (16, -5), (17, -12), (18, 11),
-    (19, -13), (20, -13), (21, 18), (22, -8), (23, 75), (24, -6), (25, -7), (27, 54), (23, 31), (20, 9),
-    (21, 6), (5, 6), (7, 9), (9, -5), (15, -8), (17, -6), (18, 7), (19, -6), (21, 9), (22, -7),
-    (28, 31), (1, 7), (12, 12), (15, 22), (19, 12), (5, -6), (9, -5), (16, 9), (17, -6), (18, -5),
-    (19, -5), (21, 11), (22, 37), (16, 5), (2, 8), (18, 8), (17, 6), (18, 8), (19, 13), (18, 9),
-    (21, -6), (22, 20), (18, 25), (6, 6), (9, 7), (19, 8), (20, -8), (27, 11), (1, 8), (11, 8),
-    (25, -5), (20, 16), (1, 6), (5, 23), (17, 5), (12, 6), (23, 7), (4, 9), (5, -8), (6, 21),
-    (20, 7), (23, 11), (26, 5), (23, 10), (1, -6), (4, -5), (6, 73), (9, 6), (17, -5), (19, -5),
-    (23, -6), (24, 9), (25, -13), (5, 8), (22, 25), (1, 15), (5, -37), (6, 10), (7, 10), (8, 7),
-    (10, 6), (11, -5), (13, 6), (14, 10), (16, -6), (19, -5), (20, -18), (21, 21), (22, -5), (23, -5),
-    (26, -8), (27, 13), (28, -8), (19, 6), (5, 29), (6, 29), (10, 18), (15, -5), (17, -10), (18, -10),
-    (19, -8), (20, -8), (21, 23), (22, -6), (23, -14), (25, -5), (26, 5), (6, 8), (25, 20), (15, -5),
-    (16, 18), (5, -7), (9, 5), (20, 15), (22, 5), (6, 10), (18, 11), (28, 11), (1, 6), (1, 8),
-    (6, 7), (21, 9), (5, 7), (20, 5), (22, 5), (14, -8), (22, 17), (1, -6), (10, 5), (11, 5),
-    (12, 6), (18, -12), (19, -5), (22, 20), (19, 12), (21, 8), (4, 11), (0, 8), (23, 8), (6, 21),
-    (13, 10), (16, 21), (10, 5), (13, 10), (1, 25), (4, 99), (5, -23), (6, -6), (9, -5), (14, -5),
-    (15, -6), (18, -5), (21, -10), (23, -8), (25, -9), (17, 6), (18, 11), (23, 7), (6, 9), (0, 12),
-    (5, 5), (9, 5), (19, -7), (20, -5), (21, 13), (23, -6), (28, 6), (18, 11), (22, 35), (23, -5),
-    (12, 11), (19, 17), (21, 8), (15, 6), (18, 8), (1, -5), (4, 17), (17, 7), (12, 7), (21, 10),
-    (6, 10), (15, -6), (17, 14), (18, 12), (20, 7), (22, 7), (25, -5), (10, 15), (21, 13), (19, 6),
-    (19, 13), (1, 16), (17, 8), (18, -5), (19, 5), (21, 7), (1, 6), (20, 11), (6, 9), (5, 10),
-    (1, -5), (2, 16), (17, 10), (11, 39), (23, -5), (14, 5), (11, 18), (23, 8), (1, 9), (2, 10),
-    (15, 6), (17, 9), (28, 9), (17, 8), (6, 13), (2, 8), (5, -5), (17, -5), (18, 15), (20, 8),
-    (25, 6), (3, 9), (8, 7), (9, -5), (15, -10), (17, -6), (18, -9), (19, -7), (20, 8), (21, -17),
-    (22, 31), (23, 33), (27, 10), (5, 9), (4, 18), (25, 11), (21, 24), (19, 8), (25, -5), (26, 20),
-    (1, 7), (19, 7), (19, 15), (20, 6), (21, 11), (2, 9), (19, 7), (5, -6), (26, 5), (28, 11),
-    (0, -16), (1, 28), (3, -9), (4, 18), (5, 15), (6, 9), (7, 19), (8, -10), (9, 18), (10, -12),
-    (11, -24), (13, -17), (14, -21), (15, 7), (17, -20), (18, -14), (19, 11), (20, -7), (21, 15), (22, -25),
-    (24, 14), (25, -19), (27, -19), (28, 67), (3, 5), (5, 12), (9, 10), (11, 8), (17, 5), (21, 9),
-    (23, -5), (25, -5), (5, -6), (19, 5), (20, 18), (2, 8), (4, 7), (6, 13), (18, 20), (2, 7),
-    (24, -6), (25, 8), (1, 24), (3, 48), (4, 14), (5, -7), (6, -5), (9, -5), (11, -5), (17, -6),
-    (18, -6), (19, -7), (20, -6), (22, -6), (23, -13), (24, -9), (25, 28), (26, -9), (27, -5), (19, 5),
-    (21, 22), (17, 8), (24, 8), (1, -5), (4, 5), (9, -5), (10, 8), (11, 9), (14, 16), (16, 8),
-    (17, -7), (19, -5), (20, -6), (21, 7), (23, -5), (25, -5), (8, 5), (18, 6), (20, 6), (8, 5),
-    (1, 19), (21, 10), (2, 8), (26, 21), (18, 5), (20, 11), (1, -6), (4, -5), (5, 38), (6, -6),
-    (7, 43), (9, -10), (11, -5), (16, 9), (17, 8), (18, 5), (20, -5), (21, -19), (22, -7), (25, -7),
-    (26, 7), (17, 18), (17, 5), (0, 50), (1, -17), (3, -9), (4, 10), (5, -10), (7, -10), (8, -7),
-    (9, -7), (10, -12), (11, -10), (12, -12), (13, -14), (14, -11), (15, -7), (16, -14), (17, -15), (18, -16),
-    (19, 27), (21, -28), (22, 11), (24, 20), (25, 50), (27, 15), (28, 17), (18, 6), (15, 7), (5, 12),
-    (3, 14), (18, 6), (21, 10), (14, 8), (27, 11), (9, -5), (14, -17), (15, -12), (16, -8), (17, -9),
-    (18, -7), (19, -5), (20, 13), (22, 110), (23, -11), (25, -7), (17, 5), (0, 36), (1, 28), (2, -5),
-    (3, -9), (5, -7), (6, -6), (11, -6), (12, 6), (15, -9), (16, -5), (18, 6), (19, -7), (24, 22),
-    (25, -12), (26, -7), (0, -5), (1, 7), (5, -6), (11, -6), (12, 6), (17, 9), (18, 16), (19, -10),
-    (20, 8), (21, 37), (22, -11), (24, -5), (25, -9), (26, -5), (0, 16), (1, 52), (2, -12), (4, -10),
-    (5, -11), (6, -7), (8, -5), (9, -15), (10, -8), (11, -10), (13, -9), (14, -7), (15, -12), (16, -7),
-    (18, 17), (19, -5), (20, -5), (21, 32), (22, -9), (23, 9), (24, -11), (25, -6), (26, -19), (27, 17),
-    (28, 16), (21, 11), (4, 5), (17, 14), (26, 9), (5, 6), (23, 14), (1, -10), (2, 41), (25, -5),
-    (15, 5), (20, 10), (1, 9), (3, -6), (1, -10), (4, -5), (5, -12), (6, -7), (9, -8), (10, -6),
-    (11, -7), (12, -5), (14, -7), (15, 165), (16, -15), (17, 23), (18, 26), (19, -17), (20, -11), (21, -32),
-    (22, -13), (23, -13), (25, -10), (26, -5), (28, -5), (0, -6), (2, 6), (3, -6), (10, -5), (11, 23),
-    (13, 15), (17, -10), (18, -6), (19, -12), (22, -5), (23, 15), (25, 9), (26, -7), (27, 7), (28, -5),
-    (27, 11), (18, 6), (12, 7), (15, 8), (1, 7), (6, 8), (1, 25), (4, -11), (5, 11), (6, 16),
-    (7, -10), (8, -5), (9, 14), (11, -15), (12, 6), (13, -7), (14, -9), (15, 5), (16, 23), (17, -14),
-    (18, 14), (19, 13), (21, 7), (22, -20), (23, -14), (25, -14), (26, -15), (25, 6), (2, 8), (14, 6),
-    (16, 18), (21, 5), (5, -5), (6, 9), (17, -5), (21, 19), (17, 5), (1, -5), (17, 6), (21, -5),
-    (24, 13), (25, 20), (6, 5), (19, 5), (21, 8), (11, 11), (6, 7), (5, 8), (7, 5), (25, 8),
-    (19, 8), (1, 13), (22, 9), (14, 6), (7, 5), (19, 6), (9, 10), (18, 13), (20, 5), (21, 15),
-    (0, 11), (19, 6), (5, 5), (1, -8), (9, 9), (11, 21), (13, 58), (21, -7), (24, -5), (25, -13),
-    (1, 18), (14, 9), (21, 8), (5, -10), (10, 9), (17, 5), (18, -6), (19, -7), (20, 55), (1, 6),
-    (4, 6), (18, 18), (20, -5), (8, 5), (2, 14), (17, 7), (18, 17), (23, -5), (19, 13), (6, 15),
-    (17, 8), (24, 8), (18, 8), (18, 7), (20, 6), (9, -6), (10, 14), (12, 7), (15, -6), (18, 10),
-    (19, 13), (20, 5), (23, -9), (1, -5), (5, -6), (14, 5), (15, 62), (16, 18), (17, -7), (19, -10),
-    (21, 5), (22, -8), (23, -8), (3, 7), (14, 17), (7, 11), (22, 11), (19, 16), (19, 5), (17, 5),
-    (23, 7), (5, 7), (18, 6), (23, 17), (3, 10), (15, -6), (16, 12), (19, -5), (21, -7), (22, 11),
-    (25, -5), (8, 7), (5, 6), (6, 12), (6, 11), (10, 72), (11, -12), (20, -6), (21, -6), (23, -8),
-    (6, 9), (22, 7), (10, 10), (20, 14), (5, 7), (24, 11), (15, 7), (6, 11), (15, 8), (15, 5),
-    (17, 6), (23, 6), (1, -5), (5, 11), (17, 26), (18, -9), (19, -5), (20, 22), (21, -7), (23, -7),
-    (25, 7), (5, 5), (19, 8), (0, -6), (17, -10), (18, -7), (19, -5), (24, 38), (25, 9), (26, 12),
-    (1, 6), (18, 5), (25, 22), (17, 18), (15, 7), (19, 12), (18, 5), (21, 10), (17, 8), (24, 8),
-    (1, 7), (3, 10), (14, 8), (1, 6), (11, 9), (14, 10), (23, -5), (25, 5), (22, 5), (7, 11),
-    (5, -8), (17, -9), (18, 35), (19, 14), (20, 8), (21, -5), (23, -5), (19, 5), (4, 9), (18, 7),
-    (20, 6), (10, 5), (17, 5), (11, 18), (2, -7), (7, 7), (11, 8), (18, -5), (21, 6), (23, 34),
-    (25, -10), (1, -11), (4, 17), (10, 12), (11, -5), (13, 5), (16, -7), (17, -10), (18, -7), (19, 8),
-    (20, -9), (21, 5), (22, -9), (23, 10), (24, -5), (25, 38), (26, -5), (1, -7), (2, 15), (17, 5),
-    (19, 9), (20, 14), (23, -5), (17, 5), (8, 7), (15, 9), (18, 15), (19, -5), (21, -5), (20, 5),
-    (1, 18), (27, 11), (26, 8), (0, -5), (4, 5), (9, -6), (11, 8), (12, 7), (16, 6), (17, 6),
-    (18, -8), (20, -9), (24, -5), (1, 12),
+pub(super) static ENTRIES: [(u8, i16); 8308] = [
+    (9, 14), (13, 9), (1, 6), (4, 8), (7, 7), (25, 9), (5, 8), (7, 5), (25, 7), (11, 14),
+    (9, 9), (25, 6), (27, 8), (26, 8), (9, 6), (16, 16), (17, 6), (17, 8), (1, 16), (14, 8),
+    (21, 7), (15, 6), (21, 12), (26, 8), (21, 16), (17, 8), (24, 7), (20, 9), (19, 22), (20, 9),
+    (25, -5), (28, 9), (4, 9), (25, 5), (23, 8), (26, 8), (23, 11), (12, 5), (23, 5), (7, 7),
+    (0, 5), (1, -5), (3, 6), (5, 17), (9, 8), (20, -7), (21, 7), (23, -6), (25, 15), (28, 6),
+    (1, 7), (15, 5), (9, 9), (21, 6), (12, 9), (3, 5), (18, 8), (23, 7), (17, 7), (5, 32),
+    (17, 22), (21, -5), (5, 14), (21, 12), (22, 7), (19, 17), (21, 8), (1, 6), (5, 7), (20, -7),
+    (23, 41), (27, 18), (1, -6), (5, 20), (6, -5), (9, 33), (10, 6), (15, -8), (17, 6), (18, -6),
+    (19, -6), (21, 6), (23, -11), (28, 7), (5, -7), (6, -5), (15, -11), (17, 11), (18, 58), (20, -12),
+    (23, -8), (25, -5), (26, 8), (0, -6), (7, -5), (11, 5), (17, 14), (18, 5), (20, 17), (21, 13),
+    (22, 5), (23, -13), (24, -8), (25, -7), (27, -5), (23, 19), (20, 7), (23, 8), (1, 8), (17, 8),
+    (18, 12), (23, -5), (1, 13), (9, 7), (1, 16), (14, 8), (21, 7), (1, 6), (0, 8), (1, 7),
+    (2, 9), (15, 6), (19, 6), (25, 5), (5, 54), (9, 6), (21, -8), (23, -10), (26, 8), (19, 9),
+    (5, 8), (25, 8), (13, 10), (25, 12), (15, 15), (19, 7), (1, 7), (17, 7), (5, 15), (19, 5),
+    (5, 5), (7, 5), (9, 8), (19, 6), (25, 7), (18, 7), (1, 6), (9, 5), (17, 7), (12, 24),
+    (4, 5), (4, 6), (24, 8), (1, 5), (5, 6), (6, 5), (7, 10), (15, 5), (17, 8), (18, 6),
+    (19, -6), (21, -6), (10, 20), (17, 10), (19, 17), (20, -9), (3, 8), (11, 11), (12, 7), (23, 17),
+    (25, -5), (5, -5), (14, -5), (15, -7), (16, 82), (17, -6), (18, 9), (19, -8), (21, -13), (22, -11),
+    (23, -7), (25, 11), (13, 47), (21, -5), (23, -5), (19, 7), (1, -7), (4, 65), (5, -15), (6, -6),
+    (21, -5), (25, 17), (25, 6), (18, 33), (12, 8), (24, 15), (25, -7), (0, 12), (1, 21), (4, -6),
+    (6, 11), (7, 8), (8, 5), (9, -10), (11, -6), (12, -5), (14, 8), (16, -7), (20, 9), (22, -6),
+    (23, -17), (25, -5), (27, -7), (15, 11), (6, 25), (18, 7), (28, 8), (17, 9), (5, 5), (17, 11),
+    (23, 6), (21, 10), (19, 24), (17, 6), (17, 12), (17, 7), (1, 13), (5, 5), (8, 17), (20, 12),
+    (23, -5), (11, 13), (9, 6), (19, 7), (20, 11), (21, 7), (10, 16), (15, 15), (3, 7), (11, 7),
+    (12, 6), (22, 12), (25, -8), (19, 11), (21, 7), (23, 5), (20, 17), (15, 17), (1, 46), (4, 47),
+    (5, -25), (6, -5), (21, -10), (23, -5), (22, 18), (17, 8), (2, 16), (18, 6), (25, 6), (15, 6),
+    (19, 21), (7, 5), (19, 24), (21, 11), (15, 5), (11, 13), (5, 17), (8, 7), (13, 8), (20, 7),
+    (21, -5), (20, 5), (15, 5), (1, -5), (3, 5), (6, -5), (9, -5), (14, -7), (15, 17), (16, 18),
+    (17, -8), (18, 11), (21, 11), (23, -5), (25, -5), (23, 8), (18, 7), (25, 5), (5, 9), (1, 35),
+    (5, -6), (0, 80), (2, -17), (3, 84), (4, 7), (5, 66), (6, 58), (7, -17), (9, 112), (10, -19),
+    (11, -48), (12, -12), (13, -22), (14, -21), (15, -34), (16, -36), (17, -14), (18, -20), (19, -33), (20, -29),
+    (21, 23), (22, -32), (23, -8), (24, -30), (25, -5), (26, -18), (27, -15), (17, 5), (20, 9), (23, 13),
+    (5, 5), (9, 8), (16, 9), (23, 13), (0, -11), (1, 36), (2, 61), (3, 51), (4, -7), (5, -14),
+    (6, -8), (7, -5), (9, -10), (11, 8), (12, -8), (13, -7), (14, -10), (15, -12), (16, -9), (17, -9),
+    (18, 5), (19, -12), (20, -10), (21, 16), (22, 7), (23, 25), (24, -18), (25, -36), (26, -8), (27, -7),
+    (28, -8), (20, 6), (14, 6), (14, -10), (22, 32), (19, 10), (23, 14), (18, 6), (19, 25), (25, -5),
+    (18, 11), (5, 7), (22, 6), (19, 40), (25, -6), (17, 8), (24, 7), (20, 7), (23, 8), (15, -5),
+    (16, 33), (21, -5), (19, 16), (12, 7), (18, 22), (19, 9), (16, 5), (21, 5), (23, 5), (25, 6),
+    (28, 9), (6, 9), (21, 7), (1, 9), (11, 7), (7, 5), (20, 8), (19, 8), (19, 29), (26, 7),
+    (14, 42), (18, 8), (21, -5), (22, -6), (23, -6), (5, 10), (17, 5), (0, 7), (21, 6), (5, 12),
+    (6, 6), (9, 5), (15, 11), (17, -9), (19, -9), (20, -6), (21, 7), (26, 6), (17, 6), (4, 7),
+    (5, 6), (11, 7), (21, -7), (23, 8), (26, 8), (17, 5), (1, 11), (5, 7), (9, 19), (6, 8),
+    (15, -5), (16, 16), (23, 8), (1, 18), (17, 6), (25, -5), (0, 9), (14, 5), (23, 11), (28, 10),
+    (0, -11), (1, 36), (2, 61), (3, 51), (4, -7), (5, -14), (6, -8), (7, -5), (9, -10), (11, 8),
+    (12, -8), (13, -7), (14, -10), (15, -12), (16, -9), (17, -9), (18, 5), (19, -12), (20, -10), (21, 16),
+    (22, 7), (23, 25), (24, -18), (25, -36), (26, -8), (27, -7), (28, -8), (11, 9), (23, 8), (25, -5),
+    (5, 6), (9, 8), (1, 11), (5, -7), (9, 120), (10, 10), (11, -5), (15, -6), (17, -11), (18, -9),
+    (19, -8), (20, -8), (21, -21), (22, -5), (23, -11), (24, -5), (25, -6), (1, -6), (2, -5), (3, 9),
+    (4, -7), (5, -18), (6, -8), (7, -5), (9, -11), (10, -7), (11, -8), (12, -6), (13, 13), (14, -8),
+    (15, 19), (19, 61), (20, -18), (21, 72), (22, -11), (23, -15), (24, -8), (25, -17), (26, -8), (28, -7),
+    (21, 6), (21, 6), (1, 6), (25, 16), (9, 5), (15, 5), (2, 13), (18, 7), (23, 10), (0, 6),
+    (6, 6), (15, 8), (16, -5), (17, 7), (18, 22), (19, 9), (21, -15), (23, -11), (5, 10), (15, 6),
+    (17, 11), (6, 11), (11, 9), (15, -6), (20, -9), (21, 17), (22, 12), (23, -8), (6, 5), (22, 10),
+    (11, 16), (23, -5), (5, -5), (15, -5), (19, -5), (22, 60), (23, 9), (23, 6), (5, 9), (10, 6),
+    (12, 17), (5, -6), (9, 22), (13, 9), (19, 12), (1, -15), (2, -6), (3, -6), (4, -9), (5, 37),
+    (6, 14), (7, -5), (9, -11), (10, -7), (11, -9), (12, -6), (13, 13), (14, -5), (16, -7), (17, 25),
+    (18, -15), (19, -11), (20, -11), (22, -11), (23, -21), (24, 61), (25, 18), (26, -10), (27, -5), (28, 11),
+    (4, 20), (5, -5), (1, 6), (4, 9), (11, 11), (25, 19), (5, 5), (20, 8), (5, -6), (6, 10),
+    (1, 6), (2, 5), (22, 7), (11, 14), (6, 18), (17, 23), (18, 5), (21, -5), (12, 31), (23, -12),
+    (12, 7), (19, 13), (1, 11), (21, 7), (3, 5), (9, 6), (13, 8), (21, -5), (25, 8), (1, 8),
+    (3, 9), (22, 6), (5, 7), (19, 6), (11, 9), (23, 8), (25, -5), (4, 25), (5, 43), (6, 14),
+    (17, -5), (18, -6), (19, -8), (21, -13), (23, -9), (0, -5), (1, -5), (2, -6), (15, -8), (17, -5),
+    (19, -6), (21, -8), (22, -7), (25, 48), (28, 34), (23, 5), (21, 10), (3, 12), (21, 7), (5, 8),
+    (10, 9), (9, 14), (11, 16), (23, -5), (21, 12), (1, 5), (22, 5), (18, 17), (21, 12), (27, 7),
+    (1, 8), (5, 6), (17, 14), (18, -6), (16, 8), (25, -5), (27, 29), (5, 5), (3, 6), (5, 14),
+    (6, 6), (9, 8), (11, 5), (17, 5), (21, 7), (23, -6), (23, 9), (1, 17), (9, 8), (1, 20),
+    (2, 9), (17, 7), (23, -7), (24, 13), (26, 6), (0, 9), (20, 9), (23, 6), (7, 7), (5, 8),
+    (25, 8), (5, 9), (7, 7), (19, 10), (1, 7), (2, 9), (17, -6), (21, -5), (10, 9), (17, 11),
+    (18, -7), (21, -5), (22, 22), (23, 5), (23, 5), (6, 8), (24, 9), (25, 11), (18, 11), (7, 5),
+    (17, 10), (20, 6), (26, 10), (1, 6), (23, 19), (27, 9), (7, 7), (3, 9), (11, 5), (23, 5),
+    (25, -6), (26, 9), (18, 6), (1, 19), (18, -7), (25, -10), (26, 9), (19, 12), (1, -5), (4, 9),
+    (5, 69), (6, 6), (9, -5), (17, -5), (19, -6), (21, -10), (23, -7), (17, 11), (14, 38), (22, 9),
+    (23, -5), (25, -5), (25, 6), (19, 6), (0, 7), (6, 6), (22, 6), (8, 6), (26, 12), (20, 10),
+    (25, 22), (17, 7), (24, 7), (18, 6), (27, 18), (15, 21), (16, 7), (5, -5), (15, 8), (17, 26),
+    (18, -8), (20, 11), (21, 6), (2, 5), (12, 7), (21, 25), (8, 7), (23, 6), (15, 13), (12, 7),
+    (19, 6), (16, 18), (21, -5), (22, 12), (15, 6), (21, 8), (1, -5), (3, 7), (11, 8), (12, 6),
+    (15, -5), (17, -6), (22, 9), (25, -7), (26, 5), (9, 9), (20, 7), (1, 6), (23, 7), (18, 9),
+    (21, 7), (23, -5), (6, 9), (17, 5), (18, 5), (22, 8), (15, 11), (21, -5), (24, 7), (25, 10),
+    (4, -5), (6, 50), (21, -8), (2, 10), (3, 9), (11, 17), (17, -7), (22, 7), (25, -10), (2, 6),
+    (17, 7), (24, 6), (17, 12), (20, 16), (21, 5), (17, 12), (18, 8), (3, -5), (5, -8), (6, 9),
+    (11, -5), (15, -6), (17, -6), (18, 15), (20, 6), (21, -13), (23, -11), (24, 28), (25, 14), (26, -8),
+    (28, 14), (6, 6), (15, 31), (21, -7), (15, 5), (18, 5), (20, 11), (5, 6), (6, 11), (22, 16),
+    (19, 17), (25, 7), (19, 5), (26, 6), (1, -6), (5, -11), (11, 11), (15, -5), (18, 23), (20, 16),
+    (21, 6), (22, -5), (23, 19), (25, -5), (3, 5), (8, 17), (20, 15), (21, 8), (6, -5), (9, 9),
+    (13, 6), (15, 26), (17, -10), (21, 18), (22, -11), (23, -7), (14, 16), (21, 7), (22, 6), (0, -5),
+    (3, 48), (23, -7), (25, -8), (28, 8), (5, -5), (18, 38), (21, -5), (14, 9), (4, 5), (5, 8),
+    (18, 6), (25, 9), (25, 16), (1, 11), (5, 10), (10, 6), (17, -5), (21, -9), (25, 13), (6, 15),
+    (20, 5), (0, 96), (1, -13), (5, -5), (21, -6), (24, -5), (25, -14), (18, 13), (24, 7), (21, 6),
+    (19, 11), (5, -6), (21, 16), (22, 16), (5, 8), (16, 9), (25, 7), (19, 10), (21, 7), (1, -5),
+    (4, 69), (5, -12), (6, -6), (21, -5), (23, -5), (18, 9), (8, 7), (5, -6), (15, -6), (16, 27),
+    (19, 20), (15, 12), (18, 9), (3, 5), (20, 5), (13, 6), (15, 28), (16, 16), (19, -6), (21, -8),
+    (25, -7), (27, 8), (22, 12), (18, 15), (6, 12), (15, 6), (16, 12), (21, -11), (10, 12), (12, 23),
+    (21, -5), (22, 7), (1, 13), (2, 12), (18, 8), (23, -8), (9, 5), (18, 8), (0, -6), (1, 41),
+    (2, 7), (3, 14), (19, 15), (21, -9), (25, -9), (11, 16), (23, -5), (1, -5), (3, 8), (21, -6),
+    (25, -8), (26, 8), (28, 17), (1, 8), (2, 9), (15, 5), (22, 15), (18, 7), (3, 6), (5, -12),
+    (8, 23), (16, 6), (17, -7), (19, 6), (24, 16), (25, -9), (5, 7), (17, 31), (18, -5), (21, -5),
+    (27, 9), (23, 6), (6, 8), (17, 5), (18, -5), (21, 5), (4, 9), (1, 6), (5, -6), (21, 16),
+    (14, 6), (28, 8), (16, 7), (12, 7), (18, 6), (17, 5), (15, 10), (24, 8), (25, 5), (17, 10),
+    (0, -6), (1, -6), (3, -6), (4, 66), (5, 58), (6, 61), (7, -6), (9, -7), (10, -7), (11, -7),
+    (12, -5), (13, -5), (14, -7), (15, -10), (16, -6), (17, -13), (18, -12), (19, -12), (22, -11), (23, -20),
+    (24, -6), (25, -14), (26, -6), (28, -6), (6, 8), (19, 7), (17, 5), (21, 6), (17, 17), (20, 10),
+    (1, 11), (2, 9), (12, 6), (19, 8), (5, 12), (6, 10), (21, -5), (28, 9), (1, 11), (17, 8),
+    (18, 10), (20, 15), (12, 5), (28, 10), (16, 6), (22, 5), (1, 10), (5, 39), (6, -5), (7, 11),
+    (9, -6), (18, -5), (19, -5), (21, -11), (23, -9), (27, 8), (17, 16), (5, 6), (19, 5), (1, 5),
+    (18, 13), (7, 8), (22, 5), (8, 7), (18, 6), (19, 15), (17, 26), (20, 12), (21, -9), (1, 5),
+    (11, 21), (5, 6), (6, 11), (18, 6), (20, 6), (6, 8), (18, 7), (19, 6), (16, 5), (1, 13),
+    (4, 8), (0, 9), (1, -5), (5, 9), (17, -5), (28, 7), (2, 7), (1, -5), (4, 9), (5, 7),
+    (17, 13), (21, 14), (21, 6), (5, 19), (8, 9), (24, 8), (25, 7), (27, 9), (18, 14), (20, -5),
+    (21, 8), (17, 8), (24, 7), (23, 10), (25, 9), (17, 7), (14, 12), (4, 10), (5, -5), (6, 7),
+    (17, 5), (19, 5), (21, -5), (28, 7), (1, -12), (2, -8), (3, -14), (4, 5), (5, -36), (6, 16),
+    (8, 14), (9, -28), (10, 22), (12, -9), (13, -14), (15, 41), (16, 18), (17, 9), (18, 12), (21, 8),
+    (22, -10), (23, 17), (24, -13), (25, -5), (26, -5), (27, -9), (8, 7), (26, 11), (5, 11), (23, 8),
+    (17, 6), (18, 5), (22, 8), (1, -5), (3, 5), (5, -6), (18, 66), (19, -5), (20, -7), (23, -6),
+    (25, -7), (25, 10), (13, 9), (1, 6), (23, 7), (23, 6), (0, 5), (20, 5), (21, 7), (24, 6),
+    (26, 12), (17, -8), (21, 22), (7, 12), (20, 5), (19, 5), (17, 8), (24, 7), (15, -5), (16, 17),
+    (5, -8), (7, 28), (1, 8), (3, 9), (5, -11), (7, 42), (20, 5), (21, 9), (17, 47), (18, -8),
+    (21, -6), (27, 9), (10, 7), (1, 7), (2, 5), (21, 5), (23, 23), (15, 6), (15, 6), (18, -5),
+    (21, 9), (23, 5), (5, 7), (4, 5), (5, 7), (22, 6), (23, 7), (20, 6), (17, 5), (6, 8),
+    (18, 5), (21, 5), (20, 8), (27, 9), (14, 10), (25, 10), (1, 5), (11, 9), (17, 6), (18, -5),
+    (19, -5), (21, 6), (28, 7), (16, 18), (21, -5), (22, 10), (17, 9), (21, 11), (23, 7), (5, 8),
+    (25, 8), (25, 12), (15, 10), (21, 8), (0, 6), (1, -5), (4, 12), (5, 6), (11, 6), (14, 5),
+    (21, -6), (23, -8), (25, 9), (28, 15), (14, 47), (21, -6), (23, -6), (24, 7), (26, 7), (0, 5),
+    (24, 7), (17, 5), (25, -7), (26, 37), (18, 6), (11, 9), (6, 6), (14, 5), (16, 13), (21, -5),
+    (22, -5), (25, 35), (19, 16), (18, 16), (1, -8), (2, 15), (18, 9), (5, 5), (22, 15), (0, 7),
+    (19, 5), (25, 6), (27, 17), (24, 8), (28, 9), (5, 5), (22, 9), (23, 8), (17, 11), (19, 11),
+    (19, 8), (18, 15), (2, 10), (25, 7), (20, 7), (21, -5), (25, 19), (26, 10), (5, 8), (13, 10),
+    (27, 8), (24, 13), (1, 7), (14, 8), (9, 6), (17, 5), (21, -5), (23, -6), (25, 8), (28, 9),
+    (15, 5), (27, 8), (18, 6), (23, 6), (24, 9), (25, 11), (22, 12), (14, 19), (22, 9), (21, 15),
+    (26, 9), (6, 9), (11, 6), (19, 6), (5, 17), (24, 8), (25, -6), (26, 6), (4, 8), (9, 7),
+    (19, 5), (21, 11), (11, 35), (19, 5), (23, -6), (5, 6), (10, 10), (26, 7), (0, 14), (1, -7),
+    (15, 29), (21, -8), (23, -5), (24, -5), (25, 6), (28, 7), (19, 5), (5, 7), (18, 10), (23, 5),
+    (12, 24), (23, 6), (16, 11), (1, -5), (14, 6), (21, -6), (22, 6), (23, 37), (25, -6), (26, 14),
+    (2, 16), (23, 5), (10, 5), (1, 16), (5, -12), (21, 45), (22, -6), (23, -5), (5, 6), (7, 5),
+    (18, 7), (26, 7), (18, 10), (0, -6), (1, 18), (4, -9), (5, 6), (6, 66), (9, -6), (18, -7),
+    (19, -5), (20, -5), (21, -11), (23, -6), (25, 6), (26, -5), (28, 7), (4, 46), (5, -9), (23, 5),
+    (11, 15), (10, 5), (5, -5), (12, 8), (19, 7), (21, 5), (1, 12), (7, 11), (12, 8), (17, -5),
+    (18, -5), (19, 31), (20, -7), (23, -8), (27, 8), (6, 5), (20, 5), (21, 8), (17, 17), (23, -5),
+    (24, 15), (1, -7), (5, 18), (6, -5), (9, 32), (10, 6), (15, -9), (19, -7), (21, 13), (23, -12),
+    (28, 7), (22, 12), (4, 96), (5, -13), (6, -8), (21, -6), (23, -6), (25, -8), (20, 8), (22, 6),
+    (5, 11), (12, 6), (19, 10), (3, 6), (21, 7), (22, 5), (17, 8), (24, 7), (23, 7), (4, 9),
+    (5, -5), (6, 9), (15, 8), (7, 5), (27, 10), (17, 6), (18, 7), (1, 20), (17, 5), (14, 11),
+    (22, 5), (14, 42), (22, -6), (23, -5), (21, 11), (14, 16), (21, 7), (22, 6), (24, 9), (0, 17),
+    (24, 6), (9, 9), (17, 15), (23, 10), (20, 8), (23, 8), (26, 10), (2, 6), (25, 23), (14, 38),
+    (22, 9), (23, -5), (25, -5), (16, 8), (23, 6), (22, 15), (0, -8), (1, -6), (4, -5), (5, -24),
+    (6, -8), (7, 60), (9, -7), (10, -6), (11, -7), (12, -5), (13, 6), (15, -7), (16, -7), (17, 12),
+    (18, 15), (19, -14), (20, -11), (21, 15), (22, -9), (24, -6), (26, 10), (27, 21), (28, -5), (19, 6),
+    (15, 5), (17, 11), (9, 15), (13, 9), (5, -9), (9, 17), (19, 6), (6, 9), (19, 16), (16, 16),
+    (10, 26), (1, -7), (2, 8), (6, 12), (9, -5), (11, 5), (17, -5), (18, 21), (19, -5), (21, -6),
+    (23, 5), (25, -8), (27, 17), (16, 9), (2, 10), (3, 9), (5, -5), (11, 16), (16, -5), (17, -5),
+    (20, -6), (22, 5), (25, -10), (28, 6), (19, 5), (4, 9), (23, 5), (0, -7), (2, -5), (17, -5),
+    (18, -5), (24, 6), (25, 52), (5, 11), (6, 9), (21, -5), (28, 8), (14, 16), (10, 6), (12, 36),
+    (23, -19), (18, 9), (5, 7), (14, 12), (4, 8), (22, 40), (25, -8), (25, 6), (11, 5), (12, 29),
+    (21, -5), (23, 22), (8, 19), (20, 11), (8, 19), (19, 6), (26, -5), (24, 7), (26, 7), (12, 6),
+    (17, 5), (19, 10), (0, -5), (1, -8), (2, 20), (3, -5), (4, -6), (5, -21), (6, 10), (9, -11),
+    (10, -8), (11, -9), (12, -7), (13, -5), (14, -8), (15, 17), (17, 70), (18, 16), (19, 5), (21, 20),
+    (23, -22), (24, -8), (25, -13), (26, -7), (28, -5), (25, 6), (24, 7), (25, 10), (15, 11), (15, -5),
+    (18, 5), (25, -7), (28, 30), (10, 16), (0, 41), (1, 7), (2, 11), (4, -7), (5, -10), (9, -7),
+    (10, -5), (11, 8), (12, -5), (13, -5), (16, -5), (17, -13), (20, -7), (22, -7), (23, -13), (24, 19),
+    (26, -12), (27, -6), (28, 15), (1, 12), (22, 7), (11, 8), (18, 12), (21, 7), (25, 5), (27, 9),
+    (3, 9), (11, 5), (23, 5), (25, -6), (26, 9), (4, 6), (21, 11), (2, 7), (5, 9), (8, 7),
+    (0, 17), (1, -5), (18, 17), (23, -5), (24, 6), (18, 7), (21, -5), (22, 18), (26, 9), (12, 9),
+    (4, 6), (9, 8), (21, 20), (7, 7), (18, 22), (17, 14), (21, 9), (19, 12), (22, 7), (23, 6),
+    (5, -5), (9, 7), (15, 23), (21, -5), (1, 6), (5, 12), (10, 7), (21, -7), (2, 7), (0, -8),
+    (1, 92), (2, 15), (3, 14), (4, 77), (5, -34), (6, -12), (7, -5), (9, -10), (10, -7), (11, -9),
+    (12, -6), (13, -5), (14, 33), (15, -13), (16, -7), (17, -17), (18, -10), (19, -11), (20, -12), (21, -17),
+    (23, -23), (24, -10), (25, -14), (26, 14), (27, -6), (28, -8), (26, 5), (17, 7), (18, 15), (19, 11),
+    (1, 13), (15, -6), (17, 5), (18, 54), (19, -6), (20, -5), (21, -8), (5, 6), (6, 11), (24, 6),
+    (17, 5), (10, 5), (21, 16), (9, 8), (17, 9), (23, 19), (18, 7), (19, 6), (5, 14), (6, 7),
+    (7, 5), (17, -5), (20, 9), (13, 9), (17, 6), (21, 10), (19, 15), (13, 18), (17, 12), (4, 6),
+    (17, 13), (22, 5), (25, 10), (5, 5), (16, 9), (17, 5), (6, 9), (23, 8), (21, 9), (22, 6),
+    (2, 7), (3, 12), (23, 5), (5, 9), (11, 9), (20, 13), (23, -6), (2, 7), (12, 9), (20, -5),
+    (20, 5), (22, 8), (2, 9), (3, -6), (4, -7), (5, -6), (6, -9), (8, 11), (9, -8), (10, -8),
+    (11, -11), (12, -7), (13, -8), (14, -6), (15, 14), (16, -9), (17, 49), (19, -11), (20, -15), (21, 7),
+    (22, -13), (23, -21), (24, 89), (25, -11), (27, -6), (28, -9), (12, 5), (18, 5), (22, 7), (4, 12),
+    (6, 8), (11, 6), (14, 5), (17, 6), (20, 5), (21, -6), (23, -6), (25, -6), (28, 7), (9, 12),
+    (12, 6), (1, 7), (22, 5), (18, 9), (27, 10), (8, 7), (15, 9), (5, -11), (6, 8), (9, 15),
+    (21, -5), (24, 18), (5, 5), (15, 6), (11, 7), (23, 27), (15, 8), (15, -5), (18, 20), (20, 6),
+    (21, -6), (5, 24), (11, 18), (20, 8), (1, -5), (3, 19), (17, 5), (18, -11), (20, -5), (21, 12),
+    (18, 11), (15, 6), (1, 12), (16, 5), (21, 5), (1, 13), (1, 6), (19, 7), (4, 8), (4, 5),
+    (17, 9), (19, 15), (11, 6), (20, 5), (15, -10), (16, 54), (21, -9), (22, -6), (18, 12), (25, 7),
+    (0, -8), (1, -6), (3, -7), (4, -9), (5, -34), (6, -14), (7, -9), (8, -5), (9, -20), (10, -6),
+    (11, -14), (13, -8), (14, -10), (15, -19), (16, -12), (17, 43), (18, 15), (19, 39), (20, 135), (21, 11),
+    (22, -5), (23, -6), (24, -9), (25, -16), (26, -10), (28, -9), (18, 11), (19, -6), (20, 9), (21, 8),
+    (23, 5), (27, 8), (4, 9), (25, 5), (22, 13), (5, -11), (21, -8), (22, 7), (23, 69), (20, 12),
+    (0, 45), (1, 59), (2, 30), (3, 35), (5, -57), (6, -24), (7, -26), (8, -26), (9, -36), (10, -31),
+    (11, 9), (12, -16), (13, 19), (14, -38), (15, -39), (16, -38), (17, -33), (18, 7), (19, -8), (20, -29),
+    (21, -17), (22, -24), (23, -7), (24, 56), (25, 89), (26, 40), (27, 35), (28, 25), (4, 11), (6, 7),
+    (28, 8), (18, 9), (4, 9), (23, 10), (4, 9), (21, 10), (5, 22), (9, -6), (21, 7), (20, 6),
+    (15, 5), (20, 8), (19, 7), (1, 7), (2, 9), (15, 5), (17, -5), (20, 13), (1, 11), (18, 9),
+    (3, 16), (25, -5), (22, 7), (23, 6), (8, 6), (26, 13), (5, -6), (17, -6), (18, 36), (23, 5),
+    (27, 17), (5, 10), (6, 8), (16, 5), (5, 5), (10, 7), (5, 5), (6, 11), (3, 9), (9, 8),
+    (21, 7), (25, -5), (15, 7), (18, 7), (23, 9), (5, 8), (18, 10), (25, 10), (0, -16), (1, 41),
+    (2, -12), (3, -21), (4, -19), (5, -43), (6, -21), (7, -16), (8, -10), (9, -24), (10, 73), (11, -36),
+    (12, 7), (13, -17), (14, 47), (15, -28), (16, -21), (17, -8), (19, 46), (20, 145), (21, -13), (22, -16),
+    (23, 15), (24, -20), (25, -21), (26, -23), (27, 26), (28, -17), (21, 6), (23, 9), (24, 6), (10, 9),
+    (12, 5), (20, 11), (21, 9), (9, 5), (21, 7), (23, 14), (1, 31), (4, 8), (11, 9), (15, 17),
+    (21, -5), (22, 18), (11, 7), (1, -8), (4, -5), (5, -12), (6, -7), (10, 77), (11, -16), (12, 87),
+    (14, -5), (15, -7), (16, -6), (17, -11), (18, -10), (19, -11), (20, -6), (21, -18), (22, 12), (23, -14),
+    (25, -7), (26, -5), (1, 6), (4, 8), (6, 9), (23, 9), (17, 7), (21, 8), (17, 7), (18, 12),
+    (21, 15), (8, 7), (11, 25), (23, -5), (26, 8), (18, 11), (5, 6), (6, 6), (21, 6), (0, 7),
+    (21, 6), (22, 8), (23, 12), (7, 8), (23, 10), (11, 5), (16, 7), (15, 6), (26, 7), (15, 9),
+    (20, 5), (28, 9), (19, 19), (23, 6), (10, 15), (17, 12), (11, 16), (23, -5), (9, 6), (13, 10),
+    (5, 13), (2, 10), (19, 6), (26, 8), (18, 11), (6, 9), (24, 8), (21, 7), (8, 11), (26, 14),
+    (21, 16), (0, -5), (9, -8), (10, 8), (11, 10), (17, 26), (18, 17), (19, -6), (23, 5), (25, -5),
+    (26, 6), (27, 6), (2, 12), (17, 7), (18, 16), (20, 5), (6, 12), (12, 5), (14, -5), (15, 18),
+    (16, -8), (17, 34), (18, -6), (19, -6), (21, 16), (22, -10), (23, -9), (25, -8), (10, 5), (12, 16),
+    (13, 6), (15, -13), (16, 8), (19, 5), (25, 6), (19, 15), (6, 8), (1, 9), (20, 22), (28, 9),
+    (6, 8), (24, 8), (25, 7), (27, 9), (2, 8), (15, 7), (20, 9), (5, 5), (3, 9), (0, 6),
+    (1, -5), (2, -5), (5, -6), (11, 16), (17, -8), (19, 16), (23, -8), (25, 23), (26, -8), (5, 11),
+    (5, 6), (5, 7), (1, 6), (22, 15), (2, 8), (17, 7), (20, 5), (22, 6), (23, 11), (25, 9),
+    (1, 11), (5, -5), (8, 19), (19, 9), (26, -5), (1, -6), (8, 5), (18, 20), (19, 11), (20, -7),
+    (21, -8), (23, -5), (25, -8), (26, 10), (27, 22), (17, 8), (24, 7), (1, 10), (2, 8), (3, 6),
+    (14, 6), (21, 6), (16, 21), (4, 5), (19, 8), (26, 27), (14, 10), (18, 17), (1, 5), (6, 8),
+    (2, 6), (13, 9), (23, -5), (25, 12), (17, 5), (1, -7), (6, 8), (9, 14), (11, -6), (12, -5),
+    (17, -21), (18, 6), (19, 25), (20, 9), (21, -5), (22, 8), (23, 8), (24, -5), (25, -7), (13, 6),
+    (25, 5), (1, -5), (2, 24), (6, 5), (5, 7), (21, 15), (0, 8), (17, 7), (22, 9), (11, 7),
+    (13, 7), (15, 18), (16, 13), (19, -7), (21, 24), (22, -6), (16, 29), (22, -5), (21, 19), (9, 5),
+    (17, 19), (27, 9), (3, 8), (21, 8), (19, 18), (18, 8), (20, -6), (22, 22), (5, 6), (9, 8),
+    (15, 6), (20, 14), (18, 13), (8, 6), (26, 12), (25, 10), (15, 6), (0, 6), (6, 7), (11, 5),
+    (15, 9), (17, 7), (18, 17), (19, 10), (21, -13), (23, -7), (5, 19), (4, 12), (6, 8), (11, 6),
+    (14, 5), (17, 6), (20, 5), (21, -6), (23, -6), (25, -6), (28, 7), (1, 31), (2, 18), (3, -12),
+    (4, -10), (5, -24), (6, -14), (7, -8), (8, -5), (11, -14), (13, -7), (14, -9), (16, -13), (17, 20),
+    (18, 21), (19, 16), (20, 57), (21, -20), (22, 38), (24, -11), (25, -21), (27, -8), (28, -8), (17, 9),
+    (11, 8), (12, 9), (14, 5), (1, 12), (3, 9), (5, -8), (18, -5), (19, 8), (5, 21), (6, 7),
+    (0, 41), (1, 9), (2, 12), (4, -7), (5, -10), (9, -6), (10, -5), (11, 8), (12, -5), (13, -5),
+    (16, -5), (17, -13), (20, -6), (22, -7), (23, -13), (24, 19), (26, -12), (27, -6), (28, 15), (21, 5),
+    (6, 7), (21, 9), (20, 6), (18, 8), (19, 10), (22, 5), (5, 6), (28, 8), (5, -11), (6, 8),
+    (9, 15), (21, -5), (24, 18), (25, 10), (19, 6), (21, 23), (20, 8), (21, 5), (21, 6), (24, 13),
+    (26, 16), (19, 6), (15, 5), (18, 8), (1, -7), (3, 29), (5, -5), (10, 7), (14, 7), (15, -7),
+    (16, -5), (17, -5), (19, -6), (21, -9), (22, 21), (24, 5), (25, 9), (19, 7), (12, 10), (7, 5),
+    (21, 7), (2, 7), (4, 6), (5, 11), (15, 9), (16, 11), (18, 13), (20, -6), (21, -11), (23, -6),
+    (25, 5), (28, 8), (20, 5), (23, 5), (17, 7), (1, -8), (2, 48), (23, -5), (11, 9), (10, 9),
+    (12, 6), (23, -7), (24, 10), (25, 22), (10, 29), (17, 5), (18, 6), (19, 9), (21, -7), (23, -6),
+    (17, 7), (18, 8), (21, 8), (24, 9), (17, 22), (4, 6), (5, 12), (1, 11), (5, 26), (7, 11),
+    (9, -5), (19, -5), (21, -10), (23, -8), (27, 9), (18, 8), (26, 21), (10, 10), (21, 8), (23, 9),
+    (12, 6), (21, 8), (17, 5), (8, 7), (9, 10), (14, 7), (23, 5), (16, 29), (22, -5), (0, 9),
+    (4, 6), (25, 10), (20, 8), (21, 10), (17, 7), (6, 9), (23, 5), (18, 7), (19, 10), (18, 9),
+    (23, 7), (19, 7), (10, 18), (18, 11), (0, 12), (1, 20), (4, -7), (5, -12), (6, 18), (7, 8),
+    (8, 15), (9, -10), (10, -7), (11, -7), (12, -5), (14, 8), (16, -7), (20, -22), (22, -7), (23, 27),
+    (25, -7), (27, -7), (25, 5), (1, 6), (19, 7), (1, 8), (2, 9), (15, 5), (23, 8), (5, 5),
+    (21, 8), (15, -6), (21, 17), (22, 34), (23, -6), (12, 9), (23, 5), (1, -5), (10, 7), (19, 5),
+    (21, 7), (27, 9), (20, 8), (0, 6), (4, 12), (5, 6), (14, 5), (21, -6), (23, -5), (25, 9),
+    (28, 15), (8, 7), (20, 5), (19, 5), (25, 9), (20, 5), (15, 5), (1, 6), (18, 5), (23, 6),
+    (15, 7), (17, 25), (18, -5), (24, 16), (25, 10), (20, 5), (21, 11), (1, -5), (17, -6), (21, -5),
+    (24, 36), (25, 18), (28, 16), (13, 8), (17, -5), (18, 8), (21, 5), (23, -10), (27, 18), (18, 6),
+    (21, 8), (19, 31), (21, -5), (22, 9), (23, 8), (6, 14), (23, 8), (0, -20), (1, 49), (2, 49),
+    (3, 44), (4, -13), (5, -25), (6, -15), (7, -9), (8, -7), (9, -16), (10, -5), (11, 16), (12, -13),
+    (13, -11), (14, 60), (15, -14), (16, -16), (17, -23), (18, -6), (19, -21), (20, -19), (21, -8), (22, 19),
+    (23, 50), (24, -11), (25, -10), (27, -11), (28, -14), (15, 5), (17, 8), (7, 9), (8, 7), (20, 7),
+    (16, 5), (15, 5), (23, 14), (28, 9), (10, 18), (11, 17), (20, 7), (21, -5), (23, -9), (25, -5),
+    (19, 23), (18, 9), (1, 11), (18, 6), (18, 8), (19, 6), (23, 13), (24, 7), (25, 5), (26, 6),
+    (27, 9), (10, 7), (22, 9), (15, 13), (16, 5), (18, 61), (19, -5), (20, -6), (21, -5), (25, -6),
+    (21, 16), (17, 6), (1, -5), (11, 7), (15, -7), (18, -5), (21, -9), (24, 14), (25, 42), (26, -5),
+    (28, 7), (1, 10), (11, 40), (16, 8), (23, -5), (9, 6), (13, 7), (15, -5), (17, -5), (19, 16),
+    (21, -5), (25, 6), (21, 7), (17, 5), (17, 17), (11, 6), (23, 6), (18, 6), (9, 5), (1, 13),
+    (5, -5), (7, 5), (5, 7), (18, 8), (18, 5), (16, 17), (1, 8), (2, 9), (15, 5), (26, 8),
+    (5, -7), (9, 22), (13, 9), (19, 18), (20, -12), (23, 6), (2, 28), (4, 30), (5, -7), (9, 7),
+    (1, 6), (5, 10), (20, 14), (23, -6), (9, 6), (19, 7), (20, 11), (21, 7), (9, 14), (12, 8),
+    (17, 8), (20, -6), (15, 15), (1, 5), (5, -9), (9, -5), (15, 7), (17, 63), (19, -7), (21, -12),
+    (23, -9), (1, 24), (10, 8), (12, 16), (20, -7), (21, -5), (26, 6), (25, 6), (11, 10), (12, 21),
+    (12, 27), (0, 9), (1, -9), (5, -9), (9, -5), (11, -6), (14, -5), (15, 28), (16, 59), (17, -6),
+    (19, -13), (20, -7), (21, 35), (23, -12), (25, -6), (26, -5), (11, 8), (27, 8), (28, 10), (1, 17),
+    (0, -12), (1, 21), (3, 9), (4, 20), (5, 10), (7, 29), (8, 6), (10, -16), (11, -18), (12, -15),
+    (13, 15), (14, 7), (15, 7), (17, 15), (18, -8), (20, -16), (21, -14), (24, -9), (25, -24), (26, -10),
+    (27, -10), (28, 22), (3, 8), (11, 5), (25, -6), (26, 9), (6, 8), (21, 10), (5, 10), (26, 14),
+    (6, 6), (1, 5), (27, 8), (0, 11), (1, -5), (18, 18), (23, -5), (24, 6), (18, 9), (3, -5),
+    (5, -12), (7, 20), (8, 35), (9, -7), (10, -11), (11, -12), (12, -9), (15, -10), (16, -11), (17, 36),
+    (18, 13), (19, -8), (20, -6), (22, -14), (23, -15), (24, 14), (26, 10), (27, 14), (28, -12), (17, 5),
+    (25, 8), (0, 17), (1, -5), (18, 17), (24, 6), (12, 7), (25, 16), (21, -5), (22, 17), (25, 18),
+    (16, 18), (17, 5), (21, 8), (9, 7), (17, 8), (5, 13), (6, -5), (17, 13), (18, 8), (20, -9),
+    (21, -7), (25, -6), (26, 10), (17, 12), (18, 13), (21, 7), (0, -10), (1, -15), (2, -8), (4, -12),
+    (5, -42), (6, -10), (7, 60), (8, 9), (9, 39), (10, -15), (11, -15), (12, 11), (13, -9), (14, -10),
+    (15, -18), (16, -12), (17, 25), (18, -19), (19, 32), (20, 84), (21, -11), (22, -19), (23, -20), (24, -10),
+    (25, -12), (26, -5), (27, 7), (28, 8), (10, 16), (14, 9), (21, 9), (5, 6), (6, 11), (10, 7),
+    (18, 7), (19, 15), (12, 7), (19, 11), (17, 8), (18, 6), (18, 6), (20, 6), (1, 9), (2, 10),
+    (11, 21), (13, 7), (23, 5), (23, 44), (11, 8), (12, 9), (23, -6), (22, 9), (18, 6), (21, 5),
+    (16, 6), (21, 5), (28, 8), (1, 7), (3, 6), (4, 7), (14, 5), (17, 7), (18, -5), (19, 5),
+    (21, 7), (15, 6), (0, 17), (1, -5), (18, 17), (23, -5), (24, 6), (23, 10), (6, 24), (18, 8),
+    (17, 7), (21, 5), (17, 9), (1, 15), (5, -5), (23, 22), (17, 6), (9, -6), (10, 12), (12, 49),
+    (17, -5), (20, -7), (21, -6), (22, 12), (23, -6), (6, 9), (21, 7), (0, 12), (1, 9), (2, 7),
+    (5, -5), (9, -6), (15, 16), (17, 18), (18, 12), (19, 12), (20, -8), (21, -18), (23, -6), (25, -8),
+    (16, 8), (17, 14), (8, 6), (11, 9), (16, 15), (21, -6), (22, -6), (26, 11), (17, 7), (21, 10),
+    (27, 10), (18, -6), (19, 6), (27, 8), (3, 15), (5, 9), (20, 6), (1, 15), (18, 12), (20, 10),
+    (9, 9), (15, -8), (16, 14), (21, 23), (22, -5), (21, 6), (18, -5), (20, -7), (21, 5), (23, 34),
+    (27, 8), (15, 7), (19, 9), (25, -7), (5, 9), (7, 7), (5, 5), (5, 7), (24, 8), (21, 6),
+    (5, 11), (10, 10), (20, -6), (16, 6), (17, 8), (18, 6), (20, 5), (21, 6), (2, -5), (5, -6),
+    (9, -5), (10, -5), (11, -11), (12, 48), (13, 111), (15, -5), (17, -8), (18, -9), (19, -8), (20, -5),
+    (21, -14), (22, -5), (23, -15), (24, -6), (25, -13), (26, -7), (7, 5), (0, -5), (1, 75), (2, -8),
+    (5, -8), (6, -5), (9, 6), (15, -6), (16, -5), (18, 12), (19, -11), (21, -18), (22, 21), (23, -8),
+    (24, -6), (25, -17), (28, -5), (6, 8), (21, 11), (23, 11), (25, 10), (3, 8), (18, 8), (17, 9),
+    (22, 7), (1, 9), (20, 6), (12, 6), (21, 8), (21, 21), (23, 12), (22, 5), (28, 10), (15, -5),
+    (16, 17), (17, 19), (21, 9), (4, 6), (11, 10), (18, -7), (20, -5), (21, 5), (25, -5), (19, 5),
+    (2, 7), (11, 15), (6, 8), (23, 24), (1, 8), (2, 9), (15, 5), (8, 9), (18, 7), (20, 10),
+    (9, 13), (12, 8), (19, 5), (27, 8), (17, 7), (2, 6), (5, 6), (20, 5), (27, 10), (9, 10),
+    (20, 5), (18, 9), (1, 6), (4, -5), (5, -20), (6, -13), (7, 13), (8, 7), (9, -13), (13, 7),
+    (14, 12), (17, 12), (18, 7), (20, -6), (24, 5), (16, 13), (2, 5), (10, 5), (17, 5), (18, 6),
+    (21, 5), (15, 22), (16, 16), (21, -6), (21, 10), (17, 5), (28, 8), (5, 8), (25, 8), (19, 7),
+    (14, 5), (1, 8), (2, 9), (15, 6), (13, 10), (17, -5), (18, 7), (21, -7), (23, 7), (27, 8),
+    (15, 6), (20, 8), (0, 6), (1, -8), (5, -8), (11, -5), (16, -5), (17, 17), (18, 15), (19, 9),
+    (20, 8), (21, -8), (22, 21), (23, 5), (25, -10), (9, 5), (21, 6), (21, 8), (16, 14), (1, -5),
+    (10, 12), (11, 6), (12, 15), (13, 6), (14, -5), (16, 9), (17, 5), (18, -10), (20, -7), (21, 20),
+    (23, -6), (25, -5), (25, 23), (2, 5), (18, 5), (19, 10), (16, 11), (18, 15), (18, 11), (18, 6),
+    (0, -7), (1, -14), (2, -6), (3, -8), (4, -11), (5, 63), (6, -11), (8, -5), (9, -5), (11, 15),
+    (13, -7), (14, -9), (15, -15), (16, -11), (17, -8), (19, 6), (20, 41), (21, -29), (23, 44), (24, -8),
+    (25, -15), (21, 10), (0, -16), (1, -24), (2, -10), (4, -15), (5, -18), (6, -5), (7, -6), (8, -8),
+    (9, 32), (11, -5), (12, -21), (13, 5), (14, 8), (15, 49), (16, 31), (17, 29), (18, 15), (19, -12),
+    (20, 15), (21, 10), (24, -15), (25, -10), (26, -12), (27, -12), (19, 9), (17, 7), (2, 6), (12, 8),
+    (17, 14), (24, 10), (19, 5), (23, 6), (0, -13), (1, -13), (2, -14), (3, 16), (4, -14), (5, -17),
+    (6, 8), (7, -9), (8, -9), (9, -12), (10, -21), (11, -26), (12, -12), (13, -6), (14, 108), (15, 61),
+    (16, 15), (17, -46), (18, -17), (19, 10), (20, -22), (21, 9), (22, 72), (23, -33), (25, 7), (26, -11),
+    (27, -13), (19, 6), (19, 7), (8, 9), (18, 12), (10, 5), (25, 19), (1, 7), (14, 9), (19, 8),
+    (5, 13), (28, 8), (21, 11), (5, 8), (21, 21), (12, 10), (22, 6), (6, 7), (25, 17), (16, 6),
+    (12, 29), (23, -5), (18, 9), (14, 6), (21, 9), (23, -5), (27, 19), (1, 13), (0, -5), (1, 6),
+    (24, -5), (25, 17), (0, 15), (17, 8), (4, 13), (18, 9), (18, 7), (21, 43), (18, 6), (27, 18),
+    (14, 7), (1, 7), (14, 10), (21, 15), (11, 8), (7, 5), (19, 17), (18, 6), (20, 6), (26, 9),
+    (28, 9), (7, 14), (22, 18), (23, 6), (18, 9), (15, 6), (18, -5), (0, -7), (1, 90), (20, -5),
+    (21, -8), (23, -6), (24, -7), (25, -17), (26, -6), (0, 41), (2, 8), (3, 8), (4, -9), (5, -10),
+    (6, -5), (9, -9), (10, -7), (12, -7), (13, -7), (14, -6), (16, -7), (17, -9), (18, -7), (20, -10),
+    (21, -7), (22, -10), (23, -9), (24, 45), (25, 14), (26, -8), (27, -8), (28, 13), (10, 7), (12, 29),
+    (23, -12), (17, 5), (5, 13), (6, 7), (6, 9), (21, 7), (0, 6), (2, 7), (25, 18), (1, 5),
+    (2, 6), (19, 8), (25, -5), (26, 28), (0, 28), (25, -8), (23, 5), (23, 9), (23, 16), (19, 6),
+    (1, 5), (21, 6), (23, 8), (19, 6), (0, -12), (2, -8), (3, -6), (4, -6), (5, -8), (6, -9),
+    (9, -10), (14, -6), (15, -8), (16, -7), (18, 14), (20, -17), (21, -20), (23, -8), (24, 31), (25, 53),
+    (26, 10), (27, -6), (28, 21), (25, 33), (1, -5), (3, 9), (4, 31), (12, 6), (22, 12), (23, 12),
+    (26, 18), (5, 11), (5, -6), (9, 40), (21, -5), (20, 7), (22, 19), (3, 7), (18, 19), (2, 8),
+    (3, 7), (7, 5), (15, 15), (11, 8), (22, 5), (2, 5), (5, 11), (16, 10), (21, -6), (22, 35),
+    (11, 33), (23, -5), (17, 7), (5, -8), (9, -5), (11, 135), (15, -5), (16, -5), (17, -7), (18, -7),
+    (19, -7), (20, -6), (21, -12), (22, -7), (23, -26), (25, -5), (2, 6), (17, 14), (24, 10), (1, -9),
+    (3, 14), (4, -6), (5, -18), (6, -9), (7, -6), (9, 33), (13, -5), (14, 8), (15, 5), (16, 18),
+    (17, -13), (20, -10), (21, 22), (22, 17), (23, -7), (24, -5), (26, -5), (28, -5), (9, 22), (4, 6),
+    (25, 8), (10, 13), (21, 12), (2, 8), (1, 5), (11, 9), (3, 6), (14, 6), (16, 6), (0, 20),
+    (17, 6), (5, 7), (17, 5), (18, 13), (25, 6), (17, 7), (1, 38), (2, 8), (3, 8), (5, -5),
+    (14, 16), (23, -6), (25, -6), (5, 5), (9, -5), (17, 17), (18, 13), (21, 8), (27, 7), (12, 16),
+    (21, 16), (15, 6), (1, 6), (17, 17), (19, 7), (26, 8), (18, 7), (7, 7), (16, 6), (17, 9),
+    (4, 6), (9, 5), (28, 9), (16, 6), (1, 8), (22, 9), (26, 12), (11, 6), (22, 6), (10, 21),
+    (11, -5), (12, 42), (20, -6), (21, -7), (23, 9), (21, 5), (23, 8), (1, 12), (5, -5), (10, 65),
+    (11, -11), (12, 38), (18, -6), (19, -7), (21, -8), (23, -29), (17, 6), (20, 6), (10, 25), (20, -5),
+    (17, 14), (19, 5), (0, -20), (1, 11), (2, 53), (3, -15), (4, -14), (5, -18), (6, -13), (7, -10),
+    (8, -8), (9, -13), (11, -18), (13, -16), (14, -12), (15, -8), (16, -11), (18, 32), (19, -12), (20, -10),
+    (21, -10), (22, -11), (23, 10), (24, 63), (25, 19), (26, 68), (27, -16), (28, -10), (11, 9), (15, -6),
+    (19, 5), (20, -8), (21, 10), (22, 13), (23, -5), (9, 5), (19, 19), (24, 15), (25, -5), (2, -5),
+    (5, -9), (9, -5), (11, 16), (13, 7), (17, -11), (18, 9), (20, 7), (21, 23), (23, -10), (25, 8),
+    (26, -7), (27, 14), (28, 5), (6, 9), (1, 6), (5, 7), (20, 5), (21, 13), (1, 5), (24, 7),
+    (25, -5), (0, 9), (1, -6), (21, 27), (24, 8), (26, -5), (5, 9), (12, 9), (18, 9), (1, 16),
+    (3, -8), (4, -8), (5, -5), (6, -9), (7, 6), (9, -9), (10, -6), (11, -8), (12, -5), (13, -5),
+    (15, -9), (16, -7), (17, -11), (18, -11), (19, -5), (21, 33), (22, -14), (23, -15), (24, -5), (25, 29),
+    (26, 49), (27, 21), (28, -7), (21, 7), (9, 5), (6, 6), (15, 5), (19, 6), (12, 7), (14, 8),
+    (15, 6), (18, -6), (22, 5), (2, 8), (15, 10), (17, 7), (23, 20), (0, -10), (1, 10), (3, 38),
+    (4, -10), (5, -15), (6, 6), (7, -7), (8, -5), (9, -13), (10, 18), (12, -5), (13, -8), (14, -10),
+    (15, -10), (17, -16), (19, -9), (20, 9), (21, -10), (22, 7), (23, 61), (24, -5), (26, -11), (8, 5),
+    (18, 8), (19, 16), (20, 10), (24, 19), (16, 8), (4, 6), (3, 6), (5, 14), (6, 6), (9, 8),
+    (11, 5), (17, 5), (21, 7), (23, -6), (5, 5), (0, 12), (1, -7), (3, 15), (4, -9), (5, -27),
+    (6, -10), (9, 18), (12, 22), (13, -11), (17, 15), (18, 39), (19, 6), (20, -18), (21, 7), (23, -13),
+    (24, -11), (25, -28), (27, 15), (28, -7), (8, 6), (26, 12), (5, -6), (16, 18), (19, -5), (21, -9),
+    (22, 53), (1, 11), (4, -9), (5, -12), (7, -7), (10, -8), (11, -8), (12, 6), (14, -5), (17, 18),
+    (18, 57), (19, -10), (21, 13), (22, -17), (23, -17), (24, -10), (26, -10), (27, 20), (28, -8), (5, -5),
+    (6, 5), (15, 11), (21, 13), (3, 5), (25, 8), (8, 10), (17, 15), (21, -5), (22, 7), (23, 12),
+    (21, 5), (18, 8), (0, -5), (1, -6), (2, -6), (3, -6), (4, -7), (5, -17), (6, -9), (7, -5),
+    (10, 81), (11, 137), (12, 15), (13, -7), (14, -8), (15, -14), (16, -10), (17, -17), (18, -14), (19, 23),
+    (20, -17), (21, -17), (22, -11), (23, -35), (24, -7), (25, -17), (26, -7), (27, -5), (28, -6), (0, 9),
+    (1, 12), (2, -8), (3, -5), (4, -12), (6, -8), (9, -20), (10, -7), (11, -21), (12, -17), (15, 54),
+    (16, 18), (17, 8), (18, 23), (19, 34), (20, 8), (21, 32), (22, -24), (23, -33), (24, -9), (25, -14),
+    (26, -14), (21, 8), (1, 6), (1, 5), (2, -20), (3, -25), (4, -32), (5, -47), (6, -9), (7, -19),
+    (8, -17), (9, 9), (10, 18), (11, 36), (12, 38), (13, 10), (14, -11), (15, 23), (16, 19), (17, 16),
+    (18, 26), (19, 83), (20, 5), (21, 17), (22, -5), (23, -20), (24, -8), (25, -38), (26, -35), (27, -12),
+    (28, -11), (0, 8), (2, -12), (3, -5), (4, -18), (5, 35), (6, 15), (8, 8), (10, -11), (11, -20),
+    (12, -16), (13, -5), (15, -18), (16, -18), (17, 15), (18, -15), (19, -24), (20, 84), (21, -23), (22, -7),
+    (23, 46), (24, -9), (25, -13), (26, -9), (27, -5), (28, 17), (1, 8), (15, 7), (17, 14), (20, -5),
+    (5, 8), (4, 6), (11, 11), (17, -5), (11, 5), (13, 9), (20, 5), (22, 7), (23, -5), (22, 5),
+    (25, 7), (15, 15), (19, 10), (1, 9), (4, 6), (5, -5), (20, -10), (21, 16), (27, 10), (1, -8),
+    (5, -9), (6, -5), (9, -6), (10, -7), (11, -6), (15, -7), (17, -7), (18, -17), (19, 188), (20, -32),
+    (21, -19), (22, -6), (23, -11), (25, -11), (15, 13), (25, 12), (0, -8), (3, -7), (4, 33), (5, 54),
+    (6, -9), (7, 18), (8, 15), (9, 10), (10, -9), (11, -9), (12, -7), (13, -6), (14, -7), (16, -7),
+    (17, -14), (18, -16), (19, -11), (20, 29), (21, -23), (22, -11), (23, 13), (24, -7), (25, -11), (26, -6),
+    (27, -6), (11, 18), (25, 11), (22, 6), (18, 7), (19, 8), (25, -6), (27, 16), (10, 10), (20, -6),
+    (8, 9), (23, 11), (15, 8), (19, 5), (20, 7), (21, -6), (15, 6), (1, -6), (2, 14), (17, 5),
+    (16, 18), (22, 5), (20, 21), (1, 6), (18, 7), (1, -6), (6, -5), (9, -6), (11, -5), (15, 35),
+    (16, 26), (17, 26), (18, 19), (19, -9), (21, -6), (22, -9), (24, -5), (25, -9), (26, -5), (5, 9),
+    (0, 16), (1, -9), (2, 5), (4, -12), (5, -16), (6, -6), (7, -7), (8, -5), (10, -6), (11, -11),
+    (12, -9), (13, -8), (14, -8), (16, -10), (18, 6), (19, 29), (20, 22), (21, 5), (23, -6), (26, 5),
+    (27, 28), (23, 19), (0, 9), (1, 13), (2, -7), (3, -9), (4, 82), (5, -5), (6, 59), (7, -6),
+    (9, -13), (10, -8), (11, -10), (12, -7), (13, -6), (14, 8), (15, 19), (16, -8), (17, -15), (18, -17),
+    (19, -8), (20, -10), (21, -20), (22, -5), (23, -19), (24, -12), (25, 9), (26, -11), (27, -6), (28, 10),
+    (17, 14), (23, 12), (20, 9), (0, 5), (7, 7), (23, 5), (24, 6), (23, 14), (23, 7), (14, 6),
+    (1, -5), (3, 24), (19, 16), (10, 8), (3, 8), (22, 8), (23, 16), (0, -6), (1, 14), (4, -11),
+    (5, -12), (7, -6), (8, -5), (9, -8), (10, -7), (12, -7), (13, -7), (14, 29), (15, -14), (16, -9),
+    (18, -8), (19, -13), (20, -10), (21, -12), (23, -19), (24, 23), (25, 76), (27, -9), (28, 27), (15, 18),
+    (0, -8), (1, -16), (2, -7), (3, -7), (5, -9), (7, -6), (9, 9), (11, 20), (13, 21), (14, -9),
+    (15, -22), (16, -15), (17, -6), (18, 16), (19, 57), (21, -33), (22, 18), (23, -32), (25, 39), (28, -8),
+    (5, 26), (9, -6), (15, -5), (17, -10), (18, 9), (19, 5), (20, 6), (21, -11), (22, 20), (23, 19),
+    (25, -5), (0, 7), (20, 10), (1, -5), (14, 5), (21, -6), (22, 10), (23, 36), (25, -8), (26, 22),
+    (5, -5), (17, 9), (21, 12), (26, 10), (1, 9), (2, 10), (5, 15), (15, 6), (17, 7), (1, 6),
+    (1, 10), (15, 18), (23, 6), (2, 8), (5, -6), (21, 16), (15, -7), (18, 7), (19, 21), (21, -6),
+    (25, 6), (16, 8), (21, 6), (4, 14), (14, 7), (5, 7), (18, 8), (1, 6), (17, 6), (23, 8),
+    (9, 7), (18, 5), (4, 10), (11, 6), (24, 9), (25, -5), (1, 6), (23, 8), (2, 11), (1, 6),
+    (19, 7), (1, 8), (15, 7), (2, 13), (11, -6), (17, 10), (18, -7), (24, 23), (26, 15), (4, 10),
+    (6, 7), (19, 5), (28, 8), (1, 12), (22, 12), (19, -7), (21, 22), (17, 5), (27, 10), (23, 19),
+    (15, 6), (23, 5), (1, 5), (3, 8), (10, 5), (11, 6), (23, 13), (16, 5), (2, 16), (15, 5),
+    (18, 7), (8, 7), (15, 6), (18, -5), (21, 7), (8, 7), (16, 10), (21, -6), (22, 35), (18, 6),
+    (26, 21), (12, 7), (17, 5), (20, 5), (6, 8), (7, 6), (9, 8), (27, 8), (1, 18), (27, 8),
+    (1, 13), (17, 10), (9, 16), (5, 8), (25, 8), (2, 10), (3, 9), (5, 11), (20, 10), (23, -6),
+    (13, 6), (19, -6), (21, 19), (15, 8), (18, -5), (23, 12), (26, 7), (17, 6), (5, 11), (1, -6),
+    (5, 7), (11, 6), (13, 5), (21, -6), (23, -5), (25, 14), (27, 7), (28, 8), (26, 12), (26, 5),
+    (1, 6), (18, 6), (2, 6), (17, 14), (24, 10), (5, -6), (6, 9), (9, 9), (26, 8), (17, 7),
+    (1, 7), (14, 10), (4, 10), (25, -8), (26, 9), (15, 6), (0, 7), (9, 15), (6, 18), (5, -7),
+    (15, -6), (17, 24), (18, 11), (23, -8), (27, 9), (20, 8), (18, 6), (5, 18), (23, -5), (0, 8),
+    (5, -5), (6, 6), (17, 10), (19, 9), (21, -6), (22, 8), (21, 10), (22, 18), (19, 9), (8, 7),
+    (0, 7), (24, 18), (25, -6), (1, 6), (19, 6), (25, 22), (15, 5), (19, 11), (22, -7), (25, 6),
+    (19, 19), (20, 10), (7, 5), (8, 10), (11, 7), (15, -7), (16, 27), (18, -5), (19, -5), (21, -8),
+    (23, -8), (26, 15), (10, 6), (17, 9), (24, 8), (18, 8), (10, 6), (11, 6), (21, 9), (2, 8),
+    (15, 6), (10, 16), (14, 9), (23, 8), (27, 17), (20, 8), (21, 5), (7, 5), (1, 32), (3, -8),
+    (19, 10), (20, -5), (22, 8), (8, 7), (16, 22), (10, 10), (22, 8), (20, 12), (6, 5), (1, 5),
+    (9, 5), (18, 7), (19, 6), (20, 10), (21, -6), (23, -6), (5, -5), (10, 6), (11, 41), (12, 24),
+    (17, -5), (18, -5), (19, 5), (20, -5), (21, -9), (22, -5), (11, 19), (5, 6), (18, 7), (20, 10),
+    (24, 7), (25, 6), (14, 11), (17, 7), (5, 5), (9, 7), (13, 8), (5, 7), (23, 12), (22, 14),
+    (2, 9), (3, 9), (5, -5), (11, 16), (18, 9), (20, -5), (21, -6), (22, 6), (25, -12), (28, 5),
+    (22, 7), (1, 6), (4, 7), (6, 9), (18, 21), (1, -9), (4, 5), (5, 96), (7, 37), (9, -12),
+    (10, -6), (11, -8), (15, -9), (16, -6), (17, -15), (19, -8), (20, 7), (21, -24), (22, -8), (23, -6),
+    (25, -7), (28, 6), (15, 6), (4, 32), (1, -6), (5, -5), (11, 17), (14, 16), (17, -5), (18, -5),
+    (21, -8), (22, 9), (23, 13), (25, 11), (26, 11), (17, 6), (1, 9), (10, 5), (11, 11), (22, 18),
+    (7, 14), (1, 6), (9, 5), (17, 7), (3, 6), (11, 6), (19, 14), (5, 11), (1, 8), (3, 9),
+    (19, 14), (20, 7), (21, 5), (23, 5), (20, 6), (0, -6), (1, 14), (3, 104), (4, -6), (6, -7),
+    (9, -9), (10, -5), (11, -7), (12, -5), (14, -7), (15, -8), (16, -5), (17, -11), (18, 10), (19, -8),
+    (20, -8), (21, 11), (23, -13), (25, -11), (26, -5), (1, 7), (2, 9), (17, 11), (18, -5), (21, 6),
+    (1, 17), (5, 7), (5, 5), (24, 6), (25, 7), (28, 9), (4, 6), (11, 10), (16, 8), (17, -6),
+    (17, 21), (20, -6), (19, 16), (23, -5), (22, 6), (20, 5), (21, 7), (5, 7), (18, 6), (21, 5),
+    (14, 49), (15, -5), (21, -5), (22, 6), (23, -5), (9, 5), (23, 9), (10, 5), (12, 6), (15, 18),
+    (18, 22), (4, 17), (18, 6), (17, 13), (21, 14), (5, 7), (9, 9), (11, 5), (12, 6), (19, 5),
+    (0, 19), (1, 5), (1, 16), (14, 8), (21, 7), (27, 9), (14, 6), (3, 9), (4, 9), (10, 6),
+    (12, 36), (16, 5), (21, -5), (23, -19), (3, 8), (11, 5), (21, -6), (25, -7), (26, 8), (6, 9),
+    (9, 8), (20, 5), (23, -6), (5, 11), (17, 5), (22, 16), (17, 7), (12, 7), (18, 9), (19, 7),
+    (12, 7), (4, 9), (5, -6), (1, -12), (2, 80), (3, -5), (12, 5), (20, -6), (21, -8), (23, -10),
+    (24, 11), (25, -10), (26, -5), (16, 9), (17, 5), (14, 16), (18, 5), (21, 9), (7, 7), (1, 9),
+    (2, 8), (22, 9), (26, 25), (1, 17), (4, 10), (25, -8), (26, 9), (8, 7), (1, 10), (5, 10),
+    (10, 6), (17, -5), (21, -10), (25, 13), (0, 14), (1, -9), (4, 9), (5, 20), (9, 5), (15, -5),
+    (18, -7), (19, -6), (22, -6), (23, -12), (24, -5), (25, 8), (26, -5), (28, 13), (27, 9), (12, 18),
+    (20, -5), (5, 19), (20, 7), (15, 12), (1, 8), (11, 6), (18, 12), (21, 11), (17, 5), (5, -5),
+    (11, 14), (18, 5), (21, -5), (22, 7), (23, 25), (23, 5), (17, 9), (5, -8), (6, 28), (11, 8),
+    (19, 6), (7, 5), (14, 57), (21, -5), (22, -7), (23, -5), (5, 6), (18, 6), (0, -5), (3, 48),
+    (5, -9), (20, 7), (21, 11), (23, -10), (25, -8), (28, 8), (21, 6), (17, 13), (1, 8), (2, 9),
+    (15, 5), (16, 8), (23, 5), (2, 7), (5, 8), (20, 8), (10, 10), (21, 7), (5, -5), (8, 24),
+    (17, -5), (19, 9), (20, -5), (24, 7), (5, 6), (17, 5), (17, 9), (20, 5), (7, 8), (21, -6),
+    (22, -5), (25, 18), (26, 9), (28, 9), (25, 6), (25, 18), (26, 6), (1, 6), (5, -7), (18, -8),
+    (20, 18), (21, 26), (5, 13), (5, -5), (20, 13), (21, -5), (22, 16), (23, 16), (5, 11), (6, 9),
+    (21, -5), (28, 8), (19, 12), (1, -6), (5, 11), (6, -6), (7, 20), (8, 11), (10, -5), (11, -6),
+    (15, -6), (18, 11), (19, -8), (20, 14), (21, -16), (22, -6), (23, 19), (24, -5), (25, -7), (26, 17),
+    (27, -5), (1, 16), (6, -5), (11, -5), (18, -6), (19, -6), (21, 7), (23, 30), (6, 5), (5, -5),
+    (20, 13), (21, -5), (22, 16), (23, 16), (15, 15), (18, 16), (16, 8), (1, 10), (2, 10), (3, -5),
+    (10, 21), (11, -7), (17, -5), (21, -8), (22, -5), (23, 28), (25, -7), (2, 6), (17, 6), (18, 12),
+    (6, 8), (5, -7), (20, 8), (21, 15), (19, 12), (5, 13), (1, 12), (12, 8), (17, 16), (18, 7),
+    (20, -8), (21, 16), (23, 6), (17, 11), (2, -6), (10, 9), (21, -5), (23, 42), (15, 12), (22, 7),
+    (0, 10), (6, 17), (18, -5), (20, -6), (21, -10), (22, -7), (23, 5), (25, 19), (27, 9), (23, 17),
+    (22, 12), (1, 5), (2, 6), (5, -7), (6, 10), (10, 5), (11, 11), (6, 17), (10, 5), (18, -5),
+    (20, -6), (21, -10), (22, -6), (23, 6), (25, 15), (27, 9), (3, 17), (15, -5), (19, 7), (22, 14),
+    (25, -6), (12, 7), (1, 17), (5, -12), (21, 41), (22, -6), (5, -6), (6, 5), (8, 5), (16, 5),
+    (17, -10), (18, -9), (19, 11), (20, -6), (21, -12), (22, 5), (23, 5), (25, -6), (26, 29), (28, 7),
+    (21, 9), (22, 7), (4, 15), (5, 31), (6, 11), (15, 5), (18, -5), (19, -7), (20, -7), (21, -9),
+    (23, -6), (2, 5), (10, 5), (17, 5), (12, 6), (21, 8), (0, -5), (5, -13), (6, 14), (9, -8),
+    (10, -5), (12, 5), (13, 9), (14, -5), (15, 10), (18, 27), (19, 20), (21, 17), (22, -7), (23, -12),
+    (24, -7), (25, -12), (26, -7), (28, -5), (25, 13), (24, 43), (25, -15), (21, 6), (8, 7), (26, 5),
+    (8, 5), (1, 9), (18, 8), (10, 22), (11, -6), (21, -7), (23, 36), (0, 7), (21, 10), (18, 17),
+    (9, 8), (18, -5), (21, 6), (0, 10), (17, 12), (25, 6), (25, 12), (0, 10), (5, -6), (15, -15),
+    (16, -5), (17, -6), (18, -7), (19, 120), (20, -9), (21, -19), (22, -7), (21, 16), (23, 8), (1, 6),
+    (5, 7), (0, 8), (8, 10), (17, -9), (18, 6), (20, 7), (18, 15), (20, 9), (17, 12), (18, 13),
+    (21, 11), (17, 9), (1, 13), (5, -5), (21, 5), (22, 6), (17, 14), (6, 9), (23, 15), (1, 17),
+    (6, 5), (9, -7), (17, 52), (18, -9), (19, -6), (21, 8), (23, -6), (1, 7), (4, -5), (5, 7),
+    (6, -8), (7, 8), (8, 22), (11, -6), (16, -6), (17, -11), (18, 13), (19, 11), (20, 7), (21, -6),
+    (22, -7), (23, -10), (25, -5), (27, 16), (9, 6), (19, 6), (20, 11), (21, 7), (22, 8), (5, -5),
+    (11, 14), (18, 5), (21, -5), (22, 7), (23, 25), (2, 5), (5, -5), (19, -5), (20, 17), (27, 9),
+    (25, 12), (18, 6), (9, 6), (9, 8), (16, 8), (21, 19), (1, 7), (14, 8), (5, -12), (7, 16),
+    (8, 9), (20, 10), (17, 5), (21, 11), (17, 10), (1, 8), (15, 7), (5, 17), (17, 6), (25, 7),
+    (26, 6), (17, 9), (21, 7), (1, 7), (2, 7), (18, 17), (25, -6), (5, 7), (1, 16), (3, -9),
+    (5, -5), (12, 5), (17, 5), (18, -12), (21, 14), (23, 13), (1, 5), (17, 11), (18, -6), (5, -14),
+    (6, -5), (9, 109), (17, -9), (18, -7), (19, -5), (20, -6), (21, -17), (23, -10), (25, 6), (1, -5),
+    (5, -13), (6, -7), (9, 21), (12, 5), (16, 22), (17, -9), (19, 5), (20, -7), (21, 31), (22, 11),
+    (23, -12), (25, -7), (3, 10), (25, 8), (20, 8), (21, 5), (10, 9), (12, 6), (23, -10), (15, 5),
+    (1, -6), (5, -18), (6, -6), (9, -6), (18, -8), (19, 28), (20, 32), (21, 23), (23, -11), (25, -7),
+    (27, 16), (1, 24), (23, 16), (25, -7), (21, 20), (17, 7), (12, 7), (23, 5), (1, 6), (26, 7),
+    (4, 14), (14, 7), (1, 6), (11, 8), (15, -5), (16, 8), (17, 5), (19, -7), (28, 7), (18, 8),
+    (17, 5), (13, 9), (19, 8), (25, -5), (26, 28), (24, 8), (12, 24), (17, 7), (15, 22), (16, 16),
+    (21, -6), (6, 8), (10, -5), (12, 57), (23, -5), (23, 17), (16, 7), (23, 11), (4, 5), (5, 10),
+    (6, 6), (23, 9), (1, 13), (5, -7), (17, 8), (0, 14), (17, 7), (11, 13), (8, 7), (2, -8),
+    (3, -5), (18, 16), (21, 5), (23, 33), (25, -7), (1, 7), (20, 11), (6, 9), (4, 5), (6, 6),
+    (19, -6), (21, -6), (22, 10), (25, 22), (18, 7), (5, 9), (20, 11), (5, 5), (6, 17), (1, -5),
+    (11, 7), (15, -7), (18, -5), (21, -9), (24, 14), (25, 42), (26, -5), (28, 7), (21, 17), (22, 5),
+    (8, 10), (20, 5), (21, 15), (1, 8), (2, 9), (15, 6), (11, -6), (12, 68), (13, 9), (21, -6),
+    (23, -15), (19, 22), (0, -7), (1, -12), (2, -5), (5, -14), (6, -5), (8, 10), (9, -8), (10, -5),
+    (11, -6), (15, -6), (18, 76), (20, -7), (21, -16), (22, -5), (23, -19), (24, -9), (25, -23), (26, 16),
+    (27, 75), (28, -5), (19, 5), (7, 8), (21, -6), (22, -5), (25, 18), (26, 9), (28, 9), (7, 7),
+    (23, 5), (12, 6), (19, 10), (7, 6), (20, 12), (23, -6), (26, 11), (20, 12), (6, 18), (2, 5),
+    (15, 5), (21, 5), (18, 11), (15, 6), (7, 5), (18, 6), (0, 9), (4, 9), (5, -5), (6, 9),
+    (5, 7), (16, 7), (18, 9), (23, 5), (18, 15), (22, 15), (5, 7), (6, 11), (21, 6), (1, 6),
+    (19, 7), (1, 10), (6, 11), (17, 9), (21, 6), (1, -9), (4, -5), (5, -9), (6, -6), (9, -7),
+    (10, 10), (11, -9), (12, 39), (14, -5), (15, -10), (16, -8), (17, -8), (19, -5), (20, -6), (21, -8),
+    (22, -6), (23, 75), (24, -5), (25, 8), (26, 7), (28, -5), (8, 19), (21, 8), (0, -7), (1, 90),
+    (2, 9), (4, 19), (5, -8), (6, -6), (9, -7), (10, -5), (11, -6), (14, 44), (15, -10), (16, -6),
+    (17, -10), (18, -10), (19, -7), (20, -7), (21, -15), (23, -15), (24, -7), (25, -16), (26, -7), (28, -5),
+    (5, 6), (9, 8), (15, 10), (17, 9), (25, -6), (20, 9), (8, 7), (0, -6), (4, -6), (5, 8),
+    (7, 21), (9, -7), (10, -7), (12, -6), (14, -6), (16, -8), (17, -7), (18, 5), (23, 26), (24, 10),
+    (27, -5), (28, -6), (2, 8), (16, 14), (3, 10), (23, 9), (20, 6), (21, 6), (22, 5), (17, 8),
+    (9, 7), (16, 5), (4, 8), (5, -7), (6, 20), (26, 5), (28, 10), (24, 42), (25, -16), (20, 9),
+    (22, 7), (6, 6), (17, 7), (7, 6), (15, -7), (16, 13), (18, 6), (20, -7), (21, -8), (22, 18),
+    (23, 7), (1, -5), (5, -8), (10, 35), (11, -6), (12, 32), (17, -8), (19, -7), (20, -9), (21, -11),
+    (22, 19), (23, 13), (19, 6), (12, 13), (1, -8), (14, 5), (15, -7), (17, -9), (18, 21), (19, 5),
+    (21, -10), (22, -6), (23, -8), (24, 5), (25, 41), (15, -6), (21, 77), (22, -9), (23, -8), (25, -5),
+    (15, 26), (22, 5), (25, 7), (20, 5), (18, 7), (21, 9), (22, 13), (21, 16), (3, 6), (14, 6),
+    (27, 8), (21, 21), (1, -7), (3, 9), (5, -5), (6, -8), (7, 9), (10, -5), (11, 9), (16, 16),
+    (17, 17), (19, -5), (25, -9), (26, -6), (27, 6), (4, 7), (0, -6), (1, 16), (2, 8), (3, 7),
+    (4, -7), (5, -6), (11, 14), (16, -6), (17, 5), (21, 8), (23, -5), (24, -5), (25, -16), (0, 8),
+    (13, 8), (17, 11), (7, 5), (10, 6), (21, 11), (19, 33), (20, -14), (19, 6), (1, 5), (5, 8),
+    (15, 5), (18, 8), (16, 5), (21, 5), (11, 8), (20, 5), (17, 11), (0, -6), (1, 8), (4, 7),
+    (5, 7), (6, 11), (18, 5), (22, -5), (24, 5), (25, -7), (26, 5), (17, -7), (18, 13), (0, 42),
+    (1, 5), (2, 9), (3, -8), (4, -7), (5, -12), (7, -5), (9, -9), (10, -6), (12, -6), (13, -6),
+    (14, -5), (15, -7), (16, -7), (17, -8), (18, 16), (20, -9), (21, -5), (22, -9), (23, -19), (24, 30),
+    (25, 42), (26, -13), (27, -7), (28, 14), (1, -10), (3, 14), (5, -5), (14, 87), (15, -8), (16, -5),
+    (18, -5), (19, -6), (20, -8), (21, -10), (22, 6), (25, -5), (18, 7), (25, 7), (5, -9), (9, 17),
+    (21, 6), (5, -5), (6, 8), (17, 5), (21, 16), (1, 17), (1, 6), (16, 7), (16, 6), (0, 9),
+    (6, 8), (18, 8), (21, 11), (0, 5), (2, 7), (3, -12), (4, -11), (5, 31), (6, -5), (8, -12),
+    (10, 6), (11, -15), (12, -17), (13, -17), (14, -15), (15, 12), (16, -15), (17, 8), (18, 11), (19, 26),
+    (20, 15), (22, -15), (23, -27), (25, 8), (26, 13), (27, 16), (17, 7), (18, -6), (21, 10), (23, 12),
+    (24, 12), (20, 9), (22, 7), (23, 12), (23, 11), (4, 7), (6, 22), (21, -6), (6, 17), (13, 20),
+    (1, 6), (11, 8), (14, 9), (25, 5), (5, 9), (1, 17), (21, 9), (7, 5), (21, 19), (21, -5),
+    (23, -5), (25, 61), (1, 9), (6, 6), (9, -6), (17, 19), (25, 5), (15, 13), (21, 14), (21, 9),
+    (3, 6), (10, 8), (17, -5), (18, -6), (23, 6), (25, 5), (28, 9), (22, 6), (8, 6), (26, 10),
+    (5, -5), (18, 39), (21, -6), (23, -6), (18, 5), (15, 5), (12, 6), (18, 6), (19, 6), (21, -5),
+    (25, 9), (1, 29), (3, 9), (25, -5), (5, -6), (21, 15), (26, 5), (28, 10), (2, -15), (4, 15),
+    (5, -9), (6, 26), (7, -10), (8, -9), (11, -8), (12, 28), (13, -14), (14, 5), (15, -8), (16, -17),
+    (17, 41), (18, 10), (19, 5), (20, 8), (21, -10), (22, 27), (23, -26), (26, -18), (27, -14), (28, -17),
+    (1, 11), (12, 24), (25, 7), (23, 21), (25, 5), (27, 9), (5, 7), (18, 10), (0, 9), (5, 9),
+    (28, 8), (17, 6), (21, 7), (19, 7), (9, 11), (25, 8), (8, 7), (22, 9), (18, 11), (25, 5),
+    (21, 10), (12, 7), (23, 5), (19, 23), (5, -6), (6, -5), (9, -8), (10, 24), (12, 5), (18, 5),
+    (19, 11), (20, 20), (23, -13), (5, 20), (25, 8), (28, 7), (8, 7), (28, 9), (1, -6), (5, -18),
+    (6, -6), (7, -5), (9, -7), (10, -6), (11, -8), (12, -5), (15, -6), (16, -5), (17, -7), (18, 14),
+    (19, -5), (20, -15), (21, 26), (22, -8), (23, 55), (25, -8), (26, -5), (27, 51), (18, 6), (19, 18),
+    (25, 7), (14, 25), (21, -5), (22, 19), (23, -5), (20, 5), (17, 9), (16, 5), (1, -10), (4, -6),
+    (6, -7), (9, -10), (10, -6), (13, 6), (15, 34), (17, 11), (19, 28), (20, 15), (21, 13), (22, -12),
+    (23, -13), (24, -5), (25, -10), (26, -5), (28, -5), (9, 7), (21, 5), (15, -7), (19, 53), (21, -11),
+    (20, 17), (18, 11), (4, 10), (25, 29), (8, 7), (17, 29), (21, -6), (20, 8), (6, 18), (22, 9),
+    (18, 5), (10, 8), (11, 9), (19, 11), (22, 5), (22, 6), (0, -7), (4, -6), (5, -8), (6, -7),
+    (7, -5), (8, 25), (9, 7), (10, -5), (11, -7), (12, -5), (13, 15), (14, -5), (15, -6), (17, -18),
+    (18, -10), (19, -15), (20, 35), (22, -6), (23, -13), (24, 30), (26, 36), (27, -8), (28, -6), (0, -6),
+    (1, 15), (2, 16), (3, -8), (4, -8), (5, -19), (6, -11), (7, -6), (9, 7), (10, -9), (11, -11),
+    (12, -8), (13, -6), (14, -6), (15, -21), (16, -8), (17, 82), (18, 95), (20, -22), (22, -6), (23, -12),
+    (24, -11), (25, -12), (26, -10), (28, -7), (4, 5), (9, 5), (28, 8), (20, 9), (19, 11), (18, 8),
+    (23, 11), (15, -5), (18, 7), (21, 10), (23, 18), (5, 5), (2, 7), (4, 6), (23, 7), (25, 5),
+    (21, 12), (18, 26), (21, 6), (5, 11), (17, 9), (1, -5), (5, 9), (9, 10), (15, -5), (17, 20),
+    (21, -7), (28, 6), (17, 7), (17, 8), (18, 10), (19, 6), (17, 33), (21, -6), (1, 5), (7, 11),
+    (23, 8), (0, 9), (22, 6), (18, 6), (20, 6), (1, 8), (5, 19), (6, -7), (9, 8), (17, 23),
+    (18, 13), (20, -13), (21, -12), (23, -6), (25, -11), (26, 15), (6, 13), (15, 7), (16, 12), (21, -6),
+    (22, -5), (0, -70), (1, -40), (2, -33), (3, -40), (5, 33), (6, 16), (7, -7), (8, -21), (9, 7),
+    (10, 39), (11, 42), (12, 23), (13, -13), (14, 28), (15, 9), (16, 24), (18, 15), (19, -7), (20, 20),
+    (21, 33), (22, 44), (23, 107), (24, -39), (25, -58), (26, -62), (27, -33), (28, -15), (1, 7), (4, -5),
+    (5, 7), (6, -8), (7, 8), (8, 22), (11, -6), (16, -6), (17, -11), (18, 13), (19, 11), (20, 7),
+    (21, -6), (22, -7), (23, -10), (25, -5), (27, 16), (23, -6), (27, 19), (28, 9), (1, 7), (18, 6),
+    (17, -6), (18, 27), (19, 5), (20, 7), (23, -5), (15, 8), (2, 6), (17, 14), (24, 10), (0, 14),
+    (1, 5), (24, 7), (5, 9), (16, 9), (17, 8), (28, 8), (17, 7), (6, 8), (16, 18), (2, 16),
+    (23, 10), (15, 6), (18, -6), (22, 5), (5, -11), (7, 27), (20, 20), (23, -5), (16, 5), (19, 24),
+    (18, 6), (21, 5), (0, 5), (1, -5), (5, -12), (9, -6), (17, -7), (18, -6), (19, 26), (20, 27),
+    (21, 9), (23, -6), (25, -6), (27, 16), (8, 6), (26, 9), (27, 18), (12, 9), (23, 5), (3, 6),
+    (19, -5), (20, 5), (22, 27), (23, -5), (26, 9), (28, 10), (1, 8), (18, 10), (5, 11), (7, 5),
+    (22, 8), (9, 7), (1, -9), (4, 9), (5, 20), (9, 5), (10, -5), (12, 9), (15, -6), (16, -5),
+    (18, -7), (19, -7), (22, -6), (23, -14), (24, -5), (25, 9), (26, -5), (28, 22), (18, 7), (20, 7),
+    (10, 5), (17, 6), (19, 28), (22, 5), (22, 5), (4, 7), (23, 11), (18, 7), (16, 29), (17, 13),
+    (20, -6), (22, -5), (6, 11), (9, 7), (17, 8), (19, 12), (23, 6), (19, 7), (16, 14), (20, 5),
+    (16, 6), (5, 10), (20, 5), (4, 8), (25, 20), (4, 7), (0, -19), (1, -15), (4, -15), (5, -12),
+    (6, -10), (7, -7), (9, -12), (10, -10), (11, -13), (12, -9), (15, -21), (16, -21), (17, -12), (18, -6),
+    (19, 13), (20, -32), (21, 20), (23, 59), (24, -18), (25, 76), (26, 24), (27, 20), (28, 16), (17, 17),
+    (20, -5), (1, 39), (3, -9), (4, 21), (5, 95), (6, 30), (10, -6), (12, -12), (15, -16), (16, -15),
+    (17, -21), (18, -17), (19, -23), (20, 35), (21, -7), (22, -20), (23, -20), (24, -7), (25, -5), (26, -17),
+    (28, -15), (6, 5), (3, 11), (5, -6), (9, 9), (20, -5), (23, 10), (20, 5), (19, 8), (10, 5),
+    (14, -5), (16, 13), (17, 20), (19, 5), (20, -8), (22, -7), (1, -5), (4, 28), (5, 22), (6, 5),
+    (7, 13), (17, 10), (18, -8), (19, -5), (21, -12), (22, -6), (23, -9), (25, -5), (26, 6), (19, 16),
+    (17, 5), (18, 6), (23, 9), (8, 5), (8, 6), (26, 13), (20, 8), (5, 37), (21, -5), (25, 6),
+    (21, 9), (23, 5), (16, 5), (28, 9), (23, 14), (26, 12), (0, -5), (5, -13), (6, 14), (9, -8),
+    (10, -5), (12, 5), (13, 9), (14, -5), (15, 10), (18, 27), (19, 20), (21, 17), (22, -7), (23, -12),
+    (24, -7), (25, -12), (26, -7), (28, -5), (18, 14), (21, 23), (6, 6), (18, 9), (20, 5), (16, 6),
+    (25, 7), (27, 8), (28, 9), (17, 9), (23, 6), (5, 10), (4, 16), (5, 9), (17, 8), (18, -5),
+    (21, -7), (26, 8), (23, -5), (27, 19), (2, 10), (19, 6), (21, 6), (15, 5), (17, 9), (1, -22),
+    (3, -7), (5, 22), (6, 7), (9, 18), (12, 11), (13, -6), (14, -6), (15, 13), (16, -6), (17, -10),
+    (19, 23), (21, -12), (22, -8), (23, -11), (24, -6), (26, -5), (27, -5), (28, 10), (22, 20), (22, 7),
+    (0, -12), (1, 15), (2, 82), (3, -18), (4, -16), (5, -30), (6, -16), (7, -12), (9, -11), (10, -17),
+    (11, -18), (12, -17), (13, -8), (14, -14), (15, -24), (16, -17), (17, 131), (18, 103), (19, -26), (20, -27),
+    (22, -23), (23, -41), (24, 34), (25, 19), (26, -22), (27, -5), (28, -8), (11, 11), (2, 16), (18, 6),
+    (19, 13), (4, 6), (15, 6), (19, 9), (1, 16), (14, 8), (21, 7), (26, 19), (0, -6), (1, 21),
+    (2, 8), (3, 26), (4, 6), (5, -16), (6, -11), (7, -8), (10, -8), (11, -10), (13, -6), (14, 11),
+    (15, 13), (21, -17), (22, -8), (23, 20), (24, -10), (25, -12), (26, 7), (17, -5), (20, 7), (25, 8),
+    (8, 6), (15, 5), (17, 15), (19, 7), (20, -6), (21, -6), (8, 7), (7, 5), (1, 8), (17, 11),
+    (15, 8), (5, 16), (23, 14), (7, 5), (9, 6), (19, 7), (20, 17), (21, 7), (1, 7), (5, 6),
+    (28, 9), (17, 6), (0, 7), (0, -7), (24, 19), (18, 9), (5, 7), (6, 10), (7, 6), (9, -6),
+    (15, 15), (16, 7), (18, 13), (19, -10), (20, -10), (21, -13), (23, 10), (25, 5), (6, 7), (10, 9),
+    (21, 5), (2, 6), (25, 23), (15, 12), (7, 14), (1, 9), (3, 72), (5, -6), (18, -5), (21, -10),
+    (23, -17), (25, -5), (1, 5), (2, 5), (17, 25), (18, -6), (7, 5), (1, 11), (2, 6), (6, 9),
+    (9, -6), (11, 7), (18, -5), (19, -5), (21, -11), (23, 5), (26, -6), (27, 18), (12, 15), (2, 8),
+    (7, 7), (9, -6), (15, 27), (17, -12), (18, -10), (19, 16), (20, -9), (21, -8), (23, -5), (25, -5),
+    (28, 26), (17, 8), (18, 11), (25, -7), (26, 37), (11, 19), (15, -6), (17, 13), (18, 17), (21, 12),
+    (22, -5), (23, -5), (15, 34), (17, 12), (18, 8), (25, 6), (15, 25), (18, -7), (20, 9), (21, -12),
+    (23, 7), (25, -7), (28, 10), (6, 11), (25, 13), (12, 13), (4, 14), (14, 7), (17, 5), (18, 9),
+    (24, 16), (25, -5), (12, 9), (23, 10), (3, 9), (22, 10), (0, 7), (19, 5), (25, 6), (27, 17),
+    (11, 11), (4, 6), (19, 26), (20, -5), (21, -5), (12, 38), (23, -13), (1, 8), (1, 11), (2, 7),
+    (3, 5), (5, -5), (14, 25), (15, -5), (19, -5), (21, 9), (22, 17), (23, -10), (25, -5), (18, 11),
+    (6, 11), (0, 9), (18, 6), (4, 10), (6, 20), (20, 7), (25, 11), (26, 6), (22, 5), (25, 10),
+    (14, 5), (19, 11), (15, 18), (19, 11), (5, 5), (20, 7), (23, 5), (24, 8), (18, 8), (1, 5),
+    (2, 8), (4, 8), (17, -6), (21, -6), (22, -5), (23, 5), (26, 12), (28, 8), (27, 8), (24, 9),
+    (25, -6), (26, 6), (20, 15), (17, 13), (20, 7), (4, 5), (11, 21), (13, 7), (23, 5), (4, 7),
+    (5, 10), (6, 5), (0, 15), (21, 8), (25, -5), (23, 10), (22, 8), (23, 16), (5, -5), (20, -5),
+    (23, 39), (10, 10), (22, 10), (23, 8), (3, 7), (11, 7), (12, 5), (18, -7), (20, -6), (21, 15),
+    (22, 11), (25, -8), (0, -6), (1, -6), (3, -7), (4, -8), (5, 56), (6, -11), (9, 5), (10, -9),
+    (11, -10), (12, -8), (14, -7), (15, 5), (16, -11), (17, -23), (19, 20), (21, -19), (23, 12), (24, -10),
+    (25, 22), (27, 20), (28, -7), (22, 9), (1, -12), (2, -15), (3, -15), (4, -7), (5, -42), (6, 16),
+    (8, -5), (9, 10), (10, 13), (12, 12), (13, -6), (14, -19), (15, 7), (16, -18), (17, -9), (18, 12),
+    (20, -6), (21, 32), (22, 32), (23, -9), (24, -6), (25, 22), (26, 23), (27, -10), (18, 7), (7, 7),
+    (7, 28), (5, 8), (0, 7), (6, 7), (21, 13), (7, 5), (23, 9), (1, 6), (19, 12), (8, 7),
+    (5, -5), (10, 6), (12, 15), (16, 10), (17, 15), (20, 11), (21, -8), (22, -5), (23, -10), (27, 9),
+    (17, 17), (21, 7), (6, -6), (9, -9), (10, 22), (13, 7), (17, 44), (18, -9), (20, -7), (22, -5),
+    (23, -10), (27, 5), (0, 20), (1, -12), (3, 12), (4, 15), (5, -7), (6, -15), (7, -8), (8, -5),
+    (10, 19), (15, -6), (17, 15), (18, -8), (19, -18), (20, 14), (21, -24), (22, 12), (23, 25), (24, -12),
+    (25, -6), (26, -8), (27, -8), (3, 9), (22, 10), (17, 9), (4, 38), (5, 51), (7, -5), (9, 13),
+    (17, -8), (18, -7), (19, -7), (20, -10), (21, -6), (23, -14), (25, -5), (28, 6), (1, 13), (21, 6),
+    (5, 9), (1, 5), (25, 7), (11, 10), (19, 10), (20, 9), (1, 7), (5, 12), (15, 5), (20, 11),
+    (21, -6), (17, 5), (21, 8), (0, 20), (1, -9), (3, 10), (4, -5), (15, 8), (20, -5), (22, -5),
+    (23, -7), (24, 17), (25, 14), (26, -7), (1, 10), (4, -6), (5, -10), (8, 8), (9, -6), (10, -6),
+    (14, -7), (15, 10), (18, 17), (19, 6), (22, 10), (23, -19), (24, -6), (26, -7), (27, 6), (28, -5),
+    (15, 5), (3, 6), (5, -11), (8, 24), (16, 7), (18, -6), (19, 15), (20, 12), (18, 8), (15, 5),
+    (14, 11), (23, 5), (20, 10), (23, 5), (1, 6), (15, 8), (1, 5), (4, 6), (18, 6), (23, 8),
+    (4, 9), (25, 5), (10, 8), (18, 6), (21, -6), (22, 24), (23, -6), (24, 7), (25, 7), (23, 5),
+    (18, 6), (20, 6), (5, 5), (21, 8), (23, 8), (21, 8), (27, 9), (20, 5), (20, 14), (0, 5),
+    (1, -11), (4, -5), (5, 7), (6, -10), (9, 89), (11, -8), (12, -5), (16, -8), (18, -17), (19, -15),
+    (21, 30), (22, -8), (24, -6), (25, -9), (26, -5), (28, 5), (21, 6), (22, 6), (23, 9), (0, 8),
+    (25, 19), (20, 29), (23, -7), (1, -5), (5, 5), (11, 10), (14, 7), (16, 8), (17, -7), (18, -7),
+    (21, 6), (26, 5), (9, 6), (19, 7), (20, 11), (21, 7), (21, 16), (15, 10), (21, 7), (9, 7),
+    (21, 6), (8, 7), (3, 7), (18, 9), (17, 8), (18, 5), (21, 9), (10, 7), (17, 7), (18, -5),
+    (21, 7), (22, 7), (22, 15), (28, 8), (19, 8), (6, 11), (8, 7), (17, 14), (19, 6), (21, -5),
+    (6, 12), (6, 11), (16, 29), (22, -5), (21, 10), (18, 10), (5, 31), (6, 7), (0, -5), (5, -11),
+    (6, -6), (10, -5), (15, -9), (16, 5), (18, -13), (19, -8), (20, 10), (21, 28), (22, 39), (24, -5),
+    (25, 12), (21, 6), (22, 16), (12, 7), (21, 11), (24, 29), (25, -6), (19, 7), (23, 14), (23, 6),
+    (3, 9), (22, 10), (1, 8), (21, 7), (1, 9), (1, 10), (2, 13), (3, 17), (4, 6), (21, 5),
+    (22, -5), (23, -7), (25, 18), (5, 6), (6, 11), (1, 6), (21, 9), (4, 9), (5, -8), (23, 16),
+    (19, 6), (11, 9), (21, 9), (20, 7), (0, 41), (3, 5), (5, -14), (7, 6), (9, -8), (12, -8),
+    (13, -7), (14, -7), (16, 10), (17, 12), (20, -14), (21, -12), (22, -15), (23, -19), (24, 18), (25, 25),
+    (26, -12), (27, -7), (17, 5), (18, 6), (22, 5), (4, 9), (19, 14), (18, 7), (17, 7), (19, 5),
+    (11, 6), (13, 9), (21, 5), (22, 7), (18, 15), (19, -5), (21, 7), (24, 9), (25, 7), (17, 8),
+    (24, 7), (26, 9), (28, 10), (20, 8), (21, 5), (0, 9), (5, 7), (17, 6), (11, 8), (19, 28),
+    (20, -6), (21, -5), (17, 12), (18, -6), (28, 8), (2, 20), (17, 12), (20, 10), (23, -5), (17, 13),
+    (5, 5), (22, 7), (5, 5), (5, 12), (20, 8), (20, 30), (23, -8), (14, 7), (18, 8), (5, 6),
+    (23, 10), (1, -6), (2, 5), (5, -8), (6, 6), (11, -5), (13, 36), (17, 9), (23, -10), (24, 21),
+    (25, -11), (26, -5), (28, 7), (9, 7), (1, 6), (20, 5), (21, -5), (23, 9), (26, 9), (4, 6),
+    (19, 7), (21, 6), (27, 10), (26, 20), (15, 17), (20, 5), (7, 5), (2, 5), (8, 7), (17, 8),
+    (15, 6), (5, 10), (24, 43), (25, -15), (21, 8), (26, 8), (0, 9), (19, 8), (23, 6), (24, 6),
+    (5, 10), (7, 5), (21, 7), (26, 10), (20, 5), (10, 5), (12, 5), (1, 6), (14, 17), (20, 10),
+    (5, 10), (22, 10), (5, 5), (4, 5), (6, 12), (10, 6), (12, 5), (16, -5), (19, -10), (20, -6),
+    (21, 9), (25, 9), (28, 6), (22, 5), (18, 8), (21, 16), (20, 20), (5, 9), (10, 10), (20, -6),
+    (2, 13), (18, 6), (14, 8), (21, 9), (22, 8), (23, -5), (19, 9), (18, 9), (25, 19), (5, 17),
+    (21, -5), (25, 9), (28, 8), (4, 14), (14, 7), (1, 45), (25, -7), (20, 7), (23, 8), (0, 10),
+    (19, 14), (2, 7), (1, 23), (17, -10), (18, 21), (21, 15), (23, -5), (25, -6), (23, 17), (25, 16),
+    (27, 8), (2, 5), (0, -5), (1, -5), (2, -5), (11, 5), (18, -5), (19, -5), (21, -5), (25, 55),
+    (28, 5), (21, 10), (6, 11), (7, 7), (1, -12), (17, -5), (18, -7), (21, -7), (23, -11), (24, -9),
+    (26, 99), (27, 6), (6, 8), (4, 10), (21, 15), (22, 21), (25, 22), (0, 10), (10, 18), (23, -8),
+    (9, 6), (19, 7), (20, 11), (21, 7), (9, 8), (15, 7), (17, 11), (19, 11), (16, 10), (18, 12),
+    (21, -7), (22, 10), (23, 8), (5, -7), (9, 49), (21, -8), (5, -7), (6, 10), (19, 5), (9, 8),
+    (5, -5), (15, -8), (16, -5), (18, -5), (19, 80), (21, -8), (25, -8), (23, 22), (3, 16), (1, 21),
+    (2, 9), (17, -7), (21, 5), (23, -6), (24, 14), (25, 5), (26, 7), (17, 6), (1, -6), (2, 5),
+    (5, -5), (6, 5), (9, -5), (11, -5), (13, 36), (17, 9), (23, -10), (24, 20), (25, -8), (26, -5),
+    (28, 7), (4, 5), (5, 9), (6, 6), (19, 10), (18, 13), (25, 6), (1, 11), (18, 8), (6, 11),
+    (5, 37), (21, -6), (22, 5), (23, -5), (18, 5), (16, 12), (17, 5), (21, -5), (22, -5), (25, 6),
+    (20, 5), (2, 10), (16, 5), (27, 9), (9, 6), (19, 7), (20, 11), (21, 7), (24, 19), (23, 15),
+    (15, 9), (20, 10), (18, 7), (12, 9), (17, 17), (5, 5), (23, 10), (21, 8), (10, 16), (1, 15),
+    (2, 10), (15, -7), (18, 6), (21, 6), (1, 5), (2, 5), (21, 9), (6, 8), (0, -7), (1, -29),
+    (2, -23), (3, -23), (4, -11), (5, -7), (6, -25), (7, -16), (8, -14), (9, -39), (10, -25), (11, -46),
+    (12, -30), (13, -25), (14, 12), (15, 114), (16, 105), (17, -42), (18, -62), (19, 83), (20, -9), (21, 19),
+    (22, 124), (23, -90), (25, 79), (27, -21), (28, 9), (3, 6), (11, 5), (4, 9), (5, -6), (1, 9),
+    (12, 8), (16, 8), (23, 14), (15, 7), (18, 7), (15, 6), (23, 5), (23, 9), (4, 8), (5, 10),
+    (9, 9), (10, -5), (11, -5), (13, 7), (15, -5), (17, 36), (19, 6), (20, -5), (22, -5), (23, -13),
+    (24, -6), (25, -8), (26, 7), (28, 5), (18, 13), (18, 9), (15, 8), (17, 19), (18, 8), (7, 5),
+    (0, 8), (1, 6), (25, -5), (5, 7), (23, 12), (1, 5), (6, 7), (6, 9), (12, 9), (24, 8),
+    (1, 10), (17, 5), (1, 7), (18, 5), (20, 6), (3, 9), (22, 10), (17, -6), (18, 16), (17, 5),
+    (15, 11), (17, 5), (12, 18), (20, -5), (18, 17), (19, 7), (4, 16), (6, 18), (9, 6), (15, -7),
+    (17, 15), (19, -5), (21, 5), (24, -6), (15, 5), (18, 5), (17, 11), (17, 7), (1, 6), (9, 5),
+    (17, 7), (11, 6), (17, 7), (2, 10), (1, -5), (4, 22), (14, 6), (25, 20), (17, 14), (27, 9),
+    (9, 6), (19, 6), (20, 10), (21, 6), (21, 13), (5, 9), (17, 8), (24, 7), (22, 5), (7, 19),
+    (8, 12), (10, -9), (11, -9), (12, -7), (14, 5), (15, -6), (16, -8), (18, 8), (19, -15), (21, 15),
+    (22, -10), (23, -6), (24, 17), (26, 5), (27, 8), (28, -10), (21, 6), (17, 7), (23, 6), (6, 8),
+    (25, 10), (2, 9), (17, -5), (24, 32), (17, 10), (19, -7), (20, 9), (21, 5), (27, 9), (6, 7),
+    (19, 6), (21, 12), (23, -5), (28, 19), (1, 10), (2, 13), (3, 17), (4, 6), (21, 5), (22, -5),
+    (23, -7), (1, 8), (6, 6), (15, 7), (17, -6), (18, 11), (21, -5), (5, 7), (18, 8), (1, 22),
+    (4, 16), (14, 10), (25, -5), (8, 5), (0, -20), (1, -29), (2, -13), (3, -8), (4, -30), (5, 39),
+    (6, -8), (7, 43), (8, 8), (9, 42), (12, -16), (13, 30), (14, -26), (15, -28), (16, 7), (17, -35),
+    (19, 7), (20, 18), (21, 23), (22, 23), (24, 12), (25, -15), (26, -10), (28, -7), (4, 6), (11, 5),
+    (12, 19), (13, 9), (15, -7), (16, 27), (19, -7), (23, -7), (17, 5), (1, 16), (5, -6), (9, 49),
+    (21, -9), (20, 9), (1, 5), (4, 12), (5, 9), (6, 14), (7, 17), (17, -5), (20, -5), (23, -8),
+    (10, 8), (23, 10), (8, 5), (26, 12), (0, 8), (6, 8), (13, 8), (17, 10), (21, -5), (1, 6),
+    (19, 16), (6, 8), (17, 5), (21, 9), (0, -6), (1, 42), (2, 14), (4, -5), (5, -8), (6, -5),
+    (9, -6), (10, -5), (11, -12), (12, 16), (13, -5), (14, -5), (15, -7), (16, -5), (17, 9), (18, -16),
+    (19, -10), (20, -5), (21, -7), (22, -7), (23, -13), (25, -25), (26, 88), (27, -5), (28, -6), (0, 32),
+    (1, 8), (2, 13), (4, -5), (5, -8), (9, -5), (11, 5), (15, -6), (17, -10), (20, -5), (22, -5),
+    (23, -11), (24, 15), (25, 5), (26, -10), (27, -5), (28, 18), (20, 21), (23, -7), (19, 13), (21, 5),
+    (22, 7), (21, 8), (20, 9), (1, 18), (11, 6), (13, 9), (21, 5), (22, 7), (23, 8), (11, 7),
+    (18, 13), (19, -5), (20, -6), (21, -6), (22, 6), (26, 6), (28, 8), (20, 8), (0, 5), (5, -5),
+    (10, 11), (15, -5), (17, 13), (18, -6), (19, 19), (20, 12), (21, -5), (22, -5), (25, 19), (18, 9),
+    (23, 5), (23, 5), (25, 9), (16, 5), (1, 7), (16, 10), (15, 6), (20, 9), (20, 7), (19, 10),
+    (22, 9), (1, 5), (5, 6), (24, 7), (0, 9), (24, 10), (25, -8), (22, 8), (5, 5), (22, 6),
+    (5, 5), (22, 14), (5, 9), (16, 5), (5, 9), (5, 6), (6, 11), (6, 5), (20, 8), (23, 5),
+    (5, 6), (5, 11), (19, 10), (1, 9), (4, 12), (25, 8), (9, 10), (11, -5), (12, 20), (19, -6),
+    (20, 8), (21, -9), (23, 9), (6, 9), (12, 9), (24, 8), (2, 5), (19, 7), (15, 9), (18, 12),
+    (1, 6), (6, 12), (15, 6), (16, 12), (22, -6), (15, 6), (17, 9), (17, -7), (18, 17), (5, 7),
+    (6, 12), (6, 16), (1, 7), (22, 5), (26, 10), (6, 6), (1, 6), (15, 10), (19, 15), (21, 8),
+    (1, 5), (18, 5), (11, 7), (14, 14), (22, 14), (23, -9), (24, 6), (0, 25), (17, 12), (18, -5),
+    (20, 5), (19, 6), (19, 13), (25, 10), (12, 7), (19, 6), (14, 15), (19, 9), (21, -10), (22, 5),
+    (28, 9), (7, 19), (18, 5), (11, 13), (20, 14), (21, 8), (17, 5), (4, 9), (15, 5), (17, 6),
+    (6, 9), (19, 9), (1, 5), (22, 5), (9, 6), (13, 7), (15, -5), (17, 9), (19, 15), (21, -6),
+    (22, -5), (25, 5), (23, 20), (1, 12), (18, 5), (11, 19), (5, -5), (20, -5), (23, 39), (17, 5),
+    (6, 14), (2, 21), (9, 8), (25, -6), (26, 7), (19, 9), (18, 15), (20, 8), (15, 9), (14, 7),
+    (5, 5), (7, 10), (18, 5), (20, 5), (1, -5), (5, 39), (7, 42), (9, -7), (17, -5), (18, -6),
+    (21, -12), (26, 8), (7, 7), (0, 25), (1, -7), (1, 7), (5, 12), (15, 5), (20, 11), (21, -6),
+    (20, 9), (19, 7), (5, 12), (0, 7), (19, 5), (20, 8), (17, 7), (17, 9), (21, 7), (23, 5),
+    (4, 32), (5, 55), (9, 9), (17, -7), (18, -6), (19, -6), (20, -7), (23, -13), (18, 8), (18, 9),
+    (18, 13), (5, 10), (6, 8), (21, -6), (25, 6), (28, 8), (8, 6), (26, 11), (7, 5), (17, 9),
+    (24, 8), (25, 5), (18, 14), (21, 6), (9, -6), (15, 6), (17, -8), (18, 8), (20, -8), (21, 28),
+    (23, 14), (27, 5), (17, 5), (21, 12), (24, 20), (25, -6), (15, 9), (21, 15), (25, 6), (7, 7),
+    (10, 10), (20, 5), (1, 13), (5, -8), (17, 13), (18, -5), (3, 9), (8, 19), (19, 19), (21, -7),
+    (23, -8), (18, 6), (20, 6), (17, 60), (18, -8), (21, -5), (1, 7), (5, -7), (11, 24), (12, 6),
+    (21, -6), (22, 6), (23, 14), (15, 10), (17, 7), (28, 10), (10, 18), (20, 5), (20, 27), (4, 8),
+    (6, 19), (23, -6), (20, 9), (20, 15), (17, 5), (18, 6), (16, 5), (20, 9), (18, 6), (20, 5),
+    (27, 9), (18, 5), (21, 9), (10, 9), (0, 14), (1, -5), (25, 8), (28, 9), (17, 6), (21, 5),
+    (23, 15), (21, 6), (20, 5), (1, 19), (10, 9), (14, 8), (23, 5), (25, -9), (6, 9), (12, 9),
+    (24, 8), (4, 10), (15, 5), (23, 21), (0, -17), (4, -22), (6, -7), (7, -15), (8, -12), (10, -14),
+    (11, -40), (12, -17), (13, 7), (14, -15), (15, 20), (16, 32), (17, 26), (18, 18), (19, -32), (20, -23),
+    (21, 41), (22, 26), (23, -31), (24, 16), (25, 44), (27, -16), (28, 30), (17, 13), (1, 11), (23, 7),
+    (17, 9), (0, -5), (1, 17), (4, -5), (6, 16), (25, 7), (28, 8), (0, 9), (1, -15), (3, -14),
+    (4, 26), (5, 16), (6, 24), (7, 18), (9, 23), (10, -15), (11, -28), (12, -22), (14, -11), (15, -15),
+    (16, -27), (17, 20), (20, 20), (22, -21), (23, -32), (24, 7), (25, -9), (26, 13), (27, 25), (28, 9),
+    (5, 19), (19, 16), (20, 6), (23, 8), (26, 8), (15, 24), (21, -5), (20, -5), (23, 29), (1, -8),
+    (4, -6), (5, -20), (6, -7), (7, -5), (9, -6), (10, -11), (11, 27), (12, -8), (13, -5), (15, -7),
+    (16, -6), (17, -7), (18, -10), (19, -10), (20, 48), (21, -8), (22, -10), (23, 99), (25, -7), (26, -5),
+    (28, -5), (1, 7), (2, 8), (22, 19), (13, 9), (1, 6), (4, 27), (25, -6), (19, 12), (6, 5),
+    (14, 8), (22, 5), (23, 16), (23, 9), (27, 9), (5, 6), (9, 8), (1, -8), (2, 5), (4, 59),
+    (5, -16), (6, -10), (7, -5), (9, -8), (10, -8), (11, -12), (12, -8), (13, -5), (14, 83), (15, 9),
+    (16, 29), (17, -11), (18, -11), (19, -7), (20, -12), (21, -6), (22, 20), (23, -34), (24, -5), (25, -14),
+    (26, -6), (28, -7), (5, -10), (9, -5), (10, -6), (13, 7), (17, -6), (18, -7), (20, -9), (23, 73),
+    (25, -7), (26, 6), (18, 7), (21, 6), (22, 7), (19, 5), (8, 5), (2, 5), (3, 11), (4, 7),
+    (21, 7), (23, -5), (17, 5), (15, 6), (19, 12), (23, 9), (6, -5), (7, 10), (9, 13), (10, 6),
+    (17, -5), (18, 7), (19, -6), (20, 13), (21, -13), (22, 23), (25, 7), (28, 8), (1, -5), (5, 8),
+    (6, -5), (11, -7), (17, -6), (18, -6), (19, -5), (20, -10), (22, -6), (23, 87), (25, -5), (0, 7),
+    (1, -5), (3, 7), (11, -5), (14, 14), (15, -5), (18, -5), (21, -10), (23, 40), (25, -5), (17, 5),
+    (18, 13), (0, 19), (1, 8), (2, -15), (3, -13), (4, -19), (5, -24), (6, -11), (7, -9), (8, -11),
+    (9, 28), (11, -11), (12, -16), (14, 5), (15, 40), (16, 26), (17, 26), (18, 17), (19, -20), (20, 13),
+    (21, 12), (25, -18), (26, -18), (27, -9), (2, 5), (1, 8), (25, 7), (3, 7), (17, 7), (26, 9),
+    (28, 10), (0, -29), (2, -17), (3, -29), (4, -8), (5, 74), (6, 48), (7, 18), (8, -18), (9, 33),
+    (10, 14), (11, -52), (12, -25), (13, -24), (14, -32), (15, 27), (17, 25), (18, 51), (19, 69), (20, 32),
+    (21, 43), (23, -70), (24, -23), (25, -37), (26, -35), (28, -38), (17, 5), (10, 8), (13, 18), (21, -5),
+    (23, 21), (0, -7), (1, -5), (3, -8), (4, -5), (6, -6), (9, -7), (10, 9), (11, 26), (12, 15),
+    (13, 17), (14, -7), (16, 7), (18, -14), (19, -13), (20, -5), (21, 24), (22, -8), (23, 13), (26, -8),
+    (28, -7), (0, 7), (23, 6), (18, 6), (21, 5), (21, 6), (1, 7), (5, 7), (21, 7), (1, 19),
+    (2, -11), (3, 20), (4, 33), (5, 68), (6, 51), (7, 17), (8, 9), (9, -19), (10, -17), (11, -18),
+    (12, -14), (14, 5), (15, -16), (16, -16), (17, -12), (18, -23), (19, -21), (20, -32), (21, 29), (22, -20),
+    (24, -9), (25, -22), (26, 7), (27, -13), (28, 16), (0, -5), (5, -18), (6, -6), (7, -5), (9, -7),
+    (10, -7), (11, -7), (12, -5), (16, -5), (17, -11), (18, 7), (19, -12), (20, -15), (21, 16), (22, -7),
+    (23, 79), (24, -6), (25, -6), (27, 49), (23, 32), (20, 8), (21, 5), (7, 8), (15, -7), (17, -6),
+    (18, 5), (19, -5), (21, 14), (22, -6), (28, 27), (1, 5), (12, 10), (15, 18), (19, 13), (5, -5),
+    (16, 7), (17, -5), (18, -5), (19, -5), (21, 13), (22, 33), (16, 5), (2, 7), (18, 8), (18, 12),
+    (19, 11), (18, 9), (21, -5), (22, 18), (18, 22), (6, 5), (9, 11), (19, 8), (20, -6), (27, 10),
+    (1, 5), (11, 13), (20, 13), (1, 6), (5, 22), (17, 5), (12, 5), (23, 5), (4, 8), (5, -7),
+    (6, 20), (20, 7), (23, 18), (23, 8), (1, -6), (6, 66), (9, 5), (23, -5), (24, 8), (25, -11),
+    (5, 8), (22, 23), (0, 8), (1, 30), (5, -44), (6, 12), (7, 9), (8, 5), (9, 6), (11, -5),
+    (13, 5), (14, 9), (16, -6), (18, -5), (20, -15), (21, 15), (22, -6), (23, -5), (26, -8), (27, 11),
+    (28, -7), (19, 5), (1, -5), (5, 25), (6, 36), (10, 15), (15, -6), (17, -10), (19, -7), (20, -8),
+    (21, 19), (22, -5), (23, -17), (2, 9), (6, 7), (25, 16), (15, -5), (16, 16), (5, -5), (9, 5),
+    (20, 13), (25, 9), (6, 9), (18, 10), (28, 10), (1, 6), (1, 7), (6, 6), (19, 6), (20, 9),
+    (21, 5), (5, 5), (16, 8), (20, 5), (14, -9), (22, 17), (1, -7), (11, 5), (12, 6), (18, -12),
+    (22, 19), (19, 10), (21, 8), (13, 10), (4, 10), (0, 7), (23, 6), (6, 18), (13, 9), (16, 18),
+    (13, 9), (22, 5), (20, 10), (1, 53), (4, 91), (5, -32), (6, -8), (9, -5), (15, -6), (18, -6),
+    (19, -5), (20, -6), (21, -15), (23, -9), (25, -8), (18, 18), (21, 6), (6, 8), (0, 17), (1, 22),
+    (5, -7), (18, -5), (20, -7), (23, -6), (28, 6), (18, 9), (22, 31), (23, -6), (12, 10), (19, 17),
+    (21, 8), (15, 6), (18, 12), (1, -5), (4, 15), (13, 14), (17, 7), (12, 6), (21, 8), (6, 9),
+    (17, 13), (18, 11), (20, 7), (22, 5), (25, -5), (10, 13), (21, 12), (19, 10), (19, 11), (1, 13),
+    (17, 7), (18, -5), (19, 5), (21, 7), (1, 6), (20, 9), (6, 8), (5, 10), (17, 5), (2, 14),
+    (17, 9), (11, 33), (23, -5), (11, 15), (23, 6), (1, 8), (2, 9), (15, 5), (17, 8), (28, 8),
+    (17, 7), (2, 11), (6, 12), (1, -6), (2, 8), (18, 14), (20, 7), (25, 5), (3, 8), (5, -5),
+    (8, 6), (9, -5), (15, -11), (17, -6), (18, -9), (19, -6), (20, 7), (21, -14), (22, 28), (23, 37),
+    (27, 8), (5, 8), (1, -5), (4, 16), (25, 11), (21, 23), (17, 6), (19, 7), (26, 19), (1, 6),
+    (19, 7), (19, 13), (20, 5), (21, 17), (1, -5), (2, 9), (17, 8), (13, 10), (19, 6), (26, 5),
+    (28, 10), (0, -19), (1, 30), (3, -7), (4, 19), (5, 19), (6, 7), (7, 19), (8, -9), (9, 19),
+    (10, -12), (11, -23), (13, -16), (14, -18), (15, 6), (17, -17), (18, -18), (19, 11), (20, -5), (21, 18),
+    (22, -23), (23, -8), (24, 9), (25, -16), (27, -17), (28, 62), (3, 6), (5, 14), (6, 6), (9, 8),
+    (11, 5), (17, 5), (21, 7), (23, -6), (5, -5), (19, 5), (20, 15), (2, 7), (12, 9), (23, 5),
+    (4, 6), (6, 11), (18, 17), (12, 8), (2, 5), (24, -5), (25, 7), (0, 5), (1, 18), (3, 51),
+    (4, 14), (5, -8), (6, -5), (9, -5), (11, -6), (17, -5), (18, -7), (19, -7), (20, -6), (22, -5),
+    (23, -13), (24, -9), (25, 28), (26, -8), (15, -5), (21, 26), (17, 8), (24, 7), (4, 5), (9, -5),
+    (10, 7), (11, 9), (14, 14), (16, 7), (17, -7), (18, -6), (19, -5), (20, -6), (21, 7), (23, -5),
+    (18, 5), (20, 6), (8, 5), (1, 17), (21, 9), (2, 7), (26, 20), (18, 5), (20, 11), (1, -8),
+    (4, -5), (5, 34), (6, -6), (7, 40), (9, -9), (11, -5), (15, -6), (16, 21), (17, 11), (19, 9),
+    (20, -6), (21, -19), (22, -12), (23, -5), (25, -10), (26, 6), (27, 5), (17, 19), (17, 5), (0, 42),
+    (4, 8), (5, -10), (7, -10), (8, -7), (9, -7), (10, -12), (11, -13), (12, -12), (13, -14), (14, -11),
+    (15, -8), (16, -14), (17, -15), (18, -18), (19, 27), (21, -26), (22, 7), (24, 14), (25, 46), (27, 19),
+    (28, 15), (15, 6), (5, 11), (3, 12), (18, 5), (21, 9), (14, 6), (27, 9), (10, 6), (11, -5),
+    (14, -18), (15, -6), (16, -10), (17, -8), (18, -7), (19, -5), (20, 10), (22, 104), (23, -12), (25, -8),
+    (0, 35), (1, 32), (2, -5), (3, -9), (5, -6), (6, -6), (11, -6), (12, 5), (15, -9), (16, -5),
+    (19, -8), (22, -5), (24, 20), (25, -7), (26, -6), (0, -5), (1, 11), (2, -6), (3, -5), (5, -7),
+    (10, 16), (11, -7), (14, -5), (15, -6), (16, -6), (17, 5), (18, 16), (19, -12), (20, 11), (21, 36),
+    (23, -5), (24, -5), (25, -10), (26, -5), (0, 31), (1, 45), (2, -12), (4, -9), (5, -12), (8, -5),
+    (9, -14), (10, -7), (11, -12), (13, -9), (14, -7), (15, -13), (16, -6), (18, 12), (19, -5), (21, 29),
+    (22, -9), (24, -13), (26, -17), (27, 15), (28, 15), (21, 10), (17, 14), (26, 9), (5, 5), (23, 12),
+    (1, -11), (2, 35), (18, 19), (23, 5), (20, 9), (1, 7), (3, -5), (0, -5), (2, -5), (4, -6),
+    (5, -12), (6, -7), (9, -9), (10, -7), (11, -8), (12, -6), (14, -9), (15, 161), (16, -16), (17, 22),
+    (18, 49), (19, -17), (20, -13), (21, -33), (22, -15), (23, -18), (24, -5), (25, -6), (26, -5), (28, -5),
+    (0, -6), (3, -6), (11, 20), (13, 12), (17, -9), (19, -12), (22, -5), (23, 19), (25, 7), (26, -6),
+    (27, 6), (27, 10), (12, 6), (15, 5), (17, 11), (1, 5), (6, 7), (1, 19), (4, -11), (5, 9),
+    (6, 14), (7, -9), (8, -5), (9, 14), (11, -15), (13, -8), (15, 5), (16, 16), (17, -14), (18, 18),
+    (19, 10), (20, 9), (22, -21), (23, -14), (25, -14), (26, -14), (25, 6), (2, 7), (14, 5), (16, 16),
+    (21, 5), (6, 8), (21, 17), (17, 5), (1, -5), (17, 6), (24, 10), (25, 20), (6, 5), (16, 9),
+    (21, 7), (22, -5), (11, 9), (6, 6), (5, 8), (7, 5), (25, 7), (19, 7), (1, 11), (22, 6),
+    (14, 6), (7, 5), (19, 5), (9, 9), (18, 15), (18, 6), (21, 14), (0, 9), (19, 6), (1, -7),
+    (9, 8), (11, 25), (13, 56), (21, -7), (23, -5), (24, -5), (25, -12), (1, 12), (23, 6), (1, 16),
+    (14, 8), (21, 7), (1, -5), (5, -9), (10, 8), (18, -5), (19, -7), (20, 57), (1, 5), (4, 6),
+    (20, 5), (23, 9), (18, 16), (8, 5), (2, 12), (17, 7), (18, 15), (20, 5), (23, -5), (19, 11),
+    (6, 15), (17, 8), (24, 7), (18, 7), (18, 6), (20, 6), (5, -5), (9, -7), (10, 25), (12, 6),
+    (15, -6), (18, 6), (19, 12), (20, 11), (23, -13), (1, -5), (5, -5), (15, 51), (16, 24), (17, -7),
+    (19, -9), (22, -8), (23, -8), (3, 7), (14, 16), (7, 11), (22, 10), (19, 14), (19, 5), (17, 5),
+    (23, 6), (5, 14), (18, 5), (23, 12), (3, 9), (15, -5), (16, 10), (19, -5), (21, -5), (22, 11),
+    (25, -5), (8, 7), (5, 6), (6, 11), (6, 11), (5, -5), (9, 11), (10, 72), (11, -13), (12, -7),
+    (20, -6), (21, -6), (23, -9), (6, 8), (22, 7), (23, 14), (10, 9), (20, 12), (5, 6), (24, 10),
+    (15, 6), (15, 5), (6, 11), (15, 7), (17, 8), (17, 5), (1, -5), (5, 9), (17, 24), (18, -11),
+    (19, -5), (20, 18), (23, -7), (25, 6), (5, 5), (19, 7), (0, -5), (9, -5), (13, 7), (17, -9),
+    (18, -8), (19, -5), (24, 33), (25, 10), (26, 12), (23, 12), (1, 5), (25, 19), (17, 16), (15, 6),
+    (19, 11), (1, -5), (6, 9), (21, 8), (17, 8), (24, 7), (1, 5), (3, 9), (14, 7), (1, 6),
+    (11, 8), (14, 9), (25, 5), (22, 5), (7, 10), (5, -7), (17, -9), (18, 32), (19, 9), (20, 11),
+    (21, -5), (23, -5), (19, 5), (21, 8), (4, 8), (18, 6), (20, 6), (17, 5), (11, 26), (23, -6),
+    (2, -9), (3, -6), (7, 6), (11, 6), (18, 17), (23, 30), (25, -10), (1, -10), (4, 16), (10, 11),
+    (11, -5), (16, -6), (17, -8), (18, -7), (19, 9), (20, -8), (21, 7), (22, -8), (23, 8), (24, -5),
+    (25, 33), (1, -6), (2, 13), (17, 5), (18, 6), (19, 7), (20, 11), (21, -5), (23, -6), (17, 5),
+    (8, 7), (15, 7), (18, 14), (21, -5), (20, 5), (1, 16), (27, 9), (26, 7), (0, -5), (4, 5),
+    (9, -5), (11, 8), (12, 6), (16, 6), (17, 5), (18, -10), (20, -9), (1, 14),
 ];

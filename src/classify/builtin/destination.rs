@@ -175,6 +175,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "queue quota",
             "number of messages exceeded",
             "sending too much",
+            "hourly quota",
+            "daily quota",
+            "quota limit",
+            "rate or quota",
+            "recipient rate",
+            "flooding",
         ])
         .scope(Scope::Destination),
     );
@@ -285,13 +291,28 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.spam_source", C::Reputation,
+          "we (our IP, host or domain) are called a source of spam or abuse: a verdict on our reputation, not on this message's content")
+            .t(&["spam ip", "spam ips", "sending spam", "sending mostly spam", "sent spam", "spam source", "source of spam", "spam from your ip",
+                 "spam abuse", "spam rate", "spamming", "because of sending virus", "because of sending spam", "known spammer", "spam sending",
+                 "spamming activity", "spam originating"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("greeting.spam", C::Reputation,
+          "spam or virus wording before any message was sent (connect, greeting, EHLO/HELO): it can only be about us as a sender")
+            .t(&["spam", "virus", "malware", "junk", "unsolicited"])
+            .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
-                 "too many complaints", "high complaint"])
+                 "too many complaints", "high complaint", "temporarily blocked"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -309,7 +330,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified",
-                 "fully qualified hostname", "fully qualified domain"])
+                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -324,7 +345,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
-                 "too many recipient attempts", "multiple destination domains per transaction", "number of recipients", "recipients allowed", "number of rcpts is over",
+                 "too many recipient attempts", "multiple destination domains per transaction", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients",
                  "total of rcpts", "recipients exceeded"])
             .scope(Scope::Message),
     );

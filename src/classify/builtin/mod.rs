@@ -138,7 +138,7 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
                  "not configured to receive", "bad destination mailbox", "undeliverable address", "recipient address unknown",
                  "account does not exist", "mailbox not available", "user is unknown", "invalid user", "unknown alias", "unknown mailbox", "not listed in domino directory", "not listed in public name",
     "not listed in the directory", "no such local user", "recipient address rejected: user unknown", "invalid rcpt", "invalid rcptto", "invalid-recipient", "not in recipient list",
-    "address is marked as invalid",
+    "address is marked as invalid", "mailbox name not allowed",
     // Microsoft 365 directory-based edge blocking: the recipient is not in the directory
     "recipient address rejected: access denied", "is no longer valid", "address not found",
     "not a valid address", "is not a valid address",

@@ -18,7 +18,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
-                 "smtputf8", "unicode e-mail", "unicode email", "non-unicode", "non-ascii", "invalid line ending", "smtplf"]),
+                 "smtputf8", "unicode e-mail", "unicode email", "non-unicode", "non-ascii", "invalid line ending", "smtplf", "mime type", "empty message",
+                 "too short message", "message too short", "empty or too short"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -85,6 +86,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Message),
     );
     v.push(
+        r("text.scanner_failure", C::ServerError,
+          "the receiver's own virus or spam scanner failed or is not ready: a receiving-side processing failure, not a verdict on the message")
+            .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scan failed", "scanning failed", "unable to scan",
+                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
@@ -99,7 +107,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -119,7 +127,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "fake sender", "not owned by user", "from domain not trusted", "domain name required for sender", "sender address must contain",
                  "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
-                 "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user"])
+                 "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
+                 "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender"])
             .scope(Scope::Message),
     );
     v.push(
@@ -229,7 +238,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "authentication is required",
-                 "unauthenticated session", "submission port"]),
+                 "unauthenticated session", "submission port", "must log in", "must login", "log in to send"]),
     );
     v.push(
         r(
@@ -268,6 +277,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "authentication aborted",
             "auth failure",
             "authentification invalide",
+            "password transition",
             "echec d'authentification",
         ])
         .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
@@ -350,6 +360,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying not permitted",
             "relay access",
             "relaying from",
+            "unauthorized relay",
+            "unauthorised relay",
         ]),
     );
     // Mailbox state.
@@ -462,7 +474,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "a mail loop or too many hops (Received headers): not a network error; this message cannot be delivered as routed (RFC 5321 §6.3)")
             .t(&["too many hops", "hop count", "routing loop", "mail loop", "mailloop", "loop detected", "loops back", "loops to itself",
                  "appears to be looping", "forwarding loop", "possible loop", "too many received", "received headers", "received header fields",
-                 "exceeded 50 hops"])
+                 "exceeded 50 hops", "loop detection"])
             .scope(Scope::Message),
     );
     v.push(
@@ -525,6 +537,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "upstream error",
             "disk is too full",
             "disk is full",
+            "internal delivery error",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
