@@ -18,7 +18,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
-                 "smtputf8", "unicode e-mail", "unicode email", "non-unicode", "non-ascii", "invalid line ending", "smtplf", "mime type", "empty message",
+                 "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short"]),
     );
     v.push(
