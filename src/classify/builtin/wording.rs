@@ -202,6 +202,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
+        r("helo.dns", C::Dns,
+          "at EHLO/HELO, DNS wording is the receiver's check of our own host name (no forward or reverse match, no such host): the code's first digit stands, unlike a resolver failure")
+            .t(&["forward dns", "no dns entries", "hostname does not exist", "host name does not exist", "dns match", "does not resolve",
+                 "no dns", "dns lookup", "dns error", "cannot resolve"])
+            .at(&[S::Ehlo, S::Helo]),
+    );
+    v.push(
         r(
             "text.dns",
             C::Dns,
