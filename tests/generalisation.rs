@@ -1,8 +1,11 @@
 //! Scores the classifier on the generalisation corpus (tests/data/generalisation, see
-//! its README): real replies from 102 receiving systems, split by system into a tuning
-//! part and a held-out part (`heldout.txt`) that no rule was written from.
+//! its README): real replies from receiving systems, in tuning files and one held-out
+//! set. Held-out sets rotate (design.md, "Held-out sets rotate"): each is measured once,
+//! its figure recorded in BENCHMARKS.md, then it joins the tuning files
+//! (`common::TUNING_FILES`: `replies.jsonl`, whose first held-out part was `heldout.txt`,
+//! then `fresh/`, then `fresh2/`); the held-out set now is `common::HELDOUT_FILE`.
 //!
-//! - `tuning_split`: the tuning rows. Run with
+//! - `tuning_split`: every tuning row, and each retired part on its own. Run with
 //!   `cargo test --test generalisation tuning -- --nocapture` to see every miss; only
 //!   tuning rows are ever printed.
 //! - `heldout_split`: the held-out rows. Prints totals and per-category confusion
