@@ -81,6 +81,17 @@ fn rows_from(file: &str) -> Vec<Row> {
         .collect()
 }
 
+/// What `c` says of `row`, as [`score`] takes it.
+fn said(c: &Classifier, row: &Row) -> Said {
+    let v = ours(c, row);
+    (
+        v.category.unwrap_or(Category::Other),
+        Some(v.disposition),
+        Some(v.scope),
+        v.rule.to_string(),
+    )
+}
+
 fn ours(c: &Classifier, row: &Row) -> Classification {
     match common::live_reply(&row.reply) {
         Some(r) => c.classify(&r, row.stage),
@@ -225,15 +236,7 @@ fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score
     let kumo = Kumo::load();
     let refs: Vec<&Row> = rows.iter().collect();
     println!("== {label}: {} rows ==", rows.len());
-    let ours_f = |row: &Row| {
-        let v = ours(&builtin, row);
-        (
-            v.category.unwrap_or(Category::Other),
-            Some(v.disposition),
-            Some(v.scope),
-            v.rule.to_string(),
-        )
-    };
+    let ours_f = |row: &Row| said(&builtin, row);
     let t = score(
         "tempfail built-in rules",
         &refs,
@@ -245,15 +248,7 @@ fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score
         },
     );
     let rules_only = Classifier::builtin().with_model(false);
-    let rules_f = |row: &Row| {
-        let v = ours(&rules_only, row);
-        (
-            v.category.unwrap_or(Category::Other),
-            Some(v.disposition),
-            Some(v.scope),
-            v.rule.to_string(),
-        )
-    };
+    let rules_f = |row: &Row| said(&rules_only, row);
     score(
         "tempfail built-in rules, model off",
         &refs,
@@ -265,15 +260,7 @@ fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score
         (c, d, None, "kumomta".to_owned())
     };
     let k = score("KumoMTA shipped rules", &refs, &kumo_f, Show::Confusion);
-    let code_f = |row: &Row| {
-        let v = ours(&code_only, row);
-        (
-            v.category.unwrap_or(Category::Other),
-            Some(v.disposition),
-            Some(v.scope),
-            v.rule.to_string(),
-        )
-    };
+    let code_f = |row: &Row| said(&code_only, row);
     let c = score("code-only baseline", &refs, &code_f, Show::Confusion);
     (t, k, c)
 }
@@ -349,15 +336,7 @@ fn heldout_split() {
         by_kind.entry(kind).or_default().push(r);
     }
     for (kind, rows) in &by_kind {
-        let f = |row: &Row| {
-            let v = ours(&builtin, row);
-            (
-                v.category.unwrap_or(Category::Other),
-                Some(v.disposition),
-                Some(v.scope),
-                v.rule.to_string(),
-            )
-        };
+        let f = |row: &Row| said(&builtin, row);
         let name = format!("  held-out, {kind}");
         let _ = score(&name, rows, &f, Show::Totals);
     }

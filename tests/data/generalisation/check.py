@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate replies.jsonl (and fresh/replies.jsonl) against LABELLING.md and print counts.
+"""Validate replies.jsonl (and the held-out sets fresh*/replies.jsonl) against LABELLING.md and print counts.
 
 Usage: python3 tests/data/generalisation/check.py [--counts]
 """
@@ -79,13 +79,15 @@ def main():
         for s, c in sorted(systems.items()):
             print(f'  {s}: {c}{"  (held out)" if s in held else ""}')
     status = 1 if errors else 0
-    # the second held-out set (fresh/): same checks plus its own (fresh/check.py)
-    if os.path.exists(os.path.join(HERE, 'fresh', 'replies.jsonl')):
-        import importlib.util
-        spec = importlib.util.spec_from_file_location('fresh_check', os.path.join(HERE, 'fresh', 'check.py'))
-        fresh = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(fresh)
-        status |= fresh.main(counts='--counts' in sys.argv)
+    # the later held-out sets (fresh/, fresh2/, …): same checks plus their own
+    import importlib.util
+    for name in sorted(d for d in os.listdir(HERE) if d.startswith('fresh')):
+        path = os.path.join(HERE, name, 'check.py')
+        if os.path.exists(os.path.join(HERE, name, 'replies.jsonl')) and os.path.exists(path):
+            spec = importlib.util.spec_from_file_location(f'{name}_check', path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            status |= mod.main(counts='--counts' in sys.argv)
     return status
 
 if __name__ == '__main__':

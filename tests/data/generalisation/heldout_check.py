@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The checks every held-out set of the generalisation corpus runs (fresh/, fresh2/, …).
+
+Each set's own check.py calls `check_set(name, earlier)`: the same LABELLING.md checks as
+check.py runs on replies.jsonl, plus
+- no system of the set appears in an earlier file (`earlier`: paths relative to this
+  directory; the sets share no receiving system);
+- no reply of the set is identical to a reply in an earlier file or in the Sisimai/Crisp
+  corpora (tests/data/corpus/*.jsonl, or shared/corpus/ where that is where they live).
+It names rows by id only and prints counts, never reply text: nobody writing classifier
+rules should read a held-out set's rows.
+"""
+import collections, importlib.util, json, os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
+
+
+def _parent_check():
+    spec = importlib.util.spec_from_file_location('generalisation_check', os.path.join(HERE, 'check.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _replies(path):
+    out = set()
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                r = json.loads(line).get('reply')
+                if r:
+                    out.add(r)
+    return out
+
+
+def check_set(name, earlier, counts=False):
+    """Validate `<name>/replies.jsonl`; returns 1 on any error, else 0."""
+    rows, errors = _parent_check().check_rows(os.path.join(HERE, name, 'replies.jsonl'), quiet=True)
+    before = []
+    for path in earlier:
+        with open(os.path.join(HERE, path), encoding='utf-8') as f:
+            before += [(path, json.loads(l)) for l in f if l.strip()]
+    for s in sorted({r['system'] for r in rows}):
+        for path in sorted({p for p, e in before if e['system'] == s}):
+            errors.append(f'system {s} is also in ../{path}')
+    known = {e['reply'] for _, e in before}
+    corpora = []
+    for d in (os.path.join(REPO, 'tests', 'data', 'corpus'), '/work/shared/corpus',
+              os.path.join(REPO, '..', 'shared', 'corpus')):
+        for corpus in ('sisimai.jsonl', 'crisp.jsonl'):
+            p = os.path.join(d, corpus)
+            if os.path.exists(p):
+                corpora.append(p)
+    for p in corpora:
+        known |= _replies(p)
+    if not any(p.endswith('sisimai.jsonl') for p in corpora):
+        print(f'NOTE {name}: sisimai.jsonl/crisp.jsonl not found; identity with them not checked')
+    for r in rows:
+        if r['reply'] in known:
+            errors.append(f'{r["id"]}: reply identical to one in an earlier file or sisimai/crisp')
+    for e in errors:
+        print(f'ERROR {name}:', e)
+    systems = collections.Counter(r['system'] for r in rows)
+    shared = any(' is also in ../' in e for e in errors)
+    print(f'{name}: {len(rows)} rows, {len(systems)} systems'
+          + ('' if shared else f' (none in {", ".join(earlier)})'))
+    if counts:
+        for key in ('disposition', 'scope', 'category'):
+            print(name, key, dict(collections.Counter(r[key] for r in rows).most_common()))
+        for s, c in sorted(systems.items()):
+            print(f'  {s}: {c}')
+    return 1 if errors else 0
