@@ -1638,3 +1638,120 @@ fn non_english_mailbox_wording() {
         check(wire, S::RcptTo, cat, disp);
     }
 }
+
+/// The second round of issue 14: frames whose cause follows them, spam wording about us
+/// rather than the message, sending quotas, failed scanners, and what a `421` keeps.
+/// Replies written from providers' and servers' documentation, no corpus row in view.
+#[test]
+fn second_round_frames_and_sources() {
+    // (reply, stage, category, disposition, scope)
+    let cases = [
+        // Postfix's frame with a cause nobody names a user by: a restriction.
+        (
+            "450 4.7.1 <a@example.org>: Recipient address rejected: office closed",
+            S::RcptTo,
+            C::Policy,
+            T,
+            Scope::Recipient,
+        ),
+        // ... but a bare "Recipient address rejected." is still an unknown user.
+        (
+            "550 Recipient address rejected.",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        // A sending quota is a rate, not a full mailbox.
+        (
+            "550 5.4.7 <a@example.org>: Recipient address rejected: Domain Hourly Quota Exceeded",
+            S::RcptTo,
+            C::RateLimited,
+            P,
+            Scope::Destination,
+        ),
+        // Our address on someone's list is the sender's refusal, not a DNSBL listing.
+        (
+            "550 5.7.1 Recipient address rejected: Sender is on the recipient's blocklist",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // Spam wording about us as a source is our reputation.
+        (
+            "550 5.7.1 example.org has been sending mostly spam",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "554 5.7.1 Spam IP rejected",
+            S::Greeting,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // A 5xx greeting that says blocked: our IP.
+        (
+            "550 IP 192.0.2.10 is blocked",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        // The receiver's own scanner failing is its trouble, not a virus.
+        (
+            "451 4.3.0 Problem running virus-scanner",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // A 421 whose cause is this message keeps the message's scope.
+        (
+            "421 4.7.0 This message is suspicious due to the nature of the content",
+            S::DataEnd,
+            C::SpamContent,
+            T,
+            Scope::Message,
+        ),
+        // ... while a server-side failure answered with a 421 is the connection's.
+        (
+            "421 4.3.0 Temporary system problem",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Connection,
+        ),
+        // A refusal naming our IP and nothing else holds the destination.
+        (
+            "550 5.7.1 Sorry, your IP is not allowed to send mail to this server",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // A rate of new connections is paced, not a concurrency limit.
+        (
+            "421 4.7.0 connection rate limit exceeded",
+            S::Greeting,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        // At EHLO, DNS wording is a check of our host name: the 5xx stands.
+        (
+            "550 HELO hostname does not exist",
+            S::Ehlo,
+            C::Dns,
+            P,
+            Scope::Destination,
+        ),
+    ];
+    for (wire, stage, cat, disp, scope) in cases {
+        let v = check(wire, stage, cat, disp);
+        assert_eq!(v.scope, scope, "{wire:?} at {stage}: scope");
+    }
+}

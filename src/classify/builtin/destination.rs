@@ -256,7 +256,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our envelope sender address (not our IP) is on the receiver's block list: refused for this sender, not a DNSBL listing of our host")
             .t(&["sender is blacklisted", "sender is blocklisted", "sender address has been blacklisted", "sender address is blacklisted",
                  "blacklisted sender", "blocklisted sender", "sender black listed", "sender blacklisted", "sender blocklisted",
-                 "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list"])
+                 "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list",
+                 "recipient's blocklist", "recipient's blacklist", "recipient's block list", "recipient's blocked", "personal blocklist", "personal block list",
+                 "personal blacklist", "user's block list", "user block list", "blocked senders list", "blocked sender list", "sender is on the recipient"])
             .scope(Scope::Message),
     );
     v.push(
