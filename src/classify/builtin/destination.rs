@@ -265,7 +265,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
             .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
-                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked", "black listed", "black-listed",
+                 "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked", "black listed", "black-listed", "ip est bloquee", "adresse ip bloquee",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
@@ -314,7 +314,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
-                 "too many complaints", "high complaint", "temporarily blocked"])
+                 "too many complaints", "high complaint", "temporarily blocked", "temporairement bloqu*", "intrusion prevention"])
             .scope(Scope::Destination),
     );
     v.push(

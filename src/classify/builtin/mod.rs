@@ -144,7 +144,8 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
     "not a valid address", "is not a valid address",
     // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
     "destinataire inconnu", "adresse inconnue", "benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger", "unbekannter benutzer",
-    "usuario desconocido", "usuario no existe", "utente sconosciuto", "utente inesistente", "usuário desconhecido", "usuario desconhecido",
+    "usuario desconocido", "usuario no existe", "utente sconosciuto", "utente inesistente", "destinatario inesistente", "indirizzo inesistente",
+    "casella inesistente", "utente non trovato", "destinatario sconosciuto", "indirizzo destinatario sconosciuto", "usuário desconhecido", "usuario desconhecido",
     "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "uživatel neexistuje", "adresa neexistuje",
     "*ользователь не найден", "*ет такого пользователя", "не существует"];
 

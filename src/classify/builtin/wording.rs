@@ -107,7 +107,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
