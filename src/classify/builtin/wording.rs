@@ -19,7 +19,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
-                 "too short message", "message too short", "empty or too short"]),
+                 "too short message", "message too short", "empty or too short", "header check"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -70,6 +70,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "is not allowed to send mail from",
             "spoof*",
             "forged",
+            "impersonation",
         ]),
     );
     // Content.
@@ -99,7 +100,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment",
-                 "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content"]),
+                 "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
+                 "outbreak"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -128,7 +130,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
-                 "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender"])
+                 "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender",
+                 "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send"])
             .scope(Scope::Message),
     );
     v.push(
