@@ -131,7 +131,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender",
-                 "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send"])
+                 "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
+                 "mail from this sender", "this sender is not"])
             .scope(Scope::Message),
     );
     v.push(
@@ -421,7 +422,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
-                 "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "length of data", "message exceeds", "maximum size", "size of the message"]),
+                 "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large",
+                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message"]),
     );
     v.push(
         r("greeting.blocked", C::Blocklisted,
@@ -548,6 +550,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "disk is too full",
             "disk is full",
             "internal delivery error",
+            "mailbox busy",
+            "mailbox is busy",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
