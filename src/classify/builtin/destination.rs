@@ -180,6 +180,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "quota limit",
             "rate or quota",
             "recipient rate",
+            "high volume",
+            "volume from your",
             "flooding",
         ])
         .scope(Scope::Destination),
