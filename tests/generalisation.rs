@@ -299,9 +299,9 @@ fn tuning_split() {
     );
     // A guard against regressions on the rows the rules were tuned on (the figures in
     // BENCHMARKS.md); the held-out rows carry the thresholds.
-    assert!(pct(t.cat, t.n) >= 80.0, "tuning category {}", t.line());
-    assert!(pct(t.scope, t.n) >= 80.0, "tuning scope {}", t.line());
-    assert!(pct(t.disp, t.n) >= 96.0, "tuning disposition {}", t.line());
+    assert!(pct(t.cat, t.n) >= 89.0, "tuning category {}", t.line());
+    assert!(pct(t.scope, t.n) >= 88.0, "tuning scope {}", t.line());
+    assert!(pct(t.disp, t.n) >= 98.0, "tuning disposition {}", t.line());
     assert!(t.cat > k.cat && t.cat > c.cat);
 }
 
