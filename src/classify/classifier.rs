@@ -116,8 +116,8 @@ impl Classifier {
     /// Turns the learned tie-breaker on or off (on for [`Classifier::builtin`], off for
     /// [`Classifier::from_rules_only`]).
     ///
-    /// The model ([`model`](super::model)) is a small naive Bayes table over a reply's
-    /// words, word pairs, codes and stage, trained on the shipped corpora. It is
+    /// The model ([`model`](super::model)) is a small logistic regression over a
+    /// reply's words, word pairs, codes and stage, trained on the shipped corpora. It is
     /// consulted only where the rules are not confident: no rule held, or the winning
     /// cause's evidence is weak (a bare basic code, a vague enhanced code), or other
     /// causes scored nearly as much ([`Gate`]). It may then choose the category (rule

@@ -47,10 +47,10 @@
 //!
 //! # A learned tie-breaker
 //!
-//! Where no rule holds, a small learned model ([`model`]: logistic regression over the
-//! reply's words, word pairs, codes and stage, trained on the shipped corpora, integer
-//! scoring) may choose the category instead of `other`, when it knows some of the
-//! reply's words. Its verdict keeps the codes' disposition (never more final), is low
+//! Where no rule holds, or only a code carries the verdict, a small learned model
+//! ([`model`]: logistic regression over the reply's words, word pairs, codes and stage,
+//! trained on the shipped corpora, integer scoring) may choose the category when it
+//! knows some of the reply's words and prefers its pick by a clear margin. Its verdict keeps the codes' disposition (never more final), is low
 //! confidence and names rule `model.category`; [`Explanation::model`] shows its pick and
 //! the features that weighed most. [`Classifier::with_model`] turns it off.
 //!
