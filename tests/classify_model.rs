@@ -22,7 +22,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use tempfail::classify::model::{Gate, Model, TrainingInput, TrainingOptions, TrainingRow};
-use tempfail::{Category, Classification, Classifier, Disposition, Reply, Scope, Stage};
+use tempfail::{Category, Classification, Classifier, Stage};
 
 /// The weight of a Sisimai or Crisp row (their labels map to a set of categories of
 /// this taxonomy; the first is used): chosen by the cross-validation.
@@ -35,48 +35,13 @@ const CHOSEN_GATE: Gate = Gate {
     margin: 100,
 };
 
-/// A tuning row of the generalisation corpus.
-struct GRow {
-    system: String,
-    reply: String,
-    stage: Stage,
-    disposition: Disposition,
-    category: Category,
-    also: Option<Category>,
-    scope: Scope,
-    live: Option<Reply>,
-}
+use common::GenRow as GRow;
 
-/// The generalisation corpus's tuning rows: every row of `replies.jsonl` and of
-/// `fresh/` and `fresh2/` (each earlier held-out set was retired into tuning once its
-/// figure was recorded). The held-out set, `fresh3/`, is never read here.
+/// The generalisation corpus's tuning rows (`common::TUNING_FILES`: each earlier
+/// held-out set joined them once its figure was recorded). The held-out set,
+/// `common::HELDOUT_FILE`, is never read here.
 fn tuning_rows() -> Vec<GRow> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
-    let mut out = Vec::new();
-    for file in common::TUNING_FILES {
-        let text = std::fs::read_to_string(dir.join(file)).expect("a tuning file");
-        for l in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
-            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-            let cat = |k: &str| s(k).and_then(|n| Category::from_name(&n));
-            let reply = s("reply").expect("reply");
-            out.push(GRow {
-                system: s("system").expect("system"),
-                stage: s("stage").map_or(Stage::Unknown, |st| Stage::parse_lenient(&st)),
-                disposition: s("disposition")
-                    .and_then(|d| Disposition::from_name(&d))
-                    .expect("a disposition"),
-                category: cat("category").expect("a category"),
-                also: cat("also"),
-                scope: s("scope")
-                    .and_then(|x| Scope::from_name(&x))
-                    .expect("a scope"),
-                live: common::live_reply(&reply),
-                reply,
-            });
-        }
-    }
-    out
+    common::generalisation_tuning_rows()
 }
 
 /// The Sisimai and Crisp rows with a category label: (text, stage, first accepted).
@@ -152,20 +117,6 @@ fn weights_are_fresh() {
     assert_eq!(Gate::BUILTIN, CHOSEN_GATE);
 }
 
-fn scope_ok(row: &GRow, cat: Category, scope: Scope) -> bool {
-    scope == row.scope
-        || (scope == Scope::Connection
-            && row.scope == Scope::Destination
-            && cat.usual_scope(Stage::Unknown) == Scope::Connection)
-}
-
-fn classify(c: &Classifier, row: &GRow) -> Classification {
-    match &row.live {
-        Some(r) => c.classify(r, row.stage),
-        None => c.classify_text(&row.reply, row.stage),
-    }
-}
-
 #[derive(Default, Clone, Copy, Debug)]
 struct Score {
     n: usize,
@@ -179,8 +130,8 @@ impl Score {
     fn add(&mut self, row: &GRow, v: &Classification) {
         let cat = v.category.unwrap_or(Category::Other);
         self.n += 1;
-        self.cat += usize::from(cat == row.category || Some(cat) == row.also);
-        self.scope += usize::from(scope_ok(row, cat, v.scope));
+        self.cat += usize::from(row.category_ok(cat));
+        self.scope += usize::from(row.scope_ok(cat, v.scope));
         self.disp += usize::from(v.disposition == row.disposition);
         self.decided += usize::from(v.rule == "model.category");
     }
@@ -259,7 +210,7 @@ fn cross_validation() {
     let without = Classifier::builtin().with_model(false);
     let mut base = Score::default();
     for r in &tuning {
-        base.add(r, &classify(&without, r));
+        base.add(r, &r.classify(&without));
     }
     println!(
         "leave-one-system-out over {} tuning systems, {} rows",
@@ -286,7 +237,7 @@ fn cross_validation() {
             for (g, s) in gates.iter().zip(scores.iter_mut()) {
                 let c = Classifier::builtin().with_trained_model(model.clone(), *g);
                 for r in &held {
-                    s.add(r, &classify(&c, r));
+                    s.add(r, &r.classify(&c));
                 }
             }
         }

@@ -35,18 +35,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::Kumo;
 use tempfail::classify::Classifier;
-use tempfail::{Category, Classification, Disposition, Scope, Stage};
+use tempfail::{Category, Disposition, Scope};
 
-struct Row {
-    id: String,
-    system: String,
-    reply: String,
-    stage: Stage,
-    disposition: Disposition,
-    category: Category,
-    also: Option<Category>,
-    scope: Scope,
-}
+use common::GenRow as Row;
 
 fn rows() -> Vec<Row> {
     rows_from("replies.jsonl")
@@ -54,36 +45,12 @@ fn rows() -> Vec<Row> {
 
 /// The rows of `file` under tests/data/generalisation.
 fn rows_from(file: &str) -> Vec<Row> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/generalisation");
-    let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
-            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-            let cat = |k: &str| {
-                s(k).map(|n| Category::from_name(&n).unwrap_or_else(|| panic!("category {n}")))
-            };
-            Row {
-                id: s("id").expect("id"),
-                system: s("system").expect("system"),
-                reply: s("reply").expect("reply"),
-                stage: s("stage").map_or(Stage::Unknown, |st| {
-                    Stage::parse_strict(&st).unwrap_or_else(|e| panic!("{e}"))
-                }),
-                disposition: Disposition::from_name(&s("disposition").expect("disposition"))
-                    .expect("a disposition"),
-                category: cat("category").expect("category"),
-                also: cat("also"),
-                scope: Scope::from_name(&s("scope").expect("scope")).expect("a scope"),
-            }
-        })
-        .collect()
+    common::generalisation_rows(file)
 }
 
 /// What `c` says of `row`, as [`score`] takes it.
 fn said(c: &Classifier, row: &Row) -> Said {
-    let v = ours(c, row);
+    let v = row.classify(c);
     (
         v.category.unwrap_or(Category::Other),
         Some(v.disposition),
@@ -92,22 +59,8 @@ fn said(c: &Classifier, row: &Row) -> Said {
     )
 }
 
-fn ours(c: &Classifier, row: &Row) -> Classification {
-    match common::live_reply(&row.reply) {
-        Some(r) => c.classify(&r, row.stage),
-        None => c.classify_text(&row.reply, row.stage),
-    }
-}
-
 /// What a classifier said: category, disposition (if any), scope (if any), rule.
 type Said = (Category, Option<Disposition>, Option<Scope>, String);
-
-fn scope_ok(row: &Row, cat: Category, scope: Scope) -> bool {
-    scope == row.scope
-        || (scope == Scope::Connection
-            && row.scope == Scope::Destination
-            && cat.usual_scope(Stage::Unknown) == Scope::Connection)
-}
 
 #[derive(Default, Clone, Copy)]
 struct Score {
@@ -162,8 +115,8 @@ fn score(name: &str, rows: &[&Row], f: &dyn Fn(&Row) -> Said, show: Show) -> Sco
     for row in rows {
         let (cat, disp, scope, rule) = f(row);
         s.n += 1;
-        let cat_ok = cat == row.category || Some(cat) == row.also;
-        let scope_ok = scope.is_some_and(|sc| scope_ok(row, cat, sc));
+        let cat_ok = row.category_ok(cat);
+        let scope_ok = scope.is_some_and(|sc| row.scope_ok(cat, sc));
         let disp_ok = disp == Some(row.disposition);
         s.cat += usize::from(cat_ok);
         s.scope += usize::from(scope_ok);
@@ -224,10 +177,7 @@ fn score(name: &str, rows: &[&Row], f: &dyn Fn(&Row) -> Said, show: Show) -> Sco
 /// ([`common::TUNING_FILES`]; each earlier held-out set was retired into them once its
 /// one measurement was recorded).
 fn tuning_rows() -> Vec<Row> {
-    common::TUNING_FILES
-        .iter()
-        .flat_map(|f| rows_from(f))
-        .collect()
+    common::generalisation_tuning_rows()
 }
 
 fn all_three(label: &str, rows: &[Row], show_rows: bool) -> (Score, Score, Score) {

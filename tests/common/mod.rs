@@ -440,3 +440,87 @@ pub fn live_reply(text: &str) -> Option<Reply> {
     wire.push_str("\r\n");
     Reply::parse(wire.as_bytes()).ok()
 }
+
+/// One labelled row of the generalisation corpus (tests/data/generalisation, see
+/// LABELLING.md).
+pub struct GenRow {
+    pub id: String,
+    pub system: String,
+    pub reply: String,
+    pub stage: Stage,
+    pub disposition: Disposition,
+    pub category: Category,
+    pub also: Option<Category>,
+    pub scope: tempfail::Scope,
+    /// `reply` as a live reply, when every line is a reply line.
+    pub live: Option<Reply>,
+}
+
+impl GenRow {
+    /// How a row is classified: a live reply through `classify` with the row's stage,
+    /// anything else through `classify_text`, as a bounce's text would be.
+    pub fn classify(&self, c: &Classifier) -> tempfail::Classification {
+        match &self.live {
+            Some(r) => c.classify(r, self.stage),
+            None => c.classify_text(&self.reply, self.stage),
+        }
+    }
+
+    /// Whether `cat` is the row's category or its `also`.
+    pub fn category_ok(&self, cat: Category) -> bool {
+        cat == self.category || Some(cat) == self.also
+    }
+
+    /// Whether `scope` is right for a verdict of `cat`: the label's, or `connection`
+    /// for a `destination` label when `cat`'s usual scope is the connection (auth, TLS,
+    /// protocol, service unavailable: what must wait is the host's session).
+    pub fn scope_ok(&self, cat: Category, scope: tempfail::Scope) -> bool {
+        use tempfail::Scope;
+        scope == self.scope
+            || (scope == Scope::Connection
+                && self.scope == Scope::Destination
+                && cat.usual_scope(Stage::Unknown) == Scope::Connection)
+    }
+}
+
+/// The rows of `file` under tests/data/generalisation; a malformed row panics, naming
+/// what is wrong.
+pub fn generalisation_rows(file: &str) -> Vec<GenRow> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/generalisation")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+            let cat = |k: &str| {
+                s(k).map(|n| Category::from_name(&n).unwrap_or_else(|| panic!("category {n}")))
+            };
+            let reply = s("reply").expect("reply");
+            GenRow {
+                id: s("id").expect("id"),
+                system: s("system").expect("system"),
+                stage: s("stage").map_or(Stage::Unknown, |st| {
+                    Stage::parse_strict(&st).unwrap_or_else(|e| panic!("{e}"))
+                }),
+                disposition: Disposition::from_name(&s("disposition").expect("disposition"))
+                    .expect("a disposition"),
+                category: cat("category").expect("category"),
+                also: cat("also"),
+                scope: tempfail::Scope::from_name(&s("scope").expect("scope")).expect("a scope"),
+                live: live_reply(&reply),
+                reply,
+            }
+        })
+        .collect()
+}
+
+/// Every row of the tuning files ([`TUNING_FILES`]).
+pub fn generalisation_tuning_rows() -> Vec<GenRow> {
+    TUNING_FILES
+        .iter()
+        .flat_map(|f| generalisation_rows(f))
+        .collect()
+}
