@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The checks every held-out set of the generalisation corpus runs (fresh/, fresh2/, …).
 
-Each set's own check.py calls `check_set(name, earlier)`: the same LABELLING.md checks as
+Each set's own check.py calls `check_set(name)`: the same LABELLING.md checks as
 check.py runs on replies.jsonl, plus
-- no system of the set appears in an earlier file (`earlier`: paths relative to this
-  directory; the sets share no receiving system);
+- no system of the set appears in an earlier file (`earlier_files(name)`: replies.jsonl
+  and every set gathered before this one, in order fresh, fresh2, fresh3, …; the sets
+  share no receiving system);
 - no reply of the set is identical to a reply in an earlier file or in the Sisimai/Crisp
   corpora (tests/data/corpus/*.jsonl, or shared/corpus/ where that is where they live).
 It names rows by id only and prints counts, never reply text: nobody writing classifier
@@ -35,8 +36,23 @@ def _replies(path):
     return out
 
 
-def check_set(name, earlier, counts=False):
+def _order(name):
+    """A set's place in the gathering order: fresh is 1, freshN is N."""
+    suffix = name[len('fresh'):]
+    return int(suffix) if suffix.isdigit() else 1
+
+
+def earlier_files(name):
+    """replies.jsonl and the replies of every held-out set gathered before `name`."""
+    sets = [d for d in os.listdir(HERE)
+            if d.startswith('fresh') and os.path.exists(os.path.join(HERE, d, 'replies.jsonl'))]
+    before = sorted((d for d in sets if _order(d) < _order(name)), key=_order)
+    return ['replies.jsonl'] + [f'{d}/replies.jsonl' for d in before]
+
+
+def check_set(name, counts=False):
     """Validate `<name>/replies.jsonl`; returns 1 on any error, else 0."""
+    earlier = earlier_files(name)
     rows, errors = _parent_check().check_rows(os.path.join(HERE, name, 'replies.jsonl'), quiet=True)
     before = []
     for path in earlier:
