@@ -1075,6 +1075,13 @@ fn scope_for(
     };
     if stage_scoped {
         match stage {
+            // A bad sequence of commands (503) answered to RCPT TO is the transaction's
+            // fault ("MAIL is required before RCPT"), not this recipient's.
+            Stage::RcptTo
+                if category == Category::Protocol && code == Some(ReplyCode::BAD_SEQUENCE) =>
+            {
+                scope = Scope::Message
+            }
             Stage::RcptTo => scope = Scope::Recipient,
             Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => scope = Scope::Message,
             _ => {}

@@ -28,6 +28,8 @@ impl ReplyCode {
     pub const SERVICE_NOT_AVAILABLE: ReplyCode = ReplyCode(421);
     /// `451`: local error in processing; also what an unexpected close counts as (RFC 5321 §3.8).
     pub const LOCAL_ERROR: ReplyCode = ReplyCode(451);
+    /// `503`: bad sequence of commands.
+    pub const BAD_SEQUENCE: ReplyCode = ReplyCode(503);
 
     /// The code if it is in `200..=599`.
     pub const fn new(code: u16) -> Option<Self> {

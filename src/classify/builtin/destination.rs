@@ -147,6 +147,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
+            "traffic quota",
+            "hourly message quota",
+            "daily message quota",
             "sending limit*",
             "messages per hour",
             "messages per minute",
@@ -266,7 +269,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["blocked using", "blacklist*", "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
+            .t(&["blocked using", "blacklist*", "blackhol*", "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked", "black listed", "black-listed", "ip est bloquee", "adresse ip bloquee",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",

@@ -433,7 +433,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
         ),
     ];
     for (id, pat, cat, desc) in enh {
-        v.push(r(id, *cat, desc).enh(pat));
+        let rule = r(id, *cat, desc).enh(pat);
+        // Addresses and mailboxes (subjects 1 and 2) exist only inside a transaction: at
+        // the greeting or EHLO such a code names no mailbox ("421 4.2.1 Connection
+        // deferred"), and the stage's or the wording's meaning decides.
+        v.push(if pat.starts_with("*.1.") || pat.starts_with("*.2.") { rule.at(TXN) } else { rule });
     }
 
     v.push(
