@@ -26,6 +26,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .ev(Evidence::BasicCode),
     );
     v.push(
+        r("lmtp.lhlo_required", C::Protocol,
+          "a 500/502/504 to EHLO that asks for LHLO: the host speaks LMTP (RFC 2033), which accepts no HELO either, so falling back cannot help; the host is not an SMTP server")
+            .at(&[S::Ehlo])
+            .codes("500 502 504")
+            .t(&["lhlo"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("rfc5321.ehlo_5xx_fallback_helo", C::Protocol,
           "500/502/504 to EHLO: the server does not support ESMTP; fall back to HELO (RFC 5321 §3.2, §4.1.4), this is not a bounce")
             .at(&[S::Ehlo])
