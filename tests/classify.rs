@@ -1755,3 +1755,100 @@ fn second_round_frames_and_sources() {
         assert_eq!(v.scope, scope, "{wire:?} at {stage}: scope");
     }
 }
+
+/// The third round of issue 14: what a sequence error at RCPT holds, codes about
+/// mailboxes outside a transaction, LMTP hosts, and wording in more languages. Replies
+/// written from RFCs and documentation, no corpus row in view.
+#[test]
+fn third_round_sequence_lmtp_and_languages() {
+    // (reply, stage, category, disposition, scope)
+    let cases = [
+        // RCPT before MAIL is the transaction's fault: the message waits, not the
+        // recipient.
+        (
+            "503 5.5.1 Error: need MAIL command",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Message,
+        ),
+        // ... while a malformed recipient argument is that recipient's.
+        (
+            "501 5.1.3 Bad recipient address syntax",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        // A mailbox code at the greeting names no mailbox: the 421 decides.
+        (
+            "421 4.2.1 Connection deferred",
+            S::Greeting,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
+        // An LMTP host answers EHLO asking for LHLO: HELO will not help.
+        (
+            "500 5.5.1 Use LHLO, this is an LMTP server",
+            S::Ehlo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        // ... while a plain 502 to EHLO still falls back to HELO.
+        (
+            "502 5.5.2 Error: command not recognized",
+            S::Ehlo,
+            C::Protocol,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "554 5.7.1 Your server has been blackholed",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "451 4.7.1 Hourly message quota exceeded for your account",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "554 5.7.1 Su IP esta en una lista negra",
+            S::RcptTo,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "554 Ваш IP в черном списке",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "451 4.7.1 Zu viele Nachrichten, bitte später erneut versuchen",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 Ящик заблокирован",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+    ];
+    for (wire, stage, cat, disp, scope) in cases {
+        let v = check(wire, stage, cat, disp);
+        assert_eq!(v.scope, scope, "{wire:?} at {stage}: scope");
+    }
+}

@@ -148,6 +148,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "daily relay quota",
             "sending quota",
             "traffic quota",
+            // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
+            "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
+            "muitas mensagens", "troppi messaggi", "trop de messages", "trop de courriels", "te veel berichten", "zbyt wiele wiadomości",
+            "zbyt wiele wiadomosci", "za dużo wiadomości", "слишком много писем", "слишком много сообщений",
             "hourly message quota",
             "daily message quota",
             "sending limit*",
@@ -269,7 +273,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["blocked using", "blacklist*", "blackhol*", "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
+            .t(&["blocked using", "blacklist*", "blackhol*",
+                 // Spanish/Portuguese, Italian, French, German, Dutch, Polish, Russian for "black list"
+                 "lista negra", "lista nera", "liste noire", "schwarze liste", "schwarzen liste", "zwarte lijst", "czarna lista", "czarnej liście", "czarnej liscie",
+                 "*ерный список", "*ёрный список", "*ерном списке", "*ёрном списке",
+                 "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked", "black listed", "black-listed", "ip est bloquee", "adresse ip bloquee",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
