@@ -3,7 +3,7 @@
 //! set. Held-out sets rotate (design.md, "Held-out sets rotate"): each is measured once,
 //! its figure recorded in BENCHMARKS.md, then it joins the tuning files
 //! (`common::TUNING_FILES`: `replies.jsonl`, whose first held-out part was `heldout.txt`,
-//! then `fresh/`, then `fresh2/`); the held-out set now is `common::HELDOUT_FILE`.
+//! then `fresh/`, then `fresh2/`, then `fresh3/`); the held-out set now is `common::HELDOUT_FILE`.
 //!
 //! - `tuning_split`: every tuning row, and each retired part on its own. Run with
 //!   `cargo test --test generalisation tuning -- --nocapture` to see every miss; only
@@ -247,6 +247,11 @@ fn tuning_split() {
         &rows_from("fresh2/replies.jsonl"),
         false,
     );
+    all_three(
+        "tuning: fresh3/ (retired)",
+        &rows_from("fresh3/replies.jsonl"),
+        false,
+    );
     // A guard against regressions on the rows the rules were tuned on (the figures in
     // BENCHMARKS.md); the held-out rows carry the issue's thresholds.
     assert!(pct(t.cat, t.n) >= 89.0, "tuning category {}", t.line());
@@ -255,7 +260,7 @@ fn tuning_split() {
     assert!(t.cat > k.cat && t.cat > c.cat);
 }
 
-/// The held-out set (`fresh3/replies.jsonl`, see its README): replies from receiving
+/// The held-out set (`fresh4/replies.jsonl`, see its README): replies from receiving
 /// systems absent from every tuning file, gathered and labelled by someone who did not
 /// read the classifier, and never read by anyone writing rules. Prints totals and
 /// confusion counts, never a row; asserts the figures first measured as a floor.
@@ -310,7 +315,7 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 }
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
-/// disposition >= 99 %. Not reached (`fresh3/`: 83.9 %, 88.1 %, 98.3 %): run with
+/// disposition >= 99 %. Not reached (`fresh4/`: 74.3 %, 81.4 %, 98.2 %): run with
 /// `cargo test --test generalisation -- --ignored` to see how far.
 #[test]
 #[ignore = "issue 14's held-out targets are not reached yet; see BENCHMARKS.md"]
@@ -343,9 +348,9 @@ impl Floor {
     }
 }
 
-/// `fresh3/`'s one look (BENCHMARKS.md): 99 / 104 / 116 of 118.
+/// `fresh4/`'s one look (BENCHMARKS.md): 84 / 92 / 111 of 113.
 const HELDOUT_FLOOR: Floor = Floor {
-    cat: 99,
-    scope: 104,
-    disp: 116,
+    cat: 84,
+    scope: 92,
+    disp: 111,
 };
