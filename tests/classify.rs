@@ -1796,6 +1796,13 @@ fn third_round_sequence_lmtp_and_languages() {
             P,
             Scope::Destination,
         ),
+        (
+            "500 5.5.1 Use LHLO, this is an LMTP server",
+            S::Helo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
         // ... while a plain 502 to EHLO still falls back to HELO.
         (
             "502 5.5.2 Error: command not recognized",

@@ -1047,7 +1047,8 @@ fn score_of(max: u16, kinds: u16) -> (u16, bool) {
 ///   their own) answered to one recipient is
 ///   about that recipient, and answered to the sender or the data, about this
 ///   message; a rule that says it refuses the whole destination (our client host)
-///   keeps that.
+///   keeps that. A `503` protocol error (bad sequence) answered to one recipient is
+///   the transaction's, so about this message.
 /// - A `421` closes the transmission channel (RFC 5321 §3.8): a verdict about a
 ///   recipient, or a stage-scoped one about a message, becomes one about the
 ///   connection, except a throttle of one recipient (it stays that recipient's) and a

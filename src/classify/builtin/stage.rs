@@ -27,8 +27,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("lmtp.lhlo_required", C::Protocol,
-          "a 500/502/504 to EHLO that asks for LHLO: the host speaks LMTP (RFC 2033), which accepts no HELO either, so falling back cannot help; the host is not an SMTP server")
-            .at(&[S::Ehlo])
+          "a 500/502/504 to EHLO or HELO that asks for LHLO: the host speaks LMTP (RFC 2033), which accepts no HELO either, so falling back cannot help; the host is not an SMTP server")
+            .at(&[S::Ehlo, S::Helo])
             .codes("500 502 504")
             .t(&["lhlo"])
             .scope(Scope::Destination),
