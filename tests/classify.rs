@@ -48,6 +48,14 @@ fn check(wire: &str, stage: Stage, cat: Category, disp: Disposition) -> Classifi
     v
 }
 
+/// [`check`] for each `(reply, stage, category, disposition, scope)`, and the scope too.
+fn check_scoped(cases: &[(&str, Stage, Category, Disposition, Scope)]) {
+    for &(wire, stage, cat, disp, scope) in cases {
+        let v = check(wire, stage, cat, disp);
+        assert_eq!(v.scope, scope, "{wire:?} at {stage}: scope");
+    }
+}
+
 /// Classifies bounce/log text and checks category and disposition.
 #[track_caller]
 fn check_text(text: &str, cat: Category, disp: Disposition) -> Classification {
@@ -1750,10 +1758,7 @@ fn second_round_frames_and_sources() {
             Scope::Destination,
         ),
     ];
-    for (wire, stage, cat, disp, scope) in cases {
-        let v = check(wire, stage, cat, disp);
-        assert_eq!(v.scope, scope, "{wire:?} at {stage}: scope");
-    }
+    check_scoped(&cases);
 }
 
 /// The third round of issue 14: what a sequence error at RCPT holds, codes about
@@ -1854,8 +1859,5 @@ fn third_round_sequence_lmtp_and_languages() {
             Scope::Recipient,
         ),
     ];
-    for (wire, stage, cat, disp, scope) in cases {
-        let v = check(wire, stage, cat, disp);
-        assert_eq!(v.scope, scope, "{wire:?} at {stage}: scope");
-    }
+    check_scoped(&cases);
 }
