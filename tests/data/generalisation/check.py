@@ -81,13 +81,12 @@ def main():
     status = 1 if errors else 0
     # the later held-out sets (fresh/, fresh2/, …): same checks plus their own
     import importlib.util
+    spec = importlib.util.spec_from_file_location('heldout_check', os.path.join(HERE, 'heldout_check.py'))
+    heldout_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(heldout_check)
     for name in sorted(d for d in os.listdir(HERE) if d.startswith('fresh')):
-        path = os.path.join(HERE, name, 'check.py')
-        if os.path.exists(os.path.join(HERE, name, 'replies.jsonl')) and os.path.exists(path):
-            spec = importlib.util.spec_from_file_location(f'{name}_check', path)
-            mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-            status |= mod.main(counts='--counts' in sys.argv)
+        if os.path.exists(os.path.join(HERE, name, 'replies.jsonl')):
+            status |= heldout_check.check_set(name, counts='--counts' in sys.argv)
     return status
 
 if __name__ == '__main__':

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The checks every held-out set of the generalisation corpus runs (fresh/, fresh2/, …).
 
-Each set's own check.py calls `check_set(name)`: the same LABELLING.md checks as
-check.py runs on replies.jsonl, plus
+`python3 tests/data/generalisation/heldout_check.py NAME [--counts]` runs `check_set(NAME)`
+(check.py runs it for every set): the same LABELLING.md checks as check.py runs on
+replies.jsonl, plus
 - no system of the set appears in an earlier file (`earlier_files(name)`: replies.jsonl
   and every set gathered before this one, in order fresh, fresh2, fresh3, …; the sets
   share no receiving system);
@@ -88,3 +89,11 @@ def check_set(name, counts=False):
         for s, c in sorted(systems.items()):
             print(f'  {s}: {c}')
     return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    import sys
+    names = [a for a in sys.argv[1:] if not a.startswith('--')]
+    if len(names) != 1 or not os.path.exists(os.path.join(HERE, names[0], 'replies.jsonl')):
+        sys.exit('usage: heldout_check.py NAME [--counts]  (NAME: a set directory such as fresh4)')
+    sys.exit(check_set(names[0], counts='--counts' in sys.argv))
