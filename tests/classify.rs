@@ -1733,11 +1733,12 @@ fn second_round_frames_and_sources() {
             T,
             Scope::Connection,
         ),
-        // A refusal naming our IP and nothing else holds the destination.
+        // A refusal naming our IP and nothing else holds the destination (and, since
+        // the fourth round, reads as our IP's standing: every labelled such row says so).
         (
             "550 5.7.1 Sorry, your IP is not allowed to send mail to this server",
             S::MailFrom,
-            C::Policy,
+            C::Reputation,
             P,
             Scope::Destination,
         ),
@@ -1777,11 +1778,12 @@ fn third_round_sequence_lmtp_and_languages() {
             P,
             Scope::Message,
         ),
-        // ... while a malformed recipient argument is that recipient's.
+        // ... while a malformed recipient argument is that recipient's (a syntax
+        // error, not an unknown user: X.1.3).
         (
             "501 5.1.3 Bad recipient address syntax",
             S::RcptTo,
-            C::UserUnknown,
+            C::Protocol,
             P,
             Scope::Recipient,
         ),
@@ -1857,6 +1859,155 @@ fn third_round_sequence_lmtp_and_languages() {
             C::MailboxDisabled,
             P,
             Scope::Recipient,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+/// The fourth round's rules (tuning rows of the retired `fresh4/` set, RFC 3463 and
+/// RFC 4954): each case fails if its rule is taken out.
+#[test]
+fn fourth_round_attachments_auth_syntax_and_stage_scope() {
+    let cases = [
+        // A blocklisted attachment is the content, not our IP.
+        (
+            "550 5.7.1 Attached file extension is blacklisted: .scr",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Message rejected: unsafe attachments",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        // A listing as an open relay is a blocklisting of our host, not relaying denied.
+        (
+            "554 5.7.1 Your host is listed as possible open relay",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        // RFC 4954: an unknown mechanism is our AUTH's fault; an insecure one needs TLS.
+        (
+            "504 5.5.4 Unrecognized authentication type",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "538 5.7.11 Insecure authentication mechanism requires SSL",
+            S::Auth,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.1.1 <u@example.org>: Recipient address rejected: nonexistent user",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        // X.1.3 and malformed-address wording: a syntax error in our RCPT argument.
+        (
+            "501 5.1.3 Malformed destination address",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.1.8 Temporary failure in sender address verification",
+            S::MailFrom,
+            C::SenderRejected,
+            T,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Domain must resolve",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // A refusal naming our IP with no other cause: our IP's standing.
+        (
+            "550 Sorry, no access for this ip",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // A policy refusal before any transaction can only be of us.
+        (
+            "553 sorry, your HELO host name has been denied",
+            S::Ehlo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // A receiving-side error after the data holds this message, not the host.
+        (
+            "451 4.3.0 Error queuing message",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.3.0 Cannot allocate memory",
+            S::DataEnd,
+            C::ServerError,
+            P,
+            Scope::Message,
+        ),
+        (
+            "421 Server temporarily unavailable",
+            S::Greeting,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "450 4.2.1 You sent to many mails in the last 10 minutes",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "552 Mailbox of user@example.org does not have enough space",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "511 sorry, can't find a valid MX for rcpt domain (#5.1.1)",
+            S::RcptTo,
+            C::DomainNotFound,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "553 5.7.1 Please use POP before SMTP",
+            S::RcptTo,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "503 5.5.1 No recipients",
+            S::Data,
+            C::Protocol,
+            P,
+            Scope::Message,
         ),
     ];
     check_scoped(&cases);

@@ -1085,6 +1085,13 @@ fn scope_for(
             }
             Stage::RcptTo => scope = Scope::Recipient,
             Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => scope = Scope::Message,
+            // Before any transaction, a refusal by the receiver's own rules can only be
+            // of us (our host, our HELO name): every message to the host waits.
+            Stage::Connect | Stage::Greeting | Stage::Ehlo | Stage::Helo
+                if category == Category::Policy =>
+            {
+                scope = Scope::Destination
+            }
             _ => {}
         }
     }

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 3748 features, 8239 (feature, category) entries.
+//! 29 categories, 4000 features, 8406 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,13 +48,14 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-46, 40, -37, -37, -18, 40, -40, -57, -90, -24, -20, 53, -7, -13, -40, -18, -29, 45, 12, -4, 5, 81, -10, 129, 0, 88, 34, -37, 2];
+pub(super) static PRIOR: [i32; 29] = [-33, 36, -44, -35, -21, 34, -44, -59, -85, -30, -14, 48, -6, -18, -42, -17, -21, 55, 19, 6, 5, 75, -11, 133, -5, 86, 25, -31, -6];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).
-pub(super) static HASHES: [u32; 3748] = [
+pub(super) static HASHES: [u32; 4000] = [
+    0x0008161a, // w:rule
     0x000a3c4c, // w:configured
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
@@ -63,6 +64,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0049d3ad, // w:method
     0x00745502, // b:rejected no
     0x00aff7b1, // b:session open
+    0x00d8753c, // b:permitted to
     0x00d933e5, // w:forbidden
     0x00e467d9, // w:rhsbl
     0x0134aa23, // b:provider for
@@ -95,6 +97,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0308dc8d, // b:messagelabs com
     0x031ef56f, // b:this is
     0x032271c8, // w:quarantined
+    0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
@@ -109,23 +112,31 @@ pub(super) static HASHES: [u32; 3748] = [
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
+    0x0457ae1a, // b:internal failure
     0x04667a55, // b:server local
     0x049948c7, // b:net ont
     0x04b67271, // b:messages they
     0x04c13d57, // b:invalid recipient
+    0x04c1572a, // w:filtering
     0x04c2ce50, // e:x.7.32
     0x04d5597c, // b:list expansion
+    0x04e7b73d, // b:www spamcop
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
     0x05341a20, // w:setting
     0x0556e6b0, // b:unavailable user
+    0x055e6472, // b:domain must
     0x0561f800, // b:requests per
+    0x056f8740, // b:no access
+    0x05837570, // b:our server
     0x05aa955b, // b:sender intelligence
     0x05b91658, // w:receivingrate
     0x05bc4f3b, // b:unrouteable address
     0x05d44716, // b:overquotaperm gsmtp
+    0x060e86cb, // b:at the
     0x061932f6, // b:with either
     0x06233c48, // b:registered in
+    0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
     0x065c2820, // b:writing spool
@@ -135,6 +146,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x067e9211, // w:mailboxfull
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
+    0x06997f96, // b:host name
     0x06c2d176, // e:x.7.30
     0x06d9cd8c, // b:receivingrateperm gsmtp
     0x06fd2045, // b:sent from
@@ -158,6 +170,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x081efe51, // b:id spam
     0x08333f87, // b:is disabled
     0x0837cd52, // b:appeared to
+    0x083c8d32, // b:rejected your
     0x0858e8c0, // w:knowledge
     0x0866cfda, // b:au com
     0x0866ef38, // b:by one
@@ -179,6 +192,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x08fa9eec, // b:authentication gsmtp
     0x08fb8663, // w:response
     0x09044e20, // w:overquotaperm
+    0x090a7b67, // w:memory
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
@@ -212,11 +226,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0b0edb78, // b:detected that
     0x0b11d4b2, // b:this message
     0x0b2a7689, // b:org quota
+    0x0b454f2c, // b:error while
     0x0b5050d0, // b:need rcpt
     0x0b6553da, // b:rejected server
     0x0b70030e, // b:or access
     0x0b7c34cd, // w:daily
     0x0b92fafd, // s:rcpt_to
+    0x0ba44516, // b:helo not
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
     0x0be6f81f, // w:blacklist
@@ -239,6 +255,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0cf83c92, // w:qualified
     0x0d064f7c, // w:exe
     0x0d118fac, // w:iol
+    0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
     0x0d2276a1, // b:signature found
@@ -249,6 +266,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0d4f317c, // e:4.7.500
     0x0d55b38b, // b:should be
     0x0d68d09b, // w:reachable
+    0x0d739fd8, // b:failed authentication
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
     0x0dc51b12, // e:x.7.23
@@ -263,12 +281,14 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0e389695, // b:or forged
     0x0e60e9c9, // b:next time
     0x0e80b525, // b:service ip
+    0x0e86b7eb, // b:the intended
     0x0e95764c, // b:session exceeded
     0x0e9eeb88, // b:have sender
     0x0ea8c9fc, // b:suspicious due
     0x0edff606, // w:isn
     0x0ef6257e, // w:frozen
     0x0f24e89c, // w:dangerous
+    0x0f3a3ae3, // b:net user
     0x0f3cbb37, // b:found missing
     0x0f41d1e8, // b:afin de
     0x0f5d83ba, // b:likely unsolicited
@@ -278,6 +298,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
     0x0f7d0e15, // b:dbl spamhaus
+    0x0f96b860, // b:unknown command
     0x0f9ef098, // b:from weren
     0x0fa7f613, // b:fixed maximum
     0x0fbab1a2, // b:parameters or
@@ -328,12 +349,14 @@ pub(super) static HASHES: [u32; 3748] = [
     0x134ce7a7, // b:un destinataire
     0x1351479c, // b:were blocked
     0x1371ad89, // b:malformed mail
+    0x138af53c, // b:clamav net
     0x1391e83e, // b:user icloud
     0x13a2aef4, // b:sessions from
     0x13a3abe7, // w:nested
     0x13b45c66, // b:later for
     0x13b48b55, // w:rambler
     0x13bb4eef, // w:based
+    0x13bd2776, // b:tu berlin
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
     0x13d96902, // b:tls already
@@ -366,6 +389,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x156c4873, // w:ezweb
     0x15a65df4, // b:this was
     0x15b44ae8, // w:incomplete
+    0x15e860fe, // w:hits
     0x15ea55ab, // w:taken
     0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
@@ -384,6 +408,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x16d9eca4, // w:missing
     0x170b0594, // w:lien
     0x17109e31, // w:needs
+    0x171c045f, // b:com html
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
     0x1760f7cf, // w:par
@@ -406,7 +431,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x185685b9, // b:sender dmarc
     0x18733435, // w:deliver
     0x18741728, // w:responded
-    0x189e43b2, // w:unresolvable
     0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
@@ -423,7 +447,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
-    0x19b8e7a4, // w:whitelisted
     0x19d2a09d, // b:information go
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
@@ -433,11 +456,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x1ab71d5e, // b:on acme
     0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
+    0x1acde5f3, // b:lookup shtml
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
     0x1b364166, // b:more information
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
+    0x1b693e7d, // w:notify
     0x1bd0e235, // b:mail neko
     0x1bdbb21c, // b:sender is
     0x1be85942, // w:ips
@@ -452,6 +477,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x1c4c1666, // b:using mail
     0x1c76b49c, // b:servers must
     0x1c82d9cd, // w:checks
+    0x1ca16b78, // b:available now
     0x1ca5ce63, // w:but
     0x1ca9d703, // w:occurred
     0x1cb058c0, // w:reply
@@ -497,6 +523,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x1e692d4e, // w:score
     0x1e73d68e, // b:com with
     0x1e8b5e07, // b:max recipients
+    0x1ea49823, // b:mistreat you
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
     0x1ed64df7, // w:ascii
@@ -507,11 +534,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x1f1c8306, // e:4.5.1
     0x1f240b85, // b:workspace account
     0x1f3191d8, // b:all recipients
+    0x1f32773c, // b:source domain
     0x1f4315c8, // w:succeed
     0x1f44ffe1, // b:choose to
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
+    0x1f809219, // b:command parameter
     0x1f8b1885, // b:bin help
     0x1fa4938f, // b:kijitora neko
     0x1faca135, // b:correct helo
@@ -520,20 +549,21 @@ pub(super) static HASHES: [u32; 3748] = [
     0x20057e8d, // b:address domain
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
+    0x201c8499, // e:4.5.0
     0x202e5a0e, // b:envoyes vers
     0x202ea8fe, // b:neko nyaaaaaaan
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
-    0x206fe360, // w:unrecognised
     0x2077c98b, // w:being
     0x207f3635, // b:help mail
-    0x2084d23b, // w:vous
     0x20a64982, // b:has dmarc
+    0x20a729ef, // b:error authentication
     0x20a9da01, // b:sequence of
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
     0x20bb1fda, // b:rejected multi
+    0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
     0x20d78c4f, // b:and may
     0x20efcee0, // w:bulk
@@ -571,6 +601,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x229dbfd8, // b:org doesn
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
+    0x22e53665, // b:allowed rcpthosts
     0x22f020ab, // b:authentication failure
     0x22f93124, // b:tried to
     0x2345b50c, // b:complaints see
@@ -598,6 +629,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2492647e, // w:fixed
     0x249f3a4a, // w:comcast
     0x24b497ca, // b:if this
+    0x24d234ed, // b:via our
     0x24da9d9b, // w:mail
     0x24edc241, // b:administrator returned
     0x2505d178, // b:while sending
@@ -616,11 +648,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x25c314a0, // w:resynchronise
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
+    0x25eb242c, // b:expected rcpt
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
     0x263584fe, // b:ip unknown
+    0x26374671, // w:mistreat
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
     0x268d0fc5, // b:smtp host
@@ -633,6 +667,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x27736551, // b:contact is
     0x278f8a90, // w:already
     0x279ccda5, // w:links
+    0x27bf5ded, // b:id header
     0x27e5c549, // b:jp domain
     0x27e680c9, // b:email flagged
     0x27ed4a0b, // w:literal
@@ -647,10 +682,14 @@ pub(super) static HASHES: [u32; 3748] = [
     0x287463a6, // b:has no
     0x28a347b2, // b:this system
     0x28aec6d2, // b:maximum message
+    0x28b0e1cf, // b:penalty seconds
     0x28b101b5, // w:store
     0x28d2163d, // b:visit https
     0x28d76c7d, // b:message contains
+    0x28d77d80, // b:address sender
     0x28e01ef4, // w:isp
+    0x28f11834, // b:has invalid
+    0x29197ff1, // b:com for
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
     0x2948992f, // b:from parameters
@@ -660,11 +699,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2975537e, // b:being sent
     0x29770cf7, // b:by the
     0x29861431, // b:authentication go
-    0x29a9c624, // w:xxxx
     0x29aa383f, // w:aborted
     0x29c898a8, // b:dmarcrejection gsmtp
     0x29cd8166, // b:message too
-    0x29da150b, // w:waiting
     0x29daf9d5, // b:failure please
     0x29dc031c, // b:directions for
     0x29f31b18, // e:x.4.2
@@ -680,12 +717,16 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2a948e28, // b:suspected spam
     0x2ab92b10, // w:moins
     0x2acf7999, // b:from addresses
+    0x2ad1b728, // b:find valid
+    0x2ae83eba, // b:envelope sender
     0x2af31cab, // e:x.4.3
+    0x2b06da14, // b:banned content
     0x2b080877, // w:forwarding
     0x2b096038, // w:recipnotfound
     0x2b0c8cd9, // w:procedure
     0x2b1f9ddb, // b:guidelines and
     0x2b4843be, // b:org to
+    0x2b4c21bf, // b:negotiation failed
     0x2b512d7b, // b:command not
     0x2b6355e2, // w:pbl
     0x2b66a540, // b:to domain
@@ -701,6 +742,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2bed4522, // b:process connection
     0x2bf31e3e, // e:x.4.0
     0x2bfefe60, // b:error no
+    0x2bff875b, // b:connection error
     0x2c06412d, // b:unavailable please
     0x2c153c73, // b:of reject
     0x2c1c8f67, // w:bytes
@@ -729,6 +771,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2d23b211, // b:found example
     0x2d519abc, // e:x.2.0
     0x2d59069c, // b:reply to
+    0x2d5fc598, // b:seconds retries
     0x2d65a772, // b:sorry we
     0x2d65b4d8, // w:requires
     0x2d6d7b08, // b:to review
@@ -741,7 +784,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2df32164, // e:x.4.6
     0x2e0a3d08, // b:les emails
     0x2e18834f, // b:mailbox here
+    0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
+    0x2e24a69a, // b:are on
     0x2e3b1100, // w:poor
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
@@ -756,10 +801,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0x2f14477e, // w:access
     0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
+    0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
     0x2f7fa295, // b:limited because
     0x2f903f96, // b:this recipient
+    0x2f9186fd, // b:contact us
     0x2f937a8a, // b:connection timed
     0x2f9848ee, // b:to why
     0x2f9e97e3, // b:tard service
@@ -793,10 +840,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0x31c582ec, // b:provide valid
     0x31c687f6, // w:host
     0x31cae124, // b:data command
+    0x31f0aa68, // w:feel
     0x31fcf23b, // b:has one
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
     0x32211c7f, // b:accepting email
+    0x3224831b, // w:charter
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
@@ -807,6 +856,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b3a2a6, // b:quota sessionid
+    0x32c2afb9, // b:to dmarc
     0x32cc39c5, // b:reject your
     0x3303d357, // b:that all
     0x33103ee1, // w:busy
@@ -833,13 +883,17 @@ pub(super) static HASHES: [u32; 3748] = [
     0x347bd32d, // b:rate limited
     0x3493b4e2, // b:since part
     0x34a8d844, // w:blocked
+    0x34afd37e, // b:address user
     0x34f13d75, // b:krs yahoo
     0x3501fb53, // w:spool
     0x3516f43d, // b:url in
     0x353ea854, // e:5.3.0
     0x3546a3c2, // b:bloquee pour
+    0x354cbb56, // w:retries
+    0x3562349e, // b:your address
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
+    0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
     0x35af2664, // b:per connection
     0x35b49238, // w:field
@@ -863,11 +917,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
     0x36fee80f, // b:quota please
+    0x3710649f, // b:account user
     0x3713dae7, // b:from ips
     0x372d1dfb, // b:using spamhaus
     0x373eab57, // w:find
     0x373eab7a, // e:5.3.2
     0x373f4064, // w:generating
+    0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
     0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
@@ -875,6 +931,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
     0x37d71cf3, // b:connections slow
+    0x37db42a5, // b:domains in
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
@@ -895,16 +952,17 @@ pub(super) static HASHES: [u32; 3748] = [
     0x38ee0858, // w:likely
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
+    0x390bc6bb, // b:to many
     0x3922c795, // w:regarding
     0x393941ec, // w:negotiated
     0x395ed303, // w:enable
     0x3978e1a4, // b:failed http
     0x398b19e6, // b:called sent
     0x39bb4590, // b:been exceeded
+    0x39cb71f2, // b:you sent
     0x39ccac5b, // b:email address
     0x39cd4fa3, // b:on the
     0x39fa420a, // b:authentication checks
-    0x3a18dd18, // w:version
     0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
@@ -954,12 +1012,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x3d26be2b, // b:reputation ask
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
+    0x3d4dee47, // b:data error
     0x3d5886a6, // w:total
     0x3d7e7d52, // b:to security
+    0x3d904255, // w:different
     0x3d9c4844, // b:response codes
     0x3df3a74c, // b:mailbox does
     0x3e27176e, // b:en us
-    0x3e326425, // w:var
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
@@ -1018,11 +1077,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x427a7434, // w:destination
     0x427b04d2, // b:is being
     0x42be9d3d, // b:not meet
+    0x42c42a27, // w:provided
     0x42d98230, // b:refused you
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
+    0x4330b5a7, // w:normal
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
     0x436985fa, // w:senders
@@ -1031,6 +1092,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x43c0f030, // w:recognized
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
+    0x440aee55, // b:too fast
     0x44108b7f, // b:request ip
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
@@ -1053,6 +1115,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
+    0x45893993, // b:by client
     0x459212f7, // b:xx smtp
     0x4592b95f, // b:with valid
     0x4594054f, // b:http example
@@ -1071,9 +1134,11 @@ pub(super) static HASHES: [u32; 3748] = [
     0x468a68db, // b:by spf
     0x46975e96, // w:conform
     0x46a5e467, // w:authenticated
+    0x46b40c7c, // b:the last
     0x46ba6fae, // w:shironeko
     0x46c161da, // b:at later
     0x46eed2ef, // b:method cram
+    0x46f3ed83, // b:temporary dns
     0x46f415ea, // b:mx host
     0x46fcb070, // w:surbl
     0x474fc39a, // b:has an
@@ -1086,6 +1151,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x48085fb0, // b:registered within
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
+    0x48233855, // b:the target
     0x482851b3, // w:client
     0x4846e5e3, // b:error codes
     0x4858789c, // w:refused
@@ -1114,6 +1180,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x4ad04872, // b:kijitora ntt
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
+    0x4afcf096, // b:error on
     0x4b01a9c4, // w:quickly
     0x4b348078, // w:libsisimai
     0x4b51d90a, // w:lookup
@@ -1132,6 +1199,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x4c358aca, // w:bellsouth
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
+    0x4cc0d5e3, // b:using bl
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
@@ -1149,6 +1217,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x4dab55d9, // w:zen
     0x4dc3753e, // b:policy rfc
     0x4dc76849, // b:google limit
+    0x4dd559eb, // b:this failure
     0x4e03789b, // w:ont
     0x4e0768df, // b:multiple recipients
     0x4e0e65f5, // w:called
@@ -1172,13 +1241,16 @@ pub(super) static HASHES: [u32; 3748] = [
     0x4f61970c, // w:from
     0x4f6ab1cb, // b:jp please
     0x4f84f310, // w:plain
+    0x4f8f7fa2, // b:to malicious
     0x4fa72e34, // b:size limits
     0x4fb62019, // w:domains
     0x4fbf4af8, // b:taken mailbox
     0x4fc02b82, // b:try again
     0x4fc82123, // b:exceeded message
+    0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
     0x4ff19980, // b:domain an
+    0x5012a36c, // w:queuing
     0x502c1f5a, // b:not succeed
     0x504a07e3, // b:temporarily rejected
     0x5056a272, // b:user domain
@@ -1209,12 +1281,14 @@ pub(super) static HASHES: [u32; 3748] = [
     0x51f4a92d, // b:to request
     0x521104db, // b:many connections
     0x52198ec9, // b:accounts answer
+    0x521bf396, // b:unauthorized relay
     0x52202a11, // b:invalid command
     0x522c9e96, // b:too busy
     0x5235439e, // w:unauthenticated
     0x525b9fdc, // b:unauthenticated mail
     0x5264545e, // b:error service
     0x52766f5e, // b:is listed
+    0x52958f2a, // b:virus eicar
     0x52ad6652, // b:recipient rejected
     0x52e331e9, // b:not exist
     0x53062345, // b:retrying will
@@ -1233,10 +1307,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0x54130212, // b:allowed in
     0x5416b661, // b:eicar test
     0x541ef26c, // b:userunknown libsisimai
+    0x543a7286, // b:mx rule
     0x5454ab6f, // w:schweikert
     0x54783a7a, // w:space
     0x547d2641, // b:by header
     0x547de7e8, // w:mailboxes
+    0x54825126, // b:we mistreat
     0x54a65873, // b:dc net
     0x54c9526d, // b:relay mail
     0x54ee904d, // b:mail disableduser
@@ -1268,6 +1344,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0x5681c2f1, // b:no spf
     0x56859eee, // w:there
     0x56b57d3b, // b:addresses rejected
+    0x56b75da1, // b:via alternate
+    0x56b7b020, // b:errors retrying
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
     0x56e38bd4, // b:the from
@@ -1280,7 +1358,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x5762119d, // w:match
     0x576eaebd, // b:ip not
     0x577ad58f, // w:spoofing
-    0x57867da8, // w:unsolicitedmessageerror
     0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
     0x57d20665, // w:choose
@@ -1297,12 +1374,15 @@ pub(super) static HASHES: [u32; 3748] = [
     0x58e0a639, // w:authenticate
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
+    0x594b1956, // b:org service
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x5995d507, // b:signature data
     0x59ab1189, // b:rejected recipients
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
+    0x59cad18d, // b:mails from
+    0x59d6a903, // b:rejected temporarily
     0x59f3b865, // w:time
     0x5a06e3f9, // b:must be
     0x5a115677, // b:reject id
@@ -1377,7 +1457,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x5f672e01, // w:save
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
-    0x5f8d5d1b, // w:zip
     0x5fb040d4, // b:sender blocked
     0x5fc673c9, // b:owner dmarc
     0x5fd01bdb, // b:denied ip
@@ -1399,6 +1478,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x60fcf4b3, // b:of bouncing
     0x60fd54e2, // w:frequency
     0x612988bc, // b:not supported
+    0x6139a640, // b:with your
     0x613e38cb, // w:parameter
     0x615828e7, // b:auth plain
     0x615b4a58, // b:link below
@@ -1410,16 +1490,19 @@ pub(super) static HASHES: [u32; 3748] = [
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
     0x61d4c99c, // b:to smtp
+    0x61da4aa9, // b:retrying too
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
     0x6228263d, // b:before rcpt
     0x62360815, // w:inactive
+    0x624458d5, // b:rcpt before
     0x624fcb6b, // b:delivery information
     0x625ea740, // b:all messages
     0x62732d44, // b:ldap ou
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
     0x62975d79, // b:connection rate
+    0x62bb2173, // b:relay to
     0x62bdc67f, // b:information refer
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
@@ -1451,10 +1534,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0x64059f58, // b:cuda nsu
     0x640ac420, // b:aborted mailbox
     0x6412e242, // w:logged
+    0x64133a91, // b:back in
     0x6415a7c8, // w:banned
     0x641e1265, // w:tls
     0x64226a3f, // b:no route
     0x642bef70, // w:messages
+    0x643656a8, // b:net blocked
     0x64366fc8, // b:ua err
     0x64469b6a, // b:improper use
     0x644d171f, // w:say
@@ -1481,6 +1566,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x65e52433, // b:authentication credentials
     0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
+    0x6611695b, // b:reject ip
     0x661c582a, // b:http service
     0x662ab63b, // b:domain example
     0x662b426d, // b:mail before
@@ -1493,7 +1579,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6650333b, // b:an ip
     0x666dc406, // b:not configured
     0x66979f5e, // b:org said
-    0x66d9089e, // w:unverifyable
     0x66e3b51e, // b:org recipient
     0x66fbb595, // b:contains virus
     0x66fd85ad, // w:amazonses
@@ -1501,6 +1586,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6715c723, // b:esmtp service
     0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
+    0x673a846b, // b:many simultaneous
     0x674add41, // w:sfr
     0x67515416, // b:microsoft com
     0x675b8034, // b:details about
@@ -1518,6 +1604,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x685e9387, // b:for both
     0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
+    0x6891bb8f, // b:full chkuser
     0x68a14bd3, // w:path
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
@@ -1538,6 +1625,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6a009871, // b:unauthenticated email
     0x6a2cb178, // w:barracudacentral
     0x6a2e4837, // w:channel
+    0x6a563cea, // b:sender example
     0x6a5bbaba, // b:net why
     0x6a644bb0, // b:bad address
     0x6a67f652, // b:use rset
@@ -1548,13 +1636,16 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6ae3ed06, // b:mail nullmx
     0x6ae82f56, // b:org sender
     0x6af13e66, // e:5.7.2
+    0x6af40798, // b:do contact
     0x6b2a8c71, // b:part does
     0x6b3410d7, // b:qmail file
     0x6b5c9f73, // b:much mail
+    0x6ba7fdd0, // b:recipient via
     0x6bb5a38a, // b:mail has
     0x6bccabf5, // b:smtp requested
     0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
+    0x6c130875, // b:intended recipient
     0x6c1b24ba, // w:routing
     0x6c3ddebb, // w:require
     0x6c404cc9, // b:to process
@@ -1563,6 +1654,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6c5e495c, // c:538
     0x6c95439f, // b:servers without
     0x6c96394a, // b:of attachments
+    0x6c9b5b3b, // b:can accept
     0x6ca26b35, // b:dns match
     0x6cd4ae42, // b:in past
     0x6ce84296, // b:busy please
@@ -1592,6 +1684,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
     0x6e0b6813, // b:and was
+    0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
     0x6e496fbe, // b:mailbox not
     0x6e5b4ff9, // b:being accepted
@@ -1606,7 +1699,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6f1610af, // b:authentication information
     0x6f24c2a3, // w:excessive
     0x6f3050bd, // w:boundries
+    0x6f3caccd, // b:my list
     0x6f530e26, // b:the policy
+    0x6f5eb61e, // b:valid mx
     0x6f649747, // w:server
     0x6f6cfc78, // b:server error
     0x6f6f6af6, // w:over
@@ -1618,6 +1713,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x6fceb34b, // b:relay not
     0x6fde4428, // b:domain in
     0x6ff14645, // e:5.7.7
+    0x70057838, // b:from different
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
     0x702f2bd7, // b:for reset
@@ -1629,6 +1725,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x708e4d8f, // b:turn on
     0x70a8b3f2, // b:destinataire invalide
     0x70bc1ea7, // e:5.6.0
+    0x70ca34c9, // b:parameter not
     0x70d789f6, // b:domain to
     0x70f147d8, // e:5.7.8
     0x70fc5a98, // b:mail live
@@ -1657,8 +1754,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0x72b8dc3f, // b:policy evaluation
     0x72c0200c, // b:client host
     0x72c56489, // w:issued
+    0x730af4a6, // b:com unrouteable
+    0x7314fb9a, // b:email was
     0x73255725, // b:size kb
     0x732a9c7a, // w:ssl
+    0x732c19cc, // b:message data
+    0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
     0x734165a1, // b:the procedure
     0x73505b5d, // b:jp is
@@ -1679,7 +1780,10 @@ pub(super) static HASHES: [u32; 3748] = [
     0x73bde99f, // b:by all
     0x73dd84ed, // b:content guidelines
     0x7401e4e5, // w:empty
+    0x74078851, // b:be accepted
+    0x740b2684, // w:last
     0x74158156, // b:code nxdomain
+    0x741830b6, // b:or helo
     0x7420abfc, // b:allowed on
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
@@ -1707,12 +1811,15 @@ pub(super) static HASHES: [u32; 3748] = [
     0x75fd07e5, // b:message and
     0x7612b313, // b:say you
     0x762b90c9, // b:down please
+    0x76310481, // b:file is
     0x7631a5be, // b:your situation
+    0x7634d4d8, // b:for xx
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
     0x766097b1, // c:524
     0x7678c3bf, // w:fix
+    0x76a2c534, // b:rejected you
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
     0x76e947cf, // b:rejected email
@@ -1725,15 +1832,18 @@ pub(super) static HASHES: [u32; 3748] = [
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
     0x77c3ed20, // b:iol local
+    0x77e1f102, // b:messages for
     0x77e2cdee, // b:domain of
     0x77e73317, // b:mx recipient
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
     0x781bdf84, // b:best protect
+    0x782c703c, // b:sorry can
     0x7831a080, // b:recipient inbox
     0x78449990, // b:space and
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
+    0x78609ad7, // c:522
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
     0x7890793a, // b:regularize your
@@ -1743,13 +1853,16 @@ pub(super) static HASHES: [u32; 3748] = [
     0x78b8d9a2, // b:smtp message
     0x78c27b06, // b:rejected mail
     0x78d5358c, // c:431
+    0x790279be, // b:recipient here
     0x7941c6c1, // b:smtp orange
+    0x79447e03, // b:policy analysis
     0x79609c6a, // c:521
     0x79631f24, // b:recipient addresses
     0x796d6e09, // b:permanently deferred
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
     0x7980aaa7, // w:virtual
+    0x79833e64, // b:policies chkuser
     0x7993ac18, // b:recipient has
     0x799f6f2b, // b:relay at
     0x79af5a69, // e:x.7
@@ -1768,12 +1881,14 @@ pub(super) static HASHES: [u32; 3748] = [
     0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
     0x7b183e09, // b:space please
+    0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
     0x7b31de62, // b:smtp spam
     0x7b38d9d3, // w:both
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
     0x7baf5d8f, // e:x.1
+    0x7bc10341, // b:net dynamic
     0x7bd53a45, // c:432
     0x7bed0714, // b:or address
     0x7bf5c4c7, // b:gmail this
@@ -1786,6 +1901,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x7c2d687d, // b:the links
     0x7c2dd585, // b:concurrent connections
     0x7c3c700a, // b:the directions
+    0x7c48bfd7, // b:feel we
     0x7c4f00e8, // w:infected
     0x7c652279, // b:why has
     0x7c6b02c7, // b:by user
@@ -1814,7 +1930,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
     0x7daf60b5, // e:x.3
+    0x7db8caaf, // w:invoice
     0x7dbcdb21, // b:rejete mail
+    0x7dd2fe5a, // w:means
     0x7dde5779, // w:failed
     0x7de20943, // b:services afin
     0x7de2e2b6, // w:valid
@@ -1846,9 +1964,11 @@ pub(super) static HASHES: [u32; 3748] = [
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fed4882, // b:client xx
+    0x7fee63f9, // b:in blacklist
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
+    0x802ec248, // b:open relay
     0x803a003f, // w:another
     0x80496e3b, // b:org error
     0x80771cb3, // b:many concurrent
@@ -1884,6 +2004,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x824c9fc4, // w:unfortunately
     0x825ea29a, // w:connect
     0x8262ba7f, // b:for mail
+    0x826862f6, // b:rcpthosts chkuser
     0x8269be4c, // b:recipient domain
     0x826cc383, // b:for your
     0x8287fc85, // b:from dnsbls
@@ -1892,7 +2013,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x82a3b358, // w:past
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
-    0x82ca7556, // w:vers
     0x82d83eea, // b:mailing list
     0x82e2553e, // b:closed you
     0x82f18f59, // b:limited blocked
@@ -1901,6 +2021,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8349441c, // w:prodigy
     0x835c08f3, // b:name required
     0x836a23b4, // b:pass authentication
+    0x836d51e8, // b:berlin de
+    0x836e1be6, // b:user address
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
@@ -1911,13 +2033,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0x840570a9, // w:settings
     0x84086eb7, // b:query lookup
     0x84147f22, // b:found haineko
+    0x84191465, // b:for mx
     0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
     0x8449168c, // w:services
     0x8449711c, // b:mail host
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
-    0x845c87b4, // w:xxx
     0x84600064, // b:administrative limit
     0x8464c3f0, // b:qq trouble
     0x8470ad97, // b:nature of
@@ -1937,6 +2059,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8532b269, // b:by dmarc
     0x85440351, // b:the administrator
     0x85463eed, // b:org please
+    0x8549a9e4, // b:rejected the
     0x854ce3cc, // b:to accept
     0x8550caf1, // b:com en
     0x8566b536, // w:since
@@ -1944,8 +2067,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0x85972611, // b:message was
     0x859afb6c, // b:sender bounce
     0x85e185ec, // w:type
-    0x85e58351, // w:troubleshooter
     0x85e843af, // b:content judged
+    0x85e8807b, // b:charter net
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
     0x861431c5, // w:were
@@ -1960,12 +2083,14 @@ pub(super) static HASHES: [u32; 3748] = [
     0x86b74b02, // b:must log
     0x86c61dc8, // b:of data
     0x86d0ce68, // c:417
+    0x86e11693, // b:to execute
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
     0x8759c873, // b:com ip
     0x8789aa81, // b:with missing
     0x878dfccf, // b:up spf
+    0x87ab3d11, // b:for sender
     0x87b90ce1, // b:mx https
     0x87c9b61c, // b:virus detected
     0x87d21018, // b:missing header
@@ -1998,15 +2123,19 @@ pub(super) static HASHES: [u32; 3748] = [
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
     0x896b12d0, // b:rejected during
+    0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
     0x899a3124, // w:done
     0x89a33cc2, // b:command out
     0x89a3be5d, // w:pass
+    0x89c3a845, // b:sorry recipient
     0x89cfd361, // b:example prodigy
     0x89d09938, // b:of rcpts
     0x8a05ca19, // w:rejecting
+    0x8a065128, // b:from client
     0x8a104f00, // w:body
+    0x8a170f3f, // w:look
     0x8a17537c, // b:limits in
     0x8a39ac27, // b:below and
     0x8a48e3e1, // b:in mail
@@ -2016,7 +2145,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8a8584d3, // b:guidelines https
     0x8a9c7ca1, // b:count exceeded
     0x8aa0369f, // b:is receiving
-    0x8aa0f860, // w:whose
     0x8ab50889, // b:valid address
     0x8ace67ff, // b:recipient no
     0x8ada7fb2, // b:smtp temporary
@@ -2034,6 +2162,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8b8d68fb, // b:required use
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
+    0x8bc7f071, // b:us hello
     0x8bd2e38c, // b:disk quota
     0x8bda25ca, // b:day for
     0x8c15cc41, // b:bouncing these
@@ -2051,8 +2180,10 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8cb44297, // w:issue
     0x8cc583fe, // b:resolver rst
     0x8d0a11db, // b:spam the
+    0x8d112bc7, // b:tls negotiation
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
+    0x8d3fa3b5, // b:format chkuser
     0x8d45d49f, // b:listed in
     0x8d4efc4b, // b:administrator to
     0x8d5abaa4, // b:mail troubleshooting
@@ -2061,6 +2192,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8d8ffb12, // b:requires all
     0x8d9105d0, // b:the initial
     0x8d96fdd1, // w:fails
+    0x8d9edc87, // b:mx for
     0x8da12ddd, // b:bulk email
     0x8de48c0f, // b:local recipient
     0x8dfc8ec5, // w:connections
@@ -2088,6 +2220,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x8f6ed25f, // w:steps
     0x8f6ee099, // e:x.5.4
     0x8f78c815, // b:request for
+    0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
     0x9020fe49, // w:suspended
     0x90260d9b, // b:no id
@@ -2110,13 +2243,17 @@ pub(super) static HASHES: [u32; 3748] = [
     0x90dee080, // b:https senders
     0x90e06b39, // w:could
     0x91097b17, // b:barracudacentral org
+    0x910abd6e, // b:aborted error
     0x9111a86a, // b:org temporary
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
     0x911e8d7a, // b:out amazonses
     0x913d3742, // b:xx said
+    0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
+    0x91560801, // b:contact information
     0x916ee3bf, // e:x.5.2
+    0x9177c398, // b:that domain
     0x917ca8ec, // w:dd
     0x91904cd9, // b:failed dmarc
     0x919f7518, // b:be closed
@@ -2125,15 +2262,17 @@ pub(super) static HASHES: [u32; 3748] = [
     0x91c77a93, // b:disableduser gsmtp
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
+    0x92090e63, // b:dynamic ip
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x92496d5f, // b:ptr resource
     0x926dc5af, // w:resend
     0x926ee552, // e:x.5.1
     0x927caa7f, // w:de
+    0x929ea953, // b:alternate means
     0x92a2dfc8, // b:currently your
-    0x92a5f886, // w:ua
     0x92b62814, // w:moderation
+    0x92d2475b, // b:invalid format
     0x92e0c163, // e:5.5.3
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
@@ -2178,16 +2317,19 @@ pub(super) static HASHES: [u32; 3748] = [
     0x94f1ab7f, // b:from bounce
     0x951e01a3, // b:delivering to
     0x954a237d, // w:did
+    0x954c0b3b, // b:your source
     0x95545479, // b:net were
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
+    0x959eeee7, // b:are sending
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
-    0x95e789c9, // w:unimplemented
+    0x9603371e, // b:rejecting banned
     0x96077589, // b:protection outlook
+    0x960eb5f7, // b:failed invalid
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
@@ -2201,6 +2343,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x96c944b4, // b:message moderation
     0x96fd522f, // w:disableduser
     0x972dfa80, // b:restricted characters
+    0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x975a4970, // w:identify
     0x97646eff, // b:com mx
@@ -2216,6 +2359,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x982277fb, // b:com resources
     0x9836a07e, // w:day
     0x98465b7e, // b:com as
+    0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
     0x98a998ea, // b:max message
@@ -2234,6 +2378,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
     0x99df34ca, // w:sent
+    0x99f1ec53, // w:intended
     0x99f4cb15, // w:judged
     0x99f99cc6, // b:contact your
     0x9a0c0e9b, // w:relaying
@@ -2246,8 +2391,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0x9a52ce83, // b:command must
     0x9a5f7b48, // b:that this
     0x9a62d45c, // w:bounce
+    0x9a6723e4, // b:analysis reports
     0x9a927d66, // w:mi
-    0x9aaa824c, // w:wm
     0x9ab95919, // b:being spam
     0x9abdaa44, // e:x.7.10
     0x9b0ddefd, // b:relay limit
@@ -2266,9 +2411,11 @@ pub(super) static HASHES: [u32; 3748] = [
     0x9be56efb, // b:block listed
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
+    0x9c1ff856, // w:rcpthosts
     0x9c4af7a9, // b:reject for
     0x9c532f4c, // b:mail ua
     0x9c5d07a9, // b:spf checks
+    0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
     0x9c6a3171, // b:unsupported option
     0x9c7cba3d, // w:do
@@ -2286,20 +2433,24 @@ pub(super) static HASHES: [u32; 3748] = [
     0x9d7c685d, // b:unknown tld
     0x9d8f8c73, // b:verification failed
     0x9da609d7, // w:un
+    0x9dba39f1, // w:penalty
     0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
     0x9de08ed8, // b:rejected for
     0x9e004c40, // b:has null
+    0x9e284fa6, // w:analysis
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
     0x9e4ee4c7, // b:spam mail
     0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
+    0x9e85def5, // b:simultaneous connections
     0x9e8c8ac1, // b:ip rcp
     0x9e8e0684, // w:ci
     0x9e929eb3, // b:failed an
     0x9e93605f, // b:could not
+    0x9e993f77, // w:hi
     0x9e9dbce6, // w:other
     0x9ea95ead, // b:needs the
     0x9ec0c813, // b:been rate
@@ -2309,10 +2460,10 @@ pub(super) static HASHES: [u32; 3748] = [
     0x9ed4a727, // w:unacceptable
     0x9f184fcc, // b:example rambler
     0x9f1b0f0d, // b:size of
-    0x9f271091, // w:used
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
     0x9f6dc3c7, // b:flagged as
+    0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
     0x9fa4ceed, // w:boite
@@ -2322,9 +2473,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0xa002c68c, // e:x.7.650
     0xa0333fac, // b:invalid recipients
     0xa03b5527, // b:valid from
+    0xa04ecb11, // b:come again
+    0xa052766a, // b:alias user
     0xa055a967, // w:mode
     0xa066bb26, // b:classification to
     0xa06b670f, // b:that you
+    0xa06dd35f, // w:add
     0xa08836fd, // b:or to
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
@@ -2373,6 +2527,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
     0xa35f776a, // b:you want
+    0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
     0xa3ac62d3, // b:permission to
     0xa3e4404b, // w:campaignid
@@ -2404,6 +2559,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xa59e1556, // b:missing boundries
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
+    0xa5d98273, // b:server mx
     0xa5e40fcf, // b:server ip
     0xa5e796b8, // b:access to
     0xa5ed66ee, // w:later
@@ -2412,6 +2568,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xa622d148, // b:email for
     0xa639a7f3, // w:hop
     0xa639c797, // w:black
+    0xa6416938, // b:last minutes
+    0xa6548909, // b:clamav http
     0xa654cb9c, // w:dmc
     0xa65948ca, // w:dos
     0xa673ae27, // b:content and
@@ -2439,6 +2597,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xa77f0a25, // w:et
     0xa78148bc, // w:fr
     0xa7976a39, // b:internet community
+    0xa79a5fa0, // b:are violating
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
@@ -2449,20 +2608,25 @@ pub(super) static HASHES: [u32; 3748] = [
     0xa8321366, // b:looks like
     0xa841f90f, // b:mail ru
     0xa84af932, // b:limited for
+    0xa84ec2b0, // b:of allowed
     0xa85a583f, // w:all
     0xa866532e, // w:reached
     0xa87576d3, // b:sent please
     0xa8763fd1, // w:multi
+    0xa88e1642, // w:cs
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
+    0xa8a10cd1, // b:list go
     0xa8a2c83b, // b:occurred ask
     0xa8b24662, // b:recipient rate
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
+    0xa8da9627, // b:to addr
     0xa8dd7fba, // b:during policy
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
+    0xa91d4441, // b:syntax rcpt
     0xa922cea3, // w:protonmail
     0xa934f1bc, // b:group who
     0xa934f6ea, // b:with ip
@@ -2487,6 +2651,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
     0xaa08ce0c, // b:message temporarily
+    0xaa31cfce, // b:spf lookup
     0xaa33e996, // b:registries as
     0xaa4dc51e, // b:following information
     0xaa5998a9, // b:failed while
@@ -2500,6 +2665,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xaadc11e9, // b:recipient to
     0xab0838a8, // w:load
     0xab0fd783, // b:doesn receive
+    0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
     0xab3bbeb4, // w:root
     0xab525f23, // w:nous
@@ -2510,8 +2676,10 @@ pub(super) static HASHES: [u32; 3748] = [
     0xab64375e, // w:why
     0xab70ae06, // w:unnecessary
     0xab715768, // w:amount
+    0xab772ec9, // b:available to
     0xab929829, // w:mx
     0xab9b9285, // w:ip
+    0xaba5a4f2, // b:www clamav
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
     0xabb723c1, // b:removed from
@@ -2524,8 +2692,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xac045a84, // b:command rejected
     0xac06cdd8, // w:laposte
     0xac435a10, // b:must contain
-    0xac721741, // w:trop
     0xac7b3a08, // b:out of
+    0xac81fcc5, // b:valid only
     0xac9399ed, // b:permission denied
     0xacb753ca, // b:remote mail
     0xacc51ca9, // e:5.7.25
@@ -2542,7 +2710,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
+    0xad87a5d3, // b:addr or
     0xadb9e2b5, // b:from temporarily
+    0xadbd8b5b, // b:error unknown
     0xadc1f984, // w:xx
     0xadc4cc00, // b:be delivered
     0xaddb23ff, // c:5xx
@@ -2554,6 +2724,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xae4d14a4, // w:looks
     0xae5ba7b8, // w:transmission
     0xae601685, // w:minutes
+    0xae6d9a27, // b:adress rejected
     0xae6de969, // w:adr
     0xae7d1070, // b:please visit
     0xae7df799, // b:address blacklisted
@@ -2576,6 +2747,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xaf460ca8, // w:callout
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
+    0xaf88ac3f, // b:previous errors
     0xaf8b7829, // b:type host
     0xaf8bc868, // b:ip addresses
     0xaf8d8ea1, // b:account or
@@ -2594,6 +2766,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xb03ecd5d, // b:illegal alias
     0xb047c600, // w:test
     0xb04a96c8, // b:destinataire est
+    0xb05434f0, // b:detected by
     0xb06175ef, // b:sorry that
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
@@ -2651,11 +2824,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0xb4194eea, // b:all senders
     0xb428edad, // b:mailbox call
     0xb4342eb9, // b:example jp
+    0xb436d086, // b:fast penalty
     0xb4457f91, // b:forward dns
     0xb44a5ab8, // b:mail qq
     0xb44ba654, // b:in routing
     0xb45a6b9d, // b:in black
     0xb4841ba1, // b:postmaster yahoo
+    0xb48ca796, // b:net lookup
     0xb4bbce9c, // w:email
     0xb4bd654a, // b:to regularize
     0xb4c259dc, // w:mime
@@ -2695,7 +2870,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
     0xb69216d4, // b:account is
-    0xb6a86fc9, // w:ve
+    0xb6b8f7d8, // b:invoice exe
+    0xb6c2468e, // b:cs tu
+    0xb6d0ddb4, // b:spam this
     0xb6ddebb9, // e:4.4.5
     0xb6e4c577, // b:spam message
     0xb6ec14c7, // b:xx our
@@ -2738,17 +2915,21 @@ pub(super) static HASHES: [u32; 3748] = [
     0xb97263b4, // w:classification
     0xb99e058a, // w:maximum
     0xb9a1b8bd, // w:kr
+    0xb9acf1b0, // w:pl
     0xb9b2c640, // b:the very
+    0xb9bcbef3, // b:later too
     0xb9c1e4a8, // w:compte
     0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
+    0xb9e36fd7, // w:addr
     0xb9eca475, // b:messages missing
     0xb9fc025a, // b:system error
     0xba0b3801, // b:google message
     0xba16f7bb, // w:openspf
     0xba3334d6, // b:rejected ofr
     0xba3d2fed, // b:mfrom id
+    0xba42fcd0, // b:error could
     0xba66d75e, // b:is invalid
     0xba917b1a, // w:practices
     0xba9fa244, // b:to submit
@@ -2786,6 +2967,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
     0xbce97d8d, // b:both steps
+    0xbcfca238, // b:hello you
     0xbd20a3f7, // b:to user
     0xbd5541ec, // b:domain and
     0xbd6453b4, // w:who
@@ -2796,6 +2978,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xbd9731ad, // w:on
     0xbd9baedb, // w:in
     0xbdafb068, // b:rfc specifications
+    0xbdb063d5, // b:or password
     0xbdc6fffa, // b:as being
     0xbdca301c, // b:regulariser votre
     0xbdcdd3e6, // e:x.1.1
@@ -2806,9 +2989,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
     0xbe556c5d, // b:faster next
-    0xbe5bf9b4, // w:writing
     0xbe733082, // b:http support
     0xbe7b6927, // w:present
+    0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
     0xbe7edec7, // b:permanent error
     0xbe877d07, // b:invalid dns
@@ -2826,6 +3009,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xbf63c0f5, // b:in dns
     0xbf65be31, // w:crazy
     0xbf77c719, // b:size exceeded
+    0xbf78ae18, // b:during delivery
     0xbf80c16e, // w:clarify
     0xbf89f615, // b:command unrecognized
     0xbfaf1595, // b:to kijitora
@@ -2862,10 +3046,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0xc1bd9511, // b:community mimecast
     0xc1cb37b5, // b:neko nyaan
     0xc1df629e, // b:com mailbox
+    0xc1e19848, // b:our reject
     0xc1efa275, // b:by spam
     0xc1fb9092, // b:from to
     0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
+    0xc227ac87, // b:send email
     0xc23484f8, // b:not point
     0xc23cffd5, // b:transferring to
     0xc2407038, // w:according
@@ -2873,6 +3059,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xc24360f4, // b:email provider
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
+    0xc2523f0b, // b:with ehlo
     0xc265a9f8, // w:jane
     0xc26abc02, // b:about this
     0xc27b3ce0, // b:unauthorized sender
@@ -2886,8 +3073,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xc3417928, // b:lookup failed
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
-    0xc363f499, // w:transferring
     0xc3907f5a, // w:lf
+    0xc39409ca, // w:clamav
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
     0xc39c8253, // b:fail is
@@ -2901,6 +3088,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xc4211b3f, // b:later from
     0xc42cf455, // w:number
     0xc430002f, // w:license
+    0xc43b9d31, // b:user account
     0xc4459610, // b:authenticate their
     0xc44e0950, // w:nowl
     0xc45cfc15, // b:account that
@@ -2963,6 +3151,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xc79292b4, // b:com troubleshooting
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
+    0xc7acdda5, // b:our contact
     0xc7aeb66b, // b:please click
     0xc7bf84ca, // b:for too
     0xc7cc4324, // b:this mail
@@ -2991,10 +3180,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0xc9a1d1ed, // w:kb
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
+    0xc9c33331, // w:simultaneous
     0xc9e819b2, // b:unavailable or
     0xc9e9a6a2, // b:logged in
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
+    0xc9edd8f8, // b:virus scanner
     0xc9fe7052, // b:signatures found
     0xca07de1c, // b:ips neko
     0xca0b413c, // e:4.3.1
@@ -3018,11 +3209,13 @@ pub(super) static HASHES: [u32; 3748] = [
     0xcb2a11b5, // b:from remote
     0xcb32a47f, // w:timeout
     0xcb5b4c1b, // b:deliver exception
+    0xcb64bc49, // b:rejection on
     0xcb6c8e2f, // b:direct the
     0xcb78d817, // w:non
     0xcb828f3a, // b:suivre la
     0xcbc64857, // b:alias table
     0xcbcbfe4d, // w:having
+    0xcbeeac03, // b:by an
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
     0xcbfd425a, // b:greylisted try
@@ -3069,7 +3262,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0xceb43ba2, // b:error during
     0xcec73c91, // w:community
     0xcecd6b81, // b:esmtp not
+    0xcecf1870, // b:dmarc failure
     0xcef1e970, // b:characters in
+    0xcf32845d, // b:help for
     0xcf34c97e, // b:ube id
     0xcf4971f1, // b:user in
     0xcf5d1bcf, // b:from unknown
@@ -3090,6 +3285,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd0a7f5c2, // s:data_end
     0xd0b3b780, // w:remaining
     0xd0c09bda, // b:nyaaaaaaan ezweb
+    0xd0c75a0d, // b:de invalid
     0xd0ce42f2, // b:vers la
     0xd0d544b5, // b:mail help
     0xd0e87622, // b:to best
@@ -3110,6 +3306,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
     0xd1fded04, // b:check the
+    0xd21eb22d, // w:negotiation
     0xd24cdcc2, // w:fast
     0xd255d72c, // w:appeared
     0xd2701ec5, // b:local part
@@ -3123,6 +3320,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd2c5737b, // b:banned sending
     0xd2cbdc4f, // b:by local
     0xd2cdbd1f, // b:query bl
+    0xd2cebdaf, // b:failure is
+    0xd2d0e591, // b:contact abuse
     0xd2e11742, // b:an encrypted
     0xd2eef391, // b:policy violations
     0xd2ef3fa0, // b:policy see
@@ -3139,6 +3338,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd348d678, // b:blocked ip
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
+    0xd395b332, // b:ehlo or
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
     0xd3efac34, // b:check ip
@@ -3149,6 +3349,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd46a8b27, // b:example org
     0xd46e58e6, // w:nsu
     0xd47373e6, // b:request removal
+    0xd47b909c, // b:can find
     0xd48b4edf, // b:host laposte
     0xd4a485b5, // b:de for
     0xd4b59db9, // b:in message
@@ -3192,6 +3393,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd6ed4384, // b:mail please
     0xd6eee5ae, // b:from ip
     0xd6f02572, // e:5.1.8
+    0xd703f66d, // b:com your
     0xd722706d, // b:spf record
     0xd72b1046, // b:accepted here
     0xd73de6e8, // b:to read
@@ -3206,6 +3408,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd77c603e, // b:com rejects
     0xd77e0a7b, // b:mail system
     0xd7d1233f, // b:permits unverifyable
+    0xd7e1ac9a, // b:yet authorized
+    0xd803b408, // b:authentication failures
     0xd80476f4, // b:address see
     0xd80c1bf1, // b:is allowed
     0xd80c4899, // b:support bin
@@ -3217,8 +3421,10 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd86cb141, // b:checks failed
     0xd883ab2f, // b:addressee unknown
     0xd895884b, // b:error maximum
+    0xd8ac4310, // b:pipe command
     0xd8b16d14, // b:mail receivingrateperm
     0xd8c272be, // b:codes ip
+    0xd8c4eb9c, // b:believe that
     0xd8c5175f, // b:the service
     0xd8cc706a, // b:http postgrey
     0xd8d89251, // b:message at
@@ -3234,14 +3440,18 @@ pub(super) static HASHES: [u32; 3748] = [
     0xd979c7c0, // b:smtp no
     0xd9b02924, // b:email account
     0xd9b2b76c, // b:kijitora libsisimai
+    0xd9e3f51e, // b:hello ask
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
     0xd9f830db, // e:x.7.509
     0xda0bc2c7, // b:no longer
     0xda13d434, // b:unsolicitedmessageerror for
     0xda1c137c, // b:sur le
+    0xda20fc0a, // b:maximum size
     0xda34675f, // b:multiple authentication
     0xda498342, // b:user is
+    0xda56facc, // b:user cs
+    0xda5d1655, // b:no mail
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
     0xda92967b, // b:contains your
@@ -3251,6 +3461,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xdab94414, // b:for info
     0xdaca8aa5, // b:to be
     0xdace03fc, // w:delivered
+    0xdadeb458, // b:violating our
     0xdb061471, // b:reason email
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
@@ -3259,8 +3470,11 @@ pub(super) static HASHES: [u32; 3748] = [
     0xdb59205d, // b:max requests
     0xdb5f05e8, // b:org dmarc
     0xdb6203ac, // b:messages https
+    0xdb78a1d2, // b:http cbl
     0xdb83f273, // b:smtp this
     0xdbc129ed, // b:rejected due
+    0xdbdc2a06, // b:for our
+    0xdbf16a0d, // w:properly
     0xdbfee403, // b:smtp messages
     0xdc03c63b, // b:procedure https
     0xdc0dd617, // b:is too
@@ -3275,6 +3489,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
     0xdca58ff0, // e:4.7.29
+    0xdcac4a5f, // b:exist user
     0xdcbd71e7, // w:usersearch
     0xdccd694c, // b:rejected message
     0xdcf02ee4, // e:5.1.2
@@ -3283,6 +3498,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
     0xdd546de3, // c:571
+    0xdd7812e0, // b:considered spam
     0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
     0xdd83fcbd, // w:sessionid
@@ -3295,7 +3511,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
-    0xdde2fbff, // w:transition
     0xddf03077, // e:5.1.3
     0xddf322d8, // b:office com
     0xddf470ad, // b:message to
@@ -3305,6 +3520,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xde432e22, // w:ube
     0xde74fe99, // w:ref
     0xde84ba24, // b:root vagrant
+    0xde9b42ea, // b:ip adress
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
     0xdea7e1b6, // b:spf example
@@ -3314,8 +3530,10 @@ pub(super) static HASHES: [u32; 3748] = [
     0xded10bf1, // b:name service
     0xdedb49db, // b:rejected greylisted
     0xdef0320a, // e:5.1.0
+    0xdeff45ef, // b:to add
     0xdf10b558, // b:ntt docomo
     0xdf2c5ced, // b:to pass
+    0xdf2ff3b2, // w:adress
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
     0xdf59b093, // b:this list
@@ -3328,23 +3546,29 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe042695c, // w:mismatches
     0xe0683c62, // b:com responded
     0xe09398af, // b:for attempting
+    0xe096c473, // b:invalid local
     0xe0a76c06, // w:initiative
     0xe0bec0c7, // b:delivery error
     0xe0c6046e, // b:mx lookup
     0xe0c6c222, // b:csi cloudmark
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
+    0xe0e7a067, // b:unknown authentication
     0xe0e96dcd, // w:register
     0xe0ede1cc, // b:name lookup
+    0xe0ee2064, // b:addresses see
     0xe0f34d53, // b:load too
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
+    0xe156ce78, // w:berlin
     0xe15f8f4b, // b:reputation sender
     0xe168836b, // b:xx comcast
     0xe17e3dec, // b:mail example
+    0xe19b51ea, // w:considered
     0xe1a2c0d2, // b:initiative gsmtp
     0xe1b39bf5, // b:service not
     0xe1cf16e6, // w:filter
+    0xe1cfff06, // b:dns failure
     0xe1d7eb8b, // b:for name
     0xe1f10f3f, // b:unauthenticated senders
     0xe1f5de22, // b:to unresolvable
@@ -3360,6 +3584,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe2b32f8b, // b:server not
     0xe2c8f798, // w:submission
     0xe2da31d5, // b:nekonyaan cat
+    0xe2e6edcf, // b:canceled by
+    0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
     0xe304f8a1, // w:destinataire
     0xe313ab9a, // b:domain that
@@ -3367,6 +3593,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe3235602, // w:want
     0xe333bffe, // b:name is
     0xe333ef68, // w:afin
+    0xe35ee3d9, // w:chars
     0xe35fac94, // b:answer to
     0xe36621be, // w:ntt
     0xe3742746, // w:records
@@ -3376,6 +3603,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
     0xe3a1dc6d, // b:probably in
+    0xe3a7b6f8, // b:to parameters
     0xe3ac13e7, // b:character in
     0xe3b8d012, // b:vagrantup com
     0xe3e284e8, // w:start
@@ -3397,9 +3625,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe4d0dc4a, // b:jp user
     0xe4daa568, // b:query ip
     0xe4f08795, // b:smtp iol
+    0xe4f9234b, // w:resolving
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
-    0xe5168d35, // w:wait
     0xe5301257, // w:cliquer
     0xe5388c3a, // b:using zen
     0xe53d3058, // w:gmt
@@ -3432,6 +3660,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe6f30bb0, // w:microsoft
     0xe713817e, // b:troubleshooting for
     0xe726f290, // b:smtp dmarc
+    0xe72a854a, // w:handled
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
     0xe764a863, // w:external
@@ -3451,17 +3680,20 @@ pub(super) static HASHES: [u32; 3748] = [
     0xe861fc63, // b:sc unfortunately
     0xe865c855, // c:502
     0xe88028af, // e:x.7.0
+    0xe8a5a2d4, // e:4.7.25
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
+    0xe8db7731, // b:smtp servers
     0xe91c37de, // b:kb max
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9308cb7, // b:error from
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
+    0xe94de709, // b:local sender
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
     0xe9802a42, // e:x.7.3
@@ -3489,15 +3721,20 @@ pub(super) static HASHES: [u32; 3748] = [
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
     0xeb7e17f5, // b:com fwlink
+    0xeb98f5a2, // b:many authentication
     0xeba5a78d, // e:4.7.26
+    0xebae1eba, // b:spf failure
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
     0xebe65161, // w:messagerie
+    0xebe807a3, // b:hops max
     0xebeba5b4, // b:reasons please
     0xebf0cbd8, // w:need
     0xec043678, // b:smtp your
     0xec269438, // w:mails
+    0xec384b57, // b:name or
     0xec3a4b70, // b:mail sent
+    0xec4765fe, // b:net bl
     0xec60e0cc, // w:disabled
     0xec660a19, // w:rcp
     0xec8b8ed5, // b:rejected as
@@ -3519,6 +3756,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xed57d998, // b:inbound rate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
+    0xed98db56, // b:accepting mail
+    0xed9c7cf5, // b:our security
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
     0xede37b92, // w:gmail
@@ -3531,6 +3770,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xee62d34c, // b:smtp virus
     0xee7db15d, // b:in your
     0xee8f81d0, // b:it is
+    0xee928da0, // b:illegal user
     0xee969b2c, // w:quota
     0xeea0b594, // b:ip is
     0xeea6cc16, // b:exception with
@@ -3563,6 +3803,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf039033d, // b:have ptr
     0xf03ea113, // b:spam see
     0xf045bfc3, // b:many sessions
+    0xf0478177, // b:rejected host
     0xf071a4a8, // b:from domains
     0xf076dabe, // b:your isp
     0xf0803547, // e:x.7.8
@@ -3575,6 +3816,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
     0xf128292b, // b:connections try
+    0xf1355f25, // b:host is
     0xf1471568, // b:reach is
     0xf14beed8, // w:resource
     0xf16e60bd, // w:rfc
@@ -3583,7 +3825,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf19ed532, // b:com type
     0xf1ae2159, // b:doesn exist
     0xf1cc55f9, // w:disk
-    0xf1d0642b, // w:yahoodns
     0xf1d3ccc9, // b:type lookup
     0xf1f79188, // b:policy rejection
     0xf1fc067f, // b:xxx xxx
@@ -3613,12 +3854,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf39875af, // b:reject prod
     0xf3ab7d45, // b:specified auth
     0xf3b090f5, // b:org mailbox
-    0xf3b2cf74, // w:violations
     0xf3b416cc, // b:unsupported authentication
     0xf3b4d65f, // w:requirement
     0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
+    0xf3d91e9f, // b:command failed
     0xf3d9cd3e, // b:policy reasons
     0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
@@ -3632,6 +3873,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf458c53e, // b:temporarily deferred
     0xf4711f27, // b:postmaster example
     0xf47d8c90, // b:net xx
+    0xf47e679d, // b:syntax mail
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4b75861, // b:your spf
@@ -3644,6 +3886,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
+    0xf565a74a, // w:insecure
     0xf5a8c215, // b:com reset
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
@@ -3672,6 +3915,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf6cda02f, // b:comcast xx
     0xf6d14d22, // b:your email
     0xf6f6c98f, // w:storedrv
+    0xf6fa9b2c, // b:access for
     0xf700eaed, // w:legal
     0xf7084f40, // w:this
     0xf70b055d, // b:mta poor
@@ -3689,10 +3933,12 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf81e8e50, // b:messagerie laposte
     0xf83cb114, // b:try later
     0xf858b6dc, // b:mailbox local
+    0xf85a867a, // b:address verification
     0xf8807ebf, // w:suspicious
     0xf88f92be, // w:suivre
     0xf8c6f482, // c:455
     0xf8d142b7, // b:or discontinued
+    0xf8fbd6ca, // b:to connect
     0xf919d14c, // b:eop prod
     0xf9275fee, // b:com email
     0xf93a0bf6, // b:mailserver for
@@ -3702,6 +3948,8 @@ pub(super) static HASHES: [u32; 3748] = [
     0xf94f3090, // b:bad destination
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
+    0xf9788a50, // b:net via
+    0xf97ad970, // b:target address
     0xf9841f5b, // w:possible
     0xf9869451, // w:gmal
     0xf9ace215, // b:ch help
@@ -3729,6 +3977,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xfb1308c2, // b:max size
     0xfb2fef4d, // b:relay recipient
     0xfb399b20, // b:or domain
+    0xfb6c98c3, // b:error with
     0xfb7679a0, // b:header is
     0xfb7ac5ae, // b:arc validation
     0xfb8db6b2, // w:best
@@ -3742,6 +3991,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xfbebf13c, // w:est
     0xfbed1756, // b:authentication required
     0xfbee2fd3, // w:err
+    0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
@@ -3757,7 +4007,9 @@ pub(super) static HASHES: [u32; 3748] = [
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
     0xfd0daa6a, // b:the spamhaus
+    0xfd1857c2, // w:alternate
     0xfd1afe3c, // b:address must
+    0xfd244b60, // w:edu
     0xfd24748c, // w:list
     0xfd293e2d, // b:ezweb ne
     0xfd75e25c, // w:les
@@ -3768,6 +4020,7 @@ pub(super) static HASHES: [u32; 3748] = [
     0xfd96bbe1, // b:judged to
     0xfda65e98, // w:qmail
     0xfda6bdf9, // b:com reject
+    0xfdba5245, // w:mailhost
     0xfdbd6243, // b:delivered please
     0xfdcce096, // b:http www
     0xfdd3e1cc, // b:issues ref
@@ -3784,7 +4037,6 @@ pub(super) static HASHES: [u32; 3748] = [
     0xfe6b5dcf, // b:spam client
     0xfe80eb42, // b:delivery failed
     0xfeb3bcd7, // b:or user
-    0xfece43fb, // w:turn
     0xfed850eb, // b:fwlink linkid
     0xfef7c0a2, // w:pseudo
     0xfefb3d23, // w:cram
@@ -3806,1068 +4058,1101 @@ pub(super) static HASHES: [u32; 3748] = [
 ];
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
-pub(super) static STARTS: [u32; 3749] = [
-    0, 3, 5, 7, 9, 9, 10, 13, 14, 16, 17, 18, 21, 22, 22, 24,
-    25, 27, 28, 28, 32, 34, 36, 36, 37, 37, 38, 48, 49, 50, 52, 53,
-    56, 57, 58, 59, 62, 63, 63, 63, 64, 66, 68, 69, 79, 88, 98, 99,
-    101, 105, 106, 107, 110, 111, 116, 117, 117, 117, 122, 123, 125, 128, 129, 130,
-    130, 131, 132, 132, 133, 133, 134, 134, 136, 137, 138, 139, 142, 143, 144, 145,
-    146, 146, 147, 147, 155, 155, 155, 163, 168, 178, 180, 180, 181, 187, 188, 188,
-    188, 189, 192, 208, 208, 209, 210, 210, 212, 212, 213, 214, 215, 216, 216, 216,
-    216, 217, 218, 219, 220, 221, 222, 223, 224, 227, 227, 228, 228, 228, 228, 232,
-    232, 233, 233, 234, 239, 240, 240, 241, 242, 243, 243, 249, 249, 250, 251, 253,
-    254, 255, 256, 256, 257, 258, 259, 260, 261, 266, 267, 268, 280, 280, 281, 283,
-    284, 286, 313, 313, 313, 315, 316, 319, 320, 347, 348, 349, 351, 352, 353, 356,
-    357, 357, 358, 359, 361, 363, 365, 368, 369, 370, 371, 372, 374, 374, 377, 379,
-    380, 381, 382, 383, 384, 385, 386, 391, 393, 395, 395, 404, 405, 409, 409, 411,
-    411, 412, 413, 413, 416, 417, 419, 420, 420, 420, 421, 423, 424, 424, 424, 424,
-    424, 425, 426, 427, 454, 457, 459, 472, 494, 494, 494, 494, 495, 496, 497, 498,
-    498, 500, 500, 502, 502, 503, 512, 514, 515, 525, 525, 526, 527, 529, 535, 535,
-    536, 538, 538, 538, 542, 542, 567, 569, 570, 570, 571, 571, 572, 572, 573, 573,
-    573, 574, 576, 577, 578, 579, 580, 583, 585, 587, 588, 589, 590, 594, 596, 597,
-    598, 598, 599, 602, 610, 620, 620, 621, 623, 626, 627, 629, 630, 632, 635, 635,
-    638, 639, 640, 640, 640, 641, 641, 642, 649, 651, 653, 653, 659, 660, 660, 661,
-    662, 663, 665, 666, 668, 668, 672, 679, 679, 680, 683, 684, 684, 688, 689, 690,
-    692, 693, 698, 699, 703, 703, 704, 712, 713, 714, 715, 719, 720, 721, 724, 726,
-    727, 728, 728, 730, 732, 732, 734, 739, 740, 742, 743, 744, 744, 745, 746, 748,
-    751, 753, 760, 761, 762, 764, 767, 768, 768, 769, 771, 775, 778, 784, 784, 787,
-    787, 789, 791, 805, 805, 809, 809, 810, 811, 813, 814, 814, 814, 815, 816, 816,
-    818, 818, 829, 829, 834, 843, 846, 850, 850, 852, 852, 854, 856, 856, 856, 856,
-    857, 858, 859, 859, 859, 865, 866, 871, 871, 872, 873, 874, 875, 877, 878, 881,
-    883, 883, 883, 888, 889, 890, 890, 895, 897, 897, 898, 899, 906, 907, 908, 912,
-    912, 916, 920, 921, 922, 923, 923, 930, 932, 938, 941, 941, 941, 942, 943, 943,
-    951, 951, 951, 952, 952, 956, 956, 959, 959, 959, 959, 960, 961, 961, 962, 964,
-    966, 967, 968, 968, 969, 969, 970, 972, 973, 997, 997, 998, 999, 1000, 1000, 1001,
-    1003, 1007, 1011, 1014, 1015, 1016, 1016, 1017, 1017, 1027, 1027, 1029, 1030, 1030, 1030, 1032,
-    1034, 1035, 1036, 1038, 1041, 1044, 1046, 1048, 1049, 1051, 1052, 1054, 1059, 1060, 1064, 1066,
-    1067, 1068, 1069, 1072, 1074, 1076, 1076, 1076, 1076, 1077, 1078, 1078, 1079, 1080, 1086, 1086,
-    1108, 1109, 1110, 1110, 1110, 1110, 1110, 1112, 1113, 1115, 1123, 1123, 1124, 1125, 1127, 1127,
-    1131, 1132, 1134, 1135, 1136, 1136, 1137, 1139, 1140, 1142, 1144, 1146, 1146, 1147, 1151, 1152,
-    1153, 1155, 1156, 1156, 1157, 1159, 1160, 1163, 1164, 1165, 1165, 1165, 1166, 1168, 1170, 1170,
-    1171, 1172, 1178, 1181, 1182, 1182, 1183, 1184, 1186, 1187, 1187, 1187, 1188, 1188, 1189, 1198,
-    1198, 1201, 1203, 1205, 1206, 1208, 1209, 1210, 1211, 1216, 1217, 1217, 1217, 1218, 1220, 1221,
-    1221, 1222, 1226, 1228, 1229, 1229, 1230, 1230, 1231, 1232, 1233, 1233, 1233, 1233, 1233, 1233,
-    1235, 1235, 1236, 1237, 1239, 1243, 1246, 1247, 1247, 1251, 1251, 1253, 1258, 1259, 1260, 1262,
-    1263, 1264, 1266, 1268, 1268, 1268, 1270, 1271, 1271, 1271, 1271, 1275, 1279, 1279, 1282, 1284,
-    1285, 1292, 1293, 1296, 1300, 1301, 1301, 1308, 1309, 1310, 1312, 1313, 1318, 1318, 1319, 1323,
-    1325, 1339, 1341, 1342, 1343, 1344, 1348, 1349, 1357, 1360, 1363, 1373, 1374, 1380, 1382, 1383,
-    1385, 1387, 1387, 1388, 1390, 1391, 1391, 1394, 1395, 1397, 1399, 1400, 1401, 1401, 1403, 1406,
-    1407, 1410, 1411, 1413, 1414, 1415, 1415, 1416, 1418, 1419, 1421, 1421, 1421, 1425, 1425, 1426,
-    1427, 1450, 1450, 1451, 1452, 1454, 1456, 1457, 1458, 1459, 1460, 1461, 1471, 1472, 1481, 1482,
-    1483, 1484, 1484, 1489, 1493, 1493, 1494, 1494, 1494, 1497, 1498, 1499, 1499, 1500, 1501, 1502,
-    1504, 1505, 1509, 1510, 1511, 1513, 1514, 1516, 1519, 1519, 1540, 1541, 1543, 1544, 1547, 1547,
-    1547, 1548, 1567, 1568, 1569, 1570, 1572, 1572, 1574, 1574, 1579, 1580, 1581, 1581, 1581, 1583,
-    1584, 1589, 1590, 1591, 1592, 1593, 1594, 1596, 1596, 1596, 1596, 1598, 1599, 1600, 1601, 1603,
-    1604, 1606, 1606, 1610, 1611, 1638, 1638, 1638, 1639, 1639, 1640, 1641, 1642, 1643, 1648, 1650,
-    1650, 1651, 1652, 1653, 1653, 1654, 1654, 1656, 1657, 1658, 1659, 1659, 1660, 1660, 1660, 1665,
-    1668, 1669, 1670, 1671, 1672, 1673, 1675, 1676, 1677, 1677, 1677, 1677, 1678, 1679, 1680, 1681,
-    1681, 1683, 1684, 1686, 1686, 1690, 1691, 1693, 1694, 1695, 1695, 1719, 1721, 1721, 1731, 1733,
-    1734, 1735, 1735, 1736, 1737, 1738, 1739, 1744, 1745, 1747, 1748, 1751, 1752, 1752, 1752, 1754,
-    1760, 1760, 1761, 1762, 1763, 1765, 1765, 1766, 1768, 1769, 1770, 1771, 1771, 1772, 1774, 1778,
-    1779, 1779, 1780, 1805, 1811, 1811, 1813, 1814, 1814, 1818, 1818, 1819, 1847, 1850, 1850, 1850,
-    1850, 1851, 1852, 1853, 1853, 1854, 1855, 1855, 1855, 1858, 1859, 1860, 1861, 1862, 1862, 1866,
-    1867, 1867, 1868, 1869, 1869, 1869, 1870, 1872, 1872, 1874, 1878, 1879, 1879, 1881, 1883, 1884,
-    1885, 1890, 1890, 1892, 1893, 1895, 1896, 1897, 1898, 1926, 1929, 1933, 1935, 1935, 1936, 1937,
-    1940, 1940, 1941, 1941, 1942, 1960, 1963, 1963, 1964, 1966, 1968, 1969, 1970, 1972, 1973, 1974,
-    1974, 1975, 1977, 1977, 1980, 1981, 1982, 1982, 1982, 1982, 1982, 1983, 1983, 1984, 1985, 1985,
-    1986, 1986, 1987, 1987, 1988, 1988, 1989, 1990, 1991, 1992, 1992, 1994, 1996, 1996, 1996, 1997,
-    1997, 1999, 2000, 2001, 2003, 2004, 2006, 2007, 2018, 2022, 2034, 2036, 2041, 2042, 2043, 2044,
-    2046, 2046, 2050, 2050, 2052, 2053, 2053, 2053, 2054, 2065, 2066, 2067, 2068, 2069, 2069, 2070,
-    2072, 2072, 2073, 2076, 2077, 2079, 2088, 2088, 2090, 2092, 2097, 2098, 2103, 2104, 2104, 2105,
-    2105, 2107, 2111, 2112, 2128, 2129, 2131, 2132, 2133, 2133, 2133, 2134, 2137, 2137, 2139, 2146,
-    2148, 2149, 2150, 2150, 2152, 2152, 2152, 2152, 2154, 2154, 2155, 2156, 2158, 2160, 2161, 2162,
-    2163, 2165, 2166, 2167, 2167, 2175, 2176, 2176, 2176, 2186, 2186, 2210, 2211, 2213, 2214, 2219,
-    2221, 2239, 2240, 2243, 2244, 2245, 2247, 2247, 2249, 2249, 2249, 2254, 2255, 2255, 2255, 2255,
-    2256, 2257, 2259, 2262, 2263, 2265, 2278, 2279, 2280, 2280, 2282, 2283, 2284, 2292, 2293, 2293,
-    2294, 2297, 2298, 2301, 2303, 2309, 2311, 2313, 2314, 2316, 2323, 2324, 2325, 2325, 2325, 2326,
-    2327, 2327, 2328, 2330, 2331, 2332, 2332, 2333, 2334, 2336, 2336, 2337, 2339, 2341, 2342, 2343,
-    2343, 2344, 2345, 2345, 2346, 2347, 2349, 2350, 2351, 2351, 2352, 2353, 2372, 2373, 2375, 2378,
-    2379, 2381, 2385, 2387, 2392, 2392, 2392, 2392, 2393, 2401, 2402, 2403, 2405, 2406, 2407, 2409,
-    2410, 2410, 2416, 2417, 2417, 2419, 2424, 2428, 2430, 2432, 2432, 2434, 2436, 2436, 2464, 2466,
-    2469, 2469, 2469, 2470, 2471, 2472, 2472, 2475, 2481, 2482, 2482, 2482, 2483, 2484, 2486, 2487,
-    2488, 2492, 2494, 2496, 2500, 2501, 2502, 2509, 2509, 2510, 2511, 2514, 2520, 2521, 2521, 2522,
-    2523, 2524, 2524, 2524, 2526, 2527, 2529, 2530, 2531, 2531, 2534, 2535, 2540, 2540, 2541, 2541,
-    2541, 2543, 2544, 2545, 2548, 2552, 2556, 2557, 2565, 2571, 2572, 2574, 2575, 2576, 2589, 2590,
-    2590, 2592, 2593, 2616, 2620, 2620, 2621, 2623, 2624, 2625, 2626, 2626, 2628, 2632, 2633, 2653,
-    2654, 2655, 2655, 2659, 2659, 2659, 2660, 2660, 2661, 2663, 2664, 2665, 2667, 2667, 2668, 2668,
-    2668, 2669, 2676, 2679, 2707, 2708, 2710, 2712, 2715, 2716, 2717, 2719, 2719, 2721, 2721, 2723,
-    2726, 2727, 2730, 2730, 2731, 2733, 2734, 2734, 2736, 2740, 2744, 2744, 2745, 2750, 2751, 2752,
-    2752, 2753, 2754, 2755, 2756, 2757, 2757, 2758, 2759, 2765, 2767, 2780, 2782, 2791, 2792, 2792,
-    2793, 2794, 2797, 2799, 2800, 2801, 2806, 2807, 2812, 2813, 2817, 2817, 2820, 2822, 2822, 2822,
-    2823, 2824, 2825, 2826, 2828, 2832, 2850, 2851, 2865, 2866, 2866, 2868, 2869, 2871, 2871, 2872,
-    2873, 2873, 2873, 2875, 2877, 2878, 2879, 2881, 2881, 2881, 2882, 2884, 2884, 2889, 2890, 2891,
-    2892, 2893, 2894, 2897, 2900, 2901, 2903, 2904, 2905, 2907, 2908, 2909, 2911, 2913, 2913, 2914,
-    2927, 2928, 2931, 2931, 2933, 2936, 2936, 2937, 2938, 2939, 2941, 2941, 2942, 2943, 2944, 2947,
-    2947, 2953, 2954, 2955, 2966, 2966, 2966, 2967, 2968, 2969, 2983, 2983, 2983, 2984, 2985, 2986,
-    2987, 2988, 2989, 3008, 3008, 3008, 3009, 3009, 3032, 3033, 3034, 3038, 3039, 3040, 3041, 3068,
-    3068, 3069, 3070, 3071, 3071, 3072, 3073, 3074, 3076, 3077, 3079, 3080, 3081, 3082, 3084, 3086,
-    3087, 3087, 3090, 3091, 3093, 3095, 3096, 3098, 3099, 3100, 3101, 3102, 3103, 3103, 3103, 3104,
-    3106, 3107, 3110, 3110, 3111, 3112, 3113, 3115, 3117, 3118, 3119, 3120, 3121, 3122, 3129, 3151,
-    3154, 3155, 3155, 3157, 3159, 3162, 3163, 3167, 3169, 3170, 3171, 3171, 3172, 3173, 3176, 3177,
-    3178, 3199, 3200, 3204, 3206, 3206, 3207, 3208, 3209, 3212, 3213, 3214, 3216, 3218, 3218, 3219,
-    3220, 3222, 3222, 3223, 3223, 3224, 3227, 3227, 3229, 3229, 3229, 3230, 3230, 3230, 3242, 3245,
-    3265, 3266, 3268, 3270, 3271, 3273, 3273, 3276, 3279, 3280, 3281, 3283, 3284, 3284, 3290, 3290,
-    3290, 3295, 3296, 3296, 3298, 3298, 3298, 3298, 3299, 3300, 3300, 3300, 3301, 3301, 3302, 3303,
-    3303, 3304, 3305, 3308, 3308, 3310, 3311, 3312, 3314, 3315, 3316, 3317, 3321, 3322, 3324, 3331,
-    3333, 3335, 3336, 3337, 3337, 3337, 3337, 3363, 3370, 3372, 3374, 3387, 3388, 3388, 3390, 3390,
-    3391, 3391, 3391, 3392, 3395, 3395, 3395, 3396, 3401, 3403, 3404, 3427, 3428, 3429, 3432, 3433,
-    3435, 3438, 3441, 3442, 3465, 3467, 3468, 3469, 3469, 3470, 3471, 3471, 3472, 3472, 3479, 3480,
-    3497, 3497, 3497, 3499, 3505, 3523, 3527, 3527, 3529, 3529, 3533, 3534, 3535, 3562, 3584, 3584,
-    3585, 3586, 3615, 3615, 3640, 3641, 3643, 3643, 3645, 3646, 3650, 3650, 3655, 3657, 3658, 3659,
-    3664, 3664, 3679, 3680, 3680, 3681, 3681, 3706, 3708, 3709, 3710, 3710, 3714, 3716, 3717, 3718,
-    3722, 3723, 3725, 3726, 3727, 3728, 3729, 3731, 3745, 3746, 3769, 3770, 3798, 3800, 3801, 3804,
-    3805, 3805, 3805, 3806, 3807, 3807, 3807, 3807, 3810, 3811, 3812, 3813, 3813, 3816, 3816, 3837,
-    3838, 3858, 3858, 3868, 3870, 3870, 3876, 3879, 3880, 3880, 3880, 3880, 3882, 3883, 3885, 3886,
-    3886, 3887, 3888, 3888, 3888, 3889, 3890, 3892, 3897, 3899, 3901, 3903, 3903, 3906, 3907, 3907,
-    3907, 3908, 3909, 3911, 3913, 3914, 3916, 3916, 3916, 3918, 3924, 3929, 3929, 3929, 3929, 3929,
-    3930, 3931, 3933, 3934, 3935, 3936, 3937, 3938, 3941, 3942, 3943, 3944, 3944, 3946, 3947, 3949,
-    3949, 3950, 3953, 3953, 3955, 3958, 3961, 3962, 3962, 3963, 3964, 3965, 3966, 3967, 3967, 3969,
-    3969, 3970, 3971, 3971, 3972, 3974, 3974, 3977, 3981, 3982, 3982, 3983, 3992, 3993, 3993, 3993,
-    3994, 3996, 3999, 3999, 3999, 4003, 4003, 4004, 4006, 4009, 4010, 4011, 4012, 4012, 4013, 4019,
-    4020, 4020, 4021, 4023, 4030, 4031, 4032, 4032, 4033, 4034, 4035, 4037, 4039, 4039, 4041, 4045,
-    4047, 4057, 4058, 4058, 4058, 4060, 4061, 4063, 4065, 4066, 4066, 4066, 4067, 4068, 4068, 4069,
-    4071, 4072, 4074, 4075, 4078, 4081, 4081, 4081, 4082, 4083, 4085, 4086, 4086, 4087, 4088, 4094,
-    4104, 4105, 4109, 4110, 4110, 4111, 4112, 4115, 4117, 4118, 4127, 4128, 4131, 4132, 4148, 4149,
-    4150, 4163, 4164, 4165, 4167, 4168, 4169, 4169, 4169, 4172, 4172, 4173, 4176, 4177, 4179, 4182,
-    4182, 4182, 4182, 4183, 4204, 4205, 4209, 4209, 4210, 4211, 4211, 4212, 4213, 4216, 4220, 4220,
-    4222, 4224, 4225, 4226, 4227, 4229, 4229, 4234, 4235, 4237, 4238, 4239, 4240, 4241, 4241, 4243,
-    4244, 4245, 4245, 4248, 4249, 4252, 4253, 4254, 4256, 4256, 4260, 4260, 4260, 4265, 4269, 4271,
-    4271, 4271, 4272, 4273, 4274, 4274, 4276, 4277, 4279, 4289, 4291, 4292, 4294, 4295, 4296, 4298,
-    4299, 4300, 4303, 4304, 4310, 4323, 4324, 4325, 4327, 4327, 4328, 4328, 4331, 4332, 4332, 4332,
-    4337, 4338, 4339, 4342, 4343, 4344, 4348, 4350, 4358, 4359, 4360, 4363, 4365, 4366, 4368, 4370,
-    4376, 4376, 4377, 4378, 4379, 4380, 4387, 4387, 4388, 4390, 4395, 4395, 4395, 4396, 4400, 4404,
-    4405, 4405, 4422, 4429, 4430, 4434, 4436, 4436, 4436, 4437, 4438, 4447, 4450, 4450, 4451, 4451,
-    4454, 4455, 4456, 4457, 4461, 4462, 4463, 4464, 4468, 4469, 4471, 4472, 4481, 4481, 4482, 4483,
-    4484, 4486, 4486, 4486, 4488, 4497, 4502, 4503, 4508, 4521, 4522, 4523, 4532, 4535, 4537, 4554,
-    4555, 4557, 4558, 4559, 4559, 4559, 4559, 4561, 4565, 4566, 4567, 4567, 4567, 4568, 4571, 4574,
-    4575, 4576, 4586, 4587, 4588, 4590, 4595, 4597, 4600, 4601, 4603, 4603, 4604, 4605, 4605, 4605,
-    4605, 4606, 4607, 4608, 4608, 4608, 4615, 4615, 4631, 4636, 4641, 4641, 4645, 4645, 4645, 4646,
-    4647, 4648, 4651, 4651, 4653, 4657, 4657, 4658, 4659, 4661, 4662, 4662, 4664, 4665, 4666, 4667,
-    4671, 4671, 4672, 4680, 4680, 4683, 4692, 4706, 4707, 4708, 4708, 4708, 4710, 4713, 4714, 4725,
-    4728, 4729, 4730, 4731, 4731, 4733, 4735, 4742, 4742, 4742, 4743, 4744, 4745, 4749, 4750, 4751,
-    4751, 4752, 4752, 4752, 4755, 4756, 4756, 4759, 4760, 4762, 4765, 4766, 4768, 4769, 4771, 4772,
-    4773, 4778, 4780, 4781, 4786, 4787, 4789, 4789, 4790, 4797, 4799, 4801, 4802, 4805, 4811, 4811,
-    4813, 4832, 4832, 4832, 4833, 4840, 4841, 4842, 4844, 4846, 4850, 4851, 4854, 4855, 4855, 4857,
-    4859, 4860, 4861, 4863, 4864, 4867, 4870, 4870, 4870, 4870, 4871, 4872, 4873, 4873, 4876, 4876,
-    4878, 4879, 4880, 4880, 4882, 4904, 4905, 4907, 4908, 4929, 4931, 4934, 4935, 4936, 4936, 4951,
-    4952, 4953, 4955, 4956, 4957, 4958, 4959, 4960, 4960, 4960, 4961, 4961, 4964, 4966, 4969, 4969,
-    4971, 4972, 4973, 4981, 4992, 4993, 4993, 4994, 5004, 5009, 5010, 5012, 5012, 5012, 5012, 5013,
-    5014, 5015, 5015, 5016, 5018, 5019, 5019, 5020, 5032, 5033, 5034, 5047, 5047, 5050, 5051, 5052,
-    5053, 5055, 5056, 5061, 5063, 5064, 5064, 5065, 5066, 5067, 5067, 5068, 5068, 5078, 5080, 5080,
-    5106, 5119, 5121, 5123, 5124, 5128, 5129, 5131, 5132, 5136, 5136, 5160, 5165, 5167, 5168, 5169,
-    5172, 5173, 5174, 5176, 5176, 5179, 5180, 5180, 5182, 5183, 5185, 5189, 5195, 5197, 5197, 5198,
-    5198, 5203, 5204, 5206, 5207, 5210, 5210, 5210, 5210, 5211, 5211, 5215, 5218, 5218, 5220, 5222,
-    5245, 5245, 5246, 5247, 5248, 5249, 5251, 5252, 5254, 5254, 5254, 5254, 5257, 5257, 5259, 5260,
-    5260, 5260, 5262, 5263, 5264, 5266, 5267, 5268, 5269, 5269, 5279, 5282, 5284, 5304, 5307, 5310,
-    5311, 5312, 5312, 5312, 5313, 5331, 5333, 5336, 5336, 5337, 5338, 5339, 5340, 5341, 5343, 5344,
-    5344, 5345, 5346, 5347, 5349, 5351, 5351, 5352, 5374, 5400, 5403, 5404, 5404, 5405, 5406, 5407,
-    5408, 5408, 5408, 5412, 5412, 5412, 5413, 5416, 5417, 5417, 5418, 5419, 5419, 5420, 5421, 5426,
-    5427, 5429, 5430, 5432, 5433, 5435, 5436, 5437, 5439, 5450, 5455, 5481, 5497, 5500, 5502, 5502,
-    5507, 5508, 5511, 5514, 5515, 5518, 5519, 5520, 5521, 5522, 5523, 5523, 5526, 5530, 5531, 5532,
-    5532, 5534, 5545, 5548, 5548, 5550, 5554, 5556, 5558, 5559, 5560, 5561, 5561, 5562, 5578, 5580,
-    5580, 5581, 5582, 5583, 5584, 5585, 5586, 5587, 5588, 5588, 5592, 5593, 5594, 5595, 5596, 5597,
-    5598, 5599, 5599, 5600, 5600, 5602, 5603, 5604, 5605, 5629, 5631, 5632, 5650, 5651, 5656, 5656,
-    5657, 5662, 5675, 5675, 5675, 5676, 5676, 5676, 5677, 5678, 5678, 5678, 5680, 5682, 5684, 5685,
-    5687, 5689, 5690, 5691, 5708, 5709, 5709, 5710, 5711, 5712, 5712, 5713, 5714, 5715, 5718, 5719,
-    5719, 5719, 5719, 5720, 5726, 5728, 5730, 5731, 5732, 5732, 5751, 5751, 5752, 5753, 5780, 5781,
-    5781, 5783, 5784, 5785, 5785, 5786, 5787, 5790, 5791, 5810, 5813, 5814, 5821, 5822, 5822, 5823,
-    5824, 5825, 5827, 5827, 5828, 5828, 5832, 5833, 5835, 5836, 5837, 5839, 5840, 5840, 5841, 5851,
-    5854, 5854, 5856, 5857, 5857, 5857, 5858, 5864, 5867, 5868, 5878, 5880, 5892, 5894, 5896, 5897,
-    5902, 5903, 5903, 5903, 5903, 5903, 5905, 5906, 5911, 5913, 5914, 5915, 5916, 5918, 5919, 5920,
-    5922, 5925, 5927, 5931, 5932, 5933, 5936, 5938, 5939, 5939, 5949, 5949, 5950, 5951, 5953, 5955,
-    5958, 5959, 5960, 5961, 5962, 5963, 5964, 5966, 5966, 5967, 5968, 5968, 5977, 5978, 5981, 5982,
-    5983, 5984, 5985, 5988, 5988, 5990, 5991, 5994, 5994, 5995, 5998, 6001, 6001, 6001, 6003, 6004,
-    6004, 6011, 6031, 6031, 6032, 6056, 6056, 6057, 6058, 6059, 6060, 6060, 6063, 6064, 6065, 6067,
-    6068, 6077, 6079, 6089, 6110, 6112, 6113, 6113, 6123, 6123, 6123, 6125, 6126, 6126, 6126, 6127,
-    6128, 6128, 6129, 6129, 6130, 6131, 6131, 6136, 6137, 6138, 6148, 6165, 6165, 6165, 6170, 6171,
-    6172, 6173, 6174, 6175, 6175, 6175, 6175, 6175, 6176, 6177, 6178, 6180, 6181, 6182, 6184, 6184,
-    6191, 6191, 6191, 6192, 6192, 6194, 6195, 6197, 6199, 6199, 6200, 6200, 6200, 6200, 6200, 6215,
-    6218, 6218, 6220, 6222, 6230, 6234, 6234, 6235, 6236, 6237, 6238, 6238, 6238, 6239, 6240, 6242,
-    6244, 6245, 6249, 6250, 6251, 6252, 6253, 6257, 6258, 6258, 6259, 6261, 6262, 6263, 6265, 6278,
-    6279, 6280, 6281, 6284, 6285, 6286, 6287, 6287, 6287, 6289, 6291, 6291, 6292, 6298, 6299, 6299,
-    6299, 6301, 6301, 6303, 6306, 6306, 6307, 6310, 6310, 6311, 6311, 6311, 6329, 6332, 6332, 6333,
-    6334, 6335, 6335, 6337, 6337, 6342, 6344, 6344, 6347, 6347, 6349, 6349, 6351, 6353, 6355, 6355,
-    6356, 6358, 6362, 6365, 6369, 6370, 6371, 6373, 6374, 6376, 6378, 6379, 6380, 6380, 6380, 6382,
-    6394, 6395, 6400, 6400, 6401, 6404, 6405, 6407, 6408, 6410, 6411, 6412, 6414, 6414, 6416, 6419,
-    6420, 6420, 6420, 6421, 6421, 6423, 6423, 6423, 6424, 6424, 6425, 6426, 6426, 6427, 6428, 6429,
-    6429, 6429, 6429, 6429, 6439, 6440, 6441, 6442, 6443, 6444, 6446, 6448, 6452, 6453, 6454, 6455,
-    6460, 6460, 6462, 6464, 6466, 6467, 6468, 6469, 6475, 6476, 6477, 6478, 6479, 6483, 6484, 6485,
-    6486, 6486, 6494, 6495, 6496, 6498, 6498, 6498, 6498, 6498, 6499, 6500, 6502, 6506, 6507, 6510,
-    6514, 6515, 6515, 6515, 6518, 6520, 6521, 6521, 6522, 6530, 6531, 6532, 6538, 6539, 6552, 6555,
-    6555, 6555, 6555, 6556, 6556, 6558, 6560, 6561, 6562, 6565, 6566, 6570, 6570, 6571, 6571, 6571,
-    6572, 6573, 6573, 6573, 6574, 6578, 6579, 6580, 6581, 6582, 6583, 6584, 6585, 6585, 6586, 6587,
-    6588, 6588, 6588, 6593, 6595, 6595, 6596, 6597, 6597, 6624, 6625, 6625, 6625, 6625, 6625, 6627,
-    6627, 6628, 6633, 6635, 6636, 6637, 6637, 6651, 6652, 6653, 6654, 6654, 6654, 6655, 6656, 6657,
-    6660, 6660, 6662, 6664, 6667, 6668, 6671, 6673, 6675, 6677, 6678, 6679, 6680, 6681, 6682, 6683,
-    6683, 6683, 6690, 6690, 6691, 6692, 6693, 6696, 6697, 6698, 6699, 6703, 6705, 6709, 6710, 6711,
-    6712, 6714, 6715, 6715, 6733, 6734, 6735, 6735, 6735, 6735, 6736, 6737, 6740, 6746, 6751, 6757,
-    6758, 6763, 6765, 6770, 6770, 6770, 6795, 6795, 6796, 6803, 6804, 6805, 6807, 6807, 6810, 6811,
-    6819, 6820, 6821, 6821, 6822, 6827, 6828, 6829, 6829, 6830, 6830, 6832, 6832, 6854, 6871, 6871,
-    6871, 6873, 6874, 6876, 6876, 6877, 6878, 6879, 6883, 6884, 6892, 6893, 6905, 6906, 6907, 6908,
-    6909, 6910, 6911, 6912, 6913, 6914, 6915, 6916, 6917, 6917, 6918, 6919, 6919, 6921, 6922, 6924,
-    6925, 6926, 6926, 6926, 6926, 6927, 6929, 6930, 6931, 6932, 6934, 6934, 6935, 6936, 6936, 6937,
-    6937, 6937, 6938, 6941, 6941, 6948, 6948, 6951, 6952, 6952, 6953, 6955, 6960, 6961, 6962, 6964,
-    6966, 6967, 6968, 6968, 6970, 6971, 6975, 6977, 6977, 6982, 6982, 6983, 6986, 6986, 6987, 6987,
-    6987, 6988, 6989, 6990, 6992, 6992, 6997, 6998, 6999, 6999, 7000, 7001, 7002, 7002, 7002, 7005,
-    7005, 7005, 7006, 7007, 7009, 7015, 7017, 7017, 7019, 7020, 7023, 7024, 7025, 7029, 7033, 7035,
-    7036, 7036, 7036, 7037, 7038, 7038, 7038, 7041, 7049, 7050, 7052, 7057, 7058, 7059, 7060, 7063,
-    7064, 7065, 7065, 7065, 7066, 7074, 7075, 7076, 7076, 7077, 7077, 7082, 7084, 7085, 7086, 7087,
-    7087, 7087, 7089, 7090, 7091, 7092, 7092, 7102, 7102, 7106, 7109, 7110, 7111, 7112, 7112, 7114,
-    7116, 7121, 7123, 7126, 7134, 7134, 7135, 7137, 7139, 7140, 7141, 7144, 7144, 7145, 7146, 7148,
-    7148, 7149, 7150, 7153, 7153, 7155, 7156, 7160, 7163, 7164, 7165, 7165, 7166, 7166, 7171, 7174,
-    7175, 7175, 7176, 7176, 7200, 7201, 7203, 7204, 7209, 7209, 7231, 7231, 7232, 7232, 7233, 7233,
-    7234, 7236, 7236, 7236, 7236, 7238, 7239, 7260, 7261, 7263, 7264, 7265, 7265, 7268, 7269, 7270,
-    7271, 7273, 7275, 7277, 7277, 7302, 7315, 7317, 7317, 7317, 7318, 7319, 7319, 7324, 7324, 7324,
-    7325, 7326, 7327, 7335, 7337, 7351, 7365, 7367, 7391, 7392, 7394, 7394, 7395, 7395, 7396, 7396,
-    7398, 7423, 7424, 7430, 7452, 7454, 7456, 7458, 7459, 7460, 7460, 7462, 7489, 7489, 7507, 7508,
-    7510, 7519, 7521, 7522, 7523, 7530, 7531, 7532, 7533, 7533, 7534, 7535, 7537, 7537, 7538, 7538,
-    7539, 7539, 7540, 7545, 7545, 7545, 7547, 7548, 7549, 7551, 7552, 7552, 7552, 7555, 7555, 7555,
-    7557, 7557, 7557, 7558, 7564, 7565, 7565, 7565, 7566, 7584, 7585, 7585, 7585, 7595, 7595, 7598,
-    7600, 7603, 7604, 7605, 7607, 7608, 7609, 7610, 7613, 7616, 7618, 7623, 7624, 7625, 7626, 7627,
-    7629, 7631, 7632, 7634, 7635, 7647, 7650, 7651, 7657, 7658, 7660, 7662, 7663, 7664, 7665, 7667,
-    7668, 7669, 7671, 7671, 7672, 7677, 7679, 7680, 7681, 7682, 7684, 7688, 7689, 7689, 7689, 7690,
-    7691, 7692, 7692, 7693, 7694, 7694, 7695, 7697, 7697, 7698, 7699, 7702, 7703, 7704, 7704, 7705,
-    7706, 7707, 7712, 7724, 7724, 7724, 7724, 7725, 7727, 7727, 7727, 7728, 7729, 7730, 7730, 7731,
-    7731, 7731, 7733, 7736, 7738, 7739, 7739, 7740, 7741, 7743, 7743, 7743, 7767, 7774, 7777, 7778,
-    7779, 7779, 7779, 7779, 7779, 7781, 7783, 7784, 7785, 7785, 7788, 7788, 7805, 7808, 7808, 7810,
-    7810, 7822, 7824, 7824, 7826, 7828, 7828, 7830, 7830, 7830, 7848, 7849, 7849, 7871, 7871, 7872,
-    7873, 7874, 7876, 7877, 7878, 7890, 7891, 7907, 7925, 7947, 7948, 7948, 7949, 7950, 7951, 7951,
-    7951, 7952, 7952, 7953, 7953, 7955, 7956, 7957, 7958, 7958, 7959, 7981, 7992, 7993, 7993, 7993,
-    7995, 7997, 7999, 8020, 8020, 8020, 8021, 8021, 8021, 8021, 8021, 8022, 8025, 8027, 8028, 8030,
-    8030, 8033, 8034, 8037, 8037, 8038, 8039, 8041, 8041, 8042, 8044, 8045, 8046, 8047, 8048, 8048,
-    8050, 8050, 8051, 8052, 8052, 8060, 8061, 8062, 8065, 8065, 8070, 8072, 8073, 8074, 8074, 8078,
-    8079, 8080, 8082, 8083, 8085, 8094, 8103, 8105, 8105, 8105, 8106, 8107, 8108, 8108, 8108, 8109,
-    8112, 8118, 8119, 8121, 8121, 8122, 8129, 8130, 8131, 8131, 8132, 8132, 8134, 8135, 8135, 8135,
-    8136, 8137, 8137, 8138, 8139, 8140, 8141, 8141, 8149, 8150, 8150, 8151, 8159, 8160, 8161, 8161,
-    8162, 8163, 8163, 8165, 8165, 8167, 8167, 8169, 8172, 8172, 8175, 8176, 8177, 8184, 8185, 8185,
-    8186, 8188, 8188, 8189, 8189, 8191, 8198, 8212, 8220, 8221, 8225, 8225, 8225, 8226, 8227, 8227,
-    8228, 8228, 8229, 8238, 8239,
+pub(super) static STARTS: [u32; 4001] = [
+    0, 1, 4, 6, 8, 10, 11, 12, 15, 16, 17, 19, 20, 21, 24, 25,
+    26, 28, 29, 31, 32, 32, 36, 37, 39, 39, 40, 40, 41, 48, 49, 50,
+    52, 53, 56, 57, 58, 60, 63, 64, 64, 64, 65, 66, 68, 70, 72, 83,
+    91, 101, 102, 104, 108, 109, 110, 113, 114, 119, 119, 120, 120, 120, 125, 126,
+    127, 129, 129, 132, 133, 134, 134, 135, 136, 138, 139, 140, 140, 141, 141, 142,
+    143, 143, 144, 145, 146, 147, 148, 151, 152, 153, 154, 155, 156, 156, 156, 156,
+    162, 162, 162, 171, 176, 186, 188, 188, 189, 194, 195, 195, 195, 196, 199, 216,
+    216, 217, 218, 218, 219, 221, 221, 222, 222, 223, 223, 223, 223, 223, 224, 226,
+    227, 228, 229, 230, 231, 231, 234, 234, 235, 235, 236, 236, 236, 240, 240, 241,
+    241, 242, 247, 248, 248, 249, 250, 251, 251, 256, 256, 257, 258, 260, 260, 261,
+    262, 262, 263, 264, 265, 265, 266, 271, 272, 273, 280, 281, 282, 283, 285, 286,
+    288, 311, 312, 312, 312, 314, 315, 318, 319, 344, 345, 346, 348, 349, 350, 353,
+    354, 354, 355, 356, 358, 360, 362, 365, 366, 368, 369, 370, 371, 372, 372, 374,
+    376, 377, 378, 379, 379, 380, 381, 382, 383, 388, 389, 391, 391, 402, 403, 407,
+    407, 409, 409, 409, 410, 411, 411, 415, 416, 417, 418, 419, 419, 419, 420, 422,
+    423, 423, 423, 423, 424, 424, 425, 426, 427, 452, 454, 456, 469, 491, 491, 492,
+    492, 493, 494, 495, 496, 496, 497, 497, 499, 499, 500, 509, 511, 512, 522, 522,
+    523, 524, 526, 529, 529, 530, 532, 532, 532, 536, 536, 561, 563, 564, 564, 565,
+    565, 566, 566, 567, 568, 568, 569, 570, 572, 573, 574, 575, 576, 577, 577, 579,
+    581, 582, 583, 584, 589, 591, 592, 593, 593, 594, 596, 604, 615, 616, 617, 619,
+    622, 623, 625, 626, 627, 632, 632, 636, 637, 642, 642, 642, 643, 643, 644, 645,
+    651, 653, 655, 655, 661, 662, 662, 663, 664, 665, 667, 668, 671, 671, 674, 681,
+    681, 681, 681, 684, 685, 685, 689, 690, 691, 693, 694, 698, 699, 702, 702, 703,
+    711, 712, 713, 714, 718, 719, 720, 724, 726, 727, 727, 729, 730, 730, 732, 737,
+    738, 739, 740, 741, 741, 742, 744, 746, 749, 757, 758, 759, 761, 763, 764, 764,
+    765, 766, 766, 769, 772, 778, 778, 781, 782, 782, 785, 787, 802, 802, 805, 807,
+    808, 809, 811, 812, 812, 812, 813, 815, 817, 817, 819, 819, 830, 830, 835, 843,
+    846, 850, 850, 851, 852, 854, 856, 856, 856, 856, 857, 858, 859, 859, 859, 866,
+    867, 875, 875, 876, 878, 879, 880, 882, 883, 886, 888, 888, 888, 893, 894, 895,
+    895, 902, 904, 904, 904, 904, 904, 911, 912, 915, 919, 919, 922, 928, 929, 931,
+    931, 932, 932, 939, 941, 947, 948, 952, 952, 952, 953, 954, 954, 962, 962, 963,
+    963, 964, 964, 969, 970, 970, 970, 971, 972, 973, 973, 974, 976, 977, 979, 980,
+    981, 981, 982, 982, 982, 984, 985, 1009, 1009, 1010, 1011, 1012, 1012, 1013, 1015, 1019,
+    1023, 1026, 1027, 1028, 1028, 1029, 1029, 1040, 1040, 1042, 1043, 1043, 1043, 1045, 1047, 1048,
+    1049, 1051, 1054, 1056, 1058, 1060, 1062, 1063, 1064, 1064, 1066, 1070, 1071, 1075, 1077, 1078,
+    1079, 1080, 1083, 1085, 1087, 1087, 1087, 1087, 1088, 1089, 1089, 1090, 1091, 1094, 1094, 1095,
+    1117, 1118, 1119, 1119, 1119, 1119, 1119, 1121, 1122, 1123, 1129, 1129, 1130, 1131, 1133, 1133,
+    1137, 1138, 1139, 1141, 1142, 1142, 1142, 1143, 1143, 1145, 1149, 1151, 1153, 1155, 1155, 1156,
+    1161, 1162, 1163, 1166, 1167, 1168, 1168, 1169, 1170, 1171, 1174, 1175, 1176, 1176, 1177, 1178,
+    1179, 1181, 1181, 1182, 1183, 1184, 1189, 1191, 1191, 1192, 1193, 1193, 1193, 1194, 1194, 1196,
+    1197, 1197, 1197, 1198, 1198, 1205, 1205, 1208, 1209, 1209, 1211, 1213, 1217, 1218, 1223, 1224,
+    1224, 1224, 1225, 1227, 1228, 1229, 1230, 1231, 1232, 1235, 1237, 1239, 1240, 1240, 1241, 1241,
+    1242, 1243, 1244, 1245, 1245, 1245, 1245, 1245, 1245, 1247, 1247, 1248, 1249, 1251, 1256, 1259,
+    1261, 1262, 1262, 1265, 1265, 1266, 1271, 1272, 1273, 1275, 1276, 1277, 1279, 1282, 1282, 1282,
+    1284, 1285, 1285, 1285, 1285, 1289, 1292, 1292, 1295, 1297, 1298, 1307, 1307, 1308, 1311, 1315,
+    1316, 1316, 1322, 1323, 1323, 1325, 1325, 1329, 1329, 1330, 1331, 1333, 1333, 1334, 1346, 1348,
+    1349, 1350, 1351, 1355, 1356, 1364, 1365, 1367, 1380, 1381, 1390, 1391, 1393, 1394, 1396, 1398,
+    1398, 1398, 1399, 1401, 1402, 1402, 1404, 1405, 1406, 1408, 1409, 1409, 1409, 1410, 1412, 1413,
+    1416, 1417, 1419, 1422, 1423, 1423, 1424, 1426, 1427, 1429, 1429, 1429, 1433, 1433, 1435, 1436,
+    1460, 1460, 1460, 1461, 1462, 1464, 1466, 1468, 1469, 1470, 1471, 1472, 1473, 1483, 1484, 1491,
+    1492, 1493, 1494, 1495, 1495, 1498, 1502, 1502, 1503, 1503, 1503, 1506, 1507, 1508, 1508, 1509,
+    1515, 1516, 1518, 1519, 1523, 1524, 1525, 1527, 1528, 1530, 1532, 1532, 1554, 1555, 1556, 1558,
+    1559, 1563, 1563, 1564, 1566, 1566, 1567, 1567, 1586, 1587, 1588, 1589, 1591, 1591, 1592, 1592,
+    1596, 1597, 1598, 1598, 1598, 1601, 1602, 1606, 1607, 1608, 1609, 1610, 1611, 1613, 1613, 1614,
+    1614, 1614, 1618, 1619, 1620, 1620, 1621, 1623, 1624, 1626, 1626, 1630, 1631, 1631, 1658, 1659,
+    1659, 1660, 1660, 1661, 1662, 1664, 1665, 1671, 1673, 1673, 1674, 1674, 1675, 1675, 1676, 1676,
+    1678, 1680, 1681, 1682, 1683, 1683, 1684, 1684, 1684, 1685, 1691, 1694, 1695, 1696, 1697, 1698,
+    1700, 1701, 1702, 1702, 1702, 1702, 1702, 1703, 1704, 1705, 1705, 1707, 1708, 1710, 1710, 1714,
+    1715, 1718, 1719, 1720, 1720, 1744, 1745, 1745, 1754, 1756, 1757, 1758, 1758, 1759, 1760, 1761,
+    1762, 1767, 1768, 1770, 1771, 1775, 1777, 1778, 1778, 1780, 1786, 1786, 1787, 1788, 1789, 1790,
+    1790, 1791, 1791, 1792, 1794, 1794, 1795, 1795, 1796, 1798, 1802, 1803, 1803, 1804, 1828, 1833,
+    1833, 1834, 1835, 1835, 1840, 1840, 1841, 1868, 1871, 1871, 1871, 1871, 1872, 1873, 1874, 1874,
+    1875, 1876, 1876, 1876, 1880, 1881, 1881, 1882, 1883, 1883, 1886, 1887, 1887, 1888, 1889, 1889,
+    1890, 1891, 1893, 1893, 1895, 1900, 1901, 1901, 1902, 1904, 1905, 1906, 1911, 1911, 1913, 1914,
+    1915, 1916, 1917, 1918, 1919, 1921, 1949, 1952, 1955, 1957, 1957, 1958, 1961, 1964, 1965, 1965,
+    1966, 1966, 1967, 1986, 1989, 1989, 1990, 1991, 1994, 1995, 1996, 1998, 1999, 2000, 2000, 2001,
+    2003, 2003, 2006, 2007, 2008, 2009, 2009, 2009, 2009, 2009, 2010, 2010, 2011, 2012, 2012, 2013,
+    2013, 2014, 2015, 2016, 2016, 2017, 2018, 2019, 2020, 2021, 2021, 2023, 2023, 2025, 2025, 2025,
+    2026, 2026, 2028, 2029, 2030, 2032, 2033, 2035, 2036, 2037, 2050, 2055, 2066, 2067, 2073, 2074,
+    2075, 2076, 2078, 2078, 2082, 2082, 2084, 2085, 2085, 2086, 2087, 2097, 2098, 2099, 2100, 2101,
+    2101, 2102, 2104, 2104, 2106, 2109, 2110, 2111, 2113, 2122, 2122, 2124, 2125, 2130, 2131, 2134,
+    2135, 2136, 2137, 2137, 2139, 2143, 2143, 2159, 2160, 2160, 2164, 2165, 2166, 2166, 2166, 2167,
+    2170, 2171, 2173, 2180, 2182, 2183, 2183, 2183, 2185, 2185, 2185, 2185, 2185, 2187, 2187, 2188,
+    2189, 2191, 2193, 2194, 2195, 2196, 2198, 2199, 2200, 2200, 2207, 2208, 2208, 2208, 2217, 2217,
+    2242, 2243, 2245, 2247, 2247, 2252, 2254, 2273, 2274, 2274, 2277, 2278, 2279, 2280, 2282, 2282,
+    2284, 2284, 2284, 2289, 2290, 2290, 2290, 2290, 2291, 2292, 2294, 2296, 2297, 2299, 2310, 2311,
+    2312, 2312, 2314, 2315, 2316, 2325, 2326, 2326, 2327, 2329, 2330, 2331, 2333, 2335, 2340, 2342,
+    2344, 2345, 2346, 2348, 2358, 2359, 2361, 2361, 2361, 2362, 2364, 2364, 2365, 2367, 2367, 2368,
+    2368, 2369, 2370, 2372, 2372, 2373, 2374, 2376, 2377, 2378, 2378, 2379, 2379, 2380, 2381, 2381,
+    2382, 2383, 2385, 2386, 2388, 2388, 2389, 2390, 2408, 2408, 2410, 2414, 2415, 2416, 2420, 2422,
+    2428, 2428, 2428, 2428, 2429, 2436, 2437, 2437, 2439, 2439, 2439, 2440, 2440, 2441, 2442, 2442,
+    2446, 2447, 2447, 2448, 2455, 2459, 2461, 2463, 2465, 2467, 2467, 2495, 2497, 2500, 2500, 2500,
+    2500, 2501, 2502, 2502, 2505, 2511, 2512, 2512, 2513, 2513, 2514, 2515, 2517, 2518, 2519, 2520,
+    2521, 2526, 2529, 2531, 2536, 2537, 2538, 2549, 2549, 2550, 2551, 2554, 2558, 2559, 2559, 2560,
+    2561, 2562, 2562, 2562, 2564, 2564, 2566, 2567, 2568, 2568, 2572, 2573, 2579, 2579, 2580, 2580,
+    2580, 2582, 2583, 2584, 2587, 2591, 2595, 2596, 2604, 2610, 2611, 2613, 2614, 2615, 2627, 2628,
+    2628, 2630, 2631, 2655, 2659, 2659, 2660, 2662, 2663, 2664, 2665, 2665, 2667, 2670, 2671, 2690,
+    2690, 2691, 2691, 2697, 2697, 2697, 2698, 2698, 2699, 2701, 2702, 2703, 2703, 2704, 2704, 2704,
+    2705, 2712, 2715, 2741, 2742, 2744, 2746, 2749, 2750, 2751, 2753, 2753, 2755, 2755, 2757, 2760,
+    2760, 2761, 2764, 2764, 2768, 2769, 2770, 2770, 2771, 2775, 2778, 2778, 2779, 2780, 2784, 2785,
+    2786, 2786, 2786, 2787, 2788, 2789, 2790, 2791, 2792, 2792, 2793, 2794, 2802, 2804, 2822, 2824,
+    2832, 2833, 2833, 2834, 2837, 2840, 2842, 2843, 2844, 2848, 2849, 2854, 2855, 2860, 2860, 2863,
+    2865, 2866, 2866, 2867, 2868, 2869, 2870, 2871, 2872, 2876, 2892, 2892, 2905, 2905, 2906, 2906,
+    2908, 2909, 2911, 2911, 2912, 2913, 2913, 2913, 2915, 2917, 2918, 2919, 2920, 2920, 2920, 2921,
+    2923, 2923, 2927, 2928, 2929, 2930, 2931, 2932, 2932, 2936, 2939, 2941, 2943, 2944, 2945, 2947,
+    2948, 2949, 2951, 2953, 2953, 2967, 2968, 2968, 2968, 2970, 2973, 2973, 2974, 2975, 2975, 2976,
+    2978, 2978, 2979, 2979, 2980, 2983, 2983, 2989, 2990, 2991, 3004, 3004, 3004, 3005, 3006, 3007,
+    3009, 3021, 3021, 3021, 3022, 3025, 3026, 3027, 3028, 3029, 3050, 3050, 3050, 3051, 3051, 3075,
+    3076, 3077, 3081, 3082, 3083, 3084, 3085, 3110, 3110, 3111, 3112, 3113, 3113, 3114, 3114, 3115,
+    3116, 3118, 3118, 3119, 3121, 3122, 3123, 3123, 3124, 3126, 3128, 3129, 3129, 3131, 3132, 3134,
+    3135, 3136, 3137, 3140, 3141, 3142, 3143, 3144, 3145, 3145, 3145, 3146, 3148, 3149, 3152, 3152,
+    3153, 3154, 3155, 3157, 3159, 3160, 3161, 3162, 3163, 3164, 3171, 3191, 3194, 3195, 3196, 3196,
+    3198, 3200, 3202, 3204, 3208, 3210, 3211, 3212, 3212, 3213, 3214, 3217, 3218, 3220, 3222, 3223,
+    3242, 3243, 3246, 3250, 3250, 3251, 3252, 3253, 3255, 3256, 3257, 3258, 3260, 3262, 3262, 3262,
+    3263, 3264, 3264, 3264, 3264, 3265, 3268, 3269, 3269, 3271, 3271, 3271, 3272, 3272, 3272, 3283,
+    3286, 3306, 3307, 3309, 3311, 3312, 3313, 3313, 3316, 3319, 3320, 3320, 3322, 3323, 3323, 3331,
+    3332, 3332, 3337, 3338, 3338, 3340, 3340, 3342, 3342, 3344, 3344, 3344, 3344, 3345, 3346, 3346,
+    3346, 3347, 3347, 3348, 3349, 3349, 3350, 3351, 3354, 3354, 3356, 3357, 3358, 3361, 3361, 3362,
+    3363, 3363, 3364, 3365, 3369, 3371, 3373, 3380, 3382, 3383, 3384, 3384, 3384, 3384, 3384, 3408,
+    3416, 3418, 3419, 3437, 3438, 3438, 3440, 3440, 3441, 3441, 3441, 3442, 3444, 3446, 3446, 3447,
+    3447, 3448, 3452, 3454, 3455, 3456, 3478, 3479, 3479, 3482, 3483, 3485, 3488, 3491, 3492, 3517,
+    3519, 3520, 3521, 3522, 3522, 3523, 3524, 3524, 3525, 3526, 3526, 3532, 3533, 3534, 3553, 3553,
+    3553, 3555, 3563, 3584, 3588, 3588, 3589, 3590, 3590, 3591, 3597, 3598, 3599, 3626, 3649, 3649,
+    3650, 3651, 3652, 3680, 3680, 3703, 3704, 3706, 3706, 3708, 3709, 3712, 3712, 3716, 3718, 3719,
+    3720, 3725, 3725, 3725, 3739, 3740, 3740, 3741, 3741, 3766, 3766, 3768, 3769, 3770, 3770, 3774,
+    3775, 3778, 3779, 3783, 3784, 3786, 3786, 3786, 3787, 3788, 3789, 3791, 3800, 3801, 3821, 3823,
+    3851, 3853, 3855, 3857, 3858, 3858, 3859, 3860, 3861, 3861, 3862, 3862, 3864, 3865, 3866, 3867,
+    3867, 3870, 3870, 3893, 3894, 3895, 3895, 3916, 3916, 3927, 3930, 3930, 3937, 3941, 3942, 3942,
+    3942, 3942, 3944, 3945, 3947, 3948, 3948, 3949, 3950, 3950, 3951, 3952, 3953, 3955, 3960, 3962,
+    3964, 3966, 3966, 3969, 3970, 3970, 3971, 3971, 3972, 3973, 3975, 3977, 3979, 3980, 3982, 3983,
+    3983, 3985, 3991, 3994, 3994, 3994, 3994, 3994, 3995, 3996, 3998, 3998, 3999, 4000, 4001, 4002,
+    4005, 4006, 4008, 4009, 4009, 4010, 4012, 4014, 4014, 4015, 4018, 4018, 4021, 4023, 4024, 4027,
+    4028, 4028, 4031, 4032, 4033, 4034, 4036, 4038, 4038, 4039, 4040, 4040, 4041, 4043, 4043, 4043,
+    4044, 4047, 4054, 4055, 4055, 4056, 4064, 4065, 4066, 4066, 4067, 4068, 4070, 4073, 4073, 4073,
+    4077, 4077, 4079, 4082, 4083, 4085, 4086, 4086, 4087, 4096, 4097, 4097, 4098, 4100, 4109, 4110,
+    4111, 4111, 4112, 4113, 4115, 4115, 4117, 4119, 4119, 4121, 4123, 4125, 4135, 4135, 4137, 4137,
+    4139, 4141, 4143, 4145, 4146, 4146, 4146, 4147, 4148, 4148, 4149, 4151, 4152, 4153, 4154, 4155,
+    4157, 4159, 4159, 4159, 4160, 4161, 4162, 4164, 4165, 4165, 4166, 4166, 4172, 4177, 4178, 4182,
+    4183, 4183, 4184, 4185, 4187, 4189, 4190, 4198, 4199, 4202, 4203, 4216, 4217, 4218, 4231, 4232,
+    4233, 4235, 4236, 4237, 4237, 4237, 4237, 4239, 4239, 4240, 4243, 4244, 4245, 4247, 4251, 4252,
+    4252, 4253, 4253, 4253, 4254, 4273, 4274, 4279, 4279, 4280, 4281, 4282, 4283, 4286, 4290, 4290,
+    4292, 4293, 4294, 4295, 4296, 4298, 4298, 4302, 4303, 4304, 4305, 4306, 4306, 4307, 4308, 4308,
+    4310, 4311, 4313, 4313, 4316, 4318, 4321, 4322, 4323, 4325, 4325, 4329, 4329, 4329, 4330, 4335,
+    4338, 4339, 4341, 4341, 4341, 4342, 4343, 4344, 4344, 4346, 4347, 4348, 4350, 4358, 4360, 4361,
+    4363, 4364, 4365, 4367, 4368, 4369, 4372, 4373, 4379, 4394, 4396, 4397, 4399, 4399, 4400, 4400,
+    4404, 4405, 4405, 4405, 4411, 4412, 4412, 4413, 4416, 4417, 4418, 4421, 4423, 4431, 4432, 4434,
+    4438, 4440, 4441, 4443, 4445, 4451, 4451, 4452, 4453, 4454, 4455, 4461, 4461, 4462, 4463, 4465,
+    4476, 4476, 4476, 4478, 4479, 4480, 4485, 4487, 4491, 4492, 4492, 4511, 4519, 4520, 4525, 4527,
+    4527, 4528, 4528, 4529, 4530, 4539, 4543, 4543, 4543, 4543, 4544, 4549, 4550, 4551, 4552, 4555,
+    4556, 4557, 4558, 4562, 4563, 4565, 4566, 4575, 4575, 4576, 4577, 4579, 4581, 4581, 4581, 4583,
+    4592, 4596, 4598, 4602, 4615, 4616, 4617, 4625, 4625, 4628, 4648, 4649, 4651, 4652, 4653, 4653,
+    4653, 4653, 4655, 4658, 4658, 4659, 4659, 4659, 4659, 4660, 4662, 4665, 4666, 4667, 4668, 4678,
+    4679, 4681, 4683, 4684, 4689, 4691, 4694, 4695, 4697, 4697, 4698, 4699, 4699, 4699, 4699, 4700,
+    4701, 4702, 4703, 4703, 4703, 4710, 4711, 4727, 4732, 4737, 4737, 4743, 4743, 4743, 4744, 4745,
+    4746, 4748, 4751, 4751, 4753, 4757, 4757, 4758, 4759, 4761, 4762, 4762, 4764, 4765, 4766, 4767,
+    4771, 4771, 4772, 4777, 4777, 4777, 4780, 4788, 4798, 4799, 4800, 4800, 4800, 4802, 4805, 4807,
+    4817, 4817, 4820, 4821, 4822, 4822, 4824, 4826, 4833, 4833, 4833, 4834, 4834, 4835, 4839, 4840,
+    4841, 4841, 4842, 4842, 4843, 4845, 4848, 4849, 4849, 4851, 4854, 4855, 4857, 4861, 4862, 4864,
+    4865, 4867, 4870, 4871, 4876, 4878, 4879, 4884, 4885, 4887, 4888, 4889, 4890, 4901, 4902, 4904,
+    4905, 4906, 4909, 4915, 4916, 4917, 4940, 4941, 4941, 4941, 4941, 4947, 4948, 4949, 4949, 4951,
+    4953, 4957, 4958, 4960, 4961, 4961, 4961, 4962, 4963, 4964, 4966, 4967, 4969, 4972, 4972, 4972,
+    4972, 4973, 4974, 4975, 4975, 4977, 4977, 4980, 4982, 4982, 4984, 4985, 4986, 4986, 4988, 5014,
+    5015, 5017, 5018, 5040, 5042, 5045, 5046, 5047, 5047, 5062, 5063, 5064, 5066, 5067, 5068, 5069,
+    5070, 5071, 5071, 5071, 5071, 5071, 5074, 5076, 5079, 5079, 5081, 5082, 5083, 5090, 5102, 5103,
+    5103, 5104, 5113, 5118, 5119, 5121, 5121, 5121, 5122, 5122, 5123, 5124, 5125, 5125, 5126, 5128,
+    5129, 5130, 5131, 5142, 5143, 5144, 5155, 5155, 5158, 5159, 5160, 5161, 5163, 5164, 5169, 5170,
+    5171, 5171, 5172, 5172, 5173, 5173, 5174, 5174, 5189, 5190, 5192, 5193, 5217, 5228, 5230, 5232,
+    5233, 5237, 5238, 5239, 5240, 5242, 5243, 5247, 5247, 5270, 5275, 5277, 5278, 5279, 5282, 5283,
+    5284, 5287, 5287, 5290, 5291, 5291, 5293, 5293, 5295, 5300, 5306, 5308, 5308, 5309, 5309, 5310,
+    5316, 5317, 5319, 5320, 5323, 5323, 5323, 5323, 5324, 5324, 5326, 5331, 5334, 5334, 5336, 5337,
+    5339, 5359, 5359, 5359, 5360, 5361, 5362, 5363, 5364, 5365, 5366, 5367, 5368, 5368, 5368, 5368,
+    5371, 5371, 5373, 5374, 5374, 5374, 5376, 5377, 5378, 5379, 5380, 5381, 5382, 5382, 5393, 5398,
+    5400, 5420, 5423, 5425, 5426, 5428, 5429, 5429, 5429, 5429, 5447, 5450, 5453, 5453, 5454, 5455,
+    5456, 5457, 5458, 5459, 5462, 5463, 5463, 5464, 5465, 5466, 5468, 5470, 5470, 5471, 5472, 5496,
+    5521, 5522, 5524, 5525, 5525, 5526, 5527, 5528, 5529, 5529, 5529, 5532, 5532, 5532, 5535, 5535,
+    5536, 5536, 5537, 5538, 5538, 5539, 5540, 5545, 5546, 5549, 5550, 5552, 5552, 5554, 5555, 5556,
+    5557, 5559, 5560, 5571, 5576, 5603, 5619, 5622, 5625, 5625, 5630, 5631, 5634, 5637, 5638, 5639,
+    5642, 5643, 5644, 5645, 5646, 5647, 5647, 5650, 5654, 5654, 5655, 5655, 5657, 5667, 5671, 5671,
+    5673, 5674, 5676, 5679, 5680, 5681, 5682, 5683, 5683, 5685, 5698, 5700, 5700, 5700, 5701, 5702,
+    5703, 5704, 5705, 5706, 5707, 5707, 5711, 5712, 5713, 5715, 5716, 5718, 5719, 5720, 5721, 5721,
+    5722, 5722, 5723, 5724, 5726, 5727, 5752, 5755, 5756, 5779, 5780, 5785, 5786, 5787, 5792, 5804,
+    5804, 5805, 5806, 5806, 5806, 5807, 5808, 5808, 5808, 5810, 5811, 5813, 5814, 5816, 5817, 5818,
+    5819, 5839, 5840, 5840, 5841, 5842, 5843, 5843, 5845, 5845, 5846, 5849, 5850, 5850, 5850, 5850,
+    5851, 5856, 5857, 5859, 5861, 5862, 5863, 5863, 5863, 5880, 5880, 5881, 5882, 5909, 5910, 5910,
+    5912, 5913, 5914, 5914, 5915, 5916, 5919, 5921, 5941, 5944, 5945, 5952, 5953, 5953, 5954, 5955,
+    5956, 5958, 5958, 5958, 5958, 5962, 5963, 5965, 5966, 5967, 5969, 5970, 5970, 5971, 5982, 5985,
+    5986, 5986, 5986, 5988, 5989, 5989, 5989, 5990, 5996, 5998, 5998, 6010, 6012, 6025, 6027, 6029,
+    6030, 6035, 6036, 6036, 6036, 6036, 6036, 6038, 6039, 6045, 6047, 6048, 6049, 6050, 6052, 6052,
+    6053, 6054, 6057, 6059, 6062, 6063, 6064, 6066, 6068, 6069, 6069, 6078, 6078, 6078, 6079, 6080,
+    6081, 6083, 6085, 6089, 6090, 6091, 6092, 6092, 6093, 6094, 6095, 6096, 6097, 6097, 6098, 6099,
+    6099, 6107, 6108, 6111, 6112, 6113, 6114, 6114, 6117, 6117, 6119, 6119, 6122, 6122, 6123, 6126,
+    6129, 6129, 6129, 6131, 6132, 6132, 6140, 6161, 6161, 6162, 6186, 6186, 6187, 6188, 6191, 6192,
+    6192, 6193, 6197, 6198, 6199, 6201, 6202, 6214, 6216, 6227, 6248, 6250, 6251, 6252, 6252, 6267,
+    6267, 6267, 6269, 6270, 6270, 6270, 6271, 6271, 6272, 6273, 6273, 6274, 6275, 6275, 6279, 6279,
+    6280, 6291, 6308, 6308, 6308, 6314, 6315, 6316, 6317, 6317, 6318, 6319, 6319, 6319, 6319, 6319,
+    6320, 6321, 6322, 6324, 6325, 6326, 6327, 6327, 6333, 6333, 6334, 6335, 6335, 6337, 6338, 6340,
+    6343, 6343, 6344, 6344, 6344, 6344, 6344, 6366, 6370, 6370, 6372, 6374, 6382, 6386, 6386, 6387,
+    6387, 6388, 6390, 6392, 6393, 6394, 6394, 6395, 6396, 6398, 6400, 6401, 6406, 6407, 6408, 6409,
+    6410, 6411, 6415, 6416, 6416, 6417, 6419, 6420, 6421, 6423, 6436, 6437, 6439, 6440, 6443, 6444,
+    6445, 6446, 6446, 6446, 6448, 6450, 6450, 6451, 6456, 6457, 6457, 6457, 6457, 6459, 6459, 6461,
+    6464, 6464, 6465, 6469, 6469, 6470, 6470, 6470, 6490, 6491, 6491, 6492, 6493, 6494, 6494, 6496,
+    6496, 6500, 6502, 6502, 6505, 6505, 6507, 6507, 6509, 6511, 6513, 6513, 6514, 6516, 6520, 6523,
+    6527, 6528, 6529, 6530, 6530, 6532, 6535, 6536, 6537, 6537, 6537, 6539, 6548, 6549, 6554, 6554,
+    6555, 6560, 6561, 6563, 6563, 6565, 6566, 6567, 6569, 6570, 6570, 6572, 6574, 6575, 6575, 6575,
+    6576, 6576, 6578, 6578, 6578, 6579, 6579, 6580, 6581, 6581, 6582, 6583, 6584, 6584, 6584, 6584,
+    6584, 6593, 6594, 6595, 6596, 6597, 6598, 6599, 6600, 6602, 6606, 6607, 6608, 6609, 6610, 6615,
+    6615, 6617, 6619, 6621, 6622, 6623, 6624, 6630, 6631, 6633, 6634, 6634, 6639, 6640, 6641, 6642,
+    6642, 6649, 6650, 6651, 6652, 6654, 6654, 6654, 6654, 6655, 6655, 6656, 6657, 6659, 6663, 6664,
+    6667, 6671, 6672, 6672, 6672, 6675, 6677, 6677, 6677, 6678, 6686, 6687, 6688, 6695, 6696, 6707,
+    6710, 6710, 6710, 6710, 6711, 6711, 6713, 6715, 6716, 6717, 6720, 6720, 6721, 6721, 6721, 6721,
+    6721, 6722, 6722, 6722, 6722, 6725, 6729, 6730, 6731, 6732, 6733, 6734, 6735, 6736, 6737, 6738,
+    6738, 6739, 6740, 6741, 6741, 6741, 6748, 6748, 6748, 6749, 6750, 6750, 6775, 6776, 6776, 6776,
+    6776, 6776, 6776, 6778, 6778, 6779, 6785, 6787, 6788, 6789, 6789, 6808, 6809, 6810, 6811, 6811,
+    6811, 6813, 6814, 6815, 6816, 6818, 6818, 6820, 6821, 6824, 6825, 6828, 6830, 6832, 6834, 6834,
+    6835, 6836, 6836, 6837, 6838, 6839, 6840, 6840, 6840, 6848, 6848, 6849, 6850, 6851, 6853, 6854,
+    6855, 6856, 6860, 6862, 6862, 6866, 6867, 6868, 6869, 6871, 6872, 6872, 6888, 6889, 6890, 6891,
+    6891, 6891, 6891, 6892, 6893, 6895, 6899, 6903, 6908, 6909, 6913, 6915, 6920, 6920, 6920, 6943,
+    6943, 6944, 6951, 6951, 6952, 6954, 6954, 6958, 6959, 6965, 6967, 6968, 6968, 6969, 6973, 6974,
+    6975, 6975, 6976, 6976, 6977, 6977, 6999, 7014, 7014, 7014, 7016, 7016, 7017, 7019, 7019, 7020,
+    7021, 7022, 7026, 7027, 7033, 7034, 7047, 7048, 7049, 7050, 7051, 7054, 7054, 7055, 7055, 7057,
+    7058, 7059, 7060, 7061, 7062, 7062, 7063, 7064, 7064, 7064, 7064, 7066, 7067, 7069, 7070, 7071,
+    7071, 7071, 7071, 7072, 7073, 7074, 7074, 7075, 7077, 7077, 7077, 7078, 7079, 7079, 7080, 7080,
+    7080, 7081, 7082, 7085, 7085, 7085, 7085, 7092, 7092, 7095, 7095, 7095, 7096, 7098, 7103, 7104,
+    7105, 7106, 7108, 7110, 7111, 7112, 7112, 7114, 7115, 7116, 7123, 7124, 7125, 7126, 7126, 7131,
+    7131, 7132, 7135, 7135, 7136, 7136, 7136, 7137, 7138, 7139, 7141, 7142, 7142, 7147, 7150, 7151,
+    7151, 7152, 7153, 7155, 7156, 7156, 7156, 7159, 7159, 7159, 7160, 7161, 7162, 7167, 7169, 7169,
+    7171, 7174, 7174, 7175, 7180, 7185, 7187, 7188, 7188, 7188, 7189, 7190, 7191, 7191, 7191, 7192,
+    7201, 7202, 7204, 7208, 7210, 7211, 7212, 7213, 7214, 7218, 7219, 7220, 7220, 7220, 7221, 7234,
+    7235, 7236, 7236, 7237, 7237, 7237, 7241, 7243, 7244, 7245, 7246, 7248, 7248, 7248, 7248, 7249,
+    7250, 7251, 7251, 7252, 7252, 7260, 7261, 7261, 7264, 7267, 7269, 7270, 7271, 7272, 7272, 7274,
+    7275, 7280, 7282, 7285, 7291, 7291, 7293, 7295, 7297, 7297, 7298, 7299, 7300, 7303, 7303, 7304,
+    7305, 7306, 7306, 7306, 7306, 7307, 7309, 7309, 7311, 7312, 7316, 7319, 7320, 7320, 7320, 7320,
+    7322, 7322, 7327, 7330, 7331, 7331, 7332, 7332, 7358, 7359, 7361, 7362, 7367, 7367, 7393, 7393,
+    7394, 7394, 7395, 7396, 7396, 7397, 7397, 7397, 7397, 7398, 7399, 7422, 7423, 7425, 7426, 7427,
+    7427, 7430, 7431, 7432, 7433, 7435, 7437, 7439, 7439, 7464, 7478, 7480, 7480, 7480, 7481, 7482,
+    7482, 7486, 7486, 7486, 7487, 7488, 7489, 7490, 7504, 7506, 7522, 7537, 7538, 7560, 7560, 7562,
+    7562, 7565, 7565, 7566, 7566, 7568, 7593, 7593, 7598, 7619, 7620, 7621, 7623, 7625, 7626, 7627,
+    7629, 7629, 7631, 7658, 7658, 7676, 7677, 7677, 7679, 7686, 7688, 7689, 7690, 7698, 7698, 7699,
+    7700, 7700, 7701, 7702, 7704, 7704, 7705, 7705, 7706, 7706, 7707, 7711, 7711, 7711, 7713, 7714,
+    7715, 7717, 7717, 7719, 7719, 7720, 7720, 7723, 7723, 7724, 7724, 7726, 7726, 7727, 7727, 7728,
+    7728, 7733, 7734, 7734, 7734, 7735, 7757, 7758, 7758, 7758, 7770, 7770, 7773, 7774, 7777, 7778,
+    7779, 7781, 7782, 7783, 7784, 7788, 7789, 7790, 7793, 7795, 7800, 7801, 7802, 7803, 7804, 7805,
+    7807, 7808, 7810, 7811, 7811, 7823, 7825, 7826, 7831, 7832, 7834, 7836, 7838, 7839, 7840, 7842,
+    7843, 7843, 7846, 7846, 7847, 7851, 7853, 7854, 7855, 7856, 7857, 7860, 7861, 7861, 7861, 7862,
+    7863, 7864, 7864, 7864, 7865, 7866, 7866, 7867, 7869, 7869, 7870, 7871, 7874, 7875, 7876, 7876,
+    7877, 7878, 7878, 7879, 7884, 7895, 7895, 7895, 7895, 7896, 7898, 7898, 7899, 7900, 7901, 7901,
+    7902, 7902, 7902, 7904, 7906, 7907, 7908, 7908, 7909, 7910, 7912, 7912, 7912, 7936, 7942, 7944,
+    7945, 7946, 7946, 7946, 7946, 7946, 7947, 7949, 7950, 7950, 7951, 7951, 7966, 7967, 7970, 7970,
+    7972, 7972, 7982, 7984, 7986, 7988, 7990, 7990, 7991, 7991, 7991, 7992, 8010, 8011, 8011, 8032,
+    8032, 8033, 8034, 8035, 8037, 8038, 8039, 8052, 8053, 8054, 8070, 8090, 8111, 8112, 8112, 8113,
+    8114, 8115, 8115, 8115, 8116, 8116, 8117, 8117, 8119, 8120, 8120, 8121, 8121, 8122, 8144, 8153,
+    8154, 8154, 8154, 8158, 8159, 8160, 8162, 8184, 8185, 8185, 8186, 8186, 8186, 8186, 8186, 8187,
+    8189, 8192, 8192, 8193, 8193, 8196, 8197, 8198, 8200, 8200, 8203, 8204, 8205, 8207, 8207, 8208,
+    8210, 8211, 8212, 8213, 8214, 8214, 8215, 8216, 8219, 8219, 8220, 8221, 8221, 8228, 8229, 8230,
+    8233, 8233, 8241, 8242, 8243, 8244, 8244, 8249, 8250, 8251, 8253, 8255, 8257, 8265, 8274, 8276,
+    8276, 8276, 8277, 8277, 8278, 8279, 8279, 8279, 8280, 8282, 8287, 8288, 8290, 8290, 8291, 8298,
+    8299, 8300, 8301, 8301, 8302, 8302, 8304, 8305, 8305, 8305, 8306, 8307, 8307, 8308, 8309, 8310,
+    8311, 8311, 8312, 8313, 8323, 8324, 8324, 8325, 8332, 8333, 8333, 8333, 8334, 8335, 8337, 8337,
+    8343, 8343, 8345, 8345, 8347, 8349, 8349, 8352, 8353, 8354, 8360, 8362, 8362, 8363, 8365, 8365,
+    8365, 8367, 8373, 8384, 8390, 8390, 8394, 8394, 8394, 8395, 8396, 8396, 8397, 8397, 8398, 8405,
+    8406,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8239] = [
-    (9, 13), (13, 8), (25, 6), (1, 6), (4, 8), (7, 7), (25, 8), (5, 8), (25, 7), (11, 13),
-    (9, 9), (25, 5), (27, 8), (26, 8), (9, 6), (16, 15), (17, 6), (17, 7), (1, 16), (14, 8),
-    (21, 7), (15, 6), (21, 11), (26, 7), (21, 16), (17, 7), (24, 7), (20, 9), (19, 21), (20, 9),
-    (25, -5), (28, 8), (4, 8), (25, 5), (23, 7), (26, 13), (23, 8), (7, 7), (0, 5), (1, -5),
-    (3, 6), (5, 15), (9, 8), (20, -7), (21, 13), (23, -6), (25, 14), (28, 5), (1, 7), (15, 5),
-    (9, 8), (21, 6), (12, 9), (3, 5), (18, 8), (23, 7), (17, 7), (5, 31), (17, 21), (5, 13),
-    (21, 10), (22, 6), (19, 16), (21, 7), (1, 6), (5, 7), (20, -6), (23, 37), (27, 17), (1, -5),
-    (5, 20), (9, 34), (10, 6), (15, -7), (17, 6), (18, -6), (19, -6), (23, -11), (28, 6), (5, -7),
-    (6, -5), (15, -11), (17, 11), (18, 56), (20, -12), (23, -8), (25, -5), (26, 8), (0, -6), (11, 6),
-    (17, 14), (20, 17), (21, 13), (22, 5), (23, -13), (24, -7), (25, -8), (27, -5), (23, 18), (20, 7),
-    (23, 8), (1, 8), (17, 8), (18, 13), (23, -5), (1, 13), (9, 7), (1, 16), (14, 8), (21, 7),
-    (1, 6), (0, 8), (1, 7), (2, 8), (15, 6), (19, 6), (25, 5), (5, 51), (9, 6), (21, -7),
-    (23, -10), (26, 8), (19, 8), (5, 8), (25, 7), (13, 9), (23, -5), (25, 11), (15, 15), (19, 6),
-    (1, 6), (17, 6), (5, 14), (19, 5), (5, 5), (9, 8), (19, 6), (25, 7), (18, 7), (1, 6),
-    (9, 5), (17, 7), (12, 22), (4, 5), (4, 6), (24, 7), (1, 5), (5, 6), (6, 5), (7, 9),
-    (15, 5), (17, 8), (18, 6), (19, -6), (21, -6), (10, 17), (12, 5), (17, 9), (19, 14), (20, -10),
-    (21, -5), (22, -5), (25, 15), (3, 8), (11, 10), (12, 7), (23, 15), (25, -5), (5, -5), (15, -6),
-    (16, 80), (17, -6), (18, 9), (19, -7), (21, -13), (22, -11), (23, -8), (25, 10), (13, 46), (23, -5),
-    (19, 7), (1, -7), (4, 64), (5, -14), (6, -6), (21, -5), (25, 16), (25, 5), (18, 32), (12, 8),
-    (24, 14), (25, -7), (0, 16), (1, 21), (4, -6), (6, 11), (7, 8), (9, -10), (11, -6), (12, -5),
-    (14, 8), (16, -7), (20, 10), (21, -9), (22, -6), (23, -16), (25, -5), (27, -6), (15, 11), (6, 25),
-    (18, 7), (28, 8), (17, 9), (5, 5), (17, 13), (23, 5), (23, 5), (21, 10), (19, 23), (17, 6),
-    (17, 11), (17, 7), (1, 13), (5, 5), (8, 16), (20, 11), (23, -5), (11, 19), (9, 6), (19, 7),
-    (20, 11), (21, 7), (10, 15), (15, 14), (3, 7), (11, 8), (12, 5), (22, 12), (25, -8), (19, 11),
-    (21, 7), (20, 17), (15, 16), (1, 44), (4, 46), (5, -25), (6, -5), (21, -10), (23, -5), (22, 17),
-    (17, 8), (2, 15), (18, 5), (25, 6), (15, 6), (19, 21), (7, 5), (19, 23), (21, 10), (15, 5),
-    (11, 13), (5, 16), (8, 7), (13, 8), (20, 7), (21, -5), (20, 5), (15, 5), (1, -6), (3, 5),
-    (6, -5), (9, -5), (14, -6), (15, 17), (16, 18), (17, -7), (18, 11), (21, 11), (23, -5), (25, -6),
-    (23, 7), (18, 7), (25, 5), (5, 9), (1, 34), (5, -6), (0, 79), (2, -17), (3, 83), (4, 7),
-    (5, 72), (6, 56), (7, -16), (9, 111), (10, -19), (11, -49), (12, -14), (13, -22), (14, -20), (15, -34),
-    (16, -35), (17, -13), (18, -17), (19, -33), (20, -29), (21, 23), (22, -31), (23, -6), (24, -31), (25, -5),
-    (26, -18), (27, -14), (28, -11), (17, 6), (20, 9), (23, 12), (5, 5), (9, 7), (16, 8), (23, 10),
-    (0, -11), (1, 36), (2, 60), (3, 51), (4, -7), (5, -14), (6, -8), (7, -5), (9, -9), (11, 8),
-    (12, -8), (13, -7), (14, -10), (15, -12), (16, -8), (17, -9), (18, 5), (19, -11), (20, -9), (21, 15),
-    (22, 5), (23, 27), (24, -18), (25, -36), (26, -8), (27, -6), (28, -9), (20, 6), (14, 6), (14, -9),
-    (22, 30), (19, 9), (23, 12), (18, 6), (19, 23), (25, -5), (18, 11), (5, 7), (22, 6), (19, 36),
-    (25, -6), (17, 7), (24, 7), (20, 7), (23, 8), (15, -5), (16, 33), (21, -5), (19, 16), (12, 6),
-    (18, 21), (19, 8), (16, 5), (21, 5), (23, 5), (25, 6), (28, 9), (6, 9), (21, 7), (1, 8),
-    (11, 6), (7, 5), (20, 8), (19, 7), (19, 28), (26, 7), (14, 41), (18, 8), (21, -5), (22, -6),
-    (23, -7), (5, 10), (17, 5), (0, 7), (21, 6), (5, 12), (6, 6), (9, 5), (15, 11), (17, -9),
-    (19, -9), (20, -5), (21, 7), (26, 6), (17, 6), (4, 7), (5, 6), (11, 7), (21, -7), (23, 7),
-    (26, 13), (1, 10), (23, 8), (5, 7), (9, 18), (23, -5), (6, 8), (15, -5), (16, 16), (23, 7),
-    (23, 9), (1, 17), (17, 6), (0, 8), (14, 5), (23, 10), (28, 9), (0, -11), (1, 36), (2, 60),
-    (3, 51), (4, -7), (5, -14), (6, -8), (7, -5), (9, -9), (11, 8), (12, -8), (13, -7), (14, -10),
-    (15, -12), (16, -8), (17, -9), (18, 5), (19, -11), (20, -9), (21, 15), (22, 5), (23, 27), (24, -18),
-    (25, -36), (26, -8), (27, -6), (28, -9), (11, 8), (23, 7), (25, -5), (5, 5), (9, 8), (1, 11),
-    (5, -7), (9, 117), (10, 9), (11, -5), (15, -5), (17, -11), (18, -9), (19, -7), (20, -7), (21, -21),
-    (23, -11), (25, -6), (2, -5), (3, 9), (4, -7), (5, -17), (6, -8), (7, -5), (9, -11), (10, -6),
-    (11, -8), (12, -6), (13, 12), (14, -8), (15, 19), (19, 59), (20, -17), (21, 67), (22, -11), (23, -14),
-    (24, -8), (25, -18), (26, -7), (28, -8), (21, 6), (21, 6), (1, 6), (25, 15), (9, 5), (15, 5),
-    (2, 12), (18, 6), (23, 8), (0, 5), (1, 5), (6, 6), (15, 8), (17, 7), (18, 22), (19, 9),
-    (21, -15), (23, -11), (5, 10), (15, 6), (17, 11), (5, -5), (6, 11), (11, 8), (15, -7), (16, -5),
-    (20, -9), (21, 15), (22, 10), (23, -9), (28, 17), (6, 5), (22, 9), (11, 14), (23, -5), (5, -5),
-    (11, -5), (15, -5), (19, -5), (22, 67), (23, 5), (5, 9), (10, 6), (12, 15), (5, -6), (9, 22),
-    (13, 8), (19, 11), (1, -17), (2, -6), (3, -6), (4, -9), (5, 35), (6, 13), (9, -11), (10, -6),
-    (11, -9), (12, -6), (13, 12), (14, -5), (16, -7), (17, 30), (18, -14), (19, -12), (20, -11), (21, -5),
-    (22, -11), (23, -22), (24, 58), (25, 21), (26, -10), (27, -5), (28, 8), (4, 19), (5, -6), (1, 6),
-    (4, 9), (11, 11), (25, 18), (20, 7), (5, -6), (6, 9), (1, 5), (22, 6), (11, 14), (6, 18),
-    (17, 23), (18, 5), (21, -5), (12, 30), (23, -12), (12, 6), (19, 12), (23, 11), (1, 11), (21, 6),
-    (3, 5), (9, 6), (13, 7), (25, 7), (1, 8), (3, 9), (22, 6), (5, 7), (19, 6), (11, 8),
-    (23, 7), (25, -5), (4, 24), (5, 42), (6, 13), (17, -5), (18, -6), (19, -8), (21, -13), (23, -9),
-    (0, -5), (1, -5), (2, -5), (15, -7), (17, -5), (19, -6), (21, -8), (22, -6), (25, 46), (28, 31),
-    (21, 10), (3, 11), (21, 7), (5, 8), (10, 9), (23, -6), (9, 14), (11, 15), (23, -6), (21, 12),
-    (1, 5), (22, 5), (18, 17), (21, 10), (27, 7), (1, 8), (17, 13), (18, -6), (16, 7), (27, 28),
-    (5, 5), (23, 6), (3, 6), (5, 13), (6, 6), (9, 8), (11, 5), (21, 12), (23, -7), (10, 7),
-    (12, 8), (1, 16), (9, 8), (1, 20), (2, 8), (17, 6), (23, -7), (24, 17), (26, 5), (0, 8),
-    (20, 9), (23, 8), (7, 7), (5, 8), (25, 7), (5, 9), (7, 7), (19, 9), (1, 7), (2, 8),
-    (17, -6), (21, -5), (10, 8), (17, 10), (18, -7), (20, -5), (21, -5), (22, 22), (23, 10), (23, 5),
-    (6, 8), (24, 8), (25, 10), (18, 11), (7, 6), (17, 9), (20, 6), (26, 10), (1, 6), (15, 8),
-    (23, 24), (27, 9), (7, 7), (3, 8), (11, 5), (23, 5), (25, -6), (26, 8), (18, 5), (1, 19),
-    (18, -7), (25, -10), (26, 8), (19, 11), (1, -5), (4, 9), (5, 68), (6, 6), (17, -5), (19, -6),
-    (21, -10), (23, -7), (26, 14), (23, 6), (17, 11), (14, 38), (22, 8), (23, -6), (25, -5), (25, 5),
-    (19, 5), (0, 6), (6, 6), (22, 6), (8, 6), (26, 11), (20, 10), (25, 21), (17, 7), (24, 7),
-    (18, 6), (27, 17), (15, 20), (16, 7), (5, -5), (15, 8), (17, 25), (18, -8), (20, 10), (21, 5),
-    (2, 5), (12, 6), (21, 25), (8, 7), (23, 5), (15, 12), (12, 6), (19, 6), (16, 17), (21, -5),
-    (22, 13), (15, 6), (21, 7), (1, -5), (3, 7), (11, 8), (12, 5), (17, -6), (22, 9), (25, -7),
-    (9, 9), (20, 7), (1, 6), (23, 6), (18, 9), (21, 6), (23, -5), (6, 9), (15, 8), (18, 5),
-    (22, 8), (15, 10), (21, -5), (24, 6), (25, 9), (4, -5), (6, 49), (21, -7), (2, 9), (3, 9),
-    (11, 16), (17, -6), (22, 7), (25, -9), (2, 6), (17, 7), (24, 6), (17, 11), (20, 20), (17, 12),
-    (18, 8), (3, -5), (5, -8), (6, 9), (11, -5), (15, -5), (17, -5), (18, 15), (20, 6), (21, -13),
-    (23, -10), (24, 27), (25, 12), (26, -7), (28, 12), (6, 6), (15, 36), (21, -7), (23, -5), (18, 5),
-    (20, 11), (5, 6), (6, 11), (22, 15), (19, 16), (25, 6), (19, 5), (26, 6), (1, -6), (5, -6),
-    (6, -5), (11, 9), (15, -5), (18, 20), (20, 15), (22, -6), (23, 26), (25, -6), (28, 6), (3, 5),
-    (5, -5), (8, 16), (20, 15), (21, 7), (6, -5), (9, 8), (13, 6), (15, 25), (17, -9), (21, 15),
-    (22, -11), (23, -7), (28, 6), (14, 16), (21, 7), (22, 6), (3, 48), (23, -7), (25, -8), (28, 8),
-    (5, -5), (18, 37), (14, 9), (22, 7), (4, 5), (5, 8), (18, 6), (25, 9), (25, 15), (1, 10),
-    (5, 10), (10, 5), (17, -5), (21, -9), (25, 13), (6, 15), (0, 95), (1, -13), (5, -5), (21, -7),
-    (25, -14), (18, 13), (24, 7), (21, 6), (19, 11), (5, -6), (21, 15), (22, 15), (5, 8), (16, 8),
-    (25, 7), (19, 9), (21, 7), (1, -5), (4, 68), (5, -11), (6, -6), (23, -5), (18, 8), (8, 7),
-    (5, -6), (15, -7), (16, 26), (19, 31), (23, -6), (15, 12), (18, 8), (3, 5), (20, 5), (13, 6),
-    (15, 27), (16, 15), (19, -5), (21, -7), (25, -7), (27, 7), (22, 12), (18, 14), (6, 12), (15, 6),
-    (16, 12), (21, -10), (10, 11), (12, 28), (21, -5), (22, 7), (1, 12), (2, 12), (18, 7), (23, -8),
-    (9, 5), (21, 15), (18, 8), (0, -6), (1, 40), (2, 7), (3, 13), (19, 14), (21, -10), (25, -9),
-    (11, 14), (23, -5), (1, -5), (3, 8), (21, -6), (25, -8), (26, 8), (28, 16), (1, 7), (2, 9),
-    (15, 5), (22, 15), (18, 7), (3, 6), (5, -11), (8, 22), (16, 6), (17, -6), (19, 6), (24, 15),
-    (25, -9), (5, 7), (17, 31), (18, -5), (21, -5), (27, 9), (6, 7), (17, 5), (21, 5), (23, 9),
-    (4, 9), (1, 6), (5, -6), (21, 15), (14, 6), (28, 8), (16, 6), (12, 6), (18, 6), (17, 5),
-    (15, 9), (24, 7), (17, 9), (0, -6), (1, -5), (3, -5), (4, 65), (5, 57), (6, 60), (7, -5),
-    (9, -6), (10, -7), (11, -7), (12, -5), (13, -5), (14, -6), (15, -9), (16, -6), (17, -12), (18, -11),
-    (19, -12), (22, -11), (23, -21), (24, -5), (25, -14), (26, -6), (28, -8), (6, 8), (19, 7), (17, 5),
-    (21, 6), (17, 17), (20, 9), (1, 11), (2, 8), (12, 5), (19, 7), (5, 12), (6, 10), (21, -5),
-    (28, 8), (1, 10), (17, 7), (18, 10), (20, 15), (28, 9), (16, 6), (1, 10), (5, 38), (6, -5),
-    (7, 11), (9, -6), (18, -5), (19, -5), (21, -10), (23, -9), (27, 8), (11, 12), (23, -5), (17, 15),
-    (5, 6), (19, 5), (1, 5), (18, 13), (7, 8), (8, 7), (18, 6), (19, 14), (17, 25), (20, 11),
-    (21, -8), (1, 5), (11, 19), (25, -5), (5, 6), (6, 11), (18, 6), (20, 6), (6, 7), (18, 6),
-    (19, 6), (16, 5), (1, 13), (4, 7), (0, 7), (1, -5), (5, 9), (17, -5), (28, 7), (2, 7),
-    (1, -5), (4, 8), (5, 6), (25, 8), (17, 13), (21, 14), (21, 6), (5, 18), (8, 9), (24, 8),
-    (25, 7), (27, 9), (18, 14), (21, 8), (17, 7), (24, 7), (23, 7), (25, 9), (17, 7), (14, 12),
-    (4, 10), (5, -5), (6, 7), (17, 5), (19, 5), (28, 7), (1, -13), (2, -8), (3, -14), (4, 5),
-    (5, -38), (6, 15), (8, 13), (9, -28), (10, 23), (11, -5), (13, -15), (15, 38), (16, 16), (17, 8),
-    (18, 9), (20, -6), (21, 12), (22, -6), (23, 20), (24, -15), (27, -9), (28, -6), (8, 7), (26, 10),
-    (5, 10), (23, 8), (17, 6), (18, 5), (22, 8), (1, -5), (3, 5), (5, -6), (18, 65), (19, -5),
-    (20, -6), (23, -6), (25, -7), (25, 10), (13, 8), (1, 6), (23, 6), (20, 5), (21, 6), (24, 5),
-    (25, 14), (26, 12), (17, -7), (21, 20), (7, 12), (20, 5), (19, 5), (17, 7), (24, 7), (16, 16),
-    (5, -7), (7, 27), (1, 8), (3, 9), (5, -11), (7, 40), (21, 9), (17, 47), (18, -9), (21, -6),
-    (27, 8), (10, 6), (1, 7), (20, -6), (23, 47), (15, 6), (15, 6), (18, -5), (21, 9), (5, 7),
-    (4, 5), (5, 6), (22, 6), (23, 6), (20, 6), (6, 7), (18, 5), (21, 5), (20, 7), (27, 9),
-    (14, 10), (25, 9), (11, 9), (17, 5), (18, -5), (19, -5), (21, 6), (28, 7), (16, 18), (21, -5),
-    (22, 10), (17, 8), (21, 10), (23, 6), (5, 8), (25, 7), (25, 11), (15, 9), (21, 7), (0, 6),
-    (4, 12), (5, 6), (11, 5), (14, 5), (21, -6), (23, -8), (25, 8), (28, 14), (14, 46), (21, -6),
-    (23, -6), (24, 6), (26, 7), (0, 5), (24, 7), (17, 5), (25, -7), (26, 36), (18, 6), (11, 9),
-    (6, 6), (14, 5), (16, 13), (21, -5), (22, -5), (25, 32), (19, 14), (18, 15), (1, -7), (2, 14),
-    (18, 9), (22, 14), (0, 6), (19, 5), (25, 5), (27, 16), (24, 7), (28, 8), (5, 5), (22, 9),
-    (23, 12), (17, 10), (19, 11), (25, 7), (26, 11), (19, 7), (18, 15), (2, 9), (25, 6), (20, 6),
-    (21, -5), (25, 18), (26, 9), (5, 8), (13, 9), (27, 8), (24, 13), (1, 6), (14, 8), (22, 7),
-    (23, -5), (5, 6), (20, 5), (9, 6), (17, 5), (23, -7), (25, 7), (28, 9), (27, 8), (18, 6),
-    (23, 6), (24, 9), (25, 10), (22, 12), (14, 19), (22, 9), (21, 15), (26, 9), (6, 8), (11, 6),
-    (19, 5), (5, 17), (24, 8), (25, -7), (26, 6), (4, 8), (9, 6), (19, 5), (21, 10), (11, 35),
-    (19, 5), (23, -6), (5, 6), (10, 10), (26, 7), (0, 12), (1, -6), (15, 35), (21, -8), (23, -5),
-    (24, -5), (28, 6), (19, 5), (5, 7), (18, 10), (23, 5), (10, 5), (11, -5), (12, 31), (23, 6),
-    (16, 10), (1, -5), (14, 5), (21, -6), (22, 16), (23, 32), (25, -6), (26, 14), (2, 16), (23, 5),
-    (0, 5), (17, 7), (10, 5), (1, 16), (5, -13), (21, 45), (22, -6), (23, -5), (5, 6), (7, 5),
-    (18, 7), (25, -5), (26, 7), (17, 5), (18, 10), (0, -5), (1, 18), (4, -9), (5, 5), (6, 65),
-    (9, -6), (18, -7), (19, -5), (20, -5), (21, -11), (23, -6), (25, 5), (26, -5), (28, 6), (4, 45),
-    (5, -8), (11, 7), (11, 13), (5, 5), (5, -5), (12, 7), (19, 7), (21, 5), (1, 11), (7, 10),
-    (12, 7), (17, -8), (18, 8), (19, 29), (20, -7), (23, -8), (27, 8), (6, 5), (20, 5), (21, 7),
-    (17, 16), (23, -5), (24, 14), (1, -6), (5, 18), (6, -5), (9, 33), (10, 5), (15, -8), (19, -7),
-    (21, 11), (23, -12), (28, 6), (22, 12), (4, 95), (5, -13), (6, -8), (21, -6), (23, -6), (25, -8),
-    (20, 8), (22, 6), (5, 10), (12, 6), (19, 9), (3, 6), (21, 7), (22, 5), (17, 7), (24, 7),
-    (23, 11), (4, 8), (5, -5), (6, 9), (15, 8), (7, 5), (27, 9), (17, 6), (18, 7), (1, 20),
-    (17, 5), (14, 10), (22, 5), (14, 41), (22, -6), (23, -5), (21, 10), (14, 16), (21, 7), (22, 6),
-    (24, 8), (0, 16), (24, 6), (9, 9), (17, 14), (23, 8), (20, 8), (23, 8), (26, 10), (2, 5),
-    (25, 22), (14, 38), (22, 8), (23, -6), (25, -5), (16, 8), (22, 14), (0, -8), (1, -6), (4, -5),
-    (5, -22), (6, -8), (7, 59), (9, -6), (10, -6), (11, -7), (12, -5), (13, 5), (15, -6), (16, -6),
-    (17, 12), (18, 15), (19, -13), (20, -10), (21, 13), (22, -8), (24, -6), (26, 10), (27, 21), (28, -6),
-    (19, 6), (17, 10), (9, 15), (13, 9), (5, -8), (9, 16), (19, 6), (6, 8), (19, 14), (16, 15),
-    (10, 25), (1, -7), (2, 8), (6, 12), (11, 5), (18, 20), (19, -5), (21, -6), (23, 5), (25, -8),
-    (27, 16), (16, 9), (2, 9), (3, 9), (5, -5), (11, 15), (17, -5), (20, -6), (22, 6), (25, -10),
-    (28, 5), (19, 5), (4, 9), (23, 5), (0, -7), (2, -5), (18, -5), (24, 5), (25, 50), (5, 11),
-    (6, 9), (21, -5), (28, 8), (14, 16), (10, 6), (12, 34), (23, -20), (18, 9), (5, 7), (14, 12),
-    (4, 7), (5, 7), (22, 38), (25, -8), (25, 6), (11, 10), (12, 27), (21, -5), (23, 18), (8, 19),
-    (20, 11), (8, 18), (19, 6), (23, 8), (24, 6), (26, 7), (12, 5), (17, 5), (19, 10), (0, -5),
-    (1, -8), (2, 20), (4, -6), (5, -20), (6, 10), (9, -10), (10, -8), (11, -9), (12, -7), (14, -7),
-    (15, 17), (17, 69), (18, 16), (19, 5), (21, 19), (23, -23), (24, -8), (25, -13), (26, -7), (28, -6),
-    (25, 5), (24, 6), (25, 9), (15, 10), (18, 5), (25, -7), (28, 28), (10, 15), (0, 40), (1, 7),
-    (2, 11), (4, -6), (5, -10), (9, -6), (10, -5), (11, 8), (12, -5), (13, -5), (16, -5), (17, -12),
-    (20, -6), (22, -7), (23, -13), (24, 18), (26, -12), (27, -5), (28, 14), (1, 12), (22, 7), (11, 7),
-    (18, 11), (21, 7), (25, 5), (27, 9), (3, 8), (11, 5), (23, 5), (25, -6), (26, 8), (4, 6),
-    (21, 10), (2, 7), (5, 9), (8, 7), (0, 16), (1, -5), (18, 16), (23, -5), (24, 6), (18, 7),
-    (22, 17), (26, 9), (12, 8), (4, 6), (9, 8), (21, 19), (7, 7), (18, 21), (17, 13), (21, 9),
-    (19, 12), (22, 7), (23, 5), (9, 7), (15, 22), (21, -5), (1, 6), (5, 12), (10, 6), (21, -7),
-    (2, 7), (0, -8), (1, 93), (2, 14), (3, 14), (4, 76), (5, -34), (6, -11), (7, -5), (9, -10),
-    (10, -6), (11, -9), (12, -6), (13, -5), (14, 32), (15, -12), (16, -7), (17, -16), (18, -10), (19, -11),
-    (20, -12), (21, -16), (23, -24), (24, -10), (25, -14), (26, 14), (27, -5), (28, -9), (26, 5), (17, 7),
-    (18, 15), (19, 11), (1, 13), (15, -6), (18, 57), (19, -6), (20, -5), (21, -8), (5, 6), (6, 11),
-    (24, 5), (17, 5), (21, 15), (23, 6), (9, 8), (17, 9), (23, 16), (18, 6), (23, 7), (19, 6),
-    (5, 14), (6, 7), (7, 5), (17, -5), (20, 9), (13, 8), (17, 6), (21, 9), (19, 15), (13, 17),
-    (17, 12), (4, 6), (17, 12), (22, 5), (25, 9), (5, 5), (16, 9), (17, 5), (6, 9), (23, 8),
-    (17, 5), (21, 8), (22, 6), (2, 7), (3, 12), (23, 8), (5, 9), (11, 8), (20, 13), (23, -6),
-    (2, 7), (12, 8), (20, -5), (20, 5), (22, 8), (2, 8), (3, -6), (4, -7), (5, -7), (6, -9),
-    (8, 10), (9, -8), (10, -8), (11, -11), (12, -7), (13, -8), (14, -6), (15, 13), (16, -9), (17, 53),
-    (19, -10), (20, -15), (21, 5), (22, -12), (23, -22), (24, 84), (25, -11), (27, -6), (28, -11), (18, 5),
-    (22, 7), (4, 12), (6, 7), (11, 6), (14, 5), (17, 5), (20, 5), (21, -6), (23, -6), (25, -6),
-    (28, 6), (9, 12), (12, 6), (1, 6), (22, 5), (18, 9), (27, 9), (8, 7), (15, 8), (5, -11),
-    (6, 8), (9, 14), (21, -5), (24, 18), (15, 6), (11, 12), (23, 25), (15, 8), (18, 20), (20, 6),
-    (21, -6), (5, 23), (11, 17), (20, 7), (3, 18), (17, 5), (18, -10), (20, -5), (21, 11), (23, 5),
-    (18, 11), (15, 6), (1, 12), (16, 5), (21, 5), (1, 13), (1, 6), (19, 6), (4, 8), (4, 5),
-    (17, 9), (19, 14), (11, 6), (20, 5), (15, -10), (16, 52), (21, -9), (22, -6), (18, 12), (25, 7),
-    (0, -8), (1, -6), (3, -7), (4, -9), (5, -34), (6, -14), (7, -9), (8, -5), (9, -20), (10, -7),
-    (11, -14), (13, -8), (14, -11), (15, -18), (16, -12), (17, 42), (18, 13), (19, 37), (20, 136), (21, 9),
-    (22, -5), (24, -9), (25, -17), (26, -10), (28, -11), (18, 11), (19, -6), (20, 8), (21, 8), (23, 5),
-    (27, 8), (4, 9), (25, 5), (22, 13), (5, -11), (21, -8), (22, 6), (23, 64), (20, 12), (0, 46),
-    (1, 60), (2, 30), (3, 34), (5, -54), (6, -24), (7, -25), (8, -25), (9, -35), (10, -31), (11, 6),
-    (12, -18), (13, 17), (14, -38), (15, -39), (16, -38), (17, -33), (18, 7), (19, -7), (20, -29), (21, -11),
-    (22, -26), (23, -13), (24, 61), (25, 91), (26, 41), (27, 33), (28, 24), (4, 11), (6, 7), (28, 7),
-    (18, 9), (4, 9), (23, 13), (4, 9), (21, 10), (5, 21), (9, -5), (21, 6), (20, 6), (15, 5),
-    (20, 8), (19, 7), (1, 7), (2, 8), (15, 5), (17, -5), (20, 13), (1, 11), (18, 9), (3, 15),
-    (22, 15), (23, 6), (8, 6), (26, 13), (5, -6), (17, -5), (18, 35), (27, 17), (5, 10), (6, 8),
-    (16, 5), (5, 5), (10, 6), (5, 5), (6, 10), (3, 8), (5, 10), (9, 7), (21, 6), (25, -5),
-    (15, 6), (18, 6), (23, 8), (22, 7), (23, 5), (5, 8), (18, 10), (25, 10), (0, -17), (1, 38),
-    (2, -12), (3, -21), (4, -19), (5, -44), (6, -21), (7, -16), (8, -10), (9, -24), (10, 79), (11, -38),
-    (12, 17), (13, -17), (14, 45), (15, -28), (16, -21), (17, -9), (19, 44), (20, 143), (21, -11), (22, -17),
-    (23, 19), (24, -22), (25, -19), (26, -23), (27, 25), (28, -22), (21, 6), (23, 8), (24, 6), (10, 8),
-    (12, 5), (20, 10), (21, 8), (9, 5), (21, 7), (23, 15), (1, 30), (4, 7), (11, 8), (15, 16),
-    (22, 17), (11, 6), (1, -8), (5, -11), (6, -6), (10, 74), (11, -17), (12, 86), (14, -5), (15, -7),
-    (16, -6), (17, -11), (18, -10), (19, -11), (20, -5), (21, -18), (22, 11), (23, -11), (25, -7), (26, -5),
-    (1, 5), (4, 8), (6, 8), (23, 8), (17, 5), (21, 6), (17, 7), (18, 12), (21, 14), (8, 7),
-    (11, 23), (23, -5), (26, 8), (18, 11), (5, 6), (6, 6), (21, 6), (0, 7), (21, 6), (22, 7),
-    (23, 11), (7, 8), (23, 7), (16, 7), (15, 5), (26, 7), (15, 8), (28, 9), (19, 19), (23, 5),
-    (10, 23), (17, 11), (11, 15), (23, -6), (9, 6), (13, 9), (5, 12), (2, 9), (19, 5), (26, 8),
-    (18, 11), (6, 9), (24, 8), (21, 7), (8, 11), (26, 14), (21, 15), (0, -5), (9, -8), (10, 7),
-    (11, 9), (17, 25), (18, 16), (19, -5), (23, 5), (25, -5), (26, 5), (27, 6), (2, 12), (17, 7),
-    (18, 16), (20, 5), (6, 12), (14, -5), (15, 17), (16, -8), (17, 33), (18, -5), (19, -6), (21, 16),
-    (22, -9), (23, -11), (25, -8), (28, -5), (10, 5), (12, 14), (13, 6), (15, -12), (16, 8), (19, 5),
-    (25, 5), (19, 15), (6, 8), (1, 8), (20, 21), (28, 9), (6, 8), (24, 7), (25, 7), (27, 9),
-    (2, 8), (15, 6), (20, 8), (3, 9), (0, 5), (1, -5), (2, -5), (3, -5), (5, -6), (11, 15),
-    (17, -7), (19, 15), (23, -8), (25, 30), (26, -8), (5, 11), (5, 12), (5, 6), (1, 6), (22, 14),
-    (2, 8), (17, 7), (20, 5), (22, 6), (23, 14), (25, 7), (1, 11), (8, 18), (19, 9), (1, -6),
-    (8, 5), (18, 19), (19, 10), (20, -7), (21, -8), (23, -6), (26, 9), (27, 22), (17, 7), (24, 7),
-    (25, 5), (28, 9), (1, 10), (2, 8), (3, 6), (14, 6), (21, 6), (16, 20), (4, 5), (19, 6),
-    (21, -5), (25, 10), (26, 26), (14, 10), (18, 16), (1, 5), (6, 8), (2, 6), (13, 9), (23, -6),
-    (25, 12), (17, 5), (1, -8), (5, 7), (6, 8), (9, 13), (11, -7), (12, -6), (13, 6), (17, -21),
-    (18, 5), (19, 25), (20, 9), (21, -5), (22, 7), (24, -5), (25, -8), (28, -5), (13, 6), (1, -5),
-    (2, 23), (6, 5), (5, 7), (21, 15), (0, 8), (17, 7), (22, 9), (11, 7), (13, 7), (1, 7),
-    (15, 17), (16, 12), (19, -8), (21, 22), (22, -6), (25, -5), (16, 29), (22, -5), (21, 18), (9, 5),
-    (17, 19), (27, 9), (3, 7), (21, 7), (19, 17), (18, 8), (20, -6), (22, 21), (5, 5), (9, 8),
-    (15, 6), (20, 14), (18, 13), (8, 6), (26, 11), (25, 10), (15, 6), (0, 5), (6, 7), (15, 9),
-    (17, 7), (18, 17), (19, 10), (21, -13), (23, -8), (5, 18), (4, 12), (6, 7), (11, 6), (14, 5),
-    (17, 5), (20, 5), (21, -6), (23, -6), (25, -6), (28, 6), (1, 29), (2, 18), (3, -12), (4, -10),
-    (5, -25), (6, -14), (7, -8), (8, -5), (11, -14), (12, 5), (13, -7), (14, -9), (16, -13), (17, 18),
-    (18, 24), (19, 15), (20, 56), (21, -22), (22, 37), (23, -6), (24, -11), (25, -22), (27, -8), (28, -10),
-    (17, 8), (11, 8), (12, 8), (14, 5), (1, 12), (3, 9), (5, -8), (18, -5), (19, 8), (5, 22),
-    (6, 7), (0, 41), (1, 8), (2, 12), (4, -6), (5, -10), (9, -6), (11, 8), (12, -5), (13, -5),
-    (16, -5), (17, -12), (20, -6), (22, -7), (23, -13), (24, 18), (26, -12), (27, -5), (28, 14), (21, 5),
-    (5, 7), (6, 7), (21, 7), (20, 6), (18, 8), (19, 10), (22, 5), (5, 6), (28, 8), (5, -11),
-    (6, 8), (9, 14), (21, -5), (24, 18), (25, 9), (19, 6), (21, 23), (20, 8), (21, 5), (21, 5),
-    (24, 12), (26, 16), (19, 6), (15, 5), (18, 8), (1, -6), (3, 28), (10, 7), (14, 7), (15, -6),
-    (16, -5), (17, -5), (19, -6), (21, -9), (22, 20), (23, -5), (24, 5), (25, 8), (19, 7), (12, 9),
-    (7, 5), (21, 7), (2, 7), (4, 6), (5, 10), (15, 9), (16, 11), (18, 13), (20, -5), (21, -11),
-    (23, -6), (28, 7), (20, 6), (17, 7), (1, -8), (2, 47), (23, -5), (11, 9), (10, 9), (12, 6),
-    (23, -5), (24, 9), (25, 21), (10, 27), (17, 5), (18, 6), (19, 9), (21, -7), (23, -6), (17, 7),
-    (18, 8), (21, 7), (24, 9), (17, 22), (4, 6), (5, 11), (1, 11), (5, 25), (7, 11), (9, -5),
-    (21, -9), (23, -7), (27, 8), (18, 8), (26, 20), (10, 9), (21, 7), (23, 10), (12, 5), (21, 8),
-    (17, 5), (8, 7), (9, 10), (14, 7), (16, 29), (22, -5), (0, 8), (4, 6), (25, 9), (20, 7),
-    (21, -5), (21, 10), (17, 7), (6, 9), (23, 5), (18, 7), (19, 10), (18, 8), (23, 5), (23, 7),
-    (19, 7), (10, 17), (18, 11), (0, 16), (1, 20), (4, -6), (5, -16), (6, 18), (7, 8), (8, 14),
-    (9, -10), (10, -6), (11, -7), (12, -5), (14, 8), (16, -7), (20, -21), (21, -7), (22, -7), (23, 26),
-    (25, -7), (27, -6), (25, 5), (1, 6), (19, 6), (1, 7), (2, 9), (15, 5), (23, 8), (5, 5),
-    (21, 7), (15, -6), (21, 18), (22, 32), (23, -6), (12, 9), (23, 9), (1, -5), (10, 6), (19, 5),
-    (21, 6), (27, 9), (20, 7), (0, 6), (4, 12), (5, 7), (14, 5), (21, -6), (23, -5), (25, 8),
-    (28, 14), (8, 7), (20, 5), (19, 5), (25, 8), (20, 5), (15, 5), (1, 5), (18, 5), (23, 5),
-    (1, -5), (15, 6), (17, 30), (18, -5), (23, -5), (24, 15), (25, 9), (20, 5), (21, 11), (1, -5),
-    (17, -5), (24, 35), (25, 15), (28, 15), (13, 8), (18, 8), (23, -10), (27, 17), (18, 6), (21, 7),
-    (19, 30), (21, -6), (22, 8), (23, 7), (6, 14), (23, 8), (0, -19), (1, 48), (2, 49), (3, 44),
-    (4, -12), (5, -24), (6, -15), (7, -8), (8, -6), (9, -16), (10, -5), (11, 14), (12, -13), (13, -11),
-    (14, 59), (15, -14), (16, -15), (17, -22), (18, -6), (19, -21), (20, -19), (21, -10), (22, 27), (23, 46),
-    (24, -13), (25, -11), (27, -10), (28, -16), (15, 5), (17, 7), (7, 9), (8, 7), (20, 7), (16, 5),
-    (15, 5), (23, 12), (23, -5), (25, 9), (28, 9), (10, 17), (11, 16), (20, 6), (21, -5), (23, -6),
-    (25, -5), (19, 34), (18, 9), (19, 10), (1, 11), (18, 6), (18, 7), (19, 6), (23, 11), (24, 6),
-    (26, 11), (27, 8), (10, 7), (22, 8), (15, 13), (16, 6), (18, 60), (20, -6), (21, -5), (25, -6),
-    (21, 15), (17, 6), (1, -5), (11, 7), (15, -6), (21, -9), (24, 13), (25, 40), (28, 6), (1, 9),
-    (12, 8), (11, 38), (16, 8), (23, -5), (9, 6), (13, 7), (17, -5), (19, 15), (21, -5), (25, 5),
-    (21, 6), (17, 17), (11, 6), (18, 6), (1, 13), (5, -5), (7, 5), (5, 7), (18, 8), (18, 5),
-    (16, 16), (1, 7), (2, 9), (15, 5), (26, 8), (5, -6), (9, 22), (13, 8), (19, 17), (20, -10),
-    (2, 27), (4, 29), (5, -7), (9, 7), (1, 6), (5, 9), (20, 13), (23, -6), (9, 6), (19, 7),
-    (20, 11), (21, 7), (9, 13), (12, 8), (17, 8), (20, -5), (15, 15), (1, 5), (5, -9), (9, -5),
-    (15, 6), (17, 61), (19, -7), (21, -12), (23, -9), (1, 23), (10, 7), (12, 15), (20, -6), (21, -5),
-    (26, 6), (25, 5), (11, 7), (12, 20), (12, 25), (0, 8), (1, -9), (5, -9), (9, -5), (11, -5),
-    (14, -5), (15, 27), (16, 57), (17, -5), (19, -12), (20, -6), (21, 34), (23, -12), (25, -7), (11, 8),
-    (27, 8), (28, 9), (1, 17), (0, -12), (1, 21), (3, 9), (4, 20), (5, 9), (7, 29), (8, 6),
-    (10, -15), (11, -17), (12, -16), (13, 14), (14, 7), (15, 7), (17, 16), (18, -8), (20, -15), (21, -13),
-    (23, -7), (24, -9), (25, -25), (26, -10), (27, -9), (28, 19), (3, 8), (11, 5), (25, -6), (26, 8),
-    (23, 10), (6, 8), (21, 9), (5, 10), (26, 13), (6, 6), (1, 5), (27, 8), (0, 10), (18, 17),
-    (23, -5), (24, 6), (18, 9), (3, -5), (5, -13), (7, 20), (8, 35), (9, -5), (10, -11), (11, -12),
-    (12, -9), (15, -10), (16, -11), (17, 35), (18, 11), (19, -7), (20, -5), (22, -13), (23, -15), (24, 13),
-    (26, 10), (27, 14), (28, -13), (17, 5), (25, 8), (0, 16), (1, -5), (18, 16), (24, 5), (12, 6),
-    (25, 14), (21, -5), (22, 17), (25, 18), (16, 17), (17, 5), (21, 7), (9, 7), (17, 8), (5, 12),
-    (17, 13), (18, 8), (20, -8), (21, -7), (25, -6), (26, 9), (17, 11), (18, 13), (21, 8), (0, -10),
-    (1, -14), (2, -7), (4, -12), (5, -41), (6, -9), (7, 59), (8, 9), (9, 38), (10, -15), (11, -14),
-    (12, 9), (13, -8), (14, -10), (15, -16), (16, -12), (17, 24), (18, -18), (19, 32), (20, 84), (21, -11),
-    (22, -18), (23, -23), (24, -10), (25, -13), (26, -5), (27, 7), (28, 5), (10, 15), (14, 8), (21, 8),
-    (5, 6), (6, 11), (10, 6), (18, 6), (19, 15), (12, 6), (19, 11), (17, 8), (18, 5), (18, 6),
-    (20, 6), (1, 9), (2, 9), (11, 19), (13, 7), (23, 11), (23, 40), (11, 8), (12, 8), (23, -6),
-    (22, 8), (18, 6), (21, 5), (16, 6), (21, 5), (28, 8), (1, 7), (3, 6), (4, 7), (14, 5),
-    (17, 8), (18, -5), (19, 5), (21, 6), (15, 6), (0, 16), (1, -5), (18, 16), (23, -5), (24, 6),
-    (23, 17), (6, 23), (18, 8), (17, 7), (21, 5), (17, 8), (1, 15), (23, 20), (17, 6), (9, -6),
-    (10, 12), (12, 45), (20, -7), (21, -6), (22, 12), (6, 9), (21, 7), (0, 11), (1, 9), (2, 7),
-    (5, -6), (9, -6), (15, 16), (17, 17), (18, 16), (19, 11), (20, -8), (21, -18), (23, -6), (25, -8),
-    (16, 8), (17, 14), (8, 6), (11, 8), (16, 15), (17, -6), (18, 9), (19, -5), (21, -7), (22, -5),
-    (26, 11), (17, 6), (21, 10), (27, 9), (18, -5), (19, 6), (27, 8), (3, 14), (5, 8), (23, 12),
-    (20, 6), (1, 23), (18, 11), (19, -5), (20, 9), (21, -7), (9, 9), (1, 8), (15, -8), (16, 13),
-    (21, 21), (22, -5), (21, 5), (18, -5), (20, -7), (23, 41), (27, 8), (15, 7), (19, 9), (25, -7),
-    (5, 9), (7, 6), (5, 7), (24, 8), (21, 6), (5, 11), (10, 10), (20, -5), (16, 6), (17, 8),
-    (18, 6), (21, 5), (2, -5), (5, -7), (9, -5), (10, -5), (11, -11), (12, 50), (13, 105), (15, -5),
-    (17, -8), (18, -9), (19, -9), (20, -5), (21, -14), (22, -6), (24, -7), (25, -13), (26, -7), (28, -5),
-    (7, 5), (1, 73), (2, -7), (5, -8), (6, -5), (9, 6), (15, -5), (18, 12), (19, -11), (21, -17),
-    (22, 21), (23, -8), (24, -6), (25, -17), (28, -5), (6, 8), (21, 9), (23, 15), (25, 10), (3, 7),
-    (18, 7), (17, 9), (22, 7), (1, 8), (20, 5), (12, 5), (21, 8), (21, 20), (23, 11), (22, 5),
-    (28, 9), (16, 16), (17, 19), (21, 9), (4, 6), (11, 10), (18, -7), (20, -5), (25, -5), (19, 5),
-    (2, 7), (11, 13), (6, 7), (23, 37), (1, 7), (2, 9), (15, 5), (8, 9), (18, 7), (20, 10),
-    (23, 7), (9, 12), (12, 7), (19, 5), (27, 8), (0, 10), (17, 6), (2, 6), (5, 6), (20, 5),
-    (27, 9), (9, 9), (25, 6), (18, 9), (0, -5), (1, 7), (5, -19), (6, -12), (7, 13), (8, 7),
-    (9, -12), (13, 7), (14, 11), (17, 10), (18, 5), (20, -5), (24, 5), (16, 13), (2, 5), (10, 5),
-    (17, 5), (18, 6), (21, 5), (15, 22), (16, 15), (21, -5), (21, 9), (17, 5), (28, 8), (5, 8),
-    (25, 7), (19, 7), (14, 5), (21, 7), (1, 8), (2, 9), (15, 6), (13, 9), (17, -5), (18, 6),
-    (21, -7), (23, 6), (27, 8), (15, 6), (20, 8), (0, 6), (1, -8), (5, -8), (11, -5), (17, 18),
-    (18, 14), (19, 9), (20, 8), (21, -8), (22, 20), (25, -11), (21, 6), (21, 8), (16, 14), (1, -5),
-    (10, 11), (12, 25), (13, 5), (14, -5), (16, 8), (17, 5), (18, -10), (19, 9), (20, -8), (21, 17),
-    (22, -5), (23, -11), (25, -6), (25, 26), (19, 10), (16, 10), (18, 15), (18, 11), (18, 6), (0, -7),
-    (1, -14), (2, -6), (3, -8), (4, -10), (5, 60), (6, -10), (11, 23), (13, -7), (14, -9), (15, -14),
-    (16, -10), (17, -8), (19, 6), (20, 40), (21, -28), (23, 39), (24, -8), (25, -16), (21, 9), (0, -17),
-    (1, -25), (2, -9), (4, -15), (5, -18), (7, -5), (8, -8), (9, 33), (11, -5), (12, -22), (14, 8),
-    (15, 50), (16, 32), (17, 31), (18, 17), (19, -12), (20, 15), (21, 8), (23, -5), (24, -14), (25, -12),
-    (26, -11), (27, -11), (19, 8), (17, 6), (2, 6), (12, 7), (17, 13), (24, 9), (19, 5), (28, 9),
-    (23, 8), (0, -14), (1, -7), (2, -13), (3, 16), (4, -14), (5, -17), (6, 8), (7, -9), (8, -9),
-    (9, -12), (10, -21), (11, -26), (12, -7), (13, -6), (14, 107), (15, 59), (16, 15), (17, -45), (18, -18),
-    (19, 7), (20, -22), (21, 5), (22, 68), (23, -35), (25, 10), (26, -11), (27, -12), (19, 6), (19, 7),
-    (8, 9), (18, 12), (5, 5), (25, 18), (1, 7), (14, 9), (19, 8), (5, 13), (28, 7), (21, 10),
-    (5, 7), (21, 20), (12, 9), (22, 6), (6, 7), (25, 16), (16, 6), (11, -5), (12, 27), (23, -5),
-    (18, 9), (14, 6), (21, 8), (23, -5), (27, 18), (1, 13), (1, 6), (25, 16), (0, 14), (17, 8),
-    (4, 13), (18, 8), (18, 7), (21, 42), (18, 6), (27, 17), (14, 6), (1, 6), (14, 9), (21, 14),
-    (11, 8), (7, 5), (19, 16), (18, 6), (20, 6), (26, 9), (28, 9), (7, 14), (22, 17), (23, 5),
-    (18, 8), (15, 5), (0, -7), (1, 87), (21, -8), (23, -6), (24, -7), (25, -16), (26, -6), (0, 40),
-    (2, 8), (3, 8), (4, -9), (5, -10), (6, -5), (9, -9), (10, -6), (12, -7), (13, -7), (14, -6),
-    (16, -7), (17, -9), (18, -7), (20, -10), (21, -8), (22, -10), (23, -10), (24, 42), (25, 14), (27, -7),
-    (28, 11), (10, 7), (12, 28), (23, -15), (17, 5), (5, 13), (6, 7), (6, 9), (21, 7), (0, 5),
-    (2, 7), (25, 16), (2, 6), (19, 8), (23, -5), (25, -6), (26, 27), (0, 26), (25, -8), (23, 8),
-    (23, 8), (23, 15), (19, 5), (1, 5), (21, 6), (23, 8), (23, 7), (19, 6), (0, -12), (2, -9),
-    (3, -7), (4, -7), (5, -8), (6, -9), (9, -10), (12, 6), (14, -6), (15, -8), (16, -7), (18, 12),
-    (19, -6), (20, -19), (21, -21), (23, -14), (24, 42), (25, 56), (26, 9), (27, -6), (28, 18), (25, 36),
-    (1, -5), (3, 8), (4, 30), (12, 5), (22, 11), (23, 11), (26, 17), (5, 10), (10, 15), (5, -6),
-    (9, 39), (21, -5), (20, 7), (22, 18), (3, 7), (18, 19), (2, 8), (3, 7), (7, 5), (15, 15),
-    (11, 7), (22, 5), (2, 5), (5, 10), (16, 10), (21, -5), (22, 34), (11, 31), (23, -5), (17, 6),
-    (5, -8), (9, -5), (11, 132), (15, -5), (17, -7), (18, -7), (19, -7), (20, -6), (21, -11), (22, -6),
-    (23, -28), (25, -5), (2, 6), (17, 13), (24, 9), (1, -8), (3, 14), (4, -5), (5, -17), (6, -8),
-    (7, -5), (9, 33), (11, -5), (13, -5), (14, 8), (15, 5), (16, 19), (17, -12), (20, -9), (21, 22),
-    (22, 17), (23, -11), (24, -5), (26, -5), (28, -7), (9, 21), (4, 6), (25, 8), (10, 12), (21, 12),
-    (2, 8), (1, 5), (11, 9), (3, 6), (14, 5), (16, 6), (0, 25), (1, -6), (17, 6), (5, 6),
-    (17, 5), (18, 13), (25, 5), (17, 7), (1, 37), (2, 7), (3, 8), (14, 16), (23, -6), (25, -6),
-    (9, -5), (17, 17), (18, 13), (21, 6), (27, 7), (23, 7), (12, 15), (23, -5), (21, 16), (15, 6),
-    (1, 6), (17, 16), (19, 7), (26, 8), (18, 7), (7, 7), (16, 6), (17, 8), (4, 6), (28, 8),
-    (21, 15), (16, 6), (1, 8), (22, 8), (26, 12), (11, 6), (22, 6), (10, 21), (12, 40), (20, -5),
-    (21, -6), (23, 8), (1, 12), (5, -5), (10, 70), (11, -11), (12, 34), (18, -5), (19, -7), (21, -8),
-    (23, -32), (17, 6), (20, 5), (10, 24), (23, -6), (17, 14), (19, 5), (0, -20), (1, 10), (2, 52),
-    (3, -15), (4, -14), (5, -18), (6, -12), (7, -10), (8, -8), (9, -12), (11, -18), (13, -16), (14, -11),
-    (15, -8), (16, -10), (18, 31), (19, -13), (20, -10), (21, -12), (22, -10), (23, 8), (24, 73), (25, 13),
-    (26, 69), (27, -16), (28, -12), (11, 8), (15, -6), (20, -9), (21, 8), (22, 10), (23, -7), (28, 17),
-    (9, 5), (19, 18), (24, 14), (25, -5), (2, -5), (5, -9), (9, -5), (11, 15), (13, 6), (17, -10),
-    (18, 9), (20, 7), (21, 20), (23, -11), (25, 16), (26, -7), (27, 14), (6, 9), (1, 6), (5, 7),
-    (20, 5), (21, 12), (1, 5), (24, 6), (25, -5), (0, 8), (1, -6), (21, 26), (24, 7), (25, 8),
-    (26, -5), (5, 8), (12, 8), (18, 9), (1, 17), (3, -7), (4, -8), (5, -5), (6, -8), (7, 5),
-    (9, -9), (10, -5), (11, -7), (12, -5), (13, -5), (15, -9), (16, -6), (17, -11), (18, -11), (21, 32),
-    (22, -13), (23, -16), (24, -5), (25, 26), (26, 47), (27, 21), (28, -8), (21, 6), (9, 5), (6, 5),
-    (15, 5), (19, 5), (23, 7), (12, 7), (14, 7), (15, 6), (18, -5), (22, 5), (2, 8), (15, 10),
-    (17, 6), (23, 19), (0, -10), (1, 10), (3, 38), (4, -10), (5, -15), (6, 6), (7, -7), (8, -5),
-    (9, -12), (10, 24), (12, -6), (13, -8), (14, -10), (15, -9), (17, -16), (19, -9), (20, 8), (21, -10),
-    (22, 11), (23, 55), (24, -5), (25, -5), (26, -11), (8, 5), (18, 8), (19, 16), (20, 9), (24, 18),
-    (16, 8), (4, 6), (3, 6), (5, 13), (6, 6), (9, 8), (11, 5), (21, 12), (23, -7), (5, 5),
-    (0, 9), (3, 15), (4, -9), (5, -27), (6, -9), (9, 18), (12, 25), (13, -11), (17, 15), (18, 39),
-    (19, 6), (20, -17), (23, -13), (24, -11), (25, -29), (27, 14), (28, -9), (8, 6), (26, 11), (5, -5),
-    (16, 18), (21, -8), (22, 52), (23, -5), (25, -5), (1, 11), (4, -9), (5, -12), (7, -7), (10, -8),
-    (11, -8), (14, -5), (17, 20), (18, 56), (19, -9), (21, 11), (22, -16), (23, -18), (24, -11), (25, -5),
-    (26, -9), (27, 20), (28, -9), (5, -5), (6, 5), (15, 10), (21, 13), (3, 5), (25, 7), (8, 9),
-    (17, 14), (22, 6), (23, 10), (21, 5), (18, 8), (0, -5), (1, -6), (2, -6), (3, -6), (4, -7),
-    (5, -17), (6, -8), (7, -5), (10, 85), (11, 147), (12, 12), (13, -7), (14, -8), (15, -14), (16, -10),
-    (17, -17), (18, -13), (19, 22), (20, -18), (21, -17), (22, -11), (23, -43), (24, -7), (25, -18), (26, -7),
-    (27, -5), (28, -8), (0, 12), (1, 11), (2, -8), (3, -5), (4, -11), (6, -8), (9, -20), (10, -7),
-    (11, -21), (12, -17), (15, 50), (16, 17), (17, 8), (18, 28), (19, 32), (20, 8), (21, 39), (22, -25),
-    (23, -37), (24, -10), (25, -17), (26, -14), (21, 8), (1, 6), (0, 6), (1, 7), (2, -19), (3, -25),
-    (4, -31), (5, -47), (6, -9), (7, -19), (8, -17), (9, 10), (10, 15), (11, 31), (12, 42), (13, 9),
-    (14, -10), (15, 23), (16, 20), (17, 17), (18, 27), (19, 89), (20, 6), (21, 21), (22, -7), (23, -26),
-    (24, -10), (25, -39), (26, -34), (27, -11), (28, -18), (0, 11), (2, -12), (3, -5), (4, -18), (5, 33),
-    (6, 15), (8, 8), (10, -11), (11, -20), (12, -16), (13, -5), (15, -18), (16, -17), (17, 17), (18, -13),
-    (19, -24), (20, 83), (21, -26), (22, -7), (23, 42), (24, -10), (25, -14), (26, -9), (27, -5), (28, 21),
-    (25, 15), (1, 8), (15, 6), (17, 14), (20, -5), (5, 8), (4, 6), (11, 11), (17, -5), (22, 5),
-    (11, 14), (13, 8), (20, 5), (22, 6), (23, -10), (22, 5), (25, 7), (15, 15), (19, 9), (1, 8),
-    (4, 6), (20, -9), (21, 15), (27, 9), (1, -8), (5, -9), (6, -5), (9, -6), (10, -7), (11, -6),
-    (15, -6), (17, -7), (18, -17), (19, 185), (20, -31), (21, -19), (22, -6), (23, -12), (25, -11), (15, 13),
-    (25, 11), (0, -8), (3, -7), (4, 32), (5, 56), (6, -8), (7, 18), (8, 14), (9, 10), (10, -9),
-    (11, -9), (12, -7), (13, -6), (14, -7), (16, -7), (17, -13), (18, -15), (19, -10), (20, 29), (21, -22),
-    (22, -10), (23, 10), (24, -7), (25, -12), (26, -5), (27, -6), (11, 17), (25, 9), (23, 8), (22, 6),
-    (18, 7), (19, 8), (25, -7), (27, 16), (10, 10), (20, -5), (8, 9), (23, 10), (15, 8), (19, 5),
-    (20, 7), (21, -7), (15, 6), (1, -6), (2, 14), (17, 5), (16, 17), (22, 5), (20, 20), (1, 6),
-    (18, 7), (1, -6), (6, -5), (9, -5), (11, -5), (15, 34), (16, 26), (17, 25), (18, 18), (19, -9),
-    (21, -5), (22, -9), (24, -5), (25, -10), (26, -5), (5, 8), (0, 19), (1, -11), (2, 5), (3, -5),
-    (4, -12), (5, -12), (6, -7), (7, -7), (8, -5), (9, -5), (10, -7), (11, -11), (12, -9), (13, -8),
-    (14, -8), (16, -10), (18, 7), (19, 29), (20, 21), (21, 8), (23, -8), (26, 8), (27, 27), (23, 18),
-    (0, 8), (1, 13), (2, -7), (3, -8), (4, 82), (5, -6), (6, 58), (7, -6), (9, -13), (10, -8),
-    (11, -10), (12, -7), (13, -6), (14, 8), (15, 25), (16, -8), (17, -14), (18, -16), (19, -8), (20, -10),
-    (21, -19), (22, -6), (23, -21), (24, -12), (25, 7), (26, -11), (27, -6), (28, 8), (17, 14), (23, 11),
-    (20, 8), (7, 7), (23, 5), (24, 6), (23, 12), (23, 6), (14, 6), (1, -5), (3, 23), (25, 7),
-    (19, 14), (10, 7), (3, 8), (13, 9), (22, 7), (23, 19), (0, -6), (1, 14), (4, -11), (5, -11),
-    (7, -5), (9, -8), (10, -7), (12, -7), (13, -7), (14, 29), (15, -13), (16, -8), (18, -7), (19, -13),
-    (20, -10), (21, -12), (23, -20), (24, 25), (25, 72), (27, -8), (28, 24), (15, 17), (0, -8), (1, -16),
-    (2, -7), (3, -7), (5, -10), (7, -6), (9, 8), (11, 19), (13, 20), (14, -9), (15, -21), (16, -14),
-    (17, -6), (18, 15), (19, 60), (21, -33), (22, 16), (23, -36), (25, 32), (28, 8), (5, 24), (9, -6),
-    (15, -5), (17, -10), (18, 9), (20, 6), (21, -11), (22, 19), (23, 25), (25, -6), (0, 7), (20, 9),
-    (1, -5), (21, -7), (22, 21), (23, 31), (25, -8), (26, 21), (5, -5), (17, 8), (21, 12), (26, 10),
-    (1, 9), (2, 9), (5, 14), (15, 6), (17, 7), (1, 6), (1, 10), (15, 18), (23, 5), (2, 8),
-    (5, -6), (21, 15), (15, -6), (18, 7), (19, 20), (21, -6), (25, 5), (16, 7), (21, 6), (4, 14),
-    (14, 6), (5, 7), (18, 8), (1, 5), (17, 6), (23, 8), (9, 7), (18, 5), (4, 10), (11, 6),
-    (24, 9), (1, 5), (23, 8), (2, 11), (1, 6), (19, 6), (1, 8), (15, 6), (2, 12), (11, -5),
-    (17, 9), (18, -6), (24, 20), (26, 15), (4, 10), (5, -5), (6, 7), (19, 5), (28, 7), (1, 11),
-    (22, 12), (19, -7), (21, 21), (17, 5), (27, 9), (23, 18), (15, 6), (23, 5), (1, 5), (3, 7),
-    (11, 6), (23, 12), (16, 5), (2, 16), (15, 5), (18, 6), (8, 7), (15, 5), (21, 6), (8, 7),
-    (16, 10), (21, -5), (22, 34), (18, 6), (26, 20), (12, 6), (17, 5), (20, 5), (6, 7), (7, 6),
-    (9, 8), (27, 8), (1, 17), (27, 8), (1, 13), (17, 11), (9, 15), (5, 8), (25, 7), (2, 9),
-    (3, 9), (5, 10), (20, 9), (23, -6), (13, 6), (19, -6), (21, 17), (15, 8), (18, -5), (23, 11),
-    (26, 7), (17, 6), (5, 11), (1, -5), (5, 7), (11, 5), (13, 5), (21, -6), (23, -5), (25, 13),
-    (27, 7), (28, 7), (26, 11), (26, 5), (1, 6), (18, 6), (2, 6), (17, 13), (24, 9), (5, -6),
-    (6, 9), (9, 8), (26, 8), (17, 7), (1, 7), (14, 10), (4, 9), (25, -8), (26, 9), (15, 6),
-    (0, 7), (9, 15), (6, 18), (5, -6), (15, -6), (17, 24), (18, 10), (23, -8), (27, 8), (20, 8),
-    (18, 5), (5, 17), (23, -6), (0, 7), (5, -5), (6, 6), (17, 11), (19, 9), (21, -6), (22, 7),
-    (21, 10), (22, 17), (19, 9), (8, 7), (0, 7), (24, 17), (25, -5), (1, 6), (19, 6), (18, 5),
-    (25, 21), (15, 5), (19, 11), (22, -6), (25, 5), (19, 19), (20, 10), (7, 5), (8, 10), (11, 12),
-    (15, -6), (16, 26), (18, -5), (19, -6), (21, -8), (23, -8), (26, 15), (10, 6), (17, 8), (24, 7),
-    (18, 7), (11, 14), (23, -5), (10, 6), (11, 6), (21, 9), (2, 8), (15, 6), (10, 15), (14, 9),
-    (23, 8), (27, 16), (20, 7), (21, 5), (7, 5), (1, 31), (3, -8), (23, -5), (19, 10), (20, -5),
-    (22, 8), (8, 7), (16, 21), (10, 9), (22, 8), (20, 11), (6, 5), (1, 5), (9, 5), (18, 7),
-    (19, 5), (20, 10), (21, -5), (23, -6), (5, -5), (10, 6), (11, 46), (12, 22), (17, -5), (18, -5),
-    (20, -5), (21, -9), (22, -5), (23, -7), (11, 18), (5, 12), (18, 6), (20, 9), (24, 7), (25, 5),
-    (14, 11), (17, 8), (5, 5), (9, 7), (13, 8), (5, 7), (23, 11), (22, 13), (2, 9), (3, 8),
-    (5, -5), (11, 16), (18, 9), (20, -5), (21, -5), (22, 6), (25, -11), (22, 7), (1, 6), (4, 7),
-    (6, 9), (18, 20), (1, -8), (4, 5), (5, 94), (7, 35), (9, -11), (10, -6), (11, -8), (15, -9),
-    (16, -6), (17, -14), (19, -8), (20, 7), (21, -23), (22, -8), (23, -7), (25, -7), (15, 6), (4, 31),
-    (1, -6), (5, -5), (11, 15), (14, 15), (16, -5), (17, -5), (18, -5), (19, 6), (21, -10), (22, 15),
-    (23, 11), (25, 8), (26, 11), (17, 6), (1, 9), (10, 5), (11, 10), (22, 17), (7, 13), (1, 6),
-    (9, 5), (17, 7), (23, 6), (3, 6), (11, 5), (19, 13), (5, 10), (1, 8), (3, 9), (19, 13),
-    (20, 7), (21, 5), (20, 6), (0, -6), (1, 14), (3, 102), (4, -6), (6, -7), (9, -8), (10, -5),
-    (11, -7), (12, -5), (14, -7), (15, -11), (16, -6), (17, -11), (18, 9), (19, -10), (20, -8), (21, 22),
-    (23, -18), (24, -5), (26, -5), (28, -5), (0, 7), (1, 7), (2, 8), (17, 11), (18, -5), (21, 6),
-    (1, 17), (5, 7), (5, 5), (24, 6), (25, 6), (28, 8), (4, 6), (11, 10), (16, 8), (17, -6),
-    (17, 20), (20, -6), (19, 15), (23, -5), (22, 6), (21, 7), (5, 7), (18, 6), (21, 5), (14, 49),
-    (15, -5), (21, -5), (22, 6), (23, -6), (23, 8), (10, 5), (12, 6), (15, 17), (18, 21), (4, 16),
-    (18, 6), (17, 13), (21, 14), (5, 7), (9, 9), (11, 5), (12, 5), (19, 5), (0, 18), (1, 16),
-    (14, 8), (21, 7), (27, 8), (14, 6), (3, 9), (4, 9), (10, 6), (12, 34), (16, 5), (23, -20),
-    (3, 8), (11, 5), (21, -6), (25, -6), (26, 8), (6, 8), (9, 7), (20, 5), (23, -5), (5, 11),
-    (17, 5), (22, 16), (17, 7), (12, 6), (18, 8), (19, 6), (12, 6), (4, 9), (5, -6), (1, -11),
-    (2, 78), (3, -5), (12, 5), (20, -6), (21, -8), (23, -10), (24, 10), (25, -10), (26, -5), (16, 8),
-    (17, 5), (14, 16), (18, 5), (21, 8), (7, 7), (1, 9), (2, 8), (22, 9), (26, 25), (1, 17),
-    (4, 9), (25, -8), (26, 9), (8, 7), (1, 10), (5, 10), (10, 5), (17, -5), (21, -9), (25, 13),
-    (0, 13), (1, -9), (4, 9), (5, 19), (9, 5), (18, -7), (19, -6), (21, 6), (22, -6), (23, -13),
-    (24, -5), (25, 6), (28, 11), (27, 9), (12, 17), (5, 19), (20, 7), (15, 12), (1, 7), (11, 5),
-    (18, 12), (21, 10), (11, 12), (18, 5), (21, -5), (22, 6), (23, 25), (23, 5), (17, 9), (5, -7),
-    (6, 27), (11, 7), (19, 6), (7, 5), (14, 56), (21, -5), (22, -7), (23, -5), (5, 6), (18, 6),
-    (0, -5), (3, 47), (5, -9), (20, 6), (21, 10), (23, -10), (25, -8), (28, 7), (21, 6), (17, 13),
-    (1, 7), (2, 9), (15, 5), (16, 8), (23, 5), (2, 7), (5, 8), (20, 8), (10, 9), (21, 7),
-    (5, -5), (8, 23), (17, -5), (19, 9), (20, -5), (24, 7), (5, 5), (17, 5), (17, 9), (20, 5),
-    (7, 7), (19, -5), (21, -8), (23, -7), (25, 31), (26, 8), (28, 7), (25, 6), (25, 17), (26, 6),
-    (1, 6), (5, -6), (18, -8), (20, 17), (21, 25), (5, 13), (5, -5), (20, 13), (22, 21), (23, 11),
-    (5, 11), (6, 9), (21, -5), (28, 8), (19, 12), (1, -6), (5, 11), (6, -5), (7, 20), (8, 11),
-    (10, -5), (11, -6), (15, -5), (18, 11), (19, -7), (20, 14), (21, -16), (22, -6), (23, 17), (24, -5),
-    (25, -7), (26, 17), (1, 15), (6, -5), (11, -5), (18, -7), (19, -6), (21, 6), (23, 39), (6, 5),
-    (5, -5), (20, 13), (22, 21), (23, 11), (15, 14), (18, 6), (18, 15), (16, 8), (1, 9), (2, 10),
-    (10, 20), (11, -7), (17, -5), (21, -7), (22, -5), (23, 26), (25, -7), (2, 6), (17, 6), (18, 12),
-    (6, 8), (5, -7), (20, 8), (21, 15), (19, 12), (5, 13), (1, 11), (12, 7), (17, 15), (18, 7),
-    (20, -7), (21, 16), (23, 5), (17, 11), (2, -6), (10, 8), (21, -6), (23, 46), (23, 7), (15, 12),
-    (22, 7), (0, 10), (6, 16), (10, 12), (18, -5), (20, -6), (21, -10), (22, -7), (23, 6), (25, 17),
-    (27, 8), (23, 15), (22, 12), (2, 6), (5, -6), (6, 10), (10, 5), (11, 11), (6, 16), (10, 12),
-    (18, -5), (20, -6), (21, -9), (22, -7), (23, 6), (25, 13), (27, 8), (3, 16), (15, -5), (19, 6),
-    (22, 13), (25, -6), (12, 6), (1, 17), (5, -12), (21, 40), (22, -6), (23, -5), (5, -5), (6, 5),
-    (8, 5), (17, -10), (18, -9), (19, 10), (20, -6), (21, -12), (22, 5), (23, 7), (25, -6), (26, 28),
-    (28, 6), (21, 9), (22, 7), (4, 15), (5, 31), (6, 11), (15, 5), (18, -5), (19, -6), (20, -7),
-    (21, -9), (23, -6), (2, 5), (10, 5), (17, 5), (12, 5), (21, 8), (0, -5), (5, -12), (6, 14),
-    (9, -8), (10, -5), (13, 9), (14, -5), (15, 10), (18, 26), (19, 20), (21, 17), (22, -7), (23, -13),
-    (24, -6), (25, -12), (26, -6), (28, -6), (25, 12), (24, 39), (25, -13), (21, 6), (8, 7), (1, 9),
-    (18, 8), (10, 20), (11, -6), (21, -6), (23, 34), (0, 7), (21, 10), (18, 17), (9, 8), (18, -5),
-    (21, 6), (0, 9), (17, 12), (25, 6), (25, 12), (0, 9), (5, -6), (15, -15), (16, -5), (17, -6),
-    (18, -7), (19, 117), (20, -8), (21, -19), (22, -7), (25, -5), (21, 15), (23, 6), (1, 6), (5, 7),
-    (0, 7), (8, 9), (17, -8), (18, 6), (20, 7), (18, 15), (20, 8), (17, 11), (18, 13), (21, 10),
-    (17, 9), (1, 13), (5, -5), (22, 6), (17, 13), (6, 9), (23, 14), (1, 16), (6, 5), (9, -6),
-    (17, 51), (18, -9), (19, -6), (21, 7), (23, -6), (1, 7), (5, 7), (6, -8), (7, 8), (8, 21),
-    (11, -6), (16, -6), (17, -11), (18, 13), (19, 11), (20, 8), (21, -5), (22, -6), (23, -11), (25, -6),
-    (27, 15), (9, 6), (19, 7), (20, 10), (21, 6), (22, 8), (11, 12), (18, 5), (21, -5), (22, 6),
-    (23, 25), (5, -5), (19, -5), (20, 17), (27, 9), (25, 11), (18, 6), (9, 6), (9, 8), (16, 7),
-    (21, 18), (1, 7), (14, 8), (5, -12), (7, 16), (8, 9), (20, 10), (21, 11), (17, 10), (1, 8),
-    (15, 6), (5, 17), (17, 6), (25, 7), (26, 6), (17, 9), (21, 7), (1, 7), (2, 7), (18, 16),
-    (25, -6), (5, 7), (1, 16), (3, -9), (5, -5), (12, 5), (17, 5), (18, -12), (21, 13), (23, 12),
-    (1, 5), (17, 11), (18, -5), (5, -13), (9, 106), (17, -8), (18, -7), (19, -5), (20, -6), (21, -17),
-    (23, -10), (25, 6), (1, -5), (5, -12), (6, -6), (9, 21), (12, 5), (16, 22), (17, -8), (19, 5),
-    (20, -6), (21, 31), (22, 11), (23, -14), (25, -8), (28, -5), (3, 10), (25, 7), (20, 8), (21, 6),
-    (10, 9), (12, 6), (23, -11), (15, 5), (1, -6), (5, -18), (6, -5), (9, -6), (18, -8), (19, 28),
-    (20, 32), (21, 21), (23, -11), (25, -6), (27, 15), (1, 23), (23, 15), (25, -7), (21, 19), (17, 7),
-    (12, 7), (1, 6), (26, 7), (4, 14), (14, 6), (1, 6), (11, 8), (15, -5), (16, 8), (17, 5),
-    (19, -6), (28, 6), (18, 8), (17, 5), (13, 9), (19, 8), (23, -5), (25, -6), (26, 27), (24, 7),
-    (12, 22), (17, 7), (15, 22), (16, 15), (21, -5), (6, 8), (10, -5), (12, 61), (23, -8), (23, 15),
-    (16, 7), (23, 10), (4, 5), (5, 9), (6, 6), (23, 8), (1, 13), (5, -7), (17, 7), (0, 13),
-    (17, 6), (11, 12), (8, 7), (2, -8), (3, -5), (18, 15), (23, 34), (25, -7), (1, 6), (20, 10),
-    (6, 9), (6, 6), (19, -6), (21, -6), (22, 10), (25, 21), (18, 7), (5, 9), (20, 11), (6, 16),
-    (1, -5), (11, 7), (15, -6), (21, -9), (24, 13), (25, 40), (28, 6), (21, 16), (22, 5), (8, 10),
-    (20, 5), (21, 14), (1, 8), (2, 9), (15, 6), (11, -7), (12, 71), (13, 18), (20, -6), (21, -6),
-    (23, -16), (19, 21), (21, -5), (0, -6), (1, -11), (2, -5), (5, -14), (6, -5), (8, 10), (9, -7),
-    (11, -6), (15, -5), (18, 75), (20, -6), (21, -16), (22, -5), (23, -19), (24, -9), (25, -23), (26, 15),
-    (27, 72), (28, -5), (19, 5), (7, 7), (19, -5), (21, -8), (23, -7), (25, 31), (26, 8), (28, 7),
-    (7, 7), (23, 5), (12, 6), (19, 9), (5, 5), (6, 8), (7, 6), (20, 12), (23, -6), (26, 11),
-    (20, 11), (5, 6), (16, 6), (20, 5), (6, 18), (13, 8), (23, 6), (15, 5), (21, 5), (18, 11),
-    (15, 6), (7, 5), (18, 6), (0, 8), (4, 8), (5, -5), (6, 9), (5, 6), (16, 7), (18, 9),
-    (18, 14), (22, 14), (23, 5), (5, 7), (6, 11), (21, 6), (1, 6), (19, 6), (1, 9), (6, 10),
-    (17, 8), (21, 5), (0, -5), (1, -9), (4, -5), (5, -9), (6, -6), (9, -7), (10, 9), (11, -10),
-    (12, 37), (14, -5), (15, -9), (16, -7), (17, -8), (19, -5), (20, -6), (21, -9), (22, -6), (23, 82),
-    (24, -6), (25, 7), (26, 7), (28, -6), (8, 19), (15, 6), (18, 5), (21, 7), (0, -7), (1, 89),
-    (2, 9), (4, 18), (5, -8), (6, -5), (9, -6), (11, -6), (14, 43), (15, -9), (16, -6), (17, -9),
-    (18, -9), (19, -7), (20, -7), (21, -15), (23, -16), (24, -7), (25, -16), (26, -6), (28, -5), (5, 5),
-    (9, 8), (15, 9), (17, 8), (25, -6), (20, 8), (8, 7), (0, -6), (4, -6), (5, 7), (7, 21),
-    (9, -7), (10, -7), (12, -7), (14, -6), (16, -8), (17, -6), (18, 5), (23, 30), (24, 9), (27, -5),
-    (28, -7), (2, 8), (16, 14), (3, 9), (23, 8), (20, 6), (21, 6), (22, 5), (17, 8), (9, 7),
-    (16, 5), (4, 8), (5, -7), (6, 19), (26, 5), (28, 9), (24, 46), (25, -15), (26, -5), (20, 9),
-    (22, 7), (6, 6), (17, 7), (7, 6), (15, -6), (16, 13), (18, 6), (20, -7), (21, -8), (22, 17),
-    (23, 7), (1, -5), (5, -8), (10, 32), (11, -7), (12, 38), (17, -8), (19, -8), (20, -8), (21, -11),
-    (22, 17), (23, 16), (19, 5), (12, 12), (1, -8), (14, 5), (15, -6), (17, -8), (18, 21), (21, -9),
-    (22, -6), (23, -9), (24, 5), (25, 38), (15, -5), (21, 75), (22, -9), (23, -8), (25, -5), (15, 25),
-    (22, 5), (25, 7), (18, 7), (21, 9), (22, 13), (21, 15), (3, 6), (14, 5), (27, 8), (21, 20),
-    (1, -7), (3, 9), (5, -5), (6, -8), (7, 9), (11, 8), (16, 16), (17, 16), (19, -5), (25, -9),
-    (26, -5), (27, 6), (4, 7), (17, 5), (0, -6), (1, 15), (2, 8), (3, 7), (4, -6), (5, -6),
-    (11, 14), (16, -6), (17, 5), (21, 8), (23, -5), (24, -5), (25, -15), (0, 7), (13, 8), (17, 10),
-    (7, 5), (10, 6), (21, 10), (19, 32), (20, -13), (19, 6), (1, 5), (5, 7), (15, 5), (18, 8),
-    (23, 7), (16, 5), (21, 5), (11, 7), (21, 15), (20, 5), (17, 10), (23, 7), (0, -6), (1, 8),
-    (4, 7), (5, 6), (6, 11), (18, 5), (22, -5), (24, 5), (25, -7), (26, 5), (17, -7), (18, 12),
-    (0, 41), (1, 6), (2, 9), (3, -7), (4, -7), (5, -11), (7, -5), (9, -8), (10, -6), (12, -6),
-    (13, -6), (14, -5), (15, -6), (16, -7), (17, -8), (18, 16), (19, -5), (20, -8), (21, -7), (22, -8),
-    (23, -19), (24, 28), (25, 40), (26, -13), (27, -6), (28, 13), (1, -10), (3, 13), (5, -5), (14, 86),
-    (15, -8), (16, -5), (18, -5), (19, -6), (20, -8), (21, -10), (22, 6), (23, -5), (25, -6), (18, 7),
-    (25, 7), (5, -8), (9, 16), (21, 6), (5, -5), (6, 7), (17, 5), (21, 15), (1, 17), (1, 6),
-    (16, 7), (16, 6), (0, 9), (6, 7), (18, 8), (21, 10), (0, 9), (2, 6), (3, -12), (4, -10),
-    (5, 32), (6, -5), (8, -11), (11, -15), (12, -18), (13, -17), (14, -14), (15, 11), (16, -14), (17, 11),
-    (18, 16), (19, 27), (20, 15), (21, 5), (22, -15), (23, -30), (24, -6), (25, 5), (26, 15), (27, 16),
-    (17, 7), (18, -5), (21, 10), (23, 9), (24, 11), (20, 9), (22, 7), (23, 9), (23, 10), (4, 7),
-    (6, 22), (21, -6), (6, 16), (13, 18), (24, 14), (25, -6), (1, 6), (11, 7), (14, 8), (5, 9),
-    (1, 17), (21, 9), (7, 5), (21, 19), (25, 6), (19, -6), (21, -6), (23, -5), (25, 65), (1, 9),
-    (6, 5), (9, -6), (17, 18), (23, -5), (25, 5), (15, 12), (21, 12), (21, 9), (3, 6), (10, 7),
-    (18, -5), (23, 5), (28, 8), (22, 6), (8, 6), (26, 10), (25, 17), (18, 37), (21, -6), (23, -6),
-    (15, 5), (12, 5), (18, 5), (21, 10), (25, 7), (1, 28), (3, 9), (25, -5), (5, -6), (21, 15),
-    (26, 5), (28, 9), (0, 5), (2, -14), (4, 15), (6, 25), (7, -10), (8, -9), (11, -10), (12, 24),
-    (13, -5), (15, -8), (16, -16), (17, 39), (18, 13), (19, 5), (20, 11), (21, -13), (22, 28), (23, -31),
-    (24, 7), (25, -5), (26, -18), (27, -13), (28, -20), (1, 10), (12, 22), (25, 6), (23, 18), (25, 5),
-    (27, 9), (5, 7), (17, 5), (18, 10), (0, 8), (5, 9), (28, 8), (17, 6), (21, 7), (19, 7),
-    (9, 11), (25, 8), (8, 7), (22, 9), (18, 11), (25, 5), (21, 10), (12, 7), (19, 22), (5, -8),
-    (6, -6), (9, -8), (10, 20), (12, 12), (19, 9), (20, 18), (21, -6), (23, -12), (25, 13), (5, 19),
-    (25, 8), (28, 7), (8, 7), (28, 9), (1, -6), (5, -19), (6, -6), (9, -7), (10, -6), (11, -8),
-    (12, -5), (15, -6), (16, -5), (17, -7), (18, 14), (19, -5), (20, -14), (21, 33), (22, -8), (23, 51),
-    (25, -9), (26, -5), (27, 48), (28, -5), (18, 5), (19, 18), (25, 6), (14, 24), (22, 18), (23, -5),
-    (20, 5), (17, 9), (16, 5), (1, -10), (4, -6), (6, -7), (9, -9), (10, -6), (12, -5), (13, 6),
-    (15, 32), (17, 11), (19, 26), (20, 14), (21, 22), (22, -12), (23, -9), (24, -5), (25, -12), (26, -5),
-    (28, -6), (9, 6), (21, 5), (15, -7), (19, 52), (21, -11), (20, 17), (18, 11), (4, 10), (25, 27),
-    (8, 7), (17, 28), (21, -6), (20, 8), (6, 18), (22, 9), (18, 5), (10, 7), (11, 8), (19, 11),
-    (22, 5), (22, 6), (0, -7), (4, -6), (5, -8), (6, -6), (7, -5), (8, 24), (9, 7), (10, -5),
-    (11, -6), (12, -5), (13, 14), (15, -6), (17, -17), (18, -10), (19, -14), (20, 34), (22, -6), (23, -13),
-    (24, 26), (26, 35), (27, -7), (28, -6), (0, -6), (1, 15), (2, 16), (3, -8), (4, -8), (5, -19),
-    (6, -11), (7, -6), (9, 7), (10, -9), (11, -11), (12, -8), (13, -6), (14, -6), (15, -20), (16, -8),
-    (17, 81), (18, 96), (20, -21), (21, -5), (22, -6), (23, -14), (24, -11), (25, -12), (26, -10), (28, -8),
-    (4, 5), (9, 5), (28, 8), (20, 9), (19, 10), (12, 8), (18, 8), (23, 13), (15, -5), (18, 7),
-    (21, 8), (23, 16), (2, 7), (4, 5), (23, 9), (25, 12), (21, 11), (18, 26), (21, 6), (5, 11),
-    (17, 9), (5, 8), (9, 10), (17, 19), (21, -6), (28, 5), (17, 7), (17, 8), (18, 10), (19, 6),
-    (17, 32), (21, -6), (1, 5), (7, 11), (23, 8), (0, 8), (22, 6), (18, 6), (20, 6), (1, 8),
-    (5, 18), (6, -7), (9, 8), (17, 22), (18, 12), (20, -13), (21, -12), (23, -6), (25, -11), (26, 13),
-    (6, 13), (15, 6), (16, 12), (21, -6), (22, -5), (0, -72), (1, -42), (2, -35), (3, -41), (5, 31),
-    (6, 14), (7, -9), (8, -23), (9, 6), (10, 38), (11, 45), (12, 25), (13, -11), (14, 27), (15, 9),
-    (16, 22), (18, 13), (19, -9), (20, 18), (21, 30), (22, 44), (23, 117), (24, -42), (25, -55), (26, -63),
-    (27, -34), (1, 7), (5, 7), (6, -8), (7, 8), (8, 21), (11, -6), (16, -6), (17, -11), (18, 13),
-    (19, 11), (20, 8), (21, -5), (22, -6), (23, -11), (25, -6), (27, 15), (23, -6), (27, 18), (28, 9),
-    (1, 7), (18, 5), (17, -5), (18, 26), (19, 5), (20, 7), (23, -5), (15, 8), (2, 6), (17, 13),
-    (24, 9), (0, 12), (1, 5), (24, 7), (5, 9), (16, 9), (17, 7), (28, 7), (17, 7), (6, 7),
-    (16, 18), (2, 15), (23, 9), (15, 6), (18, -6), (22, 5), (5, -10), (7, 26), (20, 20), (23, -5),
-    (16, 5), (19, 23), (18, 6), (21, 5), (1, -5), (5, -11), (9, -5), (17, -7), (18, -6), (19, 26),
-    (20, 27), (21, 7), (23, -6), (25, -6), (27, 15), (8, 6), (26, 9), (27, 17), (11, 5), (12, 9),
-    (3, 5), (19, -5), (22, 26), (23, -5), (26, 9), (28, 9), (1, 7), (18, 10), (5, 11), (7, 5),
-    (22, 8), (9, 7), (1, -9), (4, 9), (5, 19), (9, 5), (10, -5), (12, 8), (15, -5), (16, -5),
-    (18, -7), (19, -7), (21, 5), (22, -6), (23, -15), (24, -5), (25, 7), (28, 20), (18, 7), (20, 7),
-    (10, 5), (17, 6), (19, 24), (22, 5), (22, 5), (4, 7), (23, 16), (18, 7), (16, 29), (17, 13),
-    (20, -6), (22, -5), (6, 10), (9, 7), (17, 8), (19, 12), (23, 5), (19, 7), (16, 14), (16, 6),
-    (5, 10), (20, 5), (4, 8), (25, 18), (4, 7), (0, -18), (1, -14), (4, -14), (5, -11), (6, -9),
-    (7, -6), (9, -11), (10, -9), (11, -13), (12, -10), (15, -20), (16, -20), (17, -11), (18, -5), (19, 16),
-    (20, -30), (21, 19), (22, -5), (23, 55), (24, -19), (25, 75), (26, 24), (27, 19), (28, 11), (17, 17),
-    (20, -5), (23, 5), (1, 37), (3, -9), (4, 20), (5, 96), (6, 29), (12, -13), (15, -17), (16, -15),
-    (17, -19), (18, -14), (19, -24), (20, 31), (22, -20), (23, -26), (24, -8), (25, -7), (26, -17), (28, -18),
-    (6, 5), (3, 11), (5, -5), (9, 8), (20, -5), (23, 13), (19, 7), (16, 13), (17, 19), (19, 6),
-    (20, -7), (22, -7), (1, -5), (4, 28), (5, 23), (6, 5), (7, 12), (17, 9), (18, -8), (19, -5),
-    (21, -12), (22, -6), (23, -9), (25, -5), (26, 6), (19, 15), (18, 6), (23, 8), (8, 6), (26, 13),
-    (20, 7), (21, -5), (5, 36), (21, -5), (25, 6), (5, 5), (21, 8), (16, 5), (28, 9), (23, 14),
-    (26, 11), (0, -5), (5, -12), (6, 14), (9, -8), (10, -5), (13, 9), (14, -5), (15, 10), (18, 26),
-    (19, 20), (21, 17), (22, -7), (23, -13), (24, -6), (25, -12), (26, -6), (28, -6), (18, 14), (21, 22),
-    (6, 6), (5, 7), (18, 8), (20, 5), (16, 6), (25, 10), (27, 8), (28, 8), (17, 8), (5, 10),
-    (4, 16), (5, 9), (17, 8), (21, -6), (23, -5), (26, 7), (23, -5), (27, 18), (2, 9), (19, 5),
-    (21, 6), (17, 9), (1, -21), (3, -6), (5, 21), (6, 7), (9, 18), (12, 9), (13, -6), (14, -6),
-    (15, 13), (16, -5), (17, -10), (19, 22), (21, -11), (22, -8), (23, -13), (24, -6), (26, -5), (27, -5),
-    (28, 9), (22, 19), (22, 7), (0, -12), (1, 15), (2, 81), (3, -17), (4, -15), (5, -28), (6, -16),
-    (7, -12), (9, -11), (10, -17), (11, -18), (12, -17), (13, -8), (14, -14), (15, -23), (16, -16), (17, 130),
-    (18, 102), (19, -25), (20, -26), (22, -22), (23, -44), (24, 28), (25, 18), (26, -22), (27, -5), (28, -12),
-    (11, 11), (2, 15), (18, 5), (19, 12), (4, 6), (15, 6), (19, 9), (1, 16), (14, 8), (21, 7),
-    (26, 18), (0, -6), (1, 21), (2, 8), (3, 25), (4, 6), (5, -16), (6, -11), (7, -7), (10, -9),
-    (11, -10), (13, -6), (14, 11), (15, 13), (21, -18), (22, -9), (23, 21), (24, -10), (25, -5), (26, 7),
-    (17, -5), (20, 7), (25, 7), (23, 14), (8, 6), (15, 5), (17, 14), (18, 5), (19, 6), (20, -6),
-    (21, -6), (8, 7), (1, 8), (17, 11), (15, 8), (5, 16), (23, 10), (7, 5), (9, 6), (19, 7),
-    (20, 17), (21, 6), (1, 7), (5, 6), (28, 8), (17, 6), (0, 7), (0, -7), (24, 18), (18, 9),
-    (5, 7), (6, 10), (7, 6), (9, -6), (15, 14), (16, 8), (18, 13), (19, -10), (20, -9), (21, -12),
-    (23, 9), (6, 7), (10, 9), (21, 5), (2, 5), (25, 22), (15, 11), (7, 14), (1, 9), (3, 71),
-    (5, -6), (21, -11), (23, -18), (25, -5), (2, 5), (17, 24), (18, -5), (7, 5), (1, 10), (2, 6),
-    (6, 9), (9, -6), (11, 7), (19, -5), (20, -5), (21, -11), (26, -6), (27, 17), (12, 21), (23, -6),
-    (2, 7), (7, 7), (9, -6), (15, 26), (17, -11), (18, -10), (19, 15), (20, -8), (21, -8), (23, -5),
-    (25, -5), (28, 24), (17, 8), (18, 11), (25, -7), (26, 36), (11, 18), (15, -6), (17, 13), (18, 17),
-    (21, 12), (23, -5), (15, 32), (17, 11), (18, 8), (25, 6), (15, 25), (18, -6), (20, 8), (21, -11),
-    (23, 5), (25, -7), (28, 10), (6, 10), (25, 12), (12, 12), (4, 14), (14, 6), (17, 5), (18, 9),
-    (24, 15), (25, -5), (11, 5), (12, 8), (23, 7), (3, 8), (22, 10), (0, 6), (19, 5), (25, 5),
-    (27, 16), (11, 11), (4, 6), (19, 26), (20, -5), (21, -5), (12, 35), (23, -13), (1, 8), (1, 11),
-    (2, 7), (3, 5), (5, -5), (14, 25), (15, -5), (21, 9), (22, 22), (23, -15), (25, -5), (18, 11),
-    (6, 10), (0, 8), (18, 6), (4, 10), (6, 20), (20, 7), (25, 11), (26, 5), (22, 5), (25, 10),
-    (14, 5), (19, 11), (15, 17), (19, 11), (20, 7), (23, 5), (24, 8), (18, 8), (1, 5), (2, 8),
-    (4, 8), (17, -6), (21, -6), (22, -5), (23, 5), (26, 11), (28, 6), (27, 8), (24, 8), (25, -6),
-    (26, 6), (20, 15), (17, 13), (20, 7), (4, 5), (11, 19), (13, 7), (23, 11), (4, 7), (5, 10),
-    (6, 5), (0, 14), (21, 7), (25, -5), (23, 9), (13, 9), (22, 7), (23, 19), (5, -5), (20, -5),
-    (23, 37), (10, 9), (22, 10), (23, 7), (3, 6), (11, 7), (18, -6), (20, -5), (21, 15), (22, 12),
-    (25, -8), (0, -6), (1, -6), (3, -6), (4, -8), (5, 53), (6, -10), (10, -9), (11, -10), (12, -8),
-    (14, -7), (15, 5), (16, -10), (17, -23), (19, 21), (21, -19), (23, 16), (24, -10), (25, 21), (27, 19),
-    (28, -9), (22, 8), (1, -12), (2, -14), (3, -14), (4, -6), (5, -41), (6, 17), (8, -5), (9, 11),
-    (10, 10), (12, 14), (13, -6), (14, -18), (15, 8), (16, -16), (17, -8), (18, 12), (20, -6), (21, 30),
-    (22, 32), (23, -8), (24, -7), (25, 18), (26, 22), (27, -9), (18, 7), (7, 7), (7, 27), (5, 8),
-    (0, 6), (6, 7), (21, 12), (7, 5), (23, 6), (1, 6), (19, 11), (8, 7), (10, 6), (12, 13),
-    (16, 9), (17, 15), (20, 11), (21, -8), (22, -5), (23, -7), (27, 8), (17, 16), (21, 6), (6, -6),
-    (9, -8), (10, 21), (13, 6), (17, 43), (18, -8), (20, -7), (22, -5), (23, -11), (27, 5), (0, 18),
-    (1, -12), (3, 12), (4, 14), (5, -7), (6, -15), (7, -8), (8, -5), (10, 17), (12, -5), (15, -5),
-    (17, 15), (18, -8), (19, -17), (20, 14), (21, -24), (22, 12), (23, 29), (24, -12), (26, -8), (27, -8),
-    (3, 8), (22, 10), (17, 9), (4, 37), (5, 54), (9, 13), (17, -8), (18, -7), (19, -7), (20, -10),
-    (21, -6), (23, -14), (25, -6), (1, 13), (21, 6), (5, 9), (26, 14), (25, 7), (11, 9), (19, 10),
-    (20, 8), (1, 7), (5, 11), (15, 5), (20, 11), (21, -6), (17, 5), (21, 7), (0, 21), (1, -9),
-    (3, 9), (15, 8), (20, -5), (22, -5), (23, -7), (24, 16), (25, 15), (26, -7), (1, 12), (4, -6),
-    (5, -10), (8, 7), (9, -6), (10, -6), (14, -7), (15, 10), (18, 17), (19, 6), (22, 10), (23, -23),
-    (24, -6), (25, 12), (26, -7), (27, 5), (28, -5), (3, 6), (5, -11), (8, 22), (16, 6), (18, -5),
-    (19, 14), (20, 11), (18, 7), (15, 5), (14, 11), (20, 10), (1, 6), (15, 8), (1, 5), (4, 6),
-    (18, 6), (23, 7), (4, 9), (25, 5), (10, 8), (18, 5), (21, -6), (22, 24), (23, -6), (24, 7),
-    (25, 6), (23, 5), (18, 6), (20, 6), (5, 5), (21, 8), (23, 7), (21, 7), (27, 8), (20, 14),
-    (1, -11), (4, -5), (5, 7), (6, -9), (9, 89), (11, -8), (12, -6), (16, -7), (18, -16), (19, -15),
-    (21, 35), (22, -8), (24, -6), (25, -11), (26, -5), (21, 6), (22, 6), (23, 8), (0, 7), (25, 17),
-    (20, 28), (23, -7), (1, -5), (11, 11), (14, 7), (16, 8), (17, -7), (18, -7), (21, 5), (26, 5),
-    (9, 6), (19, 7), (20, 11), (21, 7), (21, 15), (15, 10), (21, 6), (9, 7), (21, 6), (8, 7),
-    (3, 7), (18, 9), (17, 8), (18, 5), (21, 8), (10, 6), (17, 7), (21, 7), (22, 7), (22, 15),
-    (28, 8), (19, 7), (6, 10), (8, 7), (17, 13), (19, 6), (21, -5), (6, 12), (6, 10), (16, 29),
-    (22, -5), (21, 9), (18, 10), (5, 31), (6, 6), (0, -5), (5, -11), (6, -5), (10, -5), (15, -9),
-    (16, 5), (18, -13), (19, -8), (20, 9), (21, 27), (22, 38), (24, -5), (25, 11), (21, 6), (22, 15),
-    (12, 6), (21, 11), (24, 27), (25, -6), (19, 7), (23, 15), (23, 5), (3, 8), (22, 10), (1, 8),
-    (21, 6), (1, 8), (1, 10), (2, 13), (3, 16), (4, 5), (22, -5), (23, -7), (25, 17), (5, 6),
-    (6, 11), (1, 6), (21, 9), (4, 9), (5, -8), (23, 15), (19, 5), (11, 8), (21, 7), (25, 8),
-    (20, 7), (0, 39), (3, 5), (5, -14), (7, 6), (9, -8), (12, -9), (13, -6), (14, -7), (16, 10),
-    (17, 12), (20, -15), (21, -12), (22, -15), (23, -10), (24, 17), (25, 23), (26, -12), (27, -7), (17, 5),
-    (18, 6), (22, 5), (4, 9), (19, 13), (18, 6), (17, 7), (19, 5), (11, 15), (13, 9), (21, 5),
-    (22, 6), (23, -8), (18, 8), (25, 6), (18, 14), (19, -5), (21, 7), (24, 8), (25, 7), (17, 7),
-    (24, 7), (26, 9), (28, 9), (20, 8), (21, 6), (0, 8), (5, 7), (17, 6), (11, 8), (19, 27),
-    (20, -6), (21, -6), (17, 12), (18, -6), (28, 8), (2, 19), (17, 11), (20, 10), (23, -5), (17, 13),
-    (23, 7), (5, 5), (22, 7), (5, 5), (5, 12), (20, 8), (20, 30), (23, -8), (14, 7), (18, 8),
-    (5, 6), (23, 10), (1, -7), (2, 5), (5, -8), (6, 5), (9, -5), (13, 33), (17, 8), (23, -13),
-    (24, 25), (25, -14), (26, -6), (28, 14), (9, 7), (1, 6), (20, 5), (21, -5), (23, 11), (26, 8),
-    (4, 6), (19, 7), (21, 6), (27, 9), (26, 19), (15, 16), (20, 5), (7, 5), (8, 7), (17, 8),
-    (15, 6), (5, 9), (24, 39), (25, -13), (21, 7), (26, 8), (0, 9), (19, 8), (23, 5), (24, 5),
-    (5, 10), (21, 7), (26, 9), (20, 5), (1, 6), (14, 17), (20, 10), (5, 10), (22, 10), (4, 5),
-    (6, 12), (10, 6), (16, -5), (17, -5), (19, -10), (20, -6), (21, 8), (25, 8), (28, 5), (22, 5),
-    (18, 7), (21, 15), (20, 19), (5, 9), (10, 10), (20, -5), (2, 12), (18, 6), (14, 7), (21, 9),
-    (22, 7), (23, -5), (19, 8), (18, 9), (25, 18), (5, 17), (6, 5), (21, -5), (25, 8), (28, 7),
-    (4, 14), (14, 6), (1, 44), (25, -7), (20, 7), (23, 8), (0, 10), (19, 14), (2, 7), (1, 22),
-    (17, -9), (18, 20), (21, 14), (23, -5), (25, -6), (23, 16), (25, 15), (27, 8), (2, 5), (2, -5),
-    (18, -5), (21, -5), (25, 53), (21, 10), (6, 10), (7, 7), (1, -12), (17, -5), (18, -7), (21, -7),
-    (23, -11), (24, -10), (26, 100), (27, 6), (6, 7), (4, 10), (21, 14), (22, 20), (25, 20), (0, 10),
-    (10, 17), (23, -8), (9, 6), (19, 7), (20, 11), (21, 7), (9, 8), (15, 7), (17, 11), (19, 11),
-    (16, 9), (18, 12), (21, -7), (22, 10), (23, 9), (5, -7), (9, 48), (21, -8), (5, -6), (6, 10),
-    (19, 5), (9, 7), (5, -5), (15, -8), (16, -5), (18, -5), (19, 92), (21, -10), (23, -6), (25, -7),
-    (23, 20), (3, 15), (1, 20), (2, 9), (17, -7), (23, -6), (24, 18), (26, 6), (17, 6), (1, -7),
-    (2, 5), (5, -6), (6, 5), (9, -5), (13, 33), (17, 8), (19, -5), (23, -14), (24, 24), (25, -10),
-    (26, -6), (28, 14), (4, 5), (5, 9), (6, 6), (19, 10), (18, 13), (25, 5), (1, 10), (18, 8),
-    (6, 10), (23, 6), (5, 36), (21, -6), (23, -5), (18, 5), (16, 12), (17, 5), (22, -5), (25, 5),
-    (20, 5), (2, 9), (16, 5), (27, 9), (9, 6), (19, 7), (20, 10), (21, 6), (24, 18), (23, 14),
-    (15, 8), (20, 9), (18, 7), (12, 8), (17, 16), (23, 14), (21, 7), (10, 15), (1, 14), (2, 10),
-    (15, -7), (18, 5), (21, 6), (1, 5), (2, 5), (21, 9), (6, 7), (0, -8), (1, -23), (2, -23),
-    (3, -24), (4, -12), (5, -9), (6, -25), (7, -16), (8, -14), (9, -39), (10, -26), (11, -48), (12, -32),
-    (13, -25), (14, 11), (15, 113), (16, 101), (17, -43), (18, -61), (19, 84), (20, -11), (21, 18), (22, 128),
-    (23, -102), (25, 89), (27, -21), (28, 21), (3, 6), (4, 9), (5, -5), (1, 8), (12, 15), (16, 7),
-    (20, -5), (21, -6), (23, 27), (15, 6), (18, 6), (15, 6), (23, 8), (4, 8), (5, 10), (9, 9),
-    (11, -5), (13, 6), (15, -5), (17, 35), (19, 6), (20, -5), (22, -5), (23, -14), (24, -6), (25, -8),
-    (26, 7), (18, 13), (18, 9), (15, 7), (17, 18), (18, 8), (7, 5), (0, 8), (1, 6), (25, -5),
-    (5, 7), (23, 11), (1, 5), (6, 7), (6, 8), (12, 9), (24, 16), (1, 10), (1, 7), (18, 5),
-    (20, 6), (3, 8), (22, 10), (17, -5), (18, 15), (12, 8), (13, 9), (17, 5), (15, 11), (17, 5),
-    (12, 17), (18, 17), (19, 7), (4, 16), (6, 17), (9, 6), (15, -7), (17, 14), (19, -5), (24, -5),
-    (15, 5), (17, 11), (17, 6), (1, 6), (9, 5), (17, 7), (11, 6), (17, 7), (2, 9), (1, -5),
-    (4, 22), (14, 6), (25, 19), (17, 14), (27, 9), (9, 5), (19, 7), (20, 10), (21, 5), (21, 13),
-    (18, 6), (5, 9), (17, 7), (24, 7), (22, 5), (7, 18), (8, 11), (10, -8), (11, -8), (12, -7),
-    (14, 5), (15, -6), (16, -7), (17, -5), (18, 6), (19, -14), (21, 13), (22, -10), (23, -6), (24, 16),
-    (26, 5), (27, 8), (28, -10), (21, 6), (17, 7), (6, 8), (25, 9), (2, 8), (17, -5), (24, 31),
-    (17, 10), (19, -6), (20, 9), (21, 5), (23, -5), (27, 9), (6, 6), (19, 6), (21, 12), (23, -5),
-    (28, 18), (1, 10), (2, 13), (3, 16), (4, 5), (22, -5), (23, -7), (1, 8), (6, 5), (15, 7),
-    (17, -5), (18, 11), (21, -5), (5, 7), (18, 8), (1, 22), (4, 15), (14, 10), (23, -5), (25, -5),
-    (0, -21), (1, -30), (2, -13), (3, -8), (4, -30), (5, 37), (6, -9), (7, 42), (8, 7), (9, 40),
-    (12, -20), (13, 34), (14, -27), (15, -30), (16, 5), (17, -35), (18, -5), (20, 16), (21, 20), (22, 23),
-    (23, -6), (24, 14), (26, -12), (27, -5), (28, 8), (4, 6), (11, 5), (12, 18), (13, 9), (15, -6),
-    (16, 26), (19, -6), (23, -8), (17, 5), (1, 16), (17, 5), (18, 5), (5, -5), (9, 48), (21, -9),
-    (20, 9), (1, 5), (4, 13), (5, 8), (6, 13), (7, 16), (17, -5), (20, -5), (23, -8), (10, 7),
-    (23, 13), (26, 12), (0, 7), (6, 8), (13, 8), (17, 9), (23, -5), (1, 6), (19, 16), (6, 7),
-    (17, 5), (21, 8), (0, -5), (1, 41), (2, 13), (4, -5), (5, -8), (6, -5), (9, -6), (10, -5),
-    (11, -12), (12, 15), (13, -5), (15, -7), (16, -5), (17, 8), (18, -16), (19, -10), (22, -7), (23, -12),
-    (25, -25), (26, 85), (27, -5), (28, -7), (0, 32), (1, 8), (2, 13), (4, -5), (5, -8), (9, -5),
-    (11, 5), (15, -6), (17, -10), (20, -5), (22, -5), (23, -11), (24, 14), (25, 6), (26, -10), (27, -5),
-    (28, 16), (20, 21), (23, -7), (19, 13), (21, 5), (22, 7), (21, 8), (20, 8), (1, 17), (11, 15),
-    (13, 8), (22, 6), (23, -8), (23, 7), (11, 7), (18, 13), (20, -5), (21, -6), (22, 6), (25, -5),
-    (26, 6), (28, 8), (20, 8), (0, 5), (5, -6), (10, 15), (12, 5), (15, -6), (17, 12), (18, -8),
-    (19, 18), (20, 10), (21, -6), (22, -5), (25, -5), (21, 15), (25, 18), (18, 9), (23, 5), (25, 8),
-    (16, 5), (1, 7), (16, 10), (15, 6), (20, 9), (20, 7), (19, 10), (22, 8), (1, 5), (5, 6),
-    (24, 7), (0, 8), (24, 9), (25, -7), (22, 8), (5, 5), (22, 6), (5, 5), (22, 13), (5, 9),
-    (16, 5), (5, 9), (5, 6), (6, 11), (20, 8), (5, 5), (5, 11), (19, 10), (1, 9), (4, 12),
-    (25, 7), (9, 9), (11, -5), (12, 27), (19, -7), (20, 6), (21, -10), (23, 10), (6, 8), (12, 9),
-    (24, 8), (2, 5), (19, 7), (15, 9), (18, 11), (1, 7), (6, 12), (15, 6), (16, 11), (22, -6),
-    (15, 6), (17, 9), (17, -6), (18, 17), (5, 7), (6, 12), (6, 15), (1, 6), (22, 5), (26, 9),
-    (6, 6), (1, 5), (15, 10), (19, 16), (21, 8), (1, 5), (18, 5), (11, 6), (14, 14), (22, 12),
-    (23, -8), (24, 5), (0, 23), (17, 12), (18, -5), (20, 5), (19, 6), (19, 13), (25, 9), (17, 5),
-    (12, 6), (19, 6), (14, 14), (19, 9), (21, -9), (22, 5), (28, 8), (7, 19), (18, 5), (11, 13),
-    (20, 13), (21, 8), (4, 9), (15, 5), (17, 6), (6, 9), (19, 8), (1, 5), (22, 5), (9, 6),
-    (13, 7), (15, -5), (17, 9), (19, 14), (21, -6), (22, 11), (23, 16), (1, 12), (18, 5), (11, 18),
-    (5, -5), (20, -5), (23, 37), (17, 5), (6, 14), (2, 21), (9, 7), (25, -5), (26, 6), (10, 11),
-    (12, 8), (19, 7), (20, -5), (18, 14), (20, 7), (15, 8), (14, 7), (5, 5), (7, 10), (18, 5),
-    (20, 5), (1, -5), (5, 37), (7, 41), (9, -6), (17, -5), (18, -5), (21, -12), (26, 8), (7, 7),
-    (0, 22), (1, -6), (1, 7), (5, 11), (15, 5), (20, 11), (21, -6), (20, 9), (19, 7), (5, 11),
-    (0, 6), (19, 6), (20, 8), (17, 7), (17, 9), (21, 7), (4, 31), (5, 53), (9, 9), (17, -6),
-    (18, -6), (19, -6), (20, -7), (23, -13), (18, 8), (18, 8), (18, 13), (5, 10), (6, 8), (21, -6),
-    (25, 6), (28, 8), (8, 6), (26, 11), (17, 6), (7, 5), (17, 9), (24, 8), (25, 5), (18, 19),
-    (21, 5), (18, 7), (9, -6), (15, 6), (17, -8), (18, 8), (20, -8), (21, 24), (23, 13), (25, -5),
-    (26, 7), (27, 5), (17, 5), (21, 11), (24, 18), (25, -5), (15, 9), (21, 14), (25, 6), (7, 7),
-    (10, 9), (20, 5), (1, 13), (5, -8), (17, 12), (18, -5), (3, 8), (8, 18), (19, 17), (21, -6),
-    (23, -8), (18, 6), (20, 6), (17, 58), (18, -7), (21, -5), (1, 6), (5, -7), (10, -5), (11, 34),
-    (12, 12), (21, -7), (22, 5), (23, 8), (15, 9), (17, 7), (28, 9), (10, 17), (12, 6), (20, 5),
-    (20, 27), (4, 7), (6, 18), (23, -6), (20, 9), (20, 14), (17, 5), (18, 6), (16, 5), (20, 9),
-    (18, 6), (20, 5), (27, 9), (18, 5), (21, 8), (10, 9), (0, 13), (1, -5), (25, 7), (28, 8),
-    (17, 6), (21, 5), (23, 13), (21, 6), (20, 5), (23, 11), (1, 18), (10, 8), (14, 8), (23, 6),
-    (25, -9), (6, 8), (12, 9), (24, 8), (4, 10), (23, 18), (0, -18), (4, -21), (6, -6), (7, -14),
-    (8, -12), (9, 5), (10, -13), (11, -41), (12, -18), (13, 6), (14, -13), (15, 23), (16, 33), (17, 29),
-    (18, 18), (19, -31), (20, -22), (21, 43), (22, 23), (23, -33), (24, 16), (25, 36), (27, -15), (28, 29),
-    (17, 12), (1, 11), (23, 6), (17, 9), (0, -5), (1, 16), (6, 16), (25, 7), (28, 7), (0, 9),
-    (1, -15), (3, -13), (4, 27), (5, 17), (6, 24), (7, 18), (9, 24), (10, -15), (11, -28), (12, -23),
-    (14, -10), (15, -14), (16, -26), (17, 19), (19, 5), (20, 21), (22, -20), (23, -33), (25, -10), (26, 16),
-    (27, 25), (5, 19), (19, 16), (20, 5), (23, 7), (26, 7), (15, 23), (21, -5), (23, 25), (1, -8),
-    (4, -6), (5, -20), (6, -7), (7, -5), (9, -6), (10, -12), (11, 35), (13, -5), (15, -7), (16, -6),
-    (17, -7), (18, -10), (19, -11), (20, 48), (21, -9), (22, -11), (23, 88), (25, -8), (26, -5), (28, -6),
-    (23, 13), (1, 7), (2, 8), (22, 18), (13, 8), (1, 5), (4, 27), (25, -6), (19, 11), (6, 5),
-    (14, 8), (22, 5), (23, 16), (23, 8), (27, 9), (5, 5), (9, 8), (1, -7), (2, 5), (4, 58),
-    (5, -16), (6, -10), (7, -5), (9, -8), (10, -8), (11, -12), (12, -8), (13, -5), (14, 83), (15, 8),
-    (16, 29), (17, -10), (18, -11), (19, -6), (20, -11), (21, -5), (22, 18), (23, -37), (24, -5), (25, -15),
-    (26, -6), (28, -8), (4, -5), (5, -12), (6, -5), (9, -6), (10, -8), (13, 5), (17, -8), (18, -8),
-    (20, -13), (21, -6), (22, 15), (23, 90), (28, -6), (18, 6), (21, 5), (22, 7), (19, 5), (2, 5),
-    (3, 10), (4, 6), (21, 7), (23, -5), (15, 6), (19, 11), (23, 8), (7, 9), (9, 13), (10, 5),
-    (18, 7), (19, -6), (20, 14), (21, -13), (22, 22), (25, 7), (28, 8), (1, -6), (5, 6), (6, -5),
-    (11, -9), (14, -5), (15, -5), (17, -7), (18, -7), (19, -6), (20, -12), (21, -6), (22, -7), (23, 114),
-    (25, -6), (0, 7), (1, -5), (3, 6), (4, -5), (11, -6), (14, 13), (15, -5), (18, -6), (19, -5),
-    (20, -5), (21, -11), (23, 49), (25, -7), (28, 6), (17, 5), (18, 13), (0, 22), (1, 11), (2, -15),
-    (3, -12), (4, -19), (5, -26), (6, -11), (7, -9), (8, -10), (9, 29), (11, -11), (12, -17), (14, 5),
-    (15, 40), (16, 27), (17, 26), (18, 18), (19, -22), (20, 13), (21, 19), (23, -6), (25, -22), (26, -18),
-    (27, -9), (2, 5), (1, 8), (25, 6), (3, 7), (17, 7), (26, 9), (28, 9), (0, -30), (2, -17),
-    (3, -29), (4, -9), (5, 75), (6, 46), (7, 16), (8, -18), (9, 31), (10, 14), (11, -57), (12, -23),
-    (13, -26), (14, -33), (15, 26), (17, 23), (18, 50), (19, 70), (20, 32), (21, 38), (23, -78), (24, -23),
-    (25, -27), (26, -35), (28, -9), (17, 5), (5, -5), (10, 6), (11, -5), (13, 25), (21, -7), (23, 34),
-    (0, -8), (1, -6), (3, -8), (4, -5), (6, -7), (9, -7), (10, 7), (11, 23), (12, 24), (13, 16),
-    (14, -8), (16, 5), (18, -14), (19, -5), (20, -6), (21, 20), (22, -10), (23, 8), (24, -5), (25, 8),
-    (26, -8), (28, -8), (0, 7), (23, 5), (18, 6), (21, 5), (10, 7), (12, 9), (21, 6), (1, 6),
-    (5, 7), (21, 6), (1, 19), (2, -11), (3, 19), (4, 32), (5, 74), (6, 49), (7, 17), (8, 9),
-    (9, -19), (10, -17), (11, -18), (12, -14), (14, 5), (15, -16), (16, -16), (17, -10), (18, -21), (19, -21),
-    (20, -31), (21, 23), (22, -20), (23, -7), (24, -9), (25, -16), (26, 6), (27, -13), (28, 11), (0, -5),
-    (5, -17), (6, -6), (9, -6), (10, -7), (11, -7), (12, -5), (16, -5), (17, -10), (18, 7), (19, -12),
-    (20, -15), (21, 14), (22, -7), (23, 80), (24, -5), (25, -7), (27, 47), (23, 30), (20, 8), (21, 6),
-    (7, 8), (15, -8), (17, -6), (18, 5), (19, -6), (21, 20), (22, -6), (23, -5), (28, 25), (1, 5),
-    (12, 9), (15, 17), (19, 12), (5, -5), (16, 7), (17, -5), (18, -5), (19, -5), (21, 13), (22, 32),
-    (16, 5), (2, 7), (18, 7), (18, 12), (19, 11), (18, 8), (23, 5), (22, 17), (18, 21), (6, 5),
-    (9, 11), (19, 8), (20, -6), (21, -5), (27, 9), (1, 5), (11, 13), (20, 13), (1, 6), (5, 20),
-    (10, 8), (17, 5), (4, 8), (5, -7), (6, 19), (20, 7), (23, 21), (23, 8), (1, -6), (6, 65),
-    (9, 5), (23, -5), (24, 8), (25, -11), (5, 7), (22, 22), (0, 12), (1, 28), (5, -39), (6, 11),
-    (7, 9), (8, 5), (9, 5), (11, -6), (12, -5), (14, 8), (16, -6), (20, -16), (21, 21), (22, -7),
-    (23, -6), (26, -8), (27, 10), (28, -8), (19, 5), (5, 24), (6, 36), (10, 14), (15, -5), (17, -9),
-    (19, -7), (20, -8), (21, 19), (22, -5), (23, -19), (2, 9), (6, 7), (25, 16), (15, -5), (16, 16),
-    (5, -5), (9, 5), (20, 12), (25, 8), (6, 8), (18, 10), (28, 9), (1, 6), (1, 6), (6, 6),
-    (19, 6), (20, 9), (21, 5), (5, 5), (16, 8), (20, 5), (14, -8), (22, 16), (1, -7), (11, 5),
-    (12, 5), (18, -11), (22, 19), (19, 13), (21, 7), (13, 9), (4, 10), (0, 7), (23, 5), (6, 17),
-    (13, 8), (16, 17), (13, 8), (22, 5), (20, 9), (1, 54), (4, 89), (5, -32), (6, -8), (9, -5),
-    (15, -6), (18, -6), (19, -5), (20, -6), (21, -15), (23, -9), (25, -8), (17, 5), (18, 17), (21, 6),
-    (6, 7), (0, 24), (1, 21), (5, -11), (20, -7), (23, -5), (28, 5), (18, 9), (22, 30), (23, -6),
-    (12, 9), (19, 17), (21, 7), (15, 6), (18, 11), (1, -5), (4, 15), (13, 13), (17, 7), (12, 5),
-    (21, 8), (6, 9), (17, 13), (18, 10), (20, 7), (22, 5), (25, -5), (10, 12), (21, 12), (19, 11),
-    (19, 11), (1, 13), (11, 14), (23, -5), (17, 8), (18, -5), (19, 5), (21, 6), (1, 6), (20, 9),
-    (6, 7), (5, 9), (17, 5), (2, 13), (17, 8), (11, 31), (23, -5), (11, 13), (23, 5), (1, 7),
-    (2, 8), (15, 5), (17, 8), (28, 8), (17, 7), (2, 11), (6, 12), (1, -6), (2, 8), (18, 14),
-    (20, 7), (25, 11), (3, 7), (5, -6), (8, 6), (15, -10), (17, -6), (18, -9), (19, -6), (20, 7),
-    (21, -13), (22, 28), (23, 35), (27, 8), (5, 8), (4, 16), (25, 10), (21, 22), (17, 5), (19, 7),
-    (26, 18), (1, 6), (19, 6), (19, 11), (20, 5), (21, 29), (1, -5), (2, 8), (17, 8), (13, 9),
-    (19, 6), (26, 5), (28, 9), (0, -20), (1, 31), (3, -7), (4, 20), (5, 20), (6, 8), (7, 18),
-    (8, -9), (9, 20), (10, -12), (11, -22), (13, -16), (14, -17), (15, 7), (17, -16), (18, -17), (19, 11),
-    (21, 17), (22, -21), (23, -11), (24, 8), (25, -17), (27, -16), (28, 54), (3, 6), (5, 13), (6, 6),
-    (9, 8), (11, 5), (21, 12), (23, -7), (5, -5), (19, 5), (20, 14), (23, 11), (2, 7), (12, 9),
-    (23, 5), (4, 6), (6, 11), (18, 17), (12, 8), (2, 5), (24, -5), (25, 7), (0, 5), (1, 17),
-    (3, 50), (4, 14), (5, -8), (6, -5), (9, -5), (11, -5), (17, -5), (18, -6), (19, -6), (20, -5),
-    (22, -5), (23, -12), (24, -9), (25, 25), (26, -8), (1, 8), (15, -6), (21, 24), (17, 7), (24, 7),
-    (4, 5), (9, -5), (10, 7), (11, 9), (14, 14), (16, 7), (17, -7), (18, -5), (19, -5), (20, -6),
-    (21, 7), (23, -5), (18, 5), (20, 6), (1, 17), (21, 9), (2, 7), (26, 19), (18, 5), (20, 11),
-    (0, -5), (1, -8), (4, -5), (5, 32), (6, -6), (7, 39), (9, -9), (10, -5), (11, -5), (16, 21),
-    (17, 10), (19, 7), (20, -6), (21, -19), (22, -12), (25, -11), (26, 6), (28, -6), (17, 18), (0, 40),
-    (4, 8), (5, -10), (7, -9), (8, -7), (9, -7), (10, -12), (11, -13), (12, -13), (13, -13), (14, -11),
-    (15, -9), (16, -14), (17, -14), (18, -18), (19, 28), (21, -14), (22, 6), (24, 12), (25, 44), (27, 19),
-    (28, 12), (15, 6), (5, 10), (3, 12), (18, 5), (21, 8), (14, 6), (27, 9), (10, 6), (11, -5),
-    (14, -17), (15, -6), (16, -9), (17, -8), (18, -7), (19, -5), (20, 10), (22, 102), (23, -12), (25, -9),
-    (17, 5), (0, 39), (1, 36), (2, -5), (3, -9), (5, -8), (6, -7), (11, -6), (12, 5), (15, -10),
-    (16, -5), (19, -10), (21, 10), (22, -5), (24, 18), (25, -10), (26, -6), (0, -5), (1, 11), (2, -5),
-    (5, -7), (10, 16), (11, -7), (15, -5), (16, -5), (17, 5), (18, 16), (19, -11), (20, 11), (21, 35),
-    (23, -6), (24, -5), (25, -10), (26, -5), (28, -5), (0, 33), (1, 48), (2, -12), (4, -9), (5, -9),
-    (8, -5), (9, -15), (10, -8), (11, -12), (13, -9), (14, -7), (15, -13), (16, -7), (18, 11), (19, -6),
-    (20, -5), (21, 27), (22, -9), (24, -14), (26, -18), (27, 14), (28, 21), (21, 10), (17, 14), (26, 9),
-    (5, 5), (21, 15), (23, 12), (1, -10), (2, 34), (18, 18), (23, 5), (20, 8), (1, 7), (0, -5),
-    (4, -6), (5, -12), (6, -7), (9, -9), (10, -7), (11, -8), (12, -7), (14, -8), (15, 162), (16, -15),
-    (17, 22), (18, 47), (19, -17), (20, -12), (21, -33), (22, -15), (23, -19), (24, -5), (25, -8), (26, -5),
-    (28, -7), (0, -6), (3, -6), (11, 19), (13, 11), (17, -9), (19, -14), (22, -5), (23, 19), (25, 14),
-    (26, -6), (27, 6), (27, 9), (12, 5), (17, 10), (1, 5), (6, 7), (5, 6), (22, 6), (1, 18),
-    (4, -10), (5, 8), (6, 14), (7, -8), (8, -5), (9, 13), (10, 10), (11, -15), (12, 10), (13, -8),
-    (15, 5), (16, 16), (17, -14), (18, 17), (19, 8), (20, 6), (22, -20), (23, -16), (25, -15), (26, -14),
-    (25, 5), (2, 7), (14, 5), (16, 15), (21, 5), (6, 8), (21, 16), (17, 5), (16, 5), (23, 5),
-    (17, 6), (24, 10), (25, 19), (6, 5), (16, 8), (21, 7), (22, -5), (11, 8), (6, 6), (5, 8),
-    (25, 7), (19, 7), (1, 11), (22, 6), (14, 6), (19, 5), (9, 9), (18, 14), (18, 6), (21, 14),
-    (0, 8), (19, 5), (1, -7), (9, 8), (11, 24), (13, 54), (21, -7), (23, -5), (24, -5), (25, -13),
-    (1, 11), (23, 8), (1, 16), (14, 8), (21, 7), (5, -9), (10, 7), (18, -5), (19, -6), (20, 58),
-    (4, 6), (20, 5), (23, 8), (18, 16), (2, 12), (17, 6), (18, 15), (20, 5), (19, 11), (6, 15),
-    (17, 7), (24, 7), (18, 7), (18, 6), (20, 6), (5, -5), (9, -6), (10, 22), (12, 12), (15, -6),
-    (18, 6), (19, 12), (20, 11), (23, -16), (1, -5), (5, -5), (15, 56), (16, 23), (17, -7), (19, -9),
-    (22, -8), (23, -9), (25, -5), (3, 6), (14, 15), (7, 11), (22, 9), (19, 13), (23, 6), (5, 13),
-    (18, 5), (23, 15), (3, 8), (15, -5), (16, 10), (19, -5), (21, -5), (22, 11), (8, 7), (5, 6),
-    (6, 11), (6, 10), (9, 11), (10, 69), (11, -13), (12, -7), (20, -5), (21, -6), (23, -9), (6, 8),
-    (22, 7), (23, 12), (10, 8), (20, 12), (5, 6), (24, 9), (15, 6), (6, 10), (15, 6), (17, 8),
-    (17, 5), (1, -5), (5, 9), (17, 24), (18, -11), (19, -5), (20, 17), (23, -7), (25, 6), (5, 5),
-    (19, 7), (0, -5), (13, 7), (17, -8), (18, -8), (19, -5), (24, 30), (25, 11), (26, 11), (23, 9),
-    (1, 5), (25, 18), (17, 15), (15, 6), (19, 10), (6, 9), (21, 7), (17, 7), (24, 7), (1, 5),
-    (3, 9), (14, 7), (1, 6), (11, 7), (14, 8), (22, 5), (7, 9), (5, -7), (17, -8), (18, 31),
-    (19, 9), (20, 11), (21, -5), (23, -5), (21, 7), (4, 8), (18, 6), (20, 6), (17, 5), (11, 24),
-    (23, -6), (2, -8), (3, -6), (7, 6), (11, 5), (18, 16), (23, 31), (25, -9), (1, -10), (4, 15),
-    (10, 10), (11, -5), (16, -5), (17, -8), (18, -7), (19, 8), (20, -7), (21, 6), (22, -8), (23, 6),
-    (24, -5), (25, 30), (1, -6), (2, 13), (17, 5), (18, 6), (19, 7), (20, 11), (21, -5), (23, -6),
-    (17, 5), (8, 7), (15, 7), (18, 13), (21, -5), (20, 5), (1, 16), (27, 9), (26, 7), (0, -5),
-    (4, 5), (9, -5), (11, 9), (12, 5), (16, 6), (17, 5), (18, -10), (20, -8), (1, 13),
+pub(super) static ENTRIES: [(u8, i16); 8406] = [
+    (9, 5), (9, 12), (13, 7), (25, 6), (1, 5), (4, 7), (7, 7), (25, 7), (5, 8), (25, 6),
+    (1, 5), (11, 12), (9, 8), (25, 5), (27, 7), (26, 7), (17, 7), (9, 6), (16, 13), (17, 6),
+    (17, 6), (1, 14), (14, 7), (21, 6), (15, 5), (17, 8), (21, 10), (26, 7), (21, 14), (17, 6),
+    (24, 7), (20, 8), (19, 20), (20, 13), (25, -5), (28, 7), (4, 7), (23, 7), (26, 13), (23, 9),
+    (7, 6), (3, 5), (5, 14), (9, 7), (20, -7), (21, 11), (23, -6), (25, 15), (1, 7), (15, 5),
+    (9, 8), (21, 5), (12, 8), (3, 5), (18, 7), (23, 6), (17, 6), (5, 29), (17, 19), (21, -5),
+    (5, 21), (21, 8), (22, 5), (19, 15), (21, 6), (1, 10), (1, 5), (5, 7), (20, -6), (23, 35),
+    (19, 7), (27, 14), (1, -5), (5, 17), (9, 35), (10, 12), (15, -8), (17, 8), (18, -7), (19, -6),
+    (23, -10), (25, -5), (28, 5), (5, -8), (6, -5), (15, -10), (17, 6), (18, 56), (20, -11), (25, -5),
+    (26, 7), (0, -7), (11, 6), (17, 8), (20, 15), (21, 19), (22, 5), (23, -13), (24, -6), (25, -7),
+    (27, -5), (23, 17), (20, 8), (23, 7), (1, 5), (2, 7), (17, 13), (18, 11), (1, 11), (9, 6),
+    (1, 14), (14, 7), (21, 6), (1, 5), (0, 9), (1, 5), (2, 15), (15, 5), (19, 6), (25, 5),
+    (5, 51), (9, 5), (21, -7), (23, -10), (26, 7), (15, 5), (19, 8), (5, 7), (25, 6), (13, 8),
+    (23, -5), (25, 10), (15, 13), (19, 6), (20, 17), (1, 6), (17, 13), (21, 5), (9, 5), (17, 6),
+    (5, 13), (1, 5), (19, 5), (15, 7), (9, 7), (17, 7), (25, 6), (18, 6), (1, 6), (9, 5),
+    (17, 5), (12, 21), (4, 5), (4, 5), (24, 6), (21, 6), (5, 7), (7, 9), (17, 6), (18, 5),
+    (19, -5), (21, -5), (10, 16), (12, 5), (17, 13), (19, 13), (20, -9), (21, -7), (22, -5), (23, -5),
+    (25, 13), (3, 7), (11, 8), (12, 6), (23, 14), (25, -5), (5, -5), (15, -8), (16, 84), (17, -7),
+    (18, 8), (19, -8), (21, -13), (22, -11), (23, -7), (25, 11), (13, 42), (23, -5), (19, 6), (1, -6),
+    (4, 62), (5, -14), (6, -5), (25, 14), (25, 5), (18, 31), (12, 7), (24, 13), (25, -6), (0, 20),
+    (1, 25), (4, -6), (6, 11), (7, 7), (9, -12), (11, -6), (12, -5), (14, 7), (16, -7), (19, -5),
+    (20, 7), (21, -10), (22, -6), (23, -17), (25, -6), (27, 6), (15, 10), (6, 24), (12, 8), (18, 7),
+    (28, 7), (17, 7), (17, 11), (23, 5), (17, 6), (21, 8), (19, 21), (17, 7), (17, 10), (17, 5),
+    (1, 12), (8, 15), (20, 10), (23, -5), (11, 17), (25, 13), (9, 5), (19, 7), (20, 10), (21, 6),
+    (10, 14), (15, 13), (3, 6), (11, 7), (12, 5), (22, 13), (25, -8), (19, 10), (21, 6), (20, 15),
+    (15, 15), (1, 42), (4, 45), (5, -24), (21, -9), (23, -5), (22, 16), (17, 9), (2, 14), (18, 5),
+    (15, 5), (19, 19), (7, 5), (19, 21), (21, 9), (11, 12), (5, 15), (8, 6), (13, 7), (20, 6),
+    (21, -5), (20, 5), (15, 5), (1, -5), (15, 17), (16, 15), (17, -8), (18, 9), (21, 9), (25, -5),
+    (4, 6), (25, 8), (23, 8), (18, 6), (25, 5), (5, 8), (1, 32), (5, -6), (0, 60), (1, 5),
+    (2, -18), (3, 79), (5, 75), (6, 53), (7, -9), (9, 110), (11, -49), (12, -16), (13, -22), (14, -20),
+    (15, -35), (16, -36), (17, -22), (18, -23), (19, -36), (20, -30), (21, 23), (22, -32), (24, -30), (26, -18),
+    (28, -7), (21, 6), (17, 14), (20, 7), (23, 11), (5, 5), (9, 7), (16, 8), (23, 10), (0, -11),
+    (1, 34), (2, 61), (3, 56), (4, -7), (5, -13), (6, -7), (7, -5), (9, -9), (11, 11), (12, -8),
+    (13, -7), (14, -10), (15, -12), (16, -9), (17, -12), (19, -12), (20, -10), (21, 17), (23, 23), (24, -17),
+    (25, -34), (26, -7), (27, -8), (28, -9), (20, 6), (14, 5), (14, -8), (22, 28), (19, 8), (23, 11),
+    (18, 5), (19, 22), (25, -5), (18, 11), (5, 7), (22, 6), (19, 34), (25, -6), (17, 6), (24, 7),
+    (20, 8), (23, 7), (15, -5), (16, 34), (21, -5), (19, 14), (23, -5), (25, 21), (12, 6), (18, 26),
+    (19, 7), (21, 15), (25, 5), (28, 8), (6, 8), (21, 6), (1, 7), (11, 6), (7, 5), (20, 7),
+    (19, 7), (19, 27), (26, 6), (14, 37), (18, 7), (21, -5), (22, -5), (23, -6), (5, 9), (0, 6),
+    (21, 6), (5, 16), (6, 6), (9, 7), (15, 10), (17, -10), (18, 5), (19, -8), (20, -6), (23, -7),
+    (25, -5), (26, 5), (17, 8), (4, 7), (5, 6), (11, 7), (21, -7), (23, 7), (26, 13), (1, 10),
+    (23, 8), (5, 6), (9, 19), (10, 6), (23, -7), (6, 7), (16, 13), (4, 6), (23, 6), (23, 9),
+    (1, 15), (17, 5), (0, 6), (23, 5), (14, 6), (23, 9), (28, 8), (0, -11), (1, 44), (2, 61),
+    (3, 56), (4, -7), (5, -13), (6, -7), (7, -5), (9, -9), (11, 11), (12, -8), (13, -7), (14, -10),
+    (15, -13), (16, -9), (17, -13), (19, -12), (20, -12), (21, 16), (23, 22), (24, -17), (25, -34), (26, -7),
+    (27, -8), (28, -9), (11, 7), (23, 7), (5, 5), (9, 7), (1, 10), (5, -10), (9, 122), (10, 6),
+    (11, -5), (15, -6), (18, -10), (19, -8), (20, -8), (21, -22), (22, -5), (23, -13), (25, -7), (3, 9),
+    (4, -7), (5, -17), (6, -8), (9, -11), (11, -8), (12, -6), (13, 11), (14, -7), (15, 18), (17, -6),
+    (18, -6), (19, 54), (20, -12), (21, 67), (22, -11), (23, -15), (24, -7), (25, -19), (26, -7), (27, 6),
+    (28, -8), (18, 6), (21, 6), (21, 6), (1, 5), (25, 13), (9, 5), (2, 11), (18, 6), (23, 8),
+    (0, 9), (6, 7), (15, 6), (16, -5), (17, 11), (18, 18), (19, 8), (21, -8), (23, -13), (5, 9),
+    (15, 5), (17, 9), (5, -5), (6, 10), (11, 7), (15, -7), (18, 5), (20, -9), (21, 13), (22, 9),
+    (23, -10), (28, 15), (6, 5), (22, 9), (11, 16), (23, -5), (15, -5), (22, 62), (23, 7), (5, 8),
+    (10, 5), (12, 14), (5, -6), (9, 21), (13, 7), (19, 10), (0, 7), (1, -16), (2, -6), (3, -6),
+    (4, -9), (5, 31), (6, 12), (9, -11), (10, -7), (11, -9), (12, -6), (13, 10), (14, -5), (16, -8),
+    (17, 24), (19, -12), (20, -11), (21, -7), (22, -10), (23, -21), (24, 58), (25, 20), (26, -9), (27, -6),
+    (28, 7), (4, 21), (5, -5), (1, 5), (4, 9), (11, 10), (25, 20), (5, 5), (20, 6), (16, 10),
+    (5, -5), (6, 8), (1, 5), (22, 6), (11, 13), (6, 16), (17, 19), (12, 28), (23, -11), (12, 6),
+    (19, 11), (23, 10), (1, 10), (21, 6), (9, 5), (13, 7), (15, -6), (16, 6), (25, 5), (1, 7),
+    (3, 8), (22, 5), (5, 6), (19, 5), (11, 7), (23, 7), (4, 23), (5, 39), (6, 13), (17, -5),
+    (18, -6), (19, -7), (21, -11), (23, -8), (0, -6), (1, -5), (2, -5), (10, 10), (15, -6), (17, -6),
+    (21, -9), (22, -6), (23, -5), (25, 44), (28, 28), (20, 5), (21, 10), (3, 11), (21, 6), (5, 7),
+    (10, 8), (23, -5), (9, 13), (11, 14), (23, -5), (21, 11), (22, 5), (9, -5), (10, 7), (18, 20),
+    (21, 6), (27, 5), (1, 6), (9, 7), (17, 11), (18, -7), (16, 7), (18, 11), (20, 8), (23, -8),
+    (25, -5), (27, 24), (5, 5), (23, 5), (1, 6), (3, 6), (5, 12), (6, 5), (9, 7), (21, 11),
+    (23, -6), (10, 6), (12, 8), (1, 15), (9, 7), (1, 20), (2, 8), (17, 5), (23, -7), (24, 16),
+    (26, 5), (0, 6), (20, 8), (23, 7), (7, 7), (5, 7), (25, 6), (5, 9), (7, 6), (19, 8),
+    (23, 6), (1, 6), (2, 8), (17, -6), (10, 7), (17, 9), (18, -7), (20, -5), (21, -5), (22, 21),
+    (23, 9), (6, 7), (24, 7), (25, 9), (18, 10), (7, 6), (17, 8), (20, 5), (26, 10), (1, 6),
+    (15, 7), (23, 22), (27, 8), (7, 6), (3, 7), (11, 5), (25, -6), (26, 8), (18, 5), (1, 16),
+    (25, -6), (26, 7), (19, 10), (4, 7), (5, 61), (6, 5), (17, -5), (19, -5), (21, -9), (23, -7),
+    (27, 7), (26, 13), (23, 5), (17, 9), (14, 39), (22, 7), (23, -5), (25, -5), (25, 5), (19, 5),
+    (0, 11), (6, 5), (22, 5), (25, -5), (8, 6), (26, 12), (25, 19), (17, 6), (24, 7), (27, 15),
+    (15, 21), (16, 6), (5, -5), (15, 7), (17, 26), (18, -9), (20, 10), (21, 5), (12, 6), (21, 22),
+    (8, 7), (23, 5), (15, 10), (18, 6), (12, 6), (19, 5), (16, 23), (21, -6), (22, 12), (1, -5),
+    (3, 6), (11, 8), (12, 5), (17, -6), (22, 9), (25, -7), (26, 5), (9, 8), (20, 6), (1, 9),
+    (23, 5), (18, 8), (21, 5), (6, 8), (15, 7), (22, 8), (15, 9), (24, 6), (25, 8), (6, 47),
+    (17, -5), (21, -7), (2, 8), (3, 8), (11, 16), (20, -5), (22, 7), (25, -9), (2, 6), (17, 6),
+    (24, 7), (23, 8), (17, 11), (20, 22), (21, 10), (17, 10), (18, 7), (3, -5), (5, -8), (6, 8),
+    (11, -5), (15, -5), (17, -7), (18, 14), (20, 5), (21, -13), (23, -10), (24, 31), (25, 15), (26, -7),
+    (27, -5), (28, 11), (6, 6), (15, 33), (21, -6), (15, 10), (21, 5), (18, 5), (20, 10), (5, 5),
+    (6, 11), (22, 14), (19, 15), (24, 7), (25, 5), (23, 6), (25, 5), (26, 5), (27, 7), (1, -6),
+    (5, -7), (6, -5), (11, 8), (15, -6), (18, 18), (20, 16), (22, -6), (23, 25), (25, -6), (28, 5),
+    (3, 5), (5, -5), (8, 15), (20, 13), (21, 7), (9, 8), (13, 6), (15, 28), (17, -9), (21, 16),
+    (22, -10), (23, -7), (28, 5), (14, 15), (21, 7), (22, 5), (3, 46), (23, -8), (25, -7), (28, 7),
+    (18, 34), (5, 5), (14, 8), (22, 6), (4, 5), (5, 7), (18, 5), (25, 7), (25, 13), (0, -5),
+    (1, 10), (5, 11), (10, 5), (17, -5), (21, -8), (25, 13), (6, 14), (0, 105), (1, -13), (5, -5),
+    (17, -5), (20, -5), (21, -7), (23, -5), (25, -13), (18, 13), (0, 5), (24, 5), (21, 6), (19, 11),
+    (5, -6), (21, 14), (22, 14), (5, 7), (16, 7), (25, 6), (19, 8), (21, 6), (1, -5), (4, 69),
+    (5, -12), (6, -5), (23, -5), (18, 8), (8, 7), (5, -6), (15, -7), (16, 33), (19, 29), (22, -5),
+    (23, -6), (25, -5), (15, 14), (18, 7), (13, 6), (15, 25), (16, 13), (19, -5), (21, -6), (25, -6),
+    (27, 6), (22, 11), (12, 7), (18, 22), (20, -10), (6, 12), (15, 5), (16, 10), (21, -10), (10, 9),
+    (12, 26), (22, 6), (1, 11), (2, 10), (18, 6), (23, -8), (25, -5), (27, 7), (9, 5), (20, 6),
+    (21, 13), (18, 8), (0, -6), (1, 38), (2, 6), (3, 13), (19, 14), (21, -9), (25, -9), (11, 16),
+    (23, -5), (1, -5), (3, 7), (21, -5), (25, -8), (26, 7), (28, 15), (23, 5), (1, 7), (2, 8),
+    (15, 5), (17, -5), (22, 14), (18, 6), (3, 5), (8, 34), (16, 5), (17, -8), (19, 5), (23, -5),
+    (24, 13), (25, -9), (25, 7), (5, 6), (17, 33), (18, -6), (21, -5), (25, -5), (27, 15), (6, 7),
+    (23, 8), (23, 9), (4, 8), (1, 5), (5, -6), (21, 14), (25, 11), (14, 12), (28, 7), (16, 6),
+    (12, 6), (18, 6), (15, 8), (24, 7), (17, 9), (0, -8), (1, -5), (3, -6), (4, 62), (5, 62),
+    (6, 57), (7, -5), (9, -6), (10, -7), (11, -7), (12, -5), (14, -6), (15, -9), (16, -6), (17, -13),
+    (18, -11), (19, -11), (20, 5), (22, -10), (23, -26), (24, -6), (26, -5), (27, -5), (28, -7), (6, 7),
+    (19, 6), (17, 6), (21, 5), (17, 15), (20, 8), (1, 10), (2, 7), (12, 5), (19, 7), (5, 11),
+    (6, 10), (21, -5), (28, 8), (1, 9), (17, 10), (18, 9), (20, 15), (28, 8), (16, 5), (1, 9),
+    (5, 39), (6, -5), (7, 9), (9, -6), (18, -5), (19, -5), (20, 16), (21, -11), (23, -10), (27, 6),
+    (11, 23), (23, -11), (17, 13), (5, 5), (19, 5), (1, 8), (18, 12), (7, 8), (8, 7), (18, 6),
+    (19, 13), (17, 27), (20, 10), (21, -8), (9, 9), (10, 7), (1, 5), (11, 17), (5, 5), (6, 11),
+    (18, 5), (20, 5), (6, 7), (19, 5), (1, 12), (4, 7), (0, 6), (1, -5), (5, 9), (28, 6),
+    (2, 7), (1, -5), (4, 7), (5, 5), (25, 7), (17, 11), (21, 13), (21, 6), (5, 17), (8, 7),
+    (24, 7), (25, 7), (27, 7), (18, 12), (21, 7), (17, 6), (24, 7), (23, 6), (25, 8), (17, 5),
+    (14, 13), (4, 10), (6, 6), (28, 6), (9, 5), (0, 5), (1, -11), (2, -8), (3, -15), (5, -38),
+    (6, 14), (8, 25), (9, -28), (10, 24), (11, -6), (13, -14), (15, 36), (16, 11), (17, 5), (18, 6),
+    (20, -7), (21, 9), (22, -6), (23, 21), (24, -14), (27, -13), (28, -6), (8, 7), (26, 10), (5, 10),
+    (23, 8), (17, 5), (22, 8), (5, -6), (18, 72), (19, -5), (20, -8), (23, -7), (25, -6), (25, 10),
+    (13, 8), (1, 9), (23, 5), (20, 6), (21, 5), (25, 11), (27, 6), (26, 11), (23, 6), (17, -7),
+    (21, 19), (7, 11), (19, 5), (17, 6), (24, 7), (15, -5), (16, 22), (18, 6), (21, -5), (5, -7),
+    (7, 25), (1, 7), (3, 8), (5, -9), (7, 36), (21, 7), (17, 46), (18, -9), (21, -6), (25, -5),
+    (27, 15), (10, 6), (1, 7), (20, -6), (21, 9), (23, 43), (15, 5), (22, 7), (15, 5), (21, 8),
+    (5, 6), (4, 5), (5, 6), (22, 6), (23, 5), (20, 5), (17, 5), (6, 7), (21, 5), (20, 6),
+    (27, 8), (14, 9), (1, 9), (25, 8), (1, 5), (11, 9), (19, -5), (21, 7), (28, 6), (16, 15),
+    (22, 10), (17, 7), (23, 6), (21, 9), (5, 7), (25, 6), (25, 10), (15, 8), (0, 5), (4, 11),
+    (5, 6), (21, -6), (23, -8), (25, 10), (28, 13), (14, 48), (21, -5), (23, -7), (24, 6), (25, -7),
+    (26, 35), (18, 5), (20, 5), (10, 8), (11, 8), (20, 7), (25, -5), (6, 6), (15, -5), (16, 18),
+    (21, -5), (22, -5), (25, 31), (19, 14), (18, 16), (1, -7), (2, 13), (18, 8), (5, 5), (22, 13),
+    (7, 8), (20, 10), (0, 5), (25, 6), (27, 17), (15, 8), (21, 6), (24, 6), (28, 8), (5, 5),
+    (22, 9), (13, 15), (23, 15), (17, 9), (19, 10), (25, 7), (26, 11), (19, 6), (18, 14), (2, 8),
+    (25, 6), (20, 5), (21, -5), (25, 12), (26, 8), (27, 7), (5, 11), (13, 8), (27, 7), (25, 6),
+    (26, 7), (24, 11), (1, 6), (14, 7), (22, 7), (5, 6), (9, 6), (17, 5), (23, -6), (25, 6),
+    (28, 8), (27, 6), (18, 5), (23, 6), (24, 8), (25, 9), (22, 11), (14, 19), (22, 8), (21, 21),
+    (23, -5), (26, 8), (6, 8), (11, 6), (19, 5), (5, 17), (24, 7), (25, -6), (26, 6), (4, 7),
+    (9, 12), (21, 9), (11, 34), (19, 5), (23, -5), (5, 5), (10, 8), (26, 7), (0, 20), (1, -7),
+    (15, 32), (17, -5), (21, -8), (23, -5), (24, -5), (25, 9), (28, 5), (1, 9), (5, 6), (18, 10),
+    (23, 5), (10, 13), (11, -7), (12, 36), (21, -5), (16, 10), (14, 11), (21, -6), (22, 14), (23, 31),
+    (25, -7), (26, 12), (2, 14), (0, 5), (17, 7), (1, 16), (5, -12), (21, 41), (22, -5), (5, 11),
+    (16, 8), (18, 7), (26, 7), (18, 10), (0, -7), (1, 20), (4, -9), (6, 62), (9, -6), (18, -7),
+    (19, -5), (20, -5), (21, -10), (23, -6), (25, 9), (28, 5), (4, 42), (5, -8), (11, 6), (11, 12),
+    (5, 5), (5, -5), (12, 6), (17, 6), (19, 6), (1, 11), (7, 10), (12, 7), (17, -8), (18, 7),
+    (19, 28), (20, -6), (23, -8), (27, 6), (21, 7), (17, 15), (24, 12), (1, -7), (5, 12), (6, -5),
+    (9, 33), (10, 11), (15, -9), (17, 19), (19, -8), (20, 9), (21, 5), (23, -14), (25, -5), (28, 5),
+    (22, 11), (1, 5), (4, 95), (5, -13), (6, -7), (17, -5), (20, -5), (21, -6), (23, -7), (25, -8),
+    (7, 8), (20, 7), (22, 5), (5, 10), (12, 5), (19, 9), (3, 6), (21, 6), (22, 5), (17, 6),
+    (24, 7), (23, 10), (4, 7), (6, 8), (15, 7), (27, 8), (17, 5), (18, 6), (1, 19), (14, 11),
+    (14, 37), (22, -5), (21, 9), (14, 15), (21, 7), (22, 5), (24, 7), (0, 19), (24, 6), (5, 5),
+    (9, 7), (23, -5), (17, 11), (23, 8), (20, 7), (23, 7), (26, 10), (2, 5), (25, 20), (14, 39),
+    (22, 7), (23, -5), (25, -5), (0, 8), (16, 6), (22, 13), (0, -8), (1, -8), (4, -5), (5, -22),
+    (6, -8), (7, 53), (8, 9), (9, -8), (11, -8), (12, -6), (15, -7), (16, -8), (17, 22), (18, 19),
+    (19, -13), (20, -11), (21, 22), (22, -9), (23, -8), (24, -7), (25, -5), (26, 8), (27, 16), (28, -6),
+    (19, 6), (17, 9), (9, 17), (13, 8), (5, -7), (9, 15), (18, 7), (21, 6), (19, 5), (6, 8),
+    (19, 14), (16, 14), (10, 22), (1, -6), (2, 7), (6, 11), (17, -6), (18, 24), (19, -5), (21, -9),
+    (22, -5), (25, 15), (27, 14), (16, 8), (2, 15), (3, 7), (11, 15), (20, -6), (22, 6), (25, -10),
+    (28, 5), (19, 5), (4, 9), (19, 12), (23, 5), (0, -7), (2, -5), (25, 47), (5, 11), (6, 9),
+    (21, -5), (28, 7), (14, 14), (10, 5), (12, 33), (23, -18), (18, 8), (5, 6), (14, 11), (4, 8),
+    (5, -13), (7, 7), (10, 6), (21, 6), (27, 7), (5, 6), (22, 34), (25, -8), (25, 5), (11, 12),
+    (12, 32), (21, -5), (23, 12), (8, 16), (20, 9), (8, 18), (19, 5), (23, 8), (24, 6), (26, 6),
+    (12, 5), (19, 9), (0, -5), (1, -5), (2, 17), (3, -5), (4, -6), (5, -20), (6, 9), (9, -10),
+    (10, -8), (11, -9), (12, -7), (14, -7), (15, 14), (17, 76), (18, 20), (21, 15), (23, -22), (24, -8),
+    (25, -13), (26, -7), (27, -5), (28, -6), (20, 6), (25, 5), (24, 6), (25, 8), (15, 9), (10, 13),
+    (23, -5), (25, -8), (28, 24), (1, 9), (0, 7), (12, 8), (10, 21), (0, 40), (1, 5), (2, 18),
+    (4, -6), (5, -9), (9, -6), (10, -5), (11, 7), (12, -5), (13, -5), (16, -5), (17, -13), (20, -7),
+    (22, -7), (23, -13), (24, 17), (25, 6), (26, -12), (28, 12), (1, 11), (22, 6), (11, 7), (18, 10),
+    (21, 6), (27, 8), (3, 7), (11, 5), (25, -6), (26, 8), (4, 6), (21, 10), (2, 6), (5, 7),
+    (20, 6), (8, 7), (0, 19), (18, 15), (23, -5), (24, 5), (18, 6), (22, 16), (26, 9), (12, 7),
+    (4, 6), (9, 7), (21, 18), (4, 8), (7, 14), (18, 25), (21, -5), (23, -5), (17, 12), (21, 8),
+    (19, 11), (22, 6), (23, 5), (9, 7), (15, 20), (21, -5), (1, 6), (5, 12), (10, 5), (21, -6),
+    (2, 7), (0, -8), (1, 90), (2, 13), (3, 12), (4, 72), (5, -33), (6, -10), (7, -5), (9, -9),
+    (10, -7), (11, -8), (12, -6), (13, -5), (14, 32), (15, -11), (16, -7), (17, -16), (18, -9), (19, -11),
+    (20, -12), (21, -14), (23, -23), (24, -10), (25, -15), (26, 14), (27, -6), (28, -8), (17, 11), (26, 5),
+    (17, 6), (18, 13), (18, 6), (19, 10), (1, 11), (15, -6), (17, 7), (18, 53), (19, -6), (20, -5),
+    (21, -8), (5, 5), (6, 11), (24, 5), (21, 14), (23, 6), (9, 7), (17, 8), (20, 7), (23, 14),
+    (1, 10), (18, 6), (23, 7), (19, 6), (1, 9), (5, 14), (6, 6), (7, 5), (9, 6), (17, -5),
+    (20, 8), (13, 7), (17, 5), (21, 13), (19, 14), (17, 11), (4, 5), (17, 12), (22, 5), (25, 8),
+    (5, 5), (16, 8), (6, 9), (23, 11), (17, 5), (21, 7), (22, 5), (2, 7), (3, 11), (23, 7),
+    (5, 9), (11, 7), (20, 11), (23, -6), (2, 7), (9, 5), (12, 7), (20, -5), (20, 5), (22, 8),
+    (2, 8), (3, -6), (4, -7), (5, -6), (6, -8), (8, 8), (9, -8), (10, -8), (11, -10), (12, -7),
+    (13, -7), (14, -6), (15, 10), (16, -9), (17, 48), (18, 8), (19, -10), (20, -15), (22, -11), (23, -21),
+    (24, 83), (25, -12), (27, -7), (28, -10), (22, 8), (4, 11), (6, 7), (11, 5), (14, 5), (17, 5),
+    (21, -6), (23, -5), (25, -6), (28, 6), (9, 11), (12, 6), (1, 6), (22, 5), (18, 8), (27, 8),
+    (8, 7), (15, 8), (5, -10), (6, 7), (9, 13), (21, -5), (24, 16), (15, 6), (11, 10), (23, 24),
+    (15, 7), (10, 10), (18, 17), (20, 5), (21, -6), (5, 15), (27, 8), (5, 8), (11, 16), (20, 6),
+    (1, -5), (3, 23), (18, -10), (20, -6), (21, 9), (23, 7), (18, 10), (15, 5), (23, 6), (1, 11),
+    (1, 10), (1, 12), (1, 6), (19, 6), (17, 9), (19, 14), (11, 6), (20, 5), (15, -9), (16, 52),
+    (21, -9), (22, -5), (18, 11), (25, 6), (3, -8), (4, -10), (5, -36), (6, -13), (7, -9), (8, -6),
+    (9, -20), (10, -9), (11, -15), (13, -8), (14, -11), (15, -19), (16, -14), (17, 31), (18, 23), (19, 33),
+    (20, 140), (21, 11), (22, -7), (24, -9), (25, -20), (26, -10), (27, 5), (28, -11), (18, 10), (19, -6),
+    (20, 8), (21, 8), (27, 6), (4, 8), (22, 11), (5, -10), (21, -8), (22, 5), (23, 69), (25, -5),
+    (20, 11), (0, 44), (1, 58), (2, 30), (3, 26), (5, -53), (6, -23), (7, -26), (8, -26), (9, -34),
+    (10, -34), (11, 6), (12, -19), (13, 19), (14, -37), (15, -39), (16, -40), (17, -28), (19, -9), (20, -23),
+    (21, -8), (22, -29), (23, -7), (24, 59), (25, 87), (26, 41), (27, 44), (28, 25), (4, 10), (6, 7),
+    (28, 7), (18, 8), (4, 8), (23, 12), (4, 9), (21, 9), (5, 20), (9, -7), (10, 7), (17, -5),
+    (20, 6), (20, 9), (19, 7), (1, 7), (2, 8), (17, -5), (20, 11), (1, 10), (18, 10), (21, 6),
+    (3, 14), (22, 14), (23, 5), (8, 6), (26, 14), (5, -6), (17, -6), (18, 39), (23, 6), (27, 14),
+    (5, 9), (6, 7), (5, 5), (10, 6), (5, 5), (6, 10), (3, 7), (5, 15), (9, 6), (21, 5),
+    (25, -5), (15, 6), (18, 5), (22, 5), (23, 7), (22, 6), (5, 8), (18, 8), (25, 10), (15, 8),
+    (17, 7), (0, -18), (1, 33), (2, -12), (3, -21), (4, -19), (5, -44), (6, -20), (7, -15), (8, -11),
+    (9, -24), (10, 70), (11, -37), (12, 15), (13, -16), (14, 42), (15, -27), (16, -21), (17, -5), (19, 41),
+    (20, 144), (21, -13), (22, -17), (23, 25), (24, -20), (25, -18), (26, -21), (27, 27), (28, -20), (21, 5),
+    (23, 7), (24, 5), (10, 16), (20, 9), (21, 6), (9, 5), (21, 7), (23, 16), (1, 27), (11, 7),
+    (23, -6), (4, 7), (11, 7), (15, 15), (1, 9), (22, 16), (11, 6), (1, -8), (4, -5), (5, -13),
+    (6, -6), (10, 76), (11, -18), (12, 79), (14, -5), (16, -7), (17, -13), (18, -6), (19, -11), (20, -7),
+    (21, -12), (22, 17), (23, -12), (25, -9), (26, -5), (28, -5), (1, 5), (4, 7), (6, 7), (23, 8),
+    (21, 5), (1, 7), (17, 5), (18, 11), (21, 20), (8, 7), (11, 22), (23, -5), (26, 7), (18, 10),
+    (5, 11), (6, 6), (21, 5), (0, 12), (21, 5), (22, 7), (23, 10), (7, 8), (11, 11), (23, 6),
+    (16, 6), (15, 5), (26, 7), (15, 7), (20, 5), (28, 8), (19, 17), (23, 5), (10, 21), (1, 10),
+    (17, 10), (11, 14), (23, -5), (9, 6), (13, 8), (5, 13), (2, 8), (19, 5), (26, 7), (18, 10),
+    (6, 8), (24, 7), (21, 6), (8, 10), (26, 14), (21, 14), (21, 11), (0, -5), (1, -6), (5, -5),
+    (9, -9), (10, 14), (11, 12), (17, 22), (18, 24), (19, -5), (21, -6), (23, 6), (25, -6), (26, 5),
+    (2, 11), (17, 5), (18, 15), (20, 5), (21, 5), (6, 11), (14, -5), (15, 15), (16, -8), (17, 29),
+    (18, -6), (19, -5), (21, 14), (22, -8), (23, -10), (25, -8), (12, 13), (1, 6), (13, 5), (15, -13),
+    (16, 14), (20, 6), (21, 7), (19, 13), (6, 7), (1, 8), (20, 20), (28, 8), (6, 7), (24, 7),
+    (25, 7), (27, 7), (2, 7), (15, 6), (20, 8), (5, 5), (3, 8), (2, -5), (3, -5), (5, -6),
+    (11, 14), (17, -7), (19, 13), (23, -9), (25, 28), (26, -7), (27, 13), (5, 9), (5, 11), (5, 9),
+    (1, 6), (22, 13), (2, 7), (17, 6), (20, 5), (25, 7), (22, 5), (23, 13), (25, 10), (27, 8),
+    (1, 10), (8, 18), (19, 8), (1, -5), (8, 5), (18, 19), (19, 16), (20, -6), (21, -8), (23, -6),
+    (26, 10), (27, 15), (17, 6), (24, 7), (28, 8), (1, 9), (2, 7), (3, 5), (14, 6), (21, 6),
+    (16, 18), (19, 5), (25, 9), (26, 24), (14, 9), (5, 5), (18, 23), (1, 5), (6, 7), (2, 6),
+    (13, 8), (23, -5), (25, 11), (0, 6), (1, -8), (4, -5), (5, 8), (6, 6), (9, 15), (10, -5),
+    (11, -6), (12, -5), (13, 5), (17, -19), (19, 23), (20, 5), (22, 6), (24, -5), (28, -5), (13, 6),
+    (1, -7), (2, 26), (17, 5), (18, -5), (6, 5), (5, 6), (21, 13), (0, 10), (18, 5), (22, 7),
+    (5, 5), (11, 7), (13, 6), (1, 6), (15, 15), (16, 11), (19, -7), (21, 21), (22, -6), (25, -5),
+    (16, 32), (22, -5), (21, 16), (17, 20), (27, 15), (3, 7), (21, 7), (19, 16), (18, 8), (20, -6),
+    (22, 20), (5, 5), (9, 7), (15, 5), (20, 12), (18, 13), (8, 6), (26, 12), (25, 9), (15, 5),
+    (6, 7), (15, 8), (17, 11), (18, 14), (19, 9), (21, -5), (23, -10), (5, 17), (4, 11), (6, 7),
+    (11, 5), (14, 5), (17, 5), (21, -6), (23, -5), (25, -6), (28, 6), (1, 35), (2, 20), (3, -13),
+    (4, -10), (5, -26), (6, -14), (7, -8), (8, -5), (11, -7), (13, -7), (14, -9), (15, -5), (16, -13),
+    (17, 24), (18, 19), (19, 14), (20, 56), (21, -23), (22, 35), (23, -6), (24, -12), (25, -24), (26, -5),
+    (27, -10), (28, -10), (17, 7), (11, 7), (12, 7), (16, 8), (18, 7), (1, 15), (3, 8), (5, -8),
+    (18, -5), (19, 8), (5, 20), (6, 7), (0, 32), (1, 10), (2, 8), (4, -6), (5, -9), (9, -6),
+    (10, -5), (11, 8), (12, -5), (13, -5), (16, -5), (17, -12), (20, -6), (22, -6), (23, -12), (24, 18),
+    (25, 10), (26, -11), (28, 13), (21, 5), (5, 8), (6, 6), (21, 8), (20, 6), (24, 8), (18, 8),
+    (19, 8), (22, 5), (5, 6), (28, 7), (5, -10), (6, 7), (9, 13), (21, -5), (24, 16), (25, 8),
+    (19, 5), (21, 21), (20, 7), (21, 5), (24, 10), (26, 16), (19, 5), (15, 5), (18, 8), (1, -6),
+    (3, 26), (10, 6), (14, 6), (15, -6), (17, -5), (19, -5), (21, -8), (22, 20), (24, 5), (25, 5),
+    (19, 6), (12, 8), (7, 5), (21, 12), (2, 7), (4, 6), (2, 6), (5, 7), (15, 8), (16, 10),
+    (17, 7), (18, 9), (20, -6), (23, -9), (28, 6), (20, 9), (17, 5), (1, -7), (2, 42), (11, 9),
+    (9, 11), (10, 8), (12, 5), (24, 8), (25, 20), (10, 24), (18, 5), (19, 9), (21, -6), (23, -6),
+    (17, 6), (18, 7), (21, 7), (24, 8), (17, 20), (16, 6), (4, 6), (5, 10), (1, 10), (5, 28),
+    (7, 9), (9, -5), (18, -5), (19, -5), (20, 17), (21, -10), (23, -9), (27, 7), (18, 8), (26, 18),
+    (27, 7), (10, 8), (5, 7), (17, 13), (23, 9), (12, 5), (21, 7), (8, 7), (9, 11), (14, 6),
+    (16, 32), (22, -5), (9, 5), (0, 6), (4, 14), (25, 8), (20, 7), (21, 9), (17, 5), (6, 8),
+    (23, 5), (18, 6), (19, 9), (18, 8), (23, 5), (23, 7), (16, 6), (19, 6), (10, 15), (18, 10),
+    (0, 13), (1, 21), (4, -7), (5, -18), (6, 18), (7, 7), (8, 12), (9, -12), (10, -8), (11, -6),
+    (12, -5), (14, 7), (16, -7), (20, -20), (21, -7), (22, -6), (23, 28), (25, -7), (1, 6), (19, 6),
+    (1, 7), (2, 8), (15, 5), (17, -5), (23, 7), (21, 6), (15, -6), (21, 16), (22, 31), (23, -5),
+    (12, 8), (23, 16), (10, 6), (19, 5), (21, 5), (23, -6), (25, 9), (27, 7), (20, 6), (0, 5),
+    (4, 11), (5, 6), (21, -6), (23, -5), (25, 10), (28, 13), (8, 7), (19, 5), (25, 7), (1, 9),
+    (18, 5), (23, 5), (17, 26), (18, 8), (23, -5), (24, 14), (25, 8), (21, 10), (0, -5), (1, -5),
+    (17, -5), (21, -5), (24, 38), (25, 17), (28, 14), (13, 7), (18, 7), (23, -8), (27, 15), (18, 5),
+    (21, 7), (19, 28), (21, -5), (22, 7), (23, 13), (6, 14), (23, 7), (0, -20), (1, 50), (2, 51),
+    (3, 50), (4, -12), (5, -24), (6, -14), (7, -8), (8, -7), (9, -15), (10, -7), (11, 16), (12, -13),
+    (13, -11), (14, 58), (15, -15), (16, -16), (17, -26), (18, -6), (19, -20), (20, -19), (21, -6), (22, 23),
+    (23, 43), (24, -12), (25, -13), (27, -12), (28, -15), (15, 5), (17, 7), (7, 9), (8, 7), (20, 6),
+    (15, 5), (23, 11), (23, -5), (25, 8), (28, 8), (10, 23), (11, 14), (20, 13), (21, -6), (23, -6),
+    (25, -7), (19, 32), (24, 7), (18, 8), (19, 9), (1, 10), (18, 5), (18, 7), (19, 5), (1, 10),
+    (1, 9), (18, -5), (23, 10), (24, 5), (26, 11), (27, 6), (10, 6), (12, 7), (22, 7), (15, 11),
+    (16, 5), (18, 64), (19, -5), (20, -6), (21, -5), (25, -5), (21, 13), (17, 5), (1, -5), (11, 6),
+    (15, -6), (18, -5), (21, -8), (23, 6), (24, 11), (25, 33), (26, -5), (27, 6), (28, 6), (1, 9),
+    (12, 7), (11, 38), (16, 7), (23, -5), (9, 5), (13, 7), (19, 14), (21, -5), (21, 6), (17, 14),
+    (11, 6), (18, 6), (1, 12), (5, -5), (5, 6), (18, 7), (18, 5), (16, 14), (1, 7), (2, 8),
+    (15, 5), (17, -5), (26, 7), (5, -6), (9, 20), (13, 7), (18, -5), (19, 16), (20, -10), (2, 24),
+    (4, 28), (5, -7), (9, 6), (1, 5), (5, 9), (20, 12), (23, -5), (9, 5), (19, 7), (20, 10),
+    (21, 6), (9, 12), (12, 7), (17, 7), (20, -5), (15, 13), (5, -10), (9, -5), (16, 6), (17, 68),
+    (18, -7), (19, -6), (21, -12), (23, -9), (1, 26), (10, 6), (12, 14), (20, -6), (21, -6), (26, 5),
+    (25, 5), (11, 9), (12, 26), (12, 23), (0, 6), (1, -8), (5, -8), (9, -5), (11, -5), (15, 25),
+    (16, 62), (17, -7), (19, -13), (20, -6), (21, 30), (23, -11), (25, -7), (11, 7), (27, 6), (28, 8),
+    (1, 16), (0, -7), (1, 24), (3, 6), (4, 18), (5, 8), (7, 28), (8, 6), (10, -16), (11, -17),
+    (12, -15), (13, 13), (14, 7), (15, 7), (16, 9), (17, 10), (18, -8), (20, -13), (21, -13), (23, -9),
+    (24, -9), (25, -20), (26, -10), (27, -11), (28, 16), (3, 7), (11, 5), (25, -6), (26, 8), (23, 9),
+    (6, 7), (21, 10), (5, 9), (26, 12), (6, 6), (10, 8), (27, 6), (0, 6), (18, 15), (24, 6),
+    (18, 8), (1, -5), (3, -7), (5, -10), (7, 17), (8, 31), (9, -5), (11, -12), (12, -9), (15, -10),
+    (16, -12), (17, 39), (19, -7), (20, -5), (22, -14), (23, -17), (24, 12), (26, 10), (27, 12), (28, -7),
+    (25, 7), (0, 18), (1, -7), (2, 9), (18, 13), (24, 5), (25, -5), (12, 6), (25, 12), (21, -5),
+    (22, 16), (25, 20), (21, 7), (9, 7), (17, 7), (5, 12), (17, 10), (18, 8), (20, -8), (21, -6),
+    (25, -5), (26, 9), (17, 10), (18, 11), (21, 8), (0, -11), (1, -10), (2, -7), (4, -12), (5, -41),
+    (6, -9), (7, 62), (8, 15), (9, 36), (10, -9), (11, -15), (12, 7), (13, -8), (14, -10), (15, -16),
+    (16, -13), (17, 24), (18, -17), (19, 29), (20, 85), (21, -13), (22, -18), (23, -24), (24, -10), (25, -15),
+    (27, 6), (10, 14), (14, 8), (21, 7), (5, 5), (6, 11), (10, 6), (18, 6), (19, 14), (12, 6),
+    (19, 10), (17, 6), (18, 5), (18, 5), (20, 5), (1, 8), (2, 8), (11, 17), (13, 6), (23, 11),
+    (23, 37), (11, 7), (12, 7), (23, -6), (5, -6), (7, 8), (22, 7), (23, 9), (20, 8), (16, 6),
+    (28, 7), (1, 7), (3, 5), (4, 7), (14, 5), (17, 6), (19, 5), (21, 6), (1, 9), (15, 5),
+    (0, 19), (18, 15), (23, -5), (24, 5), (23, 16), (6, 22), (18, 8), (17, 5), (15, 6), (17, 7),
+    (1, 14), (9, 5), (23, 19), (17, 8), (5, -5), (9, -5), (10, 17), (12, 41), (17, -5), (20, -7),
+    (21, -6), (22, 10), (6, 8), (21, 6), (0, 18), (1, 7), (2, 5), (4, -5), (5, -7), (9, -7),
+    (10, -5), (11, -5), (15, 18), (16, 13), (17, 27), (18, 17), (19, 7), (20, -9), (21, -22), (23, -8),
+    (25, -10), (28, -5), (16, 7), (17, 13), (8, 6), (11, 7), (16, 12), (17, -5), (18, 8), (21, -6),
+    (22, -5), (26, 11), (17, 6), (21, 9), (10, 7), (20, 6), (27, 8), (18, -5), (19, 6), (27, 7),
+    (3, 24), (5, 7), (23, 11), (20, 6), (1, 21), (18, 11), (20, 9), (21, -6), (9, 8), (1, 7),
+    (15, -7), (16, 11), (21, 20), (22, -5), (21, 6), (17, -5), (18, -5), (20, -7), (23, 46), (27, 7),
+    (15, 9), (19, 7), (25, -6), (5, 9), (7, 6), (5, 5), (5, 6), (24, 7), (21, 6), (5, 10),
+    (10, 9), (0, 12), (15, 5), (16, 5), (17, 6), (18, 5), (2, -5), (5, -6), (10, -5), (11, -11),
+    (12, 46), (13, 103), (15, -5), (17, -8), (18, -9), (19, -9), (20, -5), (21, -14), (22, -5), (24, -6),
+    (25, -13), (26, -6), (0, -5), (1, 75), (2, -8), (5, -7), (9, 5), (15, -5), (18, 12), (19, -10),
+    (21, -16), (22, 19), (23, -8), (24, -6), (25, -17), (6, 7), (21, 8), (23, 13), (25, 10), (3, 7),
+    (18, 7), (17, 8), (22, 6), (1, 7), (20, 5), (12, 5), (21, 7), (21, 19), (23, 10), (28, 8),
+    (16, 14), (17, 18), (21, 8), (4, 6), (11, 10), (18, -6), (21, 5), (19, 5), (2, 7), (11, 12),
+    (6, 7), (23, 36), (1, 7), (2, 8), (15, 5), (17, -5), (8, 7), (18, 6), (20, 8), (10, 8),
+    (23, 8), (9, 11), (12, 7), (19, 5), (27, 7), (0, 8), (17, 6), (17, 7), (5, 5), (20, 5),
+    (27, 8), (9, 8), (25, 6), (0, -5), (1, 9), (4, -5), (5, -14), (6, -10), (7, 12), (8, 5),
+    (9, -12), (13, 6), (14, 11), (17, 9), (20, -5), (24, 5), (27, -5), (16, 11), (18, 5), (21, 5),
+    (15, 20), (16, 14), (21, -5), (2, 11), (21, 8), (28, 7), (5, 7), (25, 6), (19, 6), (21, 6),
+    (1, 7), (2, 8), (15, 5), (13, 8), (17, -5), (18, 6), (21, -8), (23, 14), (27, 6), (15, 5),
+    (20, 9), (0, 14), (1, -8), (5, -8), (9, -5), (11, -5), (16, -5), (17, 25), (18, 17), (19, 6),
+    (20, 7), (21, -9), (22, 17), (25, -12), (21, 6), (4, 10), (21, 7), (16, 12), (23, 8), (10, 9),
+    (11, 7), (12, 24), (14, -5), (16, 8), (18, -10), (19, 9), (20, -8), (21, 16), (22, -5), (23, -11),
+    (25, -6), (25, 23), (17, 6), (19, 9), (21, -5), (16, 10), (18, 14), (18, 11), (18, 5), (0, -6),
+    (1, -13), (2, -6), (3, -8), (4, -10), (5, 55), (6, -9), (8, -5), (10, -5), (11, 32), (13, -6),
+    (14, -8), (15, -14), (16, -10), (17, -10), (19, 5), (20, 42), (21, -28), (23, 38), (24, -7), (25, -16),
+    (21, 8), (0, -18), (1, -22), (3, 6), (4, -15), (5, -15), (6, -5), (7, -6), (8, -8), (9, 29),
+    (11, -6), (12, -21), (14, 7), (15, 46), (16, 31), (17, 26), (18, 23), (19, -13), (20, 12), (21, 7),
+    (24, -14), (25, -14), (26, -11), (27, -13), (28, -6), (19, 8), (17, 5), (2, 5), (12, 7), (17, 11),
+    (24, 11), (18, 8), (19, 5), (28, 8), (23, 7), (0, -7), (1, -7), (2, -13), (3, 11), (4, -13),
+    (5, -16), (6, 9), (7, -9), (8, -9), (9, -11), (10, -21), (11, -25), (12, -6), (13, -6), (14, 108),
+    (15, 60), (16, 8), (17, -45), (18, -20), (20, -22), (22, 72), (23, -34), (25, 10), (26, -10), (27, -13),
+    (19, 6), (19, 6), (8, 7), (18, 11), (5, 5), (25, 16), (1, 6), (14, 8), (19, 7), (5, 12),
+    (28, 7), (21, 9), (5, 7), (21, 19), (12, 8), (22, 5), (6, 7), (25, 14), (16, 5), (12, 25),
+    (23, -5), (18, 7), (14, 6), (21, 7), (5, 7), (27, 16), (1, 11), (0, -5), (1, 6), (25, 15),
+    (0, 12), (17, 7), (4, 12), (18, 8), (18, 6), (21, 39), (18, 6), (27, 15), (14, 6), (1, 6),
+    (14, 9), (21, 13), (11, 7), (7, 5), (19, 15), (18, 5), (20, 5), (26, 8), (28, 8), (7, 12),
+    (22, 15), (23, 5), (18, 7), (15, 5), (0, -7), (1, 83), (21, -7), (23, -6), (24, -6), (25, -15),
+    (26, -5), (0, 43), (3, 7), (4, -8), (5, -9), (6, -5), (9, -9), (10, -7), (12, -7), (13, -6),
+    (14, -6), (16, -7), (17, -10), (18, -7), (20, -10), (21, -8), (22, -9), (23, -10), (24, 39), (25, 16),
+    (28, 10), (10, 6), (12, 27), (23, -14), (17, 5), (3, 7), (5, 12), (6, 7), (6, 8), (21, 6),
+    (2, 6), (25, 15), (1, 9), (2, 5), (19, 7), (23, -5), (25, -5), (26, 25), (0, 21), (25, -7),
+    (23, 7), (23, 7), (23, 14), (19, 5), (1, 5), (21, 5), (23, 7), (23, 6), (9, 9), (10, 7),
+    (19, 5), (20, 6), (7, 8), (0, -7), (2, -5), (3, -7), (4, -7), (5, -8), (6, -8), (12, 5),
+    (14, -6), (15, -8), (16, -7), (18, 9), (19, -7), (20, -24), (21, -20), (23, -8), (24, 42), (25, 50),
+    (26, 8), (28, 15), (25, 32), (3, 7), (4, 28), (12, 5), (20, -7), (22, 11), (23, 10), (27, 7),
+    (26, 16), (5, 10), (10, 14), (5, -6), (9, 35), (20, 6), (22, 17), (1, 10), (3, 6), (18, 18),
+    (2, 7), (3, 12), (15, 13), (11, 6), (5, 10), (16, 8), (21, -5), (22, 33), (23, 5), (11, 29),
+    (23, -5), (17, 5), (5, -7), (11, 124), (15, -5), (17, -7), (18, -6), (19, -7), (20, -6), (21, -11),
+    (22, -6), (23, -26), (25, -5), (2, 5), (17, 12), (24, 11), (0, -5), (1, -7), (3, 12), (4, -5),
+    (5, -16), (6, -7), (7, -5), (9, 37), (10, 6), (13, -5), (14, 7), (16, 16), (17, -14), (20, -10),
+    (21, 23), (22, 16), (23, -13), (24, -5), (26, -5), (28, -6), (9, 20), (4, 6), (25, 7), (10, 11),
+    (21, 12), (2, 7), (11, 8), (3, 5), (14, 5), (16, 12), (0, 28), (1, -5), (17, 5), (5, 6),
+    (18, 13), (25, 5), (21, 10), (1, 32), (2, 14), (3, 6), (14, 14), (17, -5), (18, -5), (23, -8),
+    (25, -6), (5, 5), (9, -6), (10, 6), (17, 15), (18, 22), (27, 5), (23, 6), (16, 7), (21, 5),
+    (12, 22), (23, -7), (9, 9), (10, 7), (21, 14), (15, 6), (1, 5), (17, 14), (19, 6), (26, 7),
+    (18, 6), (7, 6), (16, 5), (17, 7), (4, 6), (28, 7), (21, 14), (16, 5), (1, 7), (3, 6),
+    (22, 7), (1, 10), (26, 11), (11, 5), (22, 6), (10, 19), (12, 38), (20, -5), (21, -6), (21, 8),
+    (23, 5), (1, 11), (5, -5), (10, 69), (11, -11), (12, 33), (18, -5), (19, -6), (21, -8), (23, -30),
+    (17, 6), (20, 5), (10, 22), (17, 12), (0, -16), (1, 13), (2, 45), (3, -17), (4, -14), (5, -17),
+    (6, -12), (7, -10), (8, -9), (9, -13), (11, -19), (13, -9), (14, -12), (15, -9), (16, -11), (18, 27),
+    (19, -15), (20, -5), (21, -15), (22, -12), (24, 72), (25, 6), (26, 66), (28, -12), (11, 8), (15, -6),
+    (18, 6), (20, -8), (21, 7), (22, 10), (23, -8), (28, 15), (9, 9), (19, 16), (24, 12), (1, -5),
+    (2, -5), (4, -5), (5, -9), (9, -5), (10, -5), (11, 12), (13, 5), (15, -5), (17, -11), (18, 7),
+    (19, 17), (20, 7), (21, 16), (23, -12), (25, 11), (26, -8), (27, 24), (6, 8), (1, 5), (5, 7),
+    (20, 5), (21, 10), (1, 5), (24, 5), (16, 7), (25, 7), (0, 7), (0, 18), (1, -6), (21, 24),
+    (24, 6), (25, 7), (5, 7), (12, 7), (18, 7), (1, 10), (1, 17), (3, -7), (4, -7), (6, -8),
+    (7, 5), (9, -9), (10, -6), (11, -7), (12, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, -5),
+    (21, 30), (22, -12), (23, -15), (24, -5), (25, 20), (26, 46), (27, 27), (28, -7), (21, 6), (6, 5),
+    (15, 5), (19, 5), (23, 6), (12, 6), (14, 7), (15, 6), (18, -5), (22, 5), (2, 7), (15, 9),
+    (17, 5), (23, 17), (0, -10), (1, 7), (3, 34), (4, -10), (5, -16), (6, 5), (7, -7), (8, -5),
+    (9, -9), (10, 26), (11, 8), (13, -8), (14, -10), (15, -11), (17, -14), (18, -7), (19, -10), (20, 6),
+    (21, -13), (22, 8), (23, 56), (24, -5), (25, -8), (26, -11), (27, 8), (8, 12), (18, 6), (19, 14),
+    (1, 8), (20, 8), (24, 16), (16, 7), (7, 8), (4, 6), (3, 6), (5, 12), (6, 5), (9, 7),
+    (21, 11), (23, -6), (5, 5), (4, 7), (0, 12), (3, 21), (4, -9), (5, -30), (6, -8), (7, 10),
+    (9, 14), (10, -8), (12, 23), (13, -11), (15, -5), (17, 18), (18, 34), (20, -6), (23, -17), (24, -11),
+    (25, -29), (27, 12), (28, -8), (8, 6), (26, 12), (5, -5), (12, 5), (16, 15), (17, -5), (21, -8),
+    (22, 48), (23, -5), (25, -5), (1, 7), (3, -5), (4, -9), (5, -13), (7, -7), (8, -5), (12, 10),
+    (14, -5), (15, 7), (16, 6), (17, 18), (18, 57), (19, -11), (21, 16), (22, -16), (23, -25), (24, -11),
+    (25, -10), (26, -10), (27, 22), (28, -9), (5, -5), (6, 5), (15, 9), (21, 13), (25, 6), (5, 5),
+    (20, 6), (8, 16), (17, 16), (18, -6), (21, -5), (22, 5), (23, 9), (21, 5), (18, 8), (0, -5),
+    (1, -6), (2, -6), (3, -7), (4, -7), (5, -17), (6, -8), (7, -5), (10, 86), (11, 157), (12, 17),
+    (13, -7), (14, -8), (15, -14), (16, -10), (17, -18), (18, -14), (19, 20), (20, -18), (21, -18), (22, -11),
+    (23, -45), (24, -7), (25, -22), (26, -7), (27, -6), (28, -8), (0, 12), (1, 15), (2, -10), (3, -9),
+    (4, -13), (5, -8), (6, -7), (9, -24), (10, -5), (11, -23), (12, -11), (14, -5), (15, 50), (16, 28),
+    (18, 31), (19, 38), (21, 41), (22, -26), (23, -32), (24, -11), (25, -21), (26, -15), (27, 8), (21, 11),
+    (21, 7), (1, 5), (0, 5), (1, 7), (2, -14), (3, -17), (4, -31), (5, -42), (6, -9), (7, -18),
+    (8, -17), (9, 10), (10, 13), (11, 30), (12, 39), (13, 14), (14, -11), (15, 20), (16, 18), (17, 10),
+    (18, 31), (19, 85), (21, 19), (22, -8), (23, -25), (24, -9), (25, -42), (26, -31), (27, -18), (28, -12),
+    (0, 12), (1, 7), (2, -6), (4, -19), (5, 31), (6, 13), (8, 5), (10, -16), (11, -21), (12, -10),
+    (13, -6), (15, -21), (16, -20), (17, 10), (18, -10), (19, -27), (20, 79), (21, -25), (23, 42), (24, -10),
+    (25, -18), (26, -9), (28, 22), (25, 18), (1, 7), (15, 6), (17, 13), (20, -5), (5, 7), (4, 6),
+    (11, 10), (17, -6), (11, 13), (13, 7), (22, 5), (23, -8), (22, 5), (25, 5), (15, 13), (19, 8),
+    (1, 7), (4, 6), (20, -8), (21, 14), (27, 8), (1, -8), (5, -9), (9, -6), (10, -7), (11, -6),
+    (15, -6), (17, -8), (18, -17), (19, 190), (20, -30), (21, -17), (22, -6), (23, -13), (25, -15), (15, 11),
+    (25, 11), (0, -9), (3, -9), (4, 26), (5, 51), (6, -9), (7, 23), (8, 11), (9, 6), (10, -11),
+    (11, -11), (12, -8), (13, -6), (14, -8), (16, -8), (17, -16), (18, -17), (19, -11), (20, 32), (21, -21),
+    (22, -12), (23, 7), (24, -7), (25, 12), (26, -6), (27, 8), (11, 16), (25, 8), (23, 7), (22, 6),
+    (18, 9), (19, 7), (25, -6), (27, 13), (10, 9), (4, 8), (8, 7), (20, 5), (23, 9), (15, 7),
+    (19, 5), (20, 6), (21, -6), (15, 5), (1, -5), (2, 12), (16, 15), (22, 5), (20, 19), (1, 9),
+    (18, 7), (1, -5), (9, -5), (15, 30), (16, 23), (17, 24), (18, 16), (19, -8), (22, -8), (25, -9),
+    (5, 8), (0, 15), (1, -10), (3, -5), (4, -12), (5, -13), (6, -6), (7, -7), (8, -6), (10, -8),
+    (11, -10), (12, -9), (13, -8), (14, -8), (16, -10), (18, 11), (19, 28), (20, 22), (23, -8), (26, 8),
+    (27, 34), (21, 11), (23, 13), (0, 13), (1, 18), (2, -7), (3, -8), (4, 81), (5, -8), (6, 56),
+    (7, -6), (9, -12), (10, -9), (11, -10), (12, -7), (13, -6), (14, 7), (15, 22), (16, -9), (17, -17),
+    (18, -17), (19, -9), (20, -14), (21, -19), (22, -6), (23, -21), (24, -12), (25, 13), (26, -10), (27, -7),
+    (28, 6), (17, 11), (23, 10), (20, 6), (27, 7), (7, 6), (24, 6), (23, 11), (5, 5), (25, 5),
+    (14, 5), (18, 5), (3, 26), (25, 6), (19, 14), (10, 6), (3, 6), (13, 8), (22, 6), (23, 22),
+    (0, -8), (1, 13), (4, -10), (5, -12), (7, -5), (8, -5), (9, -8), (10, 6), (11, -6), (12, -8),
+    (13, -7), (14, 31), (15, -12), (16, -9), (18, -7), (19, -6), (20, -11), (21, -13), (23, -20), (24, 22),
+    (25, 71), (27, -10), (28, 21), (16, 10), (15, 16), (0, -8), (1, -15), (2, -6), (3, -7), (5, -12),
+    (7, -6), (9, 7), (11, 18), (13, 25), (14, -8), (15, -21), (16, -15), (17, -8), (18, 11), (19, 56),
+    (20, 6), (21, -32), (22, 15), (23, -35), (25, 40), (28, 7), (5, 20), (7, 6), (9, -6), (15, -5),
+    (17, -11), (18, 7), (20, 12), (21, -12), (22, 18), (23, 24), (25, -6), (0, 12), (20, 8), (21, 5),
+    (1, -5), (14, 10), (21, -7), (22, 18), (23, 30), (25, -8), (26, 19), (5, -5), (17, 12), (18, -5),
+    (21, 11), (26, 9), (1, 8), (2, 8), (5, 13), (15, 5), (17, 6), (1, 5), (1, 9), (15, 15),
+    (21, 6), (23, 5), (2, 7), (5, -6), (21, 14), (15, -6), (18, 6), (19, 19), (21, -6), (25, 5),
+    (16, 7), (21, 5), (4, 13), (14, 6), (5, 6), (18, 7), (1, 5), (17, 5), (23, 7), (9, 7),
+    (20, 8), (18, 5), (4, 9), (9, 6), (17, 16), (11, 6), (24, 8), (1, 5), (23, 7), (2, 9),
+    (1, 6), (19, 6), (17, 7), (1, 7), (15, 6), (2, 11), (11, -5), (17, 8), (18, -6), (24, 21),
+    (26, 16), (4, 10), (6, 6), (28, 6), (1, 10), (22, 11), (19, -7), (21, 20), (27, 8), (23, 16),
+    (15, 5), (23, 5), (1, 5), (3, 6), (11, 5), (23, 11), (3, 7), (5, 5), (2, 14), (18, 5),
+    (8, 7), (10, 8), (15, 5), (21, 6), (8, 7), (16, 8), (21, -5), (22, 33), (18, 5), (26, 18),
+    (27, 7), (12, 5), (20, 11), (10, 7), (6, 7), (7, 6), (9, 7), (27, 11), (1, 14), (11, 7),
+    (23, -5), (27, 7), (1, 11), (17, 10), (9, 17), (10, 7), (5, 7), (25, 6), (2, 8), (3, 8),
+    (5, 10), (20, 8), (23, -5), (22, 8), (13, 6), (19, -6), (21, 17), (7, 7), (15, 9), (18, -6),
+    (20, 7), (21, -5), (23, 7), (26, 6), (17, 7), (5, 9), (1, -5), (5, 6), (11, 5), (13, 5),
+    (21, -5), (25, 12), (27, 6), (28, 7), (26, 10), (21, 7), (26, 5), (21, 7), (1, 9), (18, 5),
+    (2, 5), (17, 12), (24, 11), (5, -6), (6, 9), (9, 8), (26, 7), (1, 6), (14, 9), (4, 8),
+    (25, -7), (26, 8), (15, 5), (0, 7), (17, 6), (9, 15), (6, 16), (1, 10), (2, 5), (5, -7),
+    (9, 6), (15, -7), (17, 24), (18, 9), (23, -8), (27, 7), (20, 9), (18, 5), (5, 15), (23, -5),
+    (0, 16), (1, -5), (5, -5), (6, 5), (17, 20), (19, 7), (21, -8), (22, 5), (25, -5), (21, 9),
+    (22, 16), (19, 9), (8, 7), (0, 11), (10, 8), (24, 15), (25, -5), (1, 6), (19, 6), (18, 5),
+    (25, 20), (19, 10), (22, -6), (19, 18), (20, 9), (7, 5), (8, 9), (11, 17), (15, -6), (16, 22),
+    (18, -5), (19, -5), (21, -8), (25, -7), (26, 15), (18, 7), (21, 6), (17, 7), (24, 10), (18, 7),
+    (20, 8), (11, 18), (25, -5), (10, 5), (11, 6), (21, 8), (2, 7), (15, 6), (10, 14), (14, 8),
+    (23, 7), (27, 13), (25, 11), (20, 7), (15, 6), (1, 37), (3, -8), (19, 10), (22, 7), (20, 9),
+    (8, 7), (16, 26), (10, 8), (22, 8), (20, 10), (6, 5), (9, 10), (18, 6), (19, 5), (20, 8),
+    (21, -5), (23, -6), (10, 5), (11, 43), (12, 20), (18, -5), (21, -8), (11, 16), (5, 11), (18, 5),
+    (20, 7), (24, 6), (25, 5), (14, 11), (17, 7), (9, 6), (13, 7), (5, 7), (23, 10), (22, 12),
+    (2, 8), (3, 7), (5, -5), (11, 15), (18, 7), (20, -5), (22, 6), (25, -11), (22, 6), (1, 5),
+    (4, 6), (6, 8), (18, 18), (1, -9), (5, 89), (7, 32), (9, -11), (10, -7), (15, -8), (16, -6),
+    (17, -16), (19, -7), (20, 5), (21, -22), (22, -8), (25, -10), (15, 6), (4, 29), (1, -6), (5, -5),
+    (11, 13), (14, 13), (16, -5), (17, -5), (18, -5), (19, 5), (21, -10), (22, 13), (23, 20), (25, 8),
+    (26, 10), (17, 5), (1, 9), (10, 5), (11, 10), (22, 15), (7, 12), (1, 6), (9, 5), (23, 6),
+    (3, 5), (11, 5), (19, 13), (23, 6), (5, 10), (1, 7), (3, 8), (15, 6), (19, 12), (20, 12),
+    (23, -5), (26, 7), (18, 12), (20, 5), (0, -6), (1, 12), (3, 113), (4, -6), (6, -6), (9, -9),
+    (10, -6), (11, -8), (12, -5), (14, -7), (15, -11), (16, -7), (17, -13), (18, 7), (19, -11), (21, 18),
+    (23, -18), (26, -5), (28, -5), (0, 6), (1, 6), (2, 7), (17, 8), (18, -6), (21, 8), (21, 6),
+    (1, 16), (5, 6), (5, 5), (24, 6), (25, 6), (28, 8), (4, 6), (11, 10), (16, 7), (17, -6),
+    (17, 19), (20, -6), (19, 14), (22, 6), (21, 6), (5, 6), (18, 5), (21, 5), (14, 47), (15, -5),
+    (22, 5), (23, -6), (23, 7), (12, 5), (15, 16), (18, 26), (4, 14), (18, 6), (17, 11), (21, 13),
+    (5, 6), (5, 5), (9, 7), (11, 5), (12, 5), (19, 5), (0, 16), (1, 8), (1, 14), (14, 7),
+    (21, 6), (27, 7), (14, 8), (3, 8), (4, 8), (10, 5), (12, 33), (16, 5), (23, -18), (13, 15),
+    (3, 7), (11, 5), (21, -5), (25, -6), (26, 8), (6, 7), (9, 6), (23, -5), (23, 6), (5, 9),
+    (17, 6), (22, 15), (17, 6), (12, 6), (18, 7), (19, 6), (7, 8), (12, 6), (4, 8), (5, -5),
+    (1, -13), (2, 80), (3, -5), (20, -6), (21, -8), (23, -9), (24, 9), (25, -10), (16, 7), (17, 5),
+    (14, 17), (18, 5), (21, 8), (7, 6), (1, 8), (2, 7), (22, 9), (26, 23), (1, 15), (4, 8),
+    (25, -7), (26, 8), (8, 7), (0, -5), (1, 10), (5, 11), (17, -6), (21, -9), (25, 13), (0, 18),
+    (1, -9), (4, 8), (5, 18), (9, 5), (10, -5), (15, -5), (18, -7), (19, -6), (21, 10), (22, -6),
+    (23, -13), (24, -5), (25, 6), (28, 10), (17, 8), (27, 7), (12, 15), (5, 19), (20, 6), (15, 11),
+    (1, 6), (11, 5), (18, 10), (20, 6), (21, 9), (5, -5), (11, 13), (12, 6), (21, -6), (22, 5),
+    (23, 28), (23, 5), (17, 7), (5, -7), (6, 25), (11, 7), (19, 6), (7, 5), (14, 53), (22, -6),
+    (23, -5), (1, 5), (17, 12), (3, 45), (5, -9), (10, 6), (20, 5), (21, 9), (23, -13), (25, -8),
+    (28, 6), (21, 6), (17, 10), (21, 5), (1, 7), (2, 8), (15, 5), (17, -5), (16, 7), (23, 5),
+    (2, 7), (5, 8), (20, 7), (10, 8), (21, 6), (5, -6), (8, 35), (17, -6), (19, 8), (20, -6),
+    (24, 6), (5, 5), (17, 5), (17, 9), (20, 5), (7, 7), (21, -8), (23, -6), (25, 30), (26, 7),
+    (28, 7), (25, 5), (25, 5), (25, 15), (26, 6), (0, 5), (1, 5), (5, -8), (15, -5), (17, 8),
+    (18, -10), (20, 15), (21, 31), (22, -6), (23, 6), (25, -6), (18, 8), (20, 8), (5, 12), (2, 7),
+    (5, -5), (20, 13), (21, -5), (22, 18), (23, 11), (9, 9), (10, 7), (5, 11), (6, 9), (21, -5),
+    (28, 7), (19, 11), (1, -5), (5, 14), (6, -5), (7, 20), (8, 9), (10, -5), (11, -6), (15, -5),
+    (17, -5), (18, 13), (19, -7), (20, 11), (21, -9), (22, -6), (23, 14), (24, -5), (25, -7), (26, 16),
+    (27, -5), (1, 13), (6, -5), (7, 6), (10, -5), (11, -5), (18, -7), (19, -6), (23, 45), (6, 5),
+    (5, -5), (20, 13), (21, -5), (22, 18), (23, 11), (15, 13), (18, 5), (9, 8), (18, 14), (16, 7),
+    (1, 7), (2, 9), (3, -5), (10, 17), (17, -5), (21, -7), (23, 24), (25, -8), (27, 6), (0, 7),
+    (2, 6), (18, 10), (20, 6), (23, 6), (5, -7), (10, 7), (20, 6), (21, 13), (23, -5), (19, 11),
+    (5, 11), (1, 11), (12, 7), (17, 12), (18, 5), (21, 14), (23, 5), (17, 9), (2, -5), (10, 7),
+    (21, -5), (23, 45), (23, 6), (15, 10), (22, 14), (0, 15), (6, 15), (10, 10), (18, -7), (20, -6),
+    (21, -9), (22, -6), (23, 9), (25, 17), (27, 7), (23, 14), (22, 11), (1, 9), (2, 5), (5, -5),
+    (6, 9), (10, 5), (11, 10), (6, 15), (10, 10), (18, -7), (20, -6), (21, -9), (22, -6), (23, 9),
+    (25, 11), (27, 7), (3, 14), (19, 6), (22, 13), (25, -6), (10, 8), (12, 5), (1, 16), (5, -12),
+    (21, 37), (22, -5), (5, -5), (8, 5), (12, 5), (17, -11), (18, -12), (19, 9), (20, -5), (21, -13),
+    (22, 5), (23, 13), (25, -7), (26, 27), (28, 6), (21, 8), (22, 6), (4, 15), (5, 29), (6, 10),
+    (18, -5), (19, -6), (20, -6), (21, -8), (23, -6), (7, 8), (12, 5), (21, 7), (0, -7), (2, -5),
+    (5, -13), (6, 13), (9, -9), (10, -6), (13, 8), (14, -5), (15, 7), (16, 11), (18, 34), (19, 28),
+    (21, 12), (22, -7), (23, -8), (24, -7), (25, -14), (26, -7), (27, -5), (28, -7), (25, 11), (24, 36),
+    (25, -11), (21, 5), (8, 6), (1, 8), (18, 7), (10, 18), (21, -6), (23, 32), (21, 9), (18, 16),
+    (9, 7), (21, 6), (0, 8), (17, 10), (25, 5), (25, 11), (0, 8), (23, 7), (5, -6), (15, -14),
+    (16, -5), (17, -6), (18, -8), (19, 116), (20, -8), (21, -18), (22, -6), (25, -5), (21, 12), (15, 8),
+    (21, 6), (1, 5), (5, 7), (22, 7), (0, 6), (5, -7), (8, 8), (18, 5), (20, 8), (18, 13),
+    (20, 7), (17, 10), (18, 11), (21, 11), (17, 7), (1, 12), (5, -5), (22, 6), (17, 12), (6, 8),
+    (23, 13), (17, 8), (1, 15), (6, 5), (9, -6), (17, 55), (18, -10), (19, -5), (21, 7), (23, -5),
+    (17, 8), (1, 6), (5, 7), (6, -8), (7, 6), (8, 33), (11, -6), (16, -6), (17, -13), (18, 12),
+    (19, 9), (20, 17), (21, -9), (22, -7), (23, -14), (25, -7), (27, 12), (9, 5), (19, 6), (20, 9),
+    (21, 5), (22, 7), (11, 13), (12, 6), (21, -5), (22, 5), (23, 22), (5, -5), (18, 6), (19, -5),
+    (20, 8), (21, -5), (27, 15), (25, 10), (18, 6), (9, 6), (15, 8), (17, 7), (9, 7), (16, 6),
+    (21, 17), (1, 6), (14, 8), (5, -11), (7, 15), (8, 7), (20, 11), (21, 10), (17, 9), (1, 7),
+    (15, 6), (5, 17), (17, 5), (25, 6), (26, 6), (17, 7), (21, 6), (1, 6), (2, 7), (18, 15),
+    (25, -5), (5, 6), (1, 23), (3, -9), (18, -10), (21, 12), (23, 11), (1, 5), (17, 8), (18, -5),
+    (5, -13), (9, 99), (17, -9), (18, -6), (20, -6), (21, -15), (23, -9), (25, 5), (5, -12), (6, -5),
+    (9, 23), (16, 19), (17, -9), (20, -6), (21, 32), (22, 11), (23, -13), (25, -8), (3, 9), (25, 6),
+    (20, 7), (21, 5), (10, 8), (12, 5), (23, -10), (15, 5), (18, 6), (1, -5), (5, -17), (9, -5),
+    (18, -8), (19, 28), (20, 29), (21, 20), (23, -10), (25, -5), (27, 12), (1, 21), (23, 13), (25, -6),
+    (17, 5), (12, 7), (1, 5), (26, 6), (4, 13), (14, 6), (1, 6), (11, 7), (15, -6), (16, 7),
+    (17, 9), (19, -6), (28, 6), (18, 8), (13, 8), (19, 7), (23, -5), (25, -5), (26, 25), (24, 7),
+    (12, 20), (17, 6), (17, 8), (9, 9), (10, 7), (15, 20), (16, 14), (21, -5), (6, 7), (18, -5),
+    (23, 14), (10, -5), (12, 64), (23, -8), (23, 14), (16, 6), (23, 9), (5, 9), (6, 6), (17, 6),
+    (21, -5), (23, 7), (1, 13), (5, -7), (17, 6), (0, 18), (17, 6), (5, -5), (11, 12), (23, 6),
+    (8, 7), (2, -7), (3, -5), (18, 14), (23, 32), (25, -6), (1, 6), (20, 10), (6, 9), (6, 6),
+    (19, -6), (21, -6), (22, 8), (25, 30), (18, 6), (5, 7), (20, 12), (5, 5), (1, 9), (6, 15),
+    (1, -5), (11, 6), (15, -6), (18, -5), (21, -8), (23, 6), (24, 11), (25, 33), (26, -5), (27, 6),
+    (28, 6), (21, 15), (8, 8), (20, 5), (20, 6), (21, 12), (1, 7), (2, 8), (15, 5), (11, -7),
+    (12, 67), (13, 16), (20, -5), (21, -6), (23, -15), (0, 8), (19, 20), (0, -8), (1, -12), (2, -6),
+    (4, -5), (5, -14), (6, -5), (8, 10), (9, -8), (10, -5), (11, -6), (12, -5), (15, -6), (17, -6),
+    (18, 79), (20, -12), (21, -18), (22, -6), (23, -19), (24, -9), (25, -29), (26, 14), (27, 100), (28, -6),
+    (2, 11), (7, 7), (21, -8), (23, -6), (25, 30), (26, 7), (28, 7), (11, 7), (7, 6), (12, 5),
+    (19, 9), (5, 5), (6, 7), (7, 6), (20, 10), (23, -5), (26, 10), (20, 10), (5, 5), (16, 5),
+    (6, 16), (18, 10), (15, 5), (25, 5), (15, 6), (18, 5), (0, 6), (4, 7), (6, 8), (5, 6),
+    (16, 6), (18, 9), (18, 13), (22, 13), (2, 11), (15, 7), (17, 7), (5, 7), (6, 10), (21, 5),
+    (11, 6), (25, 7), (1, 6), (19, 6), (1, 8), (6, 10), (17, 8), (21, 5), (0, -5), (1, -10),
+    (3, -5), (4, -5), (5, -9), (6, -6), (7, -5), (9, -7), (10, 7), (11, -10), (12, 34), (13, -5),
+    (14, -5), (15, -10), (16, -9), (17, -8), (18, -5), (19, -6), (20, -6), (22, -8), (23, 79), (24, -6),
+    (25, 22), (26, 7), (27, -5), (28, -6), (8, 16), (15, 6), (18, 5), (21, 7), (0, -7), (1, 86),
+    (2, 8), (4, 17), (5, -8), (6, -5), (9, -6), (10, -5), (11, -6), (14, 43), (15, -9), (16, -6),
+    (17, -9), (18, -9), (19, -7), (20, -7), (21, -14), (23, -15), (24, -6), (25, -16), (26, -6), (28, -5),
+    (5, 5), (9, 7), (15, 8), (17, 8), (25, -5), (20, 8), (8, 7), (3, -5), (4, -6), (5, 10),
+    (7, 19), (9, -7), (10, -8), (12, -6), (14, -6), (16, -8), (17, -10), (18, 5), (23, 33), (24, 7),
+    (27, -6), (28, -6), (2, 7), (16, 19), (3, 8), (23, 7), (20, 6), (21, 6), (22, 5), (17, 11),
+    (9, 6), (4, 7), (5, -6), (6, 18), (26, 5), (28, 8), (1, 6), (24, 42), (25, -14), (20, 13),
+    (22, 7), (6, 6), (17, 5), (7, 5), (16, 11), (18, 5), (20, -7), (21, -8), (22, 15), (23, 7),
+    (1, -5), (5, -9), (10, 29), (11, -7), (12, 43), (17, -11), (18, 5), (19, -8), (21, -12), (22, 15),
+    (23, 16), (25, -6), (19, 6), (12, 11), (1, -7), (14, 5), (15, -5), (17, -9), (18, 20), (21, -9),
+    (22, -5), (23, -8), (25, 38), (15, -6), (21, 76), (22, -9), (23, -8), (25, -6), (15, 22), (22, 5),
+    (25, 5), (20, 5), (18, 6), (21, 8), (22, 12), (21, 13), (3, 5), (14, 5), (27, 7), (17, 6),
+    (21, 18), (1, -6), (3, 7), (5, -5), (6, -7), (7, 9), (10, -5), (11, 8), (16, 14), (17, 14),
+    (25, -9), (26, -5), (4, 6), (17, 5), (0, -7), (1, 14), (2, 7), (3, 6), (4, -6), (5, -5),
+    (11, 14), (16, -6), (21, 8), (23, -5), (25, -15), (0, 13), (13, 7), (17, 9), (7, 5), (10, 6),
+    (21, 10), (19, 29), (20, -12), (19, 6), (4, 6), (5, 6), (18, 11), (21, 5), (23, 5), (21, 15),
+    (11, 6), (21, 14), (17, 10), (23, 6), (0, -8), (1, 5), (4, 7), (6, 8), (7, 5), (10, 7),
+    (11, -5), (12, -5), (15, -5), (16, -5), (17, 11), (20, 9), (21, 8), (22, -7), (25, -9), (9, 5),
+    (17, -6), (18, 11), (18, 5), (0, 41), (2, 16), (3, -8), (4, -7), (5, -11), (7, -5), (9, -9),
+    (10, -6), (12, -6), (13, -6), (14, -5), (15, -6), (16, -7), (17, -10), (18, 12), (19, -5), (20, -8),
+    (21, -7), (22, -8), (23, -18), (24, 27), (25, 41), (26, -13), (28, 11), (1, -9), (3, 12), (14, 86),
+    (15, -8), (16, -5), (18, -5), (19, -5), (20, -7), (21, -9), (23, -5), (25, -6), (18, 6), (25, 6),
+    (5, -7), (9, 15), (21, 6), (5, -6), (6, 7), (15, 6), (21, 14), (1, 10), (16, 15), (1, 15),
+    (1, 5), (16, 6), (16, 6), (0, 8), (6, 7), (18, 7), (21, 9), (0, 9), (2, 5), (3, -13),
+    (4, -10), (5, 31), (7, -5), (8, -12), (11, -14), (12, -17), (13, -16), (14, -14), (15, 14), (16, -12),
+    (17, 11), (18, 14), (19, 25), (20, 13), (21, 7), (22, -14), (23, -31), (24, -5), (26, 16), (27, 20),
+    (17, 5), (18, -5), (21, 8), (23, 8), (24, 11), (20, 8), (22, 6), (23, 8), (23, 10), (4, 6),
+    (6, 20), (21, -5), (6, 15), (13, 16), (0, 7), (24, 12), (25, -8), (1, 5), (11, 6), (14, 8),
+    (5, 8), (1, 15), (21, 9), (21, 17), (25, 9), (5, -5), (19, -6), (21, -6), (23, -11), (25, 73),
+    (1, 7), (2, 6), (9, -6), (17, 24), (21, -5), (23, -5), (15, 11), (21, 11), (21, 8), (21, 11),
+    (3, 5), (10, 6), (16, 11), (17, -5), (18, -6), (28, 7), (22, 6), (8, 6), (26, 10), (25, 15),
+    (18, 34), (21, -6), (23, -6), (15, 5), (9, 9), (10, 7), (12, 5), (18, 5), (20, 8), (21, 9),
+    (25, 7), (1, 26), (3, 15), (25, -5), (5, -6), (21, 14), (15, 14), (26, 5), (28, 8), (0, 11),
+    (2, -14), (4, 15), (6, 25), (7, -10), (8, -9), (11, -12), (12, 21), (13, -5), (16, -8), (17, 38),
+    (18, 12), (20, 14), (21, -14), (22, 24), (23, -32), (25, -9), (26, -17), (27, -15), (28, -19), (1, 10),
+    (12, 20), (25, 6), (23, 18), (23, 6), (27, 8), (5, 7), (18, 10), (23, 6), (0, 7), (5, 9),
+    (28, 7), (17, 5), (21, 6), (19, 7), (9, 10), (25, 7), (8, 7), (22, 8), (18, 10), (21, 9),
+    (12, 7), (19, 21), (0, 6), (5, -7), (6, -5), (9, -8), (10, 18), (12, 18), (19, 7), (20, 16),
+    (21, -5), (23, -14), (25, 11), (5, 19), (6, 5), (21, -5), (25, 7), (28, 7), (8, 7), (28, 8),
+    (1, -6), (5, -18), (6, -5), (9, -7), (10, -6), (11, -8), (12, -5), (15, -6), (16, -5), (17, -9),
+    (18, 11), (19, -5), (20, -14), (21, 45), (22, -8), (23, 49), (25, -9), (26, -5), (27, 42), (28, -5),
+    (18, 5), (19, 16), (25, 5), (14, 22), (22, 16), (20, 5), (19, 14), (25, -6), (17, 7), (1, -10),
+    (4, -6), (6, -7), (9, -10), (10, -7), (12, -5), (13, 5), (15, 27), (16, 10), (17, 15), (19, 21),
+    (20, 13), (21, 23), (22, -14), (23, -11), (24, -5), (25, -13), (28, -6), (9, 8), (10, 6), (21, 10),
+    (15, -6), (19, 50), (21, -10), (20, 15), (18, 10), (4, 9), (25, 25), (8, 7), (2, 7), (17, 30),
+    (18, -6), (21, -6), (20, 6), (6, 16), (22, 8), (18, 5), (10, 6), (11, 7), (19, 10), (22, 5),
+    (22, 6), (20, 8), (0, -8), (1, -5), (4, -6), (5, -10), (6, -6), (8, 22), (9, 10), (10, -6),
+    (11, -7), (12, -5), (13, 12), (15, -6), (16, -5), (17, -18), (18, -10), (19, -14), (20, 40), (21, -5),
+    (22, -6), (23, -15), (24, 27), (26, 34), (27, -10), (28, -6), (0, -8), (1, 18), (2, 20), (3, -9),
+    (4, -8), (5, -19), (6, -10), (7, -6), (9, 10), (10, -10), (11, -5), (13, -6), (14, -6), (15, -21),
+    (16, -9), (17, 85), (18, 94), (20, -30), (21, -8), (22, -6), (23, -18), (24, -10), (25, -12), (26, -9),
+    (28, -8), (16, 10), (4, 5), (28, 7), (20, 8), (19, 10), (12, 7), (18, 7), (23, 14), (18, 5),
+    (21, 18), (23, 12), (4, 5), (23, 9), (25, 11), (21, 10), (18, 22), (21, 6), (5, 10), (17, 7),
+    (5, 9), (9, 9), (17, 17), (21, -5), (28, 5), (17, 5), (2, 7), (17, 8), (18, 8), (19, 6),
+    (17, 28), (21, -5), (7, 10), (21, 9), (0, 6), (22, 6), (23, 6), (18, 5), (20, 5), (11, 7),
+    (1, 6), (5, 18), (6, -6), (9, 8), (17, 18), (18, 11), (20, -14), (21, -11), (23, -6), (25, -9),
+    (26, 13), (6, 13), (15, 6), (16, 11), (21, -6), (22, -5), (0, -77), (1, -45), (2, -38), (3, -35),
+    (5, 28), (6, 13), (7, -7), (8, -16), (9, 7), (10, 40), (11, 44), (12, 22), (13, -15), (14, 26),
+    (15, 11), (16, 17), (17, 6), (18, 11), (19, -12), (20, 23), (21, 36), (22, 46), (23, 110), (24, -42),
+    (25, -44), (26, -63), (27, -38), (1, 6), (5, 7), (6, -8), (7, 6), (8, 33), (11, -6), (16, -6),
+    (17, -13), (18, 12), (19, 9), (20, 17), (21, -9), (22, -7), (23, -14), (25, -7), (27, 12), (23, -5),
+    (27, 16), (28, 8), (0, 5), (1, 5), (18, 5), (17, -6), (18, 24), (19, 5), (20, 7), (23, -5),
+    (15, 7), (2, 5), (17, 12), (24, 11), (0, 9), (1, 15), (24, 6), (12, 8), (5, 9), (16, 8),
+    (17, 12), (28, 7), (17, 6), (6, 7), (16, 18), (2, 14), (23, 9), (15, 5), (18, -5), (22, 5),
+    (5, -9), (7, 23), (20, 19), (23, -5), (19, 22), (18, 5), (21, 5), (5, -10), (9, -5), (17, -7),
+    (18, -6), (19, 26), (20, 25), (21, 7), (23, -5), (25, -5), (27, 12), (8, 6), (25, -6), (26, 9),
+    (27, 25), (11, 5), (12, 8), (22, 25), (26, 8), (28, 8), (0, 5), (1, 6), (18, 9), (5, 10),
+    (1, 9), (7, 5), (22, 7), (9, 9), (10, 7), (1, -8), (4, 8), (5, 18), (9, 5), (10, -5),
+    (12, 8), (15, -5), (18, -7), (19, -7), (22, -6), (23, -14), (25, 9), (28, 18), (18, 6), (20, 6),
+    (17, 5), (19, 23), (22, 5), (22, 5), (4, 6), (23, 14), (18, 5), (16, 31), (17, 11), (20, -6),
+    (22, -5), (6, 10), (16, 21), (9, 9), (10, 7), (17, 7), (16, 6), (19, 10), (23, 5), (19, 6),
+    (16, 12), (16, 5), (5, 9), (4, 7), (0, -5), (25, 17), (4, 6), (0, -20), (1, -15), (3, 7),
+    (4, -15), (5, -10), (6, -9), (7, -6), (9, -11), (10, -12), (11, -9), (12, -10), (14, 7), (15, -21),
+    (16, -21), (17, -17), (18, -7), (19, 12), (20, -29), (21, 14), (23, 55), (24, -19), (25, 84), (26, 23),
+    (27, 21), (28, 10), (16, 7), (17, 21), (20, -6), (23, 6), (0, 6), (1, 31), (2, -5), (3, -12),
+    (4, 22), (5, 107), (6, 24), (10, 7), (11, -6), (12, -14), (15, -19), (16, -17), (17, -18), (18, -20),
+    (19, -28), (20, 35), (21, -5), (22, -15), (23, -34), (24, -10), (26, -17), (27, 14), (28, -13), (6, 5),
+    (3, 10), (5, -6), (9, 7), (20, -6), (23, 14), (20, 10), (19, 7), (16, 18), (17, 18), (19, 5),
+    (20, -7), (22, -7), (1, -5), (4, 26), (5, 24), (6, 5), (7, 12), (17, 7), (18, -8), (21, -12),
+    (22, -5), (23, -9), (25, -6), (26, 6), (15, 8), (19, 14), (18, 5), (23, 7), (8, 6), (26, 14),
+    (20, 7), (5, 37), (23, -5), (25, 5), (5, 5), (21, 7), (28, 8), (23, 12), (26, 10), (0, -7),
+    (2, -5), (5, -13), (6, 13), (9, -9), (10, -6), (13, 8), (14, -5), (15, 7), (16, 11), (18, 34),
+    (19, 28), (21, 12), (22, -7), (23, -8), (24, -7), (25, -14), (26, -7), (27, -5), (28, -7), (18, 14),
+    (21, 25), (6, 6), (5, 6), (17, 5), (18, 7), (16, 5), (25, 13), (27, 6), (28, 7), (17, 7),
+    (5, 9), (4, 16), (5, 8), (17, 6), (21, -6), (26, 7), (1, 9), (23, -5), (27, 16), (2, 8),
+    (19, 5), (21, 6), (17, 8), (1, -22), (3, -6), (5, 21), (6, 7), (9, 20), (10, -5), (12, 9),
+    (13, -6), (14, -5), (15, 20), (17, -12), (19, 19), (22, -9), (23, -14), (24, -6), (27, -6), (28, 7),
+    (22, 18), (22, 7), (0, -14), (1, 11), (2, 81), (3, -17), (4, -14), (5, -26), (6, -14), (7, -11),
+    (8, 8), (9, -10), (10, -17), (11, -17), (12, -16), (13, -7), (14, -13), (15, -22), (16, -16), (17, 120),
+    (18, 91), (19, -24), (20, -26), (22, -20), (23, -42), (24, 31), (25, 16), (26, -19), (28, -10), (11, 10),
+    (2, 14), (18, 5), (19, 12), (4, 6), (15, 5), (19, 8), (1, 14), (14, 7), (21, 6), (25, 7),
+    (26, 17), (0, -7), (1, 21), (2, 10), (3, 26), (4, 5), (5, -16), (6, -10), (7, -7), (11, -10),
+    (13, -5), (14, 12), (15, 11), (17, -6), (20, -5), (21, -19), (22, -9), (23, 18), (24, -9), (25, -6),
+    (26, 8), (20, 7), (21, 8), (25, 6), (23, 14), (0, 6), (8, 6), (16, 8), (17, 16), (18, 9),
+    (20, -6), (21, -8), (8, 7), (1, 8), (17, 11), (15, 8), (5, 15), (23, 10), (9, 5), (19, 6),
+    (20, 15), (21, 5), (1, 7), (5, 6), (28, 8), (17, 5), (0, 12), (0, -6), (24, 16), (18, 8),
+    (5, 7), (6, 10), (7, 6), (9, -5), (12, 5), (15, 13), (16, 6), (18, 10), (19, -9), (20, -10),
+    (21, -12), (23, 7), (6, 7), (10, 8), (21, 5), (16, 10), (2, 5), (25, 20), (15, 15), (7, 12),
+    (1, 8), (3, 75), (5, -5), (21, -10), (23, -18), (25, -5), (17, 22), (18, -5), (1, 9), (2, 5),
+    (6, 8), (9, -6), (11, 5), (17, 6), (19, -5), (20, -5), (21, -10), (23, 5), (26, -5), (27, 13),
+    (12, 20), (23, -5), (2, 7), (7, 6), (9, -5), (15, 23), (17, -12), (18, -9), (19, 14), (20, -8),
+    (21, -7), (22, 7), (23, -5), (25, -5), (28, 22), (17, 6), (18, 9), (25, -7), (26, 35), (11, 16),
+    (15, -5), (17, 17), (18, 15), (21, 9), (23, -5), (15, 32), (17, 12), (18, 6), (25, 9), (15, 22),
+    (17, 8), (18, -6), (20, 6), (21, -11), (23, 6), (25, -6), (28, 9), (6, 10), (25, 11), (12, 11),
+    (4, 13), (14, 6), (18, 7), (24, 14), (11, 5), (12, 7), (23, 6), (3, 8), (22, 10), (0, 5),
+    (25, 6), (27, 18), (11, 10), (4, 6), (19, 23), (20, -5), (12, 34), (23, -12), (1, 8), (1, 10),
+    (2, 6), (3, 10), (14, 24), (15, -5), (21, 7), (22, 20), (23, -14), (25, -5), (18, 10), (2, 7),
+    (6, 10), (0, 7), (18, 6), (4, 11), (6, 19), (20, 6), (25, 6), (26, 5), (27, 7), (23, 9),
+    (22, 5), (25, 11), (19, 11), (15, 16), (19, 11), (25, 9), (20, 12), (24, 7), (18, 8), (1, 5),
+    (2, 7), (4, 7), (17, -6), (21, -5), (23, 5), (26, 10), (28, 6), (27, 7), (24, 7), (25, -5),
+    (26, 6), (20, 15), (17, 13), (20, 7), (11, 17), (13, 6), (23, 11), (4, 6), (5, 9), (0, 13),
+    (21, 7), (25, -5), (23, 8), (13, 8), (22, 6), (23, 22), (5, -5), (20, -5), (23, 38), (10, 8),
+    (22, 10), (23, 6), (3, 6), (11, 7), (12, 5), (18, -6), (20, -5), (21, 13), (22, 12), (25, -8),
+    (0, -6), (1, -6), (3, -7), (4, -8), (5, 52), (6, -10), (10, -10), (11, -11), (12, -9), (14, -7),
+    (15, 8), (16, -12), (17, -10), (19, 18), (20, 10), (21, -22), (23, 16), (24, -9), (25, 14), (27, 14),
+    (28, -9), (22, 8), (1, -10), (2, -12), (3, -17), (4, -8), (5, -44), (6, 16), (8, -7), (9, 13),
+    (10, 11), (11, -5), (12, 11), (13, -7), (14, -19), (15, 5), (16, -9), (17, -8), (18, 18), (20, -6),
+    (21, 26), (22, 24), (24, -11), (25, 22), (26, 18), (28, -5), (18, 7), (7, 6), (5, -7), (7, 25),
+    (27, 8), (5, 8), (23, 7), (0, 11), (6, 7), (17, 5), (21, 10), (7, 5), (23, 6), (1, 6),
+    (19, 10), (8, 7), (3, 5), (5, -5), (10, 5), (12, 20), (16, 8), (17, 15), (18, -6), (20, 10),
+    (21, -9), (22, -5), (23, -8), (27, 7), (17, 17), (21, 6), (6, -6), (9, -8), (10, 18), (13, 6),
+    (17, 43), (18, -9), (20, -7), (21, 11), (22, -5), (23, -12), (27, 12), (0, 26), (1, -5), (3, 9),
+    (4, 12), (5, -6), (6, -13), (7, -8), (8, -5), (10, 21), (12, -5), (15, -6), (17, 12), (18, -9),
+    (19, -17), (20, 13), (21, -23), (22, 11), (23, 23), (24, -11), (26, -7), (27, -10), (3, 8), (22, 10),
+    (11, 8), (17, 7), (0, -5), (3, -5), (4, 31), (5, 48), (9, 9), (10, -5), (11, -5), (15, -5),
+    (17, -10), (18, -8), (19, -7), (20, -9), (22, -5), (23, -11), (25, 20), (1, 12), (21, 5), (5, 14),
+    (26, 13), (11, 8), (16, 15), (19, 9), (20, 7), (1, 6), (5, 11), (20, 9), (21, -6), (21, 6),
+    (0, 23), (1, -7), (3, 9), (15, 7), (20, -5), (22, -5), (23, -7), (24, 16), (25, 12), (26, -6),
+    (27, -5), (1, 10), (3, -5), (4, -5), (5, -13), (8, 6), (9, -6), (10, -6), (14, -7), (15, 8),
+    (18, 15), (19, 6), (22, 16), (23, -18), (24, -5), (25, 10), (26, -6), (28, -5), (3, 5), (5, -11),
+    (8, 35), (16, 6), (17, -5), (18, -6), (19, 14), (20, 10), (18, 6), (14, 10), (25, 9), (20, 18),
+    (1, 5), (15, 7), (1, 5), (4, 6), (18, 6), (23, 6), (4, 8), (10, 7), (18, 5), (21, -5),
+    (22, 23), (23, -5), (24, 6), (18, 5), (23, 5), (18, 5), (20, 5), (5, 5), (21, 7), (23, 7),
+    (21, 13), (23, -5), (27, 7), (20, 12), (0, 8), (1, -12), (2, -5), (4, -5), (6, -9), (9, 87),
+    (10, 7), (11, -8), (12, -6), (14, -5), (15, 5), (16, -8), (17, 6), (18, -19), (19, -14), (21, 34),
+    (22, -9), (23, -8), (24, -6), (25, -13), (26, -5), (27, -5), (1, 12), (21, 5), (22, 5), (23, 6),
+    (0, 5), (25, 17), (20, 24), (23, -6), (1, -5), (11, 10), (14, 7), (16, 7), (17, -7), (18, -6),
+    (21, 5), (26, 5), (9, 5), (19, 7), (20, 10), (21, 6), (21, 13), (15, 12), (0, 5), (21, 5),
+    (9, 9), (10, 7), (17, 9), (18, 6), (21, 6), (8, 7), (3, 5), (18, 8), (17, 6), (18, 5),
+    (21, 8), (10, 5), (17, 12), (22, 5), (23, -6), (25, 10), (23, 12), (22, 14), (28, 7), (19, 6),
+    (6, 10), (8, 7), (17, 11), (19, 5), (21, -5), (6, 12), (6, 10), (16, 32), (22, -5), (21, 8),
+    (18, 9), (5, 29), (6, 6), (5, -12), (6, -5), (10, -5), (11, -5), (15, -9), (17, 10), (18, -15),
+    (19, -9), (20, 7), (21, 31), (22, 33), (24, -6), (25, 6), (22, 14), (15, -7), (16, 33), (12, 6),
+    (21, 10), (24, 24), (25, -5), (19, 6), (23, 16), (23, 5), (3, 8), (22, 10), (1, 7), (21, 10),
+    (1, 7), (1, 10), (2, 12), (3, 20), (4, 5), (23, -7), (25, 15), (5, 5), (6, 11), (1, 9),
+    (21, 7), (4, 8), (5, -7), (23, 14), (19, 5), (11, 14), (21, 6), (23, -6), (25, 7), (20, 6),
+    (0, 50), (3, 5), (5, -13), (7, 5), (9, -8), (10, 9), (12, -9), (13, -6), (14, -7), (16, 7),
+    (17, 20), (18, -5), (20, -15), (21, -15), (22, -15), (23, -12), (24, 17), (25, 16), (26, -11), (27, -9),
+    (18, 6), (4, 9), (19, 12), (18, 6), (17, 5), (19, 5), (11, 13), (13, 8), (22, 6), (23, -7),
+    (18, 7), (25, 5), (18, 14), (19, -5), (21, 7), (24, 8), (25, 6), (17, 6), (24, 7), (26, 8),
+    (28, 8), (20, 7), (21, 5), (0, 6), (5, 6), (17, 5), (11, 7), (19, 25), (20, -5), (21, -5),
+    (17, 9), (18, -5), (28, 7), (2, 18), (17, 9), (20, 9), (23, -5), (17, 11), (23, 6), (22, 7),
+    (5, 11), (20, 6), (20, 26), (23, -8), (27, 7), (14, 6), (18, 8), (5, 5), (23, 9), (1, -6),
+    (5, -8), (13, 31), (17, 7), (23, -13), (24, 25), (25, -7), (26, -5), (28, 13), (9, 6), (1, 5),
+    (20, 5), (21, -6), (23, 15), (26, 8), (4, 5), (8, 7), (19, 6), (21, 5), (23, -5), (27, 8),
+    (26, 19), (15, 14), (20, 5), (8, 7), (17, 7), (15, 6), (5, 9), (24, 36), (25, -11), (2, 7),
+    (21, 7), (26, 7), (0, 8), (19, 7), (24, 11), (5, 9), (21, 13), (26, 8), (20, 5), (1, 5),
+    (14, 15), (20, 9), (5, 9), (22, 9), (6, 12), (16, -5), (17, -6), (18, 9), (19, -9), (20, -7),
+    (21, 10), (23, -9), (25, 18), (22, 5), (18, 7), (21, 12), (20, 18), (2, 11), (5, 8), (10, 9),
+    (2, 11), (18, 6), (14, 7), (15, 7), (21, 7), (22, 7), (25, 5), (19, 8), (18, 8), (25, 20),
+    (5, 17), (6, 5), (21, -5), (25, 7), (28, 7), (4, 13), (14, 6), (1, 44), (25, -7), (20, 8),
+    (23, 7), (0, 15), (19, 13), (2, 7), (1, 18), (17, -7), (18, 18), (21, 11), (23, -9), (25, -5),
+    (23, 15), (23, -6), (25, 26), (27, 7), (0, -5), (2, -5), (18, -5), (21, -5), (25, 52), (21, 9),
+    (6, 10), (7, 7), (1, -11), (17, -5), (18, -6), (21, -7), (23, -11), (24, -9), (26, 95), (6, 7),
+    (21, 11), (4, 9), (21, 13), (22, 18), (17, 5), (25, 17), (0, 14), (10, 16), (23, -8), (9, 5),
+    (19, 7), (20, 10), (21, 6), (9, 7), (15, 6), (17, 8), (19, 10), (16, 9), (18, 10), (21, -6),
+    (22, 10), (23, 10), (5, -7), (9, 46), (21, -7), (5, -5), (6, 9), (9, 6), (5, -5), (15, -8),
+    (16, -6), (18, -5), (19, 95), (21, -10), (23, -6), (25, -7), (23, 27), (3, 13), (1, 20), (2, 8),
+    (17, -7), (23, -6), (24, 17), (25, 5), (26, 5), (17, 5), (0, -5), (1, -8), (5, -6), (9, -5),
+    (13, 31), (17, 6), (19, -5), (23, -13), (24, 24), (26, -6), (28, 12), (4, 5), (5, 9), (6, 7),
+    (19, 9), (18, 13), (25, 5), (1, 10), (18, 7), (6, 10), (23, 16), (5, 37), (21, -5), (23, -5),
+    (16, 11), (2, 8), (23, -5), (25, 9), (27, 7), (9, 5), (19, 6), (20, 10), (21, 5), (24, 16),
+    (19, 10), (23, 13), (2, 7), (15, 8), (20, 8), (18, 6), (12, 7), (17, 16), (23, 14), (18, 8),
+    (10, 14), (1, 11), (2, 7), (11, 6), (15, -6), (17, 6), (18, 5), (23, -6), (21, 8), (6, 7),
+    (1, -21), (2, -24), (3, -26), (4, -6), (5, -15), (6, -25), (7, -17), (8, -15), (9, -38), (10, -22),
+    (11, -48), (12, -32), (13, -25), (14, 15), (15, 112), (16, 102), (17, -50), (18, -66), (19, 78), (21, 23),
+    (22, 129), (23, -106), (25, 92), (27, -17), (28, 17), (3, 5), (4, 8), (5, -5), (1, 7), (10, 11),
+    (12, 14), (16, 7), (20, -5), (21, -6), (23, 26), (15, 6), (18, 5), (15, 6), (23, 8), (0, -5),
+    (1, -5), (4, 7), (5, 11), (9, 11), (10, -5), (11, -5), (13, 5), (15, -7), (16, 5), (17, 38),
+    (18, -8), (20, -6), (21, 8), (22, -6), (23, -16), (24, -6), (25, -10), (26, 6), (18, 10), (18, 7),
+    (15, 6), (3, 6), (17, 14), (18, 7), (7, 5), (13, 15), (0, 7), (1, 9), (5, 7), (23, 10),
+    (6, 7), (6, 7), (12, 8), (24, 13), (1, 9), (1, 6), (18, 5), (20, 5), (3, 8), (22, 10),
+    (17, -5), (18, 13), (12, 7), (13, 8), (15, 10), (17, 6), (17, 6), (12, 15), (18, 15), (19, 6),
+    (4, 15), (6, 16), (9, 5), (15, -6), (17, 13), (19, -5), (21, 5), (24, -5), (15, 8), (17, 9),
+    (17, 6), (1, 6), (9, 5), (11, 6), (17, 12), (2, 8), (1, -5), (4, 21), (14, 5), (25, 24),
+    (17, 16), (27, 15), (9, 5), (19, 6), (20, 9), (21, 5), (21, 11), (18, 6), (5, 14), (17, 6),
+    (24, 7), (22, 5), (3, -5), (7, 16), (8, 8), (11, -9), (12, -7), (15, -7), (16, -8), (17, -5),
+    (19, -14), (21, 11), (22, -11), (23, -8), (24, 16), (25, 5), (26, 5), (28, -5), (21, 6), (17, 5),
+    (7, 8), (6, 8), (25, 8), (2, 8), (24, 28), (17, 9), (19, -6), (20, 8), (27, 7), (6, 6),
+    (19, 6), (21, 11), (28, 16), (1, 10), (2, 12), (3, 20), (4, 5), (23, -7), (1, 7), (6, 5),
+    (15, 7), (17, -6), (18, 11), (5, 6), (18, 7), (1, 23), (4, 14), (14, 9), (23, -5), (25, -5),
+    (0, -13), (1, -30), (2, -14), (3, -10), (4, -23), (5, 38), (6, -9), (7, 38), (8, 17), (9, 39),
+    (10, -6), (12, -20), (13, 31), (14, -26), (15, -32), (17, -36), (20, 17), (21, 22), (22, 20), (24, 13),
+    (26, -12), (27, -11), (28, 6), (4, 6), (12, 16), (13, 8), (15, -6), (16, 23), (19, -6), (21, 8),
+    (23, -9), (1, 14), (17, 5), (18, 5), (5, -6), (9, 50), (17, -5), (21, -8), (20, 8), (4, 12),
+    (5, 9), (6, 13), (7, 15), (20, -5), (23, -8), (10, 6), (21, 5), (23, 13), (26, 11), (0, 13),
+    (6, 7), (13, 7), (17, 8), (1, 5), (19, 14), (6, 7), (21, 7), (0, -6), (1, 37), (2, 12),
+    (4, -5), (5, -8), (6, -5), (9, -5), (10, -5), (11, -11), (12, 13), (13, -5), (15, -7), (16, -5),
+    (17, 5), (18, -14), (19, -9), (22, -7), (23, -14), (25, -16), (26, 82), (27, -6), (28, -6), (0, 25),
+    (1, 6), (2, 20), (4, -5), (5, -8), (9, -5), (15, -6), (17, -11), (20, -5), (22, -5), (23, -11),
+    (24, 14), (25, 12), (26, -9), (28, 14), (20, 20), (23, -6), (19, 12), (21, 5), (22, 6), (21, 7),
+    (20, 8), (1, 15), (11, 13), (13, 8), (22, 6), (23, -7), (23, 10), (11, 6), (18, 12), (21, -5),
+    (22, 5), (26, 6), (28, 7), (20, 7), (0, 9), (5, -7), (6, -5), (10, 13), (15, -5), (17, 15),
+    (18, -8), (19, 16), (20, 12), (21, -7), (22, -5), (23, 7), (25, -6), (21, 14), (25, 16), (18, 8),
+    (0, 12), (11, 6), (21, 8), (23, -5), (25, 7), (1, 7), (18, 6), (16, 8), (15, 5), (20, 8),
+    (20, 6), (19, 9), (22, 8), (25, 14), (5, 5), (24, 7), (0, 6), (24, 8), (25, -6), (22, 13),
+    (5, 5), (22, 6), (22, 12), (5, 14), (5, 8), (5, 5), (6, 11), (20, 16), (5, 5), (5, 10),
+    (14, 5), (19, 9), (1, 9), (4, 11), (25, 6), (9, 9), (11, -5), (12, 24), (19, -6), (20, 6),
+    (21, -9), (23, 10), (6, 8), (12, 8), (24, 7), (19, 6), (15, 8), (18, 10), (1, 6), (6, 12),
+    (16, 10), (21, 6), (22, -7), (21, 11), (15, 5), (17, 14), (17, -7), (18, 16), (5, 6), (6, 12),
+    (6, 14), (1, 6), (22, 5), (26, 9), (17, 5), (6, 6), (15, 7), (16, 15), (18, 7), (19, 26),
+    (20, -5), (22, -5), (25, -5), (2, 7), (23, 7), (1, 5), (11, 6), (14, 12), (22, 12), (23, -7),
+    (24, 5), (0, 27), (17, 14), (18, -5), (20, 5), (19, 6), (19, 16), (25, 9), (17, 5), (12, 6),
+    (19, 6), (20, 6), (14, 13), (19, 8), (21, -8), (22, 5), (28, 7), (5, -5), (7, 17), (27, 8),
+    (18, 5), (11, 12), (20, 12), (3, 6), (21, 17), (15, 7), (4, 8), (15, 5), (17, 5), (6, 8),
+    (19, 8), (22, 5), (9, 5), (13, 6), (17, 8), (19, 13), (21, -5), (22, 10), (23, 16), (1, 10),
+    (18, 6), (5, -5), (20, -5), (23, 38), (6, 14), (2, 18), (9, 5), (17, 15), (25, -5), (26, 6),
+    (0, 7), (10, 9), (12, 7), (19, 6), (20, -5), (18, 13), (20, 6), (15, 8), (12, 8), (14, 6),
+    (5, 5), (7, 9), (1, -5), (5, 34), (7, 38), (9, -6), (17, -5), (18, -6), (23, -5), (25, -5),
+    (26, 8), (7, 7), (0, 29), (1, -6), (1, 6), (5, 11), (20, 9), (21, -6), (11, 6), (25, 7),
+    (20, 8), (19, 6), (12, 8), (5, 11), (0, 11), (18, 8), (20, 7), (21, 6), (17, 5), (17, 7),
+    (21, 6), (4, 26), (5, 46), (9, 5), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7),
+    (20, -6), (22, -5), (23, -10), (25, 23), (18, 8), (18, 8), (18, 13), (5, 10), (6, 8), (21, -6),
+    (28, 7), (8, 6), (26, 11), (17, 5), (7, 5), (17, 7), (11, 5), (23, 7), (24, 7), (18, 17),
+    (21, 5), (18, 6), (9, -5), (15, 5), (17, -8), (18, 7), (20, -7), (21, 20), (23, 12), (26, 7),
+    (15, 11), (21, 10), (24, 20), (25, -5), (15, 6), (18, 5), (21, 18), (18, 6), (27, 7), (7, 7),
+    (10, 8), (20, 5), (1, 12), (5, -8), (17, 11), (3, 7), (8, 24), (19, 15), (21, -6), (23, -9),
+    (18, 5), (20, 5), (17, 58), (18, -7), (21, -5), (1, 5), (5, -7), (10, -5), (11, 33), (12, 19),
+    (21, -7), (15, 9), (18, 5), (17, 6), (28, 8), (10, 15), (12, 6), (11, 11), (20, 6), (20, 31),
+    (4, 7), (6, 17), (23, -6), (20, 8), (20, 13), (18, 5), (20, 8), (18, 5), (27, 8), (18, 5),
+    (21, 8), (10, 7), (0, 21), (1, -6), (25, 11), (28, 7), (17, 5), (21, 5), (23, 12), (21, 6),
+    (23, 6), (25, 8), (1, 16), (3, 15), (10, 7), (14, 6), (25, -8), (6, 8), (12, 8), (24, 7),
+    (4, 9), (23, 18), (0, -19), (1, -7), (3, -8), (4, -22), (6, -5), (7, -14), (8, -13), (9, 5),
+    (10, -12), (11, -41), (12, -19), (13, 5), (14, -14), (15, 33), (16, 36), (17, 25), (18, 28), (19, -32),
+    (20, -20), (21, 44), (22, 18), (23, -37), (24, 13), (25, 43), (27, -9), (28, 25), (17, 11), (1, 10),
+    (23, 6), (17, 7), (0, -6), (1, 18), (6, 15), (25, 10), (28, 6), (0, 6), (1, -15), (3, -15),
+    (4, 31), (5, 18), (6, 25), (7, 16), (9, 26), (10, -7), (11, -28), (12, -22), (14, -10), (15, -16),
+    (16, -28), (17, 15), (18, -5), (19, 5), (20, 20), (21, 5), (22, -21), (23, -34), (24, 5), (25, -11),
+    (26, 17), (27, 24), (28, 7), (5, 18), (19, 14), (27, 15), (20, 5), (15, 21), (23, 25), (1, -8),
+    (3, -5), (4, -6), (5, -19), (6, -7), (7, -5), (9, -6), (10, -13), (11, 38), (13, -5), (15, -9),
+    (16, -7), (17, -9), (19, -12), (20, 42), (21, -5), (22, -6), (23, 89), (24, -5), (25, -10), (26, -5),
+    (27, -5), (28, -6), (23, 12), (1, 7), (2, 7), (22, 17), (13, 8), (1, 10), (4, 25), (25, -6),
+    (19, 10), (6, 5), (14, 7), (22, 5), (23, 15), (23, 7), (27, 8), (5, 5), (9, 7), (1, -7),
+    (3, 11), (4, 63), (5, -14), (6, -9), (7, -5), (9, -7), (10, -9), (11, -11), (12, -7), (13, -5),
+    (14, 86), (15, 6), (16, 24), (17, -10), (18, -11), (19, -7), (20, -12), (21, -8), (22, 14), (23, -39),
+    (24, -5), (25, -18), (26, -5), (28, -7), (4, -5), (5, -11), (6, -5), (9, -6), (10, -8), (13, 5),
+    (15, -5), (17, -9), (18, -8), (20, -13), (21, -7), (22, 14), (23, 94), (28, -5), (18, 6), (21, 5),
+    (22, 6), (19, 5), (2, 5), (3, 9), (4, 6), (21, 6), (15, 6), (19, 10), (25, 5), (23, 8),
+    (1, -6), (6, -5), (7, 7), (9, 19), (10, 17), (11, -5), (12, -5), (17, -6), (19, -7), (20, 19),
+    (21, -9), (22, 32), (23, -10), (25, -7), (25, 6), (28, 7), (1, -7), (3, -5), (4, -5), (6, -6),
+    (14, -6), (15, -6), (16, -5), (17, -9), (18, -8), (19, -7), (20, -9), (21, -9), (22, -8), (23, 104),
+    (25, 20), (28, -5), (0, 10), (1, -6), (3, 10), (4, -5), (10, -5), (11, -7), (14, 11), (15, -6),
+    (17, 7), (18, -8), (19, -6), (20, 7), (21, -13), (23, 42), (28, 5), (18, 11), (0, 21), (1, 10),
+    (2, -9), (4, -19), (5, -23), (6, -11), (7, -9), (8, -11), (9, 28), (11, -12), (12, -17), (15, 37),
+    (16, 25), (17, 22), (18, 21), (19, -22), (20, 10), (21, 15), (23, -5), (25, -24), (26, -17), (27, -13),
+    (1, 7), (25, 6), (3, 6), (18, 5), (19, 6), (17, 6), (26, 8), (28, 8), (0, -31), (2, -17),
+    (3, -26), (4, -10), (5, 85), (6, 47), (7, 14), (8, -20), (9, 30), (11, -55), (12, -22), (13, -24),
+    (14, -31), (15, 26), (17, 34), (18, 43), (19, 67), (20, 27), (21, 33), (23, -73), (24, -21), (25, -34),
+    (26, -32), (27, -5), (28, -8), (10, 5), (11, -5), (13, 23), (21, -6), (23, 35), (0, -8), (1, -6),
+    (3, -8), (4, -5), (6, -6), (9, -7), (10, 6), (11, 25), (12, 24), (13, 22), (14, -7), (16, 5),
+    (17, -5), (18, -14), (20, -6), (21, 19), (22, -9), (23, 7), (25, 6), (26, -7), (28, -7), (18, 9),
+    (0, 12), (18, 5), (21, 5), (10, 6), (12, 8), (21, 6), (1, 6), (1, 7), (20, 8), (5, 6),
+    (21, 6), (1, 20), (2, -11), (3, 17), (4, 32), (5, 71), (6, 48), (7, 15), (8, 6), (9, -20),
+    (10, -19), (11, -17), (12, -13), (14, 5), (15, -15), (16, -16), (17, -10), (18, -21), (19, -20), (20, -31),
+    (21, 21), (22, -19), (23, -6), (24, -8), (25, -14), (26, 6), (27, -9), (28, 15), (0, -5), (5, -17),
+    (6, -6), (9, -6), (10, -7), (11, -7), (12, -5), (16, -5), (17, -11), (18, 5), (19, -11), (20, -14),
+    (21, 26), (22, -7), (23, 75), (24, -5), (25, -7), (27, 40), (23, 27), (20, 7), (21, 5), (7, 7),
+    (15, -7), (19, -5), (21, 18), (22, -6), (23, -6), (28, 23), (1, 5), (12, 8), (15, 16), (19, 12),
+    (0, 5), (5, -5), (16, 6), (18, -5), (19, -5), (21, 12), (22, 29), (25, -6), (2, 7), (18, 6),
+    (18, 11), (19, 11), (18, 6), (20, 6), (22, 16), (18, 26), (6, 6), (9, 10), (19, 8), (20, -5),
+    (27, 8), (1, 5), (11, 11), (20, 11), (1, 5), (5, 20), (10, 7), (11, 15), (23, -5), (19, 9),
+    (4, 7), (5, -6), (6, 18), (21, 11), (20, 8), (23, 21), (1, 9), (23, 7), (1, -5), (6, 63),
+    (23, -5), (24, 7), (25, -11), (5, 7), (22, 20), (0, 16), (1, 24), (2, -5), (5, -39), (6, 9),
+    (7, 7), (9, 9), (10, 13), (11, -7), (12, -5), (14, 6), (15, -5), (16, -7), (17, 8), (18, -7),
+    (19, -8), (20, -13), (21, 16), (22, -8), (23, -9), (26, -9), (27, 14), (19, 5), (4, 8), (5, 24),
+    (6, 35), (10, 12), (15, -5), (17, -10), (19, -7), (20, -8), (21, 16), (22, -5), (23, -18), (25, -5),
+    (2, 8), (6, 6), (25, 13), (16, 13), (5, -5), (9, 5), (20, 11), (25, 7), (6, 8), (18, 9),
+    (28, 8), (1, 5), (1, 6), (6, 6), (18, 8), (19, 5), (20, 7), (21, 8), (6, 8), (21, 11),
+    (1, 8), (5, 5), (16, 7), (14, -8), (22, 15), (1, -7), (11, 5), (12, 5), (18, -10), (22, 18),
+    (19, 13), (21, 6), (13, 8), (4, 9), (0, 12), (6, 16), (13, 8), (16, 15), (13, 8), (22, 5),
+    (20, 9), (1, 51), (4, 85), (5, -29), (6, -7), (9, -5), (15, -5), (18, -6), (19, -5), (20, -6),
+    (21, -13), (23, -9), (25, -8), (18, 16), (21, 5), (6, 7), (0, 21), (1, 20), (5, -10), (20, -6),
+    (23, -5), (18, 8), (22, 27), (23, -6), (12, 8), (19, 16), (3, 6), (21, 6), (15, 5), (18, 11),
+    (1, -5), (4, 17), (13, 13), (7, 8), (12, 5), (21, 7), (6, 8), (17, 11), (18, 10), (20, 7),
+    (25, -5), (10, 11), (21, 12), (19, 9), (19, 11), (1, 13), (11, 12), (17, 6), (19, 5), (21, 6),
+    (1, 5), (20, 8), (6, 7), (5, 9), (2, 12), (21, 10), (17, 7), (11, 29), (23, -5), (11, 12),
+    (23, 5), (1, 7), (2, 8), (15, 5), (17, 7), (28, 7), (17, 6), (2, 10), (6, 12), (1, -5),
+    (2, 7), (18, 13), (20, 6), (25, 10), (3, 7), (8, 6), (15, -10), (17, -6), (18, -8), (19, -5),
+    (20, 5), (21, -13), (22, 27), (23, 33), (27, 6), (5, 7), (4, 14), (25, 10), (21, 25), (17, 5),
+    (19, 6), (26, 17), (1, 6), (19, 6), (19, 10), (21, 26), (2, 8), (17, 10), (13, 8), (19, 6),
+    (26, 5), (28, 8), (0, -22), (1, 32), (3, -7), (4, 19), (5, 22), (6, 9), (7, 17), (8, -9),
+    (9, 19), (10, -12), (11, -20), (13, -14), (14, -15), (15, 6), (17, -19), (18, -19), (19, 9), (21, 17),
+    (22, -19), (23, -10), (24, 8), (25, -20), (27, -18), (28, 50), (3, 6), (5, 12), (6, 5), (9, 7),
+    (21, 11), (23, -6), (5, -5), (20, 18), (23, 10), (2, 7), (12, 8), (4, 5), (6, 11), (12, 7),
+    (25, 6), (1, 16), (3, 49), (4, 14), (5, -7), (6, -5), (11, -5), (17, -5), (18, -6), (19, -6),
+    (20, -5), (23, -12), (24, -8), (25, 25), (26, -7), (27, -5), (25, 13), (1, 7), (15, -5), (21, 23),
+    (17, 6), (24, 7), (4, 5), (10, 6), (11, 9), (14, 12), (16, 6), (17, -7), (18, -5), (20, -6),
+    (21, 6), (23, -5), (18, 5), (20, 5), (20, -6), (27, 8), (1, 15), (21, 9), (2, 6), (26, 19),
+    (20, 10), (23, 6), (0, -5), (1, -8), (4, -5), (5, 30), (6, -5), (7, 36), (9, -8), (10, -5),
+    (11, -5), (16, 20), (17, 8), (19, 7), (20, -5), (21, -8), (22, -11), (25, -12), (26, 6), (28, -5),
+    (17, 20), (0, 43), (4, 5), (5, -11), (7, -9), (8, -8), (9, -5), (10, -13), (11, -8), (12, -12),
+    (13, -13), (14, -11), (15, -10), (16, -14), (17, -16), (18, -18), (19, 29), (21, -14), (24, 9), (25, 45),
+    (27, 20), (28, 9), (15, 5), (5, 10), (3, 11), (18, 5), (21, 8), (14, 6), (27, 8), (10, 5),
+    (11, -5), (14, -17), (15, -7), (16, -9), (17, -8), (18, -7), (19, -5), (20, 8), (21, 5), (22, 105),
+    (23, -13), (25, -11), (12, 8), (17, 5), (0, 40), (1, 33), (2, -6), (3, -9), (5, -8), (6, -6),
+    (11, -6), (15, -9), (16, -6), (19, -10), (21, 8), (22, -5), (24, 18), (25, -10), (26, -6), (28, 9),
+    (0, 7), (1, 17), (2, -6), (3, -5), (5, -10), (10, 12), (11, -7), (14, -5), (15, -7), (16, -7),
+    (17, 11), (18, 10), (19, -12), (20, 6), (21, 40), (22, -6), (24, -6), (25, -14), (26, -5), (28, -5),
+    (0, 26), (1, 43), (4, -9), (5, -9), (8, -5), (9, -14), (10, -8), (11, -11), (13, -9), (14, -7),
+    (15, -12), (16, -7), (18, 9), (19, -6), (20, -10), (21, 34), (22, -9), (24, -13), (26, -16), (27, 13),
+    (28, 26), (21, 9), (17, 11), (26, 9), (5, 5), (21, 14), (23, 11), (1, -9), (2, 31), (18, 16),
+    (20, 8), (1, 6), (2, -5), (4, -6), (5, -12), (6, -7), (9, -9), (10, -8), (11, -9), (12, -7),
+    (14, -9), (15, 167), (16, -18), (17, 16), (18, 46), (19, -17), (20, -13), (21, -34), (22, -15), (23, -20),
+    (24, -5), (25, -10), (26, -5), (28, -7), (0, -6), (3, -6), (11, 17), (13, 18), (17, -8), (19, -13),
+    (23, 18), (25, 12), (26, -5), (27, 8), (12, 5), (15, 9), (16, 5), (17, 8), (6, 7), (17, 14),
+    (5, 6), (22, 6), (1, 17), (2, 7), (4, -11), (6, 14), (7, -8), (8, -6), (9, 12), (10, 5),
+    (11, -9), (12, 8), (13, -7), (15, 5), (16, 12), (18, 15), (19, 6), (20, 5), (21, 11), (22, -20),
+    (23, -21), (24, -5), (25, -19), (26, -13), (18, 5), (25, 5), (2, 7), (14, 5), (16, 22), (5, -5),
+    (6, 7), (21, 16), (23, 5), (0, 15), (24, 8), (25, 14), (6, 5), (28, 8), (16, 7), (21, 6),
+    (11, 7), (23, 13), (25, -6), (6, 6), (27, 8), (5, 8), (25, 6), (19, 6), (1, 10), (22, 6),
+    (14, 5), (19, 5), (9, 8), (18, 14), (9, 5), (21, 11), (17, 7), (18, 5), (21, 12), (0, 6),
+    (19, 5), (1, -6), (9, 7), (11, 22), (13, 49), (21, -6), (23, -5), (25, -12), (1, 11), (23, 7),
+    (1, 14), (14, 7), (21, 6), (0, 5), (1, -5), (5, -9), (10, 6), (18, -6), (19, -7), (20, 55),
+    (27, 5), (4, 6), (23, 14), (18, 15), (2, 11), (17, 5), (18, 14), (20, 5), (21, 5), (19, 11),
+    (6, 15), (17, 6), (24, 7), (17, 7), (18, 5), (18, 5), (20, 5), (9, -6), (10, 20), (12, 11),
+    (15, -6), (18, 5), (19, 10), (20, 11), (23, -16), (1, -5), (5, -5), (15, 58), (16, 28), (17, -8),
+    (19, -9), (22, -8), (23, -10), (25, -5), (3, 5), (14, 14), (7, 11), (22, 9), (19, 12), (23, 5),
+    (5, 11), (23, 14), (3, 7), (15, -5), (16, 9), (21, -5), (22, 11), (8, 7), (5, 5), (6, 11),
+    (6, 10), (9, 10), (10, 67), (11, -13), (12, -6), (20, -5), (21, -5), (23, -9), (6, 7), (21, 13),
+    (22, 6), (23, 11), (10, 7), (20, 16), (5, 6), (24, 8), (15, 5), (6, 10), (15, 6), (17, 6),
+    (17, 5), (12, 8), (18, 9), (1, -5), (5, 7), (9, 5), (10, 5), (17, 28), (18, -11), (19, -5),
+    (20, 14), (23, -9), (25, 5), (5, 5), (19, 6), (0, -5), (13, 6), (17, -8), (18, -7), (24, 30),
+    (25, 11), (26, 12), (23, 15), (25, 16), (17, 14), (5, 5), (17, 7), (0, 7), (16, 9), (17, 6),
+    (18, 7), (19, 7), (21, -5), (6, 8), (21, 7), (17, 6), (24, 7), (3, 7), (14, 6), (1, 5),
+    (11, 6), (14, 8), (22, 5), (7, 8), (5, -6), (17, -8), (18, 29), (19, 9), (20, 9), (23, -5),
+    (4, 8), (21, 5), (4, 7), (18, 5), (20, 5), (11, 22), (23, -6), (2, -8), (3, -6), (7, 5),
+    (18, 15), (23, 29), (25, -8), (1, -9), (4, 14), (10, 17), (16, -6), (17, -8), (18, -7), (19, 6),
+    (20, -5), (21, 6), (22, -8), (25, 26), (1, -7), (2, 15), (18, 5), (19, 6), (20, 10), (23, -6),
+    (8, 7), (15, 7), (18, 13), (21, -5), (20, 5), (1, 15), (27, 7), (26, 7), (0, -6), (4, 5),
+    (11, 9), (12, 5), (16, 5), (18, -9), (20, -7), (1, 13),
 ];

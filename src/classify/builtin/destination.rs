@@ -23,7 +23,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
-            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting"]),
+            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not"]),
     );
     v.push(
         r("qq.connection_frequency_limited", C::TooManyConnections,
@@ -120,7 +120,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
-                 "helo is dynamic", "dynamic ip space", "dynamic address"])
+                 "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -136,6 +136,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "throttl*",
             "too many messages",
             "too many mails",
+            "to many mails",
+            "to many messages",
             "messaging limit*",
             "rate overlimit",
             "recipient rate limit",
@@ -271,6 +273,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Message),
     );
     v.push(
+        r("text.attachment_listed", C::VirusContent,
+          "an attached file or its extension is on the receiver's block list ('the extension of the attached file is blacklisted'): the message's content, not our IP")
+            .t(&["attached file", "extension of the attach*", "attachment extension", "file extension"])
+            .scope(Scope::Message),
+    );
+    v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
             .t(&["blocked using", "blacklist*", "blackhol*",
@@ -284,7 +292,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
                  "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned",
                  "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
-                 "is an open relay", "listed as an open relay", "open relay database"])
+                 "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb"])
             .scope(Scope::Destination),
     );
     v.push(

@@ -32,7 +32,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         (
             "rfc3463.x.1.3",
             "*.1.3",
-            C::UserUnknown,
+            C::Protocol,
             "X.1.3 bad destination mailbox address syntax (RFC 3463)",
         ),
         (

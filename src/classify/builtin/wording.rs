@@ -19,7 +19,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
-                 "too short message", "message too short", "empty or too short", "header check"]),
+                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -99,7 +99,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
-                 "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment",
+                 "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
+                 "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachment extension", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
                  "outbreak"]),
     );
@@ -132,7 +133,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender",
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
-                 "mail from this sender", "this sender is not"])
+                 "mail from this sender", "this sender is not", "sender address verification", "sender verification",
+                 "domain must resolve", "sender does not exist", "sender address does not exist"])
             .scope(Scope::Message),
     );
     v.push(
@@ -202,7 +204,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
-                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx"])
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
@@ -249,7 +251,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "authentication is required",
-                 "unauthenticated session", "submission port", "must log in", "must login", "log in to send"]),
+                 "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
+                 "receive your mail before sending", "senders to authenticate"]),
+    );
+    v.push(
+        r("auth.needs_tls", C::TlsRequired,
+          "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
+            .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication"])
+            .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
         r(
@@ -290,6 +299,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "authentification invalide",
             "password transition",
             "echec d'authentification",
+            "authentication type",
+            "authentication mechanism",
+            "authentication string",
+            "cannot base64-decode",
+            "authentication credentials invalid",
         ])
         .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
@@ -375,6 +389,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
         ]),
     );
+    v.push(
+        r("text.address_syntax", C::Protocol,
+          "the recipient address we sent is malformed (RFC 3463 X.1.3 'bad destination mailbox address syntax', 'malformed address', 'invalid format'): a syntax error in our RCPT argument, not an unknown user")
+            .t(&["address syntax", "malformed address", "malformed destination", "malformed e-mail address", "malformed email address",
+                 "malformed recipient", "does not conform to rfc", "not a valid rfc 5321", "not a valid rfc5321", "invalid format",
+                 "must specify a domain", "valid only as source"])
+            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
+    );
     // Mailbox state.
     v.push(
         r("text.mailbox_full", C::MailboxFull,
@@ -383,7 +405,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
                  "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
-                 "overquotatemp", "overquotaperm", "postfach voll", "boite pleine", "insufficient storage for the user",
+                 "overquotatemp", "overquotaperm", "not have enough space", "postfach voll", "boite pleine", "insufficient storage for the user",
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
@@ -473,7 +495,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
             .t(&["service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
-                 "service temporarily", "not available at this time", "maintenance"])
+                 "service temporarily", "not available at this time", "maintenance",
+                 "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable"])
             .ev(Evidence::GenericWording),
     );
     v.push(
@@ -513,6 +536,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
             "disk full",
             "out of memory",
+            "allocate memory",
+            "memory allocation",
+            "pipe command",
+            "pipe mail to",
             "transaction failed",
             "configuration error",
             "misconfigur*",
@@ -591,6 +618,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "synchronisation error",
             "protocol synchronization",
             "no valid recipients",
+            "no recipients",
             "must precede data",
             "need rcpt",
             "sender not yet given",
@@ -606,6 +634,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "invalid syntax",
             "no helo",
             "before mail command",
+            "pipelined input",
+            "didn't greet",
         ])
         .scope(Scope::Connection)
             .ev(Evidence::GenericWording),
