@@ -2009,6 +2009,49 @@ fn fourth_round_attachments_auth_syntax_and_stage_scope() {
             P,
             Scope::Message,
         ),
+        (
+            "454 4.7.0 TLS unavailable on this server",
+            S::Starttls,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "530 5.7.0 You must use encryption to send mail here",
+            S::MailFrom,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "451 4.4.0 Unable to connect to DNS servers, try again later",
+            S::RcptTo,
+            C::Dns,
+            T,
+            Scope::Recipient,
+        ),
+        // The receiver answered: what timed out is its own work, not our connection.
+        (
+            "451 4.4.5 Queue write timed out",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.6.0 Could not parse mail data",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "421 4.3.2 Server closing connection",
+            S::MailFrom,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
     ];
     check_scoped(&cases);
 }

@@ -19,7 +19,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
-                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects"]),
+                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail",
+                 "parse the message", "unparsable message", "unparseable message"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -229,7 +230,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "hostname lookup failure",
             "name lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
-            "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution"])
+            "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -312,7 +313,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the server requires TLS (530 5.7.0 Must issue a STARTTLS command first; 'does not support TLS' when we require it)")
             .t(&["starttls command first", "must issue a starttls", "starttls required", "tls required", "requires tls", "tls is required",
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
-                 "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls"]),
+                 "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
+                 "use an encrypted", "via an encrypted"]),
     );
     v.push(
         r(
@@ -338,6 +340,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "certificate rejected",
             "tls not available",
             "tls currently unavailable",
+            "tls unavailable",
             "security failure",
             "handshake error",
         ]),
@@ -496,8 +499,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
                  "service temporarily", "not available at this time", "maintenance",
-                 "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable"])
+                 "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable",
+                 "server closing connection", "closing connection"])
             .ev(Evidence::GenericWording),
+    );
+    v.push(
+        r("reply.receiver_timeout", C::ServerError,
+          "a reply (with its code) after the data that speaks of a timeout: the receiver answered, so our connection worked; what timed out is its own work (writing the spool, a queue hand-off); a bounce's 'conversation … timed out' has no code and stays a network failure")
+            .t(&["timed out", "timeout"])
+            .codes("4xx 5xx")
+            .at(&[S::Data, S::DataEnd, S::Bdat]),
     );
     v.push(
         r("text.network", C::Network,
