@@ -28,9 +28,11 @@ use tempfail::{Category, Classification, Classifier, Stage};
 /// this taxonomy; the first is used): chosen by the cross-validation.
 const CORPUS_WEIGHT: f64 = 0.5;
 
-/// The gate written into the generated table: chosen by `cross_validation`.
+/// The gate written into the generated table: chosen by `cross_validation` (fourth
+/// round, 292 systems: `weak` 35 gains three rows of category and three of scope over
+/// 25, with tie 0 fewer model decisions than tie 5 for the same category).
 const CHOSEN_GATE: Gate = Gate {
-    weak: 25,
+    weak: 35,
     tie: 0,
     margin: 100,
 };

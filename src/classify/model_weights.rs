@@ -9,7 +9,7 @@ use crate::classify::Category;
 
 /// The gate chosen by cross-validation on the tuning systems.
 pub(super) const GATE: Gate = Gate {
-    weak: 25,
+    weak: 35,
     tie: 0,
     margin: 100,
 };
