@@ -259,8 +259,8 @@ fn tuning_split() {
     );
     // A guard against regressions on the rows the rules were tuned on (the figures in
     // BENCHMARKS.md); the held-out rows carry the issue's thresholds.
-    assert!(pct(t.cat, t.n) >= 89.0, "tuning category {}", t.line());
-    assert!(pct(t.scope, t.n) >= 88.0, "tuning scope {}", t.line());
+    assert!(pct(t.cat, t.n) >= 90.0, "tuning category {}", t.line());
+    assert!(pct(t.scope, t.n) >= 89.0, "tuning scope {}", t.line());
     assert!(pct(t.disp, t.n) >= 98.0, "tuning disposition {}", t.line());
     assert!(t.cat > k.cat && t.cat > c.cat);
 }
@@ -327,7 +327,7 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 }
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
-/// disposition >= 99 %. Not reached (`fresh4/`: 76.7 %, 75.9 %, 96.8 %): run with
+/// disposition >= 99 %. Not reached (`fresh5/`: 74.0 %, 78.1 %, 95.6 %): run with
 /// `cargo test --test generalisation -- --ignored` to see how far.
 #[test]
 #[ignore = "issue 14's held-out targets are not reached yet; see BENCHMARKS.md"]
@@ -360,9 +360,9 @@ impl Floor {
     }
 }
 
-/// `fresh4/`'s one look (BENCHMARKS.md): 191 / 189 / 241 of 249.
+/// `fresh5/`'s one look (BENCHMARKS.md): 236 / 249 / 305 of 319.
 const HELDOUT_FLOOR: Floor = Floor {
-    cat: 191,
-    scope: 189,
-    disp: 241,
+    cat: 236,
+    scope: 249,
+    disp: 305,
 };
