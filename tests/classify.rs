@@ -2055,3 +2055,150 @@ fn fourth_round_attachments_auth_syntax_and_stage_scope() {
     ];
     check_scoped(&cases);
 }
+
+/// The fifth round's rules (tuning rows of the retired `fresh5/` set): sending limits
+/// and relays' wording, blocklist lookups that failed, HELO checks, qmail's lists.
+#[test]
+fn fifth_round_limits_relays_and_lookups() {
+    let cases = [
+        (
+            "452 4.4.5 Limit of 20 messages per second exceeded",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 5.7.1 Your daily mail limit has been reached",
+            S::MailFrom,
+            C::RateLimited,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "421 Connection from your IP dropped by rate control",
+            S::Greeting,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        // A relay refuses a sender domain its account has not verified.
+        (
+            "550 5.7.1 Sender domain not verified for this account",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 sorry, please use APOP authentication first",
+            S::RcptTo,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "530 5.7.0 This recipient requires encrypted transmission",
+            S::RcptTo,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "503 5.5.0 Too many bad commands, goodbye",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        // Closing the connection is not by itself the service being unavailable.
+        (
+            "500 5.5.1 Too many errors, closing connection",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        // qmail's badrcptto: a local refusal of this address, whatever X.1.1 says.
+        (
+            "553 5.7.1 Sorry, that recipient is in my badrcptto list",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        // A forged or spoofed HELO is a HELO check, not the message's authentication.
+        (
+            "554 5.7.1 Forged HELO: you are not me",
+            S::Ehlo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        // A blocklist the receiver could not query is not a listing of our IP.
+        (
+            "451 4.7.1 RBL lookup failed, try again later",
+            S::RcptTo,
+            C::Dns,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.3.0 Temporary DNS error on bl.spamcop.net",
+            S::Greeting,
+            C::Dns,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "452 4.5.3 Limit of recipients per message reached",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+        (
+            "552 5.2.2 Message would exceed maximum mailbox size",
+            S::DataEnd,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "501 5.1.3 Address format error",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.3.0 Internal service error",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.6.0 Malformed mail headers",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "421 4.3.0 Too many sessions: the number of sessions exceeds the maximum",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "450 4.7.1 Failed PTR lookup for 192.0.2.10",
+            S::RcptTo,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+    ];
+    check_scoped(&cases);
+}

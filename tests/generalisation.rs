@@ -3,7 +3,7 @@
 //! set. Held-out sets rotate (design.md, "Held-out sets rotate"): each is measured once,
 //! its figure recorded in BENCHMARKS.md, then it joins the tuning files
 //! (`common::TUNING_FILES`: `replies.jsonl`, whose first held-out part was `heldout.txt`,
-//! then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`); the held-out set now is `common::HELDOUT_FILE`.
+//! then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then `fresh5/`); the held-out set now is `common::HELDOUT_FILE`.
 //!
 //! - `tuning_split`: every tuning row, and each retired part on its own. Run with
 //!   `cargo test --test generalisation tuning -- --nocapture` to see every miss; only
@@ -255,6 +255,11 @@ fn tuning_split() {
     all_three(
         "tuning: fresh4/ (retired)",
         &rows_from("fresh4/replies.jsonl"),
+        false,
+    );
+    all_three(
+        "tuning: fresh5/ (retired)",
+        &rows_from("fresh5/replies.jsonl"),
         false,
     );
     // A guard against regressions on the rows the rules were tuned on (the figures in

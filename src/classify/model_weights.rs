@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8406 (feature, category) entries.
+//! 29 categories, 4000 features, 8414 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,14 +48,13 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-33, 36, -44, -35, -21, 34, -44, -59, -85, -30, -14, 48, -6, -18, -42, -17, -21, 55, 19, 6, 5, 75, -11, 133, -5, 86, 25, -31, -6];
+pub(super) static PRIOR: [i32; 29] = [-36, 43, -37, -32, -18, 33, -34, -59, -86, -32, -14, 49, -11, -25, -45, -12, -20, 51, 24, 0, 11, 81, -1, 122, -6, 82, 20, -33, -16];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).
 pub(super) static HASHES: [u32; 4000] = [
-    0x0008161a, // w:rule
     0x000a3c4c, // w:configured
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
@@ -66,10 +65,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x00aff7b1, // b:session open
     0x00d8753c, // b:permitted to
     0x00d933e5, // w:forbidden
-    0x00e467d9, // w:rhsbl
     0x0134aa23, // b:provider for
     0x013f1302, // b:is achieved
     0x014502f9, // b:delivered reason
+    0x0171e5c4, // b:is an
     0x017662f2, // b:is on
     0x01913d74, // b:com answer
     0x01a463b8, // b:administrative prohibition
@@ -94,11 +93,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02db4804, // b:unavailable client
     0x02f8d962, // w:here
     0x02fa199d, // b:dkim signatures
+    0x0300611c, // b:failure try
     0x0308dc8d, // b:messagelabs com
     0x031ef56f, // b:this is
-    0x032271c8, // w:quarantined
     0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
+    0x037382ce, // b:org see
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
     0x03941b72, // b:access denied
@@ -111,16 +111,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0429845e, // b:this mx
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
+    0x04379cff, // b:full the
     0x04427ca7, // w:help
     0x0457ae1a, // b:internal failure
     0x04667a55, // b:server local
     0x049948c7, // b:net ont
     0x04b67271, // b:messages they
     0x04c13d57, // b:invalid recipient
-    0x04c1572a, // w:filtering
-    0x04c2ce50, // e:x.7.32
     0x04d5597c, // b:list expansion
-    0x04e7b73d, // b:www spamcop
+    0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
     0x05341a20, // w:setting
@@ -130,11 +129,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x056f8740, // b:no access
     0x05837570, // b:our server
     0x05aa955b, // b:sender intelligence
-    0x05b91658, // w:receivingrate
     0x05bc4f3b, // b:unrouteable address
     0x05d44716, // b:overquotaperm gsmtp
     0x060e86cb, // b:at the
     0x061932f6, // b:with either
+    0x061f796c, // b:address at
     0x06233c48, // b:registered in
     0x06263e15, // b:is considered
     0x0649f3c9, // w:route
@@ -147,12 +146,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
     0x06997f96, // b:host name
-    0x06c2d176, // e:x.7.30
     0x06d9cd8c, // b:receivingrateperm gsmtp
     0x06fd2045, // b:sent from
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
     0x071befb5, // b:address sending
+    0x0732f7f8, // b:exceeded their
     0x0739a1ee, // b:send mail
     0x073e64c3, // w:unsupported
     0x0742f501, // w:virus
@@ -171,10 +170,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08333f87, // b:is disabled
     0x0837cd52, // b:appeared to
     0x083c8d32, // b:rejected your
-    0x0858e8c0, // w:knowledge
+    0x08640ffc, // b:rate exceeded
     0x0866cfda, // b:au com
     0x0866ef38, // b:by one
-    0x086cd33d, // w:julia
     0x0870c728, // w:cloudmark
     0x089bb5ae, // b:ehlo required
     0x089f1770, // b:jp recipient
@@ -184,15 +182,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08c4020b, // w:delivering
     0x08c51333, // e:x.7.24
     0x08cbe63b, // b:cbl abuseat
+    0x08d2960f, // b:in minutes
     0x08d9174a, // b:postmaster for
     0x08e6442c, // w:removal
     0x08e672ca, // b:per hour
+    0x08ec965c, // b:recipients try
     0x08ef5fda, // w:sabineko
     0x08f98e79, // b:null mx
     0x08fa9eec, // b:authentication gsmtp
     0x08fb8663, // w:response
     0x09044e20, // w:overquotaperm
-    0x090a7b67, // w:memory
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
@@ -203,6 +202,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
+    0x098cbdcf, // b:virus or
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
@@ -236,11 +236,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
     0x0be6f81f, // w:blacklist
-    0x0c0a6c60, // w:synchronization
     0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
     0x0c3e8e05, // b:because domain
+    0x0c4e5423, // b:net en
     0x0c75f8d6, // b:big for
     0x0c894501, // b:message header
     0x0c8a96e5, // w:forged
@@ -254,7 +254,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0cc68041, // b:veuillez essayer
     0x0cf83c92, // w:qualified
     0x0d064f7c, // w:exe
-    0x0d118fac, // w:iol
     0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
@@ -263,9 +262,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d2a04a3, // b:situation please
     0x0d2f7158, // w:read
     0x0d372d2d, // b:not being
-    0x0d4f317c, // e:4.7.500
     0x0d55b38b, // b:should be
-    0x0d68d09b, // w:reachable
     0x0d739fd8, // b:failed authentication
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
@@ -273,6 +270,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dc58acc, // b:sending rcpt
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
+    0x0df65d00, // b:use this
     0x0e090f4f, // w:toemail
     0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
@@ -287,7 +285,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ea8c9fc, // b:suspicious due
     0x0edff606, // w:isn
     0x0ef6257e, // w:frozen
-    0x0f24e89c, // w:dangerous
+    0x0efc93af, // b:ac uk
     0x0f3a3ae3, // b:net user
     0x0f3cbb37, // b:found missing
     0x0f41d1e8, // b:afin de
@@ -309,8 +307,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
     0x100a9c59, // w:double
+    0x1073ee00, // b:blocked the
     0x10740256, // b:address not
-    0x1094cfee, // w:proper
+    0x1092371e, // b:recipient example
     0x10af29af, // b:hop count
     0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
@@ -341,7 +340,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12bdb652, // b:is full
     0x12bf82d7, // b:messages this
     0x12d95b27, // b:end of
-    0x12f2b402, // w:cyrus
     0x12fbfda5, // b:the size
     0x130cb664, // b:username and
     0x131642d9, // b:in lmtp
@@ -354,11 +352,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x13a2aef4, // b:sessions from
     0x13a3abe7, // w:nested
     0x13b45c66, // b:later for
-    0x13b48b55, // w:rambler
     0x13bb4eef, // w:based
     0x13bd2776, // b:tu berlin
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
+    0x13d20713, // b:invalid rcpt
     0x13d96902, // b:tls already
     0x13db8563, // b:recipients this
     0x13e0fb23, // b:toemail recipient
@@ -367,8 +365,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
+    0x14103164, // w:buddy
     0x1419cf83, // b:there is
-    0x1424f312, // w:disconnecting
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
     0x144221b8, // b:address or
@@ -388,8 +386,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1551ad96, // b:nyaan example
     0x156c4873, // w:ezweb
     0x15a65df4, // b:this was
-    0x15b44ae8, // w:incomplete
-    0x15e860fe, // w:hits
     0x15ea55ab, // w:taken
     0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
@@ -397,21 +393,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x162ecc49, // e:x.3.2
     0x162f479e, // b:org html
     0x1630dd23, // b:get removed
+    0x166560b6, // b:to sending
     0x1668c593, // w:azumakuniyuki
     0x1675b200, // b:rset to
     0x16763412, // b:service error
-    0x169c73e1, // w:expansion
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
-    0x170b0594, // w:lien
     0x17109e31, // w:needs
     0x171c045f, // b:com html
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
-    0x1760f7cf, // w:par
     0x1766f0e0, // b:domain name
     0x177115b3, // b:example icloud
     0x1791f085, // b:spam content
@@ -420,12 +414,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17c28e09, // b:to about
     0x17dfd16f, // w:seems
     0x17e1077a, // w:network
-    0x17e27425, // w:relevant
     0x17e3f877, // b:domain from
     0x17f76ff4, // b:user unknown
-    0x17fb9bb5, // w:faster
     0x18205030, // b:lhlo is
-    0x18270770, // w:earthlink
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
     0x185685b9, // b:sender dmarc
@@ -440,14 +431,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18c6e6fd, // w:block
     0x18d098d1, // b:com client
     0x18e11a88, // b:smtp connections
+    0x18f5314c, // b:information in
     0x18fbab0d, // b:many received
     0x19101149, // w:administrator
     0x19572a59, // b:domain email
+    0x1969dc45, // b:protection provided
     0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
     0x19d2a09d, // b:information go
+    0x1a4c33ca, // b:been denied
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
     0x1aaa3f99, // w:previous
@@ -462,7 +456,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b364166, // b:more information
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
-    0x1b693e7d, // w:notify
     0x1bd0e235, // b:mail neko
     0x1bdbb21c, // b:sender is
     0x1be85942, // w:ips
@@ -514,7 +507,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1dff61fd, // w:mailing
     0x1e01b7a8, // b:smtp rejecting
     0x1e1120c7, // w:like
-    0x1e187183, // w:messagelabs
     0x1e1bd9e1, // e:5.2.2
     0x1e387596, // b:com mismatches
     0x1e3a4baa, // b:receive email
@@ -526,6 +518,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1ea49823, // b:mistreat you
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
+    0x1eba7877, // b:temporary local
     0x1ed64df7, // w:ascii
     0x1edbb6d5, // b:sender ip
     0x1ee37cd5, // b:your message
@@ -535,7 +528,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f240b85, // b:workspace account
     0x1f3191d8, // b:all recipients
     0x1f32773c, // b:source domain
-    0x1f4315c8, // w:succeed
     0x1f44ffe1, // b:choose to
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
@@ -546,14 +538,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1faca135, // b:correct helo
     0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
+    0x2002f7c7, // b:mail transactions
     0x20057e8d, // b:address domain
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
-    0x201c8499, // e:4.5.0
     0x202e5a0e, // b:envoyes vers
     0x202ea8fe, // b:neko nyaaaaaaan
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
+    0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
     0x207f3635, // b:help mail
     0x20a64982, // b:has dmarc
@@ -565,9 +558,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20bb1fda, // b:rejected multi
     0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
+    0x20d5fc8a, // b:executable attachment
     0x20d78c4f, // b:and may
     0x20efcee0, // w:bulk
-    0x20f0f750, // w:removed
     0x2103cd70, // b:address to
     0x2109526f, // b:have yahoo
     0x210e0719, // w:linkid
@@ -587,7 +580,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21a2f399, // b:verify failed
     0x21a3cac6, // b:remote server
     0x21bd8008, // b:please verify
-    0x21c8e06d, // w:contained
     0x21df3301, // b:procedure the
     0x21e9d00f, // w:exist
     0x21ed1469, // b:disk full
@@ -595,6 +587,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x222d7625, // b:spam source
     0x2252d833, // b:all but
     0x2261fa33, // b:in relay
+    0x226fac0f, // b:to your
     0x2278d57c, // b:is no
     0x22852d6f, // b:temporarily blocked
     0x22954a93, // b:the mail
@@ -604,6 +597,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22e53665, // b:allowed rcpthosts
     0x22f020ab, // b:authentication failure
     0x22f93124, // b:tried to
+    0x2312ad0f, // b:mail box
     0x2345b50c, // b:complaints see
     0x2346b225, // b:process message
     0x2349b164, // w:php
@@ -619,10 +613,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23d1f1a2, // b:this time
     0x23ddd87e, // w:its
     0x23ee7053, // b:refuse veuillez
+    0x241c10ea, // b:accept message
     0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
-    0x246e2d7e, // w:evaluation
-    0x24722218, // b:you already
+    0x245f74d3, // b:send via
     0x2476e3b5, // b:full try
     0x2477bf64, // b:set up
     0x24817fcd, // b:removal from
@@ -645,7 +639,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x25b426bd, // b:ports are
     0x25ba6369, // b:match the
     0x25c11be5, // b:of previous
-    0x25c314a0, // w:resynchronise
+    0x25c76dd5, // b:message partial
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
     0x25eb242c, // b:expected rcpt
@@ -654,7 +648,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
     0x263584fe, // b:ip unknown
-    0x26374671, // w:mistreat
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
     0x268d0fc5, // b:smtp host
@@ -665,12 +658,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
     0x27736551, // b:contact is
+    0x278335bf, // w:lines
     0x278f8a90, // w:already
-    0x279ccda5, // w:links
+    0x279b521b, // b:from blacklisted
     0x27bf5ded, // b:id header
     0x27e5c549, // b:jp domain
     0x27e680c9, // b:email flagged
-    0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
     0x2822dda0, // b:invalid data
@@ -683,17 +676,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28a347b2, // b:this system
     0x28aec6d2, // b:maximum message
     0x28b0e1cf, // b:penalty seconds
-    0x28b101b5, // w:store
+    0x28bc8cd2, // b:being rejected
     0x28d2163d, // b:visit https
     0x28d76c7d, // b:message contains
     0x28d77d80, // b:address sender
     0x28e01ef4, // w:isp
+    0x28ec19cc, // w:stop
     0x28f11834, // b:has invalid
     0x29197ff1, // b:com for
+    0x291fa8ac, // b:invalid characters
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
+    0x294296b9, // b:provide the
     0x2948992f, // b:from parameters
-    0x29519470, // e:x.2.4
     0x2968350e, // b:resources temporarily
     0x2968f752, // b:protect our
     0x2975537e, // b:being sent
@@ -702,12 +697,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29aa383f, // w:aborted
     0x29c898a8, // b:dmarcrejection gsmtp
     0x29cd8166, // b:message too
+    0x29da150b, // w:waiting
     0x29daf9d5, // b:failure please
     0x29dc031c, // b:directions for
     0x29f31b18, // e:x.4.2
     0x2a08bc6b, // b:failed for
     0x2a0dae69, // b:to authenticate
-    0x2a38bb87, // w:discontinued
     0x2a3a19b2, // w:file
     0x2a472a83, // w:passing
     0x2a59b732, // b:emails sent
@@ -723,21 +718,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b06da14, // b:banned content
     0x2b080877, // w:forwarding
     0x2b096038, // w:recipnotfound
-    0x2b0c8cd9, // w:procedure
     0x2b1f9ddb, // b:guidelines and
+    0x2b24981a, // b:peak smtp
     0x2b4843be, // b:org to
     0x2b4c21bf, // b:negotiation failed
     0x2b512d7b, // b:command not
-    0x2b6355e2, // w:pbl
     0x2b66a540, // b:to domain
     0x2b790097, // b:service bad
     0x2b7bd0ec, // b:me service
+    0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
+    0x2b8bac50, // b:lookup ip
     0x2ba3b821, // b:nos services
     0x2baafd35, // b:clarify bl
     0x2baee05c, // w:bye
     0x2bb6d3ea, // b:overquotatemp gsmtp
-    0x2bb8fde4, // w:matched
     0x2bcd6870, // b:yahooinc com
     0x2bed4522, // b:process connection
     0x2bf31e3e, // e:x.4.0
@@ -749,6 +744,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c312a4c, // b:be found
     0x2c43bb58, // b:is unacceptable
     0x2c526d02, // w:remote
+    0x2c553595, // w:spfbl
     0x2c6b4d1a, // b:helo mail
     0x2c6b7ad5, // b:rejected blacklisted
     0x2c6e4e16, // b:me com
@@ -791,15 +787,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
     0x2eae948d, // w:terminated
+    0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
-    0x2ef322f7, // e:x.4.7
     0x2f00536c, // w:check
     0x2f00d5d9, // b:com temporary
     0x2f02af2b, // w:esmtp
     0x2f14477e, // w:access
-    0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
@@ -812,9 +807,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
+    0x2fbfed40, // b:sending server
     0x2fcf85f1, // b:boite du
     0x2fdebdb1, // b:or virus
-    0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
     0x2ffb5a77, // e:x.7.606
@@ -835,8 +830,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3103b88f, // b:mail bin
     0x3105797b, // b:rfc https
     0x313ea208, // e:5.3.4
+    0x31575988, // b:subject contains
     0x3162e3a3, // b:rejected undeliverable
+    0x316a8175, // b:send messages
     0x31a1968b, // b:the message
+    0x31a92ef7, // b:is configured
     0x31c582ec, // b:provide valid
     0x31c687f6, // w:host
     0x31cae124, // b:data command
@@ -845,7 +843,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
     0x32211c7f, // b:accepting email
-    0x3224831b, // w:charter
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
@@ -861,16 +858,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3303d357, // b:that all
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
-    0x333525cf, // w:envoyes
     0x3335e5c8, // b:message length
-    0x333a27dd, // w:fill
     0x33680824, // b:policy all
     0x3399e79b, // b:must issue
-    0x33c850f4, // w:permits
     0x33ccbe9a, // w:acme
     0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
     0x33d68457, // w:chkuser
+    0x33e58bc2, // b:data failed
     0x33e6f0aa, // b:legal destination
     0x3407f8ec, // w:bare
     0x34128e06, // b:no data
@@ -889,27 +884,26 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3516f43d, // b:url in
     0x353ea854, // e:5.3.0
     0x3546a3c2, // b:bloquee pour
-    0x354cbb56, // w:retries
     0x3562349e, // b:your address
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
     0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
     0x35af2664, // b:per connection
-    0x35b49238, // w:field
     0x35bc1045, // b:temporary system
     0x35d1eb8f, // b:not match
     0x35d943f7, // b:command was
     0x35f38ba7, // b:policy check
+    0x3602f38e, // b:exceeded retry
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x3628caec, // w:overquotatemp
     0x363f1893, // b:org proxying
     0x366caef3, // w:also
-    0x3672ca92, // w:pour
     0x367dac08, // b:this user
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
+    0x36a45d14, // b:hour period
     0x36b6e3df, // b:dns validation
     0x36ca5557, // b:not rfc
     0x36d6909c, // b:haineko org
@@ -917,17 +911,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
     0x36fee80f, // b:quota please
+    0x370ac762, // b:than messages
     0x3710649f, // b:account user
     0x3713dae7, // b:from ips
     0x372d1dfb, // b:using spamhaus
     0x373eab57, // w:find
-    0x373eab7a, // e:5.3.2
-    0x373f4064, // w:generating
     0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
     0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
     0x3773f991, // b:message content
+    0x3779562e, // b:daily smtp
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
     0x37d71cf3, // b:connections slow
@@ -947,17 +941,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x389226f0, // b:org server
     0x3893edf3, // b:https sender
     0x389405fd, // w:bounces
+    0x38bf181d, // b:message would
     0x38e65922, // b:information on
     0x38ecc774, // b:already issued
     0x38ee0858, // w:likely
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
     0x390bc6bb, // b:to many
-    0x3922c795, // w:regarding
-    0x393941ec, // w:negotiated
-    0x395ed303, // w:enable
     0x3978e1a4, // b:failed http
     0x398b19e6, // b:called sent
+    0x3996adac, // b:message from
     0x39bb4590, // b:been exceeded
     0x39cb71f2, // b:you sent
     0x39ccac5b, // b:email address
@@ -968,7 +961,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a4b4083, // b:host blocked
     0x3a59ea0b, // w:queue
     0x3a66f43e, // b:recipnotfound not
-    0x3a768ad3, // w:files
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
     0x3a93fb69, // b:fill that
@@ -978,9 +970,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3adb73d9, // b:reset request
     0x3aebd552, // b:de nemesis
     0x3b03b845, // w:duplicate
+    0x3b094dfe, // b:acme com
     0x3b13f6b9, // b:votre configuration
     0x3b1a4b87, // b:only one
-    0x3b20f948, // w:facebook
+    0x3b21164b, // w:vfy
     0x3b24db66, // w:invalide
     0x3b3bcca6, // b:de connexions
     0x3b45e724, // w:via
@@ -997,9 +990,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3c11d018, // b:jp does
     0x3c1e8a14, // b:service permits
     0x3c37d4e5, // b:rejected bounce
+    0x3c56147a, // b:sending spam
     0x3c5ef8a7, // b:org info
     0x3c7c7ec1, // b:rejected ube
     0x3c8be75a, // b:not accepting
+    0x3ca392e5, // b:been reached
     0x3ca6a707, // b:message filtered
     0x3cb05d4f, // w:unrecognized
     0x3ce32a3a, // w:scanner
@@ -1013,10 +1008,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
     0x3d4dee47, // b:data error
-    0x3d5886a6, // w:total
     0x3d7e7d52, // b:to security
     0x3d904255, // w:different
     0x3d9c4844, // b:response codes
+    0x3d9eba29, // b:infra apache
     0x3df3a74c, // b:mailbox does
     0x3e27176e, // b:en us
     0x3e4b902f, // w:userunknown
@@ -1036,7 +1031,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3f1f5e0d, // b:spam by
     0x3f2c872f, // w:syntax
     0x3f30a043, // b:id your
-    0x3f327654, // w:alice
     0x3f43d704, // c:4xx
     0x3f82a7f7, // b:example comcast
     0x3fb1dfcf, // b:docomo ne
@@ -1049,6 +1043,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x404b00e4, // b:sessionid cyrus
     0x404c5930, // b:error delivering
     0x404e5d02, // b:mail servers
+    0x4057f431, // b:contact postmaster
     0x4082d3b1, // w:said
     0x408ab093, // b:rejected access
     0x408bf9d2, // b:bounce sender
@@ -1056,6 +1051,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40b082e5, // b:rejected need
     0x40b4bdd5, // b:dmarc verification
     0x40b718c8, // b:facebook com
+    0x40be5a0b, // b:when checking
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e34b0b, // b:not fill
@@ -1067,22 +1063,22 @@ pub(super) static HASHES: [u32; 4000] = [
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x4199467c, // b:lookup of
+    0x419d77e8, // b:only accepted
     0x419fd555, // w:hostname
     0x41b99b5d, // b:smtp mailbox
     0x41c90d61, // b:xx blocked
     0x420b13e0, // b:http mail
     0x4225256b, // b:prod outlook
     0x423cda1d, // b:have example
-    0x425d1588, // w:bloque
     0x427a7434, // w:destination
     0x427b04d2, // b:is being
     0x42be9d3d, // b:not meet
+    0x42c1a3ad, // b:apache org
     0x42c42a27, // w:provided
     0x42d98230, // b:refused you
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
     0x432167c3, // b:dns for
-    0x4322b954, // w:ports
     0x4330b5a7, // w:normal
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
@@ -1100,7 +1096,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4465d90d, // w:required
     0x44770364, // w:icloud
     0x449ec0ec, // b:unknown usersearch
-    0x449ed277, // w:special
     0x44a6b515, // b:is rejected
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
@@ -1119,6 +1114,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x459212f7, // b:xx smtp
     0x4592b95f, // b:with valid
     0x4594054f, // b:http example
+    0x45af6f2e, // b:reached limit
     0x45c0d659, // b:in google
     0x45d60667, // b:me who
     0x45dd90c0, // b:you believe
@@ -1131,16 +1127,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
+    0x46681124, // b:org not
+    0x466fc438, // b:mailbox size
     0x468a68db, // b:by spf
     0x46975e96, // w:conform
     0x46a5e467, // w:authenticated
     0x46b40c7c, // b:the last
     0x46ba6fae, // w:shironeko
     0x46c161da, // b:at later
+    0x46c9ccf9, // b:is only
     0x46eed2ef, // b:method cram
     0x46f3ed83, // b:temporary dns
     0x46f415ea, // b:mx host
-    0x46fcb070, // w:surbl
+    0x472b8d4d, // b:is shutting
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x4798a1b3, // b:receiving limits
@@ -1149,6 +1148,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x47e96454, // b:low reputation
     0x480101f0, // b:mail right
     0x48085fb0, // b:registered within
+    0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
     0x48233855, // b:the target
@@ -1162,15 +1162,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4899f795, // b:per minutes
     0x489a8a99, // w:verify
     0x489b5bd9, // b:gmal com
+    0x48b62f3d, // b:per sender
     0x48d392e4, // b:at this
     0x48f0ffb6, // b:list see
     0x48f423c2, // b:refer to
+    0x492f99ed, // b:in progress
     0x49387796, // b:send er
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
+    0x49a718ed, // b:must authenticate
     0x49cda230, // b:again for
     0x49f3ac33, // w:temporary
-    0x4a246661, // w:token
     0x4a329473, // b:destination address
     0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
@@ -1184,6 +1186,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4b01a9c4, // w:quickly
     0x4b348078, // w:libsisimai
     0x4b51d90a, // w:lookup
+    0x4b5b3bf0, // b:for data
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
     0x4b9b98fd, // w:operation
@@ -1196,7 +1199,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4bf74c10, // e:4.7.650
     0x4c150e67, // b:please contact
     0x4c29354e, // w:configuration
-    0x4c358aca, // w:bellsouth
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
     0x4cc0d5e3, // b:using bl
@@ -1218,16 +1220,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4dc3753e, // b:policy rfc
     0x4dc76849, // b:google limit
     0x4dd559eb, // b:this failure
-    0x4e03789b, // w:ont
     0x4e0768df, // b:multiple recipients
     0x4e0e65f5, // w:called
     0x4e1d4712, // b:dmarc check
     0x4e24d95c, // b:deferred retrying
     0x4e27e909, // b:addresses are
+    0x4e349a30, // b:report time
     0x4e4894f5, // b:email protected
     0x4e5ca827, // b:or the
     0x4e5fdb98, // b:emetteur invalide
     0x4eb0815a, // b:our system
+    0x4eb8373a, // b:msg dom
     0x4ec1dc7a, // b:with code
     0x4ecb4439, // b:system resources
     0x4ef39099, // b:spam and
@@ -1235,9 +1238,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
     0x4f021677, // b:setup or
+    0x4f1fb7ac, // b:more recipients
     0x4f470299, // b:address root
     0x4f5a2d20, // b:mail action
-    0x4f5a4e4f, // w:bouncing
     0x4f61970c, // w:from
     0x4f6ab1cb, // b:jp please
     0x4f84f310, // w:plain
@@ -1247,19 +1250,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fbf4af8, // b:taken mailbox
     0x4fc02b82, // b:try again
     0x4fc82123, // b:exceeded message
-    0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
     0x4ff19980, // b:domain an
-    0x5012a36c, // w:queuing
     0x502c1f5a, // b:not succeed
     0x504a07e3, // b:temporarily rejected
     0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
     0x5082c397, // w:nosuchuser
     0x5099b035, // b:done so
+    0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50c6e011, // b:system full
-    0x50d7dc41, // b:you ve
     0x50e05bc3, // b:adresse ip
     0x50e51ef6, // b:denied as
     0x50e5f15b, // b:postmaster comcast
@@ -1268,6 +1269,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
     0x5159e7f7, // b:has detected
+    0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
     0x5189bba1, // b:refused due
@@ -1291,6 +1293,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52958f2a, // b:virus eicar
     0x52ad6652, // b:recipient rejected
     0x52e331e9, // b:not exist
+    0x530394c6, // b:maintenance please
     0x53062345, // b:retrying will
     0x530bf7de, // b:connect to
     0x5311c987, // b:that requirement
@@ -1298,6 +1301,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
+    0x536738fd, // b:tiscali it
     0x5379e892, // w:rset
     0x53ca9312, // b:domain closing
     0x53d146f5, // b:list please
@@ -1308,19 +1312,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5416b661, // b:eicar test
     0x541ef26c, // b:userunknown libsisimai
     0x543a7286, // b:mx rule
-    0x5454ab6f, // w:schweikert
     0x54783a7a, // w:space
     0x547d2641, // b:by header
-    0x547de7e8, // w:mailboxes
     0x54825126, // b:we mistreat
     0x54a65873, // b:dc net
     0x54c9526d, // b:relay mail
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
-    0x551b62b6, // w:sur
+    0x55109d94, // b:mail appears
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
-    0x5538ad21, // w:current
     0x5546dcbd, // b:already negotiated
     0x55474164, // b:was rejected
     0x554b5dae, // b:net addressee
@@ -1337,6 +1338,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56227fd1, // w:during
     0x56243748, // b:policy of
     0x563da96a, // b:receivingrate gsmtp
+    0x565004d9, // b:header value
     0x5656a833, // b:our bulk
     0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
@@ -1346,6 +1348,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56b57d3b, // b:addresses rejected
     0x56b75da1, // b:via alternate
     0x56b7b020, // b:errors retrying
+    0x56d7b7ce, // b:execute commands
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
     0x56e38bd4, // b:the from
@@ -1360,7 +1363,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x577ad58f, // w:spoofing
     0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
-    0x57d20665, // w:choose
+    0x57b63126, // b:it appears
     0x58264e46, // w:too
     0x583441db, // b:of your
     0x5847fcf8, // b:the domain
@@ -1379,6 +1382,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5967388a, // b:sending ip
     0x5995d507, // b:signature data
     0x59ab1189, // b:rejected recipients
+    0x59b307d3, // b:of service
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
@@ -1399,6 +1403,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b06ccce, // b:your postmaster
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
+    0x5b19171a, // b:period please
     0x5b1ad9c6, // b:the day
     0x5b2ab42f, // w:nekochan
     0x5b2c3942, // b:gmail does
@@ -1409,22 +1414,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b7b7622, // b:security reasons
     0x5b8e06fc, // b:setting up
     0x5b92ac9b, // b:cgi bin
-    0x5b9e63f3, // w:conversation
     0x5bd817f8, // w:permitted
     0x5be0e10e, // b:mail transaction
     0x5c3849c9, // w:sessions
     0x5c44437d, // b:orange fr
+    0x5c497362, // b:for further
     0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
     0x5c8790ee, // b:sending to
     0x5ca4e3b4, // b:rate that
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
+    0x5cd75eb2, // b:sl email
     0x5cde263f, // b:domain is
     0x5cf36774, // b:site policy
+    0x5d117efd, // b:badmailfrom list
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
-    0x5d5c43d0, // w:nexthop
     0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
     0x5d94b611, // b:schweikert ch
@@ -1432,6 +1438,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5db86ed2, // b:taken too
     0x5db9208a, // b:please provide
     0x5dd540eb, // b:failure example
+    0x5dd9d556, // b:not verified
     0x5de0c110, // b:receiving mail
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
@@ -1441,6 +1448,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e7eae25, // w:fwd
     0x5e84d6ce, // w:idle
     0x5e89351f, // b:inactive for
+    0x5e89b52d, // b:spfbl you
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
@@ -1450,11 +1458,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f17050a, // b:smtp internal
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
+    0x5f425101, // b:blacklisted please
     0x5f47913a, // b:dessous et
     0x5f4c1c7e, // b:ip none
     0x5f4d6a1a, // b:mail delivery
     0x5f50963c, // b:spam contact
-    0x5f672e01, // w:save
+    0x5f6aac5a, // b:recipients per
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
     0x5fb040d4, // b:sender blocked
@@ -1467,7 +1476,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ff3c8ee, // b:to policy
     0x60081350, // w:domain
     0x60354138, // b:log in
-    0x6062b3a6, // c:510
     0x6083345f, // b:to reach
     0x60a3030f, // b:from example
     0x60a529b0, // b:all bulk
@@ -1490,9 +1498,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
     0x61d4c99c, // b:to smtp
+    0x61d96a09, // b:rejected this
     0x61da4aa9, // b:retrying too
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
+    0x6215d579, // b:daily message
     0x6228263d, // b:before rcpt
     0x62360815, // w:inactive
     0x624458d5, // b:rcpt before
@@ -1513,6 +1523,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x633cbfb1, // w:code
     0x633f8984, // b:cloudmark sender
     0x634068c6, // b:ref http
+    0x63477fd3, // b:that recipient
     0x635e89b8, // b:to mailboxes
     0x6362b85f, // c:517
     0x636416dc, // w:entries
@@ -1520,7 +1531,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63699b4c, // w:foo
     0x636a5126, // b:an email
     0x6378897f, // w:deferred
-    0x6378d458, // w:disallowed
     0x637eeb51, // w:reasons
     0x63a41c43, // b:policy please
     0x63ae0b08, // w:ehlo
@@ -1530,10 +1540,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
-    0x63f35774, // w:submit
     0x64059f58, // b:cuda nsu
     0x640ac420, // b:aborted mailbox
-    0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
     0x641e1265, // w:tls
@@ -1548,19 +1556,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x64b242d0, // b:org https
     0x64bc389b, // b:com was
     0x64c236f5, // b:multiple addresses
+    0x64c916ee, // b:is restricted
     0x64dc27a9, // b:recipient ofr
     0x65061d36, // b:point to
-    0x65188164, // w:fromemail
     0x651a1196, // b:connection for
     0x651d5eb1, // b:routing loop
+    0x65423751, // b:must not
     0x654eb217, // b:protocol error
     0x6553d646, // b:with the
     0x657e7345, // b:who can
-    0x65898417, // w:bloquee
-    0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65c4e34d, // b:https support
+    0x65d28ebd, // w:msg
     0x65d6c0ac, // b:failed with
     0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
@@ -1587,7 +1595,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
     0x673a846b, // b:many simultaneous
-    0x674add41, // w:sfr
     0x67515416, // b:microsoft com
     0x675b8034, // b:details about
     0x676605b5, // b:expansion problem
@@ -1601,6 +1608,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x68219421, // b:links within
     0x682ce219, // b:need fully
     0x6842900f, // w:see
+    0x6858cf8b, // b:problem attempting
     0x685e9387, // b:for both
     0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
@@ -1628,6 +1636,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a563cea, // b:sender example
     0x6a5bbaba, // b:net why
     0x6a644bb0, // b:bad address
+    0x6a64bae2, // b:following identities
     0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
     0x6a84ce82, // b:reported as
@@ -1638,6 +1647,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6af13e66, // e:5.7.2
     0x6af40798, // b:do contact
     0x6b2a8c71, // b:part does
+    0x6b2f470f, // b:timeout waiting
     0x6b3410d7, // b:qmail file
     0x6b5c9f73, // b:much mail
     0x6ba7fdd0, // b:recipient via
@@ -1647,7 +1657,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6be2bb0a, // b:domain or
     0x6c130875, // b:intended recipient
     0x6c1b24ba, // w:routing
-    0x6c3ddebb, // w:require
     0x6c404cc9, // b:to process
     0x6c4246d5, // b:mail blockedmessage
     0x6c4351d3, // b:limited due
@@ -1657,14 +1666,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c9b5b3b, // b:can accept
     0x6ca26b35, // b:dns match
     0x6cd4ae42, // b:in past
+    0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
     0x6cf93e95, // b:for seconds
     0x6d12968b, // b:com dnsbl
-    0x6d14a98e, // w:overquota
     0x6d1aac90, // b:mismatches client
-    0x6d1e2090, // w:tld
     0x6d1e3680, // b:domain neko
     0x6d321ffd, // b:had no
+    0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
     0x6d649b89, // b:bytes exceeds
@@ -1686,6 +1695,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6e0b6813, // b:and was
     0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
+    0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
     0x6e5b4ff9, // b:being accepted
     0x6e93df0e, // w:retry
@@ -1698,7 +1708,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6efafaa7, // w:goodbye
     0x6f1610af, // b:authentication information
     0x6f24c2a3, // w:excessive
-    0x6f3050bd, // w:boundries
     0x6f3caccd, // b:my list
     0x6f530e26, // b:the policy
     0x6f5eb61e, // b:valid mx
@@ -1723,6 +1732,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x706c7605, // b:size size
     0x707dfcc2, // b:codes for
     0x708e4d8f, // b:turn on
+    0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
     0x70bc1ea7, // e:5.6.0
     0x70ca34c9, // b:parameter not
@@ -1734,10 +1744,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x712e20db, // b:accept messages
     0x7153e75b, // w:sbl
     0x715e513b, // c:535
+    0x7186d2e3, // b:vfy recipient
     0x71918566, // b:transmission channel
     0x71bdbf8c, // w:allowed
     0x71cddad8, // b:smtp relaying
-    0x71d2ebf0, // c:422
     0x71f1496b, // e:5.7.9
     0x7208ffa2, // b:to error
     0x721689c4, // b:many auth
@@ -1747,6 +1757,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7257e8a8, // b:recipient list
     0x72614842, // w:directions
     0x726b24d3, // b:attempting to
+    0x7276d546, // b:they may
     0x7281fba9, // b:sorry you
     0x72a6c23d, // w:emails
     0x72ae7df2, // w:max
@@ -1764,16 +1775,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x734165a1, // b:the procedure
     0x73505b5d, // b:jp is
     0x73520e2f, // b:permanent failure
-    0x7360d221, // b:www symanteccloud
     0x73675c12, // b:mail receivingrate
     0x7379f37e, // b:vous invitons
     0x737afeb8, // b:being delivered
     0x7386c2da, // b:incident de
     0x7386c332, // b:rbl reject
     0x7388decf, // b:or dkim
-    0x73899a21, // w:bloques
     0x738b38ee, // b:out while
-    0x7396a79d, // w:senderscore
+    0x738d4870, // b:bit data
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
@@ -1781,7 +1790,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x73dd84ed, // b:content guidelines
     0x7401e4e5, // w:empty
     0x74078851, // b:be accepted
-    0x740b2684, // w:last
     0x74158156, // b:code nxdomain
     0x741830b6, // b:or helo
     0x7420abfc, // b:allowed on
@@ -1797,31 +1805,32 @@ pub(super) static HASHES: [u32; 4000] = [
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
     0x74b183fa, // b:and this
+    0x74bccc85, // e:4.1.0
     0x74d2f0a9, // c:421
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
     0x74f50778, // b:server shutting
     0x75385e4e, // w:failure
-    0x7560961e, // c:525
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
     0x75a5c660, // w:shtml
+    0x75d10b5f, // b:in twenty
+    0x75e5d543, // b:login or
     0x75ea2cbb, // b:senders yahooinc
     0x75ec24d3, // b:explanation visit
     0x75fd07e5, // b:message and
     0x7612b313, // b:say you
     0x762b90c9, // b:down please
     0x76310481, // b:file is
-    0x7631a5be, // b:your situation
     0x7634d4d8, // b:for xx
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
-    0x766097b1, // c:524
     0x7678c3bf, // w:fix
     0x76a2c534, // b:rejected you
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
+    0x76daad38, // b:header from
     0x76e947cf, // b:rejected email
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
@@ -1837,13 +1846,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77e73317, // b:mx recipient
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
+    0x77f7f2f0, // b:is trying
     0x781bdf84, // b:best protect
     0x782c703c, // b:sorry can
     0x7831a080, // b:recipient inbox
     0x78449990, // b:space and
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
-    0x78609ad7, // c:522
+    0x7852d66b, // b:data from
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
     0x7890793a, // b:regularize your
@@ -1852,8 +1862,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78b11abf, // w:your
     0x78b8d9a2, // b:smtp message
     0x78c27b06, // b:rejected mail
-    0x78d5358c, // c:431
     0x790279be, // b:recipient here
+    0x790b9187, // w:mailgun
     0x7941c6c1, // b:smtp orange
     0x79447e03, // b:policy analysis
     0x79609c6a, // c:521
@@ -1871,7 +1881,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79d5371f, // c:430
     0x79faa717, // b:exmail qq
     0x7a037fdd, // b:it fails
-    0x7a0989f9, // b:xgemail sender
     0x7a618c60, // b:user here
     0x7a88394f, // b:support google
     0x7a9c82bb, // b:sending this
@@ -1900,6 +1909,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c2a1aa1, // b:smtp rejected
     0x7c2d687d, // b:the links
     0x7c2dd585, // b:concurrent connections
+    0x7c3b9f99, // b:sending quota
     0x7c3c700a, // b:the directions
     0x7c48bfd7, // b:feel we
     0x7c4f00e8, // w:infected
@@ -1914,6 +1924,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7cb0163d, // w:request
     0x7cbcd91d, // e:4.1.8
     0x7cbf882e, // w:after
+    0x7cde7383, // b:it seems
     0x7ce04594, // w:improper
     0x7ce3ca77, // b:for typos
     0x7ce9484e, // b:or illegal
@@ -1925,7 +1936,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
     0x7d369b37, // b:during mail
-    0x7d545040, // w:single
     0x7d6427ec, // b:up authentication
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
@@ -1942,7 +1952,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7e1a92ce, // w:abuse
     0x7e1adb78, // b:smtp command
     0x7e3ba777, // b:kijitora nyaan
-    0x7e42423a, // b:xxxx net
     0x7e45b75a, // b:adr recipientnotfound
     0x7e5fb827, // b:frequency limited
     0x7e6713c4, // w:unrouteable
@@ -1956,10 +1965,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f163e4c, // b:not conform
     0x7f323dd2, // b:codes section
     0x7f37738d, // b:multi recipient
+    0x7f3916f4, // b:bad recipients
     0x7f450c94, // w:anti
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
-    0x7f95a56c, // w:bacause
     0x7fa710b3, // b:size parameter
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
@@ -1969,13 +1978,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
     0x802ec248, // b:open relay
-    0x803a003f, // w:another
+    0x8030deff, // b:is sending
+    0x8041b523, // b:be unsolicited
     0x80496e3b, // b:org error
+    0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
+    0x80817107, // b:to find
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
     0x808e82ff, // b:guidelines gsmtp
+    0x809ab727, // b:spfbl sender
     0x80b28e9a, // b:service exmail
+    0x80c348f4, // b:been listed
     0x80ccb5d3, // w:closing
     0x80f8455a, // b:comcast net
     0x80fae0e3, // b:time if
@@ -1987,8 +2001,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
-    0x8176ca24, // w:cel
-    0x817d8177, // w:nature
     0x81863a53, // b:session because
     0x818bd7ba, // w:attempts
     0x81905b82, // b:in parameters
@@ -2013,12 +2025,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82a3b358, // w:past
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
+    0x82d82692, // b:verified the
     0x82d83eea, // b:mailing list
     0x82e2553e, // b:closed you
     0x82f18f59, // b:limited blocked
     0x8304c840, // b:messages and
     0x83360371, // b:these emails
-    0x8349441c, // w:prodigy
     0x835c08f3, // b:name required
     0x836a23b4, // b:pass authentication
     0x836d51e8, // b:berlin de
@@ -2033,6 +2045,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x840570a9, // w:settings
     0x84086eb7, // b:query lookup
     0x84147f22, // b:found haineko
+    0x8417bd91, // b:from …
     0x84191465, // b:for mx
     0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
@@ -2051,9 +2064,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84c27611, // b:qualified address
     0x84cf3d5f, // b:so already
     0x84d7d235, // b:seems to
-    0x84d96502, // w:rcptto
     0x84ef28d8, // b:see http
-    0x84ef5e5d, // w:mailpolicy
     0x84f6fce0, // w:date
     0x84fb17fb, // b:been rejected
     0x8532b269, // b:by dmarc
@@ -2074,6 +2085,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x861431c5, // w:were
     0x861cf753, // b:authentication type
     0x862971ba, // b:com accounts
+    0x862ab3cb, // b:virus was
     0x86343686, // b:have permission
     0x864d24ee, // b:mail unsolicitedmessageerror
     0x865e401a, // b:gmx com
@@ -2082,7 +2094,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86a39184, // b:command too
     0x86b74b02, // b:must log
     0x86c61dc8, // b:of data
-    0x86d0ce68, // c:417
     0x86e11693, // b:to execute
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
@@ -2097,7 +2108,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87e0237b, // b:owned by
     0x87e9fc1e, // b:domains whose
     0x88069976, // b:unavailable account
-    0x880e4d06, // w:receivingrateperm
+    0x881eb5af, // b:feel this
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
     0x88563359, // w:needed
@@ -2110,12 +2121,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88a5fb61, // w:part
     0x88ac954b, // b:length is
     0x88b2cb99, // b:for more
+    0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
     0x88c25ec4, // b:icloud com
     0x88ca7ec8, // w:very
     0x88d01fa6, // w:unknown
-    0x88e0d1b9, // w:symanteccloud
     0x88ed250b, // b:over quota
+    0x88f1a85d, // w:whitelist
     0x88f7032c, // w:data
     0x8917a998, // b:info zen
     0x891f976f, // b:the user
@@ -2126,7 +2138,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
-    0x899a3124, // w:done
     0x89a33cc2, // b:command out
     0x89a3be5d, // w:pass
     0x89c3a845, // b:sorry recipient
@@ -2135,7 +2146,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
     0x8a104f00, // w:body
-    0x8a170f3f, // w:look
     0x8a17537c, // b:limits in
     0x8a39ac27, // b:below and
     0x8a48e3e1, // b:in mail
@@ -2148,12 +2158,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8ab50889, // b:valid address
     0x8ace67ff, // b:recipient no
     0x8ada7fb2, // b:smtp temporary
+    0x8ae620b4, // b:the allowed
     0x8b00de83, // b:google com
     0x8b2c0bbf, // b:valid reverse
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
-    0x8b63aba5, // w:dsn
     0x8b643441, // w:sakaba
     0x8b67f1df, // b:available no
     0x8b7355d4, // b:emails set
@@ -2217,7 +2227,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f5a06dc, // w:servers
     0x8f5d10ea, // w:potential
     0x8f6d70e7, // b:acme email
-    0x8f6ed25f, // w:steps
     0x8f6ee099, // e:x.5.4
     0x8f78c815, // b:request for
     0x8fbcd043, // b:bl shtml
@@ -2248,17 +2257,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
     0x911e8d7a, // b:out amazonses
-    0x913d3742, // b:xx said
+    0x912709a8, // b:specified in
+    0x9147b7a4, // b:limit has
     0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
     0x91560801, // b:contact information
     0x916ee3bf, // e:x.5.2
     0x9177c398, // b:that domain
     0x917ca8ec, // w:dd
+    0x917e3758, // b:for assistance
     0x91904cd9, // b:failed dmarc
     0x919f7518, // b:be closed
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
+    0x91a7e274, // b:sent per
     0x91c77a93, // b:disableduser gsmtp
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
@@ -2271,19 +2283,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x927caa7f, // w:de
     0x929ea953, // b:alternate means
     0x92a2dfc8, // b:currently your
-    0x92b62814, // w:moderation
     0x92d2475b, // b:invalid format
+    0x92dd692a, // b:user mailbox
     0x92e0c163, // e:5.5.3
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
-    0x931eb4f8, // e:5.4.7
     0x93208740, // b:sender domain
-    0x9322d9fb, // w:prohibition
     0x93283bad, // b:to rfc
     0x933bfcdc, // b:proofpoint com
+    0x93444d14, // b:user over
     0x9348383a, // w:commands
     0x9349664e, // b:no address
     0x934c60e4, // b:message has
+    0x93556a7a, // b:high probability
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x93888f50, // b:en error
@@ -2297,6 +2309,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93e0c2f6, // e:5.5.0
     0x93f7d278, // w:multiple
     0x94190712, // b:senders to
+    0x9419dde7, // b:failed the
+    0x941ac37e, // b:bad commands
     0x941eb68b, // e:5.4.6
     0x9424de1c, // w:with
     0x94279614, // b:its content
@@ -2305,28 +2319,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9456cb97, // b:amazonses com
     0x946510e3, // b:for rcpt
     0x946836fe, // w:due
-    0x946e08ff, // w:saved
     0x94811d95, // b:shutting down
     0x9481cbfc, // b:net nemesis
     0x948bd6f1, // b:org responded
     0x94b1c16f, // b:jp responded
     0x94b6b59d, // b:name server
     0x94c9a533, // b:to enable
-    0x94dc77d1, // w:hangup
     0x94e0c489, // e:5.5.1
     0x94f1ab7f, // b:from bounce
     0x951e01a3, // b:delivering to
     0x954a237d, // w:did
-    0x954c0b3b, // b:your source
     0x95545479, // b:net were
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
+    0x95772c13, // b:net see
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
     0x959eeee7, // b:are sending
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
+    0x95e789c9, // w:unimplemented
     0x9603371e, // b:rejecting banned
     0x96077589, // b:protection outlook
     0x960eb5f7, // b:failed invalid
@@ -2335,7 +2348,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x964c9fa8, // b:reject due
     0x96667e84, // b:address listed
     0x9681e8c0, // b:hourly quota
-    0x968df9ec, // w:ca
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
     0x96a0c5fd, // b:instructions on
@@ -2345,23 +2357,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x972dfa80, // b:restricted characters
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
-    0x975a4970, // w:identify
     0x97646eff, // b:com mx
     0x977cd17d, // w:listed
     0x97a569b7, // b:sorbs net
     0x97a71321, // w:does
     0x97b48aab, // w:docs
+    0x97bbaf24, // b:non existent
     0x97e0c942, // e:5.5.4
-    0x97e4ccc7, // w:regulariser
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
     0x980daa09, // b:com cannot
+    0x98204b4d, // b:forward the
     0x982277fb, // b:com resources
     0x9836a07e, // w:day
     0x98465b7e, // b:com as
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
+    0x98a601f8, // w:uk
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
     0x98ba5cf9, // w:exchanger
@@ -2369,11 +2382,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x98c2e93c, // b:black list
     0x98da29fa, // w:exmail
     0x991ebe6a, // e:5.4.1
-    0x9947ae00, // w:netblock
     0x9954dbd3, // w:write
     0x997eb5a2, // b:com xx
     0x997fea48, // w:cat
-    0x998ef4d2, // w:cox
+    0x99864ef7, // b:message limit
     0x99993798, // w:hl
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
@@ -2394,10 +2406,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a6723e4, // b:analysis reports
     0x9a927d66, // w:mi
     0x9ab95919, // b:being spam
-    0x9abdaa44, // e:x.7.10
     0x9b0ddefd, // b:relay limit
     0x9b11edfd, // b:org session
     0x9b326f25, // b:aborted exceeded
+    0x9b525966, // b:auth failures
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
     0x9b5b83b1, // b:answer authentication
@@ -2423,17 +2435,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ccde077, // w:bdat
     0x9cd16b21, // b:exist domains
     0x9cde6257, // b:use the
+    0x9cfc0f8b, // b:contains invalid
     0x9d04d66d, // b:greylisting in
     0x9d080257, // w:format
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
     0x9d4b004c, // b:suspended due
+    0x9d5db29c, // b:twenty four
     0x9d5ec1bd, // b:failed to
+    0x9d673770, // b:please authenticate
     0x9d7c685d, // b:unknown tld
     0x9d8f8c73, // b:verification failed
     0x9da609d7, // w:un
-    0x9dba39f1, // w:penalty
+    0x9dbad921, // b:mail tiscali
     0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
     0x9de08ed8, // b:rejected for
@@ -2447,17 +2462,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e56fd9b, // w:dns
     0x9e85def5, // b:simultaneous connections
     0x9e8c8ac1, // b:ip rcp
-    0x9e8e0684, // w:ci
     0x9e929eb3, // b:failed an
     0x9e93605f, // b:could not
     0x9e993f77, // w:hi
-    0x9e9dbce6, // w:other
     0x9ea95ead, // b:needs the
     0x9ec0c813, // b:been rate
     0x9ec1bb88, // b:recipient is
     0x9eceb897, // b:name not
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
+    0x9ef5bd52, // b:error closing
     0x9f184fcc, // b:example rambler
     0x9f1b0f0d, // b:size of
     0x9f51f1b1, // w:internet
@@ -2466,9 +2480,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
-    0x9fa4ceed, // w:boite
     0x9fc87d78, // b:we reject
     0x9fdf150b, // b:the problem
+    0x9fe54def, // b:violation no
     0x9ff34444, // b:par nos
     0xa002c68c, // e:x.7.650
     0xa0333fac, // b:invalid recipients
@@ -2490,15 +2504,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa126e7b0, // b:at http
     0xa12a9cf9, // w:legitimate
     0xa140cad7, // w:limit
-    0xa1431d58, // w:sophos
-    0xa17cc21c, // w:dt
-    0xa17f00b3, // w:er
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
     0xa1a60ea9, // b:section at
     0xa1a87929, // w:extension
-    0xa1b2dc16, // w:rp
+    0xa1a9dbf8, // b:identities failed
     0xa1bc13f3, // b:or an
     0xa1bd006a, // b:error transferring
     0xa1fc0a09, // b:missing valid
@@ -2526,18 +2537,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa33a82c7, // b:queue message
     0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
-    0xa35f776a, // b:you want
-    0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
     0xa3ac62d3, // b:permission to
-    0xa3e4404b, // w:campaignid
     0xa3f28b44, // w:phishing
     0xa41589b1, // b:policy error
     0xa41864d5, // b:it exceeded
     0xa4235893, // b:com failed
+    0xa42793bc, // b:may only
     0xa4339985, // b:dnsbl sorbs
     0xa447dc1b, // w:permission
     0xa455d4c5, // w:and
+    0xa45ad4f7, // b:wait for
     0xa46e9f77, // b:bouncehammer jp
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
@@ -2545,7 +2555,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4c0835f, // b:currently unavailable
     0xa4deb61c, // b:recipient because
     0xa4ed09b2, // b:accounts troubleshooter
-    0xa4edf5a4, // w:proxying
     0xa50de4fd, // b:com spf
     0xa5263744, // b:subtype no
     0xa54ced2a, // w:have
@@ -2554,6 +2563,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa559f7ad, // b:com in
     0xa560739e, // b:rejects mail
     0xa560adbb, // b:all recipient
+    0xa560ef92, // b:detected in
     0xa5916925, // b:spamcop net
     0xa59bd25d, // w:vagrant
     0xa59e1556, // b:missing boundries
@@ -2566,18 +2576,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
-    0xa639a7f3, // w:hop
     0xa639c797, // w:black
     0xa6416938, // b:last minutes
     0xa6548909, // b:clamav http
-    0xa654cb9c, // w:dmc
-    0xa65948ca, // w:dos
     0xa673ae27, // b:content and
     0xa684dbd6, // b:mail is
     0xa68ae626, // b:me adresse
     0xa68f0949, // w:com
     0xa692904a, // w:me
-    0xa6943ddf, // w:spammer
     0xa6a26374, // b:bad input
     0xa6aa40ed, // b:user recipient
     0xa6b2e3f5, // w:ru
@@ -2594,7 +2600,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
-    0xa77f0a25, // w:et
     0xa78148bc, // w:fr
     0xa7976a39, // b:internet community
     0xa79a5fa0, // b:are violating
@@ -2602,13 +2607,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
     0xa7cd7c7c, // b:not send
+    0xa7dcd093, // b:ip for
     0xa80227e5, // w:rdns
     0xa808e3ce, // b:server xx
+    0xa81d3eee, // b:account unavailable
     0xa826ceb7, // b:sending limits
     0xa8321366, // b:looks like
     0xa841f90f, // b:mail ru
     0xa84af932, // b:limited for
     0xa84ec2b0, // b:of allowed
+    0xa8594bf0, // w:dom
     0xa85a583f, // w:all
     0xa866532e, // w:reached
     0xa87576d3, // b:sent please
@@ -2627,7 +2635,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
     0xa91d4441, // b:syntax rcpt
-    0xa922cea3, // w:protonmail
     0xa934f1bc, // b:group who
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
@@ -2638,10 +2645,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
-    0xa98e17d5, // w:cr
     0xa9b2e8ae, // w:rx
     0xa9c07a96, // b:violation error
-    0xa9c2d959, // e:5.7.10
     0xa9c517f0, // e:5.7.26
     0xa9d2cd84, // b:entry contains
     0xa9df4dfa, // w:send
@@ -2653,6 +2658,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaa08ce0c, // b:message temporarily
     0xaa31cfce, // b:spf lookup
     0xaa33e996, // b:registries as
+    0xaa4bdcb9, // b:detected as
     0xaa4dc51e, // b:following information
     0xaa5998a9, // b:failed while
     0xaa64421e, // b:our attachment
@@ -2668,12 +2674,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
     0xab3bbeb4, // w:root
-    0xab525f23, // w:nous
     0xab5419bf, // b:rambler ru
-    0xab5950a9, // w:don
     0xab5f5517, // b:messages containing
-    0xab6118c1, // w:authentification
     0xab64375e, // w:why
+    0xab6e4870, // b:dnsbl example
     0xab70ae06, // w:unnecessary
     0xab715768, // w:amount
     0xab772ec9, // b:available to
@@ -2691,13 +2695,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac01820d, // b:group kijitora
     0xac045a84, // b:command rejected
     0xac06cdd8, // w:laposte
+    0xac16a88a, // b:from sender
+    0xac22af73, // b:maximum messages
     0xac435a10, // b:must contain
     0xac7b3a08, // b:out of
     0xac81fcc5, // b:valid only
     0xac9399ed, // b:permission denied
     0xacb753ca, // b:remote mail
     0xacc51ca9, // e:5.7.25
-    0xace6a77b, // w:count
     0xad05e00a, // b:rfc address
     0xad13f50f, // b:user kijitora
     0xad1d9e09, // b:more ip
@@ -2706,9 +2711,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad4916fd, // w:ask
     0xad5257eb, // b:more suspicious
     0xad551189, // b:listed on
-    0xad5b6efd, // w:once
     0xad5ed47a, // b:host not
-    0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
     0xad87a5d3, // b:addr or
     0xadb9e2b5, // b:from temporarily
@@ -2741,10 +2744,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaedc05a8, // w:nemesis
     0xaefe2867, // b:bounce example
     0xaf181a5a, // b:dns error
+    0xaf18b217, // b:bounce messages
     0xaf20bc05, // b:the system
     0xaf2ee0c7, // b:mechanism not
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
+    0xaf6668d8, // b:throttling failure
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
     0xaf88ac3f, // b:previous errors
@@ -2754,7 +2759,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
-    0xaf93cc60, // b:xx yahoodns
     0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
@@ -2770,8 +2774,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb06175ef, // b:sorry that
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
+    0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
-    0xb08e086e, // w:designated
     0xb092a008, // w:ms
     0xb099e673, // b:source bloquee
     0xb09d56da, // b:our message
@@ -2781,6 +2785,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0ceeec7, // b:retry later
     0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
+    0xb0f9311d, // b:en feedback
     0xb1100b0b, // b:is blacklisted
     0xb1130532, // b:before data
     0xb1272ce7, // w:user
@@ -2796,7 +2801,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1c7ccd3, // b:mail exchanger
     0xb1cde363, // b:unauthenticated gmail
     0xb1e0c6a7, // b:com prod
-    0xb1f92143, // w:greeting
     0xb200b37d, // w:view
     0xb2030997, // b:or unexpected
     0xb209c004, // b:dns type
@@ -2808,6 +2812,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
+    0xb29fced1, // b:messages sent
     0xb2bf8c0e, // b:the sending
     0xb307e63a, // b:br recipient
     0xb308493b, // w:rejection
@@ -2816,7 +2821,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
     0xb3c8d057, // b:invalid character
-    0xb3c96283, // w:blockedmessage
     0xb3cd33a7, // w:processing
     0xb3d51b4f, // b:server of
     0xb3d5715e, // b:command unrecognised
@@ -2825,25 +2829,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb428edad, // b:mailbox call
     0xb4342eb9, // b:example jp
     0xb436d086, // b:fast penalty
+    0xb43a6b00, // b:http spfbl
     0xb4457f91, // b:forward dns
     0xb44a5ab8, // b:mail qq
     0xb44ba654, // b:in routing
     0xb45a6b9d, // b:in black
+    0xb461262f, // b:received header
     0xb4841ba1, // b:postmaster yahoo
     0xb48ca796, // b:net lookup
     0xb4bbce9c, // w:email
     0xb4bd654a, // b:to regularize
     0xb4c259dc, // w:mime
+    0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
+    0xb4def4ed, // b:not known
     0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
     0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb546e7c5, // b:contain domain
-    0xb54b8997, // w:classified
-    0xb56762e3, // w:itself
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
@@ -2866,6 +2872,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb6778901, // b:deliver mail
     0xb67810bb, // w:maintenance
     0xb67eaffb, // b:sending ips
+    0xb6822b77, // b:mime type
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
@@ -2877,10 +2884,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb6e4c577, // b:spam message
     0xb6ec14c7, // b:xx our
     0xb7153c61, // b:email with
+    0xb73e14f4, // b:cannot connect
     0xb755f2ae, // w:any
     0xb75816da, // b:many recipients
     0xb776eb39, // b:connection refused
-    0xb77f2355, // w:ed
     0xb7881db1, // w:at
     0xb78cfaff, // b:tls required
     0xb79ba569, // w:id
@@ -2901,7 +2908,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb89b4b9a, // w:maildir
     0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
-    0xb8b53ee2, // w:sc
     0xb8bdf886, // b:fix reverse
     0xb8c265e4, // b:unavailable try
     0xb8d2cb76, // b:auth mechanism
@@ -2909,21 +2915,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8ddeedf, // e:4.4.3
     0xb90177a1, // b:password not
     0xb90fbf6e, // b:mail overquotatemp
+    0xb9250d8f, // b:known user
     0xb944835c, // b:spf fail
+    0xb95d3666, // b:be sent
     0xb9615585, // b:issue starttls
     0xb9717207, // b:mail at
-    0xb97263b4, // w:classification
     0xb99e058a, // w:maximum
-    0xb9a1b8bd, // w:kr
-    0xb9acf1b0, // w:pl
     0xb9b2c640, // b:the very
     0xb9bcbef3, // b:later too
-    0xb9c1e4a8, // w:compte
     0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
     0xb9e36fd7, // w:addr
     0xb9eca475, // b:messages missing
+    0xb9ef8346, // b:check in
     0xb9fc025a, // b:system error
     0xba0b3801, // b:google message
     0xba16f7bb, // w:openspf
@@ -2931,25 +2936,25 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba3d2fed, // b:mfrom id
     0xba42fcd0, // b:error could
     0xba66d75e, // b:is invalid
+    0xba89cbdf, // b:ip you
     0xba917b1a, // w:practices
     0xba9fa244, // b:to submit
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab6ab54, // b:entries for
-    0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
     0xbaeb9226, // b:user alice
     0xbafcc2ce, // b:userunknown bouncehammer
     0xbb118aea, // w:supported
-    0xbb41585f, // w:scanning
     0xbb418405, // b:com user
     0xbb7dfd1e, // b:to abuse
-    0xbb83a6cf, // w:gl
     0xbb842f4a, // b:list you
+    0xbb97ac33, // b:provided by
     0xbb993721, // b:see rfc
     0xbba06b96, // b:not implemented
+    0xbbb5439b, // w:sl
     0xbbcdd0c0, // e:x.1.3
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
@@ -2958,8 +2963,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbc68a66b, // b:to protect
     0xbc83a862, // w:go
     0xbc94f183, // w:no
+    0xbc95d8b2, // b:mailgun org
     0xbc98f07e, // b:instead of
-    0xbc9bad48, // w:io
     0xbca3fc0d, // w:to
     0xbcb5452e, // w:so
     0xbcb55de1, // b:be spam
@@ -2969,20 +2974,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbce97d8d, // b:both steps
     0xbcfca238, // b:hello you
     0xbd20a3f7, // b:to user
+    0xbd4746bf, // w:peak
     0xbd5541ec, // b:domain and
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
     0xbd836cec, // b:according to
     0xbd882723, // w:an
     0xbd8a65ba, // w:bl
+    0xbd8ff46c, // b:using sbl
     0xbd9731ad, // w:on
     0xbd9baedb, // w:in
     0xbdafb068, // b:rfc specifications
     0xbdb063d5, // b:or password
+    0xbdb7b26d, // b:exceeds the
     0xbdc6fffa, // b:as being
     0xbdca301c, // b:regulariser votre
     0xbdcdd3e6, // e:x.1.1
     0xbde7ff9b, // w:protect
+    0xbe07c187, // b:only send
     0xbe0f5fbb, // b:found here
     0xbe29ca82, // b:rejected sorry
     0xbe32e642, // b:no mailbox
@@ -2997,8 +3006,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe877d07, // b:invalid dns
     0xbe90777b, // w:la
     0xbecdd579, // e:x.1.0
+    0xbed41fd2, // b:check your
     0xbee1a143, // b:com and
     0xbf03bced, // b:com black
+    0xbf060314, // b:not connect
     0xbf09195a, // b:please try
     0xbf2ac4c4, // w:has
     0xbf2d8527, // b:la messagerie
@@ -3007,10 +3018,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf42e359, // b:per dmarc
     0xbf5a70e5, // w:owned
     0xbf63c0f5, // b:in dns
-    0xbf65be31, // w:crazy
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
-    0xbf80c16e, // w:clarify
+    0xbf87cfde, // b:rpt vfy
     0xbf89f615, // b:command unrecognized
     0xbfaf1595, // b:to kijitora
     0xbfb3bd22, // b:learn more
@@ -3031,14 +3041,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0cdd89f, // e:x.1.6
     0xc0cfa3ad, // b:helo ehlo
     0xc0d51434, // b:your helo
+    0xc0ebfd18, // b:not authorised
     0xc0f1bdec, // b:cat prod
     0xc0f989ef, // w:emetteur
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
-    0xc13cbb76, // w:none
     0xc149af02, // b:can choose
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
+    0xc19cb6fe, // b:list at
     0xc19d60c9, // b:enable message
     0xc1b8028d, // b:please retry
     0xc1b89ce1, // b:invalid sender
@@ -3055,7 +3066,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc23484f8, // b:not point
     0xc23cffd5, // b:transferring to
     0xc2407038, // w:according
-    0xc2432f84, // w:karma
     0xc24360f4, // b:email provider
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
@@ -3069,11 +3079,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc2f280ef, // b:internet service
     0xc30631d0, // b:dd sorry
     0xc318c3eb, // b:test signature
+    0xc3376c27, // b:address please
     0xc339ac23, // b:hops this
     0xc3417928, // b:lookup failed
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
-    0xc3907f5a, // w:lf
     0xc39409ca, // w:clamav
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
@@ -3087,10 +3097,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc41f50de, // b:cliquer sur
     0xc4211b3f, // b:later from
     0xc42cf455, // w:number
-    0xc430002f, // w:license
     0xc43b9d31, // b:user account
     0xc4459610, // b:authenticate their
-    0xc44e0950, // w:nowl
     0xc45cfc15, // b:account that
     0xc46d2b03, // b:la procedure
     0xc48bb477, // b:blocked because
@@ -3099,16 +3107,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc4b48fe1, // b:or fails
     0xc4bc5a07, // w:failures
     0xc4c2f315, // b:com response
-    0xc4cd5ede, // e:5.0.1
     0xc4edc44b, // b:of bytes
+    0xc511c9cc, // b:concurrent smtp
     0xc5143ca3, // w:unusual
     0xc515749a, // w:please
     0xc52c6937, // b:been temporarily
-    0xc538c162, // w:addressee
     0xc5406a55, // b:to https
-    0xc54b7b5c, // w:arc
     0xc54c073a, // b:detected an
     0xc55690b6, // b:sent rcpt
+    0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
     0xc5c1777c, // b:who you
     0xc5cd6071, // e:5.0.0
@@ -3129,17 +3136,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc644c12a, // w:aup
     0xc644ea83, // b:shironeko example
     0xc6565a3b, // b:address found
-    0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
     0xc6950141, // w:ne
+    0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
     0xc6d02d6c, // b:limit allowed
     0xc6d14d34, // b:succeed see
     0xc6de59a3, // b:the account
-    0xc6e2f768, // w:exploits
     0xc6f76fc8, // b:rejected invalid
     0xc6fb66bd, // b:not available
-    0xc715a877, // b:your workspace
     0xc7274a4f, // b:rcpt to
     0xc74a2e87, // b:size guidelines
     0xc75894ec, // b:mailbox for
@@ -3153,19 +3158,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
     0xc7aeb66b, // b:please click
+    0xc7b80180, // b:rejected recipient
     0xc7bf84ca, // b:for too
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
     0xc7fe5d40, // b:rbl ip
     0xc81dcf62, // b:to correct
-    0xc822ff84, // w:call
     0xc83c9cfa, // b:example or
     0xc8519712, // b:many hops
     0xc86d0fec, // b:already instructions
     0xc87e4df1, // b:record or
-    0xc8ad094d, // w:pc
+    0xc8883874, // w:ac
+    0xc8d2d78e, // b:in region
     0xc8dc4a39, // w:state
-    0xc902ae12, // w:stage
     0xc909e826, // b:too large
     0xc90d0894, // b:parameters scanning
     0xc9103851, // b:not an
@@ -3214,7 +3219,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb78d817, // w:non
     0xcb828f3a, // b:suivre la
     0xcbc64857, // b:alias table
-    0xcbcbfe4d, // w:having
     0xcbeeac03, // b:by an
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
@@ -3228,6 +3232,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc6b77dc, // b:the link
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
+    0xcca74bf2, // b:spam score
     0xccad7f18, // b:inactive email
     0xccae0113, // b:failed message
     0xccb3557b, // b:the owner
@@ -3243,21 +3248,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd7091f8, // b:account this
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
+    0xcdbfdcef, // b:occured during
     0xcdbffca3, // b:is unauthenticated
     0xcdc863b3, // w:attempting
     0xcdc9b138, // b:mail too
     0xcdd3d166, // b:bloque the
     0xcde73f8c, // w:expected
+    0xcde746de, // b:problem report
     0xcdf7c2e3, // w:such
     0xce0002d3, // b:domain this
     0xce09846b, // b:not be
-    0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
     0xce3ede78, // w:believe
-    0xce4850da, // w:regularize
     0xce52567c, // b:ip http
     0xce585c14, // b:bin answer
-    0xce78dcd0, // w:nos
+    0xce8b8583, // w:throttling
     0xce96d421, // b:didn pass
     0xceb43ba2, // b:error during
     0xcec73c91, // w:community
@@ -3268,9 +3273,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcf34c97e, // b:ube id
     0xcf4971f1, // b:user in
     0xcf5d1bcf, // b:from unknown
+    0xcf655565, // b:no message
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
+    0xcf922452, // b:accept that
     0xcfaa0d56, // b:must have
     0xcfc82a78, // b:delivery not
     0xcfca79a7, // b:in to
@@ -3278,7 +3285,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfd8bca3, // b:noerror dns
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
-    0xd0620114, // w:situation
     0xd06e6fda, // b:was blocked
     0xd078447a, // b:message begindiagnosticdata
     0xd0a179ee, // b:inactive please
@@ -3291,24 +3297,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
-    0xd0f822b0, // e:x.7.500
     0xd112cbbf, // w:before
-    0xd130d2ab, // w:meet
     0xd1433bf7, // w:group
-    0xd16eedf8, // w:case
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
     0xd1984be8, // b:your reverse
     0xd1a63b3d, // b:without valid
     0xd1ad2744, // w:requirements
-    0xd1b51cb0, // w:invitons
     0xd1c634db, // b:spamming issues
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
+    0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
-    0xd21eb22d, // w:negotiation
     0xd24cdcc2, // w:fast
-    0xd255d72c, // w:appeared
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3331,7 +3332,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd31c9e2b, // b:instructions for
     0xd3211400, // b:rejected spam
     0xd3218df5, // b:refused this
-    0xd324d00b, // w:intelligence
     0xd3318013, // w:trying
     0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
@@ -3339,6 +3339,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd395b332, // b:ehlo or
+    0xd3a6bb93, // b:per message
+    0xd3a80f2f, // b:the limit
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
     0xd3efac34, // b:check ip
@@ -3357,6 +3359,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4e30725, // b:to store
     0xd4eb6f0c, // b:service temporarily
     0xd4f35b8e, // b:sender rejected
+    0xd4f40bc4, // b:the check
     0xd4f4bb3a, // w:permanent
     0xd50fb369, // b:number of
     0xd518308f, // b:from xx
@@ -3364,6 +3367,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd523798c, // b:message bacause
     0xd536c4c1, // b:limit exceeded
     0xd5509ee0, // w:get
+    0xd5511119, // b:command argument
     0xd55d2d17, // b:malformed or
     0xd578e7d5, // w:not
     0xd587e69c, // b:none bad
@@ -3374,7 +3378,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5eee41b, // b:from is
     0xd600e92f, // b:votre situation
     0xd6291068, // b:relay access
-    0xd62ea8ef, // w:callback
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
     0xd65b478e, // b:of commands
@@ -3384,7 +3387,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd671cca2, // b:from being
     0xd67fa3a3, // b:domain smtp
     0xd68216a7, // b:moderation instead
-    0xd691cf5a, // w:begindiagnosticdata
     0xd6bea94f, // b:ru mail
     0xd6c1e214, // w:office
     0xd6e06c4b, // b:your administrator
@@ -3396,6 +3398,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd703f66d, // b:com your
     0xd722706d, // b:spf record
     0xd72b1046, // b:accepted here
+    0xd7354061, // b:mail for
     0xd73de6e8, // b:to read
     0xd73ecc2b, // w:refusing
     0xd73ef32e, // b:example ne
@@ -3417,7 +3420,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd82c5d7b, // b:found eicar
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
-    0xd852d7e5, // e:x.0.1
+    0xd857c061, // b:mail client
     0xd86cb141, // b:checks failed
     0xd883ab2f, // b:addressee unknown
     0xd895884b, // b:error maximum
@@ -3431,10 +3434,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
     0xd8f2e258, // b:ont ete
-    0xd8fe2bc8, // w:hotmail
     0xd936c21b, // b:answers dns
     0xd93e2d52, // w:reduce
     0xd9419aa2, // w:got
+    0xd94bc247, // b:example ac
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
     0xd979c7c0, // b:smtp no
@@ -3460,13 +3463,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdab3e04b, // b:all mail
     0xdab94414, // b:for info
     0xdaca8aa5, // b:to be
+    0xdaccf98f, // b:been greylisted
     0xdace03fc, // w:delivered
     0xdadeb458, // b:violating our
+    0xdaf9ceb4, // b:sender has
     0xdb061471, // b:reason email
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
-    0xdb3c3c65, // w:exception
     0xdb59205d, // b:max requests
     0xdb5f05e8, // b:org dmarc
     0xdb6203ac, // b:messages https
@@ -3474,7 +3478,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdb83f273, // b:smtp this
     0xdbc129ed, // b:rejected due
     0xdbdc2a06, // b:for our
-    0xdbf16a0d, // w:properly
     0xdbfee403, // b:smtp messages
     0xdc03c63b, // b:procedure https
     0xdc0dd617, // b:is too
@@ -3488,7 +3491,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
-    0xdca58ff0, // e:4.7.29
+    0xdcab5ab7, // b:commands please
     0xdcac4a5f, // b:exist user
     0xdcbd71e7, // w:usersearch
     0xdccd694c, // b:rejected message
@@ -3505,12 +3508,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd8db6fa, // b:ete bloques
     0xdd928293, // b:de spam
     0xdd9fc9ce, // w:directly
-    0xdda352ec, // e:4.7.32
     0xdda59183, // e:4.7.28
     0xddaf5b3b, // w:xgemail
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
+    0xdde0e531, // b:to determine
     0xddf03077, // e:5.1.3
     0xddf322d8, // b:office com
     0xddf470ad, // b:message to
@@ -3518,7 +3521,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde28e608, // b:this server
     0xde2f825e, // b:resource record
     0xde432e22, // w:ube
-    0xde74fe99, // w:ref
+    0xde81836d, // b:reached please
     0xde84ba24, // b:root vagrant
     0xde9b42ea, // b:ip adress
     0xdea0d342, // b:in this
@@ -3529,11 +3532,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdec2b272, // b:not found
     0xded10bf1, // b:name service
     0xdedb49db, // b:rejected greylisted
+    0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
     0xdeff45ef, // b:to add
     0xdf10b558, // b:ntt docomo
+    0xdf138e13, // b:error retry
     0xdf2c5ced, // b:to pass
-    0xdf2ff3b2, // w:adress
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
     0xdf59b093, // b:this list
@@ -3541,9 +3545,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdf6d8730, // b:error nested
     0xdf71e278, // b:rejected on
     0xdf85ad55, // b:sender and
+    0xdfab3d5c, // b:idle timeout
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
-    0xe042695c, // w:mismatches
+    0xdffea527, // b:send rate
     0xe0683c62, // b:com responded
     0xe09398af, // b:for attempting
     0xe096c473, // b:invalid local
@@ -3554,15 +3559,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
     0xe0e7a067, // b:unknown authentication
-    0xe0e96dcd, // w:register
     0xe0ede1cc, // b:name lookup
     0xe0ee2064, // b:addresses see
     0xe0f34d53, // b:load too
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
-    0xe156ce78, // w:berlin
+    0xe148ec82, // b:blocked in
     0xe15f8f4b, // b:reputation sender
-    0xe168836b, // b:xx comcast
+    0xe174ad3f, // b:mailbox quota
     0xe17e3dec, // b:mail example
     0xe19b51ea, // w:considered
     0xe1a2c0d2, // b:initiative gsmtp
@@ -3575,6 +3579,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe1f66b30, // b:pseudo local
     0xe214e9d3, // b:rejected mailbox
     0xe2267771, // b:domain has
+    0xe23333eb, // w:feedback
     0xe258f2f0, // c:556
     0xe25a215c, // b:user complaints
     0xe263bbc4, // w:rbl
@@ -3587,18 +3592,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2e6edcf, // b:canceled by
     0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
+    0xe2eee964, // b:message blocked
+    0xe2fbfbc2, // w:authorised
     0xe304f8a1, // w:destinataire
     0xe313ab9a, // b:domain that
     0xe316480b, // w:docomo
     0xe3235602, // w:want
     0xe333bffe, // b:name is
-    0xe333ef68, // w:afin
-    0xe35ee3d9, // w:chars
     0xe35fac94, // b:answer to
     0xe36621be, // w:ntt
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
-    0xe3845770, // w:attack
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
@@ -3607,7 +3611,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe3ac13e7, // b:character in
     0xe3b8d012, // b:vagrantup com
     0xe3e284e8, // w:start
-    0xe3e8e1de, // w:orange
     0xe40c5e1b, // b:error too
     0xe40cd761, // b:right now
     0xe42b1f7d, // w:direct
@@ -3623,14 +3626,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe4b68d5a, // w:example
     0xe4bd6a15, // b:ip did
     0xe4d0dc4a, // b:jp user
+    0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
     0xe4f08795, // b:smtp iol
-    0xe4f9234b, // w:resolving
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
-    0xe5301257, // w:cliquer
+    0xe5168d35, // w:wait
     0xe5388c3a, // b:using zen
-    0xe53d3058, // w:gmt
+    0xe54555a7, // b:score too
     0xe5513a64, // b:content rejected
     0xe558f7a9, // c:555
     0xe565c39c, // c:501
@@ -3640,7 +3643,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe5806aff, // b:doesn match
     0xe5885395, // b:jp type
     0xe59046ce, // e:4.2.2
-    0xe5a59e1b, // e:4.7.20
     0xe5c6a593, // b:accepted invalid
     0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
@@ -3659,16 +3661,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6c83c7b, // b:ip problem
     0xe6f30bb0, // w:microsoft
     0xe713817e, // b:troubleshooting for
+    0xe719b981, // b:com the
     0xe726f290, // b:smtp dmarc
-    0xe72a854a, // w:handled
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
-    0xe764a863, // w:external
     0xe765c6c2, // c:503
     0xe768dcb0, // s:data
     0xe76e0ff6, // b:dns ptr
     0xe780271c, // e:x.7.1
+    0xe7844ebc, // b:the address
     0xe79c2d61, // b:ip or
+    0xe7a1a951, // b:refusing mail
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
     0xe7fa7218, // w:mismatch
@@ -3680,13 +3683,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe861fc63, // b:sc unfortunately
     0xe865c855, // c:502
     0xe88028af, // e:x.7.0
-    0xe8a5a2d4, // e:4.7.25
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8bb384e, // b:not registered
-    0xe8c6aae1, // w:inbound
     0xe8db7731, // b:smtp servers
+    0xe8f70ba5, // b:smtp session
     0xe91c37de, // b:kb max
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
@@ -3696,37 +3698,33 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe94de709, // b:local sender
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
-    0xe9802a42, // e:x.7.3
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
     0xe9ed7530, // b:are not
     0xea07a0b8, // b:py answer
-    0xea5d2ba8, // w:connexions
+    0xea449139, // b:sorry user
     0xea5ec803, // b:ptr records
-    0xea6d39aa, // w:incident
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
     0xeaa41e5e, // b:valid sender
     0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
-    0xeae16371, // w:below
     0xeae21d22, // b:rejected cannot
     0xeae237ba, // b:please resend
     0xeae2f64e, // b:is inactive
     0xeaf2bb66, // b:for example
     0xeb21b146, // b:invitons cliquer
     0xeb2471f6, // b:requires that
+    0xeb3a2291, // b:four hour
     0xeb410810, // b:temporary authentication
     0xeb598bea, // b:mailfrom domain
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
     0xeb7e17f5, // b:com fwlink
     0xeb98f5a2, // b:many authentication
-    0xeba5a78d, // e:4.7.26
     0xebae1eba, // b:spf failure
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
-    0xebe65161, // w:messagerie
     0xebe807a3, // b:hops max
     0xebeba5b4, // b:reasons please
     0xebf0cbd8, // w:need
@@ -3736,14 +3734,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec3a4b70, // b:mail sent
     0xec4765fe, // b:net bl
     0xec60e0cc, // w:disabled
-    0xec660a19, // w:rcp
     0xec8b8ed5, // b:rejected as
     0xecd7daa2, // b:errors eop
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecfb7452, // b:authorized please
     0xecfba0ae, // b:mail appeared
-    0xecfd22c0, // w:ete
     0xed176a2b, // w:account
     0xed1a9e44, // b:name example
     0xed43a7f9, // w:process
@@ -3768,6 +3764,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee4b2344, // b:not yet
     0xee5b446b, // c:540
     0xee62d34c, // b:smtp virus
+    0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
     0xee8f81d0, // b:it is
     0xee928da0, // b:illegal user
@@ -3813,12 +3810,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0bb6daf, // b:com cgi
     0xf0bb9380, // b:dnsbl lookup
     0xf0c4e61e, // b:more details
+    0xf0cd07c9, // b:hst rte
     0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
+    0xf1261b2c, // b:limit is
     0xf128292b, // b:connections try
+    0xf1352337, // b:my badmailfrom
     0xf1355f25, // b:host is
     0xf1471568, // b:reach is
     0xf14beed8, // w:resource
+    0xf14fdf3d, // b:maximum allowed
     0xf16e60bd, // w:rfc
     0xf1863764, // b:checks with
     0xf188b7df, // b:requirement for
@@ -3827,7 +3828,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf1cc55f9, // w:disk
     0xf1d3ccc9, // b:type lookup
     0xf1f79188, // b:policy rejection
-    0xf1fc067f, // b:xxx xxx
     0xf2068095, // b:designated mailserver
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
@@ -3837,16 +3837,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf292540c, // b:rejected by
     0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
-    0xf2ae2d57, // b:xxxx xxxx
     0xf2bec74c, // b:permitted by
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
     0xf2da0e6d, // b:exceeds google
+    0xf2eb85be, // b:again in
     0xf2fc2554, // b:reset nowl
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
     0xf3201818, // w:envelope
     0xf32661f9, // b:start with
+    0xf32d77cf, // b:to reject
     0xf333ec53, // b:configuration too
     0xf33b1c35, // b:the emails
     0xf33e03e6, // b:com domain
@@ -3855,7 +3856,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3ab7d45, // b:specified auth
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
-    0xf3b4d65f, // w:requirement
     0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
@@ -3865,28 +3865,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3eccd85, // w:tard
     0xf3eec549, // b:invalid size
     0xf3f00ba3, // w:google
+    0xf4089505, // b:to not
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
     0xf458c53e, // b:temporarily deferred
+    0xf4617971, // b:busy try
     0xf4711f27, // b:postmaster example
     0xf47d8c90, // b:net xx
     0xf47e679d, // b:syntax mail
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
-    0xf4b75861, // b:your spf
     0xf4c6ee36, // c:451
     0xf4e1955b, // b:filtered and
-    0xf4ea16fa, // w:flagged
     0xf4f2056c, // b:prodigy net
     0xf4fbe0d0, // b:recipient allowed
-    0xf507c1c8, // w:dictionary
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
-    0xf565a74a, // w:insecure
+    0xf585388b, // b:not authenticate
     0xf5a8c215, // b:com reset
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
@@ -3898,7 +3897,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf612aac1, // b:longer on
     0xf629e8fe, // b:messages ip
     0xf62abe09, // b:and mail
-    0xf62ac484, // w:rejects
     0xf63e209a, // b:write error
     0xf64d6c4a, // b:helo name
     0xf64e0ca0, // b:hour for
@@ -3919,11 +3917,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf700eaed, // w:legal
     0xf7084f40, // w:this
     0xf70b055d, // b:mta poor
+    0xf70f7608, // b:directly to
     0xf72bc88d, // b:probability of
     0xf73ea0c8, // b:mail krs
-    0xf74f619d, // b:yahoodns net
     0xf757a6fc, // b:can also
-    0xf76b39b6, // w:dessous
     0xf78a1104, // b:evaluation sender
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
@@ -3935,9 +3932,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf858b6dc, // b:mailbox local
     0xf85a867a, // b:address verification
     0xf8807ebf, // w:suspicious
-    0xf88f92be, // w:suivre
+    0xf899a954, // b:rejected account
     0xf8c6f482, // c:455
     0xf8d142b7, // b:or discontinued
+    0xf8e8f821, // b:sending email
     0xf8fbd6ca, // b:to connect
     0xf919d14c, // b:eop prod
     0xf9275fee, // b:com email
@@ -3951,7 +3949,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf9788a50, // b:net via
     0xf97ad970, // b:target address
     0xf9841f5b, // w:possible
-    0xf9869451, // w:gmal
     0xf9ace215, // b:ch help
     0xf9b1d005, // b:have authentication
     0xf9bcd7c2, // b:and has
@@ -3966,6 +3963,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfa7d4f33, // b:postmaster yahooinc
     0xfa95a235, // b:mx malformed
     0xfaa1de66, // w:codes
+    0xfaa22f6b, // b:of bit
     0xfaa608d3, // b:www openspf
     0xfaaaaf61, // b:delivered this
     0xfab6b8bc, // b:service refused
@@ -3988,14 +3986,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
     0xfbda7b53, // b:type aaaa
-    0xfbebf13c, // w:est
     0xfbed1756, // b:authentication required
     0xfbee2fd3, // w:err
     0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
-    0xfc102765, // w:polite
     0xfc4e1e58, // b:unknown relay
+    0xfc533897, // w:worm
+    0xfc8f9a6e, // b:because your
     0xfc96bd97, // w:mailfrom
     0xfc9985f3, // b:adresse destinataire
     0xfcbd6dd5, // b:use of
@@ -4012,19 +4010,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfd244b60, // w:edu
     0xfd24748c, // w:list
     0xfd293e2d, // b:ezweb ne
-    0xfd75e25c, // w:les
     0xfd7b1545, // b:an spf
     0xfd7d28d6, // b:mx example
     0xfd8f7ce8, // w:input
     0xfd90b963, // b:than once
     0xfd96bbe1, // b:judged to
-    0xfda65e98, // w:qmail
     0xfda6bdf9, // b:com reject
-    0xfdba5245, // w:mailhost
     0xfdbd6243, // b:delivered please
     0xfdcce096, // b:http www
     0xfdd3e1cc, // b:issues ref
     0xfddcebd4, // w:closed
+    0xfde1a065, // w:occured
     0xfde67cb5, // b:policy gmail
     0xfde87f1e, // b:plus tard
     0xfe21b275, // b:limit of
@@ -4038,6 +4034,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe80eb42, // b:delivery failed
     0xfeb3bcd7, // b:or user
     0xfed850eb, // b:fwlink linkid
+    0xfee38524, // b:system is
     0xfef7c0a2, // w:pseudo
     0xfefb3d23, // w:cram
     0xfeff2513, // w:errors
@@ -4049,1110 +4046,1114 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff36d52e, // b:not done
     0xff4b6aa6, // b:rfc from
     0xff5553aa, // w:receiving
+    0xff58cd08, // b:net is
+    0xff652415, // b:spam virus
     0xff6cca28, // b:to libsisimai
     0xff6f4792, // b:temporary lookup
     0xff8612ad, // b:aaaa lookup
     0xffa29226, // b:net error
+    0xffa9e560, // w:exceed
     0xffd1b32b, // w:support
     0xfff32a0e, // b:limit reached
 ];
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 6, 8, 10, 11, 12, 15, 16, 17, 19, 20, 21, 24, 25,
-    26, 28, 29, 31, 32, 32, 36, 37, 39, 39, 40, 40, 41, 48, 49, 50,
-    52, 53, 56, 57, 58, 60, 63, 64, 64, 64, 65, 66, 68, 70, 72, 83,
-    91, 101, 102, 104, 108, 109, 110, 113, 114, 119, 119, 120, 120, 120, 125, 126,
-    127, 129, 129, 132, 133, 134, 134, 135, 136, 138, 139, 140, 140, 141, 141, 142,
-    143, 143, 144, 145, 146, 147, 148, 151, 152, 153, 154, 155, 156, 156, 156, 156,
-    162, 162, 162, 171, 176, 186, 188, 188, 189, 194, 195, 195, 195, 196, 199, 216,
-    216, 217, 218, 218, 219, 221, 221, 222, 222, 223, 223, 223, 223, 223, 224, 226,
-    227, 228, 229, 230, 231, 231, 234, 234, 235, 235, 236, 236, 236, 240, 240, 241,
-    241, 242, 247, 248, 248, 249, 250, 251, 251, 256, 256, 257, 258, 260, 260, 261,
-    262, 262, 263, 264, 265, 265, 266, 271, 272, 273, 280, 281, 282, 283, 285, 286,
-    288, 311, 312, 312, 312, 314, 315, 318, 319, 344, 345, 346, 348, 349, 350, 353,
-    354, 354, 355, 356, 358, 360, 362, 365, 366, 368, 369, 370, 371, 372, 372, 374,
-    376, 377, 378, 379, 379, 380, 381, 382, 383, 388, 389, 391, 391, 402, 403, 407,
-    407, 409, 409, 409, 410, 411, 411, 415, 416, 417, 418, 419, 419, 419, 420, 422,
-    423, 423, 423, 423, 424, 424, 425, 426, 427, 452, 454, 456, 469, 491, 491, 492,
-    492, 493, 494, 495, 496, 496, 497, 497, 499, 499, 500, 509, 511, 512, 522, 522,
-    523, 524, 526, 529, 529, 530, 532, 532, 532, 536, 536, 561, 563, 564, 564, 565,
-    565, 566, 566, 567, 568, 568, 569, 570, 572, 573, 574, 575, 576, 577, 577, 579,
-    581, 582, 583, 584, 589, 591, 592, 593, 593, 594, 596, 604, 615, 616, 617, 619,
-    622, 623, 625, 626, 627, 632, 632, 636, 637, 642, 642, 642, 643, 643, 644, 645,
-    651, 653, 655, 655, 661, 662, 662, 663, 664, 665, 667, 668, 671, 671, 674, 681,
-    681, 681, 681, 684, 685, 685, 689, 690, 691, 693, 694, 698, 699, 702, 702, 703,
-    711, 712, 713, 714, 718, 719, 720, 724, 726, 727, 727, 729, 730, 730, 732, 737,
-    738, 739, 740, 741, 741, 742, 744, 746, 749, 757, 758, 759, 761, 763, 764, 764,
-    765, 766, 766, 769, 772, 778, 778, 781, 782, 782, 785, 787, 802, 802, 805, 807,
-    808, 809, 811, 812, 812, 812, 813, 815, 817, 817, 819, 819, 830, 830, 835, 843,
-    846, 850, 850, 851, 852, 854, 856, 856, 856, 856, 857, 858, 859, 859, 859, 866,
-    867, 875, 875, 876, 878, 879, 880, 882, 883, 886, 888, 888, 888, 893, 894, 895,
-    895, 902, 904, 904, 904, 904, 904, 911, 912, 915, 919, 919, 922, 928, 929, 931,
-    931, 932, 932, 939, 941, 947, 948, 952, 952, 952, 953, 954, 954, 962, 962, 963,
-    963, 964, 964, 969, 970, 970, 970, 971, 972, 973, 973, 974, 976, 977, 979, 980,
-    981, 981, 982, 982, 982, 984, 985, 1009, 1009, 1010, 1011, 1012, 1012, 1013, 1015, 1019,
-    1023, 1026, 1027, 1028, 1028, 1029, 1029, 1040, 1040, 1042, 1043, 1043, 1043, 1045, 1047, 1048,
-    1049, 1051, 1054, 1056, 1058, 1060, 1062, 1063, 1064, 1064, 1066, 1070, 1071, 1075, 1077, 1078,
-    1079, 1080, 1083, 1085, 1087, 1087, 1087, 1087, 1088, 1089, 1089, 1090, 1091, 1094, 1094, 1095,
-    1117, 1118, 1119, 1119, 1119, 1119, 1119, 1121, 1122, 1123, 1129, 1129, 1130, 1131, 1133, 1133,
-    1137, 1138, 1139, 1141, 1142, 1142, 1142, 1143, 1143, 1145, 1149, 1151, 1153, 1155, 1155, 1156,
-    1161, 1162, 1163, 1166, 1167, 1168, 1168, 1169, 1170, 1171, 1174, 1175, 1176, 1176, 1177, 1178,
-    1179, 1181, 1181, 1182, 1183, 1184, 1189, 1191, 1191, 1192, 1193, 1193, 1193, 1194, 1194, 1196,
-    1197, 1197, 1197, 1198, 1198, 1205, 1205, 1208, 1209, 1209, 1211, 1213, 1217, 1218, 1223, 1224,
-    1224, 1224, 1225, 1227, 1228, 1229, 1230, 1231, 1232, 1235, 1237, 1239, 1240, 1240, 1241, 1241,
-    1242, 1243, 1244, 1245, 1245, 1245, 1245, 1245, 1245, 1247, 1247, 1248, 1249, 1251, 1256, 1259,
-    1261, 1262, 1262, 1265, 1265, 1266, 1271, 1272, 1273, 1275, 1276, 1277, 1279, 1282, 1282, 1282,
-    1284, 1285, 1285, 1285, 1285, 1289, 1292, 1292, 1295, 1297, 1298, 1307, 1307, 1308, 1311, 1315,
-    1316, 1316, 1322, 1323, 1323, 1325, 1325, 1329, 1329, 1330, 1331, 1333, 1333, 1334, 1346, 1348,
-    1349, 1350, 1351, 1355, 1356, 1364, 1365, 1367, 1380, 1381, 1390, 1391, 1393, 1394, 1396, 1398,
-    1398, 1398, 1399, 1401, 1402, 1402, 1404, 1405, 1406, 1408, 1409, 1409, 1409, 1410, 1412, 1413,
-    1416, 1417, 1419, 1422, 1423, 1423, 1424, 1426, 1427, 1429, 1429, 1429, 1433, 1433, 1435, 1436,
-    1460, 1460, 1460, 1461, 1462, 1464, 1466, 1468, 1469, 1470, 1471, 1472, 1473, 1483, 1484, 1491,
-    1492, 1493, 1494, 1495, 1495, 1498, 1502, 1502, 1503, 1503, 1503, 1506, 1507, 1508, 1508, 1509,
-    1515, 1516, 1518, 1519, 1523, 1524, 1525, 1527, 1528, 1530, 1532, 1532, 1554, 1555, 1556, 1558,
-    1559, 1563, 1563, 1564, 1566, 1566, 1567, 1567, 1586, 1587, 1588, 1589, 1591, 1591, 1592, 1592,
-    1596, 1597, 1598, 1598, 1598, 1601, 1602, 1606, 1607, 1608, 1609, 1610, 1611, 1613, 1613, 1614,
-    1614, 1614, 1618, 1619, 1620, 1620, 1621, 1623, 1624, 1626, 1626, 1630, 1631, 1631, 1658, 1659,
-    1659, 1660, 1660, 1661, 1662, 1664, 1665, 1671, 1673, 1673, 1674, 1674, 1675, 1675, 1676, 1676,
-    1678, 1680, 1681, 1682, 1683, 1683, 1684, 1684, 1684, 1685, 1691, 1694, 1695, 1696, 1697, 1698,
-    1700, 1701, 1702, 1702, 1702, 1702, 1702, 1703, 1704, 1705, 1705, 1707, 1708, 1710, 1710, 1714,
-    1715, 1718, 1719, 1720, 1720, 1744, 1745, 1745, 1754, 1756, 1757, 1758, 1758, 1759, 1760, 1761,
-    1762, 1767, 1768, 1770, 1771, 1775, 1777, 1778, 1778, 1780, 1786, 1786, 1787, 1788, 1789, 1790,
-    1790, 1791, 1791, 1792, 1794, 1794, 1795, 1795, 1796, 1798, 1802, 1803, 1803, 1804, 1828, 1833,
-    1833, 1834, 1835, 1835, 1840, 1840, 1841, 1868, 1871, 1871, 1871, 1871, 1872, 1873, 1874, 1874,
-    1875, 1876, 1876, 1876, 1880, 1881, 1881, 1882, 1883, 1883, 1886, 1887, 1887, 1888, 1889, 1889,
-    1890, 1891, 1893, 1893, 1895, 1900, 1901, 1901, 1902, 1904, 1905, 1906, 1911, 1911, 1913, 1914,
-    1915, 1916, 1917, 1918, 1919, 1921, 1949, 1952, 1955, 1957, 1957, 1958, 1961, 1964, 1965, 1965,
-    1966, 1966, 1967, 1986, 1989, 1989, 1990, 1991, 1994, 1995, 1996, 1998, 1999, 2000, 2000, 2001,
-    2003, 2003, 2006, 2007, 2008, 2009, 2009, 2009, 2009, 2009, 2010, 2010, 2011, 2012, 2012, 2013,
-    2013, 2014, 2015, 2016, 2016, 2017, 2018, 2019, 2020, 2021, 2021, 2023, 2023, 2025, 2025, 2025,
-    2026, 2026, 2028, 2029, 2030, 2032, 2033, 2035, 2036, 2037, 2050, 2055, 2066, 2067, 2073, 2074,
-    2075, 2076, 2078, 2078, 2082, 2082, 2084, 2085, 2085, 2086, 2087, 2097, 2098, 2099, 2100, 2101,
-    2101, 2102, 2104, 2104, 2106, 2109, 2110, 2111, 2113, 2122, 2122, 2124, 2125, 2130, 2131, 2134,
-    2135, 2136, 2137, 2137, 2139, 2143, 2143, 2159, 2160, 2160, 2164, 2165, 2166, 2166, 2166, 2167,
-    2170, 2171, 2173, 2180, 2182, 2183, 2183, 2183, 2185, 2185, 2185, 2185, 2185, 2187, 2187, 2188,
-    2189, 2191, 2193, 2194, 2195, 2196, 2198, 2199, 2200, 2200, 2207, 2208, 2208, 2208, 2217, 2217,
-    2242, 2243, 2245, 2247, 2247, 2252, 2254, 2273, 2274, 2274, 2277, 2278, 2279, 2280, 2282, 2282,
-    2284, 2284, 2284, 2289, 2290, 2290, 2290, 2290, 2291, 2292, 2294, 2296, 2297, 2299, 2310, 2311,
-    2312, 2312, 2314, 2315, 2316, 2325, 2326, 2326, 2327, 2329, 2330, 2331, 2333, 2335, 2340, 2342,
-    2344, 2345, 2346, 2348, 2358, 2359, 2361, 2361, 2361, 2362, 2364, 2364, 2365, 2367, 2367, 2368,
-    2368, 2369, 2370, 2372, 2372, 2373, 2374, 2376, 2377, 2378, 2378, 2379, 2379, 2380, 2381, 2381,
-    2382, 2383, 2385, 2386, 2388, 2388, 2389, 2390, 2408, 2408, 2410, 2414, 2415, 2416, 2420, 2422,
-    2428, 2428, 2428, 2428, 2429, 2436, 2437, 2437, 2439, 2439, 2439, 2440, 2440, 2441, 2442, 2442,
-    2446, 2447, 2447, 2448, 2455, 2459, 2461, 2463, 2465, 2467, 2467, 2495, 2497, 2500, 2500, 2500,
-    2500, 2501, 2502, 2502, 2505, 2511, 2512, 2512, 2513, 2513, 2514, 2515, 2517, 2518, 2519, 2520,
-    2521, 2526, 2529, 2531, 2536, 2537, 2538, 2549, 2549, 2550, 2551, 2554, 2558, 2559, 2559, 2560,
-    2561, 2562, 2562, 2562, 2564, 2564, 2566, 2567, 2568, 2568, 2572, 2573, 2579, 2579, 2580, 2580,
-    2580, 2582, 2583, 2584, 2587, 2591, 2595, 2596, 2604, 2610, 2611, 2613, 2614, 2615, 2627, 2628,
-    2628, 2630, 2631, 2655, 2659, 2659, 2660, 2662, 2663, 2664, 2665, 2665, 2667, 2670, 2671, 2690,
-    2690, 2691, 2691, 2697, 2697, 2697, 2698, 2698, 2699, 2701, 2702, 2703, 2703, 2704, 2704, 2704,
-    2705, 2712, 2715, 2741, 2742, 2744, 2746, 2749, 2750, 2751, 2753, 2753, 2755, 2755, 2757, 2760,
-    2760, 2761, 2764, 2764, 2768, 2769, 2770, 2770, 2771, 2775, 2778, 2778, 2779, 2780, 2784, 2785,
-    2786, 2786, 2786, 2787, 2788, 2789, 2790, 2791, 2792, 2792, 2793, 2794, 2802, 2804, 2822, 2824,
-    2832, 2833, 2833, 2834, 2837, 2840, 2842, 2843, 2844, 2848, 2849, 2854, 2855, 2860, 2860, 2863,
-    2865, 2866, 2866, 2867, 2868, 2869, 2870, 2871, 2872, 2876, 2892, 2892, 2905, 2905, 2906, 2906,
-    2908, 2909, 2911, 2911, 2912, 2913, 2913, 2913, 2915, 2917, 2918, 2919, 2920, 2920, 2920, 2921,
-    2923, 2923, 2927, 2928, 2929, 2930, 2931, 2932, 2932, 2936, 2939, 2941, 2943, 2944, 2945, 2947,
-    2948, 2949, 2951, 2953, 2953, 2967, 2968, 2968, 2968, 2970, 2973, 2973, 2974, 2975, 2975, 2976,
-    2978, 2978, 2979, 2979, 2980, 2983, 2983, 2989, 2990, 2991, 3004, 3004, 3004, 3005, 3006, 3007,
-    3009, 3021, 3021, 3021, 3022, 3025, 3026, 3027, 3028, 3029, 3050, 3050, 3050, 3051, 3051, 3075,
-    3076, 3077, 3081, 3082, 3083, 3084, 3085, 3110, 3110, 3111, 3112, 3113, 3113, 3114, 3114, 3115,
-    3116, 3118, 3118, 3119, 3121, 3122, 3123, 3123, 3124, 3126, 3128, 3129, 3129, 3131, 3132, 3134,
-    3135, 3136, 3137, 3140, 3141, 3142, 3143, 3144, 3145, 3145, 3145, 3146, 3148, 3149, 3152, 3152,
-    3153, 3154, 3155, 3157, 3159, 3160, 3161, 3162, 3163, 3164, 3171, 3191, 3194, 3195, 3196, 3196,
-    3198, 3200, 3202, 3204, 3208, 3210, 3211, 3212, 3212, 3213, 3214, 3217, 3218, 3220, 3222, 3223,
-    3242, 3243, 3246, 3250, 3250, 3251, 3252, 3253, 3255, 3256, 3257, 3258, 3260, 3262, 3262, 3262,
-    3263, 3264, 3264, 3264, 3264, 3265, 3268, 3269, 3269, 3271, 3271, 3271, 3272, 3272, 3272, 3283,
-    3286, 3306, 3307, 3309, 3311, 3312, 3313, 3313, 3316, 3319, 3320, 3320, 3322, 3323, 3323, 3331,
-    3332, 3332, 3337, 3338, 3338, 3340, 3340, 3342, 3342, 3344, 3344, 3344, 3344, 3345, 3346, 3346,
-    3346, 3347, 3347, 3348, 3349, 3349, 3350, 3351, 3354, 3354, 3356, 3357, 3358, 3361, 3361, 3362,
-    3363, 3363, 3364, 3365, 3369, 3371, 3373, 3380, 3382, 3383, 3384, 3384, 3384, 3384, 3384, 3408,
-    3416, 3418, 3419, 3437, 3438, 3438, 3440, 3440, 3441, 3441, 3441, 3442, 3444, 3446, 3446, 3447,
-    3447, 3448, 3452, 3454, 3455, 3456, 3478, 3479, 3479, 3482, 3483, 3485, 3488, 3491, 3492, 3517,
-    3519, 3520, 3521, 3522, 3522, 3523, 3524, 3524, 3525, 3526, 3526, 3532, 3533, 3534, 3553, 3553,
-    3553, 3555, 3563, 3584, 3588, 3588, 3589, 3590, 3590, 3591, 3597, 3598, 3599, 3626, 3649, 3649,
-    3650, 3651, 3652, 3680, 3680, 3703, 3704, 3706, 3706, 3708, 3709, 3712, 3712, 3716, 3718, 3719,
-    3720, 3725, 3725, 3725, 3739, 3740, 3740, 3741, 3741, 3766, 3766, 3768, 3769, 3770, 3770, 3774,
-    3775, 3778, 3779, 3783, 3784, 3786, 3786, 3786, 3787, 3788, 3789, 3791, 3800, 3801, 3821, 3823,
-    3851, 3853, 3855, 3857, 3858, 3858, 3859, 3860, 3861, 3861, 3862, 3862, 3864, 3865, 3866, 3867,
-    3867, 3870, 3870, 3893, 3894, 3895, 3895, 3916, 3916, 3927, 3930, 3930, 3937, 3941, 3942, 3942,
-    3942, 3942, 3944, 3945, 3947, 3948, 3948, 3949, 3950, 3950, 3951, 3952, 3953, 3955, 3960, 3962,
-    3964, 3966, 3966, 3969, 3970, 3970, 3971, 3971, 3972, 3973, 3975, 3977, 3979, 3980, 3982, 3983,
-    3983, 3985, 3991, 3994, 3994, 3994, 3994, 3994, 3995, 3996, 3998, 3998, 3999, 4000, 4001, 4002,
-    4005, 4006, 4008, 4009, 4009, 4010, 4012, 4014, 4014, 4015, 4018, 4018, 4021, 4023, 4024, 4027,
-    4028, 4028, 4031, 4032, 4033, 4034, 4036, 4038, 4038, 4039, 4040, 4040, 4041, 4043, 4043, 4043,
-    4044, 4047, 4054, 4055, 4055, 4056, 4064, 4065, 4066, 4066, 4067, 4068, 4070, 4073, 4073, 4073,
-    4077, 4077, 4079, 4082, 4083, 4085, 4086, 4086, 4087, 4096, 4097, 4097, 4098, 4100, 4109, 4110,
-    4111, 4111, 4112, 4113, 4115, 4115, 4117, 4119, 4119, 4121, 4123, 4125, 4135, 4135, 4137, 4137,
-    4139, 4141, 4143, 4145, 4146, 4146, 4146, 4147, 4148, 4148, 4149, 4151, 4152, 4153, 4154, 4155,
-    4157, 4159, 4159, 4159, 4160, 4161, 4162, 4164, 4165, 4165, 4166, 4166, 4172, 4177, 4178, 4182,
-    4183, 4183, 4184, 4185, 4187, 4189, 4190, 4198, 4199, 4202, 4203, 4216, 4217, 4218, 4231, 4232,
-    4233, 4235, 4236, 4237, 4237, 4237, 4237, 4239, 4239, 4240, 4243, 4244, 4245, 4247, 4251, 4252,
-    4252, 4253, 4253, 4253, 4254, 4273, 4274, 4279, 4279, 4280, 4281, 4282, 4283, 4286, 4290, 4290,
-    4292, 4293, 4294, 4295, 4296, 4298, 4298, 4302, 4303, 4304, 4305, 4306, 4306, 4307, 4308, 4308,
-    4310, 4311, 4313, 4313, 4316, 4318, 4321, 4322, 4323, 4325, 4325, 4329, 4329, 4329, 4330, 4335,
-    4338, 4339, 4341, 4341, 4341, 4342, 4343, 4344, 4344, 4346, 4347, 4348, 4350, 4358, 4360, 4361,
-    4363, 4364, 4365, 4367, 4368, 4369, 4372, 4373, 4379, 4394, 4396, 4397, 4399, 4399, 4400, 4400,
-    4404, 4405, 4405, 4405, 4411, 4412, 4412, 4413, 4416, 4417, 4418, 4421, 4423, 4431, 4432, 4434,
-    4438, 4440, 4441, 4443, 4445, 4451, 4451, 4452, 4453, 4454, 4455, 4461, 4461, 4462, 4463, 4465,
-    4476, 4476, 4476, 4478, 4479, 4480, 4485, 4487, 4491, 4492, 4492, 4511, 4519, 4520, 4525, 4527,
-    4527, 4528, 4528, 4529, 4530, 4539, 4543, 4543, 4543, 4543, 4544, 4549, 4550, 4551, 4552, 4555,
-    4556, 4557, 4558, 4562, 4563, 4565, 4566, 4575, 4575, 4576, 4577, 4579, 4581, 4581, 4581, 4583,
-    4592, 4596, 4598, 4602, 4615, 4616, 4617, 4625, 4625, 4628, 4648, 4649, 4651, 4652, 4653, 4653,
-    4653, 4653, 4655, 4658, 4658, 4659, 4659, 4659, 4659, 4660, 4662, 4665, 4666, 4667, 4668, 4678,
-    4679, 4681, 4683, 4684, 4689, 4691, 4694, 4695, 4697, 4697, 4698, 4699, 4699, 4699, 4699, 4700,
-    4701, 4702, 4703, 4703, 4703, 4710, 4711, 4727, 4732, 4737, 4737, 4743, 4743, 4743, 4744, 4745,
-    4746, 4748, 4751, 4751, 4753, 4757, 4757, 4758, 4759, 4761, 4762, 4762, 4764, 4765, 4766, 4767,
-    4771, 4771, 4772, 4777, 4777, 4777, 4780, 4788, 4798, 4799, 4800, 4800, 4800, 4802, 4805, 4807,
-    4817, 4817, 4820, 4821, 4822, 4822, 4824, 4826, 4833, 4833, 4833, 4834, 4834, 4835, 4839, 4840,
-    4841, 4841, 4842, 4842, 4843, 4845, 4848, 4849, 4849, 4851, 4854, 4855, 4857, 4861, 4862, 4864,
-    4865, 4867, 4870, 4871, 4876, 4878, 4879, 4884, 4885, 4887, 4888, 4889, 4890, 4901, 4902, 4904,
-    4905, 4906, 4909, 4915, 4916, 4917, 4940, 4941, 4941, 4941, 4941, 4947, 4948, 4949, 4949, 4951,
-    4953, 4957, 4958, 4960, 4961, 4961, 4961, 4962, 4963, 4964, 4966, 4967, 4969, 4972, 4972, 4972,
-    4972, 4973, 4974, 4975, 4975, 4977, 4977, 4980, 4982, 4982, 4984, 4985, 4986, 4986, 4988, 5014,
-    5015, 5017, 5018, 5040, 5042, 5045, 5046, 5047, 5047, 5062, 5063, 5064, 5066, 5067, 5068, 5069,
-    5070, 5071, 5071, 5071, 5071, 5071, 5074, 5076, 5079, 5079, 5081, 5082, 5083, 5090, 5102, 5103,
-    5103, 5104, 5113, 5118, 5119, 5121, 5121, 5121, 5122, 5122, 5123, 5124, 5125, 5125, 5126, 5128,
-    5129, 5130, 5131, 5142, 5143, 5144, 5155, 5155, 5158, 5159, 5160, 5161, 5163, 5164, 5169, 5170,
-    5171, 5171, 5172, 5172, 5173, 5173, 5174, 5174, 5189, 5190, 5192, 5193, 5217, 5228, 5230, 5232,
-    5233, 5237, 5238, 5239, 5240, 5242, 5243, 5247, 5247, 5270, 5275, 5277, 5278, 5279, 5282, 5283,
-    5284, 5287, 5287, 5290, 5291, 5291, 5293, 5293, 5295, 5300, 5306, 5308, 5308, 5309, 5309, 5310,
-    5316, 5317, 5319, 5320, 5323, 5323, 5323, 5323, 5324, 5324, 5326, 5331, 5334, 5334, 5336, 5337,
-    5339, 5359, 5359, 5359, 5360, 5361, 5362, 5363, 5364, 5365, 5366, 5367, 5368, 5368, 5368, 5368,
-    5371, 5371, 5373, 5374, 5374, 5374, 5376, 5377, 5378, 5379, 5380, 5381, 5382, 5382, 5393, 5398,
-    5400, 5420, 5423, 5425, 5426, 5428, 5429, 5429, 5429, 5429, 5447, 5450, 5453, 5453, 5454, 5455,
-    5456, 5457, 5458, 5459, 5462, 5463, 5463, 5464, 5465, 5466, 5468, 5470, 5470, 5471, 5472, 5496,
-    5521, 5522, 5524, 5525, 5525, 5526, 5527, 5528, 5529, 5529, 5529, 5532, 5532, 5532, 5535, 5535,
-    5536, 5536, 5537, 5538, 5538, 5539, 5540, 5545, 5546, 5549, 5550, 5552, 5552, 5554, 5555, 5556,
-    5557, 5559, 5560, 5571, 5576, 5603, 5619, 5622, 5625, 5625, 5630, 5631, 5634, 5637, 5638, 5639,
-    5642, 5643, 5644, 5645, 5646, 5647, 5647, 5650, 5654, 5654, 5655, 5655, 5657, 5667, 5671, 5671,
-    5673, 5674, 5676, 5679, 5680, 5681, 5682, 5683, 5683, 5685, 5698, 5700, 5700, 5700, 5701, 5702,
-    5703, 5704, 5705, 5706, 5707, 5707, 5711, 5712, 5713, 5715, 5716, 5718, 5719, 5720, 5721, 5721,
-    5722, 5722, 5723, 5724, 5726, 5727, 5752, 5755, 5756, 5779, 5780, 5785, 5786, 5787, 5792, 5804,
-    5804, 5805, 5806, 5806, 5806, 5807, 5808, 5808, 5808, 5810, 5811, 5813, 5814, 5816, 5817, 5818,
-    5819, 5839, 5840, 5840, 5841, 5842, 5843, 5843, 5845, 5845, 5846, 5849, 5850, 5850, 5850, 5850,
-    5851, 5856, 5857, 5859, 5861, 5862, 5863, 5863, 5863, 5880, 5880, 5881, 5882, 5909, 5910, 5910,
-    5912, 5913, 5914, 5914, 5915, 5916, 5919, 5921, 5941, 5944, 5945, 5952, 5953, 5953, 5954, 5955,
-    5956, 5958, 5958, 5958, 5958, 5962, 5963, 5965, 5966, 5967, 5969, 5970, 5970, 5971, 5982, 5985,
-    5986, 5986, 5986, 5988, 5989, 5989, 5989, 5990, 5996, 5998, 5998, 6010, 6012, 6025, 6027, 6029,
-    6030, 6035, 6036, 6036, 6036, 6036, 6036, 6038, 6039, 6045, 6047, 6048, 6049, 6050, 6052, 6052,
-    6053, 6054, 6057, 6059, 6062, 6063, 6064, 6066, 6068, 6069, 6069, 6078, 6078, 6078, 6079, 6080,
-    6081, 6083, 6085, 6089, 6090, 6091, 6092, 6092, 6093, 6094, 6095, 6096, 6097, 6097, 6098, 6099,
-    6099, 6107, 6108, 6111, 6112, 6113, 6114, 6114, 6117, 6117, 6119, 6119, 6122, 6122, 6123, 6126,
-    6129, 6129, 6129, 6131, 6132, 6132, 6140, 6161, 6161, 6162, 6186, 6186, 6187, 6188, 6191, 6192,
-    6192, 6193, 6197, 6198, 6199, 6201, 6202, 6214, 6216, 6227, 6248, 6250, 6251, 6252, 6252, 6267,
-    6267, 6267, 6269, 6270, 6270, 6270, 6271, 6271, 6272, 6273, 6273, 6274, 6275, 6275, 6279, 6279,
-    6280, 6291, 6308, 6308, 6308, 6314, 6315, 6316, 6317, 6317, 6318, 6319, 6319, 6319, 6319, 6319,
-    6320, 6321, 6322, 6324, 6325, 6326, 6327, 6327, 6333, 6333, 6334, 6335, 6335, 6337, 6338, 6340,
-    6343, 6343, 6344, 6344, 6344, 6344, 6344, 6366, 6370, 6370, 6372, 6374, 6382, 6386, 6386, 6387,
-    6387, 6388, 6390, 6392, 6393, 6394, 6394, 6395, 6396, 6398, 6400, 6401, 6406, 6407, 6408, 6409,
-    6410, 6411, 6415, 6416, 6416, 6417, 6419, 6420, 6421, 6423, 6436, 6437, 6439, 6440, 6443, 6444,
-    6445, 6446, 6446, 6446, 6448, 6450, 6450, 6451, 6456, 6457, 6457, 6457, 6457, 6459, 6459, 6461,
-    6464, 6464, 6465, 6469, 6469, 6470, 6470, 6470, 6490, 6491, 6491, 6492, 6493, 6494, 6494, 6496,
-    6496, 6500, 6502, 6502, 6505, 6505, 6507, 6507, 6509, 6511, 6513, 6513, 6514, 6516, 6520, 6523,
-    6527, 6528, 6529, 6530, 6530, 6532, 6535, 6536, 6537, 6537, 6537, 6539, 6548, 6549, 6554, 6554,
-    6555, 6560, 6561, 6563, 6563, 6565, 6566, 6567, 6569, 6570, 6570, 6572, 6574, 6575, 6575, 6575,
-    6576, 6576, 6578, 6578, 6578, 6579, 6579, 6580, 6581, 6581, 6582, 6583, 6584, 6584, 6584, 6584,
-    6584, 6593, 6594, 6595, 6596, 6597, 6598, 6599, 6600, 6602, 6606, 6607, 6608, 6609, 6610, 6615,
-    6615, 6617, 6619, 6621, 6622, 6623, 6624, 6630, 6631, 6633, 6634, 6634, 6639, 6640, 6641, 6642,
-    6642, 6649, 6650, 6651, 6652, 6654, 6654, 6654, 6654, 6655, 6655, 6656, 6657, 6659, 6663, 6664,
-    6667, 6671, 6672, 6672, 6672, 6675, 6677, 6677, 6677, 6678, 6686, 6687, 6688, 6695, 6696, 6707,
-    6710, 6710, 6710, 6710, 6711, 6711, 6713, 6715, 6716, 6717, 6720, 6720, 6721, 6721, 6721, 6721,
-    6721, 6722, 6722, 6722, 6722, 6725, 6729, 6730, 6731, 6732, 6733, 6734, 6735, 6736, 6737, 6738,
-    6738, 6739, 6740, 6741, 6741, 6741, 6748, 6748, 6748, 6749, 6750, 6750, 6775, 6776, 6776, 6776,
-    6776, 6776, 6776, 6778, 6778, 6779, 6785, 6787, 6788, 6789, 6789, 6808, 6809, 6810, 6811, 6811,
-    6811, 6813, 6814, 6815, 6816, 6818, 6818, 6820, 6821, 6824, 6825, 6828, 6830, 6832, 6834, 6834,
-    6835, 6836, 6836, 6837, 6838, 6839, 6840, 6840, 6840, 6848, 6848, 6849, 6850, 6851, 6853, 6854,
-    6855, 6856, 6860, 6862, 6862, 6866, 6867, 6868, 6869, 6871, 6872, 6872, 6888, 6889, 6890, 6891,
-    6891, 6891, 6891, 6892, 6893, 6895, 6899, 6903, 6908, 6909, 6913, 6915, 6920, 6920, 6920, 6943,
-    6943, 6944, 6951, 6951, 6952, 6954, 6954, 6958, 6959, 6965, 6967, 6968, 6968, 6969, 6973, 6974,
-    6975, 6975, 6976, 6976, 6977, 6977, 6999, 7014, 7014, 7014, 7016, 7016, 7017, 7019, 7019, 7020,
-    7021, 7022, 7026, 7027, 7033, 7034, 7047, 7048, 7049, 7050, 7051, 7054, 7054, 7055, 7055, 7057,
-    7058, 7059, 7060, 7061, 7062, 7062, 7063, 7064, 7064, 7064, 7064, 7066, 7067, 7069, 7070, 7071,
-    7071, 7071, 7071, 7072, 7073, 7074, 7074, 7075, 7077, 7077, 7077, 7078, 7079, 7079, 7080, 7080,
-    7080, 7081, 7082, 7085, 7085, 7085, 7085, 7092, 7092, 7095, 7095, 7095, 7096, 7098, 7103, 7104,
-    7105, 7106, 7108, 7110, 7111, 7112, 7112, 7114, 7115, 7116, 7123, 7124, 7125, 7126, 7126, 7131,
-    7131, 7132, 7135, 7135, 7136, 7136, 7136, 7137, 7138, 7139, 7141, 7142, 7142, 7147, 7150, 7151,
-    7151, 7152, 7153, 7155, 7156, 7156, 7156, 7159, 7159, 7159, 7160, 7161, 7162, 7167, 7169, 7169,
-    7171, 7174, 7174, 7175, 7180, 7185, 7187, 7188, 7188, 7188, 7189, 7190, 7191, 7191, 7191, 7192,
-    7201, 7202, 7204, 7208, 7210, 7211, 7212, 7213, 7214, 7218, 7219, 7220, 7220, 7220, 7221, 7234,
-    7235, 7236, 7236, 7237, 7237, 7237, 7241, 7243, 7244, 7245, 7246, 7248, 7248, 7248, 7248, 7249,
-    7250, 7251, 7251, 7252, 7252, 7260, 7261, 7261, 7264, 7267, 7269, 7270, 7271, 7272, 7272, 7274,
-    7275, 7280, 7282, 7285, 7291, 7291, 7293, 7295, 7297, 7297, 7298, 7299, 7300, 7303, 7303, 7304,
-    7305, 7306, 7306, 7306, 7306, 7307, 7309, 7309, 7311, 7312, 7316, 7319, 7320, 7320, 7320, 7320,
-    7322, 7322, 7327, 7330, 7331, 7331, 7332, 7332, 7358, 7359, 7361, 7362, 7367, 7367, 7393, 7393,
-    7394, 7394, 7395, 7396, 7396, 7397, 7397, 7397, 7397, 7398, 7399, 7422, 7423, 7425, 7426, 7427,
-    7427, 7430, 7431, 7432, 7433, 7435, 7437, 7439, 7439, 7464, 7478, 7480, 7480, 7480, 7481, 7482,
-    7482, 7486, 7486, 7486, 7487, 7488, 7489, 7490, 7504, 7506, 7522, 7537, 7538, 7560, 7560, 7562,
-    7562, 7565, 7565, 7566, 7566, 7568, 7593, 7593, 7598, 7619, 7620, 7621, 7623, 7625, 7626, 7627,
-    7629, 7629, 7631, 7658, 7658, 7676, 7677, 7677, 7679, 7686, 7688, 7689, 7690, 7698, 7698, 7699,
-    7700, 7700, 7701, 7702, 7704, 7704, 7705, 7705, 7706, 7706, 7707, 7711, 7711, 7711, 7713, 7714,
-    7715, 7717, 7717, 7719, 7719, 7720, 7720, 7723, 7723, 7724, 7724, 7726, 7726, 7727, 7727, 7728,
-    7728, 7733, 7734, 7734, 7734, 7735, 7757, 7758, 7758, 7758, 7770, 7770, 7773, 7774, 7777, 7778,
-    7779, 7781, 7782, 7783, 7784, 7788, 7789, 7790, 7793, 7795, 7800, 7801, 7802, 7803, 7804, 7805,
-    7807, 7808, 7810, 7811, 7811, 7823, 7825, 7826, 7831, 7832, 7834, 7836, 7838, 7839, 7840, 7842,
-    7843, 7843, 7846, 7846, 7847, 7851, 7853, 7854, 7855, 7856, 7857, 7860, 7861, 7861, 7861, 7862,
-    7863, 7864, 7864, 7864, 7865, 7866, 7866, 7867, 7869, 7869, 7870, 7871, 7874, 7875, 7876, 7876,
-    7877, 7878, 7878, 7879, 7884, 7895, 7895, 7895, 7895, 7896, 7898, 7898, 7899, 7900, 7901, 7901,
-    7902, 7902, 7902, 7904, 7906, 7907, 7908, 7908, 7909, 7910, 7912, 7912, 7912, 7936, 7942, 7944,
-    7945, 7946, 7946, 7946, 7946, 7946, 7947, 7949, 7950, 7950, 7951, 7951, 7966, 7967, 7970, 7970,
-    7972, 7972, 7982, 7984, 7986, 7988, 7990, 7990, 7991, 7991, 7991, 7992, 8010, 8011, 8011, 8032,
-    8032, 8033, 8034, 8035, 8037, 8038, 8039, 8052, 8053, 8054, 8070, 8090, 8111, 8112, 8112, 8113,
-    8114, 8115, 8115, 8115, 8116, 8116, 8117, 8117, 8119, 8120, 8120, 8121, 8121, 8122, 8144, 8153,
-    8154, 8154, 8154, 8158, 8159, 8160, 8162, 8184, 8185, 8185, 8186, 8186, 8186, 8186, 8186, 8187,
-    8189, 8192, 8192, 8193, 8193, 8196, 8197, 8198, 8200, 8200, 8203, 8204, 8205, 8207, 8207, 8208,
-    8210, 8211, 8212, 8213, 8214, 8214, 8215, 8216, 8219, 8219, 8220, 8221, 8221, 8228, 8229, 8230,
-    8233, 8233, 8241, 8242, 8243, 8244, 8244, 8249, 8250, 8251, 8253, 8255, 8257, 8265, 8274, 8276,
-    8276, 8276, 8277, 8277, 8278, 8279, 8279, 8279, 8280, 8282, 8287, 8288, 8290, 8290, 8291, 8298,
-    8299, 8300, 8301, 8301, 8302, 8302, 8304, 8305, 8305, 8305, 8306, 8307, 8307, 8308, 8309, 8310,
-    8311, 8311, 8312, 8313, 8323, 8324, 8324, 8325, 8332, 8333, 8333, 8333, 8334, 8335, 8337, 8337,
-    8343, 8343, 8345, 8345, 8347, 8349, 8349, 8352, 8353, 8354, 8360, 8362, 8362, 8363, 8365, 8365,
-    8365, 8367, 8373, 8384, 8390, 8390, 8394, 8394, 8394, 8395, 8396, 8396, 8397, 8397, 8398, 8405,
-    8406,
+    0, 3, 5, 7, 9, 10, 11, 14, 15, 16, 18, 19, 22, 23, 23, 24,
+    26, 27, 29, 30, 30, 34, 35, 37, 37, 38, 38, 39, 47, 48, 48, 50,
+    51, 53, 54, 55, 56, 59, 60, 62, 62, 63, 64, 66, 66, 68, 70, 81,
+    93, 106, 107, 109, 113, 114, 115, 118, 119, 119, 123, 123, 123, 123, 123, 128,
+    130, 131, 133, 135, 136, 136, 137, 138, 141, 142, 143, 144, 144, 145, 145, 146,
+    146, 147, 148, 149, 150, 151, 153, 154, 154, 155, 157, 158, 158, 158, 163, 163,
+    163, 163, 169, 173, 183, 185, 185, 186, 191, 191, 191, 191, 192, 195, 211, 211,
+    212, 213, 213, 215, 216, 216, 217, 218, 218, 218, 218, 218, 219, 221, 222, 223,
+    224, 225, 226, 227, 228, 228, 231, 231, 232, 232, 233, 233, 237, 237, 238, 238,
+    239, 244, 245, 245, 247, 248, 249, 250, 250, 256, 256, 257, 258, 260, 260, 260,
+    261, 261, 262, 263, 264, 265, 266, 271, 271, 271, 278, 279, 280, 281, 282, 283,
+    285, 311, 313, 313, 313, 315, 317, 318, 344, 345, 348, 349, 351, 353, 354, 357,
+    358, 358, 359, 360, 362, 364, 366, 368, 369, 370, 371, 372, 373, 373, 376, 377,
+    378, 378, 379, 380, 381, 382, 386, 387, 388, 390, 391, 399, 400, 405, 405, 407,
+    407, 407, 408, 409, 409, 413, 414, 414, 415, 416, 416, 416, 417, 419, 420, 420,
+    420, 420, 420, 420, 421, 422, 423, 449, 451, 453, 468, 490, 490, 491, 492, 493,
+    494, 495, 496, 497, 497, 497, 497, 499, 500, 501, 515, 518, 519, 530, 530, 530,
+    531, 532, 535, 535, 536, 537, 538, 538, 542, 542, 565, 566, 566, 566, 566, 567,
+    567, 568, 568, 568, 570, 571, 572, 573, 574, 575, 576, 576, 578, 580, 580, 581,
+    582, 583, 588, 590, 591, 592, 592, 593, 594, 602, 612, 612, 613, 615, 617, 618,
+    620, 621, 622, 626, 626, 632, 633, 638, 638, 638, 639, 639, 644, 646, 649, 649,
+    655, 656, 656, 656, 657, 658, 659, 660, 663, 663, 666, 673, 674, 674, 678, 679,
+    683, 684, 685, 687, 688, 691, 692, 695, 696, 703, 704, 708, 709, 710, 713, 715,
+    716, 716, 718, 719, 719, 721, 726, 727, 729, 729, 731, 732, 732, 732, 732, 734,
+    736, 739, 746, 748, 749, 750, 752, 754, 755, 755, 756, 757, 757, 761, 763, 769,
+    769, 772, 772, 776, 778, 791, 791, 795, 797, 797, 798, 800, 801, 801, 801, 802,
+    804, 808, 809, 812, 812, 825, 825, 829, 838, 840, 844, 844, 845, 846, 848, 850,
+    850, 850, 850, 851, 852, 853, 853, 853, 858, 859, 866, 866, 867, 869, 870, 871,
+    873, 874, 877, 879, 880, 885, 886, 887, 887, 893, 895, 895, 895, 895, 896, 902,
+    903, 904, 907, 913, 913, 916, 921, 922, 924, 924, 924, 932, 933, 938, 938, 942,
+    942, 942, 943, 944, 945, 945, 952, 952, 952, 953, 953, 957, 959, 964, 964, 964,
+    965, 966, 967, 967, 969, 971, 972, 974, 975, 976, 978, 979, 979, 979, 981, 982,
+    1006, 1006, 1007, 1008, 1009, 1009, 1010, 1013, 1017, 1020, 1023, 1024, 1025, 1025, 1025, 1038,
+    1038, 1040, 1041, 1041, 1041, 1041, 1043, 1045, 1047, 1048, 1050, 1053, 1055, 1056, 1058, 1058,
+    1060, 1061, 1061, 1061, 1063, 1067, 1068, 1071, 1073, 1074, 1075, 1076, 1079, 1081, 1083, 1086,
+    1086, 1086, 1087, 1088, 1088, 1089, 1090, 1093, 1093, 1094, 1115, 1116, 1117, 1117, 1117, 1117,
+    1117, 1119, 1120, 1121, 1127, 1128, 1129, 1130, 1132, 1133, 1137, 1138, 1139, 1141, 1142, 1142,
+    1142, 1142, 1144, 1146, 1148, 1150, 1152, 1153, 1154, 1158, 1159, 1160, 1160, 1163, 1164, 1165,
+    1165, 1166, 1167, 1170, 1171, 1171, 1171, 1171, 1172, 1173, 1176, 1177, 1178, 1179, 1179, 1183,
+    1185, 1185, 1186, 1188, 1189, 1189, 1190, 1190, 1191, 1191, 1191, 1192, 1192, 1192, 1193, 1193,
+    1200, 1200, 1203, 1205, 1206, 1206, 1208, 1209, 1212, 1217, 1218, 1218, 1218, 1219, 1221, 1222,
+    1222, 1223, 1224, 1225, 1228, 1230, 1232, 1232, 1233, 1234, 1234, 1235, 1236, 1237, 1237, 1237,
+    1238, 1238, 1239, 1239, 1239, 1242, 1242, 1243, 1245, 1250, 1253, 1255, 1257, 1257, 1259, 1259,
+    1260, 1264, 1272, 1273, 1274, 1276, 1277, 1278, 1280, 1283, 1283, 1283, 1285, 1286, 1286, 1286,
+    1286, 1290, 1293, 1293, 1296, 1297, 1298, 1307, 1308, 1309, 1311, 1315, 1316, 1316, 1322, 1323,
+    1324, 1325, 1325, 1328, 1328, 1329, 1330, 1332, 1332, 1333, 1342, 1344, 1345, 1346, 1347, 1347,
+    1351, 1360, 1361, 1363, 1377, 1385, 1386, 1388, 1389, 1391, 1395, 1395, 1395, 1396, 1398, 1399,
+    1399, 1401, 1403, 1404, 1405, 1406, 1406, 1406, 1407, 1409, 1410, 1412, 1413, 1415, 1416, 1418,
+    1418, 1419, 1421, 1422, 1424, 1424, 1424, 1428, 1429, 1429, 1430, 1433, 1434, 1435, 1458, 1458,
+    1458, 1459, 1460, 1465, 1467, 1468, 1470, 1471, 1473, 1474, 1485, 1486, 1494, 1494, 1495, 1496,
+    1497, 1497, 1498, 1501, 1502, 1502, 1504, 1505, 1505, 1506, 1512, 1514, 1515, 1517, 1518, 1522,
+    1523, 1524, 1526, 1527, 1529, 1531, 1531, 1555, 1555, 1555, 1557, 1558, 1562, 1562, 1564, 1565,
+    1566, 1566, 1587, 1588, 1589, 1591, 1591, 1592, 1593, 1593, 1596, 1597, 1598, 1598, 1601, 1602,
+    1605, 1606, 1607, 1608, 1609, 1610, 1611, 1613, 1613, 1614, 1615, 1615, 1615, 1620, 1620, 1621,
+    1622, 1623, 1626, 1627, 1628, 1632, 1633, 1633, 1660, 1661, 1661, 1661, 1661, 1662, 1663, 1665,
+    1666, 1672, 1674, 1674, 1675, 1675, 1678, 1679, 1679, 1680, 1680, 1682, 1684, 1685, 1686, 1686,
+    1686, 1686, 1687, 1693, 1696, 1697, 1698, 1699, 1700, 1701, 1701, 1701, 1701, 1701, 1701, 1702,
+    1703, 1704, 1704, 1706, 1706, 1707, 1709, 1710, 1714, 1715, 1717, 1718, 1719, 1719, 1744, 1745,
+    1745, 1752, 1754, 1755, 1756, 1756, 1757, 1758, 1759, 1760, 1761, 1765, 1766, 1767, 1769, 1770,
+    1774, 1777, 1778, 1778, 1780, 1787, 1787, 1788, 1789, 1790, 1790, 1792, 1792, 1794, 1795, 1797,
+    1797, 1799, 1799, 1801, 1802, 1806, 1807, 1807, 1808, 1831, 1836, 1836, 1837, 1838, 1838, 1842,
+    1842, 1870, 1873, 1873, 1873, 1873, 1874, 1875, 1876, 1876, 1877, 1878, 1878, 1878, 1878, 1883,
+    1884, 1884, 1885, 1886, 1886, 1887, 1890, 1891, 1891, 1892, 1893, 1893, 1894, 1895, 1897, 1897,
+    1899, 1900, 1905, 1906, 1906, 1907, 1908, 1908, 1913, 1914, 1916, 1918, 1918, 1919, 1920, 1921,
+    1922, 1924, 1952, 1954, 1957, 1958, 1958, 1959, 1963, 1966, 1967, 1968, 1969, 1970, 1971, 1989,
+    1992, 1992, 1992, 1995, 1996, 1997, 1998, 1999, 2000, 2000, 2001, 2002, 2002, 2005, 2006, 2007,
+    2008, 2008, 2008, 2008, 2009, 2009, 2010, 2010, 2011, 2014, 2014, 2015, 2015, 2016, 2016, 2017,
+    2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2025, 2026, 2028, 2028, 2030, 2032, 2032, 2034,
+    2034, 2036, 2037, 2038, 2040, 2041, 2041, 2043, 2044, 2045, 2058, 2061, 2070, 2071, 2079, 2080,
+    2081, 2082, 2085, 2085, 2086, 2090, 2090, 2092, 2094, 2095, 2095, 2095, 2097, 2098, 2112, 2113,
+    2114, 2115, 2115, 2116, 2118, 2118, 2120, 2123, 2124, 2125, 2127, 2138, 2139, 2139, 2141, 2142,
+    2146, 2147, 2151, 2152, 2153, 2154, 2154, 2155, 2159, 2170, 2171, 2171, 2173, 2173, 2174, 2174,
+    2175, 2176, 2179, 2179, 2181, 2187, 2190, 2192, 2193, 2193, 2195, 2195, 2195, 2195, 2197, 2197,
+    2198, 2199, 2201, 2201, 2203, 2204, 2205, 2206, 2207, 2209, 2210, 2210, 2210, 2218, 2219, 2219,
+    2221, 2221, 2228, 2252, 2253, 2255, 2257, 2257, 2261, 2263, 2283, 2284, 2287, 2288, 2289, 2291,
+    2291, 2293, 2293, 2293, 2294, 2298, 2299, 2299, 2299, 2300, 2301, 2303, 2305, 2306, 2307, 2308,
+    2319, 2320, 2321, 2321, 2322, 2323, 2324, 2335, 2336, 2336, 2337, 2339, 2340, 2341, 2343, 2345,
+    2349, 2351, 2353, 2354, 2355, 2358, 2369, 2370, 2371, 2373, 2373, 2373, 2374, 2376, 2376, 2376,
+    2377, 2379, 2379, 2380, 2380, 2381, 2382, 2385, 2385, 2386, 2388, 2389, 2389, 2389, 2389, 2390,
+    2391, 2392, 2393, 2394, 2395, 2397, 2397, 2398, 2399, 2417, 2417, 2419, 2423, 2424, 2425, 2430,
+    2432, 2436, 2436, 2436, 2437, 2437, 2438, 2445, 2446, 2446, 2448, 2448, 2448, 2449, 2450, 2450,
+    2451, 2452, 2452, 2459, 2460, 2461, 2462, 2467, 2471, 2473, 2475, 2477, 2482, 2483, 2509, 2510,
+    2513, 2513, 2513, 2514, 2514, 2515, 2515, 2517, 2523, 2524, 2524, 2525, 2525, 2526, 2527, 2528,
+    2530, 2532, 2533, 2534, 2535, 2539, 2543, 2544, 2549, 2550, 2551, 2562, 2562, 2563, 2564, 2567,
+    2571, 2572, 2572, 2573, 2575, 2576, 2577, 2577, 2577, 2579, 2579, 2581, 2582, 2583, 2583, 2587,
+    2592, 2592, 2593, 2593, 2593, 2593, 2595, 2596, 2597, 2599, 2603, 2605, 2608, 2609, 2610, 2619,
+    2625, 2627, 2628, 2629, 2642, 2643, 2643, 2645, 2646, 2647, 2672, 2675, 2675, 2676, 2678, 2680,
+    2681, 2682, 2683, 2683, 2686, 2689, 2690, 2709, 2709, 2710, 2710, 2716, 2716, 2716, 2716, 2717,
+    2718, 2719, 2722, 2723, 2724, 2724, 2725, 2726, 2726, 2727, 2733, 2736, 2762, 2763, 2765, 2768,
+    2769, 2770, 2774, 2774, 2776, 2776, 2778, 2781, 2781, 2782, 2785, 2785, 2789, 2790, 2791, 2791,
+    2792, 2794, 2797, 2797, 2798, 2799, 2800, 2803, 2804, 2805, 2807, 2807, 2807, 2808, 2808, 2809,
+    2811, 2812, 2813, 2813, 2816, 2817, 2824, 2825, 2839, 2841, 2849, 2850, 2850, 2851, 2852, 2855,
+    2857, 2859, 2860, 2862, 2866, 2871, 2872, 2878, 2879, 2882, 2884, 2884, 2884, 2885, 2886, 2887,
+    2888, 2891, 2907, 2907, 2922, 2922, 2923, 2923, 2925, 2926, 2928, 2928, 2929, 2930, 2931, 2931,
+    2931, 2933, 2934, 2935, 2936, 2937, 2937, 2939, 2939, 2942, 2947, 2948, 2949, 2950, 2951, 2953,
+    2953, 2957, 2960, 2962, 2965, 2965, 2966, 2968, 2969, 2969, 2971, 2974, 2974, 2985, 2986, 2986,
+    2986, 2986, 2988, 2988, 2989, 2989, 2990, 2992, 2992, 2993, 2993, 2995, 2998, 2998, 3004, 3005,
+    3006, 3021, 3022, 3022, 3022, 3023, 3024, 3025, 3027, 3039, 3039, 3039, 3041, 3044, 3045, 3046,
+    3047, 3048, 3071, 3071, 3071, 3072, 3072, 3095, 3096, 3097, 3100, 3102, 3102, 3103, 3104, 3105,
+    3129, 3130, 3131, 3132, 3133, 3133, 3134, 3134, 3134, 3135, 3136, 3138, 3138, 3139, 3141, 3142,
+    3143, 3143, 3144, 3146, 3147, 3147, 3148, 3149, 3151, 3152, 3153, 3154, 3156, 3159, 3160, 3161,
+    3162, 3162, 3162, 3164, 3165, 3167, 3168, 3171, 3171, 3173, 3174, 3175, 3177, 3179, 3180, 3181,
+    3181, 3182, 3182, 3190, 3210, 3213, 3214, 3215, 3215, 3216, 3218, 3219, 3223, 3224, 3226, 3228,
+    3229, 3231, 3231, 3232, 3233, 3234, 3236, 3237, 3238, 3259, 3261, 3266, 3271, 3271, 3272, 3273,
+    3274, 3276, 3277, 3278, 3279, 3281, 3283, 3283, 3283, 3284, 3285, 3285, 3285, 3285, 3286, 3287,
+    3290, 3290, 3290, 3291, 3291, 3291, 3292, 3292, 3292, 3302, 3303, 3305, 3325, 3326, 3328, 3329,
+    3330, 3330, 3333, 3335, 3336, 3336, 3338, 3339, 3341, 3341, 3348, 3348, 3348, 3353, 3354, 3354,
+    3355, 3355, 3358, 3358, 3360, 3361, 3361, 3361, 3362, 3362, 3362, 3363, 3363, 3364, 3365, 3366,
+    3366, 3370, 3370, 3371, 3372, 3373, 3376, 3377, 3378, 3378, 3378, 3379, 3383, 3385, 3386, 3394,
+    3395, 3399, 3400, 3401, 3401, 3402, 3402, 3403, 3429, 3438, 3443, 3444, 3462, 3462, 3464, 3464,
+    3465, 3466, 3466, 3466, 3466, 3467, 3467, 3469, 3470, 3470, 3471, 3475, 3476, 3477, 3496, 3497,
+    3498, 3499, 3499, 3500, 3502, 3504, 3507, 3508, 3531, 3533, 3534, 3535, 3536, 3536, 3537, 3541,
+    3541, 3541, 3542, 3543, 3543, 3548, 3548, 3549, 3570, 3570, 3570, 3572, 3578, 3599, 3601, 3601,
+    3601, 3602, 3602, 3603, 3608, 3608, 3609, 3636, 3660, 3660, 3661, 3662, 3663, 3691, 3691, 3714,
+    3715, 3717, 3717, 3718, 3722, 3722, 3726, 3727, 3728, 3729, 3735, 3735, 3735, 3752, 3753, 3753,
+    3754, 3754, 3781, 3781, 3783, 3784, 3785, 3785, 3789, 3790, 3792, 3793, 3797, 3798, 3799, 3800,
+    3800, 3800, 3801, 3802, 3803, 3805, 3813, 3814, 3832, 3834, 3860, 3862, 3864, 3866, 3867, 3868,
+    3868, 3869, 3869, 3870, 3870, 3871, 3871, 3873, 3874, 3875, 3875, 3878, 3878, 3900, 3901, 3902,
+    3902, 3923, 3923, 3933, 3935, 3935, 3942, 3946, 3947, 3947, 3947, 3949, 3950, 3952, 3953, 3953,
+    3954, 3956, 3956, 3957, 3958, 3959, 3961, 3962, 3966, 3968, 3970, 3970, 3972, 3973, 3973, 3974,
+    3974, 3975, 3976, 3978, 3979, 3980, 3981, 3982, 3983, 3984, 3986, 3987, 3987, 3988, 3990, 3991,
+    3997, 4000, 4000, 4000, 4000, 4000, 4001, 4002, 4004, 4004, 4005, 4006, 4008, 4009, 4010, 4011,
+    4011, 4012, 4014, 4016, 4016, 4017, 4020, 4020, 4022, 4026, 4027, 4031, 4032, 4032, 4035, 4036,
+    4037, 4038, 4040, 4041, 4043, 4043, 4044, 4045, 4045, 4047, 4047, 4047, 4048, 4051, 4057, 4058,
+    4058, 4059, 4066, 4067, 4068, 4068, 4068, 4068, 4069, 4071, 4073, 4074, 4074, 4078, 4078, 4080,
+    4083, 4084, 4086, 4087, 4087, 4088, 4099, 4100, 4100, 4101, 4110, 4111, 4112, 4113, 4114, 4117,
+    4117, 4119, 4121, 4121, 4122, 4124, 4126, 4135, 4135, 4137, 4137, 4139, 4143, 4144, 4146, 4147,
+    4148, 4148, 4148, 4149, 4150, 4150, 4151, 4153, 4154, 4155, 4156, 4159, 4161, 4161, 4161, 4162,
+    4163, 4164, 4166, 4167, 4167, 4167, 4167, 4172, 4176, 4177, 4182, 4183, 4183, 4184, 4185, 4188,
+    4190, 4191, 4199, 4200, 4201, 4204, 4205, 4217, 4219, 4222, 4235, 4236, 4237, 4238, 4239, 4240,
+    4240, 4240, 4240, 4242, 4243, 4245, 4246, 4247, 4249, 4252, 4253, 4254, 4254, 4254, 4255, 4275,
+    4277, 4282, 4282, 4283, 4284, 4285, 4285, 4288, 4290, 4295, 4295, 4297, 4298, 4299, 4300, 4301,
+    4301, 4306, 4308, 4309, 4310, 4313, 4313, 4314, 4315, 4315, 4317, 4318, 4319, 4319, 4320, 4322,
+    4325, 4326, 4327, 4329, 4329, 4332, 4332, 4332, 4333, 4336, 4341, 4342, 4344, 4344, 4344, 4345,
+    4347, 4348, 4348, 4350, 4351, 4352, 4353, 4361, 4363, 4364, 4366, 4367, 4368, 4370, 4371, 4372,
+    4375, 4376, 4382, 4397, 4399, 4400, 4402, 4402, 4403, 4403, 4405, 4406, 4406, 4410, 4411, 4411,
+    4412, 4415, 4416, 4417, 4419, 4422, 4429, 4430, 4432, 4436, 4439, 4440, 4442, 4444, 4449, 4449,
+    4450, 4450, 4451, 4451, 4457, 4458, 4458, 4458, 4460, 4471, 4471, 4472, 4473, 4475, 4476, 4477,
+    4481, 4483, 4486, 4486, 4487, 4487, 4506, 4513, 4514, 4514, 4518, 4521, 4521, 4522, 4522, 4523,
+    4524, 4532, 4539, 4539, 4539, 4540, 4540, 4546, 4547, 4549, 4552, 4553, 4554, 4556, 4560, 4561,
+    4563, 4564, 4565, 4574, 4574, 4575, 4576, 4578, 4580, 4580, 4580, 4581, 4590, 4594, 4596, 4598,
+    4599, 4602, 4613, 4614, 4615, 4622, 4622, 4625, 4644, 4646, 4647, 4648, 4648, 4648, 4648, 4651,
+    4651, 4652, 4652, 4652, 4653, 4654, 4654, 4656, 4657, 4658, 4660, 4669, 4670, 4671, 4673, 4675,
+    4676, 4681, 4683, 4686, 4687, 4689, 4690, 4691, 4691, 4691, 4691, 4692, 4693, 4694, 4695, 4695,
+    4702, 4703, 4717, 4722, 4723, 4727, 4732, 4732, 4732, 4733, 4734, 4735, 4736, 4738, 4741, 4742,
+    4744, 4746, 4750, 4751, 4752, 4753, 4755, 4756, 4757, 4758, 4759, 4760, 4764, 4764, 4765, 4772,
+    4772, 4772, 4773, 4782, 4796, 4797, 4798, 4798, 4798, 4800, 4803, 4804, 4816, 4816, 4819, 4820,
+    4822, 4824, 4826, 4827, 4834, 4834, 4834, 4835, 4835, 4836, 4838, 4839, 4840, 4840, 4841, 4843,
+    4844, 4846, 4848, 4849, 4849, 4850, 4854, 4855, 4858, 4862, 4863, 4865, 4866, 4867, 4869, 4872,
+    4873, 4877, 4879, 4880, 4881, 4886, 4887, 4888, 4890, 4890, 4890, 4891, 4902, 4903, 4904, 4905,
+    4907, 4910, 4916, 4917, 4918, 4941, 4942, 4942, 4942, 4948, 4949, 4949, 4951, 4952, 4955, 4956,
+    4957, 4958, 4959, 4959, 4960, 4961, 4962, 4962, 4964, 4966, 4969, 4969, 4970, 4970, 4970, 4971,
+    4972, 4973, 4973, 4975, 4975, 4978, 4982, 4982, 4984, 4988, 4989, 4989, 4991, 5015, 5016, 5018,
+    5019, 5043, 5044, 5044, 5059, 5060, 5061, 5062, 5063, 5064, 5065, 5066, 5067, 5067, 5067, 5067,
+    5067, 5070, 5072, 5075, 5075, 5077, 5078, 5078, 5087, 5100, 5101, 5101, 5102, 5112, 5118, 5119,
+    5120, 5120, 5120, 5121, 5122, 5122, 5123, 5125, 5126, 5127, 5128, 5129, 5141, 5142, 5143, 5144,
+    5154, 5154, 5157, 5158, 5159, 5161, 5162, 5168, 5169, 5170, 5170, 5171, 5171, 5172, 5173, 5173,
+    5174, 5175, 5187, 5188, 5190, 5191, 5218, 5231, 5234, 5236, 5241, 5242, 5243, 5244, 5248, 5248,
+    5270, 5273, 5274, 5275, 5278, 5279, 5280, 5283, 5283, 5286, 5287, 5287, 5290, 5290, 5292, 5298,
+    5305, 5307, 5308, 5308, 5309, 5316, 5317, 5319, 5320, 5320, 5323, 5323, 5325, 5325, 5326, 5326,
+    5326, 5328, 5329, 5333, 5340, 5340, 5342, 5343, 5346, 5372, 5372, 5372, 5373, 5374, 5376, 5377,
+    5378, 5379, 5380, 5381, 5382, 5382, 5382, 5385, 5385, 5387, 5388, 5388, 5388, 5390, 5391, 5392,
+    5393, 5394, 5394, 5410, 5413, 5415, 5433, 5435, 5437, 5437, 5439, 5440, 5441, 5441, 5441, 5441,
+    5458, 5462, 5465, 5466, 5467, 5468, 5469, 5470, 5471, 5472, 5475, 5476, 5477, 5478, 5480, 5481,
+    5481, 5482, 5483, 5505, 5530, 5531, 5533, 5534, 5534, 5535, 5536, 5537, 5538, 5538, 5538, 5540,
+    5540, 5541, 5542, 5542, 5546, 5546, 5547, 5547, 5548, 5548, 5549, 5550, 5554, 5554, 5558, 5559,
+    5561, 5563, 5564, 5565, 5567, 5568, 5580, 5583, 5611, 5625, 5629, 5632, 5632, 5636, 5638, 5641,
+    5644, 5645, 5646, 5649, 5650, 5651, 5652, 5653, 5654, 5655, 5656, 5660, 5660, 5661, 5661, 5662,
+    5670, 5674, 5675, 5675, 5676, 5681, 5683, 5684, 5690, 5692, 5693, 5693, 5694, 5694, 5696, 5710,
+    5712, 5712, 5713, 5714, 5715, 5716, 5717, 5718, 5719, 5719, 5724, 5725, 5726, 5729, 5730, 5732,
+    5733, 5734, 5735, 5735, 5736, 5736, 5738, 5739, 5742, 5743, 5768, 5771, 5774, 5775, 5799, 5799,
+    5805, 5806, 5809, 5815, 5826, 5826, 5827, 5828, 5829, 5829, 5829, 5829, 5829, 5831, 5832, 5833,
+    5833, 5835, 5836, 5837, 5838, 5857, 5858, 5859, 5859, 5861, 5862, 5863, 5863, 5864, 5864, 5867,
+    5868, 5868, 5868, 5868, 5869, 5874, 5875, 5878, 5879, 5881, 5882, 5883, 5884, 5884, 5885, 5906,
+    5906, 5907, 5908, 5909, 5936, 5936, 5937, 5937, 5939, 5940, 5941, 5941, 5944, 5946, 5964, 5968,
+    5970, 5978, 5979, 5979, 5980, 5981, 5982, 5984, 5984, 5984, 5985, 5989, 5990, 5992, 5992, 5993,
+    5995, 5996, 5998, 5998, 5999, 6008, 6011, 6012, 6012, 6012, 6013, 6014, 6014, 6014, 6016, 6018,
+    6024, 6025, 6036, 6037, 6048, 6050, 6052, 6053, 6057, 6058, 6058, 6058, 6058, 6058, 6060, 6061,
+    6066, 6068, 6069, 6070, 6071, 6073, 6074, 6075, 6077, 6079, 6082, 6083, 6084, 6084, 6086, 6087,
+    6089, 6090, 6103, 6104, 6105, 6107, 6109, 6112, 6113, 6114, 6115, 6116, 6116, 6117, 6118, 6119,
+    6120, 6121, 6122, 6122, 6123, 6124, 6124, 6131, 6132, 6133, 6134, 6135, 6135, 6138, 6140, 6140,
+    6140, 6140, 6141, 6144, 6147, 6151, 6151, 6151, 6153, 6154, 6154, 6162, 6184, 6185, 6185, 6209,
+    6211, 6212, 6213, 6216, 6217, 6217, 6218, 6223, 6224, 6225, 6226, 6231, 6232, 6242, 6243, 6243,
+    6255, 6274, 6276, 6277, 6278, 6279, 6279, 6294, 6294, 6295, 6295, 6296, 6297, 6297, 6297, 6298,
+    6298, 6299, 6300, 6300, 6301, 6302, 6302, 6306, 6306, 6306, 6307, 6308, 6319, 6337, 6337, 6337,
+    6344, 6345, 6346, 6348, 6349, 6350, 6351, 6351, 6351, 6351, 6352, 6353, 6354, 6355, 6356, 6357,
+    6358, 6358, 6363, 6363, 6364, 6365, 6365, 6367, 6367, 6369, 6371, 6372, 6372, 6373, 6373, 6373,
+    6373, 6393, 6396, 6397, 6397, 6399, 6401, 6406, 6410, 6410, 6411, 6411, 6412, 6414, 6418, 6421,
+    6422, 6422, 6423, 6424, 6425, 6426, 6432, 6433, 6434, 6435, 6436, 6437, 6440, 6441, 6441, 6442,
+    6445, 6445, 6446, 6447, 6448, 6462, 6464, 6465, 6468, 6469, 6470, 6471, 6471, 6471, 6473, 6475,
+    6475, 6476, 6480, 6480, 6480, 6482, 6482, 6485, 6488, 6488, 6489, 6493, 6493, 6493, 6495, 6495,
+    6515, 6516, 6517, 6518, 6518, 6518, 6519, 6519, 6523, 6525, 6525, 6528, 6528, 6530, 6530, 6532,
+    6534, 6536, 6536, 6537, 6538, 6542, 6544, 6547, 6548, 6549, 6549, 6551, 6552, 6556, 6557, 6558,
+    6558, 6560, 6569, 6573, 6573, 6574, 6580, 6581, 6582, 6582, 6584, 6585, 6586, 6588, 6589, 6589,
+    6590, 6592, 6595, 6596, 6596, 6596, 6596, 6598, 6598, 6598, 6598, 6599, 6599, 6600, 6600, 6601,
+    6602, 6603, 6603, 6604, 6604, 6604, 6613, 6613, 6614, 6615, 6616, 6617, 6618, 6619, 6621, 6624,
+    6624, 6625, 6626, 6627, 6632, 6632, 6634, 6636, 6638, 6639, 6640, 6641, 6647, 6648, 6650, 6651,
+    6651, 6656, 6657, 6658, 6659, 6659, 6666, 6667, 6668, 6669, 6672, 6672, 6672, 6672, 6672, 6674,
+    6675, 6677, 6681, 6682, 6685, 6689, 6690, 6690, 6690, 6693, 6694, 6695, 6695, 6695, 6696, 6704,
+    6705, 6706, 6712, 6713, 6723, 6725, 6725, 6725, 6725, 6726, 6726, 6726, 6728, 6730, 6731, 6733,
+    6733, 6736, 6736, 6738, 6738, 6738, 6739, 6739, 6740, 6740, 6742, 6746, 6747, 6748, 6749, 6750,
+    6751, 6752, 6753, 6753, 6754, 6755, 6755, 6756, 6757, 6759, 6760, 6760, 6760, 6767, 6767, 6768,
+    6769, 6769, 6793, 6794, 6794, 6794, 6794, 6794, 6794, 6795, 6795, 6801, 6802, 6802, 6815, 6816,
+    6817, 6818, 6818, 6820, 6821, 6822, 6823, 6825, 6827, 6828, 6832, 6834, 6837, 6839, 6840, 6842,
+    6842, 6843, 6844, 6844, 6845, 6846, 6847, 6848, 6848, 6848, 6855, 6855, 6856, 6857, 6859, 6860,
+    6861, 6862, 6866, 6868, 6868, 6869, 6870, 6874, 6875, 6876, 6877, 6879, 6880, 6880, 6896, 6897,
+    6898, 6899, 6899, 6899, 6900, 6901, 6902, 6904, 6908, 6909, 6913, 6917, 6918, 6921, 6923, 6928,
+    6929, 6930, 6930, 6957, 6957, 6958, 6965, 6965, 6966, 6968, 6968, 6973, 6979, 6980, 6982, 6982,
+    6983, 6987, 6988, 6989, 6989, 6989, 6990, 6990, 7012, 7028, 7028, 7028, 7032, 7032, 7034, 7035,
+    7037, 7037, 7038, 7039, 7040, 7044, 7045, 7051, 7052, 7065, 7066, 7068, 7069, 7070, 7072, 7072,
+    7073, 7073, 7075, 7076, 7077, 7078, 7078, 7079, 7079, 7080, 7081, 7081, 7081, 7081, 7083, 7084,
+    7086, 7087, 7087, 7087, 7087, 7088, 7089, 7089, 7090, 7090, 7091, 7092, 7092, 7092, 7093, 7093,
+    7093, 7094, 7094, 7094, 7095, 7096, 7099, 7099, 7100, 7100, 7108, 7108, 7112, 7112, 7112, 7113,
+    7117, 7118, 7122, 7123, 7124, 7125, 7126, 7128, 7130, 7131, 7131, 7133, 7134, 7135, 7141, 7142,
+    7142, 7142, 7146, 7146, 7147, 7149, 7149, 7150, 7150, 7150, 7151, 7152, 7153, 7154, 7154, 7154,
+    7158, 7161, 7162, 7162, 7163, 7164, 7166, 7167, 7167, 7167, 7169, 7169, 7169, 7170, 7171, 7176,
+    7178, 7178, 7180, 7181, 7185, 7185, 7186, 7192, 7198, 7200, 7201, 7202, 7202, 7203, 7205, 7205,
+    7205, 7205, 7206, 7215, 7216, 7218, 7219, 7223, 7225, 7226, 7226, 7227, 7228, 7234, 7235, 7236,
+    7236, 7236, 7239, 7240, 7252, 7253, 7254, 7254, 7255, 7255, 7255, 7259, 7261, 7262, 7264, 7265,
+    7267, 7267, 7267, 7268, 7269, 7270, 7271, 7272, 7273, 7280, 7281, 7281, 7284, 7287, 7289, 7290,
+    7291, 7291, 7291, 7293, 7294, 7297, 7303, 7305, 7310, 7315, 7315, 7316, 7318, 7320, 7320, 7321,
+    7322, 7323, 7325, 7326, 7329, 7329, 7330, 7331, 7332, 7332, 7333, 7334, 7334, 7335, 7339, 7341,
+    7342, 7342, 7342, 7342, 7344, 7349, 7353, 7354, 7354, 7355, 7355, 7380, 7381, 7383, 7384, 7388,
+    7388, 7411, 7411, 7412, 7413, 7413, 7414, 7414, 7414, 7416, 7416, 7417, 7419, 7420, 7440, 7441,
+    7443, 7444, 7445, 7445, 7448, 7448, 7449, 7450, 7452, 7454, 7454, 7475, 7487, 7489, 7489, 7489,
+    7490, 7490, 7490, 7495, 7495, 7495, 7496, 7496, 7497, 7498, 7513, 7527, 7540, 7541, 7564, 7565,
+    7566, 7566, 7568, 7568, 7572, 7572, 7574, 7574, 7576, 7604, 7604, 7608, 7626, 7627, 7628, 7631,
+    7632, 7634, 7636, 7636, 7637, 7661, 7661, 7679, 7680, 7680, 7682, 7692, 7693, 7694, 7700, 7700,
+    7701, 7702, 7704, 7705, 7707, 7707, 7708, 7709, 7709, 7709, 7715, 7715, 7715, 7716, 7717, 7718,
+    7719, 7721, 7721, 7722, 7723, 7723, 7726, 7727, 7727, 7729, 7729, 7730, 7730, 7731, 7731, 7738,
+    7739, 7739, 7740, 7760, 7760, 7760, 7773, 7773, 7776, 7777, 7779, 7780, 7781, 7783, 7784, 7785,
+    7787, 7791, 7792, 7793, 7796, 7798, 7802, 7803, 7804, 7805, 7806, 7807, 7809, 7810, 7813, 7814,
+    7815, 7815, 7829, 7830, 7831, 7838, 7839, 7841, 7843, 7845, 7846, 7847, 7848, 7849, 7849, 7852,
+    7852, 7853, 7858, 7860, 7861, 7862, 7863, 7865, 7868, 7869, 7869, 7869, 7870, 7871, 7872, 7872,
+    7872, 7873, 7874, 7874, 7875, 7876, 7876, 7877, 7877, 7879, 7880, 7882, 7883, 7883, 7884, 7885,
+    7886, 7887, 7887, 7888, 7892, 7895, 7905, 7905, 7905, 7905, 7906, 7908, 7908, 7910, 7911, 7911,
+    7912, 7912, 7913, 7915, 7918, 7919, 7920, 7921, 7922, 7924, 7924, 7925, 7925, 7949, 7954, 7956,
+    7957, 7957, 7958, 7958, 7958, 7958, 7958, 7959, 7960, 7961, 7962, 7962, 7979, 7980, 7982, 7982,
+    7984, 7984, 7993, 7994, 7995, 7997, 8000, 8002, 8002, 8004, 8005, 8005, 8005, 8006, 8023, 8024,
+    8048, 8048, 8049, 8050, 8051, 8052, 8064, 8065, 8066, 8082, 8102, 8125, 8126, 8126, 8127, 8128,
+    8128, 8128, 8128, 8128, 8129, 8129, 8131, 8132, 8132, 8133, 8133, 8134, 8159, 8169, 8170, 8170,
+    8170, 8173, 8174, 8175, 8177, 8196, 8197, 8197, 8198, 8198, 8198, 8198, 8199, 8201, 8204, 8204,
+    8205, 8205, 8209, 8209, 8210, 8212, 8213, 8216, 8217, 8217, 8218, 8220, 8220, 8221, 8223, 8224,
+    8225, 8226, 8227, 8227, 8228, 8229, 8232, 8233, 8234, 8234, 8241, 8242, 8243, 8246, 8246, 8253,
+    8254, 8255, 8256, 8256, 8259, 8259, 8260, 8261, 8263, 8265, 8267, 8276, 8284, 8286, 8286, 8286,
+    8287, 8287, 8288, 8289, 8289, 8289, 8290, 8294, 8298, 8299, 8301, 8301, 8308, 8309, 8310, 8311,
+    8311, 8311, 8312, 8313, 8315, 8316, 8316, 8316, 8317, 8318, 8318, 8319, 8319, 8320, 8320, 8320,
+    8322, 8323, 8330, 8331, 8332, 8339, 8340, 8340, 8340, 8341, 8341, 8347, 8347, 8349, 8350, 8350,
+    8352, 8354, 8354, 8357, 8357, 8358, 8365, 8367, 8367, 8369, 8371, 8371, 8372, 8372, 8374, 8381,
+    8392, 8396, 8396, 8399, 8399, 8399, 8399, 8400, 8401, 8402, 8402, 8403, 8403, 8404, 8405, 8410,
+    8414,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8406] = [
-    (9, 5), (9, 12), (13, 7), (25, 6), (1, 5), (4, 7), (7, 7), (25, 7), (5, 8), (25, 6),
-    (1, 5), (11, 12), (9, 8), (25, 5), (27, 7), (26, 7), (17, 7), (9, 6), (16, 13), (17, 6),
-    (17, 6), (1, 14), (14, 7), (21, 6), (15, 5), (17, 8), (21, 10), (26, 7), (21, 14), (17, 6),
-    (24, 7), (20, 8), (19, 20), (20, 13), (25, -5), (28, 7), (4, 7), (23, 7), (26, 13), (23, 9),
-    (7, 6), (3, 5), (5, 14), (9, 7), (20, -7), (21, 11), (23, -6), (25, 15), (1, 7), (15, 5),
-    (9, 8), (21, 5), (12, 8), (3, 5), (18, 7), (23, 6), (17, 6), (5, 29), (17, 19), (21, -5),
-    (5, 21), (21, 8), (22, 5), (19, 15), (21, 6), (1, 10), (1, 5), (5, 7), (20, -6), (23, 35),
-    (19, 7), (27, 14), (1, -5), (5, 17), (9, 35), (10, 12), (15, -8), (17, 8), (18, -7), (19, -6),
-    (23, -10), (25, -5), (28, 5), (5, -8), (6, -5), (15, -10), (17, 6), (18, 56), (20, -11), (25, -5),
-    (26, 7), (0, -7), (11, 6), (17, 8), (20, 15), (21, 19), (22, 5), (23, -13), (24, -6), (25, -7),
-    (27, -5), (23, 17), (20, 8), (23, 7), (1, 5), (2, 7), (17, 13), (18, 11), (1, 11), (9, 6),
-    (1, 14), (14, 7), (21, 6), (1, 5), (0, 9), (1, 5), (2, 15), (15, 5), (19, 6), (25, 5),
-    (5, 51), (9, 5), (21, -7), (23, -10), (26, 7), (15, 5), (19, 8), (5, 7), (25, 6), (13, 8),
-    (23, -5), (25, 10), (15, 13), (19, 6), (20, 17), (1, 6), (17, 13), (21, 5), (9, 5), (17, 6),
-    (5, 13), (1, 5), (19, 5), (15, 7), (9, 7), (17, 7), (25, 6), (18, 6), (1, 6), (9, 5),
-    (17, 5), (12, 21), (4, 5), (4, 5), (24, 6), (21, 6), (5, 7), (7, 9), (17, 6), (18, 5),
-    (19, -5), (21, -5), (10, 16), (12, 5), (17, 13), (19, 13), (20, -9), (21, -7), (22, -5), (23, -5),
-    (25, 13), (3, 7), (11, 8), (12, 6), (23, 14), (25, -5), (5, -5), (15, -8), (16, 84), (17, -7),
-    (18, 8), (19, -8), (21, -13), (22, -11), (23, -7), (25, 11), (13, 42), (23, -5), (19, 6), (1, -6),
-    (4, 62), (5, -14), (6, -5), (25, 14), (25, 5), (18, 31), (12, 7), (24, 13), (25, -6), (0, 20),
-    (1, 25), (4, -6), (6, 11), (7, 7), (9, -12), (11, -6), (12, -5), (14, 7), (16, -7), (19, -5),
-    (20, 7), (21, -10), (22, -6), (23, -17), (25, -6), (27, 6), (15, 10), (6, 24), (12, 8), (18, 7),
-    (28, 7), (17, 7), (17, 11), (23, 5), (17, 6), (21, 8), (19, 21), (17, 7), (17, 10), (17, 5),
-    (1, 12), (8, 15), (20, 10), (23, -5), (11, 17), (25, 13), (9, 5), (19, 7), (20, 10), (21, 6),
-    (10, 14), (15, 13), (3, 6), (11, 7), (12, 5), (22, 13), (25, -8), (19, 10), (21, 6), (20, 15),
-    (15, 15), (1, 42), (4, 45), (5, -24), (21, -9), (23, -5), (22, 16), (17, 9), (2, 14), (18, 5),
-    (15, 5), (19, 19), (7, 5), (19, 21), (21, 9), (11, 12), (5, 15), (8, 6), (13, 7), (20, 6),
-    (21, -5), (20, 5), (15, 5), (1, -5), (15, 17), (16, 15), (17, -8), (18, 9), (21, 9), (25, -5),
-    (4, 6), (25, 8), (23, 8), (18, 6), (25, 5), (5, 8), (1, 32), (5, -6), (0, 60), (1, 5),
-    (2, -18), (3, 79), (5, 75), (6, 53), (7, -9), (9, 110), (11, -49), (12, -16), (13, -22), (14, -20),
-    (15, -35), (16, -36), (17, -22), (18, -23), (19, -36), (20, -30), (21, 23), (22, -32), (24, -30), (26, -18),
-    (28, -7), (21, 6), (17, 14), (20, 7), (23, 11), (5, 5), (9, 7), (16, 8), (23, 10), (0, -11),
-    (1, 34), (2, 61), (3, 56), (4, -7), (5, -13), (6, -7), (7, -5), (9, -9), (11, 11), (12, -8),
-    (13, -7), (14, -10), (15, -12), (16, -9), (17, -12), (19, -12), (20, -10), (21, 17), (23, 23), (24, -17),
-    (25, -34), (26, -7), (27, -8), (28, -9), (20, 6), (14, 5), (14, -8), (22, 28), (19, 8), (23, 11),
-    (18, 5), (19, 22), (25, -5), (18, 11), (5, 7), (22, 6), (19, 34), (25, -6), (17, 6), (24, 7),
-    (20, 8), (23, 7), (15, -5), (16, 34), (21, -5), (19, 14), (23, -5), (25, 21), (12, 6), (18, 26),
-    (19, 7), (21, 15), (25, 5), (28, 8), (6, 8), (21, 6), (1, 7), (11, 6), (7, 5), (20, 7),
-    (19, 7), (19, 27), (26, 6), (14, 37), (18, 7), (21, -5), (22, -5), (23, -6), (5, 9), (0, 6),
-    (21, 6), (5, 16), (6, 6), (9, 7), (15, 10), (17, -10), (18, 5), (19, -8), (20, -6), (23, -7),
-    (25, -5), (26, 5), (17, 8), (4, 7), (5, 6), (11, 7), (21, -7), (23, 7), (26, 13), (1, 10),
-    (23, 8), (5, 6), (9, 19), (10, 6), (23, -7), (6, 7), (16, 13), (4, 6), (23, 6), (23, 9),
-    (1, 15), (17, 5), (0, 6), (23, 5), (14, 6), (23, 9), (28, 8), (0, -11), (1, 44), (2, 61),
-    (3, 56), (4, -7), (5, -13), (6, -7), (7, -5), (9, -9), (11, 11), (12, -8), (13, -7), (14, -10),
-    (15, -13), (16, -9), (17, -13), (19, -12), (20, -12), (21, 16), (23, 22), (24, -17), (25, -34), (26, -7),
-    (27, -8), (28, -9), (11, 7), (23, 7), (5, 5), (9, 7), (1, 10), (5, -10), (9, 122), (10, 6),
-    (11, -5), (15, -6), (18, -10), (19, -8), (20, -8), (21, -22), (22, -5), (23, -13), (25, -7), (3, 9),
-    (4, -7), (5, -17), (6, -8), (9, -11), (11, -8), (12, -6), (13, 11), (14, -7), (15, 18), (17, -6),
-    (18, -6), (19, 54), (20, -12), (21, 67), (22, -11), (23, -15), (24, -7), (25, -19), (26, -7), (27, 6),
-    (28, -8), (18, 6), (21, 6), (21, 6), (1, 5), (25, 13), (9, 5), (2, 11), (18, 6), (23, 8),
-    (0, 9), (6, 7), (15, 6), (16, -5), (17, 11), (18, 18), (19, 8), (21, -8), (23, -13), (5, 9),
-    (15, 5), (17, 9), (5, -5), (6, 10), (11, 7), (15, -7), (18, 5), (20, -9), (21, 13), (22, 9),
-    (23, -10), (28, 15), (6, 5), (22, 9), (11, 16), (23, -5), (15, -5), (22, 62), (23, 7), (5, 8),
-    (10, 5), (12, 14), (5, -6), (9, 21), (13, 7), (19, 10), (0, 7), (1, -16), (2, -6), (3, -6),
-    (4, -9), (5, 31), (6, 12), (9, -11), (10, -7), (11, -9), (12, -6), (13, 10), (14, -5), (16, -8),
-    (17, 24), (19, -12), (20, -11), (21, -7), (22, -10), (23, -21), (24, 58), (25, 20), (26, -9), (27, -6),
-    (28, 7), (4, 21), (5, -5), (1, 5), (4, 9), (11, 10), (25, 20), (5, 5), (20, 6), (16, 10),
-    (5, -5), (6, 8), (1, 5), (22, 6), (11, 13), (6, 16), (17, 19), (12, 28), (23, -11), (12, 6),
-    (19, 11), (23, 10), (1, 10), (21, 6), (9, 5), (13, 7), (15, -6), (16, 6), (25, 5), (1, 7),
-    (3, 8), (22, 5), (5, 6), (19, 5), (11, 7), (23, 7), (4, 23), (5, 39), (6, 13), (17, -5),
-    (18, -6), (19, -7), (21, -11), (23, -8), (0, -6), (1, -5), (2, -5), (10, 10), (15, -6), (17, -6),
-    (21, -9), (22, -6), (23, -5), (25, 44), (28, 28), (20, 5), (21, 10), (3, 11), (21, 6), (5, 7),
-    (10, 8), (23, -5), (9, 13), (11, 14), (23, -5), (21, 11), (22, 5), (9, -5), (10, 7), (18, 20),
-    (21, 6), (27, 5), (1, 6), (9, 7), (17, 11), (18, -7), (16, 7), (18, 11), (20, 8), (23, -8),
-    (25, -5), (27, 24), (5, 5), (23, 5), (1, 6), (3, 6), (5, 12), (6, 5), (9, 7), (21, 11),
-    (23, -6), (10, 6), (12, 8), (1, 15), (9, 7), (1, 20), (2, 8), (17, 5), (23, -7), (24, 16),
-    (26, 5), (0, 6), (20, 8), (23, 7), (7, 7), (5, 7), (25, 6), (5, 9), (7, 6), (19, 8),
-    (23, 6), (1, 6), (2, 8), (17, -6), (10, 7), (17, 9), (18, -7), (20, -5), (21, -5), (22, 21),
-    (23, 9), (6, 7), (24, 7), (25, 9), (18, 10), (7, 6), (17, 8), (20, 5), (26, 10), (1, 6),
-    (15, 7), (23, 22), (27, 8), (7, 6), (3, 7), (11, 5), (25, -6), (26, 8), (18, 5), (1, 16),
-    (25, -6), (26, 7), (19, 10), (4, 7), (5, 61), (6, 5), (17, -5), (19, -5), (21, -9), (23, -7),
-    (27, 7), (26, 13), (23, 5), (17, 9), (14, 39), (22, 7), (23, -5), (25, -5), (25, 5), (19, 5),
-    (0, 11), (6, 5), (22, 5), (25, -5), (8, 6), (26, 12), (25, 19), (17, 6), (24, 7), (27, 15),
-    (15, 21), (16, 6), (5, -5), (15, 7), (17, 26), (18, -9), (20, 10), (21, 5), (12, 6), (21, 22),
-    (8, 7), (23, 5), (15, 10), (18, 6), (12, 6), (19, 5), (16, 23), (21, -6), (22, 12), (1, -5),
-    (3, 6), (11, 8), (12, 5), (17, -6), (22, 9), (25, -7), (26, 5), (9, 8), (20, 6), (1, 9),
-    (23, 5), (18, 8), (21, 5), (6, 8), (15, 7), (22, 8), (15, 9), (24, 6), (25, 8), (6, 47),
-    (17, -5), (21, -7), (2, 8), (3, 8), (11, 16), (20, -5), (22, 7), (25, -9), (2, 6), (17, 6),
-    (24, 7), (23, 8), (17, 11), (20, 22), (21, 10), (17, 10), (18, 7), (3, -5), (5, -8), (6, 8),
-    (11, -5), (15, -5), (17, -7), (18, 14), (20, 5), (21, -13), (23, -10), (24, 31), (25, 15), (26, -7),
-    (27, -5), (28, 11), (6, 6), (15, 33), (21, -6), (15, 10), (21, 5), (18, 5), (20, 10), (5, 5),
-    (6, 11), (22, 14), (19, 15), (24, 7), (25, 5), (23, 6), (25, 5), (26, 5), (27, 7), (1, -6),
-    (5, -7), (6, -5), (11, 8), (15, -6), (18, 18), (20, 16), (22, -6), (23, 25), (25, -6), (28, 5),
-    (3, 5), (5, -5), (8, 15), (20, 13), (21, 7), (9, 8), (13, 6), (15, 28), (17, -9), (21, 16),
-    (22, -10), (23, -7), (28, 5), (14, 15), (21, 7), (22, 5), (3, 46), (23, -8), (25, -7), (28, 7),
-    (18, 34), (5, 5), (14, 8), (22, 6), (4, 5), (5, 7), (18, 5), (25, 7), (25, 13), (0, -5),
-    (1, 10), (5, 11), (10, 5), (17, -5), (21, -8), (25, 13), (6, 14), (0, 105), (1, -13), (5, -5),
-    (17, -5), (20, -5), (21, -7), (23, -5), (25, -13), (18, 13), (0, 5), (24, 5), (21, 6), (19, 11),
-    (5, -6), (21, 14), (22, 14), (5, 7), (16, 7), (25, 6), (19, 8), (21, 6), (1, -5), (4, 69),
-    (5, -12), (6, -5), (23, -5), (18, 8), (8, 7), (5, -6), (15, -7), (16, 33), (19, 29), (22, -5),
-    (23, -6), (25, -5), (15, 14), (18, 7), (13, 6), (15, 25), (16, 13), (19, -5), (21, -6), (25, -6),
-    (27, 6), (22, 11), (12, 7), (18, 22), (20, -10), (6, 12), (15, 5), (16, 10), (21, -10), (10, 9),
-    (12, 26), (22, 6), (1, 11), (2, 10), (18, 6), (23, -8), (25, -5), (27, 7), (9, 5), (20, 6),
-    (21, 13), (18, 8), (0, -6), (1, 38), (2, 6), (3, 13), (19, 14), (21, -9), (25, -9), (11, 16),
-    (23, -5), (1, -5), (3, 7), (21, -5), (25, -8), (26, 7), (28, 15), (23, 5), (1, 7), (2, 8),
-    (15, 5), (17, -5), (22, 14), (18, 6), (3, 5), (8, 34), (16, 5), (17, -8), (19, 5), (23, -5),
-    (24, 13), (25, -9), (25, 7), (5, 6), (17, 33), (18, -6), (21, -5), (25, -5), (27, 15), (6, 7),
-    (23, 8), (23, 9), (4, 8), (1, 5), (5, -6), (21, 14), (25, 11), (14, 12), (28, 7), (16, 6),
-    (12, 6), (18, 6), (15, 8), (24, 7), (17, 9), (0, -8), (1, -5), (3, -6), (4, 62), (5, 62),
-    (6, 57), (7, -5), (9, -6), (10, -7), (11, -7), (12, -5), (14, -6), (15, -9), (16, -6), (17, -13),
-    (18, -11), (19, -11), (20, 5), (22, -10), (23, -26), (24, -6), (26, -5), (27, -5), (28, -7), (6, 7),
-    (19, 6), (17, 6), (21, 5), (17, 15), (20, 8), (1, 10), (2, 7), (12, 5), (19, 7), (5, 11),
-    (6, 10), (21, -5), (28, 8), (1, 9), (17, 10), (18, 9), (20, 15), (28, 8), (16, 5), (1, 9),
-    (5, 39), (6, -5), (7, 9), (9, -6), (18, -5), (19, -5), (20, 16), (21, -11), (23, -10), (27, 6),
-    (11, 23), (23, -11), (17, 13), (5, 5), (19, 5), (1, 8), (18, 12), (7, 8), (8, 7), (18, 6),
-    (19, 13), (17, 27), (20, 10), (21, -8), (9, 9), (10, 7), (1, 5), (11, 17), (5, 5), (6, 11),
-    (18, 5), (20, 5), (6, 7), (19, 5), (1, 12), (4, 7), (0, 6), (1, -5), (5, 9), (28, 6),
-    (2, 7), (1, -5), (4, 7), (5, 5), (25, 7), (17, 11), (21, 13), (21, 6), (5, 17), (8, 7),
-    (24, 7), (25, 7), (27, 7), (18, 12), (21, 7), (17, 6), (24, 7), (23, 6), (25, 8), (17, 5),
-    (14, 13), (4, 10), (6, 6), (28, 6), (9, 5), (0, 5), (1, -11), (2, -8), (3, -15), (5, -38),
-    (6, 14), (8, 25), (9, -28), (10, 24), (11, -6), (13, -14), (15, 36), (16, 11), (17, 5), (18, 6),
-    (20, -7), (21, 9), (22, -6), (23, 21), (24, -14), (27, -13), (28, -6), (8, 7), (26, 10), (5, 10),
-    (23, 8), (17, 5), (22, 8), (5, -6), (18, 72), (19, -5), (20, -8), (23, -7), (25, -6), (25, 10),
-    (13, 8), (1, 9), (23, 5), (20, 6), (21, 5), (25, 11), (27, 6), (26, 11), (23, 6), (17, -7),
-    (21, 19), (7, 11), (19, 5), (17, 6), (24, 7), (15, -5), (16, 22), (18, 6), (21, -5), (5, -7),
-    (7, 25), (1, 7), (3, 8), (5, -9), (7, 36), (21, 7), (17, 46), (18, -9), (21, -6), (25, -5),
-    (27, 15), (10, 6), (1, 7), (20, -6), (21, 9), (23, 43), (15, 5), (22, 7), (15, 5), (21, 8),
-    (5, 6), (4, 5), (5, 6), (22, 6), (23, 5), (20, 5), (17, 5), (6, 7), (21, 5), (20, 6),
-    (27, 8), (14, 9), (1, 9), (25, 8), (1, 5), (11, 9), (19, -5), (21, 7), (28, 6), (16, 15),
-    (22, 10), (17, 7), (23, 6), (21, 9), (5, 7), (25, 6), (25, 10), (15, 8), (0, 5), (4, 11),
-    (5, 6), (21, -6), (23, -8), (25, 10), (28, 13), (14, 48), (21, -5), (23, -7), (24, 6), (25, -7),
-    (26, 35), (18, 5), (20, 5), (10, 8), (11, 8), (20, 7), (25, -5), (6, 6), (15, -5), (16, 18),
-    (21, -5), (22, -5), (25, 31), (19, 14), (18, 16), (1, -7), (2, 13), (18, 8), (5, 5), (22, 13),
-    (7, 8), (20, 10), (0, 5), (25, 6), (27, 17), (15, 8), (21, 6), (24, 6), (28, 8), (5, 5),
-    (22, 9), (13, 15), (23, 15), (17, 9), (19, 10), (25, 7), (26, 11), (19, 6), (18, 14), (2, 8),
-    (25, 6), (20, 5), (21, -5), (25, 12), (26, 8), (27, 7), (5, 11), (13, 8), (27, 7), (25, 6),
-    (26, 7), (24, 11), (1, 6), (14, 7), (22, 7), (5, 6), (9, 6), (17, 5), (23, -6), (25, 6),
-    (28, 8), (27, 6), (18, 5), (23, 6), (24, 8), (25, 9), (22, 11), (14, 19), (22, 8), (21, 21),
-    (23, -5), (26, 8), (6, 8), (11, 6), (19, 5), (5, 17), (24, 7), (25, -6), (26, 6), (4, 7),
-    (9, 12), (21, 9), (11, 34), (19, 5), (23, -5), (5, 5), (10, 8), (26, 7), (0, 20), (1, -7),
-    (15, 32), (17, -5), (21, -8), (23, -5), (24, -5), (25, 9), (28, 5), (1, 9), (5, 6), (18, 10),
-    (23, 5), (10, 13), (11, -7), (12, 36), (21, -5), (16, 10), (14, 11), (21, -6), (22, 14), (23, 31),
-    (25, -7), (26, 12), (2, 14), (0, 5), (17, 7), (1, 16), (5, -12), (21, 41), (22, -5), (5, 11),
-    (16, 8), (18, 7), (26, 7), (18, 10), (0, -7), (1, 20), (4, -9), (6, 62), (9, -6), (18, -7),
-    (19, -5), (20, -5), (21, -10), (23, -6), (25, 9), (28, 5), (4, 42), (5, -8), (11, 6), (11, 12),
-    (5, 5), (5, -5), (12, 6), (17, 6), (19, 6), (1, 11), (7, 10), (12, 7), (17, -8), (18, 7),
-    (19, 28), (20, -6), (23, -8), (27, 6), (21, 7), (17, 15), (24, 12), (1, -7), (5, 12), (6, -5),
-    (9, 33), (10, 11), (15, -9), (17, 19), (19, -8), (20, 9), (21, 5), (23, -14), (25, -5), (28, 5),
-    (22, 11), (1, 5), (4, 95), (5, -13), (6, -7), (17, -5), (20, -5), (21, -6), (23, -7), (25, -8),
-    (7, 8), (20, 7), (22, 5), (5, 10), (12, 5), (19, 9), (3, 6), (21, 6), (22, 5), (17, 6),
-    (24, 7), (23, 10), (4, 7), (6, 8), (15, 7), (27, 8), (17, 5), (18, 6), (1, 19), (14, 11),
-    (14, 37), (22, -5), (21, 9), (14, 15), (21, 7), (22, 5), (24, 7), (0, 19), (24, 6), (5, 5),
-    (9, 7), (23, -5), (17, 11), (23, 8), (20, 7), (23, 7), (26, 10), (2, 5), (25, 20), (14, 39),
-    (22, 7), (23, -5), (25, -5), (0, 8), (16, 6), (22, 13), (0, -8), (1, -8), (4, -5), (5, -22),
-    (6, -8), (7, 53), (8, 9), (9, -8), (11, -8), (12, -6), (15, -7), (16, -8), (17, 22), (18, 19),
-    (19, -13), (20, -11), (21, 22), (22, -9), (23, -8), (24, -7), (25, -5), (26, 8), (27, 16), (28, -6),
-    (19, 6), (17, 9), (9, 17), (13, 8), (5, -7), (9, 15), (18, 7), (21, 6), (19, 5), (6, 8),
-    (19, 14), (16, 14), (10, 22), (1, -6), (2, 7), (6, 11), (17, -6), (18, 24), (19, -5), (21, -9),
-    (22, -5), (25, 15), (27, 14), (16, 8), (2, 15), (3, 7), (11, 15), (20, -6), (22, 6), (25, -10),
-    (28, 5), (19, 5), (4, 9), (19, 12), (23, 5), (0, -7), (2, -5), (25, 47), (5, 11), (6, 9),
-    (21, -5), (28, 7), (14, 14), (10, 5), (12, 33), (23, -18), (18, 8), (5, 6), (14, 11), (4, 8),
-    (5, -13), (7, 7), (10, 6), (21, 6), (27, 7), (5, 6), (22, 34), (25, -8), (25, 5), (11, 12),
-    (12, 32), (21, -5), (23, 12), (8, 16), (20, 9), (8, 18), (19, 5), (23, 8), (24, 6), (26, 6),
-    (12, 5), (19, 9), (0, -5), (1, -5), (2, 17), (3, -5), (4, -6), (5, -20), (6, 9), (9, -10),
-    (10, -8), (11, -9), (12, -7), (14, -7), (15, 14), (17, 76), (18, 20), (21, 15), (23, -22), (24, -8),
-    (25, -13), (26, -7), (27, -5), (28, -6), (20, 6), (25, 5), (24, 6), (25, 8), (15, 9), (10, 13),
-    (23, -5), (25, -8), (28, 24), (1, 9), (0, 7), (12, 8), (10, 21), (0, 40), (1, 5), (2, 18),
-    (4, -6), (5, -9), (9, -6), (10, -5), (11, 7), (12, -5), (13, -5), (16, -5), (17, -13), (20, -7),
-    (22, -7), (23, -13), (24, 17), (25, 6), (26, -12), (28, 12), (1, 11), (22, 6), (11, 7), (18, 10),
-    (21, 6), (27, 8), (3, 7), (11, 5), (25, -6), (26, 8), (4, 6), (21, 10), (2, 6), (5, 7),
-    (20, 6), (8, 7), (0, 19), (18, 15), (23, -5), (24, 5), (18, 6), (22, 16), (26, 9), (12, 7),
-    (4, 6), (9, 7), (21, 18), (4, 8), (7, 14), (18, 25), (21, -5), (23, -5), (17, 12), (21, 8),
-    (19, 11), (22, 6), (23, 5), (9, 7), (15, 20), (21, -5), (1, 6), (5, 12), (10, 5), (21, -6),
-    (2, 7), (0, -8), (1, 90), (2, 13), (3, 12), (4, 72), (5, -33), (6, -10), (7, -5), (9, -9),
-    (10, -7), (11, -8), (12, -6), (13, -5), (14, 32), (15, -11), (16, -7), (17, -16), (18, -9), (19, -11),
-    (20, -12), (21, -14), (23, -23), (24, -10), (25, -15), (26, 14), (27, -6), (28, -8), (17, 11), (26, 5),
-    (17, 6), (18, 13), (18, 6), (19, 10), (1, 11), (15, -6), (17, 7), (18, 53), (19, -6), (20, -5),
-    (21, -8), (5, 5), (6, 11), (24, 5), (21, 14), (23, 6), (9, 7), (17, 8), (20, 7), (23, 14),
-    (1, 10), (18, 6), (23, 7), (19, 6), (1, 9), (5, 14), (6, 6), (7, 5), (9, 6), (17, -5),
-    (20, 8), (13, 7), (17, 5), (21, 13), (19, 14), (17, 11), (4, 5), (17, 12), (22, 5), (25, 8),
-    (5, 5), (16, 8), (6, 9), (23, 11), (17, 5), (21, 7), (22, 5), (2, 7), (3, 11), (23, 7),
-    (5, 9), (11, 7), (20, 11), (23, -6), (2, 7), (9, 5), (12, 7), (20, -5), (20, 5), (22, 8),
-    (2, 8), (3, -6), (4, -7), (5, -6), (6, -8), (8, 8), (9, -8), (10, -8), (11, -10), (12, -7),
-    (13, -7), (14, -6), (15, 10), (16, -9), (17, 48), (18, 8), (19, -10), (20, -15), (22, -11), (23, -21),
-    (24, 83), (25, -12), (27, -7), (28, -10), (22, 8), (4, 11), (6, 7), (11, 5), (14, 5), (17, 5),
-    (21, -6), (23, -5), (25, -6), (28, 6), (9, 11), (12, 6), (1, 6), (22, 5), (18, 8), (27, 8),
-    (8, 7), (15, 8), (5, -10), (6, 7), (9, 13), (21, -5), (24, 16), (15, 6), (11, 10), (23, 24),
-    (15, 7), (10, 10), (18, 17), (20, 5), (21, -6), (5, 15), (27, 8), (5, 8), (11, 16), (20, 6),
-    (1, -5), (3, 23), (18, -10), (20, -6), (21, 9), (23, 7), (18, 10), (15, 5), (23, 6), (1, 11),
-    (1, 10), (1, 12), (1, 6), (19, 6), (17, 9), (19, 14), (11, 6), (20, 5), (15, -9), (16, 52),
-    (21, -9), (22, -5), (18, 11), (25, 6), (3, -8), (4, -10), (5, -36), (6, -13), (7, -9), (8, -6),
-    (9, -20), (10, -9), (11, -15), (13, -8), (14, -11), (15, -19), (16, -14), (17, 31), (18, 23), (19, 33),
-    (20, 140), (21, 11), (22, -7), (24, -9), (25, -20), (26, -10), (27, 5), (28, -11), (18, 10), (19, -6),
-    (20, 8), (21, 8), (27, 6), (4, 8), (22, 11), (5, -10), (21, -8), (22, 5), (23, 69), (25, -5),
-    (20, 11), (0, 44), (1, 58), (2, 30), (3, 26), (5, -53), (6, -23), (7, -26), (8, -26), (9, -34),
-    (10, -34), (11, 6), (12, -19), (13, 19), (14, -37), (15, -39), (16, -40), (17, -28), (19, -9), (20, -23),
-    (21, -8), (22, -29), (23, -7), (24, 59), (25, 87), (26, 41), (27, 44), (28, 25), (4, 10), (6, 7),
-    (28, 7), (18, 8), (4, 8), (23, 12), (4, 9), (21, 9), (5, 20), (9, -7), (10, 7), (17, -5),
-    (20, 6), (20, 9), (19, 7), (1, 7), (2, 8), (17, -5), (20, 11), (1, 10), (18, 10), (21, 6),
-    (3, 14), (22, 14), (23, 5), (8, 6), (26, 14), (5, -6), (17, -6), (18, 39), (23, 6), (27, 14),
-    (5, 9), (6, 7), (5, 5), (10, 6), (5, 5), (6, 10), (3, 7), (5, 15), (9, 6), (21, 5),
-    (25, -5), (15, 6), (18, 5), (22, 5), (23, 7), (22, 6), (5, 8), (18, 8), (25, 10), (15, 8),
-    (17, 7), (0, -18), (1, 33), (2, -12), (3, -21), (4, -19), (5, -44), (6, -20), (7, -15), (8, -11),
-    (9, -24), (10, 70), (11, -37), (12, 15), (13, -16), (14, 42), (15, -27), (16, -21), (17, -5), (19, 41),
-    (20, 144), (21, -13), (22, -17), (23, 25), (24, -20), (25, -18), (26, -21), (27, 27), (28, -20), (21, 5),
-    (23, 7), (24, 5), (10, 16), (20, 9), (21, 6), (9, 5), (21, 7), (23, 16), (1, 27), (11, 7),
-    (23, -6), (4, 7), (11, 7), (15, 15), (1, 9), (22, 16), (11, 6), (1, -8), (4, -5), (5, -13),
-    (6, -6), (10, 76), (11, -18), (12, 79), (14, -5), (16, -7), (17, -13), (18, -6), (19, -11), (20, -7),
-    (21, -12), (22, 17), (23, -12), (25, -9), (26, -5), (28, -5), (1, 5), (4, 7), (6, 7), (23, 8),
-    (21, 5), (1, 7), (17, 5), (18, 11), (21, 20), (8, 7), (11, 22), (23, -5), (26, 7), (18, 10),
-    (5, 11), (6, 6), (21, 5), (0, 12), (21, 5), (22, 7), (23, 10), (7, 8), (11, 11), (23, 6),
-    (16, 6), (15, 5), (26, 7), (15, 7), (20, 5), (28, 8), (19, 17), (23, 5), (10, 21), (1, 10),
-    (17, 10), (11, 14), (23, -5), (9, 6), (13, 8), (5, 13), (2, 8), (19, 5), (26, 7), (18, 10),
-    (6, 8), (24, 7), (21, 6), (8, 10), (26, 14), (21, 14), (21, 11), (0, -5), (1, -6), (5, -5),
-    (9, -9), (10, 14), (11, 12), (17, 22), (18, 24), (19, -5), (21, -6), (23, 6), (25, -6), (26, 5),
-    (2, 11), (17, 5), (18, 15), (20, 5), (21, 5), (6, 11), (14, -5), (15, 15), (16, -8), (17, 29),
-    (18, -6), (19, -5), (21, 14), (22, -8), (23, -10), (25, -8), (12, 13), (1, 6), (13, 5), (15, -13),
-    (16, 14), (20, 6), (21, 7), (19, 13), (6, 7), (1, 8), (20, 20), (28, 8), (6, 7), (24, 7),
-    (25, 7), (27, 7), (2, 7), (15, 6), (20, 8), (5, 5), (3, 8), (2, -5), (3, -5), (5, -6),
-    (11, 14), (17, -7), (19, 13), (23, -9), (25, 28), (26, -7), (27, 13), (5, 9), (5, 11), (5, 9),
-    (1, 6), (22, 13), (2, 7), (17, 6), (20, 5), (25, 7), (22, 5), (23, 13), (25, 10), (27, 8),
-    (1, 10), (8, 18), (19, 8), (1, -5), (8, 5), (18, 19), (19, 16), (20, -6), (21, -8), (23, -6),
-    (26, 10), (27, 15), (17, 6), (24, 7), (28, 8), (1, 9), (2, 7), (3, 5), (14, 6), (21, 6),
-    (16, 18), (19, 5), (25, 9), (26, 24), (14, 9), (5, 5), (18, 23), (1, 5), (6, 7), (2, 6),
-    (13, 8), (23, -5), (25, 11), (0, 6), (1, -8), (4, -5), (5, 8), (6, 6), (9, 15), (10, -5),
-    (11, -6), (12, -5), (13, 5), (17, -19), (19, 23), (20, 5), (22, 6), (24, -5), (28, -5), (13, 6),
-    (1, -7), (2, 26), (17, 5), (18, -5), (6, 5), (5, 6), (21, 13), (0, 10), (18, 5), (22, 7),
-    (5, 5), (11, 7), (13, 6), (1, 6), (15, 15), (16, 11), (19, -7), (21, 21), (22, -6), (25, -5),
-    (16, 32), (22, -5), (21, 16), (17, 20), (27, 15), (3, 7), (21, 7), (19, 16), (18, 8), (20, -6),
-    (22, 20), (5, 5), (9, 7), (15, 5), (20, 12), (18, 13), (8, 6), (26, 12), (25, 9), (15, 5),
-    (6, 7), (15, 8), (17, 11), (18, 14), (19, 9), (21, -5), (23, -10), (5, 17), (4, 11), (6, 7),
-    (11, 5), (14, 5), (17, 5), (21, -6), (23, -5), (25, -6), (28, 6), (1, 35), (2, 20), (3, -13),
-    (4, -10), (5, -26), (6, -14), (7, -8), (8, -5), (11, -7), (13, -7), (14, -9), (15, -5), (16, -13),
-    (17, 24), (18, 19), (19, 14), (20, 56), (21, -23), (22, 35), (23, -6), (24, -12), (25, -24), (26, -5),
-    (27, -10), (28, -10), (17, 7), (11, 7), (12, 7), (16, 8), (18, 7), (1, 15), (3, 8), (5, -8),
-    (18, -5), (19, 8), (5, 20), (6, 7), (0, 32), (1, 10), (2, 8), (4, -6), (5, -9), (9, -6),
-    (10, -5), (11, 8), (12, -5), (13, -5), (16, -5), (17, -12), (20, -6), (22, -6), (23, -12), (24, 18),
-    (25, 10), (26, -11), (28, 13), (21, 5), (5, 8), (6, 6), (21, 8), (20, 6), (24, 8), (18, 8),
-    (19, 8), (22, 5), (5, 6), (28, 7), (5, -10), (6, 7), (9, 13), (21, -5), (24, 16), (25, 8),
-    (19, 5), (21, 21), (20, 7), (21, 5), (24, 10), (26, 16), (19, 5), (15, 5), (18, 8), (1, -6),
-    (3, 26), (10, 6), (14, 6), (15, -6), (17, -5), (19, -5), (21, -8), (22, 20), (24, 5), (25, 5),
-    (19, 6), (12, 8), (7, 5), (21, 12), (2, 7), (4, 6), (2, 6), (5, 7), (15, 8), (16, 10),
-    (17, 7), (18, 9), (20, -6), (23, -9), (28, 6), (20, 9), (17, 5), (1, -7), (2, 42), (11, 9),
-    (9, 11), (10, 8), (12, 5), (24, 8), (25, 20), (10, 24), (18, 5), (19, 9), (21, -6), (23, -6),
-    (17, 6), (18, 7), (21, 7), (24, 8), (17, 20), (16, 6), (4, 6), (5, 10), (1, 10), (5, 28),
-    (7, 9), (9, -5), (18, -5), (19, -5), (20, 17), (21, -10), (23, -9), (27, 7), (18, 8), (26, 18),
-    (27, 7), (10, 8), (5, 7), (17, 13), (23, 9), (12, 5), (21, 7), (8, 7), (9, 11), (14, 6),
-    (16, 32), (22, -5), (9, 5), (0, 6), (4, 14), (25, 8), (20, 7), (21, 9), (17, 5), (6, 8),
-    (23, 5), (18, 6), (19, 9), (18, 8), (23, 5), (23, 7), (16, 6), (19, 6), (10, 15), (18, 10),
-    (0, 13), (1, 21), (4, -7), (5, -18), (6, 18), (7, 7), (8, 12), (9, -12), (10, -8), (11, -6),
-    (12, -5), (14, 7), (16, -7), (20, -20), (21, -7), (22, -6), (23, 28), (25, -7), (1, 6), (19, 6),
-    (1, 7), (2, 8), (15, 5), (17, -5), (23, 7), (21, 6), (15, -6), (21, 16), (22, 31), (23, -5),
-    (12, 8), (23, 16), (10, 6), (19, 5), (21, 5), (23, -6), (25, 9), (27, 7), (20, 6), (0, 5),
-    (4, 11), (5, 6), (21, -6), (23, -5), (25, 10), (28, 13), (8, 7), (19, 5), (25, 7), (1, 9),
-    (18, 5), (23, 5), (17, 26), (18, 8), (23, -5), (24, 14), (25, 8), (21, 10), (0, -5), (1, -5),
-    (17, -5), (21, -5), (24, 38), (25, 17), (28, 14), (13, 7), (18, 7), (23, -8), (27, 15), (18, 5),
-    (21, 7), (19, 28), (21, -5), (22, 7), (23, 13), (6, 14), (23, 7), (0, -20), (1, 50), (2, 51),
-    (3, 50), (4, -12), (5, -24), (6, -14), (7, -8), (8, -7), (9, -15), (10, -7), (11, 16), (12, -13),
-    (13, -11), (14, 58), (15, -15), (16, -16), (17, -26), (18, -6), (19, -20), (20, -19), (21, -6), (22, 23),
-    (23, 43), (24, -12), (25, -13), (27, -12), (28, -15), (15, 5), (17, 7), (7, 9), (8, 7), (20, 6),
-    (15, 5), (23, 11), (23, -5), (25, 8), (28, 8), (10, 23), (11, 14), (20, 13), (21, -6), (23, -6),
-    (25, -7), (19, 32), (24, 7), (18, 8), (19, 9), (1, 10), (18, 5), (18, 7), (19, 5), (1, 10),
-    (1, 9), (18, -5), (23, 10), (24, 5), (26, 11), (27, 6), (10, 6), (12, 7), (22, 7), (15, 11),
-    (16, 5), (18, 64), (19, -5), (20, -6), (21, -5), (25, -5), (21, 13), (17, 5), (1, -5), (11, 6),
-    (15, -6), (18, -5), (21, -8), (23, 6), (24, 11), (25, 33), (26, -5), (27, 6), (28, 6), (1, 9),
-    (12, 7), (11, 38), (16, 7), (23, -5), (9, 5), (13, 7), (19, 14), (21, -5), (21, 6), (17, 14),
-    (11, 6), (18, 6), (1, 12), (5, -5), (5, 6), (18, 7), (18, 5), (16, 14), (1, 7), (2, 8),
-    (15, 5), (17, -5), (26, 7), (5, -6), (9, 20), (13, 7), (18, -5), (19, 16), (20, -10), (2, 24),
-    (4, 28), (5, -7), (9, 6), (1, 5), (5, 9), (20, 12), (23, -5), (9, 5), (19, 7), (20, 10),
-    (21, 6), (9, 12), (12, 7), (17, 7), (20, -5), (15, 13), (5, -10), (9, -5), (16, 6), (17, 68),
-    (18, -7), (19, -6), (21, -12), (23, -9), (1, 26), (10, 6), (12, 14), (20, -6), (21, -6), (26, 5),
-    (25, 5), (11, 9), (12, 26), (12, 23), (0, 6), (1, -8), (5, -8), (9, -5), (11, -5), (15, 25),
-    (16, 62), (17, -7), (19, -13), (20, -6), (21, 30), (23, -11), (25, -7), (11, 7), (27, 6), (28, 8),
-    (1, 16), (0, -7), (1, 24), (3, 6), (4, 18), (5, 8), (7, 28), (8, 6), (10, -16), (11, -17),
-    (12, -15), (13, 13), (14, 7), (15, 7), (16, 9), (17, 10), (18, -8), (20, -13), (21, -13), (23, -9),
-    (24, -9), (25, -20), (26, -10), (27, -11), (28, 16), (3, 7), (11, 5), (25, -6), (26, 8), (23, 9),
-    (6, 7), (21, 10), (5, 9), (26, 12), (6, 6), (10, 8), (27, 6), (0, 6), (18, 15), (24, 6),
-    (18, 8), (1, -5), (3, -7), (5, -10), (7, 17), (8, 31), (9, -5), (11, -12), (12, -9), (15, -10),
-    (16, -12), (17, 39), (19, -7), (20, -5), (22, -14), (23, -17), (24, 12), (26, 10), (27, 12), (28, -7),
-    (25, 7), (0, 18), (1, -7), (2, 9), (18, 13), (24, 5), (25, -5), (12, 6), (25, 12), (21, -5),
-    (22, 16), (25, 20), (21, 7), (9, 7), (17, 7), (5, 12), (17, 10), (18, 8), (20, -8), (21, -6),
-    (25, -5), (26, 9), (17, 10), (18, 11), (21, 8), (0, -11), (1, -10), (2, -7), (4, -12), (5, -41),
-    (6, -9), (7, 62), (8, 15), (9, 36), (10, -9), (11, -15), (12, 7), (13, -8), (14, -10), (15, -16),
-    (16, -13), (17, 24), (18, -17), (19, 29), (20, 85), (21, -13), (22, -18), (23, -24), (24, -10), (25, -15),
-    (27, 6), (10, 14), (14, 8), (21, 7), (5, 5), (6, 11), (10, 6), (18, 6), (19, 14), (12, 6),
-    (19, 10), (17, 6), (18, 5), (18, 5), (20, 5), (1, 8), (2, 8), (11, 17), (13, 6), (23, 11),
-    (23, 37), (11, 7), (12, 7), (23, -6), (5, -6), (7, 8), (22, 7), (23, 9), (20, 8), (16, 6),
-    (28, 7), (1, 7), (3, 5), (4, 7), (14, 5), (17, 6), (19, 5), (21, 6), (1, 9), (15, 5),
-    (0, 19), (18, 15), (23, -5), (24, 5), (23, 16), (6, 22), (18, 8), (17, 5), (15, 6), (17, 7),
-    (1, 14), (9, 5), (23, 19), (17, 8), (5, -5), (9, -5), (10, 17), (12, 41), (17, -5), (20, -7),
-    (21, -6), (22, 10), (6, 8), (21, 6), (0, 18), (1, 7), (2, 5), (4, -5), (5, -7), (9, -7),
-    (10, -5), (11, -5), (15, 18), (16, 13), (17, 27), (18, 17), (19, 7), (20, -9), (21, -22), (23, -8),
-    (25, -10), (28, -5), (16, 7), (17, 13), (8, 6), (11, 7), (16, 12), (17, -5), (18, 8), (21, -6),
-    (22, -5), (26, 11), (17, 6), (21, 9), (10, 7), (20, 6), (27, 8), (18, -5), (19, 6), (27, 7),
-    (3, 24), (5, 7), (23, 11), (20, 6), (1, 21), (18, 11), (20, 9), (21, -6), (9, 8), (1, 7),
-    (15, -7), (16, 11), (21, 20), (22, -5), (21, 6), (17, -5), (18, -5), (20, -7), (23, 46), (27, 7),
-    (15, 9), (19, 7), (25, -6), (5, 9), (7, 6), (5, 5), (5, 6), (24, 7), (21, 6), (5, 10),
-    (10, 9), (0, 12), (15, 5), (16, 5), (17, 6), (18, 5), (2, -5), (5, -6), (10, -5), (11, -11),
-    (12, 46), (13, 103), (15, -5), (17, -8), (18, -9), (19, -9), (20, -5), (21, -14), (22, -5), (24, -6),
-    (25, -13), (26, -6), (0, -5), (1, 75), (2, -8), (5, -7), (9, 5), (15, -5), (18, 12), (19, -10),
-    (21, -16), (22, 19), (23, -8), (24, -6), (25, -17), (6, 7), (21, 8), (23, 13), (25, 10), (3, 7),
-    (18, 7), (17, 8), (22, 6), (1, 7), (20, 5), (12, 5), (21, 7), (21, 19), (23, 10), (28, 8),
-    (16, 14), (17, 18), (21, 8), (4, 6), (11, 10), (18, -6), (21, 5), (19, 5), (2, 7), (11, 12),
-    (6, 7), (23, 36), (1, 7), (2, 8), (15, 5), (17, -5), (8, 7), (18, 6), (20, 8), (10, 8),
-    (23, 8), (9, 11), (12, 7), (19, 5), (27, 7), (0, 8), (17, 6), (17, 7), (5, 5), (20, 5),
-    (27, 8), (9, 8), (25, 6), (0, -5), (1, 9), (4, -5), (5, -14), (6, -10), (7, 12), (8, 5),
-    (9, -12), (13, 6), (14, 11), (17, 9), (20, -5), (24, 5), (27, -5), (16, 11), (18, 5), (21, 5),
-    (15, 20), (16, 14), (21, -5), (2, 11), (21, 8), (28, 7), (5, 7), (25, 6), (19, 6), (21, 6),
-    (1, 7), (2, 8), (15, 5), (13, 8), (17, -5), (18, 6), (21, -8), (23, 14), (27, 6), (15, 5),
-    (20, 9), (0, 14), (1, -8), (5, -8), (9, -5), (11, -5), (16, -5), (17, 25), (18, 17), (19, 6),
-    (20, 7), (21, -9), (22, 17), (25, -12), (21, 6), (4, 10), (21, 7), (16, 12), (23, 8), (10, 9),
-    (11, 7), (12, 24), (14, -5), (16, 8), (18, -10), (19, 9), (20, -8), (21, 16), (22, -5), (23, -11),
-    (25, -6), (25, 23), (17, 6), (19, 9), (21, -5), (16, 10), (18, 14), (18, 11), (18, 5), (0, -6),
-    (1, -13), (2, -6), (3, -8), (4, -10), (5, 55), (6, -9), (8, -5), (10, -5), (11, 32), (13, -6),
-    (14, -8), (15, -14), (16, -10), (17, -10), (19, 5), (20, 42), (21, -28), (23, 38), (24, -7), (25, -16),
-    (21, 8), (0, -18), (1, -22), (3, 6), (4, -15), (5, -15), (6, -5), (7, -6), (8, -8), (9, 29),
-    (11, -6), (12, -21), (14, 7), (15, 46), (16, 31), (17, 26), (18, 23), (19, -13), (20, 12), (21, 7),
-    (24, -14), (25, -14), (26, -11), (27, -13), (28, -6), (19, 8), (17, 5), (2, 5), (12, 7), (17, 11),
-    (24, 11), (18, 8), (19, 5), (28, 8), (23, 7), (0, -7), (1, -7), (2, -13), (3, 11), (4, -13),
-    (5, -16), (6, 9), (7, -9), (8, -9), (9, -11), (10, -21), (11, -25), (12, -6), (13, -6), (14, 108),
-    (15, 60), (16, 8), (17, -45), (18, -20), (20, -22), (22, 72), (23, -34), (25, 10), (26, -10), (27, -13),
-    (19, 6), (19, 6), (8, 7), (18, 11), (5, 5), (25, 16), (1, 6), (14, 8), (19, 7), (5, 12),
-    (28, 7), (21, 9), (5, 7), (21, 19), (12, 8), (22, 5), (6, 7), (25, 14), (16, 5), (12, 25),
-    (23, -5), (18, 7), (14, 6), (21, 7), (5, 7), (27, 16), (1, 11), (0, -5), (1, 6), (25, 15),
-    (0, 12), (17, 7), (4, 12), (18, 8), (18, 6), (21, 39), (18, 6), (27, 15), (14, 6), (1, 6),
-    (14, 9), (21, 13), (11, 7), (7, 5), (19, 15), (18, 5), (20, 5), (26, 8), (28, 8), (7, 12),
-    (22, 15), (23, 5), (18, 7), (15, 5), (0, -7), (1, 83), (21, -7), (23, -6), (24, -6), (25, -15),
-    (26, -5), (0, 43), (3, 7), (4, -8), (5, -9), (6, -5), (9, -9), (10, -7), (12, -7), (13, -6),
-    (14, -6), (16, -7), (17, -10), (18, -7), (20, -10), (21, -8), (22, -9), (23, -10), (24, 39), (25, 16),
-    (28, 10), (10, 6), (12, 27), (23, -14), (17, 5), (3, 7), (5, 12), (6, 7), (6, 8), (21, 6),
-    (2, 6), (25, 15), (1, 9), (2, 5), (19, 7), (23, -5), (25, -5), (26, 25), (0, 21), (25, -7),
-    (23, 7), (23, 7), (23, 14), (19, 5), (1, 5), (21, 5), (23, 7), (23, 6), (9, 9), (10, 7),
-    (19, 5), (20, 6), (7, 8), (0, -7), (2, -5), (3, -7), (4, -7), (5, -8), (6, -8), (12, 5),
-    (14, -6), (15, -8), (16, -7), (18, 9), (19, -7), (20, -24), (21, -20), (23, -8), (24, 42), (25, 50),
-    (26, 8), (28, 15), (25, 32), (3, 7), (4, 28), (12, 5), (20, -7), (22, 11), (23, 10), (27, 7),
-    (26, 16), (5, 10), (10, 14), (5, -6), (9, 35), (20, 6), (22, 17), (1, 10), (3, 6), (18, 18),
-    (2, 7), (3, 12), (15, 13), (11, 6), (5, 10), (16, 8), (21, -5), (22, 33), (23, 5), (11, 29),
-    (23, -5), (17, 5), (5, -7), (11, 124), (15, -5), (17, -7), (18, -6), (19, -7), (20, -6), (21, -11),
-    (22, -6), (23, -26), (25, -5), (2, 5), (17, 12), (24, 11), (0, -5), (1, -7), (3, 12), (4, -5),
-    (5, -16), (6, -7), (7, -5), (9, 37), (10, 6), (13, -5), (14, 7), (16, 16), (17, -14), (20, -10),
-    (21, 23), (22, 16), (23, -13), (24, -5), (26, -5), (28, -6), (9, 20), (4, 6), (25, 7), (10, 11),
-    (21, 12), (2, 7), (11, 8), (3, 5), (14, 5), (16, 12), (0, 28), (1, -5), (17, 5), (5, 6),
-    (18, 13), (25, 5), (21, 10), (1, 32), (2, 14), (3, 6), (14, 14), (17, -5), (18, -5), (23, -8),
-    (25, -6), (5, 5), (9, -6), (10, 6), (17, 15), (18, 22), (27, 5), (23, 6), (16, 7), (21, 5),
-    (12, 22), (23, -7), (9, 9), (10, 7), (21, 14), (15, 6), (1, 5), (17, 14), (19, 6), (26, 7),
-    (18, 6), (7, 6), (16, 5), (17, 7), (4, 6), (28, 7), (21, 14), (16, 5), (1, 7), (3, 6),
-    (22, 7), (1, 10), (26, 11), (11, 5), (22, 6), (10, 19), (12, 38), (20, -5), (21, -6), (21, 8),
-    (23, 5), (1, 11), (5, -5), (10, 69), (11, -11), (12, 33), (18, -5), (19, -6), (21, -8), (23, -30),
-    (17, 6), (20, 5), (10, 22), (17, 12), (0, -16), (1, 13), (2, 45), (3, -17), (4, -14), (5, -17),
-    (6, -12), (7, -10), (8, -9), (9, -13), (11, -19), (13, -9), (14, -12), (15, -9), (16, -11), (18, 27),
-    (19, -15), (20, -5), (21, -15), (22, -12), (24, 72), (25, 6), (26, 66), (28, -12), (11, 8), (15, -6),
-    (18, 6), (20, -8), (21, 7), (22, 10), (23, -8), (28, 15), (9, 9), (19, 16), (24, 12), (1, -5),
-    (2, -5), (4, -5), (5, -9), (9, -5), (10, -5), (11, 12), (13, 5), (15, -5), (17, -11), (18, 7),
-    (19, 17), (20, 7), (21, 16), (23, -12), (25, 11), (26, -8), (27, 24), (6, 8), (1, 5), (5, 7),
-    (20, 5), (21, 10), (1, 5), (24, 5), (16, 7), (25, 7), (0, 7), (0, 18), (1, -6), (21, 24),
-    (24, 6), (25, 7), (5, 7), (12, 7), (18, 7), (1, 10), (1, 17), (3, -7), (4, -7), (6, -8),
-    (7, 5), (9, -9), (10, -6), (11, -7), (12, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, -5),
-    (21, 30), (22, -12), (23, -15), (24, -5), (25, 20), (26, 46), (27, 27), (28, -7), (21, 6), (6, 5),
-    (15, 5), (19, 5), (23, 6), (12, 6), (14, 7), (15, 6), (18, -5), (22, 5), (2, 7), (15, 9),
-    (17, 5), (23, 17), (0, -10), (1, 7), (3, 34), (4, -10), (5, -16), (6, 5), (7, -7), (8, -5),
-    (9, -9), (10, 26), (11, 8), (13, -8), (14, -10), (15, -11), (17, -14), (18, -7), (19, -10), (20, 6),
-    (21, -13), (22, 8), (23, 56), (24, -5), (25, -8), (26, -11), (27, 8), (8, 12), (18, 6), (19, 14),
-    (1, 8), (20, 8), (24, 16), (16, 7), (7, 8), (4, 6), (3, 6), (5, 12), (6, 5), (9, 7),
-    (21, 11), (23, -6), (5, 5), (4, 7), (0, 12), (3, 21), (4, -9), (5, -30), (6, -8), (7, 10),
-    (9, 14), (10, -8), (12, 23), (13, -11), (15, -5), (17, 18), (18, 34), (20, -6), (23, -17), (24, -11),
-    (25, -29), (27, 12), (28, -8), (8, 6), (26, 12), (5, -5), (12, 5), (16, 15), (17, -5), (21, -8),
-    (22, 48), (23, -5), (25, -5), (1, 7), (3, -5), (4, -9), (5, -13), (7, -7), (8, -5), (12, 10),
-    (14, -5), (15, 7), (16, 6), (17, 18), (18, 57), (19, -11), (21, 16), (22, -16), (23, -25), (24, -11),
-    (25, -10), (26, -10), (27, 22), (28, -9), (5, -5), (6, 5), (15, 9), (21, 13), (25, 6), (5, 5),
-    (20, 6), (8, 16), (17, 16), (18, -6), (21, -5), (22, 5), (23, 9), (21, 5), (18, 8), (0, -5),
-    (1, -6), (2, -6), (3, -7), (4, -7), (5, -17), (6, -8), (7, -5), (10, 86), (11, 157), (12, 17),
-    (13, -7), (14, -8), (15, -14), (16, -10), (17, -18), (18, -14), (19, 20), (20, -18), (21, -18), (22, -11),
-    (23, -45), (24, -7), (25, -22), (26, -7), (27, -6), (28, -8), (0, 12), (1, 15), (2, -10), (3, -9),
-    (4, -13), (5, -8), (6, -7), (9, -24), (10, -5), (11, -23), (12, -11), (14, -5), (15, 50), (16, 28),
-    (18, 31), (19, 38), (21, 41), (22, -26), (23, -32), (24, -11), (25, -21), (26, -15), (27, 8), (21, 11),
-    (21, 7), (1, 5), (0, 5), (1, 7), (2, -14), (3, -17), (4, -31), (5, -42), (6, -9), (7, -18),
-    (8, -17), (9, 10), (10, 13), (11, 30), (12, 39), (13, 14), (14, -11), (15, 20), (16, 18), (17, 10),
-    (18, 31), (19, 85), (21, 19), (22, -8), (23, -25), (24, -9), (25, -42), (26, -31), (27, -18), (28, -12),
-    (0, 12), (1, 7), (2, -6), (4, -19), (5, 31), (6, 13), (8, 5), (10, -16), (11, -21), (12, -10),
-    (13, -6), (15, -21), (16, -20), (17, 10), (18, -10), (19, -27), (20, 79), (21, -25), (23, 42), (24, -10),
-    (25, -18), (26, -9), (28, 22), (25, 18), (1, 7), (15, 6), (17, 13), (20, -5), (5, 7), (4, 6),
-    (11, 10), (17, -6), (11, 13), (13, 7), (22, 5), (23, -8), (22, 5), (25, 5), (15, 13), (19, 8),
-    (1, 7), (4, 6), (20, -8), (21, 14), (27, 8), (1, -8), (5, -9), (9, -6), (10, -7), (11, -6),
-    (15, -6), (17, -8), (18, -17), (19, 190), (20, -30), (21, -17), (22, -6), (23, -13), (25, -15), (15, 11),
-    (25, 11), (0, -9), (3, -9), (4, 26), (5, 51), (6, -9), (7, 23), (8, 11), (9, 6), (10, -11),
-    (11, -11), (12, -8), (13, -6), (14, -8), (16, -8), (17, -16), (18, -17), (19, -11), (20, 32), (21, -21),
-    (22, -12), (23, 7), (24, -7), (25, 12), (26, -6), (27, 8), (11, 16), (25, 8), (23, 7), (22, 6),
-    (18, 9), (19, 7), (25, -6), (27, 13), (10, 9), (4, 8), (8, 7), (20, 5), (23, 9), (15, 7),
-    (19, 5), (20, 6), (21, -6), (15, 5), (1, -5), (2, 12), (16, 15), (22, 5), (20, 19), (1, 9),
-    (18, 7), (1, -5), (9, -5), (15, 30), (16, 23), (17, 24), (18, 16), (19, -8), (22, -8), (25, -9),
-    (5, 8), (0, 15), (1, -10), (3, -5), (4, -12), (5, -13), (6, -6), (7, -7), (8, -6), (10, -8),
-    (11, -10), (12, -9), (13, -8), (14, -8), (16, -10), (18, 11), (19, 28), (20, 22), (23, -8), (26, 8),
-    (27, 34), (21, 11), (23, 13), (0, 13), (1, 18), (2, -7), (3, -8), (4, 81), (5, -8), (6, 56),
-    (7, -6), (9, -12), (10, -9), (11, -10), (12, -7), (13, -6), (14, 7), (15, 22), (16, -9), (17, -17),
-    (18, -17), (19, -9), (20, -14), (21, -19), (22, -6), (23, -21), (24, -12), (25, 13), (26, -10), (27, -7),
-    (28, 6), (17, 11), (23, 10), (20, 6), (27, 7), (7, 6), (24, 6), (23, 11), (5, 5), (25, 5),
-    (14, 5), (18, 5), (3, 26), (25, 6), (19, 14), (10, 6), (3, 6), (13, 8), (22, 6), (23, 22),
-    (0, -8), (1, 13), (4, -10), (5, -12), (7, -5), (8, -5), (9, -8), (10, 6), (11, -6), (12, -8),
-    (13, -7), (14, 31), (15, -12), (16, -9), (18, -7), (19, -6), (20, -11), (21, -13), (23, -20), (24, 22),
-    (25, 71), (27, -10), (28, 21), (16, 10), (15, 16), (0, -8), (1, -15), (2, -6), (3, -7), (5, -12),
-    (7, -6), (9, 7), (11, 18), (13, 25), (14, -8), (15, -21), (16, -15), (17, -8), (18, 11), (19, 56),
-    (20, 6), (21, -32), (22, 15), (23, -35), (25, 40), (28, 7), (5, 20), (7, 6), (9, -6), (15, -5),
-    (17, -11), (18, 7), (20, 12), (21, -12), (22, 18), (23, 24), (25, -6), (0, 12), (20, 8), (21, 5),
-    (1, -5), (14, 10), (21, -7), (22, 18), (23, 30), (25, -8), (26, 19), (5, -5), (17, 12), (18, -5),
-    (21, 11), (26, 9), (1, 8), (2, 8), (5, 13), (15, 5), (17, 6), (1, 5), (1, 9), (15, 15),
-    (21, 6), (23, 5), (2, 7), (5, -6), (21, 14), (15, -6), (18, 6), (19, 19), (21, -6), (25, 5),
-    (16, 7), (21, 5), (4, 13), (14, 6), (5, 6), (18, 7), (1, 5), (17, 5), (23, 7), (9, 7),
-    (20, 8), (18, 5), (4, 9), (9, 6), (17, 16), (11, 6), (24, 8), (1, 5), (23, 7), (2, 9),
-    (1, 6), (19, 6), (17, 7), (1, 7), (15, 6), (2, 11), (11, -5), (17, 8), (18, -6), (24, 21),
-    (26, 16), (4, 10), (6, 6), (28, 6), (1, 10), (22, 11), (19, -7), (21, 20), (27, 8), (23, 16),
-    (15, 5), (23, 5), (1, 5), (3, 6), (11, 5), (23, 11), (3, 7), (5, 5), (2, 14), (18, 5),
-    (8, 7), (10, 8), (15, 5), (21, 6), (8, 7), (16, 8), (21, -5), (22, 33), (18, 5), (26, 18),
-    (27, 7), (12, 5), (20, 11), (10, 7), (6, 7), (7, 6), (9, 7), (27, 11), (1, 14), (11, 7),
-    (23, -5), (27, 7), (1, 11), (17, 10), (9, 17), (10, 7), (5, 7), (25, 6), (2, 8), (3, 8),
-    (5, 10), (20, 8), (23, -5), (22, 8), (13, 6), (19, -6), (21, 17), (7, 7), (15, 9), (18, -6),
-    (20, 7), (21, -5), (23, 7), (26, 6), (17, 7), (5, 9), (1, -5), (5, 6), (11, 5), (13, 5),
-    (21, -5), (25, 12), (27, 6), (28, 7), (26, 10), (21, 7), (26, 5), (21, 7), (1, 9), (18, 5),
-    (2, 5), (17, 12), (24, 11), (5, -6), (6, 9), (9, 8), (26, 7), (1, 6), (14, 9), (4, 8),
-    (25, -7), (26, 8), (15, 5), (0, 7), (17, 6), (9, 15), (6, 16), (1, 10), (2, 5), (5, -7),
-    (9, 6), (15, -7), (17, 24), (18, 9), (23, -8), (27, 7), (20, 9), (18, 5), (5, 15), (23, -5),
-    (0, 16), (1, -5), (5, -5), (6, 5), (17, 20), (19, 7), (21, -8), (22, 5), (25, -5), (21, 9),
-    (22, 16), (19, 9), (8, 7), (0, 11), (10, 8), (24, 15), (25, -5), (1, 6), (19, 6), (18, 5),
-    (25, 20), (19, 10), (22, -6), (19, 18), (20, 9), (7, 5), (8, 9), (11, 17), (15, -6), (16, 22),
-    (18, -5), (19, -5), (21, -8), (25, -7), (26, 15), (18, 7), (21, 6), (17, 7), (24, 10), (18, 7),
-    (20, 8), (11, 18), (25, -5), (10, 5), (11, 6), (21, 8), (2, 7), (15, 6), (10, 14), (14, 8),
-    (23, 7), (27, 13), (25, 11), (20, 7), (15, 6), (1, 37), (3, -8), (19, 10), (22, 7), (20, 9),
-    (8, 7), (16, 26), (10, 8), (22, 8), (20, 10), (6, 5), (9, 10), (18, 6), (19, 5), (20, 8),
-    (21, -5), (23, -6), (10, 5), (11, 43), (12, 20), (18, -5), (21, -8), (11, 16), (5, 11), (18, 5),
-    (20, 7), (24, 6), (25, 5), (14, 11), (17, 7), (9, 6), (13, 7), (5, 7), (23, 10), (22, 12),
-    (2, 8), (3, 7), (5, -5), (11, 15), (18, 7), (20, -5), (22, 6), (25, -11), (22, 6), (1, 5),
-    (4, 6), (6, 8), (18, 18), (1, -9), (5, 89), (7, 32), (9, -11), (10, -7), (15, -8), (16, -6),
-    (17, -16), (19, -7), (20, 5), (21, -22), (22, -8), (25, -10), (15, 6), (4, 29), (1, -6), (5, -5),
-    (11, 13), (14, 13), (16, -5), (17, -5), (18, -5), (19, 5), (21, -10), (22, 13), (23, 20), (25, 8),
-    (26, 10), (17, 5), (1, 9), (10, 5), (11, 10), (22, 15), (7, 12), (1, 6), (9, 5), (23, 6),
-    (3, 5), (11, 5), (19, 13), (23, 6), (5, 10), (1, 7), (3, 8), (15, 6), (19, 12), (20, 12),
-    (23, -5), (26, 7), (18, 12), (20, 5), (0, -6), (1, 12), (3, 113), (4, -6), (6, -6), (9, -9),
-    (10, -6), (11, -8), (12, -5), (14, -7), (15, -11), (16, -7), (17, -13), (18, 7), (19, -11), (21, 18),
-    (23, -18), (26, -5), (28, -5), (0, 6), (1, 6), (2, 7), (17, 8), (18, -6), (21, 8), (21, 6),
-    (1, 16), (5, 6), (5, 5), (24, 6), (25, 6), (28, 8), (4, 6), (11, 10), (16, 7), (17, -6),
-    (17, 19), (20, -6), (19, 14), (22, 6), (21, 6), (5, 6), (18, 5), (21, 5), (14, 47), (15, -5),
-    (22, 5), (23, -6), (23, 7), (12, 5), (15, 16), (18, 26), (4, 14), (18, 6), (17, 11), (21, 13),
-    (5, 6), (5, 5), (9, 7), (11, 5), (12, 5), (19, 5), (0, 16), (1, 8), (1, 14), (14, 7),
-    (21, 6), (27, 7), (14, 8), (3, 8), (4, 8), (10, 5), (12, 33), (16, 5), (23, -18), (13, 15),
-    (3, 7), (11, 5), (21, -5), (25, -6), (26, 8), (6, 7), (9, 6), (23, -5), (23, 6), (5, 9),
-    (17, 6), (22, 15), (17, 6), (12, 6), (18, 7), (19, 6), (7, 8), (12, 6), (4, 8), (5, -5),
-    (1, -13), (2, 80), (3, -5), (20, -6), (21, -8), (23, -9), (24, 9), (25, -10), (16, 7), (17, 5),
-    (14, 17), (18, 5), (21, 8), (7, 6), (1, 8), (2, 7), (22, 9), (26, 23), (1, 15), (4, 8),
-    (25, -7), (26, 8), (8, 7), (0, -5), (1, 10), (5, 11), (17, -6), (21, -9), (25, 13), (0, 18),
-    (1, -9), (4, 8), (5, 18), (9, 5), (10, -5), (15, -5), (18, -7), (19, -6), (21, 10), (22, -6),
-    (23, -13), (24, -5), (25, 6), (28, 10), (17, 8), (27, 7), (12, 15), (5, 19), (20, 6), (15, 11),
-    (1, 6), (11, 5), (18, 10), (20, 6), (21, 9), (5, -5), (11, 13), (12, 6), (21, -6), (22, 5),
-    (23, 28), (23, 5), (17, 7), (5, -7), (6, 25), (11, 7), (19, 6), (7, 5), (14, 53), (22, -6),
-    (23, -5), (1, 5), (17, 12), (3, 45), (5, -9), (10, 6), (20, 5), (21, 9), (23, -13), (25, -8),
-    (28, 6), (21, 6), (17, 10), (21, 5), (1, 7), (2, 8), (15, 5), (17, -5), (16, 7), (23, 5),
-    (2, 7), (5, 8), (20, 7), (10, 8), (21, 6), (5, -6), (8, 35), (17, -6), (19, 8), (20, -6),
-    (24, 6), (5, 5), (17, 5), (17, 9), (20, 5), (7, 7), (21, -8), (23, -6), (25, 30), (26, 7),
-    (28, 7), (25, 5), (25, 5), (25, 15), (26, 6), (0, 5), (1, 5), (5, -8), (15, -5), (17, 8),
-    (18, -10), (20, 15), (21, 31), (22, -6), (23, 6), (25, -6), (18, 8), (20, 8), (5, 12), (2, 7),
-    (5, -5), (20, 13), (21, -5), (22, 18), (23, 11), (9, 9), (10, 7), (5, 11), (6, 9), (21, -5),
-    (28, 7), (19, 11), (1, -5), (5, 14), (6, -5), (7, 20), (8, 9), (10, -5), (11, -6), (15, -5),
-    (17, -5), (18, 13), (19, -7), (20, 11), (21, -9), (22, -6), (23, 14), (24, -5), (25, -7), (26, 16),
-    (27, -5), (1, 13), (6, -5), (7, 6), (10, -5), (11, -5), (18, -7), (19, -6), (23, 45), (6, 5),
-    (5, -5), (20, 13), (21, -5), (22, 18), (23, 11), (15, 13), (18, 5), (9, 8), (18, 14), (16, 7),
-    (1, 7), (2, 9), (3, -5), (10, 17), (17, -5), (21, -7), (23, 24), (25, -8), (27, 6), (0, 7),
-    (2, 6), (18, 10), (20, 6), (23, 6), (5, -7), (10, 7), (20, 6), (21, 13), (23, -5), (19, 11),
-    (5, 11), (1, 11), (12, 7), (17, 12), (18, 5), (21, 14), (23, 5), (17, 9), (2, -5), (10, 7),
-    (21, -5), (23, 45), (23, 6), (15, 10), (22, 14), (0, 15), (6, 15), (10, 10), (18, -7), (20, -6),
-    (21, -9), (22, -6), (23, 9), (25, 17), (27, 7), (23, 14), (22, 11), (1, 9), (2, 5), (5, -5),
-    (6, 9), (10, 5), (11, 10), (6, 15), (10, 10), (18, -7), (20, -6), (21, -9), (22, -6), (23, 9),
-    (25, 11), (27, 7), (3, 14), (19, 6), (22, 13), (25, -6), (10, 8), (12, 5), (1, 16), (5, -12),
-    (21, 37), (22, -5), (5, -5), (8, 5), (12, 5), (17, -11), (18, -12), (19, 9), (20, -5), (21, -13),
-    (22, 5), (23, 13), (25, -7), (26, 27), (28, 6), (21, 8), (22, 6), (4, 15), (5, 29), (6, 10),
-    (18, -5), (19, -6), (20, -6), (21, -8), (23, -6), (7, 8), (12, 5), (21, 7), (0, -7), (2, -5),
-    (5, -13), (6, 13), (9, -9), (10, -6), (13, 8), (14, -5), (15, 7), (16, 11), (18, 34), (19, 28),
-    (21, 12), (22, -7), (23, -8), (24, -7), (25, -14), (26, -7), (27, -5), (28, -7), (25, 11), (24, 36),
-    (25, -11), (21, 5), (8, 6), (1, 8), (18, 7), (10, 18), (21, -6), (23, 32), (21, 9), (18, 16),
-    (9, 7), (21, 6), (0, 8), (17, 10), (25, 5), (25, 11), (0, 8), (23, 7), (5, -6), (15, -14),
-    (16, -5), (17, -6), (18, -8), (19, 116), (20, -8), (21, -18), (22, -6), (25, -5), (21, 12), (15, 8),
-    (21, 6), (1, 5), (5, 7), (22, 7), (0, 6), (5, -7), (8, 8), (18, 5), (20, 8), (18, 13),
-    (20, 7), (17, 10), (18, 11), (21, 11), (17, 7), (1, 12), (5, -5), (22, 6), (17, 12), (6, 8),
-    (23, 13), (17, 8), (1, 15), (6, 5), (9, -6), (17, 55), (18, -10), (19, -5), (21, 7), (23, -5),
-    (17, 8), (1, 6), (5, 7), (6, -8), (7, 6), (8, 33), (11, -6), (16, -6), (17, -13), (18, 12),
-    (19, 9), (20, 17), (21, -9), (22, -7), (23, -14), (25, -7), (27, 12), (9, 5), (19, 6), (20, 9),
-    (21, 5), (22, 7), (11, 13), (12, 6), (21, -5), (22, 5), (23, 22), (5, -5), (18, 6), (19, -5),
-    (20, 8), (21, -5), (27, 15), (25, 10), (18, 6), (9, 6), (15, 8), (17, 7), (9, 7), (16, 6),
-    (21, 17), (1, 6), (14, 8), (5, -11), (7, 15), (8, 7), (20, 11), (21, 10), (17, 9), (1, 7),
-    (15, 6), (5, 17), (17, 5), (25, 6), (26, 6), (17, 7), (21, 6), (1, 6), (2, 7), (18, 15),
-    (25, -5), (5, 6), (1, 23), (3, -9), (18, -10), (21, 12), (23, 11), (1, 5), (17, 8), (18, -5),
-    (5, -13), (9, 99), (17, -9), (18, -6), (20, -6), (21, -15), (23, -9), (25, 5), (5, -12), (6, -5),
-    (9, 23), (16, 19), (17, -9), (20, -6), (21, 32), (22, 11), (23, -13), (25, -8), (3, 9), (25, 6),
-    (20, 7), (21, 5), (10, 8), (12, 5), (23, -10), (15, 5), (18, 6), (1, -5), (5, -17), (9, -5),
-    (18, -8), (19, 28), (20, 29), (21, 20), (23, -10), (25, -5), (27, 12), (1, 21), (23, 13), (25, -6),
-    (17, 5), (12, 7), (1, 5), (26, 6), (4, 13), (14, 6), (1, 6), (11, 7), (15, -6), (16, 7),
-    (17, 9), (19, -6), (28, 6), (18, 8), (13, 8), (19, 7), (23, -5), (25, -5), (26, 25), (24, 7),
-    (12, 20), (17, 6), (17, 8), (9, 9), (10, 7), (15, 20), (16, 14), (21, -5), (6, 7), (18, -5),
-    (23, 14), (10, -5), (12, 64), (23, -8), (23, 14), (16, 6), (23, 9), (5, 9), (6, 6), (17, 6),
-    (21, -5), (23, 7), (1, 13), (5, -7), (17, 6), (0, 18), (17, 6), (5, -5), (11, 12), (23, 6),
-    (8, 7), (2, -7), (3, -5), (18, 14), (23, 32), (25, -6), (1, 6), (20, 10), (6, 9), (6, 6),
-    (19, -6), (21, -6), (22, 8), (25, 30), (18, 6), (5, 7), (20, 12), (5, 5), (1, 9), (6, 15),
-    (1, -5), (11, 6), (15, -6), (18, -5), (21, -8), (23, 6), (24, 11), (25, 33), (26, -5), (27, 6),
-    (28, 6), (21, 15), (8, 8), (20, 5), (20, 6), (21, 12), (1, 7), (2, 8), (15, 5), (11, -7),
-    (12, 67), (13, 16), (20, -5), (21, -6), (23, -15), (0, 8), (19, 20), (0, -8), (1, -12), (2, -6),
-    (4, -5), (5, -14), (6, -5), (8, 10), (9, -8), (10, -5), (11, -6), (12, -5), (15, -6), (17, -6),
-    (18, 79), (20, -12), (21, -18), (22, -6), (23, -19), (24, -9), (25, -29), (26, 14), (27, 100), (28, -6),
-    (2, 11), (7, 7), (21, -8), (23, -6), (25, 30), (26, 7), (28, 7), (11, 7), (7, 6), (12, 5),
-    (19, 9), (5, 5), (6, 7), (7, 6), (20, 10), (23, -5), (26, 10), (20, 10), (5, 5), (16, 5),
-    (6, 16), (18, 10), (15, 5), (25, 5), (15, 6), (18, 5), (0, 6), (4, 7), (6, 8), (5, 6),
-    (16, 6), (18, 9), (18, 13), (22, 13), (2, 11), (15, 7), (17, 7), (5, 7), (6, 10), (21, 5),
-    (11, 6), (25, 7), (1, 6), (19, 6), (1, 8), (6, 10), (17, 8), (21, 5), (0, -5), (1, -10),
-    (3, -5), (4, -5), (5, -9), (6, -6), (7, -5), (9, -7), (10, 7), (11, -10), (12, 34), (13, -5),
-    (14, -5), (15, -10), (16, -9), (17, -8), (18, -5), (19, -6), (20, -6), (22, -8), (23, 79), (24, -6),
-    (25, 22), (26, 7), (27, -5), (28, -6), (8, 16), (15, 6), (18, 5), (21, 7), (0, -7), (1, 86),
-    (2, 8), (4, 17), (5, -8), (6, -5), (9, -6), (10, -5), (11, -6), (14, 43), (15, -9), (16, -6),
-    (17, -9), (18, -9), (19, -7), (20, -7), (21, -14), (23, -15), (24, -6), (25, -16), (26, -6), (28, -5),
-    (5, 5), (9, 7), (15, 8), (17, 8), (25, -5), (20, 8), (8, 7), (3, -5), (4, -6), (5, 10),
-    (7, 19), (9, -7), (10, -8), (12, -6), (14, -6), (16, -8), (17, -10), (18, 5), (23, 33), (24, 7),
-    (27, -6), (28, -6), (2, 7), (16, 19), (3, 8), (23, 7), (20, 6), (21, 6), (22, 5), (17, 11),
-    (9, 6), (4, 7), (5, -6), (6, 18), (26, 5), (28, 8), (1, 6), (24, 42), (25, -14), (20, 13),
-    (22, 7), (6, 6), (17, 5), (7, 5), (16, 11), (18, 5), (20, -7), (21, -8), (22, 15), (23, 7),
-    (1, -5), (5, -9), (10, 29), (11, -7), (12, 43), (17, -11), (18, 5), (19, -8), (21, -12), (22, 15),
-    (23, 16), (25, -6), (19, 6), (12, 11), (1, -7), (14, 5), (15, -5), (17, -9), (18, 20), (21, -9),
-    (22, -5), (23, -8), (25, 38), (15, -6), (21, 76), (22, -9), (23, -8), (25, -6), (15, 22), (22, 5),
-    (25, 5), (20, 5), (18, 6), (21, 8), (22, 12), (21, 13), (3, 5), (14, 5), (27, 7), (17, 6),
-    (21, 18), (1, -6), (3, 7), (5, -5), (6, -7), (7, 9), (10, -5), (11, 8), (16, 14), (17, 14),
-    (25, -9), (26, -5), (4, 6), (17, 5), (0, -7), (1, 14), (2, 7), (3, 6), (4, -6), (5, -5),
-    (11, 14), (16, -6), (21, 8), (23, -5), (25, -15), (0, 13), (13, 7), (17, 9), (7, 5), (10, 6),
-    (21, 10), (19, 29), (20, -12), (19, 6), (4, 6), (5, 6), (18, 11), (21, 5), (23, 5), (21, 15),
-    (11, 6), (21, 14), (17, 10), (23, 6), (0, -8), (1, 5), (4, 7), (6, 8), (7, 5), (10, 7),
-    (11, -5), (12, -5), (15, -5), (16, -5), (17, 11), (20, 9), (21, 8), (22, -7), (25, -9), (9, 5),
-    (17, -6), (18, 11), (18, 5), (0, 41), (2, 16), (3, -8), (4, -7), (5, -11), (7, -5), (9, -9),
-    (10, -6), (12, -6), (13, -6), (14, -5), (15, -6), (16, -7), (17, -10), (18, 12), (19, -5), (20, -8),
-    (21, -7), (22, -8), (23, -18), (24, 27), (25, 41), (26, -13), (28, 11), (1, -9), (3, 12), (14, 86),
-    (15, -8), (16, -5), (18, -5), (19, -5), (20, -7), (21, -9), (23, -5), (25, -6), (18, 6), (25, 6),
-    (5, -7), (9, 15), (21, 6), (5, -6), (6, 7), (15, 6), (21, 14), (1, 10), (16, 15), (1, 15),
-    (1, 5), (16, 6), (16, 6), (0, 8), (6, 7), (18, 7), (21, 9), (0, 9), (2, 5), (3, -13),
-    (4, -10), (5, 31), (7, -5), (8, -12), (11, -14), (12, -17), (13, -16), (14, -14), (15, 14), (16, -12),
-    (17, 11), (18, 14), (19, 25), (20, 13), (21, 7), (22, -14), (23, -31), (24, -5), (26, 16), (27, 20),
-    (17, 5), (18, -5), (21, 8), (23, 8), (24, 11), (20, 8), (22, 6), (23, 8), (23, 10), (4, 6),
-    (6, 20), (21, -5), (6, 15), (13, 16), (0, 7), (24, 12), (25, -8), (1, 5), (11, 6), (14, 8),
-    (5, 8), (1, 15), (21, 9), (21, 17), (25, 9), (5, -5), (19, -6), (21, -6), (23, -11), (25, 73),
-    (1, 7), (2, 6), (9, -6), (17, 24), (21, -5), (23, -5), (15, 11), (21, 11), (21, 8), (21, 11),
-    (3, 5), (10, 6), (16, 11), (17, -5), (18, -6), (28, 7), (22, 6), (8, 6), (26, 10), (25, 15),
-    (18, 34), (21, -6), (23, -6), (15, 5), (9, 9), (10, 7), (12, 5), (18, 5), (20, 8), (21, 9),
-    (25, 7), (1, 26), (3, 15), (25, -5), (5, -6), (21, 14), (15, 14), (26, 5), (28, 8), (0, 11),
-    (2, -14), (4, 15), (6, 25), (7, -10), (8, -9), (11, -12), (12, 21), (13, -5), (16, -8), (17, 38),
-    (18, 12), (20, 14), (21, -14), (22, 24), (23, -32), (25, -9), (26, -17), (27, -15), (28, -19), (1, 10),
-    (12, 20), (25, 6), (23, 18), (23, 6), (27, 8), (5, 7), (18, 10), (23, 6), (0, 7), (5, 9),
-    (28, 7), (17, 5), (21, 6), (19, 7), (9, 10), (25, 7), (8, 7), (22, 8), (18, 10), (21, 9),
-    (12, 7), (19, 21), (0, 6), (5, -7), (6, -5), (9, -8), (10, 18), (12, 18), (19, 7), (20, 16),
-    (21, -5), (23, -14), (25, 11), (5, 19), (6, 5), (21, -5), (25, 7), (28, 7), (8, 7), (28, 8),
-    (1, -6), (5, -18), (6, -5), (9, -7), (10, -6), (11, -8), (12, -5), (15, -6), (16, -5), (17, -9),
-    (18, 11), (19, -5), (20, -14), (21, 45), (22, -8), (23, 49), (25, -9), (26, -5), (27, 42), (28, -5),
-    (18, 5), (19, 16), (25, 5), (14, 22), (22, 16), (20, 5), (19, 14), (25, -6), (17, 7), (1, -10),
-    (4, -6), (6, -7), (9, -10), (10, -7), (12, -5), (13, 5), (15, 27), (16, 10), (17, 15), (19, 21),
-    (20, 13), (21, 23), (22, -14), (23, -11), (24, -5), (25, -13), (28, -6), (9, 8), (10, 6), (21, 10),
-    (15, -6), (19, 50), (21, -10), (20, 15), (18, 10), (4, 9), (25, 25), (8, 7), (2, 7), (17, 30),
-    (18, -6), (21, -6), (20, 6), (6, 16), (22, 8), (18, 5), (10, 6), (11, 7), (19, 10), (22, 5),
-    (22, 6), (20, 8), (0, -8), (1, -5), (4, -6), (5, -10), (6, -6), (8, 22), (9, 10), (10, -6),
-    (11, -7), (12, -5), (13, 12), (15, -6), (16, -5), (17, -18), (18, -10), (19, -14), (20, 40), (21, -5),
-    (22, -6), (23, -15), (24, 27), (26, 34), (27, -10), (28, -6), (0, -8), (1, 18), (2, 20), (3, -9),
-    (4, -8), (5, -19), (6, -10), (7, -6), (9, 10), (10, -10), (11, -5), (13, -6), (14, -6), (15, -21),
-    (16, -9), (17, 85), (18, 94), (20, -30), (21, -8), (22, -6), (23, -18), (24, -10), (25, -12), (26, -9),
-    (28, -8), (16, 10), (4, 5), (28, 7), (20, 8), (19, 10), (12, 7), (18, 7), (23, 14), (18, 5),
-    (21, 18), (23, 12), (4, 5), (23, 9), (25, 11), (21, 10), (18, 22), (21, 6), (5, 10), (17, 7),
-    (5, 9), (9, 9), (17, 17), (21, -5), (28, 5), (17, 5), (2, 7), (17, 8), (18, 8), (19, 6),
-    (17, 28), (21, -5), (7, 10), (21, 9), (0, 6), (22, 6), (23, 6), (18, 5), (20, 5), (11, 7),
-    (1, 6), (5, 18), (6, -6), (9, 8), (17, 18), (18, 11), (20, -14), (21, -11), (23, -6), (25, -9),
-    (26, 13), (6, 13), (15, 6), (16, 11), (21, -6), (22, -5), (0, -77), (1, -45), (2, -38), (3, -35),
-    (5, 28), (6, 13), (7, -7), (8, -16), (9, 7), (10, 40), (11, 44), (12, 22), (13, -15), (14, 26),
-    (15, 11), (16, 17), (17, 6), (18, 11), (19, -12), (20, 23), (21, 36), (22, 46), (23, 110), (24, -42),
-    (25, -44), (26, -63), (27, -38), (1, 6), (5, 7), (6, -8), (7, 6), (8, 33), (11, -6), (16, -6),
-    (17, -13), (18, 12), (19, 9), (20, 17), (21, -9), (22, -7), (23, -14), (25, -7), (27, 12), (23, -5),
-    (27, 16), (28, 8), (0, 5), (1, 5), (18, 5), (17, -6), (18, 24), (19, 5), (20, 7), (23, -5),
-    (15, 7), (2, 5), (17, 12), (24, 11), (0, 9), (1, 15), (24, 6), (12, 8), (5, 9), (16, 8),
-    (17, 12), (28, 7), (17, 6), (6, 7), (16, 18), (2, 14), (23, 9), (15, 5), (18, -5), (22, 5),
-    (5, -9), (7, 23), (20, 19), (23, -5), (19, 22), (18, 5), (21, 5), (5, -10), (9, -5), (17, -7),
-    (18, -6), (19, 26), (20, 25), (21, 7), (23, -5), (25, -5), (27, 12), (8, 6), (25, -6), (26, 9),
-    (27, 25), (11, 5), (12, 8), (22, 25), (26, 8), (28, 8), (0, 5), (1, 6), (18, 9), (5, 10),
-    (1, 9), (7, 5), (22, 7), (9, 9), (10, 7), (1, -8), (4, 8), (5, 18), (9, 5), (10, -5),
-    (12, 8), (15, -5), (18, -7), (19, -7), (22, -6), (23, -14), (25, 9), (28, 18), (18, 6), (20, 6),
-    (17, 5), (19, 23), (22, 5), (22, 5), (4, 6), (23, 14), (18, 5), (16, 31), (17, 11), (20, -6),
-    (22, -5), (6, 10), (16, 21), (9, 9), (10, 7), (17, 7), (16, 6), (19, 10), (23, 5), (19, 6),
-    (16, 12), (16, 5), (5, 9), (4, 7), (0, -5), (25, 17), (4, 6), (0, -20), (1, -15), (3, 7),
-    (4, -15), (5, -10), (6, -9), (7, -6), (9, -11), (10, -12), (11, -9), (12, -10), (14, 7), (15, -21),
-    (16, -21), (17, -17), (18, -7), (19, 12), (20, -29), (21, 14), (23, 55), (24, -19), (25, 84), (26, 23),
-    (27, 21), (28, 10), (16, 7), (17, 21), (20, -6), (23, 6), (0, 6), (1, 31), (2, -5), (3, -12),
-    (4, 22), (5, 107), (6, 24), (10, 7), (11, -6), (12, -14), (15, -19), (16, -17), (17, -18), (18, -20),
-    (19, -28), (20, 35), (21, -5), (22, -15), (23, -34), (24, -10), (26, -17), (27, 14), (28, -13), (6, 5),
-    (3, 10), (5, -6), (9, 7), (20, -6), (23, 14), (20, 10), (19, 7), (16, 18), (17, 18), (19, 5),
-    (20, -7), (22, -7), (1, -5), (4, 26), (5, 24), (6, 5), (7, 12), (17, 7), (18, -8), (21, -12),
-    (22, -5), (23, -9), (25, -6), (26, 6), (15, 8), (19, 14), (18, 5), (23, 7), (8, 6), (26, 14),
-    (20, 7), (5, 37), (23, -5), (25, 5), (5, 5), (21, 7), (28, 8), (23, 12), (26, 10), (0, -7),
-    (2, -5), (5, -13), (6, 13), (9, -9), (10, -6), (13, 8), (14, -5), (15, 7), (16, 11), (18, 34),
-    (19, 28), (21, 12), (22, -7), (23, -8), (24, -7), (25, -14), (26, -7), (27, -5), (28, -7), (18, 14),
-    (21, 25), (6, 6), (5, 6), (17, 5), (18, 7), (16, 5), (25, 13), (27, 6), (28, 7), (17, 7),
-    (5, 9), (4, 16), (5, 8), (17, 6), (21, -6), (26, 7), (1, 9), (23, -5), (27, 16), (2, 8),
-    (19, 5), (21, 6), (17, 8), (1, -22), (3, -6), (5, 21), (6, 7), (9, 20), (10, -5), (12, 9),
-    (13, -6), (14, -5), (15, 20), (17, -12), (19, 19), (22, -9), (23, -14), (24, -6), (27, -6), (28, 7),
-    (22, 18), (22, 7), (0, -14), (1, 11), (2, 81), (3, -17), (4, -14), (5, -26), (6, -14), (7, -11),
-    (8, 8), (9, -10), (10, -17), (11, -17), (12, -16), (13, -7), (14, -13), (15, -22), (16, -16), (17, 120),
-    (18, 91), (19, -24), (20, -26), (22, -20), (23, -42), (24, 31), (25, 16), (26, -19), (28, -10), (11, 10),
-    (2, 14), (18, 5), (19, 12), (4, 6), (15, 5), (19, 8), (1, 14), (14, 7), (21, 6), (25, 7),
-    (26, 17), (0, -7), (1, 21), (2, 10), (3, 26), (4, 5), (5, -16), (6, -10), (7, -7), (11, -10),
-    (13, -5), (14, 12), (15, 11), (17, -6), (20, -5), (21, -19), (22, -9), (23, 18), (24, -9), (25, -6),
-    (26, 8), (20, 7), (21, 8), (25, 6), (23, 14), (0, 6), (8, 6), (16, 8), (17, 16), (18, 9),
-    (20, -6), (21, -8), (8, 7), (1, 8), (17, 11), (15, 8), (5, 15), (23, 10), (9, 5), (19, 6),
-    (20, 15), (21, 5), (1, 7), (5, 6), (28, 8), (17, 5), (0, 12), (0, -6), (24, 16), (18, 8),
-    (5, 7), (6, 10), (7, 6), (9, -5), (12, 5), (15, 13), (16, 6), (18, 10), (19, -9), (20, -10),
-    (21, -12), (23, 7), (6, 7), (10, 8), (21, 5), (16, 10), (2, 5), (25, 20), (15, 15), (7, 12),
-    (1, 8), (3, 75), (5, -5), (21, -10), (23, -18), (25, -5), (17, 22), (18, -5), (1, 9), (2, 5),
-    (6, 8), (9, -6), (11, 5), (17, 6), (19, -5), (20, -5), (21, -10), (23, 5), (26, -5), (27, 13),
-    (12, 20), (23, -5), (2, 7), (7, 6), (9, -5), (15, 23), (17, -12), (18, -9), (19, 14), (20, -8),
-    (21, -7), (22, 7), (23, -5), (25, -5), (28, 22), (17, 6), (18, 9), (25, -7), (26, 35), (11, 16),
-    (15, -5), (17, 17), (18, 15), (21, 9), (23, -5), (15, 32), (17, 12), (18, 6), (25, 9), (15, 22),
-    (17, 8), (18, -6), (20, 6), (21, -11), (23, 6), (25, -6), (28, 9), (6, 10), (25, 11), (12, 11),
-    (4, 13), (14, 6), (18, 7), (24, 14), (11, 5), (12, 7), (23, 6), (3, 8), (22, 10), (0, 5),
-    (25, 6), (27, 18), (11, 10), (4, 6), (19, 23), (20, -5), (12, 34), (23, -12), (1, 8), (1, 10),
-    (2, 6), (3, 10), (14, 24), (15, -5), (21, 7), (22, 20), (23, -14), (25, -5), (18, 10), (2, 7),
-    (6, 10), (0, 7), (18, 6), (4, 11), (6, 19), (20, 6), (25, 6), (26, 5), (27, 7), (23, 9),
-    (22, 5), (25, 11), (19, 11), (15, 16), (19, 11), (25, 9), (20, 12), (24, 7), (18, 8), (1, 5),
-    (2, 7), (4, 7), (17, -6), (21, -5), (23, 5), (26, 10), (28, 6), (27, 7), (24, 7), (25, -5),
-    (26, 6), (20, 15), (17, 13), (20, 7), (11, 17), (13, 6), (23, 11), (4, 6), (5, 9), (0, 13),
-    (21, 7), (25, -5), (23, 8), (13, 8), (22, 6), (23, 22), (5, -5), (20, -5), (23, 38), (10, 8),
-    (22, 10), (23, 6), (3, 6), (11, 7), (12, 5), (18, -6), (20, -5), (21, 13), (22, 12), (25, -8),
-    (0, -6), (1, -6), (3, -7), (4, -8), (5, 52), (6, -10), (10, -10), (11, -11), (12, -9), (14, -7),
-    (15, 8), (16, -12), (17, -10), (19, 18), (20, 10), (21, -22), (23, 16), (24, -9), (25, 14), (27, 14),
-    (28, -9), (22, 8), (1, -10), (2, -12), (3, -17), (4, -8), (5, -44), (6, 16), (8, -7), (9, 13),
-    (10, 11), (11, -5), (12, 11), (13, -7), (14, -19), (15, 5), (16, -9), (17, -8), (18, 18), (20, -6),
-    (21, 26), (22, 24), (24, -11), (25, 22), (26, 18), (28, -5), (18, 7), (7, 6), (5, -7), (7, 25),
-    (27, 8), (5, 8), (23, 7), (0, 11), (6, 7), (17, 5), (21, 10), (7, 5), (23, 6), (1, 6),
-    (19, 10), (8, 7), (3, 5), (5, -5), (10, 5), (12, 20), (16, 8), (17, 15), (18, -6), (20, 10),
-    (21, -9), (22, -5), (23, -8), (27, 7), (17, 17), (21, 6), (6, -6), (9, -8), (10, 18), (13, 6),
-    (17, 43), (18, -9), (20, -7), (21, 11), (22, -5), (23, -12), (27, 12), (0, 26), (1, -5), (3, 9),
-    (4, 12), (5, -6), (6, -13), (7, -8), (8, -5), (10, 21), (12, -5), (15, -6), (17, 12), (18, -9),
-    (19, -17), (20, 13), (21, -23), (22, 11), (23, 23), (24, -11), (26, -7), (27, -10), (3, 8), (22, 10),
-    (11, 8), (17, 7), (0, -5), (3, -5), (4, 31), (5, 48), (9, 9), (10, -5), (11, -5), (15, -5),
-    (17, -10), (18, -8), (19, -7), (20, -9), (22, -5), (23, -11), (25, 20), (1, 12), (21, 5), (5, 14),
-    (26, 13), (11, 8), (16, 15), (19, 9), (20, 7), (1, 6), (5, 11), (20, 9), (21, -6), (21, 6),
-    (0, 23), (1, -7), (3, 9), (15, 7), (20, -5), (22, -5), (23, -7), (24, 16), (25, 12), (26, -6),
-    (27, -5), (1, 10), (3, -5), (4, -5), (5, -13), (8, 6), (9, -6), (10, -6), (14, -7), (15, 8),
-    (18, 15), (19, 6), (22, 16), (23, -18), (24, -5), (25, 10), (26, -6), (28, -5), (3, 5), (5, -11),
-    (8, 35), (16, 6), (17, -5), (18, -6), (19, 14), (20, 10), (18, 6), (14, 10), (25, 9), (20, 18),
-    (1, 5), (15, 7), (1, 5), (4, 6), (18, 6), (23, 6), (4, 8), (10, 7), (18, 5), (21, -5),
-    (22, 23), (23, -5), (24, 6), (18, 5), (23, 5), (18, 5), (20, 5), (5, 5), (21, 7), (23, 7),
-    (21, 13), (23, -5), (27, 7), (20, 12), (0, 8), (1, -12), (2, -5), (4, -5), (6, -9), (9, 87),
-    (10, 7), (11, -8), (12, -6), (14, -5), (15, 5), (16, -8), (17, 6), (18, -19), (19, -14), (21, 34),
-    (22, -9), (23, -8), (24, -6), (25, -13), (26, -5), (27, -5), (1, 12), (21, 5), (22, 5), (23, 6),
-    (0, 5), (25, 17), (20, 24), (23, -6), (1, -5), (11, 10), (14, 7), (16, 7), (17, -7), (18, -6),
-    (21, 5), (26, 5), (9, 5), (19, 7), (20, 10), (21, 6), (21, 13), (15, 12), (0, 5), (21, 5),
-    (9, 9), (10, 7), (17, 9), (18, 6), (21, 6), (8, 7), (3, 5), (18, 8), (17, 6), (18, 5),
-    (21, 8), (10, 5), (17, 12), (22, 5), (23, -6), (25, 10), (23, 12), (22, 14), (28, 7), (19, 6),
-    (6, 10), (8, 7), (17, 11), (19, 5), (21, -5), (6, 12), (6, 10), (16, 32), (22, -5), (21, 8),
-    (18, 9), (5, 29), (6, 6), (5, -12), (6, -5), (10, -5), (11, -5), (15, -9), (17, 10), (18, -15),
-    (19, -9), (20, 7), (21, 31), (22, 33), (24, -6), (25, 6), (22, 14), (15, -7), (16, 33), (12, 6),
-    (21, 10), (24, 24), (25, -5), (19, 6), (23, 16), (23, 5), (3, 8), (22, 10), (1, 7), (21, 10),
-    (1, 7), (1, 10), (2, 12), (3, 20), (4, 5), (23, -7), (25, 15), (5, 5), (6, 11), (1, 9),
-    (21, 7), (4, 8), (5, -7), (23, 14), (19, 5), (11, 14), (21, 6), (23, -6), (25, 7), (20, 6),
-    (0, 50), (3, 5), (5, -13), (7, 5), (9, -8), (10, 9), (12, -9), (13, -6), (14, -7), (16, 7),
-    (17, 20), (18, -5), (20, -15), (21, -15), (22, -15), (23, -12), (24, 17), (25, 16), (26, -11), (27, -9),
-    (18, 6), (4, 9), (19, 12), (18, 6), (17, 5), (19, 5), (11, 13), (13, 8), (22, 6), (23, -7),
-    (18, 7), (25, 5), (18, 14), (19, -5), (21, 7), (24, 8), (25, 6), (17, 6), (24, 7), (26, 8),
-    (28, 8), (20, 7), (21, 5), (0, 6), (5, 6), (17, 5), (11, 7), (19, 25), (20, -5), (21, -5),
-    (17, 9), (18, -5), (28, 7), (2, 18), (17, 9), (20, 9), (23, -5), (17, 11), (23, 6), (22, 7),
-    (5, 11), (20, 6), (20, 26), (23, -8), (27, 7), (14, 6), (18, 8), (5, 5), (23, 9), (1, -6),
-    (5, -8), (13, 31), (17, 7), (23, -13), (24, 25), (25, -7), (26, -5), (28, 13), (9, 6), (1, 5),
-    (20, 5), (21, -6), (23, 15), (26, 8), (4, 5), (8, 7), (19, 6), (21, 5), (23, -5), (27, 8),
-    (26, 19), (15, 14), (20, 5), (8, 7), (17, 7), (15, 6), (5, 9), (24, 36), (25, -11), (2, 7),
-    (21, 7), (26, 7), (0, 8), (19, 7), (24, 11), (5, 9), (21, 13), (26, 8), (20, 5), (1, 5),
-    (14, 15), (20, 9), (5, 9), (22, 9), (6, 12), (16, -5), (17, -6), (18, 9), (19, -9), (20, -7),
-    (21, 10), (23, -9), (25, 18), (22, 5), (18, 7), (21, 12), (20, 18), (2, 11), (5, 8), (10, 9),
-    (2, 11), (18, 6), (14, 7), (15, 7), (21, 7), (22, 7), (25, 5), (19, 8), (18, 8), (25, 20),
-    (5, 17), (6, 5), (21, -5), (25, 7), (28, 7), (4, 13), (14, 6), (1, 44), (25, -7), (20, 8),
-    (23, 7), (0, 15), (19, 13), (2, 7), (1, 18), (17, -7), (18, 18), (21, 11), (23, -9), (25, -5),
-    (23, 15), (23, -6), (25, 26), (27, 7), (0, -5), (2, -5), (18, -5), (21, -5), (25, 52), (21, 9),
-    (6, 10), (7, 7), (1, -11), (17, -5), (18, -6), (21, -7), (23, -11), (24, -9), (26, 95), (6, 7),
-    (21, 11), (4, 9), (21, 13), (22, 18), (17, 5), (25, 17), (0, 14), (10, 16), (23, -8), (9, 5),
-    (19, 7), (20, 10), (21, 6), (9, 7), (15, 6), (17, 8), (19, 10), (16, 9), (18, 10), (21, -6),
-    (22, 10), (23, 10), (5, -7), (9, 46), (21, -7), (5, -5), (6, 9), (9, 6), (5, -5), (15, -8),
-    (16, -6), (18, -5), (19, 95), (21, -10), (23, -6), (25, -7), (23, 27), (3, 13), (1, 20), (2, 8),
-    (17, -7), (23, -6), (24, 17), (25, 5), (26, 5), (17, 5), (0, -5), (1, -8), (5, -6), (9, -5),
-    (13, 31), (17, 6), (19, -5), (23, -13), (24, 24), (26, -6), (28, 12), (4, 5), (5, 9), (6, 7),
-    (19, 9), (18, 13), (25, 5), (1, 10), (18, 7), (6, 10), (23, 16), (5, 37), (21, -5), (23, -5),
-    (16, 11), (2, 8), (23, -5), (25, 9), (27, 7), (9, 5), (19, 6), (20, 10), (21, 5), (24, 16),
-    (19, 10), (23, 13), (2, 7), (15, 8), (20, 8), (18, 6), (12, 7), (17, 16), (23, 14), (18, 8),
-    (10, 14), (1, 11), (2, 7), (11, 6), (15, -6), (17, 6), (18, 5), (23, -6), (21, 8), (6, 7),
-    (1, -21), (2, -24), (3, -26), (4, -6), (5, -15), (6, -25), (7, -17), (8, -15), (9, -38), (10, -22),
-    (11, -48), (12, -32), (13, -25), (14, 15), (15, 112), (16, 102), (17, -50), (18, -66), (19, 78), (21, 23),
-    (22, 129), (23, -106), (25, 92), (27, -17), (28, 17), (3, 5), (4, 8), (5, -5), (1, 7), (10, 11),
-    (12, 14), (16, 7), (20, -5), (21, -6), (23, 26), (15, 6), (18, 5), (15, 6), (23, 8), (0, -5),
-    (1, -5), (4, 7), (5, 11), (9, 11), (10, -5), (11, -5), (13, 5), (15, -7), (16, 5), (17, 38),
-    (18, -8), (20, -6), (21, 8), (22, -6), (23, -16), (24, -6), (25, -10), (26, 6), (18, 10), (18, 7),
-    (15, 6), (3, 6), (17, 14), (18, 7), (7, 5), (13, 15), (0, 7), (1, 9), (5, 7), (23, 10),
-    (6, 7), (6, 7), (12, 8), (24, 13), (1, 9), (1, 6), (18, 5), (20, 5), (3, 8), (22, 10),
-    (17, -5), (18, 13), (12, 7), (13, 8), (15, 10), (17, 6), (17, 6), (12, 15), (18, 15), (19, 6),
-    (4, 15), (6, 16), (9, 5), (15, -6), (17, 13), (19, -5), (21, 5), (24, -5), (15, 8), (17, 9),
-    (17, 6), (1, 6), (9, 5), (11, 6), (17, 12), (2, 8), (1, -5), (4, 21), (14, 5), (25, 24),
-    (17, 16), (27, 15), (9, 5), (19, 6), (20, 9), (21, 5), (21, 11), (18, 6), (5, 14), (17, 6),
-    (24, 7), (22, 5), (3, -5), (7, 16), (8, 8), (11, -9), (12, -7), (15, -7), (16, -8), (17, -5),
-    (19, -14), (21, 11), (22, -11), (23, -8), (24, 16), (25, 5), (26, 5), (28, -5), (21, 6), (17, 5),
-    (7, 8), (6, 8), (25, 8), (2, 8), (24, 28), (17, 9), (19, -6), (20, 8), (27, 7), (6, 6),
-    (19, 6), (21, 11), (28, 16), (1, 10), (2, 12), (3, 20), (4, 5), (23, -7), (1, 7), (6, 5),
-    (15, 7), (17, -6), (18, 11), (5, 6), (18, 7), (1, 23), (4, 14), (14, 9), (23, -5), (25, -5),
-    (0, -13), (1, -30), (2, -14), (3, -10), (4, -23), (5, 38), (6, -9), (7, 38), (8, 17), (9, 39),
-    (10, -6), (12, -20), (13, 31), (14, -26), (15, -32), (17, -36), (20, 17), (21, 22), (22, 20), (24, 13),
-    (26, -12), (27, -11), (28, 6), (4, 6), (12, 16), (13, 8), (15, -6), (16, 23), (19, -6), (21, 8),
-    (23, -9), (1, 14), (17, 5), (18, 5), (5, -6), (9, 50), (17, -5), (21, -8), (20, 8), (4, 12),
-    (5, 9), (6, 13), (7, 15), (20, -5), (23, -8), (10, 6), (21, 5), (23, 13), (26, 11), (0, 13),
-    (6, 7), (13, 7), (17, 8), (1, 5), (19, 14), (6, 7), (21, 7), (0, -6), (1, 37), (2, 12),
-    (4, -5), (5, -8), (6, -5), (9, -5), (10, -5), (11, -11), (12, 13), (13, -5), (15, -7), (16, -5),
-    (17, 5), (18, -14), (19, -9), (22, -7), (23, -14), (25, -16), (26, 82), (27, -6), (28, -6), (0, 25),
-    (1, 6), (2, 20), (4, -5), (5, -8), (9, -5), (15, -6), (17, -11), (20, -5), (22, -5), (23, -11),
-    (24, 14), (25, 12), (26, -9), (28, 14), (20, 20), (23, -6), (19, 12), (21, 5), (22, 6), (21, 7),
-    (20, 8), (1, 15), (11, 13), (13, 8), (22, 6), (23, -7), (23, 10), (11, 6), (18, 12), (21, -5),
-    (22, 5), (26, 6), (28, 7), (20, 7), (0, 9), (5, -7), (6, -5), (10, 13), (15, -5), (17, 15),
-    (18, -8), (19, 16), (20, 12), (21, -7), (22, -5), (23, 7), (25, -6), (21, 14), (25, 16), (18, 8),
-    (0, 12), (11, 6), (21, 8), (23, -5), (25, 7), (1, 7), (18, 6), (16, 8), (15, 5), (20, 8),
-    (20, 6), (19, 9), (22, 8), (25, 14), (5, 5), (24, 7), (0, 6), (24, 8), (25, -6), (22, 13),
-    (5, 5), (22, 6), (22, 12), (5, 14), (5, 8), (5, 5), (6, 11), (20, 16), (5, 5), (5, 10),
-    (14, 5), (19, 9), (1, 9), (4, 11), (25, 6), (9, 9), (11, -5), (12, 24), (19, -6), (20, 6),
-    (21, -9), (23, 10), (6, 8), (12, 8), (24, 7), (19, 6), (15, 8), (18, 10), (1, 6), (6, 12),
-    (16, 10), (21, 6), (22, -7), (21, 11), (15, 5), (17, 14), (17, -7), (18, 16), (5, 6), (6, 12),
-    (6, 14), (1, 6), (22, 5), (26, 9), (17, 5), (6, 6), (15, 7), (16, 15), (18, 7), (19, 26),
-    (20, -5), (22, -5), (25, -5), (2, 7), (23, 7), (1, 5), (11, 6), (14, 12), (22, 12), (23, -7),
-    (24, 5), (0, 27), (17, 14), (18, -5), (20, 5), (19, 6), (19, 16), (25, 9), (17, 5), (12, 6),
-    (19, 6), (20, 6), (14, 13), (19, 8), (21, -8), (22, 5), (28, 7), (5, -5), (7, 17), (27, 8),
-    (18, 5), (11, 12), (20, 12), (3, 6), (21, 17), (15, 7), (4, 8), (15, 5), (17, 5), (6, 8),
-    (19, 8), (22, 5), (9, 5), (13, 6), (17, 8), (19, 13), (21, -5), (22, 10), (23, 16), (1, 10),
-    (18, 6), (5, -5), (20, -5), (23, 38), (6, 14), (2, 18), (9, 5), (17, 15), (25, -5), (26, 6),
-    (0, 7), (10, 9), (12, 7), (19, 6), (20, -5), (18, 13), (20, 6), (15, 8), (12, 8), (14, 6),
-    (5, 5), (7, 9), (1, -5), (5, 34), (7, 38), (9, -6), (17, -5), (18, -6), (23, -5), (25, -5),
-    (26, 8), (7, 7), (0, 29), (1, -6), (1, 6), (5, 11), (20, 9), (21, -6), (11, 6), (25, 7),
-    (20, 8), (19, 6), (12, 8), (5, 11), (0, 11), (18, 8), (20, 7), (21, 6), (17, 5), (17, 7),
-    (21, 6), (4, 26), (5, 46), (9, 5), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7),
-    (20, -6), (22, -5), (23, -10), (25, 23), (18, 8), (18, 8), (18, 13), (5, 10), (6, 8), (21, -6),
-    (28, 7), (8, 6), (26, 11), (17, 5), (7, 5), (17, 7), (11, 5), (23, 7), (24, 7), (18, 17),
-    (21, 5), (18, 6), (9, -5), (15, 5), (17, -8), (18, 7), (20, -7), (21, 20), (23, 12), (26, 7),
-    (15, 11), (21, 10), (24, 20), (25, -5), (15, 6), (18, 5), (21, 18), (18, 6), (27, 7), (7, 7),
-    (10, 8), (20, 5), (1, 12), (5, -8), (17, 11), (3, 7), (8, 24), (19, 15), (21, -6), (23, -9),
-    (18, 5), (20, 5), (17, 58), (18, -7), (21, -5), (1, 5), (5, -7), (10, -5), (11, 33), (12, 19),
-    (21, -7), (15, 9), (18, 5), (17, 6), (28, 8), (10, 15), (12, 6), (11, 11), (20, 6), (20, 31),
-    (4, 7), (6, 17), (23, -6), (20, 8), (20, 13), (18, 5), (20, 8), (18, 5), (27, 8), (18, 5),
-    (21, 8), (10, 7), (0, 21), (1, -6), (25, 11), (28, 7), (17, 5), (21, 5), (23, 12), (21, 6),
-    (23, 6), (25, 8), (1, 16), (3, 15), (10, 7), (14, 6), (25, -8), (6, 8), (12, 8), (24, 7),
-    (4, 9), (23, 18), (0, -19), (1, -7), (3, -8), (4, -22), (6, -5), (7, -14), (8, -13), (9, 5),
-    (10, -12), (11, -41), (12, -19), (13, 5), (14, -14), (15, 33), (16, 36), (17, 25), (18, 28), (19, -32),
-    (20, -20), (21, 44), (22, 18), (23, -37), (24, 13), (25, 43), (27, -9), (28, 25), (17, 11), (1, 10),
-    (23, 6), (17, 7), (0, -6), (1, 18), (6, 15), (25, 10), (28, 6), (0, 6), (1, -15), (3, -15),
-    (4, 31), (5, 18), (6, 25), (7, 16), (9, 26), (10, -7), (11, -28), (12, -22), (14, -10), (15, -16),
-    (16, -28), (17, 15), (18, -5), (19, 5), (20, 20), (21, 5), (22, -21), (23, -34), (24, 5), (25, -11),
-    (26, 17), (27, 24), (28, 7), (5, 18), (19, 14), (27, 15), (20, 5), (15, 21), (23, 25), (1, -8),
-    (3, -5), (4, -6), (5, -19), (6, -7), (7, -5), (9, -6), (10, -13), (11, 38), (13, -5), (15, -9),
-    (16, -7), (17, -9), (19, -12), (20, 42), (21, -5), (22, -6), (23, 89), (24, -5), (25, -10), (26, -5),
-    (27, -5), (28, -6), (23, 12), (1, 7), (2, 7), (22, 17), (13, 8), (1, 10), (4, 25), (25, -6),
-    (19, 10), (6, 5), (14, 7), (22, 5), (23, 15), (23, 7), (27, 8), (5, 5), (9, 7), (1, -7),
-    (3, 11), (4, 63), (5, -14), (6, -9), (7, -5), (9, -7), (10, -9), (11, -11), (12, -7), (13, -5),
-    (14, 86), (15, 6), (16, 24), (17, -10), (18, -11), (19, -7), (20, -12), (21, -8), (22, 14), (23, -39),
-    (24, -5), (25, -18), (26, -5), (28, -7), (4, -5), (5, -11), (6, -5), (9, -6), (10, -8), (13, 5),
-    (15, -5), (17, -9), (18, -8), (20, -13), (21, -7), (22, 14), (23, 94), (28, -5), (18, 6), (21, 5),
-    (22, 6), (19, 5), (2, 5), (3, 9), (4, 6), (21, 6), (15, 6), (19, 10), (25, 5), (23, 8),
-    (1, -6), (6, -5), (7, 7), (9, 19), (10, 17), (11, -5), (12, -5), (17, -6), (19, -7), (20, 19),
-    (21, -9), (22, 32), (23, -10), (25, -7), (25, 6), (28, 7), (1, -7), (3, -5), (4, -5), (6, -6),
-    (14, -6), (15, -6), (16, -5), (17, -9), (18, -8), (19, -7), (20, -9), (21, -9), (22, -8), (23, 104),
-    (25, 20), (28, -5), (0, 10), (1, -6), (3, 10), (4, -5), (10, -5), (11, -7), (14, 11), (15, -6),
-    (17, 7), (18, -8), (19, -6), (20, 7), (21, -13), (23, 42), (28, 5), (18, 11), (0, 21), (1, 10),
-    (2, -9), (4, -19), (5, -23), (6, -11), (7, -9), (8, -11), (9, 28), (11, -12), (12, -17), (15, 37),
-    (16, 25), (17, 22), (18, 21), (19, -22), (20, 10), (21, 15), (23, -5), (25, -24), (26, -17), (27, -13),
-    (1, 7), (25, 6), (3, 6), (18, 5), (19, 6), (17, 6), (26, 8), (28, 8), (0, -31), (2, -17),
-    (3, -26), (4, -10), (5, 85), (6, 47), (7, 14), (8, -20), (9, 30), (11, -55), (12, -22), (13, -24),
-    (14, -31), (15, 26), (17, 34), (18, 43), (19, 67), (20, 27), (21, 33), (23, -73), (24, -21), (25, -34),
-    (26, -32), (27, -5), (28, -8), (10, 5), (11, -5), (13, 23), (21, -6), (23, 35), (0, -8), (1, -6),
-    (3, -8), (4, -5), (6, -6), (9, -7), (10, 6), (11, 25), (12, 24), (13, 22), (14, -7), (16, 5),
-    (17, -5), (18, -14), (20, -6), (21, 19), (22, -9), (23, 7), (25, 6), (26, -7), (28, -7), (18, 9),
-    (0, 12), (18, 5), (21, 5), (10, 6), (12, 8), (21, 6), (1, 6), (1, 7), (20, 8), (5, 6),
-    (21, 6), (1, 20), (2, -11), (3, 17), (4, 32), (5, 71), (6, 48), (7, 15), (8, 6), (9, -20),
-    (10, -19), (11, -17), (12, -13), (14, 5), (15, -15), (16, -16), (17, -10), (18, -21), (19, -20), (20, -31),
-    (21, 21), (22, -19), (23, -6), (24, -8), (25, -14), (26, 6), (27, -9), (28, 15), (0, -5), (5, -17),
-    (6, -6), (9, -6), (10, -7), (11, -7), (12, -5), (16, -5), (17, -11), (18, 5), (19, -11), (20, -14),
-    (21, 26), (22, -7), (23, 75), (24, -5), (25, -7), (27, 40), (23, 27), (20, 7), (21, 5), (7, 7),
-    (15, -7), (19, -5), (21, 18), (22, -6), (23, -6), (28, 23), (1, 5), (12, 8), (15, 16), (19, 12),
-    (0, 5), (5, -5), (16, 6), (18, -5), (19, -5), (21, 12), (22, 29), (25, -6), (2, 7), (18, 6),
-    (18, 11), (19, 11), (18, 6), (20, 6), (22, 16), (18, 26), (6, 6), (9, 10), (19, 8), (20, -5),
-    (27, 8), (1, 5), (11, 11), (20, 11), (1, 5), (5, 20), (10, 7), (11, 15), (23, -5), (19, 9),
-    (4, 7), (5, -6), (6, 18), (21, 11), (20, 8), (23, 21), (1, 9), (23, 7), (1, -5), (6, 63),
-    (23, -5), (24, 7), (25, -11), (5, 7), (22, 20), (0, 16), (1, 24), (2, -5), (5, -39), (6, 9),
-    (7, 7), (9, 9), (10, 13), (11, -7), (12, -5), (14, 6), (15, -5), (16, -7), (17, 8), (18, -7),
-    (19, -8), (20, -13), (21, 16), (22, -8), (23, -9), (26, -9), (27, 14), (19, 5), (4, 8), (5, 24),
-    (6, 35), (10, 12), (15, -5), (17, -10), (19, -7), (20, -8), (21, 16), (22, -5), (23, -18), (25, -5),
-    (2, 8), (6, 6), (25, 13), (16, 13), (5, -5), (9, 5), (20, 11), (25, 7), (6, 8), (18, 9),
-    (28, 8), (1, 5), (1, 6), (6, 6), (18, 8), (19, 5), (20, 7), (21, 8), (6, 8), (21, 11),
-    (1, 8), (5, 5), (16, 7), (14, -8), (22, 15), (1, -7), (11, 5), (12, 5), (18, -10), (22, 18),
-    (19, 13), (21, 6), (13, 8), (4, 9), (0, 12), (6, 16), (13, 8), (16, 15), (13, 8), (22, 5),
-    (20, 9), (1, 51), (4, 85), (5, -29), (6, -7), (9, -5), (15, -5), (18, -6), (19, -5), (20, -6),
-    (21, -13), (23, -9), (25, -8), (18, 16), (21, 5), (6, 7), (0, 21), (1, 20), (5, -10), (20, -6),
-    (23, -5), (18, 8), (22, 27), (23, -6), (12, 8), (19, 16), (3, 6), (21, 6), (15, 5), (18, 11),
-    (1, -5), (4, 17), (13, 13), (7, 8), (12, 5), (21, 7), (6, 8), (17, 11), (18, 10), (20, 7),
-    (25, -5), (10, 11), (21, 12), (19, 9), (19, 11), (1, 13), (11, 12), (17, 6), (19, 5), (21, 6),
-    (1, 5), (20, 8), (6, 7), (5, 9), (2, 12), (21, 10), (17, 7), (11, 29), (23, -5), (11, 12),
-    (23, 5), (1, 7), (2, 8), (15, 5), (17, 7), (28, 7), (17, 6), (2, 10), (6, 12), (1, -5),
-    (2, 7), (18, 13), (20, 6), (25, 10), (3, 7), (8, 6), (15, -10), (17, -6), (18, -8), (19, -5),
-    (20, 5), (21, -13), (22, 27), (23, 33), (27, 6), (5, 7), (4, 14), (25, 10), (21, 25), (17, 5),
-    (19, 6), (26, 17), (1, 6), (19, 6), (19, 10), (21, 26), (2, 8), (17, 10), (13, 8), (19, 6),
-    (26, 5), (28, 8), (0, -22), (1, 32), (3, -7), (4, 19), (5, 22), (6, 9), (7, 17), (8, -9),
-    (9, 19), (10, -12), (11, -20), (13, -14), (14, -15), (15, 6), (17, -19), (18, -19), (19, 9), (21, 17),
-    (22, -19), (23, -10), (24, 8), (25, -20), (27, -18), (28, 50), (3, 6), (5, 12), (6, 5), (9, 7),
-    (21, 11), (23, -6), (5, -5), (20, 18), (23, 10), (2, 7), (12, 8), (4, 5), (6, 11), (12, 7),
-    (25, 6), (1, 16), (3, 49), (4, 14), (5, -7), (6, -5), (11, -5), (17, -5), (18, -6), (19, -6),
-    (20, -5), (23, -12), (24, -8), (25, 25), (26, -7), (27, -5), (25, 13), (1, 7), (15, -5), (21, 23),
-    (17, 6), (24, 7), (4, 5), (10, 6), (11, 9), (14, 12), (16, 6), (17, -7), (18, -5), (20, -6),
-    (21, 6), (23, -5), (18, 5), (20, 5), (20, -6), (27, 8), (1, 15), (21, 9), (2, 6), (26, 19),
-    (20, 10), (23, 6), (0, -5), (1, -8), (4, -5), (5, 30), (6, -5), (7, 36), (9, -8), (10, -5),
-    (11, -5), (16, 20), (17, 8), (19, 7), (20, -5), (21, -8), (22, -11), (25, -12), (26, 6), (28, -5),
-    (17, 20), (0, 43), (4, 5), (5, -11), (7, -9), (8, -8), (9, -5), (10, -13), (11, -8), (12, -12),
-    (13, -13), (14, -11), (15, -10), (16, -14), (17, -16), (18, -18), (19, 29), (21, -14), (24, 9), (25, 45),
-    (27, 20), (28, 9), (15, 5), (5, 10), (3, 11), (18, 5), (21, 8), (14, 6), (27, 8), (10, 5),
-    (11, -5), (14, -17), (15, -7), (16, -9), (17, -8), (18, -7), (19, -5), (20, 8), (21, 5), (22, 105),
-    (23, -13), (25, -11), (12, 8), (17, 5), (0, 40), (1, 33), (2, -6), (3, -9), (5, -8), (6, -6),
-    (11, -6), (15, -9), (16, -6), (19, -10), (21, 8), (22, -5), (24, 18), (25, -10), (26, -6), (28, 9),
-    (0, 7), (1, 17), (2, -6), (3, -5), (5, -10), (10, 12), (11, -7), (14, -5), (15, -7), (16, -7),
-    (17, 11), (18, 10), (19, -12), (20, 6), (21, 40), (22, -6), (24, -6), (25, -14), (26, -5), (28, -5),
-    (0, 26), (1, 43), (4, -9), (5, -9), (8, -5), (9, -14), (10, -8), (11, -11), (13, -9), (14, -7),
-    (15, -12), (16, -7), (18, 9), (19, -6), (20, -10), (21, 34), (22, -9), (24, -13), (26, -16), (27, 13),
-    (28, 26), (21, 9), (17, 11), (26, 9), (5, 5), (21, 14), (23, 11), (1, -9), (2, 31), (18, 16),
-    (20, 8), (1, 6), (2, -5), (4, -6), (5, -12), (6, -7), (9, -9), (10, -8), (11, -9), (12, -7),
-    (14, -9), (15, 167), (16, -18), (17, 16), (18, 46), (19, -17), (20, -13), (21, -34), (22, -15), (23, -20),
-    (24, -5), (25, -10), (26, -5), (28, -7), (0, -6), (3, -6), (11, 17), (13, 18), (17, -8), (19, -13),
-    (23, 18), (25, 12), (26, -5), (27, 8), (12, 5), (15, 9), (16, 5), (17, 8), (6, 7), (17, 14),
-    (5, 6), (22, 6), (1, 17), (2, 7), (4, -11), (6, 14), (7, -8), (8, -6), (9, 12), (10, 5),
-    (11, -9), (12, 8), (13, -7), (15, 5), (16, 12), (18, 15), (19, 6), (20, 5), (21, 11), (22, -20),
-    (23, -21), (24, -5), (25, -19), (26, -13), (18, 5), (25, 5), (2, 7), (14, 5), (16, 22), (5, -5),
-    (6, 7), (21, 16), (23, 5), (0, 15), (24, 8), (25, 14), (6, 5), (28, 8), (16, 7), (21, 6),
-    (11, 7), (23, 13), (25, -6), (6, 6), (27, 8), (5, 8), (25, 6), (19, 6), (1, 10), (22, 6),
-    (14, 5), (19, 5), (9, 8), (18, 14), (9, 5), (21, 11), (17, 7), (18, 5), (21, 12), (0, 6),
-    (19, 5), (1, -6), (9, 7), (11, 22), (13, 49), (21, -6), (23, -5), (25, -12), (1, 11), (23, 7),
-    (1, 14), (14, 7), (21, 6), (0, 5), (1, -5), (5, -9), (10, 6), (18, -6), (19, -7), (20, 55),
-    (27, 5), (4, 6), (23, 14), (18, 15), (2, 11), (17, 5), (18, 14), (20, 5), (21, 5), (19, 11),
-    (6, 15), (17, 6), (24, 7), (17, 7), (18, 5), (18, 5), (20, 5), (9, -6), (10, 20), (12, 11),
-    (15, -6), (18, 5), (19, 10), (20, 11), (23, -16), (1, -5), (5, -5), (15, 58), (16, 28), (17, -8),
-    (19, -9), (22, -8), (23, -10), (25, -5), (3, 5), (14, 14), (7, 11), (22, 9), (19, 12), (23, 5),
-    (5, 11), (23, 14), (3, 7), (15, -5), (16, 9), (21, -5), (22, 11), (8, 7), (5, 5), (6, 11),
-    (6, 10), (9, 10), (10, 67), (11, -13), (12, -6), (20, -5), (21, -5), (23, -9), (6, 7), (21, 13),
-    (22, 6), (23, 11), (10, 7), (20, 16), (5, 6), (24, 8), (15, 5), (6, 10), (15, 6), (17, 6),
-    (17, 5), (12, 8), (18, 9), (1, -5), (5, 7), (9, 5), (10, 5), (17, 28), (18, -11), (19, -5),
-    (20, 14), (23, -9), (25, 5), (5, 5), (19, 6), (0, -5), (13, 6), (17, -8), (18, -7), (24, 30),
-    (25, 11), (26, 12), (23, 15), (25, 16), (17, 14), (5, 5), (17, 7), (0, 7), (16, 9), (17, 6),
-    (18, 7), (19, 7), (21, -5), (6, 8), (21, 7), (17, 6), (24, 7), (3, 7), (14, 6), (1, 5),
-    (11, 6), (14, 8), (22, 5), (7, 8), (5, -6), (17, -8), (18, 29), (19, 9), (20, 9), (23, -5),
-    (4, 8), (21, 5), (4, 7), (18, 5), (20, 5), (11, 22), (23, -6), (2, -8), (3, -6), (7, 5),
-    (18, 15), (23, 29), (25, -8), (1, -9), (4, 14), (10, 17), (16, -6), (17, -8), (18, -7), (19, 6),
-    (20, -5), (21, 6), (22, -8), (25, 26), (1, -7), (2, 15), (18, 5), (19, 6), (20, 10), (23, -6),
-    (8, 7), (15, 7), (18, 13), (21, -5), (20, 5), (1, 15), (27, 7), (26, 7), (0, -6), (4, 5),
-    (11, 9), (12, 5), (16, 5), (18, -9), (20, -7), (1, 13),
+pub(super) static ENTRIES: [(u8, i16); 8414] = [
+    (9, 17), (13, 7), (21, -5), (1, 11), (4, 6), (7, 7), (25, 6), (5, 7), (25, 6), (1, 5),
+    (11, 11), (9, 7), (25, 5), (27, 6), (26, 6), (17, 6), (9, 5), (16, 17), (17, 5), (1, 13),
+    (14, 6), (21, 5), (15, 5), (17, 7), (21, 9), (26, 6), (21, 13), (17, 6), (24, 7), (20, 7),
+    (19, 18), (20, 11), (25, -5), (28, 6), (4, 7), (23, 6), (26, 11), (23, 9), (7, 6), (3, 5),
+    (5, 14), (9, 7), (20, -7), (21, 10), (23, -6), (25, 13), (28, 5), (1, 5), (9, 7), (21, 5),
+    (12, 7), (18, 7), (23, 6), (17, 5), (5, 31), (17, 17), (5, 27), (21, 5), (22, 9), (19, 15),
+    (18, 6), (25, 5), (17, 6), (1, 9), (1, 5), (5, 7), (20, -6), (23, 34), (19, 6), (27, 12),
+    (1, -5), (5, 15), (6, -5), (9, 33), (10, 17), (15, -7), (17, 7), (18, -8), (19, -6), (23, -10),
+    (28, 5), (1, 14), (4, -5), (5, -10), (6, -6), (11, -5), (15, -12), (16, -5), (18, 63), (20, -6),
+    (23, -5), (25, -6), (26, 6), (0, -7), (1, -5), (6, 5), (11, 5), (17, 16), (18, 9), (19, 5),
+    (20, 12), (21, 12), (23, -12), (24, -6), (25, -8), (27, -5), (23, 16), (20, 11), (23, 5), (2, 8),
+    (17, 11), (18, 10), (21, -5), (1, 10), (9, 6), (1, 13), (14, 6), (21, 5), (1, 5), (0, 8),
+    (2, 13), (15, 7), (19, 6), (5, 48), (9, 5), (21, -6), (23, -8), (26, 6), (5, 7), (25, 6),
+    (17, 8), (13, 7), (25, 9), (15, 12), (16, 5), (19, 6), (20, 15), (1, 6), (5, -5), (17, 12),
+    (21, 5), (9, 5), (17, 5), (5, 11), (1, 5), (25, 5), (15, 6), (9, 6), (17, 7), (25, 5),
+    (18, 6), (1, 8), (9, 5), (12, 20), (4, 5), (24, 6), (25, 9), (21, 6), (5, 6), (7, 8),
+    (17, 5), (18, 5), (21, -5), (10, 13), (12, 5), (17, 12), (19, 15), (20, -11), (25, 12), (3, 6),
+    (11, 7), (12, 6), (23, 13), (5, -5), (15, -13), (16, 91), (17, -6), (18, 7), (19, -8), (21, -14),
+    (22, -12), (23, -6), (25, 9), (13, 44), (23, -5), (19, 6), (1, -7), (4, 60), (5, -12), (6, -6),
+    (25, 13), (18, 30), (12, 6), (24, 12), (25, -5), (0, 24), (1, 28), (4, -5), (6, 13), (7, 6),
+    (9, -11), (11, -6), (12, -5), (14, 6), (16, -8), (18, -5), (21, -13), (22, -5), (23, -15), (25, -6),
+    (27, 5), (15, 8), (6, 21), (12, 7), (19, 5), (1, 13), (17, 6), (17, 11), (22, 6), (17, 6),
+    (21, 8), (19, 19), (17, 6), (0, 8), (17, 10), (17, 5), (1, 12), (21, 7), (8, 21), (20, 9),
+    (23, -5), (11, 16), (15, 6), (9, 5), (19, 6), (20, 9), (21, 5), (10, 12), (15, 12), (3, 5),
+    (11, 7), (12, 5), (22, 12), (25, -7), (19, 9), (16, 5), (18, 6), (21, 6), (20, 13), (15, 14),
+    (1, 47), (4, 42), (5, -23), (6, -5), (20, -5), (21, -9), (22, 14), (17, 7), (2, 13), (18, 5),
+    (19, 18), (7, 5), (19, 20), (21, 8), (22, 5), (11, 11), (5, 18), (8, 6), (13, 7), (20, 5),
+    (21, -5), (1, -5), (15, 19), (16, 17), (17, -5), (18, 8), (21, 10), (25, -5), (4, 5), (25, 7),
+    (23, 8), (18, 6), (5, 8), (1, 47), (5, -6), (0, 59), (2, -22), (3, 77), (5, 69), (6, 51),
+    (7, -12), (9, 105), (10, -9), (11, -51), (12, -12), (13, -22), (14, -14), (15, -40), (16, -35), (17, -10),
+    (18, -18), (19, -21), (20, -23), (21, 24), (22, -38), (23, -6), (24, -24), (25, -12), (26, -22), (27, 9),
+    (28, -8), (21, 5), (23, 6), (17, 15), (20, 6), (9, 6), (16, 7), (23, 9), (0, -12), (1, 32),
+    (2, 60), (3, 54), (4, -7), (5, -14), (6, -8), (7, -5), (9, -9), (11, 14), (12, -8), (13, -6),
+    (14, -10), (15, -13), (16, -9), (17, -7), (18, 7), (19, -12), (20, -11), (21, 23), (23, 23), (24, -17),
+    (25, -33), (26, -7), (27, -8), (28, -8), (20, 6), (20, 5), (24, 6), (27, 7), (14, 5), (14, -8),
+    (22, 28), (18, 9), (19, 7), (23, 11), (18, 5), (19, 21), (25, -5), (18, 10), (5, 6), (22, 5),
+    (19, 33), (25, -6), (17, 6), (24, 7), (20, 11), (23, 5), (16, 34), (21, -5), (25, 19), (12, 5),
+    (18, 25), (19, 7), (21, 14), (6, 6), (25, 5), (28, 7), (6, 7), (11, 5), (20, 6), (19, 11),
+    (19, 25), (26, 6), (14, 35), (18, 6), (22, -5), (23, -5), (5, 10), (9, 6), (0, 6), (21, 5),
+    (21, 6), (5, 15), (9, 12), (10, 10), (15, 8), (17, -12), (19, -9), (21, 6), (23, -9), (17, 7),
+    (4, 6), (5, 5), (11, 6), (21, -7), (22, 5), (23, 6), (26, 11), (1, 8), (23, 8), (5, 6),
+    (9, 18), (10, 6), (23, -6), (6, 12), (4, 5), (23, 6), (23, 8), (1, 14), (17, 5), (0, 5),
+    (14, 7), (23, 9), (28, 7), (0, -13), (1, 41), (2, 60), (3, 53), (4, -7), (5, -14), (6, -8),
+    (7, -5), (9, -9), (11, 13), (12, -8), (13, -7), (14, -10), (15, -13), (16, -10), (17, -8), (18, 6),
+    (19, -12), (20, -13), (21, 22), (23, 23), (24, -17), (25, -34), (26, -7), (27, -8), (28, -8), (11, 6),
+    (23, 6), (5, 5), (9, 6), (1, 10), (4, -5), (5, -11), (9, 125), (10, 11), (11, -6), (15, -6),
+    (18, -10), (19, -8), (20, -10), (21, -24), (22, -5), (23, -14), (24, -5), (25, -7), (1, 8), (2, -5),
+    (3, 6), (4, -7), (5, -18), (6, -9), (9, -11), (11, -8), (12, -6), (13, 10), (14, -7), (15, 13),
+    (17, -7), (18, -6), (19, 60), (20, -14), (21, 64), (23, -16), (24, -7), (25, -21), (26, -7), (28, -7),
+    (19, 5), (18, 5), (5, 5), (21, 5), (21, 5), (1, 7), (25, 15), (2, 10), (18, 5), (17, 9),
+    (23, 7), (0, 10), (1, 5), (5, -5), (6, 10), (10, -5), (11, 8), (15, 9), (16, -6), (17, 19),
+    (18, 16), (19, 6), (20, -6), (21, -13), (23, -13), (1, 5), (5, 8), (15, 5), (17, 7), (3, 6),
+    (5, -6), (6, 7), (11, 6), (16, -6), (20, -12), (21, 26), (22, 7), (23, -10), (25, -7), (28, 13),
+    (22, 8), (11, 15), (15, -5), (22, 55), (23, 9), (5, 7), (12, 13), (5, 7), (5, -6), (9, 23),
+    (13, 7), (19, 8), (0, 7), (1, -13), (4, -8), (5, 28), (6, 14), (9, -10), (10, -7), (11, -9),
+    (12, -5), (13, 9), (14, -5), (16, -7), (17, 21), (19, -11), (20, -11), (21, -8), (22, -10), (23, -20),
+    (24, 50), (25, 17), (26, -8), (27, -6), (28, 7), (4, 18), (11, 9), (25, 17), (20, 5), (22, 6),
+    (16, 9), (6, 7), (1, 5), (22, 5), (11, 12), (17, 17), (12, 30), (23, -11), (12, 5), (19, 11),
+    (23, 10), (1, 9), (21, 5), (9, 5), (13, 6), (15, -7), (22, -5), (25, 5), (1, 7), (3, 7),
+    (22, 5), (5, 6), (23, 5), (19, 5), (4, 21), (5, 37), (6, 10), (17, -5), (18, -5), (19, -6),
+    (21, -10), (23, -7), (0, -6), (1, -6), (2, -5), (10, 9), (17, -6), (20, -5), (21, -10), (22, -7),
+    (25, 44), (28, 25), (21, 9), (3, 16), (21, 5), (5, 7), (10, 7), (9, 18), (11, 13), (23, -5),
+    (21, 11), (22, 5), (9, -5), (10, 6), (18, 20), (21, 9), (1, 5), (9, 5), (10, 6), (17, 11),
+    (18, -7), (20, 5), (16, 5), (18, 18), (20, 6), (23, -7), (25, -6), (27, 20), (5, 5), (3, 5),
+    (5, 13), (9, 7), (21, 10), (23, -6), (10, 5), (12, 7), (1, 16), (2, 6), (9, 6), (1, 16),
+    (2, 6), (17, 5), (23, -6), (24, 20), (26, 5), (0, 5), (20, 7), (23, 7), (7, 7), (5, 8),
+    (7, 6), (19, 7), (23, 5), (1, 6), (2, 7), (17, -6), (10, 6), (17, 7), (18, -6), (20, -5),
+    (21, -6), (22, 27), (23, 12), (21, 5), (6, 6), (23, -5), (24, 6), (25, 15), (18, 9), (7, 5),
+    (17, 7), (20, 7), (26, 10), (1, 5), (15, 6), (23, 20), (27, 7), (7, 6), (3, 6), (25, -6),
+    (26, 7), (17, 5), (1, 14), (25, -5), (26, 6), (19, 9), (4, 6), (5, 59), (17, -5), (19, -5),
+    (21, -9), (23, -6), (27, 6), (23, 5), (14, 36), (22, 6), (23, -5), (25, -5), (27, 6), (19, 5),
+    (0, 11), (21, 11), (25, -5), (8, 6), (26, 11), (25, 17), (17, 6), (24, 7), (27, 14), (15, 19),
+    (16, 5), (5, -6), (15, 6), (17, 30), (18, -7), (20, 9), (21, 10), (2, 11), (12, 5), (21, 24),
+    (22, -5), (8, 6), (15, 11), (18, 6), (12, 5), (19, 5), (16, 19), (21, -6), (22, 20), (1, -5),
+    (3, 5), (11, 7), (12, 6), (17, -5), (22, 9), (25, -7), (11, 6), (21, 6), (9, 7), (20, 6),
+    (1, 9), (23, 5), (18, 7), (21, 5), (6, 7), (15, 6), (22, 7), (15, 16), (16, 5), (24, 5),
+    (25, 6), (6, 45), (21, -6), (2, 7), (3, 7), (11, 15), (20, -5), (22, 7), (25, -9), (2, 5),
+    (17, 6), (24, 6), (17, 9), (20, 24), (21, 8), (23, -5), (17, 8), (18, 7), (3, -5), (5, -8),
+    (6, 6), (11, -5), (15, -5), (18, 20), (21, -14), (23, -9), (24, 33), (25, 11), (26, -7), (27, -5),
+    (28, 10), (15, 27), (19, 7), (21, -7), (23, -5), (15, 9), (21, 5), (20, 9), (5, 5), (6, 9),
+    (22, 12), (19, 14), (24, 6), (25, 5), (17, 8), (21, -6), (23, 5), (25, 5), (27, 7), (22, 5),
+    (26, 5), (27, 7), (1, -8), (3, -6), (6, -7), (10, -5), (11, 6), (15, -6), (17, -5), (18, 28),
+    (20, 12), (21, 14), (22, -7), (23, 21), (25, -7), (5, -5), (8, 20), (20, 9), (21, 12), (6, -5),
+    (9, 6), (13, 5), (15, 31), (19, -6), (20, 5), (21, 10), (22, -5), (23, -7), (14, 21), (21, 6),
+    (3, 42), (23, -7), (25, -6), (28, 6), (18, 39), (6, 5), (14, 13), (22, 5), (4, 5), (5, 7),
+    (18, 5), (25, 7), (25, 12), (0, -5), (1, 8), (5, 11), (21, -8), (25, 12), (6, 13), (0, 103),
+    (1, -15), (5, -6), (17, -5), (20, -5), (21, -7), (25, -11), (18, 11), (0, 5), (24, 5), (21, 5),
+    (19, 9), (5, -6), (21, 13), (22, 12), (16, 6), (20, 6), (25, 5), (19, 7), (21, 6), (16, 7),
+    (1, -5), (4, 67), (5, -11), (6, -6), (23, -5), (18, 7), (8, 6), (5, -6), (15, -8), (16, 34),
+    (19, 28), (22, -6), (23, -5), (15, 15), (18, 6), (20, 8), (13, 5), (15, 22), (16, 12), (21, -6),
+    (25, -5), (27, 5), (20, 7), (22, 9), (12, 7), (18, 21), (20, -10), (6, 11), (15, 6), (16, 8),
+    (17, -5), (19, 6), (21, -11), (10, 8), (12, 25), (22, 5), (1, 9), (2, 9), (18, 6), (23, -6),
+    (27, 6), (9, 5), (20, 5), (21, 12), (0, -7), (1, 36), (2, 12), (3, 24), (19, 13), (20, -5),
+    (21, -10), (25, -9), (11, 15), (3, 6), (21, -5), (25, -7), (26, 7), (28, 13), (1, 6), (2, 7),
+    (15, 5), (17, -5), (22, 13), (18, 12), (21, 7), (5, -7), (8, 30), (9, 7), (17, -8), (23, -5),
+    (24, 11), (25, -8), (5, 6), (17, 32), (18, -5), (21, -5), (27, 13), (0, 7), (18, 7), (1, 6),
+    (6, 6), (16, 5), (21, 6), (22, -5), (23, 7), (21, 13), (4, 7), (1, 5), (21, 7), (5, -6),
+    (21, 13), (25, 13), (14, 11), (28, 7), (16, 11), (16, 6), (12, 5), (21, 6), (18, 5), (15, 10),
+    (24, 6), (17, 12), (1, -6), (3, -6), (4, 73), (5, 63), (6, 68), (7, -6), (9, -7), (10, -8),
+    (11, -8), (12, -5), (14, -8), (15, -11), (16, -8), (17, -16), (18, -12), (19, -13), (21, -8), (22, -14),
+    (23, -25), (24, -8), (25, -9), (26, -6), (27, -5), (28, -7), (6, 12), (19, 5), (17, 6), (21, 5),
+    (6, 6), (17, 16), (20, 8), (1, 8), (2, 6), (12, 5), (19, 8), (5, 10), (6, 9), (28, 7),
+    (1, 8), (17, 8), (18, 9), (20, 13), (28, 7), (1, 6), (5, 49), (6, -6), (7, 14), (9, -6),
+    (17, -5), (18, -6), (19, -6), (20, 15), (21, -12), (22, -5), (23, -10), (27, 5), (11, 20), (23, -10),
+    (17, 14), (5, 5), (19, 5), (1, 7), (18, 11), (7, 7), (26, 7), (8, 6), (18, 5), (19, 13),
+    (17, 30), (20, 7), (21, -8), (9, 9), (10, 6), (11, 16), (5, 5), (6, 9), (18, 5), (20, 5),
+    (6, 7), (1, 10), (4, 6), (0, 5), (1, -5), (5, 7), (28, 6), (2, 6), (1, -5), (4, 6),
+    (25, 6), (17, 10), (21, 12), (21, 5), (5, 15), (8, 6), (24, 6), (25, 7), (27, 6), (18, 11),
+    (21, 6), (17, 6), (24, 7), (22, 5), (24, 7), (25, -6), (12, 7), (25, 7), (17, 5), (14, 13),
+    (4, 8), (6, 5), (28, 6), (9, 5), (1, -10), (2, -10), (3, -10), (5, -39), (6, 8), (8, 20),
+    (9, -25), (10, 17), (11, -9), (13, -14), (14, 6), (15, 31), (16, 10), (18, 6), (21, 19), (22, -8),
+    (23, 16), (24, -15), (26, 5), (27, -7), (28, -6), (8, 6), (26, 9), (5, 11), (23, 9), (17, 10),
+    (22, 7), (5, -6), (18, 69), (19, -5), (20, -8), (23, -7), (25, -7), (19, 5), (25, 9), (13, 7),
+    (1, 9), (23, 5), (22, 11), (1, -5), (20, 5), (25, 15), (27, 5), (26, 11), (23, 5), (17, -6),
+    (21, 17), (7, 10), (17, 6), (24, 7), (16, 19), (18, 5), (5, -6), (7, 22), (1, 6), (3, 7),
+    (5, -9), (7, 32), (5, 5), (21, 7), (17, 45), (18, -8), (21, -6), (27, 13), (10, 5), (1, 9),
+    (20, -5), (21, 6), (23, 41), (17, 7), (22, 6), (15, 5), (5, 6), (4, 5), (5, 6), (22, 6),
+    (23, 5), (6, 7), (21, 5), (13, 6), (20, 5), (27, 7), (5, 6), (14, 11), (1, 9), (11, 8),
+    (19, -5), (21, 6), (28, 6), (16, 13), (22, 7), (17, 6), (1, 6), (20, 7), (23, 5), (22, 12),
+    (21, 8), (25, 10), (15, 7), (4, 9), (5, 5), (14, 9), (21, -6), (23, -7), (25, 8), (28, 12),
+    (14, 45), (21, -5), (23, -6), (24, 5), (26, 15), (24, 5), (25, -7), (26, 31), (18, 5), (10, 7),
+    (11, 6), (20, 6), (15, -5), (16, 28), (21, -6), (22, -7), (25, 27), (19, 14), (18, 16), (1, -5),
+    (2, 10), (18, 7), (22, 12), (7, 7), (20, 16), (0, 8), (19, 8), (27, 21), (15, 7), (21, 6),
+    (24, 6), (28, 7), (22, 8), (1, 5), (13, 14), (23, 13), (19, 10), (5, 8), (17, 5), (21, 5),
+    (25, 6), (26, 9), (18, 13), (2, 7), (25, 5), (20, 5), (21, -5), (25, 14), (26, 8), (27, 6),
+    (5, 9), (13, 7), (27, 6), (25, 5), (26, 6), (0, 8), (24, 9), (14, 10), (22, 6), (5, 5),
+    (9, 5), (23, -5), (25, 5), (28, 7), (9, -5), (18, -5), (19, 7), (20, 18), (21, -8), (24, 11),
+    (25, -6), (27, 13), (27, 6), (18, 5), (23, 5), (24, 7), (25, 8), (22, 9), (14, 18), (22, 7),
+    (21, 23), (22, -5), (26, 7), (6, 6), (11, 14), (19, 5), (5, 16), (24, 6), (25, -5), (26, 5),
+    (4, 6), (9, 18), (21, 8), (11, 35), (19, 5), (23, -5), (10, 7), (26, 6), (0, 17), (1, -7),
+    (15, 26), (17, -5), (19, 6), (21, -9), (23, -5), (25, 6), (28, 5), (22, 5), (1, 9), (5, 5),
+    (18, 9), (10, 11), (11, -6), (12, 40), (17, -6), (16, 9), (14, 9), (21, -6), (22, 13), (23, 30),
+    (25, -6), (26, 11), (2, 13), (21, 5), (17, 6), (1, 13), (5, -11), (21, 37), (5, 12), (16, 7),
+    (18, 6), (26, 6), (18, 10), (1, 16), (4, -8), (6, 58), (9, -5), (18, -6), (20, -5), (21, -10),
+    (23, -5), (25, 7), (4, 42), (5, -8), (11, 5), (10, 6), (11, 10), (3, 7), (5, -5), (12, 6),
+    (21, 12), (1, -5), (7, 9), (12, 6), (15, -6), (18, 6), (19, 32), (22, -6), (23, -9), (27, 5),
+    (21, 6), (17, 16), (24, 11), (1, -7), (5, 10), (6, -6), (9, 31), (10, 15), (15, -8), (16, -5),
+    (17, 17), (18, 5), (19, -8), (20, 7), (21, 6), (23, -13), (25, -6), (4, 90), (5, -13), (6, -8),
+    (17, -5), (20, -5), (21, -6), (23, -6), (25, -7), (7, 7), (20, 6), (22, 5), (5, 9), (12, 5),
+    (19, 9), (3, 5), (4, 10), (5, -5), (21, 5), (22, 5), (17, 6), (24, 7), (23, 10), (17, 6),
+    (18, 7), (4, 7), (6, 7), (15, 6), (18, 6), (1, 17), (14, 10), (14, 35), (22, -5), (21, 8),
+    (14, 21), (21, 6), (24, 6), (0, 17), (24, 5), (9, 7), (17, 10), (18, 10), (23, 7), (20, 6),
+    (23, 6), (26, 9), (1, 8), (25, 18), (14, 36), (22, 6), (23, -5), (25, -5), (22, 12), (19, 5),
+    (0, 7), (16, 11), (19, 6), (1, 5), (22, 12), (0, -8), (1, -8), (4, -5), (5, -20), (6, -8),
+    (7, 48), (8, 8), (9, -8), (11, -7), (12, -5), (15, -7), (16, -7), (17, 20), (18, 20), (19, -13),
+    (20, -8), (21, 22), (22, -8), (23, -7), (24, -6), (26, 7), (27, 14), (28, -5), (19, 5), (17, 8),
+    (5, 6), (9, 16), (13, 7), (17, 16), (20, -5), (5, -6), (9, 13), (19, 5), (6, 6), (25, 9),
+    (19, 14), (16, 22), (22, -5), (10, 20), (0, -6), (1, -8), (2, 5), (6, 9), (17, -7), (18, 22),
+    (19, -6), (21, -11), (22, -6), (25, 21), (27, 18), (16, 7), (2, 14), (3, 6), (11, 14), (20, -7),
+    (21, -5), (22, 6), (25, -10), (28, 5), (4, 7), (19, 11), (23, 5), (25, 40), (5, 10), (6, 8),
+    (28, 7), (14, 13), (12, 34), (23, -17), (5, 6), (14, 11), (4, 7), (5, -10), (7, 6), (10, 5),
+    (21, 5), (27, 6), (21, 5), (24, 5), (5, 6), (22, 30), (25, -6), (25, 5), (11, 11), (12, 30),
+    (21, -5), (23, 10), (8, 21), (20, 9), (8, 16), (19, 5), (23, 8), (24, 5), (26, 15), (12, 5),
+    (19, 9), (0, -6), (1, -6), (2, 15), (3, -5), (4, -6), (5, -19), (6, 5), (9, -10), (10, -8),
+    (11, -9), (12, -6), (14, -7), (15, 9), (16, 10), (17, 89), (18, 18), (19, 7), (21, 8), (23, -21),
+    (24, -8), (25, -14), (26, -7), (27, -5), (28, -6), (24, 5), (25, 8), (15, 8), (10, 11), (21, -5),
+    (25, -5), (28, 21), (0, 6), (12, 7), (5, 6), (10, 18), (0, 40), (1, 10), (2, 15), (4, -7),
+    (5, -9), (9, -7), (10, -5), (11, 11), (12, -5), (13, -5), (14, -5), (16, -5), (17, -14), (18, -5),
+    (20, -9), (22, -8), (23, -13), (24, 18), (25, 8), (26, -11), (28, 11), (1, 9), (11, 6), (18, 9),
+    (21, 5), (27, 7), (1, 9), (3, 6), (25, -6), (26, 7), (4, 6), (21, 8), (2, 5), (5, 10),
+    (20, 5), (8, 6), (0, 16), (18, 13), (24, 5), (1, 7), (18, 6), (22, 18), (26, 9), (12, 7),
+    (4, 5), (9, 6), (21, 16), (1, 9), (4, 9), (7, 12), (18, 24), (21, -7), (23, -5), (27, 5),
+    (19, 10), (22, 5), (9, 6), (15, 19), (16, 8), (21, -5), (1, 7), (11, 6), (1, 5), (5, 12),
+    (10, 5), (21, -6), (2, 6), (0, -10), (1, 105), (2, 17), (3, 9), (4, 73), (5, -33), (6, -12),
+    (7, -5), (9, -10), (10, -7), (11, -9), (12, -6), (13, -5), (14, 32), (15, -6), (16, -8), (17, -17),
+    (18, -10), (19, -11), (20, -14), (21, -13), (23, -26), (24, -10), (25, -16), (26, 13), (27, -7), (28, -8),
+    (17, 10), (17, 6), (18, 13), (18, 5), (19, 10), (1, 10), (15, -6), (17, 5), (18, 62), (19, -6),
+    (20, -6), (21, -9), (5, 5), (6, 9), (24, 5), (5, 11), (20, -6), (21, 16), (4, 7), (23, 5),
+    (9, 6), (17, 7), (20, 6), (23, 14), (1, 9), (19, 6), (1, 9), (5, 13), (9, 5), (17, -5),
+    (20, 16), (21, -7), (23, 5), (13, 7), (17, 5), (21, 12), (19, 13), (17, 10), (21, 11), (17, 10),
+    (25, 7), (6, 8), (23, 10), (17, 5), (21, 6), (22, 5), (2, 6), (3, 9), (23, 7), (7, 6),
+    (5, 8), (11, 6), (20, 10), (23, -5), (2, 6), (9, 5), (12, 7), (20, 5), (22, 8), (1, -5),
+    (2, 12), (4, -7), (5, -7), (6, -9), (8, 7), (9, -7), (10, -8), (11, -10), (12, -6), (13, -7),
+    (14, -6), (15, 9), (16, -9), (17, 45), (18, 8), (19, -9), (20, -15), (22, -11), (23, -20), (24, 81),
+    (25, -5), (26, -5), (27, -7), (28, -9), (22, 7), (4, 9), (6, 6), (14, 9), (21, -6), (23, -5),
+    (25, -5), (28, 5), (9, 10), (12, 5), (1, 5), (22, 5), (18, 7), (27, 7), (18, 10), (8, 6),
+    (15, 11), (5, -8), (6, 6), (9, 12), (24, 14), (1, 13), (15, 5), (11, 14), (23, 22), (15, 6),
+    (1, 8), (10, 9), (18, 15), (21, -8), (5, 11), (6, 6), (27, 7), (5, 6), (11, 14), (20, 5),
+    (1, -5), (3, 27), (18, -9), (19, 6), (20, -6), (21, 6), (23, 6), (18, 9), (15, 5), (23, 5),
+    (1, 9), (21, 6), (17, 5), (19, 5), (1, 10), (1, 5), (19, 5), (5, 7), (17, 10), (3, 7),
+    (19, 13), (11, 5), (15, -10), (16, 56), (21, -9), (22, -6), (18, 12), (25, 5), (1, -6), (3, -9),
+    (4, -11), (5, -31), (6, -16), (7, -9), (8, -6), (9, -20), (10, -10), (11, -15), (13, -8), (14, -10),
+    (15, -20), (16, -15), (17, 23), (18, 18), (19, 35), (20, 150), (21, 7), (24, -9), (25, -19), (26, -10),
+    (28, -10), (18, 10), (19, -5), (20, 7), (21, 8), (27, 5), (4, 7), (22, 11), (5, -10), (21, -8),
+    (23, 67), (25, -5), (0, 50), (1, 60), (2, 36), (3, 24), (4, -10), (5, -54), (6, -28), (7, -27),
+    (8, -26), (9, -35), (10, -35), (11, 6), (12, -20), (13, 20), (14, -38), (15, -38), (16, -41), (17, -26),
+    (19, -11), (20, -21), (21, -5), (22, -33), (23, -10), (24, 63), (25, 89), (26, 42), (27, 48), (28, 22),
+    (4, 8), (6, 6), (28, 6), (18, 8), (4, 7), (23, 15), (4, 7), (21, 8), (5, 18), (9, -6),
+    (10, 6), (17, -5), (21, 6), (20, 5), (20, 8), (19, 6), (27, 7), (1, 6), (2, 7), (17, -5),
+    (20, 9), (1, 9), (18, 9), (21, 5), (3, 13), (22, 12), (23, 5), (8, 6), (26, 13), (21, 12),
+    (5, -5), (17, -5), (18, 37), (23, 6), (27, 13), (5, 8), (6, 12), (10, 6), (3, 6), (5, 19),
+    (9, 5), (20, -5), (25, -5), (16, 5), (15, 5), (18, 5), (17, 5), (19, 5), (23, 6), (22, 5),
+    (5, 7), (18, 8), (15, 7), (17, 6), (0, -11), (1, 32), (2, -12), (3, -20), (4, -18), (5, -42),
+    (6, -21), (7, -14), (8, -10), (9, -22), (10, 74), (11, -36), (12, 14), (13, -14), (14, 40), (15, -26),
+    (16, -21), (17, -5), (19, 38), (20, 135), (21, -14), (22, -19), (23, 23), (24, -13), (25, -25), (26, -20),
+    (27, 24), (28, -17), (23, 7), (24, 5), (10, 14), (20, 8), (21, 5), (21, 10), (23, 17), (0, -5),
+    (1, 32), (11, 6), (23, -5), (4, 6), (11, 6), (15, 15), (1, 16), (17, 5), (22, 14), (19, 8),
+    (11, 5), (1, -8), (4, -5), (5, -12), (6, -7), (10, 79), (11, -17), (12, 74), (14, -5), (16, -6),
+    (17, -12), (18, -6), (19, -10), (20, -8), (21, -13), (22, 14), (23, -13), (25, -8), (26, -5), (1, 5),
+    (4, 6), (6, 6), (1, 7), (17, 6), (18, 11), (21, 17), (8, 6), (11, 19), (26, 6), (18, 9),
+    (5, 12), (6, 5), (0, 11), (21, 8), (22, 6), (23, 10), (7, 7), (11, 10), (1, 6), (23, 6),
+    (16, 11), (15, 8), (19, 5), (22, -5), (26, 6), (15, 6), (28, 7), (25, 5), (20, 6), (4, 10),
+    (19, 20), (22, 6), (10, 19), (1, 9), (17, 8), (21, 5), (11, 13), (23, -5), (9, 5), (13, 7),
+    (24, 10), (25, -6), (5, 10), (21, 12), (2, 7), (19, 5), (26, 6), (18, 9), (6, 7), (24, 6),
+    (21, 5), (8, 9), (26, 13), (21, 10), (21, 10), (0, -5), (1, -6), (5, -6), (9, -8), (10, 12),
+    (11, 10), (16, -5), (17, 23), (18, 23), (19, -7), (23, 6), (25, -6), (26, 13), (2, 9), (18, 15),
+    (21, 5), (6, 9), (15, 18), (16, -8), (17, 28), (19, -5), (21, 11), (22, -9), (23, -9), (25, -8),
+    (12, 12), (1, 5), (6, -5), (13, 5), (15, -14), (16, 16), (19, 7), (21, 7), (22, -7), (19, 11),
+    (6, 12), (1, 8), (20, 17), (25, 5), (28, 7), (2, 7), (6, 6), (24, 6), (25, 7), (27, 6),
+    (2, 6), (15, 6), (24, 7), (28, 7), (20, 7), (10, 13), (23, -6), (3, 7), (0, 5), (1, -8),
+    (2, -5), (3, -5), (5, -6), (11, 11), (17, -7), (19, 16), (20, 6), (23, -11), (24, -5), (25, 32),
+    (26, -8), (27, 16), (5, 10), (5, 8), (1, 5), (22, 12), (2, 6), (17, 5), (20, 5), (25, 6),
+    (22, 11), (23, 10), (25, 15), (27, 7), (1, 9), (8, 16), (19, 8), (0, -5), (1, -6), (8, 5),
+    (18, 17), (19, 14), (20, -6), (21, -8), (23, -6), (25, -7), (26, 10), (27, 21), (26, 16), (17, 6),
+    (24, 7), (28, 7), (1, 8), (2, 13), (14, 6), (23, -5), (16, 20), (21, -5), (23, 5), (25, 7),
+    (26, 21), (14, 8), (5, 5), (18, 22), (6, 6), (2, 5), (13, 7), (23, -5), (25, 9), (0, 5),
+    (1, -10), (4, -5), (5, 10), (9, 19), (12, -5), (17, -21), (19, 25), (20, 10), (22, 7), (24, -6),
+    (13, 5), (1, -7), (2, 27), (5, 6), (21, 6), (21, 12), (0, 8), (17, 8), (22, 5), (11, 6),
+    (13, 6), (1, 5), (15, 13), (16, 9), (19, -7), (21, 23), (22, -5), (15, -5), (16, 34), (22, -5),
+    (21, 25), (22, -5), (20, 5), (17, 18), (27, 13), (3, 6), (21, 6), (19, 15), (18, 7), (20, -6),
+    (22, 18), (5, 5), (9, 6), (15, 5), (20, 11), (18, 12), (20, 9), (8, 6), (26, 11), (25, 8),
+    (6, 11), (15, 11), (16, -5), (17, 12), (18, 13), (19, 7), (21, -9), (23, -9), (5, 15), (5, 6),
+    (21, 6), (4, 9), (6, 6), (14, 9), (21, -6), (23, -5), (25, -5), (28, 5), (1, 28), (2, 19),
+    (3, -13), (4, -11), (5, -31), (6, -17), (7, -8), (8, -6), (11, -8), (13, -7), (14, -9), (15, -8),
+    (16, -9), (17, 25), (18, 19), (19, 20), (20, 67), (21, -22), (22, 32), (23, -5), (24, -12), (25, -24),
+    (27, -10), (28, -9), (17, 7), (11, 6), (12, 6), (16, 7), (18, 6), (1, 13), (3, 7), (5, -7),
+    (19, 7), (5, 20), (6, 5), (0, 34), (1, 14), (2, 6), (3, -5), (4, -6), (5, -9), (9, -6),
+    (10, -5), (11, 11), (12, -5), (13, -5), (16, -5), (17, -12), (20, -8), (22, -7), (23, -13), (24, 19),
+    (25, 10), (26, -11), (28, 11), (21, 5), (5, 7), (6, 5), (21, 8), (20, 6), (18, 7), (19, 8),
+    (22, 5), (5, 5), (28, 7), (17, 5), (5, -8), (6, 6), (9, 12), (24, 14), (25, 8), (19, 5),
+    (21, 19), (20, 6), (21, 5), (24, 8), (26, 18), (19, 5), (18, 8), (4, 7), (1, -7), (3, 23),
+    (10, 5), (14, 6), (15, -6), (16, -5), (17, -5), (19, -5), (21, -9), (22, 29), (23, -6), (19, 6),
+    (12, 7), (21, 10), (2, 6), (4, 5), (2, 5), (5, 6), (15, 13), (16, 8), (17, 5), (18, 10),
+    (19, -5), (20, -7), (21, -5), (23, -9), (28, 5), (20, 8), (17, 5), (1, -7), (2, 42), (11, 8),
+    (9, 10), (10, 7), (12, 5), (24, 8), (25, 18), (10, 21), (18, 5), (19, 8), (21, -6), (17, 5),
+    (18, 6), (21, 6), (24, 7), (17, 18), (16, 5), (4, 5), (5, 7), (6, 5), (1, 7), (5, 35),
+    (6, -5), (7, 14), (9, -5), (18, -5), (19, -5), (20, 16), (21, -10), (23, -9), (27, 5), (24, 11),
+    (18, 7), (26, 16), (27, 6), (10, 7), (5, 7), (17, 11), (23, 9), (12, 5), (21, 6), (8, 6),
+    (9, 11), (14, 6), (15, -5), (16, 34), (22, -5), (9, 5), (4, 12), (25, 7), (20, 6), (6, 7),
+    (23, 5), (16, 6), (18, 5), (19, 9), (23, 7), (16, 5), (19, 5), (10, 14), (18, 9), (0, 17),
+    (1, 24), (4, -5), (5, -15), (6, 19), (7, 6), (8, 10), (9, -11), (10, -8), (11, -6), (12, -5),
+    (14, 6), (16, -8), (20, -24), (21, -10), (22, -6), (23, 26), (25, -7), (1, 5), (19, 5), (1, 6),
+    (2, 7), (15, 5), (17, -5), (23, 6), (21, 5), (15, -7), (20, -5), (21, 12), (22, 43), (23, -5),
+    (12, 7), (23, 15), (10, 5), (19, 5), (25, 9), (27, 6), (22, 7), (20, 6), (4, 9), (5, 6),
+    (14, 9), (21, -6), (23, -5), (25, 8), (28, 12), (8, 6), (21, 5), (25, 6), (1, 9), (25, 7),
+    (18, 5), (22, 5), (1, -7), (2, 6), (3, 5), (17, 23), (18, 7), (23, -5), (24, 11), (25, 7),
+    (24, 7), (21, 16), (1, -5), (17, -5), (24, 35), (25, 16), (28, 12), (13, 7), (18, 6), (23, -7),
+    (27, 14), (18, 5), (21, 6), (19, 25), (21, -5), (22, 6), (23, 11), (3, 6), (5, 7), (6, 12),
+    (21, -5), (23, 5), (16, 5), (0, -21), (1, 52), (2, 50), (3, 47), (4, -12), (5, -25), (6, -15),
+    (7, -8), (8, -7), (9, -15), (10, -8), (11, 17), (12, -13), (13, -10), (14, 59), (15, -14), (16, -17),
+    (17, -21), (19, -20), (20, -20), (22, 15), (23, 43), (24, -12), (25, -15), (27, -12), (28, -13), (17, 6),
+    (7, 9), (8, 6), (20, 5), (16, 9), (23, 10), (25, 7), (28, 7), (10, 32), (11, 18), (20, 10),
+    (21, -7), (23, -7), (25, -8), (19, 31), (24, 7), (18, 8), (19, 9), (1, 8), (1, 5), (24, 5),
+    (6, 6), (18, 6), (19, 6), (1, 9), (1, 9), (21, -5), (23, 9), (26, 10), (27, 5), (10, 5),
+    (12, 6), (22, 6), (23, 5), (15, 9), (18, 61), (20, -6), (21, -6), (23, -5), (25, -6), (21, 12),
+    (17, 5), (1, -5), (3, 5), (11, 5), (15, -6), (18, -5), (21, -10), (23, 5), (24, 10), (25, 30),
+    (27, 5), (28, 5), (1, 7), (12, 7), (11, 42), (16, 6), (23, -6), (9, 5), (13, 6), (19, 13),
+    (21, -5), (21, 5), (17, 12), (11, 5), (20, 5), (1, 7), (18, 6), (1, 15), (5, -5), (5, 6),
+    (18, 7), (1, 7), (16, 12), (1, 6), (2, 7), (15, 5), (17, -5), (5, -6), (9, 23), (13, 6),
+    (19, 14), (20, -10), (2, 27), (4, 27), (5, -6), (9, 5), (1, 7), (5, 9), (20, 10), (9, 5),
+    (19, 6), (20, 8), (21, 6), (5, 5), (6, 7), (9, 11), (12, 6), (17, 5), (15, 12), (20, 5),
+    (5, -13), (6, -5), (9, -5), (16, 11), (17, 79), (18, -8), (19, -7), (21, -14), (23, -10), (1, 20),
+    (10, 5), (12, 12), (20, -6), (21, 13), (25, -5), (11, 8), (12, 24), (12, 21), (0, 5), (1, -8),
+    (5, -9), (6, -5), (11, -5), (14, -5), (15, 30), (16, 69), (17, -8), (19, -13), (20, -7), (21, 26),
+    (23, -11), (25, -9), (11, 6), (27, 6), (28, 7), (20, 11), (1, 16), (0, -10), (1, 21), (2, 11),
+    (4, 26), (5, 9), (7, 24), (8, 5), (10, -17), (11, -17), (12, -15), (13, 11), (14, 9), (15, 9),
+    (16, 8), (17, 8), (18, -9), (19, 7), (20, -17), (21, -13), (22, -7), (23, -10), (24, -7), (25, -24),
+    (27, -12), (28, 14), (3, 6), (25, -6), (26, 7), (23, 9), (6, 6), (21, 10), (5, 8), (21, 6),
+    (26, 16), (6, 5), (17, 11), (10, 7), (21, -5), (27, 6), (0, 5), (18, 13), (24, 5), (18, 7),
+    (1, -7), (3, -8), (5, -11), (7, 14), (8, 33), (9, -6), (11, -13), (12, -10), (15, -10), (16, -8),
+    (17, 40), (19, -6), (21, 8), (22, -16), (23, -19), (24, 10), (26, 8), (27, 14), (28, -7), (25, 6),
+    (0, 16), (1, -7), (2, 8), (18, 11), (20, 6), (21, -5), (12, 6), (17, 5), (3, 6), (15, -5),
+    (21, -5), (22, 18), (25, 18), (21, 6), (9, 7), (19, 5), (17, 5), (5, 11), (17, 10), (18, 8),
+    (20, -9), (21, -7), (26, 9), (17, 9), (18, 10), (21, 8), (0, -12), (1, -9), (2, -8), (4, -13),
+    (5, -44), (6, -12), (7, 67), (8, 13), (9, 33), (10, -10), (11, -15), (12, 6), (13, -8), (14, -10),
+    (15, -18), (16, -14), (17, 21), (18, -19), (19, 23), (20, 86), (22, -15), (23, -20), (24, -10), (25, -17),
+    (26, -5), (27, 5), (10, 12), (5, 10), (6, 9), (10, 5), (18, 6), (19, 12), (12, 6), (19, 22),
+    (17, 5), (18, 5), (20, -5), (21, 5), (18, 5), (20, 5), (1, 7), (2, 7), (11, 15), (13, 6),
+    (23, 10), (23, 39), (11, 6), (12, 7), (23, -5), (5, -5), (7, 7), (22, 6), (23, 8), (20, 7),
+    (16, 5), (28, 7), (1, 6), (4, 6), (5, 5), (19, 8), (21, 5), (6, 5), (1, 9), (15, 5),
+    (0, 16), (18, 13), (24, 5), (1, 8), (23, 15), (5, -8), (6, 26), (18, 7), (15, 5), (6, 7),
+    (17, 5), (1, 12), (9, 5), (5, -5), (22, 14), (23, 16), (17, 7), (9, -5), (10, 15), (12, 38),
+    (17, -5), (20, -7), (21, -7), (22, 9), (6, 7), (0, 14), (4, -5), (9, -9), (10, -6), (11, -6),
+    (15, 20), (16, 10), (17, 29), (18, 12), (19, 5), (20, -6), (21, -21), (23, -11), (25, -11), (16, 6),
+    (17, 11), (8, 6), (11, 6), (16, 11), (17, -5), (18, 8), (21, -6), (22, -5), (26, 11), (17, 5),
+    (9, 6), (21, 8), (10, 7), (20, 5), (27, 7), (19, 5), (27, 6), (3, 22), (5, 6), (23, 10),
+    (20, 5), (23, 5), (1, 19), (18, 11), (20, 8), (21, -5), (1, 6), (15, -6), (16, 9), (21, 23),
+    (22, -5), (21, 5), (1, 5), (17, -5), (18, -6), (20, -6), (23, 44), (27, 6), (6, 14), (15, 7),
+    (19, 7), (25, -5), (5, 8), (7, 5), (5, 6), (21, 5), (5, 9), (0, 11), (15, 5), (17, 6),
+    (18, 5), (2, -5), (5, -6), (10, -5), (11, -10), (12, 43), (13, 98), (15, -5), (17, -7), (18, -8),
+    (19, -8), (20, -5), (21, -13), (22, -5), (24, -6), (25, -13), (26, -6), (0, -8), (1, 87), (2, -8),
+    (5, -10), (6, -6), (10, -5), (15, -6), (16, -5), (18, 11), (19, -6), (21, -19), (22, 22), (23, -11),
+    (24, -7), (25, -18), (6, 6), (21, 8), (23, 12), (25, 9), (3, 6), (18, 7), (17, 7), (22, 6),
+    (17, 6), (12, 5), (21, 6), (21, 17), (3, 7), (23, 9), (28, 7), (17, 17), (21, 7), (4, 6),
+    (11, 9), (20, -5), (16, 7), (17, -5), (18, 6), (20, 9), (22, 6), (19, 5), (2, 6), (11, 10),
+    (6, 7), (21, 10), (23, 29), (1, 6), (2, 7), (15, 5), (17, -5), (8, 6), (18, 6), (20, 5),
+    (10, 7), (23, 8), (9, 10), (12, 6), (21, 6), (27, 6), (0, 9), (17, 5), (17, 6), (20, 5),
+    (27, 7), (9, 13), (20, 5), (25, 5), (1, 6), (4, -5), (5, -12), (7, 11), (8, 5), (9, -11),
+    (13, 5), (14, 10), (17, 6), (20, -10), (27, -5), (16, 10), (15, 17), (16, 12), (2, 10), (28, 7),
+    (5, 7), (25, 6), (19, 6), (21, 10), (23, 9), (1, 6), (2, 7), (15, 5), (13, 7), (17, -5),
+    (18, 6), (21, -8), (23, 12), (27, 6), (15, 5), (20, 8), (0, 11), (1, -9), (6, 5), (9, -6),
+    (10, -5), (11, -5), (16, -6), (17, 26), (18, 14), (19, 10), (20, 10), (21, -13), (22, 14), (25, -13),
+    (26, -5), (25, 7), (21, 5), (4, 8), (21, 6), (16, 9), (23, 7), (10, 7), (11, 14), (12, 22),
+    (14, -5), (16, 8), (18, -10), (19, 9), (20, -8), (21, 13), (22, -5), (23, -11), (25, -6), (23, -5),
+    (25, 25), (17, 7), (19, 8), (21, -5), (16, 9), (18, 13), (18, 10), (18, 5), (0, -7), (1, -15),
+    (2, -6), (3, -9), (4, -11), (5, 57), (6, -6), (8, -5), (9, -6), (10, -7), (11, 36), (12, -5),
+    (13, -6), (14, -9), (15, -15), (16, -12), (17, -13), (20, 39), (21, -26), (22, 9), (23, 37), (24, -7),
+    (25, -16), (21, 7), (0, -21), (1, -13), (4, -16), (5, -13), (6, -8), (7, -7), (8, -9), (9, 28),
+    (11, -9), (12, -15), (15, 42), (16, 35), (17, 22), (18, 20), (19, -5), (20, 14), (21, 10), (22, -5),
+    (24, -14), (25, -15), (26, -11), (27, -13), (28, -6), (19, 8), (17, 7), (12, 6), (17, 10), (24, 11),
+    (18, 6), (19, 10), (28, 7), (20, 5), (23, 7), (0, -9), (1, -10), (2, -14), (3, 18), (4, -10),
+    (5, -16), (7, -10), (8, -9), (9, -12), (10, -22), (11, -25), (13, -6), (14, 104), (15, 62), (16, 15),
+    (17, -38), (18, -23), (19, 11), (20, -25), (22, 76), (23, -36), (25, 5), (26, -11), (27, -14), (5, 7),
+    (19, 5), (19, 6), (8, 6), (18, 11), (26, 16), (25, 14), (1, 6), (14, 13), (19, 7), (5, 11),
+    (28, 6), (21, 8), (5, 6), (21, 17), (6, 6), (25, 12), (16, 5), (12, 23), (18, 7), (14, 5),
+    (21, 6), (5, 6), (27, 14), (1, 10), (0, 7), (26, 7), (0, -5), (1, 5), (25, 14), (0, 11),
+    (17, 5), (18, 7), (3, 7), (21, 5), (21, 37), (18, 5), (27, 14), (14, 5), (1, 5), (14, 8),
+    (21, 12), (11, 6), (13, 6), (7, 5), (19, 15), (18, 5), (20, 5), (26, 7), (28, 7), (7, 11),
+    (22, 14), (18, 7), (0, -7), (1, 91), (11, -5), (20, -6), (23, -6), (24, -6), (25, -15), (26, -5),
+    (0, 46), (1, 8), (4, -9), (5, -10), (6, -6), (9, -9), (10, -7), (11, 8), (12, -7), (13, -6),
+    (14, -6), (16, -7), (17, -11), (18, -8), (20, -13), (22, -10), (23, -10), (24, 38), (25, 16), (28, 9),
+    (10, 5), (12, 29), (23, -13), (17, 5), (3, 6), (23, 8), (5, 10), (6, 6), (6, 7), (1, 8),
+    (2, 5), (3, 8), (25, 16), (1, 14), (19, 6), (26, 23), (0, 18), (25, -5), (23, 6), (22, 6),
+    (23, 6), (23, 12), (19, 5), (23, 6), (9, 9), (10, 6), (20, 5), (7, 7), (1, -5), (2, -6),
+    (3, -7), (4, -7), (5, -9), (6, -9), (11, -5), (13, 7), (14, -6), (15, -9), (16, -7), (17, 7),
+    (18, 11), (19, -8), (20, -25), (21, -14), (23, -10), (24, 40), (25, 52), (26, 6), (28, 14), (23, -5),
+    (25, 33), (1, -5), (3, 6), (4, 39), (5, -7), (12, 5), (20, -8), (21, -6), (22, 15), (23, 20),
+    (27, 7), (26, 14), (5, 9), (10, 13), (5, -6), (9, 36), (20, 6), (22, 14), (1, 9), (3, 6),
+    (18, 18), (2, 6), (3, 11), (15, 12), (11, 5), (15, 6), (5, 9), (16, 6), (22, 34), (23, -5),
+    (11, 28), (17, 9), (5, -7), (11, 127), (17, -7), (18, -7), (19, -7), (20, -6), (21, -11), (22, -6),
+    (23, -26), (25, -5), (7, 7), (17, 11), (24, 11), (0, -5), (1, -9), (3, 10), (5, -17), (6, -8),
+    (7, -5), (9, 33), (10, 11), (11, -5), (14, 6), (15, 9), (16, 12), (17, -13), (20, -9), (21, 28),
+    (22, 15), (23, -17), (24, -5), (26, -5), (28, -5), (9, 18), (10, 10), (21, 11), (2, 7), (11, 14),
+    (15, -5), (16, 16), (21, 6), (0, 31), (1, -7), (5, 5), (18, 12), (25, 7), (15, 6), (10, 6),
+    (21, 8), (0, -5), (1, 29), (2, 12), (3, 5), (14, 13), (23, -7), (25, -5), (9, -6), (10, 5),
+    (17, 13), (18, 22), (21, 5), (23, 6), (16, 6), (12, 20), (13, 5), (23, -6), (9, 9), (10, 6),
+    (17, 8), (21, 13), (1, 7), (17, 13), (19, 6), (26, 6), (7, 6), (15, 6), (17, 6), (20, 5),
+    (28, 7), (21, 12), (16, 5), (1, 6), (3, 6), (22, 12), (3, 7), (26, 11), (22, 6), (10, 21),
+    (12, 38), (20, -5), (21, -6), (21, 7), (23, 5), (1, 9), (10, 67), (11, -11), (12, 34), (15, -5),
+    (18, -6), (19, -7), (21, -9), (23, -30), (17, 5), (10, 31), (17, -5), (20, -5), (21, -5), (17, 12),
+    (20, 5), (4, 6), (25, 9), (0, -17), (1, 7), (2, 50), (3, -17), (4, -14), (5, -16), (6, -12),
+    (7, -10), (8, -8), (9, -13), (10, -5), (11, -13), (13, -8), (14, -11), (15, -10), (16, -11), (17, -6),
+    (18, 22), (19, -14), (20, -7), (21, -8), (22, -12), (24, 68), (25, 13), (26, 65), (28, -11), (11, 7),
+    (16, -5), (18, 7), (20, -10), (21, 11), (22, 8), (23, -7), (25, -5), (28, 13), (9, 8), (10, 5),
+    (18, -5), (19, 18), (21, 6), (24, 11), (0, -5), (2, -5), (3, -5), (4, -5), (5, -8), (9, -5),
+    (11, 10), (15, -5), (17, -11), (18, 7), (19, 15), (20, 6), (21, 13), (22, -5), (23, -11), (25, 19),
+    (26, -7), (27, 21), (1, 5), (5, 7), (1, 7), (11, 9), (21, 11), (16, 6), (25, 7), (0, 6),
+    (0, 16), (1, -5), (21, 31), (24, 5), (25, 6), (18, 7), (1, 13), (1, 15), (3, -7), (4, -8),
+    (6, -9), (9, -8), (10, -5), (11, -7), (15, -8), (16, -6), (17, -11), (18, -10), (21, 28), (22, -10),
+    (23, -13), (24, -7), (25, 17), (26, 41), (27, 29), (28, -6), (21, 5), (20, 5), (20, 5), (23, 7),
+    (12, 6), (14, 6), (15, 10), (22, 5), (2, 6), (15, 8), (17, 5), (23, 15), (0, -10), (1, 11),
+    (3, 37), (4, -10), (5, -16), (7, -7), (8, -5), (9, -8), (10, 22), (11, 7), (13, -7), (14, -9),
+    (15, -11), (17, -14), (18, -7), (19, -10), (21, -16), (22, 5), (23, 62), (24, -5), (25, -8), (26, -10),
+    (27, 6), (8, 11), (18, 5), (19, 13), (1, 7), (20, 8), (24, 14), (15, 6), (16, 10), (19, 5),
+    (22, -6), (7, 7), (4, 5), (3, 5), (5, 13), (9, 7), (21, 10), (23, -6), (26, 16), (0, 6),
+    (3, 23), (5, -27), (6, -8), (7, 8), (9, 11), (10, -10), (11, -6), (12, 22), (13, -10), (17, 11),
+    (18, 39), (20, -8), (21, 5), (22, -5), (23, -14), (24, -8), (25, -35), (26, 8), (27, 15), (28, -8),
+    (8, 6), (26, 11), (5, -5), (12, 5), (16, 12), (22, 47), (23, -5), (25, -5), (1, 16), (3, -6),
+    (4, -10), (5, -15), (7, -8), (8, -5), (12, 9), (14, -6), (15, 10), (17, 14), (18, 51), (19, -10),
+    (20, -7), (21, 22), (22, -6), (23, -22), (24, -11), (25, -11), (26, -11), (27, 19), (28, -9), (15, 8),
+    (21, 11), (21, 13), (20, 5), (8, 14), (17, 14), (18, -5), (22, 5), (23, 8), (18, 7), (0, -6),
+    (1, -8), (2, -6), (3, -7), (4, -7), (5, -16), (6, -9), (7, -5), (10, 86), (11, 157), (12, 16),
+    (13, -6), (14, -8), (15, -13), (16, -10), (17, -18), (18, -14), (19, 18), (20, -19), (21, -19), (22, -12),
+    (23, -43), (24, -7), (25, -22), (26, -7), (27, -6), (28, -7), (0, 14), (1, 13), (2, -10), (4, -14),
+    (5, -15), (7, -5), (8, -5), (9, -24), (10, -7), (11, -22), (12, -12), (14, -7), (15, 53), (16, 26),
+    (17, 6), (18, 28), (19, 39), (21, 43), (22, -25), (23, -37), (24, -11), (25, -20), (26, -14), (27, 5),
+    (21, 11), (21, 6), (1, 5), (0, 8), (1, 6), (2, -15), (3, -18), (4, -31), (5, -40), (6, -14),
+    (7, -18), (8, -17), (9, 12), (10, 12), (11, 31), (12, 40), (13, 12), (14, -12), (15, 16), (16, 23),
+    (17, 13), (18, 30), (19, 88), (21, 17), (22, -16), (23, -21), (24, -11), (25, -42), (26, -30), (27, -13),
+    (28, -10), (0, 13), (1, 6), (4, -19), (5, 30), (6, 15), (10, -11), (11, -21), (12, -10), (13, -6),
+    (14, -5), (15, -24), (16, -22), (17, 9), (18, -12), (19, -24), (20, 78), (21, -9), (22, -7), (23, 46),
+    (24, -11), (25, -19), (26, -8), (28, 20), (25, 16), (1, 7), (15, 5), (5, 6), (4, 6), (11, 10),
+    (17, -6), (22, 5), (11, 11), (13, 7), (22, 5), (23, -7), (25, 5), (15, 12), (19, 8), (1, 6),
+    (5, -5), (20, -8), (21, 15), (22, 9), (27, 7), (0, -5), (1, -9), (5, -10), (6, -5), (9, -6),
+    (10, -7), (11, -6), (15, -7), (16, -5), (17, -9), (18, -16), (19, 196), (20, -30), (21, -20), (22, -7),
+    (23, -12), (25, -16), (15, 9), (25, 13), (0, -11), (1, -5), (3, -10), (4, 35), (5, 42), (6, -8),
+    (7, 19), (8, 16), (9, 9), (10, -7), (11, -12), (12, -9), (13, -6), (14, -9), (15, -6), (16, -9),
+    (17, -12), (18, -18), (19, -12), (20, 33), (21, -21), (22, -15), (23, 6), (24, -8), (25, 22), (26, -6),
+    (27, 6), (11, 14), (25, 7), (23, 7), (22, 6), (18, 8), (19, 6), (25, -5), (27, 12), (10, 8),
+    (4, 7), (8, 6), (23, 9), (15, 6), (19, 5), (20, 6), (21, -5), (15, 5), (2, 10), (1, 11),
+    (16, 13), (22, 5), (20, 16), (1, 9), (18, 7), (1, -5), (15, 26), (16, 20), (17, 25), (18, 14),
+    (19, -7), (22, -7), (25, -8), (5, 7), (0, 15), (3, -5), (4, -12), (5, -12), (7, -6), (8, -5),
+    (10, -8), (11, -10), (12, -8), (13, -7), (14, -8), (16, -10), (18, 9), (19, 31), (20, 21), (23, -8),
+    (26, 9), (27, 31), (21, 10), (23, 13), (0, 16), (1, 13), (2, -7), (3, -8), (4, 75), (5, -8),
+    (6, 49), (7, -6), (9, -11), (10, -8), (11, -10), (12, -7), (13, -5), (14, 12), (15, 17), (16, -9),
+    (17, -17), (18, -9), (20, -15), (21, -20), (23, -20), (24, -11), (25, 10), (26, -9), (27, -7), (28, 6),
+    (17, 12), (23, 9), (20, 5), (27, 7), (7, 5), (24, 5), (17, 6), (23, 10), (5, 5), (14, 5),
+    (18, 5), (3, 23), (25, 6), (19, 14), (10, 6), (13, 7), (22, 5), (23, 20), (0, -10), (1, 7),
+    (4, -10), (5, -11), (7, -5), (9, -8), (11, -6), (12, -7), (13, -6), (14, 28), (15, -10), (17, -5),
+    (18, -6), (19, -6), (20, -11), (21, -15), (22, -5), (23, -20), (24, 29), (25, 73), (27, -10), (28, 19),
+    (16, 15), (15, 15), (0, -9), (1, -16), (2, -7), (3, -8), (5, -14), (7, -6), (9, 5), (11, 20),
+    (13, 22), (14, -8), (15, -22), (16, -12), (17, -8), (18, 16), (19, 52), (20, 7), (21, -29), (22, 17),
+    (23, -33), (25, 42), (28, 6), (5, 19), (7, 5), (9, -6), (15, -5), (17, -10), (18, 7), (21, -13),
+    (22, 27), (23, 24), (25, -6), (0, 11), (20, 10), (1, -5), (14, 9), (21, -7), (22, 17), (23, 30),
+    (25, -7), (26, 17), (5, -5), (17, 15), (18, -5), (21, 15), (26, 9), (1, 7), (2, 7), (5, 11),
+    (15, 5), (17, 6), (1, 7), (1, 7), (15, 11), (22, 20), (21, 5), (22, 6), (2, 7), (5, -6),
+    (21, 13), (21, 13), (15, -5), (18, 5), (19, 17), (21, -5), (16, 5), (22, 7), (4, 11), (14, 10),
+    (1, 5), (23, 6), (9, 7), (20, 7), (18, 5), (4, 8), (9, 5), (17, 14), (18, 12), (15, 10),
+    (23, 7), (19, 5), (2, 15), (7, 6), (1, 5), (19, 5), (17, 6), (19, 6), (1, 7), (15, 5),
+    (17, 6), (2, 8), (11, -5), (17, 7), (18, -6), (24, 19), (26, 18), (4, 8), (6, 5), (28, 6),
+    (1, 9), (22, 10), (19, -7), (21, 19), (27, 7), (23, 5), (3, 6), (11, 5), (23, 11), (3, 6),
+    (2, 13), (22, 9), (8, 6), (10, 7), (15, 5), (21, 5), (8, 6), (16, 6), (22, 34), (23, -5),
+    (26, 23), (27, 6), (12, 5), (18, 9), (20, 8), (21, -5), (10, 7), (5, -5), (6, 6), (7, 19),
+    (9, 6), (27, 10), (1, 13), (11, 6), (23, -5), (27, 6), (1, 9), (17, 10), (9, 16), (10, 6),
+    (20, 5), (5, 6), (25, 6), (2, 7), (3, 7), (20, 7), (23, -5), (22, 7), (13, 5), (19, -6),
+    (21, 16), (7, 7), (15, 8), (18, -6), (20, 5), (23, 6), (26, 5), (17, 6), (5, 9), (1, -5),
+    (5, 6), (13, 5), (21, -5), (25, 14), (27, 5), (28, 6), (26, 9), (21, 10), (21, 6), (1, 9),
+    (18, 5), (17, 11), (24, 11), (20, 6), (5, -5), (6, 7), (9, 7), (26, 7), (1, 5), (14, 8),
+    (4, 7), (25, -6), (26, 7), (15, 5), (0, 7), (17, 6), (9, 15), (6, 14), (1, 7), (2, 7),
+    (5, -8), (9, 5), (10, 5), (15, -7), (17, 26), (18, 8), (20, -6), (23, -10), (27, 6), (20, 8),
+    (18, 5), (0, 13), (1, -6), (6, 8), (17, 15), (19, 6), (21, -11), (23, -6), (25, -7), (27, 5),
+    (22, 17), (15, 8), (19, 8), (8, 6), (0, 11), (10, 7), (20, 6), (9, 6), (24, 13), (1, 5),
+    (19, 5), (25, 18), (19, 9), (22, -6), (19, 17), (20, 7), (8, 8), (11, 17), (15, -7), (16, 29),
+    (18, -5), (19, -6), (21, -9), (25, -7), (26, 14), (18, 7), (21, 6), (17, 6), (24, 10), (5, 6),
+    (18, 6), (20, 6), (22, 5), (11, 19), (10, 5), (11, 6), (16, 9), (21, 7), (2, 6), (15, 5),
+    (10, 12), (14, 7), (23, 6), (25, 13), (20, 6), (15, 6), (1, 41), (3, -7), (23, -7), (19, 9),
+    (22, 6), (20, 8), (8, 6), (16, 22), (10, 7), (22, 6), (20, 9), (9, 10), (18, 6), (20, 7),
+    (21, -5), (23, -5), (11, 44), (12, 18), (18, -5), (21, -8), (11, 14), (5, 11), (19, 8), (20, 11),
+    (21, -5), (24, 5), (25, 5), (14, 16), (17, 8), (9, 6), (13, 7), (19, 7), (5, 6), (23, 9),
+    (22, 10), (2, 7), (3, 6), (5, -5), (11, 14), (18, 6), (21, -6), (22, 6), (25, -10), (21, 5),
+    (22, 6), (1, 5), (4, 6), (6, 7), (18, 16), (1, -9), (5, 93), (7, 28), (9, -9), (10, -7),
+    (15, -8), (16, -6), (17, -14), (19, -7), (21, -21), (22, -8), (25, -10), (4, 33), (5, -6), (15, 5),
+    (17, -5), (21, 11), (1, -7), (5, -5), (11, 11), (14, 17), (15, -8), (17, -6), (18, -5), (20, -5),
+    (21, -7), (22, 9), (23, 19), (25, 6), (26, 18), (17, 5), (1, 10), (11, 9), (22, 14), (7, 11),
+    (1, 7), (5, 8), (23, 6), (3, 5), (19, 13), (23, 5), (5, 9), (1, 7), (3, 7), (15, 5),
+    (19, 11), (20, 10), (26, 16), (16, 6), (20, 5), (0, -7), (1, 6), (3, 111), (4, -6), (6, -7),
+    (9, -8), (10, -6), (11, -8), (12, -5), (14, -7), (15, -11), (16, -7), (17, -12), (18, 5), (19, -11),
+    (21, 26), (23, -16), (24, -6), (26, -5), (28, -5), (0, 5), (3, 7), (1, 5), (2, 6), (17, 6),
+    (18, -5), (21, 8), (21, 5), (1, 16), (5, 6), (24, 5), (25, 5), (28, 7), (4, 6), (14, 6),
+    (4, 6), (11, 10), (16, 6), (17, -6), (22, 5), (17, 18), (20, -5), (19, 13), (22, 5), (5, 6),
+    (18, 5), (2, 7), (14, 48), (15, -5), (21, -5), (23, -7), (20, 5), (23, 6), (12, 5), (15, 15),
+    (18, 25), (21, -5), (27, 6), (4, 13), (18, 6), (17, 10), (21, 12), (5, 6), (9, 7), (12, 5),
+    (0, 14), (1, 8), (1, 13), (14, 6), (21, 5), (27, 6), (14, 8), (3, 7), (4, 12), (12, 34),
+    (21, -5), (23, -18), (13, 14), (3, 6), (25, -6), (26, 7), (6, 6), (9, 6), (20, 9), (21, 5),
+    (23, -6), (23, 5), (5, 8), (17, 11), (22, 13), (17, 5), (18, 6), (12, 5), (18, 6), (19, 5),
+    (7, 7), (12, 5), (4, 7), (1, -14), (2, 82), (3, -5), (20, -6), (21, -9), (23, -9), (24, 8),
+    (25, -9), (7, 6), (16, 6), (14, 19), (18, 5), (21, 6), (7, 6), (1, 7), (2, 6), (22, 7),
+    (26, 21), (1, 13), (4, 7), (25, -6), (26, 7), (8, 6), (0, -5), (1, 8), (5, 11), (17, -5),
+    (21, -9), (25, 12), (0, 18), (1, -9), (4, 6), (5, 17), (9, 5), (14, 7), (18, -6), (19, -6),
+    (20, -5), (21, 9), (22, -6), (23, -12), (24, -5), (25, 6), (28, 9), (17, 6), (27, 6), (12, 21),
+    (5, 19), (20, 5), (15, 12), (1, 5), (18, 10), (21, 8), (11, 11), (12, 5), (21, -5), (23, 28),
+    (23, 5), (17, 6), (5, -6), (6, 22), (11, 6), (19, 6), (7, 5), (14, 52), (22, -6), (3, 8),
+    (4, 9), (17, 9), (3, 47), (5, -10), (10, 5), (21, 6), (23, -12), (25, -7), (28, 6), (21, 5),
+    (17, 9), (21, 5), (1, 6), (2, 7), (15, 5), (17, -5), (16, 6), (20, 5), (22, 8), (2, 6),
+    (5, 8), (20, 6), (10, 7), (21, 5), (5, -5), (8, 31), (17, -5), (19, 6), (24, 5), (5, 5),
+    (17, 10), (7, 6), (21, -9), (23, -7), (25, 28), (26, 13), (28, 6), (17, 5), (25, 13), (26, 5),
+    (0, 8), (1, 11), (5, -9), (10, -5), (17, 20), (18, -10), (19, -6), (20, 17), (21, 23), (22, -7),
+    (25, -8), (21, 5), (1, 13), (18, 7), (20, 6), (5, 11), (2, 7), (20, 11), (21, -5), (22, 16),
+    (23, 13), (9, 9), (10, 6), (5, 10), (6, 8), (28, 7), (19, 10), (1, -6), (4, -5), (5, 17),
+    (6, -6), (7, 19), (8, 8), (10, -5), (11, -6), (15, -5), (17, -5), (18, 12), (19, -7), (20, 10),
+    (21, -10), (22, -6), (23, 13), (24, -5), (26, 15), (27, -5), (1, 10), (6, -6), (7, 5), (11, -5),
+    (18, -7), (19, -6), (23, 50), (1, 6), (20, 11), (21, -5), (22, 16), (23, 13), (15, 11), (18, 5),
+    (20, 5), (9, 8), (18, 13), (16, 6), (1, 6), (2, 7), (10, 15), (17, -5), (21, -7), (23, 24),
+    (25, -8), (27, 5), (0, 6), (2, 5), (4, 5), (6, 6), (18, 8), (21, -5), (23, -5), (23, 5),
+    (3, 6), (5, -8), (10, 6), (20, 5), (21, 10), (23, -6), (19, 11), (5, 9), (6, 10), (12, 6),
+    (17, 11), (18, 5), (23, 5), (17, 7), (4, 15), (5, -6), (2, -5), (10, 5), (21, 6), (23, 43),
+    (23, 6), (15, 13), (22, 11), (15, 7), (0, 15), (6, 12), (10, 8), (18, -6), (20, -6), (21, -9),
+    (22, -7), (23, 12), (25, 15), (27, 6), (23, 13), (22, 10), (1, 14), (2, 5), (5, -10), (6, 15),
+    (11, 10), (6, 13), (10, 8), (18, -6), (20, -6), (21, -9), (22, -6), (23, 12), (25, 9), (27, 6),
+    (3, 13), (19, 6), (22, 11), (25, -5), (10, 7), (12, 5), (20, 5), (24, 5), (23, 10), (1, 13),
+    (5, -11), (21, 33), (5, -5), (8, 5), (17, -10), (18, -10), (19, 8), (20, -5), (21, -13), (22, 5),
+    (23, 12), (26, 25), (28, 5), (21, 8), (22, 6), (4, 14), (5, 27), (6, 8), (19, -5), (20, -6),
+    (21, -8), (23, -5), (7, 7), (12, 5), (21, 6), (0, -6), (5, -12), (6, 10), (9, -7), (10, -6),
+    (13, 7), (14, -5), (15, 5), (16, 9), (18, 32), (19, 24), (21, 9), (22, -7), (23, -7), (24, -6),
+    (25, -13), (26, -6), (27, -5), (28, -5), (24, 36), (25, -12), (21, 5), (8, 6), (10, 16), (21, -6),
+    (23, 31), (21, 8), (18, 15), (9, 7), (0, 7), (17, 10), (25, 9), (0, 6), (1, 6), (23, 5),
+    (5, -5), (15, -12), (16, -5), (17, -6), (18, -7), (19, 109), (20, -8), (21, -17), (22, -6), (21, 12),
+    (23, 7), (15, 7), (21, 6), (1, 5), (5, 7), (22, 6), (0, 6), (5, -6), (8, 7), (18, 5),
+    (20, 7), (18, 13), (20, 6), (17, 9), (18, 10), (21, 10), (17, 6), (1, 10), (5, -5), (22, 5),
+    (17, 11), (6, 7), (23, 12), (17, 8), (1, 14), (1, -5), (9, -6), (17, 60), (18, -8), (19, -5),
+    (21, 5), (23, -5), (17, 6), (5, 10), (6, -8), (7, 11), (8, 29), (11, -7), (16, -6), (17, -12),
+    (18, 11), (19, 7), (20, 15), (21, -5), (23, -13), (25, -7), (27, 11), (9, 5), (19, 6), (20, 9),
+    (21, 5), (22, 6), (20, 11), (11, 11), (12, 5), (21, -5), (23, 22), (5, -5), (19, -5), (20, 12),
+    (21, -5), (27, 14), (28, 7), (25, 10), (18, 6), (9, 6), (15, 7), (17, 6), (9, 6), (16, 5),
+    (21, 15), (20, 5), (15, 7), (21, -5), (1, 5), (14, 7), (5, -11), (7, 13), (8, 6), (20, 8),
+    (27, 6), (21, 9), (17, 15), (1, 7), (15, 5), (5, 16), (25, 6), (26, 6), (17, 6), (3, 6),
+    (1, 5), (2, 6), (18, 13), (25, -5), (5, 6), (1, 26), (3, -9), (6, 5), (18, -9), (21, 8),
+    (23, 9), (25, -5), (17, 8), (5, -12), (9, 96), (17, -8), (18, -6), (19, -5), (20, -6), (21, -16),
+    (23, -8), (25, 5), (1, -5), (5, -13), (6, -6), (9, 20), (10, 6), (15, 6), (16, 15), (17, -9),
+    (19, 6), (20, -5), (21, 31), (22, 11), (23, -13), (25, -8), (3, 8), (25, 6), (20, 6), (21, 5),
+    (10, 7), (12, 5), (23, -9), (18, 6), (1, -6), (3, 5), (5, -17), (6, -6), (9, -6), (17, -6),
+    (19, 25), (20, 22), (21, 29), (23, -11), (25, -6), (27, 10), (1, 19), (23, 12), (25, -5), (17, 5),
+    (1, 7), (2, 7), (1, 5), (26, 6), (4, 11), (14, 10), (11, 14), (11, 7), (15, -6), (16, 5),
+    (17, 6), (19, -7), (21, 7), (28, 5), (18, 7), (13, 7), (19, 6), (26, 23), (24, 6), (12, 19),
+    (17, 5), (6, 7), (15, 11), (17, 6), (9, 9), (10, 6), (15, 17), (16, 12), (6, 6), (23, 13),
+    (10, -5), (12, 59), (21, -5), (23, -7), (23, 13), (16, 5), (22, 7), (23, 8), (5, 9), (6, 5),
+    (17, 5), (21, -5), (23, 7), (1, 11), (5, -7), (17, 6), (22, 14), (0, 17), (17, 5), (5, -5),
+    (11, 10), (23, 10), (8, 6), (2, -6), (18, 12), (23, 30), (25, -5), (1, 5), (20, 9), (6, 8),
+    (1, 7), (6, 5), (19, -5), (21, -6), (22, 6), (25, 28), (10, 13), (18, 6), (5, 6), (20, 11),
+    (6, 13), (1, -5), (3, 5), (11, 5), (15, -6), (18, -5), (21, -10), (23, 5), (24, 10), (25, 30),
+    (27, 5), (28, 5), (21, 12), (8, 7), (20, 5), (15, 8), (21, 11), (1, 6), (2, 7), (15, 5),
+    (11, -6), (12, 65), (13, 14), (20, -5), (21, -6), (23, -14), (0, 7), (19, 17), (0, -8), (1, -6),
+    (2, -6), (4, -5), (5, -15), (6, -6), (7, 8), (8, 9), (9, -7), (10, -5), (11, -6), (15, -6),
+    (17, -6), (18, 75), (20, -10), (21, -19), (22, -6), (23, -19), (24, -9), (25, -28), (26, 15), (27, 90),
+    (28, -5), (2, 10), (7, 6), (21, -9), (23, -7), (25, 28), (26, 13), (28, 6), (11, 6), (12, 5),
+    (19, 9), (6, 6), (7, 5), (20, 9), (26, 10), (20, 9), (5, 5), (25, 8), (6, 14), (16, 5),
+    (18, 9), (15, 5), (15, 5), (18, 5), (0, 5), (18, 6), (5, 5), (16, 5), (18, 8), (22, 5),
+    (18, 12), (22, 12), (2, 10), (6, 6), (15, 6), (5, 7), (6, 9), (21, 5), (11, 5), (15, 6),
+    (21, 6), (25, 6), (1, 5), (20, 12), (1, 6), (16, 5), (21, 5), (22, 11), (6, 9), (17, 7),
+    (21, 5), (0, -5), (1, -9), (3, -5), (4, -5), (5, -9), (6, -7), (9, -6), (10, 5), (11, -10),
+    (12, 35), (14, -5), (15, -10), (16, -9), (17, -9), (18, -6), (19, -6), (20, -6), (22, -8), (23, 81),
+    (24, -5), (25, 19), (26, 6), (27, -5), (28, -5), (8, 21), (15, 9), (18, 5), (21, 6), (0, -8),
+    (1, 90), (2, 19), (3, 14), (4, 13), (5, -9), (6, -6), (9, -7), (10, -5), (11, -7), (12, -5),
+    (14, 42), (15, -10), (16, -7), (17, -11), (18, -10), (19, -8), (20, -8), (21, -17), (23, -10), (24, -9),
+    (25, -17), (26, -6), (28, -5), (8, 6), (3, -6), (4, -7), (5, 14), (7, 17), (9, -7), (10, -8),
+    (11, 6), (12, -7), (14, -6), (17, -12), (20, 5), (23, 28), (24, 5), (27, -6), (28, -6), (2, 7),
+    (16, 23), (20, 5), (20, 6), (21, 5), (22, 5), (17, 12), (9, 5), (4, 6), (5, -5), (6, 16),
+    (26, 5), (28, 7), (1, 11), (24, 41), (25, -15), (20, 11), (22, 6), (6, 6), (1, -5), (5, 9),
+    (15, -5), (16, 9), (17, 5), (20, 5), (21, -12), (22, 17), (23, 5), (1, -7), (5, -10), (6, -5),
+    (10, 36), (11, -8), (12, 42), (15, -5), (17, -12), (19, -8), (21, -15), (22, 12), (23, 19), (25, -6),
+    (19, 6), (12, 11), (1, -7), (9, 5), (14, 5), (15, -5), (17, -7), (18, 18), (21, -11), (22, -5),
+    (23, -8), (25, 37), (15, -6), (16, -5), (21, 73), (22, -10), (23, -7), (25, -5), (15, 28), (25, 5),
+    (18, 5), (21, 7), (21, 12), (3, 5), (14, 5), (27, 6), (20, 6), (17, 5), (21, 16), (3, 5),
+    (5, -6), (6, -7), (7, 8), (10, -5), (11, 7), (16, 10), (17, 12), (20, -9), (22, 5), (23, 6),
+    (25, -8), (23, 11), (4, 5), (17, 5), (0, -8), (1, 14), (2, 6), (3, 11), (4, -6), (11, 13),
+    (16, -6), (23, -6), (24, -5), (25, -15), (0, 11), (13, 6), (17, 9), (7, 5), (10, 5), (19, 26),
+    (20, -11), (19, 6), (0, 6), (3, 5), (4, 5), (6, -5), (18, 10), (25, -5), (21, 14), (11, 5),
+    (21, 13), (16, 9), (17, 13), (23, 6), (5, 5), (0, -8), (4, 11), (6, 5), (10, 12), (12, -5),
+    (16, -5), (17, 13), (20, 7), (21, 9), (22, -7), (23, -6), (25, -7), (9, 5), (17, -6), (18, 10),
+    (18, 5), (0, 41), (1, 8), (2, 13), (3, -9), (4, -7), (5, -11), (6, -5), (7, -5), (9, -8),
+    (10, -6), (11, 6), (12, -6), (13, -6), (14, -5), (15, -7), (16, -7), (17, -10), (18, 10), (19, -7),
+    (20, -10), (21, -6), (22, -8), (23, -18), (24, 28), (25, 45), (26, -13), (28, 10), (1, -11), (3, 10),
+    (4, 11), (5, -6), (14, 84), (15, -8), (16, -5), (18, -5), (19, -6), (20, -7), (21, -10), (23, -5),
+    (25, -6), (18, 5), (20, 5), (25, 6), (5, -6), (9, 13), (5, -6), (6, 5), (15, 5), (17, 10),
+    (21, 13), (1, 9), (16, 13), (16, 5), (0, 7), (6, 6), (18, 7), (21, 6), (0, 8), (3, -14),
+    (4, -11), (5, 30), (7, -5), (8, -11), (11, -13), (12, -15), (13, -14), (14, -14), (15, 10), (16, -14),
+    (17, 12), (18, 11), (19, 26), (20, 17), (21, 7), (22, -15), (23, -30), (24, -6), (26, 17), (27, 18),
+    (21, 8), (23, 8), (24, 10), (23, 8), (23, 9), (4, 6), (6, 17), (21, -5), (6, 13), (13, 14),
+    (0, 5), (24, 15), (25, -9), (1, 5), (11, 5), (14, 13), (5, 7), (1, 18), (3, 6), (21, 7),
+    (21, 16), (25, 9), (5, -5), (19, -5), (21, -6), (22, -5), (23, -12), (25, 77), (1, 7), (2, 6),
+    (9, -5), (15, 7), (17, 24), (21, -7), (23, -5), (15, 10), (21, 9), (21, 7), (21, 11), (10, 5),
+    (15, -5), (16, 14), (18, -7), (19, -5), (22, -6), (28, 6), (22, 6), (8, 6), (26, 10), (25, 14),
+    (18, 31), (21, -5), (23, -5), (6, 7), (21, 6), (16, 7), (9, 9), (10, 6), (20, 11), (18, 5),
+    (20, 7), (21, 8), (25, 9), (1, 35), (2, 5), (3, 25), (18, -5), (21, -6), (24, -5), (25, -7),
+    (5, -6), (21, 12), (15, 12), (6, 6), (26, 5), (28, 7), (0, 5), (1, 6), (2, -15), (4, 15),
+    (5, -6), (6, 23), (7, -10), (8, -10), (9, 5), (10, 5), (11, -9), (12, 18), (13, -6), (15, -7),
+    (16, -7), (17, 36), (18, 11), (19, 6), (20, 15), (22, 19), (23, -30), (24, 5), (25, -12), (26, -18),
+    (27, -16), (28, -18), (1, 8), (12, 19), (17, 6), (25, 5), (23, 16), (23, 5), (27, 7), (5, 6),
+    (18, 10), (23, 5), (0, 6), (5, 8), (28, 6), (17, 5), (21, 6), (19, 7), (9, 10), (25, 6),
+    (8, 6), (18, 9), (21, 8), (19, 20), (1, 12), (5, -9), (6, -7), (9, -10), (10, 21), (11, -5),
+    (12, 16), (15, -6), (16, -5), (19, 12), (20, 17), (21, 6), (22, -5), (23, -15), (24, -5), (25, 11),
+    (5, 17), (25, 6), (28, 6), (8, 6), (28, 7), (1, -7), (5, -17), (6, -6), (9, -6), (10, -6),
+    (11, -8), (12, -5), (15, -6), (16, -5), (18, 14), (19, -5), (20, -14), (21, 39), (22, -9), (23, 47),
+    (25, -5), (26, -5), (27, 37), (0, 6), (19, 20), (14, 19), (22, 14), (19, 12), (25, -5), (17, 6),
+    (15, 8), (1, -6), (4, -6), (6, -9), (9, -10), (10, -7), (12, -5), (15, 33), (16, 7), (17, 15),
+    (19, 22), (20, 9), (21, 17), (22, -14), (23, -10), (24, -5), (25, -12), (28, -5), (9, 7), (17, -5),
+    (18, -5), (21, 20), (15, -6), (19, 47), (21, -10), (15, 7), (20, 13), (18, 9), (4, 8), (25, 22),
+    (8, 6), (2, 7), (17, 32), (18, -5), (21, -5), (20, 5), (6, 14), (18, 5), (19, 9), (22, 5),
+    (17, 17), (22, 5), (20, 7), (0, -7), (1, -5), (4, -6), (5, -10), (6, -7), (8, 27), (9, 9),
+    (10, -5), (11, -6), (12, -5), (13, 11), (15, -6), (17, -17), (18, -9), (19, -13), (20, 34), (22, -6),
+    (23, -14), (24, 25), (26, 33), (27, -9), (28, -5), (0, -8), (1, 24), (2, 19), (3, -9), (4, -8),
+    (5, -19), (6, -12), (7, -6), (9, 9), (11, -6), (13, -6), (14, -6), (15, -21), (16, -10), (17, 83),
+    (18, 91), (19, -5), (20, -26), (21, -5), (22, -8), (23, -20), (24, -10), (25, -13), (26, -9), (28, -7),
+    (16, 9), (4, 5), (28, 6), (20, 7), (19, 9), (12, 6), (18, 7), (23, 13), (21, 22), (23, 10),
+    (22, 5), (1, 6), (4, 5), (23, 9), (24, 5), (25, 8), (21, 9), (18, 21), (5, 9), (17, 6),
+    (5, 6), (9, 8), (17, 16), (28, 5), (2, 7), (17, 8), (18, 7), (21, -5), (19, 5), (17, 27),
+    (21, -5), (7, 9), (21, 8), (22, 5), (23, 6), (18, 5), (20, 5), (11, 6), (1, 5), (5, 16),
+    (6, -6), (9, 9), (17, 17), (18, 11), (20, -15), (21, -12), (22, 5), (23, -6), (25, -8), (26, 13),
+    (6, 12), (16, 10), (21, -6), (0, -79), (1, -45), (2, -36), (3, -33), (5, 24), (6, 20), (7, -9),
+    (8, -14), (9, 5), (10, 43), (11, 42), (12, 23), (13, -17), (14, 28), (15, 6), (16, 18), (17, 9),
+    (18, 8), (19, -10), (20, 19), (21, 33), (22, 44), (23, 113), (24, -44), (25, -39), (26, -58), (27, -41),
+    (28, -6), (5, 10), (6, -8), (7, 11), (8, 29), (11, -7), (16, -6), (17, -12), (18, 11), (19, 7),
+    (20, 15), (21, -5), (23, -13), (25, -7), (27, 11), (21, 8), (23, -5), (27, 14), (28, 7), (0, 7),
+    (11, 5), (17, 8), (17, -6), (18, 22), (19, 5), (20, 5), (15, 6), (16, 6), (12, 7), (17, 10),
+    (24, 11), (0, 11), (1, 14), (24, 5), (12, 7), (5, 8), (16, 7), (17, 10), (28, 6), (17, 5),
+    (6, 7), (16, 15), (2, 11), (23, 8), (1, 6), (22, 5), (5, -10), (7, 27), (20, 19), (23, -5),
+    (19, 21), (18, 5), (5, -10), (17, -6), (18, -5), (19, 24), (20, 21), (21, 6), (23, -5), (27, 11),
+    (8, 6), (25, -5), (26, 9), (27, 22), (3, 7), (12, 7), (18, 7), (19, -5), (20, 6), (22, 21),
+    (23, -5), (26, 7), (28, 7), (1, 9), (0, 7), (1, 8), (11, 5), (17, 5), (18, 7), (21, -5),
+    (5, 8), (22, 6), (1, 9), (22, 6), (9, 9), (10, 6), (1, -8), (4, 6), (5, 18), (10, -5),
+    (12, 8), (14, 7), (15, -5), (18, -6), (19, -6), (20, -5), (22, -6), (23, -13), (25, 8), (28, 17),
+    (18, 6), (20, 6), (17, 5), (19, 23), (22, 5), (22, 5), (4, 5), (23, 13), (18, 5), (15, -5),
+    (16, 34), (17, 10), (20, -6), (22, -5), (6, 9), (16, 18), (9, 8), (10, 6), (21, 5), (17, 7),
+    (16, 5), (19, 8), (1, 9), (23, 5), (16, 10), (16, 5), (5, 7), (20, 6), (4, 7), (0, -5),
+    (1, 11), (25, 21), (4, 5), (0, -15), (1, -19), (3, 5), (4, -15), (5, -12), (6, -11), (7, -6),
+    (9, -10), (10, -12), (11, -10), (12, -9), (14, 5), (15, -20), (16, -22), (17, -15), (18, -7), (19, 12),
+    (20, -25), (21, 5), (23, 56), (24, -20), (25, 91), (26, 20), (27, 29), (28, 9), (20, 5), (24, 6),
+    (27, 7), (16, 6), (17, 23), (20, -6), (23, 5), (0, 8), (1, 32), (2, -6), (3, -13), (4, 34),
+    (5, 112), (6, 22), (11, -8), (12, -15), (13, -5), (15, -18), (16, -15), (17, -23), (18, -22), (19, -33),
+    (20, 39), (21, -9), (22, -15), (23, -34), (24, -11), (25, 6), (26, -18), (27, 9), (28, -12), (3, 8),
+    (5, -9), (8, 6), (17, -7), (21, 14), (23, 12), (20, 13), (16, 5), (19, 5), (20, 5), (15, 5),
+    (16, 20), (17, 15), (19, 5), (20, -8), (22, -8), (1, -5), (4, 25), (5, 22), (7, 10), (17, 5),
+    (18, -7), (21, -11), (22, -5), (23, -8), (25, -5), (26, 6), (15, 12), (19, 13), (27, 6), (8, 6),
+    (26, 13), (20, 6), (5, 33), (5, 13), (21, 5), (28, 7), (23, 11), (26, 9), (0, -6), (5, -12),
+    (6, 10), (9, -7), (10, -6), (13, 7), (14, -5), (15, 5), (16, 9), (18, 32), (19, 24), (21, 9),
+    (22, -7), (23, -7), (24, -6), (25, -13), (26, -6), (27, -5), (28, -5), (1, 12), (18, 14), (0, 6),
+    (21, 19), (6, 6), (5, 6), (18, 5), (25, 19), (27, 5), (28, 6), (17, 7), (5, 8), (4, 15),
+    (5, 7), (17, 5), (21, -6), (26, 7), (1, 9), (20, 5), (24, 6), (27, 7), (27, 14), (2, 7),
+    (19, 5), (21, 5), (17, 11), (21, 8), (17, 7), (1, -22), (3, -7), (5, 24), (6, 10), (9, 18),
+    (10, -6), (11, -5), (12, 8), (13, -5), (14, -5), (15, 23), (17, -13), (19, 16), (20, 8), (21, -7),
+    (22, -11), (23, -8), (24, -6), (25, -6), (27, -6), (28, 6), (22, 15), (20, 12), (22, 7), (0, -13),
+    (1, 9), (2, 74), (3, -16), (4, -13), (5, -24), (6, -14), (7, -10), (8, 7), (9, -9), (10, -16),
+    (11, -17), (12, -14), (13, -6), (14, -12), (15, -21), (16, -16), (17, 117), (18, 86), (19, -23), (20, -26),
+    (22, -20), (23, -38), (24, 29), (25, 17), (26, -18), (28, -8), (11, 9), (2, 13), (18, 5), (19, 11),
+    (4, 5), (1, 13), (14, 6), (21, 5), (25, 6), (26, 15), (0, -7), (1, 16), (2, 14), (3, 22),
+    (5, -15), (6, -11), (7, -7), (11, -10), (13, -5), (14, 10), (15, 15), (17, -7), (20, -6), (21, -11),
+    (22, -6), (23, 11), (25, -5), (26, 8), (15, 5), (20, 6), (21, 5), (25, 5), (21, 12), (23, 7),
+    (0, 5), (8, 5), (15, 6), (16, 6), (17, 20), (18, 7), (20, -7), (23, -6), (8, 6), (1, 6),
+    (17, 9), (15, 12), (5, 13), (23, 9), (19, 8), (9, 5), (19, 6), (20, 13), (21, 5), (1, 9),
+    (5, 5), (28, 7), (0, 12), (0, -7), (24, 19), (18, 7), (16, 5), (22, 5), (5, 7), (1, -5),
+    (6, 8), (7, 5), (9, -6), (15, 13), (18, 10), (20, -11), (22, -7), (23, 6), (6, 5), (10, 7),
+    (18, 6), (16, 15), (25, 18), (15, 15), (18, 6), (25, 5), (7, 11), (21, 5), (1, 6), (3, 74),
+    (5, -5), (21, -12), (23, -16), (25, -5), (17, 20), (0, -5), (1, 11), (6, 7), (9, -5), (15, 5),
+    (17, 14), (19, -6), (20, -6), (21, -13), (26, -5), (27, 11), (12, 18), (2, 6), (7, 6), (15, 20),
+    (17, -11), (18, -8), (19, 13), (20, -8), (21, -7), (22, 6), (25, -5), (28, 20), (17, 6), (18, 8),
+    (25, -7), (26, 31), (11, 14), (17, 15), (18, 15), (21, 7), (23, -5), (15, 34), (17, 10), (18, 6),
+    (25, 15), (15, 27), (17, 8), (18, -6), (21, -11), (23, 5), (25, -5), (28, 8), (6, 9), (25, 9),
+    (12, 11), (4, 11), (14, 10), (18, 7), (24, 13), (12, 7), (23, 5), (3, 7), (22, 9), (0, 8),
+    (19, 8), (27, 21), (11, 9), (4, 6), (19, 25), (20, -5), (5, 7), (12, 35), (23, -12), (1, 9),
+    (1, 17), (2, 12), (3, 8), (5, -6), (14, 23), (15, -7), (17, -5), (19, -5), (20, -5), (21, 11),
+    (22, 21), (23, -20), (25, -7), (18, 9), (2, 7), (0, 7), (18, 6), (4, 9), (6, 22), (20, 5),
+    (25, 8), (27, 6), (23, 9), (22, 5), (20, 5), (25, 9), (19, 9), (15, 15), (19, 9), (25, 8),
+    (20, 15), (18, 6), (24, 7), (18, 7), (2, 6), (4, 6), (17, -6), (21, -5), (23, 5), (26, 9),
+    (28, 6), (27, 6), (20, 13), (17, 13), (20, 6), (11, 15), (13, 6), (23, 10), (4, 6), (5, 14),
+    (23, 8), (13, 7), (22, 5), (23, 20), (5, 5), (6, 34), (21, -6), (5, -5), (17, 5), (20, -5),
+    (23, 34), (10, 7), (22, 14), (23, 6), (3, 5), (11, 7), (12, 5), (18, -5), (20, -5), (21, 10),
+    (22, 12), (25, -7), (0, -7), (3, -8), (4, -9), (5, 60), (6, -7), (10, -11), (11, -8), (12, -9),
+    (13, 7), (14, -7), (15, 5), (16, -13), (17, -12), (19, 20), (20, 10), (21, -28), (22, 7), (23, 18),
+    (24, -10), (25, 10), (27, 11), (28, -8), (21, 9), (1, -14), (2, -14), (3, -7), (4, -12), (5, -31),
+    (6, 16), (8, -7), (9, 15), (10, 11), (11, -8), (12, 9), (13, -8), (14, -13), (16, -9), (17, -14),
+    (18, 14), (19, 5), (20, -16), (21, 33), (22, 24), (24, -8), (25, 24), (26, 19), (28, -5), (5, 5),
+    (15, 8), (18, 7), (7, 6), (5, -7), (7, 22), (27, 7), (5, 8), (23, 6), (0, 11), (6, 6),
+    (17, 5), (20, -5), (21, 7), (2, 7), (7, 5), (23, 5), (4, 5), (17, -6), (19, 9), (24, 5),
+    (27, 6), (8, 6), (3, 5), (12, 18), (15, -6), (16, 7), (17, 16), (18, -5), (20, 8), (21, -12),
+    (22, -5), (27, 6), (17, 19), (6, -7), (9, -8), (10, 15), (13, 5), (17, 51), (18, -9), (20, -9),
+    (21, 7), (22, -5), (23, -12), (25, -5), (27, 10), (0, 23), (3, 12), (4, 7), (5, -13), (6, -11),
+    (8, -6), (10, 15), (12, -5), (15, -9), (17, 16), (18, -7), (19, -21), (20, 10), (21, -14), (22, 21),
+    (23, 20), (24, -7), (26, -9), (27, -11), (3, 7), (22, 9), (11, 15), (2, 7), (17, 6), (0, -5),
+    (3, -5), (4, 30), (5, 48), (9, 7), (10, -6), (11, -5), (15, -5), (17, -10), (18, -8), (19, -7),
+    (20, -11), (22, -6), (23, -11), (25, 15), (20, 6), (1, 12), (5, 20), (26, 12), (11, 7), (16, 13),
+    (19, 8), (20, 6), (5, 7), (20, 12), (21, -7), (25, 7), (21, 6), (26, 7), (0, 23), (3, 7),
+    (15, 5), (20, -5), (21, -6), (22, -5), (23, -7), (24, 21), (25, 13), (26, -6), (27, -5), (1, 12),
+    (3, -5), (5, -15), (6, 7), (8, 5), (9, -6), (10, -7), (14, -7), (15, 9), (16, -6), (18, 14),
+    (20, 6), (22, 13), (23, -17), (24, -6), (25, 8), (26, -6), (28, -5), (5, -10), (8, 31), (16, 5),
+    (17, -5), (18, -5), (20, 5), (22, 6), (19, 13), (20, 9), (7, 6), (18, 5), (14, 9), (25, 8),
+    (7, 7), (20, 17), (1, 7), (15, 6), (4, 6), (18, 5), (23, 6), (4, 7), (10, 6), (21, -6),
+    (22, 32), (23, -6), (24, 5), (18, 5), (23, 5), (18, 5), (20, 5), (21, 6), (23, 7), (21, 12),
+    (27, 6), (20, 15), (20, 11), (0, 5), (1, -13), (2, -5), (3, -5), (4, -6), (6, -10), (9, 85),
+    (10, 11), (12, -6), (14, -5), (16, -9), (18, -12), (19, -10), (21, 33), (22, -9), (23, -9), (24, -6),
+    (25, -13), (26, -5), (27, -5), (1, 11), (6, 6), (23, 5), (17, 5), (3, 6), (25, 13), (20, 19),
+    (23, -5), (11, 10), (14, 6), (16, 7), (17, -6), (18, -5), (9, 5), (19, 6), (20, 8), (21, 6),
+    (21, 12), (15, 13), (0, 5), (21, 5), (9, 8), (10, 6), (21, 5), (23, -5), (5, -6), (17, 7),
+    (20, 20), (18, 6), (21, 5), (8, 6), (17, 6), (21, 7), (5, -5), (17, 10), (21, 10), (23, -6),
+    (25, 8), (26, 6), (23, 11), (22, 13), (28, 7), (19, 5), (6, 9), (8, 6), (17, 10), (19, 5),
+    (6, 10), (6, 9), (15, -5), (16, 34), (22, -5), (21, 7), (18, 8), (5, 27), (0, 6), (1, 7),
+    (5, -13), (6, -6), (10, -7), (11, -5), (15, -5), (17, 21), (18, -15), (19, -10), (20, 8), (21, 29),
+    (22, 27), (24, -6), (15, -6), (16, 28), (12, 5), (21, 9), (24, 23), (25, -5), (19, 6), (23, 17),
+    (23, 5), (3, 7), (22, 9), (1, 6), (21, 9), (1, 7), (1, 8), (2, 16), (3, 18), (23, -7),
+    (5, 5), (6, 9), (1, 9), (16, 9), (21, 6), (4, 7), (5, -6), (23, 12), (19, 5), (11, 19),
+    (21, 5), (23, -5), (25, 5), (1, -6), (2, 18), (0, 43), (1, 7), (3, 8), (5, -17), (8, -5),
+    (9, -11), (10, 13), (11, -5), (12, -9), (13, -6), (14, -7), (17, 17), (18, -8), (20, -8), (22, -17),
+    (23, -13), (24, 19), (25, 13), (26, -14), (27, -10), (18, 6), (4, 8), (18, 6), (20, 5), (11, 12),
+    (13, 7), (22, 5), (23, -6), (18, 6), (25, 5), (18, 13), (19, -5), (21, 7), (24, 7), (25, 6),
+    (17, 6), (24, 7), (26, 7), (28, 7), (20, 6), (21, 5), (0, 5), (5, 5), (11, 6), (19, 32),
+    (20, -5), (21, -5), (17, 7), (28, 7), (2, 16), (17, 7), (20, 7), (17, 10), (23, 6), (5, 10),
+    (20, 6), (25, 5), (4, 10), (5, -7), (20, 25), (27, 6), (14, 6), (18, 7), (5, 11), (23, 8),
+    (1, -6), (5, -7), (13, 34), (17, 6), (23, -12), (24, 24), (25, -7), (26, -5), (28, 11), (3, 6),
+    (21, -8), (23, 21), (26, 7), (4, 5), (5, -5), (7, 6), (8, 7), (19, 5), (23, -5), (27, 7),
+    (26, 21), (15, 13), (8, 6), (17, 7), (15, 5), (5, 8), (24, 36), (25, -12), (2, 7), (1, 5),
+    (21, 5), (26, 6), (0, 7), (19, 7), (23, 5), (24, 10), (21, 17), (26, 7), (20, 5), (14, 14),
+    (20, 8), (5, 8), (22, 9), (19, 5), (6, 10), (16, -5), (17, -7), (18, 9), (19, -9), (20, -7),
+    (21, 9), (23, -7), (25, 22), (18, 6), (21, 12), (20, 20), (2, 10), (5, 8), (10, 8), (2, 10),
+    (18, 5), (14, 5), (21, 9), (22, 9), (19, 7), (18, 7), (25, 17), (5, 15), (6, 5), (21, -5),
+    (25, 7), (28, 6), (4, 11), (14, 10), (1, 36), (25, -6), (20, 11), (23, 5), (0, 15), (19, 13),
+    (2, 6), (1, 20), (17, -7), (18, 17), (21, 8), (23, -8), (25, -5), (23, 14), (23, -5), (25, 24),
+    (27, 6), (0, -5), (1, -5), (2, -5), (21, -5), (25, 48), (21, 8), (6, 9), (7, 7), (1, -12),
+    (17, -5), (18, -6), (23, -10), (24, -9), (25, -6), (26, 98), (6, 7), (21, 10), (4, 8), (20, 12),
+    (21, 8), (22, 15), (20, 7), (25, 18), (0, 11), (10, 19), (23, -7), (9, 5), (19, 6), (20, 8),
+    (21, 6), (9, 6), (15, 5), (17, 7), (19, 9), (16, 8), (18, 10), (21, -6), (22, 9), (23, 10),
+    (5, -7), (9, 48), (21, -8), (15, 5), (6, 7), (9, 6), (15, -8), (16, -6), (18, -5), (19, 91),
+    (21, -9), (22, -5), (23, -5), (25, -7), (23, 25), (3, 12), (1, 17), (2, 6), (17, -7), (23, -5),
+    (24, 21), (26, 5), (17, 10), (0, -5), (1, -8), (9, -5), (13, 33), (17, 6), (22, -5), (23, -13),
+    (24, 22), (26, -6), (28, 11), (5, 8), (6, 6), (19, 8), (18, 12), (25, 7), (1, 8), (18, 7),
+    (6, 9), (22, 6), (23, 15), (5, 38), (21, -5), (23, -5), (16, 9), (25, 5), (2, 7), (1, 14),
+    (25, 7), (27, 6), (9, 5), (19, 6), (20, 8), (21, 5), (24, 14), (19, 10), (23, 12), (2, 7),
+    (15, 7), (20, 7), (18, 6), (12, 6), (17, 18), (9, 6), (23, 13), (18, 7), (21, 5), (10, 12),
+    (1, 9), (2, 7), (11, 5), (15, -6), (17, 5), (18, 6), (23, -5), (21, 7), (6, 7), (1, -29),
+    (2, -25), (3, -21), (5, -20), (7, -19), (8, -16), (9, -39), (10, -27), (11, -50), (12, -33), (13, -25),
+    (14, 14), (15, 120), (16, 105), (17, -55), (18, -62), (19, 72), (21, 16), (22, 130), (23, -105), (25, 93),
+    (26, -8), (27, -19), (28, 14), (3, 5), (4, 7), (10, 10), (12, 12), (16, 6), (20, -5), (21, -6),
+    (23, 27), (15, 6), (0, -6), (1, -7), (4, 5), (5, 13), (9, 9), (10, -6), (11, -6), (17, 43),
+    (18, -8), (22, -7), (23, -16), (25, -13), (26, 5), (18, 10), (18, 7), (15, 6), (3, 6), (17, 15),
+    (1, 6), (25, 7), (7, 5), (0, 5), (1, 16), (5, 6), (23, 10), (6, 6), (3, 7), (6, 6),
+    (12, 7), (24, 12), (1, 6), (21, 5), (1, 6), (18, 5), (20, 5), (3, 7), (22, 9), (18, 12),
+    (12, 6), (13, 7), (15, 8), (17, 6), (17, 9), (12, 14), (18, 13), (19, 5), (4, 14), (6, 13),
+    (9, 5), (15, -5), (17, 12), (19, -5), (21, 5), (15, 8), (17, 9), (1, 7), (5, 8), (11, 5),
+    (17, 11), (2, 7), (1, -6), (4, 20), (14, 9), (25, 24), (17, 15), (27, 13), (3, 13), (23, 6),
+    (9, 5), (19, 6), (20, 7), (21, 5), (21, 15), (18, 6), (5, 17), (17, 6), (24, 7), (22, 5),
+    (3, -5), (7, 14), (8, 13), (11, -9), (12, -7), (14, 6), (15, -7), (17, -7), (18, 7), (19, -15),
+    (21, 11), (22, -12), (23, -10), (24, 14), (25, 5), (27, 5), (21, 5), (17, 5), (7, 7), (22, 12),
+    (6, 7), (25, 7), (2, 6), (24, 26), (17, 8), (19, -5), (20, 8), (27, 6), (20, 5), (6, 5),
+    (19, 5), (21, 9), (28, 14), (1, 8), (2, 16), (3, 18), (23, -7), (1, 6), (15, 6), (17, -6),
+    (18, 11), (5, 6), (18, 7), (1, 28), (4, 13), (14, 7), (23, -5), (25, -5), (10, 7), (23, 5),
+    (0, -17), (1, -31), (2, -15), (3, -7), (4, -25), (5, 40), (6, -18), (7, 44), (8, 13), (9, 40),
+    (10, -5), (12, -20), (13, 32), (14, -27), (15, -25), (16, -7), (17, -40), (19, 6), (20, 29), (21, 12),
+    (22, 23), (23, 8), (24, 9), (25, -7), (26, -8), (27, -13), (28, 5), (4, 5), (12, 14), (13, 7),
+    (15, -5), (16, 20), (19, -5), (21, 8), (23, -8), (1, 12), (17, 5), (18, 5), (5, -7), (9, 47),
+    (10, 5), (17, -5), (21, -9), (4, 11), (5, 7), (6, 11), (7, 14), (20, -5), (23, -7), (10, 5),
+    (21, 12), (23, 6), (26, 11), (0, 11), (6, 6), (13, 6), (17, 8), (1, 7), (19, 13), (21, 6),
+    (0, -6), (1, 32), (2, 9), (3, 5), (4, -5), (5, -8), (6, -5), (9, -5), (10, -5), (11, -10),
+    (12, 13), (15, -7), (16, -5), (18, -12), (19, -8), (20, -5), (22, -7), (23, -11), (25, -13), (26, 77),
+    (27, -6), (28, -5), (0, 25), (2, 18), (3, -6), (4, -5), (5, -7), (9, -5), (11, 9), (15, -6),
+    (17, -11), (20, -5), (22, -5), (23, -11), (24, 17), (25, 14), (26, -9), (28, 13), (4, 10), (5, -6),
+    (20, 20), (25, 5), (19, 9), (27, 7), (22, 6), (3, 7), (21, 11), (21, 6), (20, 7), (1, 13),
+    (11, 12), (13, 7), (22, 5), (23, -6), (23, 12), (11, 5), (18, 10), (20, -5), (22, 5), (26, 5),
+    (28, 6), (20, 6), (0, 9), (5, -8), (6, -5), (10, 12), (15, -5), (17, 16), (18, -7), (19, 18),
+    (20, 14), (21, -11), (22, -5), (23, 8), (25, -6), (21, 13), (9, 6), (25, 15), (18, 7), (0, 12),
+    (11, 6), (21, 7), (25, 7), (1, 8), (18, 6), (16, 6), (15, 8), (20, 8), (19, 8), (22, 7),
+    (25, 12), (5, 5), (24, 6), (0, 5), (24, 7), (25, -5), (22, 11), (22, 5), (22, 17), (5, 17),
+    (5, 6), (6, 9), (20, 15), (5, 9), (14, 5), (19, 8), (1, 7), (4, 9), (25, 6), (20, 8),
+    (6, 5), (9, 8), (11, -5), (12, 22), (19, -6), (20, 6), (21, -12), (23, 13), (3, 7), (6, 7),
+    (12, 7), (24, 6), (19, 5), (15, 10), (18, 10), (21, 8), (22, -6), (0, 8), (1, 8), (6, 11),
+    (16, 9), (22, -6), (21, 11), (20, 5), (15, 5), (17, 15), (17, -6), (18, 15), (5, 5), (6, 10),
+    (1, 6), (22, 5), (26, 8), (17, 5), (6, 5), (15, 5), (16, 13), (18, 7), (19, 23), (22, -5),
+    (25, -5), (2, 7), (11, 5), (14, 11), (22, 11), (23, -6), (0, 24), (17, 13), (20, 5), (19, 5),
+    (19, 13), (25, 8), (17, 5), (25, 7), (14, 12), (19, 6), (21, -7), (28, 7), (5, -5), (7, 15),
+    (27, 7), (18, 5), (11, 11), (20, 10), (3, 6), (21, 15), (15, 6), (4, 7), (17, 5), (6, 6),
+    (22, 5), (9, 5), (13, 6), (17, 7), (19, 12), (21, -5), (22, 9), (23, 17), (1, 10), (18, 5),
+    (5, 5), (5, -5), (17, 5), (20, -5), (23, 34), (6, 13), (2, 16), (6, 6), (17, 11), (21, -6),
+    (25, -5), (26, 5), (0, 10), (10, 8), (12, 6), (17, 8), (19, 5), (20, -5), (18, 12), (20, 6),
+    (15, 11), (1, 9), (12, 7), (14, 6), (17, 5), (7, 8), (1, -5), (5, 32), (7, 41), (9, -5),
+    (17, -5), (18, -6), (23, -5), (25, -5), (26, 8), (7, 7), (0, 29), (1, -6), (27, 7), (1, 5),
+    (5, 8), (20, 12), (21, -6), (11, 5), (25, 7), (20, 7), (19, 6), (5, 9), (0, 10), (18, 7),
+    (19, 12), (20, 8), (21, 7), (25, -5), (17, 5), (17, 6), (20, -5), (21, 5), (22, 5), (26, 9),
+    (4, 26), (5, 46), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -6), (20, -8), (22, -6),
+    (23, -10), (25, 18), (18, 14), (1, 9), (18, 12), (5, 9), (6, 8), (21, -5), (28, 6), (8, 6),
+    (26, 11), (17, 6), (1, 7), (19, 7), (17, 6), (11, 5), (23, 6), (24, 6), (18, 23), (21, 5),
+    (17, 5), (18, 6), (4, 11), (15, 5), (17, -8), (18, 13), (20, -7), (21, 17), (23, 10), (26, 6),
+    (15, 9), (21, 9), (24, 19), (25, -5), (15, 7), (18, 5), (21, 16), (18, 6), (27, 7), (7, 7),
+    (10, 7), (1, 10), (5, -8), (17, 9), (20, 5), (24, 6), (27, 7), (3, 6), (8, 28), (19, 14),
+    (20, -5), (21, -6), (23, -8), (18, 5), (20, 5), (17, 60), (18, -8), (21, -7), (25, -6), (27, 6),
+    (5, -6), (10, -5), (11, 34), (12, 17), (21, -7), (15, 8), (17, 5), (28, 7), (10, 13), (12, 6),
+    (11, 10), (20, 5), (20, 26), (15, 6), (19, 5), (20, 15), (4, 6), (6, 15), (23, -5), (20, 7),
+    (20, 12), (18, 5), (20, 7), (27, 7), (10, 7), (0, 18), (1, -5), (25, 10), (28, 6), (17, 5),
+    (23, 11), (21, 5), (23, 6), (25, 6), (1, 15), (3, 14), (10, 6), (14, 5), (25, -8), (3, 7),
+    (6, 7), (12, 7), (24, 6), (4, 8), (23, 16), (0, -19), (1, -5), (3, -9), (4, -23), (5, 5),
+    (6, -6), (7, -13), (8, -13), (10, -8), (11, -40), (12, -19), (14, -14), (15, 27), (16, 37), (17, 22),
+    (18, 27), (19, -31), (20, -19), (21, 47), (22, 15), (23, -30), (24, 11), (25, 35), (27, -9), (28, 23),
+    (17, 10), (1, 8), (23, 6), (17, 6), (1, 16), (6, 13), (25, 8), (28, 6), (0, 6), (1, -13),
+    (3, -16), (4, 26), (5, 23), (6, 19), (7, 13), (9, 24), (10, -9), (11, -27), (12, -22), (14, -8),
+    (15, -13), (16, -24), (17, 18), (19, 6), (20, 21), (22, -24), (23, -35), (25, -11), (26, 17), (27, 26),
+    (28, 7), (5, 17), (16, 10), (19, 13), (23, 11), (26, 6), (15, 10), (15, 19), (16, 6), (23, 23),
+    (1, -8), (3, -5), (4, -6), (5, -18), (6, -7), (7, -5), (9, -7), (10, -13), (11, 33), (12, 5),
+    (15, -9), (16, -7), (19, -11), (20, 37), (21, -9), (22, -7), (23, 90), (25, -10), (26, -5), (28, -6),
+    (23, 11), (1, 6), (2, 6), (22, 14), (13, 7), (1, 8), (4, 23), (25, -5), (14, 7), (23, 15),
+    (23, 7), (27, 7), (5, 5), (9, 6), (1, -10), (3, 10), (4, 58), (5, -15), (6, -6), (9, -7),
+    (10, -8), (11, -11), (12, -7), (14, 96), (16, 20), (17, -10), (18, -10), (19, -6), (20, -12), (21, -9),
+    (22, 10), (23, -35), (25, -17), (26, -5), (28, -6), (4, -5), (5, -10), (6, -5), (9, -5), (10, -8),
+    (11, -5), (17, -9), (18, -8), (20, -13), (21, -9), (22, 10), (23, 88), (18, 6), (21, 5), (22, 6),
+    (2, 11), (3, 8), (4, 5), (21, 5), (23, -5), (15, 5), (19, 10), (23, 8), (1, -6), (4, 6),
+    (6, -7), (7, 6), (9, 18), (10, 15), (11, -5), (12, -5), (16, -5), (17, -5), (19, -8), (20, 14),
+    (21, -5), (22, 26), (23, -6), (1, -7), (3, -5), (4, -6), (6, -7), (14, -6), (15, -6), (16, -5),
+    (17, -10), (18, -9), (19, -7), (20, -11), (22, -9), (23, 98), (25, 22), (0, 8), (1, -7), (3, 9),
+    (4, -5), (10, -5), (11, -7), (14, 8), (15, -6), (17, 5), (18, -8), (19, -6), (23, 38), (25, 12),
+    (18, 10), (0, 24), (1, 12), (2, -9), (3, -6), (4, -20), (5, -21), (6, -14), (7, -9), (8, -11),
+    (9, 27), (11, -14), (12, -12), (15, 33), (16, 30), (17, 17), (18, 18), (19, -16), (20, 11), (21, 14),
+    (22, -9), (25, -24), (26, -17), (27, -8), (21, 8), (20, 6), (1, 6), (25, 5), (3, 5), (18, 12),
+    (19, 12), (21, -5), (17, 5), (18, 6), (26, 7), (28, 7), (0, -32), (1, 7), (2, -20), (3, -25),
+    (4, -11), (5, 85), (6, 59), (7, 14), (8, -21), (9, 30), (10, 6), (11, -57), (12, -25), (13, -24),
+    (14, -34), (15, 28), (17, 35), (18, 41), (19, 58), (20, 28), (21, 31), (22, 13), (23, -75), (24, -23),
+    (25, -40), (26, -33), (27, -8), (28, -9), (11, -5), (13, 20), (21, -6), (23, 38), (0, -8), (1, -6),
+    (3, -7), (4, -5), (6, -6), (9, -6), (11, 28), (12, 23), (13, 20), (14, -7), (16, 6), (18, -13),
+    (20, -6), (21, 18), (22, -9), (23, 6), (26, -7), (28, -6), (0, 12), (18, 5), (10, 6), (12, 7),
+    (21, 6), (21, 5), (1, 6), (20, 7), (12, 7), (21, 12), (21, 5), (1, 17), (2, -11), (3, 26),
+    (4, 37), (5, 78), (6, 44), (7, 26), (9, -14), (10, -19), (11, -17), (12, -6), (15, -16), (16, -18),
+    (17, -16), (18, -21), (19, -21), (20, -40), (21, 7), (22, -20), (23, -7), (24, -9), (25, -11), (27, -10),
+    (28, 14), (0, -5), (5, -17), (6, -7), (9, -6), (10, -7), (11, -7), (12, -5), (16, -6), (17, -14),
+    (18, 22), (19, -11), (20, -15), (21, 24), (22, -8), (23, 74), (24, -5), (25, -7), (27, 36), (23, 25),
+    (20, 6), (21, 5), (7, 6), (15, -8), (16, -5), (17, 5), (19, 7), (20, 8), (21, 11), (22, -6),
+    (23, -7), (28, 20), (15, 15), (19, 10), (16, 5), (18, -5), (19, -5), (21, 11), (22, 25), (25, -5),
+    (4, 7), (18, 6), (17, 9), (18, 10), (19, 9), (18, 6), (22, 5), (22, 18), (18, 25), (8, 7),
+    (9, 9), (19, 7), (20, -5), (21, -5), (27, 13), (1, 7), (11, 10), (20, 10), (1, 7), (5, 18),
+    (10, 6), (11, 13), (19, 8), (4, 6), (5, -5), (6, 16), (21, 9), (20, 7), (23, 21), (1, 9),
+    (23, 7), (1, -5), (5, -7), (6, 72), (22, -5), (23, -5), (24, 6), (25, -10), (15, 5), (22, 17),
+    (0, 19), (1, 29), (2, -6), (5, -37), (6, 10), (7, 5), (9, 8), (10, 10), (11, -7), (12, -6),
+    (14, 8), (15, -7), (18, -9), (19, -13), (20, 6), (21, 16), (22, -11), (23, -10), (26, -9), (27, 10),
+    (0, -5), (4, 7), (5, 22), (6, 52), (10, 9), (15, -7), (17, -10), (19, -8), (20, -11), (21, 16),
+    (22, -7), (23, -17), (25, -7), (2, 7), (6, 6), (25, 12), (16, 12), (9, 5), (20, 9), (25, 6),
+    (6, 7), (18, 9), (28, 7), (1, 7), (1, 5), (6, 5), (18, 6), (18, 8), (19, 12), (20, 10),
+    (21, 5), (6, 7), (21, 11), (1, 7), (16, 11), (22, 6), (14, -7), (22, 13), (1, -6), (12, 5),
+    (18, -9), (22, 18), (19, 12), (21, 6), (13, 7), (4, 9), (0, 12), (6, 14), (13, 7), (16, 13),
+    (20, 5), (24, 6), (27, 7), (13, 7), (20, 9), (0, -5), (1, 56), (4, 101), (5, -33), (6, -9),
+    (9, -5), (14, -5), (15, -6), (18, -7), (19, -5), (20, -7), (21, -16), (23, -9), (25, -8), (18, 13),
+    (6, 7), (0, 21), (1, 26), (5, -11), (6, 5), (19, -5), (20, -7), (23, -5), (18, 7), (22, 24),
+    (23, -5), (12, 7), (19, 16), (3, 6), (21, 5), (15, 5), (18, 10), (4, 15), (13, 11), (7, 7),
+    (12, 5), (21, 6), (6, 7), (17, 16), (18, 9), (19, 5), (20, 5), (25, -5), (10, 10), (21, 11),
+    (19, 12), (19, 9), (1, 13), (11, 16), (23, -5), (5, 5), (19, 8), (21, 5), (1, 7), (20, 7),
+    (6, 7), (5, 8), (2, 10), (21, 9), (17, 6), (11, 28), (11, 16), (1, 6), (2, 7), (17, 5),
+    (20, 5), (28, 7), (1, 9), (17, 5), (1, 6), (2, 9), (20, 5), (6, 10), (2, 6), (18, 11),
+    (20, 5), (25, 9), (21, 6), (22, 5), (23, -5), (3, 6), (8, 5), (15, -10), (17, -5), (18, -8),
+    (19, -6), (21, -13), (22, 35), (23, 30), (27, 5), (5, 11), (4, 12), (25, 9), (0, 6), (21, 20),
+    (19, 6), (26, 16), (21, 6), (1, 5), (19, 5), (15, 6), (19, 9), (21, 22), (2, 6), (17, 17),
+    (13, 7), (19, 6), (26, 5), (28, 7), (0, 8), (0, -22), (1, 23), (2, 9), (3, -8), (4, 17),
+    (5, 20), (7, 15), (8, -8), (9, 20), (10, -11), (11, -19), (13, -12), (14, -15), (15, 6), (17, -17),
+    (18, -16), (19, 8), (21, 23), (22, -19), (23, -9), (24, 7), (25, -19), (27, -16), (28, 48), (3, 5),
+    (5, 13), (9, 7), (21, 10), (23, -6), (5, -5), (20, 27), (23, 9), (2, 6), (12, 7), (6, 9),
+    (12, 6), (25, 5), (0, 7), (1, 13), (3, 53), (4, 11), (5, -6), (11, -5), (17, -5), (18, -6),
+    (19, -6), (20, -5), (21, -5), (22, -5), (23, -11), (24, -9), (25, 23), (26, -7), (27, -5), (25, 12),
+    (1, 6), (21, 25), (17, 6), (24, 7), (1, -5), (4, 5), (10, 5), (11, 9), (14, 11), (16, 6),
+    (17, -7), (20, -6), (22, 5), (23, 5), (18, 5), (20, -6), (27, 7), (1, 17), (3, 6), (21, 7),
+    (2, 6), (26, 18), (18, 5), (20, 9), (0, 5), (23, 6), (0, -5), (1, -8), (4, -5), (5, 33),
+    (6, -7), (7, 39), (9, -8), (10, -5), (11, -5), (16, 19), (17, 6), (19, 6), (20, -10), (21, -9),
+    (22, -6), (25, -11), (26, 6), (17, 32), (0, 48), (2, -6), (3, -8), (5, -14), (6, -5), (7, -10),
+    (8, -8), (9, -8), (10, -14), (11, -6), (12, -13), (13, -14), (14, -12), (15, -6), (16, -15), (17, -9),
+    (18, -15), (19, 26), (20, 5), (21, -12), (24, 20), (25, 38), (27, 30), (28, 7), (5, 9), (3, 10),
+    (14, 5), (27, 7), (1, -5), (5, -5), (14, -16), (15, -9), (16, -10), (17, -8), (18, -7), (20, 13),
+    (21, 6), (22, 97), (23, -12), (25, -10), (11, 6), (17, 5), (0, 45), (1, 26), (2, -5), (3, -9),
+    (5, -8), (6, -6), (11, -6), (15, -9), (16, -6), (17, -5), (19, -11), (24, 15), (25, -9), (26, -5),
+    (27, 6), (28, 9), (0, 11), (1, 20), (3, -7), (4, -5), (10, 19), (13, -5), (14, -6), (16, -9),
+    (17, 23), (18, 7), (19, -16), (20, 5), (21, 22), (22, -10), (23, 6), (24, -7), (25, -16), (26, -7),
+    (27, -5), (28, -6), (0, 26), (1, 34), (2, 5), (4, -8), (5, -9), (8, -5), (9, -13), (10, -7),
+    (11, -11), (13, -8), (14, -6), (15, -12), (16, -7), (18, 9), (19, -7), (20, -11), (21, 30), (22, -8),
+    (24, -13), (25, 6), (26, -15), (27, 11), (28, 24), (21, 8), (17, 10), (26, 9), (23, 10), (1, -13),
+    (2, 39), (18, 14), (20, 7), (1, 5), (1, -7), (2, -5), (4, -7), (5, -13), (6, -9), (9, -9),
+    (10, -8), (11, -9), (12, -7), (13, -5), (14, -9), (15, 184), (16, -20), (17, 18), (18, 48), (19, -18),
+    (20, -11), (21, -36), (22, -18), (23, -20), (24, -6), (25, -13), (26, -6), (27, -5), (28, -6), (0, -6),
+    (3, -5), (11, 14), (13, 16), (17, -8), (19, -12), (21, 5), (23, 17), (25, 10), (26, -5), (27, 7),
+    (12, 5), (15, 10), (17, 7), (6, 6), (17, 13), (5, 5), (22, 6), (1, 10), (2, 6), (5, 10),
+    (6, 14), (7, -9), (8, -6), (9, 10), (11, -10), (12, 6), (13, -8), (16, 11), (17, 9), (18, 17),
+    (21, 22), (22, -26), (23, -19), (24, -7), (25, -21), (26, -14), (18, 5), (15, 9), (2, 6), (14, 5),
+    (16, 19), (5, -5), (6, 6), (21, 15), (23, 5), (0, 16), (1, -5), (24, 7), (25, 12), (28, 7),
+    (16, 6), (21, 5), (6, 14), (11, 6), (23, 11), (25, -5), (6, 6), (27, 7), (5, 7), (25, 6),
+    (19, 6), (1, 9), (22, 5), (14, 5), (19, 5), (9, 7), (18, 13), (9, 5), (21, 10), (6, 6),
+    (17, 5), (21, 9), (0, 5), (19, 5), (9, 6), (11, 19), (13, 50), (21, -6), (23, -5), (24, -5),
+    (25, -13), (1, 9), (23, 7), (1, 13), (14, 6), (21, 5), (1, -5), (5, -8), (10, 5), (18, -6),
+    (19, -7), (20, 55), (27, 5), (4, 5), (23, 12), (18, 14), (2, 9), (18, 14), (21, 5), (19, 9),
+    (6, 13), (17, 6), (24, 7), (17, 7), (18, 6), (18, 5), (20, 5), (1, -6), (5, -5), (9, -7),
+    (10, 24), (12, 10), (15, -6), (19, 17), (20, 9), (23, -15), (5, -5), (15, 54), (16, 28), (17, -7),
+    (19, -10), (22, -8), (23, -8), (25, -5), (3, 5), (14, 13), (7, 10), (22, 8), (19, 12), (23, 5),
+    (5, 9), (21, -5), (22, 9), (23, 12), (3, 7), (16, 8), (21, -5), (22, 10), (8, 6), (5, 9),
+    (6, 8), (9, 9), (10, 72), (11, -13), (12, -6), (20, -6), (21, -5), (23, -11), (6, 12), (21, 11),
+    (22, 5), (16, 24), (25, 7), (10, 6), (20, 14), (5, 5), (24, 7), (15, 5), (6, 9), (17, 6),
+    (12, 7), (23, 5), (18, 8), (1, -5), (17, 30), (18, -10), (19, -5), (20, 13), (21, 5), (23, -10),
+    (5, 5), (19, 6), (0, -5), (13, 5), (17, -7), (18, -7), (24, 29), (25, 9), (26, 12), (23, 14),
+    (17, 12), (0, 6), (15, 7), (16, 7), (17, 11), (19, 5), (23, -5), (6, 6), (21, 6), (25, 7),
+    (17, 6), (24, 7), (3, 6), (14, 5), (1, 5), (11, 5), (14, 13), (7, 7), (5, -6), (17, -7),
+    (18, 27), (19, 6), (20, 8), (23, -5), (27, 6), (3, 7), (4, 7), (4, 6), (25, 9), (18, 5),
+    (20, 5), (9, 8), (11, 20), (23, -5), (2, -7), (3, -5), (7, 5), (15, 7), (18, 12), (23, 27),
+    (25, -7), (0, -5), (1, -9), (4, 11), (10, 15), (16, -6), (17, -7), (18, -6), (19, 6), (21, 5),
+    (22, -8), (25, 25), (1, -6), (2, 15), (20, 12), (23, -6), (8, 6), (15, 6), (18, 13), (1, 16),
+    (5, 5), (18, 5), (27, 6), (26, 6), (4, 7), (0, -5), (4, 5), (11, 8), (12, 5), (20, -8),
+    (1, 11), (2, 6), (3, 13), (25, -5),
 ];

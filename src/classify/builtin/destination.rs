@@ -58,7 +58,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
-                 "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections"])
+                 "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
+                 "number of sessions", "sessions exceeds"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -119,7 +120,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["reverse dns", "reverse-dns", "rdns", "ptr record", "ptr resource record", "dns ptr", "no ptr", "missing ptr", "reverse lookup",
                  "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
-                 "does not resolve to", "hostname does not match", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
+                 "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve"])
             .scope(Scope::Destination),
     );
@@ -192,6 +193,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "high volume",
             "volume from your",
             "flooding",
+            "per second",
+            "message limit exceeded",
+            "daily message limit",
+            "mail limit",
+            "rate control",
+            "outbound mail quota",
+            "outbound quota",
+            "may only send",
+            "hour period",
         ])
         .scope(Scope::Destination),
     );
@@ -273,6 +283,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Message),
     );
     v.push(
+        r("dnsbl.lookup_failed", C::Dns,
+          "the receiver could not query a blocklist (an RBL or DNS lookup error): its own resolver trouble, not a listing of our IP")
+            .t(&["rbl lookup error", "dnsbl lookup error", "rbl lookup failed", "dnsbl lookup failed", "blacklist lookup failed",
+                 "blocklist lookup failed", "dns error on", "rbl lookup timeout", "dnsbl lookup timeout"])
+            .disp(Disposition::Transient),
+    );
+    v.push(
         r("text.attachment_listed", C::VirusContent,
           "an attached file or its extension is on the receiver's block list ('the extension of the attached file is blacklisted'): the message's content, not our IP")
             .t(&["attached file", "extension of the attach*", "attachment extension", "file extension"])
@@ -352,7 +369,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.helo_rejected", C::Protocol,
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
-                 "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified",
+                 "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "spoofed helo", "forged helo", "helo mismatch",
                  "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first"])
             .scope(Scope::Destination),
     );
@@ -360,7 +377,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("rfc5321.too_many_recipients", C::TooManyRecipients,
           "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
             .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
-                 "too many recipient attempts", "multiple destination domains per transaction"])
+                 "too many recipient attempts", "multiple destination domains per transaction", "recipients per message", "recipient limit reached"])
             .codes("452 552 451 450 455 421")
             .disp(Disposition::Transient),
     );
@@ -368,7 +385,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
-                 "too many recipient attempts", "multiple destination domains per transaction", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients",
+                 "too many recipient attempts", "multiple destination domains per transaction", "recipients per message", "recipient limit reached", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients",
                  "total of rcpts", "recipients exceeded"])
             .scope(Scope::Message),
     );

@@ -19,7 +19,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
-                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail",
+                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message"]),
     );
     v.push(
@@ -135,7 +135,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender",
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
-                 "domain must resolve", "sender does not exist", "sender address does not exist"])
+                 "domain must resolve", "sender does not exist", "sender address does not exist", "sender domain not verified",
+                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused"])
             .scope(Scope::Message),
     );
     v.push(
@@ -253,7 +254,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "authentication is required",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
-                 "receive your mail before sending", "senders to authenticate"]),
+                 "receive your mail before sending", "senders to authenticate", "apop"]),
     );
     v.push(
         r("auth.needs_tls", C::TlsRequired,
@@ -314,7 +315,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["starttls command first", "must issue a starttls", "starttls required", "tls required", "requires tls", "tls is required",
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
-                 "use an encrypted", "via an encrypted"]),
+                 "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission"]),
     );
     v.push(
         r(
@@ -397,7 +398,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the recipient address we sent is malformed (RFC 3463 X.1.3 'bad destination mailbox address syntax', 'malformed address', 'invalid format'): a syntax error in our RCPT argument, not an unknown user")
             .t(&["address syntax", "malformed address", "malformed destination", "malformed e-mail address", "malformed email address",
                  "malformed recipient", "does not conform to rfc", "not a valid rfc 5321", "not a valid rfc5321", "invalid format",
-                 "must specify a domain", "valid only as source"])
+                 "must specify a domain", "valid only as source", "address format"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
     );
     // Mailbox state.
@@ -408,7 +409,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
                  "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
-                 "overquotatemp", "overquotaperm", "not have enough space", "postfach voll", "boite pleine", "insufficient storage for the user",
+                 "overquotatemp", "overquotaperm", "not have enough space", "maximum mailbox size", "postfach voll", "boite pleine", "insufficient storage for the user",
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
@@ -483,7 +484,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error"])
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
@@ -500,7 +501,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
                  "service temporarily", "not available at this time", "maintenance",
                  "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable",
-                 "server closing connection", "closing connection"])
+                 "server closing connection"])
             .ev(Evidence::GenericWording),
     );
     v.push(
@@ -548,6 +549,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "disk full",
             "out of memory",
             "allocate memory",
+            "service error",
             "memory allocation",
             "pipe command",
             "pipe mail to",
@@ -646,6 +648,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "no helo",
             "before mail command",
             "pipelined input",
+            "too many bad commands",
+            "too many unimplemented",
             "didn't greet",
         ])
         .scope(Scope::Connection)
