@@ -270,7 +270,7 @@ fn tuning_split() {
     assert!(t.cat > k.cat && t.cat > c.cat);
 }
 
-/// The held-out set (`fresh5/replies.jsonl`, see its README): replies from receiving
+/// The held-out set (`fresh6/replies.jsonl`, see its README): replies from receiving
 /// systems absent from every tuning file, gathered and labelled by someone who did not
 /// read the classifier, and never read by anyone writing rules. Prints totals and
 /// confusion counts, never a row; asserts the figures first measured as a floor.
