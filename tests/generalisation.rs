@@ -237,31 +237,11 @@ fn tuning_split() {
         rows().into_iter().partition(|r| h.contains(&r.system));
     all_three("tuning: first held-out part (retired)", &first, false);
     all_three("tuning: original tuning part", &rest, false);
-    all_three(
-        "tuning: fresh/ (retired)",
-        &rows_from("fresh/replies.jsonl"),
-        false,
-    );
-    all_three(
-        "tuning: fresh2/ (retired)",
-        &rows_from("fresh2/replies.jsonl"),
-        false,
-    );
-    all_three(
-        "tuning: fresh3/ (retired)",
-        &rows_from("fresh3/replies.jsonl"),
-        false,
-    );
-    all_three(
-        "tuning: fresh4/ (retired)",
-        &rows_from("fresh4/replies.jsonl"),
-        false,
-    );
-    all_three(
-        "tuning: fresh5/ (retired)",
-        &rows_from("fresh5/replies.jsonl"),
-        false,
-    );
+    // Every later tuning file is a retired held-out set.
+    for file in &common::TUNING_FILES[1..] {
+        let set = file.trim_end_matches("replies.jsonl");
+        all_three(&format!("tuning: {set} (retired)"), &rows_from(file), false);
+    }
     // A guard against regressions on the rows the rules were tuned on (the figures in
     // BENCHMARKS.md); the held-out rows carry the thresholds. Disposition sits
     // lower since `fresh5/` joined: its replies quoted without a basic code are labelled

@@ -1085,12 +1085,11 @@ fn scope_for(
             }
             Stage::RcptTo => scope = Scope::Recipient,
             Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => scope = Scope::Message,
-            // Before any transaction, a refusal by the receiver's own rules can only be
-            // of us (our host, our HELO name): every message to the host waits.
-            Stage::Connect | Stage::Greeting | Stage::Ehlo | Stage::Helo
-                if category == Category::Policy =>
-            {
-                scope = Scope::Destination
+            // Before any transaction a rule's scope names nothing of this message or
+            // recipient: the category's usual scope at that stage holds (a policy
+            // refusal there can only be of us, the destination's).
+            Stage::Connect | Stage::Greeting | Stage::Ehlo | Stage::Helo => {
+                scope = category.usual_scope(stage)
             }
             _ => {}
         }

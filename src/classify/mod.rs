@@ -325,12 +325,15 @@ impl Category {
     /// `mail_from`, `data`, `data_end`, `bdat` → message; the connection's set-up
     /// and `rset`/`quit` → connection. `domain_not_found` and `no_mail_service` answered to
     /// `rcpt_to` are the recipient's (a relay's verdict on one recipient's domain),
-    /// elsewhere the destination's.
+    /// elsewhere the destination's. A `policy` refusal is the message's, except
+    /// before any transaction (connect, greeting, `EHLO`/`HELO`), where the receiver's
+    /// rules can only have refused us: the destination's.
     ///
     /// ```
     /// use tempfail::{Category, Scope, Stage};
     /// assert_eq!(Category::RateLimited.usual_scope(Stage::RcptTo), Scope::Destination);
     /// assert_eq!(Category::Other.usual_scope(Stage::DataEnd), Scope::Message);
+    /// assert_eq!(Category::Policy.usual_scope(Stage::Ehlo), Scope::Destination);
     /// ```
     pub const fn usual_scope(self, stage: Stage) -> Scope {
         use Category::*;
@@ -347,8 +350,12 @@ impl Category {
                 Stage::RcptTo => Scope::Recipient,
                 _ => Scope::Destination,
             },
+            Policy => match stage {
+                Stage::Connect | Stage::Greeting | Stage::Ehlo | Stage::Helo => Scope::Destination,
+                _ => Scope::Message,
+            },
             TooManyRecipients | MessageTooBig | SpamContent | VirusContent
-            | SenderAuthentication | SenderRejected | Policy | ContentFormat => Scope::Message,
+            | SenderAuthentication | SenderRejected | ContentFormat => Scope::Message,
             AuthRequired | AuthFailed | TlsRequired | TlsFailed | Protocol | ServiceUnavailable => {
                 Scope::Connection
             }

@@ -376,17 +376,22 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("rfc5321.too_many_recipients", C::TooManyRecipients,
           "too many recipients in one transaction: transient even as a 552 (RFC 5321 §4.5.3.1.10); send the rest in another transaction")
-            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
-                 "too many recipient attempts", "multiple destination domains per transaction", "recipients per message", "recipient limit reached"])
+            .t(TOO_MANY_RECIPIENTS)
             .codes("452 552 451 450 455 421")
             .disp(Disposition::Transient),
     );
     v.push(
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
-            .t(&["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients", "too many addresses", "too many envelope recipients",
-                 "too many recipient attempts", "multiple destination domains per transaction", "recipients per message", "recipient limit reached", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients",
-                 "total of rcpts", "recipients exceeded"])
+            .t(TOO_MANY_RECIPIENTS)
+            .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded"])
             .scope(Scope::Message),
     );
 }
+
+/// "Too many recipients in one transaction" wording, shared by the rule for a 452/552
+/// (transient by RFC 5321 §4.5.3.1.10) and the rule for any other code.
+#[rustfmt::skip]
+const TOO_MANY_RECIPIENTS: &[&str] = &["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients",
+    "too many addresses", "too many envelope recipients", "too many recipient attempts", "multiple destination domains per transaction",
+    "recipients per message", "recipient limit reached"];

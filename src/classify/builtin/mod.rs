@@ -245,7 +245,9 @@ mod tests {
                 r.id
             );
             assert!(!r.description.is_empty(), "{} has no description", r.id);
+            let mut seen = std::collections::HashSet::new();
             for p in &r.words {
+                assert!(seen.insert(p), "{}: phrase {p:?} given twice", r.id);
                 assert_eq!(
                     p,
                     &p.to_ascii_lowercase(),

@@ -101,7 +101,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
-                 "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachment extension", "attachments of this type", "content attachment",
+                 "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
                  "outbreak"]),
     );
@@ -135,7 +135,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender",
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
-                 "domain must resolve", "sender does not exist", "sender address does not exist", "sender domain not verified",
+                 "domain must resolve", "sender does not exist", "sender domain not verified",
                  "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused"])
             .scope(Scope::Message),
     );
@@ -252,7 +252,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
-                 "auth command first", "unauthenticated commands", "authentication is required",
+                 "auth command first", "unauthenticated commands",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop"]),
     );
@@ -286,7 +286,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too many auth failures",
             "authentication errors",
             "fail authentication",
-            "authentication failures",
             "unable to authenticate",
             "cannot authenticate",
             "application-specific password",
