@@ -2202,3 +2202,125 @@ fn fifth_round_limits_relays_and_lookups() {
     ];
     check_scoped(&cases);
 }
+
+/// The sixth round (written from `fresh6/`'s misses once it joined the tuning files):
+/// AUTH lock-outs, a 4xx "mailbox unavailable", a missing HELO, macros and suspicious
+/// archives, and "service unavailable" without a 421 held by its stage.
+#[test]
+fn sixth_round_lockouts_busy_mailboxes_and_sequence() {
+    let cases = [
+        // A lock-out after failed logins names our IP, but it is our credentials.
+        (
+            "421 4.7.0 Too many failed login attempts from your IP, try later",
+            S::Auth,
+            C::AuthFailed,
+            T,
+            Scope::Connection,
+        ),
+        // 535 only ever answers AUTH: a locked account is ours, not a recipient's.
+        (
+            "535 5.7.8 Your account has been suspended",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        // RFC 5321's text for 450 is not an unknown user.
+        (
+            "450 4.2.1 Requested action not taken: mailbox temporarily unavailable",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "450 Mailbox unavailable, try again",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // ...while a 5xx one still is.
+        (
+            "550 Requested action not taken: mailbox unavailable",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        // No HELO yet is the session's fault: every command on it fails alike.
+        (
+            "503 5.5.1 Send EHLO first, please",
+            S::MailFrom,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "503 5.5.1 TLS already negotiated on this session",
+            S::Starttls,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.7.1 Document contains macros, rejected",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Suspicious attachment refused",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Rejected: known spam host",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "451 Could not store the message, retry",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // "Service unavailable" without a 421 keeps the session: its stage holds.
+        (
+            "451 4.3.0 Service unavailable, try again later",
+            S::RcptTo,
+            C::ServiceUnavailable,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.3.0 Service unavailable, try again later",
+            S::DataEnd,
+            C::ServiceUnavailable,
+            T,
+            Scope::Message,
+        ),
+        // A 421 still closes the session.
+        (
+            "421 4.3.0 Service unavailable, closing channel",
+            S::DataEnd,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "554 5.7.1 rejected: inactive user",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+    ];
+    check_scoped(&cases);
+}

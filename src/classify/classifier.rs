@@ -1069,6 +1069,12 @@ fn scope_for(
     let mut scope = rule_scope.unwrap_or_else(|| category.usual_scope(stage));
     let stage_scoped = match category {
         Category::ServerError => true,
+        // "Service unavailable" without a 421 does not close the session: it is the
+        // receiving side's passing trouble with this command, like a server error.
+        Category::ServiceUnavailable => {
+            code.is_some_and(|c| c != ReplyCode::SERVICE_NOT_AVAILABLE)
+                && rule_scope != Some(Scope::Destination)
+        }
         Category::Protocol | Category::Policy | Category::Network | Category::Dns => {
             rule_scope != Some(Scope::Destination)
         }

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8414 (feature, category) entries.
+//! 29 categories, 4000 features, 8211 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,13 +48,14 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-36, 43, -37, -32, -18, 33, -34, -59, -86, -32, -14, 49, -11, -25, -45, -12, -20, 51, 24, 0, 11, 81, -1, 122, -6, 82, 20, -33, -16];
+pub(super) static PRIOR: [i32; 29] = [-33, 49, -36, -32, -16, 31, -36, -59, -85, -33, -11, 47, -13, -26, -41, -7, -24, 49, 22, 0, 10, 79, -4, 122, -5, 82, 15, -35, -10];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// The features' hashes, ascending (32-bit FNV-1a of the name in the comment).
 pub(super) static HASHES: [u32; 4000] = [
+    0x0008161a, // w:rule
     0x000a3c4c, // w:configured
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
@@ -62,9 +63,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0032f7b2, // b:address in
     0x0049d3ad, // w:method
     0x00745502, // b:rejected no
-    0x00aff7b1, // b:session open
     0x00d8753c, // b:permitted to
     0x00d933e5, // w:forbidden
+    0x00e71462, // b:messages to
+    0x010eed75, // b:org policy
     0x0134aa23, // b:provider for
     0x013f1302, // b:is achieved
     0x014502f9, // b:delivered reason
@@ -73,10 +75,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x01913d74, // b:com answer
     0x01a463b8, // b:administrative prohibition
     0x01b18504, // w:plus
+    0x01de9e3b, // b:to support
     0x01e431f9, // b:user azumakuniyuki
     0x01f01db2, // b:message gmail
     0x020648af, // w:verification
     0x020c084f, // w:directory
+    0x020ce62d, // b:forwardemail net
     0x0224c9dd, // w:next
     0x0231485e, // w:live
     0x02400a0a, // b:auth not
@@ -96,6 +100,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0300611c, // b:failure try
     0x0308dc8d, // b:messagelabs com
     0x031ef56f, // b:this is
+    0x03385247, // b:registered as
     0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x037382ce, // b:org see
@@ -104,21 +109,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x03941b72, // b:access denied
     0x03c93946, // w:sending
     0x03d037c5, // w:https
+    0x03d32e25, // b:by https
     0x03e9dbc1, // w:given
     0x04007989, // b:fully qualified
     0x041ef702, // b:this ip
     0x04264853, // b:past from
-    0x0429845e, // b:this mx
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04379cff, // b:full the
     0x04427ca7, // w:help
     0x0457ae1a, // b:internal failure
-    0x04667a55, // b:server local
     0x049948c7, // b:net ont
     0x04b67271, // b:messages they
     0x04c13d57, // b:invalid recipient
     0x04d5597c, // b:list expansion
+    0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
@@ -138,7 +143,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
-    0x065c2820, // b:writing spool
     0x06717e38, // b:senderscore org
     0x067558c8, // b:are trying
     0x067a7c75, // b:encryption required
@@ -146,11 +150,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
     0x06997f96, // b:host name
+    0x06b723c5, // b:all of
     0x06d9cd8c, // b:receivingrateperm gsmtp
     0x06fd2045, // b:sent from
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
     0x071befb5, // b:address sending
+    0x0724810f, // b:relaying not
     0x0732f7f8, // b:exceeded their
     0x0739a1ee, // b:send mail
     0x073e64c3, // w:unsupported
@@ -167,12 +173,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x07d67d4b, // b:address rejected
     0x07d903ed, // b:to view
     0x081efe51, // b:id spam
+    0x08288e0c, // b:need help
     0x08333f87, // b:is disabled
     0x0837cd52, // b:appeared to
     0x083c8d32, // b:rejected your
     0x08640ffc, // b:rate exceeded
     0x0866cfda, // b:au com
     0x0866ef38, // b:by one
+    0x0867e5bd, // b:net or
     0x0870c728, // w:cloudmark
     0x089bb5ae, // b:ehlo required
     0x089f1770, // b:jp recipient
@@ -192,6 +200,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08fa9eec, // b:authentication gsmtp
     0x08fb8663, // w:response
     0x09044e20, // w:overquotaperm
+    0x090a7b67, // w:memory
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
@@ -202,7 +211,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
-    0x098cbdcf, // b:virus or
+    0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
@@ -222,7 +231,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0af18a78, // w:mailer
     0x0af5b469, // b:in incorrect
     0x0b03655d, // w:doesn
-    0x0b0e8956, // b:unresolvable rfc
     0x0b0edb78, // b:detected that
     0x0b11d4b2, // b:this message
     0x0b2a7689, // b:org quota
@@ -230,8 +238,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b5050d0, // b:need rcpt
     0x0b6553da, // b:rejected server
     0x0b70030e, // b:or access
+    0x0b732369, // b:net to
     0x0b7c34cd, // w:daily
+    0x0b8a0cae, // b:must send
     0x0b92fafd, // s:rcpt_to
+    0x0ba21b8f, // w:progress
     0x0ba44516, // b:helo not
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
@@ -254,15 +265,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0cc68041, // b:veuillez essayer
     0x0cf83c92, // w:qualified
     0x0d064f7c, // w:exe
+    0x0d0cdc92, // b:http mx
     0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
     0x0d2276a1, // b:signature found
     0x0d268fd3, // b:security policies
-    0x0d2a04a3, // b:situation please
     0x0d2f7158, // w:read
     0x0d372d2d, // b:not being
-    0x0d55b38b, // b:should be
     0x0d739fd8, // b:failed authentication
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
@@ -270,7 +280,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dc58acc, // b:sending rcpt
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
-    0x0df65d00, // b:use this
     0x0e090f4f, // w:toemail
     0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
@@ -278,17 +287,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e343251, // b:com mail
     0x0e389695, // b:or forged
     0x0e60e9c9, // b:next time
-    0x0e80b525, // b:service ip
     0x0e86b7eb, // b:the intended
-    0x0e95764c, // b:session exceeded
     0x0e9eeb88, // b:have sender
     0x0ea8c9fc, // b:suspicious due
+    0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
     0x0ef6257e, // w:frozen
     0x0efc93af, // b:ac uk
     0x0f3a3ae3, // b:net user
     0x0f3cbb37, // b:found missing
     0x0f41d1e8, // b:afin de
+    0x0f5ae8da, // b:recipient unknown
     0x0f5d83ba, // b:likely unsolicited
     0x0f65b55e, // b:error bad
     0x0f662ed8, // b:smtp server
@@ -296,9 +305,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
     0x0f7d0e15, // b:dbl spamhaus
-    0x0f96b860, // b:unknown command
     0x0f9ef098, // b:from weren
     0x0fa7f613, // b:fixed maximum
+    0x0fba20ff, // b:support forwardemail
     0x0fbab1a2, // b:parameters or
     0x0fc86391, // b:about the
     0x0fc9336b, // w:many
@@ -309,12 +318,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x100a9c59, // w:double
     0x1073ee00, // b:blocked the
     0x10740256, // b:address not
+    0x10769aaf, // b:header if
     0x1092371e, // b:recipient example
     0x10af29af, // b:hop count
     0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
-    0x11052427, // b:to group
     0x1137a8dc, // b:is denied
     0x1145ea6b, // b:ci dessous
     0x1158b88f, // b:information aup
@@ -329,7 +338,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x120ea50d, // b:line is
     0x12170434, // b:authentication canceled
     0x121c46d6, // w:line
-    0x1227dd50, // b:to resynchronise
+    0x12300baf, // b:nullmailer queue
     0x1264c93a, // b:smtp invalid
     0x12718981, // b:required to
     0x127ed427, // w:reported
@@ -340,26 +349,22 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12bdb652, // b:is full
     0x12bf82d7, // b:messages this
     0x12d95b27, // b:end of
-    0x12fbfda5, // b:the size
-    0x130cb664, // b:username and
     0x131642d9, // b:in lmtp
+    0x132adc5f, // b:header message
     0x132ec790, // e:x.3.1
     0x134ce7a7, // b:un destinataire
-    0x1351479c, // b:were blocked
     0x1371ad89, // b:malformed mail
+    0x13811819, // b:org refused
     0x138af53c, // b:clamav net
     0x1391e83e, // b:user icloud
-    0x13a2aef4, // b:sessions from
     0x13a3abe7, // w:nested
     0x13b45c66, // b:later for
     0x13bb4eef, // w:based
-    0x13bd2776, // b:tu berlin
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
     0x13d20713, // b:invalid rcpt
     0x13d96902, // b:tls already
     0x13db8563, // b:recipients this
-    0x13e0fb23, // b:toemail recipient
     0x13e9acb3, // b:rejected because
     0x13f32175, // b:rcpts is
     0x140aac2a, // b:for sending
@@ -393,7 +398,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x162ecc49, // e:x.3.2
     0x162f479e, // b:org html
     0x1630dd23, // b:get removed
-    0x166560b6, // b:to sending
     0x1668c593, // w:azumakuniyuki
     0x1675b200, // b:rset to
     0x16763412, // b:service error
@@ -408,7 +412,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x173108d7, // b:reputation of
     0x1766f0e0, // b:domain name
     0x177115b3, // b:example icloud
-    0x1791f085, // b:spam content
     0x179d6b82, // b:invalid helo
     0x179f0562, // b:able to
     0x17c28e09, // b:to about
@@ -420,6 +423,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
     0x185685b9, // b:sender dmarc
+    0x18716080, // b:from before
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x189f93dc, // w:backend
@@ -430,12 +434,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18c5a300, // b:mail rejected
     0x18c6e6fd, // w:block
     0x18d098d1, // b:com client
+    0x18e08b3e, // b:and is
     0x18e11a88, // b:smtp connections
     0x18f5314c, // b:information in
     0x18fbab0d, // b:many received
     0x19101149, // w:administrator
     0x19572a59, // b:domain email
     0x1969dc45, // b:protection provided
+    0x197cc2a4, // b:failure unable
     0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
@@ -444,8 +450,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1a4c33ca, // b:been denied
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
+    0x1a84adcb, // b:email addresses
     0x1aaa3f99, // w:previous
-    0x1aad303e, // b:that helo
     0x1ab55eaa, // b:disabled recipient
     0x1ab71d5e, // b:on acme
     0x1ac66c1a, // b:content found
@@ -457,6 +463,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
     0x1bd0e235, // b:mail neko
+    0x1bd2ccb0, // b:relaying prohibited
     0x1bdbb21c, // b:sender is
     0x1be85942, // w:ips
     0x1c0368ec, // w:temporarily
@@ -467,8 +474,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c26b386, // b:domain see
     0x1c3b7fdc, // b:you tried
     0x1c3ebf0d, // b:bare lf
-    0x1c4c1666, // b:using mail
-    0x1c76b49c, // b:servers must
     0x1c82d9cd, // w:checks
     0x1ca16b78, // b:available now
     0x1ca5ce63, // w:but
@@ -484,13 +489,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d242a5a, // b:by our
     0x1d2d25de, // w:ptr
     0x1d2dc3a0, // w:alias
+    0x1d3daedb, // w:forwardemail
     0x1d3ef102, // b:mail data
     0x1d495d6f, // b:co jp
     0x1d4b16cd, // b:that time
     0x1d4cb121, // b:as policy
     0x1d773bad, // b:resend your
     0x1d79d7b6, // b:domain fix
-    0x1d855387, // b:there are
     0x1d85febf, // b:insufficient system
     0x1d901d33, // b:protonmail com
     0x1d913c35, // b:of gmal
@@ -505,7 +510,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1df7dfb8, // b:recipient bounce
     0x1dff25a1, // b:maximum line
     0x1dff61fd, // w:mailing
-    0x1e01b7a8, // b:smtp rejecting
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
     0x1e387596, // b:com mismatches
@@ -525,14 +529,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1ef6e85b, // b:legitimate mail
     0x1eff9c57, // b:required for
     0x1f1c8306, // e:4.5.1
-    0x1f240b85, // b:workspace account
     0x1f3191d8, // b:all recipients
-    0x1f32773c, // b:source domain
     0x1f44ffe1, // b:choose to
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
     0x1f809219, // b:command parameter
+    0x1f82ad25, // b:contain valid
     0x1f8b1885, // b:bin help
     0x1fa4938f, // b:kijitora neko
     0x1faca135, // b:correct helo
@@ -544,9 +547,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2013b050, // b:rate of
     0x202e5a0e, // b:envoyes vers
     0x202ea8fe, // b:neko nyaaaaaaan
+    0x2042349c, // b:address on
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
-    0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
     0x207f3635, // b:help mail
     0x20a64982, // b:has dmarc
@@ -567,7 +570,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21230367, // b:too high
     0x212f73fa, // b:bl spamcop
     0x213765cc, // w:mailbox
-    0x21376708, // b:spam classification
     0x213d4fe4, // b:frozen see
     0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
@@ -592,6 +594,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22852d6f, // b:temporarily blocked
     0x22954a93, // b:the mail
     0x229dbfd8, // b:org doesn
+    0x22b43c83, // b:are registered
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
     0x22e53665, // b:allowed rcpthosts
@@ -604,7 +607,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x234a1739, // b:mail google
     0x2354552c, // b:of messages
     0x2368e2d9, // b:email example
-    0x237b49f3, // b:verifier votre
     0x237cfd59, // b:in recipient
     0x23874863, // w:restrictions
     0x23a35037, // b:message probably
@@ -618,12 +620,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2430bb4b, // b:dkim did
     0x245f74d3, // b:send via
     0x2476e3b5, // b:full try
-    0x2477bf64, // b:set up
     0x24817fcd, // b:removal from
     0x2492647e, // w:fixed
     0x249f3a4a, // w:comcast
     0x24b497ca, // b:if this
-    0x24d234ed, // b:via our
+    0x24c1878b, // b:help forward
     0x24da9d9b, // w:mail
     0x24edc241, // b:administrator returned
     0x2505d178, // b:while sending
@@ -647,6 +648,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26193ec3, // b:please check
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
+    0x2629fbe6, // b:policy if
     0x263584fe, // b:ip unknown
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
@@ -664,18 +666,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27bf5ded, // b:id header
     0x27e5c549, // b:jp domain
     0x27e680c9, // b:email flagged
+    0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
     0x2822dda0, // b:invalid data
-    0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
-    0x2844bf2a, // b:to permanent
     0x2847de97, // w:probably
+    0x28486f79, // b:xbl spamhaus
     0x287463a6, // b:has no
+    0x2888005e, // b:net please
     0x28a347b2, // b:this system
     0x28aec6d2, // b:maximum message
     0x28b0e1cf, // b:penalty seconds
+    0x28b101b5, // w:store
     0x28bc8cd2, // b:being rejected
     0x28d2163d, // b:visit https
     0x28d76c7d, // b:message contains
@@ -704,8 +708,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a08bc6b, // b:failed for
     0x2a0dae69, // b:to authenticate
     0x2a3a19b2, // w:file
+    0x2a40e215, // b:block for
     0x2a472a83, // w:passing
     0x2a59b732, // b:emails sent
+    0x2a687b13, // b:sending too
     0x2a701fc4, // b:issue contact
     0x2a75890c, // b:system has
     0x2a8ff701, // b:of concurrent
@@ -724,7 +730,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b4c21bf, // b:negotiation failed
     0x2b512d7b, // b:command not
     0x2b66a540, // b:to domain
-    0x2b790097, // b:service bad
     0x2b7bd0ec, // b:me service
     0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
@@ -733,9 +738,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2baafd35, // b:clarify bl
     0x2baee05c, // w:bye
     0x2bb6d3ea, // b:overquotatemp gsmtp
+    0x2bba6071, // b:backend failure
     0x2bcd6870, // b:yahooinc com
     0x2bed4522, // b:process connection
     0x2bf31e3e, // e:x.4.0
+    0x2bf74cab, // b:in header
     0x2bfefe60, // b:error no
     0x2bff875b, // b:connection error
     0x2c06412d, // b:unavailable please
@@ -751,12 +758,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c74a563, // w:running
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
+    0x2cb8bb10, // b:has failed
     0x2cc2ae80, // w:hops
     0x2cc99087, // b:list xbl
     0x2cd5ae3e, // b:mail yahoo
     0x2ce322d9, // w:login
     0x2ce6463e, // b:information or
-    0x2ced946a, // b:situation nous
     0x2ceebe89, // b:corresponding forward
     0x2cf174e7, // b:please go
     0x2cf31fd1, // e:x.4.1
@@ -767,6 +774,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d23b211, // b:found example
     0x2d519abc, // e:x.2.0
     0x2d59069c, // b:reply to
+    0x2d5e09f2, // b:to validate
     0x2d5fc598, // b:seconds retries
     0x2d65a772, // b:sorry we
     0x2d65b4d8, // w:requires
@@ -784,9 +792,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e1cfe8b, // b:to mail
     0x2e24a69a, // b:are on
     0x2e3b1100, // w:poor
+    0x2e4738dc, // b:are an
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
     0x2eae948d, // w:terminated
+    0x2eb9213c, // b:mailbox busy
     0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
@@ -795,6 +805,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f00d5d9, // b:com temporary
     0x2f02af2b, // w:esmtp
     0x2f14477e, // w:access
+    0x2f2740f5, // w:scan
     0x2f519de2, // e:x.2.2
     0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
@@ -816,21 +827,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3026d382, // b:exist please
     0x3042c605, // b:exceeds limit
     0x30468c13, // b:too big
+    0x3046ce71, // b:policy mismatch
     0x3046cf3c, // w:presents
     0x30519f75, // e:x.2.3
     0x308a6eef, // b:forwarding agent
     0x308feff5, // b:please come
     0x30b81dd7, // b:mailbox address
     0x30c40dd1, // w:provider
-    0x30c4b729, // b:to end
     0x30dd3fd6, // b:recognized or
+    0x30de873c, // b:email service
     0x30e35be9, // b:com invalid
     0x30e6eb69, // b:command timeout
     0x30f3261d, // e:x.4.5
     0x3103b88f, // b:mail bin
     0x3105797b, // b:rfc https
     0x313ea208, // e:5.3.4
-    0x31575988, // b:subject contains
     0x3162e3a3, // b:rejected undeliverable
     0x316a8175, // b:send messages
     0x31a1968b, // b:the message
@@ -852,15 +863,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x328327ab, // w:these
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
+    0x32b34446, // b:return path
     0x32b3a2a6, // b:quota sessionid
-    0x32c2afb9, // b:to dmarc
     0x32cc39c5, // b:reject your
-    0x3303d357, // b:that all
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
     0x3335e5c8, // b:message length
     0x33680824, // b:policy all
+    0x33792f8c, // b:violation reason
     0x3399e79b, // b:must issue
+    0x339fca13, // b:send helo
     0x33ccbe9a, // w:acme
     0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
@@ -881,7 +893,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x34afd37e, // b:address user
     0x34f13d75, // b:krs yahoo
     0x3501fb53, // w:spool
-    0x3516f43d, // b:url in
     0x353ea854, // e:5.3.0
     0x3546a3c2, // b:bloquee pour
     0x3562349e, // b:your address
@@ -890,7 +901,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
     0x35af2664, // b:per connection
-    0x35bc1045, // b:temporary system
     0x35d1eb8f, // b:not match
     0x35d943f7, // b:command was
     0x35f38ba7, // b:policy check
@@ -911,14 +921,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
     0x36fee80f, // b:quota please
-    0x370ac762, // b:than messages
     0x3710649f, // b:account user
     0x3713dae7, // b:from ips
-    0x372d1dfb, // b:using spamhaus
     0x373eab57, // w:find
     0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
-    0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
     0x3773f991, // b:message content
     0x3779562e, // b:daily smtp
@@ -931,7 +938,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37e892d9, // b:at that
     0x37e8b8c1, // b:of haineko
     0x37f8ec61, // w:mikeneko
-    0x38251d0c, // b:the postmaster
     0x38258fa0, // b:dns entry
     0x38414d62, // b:accepted due
     0x3854b1f2, // b:ip network
@@ -947,7 +953,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38ee0858, // w:likely
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
-    0x390bc6bb, // b:to many
     0x3978e1a4, // b:failed http
     0x398b19e6, // b:called sent
     0x3996adac, // b:message from
@@ -966,12 +971,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a93fb69, // b:fill that
     0x3a9eeab0, // e:5.7.606
     0x3aab6771, // b:rejected incoming
+    0x3ab91581, // w:matches
     0x3abda068, // b:invalid address
     0x3adb73d9, // b:reset request
     0x3aebd552, // b:de nemesis
     0x3b03b845, // w:duplicate
     0x3b094dfe, // b:acme com
-    0x3b13f6b9, // b:votre configuration
     0x3b1a4b87, // b:only one
     0x3b21164b, // w:vfy
     0x3b24db66, // w:invalide
@@ -979,16 +984,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b45e724, // w:via
     0x3b60fae7, // b:to rcpt
     0x3b6ada5a, // b:header are
-    0x3b7a9562, // b:services to
     0x3b8dd6b7, // w:service
+    0x3b9ec6f9, // b:parameter must
     0x3baccd6c, // b:to email
     0x3bb35a0e, // b:view our
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
-    0x3bdec7f3, // b:to excessive
     0x3bf856b1, // b:my messages
     0x3c11d018, // b:jp does
-    0x3c1e8a14, // b:service permits
     0x3c37d4e5, // b:rejected bounce
     0x3c56147a, // b:sending spam
     0x3c5ef8a7, // b:org info
@@ -1013,6 +1016,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d9c4844, // b:response codes
     0x3d9eba29, // b:infra apache
     0x3df3a74c, // b:mailbox does
+    0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
@@ -1031,6 +1035,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3f1f5e0d, // b:spam by
     0x3f2c872f, // w:syntax
     0x3f30a043, // b:id your
+    0x3f327654, // w:alice
     0x3f43d704, // c:4xx
     0x3f82a7f7, // b:example comcast
     0x3fb1dfcf, // b:docomo ne
@@ -1040,10 +1045,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3fe74260, // b:unknown in
     0x40364b43, // w:argument
     0x40422a49, // b:ip source
-    0x404b00e4, // b:sessionid cyrus
     0x404c5930, // b:error delivering
     0x404e5d02, // b:mail servers
     0x4057f431, // b:contact postmaster
+    0x407bba19, // b:mail cannot
     0x4082d3b1, // w:said
     0x408ab093, // b:rejected access
     0x408bf9d2, // b:bounce sender
@@ -1051,17 +1056,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40b082e5, // b:rejected need
     0x40b4bdd5, // b:dmarc verification
     0x40b718c8, // b:facebook com
-    0x40be5a0b, // b:when checking
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e34b0b, // b:not fill
     0x40edb51d, // b:too quickly
     0x40f77104, // b:blocked for
     0x40f97f58, // b:message will
+    0x410564b3, // b:attachments are
     0x413584fc, // w:click
     0x4145851c, // b:per transaction
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
+    0x417364be, // b:available please
     0x4199467c, // b:lookup of
     0x419d77e8, // b:only accepted
     0x419fd555, // w:hostname
@@ -1079,12 +1085,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
     0x432167c3, // b:dns for
+    0x4322b954, // w:ports
     0x4330b5a7, // w:normal
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
     0x436985fa, // w:senders
     0x437df729, // b:denied for
     0x43865db9, // b:de regulariser
+    0x439ced21, // b:from alice
     0x43c0f030, // w:recognized
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
@@ -1095,7 +1103,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4449f9bc, // b:data in
     0x4465d90d, // w:required
     0x44770364, // w:icloud
-    0x449ec0ec, // b:unknown usersearch
     0x44a6b515, // b:is rejected
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
@@ -1103,7 +1110,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x45034b97, // w:incorrect
     0x450f90a5, // b:com timed
     0x45218b5f, // b:bad dns
-    0x4521e9b9, // b:using barracudacentral
     0x454317e8, // b:here by
     0x4555124e, // b:disabled or
     0x456685be, // b:have not
@@ -1112,7 +1118,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4586b6f6, // b:found name
     0x45893993, // b:by client
     0x459212f7, // b:xx smtp
-    0x4592b95f, // b:with valid
     0x4594054f, // b:http example
     0x45af6f2e, // b:reached limit
     0x45c0d659, // b:in google
@@ -1124,20 +1129,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
     0x463fbcbd, // b:spam or
-    0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
     0x46681124, // b:org not
     0x466fc438, // b:mailbox size
     0x468a68db, // b:by spf
+    0x468b7a01, // b:from already
     0x46975e96, // w:conform
     0x46a5e467, // w:authenticated
-    0x46b40c7c, // b:the last
     0x46ba6fae, // w:shironeko
     0x46c161da, // b:at later
     0x46c9ccf9, // b:is only
     0x46eed2ef, // b:method cram
-    0x46f3ed83, // b:temporary dns
     0x46f415ea, // b:mx host
     0x472b8d4d, // b:is shutting
     0x474fc39a, // b:has an
@@ -1151,7 +1154,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
-    0x48233855, // b:the target
     0x482851b3, // w:client
     0x4846e5e3, // b:error codes
     0x4858789c, // w:refused
@@ -1165,6 +1167,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48b62f3d, // b:per sender
     0x48d392e4, // b:at this
     0x48f0ffb6, // b:list see
+    0x48f31efa, // b:domain spf
     0x48f423c2, // b:refer to
     0x492f99ed, // b:in progress
     0x49387796, // b:send er
@@ -1172,8 +1175,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49cda230, // b:again for
+    0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
     0x4a329473, // b:destination address
+    0x4a388c35, // b:scan failed
     0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
@@ -1201,7 +1206,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
-    0x4cc0d5e3, // b:using bl
+    0x4cb6bef3, // b:requires valid
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
@@ -1210,9 +1215,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d25ca91, // b:example zoho
     0x4d2acb51, // w:html
     0x4d2f5070, // b:org user
-    0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
+    0x4d6d1517, // b:mailbox access
     0x4d742266, // w:looping
     0x4d8ff477, // b:the following
     0x4d99ca4f, // b:lien ci
@@ -1220,6 +1225,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4dc3753e, // b:policy rfc
     0x4dc76849, // b:google limit
     0x4dd559eb, // b:this failure
+    0x4de324f0, // w:ocf
+    0x4de4ee7f, // b:data data
     0x4e0768df, // b:multiple recipients
     0x4e0e65f5, // w:called
     0x4e1d4712, // b:dmarc check
@@ -1232,19 +1239,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4eb0815a, // b:our system
     0x4eb8373a, // b:msg dom
     0x4ec1dc7a, // b:with code
-    0x4ecb4439, // b:system resources
     0x4ef39099, // b:spam and
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
-    0x4f021677, // b:setup or
     0x4f1fb7ac, // b:more recipients
     0x4f470299, // b:address root
     0x4f5a2d20, // b:mail action
     0x4f61970c, // w:from
     0x4f6ab1cb, // b:jp please
     0x4f84f310, // w:plain
-    0x4f8f7fa2, // b:to malicious
     0x4fa72e34, // b:size limits
     0x4fb62019, // w:domains
     0x4fbf4af8, // b:taken mailbox
@@ -1252,10 +1256,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fc82123, // b:exceeded message
     0x4fed0d63, // b:recipient user
     0x4ff19980, // b:domain an
+    0x4fff41eb, // b:removal please
     0x502c1f5a, // b:not succeed
     0x504a07e3, // b:temporarily rejected
-    0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
+    0x50672cb8, // b:reason no
     0x5082c397, // w:nosuchuser
     0x5099b035, // b:done so
     0x50a3e08e, // b:com rbl
@@ -1269,7 +1274,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
     0x5159e7f7, // b:has detected
-    0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
     0x5189bba1, // b:refused due
@@ -1283,8 +1287,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51f4a92d, // b:to request
     0x521104db, // b:many connections
     0x52198ec9, // b:accounts answer
-    0x521bf396, // b:unauthorized relay
     0x52202a11, // b:invalid command
+    0x522b75a4, // b:send message
     0x522c9e96, // b:too busy
     0x5235439e, // w:unauthenticated
     0x525b9fdc, // b:unauthenticated mail
@@ -1293,15 +1297,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52958f2a, // b:virus eicar
     0x52ad6652, // b:recipient rejected
     0x52e331e9, // b:not exist
+    0x52ed686e, // b:refused user
     0x530394c6, // b:maintenance please
     0x53062345, // b:retrying will
     0x530bf7de, // b:connect to
-    0x5311c987, // b:that requirement
     0x53172f7d, // b:an unusual
     0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
-    0x536738fd, // b:tiscali it
     0x5379e892, // w:rset
     0x53ca9312, // b:domain closing
     0x53d146f5, // b:list please
@@ -1310,11 +1313,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54018d43, // b:com relay
     0x54130212, // b:allowed in
     0x5416b661, // b:eicar test
-    0x541ef26c, // b:userunknown libsisimai
     0x543a7286, // b:mx rule
     0x54783a7a, // w:space
     0x547d2641, // b:by header
-    0x54825126, // b:we mistreat
     0x54a65873, // b:dc net
     0x54c9526d, // b:relay mail
     0x54ee904d, // b:mail disableduser
@@ -1325,7 +1326,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5546dcbd, // b:already negotiated
     0x55474164, // b:was rejected
     0x554b5dae, // b:net addressee
-    0x555049ac, // b:submission port
     0x557abc5f, // w:online
     0x55825dc0, // b:recipient address
     0x55c6475e, // b:spam please
@@ -1345,6 +1345,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5680771f, // b:email according
     0x5681c2f1, // b:no spf
     0x56859eee, // w:there
+    0x56868602, // b:disabled for
     0x56b57d3b, // b:addresses rejected
     0x56b75da1, // b:via alternate
     0x56b7b020, // b:errors retrying
@@ -1364,6 +1365,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
     0x57b63126, // b:it appears
+    0x581fb402, // b:user ocf
     0x58264e46, // w:too
     0x583441db, // b:of your
     0x5847fcf8, // b:the domain
@@ -1372,6 +1374,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x589c15b0, // b:was detected
     0x589cba56, // b:from spam
     0x58ace982, // b:say helo
+    0x58af0d49, // b:valid email
+    0x58c66b60, // b:retry in
     0x58d90aaa, // b:vagrant vagrantup
     0x58d93939, // w:database
     0x58e0a639, // w:authenticate
@@ -1380,7 +1384,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x594b1956, // b:org service
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
-    0x5995d507, // b:signature data
     0x59ab1189, // b:rejected recipients
     0x59b307d3, // b:of service
     0x59ba7c89, // b:org has
@@ -1404,11 +1407,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
     0x5b19171a, // b:period please
-    0x5b1ad9c6, // b:the day
     0x5b2ab42f, // w:nekochan
     0x5b2c3942, // b:gmail does
     0x5b4167c1, // w:hourly
-    0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
     0x5b785738, // b:no reverse
     0x5b7b7622, // b:security reasons
@@ -1416,18 +1417,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b92ac9b, // b:cgi bin
     0x5bd817f8, // w:permitted
     0x5be0e10e, // b:mail transaction
+    0x5bebcf13, // b:please email
     0x5c3849c9, // w:sessions
     0x5c44437d, // b:orange fr
     0x5c497362, // b:for further
-    0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
     0x5c8790ee, // b:sending to
+    0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
     0x5cd75eb2, // b:sl email
     0x5cde263f, // b:domain is
-    0x5cf36774, // b:site policy
     0x5d117efd, // b:badmailfrom list
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
@@ -1435,10 +1436,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d8f1df4, // b:encryption is
     0x5d94b611, // b:schweikert ch
     0x5d9eb71a, // w:detected
-    0x5db86ed2, // b:taken too
     0x5db9208a, // b:please provide
     0x5dd540eb, // b:failure example
     0x5dd9d556, // b:not verified
+    0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
@@ -1452,10 +1453,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
-    0x5eb3ef59, // b:unverifyable sending
     0x5ebe6eda, // w:org
     0x5ef31e7b, // b:go microsoft
-    0x5f17050a, // b:smtp internal
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
@@ -1471,12 +1470,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
     0x5fe9917a, // b:to learn
-    0x5fed5c80, // b:support proofpoint
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
     0x60081350, // w:domain
+    0x60272173, // b:local user
     0x60354138, // b:log in
+    0x6062b3a6, // c:510
     0x6083345f, // b:to reach
+    0x6095863a, // b:email whitelist
     0x60a3030f, // b:from example
     0x60a529b0, // b:all bulk
     0x60a7afc2, // b:spf policy
@@ -1497,7 +1498,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
-    0x61d4c99c, // b:to smtp
     0x61d96a09, // b:rejected this
     0x61da4aa9, // b:retrying too
     0x61dbf4b2, // b:email cannot
@@ -1524,7 +1524,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x633f8984, // b:cloudmark sender
     0x634068c6, // b:ref http
     0x63477fd3, // b:that recipient
-    0x635e89b8, // b:to mailboxes
+    0x63514e70, // b:rejected inactive
     0x6362b85f, // c:517
     0x636416dc, // w:entries
     0x6365556e, // b:recipients for
@@ -1540,6 +1540,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
+    0x63f35774, // w:submit
     0x64059f58, // b:cuda nsu
     0x640ac420, // b:aborted mailbox
     0x64133a91, // b:back in
@@ -1548,8 +1549,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x64226a3f, // b:no route
     0x642bef70, // w:messages
     0x643656a8, // b:net blocked
-    0x64366fc8, // b:ua err
     0x64469b6a, // b:improper use
+    0x64494c03, // b:error bare
     0x644d171f, // w:say
     0x64526f12, // b:are busy
     0x6455d250, // b:will not
@@ -1564,7 +1565,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65423751, // b:must not
     0x654eb217, // b:protocol error
     0x6553d646, // b:with the
-    0x657e7345, // b:who can
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65c4e34d, // b:https support
@@ -1572,6 +1572,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65d6c0ac, // b:failed with
     0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
+    0x65f58f6b, // w:malware
     0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
     0x6611695b, // b:reject ip
@@ -1583,7 +1584,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
     0x664c44e0, // b:your host
-    0x664c715a, // b:user email
     0x6650333b, // b:an ip
     0x666dc406, // b:not configured
     0x66979f5e, // b:org said
@@ -1616,6 +1616,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x68a14bd3, // w:path
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
+    0x692fca5a, // b:error invalid
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
     0x694c5e03, // b:internal server
@@ -1623,11 +1624,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x69696f9b, // b:review our
     0x6969d818, // w:yahooinc
     0x69730d29, // b:ask your
-    0x6985f9cb, // b:virus content
     0x69bfeea7, // w:invalid
     0x69c814d5, // b:owner of
     0x69c97e25, // b:address this
-    0x69d56786, // b:sfr fr
     0x69eef5cb, // b:initiative go
     0x69f13cd3, // e:5.7.1
     0x6a009871, // b:unauthenticated email
@@ -1639,9 +1638,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a64bae2, // b:following identities
     0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
+    0x6a7b35f7, // b:sender user
     0x6a84ce82, // b:reported as
-    0x6a8ee5fe, // b:suspicious entries
     0x6a91936b, // b:fails to
+    0x6a9c44ce, // b:command requires
     0x6ae3ed06, // b:mail nullmx
     0x6ae82f56, // b:org sender
     0x6af13e66, // e:5.7.2
@@ -1652,10 +1652,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6b5c9f73, // b:much mail
     0x6ba7fdd0, // b:recipient via
     0x6bb5a38a, // b:mail has
+    0x6bc9cf71, // b:sender does
     0x6bccabf5, // b:smtp requested
     0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
     0x6c130875, // b:intended recipient
+    0x6c18b759, // b:and most
     0x6c1b24ba, // w:routing
     0x6c404cc9, // b:to process
     0x6c4246d5, // b:mail blockedmessage
@@ -1668,6 +1670,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6cd4ae42, // b:in past
     0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
+    0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d12968b, // b:com dnsbl
     0x6d1aac90, // b:mismatches client
@@ -1680,6 +1683,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6d660152, // w:administrative
     0x6d6bb134, // b:said email
     0x6d984f8e, // b:server has
+    0x6d9c7bd5, // b:it matches
     0x6da01746, // b:reachable please
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
@@ -1688,11 +1692,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6dbc19ee, // e:5.6.7
     0x6dc2ae23, // b:command pipelining
     0x6dc85b53, // b:client ip
+    0x6dc9f51b, // b:attachement please
     0x6dd245a8, // b:one of
     0x6dd9fc56, // w:rate
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
     0x6e0b6813, // b:and was
+    0x6e19803e, // b:fixed limit
     0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
@@ -1709,14 +1715,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f1610af, // b:authentication information
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
+    0x6f4bde6d, // b:provider and
     0x6f530e26, // b:the policy
-    0x6f5eb61e, // b:valid mx
     0x6f649747, // w:server
     0x6f6cfc78, // b:server error
     0x6f6f6af6, // w:over
     0x6f723161, // w:malformed
     0x6f8d5457, // b:address lookup
-    0x6fa0f6d9, // b:server timed
     0x6fb23b8e, // b:relay xx
     0x6fb8a03d, // b:not authenticated
     0x6fceb34b, // b:relay not
@@ -1726,12 +1731,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
     0x702f2bd7, // b:for reset
-    0x70572286, // b:such domain
     0x705a76e2, // b:contents violates
     0x705e4fa8, // c:534
-    0x706c7605, // b:size size
     0x707dfcc2, // b:codes for
-    0x708e4d8f, // b:turn on
+    0x70974e65, // w:imposed
     0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
     0x70bc1ea7, // e:5.6.0
@@ -1739,17 +1742,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x70d789f6, // b:domain to
     0x70f147d8, // e:5.7.8
     0x70fc5a98, // b:mail live
-    0x7110e266, // b:steps can
     0x712b5889, // b:because is
     0x712e20db, // b:accept messages
     0x7153e75b, // w:sbl
+    0x715cfca8, // b:server access
     0x715e513b, // c:535
-    0x7186d2e3, // b:vfy recipient
     0x71918566, // b:transmission channel
     0x71bdbf8c, // w:allowed
     0x71cddad8, // b:smtp relaying
     0x71f1496b, // e:5.7.9
-    0x7208ffa2, // b:to error
     0x721689c4, // b:many auth
     0x722a806b, // b:or mail
     0x722b5a1c, // b:because it
@@ -1757,7 +1758,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7257e8a8, // b:recipient list
     0x72614842, // w:directions
     0x726b24d3, // b:attempting to
-    0x7276d546, // b:they may
     0x7281fba9, // b:sorry you
     0x72a6c23d, // w:emails
     0x72ae7df2, // w:max
@@ -1767,22 +1767,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72c56489, // w:issued
     0x730af4a6, // b:com unrouteable
     0x7314fb9a, // b:email was
-    0x73255725, // b:size kb
     0x732a9c7a, // w:ssl
     0x732c19cc, // b:message data
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
-    0x734165a1, // b:the procedure
     0x73505b5d, // b:jp is
     0x73520e2f, // b:permanent failure
     0x73675c12, // b:mail receivingrate
-    0x7379f37e, // b:vous invitons
     0x737afeb8, // b:being delivered
     0x7386c2da, // b:incident de
     0x7386c332, // b:rbl reject
     0x7388decf, // b:or dkim
     0x738b38ee, // b:out while
     0x738d4870, // b:bit data
+    0x73911bfe, // b:already given
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
@@ -1793,12 +1791,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x74158156, // b:code nxdomain
     0x741830b6, // b:or helo
     0x7420abfc, // b:allowed on
+    0x7423eaa4, // b:account disabled
+    0x743817d8, // b:or ehlo
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
     0x7450957a, // b:daily quota
     0x745e55f4, // c:530
     0x74644f67, // b:is banned
+    0x746867cd, // b:queue id
     0x74713bb5, // b:you must
     0x7474736a, // w:xbl
     0x7486d36e, // b:in reply
@@ -1809,7 +1810,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x74d2f0a9, // c:421
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
-    0x74f50778, // b:server shutting
+    0x75039667, // b:note we
     0x75385e4e, // w:failure
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
@@ -1823,10 +1824,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x762b90c9, // b:down please
     0x76310481, // b:file is
     0x7634d4d8, // b:for xx
+    0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
     0x7678c3bf, // w:fix
+    0x769356d1, // b:on spamcop
     0x76a2c534, // b:rejected you
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
@@ -1848,9 +1851,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77f11a62, // w:appears
     0x77f7f2f0, // b:is trying
     0x781bdf84, // b:best protect
-    0x782c703c, // b:sorry can
     0x7831a080, // b:recipient inbox
-    0x78449990, // b:space and
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
@@ -1864,7 +1865,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78c27b06, // b:rejected mail
     0x790279be, // b:recipient here
     0x790b9187, // w:mailgun
-    0x7941c6c1, // b:smtp orange
+    0x79253eb6, // b:mta greeting
     0x79447e03, // b:policy analysis
     0x79609c6a, // c:521
     0x79631f24, // b:recipient addresses
@@ -1875,6 +1876,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79833e64, // b:policies chkuser
     0x7993ac18, // b:recipient has
     0x799f6f2b, // b:relay at
+    0x79a26b4e, // b:be immediately
     0x79af5a69, // e:x.7
     0x79b0782b, // b:com size
     0x79ccd484, // w:address
@@ -1886,14 +1888,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7a9c82bb, // b:sending this
     0x7aaf5bfc, // e:x.0
     0x7ac246fb, // b:to queue
-    0x7ac93bd1, // b:violates site
-    0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
-    0x7b183e09, // b:space please
     0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
     0x7b31de62, // b:smtp spam
     0x7b38d9d3, // w:both
+    0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
     0x7baf5d8f, // e:x.1
@@ -1907,7 +1907,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c1887a6, // b:org does
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
-    0x7c2d687d, // b:the links
     0x7c2dd585, // b:concurrent connections
     0x7c3b9f99, // b:sending quota
     0x7c3c700a, // b:the directions
@@ -1936,7 +1935,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
     0x7d369b37, // b:during mail
-    0x7d6427ec, // b:up authentication
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
     0x7daf60b5, // e:x.3
@@ -1944,7 +1942,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7dbcdb21, // b:rejete mail
     0x7dd2fe5a, // w:means
     0x7dde5779, // w:failed
-    0x7de20943, // b:services afin
     0x7de2e2b6, // w:valid
     0x7def9725, // b:authorized to
     0x7e183e4d, // b:entry currently
@@ -1959,6 +1956,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7e758418, // b:additional messages
     0x7e75d83c, // b:unnecessary spaces
     0x7e9454fb, // b:this connection
+    0x7ea4cae2, // b:as sender
     0x7ea752cc, // w:subject
     0x7ebb46cf, // w:explanation
     0x7f0b9da0, // b:click on
@@ -1966,28 +1964,28 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f323dd2, // b:codes section
     0x7f37738d, // b:multi recipient
     0x7f3916f4, // b:bad recipients
+    0x7f3c350b, // b:not spam
     0x7f450c94, // w:anti
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
-    0x7fa710b3, // b:size parameter
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fed4882, // b:client xx
     0x7fee63f9, // b:in blacklist
+    0x7ff520ab, // b:handshake failed
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
+    0x80321d49, // w:succeeded
     0x8041b523, // b:be unsolicited
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
-    0x80817107, // b:to find
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
     0x808e82ff, // b:guidelines gsmtp
-    0x809ab727, // b:spfbl sender
     0x80b28e9a, // b:service exmail
     0x80c348f4, // b:been listed
     0x80ccb5d3, // w:closing
@@ -1995,8 +1993,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80fae0e3, // b:time if
     0x80fb0a29, // b:record setup
     0x8113d904, // b:found by
-    0x81185fc0, // b:smtp syntax
     0x813a8011, // b:daily limit
+    0x813c94cf, // b:invalid spf
     0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
@@ -2025,16 +2023,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82a3b358, // w:past
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
-    0x82d82692, // b:verified the
     0x82d83eea, // b:mailing list
     0x82e2553e, // b:closed you
     0x82f18f59, // b:limited blocked
     0x8304c840, // b:messages and
-    0x83360371, // b:these emails
     0x835c08f3, // b:name required
     0x836a23b4, // b:pass authentication
     0x836d51e8, // b:berlin de
-    0x836e1be6, // b:user address
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
@@ -2047,6 +2042,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84147f22, // b:found haineko
     0x8417bd91, // b:from …
     0x84191465, // b:for mx
+    0x841f5c6b, // b:reached retry
     0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
     0x8449168c, // w:services
@@ -2057,12 +2053,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8464c3f0, // b:qq trouble
     0x8470ad97, // b:nature of
     0x84759a37, // b:com to
+    0x84806633, // b:policy helo
     0x848ac5f0, // b:org relaying
     0x848c4225, // b:provider to
     0x84a9be57, // b:ru recipient
     0x84b5324c, // b:ip address
     0x84c27611, // b:qualified address
-    0x84cf3d5f, // b:so already
     0x84d7d235, // b:seems to
     0x84ef28d8, // b:see http
     0x84f6fce0, // w:date
@@ -2085,12 +2081,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x861431c5, // w:were
     0x861cf753, // b:authentication type
     0x862971ba, // b:com accounts
-    0x862ab3cb, // b:virus was
     0x86343686, // b:have permission
     0x864d24ee, // b:mail unsolicitedmessageerror
     0x865e401a, // b:gmx com
     0x865e5e1e, // b:smtp the
-    0x8689f2b7, // b:symanteccloud com
     0x86a39184, // b:command too
     0x86b74b02, // b:must log
     0x86c61dc8, // b:of data
@@ -2099,23 +2093,22 @@ pub(super) static HASHES: [u32; 4000] = [
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
     0x8759c873, // b:com ip
-    0x8789aa81, // b:with missing
-    0x878dfccf, // b:up spf
     0x87ab3d11, // b:for sender
     0x87b90ce1, // b:mx https
     0x87c9b61c, // b:virus detected
     0x87d21018, // b:missing header
     0x87e0237b, // b:owned by
     0x87e9fc1e, // b:domains whose
-    0x88069976, // b:unavailable account
     0x881eb5af, // b:feel this
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
+    0x8841a1d8, // b:and retry
     0x88563359, // w:needed
     0x8859ca06, // b:com is
     0x885f6671, // b:later nexthop
     0x8863ddda, // b:using dnsbl
     0x8890a209, // b:message exceeds
+    0x8896bf09, // b:local spam
     0x889d3603, // w:reset
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
@@ -2140,7 +2133,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x897a1cd3, // b:trying to
     0x89a33cc2, // b:command out
     0x89a3be5d, // w:pass
-    0x89c3a845, // b:sorry recipient
     0x89cfd361, // b:example prodigy
     0x89d09938, // b:of rcpts
     0x8a05ca19, // w:rejecting
@@ -2153,14 +2145,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a511f46, // w:active
     0x8a7b557d, // w:cgi
     0x8a8584d3, // b:guidelines https
+    0x8a992542, // b:and http
     0x8a9c7ca1, // b:count exceeded
     0x8aa0369f, // b:is receiving
     0x8ab50889, // b:valid address
     0x8ace67ff, // b:recipient no
     0x8ada7fb2, // b:smtp temporary
-    0x8ae620b4, // b:the allowed
     0x8b00de83, // b:google com
-    0x8b2c0bbf, // b:valid reverse
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
@@ -2172,14 +2163,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b8d68fb, // b:required use
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
-    0x8bc7f071, // b:us hello
     0x8bd2e38c, // b:disk quota
+    0x8bd61549, // b:authorized by
     0x8bda25ca, // b:day for
     0x8c15cc41, // b:bouncing these
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
     0x8c3e89eb, // b:destination mailbox
-    0x8c482d25, // b:they can
+    0x8c4ef508, // b:allowed message
     0x8c5f2c04, // b:mail answer
     0x8c6bca99, // w:seconds
     0x8c7e4c37, // w:threshold
@@ -2190,17 +2181,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8cb44297, // w:issue
     0x8cc583fe, // b:resolver rst
     0x8d0a11db, // b:spam the
-    0x8d112bc7, // b:tls negotiation
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
     0x8d3fa3b5, // b:format chkuser
     0x8d45d49f, // b:listed in
     0x8d4efc4b, // b:administrator to
     0x8d5abaa4, // b:mail troubleshooting
+    0x8d5ccdf8, // b:likely not
     0x8d760f4e, // b:from header
     0x8d81947f, // b:in effect
     0x8d8ffb12, // b:requires all
-    0x8d9105d0, // b:the initial
     0x8d96fdd1, // w:fails
     0x8d9edc87, // b:mx for
     0x8da12ddd, // b:bulk email
@@ -2209,6 +2199,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e1f266e, // b:found in
     0x8e2ec90f, // b:size limit
     0x8e4f8fbf, // b:dictionary attack
+    0x8e7f01de, // e:4.0.0
     0x8e8c617c, // w:able
     0x8ec9332e, // b:smtp sender
     0x8ecbb503, // w:section
@@ -2218,19 +2209,22 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8ef769df, // b:noerror the
     0x8f0a722b, // w:outlook
     0x8f12be66, // w:action
+    0x8f1fee42, // w:validate
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
+    0x8f3156de, // b:recipient please
     0x8f411884, // b:refer your
     0x8f52c7c0, // b:refused by
-    0x8f55f96f, // b:whose servers
     0x8f5a06dc, // w:servers
     0x8f5d10ea, // w:potential
     0x8f6d70e7, // b:acme email
     0x8f6ee099, // e:x.5.4
+    0x8f77702d, // b:message must
     0x8f78c815, // b:request for
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
+    0x9002b60a, // w:locked
     0x9020fe49, // w:suspended
     0x90260d9b, // b:no id
     0x905093ad, // b:not reachable
@@ -2241,13 +2235,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
     0x9093dffe, // b:we do
-    0x90b4ac57, // b:trop de
     0x90be44d6, // b:ne jp
     0x90c02ee4, // b:com access
     0x90c2d20c, // b:accept mail
     0x90c48bc0, // b:double checking
     0x90c8a2c2, // b:denied eop
-    0x90cb7b5d, // b:unavailable helo
     0x90dc5ee1, // b:org query
     0x90dee080, // b:https senders
     0x90e06b39, // w:could
@@ -2257,7 +2249,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
     0x911e8d7a, // b:out amazonses
-    0x912709a8, // b:specified in
     0x9147b7a4, // b:limit has
     0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
@@ -2266,12 +2257,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9177c398, // b:that domain
     0x917ca8ec, // w:dd
     0x917e3758, // b:for assistance
+    0x918dea5b, // w:most
     0x91904cd9, // b:failed dmarc
     0x919f7518, // b:be closed
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
     0x91a7e274, // b:sent per
     0x91c77a93, // b:disableduser gsmtp
+    0x91d77b1e, // b:for security
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
     0x92090e63, // b:dynamic ip
@@ -2284,12 +2277,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x929ea953, // b:alternate means
     0x92a2dfc8, // b:currently your
     0x92d2475b, // b:invalid format
+    0x92d61a31, // b:denied invalid
+    0x92db1056, // b:most likely
     0x92dd692a, // b:user mailbox
     0x92e0c163, // e:5.5.3
+    0x92edd0d5, // b:problem on
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
-    0x93283bad, // b:to rfc
     0x933bfcdc, // b:proofpoint com
     0x93444d14, // b:user over
     0x9348383a, // w:commands
@@ -2303,6 +2298,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93a23e06, // b:many mime
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
+    0x93c59aab, // b:now please
     0x93cfdc65, // b:from has
     0x93db54a3, // b:verification and
     0x93dc6888, // w:accounts
@@ -2324,7 +2320,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x948bd6f1, // b:org responded
     0x94b1c16f, // b:jp responded
     0x94b6b59d, // b:name server
-    0x94c9a533, // b:to enable
     0x94e0c489, // e:5.5.1
     0x94f1ab7f, // b:from bounce
     0x951e01a3, // b:delivering to
@@ -2352,6 +2347,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9694fba6, // b:an rbl
     0x96a0c5fd, // b:instructions on
     0x96ab479f, // b:connection will
+    0x96b2cac5, // w:re
     0x96c944b4, // b:message moderation
     0x96fd522f, // w:disableduser
     0x972dfa80, // b:restricted characters
@@ -2370,6 +2366,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x98204b4d, // b:forward the
     0x982277fb, // b:com resources
     0x9836a07e, // w:day
+    0x98402137, // b:all server
     0x98465b7e, // b:com as
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
@@ -2401,6 +2398,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a2cfcb5, // b:response user
     0x9a3392d6, // b:postmaster verizonmedia
     0x9a52ce83, // b:command must
+    0x9a55637e, // b:rule imposed
     0x9a5f7b48, // b:that this
     0x9a62d45c, // w:bounce
     0x9a6723e4, // b:analysis reports
@@ -2409,6 +2407,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b0ddefd, // b:relay limit
     0x9b11edfd, // b:org session
     0x9b326f25, // b:aborted exceeded
+    0x9b3e03ac, // b:not right
     0x9b525966, // b:auth failures
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
@@ -2441,22 +2440,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
-    0x9d4b004c, // b:suspended due
-    0x9d5db29c, // b:twenty four
     0x9d5ec1bd, // b:failed to
+    0x9d63fe82, // b:from nullmailer
     0x9d673770, // b:please authenticate
-    0x9d7c685d, // b:unknown tld
+    0x9d8e04f1, // w:cn
     0x9d8f8c73, // b:verification failed
     0x9da609d7, // w:un
     0x9dbad921, // b:mail tiscali
     0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
+    0x9dde02e2, // b:imposed mailbox
     0x9de08ed8, // b:rejected for
     0x9e004c40, // b:has null
     0x9e284fa6, // w:analysis
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
+    0x9e385709, // b:is implemented
     0x9e4ee4c7, // b:spam mail
     0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
@@ -2471,9 +2471,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9eceb897, // b:name not
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
+    0x9ee35649, // b:allowed from
     0x9ef5bd52, // b:error closing
     0x9f184fcc, // b:example rambler
     0x9f1b0f0d, // b:size of
+    0x9f271091, // w:used
+    0x9f324241, // b:backscatterer org
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
     0x9f6dc3c7, // b:flagged as
@@ -2481,10 +2484,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
     0x9fc87d78, // b:we reject
-    0x9fdf150b, // b:the problem
+    0x9fdae18d, // b:that not
     0x9fe54def, // b:violation no
     0x9ff34444, // b:par nos
     0xa002c68c, // e:x.7.650
+    0xa00641a4, // b:don understand
+    0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
     0xa03b5527, // b:valid from
     0xa04ecb11, // b:come again
@@ -2512,11 +2517,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa1a9dbf8, // b:identities failed
     0xa1bc13f3, // b:or an
     0xa1bd006a, // b:error transferring
+    0xa1e8b921, // b:https forwardemail
     0xa1fc0a09, // b:missing valid
     0xa234ac8d, // b:listed by
     0xa2362f93, // b:mail relay
-    0xa2454a76, // b:workspace smtp
     0xa24836cf, // b:pass for
+    0xa268acee, // b:in mailbox
     0xa26dcee1, // b:com support
     0xa27880df, // b:and inactive
     0xa27cc3af, // w:du
@@ -2529,7 +2535,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa2aa8ee4, // w:we
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
-    0xa2f69e30, // b:the exploits
     0xa307bd1d, // b:requested authentication
     0xa30e887d, // w:system
     0xa317369a, // w:loop
@@ -2537,6 +2542,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa33a82c7, // b:queue message
     0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
+    0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
     0xa3ac62d3, // b:permission to
     0xa3f28b44, // w:phishing
@@ -2551,12 +2557,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa46e9f77, // b:bouncehammer jp
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
-    0xa4b4492f, // b:their email
     0xa4c0835f, // b:currently unavailable
     0xa4deb61c, // b:recipient because
     0xa4ed09b2, // b:accounts troubleshooter
+    0xa4f8e990, // b:domain cannot
     0xa50de4fd, // b:com spf
-    0xa5263744, // b:subtype no
     0xa54ced2a, // w:have
     0xa551b4c6, // w:policies
     0xa558a28e, // b:mechanism is
@@ -2565,8 +2570,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa560adbb, // b:all recipient
     0xa560ef92, // b:detected in
     0xa5916925, // b:spamcop net
+    0xa5934d6c, // b:an active
     0xa59bd25d, // w:vagrant
     0xa59e1556, // b:missing boundries
+    0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
     0xa5d98273, // b:server mx
@@ -2584,8 +2591,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa68ae626, // b:me adresse
     0xa68f0949, // w:com
     0xa692904a, // w:me
+    0xa6943ddf, // w:spammer
     0xa6a26374, // b:bad input
-    0xa6aa40ed, // b:user recipient
+    0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
     0xa6c2d4a0, // e:5.7.13
     0xa6c31175, // w:handshake
@@ -2597,6 +2605,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa71abbe3, // b:more than
     0xa71cffa7, // b:route to
     0xa7201af5, // b:message not
+    0xa7452951, // w:berkeley
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
@@ -2609,7 +2618,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7cd7c7c, // b:not send
     0xa7dcd093, // b:ip for
     0xa80227e5, // w:rdns
-    0xa808e3ce, // b:server xx
     0xa81d3eee, // b:account unavailable
     0xa826ceb7, // b:sending limits
     0xa8321366, // b:looks like
@@ -2621,6 +2629,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa866532e, // w:reached
     0xa87576d3, // b:sent please
     0xa8763fd1, // w:multi
+    0xa8894bd3, // b:is valid
     0xa88e1642, // w:cs
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
@@ -2630,23 +2639,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
-    0xa8da9627, // b:to addr
     0xa8dd7fba, // b:during policy
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
-    0xa91d4441, // b:syntax rcpt
     0xa934f1bc, // b:group who
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa93925cb, // b:com had
-    0xa9450d3f, // b:service denied
     0xa9541f0a, // b:dkim authentication
     0xa96fbc55, // b:mail dns
     0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
     0xa9b2e8ae, // w:rx
-    0xa9c07a96, // b:violation error
     0xa9c517f0, // e:5.7.26
     0xa9d2cd84, // b:entry contains
     0xa9df4dfa, // w:send
@@ -2675,6 +2680,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab2dfa03, // b:blocked using
     0xab3bbeb4, // w:root
     0xab5419bf, // b:rambler ru
+    0xab5950a9, // w:don
     0xab5f5517, // b:messages containing
     0xab64375e, // w:why
     0xab6e4870, // b:dnsbl example
@@ -2697,11 +2703,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac06cdd8, // w:laposte
     0xac16a88a, // b:from sender
     0xac22af73, // b:maximum messages
+    0xac2de975, // b:reason policy
     0xac435a10, // b:must contain
+    0xac647f04, // b:that is
     0xac7b3a08, // b:out of
-    0xac81fcc5, // b:valid only
     0xac9399ed, // b:permission denied
     0xacb753ca, // b:remote mail
+    0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
     0xad05e00a, // b:rfc address
     0xad13f50f, // b:user kijitora
@@ -2714,6 +2722,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad5ed47a, // b:host not
     0xad6f9de0, // b:the amount
     0xad87a5d3, // b:addr or
+    0xad8913d7, // b:sender invalid
     0xadb9e2b5, // b:from temporarily
     0xadbd8b5b, // b:error unknown
     0xadc1f984, // w:xx
@@ -2725,13 +2734,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae310227, // b:com called
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
+    0xae580a74, // b:ocf berkeley
     0xae5ba7b8, // w:transmission
     0xae601685, // w:minutes
     0xae6d9a27, // b:adress rejected
     0xae6de969, // w:adr
     0xae7d1070, // b:please visit
     0xae7df799, // b:address blacklisted
-    0xae8b70aa, // b:with message
     0xae8c08de, // b:virus found
     0xae8d8a89, // b:concurrent sessions
     0xae99a039, // b:domain address
@@ -2745,11 +2754,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaefe2867, // b:bounce example
     0xaf181a5a, // b:dns error
     0xaf18b217, // b:bounce messages
-    0xaf20bc05, // b:the system
     0xaf2ee0c7, // b:mechanism not
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
-    0xaf6668d8, // b:throttling failure
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
     0xaf88ac3f, // b:previous errors
@@ -2763,10 +2770,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
     0xafd88531, // b:has gmail
+    0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
+    0xaffb40ff, // b:on spf
     0xb003b52d, // b:xx has
+    0xb0283d57, // b:dnsbl and
     0xb03ecd5d, // b:illegal alias
     0xb047c600, // w:test
     0xb04a96c8, // b:destinataire est
@@ -2777,14 +2787,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
     0xb092a008, // w:ms
-    0xb099e673, // b:source bloquee
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
+    0xb0b850ee, // b:forward this
     0xb0ba84e4, // b:address does
     0xb0c2dee3, // b:allocation quota
     0xb0ceeec7, // b:retry later
-    0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
+    0xb0ea9c85, // b:in an
+    0xb0f16953, // b:sent has
     0xb0f9311d, // b:en feedback
     0xb1100b0b, // b:is blacklisted
     0xb1130532, // b:before data
@@ -2796,11 +2807,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb17589f1, // w:was
     0xb19f6d8e, // w:jp
     0xb1a361bd, // w:instructions
+    0xb1b09116, // b:on spamhaus
     0xb1bafdbb, // w:probability
     0xb1c1ab55, // b:rejected anti
     0xb1c7ccd3, // b:mail exchanger
-    0xb1cde363, // b:unauthenticated gmail
     0xb1e0c6a7, // b:com prod
+    0xb1f92143, // w:greeting
     0xb200b37d, // w:view
     0xb2030997, // b:or unexpected
     0xb209c004, // b:dns type
@@ -2808,7 +2820,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb228800d, // b:no such
     0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
-    0xb263543b, // b:smtp our
+    0xb2637ce2, // b:delivery to
     0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
@@ -2820,11 +2832,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb327ec9f, // b:not legal
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
+    0xb3c18977, // b:already active
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
-    0xb3d51b4f, // b:server of
     0xb3d5715e, // b:command unrecognised
     0xb3dea1db, // b:for explanation
+    0xb415eca1, // b:please stop
     0xb4194eea, // b:all senders
     0xb428edad, // b:mailbox call
     0xb4342eb9, // b:example jp
@@ -2835,10 +2848,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb44ba654, // b:in routing
     0xb45a6b9d, // b:in black
     0xb461262f, // b:received header
+    0xb473477b, // b:esmtp server
     0xb4841ba1, // b:postmaster yahoo
     0xb48ca796, // b:net lookup
     0xb4bbce9c, // w:email
-    0xb4bd654a, // b:to regularize
     0xb4c259dc, // w:mime
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
@@ -2879,7 +2892,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb69216d4, // b:account is
     0xb6b8f7d8, // b:invoice exe
     0xb6c2468e, // b:cs tu
-    0xb6d0ddb4, // b:spam this
     0xb6ddebb9, // e:4.4.5
     0xb6e4c577, // b:spam message
     0xb6ec14c7, // b:xx our
@@ -2894,12 +2906,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
     0xb7ea91f3, // b:password transition
+    0xb827361f, // b:message deferred
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
     0xb845bff6, // b:mail overquotaperm
     0xb84bd33c, // w:undeliverable
     0xb85d2b20, // b:results dkim
-    0xb8635dad, // b:smtp out
     0xb8787465, // w:dynamic
     0xb8867159, // b:in processing
     0xb8881f44, // w:as
@@ -2923,6 +2935,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb99e058a, // w:maximum
     0xb9b2c640, // b:the very
     0xb9bcbef3, // b:later too
+    0xb9cbe0b4, // b:edu recipient
     0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
@@ -2938,6 +2951,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba66d75e, // b:is invalid
     0xba89cbdf, // b:ip you
     0xba917b1a, // w:practices
+    0xba9e7365, // b:queue failed
     0xba9fa244, // b:to submit
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
@@ -2945,11 +2959,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbab6ab54, // b:entries for
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
-    0xbaeb9226, // b:user alice
-    0xbafcc2ce, // b:userunknown bouncehammer
     0xbb118aea, // w:supported
     0xbb418405, // b:com user
-    0xbb7dfd1e, // b:to abuse
+    0xbb6f5fe0, // b:you need
     0xbb842f4a, // b:list you
     0xbb97ac33, // b:provided by
     0xbb993721, // b:see rfc
@@ -2958,6 +2970,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbbcdd0c0, // e:x.1.3
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
+    0xbc2261ea, // b:blacklisted on
     0xbc2cd394, // b:failed missing
     0xbc40afd3, // b:the parameter
     0xbc68a66b, // b:to protect
@@ -2975,13 +2988,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcfca238, // b:hello you
     0xbd20a3f7, // b:to user
     0xbd4746bf, // w:peak
+    0xbd54ba10, // w:note
     0xbd5541ec, // b:domain and
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
     0xbd836cec, // b:according to
     0xbd882723, // w:an
     0xbd8a65ba, // w:bl
-    0xbd8ff46c, // b:using sbl
     0xbd9731ad, // w:on
     0xbd9baedb, // w:in
     0xbdafb068, // b:rfc specifications
@@ -2998,6 +3011,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
     0xbe556c5d, // b:faster next
+    0xbe5bf9b4, // w:writing
     0xbe733082, // b:http support
     0xbe7b6927, // w:present
     0xbe7c1baa, // b:by clamav
@@ -3016,13 +3030,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf3959b8, // b:is suspicious
     0xbf3ac6f6, // b:not accept
     0xbf42e359, // b:per dmarc
+    0xbf4d9dc7, // b:not deliverable
     0xbf5a70e5, // w:owned
     0xbf63c0f5, // b:in dns
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
     0xbf87cfde, // b:rpt vfy
     0xbf89f615, // b:command unrecognized
-    0xbfaf1595, // b:to kijitora
     0xbfb3bd22, // b:learn more
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
@@ -3037,12 +3051,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
     0xc09069cf, // b:command command
+    0xc0a80261, // b:whitelist forwardemail
     0xc0c422b7, // b:to unexpected
     0xc0cdd89f, // e:x.1.6
     0xc0cfa3ad, // b:helo ehlo
     0xc0d51434, // b:your helo
     0xc0ebfd18, // b:not authorised
     0xc0f1bdec, // b:cat prod
+    0xc0f879f1, // b:invalid hostname
     0xc0f989ef, // w:emetteur
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
@@ -3064,15 +3080,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc20b8cf4, // b:from user
     0xc227ac87, // b:send email
     0xc23484f8, // b:not point
-    0xc23cffd5, // b:transferring to
     0xc2407038, // w:according
     0xc24360f4, // b:email provider
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
-    0xc2523f0b, // b:with ehlo
     0xc265a9f8, // w:jane
     0xc26abc02, // b:about this
-    0xc27b3ce0, // b:unauthorized sender
     0xc2907dc7, // w:le
     0xc29b5638, // w:info
     0xc2b199c9, // b:mailbox disabled
@@ -3084,26 +3097,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3417928, // b:lookup failed
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
+    0xc3907f5a, // w:lf
     0xc39409ca, // w:clamav
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
     0xc39c8253, // b:fail is
+    0xc39e3435, // b:executable attachement
     0xc3a550da, // b:not recognized
     0xc3a941cd, // b:rfc syntax
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
+    0xc3da77b9, // b:message end
     0xc3f0dfbc, // b:review rfc
     0xc4118ded, // w:target
     0xc41f50de, // b:cliquer sur
     0xc4211b3f, // b:later from
     0xc42cf455, // w:number
-    0xc43b9d31, // b:user account
     0xc4459610, // b:authenticate their
     0xc45cfc15, // b:account that
     0xc46d2b03, // b:la procedure
     0xc48bb477, // b:blocked because
     0xc49e8429, // b:in local
-    0xc4a377b4, // b:to suspected
     0xc4b48fe1, // b:or fails
     0xc4bc5a07, // w:failures
     0xc4c2f315, // b:com response
@@ -3114,10 +3128,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc52c6937, // b:been temporarily
     0xc5406a55, // b:to https
     0xc54c073a, // b:detected an
+    0xc5500667, // b:relaying to
     0xc55690b6, // b:sent rcpt
     0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
-    0xc5c1777c, // b:who you
+    0xc5cd1ade, // b:id security
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
     0xc5ef4621, // b:fail policy
@@ -3141,7 +3156,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
     0xc6d02d6c, // b:limit allowed
-    0xc6d14d34, // b:succeed see
     0xc6de59a3, // b:the account
     0xc6f76fc8, // b:rejected invalid
     0xc6fb66bd, // b:not available
@@ -3163,7 +3177,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
     0xc7fe5d40, // b:rbl ip
-    0xc81dcf62, // b:to correct
     0xc83c9cfa, // b:example or
     0xc8519712, // b:many hops
     0xc86d0fec, // b:already instructions
@@ -3182,22 +3195,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
     0xc95fc87f, // b:to see
+    0xc97016f5, // b:minutes if
     0xc9a1d1ed, // w:kb
+    0xc9b026dd, // b:be full
+    0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9c33331, // w:simultaneous
-    0xc9e819b2, // b:unavailable or
     0xc9e9a6a2, // b:logged in
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
-    0xc9edd8f8, // b:virus scanner
-    0xc9fe7052, // b:signatures found
     0xca07de1c, // b:ips neko
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
     0xca3b6e59, // b:smtp address
     0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
+    0xca625012, // b:as spammer
     0xca83ecd0, // w:fully
     0xca879640, // b:in action
     0xcabbd6f0, // b:policy for
@@ -3212,12 +3226,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb20fb3f, // b:recipient account
     0xcb2998de, // b:error for
     0xcb2a11b5, // b:from remote
+    0xcb2f9576, // b:org for
     0xcb32a47f, // w:timeout
     0xcb5b4c1b, // b:deliver exception
     0xcb64bc49, // b:rejection on
+    0xcb655b4f, // b:rejected rate
     0xcb6c8e2f, // b:direct the
     0xcb78d817, // w:non
-    0xcb828f3a, // b:suivre la
     0xcbc64857, // b:alias table
     0xcbeeac03, // b:by an
     0xcbf824f5, // b:mail nosuchuser
@@ -3226,13 +3241,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc015a42, // b:authenticate first
     0xcc0312d0, // b:docs doc
     0xcc27daf6, // b:allowed https
+    0xcc32c182, // b:imposed as
     0xcc3bff80, // b:blocked by
     0xcc54237f, // w:guidelines
     0xcc5b7028, // b:need mail
-    0xcc6b77dc, // b:the link
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
-    0xcca74bf2, // b:spam score
     0xccad7f18, // b:inactive email
     0xccae0113, // b:failed message
     0xccb3557b, // b:the owner
@@ -3246,6 +3260,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd459f35, // b:example co
     0xcd6462c9, // b:must register
     0xcd7091f8, // b:account this
+    0xcd7f41d7, // b:of message
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
     0xcdbfdcef, // b:occured during
@@ -3260,6 +3275,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce09846b, // b:not be
     0xce2e5880, // b:invalid email
     0xce3ede78, // w:believe
+    0xce4d90c7, // b:forbidden by
     0xce52567c, // b:ip http
     0xce585c14, // b:bin answer
     0xce8b8583, // w:throttling
@@ -3271,7 +3287,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
     0xcf34c97e, // b:ube id
-    0xcf4971f1, // b:user in
     0xcf5d1bcf, // b:from unknown
     0xcf655565, // b:no message
     0xcf6cc7b3, // b:required before
@@ -3283,41 +3298,45 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfca79a7, // b:in to
     0xcfcc679a, // b:address and
     0xcfd8bca3, // b:noerror dns
+    0xcfe3704e, // w:associated
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
     0xd06e6fda, // b:was blocked
     0xd078447a, // b:message begindiagnosticdata
+    0xd09820d3, // b:please send
     0xd0a179ee, // b:inactive please
     0xd0a7f5c2, // s:data_end
     0xd0b3b780, // w:remaining
     0xd0c09bda, // b:nyaaaaaaan ezweb
     0xd0c75a0d, // b:de invalid
-    0xd0ce42f2, // b:vers la
     0xd0d544b5, // b:mail help
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
     0xd112cbbf, // w:before
+    0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
+    0xd164fee2, // b:country code
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
     0xd1984be8, // b:your reverse
     0xd1a63b3d, // b:without valid
     0xd1ad2744, // w:requirements
-    0xd1c634db, // b:spamming issues
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
+    0xd1e663b8, // b:implemented on
     0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
     0xd24cdcc2, // w:fast
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
+    0xd27d1b53, // b:error checking
+    0xd27f2f81, // b:not your
     0xd290e802, // w:new
     0xd29f3476, // w:volume
     0xd2a23512, // b:and review
     0xd2a836c6, // b:ip rejected
-    0xd2c06994, // b:starttls is
     0xd2c5737b, // b:banned sending
     0xd2cbdc4f, // b:by local
     0xd2cdbd1f, // b:query bl
@@ -3340,10 +3359,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd36afa64, // b:zen spamhaus
     0xd395b332, // b:ehlo or
     0xd3a6bb93, // b:per message
-    0xd3a80f2f, // b:the limit
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
+    0xd3d3907f, // b:mailbox has
     0xd3efac34, // b:check ip
+    0xd4142e26, // b:rejected virus
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
     0xd4536567, // b:blocked my
@@ -3359,7 +3379,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4e30725, // b:to store
     0xd4eb6f0c, // b:service temporarily
     0xd4f35b8e, // b:sender rejected
-    0xd4f40bc4, // b:the check
     0xd4f4bb3a, // w:permanent
     0xd50fb369, // b:number of
     0xd518308f, // b:from xx
@@ -3369,6 +3388,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5509ee0, // w:get
     0xd5511119, // b:command argument
     0xd55d2d17, // b:malformed or
+    0xd5728b24, // b:as possible
     0xd578e7d5, // w:not
     0xd587e69c, // b:none bad
     0xd59707a9, // b:is out
@@ -3376,7 +3396,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5c96304, // b:sender office
     0xd5db5c50, // b:per session
     0xd5eee41b, // b:from is
-    0xd600e92f, // b:votre situation
+    0xd5f25e24, // b:rejected problem
     0xd6291068, // b:relay access
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
@@ -3399,7 +3419,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd722706d, // b:spf record
     0xd72b1046, // b:accepted here
     0xd7354061, // b:mail for
-    0xd73de6e8, // b:to read
     0xd73ecc2b, // w:refusing
     0xd73ef32e, // b:example ne
     0xd74de3f3, // b:has sent
@@ -3415,7 +3434,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd803b408, // b:authentication failures
     0xd80476f4, // b:address see
     0xd80c1bf1, // b:is allowed
-    0xd80c4899, // b:support bin
     0xd80d2e28, // b:to contact
     0xd82c5d7b, // b:found eicar
     0xd8314039, // b:the content
@@ -3428,7 +3446,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8b16d14, // b:mail receivingrateperm
     0xd8c272be, // b:codes ip
     0xd8c4eb9c, // b:believe that
-    0xd8c5175f, // b:the service
     0xd8cc706a, // b:http postgrey
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
@@ -3440,7 +3457,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd94bc247, // b:example ac
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
-    0xd979c7c0, // b:smtp no
     0xd9b02924, // b:email account
     0xd9b2b76c, // b:kijitora libsisimai
     0xd9e3f51e, // b:hello ask
@@ -3448,12 +3464,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd9f2ff74, // b:filtered example
     0xd9f830db, // e:x.7.509
     0xda0bc2c7, // b:no longer
-    0xda13d434, // b:unsolicitedmessageerror for
-    0xda1c137c, // b:sur le
     0xda20fc0a, // b:maximum size
     0xda34675f, // b:multiple authentication
     0xda498342, // b:user is
-    0xda56facc, // b:user cs
     0xda5d1655, // b:no mail
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
@@ -3465,20 +3478,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdaca8aa5, // b:to be
     0xdaccf98f, // b:been greylisted
     0xdace03fc, // w:delivered
-    0xdadeb458, // b:violating our
     0xdaf9ceb4, // b:sender has
     0xdb061471, // b:reason email
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
+    0xdb44c689, // b:helo requires
     0xdb59205d, // b:max requests
     0xdb5f05e8, // b:org dmarc
     0xdb6203ac, // b:messages https
     0xdb78a1d2, // b:http cbl
-    0xdb83f273, // b:smtp this
     0xdbc129ed, // b:rejected due
     0xdbdc2a06, // b:for our
-    0xdbfee403, // b:smtp messages
+    0xdbe2fdd8, // b:policy recipient
     0xdc03c63b, // b:procedure https
     0xdc0dd617, // b:is too
     0xdc25647f, // w:answers
@@ -3495,11 +3507,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdcac4a5f, // b:exist user
     0xdcbd71e7, // w:usersearch
     0xdccd694c, // b:rejected message
+    0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
     0xdcf09148, // b:containing content
     0xdcf7aca1, // b:missing ptr
     0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
+    0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
     0xdd7812e0, // b:considered spam
     0xdd7ad989, // w:utf
@@ -3513,7 +3527,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
-    0xdde0e531, // b:to determine
     0xddf03077, // e:5.1.3
     0xddf322d8, // b:office com
     0xddf470ad, // b:message to
@@ -3530,11 +3543,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdeb5b71c, // b:ip as
     0xdec11fec, // b:neko example
     0xdec2b272, // b:not found
+    0xdec436b5, // b:one from
     0xded10bf1, // b:name service
     0xdedb49db, // b:rejected greylisted
     0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
-    0xdeff45ef, // b:to add
     0xdf10b558, // b:ntt docomo
     0xdf138e13, // b:error retry
     0xdf2c5ced, // b:to pass
@@ -3558,7 +3571,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0c6c222, // b:csi cloudmark
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
-    0xe0e7a067, // b:unknown authentication
     0xe0ede1cc, // b:name lookup
     0xe0ee2064, // b:addresses see
     0xe0f34d53, // b:load too
@@ -3574,8 +3586,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe1cf16e6, // w:filter
     0xe1cfff06, // b:dns failure
     0xe1d7eb8b, // b:for name
-    0xe1f10f3f, // b:unauthenticated senders
-    0xe1f5de22, // b:to unresolvable
     0xe1f66b30, // b:pseudo local
     0xe214e9d3, // b:rejected mailbox
     0xe2267771, // b:domain has
@@ -3585,8 +3595,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe263bbc4, // w:rbl
     0xe265bee3, // c:504
     0xe27296e4, // b:entry does
+    0xe29d81d0, // b:immediately succeeded
+    0xe2a3546c, // b:mta hostname
     0xe2a6a445, // b:to spam
-    0xe2b32f8b, // b:server not
     0xe2c8f798, // w:submission
     0xe2da31d5, // b:nekonyaan cat
     0xe2e6edcf, // b:canceled by
@@ -3595,19 +3606,22 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2eee964, // b:message blocked
     0xe2fbfbc2, // w:authorised
     0xe304f8a1, // w:destinataire
+    0xe3126111, // b:rfc violation
     0xe313ab9a, // b:domain that
     0xe316480b, // w:docomo
     0xe3235602, // w:want
     0xe333bffe, // b:name is
+    0xe33bc47c, // b:berkeley edu
     0xe35fac94, // b:answer to
+    0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
+    0xe3845770, // w:attack
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
     0xe3a1dc6d, // b:probably in
-    0xe3a7b6f8, // b:to parameters
     0xe3ac13e7, // b:character in
     0xe3b8d012, // b:vagrantup com
     0xe3e284e8, // w:start
@@ -3621,6 +3635,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe4682609, // b:invalid ip
     0xe46d5541, // b:sent too
     0xe47a06b3, // w:registries
+    0xe4802263, // e:x.7.4
     0xe490453b, // e:4.2.1
     0xe4a7cb7b, // b:postmaster facebook
     0xe4b68d5a, // w:example
@@ -3628,7 +3643,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe4d0dc4a, // b:jp user
     0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
-    0xe4f08795, // b:smtp iol
+    0xe4fa4626, // b:queue file
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
@@ -3637,17 +3652,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe5513a64, // b:content rejected
     0xe558f7a9, // c:555
     0xe565c39c, // c:501
-    0xe568eeef, // b:to say
     0xe574e680, // b:has exceeded
     0xe58023f6, // e:x.7.7
     0xe5806aff, // b:doesn match
     0xe5885395, // b:jp type
+    0xe5901ab1, // b:full or
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
     0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
     0xe5fb5805, // b:of at
-    0xe63a0639, // b:sophos email
     0xe65532a1, // b:https help
     0xe658f93c, // c:552
     0xe665c52f, // c:500
@@ -3656,18 +3670,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe69340a3, // b:disabled learn
     0xe6a02fe2, // b:addresses in
     0xe6a59fae, // e:4.7.23
-    0xe6b343a9, // b:unexpected name
     0xe6be7a1d, // b:the number
     0xe6c83c7b, // b:ip problem
     0xe6f30bb0, // w:microsoft
-    0xe713817e, // b:troubleshooting for
+    0xe6f7f81b, // b:body is
     0xe719b981, // b:com the
-    0xe726f290, // b:smtp dmarc
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
     0xe765c6c2, // c:503
     0xe768dcb0, // s:data
     0xe76e0ff6, // b:dns ptr
+    0xe7766c3e, // b:rejected if
     0xe780271c, // e:x.7.1
     0xe7844ebc, // b:the address
     0xe79c2d61, // b:ip or
@@ -3675,9 +3688,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
     0xe7fa7218, // w:mismatch
-    0xe8031d1f, // b:the group
     0xe80b53ad, // w:effect
-    0xe810183e, // b:to clarify
     0xe832865d, // b:not complete
     0xe858fc62, // c:550
     0xe861fc63, // b:sc unfortunately
@@ -3687,8 +3698,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8bb384e, // b:not registered
-    0xe8db7731, // b:smtp servers
-    0xe8f70ba5, // b:smtp session
     0xe91c37de, // b:kb max
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
@@ -3713,6 +3722,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeae237ba, // b:please resend
     0xeae2f64e, // b:is inactive
     0xeaf2bb66, // b:for example
+    0xeaf8958f, // b:in forward
+    0xeb1eb4a7, // b:email sent
     0xeb21b146, // b:invitons cliquer
     0xeb2471f6, // b:requires that
     0xeb3a2291, // b:four hour
@@ -3722,7 +3733,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeb65d7eb, // b:user not
     0xeb7e17f5, // b:com fwlink
     0xeb98f5a2, // b:many authentication
-    0xebae1eba, // b:spf failure
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
     0xebe807a3, // b:hops max
@@ -3763,7 +3773,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
     0xee5b446b, // c:540
-    0xee62d34c, // b:smtp virus
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
     0xee8f81d0, // b:it is
@@ -3772,16 +3781,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeea0b594, // b:ip is
     0xeea6cc16, // b:exception with
     0xeeab1249, // b:com recipient
+    0xeeb0c72a, // b:accepted right
     0xeebe1c44, // w:suspected
     0xeec06657, // w:unicode
     0xeec11e3c, // b:check failed
     0xeecf7bfc, // b:for one
-    0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
     0xeeed3f18, // b:recipient mailbox
     0xef092cda, // b:available due
     0xef0af504, // b:to http
     0xef24bd2e, // b:rcpt domain
+    0xef35fa73, // b:security policy
     0xef4a8a9a, // b:parse error
     0xef5ef3db, // b:rejected blocked
     0xef7d0531, // b:see https
@@ -3811,7 +3821,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0bb9380, // b:dnsbl lookup
     0xf0c4e61e, // b:more details
     0xf0cd07c9, // b:hst rte
-    0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
     0xf1261b2c, // b:limit is
     0xf128292b, // b:connections try
@@ -3826,7 +3835,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf19ed532, // b:com type
     0xf1ae2159, // b:doesn exist
     0xf1cc55f9, // w:disk
-    0xf1d3ccc9, // b:type lookup
     0xf1f79188, // b:policy rejection
     0xf2068095, // b:designated mailserver
     0xf2334499, // w:end
@@ -3838,6 +3846,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
     0xf2bec74c, // b:permitted by
+    0xf2c06055, // b:associated with
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
     0xf2da0e6d, // b:exceeds google
@@ -3846,14 +3855,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
     0xf3201818, // w:envelope
-    0xf32661f9, // b:start with
-    0xf32d77cf, // b:to reject
+    0xf32a53e9, // b:alice example
     0xf333ec53, // b:configuration too
-    0xf33b1c35, // b:the emails
     0xf33e03e6, // b:com domain
     0xf34c8b82, // b:rcp http
+    0xf38fd1ef, // b:or hdrs
     0xf39875af, // b:reject prod
-    0xf3ab7d45, // b:specified auth
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
     0xf3c2c203, // b:org too
@@ -3861,43 +3868,43 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3c6eca3, // c:452
     0xf3d91e9f, // b:command failed
     0xf3d9cd3e, // b:policy reasons
-    0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
     0xf3eec549, // b:invalid size
     0xf3f00ba3, // w:google
-    0xf4089505, // b:to not
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
+    0xf458bbb7, // b:net if
     0xf458c53e, // b:temporarily deferred
     0xf4617971, // b:busy try
     0xf4711f27, // b:postmaster example
     0xf47d8c90, // b:net xx
-    0xf47e679d, // b:syntax mail
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
     0xf4e1955b, // b:filtered and
     0xf4f2056c, // b:prodigy net
     0xf4fbe0d0, // b:recipient allowed
+    0xf5122804, // b:malware eicar
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
     0xf585388b, // b:not authenticate
     0xf5a8c215, // b:com reset
+    0xf5ab9643, // w:key
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
     0xf5d6c29b, // b:mailpolicy violation
+    0xf5dbc99a, // b:openspf org
     0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
     0xf5f9a0a5, // w:haineko
     0xf612aac1, // b:longer on
     0xf629e8fe, // b:messages ip
     0xf62abe09, // b:and mail
-    0xf63e209a, // b:write error
     0xf64d6c4a, // b:helo name
     0xf64e0ca0, // b:hour for
     0xf6557ad5, // w:concurrent
@@ -3926,8 +3933,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf7b7ac46, // w:attachments
     0xf7d8bced, // b:black listed
     0xf7f3239d, // b:http go
+    0xf7f41bb4, // b:rejecting due
     0xf807293a, // b:message please
     0xf81e8e50, // b:messagerie laposte
+    0xf825b3f5, // b:data rejected
     0xf83cb114, // b:try later
     0xf858b6dc, // b:mailbox local
     0xf85a867a, // b:address verification
@@ -3936,7 +3945,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf8c6f482, // c:455
     0xf8d142b7, // b:or discontinued
     0xf8e8f821, // b:sending email
-    0xf8fbd6ca, // b:to connect
+    0xf9069695, // b:your intended
     0xf919d14c, // b:eop prod
     0xf9275fee, // b:com email
     0xf93a0bf6, // b:mailserver for
@@ -3947,7 +3956,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
     0xf9788a50, // b:net via
-    0xf97ad970, // b:target address
     0xf9841f5b, // w:possible
     0xf9ace215, // b:ch help
     0xf9b1d005, // b:have authentication
@@ -3961,6 +3969,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfa6cbef8, // b:smtp user
     0xfa746a4b, // b:must specify
     0xfa7d4f33, // b:postmaster yahooinc
+    0xfa8ff62b, // b:mail that
     0xfa95a235, // b:mx malformed
     0xfaa1de66, // w:codes
     0xfaa22f6b, // b:of bit
@@ -3991,7 +4000,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
-    0xfc4e1e58, // b:unknown relay
     0xfc533897, // w:worm
     0xfc8f9a6e, // b:because your
     0xfc96bd97, // w:mailfrom
@@ -3999,12 +4007,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
     0xfcc032c1, // b:com esmtp
-    0xfcc0a2ef, // b:the nature
     0xfcc0a8a7, // b:of mail
     0xfcf07f11, // b:est bloque
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
-    0xfd0daa6a, // b:the spamhaus
     0xfd1857c2, // w:alternate
     0xfd1afe3c, // b:address must
     0xfd244b60, // w:edu
@@ -4013,7 +4019,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfd7b1545, // b:an spf
     0xfd7d28d6, // b:mx example
     0xfd8f7ce8, // w:input
-    0xfd90b963, // b:than once
     0xfd96bbe1, // b:judged to
     0xfda6bdf9, // b:com reject
     0xfdbd6243, // b:delivered please
@@ -4027,10 +4032,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe2d8a86, // b:net comcast
     0xfe4e098e, // b:too much
     0xfe52490e, // b:headers to
-    0xfe5c40cf, // b:smtp domain
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
-    0xfe6b5dcf, // b:spam client
     0xfe80eb42, // b:delivery failed
     0xfeb3bcd7, // b:or user
     0xfed850eb, // b:fwlink linkid
@@ -4047,9 +4050,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff4b6aa6, // b:rfc from
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
-    0xff652415, // b:spam virus
-    0xff6cca28, // b:to libsisimai
-    0xff6f4792, // b:temporary lookup
     0xff8612ad, // b:aaaa lookup
     0xffa29226, // b:net error
     0xffa9e560, // w:exceed
@@ -4059,1101 +4059,1081 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 3, 5, 7, 9, 10, 11, 14, 15, 16, 18, 19, 22, 23, 23, 24,
-    26, 27, 29, 30, 30, 34, 35, 37, 37, 38, 38, 39, 47, 48, 48, 50,
-    51, 53, 54, 55, 56, 59, 60, 62, 62, 63, 64, 66, 66, 68, 70, 81,
-    93, 106, 107, 109, 113, 114, 115, 118, 119, 119, 123, 123, 123, 123, 123, 128,
-    130, 131, 133, 135, 136, 136, 137, 138, 141, 142, 143, 144, 144, 145, 145, 146,
-    146, 147, 148, 149, 150, 151, 153, 154, 154, 155, 157, 158, 158, 158, 163, 163,
-    163, 163, 169, 173, 183, 185, 185, 186, 191, 191, 191, 191, 192, 195, 211, 211,
-    212, 213, 213, 215, 216, 216, 217, 218, 218, 218, 218, 218, 219, 221, 222, 223,
-    224, 225, 226, 227, 228, 228, 231, 231, 232, 232, 233, 233, 237, 237, 238, 238,
-    239, 244, 245, 245, 247, 248, 249, 250, 250, 256, 256, 257, 258, 260, 260, 260,
-    261, 261, 262, 263, 264, 265, 266, 271, 271, 271, 278, 279, 280, 281, 282, 283,
-    285, 311, 313, 313, 313, 315, 317, 318, 344, 345, 348, 349, 351, 353, 354, 357,
-    358, 358, 359, 360, 362, 364, 366, 368, 369, 370, 371, 372, 373, 373, 376, 377,
-    378, 378, 379, 380, 381, 382, 386, 387, 388, 390, 391, 399, 400, 405, 405, 407,
-    407, 407, 408, 409, 409, 413, 414, 414, 415, 416, 416, 416, 417, 419, 420, 420,
-    420, 420, 420, 420, 421, 422, 423, 449, 451, 453, 468, 490, 490, 491, 492, 493,
-    494, 495, 496, 497, 497, 497, 497, 499, 500, 501, 515, 518, 519, 530, 530, 530,
-    531, 532, 535, 535, 536, 537, 538, 538, 542, 542, 565, 566, 566, 566, 566, 567,
-    567, 568, 568, 568, 570, 571, 572, 573, 574, 575, 576, 576, 578, 580, 580, 581,
-    582, 583, 588, 590, 591, 592, 592, 593, 594, 602, 612, 612, 613, 615, 617, 618,
-    620, 621, 622, 626, 626, 632, 633, 638, 638, 638, 639, 639, 644, 646, 649, 649,
-    655, 656, 656, 656, 657, 658, 659, 660, 663, 663, 666, 673, 674, 674, 678, 679,
-    683, 684, 685, 687, 688, 691, 692, 695, 696, 703, 704, 708, 709, 710, 713, 715,
-    716, 716, 718, 719, 719, 721, 726, 727, 729, 729, 731, 732, 732, 732, 732, 734,
-    736, 739, 746, 748, 749, 750, 752, 754, 755, 755, 756, 757, 757, 761, 763, 769,
-    769, 772, 772, 776, 778, 791, 791, 795, 797, 797, 798, 800, 801, 801, 801, 802,
-    804, 808, 809, 812, 812, 825, 825, 829, 838, 840, 844, 844, 845, 846, 848, 850,
-    850, 850, 850, 851, 852, 853, 853, 853, 858, 859, 866, 866, 867, 869, 870, 871,
-    873, 874, 877, 879, 880, 885, 886, 887, 887, 893, 895, 895, 895, 895, 896, 902,
-    903, 904, 907, 913, 913, 916, 921, 922, 924, 924, 924, 932, 933, 938, 938, 942,
-    942, 942, 943, 944, 945, 945, 952, 952, 952, 953, 953, 957, 959, 964, 964, 964,
-    965, 966, 967, 967, 969, 971, 972, 974, 975, 976, 978, 979, 979, 979, 981, 982,
-    1006, 1006, 1007, 1008, 1009, 1009, 1010, 1013, 1017, 1020, 1023, 1024, 1025, 1025, 1025, 1038,
-    1038, 1040, 1041, 1041, 1041, 1041, 1043, 1045, 1047, 1048, 1050, 1053, 1055, 1056, 1058, 1058,
-    1060, 1061, 1061, 1061, 1063, 1067, 1068, 1071, 1073, 1074, 1075, 1076, 1079, 1081, 1083, 1086,
-    1086, 1086, 1087, 1088, 1088, 1089, 1090, 1093, 1093, 1094, 1115, 1116, 1117, 1117, 1117, 1117,
-    1117, 1119, 1120, 1121, 1127, 1128, 1129, 1130, 1132, 1133, 1137, 1138, 1139, 1141, 1142, 1142,
-    1142, 1142, 1144, 1146, 1148, 1150, 1152, 1153, 1154, 1158, 1159, 1160, 1160, 1163, 1164, 1165,
-    1165, 1166, 1167, 1170, 1171, 1171, 1171, 1171, 1172, 1173, 1176, 1177, 1178, 1179, 1179, 1183,
-    1185, 1185, 1186, 1188, 1189, 1189, 1190, 1190, 1191, 1191, 1191, 1192, 1192, 1192, 1193, 1193,
-    1200, 1200, 1203, 1205, 1206, 1206, 1208, 1209, 1212, 1217, 1218, 1218, 1218, 1219, 1221, 1222,
-    1222, 1223, 1224, 1225, 1228, 1230, 1232, 1232, 1233, 1234, 1234, 1235, 1236, 1237, 1237, 1237,
-    1238, 1238, 1239, 1239, 1239, 1242, 1242, 1243, 1245, 1250, 1253, 1255, 1257, 1257, 1259, 1259,
-    1260, 1264, 1272, 1273, 1274, 1276, 1277, 1278, 1280, 1283, 1283, 1283, 1285, 1286, 1286, 1286,
-    1286, 1290, 1293, 1293, 1296, 1297, 1298, 1307, 1308, 1309, 1311, 1315, 1316, 1316, 1322, 1323,
-    1324, 1325, 1325, 1328, 1328, 1329, 1330, 1332, 1332, 1333, 1342, 1344, 1345, 1346, 1347, 1347,
-    1351, 1360, 1361, 1363, 1377, 1385, 1386, 1388, 1389, 1391, 1395, 1395, 1395, 1396, 1398, 1399,
-    1399, 1401, 1403, 1404, 1405, 1406, 1406, 1406, 1407, 1409, 1410, 1412, 1413, 1415, 1416, 1418,
-    1418, 1419, 1421, 1422, 1424, 1424, 1424, 1428, 1429, 1429, 1430, 1433, 1434, 1435, 1458, 1458,
-    1458, 1459, 1460, 1465, 1467, 1468, 1470, 1471, 1473, 1474, 1485, 1486, 1494, 1494, 1495, 1496,
-    1497, 1497, 1498, 1501, 1502, 1502, 1504, 1505, 1505, 1506, 1512, 1514, 1515, 1517, 1518, 1522,
-    1523, 1524, 1526, 1527, 1529, 1531, 1531, 1555, 1555, 1555, 1557, 1558, 1562, 1562, 1564, 1565,
-    1566, 1566, 1587, 1588, 1589, 1591, 1591, 1592, 1593, 1593, 1596, 1597, 1598, 1598, 1601, 1602,
-    1605, 1606, 1607, 1608, 1609, 1610, 1611, 1613, 1613, 1614, 1615, 1615, 1615, 1620, 1620, 1621,
-    1622, 1623, 1626, 1627, 1628, 1632, 1633, 1633, 1660, 1661, 1661, 1661, 1661, 1662, 1663, 1665,
-    1666, 1672, 1674, 1674, 1675, 1675, 1678, 1679, 1679, 1680, 1680, 1682, 1684, 1685, 1686, 1686,
-    1686, 1686, 1687, 1693, 1696, 1697, 1698, 1699, 1700, 1701, 1701, 1701, 1701, 1701, 1701, 1702,
-    1703, 1704, 1704, 1706, 1706, 1707, 1709, 1710, 1714, 1715, 1717, 1718, 1719, 1719, 1744, 1745,
-    1745, 1752, 1754, 1755, 1756, 1756, 1757, 1758, 1759, 1760, 1761, 1765, 1766, 1767, 1769, 1770,
-    1774, 1777, 1778, 1778, 1780, 1787, 1787, 1788, 1789, 1790, 1790, 1792, 1792, 1794, 1795, 1797,
-    1797, 1799, 1799, 1801, 1802, 1806, 1807, 1807, 1808, 1831, 1836, 1836, 1837, 1838, 1838, 1842,
-    1842, 1870, 1873, 1873, 1873, 1873, 1874, 1875, 1876, 1876, 1877, 1878, 1878, 1878, 1878, 1883,
-    1884, 1884, 1885, 1886, 1886, 1887, 1890, 1891, 1891, 1892, 1893, 1893, 1894, 1895, 1897, 1897,
-    1899, 1900, 1905, 1906, 1906, 1907, 1908, 1908, 1913, 1914, 1916, 1918, 1918, 1919, 1920, 1921,
-    1922, 1924, 1952, 1954, 1957, 1958, 1958, 1959, 1963, 1966, 1967, 1968, 1969, 1970, 1971, 1989,
-    1992, 1992, 1992, 1995, 1996, 1997, 1998, 1999, 2000, 2000, 2001, 2002, 2002, 2005, 2006, 2007,
-    2008, 2008, 2008, 2008, 2009, 2009, 2010, 2010, 2011, 2014, 2014, 2015, 2015, 2016, 2016, 2017,
-    2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025, 2025, 2026, 2028, 2028, 2030, 2032, 2032, 2034,
-    2034, 2036, 2037, 2038, 2040, 2041, 2041, 2043, 2044, 2045, 2058, 2061, 2070, 2071, 2079, 2080,
-    2081, 2082, 2085, 2085, 2086, 2090, 2090, 2092, 2094, 2095, 2095, 2095, 2097, 2098, 2112, 2113,
-    2114, 2115, 2115, 2116, 2118, 2118, 2120, 2123, 2124, 2125, 2127, 2138, 2139, 2139, 2141, 2142,
-    2146, 2147, 2151, 2152, 2153, 2154, 2154, 2155, 2159, 2170, 2171, 2171, 2173, 2173, 2174, 2174,
-    2175, 2176, 2179, 2179, 2181, 2187, 2190, 2192, 2193, 2193, 2195, 2195, 2195, 2195, 2197, 2197,
-    2198, 2199, 2201, 2201, 2203, 2204, 2205, 2206, 2207, 2209, 2210, 2210, 2210, 2218, 2219, 2219,
-    2221, 2221, 2228, 2252, 2253, 2255, 2257, 2257, 2261, 2263, 2283, 2284, 2287, 2288, 2289, 2291,
-    2291, 2293, 2293, 2293, 2294, 2298, 2299, 2299, 2299, 2300, 2301, 2303, 2305, 2306, 2307, 2308,
-    2319, 2320, 2321, 2321, 2322, 2323, 2324, 2335, 2336, 2336, 2337, 2339, 2340, 2341, 2343, 2345,
-    2349, 2351, 2353, 2354, 2355, 2358, 2369, 2370, 2371, 2373, 2373, 2373, 2374, 2376, 2376, 2376,
-    2377, 2379, 2379, 2380, 2380, 2381, 2382, 2385, 2385, 2386, 2388, 2389, 2389, 2389, 2389, 2390,
-    2391, 2392, 2393, 2394, 2395, 2397, 2397, 2398, 2399, 2417, 2417, 2419, 2423, 2424, 2425, 2430,
-    2432, 2436, 2436, 2436, 2437, 2437, 2438, 2445, 2446, 2446, 2448, 2448, 2448, 2449, 2450, 2450,
-    2451, 2452, 2452, 2459, 2460, 2461, 2462, 2467, 2471, 2473, 2475, 2477, 2482, 2483, 2509, 2510,
-    2513, 2513, 2513, 2514, 2514, 2515, 2515, 2517, 2523, 2524, 2524, 2525, 2525, 2526, 2527, 2528,
-    2530, 2532, 2533, 2534, 2535, 2539, 2543, 2544, 2549, 2550, 2551, 2562, 2562, 2563, 2564, 2567,
-    2571, 2572, 2572, 2573, 2575, 2576, 2577, 2577, 2577, 2579, 2579, 2581, 2582, 2583, 2583, 2587,
-    2592, 2592, 2593, 2593, 2593, 2593, 2595, 2596, 2597, 2599, 2603, 2605, 2608, 2609, 2610, 2619,
-    2625, 2627, 2628, 2629, 2642, 2643, 2643, 2645, 2646, 2647, 2672, 2675, 2675, 2676, 2678, 2680,
-    2681, 2682, 2683, 2683, 2686, 2689, 2690, 2709, 2709, 2710, 2710, 2716, 2716, 2716, 2716, 2717,
-    2718, 2719, 2722, 2723, 2724, 2724, 2725, 2726, 2726, 2727, 2733, 2736, 2762, 2763, 2765, 2768,
-    2769, 2770, 2774, 2774, 2776, 2776, 2778, 2781, 2781, 2782, 2785, 2785, 2789, 2790, 2791, 2791,
-    2792, 2794, 2797, 2797, 2798, 2799, 2800, 2803, 2804, 2805, 2807, 2807, 2807, 2808, 2808, 2809,
-    2811, 2812, 2813, 2813, 2816, 2817, 2824, 2825, 2839, 2841, 2849, 2850, 2850, 2851, 2852, 2855,
-    2857, 2859, 2860, 2862, 2866, 2871, 2872, 2878, 2879, 2882, 2884, 2884, 2884, 2885, 2886, 2887,
-    2888, 2891, 2907, 2907, 2922, 2922, 2923, 2923, 2925, 2926, 2928, 2928, 2929, 2930, 2931, 2931,
-    2931, 2933, 2934, 2935, 2936, 2937, 2937, 2939, 2939, 2942, 2947, 2948, 2949, 2950, 2951, 2953,
-    2953, 2957, 2960, 2962, 2965, 2965, 2966, 2968, 2969, 2969, 2971, 2974, 2974, 2985, 2986, 2986,
-    2986, 2986, 2988, 2988, 2989, 2989, 2990, 2992, 2992, 2993, 2993, 2995, 2998, 2998, 3004, 3005,
-    3006, 3021, 3022, 3022, 3022, 3023, 3024, 3025, 3027, 3039, 3039, 3039, 3041, 3044, 3045, 3046,
-    3047, 3048, 3071, 3071, 3071, 3072, 3072, 3095, 3096, 3097, 3100, 3102, 3102, 3103, 3104, 3105,
-    3129, 3130, 3131, 3132, 3133, 3133, 3134, 3134, 3134, 3135, 3136, 3138, 3138, 3139, 3141, 3142,
-    3143, 3143, 3144, 3146, 3147, 3147, 3148, 3149, 3151, 3152, 3153, 3154, 3156, 3159, 3160, 3161,
-    3162, 3162, 3162, 3164, 3165, 3167, 3168, 3171, 3171, 3173, 3174, 3175, 3177, 3179, 3180, 3181,
-    3181, 3182, 3182, 3190, 3210, 3213, 3214, 3215, 3215, 3216, 3218, 3219, 3223, 3224, 3226, 3228,
-    3229, 3231, 3231, 3232, 3233, 3234, 3236, 3237, 3238, 3259, 3261, 3266, 3271, 3271, 3272, 3273,
-    3274, 3276, 3277, 3278, 3279, 3281, 3283, 3283, 3283, 3284, 3285, 3285, 3285, 3285, 3286, 3287,
-    3290, 3290, 3290, 3291, 3291, 3291, 3292, 3292, 3292, 3302, 3303, 3305, 3325, 3326, 3328, 3329,
-    3330, 3330, 3333, 3335, 3336, 3336, 3338, 3339, 3341, 3341, 3348, 3348, 3348, 3353, 3354, 3354,
-    3355, 3355, 3358, 3358, 3360, 3361, 3361, 3361, 3362, 3362, 3362, 3363, 3363, 3364, 3365, 3366,
-    3366, 3370, 3370, 3371, 3372, 3373, 3376, 3377, 3378, 3378, 3378, 3379, 3383, 3385, 3386, 3394,
-    3395, 3399, 3400, 3401, 3401, 3402, 3402, 3403, 3429, 3438, 3443, 3444, 3462, 3462, 3464, 3464,
-    3465, 3466, 3466, 3466, 3466, 3467, 3467, 3469, 3470, 3470, 3471, 3475, 3476, 3477, 3496, 3497,
-    3498, 3499, 3499, 3500, 3502, 3504, 3507, 3508, 3531, 3533, 3534, 3535, 3536, 3536, 3537, 3541,
-    3541, 3541, 3542, 3543, 3543, 3548, 3548, 3549, 3570, 3570, 3570, 3572, 3578, 3599, 3601, 3601,
-    3601, 3602, 3602, 3603, 3608, 3608, 3609, 3636, 3660, 3660, 3661, 3662, 3663, 3691, 3691, 3714,
-    3715, 3717, 3717, 3718, 3722, 3722, 3726, 3727, 3728, 3729, 3735, 3735, 3735, 3752, 3753, 3753,
-    3754, 3754, 3781, 3781, 3783, 3784, 3785, 3785, 3789, 3790, 3792, 3793, 3797, 3798, 3799, 3800,
-    3800, 3800, 3801, 3802, 3803, 3805, 3813, 3814, 3832, 3834, 3860, 3862, 3864, 3866, 3867, 3868,
-    3868, 3869, 3869, 3870, 3870, 3871, 3871, 3873, 3874, 3875, 3875, 3878, 3878, 3900, 3901, 3902,
-    3902, 3923, 3923, 3933, 3935, 3935, 3942, 3946, 3947, 3947, 3947, 3949, 3950, 3952, 3953, 3953,
-    3954, 3956, 3956, 3957, 3958, 3959, 3961, 3962, 3966, 3968, 3970, 3970, 3972, 3973, 3973, 3974,
-    3974, 3975, 3976, 3978, 3979, 3980, 3981, 3982, 3983, 3984, 3986, 3987, 3987, 3988, 3990, 3991,
-    3997, 4000, 4000, 4000, 4000, 4000, 4001, 4002, 4004, 4004, 4005, 4006, 4008, 4009, 4010, 4011,
-    4011, 4012, 4014, 4016, 4016, 4017, 4020, 4020, 4022, 4026, 4027, 4031, 4032, 4032, 4035, 4036,
-    4037, 4038, 4040, 4041, 4043, 4043, 4044, 4045, 4045, 4047, 4047, 4047, 4048, 4051, 4057, 4058,
-    4058, 4059, 4066, 4067, 4068, 4068, 4068, 4068, 4069, 4071, 4073, 4074, 4074, 4078, 4078, 4080,
-    4083, 4084, 4086, 4087, 4087, 4088, 4099, 4100, 4100, 4101, 4110, 4111, 4112, 4113, 4114, 4117,
-    4117, 4119, 4121, 4121, 4122, 4124, 4126, 4135, 4135, 4137, 4137, 4139, 4143, 4144, 4146, 4147,
-    4148, 4148, 4148, 4149, 4150, 4150, 4151, 4153, 4154, 4155, 4156, 4159, 4161, 4161, 4161, 4162,
-    4163, 4164, 4166, 4167, 4167, 4167, 4167, 4172, 4176, 4177, 4182, 4183, 4183, 4184, 4185, 4188,
-    4190, 4191, 4199, 4200, 4201, 4204, 4205, 4217, 4219, 4222, 4235, 4236, 4237, 4238, 4239, 4240,
-    4240, 4240, 4240, 4242, 4243, 4245, 4246, 4247, 4249, 4252, 4253, 4254, 4254, 4254, 4255, 4275,
-    4277, 4282, 4282, 4283, 4284, 4285, 4285, 4288, 4290, 4295, 4295, 4297, 4298, 4299, 4300, 4301,
-    4301, 4306, 4308, 4309, 4310, 4313, 4313, 4314, 4315, 4315, 4317, 4318, 4319, 4319, 4320, 4322,
-    4325, 4326, 4327, 4329, 4329, 4332, 4332, 4332, 4333, 4336, 4341, 4342, 4344, 4344, 4344, 4345,
-    4347, 4348, 4348, 4350, 4351, 4352, 4353, 4361, 4363, 4364, 4366, 4367, 4368, 4370, 4371, 4372,
-    4375, 4376, 4382, 4397, 4399, 4400, 4402, 4402, 4403, 4403, 4405, 4406, 4406, 4410, 4411, 4411,
-    4412, 4415, 4416, 4417, 4419, 4422, 4429, 4430, 4432, 4436, 4439, 4440, 4442, 4444, 4449, 4449,
-    4450, 4450, 4451, 4451, 4457, 4458, 4458, 4458, 4460, 4471, 4471, 4472, 4473, 4475, 4476, 4477,
-    4481, 4483, 4486, 4486, 4487, 4487, 4506, 4513, 4514, 4514, 4518, 4521, 4521, 4522, 4522, 4523,
-    4524, 4532, 4539, 4539, 4539, 4540, 4540, 4546, 4547, 4549, 4552, 4553, 4554, 4556, 4560, 4561,
-    4563, 4564, 4565, 4574, 4574, 4575, 4576, 4578, 4580, 4580, 4580, 4581, 4590, 4594, 4596, 4598,
-    4599, 4602, 4613, 4614, 4615, 4622, 4622, 4625, 4644, 4646, 4647, 4648, 4648, 4648, 4648, 4651,
-    4651, 4652, 4652, 4652, 4653, 4654, 4654, 4656, 4657, 4658, 4660, 4669, 4670, 4671, 4673, 4675,
-    4676, 4681, 4683, 4686, 4687, 4689, 4690, 4691, 4691, 4691, 4691, 4692, 4693, 4694, 4695, 4695,
-    4702, 4703, 4717, 4722, 4723, 4727, 4732, 4732, 4732, 4733, 4734, 4735, 4736, 4738, 4741, 4742,
-    4744, 4746, 4750, 4751, 4752, 4753, 4755, 4756, 4757, 4758, 4759, 4760, 4764, 4764, 4765, 4772,
-    4772, 4772, 4773, 4782, 4796, 4797, 4798, 4798, 4798, 4800, 4803, 4804, 4816, 4816, 4819, 4820,
-    4822, 4824, 4826, 4827, 4834, 4834, 4834, 4835, 4835, 4836, 4838, 4839, 4840, 4840, 4841, 4843,
-    4844, 4846, 4848, 4849, 4849, 4850, 4854, 4855, 4858, 4862, 4863, 4865, 4866, 4867, 4869, 4872,
-    4873, 4877, 4879, 4880, 4881, 4886, 4887, 4888, 4890, 4890, 4890, 4891, 4902, 4903, 4904, 4905,
-    4907, 4910, 4916, 4917, 4918, 4941, 4942, 4942, 4942, 4948, 4949, 4949, 4951, 4952, 4955, 4956,
-    4957, 4958, 4959, 4959, 4960, 4961, 4962, 4962, 4964, 4966, 4969, 4969, 4970, 4970, 4970, 4971,
-    4972, 4973, 4973, 4975, 4975, 4978, 4982, 4982, 4984, 4988, 4989, 4989, 4991, 5015, 5016, 5018,
-    5019, 5043, 5044, 5044, 5059, 5060, 5061, 5062, 5063, 5064, 5065, 5066, 5067, 5067, 5067, 5067,
-    5067, 5070, 5072, 5075, 5075, 5077, 5078, 5078, 5087, 5100, 5101, 5101, 5102, 5112, 5118, 5119,
-    5120, 5120, 5120, 5121, 5122, 5122, 5123, 5125, 5126, 5127, 5128, 5129, 5141, 5142, 5143, 5144,
-    5154, 5154, 5157, 5158, 5159, 5161, 5162, 5168, 5169, 5170, 5170, 5171, 5171, 5172, 5173, 5173,
-    5174, 5175, 5187, 5188, 5190, 5191, 5218, 5231, 5234, 5236, 5241, 5242, 5243, 5244, 5248, 5248,
-    5270, 5273, 5274, 5275, 5278, 5279, 5280, 5283, 5283, 5286, 5287, 5287, 5290, 5290, 5292, 5298,
-    5305, 5307, 5308, 5308, 5309, 5316, 5317, 5319, 5320, 5320, 5323, 5323, 5325, 5325, 5326, 5326,
-    5326, 5328, 5329, 5333, 5340, 5340, 5342, 5343, 5346, 5372, 5372, 5372, 5373, 5374, 5376, 5377,
-    5378, 5379, 5380, 5381, 5382, 5382, 5382, 5385, 5385, 5387, 5388, 5388, 5388, 5390, 5391, 5392,
-    5393, 5394, 5394, 5410, 5413, 5415, 5433, 5435, 5437, 5437, 5439, 5440, 5441, 5441, 5441, 5441,
-    5458, 5462, 5465, 5466, 5467, 5468, 5469, 5470, 5471, 5472, 5475, 5476, 5477, 5478, 5480, 5481,
-    5481, 5482, 5483, 5505, 5530, 5531, 5533, 5534, 5534, 5535, 5536, 5537, 5538, 5538, 5538, 5540,
-    5540, 5541, 5542, 5542, 5546, 5546, 5547, 5547, 5548, 5548, 5549, 5550, 5554, 5554, 5558, 5559,
-    5561, 5563, 5564, 5565, 5567, 5568, 5580, 5583, 5611, 5625, 5629, 5632, 5632, 5636, 5638, 5641,
-    5644, 5645, 5646, 5649, 5650, 5651, 5652, 5653, 5654, 5655, 5656, 5660, 5660, 5661, 5661, 5662,
-    5670, 5674, 5675, 5675, 5676, 5681, 5683, 5684, 5690, 5692, 5693, 5693, 5694, 5694, 5696, 5710,
-    5712, 5712, 5713, 5714, 5715, 5716, 5717, 5718, 5719, 5719, 5724, 5725, 5726, 5729, 5730, 5732,
-    5733, 5734, 5735, 5735, 5736, 5736, 5738, 5739, 5742, 5743, 5768, 5771, 5774, 5775, 5799, 5799,
-    5805, 5806, 5809, 5815, 5826, 5826, 5827, 5828, 5829, 5829, 5829, 5829, 5829, 5831, 5832, 5833,
-    5833, 5835, 5836, 5837, 5838, 5857, 5858, 5859, 5859, 5861, 5862, 5863, 5863, 5864, 5864, 5867,
-    5868, 5868, 5868, 5868, 5869, 5874, 5875, 5878, 5879, 5881, 5882, 5883, 5884, 5884, 5885, 5906,
-    5906, 5907, 5908, 5909, 5936, 5936, 5937, 5937, 5939, 5940, 5941, 5941, 5944, 5946, 5964, 5968,
-    5970, 5978, 5979, 5979, 5980, 5981, 5982, 5984, 5984, 5984, 5985, 5989, 5990, 5992, 5992, 5993,
-    5995, 5996, 5998, 5998, 5999, 6008, 6011, 6012, 6012, 6012, 6013, 6014, 6014, 6014, 6016, 6018,
-    6024, 6025, 6036, 6037, 6048, 6050, 6052, 6053, 6057, 6058, 6058, 6058, 6058, 6058, 6060, 6061,
-    6066, 6068, 6069, 6070, 6071, 6073, 6074, 6075, 6077, 6079, 6082, 6083, 6084, 6084, 6086, 6087,
-    6089, 6090, 6103, 6104, 6105, 6107, 6109, 6112, 6113, 6114, 6115, 6116, 6116, 6117, 6118, 6119,
-    6120, 6121, 6122, 6122, 6123, 6124, 6124, 6131, 6132, 6133, 6134, 6135, 6135, 6138, 6140, 6140,
-    6140, 6140, 6141, 6144, 6147, 6151, 6151, 6151, 6153, 6154, 6154, 6162, 6184, 6185, 6185, 6209,
-    6211, 6212, 6213, 6216, 6217, 6217, 6218, 6223, 6224, 6225, 6226, 6231, 6232, 6242, 6243, 6243,
-    6255, 6274, 6276, 6277, 6278, 6279, 6279, 6294, 6294, 6295, 6295, 6296, 6297, 6297, 6297, 6298,
-    6298, 6299, 6300, 6300, 6301, 6302, 6302, 6306, 6306, 6306, 6307, 6308, 6319, 6337, 6337, 6337,
-    6344, 6345, 6346, 6348, 6349, 6350, 6351, 6351, 6351, 6351, 6352, 6353, 6354, 6355, 6356, 6357,
-    6358, 6358, 6363, 6363, 6364, 6365, 6365, 6367, 6367, 6369, 6371, 6372, 6372, 6373, 6373, 6373,
-    6373, 6393, 6396, 6397, 6397, 6399, 6401, 6406, 6410, 6410, 6411, 6411, 6412, 6414, 6418, 6421,
-    6422, 6422, 6423, 6424, 6425, 6426, 6432, 6433, 6434, 6435, 6436, 6437, 6440, 6441, 6441, 6442,
-    6445, 6445, 6446, 6447, 6448, 6462, 6464, 6465, 6468, 6469, 6470, 6471, 6471, 6471, 6473, 6475,
-    6475, 6476, 6480, 6480, 6480, 6482, 6482, 6485, 6488, 6488, 6489, 6493, 6493, 6493, 6495, 6495,
-    6515, 6516, 6517, 6518, 6518, 6518, 6519, 6519, 6523, 6525, 6525, 6528, 6528, 6530, 6530, 6532,
-    6534, 6536, 6536, 6537, 6538, 6542, 6544, 6547, 6548, 6549, 6549, 6551, 6552, 6556, 6557, 6558,
-    6558, 6560, 6569, 6573, 6573, 6574, 6580, 6581, 6582, 6582, 6584, 6585, 6586, 6588, 6589, 6589,
-    6590, 6592, 6595, 6596, 6596, 6596, 6596, 6598, 6598, 6598, 6598, 6599, 6599, 6600, 6600, 6601,
-    6602, 6603, 6603, 6604, 6604, 6604, 6613, 6613, 6614, 6615, 6616, 6617, 6618, 6619, 6621, 6624,
-    6624, 6625, 6626, 6627, 6632, 6632, 6634, 6636, 6638, 6639, 6640, 6641, 6647, 6648, 6650, 6651,
-    6651, 6656, 6657, 6658, 6659, 6659, 6666, 6667, 6668, 6669, 6672, 6672, 6672, 6672, 6672, 6674,
-    6675, 6677, 6681, 6682, 6685, 6689, 6690, 6690, 6690, 6693, 6694, 6695, 6695, 6695, 6696, 6704,
-    6705, 6706, 6712, 6713, 6723, 6725, 6725, 6725, 6725, 6726, 6726, 6726, 6728, 6730, 6731, 6733,
-    6733, 6736, 6736, 6738, 6738, 6738, 6739, 6739, 6740, 6740, 6742, 6746, 6747, 6748, 6749, 6750,
-    6751, 6752, 6753, 6753, 6754, 6755, 6755, 6756, 6757, 6759, 6760, 6760, 6760, 6767, 6767, 6768,
-    6769, 6769, 6793, 6794, 6794, 6794, 6794, 6794, 6794, 6795, 6795, 6801, 6802, 6802, 6815, 6816,
-    6817, 6818, 6818, 6820, 6821, 6822, 6823, 6825, 6827, 6828, 6832, 6834, 6837, 6839, 6840, 6842,
-    6842, 6843, 6844, 6844, 6845, 6846, 6847, 6848, 6848, 6848, 6855, 6855, 6856, 6857, 6859, 6860,
-    6861, 6862, 6866, 6868, 6868, 6869, 6870, 6874, 6875, 6876, 6877, 6879, 6880, 6880, 6896, 6897,
-    6898, 6899, 6899, 6899, 6900, 6901, 6902, 6904, 6908, 6909, 6913, 6917, 6918, 6921, 6923, 6928,
-    6929, 6930, 6930, 6957, 6957, 6958, 6965, 6965, 6966, 6968, 6968, 6973, 6979, 6980, 6982, 6982,
-    6983, 6987, 6988, 6989, 6989, 6989, 6990, 6990, 7012, 7028, 7028, 7028, 7032, 7032, 7034, 7035,
-    7037, 7037, 7038, 7039, 7040, 7044, 7045, 7051, 7052, 7065, 7066, 7068, 7069, 7070, 7072, 7072,
-    7073, 7073, 7075, 7076, 7077, 7078, 7078, 7079, 7079, 7080, 7081, 7081, 7081, 7081, 7083, 7084,
-    7086, 7087, 7087, 7087, 7087, 7088, 7089, 7089, 7090, 7090, 7091, 7092, 7092, 7092, 7093, 7093,
-    7093, 7094, 7094, 7094, 7095, 7096, 7099, 7099, 7100, 7100, 7108, 7108, 7112, 7112, 7112, 7113,
-    7117, 7118, 7122, 7123, 7124, 7125, 7126, 7128, 7130, 7131, 7131, 7133, 7134, 7135, 7141, 7142,
-    7142, 7142, 7146, 7146, 7147, 7149, 7149, 7150, 7150, 7150, 7151, 7152, 7153, 7154, 7154, 7154,
-    7158, 7161, 7162, 7162, 7163, 7164, 7166, 7167, 7167, 7167, 7169, 7169, 7169, 7170, 7171, 7176,
-    7178, 7178, 7180, 7181, 7185, 7185, 7186, 7192, 7198, 7200, 7201, 7202, 7202, 7203, 7205, 7205,
-    7205, 7205, 7206, 7215, 7216, 7218, 7219, 7223, 7225, 7226, 7226, 7227, 7228, 7234, 7235, 7236,
-    7236, 7236, 7239, 7240, 7252, 7253, 7254, 7254, 7255, 7255, 7255, 7259, 7261, 7262, 7264, 7265,
-    7267, 7267, 7267, 7268, 7269, 7270, 7271, 7272, 7273, 7280, 7281, 7281, 7284, 7287, 7289, 7290,
-    7291, 7291, 7291, 7293, 7294, 7297, 7303, 7305, 7310, 7315, 7315, 7316, 7318, 7320, 7320, 7321,
-    7322, 7323, 7325, 7326, 7329, 7329, 7330, 7331, 7332, 7332, 7333, 7334, 7334, 7335, 7339, 7341,
-    7342, 7342, 7342, 7342, 7344, 7349, 7353, 7354, 7354, 7355, 7355, 7380, 7381, 7383, 7384, 7388,
-    7388, 7411, 7411, 7412, 7413, 7413, 7414, 7414, 7414, 7416, 7416, 7417, 7419, 7420, 7440, 7441,
-    7443, 7444, 7445, 7445, 7448, 7448, 7449, 7450, 7452, 7454, 7454, 7475, 7487, 7489, 7489, 7489,
-    7490, 7490, 7490, 7495, 7495, 7495, 7496, 7496, 7497, 7498, 7513, 7527, 7540, 7541, 7564, 7565,
-    7566, 7566, 7568, 7568, 7572, 7572, 7574, 7574, 7576, 7604, 7604, 7608, 7626, 7627, 7628, 7631,
-    7632, 7634, 7636, 7636, 7637, 7661, 7661, 7679, 7680, 7680, 7682, 7692, 7693, 7694, 7700, 7700,
-    7701, 7702, 7704, 7705, 7707, 7707, 7708, 7709, 7709, 7709, 7715, 7715, 7715, 7716, 7717, 7718,
-    7719, 7721, 7721, 7722, 7723, 7723, 7726, 7727, 7727, 7729, 7729, 7730, 7730, 7731, 7731, 7738,
-    7739, 7739, 7740, 7760, 7760, 7760, 7773, 7773, 7776, 7777, 7779, 7780, 7781, 7783, 7784, 7785,
-    7787, 7791, 7792, 7793, 7796, 7798, 7802, 7803, 7804, 7805, 7806, 7807, 7809, 7810, 7813, 7814,
-    7815, 7815, 7829, 7830, 7831, 7838, 7839, 7841, 7843, 7845, 7846, 7847, 7848, 7849, 7849, 7852,
-    7852, 7853, 7858, 7860, 7861, 7862, 7863, 7865, 7868, 7869, 7869, 7869, 7870, 7871, 7872, 7872,
-    7872, 7873, 7874, 7874, 7875, 7876, 7876, 7877, 7877, 7879, 7880, 7882, 7883, 7883, 7884, 7885,
-    7886, 7887, 7887, 7888, 7892, 7895, 7905, 7905, 7905, 7905, 7906, 7908, 7908, 7910, 7911, 7911,
-    7912, 7912, 7913, 7915, 7918, 7919, 7920, 7921, 7922, 7924, 7924, 7925, 7925, 7949, 7954, 7956,
-    7957, 7957, 7958, 7958, 7958, 7958, 7958, 7959, 7960, 7961, 7962, 7962, 7979, 7980, 7982, 7982,
-    7984, 7984, 7993, 7994, 7995, 7997, 8000, 8002, 8002, 8004, 8005, 8005, 8005, 8006, 8023, 8024,
-    8048, 8048, 8049, 8050, 8051, 8052, 8064, 8065, 8066, 8082, 8102, 8125, 8126, 8126, 8127, 8128,
-    8128, 8128, 8128, 8128, 8129, 8129, 8131, 8132, 8132, 8133, 8133, 8134, 8159, 8169, 8170, 8170,
-    8170, 8173, 8174, 8175, 8177, 8196, 8197, 8197, 8198, 8198, 8198, 8198, 8199, 8201, 8204, 8204,
-    8205, 8205, 8209, 8209, 8210, 8212, 8213, 8216, 8217, 8217, 8218, 8220, 8220, 8221, 8223, 8224,
-    8225, 8226, 8227, 8227, 8228, 8229, 8232, 8233, 8234, 8234, 8241, 8242, 8243, 8246, 8246, 8253,
-    8254, 8255, 8256, 8256, 8259, 8259, 8260, 8261, 8263, 8265, 8267, 8276, 8284, 8286, 8286, 8286,
-    8287, 8287, 8288, 8289, 8289, 8289, 8290, 8294, 8298, 8299, 8301, 8301, 8308, 8309, 8310, 8311,
-    8311, 8311, 8312, 8313, 8315, 8316, 8316, 8316, 8317, 8318, 8318, 8319, 8319, 8320, 8320, 8320,
-    8322, 8323, 8330, 8331, 8332, 8339, 8340, 8340, 8340, 8341, 8341, 8347, 8347, 8349, 8350, 8350,
-    8352, 8354, 8354, 8357, 8357, 8358, 8365, 8367, 8367, 8369, 8371, 8371, 8372, 8372, 8374, 8381,
-    8392, 8396, 8396, 8399, 8399, 8399, 8399, 8400, 8401, 8402, 8402, 8403, 8403, 8404, 8405, 8410,
-    8414,
+    0, 2, 5, 7, 9, 11, 12, 13, 15, 16, 19, 20, 27, 28, 30, 31,
+    31, 32, 34, 35, 37, 37, 38, 38, 42, 44, 47, 49, 49, 50, 51, 52,
+    59, 60, 60, 62, 63, 65, 65, 66, 68, 70, 71, 72, 72, 73, 74, 75,
+    76, 76, 77, 79, 88, 98, 110, 110, 111, 113, 117, 118, 120, 121, 121, 126,
+    126, 126, 126, 130, 132, 132, 133, 135, 136, 137, 138, 139, 140, 141, 142, 143,
+    144, 144, 144, 144, 144, 144, 145, 146, 147, 148, 150, 151, 151, 151, 153, 154,
+    154, 154, 154, 158, 158, 158, 159, 159, 165, 169, 179, 182, 182, 183, 189, 189,
+    189, 189, 190, 193, 208, 208, 209, 209, 210, 210, 211, 212, 212, 213, 213, 214,
+    214, 214, 214, 214, 215, 217, 218, 219, 220, 221, 222, 223, 224, 224, 227, 227,
+    228, 228, 229, 230, 230, 233, 233, 234, 235, 236, 241, 242, 242, 243, 244, 245,
+    246, 246, 251, 251, 252, 253, 254, 255, 255, 256, 256, 256, 257, 258, 258, 259,
+    263, 263, 270, 271, 272, 273, 274, 275, 275, 277, 277, 304, 306, 307, 307, 307,
+    309, 311, 312, 338, 339, 342, 343, 345, 347, 348, 351, 352, 352, 353, 354, 356,
+    358, 359, 361, 368, 369, 370, 371, 372, 373, 375, 376, 376, 377, 378, 379, 380,
+    384, 386, 388, 389, 397, 398, 403, 403, 405, 405, 406, 406, 406, 410, 411, 411,
+    411, 412, 412, 412, 412, 413, 414, 415, 415, 415, 415, 415, 416, 416, 417, 418,
+    444, 446, 447, 460, 483, 483, 484, 486, 486, 487, 488, 489, 490, 491, 491, 491,
+    493, 494, 495, 505, 508, 509, 520, 520, 520, 521, 522, 525, 526, 527, 528, 529,
+    529, 533, 533, 555, 556, 556, 560, 560, 561, 562, 562, 564, 565, 566, 567, 568,
+    569, 570, 572, 574, 574, 575, 576, 579, 581, 582, 583, 583, 584, 585, 593, 603,
+    603, 604, 605, 607, 609, 610, 611, 613, 616, 616, 620, 621, 626, 626, 626, 626,
+    626, 633, 635, 638, 638, 643, 644, 644, 645, 646, 647, 648, 650, 650, 653, 662,
+    662, 662, 665, 666, 670, 671, 673, 674, 677, 678, 681, 682, 688, 689, 691, 692,
+    693, 693, 695, 697, 698, 698, 700, 701, 701, 702, 708, 709, 709, 711, 711, 712,
+    713, 713, 713, 713, 713, 715, 717, 724, 730, 732, 733, 734, 734, 735, 736, 736,
+    737, 739, 740, 743, 745, 751, 751, 754, 754, 755, 759, 761, 773, 773, 776, 777,
+    777, 778, 780, 782, 783, 784, 787, 788, 792, 792, 806, 806, 809, 819, 821, 825,
+    825, 826, 826, 829, 831, 832, 832, 832, 832, 832, 833, 833, 833, 837, 838, 844,
+    844, 845, 846, 847, 848, 850, 851, 853, 854, 859, 860, 861, 861, 867, 869, 869,
+    869, 869, 870, 873, 874, 875, 878, 884, 884, 887, 892, 894, 894, 901, 902, 907,
+    907, 908, 910, 910, 910, 911, 912, 913, 913, 921, 921, 921, 922, 923, 923, 927,
+    930, 930, 930, 931, 932, 933, 933, 934, 936, 937, 939, 940, 941, 943, 944, 944,
+    944, 946, 947, 972, 973, 974, 975, 975, 975, 978, 981, 985, 988, 989, 990, 990,
+    990, 1000, 1000, 1002, 1003, 1003, 1003, 1003, 1004, 1006, 1008, 1009, 1010, 1012, 1015, 1017,
+    1018, 1020, 1020, 1021, 1022, 1022, 1022, 1024, 1028, 1030, 1032, 1033, 1034, 1035, 1038, 1040,
+    1042, 1044, 1044, 1044, 1045, 1046, 1046, 1047, 1050, 1050, 1050, 1069, 1070, 1071, 1071, 1071,
+    1071, 1071, 1073, 1074, 1075, 1080, 1081, 1083, 1084, 1085, 1086, 1091, 1092, 1093, 1095, 1096,
+    1096, 1096, 1096, 1096, 1098, 1100, 1102, 1104, 1106, 1106, 1107, 1111, 1112, 1113, 1113, 1116,
+    1117, 1118, 1118, 1119, 1120, 1121, 1124, 1125, 1125, 1126, 1126, 1126, 1128, 1128, 1129, 1130,
+    1131, 1132, 1132, 1135, 1137, 1137, 1138, 1140, 1141, 1141, 1142, 1142, 1143, 1143, 1143, 1144,
+    1144, 1144, 1145, 1145, 1152, 1152, 1155, 1156, 1158, 1158, 1161, 1161, 1164, 1169, 1170, 1171,
+    1171, 1172, 1172, 1173, 1175, 1176, 1176, 1177, 1178, 1179, 1183, 1185, 1189, 1189, 1190, 1190,
+    1190, 1191, 1192, 1193, 1193, 1195, 1195, 1196, 1196, 1196, 1198, 1198, 1199, 1200, 1201, 1204,
+    1205, 1208, 1209, 1211, 1211, 1213, 1213, 1214, 1217, 1223, 1224, 1224, 1226, 1227, 1228, 1230,
+    1230, 1233, 1233, 1233, 1235, 1235, 1235, 1235, 1239, 1243, 1243, 1245, 1246, 1247, 1255, 1258,
+    1259, 1260, 1262, 1267, 1268, 1268, 1273, 1274, 1274, 1276, 1276, 1279, 1279, 1280, 1281, 1283,
+    1283, 1284, 1284, 1293, 1295, 1296, 1298, 1299, 1300, 1300, 1305, 1313, 1314, 1316, 1329, 1329,
+    1337, 1338, 1340, 1341, 1343, 1347, 1347, 1347, 1348, 1350, 1351, 1351, 1353, 1355, 1356, 1357,
+    1358, 1358, 1358, 1359, 1361, 1362, 1363, 1365, 1366, 1368, 1370, 1372, 1373, 1373, 1375, 1376,
+    1378, 1378, 1378, 1380, 1380, 1380, 1384, 1385, 1386, 1409, 1410, 1410, 1411, 1413, 1418, 1420,
+    1421, 1423, 1424, 1427, 1428, 1439, 1440, 1447, 1447, 1449, 1450, 1450, 1452, 1455, 1456, 1456,
+    1459, 1461, 1461, 1462, 1462, 1463, 1468, 1469, 1470, 1473, 1473, 1477, 1478, 1479, 1481, 1482,
+    1483, 1484, 1484, 1506, 1507, 1507, 1508, 1510, 1510, 1512, 1513, 1514, 1514, 1534, 1535, 1537,
+    1537, 1538, 1539, 1539, 1542, 1543, 1544, 1544, 1546, 1547, 1550, 1551, 1552, 1553, 1554, 1555,
+    1556, 1558, 1558, 1560, 1560, 1565, 1565, 1566, 1567, 1570, 1571, 1572, 1574, 1575, 1575, 1602,
+    1603, 1603, 1603, 1603, 1604, 1606, 1607, 1612, 1614, 1614, 1614, 1614, 1617, 1618, 1618, 1619,
+    1619, 1621, 1623, 1624, 1624, 1624, 1624, 1625, 1631, 1633, 1634, 1635, 1636, 1637, 1641, 1641,
+    1641, 1641, 1641, 1641, 1642, 1643, 1644, 1645, 1645, 1646, 1646, 1648, 1649, 1652, 1653, 1655,
+    1656, 1657, 1680, 1680, 1682, 1682, 1689, 1692, 1693, 1693, 1694, 1695, 1696, 1697, 1701, 1702,
+    1703, 1705, 1706, 1710, 1712, 1713, 1713, 1715, 1722, 1722, 1723, 1724, 1725, 1733, 1735, 1735,
+    1736, 1737, 1744, 1746, 1746, 1748, 1748, 1750, 1751, 1755, 1756, 1756, 1757, 1780, 1785, 1785,
+    1786, 1787, 1787, 1793, 1793, 1794, 1820, 1823, 1823, 1823, 1823, 1824, 1825, 1826, 1826, 1827,
+    1827, 1827, 1828, 1828, 1832, 1832, 1832, 1833, 1834, 1834, 1837, 1838, 1838, 1839, 1840, 1840,
+    1841, 1842, 1843, 1845, 1846, 1847, 1849, 1850, 1858, 1859, 1859, 1860, 1861, 1861, 1866, 1867,
+    1869, 1870, 1870, 1871, 1872, 1873, 1874, 1876, 1878, 1906, 1907, 1910, 1911, 1911, 1912, 1913,
+    1916, 1919, 1920, 1921, 1922, 1923, 1924, 1941, 1943, 1943, 1946, 1947, 1948, 1949, 1950, 1951,
+    1952, 1953, 1953, 1956, 1957, 1958, 1959, 1959, 1959, 1960, 1960, 1961, 1961, 1962, 1964, 1964,
+    1965, 1965, 1966, 1967, 1968, 1969, 1970, 1971, 1971, 1972, 1973, 1974, 1974, 1975, 1976, 1978,
+    1980, 1980, 1982, 1982, 1984, 1985, 1986, 1988, 1989, 1989, 1991, 1992, 2005, 2008, 2017, 2018,
+    2024, 2025, 2026, 2027, 2029, 2029, 2030, 2034, 2034, 2034, 2036, 2038, 2039, 2039, 2039, 2041,
+    2042, 2045, 2059, 2060, 2060, 2061, 2062, 2062, 2063, 2065, 2065, 2067, 2070, 2071, 2072, 2074,
+    2085, 2086, 2086, 2088, 2089, 2093, 2094, 2098, 2099, 2099, 2100, 2100, 2103, 2107, 2121, 2122,
+    2122, 2124, 2124, 2125, 2125, 2126, 2127, 2131, 2131, 2137, 2141, 2142, 2143, 2143, 2143, 2145,
+    2145, 2145, 2145, 2147, 2148, 2150, 2150, 2151, 2152, 2154, 2154, 2155, 2156, 2157, 2158, 2159,
+    2161, 2161, 2161, 2167, 2168, 2170, 2170, 2177, 2199, 2200, 2202, 2202, 2206, 2207, 2227, 2227,
+    2230, 2231, 2231, 2232, 2235, 2237, 2238, 2238, 2238, 2239, 2243, 2244, 2244, 2244, 2245, 2246,
+    2248, 2250, 2251, 2252, 2259, 2260, 2261, 2261, 2262, 2263, 2264, 2274, 2275, 2275, 2276, 2278,
+    2279, 2281, 2281, 2283, 2286, 2288, 2290, 2291, 2292, 2293, 2304, 2305, 2307, 2308, 2310, 2310,
+    2311, 2313, 2313, 2314, 2316, 2316, 2317, 2317, 2318, 2319, 2323, 2324, 2326, 2327, 2327, 2327,
+    2328, 2328, 2329, 2330, 2331, 2332, 2333, 2333, 2334, 2352, 2352, 2354, 2356, 2357, 2358, 2362,
+    2364, 2368, 2368, 2368, 2369, 2369, 2370, 2376, 2377, 2377, 2378, 2378, 2378, 2378, 2379, 2380,
+    2380, 2381, 2382, 2382, 2388, 2389, 2390, 2391, 2394, 2399, 2400, 2401, 2403, 2407, 2408, 2409,
+    2435, 2436, 2438, 2438, 2438, 2439, 2439, 2440, 2440, 2440, 2440, 2442, 2448, 2449, 2449, 2450,
+    2450, 2452, 2453, 2454, 2456, 2457, 2458, 2459, 2464, 2468, 2469, 2474, 2475, 2475, 2482, 2482,
+    2483, 2484, 2487, 2490, 2491, 2491, 2492, 2494, 2495, 2495, 2495, 2497, 2499, 2500, 2501, 2501,
+    2503, 2508, 2508, 2508, 2509, 2509, 2509, 2511, 2512, 2513, 2514, 2516, 2519, 2520, 2523, 2524,
+    2535, 2539, 2541, 2542, 2543, 2556, 2556, 2558, 2559, 2559, 2560, 2585, 2588, 2588, 2589, 2591,
+    2593, 2594, 2595, 2596, 2596, 2598, 2600, 2617, 2617, 2617, 2623, 2624, 2624, 2624, 2625, 2626,
+    2627, 2629, 2630, 2631, 2631, 2632, 2633, 2633, 2639, 2642, 2668, 2670, 2671, 2674, 2676, 2677,
+    2680, 2681, 2682, 2685, 2685, 2686, 2686, 2688, 2691, 2692, 2693, 2696, 2696, 2700, 2701, 2702,
+    2702, 2703, 2705, 2707, 2707, 2708, 2709, 2713, 2714, 2715, 2717, 2717, 2717, 2718, 2718, 2718,
+    2719, 2720, 2721, 2721, 2723, 2724, 2730, 2731, 2748, 2750, 2756, 2757, 2757, 2758, 2759, 2761,
+    2762, 2764, 2765, 2766, 2771, 2775, 2776, 2780, 2781, 2784, 2786, 2786, 2786, 2787, 2789, 2790,
+    2791, 2792, 2795, 2811, 2811, 2824, 2824, 2824, 2825, 2827, 2829, 2831, 2831, 2832, 2833, 2834,
+    2834, 2834, 2835, 2836, 2837, 2838, 2839, 2841, 2841, 2844, 2849, 2850, 2851, 2852, 2853, 2854,
+    2856, 2856, 2858, 2861, 2863, 2866, 2866, 2867, 2869, 2870, 2872, 2874, 2874, 2886, 2887, 2887,
+    2887, 2887, 2889, 2889, 2890, 2890, 2891, 2893, 2893, 2894, 2894, 2896, 2899, 2899, 2905, 2906,
+    2907, 2923, 2924, 2924, 2924, 2925, 2926, 2928, 2930, 2943, 2943, 2943, 2944, 2946, 2951, 2952,
+    2953, 2954, 2979, 2979, 2979, 2979, 3000, 3001, 3002, 3005, 3008, 3008, 3009, 3010, 3011, 3035,
+    3036, 3037, 3038, 3038, 3039, 3039, 3041, 3041, 3041, 3042, 3043, 3046, 3046, 3047, 3048, 3050,
+    3051, 3052, 3052, 3052, 3053, 3055, 3055, 3055, 3056, 3057, 3059, 3060, 3061, 3062, 3064, 3065,
+    3067, 3068, 3069, 3070, 3070, 3070, 3071, 3072, 3074, 3074, 3076, 3076, 3078, 3079, 3079, 3080,
+    3081, 3083, 3084, 3085, 3085, 3086, 3087, 3087, 3095, 3116, 3118, 3119, 3119, 3120, 3120, 3121,
+    3123, 3124, 3127, 3129, 3132, 3134, 3135, 3137, 3137, 3138, 3138, 3139, 3141, 3141, 3141, 3164,
+    3166, 3169, 3174, 3174, 3175, 3176, 3178, 3179, 3180, 3181, 3183, 3185, 3185, 3186, 3187, 3187,
+    3188, 3189, 3190, 3192, 3192, 3192, 3194, 3194, 3195, 3195, 3196, 3197, 3207, 3209, 3231, 3232,
+    3234, 3235, 3235, 3236, 3239, 3240, 3240, 3242, 3244, 3245, 3251, 3251, 3251, 3255, 3256, 3256,
+    3257, 3260, 3260, 3262, 3263, 3263, 3264, 3264, 3265, 3265, 3266, 3267, 3268, 3268, 3269, 3272,
+    3272, 3273, 3274, 3274, 3277, 3278, 3279, 3279, 3279, 3280, 3281, 3282, 3286, 3288, 3289, 3298,
+    3299, 3302, 3307, 3308, 3308, 3308, 3310, 3310, 3311, 3337, 3345, 3350, 3350, 3367, 3367, 3368,
+    3369, 3370, 3371, 3371, 3371, 3371, 3372, 3372, 3374, 3375, 3376, 3376, 3377, 3381, 3382, 3383,
+    3384, 3402, 3403, 3403, 3404, 3404, 3405, 3407, 3409, 3411, 3412, 3434, 3436, 3437, 3438, 3439,
+    3439, 3440, 3443, 3443, 3443, 3444, 3451, 3451, 3452, 3473, 3473, 3473, 3475, 3478, 3497, 3499,
+    3499, 3499, 3500, 3501, 3501, 3506, 3506, 3507, 3534, 3561, 3561, 3562, 3563, 3564, 3564, 3591,
+    3591, 3615, 3616, 3618, 3618, 3619, 3623, 3624, 3629, 3629, 3639, 3639, 3657, 3658, 3658, 3659,
+    3660, 3660, 3685, 3685, 3687, 3688, 3689, 3689, 3693, 3694, 3696, 3697, 3701, 3702, 3703, 3703,
+    3703, 3704, 3705, 3706, 3708, 3716, 3717, 3736, 3738, 3764, 3768, 3770, 3772, 3773, 3774, 3774,
+    3774, 3775, 3775, 3775, 3776, 3776, 3778, 3779, 3780, 3783, 3783, 3803, 3804, 3805, 3805, 3824,
+    3834, 3836, 3836, 3843, 3846, 3847, 3847, 3847, 3849, 3850, 3851, 3852, 3852, 3853, 3853, 3855,
+    3855, 3856, 3857, 3858, 3860, 3861, 3861, 3864, 3866, 3868, 3869, 3870, 3870, 3871, 3872, 3872,
+    3873, 3874, 3876, 3877, 3877, 3878, 3879, 3880, 3881, 3883, 3884, 3884, 3886, 3887, 3892, 3895,
+    3895, 3895, 3895, 3896, 3897, 3898, 3900, 3900, 3901, 3901, 3903, 3904, 3905, 3906, 3906, 3907,
+    3909, 3910, 3910, 3911, 3913, 3913, 3915, 3919, 3920, 3923, 3924, 3924, 3926, 3927, 3928, 3929,
+    3931, 3933, 3933, 3934, 3935, 3936, 3936, 3936, 3938, 3943, 3944, 3944, 3945, 3952, 3953, 3954,
+    3954, 3954, 3954, 3955, 3955, 3957, 3959, 3960, 3960, 3964, 3964, 3966, 3969, 3970, 3972, 3972,
+    3973, 3973, 3974, 3984, 3985, 3985, 3994, 3995, 3996, 3997, 3998, 4001, 4001, 4003, 4005, 4005,
+    4006, 4009, 4011, 4021, 4021, 4023, 4023, 4025, 4028, 4029, 4030, 4031, 4031, 4031, 4032, 4032,
+    4033, 4036, 4037, 4038, 4039, 4042, 4045, 4046, 4047, 4048, 4050, 4051, 4051, 4051, 4055, 4060,
+    4060, 4062, 4067, 4067, 4067, 4068, 4069, 4070, 4073, 4075, 4076, 4083, 4083, 4084, 4086, 4087,
+    4099, 4101, 4102, 4115, 4115, 4116, 4117, 4118, 4119, 4119, 4119, 4119, 4121, 4122, 4123, 4124,
+    4126, 4130, 4131, 4132, 4132, 4132, 4133, 4153, 4156, 4160, 4160, 4160, 4161, 4162, 4163, 4164,
+    4166, 4171, 4173, 4174, 4175, 4176, 4177, 4177, 4182, 4183, 4184, 4185, 4187, 4188, 4189, 4190,
+    4190, 4192, 4193, 4195, 4195, 4195, 4197, 4199, 4200, 4201, 4203, 4203, 4205, 4205, 4205, 4208,
+    4212, 4213, 4215, 4215, 4215, 4215, 4216, 4218, 4219, 4221, 4222, 4223, 4224, 4232, 4234, 4235,
+    4236, 4238, 4239, 4240, 4242, 4243, 4244, 4247, 4248, 4252, 4265, 4266, 4268, 4269, 4271, 4272,
+    4272, 4273, 4275, 4276, 4276, 4280, 4281, 4281, 4281, 4282, 4284, 4287, 4288, 4288, 4291, 4295,
+    4301, 4301, 4302, 4304, 4306, 4308, 4309, 4314, 4314, 4315, 4316, 4316, 4322, 4323, 4323, 4323,
+    4325, 4336, 4336, 4337, 4339, 4340, 4341, 4346, 4348, 4351, 4351, 4351, 4352, 4352, 4370, 4376,
+    4377, 4377, 4378, 4382, 4384, 4384, 4385, 4385, 4386, 4387, 4394, 4400, 4400, 4400, 4401, 4401,
+    4401, 4402, 4407, 4408, 4409, 4411, 4413, 4414, 4416, 4420, 4421, 4423, 4424, 4425, 4434, 4434,
+    4435, 4436, 4438, 4440, 4441, 4441, 4441, 4442, 4451, 4455, 4457, 4459, 4460, 4463, 4470, 4471,
+    4472, 4479, 4479, 4481, 4496, 4498, 4498, 4499, 4499, 4499, 4502, 4502, 4503, 4503, 4503, 4504,
+    4505, 4505, 4507, 4508, 4509, 4511, 4521, 4522, 4523, 4525, 4526, 4527, 4532, 4534, 4537, 4538,
+    4539, 4540, 4541, 4541, 4541, 4542, 4542, 4543, 4544, 4545, 4547, 4547, 4553, 4554, 4568, 4572,
+    4573, 4577, 4582, 4582, 4582, 4583, 4584, 4585, 4586, 4587, 4589, 4592, 4593, 4594, 4596, 4600,
+    4601, 4602, 4603, 4605, 4606, 4607, 4608, 4609, 4611, 4614, 4614, 4615, 4620, 4620, 4620, 4622,
+    4630, 4642, 4643, 4644, 4644, 4644, 4646, 4649, 4650, 4651, 4663, 4663, 4666, 4667, 4669, 4670,
+    4672, 4673, 4674, 4679, 4679, 4679, 4680, 4680, 4681, 4684, 4685, 4686, 4686, 4686, 4688, 4689,
+    4691, 4693, 4694, 4694, 4695, 4698, 4699, 4702, 4705, 4706, 4708, 4709, 4710, 4711, 4713, 4714,
+    4718, 4720, 4725, 4725, 4726, 4727, 4729, 4729, 4729, 4730, 4737, 4738, 4739, 4740, 4740, 4743,
+    4746, 4752, 4753, 4754, 4755, 4777, 4778, 4778, 4778, 4784, 4785, 4785, 4787, 4788, 4792, 4793,
+    4793, 4794, 4795, 4796, 4797, 4799, 4800, 4801, 4802, 4803, 4803, 4804, 4806, 4809, 4810, 4811,
+    4811, 4811, 4812, 4813, 4814, 4815, 4816, 4816, 4818, 4818, 4821, 4825, 4825, 4827, 4832, 4833,
+    4833, 4834, 4857, 4858, 4859, 4860, 4882, 4883, 4883, 4895, 4896, 4897, 4898, 4899, 4900, 4901,
+    4901, 4902, 4903, 4903, 4903, 4903, 4903, 4906, 4908, 4911, 4911, 4913, 4914, 4914, 4921, 4934,
+    4935, 4936, 4946, 4952, 4953, 4953, 4953, 4953, 4954, 4955, 4956, 4956, 4957, 4958, 4959, 4960,
+    4960, 4961, 4974, 4975, 4976, 4977, 4987, 4990, 4990, 4991, 4992, 4994, 4998, 4999, 5000, 5000,
+    5001, 5001, 5002, 5003, 5004, 5004, 5005, 5006, 5007, 5017, 5019, 5021, 5021, 5048, 5061, 5063,
+    5065, 5070, 5071, 5072, 5073, 5077, 5077, 5098, 5101, 5103, 5104, 5104, 5107, 5108, 5109, 5112,
+    5112, 5116, 5117, 5117, 5121, 5121, 5123, 5125, 5129, 5136, 5138, 5139, 5139, 5140, 5146, 5147,
+    5149, 5150, 5150, 5152, 5154, 5154, 5155, 5155, 5155, 5157, 5158, 5164, 5168, 5168, 5170, 5171,
+    5172, 5175, 5198, 5198, 5198, 5199, 5200, 5202, 5203, 5204, 5205, 5206, 5206, 5206, 5209, 5209,
+    5210, 5210, 5210, 5212, 5213, 5214, 5215, 5215, 5230, 5233, 5235, 5255, 5257, 5259, 5259, 5262,
+    5263, 5264, 5264, 5264, 5264, 5280, 5284, 5287, 5288, 5289, 5290, 5291, 5292, 5293, 5294, 5297,
+    5298, 5299, 5300, 5301, 5303, 5304, 5304, 5305, 5306, 5328, 5351, 5352, 5354, 5355, 5355, 5356,
+    5357, 5358, 5359, 5359, 5359, 5362, 5362, 5362, 5363, 5363, 5363, 5364, 5368, 5369, 5369, 5370,
+    5371, 5371, 5372, 5373, 5376, 5376, 5379, 5380, 5382, 5384, 5385, 5386, 5387, 5388, 5389, 5399,
+    5402, 5429, 5443, 5446, 5449, 5449, 5451, 5453, 5455, 5458, 5462, 5463, 5464, 5467, 5468, 5469,
+    5470, 5471, 5472, 5473, 5476, 5476, 5477, 5477, 5478, 5487, 5491, 5492, 5493, 5498, 5500, 5506,
+    5509, 5510, 5510, 5511, 5511, 5513, 5527, 5529, 5529, 5530, 5531, 5532, 5533, 5534, 5535, 5536,
+    5537, 5538, 5539, 5539, 5544, 5545, 5546, 5548, 5549, 5550, 5551, 5552, 5553, 5553, 5553, 5553,
+    5555, 5556, 5559, 5581, 5582, 5582, 5585, 5588, 5589, 5615, 5615, 5621, 5623, 5623, 5628, 5638,
+    5638, 5638, 5639, 5640, 5641, 5641, 5642, 5642, 5642, 5644, 5645, 5646, 5646, 5648, 5649, 5650,
+    5651, 5666, 5667, 5668, 5668, 5670, 5671, 5672, 5672, 5673, 5674, 5674, 5676, 5676, 5676, 5677,
+    5677, 5678, 5683, 5684, 5687, 5688, 5690, 5691, 5692, 5693, 5694, 5694, 5695, 5714, 5715, 5716,
+    5717, 5744, 5744, 5745, 5746, 5747, 5748, 5749, 5749, 5751, 5753, 5773, 5776, 5778, 5786, 5787,
+    5787, 5788, 5789, 5790, 5792, 5792, 5792, 5793, 5796, 5797, 5799, 5799, 5801, 5804, 5805, 5807,
+    5807, 5808, 5818, 5821, 5822, 5822, 5823, 5824, 5824, 5824, 5825, 5827, 5833, 5834, 5845, 5846,
+    5856, 5858, 5861, 5862, 5864, 5868, 5869, 5869, 5870, 5870, 5872, 5873, 5879, 5881, 5882, 5883,
+    5884, 5886, 5887, 5889, 5891, 5893, 5897, 5898, 5899, 5899, 5901, 5902, 5904, 5905, 5917, 5918,
+    5919, 5920, 5922, 5925, 5928, 5929, 5929, 5930, 5931, 5931, 5932, 5933, 5934, 5935, 5936, 5937,
+    5937, 5937, 5939, 5940, 5940, 5946, 5947, 5948, 5949, 5952, 5954, 5955, 5955, 5955, 5956, 5959,
+    5962, 5965, 5965, 5965, 5965, 5967, 5968, 5968, 5975, 5996, 5997, 5997, 6021, 6023, 6024, 6025,
+    6029, 6030, 6030, 6031, 6036, 6037, 6037, 6037, 6038, 6042, 6043, 6052, 6053, 6064, 6084, 6086,
+    6087, 6088, 6089, 6089, 6104, 6104, 6105, 6105, 6106, 6107, 6107, 6107, 6108, 6109, 6109, 6111,
+    6112, 6112, 6113, 6114, 6114, 6118, 6118, 6118, 6119, 6120, 6129, 6146, 6146, 6146, 6150, 6151,
+    6152, 6153, 6155, 6156, 6157, 6158, 6158, 6158, 6159, 6160, 6161, 6162, 6163, 6164, 6165, 6165,
+    6170, 6170, 6170, 6170, 6170, 6170, 6171, 6172, 6174, 6176, 6177, 6177, 6178, 6179, 6179, 6179,
+    6179, 6198, 6201, 6202, 6202, 6205, 6207, 6212, 6215, 6215, 6216, 6216, 6217, 6217, 6219, 6222,
+    6223, 6223, 6224, 6225, 6226, 6232, 6233, 6234, 6235, 6239, 6240, 6240, 6241, 6245, 6245, 6246,
+    6247, 6248, 6263, 6265, 6267, 6268, 6271, 6272, 6273, 6274, 6274, 6274, 6274, 6276, 6278, 6280,
+    6280, 6281, 6285, 6285, 6287, 6287, 6290, 6293, 6293, 6296, 6296, 6296, 6298, 6298, 6317, 6318,
+    6319, 6320, 6321, 6321, 6321, 6321, 6324, 6328, 6329, 6329, 6331, 6331, 6333, 6333, 6335, 6337,
+    6339, 6339, 6340, 6341, 6345, 6347, 6350, 6351, 6352, 6352, 6354, 6355, 6359, 6360, 6360, 6362,
+    6373, 6377, 6377, 6377, 6382, 6383, 6384, 6384, 6386, 6387, 6388, 6390, 6391, 6391, 6392, 6394,
+    6397, 6398, 6398, 6398, 6400, 6400, 6400, 6400, 6401, 6401, 6402, 6402, 6403, 6404, 6405, 6405,
+    6405, 6405, 6405, 6413, 6413, 6413, 6414, 6414, 6414, 6415, 6416, 6417, 6418, 6420, 6423, 6424,
+    6425, 6429, 6429, 6431, 6433, 6434, 6436, 6437, 6440, 6441, 6446, 6447, 6449, 6450, 6450, 6455,
+    6456, 6457, 6458, 6458, 6459, 6465, 6466, 6467, 6467, 6468, 6471, 6471, 6471, 6471, 6473, 6474,
+    6476, 6479, 6480, 6480, 6483, 6487, 6488, 6488, 6491, 6492, 6492, 6492, 6493, 6500, 6501, 6502,
+    6508, 6509, 6520, 6522, 6522, 6522, 6524, 6524, 6525, 6525, 6525, 6527, 6529, 6530, 6532, 6532,
+    6535, 6535, 6536, 6536, 6536, 6537, 6538, 6538, 6539, 6539, 6541, 6544, 6545, 6546, 6547, 6548,
+    6549, 6550, 6550, 6552, 6553, 6553, 6554, 6555, 6558, 6559, 6559, 6559, 6559, 6565, 6567, 6568,
+    6569, 6570, 6570, 6597, 6597, 6597, 6597, 6597, 6597, 6598, 6598, 6604, 6605, 6606, 6607, 6607,
+    6623, 6624, 6625, 6626, 6628, 6629, 6630, 6631, 6631, 6633, 6635, 6636, 6640, 6641, 6641, 6643,
+    6645, 6647, 6648, 6648, 6649, 6650, 6650, 6651, 6652, 6653, 6654, 6654, 6654, 6659, 6659, 6660,
+    6661, 6663, 6663, 6664, 6665, 6669, 6671, 6671, 6672, 6675, 6676, 6678, 6679, 6680, 6681, 6683,
+    6684, 6684, 6698, 6699, 6700, 6701, 6701, 6701, 6702, 6703, 6704, 6707, 6710, 6714, 6718, 6719,
+    6723, 6725, 6729, 6730, 6730, 6730, 6731, 6755, 6755, 6756, 6766, 6766, 6767, 6767, 6768, 6773,
+    6777, 6778, 6780, 6780, 6781, 6787, 6788, 6789, 6789, 6789, 6791, 6791, 6812, 6827, 6827, 6827,
+    6831, 6831, 6833, 6834, 6837, 6838, 6839, 6840, 6845, 6846, 6850, 6851, 6864, 6865, 6867, 6868,
+    6869, 6871, 6871, 6872, 6874, 6875, 6876, 6877, 6877, 6878, 6878, 6879, 6880, 6880, 6880, 6880,
+    6881, 6882, 6883, 6884, 6884, 6884, 6885, 6886, 6886, 6887, 6887, 6889, 6889, 6889, 6890, 6890,
+    6890, 6892, 6893, 6894, 6898, 6899, 6899, 6906, 6906, 6910, 6910, 6910, 6911, 6915, 6916, 6920,
+    6921, 6922, 6923, 6925, 6927, 6927, 6928, 6928, 6930, 6930, 6934, 6935, 6936, 6936, 6939, 6939,
+    6940, 6942, 6942, 6943, 6943, 6943, 6944, 6945, 6946, 6947, 6947, 6947, 6951, 6951, 6955, 6956,
+    6956, 6957, 6959, 6960, 6962, 6963, 6963, 6963, 6965, 6965, 6965, 6966, 6968, 6973, 6975, 6975,
+    6977, 6980, 6980, 6981, 6986, 6993, 6995, 6996, 6997, 6997, 6998, 7000, 7000, 7000, 7000, 7001,
+    7010, 7011, 7012, 7014, 7015, 7019, 7020, 7020, 7021, 7022, 7029, 7029, 7030, 7030, 7030, 7033,
+    7034, 7044, 7045, 7046, 7046, 7047, 7047, 7047, 7051, 7053, 7054, 7056, 7057, 7057, 7057, 7058,
+    7059, 7059, 7060, 7061, 7062, 7069, 7070, 7070, 7073, 7075, 7077, 7078, 7078, 7080, 7081, 7084,
+    7089, 7090, 7095, 7103, 7103, 7103, 7104, 7105, 7107, 7107, 7108, 7108, 7109, 7110, 7111, 7113,
+    7116, 7116, 7117, 7118, 7118, 7120, 7120, 7120, 7121, 7122, 7122, 7122, 7123, 7126, 7127, 7128,
+    7128, 7128, 7130, 7134, 7138, 7139, 7139, 7140, 7140, 7164, 7165, 7167, 7168, 7170, 7174, 7174,
+    7197, 7197, 7198, 7199, 7199, 7199, 7199, 7199, 7201, 7201, 7202, 7204, 7205, 7225, 7227, 7228,
+    7229, 7229, 7229, 7232, 7232, 7233, 7234, 7236, 7236, 7257, 7271, 7272, 7272, 7272, 7273, 7273,
+    7276, 7276, 7276, 7276, 7276, 7277, 7291, 7306, 7319, 7320, 7320, 7344, 7345, 7346, 7346, 7348,
+    7348, 7351, 7353, 7355, 7383, 7383, 7387, 7403, 7404, 7405, 7408, 7409, 7409, 7409, 7433, 7433,
+    7452, 7453, 7453, 7455, 7465, 7466, 7467, 7472, 7472, 7473, 7474, 7477, 7478, 7480, 7480, 7481,
+    7482, 7482, 7482, 7488, 7488, 7489, 7489, 7489, 7490, 7491, 7492, 7493, 7495, 7495, 7496, 7496,
+    7499, 7500, 7500, 7503, 7503, 7504, 7504, 7505, 7505, 7513, 7514, 7514, 7515, 7535, 7535, 7535,
+    7548, 7548, 7551, 7552, 7554, 7555, 7556, 7558, 7559, 7560, 7562, 7567, 7568, 7569, 7572, 7574,
+    7577, 7578, 7579, 7580, 7581, 7582, 7584, 7587, 7588, 7589, 7589, 7603, 7605, 7606, 7612, 7613,
+    7614, 7616, 7618, 7619, 7620, 7621, 7622, 7622, 7624, 7631, 7631, 7632, 7637, 7639, 7640, 7641,
+    7642, 7643, 7645, 7646, 7646, 7646, 7647, 7648, 7649, 7649, 7650, 7651, 7652, 7652, 7653, 7655,
+    7655, 7656, 7656, 7658, 7659, 7661, 7662, 7663, 7664, 7665, 7666, 7666, 7667, 7671, 7673, 7683,
+    7683, 7683, 7683, 7684, 7686, 7688, 7689, 7693, 7694, 7694, 7695, 7697, 7700, 7701, 7703, 7704,
+    7704, 7705, 7707, 7707, 7708, 7708, 7732, 7739, 7740, 7742, 7743, 7743, 7743, 7743, 7743, 7744,
+    7746, 7747, 7747, 7765, 7766, 7768, 7770, 7770, 7779, 7780, 7782, 7787, 7789, 7789, 7790, 7792,
+    7793, 7793, 7793, 7811, 7813, 7835, 7835, 7836, 7837, 7838, 7839, 7840, 7850, 7851, 7852, 7854,
+    7871, 7892, 7915, 7916, 7917, 7917, 7918, 7919, 7919, 7919, 7919, 7920, 7920, 7922, 7923, 7923,
+    7924, 7924, 7925, 7949, 7958, 7959, 7959, 7959, 7961, 7962, 7963, 7965, 7988, 7989, 7989, 7990,
+    7990, 7990, 7990, 7991, 7993, 7995, 7995, 8003, 8003, 8003, 8005, 8009, 8009, 8010, 8011, 8013,
+    8016, 8017, 8017, 8017, 8019, 8019, 8020, 8022, 8023, 8024, 8026, 8027, 8027, 8028, 8031, 8032,
+    8032, 8032, 8039, 8040, 8041, 8043, 8043, 8049, 8050, 8051, 8052, 8053, 8053, 8056, 8056, 8057,
+    8058, 8060, 8062, 8063, 8073, 8079, 8080, 8080, 8080, 8081, 8081, 8082, 8083, 8083, 8083, 8083,
+    8087, 8090, 8091, 8093, 8093, 8100, 8101, 8102, 8103, 8103, 8104, 8105, 8107, 8108, 8108, 8109,
+    8110, 8110, 8111, 8111, 8112, 8112, 8113, 8116, 8124, 8124, 8125, 8136, 8137, 8137, 8138, 8138,
+    8144, 8144, 8146, 8147, 8147, 8149, 8151, 8151, 8155, 8155, 8163, 8167, 8169, 8170, 8170, 8171,
+    8171, 8173, 8180, 8191, 8195, 8195, 8199, 8199, 8199, 8199, 8200, 8201, 8201, 8202, 8203, 8207,
+    8211,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8414] = [
-    (9, 17), (13, 7), (21, -5), (1, 11), (4, 6), (7, 7), (25, 6), (5, 7), (25, 6), (1, 5),
-    (11, 11), (9, 7), (25, 5), (27, 6), (26, 6), (17, 6), (9, 5), (16, 17), (17, 5), (1, 13),
-    (14, 6), (21, 5), (15, 5), (17, 7), (21, 9), (26, 6), (21, 13), (17, 6), (24, 7), (20, 7),
-    (19, 18), (20, 11), (25, -5), (28, 6), (4, 7), (23, 6), (26, 11), (23, 9), (7, 6), (3, 5),
-    (5, 14), (9, 7), (20, -7), (21, 10), (23, -6), (25, 13), (28, 5), (1, 5), (9, 7), (21, 5),
-    (12, 7), (18, 7), (23, 6), (17, 5), (5, 31), (17, 17), (5, 27), (21, 5), (22, 9), (19, 15),
-    (18, 6), (25, 5), (17, 6), (1, 9), (1, 5), (5, 7), (20, -6), (23, 34), (19, 6), (27, 12),
-    (1, -5), (5, 15), (6, -5), (9, 33), (10, 17), (15, -7), (17, 7), (18, -8), (19, -6), (23, -10),
-    (28, 5), (1, 14), (4, -5), (5, -10), (6, -6), (11, -5), (15, -12), (16, -5), (18, 63), (20, -6),
-    (23, -5), (25, -6), (26, 6), (0, -7), (1, -5), (6, 5), (11, 5), (17, 16), (18, 9), (19, 5),
-    (20, 12), (21, 12), (23, -12), (24, -6), (25, -8), (27, -5), (23, 16), (20, 11), (23, 5), (2, 8),
-    (17, 11), (18, 10), (21, -5), (1, 10), (9, 6), (1, 13), (14, 6), (21, 5), (1, 5), (0, 8),
-    (2, 13), (15, 7), (19, 6), (5, 48), (9, 5), (21, -6), (23, -8), (26, 6), (5, 7), (25, 6),
-    (17, 8), (13, 7), (25, 9), (15, 12), (16, 5), (19, 6), (20, 15), (1, 6), (5, -5), (17, 12),
-    (21, 5), (9, 5), (17, 5), (5, 11), (1, 5), (25, 5), (15, 6), (9, 6), (17, 7), (25, 5),
-    (18, 6), (1, 8), (9, 5), (12, 20), (4, 5), (24, 6), (25, 9), (21, 6), (5, 6), (7, 8),
-    (17, 5), (18, 5), (21, -5), (10, 13), (12, 5), (17, 12), (19, 15), (20, -11), (25, 12), (3, 6),
-    (11, 7), (12, 6), (23, 13), (5, -5), (15, -13), (16, 91), (17, -6), (18, 7), (19, -8), (21, -14),
-    (22, -12), (23, -6), (25, 9), (13, 44), (23, -5), (19, 6), (1, -7), (4, 60), (5, -12), (6, -6),
-    (25, 13), (18, 30), (12, 6), (24, 12), (25, -5), (0, 24), (1, 28), (4, -5), (6, 13), (7, 6),
-    (9, -11), (11, -6), (12, -5), (14, 6), (16, -8), (18, -5), (21, -13), (22, -5), (23, -15), (25, -6),
-    (27, 5), (15, 8), (6, 21), (12, 7), (19, 5), (1, 13), (17, 6), (17, 11), (22, 6), (17, 6),
-    (21, 8), (19, 19), (17, 6), (0, 8), (17, 10), (17, 5), (1, 12), (21, 7), (8, 21), (20, 9),
-    (23, -5), (11, 16), (15, 6), (9, 5), (19, 6), (20, 9), (21, 5), (10, 12), (15, 12), (3, 5),
-    (11, 7), (12, 5), (22, 12), (25, -7), (19, 9), (16, 5), (18, 6), (21, 6), (20, 13), (15, 14),
-    (1, 47), (4, 42), (5, -23), (6, -5), (20, -5), (21, -9), (22, 14), (17, 7), (2, 13), (18, 5),
-    (19, 18), (7, 5), (19, 20), (21, 8), (22, 5), (11, 11), (5, 18), (8, 6), (13, 7), (20, 5),
-    (21, -5), (1, -5), (15, 19), (16, 17), (17, -5), (18, 8), (21, 10), (25, -5), (4, 5), (25, 7),
-    (23, 8), (18, 6), (5, 8), (1, 47), (5, -6), (0, 59), (2, -22), (3, 77), (5, 69), (6, 51),
-    (7, -12), (9, 105), (10, -9), (11, -51), (12, -12), (13, -22), (14, -14), (15, -40), (16, -35), (17, -10),
-    (18, -18), (19, -21), (20, -23), (21, 24), (22, -38), (23, -6), (24, -24), (25, -12), (26, -22), (27, 9),
-    (28, -8), (21, 5), (23, 6), (17, 15), (20, 6), (9, 6), (16, 7), (23, 9), (0, -12), (1, 32),
-    (2, 60), (3, 54), (4, -7), (5, -14), (6, -8), (7, -5), (9, -9), (11, 14), (12, -8), (13, -6),
-    (14, -10), (15, -13), (16, -9), (17, -7), (18, 7), (19, -12), (20, -11), (21, 23), (23, 23), (24, -17),
-    (25, -33), (26, -7), (27, -8), (28, -8), (20, 6), (20, 5), (24, 6), (27, 7), (14, 5), (14, -8),
-    (22, 28), (18, 9), (19, 7), (23, 11), (18, 5), (19, 21), (25, -5), (18, 10), (5, 6), (22, 5),
-    (19, 33), (25, -6), (17, 6), (24, 7), (20, 11), (23, 5), (16, 34), (21, -5), (25, 19), (12, 5),
-    (18, 25), (19, 7), (21, 14), (6, 6), (25, 5), (28, 7), (6, 7), (11, 5), (20, 6), (19, 11),
-    (19, 25), (26, 6), (14, 35), (18, 6), (22, -5), (23, -5), (5, 10), (9, 6), (0, 6), (21, 5),
-    (21, 6), (5, 15), (9, 12), (10, 10), (15, 8), (17, -12), (19, -9), (21, 6), (23, -9), (17, 7),
-    (4, 6), (5, 5), (11, 6), (21, -7), (22, 5), (23, 6), (26, 11), (1, 8), (23, 8), (5, 6),
-    (9, 18), (10, 6), (23, -6), (6, 12), (4, 5), (23, 6), (23, 8), (1, 14), (17, 5), (0, 5),
-    (14, 7), (23, 9), (28, 7), (0, -13), (1, 41), (2, 60), (3, 53), (4, -7), (5, -14), (6, -8),
-    (7, -5), (9, -9), (11, 13), (12, -8), (13, -7), (14, -10), (15, -13), (16, -10), (17, -8), (18, 6),
-    (19, -12), (20, -13), (21, 22), (23, 23), (24, -17), (25, -34), (26, -7), (27, -8), (28, -8), (11, 6),
-    (23, 6), (5, 5), (9, 6), (1, 10), (4, -5), (5, -11), (9, 125), (10, 11), (11, -6), (15, -6),
-    (18, -10), (19, -8), (20, -10), (21, -24), (22, -5), (23, -14), (24, -5), (25, -7), (1, 8), (2, -5),
-    (3, 6), (4, -7), (5, -18), (6, -9), (9, -11), (11, -8), (12, -6), (13, 10), (14, -7), (15, 13),
-    (17, -7), (18, -6), (19, 60), (20, -14), (21, 64), (23, -16), (24, -7), (25, -21), (26, -7), (28, -7),
-    (19, 5), (18, 5), (5, 5), (21, 5), (21, 5), (1, 7), (25, 15), (2, 10), (18, 5), (17, 9),
-    (23, 7), (0, 10), (1, 5), (5, -5), (6, 10), (10, -5), (11, 8), (15, 9), (16, -6), (17, 19),
-    (18, 16), (19, 6), (20, -6), (21, -13), (23, -13), (1, 5), (5, 8), (15, 5), (17, 7), (3, 6),
-    (5, -6), (6, 7), (11, 6), (16, -6), (20, -12), (21, 26), (22, 7), (23, -10), (25, -7), (28, 13),
-    (22, 8), (11, 15), (15, -5), (22, 55), (23, 9), (5, 7), (12, 13), (5, 7), (5, -6), (9, 23),
-    (13, 7), (19, 8), (0, 7), (1, -13), (4, -8), (5, 28), (6, 14), (9, -10), (10, -7), (11, -9),
-    (12, -5), (13, 9), (14, -5), (16, -7), (17, 21), (19, -11), (20, -11), (21, -8), (22, -10), (23, -20),
-    (24, 50), (25, 17), (26, -8), (27, -6), (28, 7), (4, 18), (11, 9), (25, 17), (20, 5), (22, 6),
-    (16, 9), (6, 7), (1, 5), (22, 5), (11, 12), (17, 17), (12, 30), (23, -11), (12, 5), (19, 11),
-    (23, 10), (1, 9), (21, 5), (9, 5), (13, 6), (15, -7), (22, -5), (25, 5), (1, 7), (3, 7),
-    (22, 5), (5, 6), (23, 5), (19, 5), (4, 21), (5, 37), (6, 10), (17, -5), (18, -5), (19, -6),
-    (21, -10), (23, -7), (0, -6), (1, -6), (2, -5), (10, 9), (17, -6), (20, -5), (21, -10), (22, -7),
-    (25, 44), (28, 25), (21, 9), (3, 16), (21, 5), (5, 7), (10, 7), (9, 18), (11, 13), (23, -5),
-    (21, 11), (22, 5), (9, -5), (10, 6), (18, 20), (21, 9), (1, 5), (9, 5), (10, 6), (17, 11),
-    (18, -7), (20, 5), (16, 5), (18, 18), (20, 6), (23, -7), (25, -6), (27, 20), (5, 5), (3, 5),
-    (5, 13), (9, 7), (21, 10), (23, -6), (10, 5), (12, 7), (1, 16), (2, 6), (9, 6), (1, 16),
-    (2, 6), (17, 5), (23, -6), (24, 20), (26, 5), (0, 5), (20, 7), (23, 7), (7, 7), (5, 8),
-    (7, 6), (19, 7), (23, 5), (1, 6), (2, 7), (17, -6), (10, 6), (17, 7), (18, -6), (20, -5),
-    (21, -6), (22, 27), (23, 12), (21, 5), (6, 6), (23, -5), (24, 6), (25, 15), (18, 9), (7, 5),
-    (17, 7), (20, 7), (26, 10), (1, 5), (15, 6), (23, 20), (27, 7), (7, 6), (3, 6), (25, -6),
-    (26, 7), (17, 5), (1, 14), (25, -5), (26, 6), (19, 9), (4, 6), (5, 59), (17, -5), (19, -5),
-    (21, -9), (23, -6), (27, 6), (23, 5), (14, 36), (22, 6), (23, -5), (25, -5), (27, 6), (19, 5),
-    (0, 11), (21, 11), (25, -5), (8, 6), (26, 11), (25, 17), (17, 6), (24, 7), (27, 14), (15, 19),
-    (16, 5), (5, -6), (15, 6), (17, 30), (18, -7), (20, 9), (21, 10), (2, 11), (12, 5), (21, 24),
-    (22, -5), (8, 6), (15, 11), (18, 6), (12, 5), (19, 5), (16, 19), (21, -6), (22, 20), (1, -5),
-    (3, 5), (11, 7), (12, 6), (17, -5), (22, 9), (25, -7), (11, 6), (21, 6), (9, 7), (20, 6),
-    (1, 9), (23, 5), (18, 7), (21, 5), (6, 7), (15, 6), (22, 7), (15, 16), (16, 5), (24, 5),
-    (25, 6), (6, 45), (21, -6), (2, 7), (3, 7), (11, 15), (20, -5), (22, 7), (25, -9), (2, 5),
-    (17, 6), (24, 6), (17, 9), (20, 24), (21, 8), (23, -5), (17, 8), (18, 7), (3, -5), (5, -8),
-    (6, 6), (11, -5), (15, -5), (18, 20), (21, -14), (23, -9), (24, 33), (25, 11), (26, -7), (27, -5),
-    (28, 10), (15, 27), (19, 7), (21, -7), (23, -5), (15, 9), (21, 5), (20, 9), (5, 5), (6, 9),
-    (22, 12), (19, 14), (24, 6), (25, 5), (17, 8), (21, -6), (23, 5), (25, 5), (27, 7), (22, 5),
-    (26, 5), (27, 7), (1, -8), (3, -6), (6, -7), (10, -5), (11, 6), (15, -6), (17, -5), (18, 28),
-    (20, 12), (21, 14), (22, -7), (23, 21), (25, -7), (5, -5), (8, 20), (20, 9), (21, 12), (6, -5),
-    (9, 6), (13, 5), (15, 31), (19, -6), (20, 5), (21, 10), (22, -5), (23, -7), (14, 21), (21, 6),
-    (3, 42), (23, -7), (25, -6), (28, 6), (18, 39), (6, 5), (14, 13), (22, 5), (4, 5), (5, 7),
-    (18, 5), (25, 7), (25, 12), (0, -5), (1, 8), (5, 11), (21, -8), (25, 12), (6, 13), (0, 103),
-    (1, -15), (5, -6), (17, -5), (20, -5), (21, -7), (25, -11), (18, 11), (0, 5), (24, 5), (21, 5),
-    (19, 9), (5, -6), (21, 13), (22, 12), (16, 6), (20, 6), (25, 5), (19, 7), (21, 6), (16, 7),
-    (1, -5), (4, 67), (5, -11), (6, -6), (23, -5), (18, 7), (8, 6), (5, -6), (15, -8), (16, 34),
-    (19, 28), (22, -6), (23, -5), (15, 15), (18, 6), (20, 8), (13, 5), (15, 22), (16, 12), (21, -6),
-    (25, -5), (27, 5), (20, 7), (22, 9), (12, 7), (18, 21), (20, -10), (6, 11), (15, 6), (16, 8),
-    (17, -5), (19, 6), (21, -11), (10, 8), (12, 25), (22, 5), (1, 9), (2, 9), (18, 6), (23, -6),
-    (27, 6), (9, 5), (20, 5), (21, 12), (0, -7), (1, 36), (2, 12), (3, 24), (19, 13), (20, -5),
-    (21, -10), (25, -9), (11, 15), (3, 6), (21, -5), (25, -7), (26, 7), (28, 13), (1, 6), (2, 7),
-    (15, 5), (17, -5), (22, 13), (18, 12), (21, 7), (5, -7), (8, 30), (9, 7), (17, -8), (23, -5),
-    (24, 11), (25, -8), (5, 6), (17, 32), (18, -5), (21, -5), (27, 13), (0, 7), (18, 7), (1, 6),
-    (6, 6), (16, 5), (21, 6), (22, -5), (23, 7), (21, 13), (4, 7), (1, 5), (21, 7), (5, -6),
-    (21, 13), (25, 13), (14, 11), (28, 7), (16, 11), (16, 6), (12, 5), (21, 6), (18, 5), (15, 10),
-    (24, 6), (17, 12), (1, -6), (3, -6), (4, 73), (5, 63), (6, 68), (7, -6), (9, -7), (10, -8),
-    (11, -8), (12, -5), (14, -8), (15, -11), (16, -8), (17, -16), (18, -12), (19, -13), (21, -8), (22, -14),
-    (23, -25), (24, -8), (25, -9), (26, -6), (27, -5), (28, -7), (6, 12), (19, 5), (17, 6), (21, 5),
-    (6, 6), (17, 16), (20, 8), (1, 8), (2, 6), (12, 5), (19, 8), (5, 10), (6, 9), (28, 7),
-    (1, 8), (17, 8), (18, 9), (20, 13), (28, 7), (1, 6), (5, 49), (6, -6), (7, 14), (9, -6),
-    (17, -5), (18, -6), (19, -6), (20, 15), (21, -12), (22, -5), (23, -10), (27, 5), (11, 20), (23, -10),
-    (17, 14), (5, 5), (19, 5), (1, 7), (18, 11), (7, 7), (26, 7), (8, 6), (18, 5), (19, 13),
-    (17, 30), (20, 7), (21, -8), (9, 9), (10, 6), (11, 16), (5, 5), (6, 9), (18, 5), (20, 5),
-    (6, 7), (1, 10), (4, 6), (0, 5), (1, -5), (5, 7), (28, 6), (2, 6), (1, -5), (4, 6),
-    (25, 6), (17, 10), (21, 12), (21, 5), (5, 15), (8, 6), (24, 6), (25, 7), (27, 6), (18, 11),
-    (21, 6), (17, 6), (24, 7), (22, 5), (24, 7), (25, -6), (12, 7), (25, 7), (17, 5), (14, 13),
-    (4, 8), (6, 5), (28, 6), (9, 5), (1, -10), (2, -10), (3, -10), (5, -39), (6, 8), (8, 20),
-    (9, -25), (10, 17), (11, -9), (13, -14), (14, 6), (15, 31), (16, 10), (18, 6), (21, 19), (22, -8),
-    (23, 16), (24, -15), (26, 5), (27, -7), (28, -6), (8, 6), (26, 9), (5, 11), (23, 9), (17, 10),
-    (22, 7), (5, -6), (18, 69), (19, -5), (20, -8), (23, -7), (25, -7), (19, 5), (25, 9), (13, 7),
-    (1, 9), (23, 5), (22, 11), (1, -5), (20, 5), (25, 15), (27, 5), (26, 11), (23, 5), (17, -6),
-    (21, 17), (7, 10), (17, 6), (24, 7), (16, 19), (18, 5), (5, -6), (7, 22), (1, 6), (3, 7),
-    (5, -9), (7, 32), (5, 5), (21, 7), (17, 45), (18, -8), (21, -6), (27, 13), (10, 5), (1, 9),
-    (20, -5), (21, 6), (23, 41), (17, 7), (22, 6), (15, 5), (5, 6), (4, 5), (5, 6), (22, 6),
-    (23, 5), (6, 7), (21, 5), (13, 6), (20, 5), (27, 7), (5, 6), (14, 11), (1, 9), (11, 8),
-    (19, -5), (21, 6), (28, 6), (16, 13), (22, 7), (17, 6), (1, 6), (20, 7), (23, 5), (22, 12),
-    (21, 8), (25, 10), (15, 7), (4, 9), (5, 5), (14, 9), (21, -6), (23, -7), (25, 8), (28, 12),
-    (14, 45), (21, -5), (23, -6), (24, 5), (26, 15), (24, 5), (25, -7), (26, 31), (18, 5), (10, 7),
-    (11, 6), (20, 6), (15, -5), (16, 28), (21, -6), (22, -7), (25, 27), (19, 14), (18, 16), (1, -5),
-    (2, 10), (18, 7), (22, 12), (7, 7), (20, 16), (0, 8), (19, 8), (27, 21), (15, 7), (21, 6),
-    (24, 6), (28, 7), (22, 8), (1, 5), (13, 14), (23, 13), (19, 10), (5, 8), (17, 5), (21, 5),
-    (25, 6), (26, 9), (18, 13), (2, 7), (25, 5), (20, 5), (21, -5), (25, 14), (26, 8), (27, 6),
-    (5, 9), (13, 7), (27, 6), (25, 5), (26, 6), (0, 8), (24, 9), (14, 10), (22, 6), (5, 5),
-    (9, 5), (23, -5), (25, 5), (28, 7), (9, -5), (18, -5), (19, 7), (20, 18), (21, -8), (24, 11),
-    (25, -6), (27, 13), (27, 6), (18, 5), (23, 5), (24, 7), (25, 8), (22, 9), (14, 18), (22, 7),
-    (21, 23), (22, -5), (26, 7), (6, 6), (11, 14), (19, 5), (5, 16), (24, 6), (25, -5), (26, 5),
-    (4, 6), (9, 18), (21, 8), (11, 35), (19, 5), (23, -5), (10, 7), (26, 6), (0, 17), (1, -7),
-    (15, 26), (17, -5), (19, 6), (21, -9), (23, -5), (25, 6), (28, 5), (22, 5), (1, 9), (5, 5),
-    (18, 9), (10, 11), (11, -6), (12, 40), (17, -6), (16, 9), (14, 9), (21, -6), (22, 13), (23, 30),
-    (25, -6), (26, 11), (2, 13), (21, 5), (17, 6), (1, 13), (5, -11), (21, 37), (5, 12), (16, 7),
-    (18, 6), (26, 6), (18, 10), (1, 16), (4, -8), (6, 58), (9, -5), (18, -6), (20, -5), (21, -10),
-    (23, -5), (25, 7), (4, 42), (5, -8), (11, 5), (10, 6), (11, 10), (3, 7), (5, -5), (12, 6),
-    (21, 12), (1, -5), (7, 9), (12, 6), (15, -6), (18, 6), (19, 32), (22, -6), (23, -9), (27, 5),
-    (21, 6), (17, 16), (24, 11), (1, -7), (5, 10), (6, -6), (9, 31), (10, 15), (15, -8), (16, -5),
-    (17, 17), (18, 5), (19, -8), (20, 7), (21, 6), (23, -13), (25, -6), (4, 90), (5, -13), (6, -8),
-    (17, -5), (20, -5), (21, -6), (23, -6), (25, -7), (7, 7), (20, 6), (22, 5), (5, 9), (12, 5),
-    (19, 9), (3, 5), (4, 10), (5, -5), (21, 5), (22, 5), (17, 6), (24, 7), (23, 10), (17, 6),
-    (18, 7), (4, 7), (6, 7), (15, 6), (18, 6), (1, 17), (14, 10), (14, 35), (22, -5), (21, 8),
-    (14, 21), (21, 6), (24, 6), (0, 17), (24, 5), (9, 7), (17, 10), (18, 10), (23, 7), (20, 6),
-    (23, 6), (26, 9), (1, 8), (25, 18), (14, 36), (22, 6), (23, -5), (25, -5), (22, 12), (19, 5),
-    (0, 7), (16, 11), (19, 6), (1, 5), (22, 12), (0, -8), (1, -8), (4, -5), (5, -20), (6, -8),
-    (7, 48), (8, 8), (9, -8), (11, -7), (12, -5), (15, -7), (16, -7), (17, 20), (18, 20), (19, -13),
-    (20, -8), (21, 22), (22, -8), (23, -7), (24, -6), (26, 7), (27, 14), (28, -5), (19, 5), (17, 8),
-    (5, 6), (9, 16), (13, 7), (17, 16), (20, -5), (5, -6), (9, 13), (19, 5), (6, 6), (25, 9),
-    (19, 14), (16, 22), (22, -5), (10, 20), (0, -6), (1, -8), (2, 5), (6, 9), (17, -7), (18, 22),
-    (19, -6), (21, -11), (22, -6), (25, 21), (27, 18), (16, 7), (2, 14), (3, 6), (11, 14), (20, -7),
-    (21, -5), (22, 6), (25, -10), (28, 5), (4, 7), (19, 11), (23, 5), (25, 40), (5, 10), (6, 8),
-    (28, 7), (14, 13), (12, 34), (23, -17), (5, 6), (14, 11), (4, 7), (5, -10), (7, 6), (10, 5),
-    (21, 5), (27, 6), (21, 5), (24, 5), (5, 6), (22, 30), (25, -6), (25, 5), (11, 11), (12, 30),
-    (21, -5), (23, 10), (8, 21), (20, 9), (8, 16), (19, 5), (23, 8), (24, 5), (26, 15), (12, 5),
-    (19, 9), (0, -6), (1, -6), (2, 15), (3, -5), (4, -6), (5, -19), (6, 5), (9, -10), (10, -8),
-    (11, -9), (12, -6), (14, -7), (15, 9), (16, 10), (17, 89), (18, 18), (19, 7), (21, 8), (23, -21),
-    (24, -8), (25, -14), (26, -7), (27, -5), (28, -6), (24, 5), (25, 8), (15, 8), (10, 11), (21, -5),
-    (25, -5), (28, 21), (0, 6), (12, 7), (5, 6), (10, 18), (0, 40), (1, 10), (2, 15), (4, -7),
-    (5, -9), (9, -7), (10, -5), (11, 11), (12, -5), (13, -5), (14, -5), (16, -5), (17, -14), (18, -5),
-    (20, -9), (22, -8), (23, -13), (24, 18), (25, 8), (26, -11), (28, 11), (1, 9), (11, 6), (18, 9),
-    (21, 5), (27, 7), (1, 9), (3, 6), (25, -6), (26, 7), (4, 6), (21, 8), (2, 5), (5, 10),
-    (20, 5), (8, 6), (0, 16), (18, 13), (24, 5), (1, 7), (18, 6), (22, 18), (26, 9), (12, 7),
-    (4, 5), (9, 6), (21, 16), (1, 9), (4, 9), (7, 12), (18, 24), (21, -7), (23, -5), (27, 5),
-    (19, 10), (22, 5), (9, 6), (15, 19), (16, 8), (21, -5), (1, 7), (11, 6), (1, 5), (5, 12),
-    (10, 5), (21, -6), (2, 6), (0, -10), (1, 105), (2, 17), (3, 9), (4, 73), (5, -33), (6, -12),
-    (7, -5), (9, -10), (10, -7), (11, -9), (12, -6), (13, -5), (14, 32), (15, -6), (16, -8), (17, -17),
-    (18, -10), (19, -11), (20, -14), (21, -13), (23, -26), (24, -10), (25, -16), (26, 13), (27, -7), (28, -8),
-    (17, 10), (17, 6), (18, 13), (18, 5), (19, 10), (1, 10), (15, -6), (17, 5), (18, 62), (19, -6),
-    (20, -6), (21, -9), (5, 5), (6, 9), (24, 5), (5, 11), (20, -6), (21, 16), (4, 7), (23, 5),
-    (9, 6), (17, 7), (20, 6), (23, 14), (1, 9), (19, 6), (1, 9), (5, 13), (9, 5), (17, -5),
-    (20, 16), (21, -7), (23, 5), (13, 7), (17, 5), (21, 12), (19, 13), (17, 10), (21, 11), (17, 10),
-    (25, 7), (6, 8), (23, 10), (17, 5), (21, 6), (22, 5), (2, 6), (3, 9), (23, 7), (7, 6),
-    (5, 8), (11, 6), (20, 10), (23, -5), (2, 6), (9, 5), (12, 7), (20, 5), (22, 8), (1, -5),
-    (2, 12), (4, -7), (5, -7), (6, -9), (8, 7), (9, -7), (10, -8), (11, -10), (12, -6), (13, -7),
-    (14, -6), (15, 9), (16, -9), (17, 45), (18, 8), (19, -9), (20, -15), (22, -11), (23, -20), (24, 81),
-    (25, -5), (26, -5), (27, -7), (28, -9), (22, 7), (4, 9), (6, 6), (14, 9), (21, -6), (23, -5),
-    (25, -5), (28, 5), (9, 10), (12, 5), (1, 5), (22, 5), (18, 7), (27, 7), (18, 10), (8, 6),
-    (15, 11), (5, -8), (6, 6), (9, 12), (24, 14), (1, 13), (15, 5), (11, 14), (23, 22), (15, 6),
-    (1, 8), (10, 9), (18, 15), (21, -8), (5, 11), (6, 6), (27, 7), (5, 6), (11, 14), (20, 5),
-    (1, -5), (3, 27), (18, -9), (19, 6), (20, -6), (21, 6), (23, 6), (18, 9), (15, 5), (23, 5),
-    (1, 9), (21, 6), (17, 5), (19, 5), (1, 10), (1, 5), (19, 5), (5, 7), (17, 10), (3, 7),
-    (19, 13), (11, 5), (15, -10), (16, 56), (21, -9), (22, -6), (18, 12), (25, 5), (1, -6), (3, -9),
-    (4, -11), (5, -31), (6, -16), (7, -9), (8, -6), (9, -20), (10, -10), (11, -15), (13, -8), (14, -10),
-    (15, -20), (16, -15), (17, 23), (18, 18), (19, 35), (20, 150), (21, 7), (24, -9), (25, -19), (26, -10),
-    (28, -10), (18, 10), (19, -5), (20, 7), (21, 8), (27, 5), (4, 7), (22, 11), (5, -10), (21, -8),
-    (23, 67), (25, -5), (0, 50), (1, 60), (2, 36), (3, 24), (4, -10), (5, -54), (6, -28), (7, -27),
-    (8, -26), (9, -35), (10, -35), (11, 6), (12, -20), (13, 20), (14, -38), (15, -38), (16, -41), (17, -26),
-    (19, -11), (20, -21), (21, -5), (22, -33), (23, -10), (24, 63), (25, 89), (26, 42), (27, 48), (28, 22),
-    (4, 8), (6, 6), (28, 6), (18, 8), (4, 7), (23, 15), (4, 7), (21, 8), (5, 18), (9, -6),
-    (10, 6), (17, -5), (21, 6), (20, 5), (20, 8), (19, 6), (27, 7), (1, 6), (2, 7), (17, -5),
-    (20, 9), (1, 9), (18, 9), (21, 5), (3, 13), (22, 12), (23, 5), (8, 6), (26, 13), (21, 12),
-    (5, -5), (17, -5), (18, 37), (23, 6), (27, 13), (5, 8), (6, 12), (10, 6), (3, 6), (5, 19),
-    (9, 5), (20, -5), (25, -5), (16, 5), (15, 5), (18, 5), (17, 5), (19, 5), (23, 6), (22, 5),
-    (5, 7), (18, 8), (15, 7), (17, 6), (0, -11), (1, 32), (2, -12), (3, -20), (4, -18), (5, -42),
-    (6, -21), (7, -14), (8, -10), (9, -22), (10, 74), (11, -36), (12, 14), (13, -14), (14, 40), (15, -26),
-    (16, -21), (17, -5), (19, 38), (20, 135), (21, -14), (22, -19), (23, 23), (24, -13), (25, -25), (26, -20),
-    (27, 24), (28, -17), (23, 7), (24, 5), (10, 14), (20, 8), (21, 5), (21, 10), (23, 17), (0, -5),
-    (1, 32), (11, 6), (23, -5), (4, 6), (11, 6), (15, 15), (1, 16), (17, 5), (22, 14), (19, 8),
-    (11, 5), (1, -8), (4, -5), (5, -12), (6, -7), (10, 79), (11, -17), (12, 74), (14, -5), (16, -6),
-    (17, -12), (18, -6), (19, -10), (20, -8), (21, -13), (22, 14), (23, -13), (25, -8), (26, -5), (1, 5),
-    (4, 6), (6, 6), (1, 7), (17, 6), (18, 11), (21, 17), (8, 6), (11, 19), (26, 6), (18, 9),
-    (5, 12), (6, 5), (0, 11), (21, 8), (22, 6), (23, 10), (7, 7), (11, 10), (1, 6), (23, 6),
-    (16, 11), (15, 8), (19, 5), (22, -5), (26, 6), (15, 6), (28, 7), (25, 5), (20, 6), (4, 10),
-    (19, 20), (22, 6), (10, 19), (1, 9), (17, 8), (21, 5), (11, 13), (23, -5), (9, 5), (13, 7),
-    (24, 10), (25, -6), (5, 10), (21, 12), (2, 7), (19, 5), (26, 6), (18, 9), (6, 7), (24, 6),
-    (21, 5), (8, 9), (26, 13), (21, 10), (21, 10), (0, -5), (1, -6), (5, -6), (9, -8), (10, 12),
-    (11, 10), (16, -5), (17, 23), (18, 23), (19, -7), (23, 6), (25, -6), (26, 13), (2, 9), (18, 15),
-    (21, 5), (6, 9), (15, 18), (16, -8), (17, 28), (19, -5), (21, 11), (22, -9), (23, -9), (25, -8),
-    (12, 12), (1, 5), (6, -5), (13, 5), (15, -14), (16, 16), (19, 7), (21, 7), (22, -7), (19, 11),
-    (6, 12), (1, 8), (20, 17), (25, 5), (28, 7), (2, 7), (6, 6), (24, 6), (25, 7), (27, 6),
-    (2, 6), (15, 6), (24, 7), (28, 7), (20, 7), (10, 13), (23, -6), (3, 7), (0, 5), (1, -8),
-    (2, -5), (3, -5), (5, -6), (11, 11), (17, -7), (19, 16), (20, 6), (23, -11), (24, -5), (25, 32),
-    (26, -8), (27, 16), (5, 10), (5, 8), (1, 5), (22, 12), (2, 6), (17, 5), (20, 5), (25, 6),
-    (22, 11), (23, 10), (25, 15), (27, 7), (1, 9), (8, 16), (19, 8), (0, -5), (1, -6), (8, 5),
-    (18, 17), (19, 14), (20, -6), (21, -8), (23, -6), (25, -7), (26, 10), (27, 21), (26, 16), (17, 6),
-    (24, 7), (28, 7), (1, 8), (2, 13), (14, 6), (23, -5), (16, 20), (21, -5), (23, 5), (25, 7),
-    (26, 21), (14, 8), (5, 5), (18, 22), (6, 6), (2, 5), (13, 7), (23, -5), (25, 9), (0, 5),
-    (1, -10), (4, -5), (5, 10), (9, 19), (12, -5), (17, -21), (19, 25), (20, 10), (22, 7), (24, -6),
-    (13, 5), (1, -7), (2, 27), (5, 6), (21, 6), (21, 12), (0, 8), (17, 8), (22, 5), (11, 6),
-    (13, 6), (1, 5), (15, 13), (16, 9), (19, -7), (21, 23), (22, -5), (15, -5), (16, 34), (22, -5),
-    (21, 25), (22, -5), (20, 5), (17, 18), (27, 13), (3, 6), (21, 6), (19, 15), (18, 7), (20, -6),
-    (22, 18), (5, 5), (9, 6), (15, 5), (20, 11), (18, 12), (20, 9), (8, 6), (26, 11), (25, 8),
-    (6, 11), (15, 11), (16, -5), (17, 12), (18, 13), (19, 7), (21, -9), (23, -9), (5, 15), (5, 6),
-    (21, 6), (4, 9), (6, 6), (14, 9), (21, -6), (23, -5), (25, -5), (28, 5), (1, 28), (2, 19),
-    (3, -13), (4, -11), (5, -31), (6, -17), (7, -8), (8, -6), (11, -8), (13, -7), (14, -9), (15, -8),
-    (16, -9), (17, 25), (18, 19), (19, 20), (20, 67), (21, -22), (22, 32), (23, -5), (24, -12), (25, -24),
-    (27, -10), (28, -9), (17, 7), (11, 6), (12, 6), (16, 7), (18, 6), (1, 13), (3, 7), (5, -7),
-    (19, 7), (5, 20), (6, 5), (0, 34), (1, 14), (2, 6), (3, -5), (4, -6), (5, -9), (9, -6),
-    (10, -5), (11, 11), (12, -5), (13, -5), (16, -5), (17, -12), (20, -8), (22, -7), (23, -13), (24, 19),
-    (25, 10), (26, -11), (28, 11), (21, 5), (5, 7), (6, 5), (21, 8), (20, 6), (18, 7), (19, 8),
-    (22, 5), (5, 5), (28, 7), (17, 5), (5, -8), (6, 6), (9, 12), (24, 14), (25, 8), (19, 5),
-    (21, 19), (20, 6), (21, 5), (24, 8), (26, 18), (19, 5), (18, 8), (4, 7), (1, -7), (3, 23),
-    (10, 5), (14, 6), (15, -6), (16, -5), (17, -5), (19, -5), (21, -9), (22, 29), (23, -6), (19, 6),
-    (12, 7), (21, 10), (2, 6), (4, 5), (2, 5), (5, 6), (15, 13), (16, 8), (17, 5), (18, 10),
-    (19, -5), (20, -7), (21, -5), (23, -9), (28, 5), (20, 8), (17, 5), (1, -7), (2, 42), (11, 8),
-    (9, 10), (10, 7), (12, 5), (24, 8), (25, 18), (10, 21), (18, 5), (19, 8), (21, -6), (17, 5),
-    (18, 6), (21, 6), (24, 7), (17, 18), (16, 5), (4, 5), (5, 7), (6, 5), (1, 7), (5, 35),
-    (6, -5), (7, 14), (9, -5), (18, -5), (19, -5), (20, 16), (21, -10), (23, -9), (27, 5), (24, 11),
-    (18, 7), (26, 16), (27, 6), (10, 7), (5, 7), (17, 11), (23, 9), (12, 5), (21, 6), (8, 6),
-    (9, 11), (14, 6), (15, -5), (16, 34), (22, -5), (9, 5), (4, 12), (25, 7), (20, 6), (6, 7),
-    (23, 5), (16, 6), (18, 5), (19, 9), (23, 7), (16, 5), (19, 5), (10, 14), (18, 9), (0, 17),
-    (1, 24), (4, -5), (5, -15), (6, 19), (7, 6), (8, 10), (9, -11), (10, -8), (11, -6), (12, -5),
-    (14, 6), (16, -8), (20, -24), (21, -10), (22, -6), (23, 26), (25, -7), (1, 5), (19, 5), (1, 6),
-    (2, 7), (15, 5), (17, -5), (23, 6), (21, 5), (15, -7), (20, -5), (21, 12), (22, 43), (23, -5),
-    (12, 7), (23, 15), (10, 5), (19, 5), (25, 9), (27, 6), (22, 7), (20, 6), (4, 9), (5, 6),
-    (14, 9), (21, -6), (23, -5), (25, 8), (28, 12), (8, 6), (21, 5), (25, 6), (1, 9), (25, 7),
-    (18, 5), (22, 5), (1, -7), (2, 6), (3, 5), (17, 23), (18, 7), (23, -5), (24, 11), (25, 7),
-    (24, 7), (21, 16), (1, -5), (17, -5), (24, 35), (25, 16), (28, 12), (13, 7), (18, 6), (23, -7),
-    (27, 14), (18, 5), (21, 6), (19, 25), (21, -5), (22, 6), (23, 11), (3, 6), (5, 7), (6, 12),
-    (21, -5), (23, 5), (16, 5), (0, -21), (1, 52), (2, 50), (3, 47), (4, -12), (5, -25), (6, -15),
-    (7, -8), (8, -7), (9, -15), (10, -8), (11, 17), (12, -13), (13, -10), (14, 59), (15, -14), (16, -17),
-    (17, -21), (19, -20), (20, -20), (22, 15), (23, 43), (24, -12), (25, -15), (27, -12), (28, -13), (17, 6),
-    (7, 9), (8, 6), (20, 5), (16, 9), (23, 10), (25, 7), (28, 7), (10, 32), (11, 18), (20, 10),
-    (21, -7), (23, -7), (25, -8), (19, 31), (24, 7), (18, 8), (19, 9), (1, 8), (1, 5), (24, 5),
-    (6, 6), (18, 6), (19, 6), (1, 9), (1, 9), (21, -5), (23, 9), (26, 10), (27, 5), (10, 5),
-    (12, 6), (22, 6), (23, 5), (15, 9), (18, 61), (20, -6), (21, -6), (23, -5), (25, -6), (21, 12),
-    (17, 5), (1, -5), (3, 5), (11, 5), (15, -6), (18, -5), (21, -10), (23, 5), (24, 10), (25, 30),
-    (27, 5), (28, 5), (1, 7), (12, 7), (11, 42), (16, 6), (23, -6), (9, 5), (13, 6), (19, 13),
-    (21, -5), (21, 5), (17, 12), (11, 5), (20, 5), (1, 7), (18, 6), (1, 15), (5, -5), (5, 6),
-    (18, 7), (1, 7), (16, 12), (1, 6), (2, 7), (15, 5), (17, -5), (5, -6), (9, 23), (13, 6),
-    (19, 14), (20, -10), (2, 27), (4, 27), (5, -6), (9, 5), (1, 7), (5, 9), (20, 10), (9, 5),
-    (19, 6), (20, 8), (21, 6), (5, 5), (6, 7), (9, 11), (12, 6), (17, 5), (15, 12), (20, 5),
-    (5, -13), (6, -5), (9, -5), (16, 11), (17, 79), (18, -8), (19, -7), (21, -14), (23, -10), (1, 20),
-    (10, 5), (12, 12), (20, -6), (21, 13), (25, -5), (11, 8), (12, 24), (12, 21), (0, 5), (1, -8),
-    (5, -9), (6, -5), (11, -5), (14, -5), (15, 30), (16, 69), (17, -8), (19, -13), (20, -7), (21, 26),
-    (23, -11), (25, -9), (11, 6), (27, 6), (28, 7), (20, 11), (1, 16), (0, -10), (1, 21), (2, 11),
-    (4, 26), (5, 9), (7, 24), (8, 5), (10, -17), (11, -17), (12, -15), (13, 11), (14, 9), (15, 9),
-    (16, 8), (17, 8), (18, -9), (19, 7), (20, -17), (21, -13), (22, -7), (23, -10), (24, -7), (25, -24),
-    (27, -12), (28, 14), (3, 6), (25, -6), (26, 7), (23, 9), (6, 6), (21, 10), (5, 8), (21, 6),
-    (26, 16), (6, 5), (17, 11), (10, 7), (21, -5), (27, 6), (0, 5), (18, 13), (24, 5), (18, 7),
-    (1, -7), (3, -8), (5, -11), (7, 14), (8, 33), (9, -6), (11, -13), (12, -10), (15, -10), (16, -8),
-    (17, 40), (19, -6), (21, 8), (22, -16), (23, -19), (24, 10), (26, 8), (27, 14), (28, -7), (25, 6),
-    (0, 16), (1, -7), (2, 8), (18, 11), (20, 6), (21, -5), (12, 6), (17, 5), (3, 6), (15, -5),
-    (21, -5), (22, 18), (25, 18), (21, 6), (9, 7), (19, 5), (17, 5), (5, 11), (17, 10), (18, 8),
-    (20, -9), (21, -7), (26, 9), (17, 9), (18, 10), (21, 8), (0, -12), (1, -9), (2, -8), (4, -13),
-    (5, -44), (6, -12), (7, 67), (8, 13), (9, 33), (10, -10), (11, -15), (12, 6), (13, -8), (14, -10),
-    (15, -18), (16, -14), (17, 21), (18, -19), (19, 23), (20, 86), (22, -15), (23, -20), (24, -10), (25, -17),
-    (26, -5), (27, 5), (10, 12), (5, 10), (6, 9), (10, 5), (18, 6), (19, 12), (12, 6), (19, 22),
-    (17, 5), (18, 5), (20, -5), (21, 5), (18, 5), (20, 5), (1, 7), (2, 7), (11, 15), (13, 6),
-    (23, 10), (23, 39), (11, 6), (12, 7), (23, -5), (5, -5), (7, 7), (22, 6), (23, 8), (20, 7),
-    (16, 5), (28, 7), (1, 6), (4, 6), (5, 5), (19, 8), (21, 5), (6, 5), (1, 9), (15, 5),
-    (0, 16), (18, 13), (24, 5), (1, 8), (23, 15), (5, -8), (6, 26), (18, 7), (15, 5), (6, 7),
-    (17, 5), (1, 12), (9, 5), (5, -5), (22, 14), (23, 16), (17, 7), (9, -5), (10, 15), (12, 38),
-    (17, -5), (20, -7), (21, -7), (22, 9), (6, 7), (0, 14), (4, -5), (9, -9), (10, -6), (11, -6),
-    (15, 20), (16, 10), (17, 29), (18, 12), (19, 5), (20, -6), (21, -21), (23, -11), (25, -11), (16, 6),
-    (17, 11), (8, 6), (11, 6), (16, 11), (17, -5), (18, 8), (21, -6), (22, -5), (26, 11), (17, 5),
-    (9, 6), (21, 8), (10, 7), (20, 5), (27, 7), (19, 5), (27, 6), (3, 22), (5, 6), (23, 10),
-    (20, 5), (23, 5), (1, 19), (18, 11), (20, 8), (21, -5), (1, 6), (15, -6), (16, 9), (21, 23),
-    (22, -5), (21, 5), (1, 5), (17, -5), (18, -6), (20, -6), (23, 44), (27, 6), (6, 14), (15, 7),
-    (19, 7), (25, -5), (5, 8), (7, 5), (5, 6), (21, 5), (5, 9), (0, 11), (15, 5), (17, 6),
-    (18, 5), (2, -5), (5, -6), (10, -5), (11, -10), (12, 43), (13, 98), (15, -5), (17, -7), (18, -8),
-    (19, -8), (20, -5), (21, -13), (22, -5), (24, -6), (25, -13), (26, -6), (0, -8), (1, 87), (2, -8),
-    (5, -10), (6, -6), (10, -5), (15, -6), (16, -5), (18, 11), (19, -6), (21, -19), (22, 22), (23, -11),
-    (24, -7), (25, -18), (6, 6), (21, 8), (23, 12), (25, 9), (3, 6), (18, 7), (17, 7), (22, 6),
-    (17, 6), (12, 5), (21, 6), (21, 17), (3, 7), (23, 9), (28, 7), (17, 17), (21, 7), (4, 6),
-    (11, 9), (20, -5), (16, 7), (17, -5), (18, 6), (20, 9), (22, 6), (19, 5), (2, 6), (11, 10),
-    (6, 7), (21, 10), (23, 29), (1, 6), (2, 7), (15, 5), (17, -5), (8, 6), (18, 6), (20, 5),
-    (10, 7), (23, 8), (9, 10), (12, 6), (21, 6), (27, 6), (0, 9), (17, 5), (17, 6), (20, 5),
-    (27, 7), (9, 13), (20, 5), (25, 5), (1, 6), (4, -5), (5, -12), (7, 11), (8, 5), (9, -11),
-    (13, 5), (14, 10), (17, 6), (20, -10), (27, -5), (16, 10), (15, 17), (16, 12), (2, 10), (28, 7),
-    (5, 7), (25, 6), (19, 6), (21, 10), (23, 9), (1, 6), (2, 7), (15, 5), (13, 7), (17, -5),
-    (18, 6), (21, -8), (23, 12), (27, 6), (15, 5), (20, 8), (0, 11), (1, -9), (6, 5), (9, -6),
-    (10, -5), (11, -5), (16, -6), (17, 26), (18, 14), (19, 10), (20, 10), (21, -13), (22, 14), (25, -13),
-    (26, -5), (25, 7), (21, 5), (4, 8), (21, 6), (16, 9), (23, 7), (10, 7), (11, 14), (12, 22),
-    (14, -5), (16, 8), (18, -10), (19, 9), (20, -8), (21, 13), (22, -5), (23, -11), (25, -6), (23, -5),
-    (25, 25), (17, 7), (19, 8), (21, -5), (16, 9), (18, 13), (18, 10), (18, 5), (0, -7), (1, -15),
-    (2, -6), (3, -9), (4, -11), (5, 57), (6, -6), (8, -5), (9, -6), (10, -7), (11, 36), (12, -5),
-    (13, -6), (14, -9), (15, -15), (16, -12), (17, -13), (20, 39), (21, -26), (22, 9), (23, 37), (24, -7),
-    (25, -16), (21, 7), (0, -21), (1, -13), (4, -16), (5, -13), (6, -8), (7, -7), (8, -9), (9, 28),
-    (11, -9), (12, -15), (15, 42), (16, 35), (17, 22), (18, 20), (19, -5), (20, 14), (21, 10), (22, -5),
-    (24, -14), (25, -15), (26, -11), (27, -13), (28, -6), (19, 8), (17, 7), (12, 6), (17, 10), (24, 11),
-    (18, 6), (19, 10), (28, 7), (20, 5), (23, 7), (0, -9), (1, -10), (2, -14), (3, 18), (4, -10),
-    (5, -16), (7, -10), (8, -9), (9, -12), (10, -22), (11, -25), (13, -6), (14, 104), (15, 62), (16, 15),
-    (17, -38), (18, -23), (19, 11), (20, -25), (22, 76), (23, -36), (25, 5), (26, -11), (27, -14), (5, 7),
-    (19, 5), (19, 6), (8, 6), (18, 11), (26, 16), (25, 14), (1, 6), (14, 13), (19, 7), (5, 11),
-    (28, 6), (21, 8), (5, 6), (21, 17), (6, 6), (25, 12), (16, 5), (12, 23), (18, 7), (14, 5),
-    (21, 6), (5, 6), (27, 14), (1, 10), (0, 7), (26, 7), (0, -5), (1, 5), (25, 14), (0, 11),
-    (17, 5), (18, 7), (3, 7), (21, 5), (21, 37), (18, 5), (27, 14), (14, 5), (1, 5), (14, 8),
-    (21, 12), (11, 6), (13, 6), (7, 5), (19, 15), (18, 5), (20, 5), (26, 7), (28, 7), (7, 11),
-    (22, 14), (18, 7), (0, -7), (1, 91), (11, -5), (20, -6), (23, -6), (24, -6), (25, -15), (26, -5),
-    (0, 46), (1, 8), (4, -9), (5, -10), (6, -6), (9, -9), (10, -7), (11, 8), (12, -7), (13, -6),
-    (14, -6), (16, -7), (17, -11), (18, -8), (20, -13), (22, -10), (23, -10), (24, 38), (25, 16), (28, 9),
-    (10, 5), (12, 29), (23, -13), (17, 5), (3, 6), (23, 8), (5, 10), (6, 6), (6, 7), (1, 8),
-    (2, 5), (3, 8), (25, 16), (1, 14), (19, 6), (26, 23), (0, 18), (25, -5), (23, 6), (22, 6),
-    (23, 6), (23, 12), (19, 5), (23, 6), (9, 9), (10, 6), (20, 5), (7, 7), (1, -5), (2, -6),
-    (3, -7), (4, -7), (5, -9), (6, -9), (11, -5), (13, 7), (14, -6), (15, -9), (16, -7), (17, 7),
-    (18, 11), (19, -8), (20, -25), (21, -14), (23, -10), (24, 40), (25, 52), (26, 6), (28, 14), (23, -5),
-    (25, 33), (1, -5), (3, 6), (4, 39), (5, -7), (12, 5), (20, -8), (21, -6), (22, 15), (23, 20),
-    (27, 7), (26, 14), (5, 9), (10, 13), (5, -6), (9, 36), (20, 6), (22, 14), (1, 9), (3, 6),
-    (18, 18), (2, 6), (3, 11), (15, 12), (11, 5), (15, 6), (5, 9), (16, 6), (22, 34), (23, -5),
-    (11, 28), (17, 9), (5, -7), (11, 127), (17, -7), (18, -7), (19, -7), (20, -6), (21, -11), (22, -6),
-    (23, -26), (25, -5), (7, 7), (17, 11), (24, 11), (0, -5), (1, -9), (3, 10), (5, -17), (6, -8),
-    (7, -5), (9, 33), (10, 11), (11, -5), (14, 6), (15, 9), (16, 12), (17, -13), (20, -9), (21, 28),
-    (22, 15), (23, -17), (24, -5), (26, -5), (28, -5), (9, 18), (10, 10), (21, 11), (2, 7), (11, 14),
-    (15, -5), (16, 16), (21, 6), (0, 31), (1, -7), (5, 5), (18, 12), (25, 7), (15, 6), (10, 6),
-    (21, 8), (0, -5), (1, 29), (2, 12), (3, 5), (14, 13), (23, -7), (25, -5), (9, -6), (10, 5),
-    (17, 13), (18, 22), (21, 5), (23, 6), (16, 6), (12, 20), (13, 5), (23, -6), (9, 9), (10, 6),
-    (17, 8), (21, 13), (1, 7), (17, 13), (19, 6), (26, 6), (7, 6), (15, 6), (17, 6), (20, 5),
-    (28, 7), (21, 12), (16, 5), (1, 6), (3, 6), (22, 12), (3, 7), (26, 11), (22, 6), (10, 21),
-    (12, 38), (20, -5), (21, -6), (21, 7), (23, 5), (1, 9), (10, 67), (11, -11), (12, 34), (15, -5),
-    (18, -6), (19, -7), (21, -9), (23, -30), (17, 5), (10, 31), (17, -5), (20, -5), (21, -5), (17, 12),
-    (20, 5), (4, 6), (25, 9), (0, -17), (1, 7), (2, 50), (3, -17), (4, -14), (5, -16), (6, -12),
-    (7, -10), (8, -8), (9, -13), (10, -5), (11, -13), (13, -8), (14, -11), (15, -10), (16, -11), (17, -6),
-    (18, 22), (19, -14), (20, -7), (21, -8), (22, -12), (24, 68), (25, 13), (26, 65), (28, -11), (11, 7),
-    (16, -5), (18, 7), (20, -10), (21, 11), (22, 8), (23, -7), (25, -5), (28, 13), (9, 8), (10, 5),
-    (18, -5), (19, 18), (21, 6), (24, 11), (0, -5), (2, -5), (3, -5), (4, -5), (5, -8), (9, -5),
-    (11, 10), (15, -5), (17, -11), (18, 7), (19, 15), (20, 6), (21, 13), (22, -5), (23, -11), (25, 19),
-    (26, -7), (27, 21), (1, 5), (5, 7), (1, 7), (11, 9), (21, 11), (16, 6), (25, 7), (0, 6),
-    (0, 16), (1, -5), (21, 31), (24, 5), (25, 6), (18, 7), (1, 13), (1, 15), (3, -7), (4, -8),
-    (6, -9), (9, -8), (10, -5), (11, -7), (15, -8), (16, -6), (17, -11), (18, -10), (21, 28), (22, -10),
-    (23, -13), (24, -7), (25, 17), (26, 41), (27, 29), (28, -6), (21, 5), (20, 5), (20, 5), (23, 7),
-    (12, 6), (14, 6), (15, 10), (22, 5), (2, 6), (15, 8), (17, 5), (23, 15), (0, -10), (1, 11),
-    (3, 37), (4, -10), (5, -16), (7, -7), (8, -5), (9, -8), (10, 22), (11, 7), (13, -7), (14, -9),
-    (15, -11), (17, -14), (18, -7), (19, -10), (21, -16), (22, 5), (23, 62), (24, -5), (25, -8), (26, -10),
-    (27, 6), (8, 11), (18, 5), (19, 13), (1, 7), (20, 8), (24, 14), (15, 6), (16, 10), (19, 5),
-    (22, -6), (7, 7), (4, 5), (3, 5), (5, 13), (9, 7), (21, 10), (23, -6), (26, 16), (0, 6),
-    (3, 23), (5, -27), (6, -8), (7, 8), (9, 11), (10, -10), (11, -6), (12, 22), (13, -10), (17, 11),
-    (18, 39), (20, -8), (21, 5), (22, -5), (23, -14), (24, -8), (25, -35), (26, 8), (27, 15), (28, -8),
-    (8, 6), (26, 11), (5, -5), (12, 5), (16, 12), (22, 47), (23, -5), (25, -5), (1, 16), (3, -6),
-    (4, -10), (5, -15), (7, -8), (8, -5), (12, 9), (14, -6), (15, 10), (17, 14), (18, 51), (19, -10),
-    (20, -7), (21, 22), (22, -6), (23, -22), (24, -11), (25, -11), (26, -11), (27, 19), (28, -9), (15, 8),
-    (21, 11), (21, 13), (20, 5), (8, 14), (17, 14), (18, -5), (22, 5), (23, 8), (18, 7), (0, -6),
-    (1, -8), (2, -6), (3, -7), (4, -7), (5, -16), (6, -9), (7, -5), (10, 86), (11, 157), (12, 16),
-    (13, -6), (14, -8), (15, -13), (16, -10), (17, -18), (18, -14), (19, 18), (20, -19), (21, -19), (22, -12),
-    (23, -43), (24, -7), (25, -22), (26, -7), (27, -6), (28, -7), (0, 14), (1, 13), (2, -10), (4, -14),
-    (5, -15), (7, -5), (8, -5), (9, -24), (10, -7), (11, -22), (12, -12), (14, -7), (15, 53), (16, 26),
-    (17, 6), (18, 28), (19, 39), (21, 43), (22, -25), (23, -37), (24, -11), (25, -20), (26, -14), (27, 5),
-    (21, 11), (21, 6), (1, 5), (0, 8), (1, 6), (2, -15), (3, -18), (4, -31), (5, -40), (6, -14),
-    (7, -18), (8, -17), (9, 12), (10, 12), (11, 31), (12, 40), (13, 12), (14, -12), (15, 16), (16, 23),
-    (17, 13), (18, 30), (19, 88), (21, 17), (22, -16), (23, -21), (24, -11), (25, -42), (26, -30), (27, -13),
-    (28, -10), (0, 13), (1, 6), (4, -19), (5, 30), (6, 15), (10, -11), (11, -21), (12, -10), (13, -6),
-    (14, -5), (15, -24), (16, -22), (17, 9), (18, -12), (19, -24), (20, 78), (21, -9), (22, -7), (23, 46),
-    (24, -11), (25, -19), (26, -8), (28, 20), (25, 16), (1, 7), (15, 5), (5, 6), (4, 6), (11, 10),
-    (17, -6), (22, 5), (11, 11), (13, 7), (22, 5), (23, -7), (25, 5), (15, 12), (19, 8), (1, 6),
-    (5, -5), (20, -8), (21, 15), (22, 9), (27, 7), (0, -5), (1, -9), (5, -10), (6, -5), (9, -6),
-    (10, -7), (11, -6), (15, -7), (16, -5), (17, -9), (18, -16), (19, 196), (20, -30), (21, -20), (22, -7),
-    (23, -12), (25, -16), (15, 9), (25, 13), (0, -11), (1, -5), (3, -10), (4, 35), (5, 42), (6, -8),
-    (7, 19), (8, 16), (9, 9), (10, -7), (11, -12), (12, -9), (13, -6), (14, -9), (15, -6), (16, -9),
-    (17, -12), (18, -18), (19, -12), (20, 33), (21, -21), (22, -15), (23, 6), (24, -8), (25, 22), (26, -6),
-    (27, 6), (11, 14), (25, 7), (23, 7), (22, 6), (18, 8), (19, 6), (25, -5), (27, 12), (10, 8),
-    (4, 7), (8, 6), (23, 9), (15, 6), (19, 5), (20, 6), (21, -5), (15, 5), (2, 10), (1, 11),
-    (16, 13), (22, 5), (20, 16), (1, 9), (18, 7), (1, -5), (15, 26), (16, 20), (17, 25), (18, 14),
-    (19, -7), (22, -7), (25, -8), (5, 7), (0, 15), (3, -5), (4, -12), (5, -12), (7, -6), (8, -5),
-    (10, -8), (11, -10), (12, -8), (13, -7), (14, -8), (16, -10), (18, 9), (19, 31), (20, 21), (23, -8),
-    (26, 9), (27, 31), (21, 10), (23, 13), (0, 16), (1, 13), (2, -7), (3, -8), (4, 75), (5, -8),
-    (6, 49), (7, -6), (9, -11), (10, -8), (11, -10), (12, -7), (13, -5), (14, 12), (15, 17), (16, -9),
-    (17, -17), (18, -9), (20, -15), (21, -20), (23, -20), (24, -11), (25, 10), (26, -9), (27, -7), (28, 6),
-    (17, 12), (23, 9), (20, 5), (27, 7), (7, 5), (24, 5), (17, 6), (23, 10), (5, 5), (14, 5),
-    (18, 5), (3, 23), (25, 6), (19, 14), (10, 6), (13, 7), (22, 5), (23, 20), (0, -10), (1, 7),
-    (4, -10), (5, -11), (7, -5), (9, -8), (11, -6), (12, -7), (13, -6), (14, 28), (15, -10), (17, -5),
-    (18, -6), (19, -6), (20, -11), (21, -15), (22, -5), (23, -20), (24, 29), (25, 73), (27, -10), (28, 19),
-    (16, 15), (15, 15), (0, -9), (1, -16), (2, -7), (3, -8), (5, -14), (7, -6), (9, 5), (11, 20),
-    (13, 22), (14, -8), (15, -22), (16, -12), (17, -8), (18, 16), (19, 52), (20, 7), (21, -29), (22, 17),
-    (23, -33), (25, 42), (28, 6), (5, 19), (7, 5), (9, -6), (15, -5), (17, -10), (18, 7), (21, -13),
-    (22, 27), (23, 24), (25, -6), (0, 11), (20, 10), (1, -5), (14, 9), (21, -7), (22, 17), (23, 30),
-    (25, -7), (26, 17), (5, -5), (17, 15), (18, -5), (21, 15), (26, 9), (1, 7), (2, 7), (5, 11),
-    (15, 5), (17, 6), (1, 7), (1, 7), (15, 11), (22, 20), (21, 5), (22, 6), (2, 7), (5, -6),
-    (21, 13), (21, 13), (15, -5), (18, 5), (19, 17), (21, -5), (16, 5), (22, 7), (4, 11), (14, 10),
-    (1, 5), (23, 6), (9, 7), (20, 7), (18, 5), (4, 8), (9, 5), (17, 14), (18, 12), (15, 10),
-    (23, 7), (19, 5), (2, 15), (7, 6), (1, 5), (19, 5), (17, 6), (19, 6), (1, 7), (15, 5),
-    (17, 6), (2, 8), (11, -5), (17, 7), (18, -6), (24, 19), (26, 18), (4, 8), (6, 5), (28, 6),
-    (1, 9), (22, 10), (19, -7), (21, 19), (27, 7), (23, 5), (3, 6), (11, 5), (23, 11), (3, 6),
-    (2, 13), (22, 9), (8, 6), (10, 7), (15, 5), (21, 5), (8, 6), (16, 6), (22, 34), (23, -5),
-    (26, 23), (27, 6), (12, 5), (18, 9), (20, 8), (21, -5), (10, 7), (5, -5), (6, 6), (7, 19),
-    (9, 6), (27, 10), (1, 13), (11, 6), (23, -5), (27, 6), (1, 9), (17, 10), (9, 16), (10, 6),
-    (20, 5), (5, 6), (25, 6), (2, 7), (3, 7), (20, 7), (23, -5), (22, 7), (13, 5), (19, -6),
-    (21, 16), (7, 7), (15, 8), (18, -6), (20, 5), (23, 6), (26, 5), (17, 6), (5, 9), (1, -5),
-    (5, 6), (13, 5), (21, -5), (25, 14), (27, 5), (28, 6), (26, 9), (21, 10), (21, 6), (1, 9),
-    (18, 5), (17, 11), (24, 11), (20, 6), (5, -5), (6, 7), (9, 7), (26, 7), (1, 5), (14, 8),
-    (4, 7), (25, -6), (26, 7), (15, 5), (0, 7), (17, 6), (9, 15), (6, 14), (1, 7), (2, 7),
-    (5, -8), (9, 5), (10, 5), (15, -7), (17, 26), (18, 8), (20, -6), (23, -10), (27, 6), (20, 8),
-    (18, 5), (0, 13), (1, -6), (6, 8), (17, 15), (19, 6), (21, -11), (23, -6), (25, -7), (27, 5),
-    (22, 17), (15, 8), (19, 8), (8, 6), (0, 11), (10, 7), (20, 6), (9, 6), (24, 13), (1, 5),
-    (19, 5), (25, 18), (19, 9), (22, -6), (19, 17), (20, 7), (8, 8), (11, 17), (15, -7), (16, 29),
-    (18, -5), (19, -6), (21, -9), (25, -7), (26, 14), (18, 7), (21, 6), (17, 6), (24, 10), (5, 6),
-    (18, 6), (20, 6), (22, 5), (11, 19), (10, 5), (11, 6), (16, 9), (21, 7), (2, 6), (15, 5),
-    (10, 12), (14, 7), (23, 6), (25, 13), (20, 6), (15, 6), (1, 41), (3, -7), (23, -7), (19, 9),
-    (22, 6), (20, 8), (8, 6), (16, 22), (10, 7), (22, 6), (20, 9), (9, 10), (18, 6), (20, 7),
-    (21, -5), (23, -5), (11, 44), (12, 18), (18, -5), (21, -8), (11, 14), (5, 11), (19, 8), (20, 11),
-    (21, -5), (24, 5), (25, 5), (14, 16), (17, 8), (9, 6), (13, 7), (19, 7), (5, 6), (23, 9),
-    (22, 10), (2, 7), (3, 6), (5, -5), (11, 14), (18, 6), (21, -6), (22, 6), (25, -10), (21, 5),
-    (22, 6), (1, 5), (4, 6), (6, 7), (18, 16), (1, -9), (5, 93), (7, 28), (9, -9), (10, -7),
-    (15, -8), (16, -6), (17, -14), (19, -7), (21, -21), (22, -8), (25, -10), (4, 33), (5, -6), (15, 5),
-    (17, -5), (21, 11), (1, -7), (5, -5), (11, 11), (14, 17), (15, -8), (17, -6), (18, -5), (20, -5),
-    (21, -7), (22, 9), (23, 19), (25, 6), (26, 18), (17, 5), (1, 10), (11, 9), (22, 14), (7, 11),
-    (1, 7), (5, 8), (23, 6), (3, 5), (19, 13), (23, 5), (5, 9), (1, 7), (3, 7), (15, 5),
-    (19, 11), (20, 10), (26, 16), (16, 6), (20, 5), (0, -7), (1, 6), (3, 111), (4, -6), (6, -7),
-    (9, -8), (10, -6), (11, -8), (12, -5), (14, -7), (15, -11), (16, -7), (17, -12), (18, 5), (19, -11),
-    (21, 26), (23, -16), (24, -6), (26, -5), (28, -5), (0, 5), (3, 7), (1, 5), (2, 6), (17, 6),
-    (18, -5), (21, 8), (21, 5), (1, 16), (5, 6), (24, 5), (25, 5), (28, 7), (4, 6), (14, 6),
-    (4, 6), (11, 10), (16, 6), (17, -6), (22, 5), (17, 18), (20, -5), (19, 13), (22, 5), (5, 6),
-    (18, 5), (2, 7), (14, 48), (15, -5), (21, -5), (23, -7), (20, 5), (23, 6), (12, 5), (15, 15),
-    (18, 25), (21, -5), (27, 6), (4, 13), (18, 6), (17, 10), (21, 12), (5, 6), (9, 7), (12, 5),
-    (0, 14), (1, 8), (1, 13), (14, 6), (21, 5), (27, 6), (14, 8), (3, 7), (4, 12), (12, 34),
-    (21, -5), (23, -18), (13, 14), (3, 6), (25, -6), (26, 7), (6, 6), (9, 6), (20, 9), (21, 5),
-    (23, -6), (23, 5), (5, 8), (17, 11), (22, 13), (17, 5), (18, 6), (12, 5), (18, 6), (19, 5),
-    (7, 7), (12, 5), (4, 7), (1, -14), (2, 82), (3, -5), (20, -6), (21, -9), (23, -9), (24, 8),
-    (25, -9), (7, 6), (16, 6), (14, 19), (18, 5), (21, 6), (7, 6), (1, 7), (2, 6), (22, 7),
-    (26, 21), (1, 13), (4, 7), (25, -6), (26, 7), (8, 6), (0, -5), (1, 8), (5, 11), (17, -5),
-    (21, -9), (25, 12), (0, 18), (1, -9), (4, 6), (5, 17), (9, 5), (14, 7), (18, -6), (19, -6),
-    (20, -5), (21, 9), (22, -6), (23, -12), (24, -5), (25, 6), (28, 9), (17, 6), (27, 6), (12, 21),
-    (5, 19), (20, 5), (15, 12), (1, 5), (18, 10), (21, 8), (11, 11), (12, 5), (21, -5), (23, 28),
-    (23, 5), (17, 6), (5, -6), (6, 22), (11, 6), (19, 6), (7, 5), (14, 52), (22, -6), (3, 8),
-    (4, 9), (17, 9), (3, 47), (5, -10), (10, 5), (21, 6), (23, -12), (25, -7), (28, 6), (21, 5),
-    (17, 9), (21, 5), (1, 6), (2, 7), (15, 5), (17, -5), (16, 6), (20, 5), (22, 8), (2, 6),
-    (5, 8), (20, 6), (10, 7), (21, 5), (5, -5), (8, 31), (17, -5), (19, 6), (24, 5), (5, 5),
-    (17, 10), (7, 6), (21, -9), (23, -7), (25, 28), (26, 13), (28, 6), (17, 5), (25, 13), (26, 5),
-    (0, 8), (1, 11), (5, -9), (10, -5), (17, 20), (18, -10), (19, -6), (20, 17), (21, 23), (22, -7),
-    (25, -8), (21, 5), (1, 13), (18, 7), (20, 6), (5, 11), (2, 7), (20, 11), (21, -5), (22, 16),
-    (23, 13), (9, 9), (10, 6), (5, 10), (6, 8), (28, 7), (19, 10), (1, -6), (4, -5), (5, 17),
-    (6, -6), (7, 19), (8, 8), (10, -5), (11, -6), (15, -5), (17, -5), (18, 12), (19, -7), (20, 10),
-    (21, -10), (22, -6), (23, 13), (24, -5), (26, 15), (27, -5), (1, 10), (6, -6), (7, 5), (11, -5),
-    (18, -7), (19, -6), (23, 50), (1, 6), (20, 11), (21, -5), (22, 16), (23, 13), (15, 11), (18, 5),
-    (20, 5), (9, 8), (18, 13), (16, 6), (1, 6), (2, 7), (10, 15), (17, -5), (21, -7), (23, 24),
-    (25, -8), (27, 5), (0, 6), (2, 5), (4, 5), (6, 6), (18, 8), (21, -5), (23, -5), (23, 5),
-    (3, 6), (5, -8), (10, 6), (20, 5), (21, 10), (23, -6), (19, 11), (5, 9), (6, 10), (12, 6),
-    (17, 11), (18, 5), (23, 5), (17, 7), (4, 15), (5, -6), (2, -5), (10, 5), (21, 6), (23, 43),
-    (23, 6), (15, 13), (22, 11), (15, 7), (0, 15), (6, 12), (10, 8), (18, -6), (20, -6), (21, -9),
-    (22, -7), (23, 12), (25, 15), (27, 6), (23, 13), (22, 10), (1, 14), (2, 5), (5, -10), (6, 15),
-    (11, 10), (6, 13), (10, 8), (18, -6), (20, -6), (21, -9), (22, -6), (23, 12), (25, 9), (27, 6),
-    (3, 13), (19, 6), (22, 11), (25, -5), (10, 7), (12, 5), (20, 5), (24, 5), (23, 10), (1, 13),
-    (5, -11), (21, 33), (5, -5), (8, 5), (17, -10), (18, -10), (19, 8), (20, -5), (21, -13), (22, 5),
-    (23, 12), (26, 25), (28, 5), (21, 8), (22, 6), (4, 14), (5, 27), (6, 8), (19, -5), (20, -6),
-    (21, -8), (23, -5), (7, 7), (12, 5), (21, 6), (0, -6), (5, -12), (6, 10), (9, -7), (10, -6),
-    (13, 7), (14, -5), (15, 5), (16, 9), (18, 32), (19, 24), (21, 9), (22, -7), (23, -7), (24, -6),
-    (25, -13), (26, -6), (27, -5), (28, -5), (24, 36), (25, -12), (21, 5), (8, 6), (10, 16), (21, -6),
-    (23, 31), (21, 8), (18, 15), (9, 7), (0, 7), (17, 10), (25, 9), (0, 6), (1, 6), (23, 5),
-    (5, -5), (15, -12), (16, -5), (17, -6), (18, -7), (19, 109), (20, -8), (21, -17), (22, -6), (21, 12),
-    (23, 7), (15, 7), (21, 6), (1, 5), (5, 7), (22, 6), (0, 6), (5, -6), (8, 7), (18, 5),
-    (20, 7), (18, 13), (20, 6), (17, 9), (18, 10), (21, 10), (17, 6), (1, 10), (5, -5), (22, 5),
-    (17, 11), (6, 7), (23, 12), (17, 8), (1, 14), (1, -5), (9, -6), (17, 60), (18, -8), (19, -5),
-    (21, 5), (23, -5), (17, 6), (5, 10), (6, -8), (7, 11), (8, 29), (11, -7), (16, -6), (17, -12),
-    (18, 11), (19, 7), (20, 15), (21, -5), (23, -13), (25, -7), (27, 11), (9, 5), (19, 6), (20, 9),
-    (21, 5), (22, 6), (20, 11), (11, 11), (12, 5), (21, -5), (23, 22), (5, -5), (19, -5), (20, 12),
-    (21, -5), (27, 14), (28, 7), (25, 10), (18, 6), (9, 6), (15, 7), (17, 6), (9, 6), (16, 5),
-    (21, 15), (20, 5), (15, 7), (21, -5), (1, 5), (14, 7), (5, -11), (7, 13), (8, 6), (20, 8),
-    (27, 6), (21, 9), (17, 15), (1, 7), (15, 5), (5, 16), (25, 6), (26, 6), (17, 6), (3, 6),
-    (1, 5), (2, 6), (18, 13), (25, -5), (5, 6), (1, 26), (3, -9), (6, 5), (18, -9), (21, 8),
-    (23, 9), (25, -5), (17, 8), (5, -12), (9, 96), (17, -8), (18, -6), (19, -5), (20, -6), (21, -16),
-    (23, -8), (25, 5), (1, -5), (5, -13), (6, -6), (9, 20), (10, 6), (15, 6), (16, 15), (17, -9),
-    (19, 6), (20, -5), (21, 31), (22, 11), (23, -13), (25, -8), (3, 8), (25, 6), (20, 6), (21, 5),
-    (10, 7), (12, 5), (23, -9), (18, 6), (1, -6), (3, 5), (5, -17), (6, -6), (9, -6), (17, -6),
-    (19, 25), (20, 22), (21, 29), (23, -11), (25, -6), (27, 10), (1, 19), (23, 12), (25, -5), (17, 5),
-    (1, 7), (2, 7), (1, 5), (26, 6), (4, 11), (14, 10), (11, 14), (11, 7), (15, -6), (16, 5),
-    (17, 6), (19, -7), (21, 7), (28, 5), (18, 7), (13, 7), (19, 6), (26, 23), (24, 6), (12, 19),
-    (17, 5), (6, 7), (15, 11), (17, 6), (9, 9), (10, 6), (15, 17), (16, 12), (6, 6), (23, 13),
-    (10, -5), (12, 59), (21, -5), (23, -7), (23, 13), (16, 5), (22, 7), (23, 8), (5, 9), (6, 5),
-    (17, 5), (21, -5), (23, 7), (1, 11), (5, -7), (17, 6), (22, 14), (0, 17), (17, 5), (5, -5),
-    (11, 10), (23, 10), (8, 6), (2, -6), (18, 12), (23, 30), (25, -5), (1, 5), (20, 9), (6, 8),
-    (1, 7), (6, 5), (19, -5), (21, -6), (22, 6), (25, 28), (10, 13), (18, 6), (5, 6), (20, 11),
-    (6, 13), (1, -5), (3, 5), (11, 5), (15, -6), (18, -5), (21, -10), (23, 5), (24, 10), (25, 30),
-    (27, 5), (28, 5), (21, 12), (8, 7), (20, 5), (15, 8), (21, 11), (1, 6), (2, 7), (15, 5),
-    (11, -6), (12, 65), (13, 14), (20, -5), (21, -6), (23, -14), (0, 7), (19, 17), (0, -8), (1, -6),
-    (2, -6), (4, -5), (5, -15), (6, -6), (7, 8), (8, 9), (9, -7), (10, -5), (11, -6), (15, -6),
-    (17, -6), (18, 75), (20, -10), (21, -19), (22, -6), (23, -19), (24, -9), (25, -28), (26, 15), (27, 90),
-    (28, -5), (2, 10), (7, 6), (21, -9), (23, -7), (25, 28), (26, 13), (28, 6), (11, 6), (12, 5),
-    (19, 9), (6, 6), (7, 5), (20, 9), (26, 10), (20, 9), (5, 5), (25, 8), (6, 14), (16, 5),
-    (18, 9), (15, 5), (15, 5), (18, 5), (0, 5), (18, 6), (5, 5), (16, 5), (18, 8), (22, 5),
-    (18, 12), (22, 12), (2, 10), (6, 6), (15, 6), (5, 7), (6, 9), (21, 5), (11, 5), (15, 6),
-    (21, 6), (25, 6), (1, 5), (20, 12), (1, 6), (16, 5), (21, 5), (22, 11), (6, 9), (17, 7),
-    (21, 5), (0, -5), (1, -9), (3, -5), (4, -5), (5, -9), (6, -7), (9, -6), (10, 5), (11, -10),
-    (12, 35), (14, -5), (15, -10), (16, -9), (17, -9), (18, -6), (19, -6), (20, -6), (22, -8), (23, 81),
-    (24, -5), (25, 19), (26, 6), (27, -5), (28, -5), (8, 21), (15, 9), (18, 5), (21, 6), (0, -8),
-    (1, 90), (2, 19), (3, 14), (4, 13), (5, -9), (6, -6), (9, -7), (10, -5), (11, -7), (12, -5),
-    (14, 42), (15, -10), (16, -7), (17, -11), (18, -10), (19, -8), (20, -8), (21, -17), (23, -10), (24, -9),
-    (25, -17), (26, -6), (28, -5), (8, 6), (3, -6), (4, -7), (5, 14), (7, 17), (9, -7), (10, -8),
-    (11, 6), (12, -7), (14, -6), (17, -12), (20, 5), (23, 28), (24, 5), (27, -6), (28, -6), (2, 7),
-    (16, 23), (20, 5), (20, 6), (21, 5), (22, 5), (17, 12), (9, 5), (4, 6), (5, -5), (6, 16),
-    (26, 5), (28, 7), (1, 11), (24, 41), (25, -15), (20, 11), (22, 6), (6, 6), (1, -5), (5, 9),
-    (15, -5), (16, 9), (17, 5), (20, 5), (21, -12), (22, 17), (23, 5), (1, -7), (5, -10), (6, -5),
-    (10, 36), (11, -8), (12, 42), (15, -5), (17, -12), (19, -8), (21, -15), (22, 12), (23, 19), (25, -6),
-    (19, 6), (12, 11), (1, -7), (9, 5), (14, 5), (15, -5), (17, -7), (18, 18), (21, -11), (22, -5),
-    (23, -8), (25, 37), (15, -6), (16, -5), (21, 73), (22, -10), (23, -7), (25, -5), (15, 28), (25, 5),
-    (18, 5), (21, 7), (21, 12), (3, 5), (14, 5), (27, 6), (20, 6), (17, 5), (21, 16), (3, 5),
-    (5, -6), (6, -7), (7, 8), (10, -5), (11, 7), (16, 10), (17, 12), (20, -9), (22, 5), (23, 6),
-    (25, -8), (23, 11), (4, 5), (17, 5), (0, -8), (1, 14), (2, 6), (3, 11), (4, -6), (11, 13),
-    (16, -6), (23, -6), (24, -5), (25, -15), (0, 11), (13, 6), (17, 9), (7, 5), (10, 5), (19, 26),
-    (20, -11), (19, 6), (0, 6), (3, 5), (4, 5), (6, -5), (18, 10), (25, -5), (21, 14), (11, 5),
-    (21, 13), (16, 9), (17, 13), (23, 6), (5, 5), (0, -8), (4, 11), (6, 5), (10, 12), (12, -5),
-    (16, -5), (17, 13), (20, 7), (21, 9), (22, -7), (23, -6), (25, -7), (9, 5), (17, -6), (18, 10),
-    (18, 5), (0, 41), (1, 8), (2, 13), (3, -9), (4, -7), (5, -11), (6, -5), (7, -5), (9, -8),
-    (10, -6), (11, 6), (12, -6), (13, -6), (14, -5), (15, -7), (16, -7), (17, -10), (18, 10), (19, -7),
-    (20, -10), (21, -6), (22, -8), (23, -18), (24, 28), (25, 45), (26, -13), (28, 10), (1, -11), (3, 10),
-    (4, 11), (5, -6), (14, 84), (15, -8), (16, -5), (18, -5), (19, -6), (20, -7), (21, -10), (23, -5),
-    (25, -6), (18, 5), (20, 5), (25, 6), (5, -6), (9, 13), (5, -6), (6, 5), (15, 5), (17, 10),
-    (21, 13), (1, 9), (16, 13), (16, 5), (0, 7), (6, 6), (18, 7), (21, 6), (0, 8), (3, -14),
-    (4, -11), (5, 30), (7, -5), (8, -11), (11, -13), (12, -15), (13, -14), (14, -14), (15, 10), (16, -14),
-    (17, 12), (18, 11), (19, 26), (20, 17), (21, 7), (22, -15), (23, -30), (24, -6), (26, 17), (27, 18),
-    (21, 8), (23, 8), (24, 10), (23, 8), (23, 9), (4, 6), (6, 17), (21, -5), (6, 13), (13, 14),
-    (0, 5), (24, 15), (25, -9), (1, 5), (11, 5), (14, 13), (5, 7), (1, 18), (3, 6), (21, 7),
-    (21, 16), (25, 9), (5, -5), (19, -5), (21, -6), (22, -5), (23, -12), (25, 77), (1, 7), (2, 6),
-    (9, -5), (15, 7), (17, 24), (21, -7), (23, -5), (15, 10), (21, 9), (21, 7), (21, 11), (10, 5),
-    (15, -5), (16, 14), (18, -7), (19, -5), (22, -6), (28, 6), (22, 6), (8, 6), (26, 10), (25, 14),
-    (18, 31), (21, -5), (23, -5), (6, 7), (21, 6), (16, 7), (9, 9), (10, 6), (20, 11), (18, 5),
-    (20, 7), (21, 8), (25, 9), (1, 35), (2, 5), (3, 25), (18, -5), (21, -6), (24, -5), (25, -7),
-    (5, -6), (21, 12), (15, 12), (6, 6), (26, 5), (28, 7), (0, 5), (1, 6), (2, -15), (4, 15),
-    (5, -6), (6, 23), (7, -10), (8, -10), (9, 5), (10, 5), (11, -9), (12, 18), (13, -6), (15, -7),
-    (16, -7), (17, 36), (18, 11), (19, 6), (20, 15), (22, 19), (23, -30), (24, 5), (25, -12), (26, -18),
-    (27, -16), (28, -18), (1, 8), (12, 19), (17, 6), (25, 5), (23, 16), (23, 5), (27, 7), (5, 6),
-    (18, 10), (23, 5), (0, 6), (5, 8), (28, 6), (17, 5), (21, 6), (19, 7), (9, 10), (25, 6),
-    (8, 6), (18, 9), (21, 8), (19, 20), (1, 12), (5, -9), (6, -7), (9, -10), (10, 21), (11, -5),
-    (12, 16), (15, -6), (16, -5), (19, 12), (20, 17), (21, 6), (22, -5), (23, -15), (24, -5), (25, 11),
-    (5, 17), (25, 6), (28, 6), (8, 6), (28, 7), (1, -7), (5, -17), (6, -6), (9, -6), (10, -6),
-    (11, -8), (12, -5), (15, -6), (16, -5), (18, 14), (19, -5), (20, -14), (21, 39), (22, -9), (23, 47),
-    (25, -5), (26, -5), (27, 37), (0, 6), (19, 20), (14, 19), (22, 14), (19, 12), (25, -5), (17, 6),
-    (15, 8), (1, -6), (4, -6), (6, -9), (9, -10), (10, -7), (12, -5), (15, 33), (16, 7), (17, 15),
-    (19, 22), (20, 9), (21, 17), (22, -14), (23, -10), (24, -5), (25, -12), (28, -5), (9, 7), (17, -5),
-    (18, -5), (21, 20), (15, -6), (19, 47), (21, -10), (15, 7), (20, 13), (18, 9), (4, 8), (25, 22),
-    (8, 6), (2, 7), (17, 32), (18, -5), (21, -5), (20, 5), (6, 14), (18, 5), (19, 9), (22, 5),
-    (17, 17), (22, 5), (20, 7), (0, -7), (1, -5), (4, -6), (5, -10), (6, -7), (8, 27), (9, 9),
-    (10, -5), (11, -6), (12, -5), (13, 11), (15, -6), (17, -17), (18, -9), (19, -13), (20, 34), (22, -6),
-    (23, -14), (24, 25), (26, 33), (27, -9), (28, -5), (0, -8), (1, 24), (2, 19), (3, -9), (4, -8),
-    (5, -19), (6, -12), (7, -6), (9, 9), (11, -6), (13, -6), (14, -6), (15, -21), (16, -10), (17, 83),
-    (18, 91), (19, -5), (20, -26), (21, -5), (22, -8), (23, -20), (24, -10), (25, -13), (26, -9), (28, -7),
-    (16, 9), (4, 5), (28, 6), (20, 7), (19, 9), (12, 6), (18, 7), (23, 13), (21, 22), (23, 10),
-    (22, 5), (1, 6), (4, 5), (23, 9), (24, 5), (25, 8), (21, 9), (18, 21), (5, 9), (17, 6),
-    (5, 6), (9, 8), (17, 16), (28, 5), (2, 7), (17, 8), (18, 7), (21, -5), (19, 5), (17, 27),
-    (21, -5), (7, 9), (21, 8), (22, 5), (23, 6), (18, 5), (20, 5), (11, 6), (1, 5), (5, 16),
-    (6, -6), (9, 9), (17, 17), (18, 11), (20, -15), (21, -12), (22, 5), (23, -6), (25, -8), (26, 13),
-    (6, 12), (16, 10), (21, -6), (0, -79), (1, -45), (2, -36), (3, -33), (5, 24), (6, 20), (7, -9),
-    (8, -14), (9, 5), (10, 43), (11, 42), (12, 23), (13, -17), (14, 28), (15, 6), (16, 18), (17, 9),
-    (18, 8), (19, -10), (20, 19), (21, 33), (22, 44), (23, 113), (24, -44), (25, -39), (26, -58), (27, -41),
-    (28, -6), (5, 10), (6, -8), (7, 11), (8, 29), (11, -7), (16, -6), (17, -12), (18, 11), (19, 7),
-    (20, 15), (21, -5), (23, -13), (25, -7), (27, 11), (21, 8), (23, -5), (27, 14), (28, 7), (0, 7),
-    (11, 5), (17, 8), (17, -6), (18, 22), (19, 5), (20, 5), (15, 6), (16, 6), (12, 7), (17, 10),
-    (24, 11), (0, 11), (1, 14), (24, 5), (12, 7), (5, 8), (16, 7), (17, 10), (28, 6), (17, 5),
-    (6, 7), (16, 15), (2, 11), (23, 8), (1, 6), (22, 5), (5, -10), (7, 27), (20, 19), (23, -5),
-    (19, 21), (18, 5), (5, -10), (17, -6), (18, -5), (19, 24), (20, 21), (21, 6), (23, -5), (27, 11),
-    (8, 6), (25, -5), (26, 9), (27, 22), (3, 7), (12, 7), (18, 7), (19, -5), (20, 6), (22, 21),
-    (23, -5), (26, 7), (28, 7), (1, 9), (0, 7), (1, 8), (11, 5), (17, 5), (18, 7), (21, -5),
-    (5, 8), (22, 6), (1, 9), (22, 6), (9, 9), (10, 6), (1, -8), (4, 6), (5, 18), (10, -5),
-    (12, 8), (14, 7), (15, -5), (18, -6), (19, -6), (20, -5), (22, -6), (23, -13), (25, 8), (28, 17),
-    (18, 6), (20, 6), (17, 5), (19, 23), (22, 5), (22, 5), (4, 5), (23, 13), (18, 5), (15, -5),
-    (16, 34), (17, 10), (20, -6), (22, -5), (6, 9), (16, 18), (9, 8), (10, 6), (21, 5), (17, 7),
-    (16, 5), (19, 8), (1, 9), (23, 5), (16, 10), (16, 5), (5, 7), (20, 6), (4, 7), (0, -5),
-    (1, 11), (25, 21), (4, 5), (0, -15), (1, -19), (3, 5), (4, -15), (5, -12), (6, -11), (7, -6),
-    (9, -10), (10, -12), (11, -10), (12, -9), (14, 5), (15, -20), (16, -22), (17, -15), (18, -7), (19, 12),
-    (20, -25), (21, 5), (23, 56), (24, -20), (25, 91), (26, 20), (27, 29), (28, 9), (20, 5), (24, 6),
-    (27, 7), (16, 6), (17, 23), (20, -6), (23, 5), (0, 8), (1, 32), (2, -6), (3, -13), (4, 34),
-    (5, 112), (6, 22), (11, -8), (12, -15), (13, -5), (15, -18), (16, -15), (17, -23), (18, -22), (19, -33),
-    (20, 39), (21, -9), (22, -15), (23, -34), (24, -11), (25, 6), (26, -18), (27, 9), (28, -12), (3, 8),
-    (5, -9), (8, 6), (17, -7), (21, 14), (23, 12), (20, 13), (16, 5), (19, 5), (20, 5), (15, 5),
-    (16, 20), (17, 15), (19, 5), (20, -8), (22, -8), (1, -5), (4, 25), (5, 22), (7, 10), (17, 5),
-    (18, -7), (21, -11), (22, -5), (23, -8), (25, -5), (26, 6), (15, 12), (19, 13), (27, 6), (8, 6),
-    (26, 13), (20, 6), (5, 33), (5, 13), (21, 5), (28, 7), (23, 11), (26, 9), (0, -6), (5, -12),
-    (6, 10), (9, -7), (10, -6), (13, 7), (14, -5), (15, 5), (16, 9), (18, 32), (19, 24), (21, 9),
-    (22, -7), (23, -7), (24, -6), (25, -13), (26, -6), (27, -5), (28, -5), (1, 12), (18, 14), (0, 6),
-    (21, 19), (6, 6), (5, 6), (18, 5), (25, 19), (27, 5), (28, 6), (17, 7), (5, 8), (4, 15),
-    (5, 7), (17, 5), (21, -6), (26, 7), (1, 9), (20, 5), (24, 6), (27, 7), (27, 14), (2, 7),
-    (19, 5), (21, 5), (17, 11), (21, 8), (17, 7), (1, -22), (3, -7), (5, 24), (6, 10), (9, 18),
-    (10, -6), (11, -5), (12, 8), (13, -5), (14, -5), (15, 23), (17, -13), (19, 16), (20, 8), (21, -7),
-    (22, -11), (23, -8), (24, -6), (25, -6), (27, -6), (28, 6), (22, 15), (20, 12), (22, 7), (0, -13),
-    (1, 9), (2, 74), (3, -16), (4, -13), (5, -24), (6, -14), (7, -10), (8, 7), (9, -9), (10, -16),
-    (11, -17), (12, -14), (13, -6), (14, -12), (15, -21), (16, -16), (17, 117), (18, 86), (19, -23), (20, -26),
-    (22, -20), (23, -38), (24, 29), (25, 17), (26, -18), (28, -8), (11, 9), (2, 13), (18, 5), (19, 11),
-    (4, 5), (1, 13), (14, 6), (21, 5), (25, 6), (26, 15), (0, -7), (1, 16), (2, 14), (3, 22),
-    (5, -15), (6, -11), (7, -7), (11, -10), (13, -5), (14, 10), (15, 15), (17, -7), (20, -6), (21, -11),
-    (22, -6), (23, 11), (25, -5), (26, 8), (15, 5), (20, 6), (21, 5), (25, 5), (21, 12), (23, 7),
-    (0, 5), (8, 5), (15, 6), (16, 6), (17, 20), (18, 7), (20, -7), (23, -6), (8, 6), (1, 6),
-    (17, 9), (15, 12), (5, 13), (23, 9), (19, 8), (9, 5), (19, 6), (20, 13), (21, 5), (1, 9),
-    (5, 5), (28, 7), (0, 12), (0, -7), (24, 19), (18, 7), (16, 5), (22, 5), (5, 7), (1, -5),
-    (6, 8), (7, 5), (9, -6), (15, 13), (18, 10), (20, -11), (22, -7), (23, 6), (6, 5), (10, 7),
-    (18, 6), (16, 15), (25, 18), (15, 15), (18, 6), (25, 5), (7, 11), (21, 5), (1, 6), (3, 74),
-    (5, -5), (21, -12), (23, -16), (25, -5), (17, 20), (0, -5), (1, 11), (6, 7), (9, -5), (15, 5),
-    (17, 14), (19, -6), (20, -6), (21, -13), (26, -5), (27, 11), (12, 18), (2, 6), (7, 6), (15, 20),
-    (17, -11), (18, -8), (19, 13), (20, -8), (21, -7), (22, 6), (25, -5), (28, 20), (17, 6), (18, 8),
-    (25, -7), (26, 31), (11, 14), (17, 15), (18, 15), (21, 7), (23, -5), (15, 34), (17, 10), (18, 6),
-    (25, 15), (15, 27), (17, 8), (18, -6), (21, -11), (23, 5), (25, -5), (28, 8), (6, 9), (25, 9),
-    (12, 11), (4, 11), (14, 10), (18, 7), (24, 13), (12, 7), (23, 5), (3, 7), (22, 9), (0, 8),
-    (19, 8), (27, 21), (11, 9), (4, 6), (19, 25), (20, -5), (5, 7), (12, 35), (23, -12), (1, 9),
-    (1, 17), (2, 12), (3, 8), (5, -6), (14, 23), (15, -7), (17, -5), (19, -5), (20, -5), (21, 11),
-    (22, 21), (23, -20), (25, -7), (18, 9), (2, 7), (0, 7), (18, 6), (4, 9), (6, 22), (20, 5),
-    (25, 8), (27, 6), (23, 9), (22, 5), (20, 5), (25, 9), (19, 9), (15, 15), (19, 9), (25, 8),
-    (20, 15), (18, 6), (24, 7), (18, 7), (2, 6), (4, 6), (17, -6), (21, -5), (23, 5), (26, 9),
-    (28, 6), (27, 6), (20, 13), (17, 13), (20, 6), (11, 15), (13, 6), (23, 10), (4, 6), (5, 14),
-    (23, 8), (13, 7), (22, 5), (23, 20), (5, 5), (6, 34), (21, -6), (5, -5), (17, 5), (20, -5),
-    (23, 34), (10, 7), (22, 14), (23, 6), (3, 5), (11, 7), (12, 5), (18, -5), (20, -5), (21, 10),
-    (22, 12), (25, -7), (0, -7), (3, -8), (4, -9), (5, 60), (6, -7), (10, -11), (11, -8), (12, -9),
-    (13, 7), (14, -7), (15, 5), (16, -13), (17, -12), (19, 20), (20, 10), (21, -28), (22, 7), (23, 18),
-    (24, -10), (25, 10), (27, 11), (28, -8), (21, 9), (1, -14), (2, -14), (3, -7), (4, -12), (5, -31),
-    (6, 16), (8, -7), (9, 15), (10, 11), (11, -8), (12, 9), (13, -8), (14, -13), (16, -9), (17, -14),
-    (18, 14), (19, 5), (20, -16), (21, 33), (22, 24), (24, -8), (25, 24), (26, 19), (28, -5), (5, 5),
-    (15, 8), (18, 7), (7, 6), (5, -7), (7, 22), (27, 7), (5, 8), (23, 6), (0, 11), (6, 6),
-    (17, 5), (20, -5), (21, 7), (2, 7), (7, 5), (23, 5), (4, 5), (17, -6), (19, 9), (24, 5),
-    (27, 6), (8, 6), (3, 5), (12, 18), (15, -6), (16, 7), (17, 16), (18, -5), (20, 8), (21, -12),
-    (22, -5), (27, 6), (17, 19), (6, -7), (9, -8), (10, 15), (13, 5), (17, 51), (18, -9), (20, -9),
-    (21, 7), (22, -5), (23, -12), (25, -5), (27, 10), (0, 23), (3, 12), (4, 7), (5, -13), (6, -11),
-    (8, -6), (10, 15), (12, -5), (15, -9), (17, 16), (18, -7), (19, -21), (20, 10), (21, -14), (22, 21),
-    (23, 20), (24, -7), (26, -9), (27, -11), (3, 7), (22, 9), (11, 15), (2, 7), (17, 6), (0, -5),
-    (3, -5), (4, 30), (5, 48), (9, 7), (10, -6), (11, -5), (15, -5), (17, -10), (18, -8), (19, -7),
-    (20, -11), (22, -6), (23, -11), (25, 15), (20, 6), (1, 12), (5, 20), (26, 12), (11, 7), (16, 13),
-    (19, 8), (20, 6), (5, 7), (20, 12), (21, -7), (25, 7), (21, 6), (26, 7), (0, 23), (3, 7),
-    (15, 5), (20, -5), (21, -6), (22, -5), (23, -7), (24, 21), (25, 13), (26, -6), (27, -5), (1, 12),
-    (3, -5), (5, -15), (6, 7), (8, 5), (9, -6), (10, -7), (14, -7), (15, 9), (16, -6), (18, 14),
-    (20, 6), (22, 13), (23, -17), (24, -6), (25, 8), (26, -6), (28, -5), (5, -10), (8, 31), (16, 5),
-    (17, -5), (18, -5), (20, 5), (22, 6), (19, 13), (20, 9), (7, 6), (18, 5), (14, 9), (25, 8),
-    (7, 7), (20, 17), (1, 7), (15, 6), (4, 6), (18, 5), (23, 6), (4, 7), (10, 6), (21, -6),
-    (22, 32), (23, -6), (24, 5), (18, 5), (23, 5), (18, 5), (20, 5), (21, 6), (23, 7), (21, 12),
-    (27, 6), (20, 15), (20, 11), (0, 5), (1, -13), (2, -5), (3, -5), (4, -6), (6, -10), (9, 85),
-    (10, 11), (12, -6), (14, -5), (16, -9), (18, -12), (19, -10), (21, 33), (22, -9), (23, -9), (24, -6),
-    (25, -13), (26, -5), (27, -5), (1, 11), (6, 6), (23, 5), (17, 5), (3, 6), (25, 13), (20, 19),
-    (23, -5), (11, 10), (14, 6), (16, 7), (17, -6), (18, -5), (9, 5), (19, 6), (20, 8), (21, 6),
-    (21, 12), (15, 13), (0, 5), (21, 5), (9, 8), (10, 6), (21, 5), (23, -5), (5, -6), (17, 7),
-    (20, 20), (18, 6), (21, 5), (8, 6), (17, 6), (21, 7), (5, -5), (17, 10), (21, 10), (23, -6),
-    (25, 8), (26, 6), (23, 11), (22, 13), (28, 7), (19, 5), (6, 9), (8, 6), (17, 10), (19, 5),
-    (6, 10), (6, 9), (15, -5), (16, 34), (22, -5), (21, 7), (18, 8), (5, 27), (0, 6), (1, 7),
-    (5, -13), (6, -6), (10, -7), (11, -5), (15, -5), (17, 21), (18, -15), (19, -10), (20, 8), (21, 29),
-    (22, 27), (24, -6), (15, -6), (16, 28), (12, 5), (21, 9), (24, 23), (25, -5), (19, 6), (23, 17),
-    (23, 5), (3, 7), (22, 9), (1, 6), (21, 9), (1, 7), (1, 8), (2, 16), (3, 18), (23, -7),
-    (5, 5), (6, 9), (1, 9), (16, 9), (21, 6), (4, 7), (5, -6), (23, 12), (19, 5), (11, 19),
-    (21, 5), (23, -5), (25, 5), (1, -6), (2, 18), (0, 43), (1, 7), (3, 8), (5, -17), (8, -5),
-    (9, -11), (10, 13), (11, -5), (12, -9), (13, -6), (14, -7), (17, 17), (18, -8), (20, -8), (22, -17),
-    (23, -13), (24, 19), (25, 13), (26, -14), (27, -10), (18, 6), (4, 8), (18, 6), (20, 5), (11, 12),
-    (13, 7), (22, 5), (23, -6), (18, 6), (25, 5), (18, 13), (19, -5), (21, 7), (24, 7), (25, 6),
-    (17, 6), (24, 7), (26, 7), (28, 7), (20, 6), (21, 5), (0, 5), (5, 5), (11, 6), (19, 32),
-    (20, -5), (21, -5), (17, 7), (28, 7), (2, 16), (17, 7), (20, 7), (17, 10), (23, 6), (5, 10),
-    (20, 6), (25, 5), (4, 10), (5, -7), (20, 25), (27, 6), (14, 6), (18, 7), (5, 11), (23, 8),
-    (1, -6), (5, -7), (13, 34), (17, 6), (23, -12), (24, 24), (25, -7), (26, -5), (28, 11), (3, 6),
-    (21, -8), (23, 21), (26, 7), (4, 5), (5, -5), (7, 6), (8, 7), (19, 5), (23, -5), (27, 7),
-    (26, 21), (15, 13), (8, 6), (17, 7), (15, 5), (5, 8), (24, 36), (25, -12), (2, 7), (1, 5),
-    (21, 5), (26, 6), (0, 7), (19, 7), (23, 5), (24, 10), (21, 17), (26, 7), (20, 5), (14, 14),
-    (20, 8), (5, 8), (22, 9), (19, 5), (6, 10), (16, -5), (17, -7), (18, 9), (19, -9), (20, -7),
-    (21, 9), (23, -7), (25, 22), (18, 6), (21, 12), (20, 20), (2, 10), (5, 8), (10, 8), (2, 10),
-    (18, 5), (14, 5), (21, 9), (22, 9), (19, 7), (18, 7), (25, 17), (5, 15), (6, 5), (21, -5),
-    (25, 7), (28, 6), (4, 11), (14, 10), (1, 36), (25, -6), (20, 11), (23, 5), (0, 15), (19, 13),
-    (2, 6), (1, 20), (17, -7), (18, 17), (21, 8), (23, -8), (25, -5), (23, 14), (23, -5), (25, 24),
-    (27, 6), (0, -5), (1, -5), (2, -5), (21, -5), (25, 48), (21, 8), (6, 9), (7, 7), (1, -12),
-    (17, -5), (18, -6), (23, -10), (24, -9), (25, -6), (26, 98), (6, 7), (21, 10), (4, 8), (20, 12),
-    (21, 8), (22, 15), (20, 7), (25, 18), (0, 11), (10, 19), (23, -7), (9, 5), (19, 6), (20, 8),
-    (21, 6), (9, 6), (15, 5), (17, 7), (19, 9), (16, 8), (18, 10), (21, -6), (22, 9), (23, 10),
-    (5, -7), (9, 48), (21, -8), (15, 5), (6, 7), (9, 6), (15, -8), (16, -6), (18, -5), (19, 91),
-    (21, -9), (22, -5), (23, -5), (25, -7), (23, 25), (3, 12), (1, 17), (2, 6), (17, -7), (23, -5),
-    (24, 21), (26, 5), (17, 10), (0, -5), (1, -8), (9, -5), (13, 33), (17, 6), (22, -5), (23, -13),
-    (24, 22), (26, -6), (28, 11), (5, 8), (6, 6), (19, 8), (18, 12), (25, 7), (1, 8), (18, 7),
-    (6, 9), (22, 6), (23, 15), (5, 38), (21, -5), (23, -5), (16, 9), (25, 5), (2, 7), (1, 14),
-    (25, 7), (27, 6), (9, 5), (19, 6), (20, 8), (21, 5), (24, 14), (19, 10), (23, 12), (2, 7),
-    (15, 7), (20, 7), (18, 6), (12, 6), (17, 18), (9, 6), (23, 13), (18, 7), (21, 5), (10, 12),
-    (1, 9), (2, 7), (11, 5), (15, -6), (17, 5), (18, 6), (23, -5), (21, 7), (6, 7), (1, -29),
-    (2, -25), (3, -21), (5, -20), (7, -19), (8, -16), (9, -39), (10, -27), (11, -50), (12, -33), (13, -25),
-    (14, 14), (15, 120), (16, 105), (17, -55), (18, -62), (19, 72), (21, 16), (22, 130), (23, -105), (25, 93),
-    (26, -8), (27, -19), (28, 14), (3, 5), (4, 7), (10, 10), (12, 12), (16, 6), (20, -5), (21, -6),
-    (23, 27), (15, 6), (0, -6), (1, -7), (4, 5), (5, 13), (9, 9), (10, -6), (11, -6), (17, 43),
-    (18, -8), (22, -7), (23, -16), (25, -13), (26, 5), (18, 10), (18, 7), (15, 6), (3, 6), (17, 15),
-    (1, 6), (25, 7), (7, 5), (0, 5), (1, 16), (5, 6), (23, 10), (6, 6), (3, 7), (6, 6),
-    (12, 7), (24, 12), (1, 6), (21, 5), (1, 6), (18, 5), (20, 5), (3, 7), (22, 9), (18, 12),
-    (12, 6), (13, 7), (15, 8), (17, 6), (17, 9), (12, 14), (18, 13), (19, 5), (4, 14), (6, 13),
-    (9, 5), (15, -5), (17, 12), (19, -5), (21, 5), (15, 8), (17, 9), (1, 7), (5, 8), (11, 5),
-    (17, 11), (2, 7), (1, -6), (4, 20), (14, 9), (25, 24), (17, 15), (27, 13), (3, 13), (23, 6),
-    (9, 5), (19, 6), (20, 7), (21, 5), (21, 15), (18, 6), (5, 17), (17, 6), (24, 7), (22, 5),
-    (3, -5), (7, 14), (8, 13), (11, -9), (12, -7), (14, 6), (15, -7), (17, -7), (18, 7), (19, -15),
-    (21, 11), (22, -12), (23, -10), (24, 14), (25, 5), (27, 5), (21, 5), (17, 5), (7, 7), (22, 12),
-    (6, 7), (25, 7), (2, 6), (24, 26), (17, 8), (19, -5), (20, 8), (27, 6), (20, 5), (6, 5),
-    (19, 5), (21, 9), (28, 14), (1, 8), (2, 16), (3, 18), (23, -7), (1, 6), (15, 6), (17, -6),
-    (18, 11), (5, 6), (18, 7), (1, 28), (4, 13), (14, 7), (23, -5), (25, -5), (10, 7), (23, 5),
-    (0, -17), (1, -31), (2, -15), (3, -7), (4, -25), (5, 40), (6, -18), (7, 44), (8, 13), (9, 40),
-    (10, -5), (12, -20), (13, 32), (14, -27), (15, -25), (16, -7), (17, -40), (19, 6), (20, 29), (21, 12),
-    (22, 23), (23, 8), (24, 9), (25, -7), (26, -8), (27, -13), (28, 5), (4, 5), (12, 14), (13, 7),
-    (15, -5), (16, 20), (19, -5), (21, 8), (23, -8), (1, 12), (17, 5), (18, 5), (5, -7), (9, 47),
-    (10, 5), (17, -5), (21, -9), (4, 11), (5, 7), (6, 11), (7, 14), (20, -5), (23, -7), (10, 5),
-    (21, 12), (23, 6), (26, 11), (0, 11), (6, 6), (13, 6), (17, 8), (1, 7), (19, 13), (21, 6),
-    (0, -6), (1, 32), (2, 9), (3, 5), (4, -5), (5, -8), (6, -5), (9, -5), (10, -5), (11, -10),
-    (12, 13), (15, -7), (16, -5), (18, -12), (19, -8), (20, -5), (22, -7), (23, -11), (25, -13), (26, 77),
-    (27, -6), (28, -5), (0, 25), (2, 18), (3, -6), (4, -5), (5, -7), (9, -5), (11, 9), (15, -6),
-    (17, -11), (20, -5), (22, -5), (23, -11), (24, 17), (25, 14), (26, -9), (28, 13), (4, 10), (5, -6),
-    (20, 20), (25, 5), (19, 9), (27, 7), (22, 6), (3, 7), (21, 11), (21, 6), (20, 7), (1, 13),
-    (11, 12), (13, 7), (22, 5), (23, -6), (23, 12), (11, 5), (18, 10), (20, -5), (22, 5), (26, 5),
-    (28, 6), (20, 6), (0, 9), (5, -8), (6, -5), (10, 12), (15, -5), (17, 16), (18, -7), (19, 18),
-    (20, 14), (21, -11), (22, -5), (23, 8), (25, -6), (21, 13), (9, 6), (25, 15), (18, 7), (0, 12),
-    (11, 6), (21, 7), (25, 7), (1, 8), (18, 6), (16, 6), (15, 8), (20, 8), (19, 8), (22, 7),
-    (25, 12), (5, 5), (24, 6), (0, 5), (24, 7), (25, -5), (22, 11), (22, 5), (22, 17), (5, 17),
-    (5, 6), (6, 9), (20, 15), (5, 9), (14, 5), (19, 8), (1, 7), (4, 9), (25, 6), (20, 8),
-    (6, 5), (9, 8), (11, -5), (12, 22), (19, -6), (20, 6), (21, -12), (23, 13), (3, 7), (6, 7),
-    (12, 7), (24, 6), (19, 5), (15, 10), (18, 10), (21, 8), (22, -6), (0, 8), (1, 8), (6, 11),
-    (16, 9), (22, -6), (21, 11), (20, 5), (15, 5), (17, 15), (17, -6), (18, 15), (5, 5), (6, 10),
-    (1, 6), (22, 5), (26, 8), (17, 5), (6, 5), (15, 5), (16, 13), (18, 7), (19, 23), (22, -5),
-    (25, -5), (2, 7), (11, 5), (14, 11), (22, 11), (23, -6), (0, 24), (17, 13), (20, 5), (19, 5),
-    (19, 13), (25, 8), (17, 5), (25, 7), (14, 12), (19, 6), (21, -7), (28, 7), (5, -5), (7, 15),
-    (27, 7), (18, 5), (11, 11), (20, 10), (3, 6), (21, 15), (15, 6), (4, 7), (17, 5), (6, 6),
-    (22, 5), (9, 5), (13, 6), (17, 7), (19, 12), (21, -5), (22, 9), (23, 17), (1, 10), (18, 5),
-    (5, 5), (5, -5), (17, 5), (20, -5), (23, 34), (6, 13), (2, 16), (6, 6), (17, 11), (21, -6),
-    (25, -5), (26, 5), (0, 10), (10, 8), (12, 6), (17, 8), (19, 5), (20, -5), (18, 12), (20, 6),
-    (15, 11), (1, 9), (12, 7), (14, 6), (17, 5), (7, 8), (1, -5), (5, 32), (7, 41), (9, -5),
-    (17, -5), (18, -6), (23, -5), (25, -5), (26, 8), (7, 7), (0, 29), (1, -6), (27, 7), (1, 5),
-    (5, 8), (20, 12), (21, -6), (11, 5), (25, 7), (20, 7), (19, 6), (5, 9), (0, 10), (18, 7),
-    (19, 12), (20, 8), (21, 7), (25, -5), (17, 5), (17, 6), (20, -5), (21, 5), (22, 5), (26, 9),
-    (4, 26), (5, 46), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -6), (20, -8), (22, -6),
-    (23, -10), (25, 18), (18, 14), (1, 9), (18, 12), (5, 9), (6, 8), (21, -5), (28, 6), (8, 6),
-    (26, 11), (17, 6), (1, 7), (19, 7), (17, 6), (11, 5), (23, 6), (24, 6), (18, 23), (21, 5),
-    (17, 5), (18, 6), (4, 11), (15, 5), (17, -8), (18, 13), (20, -7), (21, 17), (23, 10), (26, 6),
-    (15, 9), (21, 9), (24, 19), (25, -5), (15, 7), (18, 5), (21, 16), (18, 6), (27, 7), (7, 7),
-    (10, 7), (1, 10), (5, -8), (17, 9), (20, 5), (24, 6), (27, 7), (3, 6), (8, 28), (19, 14),
-    (20, -5), (21, -6), (23, -8), (18, 5), (20, 5), (17, 60), (18, -8), (21, -7), (25, -6), (27, 6),
-    (5, -6), (10, -5), (11, 34), (12, 17), (21, -7), (15, 8), (17, 5), (28, 7), (10, 13), (12, 6),
-    (11, 10), (20, 5), (20, 26), (15, 6), (19, 5), (20, 15), (4, 6), (6, 15), (23, -5), (20, 7),
-    (20, 12), (18, 5), (20, 7), (27, 7), (10, 7), (0, 18), (1, -5), (25, 10), (28, 6), (17, 5),
-    (23, 11), (21, 5), (23, 6), (25, 6), (1, 15), (3, 14), (10, 6), (14, 5), (25, -8), (3, 7),
-    (6, 7), (12, 7), (24, 6), (4, 8), (23, 16), (0, -19), (1, -5), (3, -9), (4, -23), (5, 5),
-    (6, -6), (7, -13), (8, -13), (10, -8), (11, -40), (12, -19), (14, -14), (15, 27), (16, 37), (17, 22),
-    (18, 27), (19, -31), (20, -19), (21, 47), (22, 15), (23, -30), (24, 11), (25, 35), (27, -9), (28, 23),
-    (17, 10), (1, 8), (23, 6), (17, 6), (1, 16), (6, 13), (25, 8), (28, 6), (0, 6), (1, -13),
-    (3, -16), (4, 26), (5, 23), (6, 19), (7, 13), (9, 24), (10, -9), (11, -27), (12, -22), (14, -8),
-    (15, -13), (16, -24), (17, 18), (19, 6), (20, 21), (22, -24), (23, -35), (25, -11), (26, 17), (27, 26),
-    (28, 7), (5, 17), (16, 10), (19, 13), (23, 11), (26, 6), (15, 10), (15, 19), (16, 6), (23, 23),
-    (1, -8), (3, -5), (4, -6), (5, -18), (6, -7), (7, -5), (9, -7), (10, -13), (11, 33), (12, 5),
-    (15, -9), (16, -7), (19, -11), (20, 37), (21, -9), (22, -7), (23, 90), (25, -10), (26, -5), (28, -6),
-    (23, 11), (1, 6), (2, 6), (22, 14), (13, 7), (1, 8), (4, 23), (25, -5), (14, 7), (23, 15),
-    (23, 7), (27, 7), (5, 5), (9, 6), (1, -10), (3, 10), (4, 58), (5, -15), (6, -6), (9, -7),
-    (10, -8), (11, -11), (12, -7), (14, 96), (16, 20), (17, -10), (18, -10), (19, -6), (20, -12), (21, -9),
-    (22, 10), (23, -35), (25, -17), (26, -5), (28, -6), (4, -5), (5, -10), (6, -5), (9, -5), (10, -8),
-    (11, -5), (17, -9), (18, -8), (20, -13), (21, -9), (22, 10), (23, 88), (18, 6), (21, 5), (22, 6),
-    (2, 11), (3, 8), (4, 5), (21, 5), (23, -5), (15, 5), (19, 10), (23, 8), (1, -6), (4, 6),
-    (6, -7), (7, 6), (9, 18), (10, 15), (11, -5), (12, -5), (16, -5), (17, -5), (19, -8), (20, 14),
-    (21, -5), (22, 26), (23, -6), (1, -7), (3, -5), (4, -6), (6, -7), (14, -6), (15, -6), (16, -5),
-    (17, -10), (18, -9), (19, -7), (20, -11), (22, -9), (23, 98), (25, 22), (0, 8), (1, -7), (3, 9),
-    (4, -5), (10, -5), (11, -7), (14, 8), (15, -6), (17, 5), (18, -8), (19, -6), (23, 38), (25, 12),
-    (18, 10), (0, 24), (1, 12), (2, -9), (3, -6), (4, -20), (5, -21), (6, -14), (7, -9), (8, -11),
-    (9, 27), (11, -14), (12, -12), (15, 33), (16, 30), (17, 17), (18, 18), (19, -16), (20, 11), (21, 14),
-    (22, -9), (25, -24), (26, -17), (27, -8), (21, 8), (20, 6), (1, 6), (25, 5), (3, 5), (18, 12),
-    (19, 12), (21, -5), (17, 5), (18, 6), (26, 7), (28, 7), (0, -32), (1, 7), (2, -20), (3, -25),
-    (4, -11), (5, 85), (6, 59), (7, 14), (8, -21), (9, 30), (10, 6), (11, -57), (12, -25), (13, -24),
-    (14, -34), (15, 28), (17, 35), (18, 41), (19, 58), (20, 28), (21, 31), (22, 13), (23, -75), (24, -23),
-    (25, -40), (26, -33), (27, -8), (28, -9), (11, -5), (13, 20), (21, -6), (23, 38), (0, -8), (1, -6),
-    (3, -7), (4, -5), (6, -6), (9, -6), (11, 28), (12, 23), (13, 20), (14, -7), (16, 6), (18, -13),
-    (20, -6), (21, 18), (22, -9), (23, 6), (26, -7), (28, -6), (0, 12), (18, 5), (10, 6), (12, 7),
-    (21, 6), (21, 5), (1, 6), (20, 7), (12, 7), (21, 12), (21, 5), (1, 17), (2, -11), (3, 26),
-    (4, 37), (5, 78), (6, 44), (7, 26), (9, -14), (10, -19), (11, -17), (12, -6), (15, -16), (16, -18),
-    (17, -16), (18, -21), (19, -21), (20, -40), (21, 7), (22, -20), (23, -7), (24, -9), (25, -11), (27, -10),
-    (28, 14), (0, -5), (5, -17), (6, -7), (9, -6), (10, -7), (11, -7), (12, -5), (16, -6), (17, -14),
-    (18, 22), (19, -11), (20, -15), (21, 24), (22, -8), (23, 74), (24, -5), (25, -7), (27, 36), (23, 25),
-    (20, 6), (21, 5), (7, 6), (15, -8), (16, -5), (17, 5), (19, 7), (20, 8), (21, 11), (22, -6),
-    (23, -7), (28, 20), (15, 15), (19, 10), (16, 5), (18, -5), (19, -5), (21, 11), (22, 25), (25, -5),
-    (4, 7), (18, 6), (17, 9), (18, 10), (19, 9), (18, 6), (22, 5), (22, 18), (18, 25), (8, 7),
-    (9, 9), (19, 7), (20, -5), (21, -5), (27, 13), (1, 7), (11, 10), (20, 10), (1, 7), (5, 18),
-    (10, 6), (11, 13), (19, 8), (4, 6), (5, -5), (6, 16), (21, 9), (20, 7), (23, 21), (1, 9),
-    (23, 7), (1, -5), (5, -7), (6, 72), (22, -5), (23, -5), (24, 6), (25, -10), (15, 5), (22, 17),
-    (0, 19), (1, 29), (2, -6), (5, -37), (6, 10), (7, 5), (9, 8), (10, 10), (11, -7), (12, -6),
-    (14, 8), (15, -7), (18, -9), (19, -13), (20, 6), (21, 16), (22, -11), (23, -10), (26, -9), (27, 10),
-    (0, -5), (4, 7), (5, 22), (6, 52), (10, 9), (15, -7), (17, -10), (19, -8), (20, -11), (21, 16),
-    (22, -7), (23, -17), (25, -7), (2, 7), (6, 6), (25, 12), (16, 12), (9, 5), (20, 9), (25, 6),
-    (6, 7), (18, 9), (28, 7), (1, 7), (1, 5), (6, 5), (18, 6), (18, 8), (19, 12), (20, 10),
-    (21, 5), (6, 7), (21, 11), (1, 7), (16, 11), (22, 6), (14, -7), (22, 13), (1, -6), (12, 5),
-    (18, -9), (22, 18), (19, 12), (21, 6), (13, 7), (4, 9), (0, 12), (6, 14), (13, 7), (16, 13),
-    (20, 5), (24, 6), (27, 7), (13, 7), (20, 9), (0, -5), (1, 56), (4, 101), (5, -33), (6, -9),
-    (9, -5), (14, -5), (15, -6), (18, -7), (19, -5), (20, -7), (21, -16), (23, -9), (25, -8), (18, 13),
-    (6, 7), (0, 21), (1, 26), (5, -11), (6, 5), (19, -5), (20, -7), (23, -5), (18, 7), (22, 24),
-    (23, -5), (12, 7), (19, 16), (3, 6), (21, 5), (15, 5), (18, 10), (4, 15), (13, 11), (7, 7),
-    (12, 5), (21, 6), (6, 7), (17, 16), (18, 9), (19, 5), (20, 5), (25, -5), (10, 10), (21, 11),
-    (19, 12), (19, 9), (1, 13), (11, 16), (23, -5), (5, 5), (19, 8), (21, 5), (1, 7), (20, 7),
-    (6, 7), (5, 8), (2, 10), (21, 9), (17, 6), (11, 28), (11, 16), (1, 6), (2, 7), (17, 5),
-    (20, 5), (28, 7), (1, 9), (17, 5), (1, 6), (2, 9), (20, 5), (6, 10), (2, 6), (18, 11),
-    (20, 5), (25, 9), (21, 6), (22, 5), (23, -5), (3, 6), (8, 5), (15, -10), (17, -5), (18, -8),
-    (19, -6), (21, -13), (22, 35), (23, 30), (27, 5), (5, 11), (4, 12), (25, 9), (0, 6), (21, 20),
-    (19, 6), (26, 16), (21, 6), (1, 5), (19, 5), (15, 6), (19, 9), (21, 22), (2, 6), (17, 17),
-    (13, 7), (19, 6), (26, 5), (28, 7), (0, 8), (0, -22), (1, 23), (2, 9), (3, -8), (4, 17),
-    (5, 20), (7, 15), (8, -8), (9, 20), (10, -11), (11, -19), (13, -12), (14, -15), (15, 6), (17, -17),
-    (18, -16), (19, 8), (21, 23), (22, -19), (23, -9), (24, 7), (25, -19), (27, -16), (28, 48), (3, 5),
-    (5, 13), (9, 7), (21, 10), (23, -6), (5, -5), (20, 27), (23, 9), (2, 6), (12, 7), (6, 9),
-    (12, 6), (25, 5), (0, 7), (1, 13), (3, 53), (4, 11), (5, -6), (11, -5), (17, -5), (18, -6),
-    (19, -6), (20, -5), (21, -5), (22, -5), (23, -11), (24, -9), (25, 23), (26, -7), (27, -5), (25, 12),
-    (1, 6), (21, 25), (17, 6), (24, 7), (1, -5), (4, 5), (10, 5), (11, 9), (14, 11), (16, 6),
-    (17, -7), (20, -6), (22, 5), (23, 5), (18, 5), (20, -6), (27, 7), (1, 17), (3, 6), (21, 7),
-    (2, 6), (26, 18), (18, 5), (20, 9), (0, 5), (23, 6), (0, -5), (1, -8), (4, -5), (5, 33),
-    (6, -7), (7, 39), (9, -8), (10, -5), (11, -5), (16, 19), (17, 6), (19, 6), (20, -10), (21, -9),
-    (22, -6), (25, -11), (26, 6), (17, 32), (0, 48), (2, -6), (3, -8), (5, -14), (6, -5), (7, -10),
-    (8, -8), (9, -8), (10, -14), (11, -6), (12, -13), (13, -14), (14, -12), (15, -6), (16, -15), (17, -9),
-    (18, -15), (19, 26), (20, 5), (21, -12), (24, 20), (25, 38), (27, 30), (28, 7), (5, 9), (3, 10),
-    (14, 5), (27, 7), (1, -5), (5, -5), (14, -16), (15, -9), (16, -10), (17, -8), (18, -7), (20, 13),
-    (21, 6), (22, 97), (23, -12), (25, -10), (11, 6), (17, 5), (0, 45), (1, 26), (2, -5), (3, -9),
-    (5, -8), (6, -6), (11, -6), (15, -9), (16, -6), (17, -5), (19, -11), (24, 15), (25, -9), (26, -5),
-    (27, 6), (28, 9), (0, 11), (1, 20), (3, -7), (4, -5), (10, 19), (13, -5), (14, -6), (16, -9),
-    (17, 23), (18, 7), (19, -16), (20, 5), (21, 22), (22, -10), (23, 6), (24, -7), (25, -16), (26, -7),
-    (27, -5), (28, -6), (0, 26), (1, 34), (2, 5), (4, -8), (5, -9), (8, -5), (9, -13), (10, -7),
-    (11, -11), (13, -8), (14, -6), (15, -12), (16, -7), (18, 9), (19, -7), (20, -11), (21, 30), (22, -8),
-    (24, -13), (25, 6), (26, -15), (27, 11), (28, 24), (21, 8), (17, 10), (26, 9), (23, 10), (1, -13),
-    (2, 39), (18, 14), (20, 7), (1, 5), (1, -7), (2, -5), (4, -7), (5, -13), (6, -9), (9, -9),
-    (10, -8), (11, -9), (12, -7), (13, -5), (14, -9), (15, 184), (16, -20), (17, 18), (18, 48), (19, -18),
-    (20, -11), (21, -36), (22, -18), (23, -20), (24, -6), (25, -13), (26, -6), (27, -5), (28, -6), (0, -6),
-    (3, -5), (11, 14), (13, 16), (17, -8), (19, -12), (21, 5), (23, 17), (25, 10), (26, -5), (27, 7),
-    (12, 5), (15, 10), (17, 7), (6, 6), (17, 13), (5, 5), (22, 6), (1, 10), (2, 6), (5, 10),
-    (6, 14), (7, -9), (8, -6), (9, 10), (11, -10), (12, 6), (13, -8), (16, 11), (17, 9), (18, 17),
-    (21, 22), (22, -26), (23, -19), (24, -7), (25, -21), (26, -14), (18, 5), (15, 9), (2, 6), (14, 5),
-    (16, 19), (5, -5), (6, 6), (21, 15), (23, 5), (0, 16), (1, -5), (24, 7), (25, 12), (28, 7),
-    (16, 6), (21, 5), (6, 14), (11, 6), (23, 11), (25, -5), (6, 6), (27, 7), (5, 7), (25, 6),
-    (19, 6), (1, 9), (22, 5), (14, 5), (19, 5), (9, 7), (18, 13), (9, 5), (21, 10), (6, 6),
-    (17, 5), (21, 9), (0, 5), (19, 5), (9, 6), (11, 19), (13, 50), (21, -6), (23, -5), (24, -5),
-    (25, -13), (1, 9), (23, 7), (1, 13), (14, 6), (21, 5), (1, -5), (5, -8), (10, 5), (18, -6),
-    (19, -7), (20, 55), (27, 5), (4, 5), (23, 12), (18, 14), (2, 9), (18, 14), (21, 5), (19, 9),
-    (6, 13), (17, 6), (24, 7), (17, 7), (18, 6), (18, 5), (20, 5), (1, -6), (5, -5), (9, -7),
-    (10, 24), (12, 10), (15, -6), (19, 17), (20, 9), (23, -15), (5, -5), (15, 54), (16, 28), (17, -7),
-    (19, -10), (22, -8), (23, -8), (25, -5), (3, 5), (14, 13), (7, 10), (22, 8), (19, 12), (23, 5),
-    (5, 9), (21, -5), (22, 9), (23, 12), (3, 7), (16, 8), (21, -5), (22, 10), (8, 6), (5, 9),
-    (6, 8), (9, 9), (10, 72), (11, -13), (12, -6), (20, -6), (21, -5), (23, -11), (6, 12), (21, 11),
-    (22, 5), (16, 24), (25, 7), (10, 6), (20, 14), (5, 5), (24, 7), (15, 5), (6, 9), (17, 6),
-    (12, 7), (23, 5), (18, 8), (1, -5), (17, 30), (18, -10), (19, -5), (20, 13), (21, 5), (23, -10),
-    (5, 5), (19, 6), (0, -5), (13, 5), (17, -7), (18, -7), (24, 29), (25, 9), (26, 12), (23, 14),
-    (17, 12), (0, 6), (15, 7), (16, 7), (17, 11), (19, 5), (23, -5), (6, 6), (21, 6), (25, 7),
-    (17, 6), (24, 7), (3, 6), (14, 5), (1, 5), (11, 5), (14, 13), (7, 7), (5, -6), (17, -7),
-    (18, 27), (19, 6), (20, 8), (23, -5), (27, 6), (3, 7), (4, 7), (4, 6), (25, 9), (18, 5),
-    (20, 5), (9, 8), (11, 20), (23, -5), (2, -7), (3, -5), (7, 5), (15, 7), (18, 12), (23, 27),
-    (25, -7), (0, -5), (1, -9), (4, 11), (10, 15), (16, -6), (17, -7), (18, -6), (19, 6), (21, 5),
-    (22, -8), (25, 25), (1, -6), (2, 15), (20, 12), (23, -6), (8, 6), (15, 6), (18, 13), (1, 16),
-    (5, 5), (18, 5), (27, 6), (26, 6), (4, 7), (0, -5), (4, 5), (11, 8), (12, 5), (20, -8),
-    (1, 11), (2, 6), (3, 13), (25, -5),
+pub(super) static ENTRIES: [(u8, i16); 8211] = [
+    (9, 5), (17, 9), (9, 16), (13, 6), (21, -6), (1, 11), (4, 5), (7, 7), (25, 6), (5, 7),
+    (25, 5), (1, 5), (11, 10), (9, 6), (27, 5), (17, 5), (10, 5), (16, 15), (23, -5), (1, 5),
+    (5, 9), (16, 6), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (17, 5), (1, 11), (14, 5),
+    (15, 5), (17, 7), (21, 8), (26, 6), (21, 11), (17, 6), (24, 7), (20, 6), (19, 17), (20, 10),
+    (25, -5), (28, 6), (4, 6), (25, 8), (5, -6), (6, 5), (27, 11), (23, 5), (26, 11), (23, 8),
+    (23, 6), (7, 5), (5, 9), (7, 5), (9, 5), (20, -7), (21, 8), (23, -6), (25, 12), (1, 5),
+    (9, 6), (21, 5), (12, 6), (18, 6), (23, 5), (5, 32), (17, 17), (21, -5), (5, 27), (22, 9),
+    (19, 14), (18, 5), (17, 5), (20, 12), (1, 9), (5, 8), (23, 37), (19, 5), (27, 11), (5, 13),
+    (6, -5), (9, 32), (10, 15), (15, -7), (18, -7), (19, -6), (21, 5), (23, -6), (1, 16), (5, -11),
+    (11, -5), (15, -13), (16, -5), (17, 10), (18, 59), (23, -9), (25, -6), (26, 6), (0, -5), (1, -5),
+    (11, 5), (15, -5), (16, -5), (17, 20), (18, 7), (20, 8), (21, 11), (23, -11), (24, -7), (25, -8),
+    (23, 16), (20, 10), (23, 5), (2, 8), (17, 10), (18, 9), (21, -5), (1, 9), (1, 11), (14, 5),
+    (1, 5), (0, 10), (2, 12), (15, 5), (18, -5), (19, 6), (5, 48), (6, -5), (21, -7), (26, 5),
+    (5, 6), (25, 5), (17, 7), (13, 6), (25, 9), (15, 11), (19, 5), (5, 5), (20, 13), (1, 6),
+    (17, 11), (9, 5), (17, 5), (5, 10), (15, 5), (9, 6), (17, 6), (18, 5), (1, 8), (9, 5),
+    (12, 19), (24, 5), (25, 8), (21, 5), (5, 6), (7, 7), (17, 5), (18, 5), (9, 9), (10, 13),
+    (17, 12), (19, 15), (20, -11), (23, -5), (25, 11), (3, 6), (11, 11), (12, 5), (23, 10), (14, -5),
+    (15, -16), (16, 91), (17, -6), (18, 6), (19, -8), (21, -9), (22, -11), (23, -6), (25, 6), (13, 44),
+    (23, -5), (25, -5), (19, 5), (1, -8), (4, 67), (5, -12), (6, -6), (21, -5), (25, 12), (18, 28),
+    (12, 6), (24, 11), (25, -5), (0, 21), (1, 24), (6, 14), (7, 6), (9, -11), (11, -5), (12, -5),
+    (14, 6), (16, -8), (18, -6), (20, 6), (21, -11), (22, -5), (23, -20), (28, 5), (15, 8), (6, 20),
+    (12, 6), (1, 12), (17, 6), (17, 11), (22, 6), (17, 5), (21, 8), (19, 18), (17, 5), (0, 7),
+    (17, 9), (17, 7), (1, 11), (21, 6), (8, 19), (20, 8), (23, -5), (11, 14), (25, 16), (15, 5),
+    (19, 5), (20, 8), (21, 6), (10, 11), (15, 7), (15, 11), (3, 5), (11, 6), (12, 5), (22, 12),
+    (25, -7), (19, 8), (15, 9), (21, 5), (20, 12), (15, 13), (1, 48), (4, 42), (5, -22), (6, -5),
+    (21, -10), (22, 13), (17, 6), (2, 11), (25, 5), (19, 17), (19, 19), (21, 8), (11, 10), (5, 17),
+    (8, 6), (13, 6), (21, -5), (1, -6), (14, -5), (15, 25), (16, 16), (18, 8), (21, 5), (25, -5),
+    (4, 5), (25, 6), (23, 7), (18, 5), (5, 7), (1, 43), (5, -6), (0, 55), (1, -8), (2, -23),
+    (3, 74), (4, 7), (5, 72), (6, 58), (7, -8), (9, 106), (11, -52), (12, -14), (13, -23), (14, -13),
+    (15, -43), (16, -37), (17, -16), (18, -20), (19, -15), (20, -24), (21, 25), (22, -39), (23, -10), (24, -16),
+    (25, -10), (26, -23), (27, 6), (28, -8), (24, 6), (28, 6), (23, 5), (17, 14), (20, 6), (9, 6),
+    (16, 6), (23, 8), (0, -13), (1, 32), (2, 58), (3, 55), (4, -7), (5, -15), (6, -9), (7, -5),
+    (9, -9), (11, 16), (12, -7), (13, -6), (14, -11), (15, -13), (16, -9), (17, -7), (18, 6), (19, -12),
+    (20, -11), (21, 19), (23, 23), (24, -17), (25, -29), (26, -7), (27, -8), (28, -8), (20, 6), (20, 5),
+    (24, 5), (27, 6), (14, 6), (14, -8), (22, 26), (18, 8), (19, 6), (23, 11), (18, 5), (19, 21),
+    (25, -5), (18, 9), (5, 6), (22, 5), (19, 31), (25, -6), (17, 6), (24, 7), (20, 15), (16, 31),
+    (21, -6), (5, 9), (16, 6), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (25, 17), (12, 5),
+    (18, 25), (19, 7), (21, 13), (6, 5), (28, 6), (6, 6), (20, 10), (19, 11), (19, 26), (26, 6),
+    (14, 37), (18, 5), (22, -5), (23, -5), (5, 10), (15, 6), (0, 5), (21, 5), (21, 5), (5, 19),
+    (9, 11), (10, 8), (15, 8), (17, -11), (19, -9), (23, -11), (25, 14), (17, 6), (4, 6), (5, 5),
+    (11, 6), (21, -7), (22, 5), (23, 5), (26, 11), (23, 7), (5, 5), (9, 17), (10, 5), (23, -5),
+    (6, 11), (23, 5), (23, 8), (1, 12), (0, 6), (14, 7), (23, 8), (28, 6), (0, -13), (1, 41),
+    (2, 57), (3, 55), (4, -7), (5, -15), (6, -9), (7, -5), (9, -9), (11, 15), (12, -7), (13, -6),
+    (14, -11), (15, -13), (16, -9), (17, -8), (18, 5), (19, -12), (20, -13), (21, 18), (23, 22), (24, -17),
+    (25, -29), (26, -7), (27, -8), (28, -8), (11, 5), (23, 6), (9, 6), (1, 8), (5, -9), (9, 121),
+    (10, 10), (11, -5), (15, -6), (18, -10), (19, -6), (20, -10), (21, -24), (22, -5), (23, -13), (25, -7),
+    (0, -5), (1, 7), (2, -6), (3, 10), (4, -8), (6, -13), (7, -6), (9, -15), (11, -10), (12, -7),
+    (13, 7), (14, -9), (15, 7), (16, 6), (17, -17), (18, -11), (19, 48), (20, -5), (21, 65), (24, -9),
+    (25, -18), (26, -8), (27, 12), (19, 5), (18, 5), (20, 7), (5, 5), (21, 5), (21, 5), (1, 7),
+    (25, 15), (2, 9), (18, 5), (17, 9), (23, 7), (0, 13), (5, -6), (6, 10), (10, -5), (11, 6),
+    (15, 6), (17, 15), (18, 14), (20, -5), (23, -13), (1, 5), (5, 7), (15, 5), (17, 7), (3, 10),
+    (5, -5), (6, 6), (11, 6), (16, -5), (20, -12), (21, 24), (22, 6), (23, -10), (25, -8), (28, 11),
+    (22, 8), (11, 14), (15, -5), (22, 51), (23, 10), (25, 5), (5, 7), (12, 12), (5, 6), (5, -6),
+    (9, 21), (13, 6), (19, 8), (0, 5), (1, -9), (4, -8), (5, 30), (6, 12), (9, -10), (10, -7),
+    (11, -8), (12, -5), (13, 8), (14, -5), (16, -7), (17, 19), (19, -11), (20, -11), (22, -9), (23, -20),
+    (24, 51), (25, 16), (26, -8), (27, -7), (28, 5), (4, 23), (1, 9), (15, -7), (21, 5), (28, 12),
+    (22, 5), (25, 18), (20, 5), (22, 6), (17, 5), (16, 8), (6, 6), (22, 5), (11, 11), (17, 16),
+    (12, 29), (23, -11), (12, 5), (19, 10), (23, 14), (1, 8), (13, 5), (17, 7), (22, -5), (1, 6),
+    (3, 6), (22, 5), (5, 5), (23, 5), (19, 5), (4, 20), (5, 35), (6, 9), (17, -5), (18, -5),
+    (19, -6), (21, -10), (23, -7), (0, -6), (1, -6), (2, -5), (10, 8), (17, -5), (20, -5), (21, -9),
+    (22, -7), (25, 42), (28, 22), (21, 9), (3, 15), (5, 6), (10, 6), (9, 16), (27, 5), (11, 11),
+    (21, 10), (1, 8), (22, 5), (10, 5), (18, 21), (21, 8), (9, 5), (10, 5), (17, 13), (18, -7),
+    (16, 5), (18, 15), (20, 6), (23, -6), (25, -6), (27, 18), (3, 5), (5, 8), (6, 9), (7, 5),
+    (9, 5), (21, 8), (23, -6), (12, 6), (23, 7), (1, 15), (2, 6), (9, 7), (1, 14), (2, 6),
+    (23, -6), (24, 21), (26, 5), (0, 6), (20, 6), (23, 6), (7, 7), (5, 8), (7, 5), (19, 7),
+    (1, 5), (2, 6), (17, -5), (10, 5), (15, -6), (17, 6), (18, -6), (19, -5), (20, -7), (22, 28),
+    (23, 16), (28, 5), (6, 5), (24, 6), (25, 13), (18, 9), (7, 5), (17, 6), (20, 6), (26, 9),
+    (1, 5), (23, 21), (27, 6), (7, 5), (3, 6), (25, -5), (26, 7), (17, 5), (1, 13), (25, -5),
+    (26, 6), (19, 8), (4, 5), (5, 58), (17, -5), (21, -9), (23, -6), (27, 5), (23, 5), (14, 30),
+    (22, 6), (27, 6), (19, 5), (0, 10), (21, 10), (8, 5), (26, 11), (25, 25), (17, 6), (24, 7),
+    (27, 13), (15, 18), (5, -5), (15, 11), (17, 27), (18, -7), (20, 9), (23, -5), (21, 9), (2, 10),
+    (12, 5), (21, 22), (8, 6), (15, 10), (18, 5), (12, 5), (19, 5), (15, -6), (16, 28), (17, -5),
+    (18, 7), (19, -5), (22, 18), (23, -5), (3, 5), (11, 7), (12, 6), (17, -5), (22, 9), (25, -6),
+    (11, 5), (21, 5), (9, 7), (20, 5), (1, 8), (6, 6), (15, 6), (18, 5), (22, 7), (17, 6),
+    (15, 15), (16, 5), (25, 5), (6, 42), (21, -6), (2, 7), (3, 6), (11, 14), (20, -5), (22, 7),
+    (25, -8), (2, 5), (17, 6), (24, 6), (9, 11), (17, 8), (20, 21), (21, 7), (23, -5), (17, 7),
+    (18, 6), (3, -5), (5, -8), (6, 5), (9, -5), (15, -5), (18, 19), (21, -15), (23, -10), (24, 29),
+    (25, 17), (26, -7), (28, 8), (15, 25), (19, 7), (21, -6), (15, 8), (20, 8), (5, 5), (6, 8),
+    (22, 16), (23, -5), (19, 12), (24, 5), (17, 7), (21, -6), (23, 5), (27, 6), (6, 11), (21, -6),
+    (26, 5), (27, 5), (1, -8), (3, -6), (6, -7), (10, -5), (11, 5), (15, -6), (17, -6), (18, 26),
+    (20, 10), (21, 10), (22, -6), (23, 18), (25, -7), (28, 9), (8, 19), (20, 8), (21, 11), (6, -5),
+    (9, 5), (15, 30), (16, 7), (17, -5), (19, -6), (21, 7), (22, -6), (23, -7), (28, 15), (14, 22),
+    (21, 5), (3, 39), (23, -6), (25, -6), (28, 6), (18, 36), (5, -6), (6, 5), (27, 11), (14, 20),
+    (23, -5), (5, 6), (25, 13), (1, 8), (5, 11), (21, -7), (25, 10), (6, 12), (0, 104), (1, -15),
+    (5, -5), (17, -5), (21, -7), (25, -14), (18, 11), (24, 5), (21, 5), (19, 8), (5, -5), (21, 12),
+    (22, 11), (16, 5), (20, 6), (16, 6), (1, -5), (4, 64), (5, -11), (6, -5), (23, -5), (18, 6),
+    (8, 6), (5, -5), (15, -9), (16, 37), (19, 26), (22, -6), (23, -5), (15, 14), (18, 6), (20, 7),
+    (3, 5), (15, 15), (16, 7), (20, 6), (22, 8), (12, 6), (18, 20), (20, -9), (6, 10), (15, 6),
+    (16, 7), (19, 6), (21, -12), (22, 7), (10, 7), (12, 24), (22, 5), (1, 8), (2, 8), (18, 5),
+    (23, -5), (27, 6), (20, 5), (21, 14), (0, -6), (1, 32), (2, 11), (3, 22), (19, 13), (21, -9),
+    (25, -9), (11, 14), (3, 6), (21, -5), (25, -7), (26, 7), (28, 12), (19, 5), (1, 5), (2, 6),
+    (22, 11), (18, 11), (21, 6), (5, -7), (8, 33), (9, 6), (17, -7), (21, -5), (23, -5), (24, 10),
+    (25, -9), (5, 5), (17, 5), (17, 34), (18, -5), (21, -5), (27, 12), (1, 5), (6, 5), (21, 5),
+    (23, 6), (21, 12), (4, 6), (21, 7), (5, -5), (21, 12), (25, 11), (14, 13), (28, 6), (16, 10),
+    (16, 5), (12, 5), (21, 5), (18, 5), (15, 10), (24, 5), (17, 12), (1, -8), (2, -5), (3, -7),
+    (4, 77), (5, 64), (6, 66), (7, -6), (9, -9), (10, -8), (11, -8), (12, -6), (13, -5), (14, -8),
+    (15, -12), (16, -8), (17, -11), (18, -12), (19, -13), (21, -11), (22, -14), (23, -23), (24, -9), (25, -6),
+    (26, -6), (27, -6), (6, 11), (19, 5), (17, 5), (6, 5), (17, 16), (20, 8), (1, 7), (2, 6),
+    (19, 8), (5, 10), (6, 12), (21, -5), (28, 6), (1, 8), (17, 8), (18, 9), (20, 12), (28, 7),
+    (1, 6), (5, 48), (6, -6), (7, 13), (9, -5), (18, -5), (19, -5), (20, 13), (21, -12), (23, -10),
+    (11, 19), (23, -9), (17, 12), (5, 5), (1, 6), (18, 11), (7, 7), (26, 6), (8, 6), (20, 12),
+    (18, 5), (19, 12), (17, 30), (20, 6), (21, -8), (9, 9), (10, 6), (11, 14), (5, 5), (6, 8),
+    (18, 5), (6, 6), (1, 9), (4, 5), (0, 5), (1, -5), (5, 8), (28, 5), (4, 6), (25, 5),
+    (17, 10), (21, 11), (21, 5), (5, 13), (8, 6), (24, 5), (25, 8), (27, 5), (18, 10), (21, 5),
+    (17, 6), (24, 7), (24, 7), (25, -5), (12, 6), (25, 6), (14, 14), (4, 8), (6, 5), (28, 5),
+    (1, -10), (2, -10), (3, -6), (5, -37), (6, 12), (8, 23), (9, -19), (10, 15), (11, -10), (13, -13),
+    (14, 10), (15, 30), (16, 7), (21, 19), (22, -9), (23, 16), (24, -15), (26, 5), (28, -9), (8, 6),
+    (26, 9), (5, 10), (23, 12), (17, 9), (22, 7), (5, -6), (18, 71), (19, -5), (20, -11), (25, -7),
+    (19, 5), (2, 6), (25, 6), (13, 6), (1, 8), (22, 10), (0, 6), (1, -6), (15, 5), (20, 7),
+    (25, 12), (26, 10), (23, 5), (17, -6), (21, 16), (7, 10), (17, 6), (24, 7), (16, 17), (18, 5),
+    (5, -5), (7, 20), (1, 6), (3, 6), (5, -8), (7, 29), (21, 6), (17, 47), (18, -7), (21, -6),
+    (27, 11), (10, 5), (1, 8), (20, -6), (21, 5), (23, 44), (17, 6), (22, 6), (15, 5), (21, 6),
+    (5, 5), (4, 5), (5, 6), (22, 5), (23, 5), (23, 5), (13, 5), (27, 6), (5, 6), (14, 11),
+    (1, 8), (25, 11), (11, 8), (21, 5), (28, 5), (16, 17), (22, 6), (17, 6), (1, 6), (20, 10),
+    (23, 5), (22, 11), (21, 8), (25, 9), (15, 6), (4, 9), (5, 5), (14, 7), (21, -5), (23, -6),
+    (25, 8), (28, 11), (14, 43), (21, -5), (23, -5), (26, 14), (24, 5), (25, 6), (1, -5), (25, -7),
+    (26, 29), (10, 6), (11, 6), (20, 6), (15, -6), (16, 31), (21, -7), (22, -6), (25, 29), (15, 6),
+    (19, 14), (1, 11), (18, 14), (1, -5), (2, 10), (18, 6), (22, 11), (7, 6), (20, 18), (0, 7),
+    (19, 7), (25, 5), (27, 19), (15, 6), (21, 5), (5, -5), (6, 6), (24, 5), (28, 6), (22, 8),
+    (13, 13), (23, 12), (19, 10), (5, 5), (21, 10), (17, 5), (25, 5), (26, 9), (25, 12), (18, 13),
+    (2, 6), (25, 12), (26, 7), (27, 5), (15, 6), (5, 9), (13, 6), (27, 5), (26, 6), (0, 7),
+    (24, 8), (14, 12), (22, 5), (5, 5), (9, 5), (25, 5), (28, 6), (19, 6), (20, 17), (21, -8),
+    (24, 10), (25, -7), (27, 11), (27, 5), (23, 5), (24, 6), (25, 7), (22, 8), (14, 19), (22, 6),
+    (21, 22), (22, -5), (26, 6), (6, 6), (11, 13), (5, 15), (24, 6), (25, -5), (26, 5), (4, 5),
+    (5, -7), (9, 21), (21, 6), (11, 35), (23, -5), (10, 7), (26, 6), (0, 17), (1, -6), (15, 24),
+    (17, -5), (19, 6), (21, -8), (23, -5), (25, 5), (6, 7), (21, -5), (23, -5), (20, 5), (1, 8),
+    (5, 5), (18, 8), (10, 9), (11, -6), (12, 42), (17, -6), (23, 5), (16, 8), (14, 7), (22, 12),
+    (23, 29), (25, -5), (26, 10), (2, 12), (17, 5), (25, 5), (1, 12), (5, -11), (21, 39), (5, 11),
+    (16, 6), (18, 6), (26, 6), (18, 10), (1, 15), (4, -8), (6, 53), (9, -5), (18, -6), (20, -5),
+    (21, -9), (23, -6), (28, 10), (4, 44), (5, -8), (11, 5), (0, 5), (28, 6), (10, 6), (11, 9),
+    (3, 11), (5, -5), (9, 7), (12, 5), (21, 9), (7, 9), (12, 5), (15, -5), (18, 6), (19, 30),
+    (22, -5), (23, -8), (27, 5), (21, 5), (17, 14), (24, 13), (5, 9), (6, -8), (9, 30), (10, 13),
+    (11, -5), (15, -8), (16, -5), (17, 24), (19, -8), (21, 9), (22, -5), (23, -10), (25, -7), (4, 86),
+    (5, -12), (6, -7), (17, -5), (20, -5), (21, -6), (23, -6), (25, -7), (7, 6), (20, 5), (22, 5),
+    (5, 9), (12, 5), (19, 8), (3, 5), (4, 9), (5, -8), (6, 9), (22, 5), (17, 6), (24, 7),
+    (23, 10), (17, 5), (18, 6), (4, 6), (6, 6), (15, 5), (18, 5), (1, 16), (14, 9), (14, 37),
+    (22, -5), (3, 5), (21, 8), (14, 22), (21, 5), (24, 6), (0, 15), (24, 5), (5, 5), (9, 6),
+    (17, 9), (18, 8), (23, 7), (20, 5), (23, 6), (26, 8), (1, 8), (25, 16), (14, 30), (22, 6),
+    (0, 6), (14, 5), (16, 13), (21, 5), (1, 5), (22, 11), (0, -7), (1, -8), (5, -18), (6, -8),
+    (7, 45), (8, 7), (9, -7), (11, -7), (12, -5), (15, -8), (16, -7), (17, 28), (18, 20), (19, -12),
+    (20, -7), (21, 18), (22, -8), (23, -8), (24, -5), (25, -5), (26, 7), (27, 12), (28, -6), (1, 7),
+    (19, 5), (15, 8), (17, 7), (9, 19), (13, 6), (17, 14), (20, -6), (23, -8), (5, -6), (9, 12),
+    (19, 5), (6, 6), (25, 9), (19, 14), (15, -5), (16, 31), (21, -5), (10, 18), (0, -6), (1, -8),
+    (3, 8), (6, 13), (17, -7), (18, 21), (19, -6), (21, -13), (22, -5), (25, 17), (27, 16), (16, 6),
+    (2, 13), (3, 5), (11, 13), (20, -7), (21, -5), (22, 6), (25, -9), (20, 12), (23, -9), (4, 7),
+    (25, 32), (28, 5), (5, 10), (6, 7), (28, 6), (14, 11), (3, 6), (15, -5), (21, 6), (12, 33),
+    (23, -17), (5, 5), (14, 13), (4, 6), (5, -10), (7, 6), (21, 5), (27, 6), (24, 5), (5, 6),
+    (22, 32), (23, -5), (25, -6), (11, 10), (12, 28), (21, -5), (23, 10), (8, 19), (20, 8), (8, 15),
+    (19, 5), (23, 7), (26, 14), (19, 9), (0, -6), (1, -7), (2, 13), (3, -5), (4, -6), (5, -20),
+    (9, -10), (10, -7), (11, -8), (12, -6), (14, -7), (15, 8), (16, 9), (17, 85), (18, 18), (19, 19),
+    (23, -21), (24, -8), (25, -13), (26, -6), (27, -5), (28, -6), (20, 9), (25, 9), (10, 10), (28, 19),
+    (0, 5), (12, 6), (5, 5), (10, 22), (0, 38), (1, 8), (2, 15), (4, -6), (5, -9), (9, -6),
+    (10, -5), (11, 10), (12, -5), (13, -5), (14, -5), (16, -5), (17, -13), (20, -8), (22, -7), (23, -13),
+    (24, 18), (25, 11), (26, -10), (28, 9), (1, 8), (18, 8), (21, 9), (27, 6), (1, 8), (3, 6),
+    (25, -5), (26, 7), (4, 5), (21, 8), (2, 5), (5, 10), (8, 6), (0, 15), (18, 12), (24, 5),
+    (1, 7), (18, 6), (22, 18), (26, 8), (12, 6), (4, 5), (9, 6), (21, 15), (1, 9), (4, 8),
+    (7, 11), (18, 24), (21, -6), (23, -5), (27, 5), (19, 10), (9, 5), (15, 21), (16, 6), (21, -6),
+    (1, 6), (11, 5), (5, 12), (21, -6), (2, 6), (0, -10), (1, 110), (2, 15), (3, 8), (4, 71),
+    (5, -31), (6, -12), (7, -5), (9, -10), (10, -7), (11, -9), (12, -6), (13, -5), (14, 30), (15, -8),
+    (16, -9), (17, -16), (18, -10), (19, -12), (20, -13), (21, -15), (23, -25), (24, -10), (25, -12), (26, 13),
+    (27, -7), (28, -9), (17, 9), (18, 12), (18, 5), (19, 10), (1, 9), (15, -6), (18, 60), (19, -6),
+    (20, -5), (21, -9), (5, 5), (6, 8), (5, 10), (20, -5), (21, 14), (4, 6), (23, 5), (9, 6),
+    (17, 6), (20, 5), (23, 12), (19, 5), (1, 9), (5, 16), (6, 6), (17, -6), (20, 13), (21, -8),
+    (23, 10), (13, 6), (21, 10), (19, 12), (17, 9), (21, 15), (17, 11), (3, 5), (15, -6), (22, 6),
+    (25, 17), (6, 8), (5, 6), (23, 12), (17, 5), (21, 6), (3, 9), (23, 6), (7, 6), (5, 7),
+    (11, 6), (20, 9), (2, 6), (9, 5), (12, 6), (20, 5), (22, 7), (2, 10), (4, -7), (5, -10),
+    (6, -8), (8, 6), (9, -7), (10, -8), (11, -11), (12, -7), (13, -7), (15, 6), (16, -10), (17, 42),
+    (18, 5), (19, -10), (20, -19), (22, -10), (23, -18), (24, 85), (25, 7), (26, -5), (27, -5), (28, -10),
+    (21, -5), (22, 6), (4, 9), (6, 5), (14, 8), (21, -5), (23, -5), (25, -5), (28, 5), (9, 10),
+    (12, 5), (27, 5), (22, 5), (27, 6), (18, 9), (8, 6), (15, 10), (5, -8), (6, 5), (9, 11),
+    (24, 13), (1, 12), (15, 5), (11, 13), (23, 22), (15, 5), (1, 7), (10, 8), (18, 14), (21, -7),
+    (5, 11), (27, 6), (5, 6), (11, 18), (23, -5), (1, -5), (3, 25), (18, -9), (19, 5), (20, -6),
+    (21, 5), (23, 7), (18, 8), (15, 11), (23, 5), (5, 8), (15, 5), (16, 7), (17, -6), (19, -8),
+    (23, 6), (27, 5), (28, 5), (1, 9), (21, 6), (17, 5), (1, 10), (5, 8), (16, 5), (17, -5),
+    (19, -8), (21, -8), (23, 7), (28, 5), (1, 5), (19, 5), (5, 6), (17, 9), (3, 6), (19, 13),
+    (11, 5), (15, -10), (16, 57), (21, -10), (22, -6), (18, 11), (25, 7), (0, -5), (3, -9), (4, -11),
+    (5, -31), (6, -18), (7, -9), (8, -6), (9, -21), (10, -10), (11, -14), (13, -7), (14, -10), (15, -21),
+    (16, -15), (17, 25), (18, 15), (19, 33), (20, 150), (21, 13), (24, -9), (25, -15), (26, -10), (28, -11),
+    (18, 10), (19, -5), (20, 6), (21, 8), (27, 5), (4, 6), (22, 10), (5, -10), (17, -5), (21, -8),
+    (22, 8), (23, 67), (25, -5), (20, 11), (0, 53), (1, 61), (2, 37), (3, 22), (5, -54), (6, -30),
+    (7, -27), (8, -27), (9, -36), (10, -36), (12, -21), (13, 22), (14, -39), (15, -31), (16, -42), (17, -28),
+    (19, -13), (20, -26), (21, -7), (22, -34), (23, -13), (24, 64), (25, 93), (26, 42), (27, 48), (28, 23),
+    (4, 8), (6, 5), (28, 6), (18, 7), (4, 6), (23, 14), (21, 8), (6, 5), (5, 17), (9, -5),
+    (10, 6), (21, 5), (20, 8), (19, 5), (1, 5), (2, 6), (17, -5), (20, 8), (1, 8), (18, 8),
+    (16, 6), (21, 5), (3, 12), (22, 11), (23, 5), (6, 5), (25, 8), (8, 5), (26, 13), (21, 11),
+    (5, -5), (17, -7), (18, 38), (19, -5), (20, -5), (21, -7), (23, 11), (27, 18), (5, 8), (6, 11),
+    (10, 5), (3, 6), (5, 12), (7, 6), (20, -5), (25, -5), (16, 5), (15, 5), (18, 5), (17, 5),
+    (23, 6), (22, 5), (5, 7), (18, 13), (2, 6), (25, 6), (15, 6), (17, 5), (0, -8), (1, 28),
+    (2, -12), (3, -20), (4, -18), (5, -41), (6, -21), (7, -14), (8, -10), (9, -22), (10, 72), (11, -36),
+    (12, 17), (13, -15), (14, 33), (15, -27), (16, -22), (18, 5), (19, 36), (20, 137), (21, -17), (22, -19),
+    (23, 28), (24, -10), (25, -20), (26, -20), (27, 19), (28, -19), (23, 6), (10, 12), (20, 7), (21, 5),
+    (21, 10), (1, 5), (23, 15), (1, 31), (11, 5), (23, -5), (4, 5), (11, 6), (15, 13), (1, 14),
+    (17, 5), (22, 13), (19, 7), (11, 5), (1, -8), (4, -5), (5, -13), (6, -7), (10, 77), (11, -17),
+    (12, 68), (14, -5), (15, -6), (16, -7), (17, -12), (18, -6), (19, -5), (21, -16), (22, 17), (23, -10),
+    (25, -8), (4, 6), (6, 5), (1, 7), (17, 6), (18, 11), (21, 15), (8, 6), (11, 17), (26, 6),
+    (18, 8), (5, 11), (6, 5), (0, 11), (21, 8), (22, 5), (23, 9), (7, 7), (11, 9), (1, 6),
+    (23, 6), (16, 10), (15, 9), (19, 5), (26, 6), (21, 5), (28, 6), (25, 5), (20, 6), (4, 9),
+    (19, 24), (22, 6), (10, 17), (17, 8), (21, 5), (11, 11), (9, 5), (13, 7), (24, 9), (25, -6),
+    (5, 8), (21, 10), (2, 7), (19, 5), (26, 6), (18, 9), (6, 6), (24, 6), (21, 5), (8, 9),
+    (26, 13), (21, 14), (0, -5), (1, -7), (5, -5), (9, -8), (10, 11), (11, 9), (16, -5), (17, 23),
+    (18, 22), (19, -7), (21, 5), (25, -7), (26, 12), (2, 9), (18, 15), (21, 6), (6, 7), (14, -5),
+    (15, 14), (16, -9), (17, 30), (21, 16), (22, -7), (23, -10), (25, -8), (12, 11), (6, -5), (15, -8),
+    (16, 15), (17, 5), (19, 7), (22, -7), (19, 10), (6, 11), (1, 7), (20, 16), (28, 6), (2, 7),
+    (6, 5), (24, 5), (25, 8), (27, 5), (2, 6), (15, 5), (24, 6), (28, 6), (20, 6), (10, 12),
+    (23, -6), (3, 6), (2, 6), (24, -5), (25, 14), (0, 9), (1, -10), (2, -5), (3, -5), (5, -6),
+    (11, 10), (17, -7), (19, 15), (20, 8), (23, -10), (24, -5), (25, 28), (26, -7), (27, 14), (5, 10),
+    (5, 7), (1, 5), (22, 11), (2, 6), (17, 5), (20, 5), (25, 5), (22, 9), (23, 14), (25, 16),
+    (27, 6), (1, 8), (8, 15), (19, 8), (0, -5), (1, -6), (17, 7), (18, 15), (19, 11), (20, -6),
+    (21, -7), (23, -6), (25, -9), (26, 10), (27, 24), (26, 15), (17, 6), (24, 7), (28, 7), (1, 7),
+    (2, 12), (14, 5), (23, -5), (16, 18), (21, -5), (23, 5), (25, 5), (26, 20), (14, 7), (18, 22),
+    (6, 5), (15, 5), (21, 6), (2, 5), (13, 6), (23, -5), (25, 9), (0, 5), (1, -10), (4, -5),
+    (5, 7), (9, 21), (12, -5), (17, -21), (19, 23), (20, 12), (21, -5), (22, 7), (24, -6), (25, -7),
+    (28, -5), (13, 5), (1, -6), (2, 26), (5, 5), (21, 6), (21, 11), (0, 6), (1, -5), (5, 5),
+    (21, 5), (15, 12), (16, 8), (19, -5), (21, 21), (22, -5), (25, -5), (15, -6), (16, 37), (21, -5),
+    (22, -5), (17, 5), (21, 23), (17, 18), (27, 12), (6, 8), (21, 7), (1, 7), (3, 5), (21, 5),
+    (19, 14), (18, 7), (20, -6), (22, 16), (9, 6), (15, 5), (20, 10), (18, 11), (20, 9), (8, 5),
+    (26, 11), (6, 11), (15, 8), (17, 9), (18, 12), (19, 5), (23, -9), (5, 13), (5, 5), (21, 5),
+    (4, 9), (6, 5), (14, 8), (21, -5), (23, -5), (25, -5), (28, 5), (1, 27), (2, 17), (3, -13),
+    (4, -11), (5, -29), (6, -17), (7, -8), (8, -6), (13, -7), (14, -10), (15, -11), (16, -10), (17, 22),
+    (18, 17), (19, 18), (20, 70), (21, -28), (22, 36), (24, -12), (25, -24), (27, -12), (28, -10), (17, 6),
+    (11, 7), (12, 6), (1, 13), (3, 6), (5, -7), (19, 7), (5, 20), (0, 32), (1, 12), (2, 6),
+    (3, -5), (4, -6), (5, -9), (9, -6), (10, -5), (11, 10), (12, -5), (13, -5), (16, -5), (17, -11),
+    (20, -8), (22, -6), (23, -12), (24, 19), (25, 14), (26, -10), (28, 9), (5, 6), (6, 5), (21, 7),
+    (20, 6), (18, 7), (19, 6), (22, 5), (27, 5), (5, 5), (28, 6), (20, 5), (17, 5), (5, -8),
+    (6, 5), (9, 11), (24, 13), (25, 9), (19, 5), (21, 17), (20, 5), (21, 5), (24, 7), (26, 19),
+    (19, 5), (18, 8), (1, -6), (3, 21), (14, 5), (15, -5), (21, -8), (22, 27), (23, -5), (19, 6),
+    (12, 7), (21, 9), (2, 6), (4, 5), (2, 5), (5, 6), (15, 18), (16, 7), (17, 5), (18, 10),
+    (19, -5), (20, -7), (21, -6), (23, -9), (20, 7), (17, 7), (1, -7), (2, 40), (11, 8), (10, 6),
+    (12, 5), (24, 7), (25, 16), (10, 19), (19, 8), (21, -6), (17, 5), (18, 6), (21, 5), (24, 6),
+    (17, 21), (16, 7), (5, 6), (1, 7), (5, 35), (6, -5), (7, 13), (9, -5), (18, -5), (19, -5),
+    (20, 14), (21, -11), (23, -9), (27, 5), (21, 5), (24, 11), (25, -5), (18, 7), (26, 15), (27, 6),
+    (10, 6), (5, 7), (17, 10), (23, 8), (12, 5), (21, 6), (8, 6), (9, 10), (14, 5), (15, -6),
+    (16, 37), (21, -5), (22, -5), (9, 5), (4, 11), (25, 6), (20, 5), (6, 7), (16, 5), (18, 5),
+    (19, 9), (23, 6), (16, 9), (18, 8), (0, 16), (1, 21), (4, -5), (5, -16), (6, 19), (7, 6),
+    (8, 9), (9, -10), (10, -7), (11, -5), (12, -5), (14, 5), (16, -7), (20, -24), (21, -13), (22, -5),
+    (23, 28), (28, 5), (1, 5), (19, 5), (1, 5), (2, 6), (23, 6), (21, 5), (15, -6), (21, 10),
+    (22, 40), (23, -5), (12, 6), (23, 13), (10, 5), (19, 5), (25, 8), (27, 5), (22, 6), (20, 5),
+    (4, 9), (5, 5), (14, 7), (21, -5), (25, 8), (28, 11), (8, 6), (25, 6), (1, 8), (25, 6),
+    (18, 5), (22, 7), (1, -8), (2, 5), (17, 23), (18, 6), (23, -5), (24, 14), (25, 11), (24, 7),
+    (21, 14), (24, 34), (25, 10), (28, 11), (13, 6), (18, 6), (21, 7), (23, -7), (27, 13), (21, 5),
+    (19, 23), (22, 5), (23, 10), (3, 11), (5, 7), (6, 11), (21, -5), (16, 5), (6, 8), (0, -21),
+    (1, 52), (2, 49), (3, 48), (4, -13), (5, -26), (6, -11), (7, -8), (8, -7), (9, -15), (10, -8),
+    (11, 18), (12, -12), (13, -10), (14, 71), (15, -17), (16, -19), (17, -21), (19, -21), (20, -21), (22, 12),
+    (23, 39), (24, -14), (25, -16), (27, -12), (28, -14), (17, 5), (7, 8), (8, 6), (16, 11), (23, 10),
+    (25, 6), (28, 6), (10, 29), (11, 16), (20, 9), (21, -6), (23, -6), (25, -8), (19, 29), (24, 12),
+    (17, 5), (18, 7), (1, 8), (1, 5), (6, 5), (18, 5), (19, 7), (1, 9), (1, 8), (21, -5),
+    (23, 10), (25, 5), (26, 9), (27, 5), (10, 5), (12, 5), (22, 5), (23, 5), (15, 9), (18, 63),
+    (20, -7), (21, -7), (23, -5), (25, -6), (21, 11), (0, -5), (1, -5), (15, -6), (18, -5), (21, -11),
+    (24, 8), (25, 34), (1, 7), (12, 6), (11, 43), (16, 5), (23, -7), (9, 5), (13, 5), (19, 12),
+    (21, 5), (17, 12), (11, 5), (20, 5), (1, 7), (1, 14), (5, -5), (5, 5), (18, 6), (1, 6),
+    (16, 11), (1, 5), (2, 6), (5, -6), (9, 21), (13, 6), (19, 13), (20, -10), (2, 25), (4, 25),
+    (5, -6), (9, 5), (16, 12), (1, 7), (5, 8), (20, 9), (19, 6), (20, 7), (21, 6), (6, 6),
+    (9, 9), (12, 6), (17, 5), (20, 5), (5, -15), (6, -6), (9, -6), (15, 12), (16, 13), (17, 79),
+    (18, -9), (19, -10), (21, -9), (22, -5), (23, -10), (1, 18), (10, 5), (12, 11), (21, 12), (11, 7),
+    (12, 22), (12, 19), (0, 6), (1, -9), (5, -8), (6, -5), (11, -5), (14, -5), (15, 26), (16, 73),
+    (17, -8), (19, -12), (20, -7), (21, 27), (23, -10), (25, -10), (27, 5), (28, 6), (20, 10), (1, 15),
+    (0, -10), (1, 18), (2, 10), (4, 26), (5, 9), (6, 5), (7, 23), (10, -16), (11, -16), (12, -14),
+    (13, 9), (14, 12), (15, 5), (16, 9), (17, 11), (18, -7), (19, 8), (20, -18), (21, -11), (22, -5),
+    (23, -12), (24, -6), (25, -25), (27, -13), (28, 10), (3, 6), (25, -6), (26, 7), (23, 8), (6, 6),
+    (21, 9), (5, 7), (21, 5), (26, 15), (6, 5), (17, 10), (10, 7), (27, 5), (0, 10), (18, 12),
+    (1, -7), (3, -9), (5, -9), (7, 12), (8, 35), (9, -8), (11, -14), (12, -11), (15, -10), (16, -5),
+    (17, 44), (19, -11), (22, -17), (23, -10), (24, 11), (26, 7), (27, 17), (0, 14), (1, -7), (2, 8),
+    (18, 10), (20, 5), (25, -5), (21, 9), (12, 5), (17, 5), (3, 6), (21, -5), (22, 18), (25, 18),
+    (21, 5), (9, 6), (19, 5), (5, 11), (17, 10), (18, 7), (20, -9), (21, -6), (26, 9), (17, 9),
+    (18, 9), (21, 8), (0, -12), (1, -10), (2, -7), (3, 6), (4, -12), (5, -41), (6, -13), (7, 62),
+    (8, 11), (9, 35), (10, -10), (11, -15), (12, 6), (13, -8), (14, -10), (15, -18), (16, -14), (17, 18),
+    (18, -19), (19, 23), (20, 87), (22, -15), (23, -19), (24, -10), (25, -18), (27, 9), (5, -5), (9, 11),
+    (10, 11), (14, 6), (15, 5), (21, 5), (5, 9), (6, 8), (18, 6), (10, 5), (18, 5), (19, 12),
+    (12, 5), (19, 20), (17, 5), (20, -5), (21, 5), (18, 5), (1, 6), (2, 7), (11, 14), (13, 5),
+    (23, 9), (20, 5), (23, 41), (11, 7), (12, 6), (23, -5), (5, -5), (7, 6), (22, 5), (23, 7),
+    (20, 6), (16, 5), (28, 6), (1, 6), (4, 5), (5, 5), (19, 8), (1, 8), (15, 5), (0, 20),
+    (1, -5), (18, 12), (25, -5), (1, 7), (23, 15), (5, -8), (6, 30), (18, 7), (6, 6), (1, 10),
+    (9, 5), (22, 13), (23, 15), (17, 6), (9, -5), (10, 18), (12, 35), (20, -6), (21, -7), (22, 8),
+    (6, 6), (0, 12), (3, -5), (4, -6), (5, 6), (9, -10), (10, -7), (11, -6), (12, -5), (15, 18),
+    (16, 13), (17, 26), (18, 10), (21, -21), (23, -5), (25, -8), (26, -5), (27, 6), (16, 5), (17, 10),
+    (8, 5), (11, 6), (16, 9), (17, -6), (18, 7), (26, 11), (17, 5), (9, 6), (6, 13), (10, 6),
+    (27, 6), (27, 5), (3, 20), (5, 6), (23, 9), (23, 7), (1, 16), (18, 11), (20, 7), (21, -5),
+    (28, 6), (1, 5), (15, -6), (16, 8), (21, 21), (28, 7), (18, -6), (20, -7), (23, 47), (27, 5),
+    (6, 12), (15, 6), (19, 6), (25, -5), (5, 8), (7, 5), (5, 5), (21, 6), (24, 6), (21, 5),
+    (5, 8), (0, 10), (17, 5), (18, 5), (21, 7), (2, -5), (5, -6), (10, -5), (11, -10), (12, 45),
+    (13, 98), (15, -5), (17, -7), (18, -8), (19, -8), (20, -6), (21, -13), (22, -5), (24, -7), (25, -15),
+    (26, -6), (0, -7), (1, 82), (2, -8), (5, -9), (15, -6), (16, -5), (18, 10), (19, -6), (21, -15),
+    (22, 20), (23, -11), (24, -6), (25, -18), (22, 11), (21, 7), (23, 12), (2, 6), (25, 6), (3, 5),
+    (18, 7), (17, 6), (22, 5), (17, 5), (21, 6), (21, 20), (3, 6), (23, 9), (28, 7), (17, 15),
+    (21, 6), (4, 6), (11, 9), (20, -5), (16, 5), (17, -5), (18, 5), (20, 8), (22, 5), (19, 5),
+    (2, 6), (11, 9), (16, 11), (6, 6), (21, 9), (23, 27), (1, 5), (2, 6), (8, 6), (18, 5),
+    (20, 11), (10, 6), (23, 7), (9, 8), (12, 6), (21, 15), (27, 6), (0, 8), (17, 5), (17, 6),
+    (18, 5), (27, 7), (9, 12), (27, 5), (1, 5), (4, -5), (5, -11), (6, -7), (7, 10), (9, -10),
+    (13, 5), (14, 9), (17, 8), (20, -10), (27, -5), (28, 7), (16, 11), (15, 16), (16, 11), (2, 10),
+    (28, 6), (5, 6), (25, 5), (19, 5), (21, 10), (23, 8), (1, 6), (2, 6), (15, 5), (13, 6),
+    (17, -6), (18, 9), (21, -10), (23, 20), (27, 5), (15, 5), (20, 8), (0, 8), (1, -10), (4, -5),
+    (9, -8), (10, -6), (11, -6), (17, 22), (18, 12), (19, 8), (20, 10), (21, -19), (22, 11), (23, 9),
+    (25, -10), (26, -5), (27, 6), (25, 6), (21, 5), (4, 7), (20, 9), (21, 5), (16, 9), (23, 6),
+    (1, -5), (10, 6), (11, 12), (12, 21), (14, -5), (16, 11), (18, -10), (19, 10), (20, -8), (21, 11),
+    (22, -6), (23, -11), (25, -6), (23, 5), (23, -7), (25, 28), (5, 7), (16, 5), (21, -12), (23, 6),
+    (28, 5), (16, 8), (18, 13), (18, 10), (0, -7), (1, -15), (2, -6), (3, -9), (4, -11), (5, 60),
+    (6, -8), (8, -5), (9, -7), (10, -8), (11, 35), (12, -5), (13, -6), (14, -10), (15, -17), (16, -13),
+    (17, -15), (19, 5), (20, 39), (21, -25), (22, 14), (23, 40), (24, -7), (25, -17), (27, 5), (0, -21),
+    (1, -12), (3, 5), (4, -17), (5, -12), (7, -8), (8, -9), (9, 25), (11, -11), (12, -16), (15, 34),
+    (16, 33), (17, 21), (18, 20), (19, -6), (20, 18), (21, 16), (24, -14), (25, -20), (26, -12), (27, -10),
+    (19, 8), (17, 7), (12, 5), (17, 9), (24, 11), (17, 7), (19, 8), (20, -7), (28, 7), (20, 5),
+    (23, 6), (0, -10), (2, -14), (3, 16), (4, -11), (5, -17), (7, -10), (8, -9), (9, -13), (10, -22),
+    (11, -26), (13, -7), (14, 101), (15, 55), (16, 16), (17, -39), (18, -23), (19, 13), (20, -25), (22, 78),
+    (23, -39), (24, -5), (26, -11), (27, -15), (28, 20), (20, 9), (5, 6), (19, 5), (8, 6), (16, 5),
+    (18, 10), (26, 15), (25, 13), (1, 8), (14, 20), (23, -5), (19, 7), (20, 7), (5, 10), (28, 6),
+    (21, 8), (5, 5), (21, 20), (6, 6), (25, 11), (12, 21), (18, 6), (14, 5), (21, 6), (5, 5),
+    (27, 13), (1, 9), (0, 7), (26, 6), (25, 11), (11, 9), (12, 5), (0, 10), (17, 5), (18, 6),
+    (3, 6), (21, 40), (18, 9), (27, 12), (14, 9), (21, 10), (11, 6), (13, 5), (21, 5), (19, 14),
+    (18, 5), (26, 6), (28, 6), (7, 10), (22, 12), (18, 6), (16, 11), (0, -7), (1, 92), (5, -5),
+    (20, -5), (23, -6), (24, -6), (25, -15), (26, -5), (0, 48), (1, 6), (4, -8), (5, -9), (6, -7),
+    (9, -8), (10, -7), (11, 7), (12, -6), (13, -6), (14, -6), (16, -7), (17, -10), (18, -8), (20, -8),
+    (22, -9), (23, -11), (24, 36), (25, 15), (27, -5), (28, 7), (12, 28), (23, -13), (16, 5), (3, 5),
+    (23, 7), (5, 10), (6, 5), (6, 6), (1, 9), (3, 12), (25, 18), (1, 12), (2, 5), (19, 6),
+    (25, -5), (26, 21), (0, 22), (25, -7), (23, 7), (22, 6), (23, 5), (23, 12), (23, 6), (9, 9),
+    (10, 6), (1, -7), (3, -8), (4, -7), (5, -9), (6, -10), (8, 5), (9, -5), (10, 5), (11, -6),
+    (13, 5), (14, -8), (15, -10), (16, -8), (17, 8), (18, 12), (19, -8), (20, -26), (21, -13), (23, -11),
+    (24, 37), (25, 55), (26, 6), (28, 11), (23, -7), (25, 35), (3, 5), (4, 37), (5, -6), (20, -7),
+    (21, -6), (22, 14), (23, 18), (27, 6), (5, 8), (10, 12), (5, -5), (9, 34), (20, 5), (22, 13),
+    (1, 9), (3, 5), (18, 18), (2, 6), (3, 10), (15, 11), (11, 5), (17, 9), (15, 10), (5, 9),
+    (16, 5), (22, 35), (11, 32), (23, -5), (17, 8), (17, 5), (17, 5), (5, -7), (11, 127), (17, -7),
+    (18, -6), (19, -7), (20, -6), (21, -11), (22, -6), (23, -26), (25, -5), (17, 10), (24, 11), (0, -5),
+    (1, -9), (3, 9), (5, -17), (6, -9), (7, -5), (9, 34), (10, 9), (11, -5), (14, 7), (15, 5),
+    (16, 9), (17, -13), (18, -5), (20, -6), (21, 37), (22, 15), (23, -18), (24, -5), (25, -6), (26, -5),
+    (28, -6), (9, 16), (10, 9), (21, 10), (11, 12), (16, 14), (0, 32), (1, -7), (25, -5), (5, 5),
+    (18, 11), (25, 6), (10, 5), (21, 7), (1, 5), (1, 31), (2, 12), (3, 5), (14, 14), (23, -7),
+    (25, -5), (9, -5), (10, 5), (17, 13), (18, 23), (23, 5), (16, 5), (12, 18), (13, 5), (23, -6),
+    (9, 9), (10, 6), (17, 7), (21, 12), (1, 7), (17, 12), (19, 6), (26, 6), (23, 5), (7, 5),
+    (15, 5), (17, 5), (28, 6), (21, 11), (1, 5), (3, 5), (22, 11), (3, 12), (26, 10), (6, 12),
+    (23, 5), (22, 5), (10, 19), (12, 37), (20, -5), (21, -6), (21, 7), (23, 5), (1, 9), (5, -5),
+    (10, 73), (11, -11), (12, 38), (15, -5), (18, -6), (19, -7), (21, -10), (23, -31), (17, 5), (3, 6),
+    (15, -5), (21, 5), (10, 28), (17, -5), (20, -5), (21, -5), (23, 6), (17, 13), (4, 5), (15, 7),
+    (25, 7), (0, -15), (1, 6), (2, 52), (3, -17), (4, -14), (5, -16), (6, -12), (7, -10), (8, -8),
+    (9, -12), (10, -6), (11, -10), (13, -9), (14, -11), (15, -10), (16, -11), (17, -6), (18, 20), (19, -14),
+    (20, -8), (21, -9), (22, -11), (24, 75), (25, 7), (26, 64), (28, -12), (11, 7), (18, 6), (20, -9),
+    (21, 10), (22, 7), (23, -7), (25, -5), (28, 12), (9, 7), (10, 5), (18, -5), (19, 17), (21, 8),
+    (2, -5), (3, -5), (4, -5), (5, -8), (9, -5), (11, 9), (17, -11), (18, 6), (19, 13), (20, 7),
+    (21, 9), (22, -5), (23, -11), (24, -5), (25, 29), (26, -7), (27, 17), (5, 7), (17, 10), (1, 7),
+    (11, 8), (21, 10), (16, 6), (25, 6), (0, 6), (14, 5), (0, 16), (1, -5), (21, 28), (24, 5),
+    (25, 5), (18, 15), (17, 7), (1, 12), (1, 13), (3, -7), (4, -7), (6, -8), (9, -8), (10, -5),
+    (11, -6), (15, -8), (16, -6), (17, -10), (18, -9), (21, 30), (22, -10), (23, -13), (25, 14), (26, 39),
+    (27, 26), (28, -6), (21, 5), (20, 5), (23, 7), (12, 6), (14, 5), (15, 10), (22, 5), (2, 6),
+    (15, 8), (23, 14), (0, -10), (1, 9), (3, 37), (5, -16), (7, -7), (8, -5), (9, -8), (10, 19),
+    (11, 6), (13, -7), (14, -10), (15, -10), (17, -13), (18, -7), (19, -9), (21, -17), (22, 9), (23, 61),
+    (24, -5), (25, -9), (26, -9), (27, 5), (8, 10), (18, 5), (19, 12), (1, 7), (20, 7), (24, 13),
+    (15, 7), (16, 9), (22, -5), (4, 5), (3, 5), (5, 8), (6, 9), (7, 5), (9, 5), (21, 8),
+    (23, -6), (26, 15), (0, 8), (3, 25), (5, -25), (6, -10), (7, 8), (9, 14), (10, -10), (12, 21),
+    (13, -10), (14, -5), (16, -5), (17, 13), (18, 41), (21, 5), (22, -5), (23, -19), (24, -8), (25, -37),
+    (26, 9), (27, 11), (28, -10), (8, 5), (26, 11), (16, 10), (22, 47), (23, -6), (1, 14), (3, -6),
+    (4, -9), (5, -16), (7, -8), (8, -5), (12, 8), (14, -5), (15, 9), (17, 15), (18, 48), (19, -10),
+    (21, 22), (23, -22), (24, -11), (25, -11), (26, -10), (27, 19), (28, -10), (15, 8), (21, 11), (21, 12),
+    (23, 10), (8, 19), (17, 12), (18, -5), (21, -5), (23, 6), (18, 7), (0, -6), (1, -9), (2, -7),
+    (3, -7), (4, -7), (5, -15), (6, -9), (7, -5), (10, 84), (11, 158), (12, 15), (13, -6), (14, -8),
+    (15, -13), (16, -10), (17, -18), (18, -14), (19, 17), (20, -18), (21, -20), (22, -11), (23, -45), (24, -7),
+    (25, -17), (26, -7), (27, -6), (28, -7), (0, 12), (1, 17), (2, -10), (3, -5), (4, -13), (5, -15),
+    (6, 8), (7, -5), (8, -5), (9, -24), (10, -8), (11, -22), (12, -12), (14, -8), (15, 49), (16, 29),
+    (17, 5), (18, 25), (19, 34), (21, 39), (22, -28), (23, -40), (24, -12), (25, -17), (26, -13), (27, 7),
+    (28, 18), (21, 10), (21, 10), (1, 5), (0, 8), (1, 12), (2, -16), (3, -16), (4, -32), (5, -39),
+    (6, -12), (7, -19), (8, -18), (9, 8), (10, 8), (11, 35), (12, 40), (13, 12), (14, -18), (15, 15),
+    (16, 27), (17, 10), (18, 29), (19, 84), (21, 17), (22, -17), (23, -24), (24, -17), (25, -35), (26, -30),
+    (27, -9), (0, 11), (4, -18), (5, 25), (6, 18), (7, 6), (9, -5), (10, -11), (11, -21), (12, -10),
+    (13, -6), (14, -6), (15, -24), (16, -22), (17, 8), (18, -10), (19, -25), (20, 75), (21, -7), (22, -9),
+    (23, 51), (24, -11), (25, -13), (26, -7), (28, 17), (25, 14), (1, 6), (15, 5), (5, 8), (4, 6),
+    (11, 10), (17, -5), (22, 5), (20, 5), (11, 9), (13, 5), (23, -8), (25, 18), (28, 11), (1, 10),
+    (5, -6), (15, -5), (17, -5), (20, -7), (21, 16), (22, 14), (23, 7), (25, -5), (27, 5), (0, -5),
+    (1, -9), (5, -12), (6, -6), (9, -7), (10, -6), (11, -6), (15, -7), (16, -5), (17, -12), (18, -16),
+    (19, 201), (20, -29), (21, -21), (22, -7), (23, -13), (25, -17), (27, 8), (15, 9), (20, 5), (25, 10),
+    (0, -10), (3, -9), (4, 32), (5, 39), (7, 24), (8, 14), (9, 6), (10, -6), (11, -11), (12, -8),
+    (13, -6), (14, -9), (15, -6), (16, -8), (17, -12), (18, -16), (19, -12), (20, 33), (21, -21), (22, -14),
+    (23, 5), (24, -7), (25, 18), (26, -5), (27, 5), (11, 12), (25, 6), (23, 6), (22, 6), (18, 7),
+    (19, 5), (25, -5), (27, 11), (10, 7), (4, 6), (8, 12), (23, 8), (15, 5), (19, 5), (20, 5),
+    (21, -5), (2, 10), (1, 10), (16, 15), (22, 5), (20, 14), (1, 8), (18, 7), (1, -5), (15, 21),
+    (16, 17), (17, 24), (18, 13), (19, -6), (22, -7), (25, -7), (5, 7), (0, 14), (3, -6), (4, -11),
+    (5, -12), (7, -6), (8, -5), (9, -5), (10, -8), (11, -10), (12, -8), (13, -7), (14, -8), (16, -11),
+    (18, 9), (19, 32), (20, 18), (23, -8), (26, 9), (27, 35), (21, 13), (23, 9), (0, 15), (1, 12),
+    (2, -6), (3, -8), (4, 72), (5, -8), (6, 45), (7, -5), (9, -11), (10, -8), (11, -9), (12, -6),
+    (13, -5), (14, 13), (15, 15), (16, -9), (17, -16), (18, -9), (20, -14), (21, -19), (23, -20), (24, -10),
+    (25, 5), (26, -8), (27, -7), (28, 10), (17, 12), (21, -5), (23, 8), (28, 6), (20, 5), (27, 6),
+    (7, 5), (24, 5), (17, 6), (23, 9), (25, 5), (18, 5), (3, 22), (25, 5), (19, 14), (10, 5),
+    (13, 6), (20, -5), (23, 27), (0, -9), (1, 5), (4, -10), (5, -11), (7, -5), (9, -7), (11, -6),
+    (12, -6), (13, -6), (14, 22), (15, -9), (18, -5), (19, -6), (20, -11), (21, -14), (23, -19), (24, 33),
+    (25, 74), (27, -10), (28, 16), (16, 13), (15, 14), (0, -9), (1, -16), (2, -7), (3, -7), (5, -13),
+    (7, -5), (11, 20), (13, 25), (14, -9), (15, -18), (16, -13), (17, -8), (18, 14), (19, 50), (20, 6),
+    (21, -29), (22, 16), (23, -32), (25, 46), (5, 16), (6, -6), (9, -6), (15, -5), (17, -11), (18, 11),
+    (21, -14), (22, 28), (23, 30), (25, -5), (0, 11), (20, 8), (1, -5), (14, 6), (15, -5), (22, 16),
+    (23, 28), (25, -7), (26, 16), (15, 5), (17, 13), (21, 13), (26, 8), (1, 6), (2, 7), (5, 10),
+    (17, 5), (1, 7), (1, 7), (15, 10), (22, 19), (21, 5), (22, 6), (2, 6), (5, -5), (21, 12),
+    (21, 11), (18, 5), (19, 16), (21, -5), (16, 5), (22, 7), (4, 11), (14, 9), (23, 6), (9, 6),
+    (20, 7), (13, 12), (18, 5), (4, 8), (9, 5), (17, 13), (18, 10), (15, 9), (23, 5), (27, 6),
+    (2, 14), (1, 5), (19, 5), (17, 5), (1, 6), (15, 5), (17, 5), (2, 8), (17, 6), (18, -6),
+    (24, 18), (26, 19), (4, 8), (6, 5), (28, 5), (1, 8), (19, 7), (22, 10), (19, -5), (21, 21),
+    (27, 6), (3, 5), (11, 10), (23, 9), (3, 5), (2, 12), (22, 8), (8, 6), (10, 6), (15, 11),
+    (8, 6), (16, 5), (22, 35), (26, 21), (27, 5), (12, 5), (18, 11), (20, 7), (21, -5), (10, 6),
+    (6, 5), (7, 17), (9, 5), (27, 9), (1, 12), (11, 6), (27, 6), (1, 9), (17, 9), (9, 15),
+    (10, 6), (5, 6), (25, 5), (2, 7), (3, 6), (20, 7), (13, 5), (21, 15), (7, 6), (15, 8),
+    (18, -6), (23, 5), (26, 5), (17, 5), (5, 8), (0, -5), (1, -5), (5, 5), (21, -6), (25, 14),
+    (27, 10), (28, 5), (26, 9), (21, 9), (21, 6), (1, 8), (18, 5), (17, 10), (24, 11), (20, 5),
+    (5, -5), (6, 7), (9, 6), (26, 6), (1, 5), (14, 9), (4, 7), (25, -6), (26, 6), (15, 5),
+    (0, 7), (17, 5), (9, 13), (6, 12), (1, 7), (2, 7), (5, -7), (9, 6), (15, -6), (17, 25),
+    (18, 11), (20, -8), (23, -6), (27, 5), (20, 8), (0, 11), (1, -7), (5, 7), (6, 5), (9, -6),
+    (17, 11), (19, 5), (21, -18), (27, 8), (22, 16), (15, 6), (19, 13), (8, 6), (0, 11), (10, 6),
+    (20, 5), (9, 5), (24, 12), (1, 5), (19, 5), (25, 16), (19, 8), (21, 5), (22, -7), (19, 15),
+    (20, 6), (7, 5), (8, 8), (11, 20), (15, -6), (16, 27), (18, -5), (19, -5), (21, -10), (25, -7),
+    (26, 14), (18, 6), (21, 5), (17, 6), (24, 10), (5, 5), (18, 5), (20, 6), (11, 21), (11, 5),
+    (21, 7), (2, 6), (10, 12), (14, 5), (23, 5), (28, 6), (25, 11), (20, 5), (15, 5), (1, 39),
+    (3, -7), (23, -6), (19, 10), (20, -5), (22, 6), (20, 7), (8, 6), (16, 24), (10, 6), (22, 6),
+    (20, 8), (9, 9), (18, 5), (20, 6), (23, -5), (5, -5), (11, 41), (12, 16), (21, -8), (25, -5),
+    (10, 6), (11, 12), (5, 10), (19, 7), (20, 10), (21, -7), (24, 5), (14, 14), (15, 8), (17, 7),
+    (9, 5), (13, 6), (19, 6), (5, 6), (23, 9), (22, 10), (2, 6), (3, 5), (11, 14), (18, 5),
+    (21, -6), (22, 6), (25, -10), (22, 5), (4, 5), (6, 6), (18, 15), (1, -8), (5, 95), (7, 25),
+    (9, -10), (10, -6), (15, -8), (16, -6), (17, -14), (19, -6), (21, -21), (22, -8), (25, -7), (4, 32),
+    (5, -6), (21, 10), (0, -5), (1, 12), (5, -5), (11, 9), (14, 24), (15, -12), (17, -7), (18, -6),
+    (20, -6), (21, -7), (22, 6), (23, 15), (26, 16), (1, 9), (11, 9), (22, 12), (7, 10), (1, 7),
+    (5, 7), (23, 6), (19, 12), (5, 8), (1, 6), (3, 6), (15, 8), (18, -5), (20, 8), (27, 5),
+    (26, 15), (15, 9), (15, 5), (0, -7), (1, 5), (3, 110), (4, -6), (6, -7), (9, -9), (10, -6),
+    (11, -8), (12, -5), (14, -7), (15, -12), (16, -7), (17, -12), (18, 5), (19, -11), (21, 27), (23, -15),
+    (24, -5), (26, -5), (28, -5), (3, 6), (12, 5), (23, 6), (1, 5), (2, 6), (17, 5), (21, 7),
+    (21, 5), (1, 15), (5, 5), (6, 6), (24, 5), (28, 6), (4, 6), (11, 10), (16, 6), (17, -5),
+    (22, 5), (17, 16), (20, -5), (19, 12), (22, 5), (5, 5), (18, 5), (2, 6), (14, 48), (15, -5),
+    (21, -5), (23, -7), (23, 6), (12, 5), (15, 14), (18, 25), (27, 5), (4, 12), (19, 8), (18, 5),
+    (17, 10), (21, 11), (5, 5), (6, 6), (9, 6), (0, 13), (1, 7), (1, 11), (14, 5), (27, 5),
+    (14, 10), (3, 6), (4, 12), (12, 33), (23, -17), (3, 6), (25, -6), (26, 7), (6, 5), (9, 5),
+    (20, 8), (23, -6), (23, 5), (5, 7), (17, 12), (22, 22), (17, 5), (18, 6), (12, 5), (18, 6),
+    (19, 5), (7, 6), (12, 5), (4, 6), (1, -14), (2, 79), (3, -5), (20, -6), (21, -8), (23, -8),
+    (24, 6), (25, -9), (7, 6), (16, 5), (14, 16), (21, 6), (25, 8), (28, 6), (7, 5), (1, 6),
+    (2, 6), (22, 7), (26, 20), (1, 12), (4, 7), (25, -6), (26, 6), (8, 6), (1, 8), (5, 11),
+    (17, -5), (25, 10), (0, 16), (1, -9), (4, 6), (5, 13), (6, 6), (14, 6), (18, -6), (19, -6),
+    (20, -5), (21, 7), (22, -5), (23, -12), (28, 8), (20, 5), (17, 6), (27, 6), (12, 19), (5, 18),
+    (20, 5), (21, 6), (15, 11), (1, 5), (18, 9), (21, 8), (11, 10), (12, 5), (21, -5), (23, 26),
+    (22, 5), (17, 6), (5, -5), (6, 14), (5, -6), (6, 20), (11, 5), (19, 5), (14, 53), (21, -5),
+    (22, -7), (3, 12), (4, 8), (17, 7), (25, -5), (3, 48), (5, -9), (21, 5), (23, -12), (25, -7),
+    (28, 5), (17, 8), (1, 5), (2, 6), (16, 5), (22, 7), (5, 8), (20, 5), (10, 6), (5, -5),
+    (8, 34), (17, -5), (19, 6), (24, 5), (5, 5), (17, 9), (7, 6), (21, -9), (23, -6), (25, 26),
+    (26, 12), (28, 5), (17, 5), (25, 12), (26, 5), (0, 6), (1, 11), (5, -8), (6, -5), (17, 19),
+    (18, -10), (19, -6), (20, 20), (21, 23), (22, -6), (25, -8), (1, 12), (18, 6), (20, 6), (5, 10),
+    (2, 7), (5, -5), (20, 10), (21, -5), (22, 19), (23, 14), (9, 9), (10, 6), (5, 10), (6, 7),
+    (28, 6), (19, 11), (1, -6), (4, -5), (5, 20), (6, -6), (7, 19), (8, 7), (10, -5), (11, -6),
+    (17, -6), (18, 15), (19, -6), (20, 6), (21, -11), (22, -6), (23, 15), (24, -5), (26, 14), (27, -5),
+    (1, 8), (6, -6), (11, -5), (18, -7), (19, -6), (23, 53), (1, 6), (16, 5), (20, 10), (21, -5),
+    (22, 19), (23, 14), (15, 11), (18, 5), (9, 8), (18, 12), (16, 5), (1, 5), (2, 7), (10, 14),
+    (17, -5), (21, -7), (23, 25), (25, -7), (0, 6), (2, 5), (4, 5), (6, 6), (18, 8), (23, -5),
+    (23, 5), (4, 6), (3, 9), (5, -7), (10, 5), (21, 9), (23, -6), (27, 6), (19, 10), (5, 9),
+    (6, 9), (12, 5), (17, 10), (17, 7), (4, 14), (5, -5), (2, -5), (10, 5), (21, 5), (23, 41),
+    (23, 5), (15, 12), (22, 10), (15, 7), (0, 14), (6, 11), (10, 8), (18, -6), (20, -6), (21, -9),
+    (22, -6), (23, 11), (25, 13), (27, 5), (23, 11), (22, 10), (1, 13), (2, 5), (5, -9), (6, 13),
+    (3, 12), (11, 9), (6, 11), (10, 8), (18, -6), (20, -6), (21, -9), (22, -6), (23, 11), (25, 8),
+    (27, 6), (3, 12), (19, 6), (22, 11), (25, -5), (10, 6), (12, 5), (20, 5), (24, 5), (23, 9),
+    (1, 13), (5, -11), (21, 31), (5, -5), (17, -10), (18, -10), (19, 8), (21, -14), (23, 10), (26, 24),
+    (21, 7), (22, 5), (4, 13), (5, 26), (6, 7), (19, -5), (20, -6), (21, -7), (23, -5), (7, 6),
+    (21, 5), (0, -6), (5, -5), (6, 7), (9, -9), (10, -6), (13, 6), (14, -5), (15, 8), (16, 15),
+    (18, 30), (19, 20), (22, -8), (24, -6), (25, -14), (26, -6), (24, 38), (25, -12), (8, 6), (10, 14),
+    (21, -5), (23, 30), (21, 8), (18, 14), (9, 8), (0, 6), (17, 7), (25, 8), (0, 10), (1, 6),
+    (23, 5), (5, -5), (15, -13), (16, -6), (17, -6), (18, -7), (19, 115), (20, -9), (21, -20), (22, -7),
+    (25, -5), (21, 10), (23, 6), (15, 6), (21, 5), (5, 8), (22, 5), (0, 5), (5, -5), (8, 6),
+    (18, 5), (20, 6), (18, 12), (20, 6), (17, 9), (18, 9), (21, 9), (17, 6), (1, 9), (22, 5),
+    (17, 11), (5, 8), (6, 7), (23, 11), (17, 7), (1, 11), (25, 5), (1, -5), (9, -5), (17, 59),
+    (18, -8), (19, -5), (23, -6), (17, 9), (5, 10), (6, -9), (7, 10), (8, 31), (9, -6), (11, -6),
+    (16, -6), (17, -12), (18, 10), (19, 7), (20, 15), (23, -13), (25, -8), (27, 9), (19, 5), (20, 8),
+    (21, 5), (22, 5), (20, 10), (11, 11), (12, 5), (21, -5), (23, 21), (5, -5), (19, -5), (20, 18),
+    (25, 5), (27, 12), (28, 7), (25, 9), (18, 5), (2, 6), (9, 6), (15, 6), (17, 5), (9, 6),
+    (16, 5), (21, 14), (20, 5), (15, 6), (1, 5), (14, 6), (5, -9), (7, 12), (8, 6), (20, 8),
+    (27, 6), (21, 8), (17, 14), (1, 6), (15, 5), (5, 16), (25, 8), (26, 5), (17, 6), (1, 12),
+    (3, 5), (1, 5), (2, 5), (18, 12), (5, 5), (1, 24), (3, -8), (18, -9), (21, 6), (23, 8),
+    (17, 7), (21, 6), (5, -17), (6, -5), (9, 103), (17, -8), (18, -6), (20, -6), (21, -17), (23, -8),
+    (1, -5), (5, -13), (6, -6), (9, 22), (10, 6), (16, 13), (17, -8), (19, 5), (21, 32), (22, 14),
+    (23, -15), (25, -9), (3, 7), (25, 5), (20, 5), (21, 5), (10, 6), (12, 5), (23, -5), (17, 9),
+    (18, 6), (1, -6), (3, 5), (5, -15), (6, -5), (9, -5), (17, -6), (19, 24), (20, 20), (21, 27),
+    (23, -10), (25, -6), (27, 9), (1, 17), (23, 11), (25, -5), (17, 5), (1, 6), (2, 6), (26, 6),
+    (4, 11), (14, 9), (25, 17), (11, 13), (5, -5), (11, 7), (15, -6), (19, -6), (21, 6), (18, 7),
+    (13, 6), (19, 6), (25, -5), (26, 21), (24, 5), (12, 17), (6, 6), (15, 10), (17, 9), (9, 9),
+    (10, 6), (15, 16), (16, 11), (6, 6), (23, 11), (10, -5), (12, 55), (23, -7), (23, 11), (16, 5),
+    (22, 6), (23, 6), (5, 9), (17, 5), (21, -5), (23, 6), (1, 10), (5, -6), (17, 5), (22, 13),
+    (0, 19), (11, 9), (23, 9), (8, 6), (2, -6), (18, 11), (23, 28), (25, -5), (1, 5), (20, 8),
+    (6, 5), (19, -5), (21, -6), (22, 5), (25, 29), (10, 12), (21, 9), (5, 6), (20, 10), (6, 12),
+    (0, -5), (1, -5), (15, -6), (18, -5), (21, -11), (24, 8), (25, 34), (17, 5), (21, 14), (8, 7),
+    (15, 5), (19, 8), (21, 13), (1, 6), (2, 6), (15, 5), (11, -6), (12, 61), (13, 12), (20, -5),
+    (21, -5), (23, -14), (23, 9), (0, 6), (19, 16), (0, -7), (1, -6), (2, -5), (5, -14), (6, -6),
+    (7, 7), (8, 9), (9, -7), (10, -5), (11, -6), (15, -6), (17, -6), (18, 76), (20, -7), (21, -18),
+    (22, -6), (23, -19), (24, -9), (25, -28), (26, 15), (27, 81), (28, -5), (2, 10), (7, 6), (21, -9),
+    (23, -6), (25, 26), (26, 12), (28, 5), (11, 5), (12, 5), (19, 8), (6, 6), (7, 6), (20, 8),
+    (23, -5), (26, 10), (20, 8), (18, 6), (25, 7), (6, 12), (14, 11), (13, 6), (23, 10), (17, 5),
+    (16, 5), (18, 9), (15, 5), (15, 5), (0, 5), (18, 6), (5, 5), (16, 5), (18, 8), (25, 17),
+    (22, 5), (22, 6), (19, 7), (18, 12), (22, 13), (2, 10), (6, 6), (15, 6), (5, 7), (6, 8),
+    (21, 5), (11, 5), (15, 5), (21, 6), (25, 5), (19, 6), (20, 11), (1, 11), (3, 5), (15, -8),
+    (21, 12), (22, 11), (6, 8), (17, 6), (0, -5), (3, -5), (4, -5), (5, -9), (6, -7), (9, -6),
+    (11, -10), (12, 33), (14, -6), (15, -10), (16, -10), (17, -9), (18, -7), (19, -6), (20, -8), (21, 6),
+    (22, -8), (23, 83), (24, -6), (25, 15), (26, 6), (27, -5), (28, -6), (8, 19), (15, 9), (21, 5),
+    (0, -8), (1, 92), (2, 17), (3, 12), (4, 12), (5, -8), (6, -6), (9, -7), (10, -5), (11, -7),
+    (14, 37), (15, -11), (16, -7), (17, -11), (18, -10), (19, -8), (20, -8), (21, -18), (23, -10), (25, -14),
+    (26, -6), (28, -6), (8, 6), (3, -6), (4, -7), (5, 11), (7, 16), (9, -7), (10, -8), (11, 9),
+    (12, -6), (16, -5), (17, -12), (23, 30), (28, -6), (2, 6), (16, 26), (20, 5), (20, 6), (21, 5),
+    (27, 8), (17, 11), (9, 5), (4, 6), (5, -5), (6, 14), (26, 5), (28, 6), (1, 9), (24, 42),
+    (25, -15), (20, 14), (22, 5), (6, 8), (5, 6), (15, -9), (16, 6), (20, 6), (21, -6), (22, 17),
+    (23, 6), (1, -6), (5, -10), (6, -5), (10, 33), (11, -7), (12, 40), (15, -5), (17, -11), (19, -8),
+    (21, -15), (22, 15), (23, 18), (25, -6), (19, 6), (12, 10), (1, -7), (7, 5), (14, 5), (15, -6),
+    (17, -7), (18, 16), (21, -8), (22, -5), (23, -9), (25, 41), (15, -6), (16, -5), (21, 78), (22, -10),
+    (23, -7), (25, -7), (15, 28), (17, 5), (18, 5), (21, 7), (21, 11), (3, 5), (27, 5), (20, 5),
+    (21, 14), (5, -9), (6, -7), (7, 7), (10, -5), (11, 6), (16, 16), (17, 14), (20, -12), (21, -6),
+    (22, 5), (23, 5), (25, -7), (27, 6), (23, 10), (4, 5), (17, 5), (0, -8), (1, 13), (2, 5),
+    (3, 10), (4, -5), (11, 12), (16, -6), (23, -6), (24, -5), (25, -15), (0, 10), (13, 6), (17, 6),
+    (10, 5), (3, 12), (19, 28), (20, -10), (0, 9), (6, -5), (18, 9), (25, -5), (21, 13), (11, 5),
+    (21, 11), (16, 8), (17, 16), (12, 6), (23, 5), (15, 7), (5, 7), (0, -8), (4, 15), (10, 11),
+    (16, -5), (17, 12), (20, 8), (21, 5), (22, -7), (23, -8), (25, -8), (8, 6), (9, 5), (17, -5),
+    (18, 9), (0, 44), (1, 5), (2, 13), (3, -9), (4, -7), (5, -11), (6, -5), (7, -5), (9, -8),
+    (10, -6), (11, 5), (12, -6), (13, -6), (14, -5), (15, -7), (16, -7), (17, -9), (18, 10), (19, -6),
+    (20, -10), (21, -6), (22, -8), (23, -17), (24, 27), (25, 45), (26, -12), (28, 8), (1, -11), (3, 9),
+    (4, 10), (5, -6), (14, 87), (15, -8), (16, -5), (18, -5), (19, -5), (20, -7), (21, -11), (23, -5),
+    (25, -6), (18, 5), (20, 5), (5, -6), (9, 12), (5, -6), (6, 5), (15, 5), (17, 10), (21, 11),
+    (1, 9), (16, 11), (16, 5), (0, 6), (6, 5), (18, 6), (21, 5), (0, 8), (3, -13), (4, -10),
+    (5, 29), (7, -5), (8, -11), (11, -13), (12, -14), (13, -14), (14, -14), (15, 8), (16, -15), (17, 16),
+    (18, 12), (19, 29), (20, 23), (22, -15), (23, -31), (24, -7), (26, 17), (27, 21), (21, 7), (23, 7),
+    (24, 9), (20, 12), (22, 5), (23, 7), (4, 5), (6, 15), (21, -5), (6, 12), (13, 19), (0, 5),
+    (24, 14), (25, -9), (1, 8), (11, 5), (14, 20), (23, -5), (5, 7), (1, 17), (3, 5), (14, 5),
+    (21, 5), (21, 15), (25, 7), (6, 8), (21, 7), (19, -5), (21, -6), (23, -13), (25, 75), (1, 7),
+    (2, 6), (9, -5), (15, 9), (17, 22), (18, 5), (23, -5), (15, 10), (21, 8), (21, 6), (21, 10),
+    (16, 11), (18, -5), (19, -5), (21, 6), (22, -6), (28, 5), (22, 6), (8, 6), (26, 10), (25, 12),
+    (18, 28), (21, -5), (6, 6), (21, 5), (16, 6), (9, 9), (10, 6), (20, 10), (2, 5), (15, -5),
+    (18, 5), (20, 6), (21, 9), (25, 6), (1, 31), (3, 24), (21, -6), (25, -9), (5, -5), (21, 11),
+    (18, 6), (15, 11), (6, 5), (26, 5), (28, 6), (1, 11), (2, -15), (3, -6), (4, 18), (5, -7),
+    (6, 20), (7, -10), (8, -10), (9, 5), (10, 7), (11, -10), (12, 16), (13, -6), (16, -10), (17, 40),
+    (18, 14), (20, 12), (22, 19), (23, -26), (25, -19), (26, -17), (27, -12), (28, -19), (1, 7), (12, 17),
+    (17, 5), (25, 5), (23, 16), (27, 6), (5, 6), (18, 10), (0, 5), (5, 8), (28, 5), (19, 6),
+    (9, 9), (25, 6), (8, 6), (18, 8), (19, 19), (1, 12), (5, -9), (9, -9), (10, 20), (11, -5),
+    (12, 14), (15, -7), (16, -5), (19, 11), (20, 13), (21, 6), (22, -5), (23, -13), (24, -5), (25, 8),
+    (5, 17), (25, 6), (28, 5), (8, 6), (28, 6), (1, -9), (5, -16), (6, -6), (9, -7), (10, -7),
+    (11, 10), (12, -5), (13, 7), (15, -6), (16, -5), (18, 11), (19, -6), (20, -14), (21, 32), (22, -9),
+    (23, 46), (24, -5), (26, -5), (27, 33), (28, -5), (0, 5), (19, 19), (14, 17), (22, 13), (19, 10),
+    (25, -5), (27, 6), (17, 6), (15, 6), (1, -6), (4, -6), (6, -9), (9, -9), (10, -7), (12, -5),
+    (15, 30), (16, 5), (17, 21), (19, 31), (20, 6), (21, 15), (22, -13), (23, -9), (25, -12), (28, -6),
+    (9, 7), (17, -5), (18, -5), (21, 23), (15, -6), (19, 51), (21, -11), (15, 6), (20, 12), (18, 8),
+    (4, 8), (25, 19), (8, 6), (2, 7), (17, 31), (18, -5), (21, -5), (20, 5), (6, 12), (22, 6),
+    (18, 5), (19, 10), (22, 5), (17, 15), (22, 5), (20, 6), (0, -9), (1, -7), (4, -6), (6, -8),
+    (8, 30), (9, 6), (10, -6), (11, -7), (12, -5), (13, 9), (14, -5), (15, -5), (17, -21), (18, -11),
+    (19, -19), (20, 36), (21, -8), (22, -6), (23, -9), (24, 25), (26, 32), (27, -6), (0, -8), (1, 21),
+    (2, 17), (3, -9), (4, -8), (5, -20), (6, -12), (7, -6), (9, 8), (13, -5), (14, -7), (15, -21),
+    (16, -11), (17, 84), (18, 97), (20, -28), (21, -11), (22, -8), (23, -19), (24, -10), (25, -13), (26, -9),
+    (28, -8), (16, 8), (4, 5), (28, 6), (20, 6), (19, 8), (12, 12), (18, 6), (23, 12), (1, 5),
+    (21, 21), (23, 12), (1, 6), (16, 5), (4, 5), (23, 9), (24, 5), (25, 7), (21, 8), (23, 5),
+    (18, 20), (5, 9), (17, 6), (5, 7), (9, 8), (17, 14), (2, 7), (17, 7), (18, 7), (19, 5),
+    (17, 27), (21, -5), (7, 9), (21, 8), (22, 5), (23, 5), (19, 5), (18, 5), (11, 6), (5, 16),
+    (6, -6), (9, 10), (17, 16), (18, 11), (20, -16), (21, -11), (23, -6), (25, -8), (26, 13), (6, 11),
+    (16, 9), (21, -6), (0, -79), (1, -48), (2, -38), (3, -32), (4, -6), (5, 26), (6, 21), (7, -9),
+    (8, -14), (9, 6), (10, 45), (11, 42), (12, 22), (13, -21), (14, 30), (16, 17), (17, 13), (18, 9),
+    (19, -8), (20, 24), (21, 35), (22, 42), (23, 114), (24, -47), (25, -42), (26, -59), (27, -44), (5, 10),
+    (6, -9), (7, 10), (8, 31), (9, -6), (11, -6), (16, -6), (17, -12), (18, 10), (19, 7), (20, 15),
+    (23, -13), (25, -8), (27, 9), (21, 6), (27, 16), (28, 6), (0, 11), (11, 5), (17, 8), (17, -5),
+    (18, 20), (15, 5), (16, 6), (6, 8), (21, 7), (12, 6), (17, 10), (24, 11), (0, 15), (1, 15),
+    (24, 5), (25, -5), (12, 6), (5, 8), (16, 6), (17, 9), (28, 5), (17, 5), (16, 13), (2, 10),
+    (23, 8), (1, 5), (22, 5), (5, -8), (7, 25), (20, 17), (19, 22), (18, 5), (5, -9), (17, -6),
+    (18, -5), (19, 23), (20, 19), (21, 6), (23, -5), (25, -5), (27, 9), (8, 5), (25, -5), (26, 9),
+    (27, 21), (3, 6), (12, 6), (18, 7), (20, 5), (21, -5), (22, 22), (23, -5), (26, 6), (28, 6),
+    (0, 10), (1, 7), (11, 5), (17, 5), (18, 6), (21, -5), (5, 6), (6, 5), (22, 5), (1, 8),
+    (22, 6), (9, 9), (10, 6), (1, -8), (4, 6), (5, 14), (6, 7), (10, -5), (12, 7), (14, 6),
+    (18, -6), (19, -6), (20, -6), (22, -5), (23, -13), (25, 7), (28, 15), (18, 5), (20, 5), (17, 5),
+    (19, 22), (22, 5), (16, 12), (22, 5), (4, 5), (23, 12), (27, 6), (18, 5), (17, 5), (15, -6),
+    (16, 37), (17, 10), (20, -6), (22, -5), (6, 8), (16, 17), (9, 8), (10, 5), (17, 6), (19, 7),
+    (1, 8), (23, 10), (16, 9), (5, 7), (20, 5), (4, 7), (0, -5), (1, 11), (25, 24), (0, -15),
+    (1, -20), (4, -15), (5, -12), (6, -10), (7, -5), (9, -10), (10, -12), (11, -9), (12, -9), (15, -20),
+    (16, -16), (17, -15), (18, -5), (19, 11), (20, -22), (23, 53), (24, -20), (25, 91), (26, 20), (27, 25),
+    (28, 5), (17, 7), (20, 5), (24, 5), (27, 6), (16, 5), (17, 32), (20, -8), (23, 5), (0, 7),
+    (1, 29), (2, -6), (3, -13), (4, 35), (5, 109), (6, 28), (8, -5), (9, 7), (11, -9), (12, -14),
+    (13, -5), (15, -19), (16, -16), (17, -22), (18, -22), (19, -30), (20, 31), (21, -7), (22, -15), (23, -29),
+    (24, -12), (25, 7), (26, -17), (27, 8), (28, -11), (3, 8), (5, -8), (8, 6), (17, -8), (21, 16),
+    (23, 18), (20, 23), (23, -10), (14, -5), (16, 25), (17, 12), (20, -8), (22, -9), (4, 23), (5, 21),
+    (7, 10), (9, 8), (18, -6), (21, -11), (22, -5), (23, -8), (25, -5), (26, 6), (15, 12), (19, 12),
+    (27, 6), (23, 9), (8, 5), (26, 13), (20, 5), (5, 35), (5, 11), (21, 5), (6, 5), (23, 10),
+    (26, 9), (0, -6), (5, -5), (6, 7), (9, -9), (10, -6), (13, 6), (14, -5), (15, 8), (16, 15),
+    (18, 30), (19, 20), (22, -8), (24, -6), (25, -14), (26, -6), (1, 11), (18, 14), (0, 6), (21, 18),
+    (6, 5), (5, 6), (18, 5), (23, 8), (25, 20), (28, 6), (20, 11), (5, 7), (4, 14), (5, 7),
+    (17, 5), (21, -5), (26, 7), (1, 8), (20, 5), (24, 5), (27, 6), (27, 13), (2, 7), (19, 5),
+    (21, 5), (17, 10), (21, 7), (17, 5), (17, 11), (1, -16), (3, -7), (5, 21), (6, 13), (9, 14),
+    (10, -6), (11, -6), (12, 7), (13, -6), (15, 18), (16, -7), (17, -16), (19, 16), (20, 9), (21, -9),
+    (22, -9), (24, -8), (25, -5), (26, -5), (22, 14), (20, 11), (22, 6), (0, -14), (1, 6), (2, 74),
+    (3, -15), (4, -13), (5, -23), (6, -14), (7, -10), (8, 11), (9, -10), (10, -15), (11, -17), (12, -13),
+    (13, -6), (14, -12), (15, -20), (16, -15), (17, 110), (18, 81), (19, -22), (20, -25), (22, -19), (23, -37),
+    (24, 27), (25, 14), (26, -16), (28, -9), (11, 8), (23, 7), (2, 11), (19, 10), (4, 5), (1, 11),
+    (14, 5), (25, 5), (26, 14), (0, -7), (1, 22), (2, 13), (3, 20), (5, -16), (6, -12), (7, -6),
+    (11, -10), (13, -5), (14, 13), (15, 6), (16, -5), (17, -7), (20, -8), (21, -5), (22, -9), (23, 12),
+    (25, -7), (26, 8), (28, 11), (5, -5), (15, 6), (25, 6), (21, 11), (23, 7), (8, 5), (15, 5),
+    (17, 25), (18, 5), (19, 9), (20, -7), (21, -5), (23, -7), (8, 6), (1, 6), (17, 8), (15, 11),
+    (5, 12), (23, 9), (19, 7), (19, 5), (20, 12), (21, 6), (1, 8), (5, 5), (28, 6), (0, 11),
+    (9, 5), (0, -6), (24, 17), (25, -5), (18, 6), (16, 5), (22, 5), (5, 7), (1, -6), (3, 9),
+    (6, 7), (7, 5), (9, -7), (15, 13), (18, 16), (20, -6), (21, -5), (22, -7), (6, 10), (10, 6),
+    (18, 5), (16, 13), (25, 16), (15, 15), (18, 6), (7, 11), (21, 10), (1, 5), (3, 76), (5, -5),
+    (21, -14), (23, -15), (25, -5), (17, 17), (0, -5), (1, 11), (6, 6), (9, -5), (15, 5), (17, 13),
+    (19, -6), (20, -5), (21, -12), (23, 5), (27, 10), (12, 17), (2, 5), (3, 5), (7, 5), (15, 14),
+    (17, -11), (18, -8), (19, 11), (22, 8), (23, -5), (28, 17), (17, 5), (18, 8), (1, -5), (25, -7),
+    (26, 29), (11, 13), (1, 5), (28, 6), (17, 19), (18, 15), (21, 6), (23, -5), (15, 31), (5, 13),
+    (17, 9), (18, 5), (25, 16), (15, 26), (17, 10), (18, -7), (20, 6), (21, -13), (23, 8), (25, -5),
+    (28, 7), (6, 8), (25, 9), (12, 10), (4, 11), (14, 9), (18, 15), (24, 17), (25, -6), (12, 6),
+    (23, 5), (3, 6), (22, 8), (0, 7), (19, 8), (25, 5), (27, 19), (11, 8), (4, 5), (19, 25),
+    (20, -5), (5, 6), (12, 33), (23, -12), (1, 9), (1, 15), (2, 11), (3, 8), (5, -6), (14, 25),
+    (15, -6), (17, -5), (19, -5), (21, 9), (22, 19), (23, -18), (25, -6), (18, 9), (2, 7), (6, 9),
+    (0, 6), (18, 5), (1, -5), (4, 15), (6, 20), (20, 5), (25, 7), (27, 5), (23, 8), (20, 5),
+    (25, 13), (19, 11), (15, 14), (19, 8), (25, 7), (20, 14), (18, 5), (21, 6), (24, 6), (18, 7),
+    (2, 6), (4, 6), (17, -5), (21, -5), (26, 8), (28, 5), (27, 6), (20, 12), (17, 12), (11, 14),
+    (13, 5), (23, 9), (4, 5), (5, 13), (6, 5), (23, 7), (13, 6), (22, 5), (23, 18), (5, 5),
+    (6, 31), (21, -6), (5, -8), (17, 5), (23, 36), (10, 6), (22, 14), (23, 5), (11, 6), (12, 5),
+    (18, -5), (20, -5), (21, 9), (22, 11), (25, -7), (0, -7), (3, -8), (4, -9), (5, 54), (6, 8),
+    (10, -10), (11, -8), (12, -8), (13, 6), (14, -7), (16, -14), (17, -12), (19, 18), (20, 11), (21, -22),
+    (22, 6), (23, 14), (24, -10), (25, 7), (27, 10), (28, -9), (21, 9), (1, -16), (2, -14), (3, -9),
+    (4, -12), (5, -28), (6, 22), (8, -8), (9, 13), (10, 9), (11, -9), (12, 8), (13, -9), (14, -13),
+    (15, 11), (16, -6), (17, -16), (18, 16), (20, -14), (21, 32), (22, 21), (24, -11), (25, 23), (26, 18),
+    (28, -5), (5, 5), (15, 8), (18, 6), (7, 5), (5, -8), (7, 27), (23, -5), (27, 6), (5, 7),
+    (23, 6), (0, 11), (5, -5), (6, 5), (20, -5), (21, 6), (2, 6), (23, 5), (4, 5), (17, -5),
+    (19, 9), (27, 6), (8, 6), (9, -5), (12, 21), (15, -7), (16, 5), (17, 14), (20, 6), (21, -13),
+    (23, -5), (27, 8), (17, 24), (9, -9), (10, 13), (17, 53), (18, -10), (19, -5), (20, -7), (21, 5),
+    (22, -6), (23, -5), (25, -6), (27, 14), (0, 24), (3, 11), (4, 6), (5, -12), (6, -12), (8, -6),
+    (10, 14), (12, -5), (17, 18), (18, -7), (19, -20), (20, 14), (21, -13), (22, 20), (23, 19), (24, -7),
+    (25, -8), (26, -8), (27, -12), (28, -6), (3, 6), (22, 8), (11, 18), (2, 7), (17, 6), (0, -5),
+    (3, -5), (4, 28), (5, 49), (9, 6), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7),
+    (20, -10), (22, -5), (23, -11), (25, 14), (20, 5), (1, 11), (5, 18), (26, 11), (25, 8), (11, 6),
+    (15, 6), (16, 11), (19, 8), (20, 6), (5, 7), (20, 11), (21, -6), (25, 5), (21, 5), (26, 7),
+    (0, 23), (3, 6), (21, -7), (22, -5), (23, -7), (24, 17), (25, 16), (26, -6), (27, -6), (1, 9),
+    (3, -5), (5, -19), (6, 13), (9, -7), (10, -6), (14, -7), (15, 7), (18, 14), (20, 9), (21, 8),
+    (22, 13), (23, -18), (24, -5), (25, 6), (26, -6), (28, -5), (5, -9), (8, 33), (18, -5), (22, 5),
+    (19, 13), (5, 10), (20, 8), (7, 6), (18, 5), (14, 11), (25, 8), (7, 6), (20, 16), (1, 7),
+    (15, 6), (4, 5), (18, 5), (23, 5), (4, 6), (10, 5), (21, -6), (22, 30), (23, -6), (24, 5),
+    (18, 5), (6, 6), (21, 5), (23, 8), (21, 10), (27, 6), (20, 14), (27, 7), (20, 10), (1, -7),
+    (2, -5), (3, -5), (4, -6), (6, -11), (9, 88), (10, 10), (12, -6), (14, -5), (16, -9), (18, -11),
+    (19, -10), (21, 29), (22, -8), (23, -6), (24, -6), (25, -13), (26, -5), (27, -5), (1, 11), (6, 5),
+    (23, 5), (17, 5), (1, -5), (3, 11), (25, 15), (20, 18), (23, -5), (11, 9), (14, 5), (16, 6),
+    (17, -6), (18, -5), (19, 6), (20, 7), (21, 6), (21, 11), (15, 12), (9, 8), (10, 5), (5, -6),
+    (17, 6), (20, 18), (18, 5), (8, 6), (17, 5), (21, 6), (17, 8), (18, -5), (21, 13), (23, -7),
+    (25, 7), (26, 6), (22, 11), (28, 6), (6, 8), (8, 6), (17, 8), (19, 5), (21, -6), (6, 9),
+    (6, 9), (15, -6), (16, 37), (21, -5), (22, -5), (21, 6), (18, 7), (5, 29), (0, 7), (1, 7),
+    (2, 6), (5, -14), (6, -5), (10, -7), (11, -6), (15, -7), (17, 19), (18, -15), (19, -10), (20, 9),
+    (21, 34), (22, 25), (24, -7), (22, 16), (23, -5), (15, -5), (16, 25), (12, 5), (21, 8), (24, 19),
+    (25, -5), (19, 5), (16, 11), (23, 15), (1, 5), (28, 6), (3, 6), (22, 8), (1, 5), (21, 9),
+    (1, 6), (1, 7), (2, 15), (3, 17), (23, -7), (5, 5), (6, 8), (1, 8), (16, 8), (21, 5),
+    (4, 6), (5, -5), (23, 11), (11, 17), (23, -5), (25, 5), (1, -6), (2, 17), (0, 41), (3, 11),
+    (5, -11), (8, -5), (9, -14), (10, 10), (11, -6), (12, -10), (13, -7), (14, -6), (16, 7), (17, 13),
+    (18, -11), (19, -6), (21, -9), (22, -15), (24, 14), (25, 22), (26, -14), (18, 6), (4, 8), (18, 6),
+    (9, 10), (3, 6), (15, -5), (21, 6), (11, 11), (13, 6), (23, -5), (28, 6), (18, 6), (18, 13),
+    (21, 7), (24, 6), (25, 5), (17, 6), (24, 7), (26, 6), (28, 6), (20, 5), (21, 5), (0, 6),
+    (5, 5), (11, 5), (19, 32), (20, -5), (21, -5), (17, 7), (28, 6), (2, 14), (17, 7), (20, 6),
+    (17, 9), (23, 5), (5, 10), (20, 5), (25, 5), (4, 9), (5, -6), (20, 23), (27, 6), (14, 5),
+    (5, 10), (23, 7), (0, -7), (1, -8), (5, -7), (13, 35), (17, 6), (19, -5), (20, -8), (23, -12),
+    (24, 26), (26, -5), (28, 9), (3, 5), (21, -8), (23, 25), (26, 7), (5, -5), (7, 5), (8, 6),
+    (19, 5), (27, 6), (26, 20), (15, 17), (8, 6), (17, 9), (15, 5), (5, 8), (24, 38), (25, -12),
+    (2, 7), (1, 5), (21, 5), (26, 6), (0, 6), (19, 6), (23, 5), (24, 9), (21, 16), (26, 6),
+    (20, 5), (14, 21), (20, 7), (5, 7), (22, 8), (6, 9), (16, -6), (17, -8), (18, 6), (21, 16),
+    (22, -6), (23, -8), (25, 20), (18, 6), (21, 10), (20, 18), (2, 10), (10, 7), (2, 9), (18, 5),
+    (14, 10), (21, 7), (22, 8), (18, 6), (25, 18), (5, 15), (21, -5), (25, 6), (28, 6), (4, 11),
+    (14, 9), (1, 37), (25, -6), (20, 12), (20, 10), (23, 5), (0, 14), (19, 10), (20, 5), (21, -5),
+    (2, 6), (1, 19), (18, 16), (21, 7), (23, -8), (25, -5), (23, 12), (23, -5), (25, 22), (27, 5),
+    (0, -5), (1, -5), (21, -5), (24, 5), (25, 46), (21, 7), (6, 8), (7, 7), (21, 5), (1, -12),
+    (18, -6), (23, -9), (24, -10), (25, -7), (26, 94), (6, 6), (21, 9), (4, 8), (20, 11), (21, 6),
+    (22, 13), (20, 6), (25, 17), (0, 10), (10, 17), (23, -7), (19, 6), (20, 7), (21, 6), (9, 6),
+    (15, 5), (17, 6), (19, 12), (16, 7), (18, 10), (21, -6), (22, 9), (23, 10), (5, -7), (9, 46),
+    (21, -8), (6, 7), (9, 6), (15, -9), (16, -7), (18, -5), (19, 91), (21, -11), (23, -5), (25, -8),
+    (23, 23), (3, 11), (1, 14), (2, 6), (17, -6), (23, -5), (24, 22), (26, 5), (17, 9), (0, -8),
+    (1, -9), (9, -5), (13, 34), (17, 5), (22, -5), (23, -13), (24, 25), (25, 6), (26, -6), (28, 9),
+    (5, 8), (6, 5), (1, 5), (28, 6), (19, 8), (18, 11), (25, 6), (1, 8), (18, 6), (6, 8),
+    (22, 6), (23, 18), (5, 39), (21, -6), (23, -5), (16, 9), (17, 5), (2, 7), (1, 12), (25, 6),
+    (27, 6), (19, 5), (20, 7), (21, 5), (24, 13), (19, 9), (23, 10), (2, 7), (15, 7), (18, 5),
+    (12, 6), (23, 8), (17, 23), (9, 6), (23, 11), (18, 5), (19, 6), (21, 10), (10, 11), (1, 8),
+    (2, 6), (15, -5), (17, 5), (18, 6), (23, -5), (0, -6), (25, 6), (21, 7), (6, 6), (0, 7),
+    (0, -8), (1, -32), (2, -26), (3, -17), (5, -23), (6, -9), (7, -20), (8, -17), (9, -40), (10, -29),
+    (11, -50), (12, -33), (13, -25), (14, 27), (15, 126), (16, 110), (17, -57), (18, -62), (19, 70), (21, 21),
+    (22, 127), (23, -105), (24, -7), (25, 97), (26, -9), (27, -17), (28, 13), (4, 6), (10, 9), (12, 11),
+    (16, 5), (20, -5), (21, -6), (23, 29), (25, 5), (15, 6), (21, 5), (1, -6), (3, -5), (6, 8),
+    (7, -5), (9, 10), (10, -7), (11, -6), (12, -5), (15, -6), (17, 49), (18, -5), (20, -8), (22, -7),
+    (23, -16), (25, -12), (27, 12), (18, 9), (18, 6), (15, 5), (3, 5), (17, 14), (1, 6), (23, 9),
+    (25, 6), (0, 5), (1, 14), (5, 6), (23, 9), (6, 6), (3, 11), (6, 5), (12, 6), (24, 10),
+    (25, 5), (1, 6), (21, 5), (1, 5), (18, 5), (3, 6), (22, 8), (18, 12), (15, 7), (17, 5),
+    (17, 8), (12, 12), (18, 12), (19, 5), (4, 13), (6, 12), (9, 5), (17, 11), (21, 5), (15, 8),
+    (17, 8), (1, 7), (5, 7), (17, 13), (2, 7), (1, -6), (4, 19), (14, 8), (25, 22), (17, 15),
+    (27, 12), (3, 12), (19, 5), (20, 7), (21, 5), (21, 14), (5, -5), (6, 11), (18, 5), (16, 9),
+    (5, 16), (17, 6), (24, 7), (22, 5), (3, -6), (6, -5), (7, 11), (8, 16), (11, -10), (12, -8),
+    (15, -8), (17, -9), (19, -21), (20, 8), (21, 7), (22, -13), (24, 15), (27, 9), (21, 5), (17, 7),
+    (7, 6), (22, 11), (6, 6), (25, 11), (2, 5), (24, 23), (25, 9), (17, 7), (20, 7), (27, 6),
+    (6, 5), (19, 5), (21, 8), (28, 13), (1, 7), (2, 15), (3, 17), (23, -7), (1, 6), (15, 5),
+    (17, -5), (18, 11), (21, -5), (5, 5), (18, 6), (1, 37), (4, 11), (21, -5), (23, -5), (10, 6),
+    (17, 6), (0, -18), (1, -34), (2, -16), (3, -9), (4, -26), (5, 36), (6, -14), (7, 45), (8, 15),
+    (9, 39), (10, -7), (12, -20), (13, 31), (14, -26), (15, -25), (16, -11), (17, -43), (19, 8), (20, 32),
+    (21, 12), (22, 25), (24, 9), (25, 6), (26, -9), (4, 5), (9, -5), (11, 6), (12, 11), (13, 5),
+    (15, -5), (16, 18), (17, -10), (18, -7), (19, -10), (21, 6), (1, 11), (27, 6), (5, -6), (9, 47),
+    (10, 5), (17, -5), (21, -9), (4, 11), (5, 6), (6, 8), (7, 13), (23, 7), (21, 11), (23, 6),
+    (26, 10), (0, 9), (6, 5), (13, 11), (17, 9), (23, -5), (27, 5), (1, 7), (19, 12), (16, 6),
+    (21, 5), (0, -6), (1, 28), (2, 8), (4, -5), (5, -8), (6, -5), (9, -5), (10, -5), (11, -10),
+    (12, 17), (15, -7), (16, -5), (18, -12), (19, -9), (20, -6), (22, -6), (23, -11), (25, -8), (26, 73),
+    (27, -6), (28, -5), (0, 24), (2, 17), (3, -5), (4, -5), (5, -7), (9, -5), (11, 8), (15, -6),
+    (17, -10), (20, -5), (23, -10), (24, 18), (25, 16), (26, -8), (28, 11), (4, 10), (5, -6), (20, 18),
+    (25, 5), (19, 15), (27, 6), (22, 5), (3, 11), (9, 5), (21, 8), (21, 5), (20, 6), (1, 13),
+    (11, 10), (13, 6), (23, -6), (25, 5), (28, 12), (23, 12), (11, 5), (18, 8), (26, 5), (28, 6),
+    (20, 6), (0, 9), (5, -8), (6, -5), (10, 11), (15, -5), (17, 14), (18, -8), (19, 17), (20, 12),
+    (21, -12), (22, -5), (23, 14), (25, -7), (21, 11), (9, 5), (25, 15), (18, 6), (0, 11), (11, 5),
+    (21, 6), (25, 6), (1, 8), (18, 5), (16, 5), (15, 7), (20, 6), (19, 8), (22, 6), (25, 11),
+    (0, 6), (24, 6), (22, 11), (6, 6), (22, 5), (22, 16), (5, 16), (1, 5), (6, 8), (20, 14),
+    (5, 6), (6, 6), (14, 6), (19, 8), (1, 7), (4, 9), (5, -6), (25, 5), (20, 7), (9, 8),
+    (10, 6), (11, -5), (12, 21), (19, -6), (21, -12), (23, 9), (3, 11), (6, 5), (12, 6), (25, 14),
+    (19, 5), (15, 10), (18, 16), (21, 5), (22, -5), (0, 7), (1, 8), (6, 10), (16, 8), (22, -6),
+    (20, 5), (15, 5), (17, 11), (17, -6), (18, 14), (5, 5), (6, 10), (1, 6), (22, 5), (26, 7),
+    (16, 15), (18, 8), (19, 24), (25, -5), (2, 7), (5, 5), (14, 15), (22, 9), (23, -5), (0, 26),
+    (17, 12), (20, 5), (19, 5), (19, 12), (25, 6), (17, 5), (25, 6), (14, 11), (19, 5), (21, -6),
+    (28, 6), (5, -6), (7, 20), (23, -5), (27, 6), (18, 5), (11, 10), (5, 7), (20, 9), (21, 6),
+    (3, 5), (21, 14), (15, 5), (4, 7), (17, 5), (6, 6), (1, 8), (22, 5), (9, 5), (13, 5),
+    (17, 7), (19, 11), (21, -5), (22, 9), (23, 17), (1, 10), (18, 5), (5, -8), (17, 5), (23, 36),
+    (6, 12), (2, 15), (6, 5), (17, 10), (21, -5), (26, 5), (0, 9), (10, 7), (12, 5), (17, 7),
+    (20, -6), (23, 5), (25, -5), (18, 11), (20, 5), (15, 10), (1, 9), (12, 6), (14, 5), (17, 5),
+    (7, 8), (1, -5), (5, 31), (7, 38), (9, -5), (17, -5), (18, -6), (23, -5), (25, -6), (26, 7),
+    (22, 6), (7, 7), (0, 28), (1, -6), (27, 6), (1, 5), (5, 8), (20, 11), (21, -6), (20, 6),
+    (19, 5), (5, 9), (0, 10), (15, -6), (18, 5), (19, 18), (20, 9), (21, 12), (25, -6), (17, 6),
+    (20, -5), (21, 5), (22, 5), (26, 9), (4, 24), (5, 47), (10, -5), (17, -9), (18, -7), (19, -6),
+    (20, -8), (22, -5), (23, -10), (25, 17), (18, 13), (1, 8), (18, 12), (5, 10), (6, 7), (21, -5),
+    (28, 6), (8, 5), (26, 10), (17, 6), (1, 7), (19, 6), (17, 6), (24, 6), (18, 21), (17, 5),
+    (18, 6), (4, 11), (17, -7), (18, 14), (20, -7), (21, 13), (23, 8), (26, 6), (27, 9), (15, 9),
+    (21, 8), (24, 26), (25, -7), (15, 7), (21, 14), (18, 5), (27, 6), (7, 7), (1, 10), (5, -7),
+    (17, 9), (20, 5), (24, 5), (27, 6), (3, 6), (8, 25), (19, 13), (21, -6), (23, -8), (18, 5),
+    (17, 57), (18, -8), (21, -7), (25, -5), (27, 6), (5, -6), (10, -6), (11, 35), (12, 15), (17, -5),
+    (20, 6), (21, -8), (23, 9), (23, 6), (15, 7), (10, 12), (12, 5), (11, 9), (20, 30), (15, 6),
+    (20, 14), (4, 5), (6, 14), (20, -5), (22, 5), (27, 7), (20, 6), (20, 11), (6, 8), (21, 7),
+    (20, 6), (27, 6), (10, 6), (0, 18), (25, 8), (28, 5), (23, 10), (21, 5), (23, 5), (25, 6),
+    (1, 12), (3, 13), (10, 6), (25, -8), (3, 11), (6, 6), (12, 6), (24, 5), (4, 8), (23, 16),
+    (0, -19), (1, -5), (3, -10), (4, -22), (5, 6), (7, -13), (8, -13), (10, -10), (11, -40), (12, -19),
+    (14, -14), (15, 17), (16, 34), (17, 24), (18, 26), (19, -27), (20, -13), (21, 47), (22, 16), (23, -32),
+    (24, 9), (25, 31), (27, -11), (28, 30), (17, 9), (1, 8), (23, 5), (17, 6), (11, 9), (12, 5),
+    (1, 14), (6, 11), (25, 5), (28, 11), (1, -12), (3, -17), (4, 26), (5, 23), (6, 13), (7, 11),
+    (8, 6), (9, 23), (10, -11), (11, -27), (12, -21), (13, -6), (14, -10), (15, -14), (16, -21), (17, 16),
+    (20, 20), (22, -26), (23, -29), (25, -10), (26, 17), (27, 33), (28, 8), (5, 16), (16, 9), (23, 10),
+    (26, 5), (15, 10), (15, 21), (21, -5), (23, 21), (1, -8), (3, -5), (4, -6), (5, -15), (6, -8),
+    (7, -5), (9, -7), (10, -13), (11, 34), (15, -9), (16, -7), (17, -5), (19, -11), (20, 39), (21, -10),
+    (22, -7), (23, 86), (25, -10), (26, -5), (28, -6), (1, 6), (2, 6), (22, 13), (13, 6), (1, 7),
+    (4, 22), (25, -5), (14, 6), (23, 15), (23, 6), (27, 6), (1, -12), (3, 8), (4, 55), (5, -14),
+    (6, -6), (9, -7), (10, -8), (11, -11), (12, -7), (14, 109), (16, 16), (17, -10), (18, -10), (19, -7),
+    (20, -12), (21, -11), (22, 8), (23, -35), (25, -12), (26, -5), (28, -7), (4, -5), (5, -11), (6, -6),
+    (9, -6), (10, -8), (11, -5), (17, -9), (18, -8), (20, -9), (21, -5), (22, 13), (23, 85), (25, 6),
+    (28, -5), (18, 5), (22, 7), (2, 10), (3, 7), (23, -5), (23, 7), (1, -6), (4, 5), (7, 5),
+    (9, 16), (10, 13), (11, -5), (14, -5), (17, -7), (18, 9), (19, -8), (20, 10), (21, -8), (22, 24),
+    (23, 5), (1, -7), (3, -5), (4, -5), (6, -7), (14, -6), (15, -6), (16, -5), (17, -9), (18, -8),
+    (19, -7), (20, -11), (22, -8), (23, 98), (25, 20), (28, -5), (0, 7), (3, 8), (4, -5), (10, -5),
+    (11, -7), (14, 7), (15, -6), (18, -8), (19, -6), (21, -5), (23, 37), (24, -5), (25, 11), (18, 10),
+    (0, 24), (1, 18), (2, -10), (4, -21), (5, -20), (6, -10), (7, -11), (8, -12), (9, 23), (11, -18),
+    (12, -14), (13, -5), (15, 37), (16, 27), (17, 15), (18, 18), (19, -17), (20, 13), (21, 16), (22, -8),
+    (24, -5), (25, -14), (26, -18), (28, 6), (21, 8), (20, 5), (1, 6), (25, 5), (3, 5), (18, 15),
+    (19, 10), (17, 5), (18, 6), (26, 6), (28, 6), (0, -32), (1, 9), (2, -20), (3, -20), (4, -13),
+    (5, 85), (6, 56), (7, 15), (8, -22), (9, 35), (11, -58), (12, -25), (13, -24), (14, -39), (15, 33),
+    (16, 8), (17, 36), (18, 38), (19, 59), (20, 23), (21, 38), (22, 11), (23, -77), (24, -23), (25, -44),
+    (26, -32), (27, -8), (28, -8), (11, -5), (13, 18), (21, -6), (23, 41), (0, -8), (1, -8), (3, -7),
+    (4, -5), (6, -6), (9, -6), (11, 28), (12, 21), (13, 23), (14, -7), (16, 8), (18, -12), (20, -7),
+    (21, 17), (22, -9), (26, -6), (0, 11), (18, 5), (10, 5), (12, 6), (21, 5), (21, 5), (1, 14),
+    (2, -11), (3, 23), (4, 34), (5, 77), (6, 46), (7, 24), (9, -16), (10, -19), (11, -17), (12, -6),
+    (15, -11), (16, -18), (17, -16), (18, -21), (19, -21), (20, -42), (21, 9), (22, -19), (23, -5), (24, -10),
+    (25, -6), (27, -9), (28, 12), (5, -17), (6, -7), (9, -6), (10, -8), (11, -7), (12, -5), (15, -5),
+    (16, -6), (17, -16), (18, 33), (19, -12), (20, -19), (21, 25), (22, -8), (23, 78), (24, -5), (25, -8),
+    (27, 31), (28, -5), (23, 29), (20, 5), (21, 5), (7, 5), (15, -7), (16, -5), (17, 10), (19, 6),
+    (20, 6), (21, 8), (22, -6), (23, -10), (28, 18), (15, 14), (19, 10), (18, -5), (19, -5), (21, 12),
+    (22, 23), (25, -6), (4, 6), (18, 5), (16, 5), (17, 8), (18, 10), (19, 8), (18, 5), (23, 5),
+    (22, 18), (18, 25), (8, 6), (9, 8), (19, 7), (20, -5), (21, -5), (27, 12), (6, 6), (1, 7),
+    (11, 9), (20, 9), (1, 7), (5, 17), (10, 6), (11, 17), (4, 6), (5, -5), (6, 14), (21, 9),
+    (5, -6), (20, 5), (23, 23), (1, 9), (23, 6), (1, -5), (5, -9), (6, 75), (17, -5), (20, -5),
+    (23, -6), (24, 5), (25, -9), (15, 5), (22, 16), (0, 17), (1, 28), (2, -6), (5, -41), (6, 6),
+    (9, 13), (10, 8), (11, -7), (12, -6), (14, 7), (15, -7), (17, 6), (18, -9), (19, -13), (21, 13),
+    (22, -10), (24, -5), (25, 6), (26, -9), (27, 10), (0, -5), (4, 6), (5, 18), (6, 58), (10, 8),
+    (15, -7), (17, -11), (19, -9), (20, -9), (21, 14), (22, -7), (23, -18), (25, -7), (2, 6), (6, 6),
+    (25, 10), (16, 10), (9, 5), (20, 13), (25, 6), (6, 6), (18, 8), (28, 6), (1, 7), (1, 5),
+    (6, 5), (18, 6), (15, -6), (18, 6), (19, 18), (20, 11), (21, 10), (6, 6), (21, 10), (1, 7),
+    (16, 10), (22, 8), (14, -7), (22, 13), (1, -7), (18, -7), (22, 18), (19, 12), (21, 10), (13, 7),
+    (4, 8), (0, 11), (6, 12), (13, 6), (20, 5), (24, 5), (27, 6), (13, 6), (20, 8), (0, -5),
+    (1, 55), (4, 96), (5, -31), (6, -9), (9, -5), (14, -5), (15, -6), (18, -6), (19, -5), (20, -7),
+    (21, -16), (23, -9), (25, -8), (17, 6), (18, 12), (6, 6), (0, 21), (1, 24), (5, -8), (19, -5),
+    (20, -7), (23, -5), (3, 12), (18, 6), (22, 22), (23, -5), (12, 6), (19, 15), (3, 5), (18, 10),
+    (4, 13), (13, 10), (7, 6), (21, 5), (3, 5), (5, 7), (17, -7), (19, -6), (23, 6), (27, 5),
+    (28, 5), (6, 6), (17, 15), (18, 10), (19, 5), (20, 5), (25, -5), (10, 9), (21, 10), (19, 11),
+    (19, 8), (1, 11), (11, 14), (5, 5), (19, 8), (1, 7), (20, 6), (6, 6), (5, 8), (17, 7),
+    (2, 9), (21, 9), (17, 6), (11, 32), (23, -5), (11, 15), (1, 5), (2, 6), (17, 5), (20, 5),
+    (28, 6), (1, 8), (17, 5), (1, 6), (2, 8), (20, 5), (6, 9), (2, 5), (18, 11), (20, 5),
+    (25, 8), (21, 5), (23, -5), (3, 5), (5, -5), (8, 5), (15, -11), (17, -5), (18, -8), (19, -5),
+    (21, -14), (22, 43), (23, 27), (5, 10), (4, 11), (25, 8), (0, 6), (21, 18), (19, 5), (1, 9),
+    (15, -7), (21, 5), (28, 12), (26, 15), (21, 5), (1, 5), (19, 5), (15, 7), (19, 9), (21, 20),
+    (2, 6), (17, 13), (21, 7), (13, 7), (19, 5), (26, 5), (28, 6), (0, 8), (0, -20), (1, 24),
+    (2, 9), (3, -7), (4, 17), (5, 20), (7, 13), (8, -8), (9, 22), (10, -6), (11, -18), (13, -11),
+    (14, -15), (15, 6), (17, -16), (18, -14), (19, 9), (21, 20), (22, -18), (23, -12), (24, 6), (25, -23),
+    (27, -17), (28, 40), (3, 5), (5, 8), (6, 9), (7, 5), (9, 5), (21, 8), (23, -6), (20, 28),
+    (1, 5), (20, 8), (2, 6), (6, 9), (11, 6), (12, 6), (25, 5), (0, 9), (1, 14), (3, 48),
+    (4, 22), (5, -7), (6, -5), (11, -6), (17, -6), (18, -6), (19, -7), (20, -6), (21, -6), (22, -5),
+    (23, -11), (24, -10), (25, 20), (26, -7), (27, -6), (25, 11), (1, 5), (21, 24), (17, 6), (24, 7),
+    (1, -5), (4, 5), (10, 5), (11, 9), (14, 9), (16, 5), (17, -6), (20, -6), (22, 5), (18, 5),
+    (20, -5), (27, 6), (1, 16), (3, 5), (14, 5), (21, 5), (25, -5), (2, 5), (26, 18), (27, 5),
+    (18, 5), (20, 8), (0, 5), (1, -7), (4, -5), (5, 32), (6, -7), (7, 37), (9, -8), (11, -5),
+    (15, 6), (16, 15), (17, 5), (19, 5), (20, -10), (21, -5), (22, -6), (23, -5), (25, -12), (26, 6),
+    (28, -5), (17, 35), (21, -5), (0, 46), (2, -7), (3, -8), (5, -14), (6, -5), (7, -10), (8, -8),
+    (9, -8), (10, -13), (11, -7), (12, -13), (13, -14), (14, -12), (15, -9), (16, -15), (17, -8), (18, -14),
+    (19, 24), (21, -12), (24, 21), (25, 40), (27, 36), (5, 8), (3, 9), (16, 7), (14, 7), (27, 6),
+    (1, -5), (5, -5), (14, -17), (16, -11), (17, -8), (18, -7), (20, 14), (22, 100), (23, -12), (25, -11),
+    (11, 5), (17, 5), (19, 5), (21, 5), (0, 45), (1, 30), (2, -6), (3, -9), (5, -9), (6, -7),
+    (11, -7), (13, -5), (16, -7), (17, -6), (19, -11), (20, -5), (22, -5), (24, 8), (25, 7), (26, -6),
+    (27, 8), (0, 16), (1, 19), (3, -7), (4, -5), (5, -5), (6, 5), (9, -5), (10, 17), (13, -5),
+    (16, -10), (17, 21), (18, 9), (19, -15), (20, 6), (21, 18), (22, -9), (23, 5), (24, -8), (25, -16),
+    (26, -7), (28, -7), (0, 26), (1, 34), (4, -10), (5, -10), (8, -5), (9, -13), (10, -8), (11, -11),
+    (13, -8), (14, -7), (15, -7), (16, -8), (17, -5), (18, 7), (19, -7), (20, -12), (21, 29), (22, -9),
+    (24, -18), (25, 24), (26, -14), (27, 6), (28, 30), (21, 8), (19, 7), (17, 9), (26, 8), (23, 12),
+    (1, -12), (2, 37), (18, 13), (20, 6), (1, 5), (1, -8), (2, -5), (4, -6), (5, -13), (6, -9),
+    (9, -9), (10, -8), (11, -9), (12, -7), (14, -10), (15, 184), (16, -22), (17, 24), (18, 45), (19, -18),
+    (20, -12), (21, -33), (22, -17), (23, -21), (24, -5), (25, -14), (26, -5), (27, -5), (28, -8), (0, -6),
+    (3, -5), (11, 16), (13, 20), (17, -7), (19, -11), (21, 5), (23, 14), (25, 10), (27, 7), (15, 9),
+    (17, 6), (6, 6), (17, 17), (5, 6), (22, 5), (1, 8), (2, 5), (3, 6), (5, 5), (6, 16),
+    (7, -9), (8, -6), (9, 11), (11, -6), (12, 5), (13, -8), (15, 7), (16, 8), (17, 7), (18, 13),
+    (20, 5), (21, 21), (22, -25), (23, -11), (24, -9), (25, -21), (26, -14), (28, -6), (18, 5), (15, 8),
+    (2, 6), (16, 16), (21, 11), (6, 5), (21, 13), (5, 8), (15, 5), (17, -6), (19, -7), (21, -5),
+    (23, 7), (27, 5), (28, 5), (1, 5), (28, 6), (0, 15), (1, -5), (24, 7), (25, 10), (28, 6),
+    (16, 11), (5, -5), (6, 20), (11, 5), (23, 10), (25, -5), (6, 5), (5, 7), (25, 5), (19, 5),
+    (1, 8), (22, 5), (14, 6), (19, 6), (7, 7), (9, 6), (18, 12), (9, 5), (6, 6), (17, 5),
+    (21, 8), (0, 6), (9, 6), (11, 17), (13, 55), (21, -6), (23, -5), (24, -5), (25, -15), (1, 8),
+    (23, 6), (1, 11), (14, 5), (1, -6), (5, -9), (18, -7), (19, -7), (20, 60), (23, -5), (4, 5),
+    (23, 11), (18, 14), (25, 5), (2, 8), (18, 14), (21, 6), (19, 11), (6, 12), (17, 6), (24, 7),
+    (17, 8), (18, 5), (18, 5), (1, -5), (5, -5), (9, -6), (10, 23), (12, 10), (15, -6), (19, 16),
+    (20, 7), (21, 6), (23, -15), (15, 55), (16, 23), (17, -7), (19, -10), (22, -7), (23, -8), (14, 20),
+    (7, 10), (22, 8), (19, 11), (5, 8), (21, -5), (22, 8), (23, 11), (3, 6), (16, 8), (22, 10),
+    (8, 6), (5, 9), (6, 8), (9, 8), (10, 66), (11, -12), (12, -5), (20, -6), (21, -5), (23, -10),
+    (6, 11), (21, 10), (22, 5), (16, 22), (25, 6), (10, 6), (20, 13), (5, 5), (6, 6), (24, 7),
+    (6, 8), (17, 5), (12, 6), (6, 8), (18, 6), (21, 6), (1, -5), (17, 27), (18, -10), (19, -6),
+    (20, 10), (21, 23), (22, -5), (23, -10), (19, 5), (0, -7), (5, 6), (9, -5), (17, -12), (18, -8),
+    (19, -12), (21, -7), (23, 7), (24, 28), (25, 10), (26, 12), (23, 13), (17, 11), (0, 5), (15, 6),
+    (16, 5), (17, 14), (19, 11), (23, -6), (6, 5), (21, 5), (25, 6), (17, 6), (24, 7), (3, 6),
+    (14, 5), (1, 8), (11, 5), (14, 20), (23, -5), (5, -7), (17, -7), (18, 25), (19, 13), (20, 6),
+    (21, -5), (23, -5), (27, 5), (3, 6), (4, 6), (5, -5), (21, 9), (4, 5), (25, 8), (18, 5),
+    (9, 7), (11, 22), (23, -5), (2, -6), (3, -5), (7, 5), (15, 6), (18, 12), (23, 25), (25, -7),
+    (1, -9), (4, 10), (9, 6), (10, 13), (16, -6), (17, -7), (18, -6), (19, 6), (21, 7), (22, -8),
+    (25, 23), (1, -7), (2, 14), (20, 10), (23, -6), (8, 6), (15, 6), (17, -5), (18, 13), (1, 15),
+    (5, 5), (26, 6), (4, 6), (4, 5), (9, -5), (11, 8), (20, -11), (1, 10), (2, 6), (3, 12),
+    (25, -6),
 ];

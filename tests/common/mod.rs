@@ -411,14 +411,15 @@ pub fn code_only() -> Classifier {
 /// may be written from them and the model trains on them. Each held-out set joined
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
-/// `fresh5/`.
-pub const TUNING_FILES: [&str; 6] = [
+/// `fresh5/`, then `fresh6/`.
+pub const TUNING_FILES: [&str; 7] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
     "fresh3/replies.jsonl",
     "fresh4/replies.jsonl",
     "fresh5/replies.jsonl",
+    "fresh6/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

@@ -8,6 +8,19 @@ use super::*;
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
+        r("auth.too_many_attempts", C::AuthFailed,
+          "too many failed AUTH attempts from us (a lock-out after failed logins): our own credentials, however the reply names our IP or a rate")
+            .t(&["too many authentication attempts", "too many auth attempts", "too many login attempts", "too many authentication failures",
+                 "too many auth failures", "too many login failures", "too many failed logins", "too many failed login attempts",
+                 "too many failed authentication*", "too many bad auth*"]),
+    );
+    v.push(
+        r("auth.account_locked", C::AuthFailed,
+          "535 (RFC 4954: only ever an answer to AUTH) saying an account is locked, suspended or disabled: our own sending account, not a recipient's mailbox")
+            .t(&["locked", "suspended", "disabled", "blocked", "inactive", "deactivated"])
+            .codes("535"),
+    );
+    v.push(
         r("dnsbl.content_url_listed", C::SpamContent,
           "a URL or domain in the message is on a URI blocklist (URIBL, SURBL, Spamhaus DBL): the content, not our IP")
             .t(&["uribl", "surbl", "blacklisted url", "blacklisted link", "url in this email", "url in the message", "spamtext", "spam pattern"]),
@@ -335,7 +348,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "we (our IP, host or domain) are called a source of spam or abuse: a verdict on our reputation, not on this message's content")
             .t(&["spam ip", "spam ips", "sending spam", "sending mostly spam", "sent spam", "spam source", "source of spam", "spam from your ip",
                  "spam abuse", "spam rate", "spamming", "because of sending virus", "because of sending spam", "known spammer", "spam sending",
-                 "spamming activity", "spam originating"])
+                 "spamming activity", "spam originating", "spam host", "spamming host"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -352,7 +365,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
-                 "too many complaints", "high complaint", "temporarily blocked", "temporairement bloqu*", "intrusion prevention"])
+                 "too many complaints", "high complaint", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -370,7 +383,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "spoofed helo", "forged helo", "helo mismatch",
-                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first"])
+                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first",
+                 // a session-level sequence fault: no HELO/EHLO yet, so every command on this connection fails alike
+                 "ehlo first", "helo or ehlo first", "need helo", "need ehlo", "say helo", "send helo", "send ehlo",
+                 "helo required", "ehlo required", "helo/ehlo before", "ehlo/helo before"])
             .scope(Scope::Destination),
     );
     v.push(

@@ -103,7 +103,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
-                 "outbreak"]),
+                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -428,7 +428,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active",
+                 "mailbox is not active", "inactive user",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
@@ -436,6 +436,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee", "accountdisabled", "userdisabled"])
             .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.mailbox_unavailable_transient", C::ServerError,
+          "a 4xx 'mailbox unavailable' (RFC 5321's text for 450: busy, locked, being moved): the receiving side's passing trouble, not an unknown user")
+            .t(&["mailbox unavailable", "mailbox temporarily unavailable", "mailbox is temporarily unavailable", "mailbox is unavailable"])
+            .codes("4xx"),
     );
     v.push(
         r("text.user_unknown", C::UserUnknown,
@@ -556,6 +562,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "configuration error",
             "misconfigur*",
             "temporarily unable to process",
+            "failed to store",
+            "unable to store",
+            "could not store",
+            "cannot store",
             "internal resource",
             "resources temporarily",
             "database error",
@@ -627,6 +637,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too many unrecognised",
             "too many invalid commands",
             "synchronization error",
+            "tls already active",
+            "tls already negotiated",
+            "already using tls",
+            "already in tls",
             "synchronisation error",
             "protocol synchronization",
             "no valid recipients",
