@@ -288,6 +288,33 @@ fn heldout_split() {
         let name = format!("  held-out, {kind}");
         let _ = score(&name, rows, &f, Show::Totals);
     }
+    // The set's other labellings (src/design.md, "Held-out labels are given twice"):
+    // the figure against the gatherer's labels alone, and how often the independent
+    // second labeller, scored as the classifier is, agreed with the gatherer.
+    let dir = HELDOUT.trim_end_matches("replies.jsonl");
+    let gatherer = common::relabelled(&held, &format!("{dir}labels_gatherer.jsonl"));
+    if let Some(g) = &gatherer {
+        all_three("held-out systems, the gatherer's labels alone", g, false);
+    }
+    if let (Some(g), Some(second)) = (
+        &gatherer,
+        common::relabelled(&held, &format!("{dir}labels_second.jsonl")),
+    ) {
+        let n = g.len();
+        let cat = g.iter().zip(&second).filter(|(a, b)| a.category_ok(b.category)).count();
+        let scope = g.iter().zip(&second).filter(|(a, b)| a.scope == b.scope).count();
+        let disp = g
+            .iter()
+            .zip(&second)
+            .filter(|(a, b)| a.disposition == b.disposition)
+            .count();
+        println!(
+            "second labeller against the gatherer (scored as the classifier is): category {:.1}% ({cat}/{n}), scope {:.1}% ({scope}/{n}), disposition {:.1}% ({disp}/{n})",
+            pct(cat, n),
+            pct(scope, n),
+            pct(disp, n)
+        );
+    }
     HELDOUT_FLOOR.check(&t);
 }
 

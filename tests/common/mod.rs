@@ -448,6 +448,7 @@ pub fn live_reply(text: &str) -> Option<Reply> {
 
 /// One labelled row of the generalisation corpus (tests/data/generalisation, see
 /// LABELLING.md).
+#[derive(Clone)]
 pub struct GenRow {
     pub id: String,
     pub system: String,
@@ -520,6 +521,43 @@ pub fn generalisation_rows(file: &str) -> Vec<GenRow> {
             }
         })
         .collect()
+}
+
+/// `rows` with their labels (disposition, category, also, scope) taken instead from
+/// `labels` (a JSON-lines file beside the corpus, one `{"id", "disposition",
+/// "category", "also"?, "scope"}` per row): a held-out set's other labellings.
+/// `None` when the file does not exist; a row the file does not label keeps its own.
+pub fn relabelled(rows: &[GenRow], labels: &str) -> Option<Vec<GenRow>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/generalisation")
+        .join(labels);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let mut by_id = std::collections::BTreeMap::new();
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let cat = |k: &str| {
+            s(k).map(|n| Category::from_name(&n).unwrap_or_else(|| panic!("category {n}")))
+        };
+        let label = (
+            Disposition::from_name(&s("disposition").expect("disposition")).expect("a disposition"),
+            cat("category").expect("category"),
+            cat("also"),
+            tempfail::Scope::from_name(&s("scope").expect("scope")).expect("a scope"),
+        );
+        by_id.insert(s("id").expect("id"), label);
+    }
+    Some(
+        rows.iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some((d, c, a, sc)) = by_id.get(&r.id) {
+                    (r.disposition, r.category, r.also, r.scope) = (*d, *c, *a, *sc);
+                }
+                r
+            })
+            .collect(),
+    )
 }
 
 /// Every row of the tuning files ([`TUNING_FILES`]).
