@@ -8,11 +8,16 @@ use super::*;
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
-        r("auth.too_many_attempts", C::AuthFailed,
+        r("auth.too_many_failures", C::AuthFailed,
           "too many failed AUTH attempts from us (a lock-out after failed logins): our own credentials, however the reply names our IP or a rate")
-            .t(&["too many authentication attempts", "too many auth attempts", "too many login attempts", "too many authentication failures",
-                 "too many auth failures", "too many login failures", "too many failed logins", "too many failed login attempts",
-                 "too many failed authentication*", "too many bad auth*"]),
+            .t(&["too many authentication failures", "too many auth failures", "too many login failures", "too many failed logins",
+                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*"]),
+    );
+    v.push(
+        r("auth.too_many_attempts", C::RateLimited,
+          "too many AUTH attempts from us, failures not said (Gmail 454 4.7.0 'Too many login attempts'): a rate limit on our logins, however the reply names our IP")
+            .t(&["too many authentication attempts", "too many auth attempts", "too many login attempts"])
+            .scope(Scope::Destination),
     );
     v.push(
         r("auth.account_locked", C::AuthFailed,
