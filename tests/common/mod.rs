@@ -526,7 +526,7 @@ pub fn generalisation_rows(file: &str) -> Vec<GenRow> {
 /// `rows` with their labels (disposition, category, also, scope) taken instead from
 /// `labels` (a JSON-lines file beside the corpus, one `{"id", "disposition",
 /// "category", "also"?, "scope"}` per row): a held-out set's other labellings.
-/// `None` when the file does not exist; a row the file does not label keeps its own.
+/// `None` when the file does not exist; panics unless it labels exactly `rows`.
 pub fn relabelled(rows: &[GenRow], labels: &str) -> Option<Vec<GenRow>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/generalisation")
@@ -547,17 +547,29 @@ pub fn relabelled(rows: &[GenRow], labels: &str) -> Option<Vec<GenRow>> {
         );
         by_id.insert(s("id").expect("id"), label);
     }
+    assert_eq!(by_id.len(), rows.len(), "{labels} labels every row once");
     Some(
         rows.iter()
             .map(|r| {
                 let mut r = r.clone();
-                if let Some((d, c, a, sc)) = by_id.get(&r.id) {
-                    (r.disposition, r.category, r.also, r.scope) = (*d, *c, *a, *sc);
-                }
+                let (d, c, a, sc) = by_id
+                    .get(&r.id)
+                    .unwrap_or_else(|| panic!("{labels} does not label {}", r.id));
+                (r.disposition, r.category, r.also, r.scope) = (*d, *c, *a, *sc);
                 r
             })
             .collect(),
     )
+}
+
+/// Whether two labellings of the same rows give every row the same labels.
+pub fn same_labels(a: &[GenRow], b: &[GenRow]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.id == y.id
+                && (x.disposition, x.category, x.also, x.scope)
+                    == (y.disposition, y.category, y.also, y.scope)
+        })
 }
 
 /// Every row of the tuning files ([`TUNING_FILES`]).

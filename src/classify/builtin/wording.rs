@@ -440,6 +440,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_unavailable_transient", C::ServerError,
           "a 4xx 'mailbox unavailable' (RFC 5321's text for 450: busy, locked, being moved): the receiving side's passing trouble, not an unknown user")
+            // Same weight as text.user_unknown, whose list also holds "mailbox
+            // unavailable": being declared first is what makes a 4xx one this rule's.
             .t(&["mailbox unavailable", "mailbox temporarily unavailable", "mailbox is temporarily unavailable", "mailbox is unavailable"])
             .codes("4xx"),
     );
