@@ -2104,12 +2104,14 @@ fn fifth_round_limits_relays_and_lookups() {
             P,
             Scope::Connection,
         ),
+        // Since the seventh round a server counting our errors holds the destination
+        // (the session's fault, whatever stage it ends at), not just this connection.
         (
             "503 5.5.0 Too many bad commands, goodbye",
             S::Unknown,
             C::Protocol,
             P,
-            Scope::Connection,
+            Scope::Destination,
         ),
         // Closing the connection is not by itself the service being unavailable.
         (
@@ -2117,7 +2119,7 @@ fn fifth_round_limits_relays_and_lookups() {
             S::Unknown,
             C::Protocol,
             P,
-            Scope::Connection,
+            Scope::Destination,
         ),
         // qmail's badrcptto: a local refusal of this address, whatever X.1.1 says.
         (
@@ -2323,4 +2325,141 @@ fn sixth_round_lockouts_busy_mailboxes_and_sequence() {
         ),
     ];
     check_scoped(&cases);
+}
+
+/// The seventh round's rules (written from `fresh7/`'s misses once it was retired),
+/// each with wording of our own.
+#[test]
+fn seventh_round_failed_checks_tls_and_greylisting_that_closes() {
+    let cases = [
+        // The receiver's own check failed to run: its trouble, not the check's verdict.
+        (
+            "451 4.7.1 Temporary failure of the spam check, error checking content",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 Error checking sender rate limit, try later",
+            S::MailFrom,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // ...while a permanent verdict of the same check stays the verdict.
+        (
+            "550 5.7.1 Spam check failed: message looks like spam",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "454 4.7.0 SSL certificate error, cannot continue",
+            S::Starttls,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "530 5.7.0 Login requires a secure connection",
+            S::Auth,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        // A greylisting that closes the session still holds only the recipient.
+        (
+            "421 4.7.0 You are greylisted, come back in 5 minutes",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        // A 421 that is not about one recipient still holds the connection.
+        (
+            "421 4.3.2 System shutting down",
+            S::RcptTo,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "553 5.7.1 We take no mail from an open relay such as 192.0.2.10",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "553 5.7.1 Your machine does not have a hostname",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "551 5.1.6 User not local; please try another path",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 Delivery refused: the sender's policy prohibits this message",
+            S::DataEnd,
+            C::SenderAuthentication,
+            P,
+            Scope::Message,
+        ),
+        (
+            "553 sorry, that address is not in my validrcptto list (#5.1.1)",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "554 5.5.0 Too many errors; transaction failed",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "500 5.5.2 Command line size exceeds the limit",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "451 4.3.0 A technical problem on our end, please try again",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "421 4.4.3 Cannot serve you: could not resolve your hostname",
+            S::Greeting,
+            C::Dns,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "553 5.7.1 Bounces must have a single envelope recipient",
+            S::RcptTo,
+            C::TooManyRecipients,
+            P,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&cases);
+    // RFC 5321's stock text alone says no more than the code: the rules' reading of
+    // the code at its stage stands, and the model is not consulted.
+    let v = c().classify(&reply("452 Requested mail action not taken"), S::RcptTo);
+    assert_eq!(v.category, Some(C::TooManyRecipients));
+    assert!(!v.low_confidence);
 }

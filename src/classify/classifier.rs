@@ -564,7 +564,7 @@ impl Classifier {
         }
         let sc = model.scores(code, enh, stage, text);
         // The codes and the stage are the rules' own evidence: the model speaks only
-        // when it knows some of the reply's words.
+        // when it knows some of the reply's words beyond RFC 5321's stock text.
         if !sc.words {
             return None;
         }
@@ -1107,7 +1107,10 @@ fn scope_for(
     let message_cause = scope == Scope::Message && !stage_scoped && category != Category::Policy;
     if code == Some(ReplyCode::SERVICE_NOT_AVAILABLE)
         && matches!(scope, Scope::Recipient | Scope::Message)
-        && !(category == Category::RateLimited && scope == Scope::Recipient)
+        // A per-recipient throttle or a greylisting (kept per sender, recipient and
+        // client) holds the recipient, not every recipient on the connection.
+        && !(matches!(category, Category::RateLimited | Category::Greylisted)
+            && scope == Scope::Recipient)
         && !message_cause
     {
         scope = Scope::Connection;

@@ -181,6 +181,23 @@ fn fnv(parts: &[&[u8]]) -> u32 {
     h
 }
 
+/// The words of RFC 5321's stock reply texts that name no cause ("Requested action not
+/// taken", "Requested mail action aborted"): they say no more than the code, so a reply
+/// made only of them gives the model nothing to speak on (the code and stage are the
+/// rules' evidence).
+const STOCK_WORDS: [&[u8]; 6] = [
+    b"requested",
+    b"mail",
+    b"action",
+    b"not",
+    b"taken",
+    b"aborted",
+];
+
+fn is_stock_word(tok: &[u8]) -> bool {
+    STOCK_WORDS.iter().any(|w| w.eq_ignore_ascii_case(tok))
+}
+
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
@@ -329,7 +346,7 @@ impl Model {
         features(code, enh, stage, text, &mut |h, parts| {
             if let Some(k) = self.index(h) {
                 known = known.saturating_add(1);
-                words |= matches!(parts.first(), Some(&b"w:" | &b"b:"));
+                words |= matches!(parts, [w, tok] if *w == b"w:" && !is_stock_word(tok));
                 for &(c, w) in self.entries_of(k) {
                     // At most 4 * MAX_TOKENS features of at most i16::MAX each: no
                     // overflow.

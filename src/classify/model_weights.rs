@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8211 (feature, category) entries.
+//! 29 categories, 4000 features, 8145 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-33, 49, -36, -32, -16, 31, -36, -59, -85, -33, -11, 47, -13, -26, -41, -7, -24, 49, 22, 0, 10, 79, -4, 122, -5, 82, 15, -35, -10];
+pub(super) static PRIOR: [i32; 29] = [-31, 48, -38, -31, -17, 30, -36, -60, -86, -32, -11, 45, -11, -22, -41, -7, -25, 47, 26, -1, 11, 81, -5, 122, -6, 84, 13, -34, -12];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -100,7 +100,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0300611c, // b:failure try
     0x0308dc8d, // b:messagelabs com
     0x031ef56f, // b:this is
-    0x03385247, // b:registered as
     0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x037382ce, // b:org see
@@ -130,20 +129,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x05341a20, // w:setting
     0x0556e6b0, // b:unavailable user
     0x055e6472, // b:domain must
-    0x0561f800, // b:requests per
     0x056f8740, // b:no access
     0x05837570, // b:our server
-    0x05aa955b, // b:sender intelligence
     0x05bc4f3b, // b:unrouteable address
+    0x05ca26cf, // b:error reverse
     0x05d44716, // b:overquotaperm gsmtp
     0x060e86cb, // b:at the
     0x061932f6, // b:with either
     0x061f796c, // b:address at
-    0x06233c48, // b:registered in
     0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
-    0x06717e38, // b:senderscore org
+    0x065c2820, // b:writing spool
     0x067558c8, // b:are trying
     0x067a7c75, // b:encryption required
     0x067e9211, // w:mailboxfull
@@ -156,7 +153,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
     0x071befb5, // b:address sending
-    0x0724810f, // b:relaying not
     0x0732f7f8, // b:exceeded their
     0x0739a1ee, // b:send mail
     0x073e64c3, // w:unsupported
@@ -175,6 +171,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x081efe51, // b:id spam
     0x08288e0c, // b:need help
     0x08333f87, // b:is disabled
+    0x08350f5d, // b:antispam plc
     0x0837cd52, // b:appeared to
     0x083c8d32, // b:rejected your
     0x08640ffc, // b:rate exceeded
@@ -277,7 +274,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
     0x0dc51b12, // e:x.7.23
-    0x0dc58acc, // b:sending rcpt
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
     0x0e090f4f, // w:toemail
@@ -287,6 +283,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e343251, // b:com mail
     0x0e389695, // b:or forged
     0x0e60e9c9, // b:next time
+    0x0e7426d9, // b:co uk
     0x0e86b7eb, // b:the intended
     0x0e9eeb88, // b:have sender
     0x0ea8c9fc, // b:suspicious due
@@ -374,6 +371,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1419cf83, // b:there is
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
+    0x143a82fd, // w:would
     0x144221b8, // b:address or
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
@@ -383,6 +381,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x14927807, // b:accepted for
     0x14c52617, // e:x.7.28
     0x151d40b7, // b:host rejected
+    0x1526938e, // w:them
     0x152b90a4, // b:server after
     0x153318c1, // b:address is
     0x1542a194, // b:of this
@@ -398,6 +397,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x162ecc49, // e:x.3.2
     0x162f479e, // b:org html
     0x1630dd23, // b:get removed
+    0x1661727e, // b:have no
     0x1668c593, // w:azumakuniyuki
     0x1675b200, // b:rset to
     0x16763412, // b:service error
@@ -412,6 +412,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x173108d7, // b:reputation of
     0x1766f0e0, // b:domain name
     0x177115b3, // b:example icloud
+    0x1791f085, // b:spam content
     0x179d6b82, // b:invalid helo
     0x179f0562, // b:able to
     0x17c28e09, // b:to about
@@ -422,7 +423,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18205030, // b:lhlo is
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
-    0x185685b9, // b:sender dmarc
     0x18716080, // b:from before
     0x18733435, // w:deliver
     0x18741728, // w:responded
@@ -459,11 +459,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1acde5f3, // b:lookup shtml
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
+    0x1b1c9fcc, // b:rejeitado pelo
     0x1b364166, // b:more information
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
     0x1bd0e235, // b:mail neko
-    0x1bd2ccb0, // b:relaying prohibited
     0x1bdbb21c, // b:sender is
     0x1be85942, // w:ips
     0x1c0368ec, // w:temporarily
@@ -507,6 +507,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1dd9544f, // b:is currently
     0x1dece201, // b:nsu email
     0x1df302c0, // b:id bounce
+    0x1df393da, // b:disk space
     0x1df7dfb8, // b:recipient bounce
     0x1dff25a1, // b:maximum line
     0x1dff61fd, // w:mailing
@@ -514,6 +515,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e1bd9e1, // e:5.2.2
     0x1e387596, // b:com mismatches
     0x1e3a4baa, // b:receive email
+    0x1e40af29, // w:plc
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
@@ -550,15 +552,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2042349c, // b:address on
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
+    0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
     0x207f3635, // b:help mail
     0x20a64982, // b:has dmarc
     0x20a729ef, // b:error authentication
     0x20a9da01, // b:sequence of
+    0x20aa91e9, // b:dns record
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
-    0x20bb1fda, // b:rejected multi
     0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
     0x20d5fc8a, // b:executable attachment
@@ -571,16 +574,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x212f73fa, // b:bl spamcop
     0x213765cc, // w:mailbox
     0x213d4fe4, // b:frozen see
-    0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
     0x2167674e, // b:been reported
+    0x21778062, // b:don accept
     0x2181058c, // b:gmx net
     0x21859fdc, // b:is in
     0x21902316, // w:limited
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
-    0x21a3cac6, // b:remote server
     0x21bd8008, // b:please verify
     0x21df3301, // b:procedure the
     0x21e9d00f, // w:exist
@@ -618,11 +620,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x241c10ea, // b:accept message
     0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
-    0x245f74d3, // b:send via
     0x2476e3b5, // b:full try
     0x24817fcd, // b:removal from
     0x2492647e, // w:fixed
     0x249f3a4a, // w:comcast
+    0x24b3e0a4, // w:sistema
     0x24b497ca, // b:if this
     0x24c1878b, // b:help forward
     0x24da9d9b, // w:mail
@@ -656,6 +658,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
     0x26e3fee1, // w:determine
+    0x26fa1c41, // b:cgi user
     0x26fa2c65, // b:you do
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
@@ -681,6 +684,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28b0e1cf, // b:penalty seconds
     0x28b101b5, // w:store
     0x28bc8cd2, // b:being rejected
+    0x28c8efb0, // b:we don
     0x28d2163d, // b:visit https
     0x28d76c7d, // b:message contains
     0x28d77d80, // b:address sender
@@ -693,7 +697,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x293f5cbd, // b:because its
     0x294296b9, // b:provide the
     0x2948992f, // b:from parameters
-    0x2968350e, // b:resources temporarily
     0x2968f752, // b:protect our
     0x2975537e, // b:being sent
     0x29770cf7, // b:by the
@@ -738,7 +741,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2baafd35, // b:clarify bl
     0x2baee05c, // w:bye
     0x2bb6d3ea, // b:overquotatemp gsmtp
+    0x2bb8fde4, // w:matched
     0x2bba6071, // b:backend failure
+    0x2bc41a55, // w:secure
     0x2bcd6870, // b:yahooinc com
     0x2bed4522, // b:process connection
     0x2bf31e3e, // e:x.4.0
@@ -762,6 +767,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2cc2ae80, // w:hops
     0x2cc99087, // b:list xbl
     0x2cd5ae3e, // b:mail yahoo
+    0x2cdc018d, // w:box
     0x2ce322d9, // w:login
     0x2ce6463e, // b:information or
     0x2ceebe89, // b:corresponding forward
@@ -775,7 +781,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d519abc, // e:x.2.0
     0x2d59069c, // b:reply to
     0x2d5e09f2, // b:to validate
-    0x2d5fc598, // b:seconds retries
     0x2d65a772, // b:sorry we
     0x2d65b4d8, // w:requires
     0x2d6d7b08, // b:to review
@@ -797,7 +802,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e54a690, // b:mailbox full
     0x2eae948d, // w:terminated
     0x2eb9213c, // b:mailbox busy
-    0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
@@ -818,7 +822,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
-    0x2fbfed40, // b:sending server
     0x2fcf85f1, // b:boite du
     0x2fdebdb1, // b:or virus
     0x2ff4b3af, // b:mail not
@@ -840,7 +843,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30e6eb69, // b:command timeout
     0x30f3261d, // e:x.4.5
     0x3103b88f, // b:mail bin
-    0x3105797b, // b:rfc https
+    0x3126224c, // b:invalid addresses
     0x313ea208, // e:5.3.4
     0x3162e3a3, // b:rejected undeliverable
     0x316a8175, // b:send messages
@@ -872,7 +875,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33680824, // b:policy all
     0x33792f8c, // b:violation reason
     0x3399e79b, // b:must issue
-    0x339fca13, // b:send helo
+    0x33ba5f12, // b:again soon
     0x33ccbe9a, // w:acme
     0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
@@ -885,7 +888,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
-    0x3468ed20, // b:sender already
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
     0x3493b4e2, // b:since part
@@ -901,6 +903,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
     0x35af2664, // b:per connection
+    0x35b49238, // w:field
     0x35d1eb8f, // b:not match
     0x35d943f7, // b:command was
     0x35f38ba7, // b:policy check
@@ -931,6 +934,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3779562e, // b:daily smtp
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
+    0x37a6c608, // b:have hostname
     0x37d71cf3, // b:connections slow
     0x37db42a5, // b:domains in
     0x37dd1861, // w:exceeded
@@ -965,12 +969,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
     0x3a59ea0b, // w:queue
+    0x3a5bea11, // w:yourself
     0x3a66f43e, // b:recipnotfound not
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
     0x3a93fb69, // b:fill that
     0x3a9eeab0, // e:5.7.606
-    0x3aab6771, // b:rejected incoming
     0x3ab91581, // w:matches
     0x3abda068, // b:invalid address
     0x3adb73d9, // b:reset request
@@ -1007,13 +1011,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3cfe2b7b, // b:problem occurred
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
-    0x3d26be2b, // b:reputation ask
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
     0x3d4dee47, // b:data error
     0x3d7e7d52, // b:to security
     0x3d904255, // w:different
-    0x3d9c4844, // b:response codes
     0x3d9eba29, // b:infra apache
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
@@ -1058,6 +1060,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40b718c8, // b:facebook com
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
+    0x40e0555b, // w:certificate
     0x40e34b0b, // b:not fill
     0x40edb51d, // b:too quickly
     0x40f77104, // b:blocked for
@@ -1081,12 +1084,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x42be9d3d, // b:not meet
     0x42c1a3ad, // b:apache org
     0x42c42a27, // w:provided
-    0x42d98230, // b:refused you
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
+    0x42fa215b, // b:infected with
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
     0x4330b5a7, // w:normal
+    0x43340095, // b:from email
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
     0x436985fa, // w:senders
@@ -1129,6 +1133,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
     0x463fbcbd, // b:spam or
+    0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
     0x46681124, // b:org not
@@ -1150,7 +1155,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x47cf21e6, // b:conversation with
     0x47e96454, // b:low reputation
     0x480101f0, // b:mail right
-    0x48085fb0, // b:registered within
     0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
@@ -1170,15 +1174,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48f31efa, // b:domain spf
     0x48f423c2, // b:refer to
     0x492f99ed, // b:in progress
-    0x49387796, // b:send er
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49cda230, // b:again for
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
+    0x4a246661, // w:token
     0x4a329473, // b:destination address
-    0x4a388c35, // b:scan failed
     0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
@@ -1215,6 +1218,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d25ca91, // b:example zoho
     0x4d2acb51, // w:html
     0x4d2f5070, // b:org user
+    0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
     0x4d6d1517, // b:mailbox access
@@ -1232,7 +1236,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4e1d4712, // b:dmarc check
     0x4e24d95c, // b:deferred retrying
     0x4e27e909, // b:addresses are
-    0x4e349a30, // b:report time
     0x4e4894f5, // b:email protected
     0x4e5ca827, // b:or the
     0x4e5fdb98, // b:emetteur invalide
@@ -1273,10 +1276,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x511eec09, // b:envelope blocked
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
+    0x512ff12e, // b:badrcptto list
     0x5159e7f7, // b:has detected
+    0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
-    0x5189bba1, // b:refused due
     0x518bafa0, // b:exploits block
     0x51a7bc04, // b:delivered to
     0x51ab3ffb, // b:connexions veuillez
@@ -1288,7 +1292,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x521104db, // b:many connections
     0x52198ec9, // b:accounts answer
     0x52202a11, // b:invalid command
-    0x522b75a4, // b:send message
     0x522c9e96, // b:too busy
     0x5235439e, // w:unauthenticated
     0x525b9fdc, // b:unauthenticated mail
@@ -1297,12 +1300,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52958f2a, // b:virus eicar
     0x52ad6652, // b:recipient rejected
     0x52e331e9, // b:not exist
-    0x52ed686e, // b:refused user
     0x530394c6, // b:maintenance please
-    0x53062345, // b:retrying will
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
-    0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
     0x5379e892, // w:rset
@@ -1317,7 +1317,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54783a7a, // w:space
     0x547d2641, // b:by header
     0x54a65873, // b:dc net
-    0x54c9526d, // b:relay mail
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
     0x55109d94, // b:mail appears
@@ -1328,6 +1327,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x554b5dae, // b:net addressee
     0x557abc5f, // w:online
     0x55825dc0, // b:recipient address
+    0x55c51c74, // w:own
     0x55c6475e, // b:spam please
     0x55cbddd0, // b:support apple
     0x55d6cb8c, // b:help subtype
@@ -1375,13 +1375,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x589cba56, // b:from spam
     0x58ace982, // b:say helo
     0x58af0d49, // b:valid email
-    0x58c66b60, // b:retry in
     0x58d90aaa, // b:vagrant vagrantup
     0x58d93939, // w:database
     0x58e0a639, // w:authenticate
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x594b1956, // b:org service
+    0x594e16e6, // b:is spam
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
@@ -1410,7 +1410,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b2ab42f, // w:nekochan
     0x5b2c3942, // b:gmail does
     0x5b4167c1, // w:hourly
-    0x5b5e540a, // b:reject this
+    0x5b65ef05, // w:antispam
     0x5b785738, // b:no reverse
     0x5b7b7622, // b:security reasons
     0x5b8e06fc, // b:setting up
@@ -1422,7 +1422,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5c44437d, // b:orange fr
     0x5c497362, // b:for further
     0x5c72cf43, // b:jp mailbox
-    0x5c8790ee, // b:sending to
     0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
     0x5cb56240, // b:invalide invalid
@@ -1434,13 +1433,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d2a10c0, // w:session
     0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
-    0x5d94b611, // b:schweikert ch
     0x5d9eb71a, // w:detected
     0x5db9208a, // b:please provide
     0x5dd540eb, // b:failure example
     0x5dd9d556, // b:not verified
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
+    0x5e148122, // b:an open
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
     0x5e3f405a, // b:identify the
@@ -1465,7 +1464,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f6aac5a, // b:recipients per
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
-    0x5fb040d4, // b:sender blocked
     0x5fc673c9, // b:owner dmarc
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
@@ -1498,8 +1496,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
-    0x61d96a09, // b:rejected this
-    0x61da4aa9, // b:retrying too
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
     0x6215d579, // b:daily message
@@ -1517,14 +1513,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
     0x62da10b2, // b:is required
-    0x62e344aa, // b:refused mail
     0x62ee1834, // w:http
     0x631d211a, // b:was found
     0x633cbfb1, // w:code
     0x633f8984, // b:cloudmark sender
-    0x634068c6, // b:ref http
     0x63477fd3, // b:that recipient
-    0x63514e70, // b:rejected inactive
     0x6362b85f, // c:517
     0x636416dc, // w:entries
     0x6365556e, // b:recipients for
@@ -1567,15 +1560,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6553d646, // b:with the
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
+    0x65b8a948, // b:sistema antispam
     0x65c4e34d, // b:https support
     0x65d28ebd, // w:msg
     0x65d6c0ac, // b:failed with
     0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
+    0x65e7e9d0, // b:bounces are
     0x65f58f6b, // w:malware
     0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
-    0x6611695b, // b:reject ip
     0x661c582a, // b:http service
     0x662ab63b, // b:domain example
     0x662b426d, // b:mail before
@@ -1614,6 +1608,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x688586c8, // b:smtp cuda
     0x6891bb8f, // b:full chkuser
     0x68a14bd3, // w:path
+    0x68b44231, // w:maximium
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
     0x692fca5a, // b:error invalid
@@ -1640,6 +1635,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
     0x6a84ce82, // b:reported as
+    0x6a8e4b13, // b:is overquota
     0x6a91936b, // b:fails to
     0x6a9c44ce, // b:command requires
     0x6ae3ed06, // b:mail nullmx
@@ -1652,7 +1648,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6b5c9f73, // b:much mail
     0x6ba7fdd0, // b:recipient via
     0x6bb5a38a, // b:mail has
-    0x6bc9cf71, // b:sender does
     0x6bccabf5, // b:smtp requested
     0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
@@ -1668,11 +1663,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c9b5b3b, // b:can accept
     0x6ca26b35, // b:dns match
     0x6cd4ae42, // b:in past
-    0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
     0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d12968b, // b:com dnsbl
+    0x6d14a98e, // w:overquota
     0x6d1aac90, // b:mismatches client
     0x6d1e3680, // b:domain neko
     0x6d321ffd, // b:had no
@@ -1681,7 +1676,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6d623a70, // b:helo hostname
     0x6d649b89, // b:bytes exceeds
     0x6d660152, // w:administrative
-    0x6d6bb134, // b:said email
     0x6d984f8e, // b:server has
     0x6d9c7bd5, // b:it matches
     0x6da01746, // b:reachable please
@@ -1722,10 +1716,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f6f6af6, // w:over
     0x6f723161, // w:malformed
     0x6f8d5457, // b:address lookup
-    0x6fb23b8e, // b:relay xx
     0x6fb8a03d, // b:not authenticated
     0x6fceb34b, // b:relay not
     0x6fde4428, // b:domain in
+    0x6fe66e37, // b:ptr reverse
     0x6ff14645, // e:5.7.7
     0x70057838, // b:from different
     0x70111db8, // w:will
@@ -1745,8 +1739,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x712b5889, // b:because is
     0x712e20db, // b:accept messages
     0x7153e75b, // w:sbl
-    0x715cfca8, // b:server access
     0x715e513b, // c:535
+    0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
     0x71bdbf8c, // w:allowed
     0x71cddad8, // b:smtp relaying
@@ -1817,10 +1811,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75a5c660, // w:shtml
     0x75d10b5f, // b:in twenty
     0x75e5d543, // b:login or
-    0x75ea2cbb, // b:senders yahooinc
     0x75ec24d3, // b:explanation visit
     0x75fd07e5, // b:message and
-    0x7612b313, // b:say you
     0x762b90c9, // b:down please
     0x76310481, // b:file is
     0x7634d4d8, // b:for xx
@@ -1835,10 +1827,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x76c17c59, // b:if the
     0x76daad38, // b:header from
     0x76e947cf, // b:rejected email
+    0x77019807, // b:polite people
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
+    0x774f7887, // b:in whitelist
     0x77609944, // c:523
     0x77654df9, // b:of spam
+    0x7765dfc2, // b:rejected rejeitado
     0x7778c9b2, // w:refer
     0x77a48e1f, // b:smtp protocol
     0x77af5743, // e:x.5
@@ -1851,13 +1846,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77f11a62, // w:appears
     0x77f7f2f0, // b:is trying
     0x781bdf84, // b:best protect
+    0x782c703c, // b:sorry can
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
-    0x7890793a, // b:regularize your
     0x789f9971, // b:responded with
     0x78af58d6, // e:x.6
     0x78b11abf, // w:your
@@ -1875,7 +1870,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7980aaa7, // w:virtual
     0x79833e64, // b:policies chkuser
     0x7993ac18, // b:recipient has
-    0x799f6f2b, // b:relay at
     0x79a26b4e, // b:be immediately
     0x79af5a69, // e:x.7
     0x79b0782b, // b:com size
@@ -1889,6 +1883,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7aaf5bfc, // e:x.0
     0x7ac246fb, // b:to queue
     0x7b0e6b4f, // w:violation
+    0x7b183e09, // b:space please
     0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
     0x7b31de62, // b:smtp spam
@@ -1908,7 +1903,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
     0x7c2dd585, // b:concurrent connections
-    0x7c3b9f99, // b:sending quota
     0x7c3c700a, // b:the directions
     0x7c48bfd7, // b:feel we
     0x7c4f00e8, // w:infected
@@ -1935,6 +1929,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
     0x7d369b37, // b:during mail
+    0x7d545040, // w:single
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
     0x7daf60b5, // e:x.3
@@ -1979,6 +1974,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
     0x80321d49, // w:succeeded
+    0x803a003f, // w:another
     0x8041b523, // b:be unsolicited
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
@@ -1991,7 +1987,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80ccb5d3, // w:closing
     0x80f8455a, // b:comcast net
     0x80fae0e3, // b:time if
-    0x80fb0a29, // b:record setup
+    0x810525cb, // b:sorry sender
     0x8113d904, // b:found by
     0x813a8011, // b:daily limit
     0x813c94cf, // b:invalid spf
@@ -2021,8 +2017,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x829cdde5, // b:this hour
     0x829f0553, // b:mta helo
     0x82a3b358, // w:past
+    0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
+    0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x82e2553e, // b:closed you
     0x82f18f59, // b:limited blocked
@@ -2056,7 +2054,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84806633, // b:policy helo
     0x848ac5f0, // b:org relaying
     0x848c4225, // b:provider to
-    0x84a9be57, // b:ru recipient
     0x84b5324c, // b:ip address
     0x84c27611, // b:qualified address
     0x84d7d235, // b:seems to
@@ -2066,16 +2063,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8532b269, // b:by dmarc
     0x85440351, // b:the administrator
     0x85463eed, // b:org please
-    0x8549a9e4, // b:rejected the
     0x854ce3cc, // b:to accept
     0x8550caf1, // b:com en
     0x8566b536, // w:since
     0x8588b731, // w:resources
     0x85972611, // b:message was
     0x859afb6c, // b:sender bounce
+    0x85bde5fe, // b:fixed maximium
     0x85e185ec, // w:type
     0x85e843af, // b:content judged
     0x85e8807b, // b:charter net
+    0x85f10466, // b:now try
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
     0x861431c5, // w:were
@@ -2097,6 +2095,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87b90ce1, // b:mx https
     0x87c9b61c, // b:virus detected
     0x87d21018, // b:missing header
+    0x87dd572a, // b:envelope recipient
     0x87e0237b, // b:owned by
     0x87e9fc1e, // b:domains whose
     0x881eb5af, // b:feel this
@@ -2127,7 +2126,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
-    0x896b12d0, // b:rejected during
     0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
@@ -2160,7 +2158,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b7355d4, // b:emails set
     0x8b739ce9, // w:exceeds
     0x8b88d31f, // w:following
-    0x8b8d68fb, // b:required use
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
@@ -2222,6 +2219,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8f78c815, // b:request for
+    0x8f946373, // b:different domains
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
     0x9002b60a, // w:locked
@@ -2262,7 +2260,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x919f7518, // b:be closed
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
-    0x91a7e274, // b:sent per
     0x91c77a93, // b:disableduser gsmtp
     0x91d77b1e, // b:for security
     0x91e0bfd0, // e:5.5.2
@@ -2300,6 +2297,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93bf3ec7, // b:com inactive
     0x93c59aab, // b:now please
     0x93cfdc65, // b:from has
+    0x93d28bd5, // w:rejeitado
     0x93db54a3, // b:verification and
     0x93dc6888, // w:accounts
     0x93e0c2f6, // e:5.5.0
@@ -2335,7 +2333,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
     0x95e789c9, // w:unimplemented
-    0x9603371e, // b:rejecting banned
     0x96077589, // b:protection outlook
     0x960eb5f7, // b:failed invalid
     0x962564e7, // b:address has
@@ -2350,11 +2347,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x96b2cac5, // w:re
     0x96c944b4, // b:message moderation
     0x96fd522f, // w:disableduser
-    0x972dfa80, // b:restricted characters
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x97646eff, // b:com mx
     0x977cd17d, // w:listed
+    0x97995f68, // b:of smtp
     0x97a569b7, // b:sorbs net
     0x97a71321, // w:does
     0x97b48aab, // w:docs
@@ -2362,6 +2359,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97e0c942, // e:5.5.4
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
+    0x9809bea2, // b:my badrcptto
     0x980daa09, // b:com cannot
     0x98204b4d, // b:forward the
     0x982277fb, // b:com resources
@@ -2395,7 +2393,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a1bd8bb, // b:recipients reached
     0x9a1ebffd, // e:5.4.0
     0x9a213924, // b:for spamming
-    0x9a2cfcb5, // b:response user
     0x9a3392d6, // b:postmaster verizonmedia
     0x9a52ce83, // b:command must
     0x9a55637e, // b:rule imposed
@@ -2512,13 +2509,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
-    0xa1a60ea9, // b:section at
     0xa1a87929, // w:extension
     0xa1a9dbf8, // b:identities failed
     0xa1bc13f3, // b:or an
     0xa1bd006a, // b:error transferring
     0xa1e8b921, // b:https forwardemail
     0xa1fc0a09, // b:missing valid
+    0xa21f1154, // b:connections please
     0xa234ac8d, // b:listed by
     0xa2362f93, // b:mail relay
     0xa24836cf, // b:pass for
@@ -2535,13 +2532,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa2aa8ee4, // w:we
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
-    0xa307bd1d, // b:requested authentication
     0xa30e887d, // w:system
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
     0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
+    0xa35f776a, // b:you want
     0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
     0xa3ac62d3, // b:permission to
@@ -2566,7 +2563,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa551b4c6, // w:policies
     0xa558a28e, // b:mechanism is
     0xa559f7ad, // b:com in
-    0xa560739e, // b:rejects mail
     0xa560adbb, // b:all recipient
     0xa560ef92, // b:detected in
     0xa5916925, // b:spamcop net
@@ -2603,10 +2599,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7009d97, // b:our customer
     0xa70c5335, // b:forged ask
     0xa71abbe3, // b:more than
-    0xa71cffa7, // b:route to
     0xa7201af5, // b:message not
     0xa7452951, // w:berkeley
     0xa74903ed, // w:internal
+    0xa74abeee, // b:please turn
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
     0xa78148bc, // w:fr
@@ -2619,7 +2615,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7dcd093, // b:ip for
     0xa80227e5, // w:rdns
     0xa81d3eee, // b:account unavailable
-    0xa826ceb7, // b:sending limits
     0xa8321366, // b:looks like
     0xa841f90f, // b:mail ru
     0xa84af932, // b:limited for
@@ -2675,6 +2670,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
     0xab0838a8, // w:load
+    0xab0f2cdd, // w:discourse
     0xab0fd783, // b:doesn receive
     0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
@@ -2688,11 +2684,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab715768, // w:amount
     0xab772ec9, // b:available to
     0xab929829, // w:mx
+    0xab92e259, // b:deliver message
     0xab9b9285, // w:ip
     0xaba5a4f2, // b:www clamav
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
-    0xabb723c1, // b:removed from
     0xabc51b16, // e:5.7.24
     0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
@@ -2722,7 +2718,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad5ed47a, // b:host not
     0xad6f9de0, // b:the amount
     0xad87a5d3, // b:addr or
-    0xad8913d7, // b:sender invalid
     0xadb9e2b5, // b:from temporarily
     0xadbd8b5b, // b:error unknown
     0xadc1f984, // w:xx
@@ -2745,6 +2740,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae8d8a89, // b:concurrent sessions
     0xae99a039, // b:domain address
     0xaea0ccc8, // b:is filtered
+    0xaea78bab, // w:points
     0xaea8d645, // b:gmail has
     0xaeacca3c, // b:domain not
     0xaeace05f, // w:py
@@ -2770,6 +2766,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
     0xafd88531, // b:has gmail
+    0xafd898c0, // b:discourse example
     0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
@@ -2782,7 +2779,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb04a96c8, // b:destinataire est
     0xb05434f0, // b:detected by
     0xb06175ef, // b:sorry that
-    0xb06fecfc, // b:rejected sender
+    0xb06a77fe, // b:cgi cmd
     0xb0732b3b, // b:of the
     0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
@@ -2795,7 +2792,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0ceeec7, // b:retry later
     0xb0e87ef2, // w:error
     0xb0ea9c85, // b:in an
-    0xb0f16953, // b:sent has
     0xb0f9311d, // b:en feedback
     0xb1100b0b, // b:is blacklisted
     0xb1130532, // b:before data
@@ -2813,6 +2809,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1c7ccd3, // b:mail exchanger
     0xb1e0c6a7, // b:com prod
     0xb1f92143, // w:greeting
+    0xb1f99e36, // b:after the
     0xb200b37d, // w:view
     0xb2030997, // b:or unexpected
     0xb209c004, // b:dns type
@@ -2821,6 +2818,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
     0xb2637ce2, // b:delivery to
+    0xb26494ba, // b:need to
     0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
@@ -2884,7 +2882,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
     0xb67810bb, // w:maintenance
-    0xb67eaffb, // b:sending ips
     0xb6822b77, // b:mime type
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
@@ -2900,6 +2897,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb755f2ae, // w:any
     0xb75816da, // b:many recipients
     0xb776eb39, // b:connection refused
+    0xb77ce98d, // b:not local
     0xb7881db1, // w:at
     0xb78cfaff, // b:tls required
     0xb79ba569, // w:id
@@ -2984,8 +2982,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcca3031, // w:weren
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
+    0xbcd3ded0, // b:no ptr
     0xbce97d8d, // b:both steps
     0xbcfca238, // b:hello you
+    0xbcfe2ade, // b:accept it
     0xbd20a3f7, // b:to user
     0xbd4746bf, // w:peak
     0xbd54ba10, // w:note
@@ -3001,7 +3001,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbdb063d5, // b:or password
     0xbdb7b26d, // b:exceeds the
     0xbdc6fffa, // b:as being
-    0xbdca301c, // b:regulariser votre
     0xbdcdd3e6, // e:x.1.1
     0xbde7ff9b, // w:protect
     0xbe07c187, // b:only send
@@ -3035,7 +3034,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf63c0f5, // b:in dns
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
-    0xbf87cfde, // b:rpt vfy
     0xbf89f615, // b:command unrecognized
     0xbfb3bd22, // b:learn more
     0xbfcdd70c, // e:x.1.7
@@ -3048,6 +3046,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc03c6ebc, // b:exist yahoo
     0xc0519600, // b:transaction failed
     0xc057a98b, // b:in zen
+    0xc05f903c, // b:failure while
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
     0xc09069cf, // b:command command
@@ -3060,6 +3059,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0f1bdec, // b:cat prod
     0xc0f879f1, // b:invalid hostname
     0xc0f989ef, // w:emetteur
+    0xc0fad814, // b:quota violation
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
     0xc149af02, // b:can choose
@@ -3078,7 +3078,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc1fb9092, // b:from to
     0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
-    0xc227ac87, // b:send email
     0xc23484f8, // b:not point
     0xc2407038, // w:according
     0xc24360f4, // b:email provider
@@ -3104,7 +3103,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc39c8253, // b:fail is
     0xc39e3435, // b:executable attachement
     0xc3a550da, // b:not recognized
-    0xc3a941cd, // b:rfc syntax
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
     0xc3da77b9, // b:message end
@@ -3128,8 +3126,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc52c6937, // b:been temporarily
     0xc5406a55, // b:to https
     0xc54c073a, // b:detected an
-    0xc5500667, // b:relaying to
-    0xc55690b6, // b:sent rcpt
     0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
     0xc5cd1ade, // b:id security
@@ -3148,6 +3144,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc62d67ad, // w:ldap
     0xc63331f8, // w:fail
     0xc63f45b2, // w:details
+    0xc640412a, // b:reply discourse
     0xc644c12a, // w:aup
     0xc644ea83, // b:shironeko example
     0xc6565a3b, // b:address found
@@ -3172,7 +3169,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
     0xc7aeb66b, // b:please click
-    0xc7b80180, // b:rejected recipient
     0xc7bf84ca, // b:for too
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
@@ -3191,7 +3187,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc91843d6, // b:in from
     0xc9243799, // b:ch recipient
     0xc9367f3a, // b:spf records
-    0xc94b322b, // b:relevant answers
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
     0xc95fc87f, // b:to see
@@ -3202,6 +3197,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9c33331, // w:simultaneous
+    0xc9e819b2, // b:unavailable or
     0xc9e9a6a2, // b:logged in
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
@@ -3228,9 +3224,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb2a11b5, // b:from remote
     0xcb2f9576, // b:org for
     0xcb32a47f, // w:timeout
+    0xcb5001fc, // w:api
     0xcb5b4c1b, // b:deliver exception
-    0xcb64bc49, // b:rejection on
-    0xcb655b4f, // b:rejected rate
     0xcb6c8e2f, // b:direct the
     0xcb78d817, // w:non
     0xcbc64857, // b:alias table
@@ -3250,7 +3245,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xccad7f18, // b:inactive email
     0xccae0113, // b:failed message
     0xccb3557b, // b:the owner
-    0xccdc4bc5, // b:relay for
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
     0xccf7e778, // b:recipients in
@@ -3261,6 +3255,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd6462c9, // b:must register
     0xcd7091f8, // b:account this
     0xcd7f41d7, // b:of message
+    0xcd80a038, // b:few minutes
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
     0xcdbfdcef, // b:occured during
@@ -3273,7 +3268,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdf7c2e3, // w:such
     0xce0002d3, // b:domain this
     0xce09846b, // b:not be
+    0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
+    0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
     0xce4d90c7, // b:forbidden by
     0xce52567c, // b:ip http
@@ -3328,6 +3325,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
     0xd24cdcc2, // w:fast
+    0xd25a1398, // b:net mailbox
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3363,7 +3361,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd3be0783, // b:is looping
     0xd3d3907f, // b:mailbox has
     0xd3efac34, // b:check ip
-    0xd4142e26, // b:rejected virus
+    0xd3efc879, // b:don like
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
     0xd4536567, // b:blocked my
@@ -3396,7 +3394,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5c96304, // b:sender office
     0xd5db5c50, // b:per session
     0xd5eee41b, // b:from is
-    0xd5f25e24, // b:rejected problem
+    0xd623eccd, // w:computer
     0xd6291068, // b:relay access
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
@@ -3407,7 +3405,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd671cca2, // b:from being
     0xd67fa3a3, // b:domain smtp
     0xd68216a7, // b:moderation instead
-    0xd6bea94f, // b:ru mail
     0xd6c1e214, // w:office
     0xd6e06c4b, // b:your administrator
     0xd6e2c534, // w:connection
@@ -3440,6 +3437,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd84552f5, // b:if you
     0xd857c061, // b:mail client
     0xd86cb141, // b:checks failed
+    0xd874c8ae, // b:your envelope
     0xd883ab2f, // b:addressee unknown
     0xd895884b, // b:error maximum
     0xd8ac4310, // b:pipe command
@@ -3453,6 +3451,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8f2e258, // b:ont ete
     0xd936c21b, // b:answers dns
     0xd93e2d52, // w:reduce
+    0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
     0xd94bc247, // b:example ac
     0xd95fd10d, // b:by that
@@ -3513,7 +3512,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdcf7aca1, // b:missing ptr
     0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
-    0xdd52f5d0, // b:reverse path
+    0xdd350ec5, // b:computer does
     0xdd546de3, // c:571
     0xdd7812e0, // b:considered spam
     0xdd7ad989, // w:utf
@@ -3556,12 +3555,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdf59b093, // b:this list
     0xdf5f8532, // b:an address
     0xdf6d8730, // b:error nested
-    0xdf71e278, // b:rejected on
     0xdf85ad55, // b:sender and
     0xdfab3d5c, // b:idle timeout
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
-    0xdffea527, // b:send rate
     0xe0683c62, // b:com responded
     0xe09398af, // b:for attempting
     0xe096c473, // b:invalid local
@@ -3577,7 +3574,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
     0xe148ec82, // b:blocked in
-    0xe15f8f4b, // b:reputation sender
     0xe174ad3f, // b:mailbox quota
     0xe17e3dec, // b:mail example
     0xe19b51ea, // w:considered
@@ -3606,12 +3602,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2eee964, // b:message blocked
     0xe2fbfbc2, // w:authorised
     0xe304f8a1, // w:destinataire
-    0xe3126111, // b:rfc violation
     0xe313ab9a, // b:domain that
     0xe316480b, // w:docomo
     0xe3235602, // w:want
+    0xe3313ab1, // b:authentication attempts
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
+    0xe33d288b, // b:pelo sistema
     0xe35fac94, // b:answer to
     0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
@@ -3648,7 +3645,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
     0xe5388c3a, // b:using zen
-    0xe54555a7, // b:score too
     0xe5513a64, // b:content rejected
     0xe558f7a9, // c:555
     0xe565c39c, // c:501
@@ -3677,27 +3673,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe719b981, // b:com the
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
+    0xe764a863, // w:external
     0xe765c6c2, // c:503
     0xe768dcb0, // s:data
     0xe76e0ff6, // b:dns ptr
-    0xe7766c3e, // b:rejected if
     0xe780271c, // e:x.7.1
     0xe7844ebc, // b:the address
     0xe79c2d61, // b:ip or
-    0xe7a1a951, // b:refusing mail
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
+    0xe7d88af1, // b:believe this
     0xe7fa7218, // w:mismatch
     0xe80b53ad, // w:effect
     0xe832865d, // b:not complete
     0xe858fc62, // c:550
-    0xe861fc63, // b:sc unfortunately
     0xe865c855, // c:502
     0xe88028af, // e:x.7.0
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8bb384e, // b:not registered
+    0xe8c6aae1, // w:inbound
     0xe91c37de, // b:kb max
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
@@ -3718,14 +3714,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeaa41e5e, // b:valid sender
     0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
+    0xeadfaaf5, // b:problem try
+    0xeae16371, // w:below
     0xeae21d22, // b:rejected cannot
     0xeae237ba, // b:please resend
     0xeae2f64e, // b:is inactive
     0xeaf2bb66, // b:for example
     0xeaf8958f, // b:in forward
+    0xeb1df4e1, // w:badrcptto
     0xeb1eb4a7, // b:email sent
     0xeb21b146, // b:invitons cliquer
-    0xeb2471f6, // b:requires that
     0xeb3a2291, // b:four hour
     0xeb410810, // b:temporary authentication
     0xeb598bea, // b:mailfrom domain
@@ -3752,14 +3750,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecfba0ae, // b:mail appeared
     0xed176a2b, // w:account
     0xed1a9e44, // b:name example
+    0xed30384f, // b:maximium message
     0xed43a7f9, // w:process
-    0xed4aae4b, // b:rejected dangerous
     0xed4f7914, // w:registered
     0xed515f6a, // w:results
     0xed51f440, // b:refused the
     0xed536281, // w:permanently
     0xed542527, // b:that prevents
     0xed57d998, // b:inbound rate
+    0xed68602e, // b:ssl certificate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed98db56, // b:accepting mail
@@ -3787,6 +3786,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeec11e3c, // b:check failed
     0xeecf7bfc, // b:for one
     0xeee7ff9e, // b:originating from
+    0xeeed02df, // b:authentication requires
     0xeeed3f18, // b:recipient mailbox
     0xef092cda, // b:available due
     0xef0af504, // b:to http
@@ -3803,6 +3803,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xefb0f55d, // b:or more
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
+    0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
     0xf004c7aa, // b:azumakuniyuki ntt
     0xf017dcf0, // b:permanent exception
@@ -3831,12 +3832,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf14fdf3d, // b:maximum allowed
     0xf16e60bd, // w:rfc
     0xf1863764, // b:checks with
-    0xf188b7df, // b:requirement for
     0xf19ed532, // b:com type
     0xf1ae2159, // b:doesn exist
     0xf1cc55f9, // w:disk
     0xf1f79188, // b:policy rejection
     0xf2068095, // b:designated mailserver
+    0xf220b54d, // b:people say
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
@@ -3851,7 +3852,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2d18ea6, // b:unverified address
     0xf2da0e6d, // b:exceeds google
     0xf2eb85be, // b:again in
-    0xf2fc2554, // b:reset nowl
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
     0xf3201818, // w:envelope
@@ -3888,6 +3888,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf4f2056c, // b:prodigy net
     0xf4fbe0d0, // b:recipient allowed
     0xf5122804, // b:malware eicar
+    0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
@@ -3916,7 +3917,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6bc16c7, // b:ehlo domain
-    0xf6ca6723, // b:register your
     0xf6cda02f, // b:comcast xx
     0xf6d14d22, // b:your email
     0xf6f6c98f, // w:storedrv
@@ -3926,6 +3926,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf70b055d, // b:mta poor
     0xf70f7608, // b:directly to
     0xf72bc88d, // b:probability of
+    0xf7385e94, // b:command line
     0xf73ea0c8, // b:mail krs
     0xf757a6fc, // b:can also
     0xf78a1104, // b:evaluation sender
@@ -3944,7 +3945,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf899a954, // b:rejected account
     0xf8c6f482, // c:455
     0xf8d142b7, // b:or discontinued
-    0xf8e8f821, // b:sending email
     0xf9069695, // b:your intended
     0xf919d14c, // b:eop prod
     0xf9275fee, // b:com email
@@ -3982,7 +3982,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfaecff71, // w:content
     0xfaf61fd3, // w:large
     0xfb1308c2, // b:max size
-    0xfb2fef4d, // b:relay recipient
     0xfb399b20, // b:or domain
     0xfb6c98c3, // b:error with
     0xfb7679a0, // b:header is
@@ -4000,6 +3999,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
+    0xfc102765, // w:polite
     0xfc533897, // w:worm
     0xfc8f9a6e, // b:because your
     0xfc96bd97, // w:mailfrom
@@ -4036,6 +4036,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe6b3800, // b:not have
     0xfe80eb42, // b:delivery failed
     0xfeb3bcd7, // b:or user
+    0xfece43fb, // w:turn
     0xfed850eb, // b:fwlink linkid
     0xfee38524, // b:system is
     0xfef7c0a2, // w:pseudo
@@ -4047,7 +4048,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff3118c7, // b:to the
     0xff350244, // b:learn about
     0xff36d52e, // b:not done
-    0xff4b6aa6, // b:rfc from
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
     0xff8612ad, // b:aaaa lookup
@@ -4059,1081 +4059,1074 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 2, 5, 7, 9, 11, 12, 13, 15, 16, 19, 20, 27, 28, 30, 31,
-    31, 32, 34, 35, 37, 37, 38, 38, 42, 44, 47, 49, 49, 50, 51, 52,
-    59, 60, 60, 62, 63, 65, 65, 66, 68, 70, 71, 72, 72, 73, 74, 75,
-    76, 76, 77, 79, 88, 98, 110, 110, 111, 113, 117, 118, 120, 121, 121, 126,
-    126, 126, 126, 130, 132, 132, 133, 135, 136, 137, 138, 139, 140, 141, 142, 143,
-    144, 144, 144, 144, 144, 144, 145, 146, 147, 148, 150, 151, 151, 151, 153, 154,
-    154, 154, 154, 158, 158, 158, 159, 159, 165, 169, 179, 182, 182, 183, 189, 189,
-    189, 189, 190, 193, 208, 208, 209, 209, 210, 210, 211, 212, 212, 213, 213, 214,
-    214, 214, 214, 214, 215, 217, 218, 219, 220, 221, 222, 223, 224, 224, 227, 227,
-    228, 228, 229, 230, 230, 233, 233, 234, 235, 236, 241, 242, 242, 243, 244, 245,
-    246, 246, 251, 251, 252, 253, 254, 255, 255, 256, 256, 256, 257, 258, 258, 259,
-    263, 263, 270, 271, 272, 273, 274, 275, 275, 277, 277, 304, 306, 307, 307, 307,
-    309, 311, 312, 338, 339, 342, 343, 345, 347, 348, 351, 352, 352, 353, 354, 356,
-    358, 359, 361, 368, 369, 370, 371, 372, 373, 375, 376, 376, 377, 378, 379, 380,
-    384, 386, 388, 389, 397, 398, 403, 403, 405, 405, 406, 406, 406, 410, 411, 411,
-    411, 412, 412, 412, 412, 413, 414, 415, 415, 415, 415, 415, 416, 416, 417, 418,
-    444, 446, 447, 460, 483, 483, 484, 486, 486, 487, 488, 489, 490, 491, 491, 491,
-    493, 494, 495, 505, 508, 509, 520, 520, 520, 521, 522, 525, 526, 527, 528, 529,
-    529, 533, 533, 555, 556, 556, 560, 560, 561, 562, 562, 564, 565, 566, 567, 568,
-    569, 570, 572, 574, 574, 575, 576, 579, 581, 582, 583, 583, 584, 585, 593, 603,
-    603, 604, 605, 607, 609, 610, 611, 613, 616, 616, 620, 621, 626, 626, 626, 626,
-    626, 633, 635, 638, 638, 643, 644, 644, 645, 646, 647, 648, 650, 650, 653, 662,
-    662, 662, 665, 666, 670, 671, 673, 674, 677, 678, 681, 682, 688, 689, 691, 692,
-    693, 693, 695, 697, 698, 698, 700, 701, 701, 702, 708, 709, 709, 711, 711, 712,
-    713, 713, 713, 713, 713, 715, 717, 724, 730, 732, 733, 734, 734, 735, 736, 736,
-    737, 739, 740, 743, 745, 751, 751, 754, 754, 755, 759, 761, 773, 773, 776, 777,
-    777, 778, 780, 782, 783, 784, 787, 788, 792, 792, 806, 806, 809, 819, 821, 825,
-    825, 826, 826, 829, 831, 832, 832, 832, 832, 832, 833, 833, 833, 837, 838, 844,
-    844, 845, 846, 847, 848, 850, 851, 853, 854, 859, 860, 861, 861, 867, 869, 869,
-    869, 869, 870, 873, 874, 875, 878, 884, 884, 887, 892, 894, 894, 901, 902, 907,
-    907, 908, 910, 910, 910, 911, 912, 913, 913, 921, 921, 921, 922, 923, 923, 927,
-    930, 930, 930, 931, 932, 933, 933, 934, 936, 937, 939, 940, 941, 943, 944, 944,
-    944, 946, 947, 972, 973, 974, 975, 975, 975, 978, 981, 985, 988, 989, 990, 990,
-    990, 1000, 1000, 1002, 1003, 1003, 1003, 1003, 1004, 1006, 1008, 1009, 1010, 1012, 1015, 1017,
-    1018, 1020, 1020, 1021, 1022, 1022, 1022, 1024, 1028, 1030, 1032, 1033, 1034, 1035, 1038, 1040,
-    1042, 1044, 1044, 1044, 1045, 1046, 1046, 1047, 1050, 1050, 1050, 1069, 1070, 1071, 1071, 1071,
-    1071, 1071, 1073, 1074, 1075, 1080, 1081, 1083, 1084, 1085, 1086, 1091, 1092, 1093, 1095, 1096,
-    1096, 1096, 1096, 1096, 1098, 1100, 1102, 1104, 1106, 1106, 1107, 1111, 1112, 1113, 1113, 1116,
-    1117, 1118, 1118, 1119, 1120, 1121, 1124, 1125, 1125, 1126, 1126, 1126, 1128, 1128, 1129, 1130,
-    1131, 1132, 1132, 1135, 1137, 1137, 1138, 1140, 1141, 1141, 1142, 1142, 1143, 1143, 1143, 1144,
-    1144, 1144, 1145, 1145, 1152, 1152, 1155, 1156, 1158, 1158, 1161, 1161, 1164, 1169, 1170, 1171,
-    1171, 1172, 1172, 1173, 1175, 1176, 1176, 1177, 1178, 1179, 1183, 1185, 1189, 1189, 1190, 1190,
-    1190, 1191, 1192, 1193, 1193, 1195, 1195, 1196, 1196, 1196, 1198, 1198, 1199, 1200, 1201, 1204,
-    1205, 1208, 1209, 1211, 1211, 1213, 1213, 1214, 1217, 1223, 1224, 1224, 1226, 1227, 1228, 1230,
-    1230, 1233, 1233, 1233, 1235, 1235, 1235, 1235, 1239, 1243, 1243, 1245, 1246, 1247, 1255, 1258,
-    1259, 1260, 1262, 1267, 1268, 1268, 1273, 1274, 1274, 1276, 1276, 1279, 1279, 1280, 1281, 1283,
-    1283, 1284, 1284, 1293, 1295, 1296, 1298, 1299, 1300, 1300, 1305, 1313, 1314, 1316, 1329, 1329,
-    1337, 1338, 1340, 1341, 1343, 1347, 1347, 1347, 1348, 1350, 1351, 1351, 1353, 1355, 1356, 1357,
-    1358, 1358, 1358, 1359, 1361, 1362, 1363, 1365, 1366, 1368, 1370, 1372, 1373, 1373, 1375, 1376,
-    1378, 1378, 1378, 1380, 1380, 1380, 1384, 1385, 1386, 1409, 1410, 1410, 1411, 1413, 1418, 1420,
-    1421, 1423, 1424, 1427, 1428, 1439, 1440, 1447, 1447, 1449, 1450, 1450, 1452, 1455, 1456, 1456,
-    1459, 1461, 1461, 1462, 1462, 1463, 1468, 1469, 1470, 1473, 1473, 1477, 1478, 1479, 1481, 1482,
-    1483, 1484, 1484, 1506, 1507, 1507, 1508, 1510, 1510, 1512, 1513, 1514, 1514, 1534, 1535, 1537,
-    1537, 1538, 1539, 1539, 1542, 1543, 1544, 1544, 1546, 1547, 1550, 1551, 1552, 1553, 1554, 1555,
-    1556, 1558, 1558, 1560, 1560, 1565, 1565, 1566, 1567, 1570, 1571, 1572, 1574, 1575, 1575, 1602,
-    1603, 1603, 1603, 1603, 1604, 1606, 1607, 1612, 1614, 1614, 1614, 1614, 1617, 1618, 1618, 1619,
-    1619, 1621, 1623, 1624, 1624, 1624, 1624, 1625, 1631, 1633, 1634, 1635, 1636, 1637, 1641, 1641,
-    1641, 1641, 1641, 1641, 1642, 1643, 1644, 1645, 1645, 1646, 1646, 1648, 1649, 1652, 1653, 1655,
-    1656, 1657, 1680, 1680, 1682, 1682, 1689, 1692, 1693, 1693, 1694, 1695, 1696, 1697, 1701, 1702,
-    1703, 1705, 1706, 1710, 1712, 1713, 1713, 1715, 1722, 1722, 1723, 1724, 1725, 1733, 1735, 1735,
-    1736, 1737, 1744, 1746, 1746, 1748, 1748, 1750, 1751, 1755, 1756, 1756, 1757, 1780, 1785, 1785,
-    1786, 1787, 1787, 1793, 1793, 1794, 1820, 1823, 1823, 1823, 1823, 1824, 1825, 1826, 1826, 1827,
-    1827, 1827, 1828, 1828, 1832, 1832, 1832, 1833, 1834, 1834, 1837, 1838, 1838, 1839, 1840, 1840,
-    1841, 1842, 1843, 1845, 1846, 1847, 1849, 1850, 1858, 1859, 1859, 1860, 1861, 1861, 1866, 1867,
-    1869, 1870, 1870, 1871, 1872, 1873, 1874, 1876, 1878, 1906, 1907, 1910, 1911, 1911, 1912, 1913,
-    1916, 1919, 1920, 1921, 1922, 1923, 1924, 1941, 1943, 1943, 1946, 1947, 1948, 1949, 1950, 1951,
-    1952, 1953, 1953, 1956, 1957, 1958, 1959, 1959, 1959, 1960, 1960, 1961, 1961, 1962, 1964, 1964,
-    1965, 1965, 1966, 1967, 1968, 1969, 1970, 1971, 1971, 1972, 1973, 1974, 1974, 1975, 1976, 1978,
-    1980, 1980, 1982, 1982, 1984, 1985, 1986, 1988, 1989, 1989, 1991, 1992, 2005, 2008, 2017, 2018,
-    2024, 2025, 2026, 2027, 2029, 2029, 2030, 2034, 2034, 2034, 2036, 2038, 2039, 2039, 2039, 2041,
-    2042, 2045, 2059, 2060, 2060, 2061, 2062, 2062, 2063, 2065, 2065, 2067, 2070, 2071, 2072, 2074,
-    2085, 2086, 2086, 2088, 2089, 2093, 2094, 2098, 2099, 2099, 2100, 2100, 2103, 2107, 2121, 2122,
-    2122, 2124, 2124, 2125, 2125, 2126, 2127, 2131, 2131, 2137, 2141, 2142, 2143, 2143, 2143, 2145,
-    2145, 2145, 2145, 2147, 2148, 2150, 2150, 2151, 2152, 2154, 2154, 2155, 2156, 2157, 2158, 2159,
-    2161, 2161, 2161, 2167, 2168, 2170, 2170, 2177, 2199, 2200, 2202, 2202, 2206, 2207, 2227, 2227,
-    2230, 2231, 2231, 2232, 2235, 2237, 2238, 2238, 2238, 2239, 2243, 2244, 2244, 2244, 2245, 2246,
-    2248, 2250, 2251, 2252, 2259, 2260, 2261, 2261, 2262, 2263, 2264, 2274, 2275, 2275, 2276, 2278,
-    2279, 2281, 2281, 2283, 2286, 2288, 2290, 2291, 2292, 2293, 2304, 2305, 2307, 2308, 2310, 2310,
-    2311, 2313, 2313, 2314, 2316, 2316, 2317, 2317, 2318, 2319, 2323, 2324, 2326, 2327, 2327, 2327,
-    2328, 2328, 2329, 2330, 2331, 2332, 2333, 2333, 2334, 2352, 2352, 2354, 2356, 2357, 2358, 2362,
-    2364, 2368, 2368, 2368, 2369, 2369, 2370, 2376, 2377, 2377, 2378, 2378, 2378, 2378, 2379, 2380,
-    2380, 2381, 2382, 2382, 2388, 2389, 2390, 2391, 2394, 2399, 2400, 2401, 2403, 2407, 2408, 2409,
-    2435, 2436, 2438, 2438, 2438, 2439, 2439, 2440, 2440, 2440, 2440, 2442, 2448, 2449, 2449, 2450,
-    2450, 2452, 2453, 2454, 2456, 2457, 2458, 2459, 2464, 2468, 2469, 2474, 2475, 2475, 2482, 2482,
-    2483, 2484, 2487, 2490, 2491, 2491, 2492, 2494, 2495, 2495, 2495, 2497, 2499, 2500, 2501, 2501,
-    2503, 2508, 2508, 2508, 2509, 2509, 2509, 2511, 2512, 2513, 2514, 2516, 2519, 2520, 2523, 2524,
-    2535, 2539, 2541, 2542, 2543, 2556, 2556, 2558, 2559, 2559, 2560, 2585, 2588, 2588, 2589, 2591,
-    2593, 2594, 2595, 2596, 2596, 2598, 2600, 2617, 2617, 2617, 2623, 2624, 2624, 2624, 2625, 2626,
-    2627, 2629, 2630, 2631, 2631, 2632, 2633, 2633, 2639, 2642, 2668, 2670, 2671, 2674, 2676, 2677,
-    2680, 2681, 2682, 2685, 2685, 2686, 2686, 2688, 2691, 2692, 2693, 2696, 2696, 2700, 2701, 2702,
-    2702, 2703, 2705, 2707, 2707, 2708, 2709, 2713, 2714, 2715, 2717, 2717, 2717, 2718, 2718, 2718,
-    2719, 2720, 2721, 2721, 2723, 2724, 2730, 2731, 2748, 2750, 2756, 2757, 2757, 2758, 2759, 2761,
-    2762, 2764, 2765, 2766, 2771, 2775, 2776, 2780, 2781, 2784, 2786, 2786, 2786, 2787, 2789, 2790,
-    2791, 2792, 2795, 2811, 2811, 2824, 2824, 2824, 2825, 2827, 2829, 2831, 2831, 2832, 2833, 2834,
-    2834, 2834, 2835, 2836, 2837, 2838, 2839, 2841, 2841, 2844, 2849, 2850, 2851, 2852, 2853, 2854,
-    2856, 2856, 2858, 2861, 2863, 2866, 2866, 2867, 2869, 2870, 2872, 2874, 2874, 2886, 2887, 2887,
-    2887, 2887, 2889, 2889, 2890, 2890, 2891, 2893, 2893, 2894, 2894, 2896, 2899, 2899, 2905, 2906,
-    2907, 2923, 2924, 2924, 2924, 2925, 2926, 2928, 2930, 2943, 2943, 2943, 2944, 2946, 2951, 2952,
-    2953, 2954, 2979, 2979, 2979, 2979, 3000, 3001, 3002, 3005, 3008, 3008, 3009, 3010, 3011, 3035,
-    3036, 3037, 3038, 3038, 3039, 3039, 3041, 3041, 3041, 3042, 3043, 3046, 3046, 3047, 3048, 3050,
-    3051, 3052, 3052, 3052, 3053, 3055, 3055, 3055, 3056, 3057, 3059, 3060, 3061, 3062, 3064, 3065,
-    3067, 3068, 3069, 3070, 3070, 3070, 3071, 3072, 3074, 3074, 3076, 3076, 3078, 3079, 3079, 3080,
-    3081, 3083, 3084, 3085, 3085, 3086, 3087, 3087, 3095, 3116, 3118, 3119, 3119, 3120, 3120, 3121,
-    3123, 3124, 3127, 3129, 3132, 3134, 3135, 3137, 3137, 3138, 3138, 3139, 3141, 3141, 3141, 3164,
-    3166, 3169, 3174, 3174, 3175, 3176, 3178, 3179, 3180, 3181, 3183, 3185, 3185, 3186, 3187, 3187,
-    3188, 3189, 3190, 3192, 3192, 3192, 3194, 3194, 3195, 3195, 3196, 3197, 3207, 3209, 3231, 3232,
-    3234, 3235, 3235, 3236, 3239, 3240, 3240, 3242, 3244, 3245, 3251, 3251, 3251, 3255, 3256, 3256,
-    3257, 3260, 3260, 3262, 3263, 3263, 3264, 3264, 3265, 3265, 3266, 3267, 3268, 3268, 3269, 3272,
-    3272, 3273, 3274, 3274, 3277, 3278, 3279, 3279, 3279, 3280, 3281, 3282, 3286, 3288, 3289, 3298,
-    3299, 3302, 3307, 3308, 3308, 3308, 3310, 3310, 3311, 3337, 3345, 3350, 3350, 3367, 3367, 3368,
-    3369, 3370, 3371, 3371, 3371, 3371, 3372, 3372, 3374, 3375, 3376, 3376, 3377, 3381, 3382, 3383,
-    3384, 3402, 3403, 3403, 3404, 3404, 3405, 3407, 3409, 3411, 3412, 3434, 3436, 3437, 3438, 3439,
-    3439, 3440, 3443, 3443, 3443, 3444, 3451, 3451, 3452, 3473, 3473, 3473, 3475, 3478, 3497, 3499,
-    3499, 3499, 3500, 3501, 3501, 3506, 3506, 3507, 3534, 3561, 3561, 3562, 3563, 3564, 3564, 3591,
-    3591, 3615, 3616, 3618, 3618, 3619, 3623, 3624, 3629, 3629, 3639, 3639, 3657, 3658, 3658, 3659,
-    3660, 3660, 3685, 3685, 3687, 3688, 3689, 3689, 3693, 3694, 3696, 3697, 3701, 3702, 3703, 3703,
-    3703, 3704, 3705, 3706, 3708, 3716, 3717, 3736, 3738, 3764, 3768, 3770, 3772, 3773, 3774, 3774,
-    3774, 3775, 3775, 3775, 3776, 3776, 3778, 3779, 3780, 3783, 3783, 3803, 3804, 3805, 3805, 3824,
-    3834, 3836, 3836, 3843, 3846, 3847, 3847, 3847, 3849, 3850, 3851, 3852, 3852, 3853, 3853, 3855,
-    3855, 3856, 3857, 3858, 3860, 3861, 3861, 3864, 3866, 3868, 3869, 3870, 3870, 3871, 3872, 3872,
-    3873, 3874, 3876, 3877, 3877, 3878, 3879, 3880, 3881, 3883, 3884, 3884, 3886, 3887, 3892, 3895,
-    3895, 3895, 3895, 3896, 3897, 3898, 3900, 3900, 3901, 3901, 3903, 3904, 3905, 3906, 3906, 3907,
-    3909, 3910, 3910, 3911, 3913, 3913, 3915, 3919, 3920, 3923, 3924, 3924, 3926, 3927, 3928, 3929,
-    3931, 3933, 3933, 3934, 3935, 3936, 3936, 3936, 3938, 3943, 3944, 3944, 3945, 3952, 3953, 3954,
-    3954, 3954, 3954, 3955, 3955, 3957, 3959, 3960, 3960, 3964, 3964, 3966, 3969, 3970, 3972, 3972,
-    3973, 3973, 3974, 3984, 3985, 3985, 3994, 3995, 3996, 3997, 3998, 4001, 4001, 4003, 4005, 4005,
-    4006, 4009, 4011, 4021, 4021, 4023, 4023, 4025, 4028, 4029, 4030, 4031, 4031, 4031, 4032, 4032,
-    4033, 4036, 4037, 4038, 4039, 4042, 4045, 4046, 4047, 4048, 4050, 4051, 4051, 4051, 4055, 4060,
-    4060, 4062, 4067, 4067, 4067, 4068, 4069, 4070, 4073, 4075, 4076, 4083, 4083, 4084, 4086, 4087,
-    4099, 4101, 4102, 4115, 4115, 4116, 4117, 4118, 4119, 4119, 4119, 4119, 4121, 4122, 4123, 4124,
-    4126, 4130, 4131, 4132, 4132, 4132, 4133, 4153, 4156, 4160, 4160, 4160, 4161, 4162, 4163, 4164,
-    4166, 4171, 4173, 4174, 4175, 4176, 4177, 4177, 4182, 4183, 4184, 4185, 4187, 4188, 4189, 4190,
-    4190, 4192, 4193, 4195, 4195, 4195, 4197, 4199, 4200, 4201, 4203, 4203, 4205, 4205, 4205, 4208,
-    4212, 4213, 4215, 4215, 4215, 4215, 4216, 4218, 4219, 4221, 4222, 4223, 4224, 4232, 4234, 4235,
-    4236, 4238, 4239, 4240, 4242, 4243, 4244, 4247, 4248, 4252, 4265, 4266, 4268, 4269, 4271, 4272,
-    4272, 4273, 4275, 4276, 4276, 4280, 4281, 4281, 4281, 4282, 4284, 4287, 4288, 4288, 4291, 4295,
-    4301, 4301, 4302, 4304, 4306, 4308, 4309, 4314, 4314, 4315, 4316, 4316, 4322, 4323, 4323, 4323,
-    4325, 4336, 4336, 4337, 4339, 4340, 4341, 4346, 4348, 4351, 4351, 4351, 4352, 4352, 4370, 4376,
-    4377, 4377, 4378, 4382, 4384, 4384, 4385, 4385, 4386, 4387, 4394, 4400, 4400, 4400, 4401, 4401,
-    4401, 4402, 4407, 4408, 4409, 4411, 4413, 4414, 4416, 4420, 4421, 4423, 4424, 4425, 4434, 4434,
-    4435, 4436, 4438, 4440, 4441, 4441, 4441, 4442, 4451, 4455, 4457, 4459, 4460, 4463, 4470, 4471,
-    4472, 4479, 4479, 4481, 4496, 4498, 4498, 4499, 4499, 4499, 4502, 4502, 4503, 4503, 4503, 4504,
-    4505, 4505, 4507, 4508, 4509, 4511, 4521, 4522, 4523, 4525, 4526, 4527, 4532, 4534, 4537, 4538,
-    4539, 4540, 4541, 4541, 4541, 4542, 4542, 4543, 4544, 4545, 4547, 4547, 4553, 4554, 4568, 4572,
-    4573, 4577, 4582, 4582, 4582, 4583, 4584, 4585, 4586, 4587, 4589, 4592, 4593, 4594, 4596, 4600,
-    4601, 4602, 4603, 4605, 4606, 4607, 4608, 4609, 4611, 4614, 4614, 4615, 4620, 4620, 4620, 4622,
-    4630, 4642, 4643, 4644, 4644, 4644, 4646, 4649, 4650, 4651, 4663, 4663, 4666, 4667, 4669, 4670,
-    4672, 4673, 4674, 4679, 4679, 4679, 4680, 4680, 4681, 4684, 4685, 4686, 4686, 4686, 4688, 4689,
-    4691, 4693, 4694, 4694, 4695, 4698, 4699, 4702, 4705, 4706, 4708, 4709, 4710, 4711, 4713, 4714,
-    4718, 4720, 4725, 4725, 4726, 4727, 4729, 4729, 4729, 4730, 4737, 4738, 4739, 4740, 4740, 4743,
-    4746, 4752, 4753, 4754, 4755, 4777, 4778, 4778, 4778, 4784, 4785, 4785, 4787, 4788, 4792, 4793,
-    4793, 4794, 4795, 4796, 4797, 4799, 4800, 4801, 4802, 4803, 4803, 4804, 4806, 4809, 4810, 4811,
-    4811, 4811, 4812, 4813, 4814, 4815, 4816, 4816, 4818, 4818, 4821, 4825, 4825, 4827, 4832, 4833,
-    4833, 4834, 4857, 4858, 4859, 4860, 4882, 4883, 4883, 4895, 4896, 4897, 4898, 4899, 4900, 4901,
-    4901, 4902, 4903, 4903, 4903, 4903, 4903, 4906, 4908, 4911, 4911, 4913, 4914, 4914, 4921, 4934,
-    4935, 4936, 4946, 4952, 4953, 4953, 4953, 4953, 4954, 4955, 4956, 4956, 4957, 4958, 4959, 4960,
-    4960, 4961, 4974, 4975, 4976, 4977, 4987, 4990, 4990, 4991, 4992, 4994, 4998, 4999, 5000, 5000,
-    5001, 5001, 5002, 5003, 5004, 5004, 5005, 5006, 5007, 5017, 5019, 5021, 5021, 5048, 5061, 5063,
-    5065, 5070, 5071, 5072, 5073, 5077, 5077, 5098, 5101, 5103, 5104, 5104, 5107, 5108, 5109, 5112,
-    5112, 5116, 5117, 5117, 5121, 5121, 5123, 5125, 5129, 5136, 5138, 5139, 5139, 5140, 5146, 5147,
-    5149, 5150, 5150, 5152, 5154, 5154, 5155, 5155, 5155, 5157, 5158, 5164, 5168, 5168, 5170, 5171,
-    5172, 5175, 5198, 5198, 5198, 5199, 5200, 5202, 5203, 5204, 5205, 5206, 5206, 5206, 5209, 5209,
-    5210, 5210, 5210, 5212, 5213, 5214, 5215, 5215, 5230, 5233, 5235, 5255, 5257, 5259, 5259, 5262,
-    5263, 5264, 5264, 5264, 5264, 5280, 5284, 5287, 5288, 5289, 5290, 5291, 5292, 5293, 5294, 5297,
-    5298, 5299, 5300, 5301, 5303, 5304, 5304, 5305, 5306, 5328, 5351, 5352, 5354, 5355, 5355, 5356,
-    5357, 5358, 5359, 5359, 5359, 5362, 5362, 5362, 5363, 5363, 5363, 5364, 5368, 5369, 5369, 5370,
-    5371, 5371, 5372, 5373, 5376, 5376, 5379, 5380, 5382, 5384, 5385, 5386, 5387, 5388, 5389, 5399,
-    5402, 5429, 5443, 5446, 5449, 5449, 5451, 5453, 5455, 5458, 5462, 5463, 5464, 5467, 5468, 5469,
-    5470, 5471, 5472, 5473, 5476, 5476, 5477, 5477, 5478, 5487, 5491, 5492, 5493, 5498, 5500, 5506,
-    5509, 5510, 5510, 5511, 5511, 5513, 5527, 5529, 5529, 5530, 5531, 5532, 5533, 5534, 5535, 5536,
-    5537, 5538, 5539, 5539, 5544, 5545, 5546, 5548, 5549, 5550, 5551, 5552, 5553, 5553, 5553, 5553,
-    5555, 5556, 5559, 5581, 5582, 5582, 5585, 5588, 5589, 5615, 5615, 5621, 5623, 5623, 5628, 5638,
-    5638, 5638, 5639, 5640, 5641, 5641, 5642, 5642, 5642, 5644, 5645, 5646, 5646, 5648, 5649, 5650,
-    5651, 5666, 5667, 5668, 5668, 5670, 5671, 5672, 5672, 5673, 5674, 5674, 5676, 5676, 5676, 5677,
-    5677, 5678, 5683, 5684, 5687, 5688, 5690, 5691, 5692, 5693, 5694, 5694, 5695, 5714, 5715, 5716,
-    5717, 5744, 5744, 5745, 5746, 5747, 5748, 5749, 5749, 5751, 5753, 5773, 5776, 5778, 5786, 5787,
-    5787, 5788, 5789, 5790, 5792, 5792, 5792, 5793, 5796, 5797, 5799, 5799, 5801, 5804, 5805, 5807,
-    5807, 5808, 5818, 5821, 5822, 5822, 5823, 5824, 5824, 5824, 5825, 5827, 5833, 5834, 5845, 5846,
-    5856, 5858, 5861, 5862, 5864, 5868, 5869, 5869, 5870, 5870, 5872, 5873, 5879, 5881, 5882, 5883,
-    5884, 5886, 5887, 5889, 5891, 5893, 5897, 5898, 5899, 5899, 5901, 5902, 5904, 5905, 5917, 5918,
-    5919, 5920, 5922, 5925, 5928, 5929, 5929, 5930, 5931, 5931, 5932, 5933, 5934, 5935, 5936, 5937,
-    5937, 5937, 5939, 5940, 5940, 5946, 5947, 5948, 5949, 5952, 5954, 5955, 5955, 5955, 5956, 5959,
-    5962, 5965, 5965, 5965, 5965, 5967, 5968, 5968, 5975, 5996, 5997, 5997, 6021, 6023, 6024, 6025,
-    6029, 6030, 6030, 6031, 6036, 6037, 6037, 6037, 6038, 6042, 6043, 6052, 6053, 6064, 6084, 6086,
-    6087, 6088, 6089, 6089, 6104, 6104, 6105, 6105, 6106, 6107, 6107, 6107, 6108, 6109, 6109, 6111,
-    6112, 6112, 6113, 6114, 6114, 6118, 6118, 6118, 6119, 6120, 6129, 6146, 6146, 6146, 6150, 6151,
-    6152, 6153, 6155, 6156, 6157, 6158, 6158, 6158, 6159, 6160, 6161, 6162, 6163, 6164, 6165, 6165,
-    6170, 6170, 6170, 6170, 6170, 6170, 6171, 6172, 6174, 6176, 6177, 6177, 6178, 6179, 6179, 6179,
-    6179, 6198, 6201, 6202, 6202, 6205, 6207, 6212, 6215, 6215, 6216, 6216, 6217, 6217, 6219, 6222,
-    6223, 6223, 6224, 6225, 6226, 6232, 6233, 6234, 6235, 6239, 6240, 6240, 6241, 6245, 6245, 6246,
-    6247, 6248, 6263, 6265, 6267, 6268, 6271, 6272, 6273, 6274, 6274, 6274, 6274, 6276, 6278, 6280,
-    6280, 6281, 6285, 6285, 6287, 6287, 6290, 6293, 6293, 6296, 6296, 6296, 6298, 6298, 6317, 6318,
-    6319, 6320, 6321, 6321, 6321, 6321, 6324, 6328, 6329, 6329, 6331, 6331, 6333, 6333, 6335, 6337,
-    6339, 6339, 6340, 6341, 6345, 6347, 6350, 6351, 6352, 6352, 6354, 6355, 6359, 6360, 6360, 6362,
-    6373, 6377, 6377, 6377, 6382, 6383, 6384, 6384, 6386, 6387, 6388, 6390, 6391, 6391, 6392, 6394,
-    6397, 6398, 6398, 6398, 6400, 6400, 6400, 6400, 6401, 6401, 6402, 6402, 6403, 6404, 6405, 6405,
-    6405, 6405, 6405, 6413, 6413, 6413, 6414, 6414, 6414, 6415, 6416, 6417, 6418, 6420, 6423, 6424,
-    6425, 6429, 6429, 6431, 6433, 6434, 6436, 6437, 6440, 6441, 6446, 6447, 6449, 6450, 6450, 6455,
-    6456, 6457, 6458, 6458, 6459, 6465, 6466, 6467, 6467, 6468, 6471, 6471, 6471, 6471, 6473, 6474,
-    6476, 6479, 6480, 6480, 6483, 6487, 6488, 6488, 6491, 6492, 6492, 6492, 6493, 6500, 6501, 6502,
-    6508, 6509, 6520, 6522, 6522, 6522, 6524, 6524, 6525, 6525, 6525, 6527, 6529, 6530, 6532, 6532,
-    6535, 6535, 6536, 6536, 6536, 6537, 6538, 6538, 6539, 6539, 6541, 6544, 6545, 6546, 6547, 6548,
-    6549, 6550, 6550, 6552, 6553, 6553, 6554, 6555, 6558, 6559, 6559, 6559, 6559, 6565, 6567, 6568,
-    6569, 6570, 6570, 6597, 6597, 6597, 6597, 6597, 6597, 6598, 6598, 6604, 6605, 6606, 6607, 6607,
-    6623, 6624, 6625, 6626, 6628, 6629, 6630, 6631, 6631, 6633, 6635, 6636, 6640, 6641, 6641, 6643,
-    6645, 6647, 6648, 6648, 6649, 6650, 6650, 6651, 6652, 6653, 6654, 6654, 6654, 6659, 6659, 6660,
-    6661, 6663, 6663, 6664, 6665, 6669, 6671, 6671, 6672, 6675, 6676, 6678, 6679, 6680, 6681, 6683,
-    6684, 6684, 6698, 6699, 6700, 6701, 6701, 6701, 6702, 6703, 6704, 6707, 6710, 6714, 6718, 6719,
-    6723, 6725, 6729, 6730, 6730, 6730, 6731, 6755, 6755, 6756, 6766, 6766, 6767, 6767, 6768, 6773,
-    6777, 6778, 6780, 6780, 6781, 6787, 6788, 6789, 6789, 6789, 6791, 6791, 6812, 6827, 6827, 6827,
-    6831, 6831, 6833, 6834, 6837, 6838, 6839, 6840, 6845, 6846, 6850, 6851, 6864, 6865, 6867, 6868,
-    6869, 6871, 6871, 6872, 6874, 6875, 6876, 6877, 6877, 6878, 6878, 6879, 6880, 6880, 6880, 6880,
-    6881, 6882, 6883, 6884, 6884, 6884, 6885, 6886, 6886, 6887, 6887, 6889, 6889, 6889, 6890, 6890,
-    6890, 6892, 6893, 6894, 6898, 6899, 6899, 6906, 6906, 6910, 6910, 6910, 6911, 6915, 6916, 6920,
-    6921, 6922, 6923, 6925, 6927, 6927, 6928, 6928, 6930, 6930, 6934, 6935, 6936, 6936, 6939, 6939,
-    6940, 6942, 6942, 6943, 6943, 6943, 6944, 6945, 6946, 6947, 6947, 6947, 6951, 6951, 6955, 6956,
-    6956, 6957, 6959, 6960, 6962, 6963, 6963, 6963, 6965, 6965, 6965, 6966, 6968, 6973, 6975, 6975,
-    6977, 6980, 6980, 6981, 6986, 6993, 6995, 6996, 6997, 6997, 6998, 7000, 7000, 7000, 7000, 7001,
-    7010, 7011, 7012, 7014, 7015, 7019, 7020, 7020, 7021, 7022, 7029, 7029, 7030, 7030, 7030, 7033,
-    7034, 7044, 7045, 7046, 7046, 7047, 7047, 7047, 7051, 7053, 7054, 7056, 7057, 7057, 7057, 7058,
-    7059, 7059, 7060, 7061, 7062, 7069, 7070, 7070, 7073, 7075, 7077, 7078, 7078, 7080, 7081, 7084,
-    7089, 7090, 7095, 7103, 7103, 7103, 7104, 7105, 7107, 7107, 7108, 7108, 7109, 7110, 7111, 7113,
-    7116, 7116, 7117, 7118, 7118, 7120, 7120, 7120, 7121, 7122, 7122, 7122, 7123, 7126, 7127, 7128,
-    7128, 7128, 7130, 7134, 7138, 7139, 7139, 7140, 7140, 7164, 7165, 7167, 7168, 7170, 7174, 7174,
-    7197, 7197, 7198, 7199, 7199, 7199, 7199, 7199, 7201, 7201, 7202, 7204, 7205, 7225, 7227, 7228,
-    7229, 7229, 7229, 7232, 7232, 7233, 7234, 7236, 7236, 7257, 7271, 7272, 7272, 7272, 7273, 7273,
-    7276, 7276, 7276, 7276, 7276, 7277, 7291, 7306, 7319, 7320, 7320, 7344, 7345, 7346, 7346, 7348,
-    7348, 7351, 7353, 7355, 7383, 7383, 7387, 7403, 7404, 7405, 7408, 7409, 7409, 7409, 7433, 7433,
-    7452, 7453, 7453, 7455, 7465, 7466, 7467, 7472, 7472, 7473, 7474, 7477, 7478, 7480, 7480, 7481,
-    7482, 7482, 7482, 7488, 7488, 7489, 7489, 7489, 7490, 7491, 7492, 7493, 7495, 7495, 7496, 7496,
-    7499, 7500, 7500, 7503, 7503, 7504, 7504, 7505, 7505, 7513, 7514, 7514, 7515, 7535, 7535, 7535,
-    7548, 7548, 7551, 7552, 7554, 7555, 7556, 7558, 7559, 7560, 7562, 7567, 7568, 7569, 7572, 7574,
-    7577, 7578, 7579, 7580, 7581, 7582, 7584, 7587, 7588, 7589, 7589, 7603, 7605, 7606, 7612, 7613,
-    7614, 7616, 7618, 7619, 7620, 7621, 7622, 7622, 7624, 7631, 7631, 7632, 7637, 7639, 7640, 7641,
-    7642, 7643, 7645, 7646, 7646, 7646, 7647, 7648, 7649, 7649, 7650, 7651, 7652, 7652, 7653, 7655,
-    7655, 7656, 7656, 7658, 7659, 7661, 7662, 7663, 7664, 7665, 7666, 7666, 7667, 7671, 7673, 7683,
-    7683, 7683, 7683, 7684, 7686, 7688, 7689, 7693, 7694, 7694, 7695, 7697, 7700, 7701, 7703, 7704,
-    7704, 7705, 7707, 7707, 7708, 7708, 7732, 7739, 7740, 7742, 7743, 7743, 7743, 7743, 7743, 7744,
-    7746, 7747, 7747, 7765, 7766, 7768, 7770, 7770, 7779, 7780, 7782, 7787, 7789, 7789, 7790, 7792,
-    7793, 7793, 7793, 7811, 7813, 7835, 7835, 7836, 7837, 7838, 7839, 7840, 7850, 7851, 7852, 7854,
-    7871, 7892, 7915, 7916, 7917, 7917, 7918, 7919, 7919, 7919, 7919, 7920, 7920, 7922, 7923, 7923,
-    7924, 7924, 7925, 7949, 7958, 7959, 7959, 7959, 7961, 7962, 7963, 7965, 7988, 7989, 7989, 7990,
-    7990, 7990, 7990, 7991, 7993, 7995, 7995, 8003, 8003, 8003, 8005, 8009, 8009, 8010, 8011, 8013,
-    8016, 8017, 8017, 8017, 8019, 8019, 8020, 8022, 8023, 8024, 8026, 8027, 8027, 8028, 8031, 8032,
-    8032, 8032, 8039, 8040, 8041, 8043, 8043, 8049, 8050, 8051, 8052, 8053, 8053, 8056, 8056, 8057,
-    8058, 8060, 8062, 8063, 8073, 8079, 8080, 8080, 8080, 8081, 8081, 8082, 8083, 8083, 8083, 8083,
-    8087, 8090, 8091, 8093, 8093, 8100, 8101, 8102, 8103, 8103, 8104, 8105, 8107, 8108, 8108, 8109,
-    8110, 8110, 8111, 8111, 8112, 8112, 8113, 8116, 8124, 8124, 8125, 8136, 8137, 8137, 8138, 8138,
-    8144, 8144, 8146, 8147, 8147, 8149, 8151, 8151, 8155, 8155, 8163, 8167, 8169, 8170, 8170, 8171,
-    8171, 8173, 8180, 8191, 8195, 8195, 8199, 8199, 8199, 8199, 8200, 8201, 8201, 8202, 8203, 8207,
-    8211,
+    0, 1, 4, 6, 8, 10, 11, 12, 15, 16, 19, 19, 26, 27, 29, 30,
+    30, 31, 33, 34, 36, 36, 37, 37, 41, 43, 46, 48, 48, 49, 50, 51,
+    58, 59, 59, 61, 62, 64, 64, 65, 66, 68, 69, 71, 71, 72, 73, 74,
+    74, 75, 77, 87, 99, 110, 110, 112, 113, 117, 118, 120, 120, 120, 126, 126,
+    126, 126, 130, 132, 132, 133, 135, 136, 137, 138, 139, 140, 141, 142, 143, 143,
+    143, 143, 143, 144, 145, 146, 147, 149, 150, 150, 150, 152, 152, 152, 152, 152,
+    155, 155, 155, 155, 161, 165, 176, 178, 178, 179, 185, 185, 185, 185, 186, 189,
+    204, 204, 205, 205, 206, 207, 207, 208, 209, 209, 210, 210, 211, 211, 211, 211,
+    211, 212, 214, 215, 216, 217, 218, 219, 220, 221, 221, 224, 224, 225, 225, 226,
+    227, 227, 230, 230, 231, 232, 233, 238, 239, 239, 240, 241, 242, 243, 243, 248,
+    248, 249, 250, 251, 251, 251, 252, 252, 252, 253, 254, 255, 256, 260, 260, 267,
+    267, 268, 269, 270, 271, 271, 273, 273, 299, 301, 302, 302, 302, 304, 306, 307,
+    333, 334, 337, 338, 340, 342, 343, 345, 346, 346, 347, 348, 350, 352, 353, 355,
+    362, 363, 364, 366, 367, 368, 371, 372, 373, 374, 375, 376, 380, 382, 383, 384,
+    392, 393, 398, 398, 400, 401, 401, 402, 402, 402, 406, 407, 407, 407, 408, 408,
+    409, 409, 410, 411, 412, 412, 412, 412, 412, 413, 413, 414, 415, 440, 442, 443,
+    458, 482, 482, 482, 484, 484, 486, 486, 487, 488, 489, 489, 489, 491, 492, 493,
+    503, 506, 507, 519, 519, 519, 520, 521, 524, 525, 526, 527, 528, 528, 532, 532,
+    554, 555, 555, 559, 559, 560, 561, 561, 563, 564, 565, 566, 567, 568, 569, 571,
+    573, 573, 574, 575, 578, 580, 581, 582, 582, 583, 584, 592, 601, 602, 602, 603,
+    604, 606, 608, 609, 610, 611, 614, 615, 615, 619, 620, 625, 625, 625, 625, 625,
+    631, 633, 636, 636, 641, 642, 642, 643, 644, 645, 646, 647, 649, 649, 652, 660,
+    660, 660, 663, 664, 668, 668, 669, 671, 672, 675, 676, 679, 680, 686, 687, 689,
+    691, 691, 694, 696, 697, 697, 699, 700, 700, 701, 707, 708, 708, 710, 710, 711,
+    712, 712, 712, 712, 712, 714, 716, 723, 729, 730, 731, 732, 732, 733, 734, 734,
+    735, 736, 737, 739, 742, 743, 747, 747, 750, 750, 753, 755, 766, 766, 769, 770,
+    771, 772, 774, 776, 777, 778, 779, 780, 785, 785, 799, 799, 802, 812, 814, 818,
+    818, 819, 819, 822, 824, 825, 825, 825, 825, 825, 826, 826, 826, 830, 835, 843,
+    843, 844, 844, 845, 846, 847, 849, 850, 852, 855, 859, 860, 861, 862, 862, 868,
+    870, 870, 870, 870, 871, 873, 874, 875, 878, 887, 887, 890, 895, 897, 897, 904,
+    905, 911, 911, 912, 914, 914, 914, 915, 916, 917, 917, 927, 927, 927, 928, 929,
+    929, 933, 936, 939, 939, 939, 940, 941, 941, 942, 942, 943, 944, 946, 947, 948,
+    950, 951, 951, 951, 953, 954, 978, 979, 980, 980, 982, 982, 985, 988, 992, 995,
+    996, 996, 996, 1007, 1007, 1009, 1010, 1010, 1010, 1011, 1011, 1013, 1015, 1016, 1017, 1019,
+    1022, 1024, 1025, 1027, 1028, 1029, 1030, 1030, 1030, 1032, 1034, 1036, 1038, 1038, 1039, 1040,
+    1043, 1045, 1047, 1049, 1049, 1049, 1050, 1050, 1051, 1053, 1055, 1055, 1055, 1076, 1077, 1078,
+    1078, 1078, 1078, 1078, 1080, 1081, 1082, 1088, 1088, 1090, 1091, 1092, 1093, 1098, 1099, 1100,
+    1102, 1103, 1103, 1103, 1103, 1103, 1105, 1107, 1109, 1111, 1113, 1113, 1114, 1115, 1119, 1120,
+    1121, 1121, 1124, 1125, 1126, 1126, 1127, 1128, 1129, 1132, 1132, 1132, 1133, 1133, 1133, 1134,
+    1134, 1135, 1136, 1137, 1138, 1138, 1140, 1143, 1145, 1145, 1146, 1148, 1149, 1149, 1150, 1150,
+    1151, 1151, 1151, 1151, 1151, 1152, 1152, 1159, 1159, 1162, 1163, 1165, 1165, 1167, 1167, 1170,
+    1175, 1176, 1177, 1177, 1178, 1178, 1179, 1181, 1182, 1182, 1183, 1184, 1185, 1188, 1190, 1194,
+    1194, 1195, 1195, 1195, 1196, 1197, 1198, 1198, 1200, 1200, 1201, 1201, 1201, 1203, 1203, 1204,
+    1205, 1206, 1207, 1208, 1211, 1212, 1215, 1216, 1218, 1218, 1220, 1220, 1220, 1222, 1228, 1229,
+    1229, 1230, 1231, 1232, 1234, 1234, 1236, 1236, 1236, 1237, 1239, 1239, 1239, 1239, 1243, 1247,
+    1247, 1250, 1251, 1252, 1259, 1261, 1262, 1264, 1270, 1271, 1271, 1276, 1277, 1277, 1279, 1279,
+    1282, 1282, 1283, 1284, 1286, 1286, 1287, 1287, 1297, 1299, 1300, 1301, 1302, 1302, 1307, 1315,
+    1316, 1318, 1332, 1332, 1340, 1341, 1342, 1343, 1345, 1347, 1347, 1347, 1348, 1350, 1351, 1351,
+    1353, 1354, 1355, 1356, 1356, 1356, 1357, 1359, 1360, 1361, 1363, 1364, 1366, 1368, 1370, 1371,
+    1371, 1373, 1374, 1376, 1376, 1378, 1380, 1380, 1380, 1385, 1386, 1387, 1409, 1410, 1410, 1411,
+    1413, 1417, 1419, 1419, 1421, 1422, 1424, 1425, 1436, 1437, 1445, 1445, 1447, 1448, 1448, 1450,
+    1453, 1454, 1454, 1457, 1459, 1459, 1460, 1460, 1461, 1465, 1466, 1467, 1470, 1470, 1474, 1475,
+    1476, 1478, 1479, 1480, 1480, 1502, 1503, 1503, 1504, 1506, 1506, 1508, 1509, 1510, 1510, 1531,
+    1532, 1533, 1535, 1535, 1536, 1537, 1537, 1540, 1541, 1542, 1542, 1544, 1545, 1547, 1548, 1549,
+    1550, 1551, 1553, 1554, 1556, 1556, 1558, 1558, 1563, 1563, 1564, 1565, 1568, 1569, 1570, 1572,
+    1573, 1574, 1574, 1601, 1602, 1602, 1602, 1602, 1603, 1605, 1606, 1611, 1613, 1613, 1613, 1613,
+    1616, 1617, 1617, 1617, 1617, 1619, 1621, 1622, 1622, 1622, 1622, 1623, 1628, 1630, 1631, 1632,
+    1634, 1635, 1639, 1640, 1640, 1640, 1640, 1640, 1640, 1641, 1642, 1643, 1643, 1644, 1644, 1646,
+    1647, 1650, 1651, 1652, 1653, 1654, 1675, 1675, 1677, 1677, 1684, 1687, 1688, 1688, 1689, 1690,
+    1691, 1692, 1696, 1697, 1698, 1700, 1701, 1705, 1707, 1708, 1708, 1711, 1717, 1718, 1719, 1720,
+    1728, 1730, 1730, 1731, 1738, 1739, 1739, 1741, 1741, 1743, 1743, 1747, 1748, 1748, 1749, 1773,
+    1777, 1777, 1778, 1779, 1779, 1785, 1785, 1786, 1814, 1817, 1817, 1817, 1817, 1818, 1819, 1821,
+    1821, 1822, 1823, 1824, 1825, 1825, 1829, 1829, 1829, 1830, 1831, 1831, 1833, 1834, 1836, 1836,
+    1837, 1838, 1838, 1839, 1840, 1841, 1843, 1844, 1845, 1847, 1848, 1856, 1857, 1857, 1858, 1859,
+    1859, 1864, 1865, 1866, 1866, 1866, 1867, 1868, 1869, 1870, 1873, 1875, 1875, 1902, 1903, 1906,
+    1907, 1907, 1908, 1909, 1912, 1915, 1916, 1916, 1917, 1918, 1919, 1936, 1938, 1938, 1941, 1942,
+    1943, 1944, 1945, 1946, 1947, 1948, 1948, 1950, 1951, 1952, 1953, 1953, 1953, 1954, 1954, 1955,
+    1955, 1956, 1958, 1958, 1959, 1959, 1960, 1961, 1962, 1963, 1964, 1965, 1966, 1966, 1967, 1968,
+    1969, 1969, 1970, 1971, 1973, 1975, 1975, 1978, 1978, 1980, 1981, 1982, 1984, 1984, 1986, 1987,
+    2000, 2003, 2013, 2014, 2020, 2021, 2022, 2023, 2025, 2025, 2026, 2030, 2030, 2030, 2032, 2034,
+    2034, 2034, 2036, 2037, 2040, 2054, 2055, 2056, 2057, 2058, 2058, 2059, 2060, 2060, 2061, 2064,
+    2065, 2066, 2068, 2079, 2080, 2080, 2082, 2083, 2087, 2088, 2092, 2093, 2093, 2094, 2094, 2097,
+    2100, 2113, 2113, 2113, 2115, 2115, 2116, 2116, 2117, 2118, 2122, 2123, 2125, 2131, 2134, 2135,
+    2136, 2136, 2136, 2138, 2138, 2138, 2138, 2140, 2141, 2143, 2143, 2144, 2145, 2147, 2148, 2148,
+    2149, 2150, 2151, 2153, 2153, 2153, 2160, 2161, 2163, 2163, 2170, 2194, 2195, 2197, 2197, 2201,
+    2202, 2223, 2223, 2225, 2226, 2226, 2227, 2229, 2231, 2232, 2232, 2232, 2233, 2237, 2238, 2238,
+    2238, 2238, 2239, 2240, 2242, 2242, 2243, 2244, 2245, 2250, 2251, 2251, 2252, 2253, 2254, 2263,
+    2264, 2264, 2265, 2268, 2269, 2270, 2272, 2275, 2277, 2279, 2280, 2281, 2282, 2292, 2293, 2295,
+    2295, 2297, 2297, 2298, 2299, 2299, 2300, 2300, 2301, 2302, 2305, 2306, 2308, 2309, 2309, 2310,
+    2310, 2311, 2311, 2312, 2313, 2314, 2314, 2315, 2333, 2334, 2334, 2335, 2337, 2338, 2339, 2343,
+    2345, 2349, 2349, 2349, 2350, 2350, 2351, 2357, 2358, 2358, 2359, 2359, 2359, 2359, 2360, 2361,
+    2361, 2362, 2363, 2363, 2369, 2370, 2371, 2372, 2376, 2381, 2382, 2383, 2385, 2389, 2390, 2391,
+    2417, 2418, 2420, 2420, 2420, 2421, 2421, 2422, 2422, 2422, 2424, 2430, 2431, 2431, 2432, 2433,
+    2433, 2435, 2436, 2436, 2438, 2439, 2440, 2441, 2445, 2448, 2449, 2454, 2455, 2455, 2461, 2461,
+    2462, 2463, 2466, 2469, 2470, 2470, 2471, 2472, 2473, 2473, 2473, 2474, 2475, 2476, 2477, 2477,
+    2479, 2484, 2484, 2484, 2485, 2485, 2485, 2487, 2488, 2489, 2491, 2494, 2495, 2497, 2497, 2508,
+    2511, 2513, 2514, 2526, 2526, 2528, 2529, 2529, 2530, 2531, 2557, 2560, 2560, 2561, 2563, 2565,
+    2566, 2566, 2567, 2567, 2569, 2571, 2589, 2589, 2590, 2596, 2597, 2597, 2597, 2598, 2598, 2599,
+    2601, 2602, 2602, 2603, 2604, 2604, 2610, 2613, 2639, 2641, 2642, 2644, 2646, 2647, 2650, 2651,
+    2652, 2654, 2654, 2655, 2655, 2657, 2660, 2661, 2662, 2665, 2665, 2669, 2670, 2670, 2670, 2671,
+    2673, 2674, 2675, 2678, 2679, 2680, 2682, 2682, 2682, 2683, 2683, 2683, 2684, 2685, 2686, 2686,
+    2688, 2689, 2695, 2712, 2714, 2720, 2721, 2722, 2724, 2725, 2727, 2728, 2729, 2734, 2738, 2739,
+    2744, 2745, 2748, 2751, 2751, 2751, 2752, 2754, 2755, 2756, 2757, 2759, 2774, 2774, 2788, 2788,
+    2788, 2789, 2791, 2793, 2795, 2795, 2796, 2797, 2798, 2798, 2798, 2799, 2800, 2801, 2802, 2804,
+    2806, 2806, 2807, 2811, 2814, 2815, 2816, 2817, 2818, 2819, 2820, 2822, 2824, 2827, 2829, 2832,
+    2832, 2833, 2835, 2836, 2837, 2838, 2838, 2849, 2850, 2850, 2850, 2850, 2852, 2852, 2853, 2853,
+    2854, 2856, 2856, 2857, 2857, 2859, 2861, 2861, 2867, 2867, 2868, 2884, 2885, 2885, 2885, 2886,
+    2887, 2888, 2888, 2890, 2903, 2903, 2903, 2904, 2906, 2911, 2912, 2913, 2914, 2939, 2939, 2939,
+    2939, 2961, 2962, 2963, 2966, 2969, 2969, 2970, 2971, 2972, 2996, 2997, 2998, 2999, 3000, 3000,
+    3001, 3001, 3003, 3003, 3003, 3004, 3005, 3008, 3008, 3009, 3011, 3012, 3012, 3012, 3012, 3014,
+    3016, 3016, 3016, 3017, 3018, 3020, 3021, 3022, 3023, 3024, 3026, 3027, 3028, 3029, 3030, 3030,
+    3030, 3031, 3032, 3034, 3034, 3036, 3037, 3038, 3038, 3039, 3040, 3042, 3043, 3044, 3044, 3045,
+    3046, 3046, 3053, 3074, 3076, 3077, 3077, 3078, 3078, 3079, 3081, 3082, 3085, 3086, 3089, 3091,
+    3092, 3094, 3094, 3096, 3096, 3097, 3099, 3099, 3099, 3123, 3125, 3128, 3132, 3132, 3133, 3136,
+    3137, 3137, 3138, 3139, 3141, 3143, 3143, 3144, 3145, 3145, 3146, 3147, 3148, 3149, 3149, 3149,
+    3151, 3151, 3152, 3152, 3153, 3163, 3163, 3165, 3186, 3187, 3189, 3190, 3190, 3191, 3194, 3194,
+    3194, 3196, 3199, 3200, 3207, 3207, 3207, 3210, 3211, 3211, 3212, 3215, 3215, 3217, 3218, 3218,
+    3219, 3219, 3220, 3220, 3221, 3222, 3223, 3223, 3224, 3227, 3227, 3228, 3229, 3229, 3232, 3233,
+    3234, 3234, 3234, 3235, 3236, 3237, 3241, 3242, 3243, 3252, 3253, 3256, 3261, 3262, 3262, 3262,
+    3264, 3264, 3265, 3289, 3297, 3301, 3301, 3321, 3321, 3322, 3323, 3324, 3325, 3325, 3325, 3326,
+    3328, 3329, 3329, 3329, 3330, 3334, 3335, 3336, 3337, 3355, 3355, 3355, 3356, 3357, 3359, 3360,
+    3361, 3363, 3365, 3366, 3369, 3370, 3392, 3394, 3395, 3396, 3397, 3397, 3398, 3401, 3401, 3401,
+    3403, 3404, 3410, 3410, 3411, 3432, 3432, 3434, 3439, 3459, 3461, 3461, 3461, 3462, 3463, 3463,
+    3467, 3467, 3468, 3495, 3522, 3522, 3523, 3524, 3524, 3551, 3551, 3576, 3577, 3579, 3579, 3580,
+    3584, 3585, 3590, 3590, 3602, 3602, 3602, 3620, 3621, 3621, 3622, 3623, 3623, 3647, 3647, 3649,
+    3650, 3651, 3651, 3655, 3656, 3658, 3659, 3662, 3663, 3663, 3663, 3664, 3665, 3666, 3668, 3675,
+    3676, 3695, 3697, 3722, 3727, 3729, 3731, 3732, 3733, 3733, 3733, 3733, 3733, 3733, 3734, 3734,
+    3736, 3737, 3738, 3739, 3742, 3742, 3763, 3764, 3765, 3765, 3784, 3794, 3796, 3796, 3802, 3806,
+    3807, 3807, 3807, 3809, 3810, 3811, 3812, 3812, 3813, 3813, 3815, 3815, 3816, 3817, 3818, 3820,
+    3821, 3821, 3823, 3825, 3827, 3828, 3829, 3829, 3830, 3831, 3831, 3831, 3832, 3833, 3834, 3834,
+    3836, 3837, 3838, 3839, 3840, 3841, 3842, 3842, 3844, 3845, 3850, 3852, 3852, 3852, 3852, 3853,
+    3854, 3855, 3857, 3857, 3858, 3858, 3859, 3860, 3861, 3862, 3862, 3863, 3865, 3866, 3866, 3867,
+    3868, 3868, 3870, 3873, 3874, 3877, 3878, 3878, 3880, 3881, 3882, 3883, 3884, 3886, 3887, 3889,
+    3889, 3890, 3891, 3892, 3892, 3892, 3893, 3897, 3898, 3898, 3899, 3907, 3908, 3909, 3909, 3909,
+    3909, 3910, 3910, 3911, 3913, 3914, 3914, 3918, 3918, 3919, 3922, 3922, 3924, 3924, 3925, 3925,
+    3934, 3935, 3935, 3945, 3946, 3947, 3948, 3949, 3952, 3954, 3955, 3955, 3956, 3959, 3961, 3961,
+    3971, 3971, 3973, 3974, 3974, 3976, 3979, 3980, 3981, 3982, 3982, 3982, 3983, 3983, 3984, 3987,
+    3988, 3989, 3990, 3993, 3996, 3997, 3998, 3999, 4001, 4004, 4005, 4005, 4005, 4009, 4013, 4013,
+    4015, 4020, 4020, 4020, 4021, 4022, 4024, 4027, 4029, 4030, 4037, 4037, 4038, 4040, 4041, 4053,
+    4055, 4056, 4069, 4069, 4070, 4071, 4072, 4073, 4073, 4073, 4076, 4077, 4078, 4079, 4081, 4085,
+    4086, 4087, 4087, 4087, 4088, 4108, 4112, 4116, 4116, 4116, 4116, 4117, 4118, 4119, 4121, 4126,
+    4128, 4129, 4130, 4131, 4131, 4131, 4135, 4136, 4137, 4140, 4141, 4142, 4143, 4143, 4145, 4146,
+    4148, 4148, 4148, 4150, 4152, 4153, 4154, 4156, 4156, 4158, 4158, 4158, 4161, 4165, 4166, 4168,
+    4168, 4168, 4168, 4169, 4170, 4171, 4173, 4174, 4175, 4176, 4184, 4186, 4187, 4188, 4190, 4191,
+    4192, 4194, 4195, 4196, 4199, 4200, 4204, 4217, 4218, 4220, 4221, 4222, 4223, 4223, 4224, 4226,
+    4227, 4227, 4230, 4231, 4231, 4231, 4231, 4232, 4233, 4236, 4237, 4237, 4241, 4245, 4251, 4251,
+    4252, 4254, 4256, 4258, 4259, 4264, 4264, 4265, 4266, 4266, 4273, 4274, 4274, 4274, 4276, 4286,
+    4286, 4287, 4289, 4290, 4291, 4295, 4297, 4300, 4300, 4300, 4301, 4301, 4319, 4325, 4325, 4326,
+    4330, 4334, 4334, 4335, 4335, 4336, 4337, 4343, 4347, 4347, 4347, 4348, 4348, 4348, 4349, 4354,
+    4355, 4356, 4358, 4360, 4361, 4363, 4367, 4368, 4370, 4371, 4372, 4381, 4381, 4382, 4383, 4385,
+    4387, 4388, 4388, 4389, 4389, 4390, 4399, 4403, 4405, 4407, 4408, 4411, 4421, 4422, 4423, 4430,
+    4430, 4432, 4448, 4450, 4450, 4451, 4451, 4451, 4454, 4454, 4455, 4455, 4455, 4456, 4457, 4457,
+    4459, 4460, 4461, 4463, 4473, 4474, 4475, 4476, 4477, 4481, 4483, 4486, 4487, 4488, 4489, 4490,
+    4490, 4490, 4492, 4492, 4493, 4494, 4496, 4496, 4502, 4502, 4503, 4517, 4521, 4522, 4525, 4531,
+    4531, 4532, 4532, 4533, 4534, 4535, 4536, 4537, 4539, 4542, 4543, 4545, 4547, 4551, 4552, 4553,
+    4554, 4556, 4557, 4558, 4559, 4560, 4562, 4565, 4565, 4566, 4571, 4571, 4571, 4573, 4581, 4593,
+    4594, 4595, 4595, 4597, 4598, 4599, 4600, 4612, 4612, 4615, 4616, 4618, 4619, 4621, 4622, 4623,
+    4629, 4629, 4629, 4630, 4630, 4632, 4635, 4636, 4637, 4637, 4637, 4639, 4640, 4642, 4644, 4645,
+    4645, 4646, 4648, 4649, 4652, 4654, 4655, 4657, 4658, 4659, 4660, 4662, 4663, 4667, 4669, 4675,
+    4675, 4676, 4677, 4679, 4679, 4679, 4680, 4686, 4687, 4688, 4689, 4689, 4692, 4694, 4700, 4701,
+    4702, 4703, 4725, 4726, 4726, 4726, 4733, 4734, 4734, 4736, 4738, 4741, 4742, 4742, 4743, 4744,
+    4745, 4746, 4748, 4749, 4750, 4751, 4752, 4752, 4753, 4755, 4758, 4759, 4760, 4760, 4760, 4761,
+    4762, 4763, 4764, 4765, 4765, 4767, 4767, 4770, 4773, 4773, 4775, 4780, 4781, 4781, 4782, 4805,
+    4806, 4807, 4808, 4831, 4832, 4832, 4845, 4846, 4847, 4848, 4848, 4849, 4849, 4850, 4851, 4852,
+    4852, 4852, 4852, 4852, 4855, 4857, 4860, 4860, 4862, 4863, 4863, 4869, 4884, 4885, 4894, 4900,
+    4901, 4901, 4901, 4901, 4902, 4903, 4904, 4905, 4905, 4906, 4906, 4907, 4908, 4908, 4909, 4920,
+    4921, 4922, 4923, 4933, 4936, 4936, 4936, 4937, 4939, 4943, 4944, 4945, 4945, 4945, 4946, 4947,
+    4948, 4948, 4949, 4950, 4951, 4967, 4969, 4971, 4971, 4998, 5010, 5012, 5014, 5019, 5020, 5021,
+    5021, 5025, 5025, 5045, 5049, 5051, 5052, 5052, 5054, 5055, 5056, 5058, 5058, 5061, 5062, 5062,
+    5066, 5068, 5070, 5074, 5075, 5083, 5085, 5086, 5086, 5087, 5094, 5095, 5097, 5098, 5098, 5100,
+    5102, 5103, 5103, 5103, 5105, 5106, 5110, 5114, 5114, 5116, 5117, 5118, 5121, 5143, 5143, 5143,
+    5144, 5145, 5146, 5147, 5148, 5149, 5150, 5150, 5150, 5153, 5153, 5154, 5154, 5154, 5156, 5157,
+    5158, 5159, 5159, 5172, 5175, 5177, 5198, 5200, 5202, 5202, 5205, 5206, 5207, 5207, 5207, 5207,
+    5222, 5229, 5232, 5233, 5234, 5235, 5236, 5237, 5238, 5239, 5240, 5243, 5244, 5245, 5249, 5250,
+    5251, 5252, 5252, 5253, 5254, 5275, 5276, 5298, 5299, 5300, 5301, 5302, 5303, 5304, 5305, 5305,
+    5305, 5308, 5308, 5309, 5310, 5310, 5310, 5310, 5314, 5315, 5315, 5315, 5316, 5316, 5317, 5318,
+    5321, 5321, 5324, 5325, 5327, 5329, 5330, 5331, 5332, 5333, 5343, 5346, 5375, 5389, 5394, 5397,
+    5397, 5399, 5402, 5404, 5407, 5411, 5412, 5413, 5416, 5416, 5417, 5418, 5419, 5420, 5421, 5421,
+    5425, 5425, 5426, 5426, 5426, 5434, 5438, 5439, 5440, 5445, 5447, 5452, 5455, 5456, 5456, 5457,
+    5457, 5459, 5473, 5475, 5475, 5475, 5476, 5477, 5478, 5479, 5480, 5481, 5482, 5483, 5484, 5485,
+    5485, 5489, 5490, 5491, 5493, 5494, 5495, 5496, 5497, 5498, 5498, 5498, 5498, 5500, 5501, 5504,
+    5526, 5527, 5530, 5533, 5534, 5561, 5561, 5567, 5569, 5569, 5573, 5583, 5583, 5583, 5584, 5585,
+    5586, 5586, 5587, 5588, 5588, 5588, 5590, 5591, 5592, 5592, 5593, 5594, 5594, 5595, 5596, 5612,
+    5613, 5614, 5614, 5616, 5617, 5618, 5618, 5618, 5619, 5619, 5621, 5621, 5621, 5622, 5622, 5623,
+    5627, 5628, 5631, 5632, 5634, 5634, 5635, 5636, 5637, 5637, 5638, 5656, 5657, 5658, 5659, 5686,
+    5687, 5688, 5689, 5690, 5691, 5692, 5692, 5694, 5696, 5715, 5718, 5720, 5728, 5729, 5729, 5730,
+    5731, 5732, 5734, 5734, 5734, 5735, 5738, 5739, 5741, 5741, 5743, 5746, 5747, 5747, 5748, 5760,
+    5763, 5764, 5764, 5765, 5766, 5766, 5767, 5768, 5770, 5776, 5777, 5778, 5787, 5788, 5797, 5799,
+    5801, 5802, 5804, 5810, 5811, 5811, 5812, 5812, 5814, 5815, 5821, 5823, 5824, 5825, 5826, 5828,
+    5829, 5831, 5833, 5835, 5838, 5839, 5840, 5841, 5842, 5843, 5845, 5846, 5858, 5859, 5860, 5861,
+    5863, 5866, 5868, 5869, 5869, 5870, 5871, 5871, 5872, 5873, 5874, 5875, 5876, 5877, 5877, 5877,
+    5879, 5880, 5880, 5885, 5886, 5887, 5888, 5891, 5893, 5895, 5895, 5895, 5896, 5899, 5902, 5904,
+    5904, 5904, 5904, 5906, 5907, 5907, 5912, 5932, 5933, 5933, 5956, 5957, 5958, 5959, 5962, 5963,
+    5964, 5964, 5965, 5966, 5971, 5972, 5972, 5972, 5973, 5977, 5978, 5987, 5988, 5998, 6018, 6020,
+    6021, 6022, 6023, 6037, 6037, 6038, 6038, 6039, 6040, 6040, 6040, 6041, 6042, 6042, 6044, 6045,
+    6045, 6046, 6047, 6047, 6050, 6050, 6050, 6051, 6052, 6061, 6078, 6078, 6078, 6082, 6083, 6084,
+    6085, 6087, 6088, 6089, 6089, 6089, 6090, 6091, 6093, 6094, 6095, 6096, 6097, 6097, 6101, 6101,
+    6102, 6102, 6102, 6102, 6102, 6103, 6104, 6106, 6109, 6110, 6110, 6111, 6112, 6113, 6113, 6113,
+    6113, 6133, 6136, 6137, 6137, 6139, 6141, 6144, 6147, 6147, 6148, 6148, 6149, 6149, 6153, 6156,
+    6156, 6157, 6158, 6159, 6165, 6166, 6167, 6168, 6172, 6173, 6173, 6174, 6177, 6177, 6178, 6179,
+    6180, 6195, 6197, 6199, 6200, 6203, 6204, 6205, 6206, 6206, 6206, 6208, 6210, 6212, 6212, 6213,
+    6217, 6217, 6219, 6219, 6222, 6225, 6225, 6227, 6227, 6227, 6229, 6229, 6248, 6249, 6250, 6251,
+    6251, 6251, 6254, 6258, 6259, 6259, 6261, 6261, 6262, 6262, 6264, 6266, 6268, 6268, 6269, 6269,
+    6273, 6275, 6276, 6279, 6280, 6281, 6281, 6283, 6284, 6288, 6289, 6289, 6292, 6304, 6308, 6308,
+    6308, 6312, 6313, 6314, 6314, 6316, 6317, 6318, 6320, 6321, 6321, 6323, 6325, 6326, 6326, 6326,
+    6328, 6328, 6328, 6328, 6329, 6329, 6330, 6330, 6331, 6332, 6333, 6333, 6333, 6333, 6341, 6341,
+    6341, 6342, 6342, 6342, 6343, 6345, 6346, 6347, 6348, 6350, 6354, 6355, 6356, 6360, 6360, 6362,
+    6363, 6364, 6365, 6366, 6368, 6369, 6374, 6375, 6377, 6378, 6378, 6381, 6382, 6383, 6384, 6384,
+    6386, 6392, 6393, 6394, 6395, 6398, 6398, 6398, 6398, 6400, 6401, 6403, 6406, 6407, 6407, 6409,
+    6413, 6414, 6414, 6417, 6418, 6418, 6418, 6424, 6425, 6426, 6431, 6432, 6444, 6446, 6446, 6446,
+    6448, 6449, 6449, 6450, 6450, 6450, 6452, 6454, 6455, 6457, 6457, 6459, 6459, 6460, 6461, 6461,
+    6462, 6462, 6463, 6464, 6464, 6465, 6465, 6467, 6470, 6471, 6472, 6473, 6474, 6475, 6476, 6476,
+    6478, 6479, 6479, 6480, 6481, 6483, 6484, 6484, 6484, 6484, 6490, 6492, 6493, 6494, 6495, 6495,
+    6523, 6523, 6523, 6523, 6523, 6523, 6524, 6524, 6530, 6531, 6532, 6533, 6533, 6550, 6551, 6552,
+    6553, 6555, 6556, 6557, 6558, 6558, 6560, 6560, 6562, 6563, 6568, 6569, 6569, 6571, 6573, 6575,
+    6576, 6576, 6577, 6578, 6578, 6579, 6580, 6581, 6582, 6582, 6582, 6587, 6587, 6588, 6589, 6592,
+    6592, 6593, 6594, 6598, 6600, 6600, 6601, 6604, 6605, 6607, 6608, 6609, 6610, 6612, 6613, 6613,
+    6628, 6629, 6630, 6631, 6631, 6631, 6632, 6633, 6634, 6637, 6640, 6644, 6648, 6649, 6653, 6655,
+    6658, 6659, 6659, 6659, 6660, 6683, 6683, 6684, 6694, 6694, 6695, 6695, 6697, 6702, 6706, 6707,
+    6709, 6709, 6710, 6714, 6715, 6716, 6716, 6718, 6718, 6739, 6755, 6755, 6755, 6758, 6758, 6760,
+    6761, 6764, 6765, 6766, 6767, 6772, 6773, 6777, 6778, 6790, 6791, 6793, 6794, 6795, 6797, 6797,
+    6798, 6800, 6801, 6802, 6803, 6803, 6804, 6806, 6806, 6807, 6808, 6808, 6808, 6808, 6809, 6810,
+    6811, 6812, 6812, 6812, 6813, 6814, 6815, 6815, 6816, 6816, 6817, 6817, 6817, 6818, 6818, 6818,
+    6820, 6821, 6822, 6826, 6827, 6827, 6833, 6833, 6837, 6837, 6837, 6838, 6843, 6844, 6848, 6849,
+    6850, 6851, 6853, 6854, 6854, 6855, 6855, 6856, 6856, 6860, 6861, 6862, 6862, 6865, 6865, 6866,
+    6868, 6868, 6869, 6869, 6869, 6870, 6871, 6872, 6873, 6873, 6873, 6877, 6877, 6880, 6881, 6881,
+    6882, 6884, 6885, 6887, 6888, 6888, 6888, 6889, 6889, 6889, 6890, 6891, 6895, 6897, 6897, 6899,
+    6901, 6901, 6903, 6908, 6915, 6917, 6918, 6919, 6919, 6920, 6922, 6922, 6922, 6922, 6923, 6931,
+    6932, 6933, 6935, 6936, 6939, 6940, 6940, 6941, 6942, 6949, 6949, 6950, 6950, 6952, 6953, 6963,
+    6964, 6964, 6965, 6965, 6965, 6969, 6971, 6972, 6974, 6976, 6976, 6976, 6977, 6978, 6978, 6979,
+    6980, 6987, 6988, 6988, 6992, 6994, 6996, 6997, 6997, 6999, 7000, 7003, 7008, 7009, 7014, 7022,
+    7022, 7022, 7023, 7024, 7026, 7026, 7027, 7027, 7028, 7029, 7030, 7032, 7032, 7033, 7034, 7035,
+    7035, 7037, 7038, 7038, 7038, 7039, 7040, 7040, 7040, 7041, 7044, 7045, 7045, 7045, 7045, 7047,
+    7051, 7055, 7056, 7056, 7057, 7057, 7079, 7080, 7082, 7083, 7085, 7089, 7089, 7112, 7112, 7113,
+    7114, 7114, 7114, 7114, 7114, 7116, 7116, 7119, 7120, 7138, 7140, 7141, 7142, 7142, 7142, 7145,
+    7145, 7146, 7147, 7149, 7149, 7170, 7184, 7185, 7185, 7185, 7186, 7186, 7189, 7189, 7189, 7189,
+    7189, 7190, 7206, 7208, 7222, 7237, 7238, 7261, 7262, 7263, 7264, 7264, 7264, 7267, 7268, 7270,
+    7298, 7302, 7320, 7321, 7321, 7324, 7324, 7324, 7324, 7326, 7351, 7351, 7369, 7370, 7370, 7372,
+    7384, 7385, 7386, 7390, 7390, 7391, 7392, 7395, 7396, 7398, 7398, 7399, 7400, 7401, 7402, 7402,
+    7403, 7409, 7409, 7410, 7411, 7411, 7412, 7413, 7414, 7415, 7417, 7417, 7418, 7418, 7421, 7422,
+    7422, 7425, 7425, 7426, 7426, 7427, 7427, 7436, 7437, 7437, 7438, 7460, 7460, 7460, 7473, 7473,
+    7473, 7476, 7478, 7479, 7480, 7482, 7483, 7484, 7486, 7488, 7493, 7494, 7495, 7498, 7500, 7503,
+    7504, 7505, 7506, 7507, 7508, 7510, 7513, 7514, 7515, 7515, 7529, 7532, 7533, 7538, 7539, 7540,
+    7542, 7545, 7546, 7547, 7548, 7549, 7550, 7550, 7552, 7559, 7559, 7560, 7565, 7567, 7568, 7569,
+    7570, 7571, 7572, 7573, 7573, 7573, 7573, 7574, 7575, 7576, 7576, 7577, 7578, 7579, 7579, 7580,
+    7582, 7582, 7583, 7583, 7585, 7586, 7588, 7589, 7589, 7590, 7591, 7591, 7591, 7592, 7595, 7598,
+    7609, 7609, 7609, 7610, 7612, 7614, 7615, 7616, 7620, 7621, 7621, 7622, 7623, 7626, 7627, 7629,
+    7630, 7630, 7631, 7633, 7633, 7634, 7658, 7664, 7667, 7668, 7669, 7669, 7669, 7669, 7669, 7670,
+    7672, 7672, 7672, 7690, 7691, 7693, 7695, 7695, 7704, 7705, 7707, 7710, 7712, 7712, 7713, 7715,
+    7715, 7717, 7717, 7735, 7738, 7759, 7759, 7760, 7761, 7762, 7763, 7764, 7765, 7775, 7776, 7777,
+    7779, 7798, 7819, 7842, 7843, 7844, 7844, 7845, 7846, 7846, 7846, 7846, 7847, 7847, 7849, 7850,
+    7850, 7851, 7851, 7852, 7877, 7885, 7886, 7886, 7888, 7889, 7890, 7892, 7913, 7914, 7914, 7915,
+    7916, 7916, 7916, 7916, 7917, 7919, 7922, 7922, 7930, 7930, 7930, 7932, 7936, 7936, 7937, 7940,
+    7942, 7945, 7946, 7946, 7948, 7948, 7949, 7951, 7952, 7953, 7955, 7956, 7956, 7957, 7960, 7961,
+    7961, 7961, 7968, 7969, 7970, 7972, 7972, 7979, 7980, 7981, 7982, 7983, 7983, 7986, 7986, 7987,
+    7988, 7990, 7992, 7993, 8003, 8012, 8013, 8013, 8014, 8014, 8015, 8016, 8016, 8016, 8016, 8020,
+    8023, 8024, 8026, 8026, 8033, 8034, 8035, 8035, 8035, 8036, 8037, 8038, 8040, 8040, 8040, 8041,
+    8042, 8042, 8043, 8043, 8044, 8044, 8045, 8048, 8057, 8057, 8058, 8069, 8070, 8070, 8071, 8071,
+    8077, 8077, 8079, 8080, 8080, 8082, 8083, 8083, 8086, 8086, 8094, 8101, 8103, 8104, 8105, 8105,
+    8106, 8106, 8108, 8114, 8125, 8129, 8129, 8133, 8133, 8133, 8134, 8135, 8135, 8136, 8137, 8141,
+    8145,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8211] = [
-    (9, 5), (17, 9), (9, 16), (13, 6), (21, -6), (1, 11), (4, 5), (7, 7), (25, 6), (5, 7),
-    (25, 5), (1, 5), (11, 10), (9, 6), (27, 5), (17, 5), (10, 5), (16, 15), (23, -5), (1, 5),
-    (5, 9), (16, 6), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (17, 5), (1, 11), (14, 5),
-    (15, 5), (17, 7), (21, 8), (26, 6), (21, 11), (17, 6), (24, 7), (20, 6), (19, 17), (20, 10),
-    (25, -5), (28, 6), (4, 6), (25, 8), (5, -6), (6, 5), (27, 11), (23, 5), (26, 11), (23, 8),
-    (23, 6), (7, 5), (5, 9), (7, 5), (9, 5), (20, -7), (21, 8), (23, -6), (25, 12), (1, 5),
-    (9, 6), (21, 5), (12, 6), (18, 6), (23, 5), (5, 32), (17, 17), (21, -5), (5, 27), (22, 9),
-    (19, 14), (18, 5), (17, 5), (20, 12), (1, 9), (5, 8), (23, 37), (19, 5), (27, 11), (5, 13),
-    (6, -5), (9, 32), (10, 15), (15, -7), (18, -7), (19, -6), (21, 5), (23, -6), (1, 16), (5, -11),
-    (11, -5), (15, -13), (16, -5), (17, 10), (18, 59), (23, -9), (25, -6), (26, 6), (0, -5), (1, -5),
-    (11, 5), (15, -5), (16, -5), (17, 20), (18, 7), (20, 8), (21, 11), (23, -11), (24, -7), (25, -8),
-    (23, 16), (20, 10), (23, 5), (2, 8), (17, 10), (18, 9), (21, -5), (1, 9), (1, 11), (14, 5),
-    (1, 5), (0, 10), (2, 12), (15, 5), (18, -5), (19, 6), (5, 48), (6, -5), (21, -7), (26, 5),
-    (5, 6), (25, 5), (17, 7), (13, 6), (25, 9), (15, 11), (19, 5), (5, 5), (20, 13), (1, 6),
-    (17, 11), (9, 5), (17, 5), (5, 10), (15, 5), (9, 6), (17, 6), (18, 5), (1, 8), (9, 5),
-    (12, 19), (24, 5), (25, 8), (21, 5), (5, 6), (7, 7), (17, 5), (18, 5), (9, 9), (10, 13),
-    (17, 12), (19, 15), (20, -11), (23, -5), (25, 11), (3, 6), (11, 11), (12, 5), (23, 10), (14, -5),
-    (15, -16), (16, 91), (17, -6), (18, 6), (19, -8), (21, -9), (22, -11), (23, -6), (25, 6), (13, 44),
-    (23, -5), (25, -5), (19, 5), (1, -8), (4, 67), (5, -12), (6, -6), (21, -5), (25, 12), (18, 28),
-    (12, 6), (24, 11), (25, -5), (0, 21), (1, 24), (6, 14), (7, 6), (9, -11), (11, -5), (12, -5),
-    (14, 6), (16, -8), (18, -6), (20, 6), (21, -11), (22, -5), (23, -20), (28, 5), (15, 8), (6, 20),
-    (12, 6), (1, 12), (17, 6), (17, 11), (22, 6), (17, 5), (21, 8), (19, 18), (17, 5), (0, 7),
-    (17, 9), (17, 7), (1, 11), (21, 6), (8, 19), (20, 8), (23, -5), (11, 14), (25, 16), (15, 5),
-    (19, 5), (20, 8), (21, 6), (10, 11), (15, 7), (15, 11), (3, 5), (11, 6), (12, 5), (22, 12),
-    (25, -7), (19, 8), (15, 9), (21, 5), (20, 12), (15, 13), (1, 48), (4, 42), (5, -22), (6, -5),
-    (21, -10), (22, 13), (17, 6), (2, 11), (25, 5), (19, 17), (19, 19), (21, 8), (11, 10), (5, 17),
-    (8, 6), (13, 6), (21, -5), (1, -6), (14, -5), (15, 25), (16, 16), (18, 8), (21, 5), (25, -5),
-    (4, 5), (25, 6), (23, 7), (18, 5), (5, 7), (1, 43), (5, -6), (0, 55), (1, -8), (2, -23),
-    (3, 74), (4, 7), (5, 72), (6, 58), (7, -8), (9, 106), (11, -52), (12, -14), (13, -23), (14, -13),
-    (15, -43), (16, -37), (17, -16), (18, -20), (19, -15), (20, -24), (21, 25), (22, -39), (23, -10), (24, -16),
-    (25, -10), (26, -23), (27, 6), (28, -8), (24, 6), (28, 6), (23, 5), (17, 14), (20, 6), (9, 6),
-    (16, 6), (23, 8), (0, -13), (1, 32), (2, 58), (3, 55), (4, -7), (5, -15), (6, -9), (7, -5),
-    (9, -9), (11, 16), (12, -7), (13, -6), (14, -11), (15, -13), (16, -9), (17, -7), (18, 6), (19, -12),
-    (20, -11), (21, 19), (23, 23), (24, -17), (25, -29), (26, -7), (27, -8), (28, -8), (20, 6), (20, 5),
-    (24, 5), (27, 6), (14, 6), (14, -8), (22, 26), (18, 8), (19, 6), (23, 11), (18, 5), (19, 21),
-    (25, -5), (18, 9), (5, 6), (22, 5), (19, 31), (25, -6), (17, 6), (24, 7), (20, 15), (16, 31),
-    (21, -6), (5, 9), (16, 6), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (25, 17), (12, 5),
-    (18, 25), (19, 7), (21, 13), (6, 5), (28, 6), (6, 6), (20, 10), (19, 11), (19, 26), (26, 6),
-    (14, 37), (18, 5), (22, -5), (23, -5), (5, 10), (15, 6), (0, 5), (21, 5), (21, 5), (5, 19),
-    (9, 11), (10, 8), (15, 8), (17, -11), (19, -9), (23, -11), (25, 14), (17, 6), (4, 6), (5, 5),
-    (11, 6), (21, -7), (22, 5), (23, 5), (26, 11), (23, 7), (5, 5), (9, 17), (10, 5), (23, -5),
-    (6, 11), (23, 5), (23, 8), (1, 12), (0, 6), (14, 7), (23, 8), (28, 6), (0, -13), (1, 41),
-    (2, 57), (3, 55), (4, -7), (5, -15), (6, -9), (7, -5), (9, -9), (11, 15), (12, -7), (13, -6),
-    (14, -11), (15, -13), (16, -9), (17, -8), (18, 5), (19, -12), (20, -13), (21, 18), (23, 22), (24, -17),
-    (25, -29), (26, -7), (27, -8), (28, -8), (11, 5), (23, 6), (9, 6), (1, 8), (5, -9), (9, 121),
-    (10, 10), (11, -5), (15, -6), (18, -10), (19, -6), (20, -10), (21, -24), (22, -5), (23, -13), (25, -7),
-    (0, -5), (1, 7), (2, -6), (3, 10), (4, -8), (6, -13), (7, -6), (9, -15), (11, -10), (12, -7),
-    (13, 7), (14, -9), (15, 7), (16, 6), (17, -17), (18, -11), (19, 48), (20, -5), (21, 65), (24, -9),
-    (25, -18), (26, -8), (27, 12), (19, 5), (18, 5), (20, 7), (5, 5), (21, 5), (21, 5), (1, 7),
-    (25, 15), (2, 9), (18, 5), (17, 9), (23, 7), (0, 13), (5, -6), (6, 10), (10, -5), (11, 6),
-    (15, 6), (17, 15), (18, 14), (20, -5), (23, -13), (1, 5), (5, 7), (15, 5), (17, 7), (3, 10),
-    (5, -5), (6, 6), (11, 6), (16, -5), (20, -12), (21, 24), (22, 6), (23, -10), (25, -8), (28, 11),
-    (22, 8), (11, 14), (15, -5), (22, 51), (23, 10), (25, 5), (5, 7), (12, 12), (5, 6), (5, -6),
-    (9, 21), (13, 6), (19, 8), (0, 5), (1, -9), (4, -8), (5, 30), (6, 12), (9, -10), (10, -7),
-    (11, -8), (12, -5), (13, 8), (14, -5), (16, -7), (17, 19), (19, -11), (20, -11), (22, -9), (23, -20),
-    (24, 51), (25, 16), (26, -8), (27, -7), (28, 5), (4, 23), (1, 9), (15, -7), (21, 5), (28, 12),
-    (22, 5), (25, 18), (20, 5), (22, 6), (17, 5), (16, 8), (6, 6), (22, 5), (11, 11), (17, 16),
-    (12, 29), (23, -11), (12, 5), (19, 10), (23, 14), (1, 8), (13, 5), (17, 7), (22, -5), (1, 6),
-    (3, 6), (22, 5), (5, 5), (23, 5), (19, 5), (4, 20), (5, 35), (6, 9), (17, -5), (18, -5),
-    (19, -6), (21, -10), (23, -7), (0, -6), (1, -6), (2, -5), (10, 8), (17, -5), (20, -5), (21, -9),
-    (22, -7), (25, 42), (28, 22), (21, 9), (3, 15), (5, 6), (10, 6), (9, 16), (27, 5), (11, 11),
-    (21, 10), (1, 8), (22, 5), (10, 5), (18, 21), (21, 8), (9, 5), (10, 5), (17, 13), (18, -7),
-    (16, 5), (18, 15), (20, 6), (23, -6), (25, -6), (27, 18), (3, 5), (5, 8), (6, 9), (7, 5),
-    (9, 5), (21, 8), (23, -6), (12, 6), (23, 7), (1, 15), (2, 6), (9, 7), (1, 14), (2, 6),
-    (23, -6), (24, 21), (26, 5), (0, 6), (20, 6), (23, 6), (7, 7), (5, 8), (7, 5), (19, 7),
-    (1, 5), (2, 6), (17, -5), (10, 5), (15, -6), (17, 6), (18, -6), (19, -5), (20, -7), (22, 28),
-    (23, 16), (28, 5), (6, 5), (24, 6), (25, 13), (18, 9), (7, 5), (17, 6), (20, 6), (26, 9),
-    (1, 5), (23, 21), (27, 6), (7, 5), (3, 6), (25, -5), (26, 7), (17, 5), (1, 13), (25, -5),
-    (26, 6), (19, 8), (4, 5), (5, 58), (17, -5), (21, -9), (23, -6), (27, 5), (23, 5), (14, 30),
-    (22, 6), (27, 6), (19, 5), (0, 10), (21, 10), (8, 5), (26, 11), (25, 25), (17, 6), (24, 7),
-    (27, 13), (15, 18), (5, -5), (15, 11), (17, 27), (18, -7), (20, 9), (23, -5), (21, 9), (2, 10),
-    (12, 5), (21, 22), (8, 6), (15, 10), (18, 5), (12, 5), (19, 5), (15, -6), (16, 28), (17, -5),
-    (18, 7), (19, -5), (22, 18), (23, -5), (3, 5), (11, 7), (12, 6), (17, -5), (22, 9), (25, -6),
-    (11, 5), (21, 5), (9, 7), (20, 5), (1, 8), (6, 6), (15, 6), (18, 5), (22, 7), (17, 6),
-    (15, 15), (16, 5), (25, 5), (6, 42), (21, -6), (2, 7), (3, 6), (11, 14), (20, -5), (22, 7),
-    (25, -8), (2, 5), (17, 6), (24, 6), (9, 11), (17, 8), (20, 21), (21, 7), (23, -5), (17, 7),
-    (18, 6), (3, -5), (5, -8), (6, 5), (9, -5), (15, -5), (18, 19), (21, -15), (23, -10), (24, 29),
-    (25, 17), (26, -7), (28, 8), (15, 25), (19, 7), (21, -6), (15, 8), (20, 8), (5, 5), (6, 8),
-    (22, 16), (23, -5), (19, 12), (24, 5), (17, 7), (21, -6), (23, 5), (27, 6), (6, 11), (21, -6),
-    (26, 5), (27, 5), (1, -8), (3, -6), (6, -7), (10, -5), (11, 5), (15, -6), (17, -6), (18, 26),
-    (20, 10), (21, 10), (22, -6), (23, 18), (25, -7), (28, 9), (8, 19), (20, 8), (21, 11), (6, -5),
-    (9, 5), (15, 30), (16, 7), (17, -5), (19, -6), (21, 7), (22, -6), (23, -7), (28, 15), (14, 22),
-    (21, 5), (3, 39), (23, -6), (25, -6), (28, 6), (18, 36), (5, -6), (6, 5), (27, 11), (14, 20),
-    (23, -5), (5, 6), (25, 13), (1, 8), (5, 11), (21, -7), (25, 10), (6, 12), (0, 104), (1, -15),
-    (5, -5), (17, -5), (21, -7), (25, -14), (18, 11), (24, 5), (21, 5), (19, 8), (5, -5), (21, 12),
-    (22, 11), (16, 5), (20, 6), (16, 6), (1, -5), (4, 64), (5, -11), (6, -5), (23, -5), (18, 6),
-    (8, 6), (5, -5), (15, -9), (16, 37), (19, 26), (22, -6), (23, -5), (15, 14), (18, 6), (20, 7),
-    (3, 5), (15, 15), (16, 7), (20, 6), (22, 8), (12, 6), (18, 20), (20, -9), (6, 10), (15, 6),
-    (16, 7), (19, 6), (21, -12), (22, 7), (10, 7), (12, 24), (22, 5), (1, 8), (2, 8), (18, 5),
-    (23, -5), (27, 6), (20, 5), (21, 14), (0, -6), (1, 32), (2, 11), (3, 22), (19, 13), (21, -9),
-    (25, -9), (11, 14), (3, 6), (21, -5), (25, -7), (26, 7), (28, 12), (19, 5), (1, 5), (2, 6),
-    (22, 11), (18, 11), (21, 6), (5, -7), (8, 33), (9, 6), (17, -7), (21, -5), (23, -5), (24, 10),
-    (25, -9), (5, 5), (17, 5), (17, 34), (18, -5), (21, -5), (27, 12), (1, 5), (6, 5), (21, 5),
-    (23, 6), (21, 12), (4, 6), (21, 7), (5, -5), (21, 12), (25, 11), (14, 13), (28, 6), (16, 10),
-    (16, 5), (12, 5), (21, 5), (18, 5), (15, 10), (24, 5), (17, 12), (1, -8), (2, -5), (3, -7),
-    (4, 77), (5, 64), (6, 66), (7, -6), (9, -9), (10, -8), (11, -8), (12, -6), (13, -5), (14, -8),
-    (15, -12), (16, -8), (17, -11), (18, -12), (19, -13), (21, -11), (22, -14), (23, -23), (24, -9), (25, -6),
-    (26, -6), (27, -6), (6, 11), (19, 5), (17, 5), (6, 5), (17, 16), (20, 8), (1, 7), (2, 6),
-    (19, 8), (5, 10), (6, 12), (21, -5), (28, 6), (1, 8), (17, 8), (18, 9), (20, 12), (28, 7),
-    (1, 6), (5, 48), (6, -6), (7, 13), (9, -5), (18, -5), (19, -5), (20, 13), (21, -12), (23, -10),
-    (11, 19), (23, -9), (17, 12), (5, 5), (1, 6), (18, 11), (7, 7), (26, 6), (8, 6), (20, 12),
-    (18, 5), (19, 12), (17, 30), (20, 6), (21, -8), (9, 9), (10, 6), (11, 14), (5, 5), (6, 8),
-    (18, 5), (6, 6), (1, 9), (4, 5), (0, 5), (1, -5), (5, 8), (28, 5), (4, 6), (25, 5),
-    (17, 10), (21, 11), (21, 5), (5, 13), (8, 6), (24, 5), (25, 8), (27, 5), (18, 10), (21, 5),
-    (17, 6), (24, 7), (24, 7), (25, -5), (12, 6), (25, 6), (14, 14), (4, 8), (6, 5), (28, 5),
-    (1, -10), (2, -10), (3, -6), (5, -37), (6, 12), (8, 23), (9, -19), (10, 15), (11, -10), (13, -13),
-    (14, 10), (15, 30), (16, 7), (21, 19), (22, -9), (23, 16), (24, -15), (26, 5), (28, -9), (8, 6),
-    (26, 9), (5, 10), (23, 12), (17, 9), (22, 7), (5, -6), (18, 71), (19, -5), (20, -11), (25, -7),
-    (19, 5), (2, 6), (25, 6), (13, 6), (1, 8), (22, 10), (0, 6), (1, -6), (15, 5), (20, 7),
-    (25, 12), (26, 10), (23, 5), (17, -6), (21, 16), (7, 10), (17, 6), (24, 7), (16, 17), (18, 5),
-    (5, -5), (7, 20), (1, 6), (3, 6), (5, -8), (7, 29), (21, 6), (17, 47), (18, -7), (21, -6),
-    (27, 11), (10, 5), (1, 8), (20, -6), (21, 5), (23, 44), (17, 6), (22, 6), (15, 5), (21, 6),
-    (5, 5), (4, 5), (5, 6), (22, 5), (23, 5), (23, 5), (13, 5), (27, 6), (5, 6), (14, 11),
-    (1, 8), (25, 11), (11, 8), (21, 5), (28, 5), (16, 17), (22, 6), (17, 6), (1, 6), (20, 10),
-    (23, 5), (22, 11), (21, 8), (25, 9), (15, 6), (4, 9), (5, 5), (14, 7), (21, -5), (23, -6),
-    (25, 8), (28, 11), (14, 43), (21, -5), (23, -5), (26, 14), (24, 5), (25, 6), (1, -5), (25, -7),
-    (26, 29), (10, 6), (11, 6), (20, 6), (15, -6), (16, 31), (21, -7), (22, -6), (25, 29), (15, 6),
-    (19, 14), (1, 11), (18, 14), (1, -5), (2, 10), (18, 6), (22, 11), (7, 6), (20, 18), (0, 7),
-    (19, 7), (25, 5), (27, 19), (15, 6), (21, 5), (5, -5), (6, 6), (24, 5), (28, 6), (22, 8),
-    (13, 13), (23, 12), (19, 10), (5, 5), (21, 10), (17, 5), (25, 5), (26, 9), (25, 12), (18, 13),
-    (2, 6), (25, 12), (26, 7), (27, 5), (15, 6), (5, 9), (13, 6), (27, 5), (26, 6), (0, 7),
-    (24, 8), (14, 12), (22, 5), (5, 5), (9, 5), (25, 5), (28, 6), (19, 6), (20, 17), (21, -8),
-    (24, 10), (25, -7), (27, 11), (27, 5), (23, 5), (24, 6), (25, 7), (22, 8), (14, 19), (22, 6),
-    (21, 22), (22, -5), (26, 6), (6, 6), (11, 13), (5, 15), (24, 6), (25, -5), (26, 5), (4, 5),
-    (5, -7), (9, 21), (21, 6), (11, 35), (23, -5), (10, 7), (26, 6), (0, 17), (1, -6), (15, 24),
-    (17, -5), (19, 6), (21, -8), (23, -5), (25, 5), (6, 7), (21, -5), (23, -5), (20, 5), (1, 8),
-    (5, 5), (18, 8), (10, 9), (11, -6), (12, 42), (17, -6), (23, 5), (16, 8), (14, 7), (22, 12),
-    (23, 29), (25, -5), (26, 10), (2, 12), (17, 5), (25, 5), (1, 12), (5, -11), (21, 39), (5, 11),
-    (16, 6), (18, 6), (26, 6), (18, 10), (1, 15), (4, -8), (6, 53), (9, -5), (18, -6), (20, -5),
-    (21, -9), (23, -6), (28, 10), (4, 44), (5, -8), (11, 5), (0, 5), (28, 6), (10, 6), (11, 9),
-    (3, 11), (5, -5), (9, 7), (12, 5), (21, 9), (7, 9), (12, 5), (15, -5), (18, 6), (19, 30),
-    (22, -5), (23, -8), (27, 5), (21, 5), (17, 14), (24, 13), (5, 9), (6, -8), (9, 30), (10, 13),
-    (11, -5), (15, -8), (16, -5), (17, 24), (19, -8), (21, 9), (22, -5), (23, -10), (25, -7), (4, 86),
-    (5, -12), (6, -7), (17, -5), (20, -5), (21, -6), (23, -6), (25, -7), (7, 6), (20, 5), (22, 5),
-    (5, 9), (12, 5), (19, 8), (3, 5), (4, 9), (5, -8), (6, 9), (22, 5), (17, 6), (24, 7),
-    (23, 10), (17, 5), (18, 6), (4, 6), (6, 6), (15, 5), (18, 5), (1, 16), (14, 9), (14, 37),
-    (22, -5), (3, 5), (21, 8), (14, 22), (21, 5), (24, 6), (0, 15), (24, 5), (5, 5), (9, 6),
-    (17, 9), (18, 8), (23, 7), (20, 5), (23, 6), (26, 8), (1, 8), (25, 16), (14, 30), (22, 6),
-    (0, 6), (14, 5), (16, 13), (21, 5), (1, 5), (22, 11), (0, -7), (1, -8), (5, -18), (6, -8),
-    (7, 45), (8, 7), (9, -7), (11, -7), (12, -5), (15, -8), (16, -7), (17, 28), (18, 20), (19, -12),
-    (20, -7), (21, 18), (22, -8), (23, -8), (24, -5), (25, -5), (26, 7), (27, 12), (28, -6), (1, 7),
-    (19, 5), (15, 8), (17, 7), (9, 19), (13, 6), (17, 14), (20, -6), (23, -8), (5, -6), (9, 12),
-    (19, 5), (6, 6), (25, 9), (19, 14), (15, -5), (16, 31), (21, -5), (10, 18), (0, -6), (1, -8),
-    (3, 8), (6, 13), (17, -7), (18, 21), (19, -6), (21, -13), (22, -5), (25, 17), (27, 16), (16, 6),
-    (2, 13), (3, 5), (11, 13), (20, -7), (21, -5), (22, 6), (25, -9), (20, 12), (23, -9), (4, 7),
-    (25, 32), (28, 5), (5, 10), (6, 7), (28, 6), (14, 11), (3, 6), (15, -5), (21, 6), (12, 33),
-    (23, -17), (5, 5), (14, 13), (4, 6), (5, -10), (7, 6), (21, 5), (27, 6), (24, 5), (5, 6),
-    (22, 32), (23, -5), (25, -6), (11, 10), (12, 28), (21, -5), (23, 10), (8, 19), (20, 8), (8, 15),
-    (19, 5), (23, 7), (26, 14), (19, 9), (0, -6), (1, -7), (2, 13), (3, -5), (4, -6), (5, -20),
-    (9, -10), (10, -7), (11, -8), (12, -6), (14, -7), (15, 8), (16, 9), (17, 85), (18, 18), (19, 19),
-    (23, -21), (24, -8), (25, -13), (26, -6), (27, -5), (28, -6), (20, 9), (25, 9), (10, 10), (28, 19),
-    (0, 5), (12, 6), (5, 5), (10, 22), (0, 38), (1, 8), (2, 15), (4, -6), (5, -9), (9, -6),
-    (10, -5), (11, 10), (12, -5), (13, -5), (14, -5), (16, -5), (17, -13), (20, -8), (22, -7), (23, -13),
-    (24, 18), (25, 11), (26, -10), (28, 9), (1, 8), (18, 8), (21, 9), (27, 6), (1, 8), (3, 6),
-    (25, -5), (26, 7), (4, 5), (21, 8), (2, 5), (5, 10), (8, 6), (0, 15), (18, 12), (24, 5),
-    (1, 7), (18, 6), (22, 18), (26, 8), (12, 6), (4, 5), (9, 6), (21, 15), (1, 9), (4, 8),
-    (7, 11), (18, 24), (21, -6), (23, -5), (27, 5), (19, 10), (9, 5), (15, 21), (16, 6), (21, -6),
-    (1, 6), (11, 5), (5, 12), (21, -6), (2, 6), (0, -10), (1, 110), (2, 15), (3, 8), (4, 71),
-    (5, -31), (6, -12), (7, -5), (9, -10), (10, -7), (11, -9), (12, -6), (13, -5), (14, 30), (15, -8),
-    (16, -9), (17, -16), (18, -10), (19, -12), (20, -13), (21, -15), (23, -25), (24, -10), (25, -12), (26, 13),
-    (27, -7), (28, -9), (17, 9), (18, 12), (18, 5), (19, 10), (1, 9), (15, -6), (18, 60), (19, -6),
-    (20, -5), (21, -9), (5, 5), (6, 8), (5, 10), (20, -5), (21, 14), (4, 6), (23, 5), (9, 6),
-    (17, 6), (20, 5), (23, 12), (19, 5), (1, 9), (5, 16), (6, 6), (17, -6), (20, 13), (21, -8),
-    (23, 10), (13, 6), (21, 10), (19, 12), (17, 9), (21, 15), (17, 11), (3, 5), (15, -6), (22, 6),
-    (25, 17), (6, 8), (5, 6), (23, 12), (17, 5), (21, 6), (3, 9), (23, 6), (7, 6), (5, 7),
-    (11, 6), (20, 9), (2, 6), (9, 5), (12, 6), (20, 5), (22, 7), (2, 10), (4, -7), (5, -10),
-    (6, -8), (8, 6), (9, -7), (10, -8), (11, -11), (12, -7), (13, -7), (15, 6), (16, -10), (17, 42),
-    (18, 5), (19, -10), (20, -19), (22, -10), (23, -18), (24, 85), (25, 7), (26, -5), (27, -5), (28, -10),
-    (21, -5), (22, 6), (4, 9), (6, 5), (14, 8), (21, -5), (23, -5), (25, -5), (28, 5), (9, 10),
-    (12, 5), (27, 5), (22, 5), (27, 6), (18, 9), (8, 6), (15, 10), (5, -8), (6, 5), (9, 11),
-    (24, 13), (1, 12), (15, 5), (11, 13), (23, 22), (15, 5), (1, 7), (10, 8), (18, 14), (21, -7),
-    (5, 11), (27, 6), (5, 6), (11, 18), (23, -5), (1, -5), (3, 25), (18, -9), (19, 5), (20, -6),
-    (21, 5), (23, 7), (18, 8), (15, 11), (23, 5), (5, 8), (15, 5), (16, 7), (17, -6), (19, -8),
-    (23, 6), (27, 5), (28, 5), (1, 9), (21, 6), (17, 5), (1, 10), (5, 8), (16, 5), (17, -5),
-    (19, -8), (21, -8), (23, 7), (28, 5), (1, 5), (19, 5), (5, 6), (17, 9), (3, 6), (19, 13),
-    (11, 5), (15, -10), (16, 57), (21, -10), (22, -6), (18, 11), (25, 7), (0, -5), (3, -9), (4, -11),
-    (5, -31), (6, -18), (7, -9), (8, -6), (9, -21), (10, -10), (11, -14), (13, -7), (14, -10), (15, -21),
-    (16, -15), (17, 25), (18, 15), (19, 33), (20, 150), (21, 13), (24, -9), (25, -15), (26, -10), (28, -11),
-    (18, 10), (19, -5), (20, 6), (21, 8), (27, 5), (4, 6), (22, 10), (5, -10), (17, -5), (21, -8),
-    (22, 8), (23, 67), (25, -5), (20, 11), (0, 53), (1, 61), (2, 37), (3, 22), (5, -54), (6, -30),
-    (7, -27), (8, -27), (9, -36), (10, -36), (12, -21), (13, 22), (14, -39), (15, -31), (16, -42), (17, -28),
-    (19, -13), (20, -26), (21, -7), (22, -34), (23, -13), (24, 64), (25, 93), (26, 42), (27, 48), (28, 23),
-    (4, 8), (6, 5), (28, 6), (18, 7), (4, 6), (23, 14), (21, 8), (6, 5), (5, 17), (9, -5),
-    (10, 6), (21, 5), (20, 8), (19, 5), (1, 5), (2, 6), (17, -5), (20, 8), (1, 8), (18, 8),
-    (16, 6), (21, 5), (3, 12), (22, 11), (23, 5), (6, 5), (25, 8), (8, 5), (26, 13), (21, 11),
-    (5, -5), (17, -7), (18, 38), (19, -5), (20, -5), (21, -7), (23, 11), (27, 18), (5, 8), (6, 11),
-    (10, 5), (3, 6), (5, 12), (7, 6), (20, -5), (25, -5), (16, 5), (15, 5), (18, 5), (17, 5),
-    (23, 6), (22, 5), (5, 7), (18, 13), (2, 6), (25, 6), (15, 6), (17, 5), (0, -8), (1, 28),
-    (2, -12), (3, -20), (4, -18), (5, -41), (6, -21), (7, -14), (8, -10), (9, -22), (10, 72), (11, -36),
-    (12, 17), (13, -15), (14, 33), (15, -27), (16, -22), (18, 5), (19, 36), (20, 137), (21, -17), (22, -19),
-    (23, 28), (24, -10), (25, -20), (26, -20), (27, 19), (28, -19), (23, 6), (10, 12), (20, 7), (21, 5),
-    (21, 10), (1, 5), (23, 15), (1, 31), (11, 5), (23, -5), (4, 5), (11, 6), (15, 13), (1, 14),
-    (17, 5), (22, 13), (19, 7), (11, 5), (1, -8), (4, -5), (5, -13), (6, -7), (10, 77), (11, -17),
-    (12, 68), (14, -5), (15, -6), (16, -7), (17, -12), (18, -6), (19, -5), (21, -16), (22, 17), (23, -10),
-    (25, -8), (4, 6), (6, 5), (1, 7), (17, 6), (18, 11), (21, 15), (8, 6), (11, 17), (26, 6),
-    (18, 8), (5, 11), (6, 5), (0, 11), (21, 8), (22, 5), (23, 9), (7, 7), (11, 9), (1, 6),
-    (23, 6), (16, 10), (15, 9), (19, 5), (26, 6), (21, 5), (28, 6), (25, 5), (20, 6), (4, 9),
-    (19, 24), (22, 6), (10, 17), (17, 8), (21, 5), (11, 11), (9, 5), (13, 7), (24, 9), (25, -6),
-    (5, 8), (21, 10), (2, 7), (19, 5), (26, 6), (18, 9), (6, 6), (24, 6), (21, 5), (8, 9),
-    (26, 13), (21, 14), (0, -5), (1, -7), (5, -5), (9, -8), (10, 11), (11, 9), (16, -5), (17, 23),
-    (18, 22), (19, -7), (21, 5), (25, -7), (26, 12), (2, 9), (18, 15), (21, 6), (6, 7), (14, -5),
-    (15, 14), (16, -9), (17, 30), (21, 16), (22, -7), (23, -10), (25, -8), (12, 11), (6, -5), (15, -8),
-    (16, 15), (17, 5), (19, 7), (22, -7), (19, 10), (6, 11), (1, 7), (20, 16), (28, 6), (2, 7),
-    (6, 5), (24, 5), (25, 8), (27, 5), (2, 6), (15, 5), (24, 6), (28, 6), (20, 6), (10, 12),
-    (23, -6), (3, 6), (2, 6), (24, -5), (25, 14), (0, 9), (1, -10), (2, -5), (3, -5), (5, -6),
-    (11, 10), (17, -7), (19, 15), (20, 8), (23, -10), (24, -5), (25, 28), (26, -7), (27, 14), (5, 10),
-    (5, 7), (1, 5), (22, 11), (2, 6), (17, 5), (20, 5), (25, 5), (22, 9), (23, 14), (25, 16),
-    (27, 6), (1, 8), (8, 15), (19, 8), (0, -5), (1, -6), (17, 7), (18, 15), (19, 11), (20, -6),
-    (21, -7), (23, -6), (25, -9), (26, 10), (27, 24), (26, 15), (17, 6), (24, 7), (28, 7), (1, 7),
-    (2, 12), (14, 5), (23, -5), (16, 18), (21, -5), (23, 5), (25, 5), (26, 20), (14, 7), (18, 22),
-    (6, 5), (15, 5), (21, 6), (2, 5), (13, 6), (23, -5), (25, 9), (0, 5), (1, -10), (4, -5),
-    (5, 7), (9, 21), (12, -5), (17, -21), (19, 23), (20, 12), (21, -5), (22, 7), (24, -6), (25, -7),
-    (28, -5), (13, 5), (1, -6), (2, 26), (5, 5), (21, 6), (21, 11), (0, 6), (1, -5), (5, 5),
-    (21, 5), (15, 12), (16, 8), (19, -5), (21, 21), (22, -5), (25, -5), (15, -6), (16, 37), (21, -5),
-    (22, -5), (17, 5), (21, 23), (17, 18), (27, 12), (6, 8), (21, 7), (1, 7), (3, 5), (21, 5),
-    (19, 14), (18, 7), (20, -6), (22, 16), (9, 6), (15, 5), (20, 10), (18, 11), (20, 9), (8, 5),
-    (26, 11), (6, 11), (15, 8), (17, 9), (18, 12), (19, 5), (23, -9), (5, 13), (5, 5), (21, 5),
-    (4, 9), (6, 5), (14, 8), (21, -5), (23, -5), (25, -5), (28, 5), (1, 27), (2, 17), (3, -13),
-    (4, -11), (5, -29), (6, -17), (7, -8), (8, -6), (13, -7), (14, -10), (15, -11), (16, -10), (17, 22),
-    (18, 17), (19, 18), (20, 70), (21, -28), (22, 36), (24, -12), (25, -24), (27, -12), (28, -10), (17, 6),
-    (11, 7), (12, 6), (1, 13), (3, 6), (5, -7), (19, 7), (5, 20), (0, 32), (1, 12), (2, 6),
-    (3, -5), (4, -6), (5, -9), (9, -6), (10, -5), (11, 10), (12, -5), (13, -5), (16, -5), (17, -11),
-    (20, -8), (22, -6), (23, -12), (24, 19), (25, 14), (26, -10), (28, 9), (5, 6), (6, 5), (21, 7),
-    (20, 6), (18, 7), (19, 6), (22, 5), (27, 5), (5, 5), (28, 6), (20, 5), (17, 5), (5, -8),
-    (6, 5), (9, 11), (24, 13), (25, 9), (19, 5), (21, 17), (20, 5), (21, 5), (24, 7), (26, 19),
-    (19, 5), (18, 8), (1, -6), (3, 21), (14, 5), (15, -5), (21, -8), (22, 27), (23, -5), (19, 6),
-    (12, 7), (21, 9), (2, 6), (4, 5), (2, 5), (5, 6), (15, 18), (16, 7), (17, 5), (18, 10),
-    (19, -5), (20, -7), (21, -6), (23, -9), (20, 7), (17, 7), (1, -7), (2, 40), (11, 8), (10, 6),
-    (12, 5), (24, 7), (25, 16), (10, 19), (19, 8), (21, -6), (17, 5), (18, 6), (21, 5), (24, 6),
-    (17, 21), (16, 7), (5, 6), (1, 7), (5, 35), (6, -5), (7, 13), (9, -5), (18, -5), (19, -5),
-    (20, 14), (21, -11), (23, -9), (27, 5), (21, 5), (24, 11), (25, -5), (18, 7), (26, 15), (27, 6),
-    (10, 6), (5, 7), (17, 10), (23, 8), (12, 5), (21, 6), (8, 6), (9, 10), (14, 5), (15, -6),
-    (16, 37), (21, -5), (22, -5), (9, 5), (4, 11), (25, 6), (20, 5), (6, 7), (16, 5), (18, 5),
-    (19, 9), (23, 6), (16, 9), (18, 8), (0, 16), (1, 21), (4, -5), (5, -16), (6, 19), (7, 6),
-    (8, 9), (9, -10), (10, -7), (11, -5), (12, -5), (14, 5), (16, -7), (20, -24), (21, -13), (22, -5),
-    (23, 28), (28, 5), (1, 5), (19, 5), (1, 5), (2, 6), (23, 6), (21, 5), (15, -6), (21, 10),
-    (22, 40), (23, -5), (12, 6), (23, 13), (10, 5), (19, 5), (25, 8), (27, 5), (22, 6), (20, 5),
-    (4, 9), (5, 5), (14, 7), (21, -5), (25, 8), (28, 11), (8, 6), (25, 6), (1, 8), (25, 6),
-    (18, 5), (22, 7), (1, -8), (2, 5), (17, 23), (18, 6), (23, -5), (24, 14), (25, 11), (24, 7),
-    (21, 14), (24, 34), (25, 10), (28, 11), (13, 6), (18, 6), (21, 7), (23, -7), (27, 13), (21, 5),
-    (19, 23), (22, 5), (23, 10), (3, 11), (5, 7), (6, 11), (21, -5), (16, 5), (6, 8), (0, -21),
-    (1, 52), (2, 49), (3, 48), (4, -13), (5, -26), (6, -11), (7, -8), (8, -7), (9, -15), (10, -8),
-    (11, 18), (12, -12), (13, -10), (14, 71), (15, -17), (16, -19), (17, -21), (19, -21), (20, -21), (22, 12),
-    (23, 39), (24, -14), (25, -16), (27, -12), (28, -14), (17, 5), (7, 8), (8, 6), (16, 11), (23, 10),
-    (25, 6), (28, 6), (10, 29), (11, 16), (20, 9), (21, -6), (23, -6), (25, -8), (19, 29), (24, 12),
-    (17, 5), (18, 7), (1, 8), (1, 5), (6, 5), (18, 5), (19, 7), (1, 9), (1, 8), (21, -5),
-    (23, 10), (25, 5), (26, 9), (27, 5), (10, 5), (12, 5), (22, 5), (23, 5), (15, 9), (18, 63),
-    (20, -7), (21, -7), (23, -5), (25, -6), (21, 11), (0, -5), (1, -5), (15, -6), (18, -5), (21, -11),
-    (24, 8), (25, 34), (1, 7), (12, 6), (11, 43), (16, 5), (23, -7), (9, 5), (13, 5), (19, 12),
-    (21, 5), (17, 12), (11, 5), (20, 5), (1, 7), (1, 14), (5, -5), (5, 5), (18, 6), (1, 6),
-    (16, 11), (1, 5), (2, 6), (5, -6), (9, 21), (13, 6), (19, 13), (20, -10), (2, 25), (4, 25),
-    (5, -6), (9, 5), (16, 12), (1, 7), (5, 8), (20, 9), (19, 6), (20, 7), (21, 6), (6, 6),
-    (9, 9), (12, 6), (17, 5), (20, 5), (5, -15), (6, -6), (9, -6), (15, 12), (16, 13), (17, 79),
-    (18, -9), (19, -10), (21, -9), (22, -5), (23, -10), (1, 18), (10, 5), (12, 11), (21, 12), (11, 7),
-    (12, 22), (12, 19), (0, 6), (1, -9), (5, -8), (6, -5), (11, -5), (14, -5), (15, 26), (16, 73),
-    (17, -8), (19, -12), (20, -7), (21, 27), (23, -10), (25, -10), (27, 5), (28, 6), (20, 10), (1, 15),
-    (0, -10), (1, 18), (2, 10), (4, 26), (5, 9), (6, 5), (7, 23), (10, -16), (11, -16), (12, -14),
-    (13, 9), (14, 12), (15, 5), (16, 9), (17, 11), (18, -7), (19, 8), (20, -18), (21, -11), (22, -5),
-    (23, -12), (24, -6), (25, -25), (27, -13), (28, 10), (3, 6), (25, -6), (26, 7), (23, 8), (6, 6),
-    (21, 9), (5, 7), (21, 5), (26, 15), (6, 5), (17, 10), (10, 7), (27, 5), (0, 10), (18, 12),
-    (1, -7), (3, -9), (5, -9), (7, 12), (8, 35), (9, -8), (11, -14), (12, -11), (15, -10), (16, -5),
-    (17, 44), (19, -11), (22, -17), (23, -10), (24, 11), (26, 7), (27, 17), (0, 14), (1, -7), (2, 8),
-    (18, 10), (20, 5), (25, -5), (21, 9), (12, 5), (17, 5), (3, 6), (21, -5), (22, 18), (25, 18),
-    (21, 5), (9, 6), (19, 5), (5, 11), (17, 10), (18, 7), (20, -9), (21, -6), (26, 9), (17, 9),
-    (18, 9), (21, 8), (0, -12), (1, -10), (2, -7), (3, 6), (4, -12), (5, -41), (6, -13), (7, 62),
-    (8, 11), (9, 35), (10, -10), (11, -15), (12, 6), (13, -8), (14, -10), (15, -18), (16, -14), (17, 18),
-    (18, -19), (19, 23), (20, 87), (22, -15), (23, -19), (24, -10), (25, -18), (27, 9), (5, -5), (9, 11),
-    (10, 11), (14, 6), (15, 5), (21, 5), (5, 9), (6, 8), (18, 6), (10, 5), (18, 5), (19, 12),
-    (12, 5), (19, 20), (17, 5), (20, -5), (21, 5), (18, 5), (1, 6), (2, 7), (11, 14), (13, 5),
-    (23, 9), (20, 5), (23, 41), (11, 7), (12, 6), (23, -5), (5, -5), (7, 6), (22, 5), (23, 7),
-    (20, 6), (16, 5), (28, 6), (1, 6), (4, 5), (5, 5), (19, 8), (1, 8), (15, 5), (0, 20),
-    (1, -5), (18, 12), (25, -5), (1, 7), (23, 15), (5, -8), (6, 30), (18, 7), (6, 6), (1, 10),
-    (9, 5), (22, 13), (23, 15), (17, 6), (9, -5), (10, 18), (12, 35), (20, -6), (21, -7), (22, 8),
-    (6, 6), (0, 12), (3, -5), (4, -6), (5, 6), (9, -10), (10, -7), (11, -6), (12, -5), (15, 18),
-    (16, 13), (17, 26), (18, 10), (21, -21), (23, -5), (25, -8), (26, -5), (27, 6), (16, 5), (17, 10),
-    (8, 5), (11, 6), (16, 9), (17, -6), (18, 7), (26, 11), (17, 5), (9, 6), (6, 13), (10, 6),
-    (27, 6), (27, 5), (3, 20), (5, 6), (23, 9), (23, 7), (1, 16), (18, 11), (20, 7), (21, -5),
-    (28, 6), (1, 5), (15, -6), (16, 8), (21, 21), (28, 7), (18, -6), (20, -7), (23, 47), (27, 5),
-    (6, 12), (15, 6), (19, 6), (25, -5), (5, 8), (7, 5), (5, 5), (21, 6), (24, 6), (21, 5),
-    (5, 8), (0, 10), (17, 5), (18, 5), (21, 7), (2, -5), (5, -6), (10, -5), (11, -10), (12, 45),
-    (13, 98), (15, -5), (17, -7), (18, -8), (19, -8), (20, -6), (21, -13), (22, -5), (24, -7), (25, -15),
-    (26, -6), (0, -7), (1, 82), (2, -8), (5, -9), (15, -6), (16, -5), (18, 10), (19, -6), (21, -15),
-    (22, 20), (23, -11), (24, -6), (25, -18), (22, 11), (21, 7), (23, 12), (2, 6), (25, 6), (3, 5),
-    (18, 7), (17, 6), (22, 5), (17, 5), (21, 6), (21, 20), (3, 6), (23, 9), (28, 7), (17, 15),
-    (21, 6), (4, 6), (11, 9), (20, -5), (16, 5), (17, -5), (18, 5), (20, 8), (22, 5), (19, 5),
-    (2, 6), (11, 9), (16, 11), (6, 6), (21, 9), (23, 27), (1, 5), (2, 6), (8, 6), (18, 5),
-    (20, 11), (10, 6), (23, 7), (9, 8), (12, 6), (21, 15), (27, 6), (0, 8), (17, 5), (17, 6),
-    (18, 5), (27, 7), (9, 12), (27, 5), (1, 5), (4, -5), (5, -11), (6, -7), (7, 10), (9, -10),
-    (13, 5), (14, 9), (17, 8), (20, -10), (27, -5), (28, 7), (16, 11), (15, 16), (16, 11), (2, 10),
-    (28, 6), (5, 6), (25, 5), (19, 5), (21, 10), (23, 8), (1, 6), (2, 6), (15, 5), (13, 6),
-    (17, -6), (18, 9), (21, -10), (23, 20), (27, 5), (15, 5), (20, 8), (0, 8), (1, -10), (4, -5),
-    (9, -8), (10, -6), (11, -6), (17, 22), (18, 12), (19, 8), (20, 10), (21, -19), (22, 11), (23, 9),
-    (25, -10), (26, -5), (27, 6), (25, 6), (21, 5), (4, 7), (20, 9), (21, 5), (16, 9), (23, 6),
-    (1, -5), (10, 6), (11, 12), (12, 21), (14, -5), (16, 11), (18, -10), (19, 10), (20, -8), (21, 11),
-    (22, -6), (23, -11), (25, -6), (23, 5), (23, -7), (25, 28), (5, 7), (16, 5), (21, -12), (23, 6),
-    (28, 5), (16, 8), (18, 13), (18, 10), (0, -7), (1, -15), (2, -6), (3, -9), (4, -11), (5, 60),
-    (6, -8), (8, -5), (9, -7), (10, -8), (11, 35), (12, -5), (13, -6), (14, -10), (15, -17), (16, -13),
-    (17, -15), (19, 5), (20, 39), (21, -25), (22, 14), (23, 40), (24, -7), (25, -17), (27, 5), (0, -21),
-    (1, -12), (3, 5), (4, -17), (5, -12), (7, -8), (8, -9), (9, 25), (11, -11), (12, -16), (15, 34),
-    (16, 33), (17, 21), (18, 20), (19, -6), (20, 18), (21, 16), (24, -14), (25, -20), (26, -12), (27, -10),
-    (19, 8), (17, 7), (12, 5), (17, 9), (24, 11), (17, 7), (19, 8), (20, -7), (28, 7), (20, 5),
-    (23, 6), (0, -10), (2, -14), (3, 16), (4, -11), (5, -17), (7, -10), (8, -9), (9, -13), (10, -22),
-    (11, -26), (13, -7), (14, 101), (15, 55), (16, 16), (17, -39), (18, -23), (19, 13), (20, -25), (22, 78),
-    (23, -39), (24, -5), (26, -11), (27, -15), (28, 20), (20, 9), (5, 6), (19, 5), (8, 6), (16, 5),
-    (18, 10), (26, 15), (25, 13), (1, 8), (14, 20), (23, -5), (19, 7), (20, 7), (5, 10), (28, 6),
-    (21, 8), (5, 5), (21, 20), (6, 6), (25, 11), (12, 21), (18, 6), (14, 5), (21, 6), (5, 5),
-    (27, 13), (1, 9), (0, 7), (26, 6), (25, 11), (11, 9), (12, 5), (0, 10), (17, 5), (18, 6),
-    (3, 6), (21, 40), (18, 9), (27, 12), (14, 9), (21, 10), (11, 6), (13, 5), (21, 5), (19, 14),
-    (18, 5), (26, 6), (28, 6), (7, 10), (22, 12), (18, 6), (16, 11), (0, -7), (1, 92), (5, -5),
-    (20, -5), (23, -6), (24, -6), (25, -15), (26, -5), (0, 48), (1, 6), (4, -8), (5, -9), (6, -7),
-    (9, -8), (10, -7), (11, 7), (12, -6), (13, -6), (14, -6), (16, -7), (17, -10), (18, -8), (20, -8),
-    (22, -9), (23, -11), (24, 36), (25, 15), (27, -5), (28, 7), (12, 28), (23, -13), (16, 5), (3, 5),
-    (23, 7), (5, 10), (6, 5), (6, 6), (1, 9), (3, 12), (25, 18), (1, 12), (2, 5), (19, 6),
-    (25, -5), (26, 21), (0, 22), (25, -7), (23, 7), (22, 6), (23, 5), (23, 12), (23, 6), (9, 9),
-    (10, 6), (1, -7), (3, -8), (4, -7), (5, -9), (6, -10), (8, 5), (9, -5), (10, 5), (11, -6),
-    (13, 5), (14, -8), (15, -10), (16, -8), (17, 8), (18, 12), (19, -8), (20, -26), (21, -13), (23, -11),
-    (24, 37), (25, 55), (26, 6), (28, 11), (23, -7), (25, 35), (3, 5), (4, 37), (5, -6), (20, -7),
-    (21, -6), (22, 14), (23, 18), (27, 6), (5, 8), (10, 12), (5, -5), (9, 34), (20, 5), (22, 13),
-    (1, 9), (3, 5), (18, 18), (2, 6), (3, 10), (15, 11), (11, 5), (17, 9), (15, 10), (5, 9),
-    (16, 5), (22, 35), (11, 32), (23, -5), (17, 8), (17, 5), (17, 5), (5, -7), (11, 127), (17, -7),
-    (18, -6), (19, -7), (20, -6), (21, -11), (22, -6), (23, -26), (25, -5), (17, 10), (24, 11), (0, -5),
-    (1, -9), (3, 9), (5, -17), (6, -9), (7, -5), (9, 34), (10, 9), (11, -5), (14, 7), (15, 5),
-    (16, 9), (17, -13), (18, -5), (20, -6), (21, 37), (22, 15), (23, -18), (24, -5), (25, -6), (26, -5),
-    (28, -6), (9, 16), (10, 9), (21, 10), (11, 12), (16, 14), (0, 32), (1, -7), (25, -5), (5, 5),
-    (18, 11), (25, 6), (10, 5), (21, 7), (1, 5), (1, 31), (2, 12), (3, 5), (14, 14), (23, -7),
-    (25, -5), (9, -5), (10, 5), (17, 13), (18, 23), (23, 5), (16, 5), (12, 18), (13, 5), (23, -6),
-    (9, 9), (10, 6), (17, 7), (21, 12), (1, 7), (17, 12), (19, 6), (26, 6), (23, 5), (7, 5),
-    (15, 5), (17, 5), (28, 6), (21, 11), (1, 5), (3, 5), (22, 11), (3, 12), (26, 10), (6, 12),
-    (23, 5), (22, 5), (10, 19), (12, 37), (20, -5), (21, -6), (21, 7), (23, 5), (1, 9), (5, -5),
-    (10, 73), (11, -11), (12, 38), (15, -5), (18, -6), (19, -7), (21, -10), (23, -31), (17, 5), (3, 6),
-    (15, -5), (21, 5), (10, 28), (17, -5), (20, -5), (21, -5), (23, 6), (17, 13), (4, 5), (15, 7),
-    (25, 7), (0, -15), (1, 6), (2, 52), (3, -17), (4, -14), (5, -16), (6, -12), (7, -10), (8, -8),
-    (9, -12), (10, -6), (11, -10), (13, -9), (14, -11), (15, -10), (16, -11), (17, -6), (18, 20), (19, -14),
-    (20, -8), (21, -9), (22, -11), (24, 75), (25, 7), (26, 64), (28, -12), (11, 7), (18, 6), (20, -9),
-    (21, 10), (22, 7), (23, -7), (25, -5), (28, 12), (9, 7), (10, 5), (18, -5), (19, 17), (21, 8),
-    (2, -5), (3, -5), (4, -5), (5, -8), (9, -5), (11, 9), (17, -11), (18, 6), (19, 13), (20, 7),
-    (21, 9), (22, -5), (23, -11), (24, -5), (25, 29), (26, -7), (27, 17), (5, 7), (17, 10), (1, 7),
-    (11, 8), (21, 10), (16, 6), (25, 6), (0, 6), (14, 5), (0, 16), (1, -5), (21, 28), (24, 5),
-    (25, 5), (18, 15), (17, 7), (1, 12), (1, 13), (3, -7), (4, -7), (6, -8), (9, -8), (10, -5),
-    (11, -6), (15, -8), (16, -6), (17, -10), (18, -9), (21, 30), (22, -10), (23, -13), (25, 14), (26, 39),
-    (27, 26), (28, -6), (21, 5), (20, 5), (23, 7), (12, 6), (14, 5), (15, 10), (22, 5), (2, 6),
-    (15, 8), (23, 14), (0, -10), (1, 9), (3, 37), (5, -16), (7, -7), (8, -5), (9, -8), (10, 19),
-    (11, 6), (13, -7), (14, -10), (15, -10), (17, -13), (18, -7), (19, -9), (21, -17), (22, 9), (23, 61),
-    (24, -5), (25, -9), (26, -9), (27, 5), (8, 10), (18, 5), (19, 12), (1, 7), (20, 7), (24, 13),
-    (15, 7), (16, 9), (22, -5), (4, 5), (3, 5), (5, 8), (6, 9), (7, 5), (9, 5), (21, 8),
-    (23, -6), (26, 15), (0, 8), (3, 25), (5, -25), (6, -10), (7, 8), (9, 14), (10, -10), (12, 21),
-    (13, -10), (14, -5), (16, -5), (17, 13), (18, 41), (21, 5), (22, -5), (23, -19), (24, -8), (25, -37),
-    (26, 9), (27, 11), (28, -10), (8, 5), (26, 11), (16, 10), (22, 47), (23, -6), (1, 14), (3, -6),
-    (4, -9), (5, -16), (7, -8), (8, -5), (12, 8), (14, -5), (15, 9), (17, 15), (18, 48), (19, -10),
-    (21, 22), (23, -22), (24, -11), (25, -11), (26, -10), (27, 19), (28, -10), (15, 8), (21, 11), (21, 12),
-    (23, 10), (8, 19), (17, 12), (18, -5), (21, -5), (23, 6), (18, 7), (0, -6), (1, -9), (2, -7),
-    (3, -7), (4, -7), (5, -15), (6, -9), (7, -5), (10, 84), (11, 158), (12, 15), (13, -6), (14, -8),
-    (15, -13), (16, -10), (17, -18), (18, -14), (19, 17), (20, -18), (21, -20), (22, -11), (23, -45), (24, -7),
-    (25, -17), (26, -7), (27, -6), (28, -7), (0, 12), (1, 17), (2, -10), (3, -5), (4, -13), (5, -15),
-    (6, 8), (7, -5), (8, -5), (9, -24), (10, -8), (11, -22), (12, -12), (14, -8), (15, 49), (16, 29),
-    (17, 5), (18, 25), (19, 34), (21, 39), (22, -28), (23, -40), (24, -12), (25, -17), (26, -13), (27, 7),
-    (28, 18), (21, 10), (21, 10), (1, 5), (0, 8), (1, 12), (2, -16), (3, -16), (4, -32), (5, -39),
-    (6, -12), (7, -19), (8, -18), (9, 8), (10, 8), (11, 35), (12, 40), (13, 12), (14, -18), (15, 15),
-    (16, 27), (17, 10), (18, 29), (19, 84), (21, 17), (22, -17), (23, -24), (24, -17), (25, -35), (26, -30),
-    (27, -9), (0, 11), (4, -18), (5, 25), (6, 18), (7, 6), (9, -5), (10, -11), (11, -21), (12, -10),
-    (13, -6), (14, -6), (15, -24), (16, -22), (17, 8), (18, -10), (19, -25), (20, 75), (21, -7), (22, -9),
-    (23, 51), (24, -11), (25, -13), (26, -7), (28, 17), (25, 14), (1, 6), (15, 5), (5, 8), (4, 6),
-    (11, 10), (17, -5), (22, 5), (20, 5), (11, 9), (13, 5), (23, -8), (25, 18), (28, 11), (1, 10),
-    (5, -6), (15, -5), (17, -5), (20, -7), (21, 16), (22, 14), (23, 7), (25, -5), (27, 5), (0, -5),
-    (1, -9), (5, -12), (6, -6), (9, -7), (10, -6), (11, -6), (15, -7), (16, -5), (17, -12), (18, -16),
-    (19, 201), (20, -29), (21, -21), (22, -7), (23, -13), (25, -17), (27, 8), (15, 9), (20, 5), (25, 10),
-    (0, -10), (3, -9), (4, 32), (5, 39), (7, 24), (8, 14), (9, 6), (10, -6), (11, -11), (12, -8),
-    (13, -6), (14, -9), (15, -6), (16, -8), (17, -12), (18, -16), (19, -12), (20, 33), (21, -21), (22, -14),
-    (23, 5), (24, -7), (25, 18), (26, -5), (27, 5), (11, 12), (25, 6), (23, 6), (22, 6), (18, 7),
-    (19, 5), (25, -5), (27, 11), (10, 7), (4, 6), (8, 12), (23, 8), (15, 5), (19, 5), (20, 5),
-    (21, -5), (2, 10), (1, 10), (16, 15), (22, 5), (20, 14), (1, 8), (18, 7), (1, -5), (15, 21),
-    (16, 17), (17, 24), (18, 13), (19, -6), (22, -7), (25, -7), (5, 7), (0, 14), (3, -6), (4, -11),
-    (5, -12), (7, -6), (8, -5), (9, -5), (10, -8), (11, -10), (12, -8), (13, -7), (14, -8), (16, -11),
-    (18, 9), (19, 32), (20, 18), (23, -8), (26, 9), (27, 35), (21, 13), (23, 9), (0, 15), (1, 12),
-    (2, -6), (3, -8), (4, 72), (5, -8), (6, 45), (7, -5), (9, -11), (10, -8), (11, -9), (12, -6),
-    (13, -5), (14, 13), (15, 15), (16, -9), (17, -16), (18, -9), (20, -14), (21, -19), (23, -20), (24, -10),
-    (25, 5), (26, -8), (27, -7), (28, 10), (17, 12), (21, -5), (23, 8), (28, 6), (20, 5), (27, 6),
-    (7, 5), (24, 5), (17, 6), (23, 9), (25, 5), (18, 5), (3, 22), (25, 5), (19, 14), (10, 5),
-    (13, 6), (20, -5), (23, 27), (0, -9), (1, 5), (4, -10), (5, -11), (7, -5), (9, -7), (11, -6),
-    (12, -6), (13, -6), (14, 22), (15, -9), (18, -5), (19, -6), (20, -11), (21, -14), (23, -19), (24, 33),
-    (25, 74), (27, -10), (28, 16), (16, 13), (15, 14), (0, -9), (1, -16), (2, -7), (3, -7), (5, -13),
-    (7, -5), (11, 20), (13, 25), (14, -9), (15, -18), (16, -13), (17, -8), (18, 14), (19, 50), (20, 6),
-    (21, -29), (22, 16), (23, -32), (25, 46), (5, 16), (6, -6), (9, -6), (15, -5), (17, -11), (18, 11),
-    (21, -14), (22, 28), (23, 30), (25, -5), (0, 11), (20, 8), (1, -5), (14, 6), (15, -5), (22, 16),
-    (23, 28), (25, -7), (26, 16), (15, 5), (17, 13), (21, 13), (26, 8), (1, 6), (2, 7), (5, 10),
-    (17, 5), (1, 7), (1, 7), (15, 10), (22, 19), (21, 5), (22, 6), (2, 6), (5, -5), (21, 12),
-    (21, 11), (18, 5), (19, 16), (21, -5), (16, 5), (22, 7), (4, 11), (14, 9), (23, 6), (9, 6),
-    (20, 7), (13, 12), (18, 5), (4, 8), (9, 5), (17, 13), (18, 10), (15, 9), (23, 5), (27, 6),
-    (2, 14), (1, 5), (19, 5), (17, 5), (1, 6), (15, 5), (17, 5), (2, 8), (17, 6), (18, -6),
-    (24, 18), (26, 19), (4, 8), (6, 5), (28, 5), (1, 8), (19, 7), (22, 10), (19, -5), (21, 21),
-    (27, 6), (3, 5), (11, 10), (23, 9), (3, 5), (2, 12), (22, 8), (8, 6), (10, 6), (15, 11),
-    (8, 6), (16, 5), (22, 35), (26, 21), (27, 5), (12, 5), (18, 11), (20, 7), (21, -5), (10, 6),
-    (6, 5), (7, 17), (9, 5), (27, 9), (1, 12), (11, 6), (27, 6), (1, 9), (17, 9), (9, 15),
-    (10, 6), (5, 6), (25, 5), (2, 7), (3, 6), (20, 7), (13, 5), (21, 15), (7, 6), (15, 8),
-    (18, -6), (23, 5), (26, 5), (17, 5), (5, 8), (0, -5), (1, -5), (5, 5), (21, -6), (25, 14),
-    (27, 10), (28, 5), (26, 9), (21, 9), (21, 6), (1, 8), (18, 5), (17, 10), (24, 11), (20, 5),
-    (5, -5), (6, 7), (9, 6), (26, 6), (1, 5), (14, 9), (4, 7), (25, -6), (26, 6), (15, 5),
-    (0, 7), (17, 5), (9, 13), (6, 12), (1, 7), (2, 7), (5, -7), (9, 6), (15, -6), (17, 25),
-    (18, 11), (20, -8), (23, -6), (27, 5), (20, 8), (0, 11), (1, -7), (5, 7), (6, 5), (9, -6),
-    (17, 11), (19, 5), (21, -18), (27, 8), (22, 16), (15, 6), (19, 13), (8, 6), (0, 11), (10, 6),
-    (20, 5), (9, 5), (24, 12), (1, 5), (19, 5), (25, 16), (19, 8), (21, 5), (22, -7), (19, 15),
-    (20, 6), (7, 5), (8, 8), (11, 20), (15, -6), (16, 27), (18, -5), (19, -5), (21, -10), (25, -7),
-    (26, 14), (18, 6), (21, 5), (17, 6), (24, 10), (5, 5), (18, 5), (20, 6), (11, 21), (11, 5),
-    (21, 7), (2, 6), (10, 12), (14, 5), (23, 5), (28, 6), (25, 11), (20, 5), (15, 5), (1, 39),
-    (3, -7), (23, -6), (19, 10), (20, -5), (22, 6), (20, 7), (8, 6), (16, 24), (10, 6), (22, 6),
-    (20, 8), (9, 9), (18, 5), (20, 6), (23, -5), (5, -5), (11, 41), (12, 16), (21, -8), (25, -5),
-    (10, 6), (11, 12), (5, 10), (19, 7), (20, 10), (21, -7), (24, 5), (14, 14), (15, 8), (17, 7),
-    (9, 5), (13, 6), (19, 6), (5, 6), (23, 9), (22, 10), (2, 6), (3, 5), (11, 14), (18, 5),
-    (21, -6), (22, 6), (25, -10), (22, 5), (4, 5), (6, 6), (18, 15), (1, -8), (5, 95), (7, 25),
-    (9, -10), (10, -6), (15, -8), (16, -6), (17, -14), (19, -6), (21, -21), (22, -8), (25, -7), (4, 32),
-    (5, -6), (21, 10), (0, -5), (1, 12), (5, -5), (11, 9), (14, 24), (15, -12), (17, -7), (18, -6),
-    (20, -6), (21, -7), (22, 6), (23, 15), (26, 16), (1, 9), (11, 9), (22, 12), (7, 10), (1, 7),
-    (5, 7), (23, 6), (19, 12), (5, 8), (1, 6), (3, 6), (15, 8), (18, -5), (20, 8), (27, 5),
-    (26, 15), (15, 9), (15, 5), (0, -7), (1, 5), (3, 110), (4, -6), (6, -7), (9, -9), (10, -6),
-    (11, -8), (12, -5), (14, -7), (15, -12), (16, -7), (17, -12), (18, 5), (19, -11), (21, 27), (23, -15),
-    (24, -5), (26, -5), (28, -5), (3, 6), (12, 5), (23, 6), (1, 5), (2, 6), (17, 5), (21, 7),
-    (21, 5), (1, 15), (5, 5), (6, 6), (24, 5), (28, 6), (4, 6), (11, 10), (16, 6), (17, -5),
-    (22, 5), (17, 16), (20, -5), (19, 12), (22, 5), (5, 5), (18, 5), (2, 6), (14, 48), (15, -5),
-    (21, -5), (23, -7), (23, 6), (12, 5), (15, 14), (18, 25), (27, 5), (4, 12), (19, 8), (18, 5),
-    (17, 10), (21, 11), (5, 5), (6, 6), (9, 6), (0, 13), (1, 7), (1, 11), (14, 5), (27, 5),
-    (14, 10), (3, 6), (4, 12), (12, 33), (23, -17), (3, 6), (25, -6), (26, 7), (6, 5), (9, 5),
-    (20, 8), (23, -6), (23, 5), (5, 7), (17, 12), (22, 22), (17, 5), (18, 6), (12, 5), (18, 6),
-    (19, 5), (7, 6), (12, 5), (4, 6), (1, -14), (2, 79), (3, -5), (20, -6), (21, -8), (23, -8),
-    (24, 6), (25, -9), (7, 6), (16, 5), (14, 16), (21, 6), (25, 8), (28, 6), (7, 5), (1, 6),
-    (2, 6), (22, 7), (26, 20), (1, 12), (4, 7), (25, -6), (26, 6), (8, 6), (1, 8), (5, 11),
-    (17, -5), (25, 10), (0, 16), (1, -9), (4, 6), (5, 13), (6, 6), (14, 6), (18, -6), (19, -6),
-    (20, -5), (21, 7), (22, -5), (23, -12), (28, 8), (20, 5), (17, 6), (27, 6), (12, 19), (5, 18),
-    (20, 5), (21, 6), (15, 11), (1, 5), (18, 9), (21, 8), (11, 10), (12, 5), (21, -5), (23, 26),
-    (22, 5), (17, 6), (5, -5), (6, 14), (5, -6), (6, 20), (11, 5), (19, 5), (14, 53), (21, -5),
-    (22, -7), (3, 12), (4, 8), (17, 7), (25, -5), (3, 48), (5, -9), (21, 5), (23, -12), (25, -7),
+pub(super) static ENTRIES: [(u8, i16); 8145] = [
+    (17, 8), (9, 15), (13, 6), (21, -6), (1, 11), (4, 5), (7, 7), (25, 5), (5, 7), (25, 5),
+    (1, 5), (11, 9), (5, 8), (9, 6), (27, 5), (17, 5), (10, 5), (16, 15), (23, -5), (5, 8),
+    (16, 6), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (17, 5), (1, 11), (14, 5), (15, 5),
+    (17, 7), (21, 8), (26, 6), (21, 11), (17, 6), (24, 7), (20, 6), (19, 16), (20, 10), (25, -5),
+    (28, 5), (4, 5), (25, 8), (5, -6), (6, 5), (27, 10), (23, 5), (26, 10), (23, 8), (23, 6),
+    (7, 5), (5, 10), (7, 5), (9, 5), (20, -7), (21, 7), (23, -6), (25, 11), (1, 5), (9, 6),
+    (21, 5), (12, 6), (18, 5), (23, 5), (5, 31), (17, 17), (5, 26), (22, 8), (19, 14), (18, 5),
+    (25, 7), (17, 5), (1, 9), (5, 7), (23, 37), (19, 5), (27, 11), (5, 13), (6, -5), (9, 32),
+    (10, 14), (15, -6), (18, -7), (19, -6), (21, 5), (23, -6), (25, -5), (1, 16), (4, -5), (5, -13),
+    (11, -5), (15, -12), (16, -5), (17, 10), (18, 56), (21, 5), (23, -8), (25, -6), (26, 6), (0, -5),
+    (1, -5), (11, 5), (16, -5), (17, 20), (18, 7), (20, 8), (21, 11), (23, -10), (24, -7), (25, -9),
+    (22, 5), (23, 15), (20, 9), (2, 7), (17, 10), (18, 9), (21, -5), (1, 9), (1, 11), (14, 5),
+    (0, 10), (2, 12), (15, 5), (18, -5), (19, 6), (23, 6), (5, 46), (6, -5), (21, -7), (26, 5),
+    (5, 6), (25, 5), (17, 7), (13, 6), (25, 8), (15, 10), (19, 5), (5, 5), (20, 14), (17, 10),
+    (9, 5), (5, 10), (18, 12), (15, 5), (9, 5), (17, 6), (25, 9), (1, 7), (9, 5), (12, 18),
+    (24, 5), (25, 8), (5, 6), (7, 7), (17, 5), (10, 12), (17, 12), (19, 17), (20, -11), (21, -5),
+    (25, 10), (3, 6), (11, 11), (12, 5), (23, 9), (5, -5), (14, -5), (15, -13), (16, 93), (17, -6),
+    (18, 5), (19, -9), (21, -9), (22, -12), (23, -6), (25, 5), (13, 44), (25, -5), (19, 5), (1, -7),
+    (4, 64), (5, -12), (6, -6), (21, -5), (25, 11), (18, 27), (12, 6), (24, 10), (25, -5), (0, 21),
+    (1, 23), (4, -6), (6, 15), (7, 5), (9, -11), (11, -5), (12, -5), (14, 5), (16, -8), (20, 10),
+    (21, -11), (22, -5), (23, -20), (28, 5), (15, 8), (6, 19), (18, 5), (12, 6), (1, 11), (17, 6),
+    (17, 10), (22, 5), (17, 5), (21, 7), (19, 18), (17, 5), (0, 7), (17, 9), (17, 6), (1, 12),
+    (21, 6), (8, 19), (20, 7), (23, -5), (11, 14), (25, 15), (15, 5), (19, 5), (20, 8), (21, 6),
+    (10, 11), (15, 7), (15, 11), (3, 5), (11, 6), (12, 5), (22, 12), (25, -7), (19, 8), (15, 8),
+    (21, 5), (20, 11), (15, 13), (1, 48), (4, 39), (5, -21), (6, -5), (21, -9), (22, 12), (17, 6),
+    (2, 11), (19, 17), (19, 19), (21, 8), (25, 5), (11, 10), (5, 17), (8, 6), (13, 6), (21, -5),
+    (1, -5), (14, -5), (15, 23), (16, 15), (18, 8), (19, 7), (25, -5), (25, 5), (23, 7), (18, 5),
+    (5, 7), (1, 42), (5, -5), (0, 61), (1, -10), (2, -24), (3, 78), (4, 8), (5, 72), (6, 60),
+    (7, -9), (9, 110), (11, -52), (12, -16), (13, -24), (14, -14), (15, -43), (16, -37), (17, -14), (18, -23),
+    (19, -14), (20, -25), (21, 26), (22, -40), (23, -13), (24, -17), (25, -11), (26, -23), (28, -8), (24, 6),
+    (28, 6), (23, 5), (17, 13), (20, 5), (9, 6), (16, 6), (23, 9), (0, -15), (1, 31), (2, 59),
+    (3, 56), (4, -7), (5, -15), (6, -9), (7, -5), (9, -9), (11, 17), (12, -8), (13, -7), (14, -11),
+    (15, -13), (16, -9), (17, -7), (18, 5), (19, -12), (20, -11), (21, 21), (23, 24), (24, -18), (25, -27),
+    (26, -7), (27, -8), (28, -8), (20, 6), (20, 5), (24, 5), (27, 6), (14, 6), (14, -8), (22, 26),
+    (18, 8), (19, 6), (23, 10), (19, 21), (25, -5), (18, 9), (5, 6), (22, 5), (19, 31), (25, -5),
+    (17, 6), (24, 7), (20, 15), (16, 30), (21, -6), (5, 8), (16, 6), (17, -5), (19, -8), (21, -8),
+    (23, 7), (28, 5), (25, 16), (12, 5), (18, 24), (27, 5), (19, 7), (21, 13), (6, 5), (25, 8),
+    (28, 6), (6, 6), (11, 6), (20, 9), (19, 11), (19, 26), (14, 36), (18, 5), (22, -5), (23, -5),
+    (5, 9), (15, 6), (0, 5), (21, 5), (5, 20), (9, 11), (10, 8), (15, 7), (17, -11), (19, -9),
+    (23, -10), (25, 13), (17, 6), (4, 6), (5, 5), (11, 6), (21, -6), (22, 5), (23, 5), (26, 10),
+    (17, 5), (23, 7), (5, 5), (9, 17), (10, 5), (23, -5), (6, 11), (23, 5), (5, 5), (23, 7),
+    (1, 12), (0, 5), (14, 7), (23, 8), (28, 6), (0, -15), (1, 41), (2, 58), (3, 56), (4, -7),
+    (5, -16), (6, -9), (7, -5), (9, -9), (11, 17), (12, -8), (13, -7), (14, -11), (15, -13), (16, -9),
+    (17, -8), (19, -12), (20, -13), (21, 20), (23, 24), (24, -18), (25, -27), (26, -7), (27, -8), (28, -8),
+    (11, 5), (23, 5), (9, 6), (0, -5), (1, 8), (4, -5), (5, -12), (6, -5), (9, 126), (10, 9),
+    (11, -5), (15, -6), (18, -6), (19, -7), (20, -11), (21, -26), (22, -5), (23, -14), (0, -5), (1, 7),
+    (2, -6), (3, 9), (4, -8), (5, -5), (6, -13), (7, -5), (9, -15), (11, -9), (12, -8), (13, 6),
+    (14, -9), (15, 7), (16, 6), (17, -17), (18, -12), (19, 52), (20, -5), (21, 62), (24, -9), (25, -16),
+    (26, -8), (27, 12), (20, 8), (21, -5), (5, 5), (6, 5), (21, 5), (1, 7), (25, 15), (2, 9),
+    (18, 5), (17, 8), (23, 7), (0, 11), (5, -6), (6, 10), (10, -5), (11, 6), (15, 6), (17, 15),
+    (18, 13), (23, -12), (25, -5), (1, 5), (5, 7), (15, 5), (17, 7), (3, 10), (5, -5), (6, 6),
+    (11, 6), (16, -5), (18, 7), (20, -12), (21, 23), (22, 6), (23, -10), (25, -8), (28, 11), (22, 8),
+    (11, 13), (15, -5), (22, 50), (23, 14), (25, 5), (5, 6), (12, 12), (5, 6), (5, -7), (9, 23),
+    (13, 6), (19, 7), (1, -9), (4, -8), (5, 30), (6, 11), (9, -10), (10, -6), (11, -8), (12, -5),
+    (13, 7), (14, -5), (16, -7), (17, 19), (19, -10), (20, -11), (21, -5), (22, -9), (23, -19), (24, 50),
+    (25, 16), (26, -8), (27, -7), (28, 5), (4, 23), (1, 9), (15, -6), (21, 5), (28, 12), (22, 5),
+    (25, 18), (20, 9), (22, 5), (17, 5), (16, 8), (6, 6), (22, 5), (11, 10), (17, 15), (12, 27),
+    (23, -11), (12, 5), (19, 10), (23, 14), (1, 8), (13, 5), (17, 7), (22, -5), (1, 6), (3, 6),
+    (22, 5), (5, 5), (23, 5), (19, 5), (4, 19), (5, 35), (6, 9), (17, -5), (18, -5), (19, -6),
+    (21, -9), (23, -7), (1, -6), (2, -5), (10, 7), (17, -5), (21, -9), (22, -6), (25, 39), (27, -5),
+    (28, 21), (4, 10), (21, 9), (3, 15), (5, 6), (10, 6), (9, 16), (27, 5), (11, 11), (21, 10),
+    (1, 8), (10, 5), (18, 20), (21, 8), (16, 6), (9, 5), (10, 5), (17, 14), (18, -7), (16, 5),
+    (18, 14), (20, 6), (23, -6), (25, -7), (27, 24), (5, 9), (6, 8), (7, 5), (9, 5), (21, 7),
+    (23, -6), (12, 6), (23, 7), (1, 15), (2, 6), (9, 6), (1, 14), (2, 5), (23, -5), (24, 21),
+    (26, 5), (0, 5), (5, 5), (20, 6), (23, 6), (7, 7), (5, 7), (7, 5), (19, 7), (1, 5),
+    (2, 6), (17, -5), (15, -6), (17, 5), (18, -6), (19, -5), (20, -7), (22, 27), (23, 16), (28, 5),
+    (6, 5), (24, 5), (25, 12), (18, 9), (7, 5), (17, 6), (20, 6), (26, 9), (15, 8), (23, 21),
+    (27, 6), (7, 5), (3, 6), (25, -6), (26, 7), (27, 6), (1, 13), (25, -5), (26, 6), (19, 8),
+    (4, 5), (5, 59), (17, -5), (21, -8), (23, -6), (27, 5), (23, 5), (14, 29), (22, 6), (25, 9),
+    (27, 5), (0, 15), (21, 8), (25, -6), (8, 5), (26, 11), (25, 23), (17, 5), (24, 7), (27, 12),
+    (15, 17), (5, -5), (15, 11), (17, 27), (18, -7), (20, 8), (23, -5), (21, 9), (2, 9), (12, 5),
+    (21, 21), (8, 6), (15, 10), (18, 5), (12, 5), (19, 5), (15, -6), (16, 27), (17, -5), (18, 6),
+    (19, -5), (22, 17), (23, -5), (3, 5), (11, 6), (12, 5), (17, -5), (22, 9), (25, -7), (11, 5),
+    (9, 7), (20, 5), (1, 8), (6, 6), (15, 5), (22, 7), (17, 6), (15, 15), (16, 5), (6, 44),
+    (17, -5), (21, -6), (18, 5), (2, 6), (3, 6), (11, 14), (22, 7), (2, 5), (17, 5), (24, 6),
+    (17, 7), (20, 19), (21, 6), (17, 7), (18, 6), (3, -5), (5, -8), (9, -5), (15, -5), (18, 17),
+    (21, -10), (23, -10), (24, 33), (25, 14), (26, -7), (28, 7), (15, 24), (19, 6), (21, -6), (15, 8),
+    (18, 7), (20, 8), (5, 5), (6, 8), (22, 15), (23, -5), (19, 12), (24, 5), (17, 7), (27, 6),
+    (6, 10), (20, 5), (21, -8), (26, 5), (27, 5), (1, -7), (3, -6), (6, -7), (10, -5), (11, 5),
+    (15, -6), (17, -5), (18, 24), (20, 9), (21, 9), (22, -6), (23, 18), (25, -7), (28, 9), (8, 18),
+    (20, 7), (21, 10), (6, -5), (9, 5), (15, 26), (16, 5), (17, -5), (19, -7), (21, 5), (22, -7),
+    (23, -7), (28, 15), (14, 21), (21, 5), (3, 38), (23, -6), (25, -6), (28, 5), (18, 38), (5, -6),
+    (6, 5), (27, 10), (14, 20), (23, -5), (5, 6), (25, 13), (1, 8), (5, 11), (21, -7), (25, 10),
+    (5, 7), (6, 12), (20, 6), (21, 11), (23, -5), (0, 108), (1, -14), (5, -5), (17, -5), (20, -5),
+    (21, -7), (24, -5), (25, -15), (18, 10), (21, 5), (19, 8), (25, 6), (5, -5), (21, 12), (22, 11),
+    (16, 5), (20, 5), (16, 6), (21, 9), (27, 6), (4, 65), (5, -11), (6, -6), (23, -5), (18, 6),
+    (8, 6), (18, 5), (5, -5), (15, -9), (16, 36), (19, 25), (22, -6), (23, -5), (15, 13), (18, 5),
+    (20, 7), (15, 15), (16, 7), (20, 6), (22, 8), (12, 6), (18, 19), (20, -9), (0, 5), (6, 10),
+    (15, 5), (16, 7), (17, -5), (19, 5), (21, -13), (22, 6), (25, 8), (10, 7), (12, 23), (22, 5),
+    (1, 8), (2, 8), (18, 5), (23, -5), (27, 5), (20, 5), (21, 13), (0, -7), (1, 33), (2, 10),
+    (3, 21), (19, 13), (21, -9), (25, -10), (11, 13), (3, 5), (5, 5), (21, -5), (25, -7), (26, 6),
+    (28, 11), (19, 5), (1, 5), (2, 6), (22, 11), (18, 11), (21, 6), (5, -7), (6, -5), (8, 32),
+    (9, 6), (15, 5), (17, -9), (21, -6), (23, -7), (24, 9), (25, -11), (5, 5), (17, 5), (17, 34),
+    (18, -5), (21, -5), (27, 11), (0, 5), (18, 5), (21, 5), (1, 5), (6, 5), (21, 5), (23, 5),
+    (21, 11), (4, 6), (21, 7), (25, 11), (14, 12), (28, 6), (16, 10), (16, 5), (12, 5), (21, 5),
+    (18, 5), (15, 9), (24, 5), (17, 12), (1, -7), (3, -7), (4, 80), (5, 60), (6, 70), (7, -6),
+    (9, -10), (10, -8), (11, -8), (12, -5), (13, -5), (14, -9), (15, -12), (16, -8), (17, -12), (18, -12),
+    (19, -13), (21, -13), (22, -13), (23, -22), (24, -8), (25, -6), (26, -6), (27, -6), (6, 11), (17, 5),
+    (15, 8), (18, 5), (17, 15), (20, 7), (23, -5), (1, 7), (2, 6), (19, 7), (5, 9), (6, 11),
+    (21, -5), (28, 6), (1, 7), (17, 8), (18, 9), (20, 12), (1, 6), (5, 49), (6, -6), (7, 12),
+    (9, -6), (17, -5), (18, -5), (19, -6), (20, 20), (21, -13), (23, -12), (11, 18), (23, -9), (17, 12),
+    (9, 6), (1, 7), (18, 10), (7, 7), (26, 6), (8, 6), (20, 12), (18, 5), (19, 12), (17, 29),
+    (21, -8), (27, 5), (9, 8), (10, 5), (11, 14), (5, 5), (6, 8), (5, 9), (18, 5), (6, 6),
+    (1, 9), (4, 5), (5, 8), (28, 5), (4, 6), (25, 5), (17, 10), (21, 11), (5, 14), (8, 6),
+    (24, 5), (25, 8), (27, 5), (18, 10), (21, 5), (17, 6), (24, 7), (24, 6), (25, -5), (25, 6),
+    (14, 13), (4, 7), (28, 5), (18, 5), (21, 7), (1, -10), (2, -10), (3, -6), (5, -34), (6, 11),
+    (8, 22), (9, -22), (10, 14), (11, -10), (13, -14), (14, 9), (15, 29), (16, 6), (18, 8), (21, 17),
+    (22, -9), (23, 16), (24, -15), (25, -6), (26, 5), (28, -8), (8, 6), (26, 8), (5, 9), (23, 12),
+    (17, 9), (22, 7), (5, -6), (18, 80), (19, -5), (20, -11), (23, -5), (25, -8), (2, 5), (25, 6),
+    (13, 6), (1, 8), (22, 10), (0, 10), (1, -6), (15, 5), (20, 7), (25, 13), (26, 10), (23, 5),
+    (17, -5), (21, 15), (7, 10), (17, 6), (24, 7), (16, 16), (18, 5), (5, -5), (7, 19), (1, 6),
+    (3, 6), (5, -7), (7, 28), (21, 5), (21, 6), (17, 46), (18, -7), (21, -6), (27, 11), (10, 5),
+    (1, 8), (20, -6), (21, 5), (23, 42), (17, 6), (22, 6), (15, 5), (21, 6), (5, 5), (4, 5),
+    (5, 6), (22, 5), (23, 5), (27, 6), (5, 6), (14, 9), (1, 8), (25, 11), (15, 7), (18, 5),
+    (11, 8), (21, 5), (28, 5), (16, 16), (22, 6), (17, 6), (1, 5), (20, 10), (23, 5), (22, 11),
+    (21, 8), (15, 6), (4, 9), (5, 5), (14, 7), (21, -5), (23, -6), (25, 8), (28, 10), (14, 42),
+    (21, -5), (23, -5), (26, 14), (24, 5), (25, 5), (25, -7), (26, 29), (10, 6), (11, 6), (20, 5),
+    (15, -5), (16, 30), (21, -7), (22, -6), (25, 27), (15, 5), (19, 14), (1, 11), (18, 14), (1, -5),
+    (2, 10), (18, 6), (22, 10), (7, 6), (20, 20), (0, 6), (19, 7), (27, 18), (15, 6), (21, 5),
+    (5, -5), (6, 6), (24, 5), (28, 6), (22, 8), (13, 12), (23, 12), (19, 10), (5, 6), (21, 9),
+    (17, 5), (25, 5), (26, 9), (19, 6), (25, 11), (12, 12), (18, 12), (2, 6), (25, 11), (26, 7),
+    (27, 5), (15, 6), (5, 8), (13, 6), (27, 5), (26, 5), (0, 6), (24, 8), (14, 12), (22, 6),
+    (25, 5), (28, 6), (19, 7), (20, 16), (21, -7), (24, 10), (25, -7), (27, 11), (27, 5), (24, 6),
+    (25, 7), (22, 8), (14, 19), (22, 6), (21, 22), (26, 6), (5, 9), (6, 6), (11, 12), (5, 15),
+    (24, 5), (25, -5), (26, 5), (4, 5), (5, -7), (9, 20), (21, 6), (11, 35), (19, 5), (23, -5),
+    (10, 6), (26, 6), (0, 16), (1, -6), (15, 23), (17, -5), (19, 6), (21, -8), (23, -5), (6, 7),
+    (23, -5), (20, 5), (5, 5), (18, 7), (10, 8), (11, -7), (12, 45), (17, -6), (20, -5), (23, 5),
+    (16, 8), (14, 6), (22, 12), (23, 28), (25, -5), (26, 10), (2, 11), (17, 5), (25, 5), (1, 12),
+    (5, -10), (21, 38), (5, 11), (16, 6), (18, 6), (26, 6), (18, 9), (1, 15), (4, -8), (6, 54),
+    (9, -5), (17, -5), (18, -6), (20, -5), (21, -9), (23, -5), (28, 10), (4, 42), (5, -7), (11, 5),
+    (28, 6), (11, 9), (3, 10), (5, -7), (9, 6), (12, 5), (21, 9), (1, -5), (7, 8), (15, -8),
+    (18, 10), (19, 29), (22, -5), (23, -9), (25, 8), (21, 5), (17, 14), (24, 12), (5, 9), (6, -8),
+    (9, 30), (10, 12), (11, -5), (15, -8), (16, -5), (17, 22), (18, 7), (19, -8), (21, 8), (22, -5),
+    (23, -10), (25, -7), (4, 86), (5, -12), (6, -8), (17, -5), (20, -5), (21, -6), (23, -6), (25, -6),
+    (7, 6), (22, 5), (5, 8), (12, 5), (19, 8), (4, 9), (6, 9), (22, 5), (17, 6), (24, 7),
+    (23, 9), (4, 6), (6, 6), (15, 5), (18, 5), (1, 15), (14, 8), (14, 36), (22, -5), (3, 5),
+    (21, 8), (14, 21), (21, 5), (24, 5), (0, 15), (24, 5), (5, 5), (9, 6), (17, 9), (18, 8),
+    (23, 7), (20, 5), (23, 5), (26, 8), (1, 8), (25, 15), (18, 6), (21, 6), (14, 29), (22, 6),
+    (0, 6), (14, 5), (15, -5), (16, 13), (21, 5), (1, 5), (22, 11), (0, -7), (1, -8), (5, -18),
+    (6, -8), (7, 44), (8, 7), (9, -7), (11, -7), (15, -7), (16, -7), (17, 28), (18, 18), (19, -12),
+    (20, -8), (21, 16), (22, -7), (23, -7), (24, -5), (25, -6), (26, 7), (27, 11), (28, -5), (1, 7),
+    (19, 5), (15, 8), (17, 7), (9, 17), (13, 5), (17, 11), (23, -8), (5, -5), (9, 11), (6, 6),
+    (25, 8), (19, 14), (16, 30), (21, -5), (10, 17), (0, -7), (1, -9), (3, 8), (6, 13), (17, -7),
+    (18, 19), (19, -6), (21, -14), (22, -5), (25, 18), (27, 21), (16, 6), (2, 13), (3, 5), (11, 13),
+    (15, 8), (16, -5), (21, -6), (22, 5), (25, -5), (20, 12), (23, -8), (4, 7), (25, 33), (28, 5),
+    (5, 10), (6, 7), (28, 6), (14, 11), (3, 5), (15, -5), (21, 6), (12, 34), (23, -17), (5, 5),
+    (14, 12), (4, 6), (5, -10), (7, 5), (27, 5), (24, 5), (5, 6), (22, 31), (23, -5), (25, -6),
+    (11, 10), (12, 27), (21, -5), (23, 9), (8, 19), (20, 8), (8, 15), (19, 5), (26, 14), (19, 9),
+    (0, -6), (2, 12), (3, -6), (4, -6), (5, -21), (9, -11), (10, -8), (11, -9), (12, -6), (14, -7),
+    (15, 6), (16, 8), (17, 83), (18, 24), (19, 17), (21, 5), (23, -23), (24, -8), (25, -14), (26, -6),
+    (27, -5), (28, -6), (20, 9), (25, 14), (10, 10), (28, 18), (0, 5), (12, 6), (5, 5), (10, 21),
+    (0, 41), (1, 9), (2, 14), (4, -6), (5, -9), (9, -6), (10, -5), (11, 12), (12, -5), (13, -6),
+    (14, -5), (16, -5), (17, -13), (18, -5), (20, -10), (22, -7), (23, -13), (24, 17), (25, 10), (26, -10),
+    (28, 9), (1, 8), (22, 10), (18, 8), (21, 8), (27, 6), (1, 8), (3, 6), (25, -6), (26, 7),
+    (4, 5), (21, 8), (2, 5), (5, 10), (8, 6), (0, 15), (18, 12), (1, 7), (18, 5), (22, 18),
+    (26, 8), (12, 6), (27, 6), (4, 5), (9, 6), (21, 15), (1, 9), (4, 7), (7, 11), (18, 23),
+    (21, -6), (23, -5), (27, 10), (19, 10), (9, 5), (15, 20), (16, 6), (21, -6), (1, 6), (11, 5),
+    (5, 12), (21, -6), (10, 6), (2, 6), (0, -10), (1, 110), (2, 14), (3, 8), (4, 67), (5, -30),
+    (6, -12), (7, -5), (9, -10), (10, -7), (11, -8), (12, -6), (13, -5), (14, 32), (15, -8), (16, -9),
+    (17, -16), (18, -10), (19, -11), (20, -13), (21, -14), (23, -25), (24, -10), (25, -13), (26, 13), (27, -7),
+    (28, -8), (17, 9), (18, 11), (18, 5), (19, 9), (1, 9), (15, -6), (18, 58), (19, -5), (20, -5),
+    (21, -9), (5, 5), (6, 8), (5, 9), (20, -6), (21, 18), (4, 6), (9, 6), (17, 6), (20, 5),
+    (23, 12), (19, 5), (1, 9), (5, 14), (6, 5), (17, -6), (20, 13), (23, 9), (13, 6), (21, 9),
+    (19, 11), (17, 8), (4, 12), (21, 14), (17, 11), (3, 5), (15, -6), (22, 5), (25, 16), (21, 5),
+    (5, 6), (23, 12), (17, 5), (21, 6), (3, 9), (23, 6), (7, 6), (5, 7), (11, 5), (20, 8),
+    (2, 6), (12, 6), (20, 5), (22, 7), (2, 9), (4, -7), (5, -10), (6, -8), (8, 5), (9, -7),
+    (10, -8), (11, -10), (12, -7), (13, -8), (15, 5), (16, -10), (17, 41), (19, -9), (20, -19), (22, -10),
+    (23, -18), (24, 83), (25, 5), (26, -5), (28, -9), (21, -5), (22, 6), (4, 9), (6, 5), (14, 7),
+    (21, -5), (23, -5), (25, -5), (28, 5), (9, 10), (12, 5), (27, 5), (22, 5), (27, 6), (18, 9),
+    (8, 6), (15, 10), (5, -7), (6, 5), (9, 10), (24, 12), (1, 12), (15, 5), (11, 12), (23, 21),
+    (15, 5), (1, 7), (10, 8), (18, 12), (21, -7), (5, 11), (27, 6), (5, 6), (11, 18), (20, 8),
+    (23, -6), (1, -5), (3, 24), (18, -9), (22, 5), (23, 5), (25, -6), (18, 8), (15, 11), (23, 5),
+    (5, 7), (15, 5), (16, 7), (17, -6), (19, -7), (23, 6), (27, 5), (28, 5), (1, 8), (21, 5),
+    (1, 10), (5, 8), (16, 5), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (19, 5), (5, 6),
+    (17, 9), (3, 6), (19, 12), (15, -9), (16, 56), (21, -10), (22, -5), (18, 11), (25, 6), (0, -7),
+    (3, -9), (4, -7), (5, -33), (6, -15), (7, -9), (8, -6), (9, -21), (10, -11), (11, -14), (13, -8),
+    (14, -10), (15, -22), (16, -15), (17, 28), (18, 12), (19, 36), (20, 151), (21, 9), (24, -10), (25, -17),
+    (26, -10), (27, 6), (28, -11), (18, 10), (19, -5), (20, 6), (21, 8), (4, 6), (22, 10), (5, -10),
+    (17, -5), (21, -8), (22, 8), (23, 67), (25, -6), (20, 10), (0, 56), (1, 59), (2, 36), (3, 19),
+    (4, -5), (5, -54), (6, -28), (7, -27), (8, -26), (9, -37), (10, -36), (12, -18), (13, 28), (14, -39),
+    (15, -32), (16, -41), (17, -28), (18, -7), (19, -12), (20, -26), (21, -7), (22, -34), (23, -14), (24, 64),
+    (25, 92), (26, 41), (27, 51), (28, 21), (4, 7), (6, 5), (28, 5), (18, 6), (4, 6), (23, 12),
+    (25, 5), (21, 8), (27, 6), (25, 5), (6, 5), (5, 17), (9, -5), (10, 5), (21, 5), (20, 7),
+    (19, 5), (1, 5), (2, 6), (20, 8), (12, 6), (13, 17), (1, 8), (18, 8), (16, 6), (21, 5),
+    (3, 11), (22, 11), (23, 5), (6, 5), (25, 8), (8, 5), (26, 13), (21, 10), (5, -7), (17, -8),
+    (18, 41), (19, -5), (20, -6), (21, -5), (23, 7), (27, 23), (5, 7), (6, 10), (10, 5), (3, 6),
+    (5, 12), (7, 6), (20, -5), (25, -5), (16, 5), (15, 5), (22, 5), (5, 7), (16, 10), (18, 12),
+    (2, 5), (18, 5), (25, 6), (15, 6), (17, 5), (0, -7), (1, 28), (2, -13), (3, -20), (4, -18),
+    (5, -42), (6, -21), (7, -14), (8, -10), (9, -22), (10, 71), (11, -35), (12, 18), (13, -15), (14, 30),
+    (15, -26), (16, -21), (19, 36), (20, 140), (21, -19), (22, -19), (23, 26), (24, -12), (25, -18), (26, -19),
+    (27, 22), (28, -19), (23, 6), (10, 12), (20, 7), (21, 5), (21, 9), (1, 5), (23, 15), (0, -5),
+    (1, 31), (11, 5), (4, 5), (11, 6), (15, 13), (1, 14), (22, 13), (19, 7), (11, 5), (1, -9),
+    (4, -5), (5, -13), (6, -7), (10, 77), (11, -16), (12, 71), (14, -5), (15, -6), (16, -7), (17, -12),
+    (18, -7), (19, -5), (21, -16), (22, 17), (23, -10), (25, -8), (4, 5), (6, 5), (1, 7), (17, 6),
+    (18, 11), (21, 15), (8, 6), (11, 17), (26, 6), (18, 8), (5, 11), (6, 5), (0, 16), (21, 7),
+    (23, 9), (7, 7), (11, 9), (1, 6), (23, 6), (16, 10), (15, 8), (19, 5), (26, 6), (21, 5),
+    (5, 5), (28, 6), (9, 5), (20, 6), (4, 9), (19, 24), (22, 5), (10, 17), (17, 7), (21, 5),
+    (11, 11), (9, 5), (13, 6), (24, 9), (25, -6), (5, 6), (20, -5), (21, 9), (2, 6), (19, 5),
+    (26, 6), (18, 9), (6, 6), (24, 6), (8, 8), (26, 13), (21, 14), (0, -5), (1, -6), (5, -6),
+    (9, -7), (10, 10), (11, 8), (16, -5), (17, 22), (18, 21), (19, -6), (21, 5), (25, -7), (26, 12),
+    (2, 8), (18, 14), (21, 6), (6, 7), (14, -5), (15, 18), (16, -9), (17, 33), (18, -5), (21, 14),
+    (22, -7), (23, -10), (25, -9), (12, 11), (6, -5), (15, -8), (16, 15), (17, 5), (19, 6), (22, -6),
+    (19, 9), (6, 11), (1, 7), (20, 15), (28, 6), (2, 6), (6, 5), (24, 5), (25, 8), (27, 5),
+    (2, 6), (15, 5), (24, 6), (28, 6), (10, 17), (23, -7), (3, 6), (2, 6), (24, -5), (25, 13),
+    (0, 11), (1, -10), (2, -5), (3, -5), (5, -6), (11, 9), (17, -7), (19, 14), (20, 7), (23, -10),
+    (24, -5), (25, 31), (26, -7), (27, 13), (5, 7), (5, 10), (5, 6), (1, 5), (22, 10), (2, 5),
+    (25, 5), (22, 9), (23, 14), (25, 15), (27, 6), (1, 8), (8, 15), (19, 7), (0, -5), (1, -6),
+    (17, 6), (18, 24), (19, 11), (20, -6), (21, -8), (23, -8), (25, -10), (26, 10), (27, 23), (26, 14),
+    (17, 6), (24, 7), (28, 6), (1, 7), (2, 12), (14, 5), (23, -5), (16, 18), (21, -5), (23, 5),
+    (25, 5), (26, 19), (14, 7), (18, 21), (6, 5), (15, 5), (21, 6), (2, 5), (13, 6), (25, 9),
+    (0, 5), (1, -10), (4, -6), (5, 8), (9, 21), (12, -5), (17, -20), (19, 24), (20, 15), (21, -5),
+    (22, 7), (24, -5), (25, -7), (1, -6), (2, 24), (5, 5), (21, 5), (21, 11), (0, 6), (1, -5),
+    (5, 5), (21, 5), (5, 5), (11, 5), (13, 8), (15, 12), (16, 8), (19, -5), (21, 21), (22, -5),
+    (25, -5), (15, -6), (16, 37), (22, -5), (17, 5), (21, 23), (17, 18), (27, 11), (6, 8), (21, 7),
+    (1, 7), (3, 5), (21, 5), (19, 14), (18, 7), (20, -6), (22, 16), (9, 6), (20, 9), (18, 11),
+    (20, 9), (8, 5), (26, 11), (5, -5), (6, 11), (15, 8), (17, 8), (18, 11), (19, 5), (23, -9),
+    (5, 14), (5, 5), (21, 5), (4, 9), (6, 5), (14, 7), (21, -5), (23, -5), (25, -5), (28, 5),
+    (1, 26), (2, 16), (3, -13), (4, -11), (5, -30), (6, -17), (7, -8), (8, -6), (9, -6), (11, -5),
+    (13, -8), (14, -10), (15, -12), (16, -11), (17, 20), (18, 22), (19, 19), (20, 74), (21, -31), (22, 42),
+    (24, -12), (25, -27), (27, -12), (28, -10), (17, 6), (11, 7), (12, 6), (1, 12), (3, 6), (5, -6),
+    (19, 6), (5, 21), (0, 35), (1, 13), (2, 5), (3, -5), (4, -6), (5, -9), (9, -6), (10, -5),
+    (11, 12), (12, -5), (13, -5), (14, -5), (16, -5), (17, -11), (20, -10), (22, -6), (23, -12), (24, 18),
+    (25, 13), (26, -10), (28, 9), (5, 5), (21, 7), (20, 6), (18, 7), (19, 6), (27, 5), (5, 5),
+    (28, 6), (20, 5), (17, 5), (5, -7), (6, 5), (9, 10), (24, 12), (25, 9), (21, 16), (20, 5),
+    (24, 7), (26, 19), (21, 5), (18, 8), (4, 10), (1, -6), (3, 20), (15, -5), (21, -8), (22, 27),
+    (19, 5), (21, 9), (2, 6), (4, 5), (2, 5), (5, 5), (15, 17), (16, 7), (17, 6), (18, 9),
+    (19, -5), (20, -7), (23, -9), (20, 7), (17, 6), (1, -7), (2, 42), (25, -5), (11, 8), (10, 6),
+    (24, 7), (25, 15), (10, 18), (19, 8), (21, -6), (17, 5), (18, 5), (21, 5), (24, 6), (17, 21),
+    (16, 7), (5, 6), (1, 7), (5, 37), (6, -5), (7, 13), (9, -5), (18, -5), (19, -5), (20, 14),
+    (21, -11), (23, -8), (24, 10), (26, 14), (27, 5), (5, 7), (17, 10), (23, 7), (21, 5), (8, 6),
+    (9, 10), (14, 5), (15, -6), (16, 37), (22, -5), (9, 5), (4, 11), (25, 10), (20, 5), (6, 7),
+    (16, 5), (19, 8), (23, 6), (16, 9), (18, 8), (0, 17), (1, 21), (4, -6), (5, -19), (6, 20),
+    (7, 5), (8, 8), (9, -11), (10, -7), (11, -5), (12, -5), (14, 5), (16, -7), (20, -20), (21, -14),
+    (22, -5), (23, 27), (28, 5), (21, 9), (19, 5), (1, 5), (2, 6), (23, 5), (21, 5), (15, -6),
+    (21, 9), (22, 39), (23, -5), (12, 6), (23, 13), (10, 5), (19, 5), (25, 7), (27, 5), (22, 6),
+    (20, 5), (4, 9), (5, 5), (14, 7), (21, -5), (25, 8), (28, 11), (8, 6), (25, 9), (1, 8),
+    (25, 6), (18, 5), (22, 7), (1, -7), (2, 5), (17, 23), (18, 6), (23, -5), (24, 14), (25, 11),
+    (24, 6), (21, 14), (0, -5), (24, 33), (25, 10), (28, 10), (13, 6), (18, 6), (21, 6), (23, -6),
+    (27, 12), (21, 5), (19, 22), (22, 5), (23, 10), (3, 11), (5, 6), (6, 11), (21, -5), (16, 5),
+    (6, 8), (0, -23), (1, 52), (2, 50), (3, 49), (4, -13), (5, -26), (6, -11), (7, -8), (8, -7),
+    (9, -15), (10, -9), (11, 19), (12, -12), (13, -10), (14, 69), (15, -17), (16, -18), (17, -20), (19, -20),
+    (20, -22), (22, 12), (23, 40), (24, -14), (25, -16), (27, -13), (28, -14), (17, 5), (7, 8), (8, 6),
+    (16, 10), (23, 9), (25, 6), (28, 6), (10, 34), (11, 15), (20, 8), (21, -6), (23, -7), (25, -8),
+    (19, 28), (24, 12), (15, 5), (17, 5), (18, 8), (1, 7), (6, 5), (18, 5), (19, 6), (1, 9),
+    (1, 7), (0, 5), (21, -5), (23, 9), (26, 9), (12, 5), (22, 5), (23, 6), (15, 9), (18, 62),
+    (20, -7), (21, -7), (23, -5), (25, -6), (21, 11), (0, -6), (1, -5), (15, -6), (21, -10), (24, 8),
+    (25, 32), (1, 6), (12, 6), (11, 42), (16, 5), (23, -7), (9, 5), (13, 5), (19, 11), (21, 5),
+    (17, 12), (3, 6), (1, 7), (1, 13), (17, 9), (1, 6), (16, 11), (1, 5), (2, 6), (5, -8),
+    (9, 23), (13, 6), (19, 12), (20, -9), (2, 24), (4, 24), (5, -5), (16, 11), (1, 7), (5, 8),
+    (20, 9), (19, 5), (20, 7), (21, 6), (6, 6), (9, 9), (12, 5), (5, -15), (6, -7), (9, -6),
+    (15, 12), (16, 12), (17, 83), (18, -10), (19, -10), (21, -10), (22, -5), (23, -11), (1, 17), (12, 11),
+    (21, 11), (11, 7), (12, 21), (12, 18), (1, -8), (5, -8), (11, -5), (14, -5), (15, 24), (16, 71),
+    (17, -7), (19, -12), (20, -7), (21, 27), (23, -10), (25, -11), (27, 5), (28, 6), (20, 10), (1, 15),
+    (18, 5), (0, -7), (1, 17), (2, 9), (4, 25), (5, 7), (7, 23), (8, 5), (9, -5), (10, -16),
+    (11, -16), (12, -13), (13, 8), (14, 10), (15, 7), (16, 8), (17, 14), (18, -7), (19, 6), (20, -20),
+    (21, -8), (22, -5), (23, -9), (24, -7), (25, -28), (27, -7), (28, 10), (3, 6), (25, -6), (26, 7),
+    (23, 8), (6, 5), (21, 8), (5, 7), (21, 5), (26, 14), (17, 10), (10, 6), (27, 5), (0, 9),
+    (18, 12), (1, -7), (3, -10), (5, -10), (7, 11), (8, 34), (9, -9), (10, -5), (11, -13), (12, -11),
+    (15, -11), (16, -5), (17, 46), (19, -12), (22, -17), (23, -11), (24, 11), (26, 7), (27, 15), (17, 5),
+    (0, 14), (1, -6), (2, 8), (18, 10), (20, 5), (25, -5), (21, 8), (12, 5), (3, 5), (21, -5),
+    (22, 18), (25, 17), (9, 6), (19, 5), (5, 11), (17, 10), (18, 7), (20, -9), (21, -6), (26, 9),
+    (17, 9), (18, 9), (21, 8), (0, -13), (1, -10), (2, -7), (3, 5), (4, -9), (5, -43), (6, -5),
+    (7, 60), (8, 11), (9, 33), (10, -10), (11, -14), (12, 5), (13, -8), (14, -9), (15, -17), (16, -13),
+    (17, 17), (18, -20), (19, 22), (20, 83), (22, -14), (23, -17), (24, -10), (25, -19), (27, 8), (5, -5),
+    (9, 11), (10, 11), (14, 5), (21, 5), (5, 9), (6, 8), (18, 6), (10, 5), (18, 5), (19, 11),
+    (12, 5), (19, 20), (18, 9), (20, -5), (18, 5), (1, 6), (2, 6), (11, 14), (13, 5), (23, 9),
+    (20, 5), (23, 40), (11, 7), (12, 6), (23, -5), (5, -5), (7, 6), (22, 5), (23, 7), (20, 6),
+    (28, 6), (1, 6), (4, 5), (19, 7), (15, 5), (0, 19), (18, 11), (25, -5), (1, 6), (23, 14),
+    (5, -8), (6, 32), (18, 7), (6, 6), (1, 10), (9, 9), (22, 12), (23, 15), (17, 6), (9, -5),
+    (10, 17), (12, 33), (20, -6), (21, -6), (22, 8), (0, 11), (3, -5), (4, -6), (5, 5), (9, -10),
+    (10, -7), (11, -6), (12, -5), (15, 20), (16, 13), (17, 26), (18, 9), (21, -21), (23, -5), (25, -9),
+    (26, -5), (27, 6), (16, 5), (17, 10), (8, 5), (11, 5), (16, 9), (17, -5), (18, 6), (26, 11),
+    (17, 5), (9, 5), (10, 6), (27, 6), (27, 5), (3, 18), (5, 5), (23, 8), (23, 7), (1, 15),
+    (18, 10), (20, 7), (21, -5), (28, 5), (1, 5), (15, -6), (16, 8), (21, 21), (28, 6), (17, -5),
+    (18, -7), (20, -7), (21, 8), (23, 43), (6, 12), (15, 6), (19, 6), (25, -5), (5, 5), (7, 5),
+    (21, 5), (5, 5), (21, 5), (24, 6), (21, 5), (5, 8), (0, 10), (17, 5), (21, 7), (5, -5),
+    (10, -5), (11, -10), (12, 42), (13, 96), (15, -5), (17, -7), (18, -8), (19, -8), (20, -6), (21, -13),
+    (22, -5), (24, -6), (25, -15), (26, -5), (0, -8), (1, 82), (2, -7), (3, 8), (5, -10), (15, -6),
+    (16, -5), (18, 9), (19, -6), (21, -16), (22, 20), (23, -12), (24, -6), (25, -18), (22, 10), (21, 6),
+    (23, 17), (2, 5), (25, 6), (3, 5), (18, 6), (17, 6), (22, 5), (17, 5), (21, 5), (21, 19),
+    (3, 6), (23, 9), (15, 8), (28, 6), (17, 14), (21, 5), (18, 5), (4, 6), (11, 9), (20, -5),
+    (25, -5), (16, 5), (20, 8), (22, 5), (19, 5), (2, 6), (11, 9), (21, 11), (16, 11), (6, 6),
+    (21, 9), (23, 27), (1, 5), (2, 6), (8, 6), (18, 5), (20, 10), (10, 6), (23, 6), (9, 7),
+    (12, 5), (21, 15), (27, 5), (0, 8), (17, 5), (17, 5), (27, 6), (9, 12), (4, -6), (5, -11),
+    (6, -5), (7, 9), (9, -11), (14, 8), (17, 10), (18, 6), (20, -5), (27, -5), (28, 6), (16, 10),
+    (15, 15), (16, 11), (2, 9), (28, 6), (5, 6), (25, 5), (19, 5), (21, 9), (23, 8), (1, 5),
+    (2, 6), (13, 6), (17, -6), (18, 8), (21, -10), (23, 20), (27, 5), (20, 7), (0, 8), (1, -10),
+    (4, -5), (9, -8), (10, -6), (11, -6), (17, 23), (18, 10), (19, 8), (20, 10), (21, -18), (22, 10),
+    (23, 9), (25, -11), (26, -5), (27, 6), (25, 6), (21, 5), (4, 7), (20, 9), (16, 9), (23, 6),
+    (1, -5), (10, 5), (11, 10), (12, 27), (14, -5), (16, 11), (18, -10), (19, 10), (20, -8), (21, 10),
+    (22, -6), (23, -11), (25, -7), (23, 5), (23, -6), (25, 27), (5, 6), (16, 5), (21, -12), (23, 6),
+    (28, 5), (16, 8), (18, 12), (18, 9), (0, -8), (1, -17), (2, -6), (3, -9), (4, -11), (5, 58),
+    (6, -9), (8, -5), (9, -8), (10, -8), (11, 35), (12, -5), (13, -6), (14, -9), (15, -17), (16, -13),
+    (17, -15), (19, 5), (20, 43), (21, -21), (22, 14), (23, 40), (24, -7), (25, -18), (27, 5), (0, -21),
+    (1, -13), (2, -5), (3, 11), (4, -17), (6, -5), (7, -8), (8, -9), (9, 23), (11, -12), (12, -18),
+    (15, 32), (16, 32), (17, 22), (18, 22), (19, -7), (20, 15), (21, 13), (24, -13), (25, -18), (26, -12),
+    (27, -10), (19, 7), (17, 11), (12, 5), (17, 9), (24, 11), (17, 8), (19, 7), (20, -6), (28, 6),
+    (20, 5), (23, 6), (0, -6), (2, -14), (3, 13), (4, -8), (5, -11), (7, -10), (8, -9), (9, -15),
+    (10, -23), (11, -26), (13, -8), (14, 103), (15, 52), (16, 18), (17, -40), (18, -25), (19, 16), (20, -26),
+    (22, 77), (23, -40), (24, -6), (26, -11), (27, -15), (28, 19), (20, 9), (5, 6), (4, 7), (19, 5),
+    (8, 6), (16, 5), (18, 10), (26, 14), (25, 12), (1, 8), (14, 20), (23, -5), (19, 7), (5, 10),
+    (28, 6), (21, 8), (9, 6), (21, 18), (6, 6), (25, 10), (12, 21), (18, 6), (14, 5), (21, 5),
+    (5, 5), (27, 13), (1, 9), (25, 11), (11, 9), (12, 5), (0, 9), (17, 5), (4, 13), (18, 6),
+    (3, 6), (21, 40), (18, 9), (27, 12), (14, 8), (21, 10), (11, 5), (21, 5), (19, 14), (18, 5),
+    (26, 6), (28, 6), (7, 10), (22, 12), (18, 6), (16, 10), (0, -7), (1, 91), (5, -5), (20, -5),
+    (23, -6), (24, -6), (25, -13), (0, 54), (1, 6), (2, 5), (4, -9), (5, -9), (6, -7), (9, -9),
+    (10, -7), (11, 9), (12, -7), (13, -7), (14, -6), (16, -7), (17, -11), (18, -9), (20, -10), (22, -10),
+    (23, -12), (24, 38), (25, 16), (28, 6), (12, 26), (23, -13), (16, 5), (3, 5), (23, 7), (5, 9),
+    (6, 5), (6, 6), (1, 10), (3, 11), (25, 16), (1, 12), (19, 5), (25, -5), (26, 20), (0, 22),
+    (25, -7), (23, 7), (22, 6), (23, 5), (21, 10), (23, 9), (23, 5), (9, 8), (10, 5), (0, -6),
+    (1, -7), (3, -8), (4, -7), (5, -10), (6, -10), (8, 5), (9, -7), (11, -6), (13, 10), (14, -8),
+    (15, -10), (16, -8), (17, 7), (18, 14), (19, -5), (20, -27), (21, -16), (22, -5), (23, -8), (24, 36),
+    (25, 56), (26, 5), (28, 10), (23, -6), (25, 34), (3, 5), (4, 35), (5, -6), (21, -6), (22, 13),
+    (23, 16), (27, 6), (10, 11), (5, -5), (9, 35), (21, -5), (20, 5), (22, 13), (1, 9), (3, 5),
+    (18, 17), (2, 5), (3, 10), (15, 11), (11, 5), (17, 9), (15, 10), (5, 8), (22, 37), (11, 32),
+    (23, -5), (17, 8), (17, 5), (5, -7), (11, 126), (17, -6), (18, -7), (19, -6), (20, -6), (21, -12),
+    (22, -6), (23, -25), (25, -5), (17, 9), (24, 11), (0, -5), (1, -9), (3, 8), (5, -20), (6, -9),
+    (7, -5), (9, 40), (10, 8), (11, -5), (14, 8), (16, 9), (17, -13), (18, -6), (21, 39), (22, 14),
+    (23, -19), (24, -5), (25, -7), (26, -5), (27, -5), (28, -6), (9, 15), (10, 9), (21, 10), (11, 12),
+    (16, 14), (0, 31), (1, -7), (25, -5), (18, 11), (25, 6), (10, 5), (17, 5), (21, 6), (1, 5),
+    (0, -5), (1, 31), (2, 11), (3, 5), (14, 13), (23, -6), (25, -5), (9, -5), (17, 13), (18, 22),
+    (23, 5), (16, 5), (12, 23), (13, 10), (23, -6), (9, 8), (10, 5), (17, 7), (21, 11), (1, 7),
+    (17, 11), (19, 5), (26, 6), (23, 5), (7, 5), (15, 5), (17, 5), (28, 6), (21, 11), (1, 5),
+    (3, 5), (22, 11), (3, 11), (26, 10), (6, 11), (23, 5), (22, 5), (10, 17), (12, 38), (20, -6),
+    (21, -6), (21, 6), (1, 9), (5, -5), (10, 72), (11, -12), (12, 44), (15, -5), (18, -6), (19, -7),
+    (21, -10), (23, -31), (17, 5), (3, 5), (15, -5), (21, 5), (10, 33), (17, -5), (20, -5), (21, -5),
+    (23, 5), (17, 13), (4, 5), (15, 7), (25, 7), (0, -15), (2, 49), (3, -18), (4, -14), (5, -16),
+    (6, -13), (7, -10), (8, -8), (9, -13), (10, -6), (11, -8), (13, -6), (14, -12), (15, -11), (16, -11),
+    (17, -7), (18, 18), (19, -14), (20, -11), (22, -12), (24, 71), (26, 62), (27, 10), (28, -12), (11, 7),
+    (18, 5), (20, -9), (21, 10), (22, 7), (23, -7), (25, -5), (28, 11), (9, 6), (18, -5), (19, 19),
+    (21, 6), (2, -5), (3, -5), (4, -5), (5, -9), (6, -5), (9, -6), (10, -5), (11, 8), (16, -5),
+    (17, -11), (18, 5), (19, 12), (20, 6), (21, 7), (22, -5), (23, -12), (24, -5), (25, 36), (26, -7),
+    (27, 16), (5, 7), (17, 10), (1, 7), (11, 8), (24, 9), (16, 6), (25, 6), (0, 6), (0, 15),
+    (1, -5), (21, 28), (24, 5), (25, 5), (18, 14), (17, 6), (1, 12), (1, 14), (3, -7), (4, -8),
+    (6, -9), (9, -8), (10, -5), (11, -6), (15, -8), (16, -6), (17, -10), (18, -9), (21, 30), (22, -9),
+    (23, -12), (25, 12), (26, 38), (27, 25), (28, -6), (20, 5), (23, 8), (1, 6), (21, 5), (23, 7),
+    (21, 12), (12, 5), (14, 5), (15, 10), (22, 5), (18, 5), (2, 6), (15, 8), (17, 5), (23, 18),
+    (0, -10), (1, 9), (3, 36), (5, -16), (7, -6), (8, -5), (9, -8), (10, 18), (11, 6), (13, -6),
+    (14, -9), (15, -10), (17, -13), (18, -7), (19, -9), (21, -17), (22, 9), (23, 62), (24, -5), (25, -10),
+    (26, -9), (27, 5), (8, 9), (18, 5), (19, 12), (1, 7), (20, 7), (24, 12), (15, 7), (16, 9),
+    (22, -5), (7, 6), (25, 6), (4, 5), (5, 9), (6, 8), (7, 5), (9, 5), (21, 7), (23, -6),
+    (26, 14), (0, 9), (3, 23), (4, 5), (5, -26), (6, -11), (7, 7), (9, 17), (10, -10), (12, 19),
+    (13, -10), (14, -6), (16, -5), (17, 12), (18, 38), (22, -5), (23, -20), (24, -8), (25, -34), (26, 9),
+    (27, 9), (28, -9), (8, 5), (26, 11), (5, -5), (16, 9), (22, 49), (23, -5), (25, -5), (1, 17),
+    (3, -7), (4, -10), (5, -13), (7, -8), (8, -5), (12, 6), (14, -6), (15, 6), (17, 13), (18, 52),
+    (19, -11), (21, 25), (22, -5), (23, -28), (24, -12), (25, -7), (26, -11), (27, 23), (28, -10), (15, 8),
+    (21, 10), (21, 11), (23, 9), (8, 18), (17, 13), (18, -6), (21, 5), (18, 7), (0, -6), (1, -10),
+    (2, -7), (3, -7), (4, -7), (5, -16), (6, -9), (7, -5), (10, 88), (11, 157), (12, 19), (13, -7),
+    (14, -8), (15, -13), (16, -10), (17, -18), (18, -15), (19, 16), (20, -19), (21, -21), (22, -11), (23, -45),
+    (24, -7), (25, -18), (26, -7), (27, -6), (28, -7), (0, 14), (1, 17), (2, -10), (3, -7), (4, -15),
+    (5, -14), (6, 9), (7, -5), (8, -5), (9, -25), (10, -9), (11, -22), (12, -12), (14, -5), (15, 47),
+    (16, 31), (17, 6), (18, 24), (19, 38), (21, 34), (22, -28), (23, -39), (24, -12), (25, -18), (26, -13),
+    (27, 6), (28, 18), (21, 9), (21, 10), (0, 6), (1, 11), (2, -18), (3, -12), (4, -33), (5, -33),
+    (6, -14), (7, -19), (8, -18), (9, 5), (10, 6), (11, 35), (12, 46), (13, 17), (14, -16), (15, 12),
+    (16, 26), (17, 10), (18, 27), (19, 82), (21, 20), (22, -18), (23, -25), (24, -18), (25, -36), (26, -30),
+    (27, -11), (0, 10), (3, -5), (4, -19), (5, 20), (6, 18), (7, 6), (9, -7), (10, -12), (11, -20),
+    (12, -10), (13, -6), (14, -6), (15, -24), (16, -21), (17, 10), (18, -10), (19, -25), (20, 75), (21, -5),
+    (22, -6), (23, 53), (24, -12), (25, -14), (26, -7), (28, 17), (25, 14), (1, 6), (15, 5), (5, 7),
+    (4, 6), (11, 10), (17, -5), (22, 5), (20, 5), (11, 9), (13, 5), (23, -8), (25, 17), (28, 11),
+    (1, 9), (4, 8), (5, -7), (15, -5), (17, -6), (18, -5), (20, -7), (21, 15), (22, 14), (23, 11),
+    (25, -6), (27, 5), (0, -5), (1, -9), (5, -12), (6, -6), (9, -7), (10, -6), (11, -6), (15, -7),
+    (16, -5), (17, -12), (18, -15), (19, 197), (20, -29), (21, -21), (22, -7), (23, -12), (25, -18), (27, 7),
+    (15, 11), (20, 5), (25, 10), (0, -10), (3, -9), (4, 30), (5, 40), (7, 24), (8, 14), (9, 5),
+    (10, -6), (11, -10), (12, -7), (13, -5), (14, -9), (15, -6), (16, -8), (17, -11), (18, -16), (19, -12),
+    (20, 32), (21, -21), (22, -13), (23, 7), (24, -7), (25, 15), (26, -5), (11, 12), (25, 6), (23, 6),
+    (22, 5), (18, 7), (19, 5), (25, -5), (27, 10), (10, 6), (4, 6), (8, 11), (23, 8), (15, 5),
+    (20, 5), (21, -5), (2, 12), (16, 20), (22, 5), (20, 14), (1, 8), (18, 6), (1, -5), (15, 18),
+    (16, 15), (17, 24), (18, 12), (22, -7), (25, -8), (5, 6), (0, 13), (3, -6), (4, -8), (5, -12),
+    (6, -5), (7, -6), (8, -5), (10, -7), (11, -9), (12, -8), (13, -7), (14, -8), (16, -11), (18, 7),
+    (19, 33), (20, 15), (23, -8), (26, 10), (27, 33), (21, 12), (23, 9), (0, 13), (1, 12), (2, -6),
+    (3, -7), (4, 72), (5, -8), (6, 46), (7, -5), (9, -12), (10, -8), (11, -9), (12, -6), (13, -5),
+    (14, 13), (15, 15), (16, -8), (17, -17), (18, -9), (20, -15), (21, -18), (23, -19), (24, -10), (26, -8),
+    (27, -7), (28, 10), (17, 12), (21, -5), (23, 8), (25, 5), (28, 6), (20, 5), (27, 6), (7, 5),
+    (23, 11), (17, 5), (23, 9), (18, 5), (3, 21), (25, 5), (19, 14), (10, 5), (3, 11), (13, 6),
+    (20, -5), (23, 27), (0, -6), (1, 5), (4, -10), (5, -10), (7, -5), (9, -7), (11, -6), (12, -7),
+    (13, -6), (14, 21), (15, -5), (16, -5), (18, -5), (19, -6), (20, -11), (21, -15), (23, -19), (24, 32),
+    (25, 70), (27, -10), (28, 15), (16, 13), (15, 14), (0, -10), (1, -17), (2, -7), (3, -8), (5, -14),
+    (7, -5), (11, 23), (13, 29), (14, -9), (15, -21), (16, -13), (17, -9), (18, 17), (19, 49), (20, 5),
+    (21, -30), (22, 16), (23, -29), (25, 48), (5, 21), (6, -6), (9, -6), (15, -7), (17, -10), (18, 10),
+    (21, -14), (22, 26), (23, 31), (25, -6), (0, 10), (20, 8), (14, 6), (15, -5), (22, 16), (23, 27),
+    (25, -7), (26, 15), (15, 5), (17, 12), (18, -5), (21, 18), (26, 8), (1, 6), (2, 6), (5, 10),
+    (17, 5), (1, 7), (1, 7), (15, 10), (22, 18), (21, 5), (22, 5), (2, 6), (5, -5), (21, 12),
+    (21, 11), (19, 15), (21, -5), (16, 5), (22, 7), (4, 10), (14, 9), (23, 5), (9, 6), (20, 6),
+    (13, 11), (4, 8), (17, 12), (18, 9), (20, 5), (24, 6), (15, 9), (23, 5), (27, 6), (2, 16),
+    (19, 5), (17, 5), (1, 6), (15, 5), (17, 5), (2, 7), (17, 6), (18, -5), (24, 18), (26, 19),
+    (4, 7), (28, 5), (1, 8), (19, 7), (22, 10), (19, -5), (21, 21), (27, 12), (11, 13), (23, 9),
+    (3, 5), (2, 11), (22, 8), (8, 6), (10, 6), (15, 10), (8, 6), (22, 37), (26, 20), (27, 5),
+    (18, 11), (20, 7), (21, -5), (10, 6), (6, 5), (7, 17), (9, 5), (27, 9), (1, 12), (11, 5),
+    (27, 5), (1, 9), (1, 7), (17, 9), (9, 14), (10, 5), (15, 5), (5, 5), (25, 5), (2, 6),
+    (3, 6), (20, 7), (21, 14), (7, 6), (15, 8), (18, -6), (26, 5), (17, 5), (5, 8), (0, -7),
+    (1, -5), (13, 7), (21, -6), (24, -5), (25, 17), (27, 10), (28, 5), (26, 8), (21, 9), (21, 6),
+    (1, 8), (17, 9), (24, 11), (20, 5), (5, -5), (6, 7), (9, 6), (26, 6), (14, 8), (4, 6),
+    (25, -6), (26, 6), (0, 6), (17, 5), (9, 13), (1, 7), (2, 7), (5, -7), (9, 6), (15, -6),
+    (17, 26), (18, 10), (20, -8), (23, -5), (20, 7), (0, 10), (1, -7), (5, 6), (6, 5), (9, -6),
+    (17, 11), (19, 5), (21, -18), (25, -5), (27, 8), (22, 16), (15, 6), (19, 13), (8, 6), (0, 10),
+    (10, 6), (20, 5), (9, 5), (24, 11), (19, 5), (25, 16), (19, 8), (21, 5), (22, -6), (19, 15),
+    (20, 6), (7, 5), (8, 8), (11, 19), (15, -6), (16, 27), (18, -5), (19, -5), (21, -10), (25, -8),
+    (26, 14), (18, 6), (21, 5), (25, 8), (17, 5), (24, 11), (5, 5), (18, 5), (20, 5), (11, 21),
+    (11, 6), (21, 7), (2, 5), (10, 11), (14, 5), (23, 5), (28, 5), (25, 11), (20, 5), (15, 5),
+    (1, 40), (3, -7), (23, -6), (19, 10), (20, -5), (22, 5), (20, 7), (8, 6), (16, 23), (10, 6),
+    (22, 6), (3, 6), (5, 5), (15, 6), (20, 8), (9, 8), (18, 5), (20, 6), (23, -5), (5, -5),
+    (11, 40), (12, 15), (21, -8), (10, 6), (11, 12), (5, 8), (19, 6), (20, 10), (21, -7), (24, 5),
+    (14, 13), (15, 7), (13, 6), (17, 7), (9, 5), (13, 6), (19, 6), (5, 5), (23, 8), (22, 9),
+    (2, 6), (3, 5), (11, 13), (18, 5), (21, -6), (22, 6), (25, -5), (22, 5), (4, 5), (6, 6),
+    (18, 15), (1, -8), (5, 96), (7, 24), (9, -10), (10, -6), (15, -8), (16, -6), (17, -13), (19, -6),
+    (21, -21), (22, -7), (25, -7), (4, 30), (5, -5), (21, 15), (0, -5), (1, 11), (5, -5), (11, 9),
+    (14, 23), (15, -12), (17, -6), (18, -6), (20, -5), (21, -6), (22, 6), (23, 15), (26, 16), (1, 9),
+    (11, 9), (22, 12), (7, 9), (1, 7), (5, 6), (25, 5), (23, 5), (19, 12), (5, 8), (1, 6),
+    (3, 6), (15, 8), (18, -5), (20, 8), (27, 5), (26, 14), (15, 8), (15, 5), (0, -7), (1, 5),
+    (3, 111), (4, -6), (5, 6), (6, -7), (9, -9), (10, -6), (11, -7), (12, -5), (14, -7), (15, -13),
+    (16, -7), (17, -11), (19, -11), (21, 24), (23, -15), (24, -5), (26, -5), (28, -5), (3, 6), (6, 5),
+    (12, 5), (23, 6), (2, 6), (15, 8), (17, 5), (21, 6), (1, 15), (5, 5), (6, 6), (24, 5),
+    (28, 6), (4, 6), (11, 9), (16, 6), (17, -5), (22, 5), (17, 16), (20, -5), (19, 11), (22, 5),
+    (5, 5), (2, 6), (14, 47), (15, -5), (21, -5), (23, 5), (15, 14), (18, 23), (21, -5), (27, 11),
+    (4, 11), (19, 8), (18, 5), (17, 10), (21, 11), (5, 5), (6, 5), (9, 5), (0, 12), (1, 7),
+    (1, 11), (14, 5), (27, 5), (14, 9), (3, 6), (4, 11), (12, 34), (23, -17), (3, 6), (25, -6),
+    (26, 7), (6, 5), (9, 5), (20, 8), (23, -5), (23, 5), (5, 7), (17, 12), (22, 22), (18, 5),
+    (12, 5), (18, 5), (19, 5), (7, 6), (12, 5), (4, 6), (1, -14), (2, 81), (3, -5), (20, -6),
+    (21, -8), (23, -8), (24, 6), (25, -11), (7, 6), (16, 5), (14, 20), (21, 6), (25, 7), (28, 6),
+    (7, 5), (1, 6), (2, 6), (22, 6), (26, 19), (1, 12), (4, 6), (25, -6), (26, 6), (8, 6),
+    (1, 7), (5, 11), (17, -5), (25, 10), (0, 16), (1, -9), (4, 6), (5, 13), (6, 6), (14, 6),
+    (18, -6), (19, -5), (20, -5), (21, 7), (22, -5), (23, -11), (28, 8), (20, 5), (17, 6), (27, 6),
+    (12, 18), (5, 18), (21, 5), (15, 15), (18, 8), (27, 6), (21, 8), (11, 10), (21, -5), (23, 26),
+    (22, 9), (17, 6), (6, 13), (5, -6), (6, 19), (11, 5), (19, 5), (14, 57), (21, -5), (22, -7),
+    (23, -5), (3, 12), (4, 8), (17, 7), (25, -5), (3, 46), (5, -9), (21, 5), (23, -11), (25, -7),
     (28, 5), (17, 8), (1, 5), (2, 6), (16, 5), (22, 7), (5, 8), (20, 5), (10, 6), (5, -5),
-    (8, 34), (17, -5), (19, 6), (24, 5), (5, 5), (17, 9), (7, 6), (21, -9), (23, -6), (25, 26),
-    (26, 12), (28, 5), (17, 5), (25, 12), (26, 5), (0, 6), (1, 11), (5, -8), (6, -5), (17, 19),
-    (18, -10), (19, -6), (20, 20), (21, 23), (22, -6), (25, -8), (1, 12), (18, 6), (20, 6), (5, 10),
-    (2, 7), (5, -5), (20, 10), (21, -5), (22, 19), (23, 14), (9, 9), (10, 6), (5, 10), (6, 7),
-    (28, 6), (19, 11), (1, -6), (4, -5), (5, 20), (6, -6), (7, 19), (8, 7), (10, -5), (11, -6),
-    (17, -6), (18, 15), (19, -6), (20, 6), (21, -11), (22, -6), (23, 15), (24, -5), (26, 14), (27, -5),
-    (1, 8), (6, -6), (11, -5), (18, -7), (19, -6), (23, 53), (1, 6), (16, 5), (20, 10), (21, -5),
-    (22, 19), (23, 14), (15, 11), (18, 5), (9, 8), (18, 12), (16, 5), (1, 5), (2, 7), (10, 14),
-    (17, -5), (21, -7), (23, 25), (25, -7), (0, 6), (2, 5), (4, 5), (6, 6), (18, 8), (23, -5),
-    (23, 5), (4, 6), (3, 9), (5, -7), (10, 5), (21, 9), (23, -6), (27, 6), (19, 10), (5, 9),
-    (6, 9), (12, 5), (17, 10), (17, 7), (4, 14), (5, -5), (2, -5), (10, 5), (21, 5), (23, 41),
-    (23, 5), (15, 12), (22, 10), (15, 7), (0, 14), (6, 11), (10, 8), (18, -6), (20, -6), (21, -9),
-    (22, -6), (23, 11), (25, 13), (27, 5), (23, 11), (22, 10), (1, 13), (2, 5), (5, -9), (6, 13),
-    (3, 12), (11, 9), (6, 11), (10, 8), (18, -6), (20, -6), (21, -9), (22, -6), (23, 11), (25, 8),
-    (27, 6), (3, 12), (19, 6), (22, 11), (25, -5), (10, 6), (12, 5), (20, 5), (24, 5), (23, 9),
-    (1, 13), (5, -11), (21, 31), (5, -5), (17, -10), (18, -10), (19, 8), (21, -14), (23, 10), (26, 24),
-    (21, 7), (22, 5), (4, 13), (5, 26), (6, 7), (19, -5), (20, -6), (21, -7), (23, -5), (7, 6),
-    (21, 5), (0, -6), (5, -5), (6, 7), (9, -9), (10, -6), (13, 6), (14, -5), (15, 8), (16, 15),
-    (18, 30), (19, 20), (22, -8), (24, -6), (25, -14), (26, -6), (24, 38), (25, -12), (8, 6), (10, 14),
-    (21, -5), (23, 30), (21, 8), (18, 14), (9, 8), (0, 6), (17, 7), (25, 8), (0, 10), (1, 6),
-    (23, 5), (5, -5), (15, -13), (16, -6), (17, -6), (18, -7), (19, 115), (20, -9), (21, -20), (22, -7),
-    (25, -5), (21, 10), (23, 6), (15, 6), (21, 5), (5, 8), (22, 5), (0, 5), (5, -5), (8, 6),
-    (18, 5), (20, 6), (18, 12), (20, 6), (17, 9), (18, 9), (21, 9), (17, 6), (1, 9), (22, 5),
-    (17, 11), (5, 8), (6, 7), (23, 11), (17, 7), (1, 11), (25, 5), (1, -5), (9, -5), (17, 59),
-    (18, -8), (19, -5), (23, -6), (17, 9), (5, 10), (6, -9), (7, 10), (8, 31), (9, -6), (11, -6),
-    (16, -6), (17, -12), (18, 10), (19, 7), (20, 15), (23, -13), (25, -8), (27, 9), (19, 5), (20, 8),
-    (21, 5), (22, 5), (20, 10), (11, 11), (12, 5), (21, -5), (23, 21), (5, -5), (19, -5), (20, 18),
-    (25, 5), (27, 12), (28, 7), (25, 9), (18, 5), (2, 6), (9, 6), (15, 6), (17, 5), (9, 6),
-    (16, 5), (21, 14), (20, 5), (15, 6), (1, 5), (14, 6), (5, -9), (7, 12), (8, 6), (20, 8),
-    (27, 6), (21, 8), (17, 14), (1, 6), (15, 5), (5, 16), (25, 8), (26, 5), (17, 6), (1, 12),
-    (3, 5), (1, 5), (2, 5), (18, 12), (5, 5), (1, 24), (3, -8), (18, -9), (21, 6), (23, 8),
-    (17, 7), (21, 6), (5, -17), (6, -5), (9, 103), (17, -8), (18, -6), (20, -6), (21, -17), (23, -8),
-    (1, -5), (5, -13), (6, -6), (9, 22), (10, 6), (16, 13), (17, -8), (19, 5), (21, 32), (22, 14),
-    (23, -15), (25, -9), (3, 7), (25, 5), (20, 5), (21, 5), (10, 6), (12, 5), (23, -5), (17, 9),
-    (18, 6), (1, -6), (3, 5), (5, -15), (6, -5), (9, -5), (17, -6), (19, 24), (20, 20), (21, 27),
-    (23, -10), (25, -6), (27, 9), (1, 17), (23, 11), (25, -5), (17, 5), (1, 6), (2, 6), (26, 6),
-    (4, 11), (14, 9), (25, 17), (11, 13), (5, -5), (11, 7), (15, -6), (19, -6), (21, 6), (18, 7),
-    (13, 6), (19, 6), (25, -5), (26, 21), (24, 5), (12, 17), (6, 6), (15, 10), (17, 9), (9, 9),
-    (10, 6), (15, 16), (16, 11), (6, 6), (23, 11), (10, -5), (12, 55), (23, -7), (23, 11), (16, 5),
-    (22, 6), (23, 6), (5, 9), (17, 5), (21, -5), (23, 6), (1, 10), (5, -6), (17, 5), (22, 13),
-    (0, 19), (11, 9), (23, 9), (8, 6), (2, -6), (18, 11), (23, 28), (25, -5), (1, 5), (20, 8),
-    (6, 5), (19, -5), (21, -6), (22, 5), (25, 29), (10, 12), (21, 9), (5, 6), (20, 10), (6, 12),
-    (0, -5), (1, -5), (15, -6), (18, -5), (21, -11), (24, 8), (25, 34), (17, 5), (21, 14), (8, 7),
-    (15, 5), (19, 8), (21, 13), (1, 6), (2, 6), (15, 5), (11, -6), (12, 61), (13, 12), (20, -5),
-    (21, -5), (23, -14), (23, 9), (0, 6), (19, 16), (0, -7), (1, -6), (2, -5), (5, -14), (6, -6),
-    (7, 7), (8, 9), (9, -7), (10, -5), (11, -6), (15, -6), (17, -6), (18, 76), (20, -7), (21, -18),
-    (22, -6), (23, -19), (24, -9), (25, -28), (26, 15), (27, 81), (28, -5), (2, 10), (7, 6), (21, -9),
-    (23, -6), (25, 26), (26, 12), (28, 5), (11, 5), (12, 5), (19, 8), (6, 6), (7, 6), (20, 8),
-    (23, -5), (26, 10), (20, 8), (18, 6), (25, 7), (6, 12), (14, 11), (13, 6), (23, 10), (17, 5),
-    (16, 5), (18, 9), (15, 5), (15, 5), (0, 5), (18, 6), (5, 5), (16, 5), (18, 8), (25, 17),
-    (22, 5), (22, 6), (19, 7), (18, 12), (22, 13), (2, 10), (6, 6), (15, 6), (5, 7), (6, 8),
-    (21, 5), (11, 5), (15, 5), (21, 6), (25, 5), (19, 6), (20, 11), (1, 11), (3, 5), (15, -8),
-    (21, 12), (22, 11), (6, 8), (17, 6), (0, -5), (3, -5), (4, -5), (5, -9), (6, -7), (9, -6),
-    (11, -10), (12, 33), (14, -6), (15, -10), (16, -10), (17, -9), (18, -7), (19, -6), (20, -8), (21, 6),
-    (22, -8), (23, 83), (24, -6), (25, 15), (26, 6), (27, -5), (28, -6), (8, 19), (15, 9), (21, 5),
-    (0, -8), (1, 92), (2, 17), (3, 12), (4, 12), (5, -8), (6, -6), (9, -7), (10, -5), (11, -7),
-    (14, 37), (15, -11), (16, -7), (17, -11), (18, -10), (19, -8), (20, -8), (21, -18), (23, -10), (25, -14),
-    (26, -6), (28, -6), (8, 6), (3, -6), (4, -7), (5, 11), (7, 16), (9, -7), (10, -8), (11, 9),
-    (12, -6), (16, -5), (17, -12), (23, 30), (28, -6), (2, 6), (16, 26), (20, 5), (20, 6), (21, 5),
-    (27, 8), (17, 11), (9, 5), (4, 6), (5, -5), (6, 14), (26, 5), (28, 6), (1, 9), (24, 42),
-    (25, -15), (20, 14), (22, 5), (6, 8), (5, 6), (15, -9), (16, 6), (20, 6), (21, -6), (22, 17),
-    (23, 6), (1, -6), (5, -10), (6, -5), (10, 33), (11, -7), (12, 40), (15, -5), (17, -11), (19, -8),
-    (21, -15), (22, 15), (23, 18), (25, -6), (19, 6), (12, 10), (1, -7), (7, 5), (14, 5), (15, -6),
-    (17, -7), (18, 16), (21, -8), (22, -5), (23, -9), (25, 41), (15, -6), (16, -5), (21, 78), (22, -10),
-    (23, -7), (25, -7), (15, 28), (17, 5), (18, 5), (21, 7), (21, 11), (3, 5), (27, 5), (20, 5),
-    (21, 14), (5, -9), (6, -7), (7, 7), (10, -5), (11, 6), (16, 16), (17, 14), (20, -12), (21, -6),
-    (22, 5), (23, 5), (25, -7), (27, 6), (23, 10), (4, 5), (17, 5), (0, -8), (1, 13), (2, 5),
-    (3, 10), (4, -5), (11, 12), (16, -6), (23, -6), (24, -5), (25, -15), (0, 10), (13, 6), (17, 6),
-    (10, 5), (3, 12), (19, 28), (20, -10), (0, 9), (6, -5), (18, 9), (25, -5), (21, 13), (11, 5),
-    (21, 11), (16, 8), (17, 16), (12, 6), (23, 5), (15, 7), (5, 7), (0, -8), (4, 15), (10, 11),
-    (16, -5), (17, 12), (20, 8), (21, 5), (22, -7), (23, -8), (25, -8), (8, 6), (9, 5), (17, -5),
-    (18, 9), (0, 44), (1, 5), (2, 13), (3, -9), (4, -7), (5, -11), (6, -5), (7, -5), (9, -8),
-    (10, -6), (11, 5), (12, -6), (13, -6), (14, -5), (15, -7), (16, -7), (17, -9), (18, 10), (19, -6),
-    (20, -10), (21, -6), (22, -8), (23, -17), (24, 27), (25, 45), (26, -12), (28, 8), (1, -11), (3, 9),
-    (4, 10), (5, -6), (14, 87), (15, -8), (16, -5), (18, -5), (19, -5), (20, -7), (21, -11), (23, -5),
-    (25, -6), (18, 5), (20, 5), (5, -6), (9, 12), (5, -6), (6, 5), (15, 5), (17, 10), (21, 11),
-    (1, 9), (16, 11), (16, 5), (0, 6), (6, 5), (18, 6), (21, 5), (0, 8), (3, -13), (4, -10),
-    (5, 29), (7, -5), (8, -11), (11, -13), (12, -14), (13, -14), (14, -14), (15, 8), (16, -15), (17, 16),
-    (18, 12), (19, 29), (20, 23), (22, -15), (23, -31), (24, -7), (26, 17), (27, 21), (21, 7), (23, 7),
-    (24, 9), (20, 12), (22, 5), (23, 7), (4, 5), (6, 15), (21, -5), (6, 12), (13, 19), (0, 5),
-    (24, 14), (25, -9), (1, 8), (11, 5), (14, 20), (23, -5), (5, 7), (1, 17), (3, 5), (14, 5),
-    (21, 5), (21, 15), (25, 7), (6, 8), (21, 7), (19, -5), (21, -6), (23, -13), (25, 75), (1, 7),
-    (2, 6), (9, -5), (15, 9), (17, 22), (18, 5), (23, -5), (15, 10), (21, 8), (21, 6), (21, 10),
-    (16, 11), (18, -5), (19, -5), (21, 6), (22, -6), (28, 5), (22, 6), (8, 6), (26, 10), (25, 12),
-    (18, 28), (21, -5), (6, 6), (21, 5), (16, 6), (9, 9), (10, 6), (20, 10), (2, 5), (15, -5),
-    (18, 5), (20, 6), (21, 9), (25, 6), (1, 31), (3, 24), (21, -6), (25, -9), (5, -5), (21, 11),
-    (18, 6), (15, 11), (6, 5), (26, 5), (28, 6), (1, 11), (2, -15), (3, -6), (4, 18), (5, -7),
-    (6, 20), (7, -10), (8, -10), (9, 5), (10, 7), (11, -10), (12, 16), (13, -6), (16, -10), (17, 40),
-    (18, 14), (20, 12), (22, 19), (23, -26), (25, -19), (26, -17), (27, -12), (28, -19), (1, 7), (12, 17),
-    (17, 5), (25, 5), (23, 16), (27, 6), (5, 6), (18, 10), (0, 5), (5, 8), (28, 5), (19, 6),
-    (9, 9), (25, 6), (8, 6), (18, 8), (19, 19), (1, 12), (5, -9), (9, -9), (10, 20), (11, -5),
-    (12, 14), (15, -7), (16, -5), (19, 11), (20, 13), (21, 6), (22, -5), (23, -13), (24, -5), (25, 8),
-    (5, 17), (25, 6), (28, 5), (8, 6), (28, 6), (1, -9), (5, -16), (6, -6), (9, -7), (10, -7),
-    (11, 10), (12, -5), (13, 7), (15, -6), (16, -5), (18, 11), (19, -6), (20, -14), (21, 32), (22, -9),
-    (23, 46), (24, -5), (26, -5), (27, 33), (28, -5), (0, 5), (19, 19), (14, 17), (22, 13), (19, 10),
-    (25, -5), (27, 6), (17, 6), (15, 6), (1, -6), (4, -6), (6, -9), (9, -9), (10, -7), (12, -5),
-    (15, 30), (16, 5), (17, 21), (19, 31), (20, 6), (21, 15), (22, -13), (23, -9), (25, -12), (28, -6),
-    (9, 7), (17, -5), (18, -5), (21, 23), (15, -6), (19, 51), (21, -11), (15, 6), (20, 12), (18, 8),
-    (4, 8), (25, 19), (8, 6), (2, 7), (17, 31), (18, -5), (21, -5), (20, 5), (6, 12), (22, 6),
-    (18, 5), (19, 10), (22, 5), (17, 15), (22, 5), (20, 6), (0, -9), (1, -7), (4, -6), (6, -8),
-    (8, 30), (9, 6), (10, -6), (11, -7), (12, -5), (13, 9), (14, -5), (15, -5), (17, -21), (18, -11),
-    (19, -19), (20, 36), (21, -8), (22, -6), (23, -9), (24, 25), (26, 32), (27, -6), (0, -8), (1, 21),
-    (2, 17), (3, -9), (4, -8), (5, -20), (6, -12), (7, -6), (9, 8), (13, -5), (14, -7), (15, -21),
-    (16, -11), (17, 84), (18, 97), (20, -28), (21, -11), (22, -8), (23, -19), (24, -10), (25, -13), (26, -9),
-    (28, -8), (16, 8), (4, 5), (28, 6), (20, 6), (19, 8), (12, 12), (18, 6), (23, 12), (1, 5),
-    (21, 21), (23, 12), (1, 6), (16, 5), (4, 5), (23, 9), (24, 5), (25, 7), (21, 8), (23, 5),
-    (18, 20), (5, 9), (17, 6), (5, 7), (9, 8), (17, 14), (2, 7), (17, 7), (18, 7), (19, 5),
-    (17, 27), (21, -5), (7, 9), (21, 8), (22, 5), (23, 5), (19, 5), (18, 5), (11, 6), (5, 16),
-    (6, -6), (9, 10), (17, 16), (18, 11), (20, -16), (21, -11), (23, -6), (25, -8), (26, 13), (6, 11),
-    (16, 9), (21, -6), (0, -79), (1, -48), (2, -38), (3, -32), (4, -6), (5, 26), (6, 21), (7, -9),
-    (8, -14), (9, 6), (10, 45), (11, 42), (12, 22), (13, -21), (14, 30), (16, 17), (17, 13), (18, 9),
-    (19, -8), (20, 24), (21, 35), (22, 42), (23, 114), (24, -47), (25, -42), (26, -59), (27, -44), (5, 10),
-    (6, -9), (7, 10), (8, 31), (9, -6), (11, -6), (16, -6), (17, -12), (18, 10), (19, 7), (20, 15),
-    (23, -13), (25, -8), (27, 9), (21, 6), (27, 16), (28, 6), (0, 11), (11, 5), (17, 8), (17, -5),
-    (18, 20), (15, 5), (16, 6), (6, 8), (21, 7), (12, 6), (17, 10), (24, 11), (0, 15), (1, 15),
-    (24, 5), (25, -5), (12, 6), (5, 8), (16, 6), (17, 9), (28, 5), (17, 5), (16, 13), (2, 10),
-    (23, 8), (1, 5), (22, 5), (5, -8), (7, 25), (20, 17), (19, 22), (18, 5), (5, -9), (17, -6),
-    (18, -5), (19, 23), (20, 19), (21, 6), (23, -5), (25, -5), (27, 9), (8, 5), (25, -5), (26, 9),
-    (27, 21), (3, 6), (12, 6), (18, 7), (20, 5), (21, -5), (22, 22), (23, -5), (26, 6), (28, 6),
-    (0, 10), (1, 7), (11, 5), (17, 5), (18, 6), (21, -5), (5, 6), (6, 5), (22, 5), (1, 8),
-    (22, 6), (9, 9), (10, 6), (1, -8), (4, 6), (5, 14), (6, 7), (10, -5), (12, 7), (14, 6),
-    (18, -6), (19, -6), (20, -6), (22, -5), (23, -13), (25, 7), (28, 15), (18, 5), (20, 5), (17, 5),
-    (19, 22), (22, 5), (16, 12), (22, 5), (4, 5), (23, 12), (27, 6), (18, 5), (17, 5), (15, -6),
-    (16, 37), (17, 10), (20, -6), (22, -5), (6, 8), (16, 17), (9, 8), (10, 5), (17, 6), (19, 7),
-    (1, 8), (23, 10), (16, 9), (5, 7), (20, 5), (4, 7), (0, -5), (1, 11), (25, 24), (0, -15),
-    (1, -20), (4, -15), (5, -12), (6, -10), (7, -5), (9, -10), (10, -12), (11, -9), (12, -9), (15, -20),
-    (16, -16), (17, -15), (18, -5), (19, 11), (20, -22), (23, 53), (24, -20), (25, 91), (26, 20), (27, 25),
-    (28, 5), (17, 7), (20, 5), (24, 5), (27, 6), (16, 5), (17, 32), (20, -8), (23, 5), (0, 7),
-    (1, 29), (2, -6), (3, -13), (4, 35), (5, 109), (6, 28), (8, -5), (9, 7), (11, -9), (12, -14),
-    (13, -5), (15, -19), (16, -16), (17, -22), (18, -22), (19, -30), (20, 31), (21, -7), (22, -15), (23, -29),
-    (24, -12), (25, 7), (26, -17), (27, 8), (28, -11), (3, 8), (5, -8), (8, 6), (17, -8), (21, 16),
-    (23, 18), (20, 23), (23, -10), (14, -5), (16, 25), (17, 12), (20, -8), (22, -9), (4, 23), (5, 21),
-    (7, 10), (9, 8), (18, -6), (21, -11), (22, -5), (23, -8), (25, -5), (26, 6), (15, 12), (19, 12),
-    (27, 6), (23, 9), (8, 5), (26, 13), (20, 5), (5, 35), (5, 11), (21, 5), (6, 5), (23, 10),
-    (26, 9), (0, -6), (5, -5), (6, 7), (9, -9), (10, -6), (13, 6), (14, -5), (15, 8), (16, 15),
-    (18, 30), (19, 20), (22, -8), (24, -6), (25, -14), (26, -6), (1, 11), (18, 14), (0, 6), (21, 18),
-    (6, 5), (5, 6), (18, 5), (23, 8), (25, 20), (28, 6), (20, 11), (5, 7), (4, 14), (5, 7),
-    (17, 5), (21, -5), (26, 7), (1, 8), (20, 5), (24, 5), (27, 6), (27, 13), (2, 7), (19, 5),
-    (21, 5), (17, 10), (21, 7), (17, 5), (17, 11), (1, -16), (3, -7), (5, 21), (6, 13), (9, 14),
-    (10, -6), (11, -6), (12, 7), (13, -6), (15, 18), (16, -7), (17, -16), (19, 16), (20, 9), (21, -9),
-    (22, -9), (24, -8), (25, -5), (26, -5), (22, 14), (20, 11), (22, 6), (0, -14), (1, 6), (2, 74),
-    (3, -15), (4, -13), (5, -23), (6, -14), (7, -10), (8, 11), (9, -10), (10, -15), (11, -17), (12, -13),
-    (13, -6), (14, -12), (15, -20), (16, -15), (17, 110), (18, 81), (19, -22), (20, -25), (22, -19), (23, -37),
-    (24, 27), (25, 14), (26, -16), (28, -9), (11, 8), (23, 7), (2, 11), (19, 10), (4, 5), (1, 11),
-    (14, 5), (25, 5), (26, 14), (0, -7), (1, 22), (2, 13), (3, 20), (5, -16), (6, -12), (7, -6),
-    (11, -10), (13, -5), (14, 13), (15, 6), (16, -5), (17, -7), (20, -8), (21, -5), (22, -9), (23, 12),
-    (25, -7), (26, 8), (28, 11), (5, -5), (15, 6), (25, 6), (21, 11), (23, 7), (8, 5), (15, 5),
-    (17, 25), (18, 5), (19, 9), (20, -7), (21, -5), (23, -7), (8, 6), (1, 6), (17, 8), (15, 11),
-    (5, 12), (23, 9), (19, 7), (19, 5), (20, 12), (21, 6), (1, 8), (5, 5), (28, 6), (0, 11),
-    (9, 5), (0, -6), (24, 17), (25, -5), (18, 6), (16, 5), (22, 5), (5, 7), (1, -6), (3, 9),
-    (6, 7), (7, 5), (9, -7), (15, 13), (18, 16), (20, -6), (21, -5), (22, -7), (6, 10), (10, 6),
-    (18, 5), (16, 13), (25, 16), (15, 15), (18, 6), (7, 11), (21, 10), (1, 5), (3, 76), (5, -5),
-    (21, -14), (23, -15), (25, -5), (17, 17), (0, -5), (1, 11), (6, 6), (9, -5), (15, 5), (17, 13),
-    (19, -6), (20, -5), (21, -12), (23, 5), (27, 10), (12, 17), (2, 5), (3, 5), (7, 5), (15, 14),
-    (17, -11), (18, -8), (19, 11), (22, 8), (23, -5), (28, 17), (17, 5), (18, 8), (1, -5), (25, -7),
-    (26, 29), (11, 13), (1, 5), (28, 6), (17, 19), (18, 15), (21, 6), (23, -5), (15, 31), (5, 13),
-    (17, 9), (18, 5), (25, 16), (15, 26), (17, 10), (18, -7), (20, 6), (21, -13), (23, 8), (25, -5),
-    (28, 7), (6, 8), (25, 9), (12, 10), (4, 11), (14, 9), (18, 15), (24, 17), (25, -6), (12, 6),
-    (23, 5), (3, 6), (22, 8), (0, 7), (19, 8), (25, 5), (27, 19), (11, 8), (4, 5), (19, 25),
-    (20, -5), (5, 6), (12, 33), (23, -12), (1, 9), (1, 15), (2, 11), (3, 8), (5, -6), (14, 25),
-    (15, -6), (17, -5), (19, -5), (21, 9), (22, 19), (23, -18), (25, -6), (18, 9), (2, 7), (6, 9),
-    (0, 6), (18, 5), (1, -5), (4, 15), (6, 20), (20, 5), (25, 7), (27, 5), (23, 8), (20, 5),
-    (25, 13), (19, 11), (15, 14), (19, 8), (25, 7), (20, 14), (18, 5), (21, 6), (24, 6), (18, 7),
-    (2, 6), (4, 6), (17, -5), (21, -5), (26, 8), (28, 5), (27, 6), (20, 12), (17, 12), (11, 14),
-    (13, 5), (23, 9), (4, 5), (5, 13), (6, 5), (23, 7), (13, 6), (22, 5), (23, 18), (5, 5),
-    (6, 31), (21, -6), (5, -8), (17, 5), (23, 36), (10, 6), (22, 14), (23, 5), (11, 6), (12, 5),
-    (18, -5), (20, -5), (21, 9), (22, 11), (25, -7), (0, -7), (3, -8), (4, -9), (5, 54), (6, 8),
-    (10, -10), (11, -8), (12, -8), (13, 6), (14, -7), (16, -14), (17, -12), (19, 18), (20, 11), (21, -22),
-    (22, 6), (23, 14), (24, -10), (25, 7), (27, 10), (28, -9), (21, 9), (1, -16), (2, -14), (3, -9),
-    (4, -12), (5, -28), (6, 22), (8, -8), (9, 13), (10, 9), (11, -9), (12, 8), (13, -9), (14, -13),
-    (15, 11), (16, -6), (17, -16), (18, 16), (20, -14), (21, 32), (22, 21), (24, -11), (25, 23), (26, 18),
-    (28, -5), (5, 5), (15, 8), (18, 6), (7, 5), (5, -8), (7, 27), (23, -5), (27, 6), (5, 7),
-    (23, 6), (0, 11), (5, -5), (6, 5), (20, -5), (21, 6), (2, 6), (23, 5), (4, 5), (17, -5),
-    (19, 9), (27, 6), (8, 6), (9, -5), (12, 21), (15, -7), (16, 5), (17, 14), (20, 6), (21, -13),
-    (23, -5), (27, 8), (17, 24), (9, -9), (10, 13), (17, 53), (18, -10), (19, -5), (20, -7), (21, 5),
-    (22, -6), (23, -5), (25, -6), (27, 14), (0, 24), (3, 11), (4, 6), (5, -12), (6, -12), (8, -6),
-    (10, 14), (12, -5), (17, 18), (18, -7), (19, -20), (20, 14), (21, -13), (22, 20), (23, 19), (24, -7),
-    (25, -8), (26, -8), (27, -12), (28, -6), (3, 6), (22, 8), (11, 18), (2, 7), (17, 6), (0, -5),
-    (3, -5), (4, 28), (5, 49), (9, 6), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7),
-    (20, -10), (22, -5), (23, -11), (25, 14), (20, 5), (1, 11), (5, 18), (26, 11), (25, 8), (11, 6),
-    (15, 6), (16, 11), (19, 8), (20, 6), (5, 7), (20, 11), (21, -6), (25, 5), (21, 5), (26, 7),
-    (0, 23), (3, 6), (21, -7), (22, -5), (23, -7), (24, 17), (25, 16), (26, -6), (27, -6), (1, 9),
-    (3, -5), (5, -19), (6, 13), (9, -7), (10, -6), (14, -7), (15, 7), (18, 14), (20, 9), (21, 8),
-    (22, 13), (23, -18), (24, -5), (25, 6), (26, -6), (28, -5), (5, -9), (8, 33), (18, -5), (22, 5),
-    (19, 13), (5, 10), (20, 8), (7, 6), (18, 5), (14, 11), (25, 8), (7, 6), (20, 16), (1, 7),
-    (15, 6), (4, 5), (18, 5), (23, 5), (4, 6), (10, 5), (21, -6), (22, 30), (23, -6), (24, 5),
-    (18, 5), (6, 6), (21, 5), (23, 8), (21, 10), (27, 6), (20, 14), (27, 7), (20, 10), (1, -7),
-    (2, -5), (3, -5), (4, -6), (6, -11), (9, 88), (10, 10), (12, -6), (14, -5), (16, -9), (18, -11),
-    (19, -10), (21, 29), (22, -8), (23, -6), (24, -6), (25, -13), (26, -5), (27, -5), (1, 11), (6, 5),
-    (23, 5), (17, 5), (1, -5), (3, 11), (25, 15), (20, 18), (23, -5), (11, 9), (14, 5), (16, 6),
-    (17, -6), (18, -5), (19, 6), (20, 7), (21, 6), (21, 11), (15, 12), (9, 8), (10, 5), (5, -6),
-    (17, 6), (20, 18), (18, 5), (8, 6), (17, 5), (21, 6), (17, 8), (18, -5), (21, 13), (23, -7),
-    (25, 7), (26, 6), (22, 11), (28, 6), (6, 8), (8, 6), (17, 8), (19, 5), (21, -6), (6, 9),
-    (6, 9), (15, -6), (16, 37), (21, -5), (22, -5), (21, 6), (18, 7), (5, 29), (0, 7), (1, 7),
-    (2, 6), (5, -14), (6, -5), (10, -7), (11, -6), (15, -7), (17, 19), (18, -15), (19, -10), (20, 9),
-    (21, 34), (22, 25), (24, -7), (22, 16), (23, -5), (15, -5), (16, 25), (12, 5), (21, 8), (24, 19),
-    (25, -5), (19, 5), (16, 11), (23, 15), (1, 5), (28, 6), (3, 6), (22, 8), (1, 5), (21, 9),
-    (1, 6), (1, 7), (2, 15), (3, 17), (23, -7), (5, 5), (6, 8), (1, 8), (16, 8), (21, 5),
-    (4, 6), (5, -5), (23, 11), (11, 17), (23, -5), (25, 5), (1, -6), (2, 17), (0, 41), (3, 11),
-    (5, -11), (8, -5), (9, -14), (10, 10), (11, -6), (12, -10), (13, -7), (14, -6), (16, 7), (17, 13),
-    (18, -11), (19, -6), (21, -9), (22, -15), (24, 14), (25, 22), (26, -14), (18, 6), (4, 8), (18, 6),
-    (9, 10), (3, 6), (15, -5), (21, 6), (11, 11), (13, 6), (23, -5), (28, 6), (18, 6), (18, 13),
-    (21, 7), (24, 6), (25, 5), (17, 6), (24, 7), (26, 6), (28, 6), (20, 5), (21, 5), (0, 6),
-    (5, 5), (11, 5), (19, 32), (20, -5), (21, -5), (17, 7), (28, 6), (2, 14), (17, 7), (20, 6),
-    (17, 9), (23, 5), (5, 10), (20, 5), (25, 5), (4, 9), (5, -6), (20, 23), (27, 6), (14, 5),
-    (5, 10), (23, 7), (0, -7), (1, -8), (5, -7), (13, 35), (17, 6), (19, -5), (20, -8), (23, -12),
-    (24, 26), (26, -5), (28, 9), (3, 5), (21, -8), (23, 25), (26, 7), (5, -5), (7, 5), (8, 6),
-    (19, 5), (27, 6), (26, 20), (15, 17), (8, 6), (17, 9), (15, 5), (5, 8), (24, 38), (25, -12),
-    (2, 7), (1, 5), (21, 5), (26, 6), (0, 6), (19, 6), (23, 5), (24, 9), (21, 16), (26, 6),
-    (20, 5), (14, 21), (20, 7), (5, 7), (22, 8), (6, 9), (16, -6), (17, -8), (18, 6), (21, 16),
-    (22, -6), (23, -8), (25, 20), (18, 6), (21, 10), (20, 18), (2, 10), (10, 7), (2, 9), (18, 5),
-    (14, 10), (21, 7), (22, 8), (18, 6), (25, 18), (5, 15), (21, -5), (25, 6), (28, 6), (4, 11),
-    (14, 9), (1, 37), (25, -6), (20, 12), (20, 10), (23, 5), (0, 14), (19, 10), (20, 5), (21, -5),
-    (2, 6), (1, 19), (18, 16), (21, 7), (23, -8), (25, -5), (23, 12), (23, -5), (25, 22), (27, 5),
-    (0, -5), (1, -5), (21, -5), (24, 5), (25, 46), (21, 7), (6, 8), (7, 7), (21, 5), (1, -12),
-    (18, -6), (23, -9), (24, -10), (25, -7), (26, 94), (6, 6), (21, 9), (4, 8), (20, 11), (21, 6),
-    (22, 13), (20, 6), (25, 17), (0, 10), (10, 17), (23, -7), (19, 6), (20, 7), (21, 6), (9, 6),
-    (15, 5), (17, 6), (19, 12), (16, 7), (18, 10), (21, -6), (22, 9), (23, 10), (5, -7), (9, 46),
-    (21, -8), (6, 7), (9, 6), (15, -9), (16, -7), (18, -5), (19, 91), (21, -11), (23, -5), (25, -8),
-    (23, 23), (3, 11), (1, 14), (2, 6), (17, -6), (23, -5), (24, 22), (26, 5), (17, 9), (0, -8),
-    (1, -9), (9, -5), (13, 34), (17, 5), (22, -5), (23, -13), (24, 25), (25, 6), (26, -6), (28, 9),
-    (5, 8), (6, 5), (1, 5), (28, 6), (19, 8), (18, 11), (25, 6), (1, 8), (18, 6), (6, 8),
-    (22, 6), (23, 18), (5, 39), (21, -6), (23, -5), (16, 9), (17, 5), (2, 7), (1, 12), (25, 6),
-    (27, 6), (19, 5), (20, 7), (21, 5), (24, 13), (19, 9), (23, 10), (2, 7), (15, 7), (18, 5),
-    (12, 6), (23, 8), (17, 23), (9, 6), (23, 11), (18, 5), (19, 6), (21, 10), (10, 11), (1, 8),
-    (2, 6), (15, -5), (17, 5), (18, 6), (23, -5), (0, -6), (25, 6), (21, 7), (6, 6), (0, 7),
-    (0, -8), (1, -32), (2, -26), (3, -17), (5, -23), (6, -9), (7, -20), (8, -17), (9, -40), (10, -29),
-    (11, -50), (12, -33), (13, -25), (14, 27), (15, 126), (16, 110), (17, -57), (18, -62), (19, 70), (21, 21),
-    (22, 127), (23, -105), (24, -7), (25, 97), (26, -9), (27, -17), (28, 13), (4, 6), (10, 9), (12, 11),
-    (16, 5), (20, -5), (21, -6), (23, 29), (25, 5), (15, 6), (21, 5), (1, -6), (3, -5), (6, 8),
-    (7, -5), (9, 10), (10, -7), (11, -6), (12, -5), (15, -6), (17, 49), (18, -5), (20, -8), (22, -7),
-    (23, -16), (25, -12), (27, 12), (18, 9), (18, 6), (15, 5), (3, 5), (17, 14), (1, 6), (23, 9),
-    (25, 6), (0, 5), (1, 14), (5, 6), (23, 9), (6, 6), (3, 11), (6, 5), (12, 6), (24, 10),
-    (25, 5), (1, 6), (21, 5), (1, 5), (18, 5), (3, 6), (22, 8), (18, 12), (15, 7), (17, 5),
-    (17, 8), (12, 12), (18, 12), (19, 5), (4, 13), (6, 12), (9, 5), (17, 11), (21, 5), (15, 8),
-    (17, 8), (1, 7), (5, 7), (17, 13), (2, 7), (1, -6), (4, 19), (14, 8), (25, 22), (17, 15),
-    (27, 12), (3, 12), (19, 5), (20, 7), (21, 5), (21, 14), (5, -5), (6, 11), (18, 5), (16, 9),
-    (5, 16), (17, 6), (24, 7), (22, 5), (3, -6), (6, -5), (7, 11), (8, 16), (11, -10), (12, -8),
-    (15, -8), (17, -9), (19, -21), (20, 8), (21, 7), (22, -13), (24, 15), (27, 9), (21, 5), (17, 7),
-    (7, 6), (22, 11), (6, 6), (25, 11), (2, 5), (24, 23), (25, 9), (17, 7), (20, 7), (27, 6),
-    (6, 5), (19, 5), (21, 8), (28, 13), (1, 7), (2, 15), (3, 17), (23, -7), (1, 6), (15, 5),
-    (17, -5), (18, 11), (21, -5), (5, 5), (18, 6), (1, 37), (4, 11), (21, -5), (23, -5), (10, 6),
-    (17, 6), (0, -18), (1, -34), (2, -16), (3, -9), (4, -26), (5, 36), (6, -14), (7, 45), (8, 15),
-    (9, 39), (10, -7), (12, -20), (13, 31), (14, -26), (15, -25), (16, -11), (17, -43), (19, 8), (20, 32),
-    (21, 12), (22, 25), (24, 9), (25, 6), (26, -9), (4, 5), (9, -5), (11, 6), (12, 11), (13, 5),
-    (15, -5), (16, 18), (17, -10), (18, -7), (19, -10), (21, 6), (1, 11), (27, 6), (5, -6), (9, 47),
-    (10, 5), (17, -5), (21, -9), (4, 11), (5, 6), (6, 8), (7, 13), (23, 7), (21, 11), (23, 6),
-    (26, 10), (0, 9), (6, 5), (13, 11), (17, 9), (23, -5), (27, 5), (1, 7), (19, 12), (16, 6),
-    (21, 5), (0, -6), (1, 28), (2, 8), (4, -5), (5, -8), (6, -5), (9, -5), (10, -5), (11, -10),
-    (12, 17), (15, -7), (16, -5), (18, -12), (19, -9), (20, -6), (22, -6), (23, -11), (25, -8), (26, 73),
-    (27, -6), (28, -5), (0, 24), (2, 17), (3, -5), (4, -5), (5, -7), (9, -5), (11, 8), (15, -6),
-    (17, -10), (20, -5), (23, -10), (24, 18), (25, 16), (26, -8), (28, 11), (4, 10), (5, -6), (20, 18),
-    (25, 5), (19, 15), (27, 6), (22, 5), (3, 11), (9, 5), (21, 8), (21, 5), (20, 6), (1, 13),
-    (11, 10), (13, 6), (23, -6), (25, 5), (28, 12), (23, 12), (11, 5), (18, 8), (26, 5), (28, 6),
-    (20, 6), (0, 9), (5, -8), (6, -5), (10, 11), (15, -5), (17, 14), (18, -8), (19, 17), (20, 12),
-    (21, -12), (22, -5), (23, 14), (25, -7), (21, 11), (9, 5), (25, 15), (18, 6), (0, 11), (11, 5),
-    (21, 6), (25, 6), (1, 8), (18, 5), (16, 5), (15, 7), (20, 6), (19, 8), (22, 6), (25, 11),
-    (0, 6), (24, 6), (22, 11), (6, 6), (22, 5), (22, 16), (5, 16), (1, 5), (6, 8), (20, 14),
-    (5, 6), (6, 6), (14, 6), (19, 8), (1, 7), (4, 9), (5, -6), (25, 5), (20, 7), (9, 8),
-    (10, 6), (11, -5), (12, 21), (19, -6), (21, -12), (23, 9), (3, 11), (6, 5), (12, 6), (25, 14),
-    (19, 5), (15, 10), (18, 16), (21, 5), (22, -5), (0, 7), (1, 8), (6, 10), (16, 8), (22, -6),
-    (20, 5), (15, 5), (17, 11), (17, -6), (18, 14), (5, 5), (6, 10), (1, 6), (22, 5), (26, 7),
-    (16, 15), (18, 8), (19, 24), (25, -5), (2, 7), (5, 5), (14, 15), (22, 9), (23, -5), (0, 26),
-    (17, 12), (20, 5), (19, 5), (19, 12), (25, 6), (17, 5), (25, 6), (14, 11), (19, 5), (21, -6),
-    (28, 6), (5, -6), (7, 20), (23, -5), (27, 6), (18, 5), (11, 10), (5, 7), (20, 9), (21, 6),
-    (3, 5), (21, 14), (15, 5), (4, 7), (17, 5), (6, 6), (1, 8), (22, 5), (9, 5), (13, 5),
-    (17, 7), (19, 11), (21, -5), (22, 9), (23, 17), (1, 10), (18, 5), (5, -8), (17, 5), (23, 36),
-    (6, 12), (2, 15), (6, 5), (17, 10), (21, -5), (26, 5), (0, 9), (10, 7), (12, 5), (17, 7),
-    (20, -6), (23, 5), (25, -5), (18, 11), (20, 5), (15, 10), (1, 9), (12, 6), (14, 5), (17, 5),
-    (7, 8), (1, -5), (5, 31), (7, 38), (9, -5), (17, -5), (18, -6), (23, -5), (25, -6), (26, 7),
-    (22, 6), (7, 7), (0, 28), (1, -6), (27, 6), (1, 5), (5, 8), (20, 11), (21, -6), (20, 6),
-    (19, 5), (5, 9), (0, 10), (15, -6), (18, 5), (19, 18), (20, 9), (21, 12), (25, -6), (17, 6),
-    (20, -5), (21, 5), (22, 5), (26, 9), (4, 24), (5, 47), (10, -5), (17, -9), (18, -7), (19, -6),
-    (20, -8), (22, -5), (23, -10), (25, 17), (18, 13), (1, 8), (18, 12), (5, 10), (6, 7), (21, -5),
-    (28, 6), (8, 5), (26, 10), (17, 6), (1, 7), (19, 6), (17, 6), (24, 6), (18, 21), (17, 5),
-    (18, 6), (4, 11), (17, -7), (18, 14), (20, -7), (21, 13), (23, 8), (26, 6), (27, 9), (15, 9),
-    (21, 8), (24, 26), (25, -7), (15, 7), (21, 14), (18, 5), (27, 6), (7, 7), (1, 10), (5, -7),
-    (17, 9), (20, 5), (24, 5), (27, 6), (3, 6), (8, 25), (19, 13), (21, -6), (23, -8), (18, 5),
-    (17, 57), (18, -8), (21, -7), (25, -5), (27, 6), (5, -6), (10, -6), (11, 35), (12, 15), (17, -5),
-    (20, 6), (21, -8), (23, 9), (23, 6), (15, 7), (10, 12), (12, 5), (11, 9), (20, 30), (15, 6),
-    (20, 14), (4, 5), (6, 14), (20, -5), (22, 5), (27, 7), (20, 6), (20, 11), (6, 8), (21, 7),
-    (20, 6), (27, 6), (10, 6), (0, 18), (25, 8), (28, 5), (23, 10), (21, 5), (23, 5), (25, 6),
-    (1, 12), (3, 13), (10, 6), (25, -8), (3, 11), (6, 6), (12, 6), (24, 5), (4, 8), (23, 16),
-    (0, -19), (1, -5), (3, -10), (4, -22), (5, 6), (7, -13), (8, -13), (10, -10), (11, -40), (12, -19),
-    (14, -14), (15, 17), (16, 34), (17, 24), (18, 26), (19, -27), (20, -13), (21, 47), (22, 16), (23, -32),
-    (24, 9), (25, 31), (27, -11), (28, 30), (17, 9), (1, 8), (23, 5), (17, 6), (11, 9), (12, 5),
-    (1, 14), (6, 11), (25, 5), (28, 11), (1, -12), (3, -17), (4, 26), (5, 23), (6, 13), (7, 11),
-    (8, 6), (9, 23), (10, -11), (11, -27), (12, -21), (13, -6), (14, -10), (15, -14), (16, -21), (17, 16),
-    (20, 20), (22, -26), (23, -29), (25, -10), (26, 17), (27, 33), (28, 8), (5, 16), (16, 9), (23, 10),
-    (26, 5), (15, 10), (15, 21), (21, -5), (23, 21), (1, -8), (3, -5), (4, -6), (5, -15), (6, -8),
-    (7, -5), (9, -7), (10, -13), (11, 34), (15, -9), (16, -7), (17, -5), (19, -11), (20, 39), (21, -10),
-    (22, -7), (23, 86), (25, -10), (26, -5), (28, -6), (1, 6), (2, 6), (22, 13), (13, 6), (1, 7),
-    (4, 22), (25, -5), (14, 6), (23, 15), (23, 6), (27, 6), (1, -12), (3, 8), (4, 55), (5, -14),
-    (6, -6), (9, -7), (10, -8), (11, -11), (12, -7), (14, 109), (16, 16), (17, -10), (18, -10), (19, -7),
-    (20, -12), (21, -11), (22, 8), (23, -35), (25, -12), (26, -5), (28, -7), (4, -5), (5, -11), (6, -6),
-    (9, -6), (10, -8), (11, -5), (17, -9), (18, -8), (20, -9), (21, -5), (22, 13), (23, 85), (25, 6),
-    (28, -5), (18, 5), (22, 7), (2, 10), (3, 7), (23, -5), (23, 7), (1, -6), (4, 5), (7, 5),
-    (9, 16), (10, 13), (11, -5), (14, -5), (17, -7), (18, 9), (19, -8), (20, 10), (21, -8), (22, 24),
-    (23, 5), (1, -7), (3, -5), (4, -5), (6, -7), (14, -6), (15, -6), (16, -5), (17, -9), (18, -8),
-    (19, -7), (20, -11), (22, -8), (23, 98), (25, 20), (28, -5), (0, 7), (3, 8), (4, -5), (10, -5),
-    (11, -7), (14, 7), (15, -6), (18, -8), (19, -6), (21, -5), (23, 37), (24, -5), (25, 11), (18, 10),
-    (0, 24), (1, 18), (2, -10), (4, -21), (5, -20), (6, -10), (7, -11), (8, -12), (9, 23), (11, -18),
-    (12, -14), (13, -5), (15, 37), (16, 27), (17, 15), (18, 18), (19, -17), (20, 13), (21, 16), (22, -8),
-    (24, -5), (25, -14), (26, -18), (28, 6), (21, 8), (20, 5), (1, 6), (25, 5), (3, 5), (18, 15),
-    (19, 10), (17, 5), (18, 6), (26, 6), (28, 6), (0, -32), (1, 9), (2, -20), (3, -20), (4, -13),
-    (5, 85), (6, 56), (7, 15), (8, -22), (9, 35), (11, -58), (12, -25), (13, -24), (14, -39), (15, 33),
-    (16, 8), (17, 36), (18, 38), (19, 59), (20, 23), (21, 38), (22, 11), (23, -77), (24, -23), (25, -44),
-    (26, -32), (27, -8), (28, -8), (11, -5), (13, 18), (21, -6), (23, 41), (0, -8), (1, -8), (3, -7),
-    (4, -5), (6, -6), (9, -6), (11, 28), (12, 21), (13, 23), (14, -7), (16, 8), (18, -12), (20, -7),
-    (21, 17), (22, -9), (26, -6), (0, 11), (18, 5), (10, 5), (12, 6), (21, 5), (21, 5), (1, 14),
-    (2, -11), (3, 23), (4, 34), (5, 77), (6, 46), (7, 24), (9, -16), (10, -19), (11, -17), (12, -6),
-    (15, -11), (16, -18), (17, -16), (18, -21), (19, -21), (20, -42), (21, 9), (22, -19), (23, -5), (24, -10),
-    (25, -6), (27, -9), (28, 12), (5, -17), (6, -7), (9, -6), (10, -8), (11, -7), (12, -5), (15, -5),
-    (16, -6), (17, -16), (18, 33), (19, -12), (20, -19), (21, 25), (22, -8), (23, 78), (24, -5), (25, -8),
-    (27, 31), (28, -5), (23, 29), (20, 5), (21, 5), (7, 5), (15, -7), (16, -5), (17, 10), (19, 6),
-    (20, 6), (21, 8), (22, -6), (23, -10), (28, 18), (15, 14), (19, 10), (18, -5), (19, -5), (21, 12),
-    (22, 23), (25, -6), (4, 6), (18, 5), (16, 5), (17, 8), (18, 10), (19, 8), (18, 5), (23, 5),
-    (22, 18), (18, 25), (8, 6), (9, 8), (19, 7), (20, -5), (21, -5), (27, 12), (6, 6), (1, 7),
-    (11, 9), (20, 9), (1, 7), (5, 17), (10, 6), (11, 17), (4, 6), (5, -5), (6, 14), (21, 9),
-    (5, -6), (20, 5), (23, 23), (1, 9), (23, 6), (1, -5), (5, -9), (6, 75), (17, -5), (20, -5),
-    (23, -6), (24, 5), (25, -9), (15, 5), (22, 16), (0, 17), (1, 28), (2, -6), (5, -41), (6, 6),
-    (9, 13), (10, 8), (11, -7), (12, -6), (14, 7), (15, -7), (17, 6), (18, -9), (19, -13), (21, 13),
-    (22, -10), (24, -5), (25, 6), (26, -9), (27, 10), (0, -5), (4, 6), (5, 18), (6, 58), (10, 8),
-    (15, -7), (17, -11), (19, -9), (20, -9), (21, 14), (22, -7), (23, -18), (25, -7), (2, 6), (6, 6),
-    (25, 10), (16, 10), (9, 5), (20, 13), (25, 6), (6, 6), (18, 8), (28, 6), (1, 7), (1, 5),
-    (6, 5), (18, 6), (15, -6), (18, 6), (19, 18), (20, 11), (21, 10), (6, 6), (21, 10), (1, 7),
-    (16, 10), (22, 8), (14, -7), (22, 13), (1, -7), (18, -7), (22, 18), (19, 12), (21, 10), (13, 7),
-    (4, 8), (0, 11), (6, 12), (13, 6), (20, 5), (24, 5), (27, 6), (13, 6), (20, 8), (0, -5),
-    (1, 55), (4, 96), (5, -31), (6, -9), (9, -5), (14, -5), (15, -6), (18, -6), (19, -5), (20, -7),
-    (21, -16), (23, -9), (25, -8), (17, 6), (18, 12), (6, 6), (0, 21), (1, 24), (5, -8), (19, -5),
-    (20, -7), (23, -5), (3, 12), (18, 6), (22, 22), (23, -5), (12, 6), (19, 15), (3, 5), (18, 10),
-    (4, 13), (13, 10), (7, 6), (21, 5), (3, 5), (5, 7), (17, -7), (19, -6), (23, 6), (27, 5),
-    (28, 5), (6, 6), (17, 15), (18, 10), (19, 5), (20, 5), (25, -5), (10, 9), (21, 10), (19, 11),
-    (19, 8), (1, 11), (11, 14), (5, 5), (19, 8), (1, 7), (20, 6), (6, 6), (5, 8), (17, 7),
-    (2, 9), (21, 9), (17, 6), (11, 32), (23, -5), (11, 15), (1, 5), (2, 6), (17, 5), (20, 5),
-    (28, 6), (1, 8), (17, 5), (1, 6), (2, 8), (20, 5), (6, 9), (2, 5), (18, 11), (20, 5),
-    (25, 8), (21, 5), (23, -5), (3, 5), (5, -5), (8, 5), (15, -11), (17, -5), (18, -8), (19, -5),
-    (21, -14), (22, 43), (23, 27), (5, 10), (4, 11), (25, 8), (0, 6), (21, 18), (19, 5), (1, 9),
-    (15, -7), (21, 5), (28, 12), (26, 15), (21, 5), (1, 5), (19, 5), (15, 7), (19, 9), (21, 20),
-    (2, 6), (17, 13), (21, 7), (13, 7), (19, 5), (26, 5), (28, 6), (0, 8), (0, -20), (1, 24),
-    (2, 9), (3, -7), (4, 17), (5, 20), (7, 13), (8, -8), (9, 22), (10, -6), (11, -18), (13, -11),
-    (14, -15), (15, 6), (17, -16), (18, -14), (19, 9), (21, 20), (22, -18), (23, -12), (24, 6), (25, -23),
-    (27, -17), (28, 40), (3, 5), (5, 8), (6, 9), (7, 5), (9, 5), (21, 8), (23, -6), (20, 28),
-    (1, 5), (20, 8), (2, 6), (6, 9), (11, 6), (12, 6), (25, 5), (0, 9), (1, 14), (3, 48),
-    (4, 22), (5, -7), (6, -5), (11, -6), (17, -6), (18, -6), (19, -7), (20, -6), (21, -6), (22, -5),
-    (23, -11), (24, -10), (25, 20), (26, -7), (27, -6), (25, 11), (1, 5), (21, 24), (17, 6), (24, 7),
-    (1, -5), (4, 5), (10, 5), (11, 9), (14, 9), (16, 5), (17, -6), (20, -6), (22, 5), (18, 5),
-    (20, -5), (27, 6), (1, 16), (3, 5), (14, 5), (21, 5), (25, -5), (2, 5), (26, 18), (27, 5),
-    (18, 5), (20, 8), (0, 5), (1, -7), (4, -5), (5, 32), (6, -7), (7, 37), (9, -8), (11, -5),
-    (15, 6), (16, 15), (17, 5), (19, 5), (20, -10), (21, -5), (22, -6), (23, -5), (25, -12), (26, 6),
-    (28, -5), (17, 35), (21, -5), (0, 46), (2, -7), (3, -8), (5, -14), (6, -5), (7, -10), (8, -8),
-    (9, -8), (10, -13), (11, -7), (12, -13), (13, -14), (14, -12), (15, -9), (16, -15), (17, -8), (18, -14),
-    (19, 24), (21, -12), (24, 21), (25, 40), (27, 36), (5, 8), (3, 9), (16, 7), (14, 7), (27, 6),
-    (1, -5), (5, -5), (14, -17), (16, -11), (17, -8), (18, -7), (20, 14), (22, 100), (23, -12), (25, -11),
-    (11, 5), (17, 5), (19, 5), (21, 5), (0, 45), (1, 30), (2, -6), (3, -9), (5, -9), (6, -7),
-    (11, -7), (13, -5), (16, -7), (17, -6), (19, -11), (20, -5), (22, -5), (24, 8), (25, 7), (26, -6),
-    (27, 8), (0, 16), (1, 19), (3, -7), (4, -5), (5, -5), (6, 5), (9, -5), (10, 17), (13, -5),
-    (16, -10), (17, 21), (18, 9), (19, -15), (20, 6), (21, 18), (22, -9), (23, 5), (24, -8), (25, -16),
-    (26, -7), (28, -7), (0, 26), (1, 34), (4, -10), (5, -10), (8, -5), (9, -13), (10, -8), (11, -11),
-    (13, -8), (14, -7), (15, -7), (16, -8), (17, -5), (18, 7), (19, -7), (20, -12), (21, 29), (22, -9),
-    (24, -18), (25, 24), (26, -14), (27, 6), (28, 30), (21, 8), (19, 7), (17, 9), (26, 8), (23, 12),
-    (1, -12), (2, 37), (18, 13), (20, 6), (1, 5), (1, -8), (2, -5), (4, -6), (5, -13), (6, -9),
-    (9, -9), (10, -8), (11, -9), (12, -7), (14, -10), (15, 184), (16, -22), (17, 24), (18, 45), (19, -18),
-    (20, -12), (21, -33), (22, -17), (23, -21), (24, -5), (25, -14), (26, -5), (27, -5), (28, -8), (0, -6),
-    (3, -5), (11, 16), (13, 20), (17, -7), (19, -11), (21, 5), (23, 14), (25, 10), (27, 7), (15, 9),
-    (17, 6), (6, 6), (17, 17), (5, 6), (22, 5), (1, 8), (2, 5), (3, 6), (5, 5), (6, 16),
-    (7, -9), (8, -6), (9, 11), (11, -6), (12, 5), (13, -8), (15, 7), (16, 8), (17, 7), (18, 13),
-    (20, 5), (21, 21), (22, -25), (23, -11), (24, -9), (25, -21), (26, -14), (28, -6), (18, 5), (15, 8),
-    (2, 6), (16, 16), (21, 11), (6, 5), (21, 13), (5, 8), (15, 5), (17, -6), (19, -7), (21, -5),
-    (23, 7), (27, 5), (28, 5), (1, 5), (28, 6), (0, 15), (1, -5), (24, 7), (25, 10), (28, 6),
-    (16, 11), (5, -5), (6, 20), (11, 5), (23, 10), (25, -5), (6, 5), (5, 7), (25, 5), (19, 5),
-    (1, 8), (22, 5), (14, 6), (19, 6), (7, 7), (9, 6), (18, 12), (9, 5), (6, 6), (17, 5),
-    (21, 8), (0, 6), (9, 6), (11, 17), (13, 55), (21, -6), (23, -5), (24, -5), (25, -15), (1, 8),
-    (23, 6), (1, 11), (14, 5), (1, -6), (5, -9), (18, -7), (19, -7), (20, 60), (23, -5), (4, 5),
-    (23, 11), (18, 14), (25, 5), (2, 8), (18, 14), (21, 6), (19, 11), (6, 12), (17, 6), (24, 7),
-    (17, 8), (18, 5), (18, 5), (1, -5), (5, -5), (9, -6), (10, 23), (12, 10), (15, -6), (19, 16),
-    (20, 7), (21, 6), (23, -15), (15, 55), (16, 23), (17, -7), (19, -10), (22, -7), (23, -8), (14, 20),
-    (7, 10), (22, 8), (19, 11), (5, 8), (21, -5), (22, 8), (23, 11), (3, 6), (16, 8), (22, 10),
-    (8, 6), (5, 9), (6, 8), (9, 8), (10, 66), (11, -12), (12, -5), (20, -6), (21, -5), (23, -10),
-    (6, 11), (21, 10), (22, 5), (16, 22), (25, 6), (10, 6), (20, 13), (5, 5), (6, 6), (24, 7),
-    (6, 8), (17, 5), (12, 6), (6, 8), (18, 6), (21, 6), (1, -5), (17, 27), (18, -10), (19, -6),
-    (20, 10), (21, 23), (22, -5), (23, -10), (19, 5), (0, -7), (5, 6), (9, -5), (17, -12), (18, -8),
-    (19, -12), (21, -7), (23, 7), (24, 28), (25, 10), (26, 12), (23, 13), (17, 11), (0, 5), (15, 6),
-    (16, 5), (17, 14), (19, 11), (23, -6), (6, 5), (21, 5), (25, 6), (17, 6), (24, 7), (3, 6),
-    (14, 5), (1, 8), (11, 5), (14, 20), (23, -5), (5, -7), (17, -7), (18, 25), (19, 13), (20, 6),
-    (21, -5), (23, -5), (27, 5), (3, 6), (4, 6), (5, -5), (21, 9), (4, 5), (25, 8), (18, 5),
-    (9, 7), (11, 22), (23, -5), (2, -6), (3, -5), (7, 5), (15, 6), (18, 12), (23, 25), (25, -7),
-    (1, -9), (4, 10), (9, 6), (10, 13), (16, -6), (17, -7), (18, -6), (19, 6), (21, 7), (22, -8),
-    (25, 23), (1, -7), (2, 14), (20, 10), (23, -6), (8, 6), (15, 6), (17, -5), (18, 13), (1, 15),
-    (5, 5), (26, 6), (4, 6), (4, 5), (9, -5), (11, 8), (20, -11), (1, 10), (2, 6), (3, 12),
-    (25, -6),
+    (8, 33), (17, -6), (18, 6), (19, 6), (5, 5), (17, 9), (7, 6), (21, -9), (23, -6), (25, 24),
+    (26, 11), (27, 5), (28, 5), (17, 10), (25, 11), (26, 5), (0, 6), (1, 10), (5, -8), (17, 19),
+    (18, -9), (19, -5), (20, 19), (21, 22), (22, -6), (25, -8), (1, 12), (18, 6), (20, 5), (5, 9),
+    (2, 7), (20, 10), (21, -5), (22, 18), (23, 14), (9, 8), (10, 5), (5, 10), (6, 7), (28, 6),
+    (19, 10), (1, -5), (4, -5), (5, 18), (6, -6), (7, 19), (8, 6), (10, -5), (11, -5), (17, -5),
+    (18, 14), (19, -6), (20, 5), (21, -11), (22, -5), (23, 16), (24, -5), (26, 14), (27, -5), (1, 8),
+    (6, -6), (11, -5), (18, -7), (19, -6), (23, 51), (16, 5), (20, 10), (21, -5), (22, 18), (23, 14),
+    (1, 5), (15, 10), (18, 8), (21, -5), (9, 11), (18, 11), (16, 5), (1, 5), (2, 6), (10, 13),
+    (21, -7), (23, 24), (25, -6), (0, 5), (2, 5), (6, 5), (18, 7), (23, 5), (4, 5), (3, 8),
+    (5, -8), (10, 5), (21, 8), (23, -6), (27, 5), (19, 10), (5, 9), (6, 9), (12, 5), (17, 9),
+    (17, 7), (4, 13), (5, -5), (2, -5), (10, 5), (21, 5), (23, 40), (23, 5), (15, 12), (22, 10),
+    (15, 6), (0, 14), (6, 11), (10, 7), (18, -6), (20, -5), (21, -9), (22, -6), (23, 11), (25, 12),
+    (27, 5), (23, 11), (22, 10), (1, 12), (2, 5), (5, -8), (6, 13), (3, 11), (18, 5), (11, 9),
+    (6, 11), (10, 7), (18, -5), (20, -5), (21, -8), (22, -5), (23, 11), (25, 8), (27, 5), (3, 11),
+    (19, 5), (22, 10), (25, -5), (10, 6), (12, 5), (20, 5), (24, 5), (23, 9), (1, 12), (5, -10),
+    (21, 30), (5, -5), (15, 6), (16, 6), (17, -9), (18, -10), (19, 7), (21, -14), (23, 10), (25, -5),
+    (26, 23), (21, 7), (22, 5), (4, 12), (5, 26), (6, 7), (19, -5), (20, -5), (21, -7), (23, -5),
+    (7, 6), (21, 5), (0, -6), (5, -5), (6, 7), (9, -9), (10, -6), (13, 8), (14, -5), (15, 8),
+    (16, 14), (18, 31), (19, 19), (21, 7), (22, -8), (24, -6), (25, -15), (26, -6), (24, 36), (25, -12),
+    (8, 6), (10, 13), (21, -5), (23, 30), (21, 8), (18, 14), (9, 8), (0, 6), (17, 7), (25, 7),
+    (0, 13), (1, 6), (23, 5), (5, -5), (15, -13), (16, -6), (17, -6), (18, -7), (19, 112), (20, -8),
+    (21, -19), (22, -6), (25, -5), (21, 10), (23, 6), (5, 7), (22, 5), (0, 5), (5, -5), (8, 6),
+    (20, 5), (18, 11), (20, 6), (17, 9), (18, 9), (21, 9), (17, 6), (1, 9), (22, 5), (17, 11),
+    (5, 8), (18, 5), (6, 7), (17, 7), (1, 11), (25, 5), (1, -5), (9, -5), (17, 58), (18, -8),
+    (19, -5), (23, -5), (17, 9), (5, 11), (6, -9), (7, 10), (8, 30), (9, -6), (11, -6), (16, -6),
+    (17, -12), (18, 12), (19, 6), (20, 14), (23, -14), (25, -8), (27, 8), (19, 5), (20, 8), (21, 5),
+    (22, 5), (20, 10), (11, 10), (21, -5), (23, 21), (5, -5), (19, -5), (20, 15), (21, -5), (25, 5),
+    (27, 11), (21, 5), (28, 6), (25, 9), (18, 5), (2, 6), (9, 6), (15, 6), (17, 5), (9, 5),
+    (16, 5), (21, 14), (20, 5), (15, 6), (21, -5), (1, 5), (14, 5), (5, -9), (7, 11), (8, 6),
+    (20, 6), (27, 5), (21, 8), (17, 14), (1, 6), (15, 5), (5, 15), (25, 8), (26, 5), (17, 6),
+    (1, 11), (3, 5), (1, 5), (2, 5), (18, 11), (5, 5), (1, 24), (3, -8), (18, -9), (21, 6),
+    (23, 7), (17, 7), (21, 6), (5, -16), (6, -5), (9, 100), (17, -8), (18, -5), (20, -5), (21, -17),
+    (23, -8), (1, -5), (5, -15), (6, -7), (9, 22), (10, 5), (16, 13), (17, -8), (19, 7), (21, 35),
+    (22, 13), (23, -15), (25, -9), (3, 7), (25, 5), (20, 5), (21, 5), (10, 6), (17, 9), (18, 6),
+    (1, -6), (3, 10), (5, -15), (6, -6), (9, -5), (17, -6), (19, 23), (20, 19), (21, 26), (23, -10),
+    (25, -6), (27, 8), (1, 16), (23, 11), (25, -5), (17, 5), (1, 6), (2, 6), (26, 5), (4, 10),
+    (14, 9), (25, 17), (11, 12), (5, -5), (11, 7), (15, -6), (17, 5), (19, -6), (21, 6), (18, 7),
+    (13, 6), (23, 5), (19, 5), (25, -5), (26, 20), (24, 5), (12, 16), (6, 6), (15, 10), (17, 9),
+    (9, 8), (10, 5), (15, 15), (16, 11), (6, 5), (23, 16), (12, 53), (23, -6), (23, 11), (16, 5),
+    (22, 6), (23, 6), (5, 8), (21, -6), (23, 6), (1, 10), (5, -6), (17, 5), (22, 13), (0, 19),
+    (11, 9), (23, 9), (8, 6), (2, -6), (18, 10), (23, 31), (25, -5), (1, 5), (20, 8), (6, 5),
+    (13, 6), (19, -5), (21, -6), (22, 5), (25, 25), (10, 12), (21, 9), (5, 5), (20, 10), (6, 12),
+    (0, -6), (1, -5), (15, -6), (21, -10), (24, 8), (25, 32), (17, 5), (21, 13), (8, 6), (15, 9),
+    (19, 8), (21, 12), (1, 5), (2, 6), (11, -6), (12, 61), (13, 12), (20, -5), (21, -6), (23, -11),
+    (23, 9), (0, 6), (19, 16), (0, -9), (1, -6), (2, -5), (5, -14), (6, -5), (7, 7), (8, 9),
+    (9, -7), (10, -5), (11, -6), (15, -6), (17, -6), (18, 73), (20, -8), (21, -18), (22, -5), (23, -18),
+    (24, -9), (25, -28), (26, 15), (27, 83), (28, -5), (2, 9), (7, 6), (21, -9), (23, -6), (25, 24),
+    (26, 11), (27, 5), (28, 5), (11, 5), (12, 5), (19, 8), (5, 15), (6, 5), (7, 6), (20, 7),
+    (26, 9), (20, 8), (18, 6), (25, 6), (6, 12), (14, 10), (13, 6), (23, 10), (17, 5), (16, 5),
+    (18, 9), (15, 5), (15, 5), (0, 5), (18, 6), (5, 5), (16, 5), (18, 7), (25, 17), (22, 5),
+    (22, 6), (19, 7), (18, 11), (22, 12), (2, 9), (6, 5), (15, 5), (5, 6), (6, 8), (21, 5),
+    (15, 5), (21, 5), (25, 5), (19, 6), (20, 10), (1, 10), (3, 5), (15, -8), (21, 12), (22, 11),
+    (6, 8), (17, 6), (0, -5), (3, -5), (4, -5), (5, -9), (6, -7), (9, -6), (11, -10), (12, 31),
+    (14, -6), (15, -10), (16, -9), (17, -9), (18, -8), (19, -6), (20, -8), (21, 5), (22, -8), (23, 84),
+    (24, -6), (25, 13), (26, 6), (27, -5), (28, -6), (8, 19), (15, 9), (21, 5), (0, -8), (1, 91),
+    (2, 16), (3, 12), (4, 12), (5, -8), (6, -6), (9, -7), (10, -5), (11, -7), (14, 39), (15, -12),
+    (16, -7), (17, -10), (18, -10), (19, -8), (20, -8), (21, -18), (23, -10), (25, -12), (26, -6), (27, -5),
+    (28, -5), (8, 6), (3, -6), (4, -7), (5, 11), (7, 16), (9, -7), (10, -8), (11, 9), (12, -6),
+    (16, -5), (17, -11), (23, 31), (25, -5), (28, -6), (16, 25), (20, 5), (20, 6), (27, 8), (2, 10),
+    (17, 11), (9, 5), (4, 5), (5, -5), (6, 14), (26, 5), (28, 6), (1, 9), (24, 46), (25, -16),
+    (20, 13), (22, 7), (6, 8), (1, -5), (16, 5), (20, 8), (21, -9), (22, 14), (25, 6), (1, -7),
+    (5, -11), (6, -5), (10, 36), (11, -8), (12, 41), (14, -5), (15, -6), (16, -5), (17, -12), (19, -9),
+    (21, -11), (22, 18), (23, 17), (25, -7), (19, 5), (1, -7), (7, 5), (14, 5), (15, -6), (17, -7),
+    (18, 15), (22, -5), (23, -9), (25, 39), (15, -6), (16, -5), (21, 76), (22, -10), (23, -7), (25, -7),
+    (15, 28), (5, 5), (17, 5), (18, 11), (21, 7), (21, 11), (27, 5), (20, 5), (21, 14), (5, -9),
+    (6, -7), (7, 7), (10, -5), (11, 6), (16, 15), (17, 14), (20, -8), (21, -7), (25, -10), (27, 5),
+    (23, 10), (4, 5), (17, 5), (1, 13), (2, 5), (3, 9), (4, -5), (11, 12), (15, -5), (16, -6),
+    (23, -7), (24, -5), (25, -12), (0, 10), (13, 5), (17, 6), (3, 11), (19, 27), (20, -10), (0, 8),
+    (3, 10), (6, -6), (18, 11), (21, 13), (11, 5), (16, 8), (17, 16), (12, 5), (23, 5), (15, 7),
+    (5, 5), (0, -9), (3, 10), (4, 17), (5, 7), (6, 6), (10, 9), (12, -5), (15, -5), (16, -6),
+    (17, 8), (19, -5), (20, 6), (21, 12), (22, -7), (23, -12), (28, -5), (8, 6), (9, 5), (17, -5),
+    (18, 8), (0, 42), (1, 6), (2, 15), (3, -10), (4, -8), (5, -11), (6, -5), (7, -5), (9, -8),
+    (10, -7), (11, 7), (12, -6), (13, -7), (14, -6), (15, -7), (16, -7), (17, -9), (18, 9), (19, -6),
+    (20, -12), (21, -7), (22, -8), (23, -18), (24, 25), (25, 50), (26, -12), (28, 7), (1, -11), (3, 9),
+    (4, 9), (5, -6), (14, 96), (15, -12), (16, -7), (18, -5), (19, -6), (20, -7), (21, -12), (25, -7),
+    (18, 5), (20, 5), (5, -5), (9, 11), (5, -6), (6, 5), (15, 5), (17, 9), (21, 11), (1, 9),
+    (16, 11), (0, 6), (6, 5), (18, 6), (21, 5), (0, 6), (3, -13), (4, -7), (5, 28), (8, -10),
+    (11, -12), (12, -14), (13, -14), (14, -14), (15, 7), (16, -15), (17, 18), (18, 10), (19, 30), (20, 20),
+    (22, -14), (23, -30), (24, -7), (26, 18), (27, 20), (17, 6), (21, 7), (23, 7), (24, 8), (20, 11),
+    (22, 5), (23, 7), (4, 5), (6, 15), (6, 12), (13, 18), (24, 13), (25, -9), (1, 7), (14, 19),
+    (23, -5), (5, 6), (1, 17), (3, 5), (14, 5), (21, 5), (21, 15), (25, 7), (6, 8), (21, 7),
+    (1, -5), (21, -6), (23, -13), (25, 82), (10, 9), (1, 7), (2, 5), (9, -5), (15, 8), (17, 20),
+    (21, -5), (23, -6), (25, 7), (15, 9), (21, 8), (21, 6), (21, 9), (0, 11), (16, 11), (18, -5),
+    (19, -6), (21, 5), (22, -7), (28, 5), (22, 5), (8, 6), (26, 10), (25, 12), (18, 27), (21, -5),
+    (6, 6), (21, 5), (16, 6), (9, 8), (10, 5), (20, 10), (15, -5), (20, 5), (21, 8), (25, 10),
+    (1, 31), (3, 23), (21, -6), (25, -9), (5, -5), (21, 11), (18, 6), (15, 11), (6, 5), (26, 5),
+    (28, 6), (1, 15), (2, -15), (3, -7), (4, 19), (5, -5), (6, 25), (7, -10), (8, -10), (10, 5),
+    (11, -11), (12, 14), (13, -7), (16, -10), (17, 38), (18, 12), (20, 12), (22, 18), (23, -28), (25, -17),
+    (26, -17), (27, -13), (28, -19), (1, 7), (12, 16), (17, 5), (23, 15), (27, 6), (5, 6), (18, 9),
+    (0, 5), (5, 8), (28, 5), (19, 6), (9, 8), (25, 5), (8, 6), (18, 8), (19, 18), (1, 11),
+    (5, -10), (9, -5), (10, 19), (11, -5), (12, 14), (15, -7), (16, -5), (19, 13), (20, 16), (22, -5),
+    (23, -13), (25, 7), (5, 17), (25, 6), (28, 5), (8, 6), (28, 6), (1, -9), (5, -16), (6, -6),
+    (9, -7), (10, -7), (11, 10), (12, -6), (13, 6), (15, -7), (16, -5), (17, -5), (18, 9), (19, -6),
+    (20, -14), (21, 42), (22, -9), (23, 43), (24, -5), (26, -5), (27, 31), (28, -5), (0, 5), (19, 19),
+    (14, 16), (22, 13), (19, 9), (25, -5), (27, 5), (17, 6), (15, 6), (1, -6), (4, -6), (6, -9),
+    (9, -9), (10, -8), (12, -5), (15, 35), (16, 5), (17, 24), (19, 29), (21, 17), (22, -14), (23, -9),
+    (25, -13), (28, -6), (0, 5), (1, -5), (5, 7), (9, 6), (17, -7), (18, -6), (21, 22), (15, -6),
+    (19, 49), (21, -11), (15, 6), (20, 11), (18, 8), (4, 8), (25, 18), (20, 10), (8, 6), (2, 7),
+    (17, 31), (18, -5), (21, -5), (20, 5), (6, 12), (15, 7), (20, 8), (21, 7), (23, -6), (18, 5),
+    (19, 10), (17, 15), (22, 5), (20, 6), (0, -9), (1, -7), (4, -7), (6, -8), (8, 30), (9, 6),
+    (10, -6), (11, -7), (12, -5), (13, 8), (15, -5), (17, -20), (18, -11), (19, -18), (20, 34), (21, -8),
+    (22, -6), (23, -9), (24, 25), (26, 32), (27, -6), (5, 5), (1, 19), (2, 16), (3, -10), (4, -8),
+    (5, -19), (6, -12), (7, -6), (9, 7), (13, -6), (14, -7), (15, -20), (16, -10), (17, 83), (18, 93),
+    (20, -28), (21, -8), (22, -8), (23, -18), (24, -11), (25, -15), (26, -9), (28, -8), (16, 8), (28, 5),
+    (20, 6), (19, 8), (12, 11), (18, 5), (23, 12), (1, 5), (21, 20), (23, 12), (20, 6), (1, 6),
+    (4, 5), (23, 8), (24, 5), (25, 7), (21, 7), (18, 20), (5, 9), (17, 6), (5, 7), (9, 7),
+    (17, 14), (2, 6), (17, 8), (18, 7), (19, 5), (17, 27), (21, -5), (7, 9), (21, 7), (22, 5),
+    (23, 5), (18, 5), (11, 6), (5, 16), (6, -6), (9, 9), (17, 17), (18, 10), (20, -16), (21, -11),
+    (23, -6), (25, -8), (26, 13), (6, 11), (16, 8), (21, -6), (0, -80), (1, -47), (2, -39), (3, -29),
+    (4, -5), (5, 28), (6, 19), (7, -10), (8, -15), (9, 10), (10, 45), (11, 40), (12, 20), (13, -26),
+    (14, 30), (15, 6), (16, 17), (17, 13), (18, 15), (19, -8), (20, 25), (21, 35), (22, 41), (23, 113),
+    (24, -48), (25, -39), (26, -59), (27, -47), (28, -5), (5, 11), (6, -9), (7, 10), (8, 30), (9, -6),
+    (11, -6), (16, -6), (17, -12), (18, 12), (19, 6), (20, 14), (23, -14), (25, -8), (27, 8), (5, -5),
+    (21, 5), (25, 6), (27, 15), (28, 5), (0, 10), (11, 5), (17, 7), (17, -5), (18, 20), (0, 6),
+    (15, 5), (16, 5), (6, 8), (21, 7), (12, 5), (17, 15), (24, 11), (0, 16), (1, 14), (24, 9),
+    (25, -6), (12, 6), (5, 7), (16, 6), (17, 9), (28, 5), (16, 12), (2, 10), (23, 8), (1, 5),
+    (15, 7), (5, -9), (6, 5), (7, 24), (20, 16), (19, 22), (5, -9), (17, -6), (18, -5), (19, 23),
+    (20, 18), (21, 6), (25, -5), (27, 9), (8, 5), (25, -5), (26, 8), (27, 20), (3, 12), (12, 6),
+    (1, -5), (18, 6), (20, 5), (22, 21), (23, -5), (26, 6), (28, 6), (0, 9), (1, 7), (17, 5),
+    (18, 6), (21, -5), (5, 5), (6, 5), (22, 5), (1, 8), (22, 6), (9, 8), (10, 5), (1, -7),
+    (4, 6), (5, 14), (6, 6), (10, -5), (12, 7), (14, 6), (18, -6), (19, -6), (20, -6), (22, -5),
+    (23, -12), (25, 6), (28, 15), (18, 5), (20, 5), (19, 22), (22, 5), (20, 10), (16, 11), (22, 5),
+    (4, 5), (23, 12), (27, 6), (18, 5), (17, 5), (16, 36), (17, 9), (20, -7), (22, -5), (6, 8),
+    (16, 17), (9, 8), (10, 5), (21, 5), (19, 7), (1, 8), (23, 15), (16, 9), (5, 7), (20, 5),
+    (4, 7), (0, -5), (1, 11), (25, 22), (0, -17), (1, -21), (4, -15), (5, -13), (6, -11), (7, -5),
+    (9, -10), (10, -13), (11, -9), (12, -10), (13, 5), (15, -20), (16, -16), (17, -15), (19, 11), (20, -19),
+    (23, 51), (24, -20), (25, 94), (26, 20), (27, 23), (28, 5), (17, 7), (20, 5), (24, 5), (27, 6),
+    (16, 5), (17, 32), (20, -8), (23, 5), (0, 8), (1, 29), (2, -6), (3, -14), (4, 39), (5, 109),
+    (6, 27), (7, -5), (8, -5), (9, 14), (11, -9), (12, -14), (13, -6), (14, -5), (15, -17), (16, -16),
+    (17, -21), (18, -21), (19, -30), (20, 25), (21, -7), (22, -15), (23, -29), (24, -12), (26, -16), (27, 7),
+    (28, -11), (3, 8), (5, -7), (8, 5), (17, -7), (21, 16), (23, 18), (20, 22), (23, -9), (16, 25),
+    (17, 12), (20, -8), (22, -9), (4, 22), (5, 21), (7, 9), (9, 7), (18, -6), (21, -11), (22, -5),
+    (23, -8), (25, -5), (26, 6), (15, 11), (19, 12), (27, 5), (23, 8), (7, 5), (8, 5), (26, 13),
+    (20, 5), (5, 33), (5, 10), (6, 5), (23, 9), (26, 8), (0, -6), (5, -5), (6, 7), (9, -9),
+    (10, -6), (13, 8), (14, -5), (15, 8), (16, 14), (18, 31), (19, 19), (21, 7), (22, -8), (24, -6),
+    (25, -15), (26, -6), (1, 10), (18, 13), (0, 5), (21, 17), (6, 5), (5, 6), (23, 8), (25, 20),
+    (28, 5), (20, 10), (5, 7), (4, 14), (5, 7), (21, -5), (26, 7), (1, 8), (20, 5), (24, 5),
+    (27, 6), (27, 12), (2, 6), (19, 5), (17, 10), (21, 7), (17, 5), (17, 11), (1, -15), (3, -8),
+    (5, 18), (6, 12), (9, 12), (10, -7), (11, -6), (12, 6), (13, -6), (15, 22), (16, -7), (17, -15),
+    (19, 19), (20, 8), (21, -6), (22, -9), (24, -8), (26, -5), (22, 14), (20, 11), (22, 6), (0, -16),
+    (1, 5), (2, 76), (3, -15), (4, -12), (5, -23), (6, -14), (7, -10), (8, 11), (9, -10), (10, -15),
+    (11, -17), (12, -13), (13, -7), (14, -12), (15, -20), (16, -15), (17, 109), (18, 76), (19, -21), (20, -25),
+    (22, -18), (23, -33), (24, 29), (25, 14), (26, -16), (28, -9), (5, 5), (11, 8), (23, 7), (2, 11),
+    (19, 10), (4, 5), (1, 11), (14, 5), (25, 13), (26, 14), (0, -7), (1, 22), (2, 13), (3, 19),
+    (5, -16), (6, -12), (7, -6), (11, -9), (13, -5), (14, 12), (15, 6), (17, -7), (20, -8), (21, -5),
+    (22, -8), (23, 13), (25, -7), (26, 8), (28, 11), (5, -5), (15, 6), (25, 5), (21, 10), (23, 7),
+    (8, 5), (15, 5), (16, 5), (17, 24), (19, 9), (20, -7), (21, -5), (23, -7), (8, 6), (1, 6),
+    (17, 8), (15, 11), (5, 17), (23, 8), (19, 7), (19, 5), (20, 12), (21, 6), (1, 8), (5, 5),
+    (28, 6), (0, 11), (9, 5), (0, -6), (24, 17), (25, -5), (16, 5), (5, 6), (0, -5), (1, -6),
+    (3, 8), (6, 7), (7, 5), (9, -7), (15, 13), (18, 15), (20, -6), (21, -6), (22, -6), (23, 5),
+    (6, 9), (10, 6), (18, 5), (16, 13), (25, 15), (15, 15), (15, 5), (18, 5), (7, 10), (21, 9),
+    (1, 5), (3, 79), (5, -5), (21, -15), (23, -15), (25, -5), (17, 17), (9, 10), (0, -5), (1, 11),
+    (6, 5), (9, -5), (17, 13), (20, -6), (21, -13), (23, 5), (27, 9), (12, 16), (2, 5), (7, 5),
+    (15, 14), (17, -11), (18, -8), (19, 10), (22, 8), (23, -5), (28, 16), (1, 5), (18, 11), (25, -7),
+    (26, 29), (11, 12), (1, 5), (28, 6), (17, 16), (18, 13), (20, 5), (21, 6), (23, -6), (25, 5),
+    (15, 30), (5, 12), (17, 8), (18, 5), (25, 16), (15, 25), (17, 9), (18, -7), (20, 5), (21, -12),
+    (23, 8), (25, -5), (28, 7), (6, 8), (25, 8), (12, 10), (4, 10), (14, 9), (18, 14), (24, 17),
+    (25, -6), (12, 6), (23, 5), (3, 6), (22, 8), (0, 6), (19, 8), (27, 18), (11, 8), (4, 5),
+    (5, 5), (19, 24), (5, 6), (12, 35), (23, -12), (1, 9), (1, 15), (2, 10), (3, 7), (5, -6),
+    (14, 29), (15, -7), (17, -5), (19, -5), (21, 8), (22, 18), (23, -18), (25, -7), (18, 9), (2, 6),
+    (6, 9), (0, 5), (21, 5), (1, -5), (4, 15), (6, 19), (25, 6), (27, 5), (23, 7), (20, 5),
+    (25, 13), (19, 11), (15, 14), (19, 8), (25, 7), (20, 13), (18, 5), (21, 5), (24, 6), (18, 7),
+    (2, 5), (4, 5), (17, -5), (26, 8), (28, 5), (27, 5), (20, 12), (17, 12), (11, 14), (13, 5),
+    (23, 9), (4, 5), (5, 13), (6, 5), (23, 5), (23, 7), (13, 6), (22, 5), (23, 18), (5, 5),
+    (6, 30), (21, -6), (5, -6), (23, 35), (10, 6), (22, 13), (23, 5), (11, 5), (18, -5), (21, 7),
+    (22, 11), (25, -8), (0, -8), (3, -8), (4, -10), (5, 59), (6, 7), (10, -11), (11, -9), (13, 5),
+    (14, -8), (16, -15), (17, -13), (19, 17), (20, 10), (21, -24), (22, 9), (23, 10), (24, -10), (25, 5),
+    (27, 9), (28, -9), (21, 8), (1, -13), (2, -14), (3, -10), (4, -13), (5, -25), (6, 19), (8, -8),
+    (9, 18), (10, 7), (11, -10), (12, 6), (14, -14), (15, 10), (16, -6), (17, -17), (18, 16), (20, -17),
+    (21, 29), (22, 20), (24, -11), (25, 25), (26, 17), (28, -5), (15, 7), (18, 6), (7, 5), (5, -7),
+    (7, 26), (27, 6), (5, 7), (18, 7), (23, 6), (0, 6), (0, 10), (5, -7), (6, 5), (9, 6),
+    (21, 6), (2, 6), (23, 5), (4, 5), (17, -5), (19, 9), (27, 5), (8, 6), (9, -6), (12, 20),
+    (15, -7), (16, 5), (17, 13), (20, 5), (21, -14), (23, -5), (27, 8), (17, 23), (1, -5), (9, -9),
+    (10, 18), (17, 50), (18, -11), (19, -6), (20, -9), (22, -6), (23, -5), (27, 13), (0, 21), (3, 10),
+    (4, 5), (5, -5), (6, -13), (8, -5), (10, 13), (12, -5), (14, -5), (17, 17), (18, -9), (19, -20),
+    (20, 12), (21, -8), (22, 19), (23, 18), (25, -10), (26, -7), (27, -12), (28, -6), (3, 6), (22, 8),
+    (11, 18), (2, 6), (17, 6), (0, -5), (4, 27), (5, 49), (9, 5), (10, -5), (11, -5), (15, -5),
+    (17, -9), (18, -7), (19, -7), (20, -9), (22, -5), (23, -10), (25, 12), (20, 5), (1, 12), (5, 17),
+    (26, 10), (25, 12), (11, 6), (15, 6), (16, 11), (19, 8), (20, 5), (5, 7), (20, 10), (21, -6),
+    (21, 5), (26, 6), (0, 20), (2, 7), (3, 6), (21, -7), (22, -5), (23, -8), (24, 20), (25, 17),
+    (26, -6), (1, 9), (3, -5), (5, -19), (6, 13), (9, -6), (10, -6), (14, -7), (15, 7), (18, 13),
+    (20, 10), (21, 7), (22, 13), (23, -17), (24, -5), (25, 6), (26, -5), (28, -5), (5, -8), (8, 32),
+    (18, -5), (22, 5), (19, 13), (5, 10), (20, 8), (7, 6), (18, 5), (14, 10), (25, 7), (20, 15),
+    (1, 7), (0, 6), (15, 5), (4, 5), (18, 5), (23, 5), (4, 6), (10, 5), (21, -6), (22, 29),
+    (24, 5), (25, 8), (18, 5), (6, 6), (21, 14), (23, 5), (21, 19), (23, -6), (27, 5), (20, 13),
+    (27, 6), (20, 9), (4, 10), (1, -7), (2, -5), (3, -5), (4, -6), (6, -11), (9, 85), (10, 9),
+    (12, -6), (14, -5), (16, -9), (17, 6), (18, -14), (19, -10), (21, 32), (22, -8), (23, -6), (24, -6),
+    (25, -13), (26, -5), (27, -5), (1, 11), (6, 5), (23, 5), (17, 5), (3, 10), (25, 14), (20, 26),
+    (23, -5), (11, 9), (16, 7), (17, -5), (19, 5), (20, 7), (21, 6), (21, 11), (15, 11), (5, 8),
+    (9, 7), (21, 5), (23, -6), (5, -5), (17, 6), (20, 18), (8, 6), (17, 5), (21, 6), (17, 8),
+    (18, -5), (21, 13), (23, -7), (25, 6), (26, 5), (22, 11), (28, 6), (6, 8), (8, 6), (17, 8),
+    (19, 5), (21, -5), (6, 9), (6, 9), (15, -6), (16, 37), (22, -5), (21, 6), (18, 12), (5, 30),
+    (0, 6), (1, 7), (2, 6), (5, -15), (6, -5), (10, -7), (11, -6), (15, -7), (17, 19), (18, -15),
+    (19, -10), (20, 8), (21, 37), (22, 24), (24, -7), (22, 15), (23, -5), (15, -5), (16, 25), (12, 5),
+    (21, 8), (24, 19), (25, -5), (19, 5), (16, 10), (23, 15), (1, 5), (28, 6), (3, 6), (22, 8),
+    (1, 5), (21, 8), (1, 6), (1, 7), (2, 15), (3, 16), (23, -7), (5, 5), (6, 8), (1, 8),
+    (16, 8), (21, 5), (4, 6), (5, -5), (23, 11), (11, 17), (25, 5), (1, -5), (2, 16), (0, 36),
+    (3, 10), (5, -12), (8, -5), (9, -14), (10, 15), (11, -7), (12, -10), (13, -8), (14, -6), (16, 7),
+    (17, 13), (18, -12), (19, -7), (21, -10), (22, -15), (24, 17), (25, 24), (26, -13), (18, 6), (4, 8),
+    (18, 5), (3, 5), (15, -5), (21, 6), (11, 11), (13, 6), (23, -5), (28, 5), (18, 6), (18, 13),
+    (21, 7), (24, 6), (17, 6), (24, 7), (26, 6), (28, 6), (20, 5), (21, 5), (0, 5), (11, 5),
+    (19, 31), (20, -5), (21, -5), (17, 7), (28, 6), (20, 10), (2, 14), (17, 7), (20, 6), (17, 9),
+    (23, 5), (5, 10), (20, 5), (20, 5), (4, 9), (5, -6), (20, 22), (27, 5), (14, 5), (5, 9),
+    (20, 5), (23, 6), (0, -7), (1, -8), (5, -7), (13, 35), (17, 5), (19, -5), (20, -8), (23, -11),
+    (24, 25), (26, -5), (27, 8), (28, 9), (3, 5), (21, -9), (23, 24), (26, 7), (5, -5), (7, 5),
+    (8, 6), (27, 6), (26, 20), (15, 16), (8, 6), (17, 8), (15, 5), (5, 8), (24, 36), (25, -12),
+    (2, 7), (21, 5), (26, 6), (0, 6), (19, 6), (24, 9), (21, 16), (26, 6), (20, 5), (14, 21),
+    (20, 7), (5, 7), (22, 8), (6, 9), (16, -6), (17, -8), (18, 6), (21, 16), (22, -5), (23, -8),
+    (25, 18), (18, 6), (21, 10), (20, 22), (23, -5), (2, 9), (5, 9), (10, 6), (2, 8), (18, 5),
+    (14, 9), (19, 5), (21, 5), (22, 8), (18, 6), (25, 18), (5, 15), (21, -5), (25, 6), (28, 5),
+    (4, 10), (14, 9), (1, 37), (20, 12), (20, 9), (0, 14), (19, 10), (20, 5), (2, 6), (1, 17),
+    (18, 15), (21, 11), (23, -8), (25, -5), (23, 12), (23, -5), (25, 27), (27, 5), (1, -5), (21, -5),
+    (25, 43), (21, 7), (6, 8), (7, 7), (20, 8), (25, 5), (1, -12), (18, -6), (23, -9), (24, -9),
+    (25, -7), (26, 92), (22, 6), (6, 6), (4, 8), (20, 10), (21, 6), (22, 13), (20, 6), (25, 16),
+    (0, 13), (10, 16), (23, -6), (19, 5), (20, 7), (21, 6), (9, 5), (17, 6), (19, 12), (16, 7),
+    (18, 9), (21, -6), (22, 9), (23, 10), (5, -7), (9, 45), (21, -8), (6, 6), (15, -9), (16, -6),
+    (18, -5), (19, 89), (21, -10), (25, -8), (23, 23), (3, 10), (1, 14), (2, 6), (17, -6), (24, 22),
+    (26, 5), (17, 9), (0, -8), (1, -9), (9, -5), (13, 34), (17, 5), (22, -5), (23, -12), (24, 24),
+    (25, 5), (26, -6), (27, 8), (28, 9), (5, 8), (6, 5), (1, 5), (28, 6), (24, 11), (19, 7),
+    (18, 11), (25, 6), (1, 7), (18, 6), (6, 8), (22, 5), (23, 17), (5, 38), (21, -5), (16, 8),
+    (25, 6), (23, 7), (17, 5), (2, 6), (1, 12), (25, 5), (27, 6), (19, 5), (20, 7), (21, 5),
+    (24, 12), (19, 9), (23, 10), (2, 7), (15, 7), (18, 5), (12, 5), (23, 8), (17, 22), (9, 6),
+    (23, 11), (19, 6), (21, 10), (10, 11), (1, 8), (2, 6), (15, -5), (17, 5), (18, 5), (23, -5),
+    (0, -6), (25, 6), (21, 6), (6, 6), (0, 6), (0, -6), (1, -33), (2, -25), (3, -18), (4, -6),
+    (5, -23), (6, -9), (7, -19), (8, -17), (9, -40), (10, -29), (11, -49), (12, -33), (13, -26), (14, 29),
+    (15, 128), (16, 110), (17, -56), (18, -65), (19, 69), (21, 20), (22, 128), (23, -105), (24, -7), (25, 97),
+    (26, -8), (27, -18), (28, 13), (4, 6), (10, 8), (12, 10), (16, 5), (20, -5), (21, -6), (23, 29),
+    (25, 5), (15, 6), (21, 5), (1, -6), (3, -5), (4, 5), (6, 15), (7, -5), (9, 8), (10, -7),
+    (11, -6), (12, -5), (15, -7), (17, 47), (18, -6), (20, -6), (22, -6), (23, -16), (25, -13), (27, 11),
+    (18, 9), (18, 6), (15, 5), (3, 5), (17, 14), (1, 5), (23, 9), (25, 6), (0, 5), (1, 14),
+    (5, 6), (23, 9), (6, 6), (3, 10), (6, 5), (12, 6), (24, 10), (25, 8), (25, 8), (1, 6),
+    (21, 5), (1, 5), (18, 5), (3, 6), (22, 8), (18, 12), (15, 6), (17, 5), (17, 8), (12, 12),
+    (18, 12), (19, 5), (4, 12), (6, 11), (9, 5), (17, 10), (21, 5), (15, 7), (17, 8), (1, 7),
+    (5, 6), (25, 5), (17, 13), (2, 6), (1, -6), (4, 19), (14, 8), (25, 22), (17, 15), (27, 11),
+    (3, 12), (19, 5), (20, 7), (21, 5), (21, 13), (5, -5), (6, 11), (18, 5), (21, 11), (5, 15),
+    (17, 6), (24, 7), (22, 5), (3, -8), (4, 5), (7, 10), (8, 15), (11, -10), (12, -8), (15, -8),
+    (17, -10), (19, -22), (20, 13), (21, 8), (22, -13), (24, 15), (25, 8), (27, 8), (21, 5), (17, 6),
+    (7, 6), (22, 11), (6, 6), (25, 11), (2, 5), (24, 23), (25, 8), (17, 6), (20, 7), (27, 6),
+    (6, 5), (19, 5), (21, 8), (28, 12), (1, 7), (2, 15), (3, 16), (23, -7), (1, 6), (15, 5),
+    (17, -5), (18, 10), (21, -5), (5, 5), (18, 6), (1, 38), (4, 11), (23, -5), (10, 6), (17, 5),
+    (0, -21), (1, -34), (2, -17), (3, -10), (4, -27), (5, 37), (6, -12), (7, 44), (8, 14), (9, 40),
+    (12, -21), (13, 29), (14, -27), (15, -26), (16, -11), (17, -43), (19, 11), (20, 31), (21, 16), (22, 24),
+    (24, 7), (26, -9), (27, 5), (4, 5), (9, -5), (11, 6), (12, 10), (13, 5), (15, -5), (16, 18),
+    (17, -10), (18, -7), (19, -10), (21, 5), (1, 11), (10, 6), (16, 5), (5, -6), (9, 45), (10, 5),
+    (17, -5), (21, -9), (4, 11), (5, 5), (6, 8), (7, 13), (23, 6), (21, 10), (23, 7), (26, 10),
+    (0, 9), (13, 10), (17, 9), (27, 5), (1, 7), (19, 12), (16, 5), (21, 5), (0, -6), (1, 33),
+    (2, 7), (4, -5), (5, -8), (6, -5), (9, -5), (10, -6), (11, -11), (12, 21), (13, -5), (15, -7),
+    (16, -5), (18, -13), (19, -9), (20, -6), (22, -7), (23, -13), (26, 71), (27, -6), (28, -5), (0, 26),
+    (2, 16), (3, -6), (4, -5), (5, -7), (9, -5), (11, 10), (13, -5), (15, -6), (17, -10), (20, -7),
+    (23, -10), (24, 17), (25, 13), (26, -8), (28, 11), (4, 9), (5, -6), (20, 17), (19, 15), (27, 6),
+    (22, 5), (3, 11), (9, 5), (21, 8), (21, 5), (20, 6), (1, 12), (11, 10), (13, 5), (23, -6),
+    (25, 5), (28, 11), (23, 12), (11, 5), (18, 8), (26, 5), (28, 5), (20, 5), (0, 8), (5, -8),
+    (6, -5), (10, 10), (15, -5), (17, 13), (19, 19), (20, 17), (21, -13), (22, -6), (23, 13), (25, -7),
+    (21, 11), (9, 5), (25, 14), (18, 6), (0, 11), (11, 5), (21, 6), (25, 6), (1, 8), (18, 5),
+    (16, 5), (15, 7), (20, 5), (19, 8), (5, 6), (20, 7), (22, 6), (25, 11), (0, 5), (24, 6),
+    (22, 11), (6, 6), (22, 5), (18, 5), (22, 15), (5, 15), (6, 8), (20, 13), (5, 5), (6, 5),
+    (14, 6), (19, 8), (1, 7), (4, 8), (5, -5), (25, 5), (20, 7), (9, 7), (10, 6), (12, 20),
+    (19, -5), (21, -12), (23, 10), (3, 10), (6, 5), (12, 5), (25, 17), (19, 5), (15, 10), (18, 15),
+    (21, 5), (22, -5), (25, 7), (0, 6), (1, 8), (6, 10), (16, 8), (22, -5), (20, 7), (15, 5),
+    (17, 11), (17, -5), (18, 14), (6, 9), (1, 6), (26, 7), (16, 15), (18, 6), (19, 24), (25, -5),
+    (2, 7), (5, 5), (14, 14), (22, 9), (23, -5), (0, 28), (17, 12), (20, 5), (19, 5), (19, 12),
+    (25, 8), (17, 5), (25, 6), (14, 10), (19, 9), (21, -7), (28, 5), (5, -6), (7, 20), (27, 6),
+    (18, 5), (11, 10), (5, 7), (20, 8), (10, 6), (9, 5), (21, 12), (15, 5), (4, 7), (6, 5),
+    (1, 8), (9, 5), (13, 5), (17, 6), (19, 11), (22, 8), (23, 16), (1, 9), (18, 5), (5, -6),
+    (23, 35), (5, 6), (6, 11), (2, 14), (6, 5), (17, 9), (21, -5), (26, 5), (0, 8), (10, 7),
+    (12, 5), (17, 7), (20, -6), (23, 5), (25, -5), (18, 11), (20, 5), (15, 10), (1, 8), (12, 6),
+    (14, 5), (17, 5), (7, 7), (5, 34), (7, 38), (9, -6), (17, -5), (18, -6), (23, -5), (25, -5),
+    (26, 7), (22, 8), (7, 7), (0, 30), (1, -6), (27, 6), (5, 7), (20, 10), (21, -6), (20, 6),
+    (19, 5), (5, 9), (0, 9), (15, -6), (18, 5), (19, 17), (20, 10), (21, 12), (25, -6), (17, 6),
+    (20, -5), (22, 5), (26, 9), (4, 23), (5, 46), (10, -5), (17, -8), (18, -6), (19, -6), (20, -7),
+    (22, -5), (23, -9), (25, 15), (18, 12), (18, 11), (5, 10), (6, 7), (21, -5), (28, 6), (8, 6),
+    (26, 10), (17, 6), (1, 7), (19, 5), (17, 6), (18, 5), (24, 6), (18, 21), (17, 5), (4, 14),
+    (17, -7), (18, 13), (20, -7), (21, 13), (23, 8), (26, 6), (27, 8), (15, 8), (21, 7), (24, 24),
+    (25, -8), (27, 5), (15, 6), (21, 14), (18, 5), (27, 6), (7, 7), (1, 9), (5, -7), (17, 8),
+    (20, 5), (24, 5), (27, 6), (3, 5), (8, 25), (19, 13), (21, -6), (23, -7), (18, 5), (17, 55),
+    (18, -8), (21, -6), (25, -5), (27, 5), (5, -6), (10, -5), (11, 34), (12, 14), (17, -5), (20, 5),
+    (21, -8), (23, 8), (23, 6), (15, 7), (10, 12), (12, 5), (11, 9), (20, 29), (15, 5), (20, 13),
+    (4, 5), (6, 13), (20, 6), (20, 10), (11, 9), (6, 8), (21, 7), (18, 5), (20, 6), (27, 6),
+    (10, 6), (0, 17), (25, 7), (28, 5), (23, 10), (23, 5), (25, 5), (1, 13), (3, 11), (10, 5),
+    (25, -8), (3, 11), (6, 5), (12, 6), (24, 5), (4, 8), (23, 15), (0, -19), (3, -12), (4, -23),
+    (7, -13), (8, -13), (10, -12), (11, -39), (12, -19), (14, -11), (15, 18), (16, 33), (17, 23), (18, 32),
+    (19, -27), (20, -10), (21, 42), (22, 19), (23, -30), (24, 8), (25, 37), (27, -12), (28, 29), (17, 8),
+    (1, 8), (23, 5), (17, 6), (11, 9), (12, 5), (1, 14), (6, 10), (25, 5), (28, 11), (1, -11),
+    (3, -19), (4, 31), (5, 21), (6, 19), (7, 10), (8, 6), (9, 21), (10, -11), (11, -27), (12, -22),
+    (13, -7), (14, -11), (15, -14), (16, -21), (17, 14), (20, 23), (22, -26), (23, -29), (25, -8), (26, 17),
+    (27, 31), (28, 8), (5, 16), (16, 9), (23, 9), (26, 5), (15, 20), (16, 9), (21, -6), (23, 21),
+    (1, -8), (3, -5), (4, -6), (5, -14), (6, -8), (9, -7), (10, -13), (11, 34), (15, -9), (16, -7),
+    (18, -5), (19, -11), (20, 38), (21, -11), (22, -6), (23, 86), (25, -10), (28, -6), (1, 6), (2, 5),
+    (22, 13), (13, 6), (1, 7), (4, 22), (25, -5), (14, 6), (23, 15), (23, 6), (27, 6), (1, -12),
+    (3, 7), (4, 61), (5, -15), (6, -7), (9, -8), (10, -8), (11, -10), (12, -7), (14, 106), (16, 15),
+    (17, -10), (18, -10), (19, -7), (20, -12), (21, -12), (22, 7), (23, -34), (25, -13), (26, -5), (28, -7),
+    (4, -5), (5, -11), (6, -6), (9, -6), (10, -8), (11, -5), (14, -5), (17, -9), (18, -9), (20, -10),
+    (21, -6), (22, 13), (23, 87), (28, -5), (18, 5), (22, 7), (2, 10), (3, 7), (23, -5), (23, 7),
+    (1, -8), (5, 8), (6, -6), (7, 5), (9, 11), (10, 16), (11, -7), (12, -6), (16, -6), (17, -10),
+    (18, 22), (19, -9), (20, 10), (21, -8), (22, 20), (28, -5), (9, 6), (28, 6), (1, -7), (3, -5),
+    (4, -5), (6, -7), (14, -6), (15, -6), (16, -5), (17, -9), (18, -9), (19, -7), (20, -12), (22, -8),
+    (23, 101), (25, 18), (0, 5), (3, 7), (4, -5), (6, -5), (9, -5), (10, -5), (11, -7), (14, 6),
+    (15, -7), (19, -6), (20, 6), (21, -6), (23, 34), (24, -5), (25, 20), (18, 9), (0, 23), (1, 16),
+    (2, -12), (4, -22), (5, -14), (6, -13), (7, -11), (8, -12), (9, 20), (11, -19), (12, -11), (15, 33),
+    (16, 25), (17, 15), (18, 17), (19, -19), (20, 14), (21, 20), (22, -9), (24, -7), (25, -12), (26, -18),
+    (28, 5), (21, 7), (20, 5), (1, 6), (3, 5), (18, 14), (19, 10), (18, 5), (26, 6), (28, 6),
+    (0, -32), (1, 8), (2, -20), (3, -19), (4, -13), (5, 84), (6, 53), (7, 15), (8, -21), (9, 35),
+    (11, -56), (12, -26), (13, -24), (14, -40), (15, 32), (16, 11), (17, 36), (18, 31), (19, 62), (20, 19),
+    (21, 36), (22, 11), (23, -76), (24, -23), (25, -39), (26, -32), (27, -8), (28, -7), (11, -5), (13, 17),
+    (21, -6), (23, 43), (0, -8), (1, -8), (3, -8), (4, -5), (5, -5), (6, -6), (9, -6), (11, 29),
+    (12, 27), (13, 24), (14, -7), (16, 8), (18, -12), (20, -7), (21, 14), (22, -9), (24, -5), (26, -6),
+    (0, 11), (10, 5), (12, 6), (21, 5), (5, 7), (21, 8), (1, 14), (2, -10), (3, 26), (4, 30),
+    (5, 84), (6, 48), (7, 23), (9, -19), (10, -19), (11, -17), (12, -7), (13, -5), (15, -11), (16, -18),
+    (17, -16), (18, -20), (19, -21), (20, -39), (21, 8), (22, -19), (23, -7), (24, -10), (25, -6), (27, -10),
+    (28, 12), (5, -17), (6, -7), (9, -6), (10, -8), (11, -7), (12, -5), (15, -5), (16, -6), (17, -16),
+    (18, 30), (19, -12), (20, -19), (21, 29), (22, -8), (23, 76), (24, -5), (25, -8), (27, 30), (23, 33),
+    (20, 5), (21, 5), (7, 5), (9, 5), (15, -7), (16, -5), (17, 9), (19, 6), (20, 10), (21, 6),
+    (22, -6), (23, -11), (25, -5), (28, 17), (15, 14), (19, 10), (19, -5), (21, 11), (22, 23), (25, -5),
+    (4, 6), (18, 5), (16, 5), (17, 8), (18, 9), (19, 8), (18, 5), (23, 5), (22, 18), (11, 6),
+    (15, 5), (18, 24), (6, 8), (8, 6), (9, 8), (19, 7), (20, -5), (21, -5), (27, 11), (5, 9),
+    (6, 6), (1, 7), (11, 9), (20, 9), (1, 7), (5, 14), (10, 5), (11, 16), (4, 5), (5, -5),
+    (6, 14), (21, 9), (5, -6), (20, 5), (23, 25), (1, 9), (23, 6), (1, -5), (4, -5), (5, -8),
+    (6, 72), (17, -5), (20, -5), (23, -5), (24, 5), (25, -9), (15, 5), (22, 15), (0, 18), (1, 29),
+    (2, -6), (3, -5), (4, 9), (5, -43), (6, 8), (9, 14), (10, 7), (11, -7), (12, -6), (14, 5),
+    (15, -7), (16, -5), (17, 7), (18, -7), (19, -13), (21, 15), (22, -10), (24, -5), (26, -9), (27, 9),
+    (0, -5), (4, 6), (5, 18), (6, 56), (10, 7), (15, -7), (17, -11), (19, -8), (20, -8), (21, 13),
+    (22, -6), (23, -18), (25, -8), (2, 6), (6, 5), (25, 10), (9, 5), (20, 13), (25, 5), (6, 6),
+    (18, 8), (28, 6), (1, 7), (1, 5), (12, 6), (13, 11), (6, 5), (18, 5), (15, -5), (18, 6),
+    (19, 17), (20, 12), (21, 9), (6, 6), (21, 9), (1, 7), (16, 10), (22, 7), (14, -7), (22, 13),
+    (1, -6), (18, -7), (22, 17), (19, 11), (21, 9), (13, 6), (4, 8), (0, 11), (6, 12), (13, 6),
+    (20, 5), (24, 5), (27, 6), (13, 6), (20, 8), (0, -5), (1, 54), (4, 100), (5, -31), (6, -9),
+    (9, -5), (14, -6), (15, -6), (18, -6), (19, -5), (20, -7), (21, -16), (23, -9), (25, -8), (17, 6),
+    (18, 10), (21, 8), (6, 6), (0, 19), (1, 24), (5, -8), (20, -7), (23, -5), (3, 11), (18, 6),
+    (22, 21), (23, -5), (12, 6), (19, 14), (25, 6), (3, 5), (18, 9), (12, 11), (4, 13), (13, 13),
+    (7, 6), (21, 5), (3, 5), (5, 7), (17, -6), (19, -6), (23, 6), (27, 5), (28, 5), (6, 6),
+    (17, 15), (18, 9), (19, 5), (20, 5), (25, -5), (10, 9), (21, 10), (19, 11), (19, 8), (1, 12),
+    (11, 14), (19, 7), (1, 7), (20, 6), (6, 6), (5, 8), (17, 7), (2, 9), (21, 8), (17, 6),
+    (11, 32), (23, -5), (11, 15), (1, 5), (2, 6), (17, 5), (20, 5), (28, 6), (1, 8), (1, 6),
+    (2, 8), (6, 9), (2, 5), (18, 10), (25, 8), (14, 5), (21, 5), (23, -5), (3, 5), (5, -5),
+    (8, 5), (15, -10), (17, -5), (18, -8), (19, -5), (21, -14), (22, 43), (23, 27), (25, -5), (5, 10),
+    (4, 11), (25, 12), (0, 6), (21, 18), (19, 5), (23, 8), (1, 9), (15, -7), (21, 5), (28, 12),
+    (26, 15), (21, 5), (19, 5), (15, 9), (19, 8), (21, 19), (2, 6), (17, 13), (21, 6), (13, 6),
+    (19, 5), (26, 5), (28, 6), (0, 7), (0, -22), (1, 23), (2, 8), (3, -7), (4, 15), (5, 20),
+    (7, 13), (8, -7), (9, 21), (10, -6), (11, -17), (13, -12), (14, -14), (15, 8), (17, -16), (18, -16),
+    (19, 8), (21, 19), (22, -17), (23, -8), (24, 11), (25, -25), (27, -17), (28, 39), (5, 9), (6, 8),
+    (7, 5), (9, 5), (21, 7), (23, -6), (3, 6), (17, -5), (20, 29), (20, 7), (2, 6), (6, 8),
+    (11, 6), (12, 5), (0, 6), (1, 15), (3, 46), (4, 21), (5, -7), (9, -5), (11, -6), (17, -6),
+    (18, -6), (19, -7), (20, -7), (21, -6), (22, -5), (23, -11), (24, -10), (25, 22), (26, -6), (27, -6),
+    (25, 10), (1, 5), (21, 23), (17, 6), (24, 7), (1, -5), (4, 5), (10, 5), (11, 9), (14, 8),
+    (16, 5), (17, -6), (20, -6), (21, 8), (18, 5), (20, -5), (27, 6), (1, 16), (3, 5), (21, 5),
+    (2, 5), (26, 17), (27, 5), (18, 5), (20, 8), (20, 5), (25, 5), (1, -7), (4, -5), (5, 34),
+    (6, -7), (7, 36), (9, -8), (10, -5), (11, -5), (15, 10), (16, 14), (17, 5), (19, 5), (20, -10),
+    (21, -6), (22, -7), (23, -5), (25, -12), (26, 6), (17, 40), (20, -5), (21, -5), (0, 54), (3, -9),
+    (5, -14), (6, -6), (7, -10), (8, -8), (9, -9), (10, -13), (11, -7), (12, -13), (13, -16), (14, -12),
+    (15, -10), (16, -15), (17, -8), (18, -14), (19, 24), (21, -14), (24, 23), (25, 41), (27, 33), (5, 8),
+    (3, 9), (16, 7), (15, 5), (14, 8), (27, 6), (1, -5), (5, -5), (14, -17), (16, -10), (17, -7),
+    (18, -7), (20, 14), (22, 99), (23, -11), (25, -11), (11, 5), (17, 5), (19, 5), (21, 5), (0, 44),
+    (1, 29), (2, -7), (3, -11), (4, -5), (5, -9), (6, -8), (10, -5), (11, -8), (12, 7), (16, -7),
+    (17, -7), (19, -12), (21, 7), (22, -5), (24, 7), (25, 6), (26, -7), (27, 6), (0, 14), (1, 18),
+    (3, -7), (4, -5), (6, 5), (9, -6), (10, 20), (11, -5), (13, -5), (14, -5), (16, -10), (17, 22),
+    (18, 7), (19, -16), (20, 13), (21, 19), (22, -10), (24, -8), (25, -17), (26, -7), (28, -7), (0, 24),
+    (1, 36), (4, -10), (5, -10), (6, -5), (8, -5), (9, -13), (10, -8), (11, -11), (13, -9), (14, -7),
+    (15, -7), (16, -8), (17, -5), (18, 7), (19, -7), (20, -8), (21, 25), (22, -9), (24, -17), (25, 26),
+    (26, -14), (28, 29), (21, 8), (19, 7), (17, 9), (26, 8), (23, 12), (1, -12), (2, 38), (18, 12),
+    (20, 6), (1, 5), (1, -8), (2, -5), (4, -6), (5, -14), (6, -9), (9, -9), (10, -8), (11, -9),
+    (12, -7), (13, -5), (14, -10), (15, 183), (16, -22), (17, 24), (18, 41), (19, -19), (20, -12), (21, -33),
+    (22, -17), (23, -21), (24, -5), (25, -6), (26, -5), (27, -5), (28, -7), (0, -7), (3, -5), (11, 18),
+    (13, 21), (17, -7), (19, -11), (23, 14), (25, 8), (27, 6), (15, 9), (17, 6), (6, 6), (17, 16),
+    (5, 6), (22, 5), (1, 8), (2, 5), (3, 5), (5, 7), (6, 18), (7, -9), (8, -6), (9, 9),
+    (11, -6), (13, -8), (15, 9), (16, 8), (17, 7), (18, 12), (21, 18), (22, -24), (23, -11), (24, -8),
+    (25, -22), (26, -13), (28, -5), (18, 5), (15, 8), (23, 5), (2, 6), (16, 16), (21, 10), (5, -5),
+    (6, 5), (21, 13), (5, 8), (15, 5), (17, -6), (19, -7), (21, -5), (23, 7), (27, 5), (28, 5),
+    (1, 5), (28, 6), (0, 13), (1, -6), (24, 6), (25, 15), (28, 6), (0, 6), (16, 10), (22, -5),
+    (5, -5), (6, 19), (11, 5), (23, 10), (25, -5), (6, 5), (5, 7), (25, 5), (19, 5), (1, 8),
+    (22, 5), (14, 6), (19, 6), (7, 6), (9, 5), (18, 12), (9, 5), (6, 5), (17, 5), (21, 8),
+    (0, 5), (9, 5), (11, 16), (13, 61), (21, -6), (23, -5), (24, -5), (25, -17), (1, 8), (23, 6),
+    (1, 11), (14, 5), (1, -6), (5, -8), (18, -8), (19, -7), (20, 58), (23, -5), (27, 9), (4, 5),
+    (23, 11), (18, 13), (25, 5), (2, 8), (18, 13), (21, 6), (19, 11), (6, 12), (17, 6), (24, 7),
+    (17, 7), (18, 5), (18, 5), (1, -5), (5, -5), (9, -7), (10, 22), (12, 9), (15, -6), (19, 18),
+    (20, 5), (21, 5), (23, -14), (1, -5), (5, -5), (15, 59), (16, 26), (17, -7), (19, -10), (22, -8),
+    (23, -8), (25, -6), (14, 19), (7, 10), (22, 7), (19, 10), (5, 13), (21, -5), (22, 7), (23, 11),
+    (3, 6), (16, 8), (22, 10), (8, 6), (5, 9), (6, 8), (9, 8), (10, 67), (11, -11), (12, -5),
+    (20, -6), (21, -5), (23, -10), (6, 11), (21, 9), (23, 13), (16, 21), (25, 6), (10, 6), (20, 12),
+    (6, 6), (24, 6), (6, 8), (17, 5), (12, 6), (6, 8), (18, 5), (21, 6), (1, -6), (5, 12),
+    (17, 26), (18, -11), (19, -7), (20, 9), (21, 24), (22, -5), (23, -11), (19, 5), (0, -6), (5, 6),
+    (9, -5), (17, -11), (18, -8), (19, -11), (21, -7), (23, 7), (24, 28), (25, 8), (26, 12), (23, 13),
+    (17, 11), (0, 5), (15, 6), (16, 5), (17, 14), (19, 11), (23, -5), (6, 5), (21, 5), (25, 6),
+    (17, 6), (24, 7), (3, 6), (1, 7), (14, 19), (23, -5), (5, -6), (17, -7), (18, 27), (19, 12),
+    (20, 5), (21, -5), (23, -5), (27, 5), (3, 5), (4, 5), (5, -6), (10, 5), (18, 8), (21, 8),
+    (23, -5), (4, 5), (25, 8), (18, 5), (10, 9), (9, 7), (11, 21), (23, -5), (2, -6), (3, -5),
+    (15, 6), (18, 11), (23, 28), (25, -7), (1, -9), (4, 10), (9, 11), (10, 12), (16, -6), (17, -7),
+    (18, -6), (19, 6), (21, 6), (22, -8), (25, 21), (1, -6), (2, 13), (20, 10), (23, -6), (8, 6),
+    (15, 5), (17, -5), (18, 13), (1, 14), (6, 5), (26, 6), (4, 10), (4, 5), (9, -5), (11, 8),
+    (20, -11), (1, 11), (2, 5), (3, 11), (25, -6),
 ];

@@ -412,7 +412,7 @@ pub fn code_only() -> Classifier {
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
 /// `fresh5/`, then `fresh6/`.
-pub const TUNING_FILES: [&str; 7] = [
+pub const TUNING_FILES: [&str; 8] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -420,6 +420,7 @@ pub const TUNING_FILES: [&str; 7] = [
     "fresh4/replies.jsonl",
     "fresh5/replies.jsonl",
     "fresh6/replies.jsonl",
+    "fresh7/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

@@ -26,6 +26,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .codes("535"),
     );
     v.push(
+        r("text.check_failed", C::ServerError,
+          "a 4xx saying the receiver's own check failed to run ('error checking rate limit', 'temporary spam check failure', 'failure while validating'): its trouble, not the verdict the check would give; first, so the check's subject (a rate, spam) does not decide")
+            .t(&["error checking", "error while checking", "check failure", "checking failure", "failure while validating", "error while validating", "failed to check", "unable to check", "could not check"])
+            .codes("4xx"),
+    );
+    v.push(
         r("dnsbl.content_url_listed", C::SpamContent,
           "a URL or domain in the message is on a URI blocklist (URIBL, SURBL, Spamhaus DBL): the content, not our IP")
             .t(&["uribl", "surbl", "blacklisted url", "blacklisted link", "url in this email", "url in the message", "spamtext", "spam pattern"]),
@@ -139,7 +145,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
-                 "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve"])
+                 "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve",
+                 "does not have a hostname", "have a hostname", "without a hostname"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -370,7 +377,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
-                 "too many complaints", "high complaint", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention"])
+                 "too many complaints", "high complaint", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
+                 "from an open relay", "possible open relay", "is an open relay"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -405,7 +413,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
-            .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded"])
+            .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
+                 "single envelope recipient", "single recipient"])
             .scope(Scope::Message),
     );
 }

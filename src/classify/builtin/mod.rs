@@ -148,7 +148,9 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", 
     "usuario desconocido", "usuario no existe", "utente sconosciuto", "utente inesistente", "destinatario inesistente", "indirizzo inesistente",
     "casella inesistente", "utente non trovato", "destinatario sconosciuto", "indirizzo destinatario sconosciuto", "usuário desconhecido", "usuario desconhecido",
     "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "uživatel neexistuje", "adresa neexistuje",
-    "*ользователь не найден", "*ет такого пользователя", "не существует"];
+    "*ользователь не найден", "*ет такого пользователя", "не существует",
+    // qmail's validrcptto list holds the addresses that exist here
+    "not in my validrcptto", "mail-box not found"];
 
 /// The built-in rules, in priority order, in the user rules' format.
 pub(crate) fn rules() -> Vec<UserRule> {

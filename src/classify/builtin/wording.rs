@@ -31,7 +31,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.command_line_too_long", C::Protocol,
           "a command line is longer than the server accepts (RFC 5321 §4.5.3.1.4), said outside the data")
-            .t(&["line too long", "too long line", "command line too long", "line is too long"])
+            .t(&["line too long", "too long line", "command line too long", "line is too long", "command line size", "line size exceeds", "maximum line size"])
             .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Rset, S::Quit, S::Unknown]),
     );
     // Sender authentication (must precede the generic spam wording: Gmail's SPF text
@@ -72,6 +72,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "spoof*",
             "forged",
             "impersonation",
+            "sender's policy prohibits",
+            "senders policy prohibits",
         ]),
     );
     // Content.
@@ -231,7 +233,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "hostname lookup failure",
             "name lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
-            "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*"])
+            "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*",
+            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -254,12 +257,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
-                 "receive your mail before sending", "senders to authenticate", "apop"]),
+                 "receive your mail before sending", "senders to authenticate", "apop",
+                 "turn authentication on", "authentication on"]),
     );
     v.push(
         r("auth.needs_tls", C::TlsRequired,
           "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
-            .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication"])
+            .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication",
+                 "requires a secure connection", "require a secure connection", "secure connection required"])
             .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
@@ -314,7 +319,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["starttls command first", "must issue a starttls", "starttls required", "tls required", "requires tls", "tls is required",
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
-                 "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission"]),
+                 "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
+                 "required ssl certificate", "required client certificate", "client certificate required"]),
     );
     v.push(
         r(
@@ -343,6 +349,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "tls unavailable",
             "security failure",
             "handshake error",
+            "certificate error",
+            "bad certificate",
+            "invalid certificate",
         ]),
     );
     v.push(
@@ -390,6 +399,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying from",
             "unauthorized relay",
             "unauthorised relay",
+            "user not local",
+            "user is not local",
+            "external routing",
         ]),
     );
     v.push(
@@ -428,7 +440,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "inactive user",
+                 "mailbox is not active", "inactive user", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
@@ -508,7 +520,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
                  "service temporarily", "not available at this time", "maintenance",
                  "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable",
-                 "server closing connection"])
+                 "server closing connection", "temporarily shut down", "receiver shut down"])
             .ev(Evidence::GenericWording),
     );
     v.push(
@@ -535,6 +547,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "appears to be looping", "forwarding loop", "possible loop", "too many received", "received headers", "received header fields",
                  "exceeded 50 hops", "loop detection"])
             .scope(Scope::Message),
+    );
+    v.push(
+        r("text.too_many_errors", C::Protocol,
+          "the server counts our errors and gives up ('too many errors', 'too many bad commands'): the session's fault, whatever else the line says ('transaction failed')")
+            .t(&["too many errors", "too many unrecognized", "too many unrecognised", "too many invalid commands", "too many bad commands",
+                 "too many unimplemented"])
+            .scope(Scope::Destination)
+            .ev(Evidence::GenericWording),
     );
     v.push(
         r(
@@ -608,6 +628,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal delivery error",
             "mailbox busy",
             "mailbox is busy",
+            "internal mailer error",
+            "technical problem",
+            "technical difficulties",
+            "problem on our end",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
@@ -634,10 +658,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "invalid command",
             "unknown command",
             "parameter not recognized",
-            "too many errors",
-            "too many unrecognized",
-            "too many unrecognised",
-            "too many invalid commands",
             "synchronization error",
             "tls already active",
             "tls already negotiated",
@@ -663,8 +683,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "no helo",
             "before mail command",
             "pipelined input",
-            "too many bad commands",
-            "too many unimplemented",
             "didn't greet",
         ])
         .scope(Scope::Connection)
