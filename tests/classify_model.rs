@@ -10,6 +10,8 @@
 //!   the left-out system's rows, for a grid of gates and training options; prints the
 //!   figures with and without the model and the best gate:
 //!   `cargo test --release --all-features --test classify_model cross_validation -- --ignored --nocapture`.
+//! - `leave_one_set_out` (ignored): each retired held-out set left out of training in
+//!   turn and scored with the model leading and behind the gate.
 //!
 //! Training rows: the Sisimai evaluation subset and Crisp (tests/data/corpus, each
 //! row's first accepted category, at weight [`CORPUS_WEIGHT`]) and the tuning rows of
@@ -136,6 +138,13 @@ impl Score {
         self.scope += usize::from(row.scope_ok(cat, v.scope));
         self.disp += usize::from(v.disposition == row.disposition);
         self.decided += usize::from(v.rule == "model.category");
+    }
+    fn merge(&mut self, o: &Score) {
+        self.n += o.n;
+        self.cat += o.cat;
+        self.scope += o.scope;
+        self.disp += o.disp;
+        self.decided += o.decided;
     }
     fn line(&self) -> String {
         let p = |a: usize| 100.0 * a as f64 / self.n.max(1) as f64;
@@ -278,6 +287,58 @@ fn cross_validation() {
     println!("chosen ({}): {}", chosen.0, chosen.2.line());
     // The model never changes a disposition.
     assert!(results.iter().all(|(_, _, s)| s.disp == base.disp));
+}
+
+/// Leave-one-set-out: for each retired held-out set (`fresh/` to the newest tuning
+/// file), the model trained without that set's rows, then scored on them twice: leading
+/// (a gate that lets it overrule any verdict it outscores, so nearly the model alone)
+/// and behind the shipped gate. The rules were written from every set, so the gated
+/// figure flatters; the model-led one says how far the model alone carries to wording
+/// it was not trained on. Chose the stem length (BENCHMARKS.md, "The model's stems"):
+/// `cargo test --release --all-features --test classify_model leave_one_set_out -- --ignored --nocapture`.
+#[test]
+#[ignore = "leave-one-set-out: run with --ignored --nocapture (release recommended)"]
+fn leave_one_set_out() {
+    let corpus = corpus_rows();
+    let sets: Vec<(&str, Vec<GRow>)> = common::TUNING_FILES
+        .iter()
+        .map(|f| (*f, common::generalisation_rows(f)))
+        .collect();
+    let lead = Gate {
+        weak: u16::MAX,
+        tie: 10,
+        margin: 0,
+    };
+    let (mut led_all, mut gated_all) = (Score::default(), Score::default());
+    for (i, (name, held)) in sets.iter().enumerate().skip(1) {
+        let others: Vec<GRow> = sets
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, (_, rows))| rows.iter().cloned())
+            .collect();
+        let model = Model::train(
+            &training(&corpus, &others, None, CORPUS_WEIGHT),
+            &TrainingOptions::BUILTIN,
+        );
+        let led = Classifier::builtin().with_trained_model(model.clone(), lead);
+        let gated = Classifier::builtin().with_trained_model(model, CHOSEN_GATE);
+        let (mut l, mut g) = (Score::default(), Score::default());
+        for r in held {
+            l.add(r, &r.classify(&led));
+            g.add(r, &r.classify(&gated));
+        }
+        println!("{name}: model-led {}", l.line());
+        println!("{name}: gated {}", g.line());
+        led_all.merge(&l);
+        gated_all.merge(&g);
+    }
+    println!("all sets: model-led {}", led_all.line());
+    println!("all sets: gated {}", gated_all.line());
+    assert!(
+        gated_all.cat >= led_all.cat,
+        "the gate does better than the model alone"
+    );
 }
 
 /// On every corpus row (Sisimai, Crisp, the tuning systems), at every stage, the model

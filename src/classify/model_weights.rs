@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8145 (feature, category) entries.
+//! 29 categories, 4000 features, 8702 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-31, 48, -38, -31, -17, 30, -36, -60, -86, -32, -11, 45, -11, -22, -41, -7, -25, 47, 26, -1, 11, 81, -5, 122, -6, 84, 13, -34, -12];
+pub(super) static PRIOR: [i32; 29] = [-30, 44, -34, -36, -21, 31, -34, -57, -79, -33, -14, 37, -17, -15, -44, -4, -23, 45, 25, -3, 7, 83, -1, 128, -9, 81, 9, -31, -8];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -57,6 +57,8 @@ pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 pub(super) static HASHES: [u32; 4000] = [
     0x0008161a, // w:rule
     0x000a3c4c, // w:configured
+    0x001d13e2, // p:null
+    0x00288080, // p:nxdo
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
     0x00311c0c, // w:eop
@@ -67,9 +69,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x00d933e5, // w:forbidden
     0x00e71462, // b:messages to
     0x010eed75, // b:org policy
-    0x0134aa23, // b:provider for
+    0x01180035, // p:subt
     0x013f1302, // b:is achieved
     0x014502f9, // b:delivered reason
+    0x01653105, // p:trou
     0x0171e5c4, // b:is an
     0x017662f2, // b:is on
     0x01913d74, // b:com answer
@@ -77,32 +80,29 @@ pub(super) static HASHES: [u32; 4000] = [
     0x01b18504, // w:plus
     0x01de9e3b, // b:to support
     0x01e431f9, // b:user azumakuniyuki
-    0x01f01db2, // b:message gmail
     0x020648af, // w:verification
     0x020c084f, // w:directory
     0x020ce62d, // b:forwardemail net
+    0x020efbd9, // p:blac
     0x0224c9dd, // w:next
     0x0231485e, // w:live
     0x02400a0a, // b:auth not
     0x02402df5, // b:not support
     0x02435c2b, // w:spaces
+    0x024b96a0, // p:canc
     0x02510213, // b:requested action
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
-    0x029eeb62, // b:mx zoho
     0x02ab9aee, // b:from you
     0x02c6a4c0, // w:without
-    0x02cebfa8, // b:is block
     0x02d175a5, // b:such user
     0x02db4804, // b:unavailable client
     0x02f8d962, // w:here
     0x02fa199d, // b:dkim signatures
+    0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
-    0x0308dc8d, // b:messagelabs com
     0x031ef56f, // b:this is
-    0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
-    0x037382ce, // b:org see
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
     0x03941b72, // b:access denied
@@ -112,16 +112,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x03e9dbc1, // w:given
     0x04007989, // b:fully qualified
     0x041ef702, // b:this ip
-    0x04264853, // b:past from
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04379cff, // b:full the
     0x04427ca7, // w:help
-    0x0457ae1a, // b:internal failure
-    0x049948c7, // b:net ont
-    0x04b67271, // b:messages they
     0x04c13d57, // b:invalid recipient
-    0x04d5597c, // b:list expansion
     0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
@@ -130,14 +125,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0556e6b0, // b:unavailable user
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
-    0x05837570, // b:our server
     0x05bc4f3b, // b:unrouteable address
     0x05ca26cf, // b:error reverse
     0x05d44716, // b:overquotaperm gsmtp
     0x060e86cb, // b:at the
     0x061932f6, // b:with either
     0x061f796c, // b:address at
-    0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
     0x065c2820, // b:writing spool
@@ -148,7 +141,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x069559bd, // w:agent
     0x06997f96, // b:host name
     0x06b723c5, // b:all of
-    0x06d9cd8c, // b:receivingrateperm gsmtp
     0x06fd2045, // b:sent from
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
@@ -159,11 +151,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0742f501, // w:virus
     0x075c99a3, // b:tls not
     0x076c98af, // w:corresponding
-    0x07833e74, // b:not designated
     0x0787a189, // w:full
     0x0795ec4a, // w:krs
     0x07aef4a1, // b:for instructions
-    0x07b203dc, // b:postmaster dmarc
     0x07c511a0, // e:x.7.25
     0x07cdc7e4, // c:400
     0x07d67d4b, // b:address rejected
@@ -182,7 +172,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x089bb5ae, // b:ehlo required
     0x089f1770, // b:jp recipient
     0x08a98f1e, // b:because dkim
-    0x08be2e7b, // b:ntt example
     0x08c3ba8e, // b:conform to
     0x08c4020b, // w:delivering
     0x08c51333, // e:x.7.24
@@ -191,11 +180,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08d9174a, // b:postmaster for
     0x08e6442c, // w:removal
     0x08e672ca, // b:per hour
-    0x08ec965c, // b:recipients try
     0x08ef5fda, // w:sabineko
+    0x08f57a8b, // p:supp
     0x08f98e79, // b:null mx
     0x08fa9eec, // b:authentication gsmtp
     0x08fb8663, // w:response
+    0x090113e0, // p:abou
     0x09044e20, // w:overquotaperm
     0x090a7b67, // w:memory
     0x092680aa, // w:they
@@ -213,16 +203,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
     0x09d7e535, // b:bloques par
+    0x09da4096, // p:wait
     0x09f48868, // b:quota exceeded
     0x0a054be4, // b:authenticate with
     0x0a081a67, // w:crlf
     0x0a1126f6, // b:lookup cgi
+    0x0a15cfc9, // p:succ
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
     0x0a5568de, // b:classified as
     0x0a588720, // b:spf check
     0x0a78184d, // b:verify that
-    0x0ab5209b, // b:mail could
+    0x0ab8d7f1, // p:sorb
     0x0ac51659, // e:x.7.26
     0x0acdfe66, // b:content presents
     0x0af18a78, // w:mailer
@@ -234,16 +226,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b454f2c, // b:error while
     0x0b5050d0, // b:need rcpt
     0x0b6553da, // b:rejected server
-    0x0b70030e, // b:or access
+    0x0b68e888, // p:back
     0x0b732369, // b:net to
     0x0b7c34cd, // w:daily
-    0x0b8a0cae, // b:must send
     0x0b92fafd, // s:rcpt_to
     0x0ba21b8f, // w:progress
     0x0ba44516, // b:helo not
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
     0x0be6f81f, // w:blacklist
+    0x0befcaef, // p:foun
     0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
@@ -255,12 +247,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0c8b6825, // b:helo first
     0x0c90ec67, // w:validation
     0x0c970b4d, // w:originating
-    0x0c97f0fa, // b:le lien
+    0x0c9ac603, // p:soft
     0x0ca543ed, // b:com account
     0x0cb9d082, // b:to reduce
     0x0cc5197f, // e:x.7.20
     0x0cc68041, // b:veuillez essayer
     0x0cf83c92, // w:qualified
+    0x0cfc9875, // p:form
     0x0d064f7c, // w:exe
     0x0d0cdc92, // b:http mx
     0x0d137098, // w:pipe
@@ -269,31 +262,37 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d2276a1, // b:signature found
     0x0d268fd3, // b:security policies
     0x0d2f7158, // w:read
-    0x0d372d2d, // b:not being
+    0x0d3abd03, // p:emai
+    0x0d50251f, // p:call
     0x0d739fd8, // b:failed authentication
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
+    0x0dc00e2f, // p:issu
     0x0dc51b12, // e:x.7.23
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
+    0x0dfc9a08, // p:forb
     0x0e090f4f, // w:toemail
     0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
+    0x0e245e40, // p:disa
     0x0e2ad92b, // w:abuseat
     0x0e343251, // b:com mail
-    0x0e389695, // b:or forged
     0x0e60e9c9, // b:next time
+    0x0e640c9d, // p:empt
     0x0e7426d9, // b:co uk
+    0x0e7e1641, // p:occu
     0x0e86b7eb, // b:the intended
     0x0e9eeb88, // b:have sender
     0x0ea8c9fc, // b:suspicious due
     0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
+    0x0ee9186c, // p:abus
     0x0ef6257e, // w:frozen
     0x0efc93af, // b:ac uk
-    0x0f3a3ae3, // b:net user
     0x0f3cbb37, // b:found missing
     0x0f41d1e8, // b:afin de
+    0x0f4bab17, // p:cann
     0x0f5ae8da, // b:recipient unknown
     0x0f5d83ba, // b:likely unsolicited
     0x0f65b55e, // b:error bad
@@ -304,15 +303,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f7d0e15, // b:dbl spamhaus
     0x0f9ef098, // b:from weren
     0x0fa7f613, // b:fixed maximum
+    0x0faf59e4, // p:furt
     0x0fba20ff, // b:support forwardemail
     0x0fbab1a2, // b:parameters or
     0x0fc86391, // b:about the
     0x0fc9336b, // w:many
     0x0fca70dc, // b:errors disconnecting
-    0x0fd4ba03, // b:protected domain
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
+    0x10011ee5, // p:abor
     0x100a9c59, // w:double
+    0x10246166, // p:disc
     0x1073ee00, // b:blocked the
     0x10740256, // b:address not
     0x10769aaf, // b:header if
@@ -325,6 +326,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1145ea6b, // b:ci dessous
     0x1158b88f, // b:information aup
     0x117e5466, // b:client blocked
+    0x117ee21b, // p:tryi
     0x11a22174, // b:parameters not
     0x11a5de3a, // w:been
     0x11b0e267, // w:filtered
@@ -332,50 +334,47 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11f7decd, // w:accepted
     0x1202f725, // b:relay service
     0x1207d450, // b:ru is
-    0x120ea50d, // b:line is
     0x12170434, // b:authentication canceled
     0x121c46d6, // w:line
     0x12300baf, // b:nullmailer queue
+    0x1231a74b, // p:bloc
     0x1264c93a, // b:smtp invalid
     0x12718981, // b:required to
+    0x12779618, // p:port
     0x127ed427, // w:reported
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
     0x12b6121e, // b:domain owner
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
-    0x12bf82d7, // b:messages this
     0x12d95b27, // b:end of
+    0x12fca1e7, // p:forg
     0x131642d9, // b:in lmtp
     0x132adc5f, // b:header message
     0x132ec790, // e:x.3.1
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
-    0x13811819, // b:org refused
     0x138af53c, // b:clamav net
     0x1391e83e, // b:user icloud
     0x13a3abe7, // w:nested
-    0x13b45c66, // b:later for
     0x13bb4eef, // w:based
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
-    0x13d20713, // b:invalid rcpt
     0x13d96902, // b:tls already
-    0x13db8563, // b:recipients this
     0x13e9acb3, // b:rejected because
-    0x13f32175, // b:rcpts is
+    0x13ef465c, // p:your
     0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
     0x14103164, // w:buddy
     0x1419cf83, // b:there is
+    0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
     0x143a82fd, // w:would
     0x144221b8, // b:address or
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
-    0x14706ccf, // b:local account
     0x147e482a, // b:configured to
     0x14908bb0, // b:auth method
     0x14927807, // b:accepted for
@@ -393,14 +392,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x15ea55ab, // w:taken
     0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
+    0x1608ec32, // p:kiji
     0x160ebd94, // b:from command
     0x162ecc49, // e:x.3.2
-    0x162f479e, // b:org html
     0x1630dd23, // b:get removed
     0x1661727e, // b:have no
     0x1668c593, // w:azumakuniyuki
+    0x166b6242, // p:tran
     0x1675b200, // b:rset to
     0x16763412, // b:service error
+    0x16a6f195, // p:over
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
     0x16c45ac9, // b:to receive
@@ -412,6 +413,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x173108d7, // b:reputation of
     0x1766f0e0, // b:domain name
     0x177115b3, // b:example icloud
+    0x177320c9, // p:pote
     0x1791f085, // b:spam content
     0x179d6b82, // b:invalid helo
     0x179f0562, // b:able to
@@ -420,40 +422,41 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17e1077a, // w:network
     0x17e3f877, // b:domain from
     0x17f76ff4, // b:user unknown
-    0x18205030, // b:lhlo is
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
     0x18716080, // b:from before
     0x18733435, // w:deliver
     0x18741728, // w:responded
+    0x187b7121, // p:post
     0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
     0x18af634b, // b:helo host
+    0x18b53ac5, // p:typo
     0x18b83a9e, // b:help postmaster
     0x18c5a300, // b:mail rejected
     0x18c6e6fd, // w:block
     0x18d098d1, // b:com client
     0x18e08b3e, // b:and is
     0x18e11a88, // b:smtp connections
-    0x18f5314c, // b:information in
     0x18fbab0d, // b:many received
     0x19101149, // w:administrator
     0x19572a59, // b:domain email
-    0x1969dc45, // b:protection provided
+    0x19718fa0, // p:alia
+    0x197b72b4, // p:poss
     0x197cc2a4, // b:failure unable
-    0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
     0x19d2a09d, // b:information go
     0x1a4c33ca, // b:been denied
+    0x1a4f0eeb, // p:goog
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
     0x1a84adcb, // b:email addresses
     0x1aaa3f99, // w:previous
     0x1ab55eaa, // b:disabled recipient
-    0x1ab71d5e, // b:on acme
+    0x1ab8f121, // p:sorr
     0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
     0x1acde5f3, // b:lookup shtml
@@ -461,13 +464,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b1bd528, // e:5.2.1
     0x1b1c9fcc, // b:rejeitado pelo
     0x1b364166, // b:more information
+    0x1b4f107e, // p:good
+    0x1b55fb65, // p:lapo
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
+    0x1b7192c6, // p:alic
+    0x1bb848b3, // p:fwli
     0x1bd0e235, // b:mail neko
     0x1bdbb21c, // b:sender is
     0x1be85942, // w:ips
+    0x1bf23f3d, // p:effe
     0x1c0368ec, // w:temporarily
     0x1c0bfd13, // b:your provider
+    0x1c15f7b0, // p:chec
     0x1c1bd6bb, // e:5.2.0
     0x1c1c5694, // w:link
     0x1c2592c3, // b:record for
@@ -489,6 +498,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d242a5a, // b:by our
     0x1d2d25de, // w:ptr
     0x1d2dc3a0, // w:alias
+    0x1d2eafff, // p:alre
     0x1d3daedb, // w:forwardemail
     0x1d3ef102, // b:mail data
     0x1d495d6f, // b:co jp
@@ -496,32 +506,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d4cb121, // b:as policy
     0x1d773bad, // b:resend your
     0x1d79d7b6, // b:domain fix
+    0x1d821752, // p:runn
     0x1d85febf, // b:insufficient system
-    0x1d901d33, // b:protonmail com
-    0x1d913c35, // b:of gmal
     0x1d958649, // b:outlook com
     0x1d9f79c1, // b:sorry your
     0x1da37bc6, // w:greylisted
     0x1dba3c9f, // b:gmt policy
-    0x1dc9e1c0, // b:record found
     0x1dd9544f, // b:is currently
-    0x1dece201, // b:nsu email
     0x1df302c0, // b:id bounce
     0x1df393da, // b:disk space
-    0x1df7dfb8, // b:recipient bounce
-    0x1dff25a1, // b:maximum line
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
     0x1e387596, // b:com mismatches
+    0x1e388d18, // p:chku
     0x1e3a4baa, // b:receive email
     0x1e40af29, // w:plc
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
+    0x1e6c7009, // p:poin
     0x1e73d68e, // b:com with
-    0x1e8b5e07, // b:max recipients
-    0x1ea49823, // b:mistreat you
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
     0x1eba7877, // b:temporary local
@@ -536,14 +541,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
+    0x1f719912, // p:alig
     0x1f809219, // b:command parameter
     0x1f82ad25, // b:contain valid
     0x1f8b1885, // b:bin help
-    0x1fa4938f, // b:kijitora neko
+    0x1fa75991, // p:agai
     0x1faca135, // b:correct helo
     0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
-    0x2002f7c7, // b:mail transactions
     0x20057e8d, // b:address domain
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
@@ -562,6 +567,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
+    0x20bb392a, // p:sour
     0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
     0x20d5fc8a, // b:executable attachment
@@ -583,8 +589,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
-    0x21bd8008, // b:please verify
-    0x21df3301, // b:procedure the
     0x21e9d00f, // w:exist
     0x21ed1469, // b:disk full
     0x221bafec, // b:invalid authentication
@@ -602,24 +606,25 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22e53665, // b:allowed rcpthosts
     0x22f020ab, // b:authentication failure
     0x22f93124, // b:tried to
+    0x23042ba4, // p:diff
     0x2312ad0f, // b:mail box
     0x2345b50c, // b:complaints see
-    0x2346b225, // b:process message
     0x2349b164, // w:php
-    0x234a1739, // b:mail google
     0x2354552c, // b:of messages
+    0x235a852b, // p:larg
+    0x235fabf5, // p:poli
     0x2368e2d9, // b:email example
     0x237cfd59, // b:in recipient
     0x23874863, // w:restrictions
-    0x23a35037, // b:message probably
     0x23b07b4b, // w:nobody
     0x23c4e7c4, // w:nullmx
     0x23d1f1a2, // b:this time
     0x23ddd87e, // w:its
+    0x23e2d028, // p:syst
     0x23ee7053, // b:refuse veuillez
     0x241c10ea, // b:accept message
-    0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
+    0x2431c3a1, // p:bloq
     0x2476e3b5, // b:full try
     0x24817fcd, // b:removal from
     0x2492647e, // w:fixed
@@ -632,7 +637,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2505d178, // b:while sending
     0x250b0efa, // b:information see
     0x251a1f0d, // b:and dns
-    0x252b7631, // b:nous vous
+    0x25209337, // p:char
     0x253a5fd7, // b:during spf
     0x25400fe8, // b:not valid
     0x257be143, // b:follow the
@@ -642,16 +647,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x25b426bd, // b:ports are
     0x25ba6369, // b:match the
     0x25c11be5, // b:of previous
-    0x25c76dd5, // b:message partial
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
     0x25eb242c, // b:expected rcpt
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
+    0x26224571, // p:dire
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
-    0x2629fbe6, // b:policy if
-    0x263584fe, // b:ip unknown
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
     0x268d0fc5, // b:smtp host
@@ -672,7 +675,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
-    0x2822dda0, // b:invalid data
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
     0x2847de97, // w:probably
@@ -681,7 +683,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2888005e, // b:net please
     0x28a347b2, // b:this system
     0x28aec6d2, // b:maximum message
-    0x28b0e1cf, // b:penalty seconds
     0x28b101b5, // w:store
     0x28bc8cd2, // b:being rejected
     0x28c8efb0, // b:we don
@@ -692,10 +693,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28ec19cc, // w:stop
     0x28f11834, // b:has invalid
     0x29197ff1, // b:com for
-    0x291fa8ac, // b:invalid characters
+    0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
-    0x294296b9, // b:provide the
     0x2948992f, // b:from parameters
     0x2968f752, // b:protect our
     0x2975537e, // b:being sent
@@ -710,15 +710,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29f31b18, // e:x.4.2
     0x2a08bc6b, // b:failed for
     0x2a0dae69, // b:to authenticate
+    0x2a16b4fd, // p:synt
     0x2a3a19b2, // w:file
     0x2a40e215, // b:block for
     0x2a472a83, // w:passing
     0x2a59b732, // b:emails sent
     0x2a687b13, // b:sending too
-    0x2a701fc4, // b:issue contact
     0x2a75890c, // b:system has
-    0x2a8ff701, // b:of concurrent
     0x2a948e28, // b:suspected spam
+    0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
     0x2acf7999, // b:from addresses
     0x2ad1b728, // b:find valid
@@ -728,24 +728,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b080877, // w:forwarding
     0x2b096038, // w:recipnotfound
     0x2b1f9ddb, // b:guidelines and
-    0x2b24981a, // b:peak smtp
-    0x2b4843be, // b:org to
-    0x2b4c21bf, // b:negotiation failed
     0x2b512d7b, // b:command not
     0x2b66a540, // b:to domain
-    0x2b7bd0ec, // b:me service
     0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
-    0x2b8bac50, // b:lookup ip
-    0x2ba3b821, // b:nos services
     0x2baafd35, // b:clarify bl
     0x2baee05c, // w:bye
-    0x2bb6d3ea, // b:overquotatemp gsmtp
     0x2bb8fde4, // w:matched
     0x2bba6071, // b:backend failure
     0x2bc41a55, // w:secure
     0x2bcd6870, // b:yahooinc com
-    0x2bed4522, // b:process connection
     0x2bf31e3e, // e:x.4.0
     0x2bf74cab, // b:in header
     0x2bfefe60, // b:error no
@@ -754,7 +746,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c153c73, // b:of reject
     0x2c1c8f67, // w:bytes
     0x2c312a4c, // b:be found
-    0x2c43bb58, // b:is unacceptable
     0x2c526d02, // w:remote
     0x2c553595, // w:spfbl
     0x2c6b4d1a, // b:helo mail
@@ -765,11 +756,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2ca413f1, // b:size exceeds
     0x2cb8bb10, // b:has failed
     0x2cc2ae80, // w:hops
-    0x2cc99087, // b:list xbl
-    0x2cd5ae3e, // b:mail yahoo
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
-    0x2ce6463e, // b:information or
     0x2ceebe89, // b:corresponding forward
     0x2cf174e7, // b:please go
     0x2cf31fd1, // e:x.4.1
@@ -789,25 +777,26 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2da55680, // b:open connections
     0x2da90b1e, // b:address needs
     0x2dbada4c, // b:rejected service
+    0x2dc36dfd, // p:firs
     0x2dc4a9e5, // b:exist on
     0x2df32164, // e:x.4.6
-    0x2e0a3d08, // b:les emails
     0x2e18834f, // b:mailbox here
-    0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
     0x2e24a69a, // b:are on
     0x2e3b1100, // w:poor
     0x2e4738dc, // b:are an
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
+    0x2e5daacc, // p:cust
+    0x2e617c63, // p:curr
     0x2eae948d, // w:terminated
-    0x2eb9213c, // b:mailbox busy
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
     0x2f00536c, // w:check
     0x2f00d5d9, // b:com temporary
     0x2f02af2b, // w:esmtp
+    0x2f07a820, // p:rcpt
     0x2f14477e, // w:access
     0x2f2740f5, // w:scan
     0x2f519de2, // e:x.2.2
@@ -823,18 +812,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
     0x2fcf85f1, // b:boite du
-    0x2fdebdb1, // b:or virus
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
     0x2ffb5a77, // e:x.7.606
     0x3026d382, // b:exist please
+    0x302b3420, // p:matc
     0x3042c605, // b:exceeds limit
     0x30468c13, // b:too big
-    0x3046ce71, // b:policy mismatch
     0x3046cf3c, // w:presents
     0x30519f75, // e:x.2.3
+    0x30897425, // p:whil
     0x308a6eef, // b:forwarding agent
     0x308feff5, // b:please come
+    0x309a24af, // p:fiel
     0x30b81dd7, // b:mailbox address
     0x30c40dd1, // w:provider
     0x30dd3fd6, // b:recognized or
@@ -842,9 +832,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30e35be9, // b:com invalid
     0x30e6eb69, // b:command timeout
     0x30f3261d, // e:x.4.5
-    0x3103b88f, // b:mail bin
-    0x3126224c, // b:invalid addresses
+    0x3127130c, // p:usin
     0x313ea208, // e:5.3.4
+    0x3160ab63, // p:late
     0x3162e3a3, // b:rejected undeliverable
     0x316a8175, // b:send messages
     0x31a1968b, // b:the message
@@ -867,7 +857,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
-    0x32b3a2a6, // b:quota sessionid
     0x32cc39c5, // b:reject your
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
@@ -881,9 +870,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33d53a60, // b:exceeds fixed
     0x33d68457, // w:chkuser
     0x33e58bc2, // b:data failed
-    0x33e6f0aa, // b:legal destination
     0x3407f8ec, // w:bare
-    0x34128e06, // b:no data
     0x34193ac1, // w:mechanism
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
@@ -902,17 +889,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x356e222f, // b:authentication is
     0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
-    0x35af2664, // b:per connection
     0x35b49238, // w:field
+    0x35c1d639, // p:para
     0x35d1eb8f, // b:not match
     0x35d943f7, // b:command was
-    0x35f38ba7, // b:policy check
     0x3602f38e, // b:exceeded retry
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x3628caec, // w:overquotatemp
-    0x363f1893, // b:org proxying
     0x366caef3, // w:also
+    0x367d126b, // p:noti
     0x367dac08, // b:this user
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
@@ -923,8 +909,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x36e15cdb, // b:your sender
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
-    0x36fee80f, // b:quota please
     0x3710649f, // b:account user
+    0x37114d53, // p:asci
+    0x371160f9, // p:gmai
     0x3713dae7, // b:from ips
     0x373eab57, // w:find
     0x374045c1, // b:reputation if
@@ -940,31 +927,30 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
-    0x37e8b8c1, // b:of haineko
     0x37f8ec61, // w:mikeneko
     0x38258fa0, // b:dns entry
     0x38414d62, // b:accepted due
-    0x3854b1f2, // b:ip network
     0x385e8abf, // w:reputation
     0x386ccde4, // w:tried
     0x38870e4c, // b:recipientnotfound recipient
     0x389226f0, // b:org server
     0x3893edf3, // b:https sender
     0x389405fd, // w:bounces
-    0x38bf181d, // b:message would
-    0x38e65922, // b:information on
     0x38ecc774, // b:already issued
     0x38ee0858, // w:likely
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
+    0x391e7658, // p:mail
+    0x396dea28, // p:dnsb
     0x3978e1a4, // b:failed http
     0x398b19e6, // b:called sent
-    0x3996adac, // b:message from
     0x39bb4590, // b:been exceeded
     0x39cb71f2, // b:you sent
     0x39ccac5b, // b:email address
     0x39cd4fa3, // b:on the
     0x39fa420a, // b:authentication checks
+    0x3a162926, // p:mali
+    0x3a185099, // p:long
     0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
@@ -982,41 +968,45 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b03b845, // w:duplicate
     0x3b094dfe, // b:acme com
     0x3b1a4b87, // b:only one
+    0x3b1e797e, // p:main
     0x3b21164b, // w:vfy
     0x3b24db66, // w:invalide
+    0x3b3bc8d3, // p:belo
     0x3b3bcca6, // b:de connexions
     0x3b45e724, // w:via
     0x3b60fae7, // b:to rcpt
     0x3b6ada5a, // b:header are
     0x3b8dd6b7, // w:service
-    0x3b9ec6f9, // b:parameter must
+    0x3bab7f21, // p:file
     0x3baccd6c, // b:to email
     0x3bb35a0e, // b:view our
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
+    0x3bdd1bed, // p:fixe
     0x3bf856b1, // b:my messages
     0x3c11d018, // b:jp does
     0x3c37d4e5, // b:rejected bounce
+    0x3c3bca66, // p:bell
+    0x3c489659, // p:bein
     0x3c56147a, // b:sending spam
     0x3c5ef8a7, // b:org info
     0x3c7c7ec1, // b:rejected ube
     0x3c8be75a, // b:not accepting
     0x3ca392e5, // b:been reached
-    0x3ca6a707, // b:message filtered
     0x3cb05d4f, // w:unrecognized
+    0x3cb335d7, // p:nobo
     0x3ce32a3a, // w:scanner
     0x3cf0a665, // b:your mail
     0x3cfa6fba, // b:rejected user
     0x3cfd04b3, // b:user does
-    0x3cfe2b7b, // b:problem occurred
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
+    0x3d0910dc, // p:user
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
     0x3d4dee47, // b:data error
     0x3d7e7d52, // b:to security
     0x3d904255, // w:different
-    0x3d9eba29, // b:infra apache
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
@@ -1033,6 +1023,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3ed547a4, // b:com error
     0x3ee05904, // b:on setting
     0x3f05b0c3, // w:home
+    0x3f05b525, // p:berk
+    0x3f0f7540, // p:macr
     0x3f1cf61f, // b:messages with
     0x3f1f5e0d, // b:spam by
     0x3f2c872f, // w:syntax
@@ -1040,53 +1032,54 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3f327654, // w:alice
     0x3f43d704, // c:4xx
     0x3f82a7f7, // b:example comcast
+    0x3f8d7538, // p:spec
     0x3fb1dfcf, // b:docomo ne
-    0x3fba3049, // b:limited please
     0x3fc3e378, // w:their
     0x3fdeb6dd, // b:from servers
     0x3fe74260, // b:unknown in
     0x40364b43, // w:argument
-    0x40422a49, // b:ip source
     0x404c5930, // b:error delivering
     0x404e5d02, // b:mail servers
     0x4057f431, // b:contact postmaster
-    0x407bba19, // b:mail cannot
     0x4082d3b1, // w:said
     0x408ab093, // b:rejected access
     0x408bf9d2, // b:bounce sender
     0x40966a80, // w:outbound
+    0x409d0028, // p:agen
     0x40b082e5, // b:rejected need
     0x40b4bdd5, // b:dmarc verification
     0x40b718c8, // b:facebook com
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
-    0x40e34b0b, // b:not fill
     0x40edb51d, // b:too quickly
     0x40f77104, // b:blocked for
     0x40f97f58, // b:message will
     0x410564b3, // b:attachments are
     0x413584fc, // w:click
-    0x4145851c, // b:per transaction
+    0x413bd245, // p:beli
+    0x413c6035, // p:alte
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
+    0x416ac853, // p:cred
     0x417364be, // b:available please
     0x4199467c, // b:lookup of
-    0x419d77e8, // b:only accepted
     0x419fd555, // w:hostname
+    0x41a671c3, // p:noer
     0x41b99b5d, // b:smtp mailbox
     0x41c90d61, // b:xx blocked
     0x420b13e0, // b:http mail
     0x4225256b, // b:prod outlook
     0x423cda1d, // b:have example
+    0x4247d28a, // p:maxi
+    0x42485259, // p:dyna
     0x427a7434, // w:destination
     0x427b04d2, // b:is being
-    0x42be9d3d, // b:not meet
+    0x428e6e70, // p:nosu
     0x42c1a3ad, // b:apache org
     0x42c42a27, // w:provided
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
-    0x42fa215b, // b:infected with
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
     0x4330b5a7, // w:normal
@@ -1098,6 +1091,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x43865db9, // b:de regulariser
     0x439ced21, // b:from alice
     0x43c0f030, // w:recognized
+    0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
     0x440aee55, // b:too fast
@@ -1106,13 +1100,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4427f510, // b:hard fail
     0x4449f9bc, // b:data in
     0x4465d90d, // w:required
+    0x446ded23, // p:writ
     0x44770364, // w:icloud
     0x44a6b515, // b:is rejected
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
+    0x44dd6934, // p:woul
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
     0x450f90a5, // b:com timed
+    0x45163a77, // p:malf
     0x45218b5f, // b:bad dns
     0x454317e8, // b:here by
     0x4555124e, // b:disabled or
@@ -1123,9 +1120,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x45893993, // b:by client
     0x459212f7, // b:xx smtp
     0x4594054f, // b:http example
-    0x45af6f2e, // b:reached limit
     0x45c0d659, // b:in google
-    0x45d60667, // b:me who
     0x45dd90c0, // b:you believe
     0x45ea864a, // w:application
     0x45eaa982, // b:appears to
@@ -1136,48 +1131,48 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
-    0x46681124, // b:org not
-    0x466fc438, // b:mailbox size
     0x468a68db, // b:by spf
     0x468b7a01, // b:from already
     0x46975e96, // w:conform
+    0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
     0x46ba6fae, // w:shironeko
+    0x46bf64f3, // p:reje
     0x46c161da, // b:at later
-    0x46c9ccf9, // b:is only
-    0x46eed2ef, // b:method cram
     0x46f415ea, // b:mx host
-    0x472b8d4d, // b:is shutting
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
-    0x4798a1b3, // b:receiving limits
+    0x477893cf, // p:allo
     0x47be303b, // b:service mail
     0x47cf21e6, // b:conversation with
+    0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
-    0x480101f0, // b:mail right
     0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
     0x4846e5e3, // b:error codes
+    0x4849c453, // p:anti
     0x4858789c, // w:refused
     0x485c1a41, // b:use starttls
     0x48603630, // w:because
     0x48648170, // b:spf is
     0x48809ab9, // b:is frozen
-    0x4899f795, // b:per minutes
+    0x488999ed, // p:whit
     0x489a8a99, // w:verify
     0x489b5bd9, // b:gmal com
-    0x48b62f3d, // b:per sender
+    0x48c1f422, // p:part
     0x48d392e4, // b:at this
     0x48f0ffb6, // b:list see
     0x48f31efa, // b:domain spf
     0x48f423c2, // b:refer to
+    0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49cda230, // b:again for
+    0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
     0x4a246661, // w:token
@@ -1187,7 +1182,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4a8bda6f, // b:did not
     0x4abbe1f9, // w:provide
     0x4acf37cd, // b:blocked aup
-    0x4ad04872, // b:kijitora ntt
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
     0x4afcf096, // b:error on
@@ -1201,37 +1195,36 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4bb312b2, // b:the maximum
     0x4bbfe688, // b:attachment type
     0x4bc08f88, // w:out
+    0x4bc43772, // p:pass
     0x4be77e3c, // b:exceeds administrative
     0x4bebd272, // b:unknown or
+    0x4beebd5a, // p:work
     0x4bef5c63, // b:your hostname
     0x4bf74c10, // e:4.7.650
     0x4c150e67, // b:please contact
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
-    0x4c6d1bc7, // b:local problem
+    0x4cb2a272, // p:reac
     0x4cb6bef3, // b:requires valid
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
-    0x4cffbb0d, // b:initial connection
     0x4d1b3c2c, // w:aspx
     0x4d25ca91, // b:example zoho
     0x4d2acb51, // w:html
     0x4d2f5070, // b:org user
+    0x4d383c73, // p:prog
     0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
-    0x4d6d1517, // b:mailbox access
     0x4d742266, // w:looping
     0x4d8ff477, // b:the following
-    0x4d99ca4f, // b:lien ci
     0x4dab55d9, // w:zen
-    0x4dc3753e, // b:policy rfc
     0x4dc76849, // b:google limit
+    0x4dd314d2, // p:clie
     0x4dd559eb, // b:this failure
     0x4de324f0, // w:ocf
     0x4de4ee7f, // b:data data
-    0x4e0768df, // b:multiple recipients
     0x4e0e65f5, // w:called
     0x4e1d4712, // b:dmarc check
     0x4e24d95c, // b:deferred retrying
@@ -1240,19 +1233,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4e5ca827, // b:or the
     0x4e5fdb98, // b:emetteur invalide
     0x4eb0815a, // b:our system
-    0x4eb8373a, // b:msg dom
     0x4ec1dc7a, // b:with code
     0x4ef39099, // b:spam and
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
-    0x4f1fb7ac, // b:more recipients
     0x4f470299, // b:address root
     0x4f5a2d20, // b:mail action
+    0x4f5f6e33, // p:hang
     0x4f61970c, // w:from
-    0x4f6ab1cb, // b:jp please
     0x4f84f310, // w:plain
     0x4fa72e34, // b:size limits
+    0x4fb2a72b, // p:real
     0x4fb62019, // w:domains
     0x4fbf4af8, // b:taken mailbox
     0x4fc02b82, // b:try again
@@ -1260,23 +1252,28 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fed0d63, // b:recipient user
     0x4ff19980, // b:domain an
     0x4fff41eb, // b:removal please
-    0x502c1f5a, // b:not succeed
+    0x5038412c, // p:prob
     0x504a07e3, // b:temporarily rejected
     0x505a7995, // b:example yahoo
-    0x50672cb8, // b:reason no
+    0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
     0x5099b035, // b:done so
     0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50c6e011, // b:system full
+    0x50d53b00, // p:reso
+    0x50d90c97, // p:repo
     0x50e05bc3, // b:adresse ip
     0x50e51ef6, // b:denied as
     0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
+    0x511ab365, // p:loop
     0x511eec09, // b:envelope blocked
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
     0x512ff12e, // b:badrcptto list
+    0x513842bf, // p:proc
+    0x5151daa5, // p:prac
     0x5159e7f7, // b:has detected
     0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
@@ -1286,6 +1283,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51ab3ffb, // b:connexions veuillez
     0x51afc844, // b:storage space
     0x51c098fa, // w:our
+    0x51d90e2a, // p:repl
     0x51e9f6c9, // b:bad sender
     0x51f24cb9, // b:typos or
     0x51f4a92d, // b:to request
@@ -1299,8 +1297,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52766f5e, // b:is listed
     0x52958f2a, // b:virus eicar
     0x52ad6652, // b:recipient rejected
+    0x52ccd643, // p:floo
     0x52e331e9, // b:not exist
-    0x530394c6, // b:maintenance please
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
     0x53501cf5, // b:sorry no
@@ -1312,19 +1310,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x53fbb15b, // w:admin
     0x54018d43, // b:com relay
     0x54130212, // b:allowed in
+    0x54165214, // p:malw
     0x5416b661, // b:eicar test
-    0x543a7286, // b:mx rule
+    0x541c303b, // p:feed
     0x54783a7a, // w:space
     0x547d2641, // b:by header
     0x54a65873, // b:dc net
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
-    0x55109d94, // b:mail appears
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
+    0x5538490b, // p:proo
     0x5546dcbd, // b:already negotiated
     0x55474164, // b:was rejected
-    0x554b5dae, // b:net addressee
+    0x55581e7e, // p:time
     0x557abc5f, // w:online
     0x55825dc0, // b:recipient address
     0x55c51c74, // w:own
@@ -1337,19 +1336,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x561979a6, // w:specified
     0x56227fd1, // w:during
     0x56243748, // b:policy of
-    0x563da96a, // b:receivingrate gsmtp
     0x565004d9, // b:header value
     0x5656a833, // b:our bulk
-    0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
-    0x5681c2f1, // b:no spf
     0x56859eee, // w:there
     0x56868602, // b:disabled for
+    0x56a1690f, // p:refu
     0x56b57d3b, // b:addresses rejected
     0x56b75da1, // b:via alternate
     0x56b7b020, // b:errors retrying
     0x56d7b7ce, // b:execute commands
+    0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
     0x56e38bd4, // b:the from
@@ -1360,16 +1358,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
     0x5762119d, // w:match
-    0x576eaebd, // b:ip not
     0x577ad58f, // w:spoofing
+    0x5796955c, // p:spac
     0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
     0x57b63126, // b:it appears
+    0x57fca956, // p:loca
     0x581fb402, // b:user ocf
     0x58264e46, // w:too
     0x583441db, // b:of your
     0x5847fcf8, // b:the domain
-    0x585d1c63, // b:no relevant
     0x587f4e80, // b:on smtp
     0x589c15b0, // b:was detected
     0x589cba56, // b:from spam
@@ -1381,74 +1379,87 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x594b1956, // b:org service
-    0x594e16e6, // b:is spam
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
-    0x59b307d3, // b:of service
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
+    0x59d327b6, // p:cliq
     0x59d6a903, // b:rejected temporarily
+    0x59e23240, // p:clou
+    0x59e275e5, // p:ille
     0x59f3b865, // w:time
     0x5a06e3f9, // b:must be
     0x5a115677, // b:reject id
+    0x5a3850ea, // p:proh
     0x5a3e69b2, // b:reverse dns
-    0x5a3fee61, // b:mailbox delivery
     0x5a496dcb, // b:temporarily rate
     0x5a5cc6c7, // b:unable to
     0x5a60d9bd, // b:com rcpt
-    0x5a8b0ef6, // b:message rate
+    0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
+    0x5ace8ef9, // p:retu
+    0x5ad54abe, // p:rese
+    0x5ad91c55, // p:repu
     0x5ae4b665, // w:password
     0x5aec1397, // b:xgemail message
     0x5afeb72e, // b:failure for
+    0x5b05bcdf, // p:volu
     0x5b06ccce, // b:your postmaster
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
-    0x5b19171a, // b:period please
+    0x5b22634d, // p:befo
     0x5b2ab42f, // w:nekochan
     0x5b2c3942, // b:gmail does
     0x5b4167c1, // w:hourly
     0x5b65ef05, // w:antispam
     0x5b785738, // b:no reverse
     0x5b7b7622, // b:security reasons
+    0x5b7e96c2, // p:spoo
     0x5b8e06fc, // b:setting up
     0x5b92ac9b, // b:cgi bin
+    0x5bce908c, // p:retr
     0x5bd817f8, // w:permitted
-    0x5be0e10e, // b:mail transaction
     0x5bebcf13, // b:please email
+    0x5bf68d0f, // p:offi
     0x5c3849c9, // w:sessions
-    0x5c44437d, // b:orange fr
+    0x5c385410, // p:prov
     0x5c497362, // b:for further
     0x5c72cf43, // b:jp mailbox
     0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
+    0x5cb2bba2, // p:reas
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
     0x5cd75eb2, // b:sl email
     0x5cde263f, // b:domain is
+    0x5ce8e6b5, // p:asso
     0x5d117efd, // b:badmailfrom list
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
+    0x5d77b77e, // p:orig
     0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
+    0x5d969ece, // p:spam
     0x5d9eb71a, // w:detected
     0x5db9208a, // b:please provide
     0x5dd540eb, // b:failure example
     0x5dd9d556, // b:not verified
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
+    0x5dfcb2c8, // p:lock
     0x5e148122, // b:an open
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
+    0x5e385736, // p:prot
     0x5e3f405a, // b:identify the
-    0x5e6eafa4, // b:one sender
+    0x5e5f0b87, // p:wron
     0x5e786dfa, // b:org black
     0x5e7eae25, // w:fwd
     0x5e84d6ce, // w:idle
-    0x5e89351f, // b:inactive for
     0x5e89b52d, // b:spfbl you
+    0x5e8c5bed, // p:norm
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
@@ -1458,20 +1469,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
     0x5f47913a, // b:dessous et
-    0x5f4c1c7e, // b:ip none
     0x5f4d6a1a, // b:mail delivery
     0x5f50963c, // b:spam contact
-    0x5f6aac5a, // b:recipients per
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
-    0x5fc673c9, // b:owner dmarc
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
+    0x5fe23bb2, // p:clos
     0x5fe9917a, // b:to learn
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
     0x60081350, // w:domain
-    0x60272173, // b:local user
     0x60354138, // b:log in
     0x6062b3a6, // c:510
     0x6083345f, // b:to reach
@@ -1482,34 +1490,31 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60b747e8, // b:accepted from
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
-    0x60fcf4b3, // b:of bouncing
     0x60fd54e2, // w:frequency
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
     0x613e38cb, // w:parameter
     0x615828e7, // b:auth plain
-    0x615b4a58, // b:link below
     0x6162b539, // c:511
     0x616a2952, // b:no smtp
     0x618983c7, // b:may not
-    0x619ac7bf, // b:our services
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
+    0x61eb34fb, // p:mfro
     0x6215d579, // b:daily message
     0x6228263d, // b:before rcpt
     0x62360815, // w:inactive
-    0x624458d5, // b:rcpt before
+    0x62385d82, // p:prop
     0x624fcb6b, // b:delivery information
     0x625ea740, // b:all messages
-    0x62732d44, // b:ldap ou
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
     0x62975d79, // b:connection rate
     0x62bb2173, // b:relay to
-    0x62bdc67f, // b:information refer
+    0x62bd5270, // p:rema
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
     0x62da10b2, // b:is required
@@ -1538,26 +1543,28 @@ pub(super) static HASHES: [u32; 4000] = [
     0x640ac420, // b:aborted mailbox
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
+    0x641ac231, // p:atta
     0x641e1265, // w:tls
-    0x64226a3f, // b:no route
     0x642bef70, // w:messages
-    0x643656a8, // b:net blocked
     0x64469b6a, // b:improper use
     0x64494c03, // b:error bare
     0x644d171f, // w:say
     0x64526f12, // b:are busy
     0x6455d250, // b:will not
+    0x64699d25, // p:cert
     0x64b242d0, // b:org https
     0x64bc389b, // b:com was
     0x64c236f5, // b:multiple addresses
-    0x64c916ee, // b:is restricted
     0x64dc27a9, // b:recipient ofr
     0x65061d36, // b:point to
+    0x65161697, // p:anot
     0x651a1196, // b:connection for
     0x651d5eb1, // b:routing loop
     0x65423751, // b:must not
     0x654eb217, // b:protocol error
     0x6553d646, // b:with the
+    0x655e1799, // p:expe
+    0x6582e872, // p:exce
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65b8a948, // b:sistema antispam
@@ -1568,19 +1575,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65e52433, // b:authentication credentials
     0x65e7e9d0, // b:bounces are
     0x65f58f6b, // w:malware
-    0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
+    0x661ad474, // p:look
     0x661c582a, // b:http service
     0x662ab63b, // b:domain example
     0x662b426d, // b:mail before
     0x662bc1b0, // b:to this
-    0x66356b2f, // b:openspf net
     0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
     0x664c44e0, // b:your host
     0x6650333b, // b:an ip
+    0x665b0486, // p:budd
+    0x665b3cae, // p:answ
     0x666dc406, // b:not configured
-    0x66979f5e, // b:org said
+    0x668ff134, // p:spfb
+    0x66a3c0d6, // p:rega
+    0x66c3a3b3, // p:decl
+    0x66ca24af, // p:reve
     0x66e3b51e, // b:org recipient
     0x66fbb595, // b:contains virus
     0x66fd85ad, // w:amazonses
@@ -1599,10 +1610,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67d78ce7, // b:id no
     0x67de3790, // b:domain if
     0x67e3db04, // w:mta
-    0x68219421, // b:links within
+    0x67e6c578, // p:clas
+    0x67f2499e, // p:votr
+    0x68074fe2, // p:logi
+    0x681ac87d, // p:atte
     0x682ce219, // b:need fully
     0x6842900f, // w:see
-    0x6858cf8b, // b:problem attempting
     0x685e9387, // b:for both
     0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
@@ -1614,52 +1627,57 @@ pub(super) static HASHES: [u32; 4000] = [
     0x692fca5a, // b:error invalid
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
+    0x69477311, // p:pres
     0x694c5e03, // b:internal server
     0x6967f384, // b:please see
     0x69696f9b, // b:review our
     0x6969d818, // w:yahooinc
     0x69730d29, // b:ask your
+    0x6988feec, // p:exam
     0x69bfeea7, // w:invalid
     0x69c814d5, // b:owner of
     0x69c97e25, // b:address this
     0x69eef5cb, // b:initiative go
     0x69f13cd3, // e:5.7.1
     0x6a009871, // b:unauthenticated email
+    0x6a075308, // p:logg
     0x6a2cb178, // w:barracudacentral
     0x6a2e4837, // w:channel
     0x6a563cea, // b:sender example
-    0x6a5bbaba, // b:net why
     0x6a644bb0, // b:bad address
     0x6a64bae2, // b:following identities
     0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
+    0x6a82f051, // p:exch
     0x6a84ce82, // b:reported as
-    0x6a8e4b13, // b:is overquota
     0x6a91936b, // b:fails to
     0x6a9c44ce, // b:command requires
+    0x6aca2afb, // p:revi
+    0x6ad563ee, // p:resu
     0x6ae3ed06, // b:mail nullmx
-    0x6ae82f56, // b:org sender
     0x6af13e66, // e:5.7.2
     0x6af40798, // b:do contact
     0x6b2a8c71, // b:part does
     0x6b2f470f, // b:timeout waiting
-    0x6b3410d7, // b:qmail file
     0x6b5c9f73, // b:much mail
     0x6ba7fdd0, // b:recipient via
     0x6bb5a38a, // b:mail has
     0x6bccabf5, // b:smtp requested
+    0x6bd56581, // p:rest
     0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
     0x6c130875, // b:intended recipient
     0x6c18b759, // b:and most
     0x6c1b24ba, // w:routing
     0x6c404cc9, // b:to process
-    0x6c4246d5, // b:mail blockedmessage
     0x6c4351d3, // b:limited due
+    0x6c4777ca, // p:prev
+    0x6c5e229e, // p:expl
     0x6c5e495c, // c:538
+    0x6c5ee754, // p:scor
+    0x6c9007ac, // p:owne
     0x6c95439f, // b:servers without
-    0x6c96394a, // b:of attachments
     0x6c9b5b3b, // b:can accept
     0x6ca26b35, // b:dns match
     0x6cd4ae42, // b:in past
@@ -1668,7 +1686,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6cf93e95, // b:for seconds
     0x6d12968b, // b:com dnsbl
     0x6d14a98e, // w:overquota
-    0x6d1aac90, // b:mismatches client
     0x6d1e3680, // b:domain neko
     0x6d321ffd, // b:had no
     0x6d32876e, // b:than one
@@ -1677,8 +1694,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6d649b89, // b:bytes exceeds
     0x6d660152, // w:administrative
     0x6d984f8e, // b:server has
-    0x6d9c7bd5, // b:it matches
-    0x6da01746, // b:reachable please
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
     0x6db6214b, // w:complete
@@ -1700,6 +1715,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6e5b4ff9, // b:being accepted
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
+    0x6ea3cd6e, // p:regi
     0x6ea7014c, // b:timed out
     0x6ec53a37, // b:greylisted please
     0x6ed39a9b, // b:rcpt command
@@ -1716,63 +1732,63 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f6f6af6, // w:over
     0x6f723161, // w:malformed
     0x6f8d5457, // b:address lookup
-    0x6fb8a03d, // b:not authenticated
+    0x6f9c9016, // p:exis
+    0x6fa530f7, // p:essa
     0x6fceb34b, // b:relay not
+    0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
-    0x6fe66e37, // b:ptr reverse
     0x6ff14645, // e:5.7.7
     0x70057838, // b:from different
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
     0x702f2bd7, // b:for reset
+    0x70410c37, // p:shtm
+    0x704fe316, // p:scan
     0x705a76e2, // b:contents violates
     0x705e4fa8, // c:534
     0x707dfcc2, // b:codes for
     0x70974e65, // w:imposed
     0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
+    0x70ae5df0, // p:reco
     0x70bc1ea7, // e:5.6.0
-    0x70ca34c9, // b:parameter not
+    0x70bd687a, // p:remo
     0x70d789f6, // b:domain to
     0x70f147d8, // e:5.7.8
     0x70fc5a98, // b:mail live
     0x712b5889, // b:because is
     0x712e20db, // b:accept messages
+    0x712e2e61, // p:anal
     0x7153e75b, // w:sbl
+    0x715e2a7d, // p:expi
     0x715e513b, // c:535
+    0x717e13ec, // p:acti
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
+    0x71b6e911, // p:defe
     0x71bdbf8c, // w:allowed
     0x71cddad8, // b:smtp relaying
     0x71f1496b, // e:5.7.9
     0x721689c4, // b:many auth
-    0x722a806b, // b:or mail
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
-    0x7257e8a8, // b:recipient list
     0x72614842, // w:directions
     0x726b24d3, // b:attempting to
+    0x72714651, // p:mult
     0x7281fba9, // b:sorry you
     0x72a6c23d, // w:emails
     0x72ae7df2, // w:max
     0x72b6db1b, // b:au moins
-    0x72b8dc3f, // b:policy evaluation
     0x72c0200c, // b:client host
     0x72c56489, // w:issued
     0x730af4a6, // b:com unrouteable
     0x7314fb9a, // b:email was
     0x732a9c7a, // w:ssl
-    0x732c19cc, // b:message data
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
     0x73505b5d, // b:jp is
-    0x73520e2f, // b:permanent failure
-    0x73675c12, // b:mail receivingrate
     0x737afeb8, // b:being delivered
-    0x7386c2da, // b:incident de
-    0x7386c332, // b:rbl reject
     0x7388decf, // b:or dkim
-    0x738b38ee, // b:out while
     0x738d4870, // b:bit data
     0x73911bfe, // b:already given
     0x73ae7f85, // w:may
@@ -1783,7 +1799,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7401e4e5, // w:empty
     0x74078851, // b:be accepted
     0x74158156, // b:code nxdomain
-    0x741830b6, // b:or helo
     0x7420abfc, // b:allowed on
     0x7423eaa4, // b:account disabled
     0x743817d8, // b:or ehlo
@@ -1792,7 +1807,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7445f2a8, // b:com helo
     0x7450957a, // b:daily quota
     0x745e55f4, // c:530
-    0x74644f67, // b:is banned
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
     0x7474736a, // w:xbl
@@ -1808,11 +1822,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75385e4e, // w:failure
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
+    0x75a593e4, // p:exma
     0x75a5c660, // w:shtml
     0x75d10b5f, // b:in twenty
-    0x75e5d543, // b:login or
+    0x75e6db82, // p:clam
     0x75ec24d3, // b:explanation visit
-    0x75fd07e5, // b:message and
     0x762b90c9, // b:down please
     0x76310481, // b:file is
     0x7634d4d8, // b:for xx
@@ -1821,13 +1835,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
     0x7678c3bf, // w:fix
-    0x769356d1, // b:on spamcop
     0x76a2c534, // b:rejected you
+    0x76ae6762, // p:reci
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
     0x76daad38, // b:header from
     0x76e947cf, // b:rejected email
-    0x77019807, // b:polite people
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
     0x774f7887, // b:in whitelist
@@ -1838,37 +1851,31 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77a48e1f, // b:smtp protocol
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
-    0x77c3ed20, // b:iol local
-    0x77e1f102, // b:messages for
     0x77e2cdee, // b:domain of
-    0x77e73317, // b:mx recipient
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
-    0x77f7f2f0, // b:is trying
     0x781bdf84, // b:best protect
     0x782c703c, // b:sorry can
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
+    0x78666a83, // p:hain
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
+    0x7883febc, // p:shou
     0x789f9971, // b:responded with
     0x78af58d6, // e:x.6
     0x78b11abf, // w:your
     0x78b8d9a2, // b:smtp message
     0x78c27b06, // b:rejected mail
-    0x790279be, // b:recipient here
     0x790b9187, // w:mailgun
-    0x79253eb6, // b:mta greeting
     0x79447e03, // b:policy analysis
     0x79609c6a, // c:521
     0x79631f24, // b:recipient addresses
-    0x796d6e09, // b:permanently deferred
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
     0x7980aaa7, // w:virtual
-    0x79833e64, // b:policies chkuser
     0x7993ac18, // b:recipient has
     0x79a26b4e, // b:be immediately
     0x79af5a69, // e:x.7
@@ -1876,10 +1883,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79ccd484, // w:address
     0x79d5371f, // c:430
     0x79faa717, // b:exmail qq
-    0x7a037fdd, // b:it fails
+    0x7a12637f, // p:inte
     0x7a618c60, // b:user here
     0x7a88394f, // b:support google
     0x7a9c82bb, // b:sending this
+    0x7aae6dae, // p:rece
     0x7aaf5bfc, // e:x.0
     0x7ac246fb, // b:to queue
     0x7b0e6b4f, // w:violation
@@ -1892,13 +1900,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
     0x7baf5d8f, // e:x.1
-    0x7bc10341, // b:net dynamic
     0x7bd53a45, // c:432
-    0x7bed0714, // b:or address
     0x7bf5c4c7, // b:gmail this
+    0x7c0981b6, // p:publ
     0x7c109cdb, // b:exceeded for
     0x7c16f312, // b:dns lookup
-    0x7c177788, // b:not logged
     0x7c1887a6, // b:org does
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
@@ -1917,7 +1923,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7cb0163d, // w:request
     0x7cbcd91d, // e:4.1.8
     0x7cbf882e, // w:after
-    0x7cde7383, // b:it seems
     0x7ce04594, // w:improper
     0x7ce3ca77, // b:for typos
     0x7ce9484e, // b:or illegal
@@ -1929,6 +1934,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
     0x7d369b37, // b:during mail
+    0x7d3e8b73, // p:open
+    0x7d435f45, // p:shut
     0x7d545040, // w:single
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
@@ -1939,6 +1946,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7dde5779, // w:failed
     0x7de2e2b6, // w:valid
     0x7def9725, // b:authorized to
+    0x7e153eff, // p:opti
     0x7e183e4d, // b:entry currently
     0x7e193af2, // w:long
     0x7e1a92ce, // w:abuse
@@ -1951,18 +1959,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7e758418, // b:additional messages
     0x7e75d83c, // b:unnecessary spaces
     0x7e9454fb, // b:this connection
+    0x7e9b270b, // p:dest
     0x7ea4cae2, // b:as sender
     0x7ea752cc, // w:subject
+    0x7ebb3fed, // p:rela
     0x7ebb46cf, // w:explanation
+    0x7edcf58e, // p:esmt
     0x7f0b9da0, // b:click on
     0x7f163e4c, // b:not conform
     0x7f323dd2, // b:codes section
-    0x7f37738d, // b:multi recipient
     0x7f3916f4, // b:bad recipients
-    0x7f3c350b, // b:not spam
     0x7f450c94, // w:anti
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
+    0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fed4882, // b:client xx
@@ -1979,6 +1989,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
+    0x8083c8ac, // p:gree
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
     0x808e82ff, // b:guidelines gsmtp
@@ -1990,8 +2001,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x810525cb, // b:sorry sender
     0x8113d904, // b:found by
     0x813a8011, // b:daily limit
-    0x813c94cf, // b:invalid spf
-    0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
@@ -1999,59 +2008,52 @@ pub(super) static HASHES: [u32; 4000] = [
     0x818bd7ba, // w:attempts
     0x81905b82, // b:in parameters
     0x8194a85e, // w:illegal
+    0x819d6a5b, // p:deli
     0x81b3ef8e, // b:many open
     0x81d01f2d, // b:their network
     0x81dc29c1, // b:message does
     0x81f7f8b9, // w:receive
+    0x82079677, // p:saka
     0x820d1c53, // w:within
-    0x82278a4d, // b:ip rdns
+    0x8216ed45, // p:inva
     0x8240504e, // b:editor org
     0x82419488, // e:x.6.0
     0x824c9fc4, // w:unfortunately
     0x825ea29a, // w:connect
     0x8262ba7f, // b:for mail
-    0x826862f6, // b:rcpthosts chkuser
     0x8269be4c, // b:recipient domain
     0x826cc383, // b:for your
     0x8287fc85, // b:from dnsbls
     0x829cdde5, // b:this hour
-    0x829f0553, // b:mta helo
     0x82a3b358, // w:past
-    0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x82e2553e, // b:closed you
-    0x82f18f59, // b:limited blocked
     0x8304c840, // b:messages and
-    0x835c08f3, // b:name required
-    0x836a23b4, // b:pass authentication
     0x836d51e8, // b:berlin de
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
     0x839cbb2c, // b:our block
-    0x83cc0463, // b:not listed
     0x83d569e3, // w:problem
     0x83d82b95, // b:lost connection
     0x840570a9, // w:settings
-    0x84086eb7, // b:query lookup
     0x84147f22, // b:found haineko
+    0x8416f06b, // p:invo
     0x8417bd91, // b:from …
     0x84191465, // b:for mx
-    0x841f5c6b, // b:reached retry
     0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
+    0x84488d37, // p:inbo
     0x8449168c, // w:services
     0x8449711c, // b:mail host
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
     0x84600064, // b:administrative limit
     0x8464c3f0, // b:qq trouble
-    0x8470ad97, // b:nature of
     0x84759a37, // b:com to
-    0x84806633, // b:policy helo
     0x848ac5f0, // b:org relaying
     0x848c4225, // b:provider to
     0x84b5324c, // b:ip address
@@ -2066,6 +2068,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x854ce3cc, // b:to accept
     0x8550caf1, // b:com en
     0x8566b536, // w:since
+    0x8568d755, // p:exte
     0x8588b731, // w:resources
     0x85972611, // b:message was
     0x859afb6c, // b:sender bounce
@@ -2073,24 +2076,26 @@ pub(super) static HASHES: [u32; 4000] = [
     0x85e185ec, // w:type
     0x85e843af, // b:content judged
     0x85e8807b, // b:charter net
-    0x85f10466, // b:now try
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
+    0x860287ec, // p:ezwe
     0x861431c5, // w:were
     0x861cf753, // b:authentication type
     0x862971ba, // b:com accounts
     0x86343686, // b:have permission
-    0x864d24ee, // b:mail unsolicitedmessageerror
     0x865e401a, // b:gmx com
     0x865e5e1e, // b:smtp the
     0x86a39184, // b:command too
-    0x86b74b02, // b:must log
     0x86c61dc8, // b:of data
+    0x86d13232, // p:mean
     0x86e11693, // b:to execute
+    0x86f89846, // p:quot
+    0x871589d9, // p:plea
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
     0x8759c873, // b:com ip
+    0x87922882, // p:exec
     0x87ab3d11, // b:for sender
     0x87b90ce1, // b:mx https
     0x87c9b61c, // b:virus detected
@@ -2104,14 +2109,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8841a1d8, // b:and retry
     0x88563359, // w:needed
     0x8859ca06, // b:com is
-    0x885f6671, // b:later nexthop
     0x8863ddda, // b:using dnsbl
     0x8890a209, // b:message exceeds
-    0x8896bf09, // b:local spam
     0x889d3603, // w:reset
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
-    0x88ac954b, // b:length is
     0x88b2cb99, // b:for more
     0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
@@ -2121,22 +2123,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88ed250b, // b:over quota
     0x88f1a85d, // w:whitelist
     0x88f7032c, // w:data
-    0x8917a998, // b:info zen
     0x891f976f, // b:the user
+    0x89378230, // p:achi
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
     0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
+    0x8989ef3b, // p:deta
+    0x899b385c, // p:desi
     0x89a33cc2, // b:command out
     0x89a3be5d, // w:pass
     0x89cfd361, // b:example prodigy
-    0x89d09938, // b:of rcpts
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
     0x8a104f00, // w:body
-    0x8a17537c, // b:limits in
+    0x8a23c5d0, // p:insu
     0x8a39ac27, // b:below and
     0x8a48e3e1, // b:in mail
     0x8a4dcde8, // w:recipients
@@ -2150,6 +2153,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8ace67ff, // b:recipient no
     0x8ada7fb2, // b:smtp temporary
     0x8b00de83, // b:google com
+    0x8b0c8232, // p:avai
+    0x8b23c763, // p:inst
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
@@ -2157,12 +2162,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b67f1df, // b:available no
     0x8b7355d4, // b:emails set
     0x8b739ce9, // w:exceeds
+    0x8b8021f6, // p:azum
     0x8b88d31f, // w:following
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
     0x8bd61549, // b:authorized by
     0x8bda25ca, // b:day for
+    0x8c08b08a, // p:hunt
     0x8c15cc41, // b:bouncing these
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
@@ -2174,9 +2181,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8c7f8300, // b:for bounce
     0x8c8bc501, // b:message exceeded
     0x8c971ced, // b:is over
-    0x8c9eb4c7, // b:ips with
     0x8cb44297, // w:issue
     0x8cc583fe, // b:resolver rst
+    0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
@@ -2187,21 +2194,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8d5ccdf8, // b:likely not
     0x8d760f4e, // b:from header
     0x8d81947f, // b:in effect
+    0x8d89f587, // p:dete
     0x8d8ffb12, // b:requires all
     0x8d96fdd1, // w:fails
-    0x8d9edc87, // b:mx for
     0x8da12ddd, // b:bulk email
+    0x8da38d6d, // p:deni
     0x8de48c0f, // b:local recipient
     0x8dfc8ec5, // w:connections
     0x8e1f266e, // b:found in
     0x8e2ec90f, // b:size limit
+    0x8e3949d3, // p:star
     0x8e4f8fbf, // b:dictionary attack
+    0x8e67aebe, // p:give
+    0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
     0x8e8c617c, // w:able
     0x8ec9332e, // b:smtp sender
     0x8ecbb503, // w:section
     0x8ee57a52, // w:lost
-    0x8ee6a5df, // b:mi dmc
     0x8ef0546b, // w:trouble
     0x8ef769df, // b:noerror the
     0x8f0a722b, // w:outlook
@@ -2210,9 +2220,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
-    0x8f3156de, // b:recipient please
     0x8f411884, // b:refer your
+    0x8f445795, // p:acco
     0x8f52c7c0, // b:refused by
+    0x8f59e7a9, // p:init
     0x8f5a06dc, // w:servers
     0x8f5d10ea, // w:potential
     0x8f6d70e7, // b:acme email
@@ -2224,8 +2235,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8fd08373, // b:based registries
     0x9002b60a, // w:locked
     0x9020fe49, // w:suspended
-    0x90260d9b, // b:no id
-    0x905093ad, // b:not reachable
+    0x90466184, // p:inac
     0x9052a13d, // b:message size
     0x905a50fc, // b:for this
     0x906ee22c, // e:x.5.3
@@ -2237,17 +2247,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x90c02ee4, // b:com access
     0x90c2d20c, // b:accept mail
     0x90c48bc0, // b:double checking
+    0x90c83648, // p:virt
     0x90c8a2c2, // b:denied eop
     0x90dc5ee1, // b:org query
     0x90dee080, // b:https senders
     0x90e06b39, // w:could
+    0x9107b28e, // p:quer
     0x91097b17, // b:barracudacentral org
     0x910abd6e, // b:aborted error
-    0x9111a86a, // b:org temporary
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
-    0x911e8d7a, // b:out amazonses
-    0x9147b7a4, // b:limit has
     0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
     0x91560801, // b:contact information
@@ -2261,6 +2270,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
+    0x91c837db, // p:viru
     0x91d77b1e, // b:for security
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
@@ -2268,12 +2278,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x92496d5f, // b:ptr resource
+    0x9264e3a4, // p:admi
     0x926dc5af, // w:resend
     0x926ee552, // e:x.5.1
+    0x92707cf9, // p:outb
     0x927caa7f, // w:de
     0x929ea953, // b:alternate means
     0x92a2dfc8, // b:currently your
-    0x92d2475b, // b:invalid format
     0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
     0x92dd692a, // b:user mailbox
@@ -2282,17 +2293,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
+    0x93276d8d, // p:righ
     0x933bfcdc, // b:proofpoint com
     0x93444d14, // b:user over
     0x9348383a, // w:commands
-    0x9349664e, // b:no address
     0x934c60e4, // b:message has
     0x93556a7a, // b:high probability
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x93888f50, // b:en error
     0x938bbdcd, // w:option
-    0x93a23e06, // b:many mime
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
     0x93c59aab, // b:now please
@@ -2302,6 +2312,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93dc6888, // w:accounts
     0x93e0c2f6, // e:5.5.0
     0x93f7d278, // w:multiple
+    0x9407b747, // p:queu
     0x94190712, // b:senders to
     0x9419dde7, // b:failed the
     0x941ac37e, // b:bad commands
@@ -2309,23 +2320,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9424de1c, // w:with
     0x94279614, // b:its content
     0x943418fc, // w:containing
+    0x94395345, // p:stat
     0x944154e6, // b:kijitora example
     0x9456cb97, // b:amazonses com
     0x946510e3, // b:for rcpt
     0x946836fe, // w:due
+    0x946be342, // p:grou
     0x94811d95, // b:shutting down
     0x9481cbfc, // b:net nemesis
+    0x9483e828, // p:grey
     0x948bd6f1, // b:org responded
-    0x94b1c16f, // b:jp responded
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
     0x94f1ab7f, // b:from bounce
     0x951e01a3, // b:delivering to
+    0x95446107, // p:acce
     0x954a237d, // w:did
-    0x95545479, // b:net were
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
-    0x95772c13, // b:net see
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
@@ -2340,26 +2352,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x964c9fa8, // b:reject due
     0x96667e84, // b:address listed
     0x9681e8c0, // b:hourly quota
+    0x968e37f7, // p:adre
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
     0x96a0c5fd, // b:instructions on
     0x96ab479f, // b:connection will
     0x96b2cac5, // w:re
-    0x96c944b4, // b:message moderation
     0x96fd522f, // w:disableduser
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x97646eff, // b:com mx
     0x977cd17d, // w:listed
-    0x97995f68, // b:of smtp
     0x97a569b7, // b:sorbs net
     0x97a71321, // w:does
     0x97b48aab, // w:docs
-    0x97bbaf24, // b:non existent
+    0x97c5e1fb, // p:fail
     0x97e0c942, // e:5.5.4
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
-    0x9809bea2, // b:my badrcptto
     0x980daa09, // b:com cannot
     0x98204b4d, // b:forward the
     0x982277fb, // b:com resources
@@ -2372,11 +2382,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x98a601f8, // w:uk
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
+    0x98b636a0, // p:coul
     0x98ba5cf9, // w:exchanger
     0x98bf8b5e, // b:by policy
     0x98c2e93c, // b:black list
     0x98da29fa, // w:exmail
     0x991ebe6a, // e:5.4.1
+    0x993eb787, // p:oper
     0x9954dbd3, // w:write
     0x997eb5a2, // b:com xx
     0x997fea48, // w:cat
@@ -2390,7 +2402,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99f99cc6, // b:contact your
     0x9a0c0e9b, // w:relaying
     0x9a13b78a, // b:not allowed
-    0x9a1bd8bb, // b:recipients reached
+    0x9a1b903b, // p:inpu
     0x9a1ebffd, // e:5.4.0
     0x9a213924, // b:for spamming
     0x9a3392d6, // b:postmaster verizonmedia
@@ -2400,9 +2412,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a62d45c, // w:bounce
     0x9a6723e4, // b:analysis reports
     0x9a927d66, // w:mi
+    0x9ab639c6, // p:coun
     0x9ab95919, // b:being spam
     0x9b0ddefd, // b:relay limit
-    0x9b11edfd, // b:org session
+    0x9b10bca8, // p:qual
     0x9b326f25, // b:aborted exceeded
     0x9b3e03ac, // b:not right
     0x9b525966, // b:auth failures
@@ -2412,6 +2425,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b6eb75b, // b:from will
     0x9b7ac3ce, // b:live com
     0x9b8c9f4f, // b:the server
+    0x9b9dbbd9, // p:eica
     0x9baaa993, // w:timed
     0x9baacf3e, // w:fatal
     0x9bbdabd7, // e:x.7.11
@@ -2421,48 +2435,51 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9bf8fc63, // w:sorbs
     0x9c1ff856, // w:rcpthosts
     0x9c4af7a9, // b:reject for
-    0x9c532f4c, // b:mail ua
     0x9c5d07a9, // b:spf checks
     0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
     0x9c6a3171, // b:unsupported option
+    0x9c708cb7, // p:outl
     0x9c7cba3d, // w:do
     0x9c8e035e, // w:co
     0x9ccde077, // w:bdat
     0x9cd16b21, // b:exist domains
     0x9cde6257, // b:use the
+    0x9cf922d9, // p:conn
     0x9cfc0f8b, // b:contains invalid
     0x9d04d66d, // b:greylisting in
     0x9d080257, // w:format
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
+    0x9d309705, // p:mike
+    0x9d3b0177, // p:with
     0x9d5ec1bd, // b:failed to
     0x9d63fe82, // b:from nullmailer
-    0x9d673770, // b:please authenticate
+    0x9d6b6eb9, // p:temp
     0x9d8e04f1, // w:cn
     0x9d8f8c73, // b:verification failed
     0x9da609d7, // w:un
-    0x9dbad921, // b:mail tiscali
     0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
+    0x9dda3c84, // p:nyaa
     0x9dde02e2, // b:imposed mailbox
     0x9de08ed8, // b:rejected for
     0x9e004c40, // b:has null
+    0x9e1f1bda, // p:sabi
     0x9e284fa6, // w:analysis
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
-    0x9e385709, // b:is implemented
+    0x9e39ab9b, // p:indi
+    0x9e3e28c9, // p:infe
     0x9e4ee4c7, // b:spam mail
     0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
     0x9e85def5, // b:simultaneous connections
-    0x9e8c8ac1, // b:ip rcp
     0x9e929eb3, // b:failed an
     0x9e93605f, // b:could not
     0x9e993f77, // w:hi
-    0x9ea95ead, // b:needs the
     0x9ec0c813, // b:been rate
     0x9ec1bb88, // b:recipient is
     0x9eceb897, // b:name not
@@ -2470,6 +2487,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ed4a727, // w:unacceptable
     0x9ee35649, // b:allowed from
     0x9ef5bd52, // b:error closing
+    0x9efc27b5, // p:viol
     0x9f184fcc, // b:example rambler
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
@@ -2483,12 +2501,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
     0x9fe54def, // b:violation no
-    0x9ff34444, // b:par nos
     0xa002c68c, // e:x.7.650
     0xa00641a4, // b:don understand
-    0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
     0xa03b5527, // b:valid from
+    0xa04e6b53, // p:enab
     0xa04ecb11, // b:come again
     0xa052766a, // b:alias user
     0xa055a967, // w:mode
@@ -2499,7 +2516,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
     0xa0d012cc, // b:compte du
-    0xa0e1b74c, // b:on gmt
     0xa0f4f206, // b:com blocked
     0xa101736d, // w:command
     0xa10479e2, // e:x.1.10
@@ -2511,13 +2527,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa1970599, // w:or
     0xa1a87929, // w:extension
     0xa1a9dbf8, // b:identities failed
-    0xa1bc13f3, // b:or an
     0xa1bd006a, // b:error transferring
+    0xa1ca8fa2, // p:visi
     0xa1e8b921, // b:https forwardemail
-    0xa1fc0a09, // b:missing valid
     0xa21f1154, // b:connections please
     0xa234ac8d, // b:listed by
-    0xa2362f93, // b:mail relay
+    0xa23868b8, // p:hell
     0xa24836cf, // b:pass for
     0xa268acee, // b:in mailbox
     0xa26dcee1, // b:com support
@@ -2536,19 +2551,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
-    0xa34c0d85, // b:mx settings
     0xa34ccccf, // b:gmail receiving
     0xa35f776a, // b:you want
+    0xa3764788, // p:addr
     0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
-    0xa3ac62d3, // b:permission to
+    0xa3aecd97, // p:mess
     0xa3f28b44, // w:phishing
-    0xa41589b1, // b:policy error
     0xa41864d5, // b:it exceeded
     0xa4235893, // b:com failed
-    0xa42793bc, // b:may only
     0xa4339985, // b:dnsbl sorbs
+    0xa43e323b, // p:info
     0xa447dc1b, // w:permission
+    0xa44afe2e, // p:inco
     0xa455d4c5, // w:and
     0xa45ad4f7, // b:wait for
     0xa46e9f77, // b:bouncehammer jp
@@ -2557,22 +2572,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4c0835f, // b:currently unavailable
     0xa4deb61c, // b:recipient because
     0xa4ed09b2, // b:accounts troubleshooter
+    0xa4f0e0ac, // p:comp
     0xa4f8e990, // b:domain cannot
+    0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
+    0xa51d1be5, // p:mism
     0xa54ced2a, // w:have
     0xa551b4c6, // w:policies
-    0xa558a28e, // b:mechanism is
     0xa559f7ad, // b:com in
     0xa560adbb, // b:all recipient
     0xa560ef92, // b:detected in
     0xa5916925, // b:spamcop net
     0xa5934d6c, // b:an active
     0xa59bd25d, // w:vagrant
-    0xa59e1556, // b:missing boundries
-    0xa5b3fdbe, // b:message scored
+    0xa5b3bf73, // p:need
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
     0xa5d98273, // b:server mx
+    0xa5df991e, // p:code
     0xa5e40fcf, // b:server ip
     0xa5e796b8, // b:access to
     0xa5ed66ee, // w:later
@@ -2580,29 +2597,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
     0xa639c797, // w:black
-    0xa6416938, // b:last minutes
+    0xa64b0154, // p:inci
     0xa6548909, // b:clamav http
+    0xa65c01dd, // p:stor
     0xa673ae27, // b:content and
     0xa684dbd6, // b:mail is
-    0xa68ae626, // b:me adresse
     0xa68f0949, // w:com
     0xa692904a, // w:me
     0xa6943ddf, // w:spammer
     0xa6a26374, // b:bad input
-    0xa6af184d, // b:name user
+    0xa6a5a5ed, // p:fata
     0xa6b2e3f5, // w:ru
     0xa6c2d4a0, // e:5.7.13
     0xa6c31175, // w:handshake
     0xa6e41162, // b:server is
     0xa6e625e6, // b:userunknown example
     0xa6ef0649, // w:much
-    0xa7009d97, // b:our customer
     0xa70c5335, // b:forged ask
     0xa71abbe3, // b:more than
     0xa7201af5, // b:message not
     0xa7452951, // w:berkeley
     0xa74903ed, // w:internal
-    0xa74abeee, // b:please turn
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
     0xa78148bc, // w:fr
@@ -2611,8 +2626,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
+    0xa7c6d8c9, // p:memo
     0xa7cd7c7c, // b:not send
-    0xa7dcd093, // b:ip for
+    0xa7f9342a, // p:conc
     0xa80227e5, // w:rdns
     0xa81d3eee, // b:account unavailable
     0xa8321366, // b:looks like
@@ -2624,28 +2640,25 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa866532e, // w:reached
     0xa87576d3, // b:sent please
     0xa8763fd1, // w:multi
-    0xa8894bd3, // b:is valid
     0xa88e1642, // w:cs
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
-    0xa8a10cd1, // b:list go
-    0xa8a2c83b, // b:occurred ask
-    0xa8b24662, // b:recipient rate
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
     0xa8dd7fba, // b:during policy
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
+    0xa91a2ca2, // p:amaz
     0xa934f1bc, // b:group who
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa93925cb, // b:com had
     0xa9541f0a, // b:dkim authentication
-    0xa96fbc55, // b:mail dns
     0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
+    0xa9af168a, // p:gene
     0xa9b2e8ae, // w:rx
     0xa9c517f0, // e:5.7.26
     0xa9d2cd84, // b:entry contains
@@ -2653,19 +2666,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
     0xa9f8af54, // s:ehlo
+    0xa9fd4c8d, // p:quic
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
-    0xaa08ce0c, // b:message temporarily
     0xaa31cfce, // b:spf lookup
     0xaa33e996, // b:registries as
+    0xaa3975e7, // p:stan
     0xaa4bdcb9, // b:detected as
     0xaa4dc51e, // b:following information
     0xaa5998a9, // b:failed while
-    0xaa64421e, // b:our attachment
     0xaa8a47d1, // w:by
     0xaa929696, // w:my
     0xaaa66054, // b:dmarc policy
     0xaaadf360, // w:spamming
+    0xaab238cc, // p:like
     0xaac51983, // e:5.7.27
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
@@ -2675,9 +2689,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
     0xab3bbeb4, // w:root
-    0xab5419bf, // b:rambler ru
+    0xab52f9d2, // p:enco
     0xab5950a9, // w:don
-    0xab5f5517, // b:messages containing
     0xab64375e, // w:why
     0xab6e4870, // b:dnsbl example
     0xab70ae06, // w:unnecessary
@@ -2693,17 +2706,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
-    0xabeaf19d, // b:nyaaaaaaan au
     0xac01820d, // b:group kijitora
     0xac045a84, // b:command rejected
     0xac06cdd8, // w:laposte
     0xac16a88a, // b:from sender
-    0xac22af73, // b:maximum messages
-    0xac2de975, // b:reason policy
     0xac435a10, // b:must contain
     0xac647f04, // b:that is
     0xac7b3a08, // b:out of
-    0xac9399ed, // b:permission denied
     0xacb753ca, // b:remote mail
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
@@ -2712,8 +2721,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad1d9e09, // b:more ip
     0xad32806b, // b:example example
     0xad385b8d, // b:by ldap
+    0xad3a3d09, // p:perm
     0xad4916fd, // w:ask
-    0xad5257eb, // b:more suspicious
     0xad551189, // b:listed on
     0xad5ed47a, // b:host not
     0xad6f9de0, // b:the amount
@@ -2744,6 +2753,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaea8d645, // b:gmail has
     0xaeacca3c, // b:domain not
     0xaeace05f, // w:py
+    0xaeb59aad, // p:meth
+    0xaeb84acc, // p:neko
+    0xaebddf63, // p:veri
     0xaec51fcf, // e:5.7.23
     0xaedb8cfc, // w:dmarcrejection
     0xaedc05a8, // w:nemesis
@@ -2753,9 +2765,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf2ee0c7, // b:mechanism not
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
+    0xaf62cbcd, // p:stri
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
-    0xaf88ac3f, // b:previous errors
     0xaf8b7829, // b:type host
     0xaf8bc868, // b:ip addresses
     0xaf8d8ea1, // b:account or
@@ -2771,9 +2783,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
-    0xaffb40ff, // b:on spf
     0xb003b52d, // b:xx has
     0xb0283d57, // b:dnsbl and
+    0xb0294231, // p:amou
     0xb03ecd5d, // b:illegal alias
     0xb047c600, // w:test
     0xb04a96c8, // b:destinataire est
@@ -2783,9 +2795,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0732b3b, // b:of the
     0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
+    0xb08b8a0d, // p:byte
     0xb092a008, // w:ms
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
+    0xb0b28ad1, // p:corr
     0xb0b850ee, // b:forward this
     0xb0ba84e4, // b:address does
     0xb0c2dee3, // b:allocation quota
@@ -2797,13 +2811,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1130532, // b:before data
     0xb1272ce7, // w:user
     0xb132e948, // b:local mailbox
+    0xb13a4355, // p:peri
     0xb13b219e, // w:only
     0xb157cf7a, // w:return
     0xb16a80bc, // w:contain
     0xb17589f1, // w:was
     0xb19f6d8e, // w:jp
     0xb1a361bd, // w:instructions
-    0xb1b09116, // b:on spamhaus
     0xb1bafdbb, // w:probability
     0xb1c1ab55, // b:rejected anti
     0xb1c7ccd3, // b:mail exchanger
@@ -2811,23 +2825,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1f92143, // w:greeting
     0xb1f99e36, // b:after the
     0xb200b37d, // w:view
-    0xb2030997, // b:or unexpected
     0xb209c004, // b:dns type
     0xb21df0bb, // b:com https
     0xb228800d, // b:no such
-    0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
     0xb2637ce2, // b:delivery to
-    0xb26494ba, // b:need to
-    0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb29fced1, // b:messages sent
     0xb2bf8c0e, // b:the sending
+    0xb2f9457b, // p:cont
     0xb307e63a, // b:br recipient
     0xb308493b, // w:rejection
     0xb311a881, // b:discontinued mail
-    0xb327ec9f, // b:not legal
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
     0xb3c18977, // b:already active
@@ -2835,9 +2845,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3cd33a7, // w:processing
     0xb3d5715e, // b:command unrecognised
     0xb3dea1db, // b:for explanation
-    0xb415eca1, // b:please stop
     0xb4194eea, // b:all senders
-    0xb428edad, // b:mailbox call
     0xb4342eb9, // b:example jp
     0xb436d086, // b:fast penalty
     0xb43a6b00, // b:http spfbl
@@ -2845,16 +2853,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb44a5ab8, // b:mail qq
     0xb44ba654, // b:in routing
     0xb45a6b9d, // b:in black
-    0xb461262f, // b:received header
     0xb473477b, // b:esmtp server
-    0xb4841ba1, // b:postmaster yahoo
     0xb48ca796, // b:net lookup
     0xb4bbce9c, // w:email
     0xb4c259dc, // w:mime
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
-    0xb4def4ed, // b:not known
     0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
@@ -2867,6 +2872,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb59ba243, // w:if
     0xb5a26ded, // b:bad sequence
     0xb5abaa37, // w:www
+    0xb5aeae19, // p:thei
     0xb5b3c4cf, // b:domain libsisimai
     0xb5d1f9be, // b:or jp
     0xb60386a9, // b:information please
@@ -2874,6 +2880,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb62208ff, // w:unsolicited
     0xb625213f, // b:valid recipients
     0xb62a80aa, // b:mikeneko example
+    0xb6444618, // p:micr
     0xb654858a, // b:example ed
     0xb6560249, // w:hard
     0xb65961fa, // w:doc
@@ -2882,17 +2889,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
     0xb67810bb, // w:maintenance
-    0xb6822b77, // b:mime type
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
     0xb69216d4, // b:account is
     0xb6b8f7d8, // b:invoice exe
     0xb6c2468e, // b:cs tu
+    0xb6cf351c, // p:veui
+    0xb6d8ab0f, // p:netw
     0xb6ddebb9, // e:4.4.5
     0xb6e4c577, // b:spam message
     0xb6ec14c7, // b:xx our
+    0xb70b480d, // p:plai
     0xb7153c61, // b:email with
+    0xb716f508, // p:dupl
+    0xb71d383b, // p:miss
     0xb73e14f4, // b:cannot connect
     0xb755f2ae, // w:any
     0xb75816da, // b:many recipients
@@ -2903,8 +2914,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb79ba569, // w:id
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
-    0xb7ea91f3, // b:password transition
-    0xb827361f, // b:message deferred
+    0xb7f0fe95, // p:comc
+    0xb7f94d5a, // p:cons
+    0xb81b73c9, // p:duri
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
     0xb845bff6, // b:mail overquotaperm
@@ -2914,32 +2926,32 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8867159, // b:in processing
     0xb8881f44, // w:as
     0xb88b8738, // b:error processing
-    0xb88bd1e2, // b:le compte
     0xb89b4b9a, // w:maildir
     0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
+    0xb8b48f55, // p:term
     0xb8bdf886, // b:fix reverse
     0xb8c265e4, // b:unavailable try
     0xb8d2cb76, // b:auth mechanism
     0xb8d59cfe, // w:specifications
     0xb8ddeedf, // e:4.4.3
-    0xb90177a1, // b:password not
     0xb90fbf6e, // b:mail overquotatemp
-    0xb9250d8f, // b:known user
+    0xb921b88f, // p:mime
+    0xb92a0754, // p:minu
     0xb944835c, // b:spf fail
     0xb95d3666, // b:be sent
     0xb9615585, // b:issue starttls
     0xb9717207, // b:mail at
     0xb99e058a, // w:maximum
     0xb9b2c640, // b:the very
-    0xb9bcbef3, // b:later too
     0xb9cbe0b4, // b:edu recipient
+    0xb9cd76d5, // p:nest
     0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
     0xb9e36fd7, // w:addr
-    0xb9eca475, // b:messages missing
     0xb9ef8346, // b:check in
+    0xb9f101bb, // p:comm
     0xb9fc025a, // b:system error
     0xba0b3801, // b:google message
     0xba16f7bb, // w:openspf
@@ -2947,42 +2959,41 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba3d2fed, // b:mfrom id
     0xba42fcd0, // b:error could
     0xba66d75e, // b:is invalid
-    0xba89cbdf, // b:ip you
+    0xba79f96b, // p:lite
     0xba917b1a, // w:practices
-    0xba9e7365, // b:queue failed
     0xba9fa244, // b:to submit
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab6ab54, // b:entries for
+    0xbab8622a, // p:limi
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
     0xbb118aea, // w:supported
     0xbb418405, // b:com user
     0xbb6f5fe0, // b:you need
     0xbb842f4a, // b:list you
-    0xbb97ac33, // b:provided by
     0xbb993721, // b:see rfc
     0xbba06b96, // b:not implemented
     0xbbb5439b, // w:sl
     0xbbcdd0c0, // e:x.1.3
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
+    0xbc1d401a, // p:mist
     0xbc2261ea, // b:blacklisted on
     0xbc2cd394, // b:failed missing
     0xbc40afd3, // b:the parameter
     0xbc68a66b, // b:to protect
     0xbc83a862, // w:go
+    0xbc886ad8, // p:appr
     0xbc94f183, // w:no
-    0xbc95d8b2, // b:mailgun org
-    0xbc98f07e, // b:instead of
     0xbca3fc0d, // w:to
     0xbcb5452e, // w:so
     0xbcb55de1, // b:be spam
+    0xbcc5c0d7, // p:data
     0xbcca3031, // w:weren
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
-    0xbcd3ded0, // b:no ptr
     0xbce97d8d, // b:both steps
     0xbcfca238, // b:hello you
     0xbcfe2ade, // b:accept it
@@ -3003,7 +3014,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbdc6fffa, // b:as being
     0xbdcdd3e6, // e:x.1.1
     0xbde7ff9b, // w:protect
-    0xbe07c187, // b:only send
     0xbe0f5fbb, // b:found here
     0xbe29ca82, // b:rejected sorry
     0xbe32e642, // b:no mailbox
@@ -3016,20 +3026,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
     0xbe7edec7, // b:permanent error
-    0xbe877d07, // b:invalid dns
     0xbe90777b, // w:la
     0xbecdd579, // e:x.1.0
     0xbed41fd2, // b:check your
     0xbee1a143, // b:com and
     0xbf03bced, // b:com black
-    0xbf060314, // b:not connect
     0xbf09195a, // b:please try
     0xbf2ac4c4, // w:has
-    0xbf2d8527, // b:la messagerie
     0xbf3959b8, // b:is suspicious
     0xbf3ac6f6, // b:not accept
     0xbf42e359, // b:per dmarc
-    0xbf4d9dc7, // b:not deliverable
     0xbf5a70e5, // w:owned
     0xbf63c0f5, // b:in dns
     0xbf77c719, // b:size exceeded
@@ -3039,32 +3045,35 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
-    0xbfede058, // b:quota limit
     0xbff4c1d7, // b:for possible
     0xc018571b, // b:with this
+    0xc01cc175, // p:head
     0xc031f4d1, // b:home directory
     0xc03c6ebc, // b:exist yahoo
     0xc0519600, // b:transaction failed
+    0xc0531ae1, // p:encr
     0xc057a98b, // b:in zen
     0xc05f903c, // b:failure while
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
     0xc09069cf, // b:command command
+    0xc09c951f, // p:libs
     0xc0a80261, // b:whitelist forwardemail
     0xc0c422b7, // b:to unexpected
+    0xc0c6b8df, // p:cmsm
     0xc0cdd89f, // e:x.1.6
     0xc0cfa3ad, // b:helo ehlo
     0xc0d51434, // b:your helo
     0xc0ebfd18, // b:not authorised
     0xc0f1bdec, // b:cat prod
-    0xc0f879f1, // b:invalid hostname
     0xc0f989ef, // w:emetteur
-    0xc0fad814, // b:quota violation
+    0xc0fa5f21, // p:onli
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
     0xc149af02, // b:can choose
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
+    0xc17a3e3c, // p:doma
     0xc19cb6fe, // b:list at
     0xc19d60c9, // b:enable message
     0xc1b8028d, // b:please retry
@@ -3073,7 +3082,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc1bd9511, // b:community mimecast
     0xc1cb37b5, // b:neko nyaan
     0xc1df629e, // b:com mailbox
-    0xc1e19848, // b:our reject
     0xc1efa275, // b:by spam
     0xc1fb9092, // b:from to
     0xc208cc5c, // b:in my
@@ -3094,8 +3102,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3376c27, // b:address please
     0xc339ac23, // b:hops this
     0xc3417928, // b:lookup failed
+    0xc3437e1d, // p:seco
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
+    0xc38dc91a, // p:does
     0xc3907f5a, // w:lf
     0xc39409ca, // w:clamav
     0xc394b9f3, // b:gmail requires
@@ -3109,14 +3119,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3f0dfbc, // b:review rfc
     0xc4118ded, // w:target
     0xc41f50de, // b:cliquer sur
-    0xc4211b3f, // b:later from
     0xc42cf455, // w:number
     0xc4459610, // b:authenticate their
     0xc45cfc15, // b:account that
-    0xc46d2b03, // b:la procedure
+    0xc4688e01, // p:eith
     0xc48bb477, // b:blocked because
     0xc49e8429, // b:in local
-    0xc4b48fe1, // b:or fails
     0xc4bc5a07, // w:failures
     0xc4c2f315, // b:com response
     0xc4edc44b, // b:of bytes
@@ -3124,6 +3132,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc5143ca3, // w:unusual
     0xc515749a, // w:please
     0xc52c6937, // b:been temporarily
+    0xc532cf15, // p:enve
     0xc5406a55, // b:to https
     0xc54c073a, // b:detected an
     0xc565bc92, // b:not contain
@@ -3140,8 +3149,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc61373ed, // b:complete recipient
     0xc614a275, // b:verizonmedia com
     0xc61a58f7, // b:or visit
-    0xc624a193, // b:postgrey schweikert
     0xc62d67ad, // w:ldap
+    0xc62e537a, // p:entr
     0xc63331f8, // w:fail
     0xc63f45b2, // w:details
     0xc640412a, // b:reply discourse
@@ -3152,7 +3161,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc6950141, // w:ne
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
-    0xc6d02d6c, // b:limit allowed
+    0xc6cfa524, // p:yaho
     0xc6de59a3, // b:the account
     0xc6f76fc8, // b:rejected invalid
     0xc6fb66bd, // b:not available
@@ -3162,64 +3171,69 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7634b9e, // b:domain does
     0xc76a0567, // b:timeout closing
     0xc76bac5d, // w:url
+    0xc76c26d9, // p:sess
+    0xc77ec4dc, // p:doco
     0xc78a80b6, // b:ed jp
     0xc78aec19, // b:https www
     0xc79292b4, // b:com troubleshooting
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
-    0xc7aeb66b, // b:please click
     0xc7bf84ca, // b:for too
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
-    0xc7fe5d40, // b:rbl ip
+    0xc7e3532e, // p:next
     0xc83c9cfa, // b:example or
+    0xc84385fc, // p:sect
     0xc8519712, // b:many hops
     0xc86d0fec, // b:already instructions
-    0xc87e4df1, // b:record or
     0xc8883874, // w:ac
     0xc8d2d78e, // b:in region
     0xc8dc4a39, // w:state
     0xc909e826, // b:too large
-    0xc90d0894, // b:parameters scanning
     0xc9103851, // b:not an
     0xc912d2f4, // b:call fwd
     0xc91843d6, // b:in from
     0xc9243799, // b:ch recipient
     0xc9367f3a, // b:spf records
+    0xc943878f, // p:secu
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
     0xc95fc87f, // b:to see
-    0xc97016f5, // b:minutes if
+    0xc97d7320, // p:setu
     0xc9a1d1ed, // w:kb
     0xc9b026dd, // b:be full
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9c33331, // w:simultaneous
+    0xc9cd6bab, // p:boun
     0xc9e819b2, // b:unavailable or
-    0xc9e9a6a2, // b:logged in
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
-    0xca07de1c, // b:ips neko
+    0xca043440, // p:legi
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
     0xca3b6e59, // b:smtp address
     0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
     0xca625012, // b:as spammer
+    0xca7d74b3, // p:sett
     0xca83ecd0, // w:fully
     0xca879640, // b:in action
+    0xca8880e2, // p:appl
+    0xcaaecf28, // p:ther
     0xcabbd6f0, // b:policy for
     0xcac50382, // w:verifier
+    0xcace014c, // p:xgem
     0xcad8e7e7, // b:your ip
+    0xcae0d74f, // p:afte
     0xcaf19499, // w:localhost
     0xcaf6973e, // b:internal error
     0xcafcaa5a, // b:helo and
     0xcb021b49, // b:email error
     0xcb0b42cf, // e:4.3.0
     0xcb1931c0, // b:headers possible
-    0xcb20fb3f, // b:recipient account
     0xcb2998de, // b:error for
     0xcb2a11b5, // b:from remote
     0xcb2f9576, // b:org for
@@ -3227,7 +3241,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb5001fc, // w:api
     0xcb5b4c1b, // b:deliver exception
     0xcb6c8e2f, // b:direct the
+    0xcb77d597, // p:list
     0xcb78d817, // w:non
+    0xcbaed0bb, // p:thes
     0xcbc64857, // b:alias table
     0xcbeeac03, // b:by an
     0xcbf824f5, // b:mail nosuchuser
@@ -3240,9 +3256,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc3bff80, // b:blocked by
     0xcc54237f, // w:guidelines
     0xcc5b7028, // b:need mail
+    0xcc5bb418, // p:impo
+    0xcc6e6d4f, // p:serv
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
-    0xccad7f18, // b:inactive email
     0xccae0113, // b:failed message
     0xccb3557b, // b:the owner
     0xccebe23f, // w:dkim
@@ -3252,19 +3269,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
     0xcd459f35, // b:example co
-    0xcd6462c9, // b:must register
+    0xcd5dbcb4, // p:engi
     0xcd7091f8, // b:account this
+    0xcd70ad79, // p:sequ
     0xcd7f41d7, // b:of message
     0xcd80a038, // b:few minutes
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
-    0xcdbfdcef, // b:occured during
     0xcdbffca3, // b:is unauthenticated
     0xcdc863b3, // w:attempting
     0xcdc9b138, // b:mail too
     0xcdd3d166, // b:bloque the
     0xcde73f8c, // w:expected
-    0xcde746de, // b:problem report
     0xcdf7c2e3, // w:such
     0xce0002d3, // b:domain this
     0xce09846b, // b:not be
@@ -3273,10 +3289,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
     0xce4d90c7, // b:forbidden by
-    0xce52567c, // b:ip http
     0xce585c14, // b:bin answer
     0xce8b8583, // w:throttling
     0xce96d421, // b:didn pass
+    0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
     0xcec73c91, // w:community
     0xcecd6b81, // b:esmtp not
@@ -3284,8 +3300,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
     0xcf34c97e, // b:ube id
+    0xcf5bb8d1, // p:impl
     0xcf5d1bcf, // b:from unknown
-    0xcf655565, // b:no message
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
@@ -3294,19 +3310,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfc82a78, // b:delivery not
     0xcfca79a7, // b:in to
     0xcfcc679a, // b:address and
-    0xcfd8bca3, // b:noerror dns
     0xcfe3704e, // w:associated
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
     0xd06e6fda, // b:was blocked
-    0xd078447a, // b:message begindiagnosticdata
-    0xd09820d3, // b:please send
-    0xd0a179ee, // b:inactive please
     0xd0a7f5c2, // s:data_end
     0xd0b3b780, // w:remaining
+    0xd0bac363, // p:link
     0xd0c09bda, // b:nyaaaaaaan ezweb
     0xd0c75a0d, // b:de invalid
-    0xd0d544b5, // b:mail help
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
@@ -3324,8 +3336,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1e663b8, // b:implemented on
     0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
+    0xd20440d8, // p:lega
     0xd24cdcc2, // w:fast
-    0xd25a1398, // b:net mailbox
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3341,12 +3353,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd2cebdaf, // b:failure is
     0xd2d0e591, // b:contact abuse
     0xd2e11742, // b:an encrypted
-    0xd2eef391, // b:policy violations
     0xd2ef3fa0, // b:policy see
-    0xd2f48faf, // b:pour incident
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
-    0xd31c9e2b, // b:instructions for
     0xd3211400, // b:rejected spam
     0xd3218df5, // b:refused this
     0xd3318013, // w:trying
@@ -3355,17 +3364,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd348d678, // b:blocked ip
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
+    0xd3888f0d, // p:appe
     0xd395b332, // b:ehlo or
     0xd3a6bb93, // b:per message
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
-    0xd3d3907f, // b:mailbox has
     0xd3efac34, // b:check ip
     0xd3efc879, // b:don like
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
+    0xd44e3245, // p:unve
     0xd4536567, // b:blocked my
     0xd4560ca0, // b:spamhaus to
+    0xd466d46d, // p:doub
     0xd46a8b27, // b:example org
     0xd46e58e6, // w:nsu
     0xd47373e6, // b:request removal
@@ -3373,7 +3384,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd48b4edf, // b:host laposte
     0xd4a485b5, // b:de for
     0xd4b59db9, // b:in message
-    0xd4ca2e32, // b:jp cannot
+    0xd4c79128, // p:neme
     0xd4e30725, // b:to store
     0xd4eb6f0c, // b:service temporarily
     0xd4f35b8e, // b:sender rejected
@@ -3381,19 +3392,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd50fb369, // b:number of
     0xd518308f, // b:from xx
     0xd51be1f7, // b:been blocked
-    0xd523798c, // b:message bacause
     0xd536c4c1, // b:limit exceeded
     0xd5509ee0, // w:get
     0xd5511119, // b:command argument
-    0xd55d2d17, // b:malformed or
     0xd5728b24, // b:as possible
     0xd578e7d5, // w:not
-    0xd587e69c, // b:none bad
     0xd59707a9, // b:is out
     0xd5c0d202, // w:security
     0xd5c96304, // b:sender office
     0xd5db5c50, // b:per session
     0xd5eee41b, // b:from is
+    0xd5f9c395, // p:dail
     0xd623eccd, // w:computer
     0xd6291068, // b:relay access
     0xd64f3bb3, // b:the recipient
@@ -3404,7 +3413,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd66feaca, // w:currently
     0xd671cca2, // b:from being
     0xd67fa3a3, // b:domain smtp
-    0xd68216a7, // b:moderation instead
     0xd6c1e214, // w:office
     0xd6e06c4b, // b:your administrator
     0xd6e2c534, // w:connection
@@ -3426,73 +3434,65 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd77af7b6, // b:mail from
     0xd77c603e, // b:com rejects
     0xd77e0a7b, // b:mail system
-    0xd7d1233f, // b:permits unverifyable
+    0xd7caba1c, // p:thro
     0xd7e1ac9a, // b:yet authorized
     0xd803b408, // b:authentication failures
     0xd80476f4, // b:address see
-    0xd80c1bf1, // b:is allowed
     0xd80d2e28, // b:to contact
+    0xd815936b, // p:leng
     0xd82c5d7b, // b:found eicar
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
-    0xd857c061, // b:mail client
     0xd86cb141, // b:checks failed
     0xd874c8ae, // b:your envelope
     0xd883ab2f, // b:addressee unknown
     0xd895884b, // b:error maximum
-    0xd8ac4310, // b:pipe command
-    0xd8b16d14, // b:mail receivingrateperm
     0xd8c272be, // b:codes ip
     0xd8c4eb9c, // b:believe that
     0xd8cc706a, // b:http postgrey
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
-    0xd8f2e258, // b:ont ete
     0xd936c21b, // b:answers dns
     0xd93e2d52, // w:reduce
     0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
     0xd94bc247, // b:example ac
+    0xd95bc88f, // p:impr
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
     0xd9b02924, // b:email account
-    0xd9b2b76c, // b:kijitora libsisimai
     0xd9e3f51e, // b:hello ask
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
     0xd9f830db, // e:x.7.509
     0xda0bc2c7, // b:no longer
     0xda20fc0a, // b:maximum size
-    0xda34675f, // b:multiple authentication
+    0xda45ecf2, // p:unso
     0xda498342, // b:user is
     0xda5d1655, // b:no mail
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
     0xda92967b, // b:contains your
     0xdaa1dd5e, // w:right
-    0xdaa74a0a, // b:or network
     0xdab3e04b, // b:all mail
     0xdab94414, // b:for info
     0xdaca8aa5, // b:to be
     0xdaccf98f, // b:been greylisted
     0xdace03fc, // w:delivered
     0xdaf9ceb4, // b:sender has
-    0xdb061471, // b:reason email
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
     0xdb44c689, // b:helo requires
-    0xdb59205d, // b:max requests
-    0xdb5f05e8, // b:org dmarc
     0xdb6203ac, // b:messages https
     0xdb78a1d2, // b:http cbl
     0xdbc129ed, // b:rejected due
+    0xdbc9a9ab, // p:judg
     0xdbdc2a06, // b:for our
-    0xdbe2fdd8, // b:policy recipient
-    0xdc03c63b, // b:procedure https
     0xdc0dd617, // b:is too
     0xdc25647f, // w:answers
+    0xdc2deb32, // p:unim
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc68b5a6, // b:with hard
@@ -3509,8 +3509,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
     0xdcf09148, // b:containing content
-    0xdcf7aca1, // b:missing ptr
-    0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
     0xdd350ec5, // b:computer does
     0xdd546de3, // c:571
@@ -3522,6 +3520,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd928293, // b:de spam
     0xdd9fc9ce, // w:directly
     0xdda59183, // e:4.7.28
+    0xdda8f96a, // p:sign
     0xddaf5b3b, // w:xgemail
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
@@ -3531,15 +3530,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xddf470ad, // b:message to
     0xde1a9924, // w:open
     0xde28e608, // b:this server
+    0xde2dee58, // p:unic
     0xde2f825e, // b:resource record
     0xde432e22, // w:ube
-    0xde81836d, // b:reached please
+    0xde63fc49, // p:send
     0xde84ba24, // b:root vagrant
-    0xde9b42ea, // b:ip adress
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
     0xdea7e1b6, // b:spf example
-    0xdeb5b71c, // b:ip as
+    0xdebad96d, // p:line
     0xdec11fec, // b:neko example
     0xdec2b272, // b:not found
     0xdec436b5, // b:one from
@@ -3556,21 +3555,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdf5f8532, // b:an address
     0xdf6d8730, // b:error nested
     0xdf85ad55, // b:sender and
+    0xdf9963d4, // p:know
+    0xdf9c3e8e, // p:were
     0xdfab3d5c, // b:idle timeout
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
+    0xe021258b, // p:unde
     0xe0683c62, // b:com responded
     0xe09398af, // b:for attempting
-    0xe096c473, // b:invalid local
     0xe0a76c06, // w:initiative
     0xe0bec0c7, // b:delivery error
     0xe0c6046e, // b:mx lookup
     0xe0c6c222, // b:csi cloudmark
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
-    0xe0ede1cc, // b:name lookup
     0xe0ee2064, // b:addresses see
-    0xe0f34d53, // b:load too
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
     0xe148ec82, // b:blocked in
@@ -3579,6 +3578,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe19b51ea, // w:considered
     0xe1a2c0d2, // b:initiative gsmtp
     0xe1b39bf5, // b:service not
+    0xe1cac9da, // p:thre
     0xe1cf16e6, // w:filter
     0xe1cfff06, // b:dns failure
     0xe1d7eb8b, // b:for name
@@ -3592,10 +3592,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe265bee3, // c:504
     0xe27296e4, // b:entry does
     0xe29d81d0, // b:immediately succeeded
-    0xe2a3546c, // b:mta hostname
     0xe2a6a445, // b:to spam
+    0xe2bec798, // p:sinc
     0xe2c8f798, // w:submission
-    0xe2da31d5, // b:nekonyaan cat
     0xe2e6edcf, // b:canceled by
     0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
@@ -3604,6 +3603,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe304f8a1, // w:destinataire
     0xe313ab9a, // b:domain that
     0xe316480b, // w:docomo
+    0xe31a6e7f, // p:unav
     0xe3235602, // w:want
     0xe3313ab1, // b:authentication attempts
     0xe333bffe, // b:name is
@@ -3618,14 +3618,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
-    0xe3a1dc6d, // b:probably in
     0xe3ac13e7, // b:character in
     0xe3b8d012, // b:vagrantup com
     0xe3e284e8, // w:start
     0xe40c5e1b, // b:error too
     0xe40cd761, // b:right now
+    0xe41a7012, // p:unau
     0xe42b1f7d, // w:direct
-    0xe4398372, // b:limited to
+    0xe43ac3bd, // p:unne
     0xe443b8c5, // b:many unrecognized
     0xe44cb973, // b:smtp xx
     0xe458f616, // c:554
@@ -3634,30 +3634,27 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe47a06b3, // w:registries
     0xe4802263, // e:x.7.4
     0xe490453b, // e:4.2.1
-    0xe4a7cb7b, // b:postmaster facebook
     0xe4b68d5a, // w:example
-    0xe4bd6a15, // b:ip did
     0xe4d0dc4a, // b:jp user
     0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
-    0xe4fa4626, // b:queue file
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
+    0xe52e919e, // p:tabl
     0xe5388c3a, // b:using zen
     0xe5513a64, // b:content rejected
+    0xe552be2d, // p:seem
     0xe558f7a9, // c:555
     0xe565c39c, // c:501
     0xe574e680, // b:has exceeded
     0xe58023f6, // e:x.7.7
     0xe5806aff, // b:doesn match
-    0xe5885395, // b:jp type
     0xe5901ab1, // b:full or
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
-    0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
-    0xe5fb5805, // b:of at
+    0xe6428298, // p:argu
     0xe65532a1, // b:https help
     0xe658f93c, // c:552
     0xe665c52f, // c:500
@@ -3667,7 +3664,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6a02fe2, // b:addresses in
     0xe6a59fae, // e:4.7.23
     0xe6be7a1d, // b:the number
-    0xe6c83c7b, // b:ip problem
+    0xe6becde4, // p:sing
     0xe6f30bb0, // w:microsoft
     0xe6f7f81b, // b:body is
     0xe719b981, // b:com the
@@ -3680,41 +3677,43 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe780271c, // e:x.7.1
     0xe7844ebc, // b:the address
     0xe79c2d61, // b:ip or
+    0xe7b2bc84, // p:foll
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
     0xe7d88af1, // b:believe this
     0xe7fa7218, // w:mismatch
     0xe80b53ad, // w:effect
-    0xe832865d, // b:not complete
     0xe858fc62, // c:550
     0xe865c855, // c:502
+    0xe86e101d, // p:vali
     0xe88028af, // e:x.7.0
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
-    0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
-    0xe91c37de, // b:kb max
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9308cb7, // b:error from
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
-    0xe94de709, // b:local sender
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
+    0xe98fc272, // p:base
+    0xe99c5bf9, // p:rout
+    0xe99eaba9, // p:auth
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
     0xe9ed7530, // b:are not
     0xea07a0b8, // b:py answer
     0xea449139, // b:sorry user
+    0xea4fe059, // p:hour
     0xea5ec803, // b:ptr records
+    0xea60cfff, // p:http
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
     0xeaa41e5e, // b:valid sender
     0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
-    0xeadfaaf5, // b:problem try
     0xeae16371, // w:below
     0xeae21d22, // b:rejected cannot
     0xeae237ba, // b:please resend
@@ -3723,9 +3722,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeaf8958f, // b:in forward
     0xeb1df4e1, // w:badrcptto
     0xeb1eb4a7, // b:email sent
-    0xeb21b146, // b:invitons cliquer
+    0xeb39901b, // p:arch
     0xeb3a2291, // b:four hour
     0xeb410810, // b:temporary authentication
+    0xeb54a9a7, // p:dmar
     0xeb598bea, // b:mailfrom domain
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
@@ -3734,39 +3734,38 @@ pub(super) static HASHES: [u32; 4000] = [
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
     0xebe807a3, // b:hops max
-    0xebeba5b4, // b:reasons please
     0xebf0cbd8, // w:need
     0xec043678, // b:smtp your
+    0xec1f32fd, // p:numb
     0xec269438, // w:mails
-    0xec384b57, // b:name or
     0xec3a4b70, // b:mail sent
     0xec4765fe, // b:net bl
     0xec60e0cc, // w:disabled
+    0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
+    0xecaa71f2, // p:froz
     0xecd7daa2, // b:errors eop
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecfb7452, // b:authorized please
-    0xecfba0ae, // b:mail appeared
+    0xed08e887, // p:lear
     0xed176a2b, // w:account
-    0xed1a9e44, // b:name example
-    0xed30384f, // b:maximium message
     0xed43a7f9, // w:process
     0xed4f7914, // w:registered
     0xed515f6a, // w:results
     0xed51f440, // b:refused the
     0xed536281, // w:permanently
     0xed542527, // b:that prevents
-    0xed57d998, // b:inbound rate
+    0xed5799ff, // p:trie
     0xed68602e, // b:ssl certificate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed98db56, // b:accepting mail
-    0xed9c7cf5, // b:our security
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
     0xede37b92, // w:gmail
     0xee0dbe55, // b:no dkim
+    0xee1a7fd0, // p:unac
     0xee1b7aab, // b:authorized message
     0xee2acd10, // b:host mx
     0xee3b8c0c, // w:inbox
@@ -3774,6 +3773,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee5b446b, // c:540
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
+    0xee84915e, // p:bann
     0xee8f81d0, // b:it is
     0xee928da0, // b:illegal user
     0xee969b2c, // w:quota
@@ -3790,9 +3790,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeeed3f18, // b:recipient mailbox
     0xef092cda, // b:available due
     0xef0af504, // b:to http
+    0xef1a8163, // p:unab
     0xef24bd2e, // b:rcpt domain
+    0xef26a483, // p:pipe
     0xef35fa73, // b:security policy
-    0xef4a8a9a, // b:parse error
     0xef5ef3db, // b:rejected blocked
     0xef7d0531, // b:see https
     0xef8033b4, // e:x.7.9
@@ -3801,17 +3802,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef94a0d8, // b:sorry max
     0xef9761e6, // b:unrecognized authentication
     0xefb0f55d, // b:or more
+    0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
-    0xefc6c4d6, // b:mailbox user
+    0xefc40e91, // p:freq
     0xefdbf4d5, // b:to ip
     0xf004c7aa, // b:azumakuniyuki ntt
-    0xf017dcf0, // b:permanent exception
     0xf0366447, // b:dd this
     0xf039033d, // b:have ptr
     0xf03ea113, // b:spam see
-    0xf045bfc3, // b:many sessions
+    0xf0460f94, // p:unsu
     0xf0478177, // b:rejected host
+    0xf05466f9, // p:host
     0xf071a4a8, // b:from domains
     0xf076dabe, // b:your isp
     0xf0803547, // e:x.7.8
@@ -3823,9 +3825,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0c4e61e, // b:more details
     0xf0cd07c9, // b:hst rte
     0xf1218b6b, // b:by recipient
-    0xf1261b2c, // b:limit is
+    0xf1237ee5, // p:unex
     0xf128292b, // b:connections try
-    0xf1352337, // b:my badmailfrom
     0xf1355f25, // b:host is
     0xf1471568, // b:reach is
     0xf14beed8, // w:resource
@@ -3837,16 +3838,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf1cc55f9, // w:disk
     0xf1f79188, // b:policy rejection
     0xf2068095, // b:designated mailserver
-    0xf220b54d, // b:people say
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
+    0xf2758d20, // p:badr
     0xf2806835, // b:ip to
     0xf2889f6c, // w:apple
+    0xf28d9206, // p:barr
     0xf292540c, // b:rejected by
     0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
-    0xf2bec74c, // b:permitted by
+    0xf2b18062, // p:toke
     0xf2c06055, // b:associated with
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
@@ -3854,71 +3856,65 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2eb85be, // b:again in
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
+    0xf317ea2b, // p:subj
     0xf3201818, // w:envelope
     0xf32a53e9, // b:alice example
     0xf333ec53, // b:configuration too
     0xf33e03e6, // b:com domain
-    0xf34c8b82, // b:rcp http
-    0xf38fd1ef, // b:or hdrs
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
-    0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
     0xf3d91e9f, // b:command failed
     0xf3d9cd3e, // b:policy reasons
+    0xf3dab8d8, // p:sist
     0xf3eccd85, // w:tard
-    0xf3eec549, // b:invalid size
     0xf3f00ba3, // w:google
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
+    0xf443d749, // p:unre
     0xf458bbb7, // b:net if
     0xf458c53e, // b:temporarily deferred
     0xf4617971, // b:busy try
     0xf4711f27, // b:postmaster example
+    0xf47ae383, // p:edit
     0xf47d8c90, // b:net xx
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
     0xf4e1955b, // b:filtered and
-    0xf4f2056c, // b:prodigy net
-    0xf4fbe0d0, // b:recipient allowed
-    0xf5122804, // b:malware eicar
     0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
-    0xf585388b, // b:not authenticate
     0xf5a8c215, // b:com reset
     0xf5ab9643, // w:key
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
-    0xf5d6c29b, // b:mailpolicy violation
-    0xf5dbc99a, // b:openspf org
     0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
     0xf5f9a0a5, // w:haineko
     0xf612aac1, // b:longer on
-    0xf629e8fe, // b:messages ip
     0xf62abe09, // b:and mail
+    0xf64c2934, // p:unus
     0xf64d6c4a, // b:helo name
     0xf64e0ca0, // b:hour for
     0xf6557ad5, // w:concurrent
     0xf6596712, // b:errors come
     0xf65fd706, // b:body parameter
     0xf66d2284, // b:block send
-    0xf686645f, // b:isn registered
-    0xf6a516eb, // b:recipients too
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6bc16c7, // b:ehlo domain
     0xf6cda02f, // b:comcast xx
     0xf6d14d22, // b:your email
+    0xf6d418f0, // p:toem
+    0xf6eea270, // p:susp
     0xf6f6c98f, // w:storedrv
     0xf6fa9b2c, // b:access for
     0xf700eaed, // w:legal
@@ -3929,50 +3925,53 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf7385e94, // b:command line
     0xf73ea0c8, // b:mail krs
     0xf757a6fc, // b:can also
+    0xf77f70db, // p:vagr
     0xf78a1104, // b:evaluation sender
+    0xf7b44e36, // p:iclo
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
     0xf7d8bced, // b:black listed
     0xf7f3239d, // b:http go
     0xf7f41bb4, // b:rejecting due
     0xf807293a, // b:message please
-    0xf81e8e50, // b:messagerie laposte
+    0xf817f20a, // p:subm
     0xf825b3f5, // b:data rejected
     0xf83cb114, // b:try later
+    0xf8452950, // p:emet
     0xf858b6dc, // b:mailbox local
     0xf85a867a, // b:address verification
     0xf8807ebf, // w:suspicious
     0xf899a954, // b:rejected account
+    0xf8c128d1, // p:simu
     0xf8c6f482, // c:455
-    0xf8d142b7, // b:or discontinued
     0xf9069695, // b:your intended
+    0xf913dc7a, // p:guid
     0xf919d14c, // b:eop prod
+    0xf91aa357, // p:erro
     0xf9275fee, // b:com email
-    0xf93a0bf6, // b:mailserver for
     0xf9425876, // b:to too
     0xf94519e9, // b:for system
     0xf94d498f, // b:com does
     0xf94f3090, // b:bad destination
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
-    0xf9788a50, // b:net via
     0xf9841f5b, // w:possible
     0xf9ace215, // b:ch help
     0xf9b1d005, // b:have authentication
     0xf9bcd7c2, // b:and has
+    0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
-    0xf9e9f07f, // b:recipients domain
     0xfa110973, // b:unrecognized command
     0xfa140823, // b:achieved the
     0xfa14e1e2, // b:from does
+    0xfa25cba7, // p:unfo
     0xfa3ce1b4, // b:sender address
+    0xfa43e0bb, // p:unro
+    0xfa4478fc, // p:take
     0xfa6cbef8, // b:smtp user
     0xfa746a4b, // b:must specify
     0xfa7d4f33, // b:postmaster yahooinc
-    0xfa8ff62b, // b:mail that
-    0xfa95a235, // b:mx malformed
     0xfaa1de66, // w:codes
-    0xfaa22f6b, // b:of bit
     0xfaa608d3, // b:www openspf
     0xfaaaaf61, // b:delivered this
     0xfab6b8bc, // b:service refused
@@ -3982,6 +3981,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfaecff71, // w:content
     0xfaf61fd3, // w:large
     0xfb1308c2, // b:max size
+    0xfb32992d, // p:unkn
     0xfb399b20, // b:or domain
     0xfb6c98c3, // b:error with
     0xfb7679a0, // b:header is
@@ -3993,17 +3993,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbb0f1f8, // w:review
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
+    0xfbd35faa, // p:full
     0xfbda7b53, // b:type aaaa
     0xfbed1756, // b:authentication required
+    0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
-    0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
     0xfc533897, // w:worm
+    0xfc55c543, // p:targ
     0xfc8f9a6e, // b:because your
     0xfc96bd97, // w:mailfrom
     0xfc9985f3, // b:adresse destinataire
+    0xfc9d7a28, // p:pseu
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
     0xfcc032c1, // b:com esmtp
@@ -4023,10 +4026,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfda6bdf9, // b:com reject
     0xfdbd6243, // b:delivered please
     0xfdcce096, // b:http www
-    0xfdd3e1cc, // b:issues ref
     0xfddcebd4, // w:closed
     0xfde1a065, // w:occured
-    0xfde67cb5, // b:policy gmail
     0xfde87f1e, // b:plus tard
     0xfe21b275, // b:limit of
     0xfe2d8a86, // b:net comcast
@@ -4047,7 +4048,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff286a82, // b:denied banned
     0xff3118c7, // b:to the
     0xff350244, // b:learn about
-    0xff36d52e, // b:not done
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
     0xff8612ad, // b:aaaa lookup
@@ -4059,1074 +4059,1130 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 6, 8, 10, 11, 12, 15, 16, 19, 19, 26, 27, 29, 30,
-    30, 31, 33, 34, 36, 36, 37, 37, 41, 43, 46, 48, 48, 49, 50, 51,
-    58, 59, 59, 61, 62, 64, 64, 65, 66, 68, 69, 71, 71, 72, 73, 74,
-    74, 75, 77, 87, 99, 110, 110, 112, 113, 117, 118, 120, 120, 120, 126, 126,
-    126, 126, 130, 132, 132, 133, 135, 136, 137, 138, 139, 140, 141, 142, 143, 143,
-    143, 143, 143, 144, 145, 146, 147, 149, 150, 150, 150, 152, 152, 152, 152, 152,
-    155, 155, 155, 155, 161, 165, 176, 178, 178, 179, 185, 185, 185, 185, 186, 189,
-    204, 204, 205, 205, 206, 207, 207, 208, 209, 209, 210, 210, 211, 211, 211, 211,
-    211, 212, 214, 215, 216, 217, 218, 219, 220, 221, 221, 224, 224, 225, 225, 226,
-    227, 227, 230, 230, 231, 232, 233, 238, 239, 239, 240, 241, 242, 243, 243, 248,
-    248, 249, 250, 251, 251, 251, 252, 252, 252, 253, 254, 255, 256, 260, 260, 267,
-    267, 268, 269, 270, 271, 271, 273, 273, 299, 301, 302, 302, 302, 304, 306, 307,
-    333, 334, 337, 338, 340, 342, 343, 345, 346, 346, 347, 348, 350, 352, 353, 355,
-    362, 363, 364, 366, 367, 368, 371, 372, 373, 374, 375, 376, 380, 382, 383, 384,
-    392, 393, 398, 398, 400, 401, 401, 402, 402, 402, 406, 407, 407, 407, 408, 408,
-    409, 409, 410, 411, 412, 412, 412, 412, 412, 413, 413, 414, 415, 440, 442, 443,
-    458, 482, 482, 482, 484, 484, 486, 486, 487, 488, 489, 489, 489, 491, 492, 493,
-    503, 506, 507, 519, 519, 519, 520, 521, 524, 525, 526, 527, 528, 528, 532, 532,
-    554, 555, 555, 559, 559, 560, 561, 561, 563, 564, 565, 566, 567, 568, 569, 571,
-    573, 573, 574, 575, 578, 580, 581, 582, 582, 583, 584, 592, 601, 602, 602, 603,
-    604, 606, 608, 609, 610, 611, 614, 615, 615, 619, 620, 625, 625, 625, 625, 625,
-    631, 633, 636, 636, 641, 642, 642, 643, 644, 645, 646, 647, 649, 649, 652, 660,
-    660, 660, 663, 664, 668, 668, 669, 671, 672, 675, 676, 679, 680, 686, 687, 689,
-    691, 691, 694, 696, 697, 697, 699, 700, 700, 701, 707, 708, 708, 710, 710, 711,
-    712, 712, 712, 712, 712, 714, 716, 723, 729, 730, 731, 732, 732, 733, 734, 734,
-    735, 736, 737, 739, 742, 743, 747, 747, 750, 750, 753, 755, 766, 766, 769, 770,
-    771, 772, 774, 776, 777, 778, 779, 780, 785, 785, 799, 799, 802, 812, 814, 818,
-    818, 819, 819, 822, 824, 825, 825, 825, 825, 825, 826, 826, 826, 830, 835, 843,
-    843, 844, 844, 845, 846, 847, 849, 850, 852, 855, 859, 860, 861, 862, 862, 868,
-    870, 870, 870, 870, 871, 873, 874, 875, 878, 887, 887, 890, 895, 897, 897, 904,
-    905, 911, 911, 912, 914, 914, 914, 915, 916, 917, 917, 927, 927, 927, 928, 929,
-    929, 933, 936, 939, 939, 939, 940, 941, 941, 942, 942, 943, 944, 946, 947, 948,
-    950, 951, 951, 951, 953, 954, 978, 979, 980, 980, 982, 982, 985, 988, 992, 995,
-    996, 996, 996, 1007, 1007, 1009, 1010, 1010, 1010, 1011, 1011, 1013, 1015, 1016, 1017, 1019,
-    1022, 1024, 1025, 1027, 1028, 1029, 1030, 1030, 1030, 1032, 1034, 1036, 1038, 1038, 1039, 1040,
-    1043, 1045, 1047, 1049, 1049, 1049, 1050, 1050, 1051, 1053, 1055, 1055, 1055, 1076, 1077, 1078,
-    1078, 1078, 1078, 1078, 1080, 1081, 1082, 1088, 1088, 1090, 1091, 1092, 1093, 1098, 1099, 1100,
-    1102, 1103, 1103, 1103, 1103, 1103, 1105, 1107, 1109, 1111, 1113, 1113, 1114, 1115, 1119, 1120,
-    1121, 1121, 1124, 1125, 1126, 1126, 1127, 1128, 1129, 1132, 1132, 1132, 1133, 1133, 1133, 1134,
-    1134, 1135, 1136, 1137, 1138, 1138, 1140, 1143, 1145, 1145, 1146, 1148, 1149, 1149, 1150, 1150,
-    1151, 1151, 1151, 1151, 1151, 1152, 1152, 1159, 1159, 1162, 1163, 1165, 1165, 1167, 1167, 1170,
-    1175, 1176, 1177, 1177, 1178, 1178, 1179, 1181, 1182, 1182, 1183, 1184, 1185, 1188, 1190, 1194,
-    1194, 1195, 1195, 1195, 1196, 1197, 1198, 1198, 1200, 1200, 1201, 1201, 1201, 1203, 1203, 1204,
-    1205, 1206, 1207, 1208, 1211, 1212, 1215, 1216, 1218, 1218, 1220, 1220, 1220, 1222, 1228, 1229,
-    1229, 1230, 1231, 1232, 1234, 1234, 1236, 1236, 1236, 1237, 1239, 1239, 1239, 1239, 1243, 1247,
-    1247, 1250, 1251, 1252, 1259, 1261, 1262, 1264, 1270, 1271, 1271, 1276, 1277, 1277, 1279, 1279,
-    1282, 1282, 1283, 1284, 1286, 1286, 1287, 1287, 1297, 1299, 1300, 1301, 1302, 1302, 1307, 1315,
-    1316, 1318, 1332, 1332, 1340, 1341, 1342, 1343, 1345, 1347, 1347, 1347, 1348, 1350, 1351, 1351,
-    1353, 1354, 1355, 1356, 1356, 1356, 1357, 1359, 1360, 1361, 1363, 1364, 1366, 1368, 1370, 1371,
-    1371, 1373, 1374, 1376, 1376, 1378, 1380, 1380, 1380, 1385, 1386, 1387, 1409, 1410, 1410, 1411,
-    1413, 1417, 1419, 1419, 1421, 1422, 1424, 1425, 1436, 1437, 1445, 1445, 1447, 1448, 1448, 1450,
-    1453, 1454, 1454, 1457, 1459, 1459, 1460, 1460, 1461, 1465, 1466, 1467, 1470, 1470, 1474, 1475,
-    1476, 1478, 1479, 1480, 1480, 1502, 1503, 1503, 1504, 1506, 1506, 1508, 1509, 1510, 1510, 1531,
-    1532, 1533, 1535, 1535, 1536, 1537, 1537, 1540, 1541, 1542, 1542, 1544, 1545, 1547, 1548, 1549,
-    1550, 1551, 1553, 1554, 1556, 1556, 1558, 1558, 1563, 1563, 1564, 1565, 1568, 1569, 1570, 1572,
-    1573, 1574, 1574, 1601, 1602, 1602, 1602, 1602, 1603, 1605, 1606, 1611, 1613, 1613, 1613, 1613,
-    1616, 1617, 1617, 1617, 1617, 1619, 1621, 1622, 1622, 1622, 1622, 1623, 1628, 1630, 1631, 1632,
-    1634, 1635, 1639, 1640, 1640, 1640, 1640, 1640, 1640, 1641, 1642, 1643, 1643, 1644, 1644, 1646,
-    1647, 1650, 1651, 1652, 1653, 1654, 1675, 1675, 1677, 1677, 1684, 1687, 1688, 1688, 1689, 1690,
-    1691, 1692, 1696, 1697, 1698, 1700, 1701, 1705, 1707, 1708, 1708, 1711, 1717, 1718, 1719, 1720,
-    1728, 1730, 1730, 1731, 1738, 1739, 1739, 1741, 1741, 1743, 1743, 1747, 1748, 1748, 1749, 1773,
-    1777, 1777, 1778, 1779, 1779, 1785, 1785, 1786, 1814, 1817, 1817, 1817, 1817, 1818, 1819, 1821,
-    1821, 1822, 1823, 1824, 1825, 1825, 1829, 1829, 1829, 1830, 1831, 1831, 1833, 1834, 1836, 1836,
-    1837, 1838, 1838, 1839, 1840, 1841, 1843, 1844, 1845, 1847, 1848, 1856, 1857, 1857, 1858, 1859,
-    1859, 1864, 1865, 1866, 1866, 1866, 1867, 1868, 1869, 1870, 1873, 1875, 1875, 1902, 1903, 1906,
-    1907, 1907, 1908, 1909, 1912, 1915, 1916, 1916, 1917, 1918, 1919, 1936, 1938, 1938, 1941, 1942,
-    1943, 1944, 1945, 1946, 1947, 1948, 1948, 1950, 1951, 1952, 1953, 1953, 1953, 1954, 1954, 1955,
-    1955, 1956, 1958, 1958, 1959, 1959, 1960, 1961, 1962, 1963, 1964, 1965, 1966, 1966, 1967, 1968,
-    1969, 1969, 1970, 1971, 1973, 1975, 1975, 1978, 1978, 1980, 1981, 1982, 1984, 1984, 1986, 1987,
-    2000, 2003, 2013, 2014, 2020, 2021, 2022, 2023, 2025, 2025, 2026, 2030, 2030, 2030, 2032, 2034,
-    2034, 2034, 2036, 2037, 2040, 2054, 2055, 2056, 2057, 2058, 2058, 2059, 2060, 2060, 2061, 2064,
-    2065, 2066, 2068, 2079, 2080, 2080, 2082, 2083, 2087, 2088, 2092, 2093, 2093, 2094, 2094, 2097,
-    2100, 2113, 2113, 2113, 2115, 2115, 2116, 2116, 2117, 2118, 2122, 2123, 2125, 2131, 2134, 2135,
-    2136, 2136, 2136, 2138, 2138, 2138, 2138, 2140, 2141, 2143, 2143, 2144, 2145, 2147, 2148, 2148,
-    2149, 2150, 2151, 2153, 2153, 2153, 2160, 2161, 2163, 2163, 2170, 2194, 2195, 2197, 2197, 2201,
-    2202, 2223, 2223, 2225, 2226, 2226, 2227, 2229, 2231, 2232, 2232, 2232, 2233, 2237, 2238, 2238,
-    2238, 2238, 2239, 2240, 2242, 2242, 2243, 2244, 2245, 2250, 2251, 2251, 2252, 2253, 2254, 2263,
-    2264, 2264, 2265, 2268, 2269, 2270, 2272, 2275, 2277, 2279, 2280, 2281, 2282, 2292, 2293, 2295,
-    2295, 2297, 2297, 2298, 2299, 2299, 2300, 2300, 2301, 2302, 2305, 2306, 2308, 2309, 2309, 2310,
-    2310, 2311, 2311, 2312, 2313, 2314, 2314, 2315, 2333, 2334, 2334, 2335, 2337, 2338, 2339, 2343,
-    2345, 2349, 2349, 2349, 2350, 2350, 2351, 2357, 2358, 2358, 2359, 2359, 2359, 2359, 2360, 2361,
-    2361, 2362, 2363, 2363, 2369, 2370, 2371, 2372, 2376, 2381, 2382, 2383, 2385, 2389, 2390, 2391,
-    2417, 2418, 2420, 2420, 2420, 2421, 2421, 2422, 2422, 2422, 2424, 2430, 2431, 2431, 2432, 2433,
-    2433, 2435, 2436, 2436, 2438, 2439, 2440, 2441, 2445, 2448, 2449, 2454, 2455, 2455, 2461, 2461,
-    2462, 2463, 2466, 2469, 2470, 2470, 2471, 2472, 2473, 2473, 2473, 2474, 2475, 2476, 2477, 2477,
-    2479, 2484, 2484, 2484, 2485, 2485, 2485, 2487, 2488, 2489, 2491, 2494, 2495, 2497, 2497, 2508,
-    2511, 2513, 2514, 2526, 2526, 2528, 2529, 2529, 2530, 2531, 2557, 2560, 2560, 2561, 2563, 2565,
-    2566, 2566, 2567, 2567, 2569, 2571, 2589, 2589, 2590, 2596, 2597, 2597, 2597, 2598, 2598, 2599,
-    2601, 2602, 2602, 2603, 2604, 2604, 2610, 2613, 2639, 2641, 2642, 2644, 2646, 2647, 2650, 2651,
-    2652, 2654, 2654, 2655, 2655, 2657, 2660, 2661, 2662, 2665, 2665, 2669, 2670, 2670, 2670, 2671,
-    2673, 2674, 2675, 2678, 2679, 2680, 2682, 2682, 2682, 2683, 2683, 2683, 2684, 2685, 2686, 2686,
-    2688, 2689, 2695, 2712, 2714, 2720, 2721, 2722, 2724, 2725, 2727, 2728, 2729, 2734, 2738, 2739,
-    2744, 2745, 2748, 2751, 2751, 2751, 2752, 2754, 2755, 2756, 2757, 2759, 2774, 2774, 2788, 2788,
-    2788, 2789, 2791, 2793, 2795, 2795, 2796, 2797, 2798, 2798, 2798, 2799, 2800, 2801, 2802, 2804,
-    2806, 2806, 2807, 2811, 2814, 2815, 2816, 2817, 2818, 2819, 2820, 2822, 2824, 2827, 2829, 2832,
-    2832, 2833, 2835, 2836, 2837, 2838, 2838, 2849, 2850, 2850, 2850, 2850, 2852, 2852, 2853, 2853,
-    2854, 2856, 2856, 2857, 2857, 2859, 2861, 2861, 2867, 2867, 2868, 2884, 2885, 2885, 2885, 2886,
-    2887, 2888, 2888, 2890, 2903, 2903, 2903, 2904, 2906, 2911, 2912, 2913, 2914, 2939, 2939, 2939,
-    2939, 2961, 2962, 2963, 2966, 2969, 2969, 2970, 2971, 2972, 2996, 2997, 2998, 2999, 3000, 3000,
-    3001, 3001, 3003, 3003, 3003, 3004, 3005, 3008, 3008, 3009, 3011, 3012, 3012, 3012, 3012, 3014,
-    3016, 3016, 3016, 3017, 3018, 3020, 3021, 3022, 3023, 3024, 3026, 3027, 3028, 3029, 3030, 3030,
-    3030, 3031, 3032, 3034, 3034, 3036, 3037, 3038, 3038, 3039, 3040, 3042, 3043, 3044, 3044, 3045,
-    3046, 3046, 3053, 3074, 3076, 3077, 3077, 3078, 3078, 3079, 3081, 3082, 3085, 3086, 3089, 3091,
-    3092, 3094, 3094, 3096, 3096, 3097, 3099, 3099, 3099, 3123, 3125, 3128, 3132, 3132, 3133, 3136,
-    3137, 3137, 3138, 3139, 3141, 3143, 3143, 3144, 3145, 3145, 3146, 3147, 3148, 3149, 3149, 3149,
-    3151, 3151, 3152, 3152, 3153, 3163, 3163, 3165, 3186, 3187, 3189, 3190, 3190, 3191, 3194, 3194,
-    3194, 3196, 3199, 3200, 3207, 3207, 3207, 3210, 3211, 3211, 3212, 3215, 3215, 3217, 3218, 3218,
-    3219, 3219, 3220, 3220, 3221, 3222, 3223, 3223, 3224, 3227, 3227, 3228, 3229, 3229, 3232, 3233,
-    3234, 3234, 3234, 3235, 3236, 3237, 3241, 3242, 3243, 3252, 3253, 3256, 3261, 3262, 3262, 3262,
-    3264, 3264, 3265, 3289, 3297, 3301, 3301, 3321, 3321, 3322, 3323, 3324, 3325, 3325, 3325, 3326,
-    3328, 3329, 3329, 3329, 3330, 3334, 3335, 3336, 3337, 3355, 3355, 3355, 3356, 3357, 3359, 3360,
-    3361, 3363, 3365, 3366, 3369, 3370, 3392, 3394, 3395, 3396, 3397, 3397, 3398, 3401, 3401, 3401,
-    3403, 3404, 3410, 3410, 3411, 3432, 3432, 3434, 3439, 3459, 3461, 3461, 3461, 3462, 3463, 3463,
-    3467, 3467, 3468, 3495, 3522, 3522, 3523, 3524, 3524, 3551, 3551, 3576, 3577, 3579, 3579, 3580,
-    3584, 3585, 3590, 3590, 3602, 3602, 3602, 3620, 3621, 3621, 3622, 3623, 3623, 3647, 3647, 3649,
-    3650, 3651, 3651, 3655, 3656, 3658, 3659, 3662, 3663, 3663, 3663, 3664, 3665, 3666, 3668, 3675,
-    3676, 3695, 3697, 3722, 3727, 3729, 3731, 3732, 3733, 3733, 3733, 3733, 3733, 3733, 3734, 3734,
-    3736, 3737, 3738, 3739, 3742, 3742, 3763, 3764, 3765, 3765, 3784, 3794, 3796, 3796, 3802, 3806,
-    3807, 3807, 3807, 3809, 3810, 3811, 3812, 3812, 3813, 3813, 3815, 3815, 3816, 3817, 3818, 3820,
-    3821, 3821, 3823, 3825, 3827, 3828, 3829, 3829, 3830, 3831, 3831, 3831, 3832, 3833, 3834, 3834,
-    3836, 3837, 3838, 3839, 3840, 3841, 3842, 3842, 3844, 3845, 3850, 3852, 3852, 3852, 3852, 3853,
-    3854, 3855, 3857, 3857, 3858, 3858, 3859, 3860, 3861, 3862, 3862, 3863, 3865, 3866, 3866, 3867,
-    3868, 3868, 3870, 3873, 3874, 3877, 3878, 3878, 3880, 3881, 3882, 3883, 3884, 3886, 3887, 3889,
-    3889, 3890, 3891, 3892, 3892, 3892, 3893, 3897, 3898, 3898, 3899, 3907, 3908, 3909, 3909, 3909,
-    3909, 3910, 3910, 3911, 3913, 3914, 3914, 3918, 3918, 3919, 3922, 3922, 3924, 3924, 3925, 3925,
-    3934, 3935, 3935, 3945, 3946, 3947, 3948, 3949, 3952, 3954, 3955, 3955, 3956, 3959, 3961, 3961,
-    3971, 3971, 3973, 3974, 3974, 3976, 3979, 3980, 3981, 3982, 3982, 3982, 3983, 3983, 3984, 3987,
-    3988, 3989, 3990, 3993, 3996, 3997, 3998, 3999, 4001, 4004, 4005, 4005, 4005, 4009, 4013, 4013,
-    4015, 4020, 4020, 4020, 4021, 4022, 4024, 4027, 4029, 4030, 4037, 4037, 4038, 4040, 4041, 4053,
-    4055, 4056, 4069, 4069, 4070, 4071, 4072, 4073, 4073, 4073, 4076, 4077, 4078, 4079, 4081, 4085,
-    4086, 4087, 4087, 4087, 4088, 4108, 4112, 4116, 4116, 4116, 4116, 4117, 4118, 4119, 4121, 4126,
-    4128, 4129, 4130, 4131, 4131, 4131, 4135, 4136, 4137, 4140, 4141, 4142, 4143, 4143, 4145, 4146,
-    4148, 4148, 4148, 4150, 4152, 4153, 4154, 4156, 4156, 4158, 4158, 4158, 4161, 4165, 4166, 4168,
-    4168, 4168, 4168, 4169, 4170, 4171, 4173, 4174, 4175, 4176, 4184, 4186, 4187, 4188, 4190, 4191,
-    4192, 4194, 4195, 4196, 4199, 4200, 4204, 4217, 4218, 4220, 4221, 4222, 4223, 4223, 4224, 4226,
-    4227, 4227, 4230, 4231, 4231, 4231, 4231, 4232, 4233, 4236, 4237, 4237, 4241, 4245, 4251, 4251,
-    4252, 4254, 4256, 4258, 4259, 4264, 4264, 4265, 4266, 4266, 4273, 4274, 4274, 4274, 4276, 4286,
-    4286, 4287, 4289, 4290, 4291, 4295, 4297, 4300, 4300, 4300, 4301, 4301, 4319, 4325, 4325, 4326,
-    4330, 4334, 4334, 4335, 4335, 4336, 4337, 4343, 4347, 4347, 4347, 4348, 4348, 4348, 4349, 4354,
-    4355, 4356, 4358, 4360, 4361, 4363, 4367, 4368, 4370, 4371, 4372, 4381, 4381, 4382, 4383, 4385,
-    4387, 4388, 4388, 4389, 4389, 4390, 4399, 4403, 4405, 4407, 4408, 4411, 4421, 4422, 4423, 4430,
-    4430, 4432, 4448, 4450, 4450, 4451, 4451, 4451, 4454, 4454, 4455, 4455, 4455, 4456, 4457, 4457,
-    4459, 4460, 4461, 4463, 4473, 4474, 4475, 4476, 4477, 4481, 4483, 4486, 4487, 4488, 4489, 4490,
-    4490, 4490, 4492, 4492, 4493, 4494, 4496, 4496, 4502, 4502, 4503, 4517, 4521, 4522, 4525, 4531,
-    4531, 4532, 4532, 4533, 4534, 4535, 4536, 4537, 4539, 4542, 4543, 4545, 4547, 4551, 4552, 4553,
-    4554, 4556, 4557, 4558, 4559, 4560, 4562, 4565, 4565, 4566, 4571, 4571, 4571, 4573, 4581, 4593,
-    4594, 4595, 4595, 4597, 4598, 4599, 4600, 4612, 4612, 4615, 4616, 4618, 4619, 4621, 4622, 4623,
-    4629, 4629, 4629, 4630, 4630, 4632, 4635, 4636, 4637, 4637, 4637, 4639, 4640, 4642, 4644, 4645,
-    4645, 4646, 4648, 4649, 4652, 4654, 4655, 4657, 4658, 4659, 4660, 4662, 4663, 4667, 4669, 4675,
-    4675, 4676, 4677, 4679, 4679, 4679, 4680, 4686, 4687, 4688, 4689, 4689, 4692, 4694, 4700, 4701,
-    4702, 4703, 4725, 4726, 4726, 4726, 4733, 4734, 4734, 4736, 4738, 4741, 4742, 4742, 4743, 4744,
-    4745, 4746, 4748, 4749, 4750, 4751, 4752, 4752, 4753, 4755, 4758, 4759, 4760, 4760, 4760, 4761,
-    4762, 4763, 4764, 4765, 4765, 4767, 4767, 4770, 4773, 4773, 4775, 4780, 4781, 4781, 4782, 4805,
-    4806, 4807, 4808, 4831, 4832, 4832, 4845, 4846, 4847, 4848, 4848, 4849, 4849, 4850, 4851, 4852,
-    4852, 4852, 4852, 4852, 4855, 4857, 4860, 4860, 4862, 4863, 4863, 4869, 4884, 4885, 4894, 4900,
-    4901, 4901, 4901, 4901, 4902, 4903, 4904, 4905, 4905, 4906, 4906, 4907, 4908, 4908, 4909, 4920,
-    4921, 4922, 4923, 4933, 4936, 4936, 4936, 4937, 4939, 4943, 4944, 4945, 4945, 4945, 4946, 4947,
-    4948, 4948, 4949, 4950, 4951, 4967, 4969, 4971, 4971, 4998, 5010, 5012, 5014, 5019, 5020, 5021,
-    5021, 5025, 5025, 5045, 5049, 5051, 5052, 5052, 5054, 5055, 5056, 5058, 5058, 5061, 5062, 5062,
-    5066, 5068, 5070, 5074, 5075, 5083, 5085, 5086, 5086, 5087, 5094, 5095, 5097, 5098, 5098, 5100,
-    5102, 5103, 5103, 5103, 5105, 5106, 5110, 5114, 5114, 5116, 5117, 5118, 5121, 5143, 5143, 5143,
-    5144, 5145, 5146, 5147, 5148, 5149, 5150, 5150, 5150, 5153, 5153, 5154, 5154, 5154, 5156, 5157,
-    5158, 5159, 5159, 5172, 5175, 5177, 5198, 5200, 5202, 5202, 5205, 5206, 5207, 5207, 5207, 5207,
-    5222, 5229, 5232, 5233, 5234, 5235, 5236, 5237, 5238, 5239, 5240, 5243, 5244, 5245, 5249, 5250,
-    5251, 5252, 5252, 5253, 5254, 5275, 5276, 5298, 5299, 5300, 5301, 5302, 5303, 5304, 5305, 5305,
-    5305, 5308, 5308, 5309, 5310, 5310, 5310, 5310, 5314, 5315, 5315, 5315, 5316, 5316, 5317, 5318,
-    5321, 5321, 5324, 5325, 5327, 5329, 5330, 5331, 5332, 5333, 5343, 5346, 5375, 5389, 5394, 5397,
-    5397, 5399, 5402, 5404, 5407, 5411, 5412, 5413, 5416, 5416, 5417, 5418, 5419, 5420, 5421, 5421,
-    5425, 5425, 5426, 5426, 5426, 5434, 5438, 5439, 5440, 5445, 5447, 5452, 5455, 5456, 5456, 5457,
-    5457, 5459, 5473, 5475, 5475, 5475, 5476, 5477, 5478, 5479, 5480, 5481, 5482, 5483, 5484, 5485,
-    5485, 5489, 5490, 5491, 5493, 5494, 5495, 5496, 5497, 5498, 5498, 5498, 5498, 5500, 5501, 5504,
-    5526, 5527, 5530, 5533, 5534, 5561, 5561, 5567, 5569, 5569, 5573, 5583, 5583, 5583, 5584, 5585,
-    5586, 5586, 5587, 5588, 5588, 5588, 5590, 5591, 5592, 5592, 5593, 5594, 5594, 5595, 5596, 5612,
-    5613, 5614, 5614, 5616, 5617, 5618, 5618, 5618, 5619, 5619, 5621, 5621, 5621, 5622, 5622, 5623,
-    5627, 5628, 5631, 5632, 5634, 5634, 5635, 5636, 5637, 5637, 5638, 5656, 5657, 5658, 5659, 5686,
-    5687, 5688, 5689, 5690, 5691, 5692, 5692, 5694, 5696, 5715, 5718, 5720, 5728, 5729, 5729, 5730,
-    5731, 5732, 5734, 5734, 5734, 5735, 5738, 5739, 5741, 5741, 5743, 5746, 5747, 5747, 5748, 5760,
-    5763, 5764, 5764, 5765, 5766, 5766, 5767, 5768, 5770, 5776, 5777, 5778, 5787, 5788, 5797, 5799,
-    5801, 5802, 5804, 5810, 5811, 5811, 5812, 5812, 5814, 5815, 5821, 5823, 5824, 5825, 5826, 5828,
-    5829, 5831, 5833, 5835, 5838, 5839, 5840, 5841, 5842, 5843, 5845, 5846, 5858, 5859, 5860, 5861,
-    5863, 5866, 5868, 5869, 5869, 5870, 5871, 5871, 5872, 5873, 5874, 5875, 5876, 5877, 5877, 5877,
-    5879, 5880, 5880, 5885, 5886, 5887, 5888, 5891, 5893, 5895, 5895, 5895, 5896, 5899, 5902, 5904,
-    5904, 5904, 5904, 5906, 5907, 5907, 5912, 5932, 5933, 5933, 5956, 5957, 5958, 5959, 5962, 5963,
-    5964, 5964, 5965, 5966, 5971, 5972, 5972, 5972, 5973, 5977, 5978, 5987, 5988, 5998, 6018, 6020,
-    6021, 6022, 6023, 6037, 6037, 6038, 6038, 6039, 6040, 6040, 6040, 6041, 6042, 6042, 6044, 6045,
-    6045, 6046, 6047, 6047, 6050, 6050, 6050, 6051, 6052, 6061, 6078, 6078, 6078, 6082, 6083, 6084,
-    6085, 6087, 6088, 6089, 6089, 6089, 6090, 6091, 6093, 6094, 6095, 6096, 6097, 6097, 6101, 6101,
-    6102, 6102, 6102, 6102, 6102, 6103, 6104, 6106, 6109, 6110, 6110, 6111, 6112, 6113, 6113, 6113,
-    6113, 6133, 6136, 6137, 6137, 6139, 6141, 6144, 6147, 6147, 6148, 6148, 6149, 6149, 6153, 6156,
-    6156, 6157, 6158, 6159, 6165, 6166, 6167, 6168, 6172, 6173, 6173, 6174, 6177, 6177, 6178, 6179,
-    6180, 6195, 6197, 6199, 6200, 6203, 6204, 6205, 6206, 6206, 6206, 6208, 6210, 6212, 6212, 6213,
-    6217, 6217, 6219, 6219, 6222, 6225, 6225, 6227, 6227, 6227, 6229, 6229, 6248, 6249, 6250, 6251,
-    6251, 6251, 6254, 6258, 6259, 6259, 6261, 6261, 6262, 6262, 6264, 6266, 6268, 6268, 6269, 6269,
-    6273, 6275, 6276, 6279, 6280, 6281, 6281, 6283, 6284, 6288, 6289, 6289, 6292, 6304, 6308, 6308,
-    6308, 6312, 6313, 6314, 6314, 6316, 6317, 6318, 6320, 6321, 6321, 6323, 6325, 6326, 6326, 6326,
-    6328, 6328, 6328, 6328, 6329, 6329, 6330, 6330, 6331, 6332, 6333, 6333, 6333, 6333, 6341, 6341,
-    6341, 6342, 6342, 6342, 6343, 6345, 6346, 6347, 6348, 6350, 6354, 6355, 6356, 6360, 6360, 6362,
-    6363, 6364, 6365, 6366, 6368, 6369, 6374, 6375, 6377, 6378, 6378, 6381, 6382, 6383, 6384, 6384,
-    6386, 6392, 6393, 6394, 6395, 6398, 6398, 6398, 6398, 6400, 6401, 6403, 6406, 6407, 6407, 6409,
-    6413, 6414, 6414, 6417, 6418, 6418, 6418, 6424, 6425, 6426, 6431, 6432, 6444, 6446, 6446, 6446,
-    6448, 6449, 6449, 6450, 6450, 6450, 6452, 6454, 6455, 6457, 6457, 6459, 6459, 6460, 6461, 6461,
-    6462, 6462, 6463, 6464, 6464, 6465, 6465, 6467, 6470, 6471, 6472, 6473, 6474, 6475, 6476, 6476,
-    6478, 6479, 6479, 6480, 6481, 6483, 6484, 6484, 6484, 6484, 6490, 6492, 6493, 6494, 6495, 6495,
-    6523, 6523, 6523, 6523, 6523, 6523, 6524, 6524, 6530, 6531, 6532, 6533, 6533, 6550, 6551, 6552,
-    6553, 6555, 6556, 6557, 6558, 6558, 6560, 6560, 6562, 6563, 6568, 6569, 6569, 6571, 6573, 6575,
-    6576, 6576, 6577, 6578, 6578, 6579, 6580, 6581, 6582, 6582, 6582, 6587, 6587, 6588, 6589, 6592,
-    6592, 6593, 6594, 6598, 6600, 6600, 6601, 6604, 6605, 6607, 6608, 6609, 6610, 6612, 6613, 6613,
-    6628, 6629, 6630, 6631, 6631, 6631, 6632, 6633, 6634, 6637, 6640, 6644, 6648, 6649, 6653, 6655,
-    6658, 6659, 6659, 6659, 6660, 6683, 6683, 6684, 6694, 6694, 6695, 6695, 6697, 6702, 6706, 6707,
-    6709, 6709, 6710, 6714, 6715, 6716, 6716, 6718, 6718, 6739, 6755, 6755, 6755, 6758, 6758, 6760,
-    6761, 6764, 6765, 6766, 6767, 6772, 6773, 6777, 6778, 6790, 6791, 6793, 6794, 6795, 6797, 6797,
-    6798, 6800, 6801, 6802, 6803, 6803, 6804, 6806, 6806, 6807, 6808, 6808, 6808, 6808, 6809, 6810,
-    6811, 6812, 6812, 6812, 6813, 6814, 6815, 6815, 6816, 6816, 6817, 6817, 6817, 6818, 6818, 6818,
-    6820, 6821, 6822, 6826, 6827, 6827, 6833, 6833, 6837, 6837, 6837, 6838, 6843, 6844, 6848, 6849,
-    6850, 6851, 6853, 6854, 6854, 6855, 6855, 6856, 6856, 6860, 6861, 6862, 6862, 6865, 6865, 6866,
-    6868, 6868, 6869, 6869, 6869, 6870, 6871, 6872, 6873, 6873, 6873, 6877, 6877, 6880, 6881, 6881,
-    6882, 6884, 6885, 6887, 6888, 6888, 6888, 6889, 6889, 6889, 6890, 6891, 6895, 6897, 6897, 6899,
-    6901, 6901, 6903, 6908, 6915, 6917, 6918, 6919, 6919, 6920, 6922, 6922, 6922, 6922, 6923, 6931,
-    6932, 6933, 6935, 6936, 6939, 6940, 6940, 6941, 6942, 6949, 6949, 6950, 6950, 6952, 6953, 6963,
-    6964, 6964, 6965, 6965, 6965, 6969, 6971, 6972, 6974, 6976, 6976, 6976, 6977, 6978, 6978, 6979,
-    6980, 6987, 6988, 6988, 6992, 6994, 6996, 6997, 6997, 6999, 7000, 7003, 7008, 7009, 7014, 7022,
-    7022, 7022, 7023, 7024, 7026, 7026, 7027, 7027, 7028, 7029, 7030, 7032, 7032, 7033, 7034, 7035,
-    7035, 7037, 7038, 7038, 7038, 7039, 7040, 7040, 7040, 7041, 7044, 7045, 7045, 7045, 7045, 7047,
-    7051, 7055, 7056, 7056, 7057, 7057, 7079, 7080, 7082, 7083, 7085, 7089, 7089, 7112, 7112, 7113,
-    7114, 7114, 7114, 7114, 7114, 7116, 7116, 7119, 7120, 7138, 7140, 7141, 7142, 7142, 7142, 7145,
-    7145, 7146, 7147, 7149, 7149, 7170, 7184, 7185, 7185, 7185, 7186, 7186, 7189, 7189, 7189, 7189,
-    7189, 7190, 7206, 7208, 7222, 7237, 7238, 7261, 7262, 7263, 7264, 7264, 7264, 7267, 7268, 7270,
-    7298, 7302, 7320, 7321, 7321, 7324, 7324, 7324, 7324, 7326, 7351, 7351, 7369, 7370, 7370, 7372,
-    7384, 7385, 7386, 7390, 7390, 7391, 7392, 7395, 7396, 7398, 7398, 7399, 7400, 7401, 7402, 7402,
-    7403, 7409, 7409, 7410, 7411, 7411, 7412, 7413, 7414, 7415, 7417, 7417, 7418, 7418, 7421, 7422,
-    7422, 7425, 7425, 7426, 7426, 7427, 7427, 7436, 7437, 7437, 7438, 7460, 7460, 7460, 7473, 7473,
-    7473, 7476, 7478, 7479, 7480, 7482, 7483, 7484, 7486, 7488, 7493, 7494, 7495, 7498, 7500, 7503,
-    7504, 7505, 7506, 7507, 7508, 7510, 7513, 7514, 7515, 7515, 7529, 7532, 7533, 7538, 7539, 7540,
-    7542, 7545, 7546, 7547, 7548, 7549, 7550, 7550, 7552, 7559, 7559, 7560, 7565, 7567, 7568, 7569,
-    7570, 7571, 7572, 7573, 7573, 7573, 7573, 7574, 7575, 7576, 7576, 7577, 7578, 7579, 7579, 7580,
-    7582, 7582, 7583, 7583, 7585, 7586, 7588, 7589, 7589, 7590, 7591, 7591, 7591, 7592, 7595, 7598,
-    7609, 7609, 7609, 7610, 7612, 7614, 7615, 7616, 7620, 7621, 7621, 7622, 7623, 7626, 7627, 7629,
-    7630, 7630, 7631, 7633, 7633, 7634, 7658, 7664, 7667, 7668, 7669, 7669, 7669, 7669, 7669, 7670,
-    7672, 7672, 7672, 7690, 7691, 7693, 7695, 7695, 7704, 7705, 7707, 7710, 7712, 7712, 7713, 7715,
-    7715, 7717, 7717, 7735, 7738, 7759, 7759, 7760, 7761, 7762, 7763, 7764, 7765, 7775, 7776, 7777,
-    7779, 7798, 7819, 7842, 7843, 7844, 7844, 7845, 7846, 7846, 7846, 7846, 7847, 7847, 7849, 7850,
-    7850, 7851, 7851, 7852, 7877, 7885, 7886, 7886, 7888, 7889, 7890, 7892, 7913, 7914, 7914, 7915,
-    7916, 7916, 7916, 7916, 7917, 7919, 7922, 7922, 7930, 7930, 7930, 7932, 7936, 7936, 7937, 7940,
-    7942, 7945, 7946, 7946, 7948, 7948, 7949, 7951, 7952, 7953, 7955, 7956, 7956, 7957, 7960, 7961,
-    7961, 7961, 7968, 7969, 7970, 7972, 7972, 7979, 7980, 7981, 7982, 7983, 7983, 7986, 7986, 7987,
-    7988, 7990, 7992, 7993, 8003, 8012, 8013, 8013, 8014, 8014, 8015, 8016, 8016, 8016, 8016, 8020,
-    8023, 8024, 8026, 8026, 8033, 8034, 8035, 8035, 8035, 8036, 8037, 8038, 8040, 8040, 8040, 8041,
-    8042, 8042, 8043, 8043, 8044, 8044, 8045, 8048, 8057, 8057, 8058, 8069, 8070, 8070, 8071, 8071,
-    8077, 8077, 8079, 8080, 8080, 8082, 8083, 8083, 8086, 8086, 8094, 8101, 8103, 8104, 8105, 8105,
-    8106, 8106, 8108, 8114, 8125, 8129, 8129, 8133, 8133, 8133, 8134, 8135, 8135, 8136, 8137, 8141,
-    8145,
+    0, 1, 4, 5, 6, 8, 10, 12, 13, 14, 17, 18, 20, 20, 26, 28,
+    30, 30, 34, 34, 35, 37, 38, 38, 38, 39, 43, 45, 47, 60, 62, 62,
+    63, 64, 65, 66, 73, 73, 73, 74, 75, 76, 77, 79, 80, 88, 90, 91,
+    92, 93, 95, 101, 111, 119, 119, 121, 122, 126, 128, 129, 129, 133, 136, 136,
+    137, 139, 140, 140, 140, 141, 142, 143, 144, 144, 145, 145, 145, 146, 147, 148,
+    149, 150, 150, 150, 152, 152, 152, 152, 154, 154, 154, 154, 160, 164, 173, 175,
+    175, 180, 180, 180, 181, 183, 194, 194, 195, 195, 196, 197, 197, 198, 199, 199,
+    200, 200, 201, 201, 201, 201, 202, 204, 205, 206, 207, 208, 209, 210, 210, 213,
+    216, 216, 217, 222, 222, 223, 223, 223, 225, 225, 226, 227, 228, 232, 233, 233,
+    234, 234, 235, 236, 236, 237, 241, 241, 242, 243, 244, 245, 245, 245, 246, 246,
+    247, 248, 249, 250, 251, 255, 255, 263, 263, 263, 264, 264, 265, 265, 266, 292,
+    294, 295, 295, 295, 297, 310, 312, 313, 339, 340, 342, 343, 345, 347, 348, 350,
+    351, 351, 352, 352, 354, 354, 355, 360, 362, 368, 370, 370, 372, 373, 374, 377,
+    394, 397, 397, 398, 399, 403, 404, 407, 409, 411, 412, 412, 420, 428, 429, 433,
+    435, 437, 438, 440, 440, 441, 441, 441, 444, 447, 448, 448, 449, 449, 461, 461,
+    461, 462, 463, 463, 463, 463, 463, 463, 464, 465, 465, 466, 467, 493, 495, 503,
+    522, 528, 528, 529, 529, 531, 531, 532, 533, 533, 534, 535, 535, 535, 536, 537,
+    539, 540, 548, 549, 550, 560, 560, 560, 561, 564, 564, 587, 588, 589, 592, 593,
+    593, 597, 597, 616, 617, 621, 625, 625, 625, 626, 626, 627, 628, 629, 629, 630,
+    632, 633, 634, 636, 637, 637, 637, 637, 638, 638, 638, 643, 651, 652, 652, 653,
+    654, 655, 656, 657, 658, 661, 662, 662, 666, 666, 670, 670, 670, 670, 670, 675,
+    677, 679, 684, 684, 688, 688, 689, 690, 701, 702, 703, 706, 707, 709, 709, 711,
+    719, 719, 719, 722, 723, 726, 726, 727, 728, 730, 731, 734, 735, 738, 739, 744,
+    746, 748, 748, 751, 753, 758, 759, 759, 759, 760, 760, 760, 761, 765, 766, 766,
+    767, 769, 770, 770, 770, 772, 772, 774, 775, 779, 783, 784, 792, 792, 793, 793,
+    794, 795, 807, 808, 809, 810, 811, 813, 814, 818, 820, 820, 820, 820, 821, 821,
+    821, 824, 826, 827, 836, 836, 845, 848, 849, 850, 851, 852, 854, 855, 856, 857,
+    858, 861, 861, 873, 873, 876, 885, 887, 891, 891, 892, 892, 895, 897, 899, 900,
+    900, 900, 900, 900, 901, 902, 906, 910, 916, 916, 916, 917, 918, 919, 922, 925,
+    926, 931, 932, 933, 933, 937, 939, 940, 940, 941, 943, 944, 945, 948, 954, 954,
+    957, 962, 964, 964, 971, 972, 977, 978, 978, 979, 981, 997, 997, 998, 999, 999,
+    1008, 1008, 1008, 1008, 1008, 1008, 1010, 1012, 1015, 1015, 1015, 1016, 1017, 1017, 1018, 1018,
+    1019, 1020, 1021, 1023, 1024, 1024, 1025, 1025, 1025, 1025, 1027, 1028, 1051, 1052, 1052, 1052,
+    1054, 1054, 1057, 1060, 1064, 1067, 1068, 1078, 1078, 1080, 1081, 1081, 1081, 1081, 1081, 1083,
+    1085, 1086, 1087, 1088, 1092, 1094, 1095, 1096, 1098, 1099, 1099, 1099, 1101, 1102, 1125, 1126,
+    1128, 1130, 1131, 1132, 1135, 1137, 1146, 1146, 1148, 1148, 1149, 1150, 1150, 1151, 1153, 1155,
+    1155, 1155, 1175, 1176, 1177, 1177, 1177, 1181, 1181, 1183, 1184, 1185, 1190, 1190, 1192, 1193,
+    1194, 1199, 1200, 1201, 1203, 1204, 1206, 1206, 1206, 1206, 1208, 1210, 1212, 1214, 1214, 1214,
+    1215, 1219, 1219, 1220, 1220, 1223, 1223, 1223, 1223, 1223, 1224, 1224, 1225, 1225, 1225, 1226,
+    1226, 1227, 1227, 1228, 1229, 1230, 1230, 1231, 1232, 1234, 1234, 1235, 1237, 1237, 1237, 1240,
+    1240, 1241, 1241, 1241, 1241, 1242, 1242, 1249, 1249, 1251, 1252, 1253, 1253, 1255, 1255, 1258,
+    1264, 1269, 1270, 1271, 1271, 1272, 1273, 1274, 1278, 1278, 1279, 1280, 1281, 1284, 1285, 1289,
+    1289, 1290, 1291, 1292, 1293, 1293, 1293, 1295, 1296, 1297, 1298, 1299, 1302, 1303, 1306, 1307,
+    1309, 1309, 1310, 1310, 1312, 1318, 1319, 1319, 1320, 1321, 1322, 1324, 1324, 1326, 1327, 1329,
+    1329, 1329, 1331, 1334, 1334, 1335, 1336, 1337, 1343, 1345, 1345, 1347, 1351, 1352, 1352, 1357,
+    1358, 1358, 1359, 1363, 1363, 1366, 1367, 1369, 1369, 1370, 1370, 1379, 1381, 1383, 1387, 1387,
+    1388, 1388, 1392, 1400, 1401, 1403, 1410, 1420, 1420, 1427, 1428, 1428, 1429, 1430, 1432, 1432,
+    1432, 1432, 1432, 1433, 1433, 1435, 1436, 1437, 1437, 1437, 1442, 1443, 1445, 1446, 1448, 1450,
+    1451, 1452, 1453, 1455, 1457, 1458, 1458, 1460, 1461, 1463, 1467, 1469, 1491, 1491, 1491, 1495,
+    1496, 1497, 1518, 1519, 1520, 1521, 1523, 1528, 1529, 1529, 1531, 1532, 1534, 1535, 1547, 1548,
+    1554, 1554, 1556, 1557, 1559, 1562, 1563, 1563, 1565, 1567, 1567, 1568, 1568, 1569, 1574, 1574,
+    1577, 1581, 1582, 1583, 1584, 1585, 1586, 1586, 1609, 1610, 1610, 1611, 1613, 1613, 1615, 1616,
+    1617, 1617, 1633, 1634, 1636, 1638, 1638, 1639, 1639, 1642, 1643, 1643, 1644, 1646, 1647, 1649,
+    1650, 1650, 1651, 1652, 1654, 1655, 1657, 1659, 1660, 1663, 1663, 1668, 1668, 1669, 1670, 1671,
+    1671, 1672, 1674, 1675, 1675, 1675, 1700, 1701, 1701, 1701, 1702, 1703, 1707, 1708, 1708, 1708,
+    1708, 1711, 1711, 1711, 1713, 1715, 1738, 1740, 1740, 1740, 1740, 1741, 1746, 1748, 1749, 1751,
+    1753, 1754, 1756, 1757, 1760, 1761, 1761, 1761, 1761, 1761, 1761, 1762, 1763, 1763, 1763, 1764,
+    1764, 1766, 1769, 1770, 1773, 1774, 1774, 1775, 1775, 1775, 1795, 1796, 1797, 1797, 1803, 1804,
+    1805, 1805, 1805, 1806, 1806, 1809, 1810, 1811, 1812, 1816, 1817, 1819, 1820, 1821, 1825, 1827,
+    1828, 1831, 1836, 1843, 1844, 1845, 1845, 1852, 1854, 1855, 1861, 1861, 1861, 1863, 1863, 1865,
+    1865, 1868, 1869, 1869, 1870, 1893, 1896, 1896, 1897, 1899, 1900, 1901, 1901, 1907, 1907, 1908,
+    1934, 1937, 1944, 1944, 1944, 1945, 1946, 1948, 1949, 1950, 1951, 1951, 1953, 1953, 1953, 1955,
+    1956, 1956, 1956, 1959, 1960, 1962, 1963, 1964, 1964, 1965, 1965, 1965, 1965, 1966, 1967, 1968,
+    1969, 1971, 1978, 1979, 1980, 1980, 1981, 1982, 1982, 1992, 1994, 1998, 1998, 1998, 1998, 1998,
+    1999, 2000, 2001, 2004, 2006, 2006, 2033, 2034, 2035, 2036, 2036, 2037, 2038, 2039, 2040, 2043,
+    2044, 2044, 2045, 2046, 2047, 2060, 2061, 2063, 2063, 2066, 2067, 2068, 2069, 2070, 2071, 2075,
+    2076, 2077, 2077, 2077, 2079, 2080, 2081, 2082, 2082, 2082, 2082, 2082, 2083, 2085, 2085, 2086,
+    2086, 2087, 2088, 2089, 2089, 2090, 2090, 2091, 2093, 2094, 2095, 2119, 2119, 2121, 2121, 2124,
+    2145, 2146, 2147, 2147, 2148, 2148, 2150, 2151, 2160, 2162, 2164, 2173, 2174, 2178, 2179, 2180,
+    2182, 2184, 2184, 2185, 2189, 2189, 2189, 2191, 2195, 2197, 2197, 2197, 2199, 2200, 2200, 2203,
+    2215, 2216, 2217, 2218, 2218, 2218, 2219, 2220, 2221, 2224, 2225, 2226, 2228, 2237, 2238, 2238,
+    2238, 2239, 2241, 2242, 2245, 2249, 2250, 2250, 2250, 2251, 2251, 2253, 2255, 2267, 2273, 2273,
+    2275, 2275, 2275, 2276, 2277, 2279, 2279, 2281, 2283, 2287, 2289, 2290, 2290, 2292, 2292, 2301,
+    2301, 2303, 2304, 2304, 2305, 2306, 2308, 2309, 2309, 2310, 2311, 2313, 2313, 2313, 2319, 2320,
+    2320, 2326, 2328, 2352, 2353, 2353, 2353, 2357, 2358, 2373, 2374, 2375, 2376, 2376, 2385, 2387,
+    2388, 2390, 2390, 2390, 2391, 2395, 2396, 2407, 2410, 2410, 2410, 2410, 2411, 2412, 2413, 2415,
+    2415, 2416, 2421, 2421, 2422, 2423, 2427, 2428, 2428, 2429, 2429, 2430, 2436, 2439, 2440, 2440,
+    2441, 2443, 2444, 2445, 2447, 2450, 2452, 2454, 2455, 2455, 2456, 2457, 2464, 2466, 2466, 2468,
+    2468, 2469, 2470, 2470, 2471, 2471, 2472, 2472, 2473, 2475, 2477, 2479, 2480, 2480, 2481, 2482,
+    2482, 2483, 2484, 2485, 2486, 2494, 2495, 2509, 2510, 2510, 2510, 2512, 2513, 2514, 2516, 2518,
+    2520, 2520, 2520, 2520, 2525, 2526, 2527, 2527, 2537, 2537, 2537, 2538, 2539, 2559, 2559, 2559,
+    2560, 2560, 2565, 2566, 2567, 2568, 2571, 2576, 2577, 2579, 2580, 2585, 2585, 2596, 2597, 2623,
+    2624, 2626, 2626, 2627, 2627, 2628, 2628, 2628, 2630, 2635, 2636, 2636, 2637, 2637, 2638, 2639,
+    2640, 2640, 2641, 2641, 2642, 2643, 2644, 2648, 2651, 2652, 2656, 2660, 2660, 2666, 2666, 2666,
+    2667, 2671, 2673, 2677, 2680, 2683, 2684, 2684, 2684, 2685, 2686, 2691, 2691, 2691, 2692, 2693,
+    2694, 2695, 2697, 2697, 2699, 2702, 2707, 2707, 2709, 2710, 2716, 2716, 2718, 2719, 2720, 2724,
+    2726, 2728, 2729, 2731, 2731, 2731, 2740, 2743, 2745, 2746, 2747, 2758, 2769, 2769, 2770, 2771,
+    2771, 2772, 2774, 2775, 2796, 2799, 2802, 2802, 2804, 2806, 2808, 2809, 2810, 2812, 2812, 2814,
+    2816, 2832, 2832, 2833, 2838, 2839, 2839, 2839, 2839, 2840, 2841, 2841, 2841, 2844, 2844, 2850,
+    2852, 2875, 2876, 2878, 2880, 2881, 2884, 2884, 2886, 2887, 2887, 2887, 2889, 2892, 2893, 2894,
+    2895, 2898, 2899, 2899, 2900, 2901, 2902, 2902, 2904, 2905, 2905, 2906, 2908, 2909, 2909, 2910,
+    2910, 2911, 2912, 2913, 2913, 2915, 2916, 2921, 2934, 2936, 2942, 2942, 2943, 2945, 2946, 2948,
+    2949, 2950, 2954, 2958, 2959, 2964, 2965, 2968, 2969, 2969, 2969, 2969, 2971, 2971, 2972, 2973,
+    2974, 2980, 2993, 3006, 3006, 3008, 3010, 3012, 3013, 3015, 3015, 3016, 3016, 3016, 3016, 3018,
+    3019, 3020, 3021, 3022, 3024, 3026, 3051, 3053, 3053, 3054, 3057, 3060, 3060, 3060, 3061, 3062,
+    3063, 3065, 3075, 3077, 3080, 3082, 3085, 3086, 3087, 3088, 3089, 3090, 3093, 3094, 3100, 3100,
+    3102, 3107, 3119, 3120, 3120, 3120, 3120, 3123, 3123, 3124, 3124, 3125, 3127, 3127, 3128, 3128,
+    3130, 3132, 3132, 3137, 3139, 3139, 3141, 3145, 3146, 3159, 3159, 3159, 3159, 3160, 3161, 3161,
+    3163, 3174, 3174, 3174, 3175, 3177, 3179, 3182, 3183, 3184, 3185, 3208, 3230, 3230, 3230, 3230,
+    3252, 3253, 3254, 3255, 3257, 3260, 3261, 3261, 3262, 3286, 3287, 3288, 3289, 3289, 3289, 3292,
+    3294, 3295, 3296, 3296, 3296, 3297, 3300, 3300, 3301, 3303, 3307, 3308, 3308, 3308, 3308, 3310,
+    3312, 3312, 3313, 3313, 3314, 3316, 3317, 3318, 3319, 3320, 3321, 3322, 3323, 3324, 3324, 3325,
+    3325, 3325, 3326, 3327, 3329, 3329, 3331, 3332, 3333, 3333, 3335, 3336, 3337, 3337, 3338, 3339,
+    3339, 3345, 3364, 3367, 3368, 3368, 3369, 3369, 3370, 3372, 3373, 3376, 3377, 3381, 3383, 3385,
+    3386, 3386, 3386, 3388, 3388, 3389, 3391, 3391, 3391, 3408, 3410, 3412, 3416, 3416, 3426, 3426,
+    3427, 3429, 3430, 3431, 3432, 3433, 3435, 3435, 3436, 3437, 3438, 3438, 3438, 3439, 3440, 3441,
+    3448, 3449, 3452, 3452, 3454, 3454, 3455, 3455, 3455, 3455, 3457, 3467, 3481, 3481, 3483, 3490,
+    3506, 3507, 3509, 3510, 3511, 3512, 3512, 3514, 3519, 3521, 3522, 3526, 3526, 3529, 3529, 3529,
+    3529, 3532, 3534, 3535, 3535, 3536, 3537, 3537, 3537, 3539, 3539, 3540, 3541, 3541, 3543, 3544,
+    3545, 3545, 3546, 3547, 3547, 3551, 3552, 3553, 3561, 3563, 3567, 3568, 3568, 3568, 3569, 3570,
+    3571, 3596, 3602, 3605, 3605, 3617, 3617, 3618, 3619, 3620, 3621, 3622, 3622, 3623, 3625, 3626,
+    3626, 3626, 3627, 3631, 3632, 3633, 3658, 3675, 3675, 3675, 3675, 3678, 3679, 3680, 3681, 3682,
+    3683, 3686, 3687, 3707, 3709, 3710, 3711, 3713, 3713, 3715, 3716, 3721, 3721, 3722, 3723, 3742,
+    3742, 3743, 3745, 3748, 3766, 3768, 3768, 3769, 3769, 3773, 3773, 3799, 3822, 3822, 3823, 3823,
+    3847, 3847, 3869, 3870, 3871, 3876, 3877, 3879, 3879, 3883, 3888, 3888, 3899, 3899, 3900, 3916,
+    3917, 3917, 3917, 3918, 3918, 3943, 3945, 3945, 3945, 3945, 3949, 3951, 3952, 3955, 3956, 3956,
+    3956, 3957, 3957, 3958, 3960, 3968, 3969, 3988, 3990, 4015, 4019, 4020, 4021, 4022, 4022, 4022,
+    4022, 4022, 4022, 4022, 4022, 4024, 4025, 4026, 4028, 4030, 4031, 4034, 4034, 4053, 4054, 4055,
+    4055, 4072, 4081, 4083, 4084, 4084, 4090, 4092, 4093, 4093, 4093, 4095, 4096, 4096, 4097, 4097,
+    4098, 4105, 4105, 4107, 4124, 4124, 4126, 4126, 4127, 4128, 4129, 4131, 4133, 4135, 4136, 4138,
+    4138, 4138, 4139, 4140, 4140, 4140, 4141, 4142, 4143, 4143, 4145, 4146, 4147, 4148, 4149, 4150,
+    4150, 4151, 4151, 4152, 4152, 4157, 4159, 4159, 4159, 4159, 4160, 4162, 4162, 4163, 4164, 4165,
+    4166, 4167, 4179, 4180, 4180, 4181, 4183, 4183, 4184, 4208, 4209, 4210, 4210, 4212, 4215, 4217,
+    4218, 4218, 4219, 4220, 4221, 4223, 4224, 4226, 4227, 4228, 4228, 4229, 4232, 4233, 4233, 4239,
+    4240, 4241, 4241, 4242, 4242, 4243, 4244, 4246, 4247, 4247, 4247, 4250, 4250, 4251, 4254, 4256,
+    4257, 4257, 4266, 4267, 4267, 4275, 4276, 4276, 4277, 4278, 4281, 4283, 4283, 4283, 4285, 4286,
+    4289, 4291, 4291, 4301, 4301, 4303, 4303, 4305, 4305, 4307, 4308, 4308, 4309, 4309, 4310, 4310,
+    4312, 4312, 4313, 4324, 4341, 4342, 4342, 4344, 4347, 4350, 4351, 4352, 4353, 4354, 4357, 4358,
+    4358, 4358, 4361, 4365, 4365, 4367, 4372, 4372, 4373, 4375, 4378, 4379, 4385, 4385, 4385, 4387,
+    4388, 4399, 4400, 4401, 4413, 4414, 4417, 4418, 4419, 4420, 4420, 4420, 4422, 4424, 4426, 4426,
+    4427, 4428, 4432, 4433, 4434, 4435, 4435, 4435, 4450, 4453, 4456, 4456, 4456, 4457, 4458, 4459,
+    4460, 4462, 4464, 4473, 4474, 4476, 4477, 4477, 4477, 4477, 4477, 4480, 4481, 4482, 4483, 4485,
+    4486, 4487, 4488, 4488, 4488, 4490, 4490, 4492, 4492, 4492, 4494, 4496, 4497, 4498, 4500, 4502,
+    4502, 4506, 4506, 4509, 4513, 4513, 4515, 4515, 4515, 4515, 4516, 4517, 4526, 4526, 4527, 4527,
+    4542, 4543, 4552, 4554, 4555, 4560, 4561, 4563, 4564, 4566, 4567, 4568, 4570, 4571, 4574, 4575,
+    4578, 4587, 4587, 4589, 4590, 4592, 4592, 4605, 4606, 4606, 4608, 4609, 4609, 4612, 4613, 4614,
+    4614, 4614, 4615, 4617, 4620, 4623, 4625, 4629, 4635, 4635, 4636, 4638, 4640, 4642, 4643, 4648,
+    4648, 4648, 4648, 4649, 4649, 4655, 4657, 4658, 4658, 4659, 4669, 4671, 4672, 4673, 4677, 4679,
+    4682, 4682, 4682, 4683, 4684, 4702, 4707, 4707, 4716, 4716, 4720, 4724, 4724, 4725, 4725, 4726,
+    4733, 4734, 4740, 4740, 4743, 4743, 4743, 4743, 4743, 4743, 4747, 4748, 4749, 4751, 4753, 4757,
+    4758, 4759, 4762, 4764, 4765, 4766, 4775, 4775, 4776, 4777, 4779, 4780, 4780, 4781, 4781, 4782,
+    4791, 4794, 4797, 4798, 4798, 4799, 4802, 4811, 4812, 4813, 4813, 4817, 4817, 4819, 4832, 4833,
+    4835, 4835, 4843, 4844, 4844, 4847, 4847, 4848, 4868, 4868, 4869, 4869, 4871, 4872, 4873, 4875,
+    4880, 4881, 4882, 4883, 4884, 4886, 4888, 4891, 4892, 4893, 4895, 4895, 4896, 4896, 4897, 4898,
+    4899, 4900, 4902, 4902, 4904, 4905, 4919, 4921, 4946, 4948, 4953, 4953, 4953, 4954, 4955, 4956,
+    4957, 4957, 4959, 4961, 4961, 4963, 4963, 4967, 4973, 4974, 4975, 4976, 4977, 4978, 4979, 4980,
+    4981, 4982, 4984, 4987, 4987, 4987, 4993, 4993, 4993, 4995, 5000, 5012, 5013, 5014, 5014, 5015,
+    5017, 5018, 5019, 5030, 5030, 5033, 5034, 5034, 5035, 5036, 5038, 5039, 5040, 5045, 5045, 5045,
+    5046, 5046, 5047, 5049, 5051, 5052, 5053, 5053, 5053, 5055, 5056, 5058, 5061, 5061, 5062, 5064,
+    5065, 5068, 5071, 5073, 5074, 5076, 5077, 5100, 5101, 5102, 5105, 5106, 5109, 5110, 5110, 5111,
+    5116, 5116, 5138, 5139, 5141, 5141, 5142, 5148, 5149, 5150, 5151, 5152, 5152, 5152, 5155, 5157,
+    5162, 5163, 5165, 5166, 5167, 5186, 5187, 5187, 5193, 5193, 5194, 5197, 5199, 5200, 5200, 5201,
+    5202, 5213, 5214, 5215, 5217, 5217, 5217, 5218, 5218, 5218, 5218, 5219, 5221, 5222, 5222, 5222,
+    5223, 5224, 5225, 5225, 5226, 5226, 5228, 5228, 5230, 5232, 5232, 5233, 5237, 5238, 5239, 5257,
+    5258, 5259, 5260, 5280, 5281, 5281, 5294, 5295, 5295, 5296, 5301, 5302, 5303, 5304, 5305, 5305,
+    5305, 5305, 5305, 5308, 5309, 5312, 5312, 5314, 5315, 5315, 5321, 5334, 5335, 5344, 5350, 5351,
+    5351, 5351, 5352, 5372, 5373, 5374, 5399, 5399, 5399, 5400, 5400, 5408, 5409, 5416, 5427, 5428,
+    5428, 5428, 5435, 5438, 5438, 5438, 5448, 5449, 5454, 5456, 5459, 5463, 5464, 5464, 5464, 5465,
+    5466, 5466, 5466, 5468, 5469, 5481, 5482, 5484, 5486, 5486, 5508, 5519, 5520, 5521, 5524, 5524,
+    5525, 5530, 5530, 5533, 5552, 5556, 5558, 5559, 5560, 5561, 5562, 5563, 5566, 5566, 5569, 5569,
+    5570, 5572, 5574, 5577, 5582, 5584, 5585, 5585, 5586, 5592, 5592, 5594, 5595, 5596, 5598, 5599,
+    5601, 5602, 5602, 5602, 5604, 5605, 5609, 5613, 5613, 5615, 5616, 5618, 5638, 5639, 5640, 5641,
+    5642, 5643, 5644, 5644, 5644, 5644, 5646, 5646, 5647, 5647, 5649, 5650, 5651, 5652, 5653, 5653,
+    5664, 5667, 5669, 5688, 5689, 5691, 5693, 5696, 5697, 5698, 5699, 5699, 5699, 5712, 5719, 5722,
+    5723, 5723, 5724, 5725, 5726, 5727, 5728, 5729, 5730, 5732, 5732, 5732, 5736, 5737, 5738, 5738,
+    5738, 5739, 5758, 5759, 5780, 5781, 5782, 5783, 5784, 5785, 5785, 5786, 5786, 5789, 5789, 5789,
+    5790, 5790, 5792, 5792, 5792, 5793, 5793, 5794, 5795, 5798, 5798, 5809, 5812, 5813, 5815, 5815,
+    5816, 5816, 5817, 5828, 5831, 5859, 5873, 5876, 5878, 5878, 5880, 5882, 5884, 5887, 5891, 5892,
+    5893, 5895, 5895, 5896, 5897, 5898, 5899, 5900, 5900, 5904, 5904, 5905, 5905, 5912, 5913, 5913,
+    5913, 5919, 5923, 5924, 5926, 5929, 5931, 5931, 5934, 5936, 5936, 5937, 5937, 5939, 5947, 5948,
+    5948, 5948, 5949, 5949, 5950, 5951, 5951, 5951, 5952, 5952, 5952, 5953, 5953, 5956, 5957, 5958,
+    5960, 5960, 5961, 5962, 5963, 5964, 5965, 5966, 5966, 5968, 5968, 5969, 5969, 5971, 5993, 5994,
+    5996, 5999, 5999, 6026, 6026, 6028, 6035, 6037, 6037, 6042, 6051, 6051, 6052, 6053, 6054, 6054,
+    6055, 6056, 6056, 6058, 6059, 6060, 6061, 6061, 6062, 6075, 6076, 6077, 6092, 6092, 6094, 6094,
+    6094, 6094, 6095, 6095, 6097, 6097, 6097, 6097, 6101, 6102, 6104, 6105, 6106, 6107, 6108, 6109,
+    6110, 6126, 6127, 6128, 6128, 6155, 6156, 6157, 6158, 6159, 6160, 6160, 6162, 6164, 6182, 6184,
+    6185, 6189, 6189, 6190, 6190, 6191, 6192, 6193, 6195, 6195, 6195, 6195, 6196, 6197, 6198, 6199,
+    6199, 6201, 6204, 6204, 6205, 6214, 6216, 6217, 6217, 6217, 6220, 6221, 6222, 6222, 6223, 6224,
+    6225, 6233, 6234, 6237, 6242, 6243, 6244, 6251, 6252, 6260, 6262, 6264, 6266, 6266, 6268, 6271,
+    6272, 6272, 6274, 6274, 6276, 6277, 6282, 6284, 6285, 6286, 6288, 6288, 6289, 6291, 6292, 6294,
+    6297, 6298, 6300, 6304, 6306, 6307, 6309, 6310, 6320, 6321, 6322, 6322, 6324, 6326, 6328, 6329,
+    6329, 6351, 6352, 6352, 6353, 6354, 6355, 6356, 6357, 6358, 6358, 6360, 6361, 6361, 6366, 6367,
+    6388, 6389, 6390, 6393, 6395, 6396, 6396, 6397, 6400, 6402, 6404, 6404, 6404, 6404, 6404, 6406,
+    6406, 6406, 6410, 6411, 6430, 6453, 6455, 6456, 6459, 6460, 6463, 6464, 6464, 6465, 6466, 6469,
+    6470, 6470, 6470, 6471, 6473, 6474, 6482, 6483, 6492, 6512, 6514, 6515, 6516, 6517, 6527, 6527,
+    6527, 6528, 6529, 6529, 6529, 6530, 6531, 6531, 6533, 6534, 6534, 6535, 6535, 6538, 6538, 6538,
+    6539, 6547, 6562, 6562, 6565, 6566, 6567, 6569, 6570, 6571, 6571, 6571, 6572, 6573, 6575, 6576,
+    6577, 6589, 6590, 6590, 6593, 6598, 6598, 6599, 6599, 6600, 6600, 6602, 6602, 6602, 6603, 6604,
+    6605, 6608, 6609, 6609, 6610, 6611, 6611, 6611, 6611, 6627, 6630, 6655, 6655, 6655, 6657, 6659,
+    6661, 6663, 6663, 6664, 6665, 6665, 6669, 6672, 6672, 6673, 6674, 6675, 6680, 6681, 6682, 6683,
+    6686, 6687, 6687, 6688, 6690, 6690, 6691, 6692, 6694, 6695, 6710, 6714, 6716, 6717, 6717, 6720,
+    6721, 6722, 6723, 6723, 6723, 6724, 6726, 6727, 6727, 6730, 6730, 6731, 6731, 6734, 6737, 6738,
+    6738, 6738, 6740, 6740, 6757, 6758, 6761, 6762, 6763, 6763, 6763, 6765, 6768, 6769, 6769, 6771,
+    6771, 6772, 6772, 6772, 6774, 6775, 6775, 6775, 6778, 6782, 6784, 6785, 6788, 6789, 6790, 6790,
+    6792, 6793, 6797, 6801, 6801, 6803, 6813, 6817, 6817, 6817, 6820, 6821, 6822, 6828, 6829, 6829,
+    6831, 6831, 6832, 6834, 6835, 6836, 6839, 6840, 6840, 6840, 6842, 6844, 6844, 6844, 6844, 6844,
+    6845, 6846, 6847, 6848, 6848, 6848, 6855, 6855, 6862, 6862, 6862, 6862, 6862, 6862, 6863, 6865,
+    6866, 6878, 6879, 6880, 6884, 6885, 6886, 6889, 6889, 6891, 6892, 6893, 6895, 6896, 6897, 6898,
+    6901, 6903, 6903, 6908, 6913, 6914, 6915, 6916, 6917, 6917, 6919, 6920, 6921, 6921, 6923, 6928,
+    6929, 6930, 6931, 6935, 6938, 6939, 6939, 6939, 6939, 6941, 6942, 6944, 6946, 6946, 6946, 6947,
+    6950, 6951, 6952, 6972, 6972, 6974, 6974, 6974, 6980, 6981, 6982, 6986, 6987, 6996, 6997, 7000,
+    7000, 7002, 7003, 7004, 7004, 7005, 7005, 7007, 7009, 7010, 7012, 7015, 7015, 7016, 7017, 7017,
+    7018, 7018, 7019, 7019, 7020, 7020, 7021, 7022, 7023, 7024, 7025, 7026, 7027, 7028, 7031, 7032,
+    7033, 7034, 7034, 7035, 7036, 7039, 7040, 7040, 7040, 7045, 7047, 7048, 7075, 7075, 7075, 7075,
+    7075, 7075, 7076, 7076, 7081, 7081, 7082, 7083, 7083, 7098, 7099, 7100, 7101, 7102, 7103, 7104,
+    7105, 7105, 7108, 7109, 7110, 7111, 7116, 7117, 7117, 7119, 7119, 7121, 7122, 7122, 7123, 7123,
+    7123, 7124, 7125, 7125, 7125, 7128, 7129, 7130, 7132, 7132, 7133, 7134, 7138, 7140, 7143, 7143,
+    7144, 7145, 7146, 7146, 7147, 7148, 7148, 7151, 7151, 7151, 7151, 7166, 7166, 7167, 7168, 7168,
+    7168, 7169, 7169, 7170, 7173, 7177, 7180, 7183, 7184, 7187, 7189, 7190, 7190, 7191, 7215, 7216,
+    7224, 7224, 7225, 7225, 7226, 7227, 7230, 7233, 7234, 7235, 7235, 7236, 7240, 7241, 7242, 7244,
+    7244, 7258, 7270, 7270, 7270, 7272, 7272, 7274, 7275, 7278, 7279, 7280, 7281, 7285, 7286, 7289,
+    7290, 7301, 7302, 7304, 7305, 7306, 7307, 7307, 7308, 7310, 7310, 7311, 7312, 7313, 7315, 7315,
+    7316, 7316, 7316, 7316, 7317, 7318, 7319, 7319, 7319, 7320, 7321, 7321, 7322, 7323, 7323, 7325,
+    7325, 7326, 7326, 7326, 7327, 7328, 7329, 7332, 7333, 7333, 7340, 7340, 7344, 7344, 7344, 7349,
+    7349, 7353, 7354, 7355, 7357, 7358, 7358, 7359, 7359, 7362, 7362, 7363, 7366, 7366, 7367, 7368,
+    7370, 7370, 7371, 7371, 7371, 7372, 7373, 7373, 7374, 7374, 7374, 7378, 7378, 7381, 7381, 7383,
+    7384, 7386, 7387, 7387, 7387, 7388, 7388, 7388, 7389, 7390, 7397, 7402, 7404, 7404, 7406, 7408,
+    7408, 7410, 7415, 7422, 7423, 7425, 7426, 7450, 7450, 7450, 7450, 7450, 7450, 7451, 7456, 7457,
+    7458, 7460, 7461, 7465, 7466, 7466, 7466, 7467, 7474, 7474, 7475, 7475, 7476, 7477, 7478, 7479,
+    7487, 7489, 7492, 7492, 7493, 7493, 7496, 7498, 7499, 7501, 7502, 7502, 7503, 7503, 7503, 7504,
+    7511, 7512, 7512, 7516, 7518, 7520, 7521, 7522, 7522, 7524, 7525, 7527, 7532, 7532, 7537, 7544,
+    7544, 7544, 7545, 7545, 7546, 7547, 7547, 7548, 7549, 7550, 7552, 7552, 7553, 7572, 7573, 7574,
+    7574, 7576, 7577, 7577, 7577, 7578, 7579, 7579, 7579, 7580, 7583, 7584, 7584, 7584, 7586, 7590,
+    7594, 7601, 7602, 7602, 7603, 7603, 7625, 7626, 7628, 7629, 7630, 7634, 7657, 7658, 7659, 7659,
+    7659, 7659, 7661, 7662, 7662, 7665, 7666, 7667, 7684, 7685, 7686, 7687, 7687, 7689, 7689, 7690,
+    7691, 7691, 7710, 7723, 7723, 7723, 7723, 7724, 7724, 7726, 7727, 7727, 7727, 7727, 7728, 7743,
+    7745, 7758, 7771, 7772, 7794, 7795, 7796, 7798, 7799, 7799, 7799, 7801, 7802, 7830, 7833, 7845,
+    7861, 7862, 7862, 7864, 7864, 7866, 7887, 7887, 7904, 7905, 7906, 7917, 7918, 7921, 7949, 7950,
+    7951, 7954, 7954, 7955, 7956, 7957, 7965, 7967, 7968, 7969, 7969, 7970, 7971, 7972, 7972, 7973,
+    7977, 7977, 7978, 7979, 7980, 7981, 7983, 7988, 7989, 7990, 7993, 7993, 7994, 7994, 7997, 7998,
+    8000, 8000, 8003, 8005, 8006, 8006, 8011, 8011, 8011, 8012, 8012, 8013, 8034, 8034, 8034, 8047,
+    8050, 8051, 8052, 8053, 8055, 8056, 8057, 8059, 8060, 8065, 8066, 8069, 8071, 8074, 8075, 8075,
+    8076, 8077, 8078, 8079, 8081, 8083, 8084, 8085, 8086, 8086, 8097, 8100, 8101, 8105, 8106, 8107,
+    8108, 8111, 8111, 8112, 8113, 8114, 8115, 8115, 8121, 8123, 8125, 8130, 8131, 8133, 8135, 8136,
+    8137, 8138, 8139, 8140, 8141, 8142, 8142, 8144, 8144, 8145, 8146, 8146, 8147, 8151, 8152, 8159,
+    8159, 8160, 8162, 8162, 8163, 8163, 8165, 8165, 8166, 8167, 8167, 8167, 8168, 8168, 8169, 8171,
+    8172, 8180, 8180, 8180, 8181, 8183, 8185, 8186, 8190, 8191, 8191, 8192, 8193, 8193, 8194, 8197,
+    8198, 8200, 8201, 8201, 8201, 8202, 8202, 8203, 8227, 8232, 8234, 8237, 8238, 8238, 8238, 8238,
+    8239, 8240, 8240, 8257, 8258, 8260, 8262, 8262, 8270, 8270, 8272, 8273, 8275, 8275, 8278, 8278,
+    8279, 8279, 8280, 8282, 8282, 8295, 8297, 8319, 8320, 8321, 8322, 8323, 8331, 8331, 8333, 8351,
+    8371, 8393, 8393, 8394, 8395, 8395, 8395, 8395, 8396, 8396, 8398, 8399, 8399, 8400, 8422, 8429,
+    8430, 8430, 8432, 8433, 8440, 8441, 8442, 8444, 8464, 8464, 8464, 8465, 8465, 8465, 8465, 8465,
+    8465, 8467, 8467, 8469, 8472, 8472, 8480, 8480, 8482, 8484, 8487, 8488, 8488, 8489, 8491, 8493,
+    8494, 8496, 8496, 8499, 8501, 8522, 8522, 8524, 8525, 8526, 8528, 8529, 8529, 8531, 8531, 8531,
+    8531, 8531, 8536, 8536, 8538, 8538, 8538, 8544, 8545, 8549, 8549, 8550, 8551, 8553, 8554, 8555,
+    8555, 8557, 8557, 8566, 8572, 8573, 8573, 8584, 8585, 8585, 8586, 8587, 8587, 8587, 8587, 8591,
+    8594, 8595, 8597, 8598, 8598, 8603, 8604, 8605, 8605, 8605, 8606, 8607, 8608, 8609, 8611, 8611,
+    8611, 8611, 8611, 8612, 8612, 8613, 8613, 8614, 8614, 8616, 8619, 8628, 8628, 8628, 8638, 8639,
+    8639, 8640, 8640, 8645, 8647, 8648, 8648, 8649, 8649, 8652, 8652, 8658, 8663, 8665, 8665, 8666,
+    8666, 8667, 8667, 8669, 8674, 8685, 8689, 8689, 8692, 8692, 8693, 8694, 8694, 8695, 8696, 8698,
+    8702,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8145] = [
-    (17, 8), (9, 15), (13, 6), (21, -6), (1, 11), (4, 5), (7, 7), (25, 5), (5, 7), (25, 5),
-    (1, 5), (11, 9), (5, 8), (9, 6), (27, 5), (17, 5), (10, 5), (16, 15), (23, -5), (5, 8),
-    (16, 6), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (17, 5), (1, 11), (14, 5), (15, 5),
-    (17, 7), (21, 8), (26, 6), (21, 11), (17, 6), (24, 7), (20, 6), (19, 16), (20, 10), (25, -5),
-    (28, 5), (4, 5), (25, 8), (5, -6), (6, 5), (27, 10), (23, 5), (26, 10), (23, 8), (23, 6),
-    (7, 5), (5, 10), (7, 5), (9, 5), (20, -7), (21, 7), (23, -6), (25, 11), (1, 5), (9, 6),
-    (21, 5), (12, 6), (18, 5), (23, 5), (5, 31), (17, 17), (5, 26), (22, 8), (19, 14), (18, 5),
-    (25, 7), (17, 5), (1, 9), (5, 7), (23, 37), (19, 5), (27, 11), (5, 13), (6, -5), (9, 32),
-    (10, 14), (15, -6), (18, -7), (19, -6), (21, 5), (23, -6), (25, -5), (1, 16), (4, -5), (5, -13),
-    (11, -5), (15, -12), (16, -5), (17, 10), (18, 56), (21, 5), (23, -8), (25, -6), (26, 6), (0, -5),
-    (1, -5), (11, 5), (16, -5), (17, 20), (18, 7), (20, 8), (21, 11), (23, -10), (24, -7), (25, -9),
-    (22, 5), (23, 15), (20, 9), (2, 7), (17, 10), (18, 9), (21, -5), (1, 9), (1, 11), (14, 5),
-    (0, 10), (2, 12), (15, 5), (18, -5), (19, 6), (23, 6), (5, 46), (6, -5), (21, -7), (26, 5),
-    (5, 6), (25, 5), (17, 7), (13, 6), (25, 8), (15, 10), (19, 5), (5, 5), (20, 14), (17, 10),
-    (9, 5), (5, 10), (18, 12), (15, 5), (9, 5), (17, 6), (25, 9), (1, 7), (9, 5), (12, 18),
-    (24, 5), (25, 8), (5, 6), (7, 7), (17, 5), (10, 12), (17, 12), (19, 17), (20, -11), (21, -5),
-    (25, 10), (3, 6), (11, 11), (12, 5), (23, 9), (5, -5), (14, -5), (15, -13), (16, 93), (17, -6),
-    (18, 5), (19, -9), (21, -9), (22, -12), (23, -6), (25, 5), (13, 44), (25, -5), (19, 5), (1, -7),
-    (4, 64), (5, -12), (6, -6), (21, -5), (25, 11), (18, 27), (12, 6), (24, 10), (25, -5), (0, 21),
-    (1, 23), (4, -6), (6, 15), (7, 5), (9, -11), (11, -5), (12, -5), (14, 5), (16, -8), (20, 10),
-    (21, -11), (22, -5), (23, -20), (28, 5), (15, 8), (6, 19), (18, 5), (12, 6), (1, 11), (17, 6),
-    (17, 10), (22, 5), (17, 5), (21, 7), (19, 18), (17, 5), (0, 7), (17, 9), (17, 6), (1, 12),
-    (21, 6), (8, 19), (20, 7), (23, -5), (11, 14), (25, 15), (15, 5), (19, 5), (20, 8), (21, 6),
-    (10, 11), (15, 7), (15, 11), (3, 5), (11, 6), (12, 5), (22, 12), (25, -7), (19, 8), (15, 8),
-    (21, 5), (20, 11), (15, 13), (1, 48), (4, 39), (5, -21), (6, -5), (21, -9), (22, 12), (17, 6),
-    (2, 11), (19, 17), (19, 19), (21, 8), (25, 5), (11, 10), (5, 17), (8, 6), (13, 6), (21, -5),
-    (1, -5), (14, -5), (15, 23), (16, 15), (18, 8), (19, 7), (25, -5), (25, 5), (23, 7), (18, 5),
-    (5, 7), (1, 42), (5, -5), (0, 61), (1, -10), (2, -24), (3, 78), (4, 8), (5, 72), (6, 60),
-    (7, -9), (9, 110), (11, -52), (12, -16), (13, -24), (14, -14), (15, -43), (16, -37), (17, -14), (18, -23),
-    (19, -14), (20, -25), (21, 26), (22, -40), (23, -13), (24, -17), (25, -11), (26, -23), (28, -8), (24, 6),
-    (28, 6), (23, 5), (17, 13), (20, 5), (9, 6), (16, 6), (23, 9), (0, -15), (1, 31), (2, 59),
-    (3, 56), (4, -7), (5, -15), (6, -9), (7, -5), (9, -9), (11, 17), (12, -8), (13, -7), (14, -11),
-    (15, -13), (16, -9), (17, -7), (18, 5), (19, -12), (20, -11), (21, 21), (23, 24), (24, -18), (25, -27),
-    (26, -7), (27, -8), (28, -8), (20, 6), (20, 5), (24, 5), (27, 6), (14, 6), (14, -8), (22, 26),
-    (18, 8), (19, 6), (23, 10), (19, 21), (25, -5), (18, 9), (5, 6), (22, 5), (19, 31), (25, -5),
-    (17, 6), (24, 7), (20, 15), (16, 30), (21, -6), (5, 8), (16, 6), (17, -5), (19, -8), (21, -8),
-    (23, 7), (28, 5), (25, 16), (12, 5), (18, 24), (27, 5), (19, 7), (21, 13), (6, 5), (25, 8),
-    (28, 6), (6, 6), (11, 6), (20, 9), (19, 11), (19, 26), (14, 36), (18, 5), (22, -5), (23, -5),
-    (5, 9), (15, 6), (0, 5), (21, 5), (5, 20), (9, 11), (10, 8), (15, 7), (17, -11), (19, -9),
-    (23, -10), (25, 13), (17, 6), (4, 6), (5, 5), (11, 6), (21, -6), (22, 5), (23, 5), (26, 10),
-    (17, 5), (23, 7), (5, 5), (9, 17), (10, 5), (23, -5), (6, 11), (23, 5), (5, 5), (23, 7),
-    (1, 12), (0, 5), (14, 7), (23, 8), (28, 6), (0, -15), (1, 41), (2, 58), (3, 56), (4, -7),
-    (5, -16), (6, -9), (7, -5), (9, -9), (11, 17), (12, -8), (13, -7), (14, -11), (15, -13), (16, -9),
-    (17, -8), (19, -12), (20, -13), (21, 20), (23, 24), (24, -18), (25, -27), (26, -7), (27, -8), (28, -8),
-    (11, 5), (23, 5), (9, 6), (0, -5), (1, 8), (4, -5), (5, -12), (6, -5), (9, 126), (10, 9),
-    (11, -5), (15, -6), (18, -6), (19, -7), (20, -11), (21, -26), (22, -5), (23, -14), (0, -5), (1, 7),
-    (2, -6), (3, 9), (4, -8), (5, -5), (6, -13), (7, -5), (9, -15), (11, -9), (12, -8), (13, 6),
-    (14, -9), (15, 7), (16, 6), (17, -17), (18, -12), (19, 52), (20, -5), (21, 62), (24, -9), (25, -16),
-    (26, -8), (27, 12), (20, 8), (21, -5), (5, 5), (6, 5), (21, 5), (1, 7), (25, 15), (2, 9),
-    (18, 5), (17, 8), (23, 7), (0, 11), (5, -6), (6, 10), (10, -5), (11, 6), (15, 6), (17, 15),
-    (18, 13), (23, -12), (25, -5), (1, 5), (5, 7), (15, 5), (17, 7), (3, 10), (5, -5), (6, 6),
-    (11, 6), (16, -5), (18, 7), (20, -12), (21, 23), (22, 6), (23, -10), (25, -8), (28, 11), (22, 8),
-    (11, 13), (15, -5), (22, 50), (23, 14), (25, 5), (5, 6), (12, 12), (5, 6), (5, -7), (9, 23),
-    (13, 6), (19, 7), (1, -9), (4, -8), (5, 30), (6, 11), (9, -10), (10, -6), (11, -8), (12, -5),
-    (13, 7), (14, -5), (16, -7), (17, 19), (19, -10), (20, -11), (21, -5), (22, -9), (23, -19), (24, 50),
-    (25, 16), (26, -8), (27, -7), (28, 5), (4, 23), (1, 9), (15, -6), (21, 5), (28, 12), (22, 5),
-    (25, 18), (20, 9), (22, 5), (17, 5), (16, 8), (6, 6), (22, 5), (11, 10), (17, 15), (12, 27),
-    (23, -11), (12, 5), (19, 10), (23, 14), (1, 8), (13, 5), (17, 7), (22, -5), (1, 6), (3, 6),
-    (22, 5), (5, 5), (23, 5), (19, 5), (4, 19), (5, 35), (6, 9), (17, -5), (18, -5), (19, -6),
-    (21, -9), (23, -7), (1, -6), (2, -5), (10, 7), (17, -5), (21, -9), (22, -6), (25, 39), (27, -5),
-    (28, 21), (4, 10), (21, 9), (3, 15), (5, 6), (10, 6), (9, 16), (27, 5), (11, 11), (21, 10),
-    (1, 8), (10, 5), (18, 20), (21, 8), (16, 6), (9, 5), (10, 5), (17, 14), (18, -7), (16, 5),
-    (18, 14), (20, 6), (23, -6), (25, -7), (27, 24), (5, 9), (6, 8), (7, 5), (9, 5), (21, 7),
-    (23, -6), (12, 6), (23, 7), (1, 15), (2, 6), (9, 6), (1, 14), (2, 5), (23, -5), (24, 21),
-    (26, 5), (0, 5), (5, 5), (20, 6), (23, 6), (7, 7), (5, 7), (7, 5), (19, 7), (1, 5),
-    (2, 6), (17, -5), (15, -6), (17, 5), (18, -6), (19, -5), (20, -7), (22, 27), (23, 16), (28, 5),
-    (6, 5), (24, 5), (25, 12), (18, 9), (7, 5), (17, 6), (20, 6), (26, 9), (15, 8), (23, 21),
-    (27, 6), (7, 5), (3, 6), (25, -6), (26, 7), (27, 6), (1, 13), (25, -5), (26, 6), (19, 8),
-    (4, 5), (5, 59), (17, -5), (21, -8), (23, -6), (27, 5), (23, 5), (14, 29), (22, 6), (25, 9),
-    (27, 5), (0, 15), (21, 8), (25, -6), (8, 5), (26, 11), (25, 23), (17, 5), (24, 7), (27, 12),
-    (15, 17), (5, -5), (15, 11), (17, 27), (18, -7), (20, 8), (23, -5), (21, 9), (2, 9), (12, 5),
-    (21, 21), (8, 6), (15, 10), (18, 5), (12, 5), (19, 5), (15, -6), (16, 27), (17, -5), (18, 6),
-    (19, -5), (22, 17), (23, -5), (3, 5), (11, 6), (12, 5), (17, -5), (22, 9), (25, -7), (11, 5),
-    (9, 7), (20, 5), (1, 8), (6, 6), (15, 5), (22, 7), (17, 6), (15, 15), (16, 5), (6, 44),
-    (17, -5), (21, -6), (18, 5), (2, 6), (3, 6), (11, 14), (22, 7), (2, 5), (17, 5), (24, 6),
-    (17, 7), (20, 19), (21, 6), (17, 7), (18, 6), (3, -5), (5, -8), (9, -5), (15, -5), (18, 17),
-    (21, -10), (23, -10), (24, 33), (25, 14), (26, -7), (28, 7), (15, 24), (19, 6), (21, -6), (15, 8),
-    (18, 7), (20, 8), (5, 5), (6, 8), (22, 15), (23, -5), (19, 12), (24, 5), (17, 7), (27, 6),
-    (6, 10), (20, 5), (21, -8), (26, 5), (27, 5), (1, -7), (3, -6), (6, -7), (10, -5), (11, 5),
-    (15, -6), (17, -5), (18, 24), (20, 9), (21, 9), (22, -6), (23, 18), (25, -7), (28, 9), (8, 18),
-    (20, 7), (21, 10), (6, -5), (9, 5), (15, 26), (16, 5), (17, -5), (19, -7), (21, 5), (22, -7),
-    (23, -7), (28, 15), (14, 21), (21, 5), (3, 38), (23, -6), (25, -6), (28, 5), (18, 38), (5, -6),
-    (6, 5), (27, 10), (14, 20), (23, -5), (5, 6), (25, 13), (1, 8), (5, 11), (21, -7), (25, 10),
-    (5, 7), (6, 12), (20, 6), (21, 11), (23, -5), (0, 108), (1, -14), (5, -5), (17, -5), (20, -5),
-    (21, -7), (24, -5), (25, -15), (18, 10), (21, 5), (19, 8), (25, 6), (5, -5), (21, 12), (22, 11),
-    (16, 5), (20, 5), (16, 6), (21, 9), (27, 6), (4, 65), (5, -11), (6, -6), (23, -5), (18, 6),
-    (8, 6), (18, 5), (5, -5), (15, -9), (16, 36), (19, 25), (22, -6), (23, -5), (15, 13), (18, 5),
-    (20, 7), (15, 15), (16, 7), (20, 6), (22, 8), (12, 6), (18, 19), (20, -9), (0, 5), (6, 10),
-    (15, 5), (16, 7), (17, -5), (19, 5), (21, -13), (22, 6), (25, 8), (10, 7), (12, 23), (22, 5),
-    (1, 8), (2, 8), (18, 5), (23, -5), (27, 5), (20, 5), (21, 13), (0, -7), (1, 33), (2, 10),
-    (3, 21), (19, 13), (21, -9), (25, -10), (11, 13), (3, 5), (5, 5), (21, -5), (25, -7), (26, 6),
-    (28, 11), (19, 5), (1, 5), (2, 6), (22, 11), (18, 11), (21, 6), (5, -7), (6, -5), (8, 32),
-    (9, 6), (15, 5), (17, -9), (21, -6), (23, -7), (24, 9), (25, -11), (5, 5), (17, 5), (17, 34),
-    (18, -5), (21, -5), (27, 11), (0, 5), (18, 5), (21, 5), (1, 5), (6, 5), (21, 5), (23, 5),
-    (21, 11), (4, 6), (21, 7), (25, 11), (14, 12), (28, 6), (16, 10), (16, 5), (12, 5), (21, 5),
-    (18, 5), (15, 9), (24, 5), (17, 12), (1, -7), (3, -7), (4, 80), (5, 60), (6, 70), (7, -6),
-    (9, -10), (10, -8), (11, -8), (12, -5), (13, -5), (14, -9), (15, -12), (16, -8), (17, -12), (18, -12),
-    (19, -13), (21, -13), (22, -13), (23, -22), (24, -8), (25, -6), (26, -6), (27, -6), (6, 11), (17, 5),
-    (15, 8), (18, 5), (17, 15), (20, 7), (23, -5), (1, 7), (2, 6), (19, 7), (5, 9), (6, 11),
-    (21, -5), (28, 6), (1, 7), (17, 8), (18, 9), (20, 12), (1, 6), (5, 49), (6, -6), (7, 12),
-    (9, -6), (17, -5), (18, -5), (19, -6), (20, 20), (21, -13), (23, -12), (11, 18), (23, -9), (17, 12),
-    (9, 6), (1, 7), (18, 10), (7, 7), (26, 6), (8, 6), (20, 12), (18, 5), (19, 12), (17, 29),
-    (21, -8), (27, 5), (9, 8), (10, 5), (11, 14), (5, 5), (6, 8), (5, 9), (18, 5), (6, 6),
-    (1, 9), (4, 5), (5, 8), (28, 5), (4, 6), (25, 5), (17, 10), (21, 11), (5, 14), (8, 6),
-    (24, 5), (25, 8), (27, 5), (18, 10), (21, 5), (17, 6), (24, 7), (24, 6), (25, -5), (25, 6),
-    (14, 13), (4, 7), (28, 5), (18, 5), (21, 7), (1, -10), (2, -10), (3, -6), (5, -34), (6, 11),
-    (8, 22), (9, -22), (10, 14), (11, -10), (13, -14), (14, 9), (15, 29), (16, 6), (18, 8), (21, 17),
-    (22, -9), (23, 16), (24, -15), (25, -6), (26, 5), (28, -8), (8, 6), (26, 8), (5, 9), (23, 12),
-    (17, 9), (22, 7), (5, -6), (18, 80), (19, -5), (20, -11), (23, -5), (25, -8), (2, 5), (25, 6),
-    (13, 6), (1, 8), (22, 10), (0, 10), (1, -6), (15, 5), (20, 7), (25, 13), (26, 10), (23, 5),
-    (17, -5), (21, 15), (7, 10), (17, 6), (24, 7), (16, 16), (18, 5), (5, -5), (7, 19), (1, 6),
-    (3, 6), (5, -7), (7, 28), (21, 5), (21, 6), (17, 46), (18, -7), (21, -6), (27, 11), (10, 5),
-    (1, 8), (20, -6), (21, 5), (23, 42), (17, 6), (22, 6), (15, 5), (21, 6), (5, 5), (4, 5),
-    (5, 6), (22, 5), (23, 5), (27, 6), (5, 6), (14, 9), (1, 8), (25, 11), (15, 7), (18, 5),
-    (11, 8), (21, 5), (28, 5), (16, 16), (22, 6), (17, 6), (1, 5), (20, 10), (23, 5), (22, 11),
-    (21, 8), (15, 6), (4, 9), (5, 5), (14, 7), (21, -5), (23, -6), (25, 8), (28, 10), (14, 42),
-    (21, -5), (23, -5), (26, 14), (24, 5), (25, 5), (25, -7), (26, 29), (10, 6), (11, 6), (20, 5),
-    (15, -5), (16, 30), (21, -7), (22, -6), (25, 27), (15, 5), (19, 14), (1, 11), (18, 14), (1, -5),
-    (2, 10), (18, 6), (22, 10), (7, 6), (20, 20), (0, 6), (19, 7), (27, 18), (15, 6), (21, 5),
-    (5, -5), (6, 6), (24, 5), (28, 6), (22, 8), (13, 12), (23, 12), (19, 10), (5, 6), (21, 9),
-    (17, 5), (25, 5), (26, 9), (19, 6), (25, 11), (12, 12), (18, 12), (2, 6), (25, 11), (26, 7),
-    (27, 5), (15, 6), (5, 8), (13, 6), (27, 5), (26, 5), (0, 6), (24, 8), (14, 12), (22, 6),
-    (25, 5), (28, 6), (19, 7), (20, 16), (21, -7), (24, 10), (25, -7), (27, 11), (27, 5), (24, 6),
-    (25, 7), (22, 8), (14, 19), (22, 6), (21, 22), (26, 6), (5, 9), (6, 6), (11, 12), (5, 15),
-    (24, 5), (25, -5), (26, 5), (4, 5), (5, -7), (9, 20), (21, 6), (11, 35), (19, 5), (23, -5),
-    (10, 6), (26, 6), (0, 16), (1, -6), (15, 23), (17, -5), (19, 6), (21, -8), (23, -5), (6, 7),
-    (23, -5), (20, 5), (5, 5), (18, 7), (10, 8), (11, -7), (12, 45), (17, -6), (20, -5), (23, 5),
-    (16, 8), (14, 6), (22, 12), (23, 28), (25, -5), (26, 10), (2, 11), (17, 5), (25, 5), (1, 12),
-    (5, -10), (21, 38), (5, 11), (16, 6), (18, 6), (26, 6), (18, 9), (1, 15), (4, -8), (6, 54),
-    (9, -5), (17, -5), (18, -6), (20, -5), (21, -9), (23, -5), (28, 10), (4, 42), (5, -7), (11, 5),
-    (28, 6), (11, 9), (3, 10), (5, -7), (9, 6), (12, 5), (21, 9), (1, -5), (7, 8), (15, -8),
-    (18, 10), (19, 29), (22, -5), (23, -9), (25, 8), (21, 5), (17, 14), (24, 12), (5, 9), (6, -8),
-    (9, 30), (10, 12), (11, -5), (15, -8), (16, -5), (17, 22), (18, 7), (19, -8), (21, 8), (22, -5),
-    (23, -10), (25, -7), (4, 86), (5, -12), (6, -8), (17, -5), (20, -5), (21, -6), (23, -6), (25, -6),
-    (7, 6), (22, 5), (5, 8), (12, 5), (19, 8), (4, 9), (6, 9), (22, 5), (17, 6), (24, 7),
-    (23, 9), (4, 6), (6, 6), (15, 5), (18, 5), (1, 15), (14, 8), (14, 36), (22, -5), (3, 5),
-    (21, 8), (14, 21), (21, 5), (24, 5), (0, 15), (24, 5), (5, 5), (9, 6), (17, 9), (18, 8),
-    (23, 7), (20, 5), (23, 5), (26, 8), (1, 8), (25, 15), (18, 6), (21, 6), (14, 29), (22, 6),
-    (0, 6), (14, 5), (15, -5), (16, 13), (21, 5), (1, 5), (22, 11), (0, -7), (1, -8), (5, -18),
-    (6, -8), (7, 44), (8, 7), (9, -7), (11, -7), (15, -7), (16, -7), (17, 28), (18, 18), (19, -12),
-    (20, -8), (21, 16), (22, -7), (23, -7), (24, -5), (25, -6), (26, 7), (27, 11), (28, -5), (1, 7),
-    (19, 5), (15, 8), (17, 7), (9, 17), (13, 5), (17, 11), (23, -8), (5, -5), (9, 11), (6, 6),
-    (25, 8), (19, 14), (16, 30), (21, -5), (10, 17), (0, -7), (1, -9), (3, 8), (6, 13), (17, -7),
-    (18, 19), (19, -6), (21, -14), (22, -5), (25, 18), (27, 21), (16, 6), (2, 13), (3, 5), (11, 13),
-    (15, 8), (16, -5), (21, -6), (22, 5), (25, -5), (20, 12), (23, -8), (4, 7), (25, 33), (28, 5),
-    (5, 10), (6, 7), (28, 6), (14, 11), (3, 5), (15, -5), (21, 6), (12, 34), (23, -17), (5, 5),
-    (14, 12), (4, 6), (5, -10), (7, 5), (27, 5), (24, 5), (5, 6), (22, 31), (23, -5), (25, -6),
-    (11, 10), (12, 27), (21, -5), (23, 9), (8, 19), (20, 8), (8, 15), (19, 5), (26, 14), (19, 9),
-    (0, -6), (2, 12), (3, -6), (4, -6), (5, -21), (9, -11), (10, -8), (11, -9), (12, -6), (14, -7),
-    (15, 6), (16, 8), (17, 83), (18, 24), (19, 17), (21, 5), (23, -23), (24, -8), (25, -14), (26, -6),
-    (27, -5), (28, -6), (20, 9), (25, 14), (10, 10), (28, 18), (0, 5), (12, 6), (5, 5), (10, 21),
-    (0, 41), (1, 9), (2, 14), (4, -6), (5, -9), (9, -6), (10, -5), (11, 12), (12, -5), (13, -6),
-    (14, -5), (16, -5), (17, -13), (18, -5), (20, -10), (22, -7), (23, -13), (24, 17), (25, 10), (26, -10),
-    (28, 9), (1, 8), (22, 10), (18, 8), (21, 8), (27, 6), (1, 8), (3, 6), (25, -6), (26, 7),
-    (4, 5), (21, 8), (2, 5), (5, 10), (8, 6), (0, 15), (18, 12), (1, 7), (18, 5), (22, 18),
-    (26, 8), (12, 6), (27, 6), (4, 5), (9, 6), (21, 15), (1, 9), (4, 7), (7, 11), (18, 23),
-    (21, -6), (23, -5), (27, 10), (19, 10), (9, 5), (15, 20), (16, 6), (21, -6), (1, 6), (11, 5),
-    (5, 12), (21, -6), (10, 6), (2, 6), (0, -10), (1, 110), (2, 14), (3, 8), (4, 67), (5, -30),
-    (6, -12), (7, -5), (9, -10), (10, -7), (11, -8), (12, -6), (13, -5), (14, 32), (15, -8), (16, -9),
-    (17, -16), (18, -10), (19, -11), (20, -13), (21, -14), (23, -25), (24, -10), (25, -13), (26, 13), (27, -7),
-    (28, -8), (17, 9), (18, 11), (18, 5), (19, 9), (1, 9), (15, -6), (18, 58), (19, -5), (20, -5),
-    (21, -9), (5, 5), (6, 8), (5, 9), (20, -6), (21, 18), (4, 6), (9, 6), (17, 6), (20, 5),
-    (23, 12), (19, 5), (1, 9), (5, 14), (6, 5), (17, -6), (20, 13), (23, 9), (13, 6), (21, 9),
-    (19, 11), (17, 8), (4, 12), (21, 14), (17, 11), (3, 5), (15, -6), (22, 5), (25, 16), (21, 5),
-    (5, 6), (23, 12), (17, 5), (21, 6), (3, 9), (23, 6), (7, 6), (5, 7), (11, 5), (20, 8),
-    (2, 6), (12, 6), (20, 5), (22, 7), (2, 9), (4, -7), (5, -10), (6, -8), (8, 5), (9, -7),
-    (10, -8), (11, -10), (12, -7), (13, -8), (15, 5), (16, -10), (17, 41), (19, -9), (20, -19), (22, -10),
-    (23, -18), (24, 83), (25, 5), (26, -5), (28, -9), (21, -5), (22, 6), (4, 9), (6, 5), (14, 7),
-    (21, -5), (23, -5), (25, -5), (28, 5), (9, 10), (12, 5), (27, 5), (22, 5), (27, 6), (18, 9),
-    (8, 6), (15, 10), (5, -7), (6, 5), (9, 10), (24, 12), (1, 12), (15, 5), (11, 12), (23, 21),
-    (15, 5), (1, 7), (10, 8), (18, 12), (21, -7), (5, 11), (27, 6), (5, 6), (11, 18), (20, 8),
-    (23, -6), (1, -5), (3, 24), (18, -9), (22, 5), (23, 5), (25, -6), (18, 8), (15, 11), (23, 5),
-    (5, 7), (15, 5), (16, 7), (17, -6), (19, -7), (23, 6), (27, 5), (28, 5), (1, 8), (21, 5),
-    (1, 10), (5, 8), (16, 5), (17, -5), (19, -8), (21, -8), (23, 7), (28, 5), (19, 5), (5, 6),
-    (17, 9), (3, 6), (19, 12), (15, -9), (16, 56), (21, -10), (22, -5), (18, 11), (25, 6), (0, -7),
-    (3, -9), (4, -7), (5, -33), (6, -15), (7, -9), (8, -6), (9, -21), (10, -11), (11, -14), (13, -8),
-    (14, -10), (15, -22), (16, -15), (17, 28), (18, 12), (19, 36), (20, 151), (21, 9), (24, -10), (25, -17),
-    (26, -10), (27, 6), (28, -11), (18, 10), (19, -5), (20, 6), (21, 8), (4, 6), (22, 10), (5, -10),
-    (17, -5), (21, -8), (22, 8), (23, 67), (25, -6), (20, 10), (0, 56), (1, 59), (2, 36), (3, 19),
-    (4, -5), (5, -54), (6, -28), (7, -27), (8, -26), (9, -37), (10, -36), (12, -18), (13, 28), (14, -39),
-    (15, -32), (16, -41), (17, -28), (18, -7), (19, -12), (20, -26), (21, -7), (22, -34), (23, -14), (24, 64),
-    (25, 92), (26, 41), (27, 51), (28, 21), (4, 7), (6, 5), (28, 5), (18, 6), (4, 6), (23, 12),
-    (25, 5), (21, 8), (27, 6), (25, 5), (6, 5), (5, 17), (9, -5), (10, 5), (21, 5), (20, 7),
-    (19, 5), (1, 5), (2, 6), (20, 8), (12, 6), (13, 17), (1, 8), (18, 8), (16, 6), (21, 5),
-    (3, 11), (22, 11), (23, 5), (6, 5), (25, 8), (8, 5), (26, 13), (21, 10), (5, -7), (17, -8),
-    (18, 41), (19, -5), (20, -6), (21, -5), (23, 7), (27, 23), (5, 7), (6, 10), (10, 5), (3, 6),
-    (5, 12), (7, 6), (20, -5), (25, -5), (16, 5), (15, 5), (22, 5), (5, 7), (16, 10), (18, 12),
-    (2, 5), (18, 5), (25, 6), (15, 6), (17, 5), (0, -7), (1, 28), (2, -13), (3, -20), (4, -18),
-    (5, -42), (6, -21), (7, -14), (8, -10), (9, -22), (10, 71), (11, -35), (12, 18), (13, -15), (14, 30),
-    (15, -26), (16, -21), (19, 36), (20, 140), (21, -19), (22, -19), (23, 26), (24, -12), (25, -18), (26, -19),
-    (27, 22), (28, -19), (23, 6), (10, 12), (20, 7), (21, 5), (21, 9), (1, 5), (23, 15), (0, -5),
-    (1, 31), (11, 5), (4, 5), (11, 6), (15, 13), (1, 14), (22, 13), (19, 7), (11, 5), (1, -9),
-    (4, -5), (5, -13), (6, -7), (10, 77), (11, -16), (12, 71), (14, -5), (15, -6), (16, -7), (17, -12),
-    (18, -7), (19, -5), (21, -16), (22, 17), (23, -10), (25, -8), (4, 5), (6, 5), (1, 7), (17, 6),
-    (18, 11), (21, 15), (8, 6), (11, 17), (26, 6), (18, 8), (5, 11), (6, 5), (0, 16), (21, 7),
-    (23, 9), (7, 7), (11, 9), (1, 6), (23, 6), (16, 10), (15, 8), (19, 5), (26, 6), (21, 5),
-    (5, 5), (28, 6), (9, 5), (20, 6), (4, 9), (19, 24), (22, 5), (10, 17), (17, 7), (21, 5),
-    (11, 11), (9, 5), (13, 6), (24, 9), (25, -6), (5, 6), (20, -5), (21, 9), (2, 6), (19, 5),
-    (26, 6), (18, 9), (6, 6), (24, 6), (8, 8), (26, 13), (21, 14), (0, -5), (1, -6), (5, -6),
-    (9, -7), (10, 10), (11, 8), (16, -5), (17, 22), (18, 21), (19, -6), (21, 5), (25, -7), (26, 12),
-    (2, 8), (18, 14), (21, 6), (6, 7), (14, -5), (15, 18), (16, -9), (17, 33), (18, -5), (21, 14),
-    (22, -7), (23, -10), (25, -9), (12, 11), (6, -5), (15, -8), (16, 15), (17, 5), (19, 6), (22, -6),
-    (19, 9), (6, 11), (1, 7), (20, 15), (28, 6), (2, 6), (6, 5), (24, 5), (25, 8), (27, 5),
-    (2, 6), (15, 5), (24, 6), (28, 6), (10, 17), (23, -7), (3, 6), (2, 6), (24, -5), (25, 13),
-    (0, 11), (1, -10), (2, -5), (3, -5), (5, -6), (11, 9), (17, -7), (19, 14), (20, 7), (23, -10),
-    (24, -5), (25, 31), (26, -7), (27, 13), (5, 7), (5, 10), (5, 6), (1, 5), (22, 10), (2, 5),
-    (25, 5), (22, 9), (23, 14), (25, 15), (27, 6), (1, 8), (8, 15), (19, 7), (0, -5), (1, -6),
-    (17, 6), (18, 24), (19, 11), (20, -6), (21, -8), (23, -8), (25, -10), (26, 10), (27, 23), (26, 14),
-    (17, 6), (24, 7), (28, 6), (1, 7), (2, 12), (14, 5), (23, -5), (16, 18), (21, -5), (23, 5),
-    (25, 5), (26, 19), (14, 7), (18, 21), (6, 5), (15, 5), (21, 6), (2, 5), (13, 6), (25, 9),
-    (0, 5), (1, -10), (4, -6), (5, 8), (9, 21), (12, -5), (17, -20), (19, 24), (20, 15), (21, -5),
-    (22, 7), (24, -5), (25, -7), (1, -6), (2, 24), (5, 5), (21, 5), (21, 11), (0, 6), (1, -5),
-    (5, 5), (21, 5), (5, 5), (11, 5), (13, 8), (15, 12), (16, 8), (19, -5), (21, 21), (22, -5),
-    (25, -5), (15, -6), (16, 37), (22, -5), (17, 5), (21, 23), (17, 18), (27, 11), (6, 8), (21, 7),
-    (1, 7), (3, 5), (21, 5), (19, 14), (18, 7), (20, -6), (22, 16), (9, 6), (20, 9), (18, 11),
-    (20, 9), (8, 5), (26, 11), (5, -5), (6, 11), (15, 8), (17, 8), (18, 11), (19, 5), (23, -9),
-    (5, 14), (5, 5), (21, 5), (4, 9), (6, 5), (14, 7), (21, -5), (23, -5), (25, -5), (28, 5),
-    (1, 26), (2, 16), (3, -13), (4, -11), (5, -30), (6, -17), (7, -8), (8, -6), (9, -6), (11, -5),
-    (13, -8), (14, -10), (15, -12), (16, -11), (17, 20), (18, 22), (19, 19), (20, 74), (21, -31), (22, 42),
-    (24, -12), (25, -27), (27, -12), (28, -10), (17, 6), (11, 7), (12, 6), (1, 12), (3, 6), (5, -6),
-    (19, 6), (5, 21), (0, 35), (1, 13), (2, 5), (3, -5), (4, -6), (5, -9), (9, -6), (10, -5),
-    (11, 12), (12, -5), (13, -5), (14, -5), (16, -5), (17, -11), (20, -10), (22, -6), (23, -12), (24, 18),
-    (25, 13), (26, -10), (28, 9), (5, 5), (21, 7), (20, 6), (18, 7), (19, 6), (27, 5), (5, 5),
-    (28, 6), (20, 5), (17, 5), (5, -7), (6, 5), (9, 10), (24, 12), (25, 9), (21, 16), (20, 5),
-    (24, 7), (26, 19), (21, 5), (18, 8), (4, 10), (1, -6), (3, 20), (15, -5), (21, -8), (22, 27),
-    (19, 5), (21, 9), (2, 6), (4, 5), (2, 5), (5, 5), (15, 17), (16, 7), (17, 6), (18, 9),
-    (19, -5), (20, -7), (23, -9), (20, 7), (17, 6), (1, -7), (2, 42), (25, -5), (11, 8), (10, 6),
-    (24, 7), (25, 15), (10, 18), (19, 8), (21, -6), (17, 5), (18, 5), (21, 5), (24, 6), (17, 21),
-    (16, 7), (5, 6), (1, 7), (5, 37), (6, -5), (7, 13), (9, -5), (18, -5), (19, -5), (20, 14),
-    (21, -11), (23, -8), (24, 10), (26, 14), (27, 5), (5, 7), (17, 10), (23, 7), (21, 5), (8, 6),
-    (9, 10), (14, 5), (15, -6), (16, 37), (22, -5), (9, 5), (4, 11), (25, 10), (20, 5), (6, 7),
-    (16, 5), (19, 8), (23, 6), (16, 9), (18, 8), (0, 17), (1, 21), (4, -6), (5, -19), (6, 20),
-    (7, 5), (8, 8), (9, -11), (10, -7), (11, -5), (12, -5), (14, 5), (16, -7), (20, -20), (21, -14),
-    (22, -5), (23, 27), (28, 5), (21, 9), (19, 5), (1, 5), (2, 6), (23, 5), (21, 5), (15, -6),
-    (21, 9), (22, 39), (23, -5), (12, 6), (23, 13), (10, 5), (19, 5), (25, 7), (27, 5), (22, 6),
-    (20, 5), (4, 9), (5, 5), (14, 7), (21, -5), (25, 8), (28, 11), (8, 6), (25, 9), (1, 8),
-    (25, 6), (18, 5), (22, 7), (1, -7), (2, 5), (17, 23), (18, 6), (23, -5), (24, 14), (25, 11),
-    (24, 6), (21, 14), (0, -5), (24, 33), (25, 10), (28, 10), (13, 6), (18, 6), (21, 6), (23, -6),
-    (27, 12), (21, 5), (19, 22), (22, 5), (23, 10), (3, 11), (5, 6), (6, 11), (21, -5), (16, 5),
-    (6, 8), (0, -23), (1, 52), (2, 50), (3, 49), (4, -13), (5, -26), (6, -11), (7, -8), (8, -7),
-    (9, -15), (10, -9), (11, 19), (12, -12), (13, -10), (14, 69), (15, -17), (16, -18), (17, -20), (19, -20),
-    (20, -22), (22, 12), (23, 40), (24, -14), (25, -16), (27, -13), (28, -14), (17, 5), (7, 8), (8, 6),
-    (16, 10), (23, 9), (25, 6), (28, 6), (10, 34), (11, 15), (20, 8), (21, -6), (23, -7), (25, -8),
-    (19, 28), (24, 12), (15, 5), (17, 5), (18, 8), (1, 7), (6, 5), (18, 5), (19, 6), (1, 9),
-    (1, 7), (0, 5), (21, -5), (23, 9), (26, 9), (12, 5), (22, 5), (23, 6), (15, 9), (18, 62),
-    (20, -7), (21, -7), (23, -5), (25, -6), (21, 11), (0, -6), (1, -5), (15, -6), (21, -10), (24, 8),
-    (25, 32), (1, 6), (12, 6), (11, 42), (16, 5), (23, -7), (9, 5), (13, 5), (19, 11), (21, 5),
-    (17, 12), (3, 6), (1, 7), (1, 13), (17, 9), (1, 6), (16, 11), (1, 5), (2, 6), (5, -8),
-    (9, 23), (13, 6), (19, 12), (20, -9), (2, 24), (4, 24), (5, -5), (16, 11), (1, 7), (5, 8),
-    (20, 9), (19, 5), (20, 7), (21, 6), (6, 6), (9, 9), (12, 5), (5, -15), (6, -7), (9, -6),
-    (15, 12), (16, 12), (17, 83), (18, -10), (19, -10), (21, -10), (22, -5), (23, -11), (1, 17), (12, 11),
-    (21, 11), (11, 7), (12, 21), (12, 18), (1, -8), (5, -8), (11, -5), (14, -5), (15, 24), (16, 71),
-    (17, -7), (19, -12), (20, -7), (21, 27), (23, -10), (25, -11), (27, 5), (28, 6), (20, 10), (1, 15),
-    (18, 5), (0, -7), (1, 17), (2, 9), (4, 25), (5, 7), (7, 23), (8, 5), (9, -5), (10, -16),
-    (11, -16), (12, -13), (13, 8), (14, 10), (15, 7), (16, 8), (17, 14), (18, -7), (19, 6), (20, -20),
-    (21, -8), (22, -5), (23, -9), (24, -7), (25, -28), (27, -7), (28, 10), (3, 6), (25, -6), (26, 7),
-    (23, 8), (6, 5), (21, 8), (5, 7), (21, 5), (26, 14), (17, 10), (10, 6), (27, 5), (0, 9),
-    (18, 12), (1, -7), (3, -10), (5, -10), (7, 11), (8, 34), (9, -9), (10, -5), (11, -13), (12, -11),
-    (15, -11), (16, -5), (17, 46), (19, -12), (22, -17), (23, -11), (24, 11), (26, 7), (27, 15), (17, 5),
-    (0, 14), (1, -6), (2, 8), (18, 10), (20, 5), (25, -5), (21, 8), (12, 5), (3, 5), (21, -5),
-    (22, 18), (25, 17), (9, 6), (19, 5), (5, 11), (17, 10), (18, 7), (20, -9), (21, -6), (26, 9),
-    (17, 9), (18, 9), (21, 8), (0, -13), (1, -10), (2, -7), (3, 5), (4, -9), (5, -43), (6, -5),
-    (7, 60), (8, 11), (9, 33), (10, -10), (11, -14), (12, 5), (13, -8), (14, -9), (15, -17), (16, -13),
-    (17, 17), (18, -20), (19, 22), (20, 83), (22, -14), (23, -17), (24, -10), (25, -19), (27, 8), (5, -5),
-    (9, 11), (10, 11), (14, 5), (21, 5), (5, 9), (6, 8), (18, 6), (10, 5), (18, 5), (19, 11),
-    (12, 5), (19, 20), (18, 9), (20, -5), (18, 5), (1, 6), (2, 6), (11, 14), (13, 5), (23, 9),
-    (20, 5), (23, 40), (11, 7), (12, 6), (23, -5), (5, -5), (7, 6), (22, 5), (23, 7), (20, 6),
-    (28, 6), (1, 6), (4, 5), (19, 7), (15, 5), (0, 19), (18, 11), (25, -5), (1, 6), (23, 14),
-    (5, -8), (6, 32), (18, 7), (6, 6), (1, 10), (9, 9), (22, 12), (23, 15), (17, 6), (9, -5),
-    (10, 17), (12, 33), (20, -6), (21, -6), (22, 8), (0, 11), (3, -5), (4, -6), (5, 5), (9, -10),
-    (10, -7), (11, -6), (12, -5), (15, 20), (16, 13), (17, 26), (18, 9), (21, -21), (23, -5), (25, -9),
-    (26, -5), (27, 6), (16, 5), (17, 10), (8, 5), (11, 5), (16, 9), (17, -5), (18, 6), (26, 11),
-    (17, 5), (9, 5), (10, 6), (27, 6), (27, 5), (3, 18), (5, 5), (23, 8), (23, 7), (1, 15),
-    (18, 10), (20, 7), (21, -5), (28, 5), (1, 5), (15, -6), (16, 8), (21, 21), (28, 6), (17, -5),
-    (18, -7), (20, -7), (21, 8), (23, 43), (6, 12), (15, 6), (19, 6), (25, -5), (5, 5), (7, 5),
-    (21, 5), (5, 5), (21, 5), (24, 6), (21, 5), (5, 8), (0, 10), (17, 5), (21, 7), (5, -5),
-    (10, -5), (11, -10), (12, 42), (13, 96), (15, -5), (17, -7), (18, -8), (19, -8), (20, -6), (21, -13),
-    (22, -5), (24, -6), (25, -15), (26, -5), (0, -8), (1, 82), (2, -7), (3, 8), (5, -10), (15, -6),
-    (16, -5), (18, 9), (19, -6), (21, -16), (22, 20), (23, -12), (24, -6), (25, -18), (22, 10), (21, 6),
-    (23, 17), (2, 5), (25, 6), (3, 5), (18, 6), (17, 6), (22, 5), (17, 5), (21, 5), (21, 19),
-    (3, 6), (23, 9), (15, 8), (28, 6), (17, 14), (21, 5), (18, 5), (4, 6), (11, 9), (20, -5),
-    (25, -5), (16, 5), (20, 8), (22, 5), (19, 5), (2, 6), (11, 9), (21, 11), (16, 11), (6, 6),
-    (21, 9), (23, 27), (1, 5), (2, 6), (8, 6), (18, 5), (20, 10), (10, 6), (23, 6), (9, 7),
-    (12, 5), (21, 15), (27, 5), (0, 8), (17, 5), (17, 5), (27, 6), (9, 12), (4, -6), (5, -11),
-    (6, -5), (7, 9), (9, -11), (14, 8), (17, 10), (18, 6), (20, -5), (27, -5), (28, 6), (16, 10),
-    (15, 15), (16, 11), (2, 9), (28, 6), (5, 6), (25, 5), (19, 5), (21, 9), (23, 8), (1, 5),
-    (2, 6), (13, 6), (17, -6), (18, 8), (21, -10), (23, 20), (27, 5), (20, 7), (0, 8), (1, -10),
-    (4, -5), (9, -8), (10, -6), (11, -6), (17, 23), (18, 10), (19, 8), (20, 10), (21, -18), (22, 10),
-    (23, 9), (25, -11), (26, -5), (27, 6), (25, 6), (21, 5), (4, 7), (20, 9), (16, 9), (23, 6),
-    (1, -5), (10, 5), (11, 10), (12, 27), (14, -5), (16, 11), (18, -10), (19, 10), (20, -8), (21, 10),
-    (22, -6), (23, -11), (25, -7), (23, 5), (23, -6), (25, 27), (5, 6), (16, 5), (21, -12), (23, 6),
-    (28, 5), (16, 8), (18, 12), (18, 9), (0, -8), (1, -17), (2, -6), (3, -9), (4, -11), (5, 58),
-    (6, -9), (8, -5), (9, -8), (10, -8), (11, 35), (12, -5), (13, -6), (14, -9), (15, -17), (16, -13),
-    (17, -15), (19, 5), (20, 43), (21, -21), (22, 14), (23, 40), (24, -7), (25, -18), (27, 5), (0, -21),
-    (1, -13), (2, -5), (3, 11), (4, -17), (6, -5), (7, -8), (8, -9), (9, 23), (11, -12), (12, -18),
-    (15, 32), (16, 32), (17, 22), (18, 22), (19, -7), (20, 15), (21, 13), (24, -13), (25, -18), (26, -12),
-    (27, -10), (19, 7), (17, 11), (12, 5), (17, 9), (24, 11), (17, 8), (19, 7), (20, -6), (28, 6),
-    (20, 5), (23, 6), (0, -6), (2, -14), (3, 13), (4, -8), (5, -11), (7, -10), (8, -9), (9, -15),
-    (10, -23), (11, -26), (13, -8), (14, 103), (15, 52), (16, 18), (17, -40), (18, -25), (19, 16), (20, -26),
-    (22, 77), (23, -40), (24, -6), (26, -11), (27, -15), (28, 19), (20, 9), (5, 6), (4, 7), (19, 5),
-    (8, 6), (16, 5), (18, 10), (26, 14), (25, 12), (1, 8), (14, 20), (23, -5), (19, 7), (5, 10),
-    (28, 6), (21, 8), (9, 6), (21, 18), (6, 6), (25, 10), (12, 21), (18, 6), (14, 5), (21, 5),
-    (5, 5), (27, 13), (1, 9), (25, 11), (11, 9), (12, 5), (0, 9), (17, 5), (4, 13), (18, 6),
-    (3, 6), (21, 40), (18, 9), (27, 12), (14, 8), (21, 10), (11, 5), (21, 5), (19, 14), (18, 5),
-    (26, 6), (28, 6), (7, 10), (22, 12), (18, 6), (16, 10), (0, -7), (1, 91), (5, -5), (20, -5),
-    (23, -6), (24, -6), (25, -13), (0, 54), (1, 6), (2, 5), (4, -9), (5, -9), (6, -7), (9, -9),
-    (10, -7), (11, 9), (12, -7), (13, -7), (14, -6), (16, -7), (17, -11), (18, -9), (20, -10), (22, -10),
-    (23, -12), (24, 38), (25, 16), (28, 6), (12, 26), (23, -13), (16, 5), (3, 5), (23, 7), (5, 9),
-    (6, 5), (6, 6), (1, 10), (3, 11), (25, 16), (1, 12), (19, 5), (25, -5), (26, 20), (0, 22),
-    (25, -7), (23, 7), (22, 6), (23, 5), (21, 10), (23, 9), (23, 5), (9, 8), (10, 5), (0, -6),
-    (1, -7), (3, -8), (4, -7), (5, -10), (6, -10), (8, 5), (9, -7), (11, -6), (13, 10), (14, -8),
-    (15, -10), (16, -8), (17, 7), (18, 14), (19, -5), (20, -27), (21, -16), (22, -5), (23, -8), (24, 36),
-    (25, 56), (26, 5), (28, 10), (23, -6), (25, 34), (3, 5), (4, 35), (5, -6), (21, -6), (22, 13),
-    (23, 16), (27, 6), (10, 11), (5, -5), (9, 35), (21, -5), (20, 5), (22, 13), (1, 9), (3, 5),
-    (18, 17), (2, 5), (3, 10), (15, 11), (11, 5), (17, 9), (15, 10), (5, 8), (22, 37), (11, 32),
-    (23, -5), (17, 8), (17, 5), (5, -7), (11, 126), (17, -6), (18, -7), (19, -6), (20, -6), (21, -12),
-    (22, -6), (23, -25), (25, -5), (17, 9), (24, 11), (0, -5), (1, -9), (3, 8), (5, -20), (6, -9),
-    (7, -5), (9, 40), (10, 8), (11, -5), (14, 8), (16, 9), (17, -13), (18, -6), (21, 39), (22, 14),
-    (23, -19), (24, -5), (25, -7), (26, -5), (27, -5), (28, -6), (9, 15), (10, 9), (21, 10), (11, 12),
-    (16, 14), (0, 31), (1, -7), (25, -5), (18, 11), (25, 6), (10, 5), (17, 5), (21, 6), (1, 5),
-    (0, -5), (1, 31), (2, 11), (3, 5), (14, 13), (23, -6), (25, -5), (9, -5), (17, 13), (18, 22),
-    (23, 5), (16, 5), (12, 23), (13, 10), (23, -6), (9, 8), (10, 5), (17, 7), (21, 11), (1, 7),
-    (17, 11), (19, 5), (26, 6), (23, 5), (7, 5), (15, 5), (17, 5), (28, 6), (21, 11), (1, 5),
-    (3, 5), (22, 11), (3, 11), (26, 10), (6, 11), (23, 5), (22, 5), (10, 17), (12, 38), (20, -6),
-    (21, -6), (21, 6), (1, 9), (5, -5), (10, 72), (11, -12), (12, 44), (15, -5), (18, -6), (19, -7),
-    (21, -10), (23, -31), (17, 5), (3, 5), (15, -5), (21, 5), (10, 33), (17, -5), (20, -5), (21, -5),
-    (23, 5), (17, 13), (4, 5), (15, 7), (25, 7), (0, -15), (2, 49), (3, -18), (4, -14), (5, -16),
-    (6, -13), (7, -10), (8, -8), (9, -13), (10, -6), (11, -8), (13, -6), (14, -12), (15, -11), (16, -11),
-    (17, -7), (18, 18), (19, -14), (20, -11), (22, -12), (24, 71), (26, 62), (27, 10), (28, -12), (11, 7),
-    (18, 5), (20, -9), (21, 10), (22, 7), (23, -7), (25, -5), (28, 11), (9, 6), (18, -5), (19, 19),
-    (21, 6), (2, -5), (3, -5), (4, -5), (5, -9), (6, -5), (9, -6), (10, -5), (11, 8), (16, -5),
-    (17, -11), (18, 5), (19, 12), (20, 6), (21, 7), (22, -5), (23, -12), (24, -5), (25, 36), (26, -7),
-    (27, 16), (5, 7), (17, 10), (1, 7), (11, 8), (24, 9), (16, 6), (25, 6), (0, 6), (0, 15),
-    (1, -5), (21, 28), (24, 5), (25, 5), (18, 14), (17, 6), (1, 12), (1, 14), (3, -7), (4, -8),
-    (6, -9), (9, -8), (10, -5), (11, -6), (15, -8), (16, -6), (17, -10), (18, -9), (21, 30), (22, -9),
-    (23, -12), (25, 12), (26, 38), (27, 25), (28, -6), (20, 5), (23, 8), (1, 6), (21, 5), (23, 7),
-    (21, 12), (12, 5), (14, 5), (15, 10), (22, 5), (18, 5), (2, 6), (15, 8), (17, 5), (23, 18),
-    (0, -10), (1, 9), (3, 36), (5, -16), (7, -6), (8, -5), (9, -8), (10, 18), (11, 6), (13, -6),
-    (14, -9), (15, -10), (17, -13), (18, -7), (19, -9), (21, -17), (22, 9), (23, 62), (24, -5), (25, -10),
-    (26, -9), (27, 5), (8, 9), (18, 5), (19, 12), (1, 7), (20, 7), (24, 12), (15, 7), (16, 9),
-    (22, -5), (7, 6), (25, 6), (4, 5), (5, 9), (6, 8), (7, 5), (9, 5), (21, 7), (23, -6),
-    (26, 14), (0, 9), (3, 23), (4, 5), (5, -26), (6, -11), (7, 7), (9, 17), (10, -10), (12, 19),
-    (13, -10), (14, -6), (16, -5), (17, 12), (18, 38), (22, -5), (23, -20), (24, -8), (25, -34), (26, 9),
-    (27, 9), (28, -9), (8, 5), (26, 11), (5, -5), (16, 9), (22, 49), (23, -5), (25, -5), (1, 17),
-    (3, -7), (4, -10), (5, -13), (7, -8), (8, -5), (12, 6), (14, -6), (15, 6), (17, 13), (18, 52),
-    (19, -11), (21, 25), (22, -5), (23, -28), (24, -12), (25, -7), (26, -11), (27, 23), (28, -10), (15, 8),
-    (21, 10), (21, 11), (23, 9), (8, 18), (17, 13), (18, -6), (21, 5), (18, 7), (0, -6), (1, -10),
-    (2, -7), (3, -7), (4, -7), (5, -16), (6, -9), (7, -5), (10, 88), (11, 157), (12, 19), (13, -7),
-    (14, -8), (15, -13), (16, -10), (17, -18), (18, -15), (19, 16), (20, -19), (21, -21), (22, -11), (23, -45),
-    (24, -7), (25, -18), (26, -7), (27, -6), (28, -7), (0, 14), (1, 17), (2, -10), (3, -7), (4, -15),
-    (5, -14), (6, 9), (7, -5), (8, -5), (9, -25), (10, -9), (11, -22), (12, -12), (14, -5), (15, 47),
-    (16, 31), (17, 6), (18, 24), (19, 38), (21, 34), (22, -28), (23, -39), (24, -12), (25, -18), (26, -13),
-    (27, 6), (28, 18), (21, 9), (21, 10), (0, 6), (1, 11), (2, -18), (3, -12), (4, -33), (5, -33),
-    (6, -14), (7, -19), (8, -18), (9, 5), (10, 6), (11, 35), (12, 46), (13, 17), (14, -16), (15, 12),
-    (16, 26), (17, 10), (18, 27), (19, 82), (21, 20), (22, -18), (23, -25), (24, -18), (25, -36), (26, -30),
-    (27, -11), (0, 10), (3, -5), (4, -19), (5, 20), (6, 18), (7, 6), (9, -7), (10, -12), (11, -20),
-    (12, -10), (13, -6), (14, -6), (15, -24), (16, -21), (17, 10), (18, -10), (19, -25), (20, 75), (21, -5),
-    (22, -6), (23, 53), (24, -12), (25, -14), (26, -7), (28, 17), (25, 14), (1, 6), (15, 5), (5, 7),
-    (4, 6), (11, 10), (17, -5), (22, 5), (20, 5), (11, 9), (13, 5), (23, -8), (25, 17), (28, 11),
-    (1, 9), (4, 8), (5, -7), (15, -5), (17, -6), (18, -5), (20, -7), (21, 15), (22, 14), (23, 11),
-    (25, -6), (27, 5), (0, -5), (1, -9), (5, -12), (6, -6), (9, -7), (10, -6), (11, -6), (15, -7),
-    (16, -5), (17, -12), (18, -15), (19, 197), (20, -29), (21, -21), (22, -7), (23, -12), (25, -18), (27, 7),
-    (15, 11), (20, 5), (25, 10), (0, -10), (3, -9), (4, 30), (5, 40), (7, 24), (8, 14), (9, 5),
-    (10, -6), (11, -10), (12, -7), (13, -5), (14, -9), (15, -6), (16, -8), (17, -11), (18, -16), (19, -12),
-    (20, 32), (21, -21), (22, -13), (23, 7), (24, -7), (25, 15), (26, -5), (11, 12), (25, 6), (23, 6),
-    (22, 5), (18, 7), (19, 5), (25, -5), (27, 10), (10, 6), (4, 6), (8, 11), (23, 8), (15, 5),
-    (20, 5), (21, -5), (2, 12), (16, 20), (22, 5), (20, 14), (1, 8), (18, 6), (1, -5), (15, 18),
-    (16, 15), (17, 24), (18, 12), (22, -7), (25, -8), (5, 6), (0, 13), (3, -6), (4, -8), (5, -12),
-    (6, -5), (7, -6), (8, -5), (10, -7), (11, -9), (12, -8), (13, -7), (14, -8), (16, -11), (18, 7),
-    (19, 33), (20, 15), (23, -8), (26, 10), (27, 33), (21, 12), (23, 9), (0, 13), (1, 12), (2, -6),
-    (3, -7), (4, 72), (5, -8), (6, 46), (7, -5), (9, -12), (10, -8), (11, -9), (12, -6), (13, -5),
-    (14, 13), (15, 15), (16, -8), (17, -17), (18, -9), (20, -15), (21, -18), (23, -19), (24, -10), (26, -8),
-    (27, -7), (28, 10), (17, 12), (21, -5), (23, 8), (25, 5), (28, 6), (20, 5), (27, 6), (7, 5),
-    (23, 11), (17, 5), (23, 9), (18, 5), (3, 21), (25, 5), (19, 14), (10, 5), (3, 11), (13, 6),
-    (20, -5), (23, 27), (0, -6), (1, 5), (4, -10), (5, -10), (7, -5), (9, -7), (11, -6), (12, -7),
-    (13, -6), (14, 21), (15, -5), (16, -5), (18, -5), (19, -6), (20, -11), (21, -15), (23, -19), (24, 32),
-    (25, 70), (27, -10), (28, 15), (16, 13), (15, 14), (0, -10), (1, -17), (2, -7), (3, -8), (5, -14),
-    (7, -5), (11, 23), (13, 29), (14, -9), (15, -21), (16, -13), (17, -9), (18, 17), (19, 49), (20, 5),
-    (21, -30), (22, 16), (23, -29), (25, 48), (5, 21), (6, -6), (9, -6), (15, -7), (17, -10), (18, 10),
-    (21, -14), (22, 26), (23, 31), (25, -6), (0, 10), (20, 8), (14, 6), (15, -5), (22, 16), (23, 27),
-    (25, -7), (26, 15), (15, 5), (17, 12), (18, -5), (21, 18), (26, 8), (1, 6), (2, 6), (5, 10),
-    (17, 5), (1, 7), (1, 7), (15, 10), (22, 18), (21, 5), (22, 5), (2, 6), (5, -5), (21, 12),
-    (21, 11), (19, 15), (21, -5), (16, 5), (22, 7), (4, 10), (14, 9), (23, 5), (9, 6), (20, 6),
-    (13, 11), (4, 8), (17, 12), (18, 9), (20, 5), (24, 6), (15, 9), (23, 5), (27, 6), (2, 16),
-    (19, 5), (17, 5), (1, 6), (15, 5), (17, 5), (2, 7), (17, 6), (18, -5), (24, 18), (26, 19),
-    (4, 7), (28, 5), (1, 8), (19, 7), (22, 10), (19, -5), (21, 21), (27, 12), (11, 13), (23, 9),
-    (3, 5), (2, 11), (22, 8), (8, 6), (10, 6), (15, 10), (8, 6), (22, 37), (26, 20), (27, 5),
-    (18, 11), (20, 7), (21, -5), (10, 6), (6, 5), (7, 17), (9, 5), (27, 9), (1, 12), (11, 5),
-    (27, 5), (1, 9), (1, 7), (17, 9), (9, 14), (10, 5), (15, 5), (5, 5), (25, 5), (2, 6),
-    (3, 6), (20, 7), (21, 14), (7, 6), (15, 8), (18, -6), (26, 5), (17, 5), (5, 8), (0, -7),
-    (1, -5), (13, 7), (21, -6), (24, -5), (25, 17), (27, 10), (28, 5), (26, 8), (21, 9), (21, 6),
-    (1, 8), (17, 9), (24, 11), (20, 5), (5, -5), (6, 7), (9, 6), (26, 6), (14, 8), (4, 6),
-    (25, -6), (26, 6), (0, 6), (17, 5), (9, 13), (1, 7), (2, 7), (5, -7), (9, 6), (15, -6),
-    (17, 26), (18, 10), (20, -8), (23, -5), (20, 7), (0, 10), (1, -7), (5, 6), (6, 5), (9, -6),
-    (17, 11), (19, 5), (21, -18), (25, -5), (27, 8), (22, 16), (15, 6), (19, 13), (8, 6), (0, 10),
-    (10, 6), (20, 5), (9, 5), (24, 11), (19, 5), (25, 16), (19, 8), (21, 5), (22, -6), (19, 15),
-    (20, 6), (7, 5), (8, 8), (11, 19), (15, -6), (16, 27), (18, -5), (19, -5), (21, -10), (25, -8),
-    (26, 14), (18, 6), (21, 5), (25, 8), (17, 5), (24, 11), (5, 5), (18, 5), (20, 5), (11, 21),
-    (11, 6), (21, 7), (2, 5), (10, 11), (14, 5), (23, 5), (28, 5), (25, 11), (20, 5), (15, 5),
-    (1, 40), (3, -7), (23, -6), (19, 10), (20, -5), (22, 5), (20, 7), (8, 6), (16, 23), (10, 6),
-    (22, 6), (3, 6), (5, 5), (15, 6), (20, 8), (9, 8), (18, 5), (20, 6), (23, -5), (5, -5),
-    (11, 40), (12, 15), (21, -8), (10, 6), (11, 12), (5, 8), (19, 6), (20, 10), (21, -7), (24, 5),
-    (14, 13), (15, 7), (13, 6), (17, 7), (9, 5), (13, 6), (19, 6), (5, 5), (23, 8), (22, 9),
-    (2, 6), (3, 5), (11, 13), (18, 5), (21, -6), (22, 6), (25, -5), (22, 5), (4, 5), (6, 6),
-    (18, 15), (1, -8), (5, 96), (7, 24), (9, -10), (10, -6), (15, -8), (16, -6), (17, -13), (19, -6),
-    (21, -21), (22, -7), (25, -7), (4, 30), (5, -5), (21, 15), (0, -5), (1, 11), (5, -5), (11, 9),
-    (14, 23), (15, -12), (17, -6), (18, -6), (20, -5), (21, -6), (22, 6), (23, 15), (26, 16), (1, 9),
-    (11, 9), (22, 12), (7, 9), (1, 7), (5, 6), (25, 5), (23, 5), (19, 12), (5, 8), (1, 6),
-    (3, 6), (15, 8), (18, -5), (20, 8), (27, 5), (26, 14), (15, 8), (15, 5), (0, -7), (1, 5),
-    (3, 111), (4, -6), (5, 6), (6, -7), (9, -9), (10, -6), (11, -7), (12, -5), (14, -7), (15, -13),
-    (16, -7), (17, -11), (19, -11), (21, 24), (23, -15), (24, -5), (26, -5), (28, -5), (3, 6), (6, 5),
-    (12, 5), (23, 6), (2, 6), (15, 8), (17, 5), (21, 6), (1, 15), (5, 5), (6, 6), (24, 5),
-    (28, 6), (4, 6), (11, 9), (16, 6), (17, -5), (22, 5), (17, 16), (20, -5), (19, 11), (22, 5),
-    (5, 5), (2, 6), (14, 47), (15, -5), (21, -5), (23, 5), (15, 14), (18, 23), (21, -5), (27, 11),
-    (4, 11), (19, 8), (18, 5), (17, 10), (21, 11), (5, 5), (6, 5), (9, 5), (0, 12), (1, 7),
-    (1, 11), (14, 5), (27, 5), (14, 9), (3, 6), (4, 11), (12, 34), (23, -17), (3, 6), (25, -6),
-    (26, 7), (6, 5), (9, 5), (20, 8), (23, -5), (23, 5), (5, 7), (17, 12), (22, 22), (18, 5),
-    (12, 5), (18, 5), (19, 5), (7, 6), (12, 5), (4, 6), (1, -14), (2, 81), (3, -5), (20, -6),
-    (21, -8), (23, -8), (24, 6), (25, -11), (7, 6), (16, 5), (14, 20), (21, 6), (25, 7), (28, 6),
-    (7, 5), (1, 6), (2, 6), (22, 6), (26, 19), (1, 12), (4, 6), (25, -6), (26, 6), (8, 6),
-    (1, 7), (5, 11), (17, -5), (25, 10), (0, 16), (1, -9), (4, 6), (5, 13), (6, 6), (14, 6),
-    (18, -6), (19, -5), (20, -5), (21, 7), (22, -5), (23, -11), (28, 8), (20, 5), (17, 6), (27, 6),
-    (12, 18), (5, 18), (21, 5), (15, 15), (18, 8), (27, 6), (21, 8), (11, 10), (21, -5), (23, 26),
-    (22, 9), (17, 6), (6, 13), (5, -6), (6, 19), (11, 5), (19, 5), (14, 57), (21, -5), (22, -7),
-    (23, -5), (3, 12), (4, 8), (17, 7), (25, -5), (3, 46), (5, -9), (21, 5), (23, -11), (25, -7),
-    (28, 5), (17, 8), (1, 5), (2, 6), (16, 5), (22, 7), (5, 8), (20, 5), (10, 6), (5, -5),
-    (8, 33), (17, -6), (18, 6), (19, 6), (5, 5), (17, 9), (7, 6), (21, -9), (23, -6), (25, 24),
-    (26, 11), (27, 5), (28, 5), (17, 10), (25, 11), (26, 5), (0, 6), (1, 10), (5, -8), (17, 19),
-    (18, -9), (19, -5), (20, 19), (21, 22), (22, -6), (25, -8), (1, 12), (18, 6), (20, 5), (5, 9),
-    (2, 7), (20, 10), (21, -5), (22, 18), (23, 14), (9, 8), (10, 5), (5, 10), (6, 7), (28, 6),
-    (19, 10), (1, -5), (4, -5), (5, 18), (6, -6), (7, 19), (8, 6), (10, -5), (11, -5), (17, -5),
-    (18, 14), (19, -6), (20, 5), (21, -11), (22, -5), (23, 16), (24, -5), (26, 14), (27, -5), (1, 8),
-    (6, -6), (11, -5), (18, -7), (19, -6), (23, 51), (16, 5), (20, 10), (21, -5), (22, 18), (23, 14),
-    (1, 5), (15, 10), (18, 8), (21, -5), (9, 11), (18, 11), (16, 5), (1, 5), (2, 6), (10, 13),
-    (21, -7), (23, 24), (25, -6), (0, 5), (2, 5), (6, 5), (18, 7), (23, 5), (4, 5), (3, 8),
-    (5, -8), (10, 5), (21, 8), (23, -6), (27, 5), (19, 10), (5, 9), (6, 9), (12, 5), (17, 9),
-    (17, 7), (4, 13), (5, -5), (2, -5), (10, 5), (21, 5), (23, 40), (23, 5), (15, 12), (22, 10),
-    (15, 6), (0, 14), (6, 11), (10, 7), (18, -6), (20, -5), (21, -9), (22, -6), (23, 11), (25, 12),
-    (27, 5), (23, 11), (22, 10), (1, 12), (2, 5), (5, -8), (6, 13), (3, 11), (18, 5), (11, 9),
-    (6, 11), (10, 7), (18, -5), (20, -5), (21, -8), (22, -5), (23, 11), (25, 8), (27, 5), (3, 11),
-    (19, 5), (22, 10), (25, -5), (10, 6), (12, 5), (20, 5), (24, 5), (23, 9), (1, 12), (5, -10),
-    (21, 30), (5, -5), (15, 6), (16, 6), (17, -9), (18, -10), (19, 7), (21, -14), (23, 10), (25, -5),
-    (26, 23), (21, 7), (22, 5), (4, 12), (5, 26), (6, 7), (19, -5), (20, -5), (21, -7), (23, -5),
-    (7, 6), (21, 5), (0, -6), (5, -5), (6, 7), (9, -9), (10, -6), (13, 8), (14, -5), (15, 8),
-    (16, 14), (18, 31), (19, 19), (21, 7), (22, -8), (24, -6), (25, -15), (26, -6), (24, 36), (25, -12),
-    (8, 6), (10, 13), (21, -5), (23, 30), (21, 8), (18, 14), (9, 8), (0, 6), (17, 7), (25, 7),
-    (0, 13), (1, 6), (23, 5), (5, -5), (15, -13), (16, -6), (17, -6), (18, -7), (19, 112), (20, -8),
-    (21, -19), (22, -6), (25, -5), (21, 10), (23, 6), (5, 7), (22, 5), (0, 5), (5, -5), (8, 6),
-    (20, 5), (18, 11), (20, 6), (17, 9), (18, 9), (21, 9), (17, 6), (1, 9), (22, 5), (17, 11),
-    (5, 8), (18, 5), (6, 7), (17, 7), (1, 11), (25, 5), (1, -5), (9, -5), (17, 58), (18, -8),
-    (19, -5), (23, -5), (17, 9), (5, 11), (6, -9), (7, 10), (8, 30), (9, -6), (11, -6), (16, -6),
-    (17, -12), (18, 12), (19, 6), (20, 14), (23, -14), (25, -8), (27, 8), (19, 5), (20, 8), (21, 5),
-    (22, 5), (20, 10), (11, 10), (21, -5), (23, 21), (5, -5), (19, -5), (20, 15), (21, -5), (25, 5),
-    (27, 11), (21, 5), (28, 6), (25, 9), (18, 5), (2, 6), (9, 6), (15, 6), (17, 5), (9, 5),
-    (16, 5), (21, 14), (20, 5), (15, 6), (21, -5), (1, 5), (14, 5), (5, -9), (7, 11), (8, 6),
-    (20, 6), (27, 5), (21, 8), (17, 14), (1, 6), (15, 5), (5, 15), (25, 8), (26, 5), (17, 6),
-    (1, 11), (3, 5), (1, 5), (2, 5), (18, 11), (5, 5), (1, 24), (3, -8), (18, -9), (21, 6),
-    (23, 7), (17, 7), (21, 6), (5, -16), (6, -5), (9, 100), (17, -8), (18, -5), (20, -5), (21, -17),
-    (23, -8), (1, -5), (5, -15), (6, -7), (9, 22), (10, 5), (16, 13), (17, -8), (19, 7), (21, 35),
-    (22, 13), (23, -15), (25, -9), (3, 7), (25, 5), (20, 5), (21, 5), (10, 6), (17, 9), (18, 6),
-    (1, -6), (3, 10), (5, -15), (6, -6), (9, -5), (17, -6), (19, 23), (20, 19), (21, 26), (23, -10),
-    (25, -6), (27, 8), (1, 16), (23, 11), (25, -5), (17, 5), (1, 6), (2, 6), (26, 5), (4, 10),
-    (14, 9), (25, 17), (11, 12), (5, -5), (11, 7), (15, -6), (17, 5), (19, -6), (21, 6), (18, 7),
-    (13, 6), (23, 5), (19, 5), (25, -5), (26, 20), (24, 5), (12, 16), (6, 6), (15, 10), (17, 9),
-    (9, 8), (10, 5), (15, 15), (16, 11), (6, 5), (23, 16), (12, 53), (23, -6), (23, 11), (16, 5),
-    (22, 6), (23, 6), (5, 8), (21, -6), (23, 6), (1, 10), (5, -6), (17, 5), (22, 13), (0, 19),
-    (11, 9), (23, 9), (8, 6), (2, -6), (18, 10), (23, 31), (25, -5), (1, 5), (20, 8), (6, 5),
-    (13, 6), (19, -5), (21, -6), (22, 5), (25, 25), (10, 12), (21, 9), (5, 5), (20, 10), (6, 12),
-    (0, -6), (1, -5), (15, -6), (21, -10), (24, 8), (25, 32), (17, 5), (21, 13), (8, 6), (15, 9),
-    (19, 8), (21, 12), (1, 5), (2, 6), (11, -6), (12, 61), (13, 12), (20, -5), (21, -6), (23, -11),
-    (23, 9), (0, 6), (19, 16), (0, -9), (1, -6), (2, -5), (5, -14), (6, -5), (7, 7), (8, 9),
-    (9, -7), (10, -5), (11, -6), (15, -6), (17, -6), (18, 73), (20, -8), (21, -18), (22, -5), (23, -18),
-    (24, -9), (25, -28), (26, 15), (27, 83), (28, -5), (2, 9), (7, 6), (21, -9), (23, -6), (25, 24),
-    (26, 11), (27, 5), (28, 5), (11, 5), (12, 5), (19, 8), (5, 15), (6, 5), (7, 6), (20, 7),
-    (26, 9), (20, 8), (18, 6), (25, 6), (6, 12), (14, 10), (13, 6), (23, 10), (17, 5), (16, 5),
-    (18, 9), (15, 5), (15, 5), (0, 5), (18, 6), (5, 5), (16, 5), (18, 7), (25, 17), (22, 5),
-    (22, 6), (19, 7), (18, 11), (22, 12), (2, 9), (6, 5), (15, 5), (5, 6), (6, 8), (21, 5),
-    (15, 5), (21, 5), (25, 5), (19, 6), (20, 10), (1, 10), (3, 5), (15, -8), (21, 12), (22, 11),
-    (6, 8), (17, 6), (0, -5), (3, -5), (4, -5), (5, -9), (6, -7), (9, -6), (11, -10), (12, 31),
-    (14, -6), (15, -10), (16, -9), (17, -9), (18, -8), (19, -6), (20, -8), (21, 5), (22, -8), (23, 84),
-    (24, -6), (25, 13), (26, 6), (27, -5), (28, -6), (8, 19), (15, 9), (21, 5), (0, -8), (1, 91),
-    (2, 16), (3, 12), (4, 12), (5, -8), (6, -6), (9, -7), (10, -5), (11, -7), (14, 39), (15, -12),
-    (16, -7), (17, -10), (18, -10), (19, -8), (20, -8), (21, -18), (23, -10), (25, -12), (26, -6), (27, -5),
-    (28, -5), (8, 6), (3, -6), (4, -7), (5, 11), (7, 16), (9, -7), (10, -8), (11, 9), (12, -6),
-    (16, -5), (17, -11), (23, 31), (25, -5), (28, -6), (16, 25), (20, 5), (20, 6), (27, 8), (2, 10),
-    (17, 11), (9, 5), (4, 5), (5, -5), (6, 14), (26, 5), (28, 6), (1, 9), (24, 46), (25, -16),
-    (20, 13), (22, 7), (6, 8), (1, -5), (16, 5), (20, 8), (21, -9), (22, 14), (25, 6), (1, -7),
-    (5, -11), (6, -5), (10, 36), (11, -8), (12, 41), (14, -5), (15, -6), (16, -5), (17, -12), (19, -9),
-    (21, -11), (22, 18), (23, 17), (25, -7), (19, 5), (1, -7), (7, 5), (14, 5), (15, -6), (17, -7),
-    (18, 15), (22, -5), (23, -9), (25, 39), (15, -6), (16, -5), (21, 76), (22, -10), (23, -7), (25, -7),
-    (15, 28), (5, 5), (17, 5), (18, 11), (21, 7), (21, 11), (27, 5), (20, 5), (21, 14), (5, -9),
-    (6, -7), (7, 7), (10, -5), (11, 6), (16, 15), (17, 14), (20, -8), (21, -7), (25, -10), (27, 5),
-    (23, 10), (4, 5), (17, 5), (1, 13), (2, 5), (3, 9), (4, -5), (11, 12), (15, -5), (16, -6),
-    (23, -7), (24, -5), (25, -12), (0, 10), (13, 5), (17, 6), (3, 11), (19, 27), (20, -10), (0, 8),
-    (3, 10), (6, -6), (18, 11), (21, 13), (11, 5), (16, 8), (17, 16), (12, 5), (23, 5), (15, 7),
-    (5, 5), (0, -9), (3, 10), (4, 17), (5, 7), (6, 6), (10, 9), (12, -5), (15, -5), (16, -6),
-    (17, 8), (19, -5), (20, 6), (21, 12), (22, -7), (23, -12), (28, -5), (8, 6), (9, 5), (17, -5),
-    (18, 8), (0, 42), (1, 6), (2, 15), (3, -10), (4, -8), (5, -11), (6, -5), (7, -5), (9, -8),
-    (10, -7), (11, 7), (12, -6), (13, -7), (14, -6), (15, -7), (16, -7), (17, -9), (18, 9), (19, -6),
-    (20, -12), (21, -7), (22, -8), (23, -18), (24, 25), (25, 50), (26, -12), (28, 7), (1, -11), (3, 9),
-    (4, 9), (5, -6), (14, 96), (15, -12), (16, -7), (18, -5), (19, -6), (20, -7), (21, -12), (25, -7),
-    (18, 5), (20, 5), (5, -5), (9, 11), (5, -6), (6, 5), (15, 5), (17, 9), (21, 11), (1, 9),
-    (16, 11), (0, 6), (6, 5), (18, 6), (21, 5), (0, 6), (3, -13), (4, -7), (5, 28), (8, -10),
-    (11, -12), (12, -14), (13, -14), (14, -14), (15, 7), (16, -15), (17, 18), (18, 10), (19, 30), (20, 20),
-    (22, -14), (23, -30), (24, -7), (26, 18), (27, 20), (17, 6), (21, 7), (23, 7), (24, 8), (20, 11),
-    (22, 5), (23, 7), (4, 5), (6, 15), (6, 12), (13, 18), (24, 13), (25, -9), (1, 7), (14, 19),
-    (23, -5), (5, 6), (1, 17), (3, 5), (14, 5), (21, 5), (21, 15), (25, 7), (6, 8), (21, 7),
-    (1, -5), (21, -6), (23, -13), (25, 82), (10, 9), (1, 7), (2, 5), (9, -5), (15, 8), (17, 20),
-    (21, -5), (23, -6), (25, 7), (15, 9), (21, 8), (21, 6), (21, 9), (0, 11), (16, 11), (18, -5),
-    (19, -6), (21, 5), (22, -7), (28, 5), (22, 5), (8, 6), (26, 10), (25, 12), (18, 27), (21, -5),
-    (6, 6), (21, 5), (16, 6), (9, 8), (10, 5), (20, 10), (15, -5), (20, 5), (21, 8), (25, 10),
-    (1, 31), (3, 23), (21, -6), (25, -9), (5, -5), (21, 11), (18, 6), (15, 11), (6, 5), (26, 5),
-    (28, 6), (1, 15), (2, -15), (3, -7), (4, 19), (5, -5), (6, 25), (7, -10), (8, -10), (10, 5),
-    (11, -11), (12, 14), (13, -7), (16, -10), (17, 38), (18, 12), (20, 12), (22, 18), (23, -28), (25, -17),
-    (26, -17), (27, -13), (28, -19), (1, 7), (12, 16), (17, 5), (23, 15), (27, 6), (5, 6), (18, 9),
-    (0, 5), (5, 8), (28, 5), (19, 6), (9, 8), (25, 5), (8, 6), (18, 8), (19, 18), (1, 11),
-    (5, -10), (9, -5), (10, 19), (11, -5), (12, 14), (15, -7), (16, -5), (19, 13), (20, 16), (22, -5),
-    (23, -13), (25, 7), (5, 17), (25, 6), (28, 5), (8, 6), (28, 6), (1, -9), (5, -16), (6, -6),
-    (9, -7), (10, -7), (11, 10), (12, -6), (13, 6), (15, -7), (16, -5), (17, -5), (18, 9), (19, -6),
-    (20, -14), (21, 42), (22, -9), (23, 43), (24, -5), (26, -5), (27, 31), (28, -5), (0, 5), (19, 19),
-    (14, 16), (22, 13), (19, 9), (25, -5), (27, 5), (17, 6), (15, 6), (1, -6), (4, -6), (6, -9),
-    (9, -9), (10, -8), (12, -5), (15, 35), (16, 5), (17, 24), (19, 29), (21, 17), (22, -14), (23, -9),
-    (25, -13), (28, -6), (0, 5), (1, -5), (5, 7), (9, 6), (17, -7), (18, -6), (21, 22), (15, -6),
-    (19, 49), (21, -11), (15, 6), (20, 11), (18, 8), (4, 8), (25, 18), (20, 10), (8, 6), (2, 7),
-    (17, 31), (18, -5), (21, -5), (20, 5), (6, 12), (15, 7), (20, 8), (21, 7), (23, -6), (18, 5),
-    (19, 10), (17, 15), (22, 5), (20, 6), (0, -9), (1, -7), (4, -7), (6, -8), (8, 30), (9, 6),
-    (10, -6), (11, -7), (12, -5), (13, 8), (15, -5), (17, -20), (18, -11), (19, -18), (20, 34), (21, -8),
-    (22, -6), (23, -9), (24, 25), (26, 32), (27, -6), (5, 5), (1, 19), (2, 16), (3, -10), (4, -8),
-    (5, -19), (6, -12), (7, -6), (9, 7), (13, -6), (14, -7), (15, -20), (16, -10), (17, 83), (18, 93),
-    (20, -28), (21, -8), (22, -8), (23, -18), (24, -11), (25, -15), (26, -9), (28, -8), (16, 8), (28, 5),
-    (20, 6), (19, 8), (12, 11), (18, 5), (23, 12), (1, 5), (21, 20), (23, 12), (20, 6), (1, 6),
-    (4, 5), (23, 8), (24, 5), (25, 7), (21, 7), (18, 20), (5, 9), (17, 6), (5, 7), (9, 7),
-    (17, 14), (2, 6), (17, 8), (18, 7), (19, 5), (17, 27), (21, -5), (7, 9), (21, 7), (22, 5),
-    (23, 5), (18, 5), (11, 6), (5, 16), (6, -6), (9, 9), (17, 17), (18, 10), (20, -16), (21, -11),
-    (23, -6), (25, -8), (26, 13), (6, 11), (16, 8), (21, -6), (0, -80), (1, -47), (2, -39), (3, -29),
-    (4, -5), (5, 28), (6, 19), (7, -10), (8, -15), (9, 10), (10, 45), (11, 40), (12, 20), (13, -26),
-    (14, 30), (15, 6), (16, 17), (17, 13), (18, 15), (19, -8), (20, 25), (21, 35), (22, 41), (23, 113),
-    (24, -48), (25, -39), (26, -59), (27, -47), (28, -5), (5, 11), (6, -9), (7, 10), (8, 30), (9, -6),
-    (11, -6), (16, -6), (17, -12), (18, 12), (19, 6), (20, 14), (23, -14), (25, -8), (27, 8), (5, -5),
-    (21, 5), (25, 6), (27, 15), (28, 5), (0, 10), (11, 5), (17, 7), (17, -5), (18, 20), (0, 6),
-    (15, 5), (16, 5), (6, 8), (21, 7), (12, 5), (17, 15), (24, 11), (0, 16), (1, 14), (24, 9),
-    (25, -6), (12, 6), (5, 7), (16, 6), (17, 9), (28, 5), (16, 12), (2, 10), (23, 8), (1, 5),
-    (15, 7), (5, -9), (6, 5), (7, 24), (20, 16), (19, 22), (5, -9), (17, -6), (18, -5), (19, 23),
-    (20, 18), (21, 6), (25, -5), (27, 9), (8, 5), (25, -5), (26, 8), (27, 20), (3, 12), (12, 6),
-    (1, -5), (18, 6), (20, 5), (22, 21), (23, -5), (26, 6), (28, 6), (0, 9), (1, 7), (17, 5),
-    (18, 6), (21, -5), (5, 5), (6, 5), (22, 5), (1, 8), (22, 6), (9, 8), (10, 5), (1, -7),
-    (4, 6), (5, 14), (6, 6), (10, -5), (12, 7), (14, 6), (18, -6), (19, -6), (20, -6), (22, -5),
-    (23, -12), (25, 6), (28, 15), (18, 5), (20, 5), (19, 22), (22, 5), (20, 10), (16, 11), (22, 5),
-    (4, 5), (23, 12), (27, 6), (18, 5), (17, 5), (16, 36), (17, 9), (20, -7), (22, -5), (6, 8),
-    (16, 17), (9, 8), (10, 5), (21, 5), (19, 7), (1, 8), (23, 15), (16, 9), (5, 7), (20, 5),
-    (4, 7), (0, -5), (1, 11), (25, 22), (0, -17), (1, -21), (4, -15), (5, -13), (6, -11), (7, -5),
-    (9, -10), (10, -13), (11, -9), (12, -10), (13, 5), (15, -20), (16, -16), (17, -15), (19, 11), (20, -19),
-    (23, 51), (24, -20), (25, 94), (26, 20), (27, 23), (28, 5), (17, 7), (20, 5), (24, 5), (27, 6),
-    (16, 5), (17, 32), (20, -8), (23, 5), (0, 8), (1, 29), (2, -6), (3, -14), (4, 39), (5, 109),
-    (6, 27), (7, -5), (8, -5), (9, 14), (11, -9), (12, -14), (13, -6), (14, -5), (15, -17), (16, -16),
-    (17, -21), (18, -21), (19, -30), (20, 25), (21, -7), (22, -15), (23, -29), (24, -12), (26, -16), (27, 7),
-    (28, -11), (3, 8), (5, -7), (8, 5), (17, -7), (21, 16), (23, 18), (20, 22), (23, -9), (16, 25),
-    (17, 12), (20, -8), (22, -9), (4, 22), (5, 21), (7, 9), (9, 7), (18, -6), (21, -11), (22, -5),
-    (23, -8), (25, -5), (26, 6), (15, 11), (19, 12), (27, 5), (23, 8), (7, 5), (8, 5), (26, 13),
-    (20, 5), (5, 33), (5, 10), (6, 5), (23, 9), (26, 8), (0, -6), (5, -5), (6, 7), (9, -9),
-    (10, -6), (13, 8), (14, -5), (15, 8), (16, 14), (18, 31), (19, 19), (21, 7), (22, -8), (24, -6),
-    (25, -15), (26, -6), (1, 10), (18, 13), (0, 5), (21, 17), (6, 5), (5, 6), (23, 8), (25, 20),
-    (28, 5), (20, 10), (5, 7), (4, 14), (5, 7), (21, -5), (26, 7), (1, 8), (20, 5), (24, 5),
-    (27, 6), (27, 12), (2, 6), (19, 5), (17, 10), (21, 7), (17, 5), (17, 11), (1, -15), (3, -8),
-    (5, 18), (6, 12), (9, 12), (10, -7), (11, -6), (12, 6), (13, -6), (15, 22), (16, -7), (17, -15),
-    (19, 19), (20, 8), (21, -6), (22, -9), (24, -8), (26, -5), (22, 14), (20, 11), (22, 6), (0, -16),
-    (1, 5), (2, 76), (3, -15), (4, -12), (5, -23), (6, -14), (7, -10), (8, 11), (9, -10), (10, -15),
-    (11, -17), (12, -13), (13, -7), (14, -12), (15, -20), (16, -15), (17, 109), (18, 76), (19, -21), (20, -25),
-    (22, -18), (23, -33), (24, 29), (25, 14), (26, -16), (28, -9), (5, 5), (11, 8), (23, 7), (2, 11),
-    (19, 10), (4, 5), (1, 11), (14, 5), (25, 13), (26, 14), (0, -7), (1, 22), (2, 13), (3, 19),
-    (5, -16), (6, -12), (7, -6), (11, -9), (13, -5), (14, 12), (15, 6), (17, -7), (20, -8), (21, -5),
-    (22, -8), (23, 13), (25, -7), (26, 8), (28, 11), (5, -5), (15, 6), (25, 5), (21, 10), (23, 7),
-    (8, 5), (15, 5), (16, 5), (17, 24), (19, 9), (20, -7), (21, -5), (23, -7), (8, 6), (1, 6),
-    (17, 8), (15, 11), (5, 17), (23, 8), (19, 7), (19, 5), (20, 12), (21, 6), (1, 8), (5, 5),
-    (28, 6), (0, 11), (9, 5), (0, -6), (24, 17), (25, -5), (16, 5), (5, 6), (0, -5), (1, -6),
-    (3, 8), (6, 7), (7, 5), (9, -7), (15, 13), (18, 15), (20, -6), (21, -6), (22, -6), (23, 5),
-    (6, 9), (10, 6), (18, 5), (16, 13), (25, 15), (15, 15), (15, 5), (18, 5), (7, 10), (21, 9),
-    (1, 5), (3, 79), (5, -5), (21, -15), (23, -15), (25, -5), (17, 17), (9, 10), (0, -5), (1, 11),
-    (6, 5), (9, -5), (17, 13), (20, -6), (21, -13), (23, 5), (27, 9), (12, 16), (2, 5), (7, 5),
-    (15, 14), (17, -11), (18, -8), (19, 10), (22, 8), (23, -5), (28, 16), (1, 5), (18, 11), (25, -7),
-    (26, 29), (11, 12), (1, 5), (28, 6), (17, 16), (18, 13), (20, 5), (21, 6), (23, -6), (25, 5),
-    (15, 30), (5, 12), (17, 8), (18, 5), (25, 16), (15, 25), (17, 9), (18, -7), (20, 5), (21, -12),
-    (23, 8), (25, -5), (28, 7), (6, 8), (25, 8), (12, 10), (4, 10), (14, 9), (18, 14), (24, 17),
-    (25, -6), (12, 6), (23, 5), (3, 6), (22, 8), (0, 6), (19, 8), (27, 18), (11, 8), (4, 5),
-    (5, 5), (19, 24), (5, 6), (12, 35), (23, -12), (1, 9), (1, 15), (2, 10), (3, 7), (5, -6),
-    (14, 29), (15, -7), (17, -5), (19, -5), (21, 8), (22, 18), (23, -18), (25, -7), (18, 9), (2, 6),
-    (6, 9), (0, 5), (21, 5), (1, -5), (4, 15), (6, 19), (25, 6), (27, 5), (23, 7), (20, 5),
-    (25, 13), (19, 11), (15, 14), (19, 8), (25, 7), (20, 13), (18, 5), (21, 5), (24, 6), (18, 7),
-    (2, 5), (4, 5), (17, -5), (26, 8), (28, 5), (27, 5), (20, 12), (17, 12), (11, 14), (13, 5),
-    (23, 9), (4, 5), (5, 13), (6, 5), (23, 5), (23, 7), (13, 6), (22, 5), (23, 18), (5, 5),
-    (6, 30), (21, -6), (5, -6), (23, 35), (10, 6), (22, 13), (23, 5), (11, 5), (18, -5), (21, 7),
-    (22, 11), (25, -8), (0, -8), (3, -8), (4, -10), (5, 59), (6, 7), (10, -11), (11, -9), (13, 5),
-    (14, -8), (16, -15), (17, -13), (19, 17), (20, 10), (21, -24), (22, 9), (23, 10), (24, -10), (25, 5),
-    (27, 9), (28, -9), (21, 8), (1, -13), (2, -14), (3, -10), (4, -13), (5, -25), (6, 19), (8, -8),
-    (9, 18), (10, 7), (11, -10), (12, 6), (14, -14), (15, 10), (16, -6), (17, -17), (18, 16), (20, -17),
-    (21, 29), (22, 20), (24, -11), (25, 25), (26, 17), (28, -5), (15, 7), (18, 6), (7, 5), (5, -7),
-    (7, 26), (27, 6), (5, 7), (18, 7), (23, 6), (0, 6), (0, 10), (5, -7), (6, 5), (9, 6),
-    (21, 6), (2, 6), (23, 5), (4, 5), (17, -5), (19, 9), (27, 5), (8, 6), (9, -6), (12, 20),
-    (15, -7), (16, 5), (17, 13), (20, 5), (21, -14), (23, -5), (27, 8), (17, 23), (1, -5), (9, -9),
-    (10, 18), (17, 50), (18, -11), (19, -6), (20, -9), (22, -6), (23, -5), (27, 13), (0, 21), (3, 10),
-    (4, 5), (5, -5), (6, -13), (8, -5), (10, 13), (12, -5), (14, -5), (17, 17), (18, -9), (19, -20),
-    (20, 12), (21, -8), (22, 19), (23, 18), (25, -10), (26, -7), (27, -12), (28, -6), (3, 6), (22, 8),
-    (11, 18), (2, 6), (17, 6), (0, -5), (4, 27), (5, 49), (9, 5), (10, -5), (11, -5), (15, -5),
-    (17, -9), (18, -7), (19, -7), (20, -9), (22, -5), (23, -10), (25, 12), (20, 5), (1, 12), (5, 17),
-    (26, 10), (25, 12), (11, 6), (15, 6), (16, 11), (19, 8), (20, 5), (5, 7), (20, 10), (21, -6),
-    (21, 5), (26, 6), (0, 20), (2, 7), (3, 6), (21, -7), (22, -5), (23, -8), (24, 20), (25, 17),
-    (26, -6), (1, 9), (3, -5), (5, -19), (6, 13), (9, -6), (10, -6), (14, -7), (15, 7), (18, 13),
-    (20, 10), (21, 7), (22, 13), (23, -17), (24, -5), (25, 6), (26, -5), (28, -5), (5, -8), (8, 32),
-    (18, -5), (22, 5), (19, 13), (5, 10), (20, 8), (7, 6), (18, 5), (14, 10), (25, 7), (20, 15),
-    (1, 7), (0, 6), (15, 5), (4, 5), (18, 5), (23, 5), (4, 6), (10, 5), (21, -6), (22, 29),
-    (24, 5), (25, 8), (18, 5), (6, 6), (21, 14), (23, 5), (21, 19), (23, -6), (27, 5), (20, 13),
-    (27, 6), (20, 9), (4, 10), (1, -7), (2, -5), (3, -5), (4, -6), (6, -11), (9, 85), (10, 9),
-    (12, -6), (14, -5), (16, -9), (17, 6), (18, -14), (19, -10), (21, 32), (22, -8), (23, -6), (24, -6),
-    (25, -13), (26, -5), (27, -5), (1, 11), (6, 5), (23, 5), (17, 5), (3, 10), (25, 14), (20, 26),
-    (23, -5), (11, 9), (16, 7), (17, -5), (19, 5), (20, 7), (21, 6), (21, 11), (15, 11), (5, 8),
-    (9, 7), (21, 5), (23, -6), (5, -5), (17, 6), (20, 18), (8, 6), (17, 5), (21, 6), (17, 8),
-    (18, -5), (21, 13), (23, -7), (25, 6), (26, 5), (22, 11), (28, 6), (6, 8), (8, 6), (17, 8),
-    (19, 5), (21, -5), (6, 9), (6, 9), (15, -6), (16, 37), (22, -5), (21, 6), (18, 12), (5, 30),
-    (0, 6), (1, 7), (2, 6), (5, -15), (6, -5), (10, -7), (11, -6), (15, -7), (17, 19), (18, -15),
-    (19, -10), (20, 8), (21, 37), (22, 24), (24, -7), (22, 15), (23, -5), (15, -5), (16, 25), (12, 5),
-    (21, 8), (24, 19), (25, -5), (19, 5), (16, 10), (23, 15), (1, 5), (28, 6), (3, 6), (22, 8),
-    (1, 5), (21, 8), (1, 6), (1, 7), (2, 15), (3, 16), (23, -7), (5, 5), (6, 8), (1, 8),
-    (16, 8), (21, 5), (4, 6), (5, -5), (23, 11), (11, 17), (25, 5), (1, -5), (2, 16), (0, 36),
-    (3, 10), (5, -12), (8, -5), (9, -14), (10, 15), (11, -7), (12, -10), (13, -8), (14, -6), (16, 7),
-    (17, 13), (18, -12), (19, -7), (21, -10), (22, -15), (24, 17), (25, 24), (26, -13), (18, 6), (4, 8),
-    (18, 5), (3, 5), (15, -5), (21, 6), (11, 11), (13, 6), (23, -5), (28, 5), (18, 6), (18, 13),
-    (21, 7), (24, 6), (17, 6), (24, 7), (26, 6), (28, 6), (20, 5), (21, 5), (0, 5), (11, 5),
-    (19, 31), (20, -5), (21, -5), (17, 7), (28, 6), (20, 10), (2, 14), (17, 7), (20, 6), (17, 9),
-    (23, 5), (5, 10), (20, 5), (20, 5), (4, 9), (5, -6), (20, 22), (27, 5), (14, 5), (5, 9),
-    (20, 5), (23, 6), (0, -7), (1, -8), (5, -7), (13, 35), (17, 5), (19, -5), (20, -8), (23, -11),
-    (24, 25), (26, -5), (27, 8), (28, 9), (3, 5), (21, -9), (23, 24), (26, 7), (5, -5), (7, 5),
-    (8, 6), (27, 6), (26, 20), (15, 16), (8, 6), (17, 8), (15, 5), (5, 8), (24, 36), (25, -12),
-    (2, 7), (21, 5), (26, 6), (0, 6), (19, 6), (24, 9), (21, 16), (26, 6), (20, 5), (14, 21),
-    (20, 7), (5, 7), (22, 8), (6, 9), (16, -6), (17, -8), (18, 6), (21, 16), (22, -5), (23, -8),
-    (25, 18), (18, 6), (21, 10), (20, 22), (23, -5), (2, 9), (5, 9), (10, 6), (2, 8), (18, 5),
-    (14, 9), (19, 5), (21, 5), (22, 8), (18, 6), (25, 18), (5, 15), (21, -5), (25, 6), (28, 5),
-    (4, 10), (14, 9), (1, 37), (20, 12), (20, 9), (0, 14), (19, 10), (20, 5), (2, 6), (1, 17),
-    (18, 15), (21, 11), (23, -8), (25, -5), (23, 12), (23, -5), (25, 27), (27, 5), (1, -5), (21, -5),
-    (25, 43), (21, 7), (6, 8), (7, 7), (20, 8), (25, 5), (1, -12), (18, -6), (23, -9), (24, -9),
-    (25, -7), (26, 92), (22, 6), (6, 6), (4, 8), (20, 10), (21, 6), (22, 13), (20, 6), (25, 16),
-    (0, 13), (10, 16), (23, -6), (19, 5), (20, 7), (21, 6), (9, 5), (17, 6), (19, 12), (16, 7),
-    (18, 9), (21, -6), (22, 9), (23, 10), (5, -7), (9, 45), (21, -8), (6, 6), (15, -9), (16, -6),
-    (18, -5), (19, 89), (21, -10), (25, -8), (23, 23), (3, 10), (1, 14), (2, 6), (17, -6), (24, 22),
-    (26, 5), (17, 9), (0, -8), (1, -9), (9, -5), (13, 34), (17, 5), (22, -5), (23, -12), (24, 24),
-    (25, 5), (26, -6), (27, 8), (28, 9), (5, 8), (6, 5), (1, 5), (28, 6), (24, 11), (19, 7),
-    (18, 11), (25, 6), (1, 7), (18, 6), (6, 8), (22, 5), (23, 17), (5, 38), (21, -5), (16, 8),
-    (25, 6), (23, 7), (17, 5), (2, 6), (1, 12), (25, 5), (27, 6), (19, 5), (20, 7), (21, 5),
-    (24, 12), (19, 9), (23, 10), (2, 7), (15, 7), (18, 5), (12, 5), (23, 8), (17, 22), (9, 6),
-    (23, 11), (19, 6), (21, 10), (10, 11), (1, 8), (2, 6), (15, -5), (17, 5), (18, 5), (23, -5),
-    (0, -6), (25, 6), (21, 6), (6, 6), (0, 6), (0, -6), (1, -33), (2, -25), (3, -18), (4, -6),
-    (5, -23), (6, -9), (7, -19), (8, -17), (9, -40), (10, -29), (11, -49), (12, -33), (13, -26), (14, 29),
-    (15, 128), (16, 110), (17, -56), (18, -65), (19, 69), (21, 20), (22, 128), (23, -105), (24, -7), (25, 97),
-    (26, -8), (27, -18), (28, 13), (4, 6), (10, 8), (12, 10), (16, 5), (20, -5), (21, -6), (23, 29),
-    (25, 5), (15, 6), (21, 5), (1, -6), (3, -5), (4, 5), (6, 15), (7, -5), (9, 8), (10, -7),
-    (11, -6), (12, -5), (15, -7), (17, 47), (18, -6), (20, -6), (22, -6), (23, -16), (25, -13), (27, 11),
-    (18, 9), (18, 6), (15, 5), (3, 5), (17, 14), (1, 5), (23, 9), (25, 6), (0, 5), (1, 14),
-    (5, 6), (23, 9), (6, 6), (3, 10), (6, 5), (12, 6), (24, 10), (25, 8), (25, 8), (1, 6),
-    (21, 5), (1, 5), (18, 5), (3, 6), (22, 8), (18, 12), (15, 6), (17, 5), (17, 8), (12, 12),
-    (18, 12), (19, 5), (4, 12), (6, 11), (9, 5), (17, 10), (21, 5), (15, 7), (17, 8), (1, 7),
-    (5, 6), (25, 5), (17, 13), (2, 6), (1, -6), (4, 19), (14, 8), (25, 22), (17, 15), (27, 11),
-    (3, 12), (19, 5), (20, 7), (21, 5), (21, 13), (5, -5), (6, 11), (18, 5), (21, 11), (5, 15),
-    (17, 6), (24, 7), (22, 5), (3, -8), (4, 5), (7, 10), (8, 15), (11, -10), (12, -8), (15, -8),
-    (17, -10), (19, -22), (20, 13), (21, 8), (22, -13), (24, 15), (25, 8), (27, 8), (21, 5), (17, 6),
-    (7, 6), (22, 11), (6, 6), (25, 11), (2, 5), (24, 23), (25, 8), (17, 6), (20, 7), (27, 6),
-    (6, 5), (19, 5), (21, 8), (28, 12), (1, 7), (2, 15), (3, 16), (23, -7), (1, 6), (15, 5),
-    (17, -5), (18, 10), (21, -5), (5, 5), (18, 6), (1, 38), (4, 11), (23, -5), (10, 6), (17, 5),
-    (0, -21), (1, -34), (2, -17), (3, -10), (4, -27), (5, 37), (6, -12), (7, 44), (8, 14), (9, 40),
-    (12, -21), (13, 29), (14, -27), (15, -26), (16, -11), (17, -43), (19, 11), (20, 31), (21, 16), (22, 24),
-    (24, 7), (26, -9), (27, 5), (4, 5), (9, -5), (11, 6), (12, 10), (13, 5), (15, -5), (16, 18),
-    (17, -10), (18, -7), (19, -10), (21, 5), (1, 11), (10, 6), (16, 5), (5, -6), (9, 45), (10, 5),
-    (17, -5), (21, -9), (4, 11), (5, 5), (6, 8), (7, 13), (23, 6), (21, 10), (23, 7), (26, 10),
-    (0, 9), (13, 10), (17, 9), (27, 5), (1, 7), (19, 12), (16, 5), (21, 5), (0, -6), (1, 33),
-    (2, 7), (4, -5), (5, -8), (6, -5), (9, -5), (10, -6), (11, -11), (12, 21), (13, -5), (15, -7),
-    (16, -5), (18, -13), (19, -9), (20, -6), (22, -7), (23, -13), (26, 71), (27, -6), (28, -5), (0, 26),
-    (2, 16), (3, -6), (4, -5), (5, -7), (9, -5), (11, 10), (13, -5), (15, -6), (17, -10), (20, -7),
-    (23, -10), (24, 17), (25, 13), (26, -8), (28, 11), (4, 9), (5, -6), (20, 17), (19, 15), (27, 6),
-    (22, 5), (3, 11), (9, 5), (21, 8), (21, 5), (20, 6), (1, 12), (11, 10), (13, 5), (23, -6),
-    (25, 5), (28, 11), (23, 12), (11, 5), (18, 8), (26, 5), (28, 5), (20, 5), (0, 8), (5, -8),
-    (6, -5), (10, 10), (15, -5), (17, 13), (19, 19), (20, 17), (21, -13), (22, -6), (23, 13), (25, -7),
-    (21, 11), (9, 5), (25, 14), (18, 6), (0, 11), (11, 5), (21, 6), (25, 6), (1, 8), (18, 5),
-    (16, 5), (15, 7), (20, 5), (19, 8), (5, 6), (20, 7), (22, 6), (25, 11), (0, 5), (24, 6),
-    (22, 11), (6, 6), (22, 5), (18, 5), (22, 15), (5, 15), (6, 8), (20, 13), (5, 5), (6, 5),
-    (14, 6), (19, 8), (1, 7), (4, 8), (5, -5), (25, 5), (20, 7), (9, 7), (10, 6), (12, 20),
-    (19, -5), (21, -12), (23, 10), (3, 10), (6, 5), (12, 5), (25, 17), (19, 5), (15, 10), (18, 15),
-    (21, 5), (22, -5), (25, 7), (0, 6), (1, 8), (6, 10), (16, 8), (22, -5), (20, 7), (15, 5),
-    (17, 11), (17, -5), (18, 14), (6, 9), (1, 6), (26, 7), (16, 15), (18, 6), (19, 24), (25, -5),
-    (2, 7), (5, 5), (14, 14), (22, 9), (23, -5), (0, 28), (17, 12), (20, 5), (19, 5), (19, 12),
-    (25, 8), (17, 5), (25, 6), (14, 10), (19, 9), (21, -7), (28, 5), (5, -6), (7, 20), (27, 6),
-    (18, 5), (11, 10), (5, 7), (20, 8), (10, 6), (9, 5), (21, 12), (15, 5), (4, 7), (6, 5),
-    (1, 8), (9, 5), (13, 5), (17, 6), (19, 11), (22, 8), (23, 16), (1, 9), (18, 5), (5, -6),
-    (23, 35), (5, 6), (6, 11), (2, 14), (6, 5), (17, 9), (21, -5), (26, 5), (0, 8), (10, 7),
-    (12, 5), (17, 7), (20, -6), (23, 5), (25, -5), (18, 11), (20, 5), (15, 10), (1, 8), (12, 6),
-    (14, 5), (17, 5), (7, 7), (5, 34), (7, 38), (9, -6), (17, -5), (18, -6), (23, -5), (25, -5),
-    (26, 7), (22, 8), (7, 7), (0, 30), (1, -6), (27, 6), (5, 7), (20, 10), (21, -6), (20, 6),
-    (19, 5), (5, 9), (0, 9), (15, -6), (18, 5), (19, 17), (20, 10), (21, 12), (25, -6), (17, 6),
-    (20, -5), (22, 5), (26, 9), (4, 23), (5, 46), (10, -5), (17, -8), (18, -6), (19, -6), (20, -7),
-    (22, -5), (23, -9), (25, 15), (18, 12), (18, 11), (5, 10), (6, 7), (21, -5), (28, 6), (8, 6),
-    (26, 10), (17, 6), (1, 7), (19, 5), (17, 6), (18, 5), (24, 6), (18, 21), (17, 5), (4, 14),
-    (17, -7), (18, 13), (20, -7), (21, 13), (23, 8), (26, 6), (27, 8), (15, 8), (21, 7), (24, 24),
-    (25, -8), (27, 5), (15, 6), (21, 14), (18, 5), (27, 6), (7, 7), (1, 9), (5, -7), (17, 8),
-    (20, 5), (24, 5), (27, 6), (3, 5), (8, 25), (19, 13), (21, -6), (23, -7), (18, 5), (17, 55),
-    (18, -8), (21, -6), (25, -5), (27, 5), (5, -6), (10, -5), (11, 34), (12, 14), (17, -5), (20, 5),
-    (21, -8), (23, 8), (23, 6), (15, 7), (10, 12), (12, 5), (11, 9), (20, 29), (15, 5), (20, 13),
-    (4, 5), (6, 13), (20, 6), (20, 10), (11, 9), (6, 8), (21, 7), (18, 5), (20, 6), (27, 6),
-    (10, 6), (0, 17), (25, 7), (28, 5), (23, 10), (23, 5), (25, 5), (1, 13), (3, 11), (10, 5),
-    (25, -8), (3, 11), (6, 5), (12, 6), (24, 5), (4, 8), (23, 15), (0, -19), (3, -12), (4, -23),
-    (7, -13), (8, -13), (10, -12), (11, -39), (12, -19), (14, -11), (15, 18), (16, 33), (17, 23), (18, 32),
-    (19, -27), (20, -10), (21, 42), (22, 19), (23, -30), (24, 8), (25, 37), (27, -12), (28, 29), (17, 8),
-    (1, 8), (23, 5), (17, 6), (11, 9), (12, 5), (1, 14), (6, 10), (25, 5), (28, 11), (1, -11),
-    (3, -19), (4, 31), (5, 21), (6, 19), (7, 10), (8, 6), (9, 21), (10, -11), (11, -27), (12, -22),
-    (13, -7), (14, -11), (15, -14), (16, -21), (17, 14), (20, 23), (22, -26), (23, -29), (25, -8), (26, 17),
-    (27, 31), (28, 8), (5, 16), (16, 9), (23, 9), (26, 5), (15, 20), (16, 9), (21, -6), (23, 21),
-    (1, -8), (3, -5), (4, -6), (5, -14), (6, -8), (9, -7), (10, -13), (11, 34), (15, -9), (16, -7),
-    (18, -5), (19, -11), (20, 38), (21, -11), (22, -6), (23, 86), (25, -10), (28, -6), (1, 6), (2, 5),
-    (22, 13), (13, 6), (1, 7), (4, 22), (25, -5), (14, 6), (23, 15), (23, 6), (27, 6), (1, -12),
-    (3, 7), (4, 61), (5, -15), (6, -7), (9, -8), (10, -8), (11, -10), (12, -7), (14, 106), (16, 15),
-    (17, -10), (18, -10), (19, -7), (20, -12), (21, -12), (22, 7), (23, -34), (25, -13), (26, -5), (28, -7),
-    (4, -5), (5, -11), (6, -6), (9, -6), (10, -8), (11, -5), (14, -5), (17, -9), (18, -9), (20, -10),
-    (21, -6), (22, 13), (23, 87), (28, -5), (18, 5), (22, 7), (2, 10), (3, 7), (23, -5), (23, 7),
-    (1, -8), (5, 8), (6, -6), (7, 5), (9, 11), (10, 16), (11, -7), (12, -6), (16, -6), (17, -10),
-    (18, 22), (19, -9), (20, 10), (21, -8), (22, 20), (28, -5), (9, 6), (28, 6), (1, -7), (3, -5),
-    (4, -5), (6, -7), (14, -6), (15, -6), (16, -5), (17, -9), (18, -9), (19, -7), (20, -12), (22, -8),
-    (23, 101), (25, 18), (0, 5), (3, 7), (4, -5), (6, -5), (9, -5), (10, -5), (11, -7), (14, 6),
-    (15, -7), (19, -6), (20, 6), (21, -6), (23, 34), (24, -5), (25, 20), (18, 9), (0, 23), (1, 16),
-    (2, -12), (4, -22), (5, -14), (6, -13), (7, -11), (8, -12), (9, 20), (11, -19), (12, -11), (15, 33),
-    (16, 25), (17, 15), (18, 17), (19, -19), (20, 14), (21, 20), (22, -9), (24, -7), (25, -12), (26, -18),
-    (28, 5), (21, 7), (20, 5), (1, 6), (3, 5), (18, 14), (19, 10), (18, 5), (26, 6), (28, 6),
-    (0, -32), (1, 8), (2, -20), (3, -19), (4, -13), (5, 84), (6, 53), (7, 15), (8, -21), (9, 35),
-    (11, -56), (12, -26), (13, -24), (14, -40), (15, 32), (16, 11), (17, 36), (18, 31), (19, 62), (20, 19),
-    (21, 36), (22, 11), (23, -76), (24, -23), (25, -39), (26, -32), (27, -8), (28, -7), (11, -5), (13, 17),
-    (21, -6), (23, 43), (0, -8), (1, -8), (3, -8), (4, -5), (5, -5), (6, -6), (9, -6), (11, 29),
-    (12, 27), (13, 24), (14, -7), (16, 8), (18, -12), (20, -7), (21, 14), (22, -9), (24, -5), (26, -6),
-    (0, 11), (10, 5), (12, 6), (21, 5), (5, 7), (21, 8), (1, 14), (2, -10), (3, 26), (4, 30),
-    (5, 84), (6, 48), (7, 23), (9, -19), (10, -19), (11, -17), (12, -7), (13, -5), (15, -11), (16, -18),
-    (17, -16), (18, -20), (19, -21), (20, -39), (21, 8), (22, -19), (23, -7), (24, -10), (25, -6), (27, -10),
-    (28, 12), (5, -17), (6, -7), (9, -6), (10, -8), (11, -7), (12, -5), (15, -5), (16, -6), (17, -16),
-    (18, 30), (19, -12), (20, -19), (21, 29), (22, -8), (23, 76), (24, -5), (25, -8), (27, 30), (23, 33),
-    (20, 5), (21, 5), (7, 5), (9, 5), (15, -7), (16, -5), (17, 9), (19, 6), (20, 10), (21, 6),
-    (22, -6), (23, -11), (25, -5), (28, 17), (15, 14), (19, 10), (19, -5), (21, 11), (22, 23), (25, -5),
-    (4, 6), (18, 5), (16, 5), (17, 8), (18, 9), (19, 8), (18, 5), (23, 5), (22, 18), (11, 6),
-    (15, 5), (18, 24), (6, 8), (8, 6), (9, 8), (19, 7), (20, -5), (21, -5), (27, 11), (5, 9),
-    (6, 6), (1, 7), (11, 9), (20, 9), (1, 7), (5, 14), (10, 5), (11, 16), (4, 5), (5, -5),
-    (6, 14), (21, 9), (5, -6), (20, 5), (23, 25), (1, 9), (23, 6), (1, -5), (4, -5), (5, -8),
-    (6, 72), (17, -5), (20, -5), (23, -5), (24, 5), (25, -9), (15, 5), (22, 15), (0, 18), (1, 29),
-    (2, -6), (3, -5), (4, 9), (5, -43), (6, 8), (9, 14), (10, 7), (11, -7), (12, -6), (14, 5),
-    (15, -7), (16, -5), (17, 7), (18, -7), (19, -13), (21, 15), (22, -10), (24, -5), (26, -9), (27, 9),
-    (0, -5), (4, 6), (5, 18), (6, 56), (10, 7), (15, -7), (17, -11), (19, -8), (20, -8), (21, 13),
-    (22, -6), (23, -18), (25, -8), (2, 6), (6, 5), (25, 10), (9, 5), (20, 13), (25, 5), (6, 6),
-    (18, 8), (28, 6), (1, 7), (1, 5), (12, 6), (13, 11), (6, 5), (18, 5), (15, -5), (18, 6),
-    (19, 17), (20, 12), (21, 9), (6, 6), (21, 9), (1, 7), (16, 10), (22, 7), (14, -7), (22, 13),
-    (1, -6), (18, -7), (22, 17), (19, 11), (21, 9), (13, 6), (4, 8), (0, 11), (6, 12), (13, 6),
-    (20, 5), (24, 5), (27, 6), (13, 6), (20, 8), (0, -5), (1, 54), (4, 100), (5, -31), (6, -9),
-    (9, -5), (14, -6), (15, -6), (18, -6), (19, -5), (20, -7), (21, -16), (23, -9), (25, -8), (17, 6),
-    (18, 10), (21, 8), (6, 6), (0, 19), (1, 24), (5, -8), (20, -7), (23, -5), (3, 11), (18, 6),
-    (22, 21), (23, -5), (12, 6), (19, 14), (25, 6), (3, 5), (18, 9), (12, 11), (4, 13), (13, 13),
-    (7, 6), (21, 5), (3, 5), (5, 7), (17, -6), (19, -6), (23, 6), (27, 5), (28, 5), (6, 6),
-    (17, 15), (18, 9), (19, 5), (20, 5), (25, -5), (10, 9), (21, 10), (19, 11), (19, 8), (1, 12),
-    (11, 14), (19, 7), (1, 7), (20, 6), (6, 6), (5, 8), (17, 7), (2, 9), (21, 8), (17, 6),
-    (11, 32), (23, -5), (11, 15), (1, 5), (2, 6), (17, 5), (20, 5), (28, 6), (1, 8), (1, 6),
-    (2, 8), (6, 9), (2, 5), (18, 10), (25, 8), (14, 5), (21, 5), (23, -5), (3, 5), (5, -5),
-    (8, 5), (15, -10), (17, -5), (18, -8), (19, -5), (21, -14), (22, 43), (23, 27), (25, -5), (5, 10),
-    (4, 11), (25, 12), (0, 6), (21, 18), (19, 5), (23, 8), (1, 9), (15, -7), (21, 5), (28, 12),
-    (26, 15), (21, 5), (19, 5), (15, 9), (19, 8), (21, 19), (2, 6), (17, 13), (21, 6), (13, 6),
-    (19, 5), (26, 5), (28, 6), (0, 7), (0, -22), (1, 23), (2, 8), (3, -7), (4, 15), (5, 20),
-    (7, 13), (8, -7), (9, 21), (10, -6), (11, -17), (13, -12), (14, -14), (15, 8), (17, -16), (18, -16),
-    (19, 8), (21, 19), (22, -17), (23, -8), (24, 11), (25, -25), (27, -17), (28, 39), (5, 9), (6, 8),
-    (7, 5), (9, 5), (21, 7), (23, -6), (3, 6), (17, -5), (20, 29), (20, 7), (2, 6), (6, 8),
-    (11, 6), (12, 5), (0, 6), (1, 15), (3, 46), (4, 21), (5, -7), (9, -5), (11, -6), (17, -6),
-    (18, -6), (19, -7), (20, -7), (21, -6), (22, -5), (23, -11), (24, -10), (25, 22), (26, -6), (27, -6),
-    (25, 10), (1, 5), (21, 23), (17, 6), (24, 7), (1, -5), (4, 5), (10, 5), (11, 9), (14, 8),
-    (16, 5), (17, -6), (20, -6), (21, 8), (18, 5), (20, -5), (27, 6), (1, 16), (3, 5), (21, 5),
-    (2, 5), (26, 17), (27, 5), (18, 5), (20, 8), (20, 5), (25, 5), (1, -7), (4, -5), (5, 34),
-    (6, -7), (7, 36), (9, -8), (10, -5), (11, -5), (15, 10), (16, 14), (17, 5), (19, 5), (20, -10),
-    (21, -6), (22, -7), (23, -5), (25, -12), (26, 6), (17, 40), (20, -5), (21, -5), (0, 54), (3, -9),
-    (5, -14), (6, -6), (7, -10), (8, -8), (9, -9), (10, -13), (11, -7), (12, -13), (13, -16), (14, -12),
-    (15, -10), (16, -15), (17, -8), (18, -14), (19, 24), (21, -14), (24, 23), (25, 41), (27, 33), (5, 8),
-    (3, 9), (16, 7), (15, 5), (14, 8), (27, 6), (1, -5), (5, -5), (14, -17), (16, -10), (17, -7),
-    (18, -7), (20, 14), (22, 99), (23, -11), (25, -11), (11, 5), (17, 5), (19, 5), (21, 5), (0, 44),
-    (1, 29), (2, -7), (3, -11), (4, -5), (5, -9), (6, -8), (10, -5), (11, -8), (12, 7), (16, -7),
-    (17, -7), (19, -12), (21, 7), (22, -5), (24, 7), (25, 6), (26, -7), (27, 6), (0, 14), (1, 18),
-    (3, -7), (4, -5), (6, 5), (9, -6), (10, 20), (11, -5), (13, -5), (14, -5), (16, -10), (17, 22),
-    (18, 7), (19, -16), (20, 13), (21, 19), (22, -10), (24, -8), (25, -17), (26, -7), (28, -7), (0, 24),
-    (1, 36), (4, -10), (5, -10), (6, -5), (8, -5), (9, -13), (10, -8), (11, -11), (13, -9), (14, -7),
-    (15, -7), (16, -8), (17, -5), (18, 7), (19, -7), (20, -8), (21, 25), (22, -9), (24, -17), (25, 26),
-    (26, -14), (28, 29), (21, 8), (19, 7), (17, 9), (26, 8), (23, 12), (1, -12), (2, 38), (18, 12),
-    (20, 6), (1, 5), (1, -8), (2, -5), (4, -6), (5, -14), (6, -9), (9, -9), (10, -8), (11, -9),
-    (12, -7), (13, -5), (14, -10), (15, 183), (16, -22), (17, 24), (18, 41), (19, -19), (20, -12), (21, -33),
-    (22, -17), (23, -21), (24, -5), (25, -6), (26, -5), (27, -5), (28, -7), (0, -7), (3, -5), (11, 18),
-    (13, 21), (17, -7), (19, -11), (23, 14), (25, 8), (27, 6), (15, 9), (17, 6), (6, 6), (17, 16),
-    (5, 6), (22, 5), (1, 8), (2, 5), (3, 5), (5, 7), (6, 18), (7, -9), (8, -6), (9, 9),
-    (11, -6), (13, -8), (15, 9), (16, 8), (17, 7), (18, 12), (21, 18), (22, -24), (23, -11), (24, -8),
-    (25, -22), (26, -13), (28, -5), (18, 5), (15, 8), (23, 5), (2, 6), (16, 16), (21, 10), (5, -5),
-    (6, 5), (21, 13), (5, 8), (15, 5), (17, -6), (19, -7), (21, -5), (23, 7), (27, 5), (28, 5),
-    (1, 5), (28, 6), (0, 13), (1, -6), (24, 6), (25, 15), (28, 6), (0, 6), (16, 10), (22, -5),
-    (5, -5), (6, 19), (11, 5), (23, 10), (25, -5), (6, 5), (5, 7), (25, 5), (19, 5), (1, 8),
-    (22, 5), (14, 6), (19, 6), (7, 6), (9, 5), (18, 12), (9, 5), (6, 5), (17, 5), (21, 8),
-    (0, 5), (9, 5), (11, 16), (13, 61), (21, -6), (23, -5), (24, -5), (25, -17), (1, 8), (23, 6),
-    (1, 11), (14, 5), (1, -6), (5, -8), (18, -8), (19, -7), (20, 58), (23, -5), (27, 9), (4, 5),
-    (23, 11), (18, 13), (25, 5), (2, 8), (18, 13), (21, 6), (19, 11), (6, 12), (17, 6), (24, 7),
-    (17, 7), (18, 5), (18, 5), (1, -5), (5, -5), (9, -7), (10, 22), (12, 9), (15, -6), (19, 18),
-    (20, 5), (21, 5), (23, -14), (1, -5), (5, -5), (15, 59), (16, 26), (17, -7), (19, -10), (22, -8),
-    (23, -8), (25, -6), (14, 19), (7, 10), (22, 7), (19, 10), (5, 13), (21, -5), (22, 7), (23, 11),
-    (3, 6), (16, 8), (22, 10), (8, 6), (5, 9), (6, 8), (9, 8), (10, 67), (11, -11), (12, -5),
-    (20, -6), (21, -5), (23, -10), (6, 11), (21, 9), (23, 13), (16, 21), (25, 6), (10, 6), (20, 12),
-    (6, 6), (24, 6), (6, 8), (17, 5), (12, 6), (6, 8), (18, 5), (21, 6), (1, -6), (5, 12),
-    (17, 26), (18, -11), (19, -7), (20, 9), (21, 24), (22, -5), (23, -11), (19, 5), (0, -6), (5, 6),
-    (9, -5), (17, -11), (18, -8), (19, -11), (21, -7), (23, 7), (24, 28), (25, 8), (26, 12), (23, 13),
-    (17, 11), (0, 5), (15, 6), (16, 5), (17, 14), (19, 11), (23, -5), (6, 5), (21, 5), (25, 6),
-    (17, 6), (24, 7), (3, 6), (1, 7), (14, 19), (23, -5), (5, -6), (17, -7), (18, 27), (19, 12),
-    (20, 5), (21, -5), (23, -5), (27, 5), (3, 5), (4, 5), (5, -6), (10, 5), (18, 8), (21, 8),
-    (23, -5), (4, 5), (25, 8), (18, 5), (10, 9), (9, 7), (11, 21), (23, -5), (2, -6), (3, -5),
-    (15, 6), (18, 11), (23, 28), (25, -7), (1, -9), (4, 10), (9, 11), (10, 12), (16, -6), (17, -7),
-    (18, -6), (19, 6), (21, 6), (22, -8), (25, 21), (1, -6), (2, 13), (20, 10), (23, -6), (8, 6),
-    (15, 5), (17, -5), (18, 13), (1, 14), (6, 5), (26, 6), (4, 10), (4, 5), (9, -5), (11, 8),
-    (20, -11), (1, 11), (2, 5), (3, 11), (25, -6),
+pub(super) static ENTRIES: [(u8, i16); 8702] = [
+    (17, 7), (9, 14), (13, 6), (21, -6), (8, 5), (26, 9), (1, 9), (4, 5), (7, 6), (25, 5),
+    (5, 6), (25, 5), (1, 5), (11, 9), (5, 8), (9, 6), (27, 5), (17, 5), (10, 5), (16, 13),
+    (5, 8), (17, -5), (19, -8), (21, -9), (23, 7), (28, 5), (1, 5), (2, 6), (1, 11), (14, 5),
+    (4, 6), (15, 11), (25, -5), (26, 6), (17, 6), (21, 7), (26, 5), (21, 11), (20, 6), (19, 12),
+    (20, 7), (25, -5), (28, 5), (4, 5), (25, 7), (5, -5), (27, 9), (1, 5), (5, -20), (9, -6),
+    (15, 14), (16, 10), (17, 76), (18, -13), (19, -12), (20, 11), (21, 6), (22, -5), (23, -13), (25, -6),
+    (23, 5), (26, 9), (23, 7), (23, 5), (7, 5), (11, 15), (5, 8), (7, 5), (9, 5), (20, -6),
+    (21, 7), (23, -5), (25, 10), (12, 5), (23, 5), (5, 32), (17, 11), (5, 25), (22, 7), (19, 13),
+    (5, -15), (6, 8), (15, -7), (20, -5), (21, 6), (25, 6), (27, 22), (28, 10), (18, 5), (25, 5),
+    (17, 5), (5, 6), (23, 26), (19, 5), (27, 10), (5, 13), (9, 17), (10, 15), (15, -6), (18, -6),
+    (19, -5), (1, 15), (5, -9), (15, -8), (17, 9), (18, 47), (20, -14), (21, 5), (23, -6), (25, -5),
+    (26, 6), (1, -6), (17, 16), (18, 6), (20, 7), (21, 8), (23, -8), (24, -5), (25, -8), (22, 5),
+    (23, 13), (20, 7), (2, 6), (17, 9), (18, 8), (21, -5), (1, 11), (14, 5), (1, 5), (0, 8),
+    (2, 11), (18, -5), (23, 6), (5, 35), (21, -6), (26, 5), (17, 5), (13, 6), (25, 7), (15, 10),
+    (20, 13), (17, 10), (5, 10), (18, 10), (1, 5), (9, 5), (17, 6), (25, 8), (1, 6), (12, 11),
+    (24, 5), (25, 8), (5, 5), (7, 7), (10, 12), (17, 12), (19, 17), (20, -11), (21, -6), (25, 10),
+    (3, 5), (11, 8), (12, 5), (23, 10), (15, -13), (16, 72), (17, -5), (18, 5), (19, -7), (21, -7),
+    (22, -9), (23, -5), (25, 6), (13, 42), (25, -5), (1, -7), (4, 56), (5, -13), (6, -6), (25, 11),
+    (18, 24), (24, 9), (25, -5), (0, 17), (1, 21), (3, -6), (4, -5), (6, 11), (9, -5), (14, 6),
+    (16, -6), (21, -15), (23, -17), (25, 6), (15, 7), (6, 14), (18, 5), (12, 6), (1, 10), (17, 5),
+    (17, 9), (22, 5), (17, 5), (21, 7), (19, 18), (17, 5), (0, 5), (17, 9), (17, 5), (1, 11),
+    (11, 20), (20, -12), (23, 16), (8, 18), (20, 7), (23, -5), (11, 12), (3, 5), (21, -5), (25, -7),
+    (26, 5), (28, 11), (25, 15), (19, 5), (20, 7), (10, 11), (15, 7), (15, 10), (3, 5), (11, 6),
+    (22, 8), (25, -6), (19, 6), (15, 7), (20, 10), (15, 12), (26, 12), (1, 38), (4, 28), (5, -16),
+    (21, -7), (22, 11), (17, 5), (18, 6), (2, 11), (19, 15), (17, 8), (19, 15), (21, 8), (25, 5),
+    (11, 10), (5, 14), (8, 5), (13, 6), (21, -5), (1, -7), (14, -6), (15, 22), (16, 12), (18, 8),
+    (19, 6), (21, 5), (22, -6), (23, 6), (25, 19), (1, 33), (0, 54), (1, -10), (2, -20), (3, 65),
+    (4, 5), (5, 70), (6, 54), (7, -10), (9, 95), (11, -44), (12, -14), (13, -22), (14, -13), (15, -40),
+    (16, -32), (17, -15), (18, -23), (19, -10), (20, -26), (21, 23), (22, -35), (23, -10), (24, -14), (25, -10),
+    (26, -20), (28, -9), (24, 6), (28, 6), (23, 5), (17, 10), (20, 5), (1, -6), (5, 29), (6, -6),
+    (7, 31), (9, -6), (15, 10), (16, 11), (17, 5), (20, -9), (21, -5), (22, -5), (25, -10), (26, 5),
+    (9, 5), (16, 6), (23, 8), (0, -13), (1, 32), (2, 53), (3, 49), (4, -6), (5, -16), (6, -9),
+    (7, -5), (9, -7), (11, 16), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -5), (18, 7),
+    (19, -11), (20, -10), (21, 20), (23, 20), (24, -15), (25, -26), (26, -7), (27, -8), (28, -8), (20, 6),
+    (24, 5), (27, 5), (14, 6), (14, -7), (22, 20), (18, 8), (19, 6), (23, 10), (19, 19), (25, -5),
+    (18, 9), (5, 5), (19, 30), (25, -5), (20, 13), (5, -5), (11, 9), (18, 5), (22, 9), (23, 7),
+    (16, 27), (21, -6), (5, 8), (17, -5), (19, -8), (21, -9), (23, 7), (28, 5), (23, -5), (25, 16),
+    (18, 20), (27, 5), (19, 5), (21, 11), (6, 5), (25, 8), (28, 6), (1, -7), (3, -7), (5, 14),
+    (6, 8), (9, 12), (10, -6), (11, -5), (12, 5), (13, -5), (15, 22), (16, -6), (17, -11), (19, 12),
+    (20, 7), (21, -7), (22, -7), (24, -6), (20, 8), (26, 6), (28, 6), (20, 9), (19, 10), (6, 11),
+    (12, 28), (21, -7), (23, -14), (19, 24), (14, 35), (18, 5), (22, -6), (5, 7), (15, 6), (10, 5),
+    (16, 13), (0, 5), (5, 19), (9, 10), (10, 8), (15, 7), (17, -8), (19, -8), (23, -8), (25, 13),
+    (4, -5), (5, -8), (6, 62), (9, 7), (20, -6), (23, -5), (24, 5), (25, -8), (17, 5), (4, 6),
+    (5, 5), (11, 5), (21, -5), (23, 5), (26, 9), (1, 5), (22, 10), (17, 5), (21, 7), (27, 6),
+    (23, 7), (5, 5), (9, 15), (10, 5), (17, 19), (18, -7), (21, 15), (6, 10), (23, 5), (0, -6),
+    (1, -8), (3, 7), (6, 10), (17, -6), (18, 15), (19, -5), (21, -13), (22, -5), (23, -5), (25, 17),
+    (27, 19), (23, 6), (1, 12), (14, 5), (15, 5), (23, 6), (28, 6), (0, -14), (1, 41), (2, 53),
+    (3, 49), (4, -7), (5, -16), (6, -9), (7, -5), (9, -7), (11, 16), (12, -7), (13, -7), (14, -10),
+    (15, -12), (16, -8), (17, -6), (18, 6), (19, -11), (20, -13), (21, 19), (23, 20), (24, -15), (25, -26),
+    (26, -7), (27, -8), (28, -8), (11, 5), (23, 5), (1, 6), (5, -6), (9, 79), (10, 8), (19, -5),
+    (20, -8), (21, -18), (23, -10), (1, 9), (3, 8), (4, -7), (6, -10), (7, -5), (9, -10), (11, -7),
+    (12, -6), (13, 7), (14, -7), (15, 5), (17, -14), (18, -8), (19, 36), (21, 39), (24, -7), (25, -13),
+    (26, -6), (27, 10), (4, 6), (14, 6), (21, -5), (23, -8), (25, 12), (28, 9), (20, 8), (20, 7),
+    (21, -5), (6, 5), (21, 5), (1, 6), (25, 12), (2, 9), (17, 7), (1, 6), (5, 5), (23, 5),
+    (0, 10), (5, -5), (6, 7), (11, 6), (15, 6), (17, 12), (18, 13), (23, -11), (5, 6), (17, 5),
+    (3, 10), (5, -5), (6, 5), (11, 6), (18, 6), (20, -10), (21, 22), (23, -8), (25, -7), (28, 11),
+    (11, 11), (15, -5), (22, 49), (23, 14), (1, -5), (2, 12), (3, -6), (5, -21), (9, -9), (10, -8),
+    (11, -8), (12, -6), (14, -8), (15, 14), (16, 8), (17, 77), (18, 15), (19, 14), (20, 5), (21, 6),
+    (22, -5), (23, -23), (24, -7), (25, -13), (26, -6), (27, -6), (28, -7), (5, 6), (12, 10), (2, 5),
+    (18, 5), (25, 6), (5, 5), (5, -5), (9, 17), (13, 6), (19, 7), (1, -6), (4, -8), (5, 24),
+    (6, 8), (9, -7), (10, -5), (11, -6), (13, 7), (16, -5), (17, 12), (19, -8), (20, -8), (22, -7),
+    (23, -15), (24, 36), (25, 11), (26, -6), (27, -6), (28, 5), (4, 19), (1, 8), (15, -7), (21, 5),
+    (28, 11), (6, 5), (18, 7), (19, 10), (20, -6), (25, 16), (20, 9), (16, 6), (6, 6), (17, 14),
+    (12, 22), (23, -11), (19, 9), (23, 12), (13, 5), (25, 5), (21, 5), (23, 5), (4, 16), (5, 27),
+    (6, 8), (21, -8), (23, -5), (1, -5), (10, 7), (17, -5), (21, -9), (22, -6), (25, 38), (27, -5),
+    (28, 21), (4, 8), (21, 8), (3, 13), (9, 15), (11, 11), (21, 8), (1, 7), (10, 5), (18, 16),
+    (21, 6), (16, 5), (10, 5), (17, 9), (18, -6), (21, 5), (18, 13), (23, -6), (25, -7), (27, 23),
+    (5, 6), (6, 8), (7, 5), (21, 7), (23, -5), (12, 5), (23, 6), (1, 11), (2, 5), (4, 16),
+    (5, 27), (6, 8), (21, -8), (23, -5), (1, 12), (23, -5), (24, 20), (26, 5), (5, 5), (20, 6),
+    (1, -5), (3, 15), (5, -5), (11, 7), (12, 6), (15, -6), (17, 8), (19, -9), (20, -7), (22, 19),
+    (24, 9), (23, 5), (7, 5), (4, 20), (5, -5), (25, 5), (5, 5), (7, 5), (19, 6), (2, 6),
+    (17, -5), (10, 5), (15, -5), (17, 6), (18, -6), (20, -6), (22, 19), (23, 14), (28, 5), (6, 5),
+    (24, 5), (25, 11), (18, 7), (17, 5), (20, 5), (26, 8), (21, 8), (15, 8), (23, 20), (27, 6),
+    (7, 5), (3, 6), (25, -5), (26, 6), (27, 6), (1, 12), (25, -5), (26, 5), (19, 7), (4, 5),
+    (5, 46), (21, -7), (23, -6), (27, 5), (14, 26), (22, 5), (25, 8), (27, 5), (0, 15), (21, 7),
+    (25, -5), (8, 5), (26, 10), (17, 15), (18, 9), (21, 8), (22, -5), (23, -6), (25, 19), (27, 12),
+    (15, 14), (15, 11), (17, 19), (18, -6), (20, 9), (21, 7), (2, 7), (21, 19), (22, -5), (8, 5),
+    (6, 5), (21, 6), (15, 10), (18, 5), (19, 5), (15, -8), (16, 21), (18, 6), (22, 14), (3, 5),
+    (11, 6), (22, 7), (25, -6), (11, 5), (1, -5), (4, 5), (10, 5), (11, 7), (14, 7), (17, -5),
+    (20, -6), (21, 9), (20, 5), (1, 8), (6, 5), (0, -7), (3, 8), (4, 15), (5, 6), (10, 8),
+    (12, -5), (16, -5), (17, 8), (21, 9), (22, -6), (23, -10), (28, -5), (15, 5), (22, 6), (17, 5),
+    (15, 15), (6, 39), (21, -5), (18, 5), (2, 6), (3, 6), (11, 12), (22, 5), (21, 10), (23, 7),
+    (20, 9), (17, 7), (20, 16), (21, 6), (17, 5), (18, 6), (18, 5), (5, -7), (15, -5), (18, 14),
+    (21, -8), (23, -8), (24, 25), (25, 9), (26, -5), (28, 7), (1, -6), (7, 7), (11, -5), (18, 7),
+    (19, 32), (22, -6), (23, -9), (25, 13), (27, 9), (15, 21), (19, 6), (21, -6), (15, 7), (18, 5),
+    (20, 6), (6, 6), (22, 16), (23, -5), (19, 10), (24, 5), (17, 7), (27, 6), (6, 9), (21, -7),
+    (26, 5), (1, -7), (3, -6), (6, -7), (11, 7), (15, -5), (18, 22), (20, 9), (21, 10), (22, -5),
+    (23, 12), (25, -6), (28, 9), (8, 17), (20, 7), (21, 10), (1, -6), (6, -5), (9, 6), (15, 19),
+    (19, -8), (20, 5), (22, -6), (23, -5), (28, 14), (14, 18), (21, 5), (3, 33), (23, -5), (25, -5),
+    (28, 5), (18, 34), (20, -5), (21, 5), (23, 38), (5, -5), (27, 9), (14, 21), (23, -5), (5, 5),
+    (25, 6), (25, 11), (1, 7), (5, 10), (21, -7), (25, 8), (5, 6), (6, 9), (20, 5), (21, 10),
+    (0, 84), (1, -10), (5, -5), (17, -5), (21, -6), (25, -10), (19, 8), (25, 6), (20, 5), (16, 6),
+    (21, 9), (27, 6), (4, 58), (5, -11), (6, -6), (18, 6), (4, 5), (5, -9), (7, 5), (10, 5),
+    (27, 5), (8, 5), (18, 5), (5, -5), (15, -7), (16, 27), (19, 23), (15, 12), (18, 5), (15, 6),
+    (20, 6), (15, 14), (16, 7), (20, 6), (22, 7), (12, 6), (18, 16), (20, -11), (0, 5), (6, 8),
+    (19, 5), (21, -13), (22, 6), (25, 8), (10, 5), (12, 16), (22, 5), (1, 8), (2, 7), (18, 5),
+    (23, -5), (27, 5), (20, 5), (21, 12), (0, -5), (1, 26), (2, 10), (3, 19), (19, 9), (21, -9),
+    (25, -7), (11, 11), (3, 5), (21, -5), (25, -7), (26, 5), (28, 11), (19, 11), (19, 5), (1, 5),
+    (2, 6), (0, 32), (1, 7), (2, 10), (4, -5), (5, -8), (9, -5), (11, 11), (13, -5), (17, -10),
+    (20, -8), (22, -6), (23, -10), (24, 14), (25, 6), (26, -8), (28, 8), (22, 11), (18, 9), (5, -5),
+    (8, 31), (9, 5), (15, 5), (17, -9), (21, -8), (23, -5), (24, 8), (25, -10), (17, 25), (27, 11),
+    (0, 5), (18, 5), (1, 5), (6, 5), (21, 5), (23, 6), (21, 11), (4, 6), (21, 7), (17, 11),
+    (25, 9), (14, 12), (28, 5), (16, 8), (21, 5), (15, 9), (24, 5), (17, 9), (1, -7), (3, -6),
+    (4, 62), (5, 46), (6, 58), (7, -5), (9, -6), (10, -7), (11, -6), (12, -5), (14, -7), (15, -10),
+    (16, -6), (17, -8), (18, -10), (19, -10), (21, -13), (22, -10), (23, -16), (24, -8), (25, -5), (26, -5),
+    (27, -6), (6, 10), (15, 8), (18, 5), (17, 13), (20, 6), (23, -5), (1, 5), (2, 5), (19, 7),
+    (5, 8), (6, 9), (21, -5), (28, 6), (1, 7), (17, 7), (18, 8), (20, 9), (1, 5), (5, 42),
+    (6, -6), (7, 12), (9, -5), (18, -5), (19, -5), (20, 17), (21, -11), (23, -10), (11, 14), (23, -6),
+    (17, 11), (1, 7), (18, 10), (7, 6), (26, 6), (8, 5), (20, 11), (19, 11), (15, 5), (17, 20),
+    (21, -6), (27, 5), (9, 8), (10, 5), (11, 10), (6, 6), (1, 8), (21, 5), (5, 8), (1, 5),
+    (4, 5), (14, 18), (0, -5), (1, 8), (2, -5), (3, 7), (4, -7), (6, -11), (7, -5), (9, -11),
+    (11, -8), (12, -7), (13, 6), (14, -8), (15, 5), (16, 6), (17, -16), (18, -10), (19, 34), (21, 46),
+    (23, 9), (24, -8), (25, -10), (26, -6), (27, 10), (5, 6), (4, 5), (25, 5), (17, 9), (21, 9),
+    (5, 11), (8, 5), (24, 5), (25, 7), (27, 5), (18, 10), (21, 6), (1, -6), (7, 5), (14, 5),
+    (15, -5), (17, -7), (18, 13), (22, -5), (23, -8), (25, 33), (24, 6), (25, -5), (6, 7), (25, 6),
+    (14, 9), (4, 6), (28, 5), (18, 5), (21, 5), (1, -9), (2, -9), (3, -5), (5, -33), (6, 11),
+    (8, 21), (9, -19), (10, 12), (11, -8), (13, -13), (14, 11), (15, 26), (16, 5), (18, 7), (21, 15),
+    (22, -6), (23, 14), (24, -15), (25, -5), (28, -8), (8, 5), (26, 8), (5, -6), (17, -5), (22, 17),
+    (23, 16), (5, 8), (23, 11), (17, 7), (22, 6), (5, -5), (18, 66), (19, -5), (20, -9), (25, -8),
+    (2, 5), (25, 6), (13, 6), (1, 8), (0, 11), (1, -5), (15, 5), (20, 6), (25, 6), (26, 9),
+    (23, 5), (17, -6), (21, 16), (7, 8), (4, 12), (25, 6), (16, 16), (18, 5), (5, -7), (7, 19),
+    (1, 6), (3, 6), (5, -9), (7, 28), (21, 5), (17, 35), (18, -6), (21, -5), (27, 11), (1, 7),
+    (20, -5), (21, 5), (23, 38), (21, 5), (5, 5), (21, 5), (27, 6), (5, 5), (14, 7), (25, 10),
+    (15, 7), (11, 6), (15, -5), (16, 13), (17, 5), (1, 6), (20, 10), (0, 5), (17, 9), (24, 7),
+    (21, 8), (15, 5), (4, 6), (5, 5), (14, 6), (21, -5), (23, -5), (25, 6), (28, 10), (14, 40),
+    (21, -5), (26, 12), (24, 5), (25, -6), (26, 24), (10, 5), (11, 5), (20, 5), (5, -9), (20, 5),
+    (21, -7), (22, 8), (23, 49), (25, -5), (15, -5), (16, 28), (21, -6), (22, -6), (25, 25), (15, 6),
+    (19, 12), (1, 11), (18, 12), (18, 6), (15, 11), (17, -6), (21, 10), (25, 10), (22, 10), (7, 6),
+    (20, 17), (0, 6), (19, 7), (27, 17), (15, 5), (5, -5), (6, 5), (24, 5), (28, 6), (22, 6),
+    (23, 9), (19, 7), (21, 9), (25, 5), (26, 8), (19, 5), (25, 8), (12, 11), (18, 11), (25, 11),
+    (26, 7), (27, 5), (15, 6), (5, 8), (13, 6), (27, 5), (26, 5), (0, 6), (24, 6), (14, 10),
+    (23, -5), (28, 6), (19, 6), (20, 13), (21, -6), (24, 8), (25, -7), (27, 10), (27, 5), (24, 6),
+    (25, 6), (22, 7), (14, 14), (22, 5), (21, 21), (26, 6), (5, 8), (6, 5), (11, 11), (5, 14),
+    (24, 5), (5, -5), (9, 16), (21, 6), (11, 24), (10, 6), (26, 6), (0, 13), (1, -5), (15, 20),
+    (19, 5), (21, -8), (25, 5), (6, 6), (23, -5), (5, 5), (18, 7), (11, -7), (12, 38), (17, -5),
+    (23, 6), (16, 5), (14, 6), (22, 12), (23, 28), (25, -5), (26, 10), (2, 10), (25, 5), (10, 16),
+    (12, 31), (20, -5), (21, -6), (1, 10), (5, -8), (21, 36), (5, 11), (18, 6), (26, 5), (18, 7),
+    (1, 15), (4, -8), (6, 47), (9, -5), (18, -5), (20, -6), (21, -9), (23, -5), (28, 10), (4, 38),
+    (5, -8), (5, 6), (17, 5), (0, 9), (13, 9), (17, 10), (27, 5), (11, 7), (3, 10), (5, -5),
+    (9, 5), (21, 9), (7, 7), (12, 5), (15, -7), (18, 9), (19, 21), (22, -5), (23, -7), (25, 6),
+    (21, 5), (17, 13), (24, 10), (1, 5), (3, 5), (5, 10), (9, 7), (10, 5), (21, -6), (23, -7),
+    (5, 10), (6, -7), (9, 14), (10, 13), (15, -7), (17, 23), (18, 6), (19, -7), (23, -7), (25, -6),
+    (4, 78), (5, -12), (6, -8), (20, -6), (21, -5), (23, -5), (25, -5), (7, 6), (5, 6), (19, 7),
+    (4, 7), (6, 8), (23, 7), (4, 6), (6, 6), (18, 5), (1, 12), (13, 5), (18, 8), (21, 8),
+    (23, -8), (27, 11), (14, 5), (14, 35), (22, -5), (21, 8), (14, 18), (21, 5), (25, 11), (26, 13),
+    (24, 5), (0, 11), (22, 8), (5, 5), (9, 5), (17, 8), (18, 7), (23, 5), (20, 5), (23, 5),
+    (26, 6), (1, 5), (25, 16), (15, 5), (17, 20), (21, -6), (27, 5), (14, 26), (22, 5), (0, 32),
+    (2, 12), (3, -8), (4, -6), (5, -9), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5),
+    (15, -6), (16, -5), (17, -8), (18, 9), (20, -9), (22, -7), (23, -15), (24, 19), (25, 38), (26, -9),
+    (28, 7), (0, 6), (15, -6), (16, 11), (21, 5), (1, 5), (22, 10), (0, -6), (1, -6), (5, -20),
+    (6, -7), (7, 41), (8, 7), (11, -5), (15, -7), (16, -6), (17, 21), (18, 16), (19, -11), (20, -6),
+    (21, 16), (22, -6), (23, -6), (24, -5), (25, -5), (26, 6), (27, 11), (28, -5), (1, 7), (17, 5),
+    (19, 5), (15, 7), (17, 6), (6, 5), (9, 12), (13, 6), (17, 10), (23, -7), (9, 11), (6, 5),
+    (25, 7), (19, 12), (16, 25), (21, -5), (10, 17), (0, -6), (1, -8), (3, 7), (6, 10), (17, -6),
+    (18, 15), (19, -5), (21, -13), (22, -5), (23, -5), (25, 17), (27, 19), (16, 6), (2, 12), (3, 5),
+    (11, 11), (15, 7), (16, -5), (21, -5), (20, 12), (23, -8), (23, 5), (25, 33), (28, 5), (5, 9),
+    (6, 6), (28, 6), (14, 8), (3, 5), (20, 5), (12, 28), (23, -17), (5, 5), (14, 8), (4, 5),
+    (5, -9), (7, 5), (10, 5), (27, 5), (22, 31), (23, -5), (25, -6), (10, -5), (11, 7), (12, 22),
+    (23, 10), (8, 18), (20, 6), (8, 13), (26, 12), (19, 8), (0, -5), (2, 13), (3, -5), (4, -5),
+    (5, -16), (9, -8), (10, -6), (11, -7), (12, -5), (14, -6), (15, 6), (16, 7), (17, 52), (18, 23),
+    (19, 18), (21, 9), (22, -5), (23, -18), (24, -7), (25, -11), (26, -5), (27, -5), (28, -5), (20, 7),
+    (25, 12), (10, 9), (28, 18), (0, 5), (12, 6), (5, 5), (10, 17), (0, 32), (1, 7), (2, 10),
+    (4, -5), (5, -8), (9, -5), (11, 11), (13, -5), (17, -10), (20, -8), (22, -6), (23, -10), (24, 14),
+    (25, 6), (26, -8), (28, 8), (22, 9), (23, 53), (25, -5), (18, 8), (21, 8), (1, 7), (3, 6),
+    (25, -5), (26, 6), (4, 5), (23, 9), (5, 9), (20, 5), (8, 5), (0, 10), (18, 12), (1, 6),
+    (22, 15), (26, 7), (12, 5), (27, 6), (4, 5), (9, 5), (21, 14), (1, 9), (4, 6), (22, 7),
+    (1, -7), (18, -6), (22, 13), (7, 10), (18, 19), (21, -5), (23, -5), (27, 10), (19, 10), (9, 5),
+    (15, 16), (11, 5), (5, 11), (21, -6), (10, 5), (0, -7), (1, 73), (2, 14), (3, 7), (4, 48),
+    (5, -23), (6, -10), (9, -7), (10, -5), (11, -6), (12, -5), (14, 21), (15, -5), (16, -6), (17, -11),
+    (18, -7), (19, -8), (20, -9), (21, -8), (23, -19), (24, -7), (25, -7), (26, 11), (27, -6), (28, -7),
+    (17, 8), (18, 10), (19, 7), (18, 47), (19, -5), (20, -5), (21, -8), (6, 6), (5, 11), (20, -7),
+    (21, 16), (9, 5), (17, 5), (20, 5), (23, 9), (1, -5), (2, -6), (3, -8), (4, 65), (5, 46),
+    (6, 48), (7, -7), (8, -5), (9, -11), (11, -5), (12, -8), (13, -6), (14, -11), (17, -11), (18, -14),
+    (19, -8), (20, 5), (21, 13), (22, -13), (23, -27), (24, -11), (25, 5), (27, -9), (17, 33), (21, -5),
+    (1, 9), (5, 11), (6, 5), (17, -5), (20, 10), (23, 7), (13, 6), (21, 8), (19, 10), (16, 16),
+    (18, 5), (6, 5), (22, 5), (17, 7), (4, 9), (21, 14), (17, 6), (15, -5), (22, 5), (25, 14),
+    (21, 5), (5, 6), (23, 11), (21, 6), (3, 8), (23, 7), (0, -6), (24, 16), (25, -5), (7, 5),
+    (5, 5), (11, 5), (20, 6), (15, 5), (12, 5), (2, 10), (4, -5), (5, -6), (6, -6), (8, 6),
+    (9, -7), (10, -6), (11, -8), (12, -5), (13, -7), (15, 7), (16, -7), (17, 28), (19, -7), (20, -14),
+    (21, 6), (22, -7), (23, -12), (24, 55), (28, -9), (16, 11), (22, 5), (4, 6), (6, 5), (14, 7),
+    (21, -5), (25, -5), (28, 5), (9, 8), (14, 11), (27, 6), (1, 5), (6, 5), (21, 5), (18, 8),
+    (8, 5), (15, 8), (5, -6), (6, 5), (9, 10), (24, 12), (1, 11), (11, 11), (23, 15), (5, 11),
+    (15, 5), (1, 7), (10, 7), (18, 12), (21, -7), (5, 8), (27, 6), (5, 6), (11, 16), (20, 8),
+    (23, -6), (1, -5), (3, 20), (18, -9), (23, 7), (25, -5), (1, -5), (4, 8), (11, 15), (15, 9),
+    (20, 6), (21, -7), (23, -7), (18, 8), (15, 9), (5, 8), (16, 5), (17, -6), (19, -7), (23, 6),
+    (27, 5), (28, 5), (1, 9), (21, 5), (1, 9), (5, 8), (17, -5), (19, -8), (21, -9), (23, 7),
+    (28, 5), (5, 6), (17, 7), (3, 6), (19, 9), (15, -8), (16, 44), (21, -9), (18, 11), (25, 5),
+    (0, -5), (3, -7), (4, -5), (5, -21), (6, -11), (7, -8), (8, -5), (9, -14), (10, -7), (11, -10),
+    (13, -6), (14, -8), (15, -16), (16, -11), (17, 21), (19, 31), (20, 97), (21, 6), (24, -8), (25, -11),
+    (26, -8), (27, 7), (28, -9), (18, 9), (20, 5), (21, 6), (4, 6), (6, 7), (21, 6), (16, 15),
+    (22, 8), (5, -9), (20, 5), (21, -7), (22, 8), (23, 49), (25, -5), (20, 9), (0, 51), (1, 60),
+    (2, 33), (3, 17), (5, -51), (6, -27), (7, -26), (8, -25), (9, -35), (10, -33), (12, -17), (13, 28),
+    (14, -36), (15, -28), (16, -37), (17, -25), (18, -7), (19, -12), (20, -23), (22, -31), (23, -13), (24, 57),
+    (25, 83), (26, 33), (27, 49), (28, 21), (4, 6), (6, 5), (28, 5), (3, 5), (12, 6), (17, -6),
+    (20, -5), (22, 9), (23, 27), (25, -6), (18, 5), (4, 6), (23, 10), (25, 5), (21, 7), (27, 6),
+    (25, 5), (5, 16), (10, 6), (24, 5), (25, 8), (20, 6), (1, 5), (2, 6), (17, -5), (20, 7),
+    (12, 5), (13, 16), (1, 7), (18, 9), (16, 5), (22, 10), (6, 5), (11, 17), (25, 7), (8, 5),
+    (26, 12), (5, -6), (17, -6), (18, 33), (19, -5), (20, -5), (23, 7), (27, 22), (8, 5), (5, 6),
+    (6, 10), (5, 5), (1, 11), (2, 9), (3, 6), (5, -5), (14, 21), (15, -6), (21, 8), (22, 17),
+    (23, -13), (25, -6), (17, 7), (18, 5), (3, 5), (5, 11), (7, 6), (20, -5), (22, 5), (5, 6),
+    (18, 10), (2, 5), (18, 5), (25, 6), (15, 6), (17, 5), (0, -7), (1, 26), (2, -12), (3, -18),
+    (4, -16), (5, -38), (6, -19), (7, -14), (8, -10), (9, -19), (10, 63), (11, -33), (12, 13), (13, -14),
+    (14, 26), (15, -24), (16, -18), (19, 34), (20, 133), (21, -19), (22, -17), (23, 26), (24, -10), (25, -18),
+    (26, -17), (27, 21), (28, -18), (23, 5), (10, 11), (21, 9), (1, 5), (23, 12), (22, 16), (1, 29),
+    (4, 5), (11, 5), (15, 11), (1, 14), (22, 10), (19, 7), (11, 5), (1, -6), (5, -10), (6, -5),
+    (10, 55), (11, -15), (12, 52), (15, -5), (16, -5), (17, -9), (21, -12), (22, 16), (23, -6), (25, -7),
+    (25, 24), (4, 5), (6, 5), (1, 5), (17, 5), (18, 9), (21, 14), (4, 8), (8, 5), (11, 16),
+    (26, 5), (21, -6), (22, 11), (23, 14), (27, 6), (18, 7), (5, 11), (0, 15), (21, 6), (23, 6),
+    (7, 6), (11, 7), (16, 10), (15, 7), (19, 5), (26, 6), (21, 5), (5, 5), (28, 6), (19, 24),
+    (22, 5), (2, 5), (15, 7), (10, 14), (17, 6), (0, 12), (2, -10), (3, -13), (4, -16), (5, -11),
+    (7, -8), (8, -6), (9, -19), (10, -8), (11, -19), (12, -12), (15, 54), (16, 35), (17, 25), (18, 23),
+    (19, 27), (21, 34), (22, -29), (23, -29), (24, -13), (25, -17), (26, -14), (27, 6), (28, 14), (9, 5),
+    (13, 6), (5, 7), (20, -6), (21, 8), (1, -10), (3, 7), (4, 6), (5, -17), (6, -9), (7, -5),
+    (9, 30), (10, 8), (14, 13), (15, 5), (16, 7), (17, -11), (18, -6), (19, 5), (20, -5), (21, 34),
+    (22, 11), (23, -20), (26, -6), (27, -5), (28, -6), (2, 6), (26, 5), (18, 7), (8, 8), (26, 12),
+    (21, 11), (9, -5), (10, 9), (11, 7), (17, 15), (18, 17), (19, -6), (23, 5), (25, -6), (26, 10),
+    (2, 8), (18, 11), (17, 9), (21, 5), (6, 7), (14, -5), (15, 17), (16, -7), (17, 27), (21, 13),
+    (22, -7), (23, -8), (25, -7), (12, 9), (15, -8), (16, 10), (19, 5), (22, -6), (19, 10), (6, 10),
+    (15, 7), (21, 19), (20, 12), (28, 6), (22, 17), (6, 5), (24, 5), (25, 7), (27, 5), (2, 6),
+    (15, 5), (15, -8), (16, 10), (19, 5), (22, -6), (24, 6), (28, 6), (10, 14), (23, -5), (3, 6),
+    (2, 6), (24, -6), (25, 12), (0, 13), (1, -6), (5, -5), (11, 6), (17, -6), (19, 12), (20, 6),
+    (23, -8), (24, -5), (25, 15), (26, -5), (27, 11), (5, 7), (5, 10), (5, 6), (22, 10), (2, 5),
+    (25, 5), (22, 9), (23, 10), (25, 12), (27, 6), (1, 7), (8, 13), (19, 6), (0, -5), (18, 19),
+    (19, 11), (20, -5), (21, -6), (23, -7), (25, -10), (26, 10), (27, 21), (26, 12), (28, 6), (1, 6),
+    (2, 11), (16, 15), (21, -5), (25, 6), (26, 16), (11, 38), (19, 10), (21, -5), (23, -7), (14, 5),
+    (18, 18), (6, 5), (21, 6), (13, 6), (25, 8), (1, -9), (4, -5), (5, 8), (9, 19), (17, -18),
+    (19, 23), (20, 15), (21, -6), (22, 7), (24, -5), (25, -7), (28, -5), (1, 23), (3, 19), (5, 5),
+    (18, -5), (21, -8), (25, -7), (1, -6), (2, 21), (21, 5), (21, 10), (0, 5), (5, 6), (24, 6),
+    (28, 6), (11, 5), (13, 8), (15, 10), (16, 8), (19, -6), (21, 16), (15, -5), (16, 28), (21, 21),
+    (17, 13), (27, 11), (9, -5), (10, 9), (11, 7), (17, 15), (18, 17), (19, -6), (23, 5), (25, -6),
+    (26, 10), (6, 7), (21, 6), (1, 7), (19, 10), (18, 6), (20, -7), (22, 16), (9, 6), (20, 7),
+    (18, 11), (8, 5), (26, 10), (6, 8), (15, 7), (17, 6), (18, 11), (19, 5), (23, -8), (5, 11),
+    (4, 6), (6, 5), (14, 7), (21, -5), (25, -5), (28, 5), (1, 6), (18, 5), (1, 28), (2, 14),
+    (3, -12), (4, -10), (5, -27), (6, -15), (7, -8), (8, -6), (9, -10), (11, -5), (13, -7), (14, -9),
+    (15, -10), (16, -9), (17, 22), (18, 22), (19, 18), (20, 68), (21, -30), (22, 36), (24, -11), (25, -24),
+    (27, -12), (28, -10), (11, 7), (1, 12), (3, 6), (5, -5), (19, 5), (5, 18), (0, 26), (1, 10),
+    (4, -5), (5, -8), (9, -5), (11, 11), (13, -5), (17, -9), (20, -8), (22, -5), (23, -10), (24, 15),
+    (25, 9), (26, -8), (28, 9), (21, 5), (21, 7), (20, 6), (0, -6), (1, -6), (13, 6), (15, 10),
+    (23, -6), (24, -5), (25, 12), (27, 8), (28, 10), (19, 5), (27, 5), (28, 6), (3, 5), (13, 17),
+    (17, 5), (5, -6), (6, 5), (9, 10), (24, 12), (25, 8), (1, -9), (15, -5), (17, -6), (18, 27),
+    (19, -6), (20, 7), (21, -7), (23, -9), (24, -8), (25, 12), (27, 32), (5, 5), (6, 5), (15, 9),
+    (21, 15), (21, 25), (20, 5), (24, 7), (26, 11), (21, 5), (2, 5), (6, 5), (21, -5), (25, 27),
+    (28, 5), (18, 7), (4, 8), (1, -6), (3, 17), (21, -7), (22, 22), (19, 5), (21, 8), (4, 5),
+    (5, 5), (15, 16), (17, 6), (18, 8), (20, -7), (23, -9), (6, 9), (21, -8), (25, 5), (20, 5),
+    (17, 5), (1, -7), (2, 36), (11, 7), (10, 6), (24, 6), (25, 15), (10, 18), (19, 6), (21, -6),
+    (17, 5), (18, 5), (21, 5), (24, 6), (17, 16), (5, 6), (1, 18), (1, 6), (5, 31), (6, -5),
+    (7, 12), (20, 12), (21, -9), (23, -7), (26, 11), (27, 5), (5, 6), (17, 9), (23, 6), (21, 5),
+    (8, 5), (9, 7), (16, 9), (15, -5), (16, 28), (24, 5), (27, 5), (4, 11), (25, 9), (20, 5),
+    (6, 5), (23, 5), (19, 6), (17, 5), (23, 5), (16, 8), (0, -5), (1, -13), (17, -5), (18, -6),
+    (23, -5), (24, -8), (25, -6), (26, 90), (18, 8), (0, 13), (1, 18), (3, -7), (4, -6), (5, -23),
+    (6, 15), (8, 8), (9, -5), (10, -5), (14, 6), (16, -6), (20, -18), (21, -17), (23, 26), (21, 9),
+    (1, 5), (2, 6), (23, 5), (21, 5), (21, 9), (22, 29), (12, 5), (23, 12), (25, 5), (27, 5),
+    (4, 6), (5, 5), (14, 6), (25, 6), (28, 10), (8, 5), (25, 9), (6, 6), (14, -5), (15, 18),
+    (16, -7), (17, 31), (18, -5), (21, 16), (22, -9), (23, -9), (25, -8), (1, 8), (25, 5), (1, -6),
+    (2, -8), (5, -5), (8, -5), (10, 54), (11, -25), (12, 99), (13, -7), (15, -7), (16, -12), (17, -5),
+    (18, -15), (19, -10), (20, -11), (21, -19), (22, 10), (24, -8), (26, -8), (27, -8), (28, 13), (22, 6),
+    (1, -7), (2, 5), (17, 15), (18, 6), (24, 10), (25, 10), (24, 6), (21, 13), (24, 27), (25, 7),
+    (28, 10), (13, 6), (18, 6), (21, 5), (23, -6), (27, 12), (19, 19), (4, 10), (25, 9), (23, 9),
+    (3, 10), (5, 6), (6, 9), (21, -5), (23, 5), (1, -9), (4, 9), (9, 11), (10, 11), (15, 7),
+    (16, -5), (17, -6), (18, -7), (22, -7), (23, 13), (25, 17), (6, 7), (0, -21), (1, 52), (2, 44),
+    (3, 42), (4, -11), (5, -26), (6, -11), (7, -7), (8, -6), (9, -12), (10, -7), (11, 18), (12, -11),
+    (13, -10), (14, 69), (15, -16), (16, -16), (17, -17), (19, -19), (20, -20), (22, 8), (23, 36), (24, -11),
+    (25, -15), (27, -13), (28, -14), (17, 5), (7, 7), (8, 5), (16, 8), (23, 9), (25, 6), (28, 6),
+    (10, 29), (11, 10), (20, 7), (21, -5), (25, -7), (19, 26), (24, 10), (18, 6), (1, 6), (18, 5),
+    (1, 9), (1, 7), (17, 9), (3, 5), (0, 5), (21, -5), (23, 9), (26, 8), (12, 5), (22, 5),
+    (23, 5), (15, 8), (5, -7), (9, 15), (19, 7), (21, 15), (18, 51), (20, -5), (21, -6), (25, -5),
+    (0, -5), (1, -5), (15, -5), (21, -9), (24, 7), (25, 28), (12, 6), (8, 5), (20, 21), (23, -11),
+    (28, 5), (13, 6), (17, 6), (18, 47), (19, -5), (20, -5), (21, -8), (11, 39), (16, 5), (23, -6),
+    (9, 5), (13, 5), (19, 9), (21, 5), (17, 11), (3, 6), (10, 7), (12, 9), (16, 5), (21, -6),
+    (23, 26), (1, 12), (17, 9), (1, 6), (16, 9), (19, 24), (25, 11), (1, 5), (2, 6), (1, 22),
+    (3, 10), (25, 8), (5, -5), (9, 17), (13, 6), (19, 11), (20, -9), (16, 5), (21, 5), (2, 22),
+    (0, 7), (5, -5), (17, 9), (18, 6), (21, -6), (22, 12), (4, 22), (5, -6), (16, 11), (1, 6),
+    (15, 8), (16, 14), (18, -5), (21, 13), (5, 5), (20, 7), (19, 5), (20, 7), (6, 6), (9, 8),
+    (12, 5), (5, -12), (6, -6), (15, 12), (16, 12), (17, 63), (18, -7), (19, -8), (21, -10), (23, -10),
+    (1, 14), (12, 9), (21, 11), (18, 8), (20, 5), (12, 17), (12, 16), (1, -5), (5, -7), (15, 27),
+    (16, -5), (17, 50), (19, -8), (20, 5), (21, -13), (23, -9), (25, -9), (27, 10), (1, -8), (5, -7),
+    (14, -5), (15, 23), (16, 56), (17, -6), (19, -9), (20, -6), (21, 23), (23, -9), (25, -7), (28, 6),
+    (20, 8), (1, 13), (6, 10), (11, 5), (18, 5), (1, 15), (2, 9), (4, 22), (5, 7), (7, 20),
+    (10, -14), (11, -13), (12, -11), (13, 9), (14, 8), (16, 7), (17, 12), (18, -6), (20, -21), (21, -6),
+    (22, -6), (23, -7), (24, -8), (25, -27), (27, -6), (28, 10), (3, 5), (25, -5), (26, 6), (5, 9),
+    (21, -9), (23, 26), (13, 6), (22, 6), (6, 5), (21, 8), (5, 6), (21, 5), (26, 13), (17, 9),
+    (15, 6), (17, 5), (10, 6), (27, 5), (0, 6), (18, 12), (3, -10), (5, -10), (7, 10), (8, 32),
+    (9, -8), (11, -10), (12, -8), (15, -10), (16, -5), (17, 35), (19, -11), (22, -14), (23, -6), (24, 11),
+    (26, 6), (27, 13), (17, 5), (0, 10), (1, -6), (2, 7), (18, 10), (20, 5), (21, 8), (22, 15),
+    (25, 15), (2, 5), (24, 14), (26, 11), (5, 11), (17, 10), (18, 6), (20, -8), (21, -5), (26, 9),
+    (17, 9), (18, 9), (0, -10), (1, -8), (2, -6), (4, -8), (5, -34), (7, 51), (8, 10), (9, 28),
+    (10, -8), (11, -11), (13, -7), (14, -8), (15, -14), (16, -10), (17, 16), (18, -15), (19, 15), (20, 53),
+    (22, -10), (23, -11), (24, -8), (25, -15), (27, 7), (10, 11), (14, 5), (21, 5), (5, 7), (6, 5),
+    (18, 6), (10, 5), (18, 5), (19, 9), (19, 19), (21, -5), (18, 7), (1, 5), (2, 6), (11, 14),
+    (13, 5), (23, 7), (20, 5), (23, 31), (11, 7), (5, -5), (7, 6), (23, 7), (20, 6), (28, 5),
+    (4, 5), (19, 7), (0, 13), (18, 11), (19, 8), (23, 13), (5, -7), (6, 30), (23, 5), (18, 6),
+    (6, 6), (1, 9), (9, 6), (22, 11), (23, 13), (17, 5), (10, 13), (12, 27), (20, -5), (21, -5),
+    (22, 9), (0, 9), (4, -5), (5, 5), (9, -7), (10, -6), (11, -5), (15, 19), (16, 8), (17, 22),
+    (18, 7), (21, -20), (25, -9), (27, 6), (16, 5), (17, 9), (8, 5), (11, 5), (16, 9), (17, -5),
+    (18, 5), (26, 10), (9, 6), (10, 5), (27, 6), (27, 5), (3, 16), (5, 5), (23, 8), (23, 7),
+    (1, 13), (18, 9), (20, 6), (28, 5), (1, 5), (15, -5), (16, 7), (21, 17), (28, 6), (17, -5),
+    (18, -7), (20, -7), (21, 8), (23, 41), (6, 11), (15, 5), (19, 6), (25, -5), (21, 5), (21, 5),
+    (24, 5), (5, 7), (0, 7), (21, 6), (15, -15), (16, 76), (17, -6), (19, -8), (23, -6), (25, -5),
+    (5, -5), (10, -5), (11, -9), (12, 36), (13, 92), (17, -6), (18, -7), (19, -7), (20, -5), (21, -12),
+    (24, -6), (25, -15), (26, -5), (0, -7), (1, 66), (2, -6), (3, 8), (5, -7), (15, -7), (18, 9),
+    (19, -5), (21, -14), (22, 12), (23, -8), (24, -5), (25, -15), (22, 10), (23, -5), (21, 6), (23, 16),
+    (2, 5), (25, 6), (18, 6), (12, 5), (13, 16), (17, 6), (20, 5), (24, 5), (21, 5), (21, 18),
+    (3, 5), (23, 7), (15, 7), (28, 6), (22, 5), (23, 17), (0, -9), (1, 67), (2, 19), (3, 5),
+    (4, 54), (5, -27), (7, -5), (9, -9), (10, -8), (11, -9), (12, -6), (13, -5), (14, 53), (15, -9),
+    (16, -10), (17, -15), (19, -14), (20, -7), (21, -12), (23, -14), (24, -9), (25, -12), (26, 9), (27, -7),
+    (28, -9), (17, 13), (21, 5), (18, 5), (4, 5), (11, 8), (20, -5), (17, -5), (18, 5), (20, 8),
+    (11, 7), (21, 10), (16, 9), (21, 9), (23, 19), (1, -5), (15, 7), (18, 18), (19, 9), (20, -6),
+    (21, -9), (23, -8), (25, -12), (26, 9), (27, 21), (1, 5), (2, 6), (8, 5), (18, 5), (20, 9),
+    (10, 6), (23, 6), (9, 7), (12, 5), (21, 14), (27, 5), (0, 6), (17, 5), (27, 6), (23, 5),
+    (11, 8), (17, -5), (26, 6), (9, 11), (19, 6), (20, 13), (21, -6), (24, 8), (25, -7), (27, 10),
+    (22, 6), (24, 6), (5, -5), (18, 66), (19, -5), (20, -9), (25, -8), (4, -5), (5, -13), (6, -5),
+    (7, 8), (9, -7), (13, 5), (14, 9), (17, 9), (18, 5), (20, -5), (27, -5), (28, 5), (16, 8),
+    (15, 14), (16, 10), (21, -6), (2, 8), (28, 5), (5, 5), (25, 5), (19, 6), (21, 9), (23, 7),
+    (1, 5), (2, 6), (13, 6), (17, -5), (18, 6), (21, -10), (23, 20), (14, 5), (25, 5), (6, 5),
+    (11, 11), (11, 12), (18, 15), (21, -5), (23, -5), (20, 6), (0, 7), (1, -9), (9, -6), (10, -5),
+    (17, 17), (18, 9), (19, 7), (20, 8), (21, -20), (22, 10), (23, 10), (25, -9), (27, 5), (4, 7),
+    (20, 9), (16, 7), (23, 6), (11, 10), (12, 24), (15, -5), (16, 8), (18, -8), (19, 10), (20, -8),
+    (21, 10), (22, -5), (23, -9), (25, -6), (23, 5), (11, 5), (21, 6), (23, -5), (25, 20), (5, 6),
+    (21, -13), (23, 6), (16, 5), (18, 11), (18, 8), (1, -7), (3, -16), (4, 22), (5, 12), (6, 13),
+    (7, 9), (8, 6), (9, 13), (10, -6), (11, -20), (12, -16), (13, -5), (14, -8), (15, -10), (16, -17),
+    (17, 8), (20, 16), (22, -19), (23, -20), (24, 5), (26, 14), (27, 23), (28, 6), (0, -6), (1, -13),
+    (2, -5), (3, -9), (4, -9), (5, 40), (6, -8), (9, -5), (10, -5), (11, 29), (13, -5), (14, -7),
+    (15, -13), (16, -10), (17, -9), (19, 7), (20, 29), (21, -14), (22, 14), (23, 30), (24, -6), (25, -14),
+    (0, -18), (1, -14), (2, -5), (3, 9), (4, -16), (7, -7), (8, -9), (9, 17), (11, -9), (12, -15),
+    (15, 29), (16, 29), (17, 19), (18, 22), (19, -6), (20, 15), (21, 10), (22, -6), (24, -12), (25, -15),
+    (26, -11), (27, -10), (19, 6), (10, 13), (17, 9), (17, 9), (24, 7), (17, 6), (19, 7), (20, -10),
+    (28, 6), (23, 5), (1, -21), (2, -11), (3, 11), (4, -7), (7, -8), (8, -8), (9, -8), (10, -17),
+    (11, -19), (13, -6), (14, 72), (15, 36), (16, 12), (17, -31), (18, -19), (19, 13), (20, -17), (21, 6),
+    (22, 49), (23, -24), (25, 8), (26, -8), (27, -13), (28, 19), (20, 8), (27, 5), (5, 5), (3, 6),
+    (16, 5), (22, 6), (19, 5), (25, 5), (8, 5), (18, 9), (26, 12), (1, 8), (14, 20), (23, -5),
+    (19, 6), (5, 9), (28, 5), (5, -5), (17, 17), (21, 12), (23, 8), (21, 8), (9, 6), (21, 17),
+    (6, 6), (25, 9), (1, 13), (12, 16), (15, 20), (18, 5), (20, 7), (18, 5), (5, 5), (27, 12),
+    (1, 9), (25, 10), (11, 8), (0, 8), (4, 13), (3, 5), (21, 36), (18, 7), (27, 11), (14, 6),
+    (21, 10), (11, 6), (19, 13), (26, 6), (28, 6), (7, 9), (22, 12), (18, 6), (16, 7), (0, -6),
+    (1, 79), (20, -6), (23, -5), (24, -5), (25, -11), (0, 44), (4, -7), (5, -8), (6, -6), (9, -7),
+    (10, -6), (11, 8), (12, -6), (13, -6), (14, -6), (16, -6), (17, -10), (18, -8), (20, -8), (22, -8),
+    (23, -9), (24, 32), (25, 11), (28, 6), (10, 5), (12, 22), (23, -14), (16, 5), (3, 5), (23, 6),
+    (5, 8), (6, 5), (6, 6), (1, 7), (3, 11), (25, 12), (1, 12), (9, 5), (15, -5), (18, 7),
+    (20, 16), (19, 6), (26, 17), (0, 15), (25, -5), (23, 6), (21, 10), (23, 7), (23, 6), (9, 8),
+    (10, 5), (3, -6), (4, -6), (5, -8), (6, -8), (8, 5), (9, -6), (13, 10), (14, -7), (15, -9),
+    (16, -7), (18, 11), (20, -22), (21, -13), (24, 22), (25, 42), (26, 6), (28, 10), (23, -5), (25, 26),
+    (3, 5), (4, 30), (21, -6), (22, 11), (23, 14), (27, 6), (1, 5), (5, 37), (7, 12), (9, -6),
+    (17, -6), (18, -6), (19, -6), (20, 24), (21, -13), (23, -12), (9, 26), (11, 12), (26, 10), (20, 5),
+    (22, 12), (1, 9), (18, 16), (2, 5), (3, 9), (17, 9), (15, 5), (15, 10), (17, 8), (15, 9),
+    (5, 6), (1, -5), (5, -8), (17, -6), (18, 24), (19, 12), (25, -7), (27, 9), (22, 32), (17, 9),
+    (23, -5), (28, 6), (11, 29), (23, -5), (17, 6), (6, 6), (25, 11), (5, -6), (11, 112), (17, -5),
+    (18, -6), (19, -6), (20, -6), (21, -10), (22, -5), (23, -22), (25, -5), (0, 14), (1, -10), (3, 7),
+    (5, 11), (6, 9), (10, -6), (14, 5), (15, -5), (18, -7), (19, -6), (20, -6), (21, 16), (22, -5),
+    (28, 6), (17, 9), (24, 7), (1, 13), (18, 9), (20, 6), (21, -5), (24, 5), (25, -5), (28, 5),
+    (1, -8), (3, 8), (5, -16), (6, -8), (7, -5), (9, 31), (10, 9), (14, 5), (15, 5), (16, 7),
+    (17, -10), (21, 31), (22, 12), (23, -17), (25, -6), (28, -5), (9, 12), (10, 8), (21, 9), (11, 11),
+    (16, 11), (0, 22), (18, 11), (25, 5), (3, 9), (5, -6), (19, 5), (21, 12), (22, 9), (10, 5),
+    (21, 5), (1, 5), (1, 29), (2, 10), (14, 11), (23, -5), (10, 5), (17, 7), (18, 18), (12, 21),
+    (13, 10), (23, -6), (9, 8), (10, 5), (17, 7), (1, 6), (19, 5), (7, 5), (15, 5), (28, 5),
+    (21, 10), (1, 5), (22, 10), (3, 11), (26, 9), (6, 10), (23, 5), (10, 16), (12, 31), (20, -5),
+    (21, -6), (21, 5), (1, 7), (10, 61), (11, -12), (12, 33), (15, -5), (18, -5), (19, -6), (21, -8),
+    (23, -27), (3, 5), (20, 5), (10, 30), (20, -5), (21, -5), (23, 6), (17, 11), (15, 7), (18, 5),
+    (25, 5), (0, -14), (1, 5), (2, 44), (3, -14), (4, -12), (5, -14), (6, -12), (7, -9), (8, -8),
+    (9, -11), (10, -5), (11, -7), (13, -5), (14, -11), (15, -10), (16, -10), (17, -7), (18, 18), (19, -12),
+    (20, -10), (22, -11), (24, 64), (26, 52), (27, 10), (28, -11), (11, 6), (20, -8), (21, 9), (22, 5),
+    (23, -6), (28, 11), (9, 6), (10, 5), (19, 19), (0, 5), (4, -5), (5, -7), (9, -5), (17, -8),
+    (19, 6), (20, 6), (21, 10), (23, -9), (25, 20), (26, -5), (27, 15), (5, 6), (1, 5), (17, 9),
+    (1, 6), (16, 18), (24, 8), (16, 5), (25, 6), (0, 5), (0, 13), (1, -5), (21, 25), (24, 5),
+    (25, 5), (18, 11), (1, 12), (0, -6), (1, 14), (2, -9), (3, 99), (4, 20), (5, 55), (6, 31),
+    (7, 15), (9, -12), (10, -19), (11, -19), (12, -9), (13, -6), (15, -19), (16, -20), (17, -20), (18, -12),
+    (19, -26), (20, -33), (21, 20), (22, -17), (23, -13), (24, -11), (27, -12), (28, 10), (1, 10), (3, -6),
+    (4, -8), (6, -8), (9, -7), (11, -5), (15, -8), (16, -5), (17, -9), (18, -8), (21, 28), (22, -9),
+    (23, -11), (25, 14), (26, 33), (27, 23), (28, -6), (1, 6), (17, -6), (21, 5), (23, 7), (21, 11),
+    (12, 5), (15, 9), (18, 5), (2, 5), (15, 7), (17, 5), (23, 16), (0, -9), (1, 9), (3, 31),
+    (5, -16), (7, -6), (9, -6), (10, 15), (13, -6), (14, -8), (15, -9), (17, -12), (18, -5), (19, -8),
+    (21, -16), (22, 11), (23, 58), (24, -5), (25, -9), (26, -8), (27, 5), (8, 9), (18, 5), (20, 5),
+    (24, 12), (15, 6), (16, 8), (7, 6), (25, 6), (4, 5), (5, 6), (6, 8), (7, 5), (21, 7),
+    (23, -5), (26, 12), (26, 7), (0, 8), (3, 20), (5, -21), (6, -11), (7, 6), (9, 12), (10, -10),
+    (12, 13), (13, -9), (14, -7), (17, 15), (18, 38), (19, -5), (23, -14), (24, -6), (25, -31), (26, 8),
+    (27, 9), (28, -9), (3, 6), (8, 5), (26, 10), (16, 9), (22, 44), (23, -6), (1, 15), (3, -7),
+    (4, -9), (5, -12), (7, -7), (8, -5), (12, 6), (14, -7), (17, 13), (18, 50), (19, -10), (21, 24),
+    (23, -24), (24, -11), (25, -7), (26, -10), (27, 21), (28, -10), (15, 7), (21, 10), (21, 9), (8, 17),
+    (17, 11), (18, -6), (21, 5), (0, -5), (1, -5), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6),
+    (10, 57), (11, 110), (12, 13), (13, -5), (14, -6), (15, -9), (16, -7), (17, -12), (18, -11), (19, 13),
+    (20, -15), (21, -13), (22, -7), (23, -25), (24, -5), (25, -14), (26, -5), (27, -5), (28, -6), (0, 11),
+    (1, 13), (2, -7), (3, -9), (4, -12), (5, -8), (6, 8), (7, -5), (9, -12), (11, -15), (12, -8),
+    (15, 23), (16, 24), (18, 14), (19, 28), (21, 19), (22, -20), (23, -29), (24, -9), (25, -9), (26, -10),
+    (27, 6), (28, 15), (21, 9), (1, 13), (2, -15), (3, -11), (4, -29), (5, -30), (6, -11), (7, -18),
+    (8, -17), (11, 30), (12, 40), (13, 17), (14, -14), (15, 12), (16, 24), (17, 11), (18, 25), (19, 75),
+    (21, 19), (22, -17), (23, -21), (24, -17), (25, -35), (26, -27), (27, -10), (0, 8), (1, 5), (3, -7),
+    (4, -16), (5, 14), (6, 13), (7, 5), (10, -7), (11, -15), (12, -7), (15, -18), (16, -17), (17, 6),
+    (18, -9), (19, -19), (20, 49), (22, -5), (23, 37), (24, -8), (25, -8), (26, -5), (28, 14), (25, 13),
+    (1, 5), (1, -5), (5, -8), (23, -7), (24, -5), (25, 61), (5, 7), (4, 5), (11, 8), (1, 15),
+    (18, -6), (21, 17), (24, 9), (11, 8), (13, 5), (23, -6), (25, 16), (28, 11), (1, 9), (4, 7),
+    (5, -6), (17, -5), (18, -5), (20, -6), (21, 10), (22, 12), (23, 8), (25, -5), (27, 5), (17, 5),
+    (1, -7), (5, -11), (6, -5), (9, -6), (10, -6), (11, -7), (15, -6), (17, -11), (18, -15), (19, 188),
+    (20, -29), (21, -22), (22, -6), (23, -12), (25, -17), (27, 7), (15, 11), (25, 8), (0, -9), (3, -9),
+    (4, 27), (5, 35), (6, -5), (7, 22), (8, 14), (9, 7), (10, -5), (11, -8), (12, -6), (13, -5),
+    (14, -7), (15, -5), (16, -7), (17, -11), (18, -16), (19, -11), (20, 27), (21, -20), (22, -11), (23, 5),
+    (24, -6), (25, 14), (26, -5), (11, 12), (25, 6), (18, 5), (19, 5), (25, -5), (27, 10), (4, 6),
+    (8, 11), (23, 6), (15, 5), (20, 5), (21, -5), (2, 10), (16, 18), (20, 14), (1, 8), (18, 5),
+    (1, -5), (15, 12), (16, 13), (17, 22), (18, 12), (21, -5), (22, -5), (25, -6), (5, 7), (0, 11),
+    (3, -5), (4, -9), (5, -11), (6, -5), (7, -6), (8, -5), (10, -5), (11, -7), (12, -6), (13, -6),
+    (14, -6), (16, -8), (18, 7), (19, 30), (20, 11), (23, -5), (26, 8), (27, 29), (21, 11), (23, 8),
+    (0, 11), (1, 12), (2, -6), (3, -7), (4, 64), (5, -10), (6, 39), (7, -5), (9, -10), (10, -6),
+    (11, -7), (12, -5), (14, 11), (15, 13), (16, -7), (17, -14), (18, -7), (20, -15), (21, -18), (23, -16),
+    (24, -10), (25, 6), (26, -7), (27, -6), (28, 10), (17, 10), (21, -5), (23, 8), (28, 6), (27, 6),
+    (23, 9), (23, 8), (3, 18), (25, 5), (19, 12), (10, 5), (2, 5), (19, 10), (24, 37), (25, -8),
+    (3, 10), (13, 6), (22, 5), (23, 21), (4, -9), (5, -9), (7, -5), (9, -6), (11, -6), (12, -6),
+    (13, -6), (14, 18), (15, -6), (16, -6), (19, -5), (20, -9), (21, -14), (22, -5), (23, -17), (24, 30),
+    (25, 67), (27, -11), (28, 15), (16, 11), (15, 12), (0, -8), (1, -14), (2, -6), (3, -7), (5, -9),
+    (7, -5), (11, 11), (13, 28), (14, -8), (15, -15), (16, -9), (18, 13), (19, 33), (21, -24), (22, 13),
+    (23, -21), (25, 33), (5, 19), (6, -5), (15, -6), (17, -8), (18, 8), (21, -12), (22, 21), (23, 27),
+    (25, -5), (0, 10), (20, 7), (23, 14), (14, 6), (15, -5), (22, 14), (23, 27), (25, -6), (26, 15),
+    (17, 10), (21, 17), (26, 6), (1, 5), (2, 6), (5, 10), (1, 6), (1, 6), (5, 14), (6, 15),
+    (7, 5), (20, -6), (21, 5), (23, -7), (25, -5), (15, 9), (22, 16), (0, -5), (4, -5), (5, -14),
+    (6, -7), (9, 149), (10, 5), (11, -6), (15, -7), (16, -5), (18, -5), (19, -8), (20, -12), (21, -31),
+    (22, -6), (23, -15), (24, -5), (28, -5), (17, 13), (24, 10), (22, 5), (2, 6), (21, 11), (19, 13),
+    (21, -5), (16, 5), (22, 5), (4, 8), (14, 7), (17, 6), (1, 5), (23, 5), (20, 6), (13, 11),
+    (4, 7), (17, 11), (18, 9), (20, 5), (24, 5), (15, 8), (23, 5), (27, 6), (2, 12), (23, 18),
+    (17, 5), (1, 5), (2, 6), (17, 6), (18, -5), (24, 14), (26, 11), (4, 6), (28, 5), (1, 6),
+    (19, -5), (21, 19), (27, 12), (23, 5), (11, 10), (23, 6), (3, 5), (0, 12), (5, 10), (6, 15),
+    (11, -6), (14, -7), (17, -5), (19, -8), (20, -9), (21, 25), (23, -15), (25, 5), (27, -5), (2, 10),
+    (22, 7), (8, 5), (10, 6), (15, 9), (0, -7), (1, -14), (2, -6), (3, -9), (4, -10), (5, 44),
+    (6, -9), (8, -5), (9, -6), (10, -6), (11, 33), (13, -6), (14, -8), (15, -14), (16, -10), (17, -10),
+    (19, 5), (20, 40), (21, -18), (22, 13), (23, 24), (24, -7), (25, -15), (27, 10), (8, 5), (22, 32),
+    (26, 18), (27, 5), (18, 10), (20, 7), (21, -5), (7, 15), (9, 5), (27, 8), (1, 12), (1, 8),
+    (17, 8), (9, 14), (10, 5), (15, 5), (5, 5), (25, 5), (18, 5), (3, 6), (21, 13), (7, 5),
+    (15, 7), (18, -6), (17, 5), (0, -6), (1, -5), (13, 6), (21, -5), (25, 15), (27, 9), (26, 8),
+    (21, 8), (16, 11), (21, 5), (1, 8), (17, 9), (24, 7), (4, 7), (6, 6), (9, 6), (26, 5),
+    (14, 6), (4, 6), (25, -5), (26, 6), (0, 6), (17, 5), (9, 9), (1, 8), (2, 6), (5, -6),
+    (15, -5), (17, 21), (18, 10), (20, -10), (23, -6), (27, 5), (20, 6), (0, 9), (1, -5), (5, 6),
+    (6, 5), (17, 8), (21, -18), (25, -5), (27, 8), (22, 13), (19, 11), (8, 5), (0, 10), (10, 6),
+    (20, 5), (9, 5), (24, 11), (16, 22), (21, -8), (25, 15), (19, 6), (21, 5), (22, -6), (19, 14),
+    (20, 5), (8, 7), (11, 16), (15, -5), (16, 23), (18, -5), (19, -5), (21, -10), (25, -7), (26, 13),
+    (27, -5), (18, 6), (21, 5), (17, 5), (24, 7), (18, 5), (20, 5), (11, 17), (21, 6), (2, 5),
+    (23, 5), (28, 5), (25, 9), (1, 41), (4, 79), (5, -23), (6, -8), (14, -6), (15, -6), (18, -5),
+    (20, -6), (21, -13), (23, -5), (25, -6), (0, 23), (3, 10), (5, -9), (9, -12), (10, 14), (11, -6),
+    (12, -8), (13, -7), (14, -6), (17, 10), (18, -9), (19, -5), (21, -9), (22, -12), (24, 12), (25, 17),
+    (26, -11), (20, 5), (1, 36), (3, -7), (19, 10), (20, -5), (22, 5), (16, 24), (21, -5), (25, 8),
+    (20, 5), (8, 5), (16, 18), (10, 6), (3, 5), (5, 5), (15, 6), (20, 7), (9, 6), (18, 5),
+    (20, 5), (11, 41), (12, 13), (21, -8), (23, -6), (10, 6), (11, 12), (5, 8), (19, 6), (20, 9),
+    (21, -6), (24, 5), (14, 9), (13, 6), (17, 6), (9, 5), (13, 6), (19, 5), (23, 8), (2, 6),
+    (3, 5), (11, 12), (18, 6), (21, -5), (25, -5), (4, 5), (6, 5), (18, 13), (1, -7), (5, 69),
+    (7, 24), (9, -8), (10, -5), (15, -6), (17, -10), (19, -5), (21, -17), (22, -6), (25, -6), (4, 27),
+    (21, 15), (1, 11), (5, -5), (11, 9), (14, 24), (15, -12), (17, -6), (18, -6), (20, -5), (21, -6),
+    (22, 6), (23, 11), (26, 14), (1, 8), (1, 11), (14, 5), (27, 6), (11, 8), (22, 12), (7, 9),
+    (1, 6), (5, 5), (17, 6), (28, 5), (19, 10), (20, -5), (19, 10), (5, 8), (5, 5), (15, 5),
+    (18, -5), (20, 8), (26, 12), (15, 8), (25, 15), (0, -6), (3, 91), (4, -6), (6, -8), (9, -6),
+    (11, -5), (14, -7), (15, -11), (16, -6), (17, -9), (18, 5), (19, -10), (21, 20), (23, -11), (28, -5),
+    (3, 5), (6, 5), (23, 6), (2, 6), (15, 8), (21, 6), (21, 5), (1, 13), (5, 5), (6, 6),
+    (24, 5), (28, 6), (4, 5), (11, 8), (0, -7), (1, -8), (13, 31), (18, -5), (23, -11), (24, 17),
+    (26, -5), (27, 7), (28, 8), (15, 5), (17, 13), (20, -5), (19, 11), (1, -6), (2, 6), (14, 35),
+    (20, 6), (23, 5), (15, 12), (18, 19), (27, 10), (4, 9), (19, 7), (18, 5), (17, 9), (21, 9),
+    (6, 5), (9, 5), (0, 9), (1, 7), (1, 11), (14, 5), (27, 5), (14, 6), (3, 6), (4, 8),
+    (12, 28), (23, -17), (10, -5), (11, 7), (12, 22), (23, 10), (3, 5), (25, -6), (26, 5), (6, 5),
+    (9, 5), (20, 7), (23, -6), (5, 8), (17, 10), (22, 16), (18, 5), (1, -8), (14, -5), (15, 22),
+    (16, 55), (17, -5), (19, -10), (21, 27), (23, -10), (25, -9), (18, 5), (2, -5), (4, -5), (6, -8),
+    (9, 50), (10, 9), (12, -5), (16, -6), (17, 9), (18, -10), (19, -7), (21, 28), (22, -7), (24, -7),
+    (25, -12), (27, -5), (4, 6), (1, -13), (2, 67), (17, 5), (20, -5), (21, -7), (23, -6), (24, 7),
+    (25, -9), (26, -5), (7, 5), (16, 5), (14, 17), (11, -6), (12, 49), (13, 11), (18, -5), (23, -6),
+    (21, 5), (22, 5), (23, 13), (1, 6), (25, 7), (28, 6), (7, 5), (1, 6), (2, 5), (22, 5),
+    (26, 18), (4, 6), (25, -5), (26, 6), (8, 5), (1, 6), (5, 10), (25, 8), (0, 12), (1, -7),
+    (5, 10), (6, 5), (10, -5), (14, 5), (21, 6), (23, -9), (28, 7), (17, 5), (27, 5), (12, 16),
+    (5, 14), (20, 5), (0, -5), (5, 15), (6, 47), (9, -5), (10, 11), (11, 9), (15, -7), (17, -10),
+    (19, -9), (20, -8), (21, 9), (23, -10), (25, -10), (15, 14), (18, 6), (27, 6), (21, 8), (11, 9),
+    (21, -5), (23, 23), (22, 7), (23, 5), (17, 5), (6, 10), (11, 5), (5, -5), (6, 18), (11, 6),
+    (5, -9), (6, 38), (21, -6), (14, 45), (22, -7), (3, 11), (4, 6), (17, 7), (25, -5), (3, 40),
+    (5, -10), (10, 5), (23, -9), (25, -5), (28, 5), (17, 7), (1, 5), (2, 6), (16, 5), (22, 6),
+    (5, 6), (20, 5), (10, 6), (8, 32), (17, -7), (18, 5), (19, 6), (21, -5), (17, 7), (7, 5),
+    (21, -8), (23, -6), (25, 22), (26, 11), (28, 5), (5, 6), (17, 10), (17, 8), (25, 12), (0, 5),
+    (1, 10), (5, -7), (17, 17), (18, -9), (19, -5), (20, 18), (21, 21), (22, -5), (25, -7), (18, 6),
+    (20, 5), (5, 9), (2, 5), (20, 8), (21, -5), (22, 18), (23, 12), (9, 8), (10, 5), (5, 9),
+    (6, 6), (28, 6), (19, 7), (18, 5), (1, -5), (4, -6), (5, 18), (6, -6), (7, 15), (8, 7),
+    (10, -5), (17, -6), (18, 13), (19, -6), (20, 6), (21, -11), (22, -5), (23, 18), (24, -5), (25, -5),
+    (26, 14), (27, -5), (1, 7), (6, -6), (18, -7), (19, -5), (23, 46), (15, -14), (16, 71), (17, -5),
+    (18, 5), (19, -7), (21, -8), (22, -10), (23, -5), (25, 7), (20, 8), (21, -5), (22, 19), (23, 12),
+    (1, 6), (15, 9), (18, 7), (21, -5), (9, 8), (18, 10), (1, 6), (8, 5), (14, 5), (17, -5),
+    (18, 5), (21, 10), (24, 6), (16, 5), (1, 6), (2, 6), (10, 12), (21, -6), (23, 22), (25, -7),
+    (0, 5), (6, 6), (18, 8), (3, 7), (5, -7), (10, 5), (21, 7), (27, 5), (19, 9), (5, 6),
+    (6, 7), (12, 5), (17, 9), (3, 10), (6, 5), (12, 5), (25, 17), (17, 5), (4, 12), (10, 5),
+    (21, 5), (23, 26), (15, 11), (22, 8), (15, 6), (0, 10), (6, 10), (10, 5), (18, -5), (20, -5),
+    (21, -8), (22, -5), (23, 13), (25, 11), (27, 5), (23, 10), (1, 12), (5, -8), (6, 12), (3, 11),
+    (18, 5), (11, 8), (6, 10), (10, 5), (18, -5), (20, -5), (21, -8), (22, -5), (23, 13), (25, 7),
+    (27, 5), (3, 10), (19, 5), (22, 9), (15, -5), (22, 5), (25, 11), (10, 5), (23, 7), (1, 11),
+    (5, -8), (21, 29), (15, 5), (16, 5), (17, -9), (18, -9), (19, 6), (21, -13), (23, 9), (25, -5),
+    (26, 22), (21, 7), (22, 5), (4, 11), (5, 21), (6, 6), (21, -6), (7, 6), (21, 5), (0, -6),
+    (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (16, 12), (18, 28), (19, 15), (22, -6), (24, -5),
+    (25, -13), (26, -5), (15, 5), (24, 32), (25, -11), (0, 114), (1, -15), (5, -6), (6, -5), (20, -5),
+    (21, -10), (24, -5), (25, -18), (8, 5), (10, 12), (21, -5), (23, 27), (21, 7), (2, -6), (3, 9),
+    (4, -9), (5, -7), (8, 27), (9, 25), (10, 6), (12, -7), (13, -6), (14, -5), (16, -6), (17, 13),
+    (18, 13), (21, 14), (23, -22), (24, 16), (25, -24), (26, -7), (27, -8), (28, 9), (18, 13), (0, 6),
+    (17, 7), (25, 6), (0, 10), (1, 6), (23, 5), (15, -10), (18, -5), (19, 82), (20, -7), (21, -15),
+    (21, 9), (23, 5), (5, 6), (22, 5), (5, -5), (8, 6), (18, 10), (20, 5), (17, 9), (18, 9),
+    (21, 6), (17, 5), (1, 8), (5, 6), (12, 6), (17, 11), (18, 5), (5, 6), (6, 5), (17, 6),
+    (1, 11), (25, 5), (17, 41), (18, -6), (17, 8), (5, 8), (6, -9), (7, 9), (8, 29), (9, -5),
+    (11, -6), (16, -5), (17, -11), (18, 11), (19, 6), (20, 10), (23, -12), (25, -7), (27, 8), (20, 7),
+    (22, 5), (1, -17), (2, -12), (3, -12), (4, -6), (5, -18), (6, -7), (7, -7), (8, -6), (10, -7),
+    (11, 29), (12, -5), (13, 29), (14, -11), (15, -13), (16, -14), (17, -13), (18, 19), (19, 43), (20, 7),
+    (21, -11), (22, 7), (23, -34), (25, 56), (26, -7), (27, 12), (11, 9), (23, 19), (19, -6), (20, 11),
+    (21, -5), (25, 5), (27, 11), (28, 6), (25, 8), (18, 5), (2, 6), (15, 6), (17, 5), (9, 5),
+    (21, 13), (15, 5), (21, -5), (5, -7), (7, 10), (8, 5), (20, 5), (7, 5), (21, -8), (23, -6),
+    (25, 22), (26, 11), (28, 5), (27, 5), (21, 7), (17, 10), (1, 5), (5, 14), (28, 6), (25, 7),
+    (26, 5), (17, 6), (1, 7), (3, 5), (1, 5), (2, 5), (18, 11), (1, 22), (3, -9), (18, -7),
+    (20, -5), (21, 6), (23, 8), (17, 6), (21, 6), (5, -11), (9, 70), (17, -5), (21, -12), (23, -6),
+    (1, -5), (5, -12), (6, -6), (9, 16), (10, 5), (16, 11), (17, -6), (19, 8), (21, 29), (22, 12),
+    (23, -14), (25, -8), (23, 12), (25, 5), (20, 5), (10, 6), (23, -6), (17, 8), (18, 5), (1, -5),
+    (3, 9), (5, -13), (6, -5), (17, -6), (19, 22), (20, 15), (21, 22), (23, -8), (25, -6), (27, 8),
+    (1, 16), (23, 10), (25, -5), (21, 9), (2, 6), (20, 13), (4, 8), (14, 7), (25, 17), (11, 12),
+    (11, 6), (15, -6), (17, 5), (19, -5), (21, 6), (18, 6), (13, 6), (15, -5), (16, 28), (19, 6),
+    (26, 17), (24, 5), (12, 13), (6, 6), (15, 9), (17, 8), (9, 8), (10, 5), (15, 14), (16, 10),
+    (21, -6), (23, 15), (12, 42), (23, -5), (23, 10), (1, 6), (5, 10), (25, 8), (16, 5), (22, 5),
+    (23, 6), (5, 7), (21, -7), (23, 5), (1, 9), (5, -5), (17, 5), (0, -11), (1, 17), (2, 71),
+    (4, -6), (5, -10), (6, -7), (9, -8), (10, -8), (11, -13), (12, 18), (13, -7), (14, -6), (15, -9),
+    (16, -6), (18, -9), (19, -11), (20, -9), (21, -10), (22, -9), (23, -19), (25, -8), (26, 68), (28, -8),
+    (22, 12), (0, 13), (5, -5), (11, 9), (23, 7), (8, 5), (18, 10), (23, 27), (25, -7), (20, 7),
+    (15, 9), (6, 5), (13, 5), (19, -5), (21, -5), (25, 21), (0, 15), (1, -5), (3, -9), (4, -6),
+    (5, -12), (9, -8), (10, -6), (11, 6), (12, -6), (14, -5), (16, -5), (17, -7), (18, 10), (19, 11),
+    (20, 8), (21, -8), (23, -17), (24, 20), (25, 27), (26, -10), (27, 10), (28, 7), (21, 9), (5, 6),
+    (20, 7), (6, 11), (0, -5), (1, -5), (15, -5), (21, -9), (24, 7), (25, 28), (5, 7), (17, 5),
+    (21, 12), (8, 6), (15, 8), (19, 6), (21, 11), (1, 5), (2, 6), (11, -5), (12, 50), (13, 12),
+    (21, -5), (23, -10), (21, 13), (15, -5), (16, 23), (0, 6), (19, 13), (0, -8), (5, -12), (6, -5),
+    (7, 6), (8, 7), (9, -6), (11, -5), (15, -5), (17, -5), (18, 61), (20, -7), (21, -16), (22, -5),
+    (23, -16), (24, -8), (25, -29), (26, 15), (27, 79), (28, -5), (2, 8), (7, 5), (21, -8), (23, -6),
+    (25, 22), (26, 11), (28, 5), (19, 7), (5, 14), (6, 5), (21, -5), (20, 8), (26, 9), (20, 7),
+    (18, 6), (25, 5), (1, 7), (4, 7), (5, -8), (15, 5), (17, -6), (18, 6), (20, -5), (21, 12),
+    (22, 10), (23, 8), (25, -7), (6, 12), (14, 10), (13, 6), (23, 10), (18, 7), (18, 5), (5, 5),
+    (18, 7), (25, 17), (22, 6), (18, 11), (22, 12), (2, 8), (6, 5), (15, 5), (5, 5), (6, 6),
+    (21, 5), (25, 5), (20, 10), (1, 10), (15, -7), (21, 8), (22, 9), (6, 7), (17, 5), (5, -7),
+    (6, -5), (9, -5), (10, 6), (11, -7), (12, 27), (14, -5), (15, -8), (16, -7), (17, -6), (18, -6),
+    (19, -5), (20, -5), (21, 5), (23, 49), (24, -5), (25, 14), (28, -5), (8, 18), (15, 8), (21, 5),
+    (0, -6), (1, 59), (2, 16), (3, 11), (4, 11), (5, -6), (6, -5), (9, -5), (11, -5), (14, 28),
+    (15, -10), (16, -6), (17, -8), (18, -8), (19, -6), (20, -5), (21, -13), (23, -6), (25, -7), (26, -5),
+    (8, 5), (3, -6), (4, -6), (5, 9), (7, 14), (9, -7), (10, -7), (11, 9), (12, -5), (16, -5),
+    (17, -9), (23, 27), (25, -6), (28, -6), (16, 22), (21, 5), (11, 6), (15, -6), (17, 5), (19, -5),
+    (21, 6), (27, 7), (2, 8), (17, 8), (23, 15), (4, 5), (5, -5), (6, 13), (28, 6), (1, 9),
+    (24, 41), (25, -14), (20, 11), (22, 7), (6, 6), (1, -5), (20, 9), (21, -8), (22, 12), (23, 5),
+    (25, 5), (1, -6), (5, -10), (6, -5), (10, 35), (11, -7), (12, 35), (15, -6), (17, -10), (19, -8),
+    (21, -10), (22, 17), (23, 15), (25, -6), (19, 5), (1, -6), (7, 5), (14, 5), (15, -5), (17, -7),
+    (18, 13), (22, -5), (23, -8), (25, 33), (15, -6), (16, -5), (21, 71), (22, -11), (23, -6), (25, -6),
+    (15, 26), (5, 5), (0, 7), (2, -5), (3, -5), (4, -17), (5, 15), (6, 14), (10, -8), (11, -16),
+    (12, -8), (13, -5), (15, -21), (16, -18), (19, -23), (20, 50), (22, 15), (23, 37), (24, -9), (25, -7),
+    (26, -6), (28, 13), (17, 5), (18, 11), (0, -9), (1, 45), (2, -17), (3, 18), (4, -5), (5, -11),
+    (7, -10), (8, -9), (10, -18), (11, -20), (13, -8), (14, 67), (15, 28), (16, 7), (17, -30), (18, -11),
+    (19, 7), (20, -18), (22, 61), (23, -33), (24, -8), (25, -7), (26, -6), (27, -16), (28, 15), (27, 5),
+    (2, 11), (3, 5), (11, 11), (15, 5), (16, -5), (21, -6), (25, -5), (28, 9), (21, 13), (5, -5),
+    (6, 6), (9, 5), (11, 15), (15, 5), (21, -5), (26, 5), (5, -7), (6, -7), (7, 6), (11, 7),
+    (16, 14), (17, 11), (18, 6), (20, -7), (21, -6), (25, -9), (27, 5), (23, 10), (1, 12), (2, 5),
+    (3, 8), (11, 10), (16, -5), (23, -6), (25, -11), (0, 10), (13, 5), (17, 6), (5, -6), (6, 5),
+    (15, -8), (16, 7), (18, 12), (20, 6), (21, -13), (22, 22), (26, 5), (28, 5), (3, 11), (5, -8),
+    (9, 12), (13, 11), (21, 7), (25, 8), (19, 26), (20, -10), (1, 5), (18, 17), (19, 9), (0, 6),
+    (3, 9), (6, -6), (18, 9), (21, 11), (16, 6), (17, 13), (10, 6), (11, 11), (5, 5), (0, -7),
+    (3, 8), (4, 15), (5, 6), (10, 8), (12, -5), (16, -5), (17, 8), (21, 9), (22, -6), (23, -10),
+    (28, -5), (8, 6), (2, 8), (18, 11), (17, -5), (18, 7), (0, 32), (2, 12), (3, -8), (4, -6),
+    (5, -9), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5), (15, -6), (16, -5), (17, -8),
+    (18, 9), (20, -9), (22, -7), (23, -15), (24, 19), (25, 38), (26, -9), (28, 7), (1, -14), (3, 8),
+    (4, 8), (5, -5), (14, 81), (15, -12), (16, -6), (19, -5), (20, -5), (21, -11), (25, -5), (18, 5),
+    (9, 11), (5, -5), (6, 5), (21, 11), (16, 9), (4, 15), (14, 5), (21, -5), (22, -5), (25, 27),
+    (0, 6), (6, 5), (18, 6), (3, -11), (4, -8), (5, 28), (8, -10), (11, -9), (12, -12), (13, -13),
+    (14, -12), (15, 9), (16, -13), (17, 12), (18, 7), (19, 26), (20, 16), (22, -11), (23, -26), (24, -5),
+    (26, 16), (27, 17), (17, 5), (21, 7), (23, 7), (24, 8), (20, 11), (22, 5), (23, 7), (24, 5),
+    (6, 13), (6, 11), (13, 17), (0, 5), (24, 11), (25, -9), (1, 8), (14, 20), (23, -5), (1, 16),
+    (21, 13), (25, 7), (6, 7), (21, 6), (21, -5), (23, -11), (25, 64), (1, 5), (17, 20), (21, -5),
+    (23, -5), (25, 5), (15, 8), (21, 7), (21, 6), (21, 8), (0, 11), (16, 7), (18, -5), (19, -5),
+    (22, -7), (28, 5), (8, 5), (26, 9), (25, 15), (25, 11), (1, -13), (2, 38), (18, 26), (6, 5),
+    (21, 5), (16, 6), (9, 8), (10, 5), (20, 9), (15, -5), (20, 6), (21, 7), (25, 10), (1, 23),
+    (3, 19), (21, -5), (25, -7), (5, -5), (21, 11), (15, 10), (6, 5), (28, 6), (1, 16), (2, -14),
+    (3, -6), (4, 15), (6, 20), (7, -10), (8, -9), (11, -9), (12, 11), (13, -6), (16, -9), (17, 31),
+    (18, 13), (20, 8), (22, 19), (23, -24), (25, -13), (26, -15), (27, -13), (28, -19), (12, 13), (17, 5),
+    (23, 11), (27, 6), (5, 6), (18, 7), (5, 7), (28, 5), (19, 6), (9, 5), (25, 6), (8, 5),
+    (28, 6), (18, 8), (19, 15), (1, 8), (5, -9), (10, 17), (11, -5), (12, 13), (15, -6), (19, 13),
+    (20, 15), (22, -5), (23, -13), (25, 7), (5, 15), (25, 5), (28, 5), (8, 5), (28, 6), (1, -8),
+    (5, -15), (6, -6), (9, -6), (10, -7), (11, 8), (12, -5), (13, 5), (15, -6), (16, -5), (18, 9),
+    (19, -6), (20, -15), (21, 42), (22, -8), (23, 41), (26, -5), (27, 30), (28, -5), (1, 7), (0, 5),
+    (19, 18), (14, 13), (22, 13), (19, 9), (25, -5), (27, 5), (17, 5), (22, 5), (15, 6), (1, -5),
+    (4, -7), (6, -9), (9, -7), (10, -7), (15, 32), (17, 18), (19, 29), (21, 14), (22, -12), (23, -7),
+    (25, -12), (28, -5), (0, 5), (1, -5), (5, 6), (9, 6), (17, -6), (18, -5), (21, 21), (15, -5),
+    (19, 36), (21, -9), (15, 6), (20, 10), (18, 8), (4, 7), (25, 18), (20, 8), (8, 5), (2, 5),
+    (17, 23), (18, -5), (15, 6), (20, 8), (21, 7), (23, -5), (19, 10), (17, 12), (20, 6), (0, -8),
+    (1, -6), (4, -7), (6, -8), (8, 28), (9, 6), (10, -5), (11, -5), (13, 8), (17, -19), (18, -10),
+    (19, -18), (20, 32), (21, -10), (22, -5), (23, -7), (24, 23), (26, 28), (27, -7), (5, 5), (1, 20),
+    (2, 14), (3, -9), (4, -7), (5, -17), (6, -11), (7, -5), (13, -5), (14, -6), (15, -19), (16, -9),
+    (17, 75), (18, 87), (20, -30), (21, -7), (22, -7), (23, -16), (24, -10), (25, -13), (26, -8), (28, -8),
+    (16, 6), (28, 5), (20, 6), (19, 8), (12, 8), (23, 12), (1, 5), (21, 18), (23, 10), (21, 5),
+    (23, 6), (25, 7), (18, 17), (5, 6), (17, 5), (5, 6), (9, 7), (17, 13), (5, -9), (9, 14),
+    (13, 5), (15, -7), (18, 7), (19, 15), (20, -12), (21, 14), (22, -5), (23, -5), (28, 16), (2, 5),
+    (17, 8), (18, 6), (17, 21), (7, 8), (21, 7), (23, 5), (11, 5), (1, 5), (5, 16), (6, -6),
+    (9, 6), (17, 16), (18, 9), (20, -15), (21, -9), (23, -5), (25, -8), (26, 13), (6, 9), (16, 7),
+    (21, -6), (0, -73), (1, -47), (2, -35), (3, -30), (4, -6), (5, 27), (6, 18), (7, -9), (8, -13),
+    (9, 6), (10, 38), (11, 34), (12, 14), (13, -22), (14, 27), (15, 7), (16, 14), (17, 11), (18, 16),
+    (19, -6), (20, 26), (21, 37), (22, 39), (23, 110), (24, -45), (25, -36), (26, -54), (27, -44), (5, 8),
+    (6, -9), (7, 9), (8, 29), (9, -5), (11, -6), (16, -5), (17, -11), (18, 11), (19, 6), (20, 10),
+    (23, -12), (25, -7), (27, 8), (25, 6), (27, 14), (28, 5), (0, 7), (17, 7), (17, -5), (18, 15),
+    (0, 6), (16, 5), (6, 7), (21, 6), (12, 5), (17, 14), (24, 7), (0, 12), (1, 15), (24, 9),
+    (25, -6), (12, 6), (5, 5), (17, 9), (28, 5), (16, 8), (2, 9), (23, 8), (1, 5), (15, 6),
+    (5, -8), (6, 5), (7, 22), (20, 14), (11, 9), (1, -5), (18, -6), (19, 8), (20, 32), (22, -5),
+    (23, -5), (28, 11), (19, 21), (5, -7), (17, -7), (18, -5), (19, 21), (20, 15), (27, 8), (8, 5),
+    (25, -5), (26, 8), (27, 19), (3, 11), (11, 5), (12, 5), (18, 6), (22, 20), (23, -6), (26, 6),
+    (28, 6), (0, 7), (1, 7), (18, 6), (6, 5), (22, 5), (22, 5), (9, 8), (10, 5), (1, -6),
+    (5, 11), (6, 6), (10, -6), (14, 5), (23, -10), (25, 5), (28, 14), (18, 5), (19, 21), (20, 8),
+    (16, 11), (23, 13), (23, 6), (16, 28), (17, 10), (20, -7), (6, 7), (16, 13), (9, 7), (10, 5),
+    (19, 6), (1, 7), (23, 13), (14, 10), (16, 9), (21, 5), (6, 5), (28, 6), (5, 6), (1, 9),
+    (25, 17), (0, -11), (1, -15), (4, -12), (5, -8), (6, -9), (7, -5), (9, -9), (10, -9), (11, -6),
+    (12, -7), (13, 6), (15, -16), (16, -12), (17, -8), (19, 12), (20, -12), (23, 21), (24, -15), (25, 60),
+    (26, 17), (27, 21), (28, 6), (17, 7), (24, 5), (27, 5), (16, 5), (17, 27), (20, -7), (0, 6),
+    (1, 28), (2, -6), (3, -14), (4, 32), (5, 102), (6, 24), (7, -6), (8, -5), (9, 10), (11, -6),
+    (12, -12), (13, -5), (15, -15), (16, -14), (17, -20), (18, -21), (19, -28), (20, 25), (21, -7), (22, -12),
+    (23, -27), (24, -10), (25, 5), (26, -15), (27, 6), (28, -12), (1, 6), (7, 5), (3, 7), (5, -7),
+    (8, 5), (17, -7), (20, -5), (21, 15), (23, 19), (20, 22), (23, -9), (16, 20), (17, 10), (20, -7),
+    (21, 5), (22, -6), (4, 20), (5, 16), (7, 9), (9, 5), (18, -5), (21, -10), (23, -6), (25, -5),
+    (26, 5), (15, 11), (19, 9), (27, 5), (23, 7), (7, 5), (8, 5), (26, 12), (20, 5), (5, 34),
+    (5, 8), (26, 8), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (16, 12), (18, 28),
+    (19, 15), (22, -6), (24, -5), (25, -13), (26, -5), (1, 9), (18, 10), (0, -5), (4, -5), (5, -10),
+    (9, -8), (10, -6), (11, -6), (12, -5), (15, 46), (16, 43), (17, 5), (18, 10), (19, -14), (22, 10),
+    (23, -14), (28, -6), (0, 5), (21, 13), (23, 7), (25, 16), (28, 5), (4, 12), (5, 6), (21, -5),
+    (26, 6), (1, 8), (24, 5), (27, 5), (27, 12), (2, 6), (21, 5), (17, 7), (17, 5), (17, 9),
+    (1, -12), (3, -7), (5, 15), (6, 9), (9, 12), (10, -6), (11, -5), (12, 5), (13, -5), (15, 18),
+    (16, -6), (17, -11), (19, 13), (20, 5), (22, -6), (24, -6), (22, 13), (20, 8), (0, -16), (1, 5),
+    (2, 68), (3, -13), (4, -11), (5, -21), (6, -13), (7, -9), (8, 10), (9, -9), (10, -14), (11, -14),
+    (12, -12), (13, -7), (14, -10), (15, -20), (16, -14), (17, 100), (18, 72), (19, -20), (20, -24), (22, -16),
+    (23, -29), (24, 26), (25, 15), (26, -15), (28, -9), (11, 8), (23, 6), (2, 11), (19, 10), (4, 5),
+    (1, 11), (14, 5), (25, 11), (26, 13), (0, -6), (1, 18), (2, 11), (3, 17), (5, -13), (6, -10),
+    (7, -6), (11, -7), (14, 9), (15, 7), (17, -6), (19, -5), (20, -8), (22, -10), (23, 8), (25, -6),
+    (26, 8), (28, 11), (15, 5), (25, 5), (21, 10), (17, 21), (19, 9), (20, -6), (23, -6), (8, 5),
+    (1, 5), (17, 6), (15, 10), (5, 15), (23, 8), (19, 7), (20, 11), (1, 7), (28, 6), (0, 10),
+    (9, 5), (0, -6), (24, 16), (25, -5), (5, 5), (1, -6), (3, 8), (6, 5), (9, -5), (15, 11),
+    (18, 15), (20, -6), (21, -5), (22, -6), (6, 7), (10, 6), (16, 11), (1, 12), (25, -5), (26, 5),
+    (25, 16), (15, 13), (11, 7), (15, 5), (21, 6), (10, 5), (15, -5), (17, 6), (18, -6), (20, -6),
+    (22, 19), (23, 13), (28, 5), (18, 5), (7, 9), (21, 9), (23, -5), (1, 6), (3, 67), (5, -7),
+    (21, -15), (23, -13), (17, 15), (9, 9), (1, 10), (6, 5), (17, 11), (20, -5), (21, -13), (23, 5),
+    (27, 9), (12, 14), (2, 5), (15, 13), (17, -10), (18, -7), (19, 10), (22, 6), (23, -5), (28, 16),
+    (1, 6), (18, 10), (25, -6), (26, 24), (4, 6), (28, 5), (25, 5), (27, 5), (17, 16), (18, 10),
+    (21, 5), (15, 28), (5, 12), (21, -5), (17, 7), (18, 5), (25, 13), (15, 24), (17, 9), (18, -6),
+    (21, -12), (23, 8), (25, -5), (28, 7), (25, 8), (12, 6), (4, 8), (14, 7), (18, 11), (24, 14),
+    (25, -6), (12, 5), (3, 6), (22, 6), (0, 6), (19, 7), (27, 17), (4, 5), (17, -5), (18, 15),
+    (0, 12), (1, 17), (24, 9), (25, -7), (19, 24), (20, -5), (5, 5), (12, 29), (23, -12), (1, 8),
+    (1, 11), (2, 9), (3, 6), (5, -5), (14, 21), (15, -6), (21, 8), (22, 17), (23, -15), (25, -5),
+    (18, 7), (6, 8), (0, 5), (21, 5), (4, 13), (6, 15), (25, 6), (27, 5), (23, 7), (0, -7),
+    (2, -7), (3, -6), (4, -5), (5, -7), (6, -8), (7, -5), (10, 10), (11, -10), (12, 24), (13, -5),
+    (14, -6), (15, -11), (16, -9), (17, -12), (21, 14), (22, -7), (23, 73), (24, -8), (25, 17), (27, -6),
+    (28, -7), (25, 11), (19, 10), (15, 12), (19, 8), (25, 6), (20, 11), (21, 5), (21, 5), (24, 5),
+    (18, 6), (2, 5), (4, 5), (17, -5), (26, 7), (28, 5), (27, 5), (0, -8), (1, 65), (2, 21),
+    (3, 12), (4, 10), (5, -7), (6, -6), (9, -7), (10, -5), (11, -7), (14, 31), (15, -10), (16, -7),
+    (17, -7), (18, -10), (20, -7), (21, -16), (23, -7), (25, -9), (26, -6), (28, -5), (20, 9), (17, 9),
+    (11, 14), (13, 5), (23, 7), (4, 5), (5, 12), (23, 5), (23, 7), (13, 6), (22, 5), (23, 13),
+    (6, 28), (21, -6), (5, -7), (23, 31), (10, 6), (22, 9), (11, 5), (21, 8), (22, 7), (25, -7),
+    (25, 5), (0, -7), (3, -9), (4, -10), (5, 57), (6, 7), (10, -10), (11, -7), (14, -7), (16, -13),
+    (17, -12), (19, 15), (20, 11), (21, -25), (22, 7), (23, 9), (24, -10), (25, 6), (27, 8), (28, -9),
+    (1, -14), (2, -13), (3, -10), (4, -12), (5, -21), (6, 16), (8, -7), (9, 14), (10, 7), (11, -9),
+    (12, 6), (14, -16), (15, 9), (16, -6), (17, -12), (18, 17), (20, -18), (21, 28), (22, 15), (24, -9),
+    (25, 23), (26, 16), (28, -5), (5, 5), (15, 7), (18, 6), (23, -5), (25, 6), (28, 6), (7, 5),
+    (5, -8), (7, 24), (27, 6), (5, 5), (23, 5), (0, 6), (0, 9), (5, -6), (21, 6), (2, 6),
+    (23, 5), (19, 6), (27, 5), (8, 5), (9, -5), (12, 17), (15, -6), (17, 13), (20, 5), (21, -12),
+    (23, -5), (27, 7), (17, 20), (9, -7), (10, 18), (17, 42), (18, -10), (19, -5), (20, -9), (22, -5),
+    (24, -5), (27, 13), (0, 14), (1, 5), (3, 8), (4, 6), (6, -12), (8, -5), (10, 15), (12, -5),
+    (14, -5), (17, 12), (18, -6), (19, -17), (20, 10), (21, -8), (22, 13), (23, 13), (25, -7), (26, -6),
+    (27, -11), (28, -5), (3, 6), (22, 6), (11, 16), (2, 6), (17, 5), (3, -5), (4, 24), (5, 45),
+    (9, 6), (17, -8), (18, -6), (19, -6), (20, -9), (23, -9), (25, 11), (1, 12), (5, 16), (26, 9),
+    (25, 11), (11, 6), (15, 6), (16, 9), (19, 7), (5, 8), (20, 10), (21, -7), (21, 5), (0, 13),
+    (2, 5), (3, 6), (15, 5), (21, -5), (23, -7), (24, 15), (25, 14), (1, 7), (3, -6), (5, -18),
+    (6, 10), (9, -5), (10, -5), (14, -7), (15, 6), (18, 12), (20, 7), (21, 7), (22, 11), (23, -15),
+    (25, 7), (28, -5), (5, -6), (8, 31), (18, -6), (19, 10), (20, 7), (7, 5), (18, 5), (14, 8),
+    (25, 6), (20, 15), (1, 6), (0, 6), (15, 5), (18, 5), (23, 5), (1, -6), (11, -5), (14, -13),
+    (15, -5), (16, -9), (17, -7), (18, -7), (20, 10), (21, 11), (22, 94), (23, -13), (25, -9), (4, 6),
+    (10, 5), (21, -5), (22, 25), (10, -5), (12, 58), (20, -7), (21, -5), (23, -7), (25, 7), (23, 5),
+    (8, 13), (19, 6), (2, 11), (6, 5), (21, 14), (21, 18), (23, -6), (27, 5), (20, 13), (20, 7),
+    (18, 8), (1, -5), (2, -5), (4, -5), (6, -8), (9, 50), (10, 9), (12, -5), (16, -6), (17, 9),
+    (18, -10), (19, -7), (21, 28), (22, -7), (24, -6), (25, -12), (27, -5), (1, 11), (6, 5), (23, 5),
+    (0, -11), (2, -6), (3, 9), (4, -9), (5, -36), (6, -5), (7, 51), (8, 10), (9, 28), (10, -8),
+    (11, -11), (13, -7), (14, -8), (15, -11), (16, -11), (17, 15), (18, -19), (19, 20), (20, 53), (21, -6),
+    (22, -11), (23, -13), (24, -8), (25, -17), (27, 6), (3, 10), (25, 10), (20, 20), (23, -5), (11, 8),
+    (17, -5), (19, 5), (20, 7), (21, 10), (15, 10), (5, 8), (9, 7), (10, 5), (23, -6), (5, -5),
+    (17, 6), (20, 18), (8, 5), (17, 5), (21, 6), (17, 8), (21, 13), (23, -7), (25, 6), (26, 5),
+    (22, 11), (28, 5), (6, 7), (8, 5), (17, 7), (21, -5), (6, 7), (6, 7), (15, -5), (16, 28),
+    (21, 6), (18, 11), (0, 9), (1, 8), (5, 25), (0, 5), (1, 7), (2, 5), (5, -13), (6, -5),
+    (10, -6), (11, -5), (15, -6), (17, 18), (18, -14), (19, -9), (20, 8), (21, 35), (22, 20), (24, -7),
+    (5, 14), (8, 5), (13, 6), (21, -5), (22, 16), (23, -5), (16, 19), (21, 8), (24, 15), (25, -5),
+    (19, 6), (16, 7), (23, 12), (28, 6), (3, 6), (22, 6), (21, 7), (2, 13), (3, 14), (23, -5),
+    (6, 6), (1, 8), (16, 6), (21, 5), (4, 6), (5, -5), (23, 10), (11, 14), (1, -6), (2, 14),
+    (0, 23), (3, 10), (5, -9), (9, -12), (10, 14), (11, -6), (12, -8), (13, -7), (14, -6), (17, 10),
+    (18, -9), (19, -5), (21, -9), (22, -12), (24, 12), (25, 17), (26, -11), (18, 5), (3, 5), (17, -5),
+    (20, 25), (4, 7), (18, 5), (3, 5), (20, 5), (11, 9), (13, 6), (28, 5), (18, 6), (18, 11),
+    (21, 6), (24, 6), (26, 6), (28, 6), (20, 5), (18, 5), (20, 8), (27, 5), (11, 5), (19, 31),
+    (20, -5), (21, -5), (17, 6), (28, 5), (20, 8), (2, 14), (17, 6), (20, 6), (17, 8), (23, 5),
+    (5, 8), (20, 5), (20, 5), (4, 7), (5, -5), (20, 18), (27, 5), (5, 14), (18, 7), (25, 5),
+    (28, 5), (5, 7), (23, 5), (0, -6), (1, -7), (5, -6), (13, 31), (19, -5), (20, -7), (23, -10),
+    (24, 18), (27, 8), (28, 9), (3, 5), (21, -7), (23, 23), (26, 7), (7, 5), (8, 5), (27, 6),
+    (26, 14), (15, 15), (1, 14), (2, 20), (12, 8), (21, 7), (23, -7), (25, -7), (20, 6), (8, 5),
+    (17, 7), (5, 7), (24, 32), (25, -11), (2, 5), (26, 6), (0, 6), (19, 5), (23, 5), (24, 7),
+    (2, 5), (22, 5), (21, 15), (26, 6), (14, 19), (20, 6), (5, 6), (22, 5), (12, 21), (13, 5),
+    (15, -5), (16, 13), (17, -9), (18, -7), (19, -10), (6, 6), (17, -5), (18, 6), (21, 13), (22, -5),
+    (23, -5), (25, 14), (21, 9), (20, 22), (23, -5), (2, 8), (1, -6), (3, 8), (5, -7), (6, -7),
+    (9, -6), (17, -9), (19, 18), (20, 6), (21, 41), (23, -7), (25, -7), (27, 7), (5, 8), (2, 8),
+    (14, 9), (19, 5), (21, 5), (22, 6), (21, 5), (25, 16), (5, 13), (25, 5), (28, 5), (4, 8),
+    (14, 7), (1, 30), (20, 11), (19, 5), (21, 7), (20, 7), (0, 10), (16, 8), (15, -5), (21, 9),
+    (25, 9), (19, 7), (20, 5), (9, 5), (13, 5), (17, 7), (19, 8), (21, -5), (1, 17), (18, 15),
+    (21, 11), (23, -7), (25, -5), (23, 9), (23, 12), (25, 21), (27, 5), (21, -5), (25, 41), (21, 6),
+    (7, 5), (20, 7), (25, 5), (1, -10), (18, -5), (23, -8), (24, -7), (26, 73), (22, 6), (6, 6),
+    (4, 7), (17, 51), (18, -8), (19, -5), (23, -6), (20, 9), (21, 6), (22, 12), (16, 6), (20, 6),
+    (25, 13), (0, 9), (10, 14), (23, -5), (19, 5), (20, 7), (19, 12), (16, 5), (18, 7), (22, 6),
+    (23, 9), (17, 7), (0, -6), (2, 9), (3, -6), (4, -11), (5, -14), (6, -15), (8, 10), (9, -14),
+    (11, -9), (14, -10), (16, -14), (17, 28), (18, 20), (19, -11), (20, -29), (21, -10), (22, -11), (23, -16),
+    (24, 75), (25, 34), (9, 30), (21, -5), (11, -5), (15, -8), (16, -6), (19, 85), (21, -10), (25, -8),
+    (23, 18), (3, 8), (1, 13), (17, -6), (24, 21), (26, 6), (17, 7), (0, -7), (1, -8), (13, 31),
+    (18, -5), (23, -11), (24, 17), (26, -5), (27, 7), (28, 8), (5, 7), (15, 5), (19, 6), (25, -5),
+    (21, 9), (23, 19), (28, 6), (24, 10), (19, 6), (18, 11), (25, 5), (1, 7), (18, 6), (6, 7),
+    (22, 5), (23, 17), (5, 39), (21, -5), (23, -5), (16, 7), (25, 5), (23, 6), (17, 5), (1, 9),
+    (13, 11), (27, 5), (20, 7), (24, 12), (19, 7), (23, 9), (2, 5), (15, 5), (13, 6), (22, 5),
+    (23, 21), (18, 5), (23, 7), (17, 18), (9, 6), (23, 11), (18, 5), (19, 5), (21, 9), (10, 11),
+    (1, 8), (2, 5), (15, -5), (17, 6), (18, 5), (0, -6), (25, 6), (21, 7), (0, -5), (1, -32),
+    (2, -23), (3, -16), (5, -21), (6, -7), (7, -18), (8, -16), (9, -34), (10, -25), (11, -43), (12, -29),
+    (13, -25), (14, 25), (15, 121), (16, 95), (17, -50), (18, -61), (19, 63), (21, 18), (22, 117), (23, -100),
+    (24, -6), (25, 92), (26, -7), (27, -17), (28, 13), (4, 6), (10, 7), (12, 9), (16, 5), (21, -6),
+    (23, 26), (15, 5), (21, 5), (1, -5), (3, -5), (4, 5), (6, 14), (9, 5), (10, -6), (11, -5),
+    (15, -5), (17, 37), (18, -6), (20, -5), (22, -5), (23, -13), (25, -13), (27, 10), (18, 7), (18, 5),
+    (15, 5), (17, 11), (1, 5), (23, 8), (25, 5), (5, 5), (22, 5), (28, 5), (1, 14), (23, 8),
+    (6, 6), (3, 10), (6, 5), (12, 5), (24, 10), (25, 7), (25, 7), (1, 5), (21, 5), (3, 6),
+    (22, 6), (18, 11), (15, 6), (17, 7), (12, 10), (4, 9), (6, 11), (17, 9), (15, 7), (17, 6),
+    (1, 6), (5, 5), (17, 11), (2, 6), (1, -5), (4, 14), (14, 7), (25, 18), (17, 11), (27, 11),
+    (15, 10), (16, 7), (22, -5), (3, 11), (20, 6), (21, 12), (21, 11), (5, 14), (6, 5), (18, 6),
+    (28, 6), (3, -7), (6, -6), (7, 10), (8, 15), (11, -8), (12, -6), (15, -7), (17, -9), (19, -20),
+    (20, 10), (21, 6), (22, -11), (24, 14), (25, 8), (27, 6), (17, 5), (7, 6), (22, 9), (25, 10),
+    (2, 5), (24, 17), (25, 5), (17, 6), (19, -5), (20, 6), (27, 5), (6, 5), (21, 8), (28, 12),
+    (2, 13), (3, 14), (23, -5), (1, 6), (15, 5), (17, -5), (18, 10), (1, 23), (4, 10), (10, 6),
+    (17, 5), (0, -18), (1, -31), (2, -15), (3, -11), (4, -24), (5, 35), (6, -12), (7, 39), (8, 14),
+    (9, 35), (10, -5), (12, -19), (13, 28), (14, -25), (15, -22), (16, -8), (17, -37), (19, 11), (20, 30),
+    (21, 13), (22, 19), (25, 6), (26, -7), (27, 5), (4, 5), (11, 6), (12, 11), (13, 5), (15, -5),
+    (16, 13), (17, -9), (18, -6), (19, -9), (1, 9), (1, 33), (10, 5), (9, 28), (10, 5), (21, -6),
+    (4, 10), (6, 7), (7, 11), (23, 6), (21, 10), (26, 9), (0, 9), (13, 9), (17, 9), (27, 5),
+    (1, 6), (19, 12), (16, 5), (21, 5), (1, 31), (5, -6), (10, -6), (11, -9), (12, 16), (15, -6),
+    (18, -10), (19, -7), (20, -5), (22, -6), (23, -10), (26, 56), (27, -5), (28, -5), (0, 18), (2, 12),
+    (5, -6), (11, 9), (15, -5), (17, -8), (20, -6), (23, -8), (24, 14), (25, 7), (26, -6), (28, 10),
+    (4, 7), (20, 14), (19, 14), (27, 6), (22, 5), (3, 11), (9, 5), (21, 8), (21, 5), (20, 6),
+    (1, 12), (11, 8), (13, 5), (23, -5), (28, 11), (23, 8), (11, 5), (18, 7), (28, 5), (20, 5),
+    (0, 8), (5, -7), (10, 9), (15, -5), (17, 10), (19, 19), (20, 19), (21, -14), (22, -5), (23, 11),
+    (25, -7), (21, 11), (9, 5), (25, 13), (1, 21), (0, 10), (21, 6), (1, 7), (14, 13), (22, 13),
+    (15, 5), (20, 6), (19, 7), (5, 6), (20, 6), (22, 6), (24, 6), (22, 8), (6, 5), (18, 5),
+    (22, 15), (23, 8), (5, 14), (1, 5), (6, 5), (20, 13), (6, 5), (14, 5), (15, 11), (1, 6),
+    (4, 7), (25, 5), (20, 6), (9, 6), (10, 5), (11, -5), (12, 17), (19, -5), (21, -11), (23, 10),
+    (3, 10), (6, 5), (12, 5), (25, 17), (15, 8), (18, 15), (21, 5), (22, -5), (25, 7), (1, 6),
+    (6, 8), (16, 7), (22, -5), (20, 6), (17, 8), (17, -5), (18, 13), (6, 7), (26, 6), (16, 14),
+    (18, 5), (19, 20), (2, 5), (14, 14), (22, 8), (23, -5), (23, 5), (0, 23), (17, 8), (20, 5),
+    (19, 5), (19, 11), (25, 7), (25, 5), (14, 10), (19, 8), (21, -8), (28, 5), (5, -7), (7, 19),
+    (27, 6), (5, 5), (20, 8), (10, 5), (9, 5), (21, 11), (15, 5), (4, 6), (6, 5), (1, 7),
+    (5, -6), (15, -9), (16, 26), (19, 36), (22, -6), (23, -5), (25, -5), (9, 5), (13, 5), (17, 7),
+    (19, 8), (21, -5), (22, 8), (23, 16), (1, 8), (18, 5), (5, -7), (23, 31), (5, 6), (6, 9),
+    (2, 13), (6, 5), (17, 9), (21, -5), (26, 5), (0, 8), (10, 5), (12, 5), (17, 6), (20, -5),
+    (23, 5), (25, -5), (22, 20), (18, 9), (20, 5), (15, 8), (0, -8), (1, 12), (3, -8), (4, -10),
+    (5, -31), (6, -14), (7, -10), (8, -7), (9, -16), (10, 6), (11, -15), (13, -9), (14, -12), (15, -23),
+    (16, -15), (17, 28), (18, 47), (19, 25), (20, 87), (21, 20), (23, -7), (24, -11), (25, -18), (28, -13),
+    (7, 7), (5, 30), (7, 33), (18, -5), (25, -5), (26, 7), (22, 7), (7, 6), (0, 24), (1, -5),
+    (27, 5), (1, 5), (5, 8), (20, 10), (21, -6), (20, 6), (5, 8), (0, 9), (15, -5), (18, 6),
+    (19, 14), (20, 9), (21, 12), (25, -5), (17, 5), (20, -5), (28, 5), (7, 5), (26, 7), (4, 21),
+    (5, 42), (17, -8), (18, -6), (19, -6), (20, -7), (23, -8), (25, 13), (18, 12), (21, 5), (5, 18),
+    (21, -11), (22, 5), (18, 11), (5, 8), (6, 5), (28, 5), (8, 5), (26, 10), (17, 5), (1, 5),
+    (19, 5), (17, 5), (18, 18), (4, 9), (17, -9), (18, 13), (20, -7), (21, 13), (23, 8), (26, 5),
+    (27, 8), (15, 8), (21, 8), (24, 19), (25, -8), (27, 5), (1, 13), (14, 5), (15, 5), (21, 13),
+    (27, 6), (7, 6), (1, 8), (5, -5), (17, 8), (24, 5), (27, 5), (3, 5), (8, 24), (19, 12),
+    (21, -6), (23, -7), (17, 53), (18, -8), (21, -6), (25, -5), (27, 5), (5, -5), (10, -6), (11, 28),
+    (12, 14), (20, 5), (21, -7), (23, 9), (15, 7), (10, 11), (11, 7), (20, 26), (15, 5), (20, 13),
+    (4, 5), (6, 12), (20, 6), (1, -6), (4, -8), (5, 24), (6, 8), (9, -7), (10, -5), (11, -6),
+    (13, 7), (16, -5), (17, 12), (19, -8), (20, -8), (22, -7), (23, -15), (24, 36), (25, 11), (26, -6),
+    (27, -6), (28, 5), (20, 10), (11, 7), (6, 7), (21, 6), (18, 5), (20, 6), (27, 6), (10, 5),
+    (0, 14), (25, 7), (28, 5), (23, 9), (23, 5), (25, 5), (1, 14), (3, 10), (10, 6), (25, -9),
+    (3, 10), (6, 5), (12, 5), (24, 5), (9, 5), (10, 17), (18, 8), (19, 9), (20, 5), (21, -10),
+    (23, -8), (4, 7), (23, 11), (0, -17), (3, -12), (4, -21), (7, -12), (8, -12), (10, -8), (11, -34),
+    (12, -16), (14, -9), (15, 15), (16, 30), (17, 19), (18, 29), (19, -26), (20, -9), (21, 40), (22, 16),
+    (23, -25), (24, 7), (25, 35), (27, -11), (28, 28), (17, 9), (1, 8), (23, 5), (17, 5), (11, 8),
+    (1, 14), (6, 8), (25, 5), (28, 11), (1, -7), (3, -16), (4, 22), (5, 12), (6, 13), (7, 9),
+    (8, 6), (9, 13), (10, -6), (11, -20), (12, -16), (13, -5), (14, -8), (15, -10), (16, -17), (17, 8),
+    (20, 16), (22, -19), (23, -20), (24, 5), (26, 14), (27, 23), (28, 6), (5, 13), (16, 8), (23, 9),
+    (26, 5), (4, 6), (15, 15), (16, 6), (21, -5), (27, 6), (23, 18), (1, -7), (3, -5), (4, -5),
+    (5, -13), (6, -7), (9, -6), (10, -12), (11, 28), (15, -8), (16, -6), (19, -10), (20, 35), (21, -9),
+    (22, -6), (23, 76), (25, -9), (28, -5), (2, 5), (22, 12), (13, 6), (1, 7), (4, 19), (23, 11),
+    (23, 16), (1, -15), (3, 6), (4, 53), (5, -13), (6, -6), (9, -6), (10, -7), (11, -8), (12, -6),
+    (14, 94), (16, 11), (17, -8), (18, -9), (19, -6), (20, -9), (21, -10), (23, -28), (25, -11), (28, -6),
+    (4, -5), (5, -10), (6, -5), (9, -5), (10, -7), (14, -5), (17, -8), (18, -8), (20, -9), (21, -6),
+    (22, 14), (23, 81), (28, -5), (22, 6), (2, 9), (3, 6), (3, 10), (23, 8), (1, -8), (5, 7),
+    (6, -6), (9, 10), (10, 16), (11, -6), (12, -5), (16, -5), (17, -10), (18, 21), (19, -8), (20, 9),
+    (21, -7), (22, 20), (28, -5), (9, 6), (28, 5), (1, -6), (3, -5), (4, -5), (6, -6), (14, -5),
+    (15, -5), (17, -8), (18, -8), (19, -6), (20, -11), (22, -7), (23, 97), (25, 17), (0, 5), (3, 5),
+    (4, -5), (10, -5), (11, -6), (14, 5), (15, -6), (19, -6), (20, 6), (21, -6), (23, 31), (24, -5),
+    (25, 17), (18, 8), (0, 18), (1, 16), (2, -11), (4, -20), (5, -13), (6, -11), (7, -10), (8, -11),
+    (9, 15), (11, -16), (12, -9), (15, 32), (16, 23), (17, 13), (18, 17), (19, -18), (20, 13), (21, 18),
+    (22, -11), (24, -7), (25, -10), (26, -16), (21, 7), (20, 5), (17, 8), (23, 5), (1, 6), (18, 12),
+    (19, 10), (18, 5), (0, -29), (1, 9), (2, -18), (3, -20), (4, -12), (5, 79), (6, 51), (7, 15),
+    (8, -21), (9, 26), (11, -50), (12, -22), (13, -23), (14, -37), (15, 30), (16, 8), (17, 32), (18, 30),
+    (19, 60), (20, 17), (21, 34), (22, 12), (23, -72), (24, -22), (25, -38), (26, -29), (27, -8), (28, -6),
+    (13, 17), (21, -6), (23, 39), (1, -5), (5, 23), (6, -6), (15, -7), (16, -5), (17, -10), (18, 15),
+    (19, 19), (21, -16), (22, 20), (23, 24), (25, -5), (0, -7), (1, -5), (3, -6), (6, -5), (9, -6),
+    (11, 25), (12, 23), (13, 23), (14, -6), (15, -5), (16, 5), (18, -11), (20, -6), (21, 14), (22, -8),
+    (26, -6), (0, 10), (12, 5), (21, 5), (5, 6), (21, 8), (1, 9), (2, -8), (3, 10), (4, 26),
+    (5, 51), (6, 40), (7, 19), (9, -5), (10, -14), (11, -13), (15, -7), (16, -14), (17, -10), (18, -17),
+    (19, -15), (20, -31), (22, -15), (24, -6), (26, 6), (27, -9), (28, 9), (5, -17), (6, -6), (9, -7),
+    (10, -7), (11, -6), (12, -5), (16, -6), (17, -14), (18, 29), (19, -11), (20, -18), (21, 28), (22, -7),
+    (23, 71), (24, -5), (25, -7), (27, 29), (23, 28), (20, 5), (7, 5), (9, 5), (15, -6), (17, 8),
+    (19, 6), (20, 9), (21, 7), (22, -6), (23, -11), (25, -5), (28, 16), (17, 14), (9, 14), (21, 14),
+    (26, 5), (1, -13), (2, -7), (3, -8), (4, -8), (5, -21), (6, -11), (7, -6), (8, -5), (9, -6),
+    (10, 105), (11, 118), (12, 8), (13, -8), (14, -7), (15, -17), (16, -12), (17, -18), (18, -11), (19, 31),
+    (20, 13), (21, -12), (22, -14), (23, -34), (24, -9), (25, -27), (26, -8), (27, -8), (28, -9), (15, 12),
+    (19, 10), (21, 12), (22, 19), (25, -5), (4, 5), (1, 12), (18, 5), (1, -6), (17, 16), (18, 6),
+    (20, 7), (21, 8), (23, -8), (24, -5), (25, -8), (17, 7), (18, 9), (19, 8), (23, 5), (22, 15),
+    (15, 5), (18, 20), (6, 6), (8, 6), (9, 5), (19, 6), (27, 11), (5, 8), (6, 6), (6, 12),
+    (1, 6), (1, 5), (11, 7), (15, -10), (18, -5), (19, 82), (20, -7), (21, -15), (20, 8), (1, 6),
+    (5, 14), (9, 5), (10, 5), (11, 13), (4, 5), (5, -5), (6, 13), (21, 8), (5, -5), (23, 24),
+    (2, 13), (3, 14), (23, -5), (1, 9), (20, -5), (23, 6), (5, -7), (6, 58), (20, -5), (24, 5),
+    (25, -8), (6, 10), (22, 15), (0, 15), (1, 27), (2, -5), (3, -6), (4, 6), (5, -38), (6, 5),
+    (9, 9), (10, 8), (11, -6), (12, -5), (14, 6), (15, -6), (17, 6), (18, -7), (19, -12), (21, 15),
+    (22, -9), (25, 5), (26, -8), (27, 8), (1, 5), (4, 5), (5, 15), (6, 42), (10, 8), (15, -6),
+    (17, -8), (19, -7), (20, -7), (21, 12), (22, -5), (23, -15), (25, -7), (2, 6), (6, 5), (25, 9),
+    (20, 12), (25, 5), (6, 6), (18, 7), (28, 6), (1, 6), (6, 6), (12, 6), (13, 10), (18, 5),
+    (15, -5), (18, 7), (19, 15), (20, 11), (21, 10), (6, 6), (1, 8), (16, 9), (22, 7), (14, -6),
+    (22, 9), (1, -7), (18, -6), (22, 13), (19, 11), (21, 9), (13, 6), (4, 7), (0, 10), (6, 12),
+    (13, 6), (24, 5), (27, 5), (13, 6), (21, 6), (20, 7), (1, 41), (4, 78), (5, -23), (6, -8),
+    (14, -6), (15, -5), (18, -5), (20, -6), (21, -13), (23, -7), (25, -6), (17, 5), (18, 11), (21, 8),
+    (6, 6), (0, 16), (1, 22), (5, -8), (20, -6), (3, 11), (18, 6), (22, 20), (12, 6), (19, 9),
+    (25, 5), (18, 9), (12, 11), (4, 12), (13, 12), (0, -5), (1, -5), (15, -5), (21, -9), (24, 7),
+    (25, 28), (7, 6), (21, 5), (23, 16), (24, 6), (5, 7), (17, -6), (19, -5), (23, 6), (28, 5),
+    (6, 6), (17, 11), (18, 8), (10, 8), (21, 9), (19, 10), (19, 8), (1, 12), (11, 12), (19, 7),
+    (17, 9), (1, 6), (1, 5), (2, 6), (20, 6), (5, 7), (17, 6), (3, 5), (11, 8), (12, 5),
+    (23, 9), (21, 7), (5, -6), (18, 37), (19, -5), (20, -6), (21, -5), (23, 7), (27, 22), (17, 5),
+    (11, 29), (23, -5), (11, 12), (1, 5), (2, 6), (28, 5), (1, 7), (2, 7), (6, 7), (18, 9),
+    (25, 7), (23, -5), (3, 5), (5, -5), (15, -8), (18, -7), (19, -5), (21, -12), (22, 36), (23, 22),
+    (5, 8), (4, 9), (25, 11), (0, 5), (21, 14), (19, 6), (1, 7), (15, -7), (21, 5), (28, 11),
+    (26, 13), (5, 8), (21, 5), (17, 11), (15, 7), (19, 7), (21, 17), (2, 5), (17, 8), (21, 6),
+    (5, 7), (28, 6), (0, 6), (0, -19), (1, 21), (2, 6), (3, -6), (4, 12), (5, 17), (7, 14),
+    (8, -7), (9, 13), (10, -5), (11, -13), (13, -10), (14, -13), (15, 8), (17, -13), (18, -12), (19, 8),
+    (21, 21), (22, -17), (23, -8), (24, 9), (25, -25), (27, -16), (28, 39), (5, 6), (6, 8), (7, 5),
+    (21, 7), (23, -5), (15, 9), (22, 16), (3, 5), (17, -5), (20, 25), (20, 7), (6, 7), (12, 5),
+    (0, 6), (1, 12), (3, 40), (4, 18), (5, -7), (11, -5), (17, -5), (18, -5), (19, -6), (20, -6),
+    (21, -6), (22, -5), (23, -9), (24, -9), (25, 19), (26, -5), (27, -6), (25, 9), (1, 5), (21, 19),
+    (18, 5), (21, 5), (1, -5), (4, 5), (10, 5), (11, 7), (14, 7), (17, -5), (20, -6), (21, 9),
+    (20, -5), (27, 6), (1, 16), (2, 5), (26, 14), (11, 10), (23, 17), (26, 5), (20, 7), (25, 5),
+    (8, 5), (25, 6), (1, -6), (5, 29), (6, -6), (7, 31), (9, -6), (15, 10), (16, 11), (17, 5),
+    (20, -9), (21, -5), (22, -5), (25, -10), (26, 5), (17, 32), (21, -5), (0, 49), (1, 6), (3, -8),
+    (5, -13), (6, -6), (7, -9), (8, -8), (9, -8), (10, -13), (11, -9), (12, -12), (13, -15), (14, -11),
+    (15, -8), (16, -14), (17, -8), (18, -15), (19, 22), (21, -12), (24, 22), (25, 39), (27, 31), (18, 5),
+    (15, 5), (14, 7), (27, 6), (14, -11), (16, -7), (17, -6), (18, -5), (20, 14), (22, 64), (23, -9),
+    (25, -9), (19, 5), (21, 5), (0, 37), (1, 30), (2, -6), (3, -10), (5, -9), (6, -7), (11, -6),
+    (12, 7), (16, -6), (17, -6), (18, -5), (19, -12), (21, 8), (22, -5), (23, -5), (24, 6), (26, -6),
+    (27, 6), (0, 11), (1, 18), (3, -7), (4, -5), (9, -6), (10, 18), (11, -5), (13, -5), (14, -5),
+    (16, -9), (17, 23), (18, 7), (19, -15), (20, 14), (21, 20), (22, -8), (24, -8), (25, -17), (26, -6),
+    (28, -7), (0, 22), (1, 36), (4, -9), (5, -10), (6, -6), (8, -5), (9, -12), (10, -7), (11, -10),
+    (13, -9), (14, -7), (15, -6), (16, -7), (18, 6), (19, -7), (20, -8), (21, 23), (22, -8), (24, -16),
+    (25, 24), (26, -13), (28, 28), (17, 8), (26, 7), (23, 12), (1, -11), (2, 32), (18, 12), (20, 6),
+    (1, -8), (4, -6), (5, -12), (6, -8), (9, -7), (10, -7), (11, -7), (12, -6), (14, -10), (15, 173),
+    (16, -22), (17, 20), (18, 39), (19, -18), (20, -13), (21, -33), (22, -16), (23, -19), (24, -5), (26, -5),
+    (27, -5), (28, -7), (0, -5), (11, 15), (13, 20), (17, -6), (19, -10), (23, 13), (25, 6), (27, 6),
+    (15, 7), (17, 6), (0, 5), (0, 5), (5, -8), (6, 21), (16, 8), (17, -5), (18, 8), (22, -6),
+    (6, 6), (17, 16), (5, 5), (22, 5), (1, 7), (5, 7), (6, 16), (7, -8), (8, -6), (9, 10),
+    (11, -6), (13, -7), (14, -6), (15, 10), (16, 6), (17, 8), (18, 12), (21, 19), (22, -24), (23, -7),
+    (24, -8), (25, -21), (26, -12), (28, -6), (15, 7), (4, 5), (6, 5), (16, 13), (21, 10), (6, 5),
+    (17, -6), (21, 13), (5, 8), (15, 5), (17, -6), (19, -7), (21, -6), (23, 7), (27, 5), (28, 5),
+    (10, 11), (24, 5), (15, -5), (28, 6), (0, 12), (1, -5), (25, 13), (20, 7), (28, 6), (0, 6),
+    (16, 10), (5, -5), (6, 17), (2, 8), (23, 9), (25, -5), (16, 5), (18, 7), (22, 6), (5, 6),
+    (25, 5), (0, -13), (1, -11), (2, -5), (4, -13), (5, -10), (6, -11), (9, -10), (10, -10), (12, -8),
+    (13, 5), (15, -11), (16, -13), (17, -8), (18, 8), (19, 9), (20, -14), (23, 45), (24, -17), (25, 51),
+    (26, 15), (27, 19), (1, 8), (22, 5), (14, 6), (19, 6), (7, 6), (9, 5), (18, 10), (6, 5),
+    (21, 7), (11, 13), (13, 58), (21, -5), (24, -5), (25, -17), (1, 11), (14, 5), (1, -5), (5, -6),
+    (18, -9), (19, -6), (20, 43), (27, 9), (5, 10), (5, 6), (6, 7), (7, 5), (21, 7), (23, 9),
+    (18, 12), (2, 8), (18, 11), (19, 10), (6, 9), (17, 6), (18, 5), (1, -5), (9, -6), (10, 20),
+    (12, 9), (15, -6), (19, 17), (20, 5), (21, 5), (23, -13), (15, 45), (16, 17), (17, -6), (19, -8),
+    (22, -8), (23, -6), (14, 18), (1, -7), (5, 69), (7, 24), (9, -8), (10, -5), (15, -6), (17, -10),
+    (19, -5), (21, -17), (22, -6), (25, -6), (7, 8), (22, 6), (19, 10), (5, 12), (21, -5), (22, 6),
+    (23, 10), (3, 6), (16, 5), (22, 6), (8, 5), (5, 7), (6, 5), (20, 7), (9, 8), (10, 50),
+    (11, -12), (12, -7), (23, -6), (5, 5), (6, 10), (23, 13), (16, 20), (21, 7), (25, 6), (10, 6),
+    (20, 11), (24, 6), (6, 7), (17, 5), (12, 6), (23, 5), (6, 6), (18, 5), (21, 6), (1, -5),
+    (5, 12), (17, 19), (18, -10), (19, -6), (20, 7), (21, 22), (22, -5), (23, -10), (0, -6), (5, 6),
+    (17, -11), (18, -7), (19, -11), (21, -8), (23, 7), (24, 26), (25, 9), (26, 9), (23, 12), (17, 11),
+    (0, 5), (15, 5), (17, 12), (19, 11), (23, -5), (6, 5), (21, 5), (25, 5), (3, 5), (1, 8),
+    (14, 20), (23, -5), (5, -6), (17, -6), (18, 24), (19, 12), (23, -5), (27, 5), (3, 5), (4, 6),
+    (5, -6), (18, 7), (21, 7), (4, 5), (25, 7), (10, 7), (9, 7), (11, 20), (23, -5), (2, -5),
+    (15, 6), (18, 9), (23, 23), (25, -9), (1, -8), (4, 9), (9, 11), (10, 12), (16, -5), (17, -6),
+    (18, -5), (19, 5), (21, 5), (22, -6), (25, 17), (1, -6), (2, 11), (20, 8), (23, -5), (8, 5),
+    (15, 5), (18, 10), (1, 13), (6, 5), (26, 5), (4, 8), (11, 6), (20, -10), (1, 5), (2, 5),
+    (3, 10), (25, -5),
 ];
