@@ -3,7 +3,7 @@
 //! set. Held-out sets rotate (design.md, "Held-out sets rotate"): each is measured once,
 //! its figure recorded in BENCHMARKS.md, then it joins the tuning files
 //! (`common::TUNING_FILES`: `replies.jsonl`, whose first held-out part was `heldout.txt`,
-//! then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then `fresh5/`, then `fresh6/`); the held-out set now is `common::HELDOUT_FILE`.
+//! then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then `fresh5/`, then `fresh6/`, then `fresh7/`); the held-out set now is `common::HELDOUT_FILE`.
 //!
 //! - `tuning_split`: every tuning row, and each retired part on its own. Run with
 //!   `cargo test --test generalisation tuning -- --nocapture` to see every miss; only
@@ -253,7 +253,7 @@ fn tuning_split() {
     assert!(t.cat > k.cat && t.cat > c.cat);
 }
 
-/// The held-out set (`fresh7/replies.jsonl`, see its README): replies from receiving
+/// The held-out set (`fresh8/replies.jsonl`, see its README): replies from receiving
 /// systems absent from every tuning file, gathered and labelled by someone who did not
 /// read the classifier, and never read by anyone writing rules. Prints totals and
 /// confusion counts, never a row; asserts the figures first measured as a floor.
