@@ -6,8 +6,9 @@
 //!
 //! Features of a reply: lower-cased word unigrams and bigrams of the
 //! text (words are runs of letters; tokens with digits, such as addresses and ids, are
-//! skipped), each longer word's first four bytes (a stem: `p:blac`), the basic code and its class, the enhanced code (`e:5.7.1`), its subject
-//! and detail without the class (`e:x.7.1`), its subject (`e:x.7`) and the stage. Each
+//! skipped), each longer word's first four bytes (a stem: `p:blac`), the basic code and
+//! its class, the enhanced code (`e:5.7.1`), its subject and detail without the class
+//! (`e:x.7.1`), its subject (`e:x.7`) and the stage. Each
 //! feature is a 32-bit FNV-1a hash of its name. The table holds, for each category, a
 //! log prior and a log probability for an unseen feature, and for each feature of the
 //! vocabulary the categories it was seen with and how much more likely it is for each
@@ -146,8 +147,8 @@ impl Gate {
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModelFeature {
-    /// The feature: `w:word`, `b:word word`, `p:stem`, `c:550`, `c:5xx`, `e:5.7.1`, `e:x.7.1`,
-    /// `e:x.7`, `s:rcpt_to`, or `prior` (the categories' own bias).
+    /// The feature: `w:word`, `b:word word`, `p:stem`, `c:550`, `c:5xx`, `e:5.7.1`,
+    /// `e:x.7.1`, `e:x.7`, `s:rcpt_to`, or `prior` (the categories' own bias).
     pub feature: String,
     /// How much it favours the model's pick over the rules' category, in hundredths
     /// of a nat, over all its occurrences.
@@ -364,7 +365,8 @@ impl Model {
                 known = known.saturating_add(1);
                 words |= matches!(parts, [w, tok] if *w == b"w:" && !is_stock_word(tok));
                 for &(c, w) in self.entries_of(k) {
-                    // At most 4 * MAX_TOKENS features of at most i16::MAX each: no
+                    // At most 3 * MAX_TOKENS + 6 features (a word, its stem and
+                    // its pair per token; codes and stage) of at most i16::MAX each: no
                     // overflow.
                     local[usize::from(c) & 31] += i32::from(w);
                 }
