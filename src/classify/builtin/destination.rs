@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds"])
+                 "number of sessions", "sessions exceeds", "connection limit", "connection count", "connections limit"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -377,7 +377,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "bad reputation", "low reputation", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
-                 "too many complaints", "high complaint", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
+                 "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
                  "from an open relay", "possible open relay", "is an open relay"])
             .scope(Scope::Destination),
     );

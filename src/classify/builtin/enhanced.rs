@@ -420,6 +420,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "X.7.129 restricted to the recipient's allowed senders (Microsoft 365)",
         ),
         (
+            "microsoft.x.7.133",
+            "*.7.133 *.7.134 *.7.135 *.7.136",
+            C::Policy,
+            "X.7.133-136 the recipient group, mailbox, public folder or mail user takes mail only from authenticated (internal) senders (Microsoft 365 SenderNotAuthenticatedFor…)",
+        ),
+        (
             "microsoft.x.7.650",
             "*.7.650",
             C::RateLimited,

@@ -110,7 +110,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
-            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "content rejected", "message content rejected", "mail content denied",
+            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
                  "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link"])
@@ -420,7 +420,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
                  "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
-                 "overquotatemp", "overquotaperm", "not have enough space", "maximum mailbox size", "postfach voll", "boite pleine", "insufficient storage for the user",
+                 "overquotatemp", "overquotaperm", "not have enough space", "mailbox has reached", "inbox has reached", "inbox is at capacity", "mailbox is at capacity", "maximum mailbox size", "postfach voll", "boite pleine", "insufficient storage for the user",
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
@@ -440,7 +440,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "inactive user", "domain not active", "domain is not active",
+                 "mailbox is not active", "inactive user", "no longer in service", "no longer in use", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
@@ -488,7 +488,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("microsoft.restricted_recipient", C::Policy,
           "Microsoft 365 5.7.129 RestrictedToRecipientsPermission / 5.7.133-134 group restrictions: not authorised to send to this recipient")
-            .t(&["restrictedtorecipientspermission", "not authorized to send", "not authorised to send", "restricted to", "restrictedtosenders*"])
+            .t(&["restrictedtorecipientspermission", "not authorized to send", "not authorised to send", "restricted to", "restrictedtosenders*",
+                 "sendernotauthenticatedfor*", "not authenticated for group", "not authenticated for mailbox", "not authenticated for public folder",
+                 "not authenticated for mail user"])
             .scope(Scope::Recipient),
     );
     v.push(
