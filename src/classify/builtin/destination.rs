@@ -396,7 +396,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "spoofed helo", "forged helo", "helo mismatch",
-                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first",
+                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first", "hello first", "expecting ehlo", "expecting helo", "ehlo expected", "helo expected",
                  // a session-level sequence fault: no HELO/EHLO yet, so every command on this connection fails alike
                  "ehlo first", "helo or ehlo first", "need helo", "need ehlo", "say helo", "send helo", "send ehlo",
                  "helo required", "ehlo required", "helo/ehlo before", "ehlo/helo before"])
