@@ -134,7 +134,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
-                 "not authorized to use mail from", "not authorized to send from", "callback failure", "callback failed", "bad null sender",
+                 "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
@@ -448,6 +448,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee", "accountdisabled", "userdisabled"])
             .scope(Scope::Recipient),
+    );
+    v.push(
+        r("exim.all_rcpt_rejected", C::Protocol,
+          "Exim's reply to DATA when every RCPT failed ('All RCPT commands were rejected with this error: …', then 'Valid RCPT command must precede DATA'): the recipients' own errors came at RCPT; this one is about the transaction")
+            .t(&["all rcpt commands were rejected"])
+            .at(&[S::Data, S::Bdat, S::Unknown])
+            .scope(Scope::Message),
     );
     v.push(
         r("text.mailbox_unavailable_transient", C::ServerError,
