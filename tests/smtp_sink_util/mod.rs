@@ -66,6 +66,13 @@ impl Sink {
     #[allow(clippy::disallowed_methods)] // waiting for a real server to start
     pub fn start(flags: &[&str]) -> Option<Sink> {
         let bin = smtp_sink()?;
+        // One start at a time in this process: two tests picking the same free port at
+        // once would both spawn a sink on it, and the loser's readiness check could
+        // connect to the winner's (another test's flags) before the loser exits.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = STARTING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for _attempt in 0..5 {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
