@@ -2463,3 +2463,86 @@ fn seventh_round_failed_checks_tls_and_greylisting_that_closes() {
     assert_eq!(v.category, Some(C::TooManyRecipients));
     assert!(!v.low_confidence);
 }
+
+/// Issue 14, eighth round: wording found missing by paraphrase probes and the retired
+/// `fresh8/` set, with its neighbours that must keep their reading.
+#[test]
+fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_failed() {
+    let cases = [
+        (
+            "552 5.2.2 Mailbox has reached its size limit",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        // ...while a message over the size limit stays too big.
+        (
+            "552 5.3.4 Message exceeds the size limit",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 This address is no longer in service",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "421 4.7.0 Your IP has been temporarily suspended due to complaints",
+            S::MailFrom,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 4.7.0 Connection count limit for your host reached",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 5.7.1 The message was identified as bulk email",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        // Microsoft 365: a group or mailbox open to authenticated senders only; no AUTH
+        // of ours changes that, and only this recipient is refused.
+        (
+            "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "503 5.5.1 Bad sequence of commands: expecting EHLO",
+            S::MailFrom,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550-Your domain example.com is not allowed in\r\n550 header From",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&cases);
+    // Exim's reply to DATA once every RCPT failed is about the transaction; the
+    // recipients' own errors came at RCPT.
+    let v = c().classify(
+        &reply("503-All RCPT commands were rejected with this error:\r\n503-550 No such user here\r\n503 Valid RCPT command must precede DATA"),
+        S::Data,
+    );
+    assert_eq!((v.category, v.scope), (Some(C::Protocol), Scope::Message));
+    assert_eq!(v.rule, "exim.all_rcpt_rejected");
+}
