@@ -411,7 +411,7 @@ pub fn code_only() -> Classifier {
 /// may be written from them and the model trains on them. Each held-out set joined
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
-/// `fresh5/`, then `fresh6/`.
+/// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`.
 pub const TUNING_FILES: [&str; 9] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
