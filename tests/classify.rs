@@ -2505,6 +2505,21 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
             T,
             Scope::Destination,
         ),
+        // ...while a limit per connection on something else is about that thing.
+        (
+            "452 4.5.3 Per-connection limit of 100 recipients reached",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.7.1 Sending rate limit exceeded (connection limit policy)",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
         (
             "550 5.7.1 The message was identified as bulk email",
             S::DataEnd,

@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection limit", "connection count", "connections limit"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit"])
             .scope(Scope::Destination),
     );
     v.push(

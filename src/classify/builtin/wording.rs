@@ -440,7 +440,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "inactive user", "no longer in service", "no longer in use", "no longer active", "domain not active", "domain is not active",
+                 "mailbox is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
