@@ -2561,3 +2561,133 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
     assert_eq!((v.category, v.scope), (Some(C::Protocol), Scope::Message));
     assert_eq!(v.rule, "exim.all_rcpt_rejected");
 }
+
+#[test]
+fn ninth_round_throttles_sessions_standing_and_tls_worded_without_their_keywords() {
+    let cases = [
+        // One mailbox taking mail faster than it may: only that recipient waits.
+        (
+            "452 4.2.1 The user is receiving mail faster than allowed, retry later",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.7.0 Slowdown in effect for your IP, try again in 10 minutes",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "450 4.7.0 Daily budget of messages for 192.0.2.1 used up",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 4.7.0 Too many open sessions; 192.0.2.7 already connected",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "452 4.5.3 Recipient count exceeds this server's limit",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Your IP has a track record of abuse reports",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "554 5.7.1 192.0.2.9 found in our abuse feeds",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 5.7.23 192.0.2.9 is not a permitted sender for example.org",
+            S::MailFrom,
+            C::SenderAuthentication,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Rejected: message looks like advertising",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Rejected: a potentially harmful link was found",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.2.1 The account holder's mailbox has been retired",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 This server is not configured to accept mail for example.net",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 Mail to this domain must arrive over an encrypted connection",
+            S::MailFrom,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "454 4.7.5 Client certificate is expired",
+            S::Starttls,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "451 4.7.1 Sender not yet known here, please retry",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        // Neighbours the new words must not take: Postfix's lookup failure is a table
+        // lookup of its own, a server that is too busy is its own error, and a 554
+        // greeting that accepts nothing stays the greeting's refusal.
+        (
+            "451 4.3.0 <user@example.org>: Temporary lookup failure",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "421 Too busy; please try again later",
+            S::Greeting,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+    ];
+    check_scoped(&cases);
+}

@@ -47,7 +47,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
-            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not"]),
+            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried"]),
     );
     v.push(
         r("qq.connection_frequency_limited", C::TooManyConnections,
@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -109,7 +109,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
-                 "too many recent messages", "thread limit exceeded", "mailbox receiving too", "receiving too many messages"])
+                 "too many recent messages", "thread limit exceeded", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -226,7 +226,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "outbound mail quota",
             "outbound quota",
             "may only send",
-            "hour period",
+            "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget",
         ])
         .scope(Scope::Destination),
     );
@@ -334,7 +334,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
                  "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned",
                  "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
-                 "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb"])
+                 "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb", "deny register", "abuse feed*", "spam source list", "spam sources list", "reputation list"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -378,7 +378,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
-                 "from an open relay", "possible open relay", "is an open relay"])
+                 "from an open relay", "possible open relay", "is an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -414,7 +414,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
             .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
-                 "single envelope recipient", "single recipient"])
+                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message"])
             .scope(Scope::Message),
     );
 }

@@ -73,7 +73,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "forged",
             "impersonation",
             "sender's policy prohibits",
-            "senders policy prohibits",
+            "senders policy prohibits", "permitted sender", "body hash", "signature verification", "dkim signature", "does not align", "alignment", "origin verification", "_domainkey", "published sending policy",
         ]),
     );
     // Content.
@@ -105,7 +105,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
-                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file"]),
+                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -113,7 +113,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -165,7 +165,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "domain does not accept mail",
             "domain does not accept email",
             "no mail service",
-            "recipient address has a null mx",
+            "recipient address has a null mx", "never accepts mail", "outbound mail only", "does not accept incoming mail",
         ]),
     );
     v.push(
@@ -234,7 +234,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "name lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
             "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*",
-            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve"])
+            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve", "resolver timed out", "resolver timeout", "dns timed out"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -258,7 +258,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "auth command first", "unauthenticated commands",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
-                 "turn authentication on", "authentication on"]),
+                 "turn authentication on", "authentication on", "authenticated session", "authentication needed"]),
     );
     v.push(
         r("auth.needs_tls", C::TlsRequired,
@@ -320,7 +320,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel"]),
     );
     v.push(
         r(
@@ -351,7 +351,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane",
         ]),
     );
     v.push(
@@ -401,7 +401,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing",
+            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here",
         ]),
     );
     v.push(
@@ -424,7 +424,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
-                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен"])
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "storage is exhausted", "storage exhausted", "mailbox would exceed"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -446,7 +446,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee", "accountdisabled", "userdisabled"])
+                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -512,7 +512,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto"])
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
