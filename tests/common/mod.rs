@@ -412,7 +412,7 @@ pub fn code_only() -> Classifier {
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
 /// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`.
-pub const TUNING_FILES: [&str; 9] = [
+pub const TUNING_FILES: [&str; 10] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -422,6 +422,7 @@ pub const TUNING_FILES: [&str; 9] = [
     "fresh6/replies.jsonl",
     "fresh7/replies.jsonl",
     "fresh8/replies.jsonl",
+    "fresh9/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

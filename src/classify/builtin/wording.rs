@@ -258,7 +258,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "auth command first", "unauthenticated commands",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
-                 "turn authentication on", "authentication on", "authenticated session", "authentication needed"]),
+                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate"]),
     );
     v.push(
         r("auth.needs_tls", C::TlsRequired,
@@ -424,7 +424,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
-                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "storage is exhausted", "storage exhausted", "mailbox would exceed"])
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "storage is exhausted", "storage exhausted", "mailbox would exceed", "quota error"])
             .scope(Scope::Recipient),
     );
     v.push(
