@@ -2671,6 +2671,43 @@ fn ninth_round_throttles_sessions_standing_and_tls_worded_without_their_keywords
             T,
             Scope::Recipient,
         ),
+        // From the retired `fresh9/`: AUTH asked for in other words, Plesk's greylisting,
+        // a quota worded as an error.
+        (
+            "451 4.7.0 Please authenticate before sending mail",
+            S::MailFrom,
+            C::AuthRequired,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "451 temporary envelope failure (#4.3.0)",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "552 Quota error for this mailbox",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.7.1 Deferred: new sender triplet, retry shortly",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 Quarantined: suspected credential theft",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
         // Neighbours the new words must not take: Postfix's lookup failure is a table
         // lookup of its own, a server that is too busy is its own error, and a 554
         // greeting that accepts nothing stays the greeting's refusal.
