@@ -2,23 +2,23 @@
 """Near-duplicate filter: a row whose reply, normalised (addresses, IPs, host names,
 numbers and ids masked, case and spacing folded), equals a normalised reply of the tuning
 files or the Sisimai/Crisp corpora. Prints ids and counts only.
-usage: neardup.py FILE... (a set's files; its own directory is not compared) -> prints '<id>' per near-duplicate, then a count line."""
-import json, re, sys, glob
-import os
+usage: neardup.py FILE... (a set here is compared with the sets gathered before it, a
+file elsewhere with every set) -> prints '<id>' per near-duplicate, then a count line."""
+import glob, importlib.util, json, os, re, sys
 G = os.path.dirname(os.path.abspath(__file__))
-def norm(t):
-    t = t.lower().replace('\r\n', ' ')
-    t = re.sub(r'<[^>\s]*>', '<a>', t)                      # <anything>
-    t = re.sub(r'\S+@\S+', '<a>', t)                       # bare addresses
-    t = re.sub(r'\[?\b\d{1,3}(\.\d{1,3}){3}\b\]?', '<ip>', t)
-    t = re.sub(r'\b[a-z0-9-]+(\.[a-z0-9-]+)+\b', '<h>', t)  # host and domain names
-    t = re.sub(r'\d+', '<n>', t)
-    t = re.sub(r'[^a-z<>]+', ' ', t)
-    return ' '.join(t.split())
 known = set()
-files = [f'{G}/replies.jsonl'] + glob.glob(f'{G}/fresh*/replies.jsonl') + glob.glob(os.path.join(G, '..', 'corpus', '*.jsonl'))
+# A set of this directory is compared with the files gathered before it (heldout_check's
+# order); any other file (a gathering part) with every set here.
+spec = importlib.util.spec_from_file_location('heldout_check', os.path.join(G, 'heldout_check.py'))
+hc = importlib.util.module_from_spec(spec); spec.loader.exec_module(hc)
+norm = hc.normalise
+sets = {os.path.basename(os.path.dirname(os.path.abspath(a))) for a in sys.argv[1:]}
+if len(sets) == 1 and next(iter(sets)).startswith('fresh') and os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[1]))) == G:
+    files = [os.path.join(G, f) for f in hc.earlier_files(next(iter(sets)))]
+else:
+    files = [f'{G}/replies.jsonl'] + glob.glob(f'{G}/fresh*/replies.jsonl')
+files += glob.glob(os.path.join(G, '..', 'corpus', '*.jsonl'))
 for f in files:
-    if any(os.path.samefile(os.path.dirname(f), os.path.dirname(os.path.abspath(a))) for a in sys.argv[1:]): continue
     for l in open(f, encoding='utf-8'):
         if l.strip():
             try: known.add(norm(json.loads(l)['reply']))
