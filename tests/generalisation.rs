@@ -288,6 +288,39 @@ fn heldout_split() {
         let name = format!("  held-out, {kind}");
         let _ = score(&name, rows, &f, Show::Totals);
     }
+    // With and without a basic code: a reply quoted without one (bounce text, a log's
+    // words) is classified transient when in doubt, which is where dispositions part.
+    let (coded, uncoded): (Vec<&Row>, Vec<&Row>) = held.iter().partition(|r| r.live.is_some());
+    let f = |row: &Row| said(&builtin, row);
+    let _ = score(
+        "  held-out, live replies (every line has a basic code)",
+        &coded,
+        &f,
+        Show::Totals,
+    );
+    let _ = score(
+        "  held-out, text without a basic code on every line",
+        &uncoded,
+        &f,
+        Show::Totals,
+    );
+    // Labels that depart from the first digit (LABELLING.md's documented exceptions): how
+    // many, and how many of them the classifier also departs on.
+    let first_digit_transient = |r: &Row| r.reply.trim_start().starts_with('4');
+    let departing: Vec<&Row> = coded
+        .iter()
+        .copied()
+        .filter(|r| first_digit_transient(r) != (r.disposition == Disposition::Transient))
+        .collect();
+    let matched = departing
+        .iter()
+        .filter(|r| said(&builtin, r).1 == Some(r.disposition))
+        .count();
+    println!(
+        "  held-out, labels departing from the first digit: {} of {} live replies; the classifier's disposition matches {matched} of them",
+        departing.len(),
+        coded.len()
+    );
     // The set's other labellings (src/design.md, "Held-out labels are given twice"):
     // the figure against the gatherer's labels alone (when they are not the labels
     // used), against the second labeller's, and how often the independent second
