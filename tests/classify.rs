@@ -2725,6 +2725,21 @@ fn ninth_round_throttles_sessions_standing_and_tls_worded_without_their_keywords
             T,
             Scope::Destination,
         ),
+        // "Dane" is also Polish for "data": a DANE failure is named with its check.
+        (
+            "451 4.7.5 DANE validation failed for mx.example.net",
+            S::Starttls,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "550 5.1.1 Nieprawidłowe dane adresata",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
     ];
     check_scoped(&cases);
 }

@@ -351,7 +351,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa",
         ]),
     );
     v.push(
