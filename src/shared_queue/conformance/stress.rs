@@ -198,11 +198,20 @@ fn finite(x: f64) -> f64 {
 /// *before* asking the store to complete or defer it, so a later claim by
 /// another worker (which the store can only grant after that) never finds a
 /// stale mark.
+///
+/// `latest` is the latest time any worker has passed to a claim or a reap,
+/// raised *before* the call: a lease the store may end (by reaping it, or by
+/// granting a claim after it expired) is one that some call's time has reached.
+/// Workers read the shared clock at different moments, so a worker whose `now`
+/// was read before the clock moved on may be granted an entry another worker's
+/// later reap returned; that is the store keeping its promise, and the check
+/// judges it by `latest`, not by the late worker's own `now`.
 #[derive(Default)]
 struct Tracker {
     holders: HashMap<String, (u64, Timestamp)>,
     completed: HashSet<String>,
     twice: u64,
+    latest: Timestamp,
 }
 
 struct Shared<Q> {
@@ -237,6 +246,10 @@ async fn worker<Q: SharedQueue + 'static>(s: Arc<Shared<Q>>, index: usize) -> Wo
         if now >= s.end {
             return rep;
         }
+        {
+            let mut t = s.tracker();
+            t.latest = t.latest.max(now);
+        }
         let claims = match s.queue.claim(now, s.cfg.batch, s.cfg.lease).await {
             Ok(c) => c,
             Err(_) => {
@@ -248,6 +261,10 @@ async fn worker<Q: SharedQueue + 'static>(s: Arc<Shared<Q>>, index: usize) -> Wo
             }
         };
         if claims.is_empty() {
+            {
+                let mut t = s.tracker();
+                t.latest = t.latest.max(now);
+            }
             match s.queue.reap(now).await {
                 Ok(n) => rep.reaped += n,
                 Err(_) => rep.errors += 1,
@@ -261,9 +278,10 @@ async fn worker<Q: SharedQueue + 'static>(s: Arc<Shared<Q>>, index: usize) -> Wo
         rep.claimed += claims.len() as u64;
         {
             let mut t = s.tracker();
+            let latest = t.latest.max(now);
             for c in &claims {
                 if let Some(&(_, expires)) = t.holders.get(&c.key) {
-                    if now < expires {
+                    if latest < expires {
                         t.twice += 1;
                     }
                 }
