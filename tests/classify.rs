@@ -2563,6 +2563,72 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
 }
 
 #[test]
+fn tenth_round_quotas_storage_and_words_from_the_retired_fresh10() {
+    let cases = [
+        // A mailbox quota is the mailbox's, even worded as a limit...
+        (
+            "552 5.2.2 User quota limit exceeded",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        // ...while a sending quota stays a rate limit.
+        (
+            "550 5.7.1 Daily sending quota exceeded",
+            S::MailFrom,
+            C::RateLimited,
+            P,
+            Scope::Destination,
+        ),
+        // The server's own storage is its error, not a full mailbox.
+        (
+            "452 4.3.1 Server storage exhausted, try later",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.1.1 Address no longer in use",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 Not relaying: example.org is not in host_list",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "535 5.7.8 Password error",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.7.1 Rejected by Sender-ID check",
+            S::DataEnd,
+            C::SenderAuthentication,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.6.0 The message cannot be parsed",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+#[test]
 fn ninth_round_throttles_sessions_standing_and_tls_worded_without_their_keywords() {
     let cases = [
         // One mailbox taking mail faster than it may: only that recipient waits.

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8649 (feature, category) entries.
+//! 29 categories, 4000 features, 8390 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-28, 44, -34, -36, -20, 29, -34, -55, -79, -33, -13, 38, -17, -16, -44, -3, -23, 44, 27, -3, 6, 83, -2, 128, -7, 79, 8, -31, -6];
+pub(super) static PRIOR: [i32; 29] = [-26, 44, -36, -36, -19, 29, -35, -56, -80, -32, -12, 38, -17, -18, -43, -4, -23, 45, 29, -6, 6, 81, 2, 126, -6, 80, 6, -32, -6];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -93,7 +93,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02510213, // b:requested action
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
-    0x02ab9aee, // b:from you
     0x02c6a4c0, // w:without
     0x02d175a5, // b:such user
     0x02db4804, // b:unavailable client
@@ -114,7 +113,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x041ef702, // b:this ip
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
-    0x04379cff, // b:full the
     0x04427ca7, // w:help
     0x04c13d57, // b:invalid recipient
     0x04e7b73d, // b:www spamcop
@@ -144,7 +142,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
     0x071befb5, // b:address sending
-    0x0732f7f8, // b:exceeded their
     0x0739a1ee, // b:send mail
     0x073e64c3, // w:unsupported
     0x0742f501, // w:virus
@@ -186,6 +183,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x090113e0, // p:abou
     0x09044e20, // w:overquotaperm
     0x090a7b67, // w:memory
+    0x090d75ba, // b:received from
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
@@ -196,6 +194,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
+    0x098cbdcf, // b:virus or
     0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
@@ -207,7 +206,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0a081a67, // w:crlf
     0x0a1126f6, // b:lookup cgi
     0x0a15cfc9, // p:succ
-    0x0a19ec2c, // b:fri sep
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
     0x0a5568de, // b:classified as
@@ -227,6 +225,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b68e888, // p:back
     0x0b732369, // b:net to
     0x0b7c34cd, // w:daily
+    0x0b80b06c, // b:service is
     0x0b92fafd, // s:rcpt_to
     0x0ba21b8f, // w:progress
     0x0ba44516, // b:helo not
@@ -276,19 +275,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e245e40, // p:disa
     0x0e2ad92b, // w:abuseat
     0x0e343251, // b:com mail
+    0x0e389695, // b:or forged
     0x0e60e9c9, // b:next time
     0x0e640c9d, // p:empt
     0x0e7426d9, // b:co uk
     0x0e7e1641, // p:occu
     0x0e86b7eb, // b:the intended
-    0x0e9eeb88, // b:have sender
     0x0ea8c9fc, // b:suspicious due
     0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
     0x0ee9186c, // p:abus
     0x0ef6257e, // w:frozen
     0x0efc93af, // b:ac uk
-    0x0f3cbb37, // b:found missing
     0x0f41d1e8, // b:afin de
     0x0f4bab17, // p:cann
     0x0f5ae8da, // b:recipient unknown
@@ -298,6 +296,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
     0x0f7d0e15, // b:dbl spamhaus
+    0x0f91e5d4, // b:full quota
     0x0f9ef098, // b:from weren
     0x0fa7f613, // b:fixed maximum
     0x0faf59e4, // p:furt
@@ -313,7 +312,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x10246166, // p:disc
     0x1073ee00, // b:blocked the
     0x10740256, // b:address not
-    0x10769aaf, // b:header if
+    0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
     0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
@@ -349,7 +348,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
     0x138af53c, // b:clamav net
-    0x138f7196, // b:from another
     0x1391e83e, // b:user icloud
     0x13a3abe7, // w:nested
     0x13bb4eef, // w:based
@@ -358,11 +356,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x13d96902, // b:tls already
     0x13e9acb3, // b:rejected because
     0x13ef465c, // p:your
-    0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
     0x14103164, // w:buddy
     0x1419cf83, // b:there is
+    0x1424f312, // w:disconnecting
     0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
@@ -383,15 +381,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x15471240, // b:co kr
     0x1551ad96, // b:nyaan example
     0x156c4873, // w:ezweb
+    0x157a0bd3, // b:be fqdn
     0x15a65df4, // b:this was
     0x15ea55ab, // w:taken
     0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
     0x1608ec32, // p:kiji
-    0x160ebd94, // b:from command
     0x162ecc49, // e:x.3.2
     0x1630dd23, // b:get removed
-    0x1661727e, // b:have no
     0x1668c593, // w:azumakuniyuki
     0x166b6242, // p:tran
     0x1675b200, // b:rset to
@@ -419,7 +416,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17f76ff4, // b:user unknown
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
-    0x18716080, // b:from before
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
@@ -431,6 +427,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18c5a300, // b:mail rejected
     0x18c6e6fd, // w:block
     0x18d098d1, // b:com client
+    0x18e02c9b, // b:in dnsbl
     0x18e08b3e, // b:and is
     0x18e11a88, // b:smtp connections
     0x18fbab0d, // b:many received
@@ -439,7 +436,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x19572a59, // b:domain email
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
-    0x197cc2a4, // b:failure unable
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
@@ -449,6 +445,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
     0x1a84adcb, // b:email addresses
+    0x1a90cd24, // b:dns is
     0x1aaa3f99, // w:previous
     0x1ab55eaa, // b:disabled recipient
     0x1ab8f121, // p:sorr
@@ -499,6 +496,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d495d6f, // b:co jp
     0x1d4b16cd, // b:that time
     0x1d4cb121, // b:as policy
+    0x1d532fc5, // b:address example
     0x1d773bad, // b:resend your
     0x1d79d7b6, // b:domain fix
     0x1d821752, // p:runn
@@ -506,7 +504,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d958649, // b:outlook com
     0x1d9f79c1, // b:sorry your
     0x1da37bc6, // w:greylisted
-    0x1dba3c9f, // b:gmt policy
     0x1dd9544f, // b:is currently
     0x1df302c0, // b:id bounce
     0x1df393da, // b:disk space
@@ -522,6 +519,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e692d4e, // w:score
     0x1e6c7009, // p:poin
     0x1e73d68e, // b:com with
+    0x1ea49823, // b:mistreat you
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
     0x1eba7877, // b:temporary local
@@ -533,6 +531,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f1c8306, // e:4.5.1
     0x1f3191d8, // b:all recipients
     0x1f44ffe1, // b:choose to
+    0x1f476c81, // w:por
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
@@ -544,6 +543,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1faca135, // b:correct helo
     0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
+    0x1fd08336, // b:net currently
     0x20057e8d, // b:address domain
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
@@ -567,9 +567,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20bb392a, // p:sour
     0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
-    0x20d5fc8a, // b:executable attachment
     0x20d78c4f, // b:and may
     0x20efcee0, // w:bulk
+    0x20f0f750, // w:removed
     0x2103cd70, // b:address to
     0x2109526f, // b:have yahoo
     0x210e0719, // w:linkid
@@ -586,6 +586,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
+    0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
     0x21ed1469, // b:disk full
     0x221bafec, // b:invalid authentication
@@ -621,7 +622,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x241c10ea, // b:accept message
     0x2430bb4b, // b:dkim did
     0x2431c3a1, // p:bloq
-    0x2476e3b5, // b:full try
     0x24817fcd, // b:removal from
     0x2492647e, // w:fixed
     0x249f3a4a, // w:comcast
@@ -645,12 +645,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x25c11be5, // b:of previous
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
-    0x25eb242c, // b:expected rcpt
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
     0x26224571, // p:dire
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
+    0x26374671, // w:mistreat
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
     0x268d0fc5, // b:smtp host
@@ -665,9 +665,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27736551, // b:contact is
     0x278335bf, // w:lines
     0x278f8a90, // w:already
-    0x279b521b, // b:from blacklisted
     0x27e5c549, // b:jp domain
     0x27e680c9, // b:email flagged
+    0x27ea3bd4, // b:content scanner
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
@@ -687,12 +687,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28d77d80, // b:address sender
     0x28e01ef4, // w:isp
     0x28ec19cc, // w:stop
-    0x28f11834, // b:has invalid
     0x29197ff1, // b:com for
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
-    0x2948992f, // b:from parameters
     0x295a88f9, // b:an mail
     0x2968f752, // b:protect our
     0x2975537e, // b:being sent
@@ -717,8 +715,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a948e28, // b:suspected spam
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
-    0x2acf7999, // b:from addresses
-    0x2ad1b728, // b:find valid
     0x2ae83eba, // b:envelope sender
     0x2af31cab, // e:x.4.3
     0x2b06da14, // b:banned content
@@ -751,7 +747,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c74a563, // w:running
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
-    0x2cb8bb10, // b:has failed
     0x2cc2ae80, // w:hops
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
@@ -778,6 +773,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2dc4a9e5, // b:exist on
     0x2df32164, // e:x.4.6
     0x2e18834f, // b:mailbox here
+    0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
     0x2e24a69a, // b:are on
     0x2e3b1100, // w:poor
@@ -820,7 +816,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30519f75, // e:x.2.3
     0x3071b107, // b:error open
     0x30897425, // p:whil
-    0x308a6eef, // b:forwarding agent
     0x308feff5, // b:please come
     0x309a24af, // p:fiel
     0x30b81dd7, // b:mailbox address
@@ -835,13 +830,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3160ab63, // p:late
     0x3162e3a3, // b:rejected undeliverable
     0x316a8175, // b:send messages
+    0x3194977a, // w:level
     0x31a1968b, // b:the message
     0x31a92ef7, // b:is configured
     0x31c582ec, // b:provide valid
     0x31c687f6, // w:host
     0x31cae124, // b:data command
     0x31f0aa68, // w:feel
-    0x31fcf23b, // b:has one
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
     0x32211c7f, // b:accepting email
@@ -857,6 +852,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
     0x32cc39c5, // b:reject your
+    0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
     0x3335e5c8, // b:message length
@@ -893,7 +889,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x35c1d639, // p:para
     0x35d1eb8f, // b:not match
     0x35d943f7, // b:command was
-    0x3602f38e, // b:exceeded retry
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x3628caec, // w:overquotatemp
@@ -911,7 +906,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3710649f, // b:account user
     0x37114d53, // p:asci
     0x371160f9, // p:gmai
-    0x3713dae7, // b:from ips
     0x373eab57, // w:find
     0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
@@ -921,7 +915,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
     0x37a2677b, // b:ugent be
-    0x37a6c608, // b:have hostname
     0x37d71cf3, // b:connections slow
     0x37db42a5, // b:domains in
     0x37dd1861, // w:exceeded
@@ -943,7 +936,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3902b9ee, // b:address syntax
     0x391e7658, // p:mail
     0x396dea28, // p:dnsb
-    0x3978e1a4, // b:failed http
     0x398b19e6, // b:called sent
     0x3996adac, // b:message from
     0x39bb4590, // b:been exceeded
@@ -961,7 +953,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a66f43e, // b:recipnotfound not
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
-    0x3a93fb69, // b:fill that
     0x3a9eeab0, // e:5.7.606
     0x3ab91581, // w:matches
     0x3abda068, // b:invalid address
@@ -1012,6 +1003,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
+    0x3e47776d, // b:without authentication
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
@@ -1049,7 +1041,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x409d0028, // p:agen
     0x40b082e5, // b:rejected need
     0x40b4bdd5, // b:dmarc verification
-    0x40b718c8, // b:facebook com
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
@@ -1071,7 +1062,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x41c90d61, // b:xx blocked
     0x420b13e0, // b:http mail
     0x4225256b, // b:prod outlook
-    0x423cda1d, // b:have example
     0x4247d28a, // p:maxi
     0x42485259, // p:dyna
     0x427a7434, // w:destination
@@ -1084,13 +1074,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
     0x4330b5a7, // w:normal
-    0x43340095, // b:from email
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
     0x436985fa, // w:senders
     0x437df729, // b:denied for
     0x43865db9, // b:de regulariser
-    0x439ced21, // b:from alice
     0x43c0f030, // w:recognized
     0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
@@ -1128,12 +1116,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
     0x463fbcbd, // b:spam or
-    0x4649e646, // b:failed over
     0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
     0x468a68db, // b:by spf
-    0x468b7a01, // b:from already
     0x46975e96, // w:conform
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
@@ -1158,10 +1144,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x485c1a41, // b:use starttls
     0x48603630, // w:because
     0x48648170, // b:spf is
+    0x486e2ff5, // b:dns try
+    0x48801dcf, // b:email session
     0x48809ab9, // b:is frozen
     0x488999ed, // p:whit
     0x489a8a99, // w:verify
-    0x489b5bd9, // b:gmal com
     0x48c1f422, // p:part
     0x48d392e4, // b:at this
     0x48f0ffb6, // b:list see
@@ -1169,6 +1156,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
+    0x494afa69, // b:spam to
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
@@ -1178,6 +1166,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49f3ac33, // w:temporary
     0x4a246661, // w:token
     0x4a329473, // b:destination address
+    0x4a4c6d94, // b:aup cdrbl
     0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
@@ -1197,7 +1186,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4bbfe688, // b:attachment type
     0x4bc08f88, // w:out
     0x4bc43772, // p:pass
-    0x4be77e3c, // b:exceeds administrative
     0x4bebd272, // b:unknown or
     0x4beebd5a, // p:work
     0x4bef5c63, // b:your hostname
@@ -1218,10 +1206,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
+    0x4d6d1517, // b:mailbox access
     0x4d742266, // w:looping
     0x4d8ff477, // b:the following
     0x4dab55d9, // w:zen
-    0x4dc76849, // b:google limit
     0x4dd314d2, // p:clie
     0x4dd559eb, // b:this failure
     0x4de324f0, // w:ocf
@@ -1250,6 +1238,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fbf4af8, // b:taken mailbox
     0x4fc02b82, // b:try again
     0x4fc82123, // b:exceeded message
+    0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
     0x4ff19980, // b:domain an
     0x4fff41eb, // b:removal please
@@ -1280,7 +1269,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
-    0x518bafa0, // b:exploits block
     0x51a7bc04, // b:delivered to
     0x51ab3ffb, // b:connexions veuillez
     0x51afc844, // b:storage space
@@ -1316,7 +1304,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5416b661, // b:eicar test
     0x541c303b, // p:feed
     0x54783a7a, // w:space
+    0x547b995b, // p:othe
     0x547d2641, // b:by header
+    0x54825126, // b:we mistreat
     0x54a65873, // b:dc net
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
@@ -1347,7 +1337,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56b57d3b, // b:addresses rejected
     0x56b75da1, // b:via alternate
     0x56b7b020, // b:errors retrying
-    0x56d7b7ce, // b:execute commands
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
@@ -1358,6 +1347,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5742754c, // w:set
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
+    0x575e6e90, // b:address black
     0x57605d99, // p:craz
     0x5762119d, // w:match
     0x577ad58f, // w:spoofing
@@ -1381,6 +1371,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x594b1956, // b:org service
+    0x594e16e6, // b:is spam
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
@@ -1396,8 +1387,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5a115677, // b:reject id
     0x5a3850ea, // p:proh
     0x5a3e69b2, // b:reverse dns
+    0x5a41512e, // b:anti spam
     0x5a496dcb, // b:temporarily rate
     0x5a5cc6c7, // b:unable to
+    0x5a5cef78, // b:content filter
     0x5a60d9bd, // b:com rcpt
     0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
@@ -1406,14 +1399,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ad91c55, // p:repu
     0x5ae4b665, // w:password
     0x5aec1397, // b:xgemail message
-    0x5afeb72e, // b:failure for
     0x5b05bcdf, // p:volu
     0x5b06ccce, // b:your postmaster
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
     0x5b22634d, // p:befo
     0x5b2ab42f, // w:nekochan
-    0x5b2c3942, // b:gmail does
     0x5b4167c1, // w:hourly
     0x5b65ef05, // w:antispam
     0x5b711b85, // b:crazy anymore
@@ -1428,9 +1419,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5bf68d0f, // p:offi
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
-    0x5c497362, // b:for further
+    0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
-    0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
     0x5cb2bba2, // p:reas
     0x5cb56240, // b:invalide invalid
@@ -1447,8 +1437,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d969ece, // p:spam
     0x5d9eb71a, // w:detected
     0x5db9208a, // b:please provide
-    0x5dd540eb, // b:failure example
     0x5dd9d556, // b:not verified
+    0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
     0x5dfcb2c8, // p:lock
     0x5e148122, // b:an open
@@ -1474,6 +1464,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f50963c, // b:spam contact
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
+    0x5fb040d4, // b:sender blocked
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
     0x5fe23bb2, // p:clos
@@ -1502,6 +1493,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
+    0x61d4d0fc, // b:address recipient
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
     0x61eb34fb, // p:mfro
@@ -1571,7 +1563,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65b8a948, // b:sistema antispam
     0x65c4e34d, // b:https support
     0x65d28ebd, // w:msg
-    0x65d6c0ac, // b:failed with
     0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
     0x65e7e9d0, // b:bounces are
@@ -1597,15 +1588,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x66e3b51e, // b:org recipient
     0x66fbb595, // b:contains virus
     0x66fd85ad, // w:amazonses
-    0x670d4d76, // b:et suivre
     0x6715c723, // b:esmtp service
     0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
     0x673a846b, // b:many simultaneous
     0x67515416, // b:microsoft com
     0x675b8034, // b:details about
-    0x676605b5, // b:expansion problem
     0x67673333, // b:comcast requires
+    0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
     0x67cd5123, // b:exceeded google
     0x67ce2701, // b:many bad
@@ -1618,10 +1608,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x681ac87d, // p:atte
     0x682ce219, // b:need fully
     0x6842900f, // w:see
-    0x685e9387, // b:for both
     0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
-    0x6891bb8f, // b:full chkuser
     0x68a14bd3, // w:path
     0x68b44231, // w:maximium
     0x68d752d0, // b:type not
@@ -1648,7 +1636,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a3e0465, // w:through
     0x6a563cea, // b:sender example
     0x6a644bb0, // b:bad address
-    0x6a64bae2, // b:following identities
     0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
@@ -1665,7 +1652,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6b2f470f, // b:timeout waiting
     0x6b5c9f73, // b:much mail
     0x6b86452d, // b:http helpdesk
-    0x6b9f1b2a, // b:fusionzero com
     0x6ba7fdd0, // b:recipient via
     0x6bb5a38a, // b:mail has
     0x6bccabf5, // b:smtp requested
@@ -1675,6 +1661,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c130875, // b:intended recipient
     0x6c18b759, // b:and most
     0x6c1b24ba, // w:routing
+    0x6c3cea6e, // p:priv
     0x6c404cc9, // b:to process
     0x6c4351d3, // b:limited due
     0x6c4777ca, // p:prev
@@ -1687,21 +1674,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ca26b35, // b:dns match
     0x6ce84296, // b:busy please
     0x6cf1418c, // e:5.7.4
-    0x6cf93e95, // b:for seconds
     0x6d12968b, // b:com dnsbl
     0x6d14a98e, // w:overquota
     0x6d1e2090, // w:tld
     0x6d1e3680, // b:domain neko
-    0x6d321ffd, // b:had no
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
     0x6d649b89, // b:bytes exceeds
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
+    0x6d839c64, // b:emails from
     0x6d984f8e, // b:server has
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
+    0x6dadeec2, // b:domain spam
     0x6db6214b, // w:complete
     0x6db63b49, // b:jp smtp
     0x6dbc19ee, // e:5.6.7
@@ -1713,8 +1700,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
     0x6e0b6813, // b:and was
-    0x6e19803e, // b:fixed limit
-    0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
@@ -1740,14 +1725,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f8d5457, // b:address lookup
     0x6f9c9016, // p:exis
     0x6fa530f7, // p:essa
+    0x6fb8a03d, // b:not authenticated
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
     0x6ff14645, // e:5.7.7
-    0x70057838, // b:from different
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
-    0x702f2bd7, // b:for reset
     0x70410c37, // p:shtm
     0x704fe316, // p:scan
     0x705a76e2, // b:contents violates
@@ -1769,7 +1753,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
     0x717e13ec, // p:acti
-    0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
     0x71b6e911, // p:defe
     0x71bdbf8c, // w:allowed
@@ -1778,6 +1761,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x721689c4, // b:many auth
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
+    0x7257e8a8, // b:recipient list
     0x72614842, // w:directions
     0x726b24d3, // b:attempting to
     0x72714651, // p:mult
@@ -1792,6 +1776,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x732a9c7a, // w:ssl
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
+    0x7345b7a0, // b:sbl query
     0x73505b5d, // b:jp is
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
@@ -1832,10 +1817,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75a5c660, // w:shtml
     0x75e6db82, // p:clam
     0x75ec24d3, // b:explanation visit
+    0x75fd07e5, // b:message and
     0x762b90c9, // b:down please
-    0x76310481, // b:file is
-    0x7634d4d8, // b:for xx
-    0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
@@ -1852,6 +1835,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77654df9, // b:of spam
     0x7765dfc2, // b:rejected rejeitado
     0x7778c9b2, // w:refer
+    0x7783fd29, // p:shor
     0x77a48e1f, // b:smtp protocol
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
@@ -1904,6 +1888,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
+    0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
     0x7bd53a45, // c:432
     0x7bf5c4c7, // b:gmail this
@@ -1919,6 +1904,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c4f00e8, // w:infected
     0x7c652279, // b:why has
     0x7c6b02c7, // b:by user
+    0x7c6db811, // b:are blocked
     0x7c7042c2, // w:retrying
     0x7c880b9f, // w:reject
     0x7c8edd74, // w:customer
@@ -1961,6 +1947,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7e5fb827, // b:frequency limited
     0x7e6713c4, // w:unrouteable
     0x7e680de6, // b:refused your
+    0x7e6cea00, // w:therefore
     0x7e758418, // b:additional messages
     0x7e75d83c, // b:unnecessary spaces
     0x7e9454fb, // b:this connection
@@ -1970,6 +1957,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ebb3fed, // p:rela
     0x7ebb46cf, // w:explanation
     0x7edcf58e, // p:esmt
+    0x7ef8add0, // b:com rejected
     0x7f0b9da0, // b:click on
     0x7f163e4c, // b:not conform
     0x7f323dd2, // b:codes section
@@ -1981,7 +1969,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fed4882, // b:client xx
-    0x7ff520ab, // b:handshake failed
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
@@ -1996,7 +1983,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8083c8ac, // p:gree
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
-    0x808e82ff, // b:guidelines gsmtp
     0x80b28e9a, // b:service exmail
     0x80c348f4, // b:been listed
     0x80ccb5d3, // w:closing
@@ -2031,6 +2017,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8287fc85, // b:from dnsbls
     0x829cdde5, // b:this hour
     0x82a3b358, // w:past
+    0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
     0x82b69e16, // w:further
@@ -2045,10 +2032,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x83d569e3, // w:problem
     0x83d82b95, // b:lost connection
     0x840570a9, // w:settings
-    0x84147f22, // b:found haineko
     0x8416f06b, // p:invo
-    0x8417bd91, // b:from …
-    0x84191465, // b:for mx
     0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
     0x84488d37, // p:inbo
@@ -2088,8 +2072,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x861431c5, // w:were
     0x861cf753, // b:authentication type
     0x862971ba, // b:com accounts
-    0x86343686, // b:have permission
-    0x865e401a, // b:gmx com
+    0x862ab3cb, // b:virus was
     0x865e5e1e, // b:smtp the
     0x86a39184, // b:command too
     0x86c61dc8, // b:of data
@@ -2109,7 +2092,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87dd572a, // b:envelope recipient
     0x87e0237b, // b:owned by
     0x87e9fc1e, // b:domains whose
-    0x881eb5af, // b:feel this
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
     0x8841a1d8, // b:and retry
@@ -2121,7 +2103,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
     0x88b2cb99, // b:for more
-    0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
     0x88c25ec4, // b:icloud com
     0x88ca7ec8, // w:very
@@ -2134,14 +2115,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
+    0x89694a25, // b:abuse go
     0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
+    0x898631ca, // b:the same
     0x8989ef3b, // p:deta
     0x899b385c, // p:desi
     0x89a33cc2, // b:command out
     0x89a3be5d, // w:pass
-    0x89cfd361, // b:example prodigy
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
     0x8a104f00, // w:body
@@ -2192,9 +2174,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
     0x8d2f75e0, // b:email fri
+    0x8d2f9606, // b:by esets
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
-    0x8d3fa3b5, // b:format chkuser
     0x8d45d49f, // b:listed in
     0x8d4efc4b, // b:administrator to
     0x8d5abaa4, // b:mail troubleshooting
@@ -2264,13 +2246,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x910abd6e, // b:aborted error
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
+    0x9147b7a4, // b:limit has
     0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
     0x91560801, // b:contact information
     0x916ee3bf, // e:x.5.2
     0x9177c398, // b:that domain
     0x917ca8ec, // w:dd
-    0x917e3758, // b:for assistance
     0x918dea5b, // w:most
     0x91904cd9, // b:failed dmarc
     0x919f7518, // b:be closed
@@ -2278,18 +2260,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
     0x91c837db, // p:viru
-    0x91d77b1e, // b:for security
+    0x91def149, // b:related to
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
     0x92090e63, // b:dynamic ip
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
+    0x9231d5b2, // b:blacklisted see
     0x92496d5f, // b:ptr resource
     0x9264e3a4, // p:admi
     0x926dc5af, // w:resend
     0x926ee552, // e:x.5.1
     0x92707cf9, // p:outb
     0x927caa7f, // w:de
+    0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
     0x92a2dfc8, // b:currently your
     0x92d61a31, // b:denied invalid
@@ -2338,7 +2322,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x948bd6f1, // b:org responded
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
-    0x94f1ab7f, // b:from bounce
     0x95002443, // b:email faq
     0x951e01a3, // b:delivering to
     0x95446107, // p:acce
@@ -2353,7 +2336,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x95bca706, // w:away
     0x95e789c9, // w:unimplemented
     0x96077589, // b:protection outlook
-    0x960eb5f7, // b:failed invalid
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
@@ -2377,7 +2359,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
     0x980daa09, // b:com cannot
-    0x98204b4d, // b:forward the
     0x982277fb, // b:com resources
     0x9836a07e, // w:day
     0x98402137, // b:all server
@@ -2410,7 +2391,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a13b78a, // b:not allowed
     0x9a1b903b, // p:inpu
     0x9a1ebffd, // e:5.4.0
-    0x9a213924, // b:for spamming
     0x9a3392d6, // b:postmaster verizonmedia
     0x9a52ce83, // b:command must
     0x9a55637e, // b:rule imposed
@@ -2424,12 +2404,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
     0x9b326f25, // b:aborted exceeded
+    0x9b391e81, // b:processing message
+    0x9b39bf87, // b:autospf fail
     0x9b3e03ac, // b:not right
     0x9b525966, // b:auth failures
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
     0x9b5b83b1, // b:answer authentication
-    0x9b6eb75b, // b:from will
     0x9b7ac3ce, // b:live com
     0x9b8c9f4f, // b:the server
     0x9b9dbbd9, // p:eica
@@ -2450,19 +2431,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9c7cba3d, // w:do
     0x9c8e035e, // w:co
     0x9ccde077, // w:bdat
-    0x9cd16b21, // b:exist domains
     0x9cde6257, // b:use the
     0x9cf922d9, // p:conn
     0x9cfc0f8b, // b:contains invalid
     0x9d04d66d, // b:greylisting in
     0x9d080257, // w:format
     0x9d13eb2b, // w:noerror
+    0x9d18df91, // p:kund
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
     0x9d309705, // p:mike
     0x9d3b0177, // p:with
     0x9d5ec1bd, // b:failed to
-    0x9d63fe82, // b:from nullmailer
     0x9d673770, // b:please authenticate
     0x9d6b6eb9, // p:temp
     0x9d8e04f1, // w:cn
@@ -2471,6 +2451,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
+    0x9dde02e2, // b:imposed mailbox
     0x9de08ed8, // b:rejected for
     0x9e004c40, // b:has null
     0x9e1f1bda, // p:sabi
@@ -2485,7 +2466,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
     0x9e85def5, // b:simultaneous connections
-    0x9e929eb3, // b:failed an
     0x9e93605f, // b:could not
     0x9e993f77, // w:hi
     0x9ec0c813, // b:been rate
@@ -2496,13 +2476,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ee35649, // b:allowed from
     0x9ef5bd52, // b:error closing
     0x9efc27b5, // p:viol
-    0x9f184fcc, // b:example rambler
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
     0x9f324241, // b:backscatterer org
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
-    0x9f6dc3c7, // b:flagged as
     0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
@@ -2557,7 +2535,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
-    0xa34ccccf, // b:gmail receiving
+    0xa34c0d85, // b:mx settings
     0xa35f776a, // b:you want
     0xa3764788, // p:addr
     0xa38250ab, // b:www sorbs
@@ -2592,6 +2570,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5934d6c, // b:an active
     0xa59bd25d, // w:vagrant
     0xa5b3bf73, // p:need
+    0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
     0xa5d98273, // b:server mx
@@ -2602,6 +2581,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
+    0xa639a7f3, // w:hop
     0xa639c797, // w:black
     0xa64b0154, // p:inci
     0xa6548909, // b:clamav http
@@ -2621,7 +2601,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa6ef0649, // w:much
     0xa70c5335, // b:forged ask
     0xa71abbe3, // b:more than
+    0xa71d1f0b, // p:misc
     0xa7201af5, // b:message not
+    0xa73a3397, // p:pers
     0xa7452951, // w:berkeley
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
@@ -2657,11 +2639,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
-    0xa934f1bc, // b:group who
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa93925cb, // b:com had
     0xa9541f0a, // b:dkim authentication
+    0xa96fbc55, // b:mail dns
     0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
@@ -2681,7 +2663,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaa3975e7, // p:stan
     0xaa4bdcb9, // b:detected as
     0xaa4dc51e, // b:following information
-    0xaa5998a9, // b:failed while
     0xaa8a47d1, // w:by
     0xaa929696, // w:my
     0xaaa66054, // b:dmarc policy
@@ -2709,11 +2690,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaba5a4f2, // b:www clamav
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
+    0xabb723c1, // b:removed from
     0xabc51b16, // e:5.7.24
     0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
-    0xac01820d, // b:group kijitora
     0xac045a84, // b:command rejected
     0xac06cdd8, // w:laposte
     0xac16a88a, // b:from sender
@@ -2723,6 +2704,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xacb753ca, // b:remote mail
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
+    0xacee2f1f, // b:content of
     0xad05e00a, // b:rfc address
     0xad13f50f, // b:user kijitora
     0xad1d9e09, // b:more ip
@@ -2774,6 +2756,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf2ee0c7, // b:mechanism not
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
+    0xaf50b56a, // b:effect please
     0xaf62cbcd, // p:stri
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
@@ -2783,12 +2766,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
+    0xafb720d3, // b:and header
     0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
     0xafd88531, // b:has gmail
     0xafd898c0, // b:discourse example
-    0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
@@ -2801,6 +2784,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb05434f0, // b:detected by
     0xb06175ef, // b:sorry that
     0xb06a77fe, // b:cgi cmd
+    0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
     0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
@@ -2813,6 +2797,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0ba84e4, // b:address does
     0xb0c2dee3, // b:allocation quota
     0xb0ceeec7, // b:retry later
+    0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
     0xb0f9311d, // b:en feedback
     0xb1100b0b, // b:is blacklisted
@@ -2841,6 +2826,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb29fced1, // b:messages sent
+    0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
     0xb2f9457b, // p:cont
     0xb307e63a, // b:br recipient
@@ -2855,7 +2841,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3dea1db, // b:for explanation
     0xb4194eea, // b:all senders
     0xb4342eb9, // b:example jp
-    0xb436d086, // b:fast penalty
     0xb43a6b00, // b:http spfbl
     0xb4457f91, // b:forward dns
     0xb44a5ab8, // b:mail qq
@@ -2888,7 +2873,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb625213f, // b:valid recipients
     0xb62a80aa, // b:mikeneko example
     0xb6444618, // p:micr
-    0xb654858a, // b:example ed
     0xb6560249, // w:hard
     0xb65961fa, // w:doc
     0xb668c541, // b:user you
@@ -2904,6 +2888,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb6b8f7d8, // b:invoice exe
     0xb6c2468e, // b:cs tu
     0xb6cf351c, // p:veui
+    0xb6d0ddb4, // b:spam this
     0xb6d8ab0f, // p:netw
     0xb6ddebb9, // e:4.4.5
     0xb6e4c577, // b:spam message
@@ -2911,6 +2896,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb70b480d, // p:plai
     0xb7153c61, // b:email with
     0xb716f508, // p:dupl
+    0xb719ea9f, // w:related
     0xb71d383b, // p:miss
     0xb73e14f4, // b:cannot connect
     0xb755f2ae, // w:any
@@ -2925,6 +2911,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb7f0fe95, // p:comc
     0xb7f94d5a, // p:cons
     0xb81b73c9, // p:duri
+    0xb827361f, // b:message deferred
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
     0xb845bff6, // b:mail overquotaperm
@@ -2935,7 +2922,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8881f44, // w:as
     0xb88b8738, // b:error processing
     0xb89b4b9a, // w:maildir
-    0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
     0xb8b48f55, // p:term
     0xb8bdf886, // b:fix reverse
@@ -3022,12 +3008,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbdc6fffa, // b:as being
     0xbdcdd3e6, // e:x.1.1
     0xbde7ff9b, // w:protect
-    0xbe0f5fbb, // b:found here
     0xbe29ca82, // b:rejected sorry
     0xbe32e642, // b:no mailbox
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
-    0xbe556c5d, // b:faster next
     0xbe5bf9b4, // w:writing
     0xbe7b6927, // w:present
     0xbe7c1baa, // b:by clamav
@@ -3049,17 +3033,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
     0xbf89f615, // b:command unrecognized
+    0xbf8d9209, // b:be parsed
     0xbfb3bd22, // b:learn more
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
-    0xbff4c1d7, // b:for possible
+    0xbfede058, // b:quota limit
     0xc018571b, // b:with this
     0xc01cc175, // p:head
-    0xc03c6ebc, // b:exist yahoo
     0xc0519600, // b:transaction failed
     0xc0531ae1, // p:encr
-    0xc05f903c, // b:failure while
+    0xc0698c1f, // p:urib
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
     0xc09069cf, // b:command command
@@ -3076,6 +3060,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0fa5f21, // p:onli
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
+    0xc13cbb76, // w:none
     0xc149af02, // b:can choose
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
@@ -3115,8 +3100,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc39409ca, // w:clamav
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
-    0xc39c8253, // b:fail is
-    0xc39e3435, // b:executable attachement
     0xc3a550da, // b:not recognized
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
@@ -3141,9 +3124,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc532cf15, // p:enve
     0xc538c162, // w:addressee
     0xc5406a55, // b:to https
+    0xc543d727, // b:an internal
+    0xc54b7b5c, // w:arc
     0xc54c073a, // b:detected an
     0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
+    0xc59299b4, // w:spamassassin
     0xc5cd1ade, // b:id security
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
@@ -3187,10 +3173,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
-    0xc7bf84ca, // b:for too
+    0xc7b80180, // b:rejected recipient
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
     0xc7e3532e, // p:next
+    0xc81dcf62, // b:to correct
     0xc822ff84, // w:call
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
@@ -3204,6 +3191,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc912d2f4, // b:call fwd
     0xc91843d6, // b:in from
     0xc9243799, // b:ch recipient
+    0xc92d6857, // w:externaldomain
     0xc9367f3a, // b:spf records
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
@@ -3217,9 +3205,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9c2f235, // b:send from
     0xc9c33331, // w:simultaneous
     0xc9cd6bab, // p:boun
+    0xc9d95339, // p:leve
     0xc9e819b2, // b:unavailable or
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
+    0xc9edd8f8, // b:virus scanner
     0xca043440, // p:legi
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
@@ -3265,6 +3255,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5b7028, // b:need mail
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
+    0xcc86efe0, // b:com blacklisted
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
     0xccae0113, // b:failed message
@@ -3275,12 +3266,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd0b45f5, // e:4.3.2
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
+    0xcd223bff, // b:said user
     0xcd459f35, // b:example co
     0xcd5dbcb4, // p:engi
     0xcd7091f8, // b:account this
     0xcd70ad79, // p:sequ
+    0xcd73a1e9, // b:connection rejected
     0xcd7f41d7, // b:of message
-    0xcd80a038, // b:few minutes
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
     0xcdbffca3, // b:is unauthenticated
@@ -3295,7 +3287,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce2e5880, // b:invalid email
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
-    0xce4d90c7, // b:forbidden by
     0xce585c14, // b:bin answer
     0xce8b8583, // w:throttling
     0xce96d421, // b:didn pass
@@ -3311,8 +3302,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcf34c97e, // b:ube id
     0xcf4971f1, // b:user in
     0xcf5bb8d1, // p:impl
-    0xcf5cb897, // b:from mailer
-    0xcf5d1bcf, // b:from unknown
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
@@ -3348,6 +3337,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1fded04, // b:check the
     0xd20440d8, // p:lega
     0xd24cdcc2, // w:fast
+    0xd255d72c, // w:appeared
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3423,6 +3413,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd671cca2, // b:from being
     0xd67fa3a3, // b:domain smtp
     0xd6c1e214, // w:office
+    0xd6c67b31, // b:banned because
     0xd6e06c4b, // b:your administrator
     0xd6e2c534, // w:connection
     0xd6ea8a49, // b:again later
@@ -3449,7 +3440,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd80476f4, // b:address see
     0xd80d2e28, // b:to contact
     0xd815936b, // p:leng
-    0xd82c5d7b, // b:found eicar
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
     0xd86cb141, // b:checks failed
@@ -3465,11 +3455,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd93e2d52, // w:reduce
     0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
-    0xd94bc247, // b:example ac
     0xd95bc88f, // p:impr
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
     0xd9b02924, // b:email account
+    0xd9d91fe0, // w:unwanted
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
     0xd9f830db, // e:x.7.509
@@ -3480,6 +3470,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xda5d1655, // b:no mail
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
+    0xda6c867e, // b:org sbl
     0xda92967b, // b:contains your
     0xdaa1dd5e, // w:right
     0xdab3e04b, // b:all mail
@@ -3492,12 +3483,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
     0xdb6203ac, // b:messages https
+    0xdb78a1d2, // b:http cbl
     0xdbc129ed, // b:rejected due
     0xdbc9a9ab, // p:judg
     0xdbdc2a06, // b:for our
     0xdc0dd617, // b:is too
     0xdc25647f, // w:answers
     0xdc2deb32, // p:unim
+    0xdc319ed4, // b:blacklisted in
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc68b5a6, // b:with hard
@@ -3514,6 +3507,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
     0xdcf09148, // b:containing content
+    0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
     0xdd350ec5, // b:computer does
     0xdd546de3, // c:571
@@ -3521,7 +3515,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
     0xdd83fcbd, // w:sessionid
-    0xdd8db6fa, // b:ete bloques
     0xdd928293, // b:de spam
     0xdd9fc9ce, // w:directly
     0xdda59183, // e:4.7.28
@@ -3539,7 +3532,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde2f825e, // b:resource record
     0xde432e22, // w:ube
     0xde63fc49, // p:send
+    0xde6b35eb, // b:recipient externaldomain
     0xde84ba24, // b:root vagrant
+    0xde9444e8, // w:uribl
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
     0xdea7e1b6, // b:spf example
@@ -3599,6 +3594,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2a6a445, // b:to spam
     0xe2bec798, // p:sinc
     0xe2c8f798, // w:submission
+    0xe2e3cf8d, // b:relay denied
     0xe2e6edcf, // b:canceled by
     0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
@@ -3613,6 +3609,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
     0xe33d288b, // b:pelo sistema
+    0xe358f483, // c:557
     0xe35fac94, // b:answer to
     0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
@@ -3640,8 +3637,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe490453b, // e:4.2.1
     0xe4b68d5a, // w:example
     0xe4d0dc4a, // b:jp user
-    0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
+    0xe4f9234b, // w:resolving
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
@@ -3654,7 +3651,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe574e680, // b:has exceeded
     0xe58023f6, // e:x.7.7
     0xe5806aff, // b:doesn match
-    0xe5901ab1, // b:full or
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
     0xe5e61233, // b:mail command
@@ -3700,6 +3696,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
+    0xe956aca5, // b:domain blocked
     0xe958fdf5, // c:551
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
@@ -3712,8 +3709,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea4fe059, // p:hour
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
+    0xea6d39aa, // w:incident
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
+    0xea9ead3c, // p:auto
     0xeaa41e5e, // b:valid sender
     0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
@@ -3725,7 +3724,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeb1df4e1, // w:badrcptto
     0xeb1eb4a7, // b:email sent
     0xeb39901b, // p:arch
-    0xeb3a2291, // b:four hour
     0xeb410810, // b:temporary authentication
     0xeb54a9a7, // p:dmar
     0xeb598bea, // b:mailfrom domain
@@ -3735,6 +3733,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeb98f5a2, // b:many authentication
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
+    0xebda6e88, // b:authorised to
     0xebf0cbd8, // w:need
     0xec043678, // b:smtp your
     0xec1f32fd, // p:numb
@@ -3750,6 +3749,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecfb7452, // b:authorized please
+    0xecfba0ae, // b:mail appeared
     0xed08e887, // p:lear
     0xed176a2b, // w:account
     0xed43a7f9, // w:process
@@ -3779,7 +3779,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee8f81d0, // b:it is
     0xee969b2c, // w:quota
     0xeea0b594, // b:ip is
-    0xeea6cc16, // b:exception with
     0xeeab1249, // b:com recipient
     0xeeb0c72a, // b:accepted right
     0xeebe1c44, // w:suspected
@@ -3816,7 +3815,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0460f94, // p:unsu
     0xf0478177, // b:rejected host
     0xf05466f9, // p:host
-    0xf071a4a8, // b:from domains
     0xf076dabe, // b:your isp
     0xf0803547, // e:x.7.8
     0xf08eb2d5, // w:rst
@@ -3837,6 +3835,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf19ed532, // b:com type
     0xf1ae2159, // b:doesn exist
     0xf1cc55f9, // w:disk
+    0xf1d43d06, // b:connection at
     0xf1f79188, // b:policy rejection
     0xf1fc067f, // b:xxx xxx
     0xf2068095, // b:designated mailserver
@@ -3854,7 +3853,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2c06055, // b:associated with
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
-    0xf2da0e6d, // b:exceeds google
     0xf2eb85be, // b:again in
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
@@ -3871,6 +3869,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3d91e9f, // b:command failed
     0xf3d9cd3e, // b:policy reasons
     0xf3dab8d8, // p:sist
+    0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
     0xf3f00ba3, // w:google
     0xf40ff2c7, // w:unexpected
@@ -3879,6 +3878,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
     0xf443d749, // p:unre
+    0xf450a33c, // p:unwa
     0xf458bbb7, // b:net if
     0xf458c53e, // b:temporarily deferred
     0xf4617971, // b:busy try
@@ -3888,8 +3888,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
-    0xf4e1955b, // b:filtered and
-    0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
@@ -3909,6 +3907,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf6596712, // b:errors come
     0xf65fd706, // b:body parameter
     0xf66d2284, // b:block send
+    0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6bc16c7, // b:ehlo domain
@@ -3926,8 +3925,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf7385e94, // b:command line
     0xf73ea0c8, // b:mail krs
     0xf757a6fc, // b:can also
+    0xf770d03a, // b:time please
     0xf77f70db, // p:vagr
-    0xf78a1104, // b:evaluation sender
+    0xf7b3e737, // b:detected eicar
     0xf7b44e36, // p:iclo
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
@@ -3958,15 +3958,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf9767e7a, // w:nekonyaan
     0xf9841f5b, // w:possible
     0xf9ace215, // b:ch help
-    0xf9b1d005, // b:have authentication
     0xf9bcd7c2, // b:and has
     0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
     0xfa110973, // b:unrecognized command
     0xfa140823, // b:achieved the
-    0xfa14e1e2, // b:from does
     0xfa25cba7, // p:unfo
     0xfa3ce1b4, // b:sender address
+    0xfa3dd6d7, // b:in seconds
     0xfa43e0bb, // p:unro
     0xfa4478fc, // p:take
     0xfa6cbef8, // b:smtp user
@@ -3990,6 +3989,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfb907677, // b:may be
     0xfb9ba137, // b:ehlo requires
     0xfba119a8, // b:no valid
+    0xfba77733, // p:some
     0xfbb0f1f8, // w:review
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
@@ -4012,7 +4012,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfcbdf381, // b:been disabled
     0xfcc032c1, // b:com esmtp
     0xfcc0a8a7, // b:of mail
-    0xfcf07f11, // b:est bloque
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
     0xfd1857c2, // w:alternate
@@ -4050,6 +4049,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff350244, // b:learn about
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
+    0xff71632f, // b:address address
     0xff8612ad, // b:aaaa lookup
     0xffa29226, // b:net error
     0xffa9e560, // w:exceed
@@ -4060,1123 +4060,1097 @@ pub(super) static HASHES: [u32; 4000] = [
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
     0, 1, 4, 5, 6, 8, 10, 12, 13, 14, 17, 18, 20, 20, 26, 28,
-    30, 30, 34, 34, 35, 37, 38, 38, 38, 39, 43, 45, 47, 59, 61, 61,
-    62, 63, 64, 65, 72, 72, 72, 73, 73, 74, 75, 77, 78, 86, 88, 89,
-    90, 91, 93, 99, 110, 118, 118, 120, 121, 125, 127, 128, 128, 132, 135, 135,
-    136, 138, 139, 139, 139, 140, 141, 142, 143, 143, 144, 144, 144, 145, 146, 147,
-    148, 149, 149, 149, 151, 151, 151, 152, 153, 153, 153, 159, 163, 172, 174, 174,
-    179, 179, 179, 180, 182, 193, 193, 193, 194, 195, 195, 196, 197, 197, 198, 198,
-    199, 199, 199, 199, 200, 202, 203, 203, 204, 205, 206, 207, 207, 210, 213, 213,
-    214, 219, 219, 220, 220, 220, 223, 223, 224, 225, 226, 230, 231, 231, 232, 232,
-    233, 234, 234, 235, 239, 239, 240, 241, 242, 242, 243, 243, 243, 244, 244, 245,
-    246, 247, 248, 251, 251, 258, 258, 258, 259, 259, 261, 261, 262, 288, 290, 291,
-    291, 291, 293, 305, 307, 308, 333, 334, 336, 337, 339, 341, 342, 344, 345, 345,
-    346, 346, 348, 348, 349, 354, 356, 362, 364, 364, 366, 367, 368, 370, 385, 388,
-    388, 389, 390, 394, 395, 398, 400, 402, 402, 402, 410, 418, 419, 423, 425, 427,
-    428, 430, 430, 431, 431, 431, 434, 437, 438, 438, 439, 439, 450, 450, 450, 451,
-    452, 452, 452, 452, 452, 453, 454, 454, 455, 456, 482, 484, 491, 509, 515, 515,
-    516, 516, 517, 517, 518, 518, 519, 520, 520, 520, 521, 522, 524, 525, 534, 535,
-    536, 546, 546, 546, 547, 550, 550, 573, 574, 575, 578, 579, 579, 583, 583, 602,
-    603, 607, 611, 612, 612, 613, 614, 615, 616, 616, 618, 620, 621, 622, 624, 624,
-    624, 624, 624, 625, 625, 625, 630, 639, 640, 640, 641, 642, 643, 644, 645, 646,
-    649, 651, 651, 654, 654, 658, 658, 658, 658, 658, 663, 665, 667, 672, 672, 677,
-    677, 678, 679, 691, 692, 693, 696, 697, 699, 699, 701, 709, 709, 709, 712, 713,
-    715, 715, 716, 717, 719, 720, 723, 724, 727, 728, 733, 735, 737, 737, 740, 742,
-    747, 748, 748, 748, 749, 749, 750, 754, 755, 755, 756, 758, 758, 759, 759, 759,
-    761, 761, 762, 763, 767, 771, 772, 780, 780, 780, 780, 781, 782, 796, 797, 798,
-    799, 800, 802, 803, 807, 809, 809, 809, 809, 810, 810, 810, 813, 814, 815, 824,
-    824, 833, 836, 837, 838, 839, 840, 842, 843, 844, 845, 846, 849, 849, 861, 861,
-    864, 873, 875, 879, 879, 880, 880, 883, 885, 887, 888, 888, 888, 889, 889, 890,
-    891, 895, 899, 905, 905, 905, 906, 907, 908, 912, 915, 916, 920, 921, 922, 922,
-    926, 928, 929, 929, 930, 932, 933, 934, 937, 942, 942, 945, 949, 951, 951, 958,
-    959, 964, 965, 965, 966, 968, 985, 985, 987, 988, 988, 997, 997, 998, 999, 999,
-    999, 999, 999, 1001, 1002, 1005, 1005, 1005, 1006, 1007, 1007, 1008, 1008, 1009, 1010, 1011,
-    1013, 1014, 1014, 1015, 1015, 1015, 1015, 1017, 1018, 1040, 1041, 1041, 1041, 1044, 1044, 1047,
-    1050, 1054, 1057, 1058, 1068, 1068, 1070, 1071, 1071, 1071, 1071, 1073, 1075, 1076, 1077, 1078,
-    1081, 1083, 1084, 1085, 1087, 1088, 1088, 1089, 1091, 1092, 1115, 1116, 1118, 1120, 1121, 1122,
-    1125, 1127, 1136, 1136, 1137, 1137, 1138, 1139, 1139, 1140, 1142, 1144, 1144, 1144, 1164, 1165,
-    1166, 1166, 1166, 1170, 1170, 1172, 1173, 1174, 1179, 1179, 1181, 1182, 1183, 1188, 1189, 1190,
-    1192, 1193, 1195, 1195, 1195, 1195, 1197, 1199, 1201, 1203, 1203, 1203, 1204, 1208, 1208, 1209,
-    1210, 1210, 1213, 1213, 1213, 1213, 1214, 1214, 1215, 1215, 1215, 1216, 1216, 1217, 1217, 1218,
-    1219, 1220, 1220, 1222, 1223, 1225, 1225, 1226, 1228, 1228, 1228, 1231, 1231, 1232, 1232, 1232,
-    1232, 1232, 1233, 1233, 1239, 1239, 1241, 1242, 1243, 1243, 1245, 1245, 1247, 1253, 1258, 1259,
-    1260, 1260, 1261, 1262, 1263, 1267, 1267, 1268, 1269, 1270, 1273, 1274, 1278, 1278, 1279, 1279,
-    1280, 1281, 1283, 1283, 1283, 1285, 1286, 1287, 1288, 1289, 1292, 1294, 1297, 1298, 1300, 1300,
-    1301, 1301, 1303, 1309, 1309, 1310, 1311, 1312, 1314, 1314, 1316, 1317, 1319, 1319, 1319, 1321,
-    1324, 1324, 1325, 1326, 1327, 1333, 1335, 1335, 1337, 1341, 1342, 1342, 1347, 1348, 1348, 1349,
-    1352, 1352, 1355, 1356, 1358, 1358, 1359, 1359, 1368, 1370, 1372, 1375, 1375, 1376, 1376, 1380,
-    1388, 1389, 1391, 1398, 1409, 1409, 1416, 1417, 1417, 1418, 1419, 1421, 1421, 1421, 1421, 1421,
-    1422, 1422, 1424, 1425, 1426, 1426, 1426, 1431, 1432, 1434, 1435, 1437, 1437, 1439, 1440, 1441,
-    1442, 1443, 1445, 1446, 1446, 1448, 1449, 1451, 1454, 1456, 1479, 1479, 1479, 1483, 1484, 1485,
-    1506, 1507, 1507, 1508, 1510, 1515, 1516, 1516, 1518, 1519, 1521, 1521, 1522, 1533, 1534, 1539,
-    1539, 1541, 1542, 1544, 1547, 1548, 1548, 1549, 1551, 1551, 1552, 1552, 1553, 1557, 1557, 1560,
-    1564, 1565, 1566, 1567, 1568, 1569, 1569, 1592, 1593, 1593, 1594, 1596, 1596, 1597, 1598, 1599,
-    1599, 1599, 1616, 1617, 1619, 1621, 1621, 1622, 1622, 1625, 1626, 1626, 1627, 1629, 1630, 1633,
-    1633, 1634, 1635, 1637, 1638, 1640, 1642, 1643, 1646, 1646, 1651, 1651, 1652, 1653, 1654, 1654,
-    1655, 1657, 1658, 1659, 1659, 1659, 1684, 1685, 1685, 1685, 1686, 1687, 1691, 1692, 1693, 1693,
-    1693, 1693, 1696, 1696, 1696, 1697, 1699, 1722, 1725, 1725, 1725, 1726, 1726, 1727, 1732, 1734,
-    1735, 1737, 1739, 1740, 1742, 1743, 1746, 1746, 1746, 1746, 1746, 1746, 1746, 1747, 1748, 1748,
-    1748, 1749, 1749, 1751, 1754, 1755, 1757, 1758, 1758, 1759, 1759, 1759, 1779, 1780, 1781, 1781,
-    1785, 1786, 1787, 1787, 1787, 1788, 1788, 1791, 1792, 1793, 1794, 1798, 1799, 1801, 1802, 1803,
-    1807, 1809, 1810, 1813, 1818, 1825, 1826, 1827, 1827, 1834, 1836, 1837, 1843, 1843, 1843, 1845,
-    1845, 1847, 1847, 1850, 1851, 1851, 1852, 1875, 1878, 1878, 1879, 1881, 1882, 1883, 1883, 1889,
-    1890, 1916, 1919, 1925, 1925, 1925, 1926, 1927, 1929, 1930, 1931, 1932, 1932, 1936, 1936, 1936,
-    1938, 1939, 1939, 1939, 1941, 1942, 1944, 1945, 1946, 1946, 1947, 1947, 1947, 1947, 1948, 1948,
-    1949, 1950, 1952, 1959, 1960, 1961, 1961, 1962, 1963, 1963, 1973, 1975, 1978, 1978, 1978, 1978,
-    1978, 1978, 1979, 1980, 1983, 1985, 1985, 2012, 2013, 2014, 2015, 2015, 2016, 2017, 2018, 2019,
-    2022, 2023, 2023, 2024, 2025, 2026, 2039, 2040, 2042, 2042, 2045, 2046, 2047, 2048, 2049, 2050,
-    2054, 2055, 2056, 2056, 2056, 2058, 2059, 2060, 2061, 2061, 2061, 2061, 2062, 2064, 2064, 2065,
-    2065, 2066, 2067, 2068, 2069, 2069, 2070, 2070, 2071, 2073, 2074, 2075, 2099, 2099, 2101, 2101,
-    2104, 2123, 2124, 2125, 2125, 2126, 2126, 2128, 2129, 2140, 2143, 2144, 2152, 2153, 2157, 2158,
-    2159, 2161, 2163, 2163, 2164, 2168, 2168, 2168, 2170, 2174, 2176, 2176, 2176, 2178, 2179, 2179,
-    2182, 2194, 2195, 2196, 2197, 2197, 2197, 2198, 2199, 2200, 2203, 2204, 2205, 2207, 2216, 2217,
-    2217, 2217, 2218, 2220, 2221, 2224, 2228, 2229, 2229, 2229, 2230, 2230, 2232, 2234, 2246, 2251,
-    2251, 2253, 2253, 2253, 2254, 2255, 2257, 2257, 2259, 2260, 2264, 2266, 2267, 2267, 2269, 2269,
-    2280, 2280, 2282, 2283, 2283, 2284, 2285, 2287, 2288, 2288, 2289, 2290, 2292, 2292, 2292, 2299,
-    2300, 2300, 2304, 2306, 2330, 2331, 2331, 2331, 2335, 2336, 2352, 2353, 2355, 2356, 2356, 2365,
-    2367, 2368, 2369, 2371, 2371, 2371, 2371, 2375, 2376, 2386, 2389, 2389, 2389, 2389, 2390, 2391,
-    2392, 2394, 2394, 2395, 2400, 2400, 2401, 2402, 2406, 2407, 2407, 2408, 2408, 2409, 2415, 2418,
-    2419, 2419, 2420, 2422, 2423, 2424, 2426, 2429, 2431, 2433, 2434, 2434, 2435, 2436, 2443, 2445,
-    2445, 2447, 2447, 2448, 2449, 2449, 2450, 2450, 2451, 2452, 2453, 2455, 2457, 2459, 2460, 2460,
-    2461, 2462, 2462, 2463, 2464, 2465, 2466, 2474, 2475, 2489, 2490, 2490, 2490, 2492, 2493, 2494,
-    2496, 2498, 2500, 2500, 2500, 2505, 2506, 2507, 2507, 2517, 2517, 2517, 2518, 2519, 2539, 2539,
-    2539, 2540, 2540, 2545, 2546, 2547, 2548, 2551, 2551, 2556, 2557, 2559, 2560, 2564, 2564, 2575,
-    2576, 2602, 2603, 2605, 2605, 2606, 2606, 2607, 2607, 2607, 2609, 2614, 2615, 2615, 2616, 2616,
-    2617, 2618, 2619, 2619, 2620, 2620, 2621, 2622, 2622, 2626, 2629, 2630, 2634, 2638, 2638, 2644,
-    2644, 2644, 2645, 2649, 2653, 2657, 2660, 2663, 2664, 2664, 2664, 2665, 2666, 2672, 2672, 2672,
-    2673, 2674, 2674, 2675, 2676, 2678, 2678, 2680, 2683, 2688, 2688, 2688, 2689, 2694, 2694, 2696,
-    2697, 2698, 2702, 2704, 2707, 2708, 2710, 2710, 2710, 2719, 2722, 2723, 2724, 2725, 2736, 2747,
-    2747, 2748, 2749, 2750, 2752, 2753, 2775, 2778, 2781, 2783, 2785, 2787, 2788, 2789, 2791, 2791,
-    2793, 2795, 2811, 2811, 2812, 2817, 2818, 2818, 2818, 2818, 2819, 2820, 2821, 2821, 2824, 2824,
-    2830, 2833, 2855, 2856, 2858, 2860, 2861, 2863, 2863, 2864, 2865, 2865, 2865, 2867, 2870, 2871,
-    2872, 2873, 2876, 2877, 2877, 2878, 2879, 2880, 2880, 2884, 2885, 2885, 2886, 2888, 2889, 2889,
-    2890, 2890, 2891, 2892, 2893, 2893, 2895, 2896, 2901, 2916, 2918, 2924, 2924, 2925, 2927, 2928,
-    2930, 2931, 2932, 2936, 2939, 2940, 2945, 2946, 2949, 2950, 2950, 2950, 2950, 2952, 2952, 2953,
-    2954, 2955, 2961, 2974, 2987, 2987, 2989, 2991, 2993, 2994, 2996, 2996, 2997, 2997, 2997, 2997,
-    2999, 3000, 3001, 3002, 3003, 3005, 3007, 3032, 3034, 3034, 3035, 3038, 3040, 3040, 3040, 3041,
-    3042, 3043, 3045, 3055, 3057, 3060, 3062, 3065, 3066, 3067, 3068, 3069, 3070, 3071, 3075, 3076,
-    3082, 3082, 3084, 3089, 3100, 3101, 3101, 3101, 3101, 3104, 3104, 3105, 3105, 3106, 3108, 3108,
-    3109, 3109, 3111, 3113, 3113, 3118, 3120, 3120, 3122, 3126, 3127, 3140, 3140, 3140, 3140, 3141,
-    3142, 3142, 3144, 3155, 3155, 3155, 3156, 3158, 3160, 3163, 3164, 3165, 3166, 3189, 3211, 3211,
-    3211, 3211, 3234, 3235, 3236, 3237, 3239, 3239, 3242, 3243, 3243, 3244, 3268, 3269, 3270, 3271,
-    3271, 3271, 3274, 3276, 3277, 3278, 3278, 3278, 3279, 3282, 3283, 3283, 3283, 3284, 3286, 3290,
-    3291, 3291, 3291, 3291, 3293, 3295, 3295, 3296, 3296, 3297, 3299, 3300, 3301, 3302, 3303, 3304,
-    3305, 3306, 3306, 3307, 3309, 3309, 3309, 3310, 3311, 3313, 3313, 3314, 3316, 3318, 3319, 3319,
-    3321, 3322, 3323, 3323, 3324, 3325, 3325, 3331, 3350, 3353, 3354, 3354, 3355, 3355, 3356, 3358,
-    3359, 3362, 3363, 3367, 3369, 3371, 3372, 3372, 3372, 3374, 3374, 3375, 3377, 3377, 3377, 3395,
-    3397, 3401, 3405, 3405, 3415, 3415, 3416, 3418, 3418, 3419, 3420, 3421, 3423, 3423, 3424, 3425,
-    3426, 3426, 3426, 3427, 3428, 3429, 3436, 3437, 3440, 3440, 3442, 3442, 3443, 3443, 3443, 3443,
-    3445, 3455, 3469, 3469, 3471, 3477, 3493, 3494, 3496, 3497, 3498, 3499, 3499, 3501, 3506, 3508,
-    3509, 3513, 3513, 3516, 3516, 3516, 3516, 3519, 3521, 3522, 3522, 3523, 3524, 3524, 3524, 3526,
-    3526, 3527, 3528, 3528, 3530, 3531, 3532, 3532, 3533, 3534, 3534, 3537, 3538, 3539, 3547, 3548,
-    3552, 3553, 3553, 3553, 3554, 3555, 3556, 3581, 3587, 3589, 3589, 3603, 3603, 3604, 3605, 3606,
-    3607, 3607, 3608, 3610, 3611, 3611, 3611, 3612, 3616, 3617, 3618, 3643, 3660, 3660, 3661, 3661,
-    3664, 3665, 3666, 3667, 3668, 3670, 3671, 3690, 3692, 3693, 3694, 3696, 3696, 3698, 3699, 3704,
-    3704, 3705, 3706, 3725, 3725, 3726, 3728, 3731, 3751, 3753, 3753, 3754, 3755, 3755, 3759, 3759,
-    3785, 3808, 3808, 3809, 3809, 3833, 3833, 3854, 3855, 3856, 3861, 3862, 3864, 3864, 3868, 3873,
-    3873, 3882, 3882, 3882, 3899, 3900, 3900, 3900, 3901, 3901, 3926, 3928, 3928, 3928, 3928, 3930,
-    3932, 3933, 3936, 3937, 3937, 3937, 3938, 3938, 3939, 3941, 3949, 3950, 3968, 3970, 3995, 3999,
-    4000, 4001, 4002, 4002, 4002, 4002, 4002, 4002, 4002, 4002, 4004, 4005, 4006, 4008, 4010, 4011,
-    4014, 4014, 4033, 4034, 4035, 4035, 4052, 4061, 4063, 4064, 4064, 4071, 4073, 4074, 4074, 4074,
-    4076, 4077, 4077, 4078, 4078, 4079, 4086, 4086, 4088, 4104, 4104, 4106, 4106, 4107, 4108, 4109,
-    4110, 4112, 4114, 4115, 4117, 4118, 4118, 4119, 4119, 4119, 4120, 4121, 4122, 4122, 4124, 4125,
-    4125, 4126, 4127, 4128, 4128, 4129, 4129, 4130, 4130, 4135, 4137, 4137, 4137, 4137, 4138, 4140,
-    4140, 4141, 4142, 4143, 4144, 4144, 4156, 4157, 4157, 4158, 4160, 4160, 4161, 4185, 4185, 4186,
-    4187, 4187, 4189, 4192, 4194, 4195, 4195, 4196, 4197, 4198, 4200, 4201, 4203, 4204, 4205, 4205,
-    4206, 4210, 4210, 4210, 4216, 4217, 4218, 4218, 4219, 4219, 4220, 4221, 4223, 4224, 4224, 4224,
-    4227, 4228, 4228, 4229, 4231, 4233, 4234, 4234, 4243, 4244, 4244, 4252, 4253, 4253, 4254, 4255,
-    4258, 4260, 4260, 4260, 4262, 4263, 4266, 4268, 4268, 4278, 4278, 4280, 4280, 4282, 4282, 4284,
-    4285, 4285, 4286, 4286, 4287, 4287, 4289, 4289, 4290, 4301, 4320, 4321, 4321, 4323, 4326, 4329,
-    4330, 4331, 4332, 4333, 4336, 4337, 4337, 4337, 4340, 4344, 4344, 4346, 4350, 4350, 4351, 4353,
-    4356, 4357, 4363, 4363, 4363, 4365, 4366, 4377, 4378, 4379, 4391, 4392, 4395, 4396, 4397, 4398,
-    4398, 4398, 4400, 4402, 4404, 4404, 4405, 4406, 4410, 4411, 4412, 4413, 4413, 4413, 4428, 4431,
-    4434, 4434, 4434, 4435, 4436, 4437, 4438, 4440, 4442, 4451, 4452, 4454, 4455, 4455, 4455, 4455,
-    4455, 4458, 4459, 4460, 4461, 4463, 4464, 4465, 4466, 4466, 4466, 4468, 4468, 4470, 4470, 4470,
-    4472, 4474, 4475, 4476, 4478, 4480, 4480, 4484, 4484, 4484, 4487, 4491, 4491, 4493, 4493, 4493,
-    4493, 4494, 4495, 4504, 4504, 4505, 4505, 4520, 4521, 4530, 4532, 4533, 4538, 4539, 4541, 4541,
-    4542, 4544, 4545, 4546, 4548, 4549, 4551, 4552, 4555, 4564, 4564, 4566, 4567, 4569, 4569, 4582,
-    4583, 4583, 4585, 4586, 4586, 4589, 4590, 4591, 4591, 4591, 4592, 4594, 4597, 4600, 4602, 4605,
-    4610, 4610, 4611, 4613, 4615, 4617, 4618, 4623, 4623, 4623, 4623, 4624, 4630, 4632, 4633, 4633,
-    4634, 4644, 4646, 4647, 4648, 4652, 4654, 4657, 4657, 4657, 4658, 4659, 4677, 4682, 4682, 4691,
-    4691, 4695, 4699, 4699, 4700, 4700, 4701, 4708, 4710, 4716, 4716, 4719, 4719, 4719, 4719, 4719,
-    4719, 4723, 4724, 4725, 4727, 4729, 4733, 4734, 4735, 4738, 4740, 4741, 4748, 4748, 4749, 4750,
-    4752, 4753, 4753, 4754, 4754, 4755, 4764, 4767, 4770, 4771, 4771, 4772, 4775, 4784, 4785, 4786,
-    4786, 4790, 4790, 4792, 4806, 4807, 4809, 4809, 4816, 4817, 4817, 4820, 4820, 4821, 4822, 4843,
-    4843, 4844, 4844, 4846, 4847, 4848, 4850, 4855, 4856, 4857, 4858, 4859, 4861, 4863, 4866, 4867,
-    4869, 4869, 4870, 4870, 4871, 4872, 4873, 4874, 4876, 4876, 4878, 4879, 4892, 4894, 4918, 4920,
-    4925, 4925, 4925, 4926, 4927, 4928, 4929, 4929, 4931, 4933, 4933, 4935, 4935, 4938, 4944, 4945,
-    4946, 4947, 4948, 4949, 4950, 4951, 4952, 4953, 4955, 4957, 4957, 4957, 4963, 4963, 4963, 4965,
-    4970, 4982, 4983, 4984, 4984, 4985, 4987, 4988, 4989, 5000, 5000, 5003, 5004, 5005, 5005, 5006,
-    5007, 5009, 5010, 5011, 5016, 5016, 5016, 5017, 5017, 5018, 5020, 5022, 5023, 5024, 5024, 5024,
-    5026, 5027, 5029, 5032, 5032, 5033, 5035, 5036, 5039, 5042, 5044, 5045, 5047, 5048, 5072, 5073,
-    5074, 5077, 5078, 5082, 5083, 5083, 5084, 5089, 5089, 5090, 5112, 5113, 5115, 5115, 5116, 5122,
-    5123, 5124, 5125, 5125, 5125, 5128, 5130, 5135, 5135, 5136, 5138, 5139, 5140, 5158, 5159, 5159,
-    5165, 5165, 5166, 5168, 5170, 5171, 5171, 5172, 5173, 5184, 5185, 5186, 5188, 5188, 5188, 5189,
-    5189, 5189, 5189, 5190, 5192, 5193, 5193, 5193, 5194, 5195, 5196, 5196, 5197, 5197, 5199, 5199,
-    5201, 5203, 5203, 5204, 5208, 5209, 5210, 5228, 5229, 5230, 5231, 5251, 5252, 5252, 5265, 5266,
-    5267, 5272, 5273, 5274, 5275, 5276, 5276, 5276, 5276, 5279, 5280, 5283, 5283, 5285, 5286, 5286,
-    5291, 5304, 5305, 5314, 5320, 5321, 5321, 5321, 5322, 5342, 5343, 5344, 5369, 5369, 5369, 5370,
-    5370, 5378, 5379, 5386, 5397, 5398, 5398, 5398, 5405, 5408, 5408, 5408, 5417, 5418, 5423, 5425,
-    5428, 5432, 5433, 5433, 5433, 5434, 5435, 5435, 5435, 5437, 5438, 5452, 5453, 5455, 5457, 5457,
-    5480, 5491, 5492, 5493, 5496, 5496, 5497, 5502, 5502, 5505, 5524, 5528, 5529, 5530, 5531, 5532,
-    5533, 5534, 5537, 5537, 5540, 5540, 5541, 5543, 5545, 5548, 5553, 5555, 5556, 5556, 5557, 5562,
-    5562, 5564, 5565, 5566, 5568, 5569, 5571, 5572, 5572, 5572, 5574, 5575, 5579, 5583, 5583, 5585,
-    5586, 5588, 5608, 5609, 5610, 5611, 5612, 5613, 5614, 5615, 5615, 5615, 5615, 5617, 5617, 5618,
-    5618, 5620, 5621, 5622, 5623, 5624, 5624, 5635, 5638, 5640, 5658, 5659, 5661, 5663, 5666, 5667,
-    5668, 5669, 5669, 5669, 5682, 5689, 5692, 5693, 5693, 5694, 5695, 5696, 5697, 5698, 5699, 5700,
-    5702, 5702, 5702, 5706, 5707, 5708, 5708, 5708, 5709, 5728, 5729, 5750, 5751, 5752, 5753, 5754,
-    5755, 5755, 5756, 5756, 5759, 5759, 5759, 5759, 5759, 5761, 5761, 5761, 5762, 5762, 5763, 5764,
-    5767, 5767, 5777, 5780, 5781, 5783, 5783, 5784, 5784, 5785, 5796, 5799, 5826, 5839, 5842, 5844,
-    5844, 5845, 5847, 5850, 5852, 5855, 5859, 5860, 5861, 5862, 5862, 5863, 5864, 5865, 5866, 5867,
-    5867, 5871, 5871, 5872, 5872, 5879, 5880, 5880, 5880, 5885, 5886, 5890, 5891, 5892, 5895, 5897,
-    5897, 5900, 5902, 5902, 5903, 5903, 5905, 5913, 5914, 5914, 5914, 5915, 5915, 5916, 5917, 5917,
-    5917, 5918, 5918, 5919, 5920, 5920, 5923, 5924, 5925, 5927, 5927, 5928, 5929, 5930, 5931, 5932,
-    5933, 5933, 5935, 5935, 5936, 5936, 5938, 5960, 5962, 5965, 5965, 5991, 5991, 5993, 6000, 6002,
-    6002, 6006, 6014, 6014, 6015, 6016, 6017, 6017, 6018, 6019, 6019, 6021, 6022, 6023, 6024, 6024,
-    6025, 6039, 6040, 6041, 6056, 6056, 6058, 6058, 6059, 6059, 6060, 6060, 6062, 6062, 6062, 6062,
-    6066, 6067, 6069, 6070, 6071, 6072, 6073, 6074, 6090, 6091, 6092, 6092, 6118, 6119, 6120, 6121,
-    6122, 6123, 6123, 6125, 6127, 6144, 6146, 6147, 6152, 6152, 6153, 6153, 6154, 6155, 6156, 6158,
-    6158, 6158, 6158, 6159, 6160, 6161, 6162, 6162, 6163, 6165, 6168, 6168, 6169, 6180, 6182, 6183,
-    6183, 6183, 6186, 6187, 6188, 6188, 6189, 6190, 6191, 6199, 6200, 6203, 6208, 6209, 6210, 6217,
-    6218, 6226, 6228, 6230, 6232, 6232, 6234, 6237, 6238, 6238, 6240, 6240, 6242, 6243, 6248, 6250,
-    6251, 6252, 6254, 6254, 6255, 6257, 6258, 6260, 6263, 6264, 6264, 6266, 6270, 6272, 6273, 6275,
-    6276, 6286, 6287, 6288, 6288, 6290, 6292, 6294, 6295, 6295, 6317, 6318, 6318, 6319, 6320, 6321,
-    6322, 6323, 6324, 6324, 6326, 6327, 6327, 6332, 6333, 6354, 6355, 6356, 6359, 6361, 6362, 6362,
-    6363, 6366, 6368, 6370, 6370, 6370, 6370, 6370, 6372, 6372, 6372, 6376, 6377, 6396, 6419, 6420,
-    6421, 6423, 6424, 6427, 6427, 6427, 6428, 6431, 6432, 6432, 6432, 6433, 6435, 6436, 6443, 6444,
-    6452, 6471, 6473, 6474, 6475, 6476, 6485, 6485, 6485, 6486, 6487, 6487, 6487, 6488, 6489, 6491,
-    6492, 6492, 6493, 6493, 6496, 6496, 6496, 6497, 6505, 6521, 6521, 6524, 6525, 6526, 6528, 6528,
-    6529, 6530, 6530, 6530, 6531, 6532, 6534, 6535, 6536, 6548, 6548, 6551, 6555, 6556, 6556, 6557,
-    6557, 6559, 6559, 6559, 6560, 6561, 6563, 6566, 6567, 6567, 6568, 6569, 6569, 6569, 6569, 6584,
-    6587, 6611, 6611, 6611, 6613, 6615, 6618, 6621, 6621, 6622, 6623, 6623, 6626, 6629, 6629, 6630,
-    6631, 6632, 6637, 6639, 6640, 6641, 6644, 6645, 6645, 6646, 6648, 6648, 6649, 6651, 6652, 6667,
-    6670, 6672, 6673, 6673, 6676, 6677, 6678, 6679, 6679, 6679, 6680, 6682, 6683, 6683, 6686, 6686,
-    6686, 6687, 6687, 6690, 6693, 6694, 6694, 6694, 6696, 6696, 6715, 6716, 6721, 6722, 6723, 6724,
-    6724, 6724, 6725, 6728, 6729, 6729, 6732, 6732, 6733, 6733, 6733, 6735, 6736, 6736, 6736, 6738,
-    6741, 6743, 6744, 6747, 6748, 6749, 6749, 6751, 6752, 6756, 6759, 6759, 6761, 6770, 6773, 6773,
-    6773, 6776, 6777, 6778, 6779, 6785, 6786, 6786, 6788, 6788, 6789, 6791, 6792, 6793, 6796, 6797,
-    6797, 6798, 6798, 6800, 6802, 6802, 6802, 6802, 6802, 6803, 6804, 6805, 6806, 6806, 6806, 6813,
-    6813, 6821, 6821, 6821, 6821, 6821, 6821, 6822, 6823, 6824, 6836, 6837, 6838, 6841, 6842, 6843,
-    6846, 6846, 6848, 6849, 6850, 6852, 6853, 6854, 6855, 6858, 6860, 6860, 6864, 6869, 6870, 6871,
-    6872, 6873, 6873, 6877, 6878, 6878, 6880, 6885, 6886, 6887, 6888, 6891, 6894, 6895, 6895, 6895,
-    6895, 6897, 6898, 6900, 6903, 6903, 6904, 6907, 6908, 6909, 6929, 6929, 6932, 6932, 6932, 6938,
-    6939, 6940, 6946, 6947, 6956, 6957, 6960, 6960, 6962, 6963, 6964, 6964, 6965, 6965, 6967, 6969,
-    6970, 6972, 6975, 6975, 6976, 6977, 6977, 6978, 6978, 6979, 6979, 6981, 6981, 6981, 6982, 6983,
-    6983, 6984, 6985, 6986, 6987, 6988, 6989, 6990, 6993, 6993, 6994, 6995, 6996, 6996, 6997, 6998,
-    7001, 7002, 7002, 7002, 7006, 7008, 7009, 7037, 7037, 7037, 7037, 7037, 7037, 7038, 7038, 7044,
-    7044, 7045, 7046, 7046, 7061, 7062, 7063, 7064, 7065, 7066, 7067, 7067, 7070, 7071, 7072, 7073,
-    7077, 7078, 7078, 7080, 7080, 7082, 7083, 7083, 7084, 7084, 7084, 7085, 7086, 7086, 7086, 7089,
-    7090, 7091, 7093, 7093, 7094, 7095, 7099, 7101, 7104, 7104, 7105, 7106, 7107, 7107, 7108, 7109,
-    7109, 7112, 7112, 7112, 7112, 7127, 7127, 7128, 7129, 7129, 7130, 7130, 7131, 7134, 7138, 7141,
-    7144, 7145, 7148, 7150, 7151, 7151, 7152, 7176, 7177, 7185, 7185, 7186, 7186, 7187, 7188, 7191,
-    7194, 7195, 7196, 7196, 7197, 7201, 7202, 7203, 7203, 7203, 7219, 7231, 7231, 7231, 7233, 7233,
-    7235, 7236, 7239, 7240, 7241, 7242, 7246, 7247, 7250, 7251, 7262, 7263, 7265, 7267, 7268, 7269,
-    7269, 7270, 7272, 7272, 7273, 7274, 7275, 7277, 7278, 7279, 7279, 7279, 7280, 7281, 7282, 7282,
-    7282, 7283, 7284, 7284, 7285, 7286, 7286, 7287, 7288, 7288, 7288, 7289, 7290, 7291, 7294, 7295,
-    7295, 7302, 7302, 7306, 7306, 7306, 7311, 7311, 7315, 7316, 7317, 7319, 7320, 7321, 7324, 7324,
-    7325, 7328, 7328, 7329, 7330, 7332, 7332, 7333, 7333, 7333, 7334, 7335, 7335, 7336, 7336, 7336,
-    7340, 7340, 7343, 7343, 7345, 7346, 7348, 7349, 7349, 7349, 7350, 7350, 7350, 7350, 7351, 7358,
-    7362, 7364, 7364, 7366, 7368, 7368, 7370, 7375, 7380, 7381, 7383, 7384, 7408, 7408, 7408, 7408,
-    7408, 7408, 7409, 7414, 7415, 7416, 7418, 7419, 7422, 7423, 7423, 7423, 7424, 7431, 7431, 7432,
-    7432, 7433, 7434, 7435, 7443, 7444, 7447, 7447, 7448, 7448, 7451, 7453, 7453, 7455, 7455, 7456,
-    7456, 7457, 7457, 7457, 7458, 7465, 7466, 7466, 7470, 7472, 7474, 7475, 7476, 7476, 7478, 7479,
-    7481, 7486, 7486, 7491, 7498, 7498, 7499, 7499, 7500, 7501, 7501, 7502, 7503, 7504, 7506, 7506,
-    7507, 7526, 7527, 7528, 7528, 7530, 7531, 7531, 7531, 7532, 7533, 7533, 7533, 7534, 7537, 7538,
-    7538, 7538, 7540, 7544, 7548, 7555, 7556, 7556, 7557, 7557, 7579, 7580, 7582, 7583, 7584, 7588,
-    7611, 7612, 7613, 7613, 7613, 7613, 7615, 7616, 7616, 7619, 7620, 7621, 7638, 7638, 7639, 7640,
-    7640, 7642, 7642, 7643, 7644, 7663, 7676, 7676, 7676, 7676, 7677, 7677, 7679, 7680, 7680, 7680,
-    7680, 7681, 7696, 7698, 7711, 7724, 7725, 7747, 7748, 7749, 7751, 7752, 7752, 7752, 7754, 7755,
-    7783, 7786, 7797, 7813, 7814, 7814, 7816, 7816, 7818, 7839, 7839, 7856, 7857, 7858, 7868, 7870,
-    7873, 7901, 7902, 7903, 7906, 7906, 7907, 7908, 7909, 7917, 7919, 7920, 7921, 7921, 7922, 7923,
-    7924, 7925, 7926, 7930, 7931, 7932, 7933, 7934, 7935, 7940, 7941, 7942, 7945, 7945, 7946, 7946,
-    7949, 7951, 7951, 7954, 7956, 7957, 7957, 7962, 7962, 7962, 7962, 7963, 7963, 7964, 7985, 7985,
-    7985, 7997, 8000, 8001, 8002, 8003, 8005, 8006, 8007, 8009, 8010, 8015, 8016, 8019, 8021, 8024,
-    8025, 8025, 8026, 8027, 8028, 8029, 8031, 8033, 8034, 8035, 8036, 8047, 8050, 8051, 8055, 8056,
-    8057, 8058, 8061, 8061, 8062, 8063, 8064, 8065, 8065, 8071, 8073, 8075, 8080, 8081, 8083, 8085,
-    8086, 8087, 8088, 8089, 8090, 8091, 8092, 8092, 8094, 8094, 8094, 8095, 8096, 8096, 8097, 8101,
-    8102, 8108, 8108, 8109, 8111, 8111, 8112, 8112, 8114, 8114, 8115, 8115, 8115, 8116, 8116, 8117,
-    8119, 8120, 8128, 8128, 8128, 8129, 8131, 8133, 8133, 8134, 8138, 8139, 8139, 8140, 8141, 8141,
-    8142, 8145, 8146, 8148, 8149, 8149, 8149, 8150, 8150, 8151, 8175, 8180, 8182, 8187, 8188, 8188,
-    8188, 8188, 8189, 8190, 8190, 8206, 8207, 8209, 8211, 8211, 8219, 8219, 8221, 8222, 8224, 8224,
-    8227, 8227, 8228, 8228, 8229, 8231, 8231, 8243, 8246, 8269, 8270, 8271, 8272, 8273, 8282, 8282,
-    8284, 8302, 8322, 8343, 8343, 8344, 8345, 8345, 8345, 8345, 8346, 8348, 8349, 8349, 8350, 8372,
-    8379, 8380, 8380, 8382, 8382, 8389, 8390, 8391, 8393, 8413, 8413, 8413, 8414, 8414, 8414, 8414,
-    8414, 8414, 8416, 8416, 8418, 8421, 8421, 8429, 8429, 8431, 8433, 8436, 8437, 8437, 8438, 8440,
-    8442, 8443, 8445, 8445, 8448, 8450, 8470, 8470, 8472, 8473, 8474, 8476, 8477, 8477, 8479, 8480,
-    8480, 8480, 8480, 8485, 8485, 8487, 8487, 8487, 8493, 8494, 8498, 8498, 8499, 8500, 8502, 8503,
-    8504, 8504, 8506, 8506, 8514, 8520, 8521, 8521, 8532, 8533, 8533, 8534, 8534, 8534, 8534, 8538,
-    8541, 8542, 8544, 8545, 8545, 8550, 8551, 8552, 8552, 8552, 8553, 8554, 8555, 8556, 8557, 8559,
-    8559, 8559, 8559, 8559, 8560, 8560, 8561, 8561, 8562, 8562, 8564, 8567, 8576, 8576, 8576, 8586,
-    8587, 8587, 8588, 8588, 8592, 8594, 8595, 8595, 8596, 8596, 8599, 8604, 8609, 8611, 8611, 8612,
-    8612, 8613, 8613, 8615, 8621, 8632, 8637, 8637, 8640, 8640, 8641, 8642, 8642, 8643, 8644, 8646,
-    8649,
+    30, 30, 33, 33, 34, 36, 37, 38, 38, 39, 43, 45, 47, 58, 59, 59,
+    60, 61, 62, 63, 69, 69, 69, 70, 71, 72, 75, 76, 83, 84, 85, 86,
+    87, 89, 96, 107, 115, 115, 116, 117, 121, 123, 124, 127, 130, 130, 130, 132,
+    133, 133, 133, 134, 135, 136, 137, 137, 138, 138, 138, 139, 140, 141, 142, 143,
+    143, 143, 144, 144, 144, 145, 146, 146, 152, 155, 164, 166, 166, 171, 171, 171,
+    172, 174, 189, 189, 189, 190, 191, 191, 192, 193, 193, 194, 194, 195, 195, 195,
+    195, 196, 197, 198, 199, 200, 201, 202, 203, 203, 206, 208, 208, 209, 214, 214,
+    215, 215, 215, 215, 217, 217, 218, 219, 220, 223, 224, 224, 224, 225, 225, 226,
+    227, 227, 228, 233, 233, 234, 235, 236, 237, 237, 237, 238, 238, 239, 240, 241,
+    241, 244, 244, 251, 251, 251, 252, 252, 253, 253, 255, 256, 283, 285, 286, 286,
+    286, 288, 301, 303, 304, 330, 331, 332, 333, 335, 337, 338, 340, 341, 341, 341,
+    341, 343, 343, 344, 348, 350, 356, 358, 358, 360, 361, 362, 363, 380, 383, 383,
+    384, 385, 389, 390, 393, 395, 397, 397, 397, 404, 411, 412, 415, 415, 416, 417,
+    418, 420, 420, 420, 420, 422, 424, 425, 425, 425, 435, 435, 435, 436, 437, 437,
+    437, 437, 437, 437, 438, 438, 438, 439, 440, 466, 467, 477, 495, 501, 501, 502,
+    502, 504, 505, 505, 505, 506, 507, 507, 507, 508, 509, 510, 511, 520, 521, 521,
+    532, 532, 532, 533, 535, 535, 558, 559, 560, 563, 564, 564, 568, 568, 586, 588,
+    592, 596, 597, 597, 598, 599, 600, 600, 602, 604, 605, 606, 607, 607, 607, 607,
+    607, 607, 607, 607, 612, 621, 622, 622, 623, 624, 625, 626, 627, 628, 631, 632,
+    632, 635, 635, 639, 639, 639, 639, 640, 640, 644, 646, 648, 653, 658, 658, 659,
+    672, 673, 674, 676, 677, 678, 678, 680, 685, 685, 685, 688, 689, 691, 691, 692,
+    693, 695, 696, 699, 700, 702, 703, 708, 709, 710, 713, 715, 719, 720, 720, 720,
+    721, 721, 722, 726, 727, 728, 728, 729, 731, 731, 733, 733, 733, 735, 736, 736,
+    740, 744, 744, 751, 751, 751, 751, 752, 753, 754, 769, 769, 770, 771, 772, 774,
+    775, 779, 781, 781, 781, 781, 782, 782, 782, 785, 786, 788, 796, 796, 805, 808,
+    809, 810, 811, 812, 814, 815, 816, 817, 818, 821, 821, 833, 833, 836, 844, 845,
+    848, 848, 849, 849, 851, 853, 855, 856, 856, 856, 857, 859, 859, 860, 861, 865,
+    868, 874, 874, 875, 876, 877, 881, 884, 885, 889, 890, 891, 891, 895, 897, 898,
+    898, 898, 899, 901, 902, 903, 906, 910, 910, 912, 915, 916, 916, 917, 924, 925,
+    930, 931, 931, 932, 934, 952, 952, 953, 954, 954, 954, 964, 964, 965, 966, 966,
+    966, 966, 966, 968, 969, 971, 971, 971, 972, 973, 973, 974, 974, 974, 975, 976,
+    978, 978, 978, 978, 978, 978, 978, 979, 980, 1001, 1002, 1002, 1002, 1004, 1004, 1006,
+    1008, 1012, 1015, 1016, 1016, 1026, 1026, 1028, 1029, 1029, 1029, 1029, 1031, 1033, 1034, 1035,
+    1036, 1039, 1041, 1042, 1043, 1045, 1046, 1046, 1047, 1048, 1049, 1070, 1071, 1072, 1074, 1075,
+    1076, 1079, 1081, 1089, 1089, 1090, 1090, 1091, 1091, 1092, 1094, 1095, 1095, 1095, 1115, 1116,
+    1117, 1117, 1117, 1121, 1121, 1123, 1124, 1125, 1130, 1130, 1132, 1133, 1134, 1138, 1139, 1141,
+    1142, 1143, 1143, 1143, 1143, 1143, 1145, 1147, 1149, 1151, 1151, 1151, 1152, 1156, 1156, 1157,
+    1158, 1158, 1160, 1160, 1160, 1161, 1163, 1163, 1163, 1163, 1163, 1163, 1163, 1164, 1164, 1164,
+    1165, 1166, 1166, 1168, 1169, 1171, 1171, 1172, 1174, 1174, 1177, 1177, 1178, 1178, 1178, 1178,
+    1178, 1178, 1182, 1182, 1184, 1185, 1185, 1185, 1187, 1187, 1188, 1193, 1198, 1199, 1200, 1200,
+    1201, 1202, 1203, 1207, 1207, 1208, 1211, 1211, 1214, 1214, 1215, 1215, 1216, 1217, 1219, 1219,
+    1219, 1221, 1221, 1222, 1223, 1224, 1226, 1228, 1230, 1231, 1232, 1232, 1233, 1233, 1234, 1240,
+    1240, 1241, 1242, 1243, 1244, 1246, 1247, 1249, 1249, 1249, 1251, 1254, 1254, 1255, 1256, 1257,
+    1263, 1264, 1264, 1265, 1269, 1270, 1270, 1275, 1276, 1276, 1278, 1283, 1283, 1286, 1287, 1287,
+    1288, 1288, 1289, 1289, 1296, 1298, 1300, 1304, 1304, 1305, 1305, 1309, 1315, 1316, 1318, 1324,
+    1336, 1336, 1342, 1343, 1343, 1344, 1345, 1347, 1347, 1347, 1347, 1347, 1348, 1348, 1350, 1351,
+    1352, 1352, 1352, 1357, 1358, 1360, 1361, 1362, 1362, 1364, 1365, 1366, 1367, 1369, 1370, 1370,
+    1371, 1372, 1374, 1377, 1378, 1402, 1402, 1402, 1403, 1407, 1408, 1409, 1428, 1429, 1429, 1431,
+    1436, 1437, 1437, 1439, 1440, 1441, 1441, 1442, 1451, 1452, 1458, 1458, 1460, 1461, 1461, 1462,
+    1465, 1466, 1466, 1467, 1469, 1469, 1470, 1470, 1471, 1475, 1475, 1478, 1482, 1483, 1484, 1485,
+    1486, 1487, 1487, 1510, 1511, 1511, 1512, 1514, 1514, 1515, 1515, 1516, 1516, 1516, 1534, 1535,
+    1537, 1539, 1539, 1539, 1542, 1542, 1542, 1543, 1544, 1545, 1548, 1548, 1549, 1550, 1552, 1553,
+    1555, 1557, 1558, 1561, 1566, 1566, 1567, 1568, 1569, 1569, 1570, 1572, 1573, 1573, 1573, 1597,
+    1598, 1598, 1598, 1599, 1600, 1604, 1605, 1606, 1606, 1606, 1606, 1609, 1609, 1609, 1610, 1611,
+    1634, 1637, 1637, 1637, 1637, 1638, 1642, 1644, 1645, 1647, 1648, 1649, 1651, 1652, 1654, 1654,
+    1654, 1654, 1654, 1654, 1655, 1657, 1657, 1657, 1658, 1658, 1660, 1663, 1664, 1666, 1666, 1666,
+    1667, 1667, 1667, 1687, 1688, 1689, 1689, 1691, 1692, 1693, 1693, 1693, 1695, 1695, 1697, 1698,
+    1699, 1700, 1704, 1705, 1707, 1708, 1710, 1714, 1716, 1717, 1720, 1725, 1731, 1732, 1733, 1733,
+    1740, 1742, 1743, 1749, 1749, 1750, 1750, 1752, 1752, 1754, 1754, 1757, 1758, 1758, 1759, 1782,
+    1787, 1787, 1788, 1790, 1791, 1792, 1792, 1797, 1798, 1825, 1827, 1832, 1832, 1832, 1833, 1834,
+    1835, 1836, 1837, 1838, 1838, 1840, 1840, 1840, 1841, 1842, 1842, 1844, 1845, 1847, 1848, 1849,
+    1849, 1850, 1850, 1851, 1851, 1852, 1852, 1853, 1854, 1856, 1863, 1864, 1865, 1865, 1866, 1867,
+    1877, 1879, 1882, 1882, 1882, 1882, 1882, 1882, 1883, 1884, 1887, 1888, 1916, 1917, 1918, 1919,
+    1919, 1920, 1921, 1922, 1925, 1926, 1926, 1927, 1928, 1929, 1942, 1943, 1945, 1945, 1948, 1949,
+    1950, 1951, 1953, 1954, 1958, 1959, 1960, 1960, 1960, 1962, 1963, 1964, 1965, 1965, 1965, 1965,
+    1966, 1967, 1967, 1968, 1968, 1969, 1970, 1972, 1972, 1973, 1974, 1976, 1977, 1978, 2002, 2002,
+    2003, 2003, 2006, 2023, 2024, 2025, 2025, 2026, 2026, 2028, 2030, 2040, 2042, 2043, 2051, 2052,
+    2058, 2059, 2060, 2062, 2063, 2065, 2068, 2069, 2071, 2071, 2071, 2072, 2078, 2080, 2080, 2080,
+    2080, 2082, 2083, 2083, 2086, 2098, 2099, 2100, 2101, 2102, 2103, 2103, 2104, 2105, 2106, 2109,
+    2110, 2111, 2113, 2124, 2125, 2125, 2125, 2126, 2128, 2129, 2132, 2137, 2138, 2138, 2139, 2139,
+    2140, 2142, 2155, 2159, 2159, 2161, 2162, 2162, 2163, 2164, 2166, 2166, 2168, 2169, 2172, 2174,
+    2175, 2176, 2176, 2178, 2188, 2188, 2190, 2191, 2191, 2192, 2193, 2195, 2196, 2196, 2197, 2199,
+    2201, 2201, 2201, 2207, 2208, 2208, 2210, 2212, 2236, 2237, 2237, 2237, 2241, 2242, 2258, 2258,
+    2258, 2260, 2261, 2261, 2270, 2272, 2273, 2274, 2276, 2276, 2276, 2276, 2280, 2281, 2293, 2296,
+    2296, 2296, 2296, 2297, 2298, 2299, 2301, 2301, 2301, 2304, 2304, 2305, 2306, 2311, 2312, 2313,
+    2313, 2314, 2321, 2323, 2324, 2324, 2325, 2328, 2329, 2330, 2332, 2335, 2336, 2338, 2339, 2339,
+    2340, 2341, 2348, 2350, 2350, 2352, 2352, 2353, 2354, 2354, 2355, 2355, 2356, 2356, 2357, 2359,
+    2360, 2362, 2363, 2364, 2364, 2364, 2365, 2366, 2366, 2368, 2368, 2369, 2371, 2377, 2378, 2394,
+    2395, 2395, 2395, 2397, 2398, 2398, 2400, 2402, 2403, 2403, 2403, 2407, 2408, 2409, 2409, 2420,
+    2420, 2420, 2421, 2441, 2441, 2442, 2443, 2443, 2448, 2449, 2450, 2451, 2454, 2454, 2454, 2459,
+    2460, 2462, 2463, 2467, 2467, 2479, 2480, 2506, 2506, 2508, 2508, 2509, 2509, 2510, 2510, 2510,
+    2512, 2517, 2518, 2518, 2519, 2520, 2520, 2521, 2522, 2523, 2523, 2524, 2524, 2525, 2526, 2527,
+    2532, 2535, 2536, 2540, 2544, 2545, 2545, 2550, 2550, 2550, 2550, 2551, 2555, 2557, 2561, 2564,
+    2567, 2567, 2567, 2568, 2569, 2574, 2574, 2575, 2576, 2576, 2577, 2578, 2580, 2580, 2582, 2586,
+    2591, 2591, 2591, 2592, 2597, 2597, 2599, 2600, 2605, 2607, 2609, 2610, 2612, 2612, 2612, 2622,
+    2626, 2627, 2628, 2629, 2640, 2651, 2651, 2652, 2653, 2654, 2655, 2656, 2677, 2680, 2683, 2685,
+    2687, 2688, 2689, 2690, 2691, 2691, 2692, 2694, 2708, 2708, 2708, 2713, 2714, 2714, 2714, 2714,
+    2715, 2716, 2717, 2718, 2718, 2721, 2721, 2727, 2730, 2752, 2753, 2755, 2757, 2758, 2760, 2760,
+    2762, 2763, 2763, 2763, 2765, 2767, 2768, 2769, 2770, 2773, 2774, 2774, 2775, 2775, 2776, 2777,
+    2778, 2781, 2782, 2782, 2783, 2785, 2786, 2786, 2787, 2787, 2788, 2789, 2790, 2790, 2792, 2793,
+    2798, 2812, 2814, 2819, 2819, 2820, 2822, 2823, 2825, 2826, 2827, 2831, 2834, 2835, 2840, 2841,
+    2844, 2845, 2845, 2845, 2845, 2846, 2846, 2847, 2848, 2849, 2856, 2869, 2882, 2882, 2883, 2885,
+    2887, 2888, 2890, 2890, 2891, 2891, 2891, 2891, 2892, 2893, 2894, 2895, 2896, 2898, 2900, 2925,
+    2926, 2926, 2927, 2929, 2930, 2930, 2931, 2932, 2933, 2935, 2947, 2949, 2951, 2953, 2955, 2956,
+    2957, 2958, 2959, 2960, 2960, 2964, 2965, 2971, 2971, 2973, 2978, 2989, 2990, 2990, 2990, 2993,
+    2993, 2994, 2994, 2995, 2995, 2996, 2997, 2997, 2999, 3001, 3001, 3006, 3007, 3007, 3009, 3012,
+    3013, 3025, 3025, 3025, 3026, 3026, 3028, 3038, 3038, 3038, 3039, 3041, 3042, 3045, 3046, 3047,
+    3049, 3072, 3095, 3095, 3095, 3095, 3116, 3117, 3118, 3119, 3121, 3122, 3124, 3125, 3126, 3150,
+    3152, 3153, 3154, 3154, 3154, 3157, 3159, 3160, 3161, 3161, 3161, 3162, 3165, 3166, 3166, 3167,
+    3169, 3174, 3175, 3175, 3175, 3175, 3177, 3178, 3180, 3180, 3181, 3181, 3182, 3184, 3185, 3185,
+    3186, 3187, 3188, 3189, 3189, 3190, 3192, 3192, 3193, 3194, 3197, 3197, 3198, 3200, 3200, 3201,
+    3202, 3202, 3202, 3204, 3205, 3206, 3206, 3207, 3208, 3209, 3215, 3234, 3237, 3238, 3238, 3239,
+    3240, 3241, 3244, 3245, 3249, 3251, 3253, 3254, 3254, 3254, 3256, 3256, 3257, 3259, 3259, 3259,
+    3278, 3280, 3282, 3286, 3287, 3298, 3298, 3299, 3300, 3302, 3302, 3303, 3304, 3305, 3306, 3308,
+    3309, 3309, 3309, 3310, 3311, 3312, 3318, 3319, 3323, 3323, 3324, 3324, 3325, 3325, 3325, 3325,
+    3327, 3336, 3349, 3351, 3355, 3370, 3371, 3373, 3374, 3375, 3376, 3376, 3376, 3378, 3382, 3383,
+    3385, 3389, 3389, 3391, 3391, 3391, 3391, 3394, 3396, 3397, 3397, 3397, 3398, 3399, 3399, 3399,
+    3400, 3400, 3401, 3402, 3402, 3403, 3404, 3405, 3405, 3406, 3407, 3407, 3412, 3413, 3414, 3421,
+    3422, 3425, 3426, 3426, 3426, 3427, 3428, 3429, 3454, 3461, 3464, 3464, 3479, 3479, 3480, 3481,
+    3482, 3483, 3483, 3483, 3484, 3484, 3485, 3487, 3488, 3489, 3513, 3530, 3530, 3531, 3531, 3534,
+    3535, 3536, 3537, 3538, 3540, 3541, 3542, 3560, 3561, 3562, 3563, 3564, 3564, 3566, 3567, 3571,
+    3571, 3573, 3574, 3592, 3593, 3594, 3596, 3599, 3620, 3622, 3622, 3623, 3624, 3624, 3627, 3627,
+    3653, 3676, 3676, 3677, 3677, 3701, 3701, 3720, 3721, 3722, 3728, 3729, 3731, 3731, 3735, 3740,
+    3740, 3750, 3750, 3750, 3767, 3768, 3768, 3769, 3770, 3770, 3770, 3794, 3795, 3795, 3795, 3796,
+    3799, 3801, 3802, 3802, 3803, 3803, 3803, 3804, 3804, 3805, 3806, 3808, 3815, 3816, 3833, 3835,
+    3859, 3863, 3864, 3865, 3866, 3866, 3867, 3867, 3867, 3867, 3867, 3867, 3869, 3870, 3870, 3871,
+    3873, 3874, 3876, 3876, 3896, 3897, 3898, 3898, 3917, 3925, 3927, 3928, 3928, 3933, 3935, 3936,
+    3936, 3936, 3938, 3939, 3939, 3941, 3942, 3942, 3943, 3949, 3949, 3951, 3965, 3965, 3967, 3968,
+    3968, 3969, 3970, 3971, 3972, 3973, 3975, 3976, 3977, 3978, 3978, 3978, 3978, 3979, 3980, 3981,
+    3981, 3982, 3983, 3983, 3984, 3985, 3986, 3986, 3986, 3987, 3987, 3992, 3994, 3994, 3994, 3994,
+    3995, 3997, 3997, 3998, 3999, 4000, 4001, 4002, 4014, 4015, 4015, 4016, 4018, 4018, 4019, 4041,
+    4041, 4042, 4043, 4043, 4045, 4047, 4049, 4050, 4050, 4051, 4052, 4053, 4054, 4056, 4056, 4057,
+    4058, 4059, 4059, 4060, 4064, 4065, 4065, 4072, 4073, 4074, 4075, 4076, 4078, 4079, 4079, 4079,
+    4082, 4082, 4082, 4083, 4085, 4086, 4087, 4087, 4094, 4095, 4095, 4103, 4104, 4104, 4105, 4106,
+    4108, 4110, 4110, 4110, 4113, 4114, 4116, 4118, 4118, 4127, 4127, 4129, 4129, 4131, 4131, 4132,
+    4133, 4133, 4134, 4134, 4134, 4136, 4136, 4137, 4149, 4168, 4169, 4169, 4171, 4174, 4177, 4177,
+    4178, 4179, 4180, 4183, 4184, 4184, 4186, 4193, 4193, 4195, 4198, 4198, 4199, 4201, 4204, 4205,
+    4212, 4212, 4213, 4214, 4225, 4226, 4227, 4240, 4241, 4244, 4245, 4246, 4247, 4248, 4248, 4248,
+    4249, 4249, 4251, 4253, 4253, 4254, 4259, 4260, 4261, 4262, 4262, 4262, 4277, 4280, 4283, 4283,
+    4283, 4284, 4285, 4286, 4287, 4288, 4290, 4299, 4300, 4302, 4303, 4303, 4303, 4303, 4303, 4306,
+    4307, 4308, 4309, 4311, 4312, 4313, 4314, 4314, 4314, 4316, 4316, 4317, 4317, 4317, 4319, 4321,
+    4321, 4322, 4324, 4326, 4326, 4330, 4330, 4330, 4331, 4334, 4338, 4340, 4340, 4340, 4340, 4342,
+    4344, 4353, 4353, 4354, 4354, 4368, 4369, 4377, 4380, 4381, 4385, 4386, 4387, 4387, 4388, 4390,
+    4391, 4392, 4393, 4394, 4396, 4397, 4400, 4411, 4411, 4413, 4414, 4415, 4415, 4430, 4431, 4431,
+    4433, 4434, 4434, 4436, 4437, 4438, 4438, 4439, 4439, 4440, 4443, 4446, 4448, 4451, 4455, 4455,
+    4456, 4458, 4460, 4462, 4463, 4468, 4468, 4468, 4468, 4469, 4474, 4476, 4477, 4477, 4478, 4487,
+    4488, 4490, 4491, 4492, 4497, 4499, 4502, 4502, 4503, 4504, 4519, 4524, 4524, 4533, 4534, 4537,
+    4541, 4541, 4543, 4543, 4544, 4545, 4550, 4551, 4557, 4557, 4561, 4562, 4562, 4562, 4562, 4562,
+    4563, 4567, 4568, 4569, 4571, 4572, 4576, 4576, 4577, 4580, 4582, 4583, 4590, 4590, 4591, 4592,
+    4594, 4595, 4595, 4596, 4596, 4597, 4605, 4608, 4610, 4611, 4611, 4612, 4615, 4623, 4624, 4625,
+    4626, 4630, 4630, 4632, 4647, 4648, 4650, 4650, 4658, 4659, 4659, 4662, 4663, 4664, 4685, 4685,
+    4686, 4686, 4688, 4689, 4690, 4691, 4696, 4698, 4699, 4700, 4702, 4704, 4707, 4707, 4710, 4710,
+    4711, 4711, 4712, 4713, 4714, 4715, 4716, 4716, 4719, 4720, 4734, 4736, 4761, 4763, 4769, 4769,
+    4769, 4770, 4771, 4772, 4772, 4773, 4775, 4775, 4776, 4776, 4780, 4785, 4786, 4787, 4788, 4789,
+    4790, 4791, 4792, 4793, 4794, 4795, 4796, 4796, 4796, 4800, 4800, 4800, 4802, 4807, 4818, 4819,
+    4820, 4821, 4823, 4824, 4825, 4836, 4836, 4839, 4840, 4841, 4841, 4842, 4843, 4845, 4845, 4846,
+    4847, 4848, 4851, 4851, 4851, 4851, 4853, 4855, 4857, 4858, 4859, 4859, 4859, 4861, 4862, 4864,
+    4867, 4867, 4868, 4870, 4871, 4874, 4876, 4878, 4879, 4880, 4903, 4904, 4905, 4909, 4910, 4910,
+    4914, 4915, 4915, 4918, 4922, 4923, 4944, 4945, 4947, 4947, 4948, 4953, 4954, 4955, 4956, 4957,
+    4957, 4957, 4961, 4963, 4967, 4967, 4968, 4970, 4971, 4972, 4991, 4992, 4997, 4997, 4998, 5000,
+    5002, 5003, 5003, 5004, 5005, 5015, 5016, 5018, 5018, 5018, 5019, 5019, 5019, 5020, 5021, 5022,
+    5022, 5022, 5023, 5024, 5025, 5025, 5026, 5026, 5028, 5028, 5030, 5032, 5033, 5034, 5039, 5040,
+    5040, 5056, 5057, 5058, 5058, 5077, 5078, 5078, 5090, 5091, 5092, 5095, 5096, 5097, 5098, 5099,
+    5099, 5099, 5099, 5102, 5104, 5107, 5107, 5109, 5110, 5110, 5115, 5128, 5128, 5136, 5142, 5144,
+    5144, 5144, 5145, 5165, 5165, 5167, 5193, 5193, 5193, 5194, 5195, 5203, 5204, 5209, 5218, 5219,
+    5219, 5219, 5226, 5229, 5229, 5229, 5237, 5238, 5244, 5246, 5248, 5252, 5253, 5253, 5253, 5254,
+    5255, 5255, 5255, 5257, 5258, 5258, 5273, 5274, 5276, 5278, 5278, 5302, 5312, 5313, 5314, 5314,
+    5316, 5316, 5317, 5322, 5322, 5325, 5344, 5347, 5349, 5350, 5351, 5352, 5353, 5354, 5356, 5356,
+    5359, 5359, 5360, 5361, 5363, 5363, 5365, 5368, 5371, 5373, 5374, 5374, 5375, 5381, 5381, 5383,
+    5384, 5385, 5387, 5388, 5390, 5392, 5392, 5392, 5394, 5395, 5397, 5401, 5401, 5403, 5404, 5406,
+    5429, 5430, 5431, 5431, 5432, 5433, 5434, 5435, 5435, 5435, 5436, 5436, 5437, 5437, 5437, 5438,
+    5439, 5440, 5441, 5442, 5442, 5453, 5456, 5458, 5476, 5477, 5479, 5481, 5484, 5484, 5485, 5486,
+    5486, 5501, 5507, 5510, 5511, 5511, 5512, 5513, 5514, 5515, 5516, 5517, 5518, 5521, 5521, 5521,
+    5525, 5526, 5527, 5527, 5527, 5528, 5546, 5547, 5569, 5570, 5571, 5572, 5572, 5573, 5574, 5574,
+    5575, 5578, 5578, 5578, 5578, 5579, 5581, 5581, 5581, 5582, 5582, 5582, 5583, 5583, 5586, 5586,
+    5595, 5598, 5599, 5601, 5601, 5601, 5601, 5602, 5612, 5615, 5641, 5655, 5658, 5660, 5660, 5661,
+    5663, 5666, 5668, 5671, 5675, 5676, 5677, 5678, 5678, 5679, 5680, 5681, 5682, 5683, 5683, 5686,
+    5686, 5687, 5687, 5695, 5696, 5696, 5696, 5701, 5702, 5706, 5707, 5708, 5711, 5713, 5714, 5714,
+    5717, 5718, 5718, 5719, 5719, 5721, 5729, 5730, 5731, 5731, 5731, 5732, 5732, 5733, 5733, 5733,
+    5734, 5734, 5734, 5735, 5735, 5738, 5739, 5740, 5742, 5742, 5743, 5744, 5745, 5746, 5747, 5748,
+    5748, 5748, 5749, 5749, 5750, 5750, 5752, 5753, 5773, 5774, 5776, 5776, 5801, 5801, 5803, 5810,
+    5812, 5814, 5817, 5824, 5824, 5825, 5826, 5827, 5827, 5828, 5829, 5829, 5831, 5832, 5833, 5834,
+    5834, 5835, 5850, 5851, 5852, 5853, 5868, 5868, 5870, 5870, 5871, 5871, 5872, 5872, 5874, 5874,
+    5874, 5874, 5877, 5878, 5879, 5880, 5881, 5882, 5883, 5898, 5899, 5900, 5900, 5926, 5927, 5928,
+    5929, 5930, 5931, 5931, 5933, 5935, 5952, 5954, 5955, 5958, 5958, 5959, 5959, 5960, 5961, 5962,
+    5964, 5964, 5964, 5965, 5966, 5967, 5968, 5968, 5969, 5971, 5974, 5974, 5975, 5983, 5985, 5986,
+    5986, 5986, 5986, 5988, 5989, 5990, 5990, 5991, 5992, 5993, 5994, 5999, 6000, 6002, 6006, 6007,
+    6008, 6014, 6015, 6022, 6024, 6026, 6028, 6029, 6030, 6031, 6034, 6035, 6035, 6037, 6037, 6039,
+    6040, 6045, 6046, 6047, 6049, 6049, 6050, 6052, 6053, 6055, 6058, 6058, 6058, 6060, 6064, 6065,
+    6066, 6068, 6069, 6079, 6080, 6081, 6081, 6082, 6084, 6086, 6087, 6087, 6108, 6109, 6109, 6110,
+    6111, 6112, 6113, 6114, 6116, 6116, 6117, 6118, 6118, 6122, 6123, 6143, 6144, 6145, 6147, 6149,
+    6150, 6150, 6151, 6154, 6156, 6158, 6158, 6158, 6158, 6158, 6160, 6160, 6160, 6164, 6165, 6183,
+    6207, 6208, 6209, 6211, 6212, 6215, 6216, 6216, 6217, 6220, 6221, 6221, 6221, 6222, 6224, 6225,
+    6232, 6233, 6241, 6261, 6263, 6264, 6265, 6265, 6276, 6276, 6277, 6278, 6278, 6278, 6279, 6281,
+    6282, 6282, 6283, 6284, 6287, 6287, 6287, 6288, 6295, 6311, 6311, 6314, 6315, 6316, 6318, 6318,
+    6319, 6320, 6320, 6321, 6321, 6322, 6323, 6325, 6326, 6327, 6341, 6344, 6348, 6349, 6349, 6350,
+    6350, 6352, 6352, 6352, 6353, 6354, 6356, 6359, 6360, 6360, 6361, 6362, 6362, 6362, 6362, 6362,
+    6376, 6378, 6402, 6402, 6402, 6404, 6406, 6409, 6411, 6411, 6412, 6413, 6413, 6416, 6419, 6419,
+    6420, 6421, 6422, 6428, 6429, 6430, 6431, 6434, 6435, 6435, 6436, 6438, 6438, 6439, 6441, 6442,
+    6455, 6458, 6460, 6461, 6461, 6464, 6465, 6465, 6465, 6466, 6468, 6469, 6469, 6472, 6472, 6472,
+    6473, 6473, 6475, 6478, 6479, 6479, 6479, 6481, 6481, 6500, 6501, 6505, 6505, 6506, 6507, 6508,
+    6509, 6509, 6509, 6510, 6511, 6515, 6516, 6516, 6518, 6518, 6519, 6519, 6519, 6521, 6522, 6522,
+    6523, 6525, 6528, 6530, 6531, 6533, 6534, 6535, 6535, 6537, 6537, 6541, 6544, 6544, 6546, 6554,
+    6558, 6558, 6558, 6560, 6561, 6562, 6563, 6569, 6570, 6570, 6572, 6572, 6573, 6575, 6576, 6577,
+    6579, 6580, 6580, 6580, 6581, 6581, 6582, 6584, 6584, 6584, 6584, 6584, 6585, 6586, 6587, 6588,
+    6588, 6589, 6589, 6595, 6595, 6602, 6602, 6602, 6602, 6602, 6602, 6604, 6605, 6606, 6618, 6619,
+    6620, 6621, 6623, 6624, 6624, 6625, 6628, 6628, 6630, 6631, 6632, 6633, 6634, 6635, 6636, 6639,
+    6641, 6641, 6644, 6649, 6650, 6651, 6652, 6652, 6652, 6656, 6657, 6657, 6658, 6663, 6664, 6665,
+    6666, 6670, 6673, 6674, 6674, 6674, 6674, 6676, 6677, 6679, 6681, 6681, 6683, 6685, 6686, 6687,
+    6707, 6707, 6707, 6710, 6710, 6710, 6717, 6718, 6719, 6725, 6726, 6735, 6735, 6736, 6739, 6739,
+    6741, 6742, 6743, 6743, 6744, 6744, 6746, 6748, 6749, 6751, 6754, 6754, 6755, 6755, 6755, 6756,
+    6757, 6757, 6759, 6759, 6759, 6760, 6761, 6761, 6762, 6763, 6764, 6765, 6766, 6767, 6768, 6770,
+    6771, 6772, 6772, 6773, 6774, 6775, 6776, 6776, 6776, 6779, 6781, 6782, 6809, 6809, 6809, 6809,
+    6809, 6809, 6810, 6810, 6815, 6815, 6816, 6816, 6816, 6831, 6832, 6832, 6833, 6834, 6835, 6836,
+    6836, 6838, 6839, 6839, 6840, 6841, 6845, 6846, 6846, 6847, 6847, 6849, 6850, 6850, 6851, 6851,
+    6851, 6852, 6853, 6853, 6853, 6856, 6857, 6858, 6859, 6859, 6860, 6861, 6865, 6867, 6870, 6870,
+    6871, 6872, 6873, 6873, 6874, 6875, 6875, 6878, 6878, 6878, 6878, 6894, 6894, 6895, 6896, 6896,
+    6897, 6897, 6898, 6901, 6904, 6907, 6910, 6911, 6913, 6915, 6916, 6916, 6917, 6939, 6940, 6947,
+    6947, 6948, 6948, 6950, 6951, 6953, 6956, 6957, 6958, 6958, 6959, 6963, 6964, 6965, 6965, 6965,
+    6965, 6982, 6995, 6995, 6995, 6997, 6997, 6999, 7000, 7002, 7003, 7004, 7005, 7009, 7010, 7013,
+    7014, 7025, 7026, 7028, 7030, 7031, 7032, 7032, 7033, 7035, 7036, 7037, 7038, 7040, 7040, 7041,
+    7041, 7041, 7042, 7043, 7044, 7044, 7044, 7045, 7046, 7047, 7048, 7048, 7049, 7049, 7050, 7050,
+    7050, 7051, 7052, 7053, 7056, 7057, 7057, 7065, 7065, 7065, 7069, 7069, 7069, 7073, 7074, 7078,
+    7078, 7079, 7081, 7082, 7083, 7084, 7088, 7088, 7089, 7092, 7092, 7093, 7093, 7094, 7095, 7095,
+    7095, 7095, 7095, 7096, 7097, 7097, 7098, 7098, 7098, 7101, 7101, 7104, 7105, 7107, 7109, 7110,
+    7112, 7113, 7113, 7113, 7114, 7114, 7115, 7116, 7122, 7125, 7127, 7127, 7128, 7130, 7130, 7132,
+    7136, 7141, 7142, 7143, 7144, 7168, 7169, 7169, 7170, 7170, 7170, 7170, 7170, 7171, 7176, 7177,
+    7178, 7179, 7180, 7183, 7184, 7184, 7184, 7185, 7191, 7191, 7192, 7192, 7193, 7194, 7195, 7203,
+    7204, 7207, 7207, 7208, 7208, 7211, 7213, 7213, 7215, 7216, 7217, 7217, 7218, 7218, 7218, 7219,
+    7226, 7227, 7227, 7230, 7231, 7234, 7236, 7237, 7237, 7238, 7239, 7240, 7245, 7245, 7250, 7257,
+    7257, 7258, 7258, 7259, 7261, 7262, 7262, 7263, 7263, 7264, 7266, 7266, 7267, 7285, 7286, 7287,
+    7287, 7289, 7290, 7290, 7290, 7290, 7291, 7292, 7292, 7292, 7292, 7295, 7296, 7296, 7296, 7297,
+    7301, 7304, 7310, 7311, 7311, 7312, 7312, 7336, 7337, 7339, 7339, 7340, 7344, 7367, 7368, 7368,
+    7370, 7370, 7370, 7371, 7372, 7372, 7375, 7376, 7377, 7393, 7393, 7394, 7395, 7397, 7397, 7398,
+    7399, 7418, 7429, 7429, 7429, 7429, 7430, 7430, 7432, 7433, 7433, 7433, 7433, 7434, 7449, 7451,
+    7464, 7475, 7476, 7499, 7500, 7500, 7502, 7503, 7503, 7503, 7505, 7507, 7536, 7539, 7549, 7565,
+    7566, 7566, 7567, 7567, 7569, 7591, 7591, 7609, 7610, 7611, 7611, 7620, 7622, 7624, 7652, 7653,
+    7654, 7658, 7658, 7659, 7660, 7660, 7669, 7669, 7671, 7672, 7673, 7674, 7674, 7675, 7675, 7676,
+    7678, 7679, 7683, 7684, 7685, 7686, 7687, 7692, 7693, 7694, 7696, 7696, 7697, 7697, 7700, 7701,
+    7703, 7703, 7706, 7707, 7708, 7709, 7714, 7714, 7714, 7715, 7716, 7716, 7717, 7739, 7739, 7739,
+    7739, 7753, 7756, 7757, 7758, 7759, 7761, 7762, 7763, 7765, 7766, 7771, 7772, 7775, 7777, 7780,
+    7781, 7781, 7782, 7783, 7784, 7785, 7787, 7788, 7789, 7790, 7791, 7803, 7806, 7813, 7814, 7815,
+    7816, 7819, 7819, 7820, 7821, 7822, 7823, 7823, 7828, 7830, 7832, 7838, 7839, 7842, 7844, 7845,
+    7846, 7847, 7848, 7849, 7850, 7851, 7851, 7853, 7853, 7853, 7854, 7855, 7855, 7856, 7859, 7860,
+    7865, 7866, 7867, 7867, 7868, 7868, 7870, 7870, 7871, 7871, 7871, 7872, 7874, 7875, 7877, 7877,
+    7884, 7884, 7884, 7885, 7887, 7887, 7890, 7890, 7891, 7895, 7896, 7896, 7897, 7897, 7897, 7898,
+    7901, 7902, 7904, 7905, 7905, 7905, 7907, 7908, 7932, 7936, 7938, 7942, 7943, 7943, 7943, 7943,
+    7944, 7945, 7945, 7960, 7961, 7963, 7964, 7964, 7964, 7971, 7971, 7973, 7974, 7976, 7976, 7978,
+    7978, 7978, 7979, 7979, 7979, 7981, 7981, 7994, 7996, 8019, 8020, 8021, 8032, 8032, 8033, 8049,
+    8068, 8090, 8090, 8091, 8092, 8092, 8092, 8092, 8093, 8095, 8096, 8096, 8097, 8098, 8122, 8128,
+    8129, 8129, 8130, 8130, 8136, 8137, 8138, 8140, 8160, 8160, 8161, 8162, 8162, 8162, 8162, 8162,
+    8162, 8163, 8165, 8165, 8167, 8169, 8169, 8177, 8177, 8179, 8181, 8184, 8185, 8185, 8186, 8188,
+    8189, 8190, 8192, 8192, 8194, 8196, 8216, 8216, 8217, 8218, 8219, 8221, 8222, 8222, 8224, 8225,
+    8225, 8226, 8231, 8231, 8233, 8233, 8239, 8239, 8240, 8243, 8243, 8244, 8245, 8247, 8248, 8249,
+    8249, 8251, 8251, 8260, 8267, 8268, 8268, 8279, 8280, 8280, 8281, 8281, 8281, 8281, 8285, 8285,
+    8288, 8289, 8291, 8292, 8292, 8297, 8297, 8298, 8299, 8299, 8300, 8300, 8301, 8302, 8303, 8305,
+    8305, 8305, 8305, 8305, 8306, 8306, 8307, 8308, 8308, 8309, 8310, 8320, 8320, 8320, 8330, 8331,
+    8331, 8332, 8332, 8336, 8336, 8337, 8337, 8338, 8338, 8341, 8346, 8351, 8353, 8353, 8354, 8354,
+    8355, 8355, 8357, 8363, 8374, 8378, 8378, 8381, 8381, 8382, 8382, 8383, 8383, 8384, 8385, 8387,
+    8390,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8649] = [
-    (17, 7), (9, 14), (13, 6), (21, -6), (8, 5), (26, 9), (1, 9), (4, 5), (7, 6), (25, 5),
-    (5, 6), (25, 5), (1, 5), (11, 8), (5, 7), (9, 6), (27, 5), (17, 5), (10, 5), (16, 13),
-    (5, 8), (17, -5), (19, -8), (21, -9), (23, 7), (28, 5), (1, 5), (2, 6), (1, 11), (14, 5),
-    (4, 6), (15, 11), (25, -5), (26, 6), (17, 6), (21, 7), (26, 5), (21, 10), (20, 6), (19, 12),
-    (20, 7), (25, -5), (28, 5), (4, 5), (25, 7), (5, -5), (27, 9), (5, -20), (9, -6), (15, 14),
-    (16, 10), (17, 76), (18, -13), (19, -11), (20, 10), (21, 6), (22, -5), (23, -13), (25, -6), (23, 5),
-    (26, 9), (23, 7), (23, 5), (7, 5), (11, 15), (5, 8), (7, 5), (9, 5), (20, -6), (21, 7),
-    (23, -5), (25, 9), (12, 5), (5, 32), (17, 12), (5, 27), (22, 7), (19, 13), (5, -15), (6, 8),
-    (15, -7), (20, -5), (21, 6), (24, 8), (27, 22), (28, 10), (18, 5), (25, 5), (17, 5), (5, 6),
-    (23, 26), (19, 5), (27, 10), (5, 13), (9, 17), (10, 14), (15, -6), (18, -7), (19, -5), (1, 14),
-    (4, -5), (5, -9), (15, -8), (17, 8), (18, 47), (20, -14), (21, 5), (23, -6), (25, -5), (26, 6),
-    (1, -6), (17, 18), (18, 6), (20, 5), (21, 8), (23, -8), (24, -5), (25, -7), (22, 5), (23, 13),
-    (20, 7), (2, 6), (17, 9), (18, 8), (21, -5), (1, 11), (14, 5), (1, 5), (0, 8), (2, 10),
-    (18, -5), (23, 6), (5, 36), (21, -6), (26, 5), (17, 5), (13, 6), (25, 7), (15, 10), (20, 12),
-    (17, 10), (5, 10), (18, 10), (1, 5), (9, 5), (17, 6), (25, 8), (1, 6), (12, 11), (24, 5),
-    (25, 8), (7, 7), (15, 7), (10, 11), (17, 11), (19, 17), (20, -11), (21, -5), (25, 10), (3, 5),
-    (11, 8), (12, 5), (23, 10), (15, -13), (16, 71), (17, -5), (18, 5), (19, -6), (21, -7), (22, -8),
-    (23, -5), (25, 6), (13, 41), (25, -5), (1, -7), (4, 55), (5, -12), (6, -6), (25, 11), (18, 24),
-    (24, 9), (25, -5), (0, 17), (1, 22), (3, -5), (4, -6), (6, 11), (9, -6), (14, 6), (16, -6),
-    (21, -13), (23, -17), (25, 6), (6, 14), (18, 5), (12, 6), (1, 9), (17, 5), (17, 9), (22, 5),
-    (17, 5), (21, 7), (19, 18), (0, 5), (17, 8), (17, 5), (1, 11), (11, 20), (20, -12), (23, 16),
-    (8, 18), (20, 7), (23, -5), (11, 12), (3, 5), (21, -5), (25, -7), (26, 5), (28, 10), (25, 15),
-    (19, 5), (20, 7), (21, 5), (10, 11), (15, 7), (15, 10), (3, 5), (11, 6), (22, 8), (25, -6),
-    (19, 6), (15, 7), (20, 10), (15, 11), (26, 12), (1, 39), (4, 29), (5, -17), (21, -8), (22, 11),
-    (17, 5), (18, 6), (2, 11), (19, 15), (17, 8), (19, 15), (21, 8), (25, 5), (5, 13), (8, 5),
-    (13, 6), (1, -7), (14, -6), (15, 22), (16, 12), (18, 8), (19, 6), (22, -6), (23, 6), (17, 6),
-    (25, 19), (1, 33), (0, 56), (1, -10), (2, -21), (3, 64), (4, 9), (5, 73), (6, 53), (7, -11),
-    (9, 96), (11, -44), (12, -14), (13, -22), (14, -13), (15, -40), (16, -31), (17, -15), (18, -25), (19, -10),
-    (20, -24), (21, 22), (22, -35), (23, -10), (24, -14), (25, -11), (26, -20), (28, -9), (24, 6), (28, 6),
-    (23, 5), (17, 10), (20, 5), (1, -6), (5, 28), (6, -6), (7, 30), (9, -6), (15, 10), (16, 10),
-    (20, -9), (21, -5), (22, -5), (25, -10), (26, 5), (9, 5), (16, 6), (23, 8), (0, -14), (1, 34),
-    (2, 54), (3, 49), (4, -6), (5, -16), (6, -8), (7, -5), (9, -7), (11, 16), (12, -7), (13, -6),
-    (14, -10), (15, -12), (16, -8), (18, 6), (19, -11), (20, -10), (21, 20), (23, 21), (24, -15), (25, -30),
-    (26, -6), (27, -8), (28, -8), (20, 5), (24, 5), (27, 5), (14, 6), (14, -7), (22, 20), (18, 8),
-    (19, 6), (23, 9), (19, 19), (25, -5), (18, 9), (5, 5), (19, 29), (25, -5), (20, 13), (5, -5),
-    (11, 9), (18, 5), (22, 9), (23, 7), (16, 27), (21, -6), (5, 8), (17, -5), (19, -8), (21, -9),
-    (23, 7), (28, 5), (23, -5), (25, 15), (18, 19), (27, 5), (19, 5), (21, 11), (6, 5), (28, 5),
-    (3, -8), (5, 13), (6, 8), (9, 11), (10, -6), (11, -6), (13, -5), (15, 22), (16, -6), (17, -10),
-    (19, 12), (20, 7), (21, -8), (22, -7), (24, -7), (20, 8), (26, 6), (28, 6), (20, 9), (19, 10),
-    (6, 11), (12, 28), (21, -7), (23, -13), (19, 24), (14, 35), (18, 5), (22, -5), (5, 7), (15, 6),
-    (10, 5), (16, 13), (5, 19), (9, 10), (10, 8), (15, 7), (17, -6), (19, -8), (23, -8), (25, 13),
-    (4, -5), (5, -9), (6, 62), (9, 7), (20, -6), (23, -5), (24, 5), (25, -8), (17, 5), (4, 6),
-    (5, 5), (11, 5), (21, -5), (23, 5), (26, 9), (1, 5), (22, 10), (17, 5), (21, 7), (27, 5),
-    (23, 7), (5, 5), (9, 14), (10, 5), (17, 18), (18, -7), (21, 15), (6, 10), (23, 5), (0, -6),
-    (3, 7), (6, 10), (17, -6), (18, 15), (19, -5), (21, -12), (22, -5), (23, -5), (25, 13), (27, 19),
-    (23, 6), (1, 12), (14, 5), (15, 5), (23, 5), (28, 6), (0, -14), (1, 44), (2, 53), (3, 49),
-    (4, -7), (5, -16), (6, -9), (7, -5), (9, -7), (11, 16), (12, -7), (13, -7), (14, -10), (15, -12),
-    (16, -8), (17, -6), (18, 6), (19, -11), (20, -13), (21, 20), (23, 20), (24, -15), (25, -30), (26, -7),
-    (27, -8), (28, -8), (11, 5), (23, 5), (1, 6), (9, 79), (10, 8), (19, -5), (20, -8), (21, -19),
-    (23, -10), (1, 8), (3, 8), (4, -7), (6, -10), (7, -5), (9, -10), (11, -7), (12, -6), (13, 6),
-    (14, -7), (15, 5), (17, -14), (19, 36), (21, 38), (24, -8), (25, -13), (26, -6), (27, 10), (4, 5),
-    (14, 6), (21, -5), (23, -7), (25, 11), (28, 9), (20, 8), (20, 9), (6, 5), (1, 6), (25, 12),
-    (2, 9), (17, 6), (1, 6), (5, 5), (23, 5), (0, 9), (5, -5), (6, 7), (10, -5), (11, 6),
-    (15, 5), (17, 13), (18, 12), (23, -11), (5, 6), (17, 5), (3, 10), (5, -5), (6, 5), (11, 5),
-    (18, 6), (20, -10), (21, 21), (23, -8), (25, -7), (28, 10), (11, 11), (15, -5), (22, 48), (23, 14),
-    (1, -5), (2, 11), (3, -6), (5, -21), (9, -9), (10, -8), (11, -8), (12, -6), (14, -7), (15, 13),
-    (16, 8), (17, 78), (18, 15), (19, 14), (20, 5), (21, 5), (22, -5), (23, -23), (24, -7), (25, -12),
-    (26, -6), (27, -6), (28, -7), (5, 6), (12, 10), (2, 5), (18, 5), (25, 6), (5, 5), (5, -5),
-    (9, 17), (13, 6), (19, 7), (1, -6), (4, -8), (5, 25), (6, 8), (9, -7), (10, -5), (11, -6),
-    (13, 7), (16, -5), (17, 13), (19, -8), (20, -8), (22, -7), (23, -15), (24, 36), (25, 11), (26, -6),
-    (27, -6), (28, 5), (4, 19), (1, 7), (15, -7), (21, 5), (28, 11), (6, 5), (18, 7), (19, 10),
-    (20, -6), (25, 16), (20, 9), (16, 6), (20, 5), (6, 6), (17, 14), (18, 9), (12, 22), (23, -11),
-    (19, 9), (23, 12), (13, 5), (25, 5), (23, 5), (4, 15), (5, 26), (6, 8), (21, -8), (23, -5),
-    (0, 5), (1, -6), (10, 6), (17, -5), (21, -9), (22, -7), (25, 37), (27, -5), (28, 20), (4, 8),
-    (21, 8), (3, 13), (9, 14), (11, 11), (21, 9), (1, 7), (10, 5), (18, 16), (21, 6), (1, 5),
-    (16, 5), (10, 5), (17, 9), (18, -6), (18, 12), (23, -6), (25, -7), (27, 23), (5, 6), (6, 8),
-    (7, 5), (21, 7), (23, -5), (12, 5), (23, 6), (1, 11), (2, 5), (4, 15), (5, 26), (6, 8),
-    (21, -8), (23, -5), (1, 14), (2, 6), (23, -6), (24, 19), (26, 5), (5, 5), (20, 6), (1, -5),
-    (3, 15), (4, -5), (5, -5), (11, 6), (12, 6), (15, -6), (17, 8), (19, -9), (20, -7), (22, 19),
-    (24, 9), (23, 5), (7, 5), (4, 20), (5, -5), (25, 5), (5, 5), (7, 5), (19, 6), (2, 6),
-    (17, -5), (10, 5), (15, -5), (17, 6), (18, -6), (20, -6), (22, 19), (23, 14), (28, 5), (6, 5),
-    (24, 5), (25, 11), (18, 7), (17, 5), (26, 8), (21, 8), (15, 7), (23, 21), (27, 6), (7, 5),
-    (3, 5), (25, -5), (26, 6), (27, 6), (1, 12), (25, -5), (26, 5), (19, 7), (4, 5), (5, 45),
-    (21, -7), (23, -5), (27, 5), (14, 26), (22, 5), (25, 8), (27, 5), (0, 15), (21, 7), (25, -5),
-    (8, 5), (26, 10), (17, 18), (18, 9), (21, 7), (22, -5), (23, -6), (25, 19), (27, 12), (15, 14),
-    (15, 11), (17, 19), (18, -6), (20, 8), (21, 7), (2, 7), (21, 19), (22, -5), (8, 5), (6, 5),
-    (21, 6), (15, 9), (19, 5), (15, -8), (16, 21), (18, 6), (22, 14), (3, 5), (11, 6), (22, 7),
-    (25, -6), (11, 5), (1, -5), (4, 5), (10, 5), (11, 7), (14, 7), (17, -5), (20, -6), (21, 9),
-    (1, 7), (6, 5), (0, -7), (3, 7), (4, 14), (5, 8), (10, 7), (12, -5), (16, -5), (17, 11),
-    (21, 8), (22, -6), (23, -10), (24, 7), (25, -8), (28, -5), (15, 5), (22, 6), (17, 6), (15, 14),
-    (6, 39), (21, -5), (18, 5), (2, 6), (3, 6), (11, 12), (22, 5), (21, 10), (23, 7), (20, 8),
-    (17, 6), (20, 16), (21, 6), (18, 6), (18, 5), (5, -7), (15, -5), (18, 14), (21, -8), (23, -8),
-    (24, 25), (25, 9), (26, -5), (28, 7), (1, -6), (7, 7), (11, -5), (18, 7), (19, 32), (22, -6),
-    (23, -9), (25, 13), (27, 9), (15, 21), (19, 6), (21, -6), (15, 7), (18, 5), (20, 6), (6, 6),
-    (22, 16), (23, -5), (19, 10), (24, 5), (17, 6), (27, 6), (6, 9), (21, -7), (26, 5), (1, -7),
-    (3, -6), (6, -7), (11, 6), (15, -5), (18, 22), (20, 9), (21, 10), (22, -5), (23, 12), (25, -6),
-    (28, 9), (8, 17), (20, 6), (21, 9), (1, -6), (6, -5), (9, 6), (15, 19), (19, -8), (20, 5),
-    (22, -5), (23, -5), (28, 14), (14, 18), (21, 5), (3, 33), (23, -5), (25, -5), (28, 5), (18, 34),
-    (20, -5), (21, 5), (23, 38), (5, -5), (27, 9), (14, 20), (23, -5), (5, 5), (1, 6), (25, 6),
-    (25, 11), (1, 7), (5, 10), (21, -7), (25, 8), (5, 9), (6, 9), (21, 8), (23, -5), (0, 84),
-    (1, -11), (5, -5), (17, -5), (21, -6), (25, -10), (19, 8), (25, 6), (20, 5), (15, 6), (16, 5),
-    (21, 8), (27, 5), (4, 56), (5, -10), (6, -6), (18, 6), (4, 5), (5, -10), (7, 5), (27, 5),
-    (8, 5), (18, 5), (5, -5), (15, -7), (16, 27), (19, 23), (15, 12), (18, 5), (15, 6), (20, 6),
-    (15, 14), (16, 7), (20, 6), (22, 7), (12, 6), (18, 16), (20, -10), (0, 5), (6, 8), (19, 5),
-    (21, -13), (22, 5), (10, 5), (12, 16), (22, 5), (1, 10), (2, 7), (18, 5), (27, 5), (20, 5),
-    (21, 12), (0, -5), (1, 26), (2, 9), (3, 19), (19, 9), (21, -9), (25, -7), (11, 11), (3, 5),
-    (21, -5), (25, -7), (26, 5), (28, 10), (19, 11), (19, 5), (1, 5), (2, 6), (0, 32), (1, 5),
-    (2, 11), (4, -5), (5, -8), (9, -5), (10, -5), (11, 11), (13, -5), (17, -10), (20, -8), (22, -6),
-    (23, -10), (24, 14), (25, 8), (26, -8), (28, 8), (20, -5), (22, 11), (18, 9), (5, -5), (8, 30),
-    (9, 5), (17, -9), (20, 5), (21, -8), (23, -5), (24, 8), (25, -9), (18, 6), (1, 7), (17, 25),
-    (27, 11), (0, 5), (1, 5), (6, 5), (21, 5), (23, 5), (21, 11), (4, 5), (21, 7), (17, 11),
-    (25, 9), (14, 11), (28, 5), (16, 8), (21, 5), (15, 9), (24, 5), (17, 9), (1, -7), (3, -6),
-    (4, 63), (5, 47), (6, 57), (7, -5), (9, -6), (10, -7), (11, -6), (12, -5), (14, -7), (15, -10),
-    (16, -6), (17, -8), (18, -10), (19, -10), (21, -13), (22, -10), (23, -15), (24, -8), (26, -5), (27, -5),
-    (6, 10), (15, 8), (18, 5), (20, 6), (17, 13), (20, 6), (23, -5), (1, 5), (2, 5), (19, 7),
-    (5, 8), (6, 9), (21, -5), (28, 6), (1, 7), (17, 7), (18, 8), (20, 9), (1, 5), (5, 41),
-    (6, -6), (7, 12), (9, -5), (18, -5), (19, -5), (20, 17), (21, -11), (23, -10), (11, 14), (23, -6),
-    (17, 10), (1, 7), (18, 10), (7, 6), (26, 6), (8, 5), (20, 11), (19, 11), (17, 21), (21, -6),
-    (27, 5), (9, 8), (10, 5), (11, 10), (6, 6), (1, 8), (21, 5), (5, 8), (1, 7), (1, 6),
-    (4, 5), (14, 17), (0, -6), (1, 7), (2, -5), (3, 7), (4, -8), (6, -11), (7, -5), (9, -11),
-    (11, -8), (12, -7), (13, 6), (14, -8), (15, 5), (16, 6), (17, -16), (18, -6), (19, 34), (21, 46),
-    (23, 8), (24, -8), (25, -10), (26, -7), (27, 10), (5, 6), (4, 5), (25, 5), (17, 9), (21, 9),
-    (5, 11), (8, 5), (24, 5), (25, 7), (27, 5), (18, 10), (21, 5), (1, -6), (7, 5), (14, 5),
-    (15, -5), (17, -7), (18, 13), (22, -5), (23, -8), (25, 33), (24, 6), (6, 7), (25, 6), (14, 9),
-    (4, 6), (28, 5), (18, 5), (21, 5), (1, -10), (2, -9), (3, -5), (5, -33), (6, 11), (8, 21),
-    (9, -18), (10, 11), (11, -7), (13, -13), (14, 11), (15, 26), (16, 5), (18, 8), (19, 5), (21, 14),
-    (22, -6), (23, 15), (24, -15), (28, -9), (8, 5), (26, 8), (5, -6), (17, -5), (22, 17), (23, 16),
-    (5, 8), (23, 11), (17, 7), (22, 6), (5, -5), (18, 65), (19, -5), (20, -9), (25, -7), (2, 5),
-    (25, 6), (13, 6), (1, 8), (0, 10), (1, -5), (15, 5), (20, 6), (25, 8), (26, 9), (23, 5),
-    (17, -6), (21, 15), (7, 8), (4, 12), (25, 6), (16, 15), (18, 5), (5, -6), (7, 18), (1, 6),
-    (3, 6), (5, -12), (7, 33), (21, 5), (17, 35), (18, -6), (21, -5), (27, 11), (1, 7), (1, 7),
-    (20, -5), (21, 5), (23, 38), (21, 5), (5, 5), (21, 5), (27, 6), (5, 5), (14, 7), (25, 10),
-    (15, 7), (20, 6), (11, 6), (15, -5), (16, 13), (17, 5), (1, 5), (20, 9), (0, 5), (17, 9),
-    (24, 7), (21, 8), (15, 5), (4, 6), (5, 5), (14, 6), (23, -5), (25, 6), (28, 10), (14, 40),
-    (21, -5), (26, 12), (24, 5), (25, -6), (26, 24), (10, 5), (20, 5), (5, -9), (20, 5), (21, -7),
-    (22, 7), (23, 49), (25, -5), (15, -5), (16, 27), (21, -6), (22, -6), (25, 25), (15, 5), (19, 12),
-    (1, 11), (18, 12), (18, 6), (15, 11), (17, -6), (21, 10), (25, 10), (22, 10), (7, 6), (20, 16),
-    (0, 6), (19, 7), (27, 17), (15, 5), (5, -5), (6, 5), (24, 5), (28, 6), (22, 6), (23, 9),
-    (19, 7), (5, 5), (21, 9), (25, 5), (26, 8), (19, 5), (25, 9), (12, 10), (18, 11), (25, 11),
-    (26, 7), (27, 5), (15, 6), (20, 8), (5, 7), (13, 6), (27, 5), (26, 5), (0, 6), (24, 6),
-    (14, 10), (23, -5), (28, 6), (19, 6), (20, 12), (21, -6), (24, 8), (25, -6), (27, 10), (24, 6),
-    (25, 6), (22, 7), (14, 14), (22, 5), (21, 21), (26, 6), (5, 8), (6, 5), (11, 11), (5, 14),
-    (24, 5), (5, -5), (9, 16), (21, 6), (11, 24), (10, 6), (26, 5), (0, 13), (1, -5), (15, 20),
-    (19, 5), (21, -8), (25, 5), (6, 6), (23, -5), (5, 5), (18, 7), (11, -7), (12, 38), (17, -5),
-    (23, 6), (16, 5), (14, 6), (22, 12), (23, 27), (25, -5), (26, 10), (2, 10), (25, 5), (10, 15),
-    (12, 31), (21, -6), (1, 10), (5, -9), (21, 36), (5, 12), (18, 6), (26, 5), (18, 7), (1, 14),
-    (4, -8), (6, 47), (9, -6), (18, -5), (20, -6), (21, -9), (23, -5), (28, 10), (4, 37), (5, -8),
-    (5, 6), (17, 5), (0, 9), (13, 9), (17, 11), (11, 6), (3, 10), (5, -5), (9, 5), (21, 9),
-    (7, 7), (12, 5), (15, -7), (18, 8), (19, 21), (22, -5), (23, -7), (25, 6), (21, 5), (17, 13),
-    (24, 10), (1, 5), (3, 5), (5, 9), (9, 7), (10, 5), (21, -5), (23, -7), (5, 9), (6, -7),
-    (9, 15), (10, 12), (15, -7), (17, 22), (18, 5), (19, -7), (21, 6), (23, -7), (25, -6), (4, 78),
-    (5, -12), (6, -8), (20, -6), (21, -6), (23, -5), (25, -5), (7, 6), (5, 6), (19, 7), (4, 7),
-    (6, 8), (23, 7), (4, 6), (6, 6), (18, 5), (1, 12), (13, 5), (18, 8), (21, 8), (23, -7),
-    (27, 11), (14, 5), (14, 35), (22, -5), (21, 8), (14, 18), (21, 5), (25, 11), (26, 13), (24, 5),
-    (0, 10), (22, 8), (9, 5), (17, 8), (18, 7), (23, 5), (20, 5), (23, 5), (26, 6), (1, 5),
-    (25, 16), (17, 21), (21, -6), (27, 5), (14, 26), (22, 5), (0, 30), (1, 10), (2, 12), (3, -8),
-    (4, -6), (5, -9), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5), (15, -6), (16, -5),
-    (17, -7), (18, 9), (20, -9), (22, -7), (23, -16), (24, 19), (25, 35), (26, -9), (28, 7), (0, 6),
-    (15, -6), (16, 11), (21, 5), (1, 5), (22, 10), (0, -6), (1, -7), (5, -22), (6, -8), (7, 46),
-    (8, 7), (11, -5), (15, -8), (16, -6), (17, 22), (18, 15), (19, -11), (20, -7), (21, 15), (22, -6),
-    (23, -6), (24, -5), (25, -5), (26, 6), (27, 10), (28, -5), (1, 7), (19, 5), (15, 7), (17, 6),
-    (6, 5), (9, 12), (13, 6), (17, 9), (23, -7), (9, 11), (6, 5), (25, 7), (19, 12), (16, 24),
-    (21, -5), (10, 16), (0, -6), (3, 7), (6, 10), (17, -6), (18, 15), (19, -5), (21, -12), (22, -5),
-    (23, -5), (25, 13), (27, 19), (16, 6), (2, 11), (3, 5), (11, 11), (15, 7), (16, -5), (20, 11),
-    (23, -8), (23, 5), (25, 33), (28, 5), (5, 8), (6, 6), (28, 5), (14, 8), (3, 5), (12, 28),
-    (23, -17), (5, 5), (14, 8), (4, 5), (5, -10), (7, 5), (27, 5), (22, 31), (23, -5), (25, -5),
-    (10, -5), (11, 7), (12, 21), (23, 10), (8, 18), (20, 7), (8, 13), (26, 12), (19, 8), (0, -5),
-    (2, 12), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (11, -7), (12, -5), (14, -6), (15, 6),
-    (16, 7), (17, 53), (18, 23), (19, 18), (21, 8), (22, -5), (23, -18), (24, -7), (25, -11), (26, -5),
-    (27, -5), (28, -5), (20, 8), (25, 12), (10, 8), (28, 18), (12, 6), (5, 5), (10, 17), (0, 32),
-    (1, 5), (2, 11), (4, -5), (5, -8), (9, -5), (10, -5), (11, 11), (13, -5), (17, -10), (20, -8),
-    (22, -6), (23, -10), (24, 14), (25, 8), (26, -8), (28, 8), (22, 9), (23, 54), (25, -5), (18, 8),
-    (21, 8), (1, 6), (3, 5), (25, -5), (26, 6), (4, 5), (23, 9), (5, 9), (20, 5), (8, 5),
-    (0, 10), (18, 11), (23, -5), (22, 15), (26, 7), (12, 5), (27, 6), (4, 5), (9, 5), (21, 14),
-    (1, 9), (4, 6), (22, 7), (1, -7), (18, -6), (22, 13), (7, 10), (18, 18), (21, -5), (23, -5),
-    (27, 10), (19, 10), (9, 5), (15, 16), (11, 5), (5, 11), (21, -6), (1, 7), (10, 5), (0, -7),
-    (1, 74), (2, 14), (3, 7), (4, 48), (5, -23), (6, -10), (9, -7), (10, -5), (11, -6), (12, -5),
-    (14, 21), (15, -6), (16, -6), (17, -11), (18, -7), (19, -8), (20, -9), (21, -8), (23, -19), (24, -7),
-    (25, -7), (26, 11), (27, -5), (28, -6), (17, 8), (18, 10), (19, 7), (18, 47), (19, -5), (20, -5),
-    (21, -8), (6, 6), (21, 10), (5, 11), (20, -7), (21, 16), (20, 6), (20, 5), (23, 9), (1, -5),
-    (2, -6), (3, -8), (4, 65), (5, 46), (6, 48), (7, -8), (8, -5), (9, -11), (10, -5), (11, -5),
-    (12, -7), (13, -6), (14, -11), (17, -9), (18, -14), (19, -8), (21, 12), (22, -12), (23, -27), (24, -11),
-    (25, 5), (27, -9), (17, 34), (20, -5), (21, -5), (17, 5), (1, 9), (5, 11), (6, 5), (17, -5),
-    (20, 10), (23, 7), (13, 6), (21, 8), (19, 10), (16, 15), (18, 5), (6, 5), (22, 5), (17, 7),
-    (4, 8), (21, 14), (17, 7), (15, -5), (22, 5), (25, 14), (5, 6), (23, 11), (21, 5), (3, 8),
-    (23, 7), (0, -6), (24, 16), (25, -5), (7, 5), (5, 5), (20, 6), (15, 5), (12, 5), (2, 10),
-    (4, -5), (5, -6), (6, -6), (8, 6), (9, -7), (10, -6), (11, -8), (12, -5), (13, -7), (15, 7),
-    (16, -7), (17, 29), (19, -7), (20, -14), (21, 5), (22, -7), (23, -12), (24, 55), (28, -9), (16, 11),
-    (22, 5), (4, 6), (14, 7), (25, -5), (28, 5), (9, 8), (14, 11), (27, 6), (1, 5), (6, 5),
-    (21, 5), (18, 7), (8, 5), (15, 8), (5, -6), (6, 5), (9, 10), (24, 12), (1, 11), (11, 10),
-    (23, 15), (5, 11), (15, 5), (1, 7), (10, 7), (18, 12), (21, -7), (5, 10), (27, 6), (5, 5),
-    (11, 21), (20, 7), (23, -7), (1, -5), (3, 19), (18, -8), (23, 6), (25, -5), (1, -5), (4, 8),
-    (11, 19), (15, 9), (20, 5), (21, -7), (23, -8), (18, 8), (15, 9), (5, 8), (16, 5), (17, -6),
-    (19, -7), (23, 6), (27, 5), (28, 5), (1, 8), (21, 5), (1, 9), (5, 8), (17, -5), (19, -8),
-    (21, -9), (23, 7), (28, 5), (5, 6), (17, 6), (3, 6), (19, 9), (15, -8), (16, 44), (21, -9),
-    (18, 11), (25, 5), (0, -5), (3, -7), (4, -5), (5, -22), (6, -11), (7, -8), (8, -5), (9, -14),
-    (10, -7), (11, -10), (13, -6), (14, -8), (15, -16), (16, -11), (17, 24), (19, 31), (20, 96), (21, 6),
-    (24, -8), (25, -11), (26, -8), (27, 7), (28, -9), (18, 9), (20, 5), (21, 7), (4, 6), (6, 7),
-    (21, 6), (16, 15), (22, 8), (5, -9), (20, 5), (21, -7), (22, 7), (23, 49), (25, -5), (20, 8),
-    (0, 53), (1, 61), (2, 32), (3, 17), (4, -6), (5, -52), (6, -27), (7, -26), (8, -25), (9, -35),
-    (10, -29), (12, -17), (13, 27), (14, -36), (15, -28), (16, -37), (17, -26), (19, -12), (20, -24), (22, -31),
-    (23, -14), (24, 56), (25, 83), (26, 33), (27, 48), (28, 20), (4, 6), (6, 5), (28, 5), (3, 5),
-    (12, 6), (20, -6), (22, 9), (23, 29), (25, -6), (18, 5), (4, 5), (23, 10), (25, 5), (21, 7),
-    (27, 6), (25, 5), (5, 14), (9, -5), (10, 6), (21, 5), (24, 5), (25, 8), (20, 6), (1, 5),
-    (2, 6), (20, 7), (12, 5), (13, 16), (1, 7), (18, 9), (16, 5), (22, 10), (11, 17), (25, 7),
-    (8, 5), (26, 12), (5, -6), (17, -6), (18, 33), (19, -5), (20, -5), (23, 7), (27, 22), (8, 5),
-    (5, 6), (6, 10), (5, 5), (1, 11), (2, 9), (3, 6), (5, -5), (14, 21), (15, -6), (21, 8),
-    (22, 17), (23, -13), (25, -5), (17, 7), (18, 5), (3, 5), (5, 10), (7, 6), (5, 6), (18, 9),
-    (2, 5), (18, 5), (25, 6), (15, 6), (17, 5), (0, -8), (1, 25), (2, -12), (3, -18), (4, -17),
-    (5, -38), (6, -19), (7, -14), (8, -10), (9, -21), (10, 65), (11, -33), (12, 13), (13, -14), (14, 25),
-    (15, -25), (16, -18), (19, 34), (20, 133), (21, -20), (22, -17), (23, 27), (24, -10), (25, -17), (26, -17),
-    (27, 21), (28, -18), (23, 5), (10, 11), (21, 9), (1, 5), (23, 12), (22, 15), (1, 29), (4, 5),
-    (11, 5), (15, 11), (1, 14), (22, 10), (19, 7), (11, 5), (1, -6), (5, -10), (6, -5), (10, 54),
-    (11, -15), (12, 51), (15, -5), (16, -5), (17, -9), (21, -11), (22, 16), (23, -6), (25, -6), (25, 24),
-    (4, 5), (6, 5), (1, 5), (17, 5), (18, 9), (21, 14), (4, 8), (8, 5), (11, 16), (26, 5),
-    (21, -6), (22, 11), (23, 14), (27, 5), (18, 7), (5, 12), (0, 15), (21, 5), (23, 6), (7, 6),
-    (11, 7), (16, 9), (15, 7), (19, 5), (26, 5), (21, 5), (4, 6), (5, 5), (28, 6), (19, 24),
-    (22, 5), (2, 5), (15, 7), (10, 14), (17, 6), (0, 12), (2, -10), (3, -12), (4, -17), (5, -10),
-    (7, -9), (8, -6), (9, -19), (10, -8), (11, -19), (12, -12), (15, 54), (16, 35), (17, 24), (18, 22),
-    (19, 27), (21, 33), (22, -28), (23, -29), (24, -13), (25, -17), (26, -14), (27, 6), (28, 13), (9, 5),
-    (13, 6), (5, 7), (20, -6), (21, 8), (1, -10), (3, 7), (4, 6), (5, -17), (6, -9), (7, -5),
-    (9, 29), (10, 8), (14, 13), (16, 7), (17, -12), (18, -6), (19, 5), (21, 34), (22, 11), (23, -19),
-    (26, -6), (27, -5), (28, -6), (2, 6), (26, 5), (18, 7), (8, 8), (26, 12), (21, 10), (1, -5),
-    (5, -5), (9, -5), (10, 9), (11, 7), (17, 16), (18, 17), (19, -6), (23, 5), (25, -6), (26, 10),
-    (2, 8), (18, 11), (21, 5), (17, 9), (6, 7), (15, 16), (16, -6), (17, 27), (21, 13), (22, -7),
-    (23, -8), (25, -7), (12, 9), (15, -8), (16, 10), (19, 5), (22, -6), (19, 10), (6, 10), (15, 7),
-    (21, 19), (20, 13), (28, 6), (22, 17), (6, 5), (24, 5), (25, 7), (27, 5), (2, 5), (15, 5),
-    (15, -8), (16, 10), (19, 5), (22, -6), (24, 6), (28, 6), (10, 14), (23, -5), (3, 6), (2, 6),
-    (24, -6), (25, 12), (0, 17), (1, -6), (5, -5), (11, 6), (17, -6), (19, 12), (20, 6), (23, -8),
-    (24, -5), (25, 13), (26, -5), (27, 11), (5, 7), (5, 9), (5, 6), (22, 10), (2, 5), (25, 5),
-    (22, 9), (23, 10), (25, 12), (27, 6), (1, 7), (8, 13), (19, 6), (0, -5), (18, 23), (19, 10),
-    (20, -5), (21, -7), (23, -7), (25, -10), (26, 10), (27, 21), (26, 12), (28, 6), (1, 6), (2, 10),
-    (16, 15), (21, -5), (25, 6), (26, 16), (11, 37), (19, 10), (21, -5), (23, -6), (14, 5), (18, 18),
-    (6, 5), (21, 6), (13, 6), (25, 8), (1, -9), (4, -5), (5, 9), (9, 19), (17, -17), (19, 22),
-    (20, 16), (21, -8), (22, 6), (24, -5), (25, -6), (28, -5), (1, 22), (3, 19), (18, -5), (21, -8),
-    (25, -7), (1, -6), (2, 21), (21, 5), (21, 10), (0, 5), (5, 6), (24, 5), (28, 6), (13, 8),
-    (15, 10), (16, 8), (19, -6), (21, 16), (15, -5), (16, 28), (21, 21), (17, 14), (27, 11), (1, -5),
-    (5, -5), (9, -5), (10, 9), (11, 7), (17, 16), (18, 17), (19, -6), (23, 5), (25, -6), (26, 10),
-    (6, 7), (21, 6), (1, 7), (19, 10), (18, 6), (20, -7), (22, 15), (9, 6), (20, 7), (18, 10),
-    (8, 5), (26, 10), (6, 8), (15, 7), (17, 8), (18, 10), (19, 5), (21, 6), (23, -8), (5, 11),
-    (4, 6), (14, 7), (25, -5), (28, 5), (1, 6), (18, 5), (1, 26), (2, 14), (3, -12), (4, -10),
-    (5, -28), (6, -15), (7, -8), (8, -6), (9, -10), (11, -5), (13, -7), (14, -9), (15, -10), (16, -9),
-    (17, 22), (18, 20), (19, 18), (20, 70), (21, -26), (22, 36), (24, -11), (25, -24), (27, -12), (28, -10),
-    (11, 7), (1, 12), (3, 6), (5, -5), (19, 5), (5, 17), (0, 27), (1, 8), (4, -5), (5, -8),
-    (9, -5), (10, -5), (11, 11), (13, -5), (17, -9), (20, -8), (22, -5), (23, -10), (24, 15), (25, 10),
-    (26, -8), (28, 8), (21, 5), (5, 5), (21, 7), (20, 5), (0, -6), (1, -7), (13, 6), (15, 10),
-    (23, -6), (24, -5), (25, 12), (27, 8), (28, 10), (19, 5), (27, 5), (10, 5), (28, 5), (3, 5),
-    (13, 17), (5, -6), (6, 5), (9, 10), (24, 12), (25, 8), (1, -9), (15, -5), (18, 27), (19, -6),
-    (20, 6), (21, -7), (23, -9), (24, -8), (25, 12), (27, 32), (5, 5), (6, 5), (15, 9), (21, 15),
-    (21, 24), (20, 5), (24, 7), (26, 11), (21, 5), (2, 5), (6, 5), (21, -5), (25, 27), (28, 5),
-    (18, 7), (4, 8), (1, -6), (3, 17), (21, -7), (22, 22), (19, 5), (21, 8), (4, 5), (5, 5),
-    (15, 16), (17, 5), (18, 9), (20, -7), (23, -8), (6, 9), (21, -8), (25, 5), (20, 5), (17, 5),
-    (1, -8), (2, 38), (11, 7), (10, 6), (24, 6), (25, 15), (10, 18), (19, 6), (21, -6), (17, 5),
-    (18, 5), (21, 5), (24, 6), (17, 15), (5, 7), (1, 18), (1, 6), (5, 31), (6, -5), (7, 12),
-    (20, 12), (21, -9), (23, -7), (26, 11), (27, 5), (5, 7), (17, 9), (23, 6), (21, 5), (8, 5),
-    (9, 8), (20, 5), (16, 9), (15, -5), (16, 28), (24, 5), (27, 5), (4, 11), (25, 9), (20, 5),
-    (6, 5), (23, 5), (19, 6), (17, 5), (23, 5), (16, 7), (0, -5), (1, -13), (17, -5), (18, -6),
-    (23, -5), (24, -8), (25, -6), (26, 89), (18, 8), (0, 13), (1, 19), (3, -7), (4, -6), (5, -23),
-    (6, 15), (8, 8), (9, -6), (10, -5), (14, 6), (16, -6), (20, -17), (21, -16), (23, 25), (21, 9),
-    (1, 5), (2, 6), (23, 5), (21, 5), (21, 9), (22, 29), (12, 5), (23, 14), (25, 5), (27, 5),
-    (4, 6), (5, 5), (14, 6), (25, 6), (28, 10), (8, 5), (25, 9), (6, 6), (14, -5), (15, 17),
-    (16, -7), (17, 31), (18, -5), (21, 16), (22, -8), (23, -8), (25, -8), (1, 8), (25, 5), (1, -6),
-    (2, -7), (5, -5), (8, -5), (10, 53), (11, -24), (12, 98), (13, -7), (15, -7), (16, -11), (17, -5),
-    (18, -15), (19, -10), (20, -11), (21, -19), (22, 10), (24, -8), (26, -8), (27, -8), (28, 13), (22, 6),
-    (1, -7), (2, 5), (17, 16), (18, 5), (24, 10), (25, 10), (24, 6), (21, 13), (24, 26), (25, 7),
-    (28, 10), (13, 6), (18, 5), (21, 5), (23, -6), (27, 11), (19, 19), (4, 10), (25, 9), (23, 9),
-    (3, 10), (5, 5), (6, 9), (21, -5), (1, -9), (4, 9), (9, 11), (10, 11), (15, 6), (16, -5),
-    (17, -6), (18, -7), (22, -7), (23, 12), (25, 17), (6, 7), (0, -22), (1, 53), (2, 45), (3, 43),
-    (4, -11), (5, -26), (6, -11), (7, -8), (8, -6), (9, -12), (10, -8), (11, 18), (12, -11), (13, -10),
-    (14, 68), (15, -16), (16, -16), (17, -16), (19, -19), (20, -19), (22, 8), (23, 36), (24, -12), (25, -18),
-    (27, -12), (28, -14), (17, 5), (7, 7), (8, 5), (16, 8), (23, 9), (25, 6), (28, 6), (10, 33),
-    (11, 10), (20, 6), (21, -5), (25, -7), (19, 26), (24, 10), (18, 6), (1, 6), (18, 5), (1, 9),
-    (1, 7), (17, 9), (0, 5), (21, -5), (23, 9), (26, 8), (12, 5), (22, 5), (23, 5), (15, 8),
-    (5, -7), (9, 15), (19, 7), (21, 15), (18, 50), (20, -5), (21, -6), (25, -5), (0, -5), (1, -5),
-    (15, -5), (21, -9), (24, 7), (25, 28), (12, 5), (8, 5), (20, 20), (23, -11), (28, 5), (1, 5),
-    (13, 6), (17, 5), (25, -6), (18, 47), (19, -5), (20, -5), (21, -8), (11, 38), (16, 5), (23, -6),
-    (9, 5), (13, 5), (19, 9), (21, 5), (17, 11), (3, 5), (10, 12), (12, 9), (16, 5), (20, -5),
-    (21, -6), (23, 25), (1, 12), (17, 9), (1, 6), (16, 9), (19, 24), (25, 11), (1, 5), (2, 6),
-    (1, 21), (3, 10), (25, 9), (5, -6), (9, 17), (13, 6), (19, 11), (20, -9), (2, 22), (0, 7),
-    (17, 8), (18, 6), (21, -6), (22, 12), (4, 21), (5, -6), (16, 10), (1, 6), (15, 8), (16, 14),
-    (18, -5), (21, 13), (5, 5), (20, 7), (19, 5), (20, 7), (21, 5), (6, 6), (9, 8), (12, 5),
-    (5, -12), (6, -5), (15, 11), (16, 12), (17, 63), (18, -7), (19, -8), (21, -10), (23, -9), (1, 14),
-    (12, 9), (21, 11), (18, 8), (12, 17), (12, 16), (1, -5), (5, -8), (15, 28), (16, -5), (17, 54),
-    (19, -8), (20, 6), (21, -14), (23, -9), (25, -9), (27, 9), (1, -8), (5, -7), (14, -5), (15, 22),
-    (16, 56), (17, -6), (19, -9), (20, -6), (21, 23), (23, -9), (25, -7), (28, 6), (20, 10), (1, 13),
-    (6, 10), (11, 5), (18, 5), (1, 14), (2, 8), (4, 22), (5, 7), (7, 20), (10, -14), (11, -13),
-    (12, -11), (13, 9), (14, 8), (16, 7), (17, 11), (18, -5), (19, 5), (20, -22), (21, -6), (22, -6),
-    (23, -7), (24, -8), (25, -26), (27, -6), (28, 10), (3, 5), (25, -5), (26, 6), (5, 9), (21, -9),
-    (23, 25), (13, 6), (22, 5), (6, 5), (21, 8), (5, 6), (21, 5), (26, 13), (17, 8), (15, 6),
-    (17, 5), (10, 6), (27, 5), (0, 6), (18, 11), (3, -9), (5, -12), (7, 9), (8, 32), (9, -8),
-    (11, -10), (12, -8), (15, -10), (16, -5), (17, 35), (19, -11), (22, -14), (23, -6), (24, 11), (26, 7),
-    (27, 13), (17, 5), (0, 9), (2, 7), (18, 10), (20, 5), (25, -5), (21, 7), (22, 15), (25, 15),
-    (18, 7), (2, 5), (24, 13), (26, 11), (5, 10), (17, 9), (18, 6), (20, -9), (21, -5), (26, 9),
-    (17, 9), (18, 9), (21, 5), (0, -10), (1, -8), (2, -6), (4, -8), (5, -34), (7, 50), (8, 10),
-    (9, 28), (11, -11), (13, -7), (14, -7), (15, -13), (16, -10), (17, 15), (18, -15), (19, 15), (20, 54),
-    (22, -10), (23, -11), (24, -8), (25, -15), (27, 7), (10, 11), (14, 5), (21, 5), (5, 7), (6, 5),
-    (18, 6), (10, 5), (19, 9), (19, 19), (18, 7), (1, 5), (2, 6), (11, 13), (13, 5), (23, 7),
-    (20, 5), (23, 32), (11, 7), (5, -5), (7, 6), (23, 7), (20, 6), (28, 5), (4, 5), (19, 7),
-    (0, 13), (18, 11), (23, -5), (25, -5), (19, 8), (23, 13), (5, -7), (6, 29), (23, 5), (18, 6),
-    (6, 5), (1, 12), (9, 7), (22, 11), (23, 13), (17, 5), (10, 13), (12, 27), (20, -5), (21, -5),
-    (22, 9), (0, 8), (1, 7), (3, -5), (4, -5), (5, 5), (9, -7), (10, -6), (11, -5), (15, 18),
-    (16, 8), (17, 22), (18, 6), (21, -21), (25, -10), (27, 5), (16, 5), (17, 9), (8, 5), (11, 5),
-    (16, 8), (17, -5), (18, 5), (26, 10), (9, 6), (10, 5), (27, 6), (27, 5), (3, 16), (5, 5),
-    (23, 8), (23, 7), (1, 13), (18, 9), (20, 6), (28, 5), (15, -5), (16, 7), (21, 17), (28, 6),
-    (17, -5), (18, -7), (20, -8), (21, 8), (23, 42), (6, 11), (15, 5), (19, 6), (25, -5), (21, 5),
-    (21, 5), (24, 5), (5, 7), (0, 7), (21, 11), (15, -15), (16, 75), (17, -6), (19, -8), (23, -6),
-    (25, -5), (5, -5), (10, -5), (11, -8), (12, 36), (13, 91), (17, -6), (18, -7), (19, -7), (20, -5),
-    (21, -12), (24, -6), (25, -14), (26, -5), (0, -7), (1, 64), (2, -6), (3, 8), (5, -7), (15, -7),
-    (18, 9), (19, -5), (21, -14), (22, 12), (23, -8), (24, -5), (25, -15), (22, 10), (23, -5), (21, 6),
-    (23, 16), (2, 5), (25, 6), (18, 6), (12, 5), (13, 16), (17, 6), (20, 5), (24, 5), (21, 5),
-    (21, 18), (3, 5), (23, 7), (15, 7), (28, 6), (22, 5), (23, 16), (0, -9), (1, 67), (2, 19),
-    (3, 5), (4, 53), (5, -28), (7, -5), (9, -9), (10, -8), (11, -9), (12, -6), (13, -5), (14, 53),
-    (15, -10), (16, -10), (17, -15), (19, -13), (20, -7), (21, -12), (23, -14), (24, -9), (25, -12), (26, 9),
-    (27, -7), (28, -9), (17, 12), (21, 5), (18, 5), (4, 5), (11, 7), (20, -5), (18, 5), (20, 7),
-    (11, 6), (21, 10), (16, 9), (21, 9), (23, 19), (1, -5), (15, 10), (18, 21), (19, 9), (20, -6),
-    (21, -10), (23, -8), (25, -12), (26, 9), (27, 21), (1, 5), (2, 6), (8, 5), (18, 5), (20, 9),
-    (10, 6), (23, 6), (9, 7), (12, 5), (21, 14), (27, 5), (0, 6), (1, 7), (17, 6), (27, 6),
-    (23, 5), (1, -5), (11, 8), (17, -5), (26, 6), (9, 11), (19, 6), (20, 12), (21, -6), (24, 8),
-    (25, -6), (27, 10), (22, 6), (24, 6), (5, -5), (18, 65), (19, -5), (20, -9), (25, -7), (5, -13),
-    (6, -5), (7, 8), (9, -7), (13, 5), (14, 8), (17, 9), (18, 6), (20, -5), (27, -5), (28, 5),
-    (16, 8), (15, 14), (16, 10), (21, -6), (2, 8), (28, 5), (5, 5), (25, 5), (19, 5), (21, 9),
-    (23, 6), (1, 5), (2, 6), (13, 6), (17, -5), (18, 6), (21, -10), (23, 19), (14, 5), (25, 5),
-    (6, 5), (11, 11), (11, 12), (18, 15), (21, -5), (23, -5), (20, 6), (0, 7), (9, -6), (10, -5),
-    (11, -5), (17, 16), (18, 8), (19, 7), (20, 9), (21, -19), (22, 9), (23, 13), (25, -10), (27, 5),
-    (4, 7), (20, 8), (16, 7), (23, 6), (11, 10), (12, 24), (15, -5), (16, 8), (18, -8), (19, 10),
-    (20, -8), (21, 10), (22, -5), (23, -9), (25, -6), (23, 5), (11, 5), (21, 6), (23, -5), (25, 20),
-    (5, 6), (21, -13), (23, 6), (16, 5), (18, 11), (18, 8), (1, -7), (3, -16), (4, 22), (5, 11),
-    (6, 13), (7, 11), (8, 6), (9, 14), (10, -6), (11, -20), (12, -16), (13, -5), (14, -8), (15, -10),
-    (16, -17), (17, 8), (20, 16), (22, -18), (23, -20), (24, 5), (26, 14), (27, 23), (28, 6), (0, -6),
-    (1, -13), (2, -5), (3, -9), (4, -9), (5, 39), (6, -8), (9, -5), (10, -5), (11, 32), (13, -5),
-    (14, -7), (15, -13), (16, -10), (17, -9), (19, 6), (20, 29), (21, -15), (22, 13), (23, 30), (24, -6),
-    (25, -14), (0, -18), (1, -14), (2, -5), (3, 9), (4, -16), (5, -6), (7, -8), (8, -9), (9, 18),
-    (11, -9), (12, -15), (15, 29), (16, 29), (17, 21), (18, 24), (19, -6), (20, 14), (21, 10), (22, -5),
-    (24, -13), (25, -14), (26, -11), (27, -10), (19, 6), (10, 12), (17, 9), (17, 9), (24, 7), (17, 6),
-    (19, 7), (20, -10), (28, 6), (23, 5), (1, -18), (2, -11), (3, 11), (4, -8), (7, -8), (8, -8),
-    (9, -8), (10, -17), (11, -19), (13, -6), (14, 72), (15, 38), (16, 12), (17, -30), (18, -20), (19, 13),
-    (20, -17), (21, 5), (22, 49), (23, -24), (25, 6), (26, -8), (27, -12), (28, 18), (20, 8), (27, 5),
-    (5, 5), (3, 6), (16, 5), (22, 6), (19, 5), (25, 5), (8, 5), (18, 9), (26, 12), (1, 8),
-    (14, 20), (23, -5), (1, 7), (19, 6), (5, 9), (28, 5), (5, -5), (17, 17), (21, 12), (23, 8),
-    (21, 8), (9, 5), (21, 17), (6, 6), (25, 9), (1, 13), (12, 16), (15, 19), (18, 5), (20, 7),
-    (18, 5), (5, 5), (27, 12), (25, 10), (11, 8), (0, 8), (4, 13), (10, 5), (18, 5), (3, 5),
-    (21, 36), (18, 7), (27, 11), (1, 7), (14, 6), (21, 10), (11, 5), (21, 5), (19, 13), (26, 6),
-    (28, 6), (7, 9), (22, 12), (18, 6), (16, 7), (0, -6), (1, 81), (20, -6), (23, -6), (24, -5),
-    (25, -11), (0, 43), (4, -7), (5, -8), (6, -6), (9, -7), (10, -7), (11, 8), (12, -6), (13, -6),
-    (14, -5), (16, -6), (17, -10), (18, -8), (20, -8), (22, -8), (23, -9), (24, 31), (25, 14), (28, 5),
-    (10, 5), (12, 22), (23, -14), (16, 5), (3, 5), (23, 6), (5, 8), (6, 5), (6, 6), (1, 6),
-    (3, 10), (25, 13), (1, 11), (9, 5), (15, -5), (18, 7), (20, 16), (19, 5), (26, 17), (0, 17),
-    (25, -5), (23, 6), (21, 10), (23, 7), (23, 6), (9, 8), (10, 5), (1, -5), (3, -6), (4, -6),
-    (5, -8), (6, -8), (8, 5), (9, -6), (13, 10), (14, -7), (15, -10), (16, -7), (18, 9), (20, -22),
-    (21, -5), (24, 21), (25, 42), (26, 6), (28, 10), (23, -5), (25, 25), (1, -5), (3, 5), (4, 32),
-    (5, -5), (21, -6), (22, 11), (23, 14), (27, 5), (1, 5), (5, 36), (7, 11), (9, -6), (17, -6),
-    (18, -6), (19, -6), (20, 24), (21, -13), (23, -12), (9, 25), (11, 12), (26, 10), (22, 12), (1, 9),
-    (18, 17), (2, 5), (3, 8), (17, 9), (15, 5), (15, 10), (17, 8), (15, 9), (5, 6), (1, -5),
-    (5, -8), (17, -6), (18, 24), (19, 12), (25, -7), (27, 9), (22, 32), (17, 8), (23, -5), (28, 6),
-    (11, 28), (23, -5), (17, 6), (6, 6), (25, 11), (5, -6), (11, 114), (17, -5), (18, -6), (19, -6),
-    (20, -6), (21, -10), (22, -5), (23, -23), (25, -5), (0, 14), (1, -10), (3, 7), (5, 10), (6, 9),
-    (10, -6), (14, 5), (15, -5), (18, -7), (19, -6), (20, -6), (21, 16), (22, -5), (28, 6), (17, 9),
-    (24, 7), (1, 12), (18, 9), (20, 5), (21, -5), (24, 5), (28, 5), (1, -8), (3, 7), (5, -16),
-    (6, -8), (7, -5), (9, 30), (10, 9), (14, 5), (15, 5), (16, 7), (17, -10), (21, 31), (22, 12),
-    (23, -17), (25, -6), (28, -5), (9, 12), (10, 8), (21, 9), (11, 11), (16, 11), (0, 22), (18, 11),
-    (25, 5), (3, 9), (5, -6), (19, 5), (21, 11), (22, 9), (10, 5), (21, 5), (1, 5), (1, 29),
-    (2, 10), (14, 11), (23, -5), (10, 5), (17, 8), (18, 18), (12, 21), (13, 10), (23, -6), (9, 8),
-    (10, 5), (17, 6), (1, 6), (19, 5), (7, 5), (15, 5), (28, 5), (21, 10), (1, 5), (22, 10),
-    (3, 11), (26, 9), (6, 10), (23, 5), (10, 15), (12, 31), (21, -6), (21, 5), (1, 7), (10, 60),
-    (11, -12), (12, 33), (15, -5), (18, -5), (19, -6), (21, -8), (23, -27), (3, 5), (10, 30), (20, -5),
-    (21, -5), (23, 6), (17, 11), (15, 7), (18, 5), (25, 5), (0, -10), (1, 7), (2, 45), (3, -14),
-    (4, -12), (5, -14), (6, -12), (7, -9), (8, -8), (9, -11), (10, -6), (11, -7), (13, -5), (14, -11),
-    (15, -10), (16, -10), (17, -7), (18, 16), (19, -13), (20, -10), (22, -11), (24, 63), (26, 52), (27, 10),
-    (28, -12), (11, 6), (20, -8), (21, 9), (22, 5), (23, -5), (28, 11), (9, 6), (19, 19), (0, 9),
-    (4, -5), (5, -7), (9, -5), (15, 8), (17, -8), (19, 6), (20, 6), (21, 10), (22, -5), (23, -9),
-    (25, 18), (26, -5), (27, 14), (5, 6), (1, 5), (17, 9), (16, 18), (24, 8), (16, 5), (25, 6),
-    (0, 5), (0, 13), (1, -5), (21, 24), (24, 5), (25, 5), (18, 11), (1, 12), (0, -6), (1, 14),
-    (2, -9), (3, 99), (4, 19), (5, 55), (6, 32), (7, 15), (9, -13), (10, -19), (11, -19), (12, -9),
-    (13, -6), (15, -19), (16, -20), (17, -20), (18, -12), (19, -25), (20, -33), (21, 21), (22, -17), (23, -11),
-    (24, -11), (27, -12), (28, 10), (1, 10), (3, -6), (4, -9), (6, -8), (9, -7), (11, -5), (15, -7),
-    (16, -5), (17, -9), (18, -8), (21, 28), (22, -9), (23, -11), (25, 14), (26, 33), (27, 23), (28, -6),
-    (20, 9), (1, 6), (17, -6), (21, 5), (23, 6), (12, 5), (15, 9), (18, 5), (2, 5), (15, 7),
-    (23, 16), (0, -9), (1, 9), (3, 31), (5, -17), (7, -6), (9, -6), (10, 15), (13, -6), (14, -8),
-    (15, -10), (17, -12), (19, -8), (21, -17), (22, 11), (23, 59), (24, -5), (25, -10), (26, -9), (27, 5),
-    (8, 9), (18, 5), (20, 6), (24, 12), (15, 6), (16, 8), (7, 6), (24, 6), (4, 5), (5, 6),
-    (6, 8), (7, 5), (21, 7), (23, -5), (26, 12), (26, 7), (0, 7), (3, 20), (5, -21), (6, -10),
-    (7, 6), (9, 12), (10, -10), (12, 13), (13, -9), (14, -7), (17, 15), (18, 38), (19, -5), (23, -14),
-    (24, -6), (25, -30), (26, 8), (27, 9), (28, -9), (3, 5), (8, 5), (26, 10), (16, 9), (22, 44),
-    (23, -6), (1, 18), (3, -7), (4, -10), (5, -9), (6, -5), (7, -8), (8, -5), (12, 6), (14, -7),
-    (17, 15), (18, 48), (19, -11), (20, 8), (21, 24), (23, -24), (24, -12), (25, -10), (26, -10), (27, 21),
-    (28, -10), (15, 7), (21, 10), (21, 10), (15, 5), (8, 17), (17, 11), (18, -6), (21, 5), (0, -5),
-    (1, -5), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6), (10, 56), (11, 109), (12, 13), (13, -5),
-    (14, -6), (15, -9), (16, -7), (17, -12), (18, -11), (19, 13), (20, -14), (21, -13), (22, -7), (23, -25),
-    (24, -5), (25, -13), (26, -5), (27, -5), (28, -6), (0, 11), (1, 13), (2, -7), (3, -9), (4, -13),
-    (5, -7), (6, 9), (7, -5), (9, -13), (11, -15), (12, -8), (15, 24), (16, 24), (18, 14), (19, 28),
-    (21, 19), (22, -20), (23, -28), (24, -9), (25, -8), (26, -10), (27, 6), (28, 15), (21, 9), (1, 12),
-    (2, -15), (3, -11), (4, -30), (5, -29), (6, -11), (7, -18), (8, -17), (11, 30), (12, 40), (13, 17),
-    (14, -14), (15, 12), (16, 24), (17, 12), (18, 26), (19, 75), (21, 19), (22, -17), (23, -20), (24, -17),
-    (25, -34), (26, -27), (27, -10), (0, 8), (1, 5), (3, -7), (4, -16), (5, 13), (6, 14), (10, -7),
-    (11, -15), (12, -7), (15, -18), (16, -16), (17, 6), (18, -9), (19, -19), (20, 49), (22, -5), (23, 37),
-    (24, -8), (25, -7), (26, -5), (28, 14), (25, 13), (1, 5), (1, -5), (5, -8), (23, -7), (24, -5),
-    (25, 61), (5, 8), (4, 5), (11, 8), (1, 14), (18, -6), (21, 17), (24, 8), (11, 7), (13, 5),
-    (23, -6), (25, 16), (28, 11), (1, 9), (4, 7), (5, -6), (18, -5), (20, -6), (21, 10), (22, 12),
-    (23, 8), (25, -5), (0, -5), (1, -8), (5, -11), (6, -5), (9, -6), (10, -6), (11, -6), (15, -6),
-    (17, -11), (18, -15), (19, 187), (20, -29), (21, -22), (22, -6), (23, -11), (25, -17), (27, 7), (15, 10),
-    (25, 8), (0, -9), (3, -9), (4, 25), (5, 36), (6, -5), (7, 21), (8, 13), (9, 7), (10, -5),
-    (11, -8), (12, -6), (13, -5), (14, -7), (15, -5), (16, -7), (17, -11), (18, -15), (19, -11), (20, 26),
-    (21, -20), (22, -11), (23, 6), (24, -6), (25, 15), (26, -5), (11, 11), (25, 6), (19, 5), (27, 10),
-    (4, 6), (8, 11), (23, 5), (15, 5), (20, 5), (21, -5), (2, 9), (16, 17), (20, 13), (1, 7),
-    (18, 6), (1, -5), (15, 12), (16, 13), (17, 22), (18, 11), (21, -5), (22, -5), (25, -5), (5, 7),
-    (0, 10), (3, -5), (4, -9), (5, -8), (6, -6), (8, -5), (10, -6), (11, -8), (12, -6), (13, -6),
-    (14, -6), (16, -8), (18, 6), (19, 29), (20, 9), (23, -6), (26, 8), (27, 29), (21, 11), (23, 8),
-    (0, 10), (1, 12), (2, -6), (3, -7), (4, 64), (5, -9), (6, 39), (7, -5), (9, -11), (10, -6),
-    (11, -7), (12, -5), (14, 11), (15, 13), (16, -7), (17, -13), (18, -7), (20, -15), (21, -18), (23, -16),
-    (24, -9), (25, 6), (26, -7), (27, -6), (28, 10), (17, 10), (21, -5), (23, 8), (28, 5), (27, 6),
-    (23, 9), (23, 8), (3, 18), (25, 5), (19, 12), (10, 5), (2, 5), (19, 10), (24, 37), (25, -7),
-    (3, 10), (13, 6), (22, 5), (23, 21), (4, -9), (5, -8), (7, -5), (9, -6), (11, -6), (12, -6),
-    (13, -6), (14, 18), (16, -6), (18, -5), (19, -6), (20, -9), (21, -14), (22, -5), (23, -18), (24, 29),
-    (25, 65), (27, -11), (28, 14), (16, 11), (15, 11), (0, -8), (1, -14), (2, -6), (3, -7), (5, -10),
-    (7, -5), (11, 11), (13, 27), (14, -7), (15, -16), (16, -9), (18, 16), (19, 32), (21, -24), (22, 13),
-    (23, -20), (25, 34), (5, 19), (6, -5), (15, -6), (17, -8), (18, 8), (21, -12), (22, 21), (23, 27),
-    (25, -5), (0, 10), (20, 7), (23, 14), (1, -5), (14, 6), (15, -5), (22, 14), (23, 27), (25, -6),
-    (26, 15), (17, 10), (21, 16), (26, 6), (1, 5), (2, 6), (5, 10), (1, 6), (1, 5), (5, 14),
-    (6, 15), (7, 5), (20, -5), (21, 5), (23, -6), (25, -5), (15, 9), (22, 16), (0, -5), (4, -6),
-    (5, -13), (6, -7), (9, 148), (10, 5), (11, -6), (15, -7), (16, -5), (19, -9), (20, -12), (21, -31),
-    (22, -6), (23, -15), (24, -5), (28, -5), (17, 13), (24, 10), (22, 5), (2, 6), (21, 11), (19, 13),
-    (16, 5), (22, 5), (4, 7), (14, 7), (17, 6), (1, 5), (23, 5), (18, 7), (13, 10), (4, 7),
-    (17, 11), (18, 9), (20, 5), (24, 5), (15, 8), (27, 6), (2, 12), (23, 17), (17, 5), (1, 5),
-    (2, 6), (17, 6), (18, -5), (24, 14), (26, 11), (4, 6), (28, 5), (1, 6), (19, -5), (21, 19),
-    (27, 12), (23, 5), (11, 10), (23, 6), (0, 12), (5, 10), (6, 15), (11, -6), (14, -7), (17, -5),
-    (19, -8), (20, -9), (21, 25), (23, -15), (25, 6), (27, -5), (2, 10), (22, 7), (8, 5), (10, 6),
-    (15, 9), (0, -7), (1, -14), (2, -6), (3, -9), (4, -10), (5, 43), (6, -9), (8, -5), (9, -6),
-    (10, -6), (11, 36), (13, -6), (14, -8), (15, -14), (16, -10), (17, -10), (19, 5), (20, 39), (21, -18),
-    (22, 12), (23, 24), (24, -7), (25, -14), (27, 10), (8, 5), (22, 32), (26, 17), (27, 5), (18, 10),
-    (20, 6), (21, -5), (7, 15), (9, 5), (27, 8), (1, 12), (1, 8), (17, 8), (9, 14), (10, 5),
-    (15, 5), (5, 5), (25, 5), (18, 5), (3, 6), (21, 13), (7, 5), (15, 7), (18, -6), (24, 5),
-    (0, -6), (1, -5), (13, 6), (21, -5), (25, 15), (27, 9), (26, 8), (21, 8), (16, 11), (21, 5),
-    (1, 8), (17, 9), (24, 7), (4, 7), (6, 7), (9, 6), (26, 5), (5, 5), (14, 6), (4, 6),
-    (26, 6), (0, 6), (17, 5), (9, 9), (1, 8), (2, 6), (5, -6), (15, -5), (17, 21), (18, 10),
-    (20, -10), (23, -6), (27, 5), (20, 6), (0, 8), (5, 5), (6, 5), (17, 8), (20, 5), (21, -18),
-    (25, -6), (27, 7), (22, 13), (19, 11), (8, 5), (0, 10), (10, 6), (20, 5), (9, 5), (24, 11),
-    (16, 21), (21, -7), (25, 15), (19, 6), (21, 5), (22, -5), (19, 14), (20, 5), (8, 7), (11, 16),
-    (15, -5), (16, 23), (18, -5), (19, -5), (21, -10), (25, -7), (26, 13), (27, -5), (18, 5), (21, 5),
-    (17, 5), (24, 7), (18, 5), (20, 5), (11, 17), (21, 6), (2, 5), (23, 5), (28, 5), (25, 9),
-    (1, 42), (4, 85), (5, -25), (6, -8), (14, -6), (15, -6), (18, -5), (20, -6), (21, -14), (23, -6),
-    (25, -6), (0, 23), (1, 5), (3, 9), (5, -9), (8, -5), (9, -12), (10, 18), (11, -6), (12, -8),
-    (13, -7), (14, -6), (17, 9), (18, -9), (19, -6), (21, -9), (22, -12), (24, 12), (25, 15), (26, -11),
-    (20, 5), (1, 35), (3, -6), (19, 10), (20, -6), (22, 5), (16, 24), (21, -5), (25, 8), (20, 5),
-    (8, 5), (16, 18), (10, 6), (3, 5), (5, 5), (15, 6), (20, 7), (9, 6), (18, 5), (20, 5),
-    (11, 40), (12, 13), (21, -7), (23, -6), (10, 6), (11, 11), (5, 7), (19, 5), (20, 13), (21, -7),
-    (14, 9), (13, 6), (17, 6), (9, 5), (13, 6), (19, 5), (23, 8), (2, 6), (3, 5), (11, 11),
-    (18, 6), (21, -5), (25, -5), (4, 5), (6, 5), (18, 13), (1, -7), (5, 69), (7, 29), (9, -9),
-    (10, -5), (15, -6), (17, -10), (19, -5), (21, -17), (22, -6), (25, -6), (4, 28), (21, 14), (1, 11),
-    (5, -5), (11, 9), (14, 24), (15, -12), (17, -6), (18, -6), (20, -5), (21, -6), (22, 6), (23, 11),
-    (26, 13), (1, 7), (1, 11), (14, 5), (27, 6), (11, 7), (22, 12), (7, 9), (1, 6), (5, 5),
-    (17, 6), (28, 5), (19, 10), (20, -5), (19, 10), (5, 7), (5, 5), (15, 5), (18, -5), (20, 8),
-    (26, 12), (15, 8), (25, 15), (0, -6), (3, 90), (4, -6), (6, -8), (9, -6), (11, -6), (14, -7),
-    (15, -11), (16, -6), (17, -9), (18, 5), (19, -10), (21, 20), (23, -9), (28, -5), (3, 5), (6, 5),
-    (23, 6), (2, 5), (15, 8), (21, 6), (21, 5), (1, 13), (5, 5), (6, 6), (24, 5), (28, 6),
-    (4, 5), (11, 8), (0, -7), (1, -8), (13, 31), (18, -5), (23, -11), (24, 17), (26, -5), (27, 7),
-    (28, 8), (15, 5), (17, 13), (20, -5), (19, 11), (1, -6), (2, 5), (14, 35), (20, 6), (23, 5),
-    (15, 11), (18, 19), (27, 10), (4, 12), (19, 7), (18, 5), (17, 9), (21, 9), (6, 5), (9, 5),
-    (0, 11), (1, 7), (1, 11), (14, 5), (27, 5), (14, 6), (3, 6), (4, 7), (12, 28), (23, -17),
-    (10, -5), (11, 7), (12, 21), (23, 10), (3, 5), (25, -6), (26, 5), (6, 5), (9, 5), (20, 7),
-    (23, -5), (5, 7), (17, 10), (22, 16), (18, 5), (1, -8), (14, -5), (15, 21), (16, 55), (17, -5),
-    (19, -10), (21, 26), (23, -10), (25, -8), (18, 5), (2, -5), (4, -5), (6, -9), (9, 50), (10, 9),
-    (12, -5), (16, -7), (17, 11), (18, -7), (19, -8), (21, 28), (22, -7), (24, -7), (25, -12), (27, -5),
-    (4, 6), (1, -15), (2, 68), (17, 5), (20, -5), (21, -7), (23, -6), (24, 6), (25, -8), (26, -5),
-    (7, 5), (16, 5), (14, 17), (11, -6), (12, 48), (13, 11), (18, -5), (23, -6), (21, 5), (22, 5),
-    (23, 13), (1, 6), (25, 7), (28, 6), (7, 5), (1, 6), (2, 5), (22, 5), (26, 18), (4, 6),
-    (26, 6), (8, 5), (1, 6), (5, 10), (25, 8), (0, 11), (1, -7), (5, 10), (6, 5), (10, -5),
-    (14, 5), (21, 7), (23, -9), (28, 7), (17, 5), (27, 5), (12, 16), (5, 14), (20, 5), (0, -5),
-    (5, 15), (6, 47), (9, -5), (10, 10), (11, 8), (15, -7), (17, -10), (19, -9), (20, -8), (21, 9),
-    (23, -10), (25, -10), (15, 14), (18, 6), (27, 6), (21, 8), (11, 9), (21, -5), (23, 23), (22, 7),
-    (23, 5), (17, 5), (6, 10), (11, 5), (5, -6), (6, 18), (11, 5), (5, -9), (6, 37), (21, -6),
-    (14, 45), (22, -7), (3, 11), (4, 6), (17, 7), (3, 40), (5, -10), (23, -9), (25, -5), (28, 5),
-    (17, 7), (1, 5), (2, 6), (16, 5), (22, 6), (5, 5), (20, 5), (10, 6), (8, 31), (17, -7),
-    (18, 5), (19, 5), (21, -5), (17, 7), (7, 5), (21, -8), (23, -6), (25, 22), (26, 11), (28, 5),
-    (5, 5), (17, 10), (17, 8), (25, 11), (0, 5), (1, 10), (5, -7), (17, 21), (18, -9), (19, -5),
-    (20, 16), (21, 20), (22, -5), (25, -7), (18, 6), (20, 5), (5, 9), (2, 5), (20, 8), (21, -5),
-    (22, 18), (23, 12), (9, 8), (10, 5), (5, 8), (6, 6), (28, 5), (19, 7), (18, 5), (1, -5),
-    (4, -6), (5, 19), (6, -6), (7, 15), (8, 7), (10, -5), (11, -5), (17, -5), (18, 17), (19, -6),
-    (20, 5), (21, -11), (22, -5), (23, 18), (24, -5), (26, 14), (27, -5), (1, 7), (6, -6), (18, -7),
-    (19, -5), (23, 46), (15, -14), (16, 71), (17, -5), (18, 5), (19, -7), (21, -8), (22, -9), (23, -5),
-    (25, 7), (20, 8), (21, -5), (22, 18), (23, 12), (1, 5), (15, 9), (18, 7), (21, -5), (9, 8),
-    (18, 10), (1, 5), (8, 5), (14, 5), (17, -5), (18, 5), (21, 10), (24, 6), (1, 6), (16, 5),
-    (1, 8), (2, 5), (10, 12), (21, -6), (23, 24), (25, -7), (0, 5), (6, 5), (18, 8), (3, 7),
-    (5, -8), (10, 5), (21, 7), (27, 5), (19, 9), (5, 6), (6, 7), (12, 5), (17, 9), (3, 10),
-    (6, 5), (12, 5), (25, 17), (17, 5), (4, 12), (10, 5), (21, 5), (23, 26), (15, 10), (22, 8),
-    (0, 10), (6, 10), (20, -5), (21, -8), (22, -5), (23, 12), (25, 10), (27, 5), (23, 10), (1, 11),
-    (5, -8), (6, 12), (3, 11), (18, 5), (11, 8), (6, 10), (10, 5), (18, -5), (20, -5), (21, -8),
-    (22, -5), (23, 13), (25, 7), (27, 5), (3, 10), (19, 5), (22, 9), (15, -5), (22, 5), (25, 11),
-    (10, 5), (23, 7), (1, 11), (5, -9), (21, 29), (15, 5), (16, 5), (17, -8), (18, -9), (19, 7),
-    (21, -13), (23, 9), (25, -5), (26, 22), (21, 7), (22, 5), (4, 10), (5, 20), (6, 6), (21, -6),
-    (7, 6), (21, 5), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (16, 12), (17, -5),
-    (18, 27), (19, 15), (22, -5), (24, -5), (25, -13), (26, -5), (15, 5), (24, 32), (25, -10), (0, 113),
-    (1, -15), (5, -6), (20, -5), (21, -10), (24, -5), (25, -18), (8, 5), (10, 12), (21, -5), (23, 26),
-    (1, 7), (21, 7), (2, -6), (3, 9), (4, -9), (5, -8), (7, -5), (8, 27), (9, 26), (10, 6),
-    (12, -7), (13, -6), (14, -5), (16, -6), (17, 13), (18, 12), (21, 16), (23, -22), (24, 15), (25, -23),
-    (26, -7), (27, -8), (28, 9), (18, 13), (0, 6), (17, 7), (25, 6), (0, 10), (1, 6), (23, 5),
-    (15, -10), (18, -5), (19, 81), (20, -7), (21, -15), (21, 9), (23, 5), (5, 6), (22, 5), (5, -5),
-    (8, 6), (18, 10), (20, 5), (17, 9), (18, 9), (21, 6), (17, 5), (5, 6), (12, 6), (17, 11),
-    (18, 5), (5, 6), (6, 5), (17, 6), (1, 11), (25, 5), (17, 41), (18, -6), (17, 8), (5, 9),
-    (6, -9), (7, 9), (8, 29), (11, -6), (16, -5), (17, -11), (18, 10), (19, 6), (20, 9), (23, -12),
-    (25, -7), (27, 8), (20, 7), (22, 5), (1, -17), (2, -12), (3, -12), (5, -18), (6, -7), (7, -8),
-    (8, -6), (10, -8), (11, 28), (12, -5), (13, 28), (14, -11), (15, -10), (16, -14), (17, -14), (18, 21),
-    (19, 43), (20, 6), (21, -11), (22, 6), (23, -34), (25, 56), (26, -7), (27, 11), (11, 9), (23, 19),
-    (19, -6), (20, 12), (21, -5), (25, 5), (27, 11), (28, 6), (25, 8), (18, 5), (2, 6), (15, 6),
-    (17, 5), (9, 5), (21, 13), (15, 5), (21, -5), (5, -7), (7, 10), (8, 5), (7, 5), (21, -8),
-    (23, -6), (25, 22), (26, 11), (28, 5), (27, 5), (21, 7), (17, 10), (1, 5), (5, 14), (28, 6),
-    (25, 7), (26, 5), (17, 6), (1, 7), (3, 5), (2, 5), (18, 11), (1, 21), (3, -9), (18, -7),
-    (20, -5), (21, 6), (23, 8), (17, 6), (21, 5), (5, -11), (9, 69), (17, -6), (21, -12), (23, -6),
-    (1, -5), (5, -12), (6, -6), (9, 16), (10, 5), (16, 11), (17, -7), (19, 8), (21, 28), (22, 11),
-    (23, -14), (25, -8), (23, 12), (25, 5), (20, 5), (10, 6), (23, -6), (17, 8), (18, 5), (1, -5),
-    (3, 9), (5, -14), (6, -5), (17, -6), (19, 22), (20, 15), (21, 21), (23, -8), (25, -6), (27, 8),
-    (1, 16), (23, 10), (25, -5), (21, 12), (21, 9), (2, 6), (20, 13), (4, 7), (14, 7), (25, 17),
-    (11, 11), (11, 6), (15, -6), (17, 5), (19, -5), (21, 6), (18, 6), (13, 6), (15, -5), (16, 28),
-    (19, 5), (26, 17), (24, 5), (12, 13), (6, 5), (15, 9), (17, 8), (9, 8), (10, 5), (15, 14),
-    (16, 10), (21, -6), (23, 15), (12, 42), (23, -5), (23, 10), (1, 6), (5, 10), (25, 8), (16, 5),
-    (22, 5), (23, 6), (5, 6), (21, -6), (23, 5), (1, 9), (5, -5), (17, 5), (0, -12), (1, 17),
-    (2, 72), (4, -6), (5, -10), (6, -7), (9, -7), (10, -8), (11, -13), (12, 18), (13, -6), (14, -6),
-    (15, -9), (16, -6), (18, -9), (19, -11), (20, -9), (21, -10), (22, -9), (23, -19), (24, 9), (25, -11),
-    (26, 67), (28, -8), (22, 11), (0, 13), (5, -5), (11, 9), (23, 7), (8, 5), (2, -5), (18, 10),
-    (23, 29), (25, -8), (20, 7), (15, 9), (6, 5), (13, 5), (19, -5), (21, -5), (25, 21), (10, 15),
-    (0, 18), (1, -5), (3, -9), (4, -6), (5, -12), (9, -8), (10, -6), (11, 6), (12, -6), (14, -5),
-    (16, -5), (17, -8), (18, 9), (19, 11), (20, 8), (21, -8), (23, -17), (24, 20), (25, 26), (26, -10),
-    (27, 10), (28, 7), (21, 8), (5, 6), (20, 7), (6, 11), (0, -5), (1, -5), (15, -5), (21, -9),
-    (24, 7), (25, 28), (5, 7), (21, 12), (8, 6), (15, 8), (19, 6), (21, 11), (1, 5), (2, 6),
-    (11, -5), (12, 50), (13, 12), (21, -5), (23, -10), (21, 13), (15, -5), (16, 22), (0, 6), (19, 13),
-    (0, -8), (5, -12), (6, -5), (7, 6), (8, 7), (9, -6), (11, -5), (15, -5), (18, 61), (20, -8),
-    (21, -16), (22, -5), (23, -16), (24, -8), (25, -28), (26, 15), (27, 78), (28, -5), (2, 8), (7, 5),
-    (21, -8), (23, -6), (25, 22), (26, 11), (28, 5), (19, 7), (5, 13), (6, 5), (20, 7), (26, 9),
-    (20, 7), (18, 6), (25, 6), (1, 7), (4, 6), (5, -8), (15, 5), (17, -6), (18, 5), (20, -5),
-    (21, 12), (22, 10), (23, 8), (25, -7), (6, 12), (14, 10), (13, 6), (23, 10), (18, 7), (18, 5),
-    (5, 5), (18, 7), (25, 17), (22, 6), (18, 11), (22, 12), (2, 8), (6, 5), (15, 5), (5, 5),
-    (6, 6), (21, 5), (25, 5), (20, 10), (1, 10), (15, -6), (21, 8), (22, 9), (6, 7), (17, 5),
-    (5, -6), (6, -5), (9, -5), (10, 6), (11, -7), (12, 27), (14, -5), (15, -8), (16, -7), (17, -6),
-    (18, -6), (19, -5), (20, -5), (21, 5), (23, 49), (24, -5), (25, 14), (28, -5), (8, 18), (15, 8),
-    (21, 5), (0, -6), (1, 58), (2, 15), (3, 11), (4, 10), (5, -6), (6, -5), (9, -5), (11, -5),
-    (14, 28), (15, -10), (16, -5), (17, -7), (18, -8), (19, -6), (20, -5), (21, -13), (23, -6), (25, -6),
-    (26, -5), (8, 5), (3, -6), (4, -6), (5, 10), (7, 14), (9, -7), (10, -7), (11, 9), (12, -5),
-    (16, -5), (17, -8), (23, 27), (25, -5), (28, -6), (16, 22), (21, 5), (11, 6), (15, -6), (17, 5),
-    (19, -5), (21, 6), (27, 7), (2, 11), (17, 8), (23, 15), (4, 5), (5, -5), (6, 12), (28, 6),
-    (1, 8), (24, 41), (25, -14), (20, 12), (22, 7), (6, 6), (1, -5), (20, 11), (21, -8), (22, 12),
-    (25, 5), (1, -6), (5, -10), (6, -5), (10, 34), (11, -7), (12, 35), (15, -6), (17, -10), (19, -8),
-    (21, -10), (22, 16), (23, 15), (25, -6), (19, 5), (1, -6), (7, 5), (14, 5), (15, -5), (17, -7),
-    (18, 13), (22, -5), (23, -8), (25, 33), (15, -6), (16, -5), (21, 71), (22, -11), (23, -6), (25, -6),
-    (15, 25), (5, 5), (0, 6), (2, -5), (3, -5), (4, -17), (5, 17), (6, 14), (10, -8), (11, -16),
-    (12, -8), (13, -5), (15, -21), (16, -18), (19, -22), (20, 49), (22, 15), (23, 37), (24, -10), (25, -6),
-    (26, -6), (28, 13), (17, 5), (18, 11), (0, -9), (1, 46), (2, -17), (3, 18), (4, -6), (5, -11),
-    (7, -10), (8, -9), (10, -18), (11, -20), (13, -8), (14, 67), (15, 30), (16, 7), (17, -29), (18, -11),
-    (19, 8), (20, -18), (22, 61), (23, -33), (24, -8), (25, -9), (26, -6), (27, -16), (28, 14), (27, 5),
-    (2, 11), (3, 5), (11, 10), (15, 5), (16, -5), (21, -6), (25, -5), (28, 9), (21, 13), (5, -6),
-    (6, 6), (9, 5), (11, 15), (15, 5), (21, -5), (26, 5), (5, -7), (6, -7), (7, 6), (11, 6),
-    (16, 13), (17, 11), (18, 6), (20, -7), (21, -6), (25, -8), (27, 5), (23, 9), (1, 12), (2, 5),
-    (3, 8), (11, 10), (16, -5), (23, -6), (25, -10), (0, 10), (13, 5), (17, 6), (5, -6), (6, 5),
-    (15, -8), (16, 7), (18, 11), (20, 5), (21, -13), (22, 21), (26, 5), (3, 11), (5, -8), (9, 12),
-    (13, 11), (21, 7), (25, 8), (19, 26), (20, -10), (1, 5), (18, 17), (19, 9), (0, 5), (3, 9),
-    (6, -6), (18, 9), (21, 11), (16, 6), (17, 12), (10, 5), (11, 11), (5, 5), (0, -7), (3, 7),
-    (4, 14), (5, 8), (10, 7), (12, -5), (16, -5), (17, 11), (21, 8), (22, -6), (23, -10), (24, 7),
-    (25, -8), (28, -5), (8, 6), (2, 8), (18, 11), (17, -5), (18, 7), (0, 30), (1, 10), (2, 12),
-    (3, -8), (4, -6), (5, -9), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5), (15, -6),
-    (16, -5), (17, -7), (18, 9), (20, -9), (22, -7), (23, -16), (24, 19), (25, 35), (26, -9), (28, 7),
-    (1, -14), (3, 8), (4, 7), (5, -5), (14, 81), (15, -12), (16, -5), (19, -5), (20, -5), (21, -11),
-    (25, -5), (18, 5), (9, 11), (5, -5), (6, 5), (21, 11), (16, 8), (4, 14), (14, 5), (21, -5),
-    (22, -5), (25, 27), (0, 6), (6, 5), (18, 6), (3, -12), (4, -8), (5, 30), (8, -10), (11, -10),
-    (12, -12), (13, -13), (14, -12), (15, 8), (16, -14), (17, 11), (18, 6), (19, 26), (20, 20), (22, -12),
-    (23, -27), (24, -5), (26, 16), (27, 17), (17, 5), (21, 7), (23, 7), (24, 7), (20, 10), (23, 7),
-    (24, 5), (6, 13), (6, 11), (13, 17), (0, 5), (24, 11), (25, -9), (1, 8), (14, 20), (23, -5),
-    (1, 16), (21, 13), (25, 7), (6, 7), (21, 6), (21, -5), (23, -10), (25, 63), (1, 5), (17, 20),
-    (21, -5), (23, -5), (25, 5), (15, 8), (21, 7), (21, 6), (21, 8), (0, 11), (16, 7), (18, -5),
-    (19, -5), (22, -7), (8, 5), (26, 9), (25, 15), (25, 11), (1, -12), (2, 37), (18, 26), (6, 5),
-    (21, 5), (16, 6), (9, 8), (10, 5), (20, 9), (15, -5), (20, 6), (21, 7), (25, 5), (1, 23),
-    (3, 19), (21, -5), (25, -6), (5, -5), (21, 10), (15, 10), (6, 5), (28, 6), (1, 16), (2, -13),
-    (3, -6), (4, 14), (6, 20), (7, -11), (8, -9), (11, -9), (12, 11), (13, -6), (16, -9), (17, 32),
-    (18, 13), (20, 10), (22, 19), (23, -23), (25, -12), (26, -15), (27, -13), (28, -19), (1, 7), (12, 13),
-    (17, 5), (23, 11), (27, 6), (5, 6), (18, 7), (5, 7), (28, 5), (19, 6), (9, 5), (25, 6),
-    (8, 5), (28, 6), (18, 8), (19, 15), (1, 8), (5, -9), (10, 22), (11, -5), (12, 13), (15, -6),
-    (19, 12), (20, 14), (22, -5), (23, -13), (25, 7), (5, 14), (25, 5), (28, 5), (8, 5), (28, 6),
-    (5, -15), (6, -6), (9, -6), (10, -7), (11, 7), (12, -5), (13, 5), (15, -6), (16, -5), (18, 8),
-    (19, -6), (20, -15), (21, 41), (22, -8), (23, 40), (26, -5), (27, 30), (28, -5), (1, 7), (0, 5),
-    (19, 17), (14, 13), (22, 13), (19, 9), (25, -5), (27, 5), (17, 5), (22, 5), (15, 6), (1, -5),
-    (4, -7), (6, -9), (9, -7), (10, -7), (15, 31), (17, 18), (19, 28), (21, 14), (22, -12), (23, -7),
-    (25, -11), (28, -5), (0, 5), (1, -5), (5, 9), (9, 6), (17, -6), (18, -5), (21, 21), (15, -5),
-    (19, 36), (21, -9), (15, 6), (20, 10), (18, 8), (4, 7), (25, 18), (20, 8), (8, 5), (2, 5),
-    (17, 24), (18, -5), (15, 6), (20, 10), (21, 7), (23, -5), (19, 10), (17, 11), (20, 6), (0, -8),
-    (1, -7), (4, -7), (6, -8), (8, 28), (9, 6), (10, -5), (11, -5), (13, 8), (17, -18), (18, -10),
-    (19, -18), (20, 32), (21, -10), (22, -5), (23, -7), (24, 23), (26, 28), (27, -7), (5, 5), (1, 20),
-    (2, 14), (3, -9), (4, -7), (5, -17), (6, -11), (7, -5), (13, -5), (14, -6), (15, -19), (16, -9),
-    (17, 73), (18, 90), (20, -26), (21, -8), (22, -7), (23, -16), (24, -10), (25, -12), (26, -8), (28, -8),
-    (16, 6), (28, 5), (20, 6), (19, 8), (12, 8), (23, 12), (1, 5), (21, 17), (23, 10), (23, 6),
-    (25, 7), (18, 17), (5, 6), (17, 5), (5, 6), (9, 7), (17, 13), (5, -10), (9, 14), (15, -5),
-    (18, 6), (19, 14), (20, -12), (21, 14), (22, -5), (23, -5), (28, 16), (2, 5), (17, 8), (18, 6),
-    (17, 20), (7, 8), (21, 7), (23, 5), (11, 5), (1, 5), (5, 14), (6, -6), (9, 6), (17, 16),
-    (18, 9), (20, -15), (21, -9), (23, -5), (25, -8), (26, 13), (6, 9), (16, 7), (21, -6), (0, -73),
-    (1, -48), (2, -36), (3, -30), (5, 27), (6, 17), (7, -7), (8, -14), (9, 5), (10, 36), (11, 35),
-    (12, 13), (13, -23), (14, 27), (15, 8), (16, 14), (17, 11), (18, 15), (19, -6), (20, 26), (21, 37),
-    (22, 38), (23, 110), (24, -43), (25, -38), (26, -54), (27, -44), (5, 9), (6, -9), (7, 9), (8, 29),
-    (11, -6), (16, -5), (17, -11), (18, 10), (19, 6), (20, 9), (23, -12), (25, -7), (27, 8), (24, 5),
-    (27, 14), (28, 5), (0, 7), (17, 6), (1, 7), (17, -5), (18, 15), (0, 6), (15, 8), (16, 5),
-    (6, 7), (21, 6), (12, 5), (17, 14), (24, 7), (0, 12), (1, 15), (24, 9), (25, -6), (12, 6),
-    (5, 5), (17, 9), (16, 8), (2, 9), (23, 8), (1, 5), (15, 6), (5, -8), (6, 5), (7, 21),
-    (20, 13), (11, 8), (1, -5), (18, -6), (19, 8), (20, 35), (22, -5), (23, -6), (28, 10), (19, 21),
-    (5, -8), (17, -7), (19, 22), (20, 15), (27, 8), (1, 7), (8, 5), (25, -5), (26, 8), (27, 18),
-    (3, 11), (12, 5), (18, 6), (22, 20), (23, -6), (26, 6), (28, 6), (0, 7), (1, 7), (18, 6),
-    (6, 5), (22, 5), (22, 5), (9, 8), (10, 5), (1, -6), (5, 10), (6, 6), (10, -6), (14, 5),
-    (23, -10), (25, 5), (28, 13), (18, 5), (19, 20), (20, 8), (16, 10), (23, 13), (17, 5), (23, 6),
-    (16, 28), (17, 10), (20, -7), (6, 7), (16, 13), (9, 7), (10, 5), (19, 6), (1, 7), (23, 12),
-    (14, 10), (16, 8), (21, 5), (6, 5), (28, 6), (5, 6), (1, 8), (25, 18), (0, -12), (1, -15),
-    (4, -8), (5, -8), (6, -9), (7, -5), (9, -9), (10, -9), (11, -6), (12, -7), (13, 6), (15, -16),
-    (16, -12), (17, -8), (19, 11), (20, -12), (23, 20), (24, -15), (25, 61), (26, 17), (27, 21), (28, 5),
-    (24, 5), (27, 5), (16, 5), (17, 27), (20, -8), (0, 5), (1, 27), (2, -6), (3, -14), (4, 29),
-    (5, 105), (6, 23), (8, -5), (9, 10), (10, 6), (11, -7), (12, -12), (13, -5), (15, -15), (16, -14),
-    (17, -20), (18, -21), (19, -28), (20, 25), (21, -6), (22, -12), (23, -27), (24, -11), (26, -15), (27, 5),
-    (28, -13), (1, 6), (7, 5), (3, 7), (5, -7), (8, 5), (17, -7), (20, -5), (21, 14), (23, 19),
-    (20, 21), (23, -9), (16, 20), (17, 10), (20, -7), (22, -6), (4, 20), (5, 15), (7, 8), (9, 5),
-    (18, -5), (21, -10), (23, -6), (26, 5), (15, 11), (19, 9), (27, 5), (23, 7), (7, 5), (8, 5),
-    (26, 12), (20, 5), (5, 34), (5, 8), (26, 8), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7),
-    (14, -5), (16, 12), (17, -5), (18, 27), (19, 15), (22, -5), (24, -5), (25, -13), (26, -5), (1, 8),
-    (18, 10), (0, -5), (4, -5), (5, -10), (9, -8), (10, -6), (11, -6), (12, -5), (15, 45), (16, 42),
-    (17, 5), (18, 11), (19, -13), (22, 10), (23, -14), (28, -6), (0, 5), (21, 13), (21, 5), (23, 7),
-    (25, 16), (28, 5), (4, 12), (5, 6), (21, -5), (26, 6), (1, 8), (24, 5), (27, 5), (27, 12),
-    (2, 6), (17, 7), (17, 5), (17, 9), (1, -7), (3, -7), (5, 13), (6, 9), (9, 12), (10, -6),
-    (11, -5), (12, 5), (13, -5), (15, 18), (16, -6), (17, -10), (19, 12), (20, 5), (22, -6), (24, -7),
-    (22, 13), (20, 10), (0, -16), (1, 6), (2, 65), (3, -13), (4, -11), (5, -21), (6, -13), (7, -9),
-    (8, 10), (9, -9), (10, -14), (11, -14), (12, -12), (13, -7), (14, -10), (15, -20), (16, -14), (17, 99),
-    (18, 70), (19, -20), (20, -23), (22, -16), (23, -30), (24, 30), (25, 13), (26, -15), (11, 7), (23, 6),
-    (2, 11), (19, 10), (4, 5), (1, 11), (14, 5), (25, 11), (26, 13), (0, -6), (1, 18), (2, 11),
-    (3, 16), (5, -13), (6, -10), (7, -6), (11, -7), (14, 9), (15, 7), (17, -6), (20, -8), (22, -10),
-    (23, 8), (25, -5), (26, 8), (28, 11), (15, 5), (25, 5), (21, 10), (17, 21), (19, 8), (20, -5),
-    (21, -5), (23, -6), (8, 5), (1, 5), (17, 6), (15, 10), (5, 15), (23, 7), (19, 7), (20, 10),
-    (1, 7), (28, 6), (23, 5), (0, 10), (9, 5), (0, -6), (24, 16), (25, -5), (5, 5), (0, -5),
-    (3, 7), (6, 5), (9, -5), (15, 11), (17, -5), (18, 15), (20, -6), (21, -5), (22, -6), (23, 7),
-    (6, 7), (10, 6), (16, 11), (1, 12), (25, -5), (26, 5), (25, 16), (15, 17), (11, 7), (15, 5),
-    (21, 5), (10, 5), (15, -5), (17, 6), (18, -6), (20, -6), (22, 19), (23, 13), (28, 5), (18, 5),
-    (7, 9), (21, 9), (23, -5), (1, 5), (3, 67), (5, -7), (21, -15), (23, -13), (17, 15), (9, 9),
-    (1, 9), (6, 5), (17, 11), (20, -5), (21, -13), (23, 5), (27, 9), (12, 14), (2, 5), (15, 12),
-    (17, -9), (18, -7), (19, 10), (22, 6), (23, -5), (28, 16), (1, 5), (18, 10), (25, -6), (26, 24),
-    (4, 6), (28, 5), (25, 5), (27, 5), (17, 19), (18, 10), (23, -5), (15, 28), (5, 12), (21, -5),
-    (17, 7), (18, 5), (25, 13), (15, 23), (17, 8), (18, -6), (21, -11), (23, 8), (25, -5), (28, 6),
-    (25, 8), (12, 6), (4, 7), (14, 7), (18, 11), (24, 14), (25, -6), (12, 5), (3, 6), (22, 6),
-    (0, 6), (19, 7), (27, 17), (4, 5), (17, -5), (18, 15), (0, 12), (1, 17), (24, 9), (25, -6),
-    (19, 24), (20, -5), (5, 5), (12, 29), (23, -12), (1, 7), (1, 11), (2, 9), (3, 6), (5, -5),
-    (14, 21), (15, -6), (21, 8), (22, 17), (23, -15), (25, -5), (18, 7), (6, 8), (0, 5), (21, 5),
-    (4, 13), (6, 15), (25, 6), (27, 5), (23, 7), (0, -7), (2, -7), (3, -6), (4, -5), (5, -7),
-    (6, -8), (7, -5), (10, 10), (11, -10), (12, 24), (13, -5), (14, -6), (15, -11), (16, -9), (17, -12),
-    (21, 14), (22, -7), (23, 72), (24, -8), (25, 17), (27, -6), (28, -7), (25, 11), (19, 10), (15, 11),
-    (19, 8), (25, 6), (20, 11), (21, 5), (21, 5), (24, 5), (18, 6), (2, 5), (4, 5), (17, -5),
-    (26, 7), (28, 5), (27, 5), (0, -8), (1, 64), (2, 20), (3, 12), (4, 9), (5, -7), (6, -5),
-    (9, -7), (10, -5), (11, -7), (14, 31), (15, -10), (16, -6), (17, -7), (18, -10), (20, -7), (21, -16),
-    (23, -7), (25, -8), (26, -6), (28, -5), (20, 9), (17, 9), (11, 13), (13, 5), (23, 7), (4, 5),
-    (5, 11), (23, 5), (23, 6), (13, 6), (22, 5), (23, 13), (6, 28), (21, -6), (5, -7), (23, 31),
-    (10, 6), (22, 9), (11, 5), (21, 8), (22, 7), (25, -7), (25, 5), (0, -7), (3, -9), (4, -10),
-    (5, 57), (6, 7), (10, -10), (11, -7), (14, -7), (16, -13), (17, -11), (19, 15), (20, 10), (21, -25),
-    (22, 7), (23, 11), (24, -10), (25, 6), (27, 8), (28, -9), (1, -15), (2, -13), (3, -10), (4, -10),
-    (5, -22), (6, 17), (8, -7), (9, 15), (10, 6), (11, -9), (12, 6), (14, -16), (15, 9), (16, -6),
-    (17, -13), (18, 18), (20, -19), (21, 28), (22, 15), (24, -9), (25, 24), (26, 16), (28, -6), (15, 7),
-    (18, 6), (25, 6), (28, 6), (7, 5), (5, -8), (7, 24), (27, 6), (0, 6), (0, 10), (5, -6),
-    (21, 6), (2, 6), (23, 5), (19, 6), (27, 5), (8, 5), (9, -5), (12, 17), (15, -5), (17, 13),
-    (21, -12), (23, -5), (27, 7), (17, 19), (9, -7), (10, 17), (17, 42), (18, -10), (19, -5), (20, -9),
-    (24, -5), (27, 13), (0, 15), (3, 7), (4, 6), (6, -12), (8, -5), (10, 14), (12, -5), (14, -5),
-    (17, 11), (18, -7), (19, -17), (20, 13), (21, -8), (22, 13), (23, 13), (25, -7), (26, -6), (27, -11),
-    (28, -5), (3, 6), (22, 6), (11, 16), (2, 6), (17, 5), (4, 23), (5, 45), (9, 6), (17, -8),
-    (18, -6), (19, -6), (20, -9), (23, -9), (25, 11), (1, 12), (5, 17), (26, 9), (25, 10), (11, 6),
-    (15, 6), (16, 8), (19, 7), (5, 10), (20, 9), (21, -7), (21, 5), (0, 14), (2, 7), (3, 5),
-    (15, 5), (21, -5), (23, -7), (24, 15), (25, 15), (1, 6), (3, -6), (5, -18), (6, 10), (9, -5),
-    (10, -5), (14, -7), (15, 6), (18, 11), (20, 6), (21, 10), (22, 10), (23, -15), (24, -5), (25, 7),
-    (28, -5), (5, -6), (8, 31), (18, -5), (19, 10), (20, 7), (7, 5), (18, 5), (14, 8), (25, 6),
-    (20, 15), (1, 6), (0, 6), (15, 9), (18, 5), (23, 5), (1, -6), (11, -5), (14, -13), (15, -5),
-    (16, -9), (17, -7), (18, -8), (20, 14), (21, 10), (22, 93), (23, -13), (25, -8), (10, 5), (21, -5),
-    (22, 24), (10, -5), (12, 57), (20, -7), (23, -7), (25, 7), (23, 5), (8, 13), (19, 6), (2, 11),
-    (6, 5), (21, 14), (23, 6), (21, 18), (23, -6), (27, 5), (20, 13), (20, 7), (18, 8), (1, -5),
-    (4, -5), (6, -9), (9, 50), (10, 9), (12, -5), (16, -6), (17, 12), (18, -7), (19, -7), (21, 28),
-    (22, -7), (24, -6), (25, -11), (27, -5), (1, 11), (6, 5), (23, 5), (0, -11), (2, -6), (3, 9),
-    (4, -10), (5, -37), (6, -5), (7, 50), (8, 10), (9, 28), (11, -12), (13, -7), (14, -8), (15, -11),
-    (16, -11), (17, 14), (18, -19), (19, 20), (20, 54), (21, -6), (22, -11), (23, -13), (24, -8), (25, -17),
-    (27, 6), (3, 10), (25, 11), (20, 20), (23, -5), (1, -5), (11, 8), (17, -5), (19, 5), (20, 7),
-    (21, 5), (21, 10), (15, 10), (5, 10), (9, 7), (23, -6), (5, -5), (17, 6), (20, 17), (8, 5),
-    (17, 5), (21, 6), (17, 8), (21, 13), (23, -7), (25, 6), (26, 5), (20, -5), (22, 11), (28, 5),
-    (6, 7), (8, 5), (17, 7), (21, -5), (6, 7), (6, 7), (15, -5), (16, 28), (18, 15), (0, 11),
-    (1, 8), (5, 24), (0, 5), (1, 6), (2, 5), (5, -13), (6, -5), (10, -6), (11, -5), (15, -7),
-    (17, 21), (18, -14), (19, -9), (20, 6), (21, 34), (22, 20), (24, -7), (5, 13), (8, 5), (13, 6),
-    (22, 16), (23, -5), (16, 18), (21, 8), (24, 15), (25, -5), (19, 6), (16, 7), (23, 12), (28, 6),
-    (3, 6), (22, 6), (21, 7), (2, 13), (3, 14), (23, -5), (6, 6), (1, 8), (16, 6), (21, 5),
-    (4, 5), (5, -5), (23, 10), (11, 14), (1, -6), (2, 13), (0, 23), (1, 5), (3, 9), (5, -9),
-    (8, -5), (9, -12), (10, 18), (11, -6), (12, -8), (13, -7), (14, -6), (17, 9), (18, -9), (19, -6),
-    (21, -9), (22, -12), (24, 12), (25, 15), (26, -11), (18, 5), (0, 5), (3, 5), (20, 23), (21, -5),
-    (25, -6), (5, 5), (4, 7), (18, 5), (3, 5), (11, 9), (13, 6), (28, 5), (18, 5), (17, 5),
-    (18, 11), (21, 5), (24, 6), (26, 6), (28, 6), (20, 5), (18, 5), (20, 8), (19, 31), (20, -5),
-    (21, -5), (17, 6), (28, 5), (20, 8), (2, 13), (17, 6), (20, 6), (17, 8), (23, 5), (5, 8),
-    (20, 5), (20, 5), (4, 7), (5, -5), (20, 18), (27, 5), (5, 14), (18, 8), (25, 5), (5, 7),
-    (23, 5), (0, -6), (1, -7), (5, -6), (13, 31), (20, -7), (23, -10), (24, 18), (27, 8), (28, 9),
-    (21, -8), (23, 22), (26, 6), (7, 5), (8, 5), (27, 6), (26, 14), (15, 15), (1, 7), (1, 14),
-    (2, 19), (12, 8), (21, 7), (23, -7), (25, -6), (20, 6), (8, 5), (17, 6), (5, 7), (24, 32),
-    (25, -10), (2, 5), (26, 6), (0, 6), (19, 5), (23, 5), (24, 7), (5, 6), (2, 5), (22, 5),
-    (21, 15), (26, 6), (14, 19), (20, 6), (5, 6), (22, 5), (12, 21), (13, 5), (15, -5), (16, 13),
-    (17, -9), (18, -7), (19, -10), (4, 5), (6, 6), (17, -5), (18, 6), (21, 12), (22, -5), (23, -5),
-    (25, 14), (21, 9), (20, 21), (2, 8), (1, -6), (3, 8), (5, -8), (6, -7), (9, -6), (17, -10),
-    (19, 18), (20, 6), (21, 40), (23, -7), (25, -7), (27, 7), (5, 8), (2, 8), (14, 8), (21, 5),
-    (22, 6), (21, 5), (25, 16), (5, 12), (25, 5), (28, 5), (4, 7), (14, 7), (1, 29), (20, 11),
-    (19, 5), (21, 7), (20, 7), (0, 10), (16, 8), (15, -5), (21, 9), (25, 9), (19, 7), (20, 5),
-    (9, 5), (13, 5), (17, 7), (19, 8), (1, 16), (18, 15), (21, 10), (23, -7), (25, -5), (23, 9),
-    (23, 11), (25, 21), (27, 5), (0, 5), (1, -5), (21, -5), (25, 40), (7, 5), (20, 7), (25, 5),
-    (1, -10), (18, -5), (23, -8), (24, -7), (26, 73), (22, 6), (6, 6), (4, 7), (17, 50), (18, -7),
-    (23, -5), (20, 9), (21, 5), (22, 12), (16, 6), (20, 6), (25, 13), (0, 9), (10, 13), (23, -5),
-    (19, 5), (20, 7), (21, 5), (19, 12), (16, 5), (18, 7), (22, 6), (23, 9), (17, 7), (0, -7),
-    (2, 9), (3, -6), (4, -12), (5, -14), (6, -15), (8, 10), (9, -13), (10, -5), (11, -9), (14, -10),
-    (16, -14), (17, 28), (18, 18), (19, -11), (20, -29), (22, -11), (23, -16), (24, 74), (25, 35), (5, -5),
-    (9, 30), (21, -6), (11, -5), (15, -7), (16, -6), (19, 84), (21, -9), (25, -8), (23, 18), (3, 8),
-    (1, 14), (2, 7), (17, -6), (23, -5), (24, 21), (26, 5), (17, 8), (0, -7), (1, -8), (13, 31),
-    (18, -5), (23, -11), (24, 17), (26, -5), (27, 7), (28, 8), (5, 7), (15, 5), (19, 6), (25, -5),
-    (21, 9), (23, 19), (28, 6), (24, 10), (19, 6), (18, 11), (25, 5), (1, 7), (18, 6), (6, 7),
-    (22, 5), (23, 16), (5, 38), (21, -5), (23, -5), (16, 7), (25, 5), (23, 6), (17, 5), (1, 9),
-    (18, 6), (13, 11), (27, 5), (20, 7), (24, 12), (19, 7), (23, 9), (2, 5), (15, 5), (20, 6),
-    (13, 6), (22, 5), (23, 21), (18, 5), (23, 7), (17, 17), (9, 5), (23, 11), (18, 5), (19, 5),
-    (21, 9), (10, 11), (1, 8), (2, 5), (17, 5), (18, 6), (0, -6), (25, 6), (21, 6), (0, -6),
-    (1, -28), (2, -23), (3, -16), (4, -5), (5, -21), (6, -7), (7, -18), (8, -15), (9, -33), (10, -24),
-    (11, -43), (12, -29), (13, -24), (14, 25), (15, 118), (16, 95), (17, -50), (18, -61), (19, 63), (21, 18),
-    (22, 117), (23, -99), (24, -6), (25, 92), (26, -7), (27, -17), (28, 12), (4, 6), (10, 12), (12, 9),
-    (16, 5), (20, -5), (21, -6), (23, 25), (15, 5), (21, 5), (1, -6), (3, -5), (5, 5), (6, 13),
-    (9, 5), (10, -6), (11, -5), (15, -5), (17, 36), (18, -5), (20, -5), (22, -5), (23, -14), (25, -12),
-    (27, 10), (18, 7), (18, 5), (15, 5), (17, 11), (1, 5), (25, 5), (5, 5), (22, 5), (28, 5),
-    (1, 14), (23, 8), (6, 6), (3, 10), (6, 5), (12, 5), (24, 10), (25, 6), (1, 5), (21, 5),
-    (3, 6), (22, 6), (18, 10), (15, 6), (17, 7), (12, 10), (4, 8), (6, 11), (17, 10), (15, 6),
-    (17, 6), (1, 6), (5, 5), (17, 12), (2, 6), (1, -5), (4, 13), (14, 7), (25, 18), (17, 11),
-    (27, 11), (15, 10), (16, 7), (22, -5), (3, 11), (20, 6), (21, 12), (21, 11), (5, 15), (6, 5),
-    (18, 5), (28, 6), (3, -7), (6, -5), (7, 9), (8, 15), (11, -8), (12, -6), (15, -6), (17, -9),
-    (19, -20), (20, 11), (21, 5), (22, -11), (24, 14), (25, 8), (27, 6), (17, 5), (7, 6), (22, 9),
-    (25, 10), (2, 5), (24, 17), (25, 5), (17, 6), (19, -5), (20, 6), (27, 5), (6, 5), (21, 8),
-    (28, 12), (2, 13), (3, 14), (23, -5), (1, 6), (15, 5), (17, -5), (18, 10), (1, 23), (4, 10),
-    (10, 5), (17, 5), (0, -18), (1, -30), (2, -15), (3, -11), (4, -25), (5, 35), (6, -12), (7, 37),
-    (8, 14), (9, 35), (10, -5), (12, -19), (13, 28), (14, -25), (15, -22), (16, -8), (17, -35), (19, 11),
-    (20, 30), (21, 13), (22, 19), (25, 8), (26, -7), (27, 5), (4, 5), (11, 6), (12, 10), (13, 5),
-    (15, -5), (16, 13), (17, -9), (18, -7), (19, -9), (1, 9), (1, 33), (10, 5), (9, 29), (10, 5),
-    (21, -7), (4, 10), (6, 7), (7, 11), (23, 6), (21, 10), (26, 9), (0, 9), (13, 9), (17, 9),
-    (27, 5), (1, 6), (19, 11), (0, -5), (1, 32), (5, -6), (10, -6), (11, -9), (12, 16), (15, -6),
-    (18, -10), (19, -7), (20, -5), (22, -6), (23, -10), (24, 5), (26, 55), (27, -5), (28, -5), (0, 17),
-    (2, 14), (5, -6), (11, 9), (15, -5), (17, -8), (20, -6), (23, -8), (24, 14), (25, 9), (26, -6),
-    (28, 10), (4, 7), (20, 14), (19, 14), (27, 6), (22, 5), (3, 11), (9, 5), (21, 8), (21, 5),
-    (20, 6), (1, 12), (11, 8), (13, 5), (23, -5), (28, 11), (23, 8), (11, 5), (18, 7), (28, 5),
-    (20, 5), (0, 8), (5, -7), (10, 8), (15, -5), (17, 10), (19, 19), (20, 20), (21, -14), (22, -5),
-    (23, 11), (25, -7), (21, 10), (9, 5), (25, 13), (1, 20), (18, 5), (0, 10), (21, 6), (1, 7),
-    (14, 13), (22, 13), (15, 5), (20, 6), (19, 7), (5, 6), (20, 5), (5, 5), (22, 6), (24, 6),
-    (22, 8), (6, 5), (18, 5), (22, 15), (23, 7), (5, 15), (6, 5), (20, 13), (6, 5), (14, 5),
-    (15, 11), (1, 6), (4, 7), (25, 5), (20, 6), (9, 6), (10, 5), (11, -5), (12, 17), (19, -5),
-    (21, -11), (23, 10), (3, 10), (6, 5), (12, 5), (25, 17), (15, 8), (18, 15), (21, 5), (22, -5),
-    (25, 7), (1, 6), (6, 8), (16, 7), (22, -5), (20, 5), (17, 8), (17, -5), (18, 13), (6, 7),
-    (26, 6), (16, 14), (18, 5), (19, 20), (2, 5), (14, 14), (22, 8), (23, -5), (23, 5), (0, 22),
-    (17, 8), (20, 5), (19, 5), (19, 11), (25, 6), (25, 5), (14, 10), (19, 8), (21, -8), (28, 5),
-    (5, -7), (7, 18), (27, 6), (5, 5), (20, 8), (10, 5), (9, 5), (21, 11), (15, 5), (4, 6),
-    (1, 7), (5, -6), (15, -9), (16, 26), (19, 36), (22, -6), (23, -5), (25, -5), (9, 5), (13, 5),
-    (17, 7), (19, 8), (22, 8), (23, 16), (1, 8), (18, 5), (5, -7), (23, 31), (5, 6), (6, 9),
-    (2, 12), (6, 5), (17, 10), (21, -5), (26, 5), (0, 8), (10, 5), (20, -5), (23, 5), (25, -5),
-    (22, 19), (18, 9), (20, 5), (15, 8), (0, -8), (1, 11), (3, -8), (4, -10), (5, -32), (6, -13),
-    (7, -10), (8, -6), (9, -16), (10, 6), (11, -15), (13, -8), (14, -12), (15, -22), (16, -15), (17, 30),
-    (18, 47), (19, 25), (20, 86), (21, 19), (23, -7), (24, -11), (25, -17), (28, -13), (7, 7), (5, 30),
-    (7, 32), (18, -5), (25, -5), (26, 7), (22, 7), (7, 5), (0, 24), (1, -5), (27, 5), (5, 11),
-    (20, 9), (21, -7), (20, 6), (5, 8), (0, 9), (15, -5), (18, 6), (19, 14), (20, 9), (21, 12),
-    (25, -5), (17, 5), (20, -5), (28, 5), (7, 5), (4, 20), (5, 43), (17, -7), (18, -6), (19, -6),
-    (20, -7), (23, -8), (25, 13), (18, 12), (5, 18), (21, -11), (22, 5), (18, 11), (5, 8), (6, 6),
-    (28, 5), (8, 5), (26, 9), (1, 5), (19, 5), (18, 7), (18, 18), (4, 9), (17, -9), (18, 13),
-    (20, -7), (21, 13), (23, 8), (26, 5), (27, 8), (15, 8), (21, 7), (24, 19), (25, -8), (27, 5),
-    (1, 13), (14, 5), (15, 5), (21, 13), (27, 6), (7, 5), (1, 8), (5, -6), (17, 8), (24, 5),
-    (27, 5), (3, 5), (8, 24), (19, 12), (21, -6), (23, -7), (17, 52), (18, -8), (21, -6), (25, -5),
-    (27, 5), (5, -5), (10, -6), (11, 27), (12, 13), (20, 5), (21, -7), (23, 9), (15, 6), (10, 11),
-    (11, 7), (20, 25), (15, 5), (20, 13), (4, 5), (6, 12), (20, 6), (1, -6), (4, -8), (5, 25),
-    (6, 8), (9, -7), (10, -5), (11, -6), (13, 7), (16, -5), (17, 13), (19, -8), (20, -8), (22, -7),
-    (23, -15), (24, 36), (25, 11), (26, -6), (27, -6), (28, 5), (20, 10), (11, 7), (6, 7), (21, 6),
-    (18, 5), (20, 6), (27, 5), (10, 5), (0, 13), (25, 7), (28, 5), (23, 9), (23, 5), (25, 5),
-    (1, 13), (3, 10), (10, 6), (25, -9), (3, 10), (6, 5), (12, 5), (24, 5), (9, 5), (10, 17),
-    (18, 8), (19, 9), (20, 5), (21, -10), (23, -8), (4, 7), (23, 11), (0, -17), (3, -12), (4, -22),
-    (7, -13), (8, -12), (10, -8), (11, -34), (12, -16), (14, -9), (15, 18), (16, 30), (17, 18), (18, 28),
-    (19, -26), (20, -10), (21, 40), (22, 16), (23, -26), (24, 11), (25, 31), (27, -11), (28, 32), (17, 9),
-    (1, 8), (23, 5), (17, 5), (11, 8), (1, 13), (6, 8), (25, 5), (28, 11), (1, -7), (3, -16),
-    (4, 22), (5, 11), (6, 13), (7, 11), (8, 6), (9, 14), (10, -6), (11, -20), (12, -16), (13, -5),
-    (14, -8), (15, -10), (16, -17), (17, 8), (20, 16), (22, -18), (23, -20), (24, 5), (26, 14), (27, 23),
-    (28, 6), (5, 13), (16, 8), (23, 9), (26, 5), (4, 5), (15, 15), (16, 6), (21, -5), (27, 6),
-    (23, 18), (1, -7), (3, -5), (4, -5), (5, -13), (6, -7), (9, -6), (10, -12), (11, 27), (15, -8),
-    (16, -6), (19, -10), (20, 35), (21, -9), (22, -6), (23, 76), (25, -9), (28, -5), (22, 12), (13, 6),
-    (1, 8), (4, 22), (23, 10), (23, 16), (1, -15), (3, 6), (4, 54), (5, -14), (6, -6), (9, -6),
-    (10, -7), (11, -8), (12, -5), (14, 93), (16, 11), (17, -8), (18, -9), (19, -6), (20, -9), (21, -10),
-    (23, -28), (25, -10), (28, -7), (4, -5), (5, -10), (6, -5), (9, -5), (10, -7), (14, -5), (17, -8),
-    (18, -8), (20, -9), (21, -6), (22, 14), (23, 80), (28, -5), (22, 6), (2, 9), (3, 6), (3, 10),
-    (23, 8), (1, -8), (5, 6), (6, -6), (9, 10), (10, 16), (11, -6), (12, -5), (16, -5), (17, -7),
-    (18, 21), (19, -8), (20, 10), (21, -8), (22, 20), (28, -5), (9, 6), (28, 5), (1, -6), (3, -5),
-    (4, -5), (6, -6), (14, -5), (15, -5), (17, -8), (18, -8), (19, -6), (20, -11), (22, -7), (23, 98),
-    (25, 17), (0, 5), (3, 5), (4, -5), (10, -5), (11, -6), (14, 5), (15, -6), (19, -6), (20, 6),
-    (21, -6), (23, 33), (24, -5), (25, 17), (18, 8), (0, 18), (1, 16), (2, -11), (4, -20), (5, -15),
-    (6, -11), (7, -11), (8, -11), (9, 16), (11, -16), (12, -8), (15, 31), (16, 23), (17, 14), (18, 18),
-    (19, -18), (20, 12), (21, 18), (22, -10), (24, -7), (25, -10), (26, -16), (21, 7), (20, 5), (17, 8),
-    (23, 5), (1, 6), (18, 12), (19, 10), (18, 5), (0, -30), (1, 8), (2, -18), (3, -20), (4, -8),
-    (5, 82), (6, 50), (7, 17), (8, -21), (9, 25), (11, -50), (12, -22), (13, -23), (14, -37), (15, 29),
-    (16, 8), (17, 30), (18, 30), (19, 59), (20, 18), (21, 34), (22, 12), (23, -72), (24, -23), (25, -38),
-    (26, -29), (27, -8), (28, -7), (13, 16), (21, -6), (23, 39), (1, -5), (5, 22), (6, -6), (15, -7),
-    (17, -10), (18, 15), (19, 19), (21, -16), (22, 20), (23, 24), (25, -5), (0, -7), (1, -6), (3, -6),
-    (6, -5), (9, -6), (11, 25), (12, 23), (13, 23), (14, -6), (15, -5), (16, 6), (18, -11), (20, -6),
-    (21, 14), (22, -8), (26, -6), (0, 10), (12, 5), (21, 5), (5, 9), (21, 7), (1, 9), (2, -8),
-    (3, 10), (4, 25), (5, 51), (6, 40), (7, 18), (9, -6), (10, -14), (11, -13), (15, -7), (16, -14),
-    (17, -10), (18, -17), (19, -15), (20, -31), (22, -15), (24, -7), (26, 6), (27, -8), (28, 9), (5, -17),
-    (6, -6), (9, -6), (10, -7), (11, -6), (12, -5), (16, -6), (17, -14), (18, 29), (19, -11), (20, -18),
-    (21, 28), (22, -7), (23, 71), (24, -5), (25, -7), (27, 28), (23, 27), (20, 5), (9, 5), (15, -6),
-    (17, 8), (19, 6), (20, 8), (21, 6), (22, -6), (23, -10), (25, -5), (28, 16), (17, 14), (18, 9),
-    (9, 13), (21, 14), (26, 5), (1, -14), (2, -7), (3, -8), (4, -8), (5, -21), (6, -11), (7, -7),
-    (8, -5), (9, -6), (10, 108), (11, 117), (12, 8), (13, -8), (14, -7), (15, -17), (16, -11), (17, -18),
-    (18, -11), (19, 31), (20, 12), (21, -11), (22, -14), (23, -33), (24, -9), (25, -26), (26, -8), (27, -8),
-    (28, -10), (15, 11), (19, 10), (21, 12), (22, 19), (25, -5), (4, 5), (1, 12), (18, 5), (1, -6),
-    (17, 18), (18, 6), (20, 5), (21, 8), (23, -8), (24, -5), (25, -7), (17, 7), (18, 9), (19, 8),
-    (23, 5), (22, 15), (15, 5), (18, 20), (1, 6), (6, 6), (8, 6), (9, 5), (19, 5), (27, 11),
-    (5, 7), (6, 6), (6, 11), (1, 7), (11, 7), (15, -10), (18, -5), (19, 82), (20, -7), (21, -15),
-    (20, 8), (1, 6), (5, 14), (9, 5), (10, 5), (11, 13), (4, 5), (5, -5), (6, 12), (5, -5),
-    (23, 24), (2, 13), (3, 14), (23, -5), (1, 9), (20, -5), (23, 6), (5, -7), (6, 58), (20, -5),
-    (24, 5), (25, -8), (6, 10), (22, 15), (0, 15), (1, 27), (2, -5), (3, -6), (5, -36), (6, 5),
-    (7, 7), (9, 9), (10, 7), (11, -6), (12, -5), (14, 6), (15, -7), (17, 5), (18, -7), (19, -13),
-    (21, 16), (22, -9), (25, 5), (26, -8), (27, 7), (1, 5), (5, 15), (6, 42), (10, 8), (15, -6),
-    (17, -8), (19, -7), (20, -7), (21, 12), (22, -5), (23, -14), (25, -6), (2, 6), (6, 5), (25, 9),
-    (20, 12), (25, 5), (6, 6), (18, 7), (28, 6), (1, 6), (6, 6), (12, 5), (13, 10), (18, 5),
-    (15, -5), (18, 6), (19, 15), (20, 11), (21, 9), (6, 6), (1, 8), (16, 8), (22, 7), (14, -6),
-    (22, 9), (1, -7), (18, -6), (22, 13), (19, 11), (21, 9), (13, 6), (4, 7), (0, 10), (6, 11),
-    (13, 6), (24, 5), (27, 5), (13, 6), (21, 11), (20, 7), (1, 42), (4, 85), (5, -25), (6, -8),
-    (14, -5), (15, -6), (18, -5), (20, -6), (21, -14), (23, -8), (25, -6), (17, 5), (18, 10), (21, 8),
-    (6, 6), (0, 16), (1, 22), (5, -9), (20, -6), (3, 11), (18, 6), (22, 19), (12, 6), (19, 10),
-    (25, 5), (18, 9), (12, 10), (4, 12), (13, 12), (0, -5), (1, -5), (15, -5), (21, -9), (24, 7),
-    (25, 28), (7, 6), (21, 5), (23, 15), (24, 6), (5, 7), (17, -6), (19, -5), (23, 6), (28, 5),
-    (6, 6), (17, 11), (18, 8), (10, 8), (21, 9), (19, 10), (19, 8), (1, 12), (11, 11), (19, 7),
-    (17, 9), (1, 6), (1, 5), (2, 6), (20, 6), (5, 7), (17, 7), (3, 5), (11, 8), (12, 5),
-    (23, 9), (21, 7), (18, 36), (19, -5), (20, -6), (21, -5), (23, 6), (27, 21), (17, 5), (11, 28),
-    (23, -5), (11, 11), (1, 5), (2, 6), (28, 5), (2, 6), (6, 7), (18, 9), (25, 7), (23, -5),
-    (3, 5), (5, -5), (15, -8), (18, -7), (19, -5), (21, -11), (22, 35), (23, 22), (5, 8), (4, 12),
-    (25, 11), (0, 5), (21, 14), (19, 6), (1, 7), (15, -7), (21, 5), (28, 11), (26, 13), (5, 7),
-    (21, 5), (17, 10), (15, 7), (19, 7), (21, 17), (2, 5), (17, 8), (21, 6), (5, 7), (28, 6),
-    (0, 8), (0, -19), (1, 21), (2, 6), (3, -6), (4, 11), (5, 17), (7, 13), (8, -6), (9, 13),
-    (10, -5), (11, -13), (13, -10), (14, -13), (15, 8), (17, -13), (18, -12), (19, 8), (21, 20), (22, -16),
-    (23, -7), (24, 9), (25, -24), (27, -16), (28, 38), (5, 6), (6, 8), (7, 5), (21, 7), (23, -5),
-    (15, 9), (22, 16), (0, 5), (3, 5), (20, 23), (21, -5), (25, -6), (20, 6), (6, 7), (12, 5),
-    (0, 6), (1, 11), (3, 39), (4, 17), (5, -7), (11, -5), (17, -5), (19, -6), (20, -6), (21, -6),
-    (22, -5), (23, -10), (24, -9), (25, 19), (26, -5), (27, -6), (25, 9), (1, 5), (21, 19), (18, 5),
-    (21, 5), (1, -5), (4, 5), (10, 5), (11, 7), (14, 7), (17, -5), (20, -6), (21, 9), (20, -5),
-    (27, 6), (1, 16), (2, 5), (26, 14), (11, 10), (23, 16), (26, 5), (20, 7), (25, 5), (8, 5),
-    (25, 6), (1, -6), (5, 28), (6, -6), (7, 30), (9, -6), (15, 10), (16, 10), (20, -9), (21, -5),
-    (22, -5), (25, -10), (26, 5), (17, 33), (20, -5), (21, -5), (0, 47), (1, 7), (2, -5), (3, -8),
-    (5, -13), (6, -6), (7, -9), (8, -8), (9, -8), (10, -8), (11, -9), (12, -12), (13, -15), (14, -11),
-    (15, -8), (16, -14), (17, -8), (18, -15), (19, 22), (21, -12), (24, 22), (25, 40), (27, 31), (18, 5),
-    (15, 5), (14, 7), (27, 6), (1, -5), (14, -11), (16, -7), (17, -6), (18, -6), (20, 18), (22, 64),
-    (23, -9), (25, -9), (19, 5), (21, 5), (0, 36), (1, 29), (2, -6), (3, -10), (5, -9), (6, -7),
-    (11, -6), (12, 7), (16, -6), (17, -6), (18, -5), (19, -12), (21, 8), (22, -5), (23, -5), (24, 6),
-    (26, -6), (27, 6), (0, 11), (1, 17), (3, -7), (4, -5), (9, -6), (10, 18), (11, -5), (13, -5),
-    (14, -5), (16, -8), (17, 25), (18, 7), (19, -15), (20, 12), (21, 20), (22, -8), (24, -8), (25, -16),
-    (26, -6), (28, -7), (0, 21), (1, 35), (4, -9), (5, -11), (6, -6), (9, -12), (10, -7), (11, -9),
-    (13, -9), (14, -7), (15, -6), (16, -7), (18, 5), (19, -7), (20, -7), (21, 23), (22, -8), (24, -16),
-    (25, 25), (26, -13), (28, 28), (17, 8), (26, 7), (23, 12), (1, -11), (2, 31), (18, 12), (20, 6),
-    (1, -8), (4, -6), (5, -12), (6, -8), (9, -7), (10, -7), (11, -8), (12, -6), (14, -10), (15, 175),
-    (16, -22), (17, 20), (18, 38), (19, -18), (20, -13), (21, -33), (22, -17), (23, -19), (24, -5), (26, -5),
-    (27, -5), (28, -8), (0, -5), (11, 15), (13, 20), (17, -6), (19, -10), (23, 12), (25, 6), (27, 6),
-    (15, 7), (17, 5), (0, 5), (5, -9), (6, 21), (16, 8), (17, -5), (18, 8), (22, -6), (6, 6),
-    (17, 16), (5, 5), (22, 5), (1, 6), (5, 6), (6, 16), (7, -8), (8, -6), (9, 10), (11, -6),
-    (13, -7), (14, -6), (15, 9), (16, 6), (17, 7), (18, 11), (21, 22), (22, -24), (23, -6), (24, -8),
-    (25, -20), (26, -12), (28, -6), (15, 7), (4, 5), (6, 5), (16, 13), (21, 10), (6, 5), (17, -6),
-    (21, 13), (5, 8), (15, 5), (17, -6), (19, -6), (21, -6), (23, 7), (27, 5), (28, 5), (10, 11),
-    (24, 5), (15, -5), (28, 6), (0, 12), (1, -5), (25, 14), (20, 7), (28, 6), (0, 6), (16, 10),
-    (5, -5), (6, 17), (2, 8), (23, 9), (25, -5), (16, 5), (18, 7), (22, 6), (5, 6), (25, 5),
-    (0, -14), (1, -10), (2, -6), (4, -9), (5, -11), (6, -11), (9, -11), (10, -11), (12, -8), (15, -11),
-    (16, -13), (17, -8), (18, 8), (19, 9), (20, -15), (23, 45), (24, -17), (25, 52), (26, 15), (27, 19),
-    (1, 8), (22, 5), (14, 6), (19, 6), (7, 6), (9, 5), (18, 10), (6, 5), (21, 7), (0, 5),
-    (11, 13), (13, 58), (21, -5), (24, -5), (25, -16), (1, 11), (14, 5), (1, -5), (5, -6), (18, -8),
-    (19, -6), (20, 44), (27, 9), (5, 10), (5, 6), (6, 7), (7, 5), (21, 7), (23, 9), (18, 12),
-    (2, 8), (18, 11), (19, 10), (6, 9), (17, 5), (18, 5), (9, -6), (10, 20), (12, 8), (15, -6),
-    (19, 17), (20, 5), (21, 5), (23, -13), (15, 44), (16, 17), (17, -6), (19, -7), (22, -8), (23, -6),
-    (14, 17), (1, -7), (5, 69), (7, 29), (9, -9), (10, -5), (15, -6), (17, -10), (19, -5), (21, -17),
-    (22, -6), (25, -6), (7, 8), (19, 10), (5, 12), (21, -5), (22, 6), (23, 10), (3, 6), (16, 5),
-    (22, 6), (8, 5), (5, 7), (6, 5), (20, 7), (9, 7), (10, 49), (11, -12), (12, -6), (23, -6),
-    (5, 5), (6, 10), (23, 13), (5, 5), (16, 19), (21, 7), (25, 6), (10, 6), (20, 11), (24, 6),
-    (6, 7), (17, 5), (12, 6), (23, 5), (6, 6), (18, 5), (21, 5), (1, -5), (5, 14), (17, 18),
-    (18, -10), (19, -5), (20, 7), (21, 22), (22, -5), (23, -10), (0, -6), (5, 6), (17, -11), (18, -8),
-    (19, -11), (21, -8), (23, 6), (24, 26), (25, 10), (26, 9), (23, 12), (17, 11), (15, 5), (17, 13),
-    (19, 11), (23, -5), (6, 5), (21, 5), (25, 5), (3, 5), (1, 8), (14, 20), (23, -5), (5, -6),
-    (17, -6), (18, 24), (19, 12), (23, -5), (3, 5), (4, 5), (5, -6), (18, 7), (21, 7), (4, 8),
-    (25, 6), (10, 7), (9, 6), (11, 20), (23, -5), (1, 6), (2, -5), (15, 5), (18, 9), (23, 25),
-    (25, -10), (1, -8), (4, 9), (9, 11), (10, 11), (16, -5), (17, -6), (18, -5), (19, 5), (21, 5),
-    (22, -6), (25, 17), (1, -6), (2, 11), (20, 8), (21, 7), (23, -5), (8, 5), (15, 5), (18, 11),
-    (1, 13), (6, 5), (26, 5), (4, 8), (11, 6), (20, -10), (1, 5), (2, 5), (3, 10),
+pub(super) static ENTRIES: [(u8, i16); 8390] = [
+    (17, 7), (9, 13), (13, 5), (21, -5), (8, 5), (26, 9), (1, 10), (4, 5), (7, 6), (25, 5),
+    (5, 6), (25, 5), (1, 5), (11, 8), (5, 7), (9, 6), (27, 5), (17, 5), (10, 5), (16, 17),
+    (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (28, 5), (1, 5), (2, 5), (1, 10), (14, 5),
+    (4, 6), (15, 10), (26, 5), (17, 5), (21, 7), (26, 5), (21, 10), (17, 5), (20, 6), (19, 12),
+    (20, 6), (25, -5), (28, 9), (4, 5), (25, 7), (5, -5), (27, 9), (5, -19), (9, -6), (15, 9),
+    (16, 8), (17, 85), (18, -13), (19, -13), (20, 15), (22, -7), (23, -13), (25, -6), (26, 9), (23, 7),
+    (23, 5), (7, 5), (11, 14), (5, 7), (20, -6), (21, 6), (23, -5), (25, 8), (28, 8), (10, 6),
+    (5, 32), (17, 12), (5, 29), (21, 7), (22, 6), (19, 12), (5, -14), (6, 8), (15, -7), (21, 5),
+    (24, 7), (27, 22), (28, 9), (25, 5), (17, 5), (5, 6), (23, 26), (19, 5), (27, 10), (5, 12),
+    (6, -5), (9, 16), (10, 13), (15, -5), (18, -7), (19, -5), (1, 13), (4, -5), (5, -8), (15, -7),
+    (17, 8), (18, 45), (19, -5), (20, -14), (23, -6), (25, -5), (26, 6), (1, -6), (16, -5), (17, 16),
+    (18, 5), (21, 12), (23, -8), (24, -5), (25, -7), (23, 13), (20, 7), (2, 6), (17, 9), (18, 8),
+    (21, -5), (1, 10), (14, 5), (1, 5), (0, 8), (2, 10), (23, 6), (5, 34), (21, -6), (26, 5),
+    (13, 6), (25, 6), (15, 9), (20, 12), (17, 9), (5, 9), (18, 9), (1, 8), (9, 5), (17, 5),
+    (25, 7), (1, 6), (12, 11), (25, 8), (7, 6), (15, 10), (10, 11), (17, 10), (19, 17), (20, -10),
+    (21, -6), (25, 9), (3, 5), (11, 8), (23, 9), (15, -9), (16, 70), (17, -5), (18, 5), (19, -6),
+    (21, -9), (22, -9), (23, -5), (25, 5), (13, 40), (25, -5), (1, -7), (4, 57), (5, -13), (6, -6),
+    (25, 11), (18, 23), (24, 8), (25, -5), (0, 16), (1, 20), (3, -6), (4, -5), (5, -8), (6, 12),
+    (9, -6), (14, 6), (16, -6), (19, -5), (20, 7), (21, -12), (23, -17), (24, 7), (25, 9), (6, 14),
+    (18, 5), (12, 6), (1, 9), (20, 5), (17, 8), (22, 5), (21, 6), (19, 17), (17, 6), (0, 5),
+    (17, 8), (17, 6), (1, 11), (11, 19), (20, -11), (23, 16), (8, 17), (20, 7), (11, 12), (3, 5),
+    (21, -5), (25, -7), (26, 5), (28, 10), (25, 14), (19, 5), (20, 7), (10, 10), (15, 7), (15, 10),
+    (11, 5), (22, 9), (25, -6), (19, 6), (15, 9), (20, 10), (15, 11), (26, 11), (1, 36), (4, 34),
+    (5, -17), (6, -5), (21, -8), (22, 11), (17, 6), (18, 6), (2, 10), (19, 14), (17, 11), (19, 14),
+    (21, 7), (5, 13), (8, 5), (13, 5), (1, -8), (14, -6), (15, 15), (16, 16), (18, 7), (21, 10),
+    (22, -6), (23, 6), (25, 18), (1, 35), (4, -5), (24, 8), (0, 56), (1, -14), (2, -20), (3, 64),
+    (4, 16), (5, 71), (6, 50), (7, -11), (9, 95), (11, -43), (12, -14), (13, -22), (14, -13), (15, -40),
+    (16, -31), (17, -18), (18, -25), (19, -13), (20, -23), (21, 23), (22, -35), (23, -8), (24, -14), (25, -7),
+    (26, -19), (27, 5), (28, -10), (24, 5), (28, 10), (23, 5), (17, 8), (20, 10), (1, -6), (5, 27),
+    (6, -6), (7, 30), (9, -6), (15, 6), (16, 14), (17, 7), (20, -9), (21, -5), (22, -5), (25, -10),
+    (26, 5), (9, 5), (16, 5), (23, 7), (0, -14), (1, 39), (2, 55), (3, 49), (4, -7), (5, -17),
+    (6, -8), (7, -5), (9, -7), (11, 14), (12, -7), (13, -6), (14, -10), (15, -13), (16, -9), (17, -6),
+    (18, 7), (19, -12), (20, -11), (21, 21), (23, 19), (24, -16), (25, -30), (26, -6), (27, -8), (28, -8),
+    (20, 5), (27, 5), (14, 6), (14, -6), (22, 19), (18, 5), (19, 5), (23, 9), (19, 18), (25, -5),
+    (18, 8), (19, 28), (25, -5), (20, 12), (5, -6), (11, 8), (22, 18), (23, 6), (16, 26), (21, -5),
+    (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (28, 5), (23, -5), (25, 15), (18, 19), (27, 5),
+    (19, 5), (21, 10), (28, 5), (1, 6), (3, -8), (5, 13), (6, 9), (9, 9), (10, -7), (11, -6),
+    (12, 9), (13, -5), (15, 19), (16, -7), (17, -14), (18, 7), (19, 11), (21, -9), (24, -8), (25, -7),
+    (20, 7), (26, 6), (28, 5), (20, 8), (19, 9), (6, 10), (12, 27), (21, -7), (23, -13), (19, 23),
+    (14, 34), (18, 5), (22, -5), (5, 8), (15, 5), (10, 5), (16, 17), (5, 20), (9, 10), (10, 7),
+    (17, -7), (19, -9), (23, -9), (25, 11), (4, -5), (5, -9), (6, 60), (9, 7), (20, -5), (23, -5),
+    (25, -8), (17, 6), (4, 6), (11, 5), (21, -5), (26, 9), (22, 9), (17, 5), (21, 7), (27, 5),
+    (9, 16), (10, 5), (17, 20), (21, 20), (6, 10), (0, -6), (3, 7), (6, 10), (17, -6), (18, 15),
+    (19, -5), (21, -13), (23, -5), (25, 12), (27, 18), (23, 6), (1, 11), (14, 5), (23, 6), (28, 6),
+    (0, -14), (1, 48), (2, 54), (3, 49), (4, -7), (5, -17), (6, -9), (7, -5), (9, -7), (11, 14),
+    (12, -7), (13, -6), (14, -10), (15, -13), (16, -9), (17, -7), (18, 7), (19, -12), (20, -14), (21, 20),
+    (23, 19), (24, -16), (25, -30), (26, -6), (27, -8), (28, -9), (23, 5), (1, 5), (5, -6), (9, 83),
+    (10, 11), (11, -5), (15, -6), (20, -9), (21, -16), (22, -5), (23, -10), (0, -5), (1, 8), (3, 7),
+    (4, -8), (6, -11), (7, -5), (9, -11), (11, -7), (12, -6), (13, 6), (14, -7), (17, -13), (19, 39),
+    (21, 40), (24, -8), (25, -13), (26, -6), (27, 9), (4, 5), (14, 5), (21, -5), (23, -7), (25, 11),
+    (28, 8), (20, 6), (5, 6), (20, 8), (1, 14), (1, 6), (25, 14), (2, 8), (17, 6), (1, 6),
+    (23, 5), (0, 12), (5, -6), (6, 7), (10, -5), (11, 5), (17, 10), (18, 11), (19, 6), (23, -11),
+    (5, 6), (3, 9), (5, -6), (9, -5), (11, 5), (16, -5), (18, 5), (20, -10), (21, 21), (23, -8),
+    (25, -7), (28, 15), (11, 10), (22, 45), (23, 14), (1, -5), (2, 11), (3, -6), (5, -21), (9, -9),
+    (10, -8), (11, -8), (12, -6), (14, -8), (15, 10), (16, 12), (17, 77), (18, 13), (19, 11), (20, 14),
+    (21, 10), (22, -7), (23, -23), (24, -8), (25, -12), (26, -6), (27, -6), (28, -8), (5, 5), (12, 9),
+    (2, 5), (18, 5), (25, 5), (5, 5), (5, -5), (9, 16), (13, 5), (19, 6), (1, -7), (4, -8),
+    (5, 23), (6, 7), (9, -7), (10, -5), (11, -6), (13, 7), (16, -5), (17, 14), (19, -8), (20, -8),
+    (22, -7), (23, -14), (24, 42), (25, 12), (26, -5), (27, -6), (4, 22), (5, -5), (1, 7), (15, -7),
+    (21, 5), (28, 11), (6, 5), (18, 5), (19, 9), (20, -6), (25, 15), (20, 8), (16, 6), (6, 6),
+    (17, 13), (18, 9), (12, 22), (23, -11), (19, 9), (23, 11), (13, 5), (4, 14), (5, 26), (6, 7),
+    (21, -8), (23, -5), (0, 8), (1, -6), (10, 6), (20, -5), (21, -9), (22, -6), (25, 35), (27, -5),
+    (28, 19), (4, 7), (21, 7), (3, 12), (9, 14), (11, 10), (21, 8), (1, 6), (10, 5), (18, 15),
+    (21, 8), (16, 5), (10, 5), (17, 8), (18, -5), (18, 12), (23, -5), (25, -7), (27, 21), (23, 7),
+    (5, 6), (6, 7), (21, 6), (23, -5), (12, 5), (23, 5), (1, 10), (2, 5), (4, 14), (5, 26),
+    (6, 7), (21, -8), (23, -5), (1, 14), (2, 6), (23, -6), (24, 18), (26, 5), (20, 6), (1, -5),
+    (3, 14), (4, -5), (5, -5), (9, -5), (11, 6), (12, 6), (15, -6), (17, 7), (19, -9), (22, 16),
+    (24, 8), (25, -6), (23, 5), (7, 5), (4, 19), (5, -5), (5, 6), (19, 6), (2, 5), (17, -5),
+    (17, 5), (18, -6), (20, -6), (22, 17), (23, 14), (6, 5), (24, 5), (25, 10), (18, 7), (17, 5),
+    (26, 8), (21, 7), (15, 9), (23, 20), (27, 5), (7, 5), (3, 5), (25, -5), (26, 5), (27, 5),
+    (1, 11), (26, 5), (19, 7), (4, 5), (5, 42), (21, -6), (23, -5), (27, 5), (14, 26), (25, 7),
+    (0, 18), (21, 10), (25, -5), (8, 5), (26, 10), (17, 19), (18, 9), (21, 5), (23, -6), (25, 18),
+    (27, 11), (15, 15), (15, 10), (17, 18), (18, -6), (20, 8), (21, 10), (17, 8), (2, 7), (21, 19),
+    (22, -5), (8, 5), (21, 5), (6, 5), (21, 7), (15, 8), (15, -6), (16, 19), (18, 6), (22, 14),
+    (3, 5), (11, 6), (22, 7), (25, -6), (1, -5), (4, 5), (11, 7), (14, 7), (17, -5), (20, -6),
+    (21, 8), (18, 6), (1, 7), (6, 5), (0, -7), (3, 7), (4, 12), (5, 10), (10, 7), (12, -5),
+    (16, -5), (17, 10), (19, -5), (21, 8), (22, -7), (23, -10), (24, 6), (25, -8), (28, -5), (22, 6),
+    (17, 5), (15, 15), (6, 38), (21, -5), (18, 5), (2, 6), (3, 6), (11, 12), (22, 6), (21, 10),
+    (23, 6), (20, 8), (17, 6), (20, 16), (21, 5), (18, 6), (0, 6), (18, 5), (5, -7), (15, -5),
+    (18, 10), (23, -8), (24, 33), (25, 5), (26, -5), (28, 6), (1, -5), (7, 7), (11, -5), (18, 6),
+    (19, 33), (22, -6), (23, -9), (25, 12), (27, 8), (15, 22), (19, 5), (21, -6), (15, 7), (18, 5),
+    (20, 5), (6, 6), (22, 15), (23, -5), (19, 9), (24, 5), (17, 6), (27, 5), (6, 8), (21, -7),
+    (26, 5), (1, -6), (3, -6), (6, -7), (11, 6), (15, -5), (18, 21), (20, 9), (21, 8), (22, -5),
+    (23, 13), (25, -6), (28, 8), (8, 16), (20, 6), (21, 9), (6, -5), (9, 5), (15, 17), (17, -5),
+    (19, -8), (21, 6), (22, -5), (28, 12), (14, 18), (3, 33), (25, -5), (28, 5), (18, 33), (20, -5),
+    (23, 37), (5, -5), (27, 9), (14, 19), (23, -5), (5, 5), (6, 5), (1, 5), (6, 5), (25, 6),
+    (25, 13), (1, 7), (5, 10), (21, -7), (25, 8), (5, 9), (6, 8), (21, 7), (0, 83), (1, -10),
+    (5, -5), (17, -5), (21, -6), (25, -10), (19, 7), (25, 6), (20, 5), (15, 9), (16, 5), (21, 7),
+    (27, 5), (4, 54), (5, -10), (6, -6), (18, 5), (4, 5), (5, -10), (7, 5), (27, 5), (8, 5),
+    (18, 5), (5, -5), (15, -8), (16, 27), (19, 26), (15, 12), (18, 5), (15, 5), (20, 6), (15, 13),
+    (16, 7), (20, 6), (22, 7), (12, 5), (18, 15), (20, -10), (6, 7), (19, 5), (21, -12), (22, 5),
+    (10, 5), (12, 15), (1, 10), (2, 6), (27, 5), (21, 11), (6, 6), (0, -5), (1, 27), (2, 9),
+    (3, 18), (19, 8), (21, -9), (25, -7), (11, 10), (3, 5), (21, -5), (25, -7), (26, 5), (28, 10),
+    (19, 10), (19, 5), (1, 5), (2, 5), (0, 31), (1, 5), (2, 12), (4, -6), (5, -8), (9, -5),
+    (10, -5), (11, 10), (13, -5), (17, -10), (20, -9), (22, -6), (23, -10), (24, 16), (25, 7), (26, -8),
+    (27, 5), (28, 7), (22, 10), (18, 8), (5, -5), (8, 29), (9, 5), (17, -9), (18, 6), (20, 5),
+    (21, -8), (23, -5), (24, 7), (25, -9), (18, 6), (1, 7), (17, 24), (27, 10), (0, 5), (1, 5),
+    (6, 5), (23, 5), (21, 10), (4, 5), (17, 9), (25, 9), (14, 11), (28, 5), (15, 8), (17, 9),
+    (1, -6), (3, -6), (4, 63), (5, 46), (6, 56), (7, -5), (9, -6), (10, -7), (11, -6), (14, -7),
+    (15, -9), (16, -6), (17, -8), (18, -9), (19, -10), (21, -12), (22, -10), (23, -15), (24, -8), (26, -5),
+    (27, -5), (6, 10), (15, 7), (20, 6), (17, 11), (20, 6), (2, 5), (19, 6), (5, 7), (6, 8),
+    (21, -5), (28, 5), (1, 6), (17, 7), (18, 8), (20, 8), (1, 5), (5, 41), (6, -6), (7, 11),
+    (9, -5), (18, -5), (19, -5), (20, 17), (21, -11), (23, -10), (11, 13), (23, -6), (17, 9), (1, 7),
+    (18, 10), (7, 6), (26, 5), (8, 5), (20, 11), (19, 10), (17, 22), (21, -7), (27, 5), (9, 9),
+    (10, 5), (11, 10), (6, 6), (1, 8), (21, 5), (5, 8), (1, 6), (1, 7), (14, 17), (0, -7),
+    (1, 7), (2, -5), (3, 7), (4, -8), (6, -11), (7, -5), (9, -12), (11, -8), (12, -7), (13, 6),
+    (14, -8), (16, 5), (17, -15), (19, 37), (21, 47), (23, 7), (24, -9), (25, -10), (26, -6), (27, 9),
+    (5, 6), (4, 5), (17, 9), (21, 8), (5, 12), (8, 5), (24, 5), (25, 7), (27, 5), (18, 9),
+    (21, 5), (1, -6), (14, 5), (15, -7), (17, -8), (18, 13), (22, -5), (23, -7), (25, 33), (24, 6),
+    (6, 7), (14, 9), (4, 5), (28, 5), (18, 5), (1, -8), (2, -9), (3, -5), (5, -33), (6, 11),
+    (8, 20), (9, -19), (10, 10), (11, -7), (13, -12), (14, 10), (15, 26), (18, 8), (21, 14), (22, -6),
+    (23, 15), (24, -11), (25, -5), (26, 5), (28, -9), (8, 5), (26, 7), (5, -6), (17, -5), (22, 16),
+    (23, 16), (5, 7), (23, 11), (17, 7), (22, 6), (5, -5), (18, 65), (19, -5), (20, -9), (25, -7),
+    (2, 5), (25, 6), (13, 6), (1, 7), (0, 9), (15, 5), (20, 6), (25, 8), (26, 9), (17, -6),
+    (21, 14), (7, 8), (4, 11), (15, -7), (16, 18), (5, -6), (7, 17), (1, 5), (3, 6), (5, -12),
+    (7, 31), (21, 5), (17, 37), (18, -5), (21, -5), (27, 10), (1, 7), (1, 7), (20, -5), (23, 37),
+    (25, 5), (21, 5), (23, 7), (27, 6), (14, 7), (25, 9), (15, 8), (20, 6), (11, 6), (15, -5),
+    (16, 12), (17, 5), (1, 5), (20, 9), (0, 5), (17, 8), (24, 7), (21, 7), (4, 5), (14, 6),
+    (25, 5), (28, 9), (14, 39), (21, -5), (26, 11), (25, -6), (26, 24), (20, 5), (5, -9), (21, -6),
+    (22, 7), (23, 49), (25, -5), (15, -5), (16, 26), (21, -6), (22, -6), (25, 24), (15, 5), (19, 12),
+    (1, 10), (18, 12), (18, 5), (15, 13), (17, -7), (21, 9), (25, 8), (20, 15), (0, 6), (19, 6),
+    (27, 16), (5, -5), (6, 5), (28, 5), (22, 6), (23, 9), (19, 7), (5, 5), (21, 8), (25, 5),
+    (26, 8), (25, 8), (12, 10), (18, 11), (25, 11), (26, 6), (15, 6), (20, 7), (5, 7), (13, 6),
+    (26, 5), (24, 12), (14, 10), (28, 5), (19, 5), (20, 12), (21, -6), (24, 7), (25, -6), (27, 10),
+    (24, 6), (25, 6), (22, 7), (14, 14), (21, 20), (26, 6), (5, 8), (6, 5), (11, 11), (5, 14),
+    (24, 5), (5, -5), (9, 15), (21, 6), (11, 24), (10, 6), (26, 5), (0, 12), (1, -5), (15, 21),
+    (19, 5), (21, -7), (25, 5), (6, 5), (18, 6), (11, -6), (12, 36), (17, -5), (23, 6), (16, 5),
+    (14, 6), (22, 11), (23, 27), (25, -5), (26, 9), (2, 9), (24, 6), (25, 9), (0, 5), (10, 15),
+    (12, 29), (20, -5), (21, -6), (1, 10), (5, -8), (21, 34), (5, 11), (18, 5), (18, 11), (1, 14),
+    (4, -8), (6, 46), (9, -5), (20, -6), (21, -8), (28, 9), (4, 36), (5, -8), (5, 5), (17, 5),
+    (0, 9), (13, 9), (17, 8), (21, 5), (11, 6), (3, 10), (5, -5), (9, 5), (21, 8), (7, 7),
+    (15, -6), (18, 8), (19, 22), (23, -7), (25, 6), (21, 5), (17, 11), (24, 13), (1, 5), (3, 5),
+    (5, 8), (9, 8), (21, -5), (23, -7), (5, 9), (6, -7), (9, 14), (10, 12), (15, -7), (17, 21),
+    (18, 5), (19, -7), (20, 5), (21, 6), (23, -7), (25, -6), (4, 77), (5, -12), (6, -7), (20, -6),
+    (21, -5), (25, -5), (7, 5), (5, 6), (19, 7), (4, 6), (6, 8), (23, 7), (4, 5), (6, 5),
+    (18, 5), (1, 13), (13, 5), (18, 9), (21, 8), (23, -7), (27, 10), (14, 6), (14, 34), (22, -5),
+    (21, 7), (14, 18), (25, 11), (26, 12), (0, 12), (22, 13), (9, 5), (17, 8), (18, 7), (23, 5),
+    (23, 5), (26, 6), (1, 5), (25, 15), (17, 22), (21, -7), (27, 5), (14, 26), (0, 28), (1, 9),
+    (2, 12), (3, -8), (4, -6), (5, -8), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5),
+    (15, -6), (16, -5), (17, -5), (18, 7), (19, -5), (20, -9), (22, -7), (23, -15), (24, 19), (25, 33),
+    (26, -9), (28, 6), (12, 6), (0, 5), (15, -6), (16, 8), (19, 6), (1, 5), (22, 10), (1, -6),
+    (5, -23), (6, -8), (7, 44), (8, 6), (11, -5), (15, -8), (16, -6), (17, 18), (18, 15), (20, -12),
+    (21, 13), (22, -6), (23, -6), (24, -5), (25, -5), (26, 6), (27, 9), (28, -5), (1, 7), (15, 6),
+    (17, 5), (6, 5), (9, 12), (13, 5), (17, 8), (23, -6), (9, 10), (6, 5), (25, 7), (19, 12),
+    (16, 24), (10, 16), (0, -6), (3, 7), (6, 10), (17, -6), (18, 15), (19, -5), (21, -13), (25, 12),
+    (27, 18), (16, 5), (2, 11), (3, 5), (11, 10), (15, 7), (16, -5), (21, -5), (20, 11), (23, -8),
+    (23, 5), (25, 31), (5, 8), (6, 5), (28, 5), (14, 8), (3, 5), (12, 27), (23, -17), (5, 5),
+    (14, 8), (4, 5), (5, -10), (7, 5), (27, 5), (22, 29), (23, -5), (25, -5), (10, -5), (11, 7),
+    (12, 21), (23, 10), (8, 17), (20, 6), (8, 13), (26, 11), (19, 7), (0, -5), (2, 11), (3, -5),
+    (4, -5), (5, -17), (9, -8), (10, -6), (11, -7), (12, -5), (14, -7), (15, 5), (16, 11), (17, 54),
+    (18, 21), (19, 15), (21, 11), (22, -6), (23, -18), (24, -7), (25, -11), (26, -5), (27, -5), (28, -6),
+    (20, 6), (25, 12), (10, 8), (28, 17), (12, 6), (10, 16), (0, 31), (1, 5), (2, 12), (4, -6),
+    (5, -8), (9, -5), (10, -5), (11, 10), (13, -5), (17, -10), (20, -9), (22, -6), (23, -10), (24, 16),
+    (25, 7), (26, -8), (27, 5), (28, 7), (22, 14), (23, 53), (25, -5), (18, 9), (21, 7), (3, 5),
+    (25, -5), (26, 5), (23, 9), (5, 8), (8, 5), (0, 11), (18, 10), (25, -5), (22, 15), (26, 7),
+    (12, 5), (27, 5), (4, 5), (9, 5), (21, 13), (1, 8), (4, 6), (22, 7), (1, -7), (18, -5),
+    (22, 13), (7, 10), (18, 18), (21, -5), (23, -5), (27, 9), (19, 10), (9, 5), (15, 13), (11, 5),
+    (5, 11), (21, -6), (1, 7), (0, -7), (1, 74), (2, 13), (3, 7), (4, 51), (5, -23), (6, -10),
+    (9, -7), (10, -5), (11, -5), (14, 21), (15, -6), (16, -6), (17, -12), (18, -7), (19, -8), (20, -9),
+    (21, -10), (23, -19), (24, -7), (25, -7), (26, 11), (27, -5), (28, -7), (17, 8), (18, 9), (19, 6),
+    (18, 50), (19, -5), (20, -7), (21, -9), (6, 6), (21, 10), (5, 10), (20, -7), (21, 14), (20, 6),
+    (23, 10), (0, -5), (1, -5), (2, -6), (3, -8), (4, 64), (5, 45), (6, 47), (7, -7), (8, -5),
+    (9, -12), (10, -5), (11, -5), (12, -7), (13, -6), (14, -10), (17, -11), (18, -14), (19, -8), (21, 12),
+    (22, -12), (23, -25), (24, -9), (27, -8), (17, 38), (20, -5), (21, -6), (1, 9), (5, 13), (17, -5),
+    (20, 8), (23, 7), (13, 5), (21, 8), (19, 9), (15, -7), (16, 18), (6, 10), (17, 6), (4, 7),
+    (21, 13), (17, 9), (22, 5), (25, 13), (5, 5), (5, 5), (23, 11), (21, 5), (3, 8), (23, 7),
+    (0, -5), (24, 15), (25, -5), (7, 5), (5, 5), (20, 6), (12, 5), (0, -5), (2, 9), (4, -5),
+    (5, -7), (6, -6), (8, 5), (9, -6), (10, -6), (11, -7), (12, -5), (13, -7), (15, 7), (16, -6),
+    (17, 28), (19, -7), (20, -13), (22, -7), (23, -11), (24, 56), (28, -8), (16, 10), (22, 5), (4, 5),
+    (14, 6), (9, 8), (14, 11), (21, 5), (27, 6), (1, 5), (6, 5), (18, 7), (8, 5), (15, 7),
+    (5, -6), (6, 5), (9, 9), (24, 11), (1, 10), (11, 10), (23, 16), (5, 12), (15, 12), (25, 7),
+    (1, 6), (10, 6), (18, 10), (21, -7), (5, 11), (27, 6), (5, 5), (11, 20), (20, 7), (23, -6),
+    (1, -5), (3, 19), (18, -8), (23, 6), (25, -5), (4, 7), (11, 18), (15, 9), (20, 5), (21, -7),
+    (23, -8), (18, 7), (15, 9), (5, 8), (16, 5), (17, -7), (19, -8), (23, 6), (27, 5), (28, 5),
+    (1, 8), (21, 5), (1, 9), (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (28, 5), (10, 6),
+    (5, 5), (17, 6), (3, 5), (19, 8), (15, -9), (16, 46), (21, -9), (18, 11), (25, 5), (3, -5),
+    (4, -5), (5, -23), (6, -11), (7, -8), (8, -5), (9, -16), (10, -8), (11, -10), (12, 7), (13, -6),
+    (14, -8), (15, -18), (16, -11), (17, 24), (19, 36), (20, 92), (21, 6), (24, -9), (25, -15), (26, -8),
+    (27, 5), (28, -10), (18, 9), (19, -5), (20, 5), (21, 6), (27, 9), (4, 5), (6, 7), (21, 5),
+    (16, 14), (22, 8), (5, -9), (21, -6), (22, 7), (23, 49), (25, -5), (20, 8), (0, 56), (1, 60),
+    (2, 32), (3, 18), (4, -5), (5, -53), (6, -29), (7, -26), (8, -24), (9, -36), (10, -29), (12, -17),
+    (13, 26), (14, -36), (15, -29), (16, -37), (17, -27), (19, -13), (20, -25), (21, -8), (22, -32), (23, -15),
+    (24, 59), (25, 86), (26, 33), (27, 48), (28, 19), (4, 5), (28, 5), (12, 6), (20, -6), (22, 9),
+    (23, 28), (25, -5), (18, 5), (4, 5), (23, 17), (21, 7), (27, 6), (25, 5), (5, 15), (10, 5),
+    (25, 8), (20, 6), (2, 5), (17, -5), (20, 7), (12, 5), (13, 16), (1, 7), (18, 9), (16, 5),
+    (21, 5), (22, 9), (11, 16), (25, 7), (8, 5), (26, 12), (5, -6), (17, -5), (18, 32), (19, -5),
+    (20, -6), (23, 6), (27, 20), (8, 5), (5, 6), (6, 10), (5, 5), (1, 10), (2, 9), (3, 7),
+    (5, -5), (14, 21), (15, -6), (21, 7), (22, 16), (23, -12), (25, -5), (17, 6), (18, 9), (3, 5),
+    (5, 9), (7, 5), (5, 5), (18, 9), (2, 5), (18, 5), (25, 5), (15, 5), (0, -8), (1, 22),
+    (2, -11), (3, -17), (4, -16), (5, -39), (6, -19), (7, -13), (8, -9), (9, -21), (10, 66), (11, -32),
+    (12, 11), (13, -14), (14, 25), (15, -25), (16, -18), (18, 6), (19, 31), (20, 132), (21, -15), (22, -18),
+    (23, 27), (24, -11), (25, -18), (26, -16), (27, 19), (28, -18), (23, 5), (10, 10), (21, 8), (23, 12),
+    (22, 20), (1, 31), (4, 5), (11, 5), (15, 10), (1, 13), (22, 10), (19, 6), (11, 5), (1, -6),
+    (5, -10), (6, -5), (10, 52), (11, -14), (12, 50), (15, -5), (16, -5), (17, -9), (21, -11), (22, 15),
+    (23, -6), (25, -6), (25, 23), (4, 5), (6, 5), (1, 5), (17, 5), (18, 9), (21, 14), (4, 7),
+    (8, 5), (11, 15), (22, 5), (26, 5), (21, -6), (22, 16), (23, 13), (27, 5), (18, 7), (5, 11),
+    (0, 13), (21, 9), (23, 6), (7, 6), (11, 7), (16, 9), (16, 6), (26, 5), (21, 9), (5, 5),
+    (6, 5), (28, 5), (19, 23), (22, 5), (2, 5), (15, 6), (10, 18), (17, 5), (0, 9), (1, 5),
+    (2, -10), (3, -13), (4, -12), (5, -14), (7, -9), (8, -6), (9, -22), (10, -9), (11, -20), (12, -8),
+    (15, 56), (16, 31), (17, 30), (18, 24), (19, 30), (21, 31), (22, -29), (23, -29), (24, -10), (25, -16),
+    (26, -14), (28, 15), (13, 6), (5, 5), (20, -6), (21, 7), (1, -10), (3, 7), (4, 5), (5, -17),
+    (6, -9), (7, -5), (9, 29), (10, 7), (14, 12), (16, 7), (17, -12), (18, -6), (21, 34), (22, 10),
+    (23, -18), (26, -5), (28, -6), (2, 6), (26, 5), (18, 7), (8, 7), (26, 12), (18, 5), (21, 7),
+    (9, -5), (10, 8), (11, 7), (17, 14), (18, 16), (19, -6), (21, 5), (23, 5), (25, -5), (26, 10),
+    (2, 8), (18, 11), (17, 8), (6, 6), (15, 14), (16, -7), (17, 26), (21, 10), (22, -7), (23, -7),
+    (25, -7), (12, 8), (9, 8), (15, -6), (16, 8), (19, 5), (21, 7), (22, -5), (19, 9), (27, 11),
+    (18, 5), (22, 5), (6, 10), (15, 7), (21, 18), (5, 5), (20, 13), (28, 5), (22, 16), (6, 5),
+    (25, 6), (2, 5), (9, 8), (15, -6), (16, 8), (19, 5), (21, 7), (22, -5), (24, 5), (28, 10),
+    (10, 13), (23, -5), (3, 6), (2, 6), (24, -6), (25, 12), (0, 15), (1, -5), (5, -5), (11, 5),
+    (17, -5), (19, 12), (20, 6), (23, -8), (24, -7), (25, 15), (26, -5), (27, 10), (5, 6), (5, 8),
+    (17, 8), (5, 5), (21, 5), (22, 10), (2, 5), (25, 5), (22, 9), (23, 10), (25, 11), (27, 5),
+    (1, 7), (8, 13), (19, 6), (0, -5), (1, -5), (17, 9), (18, 23), (19, 9), (20, -6), (21, -8),
+    (23, -7), (25, -5), (26, 10), (27, 19), (26, 12), (28, 6), (1, 6), (2, 10), (16, 15), (21, -5),
+    (25, 5), (26, 15), (11, 41), (19, 10), (21, -5), (23, -7), (25, -5), (5, 5), (18, 18), (21, 5),
+    (13, 5), (25, 10), (0, 8), (1, -9), (4, -6), (5, 9), (9, 19), (17, -17), (19, 27), (20, 14),
+    (21, -7), (22, 6), (24, -5), (25, -7), (28, -5), (1, 22), (3, 18), (21, -8), (25, -7), (1, -7),
+    (2, 22), (25, 5), (21, 5), (21, 10), (0, 5), (5, 6), (24, 5), (28, 10), (13, 8), (15, 9),
+    (16, 7), (21, 13), (15, -5), (16, 29), (17, 5), (21, 20), (17, 15), (27, 10), (9, -5), (10, 8),
+    (11, 7), (17, 14), (18, 16), (19, -6), (21, 5), (23, 5), (25, -5), (26, 10), (6, 7), (21, 5),
+    (1, 7), (19, 10), (18, 6), (20, -6), (22, 15), (9, 5), (20, 6), (16, 5), (18, 10), (8, 5),
+    (26, 10), (6, 8), (17, 5), (18, 9), (19, 7), (21, 7), (23, -8), (5, 12), (4, 5), (14, 6),
+    (1, 5), (18, 5), (1, 28), (2, 12), (3, -10), (4, -10), (5, -24), (6, -15), (7, -8), (8, -6),
+    (9, -12), (11, -5), (13, -7), (14, -10), (15, -11), (16, -10), (17, 20), (18, 18), (19, 22), (20, 70),
+    (21, -27), (22, 36), (24, -9), (25, -25), (27, -7), (28, -10), (11, 6), (1, 12), (3, 5), (5, -5),
+    (19, 5), (5, 17), (0, 26), (1, 9), (2, 5), (4, -5), (5, -7), (9, -5), (11, 10), (17, -10),
+    (20, -9), (22, -6), (23, -10), (24, 17), (25, 9), (26, -7), (27, 5), (28, 8), (5, 5), (21, 6),
+    (20, 5), (0, -7), (1, -7), (13, 6), (15, 9), (23, -6), (24, -6), (25, 17), (27, 7), (28, 9),
+    (19, 5), (27, 5), (10, 5), (28, 5), (3, 5), (13, 16), (5, -6), (6, 5), (9, 9), (24, 11),
+    (25, 8), (1, -8), (9, 5), (15, -5), (17, -5), (18, 25), (19, -6), (20, 6), (21, -7), (23, -8),
+    (24, -9), (25, 12), (27, 29), (6, 5), (15, 11), (17, -5), (21, 14), (21, 23), (20, 5), (24, 6),
+    (26, 11), (6, 5), (21, -5), (25, 27), (18, 6), (4, 7), (1, -6), (3, 17), (19, -5), (21, -7),
+    (22, 19), (19, 5), (21, 8), (4, 5), (5, 5), (15, 16), (16, 6), (17, 5), (18, 8), (20, -7),
+    (23, -8), (6, 8), (21, -7), (20, 5), (17, 6), (1, -6), (2, 43), (25, -5), (11, 6), (10, 6),
+    (24, 9), (25, 13), (10, 17), (19, 6), (21, -5), (18, 5), (21, 5), (24, 5), (17, 14), (5, 7),
+    (1, 17), (1, 6), (5, 31), (6, -5), (7, 11), (20, 12), (21, -9), (23, -7), (26, 11), (27, 5),
+    (5, 7), (17, 9), (23, 6), (21, 5), (8, 5), (9, 8), (16, 8), (15, -5), (16, 29), (27, 5),
+    (4, 10), (25, 9), (7, 5), (20, 5), (6, 5), (23, 5), (19, 5), (21, 6), (23, 5), (16, 6),
+    (19, 6), (0, -5), (1, -12), (18, -6), (24, -8), (25, -6), (26, 87), (18, 7), (0, 12), (1, 17),
+    (3, -7), (4, -5), (5, -26), (6, 15), (8, 8), (9, -6), (10, -5), (14, 6), (16, -6), (20, -19),
+    (21, -13), (23, 23), (24, 7), (25, 7), (21, 9), (1, 5), (2, 5), (23, 5), (21, 9), (22, 27),
+    (12, 5), (23, 14), (25, 5), (4, 5), (14, 6), (25, 6), (28, 9), (8, 5), (25, 9), (6, 6),
+    (14, -5), (15, 15), (16, -7), (17, 30), (18, -5), (21, 14), (22, -8), (23, -8), (24, 6), (25, -8),
+    (1, 8), (1, -5), (2, -7), (5, -6), (8, -5), (10, 50), (11, -23), (12, 95), (13, -7), (15, -8),
+    (16, -11), (17, -6), (18, -15), (19, -7), (20, -8), (21, -20), (22, 8), (24, -8), (26, -8), (27, -7),
+    (28, 16), (18, 5), (22, 6), (1, -6), (2, 5), (17, 17), (18, 5), (24, 8), (25, 9), (24, 6),
+    (21, 12), (0, -5), (24, 33), (28, 10), (13, 5), (18, 7), (21, 5), (23, -6), (27, 11), (19, 18),
+    (4, 10), (25, 8), (23, 8), (3, 9), (5, 5), (6, 8), (21, -5), (1, -9), (4, 8), (9, 13),
+    (10, 10), (15, 5), (16, -6), (17, -8), (18, -8), (20, 5), (22, -8), (23, 12), (25, 17), (6, 7),
+    (0, -22), (1, 57), (2, 46), (3, 43), (4, -12), (5, -26), (6, -10), (7, -7), (8, -6), (9, -12),
+    (10, -8), (11, 16), (12, -11), (13, -10), (14, 66), (15, -17), (16, -16), (17, -18), (19, -20), (20, -20),
+    (22, 9), (23, 35), (24, -11), (25, -19), (27, -13), (28, -14), (7, 7), (8, 5), (16, 7), (23, 8),
+    (25, 6), (28, 5), (10, 31), (11, 10), (20, 6), (21, -5), (25, -7), (19, 29), (24, 9), (15, 7),
+    (18, 5), (1, 6), (18, 5), (1, 9), (1, 7), (17, 8), (5, 5), (0, 8), (1, 6), (21, -5),
+    (23, 9), (26, 7), (12, 5), (22, 5), (23, 8), (15, 7), (5, -6), (9, 14), (19, 7), (21, 14),
+    (18, 52), (20, -5), (21, -6), (25, -5), (18, 5), (0, -5), (15, -5), (21, -6), (24, 6), (25, 27),
+    (12, 10), (8, 5), (20, 19), (23, -10), (28, 5), (13, 5), (25, -5), (18, 50), (19, -5), (20, -7),
+    (21, -9), (11, 41), (16, 5), (23, -6), (9, 5), (13, 5), (19, 9), (17, 10), (3, 5), (10, 11),
+    (12, 8), (20, -5), (21, -6), (23, 25), (1, 12), (17, 9), (1, 5), (16, 9), (19, 22), (25, 11),
+    (1, 5), (2, 5), (0, -5), (1, 21), (3, 10), (25, 8), (5, -5), (9, 16), (13, 5), (19, 10),
+    (20, -8), (2, 21), (0, 7), (17, 7), (18, 6), (21, -5), (22, 11), (4, 20), (5, -5), (1, 6),
+    (15, 7), (16, 13), (18, -6), (21, 14), (23, -5), (5, 5), (20, 6), (19, 5), (20, 7), (6, 5),
+    (9, 7), (12, 5), (5, -11), (6, -5), (15, 8), (16, 10), (17, 70), (18, -7), (19, -9), (21, -12),
+    (22, -5), (23, -9), (1, 13), (12, 8), (21, 10), (25, -5), (18, 8), (12, 16), (12, 15), (1, -5),
+    (5, -7), (15, 26), (16, -6), (17, 61), (19, -8), (20, 5), (21, -13), (23, -9), (25, -10), (27, 8),
+    (1, -8), (5, -7), (14, -5), (15, 19), (16, 58), (17, -8), (19, -10), (20, -7), (21, 29), (23, -9),
+    (25, -7), (20, 9), (15, 5), (1, 13), (6, 10), (18, 5), (0, -5), (1, 14), (2, 7), (4, 20),
+    (5, 6), (7, 20), (10, -13), (11, -12), (12, -10), (13, 9), (14, 8), (15, 5), (17, 7), (20, -14),
+    (21, -9), (22, -6), (23, -6), (24, -6), (25, -26), (27, -6), (28, 8), (3, 5), (25, -5), (26, 5),
+    (5, 9), (21, -9), (23, 24), (13, 6), (22, 5), (6, 5), (21, 7), (5, 6), (26, 12), (17, 8),
+    (15, 5), (10, 6), (0, 8), (18, 11), (3, -9), (5, -13), (7, 9), (8, 31), (11, -10), (12, -8),
+    (15, -8), (17, 38), (19, -12), (22, -13), (23, -5), (24, 11), (26, 7), (27, 12), (0, 11), (2, 6),
+    (18, 9), (20, 5), (25, -5), (21, 7), (22, 14), (25, 17), (21, 9), (18, 6), (2, 5), (24, 13),
+    (26, 11), (5, 10), (17, 9), (18, 6), (20, -8), (21, -5), (26, 9), (17, 8), (18, 8), (21, 5),
+    (0, -10), (1, -8), (2, -6), (4, -9), (5, -34), (7, 49), (8, 10), (9, 28), (11, -11), (13, -6),
+    (14, -7), (15, -13), (16, -10), (17, 17), (18, -16), (19, 16), (20, 54), (22, -11), (23, -8), (24, -8),
+    (25, -15), (27, 6), (10, 10), (14, 5), (21, 5), (5, 7), (6, 5), (18, 5), (10, 5), (19, 8),
+    (19, 22), (21, -6), (18, 7), (1, 5), (2, 6), (11, 13), (23, 7), (20, 5), (23, 32), (11, 7),
+    (5, -5), (7, 5), (23, 7), (20, 5), (28, 5), (19, 7), (25, 5), (22, 5), (0, 14), (18, 10),
+    (25, -5), (19, 7), (23, 13), (5, -7), (6, 28), (23, 5), (18, 6), (6, 5), (1, 12), (9, 7),
+    (22, 10), (23, 13), (17, 6), (10, 13), (12, 26), (20, -5), (21, -5), (22, 8), (0, 8), (1, 7),
+    (4, -5), (5, 5), (9, -7), (10, -6), (11, -5), (15, 15), (16, 7), (17, 25), (18, 6), (21, -21),
+    (25, -10), (27, 5), (16, 10), (17, 8), (8, 5), (16, 8), (17, -5), (18, 5), (26, 10), (9, 5),
+    (10, 5), (27, 5), (27, 5), (3, 15), (5, 5), (23, 7), (23, 7), (1, 12), (18, 11), (20, 5),
+    (28, 5), (15, -6), (16, 6), (21, 14), (28, 6), (17, -5), (18, -6), (20, -7), (21, 7), (23, 41),
+    (6, 11), (15, 5), (19, 5), (25, -5), (21, 5), (24, 5), (5, 7), (0, 6), (21, 15), (15, -15),
+    (16, 76), (17, -6), (19, -8), (22, -5), (23, -5), (25, -5), (5, -5), (10, -5), (11, -8), (12, 40),
+    (13, 88), (17, -6), (18, -7), (19, -7), (20, -6), (21, -12), (24, -6), (25, -14), (26, -5), (0, -7),
+    (1, 65), (2, -6), (3, 7), (5, -7), (15, -7), (18, 10), (19, -5), (21, -14), (22, 13), (23, -8),
+    (24, -5), (25, -15), (22, 10), (21, 5), (23, 15), (2, 5), (25, 6), (18, 6), (12, 5), (13, 15),
+    (17, 5), (24, 5), (21, 5), (21, 17), (3, 5), (23, 6), (15, 6), (28, 6), (22, 5), (23, 16),
+    (0, -9), (1, 69), (2, 17), (3, 5), (4, 55), (5, -27), (7, -5), (9, -9), (10, -7), (11, -9),
+    (12, -6), (13, -5), (14, 53), (15, -10), (16, -10), (17, -15), (19, -13), (20, -8), (21, -14), (23, -14),
+    (24, -9), (25, -12), (26, 9), (27, -7), (28, -9), (17, 12), (18, 5), (4, 5), (11, 7), (20, 7),
+    (11, 6), (21, 9), (16, 8), (21, 8), (23, 18), (1, -6), (15, 11), (17, 9), (18, 22), (19, 7),
+    (20, -7), (21, -11), (22, -5), (23, -9), (25, -7), (26, 9), (27, 19), (1, 5), (2, 5), (8, 5),
+    (20, 8), (10, 5), (23, 6), (9, 7), (21, 13), (27, 5), (0, 5), (1, 7), (17, 5), (27, 6),
+    (1, -5), (11, 8), (17, -5), (26, 6), (9, 10), (19, 5), (20, 12), (21, -6), (24, 7), (25, -6),
+    (27, 10), (22, 6), (24, 6), (5, -5), (18, 65), (19, -5), (20, -9), (25, -7), (1, 5), (4, -5),
+    (5, -12), (6, -6), (7, 7), (9, -7), (14, 8), (17, 7), (18, 5), (24, 6), (27, -5), (16, 7),
+    (15, 13), (16, 10), (21, -5), (2, 8), (28, 5), (20, 6), (19, 5), (21, 8), (23, 6), (1, 5),
+    (2, 6), (13, 5), (17, -5), (18, 7), (21, -11), (23, 18), (14, 5), (6, 5), (11, 11), (11, 11),
+    (18, 12), (23, -5), (20, 6), (0, 6), (9, -6), (10, -5), (11, -5), (17, 20), (18, 7), (20, 8),
+    (21, -13), (22, 8), (23, 12), (25, -10), (27, 5), (20, 8), (16, 7), (23, 5), (11, 9), (12, 27),
+    (16, 7), (18, -9), (19, 8), (20, -10), (21, 8), (22, -5), (23, -6), (25, -5), (23, 5), (11, 5),
+    (21, 5), (25, 18), (5, 7), (21, -13), (23, 6), (16, 5), (18, 11), (17, 6), (18, 7), (0, 5),
+    (1, -7), (3, -16), (4, 21), (5, 11), (6, 16), (7, 11), (8, 6), (9, 14), (10, -6), (11, -20),
+    (12, -16), (13, -5), (14, -8), (15, -10), (16, -16), (20, 15), (22, -18), (23, -20), (24, 6), (25, -5),
+    (26, 14), (27, 24), (0, -6), (1, -13), (2, -5), (3, -9), (4, -9), (5, 39), (6, -8), (9, -6),
+    (10, -5), (11, 31), (13, -5), (14, -7), (15, -13), (16, -10), (17, -10), (18, 5), (19, 5), (20, 33),
+    (21, -16), (22, 12), (23, 29), (24, -6), (25, -13), (0, -19), (1, -16), (2, -5), (3, 8), (4, -12),
+    (7, -8), (8, -9), (9, 18), (11, -10), (12, -16), (15, 27), (16, 28), (17, 18), (18, 21), (20, 15),
+    (21, 17), (22, -9), (24, -14), (25, -15), (26, -11), (27, -10), (19, 5), (10, 12), (17, 8), (17, 8),
+    (24, 7), (10, 7), (17, 10), (20, -12), (28, 6), (23, 5), (1, -18), (2, -11), (3, 10), (4, -9),
+    (7, -8), (8, -8), (9, -9), (10, -17), (11, -19), (13, -6), (14, 71), (15, 37), (16, 14), (17, -29),
+    (18, -21), (19, 10), (20, -8), (21, 7), (22, 46), (23, -24), (25, 7), (26, -8), (27, -12), (28, 20),
+    (19, 6), (20, 5), (27, 5), (5, 5), (3, 5), (16, 5), (22, 7), (19, 9), (25, 5), (8, 5),
+    (18, 9), (26, 12), (1, 8), (14, 19), (23, -5), (1, 7), (19, 5), (5, 8), (28, 5), (5, -5),
+    (17, 15), (19, -5), (21, 10), (23, 7), (21, 7), (9, 5), (21, 16), (21, 5), (6, 5), (25, 8),
+    (1, 13), (12, 15), (15, 21), (18, 5), (20, 8), (5, 5), (27, 11), (25, 10), (11, 8), (4, 12),
+    (10, 5), (18, 5), (3, 5), (21, 34), (18, 6), (21, 5), (27, 11), (1, 7), (14, 6), (21, 9),
+    (11, 5), (19, 12), (26, 6), (28, 6), (7, 9), (22, 11), (18, 5), (16, 7), (20, 5), (0, -6),
+    (1, 79), (20, -6), (23, -5), (24, -5), (25, -11), (0, 41), (4, -7), (5, -8), (6, -6), (9, -7),
+    (10, -7), (11, 7), (12, -6), (13, -6), (14, -6), (16, -6), (17, -8), (18, -8), (20, -9), (22, -8),
+    (23, -9), (24, 30), (25, 13), (28, 5), (10, 5), (12, 21), (23, -13), (16, 5), (23, 6), (5, 7),
+    (6, 6), (1, 6), (3, 10), (25, 12), (1, 10), (9, 5), (15, -5), (18, 7), (20, 15), (19, 5),
+    (26, 16), (0, 16), (25, -5), (23, 6), (21, 10), (23, 6), (23, 5), (9, 9), (10, 5), (1, -6),
+    (3, -6), (4, -6), (5, -8), (6, -8), (9, -6), (10, 7), (11, -5), (13, 9), (14, -7), (15, -9),
+    (16, -7), (18, 8), (20, -21), (21, -6), (24, 19), (25, 42), (26, 6), (28, 9), (23, -5), (25, 24),
+    (3, 5), (4, 33), (21, -6), (22, 16), (23, 14), (27, 5), (25, 5), (1, 5), (4, -5), (5, 37),
+    (7, 11), (9, -6), (17, -6), (18, -6), (19, -6), (20, 24), (21, -13), (23, -11), (10, 14), (9, 23),
+    (11, 11), (26, 10), (22, 11), (18, 17), (3, 8), (17, 12), (15, 12), (25, 7), (15, 10), (17, 7),
+    (15, 9), (5, 6), (1, -5), (17, -6), (18, 23), (19, 11), (25, -7), (27, 8), (22, 31), (17, 13),
+    (21, -5), (23, -5), (28, 5), (11, 28), (17, 5), (6, 6), (25, 10), (5, -6), (11, 111), (17, -5),
+    (18, -6), (19, -6), (20, -6), (21, -10), (22, -5), (23, -22), (0, 12), (1, -8), (3, 7), (5, 10),
+    (6, 8), (10, -6), (15, -5), (18, -7), (19, -6), (20, -6), (21, 15), (22, -6), (28, 11), (17, 9),
+    (24, 7), (1, 12), (18, 10), (20, 5), (21, -5), (1, -8), (3, 7), (5, -16), (6, -8), (9, 30),
+    (10, 8), (14, 5), (15, 5), (16, 7), (17, -10), (21, 31), (22, 12), (23, -16), (25, -5), (28, -5),
+    (9, 11), (10, 7), (21, 8), (11, 11), (16, 9), (0, 25), (18, 10), (25, 5), (3, 9), (5, -6),
+    (21, 10), (22, 8), (21, 5), (0, 5), (1, 13), (1, 29), (2, 9), (14, 11), (23, -5), (17, 8),
+    (18, 17), (12, 20), (13, 9), (23, -5), (9, 9), (10, 5), (17, 6), (1, 6), (19, 5), (7, 5),
+    (28, 9), (21, 9), (22, 9), (3, 10), (26, 9), (6, 9), (23, 5), (0, 5), (10, 15), (12, 29),
+    (20, -5), (21, -6), (21, 5), (1, 7), (10, 57), (11, -12), (12, 37), (15, -5), (18, -5), (19, -7),
+    (23, -27), (3, 5), (10, 28), (20, -5), (23, 6), (17, 11), (15, 7), (18, 5), (25, 5), (0, -8),
+    (1, 5), (2, 48), (3, -14), (4, -13), (5, -13), (6, -12), (7, -9), (8, -8), (9, -11), (10, -6),
+    (11, -8), (13, -5), (14, -11), (15, -10), (16, -10), (17, -8), (18, 14), (19, -12), (20, -9), (22, -11),
+    (24, 59), (26, 51), (27, 8), (28, -12), (11, 6), (15, 5), (20, -8), (21, 11), (22, 5), (23, -5),
+    (28, 10), (9, 6), (19, 17), (21, 6), (0, 7), (4, -5), (5, -7), (9, -5), (15, 7), (17, -8),
+    (19, 5), (20, 6), (21, 9), (22, -5), (23, -9), (24, -5), (25, 17), (26, -5), (27, 18), (5, 6),
+    (1, 5), (17, 12), (16, 18), (24, 8), (0, 12), (21, 23), (25, 5), (18, 11), (1, 11), (0, -9),
+    (1, 11), (2, -9), (3, 97), (4, 17), (5, 55), (6, 29), (7, 14), (9, -14), (10, -19), (11, -18),
+    (12, -9), (13, -7), (15, -21), (16, -20), (17, -21), (18, -8), (19, -27), (20, -31), (21, 24), (22, -18),
+    (23, -11), (27, -13), (28, 12), (1, 11), (3, -5), (4, -10), (6, -7), (9, -6), (11, -5), (15, -7),
+    (16, -5), (17, -9), (18, -8), (21, 27), (22, -9), (23, -10), (25, 13), (26, 32), (27, 22), (28, -6),
+    (20, 9), (1, 5), (17, -7), (21, 6), (23, 6), (12, 5), (15, 9), (18, 5), (2, 5), (15, 6),
+    (22, 5), (23, 15), (0, -9), (1, 8), (3, 31), (5, -16), (7, -6), (9, -7), (10, 14), (13, -6),
+    (14, -8), (15, -10), (17, -12), (19, -8), (21, -16), (22, 10), (23, 60), (24, -5), (25, -10), (26, -8),
+    (8, 9), (20, 5), (24, 11), (16, 11), (7, 6), (24, 6), (4, 5), (5, 6), (6, 7), (21, 6),
+    (23, -5), (26, 12), (27, 5), (26, 7), (0, 6), (3, 20), (5, -23), (6, -11), (7, 6), (9, 13),
+    (10, -10), (12, 13), (13, -8), (14, -6), (17, 16), (18, 37), (23, -14), (24, -7), (25, -29), (26, 8),
+    (27, 8), (28, -9), (6, 5), (3, 5), (8, 5), (26, 10), (16, 8), (22, 42), (23, -5), (1, 18),
+    (3, -7), (4, -10), (5, -11), (7, -7), (8, -5), (12, 5), (14, -6), (15, 5), (16, -5), (17, 16),
+    (18, 49), (19, -13), (20, 7), (21, 22), (23, -23), (24, -12), (25, -10), (26, -9), (27, 20), (28, -11),
+    (15, 7), (21, 9), (21, 10), (15, 7), (8, 16), (17, 14), (18, -6), (0, -5), (1, -5), (2, -5),
+    (3, -5), (4, -5), (5, -11), (6, -6), (10, 57), (11, 107), (12, 13), (13, -5), (14, -6), (15, -8),
+    (16, -6), (17, -12), (18, -11), (19, 13), (20, -15), (21, -13), (22, -7), (23, -25), (24, -5), (25, -13),
+    (26, -5), (27, -5), (28, -6), (0, 9), (1, 11), (2, -8), (3, -9), (4, -9), (5, -11), (6, 8),
+    (7, -6), (9, -15), (11, -16), (15, 27), (16, 20), (17, 14), (18, 11), (19, 27), (20, -6), (21, 22),
+    (22, -20), (23, -30), (24, -5), (25, -7), (26, -10), (28, 17), (21, 8), (0, 8), (1, 9), (2, -13),
+    (3, -12), (4, -27), (5, -29), (6, -12), (7, -18), (8, -16), (11, 32), (12, 41), (13, 16), (14, -14),
+    (15, 13), (16, 22), (17, 10), (18, 26), (19, 73), (21, 19), (22, -21), (23, -19), (24, -18), (25, -35),
+    (26, -27), (0, 5), (1, 7), (3, -9), (4, -16), (5, 15), (6, 18), (10, -8), (11, -15), (13, -5),
+    (15, -20), (16, -17), (18, -10), (19, -15), (20, 47), (21, -7), (22, -7), (23, 33), (26, -5), (28, 18),
+    (25, 12), (1, 5), (1, -5), (5, -8), (22, -5), (23, -7), (24, -5), (25, 64), (5, 7), (4, 5),
+    (11, 8), (1, 16), (18, -7), (21, 20), (24, 7), (11, 7), (20, 6), (23, -6), (25, 13), (28, 15),
+    (1, 8), (4, 6), (5, -6), (17, -5), (18, -6), (20, -5), (21, 14), (22, 16), (23, 7), (25, -5),
+    (0, -6), (1, -8), (5, -10), (6, -5), (9, -5), (10, -6), (11, -6), (15, -6), (17, -12), (18, -15),
+    (19, 190), (20, -32), (21, -23), (22, -6), (23, -11), (25, -18), (27, 11), (15, 9), (20, 8), (25, 9),
+    (0, -9), (1, -5), (3, -9), (4, 24), (5, 34), (7, 20), (8, 13), (9, 6), (10, -5), (11, -8),
+    (12, -6), (13, -5), (14, -7), (15, -5), (16, -7), (17, -12), (18, -15), (19, -12), (20, 29), (21, -21),
+    (22, -11), (23, 6), (24, -6), (25, 16), (11, 11), (1, 6), (18, 6), (19, 5), (27, 9), (4, 5),
+    (8, 10), (23, 6), (2, 9), (16, 17), (20, 14), (21, 7), (1, 7), (18, 6), (15, 10), (16, 13),
+    (17, 19), (18, 10), (21, -5), (22, -5), (25, -5), (5, 6), (0, 13), (3, -5), (5, -7), (8, -5),
+    (10, -6), (11, -8), (12, -6), (13, -7), (14, -7), (16, -9), (18, 6), (19, 30), (20, 9), (23, -8),
+    (26, 7), (27, 29), (28, -6), (21, 10), (23, 8), (0, 10), (1, 12), (2, -6), (3, -7), (4, 63),
+    (5, -9), (6, 38), (9, -10), (10, -6), (11, -7), (12, -5), (14, 11), (15, 14), (16, -7), (17, -14),
+    (18, -7), (20, -15), (21, -18), (23, -15), (24, -10), (25, 6), (26, -7), (27, -6), (28, 9), (17, 10),
+    (21, -5), (23, 8), (28, 5), (27, 5), (23, 9), (23, 8), (5, 5), (3, 17), (25, 5), (19, 12),
+    (19, 9), (24, 35), (25, -7), (3, 9), (13, 5), (23, 21), (4, -9), (5, -8), (7, -5), (9, -6),
+    (11, -6), (12, -6), (13, -6), (14, 19), (15, -5), (16, -6), (18, -5), (19, -5), (20, -10), (21, -14),
+    (22, -6), (23, -18), (24, 26), (25, 63), (27, -11), (28, 13), (16, 11), (15, 10), (0, -8), (1, -14),
+    (2, -6), (3, -7), (5, -6), (7, -5), (11, 11), (13, 26), (14, -7), (15, -16), (16, -10), (17, -5),
+    (18, 13), (19, 32), (20, 5), (21, -20), (22, 15), (23, -21), (25, 34), (5, 17), (6, -5), (15, -6),
+    (17, -8), (18, 8), (21, -12), (22, 20), (23, 26), (0, 8), (20, 7), (23, 13), (14, 6), (22, 13),
+    (23, 26), (25, -6), (26, 14), (17, 10), (21, 21), (26, 6), (1, 5), (2, 6), (5, 9), (15, -8),
+    (20, 5), (1, 6), (1, 5), (5, 13), (6, 14), (7, 5), (20, -5), (23, -5), (25, -5), (15, 8),
+    (22, 15), (4, -6), (5, -14), (6, -7), (9, 146), (10, 8), (11, -7), (15, -9), (16, -6), (20, -14),
+    (21, -31), (23, -16), (24, -5), (27, -5), (28, -5), (17, 11), (24, 13), (5, 5), (22, 5), (2, 5),
+    (21, 10), (19, 12), (22, 5), (4, 7), (14, 7), (17, 5), (23, 5), (18, 6), (4, 7), (17, 10),
+    (18, 8), (24, 5), (15, 8), (27, 5), (2, 11), (23, 17), (1, 5), (2, 5), (17, 6), (18, -5),
+    (24, 13), (26, 12), (4, 5), (28, 5), (1, 9), (19, -5), (21, 21), (27, 11), (23, 5), (11, 10),
+    (23, 6), (5, 5), (0, 15), (5, 9), (6, 14), (11, -6), (14, -6), (17, -6), (19, -8), (20, -10),
+    (21, 26), (23, -15), (25, 5), (27, -5), (2, 9), (22, 7), (8, 5), (10, 6), (15, 9), (0, -7),
+    (1, -14), (2, -6), (3, -10), (4, -10), (5, 42), (6, -9), (9, -6), (10, -6), (11, 35), (13, -5),
+    (14, -7), (15, -14), (16, -10), (17, -8), (20, 43), (21, -20), (22, 10), (23, 24), (24, -7), (25, -14),
+    (27, 9), (8, 5), (22, 31), (26, 17), (27, 5), (18, 9), (20, 6), (7, 15), (9, 5), (27, 8),
+    (1, 14), (1, 8), (1, 8), (17, 7), (9, 15), (10, 5), (5, 5), (18, 5), (3, 5), (21, 12),
+    (7, 5), (15, 7), (18, -6), (24, 5), (17, 6), (0, -6), (1, -5), (13, 6), (21, -5), (24, -5),
+    (25, 20), (27, 8), (26, 8), (21, 7), (16, 11), (1, 7), (17, 9), (24, 7), (4, 6), (6, 6),
+    (9, 5), (26, 5), (14, 6), (4, 6), (26, 5), (0, 5), (9, 8), (1, 11), (5, -6), (15, -5),
+    (17, 21), (18, 10), (20, -13), (23, -6), (20, 6), (0, 8), (5, 5), (6, 5), (17, 14), (20, 5),
+    (21, -19), (25, -6), (27, 7), (22, 12), (19, 10), (8, 5), (0, 8), (10, 5), (9, 5), (24, 10),
+    (16, 21), (21, -8), (28, 9), (25, 14), (19, 9), (22, -6), (19, 13), (20, 5), (8, 7), (11, 15),
+    (15, -5), (16, 22), (18, -5), (21, -9), (25, -7), (26, 14), (27, -5), (18, 5), (21, 5), (17, 5),
+    (24, 7), (20, 5), (11, 17), (16, 10), (23, 5), (28, 5), (25, 9), (1, 43), (4, 90), (5, -24),
+    (6, -9), (14, -5), (15, -6), (18, -6), (19, -5), (20, -6), (21, -16), (23, -6), (25, -7), (0, 27),
+    (1, 5), (3, 9), (5, -10), (9, -11), (10, 17), (11, -6), (12, -8), (13, -6), (14, -5), (17, 8),
+    (18, -8), (19, -7), (20, -5), (21, -11), (22, -12), (24, 14), (25, 13), (26, -11), (20, 5), (1, 36),
+    (3, -6), (19, 9), (20, -5), (22, 5), (16, 23), (21, -5), (25, 8), (8, 5), (16, 17), (10, 6),
+    (3, 5), (5, 5), (15, 5), (20, 8), (9, 6), (20, 5), (5, -5), (11, 38), (12, 12), (17, -6),
+    (20, 8), (22, -5), (23, -6), (10, 5), (11, 11), (5, 9), (20, 12), (21, -5), (14, 9), (13, 6),
+    (17, 6), (9, 5), (13, 5), (19, 5), (23, 8), (2, 6), (3, 5), (11, 11), (18, 5), (21, -5),
+    (22, 5), (25, -5), (6, 5), (18, 13), (1, -7), (5, 73), (7, 27), (9, -9), (10, -5), (15, -6),
+    (17, -11), (19, -6), (21, -17), (22, -6), (25, -6), (4, 29), (21, 14), (0, -5), (1, 10), (5, -5),
+    (11, 9), (14, 23), (15, -11), (17, -6), (18, -6), (20, -5), (21, -5), (22, 6), (23, 11), (26, 13),
+    (1, 7), (1, 10), (14, 5), (27, 5), (11, 7), (22, 11), (7, 9), (18, 6), (1, 6), (17, 5),
+    (28, 5), (19, 9), (20, -5), (19, 11), (5, 5), (15, 5), (18, -6), (19, 5), (20, 7), (26, 12),
+    (15, 7), (25, 17), (0, -6), (3, 90), (4, -6), (6, -7), (9, -6), (11, -5), (14, -7), (15, -12),
+    (16, -6), (17, -10), (18, 10), (19, -9), (21, 15), (23, -8), (28, -5), (3, 5), (6, 5), (23, 6),
+    (2, 5), (15, 7), (21, 5), (21, 5), (1, 13), (5, 5), (6, 5), (28, 6), (4, 5), (11, 8),
+    (0, -7), (1, -7), (13, 30), (18, -5), (23, -10), (24, 15), (26, -5), (27, 7), (28, 8), (15, 5),
+    (17, 11), (20, -5), (19, 10), (1, -6), (2, 5), (14, 35), (20, 6), (23, 5), (15, 10), (18, 19),
+    (27, 10), (4, 10), (19, 7), (18, 5), (17, 9), (21, 9), (9, 5), (0, 11), (1, 12), (1, 10),
+    (14, 5), (14, 6), (3, 6), (4, 7), (12, 27), (23, -17), (10, -5), (11, 7), (12, 21), (23, 10),
+    (15, 6), (3, 5), (25, -5), (26, 5), (6, 5), (9, 5), (20, 7), (23, -5), (5, 7), (17, 8),
+    (19, 5), (22, 18), (0, 6), (18, 5), (1, -8), (14, -5), (15, 18), (16, 57), (17, -8), (19, -10),
+    (21, 34), (23, -11), (25, -8), (18, 5), (2, -5), (4, -5), (6, -9), (9, 53), (10, 8), (12, -5),
+    (16, -7), (17, 10), (18, -8), (21, 28), (22, -8), (24, -7), (25, -12), (27, -5), (4, 5), (1, -13),
+    (2, 71), (20, -5), (21, -7), (23, -6), (24, 5), (25, -8), (26, -5), (7, 5), (16, 5), (17, 6),
+    (14, 17), (11, -6), (12, 46), (13, 10), (23, -6), (21, 5), (23, 13), (1, 6), (25, 6), (28, 5),
+    (7, 5), (1, 5), (2, 5), (26, 17), (4, 6), (26, 5), (8, 5), (1, 6), (5, 10), (25, 8),
+    (0, 10), (1, -5), (5, 10), (6, 5), (10, -5), (14, 5), (18, -5), (21, 6), (22, -5), (23, -9),
+    (28, 12), (17, 6), (27, 5), (12, 15), (5, 13), (0, -5), (1, 6), (4, 5), (5, 16), (6, 46),
+    (9, -5), (10, 10), (11, 8), (15, -7), (17, -10), (19, -9), (20, -9), (21, 7), (23, -10), (25, -9),
+    (15, 13), (18, 6), (27, 5), (21, 7), (11, 9), (23, 22), (22, 7), (23, 5), (17, 7), (6, 10),
+    (5, -5), (6, 17), (11, 5), (5, -9), (6, 36), (21, -6), (14, 44), (22, -6), (3, 10), (4, 5),
+    (17, 7), (3, 39), (5, -9), (23, -8), (25, -5), (17, 6), (1, 5), (2, 5), (16, 5), (22, 5),
+    (5, 5), (20, 5), (10, 6), (8, 30), (17, -7), (18, 8), (19, 5), (21, -6), (17, 6), (7, 5),
+    (21, -7), (23, -5), (25, 21), (26, 10), (5, 5), (17, 8), (17, 7), (25, 11), (1, 9), (5, -7),
+    (17, 22), (18, -10), (19, -5), (20, 16), (21, 21), (22, -5), (25, -7), (1, 13), (18, 5), (20, 5),
+    (5, 9), (2, 5), (4, 5), (20, 8), (21, -5), (22, 17), (23, 12), (9, 9), (10, 5), (5, 8),
+    (6, 5), (28, 5), (19, 7), (18, 5), (4, -6), (5, 18), (6, -6), (7, 15), (8, 6), (17, -6),
+    (18, 16), (19, -6), (20, 5), (21, -10), (23, 18), (24, -5), (25, -5), (26, 13), (27, -5), (1, 7),
+    (6, -6), (18, -6), (19, -5), (23, 46), (15, -9), (16, 70), (17, -6), (18, 5), (19, -7), (21, -10),
+    (22, -10), (23, -5), (25, 7), (0, 5), (20, 8), (22, 17), (23, 12), (1, 5), (15, 9), (18, 7),
+    (21, -5), (9, 6), (19, 6), (17, 5), (18, 10), (1, 7), (8, 5), (14, 5), (21, 12), (24, 5),
+    (1, 5), (1, 7), (2, 5), (10, 11), (21, -6), (23, 24), (25, -7), (0, 5), (2, 5), (6, 5),
+    (18, 7), (28, 5), (4, 5), (3, 7), (5, -7), (10, 5), (21, 7), (27, 5), (19, 10), (5, 6),
+    (6, 7), (17, 7), (3, 9), (6, 5), (12, 5), (25, 16), (4, 10), (10, 5), (21, 5), (23, 26),
+    (15, 7), (22, 7), (0, 8), (6, 10), (20, -5), (21, -8), (22, -5), (23, 12), (25, 10), (27, 5),
+    (23, 10), (1, 11), (5, -8), (6, 11), (3, 10), (18, 5), (11, 7), (6, 10), (18, -5), (20, -5),
+    (21, -7), (22, -5), (23, 13), (25, 7), (27, 5), (3, 10), (19, 5), (22, 9), (15, -5), (25, 11),
+    (10, 5), (23, 7), (1, 11), (5, -8), (21, 28), (16, 5), (17, -8), (18, -9), (19, 11), (21, -13),
+    (23, 9), (25, -5), (26, 21), (21, 6), (22, 5), (18, 5), (4, 10), (5, 20), (6, 6), (21, -6),
+    (7, 6), (21, 5), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (15, 5), (16, 14),
+    (17, -8), (18, 27), (19, 16), (22, -6), (24, -5), (25, -13), (26, -5), (15, 5), (24, 30), (25, -10),
+    (0, 116), (1, -15), (5, -6), (6, -5), (20, -5), (21, -10), (24, -6), (25, -19), (8, 5), (10, 12),
+    (21, -5), (23, 26), (1, 7), (21, 7), (2, -6), (3, 8), (4, -9), (5, -8), (8, 25), (9, 23),
+    (10, 5), (12, -7), (13, -6), (14, -5), (16, -7), (17, 10), (18, 14), (19, -6), (21, 15), (23, -21),
+    (24, 14), (25, -22), (26, -7), (27, -8), (28, 13), (18, 12), (0, 6), (17, 6), (25, 9), (0, 9),
+    (1, 5), (15, -9), (18, -5), (19, 80), (20, -7), (21, -15), (18, 5), (21, 6), (23, 5), (5, 6),
+    (5, -5), (8, 6), (18, 9), (20, 5), (17, 8), (18, 8), (21, 6), (4, 5), (5, 5), (12, 5),
+    (17, 11), (18, 5), (5, 5), (6, 5), (17, 10), (1, 10), (17, 45), (18, -6), (23, -5), (17, 11),
+    (5, 10), (6, -9), (7, 8), (8, 27), (9, -5), (11, -6), (16, -5), (17, -11), (18, 11), (19, 5),
+    (20, 10), (23, -12), (25, -7), (27, 8), (20, 7), (22, 5), (1, -18), (2, -12), (3, -12), (5, -14),
+    (6, -8), (7, -7), (8, -6), (10, -8), (11, 28), (12, -5), (13, 27), (14, -11), (15, -11), (16, -14),
+    (17, -15), (18, 19), (19, 42), (20, 9), (21, -9), (22, 9), (23, -33), (24, -6), (25, 55), (26, -7),
+    (27, 15), (11, 9), (23, 19), (17, 5), (19, -7), (20, 16), (21, -7), (25, 5), (27, 10), (25, 8),
+    (18, 5), (2, 5), (15, 5), (9, 5), (21, 12), (15, 5), (5, -7), (7, 9), (8, 5), (20, 5),
+    (7, 5), (21, -7), (23, -5), (25, 21), (26, 10), (27, 5), (21, 15), (17, 9), (1, 5), (5, 14),
+    (28, 6), (25, 7), (26, 5), (17, 6), (1, 7), (18, 10), (1, 20), (3, -8), (18, -6), (23, 7),
+    (17, 6), (21, 9), (5, -11), (9, 66), (17, -5), (21, -12), (23, -5), (5, -12), (6, -6), (9, 14),
+    (10, 5), (16, 11), (17, -7), (19, 6), (21, 29), (22, 11), (23, -13), (25, -7), (23, 11), (25, 5),
+    (20, 5), (10, 6), (23, -5), (17, 7), (18, 5), (1, -5), (3, 9), (5, -15), (6, -6), (17, -6),
+    (19, 20), (20, 16), (21, 22), (23, -8), (25, -5), (27, 7), (1, 15), (23, 10), (25, -5), (21, 11),
+    (21, 9), (2, 6), (20, 12), (4, 7), (14, 7), (0, 5), (25, 16), (11, 11), (11, 6), (15, -5),
+    (21, 5), (13, 5), (24, 6), (15, -5), (16, 29), (19, 5), (26, 16), (24, 5), (12, 12), (6, 5),
+    (15, 8), (17, 11), (9, 9), (10, 5), (15, 13), (16, 10), (21, -5), (23, 14), (12, 40), (23, -5),
+    (23, 10), (1, 6), (5, 10), (25, 8), (9, 5), (23, 5), (5, 6), (21, -6), (23, 5), (17, 5),
+    (0, -12), (1, 17), (2, 73), (4, -6), (5, -9), (6, -7), (9, -7), (10, -8), (11, -13), (12, 17),
+    (13, -6), (14, -6), (15, -9), (16, -6), (18, -10), (19, -11), (20, -9), (21, -11), (22, -9), (23, -19),
+    (24, 10), (25, -13), (26, 65), (22, 11), (0, 16), (5, -5), (11, 8), (22, 14), (23, 6), (8, 5),
+    (2, -5), (18, 9), (23, 28), (25, -7), (20, 6), (10, 6), (15, 8), (20, -5), (6, 5), (13, 5),
+    (21, -5), (25, 20), (10, 15), (0, 19), (1, -6), (3, -8), (4, -6), (5, -12), (9, -8), (10, -6),
+    (11, 5), (12, -5), (14, -5), (16, -5), (17, -10), (18, 6), (19, 11), (20, 7), (23, -16), (24, 26),
+    (25, 22), (26, -10), (27, 8), (28, 7), (21, 8), (5, 6), (20, 7), (6, 10), (0, -5), (15, -5),
+    (21, -6), (24, 6), (25, 27), (5, 6), (17, 5), (21, 9), (8, 6), (15, 6), (19, 5), (21, 9),
+    (28, 5), (1, 5), (2, 6), (11, -5), (12, 48), (13, 11), (23, -10), (21, 12), (15, -5), (16, 22),
+    (0, 5), (19, 12), (0, -10), (5, -12), (6, -5), (7, 5), (8, 7), (9, -6), (11, -5), (15, -6),
+    (18, 59), (19, -5), (20, -8), (21, -17), (22, -5), (23, -16), (24, -8), (25, -30), (26, 15), (27, 83),
+    (28, -5), (2, 8), (7, 5), (21, -7), (23, -5), (25, 21), (26, 10), (19, 7), (5, 12), (6, 5),
+    (20, 7), (26, 8), (20, 8), (18, 6), (25, 5), (1, 7), (4, 5), (5, -7), (15, 5), (17, -7),
+    (20, -5), (21, 16), (22, 14), (23, 7), (25, -7), (14, 10), (13, 6), (23, 9), (18, 7), (18, 5),
+    (18, 6), (25, 16), (22, 5), (18, 15), (22, 11), (2, 8), (6, 5), (15, 5), (5, 5), (6, 6),
+    (21, 5), (25, 5), (17, 6), (20, 9), (1, 9), (15, -6), (21, 13), (22, 8), (23, -5), (6, 7),
+    (5, -6), (6, -6), (10, 5), (11, -6), (12, 26), (15, -8), (16, -7), (17, -6), (18, -6), (19, -5),
+    (20, -5), (21, 5), (23, 49), (24, -5), (25, 14), (28, -5), (8, 17), (15, 7), (0, -6), (1, 59),
+    (2, 15), (3, 10), (4, 10), (5, -8), (6, -5), (9, -5), (11, -5), (14, 28), (15, -10), (16, -5),
+    (17, -7), (18, -8), (19, -6), (20, -5), (21, -9), (23, -6), (25, -7), (8, 5), (3, -5), (4, -7),
+    (5, 9), (7, 13), (9, -7), (10, -7), (11, 8), (12, -5), (15, -5), (23, 30), (25, -5), (28, -6),
+    (16, 21), (21, 5), (11, 6), (15, -5), (21, 5), (27, 7), (2, 10), (17, 11), (23, 14), (4, 5),
+    (5, -5), (6, 12), (5, -5), (28, 9), (1, 7), (24, 39), (25, -9), (20, 12), (22, 7), (6, 6),
+    (1, -5), (18, 6), (20, 10), (21, -5), (22, 10), (1, -6), (5, -9), (6, -5), (10, 32), (11, -7),
+    (12, 38), (15, -6), (17, -11), (19, -7), (21, -11), (22, 15), (23, 17), (25, -6), (1, -6), (14, 5),
+    (15, -7), (17, -8), (18, 13), (22, -5), (23, -7), (25, 33), (15, -6), (16, -5), (21, 68), (22, -11),
+    (23, -6), (25, -5), (15, 24), (17, 7), (5, 5), (2, -6), (3, -6), (4, -17), (5, 18), (6, 18),
+    (10, -9), (11, -17), (13, -6), (14, -5), (15, -22), (16, -19), (18, -5), (19, -19), (20, 47), (21, -7),
+    (22, 12), (23, 34), (24, -5), (26, -6), (28, 17), (0, 5), (18, 10), (0, -11), (1, 46), (2, -17),
+    (3, 17), (4, -8), (5, -12), (7, -10), (8, -9), (9, -5), (10, -19), (11, -20), (13, -8), (14, 66),
+    (15, 31), (16, 9), (17, -28), (18, -12), (19, 5), (20, -10), (22, 58), (23, -33), (24, -9), (25, -8),
+    (26, -6), (27, -16), (28, 16), (27, 5), (17, 7), (2, 11), (3, 5), (11, 10), (15, 5), (16, -5),
+    (21, -6), (25, -5), (28, 9), (21, 12), (5, -6), (6, 5), (11, 14), (21, -5), (26, 5), (5, -7),
+    (6, -7), (7, 6), (11, 6), (16, 12), (17, 15), (18, 5), (20, -9), (25, -8), (23, 9), (1, 11),
+    (2, 5), (3, 8), (11, 10), (16, -5), (23, -5), (25, -10), (0, 10), (13, 5), (17, 5), (5, -6),
+    (6, 5), (15, -8), (16, 6), (18, 11), (20, 5), (21, -13), (22, 21), (3, 10), (5, -8), (9, 11),
+    (13, 10), (17, -5), (21, 6), (25, 11), (19, 24), (20, -9), (18, 17), (19, 8), (0, 8), (3, 8),
+    (6, -6), (18, 9), (21, 10), (16, 5), (17, 16), (10, 5), (11, 11), (15, 7), (0, -7), (3, 7),
+    (4, 12), (5, 10), (10, 7), (12, -5), (16, -5), (17, 10), (19, -5), (21, 8), (22, -7), (23, -10),
+    (24, 6), (25, -8), (28, -5), (8, 5), (2, 8), (18, 11), (17, -5), (18, 6), (0, 28), (1, 9),
+    (2, 12), (3, -8), (4, -6), (5, -8), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5),
+    (15, -6), (16, -5), (17, -5), (18, 7), (19, -5), (20, -9), (22, -7), (23, -15), (24, 19), (25, 33),
+    (26, -9), (28, 6), (1, -13), (3, 7), (4, 7), (5, -5), (14, 80), (15, -12), (16, -5), (20, -5),
+    (21, -11), (25, -5), (18, 5), (9, 10), (5, -5), (21, 10), (16, 8), (4, 13), (14, 5), (21, -5),
+    (22, -5), (25, 35), (0, 5), (6, 5), (18, 5), (0, 5), (3, -12), (4, -5), (5, 32), (8, -10),
+    (11, -10), (12, -12), (13, -13), (14, -12), (16, -10), (17, 14), (18, 6), (19, 24), (20, 18), (22, -12),
+    (23, -29), (24, -5), (26, 16), (27, 17), (21, 6), (23, 7), (24, 7), (17, 5), (20, 9), (23, 6),
+    (24, 5), (6, 12), (6, 10), (13, 16), (24, 14), (25, -9), (1, 7), (14, 19), (23, -5), (1, 15),
+    (25, 5), (21, 11), (25, 7), (6, 7), (21, 5), (21, -5), (23, -10), (25, 66), (1, 7), (17, 18),
+    (25, 6), (15, 7), (21, 7), (21, 5), (21, 7), (0, 10), (16, 6), (18, -5), (19, -5), (21, 6),
+    (22, -6), (8, 5), (26, 9), (25, 14), (25, 10), (1, -12), (2, 36), (18, 24), (6, 5), (21, 5),
+    (15, 6), (16, 5), (9, 9), (10, 5), (20, 9), (20, 5), (21, 6), (1, 22), (3, 18), (21, -5),
+    (25, -6), (5, -5), (21, 9), (15, 9), (5, -6), (28, 9), (0, 7), (1, 10), (2, -8), (3, -7),
+    (4, 15), (6, 18), (7, -10), (8, -9), (11, -9), (12, 10), (13, -6), (16, -11), (17, 28), (18, 11),
+    (19, 6), (20, 12), (22, 15), (23, -24), (24, 5), (25, -7), (26, -15), (27, -13), (28, -19), (1, 7),
+    (12, 12), (23, 11), (27, 5), (5, 6), (18, 11), (5, 7), (19, 5), (25, 5), (8, 5), (28, 6),
+    (18, 7), (19, 14), (1, 7), (5, -9), (10, 21), (11, -5), (12, 12), (15, -6), (19, 12), (20, 13),
+    (21, 5), (23, -12), (25, 6), (5, 14), (25, 6), (28, 5), (8, 5), (28, 5), (5, -14), (6, -5),
+    (9, -6), (10, -7), (11, 7), (12, -5), (13, 5), (15, -6), (16, -5), (17, -5), (18, 8), (19, -6),
+    (20, -14), (21, 40), (22, -8), (23, 39), (27, 28), (28, -5), (1, 7), (0, 5), (19, 17), (14, 13),
+    (22, 12), (19, 9), (25, -5), (27, 5), (22, 5), (15, 6), (1, -6), (4, -7), (6, -9), (9, -8),
+    (10, -7), (12, -5), (15, 33), (17, 27), (19, 26), (20, 9), (21, 15), (22, -13), (23, -9), (25, -11),
+    (28, -6), (1, -5), (5, 8), (9, 7), (17, -6), (18, -6), (21, 19), (15, -5), (19, 36), (21, -9),
+    (15, 5), (20, 10), (18, 7), (4, 7), (25, 17), (20, 8), (8, 5), (2, 5), (17, 24), (18, -5),
+    (21, -5), (15, 7), (20, 10), (21, 6), (23, -5), (19, 9), (17, 10), (20, 6), (1, -7), (4, -7),
+    (6, -9), (8, 27), (9, 6), (10, -5), (11, -5), (13, 8), (17, -15), (18, -11), (19, -18), (20, 31),
+    (21, -11), (22, -5), (23, -7), (24, 21), (26, 28), (27, -7), (5, 5), (1, 20), (2, 14), (3, -9),
+    (4, -7), (5, -17), (6, -11), (7, -5), (13, -5), (14, -6), (15, -19), (16, -9), (17, 72), (18, 88),
+    (19, 7), (20, -30), (21, -7), (22, -8), (23, -13), (24, -7), (25, -14), (26, -8), (28, -8), (16, 6),
+    (28, 5), (20, 6), (19, 8), (12, 8), (23, 12), (1, 5), (21, 16), (23, 10), (0, 5), (23, 6),
+    (25, 6), (18, 16), (5, 6), (5, 6), (9, 6), (17, 13), (5, -9), (9, 13), (15, -5), (18, 6),
+    (19, 13), (20, -11), (21, 13), (22, -5), (28, 15), (2, 5), (17, 10), (18, 5), (17, 19), (7, 8),
+    (21, 7), (11, 5), (1, 5), (5, 14), (6, -7), (9, 6), (17, 15), (18, 9), (20, -14), (21, -9),
+    (25, -7), (26, 13), (6, 9), (16, 7), (21, -5), (0, -74), (1, -46), (2, -37), (3, -31), (5, 31),
+    (6, 18), (7, -8), (8, -15), (9, 7), (10, 35), (11, 32), (12, 14), (13, -23), (14, 26), (15, 9),
+    (16, 14), (17, 16), (18, 13), (20, 26), (21, 40), (22, 40), (23, 108), (24, -46), (25, -40), (26, -54),
+    (27, -46), (5, 10), (6, -9), (7, 8), (8, 27), (9, -5), (11, -6), (16, -5), (17, -11), (18, 11),
+    (19, 5), (20, 10), (23, -12), (25, -7), (27, 8), (24, 5), (27, 14), (28, 5), (0, 9), (17, 5),
+    (1, 7), (17, -5), (18, 14), (0, 5), (15, 10), (16, 5), (6, 7), (21, 5), (12, 5), (17, 13),
+    (24, 7), (0, 11), (1, 14), (24, 7), (25, -6), (12, 6), (5, 6), (17, 8), (16, 8), (2, 8),
+    (23, 7), (1, 5), (15, 6), (5, -7), (7, 20), (20, 13), (11, 8), (1, -5), (5, 6), (18, -6),
+    (19, 7), (20, 34), (22, -5), (23, -6), (28, 14), (19, 20), (5, -7), (17, -7), (19, 20), (20, 16),
+    (27, 8), (1, 7), (8, 5), (25, -5), (26, 8), (27, 17), (3, 11), (12, 5), (18, 6), (22, 19),
+    (23, -5), (26, 6), (28, 6), (0, 6), (0, 9), (1, 6), (18, 5), (6, 10), (22, 5), (9, 9),
+    (10, 5), (5, 10), (6, 5), (10, -6), (14, 5), (19, -5), (22, -5), (23, -9), (28, 17), (18, 5),
+    (21, 5), (19, 19), (20, 8), (23, 13), (23, 6), (16, 28), (17, 9), (20, -7), (6, 7), (16, 12),
+    (9, 9), (10, 5), (17, 5), (19, 5), (1, 6), (23, 12), (14, 10), (16, 8), (28, 6), (5, 5),
+    (1, 8), (25, 17), (4, 5), (0, -14), (1, -16), (4, -8), (5, -9), (6, -9), (7, -5), (9, -9),
+    (10, -9), (12, -7), (13, 5), (15, -17), (16, -12), (17, -10), (19, 11), (20, -8), (23, 21), (24, -16),
+    (25, 62), (26, 17), (27, 23), (27, 5), (17, 30), (20, -7), (1, 27), (2, -6), (3, -14), (4, 31),
+    (5, 104), (6, 22), (8, -5), (9, 10), (10, 5), (11, -7), (12, -12), (13, -5), (15, -16), (16, -14),
+    (17, -20), (18, -18), (19, -27), (20, 24), (21, -9), (22, -13), (23, -25), (24, -10), (25, 5), (26, -15),
+    (28, -15), (1, 6), (7, 5), (3, 6), (5, -7), (8, 5), (17, -7), (20, -5), (21, 12), (23, 18),
+    (20, 20), (23, -8), (15, -5), (16, 6), (16, 21), (17, 7), (22, -8), (4, 19), (5, 15), (7, 8),
+    (18, -5), (21, -9), (23, -6), (26, 5), (15, 10), (19, 9), (27, 5), (23, 7), (7, 5), (8, 5),
+    (26, 12), (20, 5), (5, 38), (5, 8), (26, 8), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7),
+    (14, -5), (15, 5), (16, 14), (17, -8), (18, 27), (19, 16), (22, -6), (24, -5), (25, -13), (26, -5),
+    (1, 8), (21, 5), (18, 10), (0, -5), (4, -5), (5, -11), (9, -8), (10, -6), (11, -6), (12, -5),
+    (15, 50), (16, 43), (18, 11), (19, -15), (22, 9), (23, -13), (24, -5), (28, -7), (0, 5), (21, 9),
+    (21, 5), (23, 7), (25, 17), (28, 5), (4, 12), (5, 6), (26, 6), (27, 5), (27, 11), (2, 6),
+    (17, 5), (17, 5), (17, 8), (1, -6), (3, -7), (5, 14), (6, 11), (9, 10), (10, -6), (11, -6),
+    (13, -5), (15, 16), (16, -6), (17, -13), (18, 5), (19, 13), (24, -8), (25, -5), (22, 18), (20, 10),
+    (0, -17), (2, 67), (3, -14), (4, -11), (5, -22), (6, -12), (7, -9), (8, 9), (9, -9), (10, -14),
+    (11, -14), (12, -12), (13, -7), (14, -10), (15, -20), (16, -13), (17, 93), (18, 74), (19, -20), (20, -23),
+    (21, 5), (22, -17), (23, -30), (24, 27), (25, 16), (26, -15), (11, 7), (23, 6), (2, 10), (19, 9),
+    (4, 5), (1, 10), (14, 5), (25, 11), (26, 12), (0, -6), (1, 20), (2, 10), (3, 15), (5, -13),
+    (6, -10), (7, -5), (11, -7), (14, 10), (15, 6), (17, -8), (19, -6), (22, -9), (23, 8), (25, -6),
+    (26, 9), (28, 10), (15, 5), (17, 6), (21, 10), (17, 20), (19, 7), (23, -6), (8, 5), (1, 5),
+    (17, 7), (15, 10), (5, 15), (23, 7), (19, 6), (20, 10), (1, 7), (28, 5), (23, 5), (0, 8),
+    (9, 5), (0, -5), (24, 15), (25, -5), (5, 5), (0, -5), (3, 7), (9, -5), (15, 10), (18, 13),
+    (20, -7), (21, -7), (23, 10), (6, 7), (10, 5), (16, 11), (1, 11), (26, 5), (25, 15), (15, 15),
+    (11, 6), (19, 6), (21, 5), (0, 5), (17, 5), (18, -6), (20, -6), (22, 17), (23, 13), (18, 5),
+    (7, 9), (21, 8), (3, 68), (5, -6), (21, -15), (23, -12), (17, 15), (9, 12), (1, 11), (17, 13),
+    (20, -5), (21, -14), (23, 5), (27, 8), (12, 13), (15, 12), (17, -12), (19, 11), (20, -5), (22, 10),
+    (23, -5), (28, 14), (1, 5), (18, 10), (25, -6), (26, 24), (4, 5), (28, 5), (21, 8), (25, 5),
+    (28, 5), (17, 20), (18, 9), (25, 5), (15, 26), (5, 11), (21, -5), (17, 6), (18, 9), (25, 12),
+    (15, 22), (17, 13), (18, -7), (21, -13), (23, 7), (28, 6), (25, 7), (4, 7), (14, 7), (18, 11),
+    (24, 12), (25, -5), (12, 5), (3, 5), (22, 6), (0, 6), (19, 7), (27, 16), (17, -5), (18, 14),
+    (0, 11), (1, 16), (24, 7), (25, -6), (19, 24), (5, 5), (12, 28), (23, -12), (1, 7), (1, 10),
+    (2, 9), (3, 7), (5, -5), (14, 21), (15, -6), (21, 7), (22, 16), (23, -15), (25, -5), (18, 7),
+    (6, 8), (0, 5), (4, 14), (6, 15), (25, 6), (27, 5), (23, 7), (0, -7), (2, -7), (3, -6),
+    (4, -5), (5, -6), (6, -8), (10, 9), (11, -9), (12, 24), (13, -5), (14, -6), (15, -10), (16, -9),
+    (17, -13), (21, 12), (22, -7), (23, 73), (24, -8), (25, 17), (27, -6), (28, -7), (25, 11), (19, 9),
+    (15, 10), (19, 7), (25, 6), (20, 10), (21, 5), (23, 7), (24, 5), (18, 6), (2, 5), (4, 5),
+    (17, -5), (26, 7), (27, 5), (0, -8), (1, 64), (2, 19), (3, 11), (4, 9), (5, -9), (6, -6),
+    (9, -7), (11, -6), (14, 31), (15, -9), (16, -6), (17, -7), (18, -10), (20, -8), (21, -11), (23, -7),
+    (25, -9), (26, -5), (28, -5), (20, 8), (17, 8), (11, 13), (23, 7), (4, 6), (5, 10), (23, 5),
+    (23, 6), (13, 5), (22, 5), (23, 13), (6, 26), (21, -5), (5, -7), (23, 31), (10, 6), (22, 9),
+    (11, 5), (21, 5), (22, 8), (25, -7), (25, 5), (0, -7), (3, -9), (4, -10), (5, 55), (6, 11),
+    (10, -10), (11, -7), (14, -7), (16, -13), (17, -13), (19, 13), (20, 14), (21, -26), (23, 10), (24, -10),
+    (25, 7), (27, 7), (28, -9), (0, 5), (1, -17), (2, -13), (3, -9), (4, -11), (5, -24), (6, 17),
+    (8, -7), (9, 11), (10, 5), (11, -9), (12, 5), (14, -16), (15, 10), (17, -10), (18, 14), (19, 8),
+    (20, -20), (21, 32), (22, 13), (24, -12), (25, 22), (26, 16), (28, -7), (15, 7), (18, 5), (25, 6),
+    (28, 5), (7, 5), (5, -8), (7, 23), (27, 5), (5, 5), (0, 5), (0, 8), (5, -6), (21, 6),
+    (2, 6), (23, 5), (19, 6), (27, 5), (8, 5), (12, 16), (15, -6), (17, 11), (20, 9), (21, -13),
+    (23, -5), (27, 7), (17, 23), (9, -7), (10, 16), (17, 39), (18, -10), (19, -5), (22, -5), (24, -5),
+    (27, 12), (0, 16), (1, 7), (3, 7), (4, 5), (5, -7), (6, -8), (8, -5), (10, 13), (12, -5),
+    (14, -5), (17, 16), (18, -10), (19, -18), (20, 12), (21, -12), (22, 12), (23, 12), (25, -9), (26, -5),
+    (27, -11), (3, 5), (22, 6), (11, 15), (2, 6), (3, -5), (4, 22), (5, 43), (9, 5), (17, -9),
+    (18, -7), (19, -6), (20, -7), (23, -11), (25, 14), (28, 5), (1, 12), (5, 16), (25, 10), (11, 5),
+    (15, 5), (16, 8), (19, 6), (17, 5), (5, 10), (20, 11), (21, -7), (21, 5), (0, 12), (2, 6),
+    (3, 5), (21, -5), (23, -6), (24, 19), (25, 13), (1, 8), (3, -5), (5, -18), (6, 10), (9, -5),
+    (10, -6), (14, -8), (18, 15), (19, 5), (20, 7), (21, 8), (22, 9), (23, -14), (24, -5), (25, 5),
+    (28, -5), (5, -6), (8, 29), (17, -5), (19, 9), (20, 8), (7, 5), (18, 5), (14, 8), (25, 6),
+    (22, 5), (20, 14), (1, 6), (0, 5), (15, 10), (4, 5), (23, 5), (1, -7), (5, -5), (9, -5),
+    (11, -5), (14, -12), (15, -6), (16, -9), (17, -8), (18, -8), (20, 11), (21, 13), (22, 93), (23, -12),
+    (25, -8), (10, 5), (21, -5), (22, 21), (10, -5), (12, 55), (20, -6), (23, -7), (15, 7), (23, 5),
+    (8, 13), (19, 6), (2, 10), (6, 5), (21, 13), (23, 6), (21, 17), (23, -5), (27, 5), (20, 11),
+    (20, 6), (18, 7), (1, -5), (4, -5), (6, -9), (9, 53), (10, 8), (12, -5), (16, -7), (17, 10),
+    (18, -8), (21, 28), (22, -8), (24, -6), (25, -11), (27, -5), (1, 10), (6, 5), (0, -11), (2, -6),
+    (3, 9), (4, -11), (5, -36), (6, -5), (7, 48), (8, 10), (9, 28), (11, -12), (13, -7), (14, -8),
+    (15, -11), (16, -11), (17, 15), (18, -19), (19, 21), (20, 55), (21, -6), (22, -12), (23, -10), (24, -9),
+    (25, -17), (27, 5), (3, 10), (25, 11), (20, 21), (23, -5), (1, -5), (11, 8), (17, -5), (19, 5),
+    (20, 7), (21, 10), (15, 9), (5, 9), (9, 8), (23, -6), (5, -5), (17, 5), (20, 17), (8, 5),
+    (17, 5), (21, 5), (5, -5), (17, 7), (21, 16), (23, -7), (25, 6), (26, 5), (22, 10), (28, 5),
+    (6, 7), (8, 5), (17, 6), (21, -5), (6, 7), (6, 7), (15, -5), (16, 29), (18, 15), (0, 11),
+    (1, 13), (5, 24), (1, 6), (5, -12), (6, -5), (10, -6), (11, -5), (15, -7), (17, 22), (18, -15),
+    (19, -9), (20, 6), (21, 34), (22, 19), (24, -7), (5, 13), (8, 5), (13, 5), (22, 15), (23, -5),
+    (16, 18), (21, 8), (24, 14), (25, -5), (23, 12), (28, 5), (3, 5), (22, 6), (21, 7), (2, 12),
+    (3, 14), (23, -5), (6, 6), (1, 7), (16, 5), (4, 5), (5, -5), (23, 10), (11, 14), (1, -6),
+    (2, 13), (0, 27), (1, 5), (3, 9), (5, -10), (9, -11), (10, 17), (11, -6), (12, -8), (13, -6),
+    (14, -5), (17, 8), (18, -8), (19, -7), (20, -5), (21, -11), (22, -12), (24, 14), (25, 13), (26, -11),
+    (18, 5), (0, 5), (3, 5), (20, 22), (25, -6), (4, 7), (25, 7), (19, 9), (18, 5), (15, 10),
+    (3, 5), (11, 8), (13, 5), (25, -5), (28, 10), (18, 5), (17, 5), (18, 11), (24, 5), (26, 6),
+    (28, 6), (20, 5), (5, 8), (18, 5), (20, 7), (19, 43), (20, -9), (21, -9), (17, 5), (28, 5),
+    (20, 8), (2, 13), (17, 11), (17, 8), (23, 5), (5, 7), (20, 5), (4, 6), (5, -5), (20, 18),
+    (27, 5), (5, 13), (18, 8), (25, 5), (5, 7), (23, 5), (0, -6), (1, -6), (13, 31), (20, -7),
+    (23, -9), (24, 17), (27, 7), (28, 8), (6, -5), (21, -8), (23, 22), (26, 6), (8, 5), (27, 5),
+    (26, 14), (15, 14), (1, 7), (1, 12), (2, 18), (12, 8), (21, 6), (23, -7), (25, -7), (20, 5),
+    (8, 5), (17, 8), (5, 6), (24, 30), (25, -10), (2, 5), (21, 5), (0, 5), (19, 5), (24, 6),
+    (5, 6), (2, 5), (21, 14), (26, 6), (14, 19), (20, 6), (5, 6), (22, 5), (28, 5), (12, 20),
+    (15, -5), (16, 17), (17, -10), (18, -7), (19, -11), (4, 5), (6, 6), (17, -5), (18, 5), (21, 11),
+    (23, -5), (25, 13), (18, 5), (21, 6), (20, 20), (2, 8), (1, -6), (3, 8), (5, -9), (6, -7),
+    (9, -6), (17, -10), (19, 16), (20, 7), (21, 40), (23, -6), (25, -7), (27, 6), (12, 6), (5, 8),
+    (2, 8), (14, 7), (21, 7), (15, 5), (25, 15), (5, 12), (25, 6), (28, 5), (4, 7), (14, 7),
+    (1, 29), (20, 11), (21, 6), (20, 7), (0, 8), (16, 8), (15, -9), (21, 7), (25, 9), (19, 11),
+    (21, -5), (13, 5), (17, 7), (19, 8), (1, 16), (18, 14), (21, 9), (23, -7), (25, -5), (23, 9),
+    (23, 11), (25, 25), (0, 9), (1, -5), (21, -5), (25, 38), (7, 5), (20, 7), (1, -10), (18, -5),
+    (23, -7), (24, -7), (26, 71), (22, 5), (6, 6), (4, 7), (17, 54), (18, -7), (19, -5), (23, -5),
+    (20, 8), (21, 5), (22, 11), (16, 5), (20, 5), (25, 13), (0, 10), (10, 13), (23, -5), (19, 5),
+    (20, 7), (17, 9), (19, 10), (18, 6), (22, 6), (23, 9), (17, 6), (0, -10), (2, 12), (3, -6),
+    (4, -12), (5, -15), (6, -15), (8, 9), (9, -13), (11, -9), (14, -9), (16, -13), (17, 27), (18, 16),
+    (19, -12), (20, -28), (21, -5), (22, -11), (23, -15), (24, 74), (25, 40), (5, -5), (9, 28), (21, -5),
+    (11, -5), (15, -8), (16, -7), (19, 89), (21, -10), (23, -5), (25, -8), (23, 18), (3, 8), (1, 14),
+    (2, 6), (17, -6), (23, -5), (24, 19), (26, 5), (17, 7), (0, -7), (1, -7), (13, 30), (18, -5),
+    (23, -10), (24, 15), (26, -5), (27, 7), (28, 8), (5, 6), (15, 5), (19, 5), (25, -5), (21, 8),
+    (23, 18), (28, 6), (28, 5), (19, 5), (18, 10), (25, 5), (1, 6), (18, 5), (6, 7), (22, 5),
+    (23, 16), (5, 42), (21, -5), (23, -5), (16, 7), (23, 6), (21, 5), (1, 9), (18, 5), (13, 11),
+    (27, 5), (20, 6), (24, 11), (19, 6), (23, 9), (2, 5), (15, 5), (20, 6), (13, 5), (23, 21),
+    (23, 7), (17, 21), (9, 5), (23, 10), (21, 9), (10, 11), (1, 7), (17, 5), (18, 6), (0, -5),
+    (25, 5), (21, 6), (0, -7), (1, -23), (2, -24), (3, -17), (4, -7), (5, -22), (6, -9), (7, -18),
+    (8, -16), (9, -29), (10, -26), (11, -44), (12, -29), (13, -24), (14, 23), (15, 116), (16, 96), (17, -45),
+    (18, -64), (19, 60), (21, 11), (22, 117), (23, -99), (25, 89), (26, -8), (27, -13), (28, 13), (4, 5),
+    (10, 11), (12, 8), (20, -5), (21, -6), (23, 25), (15, 5), (1, -6), (5, 5), (6, 13), (9, 5),
+    (10, -6), (11, -5), (15, -5), (17, 40), (18, -6), (20, -5), (21, 5), (22, -6), (23, -13), (25, -12),
+    (27, 10), (18, 9), (15, 5), (17, 9), (1, 5), (25, 5), (5, 5), (28, 5), (1, 13), (23, 8),
+    (6, 5), (3, 9), (6, 5), (12, 5), (24, 9), (25, 6), (6, 5), (3, 5), (22, 6), (18, 10),
+    (15, 6), (17, 6), (12, 9), (4, 8), (6, 10), (17, 10), (15, 6), (17, 6), (1, 6), (17, 10),
+    (2, 6), (1, -5), (4, 12), (14, 6), (25, 27), (17, 12), (27, 10), (15, 7), (16, 10), (22, -5),
+    (3, 10), (20, 6), (21, 12), (21, 10), (5, 15), (5, -6), (18, 5), (28, 9), (3, -7), (5, -5),
+    (6, -6), (7, 8), (8, 15), (11, -7), (12, -6), (15, -5), (17, -11), (19, -20), (20, 10), (21, 7),
+    (22, -10), (24, 14), (25, 5), (27, 6), (17, 6), (7, 6), (22, 9), (25, 9), (2, 5), (24, 20),
+    (25, 6), (17, 10), (19, -6), (27, 5), (6, 5), (21, 8), (28, 11), (2, 12), (3, 14), (23, -5),
+    (1, 5), (17, -6), (18, 9), (1, 23), (4, 10), (10, 5), (17, 5), (0, -15), (1, -30), (2, -15),
+    (3, -11), (4, -26), (5, 35), (6, -13), (7, 36), (8, 13), (9, 43), (12, -19), (13, 27), (14, -24),
+    (15, -19), (16, -9), (17, -36), (19, 12), (20, 28), (21, 9), (22, 16), (25, 5), (26, -7), (4, 5),
+    (11, 6), (12, 10), (13, 5), (16, 13), (17, -10), (18, -6), (19, -10), (1, 9), (1, 35), (4, -5),
+    (10, 5), (9, 27), (21, -7), (4, 10), (6, 7), (7, 11), (23, 6), (21, 10), (26, 9), (0, 9),
+    (13, 9), (17, 7), (21, 6), (1, 6), (19, 11), (0, -5), (1, 30), (5, -6), (6, -5), (10, -6),
+    (11, -9), (12, 15), (15, -6), (18, -11), (19, -7), (20, -5), (22, -6), (23, -10), (24, 7), (25, -5),
+    (26, 54), (27, -5), (0, 13), (2, 14), (5, -6), (11, 9), (15, -5), (17, -7), (20, -5), (23, -8),
+    (24, 17), (25, 9), (26, -6), (27, 7), (28, 9), (4, 7), (20, 14), (19, 13), (27, 5), (22, 5),
+    (3, 10), (21, 8), (21, 5), (20, 5), (1, 12), (11, 8), (13, 5), (23, -5), (28, 16), (23, 8),
+    (11, 5), (18, 7), (28, 5), (20, 5), (0, 6), (5, -7), (10, 7), (15, -5), (17, 9), (19, 18),
+    (20, 19), (21, -15), (22, -5), (23, 11), (25, -6), (21, 10), (9, 5), (25, 12), (1, 19), (10, 6),
+    (0, 9), (21, 5), (1, 6), (14, 13), (22, 12), (15, 6), (20, 5), (19, 6), (5, 5), (20, 5),
+    (22, 5), (24, 6), (22, 8), (6, 5), (18, 5), (22, 14), (23, 7), (5, 15), (6, 5), (20, 12),
+    (6, 10), (14, 5), (15, 12), (1, 6), (4, 6), (25, 5), (20, 6), (5, -7), (6, 8), (9, 6),
+    (10, 5), (12, 21), (19, -5), (21, -12), (23, 9), (3, 9), (6, 5), (12, 5), (25, 16), (15, 8),
+    (18, 13), (22, -5), (25, 7), (0, 8), (1, 6), (6, 8), (16, 6), (22, -5), (17, 9), (17, -5),
+    (18, 12), (6, 7), (26, 6), (17, 5), (16, 12), (18, 5), (19, 24), (20, -5), (2, 5), (14, 13),
+    (22, 7), (24, 7), (23, 5), (0, 21), (17, 8), (19, 14), (25, 7), (25, 5), (14, 9), (15, -5),
+    (19, 8), (5, -7), (7, 18), (27, 6), (18, 5), (11, 9), (22, 5), (5, 5), (20, 8), (10, 5),
+    (9, 5), (21, 10), (15, 5), (4, 5), (0, 5), (1, 6), (5, -6), (15, -10), (16, 26), (19, 37),
+    (23, -6), (25, -6), (13, 5), (17, 7), (19, 8), (22, 8), (23, 16), (1, 8), (5, -7), (23, 31),
+    (5, 6), (6, 8), (2, 11), (6, 5), (17, 9), (21, -5), (0, 7), (10, 9), (20, -5), (23, 5),
+    (25, -5), (22, 18), (18, 9), (15, 7), (1, 12), (3, -6), (4, -11), (5, -32), (6, -14), (7, -10),
+    (8, -6), (9, -17), (10, 5), (11, -15), (12, 7), (13, -8), (14, -11), (15, -23), (16, -16), (17, 29),
+    (18, 46), (19, 29), (20, 82), (21, 19), (23, -7), (24, -12), (25, -20), (28, -13), (28, 5), (15, 7),
+    (7, 7), (5, 29), (7, 31), (18, -5), (25, -5), (26, 7), (22, 7), (7, 5), (0, 23), (27, 5),
+    (5, 10), (20, 11), (21, -7), (20, 6), (5, 8), (0, 7), (15, -5), (18, 6), (19, 13), (20, 9),
+    (21, 12), (20, 8), (20, -5), (28, 5), (7, 5), (4, 18), (5, 44), (6, 6), (17, -8), (18, -6),
+    (19, -6), (23, -10), (25, 12), (18, 16), (5, 18), (21, -11), (22, 5), (18, 10), (5, 8), (6, 5),
+    (28, 5), (8, 5), (26, 9), (1, 5), (19, 5), (20, 5), (18, 7), (18, 17), (4, 10), (17, -10),
+    (18, 11), (20, -6), (21, 15), (23, 7), (26, 5), (27, 7), (15, 7), (21, 7), (24, 19), (25, -8),
+    (1, 13), (15, 8), (21, 11), (24, 5), (25, -5), (27, 11), (7, 5), (1, 9), (17, 7), (27, 5),
+    (3, 5), (8, 23), (19, 11), (21, -5), (23, -7), (17, 51), (18, -7), (21, -7), (25, -5), (27, 5),
+    (5, -5), (10, -6), (11, 27), (12, 13), (20, 5), (21, -7), (23, 9), (15, 6), (10, 10), (9, 7),
+    (19, 5), (11, 7), (20, 23), (20, 11), (4, 5), (6, 12), (20, 5), (1, -7), (4, -8), (5, 23),
+    (6, 7), (9, -7), (10, -5), (11, -6), (13, 7), (16, -5), (17, 14), (19, -8), (20, -8), (22, -7),
+    (23, -14), (24, 42), (25, 12), (26, -5), (27, -6), (20, 9), (11, 6), (6, 7), (21, 5), (18, 5),
+    (20, 5), (27, 5), (0, 13), (25, 7), (28, 5), (23, 8), (25, 5), (1, 12), (3, 10), (10, 5),
+    (25, -8), (3, 10), (6, 5), (12, 5), (10, 16), (18, 8), (19, 8), (20, 5), (21, -9), (23, -7),
+    (4, 7), (23, 11), (0, -17), (1, -5), (2, -5), (3, -12), (4, -18), (7, -12), (8, -12), (10, -9),
+    (11, -34), (12, -16), (14, -9), (15, 21), (16, 26), (17, 15), (18, 29), (19, -23), (20, -7), (21, 41),
+    (22, 20), (23, -26), (24, 8), (25, 28), (27, -12), (28, 32), (17, 8), (1, 8), (23, 5), (11, 8),
+    (1, 13), (6, 8), (25, 5), (28, 10), (0, 5), (1, -7), (3, -16), (4, 21), (5, 11), (6, 16),
+    (7, 11), (8, 6), (9, 14), (10, -6), (11, -20), (12, -16), (13, -5), (14, -8), (15, -10), (16, -16),
+    (20, 15), (22, -18), (23, -20), (24, 6), (25, -5), (26, 14), (27, 24), (5, 12), (9, 5), (27, 10),
+    (23, 9), (4, 5), (15, 17), (16, 6), (21, -5), (27, 5), (23, 17), (1, -7), (3, -5), (4, -5),
+    (5, -16), (9, -6), (10, -12), (11, 27), (15, -7), (16, -6), (19, -10), (20, 33), (21, -9), (22, -6),
+    (23, 75), (25, -8), (28, -6), (22, 11), (13, 6), (1, 7), (4, 22), (23, 10), (23, 23), (1, -15),
+    (3, 5), (4, 52), (5, -14), (6, -6), (9, -6), (10, -6), (11, -7), (12, -5), (14, 92), (16, 14),
+    (17, -8), (18, -8), (19, -6), (20, -9), (21, -10), (23, -27), (25, -10), (28, -6), (4, -5), (5, -10),
+    (6, -5), (9, -5), (10, -7), (17, -8), (18, -8), (20, -9), (21, -6), (22, 13), (23, 80), (22, 5),
+    (2, 8), (3, 6), (3, 9), (23, 7), (1, -8), (5, 12), (6, -7), (9, 14), (10, 14), (11, -7),
+    (12, -5), (15, -5), (16, -5), (18, 19), (19, -9), (20, 10), (21, -7), (22, 18), (28, -5), (9, 5),
+    (28, 5), (1, -6), (3, -5), (4, -5), (6, -6), (14, -5), (15, -5), (17, -8), (18, -8), (19, -6),
+    (20, -11), (22, -7), (23, 97), (25, 16), (3, 5), (4, -5), (6, -5), (10, -5), (11, -6), (14, 5),
+    (15, -7), (19, -6), (20, 5), (23, 32), (25, 15), (18, 8), (0, 15), (1, 13), (2, -11), (4, -17),
+    (5, -14), (6, -11), (7, -11), (8, -11), (9, 16), (11, -16), (12, -9), (15, 30), (16, 22), (17, 11),
+    (18, 21), (19, -12), (20, 14), (21, 21), (22, -14), (24, -6), (25, -10), (26, -16), (28, 5), (21, 7),
+    (17, 8), (23, 5), (1, 5), (18, 12), (19, 9), (0, 6), (18, 5), (0, -31), (1, 12), (2, -18),
+    (3, -20), (4, -10), (5, 79), (6, 49), (7, 15), (8, -21), (9, 24), (10, 7), (11, -51), (12, -24),
+    (13, -23), (14, -37), (15, 29), (16, 9), (17, 34), (18, 28), (19, 59), (20, 21), (21, 31), (22, 15),
+    (23, -72), (24, -24), (25, -36), (26, -29), (27, -10), (28, -6), (13, 16), (21, -6), (23, 37), (1, -5),
+    (5, 20), (6, -6), (15, -7), (17, -10), (18, 13), (19, 17), (21, -16), (22, 19), (23, 24), (1, -6),
+    (3, -6), (4, -5), (5, -5), (6, -5), (9, -7), (11, 27), (12, 26), (13, 21), (14, -6), (18, -12),
+    (20, -9), (21, 11), (22, -8), (24, -5), (26, -6), (0, 9), (12, 5), (5, 7), (21, 6), (1, 7),
+    (2, -8), (3, 8), (4, 24), (5, 51), (6, 37), (7, 18), (9, -8), (10, -14), (11, -12), (12, -5),
+    (15, -9), (16, -14), (17, -11), (18, -17), (19, -17), (20, -33), (21, 11), (22, -15), (26, 5), (27, -9),
+    (28, 11), (5, -16), (6, -6), (9, -7), (10, -7), (11, -6), (12, -5), (15, -5), (16, -6), (17, -12),
+    (18, 26), (19, -12), (20, -18), (21, 29), (22, -7), (23, 73), (24, -5), (25, -7), (27, 27), (23, 26),
+    (20, 5), (9, 8), (17, 7), (19, 5), (20, 8), (21, 5), (22, -5), (23, -10), (25, -5), (28, 15),
+    (17, 13), (18, 9), (9, 13), (21, 14), (1, -14), (2, -7), (3, -7), (4, -8), (5, -22), (6, -11),
+    (7, -7), (8, -5), (9, -5), (10, 110), (11, 114), (12, 8), (13, -8), (14, -6), (15, -17), (16, -11),
+    (17, -18), (18, -12), (19, 33), (20, 13), (21, -13), (22, -15), (23, -33), (24, -9), (25, -25), (26, -7),
+    (27, -8), (28, -10), (15, 10), (19, 9), (17, 5), (21, 11), (22, 18), (25, -5), (4, 5), (1, 12),
+    (1, -6), (16, -5), (17, 16), (18, 5), (20, 5), (21, 12), (23, -8), (24, -5), (25, -7), (17, 7),
+    (18, 9), (19, 7), (0, 5), (23, 5), (22, 15), (18, 20), (1, 5), (6, 5), (6, 6), (8, 6),
+    (9, 5), (19, 5), (27, 10), (5, 7), (6, 6), (6, 11), (11, 6), (15, -9), (18, -5), (19, 80),
+    (20, -7), (21, -15), (20, 7), (1, 6), (5, 13), (9, 8), (11, 13), (4, 5), (5, -5), (6, 12),
+    (19, 5), (5, -5), (23, 24), (2, 12), (3, 14), (23, -5), (1, 8), (23, 5), (17, 7), (5, -7),
+    (6, 56), (20, -5), (24, 5), (25, -7), (17, 7), (6, 10), (22, 14), (0, 14), (1, 26), (2, -5),
+    (3, -6), (4, 8), (5, -30), (6, 5), (7, 7), (9, 7), (10, 7), (11, -6), (12, -5), (14, 5),
+    (15, -8), (18, -5), (19, -12), (21, 12), (22, -9), (25, 6), (26, -9), (27, 5), (28, -5), (0, -5),
+    (1, 7), (4, 5), (5, 16), (6, 41), (10, 7), (15, -6), (17, -9), (19, -7), (20, -8), (21, 10),
+    (22, -5), (23, -14), (25, -6), (2, 5), (6, 5), (25, 8), (20, 11), (25, 5), (6, 5), (18, 7),
+    (28, 5), (1, 6), (6, 6), (12, 5), (13, 10), (18, 5), (15, -5), (18, 6), (19, 13), (20, 11),
+    (21, 9), (6, 6), (1, 7), (16, 8), (22, 6), (14, -5), (22, 9), (1, -7), (18, -5), (22, 13),
+    (19, 10), (21, 9), (13, 6), (4, 7), (0, 9), (6, 11), (13, 5), (27, 5), (13, 6), (21, 15),
+    (20, 7), (1, 43), (4, 89), (5, -24), (6, -9), (14, -5), (15, -6), (18, -5), (19, -5), (20, -6),
+    (21, -16), (23, -8), (25, -7), (17, 7), (18, 10), (21, 7), (0, 14), (1, 20), (4, -8), (5, -13),
+    (6, 5), (20, -8), (23, -5), (3, 10), (18, 5), (22, 18), (12, 6), (19, 11), (25, 5), (18, 8),
+    (12, 10), (4, 11), (13, 11), (0, -5), (15, -5), (21, -6), (24, 6), (25, 27), (7, 6), (21, 5),
+    (23, 15), (24, 5), (5, 7), (17, -7), (19, -6), (20, 5), (23, 6), (28, 5), (6, 5), (17, 9),
+    (18, 7), (21, 8), (10, 7), (21, 8), (19, 9), (19, 7), (1, 12), (11, 11), (19, 7), (17, 8),
+    (1, 6), (1, 5), (2, 6), (20, 6), (5, 7), (17, 9), (3, 5), (11, 8), (23, 9), (21, 8),
+    (18, 35), (19, -6), (20, -6), (23, 5), (27, 20), (17, 5), (11, 28), (11, 11), (1, 5), (2, 5),
+    (28, 5), (2, 8), (0, 5), (19, 9), (6, 7), (18, 9), (25, 7), (5, -5), (15, -8), (18, -10),
+    (19, -5), (21, -13), (22, 35), (23, 22), (5, 8), (4, 10), (25, 11), (0, 5), (18, 5), (21, 10),
+    (19, 5), (1, 7), (15, -7), (21, 5), (28, 10), (26, 12), (5, 7), (17, 9), (15, 14), (19, 5),
+    (21, 14), (2, 5), (17, 7), (21, 6), (5, 6), (5, -5), (28, 9), (0, 8), (0, -19), (1, 21),
+    (2, 6), (3, -5), (4, 9), (5, 18), (7, 12), (8, -6), (9, 12), (10, -5), (11, -12), (13, -9),
+    (14, -12), (15, 7), (17, -13), (18, -11), (19, 7), (21, 17), (22, -15), (23, -6), (24, 6), (25, -22),
+    (27, -15), (28, 35), (5, 6), (6, 7), (21, 6), (23, -5), (15, 8), (22, 15), (0, 5), (3, 5),
+    (20, 22), (25, -6), (20, 6), (6, 7), (12, 5), (0, 5), (1, 8), (3, 41), (4, 23), (5, -8),
+    (11, -5), (17, -5), (19, -6), (20, -6), (21, -7), (23, -10), (24, -9), (25, 19), (26, -5), (27, -6),
+    (25, 9), (19, 5), (21, 16), (18, 5), (1, -5), (4, 5), (11, 7), (14, 7), (17, -5), (20, -6),
+    (21, 8), (20, -5), (27, 6), (1, 15), (2, 5), (26, 14), (11, 10), (23, 17), (20, 6), (8, 5),
+    (25, 5), (1, -6), (5, 27), (6, -6), (7, 30), (9, -6), (15, 6), (16, 14), (17, 7), (20, -9),
+    (21, -5), (22, -5), (25, -10), (26, 5), (17, 33), (21, -5), (0, 51), (1, 9), (2, -8), (3, -8),
+    (5, -13), (6, -6), (7, -9), (8, -8), (9, -9), (10, -8), (11, -10), (12, -12), (13, -15), (14, -11),
+    (15, -10), (16, -14), (17, -7), (18, -12), (19, 21), (21, -12), (24, 23), (25, 38), (27, 36), (14, 7),
+    (27, 5), (1, -5), (9, -5), (14, -11), (16, -7), (17, -7), (18, -7), (20, 15), (21, 5), (22, 66),
+    (23, -9), (25, -9), (19, 5), (0, 33), (1, 29), (2, -6), (3, -10), (4, -5), (5, -10), (6, -8),
+    (11, -6), (12, 6), (16, -6), (17, -6), (19, -12), (24, 8), (25, 5), (26, -5), (27, 9), (0, 12),
+    (1, 16), (3, -6), (4, -5), (9, -5), (10, 17), (13, -5), (14, -5), (16, -8), (17, 24), (18, 7),
+    (19, -15), (20, 11), (21, 19), (22, -8), (24, -8), (25, -16), (26, -6), (28, -7), (0, 20), (1, 37),
+    (4, -10), (5, -14), (6, -8), (9, -12), (10, -7), (11, -9), (13, -8), (14, -6), (15, -6), (16, -7),
+    (17, -5), (18, 9), (19, -7), (20, -7), (21, 19), (22, -8), (24, -13), (25, 30), (26, -12), (28, 29),
+    (17, 7), (26, 7), (23, 11), (1, -11), (2, 30), (18, 11), (20, 5), (20, 5), (1, -10), (2, -5),
+    (4, -6), (5, -13), (6, -8), (9, -7), (10, -7), (11, -8), (12, -6), (14, -10), (15, 180), (16, -19),
+    (17, 27), (18, 39), (19, -20), (20, -15), (21, -33), (22, -18), (23, -19), (24, -6), (25, -7), (26, -5),
+    (27, -5), (28, -8), (11, 18), (13, 19), (17, -6), (19, -11), (23, 11), (27, 5), (27, 6), (15, 5),
+    (5, -8), (6, 20), (16, 8), (17, -5), (18, 8), (22, -6), (6, 5), (17, 15), (5, 5), (22, 5),
+    (0, 6), (1, 10), (5, 5), (6, 15), (7, -8), (8, -6), (9, 9), (11, -6), (13, -7), (14, -6),
+    (16, 10), (17, 6), (18, 11), (21, 24), (22, -24), (23, -7), (24, -10), (25, -21), (26, -12), (28, -6),
+    (0, 5), (15, 7), (16, 6), (4, 5), (6, 5), (16, 12), (21, 9), (6, 5), (21, 11), (5, 8),
+    (15, 5), (17, -7), (19, -7), (21, -7), (23, 7), (27, 5), (28, 5), (10, 10), (24, 5), (15, -5),
+    (28, 5), (0, 11), (17, 5), (25, 13), (20, 6), (28, 10), (0, 5), (16, 9), (6, 16), (2, 8),
+    (23, 8), (25, -5), (18, 6), (22, 6), (5, 6), (25, 5), (0, -16), (1, -11), (2, -5), (4, -9),
+    (5, -11), (6, -11), (9, -11), (10, -11), (12, -8), (15, -11), (16, -13), (17, -10), (18, 7), (19, 8),
+    (20, -10), (23, 45), (24, -18), (25, 53), (26, 15), (27, 21), (1, 7), (14, 6), (19, 5), (7, 6),
+    (9, 5), (18, 10), (6, 5), (21, 7), (0, 5), (15, 9), (11, 18), (13, 56), (21, -5), (24, -5),
+    (25, -17), (1, 10), (14, 5), (1, -5), (5, -7), (18, -9), (19, -7), (20, 48), (27, 8), (5, 9),
+    (5, 6), (6, 7), (21, 6), (23, 9), (18, 12), (2, 8), (18, 11), (19, 9), (6, 9), (17, 5),
+    (18, 5), (5, -5), (9, -6), (10, 19), (12, 8), (15, -6), (19, 16), (20, 5), (21, 6), (23, -12),
+    (1, -5), (15, 50), (16, 16), (17, -8), (19, -8), (22, -8), (23, -6), (14, 17), (1, -7), (5, 73),
+    (7, 27), (9, -9), (10, -5), (15, -6), (17, -11), (19, -6), (21, -17), (22, -6), (25, -6), (7, 8),
+    (19, 9), (5, 11), (21, -6), (22, 6), (23, 9), (3, 5), (16, 5), (22, 7), (8, 5), (5, 7),
+    (6, 5), (20, 7), (9, 7), (10, 47), (11, -11), (12, -6), (23, -6), (6, 10), (22, 6), (23, 12),
+    (16, 18), (21, 7), (25, 6), (10, 5), (20, 11), (24, 6), (15, 8), (17, 5), (12, 5), (6, 6),
+    (1, -5), (5, 11), (6, -5), (9, 9), (17, 17), (18, -10), (19, -6), (20, 5), (21, 22), (23, -9),
+    (0, -6), (5, 6), (17, -11), (18, -7), (19, -11), (21, -8), (23, 6), (24, 24), (25, 9), (26, 10),
+    (23, 11), (17, 10), (15, 5), (17, 10), (19, 10), (23, -5), (25, 5), (3, 5), (1, 7), (14, 19),
+    (23, -5), (5, -6), (17, -6), (18, 23), (19, 11), (23, -5), (3, 5), (4, 5), (5, -5), (18, 6),
+    (21, 7), (4, 7), (25, 6), (10, 7), (9, 6), (11, 19), (23, -5), (1, 5), (2, -5), (15, 5),
+    (18, 9), (23, 24), (25, -9), (1, -8), (4, 8), (9, 13), (10, 11), (16, -5), (17, -7), (18, -5),
+    (20, 5), (21, 7), (22, -7), (25, 17), (2, 10), (20, 7), (21, 6), (23, -5), (8, 5), (15, 5),
+    (18, 11), (1, 12), (28, 10), (26, 5), (4, 7), (11, 6), (20, -9), (1, 5), (2, 5), (3, 10),
 ];

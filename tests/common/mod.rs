@@ -411,8 +411,8 @@ pub fn code_only() -> Classifier {
 /// may be written from them and the model trains on them. Each held-out set joined
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
-/// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`.
-pub const TUNING_FILES: [&str; 10] = [
+/// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`, then `fresh10/`.
+pub const TUNING_FILES: [&str; 11] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -423,6 +423,7 @@ pub const TUNING_FILES: [&str; 10] = [
     "fresh7/replies.jsonl",
     "fresh8/replies.jsonl",
     "fresh9/replies.jsonl",
+    "fresh10/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

@@ -212,7 +212,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "sending too much",
             "hourly quota",
             "daily quota",
-            "quota limit",
             "rate or quota",
             "recipient rate",
             "high volume",

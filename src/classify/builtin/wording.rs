@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -73,7 +73,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "forged",
             "impersonation",
             "sender's policy prohibits",
-            "senders policy prohibits", "permitted sender", "body hash", "signature verification", "dkim signature", "does not align", "alignment", "origin verification", "_domainkey", "published sending policy",
+            "senders policy prohibits", "permitted sender", "body hash", "signature verification", "dkim signature", "does not align", "alignment", "origin verification", "_domainkey", "published sending policy", "sender-id",
         ]),
     );
     // Content.
@@ -309,7 +309,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "authentication mechanism",
             "authentication string",
             "cannot base64-decode",
-            "authentication credentials invalid",
+            "authentication credentials invalid", "password error", "wrong password", "incorrect password",
         ])
         .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
@@ -401,7 +401,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here",
+            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list",
         ]),
     );
     v.push(
@@ -424,7 +424,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
-                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "storage is exhausted", "storage exhausted", "mailbox would exceed", "quota error"])
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -446,7 +446,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked"])
+                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -640,7 +640,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal mailer error",
             "technical problem",
             "technical difficulties",
-            "problem on our end",
+            "problem on our end", "server storage", "system storage",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
