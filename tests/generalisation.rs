@@ -306,19 +306,19 @@ fn heldout_split() {
     );
     // Labels that depart from the first digit (LABELLING.md's documented exceptions): how
     // many, and how many of them the classifier also departs on.
-    let first_digit_transient = |r: &Row| r.reply.trim_start().starts_with('4');
-    let departing: Vec<&Row> = coded
-        .iter()
-        .copied()
-        .filter(|r| first_digit_transient(r) != (r.disposition == Disposition::Transient))
-        .collect();
-    let matched = departing
-        .iter()
-        .filter(|r| said(&builtin, r).1 == Some(r.disposition))
-        .count();
+    let (mut departing, mut matched) = (0usize, 0usize);
+    for r in &coded {
+        let by_code = match r.live.as_ref().map(|reply| reply.code().is_transient()) {
+            Some(true) => Disposition::Transient,
+            _ => Disposition::Permanent,
+        };
+        if r.disposition != by_code {
+            departing += 1;
+            matched += usize::from(said(&builtin, r).1 == Some(r.disposition));
+        }
+    }
     println!(
-        "  held-out, labels departing from the first digit: {} of {} live replies; the classifier's disposition matches {matched} of them",
-        departing.len(),
+        "  held-out, labels departing from the first digit: {departing} of {} live replies; the classifier's disposition matches {matched} of them",
         coded.len()
     );
     // The set's other labellings (src/design.md, "Held-out labels are given twice"):

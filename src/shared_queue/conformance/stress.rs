@@ -199,8 +199,8 @@ fn finite(x: f64) -> f64 {
 /// another worker (which the store can only grant after that) never finds a
 /// stale mark.
 ///
-/// `latest` is the latest time any worker has passed to a claim or a reap,
-/// raised *before* the call: a lease the store may end (by reaping it, or by
+/// `latest` is the latest time any worker has passed to a claim (a reap uses the
+/// same time as the claim before it), raised *before* the call: a lease the store may end (by reaping it, or by
 /// granting a claim after it expired) is one that some call's time has reached.
 /// Workers read the shared clock at different moments, so a worker whose `now`
 /// was read before the clock moved on may be granted an entry another worker's
@@ -261,10 +261,7 @@ async fn worker<Q: SharedQueue + 'static>(s: Arc<Shared<Q>>, index: usize) -> Wo
             }
         };
         if claims.is_empty() {
-            {
-                let mut t = s.tracker();
-                t.latest = t.latest.max(now);
-            }
+            // `latest` already covers this `now` (raised before the claim).
             match s.queue.reap(now).await {
                 Ok(n) => rep.reaped += n,
                 Err(_) => rep.errors += 1,
@@ -278,7 +275,7 @@ async fn worker<Q: SharedQueue + 'static>(s: Arc<Shared<Q>>, index: usize) -> Wo
         rep.claimed += claims.len() as u64;
         {
             let mut t = s.tracker();
-            let latest = t.latest.max(now);
+            let latest = t.latest;
             for c in &claims {
                 if let Some(&(_, expires)) = t.holders.get(&c.key) {
                     if latest < expires {
