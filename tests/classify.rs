@@ -2129,11 +2129,12 @@ fn fifth_round_limits_relays_and_lookups() {
             P,
             Scope::Recipient,
         ),
-        // A forged or spoofed HELO is a HELO check, not the message's authentication.
+        // A forged or spoofed HELO is the receiver's own HELO rule (a policy about our
+        // host since the eleventh round), not the message's authentication.
         (
             "554 5.7.1 Forged HELO: you are not me",
             S::Ehlo,
-            C::Protocol,
+            C::Policy,
             P,
             Scope::Destination,
         ),
@@ -2560,6 +2561,87 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
     );
     assert_eq!((v.category, v.scope), (Some(C::Protocol), Scope::Message));
     assert_eq!(v.rule, "exim.all_rcpt_rejected");
+}
+
+#[test]
+fn eleventh_round_helo_rules_wrapped_errors_and_words_from_the_retired_fresh11() {
+    let cases = [
+        // A HELO refused by the receiver's own access rule is a policy about our host...
+        (
+            "554 5.7.1 <mx.example.net>: Helo command rejected: Access denied",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 Bad HELO - host impersonating [mx.example.org]",
+            S::Ehlo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // ...while a malformed one stays a protocol fault.
+        (
+            "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        // A library's generic wrapper ("transaction failed") loses to the cause it wraps.
+        (
+            "554 5.0.0 Error: transaction failed: message does not contain a body part",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.0.0 Error: transaction failed: unknown sender address",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // The receiver's own scanner being down is its error, not a virus in our mail.
+        (
+            "451 4.3.0 Anti-virus unavailable, try again later",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "501 Authentication fail",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 Closed mailbox: <someone@example.com>",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "554 5.7.1 <a@example.com>: Recipient address rejected: no mail from servers in your country",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 5.1.1 recipient domain is not accepted here",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+    ];
+    check_scoped(&cases);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! set. Held-out sets rotate (design.md, "Held-out sets rotate"): each is measured once,
 //! its figure recorded in BENCHMARKS.md, then it joins the tuning files
 //! (`common::TUNING_FILES`: `replies.jsonl`, whose first held-out part was `heldout.txt`,
-//! then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`); the held-out set now is `common::HELDOUT_FILE`.
+//! then `fresh/`, `fresh2/` and so on up to `fresh11/`); the held-out set now is
+//! `common::HELDOUT_FILE`.
 //!
 //! - `tuning_split`: every tuning row, and each retired part on its own. Run with
 //!   `cargo test --test generalisation tuning -- --nocapture` to see every miss; only

@@ -587,11 +587,15 @@ impl Classifier {
                 .max_by_key(|&c| (score_of(c), core::cmp::Reverse(c)))?
         };
         let margin = score_of(pick).saturating_sub(score_of(against));
+        // How common a category is never decides on its own: the reply's features
+        // must favour the pick over the rules' verdict without the priors' help.
+        let prior_of = |c: Category| sc.prior.get(c as usize).copied().unwrap_or(0);
+        let from_features = margin.saturating_sub(prior_of(pick).saturating_sub(prior_of(against)));
         Some(ModelCall {
             pick,
             against,
             margin,
-            decided: pick != against && margin >= gate.margin.max(1),
+            decided: pick != against && margin >= gate.margin.max(1) && from_features > 0,
             why: if weak { "weak" } else { "tie" },
         })
     }

@@ -292,6 +292,8 @@ pub(crate) fn feature_name(parts: &[&[u8]]) -> String {
 /// and whether any of the reply's words (not just its codes and stage) was known.
 pub(crate) struct Scores {
     pub(crate) scores: [i32; Category::ALL.len()],
+    /// Each category's prior, the part of its score no feature of the reply gave.
+    pub(crate) prior: [i32; Category::ALL.len()],
     pub(crate) words: bool,
 }
 
@@ -373,8 +375,12 @@ impl Model {
             }
         });
         let mut scores = [i32::MIN; Category::ALL.len()];
+        let mut priors = [0i32; Category::ALL.len()];
         for (j, cat) in self.categories.iter().enumerate() {
             let prior = self.prior.get(j).copied().unwrap_or(0);
+            if let Some(p) = priors.get_mut(*cat as usize) {
+                *p = prior;
+            }
             let unseen = self.unseen.get(j).copied().unwrap_or(0);
             if let Some(s) = scores.get_mut(*cat as usize) {
                 *s = prior
@@ -382,7 +388,11 @@ impl Model {
                     .saturating_add(local.get(j).copied().unwrap_or(0));
             }
         }
-        Scores { scores, words }
+        Scores {
+            scores,
+            prior: priors,
+            words,
+        }
     }
 
     /// The features of a reply that favour `pick` over `against` most, heaviest first.

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8390 (feature, category) entries.
+//! 29 categories, 4000 features, 8274 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-26, 44, -36, -36, -19, 29, -35, -56, -80, -32, -12, 38, -17, -18, -43, -4, -23, 45, 29, -6, 6, 81, 2, 126, -6, 80, 6, -32, -6];
+pub(super) static PRIOR: [i32; 29] = [-26, 42, -37, -31, -20, 31, -35, -57, -80, -31, -12, 37, -18, -16, -43, -2, -24, 45, 29, -8, 6, 80, 1, 126, -7, 84, 4, -31, -8];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -101,6 +101,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
+    0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
@@ -114,6 +115,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
+    0x0457ae1a, // b:internal failure
     0x04c13d57, // b:invalid recipient
     0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
@@ -124,7 +126,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
     0x05bc4f3b, // b:unrouteable address
-    0x05ca26cf, // b:error reverse
     0x05d44716, // b:overquotaperm gsmtp
     0x060e86cb, // b:at the
     0x061932f6, // b:with either
@@ -159,12 +160,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08350f5d, // b:antispam plc
     0x0837cd52, // b:appeared to
     0x083c8d32, // b:rejected your
+    0x0845ed25, // b:required by
     0x08640ffc, // b:rate exceeded
     0x0866cfda, // b:au com
     0x0866ef38, // b:by one
     0x0867e5bd, // b:net or
     0x0870c728, // w:cloudmark
-    0x089bb5ae, // b:ehlo required
     0x089f1770, // b:jp recipient
     0x08a98f1e, // b:because dkim
     0x08c3ba8e, // b:conform to
@@ -214,6 +215,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ab8d7f1, // p:sorb
     0x0ac51659, // e:x.7.26
     0x0acdfe66, // b:content presents
+    0x0af10083, // p:surb
     0x0af18a78, // w:mailer
     0x0b03655d, // w:doesn
     0x0b0edb78, // b:detected that
@@ -253,6 +255,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0cfc9875, // p:form
     0x0d064f7c, // w:exe
     0x0d0cdc92, // b:http mx
+    0x0d0f0d2a, // p:blan
     0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
@@ -304,7 +307,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0fbab1a2, // b:parameters or
     0x0fc86391, // b:about the
     0x0fc9336b, // w:many
-    0x0fca70dc, // b:errors disconnecting
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
     0x10011ee5, // p:abor
@@ -314,12 +316,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x10740256, // b:address not
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
+    0x1094cfee, // w:proper
     0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
     0x1137a8dc, // b:is denied
     0x1145ea6b, // b:ci dessous
     0x1158b88f, // b:information aup
+    0x116e8b9c, // b:gmail com
     0x117e5466, // b:client blocked
     0x117ee21b, // p:tryi
     0x11a22174, // b:parameters not
@@ -339,7 +343,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x127ed427, // w:reported
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
-    0x12b6121e, // b:domain owner
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12d95b27, // b:end of
@@ -387,6 +390,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
     0x1608ec32, // p:kiji
+    0x1616621d, // b:to sender
     0x162ecc49, // e:x.3.2
     0x1630dd23, // b:get removed
     0x1668c593, // w:azumakuniyuki
@@ -404,6 +408,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
     0x1766f0e0, // b:domain name
+    0x176ce26c, // b:sending mail
     0x177115b3, // b:example icloud
     0x177320c9, // p:pote
     0x1791f085, // b:spam content
@@ -416,9 +421,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17f76ff4, // b:user unknown
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
+    0x186db383, // b:org http
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
+    0x189e43b2, // w:unresolvable
     0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
@@ -433,21 +440,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18fbab0d, // b:many received
     0x190d5439, // b:by zen
     0x19101149, // w:administrator
-    0x19572a59, // b:domain email
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
     0x19d2a09d, // b:information go
+    0x1a20051b, // b:forbidden attachment
     0x1a4c33ca, // b:been denied
     0x1a4f0eeb, // p:goog
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
-    0x1a84adcb, // b:email addresses
-    0x1a90cd24, // b:dns is
     0x1aaa3f99, // w:previous
-    0x1ab55eaa, // b:disabled recipient
     0x1ab8f121, // p:sorr
     0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
@@ -455,6 +459,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
     0x1b1c9fcc, // b:rejeitado pelo
+    0x1b1d36c2, // b:be blacklisted
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
     0x1b55fb65, // p:lapo
@@ -498,7 +503,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d4cb121, // b:as policy
     0x1d532fc5, // b:address example
     0x1d773bad, // b:resend your
-    0x1d79d7b6, // b:domain fix
     0x1d821752, // p:runn
     0x1d85febf, // b:insufficient system
     0x1d958649, // b:outlook com
@@ -506,7 +510,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1da37bc6, // w:greylisted
     0x1dd9544f, // b:is currently
     0x1df302c0, // b:id bounce
-    0x1df393da, // b:disk space
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
@@ -549,7 +552,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2013b050, // b:rate of
     0x201c8499, // e:4.5.0
     0x20243e16, // b:helpdesk ugent
-    0x202e5a0e, // b:envoyes vers
     0x202ea8fe, // b:neko nyaaaaaaan
     0x2042349c, // b:address on
     0x205b6be2, // b:this issue
@@ -560,7 +562,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20a64982, // b:has dmarc
     0x20a729ef, // b:error authentication
     0x20a9da01, // b:sequence of
-    0x20aa91e9, // b:dns record
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
@@ -577,8 +578,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x212f73fa, // b:bl spamcop
     0x213765cc, // w:mailbox
     0x213d4fe4, // b:frozen see
+    0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
     0x2167674e, // b:been reported
+    0x217436ae, // b:through this
     0x21778062, // b:don accept
     0x2181058c, // b:gmx net
     0x21859fdc, // b:is in
@@ -588,7 +591,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21a2f399, // b:verify failed
     0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
-    0x21ed1469, // b:disk full
     0x221bafec, // b:invalid authentication
     0x222d7625, // b:spam source
     0x2252d833, // b:all but
@@ -605,6 +607,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22f93124, // b:tried to
     0x23042ba4, // p:diff
     0x2312ad0f, // b:mail box
+    0x2331358f, // w:anymore
     0x2345b50c, // b:complaints see
     0x2349b164, // w:php
     0x2354552c, // b:of messages
@@ -634,7 +637,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x250b0efa, // b:information see
     0x251a1f0d, // b:and dns
     0x25209337, // p:char
-    0x253a5fd7, // b:during spf
     0x25400fe8, // b:not valid
     0x257be143, // b:follow the
     0x2597dfac, // b:email sender
@@ -666,11 +668,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x278335bf, // w:lines
     0x278f8a90, // w:already
     0x27e5c549, // b:jp domain
-    0x27e680c9, // b:email flagged
     0x27ea3bd4, // b:content scanner
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
+    0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
     0x2847de97, // w:probably
@@ -709,7 +711,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a3a19b2, // w:file
     0x2a40e215, // b:block for
     0x2a472a83, // w:passing
-    0x2a59b732, // b:emails sent
     0x2a687b13, // b:sending too
     0x2a75890c, // b:system has
     0x2a948e28, // b:suspected spam
@@ -742,6 +743,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c312a4c, // b:be found
     0x2c526d02, // w:remote
     0x2c553595, // w:spfbl
+    0x2c6b4d1a, // b:helo mail
     0x2c6b7ad5, // b:rejected blacklisted
     0x2c6e4e16, // b:me com
     0x2c74a563, // w:running
@@ -776,6 +778,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
     0x2e24a69a, // b:are on
+    0x2e28ac0e, // w:jdoe
     0x2e3b1100, // w:poor
     0x2e4738dc, // b:are an
     0x2e519c4f, // e:x.2.1
@@ -783,6 +786,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
     0x2eae948d, // w:terminated
+    0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
@@ -793,6 +797,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f14477e, // w:access
     0x2f2740f5, // w:scan
     0x2f519de2, // e:x.2.2
+    0x2f6620f4, // p:cach
     0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
@@ -814,7 +819,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30468c13, // b:too big
     0x3046cf3c, // w:presents
     0x30519f75, // e:x.2.3
-    0x3071b107, // b:error open
     0x30897425, // p:whil
     0x308feff5, // b:please come
     0x309a24af, // p:fiel
@@ -859,6 +863,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33680824, // b:policy all
     0x33792f8c, // b:violation reason
     0x3399e79b, // b:must issue
+    0x339fca13, // b:send helo
     0x33ba5f12, // b:again soon
     0x33ccbe9a, // w:acme
     0x33d2621b, // b:com said
@@ -882,9 +887,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3562349e, // b:your address
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
-    0x3579c71f, // b:error need
     0x357f227e, // b:backlinking is
     0x35a1c6d8, // w:again
+    0x35a867c3, // w:known
     0x35b49238, // w:field
     0x35c1d639, // p:para
     0x35d1eb8f, // b:not match
@@ -892,12 +897,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x3628caec, // w:overquotatemp
+    0x362c2655, // b:authentication please
     0x366caef3, // w:also
     0x367d126b, // p:noti
     0x367dac08, // b:this user
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
-    0x36b6e3df, // b:dns validation
     0x36ca5557, // b:not rfc
     0x36d6909c, // b:haineko org
     0x36e15cdb, // b:your sender
@@ -916,7 +921,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37908081, // w:prod
     0x37a2677b, // b:ugent be
     0x37d71cf3, // b:connections slow
-    0x37db42a5, // b:domains in
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
@@ -930,6 +934,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x389226f0, // b:org server
     0x3893edf3, // b:https sender
     0x389405fd, // w:bounces
+    0x38cc55f1, // w:wrong
     0x38ecc774, // b:already issued
     0x38ee0858, // w:likely
     0x38f3351a, // b:your domain
@@ -945,19 +950,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x39fa420a, // b:authentication checks
     0x3a162926, // p:mali
     0x3a185099, // p:long
+    0x3a18dd18, // w:version
     0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
     0x3a59ea0b, // w:queue
     0x3a5bea11, // w:yourself
     0x3a66f43e, // b:recipnotfound not
+    0x3a768ad3, // w:files
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
     0x3a9eeab0, // e:5.7.606
     0x3ab91581, // w:matches
     0x3abda068, // b:invalid address
     0x3adb73d9, // b:reset request
-    0x3aebd552, // b:de nemesis
     0x3b03b845, // w:duplicate
     0x3b094dfe, // b:acme com
     0x3b1a4b87, // b:only one
@@ -965,13 +971,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b21164b, // w:vfy
     0x3b24db66, // w:invalide
     0x3b3bc8d3, // p:belo
-    0x3b3bcca6, // b:de connexions
     0x3b45e724, // w:via
     0x3b60fae7, // b:to rcpt
     0x3b6ada5a, // b:header are
     0x3b8dd6b7, // w:service
     0x3bab7f21, // p:file
     0x3baccd6c, // b:to email
+    0x3bb16315, // w:kupo
     0x3bb35a0e, // b:view our
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
@@ -997,7 +1003,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d0910dc, // p:user
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
-    0x3d4dee47, // b:data error
     0x3d7e7d52, // b:to security
     0x3d904255, // w:different
     0x3df3a74c, // b:mailbox does
@@ -1008,7 +1013,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
     0x3e8bc01c, // b:rejected per
-    0x3e9ae726, // b:email client
     0x3e9fe611, // w:attachment
     0x3eb00ea6, // b:will be
     0x3ec0354c, // b:your sending
@@ -1041,6 +1045,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x409d0028, // p:agen
     0x40b082e5, // b:rejected need
     0x40b4bdd5, // b:dmarc verification
+    0x40be5a0b, // b:when checking
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
@@ -1069,16 +1074,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x428e6e70, // p:nosu
     0x42c1a3ad, // b:apache org
     0x42c42a27, // w:provided
+    0x42e3d322, // p:itse
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
+    0x42fa215b, // b:infected with
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
     0x4330b5a7, // w:normal
+    0x43340095, // b:from email
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
     0x436985fa, // w:senders
     0x437df729, // b:denied for
-    0x43865db9, // b:de regulariser
     0x43c0f030, // w:recognized
     0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
@@ -1092,6 +1099,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x446ded23, // p:writ
     0x44770364, // w:icloud
     0x44a6b515, // b:is rejected
+    0x44b2e34c, // p:patt
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
     0x44dd6934, // p:woul
@@ -1127,6 +1135,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
     0x46f415ea, // b:mx host
+    0x46fcb070, // w:surbl
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
@@ -1144,15 +1153,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x485c1a41, // b:use starttls
     0x48603630, // w:because
     0x48648170, // b:spf is
-    0x486e2ff5, // b:dns try
-    0x48801dcf, // b:email session
     0x48809ab9, // b:is frozen
     0x488999ed, // p:whit
     0x489a8a99, // w:verify
     0x48c1f422, // p:part
     0x48d392e4, // b:at this
     0x48f0ffb6, // b:list see
-    0x48f31efa, // b:domain spf
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
@@ -1174,7 +1180,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4acf37cd, // b:blocked aup
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
-    0x4afcf096, // b:error on
     0x4b01a9c4, // w:quickly
     0x4b348078, // w:libsisimai
     0x4b51d90a, // w:lookup
@@ -1195,6 +1200,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c375b98, // b:is not
     0x4cb2a272, // p:reac
     0x4cb6bef3, // b:requires valid
+    0x4cc4c4ff, // b:denied to
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
@@ -1216,9 +1222,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4de4ee7f, // b:data data
     0x4e0e65f5, // w:called
     0x4e1d4712, // b:dmarc check
-    0x4e24d95c, // b:deferred retrying
     0x4e27e909, // b:addresses are
-    0x4e4894f5, // b:email protected
     0x4e5ca827, // b:or the
     0x4e5fdb98, // b:emetteur invalide
     0x4eb0815a, // b:our system
@@ -1240,26 +1244,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fc82123, // b:exceeded message
     0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
-    0x4ff19980, // b:domain an
     0x4fff41eb, // b:removal please
+    0x501355ca, // b:for jdoe
     0x5038412c, // p:prob
+    0x50418226, // p:anym
     0x504a07e3, // b:temporarily rejected
     0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
-    0x5099b035, // b:done so
     0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50c6e011, // b:system full
     0x50d53b00, // p:reso
     0x50d90c97, // p:repo
     0x50e05bc3, // b:adresse ip
-    0x50e51ef6, // b:denied as
     0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
     0x511ab365, // p:loop
-    0x511eec09, // b:envelope blocked
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
     0x512ff12e, // b:badrcptto list
@@ -1269,6 +1271,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
+    0x5189bba1, // b:refused due
     0x51a7bc04, // b:delivered to
     0x51ab3ffb, // b:connexions veuillez
     0x51afc844, // b:storage space
@@ -1283,7 +1286,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x522c9e96, // b:too busy
     0x5235439e, // w:unauthenticated
     0x525b9fdc, // b:unauthenticated mail
-    0x5264545e, // b:error service
     0x52766f5e, // b:is listed
     0x52958f2a, // b:virus eicar
     0x52ad6652, // b:recipient rejected
@@ -1294,7 +1296,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
     0x5379e892, // w:rset
-    0x53ca9312, // b:domain closing
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
@@ -1307,7 +1308,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x547b995b, // p:othe
     0x547d2641, // b:by header
     0x54825126, // b:we mistreat
-    0x54a65873, // b:dc net
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
     0x551cf1cd, // b:org lookup
@@ -1332,11 +1332,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
     0x56859eee, // w:there
-    0x56868602, // b:disabled for
     0x56a1690f, // p:refu
     0x56b57d3b, // b:addresses rejected
     0x56b75da1, // b:via alternate
-    0x56b7b020, // b:errors retrying
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
@@ -1406,6 +1404,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b22634d, // p:befo
     0x5b2ab42f, // w:nekochan
     0x5b4167c1, // w:hourly
+    0x5b573a26, // b:to host
+    0x5b5e540a, // b:reject this
     0x5b65ef05, // w:antispam
     0x5b711b85, // b:crazy anymore
     0x5b785738, // b:no reverse
@@ -1417,10 +1417,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5bd817f8, // w:permitted
     0x5bebcf13, // b:please email
     0x5bf68d0f, // p:offi
+    0x5c2dc2cd, // b:jdoe example
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
     0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
+    0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
     0x5cb2bba2, // p:reas
     0x5cb56240, // b:invalide invalid
@@ -1428,6 +1430,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5cd75eb2, // b:sl email
     0x5cde263f, // b:domain is
     0x5ce8e6b5, // p:asso
+    0x5cf36774, // b:site policy
     0x5d117efd, // b:badmailfrom list
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
@@ -1444,6 +1447,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e148122, // b:an open
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
+    0x5e2cba02, // w:srs
     0x5e385736, // p:prot
     0x5e5f0b87, // p:wron
     0x5e786dfa, // b:org black
@@ -1459,11 +1463,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
-    0x5f47913a, // b:dessous et
     0x5f4d6a1a, // b:mail delivery
     0x5f50963c, // b:spam contact
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
+    0x5f8ae75b, // b:contains the
     0x5fb040d4, // b:sender blocked
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
@@ -1471,6 +1475,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5fe9917a, // b:to learn
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
+    0x5ff6935b, // p:offe
     0x60081350, // w:domain
     0x60354138, // b:log in
     0x6062b3a6, // c:510
@@ -1494,6 +1499,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
     0x61d4d0fc, // b:address recipient
+    0x61d96a09, // b:rejected this
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
     0x61eb34fb, // p:mfro
@@ -1539,8 +1545,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x641ac231, // p:atta
     0x641e1265, // w:tls
     0x642bef70, // w:messages
+    0x643656a8, // b:net blocked
     0x64469b6a, // b:improper use
-    0x64494c03, // b:error bare
     0x644d171f, // w:say
     0x64526f12, // b:are busy
     0x6455d250, // b:will not
@@ -1548,6 +1554,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x64b242d0, // b:org https
     0x64bc389b, // b:com was
     0x64c236f5, // b:multiple addresses
+    0x64d2b627, // w:people
     0x64dc27a9, // b:recipient ofr
     0x65061d36, // b:point to
     0x65161697, // p:anot
@@ -1558,6 +1565,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6553d646, // b:with the
     0x655e1799, // p:expe
     0x6582e872, // p:exce
+    0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65b8a948, // b:sistema antispam
@@ -1573,7 +1581,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x662ab63b, // b:domain example
     0x662b426d, // b:mail before
     0x662bc1b0, // b:to this
-    0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
@@ -1593,7 +1600,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6736c5c6, // b:and phishing
     0x673a846b, // b:many simultaneous
     0x67515416, // b:microsoft com
-    0x675b8034, // b:details about
     0x67673333, // b:comcast requires
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
@@ -1608,13 +1614,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x681ac87d, // p:atte
     0x682ce219, // b:need fully
     0x6842900f, // w:see
-    0x68707734, // b:denied example
     0x688586c8, // b:smtp cuda
     0x68a14bd3, // w:path
     0x68b44231, // w:maximium
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
-    0x692fca5a, // b:error invalid
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
     0x69477311, // p:pres
@@ -1671,24 +1675,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c9007ac, // p:owne
     0x6c95439f, // b:servers without
     0x6c9b5b3b, // b:can accept
-    0x6ca26b35, // b:dns match
     0x6ce84296, // b:busy please
     0x6cf1418c, // e:5.7.4
     0x6d12968b, // b:com dnsbl
     0x6d14a98e, // w:overquota
     0x6d1e2090, // w:tld
-    0x6d1e3680, // b:domain neko
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
     0x6d649b89, // b:bytes exceeds
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
-    0x6d839c64, // b:emails from
     0x6d984f8e, // b:server has
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
-    0x6dadeec2, // b:domain spam
     0x6db6214b, // w:complete
     0x6db63b49, // b:jp smtp
     0x6dbc19ee, // e:5.6.7
@@ -1728,7 +1728,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6fb8a03d, // b:not authenticated
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
-    0x6fde4428, // b:domain in
     0x6ff14645, // e:5.7.7
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
@@ -1773,6 +1772,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72c56489, // w:issued
     0x730af4a6, // b:com unrouteable
     0x7314fb9a, // b:email was
+    0x73179101, // b:blacklisted file
     0x732a9c7a, // w:ssl
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
@@ -1829,8 +1829,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x76c17c59, // b:if the
     0x76daad38, // b:header from
     0x76e947cf, // b:rejected email
+    0x77019807, // b:polite people
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
+    0x7727ae97, // b:authenticate before
     0x77609944, // c:523
     0x77654df9, // b:of spam
     0x7765dfc2, // b:rejected rejeitado
@@ -1860,12 +1862,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x790b9187, // w:mailgun
     0x79398d41, // w:identified
     0x79447e03, // b:policy analysis
+    0x79478c41, // p:prec
     0x79609c6a, // c:521
     0x79631f24, // b:recipient addresses
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
     0x7980aaa7, // w:virtual
     0x7993ac18, // b:recipient has
+    0x799d5dc3, // p:dela
     0x79a26b4e, // b:be immediately
     0x79af5a69, // e:x.7
     0x79b0782b, // b:com size
@@ -1891,6 +1895,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
     0x7bd53a45, // c:432
+    0x7bed0714, // b:or address
     0x7bf5c4c7, // b:gmail this
     0x7c0981b6, // p:publ
     0x7c109cdb, // b:exceeded for
@@ -1924,7 +1929,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d19d90f, // b:try double
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
-    0x7d369b37, // b:during mail
     0x7d3e8b73, // p:open
     0x7d435f45, // p:shut
     0x7d545040, // w:single
@@ -1938,7 +1942,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7de2e2b6, // w:valid
     0x7def9725, // b:authorized to
     0x7e153eff, // p:opti
-    0x7e183e4d, // b:entry currently
     0x7e193af2, // w:long
     0x7e1a92ce, // w:abuse
     0x7e1adb78, // b:smtp command
@@ -1990,6 +1993,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80fae0e3, // b:time if
     0x810525cb, // b:sorry sender
     0x8113d904, // b:found by
+    0x8132222a, // b:bad helo
     0x813a8011, // b:daily limit
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
@@ -2066,6 +2070,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x85e185ec, // w:type
     0x85e843af, // b:content judged
     0x85e8807b, // b:charter net
+    0x85f10466, // b:now try
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
     0x860287ec, // p:ezwe
@@ -2080,6 +2085,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86e11693, // b:to execute
     0x86f89846, // p:quot
     0x871589d9, // p:plea
+    0x871c0a96, // w:pattern
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
@@ -2091,7 +2097,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87d21018, // b:missing header
     0x87dd572a, // b:envelope recipient
     0x87e0237b, // b:owned by
-    0x87e9fc1e, // b:domains whose
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
     0x8841a1d8, // b:and retry
@@ -2142,13 +2147,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8ada7fb2, // b:smtp temporary
     0x8b00de83, // b:google com
     0x8b0c8232, // p:avai
+    0x8b15ad47, // b:come from
     0x8b23c763, // p:inst
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
     0x8b643441, // w:sakaba
     0x8b67f1df, // b:available no
-    0x8b7355d4, // b:emails set
     0x8b739ce9, // w:exceeds
     0x8b8021f6, // p:azum
     0x8b88d31f, // w:following
@@ -2156,7 +2161,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
     0x8bd61549, // b:authorized by
-    0x8bda25ca, // b:day for
     0x8c08b08a, // p:hunt
     0x8c15cc41, // b:bouncing these
     0x8c1eccda, // b:policy restrictions
@@ -2173,12 +2177,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8cc583fe, // b:resolver rst
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
-    0x8d2f75e0, // b:email fri
     0x8d2f9606, // b:by esets
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
     0x8d45d49f, // b:listed in
     0x8d4efc4b, // b:administrator to
+    0x8d53f5a6, // b:cannot start
     0x8d5abaa4, // b:mail troubleshooting
     0x8d5ccdf8, // b:likely not
     0x8d760f4e, // b:from header
@@ -2193,7 +2197,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e1f266e, // b:found in
     0x8e2ec90f, // b:size limit
     0x8e3949d3, // p:star
-    0x8e4f8fbf, // b:dictionary attack
     0x8e67aebe, // p:give
     0x8e736b5e, // b:com we
     0x8e762679, // p:addi
@@ -2220,7 +2223,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8f78c815, // b:request for
-    0x8f946373, // b:different domains
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
     0x9002b60a, // w:locked
@@ -2238,7 +2240,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x90c2d20c, // b:accept mail
     0x90c48bc0, // b:double checking
     0x90c83648, // p:virt
-    0x90c8a2c2, // b:denied eop
     0x90dc5ee1, // b:org query
     0x90e06b39, // w:could
     0x9107b28e, // p:quer
@@ -2276,7 +2277,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
     0x92a2dfc8, // b:currently your
-    0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
     0x92dd692a, // b:user mailbox
     0x92e0c163, // e:5.5.3
@@ -2291,7 +2291,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x934c60e4, // b:message has
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
-    0x93888f50, // b:en error
     0x938bbdcd, // w:option
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
@@ -2323,7 +2322,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
     0x95002443, // b:email faq
-    0x951e01a3, // b:delivering to
     0x95446107, // p:acce
     0x954a237d, // w:did
     0x9557e5a2, // b:ptr record
@@ -2339,6 +2337,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
+    0x965a6c7f, // p:peop
     0x96667e84, // b:address listed
     0x968e37f7, // p:adre
     0x96906a34, // b:reduce the
@@ -2349,6 +2348,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x96fd522f, // w:disableduser
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
+    0x975a4970, // w:identify
     0x97646eff, // b:com mx
     0x977cd17d, // w:listed
     0x97a569b7, // b:sorbs net
@@ -2356,6 +2356,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97b48aab, // w:docs
     0x97c5e1fb, // p:fail
     0x97e0c942, // e:5.5.4
+    0x97e49357, // w:fqdn
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
     0x980daa09, // b:com cannot
@@ -2417,7 +2418,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9baaa993, // w:timed
     0x9baacf3e, // w:fatal
     0x9bbdabd7, // e:x.7.11
-    0x9bdafa27, // b:emails envoyes
     0x9be56efb, // b:block listed
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
@@ -2474,7 +2474,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
     0x9ee35649, // b:allowed from
-    0x9ef5bd52, // b:error closing
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
@@ -2488,8 +2487,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9fdae18d, // b:that not
     0x9fe54def, // b:violation no
     0xa002c68c, // e:x.7.650
-    0xa00641a4, // b:don understand
+    0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
+    0xa0338458, // b:anti virus
     0xa03b5527, // b:valid from
     0xa04e6b53, // p:enab
     0xa04ecb11, // b:come again
@@ -2502,17 +2502,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
     0xa0d012cc, // b:compte du
+    0xa0d97f4f, // b:fqdn or
     0xa0f4f206, // b:com blocked
     0xa101736d, // w:command
     0xa10479e2, // e:x.1.10
     0xa126e7b0, // b:at http
     0xa12a9cf9, // w:legitimate
     0xa140cad7, // w:limit
+    0xa1470a16, // w:country
+    0xa15940eb, // w:dot
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
     0xa1a87929, // w:extension
-    0xa1bd006a, // b:error transferring
     0xa1ca8fa2, // p:visi
     0xa1e8b921, // b:https forwardemail
     0xa21f1154, // b:connections please
@@ -2557,7 +2559,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4deb61c, // b:recipient because
     0xa4ed09b2, // b:accounts troubleshooter
     0xa4f0e0ac, // p:comp
-    0xa4f8e990, // b:domain cannot
     0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
@@ -2580,7 +2581,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5ed66ee, // w:later
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
-    0xa622d148, // b:email for
     0xa639a7f3, // w:hop
     0xa639c797, // w:black
     0xa64b0154, // p:inci
@@ -2603,6 +2603,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa71abbe3, // b:more than
     0xa71d1f0b, // p:misc
     0xa7201af5, // b:message not
+    0xa72a4d4c, // b:authentication not
     0xa73a3397, // p:pers
     0xa7452951, // w:berkeley
     0xa74903ed, // w:internal
@@ -2632,10 +2633,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
     0xa8a1144a, // w:helpdesk
+    0xa8bdd5f1, // p:vers
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
-    0xa8dd7fba, // b:during policy
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
@@ -2647,15 +2648,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
+    0xa98e17d5, // w:cr
     0xa9af168a, // p:gene
     0xa9b2e8ae, // w:rx
     0xa9c517f0, // e:5.7.26
-    0xa9d2cd84, // b:entry contains
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
     0xa9f8af54, // s:ehlo
     0xa9fd4c8d, // p:quic
+    0xaa03aa52, // w:adsp
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
     0xaa31cfce, // b:spf lookup
@@ -2671,15 +2673,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaac51983, // e:5.7.27
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
+    0xaaf39f31, // b:by multi
     0xab0838a8, // w:load
     0xab0f2cdd, // w:discourse
     0xab0fd783, // b:doesn receive
     0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
     0xab3bbeb4, // w:root
+    0xab4c5027, // b:address blocked
     0xab52f9d2, // p:enco
     0xab5950a9, // w:don
     0xab64375e, // w:why
+    0xab6c2d58, // b:before sending
     0xab6e4870, // b:dnsbl example
     0xab70ae06, // w:unnecessary
     0xab715768, // w:amount
@@ -2714,6 +2719,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad4916fd, // w:ask
     0xad551189, // b:listed on
     0xad5ed47a, // b:host not
+    0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
     0xad87a5d3, // b:addr or
     0xadb9e2b5, // b:from temporarily
@@ -2751,6 +2757,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaedc05a8, // w:nemesis
     0xaefe2867, // b:bounce example
     0xaf17278c, // p:ugen
+    0xaf17942c, // w:listing
     0xaf181a5a, // b:dns error
     0xaf18b217, // b:bounce messages
     0xaf2ee0c7, // b:mechanism not
@@ -2772,6 +2779,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafc52162, // e:5.7.20
     0xafd88531, // b:has gmail
     0xafd898c0, // b:discourse example
+    0xafdb628b, // b:connection this
+    0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
@@ -2780,7 +2789,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0294231, // p:amou
     0xb03ecd5d, // b:illegal alias
     0xb047c600, // w:test
-    0xb04a96c8, // b:destinataire est
     0xb05434f0, // b:detected by
     0xb06175ef, // b:sorry that
     0xb06a77fe, // b:cgi cmd
@@ -2822,7 +2830,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb21df0bb, // b:com https
     0xb228800d, // b:no such
     0xb259b5cf, // b:bad recipient
-    0xb2637ce2, // b:delivery to
+    0xb26494ba, // b:need to
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb29fced1, // b:messages sent
@@ -2831,9 +2839,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb2f9457b, // p:cont
     0xb307e63a, // b:br recipient
     0xb308493b, // w:rejection
-    0xb311a881, // b:discontinued mail
     0xb32cf885, // b:been banned
     0xb347aa9c, // b:visit http
+    0xb3ab80e9, // b:at time
     0xb3c18977, // b:already active
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
@@ -2845,7 +2853,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4457f91, // b:forward dns
     0xb44a5ab8, // b:mail qq
     0xb45a6b9d, // b:in black
-    0xb473477b, // b:esmtp server
     0xb48ca796, // b:net lookup
     0xb4bbce9c, // w:email
     0xb4c259dc, // w:mime
@@ -2855,9 +2862,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
-    0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb546e7c5, // b:contain domain
+    0xb56762e3, // w:itself
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
@@ -2878,7 +2885,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb668c541, // b:user you
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
-    0xb67384fa, // b:ehlo parameter
     0xb6778901, // b:deliver mail
     0xb67810bb, // w:maintenance
     0xb6879567, // b:administrator of
@@ -2939,7 +2945,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb9717207, // b:mail at
     0xb99e058a, // w:maximum
     0xb9b2c640, // b:the very
-    0xb9cbe0b4, // b:edu recipient
     0xb9cd76d5, // p:nest
     0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
@@ -2952,7 +2957,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba16f7bb, // w:openspf
     0xba3334d6, // b:rejected ofr
     0xba3d2fed, // b:mfrom id
-    0xba42fcd0, // b:error could
     0xba66d75e, // b:is invalid
     0xba79f96b, // p:lite
     0xba917b1a, // w:practices
@@ -2960,11 +2964,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
-    0xbab6ab54, // b:entries for
     0xbab8622a, // p:limi
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
     0xbb118aea, // w:supported
+    0xbb1d3849, // b:blame it
     0xbb418405, // b:com user
     0xbb6f5fe0, // b:you need
     0xbb842f4a, // b:list you
@@ -2994,7 +2998,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbd20a3f7, // b:to user
     0xbd4746bf, // w:peak
     0xbd54ba10, // w:note
-    0xbd5541ec, // b:domain and
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
     0xbd836cec, // b:according to
@@ -3066,7 +3069,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc173e234, // b:sent to
     0xc17a3e3c, // p:doma
     0xc19cb6fe, // b:list at
-    0xc19d60c9, // b:enable message
     0xc1b8028d, // b:please retry
     0xc1b89ce1, // b:invalid sender
     0xc1b99496, // w:answer
@@ -3079,7 +3081,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc20b8cf4, // b:from user
     0xc23484f8, // b:not point
     0xc2407038, // w:according
-    0xc24360f4, // b:email provider
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
     0xc265a9f8, // w:jane
@@ -3112,6 +3113,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc4459610, // b:authenticate their
     0xc45cfc15, // b:account that
     0xc4688e01, // p:eith
+    0xc46d1671, // w:broken
     0xc48bb477, // b:blocked because
     0xc49e8429, // b:in local
     0xc4bc5a07, // w:failures
@@ -3130,6 +3132,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
     0xc59299b4, // w:spamassassin
+    0xc5c1777c, // b:who you
     0xc5cd1ade, // b:id security
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
@@ -3150,7 +3153,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc644c12a, // w:aup
     0xc644ea83, // b:shironeko example
     0xc6565a3b, // b:address found
+    0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
+    0xc65baaa6, // p:impe
     0xc6950141, // w:ne
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
@@ -3167,13 +3172,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc76bb7db, // b:faq php
     0xc76c26d9, // p:sess
     0xc77ec4dc, // p:doco
-    0xc78a80b6, // b:ed jp
     0xc78aec19, // b:https www
     0xc79292b4, // b:com troubleshooting
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
     0xc7b80180, // b:rejected recipient
+    0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
     0xc7e3532e, // p:next
@@ -3237,13 +3242,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb2f9576, // b:org for
     0xcb32a47f, // w:timeout
     0xcb5001fc, // w:api
-    0xcb5b4c1b, // b:deliver exception
     0xcb6c8e2f, // b:direct the
     0xcb77d597, // p:list
     0xcb78d817, // w:non
     0xcbaed0bb, // p:thes
     0xcbc64857, // b:alias table
     0xcbeeac03, // b:by an
+    0xcbf0ea9a, // b:by bl
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
     0xcbfd425a, // b:greylisted try
@@ -3258,6 +3263,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc86efe0, // b:com blacklisted
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
+    0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
     0xccb3557b, // b:the owner
     0xccebe23f, // w:dkim
@@ -3281,7 +3287,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdd3d166, // b:bloque the
     0xcde73f8c, // w:expected
     0xcdf7c2e3, // w:such
-    0xce0002d3, // b:domain this
     0xce09846b, // b:not be
     0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
@@ -3289,18 +3294,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce3ede78, // w:believe
     0xce585c14, // b:bin answer
     0xce8b8583, // w:throttling
-    0xce96d421, // b:didn pass
     0xcea994a7, // b:all rcpt
     0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
     0xcebac03d, // p:linu
     0xcec73c91, // w:community
     0xcecd6b81, // b:esmtp not
-    0xcecf1870, // b:dmarc failure
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
     0xcf34c97e, // b:ube id
     0xcf4971f1, // b:user in
+    0xcf54f481, // p:brok
     0xcf5bb8d1, // p:impl
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
@@ -3314,11 +3318,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
     0xd06e6fda, // b:was blocked
+    0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
     0xd0b3b780, // w:remaining
     0xd0bac363, // p:link
     0xd0c09bda, // b:nyaaaaaaan ezweb
-    0xd0c75a0d, // b:de invalid
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
@@ -3365,7 +3369,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3888f0d, // p:appe
-    0xd395b332, // b:ehlo or
     0xd3a6bb93, // b:per message
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
@@ -3381,7 +3384,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd46e58e6, // w:nsu
     0xd47373e6, // b:request removal
     0xd47b909c, // b:can find
-    0xd4a485b5, // b:de for
     0xd4b59db9, // b:in message
     0xd4c79128, // p:neme
     0xd4e30725, // b:to store
@@ -3411,7 +3413,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd66d08f6, // w:nxdomain
     0xd66feaca, // w:currently
     0xd671cca2, // b:from being
-    0xd67fa3a3, // b:domain smtp
     0xd6c1e214, // w:office
     0xd6c67b31, // b:banned because
     0xd6e06c4b, // b:your administrator
@@ -3434,6 +3435,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd77af7b6, // b:mail from
     0xd77c603e, // b:com rejects
     0xd77e0a7b, // b:mail system
+    0xd79bac8f, // b:an empty
     0xd7caba1c, // p:thro
     0xd7e1ac9a, // b:yet authorized
     0xd803b408, // b:authentication failures
@@ -3445,7 +3447,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd86cb141, // b:checks failed
     0xd874c8ae, // b:your envelope
     0xd883ab2f, // b:addressee unknown
-    0xd895884b, // b:error maximum
     0xd8c272be, // b:codes ip
     0xd8c4eb9c, // b:believe that
     0xd8d89251, // b:message at
@@ -3482,6 +3483,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
+    0xdb3c3c65, // w:exception
     0xdb6203ac, // b:messages https
     0xdb78a1d2, // b:http cbl
     0xdbc129ed, // b:rejected due
@@ -3515,7 +3517,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
     0xdd83fcbd, // w:sessionid
-    0xdd928293, // b:de spam
     0xdd9fc9ce, // w:directly
     0xdda59183, // e:4.7.28
     0xdda8f96a, // p:sign
@@ -3547,13 +3548,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
     0xdf10b558, // b:ntt docomo
-    0xdf138e13, // b:error retry
     0xdf2c5ced, // b:to pass
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
     0xdf59b093, // b:this list
     0xdf5f8532, // b:an address
-    0xdf6d8730, // b:error nested
     0xdf85ad55, // b:sender and
     0xdf9963d4, // p:know
     0xdf9c3e8e, // p:were
@@ -3601,7 +3600,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2eee964, // b:message blocked
     0xe2fbfbc2, // w:authorised
     0xe304f8a1, // w:destinataire
-    0xe313ab9a, // b:domain that
     0xe316480b, // w:docomo
     0xe31a6e7f, // p:unav
     0xe3235602, // w:want
@@ -3659,7 +3657,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe665c52f, // c:500
     0xe67cc01b, // b:you cannot
     0xe6915791, // w:setup
-    0xe69340a3, // b:disabled learn
     0xe6a02fe2, // b:addresses in
     0xe6a59fae, // e:4.7.23
     0xe6be7a1d, // b:the number
@@ -3682,6 +3679,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe7d88af1, // b:believe this
     0xe7fa7218, // w:mismatch
     0xe80b53ad, // w:effect
+    0xe8147045, // b:denied your
     0xe858fc62, // c:550
     0xe865c855, // c:502
     0xe86e101d, // p:vali
@@ -3696,7 +3694,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
-    0xe956aca5, // b:domain blocked
     0xe958fdf5, // c:551
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
@@ -3714,6 +3711,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea8a3007, // w:mfrom
     0xea9ead3c, // p:auto
     0xeaa41e5e, // b:valid sender
+    0xeaae1df1, // b:rejected we
     0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
     0xeae16371, // w:below
@@ -3745,7 +3743,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
     0xecaa71f2, // p:froz
-    0xecd7daa2, // b:errors eop
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecfb7452, // b:authorized please
@@ -3772,6 +3769,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee2acd10, // b:host mx
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
+    0xee510ece, // b:connection limit
     0xee5b446b, // c:540
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
@@ -3821,8 +3819,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0947f72, // w:credentials
     0xf0a6fb05, // b:sender not
     0xf0bb6daf, // b:com cgi
-    0xf0bb9380, // b:dnsbl lookup
     0xf0c4e61e, // b:more details
+    0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
     0xf1237ee5, // p:unex
     0xf128292b, // b:connections try
@@ -3838,7 +3836,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf1d43d06, // b:connection at
     0xf1f79188, // b:policy rejection
     0xf1fc067f, // b:xxx xxx
-    0xf2068095, // b:designated mailserver
+    0xf220b54d, // b:people say
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
@@ -3872,6 +3870,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
     0xf3f00ba3, // w:google
+    0xf3f85344, // b:again to
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
     0xf41bd23f, // w:than
@@ -3888,7 +3887,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
+    0xf4fbe0d0, // b:recipient allowed
     0xf540b820, // b:exceeds maximum
+    0xf548560a, // p:untr
     0xf557563a, // b:records for
     0xf55eae61, // w:header
     0xf5a8c215, // b:com reset
@@ -3896,6 +3897,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
+    0xf5dbc99a, // b:openspf org
     0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
     0xf5f9a0a5, // w:haineko
@@ -3910,7 +3912,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
-    0xf6bc16c7, // b:ehlo domain
     0xf6cda02f, // b:comcast xx
     0xf6d14d22, // b:your email
     0xf6d418f0, // p:toem
@@ -4024,7 +4025,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfd8f7ce8, // w:input
     0xfd96bbe1, // b:judged to
     0xfda6bdf9, // b:com reject
-    0xfdbd6243, // b:delivered please
     0xfdcce096, // b:http www
     0xfddcebd4, // w:closed
     0xfde1a065, // w:occured
@@ -4059,1098 +4059,1087 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 5, 6, 8, 10, 12, 13, 14, 17, 18, 20, 20, 26, 28,
-    30, 30, 33, 33, 34, 36, 37, 38, 38, 39, 43, 45, 47, 58, 59, 59,
-    60, 61, 62, 63, 69, 69, 69, 70, 71, 72, 75, 76, 83, 84, 85, 86,
-    87, 89, 96, 107, 115, 115, 116, 117, 121, 123, 124, 127, 130, 130, 130, 132,
-    133, 133, 133, 134, 135, 136, 137, 137, 138, 138, 138, 139, 140, 141, 142, 143,
-    143, 143, 144, 144, 144, 145, 146, 146, 152, 155, 164, 166, 166, 171, 171, 171,
-    172, 174, 189, 189, 189, 190, 191, 191, 192, 193, 193, 194, 194, 195, 195, 195,
-    195, 196, 197, 198, 199, 200, 201, 202, 203, 203, 206, 208, 208, 209, 214, 214,
-    215, 215, 215, 215, 217, 217, 218, 219, 220, 223, 224, 224, 224, 225, 225, 226,
-    227, 227, 228, 233, 233, 234, 235, 236, 237, 237, 237, 238, 238, 239, 240, 241,
-    241, 244, 244, 251, 251, 251, 252, 252, 253, 253, 255, 256, 283, 285, 286, 286,
-    286, 288, 301, 303, 304, 330, 331, 332, 333, 335, 337, 338, 340, 341, 341, 341,
-    341, 343, 343, 344, 348, 350, 356, 358, 358, 360, 361, 362, 363, 380, 383, 383,
-    384, 385, 389, 390, 393, 395, 397, 397, 397, 404, 411, 412, 415, 415, 416, 417,
-    418, 420, 420, 420, 420, 422, 424, 425, 425, 425, 435, 435, 435, 436, 437, 437,
-    437, 437, 437, 437, 438, 438, 438, 439, 440, 466, 467, 477, 495, 501, 501, 502,
-    502, 504, 505, 505, 505, 506, 507, 507, 507, 508, 509, 510, 511, 520, 521, 521,
-    532, 532, 532, 533, 535, 535, 558, 559, 560, 563, 564, 564, 568, 568, 586, 588,
-    592, 596, 597, 597, 598, 599, 600, 600, 602, 604, 605, 606, 607, 607, 607, 607,
-    607, 607, 607, 607, 612, 621, 622, 622, 623, 624, 625, 626, 627, 628, 631, 632,
-    632, 635, 635, 639, 639, 639, 639, 640, 640, 644, 646, 648, 653, 658, 658, 659,
-    672, 673, 674, 676, 677, 678, 678, 680, 685, 685, 685, 688, 689, 691, 691, 692,
-    693, 695, 696, 699, 700, 702, 703, 708, 709, 710, 713, 715, 719, 720, 720, 720,
-    721, 721, 722, 726, 727, 728, 728, 729, 731, 731, 733, 733, 733, 735, 736, 736,
-    740, 744, 744, 751, 751, 751, 751, 752, 753, 754, 769, 769, 770, 771, 772, 774,
-    775, 779, 781, 781, 781, 781, 782, 782, 782, 785, 786, 788, 796, 796, 805, 808,
-    809, 810, 811, 812, 814, 815, 816, 817, 818, 821, 821, 833, 833, 836, 844, 845,
-    848, 848, 849, 849, 851, 853, 855, 856, 856, 856, 857, 859, 859, 860, 861, 865,
-    868, 874, 874, 875, 876, 877, 881, 884, 885, 889, 890, 891, 891, 895, 897, 898,
-    898, 898, 899, 901, 902, 903, 906, 910, 910, 912, 915, 916, 916, 917, 924, 925,
-    930, 931, 931, 932, 934, 952, 952, 953, 954, 954, 954, 964, 964, 965, 966, 966,
-    966, 966, 966, 968, 969, 971, 971, 971, 972, 973, 973, 974, 974, 974, 975, 976,
-    978, 978, 978, 978, 978, 978, 978, 979, 980, 1001, 1002, 1002, 1002, 1004, 1004, 1006,
-    1008, 1012, 1015, 1016, 1016, 1026, 1026, 1028, 1029, 1029, 1029, 1029, 1031, 1033, 1034, 1035,
-    1036, 1039, 1041, 1042, 1043, 1045, 1046, 1046, 1047, 1048, 1049, 1070, 1071, 1072, 1074, 1075,
-    1076, 1079, 1081, 1089, 1089, 1090, 1090, 1091, 1091, 1092, 1094, 1095, 1095, 1095, 1115, 1116,
-    1117, 1117, 1117, 1121, 1121, 1123, 1124, 1125, 1130, 1130, 1132, 1133, 1134, 1138, 1139, 1141,
-    1142, 1143, 1143, 1143, 1143, 1143, 1145, 1147, 1149, 1151, 1151, 1151, 1152, 1156, 1156, 1157,
-    1158, 1158, 1160, 1160, 1160, 1161, 1163, 1163, 1163, 1163, 1163, 1163, 1163, 1164, 1164, 1164,
-    1165, 1166, 1166, 1168, 1169, 1171, 1171, 1172, 1174, 1174, 1177, 1177, 1178, 1178, 1178, 1178,
-    1178, 1178, 1182, 1182, 1184, 1185, 1185, 1185, 1187, 1187, 1188, 1193, 1198, 1199, 1200, 1200,
-    1201, 1202, 1203, 1207, 1207, 1208, 1211, 1211, 1214, 1214, 1215, 1215, 1216, 1217, 1219, 1219,
-    1219, 1221, 1221, 1222, 1223, 1224, 1226, 1228, 1230, 1231, 1232, 1232, 1233, 1233, 1234, 1240,
-    1240, 1241, 1242, 1243, 1244, 1246, 1247, 1249, 1249, 1249, 1251, 1254, 1254, 1255, 1256, 1257,
-    1263, 1264, 1264, 1265, 1269, 1270, 1270, 1275, 1276, 1276, 1278, 1283, 1283, 1286, 1287, 1287,
-    1288, 1288, 1289, 1289, 1296, 1298, 1300, 1304, 1304, 1305, 1305, 1309, 1315, 1316, 1318, 1324,
-    1336, 1336, 1342, 1343, 1343, 1344, 1345, 1347, 1347, 1347, 1347, 1347, 1348, 1348, 1350, 1351,
-    1352, 1352, 1352, 1357, 1358, 1360, 1361, 1362, 1362, 1364, 1365, 1366, 1367, 1369, 1370, 1370,
-    1371, 1372, 1374, 1377, 1378, 1402, 1402, 1402, 1403, 1407, 1408, 1409, 1428, 1429, 1429, 1431,
-    1436, 1437, 1437, 1439, 1440, 1441, 1441, 1442, 1451, 1452, 1458, 1458, 1460, 1461, 1461, 1462,
-    1465, 1466, 1466, 1467, 1469, 1469, 1470, 1470, 1471, 1475, 1475, 1478, 1482, 1483, 1484, 1485,
-    1486, 1487, 1487, 1510, 1511, 1511, 1512, 1514, 1514, 1515, 1515, 1516, 1516, 1516, 1534, 1535,
-    1537, 1539, 1539, 1539, 1542, 1542, 1542, 1543, 1544, 1545, 1548, 1548, 1549, 1550, 1552, 1553,
-    1555, 1557, 1558, 1561, 1566, 1566, 1567, 1568, 1569, 1569, 1570, 1572, 1573, 1573, 1573, 1597,
-    1598, 1598, 1598, 1599, 1600, 1604, 1605, 1606, 1606, 1606, 1606, 1609, 1609, 1609, 1610, 1611,
-    1634, 1637, 1637, 1637, 1637, 1638, 1642, 1644, 1645, 1647, 1648, 1649, 1651, 1652, 1654, 1654,
-    1654, 1654, 1654, 1654, 1655, 1657, 1657, 1657, 1658, 1658, 1660, 1663, 1664, 1666, 1666, 1666,
-    1667, 1667, 1667, 1687, 1688, 1689, 1689, 1691, 1692, 1693, 1693, 1693, 1695, 1695, 1697, 1698,
-    1699, 1700, 1704, 1705, 1707, 1708, 1710, 1714, 1716, 1717, 1720, 1725, 1731, 1732, 1733, 1733,
-    1740, 1742, 1743, 1749, 1749, 1750, 1750, 1752, 1752, 1754, 1754, 1757, 1758, 1758, 1759, 1782,
-    1787, 1787, 1788, 1790, 1791, 1792, 1792, 1797, 1798, 1825, 1827, 1832, 1832, 1832, 1833, 1834,
-    1835, 1836, 1837, 1838, 1838, 1840, 1840, 1840, 1841, 1842, 1842, 1844, 1845, 1847, 1848, 1849,
-    1849, 1850, 1850, 1851, 1851, 1852, 1852, 1853, 1854, 1856, 1863, 1864, 1865, 1865, 1866, 1867,
-    1877, 1879, 1882, 1882, 1882, 1882, 1882, 1882, 1883, 1884, 1887, 1888, 1916, 1917, 1918, 1919,
-    1919, 1920, 1921, 1922, 1925, 1926, 1926, 1927, 1928, 1929, 1942, 1943, 1945, 1945, 1948, 1949,
-    1950, 1951, 1953, 1954, 1958, 1959, 1960, 1960, 1960, 1962, 1963, 1964, 1965, 1965, 1965, 1965,
-    1966, 1967, 1967, 1968, 1968, 1969, 1970, 1972, 1972, 1973, 1974, 1976, 1977, 1978, 2002, 2002,
-    2003, 2003, 2006, 2023, 2024, 2025, 2025, 2026, 2026, 2028, 2030, 2040, 2042, 2043, 2051, 2052,
-    2058, 2059, 2060, 2062, 2063, 2065, 2068, 2069, 2071, 2071, 2071, 2072, 2078, 2080, 2080, 2080,
-    2080, 2082, 2083, 2083, 2086, 2098, 2099, 2100, 2101, 2102, 2103, 2103, 2104, 2105, 2106, 2109,
-    2110, 2111, 2113, 2124, 2125, 2125, 2125, 2126, 2128, 2129, 2132, 2137, 2138, 2138, 2139, 2139,
-    2140, 2142, 2155, 2159, 2159, 2161, 2162, 2162, 2163, 2164, 2166, 2166, 2168, 2169, 2172, 2174,
-    2175, 2176, 2176, 2178, 2188, 2188, 2190, 2191, 2191, 2192, 2193, 2195, 2196, 2196, 2197, 2199,
-    2201, 2201, 2201, 2207, 2208, 2208, 2210, 2212, 2236, 2237, 2237, 2237, 2241, 2242, 2258, 2258,
-    2258, 2260, 2261, 2261, 2270, 2272, 2273, 2274, 2276, 2276, 2276, 2276, 2280, 2281, 2293, 2296,
-    2296, 2296, 2296, 2297, 2298, 2299, 2301, 2301, 2301, 2304, 2304, 2305, 2306, 2311, 2312, 2313,
-    2313, 2314, 2321, 2323, 2324, 2324, 2325, 2328, 2329, 2330, 2332, 2335, 2336, 2338, 2339, 2339,
-    2340, 2341, 2348, 2350, 2350, 2352, 2352, 2353, 2354, 2354, 2355, 2355, 2356, 2356, 2357, 2359,
-    2360, 2362, 2363, 2364, 2364, 2364, 2365, 2366, 2366, 2368, 2368, 2369, 2371, 2377, 2378, 2394,
-    2395, 2395, 2395, 2397, 2398, 2398, 2400, 2402, 2403, 2403, 2403, 2407, 2408, 2409, 2409, 2420,
-    2420, 2420, 2421, 2441, 2441, 2442, 2443, 2443, 2448, 2449, 2450, 2451, 2454, 2454, 2454, 2459,
-    2460, 2462, 2463, 2467, 2467, 2479, 2480, 2506, 2506, 2508, 2508, 2509, 2509, 2510, 2510, 2510,
-    2512, 2517, 2518, 2518, 2519, 2520, 2520, 2521, 2522, 2523, 2523, 2524, 2524, 2525, 2526, 2527,
-    2532, 2535, 2536, 2540, 2544, 2545, 2545, 2550, 2550, 2550, 2550, 2551, 2555, 2557, 2561, 2564,
-    2567, 2567, 2567, 2568, 2569, 2574, 2574, 2575, 2576, 2576, 2577, 2578, 2580, 2580, 2582, 2586,
-    2591, 2591, 2591, 2592, 2597, 2597, 2599, 2600, 2605, 2607, 2609, 2610, 2612, 2612, 2612, 2622,
-    2626, 2627, 2628, 2629, 2640, 2651, 2651, 2652, 2653, 2654, 2655, 2656, 2677, 2680, 2683, 2685,
-    2687, 2688, 2689, 2690, 2691, 2691, 2692, 2694, 2708, 2708, 2708, 2713, 2714, 2714, 2714, 2714,
-    2715, 2716, 2717, 2718, 2718, 2721, 2721, 2727, 2730, 2752, 2753, 2755, 2757, 2758, 2760, 2760,
-    2762, 2763, 2763, 2763, 2765, 2767, 2768, 2769, 2770, 2773, 2774, 2774, 2775, 2775, 2776, 2777,
-    2778, 2781, 2782, 2782, 2783, 2785, 2786, 2786, 2787, 2787, 2788, 2789, 2790, 2790, 2792, 2793,
-    2798, 2812, 2814, 2819, 2819, 2820, 2822, 2823, 2825, 2826, 2827, 2831, 2834, 2835, 2840, 2841,
-    2844, 2845, 2845, 2845, 2845, 2846, 2846, 2847, 2848, 2849, 2856, 2869, 2882, 2882, 2883, 2885,
-    2887, 2888, 2890, 2890, 2891, 2891, 2891, 2891, 2892, 2893, 2894, 2895, 2896, 2898, 2900, 2925,
-    2926, 2926, 2927, 2929, 2930, 2930, 2931, 2932, 2933, 2935, 2947, 2949, 2951, 2953, 2955, 2956,
-    2957, 2958, 2959, 2960, 2960, 2964, 2965, 2971, 2971, 2973, 2978, 2989, 2990, 2990, 2990, 2993,
-    2993, 2994, 2994, 2995, 2995, 2996, 2997, 2997, 2999, 3001, 3001, 3006, 3007, 3007, 3009, 3012,
-    3013, 3025, 3025, 3025, 3026, 3026, 3028, 3038, 3038, 3038, 3039, 3041, 3042, 3045, 3046, 3047,
-    3049, 3072, 3095, 3095, 3095, 3095, 3116, 3117, 3118, 3119, 3121, 3122, 3124, 3125, 3126, 3150,
-    3152, 3153, 3154, 3154, 3154, 3157, 3159, 3160, 3161, 3161, 3161, 3162, 3165, 3166, 3166, 3167,
-    3169, 3174, 3175, 3175, 3175, 3175, 3177, 3178, 3180, 3180, 3181, 3181, 3182, 3184, 3185, 3185,
-    3186, 3187, 3188, 3189, 3189, 3190, 3192, 3192, 3193, 3194, 3197, 3197, 3198, 3200, 3200, 3201,
-    3202, 3202, 3202, 3204, 3205, 3206, 3206, 3207, 3208, 3209, 3215, 3234, 3237, 3238, 3238, 3239,
-    3240, 3241, 3244, 3245, 3249, 3251, 3253, 3254, 3254, 3254, 3256, 3256, 3257, 3259, 3259, 3259,
-    3278, 3280, 3282, 3286, 3287, 3298, 3298, 3299, 3300, 3302, 3302, 3303, 3304, 3305, 3306, 3308,
-    3309, 3309, 3309, 3310, 3311, 3312, 3318, 3319, 3323, 3323, 3324, 3324, 3325, 3325, 3325, 3325,
-    3327, 3336, 3349, 3351, 3355, 3370, 3371, 3373, 3374, 3375, 3376, 3376, 3376, 3378, 3382, 3383,
-    3385, 3389, 3389, 3391, 3391, 3391, 3391, 3394, 3396, 3397, 3397, 3397, 3398, 3399, 3399, 3399,
-    3400, 3400, 3401, 3402, 3402, 3403, 3404, 3405, 3405, 3406, 3407, 3407, 3412, 3413, 3414, 3421,
-    3422, 3425, 3426, 3426, 3426, 3427, 3428, 3429, 3454, 3461, 3464, 3464, 3479, 3479, 3480, 3481,
-    3482, 3483, 3483, 3483, 3484, 3484, 3485, 3487, 3488, 3489, 3513, 3530, 3530, 3531, 3531, 3534,
-    3535, 3536, 3537, 3538, 3540, 3541, 3542, 3560, 3561, 3562, 3563, 3564, 3564, 3566, 3567, 3571,
-    3571, 3573, 3574, 3592, 3593, 3594, 3596, 3599, 3620, 3622, 3622, 3623, 3624, 3624, 3627, 3627,
-    3653, 3676, 3676, 3677, 3677, 3701, 3701, 3720, 3721, 3722, 3728, 3729, 3731, 3731, 3735, 3740,
-    3740, 3750, 3750, 3750, 3767, 3768, 3768, 3769, 3770, 3770, 3770, 3794, 3795, 3795, 3795, 3796,
-    3799, 3801, 3802, 3802, 3803, 3803, 3803, 3804, 3804, 3805, 3806, 3808, 3815, 3816, 3833, 3835,
-    3859, 3863, 3864, 3865, 3866, 3866, 3867, 3867, 3867, 3867, 3867, 3867, 3869, 3870, 3870, 3871,
-    3873, 3874, 3876, 3876, 3896, 3897, 3898, 3898, 3917, 3925, 3927, 3928, 3928, 3933, 3935, 3936,
-    3936, 3936, 3938, 3939, 3939, 3941, 3942, 3942, 3943, 3949, 3949, 3951, 3965, 3965, 3967, 3968,
-    3968, 3969, 3970, 3971, 3972, 3973, 3975, 3976, 3977, 3978, 3978, 3978, 3978, 3979, 3980, 3981,
-    3981, 3982, 3983, 3983, 3984, 3985, 3986, 3986, 3986, 3987, 3987, 3992, 3994, 3994, 3994, 3994,
-    3995, 3997, 3997, 3998, 3999, 4000, 4001, 4002, 4014, 4015, 4015, 4016, 4018, 4018, 4019, 4041,
-    4041, 4042, 4043, 4043, 4045, 4047, 4049, 4050, 4050, 4051, 4052, 4053, 4054, 4056, 4056, 4057,
-    4058, 4059, 4059, 4060, 4064, 4065, 4065, 4072, 4073, 4074, 4075, 4076, 4078, 4079, 4079, 4079,
-    4082, 4082, 4082, 4083, 4085, 4086, 4087, 4087, 4094, 4095, 4095, 4103, 4104, 4104, 4105, 4106,
-    4108, 4110, 4110, 4110, 4113, 4114, 4116, 4118, 4118, 4127, 4127, 4129, 4129, 4131, 4131, 4132,
-    4133, 4133, 4134, 4134, 4134, 4136, 4136, 4137, 4149, 4168, 4169, 4169, 4171, 4174, 4177, 4177,
-    4178, 4179, 4180, 4183, 4184, 4184, 4186, 4193, 4193, 4195, 4198, 4198, 4199, 4201, 4204, 4205,
-    4212, 4212, 4213, 4214, 4225, 4226, 4227, 4240, 4241, 4244, 4245, 4246, 4247, 4248, 4248, 4248,
-    4249, 4249, 4251, 4253, 4253, 4254, 4259, 4260, 4261, 4262, 4262, 4262, 4277, 4280, 4283, 4283,
-    4283, 4284, 4285, 4286, 4287, 4288, 4290, 4299, 4300, 4302, 4303, 4303, 4303, 4303, 4303, 4306,
-    4307, 4308, 4309, 4311, 4312, 4313, 4314, 4314, 4314, 4316, 4316, 4317, 4317, 4317, 4319, 4321,
-    4321, 4322, 4324, 4326, 4326, 4330, 4330, 4330, 4331, 4334, 4338, 4340, 4340, 4340, 4340, 4342,
-    4344, 4353, 4353, 4354, 4354, 4368, 4369, 4377, 4380, 4381, 4385, 4386, 4387, 4387, 4388, 4390,
-    4391, 4392, 4393, 4394, 4396, 4397, 4400, 4411, 4411, 4413, 4414, 4415, 4415, 4430, 4431, 4431,
-    4433, 4434, 4434, 4436, 4437, 4438, 4438, 4439, 4439, 4440, 4443, 4446, 4448, 4451, 4455, 4455,
-    4456, 4458, 4460, 4462, 4463, 4468, 4468, 4468, 4468, 4469, 4474, 4476, 4477, 4477, 4478, 4487,
-    4488, 4490, 4491, 4492, 4497, 4499, 4502, 4502, 4503, 4504, 4519, 4524, 4524, 4533, 4534, 4537,
-    4541, 4541, 4543, 4543, 4544, 4545, 4550, 4551, 4557, 4557, 4561, 4562, 4562, 4562, 4562, 4562,
-    4563, 4567, 4568, 4569, 4571, 4572, 4576, 4576, 4577, 4580, 4582, 4583, 4590, 4590, 4591, 4592,
-    4594, 4595, 4595, 4596, 4596, 4597, 4605, 4608, 4610, 4611, 4611, 4612, 4615, 4623, 4624, 4625,
-    4626, 4630, 4630, 4632, 4647, 4648, 4650, 4650, 4658, 4659, 4659, 4662, 4663, 4664, 4685, 4685,
-    4686, 4686, 4688, 4689, 4690, 4691, 4696, 4698, 4699, 4700, 4702, 4704, 4707, 4707, 4710, 4710,
-    4711, 4711, 4712, 4713, 4714, 4715, 4716, 4716, 4719, 4720, 4734, 4736, 4761, 4763, 4769, 4769,
-    4769, 4770, 4771, 4772, 4772, 4773, 4775, 4775, 4776, 4776, 4780, 4785, 4786, 4787, 4788, 4789,
-    4790, 4791, 4792, 4793, 4794, 4795, 4796, 4796, 4796, 4800, 4800, 4800, 4802, 4807, 4818, 4819,
-    4820, 4821, 4823, 4824, 4825, 4836, 4836, 4839, 4840, 4841, 4841, 4842, 4843, 4845, 4845, 4846,
-    4847, 4848, 4851, 4851, 4851, 4851, 4853, 4855, 4857, 4858, 4859, 4859, 4859, 4861, 4862, 4864,
-    4867, 4867, 4868, 4870, 4871, 4874, 4876, 4878, 4879, 4880, 4903, 4904, 4905, 4909, 4910, 4910,
-    4914, 4915, 4915, 4918, 4922, 4923, 4944, 4945, 4947, 4947, 4948, 4953, 4954, 4955, 4956, 4957,
-    4957, 4957, 4961, 4963, 4967, 4967, 4968, 4970, 4971, 4972, 4991, 4992, 4997, 4997, 4998, 5000,
-    5002, 5003, 5003, 5004, 5005, 5015, 5016, 5018, 5018, 5018, 5019, 5019, 5019, 5020, 5021, 5022,
-    5022, 5022, 5023, 5024, 5025, 5025, 5026, 5026, 5028, 5028, 5030, 5032, 5033, 5034, 5039, 5040,
-    5040, 5056, 5057, 5058, 5058, 5077, 5078, 5078, 5090, 5091, 5092, 5095, 5096, 5097, 5098, 5099,
-    5099, 5099, 5099, 5102, 5104, 5107, 5107, 5109, 5110, 5110, 5115, 5128, 5128, 5136, 5142, 5144,
-    5144, 5144, 5145, 5165, 5165, 5167, 5193, 5193, 5193, 5194, 5195, 5203, 5204, 5209, 5218, 5219,
-    5219, 5219, 5226, 5229, 5229, 5229, 5237, 5238, 5244, 5246, 5248, 5252, 5253, 5253, 5253, 5254,
-    5255, 5255, 5255, 5257, 5258, 5258, 5273, 5274, 5276, 5278, 5278, 5302, 5312, 5313, 5314, 5314,
-    5316, 5316, 5317, 5322, 5322, 5325, 5344, 5347, 5349, 5350, 5351, 5352, 5353, 5354, 5356, 5356,
-    5359, 5359, 5360, 5361, 5363, 5363, 5365, 5368, 5371, 5373, 5374, 5374, 5375, 5381, 5381, 5383,
-    5384, 5385, 5387, 5388, 5390, 5392, 5392, 5392, 5394, 5395, 5397, 5401, 5401, 5403, 5404, 5406,
-    5429, 5430, 5431, 5431, 5432, 5433, 5434, 5435, 5435, 5435, 5436, 5436, 5437, 5437, 5437, 5438,
-    5439, 5440, 5441, 5442, 5442, 5453, 5456, 5458, 5476, 5477, 5479, 5481, 5484, 5484, 5485, 5486,
-    5486, 5501, 5507, 5510, 5511, 5511, 5512, 5513, 5514, 5515, 5516, 5517, 5518, 5521, 5521, 5521,
-    5525, 5526, 5527, 5527, 5527, 5528, 5546, 5547, 5569, 5570, 5571, 5572, 5572, 5573, 5574, 5574,
-    5575, 5578, 5578, 5578, 5578, 5579, 5581, 5581, 5581, 5582, 5582, 5582, 5583, 5583, 5586, 5586,
-    5595, 5598, 5599, 5601, 5601, 5601, 5601, 5602, 5612, 5615, 5641, 5655, 5658, 5660, 5660, 5661,
-    5663, 5666, 5668, 5671, 5675, 5676, 5677, 5678, 5678, 5679, 5680, 5681, 5682, 5683, 5683, 5686,
-    5686, 5687, 5687, 5695, 5696, 5696, 5696, 5701, 5702, 5706, 5707, 5708, 5711, 5713, 5714, 5714,
-    5717, 5718, 5718, 5719, 5719, 5721, 5729, 5730, 5731, 5731, 5731, 5732, 5732, 5733, 5733, 5733,
-    5734, 5734, 5734, 5735, 5735, 5738, 5739, 5740, 5742, 5742, 5743, 5744, 5745, 5746, 5747, 5748,
-    5748, 5748, 5749, 5749, 5750, 5750, 5752, 5753, 5773, 5774, 5776, 5776, 5801, 5801, 5803, 5810,
-    5812, 5814, 5817, 5824, 5824, 5825, 5826, 5827, 5827, 5828, 5829, 5829, 5831, 5832, 5833, 5834,
-    5834, 5835, 5850, 5851, 5852, 5853, 5868, 5868, 5870, 5870, 5871, 5871, 5872, 5872, 5874, 5874,
-    5874, 5874, 5877, 5878, 5879, 5880, 5881, 5882, 5883, 5898, 5899, 5900, 5900, 5926, 5927, 5928,
-    5929, 5930, 5931, 5931, 5933, 5935, 5952, 5954, 5955, 5958, 5958, 5959, 5959, 5960, 5961, 5962,
-    5964, 5964, 5964, 5965, 5966, 5967, 5968, 5968, 5969, 5971, 5974, 5974, 5975, 5983, 5985, 5986,
-    5986, 5986, 5986, 5988, 5989, 5990, 5990, 5991, 5992, 5993, 5994, 5999, 6000, 6002, 6006, 6007,
-    6008, 6014, 6015, 6022, 6024, 6026, 6028, 6029, 6030, 6031, 6034, 6035, 6035, 6037, 6037, 6039,
-    6040, 6045, 6046, 6047, 6049, 6049, 6050, 6052, 6053, 6055, 6058, 6058, 6058, 6060, 6064, 6065,
-    6066, 6068, 6069, 6079, 6080, 6081, 6081, 6082, 6084, 6086, 6087, 6087, 6108, 6109, 6109, 6110,
-    6111, 6112, 6113, 6114, 6116, 6116, 6117, 6118, 6118, 6122, 6123, 6143, 6144, 6145, 6147, 6149,
-    6150, 6150, 6151, 6154, 6156, 6158, 6158, 6158, 6158, 6158, 6160, 6160, 6160, 6164, 6165, 6183,
-    6207, 6208, 6209, 6211, 6212, 6215, 6216, 6216, 6217, 6220, 6221, 6221, 6221, 6222, 6224, 6225,
-    6232, 6233, 6241, 6261, 6263, 6264, 6265, 6265, 6276, 6276, 6277, 6278, 6278, 6278, 6279, 6281,
-    6282, 6282, 6283, 6284, 6287, 6287, 6287, 6288, 6295, 6311, 6311, 6314, 6315, 6316, 6318, 6318,
-    6319, 6320, 6320, 6321, 6321, 6322, 6323, 6325, 6326, 6327, 6341, 6344, 6348, 6349, 6349, 6350,
-    6350, 6352, 6352, 6352, 6353, 6354, 6356, 6359, 6360, 6360, 6361, 6362, 6362, 6362, 6362, 6362,
-    6376, 6378, 6402, 6402, 6402, 6404, 6406, 6409, 6411, 6411, 6412, 6413, 6413, 6416, 6419, 6419,
-    6420, 6421, 6422, 6428, 6429, 6430, 6431, 6434, 6435, 6435, 6436, 6438, 6438, 6439, 6441, 6442,
-    6455, 6458, 6460, 6461, 6461, 6464, 6465, 6465, 6465, 6466, 6468, 6469, 6469, 6472, 6472, 6472,
-    6473, 6473, 6475, 6478, 6479, 6479, 6479, 6481, 6481, 6500, 6501, 6505, 6505, 6506, 6507, 6508,
-    6509, 6509, 6509, 6510, 6511, 6515, 6516, 6516, 6518, 6518, 6519, 6519, 6519, 6521, 6522, 6522,
-    6523, 6525, 6528, 6530, 6531, 6533, 6534, 6535, 6535, 6537, 6537, 6541, 6544, 6544, 6546, 6554,
-    6558, 6558, 6558, 6560, 6561, 6562, 6563, 6569, 6570, 6570, 6572, 6572, 6573, 6575, 6576, 6577,
-    6579, 6580, 6580, 6580, 6581, 6581, 6582, 6584, 6584, 6584, 6584, 6584, 6585, 6586, 6587, 6588,
-    6588, 6589, 6589, 6595, 6595, 6602, 6602, 6602, 6602, 6602, 6602, 6604, 6605, 6606, 6618, 6619,
-    6620, 6621, 6623, 6624, 6624, 6625, 6628, 6628, 6630, 6631, 6632, 6633, 6634, 6635, 6636, 6639,
-    6641, 6641, 6644, 6649, 6650, 6651, 6652, 6652, 6652, 6656, 6657, 6657, 6658, 6663, 6664, 6665,
-    6666, 6670, 6673, 6674, 6674, 6674, 6674, 6676, 6677, 6679, 6681, 6681, 6683, 6685, 6686, 6687,
-    6707, 6707, 6707, 6710, 6710, 6710, 6717, 6718, 6719, 6725, 6726, 6735, 6735, 6736, 6739, 6739,
-    6741, 6742, 6743, 6743, 6744, 6744, 6746, 6748, 6749, 6751, 6754, 6754, 6755, 6755, 6755, 6756,
-    6757, 6757, 6759, 6759, 6759, 6760, 6761, 6761, 6762, 6763, 6764, 6765, 6766, 6767, 6768, 6770,
-    6771, 6772, 6772, 6773, 6774, 6775, 6776, 6776, 6776, 6779, 6781, 6782, 6809, 6809, 6809, 6809,
-    6809, 6809, 6810, 6810, 6815, 6815, 6816, 6816, 6816, 6831, 6832, 6832, 6833, 6834, 6835, 6836,
-    6836, 6838, 6839, 6839, 6840, 6841, 6845, 6846, 6846, 6847, 6847, 6849, 6850, 6850, 6851, 6851,
-    6851, 6852, 6853, 6853, 6853, 6856, 6857, 6858, 6859, 6859, 6860, 6861, 6865, 6867, 6870, 6870,
-    6871, 6872, 6873, 6873, 6874, 6875, 6875, 6878, 6878, 6878, 6878, 6894, 6894, 6895, 6896, 6896,
-    6897, 6897, 6898, 6901, 6904, 6907, 6910, 6911, 6913, 6915, 6916, 6916, 6917, 6939, 6940, 6947,
-    6947, 6948, 6948, 6950, 6951, 6953, 6956, 6957, 6958, 6958, 6959, 6963, 6964, 6965, 6965, 6965,
-    6965, 6982, 6995, 6995, 6995, 6997, 6997, 6999, 7000, 7002, 7003, 7004, 7005, 7009, 7010, 7013,
-    7014, 7025, 7026, 7028, 7030, 7031, 7032, 7032, 7033, 7035, 7036, 7037, 7038, 7040, 7040, 7041,
-    7041, 7041, 7042, 7043, 7044, 7044, 7044, 7045, 7046, 7047, 7048, 7048, 7049, 7049, 7050, 7050,
-    7050, 7051, 7052, 7053, 7056, 7057, 7057, 7065, 7065, 7065, 7069, 7069, 7069, 7073, 7074, 7078,
-    7078, 7079, 7081, 7082, 7083, 7084, 7088, 7088, 7089, 7092, 7092, 7093, 7093, 7094, 7095, 7095,
-    7095, 7095, 7095, 7096, 7097, 7097, 7098, 7098, 7098, 7101, 7101, 7104, 7105, 7107, 7109, 7110,
-    7112, 7113, 7113, 7113, 7114, 7114, 7115, 7116, 7122, 7125, 7127, 7127, 7128, 7130, 7130, 7132,
-    7136, 7141, 7142, 7143, 7144, 7168, 7169, 7169, 7170, 7170, 7170, 7170, 7170, 7171, 7176, 7177,
-    7178, 7179, 7180, 7183, 7184, 7184, 7184, 7185, 7191, 7191, 7192, 7192, 7193, 7194, 7195, 7203,
-    7204, 7207, 7207, 7208, 7208, 7211, 7213, 7213, 7215, 7216, 7217, 7217, 7218, 7218, 7218, 7219,
-    7226, 7227, 7227, 7230, 7231, 7234, 7236, 7237, 7237, 7238, 7239, 7240, 7245, 7245, 7250, 7257,
-    7257, 7258, 7258, 7259, 7261, 7262, 7262, 7263, 7263, 7264, 7266, 7266, 7267, 7285, 7286, 7287,
-    7287, 7289, 7290, 7290, 7290, 7290, 7291, 7292, 7292, 7292, 7292, 7295, 7296, 7296, 7296, 7297,
-    7301, 7304, 7310, 7311, 7311, 7312, 7312, 7336, 7337, 7339, 7339, 7340, 7344, 7367, 7368, 7368,
-    7370, 7370, 7370, 7371, 7372, 7372, 7375, 7376, 7377, 7393, 7393, 7394, 7395, 7397, 7397, 7398,
-    7399, 7418, 7429, 7429, 7429, 7429, 7430, 7430, 7432, 7433, 7433, 7433, 7433, 7434, 7449, 7451,
-    7464, 7475, 7476, 7499, 7500, 7500, 7502, 7503, 7503, 7503, 7505, 7507, 7536, 7539, 7549, 7565,
-    7566, 7566, 7567, 7567, 7569, 7591, 7591, 7609, 7610, 7611, 7611, 7620, 7622, 7624, 7652, 7653,
-    7654, 7658, 7658, 7659, 7660, 7660, 7669, 7669, 7671, 7672, 7673, 7674, 7674, 7675, 7675, 7676,
-    7678, 7679, 7683, 7684, 7685, 7686, 7687, 7692, 7693, 7694, 7696, 7696, 7697, 7697, 7700, 7701,
-    7703, 7703, 7706, 7707, 7708, 7709, 7714, 7714, 7714, 7715, 7716, 7716, 7717, 7739, 7739, 7739,
-    7739, 7753, 7756, 7757, 7758, 7759, 7761, 7762, 7763, 7765, 7766, 7771, 7772, 7775, 7777, 7780,
-    7781, 7781, 7782, 7783, 7784, 7785, 7787, 7788, 7789, 7790, 7791, 7803, 7806, 7813, 7814, 7815,
-    7816, 7819, 7819, 7820, 7821, 7822, 7823, 7823, 7828, 7830, 7832, 7838, 7839, 7842, 7844, 7845,
-    7846, 7847, 7848, 7849, 7850, 7851, 7851, 7853, 7853, 7853, 7854, 7855, 7855, 7856, 7859, 7860,
-    7865, 7866, 7867, 7867, 7868, 7868, 7870, 7870, 7871, 7871, 7871, 7872, 7874, 7875, 7877, 7877,
-    7884, 7884, 7884, 7885, 7887, 7887, 7890, 7890, 7891, 7895, 7896, 7896, 7897, 7897, 7897, 7898,
-    7901, 7902, 7904, 7905, 7905, 7905, 7907, 7908, 7932, 7936, 7938, 7942, 7943, 7943, 7943, 7943,
-    7944, 7945, 7945, 7960, 7961, 7963, 7964, 7964, 7964, 7971, 7971, 7973, 7974, 7976, 7976, 7978,
-    7978, 7978, 7979, 7979, 7979, 7981, 7981, 7994, 7996, 8019, 8020, 8021, 8032, 8032, 8033, 8049,
-    8068, 8090, 8090, 8091, 8092, 8092, 8092, 8092, 8093, 8095, 8096, 8096, 8097, 8098, 8122, 8128,
-    8129, 8129, 8130, 8130, 8136, 8137, 8138, 8140, 8160, 8160, 8161, 8162, 8162, 8162, 8162, 8162,
-    8162, 8163, 8165, 8165, 8167, 8169, 8169, 8177, 8177, 8179, 8181, 8184, 8185, 8185, 8186, 8188,
-    8189, 8190, 8192, 8192, 8194, 8196, 8216, 8216, 8217, 8218, 8219, 8221, 8222, 8222, 8224, 8225,
-    8225, 8226, 8231, 8231, 8233, 8233, 8239, 8239, 8240, 8243, 8243, 8244, 8245, 8247, 8248, 8249,
-    8249, 8251, 8251, 8260, 8267, 8268, 8268, 8279, 8280, 8280, 8281, 8281, 8281, 8281, 8285, 8285,
-    8288, 8289, 8291, 8292, 8292, 8297, 8297, 8298, 8299, 8299, 8300, 8300, 8301, 8302, 8303, 8305,
-    8305, 8305, 8305, 8305, 8306, 8306, 8307, 8308, 8308, 8309, 8310, 8320, 8320, 8320, 8330, 8331,
-    8331, 8332, 8332, 8336, 8336, 8337, 8337, 8338, 8338, 8341, 8346, 8351, 8353, 8353, 8354, 8354,
-    8355, 8355, 8357, 8363, 8374, 8378, 8378, 8381, 8381, 8382, 8382, 8383, 8383, 8384, 8385, 8387,
-    8390,
+    0, 1, 4, 5, 6, 7, 9, 11, 12, 13, 15, 15, 16, 16, 22, 23,
+    24, 24, 27, 27, 28, 30, 31, 32, 32, 33, 37, 39, 42, 53, 54, 54,
+    55, 56, 56, 57, 63, 63, 63, 65, 66, 67, 70, 71, 78, 79, 79, 80,
+    81, 82, 84, 91, 100, 109, 109, 110, 111, 115, 116, 116, 119, 119, 122, 122,
+    122, 124, 125, 125, 125, 126, 127, 128, 128, 129, 129, 129, 130, 131, 132, 133,
+    134, 134, 134, 135, 135, 135, 136, 137, 137, 143, 146, 155, 157, 157, 162, 162,
+    162, 163, 164, 180, 180, 180, 181, 181, 181, 182, 182, 183, 183, 184, 184, 185,
+    185, 185, 186, 187, 188, 189, 190, 191, 192, 193, 193, 196, 198, 198, 199, 202,
+    202, 203, 203, 203, 203, 205, 205, 206, 207, 208, 211, 212, 212, 212, 213, 214,
+    215, 216, 216, 217, 221, 221, 222, 223, 224, 225, 225, 225, 226, 226, 227, 228,
+    229, 230, 230, 234, 234, 241, 241, 241, 242, 242, 243, 243, 245, 246, 271, 273,
+    273, 273, 273, 275, 289, 291, 292, 318, 319, 320, 321, 323, 324, 325, 327, 328,
+    328, 328, 328, 330, 330, 331, 335, 337, 343, 344, 345, 345, 346, 347, 348, 349,
+    367, 370, 370, 371, 372, 376, 377, 380, 382, 383, 383, 383, 390, 397, 398, 401,
+    401, 402, 403, 403, 405, 405, 405, 405, 407, 409, 410, 410, 410, 420, 420, 420,
+    421, 422, 422, 423, 423, 423, 423, 424, 424, 424, 425, 426, 452, 462, 478, 484,
+    484, 485, 485, 487, 488, 488, 488, 488, 489, 490, 490, 490, 491, 491, 492, 493,
+    494, 503, 504, 504, 514, 514, 514, 515, 517, 517, 540, 541, 542, 544, 545, 545,
+    549, 568, 570, 574, 577, 578, 578, 579, 580, 581, 582, 584, 586, 587, 588, 589,
+    589, 589, 589, 589, 590, 590, 590, 595, 604, 605, 605, 606, 608, 609, 610, 611,
+    612, 615, 616, 616, 619, 619, 623, 623, 623, 623, 624, 624, 628, 629, 631, 636,
+    636, 641, 641, 642, 655, 656, 657, 659, 660, 661, 661, 663, 667, 667, 667, 669,
+    670, 671, 671, 671, 672, 673, 675, 675, 678, 679, 681, 682, 685, 686, 687, 687,
+    690, 692, 696, 696, 697, 697, 697, 699, 699, 700, 704, 705, 706, 706, 707, 709,
+    709, 710, 710, 712, 713, 713, 717, 720, 721, 722, 728, 728, 728, 729, 745, 745,
+    746, 747, 748, 750, 750, 750, 754, 756, 756, 756, 756, 757, 757, 757, 760, 761,
+    762, 769, 769, 777, 780, 781, 782, 783, 784, 786, 787, 788, 789, 790, 792, 792,
+    804, 804, 808, 813, 814, 818, 818, 819, 819, 821, 824, 826, 827, 827, 827, 828,
+    830, 831, 832, 836, 840, 845, 845, 846, 847, 850, 853, 854, 858, 859, 859, 859,
+    865, 867, 868, 868, 868, 869, 871, 872, 873, 876, 879, 879, 881, 884, 885, 885,
+    886, 893, 894, 897, 898, 898, 899, 900, 920, 920, 921, 922, 922, 922, 932, 932,
+    934, 935, 935, 935, 935, 937, 938, 940, 940, 940, 941, 942, 943, 943, 943, 944,
+    945, 947, 947, 947, 947, 947, 947, 947, 948, 949, 971, 972, 972, 972, 972, 972,
+    975, 975, 977, 979, 982, 985, 986, 986, 994, 996, 997, 997, 997, 997, 999, 1001,
+    1002, 1003, 1004, 1007, 1009, 1010, 1011, 1012, 1013, 1013, 1013, 1014, 1015, 1016, 1037, 1038,
+    1039, 1041, 1042, 1043, 1044, 1045, 1054, 1054, 1055, 1055, 1056, 1056, 1057, 1058, 1058, 1058,
+    1058, 1077, 1078, 1079, 1079, 1079, 1083, 1085, 1086, 1087, 1092, 1092, 1094, 1095, 1096, 1100,
+    1101, 1103, 1104, 1105, 1105, 1105, 1105, 1105, 1107, 1109, 1111, 1113, 1113, 1113, 1113, 1117,
+    1117, 1118, 1119, 1119, 1121, 1121, 1121, 1122, 1122, 1122, 1123, 1123, 1123, 1123, 1123, 1124,
+    1124, 1124, 1125, 1126, 1126, 1130, 1131, 1133, 1133, 1134, 1136, 1136, 1139, 1139, 1140, 1140,
+    1140, 1140, 1140, 1140, 1144, 1144, 1145, 1146, 1146, 1146, 1148, 1148, 1148, 1153, 1159, 1160,
+    1161, 1162, 1163, 1164, 1168, 1168, 1169, 1172, 1172, 1175, 1175, 1176, 1176, 1177, 1178, 1180,
+    1180, 1180, 1181, 1181, 1182, 1183, 1184, 1186, 1188, 1190, 1190, 1191, 1191, 1192, 1192, 1193,
+    1199, 1200, 1200, 1201, 1202, 1203, 1204, 1206, 1207, 1209, 1209, 1209, 1210, 1212, 1212, 1213,
+    1214, 1215, 1220, 1221, 1221, 1222, 1228, 1229, 1229, 1234, 1235, 1235, 1237, 1243, 1243, 1246,
+    1247, 1247, 1248, 1248, 1250, 1251, 1251, 1259, 1261, 1263, 1266, 1266, 1267, 1268, 1268, 1270,
+    1276, 1277, 1279, 1284, 1293, 1293, 1299, 1299, 1300, 1300, 1301, 1302, 1305, 1305, 1305, 1305,
+    1305, 1306, 1306, 1308, 1309, 1310, 1310, 1310, 1315, 1316, 1318, 1319, 1320, 1322, 1323, 1324,
+    1325, 1327, 1328, 1328, 1329, 1330, 1332, 1335, 1336, 1361, 1361, 1361, 1362, 1366, 1366, 1367,
+    1385, 1386, 1386, 1388, 1392, 1393, 1393, 1395, 1396, 1397, 1397, 1398, 1408, 1409, 1414, 1414,
+    1416, 1416, 1416, 1417, 1420, 1421, 1421, 1422, 1424, 1424, 1424, 1425, 1425, 1426, 1430, 1430,
+    1433, 1437, 1438, 1439, 1440, 1441, 1442, 1442, 1464, 1465, 1465, 1466, 1468, 1468, 1469, 1469,
+    1470, 1470, 1490, 1490, 1491, 1494, 1496, 1496, 1496, 1499, 1499, 1500, 1500, 1501, 1502, 1503,
+    1506, 1507, 1508, 1510, 1511, 1513, 1515, 1516, 1519, 1526, 1526, 1527, 1527, 1528, 1528, 1529,
+    1531, 1532, 1532, 1556, 1557, 1557, 1557, 1558, 1559, 1563, 1564, 1565, 1565, 1565, 1565, 1568,
+    1570, 1570, 1570, 1571, 1572, 1595, 1598, 1598, 1598, 1598, 1599, 1604, 1607, 1608, 1610, 1611,
+    1612, 1613, 1615, 1616, 1617, 1617, 1617, 1618, 1618, 1618, 1618, 1619, 1620, 1620, 1621, 1621,
+    1623, 1626, 1627, 1628, 1628, 1629, 1629, 1629, 1648, 1649, 1650, 1650, 1650, 1652, 1653, 1654,
+    1654, 1654, 1655, 1655, 1657, 1658, 1659, 1660, 1664, 1665, 1667, 1668, 1670, 1674, 1676, 1677,
+    1680, 1684, 1690, 1691, 1692, 1699, 1700, 1701, 1707, 1707, 1708, 1708, 1710, 1710, 1712, 1716,
+    1717, 1717, 1718, 1741, 1746, 1746, 1747, 1749, 1750, 1751, 1751, 1756, 1757, 1784, 1786, 1792,
+    1792, 1792, 1792, 1793, 1794, 1795, 1796, 1797, 1797, 1800, 1800, 1800, 1801, 1802, 1802, 1803,
+    1804, 1806, 1808, 1809, 1810, 1810, 1811, 1811, 1811, 1811, 1812, 1812, 1813, 1814, 1816, 1822,
+    1823, 1824, 1824, 1825, 1826, 1836, 1838, 1841, 1841, 1841, 1841, 1841, 1842, 1843, 1844, 1845,
+    1846, 1848, 1849, 1849, 1877, 1877, 1878, 1879, 1880, 1881, 1882, 1884, 1885, 1885, 1886, 1887,
+    1888, 1900, 1901, 1903, 1903, 1904, 1907, 1908, 1909, 1910, 1912, 1913, 1917, 1918, 1919, 1919,
+    1919, 1921, 1922, 1923, 1924, 1924, 1924, 1924, 1925, 1926, 1926, 1927, 1927, 1928, 1929, 1931,
+    1932, 1933, 1934, 1936, 1937, 1938, 1963, 1963, 1964, 1965, 1965, 1968, 1985, 1986, 1987, 1987,
+    1988, 1988, 1990, 1991, 2001, 2003, 2004, 2012, 2013, 2017, 2018, 2019, 2021, 2024, 2025, 2026,
+    2026, 2027, 2031, 2033, 2033, 2033, 2033, 2035, 2036, 2036, 2039, 2051, 2052, 2053, 2054, 2055,
+    2056, 2056, 2057, 2058, 2058, 2061, 2062, 2064, 2074, 2075, 2075, 2075, 2076, 2078, 2079, 2082,
+    2087, 2088, 2088, 2089, 2089, 2089, 2091, 2104, 2108, 2108, 2108, 2110, 2110, 2110, 2110, 2111,
+    2112, 2112, 2114, 2115, 2118, 2121, 2122, 2123, 2123, 2125, 2135, 2135, 2137, 2138, 2138, 2139,
+    2141, 2141, 2142, 2144, 2146, 2146, 2146, 2152, 2153, 2153, 2155, 2157, 2181, 2182, 2182, 2182,
+    2185, 2186, 2202, 2202, 2202, 2204, 2204, 2204, 2213, 2213, 2215, 2216, 2217, 2219, 2219, 2219,
+    2223, 2224, 2236, 2239, 2239, 2239, 2240, 2241, 2243, 2243, 2243, 2245, 2245, 2246, 2247, 2254,
+    2254, 2255, 2256, 2256, 2257, 2262, 2264, 2265, 2265, 2266, 2269, 2270, 2271, 2273, 2276, 2277,
+    2278, 2279, 2280, 2281, 2288, 2290, 2290, 2292, 2292, 2293, 2293, 2294, 2294, 2295, 2295, 2296,
+    2298, 2299, 2301, 2301, 2301, 2301, 2302, 2302, 2302, 2304, 2304, 2305, 2307, 2313, 2314, 2332,
+    2333, 2333, 2333, 2334, 2334, 2334, 2336, 2338, 2339, 2339, 2339, 2343, 2344, 2345, 2356, 2356,
+    2356, 2375, 2375, 2376, 2377, 2377, 2382, 2383, 2384, 2385, 2388, 2388, 2388, 2392, 2393, 2395,
+    2396, 2398, 2398, 2410, 2411, 2437, 2437, 2439, 2439, 2440, 2440, 2441, 2441, 2441, 2443, 2448,
+    2449, 2449, 2450, 2451, 2451, 2452, 2453, 2454, 2454, 2455, 2455, 2456, 2457, 2458, 2463, 2465,
+    2466, 2470, 2474, 2475, 2475, 2481, 2481, 2481, 2481, 2482, 2486, 2488, 2492, 2494, 2496, 2496,
+    2496, 2497, 2498, 2503, 2503, 2504, 2504, 2505, 2506, 2506, 2507, 2508, 2510, 2510, 2511, 2515,
+    2520, 2520, 2521, 2524, 2525, 2530, 2530, 2532, 2533, 2534, 2539, 2541, 2543, 2544, 2545, 2545,
+    2546, 2546, 2557, 2561, 2562, 2563, 2564, 2574, 2583, 2583, 2584, 2585, 2586, 2587, 2587, 2607,
+    2610, 2611, 2614, 2617, 2619, 2620, 2621, 2622, 2623, 2623, 2624, 2626, 2642, 2642, 2642, 2647,
+    2648, 2648, 2648, 2650, 2651, 2651, 2652, 2653, 2653, 2658, 2658, 2664, 2666, 2667, 2689, 2690,
+    2691, 2693, 2694, 2696, 2696, 2698, 2699, 2699, 2699, 2701, 2703, 2703, 2704, 2705, 2708, 2709,
+    2709, 2710, 2710, 2711, 2711, 2712, 2713, 2716, 2717, 2718, 2719, 2721, 2722, 2722, 2723, 2723,
+    2724, 2725, 2726, 2726, 2728, 2729, 2734, 2749, 2751, 2755, 2755, 2755, 2757, 2758, 2759, 2760,
+    2761, 2765, 2768, 2769, 2774, 2775, 2777, 2777, 2777, 2777, 2777, 2778, 2778, 2779, 2780, 2781,
+    2788, 2801, 2813, 2814, 2814, 2815, 2817, 2818, 2820, 2820, 2821, 2821, 2822, 2822, 2822, 2823,
+    2823, 2824, 2825, 2826, 2828, 2829, 2852, 2853, 2854, 2854, 2854, 2856, 2857, 2857, 2858, 2859,
+    2860, 2862, 2874, 2875, 2877, 2879, 2881, 2882, 2883, 2884, 2885, 2885, 2888, 2889, 2895, 2895,
+    2897, 2902, 2910, 2911, 2911, 2911, 2914, 2914, 2915, 2915, 2915, 2917, 2918, 2918, 2920, 2922,
+    2922, 2926, 2927, 2927, 2929, 2931, 2932, 2944, 2944, 2945, 2945, 2947, 2958, 2958, 2959, 2961,
+    2962, 2965, 2966, 2967, 2969, 2993, 3014, 3014, 3014, 3014, 3036, 3037, 3038, 3039, 3041, 3041,
+    3043, 3044, 3045, 3070, 3072, 3073, 3074, 3074, 3074, 3077, 3079, 3080, 3081, 3081, 3081, 3082,
+    3085, 3086, 3086, 3087, 3088, 3093, 3094, 3094, 3094, 3094, 3096, 3097, 3099, 3099, 3100, 3100,
+    3101, 3103, 3104, 3104, 3105, 3106, 3107, 3107, 3108, 3110, 3111, 3112, 3114, 3114, 3115, 3117,
+    3118, 3119, 3119, 3121, 3122, 3123, 3123, 3123, 3124, 3125, 3131, 3152, 3154, 3154, 3154, 3155,
+    3156, 3157, 3160, 3161, 3163, 3165, 3166, 3167, 3167, 3167, 3169, 3169, 3170, 3172, 3172, 3172,
+    3190, 3192, 3194, 3198, 3198, 3208, 3208, 3209, 3210, 3212, 3213, 3215, 3216, 3217, 3219, 3220,
+    3220, 3220, 3221, 3222, 3223, 3230, 3231, 3234, 3234, 3235, 3235, 3236, 3236, 3236, 3236, 3238,
+    3248, 3261, 3263, 3267, 3281, 3282, 3284, 3285, 3286, 3287, 3287, 3287, 3289, 3293, 3293, 3295,
+    3301, 3301, 3303, 3303, 3303, 3303, 3304, 3307, 3309, 3310, 3310, 3310, 3311, 3311, 3311, 3311,
+    3312, 3312, 3313, 3314, 3314, 3315, 3316, 3317, 3317, 3318, 3319, 3319, 3325, 3326, 3327, 3334,
+    3335, 3338, 3339, 3339, 3339, 3340, 3340, 3341, 3366, 3373, 3376, 3376, 3389, 3389, 3390, 3391,
+    3392, 3393, 3393, 3393, 3394, 3394, 3395, 3396, 3397, 3398, 3421, 3438, 3438, 3439, 3439, 3440,
+    3443, 3444, 3445, 3445, 3446, 3446, 3448, 3449, 3450, 3468, 3469, 3470, 3471, 3473, 3473, 3475,
+    3476, 3480, 3480, 3482, 3483, 3501, 3502, 3503, 3505, 3508, 3528, 3530, 3530, 3531, 3532, 3532,
+    3533, 3536, 3536, 3563, 3587, 3587, 3588, 3589, 3589, 3614, 3614, 3634, 3635, 3636, 3642, 3643,
+    3645, 3645, 3649, 3655, 3655, 3665, 3665, 3665, 3682, 3683, 3683, 3684, 3685, 3685, 3685, 3709,
+    3710, 3711, 3711, 3711, 3712, 3714, 3716, 3717, 3718, 3719, 3719, 3719, 3721, 3721, 3722, 3723,
+    3725, 3731, 3732, 3749, 3751, 3774, 3777, 3778, 3779, 3780, 3780, 3781, 3781, 3781, 3781, 3781,
+    3781, 3782, 3783, 3784, 3786, 3787, 3789, 3789, 3808, 3809, 3810, 3810, 3829, 3837, 3839, 3840,
+    3845, 3847, 3848, 3848, 3848, 3850, 3851, 3851, 3853, 3854, 3854, 3855, 3861, 3861, 3863, 3877,
+    3877, 3879, 3880, 3880, 3881, 3882, 3883, 3886, 3887, 3889, 3890, 3891, 3892, 3892, 3892, 3892,
+    3893, 3894, 3895, 3895, 3896, 3897, 3897, 3898, 3899, 3900, 3900, 3900, 3901, 3901, 3906, 3908,
+    3908, 3908, 3908, 3909, 3910, 3912, 3912, 3913, 3913, 3914, 3915, 3916, 3928, 3929, 3929, 3930,
+    3932, 3932, 3933, 3955, 3955, 3956, 3957, 3957, 3959, 3962, 3965, 3966, 3966, 3967, 3968, 3969,
+    3970, 3972, 3972, 3972, 3972, 3973, 3973, 3974, 3978, 3979, 3979, 3986, 3987, 3988, 3989, 3990,
+    3992, 3993, 3993, 3993, 3996, 3996, 3996, 3997, 3999, 4000, 4001, 4001, 4008, 4009, 4009, 4015,
+    4016, 4016, 4017, 4018, 4020, 4021, 4021, 4021, 4025, 4026, 4029, 4030, 4030, 4041, 4041, 4042,
+    4043, 4043, 4045, 4045, 4046, 4047, 4047, 4048, 4048, 4048, 4050, 4050, 4051, 4063, 4083, 4084,
+    4085, 4085, 4087, 4090, 4093, 4093, 4094, 4095, 4096, 4099, 4100, 4102, 4108, 4108, 4110, 4113,
+    4113, 4114, 4116, 4118, 4119, 4126, 4126, 4127, 4128, 4140, 4141, 4142, 4155, 4157, 4159, 4160,
+    4161, 4162, 4163, 4163, 4163, 4164, 4164, 4166, 4168, 4168, 4169, 4173, 4174, 4177, 4178, 4178,
+    4178, 4193, 4195, 4198, 4198, 4198, 4198, 4199, 4199, 4200, 4201, 4203, 4210, 4211, 4212, 4214,
+    4215, 4215, 4215, 4215, 4218, 4219, 4220, 4221, 4225, 4226, 4227, 4227, 4227, 4229, 4229, 4230,
+    4230, 4230, 4232, 4233, 4233, 4234, 4236, 4238, 4238, 4242, 4242, 4243, 4246, 4248, 4250, 4250,
+    4252, 4252, 4252, 4254, 4255, 4264, 4264, 4265, 4265, 4279, 4280, 4286, 4288, 4289, 4294, 4295,
+    4295, 4296, 4299, 4299, 4300, 4302, 4303, 4305, 4306, 4309, 4318, 4319, 4321, 4322, 4323, 4323,
+    4338, 4339, 4339, 4341, 4342, 4342, 4344, 4345, 4345, 4346, 4346, 4347, 4350, 4353, 4355, 4359,
+    4363, 4363, 4364, 4365, 4366, 4368, 4369, 4374, 4374, 4374, 4375, 4380, 4382, 4383, 4383, 4384,
+    4393, 4394, 4395, 4396, 4397, 4402, 4404, 4407, 4407, 4408, 4408, 4422, 4428, 4428, 4437, 4438,
+    4442, 4445, 4445, 4447, 4447, 4448, 4449, 4454, 4455, 4461, 4461, 4465, 4466, 4466, 4466, 4466,
+    4467, 4471, 4472, 4473, 4475, 4476, 4479, 4479, 4480, 4482, 4484, 4485, 4491, 4492, 4493, 4495,
+    4496, 4496, 4496, 4496, 4497, 4504, 4507, 4509, 4510, 4510, 4511, 4514, 4523, 4524, 4524, 4524,
+    4528, 4528, 4529, 4543, 4545, 4547, 4547, 4555, 4556, 4556, 4559, 4560, 4582, 4582, 4583, 4583,
+    4585, 4586, 4587, 4588, 4593, 4594, 4595, 4596, 4598, 4600, 4603, 4604, 4604, 4607, 4607, 4608,
+    4608, 4608, 4609, 4610, 4611, 4612, 4612, 4612, 4615, 4616, 4629, 4632, 4657, 4659, 4660, 4665,
+    4665, 4665, 4666, 4667, 4668, 4668, 4669, 4671, 4671, 4672, 4672, 4676, 4681, 4682, 4683, 4684,
+    4685, 4686, 4687, 4688, 4689, 4690, 4691, 4692, 4692, 4692, 4696, 4696, 4696, 4698, 4704, 4715,
+    4716, 4716, 4717, 4719, 4720, 4721, 4732, 4732, 4735, 4736, 4737, 4737, 4738, 4739, 4741, 4741,
+    4742, 4743, 4744, 4746, 4746, 4746, 4746, 4748, 4751, 4753, 4753, 4754, 4754, 4756, 4757, 4759,
+    4762, 4762, 4763, 4765, 4766, 4769, 4771, 4773, 4774, 4774, 4796, 4797, 4798, 4802, 4803, 4803,
+    4807, 4808, 4808, 4812, 4815, 4816, 4837, 4838, 4840, 4840, 4841, 4847, 4848, 4849, 4850, 4851,
+    4851, 4851, 4855, 4857, 4861, 4861, 4862, 4865, 4866, 4867, 4888, 4889, 4894, 4894, 4895, 4896,
+    4898, 4899, 4900, 4901, 4909, 4910, 4912, 4912, 4912, 4913, 4913, 4913, 4914, 4915, 4916, 4916,
+    4916, 4917, 4918, 4919, 4920, 4920, 4921, 4921, 4923, 4923, 4925, 4927, 4928, 4929, 4933, 4934,
+    4935, 4936, 4953, 4954, 4955, 4955, 4973, 4974, 4975, 4976, 4976, 4990, 4991, 4993, 4994, 4995,
+    4996, 4997, 4997, 4997, 4997, 5000, 5002, 5005, 5005, 5007, 5008, 5008, 5013, 5026, 5026, 5035,
+    5041, 5043, 5043, 5043, 5044, 5064, 5064, 5066, 5092, 5092, 5092, 5092, 5093, 5101, 5102, 5106,
+    5116, 5117, 5117, 5117, 5124, 5127, 5127, 5127, 5136, 5141, 5143, 5145, 5149, 5150, 5150, 5150,
+    5151, 5152, 5152, 5152, 5154, 5155, 5155, 5171, 5172, 5174, 5175, 5176, 5201, 5210, 5210, 5210,
+    5212, 5212, 5213, 5218, 5218, 5221, 5241, 5244, 5246, 5247, 5247, 5248, 5249, 5250, 5252, 5252,
+    5255, 5255, 5257, 5258, 5260, 5260, 5260, 5262, 5264, 5268, 5270, 5271, 5271, 5272, 5276, 5276,
+    5278, 5279, 5280, 5282, 5284, 5285, 5287, 5287, 5287, 5289, 5290, 5294, 5297, 5297, 5299, 5300,
+    5302, 5326, 5327, 5328, 5329, 5329, 5330, 5331, 5332, 5332, 5332, 5333, 5333, 5334, 5334, 5334,
+    5335, 5336, 5338, 5339, 5340, 5341, 5353, 5356, 5358, 5376, 5377, 5378, 5379, 5381, 5384, 5384,
+    5385, 5386, 5386, 5406, 5412, 5415, 5417, 5417, 5418, 5419, 5420, 5421, 5422, 5423, 5424, 5425,
+    5427, 5427, 5428, 5428, 5434, 5435, 5436, 5437, 5437, 5437, 5438, 5456, 5457, 5479, 5480, 5481,
+    5482, 5482, 5483, 5484, 5484, 5485, 5489, 5489, 5489, 5489, 5490, 5492, 5492, 5493, 5494, 5494,
+    5494, 5495, 5495, 5499, 5499, 5508, 5511, 5512, 5514, 5515, 5515, 5515, 5515, 5516, 5526, 5529,
+    5555, 5568, 5571, 5573, 5573, 5574, 5576, 5578, 5580, 5583, 5587, 5588, 5589, 5590, 5590, 5591,
+    5592, 5593, 5593, 5594, 5594, 5597, 5597, 5598, 5598, 5607, 5608, 5608, 5608, 5613, 5614, 5615,
+    5619, 5620, 5621, 5624, 5626, 5627, 5627, 5630, 5631, 5631, 5632, 5632, 5634, 5642, 5642, 5642,
+    5642, 5642, 5643, 5643, 5644, 5645, 5646, 5646, 5646, 5647, 5647, 5647, 5648, 5648, 5652, 5653,
+    5655, 5655, 5656, 5657, 5658, 5659, 5660, 5661, 5661, 5661, 5662, 5662, 5663, 5663, 5665, 5666,
+    5686, 5687, 5689, 5689, 5713, 5713, 5714, 5721, 5723, 5726, 5730, 5737, 5737, 5738, 5739, 5740,
+    5740, 5741, 5741, 5741, 5743, 5743, 5745, 5746, 5746, 5747, 5761, 5762, 5763, 5764, 5780, 5780,
+    5781, 5781, 5781, 5782, 5783, 5783, 5785, 5785, 5785, 5785, 5789, 5790, 5791, 5792, 5793, 5794,
+    5810, 5811, 5812, 5812, 5837, 5838, 5839, 5840, 5841, 5841, 5842, 5843, 5845, 5862, 5864, 5866,
+    5869, 5869, 5870, 5870, 5871, 5872, 5873, 5875, 5875, 5875, 5876, 5878, 5879, 5880, 5880, 5881,
+    5884, 5884, 5884, 5891, 5893, 5894, 5894, 5894, 5894, 5896, 5897, 5898, 5898, 5899, 5900, 5901,
+    5902, 5906, 5907, 5909, 5913, 5914, 5915, 5921, 5922, 5929, 5931, 5933, 5934, 5935, 5936, 5937,
+    5939, 5940, 5940, 5942, 5942, 5944, 5945, 5951, 5952, 5953, 5955, 5955, 5956, 5958, 5959, 5961,
+    5964, 5964, 5964, 5966, 5970, 5972, 5973, 5975, 5977, 5987, 5988, 5989, 5989, 5991, 5992, 5993,
+    5993, 6012, 6013, 6013, 6014, 6015, 6016, 6017, 6018, 6018, 6019, 6020, 6020, 6024, 6044, 6045,
+    6046, 6048, 6049, 6051, 6052, 6052, 6053, 6055, 6057, 6059, 6059, 6059, 6059, 6059, 6061, 6061,
+    6061, 6064, 6065, 6084, 6107, 6108, 6109, 6111, 6111, 6114, 6115, 6115, 6116, 6119, 6120, 6120,
+    6121, 6122, 6123, 6132, 6133, 6141, 6159, 6161, 6162, 6163, 6163, 6174, 6174, 6175, 6176, 6177,
+    6177, 6178, 6180, 6181, 6181, 6182, 6183, 6185, 6185, 6185, 6185, 6191, 6205, 6205, 6208, 6209,
+    6210, 6211, 6211, 6212, 6213, 6213, 6214, 6214, 6215, 6216, 6218, 6219, 6219, 6233, 6236, 6241,
+    6242, 6242, 6243, 6243, 6245, 6245, 6245, 6246, 6247, 6249, 6252, 6253, 6253, 6254, 6255, 6255,
+    6255, 6255, 6255, 6269, 6271, 6295, 6295, 6297, 6298, 6300, 6302, 6302, 6303, 6304, 6304, 6307,
+    6310, 6310, 6311, 6312, 6317, 6318, 6319, 6320, 6323, 6324, 6324, 6325, 6327, 6327, 6328, 6330,
+    6331, 6343, 6347, 6348, 6349, 6349, 6352, 6353, 6353, 6353, 6354, 6356, 6357, 6357, 6360, 6360,
+    6360, 6361, 6361, 6362, 6364, 6366, 6367, 6367, 6367, 6369, 6369, 6389, 6390, 6393, 6393, 6394,
+    6395, 6396, 6397, 6397, 6397, 6398, 6399, 6400, 6406, 6407, 6407, 6409, 6409, 6410, 6410, 6410,
+    6412, 6413, 6413, 6414, 6415, 6419, 6421, 6422, 6424, 6425, 6426, 6427, 6427, 6428, 6429, 6429,
+    6433, 6436, 6436, 6438, 6446, 6450, 6450, 6450, 6452, 6453, 6455, 6456, 6463, 6464, 6467, 6467,
+    6468, 6470, 6471, 6471, 6472, 6474, 6475, 6475, 6475, 6476, 6476, 6478, 6480, 6480, 6480, 6480,
+    6480, 6481, 6482, 6483, 6484, 6484, 6485, 6485, 6491, 6491, 6498, 6498, 6498, 6498, 6498, 6498,
+    6499, 6500, 6501, 6514, 6515, 6516, 6517, 6520, 6521, 6521, 6522, 6525, 6525, 6527, 6528, 6529,
+    6530, 6531, 6532, 6533, 6536, 6538, 6538, 6541, 6546, 6547, 6548, 6549, 6549, 6549, 6553, 6554,
+    6554, 6555, 6560, 6561, 6562, 6565, 6567, 6568, 6568, 6568, 6568, 6568, 6570, 6571, 6573, 6575,
+    6575, 6577, 6580, 6581, 6582, 6602, 6602, 6602, 6604, 6605, 6605, 6605, 6612, 6613, 6614, 6620,
+    6621, 6628, 6628, 6629, 6631, 6631, 6633, 6634, 6635, 6635, 6636, 6636, 6638, 6640, 6641, 6642,
+    6645, 6646, 6646, 6646, 6647, 6647, 6647, 6649, 6649, 6650, 6651, 6651, 6653, 6654, 6655, 6656,
+    6657, 6658, 6659, 6662, 6663, 6664, 6664, 6665, 6667, 6669, 6670, 6670, 6670, 6673, 6675, 6676,
+    6678, 6706, 6706, 6706, 6706, 6706, 6707, 6707, 6712, 6712, 6713, 6713, 6713, 6724, 6725, 6725,
+    6726, 6727, 6728, 6729, 6729, 6730, 6731, 6731, 6732, 6733, 6736, 6737, 6737, 6738, 6738, 6740,
+    6741, 6741, 6742, 6742, 6742, 6743, 6744, 6744, 6744, 6747, 6748, 6749, 6750, 6750, 6751, 6752,
+    6756, 6758, 6761, 6762, 6764, 6765, 6765, 6767, 6768, 6768, 6770, 6770, 6770, 6770, 6783, 6783,
+    6784, 6785, 6786, 6786, 6787, 6790, 6793, 6796, 6799, 6800, 6802, 6804, 6805, 6805, 6806, 6828,
+    6829, 6835, 6835, 6836, 6836, 6838, 6839, 6841, 6845, 6846, 6847, 6847, 6848, 6852, 6853, 6854,
+    6854, 6854, 6870, 6883, 6883, 6883, 6885, 6885, 6887, 6887, 6889, 6889, 6890, 6891, 6896, 6897,
+    6899, 6900, 6911, 6912, 6913, 6913, 6914, 6915, 6916, 6916, 6918, 6920, 6921, 6922, 6923, 6925,
+    6925, 6925, 6925, 6926, 6927, 6928, 6928, 6928, 6928, 6929, 6930, 6931, 6931, 6932, 6932, 6933,
+    6933, 6933, 6934, 6935, 6936, 6938, 6939, 6939, 6947, 6947, 6947, 6950, 6950, 6950, 6956, 6957,
+    6961, 6961, 6962, 6964, 6965, 6966, 6967, 6968, 6972, 6972, 6973, 6976, 6976, 6977, 6977, 6978,
+    6979, 6979, 6979, 6979, 6979, 6980, 6981, 6981, 6982, 6982, 6982, 6985, 6985, 6988, 6989, 6991,
+    6992, 6993, 6995, 6995, 6995, 6995, 6996, 6997, 6998, 7005, 7008, 7010, 7010, 7011, 7013, 7013,
+    7015, 7018, 7022, 7023, 7024, 7025, 7047, 7048, 7048, 7049, 7049, 7049, 7049, 7049, 7050, 7055,
+    7056, 7057, 7058, 7060, 7062, 7063, 7063, 7064, 7070, 7070, 7071, 7073, 7075, 7075, 7084, 7085,
+    7088, 7088, 7089, 7089, 7092, 7094, 7094, 7096, 7097, 7098, 7098, 7099, 7099, 7099, 7100, 7108,
+    7109, 7109, 7112, 7113, 7116, 7118, 7119, 7119, 7120, 7121, 7122, 7127, 7127, 7132, 7139, 7139,
+    7140, 7140, 7141, 7143, 7144, 7144, 7145, 7145, 7146, 7148, 7149, 7168, 7169, 7170, 7170, 7172,
+    7172, 7172, 7172, 7172, 7173, 7175, 7175, 7175, 7175, 7177, 7178, 7178, 7178, 7180, 7184, 7187,
+    7193, 7194, 7194, 7195, 7195, 7220, 7221, 7222, 7222, 7223, 7226, 7250, 7251, 7251, 7253, 7253,
+    7253, 7254, 7255, 7255, 7258, 7259, 7260, 7277, 7277, 7278, 7279, 7281, 7281, 7282, 7283, 7302,
+    7315, 7315, 7315, 7316, 7316, 7318, 7319, 7319, 7320, 7320, 7321, 7337, 7339, 7352, 7360, 7361,
+    7384, 7385, 7385, 7387, 7388, 7388, 7388, 7390, 7391, 7391, 7420, 7422, 7432, 7447, 7448, 7448,
+    7450, 7450, 7452, 7471, 7471, 7491, 7492, 7493, 7501, 7503, 7505, 7532, 7533, 7534, 7537, 7537,
+    7538, 7539, 7539, 7548, 7548, 7550, 7551, 7552, 7552, 7552, 7552, 7555, 7555, 7556, 7558, 7559,
+    7563, 7564, 7565, 7567, 7568, 7573, 7574, 7575, 7577, 7577, 7578, 7578, 7581, 7582, 7586, 7586,
+    7589, 7590, 7591, 7592, 7596, 7596, 7596, 7597, 7598, 7599, 7619, 7619, 7619, 7619, 7633, 7636,
+    7637, 7638, 7639, 7641, 7642, 7643, 7645, 7646, 7651, 7652, 7656, 7658, 7661, 7662, 7663, 7664,
+    7665, 7666, 7667, 7668, 7670, 7671, 7672, 7673, 7674, 7685, 7688, 7699, 7700, 7701, 7702, 7705,
+    7705, 7706, 7707, 7708, 7709, 7709, 7715, 7716, 7718, 7724, 7725, 7729, 7731, 7732, 7733, 7734,
+    7735, 7736, 7737, 7738, 7738, 7740, 7740, 7740, 7741, 7742, 7742, 7743, 7746, 7747, 7751, 7752,
+    7753, 7753, 7754, 7754, 7755, 7756, 7756, 7756, 7757, 7758, 7760, 7761, 7763, 7763, 7770, 7770,
+    7770, 7771, 7773, 7773, 7775, 7775, 7776, 7780, 7781, 7781, 7782, 7782, 7782, 7783, 7786, 7786,
+    7788, 7789, 7789, 7789, 7791, 7792, 7814, 7818, 7820, 7823, 7824, 7824, 7824, 7824, 7825, 7826,
+    7826, 7841, 7842, 7844, 7844, 7844, 7844, 7850, 7851, 7852, 7853, 7855, 7856, 7856, 7858, 7858,
+    7858, 7859, 7859, 7859, 7861, 7861, 7875, 7877, 7900, 7901, 7902, 7902, 7903, 7913, 7913, 7914,
+    7933, 7955, 7977, 7978, 7978, 7979, 7980, 7980, 7980, 7980, 7981, 7983, 7984, 7984, 7985, 7986,
+    8010, 8016, 8016, 8018, 8018, 8024, 8025, 8026, 8027, 8048, 8048, 8049, 8050, 8050, 8050, 8050,
+    8051, 8051, 8052, 8054, 8054, 8056, 8058, 8058, 8065, 8065, 8066, 8067, 8070, 8071, 8071, 8072,
+    8074, 8075, 8076, 8077, 8077, 8080, 8082, 8103, 8103, 8104, 8105, 8106, 8107, 8108, 8108, 8110,
+    8110, 8110, 8111, 8116, 8116, 8117, 8117, 8123, 8124, 8125, 8128, 8128, 8129, 8130, 8132, 8133,
+    8134, 8134, 8136, 8136, 8144, 8149, 8150, 8150, 8162, 8163, 8163, 8164, 8164, 8164, 8164, 8168,
+    8168, 8171, 8172, 8174, 8175, 8175, 8180, 8180, 8181, 8182, 8182, 8183, 8183, 8184, 8185, 8186,
+    8188, 8188, 8188, 8188, 8188, 8189, 8189, 8190, 8191, 8191, 8193, 8194, 8203, 8203, 8204, 8214,
+    8215, 8215, 8216, 8220, 8221, 8222, 8222, 8223, 8223, 8226, 8231, 8235, 8237, 8237, 8238, 8238,
+    8239, 8239, 8240, 8246, 8257, 8261, 8261, 8264, 8264, 8265, 8265, 8266, 8266, 8267, 8268, 8270,
+    8274,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8390] = [
-    (17, 7), (9, 13), (13, 5), (21, -5), (8, 5), (26, 9), (1, 10), (4, 5), (7, 6), (25, 5),
-    (5, 6), (25, 5), (1, 5), (11, 8), (5, 7), (9, 6), (27, 5), (17, 5), (10, 5), (16, 17),
-    (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (28, 5), (1, 5), (2, 5), (1, 10), (14, 5),
-    (4, 6), (15, 10), (26, 5), (17, 5), (21, 7), (26, 5), (21, 10), (17, 5), (20, 6), (19, 12),
-    (20, 6), (25, -5), (28, 9), (4, 5), (25, 7), (5, -5), (27, 9), (5, -19), (9, -6), (15, 9),
-    (16, 8), (17, 85), (18, -13), (19, -13), (20, 15), (22, -7), (23, -13), (25, -6), (26, 9), (23, 7),
-    (23, 5), (7, 5), (11, 14), (5, 7), (20, -6), (21, 6), (23, -5), (25, 8), (28, 8), (10, 6),
-    (5, 32), (17, 12), (5, 29), (21, 7), (22, 6), (19, 12), (5, -14), (6, 8), (15, -7), (21, 5),
-    (24, 7), (27, 22), (28, 9), (25, 5), (17, 5), (5, 6), (23, 26), (19, 5), (27, 10), (5, 12),
-    (6, -5), (9, 16), (10, 13), (15, -5), (18, -7), (19, -5), (1, 13), (4, -5), (5, -8), (15, -7),
-    (17, 8), (18, 45), (19, -5), (20, -14), (23, -6), (25, -5), (26, 6), (1, -6), (16, -5), (17, 16),
-    (18, 5), (21, 12), (23, -8), (24, -5), (25, -7), (23, 13), (20, 7), (2, 6), (17, 9), (18, 8),
-    (21, -5), (1, 10), (14, 5), (1, 5), (0, 8), (2, 10), (23, 6), (5, 34), (21, -6), (26, 5),
-    (13, 6), (25, 6), (15, 9), (20, 12), (17, 9), (5, 9), (18, 9), (1, 8), (9, 5), (17, 5),
-    (25, 7), (1, 6), (12, 11), (25, 8), (7, 6), (15, 10), (10, 11), (17, 10), (19, 17), (20, -10),
-    (21, -6), (25, 9), (3, 5), (11, 8), (23, 9), (15, -9), (16, 70), (17, -5), (18, 5), (19, -6),
-    (21, -9), (22, -9), (23, -5), (25, 5), (13, 40), (25, -5), (1, -7), (4, 57), (5, -13), (6, -6),
-    (25, 11), (18, 23), (24, 8), (25, -5), (0, 16), (1, 20), (3, -6), (4, -5), (5, -8), (6, 12),
-    (9, -6), (14, 6), (16, -6), (19, -5), (20, 7), (21, -12), (23, -17), (24, 7), (25, 9), (6, 14),
-    (18, 5), (12, 6), (1, 9), (20, 5), (17, 8), (22, 5), (21, 6), (19, 17), (17, 6), (0, 5),
-    (17, 8), (17, 6), (1, 11), (11, 19), (20, -11), (23, 16), (8, 17), (20, 7), (11, 12), (3, 5),
-    (21, -5), (25, -7), (26, 5), (28, 10), (25, 14), (19, 5), (20, 7), (10, 10), (15, 7), (15, 10),
-    (11, 5), (22, 9), (25, -6), (19, 6), (15, 9), (20, 10), (15, 11), (26, 11), (1, 36), (4, 34),
-    (5, -17), (6, -5), (21, -8), (22, 11), (17, 6), (18, 6), (2, 10), (19, 14), (17, 11), (19, 14),
-    (21, 7), (5, 13), (8, 5), (13, 5), (1, -8), (14, -6), (15, 15), (16, 16), (18, 7), (21, 10),
-    (22, -6), (23, 6), (25, 18), (1, 35), (4, -5), (24, 8), (0, 56), (1, -14), (2, -20), (3, 64),
-    (4, 16), (5, 71), (6, 50), (7, -11), (9, 95), (11, -43), (12, -14), (13, -22), (14, -13), (15, -40),
-    (16, -31), (17, -18), (18, -25), (19, -13), (20, -23), (21, 23), (22, -35), (23, -8), (24, -14), (25, -7),
-    (26, -19), (27, 5), (28, -10), (24, 5), (28, 10), (23, 5), (17, 8), (20, 10), (1, -6), (5, 27),
-    (6, -6), (7, 30), (9, -6), (15, 6), (16, 14), (17, 7), (20, -9), (21, -5), (22, -5), (25, -10),
-    (26, 5), (9, 5), (16, 5), (23, 7), (0, -14), (1, 39), (2, 55), (3, 49), (4, -7), (5, -17),
-    (6, -8), (7, -5), (9, -7), (11, 14), (12, -7), (13, -6), (14, -10), (15, -13), (16, -9), (17, -6),
-    (18, 7), (19, -12), (20, -11), (21, 21), (23, 19), (24, -16), (25, -30), (26, -6), (27, -8), (28, -8),
-    (20, 5), (27, 5), (14, 6), (14, -6), (22, 19), (18, 5), (19, 5), (23, 9), (19, 18), (25, -5),
-    (18, 8), (19, 28), (25, -5), (20, 12), (5, -6), (11, 8), (22, 18), (23, 6), (16, 26), (21, -5),
-    (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (28, 5), (23, -5), (25, 15), (18, 19), (27, 5),
-    (19, 5), (21, 10), (28, 5), (1, 6), (3, -8), (5, 13), (6, 9), (9, 9), (10, -7), (11, -6),
-    (12, 9), (13, -5), (15, 19), (16, -7), (17, -14), (18, 7), (19, 11), (21, -9), (24, -8), (25, -7),
-    (20, 7), (26, 6), (28, 5), (20, 8), (19, 9), (6, 10), (12, 27), (21, -7), (23, -13), (19, 23),
-    (14, 34), (18, 5), (22, -5), (5, 8), (15, 5), (10, 5), (16, 17), (5, 20), (9, 10), (10, 7),
-    (17, -7), (19, -9), (23, -9), (25, 11), (4, -5), (5, -9), (6, 60), (9, 7), (20, -5), (23, -5),
-    (25, -8), (17, 6), (4, 6), (11, 5), (21, -5), (26, 9), (22, 9), (17, 5), (21, 7), (27, 5),
-    (9, 16), (10, 5), (17, 20), (21, 20), (6, 10), (0, -6), (3, 7), (6, 10), (17, -6), (18, 15),
-    (19, -5), (21, -13), (23, -5), (25, 12), (27, 18), (23, 6), (1, 11), (14, 5), (23, 6), (28, 6),
-    (0, -14), (1, 48), (2, 54), (3, 49), (4, -7), (5, -17), (6, -9), (7, -5), (9, -7), (11, 14),
-    (12, -7), (13, -6), (14, -10), (15, -13), (16, -9), (17, -7), (18, 7), (19, -12), (20, -14), (21, 20),
-    (23, 19), (24, -16), (25, -30), (26, -6), (27, -8), (28, -9), (23, 5), (1, 5), (5, -6), (9, 83),
-    (10, 11), (11, -5), (15, -6), (20, -9), (21, -16), (22, -5), (23, -10), (0, -5), (1, 8), (3, 7),
-    (4, -8), (6, -11), (7, -5), (9, -11), (11, -7), (12, -6), (13, 6), (14, -7), (17, -13), (19, 39),
-    (21, 40), (24, -8), (25, -13), (26, -6), (27, 9), (4, 5), (14, 5), (21, -5), (23, -7), (25, 11),
-    (28, 8), (20, 6), (5, 6), (20, 8), (1, 14), (1, 6), (25, 14), (2, 8), (17, 6), (1, 6),
-    (23, 5), (0, 12), (5, -6), (6, 7), (10, -5), (11, 5), (17, 10), (18, 11), (19, 6), (23, -11),
-    (5, 6), (3, 9), (5, -6), (9, -5), (11, 5), (16, -5), (18, 5), (20, -10), (21, 21), (23, -8),
-    (25, -7), (28, 15), (11, 10), (22, 45), (23, 14), (1, -5), (2, 11), (3, -6), (5, -21), (9, -9),
-    (10, -8), (11, -8), (12, -6), (14, -8), (15, 10), (16, 12), (17, 77), (18, 13), (19, 11), (20, 14),
-    (21, 10), (22, -7), (23, -23), (24, -8), (25, -12), (26, -6), (27, -6), (28, -8), (5, 5), (12, 9),
-    (2, 5), (18, 5), (25, 5), (5, 5), (5, -5), (9, 16), (13, 5), (19, 6), (1, -7), (4, -8),
-    (5, 23), (6, 7), (9, -7), (10, -5), (11, -6), (13, 7), (16, -5), (17, 14), (19, -8), (20, -8),
-    (22, -7), (23, -14), (24, 42), (25, 12), (26, -5), (27, -6), (4, 22), (5, -5), (1, 7), (15, -7),
-    (21, 5), (28, 11), (6, 5), (18, 5), (19, 9), (20, -6), (25, 15), (20, 8), (16, 6), (6, 6),
-    (17, 13), (18, 9), (12, 22), (23, -11), (19, 9), (23, 11), (13, 5), (4, 14), (5, 26), (6, 7),
-    (21, -8), (23, -5), (0, 8), (1, -6), (10, 6), (20, -5), (21, -9), (22, -6), (25, 35), (27, -5),
-    (28, 19), (4, 7), (21, 7), (3, 12), (9, 14), (11, 10), (21, 8), (1, 6), (10, 5), (18, 15),
-    (21, 8), (16, 5), (10, 5), (17, 8), (18, -5), (18, 12), (23, -5), (25, -7), (27, 21), (23, 7),
-    (5, 6), (6, 7), (21, 6), (23, -5), (12, 5), (23, 5), (1, 10), (2, 5), (4, 14), (5, 26),
-    (6, 7), (21, -8), (23, -5), (1, 14), (2, 6), (23, -6), (24, 18), (26, 5), (20, 6), (1, -5),
-    (3, 14), (4, -5), (5, -5), (9, -5), (11, 6), (12, 6), (15, -6), (17, 7), (19, -9), (22, 16),
-    (24, 8), (25, -6), (23, 5), (7, 5), (4, 19), (5, -5), (5, 6), (19, 6), (2, 5), (17, -5),
-    (17, 5), (18, -6), (20, -6), (22, 17), (23, 14), (6, 5), (24, 5), (25, 10), (18, 7), (17, 5),
-    (26, 8), (21, 7), (15, 9), (23, 20), (27, 5), (7, 5), (3, 5), (25, -5), (26, 5), (27, 5),
-    (1, 11), (26, 5), (19, 7), (4, 5), (5, 42), (21, -6), (23, -5), (27, 5), (14, 26), (25, 7),
-    (0, 18), (21, 10), (25, -5), (8, 5), (26, 10), (17, 19), (18, 9), (21, 5), (23, -6), (25, 18),
-    (27, 11), (15, 15), (15, 10), (17, 18), (18, -6), (20, 8), (21, 10), (17, 8), (2, 7), (21, 19),
-    (22, -5), (8, 5), (21, 5), (6, 5), (21, 7), (15, 8), (15, -6), (16, 19), (18, 6), (22, 14),
-    (3, 5), (11, 6), (22, 7), (25, -6), (1, -5), (4, 5), (11, 7), (14, 7), (17, -5), (20, -6),
-    (21, 8), (18, 6), (1, 7), (6, 5), (0, -7), (3, 7), (4, 12), (5, 10), (10, 7), (12, -5),
-    (16, -5), (17, 10), (19, -5), (21, 8), (22, -7), (23, -10), (24, 6), (25, -8), (28, -5), (22, 6),
-    (17, 5), (15, 15), (6, 38), (21, -5), (18, 5), (2, 6), (3, 6), (11, 12), (22, 6), (21, 10),
-    (23, 6), (20, 8), (17, 6), (20, 16), (21, 5), (18, 6), (0, 6), (18, 5), (5, -7), (15, -5),
-    (18, 10), (23, -8), (24, 33), (25, 5), (26, -5), (28, 6), (1, -5), (7, 7), (11, -5), (18, 6),
-    (19, 33), (22, -6), (23, -9), (25, 12), (27, 8), (15, 22), (19, 5), (21, -6), (15, 7), (18, 5),
-    (20, 5), (6, 6), (22, 15), (23, -5), (19, 9), (24, 5), (17, 6), (27, 5), (6, 8), (21, -7),
-    (26, 5), (1, -6), (3, -6), (6, -7), (11, 6), (15, -5), (18, 21), (20, 9), (21, 8), (22, -5),
-    (23, 13), (25, -6), (28, 8), (8, 16), (20, 6), (21, 9), (6, -5), (9, 5), (15, 17), (17, -5),
-    (19, -8), (21, 6), (22, -5), (28, 12), (14, 18), (3, 33), (25, -5), (28, 5), (18, 33), (20, -5),
-    (23, 37), (5, -5), (27, 9), (14, 19), (23, -5), (5, 5), (6, 5), (1, 5), (6, 5), (25, 6),
-    (25, 13), (1, 7), (5, 10), (21, -7), (25, 8), (5, 9), (6, 8), (21, 7), (0, 83), (1, -10),
-    (5, -5), (17, -5), (21, -6), (25, -10), (19, 7), (25, 6), (20, 5), (15, 9), (16, 5), (21, 7),
-    (27, 5), (4, 54), (5, -10), (6, -6), (18, 5), (4, 5), (5, -10), (7, 5), (27, 5), (8, 5),
-    (18, 5), (5, -5), (15, -8), (16, 27), (19, 26), (15, 12), (18, 5), (15, 5), (20, 6), (15, 13),
-    (16, 7), (20, 6), (22, 7), (12, 5), (18, 15), (20, -10), (6, 7), (19, 5), (21, -12), (22, 5),
-    (10, 5), (12, 15), (1, 10), (2, 6), (27, 5), (21, 11), (6, 6), (0, -5), (1, 27), (2, 9),
-    (3, 18), (19, 8), (21, -9), (25, -7), (11, 10), (3, 5), (21, -5), (25, -7), (26, 5), (28, 10),
-    (19, 10), (19, 5), (1, 5), (2, 5), (0, 31), (1, 5), (2, 12), (4, -6), (5, -8), (9, -5),
-    (10, -5), (11, 10), (13, -5), (17, -10), (20, -9), (22, -6), (23, -10), (24, 16), (25, 7), (26, -8),
-    (27, 5), (28, 7), (22, 10), (18, 8), (5, -5), (8, 29), (9, 5), (17, -9), (18, 6), (20, 5),
-    (21, -8), (23, -5), (24, 7), (25, -9), (18, 6), (1, 7), (17, 24), (27, 10), (0, 5), (1, 5),
-    (6, 5), (23, 5), (21, 10), (4, 5), (17, 9), (25, 9), (14, 11), (28, 5), (15, 8), (17, 9),
-    (1, -6), (3, -6), (4, 63), (5, 46), (6, 56), (7, -5), (9, -6), (10, -7), (11, -6), (14, -7),
-    (15, -9), (16, -6), (17, -8), (18, -9), (19, -10), (21, -12), (22, -10), (23, -15), (24, -8), (26, -5),
-    (27, -5), (6, 10), (15, 7), (20, 6), (17, 11), (20, 6), (2, 5), (19, 6), (5, 7), (6, 8),
-    (21, -5), (28, 5), (1, 6), (17, 7), (18, 8), (20, 8), (1, 5), (5, 41), (6, -6), (7, 11),
-    (9, -5), (18, -5), (19, -5), (20, 17), (21, -11), (23, -10), (11, 13), (23, -6), (17, 9), (1, 7),
-    (18, 10), (7, 6), (26, 5), (8, 5), (20, 11), (19, 10), (17, 22), (21, -7), (27, 5), (9, 9),
-    (10, 5), (11, 10), (6, 6), (1, 8), (21, 5), (5, 8), (1, 6), (1, 7), (14, 17), (0, -7),
-    (1, 7), (2, -5), (3, 7), (4, -8), (6, -11), (7, -5), (9, -12), (11, -8), (12, -7), (13, 6),
-    (14, -8), (16, 5), (17, -15), (19, 37), (21, 47), (23, 7), (24, -9), (25, -10), (26, -6), (27, 9),
-    (5, 6), (4, 5), (17, 9), (21, 8), (5, 12), (8, 5), (24, 5), (25, 7), (27, 5), (18, 9),
-    (21, 5), (1, -6), (14, 5), (15, -7), (17, -8), (18, 13), (22, -5), (23, -7), (25, 33), (24, 6),
-    (6, 7), (14, 9), (4, 5), (28, 5), (18, 5), (1, -8), (2, -9), (3, -5), (5, -33), (6, 11),
-    (8, 20), (9, -19), (10, 10), (11, -7), (13, -12), (14, 10), (15, 26), (18, 8), (21, 14), (22, -6),
-    (23, 15), (24, -11), (25, -5), (26, 5), (28, -9), (8, 5), (26, 7), (5, -6), (17, -5), (22, 16),
-    (23, 16), (5, 7), (23, 11), (17, 7), (22, 6), (5, -5), (18, 65), (19, -5), (20, -9), (25, -7),
-    (2, 5), (25, 6), (13, 6), (1, 7), (0, 9), (15, 5), (20, 6), (25, 8), (26, 9), (17, -6),
-    (21, 14), (7, 8), (4, 11), (15, -7), (16, 18), (5, -6), (7, 17), (1, 5), (3, 6), (5, -12),
-    (7, 31), (21, 5), (17, 37), (18, -5), (21, -5), (27, 10), (1, 7), (1, 7), (20, -5), (23, 37),
-    (25, 5), (21, 5), (23, 7), (27, 6), (14, 7), (25, 9), (15, 8), (20, 6), (11, 6), (15, -5),
-    (16, 12), (17, 5), (1, 5), (20, 9), (0, 5), (17, 8), (24, 7), (21, 7), (4, 5), (14, 6),
-    (25, 5), (28, 9), (14, 39), (21, -5), (26, 11), (25, -6), (26, 24), (20, 5), (5, -9), (21, -6),
-    (22, 7), (23, 49), (25, -5), (15, -5), (16, 26), (21, -6), (22, -6), (25, 24), (15, 5), (19, 12),
-    (1, 10), (18, 12), (18, 5), (15, 13), (17, -7), (21, 9), (25, 8), (20, 15), (0, 6), (19, 6),
-    (27, 16), (5, -5), (6, 5), (28, 5), (22, 6), (23, 9), (19, 7), (5, 5), (21, 8), (25, 5),
-    (26, 8), (25, 8), (12, 10), (18, 11), (25, 11), (26, 6), (15, 6), (20, 7), (5, 7), (13, 6),
-    (26, 5), (24, 12), (14, 10), (28, 5), (19, 5), (20, 12), (21, -6), (24, 7), (25, -6), (27, 10),
-    (24, 6), (25, 6), (22, 7), (14, 14), (21, 20), (26, 6), (5, 8), (6, 5), (11, 11), (5, 14),
-    (24, 5), (5, -5), (9, 15), (21, 6), (11, 24), (10, 6), (26, 5), (0, 12), (1, -5), (15, 21),
-    (19, 5), (21, -7), (25, 5), (6, 5), (18, 6), (11, -6), (12, 36), (17, -5), (23, 6), (16, 5),
-    (14, 6), (22, 11), (23, 27), (25, -5), (26, 9), (2, 9), (24, 6), (25, 9), (0, 5), (10, 15),
-    (12, 29), (20, -5), (21, -6), (1, 10), (5, -8), (21, 34), (5, 11), (18, 5), (18, 11), (1, 14),
-    (4, -8), (6, 46), (9, -5), (20, -6), (21, -8), (28, 9), (4, 36), (5, -8), (5, 5), (17, 5),
-    (0, 9), (13, 9), (17, 8), (21, 5), (11, 6), (3, 10), (5, -5), (9, 5), (21, 8), (7, 7),
-    (15, -6), (18, 8), (19, 22), (23, -7), (25, 6), (21, 5), (17, 11), (24, 13), (1, 5), (3, 5),
-    (5, 8), (9, 8), (21, -5), (23, -7), (5, 9), (6, -7), (9, 14), (10, 12), (15, -7), (17, 21),
-    (18, 5), (19, -7), (20, 5), (21, 6), (23, -7), (25, -6), (4, 77), (5, -12), (6, -7), (20, -6),
-    (21, -5), (25, -5), (7, 5), (5, 6), (19, 7), (4, 6), (6, 8), (23, 7), (4, 5), (6, 5),
-    (18, 5), (1, 13), (13, 5), (18, 9), (21, 8), (23, -7), (27, 10), (14, 6), (14, 34), (22, -5),
-    (21, 7), (14, 18), (25, 11), (26, 12), (0, 12), (22, 13), (9, 5), (17, 8), (18, 7), (23, 5),
-    (23, 5), (26, 6), (1, 5), (25, 15), (17, 22), (21, -7), (27, 5), (14, 26), (0, 28), (1, 9),
-    (2, 12), (3, -8), (4, -6), (5, -8), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5),
-    (15, -6), (16, -5), (17, -5), (18, 7), (19, -5), (20, -9), (22, -7), (23, -15), (24, 19), (25, 33),
-    (26, -9), (28, 6), (12, 6), (0, 5), (15, -6), (16, 8), (19, 6), (1, 5), (22, 10), (1, -6),
-    (5, -23), (6, -8), (7, 44), (8, 6), (11, -5), (15, -8), (16, -6), (17, 18), (18, 15), (20, -12),
-    (21, 13), (22, -6), (23, -6), (24, -5), (25, -5), (26, 6), (27, 9), (28, -5), (1, 7), (15, 6),
-    (17, 5), (6, 5), (9, 12), (13, 5), (17, 8), (23, -6), (9, 10), (6, 5), (25, 7), (19, 12),
-    (16, 24), (10, 16), (0, -6), (3, 7), (6, 10), (17, -6), (18, 15), (19, -5), (21, -13), (25, 12),
-    (27, 18), (16, 5), (2, 11), (3, 5), (11, 10), (15, 7), (16, -5), (21, -5), (20, 11), (23, -8),
-    (23, 5), (25, 31), (5, 8), (6, 5), (28, 5), (14, 8), (3, 5), (12, 27), (23, -17), (5, 5),
-    (14, 8), (4, 5), (5, -10), (7, 5), (27, 5), (22, 29), (23, -5), (25, -5), (10, -5), (11, 7),
-    (12, 21), (23, 10), (8, 17), (20, 6), (8, 13), (26, 11), (19, 7), (0, -5), (2, 11), (3, -5),
-    (4, -5), (5, -17), (9, -8), (10, -6), (11, -7), (12, -5), (14, -7), (15, 5), (16, 11), (17, 54),
-    (18, 21), (19, 15), (21, 11), (22, -6), (23, -18), (24, -7), (25, -11), (26, -5), (27, -5), (28, -6),
-    (20, 6), (25, 12), (10, 8), (28, 17), (12, 6), (10, 16), (0, 31), (1, 5), (2, 12), (4, -6),
-    (5, -8), (9, -5), (10, -5), (11, 10), (13, -5), (17, -10), (20, -9), (22, -6), (23, -10), (24, 16),
-    (25, 7), (26, -8), (27, 5), (28, 7), (22, 14), (23, 53), (25, -5), (18, 9), (21, 7), (3, 5),
-    (25, -5), (26, 5), (23, 9), (5, 8), (8, 5), (0, 11), (18, 10), (25, -5), (22, 15), (26, 7),
-    (12, 5), (27, 5), (4, 5), (9, 5), (21, 13), (1, 8), (4, 6), (22, 7), (1, -7), (18, -5),
-    (22, 13), (7, 10), (18, 18), (21, -5), (23, -5), (27, 9), (19, 10), (9, 5), (15, 13), (11, 5),
-    (5, 11), (21, -6), (1, 7), (0, -7), (1, 74), (2, 13), (3, 7), (4, 51), (5, -23), (6, -10),
-    (9, -7), (10, -5), (11, -5), (14, 21), (15, -6), (16, -6), (17, -12), (18, -7), (19, -8), (20, -9),
-    (21, -10), (23, -19), (24, -7), (25, -7), (26, 11), (27, -5), (28, -7), (17, 8), (18, 9), (19, 6),
-    (18, 50), (19, -5), (20, -7), (21, -9), (6, 6), (21, 10), (5, 10), (20, -7), (21, 14), (20, 6),
-    (23, 10), (0, -5), (1, -5), (2, -6), (3, -8), (4, 64), (5, 45), (6, 47), (7, -7), (8, -5),
-    (9, -12), (10, -5), (11, -5), (12, -7), (13, -6), (14, -10), (17, -11), (18, -14), (19, -8), (21, 12),
-    (22, -12), (23, -25), (24, -9), (27, -8), (17, 38), (20, -5), (21, -6), (1, 9), (5, 13), (17, -5),
-    (20, 8), (23, 7), (13, 5), (21, 8), (19, 9), (15, -7), (16, 18), (6, 10), (17, 6), (4, 7),
-    (21, 13), (17, 9), (22, 5), (25, 13), (5, 5), (5, 5), (23, 11), (21, 5), (3, 8), (23, 7),
-    (0, -5), (24, 15), (25, -5), (7, 5), (5, 5), (20, 6), (12, 5), (0, -5), (2, 9), (4, -5),
-    (5, -7), (6, -6), (8, 5), (9, -6), (10, -6), (11, -7), (12, -5), (13, -7), (15, 7), (16, -6),
-    (17, 28), (19, -7), (20, -13), (22, -7), (23, -11), (24, 56), (28, -8), (16, 10), (22, 5), (4, 5),
-    (14, 6), (9, 8), (14, 11), (21, 5), (27, 6), (1, 5), (6, 5), (18, 7), (8, 5), (15, 7),
-    (5, -6), (6, 5), (9, 9), (24, 11), (1, 10), (11, 10), (23, 16), (5, 12), (15, 12), (25, 7),
-    (1, 6), (10, 6), (18, 10), (21, -7), (5, 11), (27, 6), (5, 5), (11, 20), (20, 7), (23, -6),
-    (1, -5), (3, 19), (18, -8), (23, 6), (25, -5), (4, 7), (11, 18), (15, 9), (20, 5), (21, -7),
-    (23, -8), (18, 7), (15, 9), (5, 8), (16, 5), (17, -7), (19, -8), (23, 6), (27, 5), (28, 5),
-    (1, 8), (21, 5), (1, 9), (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (28, 5), (10, 6),
-    (5, 5), (17, 6), (3, 5), (19, 8), (15, -9), (16, 46), (21, -9), (18, 11), (25, 5), (3, -5),
-    (4, -5), (5, -23), (6, -11), (7, -8), (8, -5), (9, -16), (10, -8), (11, -10), (12, 7), (13, -6),
-    (14, -8), (15, -18), (16, -11), (17, 24), (19, 36), (20, 92), (21, 6), (24, -9), (25, -15), (26, -8),
-    (27, 5), (28, -10), (18, 9), (19, -5), (20, 5), (21, 6), (27, 9), (4, 5), (6, 7), (21, 5),
-    (16, 14), (22, 8), (5, -9), (21, -6), (22, 7), (23, 49), (25, -5), (20, 8), (0, 56), (1, 60),
-    (2, 32), (3, 18), (4, -5), (5, -53), (6, -29), (7, -26), (8, -24), (9, -36), (10, -29), (12, -17),
-    (13, 26), (14, -36), (15, -29), (16, -37), (17, -27), (19, -13), (20, -25), (21, -8), (22, -32), (23, -15),
-    (24, 59), (25, 86), (26, 33), (27, 48), (28, 19), (4, 5), (28, 5), (12, 6), (20, -6), (22, 9),
-    (23, 28), (25, -5), (18, 5), (4, 5), (23, 17), (21, 7), (27, 6), (25, 5), (5, 15), (10, 5),
-    (25, 8), (20, 6), (2, 5), (17, -5), (20, 7), (12, 5), (13, 16), (1, 7), (18, 9), (16, 5),
-    (21, 5), (22, 9), (11, 16), (25, 7), (8, 5), (26, 12), (5, -6), (17, -5), (18, 32), (19, -5),
-    (20, -6), (23, 6), (27, 20), (8, 5), (5, 6), (6, 10), (5, 5), (1, 10), (2, 9), (3, 7),
-    (5, -5), (14, 21), (15, -6), (21, 7), (22, 16), (23, -12), (25, -5), (17, 6), (18, 9), (3, 5),
-    (5, 9), (7, 5), (5, 5), (18, 9), (2, 5), (18, 5), (25, 5), (15, 5), (0, -8), (1, 22),
-    (2, -11), (3, -17), (4, -16), (5, -39), (6, -19), (7, -13), (8, -9), (9, -21), (10, 66), (11, -32),
-    (12, 11), (13, -14), (14, 25), (15, -25), (16, -18), (18, 6), (19, 31), (20, 132), (21, -15), (22, -18),
-    (23, 27), (24, -11), (25, -18), (26, -16), (27, 19), (28, -18), (23, 5), (10, 10), (21, 8), (23, 12),
-    (22, 20), (1, 31), (4, 5), (11, 5), (15, 10), (1, 13), (22, 10), (19, 6), (11, 5), (1, -6),
-    (5, -10), (6, -5), (10, 52), (11, -14), (12, 50), (15, -5), (16, -5), (17, -9), (21, -11), (22, 15),
-    (23, -6), (25, -6), (25, 23), (4, 5), (6, 5), (1, 5), (17, 5), (18, 9), (21, 14), (4, 7),
-    (8, 5), (11, 15), (22, 5), (26, 5), (21, -6), (22, 16), (23, 13), (27, 5), (18, 7), (5, 11),
-    (0, 13), (21, 9), (23, 6), (7, 6), (11, 7), (16, 9), (16, 6), (26, 5), (21, 9), (5, 5),
-    (6, 5), (28, 5), (19, 23), (22, 5), (2, 5), (15, 6), (10, 18), (17, 5), (0, 9), (1, 5),
-    (2, -10), (3, -13), (4, -12), (5, -14), (7, -9), (8, -6), (9, -22), (10, -9), (11, -20), (12, -8),
-    (15, 56), (16, 31), (17, 30), (18, 24), (19, 30), (21, 31), (22, -29), (23, -29), (24, -10), (25, -16),
-    (26, -14), (28, 15), (13, 6), (5, 5), (20, -6), (21, 7), (1, -10), (3, 7), (4, 5), (5, -17),
-    (6, -9), (7, -5), (9, 29), (10, 7), (14, 12), (16, 7), (17, -12), (18, -6), (21, 34), (22, 10),
-    (23, -18), (26, -5), (28, -6), (2, 6), (26, 5), (18, 7), (8, 7), (26, 12), (18, 5), (21, 7),
-    (9, -5), (10, 8), (11, 7), (17, 14), (18, 16), (19, -6), (21, 5), (23, 5), (25, -5), (26, 10),
-    (2, 8), (18, 11), (17, 8), (6, 6), (15, 14), (16, -7), (17, 26), (21, 10), (22, -7), (23, -7),
-    (25, -7), (12, 8), (9, 8), (15, -6), (16, 8), (19, 5), (21, 7), (22, -5), (19, 9), (27, 11),
-    (18, 5), (22, 5), (6, 10), (15, 7), (21, 18), (5, 5), (20, 13), (28, 5), (22, 16), (6, 5),
-    (25, 6), (2, 5), (9, 8), (15, -6), (16, 8), (19, 5), (21, 7), (22, -5), (24, 5), (28, 10),
-    (10, 13), (23, -5), (3, 6), (2, 6), (24, -6), (25, 12), (0, 15), (1, -5), (5, -5), (11, 5),
-    (17, -5), (19, 12), (20, 6), (23, -8), (24, -7), (25, 15), (26, -5), (27, 10), (5, 6), (5, 8),
-    (17, 8), (5, 5), (21, 5), (22, 10), (2, 5), (25, 5), (22, 9), (23, 10), (25, 11), (27, 5),
-    (1, 7), (8, 13), (19, 6), (0, -5), (1, -5), (17, 9), (18, 23), (19, 9), (20, -6), (21, -8),
-    (23, -7), (25, -5), (26, 10), (27, 19), (26, 12), (28, 6), (1, 6), (2, 10), (16, 15), (21, -5),
-    (25, 5), (26, 15), (11, 41), (19, 10), (21, -5), (23, -7), (25, -5), (5, 5), (18, 18), (21, 5),
-    (13, 5), (25, 10), (0, 8), (1, -9), (4, -6), (5, 9), (9, 19), (17, -17), (19, 27), (20, 14),
-    (21, -7), (22, 6), (24, -5), (25, -7), (28, -5), (1, 22), (3, 18), (21, -8), (25, -7), (1, -7),
-    (2, 22), (25, 5), (21, 5), (21, 10), (0, 5), (5, 6), (24, 5), (28, 10), (13, 8), (15, 9),
-    (16, 7), (21, 13), (15, -5), (16, 29), (17, 5), (21, 20), (17, 15), (27, 10), (9, -5), (10, 8),
-    (11, 7), (17, 14), (18, 16), (19, -6), (21, 5), (23, 5), (25, -5), (26, 10), (6, 7), (21, 5),
-    (1, 7), (19, 10), (18, 6), (20, -6), (22, 15), (9, 5), (20, 6), (16, 5), (18, 10), (8, 5),
-    (26, 10), (6, 8), (17, 5), (18, 9), (19, 7), (21, 7), (23, -8), (5, 12), (4, 5), (14, 6),
-    (1, 5), (18, 5), (1, 28), (2, 12), (3, -10), (4, -10), (5, -24), (6, -15), (7, -8), (8, -6),
-    (9, -12), (11, -5), (13, -7), (14, -10), (15, -11), (16, -10), (17, 20), (18, 18), (19, 22), (20, 70),
-    (21, -27), (22, 36), (24, -9), (25, -25), (27, -7), (28, -10), (11, 6), (1, 12), (3, 5), (5, -5),
-    (19, 5), (5, 17), (0, 26), (1, 9), (2, 5), (4, -5), (5, -7), (9, -5), (11, 10), (17, -10),
-    (20, -9), (22, -6), (23, -10), (24, 17), (25, 9), (26, -7), (27, 5), (28, 8), (5, 5), (21, 6),
-    (20, 5), (0, -7), (1, -7), (13, 6), (15, 9), (23, -6), (24, -6), (25, 17), (27, 7), (28, 9),
-    (19, 5), (27, 5), (10, 5), (28, 5), (3, 5), (13, 16), (5, -6), (6, 5), (9, 9), (24, 11),
-    (25, 8), (1, -8), (9, 5), (15, -5), (17, -5), (18, 25), (19, -6), (20, 6), (21, -7), (23, -8),
-    (24, -9), (25, 12), (27, 29), (6, 5), (15, 11), (17, -5), (21, 14), (21, 23), (20, 5), (24, 6),
-    (26, 11), (6, 5), (21, -5), (25, 27), (18, 6), (4, 7), (1, -6), (3, 17), (19, -5), (21, -7),
-    (22, 19), (19, 5), (21, 8), (4, 5), (5, 5), (15, 16), (16, 6), (17, 5), (18, 8), (20, -7),
-    (23, -8), (6, 8), (21, -7), (20, 5), (17, 6), (1, -6), (2, 43), (25, -5), (11, 6), (10, 6),
-    (24, 9), (25, 13), (10, 17), (19, 6), (21, -5), (18, 5), (21, 5), (24, 5), (17, 14), (5, 7),
-    (1, 17), (1, 6), (5, 31), (6, -5), (7, 11), (20, 12), (21, -9), (23, -7), (26, 11), (27, 5),
-    (5, 7), (17, 9), (23, 6), (21, 5), (8, 5), (9, 8), (16, 8), (15, -5), (16, 29), (27, 5),
-    (4, 10), (25, 9), (7, 5), (20, 5), (6, 5), (23, 5), (19, 5), (21, 6), (23, 5), (16, 6),
-    (19, 6), (0, -5), (1, -12), (18, -6), (24, -8), (25, -6), (26, 87), (18, 7), (0, 12), (1, 17),
-    (3, -7), (4, -5), (5, -26), (6, 15), (8, 8), (9, -6), (10, -5), (14, 6), (16, -6), (20, -19),
-    (21, -13), (23, 23), (24, 7), (25, 7), (21, 9), (1, 5), (2, 5), (23, 5), (21, 9), (22, 27),
-    (12, 5), (23, 14), (25, 5), (4, 5), (14, 6), (25, 6), (28, 9), (8, 5), (25, 9), (6, 6),
-    (14, -5), (15, 15), (16, -7), (17, 30), (18, -5), (21, 14), (22, -8), (23, -8), (24, 6), (25, -8),
-    (1, 8), (1, -5), (2, -7), (5, -6), (8, -5), (10, 50), (11, -23), (12, 95), (13, -7), (15, -8),
-    (16, -11), (17, -6), (18, -15), (19, -7), (20, -8), (21, -20), (22, 8), (24, -8), (26, -8), (27, -7),
-    (28, 16), (18, 5), (22, 6), (1, -6), (2, 5), (17, 17), (18, 5), (24, 8), (25, 9), (24, 6),
-    (21, 12), (0, -5), (24, 33), (28, 10), (13, 5), (18, 7), (21, 5), (23, -6), (27, 11), (19, 18),
-    (4, 10), (25, 8), (23, 8), (3, 9), (5, 5), (6, 8), (21, -5), (1, -9), (4, 8), (9, 13),
-    (10, 10), (15, 5), (16, -6), (17, -8), (18, -8), (20, 5), (22, -8), (23, 12), (25, 17), (6, 7),
-    (0, -22), (1, 57), (2, 46), (3, 43), (4, -12), (5, -26), (6, -10), (7, -7), (8, -6), (9, -12),
-    (10, -8), (11, 16), (12, -11), (13, -10), (14, 66), (15, -17), (16, -16), (17, -18), (19, -20), (20, -20),
-    (22, 9), (23, 35), (24, -11), (25, -19), (27, -13), (28, -14), (7, 7), (8, 5), (16, 7), (23, 8),
-    (25, 6), (28, 5), (10, 31), (11, 10), (20, 6), (21, -5), (25, -7), (19, 29), (24, 9), (15, 7),
-    (18, 5), (1, 6), (18, 5), (1, 9), (1, 7), (17, 8), (5, 5), (0, 8), (1, 6), (21, -5),
-    (23, 9), (26, 7), (12, 5), (22, 5), (23, 8), (15, 7), (5, -6), (9, 14), (19, 7), (21, 14),
-    (18, 52), (20, -5), (21, -6), (25, -5), (18, 5), (0, -5), (15, -5), (21, -6), (24, 6), (25, 27),
-    (12, 10), (8, 5), (20, 19), (23, -10), (28, 5), (13, 5), (25, -5), (18, 50), (19, -5), (20, -7),
-    (21, -9), (11, 41), (16, 5), (23, -6), (9, 5), (13, 5), (19, 9), (17, 10), (3, 5), (10, 11),
-    (12, 8), (20, -5), (21, -6), (23, 25), (1, 12), (17, 9), (1, 5), (16, 9), (19, 22), (25, 11),
-    (1, 5), (2, 5), (0, -5), (1, 21), (3, 10), (25, 8), (5, -5), (9, 16), (13, 5), (19, 10),
-    (20, -8), (2, 21), (0, 7), (17, 7), (18, 6), (21, -5), (22, 11), (4, 20), (5, -5), (1, 6),
-    (15, 7), (16, 13), (18, -6), (21, 14), (23, -5), (5, 5), (20, 6), (19, 5), (20, 7), (6, 5),
-    (9, 7), (12, 5), (5, -11), (6, -5), (15, 8), (16, 10), (17, 70), (18, -7), (19, -9), (21, -12),
-    (22, -5), (23, -9), (1, 13), (12, 8), (21, 10), (25, -5), (18, 8), (12, 16), (12, 15), (1, -5),
-    (5, -7), (15, 26), (16, -6), (17, 61), (19, -8), (20, 5), (21, -13), (23, -9), (25, -10), (27, 8),
-    (1, -8), (5, -7), (14, -5), (15, 19), (16, 58), (17, -8), (19, -10), (20, -7), (21, 29), (23, -9),
-    (25, -7), (20, 9), (15, 5), (1, 13), (6, 10), (18, 5), (0, -5), (1, 14), (2, 7), (4, 20),
-    (5, 6), (7, 20), (10, -13), (11, -12), (12, -10), (13, 9), (14, 8), (15, 5), (17, 7), (20, -14),
-    (21, -9), (22, -6), (23, -6), (24, -6), (25, -26), (27, -6), (28, 8), (3, 5), (25, -5), (26, 5),
-    (5, 9), (21, -9), (23, 24), (13, 6), (22, 5), (6, 5), (21, 7), (5, 6), (26, 12), (17, 8),
-    (15, 5), (10, 6), (0, 8), (18, 11), (3, -9), (5, -13), (7, 9), (8, 31), (11, -10), (12, -8),
-    (15, -8), (17, 38), (19, -12), (22, -13), (23, -5), (24, 11), (26, 7), (27, 12), (0, 11), (2, 6),
-    (18, 9), (20, 5), (25, -5), (21, 7), (22, 14), (25, 17), (21, 9), (18, 6), (2, 5), (24, 13),
-    (26, 11), (5, 10), (17, 9), (18, 6), (20, -8), (21, -5), (26, 9), (17, 8), (18, 8), (21, 5),
-    (0, -10), (1, -8), (2, -6), (4, -9), (5, -34), (7, 49), (8, 10), (9, 28), (11, -11), (13, -6),
-    (14, -7), (15, -13), (16, -10), (17, 17), (18, -16), (19, 16), (20, 54), (22, -11), (23, -8), (24, -8),
-    (25, -15), (27, 6), (10, 10), (14, 5), (21, 5), (5, 7), (6, 5), (18, 5), (10, 5), (19, 8),
-    (19, 22), (21, -6), (18, 7), (1, 5), (2, 6), (11, 13), (23, 7), (20, 5), (23, 32), (11, 7),
-    (5, -5), (7, 5), (23, 7), (20, 5), (28, 5), (19, 7), (25, 5), (22, 5), (0, 14), (18, 10),
-    (25, -5), (19, 7), (23, 13), (5, -7), (6, 28), (23, 5), (18, 6), (6, 5), (1, 12), (9, 7),
-    (22, 10), (23, 13), (17, 6), (10, 13), (12, 26), (20, -5), (21, -5), (22, 8), (0, 8), (1, 7),
-    (4, -5), (5, 5), (9, -7), (10, -6), (11, -5), (15, 15), (16, 7), (17, 25), (18, 6), (21, -21),
-    (25, -10), (27, 5), (16, 10), (17, 8), (8, 5), (16, 8), (17, -5), (18, 5), (26, 10), (9, 5),
-    (10, 5), (27, 5), (27, 5), (3, 15), (5, 5), (23, 7), (23, 7), (1, 12), (18, 11), (20, 5),
-    (28, 5), (15, -6), (16, 6), (21, 14), (28, 6), (17, -5), (18, -6), (20, -7), (21, 7), (23, 41),
-    (6, 11), (15, 5), (19, 5), (25, -5), (21, 5), (24, 5), (5, 7), (0, 6), (21, 15), (15, -15),
-    (16, 76), (17, -6), (19, -8), (22, -5), (23, -5), (25, -5), (5, -5), (10, -5), (11, -8), (12, 40),
-    (13, 88), (17, -6), (18, -7), (19, -7), (20, -6), (21, -12), (24, -6), (25, -14), (26, -5), (0, -7),
-    (1, 65), (2, -6), (3, 7), (5, -7), (15, -7), (18, 10), (19, -5), (21, -14), (22, 13), (23, -8),
-    (24, -5), (25, -15), (22, 10), (21, 5), (23, 15), (2, 5), (25, 6), (18, 6), (12, 5), (13, 15),
-    (17, 5), (24, 5), (21, 5), (21, 17), (3, 5), (23, 6), (15, 6), (28, 6), (22, 5), (23, 16),
-    (0, -9), (1, 69), (2, 17), (3, 5), (4, 55), (5, -27), (7, -5), (9, -9), (10, -7), (11, -9),
-    (12, -6), (13, -5), (14, 53), (15, -10), (16, -10), (17, -15), (19, -13), (20, -8), (21, -14), (23, -14),
-    (24, -9), (25, -12), (26, 9), (27, -7), (28, -9), (17, 12), (18, 5), (4, 5), (11, 7), (20, 7),
-    (11, 6), (21, 9), (16, 8), (21, 8), (23, 18), (1, -6), (15, 11), (17, 9), (18, 22), (19, 7),
-    (20, -7), (21, -11), (22, -5), (23, -9), (25, -7), (26, 9), (27, 19), (1, 5), (2, 5), (8, 5),
-    (20, 8), (10, 5), (23, 6), (9, 7), (21, 13), (27, 5), (0, 5), (1, 7), (17, 5), (27, 6),
-    (1, -5), (11, 8), (17, -5), (26, 6), (9, 10), (19, 5), (20, 12), (21, -6), (24, 7), (25, -6),
-    (27, 10), (22, 6), (24, 6), (5, -5), (18, 65), (19, -5), (20, -9), (25, -7), (1, 5), (4, -5),
-    (5, -12), (6, -6), (7, 7), (9, -7), (14, 8), (17, 7), (18, 5), (24, 6), (27, -5), (16, 7),
-    (15, 13), (16, 10), (21, -5), (2, 8), (28, 5), (20, 6), (19, 5), (21, 8), (23, 6), (1, 5),
-    (2, 6), (13, 5), (17, -5), (18, 7), (21, -11), (23, 18), (14, 5), (6, 5), (11, 11), (11, 11),
-    (18, 12), (23, -5), (20, 6), (0, 6), (9, -6), (10, -5), (11, -5), (17, 20), (18, 7), (20, 8),
-    (21, -13), (22, 8), (23, 12), (25, -10), (27, 5), (20, 8), (16, 7), (23, 5), (11, 9), (12, 27),
-    (16, 7), (18, -9), (19, 8), (20, -10), (21, 8), (22, -5), (23, -6), (25, -5), (23, 5), (11, 5),
-    (21, 5), (25, 18), (5, 7), (21, -13), (23, 6), (16, 5), (18, 11), (17, 6), (18, 7), (0, 5),
-    (1, -7), (3, -16), (4, 21), (5, 11), (6, 16), (7, 11), (8, 6), (9, 14), (10, -6), (11, -20),
-    (12, -16), (13, -5), (14, -8), (15, -10), (16, -16), (20, 15), (22, -18), (23, -20), (24, 6), (25, -5),
-    (26, 14), (27, 24), (0, -6), (1, -13), (2, -5), (3, -9), (4, -9), (5, 39), (6, -8), (9, -6),
-    (10, -5), (11, 31), (13, -5), (14, -7), (15, -13), (16, -10), (17, -10), (18, 5), (19, 5), (20, 33),
-    (21, -16), (22, 12), (23, 29), (24, -6), (25, -13), (0, -19), (1, -16), (2, -5), (3, 8), (4, -12),
-    (7, -8), (8, -9), (9, 18), (11, -10), (12, -16), (15, 27), (16, 28), (17, 18), (18, 21), (20, 15),
-    (21, 17), (22, -9), (24, -14), (25, -15), (26, -11), (27, -10), (19, 5), (10, 12), (17, 8), (17, 8),
-    (24, 7), (10, 7), (17, 10), (20, -12), (28, 6), (23, 5), (1, -18), (2, -11), (3, 10), (4, -9),
-    (7, -8), (8, -8), (9, -9), (10, -17), (11, -19), (13, -6), (14, 71), (15, 37), (16, 14), (17, -29),
-    (18, -21), (19, 10), (20, -8), (21, 7), (22, 46), (23, -24), (25, 7), (26, -8), (27, -12), (28, 20),
-    (19, 6), (20, 5), (27, 5), (5, 5), (3, 5), (16, 5), (22, 7), (19, 9), (25, 5), (8, 5),
-    (18, 9), (26, 12), (1, 8), (14, 19), (23, -5), (1, 7), (19, 5), (5, 8), (28, 5), (5, -5),
-    (17, 15), (19, -5), (21, 10), (23, 7), (21, 7), (9, 5), (21, 16), (21, 5), (6, 5), (25, 8),
-    (1, 13), (12, 15), (15, 21), (18, 5), (20, 8), (5, 5), (27, 11), (25, 10), (11, 8), (4, 12),
-    (10, 5), (18, 5), (3, 5), (21, 34), (18, 6), (21, 5), (27, 11), (1, 7), (14, 6), (21, 9),
-    (11, 5), (19, 12), (26, 6), (28, 6), (7, 9), (22, 11), (18, 5), (16, 7), (20, 5), (0, -6),
-    (1, 79), (20, -6), (23, -5), (24, -5), (25, -11), (0, 41), (4, -7), (5, -8), (6, -6), (9, -7),
-    (10, -7), (11, 7), (12, -6), (13, -6), (14, -6), (16, -6), (17, -8), (18, -8), (20, -9), (22, -8),
-    (23, -9), (24, 30), (25, 13), (28, 5), (10, 5), (12, 21), (23, -13), (16, 5), (23, 6), (5, 7),
-    (6, 6), (1, 6), (3, 10), (25, 12), (1, 10), (9, 5), (15, -5), (18, 7), (20, 15), (19, 5),
-    (26, 16), (0, 16), (25, -5), (23, 6), (21, 10), (23, 6), (23, 5), (9, 9), (10, 5), (1, -6),
-    (3, -6), (4, -6), (5, -8), (6, -8), (9, -6), (10, 7), (11, -5), (13, 9), (14, -7), (15, -9),
-    (16, -7), (18, 8), (20, -21), (21, -6), (24, 19), (25, 42), (26, 6), (28, 9), (23, -5), (25, 24),
-    (3, 5), (4, 33), (21, -6), (22, 16), (23, 14), (27, 5), (25, 5), (1, 5), (4, -5), (5, 37),
-    (7, 11), (9, -6), (17, -6), (18, -6), (19, -6), (20, 24), (21, -13), (23, -11), (10, 14), (9, 23),
-    (11, 11), (26, 10), (22, 11), (18, 17), (3, 8), (17, 12), (15, 12), (25, 7), (15, 10), (17, 7),
-    (15, 9), (5, 6), (1, -5), (17, -6), (18, 23), (19, 11), (25, -7), (27, 8), (22, 31), (17, 13),
-    (21, -5), (23, -5), (28, 5), (11, 28), (17, 5), (6, 6), (25, 10), (5, -6), (11, 111), (17, -5),
-    (18, -6), (19, -6), (20, -6), (21, -10), (22, -5), (23, -22), (0, 12), (1, -8), (3, 7), (5, 10),
-    (6, 8), (10, -6), (15, -5), (18, -7), (19, -6), (20, -6), (21, 15), (22, -6), (28, 11), (17, 9),
-    (24, 7), (1, 12), (18, 10), (20, 5), (21, -5), (1, -8), (3, 7), (5, -16), (6, -8), (9, 30),
-    (10, 8), (14, 5), (15, 5), (16, 7), (17, -10), (21, 31), (22, 12), (23, -16), (25, -5), (28, -5),
-    (9, 11), (10, 7), (21, 8), (11, 11), (16, 9), (0, 25), (18, 10), (25, 5), (3, 9), (5, -6),
-    (21, 10), (22, 8), (21, 5), (0, 5), (1, 13), (1, 29), (2, 9), (14, 11), (23, -5), (17, 8),
-    (18, 17), (12, 20), (13, 9), (23, -5), (9, 9), (10, 5), (17, 6), (1, 6), (19, 5), (7, 5),
-    (28, 9), (21, 9), (22, 9), (3, 10), (26, 9), (6, 9), (23, 5), (0, 5), (10, 15), (12, 29),
-    (20, -5), (21, -6), (21, 5), (1, 7), (10, 57), (11, -12), (12, 37), (15, -5), (18, -5), (19, -7),
-    (23, -27), (3, 5), (10, 28), (20, -5), (23, 6), (17, 11), (15, 7), (18, 5), (25, 5), (0, -8),
-    (1, 5), (2, 48), (3, -14), (4, -13), (5, -13), (6, -12), (7, -9), (8, -8), (9, -11), (10, -6),
-    (11, -8), (13, -5), (14, -11), (15, -10), (16, -10), (17, -8), (18, 14), (19, -12), (20, -9), (22, -11),
-    (24, 59), (26, 51), (27, 8), (28, -12), (11, 6), (15, 5), (20, -8), (21, 11), (22, 5), (23, -5),
-    (28, 10), (9, 6), (19, 17), (21, 6), (0, 7), (4, -5), (5, -7), (9, -5), (15, 7), (17, -8),
-    (19, 5), (20, 6), (21, 9), (22, -5), (23, -9), (24, -5), (25, 17), (26, -5), (27, 18), (5, 6),
-    (1, 5), (17, 12), (16, 18), (24, 8), (0, 12), (21, 23), (25, 5), (18, 11), (1, 11), (0, -9),
-    (1, 11), (2, -9), (3, 97), (4, 17), (5, 55), (6, 29), (7, 14), (9, -14), (10, -19), (11, -18),
-    (12, -9), (13, -7), (15, -21), (16, -20), (17, -21), (18, -8), (19, -27), (20, -31), (21, 24), (22, -18),
-    (23, -11), (27, -13), (28, 12), (1, 11), (3, -5), (4, -10), (6, -7), (9, -6), (11, -5), (15, -7),
-    (16, -5), (17, -9), (18, -8), (21, 27), (22, -9), (23, -10), (25, 13), (26, 32), (27, 22), (28, -6),
-    (20, 9), (1, 5), (17, -7), (21, 6), (23, 6), (12, 5), (15, 9), (18, 5), (2, 5), (15, 6),
-    (22, 5), (23, 15), (0, -9), (1, 8), (3, 31), (5, -16), (7, -6), (9, -7), (10, 14), (13, -6),
-    (14, -8), (15, -10), (17, -12), (19, -8), (21, -16), (22, 10), (23, 60), (24, -5), (25, -10), (26, -8),
-    (8, 9), (20, 5), (24, 11), (16, 11), (7, 6), (24, 6), (4, 5), (5, 6), (6, 7), (21, 6),
-    (23, -5), (26, 12), (27, 5), (26, 7), (0, 6), (3, 20), (5, -23), (6, -11), (7, 6), (9, 13),
-    (10, -10), (12, 13), (13, -8), (14, -6), (17, 16), (18, 37), (23, -14), (24, -7), (25, -29), (26, 8),
-    (27, 8), (28, -9), (6, 5), (3, 5), (8, 5), (26, 10), (16, 8), (22, 42), (23, -5), (1, 18),
-    (3, -7), (4, -10), (5, -11), (7, -7), (8, -5), (12, 5), (14, -6), (15, 5), (16, -5), (17, 16),
-    (18, 49), (19, -13), (20, 7), (21, 22), (23, -23), (24, -12), (25, -10), (26, -9), (27, 20), (28, -11),
-    (15, 7), (21, 9), (21, 10), (15, 7), (8, 16), (17, 14), (18, -6), (0, -5), (1, -5), (2, -5),
-    (3, -5), (4, -5), (5, -11), (6, -6), (10, 57), (11, 107), (12, 13), (13, -5), (14, -6), (15, -8),
-    (16, -6), (17, -12), (18, -11), (19, 13), (20, -15), (21, -13), (22, -7), (23, -25), (24, -5), (25, -13),
-    (26, -5), (27, -5), (28, -6), (0, 9), (1, 11), (2, -8), (3, -9), (4, -9), (5, -11), (6, 8),
-    (7, -6), (9, -15), (11, -16), (15, 27), (16, 20), (17, 14), (18, 11), (19, 27), (20, -6), (21, 22),
-    (22, -20), (23, -30), (24, -5), (25, -7), (26, -10), (28, 17), (21, 8), (0, 8), (1, 9), (2, -13),
-    (3, -12), (4, -27), (5, -29), (6, -12), (7, -18), (8, -16), (11, 32), (12, 41), (13, 16), (14, -14),
-    (15, 13), (16, 22), (17, 10), (18, 26), (19, 73), (21, 19), (22, -21), (23, -19), (24, -18), (25, -35),
-    (26, -27), (0, 5), (1, 7), (3, -9), (4, -16), (5, 15), (6, 18), (10, -8), (11, -15), (13, -5),
-    (15, -20), (16, -17), (18, -10), (19, -15), (20, 47), (21, -7), (22, -7), (23, 33), (26, -5), (28, 18),
-    (25, 12), (1, 5), (1, -5), (5, -8), (22, -5), (23, -7), (24, -5), (25, 64), (5, 7), (4, 5),
-    (11, 8), (1, 16), (18, -7), (21, 20), (24, 7), (11, 7), (20, 6), (23, -6), (25, 13), (28, 15),
-    (1, 8), (4, 6), (5, -6), (17, -5), (18, -6), (20, -5), (21, 14), (22, 16), (23, 7), (25, -5),
-    (0, -6), (1, -8), (5, -10), (6, -5), (9, -5), (10, -6), (11, -6), (15, -6), (17, -12), (18, -15),
-    (19, 190), (20, -32), (21, -23), (22, -6), (23, -11), (25, -18), (27, 11), (15, 9), (20, 8), (25, 9),
-    (0, -9), (1, -5), (3, -9), (4, 24), (5, 34), (7, 20), (8, 13), (9, 6), (10, -5), (11, -8),
-    (12, -6), (13, -5), (14, -7), (15, -5), (16, -7), (17, -12), (18, -15), (19, -12), (20, 29), (21, -21),
-    (22, -11), (23, 6), (24, -6), (25, 16), (11, 11), (1, 6), (18, 6), (19, 5), (27, 9), (4, 5),
-    (8, 10), (23, 6), (2, 9), (16, 17), (20, 14), (21, 7), (1, 7), (18, 6), (15, 10), (16, 13),
-    (17, 19), (18, 10), (21, -5), (22, -5), (25, -5), (5, 6), (0, 13), (3, -5), (5, -7), (8, -5),
-    (10, -6), (11, -8), (12, -6), (13, -7), (14, -7), (16, -9), (18, 6), (19, 30), (20, 9), (23, -8),
-    (26, 7), (27, 29), (28, -6), (21, 10), (23, 8), (0, 10), (1, 12), (2, -6), (3, -7), (4, 63),
-    (5, -9), (6, 38), (9, -10), (10, -6), (11, -7), (12, -5), (14, 11), (15, 14), (16, -7), (17, -14),
-    (18, -7), (20, -15), (21, -18), (23, -15), (24, -10), (25, 6), (26, -7), (27, -6), (28, 9), (17, 10),
-    (21, -5), (23, 8), (28, 5), (27, 5), (23, 9), (23, 8), (5, 5), (3, 17), (25, 5), (19, 12),
-    (19, 9), (24, 35), (25, -7), (3, 9), (13, 5), (23, 21), (4, -9), (5, -8), (7, -5), (9, -6),
-    (11, -6), (12, -6), (13, -6), (14, 19), (15, -5), (16, -6), (18, -5), (19, -5), (20, -10), (21, -14),
-    (22, -6), (23, -18), (24, 26), (25, 63), (27, -11), (28, 13), (16, 11), (15, 10), (0, -8), (1, -14),
-    (2, -6), (3, -7), (5, -6), (7, -5), (11, 11), (13, 26), (14, -7), (15, -16), (16, -10), (17, -5),
-    (18, 13), (19, 32), (20, 5), (21, -20), (22, 15), (23, -21), (25, 34), (5, 17), (6, -5), (15, -6),
-    (17, -8), (18, 8), (21, -12), (22, 20), (23, 26), (0, 8), (20, 7), (23, 13), (14, 6), (22, 13),
-    (23, 26), (25, -6), (26, 14), (17, 10), (21, 21), (26, 6), (1, 5), (2, 6), (5, 9), (15, -8),
-    (20, 5), (1, 6), (1, 5), (5, 13), (6, 14), (7, 5), (20, -5), (23, -5), (25, -5), (15, 8),
-    (22, 15), (4, -6), (5, -14), (6, -7), (9, 146), (10, 8), (11, -7), (15, -9), (16, -6), (20, -14),
-    (21, -31), (23, -16), (24, -5), (27, -5), (28, -5), (17, 11), (24, 13), (5, 5), (22, 5), (2, 5),
-    (21, 10), (19, 12), (22, 5), (4, 7), (14, 7), (17, 5), (23, 5), (18, 6), (4, 7), (17, 10),
-    (18, 8), (24, 5), (15, 8), (27, 5), (2, 11), (23, 17), (1, 5), (2, 5), (17, 6), (18, -5),
-    (24, 13), (26, 12), (4, 5), (28, 5), (1, 9), (19, -5), (21, 21), (27, 11), (23, 5), (11, 10),
-    (23, 6), (5, 5), (0, 15), (5, 9), (6, 14), (11, -6), (14, -6), (17, -6), (19, -8), (20, -10),
-    (21, 26), (23, -15), (25, 5), (27, -5), (2, 9), (22, 7), (8, 5), (10, 6), (15, 9), (0, -7),
-    (1, -14), (2, -6), (3, -10), (4, -10), (5, 42), (6, -9), (9, -6), (10, -6), (11, 35), (13, -5),
-    (14, -7), (15, -14), (16, -10), (17, -8), (20, 43), (21, -20), (22, 10), (23, 24), (24, -7), (25, -14),
-    (27, 9), (8, 5), (22, 31), (26, 17), (27, 5), (18, 9), (20, 6), (7, 15), (9, 5), (27, 8),
-    (1, 14), (1, 8), (1, 8), (17, 7), (9, 15), (10, 5), (5, 5), (18, 5), (3, 5), (21, 12),
-    (7, 5), (15, 7), (18, -6), (24, 5), (17, 6), (0, -6), (1, -5), (13, 6), (21, -5), (24, -5),
-    (25, 20), (27, 8), (26, 8), (21, 7), (16, 11), (1, 7), (17, 9), (24, 7), (4, 6), (6, 6),
-    (9, 5), (26, 5), (14, 6), (4, 6), (26, 5), (0, 5), (9, 8), (1, 11), (5, -6), (15, -5),
-    (17, 21), (18, 10), (20, -13), (23, -6), (20, 6), (0, 8), (5, 5), (6, 5), (17, 14), (20, 5),
-    (21, -19), (25, -6), (27, 7), (22, 12), (19, 10), (8, 5), (0, 8), (10, 5), (9, 5), (24, 10),
-    (16, 21), (21, -8), (28, 9), (25, 14), (19, 9), (22, -6), (19, 13), (20, 5), (8, 7), (11, 15),
-    (15, -5), (16, 22), (18, -5), (21, -9), (25, -7), (26, 14), (27, -5), (18, 5), (21, 5), (17, 5),
-    (24, 7), (20, 5), (11, 17), (16, 10), (23, 5), (28, 5), (25, 9), (1, 43), (4, 90), (5, -24),
-    (6, -9), (14, -5), (15, -6), (18, -6), (19, -5), (20, -6), (21, -16), (23, -6), (25, -7), (0, 27),
-    (1, 5), (3, 9), (5, -10), (9, -11), (10, 17), (11, -6), (12, -8), (13, -6), (14, -5), (17, 8),
-    (18, -8), (19, -7), (20, -5), (21, -11), (22, -12), (24, 14), (25, 13), (26, -11), (20, 5), (1, 36),
-    (3, -6), (19, 9), (20, -5), (22, 5), (16, 23), (21, -5), (25, 8), (8, 5), (16, 17), (10, 6),
-    (3, 5), (5, 5), (15, 5), (20, 8), (9, 6), (20, 5), (5, -5), (11, 38), (12, 12), (17, -6),
-    (20, 8), (22, -5), (23, -6), (10, 5), (11, 11), (5, 9), (20, 12), (21, -5), (14, 9), (13, 6),
-    (17, 6), (9, 5), (13, 5), (19, 5), (23, 8), (2, 6), (3, 5), (11, 11), (18, 5), (21, -5),
-    (22, 5), (25, -5), (6, 5), (18, 13), (1, -7), (5, 73), (7, 27), (9, -9), (10, -5), (15, -6),
-    (17, -11), (19, -6), (21, -17), (22, -6), (25, -6), (4, 29), (21, 14), (0, -5), (1, 10), (5, -5),
-    (11, 9), (14, 23), (15, -11), (17, -6), (18, -6), (20, -5), (21, -5), (22, 6), (23, 11), (26, 13),
-    (1, 7), (1, 10), (14, 5), (27, 5), (11, 7), (22, 11), (7, 9), (18, 6), (1, 6), (17, 5),
-    (28, 5), (19, 9), (20, -5), (19, 11), (5, 5), (15, 5), (18, -6), (19, 5), (20, 7), (26, 12),
-    (15, 7), (25, 17), (0, -6), (3, 90), (4, -6), (6, -7), (9, -6), (11, -5), (14, -7), (15, -12),
-    (16, -6), (17, -10), (18, 10), (19, -9), (21, 15), (23, -8), (28, -5), (3, 5), (6, 5), (23, 6),
-    (2, 5), (15, 7), (21, 5), (21, 5), (1, 13), (5, 5), (6, 5), (28, 6), (4, 5), (11, 8),
-    (0, -7), (1, -7), (13, 30), (18, -5), (23, -10), (24, 15), (26, -5), (27, 7), (28, 8), (15, 5),
-    (17, 11), (20, -5), (19, 10), (1, -6), (2, 5), (14, 35), (20, 6), (23, 5), (15, 10), (18, 19),
-    (27, 10), (4, 10), (19, 7), (18, 5), (17, 9), (21, 9), (9, 5), (0, 11), (1, 12), (1, 10),
-    (14, 5), (14, 6), (3, 6), (4, 7), (12, 27), (23, -17), (10, -5), (11, 7), (12, 21), (23, 10),
-    (15, 6), (3, 5), (25, -5), (26, 5), (6, 5), (9, 5), (20, 7), (23, -5), (5, 7), (17, 8),
-    (19, 5), (22, 18), (0, 6), (18, 5), (1, -8), (14, -5), (15, 18), (16, 57), (17, -8), (19, -10),
-    (21, 34), (23, -11), (25, -8), (18, 5), (2, -5), (4, -5), (6, -9), (9, 53), (10, 8), (12, -5),
-    (16, -7), (17, 10), (18, -8), (21, 28), (22, -8), (24, -7), (25, -12), (27, -5), (4, 5), (1, -13),
-    (2, 71), (20, -5), (21, -7), (23, -6), (24, 5), (25, -8), (26, -5), (7, 5), (16, 5), (17, 6),
-    (14, 17), (11, -6), (12, 46), (13, 10), (23, -6), (21, 5), (23, 13), (1, 6), (25, 6), (28, 5),
-    (7, 5), (1, 5), (2, 5), (26, 17), (4, 6), (26, 5), (8, 5), (1, 6), (5, 10), (25, 8),
-    (0, 10), (1, -5), (5, 10), (6, 5), (10, -5), (14, 5), (18, -5), (21, 6), (22, -5), (23, -9),
-    (28, 12), (17, 6), (27, 5), (12, 15), (5, 13), (0, -5), (1, 6), (4, 5), (5, 16), (6, 46),
-    (9, -5), (10, 10), (11, 8), (15, -7), (17, -10), (19, -9), (20, -9), (21, 7), (23, -10), (25, -9),
-    (15, 13), (18, 6), (27, 5), (21, 7), (11, 9), (23, 22), (22, 7), (23, 5), (17, 7), (6, 10),
-    (5, -5), (6, 17), (11, 5), (5, -9), (6, 36), (21, -6), (14, 44), (22, -6), (3, 10), (4, 5),
-    (17, 7), (3, 39), (5, -9), (23, -8), (25, -5), (17, 6), (1, 5), (2, 5), (16, 5), (22, 5),
-    (5, 5), (20, 5), (10, 6), (8, 30), (17, -7), (18, 8), (19, 5), (21, -6), (17, 6), (7, 5),
-    (21, -7), (23, -5), (25, 21), (26, 10), (5, 5), (17, 8), (17, 7), (25, 11), (1, 9), (5, -7),
-    (17, 22), (18, -10), (19, -5), (20, 16), (21, 21), (22, -5), (25, -7), (1, 13), (18, 5), (20, 5),
-    (5, 9), (2, 5), (4, 5), (20, 8), (21, -5), (22, 17), (23, 12), (9, 9), (10, 5), (5, 8),
-    (6, 5), (28, 5), (19, 7), (18, 5), (4, -6), (5, 18), (6, -6), (7, 15), (8, 6), (17, -6),
-    (18, 16), (19, -6), (20, 5), (21, -10), (23, 18), (24, -5), (25, -5), (26, 13), (27, -5), (1, 7),
-    (6, -6), (18, -6), (19, -5), (23, 46), (15, -9), (16, 70), (17, -6), (18, 5), (19, -7), (21, -10),
-    (22, -10), (23, -5), (25, 7), (0, 5), (20, 8), (22, 17), (23, 12), (1, 5), (15, 9), (18, 7),
-    (21, -5), (9, 6), (19, 6), (17, 5), (18, 10), (1, 7), (8, 5), (14, 5), (21, 12), (24, 5),
-    (1, 5), (1, 7), (2, 5), (10, 11), (21, -6), (23, 24), (25, -7), (0, 5), (2, 5), (6, 5),
-    (18, 7), (28, 5), (4, 5), (3, 7), (5, -7), (10, 5), (21, 7), (27, 5), (19, 10), (5, 6),
-    (6, 7), (17, 7), (3, 9), (6, 5), (12, 5), (25, 16), (4, 10), (10, 5), (21, 5), (23, 26),
-    (15, 7), (22, 7), (0, 8), (6, 10), (20, -5), (21, -8), (22, -5), (23, 12), (25, 10), (27, 5),
-    (23, 10), (1, 11), (5, -8), (6, 11), (3, 10), (18, 5), (11, 7), (6, 10), (18, -5), (20, -5),
-    (21, -7), (22, -5), (23, 13), (25, 7), (27, 5), (3, 10), (19, 5), (22, 9), (15, -5), (25, 11),
-    (10, 5), (23, 7), (1, 11), (5, -8), (21, 28), (16, 5), (17, -8), (18, -9), (19, 11), (21, -13),
-    (23, 9), (25, -5), (26, 21), (21, 6), (22, 5), (18, 5), (4, 10), (5, 20), (6, 6), (21, -6),
-    (7, 6), (21, 5), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (15, 5), (16, 14),
-    (17, -8), (18, 27), (19, 16), (22, -6), (24, -5), (25, -13), (26, -5), (15, 5), (24, 30), (25, -10),
-    (0, 116), (1, -15), (5, -6), (6, -5), (20, -5), (21, -10), (24, -6), (25, -19), (8, 5), (10, 12),
-    (21, -5), (23, 26), (1, 7), (21, 7), (2, -6), (3, 8), (4, -9), (5, -8), (8, 25), (9, 23),
-    (10, 5), (12, -7), (13, -6), (14, -5), (16, -7), (17, 10), (18, 14), (19, -6), (21, 15), (23, -21),
-    (24, 14), (25, -22), (26, -7), (27, -8), (28, 13), (18, 12), (0, 6), (17, 6), (25, 9), (0, 9),
-    (1, 5), (15, -9), (18, -5), (19, 80), (20, -7), (21, -15), (18, 5), (21, 6), (23, 5), (5, 6),
-    (5, -5), (8, 6), (18, 9), (20, 5), (17, 8), (18, 8), (21, 6), (4, 5), (5, 5), (12, 5),
-    (17, 11), (18, 5), (5, 5), (6, 5), (17, 10), (1, 10), (17, 45), (18, -6), (23, -5), (17, 11),
-    (5, 10), (6, -9), (7, 8), (8, 27), (9, -5), (11, -6), (16, -5), (17, -11), (18, 11), (19, 5),
-    (20, 10), (23, -12), (25, -7), (27, 8), (20, 7), (22, 5), (1, -18), (2, -12), (3, -12), (5, -14),
-    (6, -8), (7, -7), (8, -6), (10, -8), (11, 28), (12, -5), (13, 27), (14, -11), (15, -11), (16, -14),
-    (17, -15), (18, 19), (19, 42), (20, 9), (21, -9), (22, 9), (23, -33), (24, -6), (25, 55), (26, -7),
-    (27, 15), (11, 9), (23, 19), (17, 5), (19, -7), (20, 16), (21, -7), (25, 5), (27, 10), (25, 8),
-    (18, 5), (2, 5), (15, 5), (9, 5), (21, 12), (15, 5), (5, -7), (7, 9), (8, 5), (20, 5),
-    (7, 5), (21, -7), (23, -5), (25, 21), (26, 10), (27, 5), (21, 15), (17, 9), (1, 5), (5, 14),
-    (28, 6), (25, 7), (26, 5), (17, 6), (1, 7), (18, 10), (1, 20), (3, -8), (18, -6), (23, 7),
-    (17, 6), (21, 9), (5, -11), (9, 66), (17, -5), (21, -12), (23, -5), (5, -12), (6, -6), (9, 14),
-    (10, 5), (16, 11), (17, -7), (19, 6), (21, 29), (22, 11), (23, -13), (25, -7), (23, 11), (25, 5),
-    (20, 5), (10, 6), (23, -5), (17, 7), (18, 5), (1, -5), (3, 9), (5, -15), (6, -6), (17, -6),
-    (19, 20), (20, 16), (21, 22), (23, -8), (25, -5), (27, 7), (1, 15), (23, 10), (25, -5), (21, 11),
-    (21, 9), (2, 6), (20, 12), (4, 7), (14, 7), (0, 5), (25, 16), (11, 11), (11, 6), (15, -5),
-    (21, 5), (13, 5), (24, 6), (15, -5), (16, 29), (19, 5), (26, 16), (24, 5), (12, 12), (6, 5),
-    (15, 8), (17, 11), (9, 9), (10, 5), (15, 13), (16, 10), (21, -5), (23, 14), (12, 40), (23, -5),
-    (23, 10), (1, 6), (5, 10), (25, 8), (9, 5), (23, 5), (5, 6), (21, -6), (23, 5), (17, 5),
-    (0, -12), (1, 17), (2, 73), (4, -6), (5, -9), (6, -7), (9, -7), (10, -8), (11, -13), (12, 17),
-    (13, -6), (14, -6), (15, -9), (16, -6), (18, -10), (19, -11), (20, -9), (21, -11), (22, -9), (23, -19),
-    (24, 10), (25, -13), (26, 65), (22, 11), (0, 16), (5, -5), (11, 8), (22, 14), (23, 6), (8, 5),
-    (2, -5), (18, 9), (23, 28), (25, -7), (20, 6), (10, 6), (15, 8), (20, -5), (6, 5), (13, 5),
-    (21, -5), (25, 20), (10, 15), (0, 19), (1, -6), (3, -8), (4, -6), (5, -12), (9, -8), (10, -6),
-    (11, 5), (12, -5), (14, -5), (16, -5), (17, -10), (18, 6), (19, 11), (20, 7), (23, -16), (24, 26),
-    (25, 22), (26, -10), (27, 8), (28, 7), (21, 8), (5, 6), (20, 7), (6, 10), (0, -5), (15, -5),
-    (21, -6), (24, 6), (25, 27), (5, 6), (17, 5), (21, 9), (8, 6), (15, 6), (19, 5), (21, 9),
-    (28, 5), (1, 5), (2, 6), (11, -5), (12, 48), (13, 11), (23, -10), (21, 12), (15, -5), (16, 22),
-    (0, 5), (19, 12), (0, -10), (5, -12), (6, -5), (7, 5), (8, 7), (9, -6), (11, -5), (15, -6),
-    (18, 59), (19, -5), (20, -8), (21, -17), (22, -5), (23, -16), (24, -8), (25, -30), (26, 15), (27, 83),
-    (28, -5), (2, 8), (7, 5), (21, -7), (23, -5), (25, 21), (26, 10), (19, 7), (5, 12), (6, 5),
-    (20, 7), (26, 8), (20, 8), (18, 6), (25, 5), (1, 7), (4, 5), (5, -7), (15, 5), (17, -7),
-    (20, -5), (21, 16), (22, 14), (23, 7), (25, -7), (14, 10), (13, 6), (23, 9), (18, 7), (18, 5),
-    (18, 6), (25, 16), (22, 5), (18, 15), (22, 11), (2, 8), (6, 5), (15, 5), (5, 5), (6, 6),
-    (21, 5), (25, 5), (17, 6), (20, 9), (1, 9), (15, -6), (21, 13), (22, 8), (23, -5), (6, 7),
-    (5, -6), (6, -6), (10, 5), (11, -6), (12, 26), (15, -8), (16, -7), (17, -6), (18, -6), (19, -5),
-    (20, -5), (21, 5), (23, 49), (24, -5), (25, 14), (28, -5), (8, 17), (15, 7), (0, -6), (1, 59),
-    (2, 15), (3, 10), (4, 10), (5, -8), (6, -5), (9, -5), (11, -5), (14, 28), (15, -10), (16, -5),
-    (17, -7), (18, -8), (19, -6), (20, -5), (21, -9), (23, -6), (25, -7), (8, 5), (3, -5), (4, -7),
-    (5, 9), (7, 13), (9, -7), (10, -7), (11, 8), (12, -5), (15, -5), (23, 30), (25, -5), (28, -6),
-    (16, 21), (21, 5), (11, 6), (15, -5), (21, 5), (27, 7), (2, 10), (17, 11), (23, 14), (4, 5),
-    (5, -5), (6, 12), (5, -5), (28, 9), (1, 7), (24, 39), (25, -9), (20, 12), (22, 7), (6, 6),
-    (1, -5), (18, 6), (20, 10), (21, -5), (22, 10), (1, -6), (5, -9), (6, -5), (10, 32), (11, -7),
-    (12, 38), (15, -6), (17, -11), (19, -7), (21, -11), (22, 15), (23, 17), (25, -6), (1, -6), (14, 5),
-    (15, -7), (17, -8), (18, 13), (22, -5), (23, -7), (25, 33), (15, -6), (16, -5), (21, 68), (22, -11),
-    (23, -6), (25, -5), (15, 24), (17, 7), (5, 5), (2, -6), (3, -6), (4, -17), (5, 18), (6, 18),
-    (10, -9), (11, -17), (13, -6), (14, -5), (15, -22), (16, -19), (18, -5), (19, -19), (20, 47), (21, -7),
-    (22, 12), (23, 34), (24, -5), (26, -6), (28, 17), (0, 5), (18, 10), (0, -11), (1, 46), (2, -17),
-    (3, 17), (4, -8), (5, -12), (7, -10), (8, -9), (9, -5), (10, -19), (11, -20), (13, -8), (14, 66),
-    (15, 31), (16, 9), (17, -28), (18, -12), (19, 5), (20, -10), (22, 58), (23, -33), (24, -9), (25, -8),
-    (26, -6), (27, -16), (28, 16), (27, 5), (17, 7), (2, 11), (3, 5), (11, 10), (15, 5), (16, -5),
-    (21, -6), (25, -5), (28, 9), (21, 12), (5, -6), (6, 5), (11, 14), (21, -5), (26, 5), (5, -7),
-    (6, -7), (7, 6), (11, 6), (16, 12), (17, 15), (18, 5), (20, -9), (25, -8), (23, 9), (1, 11),
-    (2, 5), (3, 8), (11, 10), (16, -5), (23, -5), (25, -10), (0, 10), (13, 5), (17, 5), (5, -6),
-    (6, 5), (15, -8), (16, 6), (18, 11), (20, 5), (21, -13), (22, 21), (3, 10), (5, -8), (9, 11),
-    (13, 10), (17, -5), (21, 6), (25, 11), (19, 24), (20, -9), (18, 17), (19, 8), (0, 8), (3, 8),
-    (6, -6), (18, 9), (21, 10), (16, 5), (17, 16), (10, 5), (11, 11), (15, 7), (0, -7), (3, 7),
-    (4, 12), (5, 10), (10, 7), (12, -5), (16, -5), (17, 10), (19, -5), (21, 8), (22, -7), (23, -10),
-    (24, 6), (25, -8), (28, -5), (8, 5), (2, 8), (18, 11), (17, -5), (18, 6), (0, 28), (1, 9),
-    (2, 12), (3, -8), (4, -6), (5, -8), (9, -6), (10, -6), (11, 6), (12, -5), (13, -6), (14, -5),
-    (15, -6), (16, -5), (17, -5), (18, 7), (19, -5), (20, -9), (22, -7), (23, -15), (24, 19), (25, 33),
-    (26, -9), (28, 6), (1, -13), (3, 7), (4, 7), (5, -5), (14, 80), (15, -12), (16, -5), (20, -5),
-    (21, -11), (25, -5), (18, 5), (9, 10), (5, -5), (21, 10), (16, 8), (4, 13), (14, 5), (21, -5),
-    (22, -5), (25, 35), (0, 5), (6, 5), (18, 5), (0, 5), (3, -12), (4, -5), (5, 32), (8, -10),
-    (11, -10), (12, -12), (13, -13), (14, -12), (16, -10), (17, 14), (18, 6), (19, 24), (20, 18), (22, -12),
-    (23, -29), (24, -5), (26, 16), (27, 17), (21, 6), (23, 7), (24, 7), (17, 5), (20, 9), (23, 6),
-    (24, 5), (6, 12), (6, 10), (13, 16), (24, 14), (25, -9), (1, 7), (14, 19), (23, -5), (1, 15),
-    (25, 5), (21, 11), (25, 7), (6, 7), (21, 5), (21, -5), (23, -10), (25, 66), (1, 7), (17, 18),
-    (25, 6), (15, 7), (21, 7), (21, 5), (21, 7), (0, 10), (16, 6), (18, -5), (19, -5), (21, 6),
-    (22, -6), (8, 5), (26, 9), (25, 14), (25, 10), (1, -12), (2, 36), (18, 24), (6, 5), (21, 5),
-    (15, 6), (16, 5), (9, 9), (10, 5), (20, 9), (20, 5), (21, 6), (1, 22), (3, 18), (21, -5),
-    (25, -6), (5, -5), (21, 9), (15, 9), (5, -6), (28, 9), (0, 7), (1, 10), (2, -8), (3, -7),
-    (4, 15), (6, 18), (7, -10), (8, -9), (11, -9), (12, 10), (13, -6), (16, -11), (17, 28), (18, 11),
-    (19, 6), (20, 12), (22, 15), (23, -24), (24, 5), (25, -7), (26, -15), (27, -13), (28, -19), (1, 7),
-    (12, 12), (23, 11), (27, 5), (5, 6), (18, 11), (5, 7), (19, 5), (25, 5), (8, 5), (28, 6),
-    (18, 7), (19, 14), (1, 7), (5, -9), (10, 21), (11, -5), (12, 12), (15, -6), (19, 12), (20, 13),
-    (21, 5), (23, -12), (25, 6), (5, 14), (25, 6), (28, 5), (8, 5), (28, 5), (5, -14), (6, -5),
-    (9, -6), (10, -7), (11, 7), (12, -5), (13, 5), (15, -6), (16, -5), (17, -5), (18, 8), (19, -6),
-    (20, -14), (21, 40), (22, -8), (23, 39), (27, 28), (28, -5), (1, 7), (0, 5), (19, 17), (14, 13),
-    (22, 12), (19, 9), (25, -5), (27, 5), (22, 5), (15, 6), (1, -6), (4, -7), (6, -9), (9, -8),
-    (10, -7), (12, -5), (15, 33), (17, 27), (19, 26), (20, 9), (21, 15), (22, -13), (23, -9), (25, -11),
-    (28, -6), (1, -5), (5, 8), (9, 7), (17, -6), (18, -6), (21, 19), (15, -5), (19, 36), (21, -9),
-    (15, 5), (20, 10), (18, 7), (4, 7), (25, 17), (20, 8), (8, 5), (2, 5), (17, 24), (18, -5),
-    (21, -5), (15, 7), (20, 10), (21, 6), (23, -5), (19, 9), (17, 10), (20, 6), (1, -7), (4, -7),
-    (6, -9), (8, 27), (9, 6), (10, -5), (11, -5), (13, 8), (17, -15), (18, -11), (19, -18), (20, 31),
-    (21, -11), (22, -5), (23, -7), (24, 21), (26, 28), (27, -7), (5, 5), (1, 20), (2, 14), (3, -9),
-    (4, -7), (5, -17), (6, -11), (7, -5), (13, -5), (14, -6), (15, -19), (16, -9), (17, 72), (18, 88),
-    (19, 7), (20, -30), (21, -7), (22, -8), (23, -13), (24, -7), (25, -14), (26, -8), (28, -8), (16, 6),
-    (28, 5), (20, 6), (19, 8), (12, 8), (23, 12), (1, 5), (21, 16), (23, 10), (0, 5), (23, 6),
-    (25, 6), (18, 16), (5, 6), (5, 6), (9, 6), (17, 13), (5, -9), (9, 13), (15, -5), (18, 6),
-    (19, 13), (20, -11), (21, 13), (22, -5), (28, 15), (2, 5), (17, 10), (18, 5), (17, 19), (7, 8),
-    (21, 7), (11, 5), (1, 5), (5, 14), (6, -7), (9, 6), (17, 15), (18, 9), (20, -14), (21, -9),
-    (25, -7), (26, 13), (6, 9), (16, 7), (21, -5), (0, -74), (1, -46), (2, -37), (3, -31), (5, 31),
-    (6, 18), (7, -8), (8, -15), (9, 7), (10, 35), (11, 32), (12, 14), (13, -23), (14, 26), (15, 9),
-    (16, 14), (17, 16), (18, 13), (20, 26), (21, 40), (22, 40), (23, 108), (24, -46), (25, -40), (26, -54),
-    (27, -46), (5, 10), (6, -9), (7, 8), (8, 27), (9, -5), (11, -6), (16, -5), (17, -11), (18, 11),
-    (19, 5), (20, 10), (23, -12), (25, -7), (27, 8), (24, 5), (27, 14), (28, 5), (0, 9), (17, 5),
-    (1, 7), (17, -5), (18, 14), (0, 5), (15, 10), (16, 5), (6, 7), (21, 5), (12, 5), (17, 13),
-    (24, 7), (0, 11), (1, 14), (24, 7), (25, -6), (12, 6), (5, 6), (17, 8), (16, 8), (2, 8),
-    (23, 7), (1, 5), (15, 6), (5, -7), (7, 20), (20, 13), (11, 8), (1, -5), (5, 6), (18, -6),
-    (19, 7), (20, 34), (22, -5), (23, -6), (28, 14), (19, 20), (5, -7), (17, -7), (19, 20), (20, 16),
-    (27, 8), (1, 7), (8, 5), (25, -5), (26, 8), (27, 17), (3, 11), (12, 5), (18, 6), (22, 19),
-    (23, -5), (26, 6), (28, 6), (0, 6), (0, 9), (1, 6), (18, 5), (6, 10), (22, 5), (9, 9),
-    (10, 5), (5, 10), (6, 5), (10, -6), (14, 5), (19, -5), (22, -5), (23, -9), (28, 17), (18, 5),
-    (21, 5), (19, 19), (20, 8), (23, 13), (23, 6), (16, 28), (17, 9), (20, -7), (6, 7), (16, 12),
-    (9, 9), (10, 5), (17, 5), (19, 5), (1, 6), (23, 12), (14, 10), (16, 8), (28, 6), (5, 5),
-    (1, 8), (25, 17), (4, 5), (0, -14), (1, -16), (4, -8), (5, -9), (6, -9), (7, -5), (9, -9),
-    (10, -9), (12, -7), (13, 5), (15, -17), (16, -12), (17, -10), (19, 11), (20, -8), (23, 21), (24, -16),
-    (25, 62), (26, 17), (27, 23), (27, 5), (17, 30), (20, -7), (1, 27), (2, -6), (3, -14), (4, 31),
-    (5, 104), (6, 22), (8, -5), (9, 10), (10, 5), (11, -7), (12, -12), (13, -5), (15, -16), (16, -14),
-    (17, -20), (18, -18), (19, -27), (20, 24), (21, -9), (22, -13), (23, -25), (24, -10), (25, 5), (26, -15),
-    (28, -15), (1, 6), (7, 5), (3, 6), (5, -7), (8, 5), (17, -7), (20, -5), (21, 12), (23, 18),
-    (20, 20), (23, -8), (15, -5), (16, 6), (16, 21), (17, 7), (22, -8), (4, 19), (5, 15), (7, 8),
-    (18, -5), (21, -9), (23, -6), (26, 5), (15, 10), (19, 9), (27, 5), (23, 7), (7, 5), (8, 5),
-    (26, 12), (20, 5), (5, 38), (5, 8), (26, 8), (0, -6), (6, 7), (9, -6), (10, -5), (13, 7),
-    (14, -5), (15, 5), (16, 14), (17, -8), (18, 27), (19, 16), (22, -6), (24, -5), (25, -13), (26, -5),
-    (1, 8), (21, 5), (18, 10), (0, -5), (4, -5), (5, -11), (9, -8), (10, -6), (11, -6), (12, -5),
-    (15, 50), (16, 43), (18, 11), (19, -15), (22, 9), (23, -13), (24, -5), (28, -7), (0, 5), (21, 9),
-    (21, 5), (23, 7), (25, 17), (28, 5), (4, 12), (5, 6), (26, 6), (27, 5), (27, 11), (2, 6),
-    (17, 5), (17, 5), (17, 8), (1, -6), (3, -7), (5, 14), (6, 11), (9, 10), (10, -6), (11, -6),
-    (13, -5), (15, 16), (16, -6), (17, -13), (18, 5), (19, 13), (24, -8), (25, -5), (22, 18), (20, 10),
-    (0, -17), (2, 67), (3, -14), (4, -11), (5, -22), (6, -12), (7, -9), (8, 9), (9, -9), (10, -14),
-    (11, -14), (12, -12), (13, -7), (14, -10), (15, -20), (16, -13), (17, 93), (18, 74), (19, -20), (20, -23),
-    (21, 5), (22, -17), (23, -30), (24, 27), (25, 16), (26, -15), (11, 7), (23, 6), (2, 10), (19, 9),
-    (4, 5), (1, 10), (14, 5), (25, 11), (26, 12), (0, -6), (1, 20), (2, 10), (3, 15), (5, -13),
-    (6, -10), (7, -5), (11, -7), (14, 10), (15, 6), (17, -8), (19, -6), (22, -9), (23, 8), (25, -6),
-    (26, 9), (28, 10), (15, 5), (17, 6), (21, 10), (17, 20), (19, 7), (23, -6), (8, 5), (1, 5),
-    (17, 7), (15, 10), (5, 15), (23, 7), (19, 6), (20, 10), (1, 7), (28, 5), (23, 5), (0, 8),
-    (9, 5), (0, -5), (24, 15), (25, -5), (5, 5), (0, -5), (3, 7), (9, -5), (15, 10), (18, 13),
-    (20, -7), (21, -7), (23, 10), (6, 7), (10, 5), (16, 11), (1, 11), (26, 5), (25, 15), (15, 15),
-    (11, 6), (19, 6), (21, 5), (0, 5), (17, 5), (18, -6), (20, -6), (22, 17), (23, 13), (18, 5),
-    (7, 9), (21, 8), (3, 68), (5, -6), (21, -15), (23, -12), (17, 15), (9, 12), (1, 11), (17, 13),
-    (20, -5), (21, -14), (23, 5), (27, 8), (12, 13), (15, 12), (17, -12), (19, 11), (20, -5), (22, 10),
-    (23, -5), (28, 14), (1, 5), (18, 10), (25, -6), (26, 24), (4, 5), (28, 5), (21, 8), (25, 5),
-    (28, 5), (17, 20), (18, 9), (25, 5), (15, 26), (5, 11), (21, -5), (17, 6), (18, 9), (25, 12),
-    (15, 22), (17, 13), (18, -7), (21, -13), (23, 7), (28, 6), (25, 7), (4, 7), (14, 7), (18, 11),
-    (24, 12), (25, -5), (12, 5), (3, 5), (22, 6), (0, 6), (19, 7), (27, 16), (17, -5), (18, 14),
-    (0, 11), (1, 16), (24, 7), (25, -6), (19, 24), (5, 5), (12, 28), (23, -12), (1, 7), (1, 10),
-    (2, 9), (3, 7), (5, -5), (14, 21), (15, -6), (21, 7), (22, 16), (23, -15), (25, -5), (18, 7),
-    (6, 8), (0, 5), (4, 14), (6, 15), (25, 6), (27, 5), (23, 7), (0, -7), (2, -7), (3, -6),
-    (4, -5), (5, -6), (6, -8), (10, 9), (11, -9), (12, 24), (13, -5), (14, -6), (15, -10), (16, -9),
-    (17, -13), (21, 12), (22, -7), (23, 73), (24, -8), (25, 17), (27, -6), (28, -7), (25, 11), (19, 9),
-    (15, 10), (19, 7), (25, 6), (20, 10), (21, 5), (23, 7), (24, 5), (18, 6), (2, 5), (4, 5),
-    (17, -5), (26, 7), (27, 5), (0, -8), (1, 64), (2, 19), (3, 11), (4, 9), (5, -9), (6, -6),
-    (9, -7), (11, -6), (14, 31), (15, -9), (16, -6), (17, -7), (18, -10), (20, -8), (21, -11), (23, -7),
-    (25, -9), (26, -5), (28, -5), (20, 8), (17, 8), (11, 13), (23, 7), (4, 6), (5, 10), (23, 5),
-    (23, 6), (13, 5), (22, 5), (23, 13), (6, 26), (21, -5), (5, -7), (23, 31), (10, 6), (22, 9),
-    (11, 5), (21, 5), (22, 8), (25, -7), (25, 5), (0, -7), (3, -9), (4, -10), (5, 55), (6, 11),
-    (10, -10), (11, -7), (14, -7), (16, -13), (17, -13), (19, 13), (20, 14), (21, -26), (23, 10), (24, -10),
-    (25, 7), (27, 7), (28, -9), (0, 5), (1, -17), (2, -13), (3, -9), (4, -11), (5, -24), (6, 17),
-    (8, -7), (9, 11), (10, 5), (11, -9), (12, 5), (14, -16), (15, 10), (17, -10), (18, 14), (19, 8),
-    (20, -20), (21, 32), (22, 13), (24, -12), (25, 22), (26, 16), (28, -7), (15, 7), (18, 5), (25, 6),
-    (28, 5), (7, 5), (5, -8), (7, 23), (27, 5), (5, 5), (0, 5), (0, 8), (5, -6), (21, 6),
-    (2, 6), (23, 5), (19, 6), (27, 5), (8, 5), (12, 16), (15, -6), (17, 11), (20, 9), (21, -13),
-    (23, -5), (27, 7), (17, 23), (9, -7), (10, 16), (17, 39), (18, -10), (19, -5), (22, -5), (24, -5),
-    (27, 12), (0, 16), (1, 7), (3, 7), (4, 5), (5, -7), (6, -8), (8, -5), (10, 13), (12, -5),
-    (14, -5), (17, 16), (18, -10), (19, -18), (20, 12), (21, -12), (22, 12), (23, 12), (25, -9), (26, -5),
-    (27, -11), (3, 5), (22, 6), (11, 15), (2, 6), (3, -5), (4, 22), (5, 43), (9, 5), (17, -9),
-    (18, -7), (19, -6), (20, -7), (23, -11), (25, 14), (28, 5), (1, 12), (5, 16), (25, 10), (11, 5),
-    (15, 5), (16, 8), (19, 6), (17, 5), (5, 10), (20, 11), (21, -7), (21, 5), (0, 12), (2, 6),
-    (3, 5), (21, -5), (23, -6), (24, 19), (25, 13), (1, 8), (3, -5), (5, -18), (6, 10), (9, -5),
-    (10, -6), (14, -8), (18, 15), (19, 5), (20, 7), (21, 8), (22, 9), (23, -14), (24, -5), (25, 5),
-    (28, -5), (5, -6), (8, 29), (17, -5), (19, 9), (20, 8), (7, 5), (18, 5), (14, 8), (25, 6),
-    (22, 5), (20, 14), (1, 6), (0, 5), (15, 10), (4, 5), (23, 5), (1, -7), (5, -5), (9, -5),
-    (11, -5), (14, -12), (15, -6), (16, -9), (17, -8), (18, -8), (20, 11), (21, 13), (22, 93), (23, -12),
-    (25, -8), (10, 5), (21, -5), (22, 21), (10, -5), (12, 55), (20, -6), (23, -7), (15, 7), (23, 5),
-    (8, 13), (19, 6), (2, 10), (6, 5), (21, 13), (23, 6), (21, 17), (23, -5), (27, 5), (20, 11),
-    (20, 6), (18, 7), (1, -5), (4, -5), (6, -9), (9, 53), (10, 8), (12, -5), (16, -7), (17, 10),
-    (18, -8), (21, 28), (22, -8), (24, -6), (25, -11), (27, -5), (1, 10), (6, 5), (0, -11), (2, -6),
-    (3, 9), (4, -11), (5, -36), (6, -5), (7, 48), (8, 10), (9, 28), (11, -12), (13, -7), (14, -8),
-    (15, -11), (16, -11), (17, 15), (18, -19), (19, 21), (20, 55), (21, -6), (22, -12), (23, -10), (24, -9),
-    (25, -17), (27, 5), (3, 10), (25, 11), (20, 21), (23, -5), (1, -5), (11, 8), (17, -5), (19, 5),
-    (20, 7), (21, 10), (15, 9), (5, 9), (9, 8), (23, -6), (5, -5), (17, 5), (20, 17), (8, 5),
-    (17, 5), (21, 5), (5, -5), (17, 7), (21, 16), (23, -7), (25, 6), (26, 5), (22, 10), (28, 5),
-    (6, 7), (8, 5), (17, 6), (21, -5), (6, 7), (6, 7), (15, -5), (16, 29), (18, 15), (0, 11),
-    (1, 13), (5, 24), (1, 6), (5, -12), (6, -5), (10, -6), (11, -5), (15, -7), (17, 22), (18, -15),
-    (19, -9), (20, 6), (21, 34), (22, 19), (24, -7), (5, 13), (8, 5), (13, 5), (22, 15), (23, -5),
-    (16, 18), (21, 8), (24, 14), (25, -5), (23, 12), (28, 5), (3, 5), (22, 6), (21, 7), (2, 12),
-    (3, 14), (23, -5), (6, 6), (1, 7), (16, 5), (4, 5), (5, -5), (23, 10), (11, 14), (1, -6),
-    (2, 13), (0, 27), (1, 5), (3, 9), (5, -10), (9, -11), (10, 17), (11, -6), (12, -8), (13, -6),
-    (14, -5), (17, 8), (18, -8), (19, -7), (20, -5), (21, -11), (22, -12), (24, 14), (25, 13), (26, -11),
-    (18, 5), (0, 5), (3, 5), (20, 22), (25, -6), (4, 7), (25, 7), (19, 9), (18, 5), (15, 10),
-    (3, 5), (11, 8), (13, 5), (25, -5), (28, 10), (18, 5), (17, 5), (18, 11), (24, 5), (26, 6),
-    (28, 6), (20, 5), (5, 8), (18, 5), (20, 7), (19, 43), (20, -9), (21, -9), (17, 5), (28, 5),
-    (20, 8), (2, 13), (17, 11), (17, 8), (23, 5), (5, 7), (20, 5), (4, 6), (5, -5), (20, 18),
-    (27, 5), (5, 13), (18, 8), (25, 5), (5, 7), (23, 5), (0, -6), (1, -6), (13, 31), (20, -7),
-    (23, -9), (24, 17), (27, 7), (28, 8), (6, -5), (21, -8), (23, 22), (26, 6), (8, 5), (27, 5),
-    (26, 14), (15, 14), (1, 7), (1, 12), (2, 18), (12, 8), (21, 6), (23, -7), (25, -7), (20, 5),
-    (8, 5), (17, 8), (5, 6), (24, 30), (25, -10), (2, 5), (21, 5), (0, 5), (19, 5), (24, 6),
-    (5, 6), (2, 5), (21, 14), (26, 6), (14, 19), (20, 6), (5, 6), (22, 5), (28, 5), (12, 20),
-    (15, -5), (16, 17), (17, -10), (18, -7), (19, -11), (4, 5), (6, 6), (17, -5), (18, 5), (21, 11),
-    (23, -5), (25, 13), (18, 5), (21, 6), (20, 20), (2, 8), (1, -6), (3, 8), (5, -9), (6, -7),
-    (9, -6), (17, -10), (19, 16), (20, 7), (21, 40), (23, -6), (25, -7), (27, 6), (12, 6), (5, 8),
-    (2, 8), (14, 7), (21, 7), (15, 5), (25, 15), (5, 12), (25, 6), (28, 5), (4, 7), (14, 7),
-    (1, 29), (20, 11), (21, 6), (20, 7), (0, 8), (16, 8), (15, -9), (21, 7), (25, 9), (19, 11),
-    (21, -5), (13, 5), (17, 7), (19, 8), (1, 16), (18, 14), (21, 9), (23, -7), (25, -5), (23, 9),
-    (23, 11), (25, 25), (0, 9), (1, -5), (21, -5), (25, 38), (7, 5), (20, 7), (1, -10), (18, -5),
-    (23, -7), (24, -7), (26, 71), (22, 5), (6, 6), (4, 7), (17, 54), (18, -7), (19, -5), (23, -5),
-    (20, 8), (21, 5), (22, 11), (16, 5), (20, 5), (25, 13), (0, 10), (10, 13), (23, -5), (19, 5),
-    (20, 7), (17, 9), (19, 10), (18, 6), (22, 6), (23, 9), (17, 6), (0, -10), (2, 12), (3, -6),
-    (4, -12), (5, -15), (6, -15), (8, 9), (9, -13), (11, -9), (14, -9), (16, -13), (17, 27), (18, 16),
-    (19, -12), (20, -28), (21, -5), (22, -11), (23, -15), (24, 74), (25, 40), (5, -5), (9, 28), (21, -5),
-    (11, -5), (15, -8), (16, -7), (19, 89), (21, -10), (23, -5), (25, -8), (23, 18), (3, 8), (1, 14),
-    (2, 6), (17, -6), (23, -5), (24, 19), (26, 5), (17, 7), (0, -7), (1, -7), (13, 30), (18, -5),
-    (23, -10), (24, 15), (26, -5), (27, 7), (28, 8), (5, 6), (15, 5), (19, 5), (25, -5), (21, 8),
-    (23, 18), (28, 6), (28, 5), (19, 5), (18, 10), (25, 5), (1, 6), (18, 5), (6, 7), (22, 5),
-    (23, 16), (5, 42), (21, -5), (23, -5), (16, 7), (23, 6), (21, 5), (1, 9), (18, 5), (13, 11),
-    (27, 5), (20, 6), (24, 11), (19, 6), (23, 9), (2, 5), (15, 5), (20, 6), (13, 5), (23, 21),
-    (23, 7), (17, 21), (9, 5), (23, 10), (21, 9), (10, 11), (1, 7), (17, 5), (18, 6), (0, -5),
-    (25, 5), (21, 6), (0, -7), (1, -23), (2, -24), (3, -17), (4, -7), (5, -22), (6, -9), (7, -18),
-    (8, -16), (9, -29), (10, -26), (11, -44), (12, -29), (13, -24), (14, 23), (15, 116), (16, 96), (17, -45),
-    (18, -64), (19, 60), (21, 11), (22, 117), (23, -99), (25, 89), (26, -8), (27, -13), (28, 13), (4, 5),
-    (10, 11), (12, 8), (20, -5), (21, -6), (23, 25), (15, 5), (1, -6), (5, 5), (6, 13), (9, 5),
-    (10, -6), (11, -5), (15, -5), (17, 40), (18, -6), (20, -5), (21, 5), (22, -6), (23, -13), (25, -12),
-    (27, 10), (18, 9), (15, 5), (17, 9), (1, 5), (25, 5), (5, 5), (28, 5), (1, 13), (23, 8),
-    (6, 5), (3, 9), (6, 5), (12, 5), (24, 9), (25, 6), (6, 5), (3, 5), (22, 6), (18, 10),
-    (15, 6), (17, 6), (12, 9), (4, 8), (6, 10), (17, 10), (15, 6), (17, 6), (1, 6), (17, 10),
-    (2, 6), (1, -5), (4, 12), (14, 6), (25, 27), (17, 12), (27, 10), (15, 7), (16, 10), (22, -5),
-    (3, 10), (20, 6), (21, 12), (21, 10), (5, 15), (5, -6), (18, 5), (28, 9), (3, -7), (5, -5),
-    (6, -6), (7, 8), (8, 15), (11, -7), (12, -6), (15, -5), (17, -11), (19, -20), (20, 10), (21, 7),
-    (22, -10), (24, 14), (25, 5), (27, 6), (17, 6), (7, 6), (22, 9), (25, 9), (2, 5), (24, 20),
-    (25, 6), (17, 10), (19, -6), (27, 5), (6, 5), (21, 8), (28, 11), (2, 12), (3, 14), (23, -5),
-    (1, 5), (17, -6), (18, 9), (1, 23), (4, 10), (10, 5), (17, 5), (0, -15), (1, -30), (2, -15),
-    (3, -11), (4, -26), (5, 35), (6, -13), (7, 36), (8, 13), (9, 43), (12, -19), (13, 27), (14, -24),
-    (15, -19), (16, -9), (17, -36), (19, 12), (20, 28), (21, 9), (22, 16), (25, 5), (26, -7), (4, 5),
-    (11, 6), (12, 10), (13, 5), (16, 13), (17, -10), (18, -6), (19, -10), (1, 9), (1, 35), (4, -5),
-    (10, 5), (9, 27), (21, -7), (4, 10), (6, 7), (7, 11), (23, 6), (21, 10), (26, 9), (0, 9),
-    (13, 9), (17, 7), (21, 6), (1, 6), (19, 11), (0, -5), (1, 30), (5, -6), (6, -5), (10, -6),
-    (11, -9), (12, 15), (15, -6), (18, -11), (19, -7), (20, -5), (22, -6), (23, -10), (24, 7), (25, -5),
-    (26, 54), (27, -5), (0, 13), (2, 14), (5, -6), (11, 9), (15, -5), (17, -7), (20, -5), (23, -8),
-    (24, 17), (25, 9), (26, -6), (27, 7), (28, 9), (4, 7), (20, 14), (19, 13), (27, 5), (22, 5),
-    (3, 10), (21, 8), (21, 5), (20, 5), (1, 12), (11, 8), (13, 5), (23, -5), (28, 16), (23, 8),
-    (11, 5), (18, 7), (28, 5), (20, 5), (0, 6), (5, -7), (10, 7), (15, -5), (17, 9), (19, 18),
-    (20, 19), (21, -15), (22, -5), (23, 11), (25, -6), (21, 10), (9, 5), (25, 12), (1, 19), (10, 6),
-    (0, 9), (21, 5), (1, 6), (14, 13), (22, 12), (15, 6), (20, 5), (19, 6), (5, 5), (20, 5),
-    (22, 5), (24, 6), (22, 8), (6, 5), (18, 5), (22, 14), (23, 7), (5, 15), (6, 5), (20, 12),
-    (6, 10), (14, 5), (15, 12), (1, 6), (4, 6), (25, 5), (20, 6), (5, -7), (6, 8), (9, 6),
-    (10, 5), (12, 21), (19, -5), (21, -12), (23, 9), (3, 9), (6, 5), (12, 5), (25, 16), (15, 8),
-    (18, 13), (22, -5), (25, 7), (0, 8), (1, 6), (6, 8), (16, 6), (22, -5), (17, 9), (17, -5),
-    (18, 12), (6, 7), (26, 6), (17, 5), (16, 12), (18, 5), (19, 24), (20, -5), (2, 5), (14, 13),
-    (22, 7), (24, 7), (23, 5), (0, 21), (17, 8), (19, 14), (25, 7), (25, 5), (14, 9), (15, -5),
-    (19, 8), (5, -7), (7, 18), (27, 6), (18, 5), (11, 9), (22, 5), (5, 5), (20, 8), (10, 5),
-    (9, 5), (21, 10), (15, 5), (4, 5), (0, 5), (1, 6), (5, -6), (15, -10), (16, 26), (19, 37),
-    (23, -6), (25, -6), (13, 5), (17, 7), (19, 8), (22, 8), (23, 16), (1, 8), (5, -7), (23, 31),
-    (5, 6), (6, 8), (2, 11), (6, 5), (17, 9), (21, -5), (0, 7), (10, 9), (20, -5), (23, 5),
-    (25, -5), (22, 18), (18, 9), (15, 7), (1, 12), (3, -6), (4, -11), (5, -32), (6, -14), (7, -10),
-    (8, -6), (9, -17), (10, 5), (11, -15), (12, 7), (13, -8), (14, -11), (15, -23), (16, -16), (17, 29),
-    (18, 46), (19, 29), (20, 82), (21, 19), (23, -7), (24, -12), (25, -20), (28, -13), (28, 5), (15, 7),
-    (7, 7), (5, 29), (7, 31), (18, -5), (25, -5), (26, 7), (22, 7), (7, 5), (0, 23), (27, 5),
-    (5, 10), (20, 11), (21, -7), (20, 6), (5, 8), (0, 7), (15, -5), (18, 6), (19, 13), (20, 9),
-    (21, 12), (20, 8), (20, -5), (28, 5), (7, 5), (4, 18), (5, 44), (6, 6), (17, -8), (18, -6),
-    (19, -6), (23, -10), (25, 12), (18, 16), (5, 18), (21, -11), (22, 5), (18, 10), (5, 8), (6, 5),
-    (28, 5), (8, 5), (26, 9), (1, 5), (19, 5), (20, 5), (18, 7), (18, 17), (4, 10), (17, -10),
-    (18, 11), (20, -6), (21, 15), (23, 7), (26, 5), (27, 7), (15, 7), (21, 7), (24, 19), (25, -8),
-    (1, 13), (15, 8), (21, 11), (24, 5), (25, -5), (27, 11), (7, 5), (1, 9), (17, 7), (27, 5),
-    (3, 5), (8, 23), (19, 11), (21, -5), (23, -7), (17, 51), (18, -7), (21, -7), (25, -5), (27, 5),
-    (5, -5), (10, -6), (11, 27), (12, 13), (20, 5), (21, -7), (23, 9), (15, 6), (10, 10), (9, 7),
-    (19, 5), (11, 7), (20, 23), (20, 11), (4, 5), (6, 12), (20, 5), (1, -7), (4, -8), (5, 23),
-    (6, 7), (9, -7), (10, -5), (11, -6), (13, 7), (16, -5), (17, 14), (19, -8), (20, -8), (22, -7),
-    (23, -14), (24, 42), (25, 12), (26, -5), (27, -6), (20, 9), (11, 6), (6, 7), (21, 5), (18, 5),
-    (20, 5), (27, 5), (0, 13), (25, 7), (28, 5), (23, 8), (25, 5), (1, 12), (3, 10), (10, 5),
-    (25, -8), (3, 10), (6, 5), (12, 5), (10, 16), (18, 8), (19, 8), (20, 5), (21, -9), (23, -7),
-    (4, 7), (23, 11), (0, -17), (1, -5), (2, -5), (3, -12), (4, -18), (7, -12), (8, -12), (10, -9),
-    (11, -34), (12, -16), (14, -9), (15, 21), (16, 26), (17, 15), (18, 29), (19, -23), (20, -7), (21, 41),
-    (22, 20), (23, -26), (24, 8), (25, 28), (27, -12), (28, 32), (17, 8), (1, 8), (23, 5), (11, 8),
-    (1, 13), (6, 8), (25, 5), (28, 10), (0, 5), (1, -7), (3, -16), (4, 21), (5, 11), (6, 16),
-    (7, 11), (8, 6), (9, 14), (10, -6), (11, -20), (12, -16), (13, -5), (14, -8), (15, -10), (16, -16),
-    (20, 15), (22, -18), (23, -20), (24, 6), (25, -5), (26, 14), (27, 24), (5, 12), (9, 5), (27, 10),
-    (23, 9), (4, 5), (15, 17), (16, 6), (21, -5), (27, 5), (23, 17), (1, -7), (3, -5), (4, -5),
-    (5, -16), (9, -6), (10, -12), (11, 27), (15, -7), (16, -6), (19, -10), (20, 33), (21, -9), (22, -6),
-    (23, 75), (25, -8), (28, -6), (22, 11), (13, 6), (1, 7), (4, 22), (23, 10), (23, 23), (1, -15),
-    (3, 5), (4, 52), (5, -14), (6, -6), (9, -6), (10, -6), (11, -7), (12, -5), (14, 92), (16, 14),
-    (17, -8), (18, -8), (19, -6), (20, -9), (21, -10), (23, -27), (25, -10), (28, -6), (4, -5), (5, -10),
-    (6, -5), (9, -5), (10, -7), (17, -8), (18, -8), (20, -9), (21, -6), (22, 13), (23, 80), (22, 5),
-    (2, 8), (3, 6), (3, 9), (23, 7), (1, -8), (5, 12), (6, -7), (9, 14), (10, 14), (11, -7),
-    (12, -5), (15, -5), (16, -5), (18, 19), (19, -9), (20, 10), (21, -7), (22, 18), (28, -5), (9, 5),
-    (28, 5), (1, -6), (3, -5), (4, -5), (6, -6), (14, -5), (15, -5), (17, -8), (18, -8), (19, -6),
-    (20, -11), (22, -7), (23, 97), (25, 16), (3, 5), (4, -5), (6, -5), (10, -5), (11, -6), (14, 5),
-    (15, -7), (19, -6), (20, 5), (23, 32), (25, 15), (18, 8), (0, 15), (1, 13), (2, -11), (4, -17),
-    (5, -14), (6, -11), (7, -11), (8, -11), (9, 16), (11, -16), (12, -9), (15, 30), (16, 22), (17, 11),
-    (18, 21), (19, -12), (20, 14), (21, 21), (22, -14), (24, -6), (25, -10), (26, -16), (28, 5), (21, 7),
-    (17, 8), (23, 5), (1, 5), (18, 12), (19, 9), (0, 6), (18, 5), (0, -31), (1, 12), (2, -18),
-    (3, -20), (4, -10), (5, 79), (6, 49), (7, 15), (8, -21), (9, 24), (10, 7), (11, -51), (12, -24),
-    (13, -23), (14, -37), (15, 29), (16, 9), (17, 34), (18, 28), (19, 59), (20, 21), (21, 31), (22, 15),
-    (23, -72), (24, -24), (25, -36), (26, -29), (27, -10), (28, -6), (13, 16), (21, -6), (23, 37), (1, -5),
-    (5, 20), (6, -6), (15, -7), (17, -10), (18, 13), (19, 17), (21, -16), (22, 19), (23, 24), (1, -6),
-    (3, -6), (4, -5), (5, -5), (6, -5), (9, -7), (11, 27), (12, 26), (13, 21), (14, -6), (18, -12),
-    (20, -9), (21, 11), (22, -8), (24, -5), (26, -6), (0, 9), (12, 5), (5, 7), (21, 6), (1, 7),
-    (2, -8), (3, 8), (4, 24), (5, 51), (6, 37), (7, 18), (9, -8), (10, -14), (11, -12), (12, -5),
-    (15, -9), (16, -14), (17, -11), (18, -17), (19, -17), (20, -33), (21, 11), (22, -15), (26, 5), (27, -9),
-    (28, 11), (5, -16), (6, -6), (9, -7), (10, -7), (11, -6), (12, -5), (15, -5), (16, -6), (17, -12),
-    (18, 26), (19, -12), (20, -18), (21, 29), (22, -7), (23, 73), (24, -5), (25, -7), (27, 27), (23, 26),
-    (20, 5), (9, 8), (17, 7), (19, 5), (20, 8), (21, 5), (22, -5), (23, -10), (25, -5), (28, 15),
-    (17, 13), (18, 9), (9, 13), (21, 14), (1, -14), (2, -7), (3, -7), (4, -8), (5, -22), (6, -11),
-    (7, -7), (8, -5), (9, -5), (10, 110), (11, 114), (12, 8), (13, -8), (14, -6), (15, -17), (16, -11),
-    (17, -18), (18, -12), (19, 33), (20, 13), (21, -13), (22, -15), (23, -33), (24, -9), (25, -25), (26, -7),
-    (27, -8), (28, -10), (15, 10), (19, 9), (17, 5), (21, 11), (22, 18), (25, -5), (4, 5), (1, 12),
-    (1, -6), (16, -5), (17, 16), (18, 5), (20, 5), (21, 12), (23, -8), (24, -5), (25, -7), (17, 7),
-    (18, 9), (19, 7), (0, 5), (23, 5), (22, 15), (18, 20), (1, 5), (6, 5), (6, 6), (8, 6),
-    (9, 5), (19, 5), (27, 10), (5, 7), (6, 6), (6, 11), (11, 6), (15, -9), (18, -5), (19, 80),
-    (20, -7), (21, -15), (20, 7), (1, 6), (5, 13), (9, 8), (11, 13), (4, 5), (5, -5), (6, 12),
-    (19, 5), (5, -5), (23, 24), (2, 12), (3, 14), (23, -5), (1, 8), (23, 5), (17, 7), (5, -7),
-    (6, 56), (20, -5), (24, 5), (25, -7), (17, 7), (6, 10), (22, 14), (0, 14), (1, 26), (2, -5),
-    (3, -6), (4, 8), (5, -30), (6, 5), (7, 7), (9, 7), (10, 7), (11, -6), (12, -5), (14, 5),
-    (15, -8), (18, -5), (19, -12), (21, 12), (22, -9), (25, 6), (26, -9), (27, 5), (28, -5), (0, -5),
-    (1, 7), (4, 5), (5, 16), (6, 41), (10, 7), (15, -6), (17, -9), (19, -7), (20, -8), (21, 10),
-    (22, -5), (23, -14), (25, -6), (2, 5), (6, 5), (25, 8), (20, 11), (25, 5), (6, 5), (18, 7),
-    (28, 5), (1, 6), (6, 6), (12, 5), (13, 10), (18, 5), (15, -5), (18, 6), (19, 13), (20, 11),
-    (21, 9), (6, 6), (1, 7), (16, 8), (22, 6), (14, -5), (22, 9), (1, -7), (18, -5), (22, 13),
-    (19, 10), (21, 9), (13, 6), (4, 7), (0, 9), (6, 11), (13, 5), (27, 5), (13, 6), (21, 15),
-    (20, 7), (1, 43), (4, 89), (5, -24), (6, -9), (14, -5), (15, -6), (18, -5), (19, -5), (20, -6),
-    (21, -16), (23, -8), (25, -7), (17, 7), (18, 10), (21, 7), (0, 14), (1, 20), (4, -8), (5, -13),
-    (6, 5), (20, -8), (23, -5), (3, 10), (18, 5), (22, 18), (12, 6), (19, 11), (25, 5), (18, 8),
-    (12, 10), (4, 11), (13, 11), (0, -5), (15, -5), (21, -6), (24, 6), (25, 27), (7, 6), (21, 5),
-    (23, 15), (24, 5), (5, 7), (17, -7), (19, -6), (20, 5), (23, 6), (28, 5), (6, 5), (17, 9),
-    (18, 7), (21, 8), (10, 7), (21, 8), (19, 9), (19, 7), (1, 12), (11, 11), (19, 7), (17, 8),
-    (1, 6), (1, 5), (2, 6), (20, 6), (5, 7), (17, 9), (3, 5), (11, 8), (23, 9), (21, 8),
-    (18, 35), (19, -6), (20, -6), (23, 5), (27, 20), (17, 5), (11, 28), (11, 11), (1, 5), (2, 5),
-    (28, 5), (2, 8), (0, 5), (19, 9), (6, 7), (18, 9), (25, 7), (5, -5), (15, -8), (18, -10),
-    (19, -5), (21, -13), (22, 35), (23, 22), (5, 8), (4, 10), (25, 11), (0, 5), (18, 5), (21, 10),
-    (19, 5), (1, 7), (15, -7), (21, 5), (28, 10), (26, 12), (5, 7), (17, 9), (15, 14), (19, 5),
-    (21, 14), (2, 5), (17, 7), (21, 6), (5, 6), (5, -5), (28, 9), (0, 8), (0, -19), (1, 21),
-    (2, 6), (3, -5), (4, 9), (5, 18), (7, 12), (8, -6), (9, 12), (10, -5), (11, -12), (13, -9),
-    (14, -12), (15, 7), (17, -13), (18, -11), (19, 7), (21, 17), (22, -15), (23, -6), (24, 6), (25, -22),
-    (27, -15), (28, 35), (5, 6), (6, 7), (21, 6), (23, -5), (15, 8), (22, 15), (0, 5), (3, 5),
-    (20, 22), (25, -6), (20, 6), (6, 7), (12, 5), (0, 5), (1, 8), (3, 41), (4, 23), (5, -8),
-    (11, -5), (17, -5), (19, -6), (20, -6), (21, -7), (23, -10), (24, -9), (25, 19), (26, -5), (27, -6),
-    (25, 9), (19, 5), (21, 16), (18, 5), (1, -5), (4, 5), (11, 7), (14, 7), (17, -5), (20, -6),
-    (21, 8), (20, -5), (27, 6), (1, 15), (2, 5), (26, 14), (11, 10), (23, 17), (20, 6), (8, 5),
-    (25, 5), (1, -6), (5, 27), (6, -6), (7, 30), (9, -6), (15, 6), (16, 14), (17, 7), (20, -9),
-    (21, -5), (22, -5), (25, -10), (26, 5), (17, 33), (21, -5), (0, 51), (1, 9), (2, -8), (3, -8),
-    (5, -13), (6, -6), (7, -9), (8, -8), (9, -9), (10, -8), (11, -10), (12, -12), (13, -15), (14, -11),
-    (15, -10), (16, -14), (17, -7), (18, -12), (19, 21), (21, -12), (24, 23), (25, 38), (27, 36), (14, 7),
-    (27, 5), (1, -5), (9, -5), (14, -11), (16, -7), (17, -7), (18, -7), (20, 15), (21, 5), (22, 66),
-    (23, -9), (25, -9), (19, 5), (0, 33), (1, 29), (2, -6), (3, -10), (4, -5), (5, -10), (6, -8),
-    (11, -6), (12, 6), (16, -6), (17, -6), (19, -12), (24, 8), (25, 5), (26, -5), (27, 9), (0, 12),
-    (1, 16), (3, -6), (4, -5), (9, -5), (10, 17), (13, -5), (14, -5), (16, -8), (17, 24), (18, 7),
-    (19, -15), (20, 11), (21, 19), (22, -8), (24, -8), (25, -16), (26, -6), (28, -7), (0, 20), (1, 37),
-    (4, -10), (5, -14), (6, -8), (9, -12), (10, -7), (11, -9), (13, -8), (14, -6), (15, -6), (16, -7),
-    (17, -5), (18, 9), (19, -7), (20, -7), (21, 19), (22, -8), (24, -13), (25, 30), (26, -12), (28, 29),
-    (17, 7), (26, 7), (23, 11), (1, -11), (2, 30), (18, 11), (20, 5), (20, 5), (1, -10), (2, -5),
-    (4, -6), (5, -13), (6, -8), (9, -7), (10, -7), (11, -8), (12, -6), (14, -10), (15, 180), (16, -19),
-    (17, 27), (18, 39), (19, -20), (20, -15), (21, -33), (22, -18), (23, -19), (24, -6), (25, -7), (26, -5),
-    (27, -5), (28, -8), (11, 18), (13, 19), (17, -6), (19, -11), (23, 11), (27, 5), (27, 6), (15, 5),
-    (5, -8), (6, 20), (16, 8), (17, -5), (18, 8), (22, -6), (6, 5), (17, 15), (5, 5), (22, 5),
-    (0, 6), (1, 10), (5, 5), (6, 15), (7, -8), (8, -6), (9, 9), (11, -6), (13, -7), (14, -6),
-    (16, 10), (17, 6), (18, 11), (21, 24), (22, -24), (23, -7), (24, -10), (25, -21), (26, -12), (28, -6),
-    (0, 5), (15, 7), (16, 6), (4, 5), (6, 5), (16, 12), (21, 9), (6, 5), (21, 11), (5, 8),
-    (15, 5), (17, -7), (19, -7), (21, -7), (23, 7), (27, 5), (28, 5), (10, 10), (24, 5), (15, -5),
-    (28, 5), (0, 11), (17, 5), (25, 13), (20, 6), (28, 10), (0, 5), (16, 9), (6, 16), (2, 8),
-    (23, 8), (25, -5), (18, 6), (22, 6), (5, 6), (25, 5), (0, -16), (1, -11), (2, -5), (4, -9),
-    (5, -11), (6, -11), (9, -11), (10, -11), (12, -8), (15, -11), (16, -13), (17, -10), (18, 7), (19, 8),
-    (20, -10), (23, 45), (24, -18), (25, 53), (26, 15), (27, 21), (1, 7), (14, 6), (19, 5), (7, 6),
-    (9, 5), (18, 10), (6, 5), (21, 7), (0, 5), (15, 9), (11, 18), (13, 56), (21, -5), (24, -5),
-    (25, -17), (1, 10), (14, 5), (1, -5), (5, -7), (18, -9), (19, -7), (20, 48), (27, 8), (5, 9),
-    (5, 6), (6, 7), (21, 6), (23, 9), (18, 12), (2, 8), (18, 11), (19, 9), (6, 9), (17, 5),
-    (18, 5), (5, -5), (9, -6), (10, 19), (12, 8), (15, -6), (19, 16), (20, 5), (21, 6), (23, -12),
-    (1, -5), (15, 50), (16, 16), (17, -8), (19, -8), (22, -8), (23, -6), (14, 17), (1, -7), (5, 73),
-    (7, 27), (9, -9), (10, -5), (15, -6), (17, -11), (19, -6), (21, -17), (22, -6), (25, -6), (7, 8),
-    (19, 9), (5, 11), (21, -6), (22, 6), (23, 9), (3, 5), (16, 5), (22, 7), (8, 5), (5, 7),
-    (6, 5), (20, 7), (9, 7), (10, 47), (11, -11), (12, -6), (23, -6), (6, 10), (22, 6), (23, 12),
-    (16, 18), (21, 7), (25, 6), (10, 5), (20, 11), (24, 6), (15, 8), (17, 5), (12, 5), (6, 6),
-    (1, -5), (5, 11), (6, -5), (9, 9), (17, 17), (18, -10), (19, -6), (20, 5), (21, 22), (23, -9),
-    (0, -6), (5, 6), (17, -11), (18, -7), (19, -11), (21, -8), (23, 6), (24, 24), (25, 9), (26, 10),
-    (23, 11), (17, 10), (15, 5), (17, 10), (19, 10), (23, -5), (25, 5), (3, 5), (1, 7), (14, 19),
-    (23, -5), (5, -6), (17, -6), (18, 23), (19, 11), (23, -5), (3, 5), (4, 5), (5, -5), (18, 6),
-    (21, 7), (4, 7), (25, 6), (10, 7), (9, 6), (11, 19), (23, -5), (1, 5), (2, -5), (15, 5),
-    (18, 9), (23, 24), (25, -9), (1, -8), (4, 8), (9, 13), (10, 11), (16, -5), (17, -7), (18, -5),
-    (20, 5), (21, 7), (22, -7), (25, 17), (2, 10), (20, 7), (21, 6), (23, -5), (8, 5), (15, 5),
-    (18, 11), (1, 12), (28, 10), (26, 5), (4, 7), (11, 6), (20, -9), (1, 5), (2, 5), (3, 10),
+pub(super) static ENTRIES: [(u8, i16); 8274] = [
+    (17, 6), (9, 13), (13, 5), (21, -6), (8, 5), (26, 9), (1, 10), (7, 6), (25, 5), (5, 6),
+    (25, 5), (27, 5), (11, 8), (5, 6), (9, 5), (16, 19), (5, 8), (17, -6), (19, -9), (21, -10),
+    (23, 7), (28, 5), (2, 5), (1, 10), (4, 5), (15, 10), (26, 5), (17, 5), (21, 7), (26, 5),
+    (21, 9), (17, 5), (20, 5), (19, 12), (20, 6), (25, -5), (28, 9), (4, 5), (25, 6), (5, -5),
+    (23, 5), (27, 8), (5, -19), (9, -6), (15, 11), (16, 9), (17, 88), (18, -13), (19, -14), (20, 16),
+    (22, -8), (23, -13), (25, -7), (26, 8), (23, 7), (23, 5), (11, 14), (5, 7), (20, -6), (21, 6),
+    (23, -5), (25, 8), (28, 8), (10, 6), (18, 7), (5, 32), (17, 12), (5, 30), (21, 7), (22, 6),
+    (19, 12), (5, -14), (6, 8), (15, -6), (20, -5), (24, 7), (27, 21), (28, 9), (25, 5), (1, 10),
+    (5, 6), (23, 26), (19, 5), (27, 9), (5, 12), (6, -5), (9, 17), (10, 13), (15, -6), (18, -5),
+    (19, -5), (1, 14), (4, -5), (5, -8), (15, -7), (17, 7), (18, 43), (19, -5), (20, -14), (26, 5),
+    (0, -5), (1, -6), (16, -5), (17, 16), (18, 5), (21, 14), (23, -8), (24, -5), (25, -8), (23, 12),
+    (20, 7), (2, 6), (17, 8), (18, 8), (21, -5), (1, 10), (0, 7), (2, 10), (23, 6), (5, 33),
+    (21, -7), (26, 5), (13, 5), (25, 6), (15, 9), (20, 11), (17, 9), (5, 9), (1, 8), (9, 5),
+    (17, 5), (25, 7), (1, 6), (12, 11), (25, 7), (7, 6), (15, 17), (10, 11), (17, 9), (19, 17),
+    (20, -9), (21, -7), (25, 9), (3, 5), (11, 8), (23, 9), (15, -9), (16, 70), (17, -5), (18, 5),
+    (19, -6), (21, -9), (22, -10), (23, -5), (25, 9), (13, 39), (25, -5), (1, -7), (4, 56), (5, -12),
+    (6, -6), (25, 10), (18, 22), (24, 8), (0, 16), (1, 19), (3, -6), (4, -5), (5, -10), (6, 11),
+    (9, -7), (12, 5), (14, 5), (16, -7), (19, -6), (20, 8), (21, -13), (23, -17), (24, 6), (25, 12),
+    (6, 14), (12, 5), (1, 9), (20, 5), (17, 8), (22, 5), (21, 6), (19, 16), (17, 6), (0, 5),
+    (17, 7), (17, 6), (1, 10), (11, 19), (20, -10), (23, 15), (8, 16), (20, 6), (11, 11), (25, -7),
+    (26, 5), (28, 10), (25, 16), (19, 5), (20, 6), (10, 10), (15, 7), (15, 9), (11, 5), (22, 9),
+    (25, -6), (19, 5), (15, 8), (21, 8), (20, 10), (15, 11), (26, 11), (1, 36), (4, 34), (5, -16),
+    (21, -9), (22, 10), (17, 6), (18, 6), (2, 10), (19, 13), (17, 11), (19, 14), (21, 7), (15, 5),
+    (5, 13), (8, 5), (13, 5), (21, -5), (1, -7), (14, -5), (15, 14), (16, 15), (18, 7), (21, 9),
+    (22, -6), (23, 6), (25, 17), (1, 35), (4, -5), (24, 8), (0, 54), (1, -15), (2, -21), (3, 66),
+    (4, 15), (5, 71), (6, 50), (7, -11), (9, 97), (11, -44), (12, -12), (13, -22), (14, -13), (15, -42),
+    (16, -32), (17, -16), (18, -22), (19, -16), (20, -28), (21, 32), (22, -36), (23, -9), (24, -14), (26, -20),
+    (28, -9), (24, 5), (28, 9), (17, 8), (20, 10), (1, -6), (5, 27), (6, -6), (7, 29), (9, -6),
+    (15, 7), (16, 14), (17, 7), (20, -9), (21, -6), (22, -5), (23, -5), (25, -10), (26, 5), (9, 5),
+    (16, 5), (23, 7), (0, -14), (1, 40), (2, 55), (3, 48), (4, -6), (5, -16), (6, -8), (7, -5),
+    (9, -7), (11, 14), (12, -7), (13, -6), (14, -10), (15, -13), (16, -8), (17, -6), (18, 7), (19, -12),
+    (20, -11), (21, 20), (23, 19), (24, -16), (25, -30), (26, -7), (27, -8), (28, -8), (20, 5), (27, 5),
+    (14, 6), (14, -6), (22, 18), (18, 9), (23, 9), (19, 18), (25, -5), (18, 8), (19, 27), (25, -5),
+    (20, 12), (5, -6), (11, 8), (22, 18), (23, 6), (16, 25), (21, -5), (5, 8), (17, -6), (19, -9),
+    (21, -10), (23, 7), (28, 5), (15, 9), (25, 14), (18, 18), (19, 5), (21, 10), (28, 5), (1, 6),
+    (3, -8), (5, 14), (6, 9), (9, 8), (10, -7), (11, -6), (12, 8), (13, -5), (15, 18), (16, -8),
+    (17, -15), (18, 6), (19, 11), (20, 7), (21, -5), (24, -8), (25, -8), (20, 7), (26, 5), (28, 5),
+    (20, 8), (19, 10), (6, 10), (12, 27), (21, -8), (23, -13), (19, 23), (14, 33), (18, 5), (22, -6),
+    (5, 8), (15, 5), (16, 19), (5, 20), (9, 9), (10, 7), (17, -7), (19, -9), (23, -9), (25, 10),
+    (4, -5), (5, -8), (6, 60), (9, 6), (20, -5), (23, -5), (25, -8), (17, 6), (4, 6), (11, 5),
+    (21, -6), (26, 8), (22, 13), (21, 6), (27, 5), (9, 15), (10, 5), (17, 19), (21, 18), (6, 9),
+    (0, -7), (3, 6), (6, 9), (17, -6), (18, 13), (21, -8), (23, -6), (24, -5), (25, 13), (27, 17),
+    (23, 6), (1, 11), (27, 5), (14, 5), (23, 6), (28, 5), (0, -14), (1, 48), (2, 54), (3, 48),
+    (4, -7), (5, -16), (6, -8), (7, -5), (9, -7), (11, 14), (12, -7), (13, -6), (14, -10), (15, -13),
+    (16, -9), (17, -7), (18, 6), (19, -12), (20, -14), (21, 19), (23, 19), (24, -16), (25, -30), (26, -7),
+    (27, -8), (28, -8), (1, 5), (5, -6), (9, 80), (10, 11), (11, -5), (15, -6), (20, -9), (21, -17),
+    (22, -5), (23, -10), (1, 8), (3, 6), (4, -7), (6, -10), (9, -10), (11, -7), (12, -6), (13, 6),
+    (14, -7), (17, -12), (19, 38), (21, 40), (24, -8), (25, -14), (26, -6), (27, 9), (4, 5), (14, 5),
+    (21, -5), (23, -7), (25, 10), (28, 8), (20, 6), (5, 5), (20, 7), (1, 13), (1, 6), (25, 13),
+    (2, 8), (17, 6), (1, 6), (23, 5), (0, 13), (5, -6), (6, 7), (11, 5), (17, 9), (18, 12),
+    (19, 5), (23, -11), (25, -5), (5, 5), (3, 8), (5, -8), (11, 5), (16, -5), (18, 5), (20, -10),
+    (21, 19), (23, -8), (25, -7), (28, 14), (11, 10), (22, 43), (23, 14), (1, -5), (2, 10), (3, -6),
+    (5, -21), (9, -9), (10, -8), (11, -8), (12, -6), (14, -8), (15, 8), (16, 11), (17, 77), (18, 12),
+    (19, 10), (20, 16), (21, 11), (22, -7), (23, -23), (24, -7), (25, -12), (26, -6), (27, -6), (28, -7),
+    (5, 5), (12, 9), (2, 5), (25, 5), (5, 5), (5, -5), (9, 15), (13, 5), (19, 6), (1, -7),
+    (4, -8), (5, 23), (6, 7), (9, -7), (10, -5), (11, -6), (13, 6), (16, -6), (17, 14), (19, -8),
+    (20, -8), (21, -5), (22, -7), (23, -14), (24, 42), (25, 14), (26, -5), (27, -6), (4, 21), (5, -5),
+    (1, 7), (15, -7), (21, 5), (28, 10), (18, 9), (19, 8), (20, -7), (25, 13), (20, 8), (16, 6),
+    (6, 5), (22, 6), (17, 13), (18, 8), (12, 21), (23, -11), (19, 9), (23, 11), (13, 5), (19, 5),
+    (4, 14), (5, 25), (6, 7), (21, -8), (23, -5), (0, 8), (1, -6), (10, 6), (20, -5), (21, -8),
+    (22, -7), (25, 39), (27, -5), (28, 18), (4, 7), (21, 7), (3, 16), (21, 5), (9, 13), (11, 10),
+    (21, 8), (1, 6), (10, 5), (18, 14), (21, 7), (16, 5), (17, 9), (18, -6), (21, 7), (18, 11),
+    (23, -8), (25, -7), (27, 26), (23, 6), (5, 6), (6, 7), (21, 6), (23, -5), (23, 5), (1, 10),
+    (2, 5), (4, 14), (5, 25), (6, 7), (21, -8), (23, -5), (1, 14), (2, 5), (23, -5), (24, 18),
+    (26, 5), (20, 5), (3, 13), (4, -5), (5, -5), (9, -5), (11, 5), (12, 5), (15, -7), (16, -5),
+    (17, 7), (19, -9), (22, 21), (24, 8), (25, -8), (23, 5), (7, 5), (4, 19), (5, -5), (5, 6),
+    (19, 6), (2, 5), (17, -5), (18, -6), (20, -6), (22, 17), (23, 17), (24, 5), (25, 9), (18, 7),
+    (26, 8), (21, 7), (15, 9), (23, 19), (27, 5), (3, 5), (25, -5), (26, 5), (27, 5), (1, 11),
+    (26, 5), (19, 6), (5, 42), (21, -7), (23, -5), (14, 26), (25, 10), (0, 17), (21, 8), (25, -5),
+    (8, 5), (26, 10), (0, 7), (17, 19), (18, 8), (23, -6), (25, 17), (21, 5), (27, 11), (15, 14),
+    (15, 10), (17, 18), (18, -6), (20, 8), (21, 9), (17, 8), (2, 6), (21, 19), (22, -5), (8, 5),
+    (6, 5), (21, 7), (15, 8), (15, -6), (16, 17), (18, 9), (22, 12), (11, 6), (22, 7), (25, -5),
+    (16, 11), (21, 5), (1, -5), (4, 5), (11, 7), (14, 7), (20, -6), (21, 7), (1, 7), (0, -7),
+    (1, 8), (3, 6), (4, 12), (5, 10), (10, 7), (12, -5), (16, -5), (17, 10), (19, -5), (21, 5),
+    (22, -7), (23, -10), (24, 6), (25, -9), (28, -5), (22, 6), (17, 5), (15, 15), (6, 37), (21, -6),
+    (2, 6), (3, 5), (11, 12), (22, 6), (21, 9), (23, 6), (20, 8), (17, 6), (20, 14), (21, 5),
+    (18, 5), (0, 6), (5, -7), (15, -5), (18, 10), (23, -8), (24, 33), (25, 6), (28, 6), (1, -6),
+    (7, 7), (11, -5), (18, 5), (19, 32), (23, -9), (25, 15), (27, 8), (15, 21), (19, 5), (21, -6),
+    (15, 7), (18, 5), (20, 5), (6, 6), (22, 14), (23, -5), (19, 9), (24, 5), (17, 6), (27, 5),
+    (6, 8), (21, -7), (1, -6), (3, -6), (6, -6), (11, 6), (15, -5), (18, 19), (20, 7), (21, 10),
+    (22, -5), (23, 15), (25, -6), (28, 8), (5, -5), (8, 16), (20, 6), (21, 13), (9, 5), (15, 16),
+    (19, -7), (21, 6), (28, 12), (14, 17), (3, 36), (23, -5), (25, -5), (28, 5), (18, 35), (20, -5),
+    (23, 35), (5, -5), (23, 5), (27, 8), (14, 19), (23, -5), (5, 5), (6, 5), (1, 5), (6, 5),
+    (25, 6), (25, 12), (1, 6), (5, 10), (21, -7), (25, 8), (5, 9), (6, 8), (21, 6), (23, -5),
+    (0, 84), (1, -10), (5, -5), (21, -6), (25, -11), (19, 6), (20, 5), (15, 16), (21, 5), (27, 5),
+    (4, 54), (5, -10), (6, -6), (18, 5), (4, 5), (5, -9), (7, 5), (27, 5), (8, 5), (5, -8),
+    (15, -9), (16, 30), (19, 25), (21, 11), (23, -6), (15, 15), (18, 5), (15, 5), (20, 6), (15, 13),
+    (16, 6), (20, 5), (22, 7), (12, 5), (18, 14), (20, -10), (6, 7), (21, -12), (25, 7), (10, 5),
+    (12, 15), (1, 9), (2, 6), (25, -5), (21, 11), (6, 6), (0, -5), (1, 27), (2, 9), (3, 17),
+    (19, 8), (21, -8), (25, -7), (11, 10), (25, -7), (26, 5), (28, 10), (19, 10), (19, 5), (2, 5),
+    (0, 32), (1, 6), (2, 12), (4, -5), (5, -8), (9, -5), (10, -5), (11, 10), (13, -5), (16, -5),
+    (17, -10), (18, -5), (20, -9), (22, -7), (23, -11), (24, 16), (25, 6), (26, -8), (27, 5), (28, 7),
+    (22, 10), (18, 8), (5, -6), (6, -5), (8, 28), (15, 7), (17, -10), (18, 7), (19, 5), (23, -5),
+    (24, 7), (25, -9), (17, 5), (18, 5), (1, 7), (17, 26), (27, 10), (0, 5), (1, 5), (6, 5),
+    (23, 7), (21, 10), (4, 5), (17, 9), (25, 9), (14, 11), (28, 5), (15, 8), (17, 11), (1, -7),
+    (3, -6), (4, 62), (5, 45), (6, 58), (7, -5), (9, -7), (10, -6), (11, -6), (14, -7), (15, -9),
+    (16, -6), (17, -8), (18, -9), (19, -10), (21, -14), (22, -10), (23, -15), (24, -8), (25, -5), (26, -5),
+    (27, -5), (6, 9), (15, 11), (18, 7), (20, 5), (17, 11), (20, 6), (2, 5), (19, 6), (5, 10),
+    (6, 8), (28, 5), (1, 6), (17, 7), (18, 8), (20, 8), (1, 5), (5, 40), (6, -6), (7, 11),
+    (18, -5), (20, 17), (21, -11), (23, -9), (11, 13), (23, -6), (17, 9), (1, 7), (18, 9), (7, 6),
+    (26, 5), (8, 5), (20, 10), (19, 10), (17, 22), (21, -7), (27, 5), (9, 9), (10, 5), (11, 9),
+    (6, 6), (1, 7), (5, 7), (1, 6), (1, 7), (14, 17), (0, -6), (1, 7), (2, -5), (3, 6),
+    (4, -8), (6, -11), (7, -5), (9, -11), (11, -7), (12, -6), (13, 5), (14, -7), (16, 5), (17, -14),
+    (19, 36), (21, 46), (23, 7), (24, -8), (25, -11), (26, -6), (27, 9), (5, 6), (4, 5), (17, 9),
+    (21, 8), (5, 12), (8, 5), (25, 7), (18, 9), (1, -6), (14, 5), (15, -6), (17, -8), (18, 12),
+    (21, 5), (22, -5), (23, -7), (25, 33), (24, 6), (6, 7), (14, 9), (4, 5), (1, -8), (2, -7),
+    (5, -32), (6, 10), (8, 19), (9, -21), (10, 10), (11, -7), (13, -12), (14, 10), (15, 30), (18, 7),
+    (21, 16), (22, -8), (23, 15), (24, -12), (25, -8), (26, 7), (28, -10), (8, 5), (26, 7), (5, -6),
+    (17, -5), (22, 15), (23, 16), (5, 6), (23, 10), (17, 7), (22, 6), (5, -5), (18, 63), (19, -5),
+    (20, -9), (25, -7), (2, 5), (25, 5), (13, 5), (1, 7), (0, 9), (15, 5), (20, 6), (25, 7),
+    (26, 9), (17, -5), (21, 13), (7, 8), (4, 11), (15, -6), (16, 18), (5, -6), (7, 17), (1, 5),
+    (3, 5), (5, -12), (7, 30), (17, 38), (18, -5), (21, -6), (27, 10), (1, 7), (1, 7), (20, -5),
+    (23, 35), (23, 9), (20, 6), (27, 5), (14, 7), (25, 11), (15, 11), (18, 7), (20, 5), (21, -5),
+    (11, 6), (15, -5), (16, 11), (17, 5), (1, 5), (20, 9), (0, 5), (17, 8), (24, 7), (21, 7),
+    (4, 5), (14, 6), (25, 5), (28, 8), (14, 39), (26, 11), (25, -7), (26, 26), (5, -9), (21, -7),
+    (22, 6), (23, 49), (25, -5), (15, -5), (16, 30), (17, -5), (21, -6), (22, -6), (25, 22), (15, 5),
+    (19, 12), (1, 11), (18, 12), (18, 5), (15, 13), (17, -7), (21, 8), (25, 7), (20, 13), (0, 6),
+    (19, 6), (27, 15), (5, -5), (6, 5), (28, 5), (22, 6), (23, 9), (19, 6), (5, 5), (21, 7),
+    (26, 7), (25, 7), (12, 9), (18, 11), (25, 10), (26, 6), (15, 5), (20, 7), (5, 7), (13, 5),
+    (24, 12), (14, 11), (28, 5), (19, 5), (20, 12), (21, -7), (24, 7), (25, -6), (27, 9), (21, 6),
+    (24, 5), (25, 6), (22, 7), (14, 15), (21, 20), (26, 5), (5, 7), (6, 5), (11, 10), (5, 14),
+    (5, -5), (9, 14), (11, 24), (10, 6), (26, 5), (0, 16), (1, -5), (15, 20), (19, 5), (21, -8),
+    (6, 5), (18, 6), (1, -5), (11, -7), (12, 40), (17, -5), (20, -5), (23, 6), (16, 5), (14, 6),
+    (22, 10), (23, 27), (25, -5), (26, 9), (2, 9), (24, 6), (25, 8), (0, 5), (10, 14), (12, 29),
+    (20, -5), (21, -7), (23, 7), (1, 10), (5, -8), (21, 34), (5, 11), (18, 5), (18, 5), (25, 7),
+    (18, 12), (1, 14), (4, -8), (6, 45), (9, -5), (18, -5), (20, -5), (21, -8), (28, 9), (4, 35),
+    (5, -7), (5, 5), (17, 5), (0, 8), (13, 8), (17, 9), (9, 5), (11, 6), (3, 9), (21, 6),
+    (7, 7), (15, -6), (18, 7), (19, 22), (23, -7), (25, 6), (21, 5), (17, 10), (24, 12), (1, 5),
+    (5, 8), (9, 8), (21, -6), (23, -7), (5, 8), (6, -7), (9, 13), (10, 11), (15, -8), (17, 24),
+    (18, 6), (19, -8), (20, 6), (4, 76), (5, -11), (6, -7), (20, -5), (21, -6), (25, -5), (7, 5),
+    (5, 5), (19, 7), (4, 6), (6, 7), (12, 5), (23, 6), (4, 5), (6, 5), (18, 5), (1, 13),
+    (13, 5), (18, 9), (21, 7), (23, -7), (27, 10), (14, 5), (14, 34), (22, -5), (21, 7), (14, 17),
+    (25, 10), (26, 12), (0, 12), (22, 15), (9, 5), (17, 8), (18, 7), (23, 5), (23, 5), (26, 6),
+    (1, 5), (25, 14), (17, 22), (21, -7), (27, 5), (14, 26), (0, 28), (1, 7), (2, 13), (3, -8),
+    (4, -6), (5, -8), (9, -6), (10, -5), (11, 6), (12, -5), (13, -5), (14, -5), (15, -6), (16, -5),
+    (17, -5), (18, 6), (19, -5), (20, -8), (21, -5), (22, -7), (23, -15), (24, 19), (25, 36), (26, -9),
+    (28, 6), (12, 6), (1, -5), (15, -6), (16, 8), (19, 6), (22, 10), (1, -6), (5, -22), (6, -8),
+    (7, 43), (8, 6), (11, -5), (16, -6), (17, 18), (18, 13), (20, -11), (21, 11), (22, -6), (23, -7),
+    (24, -5), (25, -6), (26, 5), (27, 9), (28, -5), (1, 8), (15, 6), (17, 5), (9, 11), (13, 5),
+    (15, 5), (23, -10), (9, 10), (6, 5), (25, 7), (19, 12), (16, 23), (10, 15), (0, -7), (3, 6),
+    (6, 9), (17, -7), (18, 13), (21, -8), (23, -6), (24, -5), (25, 13), (27, 17), (16, 8), (2, 10),
+    (3, 5), (11, 10), (15, 7), (21, -5), (20, 10), (23, -7), (25, 30), (5, 8), (6, 5), (28, 5),
+    (14, 8), (3, 5), (12, 27), (23, -17), (5, 5), (14, 8), (4, 5), (5, -9), (7, 5), (27, 5),
+    (22, 28), (23, -5), (25, -5), (10, -5), (11, 9), (12, 20), (23, 8), (8, 16), (20, 6), (8, 13),
+    (26, 11), (19, 7), (0, -5), (2, 11), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (11, -7),
+    (12, -5), (14, -7), (16, 10), (17, 54), (18, 20), (19, 14), (21, 13), (22, -6), (23, -19), (24, -7),
+    (25, -11), (26, -5), (27, -5), (28, -6), (20, 6), (25, 11), (10, 8), (28, 16), (12, 5), (10, 16),
+    (0, 32), (1, 6), (2, 12), (4, -5), (5, -8), (9, -5), (10, -5), (11, 10), (13, -5), (16, -5),
+    (17, -10), (18, -5), (20, -9), (22, -7), (23, -11), (24, 16), (25, 6), (26, -8), (27, 5), (28, 7),
+    (22, 16), (20, -5), (23, 53), (25, -5), (18, 8), (21, 7), (3, 5), (25, -5), (26, 5), (9, 5),
+    (23, 8), (5, 8), (8, 5), (0, 12), (18, 10), (25, -5), (22, 14), (26, 7), (12, 5), (27, 5),
+    (4, 5), (9, 5), (21, 13), (1, 8), (4, 6), (22, 7), (1, -7), (18, -6), (22, 13), (5, 6),
+    (7, 9), (18, 17), (21, -5), (23, -5), (25, -6), (27, 9), (19, 9), (15, 13), (11, 5), (5, 11),
+    (21, -6), (1, 7), (0, -7), (1, 74), (2, 12), (3, 6), (4, 51), (5, -22), (6, -9), (9, -7),
+    (10, -5), (11, -5), (14, 21), (15, -6), (16, -6), (17, -11), (18, -7), (19, -8), (20, -9), (21, -10),
+    (23, -18), (24, -7), (25, -9), (26, 10), (27, -5), (28, -6), (17, 8), (18, 9), (19, 6), (18, 49),
+    (19, -5), (20, -6), (21, -9), (6, 6), (21, 9), (5, 10), (20, -6), (21, 12), (9, 5), (13, 6),
+    (20, 6), (23, 10), (0, -6), (2, -6), (3, -9), (4, 64), (5, 43), (6, 49), (7, -7), (9, -12),
+    (10, -5), (11, -5), (12, -7), (13, -6), (14, -10), (16, -5), (17, -11), (18, -14), (19, -8), (21, 13),
+    (22, -12), (23, -25), (24, -9), (27, -8), (28, -5), (17, 38), (20, -5), (21, -7), (1, 8), (5, 15),
+    (17, -7), (18, -5), (20, 15), (21, 5), (13, 5), (21, 7), (22, 5), (19, 9), (15, -6), (16, 18),
+    (6, 10), (13, 11), (17, 6), (4, 7), (21, 12), (17, 9), (25, 13), (16, 8), (5, 5), (23, 11),
+    (21, 5), (3, 12), (23, 6), (0, -5), (24, 14), (25, -5), (7, 5), (20, 5), (12, 5), (2, 8),
+    (4, -5), (5, -7), (6, -6), (8, 5), (9, -7), (10, -6), (11, -7), (12, -5), (13, -6), (15, 7),
+    (16, -6), (17, 28), (19, -7), (20, -13), (22, -7), (23, -11), (24, 56), (28, -8), (16, 13), (22, 5),
+    (4, 5), (14, 6), (9, 8), (14, 11), (27, 5), (1, 5), (6, 5), (18, 7), (8, 5), (15, 7),
+    (5, -6), (6, 5), (9, 9), (24, 11), (1, 10), (11, 10), (23, 15), (5, 12), (15, 12), (25, 8),
+    (1, 6), (10, 6), (18, 10), (21, -8), (5, 11), (27, 5), (5, 5), (11, 19), (20, 7), (23, -6),
+    (1, -5), (3, 27), (18, -9), (25, -6), (4, 7), (11, 18), (15, 9), (20, 5), (21, -7), (23, -7),
+    (18, 7), (15, 9), (5, 8), (16, 5), (17, -6), (19, -9), (21, -5), (23, 6), (28, 5), (1, 8),
+    (1, 8), (5, 8), (17, -6), (19, -9), (21, -10), (23, 7), (28, 5), (10, 6), (5, 5), (17, 6),
+    (3, 5), (19, 8), (15, -9), (16, 47), (21, -9), (22, -5), (18, 10), (25, 5), (3, -5), (4, -5),
+    (5, -23), (6, -11), (7, -7), (8, -5), (9, -16), (10, -8), (11, -10), (12, 6), (13, -6), (14, -8),
+    (15, -18), (16, -12), (17, 23), (19, 36), (20, 96), (21, 9), (24, -9), (25, -16), (26, -8), (27, 5),
+    (28, -10), (18, 8), (19, -5), (21, 6), (25, -6), (27, 8), (4, 5), (6, 7), (21, 5), (16, 17),
+    (22, 8), (5, -9), (21, -7), (22, 6), (23, 49), (25, -5), (20, 8), (0, 55), (1, 59), (2, 31),
+    (3, 17), (4, -5), (5, -48), (6, -30), (7, -26), (8, -24), (9, -34), (10, -29), (12, -15), (13, 25),
+    (14, -36), (15, -27), (16, -37), (17, -25), (19, -14), (20, -25), (21, -10), (22, -34), (23, -17), (24, 58),
+    (25, 89), (26, 33), (27, 48), (28, 17), (4, 5), (28, 5), (12, 5), (20, -6), (21, -5), (22, 9),
+    (23, 30), (25, -5), (4, 5), (23, 16), (21, 7), (27, 5), (25, 5), (5, 14), (10, 5), (17, -5),
+    (25, 7), (20, 5), (27, 5), (2, 5), (20, 6), (21, 6), (12, 5), (13, 15), (1, 7), (18, 9),
+    (16, 5), (22, 9), (11, 16), (25, 7), (8, 5), (26, 12), (5, -6), (17, -5), (18, 34), (19, -5),
+    (20, -6), (27, 19), (8, 5), (5, 6), (6, 9), (5, 5), (1, 10), (2, 8), (3, 7), (5, -5),
+    (14, 22), (15, -6), (21, 7), (22, 15), (23, -12), (25, -6), (17, 5), (18, 13), (3, 5), (5, 9),
+    (7, 5), (19, 5), (18, 5), (5, 5), (16, 11), (18, 9), (2, 5), (25, 5), (15, 5), (0, -8),
+    (1, 22), (2, -11), (3, -17), (4, -16), (5, -39), (6, -19), (7, -13), (8, -9), (9, -21), (10, 66),
+    (11, -31), (12, 11), (13, -14), (14, 24), (15, -26), (16, -19), (18, 5), (19, 33), (20, 134), (21, -10),
+    (22, -18), (23, 24), (24, -11), (25, -19), (26, -16), (27, 18), (28, -17), (10, 10), (21, 8), (23, 12),
+    (22, 19), (1, 30), (4, 5), (15, 10), (1, 13), (22, 14), (19, 6), (11, 5), (1, -6), (5, -10),
+    (6, -5), (10, 54), (11, -14), (12, 48), (15, -5), (16, -6), (17, -9), (21, -13), (22, 15), (25, -6),
+    (25, 22), (4, 5), (6, 5), (15, 5), (1, 5), (17, 5), (18, 9), (21, 13), (4, 7), (8, 5),
+    (11, 14), (22, 5), (26, 5), (21, -6), (22, 15), (23, 13), (27, 5), (18, 7), (5, 11), (0, 13),
+    (21, 8), (23, 6), (7, 6), (11, 6), (16, 9), (16, 6), (26, 5), (21, 8), (5, 5), (6, 5),
+    (28, 5), (21, 6), (19, 22), (22, 5), (2, 5), (15, 6), (10, 18), (17, 5), (0, 9), (1, 6),
+    (2, -10), (3, -14), (4, -12), (5, -11), (7, -9), (8, -6), (9, -24), (10, -9), (11, -19), (12, -5),
+    (13, -5), (15, 52), (16, 30), (17, 29), (18, 25), (19, 29), (21, 29), (22, -30), (23, -26), (24, -10),
+    (25, -15), (26, -14), (28, 16), (13, 6), (15, 5), (5, 5), (20, -6), (21, 7), (1, -9), (3, 10),
+    (4, 5), (5, -17), (6, -8), (7, -5), (9, 28), (10, 7), (14, 12), (16, 6), (17, -11), (18, -6),
+    (21, 31), (22, 9), (23, -18), (26, -5), (28, -6), (2, 6), (26, 5), (18, 7), (8, 7), (26, 11),
+    (21, 6), (1, -5), (9, -5), (10, 8), (11, 6), (17, 16), (18, 14), (19, -6), (23, 9), (25, -8),
+    (26, 14), (2, 7), (18, 11), (17, 8), (6, 6), (15, 13), (16, -7), (17, 27), (21, 9), (22, -7),
+    (23, -7), (25, -7), (12, 8), (9, 7), (15, -6), (16, 8), (22, -6), (19, 8), (6, 9), (15, 7),
+    (21, 20), (5, 5), (20, 12), (28, 5), (22, 15), (25, 6), (2, 5), (9, 7), (15, -6), (16, 8),
+    (22, -6), (24, 5), (28, 9), (10, 13), (23, -5), (3, 5), (2, 5), (24, -6), (25, 11), (0, 14),
+    (1, -5), (5, -5), (11, 5), (17, -5), (19, 12), (20, 6), (23, -8), (24, -6), (25, 14), (26, -5),
+    (27, 10), (5, 6), (5, 8), (17, 8), (5, 5), (21, 5), (22, 10), (2, 5), (22, 8), (23, 10),
+    (25, 11), (1, 7), (8, 13), (19, 5), (0, -5), (17, 9), (18, 22), (19, 8), (20, -6), (21, -8),
+    (23, -7), (25, -5), (26, 10), (27, 19), (26, 11), (28, 6), (1, 6), (2, 10), (16, 14), (21, -5),
+    (25, 8), (26, 15), (11, 40), (19, 10), (21, -5), (23, -6), (25, -5), (5, 5), (18, 17), (13, 5),
+    (25, 10), (0, 8), (1, -8), (4, -5), (5, 7), (9, 22), (17, -16), (19, 26), (20, 15), (21, -11),
+    (22, 6), (24, -5), (25, -7), (28, -5), (1, 20), (3, 21), (18, -5), (21, -9), (1, -6), (2, 21),
+    (21, 9), (5, 6), (24, 5), (28, 9), (13, 8), (15, 9), (16, 7), (21, 13), (15, -5), (16, 33),
+    (21, -5), (17, 5), (21, 19), (17, 17), (27, 10), (1, -5), (9, -5), (10, 8), (11, 6), (17, 16),
+    (18, 14), (19, -6), (23, 9), (25, -8), (26, 14), (6, 7), (21, 5), (1, 8), (19, 10), (20, -6),
+    (22, 14), (20, 6), (16, 5), (18, 9), (8, 5), (26, 10), (6, 8), (17, 5), (18, 10), (19, 6),
+    (21, 8), (23, -8), (5, 12), (4, 5), (14, 6), (1, 5), (18, 5), (1, 27), (2, 12), (3, -10),
+    (4, -10), (5, -24), (6, -15), (7, -8), (8, -6), (9, -12), (11, -5), (13, -7), (14, -9), (15, -12),
+    (16, -10), (17, 21), (18, 21), (19, 24), (20, 69), (21, -29), (22, 35), (24, -8), (25, -25), (27, -7),
+    (28, -10), (11, 6), (1, 11), (3, 5), (5, -5), (5, 16), (0, 27), (1, 9), (2, 5), (4, -5),
+    (5, -7), (9, -5), (11, 10), (17, -9), (20, -9), (22, -6), (23, -10), (24, 17), (25, 8), (26, -7),
+    (27, 5), (28, 8), (5, 5), (21, 5), (0, -7), (1, -7), (13, 6), (15, 9), (23, -6), (24, -5),
+    (25, 19), (27, 7), (28, 9), (19, 5), (27, 5), (10, 5), (28, 5), (3, 5), (13, 15), (5, -6),
+    (6, 5), (9, 9), (24, 11), (25, 7), (1, -8), (9, 5), (15, -5), (17, -5), (18, 24), (19, -5),
+    (20, 6), (21, -8), (23, -11), (24, -8), (25, 10), (27, 33), (6, 5), (15, 10), (17, -5), (21, 14),
+    (21, 22), (24, 6), (26, 11), (21, -5), (25, 30), (18, 6), (4, 7), (1, -6), (3, 15), (15, -5),
+    (19, -5), (20, 5), (21, -7), (22, 24), (12, 6), (21, 7), (4, 5), (15, 15), (16, 6), (18, 7),
+    (20, -9), (23, -8), (6, 8), (21, -8), (20, 5), (17, 6), (1, -5), (2, 43), (25, -5), (11, 6),
+    (10, 5), (24, 8), (25, 13), (10, 16), (19, 5), (21, -5), (18, 5), (17, 15), (16, 5), (5, 7),
+    (1, 16), (1, 6), (5, 30), (6, -5), (7, 11), (20, 12), (21, -10), (23, -7), (26, 11), (27, 5),
+    (5, 7), (17, 8), (23, 6), (8, 5), (9, 8), (16, 9), (15, -5), (16, 32), (27, 5), (4, 10),
+    (25, 8), (6, 5), (19, 5), (21, 5), (23, 5), (16, 6), (19, 6), (0, -5), (1, -12), (18, -6),
+    (24, -8), (25, -6), (26, 84), (18, 7), (0, 12), (1, 16), (3, -8), (4, -5), (5, -27), (6, 15),
+    (8, 7), (9, -8), (10, -5), (14, 5), (16, -6), (18, 6), (20, -20), (21, -12), (23, 22), (24, 7),
+    (25, 10), (27, -5), (21, 12), (2, 5), (21, 9), (22, 26), (12, 5), (23, 16), (25, 5), (4, 5),
+    (14, 6), (25, 5), (28, 9), (8, 5), (25, 8), (6, 6), (14, -5), (15, 13), (16, -8), (17, 30),
+    (18, -5), (21, 12), (22, -5), (23, -8), (24, 6), (25, -9), (1, -6), (2, -7), (5, -6), (10, 50),
+    (11, -23), (12, 97), (13, -7), (15, -9), (16, -12), (17, -6), (18, -16), (19, -5), (20, -10), (21, -20),
+    (22, 9), (24, -8), (26, -8), (27, -7), (28, 15), (18, 5), (22, 8), (1, -5), (17, 18), (18, 5),
+    (24, 8), (25, -5), (25, 11), (24, 6), (21, 11), (0, -5), (24, 33), (28, 9), (13, 5), (18, 7),
+    (23, -6), (27, 10), (19, 17), (4, 10), (25, 8), (23, 8), (3, 9), (6, 8), (1, -9), (4, 7),
+    (9, 12), (10, 10), (16, -6), (17, -8), (18, -10), (20, 5), (21, 13), (22, -8), (23, 10), (25, 16),
+    (6, 7), (0, -21), (1, 58), (2, 46), (3, 42), (4, -11), (5, -25), (6, -10), (7, -7), (8, -6),
+    (9, -12), (10, -7), (11, 16), (12, -11), (13, -9), (14, 65), (15, -17), (16, -16), (17, -18), (19, -19),
+    (20, -20), (22, 9), (23, 35), (24, -10), (25, -20), (27, -12), (28, -14), (7, 7), (8, 5), (16, 6),
+    (23, 9), (25, 6), (28, 5), (10, 28), (11, 9), (20, 5), (21, -5), (25, -7), (19, 30), (24, 9),
+    (15, 6), (18, 5), (1, 6), (18, 5), (1, 8), (1, 7), (17, 8), (5, 5), (0, 8), (1, 6),
+    (21, -6), (23, 6), (26, 7), (22, 6), (23, 8), (15, 7), (5, -6), (9, 13), (19, 6), (21, 12),
+    (18, 50), (20, -5), (21, -6), (25, -5), (18, 5), (0, -5), (15, -5), (21, -6), (24, 6), (25, 25),
+    (27, 8), (12, 10), (8, 5), (20, 19), (23, -10), (28, 5), (13, 5), (25, -5), (18, 49), (19, -5),
+    (20, -6), (21, -9), (11, 40), (23, -6), (13, 5), (19, 9), (17, 9), (3, 5), (10, 9), (12, 8),
+    (20, -5), (21, -6), (23, 23), (1, 12), (18, 5), (17, 8), (1, 5), (16, 8), (19, 21), (25, 10),
+    (2, 5), (0, -6), (1, 17), (3, 9), (25, 13), (5, -5), (9, 15), (13, 5), (19, 10), (20, -8),
+    (16, 9), (18, 6), (21, -7), (25, 7), (2, 20), (0, 6), (17, 7), (18, 5), (21, -6), (22, 10),
+    (4, 20), (5, -5), (16, 12), (1, 6), (15, 7), (16, 12), (18, -6), (21, 14), (23, -5), (5, 5),
+    (20, 6), (19, 5), (20, 6), (6, 5), (9, 11), (15, 9), (5, -11), (6, -6), (15, 7), (16, 11),
+    (17, 75), (18, -8), (19, -9), (21, -10), (22, -5), (23, -9), (25, -5), (1, 12), (12, 8), (21, 9),
+    (25, -5), (18, 8), (12, 16), (12, 14), (1, -5), (5, -7), (15, 25), (16, -6), (17, 62), (19, -8),
+    (21, -16), (23, -10), (25, -10), (27, 8), (1, -8), (5, -7), (15, 19), (16, 57), (17, -8), (19, -10),
+    (21, 26), (23, -9), (25, -7), (20, 9), (15, 8), (1, 13), (6, 10), (0, -5), (1, 14), (2, 7),
+    (4, 20), (5, 7), (7, 20), (9, -5), (10, -13), (11, -12), (12, -10), (13, 8), (14, 7), (17, 6),
+    (19, 5), (20, -15), (21, -7), (24, -6), (25, -26), (27, -6), (28, 8), (3, 5), (25, -5), (26, 5),
+    (21, 8), (5, 9), (21, -9), (23, 23), (9, 5), (13, 6), (22, 5), (6, 5), (21, 6), (5, 5),
+    (26, 12), (17, 8), (15, 5), (10, 6), (0, 8), (18, 10), (3, -8), (5, -13), (7, 9), (8, 31),
+    (9, -5), (11, -10), (12, -9), (15, -6), (16, -5), (17, 37), (18, -7), (22, -13), (23, -5), (24, 11),
+    (26, 6), (27, 12), (0, 11), (2, 6), (18, 13), (21, -6), (25, -5), (21, 6), (21, -7), (22, 14),
+    (25, 15), (21, 8), (18, 6), (2, 5), (5, -6), (6, 8), (24, 13), (26, 11), (5, 9), (17, 9),
+    (18, 6), (20, -8), (21, -6), (26, 9), (17, 8), (18, 8), (20, 7), (0, -11), (1, -8), (2, -6),
+    (4, -8), (5, -35), (7, 48), (8, 10), (9, 33), (11, -11), (13, -6), (14, -7), (15, -13), (16, -10),
+    (17, 17), (18, -13), (19, 15), (20, 53), (22, -11), (23, -10), (24, -8), (25, -16), (27, 6), (10, 10),
+    (14, 5), (5, 6), (6, 5), (18, 5), (10, 5), (19, 12), (19, 21), (21, -6), (18, 7), (1, 5),
+    (2, 5), (11, 13), (23, 6), (23, 31), (11, 6), (5, -5), (7, 5), (23, 6), (20, 5), (28, 5),
+    (19, 6), (21, 6), (22, 5), (0, 14), (18, 10), (25, -5), (19, 6), (1, 5), (23, 12), (5, -7),
+    (6, 27), (23, 8), (18, 6), (6, 5), (1, 12), (9, 7), (22, 9), (23, 13), (17, 6), (10, 13),
+    (12, 26), (20, -5), (21, -5), (22, 8), (0, 7), (1, 7), (4, -5), (5, 5), (9, -7), (10, -5),
+    (11, -5), (15, 14), (16, 7), (17, 24), (18, 6), (19, 5), (21, -23), (25, -9), (27, 5), (16, 9),
+    (17, 7), (8, 5), (16, 7), (17, -5), (26, 10), (10, 5), (27, 5), (27, 5), (3, 14), (23, 7),
+    (23, 7), (1, 12), (18, 11), (20, 5), (28, 5), (15, -6), (16, 6), (21, 14), (28, 6), (17, -5),
+    (18, -6), (20, -7), (21, 5), (23, 43), (6, 10), (15, 5), (19, 5), (24, 5), (5, 6), (0, 6),
+    (21, 14), (15, -15), (16, 75), (17, -6), (19, -8), (22, -5), (23, -5), (25, -5), (1, -5), (5, -6),
+    (10, -5), (11, -8), (12, 43), (13, 90), (17, -6), (18, -7), (19, -6), (20, -6), (21, -12), (24, -6),
+    (25, -14), (0, -7), (1, 64), (2, -6), (3, 7), (5, -7), (15, -7), (18, 10), (21, -15), (22, 12),
+    (23, -8), (24, -5), (25, -15), (21, 8), (23, 15), (2, 5), (25, 5), (18, 6), (12, 5), (13, 15),
+    (17, 5), (23, 12), (24, 5), (21, 17), (3, 5), (23, 6), (15, 6), (28, 5), (23, 15), (0, -9),
+    (1, 70), (2, 17), (4, 55), (5, -27), (9, -9), (10, -7), (11, -9), (12, -6), (13, -5), (14, 53),
+    (15, -11), (16, -10), (17, -15), (19, -13), (20, -8), (21, -14), (23, -14), (24, -9), (25, -11), (26, 8),
+    (27, -7), (28, -8), (16, 13), (17, 11), (4, 5), (11, 8), (20, 7), (11, 6), (21, 9), (16, 9),
+    (21, 7), (23, 20), (1, -5), (15, 13), (17, 9), (18, 25), (19, 7), (20, -7), (21, -12), (22, -5),
+    (23, -9), (25, -8), (26, 9), (27, 18), (2, 5), (8, 5), (20, 9), (10, 5), (23, 5), (9, 6),
+    (21, 11), (0, 5), (1, 7), (17, 5), (27, 6), (1, -5), (11, 8), (26, 6), (9, 10), (19, 5),
+    (20, 12), (21, -7), (24, 7), (25, -6), (27, 9), (22, 5), (24, 5), (5, -5), (18, 63), (19, -5),
+    (20, -9), (25, -7), (1, 6), (4, -5), (5, -11), (7, 7), (9, -6), (14, 8), (17, 7), (24, 6),
+    (16, 7), (15, 13), (16, 9), (21, -5), (2, 7), (20, 8), (22, 8), (19, 5), (21, 8), (23, 6),
+    (1, 5), (2, 5), (13, 5), (18, 6), (21, -11), (23, 17), (14, 5), (6, 5), (11, 10), (11, 11),
+    (18, 12), (20, 5), (0, 5), (9, -6), (10, -5), (11, -5), (17, 20), (18, 8), (19, 5), (20, 8),
+    (21, -10), (22, 7), (23, 11), (25, -11), (20, 8), (16, 7), (23, 5), (10, 5), (11, 8), (12, 26),
+    (16, 6), (18, -9), (19, 8), (20, -10), (21, 12), (22, -5), (23, -8), (25, -5), (23, 6), (11, 5),
+    (21, 5), (25, 17), (5, 7), (21, -14), (23, 6), (16, 5), (18, 11), (17, 6), (18, 7), (0, 5),
+    (1, -7), (3, -17), (4, 21), (5, 10), (6, 16), (7, 11), (8, 5), (9, 12), (10, -7), (11, -20),
+    (12, -13), (13, -6), (14, -8), (15, -9), (16, -17), (19, 5), (20, 17), (22, -19), (23, -24), (24, 5),
+    (25, -6), (26, 15), (27, 26), (0, -7), (1, -13), (2, -5), (3, -10), (4, -9), (5, 43), (6, -8),
+    (9, -7), (10, -6), (11, 29), (13, -5), (14, -7), (15, -14), (16, -10), (17, -10), (20, 32), (21, -9),
+    (22, 14), (23, 28), (24, -6), (25, -15), (0, -19), (1, -16), (2, -5), (3, 7), (4, -12), (7, -8),
+    (8, -9), (9, 17), (11, -10), (12, -17), (15, 29), (16, 29), (17, 17), (18, 17), (20, 16), (21, 19),
+    (22, -6), (24, -14), (25, -18), (26, -11), (27, -11), (28, 5), (19, 5), (10, 11), (17, 8), (17, 8),
+    (24, 7), (17, 10), (20, -7), (28, 6), (23, 5), (1, -17), (2, -11), (3, 9), (4, -9), (5, -5),
+    (7, -8), (8, -8), (9, -9), (10, -17), (11, -19), (13, -6), (14, 70), (15, 38), (16, 16), (17, -28),
+    (18, -21), (19, 10), (20, -9), (21, 5), (22, 44), (23, -25), (25, 11), (26, -8), (27, -12), (28, 19),
+    (19, 5), (20, 5), (27, 5), (5, 5), (3, 5), (16, 5), (22, 7), (19, 9), (25, 5), (8, 5),
+    (18, 9), (26, 11), (1, 8), (14, 19), (23, -5), (1, 7), (19, 5), (5, 8), (5, -5), (17, 15),
+    (19, -5), (21, 9), (23, 7), (21, 7), (9, 5), (21, 16), (21, 5), (6, 5), (25, 8), (1, 13),
+    (12, 15), (15, 23), (21, -5), (20, 7), (5, 5), (25, 10), (11, 7), (4, 12), (10, 5), (18, 9),
+    (21, 6), (21, 34), (18, 6), (27, 10), (1, 7), (14, 6), (21, 9), (11, 5), (19, 12), (26, 5),
+    (28, 5), (7, 8), (22, 11), (16, 6), (20, 5), (0, -6), (1, 78), (20, -6), (23, -5), (24, -5),
+    (25, -12), (0, 42), (1, 5), (2, 5), (4, -7), (5, -8), (6, -6), (9, -7), (10, -6), (11, 8),
+    (12, -6), (13, -6), (14, -5), (16, -6), (17, -7), (18, -8), (20, -8), (22, -9), (23, -9), (24, 30),
+    (25, 11), (28, 5), (12, 21), (23, -14), (23, 6), (5, 7), (6, 5), (3, 9), (21, 6), (25, 17),
+    (1, 12), (18, 7), (20, 14), (19, 5), (26, 16), (0, 15), (23, 5), (21, 9), (23, 6), (23, 5),
+    (9, 9), (10, 5), (1, -5), (3, -6), (4, -6), (5, -6), (6, -8), (10, 5), (11, -5), (13, 9),
+    (14, -6), (15, -10), (16, -7), (18, 8), (20, -21), (21, -8), (24, 19), (25, 41), (26, 5), (28, 9),
+    (23, -5), (25, 23), (3, 5), (4, 32), (21, -6), (22, 15), (23, 14), (27, 5), (1, 5), (5, 36),
+    (7, 10), (9, -5), (17, -6), (18, -5), (19, -5), (20, 23), (21, -14), (23, -11), (10, 14), (9, 23),
+    (11, 11), (26, 9), (22, 10), (18, 16), (21, 6), (3, 8), (17, 12), (15, 12), (25, 8), (15, 9),
+    (17, 7), (15, 8), (5, 5), (1, -6), (5, -5), (17, -6), (18, 29), (19, 10), (25, -7), (27, 8),
+    (22, 31), (17, 13), (21, -5), (28, 5), (11, 28), (17, 5), (6, 5), (25, 10), (5, -6), (11, 109),
+    (17, -5), (18, -6), (19, -6), (20, -5), (21, -10), (22, -5), (23, -22), (25, -5), (0, 12), (1, -7),
+    (3, 6), (5, 10), (6, 8), (10, -6), (15, -5), (18, -7), (19, -6), (20, -6), (21, 14), (22, -6),
+    (28, 11), (17, 8), (24, 7), (1, 12), (18, 10), (20, 5), (21, -5), (1, -7), (3, 11), (5, -16),
+    (6, -8), (9, 29), (10, 8), (14, 5), (16, 6), (17, -10), (21, 29), (22, 11), (23, -16), (25, -6),
+    (28, -5), (9, 11), (10, 7), (21, 8), (11, 10), (16, 8), (0, 25), (18, 10), (25, 5), (3, 8),
+    (5, -6), (21, 9), (22, 10), (0, 5), (1, 13), (1, 27), (2, 9), (3, 8), (14, 11), (23, -6),
+    (25, -5), (17, 8), (18, 16), (16, 7), (12, 19), (13, 9), (23, -5), (9, 9), (10, 5), (17, 6),
+    (1, 6), (7, 5), (28, 9), (21, 9), (22, 13), (3, 10), (26, 9), (6, 9), (23, 6), (0, 5),
+    (10, 14), (12, 29), (20, -5), (21, -7), (23, 7), (21, 10), (1, 7), (10, 58), (11, -12), (12, 36),
+    (15, -5), (18, -5), (19, -7), (23, -27), (3, 5), (10, 28), (21, -5), (23, 5), (17, 10), (15, 7),
+    (25, 5), (0, -8), (1, 6), (2, 48), (3, -14), (4, -12), (5, -13), (6, -11), (7, -9), (8, -7),
+    (9, -11), (10, -6), (11, -7), (13, -5), (14, -10), (15, -10), (16, -10), (17, -9), (18, 12), (19, -12),
+    (20, -9), (22, -10), (24, 59), (26, 53), (27, 7), (28, -11), (5, -5), (11, 6), (20, -8), (21, 10),
+    (22, 5), (23, -5), (28, 10), (9, 6), (19, 17), (21, 5), (0, 7), (4, -5), (5, -7), (15, 7),
+    (17, -8), (19, 6), (20, 5), (21, 8), (22, -5), (23, -8), (25, 16), (26, -5), (27, 18), (5, 6),
+    (1, 5), (17, 12), (16, 20), (24, 7), (0, 12), (21, 23), (18, 10), (1, 13), (0, -8), (1, 9),
+    (2, -10), (3, 95), (4, 16), (5, 53), (6, 28), (7, 13), (9, -8), (10, -18), (11, -18), (13, -7),
+    (15, -22), (16, -20), (17, -21), (18, -6), (19, -28), (20, -34), (21, 22), (22, -18), (23, -12), (27, -14),
+    (28, 12), (1, 11), (3, -5), (4, -9), (6, -7), (9, -6), (11, -5), (15, -7), (16, -5), (17, -9),
+    (18, -8), (21, 27), (22, -9), (23, -10), (25, 10), (26, 35), (27, 21), (28, -5), (20, 9), (23, 8),
+    (1, 5), (17, -7), (21, 6), (23, 6), (9, 5), (15, 9), (2, 5), (15, 6), (22, 5), (23, 14),
+    (0, -7), (1, 7), (3, 33), (5, -15), (7, -6), (9, -7), (10, 13), (13, -6), (14, -8), (15, -10),
+    (17, -8), (19, -7), (21, -13), (22, 8), (23, 57), (24, -6), (25, -12), (26, -8), (8, 8), (20, 5),
+    (24, 11), (16, 10), (22, -5), (7, 5), (24, 6), (4, 5), (5, 6), (6, 7), (21, 6), (23, -5),
+    (26, 11), (27, 5), (26, 7), (3, 22), (5, -22), (6, -11), (7, 6), (9, 17), (10, -9), (12, 12),
+    (13, -8), (14, -6), (17, 15), (18, 39), (20, -5), (23, -15), (24, -7), (25, -30), (26, 7), (27, 8),
+    (28, -9), (6, 5), (3, 5), (8, 5), (26, 10), (16, 7), (22, 41), (23, -5), (1, 18), (3, -7),
+    (4, -10), (5, -11), (7, -7), (8, -5), (12, 5), (14, -6), (16, -6), (17, 15), (18, 47), (19, -13),
+    (20, 6), (21, 16), (23, -16), (24, -12), (25, -8), (26, -9), (27, 19), (28, -10), (15, 6), (21, 9),
+    (21, 9), (15, 10), (23, 6), (8, 16), (17, 13), (18, -5), (0, -5), (1, -5), (2, -5), (3, -5),
+    (4, -5), (5, -11), (6, -6), (9, 6), (10, 56), (11, 107), (12, 12), (13, -5), (14, -6), (15, -8),
+    (16, -7), (17, -12), (18, -10), (19, 12), (20, -15), (21, -15), (22, -8), (23, -24), (24, -5), (25, -13),
+    (26, -5), (27, -5), (28, -6), (0, 9), (1, 12), (2, -8), (3, -10), (4, -9), (5, -12), (6, 7),
+    (7, -6), (9, -16), (10, -5), (11, -15), (15, 24), (16, 19), (17, 13), (18, 14), (19, 27), (20, -6),
+    (21, 18), (22, -21), (23, -24), (24, -5), (25, -6), (26, -10), (28, 17), (21, 7), (0, 10), (0, 6),
+    (1, 9), (2, -13), (3, -14), (4, -28), (5, -32), (6, -14), (7, -18), (8, -16), (11, 31), (12, 41),
+    (13, 15), (14, -14), (15, 14), (16, 22), (17, 8), (18, 30), (19, 73), (21, 25), (22, -20), (23, -20),
+    (24, -17), (25, -34), (26, -27), (27, -5), (0, 5), (1, 6), (2, -5), (3, -10), (4, -16), (5, 16),
+    (6, 16), (9, -5), (10, -8), (11, -15), (13, -5), (15, -21), (16, -18), (19, -16), (20, 48), (21, -9),
+    (22, -7), (23, 31), (26, -6), (28, 18), (25, 11), (1, 5), (1, -5), (5, -7), (22, -5), (23, -7),
+    (24, -5), (25, 67), (5, 9), (4, 5), (11, 8), (1, 16), (18, -7), (21, 19), (24, 7), (11, 6),
+    (20, 10), (22, 10), (23, -7), (25, 8), (28, 14), (1, 8), (4, 6), (5, -6), (17, -5), (18, -5),
+    (20, -5), (21, 13), (22, 15), (23, 6), (25, -5), (0, -6), (1, -7), (5, -10), (6, -5), (9, -5),
+    (10, -5), (11, -6), (15, -6), (17, -13), (18, -16), (19, 190), (20, -33), (21, -24), (22, -6), (23, -12),
+    (25, -18), (27, 11), (15, 9), (20, 7), (25, 9), (0, -9), (1, -5), (3, -9), (4, 24), (5, 33),
+    (7, 20), (8, 12), (9, 9), (10, -5), (11, -8), (12, -6), (13, -5), (14, -7), (15, -5), (16, -7),
+    (17, -12), (18, -16), (19, -11), (20, 27), (21, -19), (22, -11), (23, 6), (24, -6), (25, 14), (11, 10),
+    (27, 5), (1, 6), (18, 5), (27, 8), (4, 5), (8, 10), (23, 6), (21, -5), (2, 8), (15, -5),
+    (16, 24), (20, 13), (21, 7), (1, 7), (18, 6), (15, 10), (16, 12), (17, 18), (18, 9), (22, -5),
+    (25, -6), (5, 6), (0, 13), (3, -7), (4, -5), (5, -6), (8, -6), (9, -5), (10, -6), (11, -8),
+    (13, -7), (14, -7), (16, -9), (18, 9), (19, 26), (20, 8), (23, -10), (26, 9), (27, 26), (21, 10),
+    (23, 7), (0, 13), (1, 11), (2, -5), (3, -7), (4, 63), (5, -10), (6, 37), (9, -10), (10, -6),
+    (11, -6), (12, -5), (14, 11), (15, 13), (16, -7), (17, -13), (18, -7), (20, -15), (21, -18), (23, -15),
+    (24, -10), (26, -6), (27, -6), (28, 9), (17, 10), (23, 7), (28, 5), (27, 5), (23, 8), (23, 7),
+    (5, 5), (3, 16), (19, 12), (19, 13), (24, 34), (25, -7), (3, 9), (13, 5), (23, 20), (4, -9),
+    (5, -9), (9, -8), (11, -6), (12, -6), (13, -6), (14, 19), (15, -5), (16, -6), (18, -5), (19, -5),
+    (20, -10), (21, -13), (22, -6), (23, -17), (24, 26), (25, 65), (27, -10), (28, 13), (16, 13), (15, 10),
+    (0, -8), (1, -14), (2, -6), (3, -7), (5, -6), (7, -5), (11, 12), (13, 25), (14, -7), (15, -17),
+    (16, -11), (17, -5), (18, 13), (19, 32), (20, 6), (21, -21), (22, 18), (23, -21), (25, 33), (5, 20),
+    (6, -5), (15, -6), (17, -7), (18, 7), (21, -12), (22, 19), (23, 25), (0, 8), (20, 8), (23, 13),
+    (14, 6), (22, 12), (23, 26), (25, -6), (26, 13), (17, 10), (21, 20), (26, 6), (1, 5), (2, 5),
+    (5, 9), (15, -8), (20, 5), (1, 6), (1, 5), (5, 12), (6, 14), (7, 5), (20, -5), (23, -5),
+    (25, -5), (15, 8), (22, 14), (4, -6), (5, -14), (6, -7), (9, 146), (10, 6), (11, -7), (15, -8),
+    (16, -6), (20, -14), (21, -33), (23, -16), (24, -5), (27, -5), (28, -5), (17, 10), (24, 12), (5, 6),
+    (22, 5), (2, 5), (21, 10), (19, 11), (21, -5), (25, 6), (22, 5), (4, 7), (14, 7), (17, 5),
+    (23, 5), (18, 6), (4, 7), (17, 10), (18, 8), (24, 5), (15, 8), (27, 5), (2, 11), (23, 15),
+    (1, 5), (2, 5), (17, 6), (18, -5), (24, 13), (26, 12), (4, 5), (28, 5), (18, 5), (1, 9),
+    (19, -5), (21, 20), (27, 11), (11, 9), (23, 6), (5, 5), (0, 15), (5, 9), (6, 14), (11, -6),
+    (14, -6), (17, -6), (19, -8), (20, -9), (21, 25), (23, -15), (25, 7), (27, -5), (2, 9), (22, 6),
+    (8, 5), (10, 5), (15, 9), (0, -7), (1, -14), (2, -6), (3, -10), (4, -10), (5, 45), (6, -9),
+    (9, -7), (10, -6), (11, 33), (13, -5), (14, -7), (15, -15), (16, -11), (17, -8), (20, 41), (21, -13),
+    (22, 13), (23, 23), (24, -7), (25, -15), (27, 8), (8, 5), (22, 31), (26, 16), (27, 5), (18, 9),
+    (20, 6), (21, -5), (5, -6), (7, 14), (9, 9), (27, 8), (1, 14), (1, 8), (1, 8), (17, 7),
+    (9, 14), (10, 5), (3, 5), (21, 11), (7, 5), (15, 7), (18, -6), (24, 5), (17, 6), (0, -6),
+    (1, -5), (13, 6), (21, -5), (24, -5), (25, 21), (27, 8), (26, 7), (21, 7), (16, 13), (1, 7),
+    (17, 8), (24, 7), (4, 6), (6, 6), (9, 5), (26, 5), (14, 6), (4, 6), (26, 5), (0, 5),
+    (9, 8), (1, 10), (5, -6), (15, -5), (17, 23), (18, 7), (20, -13), (23, -6), (20, 5), (0, 7),
+    (5, 5), (17, 14), (21, -20), (25, -6), (27, 6), (22, 17), (19, 9), (8, 5), (0, 8), (10, 5),
+    (24, 10), (16, 24), (17, -5), (23, -5), (28, 8), (25, 14), (15, 5), (19, 8), (22, -6), (19, 13),
+    (8, 7), (11, 14), (15, -6), (16, 21), (18, -5), (19, -5), (21, -10), (22, 6), (23, 5), (25, -8),
+    (26, 13), (18, 5), (25, 10), (17, 5), (24, 7), (20, 5), (11, 16), (16, 9), (23, 5), (28, 5),
+    (25, 9), (1, 43), (4, 89), (5, -24), (6, -8), (14, -5), (15, -6), (18, -6), (19, -5), (20, -6),
+    (21, -16), (23, -6), (25, -7), (0, 26), (1, 5), (3, 12), (5, -10), (8, -5), (9, -8), (10, 13),
+    (11, -7), (12, -8), (13, -7), (14, -6), (16, 5), (17, 7), (18, -9), (19, -8), (20, -6), (22, -12),
+    (24, 14), (25, 9), (26, -11), (15, 5), (20, 5), (1, 35), (3, -6), (19, 8), (20, -5), (22, 5),
+    (16, 22), (21, -5), (25, 8), (8, 5), (16, 16), (10, 6), (3, 5), (5, 5), (15, 5), (20, 8),
+    (9, 5), (20, 5), (5, -5), (11, 36), (12, 12), (17, -6), (20, 7), (22, -6), (10, 5), (11, 10),
+    (5, 9), (20, 11), (21, -5), (14, 9), (13, 6), (17, 5), (13, 5), (18, -5), (23, 8), (2, 5),
+    (3, 5), (11, 11), (18, 5), (21, -6), (22, 5), (25, -5), (6, 5), (18, 12), (1, -6), (5, 73),
+    (7, 26), (9, -8), (10, -5), (15, -6), (17, -10), (19, -5), (20, 5), (21, -18), (22, -7), (25, -6),
+    (4, 29), (21, 13), (0, -6), (1, 11), (5, -5), (11, 8), (14, 22), (15, -11), (17, -6), (18, -6),
+    (20, -5), (21, -6), (22, 5), (23, 10), (26, 13), (1, 7), (21, 7), (1, 10), (27, 5), (11, 7),
+    (22, 11), (7, 8), (18, 5), (1, 6), (17, 5), (28, 5), (19, 9), (20, -5), (19, 13), (5, 5),
+    (15, 5), (18, -5), (20, 7), (26, 11), (15, 10), (21, -6), (22, 8), (25, 15), (0, -5), (3, 88),
+    (4, -6), (6, -7), (9, -6), (11, -5), (14, -7), (15, -12), (16, -6), (17, -9), (18, 9), (19, -9),
+    (21, 15), (23, -9), (28, -5), (3, 5), (23, 5), (2, 5), (15, 7), (21, 5), (1, 13), (6, 5),
+    (28, 5), (4, 5), (11, 8), (0, -6), (1, -7), (13, 29), (23, -10), (24, 15), (27, 6), (28, 7),
+    (20, 5), (15, 5), (17, 11), (20, -5), (19, 10), (1, -6), (2, 5), (14, 35), (20, 5), (23, 5),
+    (15, 10), (5, 5), (18, 18), (25, -6), (27, 9), (4, 10), (19, 7), (17, 9), (21, 8), (9, 5),
+    (0, 10), (1, 14), (1, 10), (14, 6), (3, 5), (4, 7), (12, 27), (23, -17), (10, -5), (11, 9),
+    (12, 20), (23, 8), (15, 6), (3, 5), (25, -5), (26, 5), (6, 5), (20, 6), (5, 7), (17, 8),
+    (13, 5), (25, 5), (19, 5), (22, 16), (0, 6), (1, -8), (14, -5), (15, 18), (16, 56), (17, -8),
+    (19, -11), (21, 32), (23, -11), (25, -8), (18, 5), (2, -5), (4, -5), (6, -9), (9, 52), (10, 7),
+    (12, -5), (16, -7), (17, 10), (18, -8), (21, 28), (22, -8), (24, -7), (25, -12), (27, -5), (4, 5),
+    (1, -12), (2, 71), (20, -5), (21, -7), (23, -6), (25, -8), (7, 5), (17, 6), (14, 16), (11, -6),
+    (12, 46), (13, 15), (18, -5), (23, -5), (23, 12), (1, 6), (5, 5), (9, 5), (28, 5), (1, 5),
+    (2, 5), (22, 6), (26, 16), (4, 6), (26, 5), (8, 5), (1, 6), (5, 10), (25, 8), (0, 10),
+    (1, -5), (5, 10), (6, 5), (14, 5), (21, 5), (22, -5), (23, -9), (28, 11), (25, 6), (17, 7),
+    (27, 5), (12, 14), (5, 13), (0, -5), (1, 6), (4, 5), (5, 15), (6, 46), (9, -5), (10, 9),
+    (11, 8), (15, -7), (17, -10), (19, -9), (20, -8), (21, 5), (23, -9), (25, -9), (15, 13), (18, 5),
+    (27, 5), (21, 7), (11, 8), (23, 21), (22, 6), (17, 7), (6, 10), (5, -5), (6, 16), (11, 5),
+    (5, -8), (6, 35), (21, -6), (14, 45), (22, -6), (3, 14), (4, 5), (17, 6), (25, -5), (3, 42),
+    (5, -8), (23, -9), (25, -6), (17, 6), (2, 5), (22, 5), (5, 5), (20, 5), (10, 5), (5, -5),
+    (8, 28), (17, -7), (18, 9), (19, 8), (17, 5), (7, 5), (21, -8), (23, -6), (25, 24), (26, 10),
+    (5, 5), (17, 8), (17, 7), (25, 10), (1, 11), (5, -7), (17, 26), (18, -10), (19, -5), (20, 15),
+    (21, 20), (22, -5), (25, -8), (1, 13), (18, 5), (5, 8), (2, 5), (4, 5), (20, 7), (21, -5),
+    (22, 16), (23, 12), (9, 9), (10, 5), (5, 8), (6, 5), (28, 5), (19, 7), (4, -6), (5, 17),
+    (6, -6), (7, 15), (8, 6), (17, -6), (18, 15), (19, -6), (21, -12), (22, -5), (23, 19), (24, -5),
+    (26, 12), (27, -5), (1, 6), (3, 7), (6, -6), (18, -7), (19, -5), (23, 48), (5, -5), (15, -10),
+    (16, 70), (17, -6), (19, -7), (21, -10), (22, -11), (23, -5), (25, 10), (0, 5), (20, 7), (21, -5),
+    (22, 16), (23, 12), (1, 5), (15, 8), (18, 6), (9, 6), (19, 6), (17, 5), (18, 9), (1, 7),
+    (8, 5), (14, 5), (21, 11), (24, 5), (1, 5), (1, 7), (2, 5), (10, 11), (21, -6), (23, 24),
+    (25, -7), (0, 5), (2, 5), (6, 5), (18, 7), (28, 5), (4, 5), (3, 6), (5, -6), (10, 5),
+    (21, 6), (27, 5), (19, 10), (5, 7), (6, 7), (17, 7), (3, 9), (6, 5), (25, 15), (4, 10),
+    (21, 5), (23, 23), (15, 6), (22, 7), (0, 9), (6, 10), (20, -5), (21, -8), (22, -5), (23, 11),
+    (25, 9), (23, 9), (1, 12), (5, -7), (6, 11), (3, 10), (11, 7), (6, 10), (20, -5), (21, -7),
+    (22, -5), (23, 12), (25, 7), (27, 5), (3, 9), (19, 5), (22, 8), (15, -5), (25, 11), (10, 5),
+    (23, 7), (1, 11), (5, -8), (21, 27), (9, -5), (15, 5), (16, 7), (17, -8), (18, -9), (19, 12),
+    (21, -14), (23, 8), (26, 20), (21, 6), (4, 10), (5, 20), (6, 5), (21, -6), (7, 5), (0, -5),
+    (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (15, 6), (16, 13), (17, -6), (18, 26), (19, 15),
+    (22, -7), (24, -5), (25, -13), (15, 5), (21, 8), (24, 30), (25, -10), (0, 116), (1, -15), (5, -6),
+    (18, -5), (20, -5), (21, -10), (24, -6), (25, -20), (8, 5), (10, 11), (21, -5), (23, 26), (1, 7),
+    (1, -5), (2, -6), (3, 7), (4, -9), (5, -7), (7, -5), (8, 24), (9, 25), (10, 5), (12, -7),
+    (13, -6), (14, -5), (16, -8), (17, 13), (18, 15), (21, 14), (23, -20), (24, 13), (25, -19), (26, -7),
+    (27, -8), (28, 12), (18, 15), (0, 5), (17, 6), (25, 8), (0, 9), (1, 7), (15, -9), (18, -5),
+    (19, 79), (20, -6), (21, -15), (21, 6), (23, 9), (5, 6), (5, -5), (8, 6), (18, 9), (20, 5),
+    (17, 8), (18, 8), (21, 6), (23, 12), (4, 5), (5, 5), (12, 5), (17, 10), (5, 5), (6, 5),
+    (17, 10), (1, 10), (17, 44), (18, -6), (23, -5), (17, 11), (5, 13), (6, -8), (7, 8), (8, 26),
+    (9, -5), (11, -5), (16, -5), (17, -11), (18, 10), (20, 9), (23, -12), (25, -7), (27, 7), (19, 5),
+    (20, 6), (22, 5), (1, -17), (2, -12), (3, -12), (5, -14), (6, -7), (7, -7), (8, -6), (10, -8),
+    (11, 28), (12, -5), (13, 26), (14, -11), (15, -12), (16, -15), (17, -15), (18, 19), (19, 42), (20, 10),
+    (21, -10), (22, 11), (23, -33), (24, -5), (25, 52), (26, -6), (27, 14), (11, 8), (23, 17), (27, 5),
+    (17, 6), (19, -6), (20, 15), (21, -8), (27, 10), (25, 8), (18, 5), (2, 5), (15, 5), (9, 5),
+    (21, 12), (15, 5), (5, -7), (7, 9), (8, 5), (20, 5), (7, 5), (21, -8), (23, -6), (25, 24),
+    (26, 10), (27, 5), (21, 14), (17, 8), (1, 5), (5, 14), (28, 6), (25, 7), (26, 5), (17, 6),
+    (1, 7), (18, 10), (1, 20), (3, -8), (18, -8), (23, 12), (17, 6), (21, 8), (5, -10), (9, 68),
+    (10, -5), (17, -5), (21, -12), (23, -5), (5, -12), (6, -6), (9, 14), (10, 5), (16, 10), (17, -6),
+    (19, 6), (21, 28), (22, 11), (23, -13), (25, -8), (23, 11), (20, 5), (10, 5), (23, -5), (17, 7),
+    (18, 5), (1, -5), (3, 8), (5, -14), (6, -5), (17, -5), (19, 19), (20, 15), (21, 20), (23, -7),
+    (25, -5), (27, 7), (1, 15), (23, 9), (25, -5), (21, 11), (21, 12), (2, 5), (20, 12), (4, 7),
+    (14, 7), (0, 5), (25, 15), (11, 10), (11, 6), (15, -5), (13, 5), (24, 6), (15, -5), (16, 33),
+    (21, -5), (19, 5), (26, 16), (12, 12), (6, 5), (15, 8), (17, 11), (9, 9), (10, 5), (15, 13),
+    (16, 9), (21, -5), (23, 13), (12, 39), (23, -5), (23, 9), (1, 6), (5, 10), (25, 8), (9, 5),
+    (23, 5), (5, 6), (21, -7), (23, 5), (0, -13), (1, 13), (2, 73), (4, -6), (5, -10), (6, -7),
+    (9, -8), (10, -8), (11, -12), (12, 21), (13, -6), (14, -5), (15, -9), (16, -7), (19, -11), (20, -10),
+    (21, -9), (22, -9), (23, -19), (24, 9), (25, -9), (26, 63), (22, 10), (0, 16), (5, -5), (11, 8),
+    (22, 13), (23, 6), (8, 5), (2, -5), (18, 9), (23, 27), (25, -7), (20, 6), (10, 6), (15, 8),
+    (18, 5), (20, -5), (13, 5), (21, -5), (25, 21), (10, 12), (0, 19), (1, -5), (3, -8), (4, -6),
+    (5, -12), (9, -8), (10, -6), (11, 5), (12, -6), (14, -5), (16, -5), (17, -9), (18, 5), (19, 11),
+    (20, 6), (23, -16), (24, 26), (25, 21), (26, -10), (27, 8), (28, 7), (18, 8), (5, 6), (20, 6),
+    (6, 10), (0, -5), (15, -5), (21, -6), (24, 6), (25, 25), (27, 8), (5, 6), (17, 5), (21, 9),
+    (8, 6), (15, 5), (19, 5), (21, 9), (28, 5), (1, 5), (2, 5), (11, -5), (12, 47), (13, 10),
+    (23, -11), (21, 11), (15, -6), (16, 29), (21, -5), (0, 5), (19, 12), (0, -10), (1, -5), (5, -12),
+    (6, -5), (7, 5), (8, 7), (9, -6), (11, -5), (15, -6), (17, 5), (18, 63), (19, -6), (20, -9),
+    (21, -19), (22, -5), (23, -16), (24, -8), (25, -29), (26, 14), (27, 80), (28, -5), (2, 7), (7, 5),
+    (21, -8), (23, -6), (25, 24), (26, 10), (19, 7), (5, 12), (20, 7), (26, 8), (20, 8), (20, 7),
+    (18, 5), (1, 6), (4, 5), (5, -7), (17, -6), (21, 15), (22, 13), (23, 6), (25, -6), (14, 9),
+    (13, 5), (23, 9), (18, 7), (18, 5), (18, 6), (25, 15), (19, 8), (18, 15), (25, 8), (22, 11),
+    (2, 7), (6, 5), (15, 5), (5, 5), (6, 6), (21, 5), (25, 7), (17, 6), (20, 9), (1, 9),
+    (15, -6), (21, 12), (22, 7), (6, 7), (27, 5), (17, 5), (5, -6), (6, -6), (9, -5), (10, 5),
+    (11, -6), (12, 25), (15, -8), (16, -7), (17, -7), (18, -5), (19, -5), (20, -6), (22, -5), (23, 49),
+    (24, -5), (25, 12), (28, -5), (8, 16), (15, 7), (0, -7), (1, 59), (2, 14), (3, 9), (4, 9),
+    (5, -8), (6, -5), (9, -5), (11, -5), (14, 28), (15, -10), (16, -5), (17, -7), (18, -8), (19, -6),
+    (20, -5), (21, -9), (23, -6), (21, 8), (21, 8), (8, 5), (3, -6), (4, -7), (5, 8), (6, -5),
+    (7, 13), (9, -7), (10, -7), (11, 8), (12, -5), (15, -6), (21, 9), (23, 27), (25, -7), (28, -6),
+    (16, 25), (11, 6), (15, -5), (27, 6), (2, 12), (17, 13), (23, 13), (4, 5), (5, -5), (6, 12),
+    (5, -5), (28, 9), (1, 9), (24, 38), (25, -9), (20, 11), (22, 6), (6, 6), (1, -6), (15, 5),
+    (18, 8), (20, 9), (22, 9), (1, -6), (5, -9), (10, 31), (11, -7), (12, 38), (15, -7), (16, -5),
+    (17, -11), (19, -7), (21, -13), (22, 24), (23, 16), (25, -6), (1, -6), (14, 5), (15, -6), (17, -8),
+    (18, 12), (21, 5), (22, -5), (23, -7), (25, 33), (15, -6), (16, -5), (21, 67), (22, -11), (23, -5),
+    (25, -6), (15, 23), (17, 7), (5, 5), (2, -7), (3, -8), (4, -17), (5, 19), (6, 17), (9, -6),
+    (10, -9), (11, -17), (13, -6), (14, -5), (15, -23), (16, -19), (19, -20), (20, 49), (21, -7), (22, 11),
+    (23, 31), (24, -6), (26, -7), (28, 16), (0, 5), (18, 9), (0, -11), (1, 46), (2, -17), (3, 15),
+    (4, -8), (5, -13), (7, -10), (8, -9), (9, -5), (10, -18), (11, -19), (13, -8), (14, 66), (15, 33),
+    (16, 12), (17, -27), (18, -12), (19, 5), (20, -10), (21, -7), (22, 56), (23, -33), (24, -9), (26, -6),
+    (27, -16), (28, 15), (17, 7), (2, 10), (3, 5), (11, 10), (15, 5), (16, -5), (21, -7), (25, -5),
+    (28, 8), (21, 11), (5, -6), (6, 5), (11, 14), (21, -6), (5, -9), (6, -7), (7, 6), (11, 6),
+    (16, 11), (17, 14), (18, 8), (20, -11), (21, 7), (25, -8), (23, 9), (1, 11), (2, 5), (3, 7),
+    (11, 10), (16, -5), (23, -6), (25, -10), (0, 9), (13, 5), (17, 5), (5, -6), (6, 5), (15, -8),
+    (16, 8), (17, -5), (18, 10), (20, 5), (21, -15), (22, 20), (5, -7), (9, 11), (13, 10), (21, 5),
+    (25, 10), (19, 23), (20, -9), (18, 16), (19, 8), (0, 9), (3, 8), (6, -6), (18, 8), (21, 10),
+    (16, 8), (17, 18), (10, 5), (11, 10), (15, 7), (0, -7), (1, 8), (3, 6), (4, 12), (5, 10),
+    (10, 7), (12, -5), (16, -5), (17, 10), (19, -5), (21, 5), (22, -7), (23, -10), (24, 6), (25, -9),
+    (28, -5), (8, 5), (2, 7), (18, 11), (18, 5), (21, 5), (0, 28), (1, 7), (2, 13), (3, -8),
+    (4, -6), (5, -8), (9, -6), (10, -5), (11, 6), (12, -5), (13, -5), (14, -5), (15, -6), (16, -5),
+    (17, -5), (18, 6), (19, -5), (20, -8), (21, -5), (22, -7), (23, -15), (24, 19), (25, 36), (26, -9),
+    (28, 6), (1, -13), (3, 7), (4, 6), (14, 79), (15, -11), (16, -5), (20, -5), (21, -10), (25, -5),
+    (15, 8), (21, 8), (16, 8), (4, 13), (14, 5), (21, -5), (22, -5), (25, 35), (0, 5), (6, 5),
+    (18, 6), (0, 5), (3, -13), (4, -5), (5, 31), (8, -10), (11, -10), (12, -8), (13, -13), (14, -12),
+    (16, -10), (17, 15), (18, 7), (19, 21), (20, 16), (21, 5), (22, -13), (23, -31), (24, -6), (26, 18),
+    (27, 14), (21, 15), (23, 8), (24, 6), (17, 5), (20, 9), (23, 6), (6, 12), (6, 10), (13, 15),
+    (24, 13), (25, -8), (1, 7), (14, 19), (23, -5), (1, 15), (21, 7), (25, 5), (21, 11), (25, 6),
+    (6, 7), (21, 5), (23, -11), (25, 69), (1, 7), (15, 5), (17, 17), (25, 5), (15, 7), (21, 7),
+    (21, 5), (21, 7), (0, 9), (16, 5), (19, -5), (21, 7), (8, 5), (26, 8), (25, 16), (25, 10),
+    (1, -11), (2, 34), (18, 29), (21, -6), (6, 5), (15, 9), (16, 5), (9, 9), (10, 5), (20, 9),
+    (15, -5), (19, 6), (20, 5), (21, 6), (1, 20), (3, 22), (21, -6), (15, 5), (21, 9), (15, 9),
+    (5, -5), (28, 9), (0, 6), (1, 10), (2, -8), (3, -8), (4, 15), (5, -6), (6, 17), (7, -10),
+    (8, -9), (11, -9), (12, 9), (13, -7), (16, -6), (17, 28), (18, 11), (19, 7), (20, 10), (22, 13),
+    (23, -22), (24, 5), (25, -10), (26, -15), (27, -13), (28, -19), (1, 7), (13, 11), (12, 12), (23, 11),
+    (5, 5), (18, 12), (5, 7), (19, 5), (25, 5), (8, 5), (22, 5), (23, 5), (28, 6), (18, 7),
+    (19, 14), (1, 6), (5, -10), (9, -5), (10, 20), (11, -5), (12, 11), (15, -7), (19, 10), (20, 14),
+    (21, 11), (23, -8), (25, 5), (5, 13), (25, 5), (28, 5), (8, 5), (28, 5), (5, -14), (6, -6),
+    (9, -6), (10, -7), (11, 7), (12, -5), (13, 5), (15, -7), (16, -5), (17, -6), (18, 6), (19, -6),
+    (20, -14), (21, 41), (22, -8), (23, 40), (27, 31), (28, -5), (1, 7), (19, 7), (19, 16), (14, 12),
+    (22, 11), (19, 8), (25, -5), (27, 5), (22, 5), (15, 5), (1, -7), (3, -5), (4, -7), (6, -9),
+    (9, -8), (10, -7), (12, -5), (14, -5), (15, 33), (16, 6), (17, 25), (18, -5), (19, 25), (20, 8),
+    (21, 10), (22, -13), (24, -5), (25, -13), (27, -5), (28, -6), (1, -5), (5, 8), (9, 6), (17, -6),
+    (18, -6), (21, 21), (15, -5), (19, 36), (21, -9), (15, 5), (18, 8), (20, 10), (18, 7), (4, 7),
+    (15, 5), (25, 16), (20, 8), (8, 5), (2, 5), (17, 24), (21, -5), (17, 7), (15, 15), (17, -5),
+    (18, 5), (20, 8), (21, 14), (23, -8), (19, 10), (9, 5), (17, 10), (20, 5), (1, -7), (4, -7),
+    (6, -9), (8, 26), (9, 5), (10, -5), (11, -5), (13, 7), (17, -15), (18, -12), (19, -16), (20, 30),
+    (21, -10), (22, -5), (23, -6), (24, 21), (26, 26), (27, -7), (5, 5), (1, 19), (2, 14), (3, -9),
+    (4, -6), (5, -16), (6, -10), (7, -5), (13, -5), (14, -5), (15, -19), (16, -9), (17, 72), (18, 84),
+    (19, 8), (20, -30), (21, -10), (22, -8), (23, -11), (24, -7), (25, -14), (26, -7), (28, -8), (16, 6),
+    (28, 5), (20, 5), (19, 7), (12, 7), (23, 11), (1, 6), (15, -5), (21, 16), (23, 14), (0, 5),
+    (23, 5), (25, 8), (18, 5), (18, 16), (5, 5), (5, 6), (9, 6), (17, 13), (21, -5), (5, -9),
+    (9, 12), (18, 7), (19, 14), (20, -11), (21, 11), (22, -5), (23, -5), (28, 14), (2, 5), (17, 10),
+    (21, -5), (17, 18), (7, 8), (21, 7), (0, 9), (11, 5), (1, 5), (5, 14), (6, -6), (9, 7),
+    (17, 16), (18, 8), (20, -14), (21, -10), (25, -7), (26, 13), (6, 9), (16, 7), (21, -6), (0, -74),
+    (1, -46), (2, -38), (3, -27), (5, 29), (6, 18), (7, -9), (8, -15), (9, 7), (10, 34), (11, 32),
+    (12, 10), (13, -21), (14, 25), (15, 9), (16, 15), (17, 15), (18, 10), (20, 27), (21, 43), (22, 41),
+    (23, 109), (24, -46), (25, -40), (26, -54), (27, -46), (5, 13), (6, -8), (7, 8), (8, 26), (9, -5),
+    (11, -5), (16, -5), (17, -11), (18, 10), (20, 9), (23, -12), (25, -7), (27, 7), (24, 5), (27, 13),
+    (28, 5), (0, 11), (17, 5), (1, 7), (17, -5), (18, 14), (0, 5), (15, 12), (6, 7), (21, 5),
+    (12, 5), (17, 13), (24, 7), (0, 11), (1, 13), (24, 7), (25, -5), (12, 5), (5, 6), (17, 8),
+    (16, 7), (2, 8), (23, 7), (15, 5), (5, -7), (7, 20), (20, 13), (11, 8), (1, -5), (5, 6),
+    (18, -6), (19, 7), (20, 32), (22, -5), (23, -6), (25, -5), (28, 13), (19, 19), (5, -7), (17, -6),
+    (19, 19), (20, 15), (27, 8), (1, 7), (17, 5), (8, 5), (25, -5), (26, 7), (27, 17), (3, 10),
+    (12, 5), (18, 5), (22, 18), (23, -5), (26, 5), (28, 5), (0, 6), (0, 11), (1, 6), (18, 5),
+    (6, 10), (22, 5), (9, 9), (10, 5), (5, 10), (6, 5), (10, -6), (14, 5), (19, -5), (22, -5),
+    (23, -9), (28, 17), (19, 19), (20, 8), (12, 5), (16, 12), (23, 12), (23, 5), (16, 31), (17, 9),
+    (20, -7), (22, -5), (16, 12), (9, 8), (10, 5), (17, 5), (19, 5), (1, 6), (23, 11), (14, 11),
+    (16, 8), (28, 5), (5, 5), (1, 5), (25, 23), (4, 5), (0, -15), (1, -17), (4, -8), (5, -5),
+    (6, -9), (7, -5), (9, -10), (10, -10), (12, -7), (15, -18), (16, -13), (17, -10), (19, 11), (20, -7),
+    (22, 9), (23, 22), (24, -16), (25, 57), (26, 22), (27, 21), (27, 5), (17, 29), (20, -7), (1, 26),
+    (2, -6), (3, -14), (4, 32), (5, 107), (6, 22), (8, -5), (9, 10), (10, 5), (11, -7), (12, -8),
+    (13, -5), (15, -17), (16, -14), (17, -19), (18, -18), (19, -28), (20, 24), (21, -9), (22, -13), (23, -24),
+    (24, -9), (26, -15), (28, -15), (1, 6), (3, 10), (5, -7), (8, 5), (17, -7), (20, -5), (21, 14),
+    (23, 16), (20, 20), (23, -8), (15, -5), (16, 6), (22, 6), (16, 19), (17, 6), (20, 5), (22, -9),
+    (4, 19), (5, 15), (7, 8), (18, -5), (21, -10), (23, -6), (26, 5), (15, 9), (19, 8), (27, 5),
+    (23, 7), (8, 5), (26, 12), (5, 38), (23, -5), (5, 8), (26, 7), (0, -5), (6, 7), (9, -6),
+    (10, -5), (13, 7), (14, -5), (15, 6), (16, 13), (17, -6), (18, 26), (19, 15), (22, -7), (24, -5),
+    (25, -13), (1, 8), (21, 5), (18, 8), (0, -5), (4, -5), (5, -12), (9, -8), (10, -6), (11, -6),
+    (12, -5), (15, 47), (16, 40), (18, 14), (19, -14), (20, -6), (22, 19), (23, -16), (24, -5), (28, -7),
+    (21, 9), (3, 5), (23, 6), (25, 16), (28, 5), (4, 12), (5, 6), (21, -5), (26, 6), (27, 5),
+    (27, 11), (2, 6), (17, 5), (17, 8), (1, -6), (3, -7), (5, 15), (6, 10), (9, 9), (10, -6),
+    (11, -5), (13, -5), (15, 14), (16, -7), (17, -14), (18, 5), (19, 13), (20, 8), (24, -8), (25, -6),
+    (22, 19), (20, 9), (0, -16), (2, 67), (3, -14), (4, -11), (5, -21), (6, -12), (7, -9), (8, 9),
+    (9, -9), (10, -13), (11, -14), (12, -12), (13, -7), (14, -10), (15, -20), (16, -13), (17, 93), (18, 72),
+    (19, -20), (20, -23), (22, -16), (23, -30), (24, 27), (25, 14), (26, -14), (11, 7), (23, 6), (2, 10),
+    (4, 5), (19, 5), (1, 10), (25, 10), (26, 12), (0, -6), (1, 20), (2, 10), (3, 14), (5, -13),
+    (6, -9), (7, -5), (11, -7), (14, 10), (15, 6), (16, -5), (17, -7), (19, -6), (22, -9), (23, 7),
+    (26, 9), (28, 9), (15, 5), (17, 5), (21, 9), (23, 6), (17, 20), (19, 6), (23, -6), (8, 5),
+    (1, 5), (17, 7), (15, 10), (5, 14), (23, 7), (19, 6), (19, 5), (20, 10), (1, 7), (28, 5),
+    (0, 8), (0, -5), (24, 14), (25, -5), (0, -5), (3, 6), (9, -6), (15, 9), (18, 11), (20, -7),
+    (23, 9), (6, 7), (10, 5), (16, 10), (1, 11), (26, 5), (25, 14), (15, 15), (11, 6), (19, 6),
+    (21, 5), (0, 5), (18, -6), (20, -6), (22, 17), (23, 17), (18, 5), (7, 9), (21, 7), (3, 66),
+    (5, -6), (21, -14), (23, -12), (17, 14), (9, 12), (1, 11), (9, -5), (17, 13), (20, -6), (21, -11),
+    (27, 8), (12, 12), (15, 12), (17, -11), (19, 11), (20, -5), (22, 10), (23, -5), (28, 14), (1, 5),
+    (18, 10), (25, -7), (26, 26), (4, 5), (21, 7), (25, 5), (28, 5), (17, 20), (18, 9), (15, 25),
+    (5, 11), (21, -5), (17, 5), (18, 13), (25, 12), (15, 24), (17, 12), (18, -7), (21, -13), (23, 7),
+    (25, -5), (28, 6), (25, 7), (4, 7), (14, 7), (18, 11), (24, 12), (25, -5), (12, 5), (3, 5),
+    (22, 6), (0, 6), (19, 6), (27, 16), (17, -5), (18, 14), (0, 10), (1, 19), (24, 7), (25, -6),
+    (19, 25), (20, -5), (5, 5), (12, 28), (23, -12), (1, 7), (3, 5), (1, 10), (2, 8), (3, 7),
+    (5, -5), (14, 21), (15, -6), (21, 7), (22, 15), (23, -14), (25, -5), (18, 7), (22, 6), (4, 14),
+    (6, 15), (25, 6), (23, 7), (0, -7), (2, -7), (4, -5), (5, -6), (6, -8), (10, 8), (11, -9),
+    (12, 23), (13, -5), (14, -6), (15, -11), (16, -9), (17, -13), (21, 10), (22, -8), (23, 70), (24, -8),
+    (25, 17), (28, -7), (25, 13), (19, 13), (15, 10), (19, 6), (20, 10), (23, 9), (24, 5), (18, 6),
+    (2, 5), (4, 5), (17, -5), (26, 7), (0, -8), (1, 64), (2, 18), (3, 10), (4, 9), (5, -9),
+    (6, -6), (9, -7), (11, -6), (14, 31), (15, -9), (16, -6), (17, -7), (18, -10), (20, -8), (21, -12),
+    (23, -7), (25, -6), (26, -5), (28, -5), (20, 8), (17, 8), (11, 13), (23, 6), (22, 6), (4, 6),
+    (5, 10), (23, 5), (23, 6), (13, 5), (23, 12), (6, 25), (21, -5), (5, -7), (23, 31), (10, 5),
+    (22, 7), (11, 5), (22, 8), (25, -7), (25, 5), (0, -8), (3, -9), (4, -10), (5, 55), (6, 10),
+    (10, -10), (11, -6), (14, -7), (16, -13), (17, -12), (18, 5), (19, 13), (20, 13), (21, -28), (23, 12),
+    (24, -9), (25, 6), (27, 7), (28, -9), (0, 5), (1, -19), (2, -13), (3, -7), (4, -11), (5, -24),
+    (6, 17), (8, -7), (9, 9), (10, 5), (11, -9), (14, -16), (15, 10), (17, -9), (18, 14), (19, 9),
+    (20, -20), (21, 30), (22, 13), (24, -12), (25, 24), (26, 15), (28, -7), (15, 7), (18, 5), (25, 5),
+    (28, 5), (5, -8), (7, 22), (27, 5), (5, 5), (0, 5), (0, 8), (5, -6), (21, 5), (2, 5),
+    (21, 6), (19, 6), (8, 5), (9, -5), (12, 15), (15, -7), (17, 11), (20, 7), (21, -15), (23, -5),
+    (25, 5), (27, 6), (17, 24), (9, -7), (10, 16), (17, 40), (18, -11), (19, -5), (24, -5), (25, -5),
+    (27, 12), (0, 15), (1, 11), (3, 6), (5, -8), (6, -9), (8, -5), (10, 12), (12, -6), (14, -5),
+    (17, 15), (18, -13), (19, -17), (20, 8), (22, 8), (23, 11), (25, -8), (26, -6), (27, -6), (3, 5),
+    (22, 6), (11, 15), (2, 6), (3, -5), (4, 22), (5, 42), (9, 9), (17, -9), (18, -7), (19, -6),
+    (20, -7), (23, -11), (25, 13), (28, 5), (1, 17), (5, 16), (20, 5), (25, 10), (11, 5), (15, 5),
+    (16, 8), (19, 7), (17, 5), (5, 9), (20, 9), (0, 12), (2, 7), (21, -6), (23, -6), (24, 19),
+    (25, 14), (1, 8), (3, -5), (5, -17), (6, 10), (9, -5), (10, -5), (14, -7), (18, 15), (20, 8),
+    (21, 8), (22, 9), (23, -14), (24, -5), (28, -5), (5, -7), (8, 28), (17, -5), (19, 9), (20, 8),
+    (7, 5), (14, 8), (25, 5), (22, 5), (20, 13), (1, 6), (0, 5), (15, 10), (4, 5), (1, -7),
+    (5, -5), (9, -5), (11, -5), (14, -11), (15, -6), (16, -10), (17, -8), (18, -8), (20, 10), (21, 12),
+    (22, 94), (23, -12), (25, -8), (20, 6), (21, -5), (22, 27), (10, -5), (12, 53), (20, -6), (21, -5),
+    (23, -7), (15, 8), (23, 7), (8, 13), (19, 5), (2, 10), (6, 5), (21, 11), (23, 8), (21, 16),
+    (23, -6), (27, 5), (20, 11), (20, 6), (18, 7), (1, -5), (4, -5), (6, -8), (9, 53), (10, 7),
+    (12, -5), (16, -7), (17, 10), (18, -7), (21, 29), (22, -8), (24, -6), (25, -12), (27, -5), (1, 9),
+    (6, 5), (0, -11), (2, -6), (3, 7), (4, -10), (5, -38), (6, -5), (7, 47), (8, 9), (9, 33),
+    (11, -11), (13, -7), (14, -7), (15, -11), (16, -10), (17, 15), (18, -17), (19, 20), (20, 54), (21, -6),
+    (22, -12), (23, -11), (24, -9), (25, -18), (27, 5), (3, 9), (25, 9), (20, 20), (1, -5), (11, 8),
+    (19, 5), (20, 6), (21, 9), (15, 9), (5, 10), (9, 7), (23, -5), (5, -5), (17, 5), (20, 16),
+    (8, 5), (21, 5), (17, 7), (21, 13), (23, -6), (25, 6), (26, 5), (22, 10), (28, 5), (6, 7),
+    (8, 5), (17, 6), (21, -5), (6, 7), (6, 7), (15, -5), (16, 32), (18, 15), (0, 10), (1, 14),
+    (5, 23), (1, 5), (5, -13), (6, -5), (10, -6), (11, -5), (15, -7), (17, 25), (18, -5), (19, -9),
+    (21, 32), (22, 18), (24, -7), (5, 13), (8, 5), (13, 5), (21, -5), (22, 14), (16, 18), (21, 8),
+    (24, 14), (25, -5), (23, 12), (28, 5), (3, 5), (22, 6), (21, 7), (2, 12), (3, 13), (23, -5),
+    (6, 6), (23, 5), (1, 7), (16, 5), (4, 5), (23, 9), (11, 13), (1, -5), (2, 12), (0, 26),
+    (1, 5), (3, 12), (5, -10), (8, -5), (9, -8), (10, 13), (11, -7), (12, -8), (13, -7), (14, -6),
+    (16, 5), (17, 7), (18, -9), (19, -8), (20, -6), (22, -12), (24, 14), (25, 9), (26, -11), (18, 5),
+    (0, 5), (20, 24), (25, -6), (4, 7), (25, 9), (19, 9), (18, 5), (15, 11), (21, 7), (3, 5),
+    (11, 7), (13, 5), (20, 6), (22, 11), (25, -8), (28, 10), (18, 5), (17, 5), (18, 11), (24, 5),
+    (26, 5), (28, 5), (20, 5), (5, 8), (20, 7), (11, 8), (19, 44), (20, -9), (21, -9), (17, 5),
+    (28, 5), (20, 8), (2, 12), (17, 11), (17, 8), (23, 5), (15, 5), (21, 5), (5, 7), (4, 6),
+    (5, -5), (20, 17), (27, 5), (5, 12), (18, 8), (25, 5), (5, 7), (23, 5), (0, -6), (1, -6),
+    (13, 30), (20, -7), (23, -9), (24, 17), (27, 7), (28, 8), (3, 9), (21, -9), (23, 22), (26, 6),
+    (8, 5), (27, 5), (26, 14), (15, 17), (17, -5), (1, 7), (1, 11), (2, 18), (3, 5), (12, 7),
+    (21, 5), (23, -6), (25, -8), (20, 5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 30), (25, -10),
+    (2, 5), (22, 6), (0, 5), (19, 5), (24, 6), (5, 5), (2, 5), (22, 6), (21, 14), (26, 5),
+    (14, 18), (20, 5), (5, 6), (22, 5), (28, 5), (12, 19), (15, -5), (16, 17), (17, -10), (18, -6),
+    (19, -12), (4, 5), (6, 6), (17, -5), (21, 13), (22, -5), (23, -6), (25, 15), (21, 6), (20, 21),
+    (2, 7), (1, -6), (3, 7), (5, -8), (6, -7), (9, -6), (17, -9), (18, -5), (19, 15), (20, 8),
+    (21, 36), (23, -5), (25, -7), (27, 6), (12, 6), (5, 7), (2, 7), (14, 7), (16, 6), (21, 6),
+    (15, 5), (25, 13), (5, 11), (25, 6), (28, 5), (4, 7), (14, 7), (1, 30), (20, 10), (21, 6),
+    (20, 7), (0, 9), (16, 8), (15, -9), (21, 7), (25, 8), (19, 11), (21, -5), (13, 5), (17, 6),
+    (19, 8), (1, 15), (18, 14), (21, 8), (23, -7), (25, -5), (23, 8), (23, 10), (25, 27), (0, 8),
+    (1, -5), (21, -5), (25, 42), (7, 5), (20, 6), (1, -9), (18, -5), (23, -7), (24, -7), (26, 69),
+    (22, 5), (4, 7), (17, 54), (18, -8), (19, -5), (20, 8), (22, 11), (16, 8), (20, 5), (25, 13),
+    (0, 11), (10, 12), (23, -5), (19, 5), (20, 6), (17, 9), (19, 10), (18, 7), (21, -5), (22, 6),
+    (23, 8), (17, 6), (0, -10), (2, 12), (3, -7), (4, -11), (5, -14), (6, -15), (8, 9), (9, -10),
+    (11, -9), (14, -9), (16, -13), (17, 27), (18, 15), (19, -12), (20, -28), (21, -5), (22, -12), (23, -13),
+    (24, 74), (25, 37), (9, 28), (21, -6), (15, 5), (11, -5), (15, -8), (16, -7), (19, 90), (21, -11),
+    (23, -5), (25, -8), (23, 18), (3, 8), (1, 14), (2, 6), (17, -5), (23, -5), (24, 19), (26, 5),
+    (17, 7), (0, -6), (1, -7), (13, 29), (23, -10), (24, 15), (27, 6), (28, 7), (5, 6), (15, 5),
+    (19, 5), (21, 7), (23, 20), (28, 5), (28, 5), (19, 5), (18, 10), (25, 5), (1, 6), (18, 5),
+    (6, 7), (23, 15), (5, 42), (21, -5), (23, -5), (16, 7), (23, 5), (1, 8), (18, 5), (13, 10),
+    (27, 5), (19, 5), (20, 6), (24, 11), (23, 9), (2, 5), (15, 5), (20, 6), (23, 5), (13, 5),
+    (22, 8), (23, 20), (23, 6), (17, 22), (9, 5), (22, 7), (23, 9), (19, 5), (21, 8), (10, 10),
+    (1, 7), (17, 5), (18, 5), (0, -5), (25, 5), (21, 6), (0, 5), (21, 7), (0, -7), (1, -24),
+    (2, -24), (3, -13), (4, -8), (5, -19), (6, -10), (7, -19), (8, -16), (9, -29), (10, -26), (11, -44),
+    (12, -30), (13, -25), (14, 22), (15, 116), (16, 97), (17, -43), (18, -65), (19, 58), (20, 5), (21, 7),
+    (22, 120), (23, -100), (25, 91), (26, -9), (27, -14), (28, 11), (4, 5), (10, 9), (12, 8), (20, -5),
+    (21, -6), (23, 23), (15, 5), (1, -6), (3, -5), (6, 12), (10, -6), (11, -5), (17, 38), (21, 5),
+    (22, -6), (23, -16), (25, -12), (27, 14), (18, 9), (15, 5), (17, 9), (1, 5), (25, 5), (28, 5),
+    (1, 13), (23, 8), (6, 5), (3, 9), (24, 8), (25, 5), (25, 5), (6, 5), (3, 5), (22, 6),
+    (18, 10), (15, 6), (17, 6), (12, 9), (4, 8), (6, 9), (17, 10), (15, 5), (17, 6), (1, 6),
+    (17, 10), (2, 6), (1, -5), (4, 12), (14, 6), (25, 25), (17, 14), (27, 10), (15, 7), (16, 10),
+    (22, -5), (3, 10), (19, 5), (20, 6), (21, 11), (15, 6), (21, 9), (5, 14), (5, -6), (28, 9),
+    (3, -6), (6, -5), (7, 8), (8, 14), (11, -7), (12, -7), (15, -6), (17, -10), (19, -13), (20, 10),
+    (22, -10), (24, 14), (27, 6), (17, 6), (7, 5), (22, 8), (25, 8), (2, 5), (24, 20), (25, 5),
+    (17, 10), (19, -5), (27, 5), (19, 5), (21, 7), (28, 11), (2, 12), (3, 13), (23, -5), (1, 5),
+    (17, -6), (18, 10), (1, 24), (4, 9), (10, 5), (17, 5), (0, -14), (1, -29), (2, -14), (3, -12),
+    (4, -25), (5, 36), (6, -13), (7, 36), (8, 13), (9, 43), (12, -19), (13, 26), (14, -23), (15, -21),
+    (16, -11), (17, -35), (19, 11), (20, 28), (21, 9), (22, 14), (25, 8), (26, -7), (4, 5), (11, 6),
+    (12, 10), (16, 13), (17, -9), (18, -6), (19, -11), (1, 8), (1, 35), (4, -5), (10, 5), (9, 26),
+    (21, -7), (4, 10), (6, 7), (7, 11), (21, -5), (23, 6), (21, 9), (26, 9), (0, 8), (13, 9),
+    (17, 7), (21, 5), (1, 6), (16, 9), (0, -6), (1, 26), (5, -7), (6, -5), (10, -6), (11, -8),
+    (12, 20), (15, -6), (18, -11), (19, -7), (20, -5), (22, -6), (23, -10), (24, 7), (26, 52), (27, -5),
+    (0, 12), (2, 15), (5, -6), (11, 8), (15, -5), (17, -7), (20, -5), (23, -7), (24, 17), (25, 8),
+    (26, -6), (27, 7), (28, 9), (4, 6), (20, 13), (19, 14), (27, 5), (3, 10), (21, 10), (20, 5),
+    (1, 12), (11, 7), (20, 8), (22, 11), (23, -5), (28, 14), (23, 8), (18, 8), (28, 5), (20, 5),
+    (0, 6), (5, -8), (10, 7), (15, -6), (17, 10), (19, 20), (20, 17), (21, -14), (22, -5), (23, 13),
+    (25, -6), (21, 9), (25, 12), (1, 19), (0, 9), (21, 5), (1, 7), (18, 5), (14, 12), (22, 11),
+    (15, 5), (20, 5), (19, 6), (5, 5), (20, 5), (24, 5), (22, 8), (6, 5), (22, 13), (23, 7),
+    (5, 14), (6, 5), (20, 11), (6, 10), (14, 5), (15, 11), (1, 6), (4, 6), (20, 6), (5, -8),
+    (6, 7), (9, 5), (12, 20), (15, -5), (19, -6), (21, -7), (23, 10), (3, 9), (6, 5), (25, 15),
+    (15, 8), (18, 11), (21, 8), (22, -5), (23, -5), (25, 6), (0, 9), (1, 6), (6, 8), (16, 6),
+    (22, -5), (17, 10), (17, -5), (18, 12), (6, 7), (6, 10), (26, 6), (17, 5), (16, 11), (18, 5),
+    (19, 24), (20, -5), (2, 5), (14, 13), (22, 7), (24, 7), (23, 9), (0, 20), (17, 8), (19, 14),
+    (25, 7), (25, 5), (14, 9), (15, -5), (19, 8), (5, -6), (7, 17), (27, 5), (18, 5), (11, 8),
+    (22, 5), (20, 8), (10, 5), (9, 5), (21, 10), (4, 5), (0, 5), (1, 6), (5, -9), (15, -11),
+    (16, 29), (19, 37), (21, 13), (23, -7), (25, -6), (13, 5), (17, 6), (19, 8), (22, 7), (23, 15),
+    (1, 8), (5, -7), (23, 31), (5, 5), (6, 8), (2, 11), (17, 9), (21, -5), (0, 7), (10, 6),
+    (20, -5), (25, -5), (22, 18), (18, 9), (15, 7), (1, 13), (3, -6), (4, -11), (5, -32), (6, -13),
+    (7, -10), (8, -6), (9, -13), (11, -15), (12, 6), (13, -8), (14, -11), (15, -24), (16, -16), (17, 28),
+    (18, 41), (19, 28), (20, 85), (21, 18), (24, -12), (25, -19), (28, -14), (28, 5), (15, 8), (7, 6),
+    (5, 29), (7, 31), (18, -5), (25, -5), (26, 6), (22, 6), (7, 5), (0, 24), (25, 5), (27, 5),
+    (5, 9), (20, 9), (20, 5), (5, 7), (0, 7), (15, -5), (18, 6), (19, 12), (20, 10), (21, 10),
+    (20, 8), (20, -6), (21, 8), (18, 8), (28, 5), (4, 17), (5, 43), (6, 5), (9, 7), (17, -8),
+    (18, -6), (19, -6), (23, -10), (25, 11), (18, 16), (5, 18), (21, -11), (25, 6), (18, 10), (5, 7),
+    (6, 5), (28, 5), (8, 5), (26, 9), (1, 5), (19, 5), (20, 5), (18, 6), (18, 17), (4, 10),
+    (5, -5), (17, -12), (18, 8), (20, -7), (21, 27), (25, -6), (26, 9), (27, 11), (15, 7), (21, 7),
+    (24, 19), (25, -8), (1, 12), (15, 8), (21, 11), (24, 5), (25, -5), (27, 10), (7, 5), (1, 8),
+    (17, 7), (27, 5), (3, 5), (8, 22), (19, 11), (21, -6), (23, -6), (17, 49), (18, -7), (21, -7),
+    (25, -5), (27, 5), (5, -5), (10, -6), (11, 26), (12, 12), (17, -5), (21, -7), (23, 13), (15, 6),
+    (10, 10), (9, 7), (19, 5), (11, 6), (20, 24), (20, 11), (4, 5), (6, 11), (20, 5), (1, -7),
+    (4, -8), (5, 23), (6, 7), (9, -7), (10, -5), (11, -6), (13, 6), (16, -6), (17, 14), (19, -8),
+    (20, -8), (21, -5), (22, -7), (23, -14), (24, 42), (25, 14), (26, -5), (27, -6), (20, 9), (11, 6),
+    (6, 7), (21, 5), (20, 5), (18, 6), (27, 5), (0, 16), (25, 6), (23, 8), (13, 5), (23, 6),
+    (1, 11), (3, 9), (10, 5), (25, -8), (3, 9), (6, 5), (12, 5), (10, 15), (18, 7), (19, 8),
+    (20, 5), (21, -10), (23, -7), (4, 7), (23, 11), (0, -17), (1, -6), (2, -5), (3, -13), (4, -18),
+    (7, -12), (8, -12), (10, -9), (11, -33), (12, -17), (13, 5), (14, -10), (15, 20), (16, 31), (17, 16),
+    (18, 30), (19, -25), (20, -5), (21, 41), (22, 21), (23, -28), (24, 7), (25, 26), (27, -12), (28, 33),
+    (17, 8), (1, 8), (11, 7), (1, 13), (6, 8), (28, 10), (0, 5), (1, -7), (3, -17), (4, 21),
+    (5, 10), (6, 16), (7, 11), (8, 5), (9, 12), (10, -7), (11, -20), (12, -13), (13, -6), (14, -8),
+    (15, -9), (16, -17), (19, 5), (20, 17), (22, -19), (23, -24), (24, 5), (25, -6), (26, 15), (27, 26),
+    (5, 12), (9, 5), (27, 10), (23, 8), (4, 5), (15, 17), (16, 5), (21, -5), (27, 5), (23, 17),
+    (1, -7), (3, -5), (4, -5), (5, -16), (9, -6), (10, -12), (11, 29), (15, -7), (16, -6), (18, -5),
+    (19, -10), (20, 30), (21, -7), (22, -7), (23, 74), (25, -9), (28, -5), (22, 10), (13, 5), (1, 6),
+    (4, 22), (23, 10), (23, 22), (1, -15), (3, 5), (4, 52), (5, -13), (6, -6), (9, -6), (10, -6),
+    (11, -7), (12, -5), (14, 92), (16, 13), (17, -8), (18, -8), (19, -6), (20, -9), (21, -10), (23, -26),
+    (25, -10), (28, -6), (4, -5), (5, -11), (6, -5), (9, -5), (10, -7), (14, -5), (17, -9), (18, -8),
+    (20, -6), (22, 14), (23, 80), (25, 6), (28, -5), (22, 5), (2, 8), (3, 5), (3, 9), (15, 9),
+    (23, 7), (1, -8), (3, 5), (5, 12), (6, -7), (9, 17), (10, 11), (11, -7), (12, -5), (15, -5),
+    (16, -5), (18, 18), (19, -9), (20, 9), (21, -10), (22, 17), (28, -5), (9, 5), (28, 5), (1, -6),
+    (3, -5), (4, -5), (6, -6), (14, -5), (15, -5), (17, -8), (18, -8), (19, -6), (20, -11), (22, -7),
+    (23, 101), (25, 14), (4, -5), (6, -5), (10, -5), (11, -6), (18, -5), (19, -6), (23, 41), (25, 13),
+    (18, 11), (0, 13), (1, 14), (2, -11), (4, -17), (5, -16), (6, -12), (7, -11), (8, -11), (9, 15),
+    (11, -16), (12, -7), (15, 30), (16, 23), (17, 10), (18, 25), (19, -11), (20, 14), (21, 19), (22, -10),
+    (24, -6), (25, -9), (26, -17), (28, 5), (21, 6), (17, 8), (23, 5), (1, 5), (18, 12), (19, 8),
+    (0, 6), (0, -30), (1, 12), (2, -18), (3, -22), (4, -10), (5, 78), (6, 49), (7, 15), (8, -20),
+    (9, 24), (10, 7), (11, -51), (12, -24), (13, -23), (14, -37), (15, 31), (16, 7), (17, 33), (18, 24),
+    (19, 61), (20, 20), (21, 35), (22, 17), (23, -73), (24, -24), (25, -35), (26, -29), (27, -10), (28, -7),
+    (13, 15), (23, 34), (1, -5), (5, 23), (6, -6), (15, -7), (17, -9), (18, 13), (19, 16), (21, -17),
+    (22, 17), (23, 23), (1, -6), (3, -6), (5, -5), (6, -5), (9, -7), (11, 26), (12, 25), (13, 21),
+    (14, -6), (18, -13), (20, -10), (21, 15), (22, -9), (24, -5), (26, -6), (0, 9), (9, 5), (12, 5),
+    (5, 7), (21, 8), (1, 6), (2, -8), (3, 8), (4, 23), (5, 49), (6, 35), (7, 17), (10, -14),
+    (11, -13), (15, -9), (16, -14), (17, -11), (18, -15), (19, -18), (20, -36), (21, 9), (22, -15), (27, -11),
+    (28, 12), (0, -5), (5, -17), (6, -7), (9, -7), (10, -7), (11, -6), (12, -5), (15, -6), (16, -6),
+    (17, -13), (18, 27), (19, -13), (20, -18), (21, 29), (22, -7), (23, 79), (24, -5), (25, -8), (27, 30),
+    (28, -5), (23, 25), (20, 5), (9, 7), (17, 7), (19, 5), (20, 8), (22, -6), (23, -10), (25, -5),
+    (28, 15), (17, 13), (18, 8), (9, 12), (21, 13), (1, -13), (2, -7), (3, -8), (4, -8), (5, -22),
+    (6, -11), (7, -6), (8, -5), (10, 106), (11, 114), (12, 7), (13, -8), (14, -6), (15, -17), (16, -12),
+    (17, -18), (18, -12), (19, 31), (20, 11), (21, -11), (22, -15), (23, -34), (24, -9), (25, -26), (26, -7),
+    (27, -8), (28, -10), (15, 10), (19, 9), (21, 14), (22, 18), (25, -5), (4, 5), (1, 12), (0, -5),
+    (1, -6), (16, -5), (17, 16), (18, 5), (21, 14), (23, -8), (24, -5), (25, -8), (17, 6), (18, 9),
+    (19, 6), (0, 5), (21, -6), (22, 14), (23, 5), (18, 19), (1, 5), (6, 5), (6, 6), (8, 5),
+    (9, 5), (19, 6), (27, 10), (5, 7), (6, 5), (6, 10), (16, 7), (11, 6), (15, -9), (18, -5),
+    (19, 79), (20, -7), (21, -15), (20, 7), (1, 6), (5, 12), (9, 7), (11, 12), (4, 5), (5, -5),
+    (6, 12), (19, 5), (5, -5), (21, -5), (23, 20), (27, 7), (2, 12), (3, 13), (23, -5), (1, 16),
+    (23, 5), (17, 7), (5, -7), (6, 55), (20, -5), (25, -7), (17, 7), (6, 9), (22, 14), (0, 12),
+    (1, 25), (2, -5), (3, -6), (4, 8), (5, -31), (6, 5), (7, 7), (9, 7), (10, 7), (11, -6),
+    (14, 5), (15, -8), (17, 5), (19, -12), (21, 11), (22, -8), (26, -8), (27, 5), (28, -6), (0, -5),
+    (1, 7), (4, 5), (5, 16), (6, 41), (10, 7), (15, -5), (17, -8), (19, -7), (20, -7), (21, 8),
+    (22, -5), (23, -13), (25, -6), (2, 5), (6, 5), (25, 12), (20, 11), (25, 5), (6, 5), (18, 7),
+    (28, 5), (1, 6), (6, 6), (12, 5), (13, 9), (18, 5), (15, -5), (18, 6), (19, 13), (20, 11),
+    (21, 8), (6, 5), (1, 6), (16, 7), (21, 6), (22, 5), (14, -5), (22, 8), (1, -7), (18, -6),
+    (22, 13), (19, 10), (20, 7), (21, 8), (13, 6), (4, 7), (0, 9), (25, 5), (6, 10), (13, 5),
+    (27, 5), (13, 5), (21, 14), (20, 7), (1, 43), (4, 88), (5, -24), (6, -8), (14, -5), (15, -6),
+    (18, -6), (20, -6), (21, -16), (23, -8), (25, -7), (17, 6), (18, 10), (21, 7), (0, 14), (1, 18),
+    (4, -8), (5, -15), (18, 11), (19, -5), (20, -11), (23, -6), (25, 6), (27, -5), (28, 6), (3, 10),
+    (18, 5), (22, 18), (12, 5), (19, 11), (25, 5), (18, 8), (12, 9), (4, 11), (13, 11), (0, -5),
+    (15, -5), (21, -6), (24, 6), (25, 25), (27, 8), (7, 5), (23, 14), (24, 5), (5, 7), (17, -7),
+    (19, -7), (20, 5), (21, -5), (23, 6), (6, 5), (17, 9), (18, 7), (21, 12), (25, -5), (10, 7),
+    (21, 8), (19, 9), (19, 6), (1, 11), (11, 11), (19, 6), (17, 8), (1, 6), (1, 5), (2, 5),
+    (20, 5), (5, 6), (17, 9), (3, 5), (11, 8), (23, 8), (21, 7), (18, 38), (19, -6), (20, -7),
+    (27, 19), (17, 5), (11, 28), (11, 11), (2, 5), (28, 5), (9, 5), (2, 7), (0, 5), (19, 8),
+    (6, 7), (18, 8), (25, 6), (5, -5), (15, -9), (18, -11), (19, -5), (21, -15), (22, 36), (23, 25),
+    (5, 8), (4, 10), (25, 10), (0, 5), (21, 10), (23, 8), (1, 6), (15, -7), (21, 5), (28, 10),
+    (26, 12), (5, 7), (17, 9), (15, 13), (19, 6), (21, 14), (17, 6), (21, 5), (5, 6), (5, -5),
+    (28, 9), (0, 8), (0, -19), (1, 20), (2, 5), (3, -6), (4, 9), (5, 18), (7, 12), (8, -6),
+    (9, 12), (11, -12), (13, -9), (14, -11), (15, 7), (17, -12), (18, -12), (19, 7), (21, 13), (22, -15),
+    (24, 6), (25, -20), (27, -15), (28, 34), (5, 6), (6, 7), (21, 6), (23, -5), (15, 8), (22, 14),
+    (0, 5), (20, 24), (25, -6), (20, 6), (6, 6), (12, 5), (1, 7), (3, 39), (4, 22), (5, -8),
+    (11, -5), (17, -5), (19, -6), (20, -6), (21, -7), (22, -5), (23, -9), (24, -9), (25, 25), (26, -5),
+    (27, -6), (25, 8), (19, 5), (21, 16), (1, -5), (4, 5), (11, 7), (14, 7), (20, -6), (21, 7),
+    (0, 5), (9, 5), (27, 5), (1, 15), (21, 7), (26, 13), (11, 9), (23, 17), (20, 6), (8, 5),
+    (25, 5), (1, -6), (5, 27), (6, -6), (7, 29), (9, -6), (15, 7), (16, 14), (17, 7), (20, -9),
+    (21, -6), (22, -5), (23, -5), (25, -10), (26, 5), (17, 34), (21, -5), (0, 51), (1, 8), (2, -8),
+    (3, -5), (5, -9), (6, -6), (7, -9), (8, -8), (9, -5), (10, -8), (11, -10), (12, -12), (13, -15),
+    (14, -11), (15, -11), (16, -14), (17, -8), (18, -13), (19, 20), (21, -13), (24, 22), (25, 33), (27, 34),
+    (3, 12), (14, 8), (27, 5), (1, -5), (9, -5), (14, -10), (16, -7), (17, -7), (18, -7), (20, 14),
+    (22, 68), (23, -9), (25, -9), (19, 5), (0, 32), (1, 29), (2, -6), (3, -10), (4, -5), (5, -12),
+    (6, -9), (11, -6), (12, 11), (16, -6), (17, -7), (18, 8), (19, -12), (22, -5), (23, -5), (24, 8),
+    (25, 9), (26, -6), (27, 8), (0, 12), (1, 15), (3, -7), (4, -5), (5, -5), (9, -6), (10, 17),
+    (11, -5), (13, -5), (14, -5), (16, -6), (17, 26), (18, 10), (19, -16), (20, 10), (21, 21), (22, -9),
+    (23, 9), (24, -8), (25, -18), (26, -6), (28, -7), (0, 21), (1, 35), (4, -11), (5, -11), (6, -9),
+    (8, -5), (9, -13), (10, -7), (11, -9), (13, -8), (14, -7), (16, -7), (18, 15), (19, -8), (20, -8),
+    (21, 18), (22, -8), (23, -6), (24, -13), (25, 30), (26, -13), (28, 26), (19, 10), (17, 7), (26, 7),
+    (23, 14), (1, -10), (2, 29), (18, 11), (20, 5), (20, 5), (1, -10), (2, -5), (4, -6), (5, -13),
+    (6, -9), (9, -7), (10, -7), (11, -8), (12, -6), (14, -10), (15, 185), (16, -19), (17, 25), (18, 37),
+    (19, -19), (20, -17), (21, -30), (22, -20), (23, -19), (24, -6), (25, -8), (26, -5), (27, -5), (28, -8),
+    (11, 18), (13, 18), (17, -6), (19, -11), (23, 10), (27, 5), (15, 5), (21, -5), (5, -7), (6, 20),
+    (16, 12), (17, -5), (18, 7), (22, -6), (6, 5), (17, 14), (5, 5), (0, 5), (1, 8), (3, 7),
+    (6, 14), (7, -8), (8, -5), (9, 11), (11, -6), (12, 8), (13, -7), (14, -6), (16, 9), (17, 5),
+    (18, 10), (21, 25), (22, -23), (23, -9), (24, -9), (25, -21), (26, -11), (28, -6), (0, 5), (15, 6),
+    (3, 5), (16, 7), (4, 5), (6, 5), (16, 12), (21, 9), (6, 5), (21, 9), (5, 8), (15, 5),
+    (17, -6), (19, -8), (21, -8), (23, 7), (28, 5), (10, 10), (28, 5), (0, 11), (17, 5), (25, 12),
+    (20, 6), (28, 10), (0, 5), (16, 13), (6, 16), (2, 7), (23, 8), (18, 7), (21, -5), (22, 6),
+    (5, 6), (25, 5), (0, -16), (1, -11), (2, -5), (4, -9), (5, -7), (6, -11), (9, -11), (10, -11),
+    (12, -8), (15, -13), (16, -14), (17, -10), (18, 6), (19, 9), (20, -9), (22, 7), (23, 46), (24, -18),
+    (25, 49), (26, 20), (27, 19), (1, 7), (14, 6), (5, 6), (7, 6), (18, 10), (6, 5), (21, 7),
+    (15, 11), (11, 17), (13, 54), (21, -5), (24, -5), (25, -16), (1, 10), (1, -5), (5, -7), (18, -10),
+    (19, -7), (20, 48), (27, 8), (1, 5), (5, 9), (5, 6), (6, 7), (21, 6), (23, 8), (18, 12),
+    (2, 7), (18, 11), (19, 8), (6, 9), (17, 5), (18, 5), (5, -5), (9, -6), (10, 18), (12, 8),
+    (15, -7), (19, 15), (20, 8), (23, -12), (15, 48), (16, 15), (17, -7), (19, -8), (23, -7), (14, 17),
+    (1, -6), (5, 73), (7, 26), (9, -8), (10, -5), (15, -6), (17, -10), (19, -5), (20, 5), (21, -18),
+    (22, -7), (25, -6), (7, 8), (19, 9), (5, 10), (21, -5), (22, 6), (23, 8), (3, 5), (16, 5),
+    (22, 7), (8, 5), (5, 6), (6, 5), (20, 7), (9, 6), (10, 49), (11, -11), (12, -6), (23, -6),
+    (6, 9), (22, 5), (23, 12), (16, 17), (21, 7), (25, 5), (10, 5), (20, 10), (24, 5), (15, 8),
+    (17, 5), (12, 5), (23, 5), (6, 7), (1, -5), (5, 12), (9, 9), (17, 17), (18, -10), (19, -6),
+    (20, 5), (21, 19), (23, -9), (19, 7), (0, -6), (5, 6), (17, -11), (18, -7), (19, -9), (21, -9),
+    (23, 7), (24, 24), (25, 9), (26, 9), (23, 11), (17, 10), (15, 5), (17, 10), (19, 9), (23, -5),
+    (6, 9), (25, 5), (3, 5), (1, 7), (14, 19), (23, -5), (5, -6), (17, -6), (18, 25), (19, 11),
+    (23, -5), (4, 5), (5, -5), (18, 6), (21, 6), (4, 7), (25, 6), (10, 7), (9, 6), (11, 18),
+    (1, 5), (2, -5), (15, 5), (18, 8), (23, 23), (25, -9), (1, -8), (4, 8), (9, 12), (10, 10),
+    (16, -5), (17, -7), (18, -6), (20, 5), (21, 9), (22, -7), (25, 17), (2, 10), (20, 7), (21, 5),
+    (23, -5), (8, 5), (15, 5), (18, 11), (1, 12), (28, 10), (26, 5), (4, 7), (11, 7), (20, -9),
+    (1, 8), (2, 5), (3, 9), (25, -5),
 ];

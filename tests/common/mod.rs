@@ -411,8 +411,9 @@ pub fn code_only() -> Classifier {
 /// may be written from them and the model trains on them. Each held-out set joined
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
-/// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`, then `fresh10/`.
-pub const TUNING_FILES: [&str; 11] = [
+/// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`, then `fresh10/`,
+/// then `fresh11/`.
+pub const TUNING_FILES: [&str; 12] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -424,6 +425,7 @@ pub const TUNING_FILES: [&str; 11] = [
     "fresh8/replies.jsonl",
     "fresh9/replies.jsonl",
     "fresh10/replies.jsonl",
+    "fresh11/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

@@ -130,7 +130,7 @@ const TXN: &[Stage] = &[
 #[rustfmt::skip]
 const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "no such user", "no such recipient", "no such mailbox", "mailbox not found", "mailbox does not exist",
                  "address does not exist", "does not exist", "*n't exist", "recipient not found", "recipient unknown", "unknown recipient",
-                 "user not found", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
+                 "user not found", "cannot find user", "can't find user", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
                  "no mailbox here by that name", "no mail-box here", "no mailbox by that name", "addressee unknown", "unknown or illegal",
                  "user not exist", "no such address", "unknown address", "nosuchuser", "mailbox unavailable", "no mailbox", "utilisateur inconnu",
                  "destinataire invalide", "invalid address", "not a valid user", "unknown local part", "recipient does not exist",

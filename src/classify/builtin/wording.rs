@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "invalid content"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -93,7 +93,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.scanner_failure", C::ServerError,
           "the receiver's own virus or spam scanner failed or is not ready: a receiving-side processing failure, not a verdict on the message")
             .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scan failed", "scanning failed", "unable to scan",
-                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error"])
+                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -105,7 +105,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
-                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing"]),
+                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -138,7 +138,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
-                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused"])
+                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender"])
             .scope(Scope::Message),
     );
     v.push(
@@ -309,7 +309,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "authentication mechanism",
             "authentication string",
             "cannot base64-decode",
-            "authentication credentials invalid", "password error", "wrong password", "incorrect password",
+            "authentication credentials invalid", "password error", "wrong password", "incorrect password", "authentication fail",
         ])
         .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
@@ -401,7 +401,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list",
+            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted",
         ]),
     );
     v.push(
@@ -446,7 +446,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use"])
+                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -512,7 +512,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*"])
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
