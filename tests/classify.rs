@@ -2564,6 +2564,80 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
 }
 
 #[test]
+fn twelfth_round_named_resources_tls_offers_and_words_from_the_retired_fresh12() {
+    let cases = [
+        // A named resource failure outranks the generic "service not available" around it...
+        (
+            "421 mx.example.net Service not available - queue full",
+            S::Greeting,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "451 Service temporarily unavailable - disk is full, try again later",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // ...while the bare wording stays a service outage.
+        (
+            "421 mx.example.net Service not available, closing transmission channel",
+            S::Greeting,
+            C::ServiceUnavailable,
+            T,
+            Scope::Connection,
+        ),
+        // A server that cannot offer TLS at all is a TLS failure, whatever its code.
+        (
+            "502 STARTTLS not available on this port",
+            S::Starttls,
+            C::TlsFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "503 Can't verify sender",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // A local list naming our sender is about the sender, not a DNSBL listing of our IP.
+        (
+            "550 Sender or domain is blacklisted",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Rejected pool address, see http://example.net/unblock",
+            S::Unknown,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "421 4.3.2 too many external connections; try again later",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 5.1.1 Address suppressed",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+#[test]
 fn eleventh_round_helo_rules_wrapped_errors_and_words_from_the_retired_fresh11() {
     let cases = [
         // A HELO refused by the receiver's own access rule is a policy about our host...

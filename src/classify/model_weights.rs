@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8274 (feature, category) entries.
+//! 29 categories, 4000 features, 8042 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-26, 42, -37, -31, -20, 31, -35, -57, -80, -31, -12, 37, -18, -16, -43, -2, -24, 45, 29, -8, 6, 80, 1, 126, -7, 84, 4, -31, -8];
+pub(super) static PRIOR: [i32; 29] = [-25, 39, -37, -32, -19, 28, -35, -58, -81, -28, -15, 45, -18, -11, -43, -3, -25, 45, 30, -6, 6, 80, 0, 131, -8, 82, 2, -32, -10];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -93,6 +93,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02510213, // b:requested action
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
+    0x02ab9aee, // b:from you
     0x02c6a4c0, // w:without
     0x02d175a5, // b:such user
     0x02db4804, // b:unavailable client
@@ -106,6 +107,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
     0x03941b72, // b:access denied
+    0x039ce125, // p:trus
     0x03c93946, // w:sending
     0x03d037c5, // w:https
     0x03d32e25, // b:by https
@@ -130,6 +132,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x060e86cb, // b:at the
     0x061932f6, // b:with either
     0x061f796c, // b:address at
+    0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
     0x065c2820, // b:writing spool
@@ -209,7 +212,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0a15cfc9, // p:succ
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
-    0x0a5568de, // b:classified as
     0x0a588720, // b:spf check
     0x0a78184d, // b:verify that
     0x0ab8d7f1, // p:sorb
@@ -232,7 +234,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ba21b8f, // w:progress
     0x0ba44516, // b:helo not
     0x0ba78056, // w:instead
-    0x0bb5359e, // b:credentials for
     0x0be6f81f, // w:blacklist
     0x0befcaef, // p:foun
     0x0c22df1a, // w:protected
@@ -271,6 +272,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dc51b12, // e:x.7.23
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
+    0x0df51c4a, // b:address try
+    0x0df65d00, // b:use this
     0x0dfc9a08, // p:forb
     0x0e090f4f, // w:toemail
     0x0e12211e, // b:can be
@@ -321,7 +324,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
     0x1137a8dc, // b:is denied
-    0x1145ea6b, // b:ci dessous
+    0x11448417, // b:ht how
+    0x1152f0c8, // p:gate
     0x1158b88f, // b:information aup
     0x116e8b9c, // b:gmail com
     0x117e5466, // b:client blocked
@@ -356,6 +360,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x13bb4eef, // w:based
     0x13be0d75, // b:starttls command
     0x13c52484, // e:x.7.29
+    0x13d20713, // b:invalid rcpt
     0x13d96902, // b:tls already
     0x13e9acb3, // b:rejected because
     0x13ef465c, // p:your
@@ -381,7 +386,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x153318c1, // b:address is
     0x1542a194, // b:of this
     0x15447b30, // w:resolve
-    0x15471240, // b:co kr
     0x1551ad96, // b:nyaan example
     0x156c4873, // w:ezweb
     0x157a0bd3, // b:be fqdn
@@ -404,9 +408,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
     0x17109e31, // w:needs
-    0x171c045f, // b:com html
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
+    0x176539b4, // b:hostname is
     0x1766f0e0, // b:domain name
     0x176ce26c, // b:sending mail
     0x177115b3, // b:example icloud
@@ -437,6 +441,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18e02c9b, // b:in dnsbl
     0x18e08b3e, // b:and is
     0x18e11a88, // b:smtp connections
+    0x18f1f719, // b:spam spam
     0x18fbab0d, // b:many received
     0x190d5439, // b:by zen
     0x19101149, // w:administrator
@@ -451,9 +456,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1a4f0eeb, // p:goog
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
+    0x1a84adcb, // b:email addresses
     0x1aaa3f99, // w:previous
     0x1ab8f121, // p:sorr
-    0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
     0x1acde5f3, // b:lookup shtml
     0x1b08bc88, // w:high
@@ -465,6 +470,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b55fb65, // p:lapo
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
+    0x1b693e7d, // w:notify
+    0x1b6b6a21, // p:trac
     0x1b7192c6, // p:alic
     0x1bb848b3, // p:fwli
     0x1bd0e235, // b:mail neko
@@ -510,10 +517,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1da37bc6, // w:greylisted
     0x1dd9544f, // b:is currently
     0x1df302c0, // b:id bounce
+    0x1df393da, // b:disk space
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
-    0x1e387596, // b:com mismatches
+    0x1e24fe42, // b:https man
     0x1e388d18, // p:chku
     0x1e3a4baa, // b:receive email
     0x1e40af29, // w:plc
@@ -533,14 +541,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1eff9c57, // b:required for
     0x1f1c8306, // e:4.5.1
     0x1f3191d8, // b:all recipients
-    0x1f44ffe1, // b:choose to
     0x1f476c81, // w:por
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
     0x1f719912, // p:alig
-    0x1f809219, // b:command parameter
-    0x1f82ad25, // b:contain valid
     0x1f8b1885, // b:bin help
     0x1fa75991, // p:agai
     0x1faca135, // b:correct helo
@@ -589,6 +594,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
+    0x21c8e06d, // w:contained
     0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
@@ -625,6 +631,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x241c10ea, // b:accept message
     0x2430bb4b, // b:dkim did
     0x2431c3a1, // p:bloq
+    0x2476e3b5, // b:full try
     0x24817fcd, // b:removal from
     0x2492647e, // w:fixed
     0x249f3a4a, // w:comcast
@@ -659,16 +666,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
     0x26e3fee1, // w:determine
-    0x26fa1c41, // b:cgi user
     0x26fa2c65, // b:you do
+    0x272a4147, // w:greylist
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
     0x27473731, // w:ugent
     0x27736551, // b:contact is
     0x278335bf, // w:lines
     0x278f8a90, // w:already
+    0x27bf5ded, // b:id header
     0x27e5c549, // b:jp domain
-    0x27ea3bd4, // b:content scanner
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
@@ -693,11 +700,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
+    0x29519470, // e:x.2.4
     0x295a88f9, // b:an mail
+    0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
     0x2975537e, // b:being sent
     0x29770cf7, // b:by the
     0x29861431, // b:authentication go
+    0x29a9c624, // w:xxxx
     0x29aa383f, // w:aborted
     0x29c898a8, // b:dmarcrejection gsmtp
     0x29cd8166, // b:message too
@@ -727,7 +737,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b66a540, // b:to domain
     0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
-    0x2baafd35, // b:clarify bl
     0x2baee05c, // w:bye
     0x2bb8fde4, // w:matched
     0x2bba6071, // b:backend failure
@@ -736,7 +745,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2bf31e3e, // e:x.4.0
     0x2bf74cab, // b:in header
     0x2bfefe60, // b:error no
-    0x2bff875b, // b:connection error
     0x2c06412d, // b:unavailable please
     0x2c153c73, // b:of reject
     0x2c1c8f67, // w:bytes
@@ -804,7 +812,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f7fa295, // b:limited because
     0x2f903f96, // b:this recipient
     0x2f9186fd, // b:contact us
-    0x2f937a8a, // b:connection timed
     0x2f9848ee, // b:to why
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
@@ -827,7 +834,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30dd3fd6, // b:recognized or
     0x30de873c, // b:email service
     0x30e35be9, // b:com invalid
-    0x30e6eb69, // b:command timeout
     0x30f3261d, // e:x.4.5
     0x3127130c, // p:usin
     0x313ea208, // e:5.3.4
@@ -872,6 +878,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33e58bc2, // b:data failed
     0x3407f8ec, // w:bare
     0x34193ac1, // w:mechanism
+    0x341df911, // b:reverse lookup
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
@@ -887,13 +894,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3562349e, // b:your address
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
+    0x3579c71f, // b:error need
     0x357f227e, // b:backlinking is
     0x35a1c6d8, // w:again
     0x35a867c3, // w:known
     0x35b49238, // w:field
     0x35c1d639, // p:para
     0x35d1eb8f, // b:not match
-    0x35d943f7, // b:command was
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x3628caec, // w:overquotatemp
@@ -914,13 +921,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x373eab57, // w:find
     0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
+    0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
     0x3773f991, // b:message content
-    0x3779562e, // b:daily smtp
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
     0x37a2677b, // b:ugent be
-    0x37d71cf3, // b:connections slow
+    0x37dc5d72, // b:added to
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
@@ -1067,6 +1074,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x41c90d61, // b:xx blocked
     0x420b13e0, // b:http mail
     0x4225256b, // b:prod outlook
+    0x42290e1e, // w:added
     0x4247d28a, // p:maxi
     0x42485259, // p:dyna
     0x427a7434, // w:destination
@@ -1096,6 +1104,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4427f510, // b:hard fail
     0x4449f9bc, // b:data in
     0x4465d90d, // w:required
+    0x446cd06e, // w:post
     0x446ded23, // p:writ
     0x44770364, // w:icloud
     0x44a6b515, // b:is rejected
@@ -1105,7 +1114,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44dd6934, // p:woul
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
-    0x450f90a5, // b:com timed
     0x45163a77, // p:malf
     0x45218b5f, // b:bad dns
     0x454317e8, // b:here by
@@ -1114,7 +1122,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
-    0x45893993, // b:by client
     0x459212f7, // b:xx smtp
     0x4594054f, // b:http example
     0x45dd90c0, // b:you believe
@@ -1131,16 +1138,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46975e96, // w:conform
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
+    0x46b999e9, // w:standard
     0x46ba6fae, // w:shironeko
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
+    0x46ce67e9, // b:com service
     0x46f415ea, // b:mx host
     0x46fcb070, // w:surbl
+    0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
     0x47be303b, // b:service mail
-    0x47cf21e6, // b:conversation with
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
     0x480f3a4a, // b:sbl xbl
@@ -1182,6 +1191,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4af87368, // b:error in
     0x4b01a9c4, // w:quickly
     0x4b348078, // w:libsisimai
+    0x4b488d4f, // b:available unable
     0x4b51d90a, // w:lookup
     0x4b5b3bf0, // b:for data
     0x4b87e393, // b:is likely
@@ -1191,6 +1201,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4bbfe688, // b:attachment type
     0x4bc08f88, // w:out
     0x4bc43772, // p:pass
+    0x4be77e3c, // b:exceeds administrative
     0x4bebd272, // b:unknown or
     0x4beebd5a, // p:work
     0x4bef5c63, // b:your hostname
@@ -1246,14 +1257,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fed0d63, // b:recipient user
     0x4fff41eb, // b:removal please
     0x501355ca, // b:for jdoe
+    0x502dbc1a, // b:how to
     0x5038412c, // p:prob
     0x50418226, // p:anym
     0x504a07e3, // b:temporarily rejected
     0x5056a272, // b:user domain
+    0x5056dbdb, // b:index php
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
-    0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50c6e011, // b:system full
     0x50d53b00, // p:reso
@@ -1266,6 +1278,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5128d988, // b:net smtp
     0x512ff12e, // b:badrcptto list
     0x513842bf, // p:proc
+    0x515001e8, // b:login attempts
     0x5151daa5, // p:prac
     0x5159e7f7, // b:has detected
     0x515b3e66, // b:would exceed
@@ -1273,7 +1286,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51739a25, // b:spf or
     0x5189bba1, // b:refused due
     0x51a7bc04, // b:delivered to
-    0x51ab3ffb, // b:connexions veuillez
     0x51afc844, // b:storage space
     0x51c098fa, // w:our
     0x51d90e2a, // p:repl
@@ -1283,6 +1295,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x521104db, // b:many connections
     0x52198ec9, // b:accounts answer
     0x52202a11, // b:invalid command
+    0x522b75a4, // b:send message
     0x522c9e96, // b:too busy
     0x5235439e, // w:unauthenticated
     0x525b9fdc, // b:unauthenticated mail
@@ -1306,8 +1319,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x541c303b, // p:feed
     0x54783a7a, // w:space
     0x547b995b, // p:othe
-    0x547d2641, // b:by header
     0x54825126, // b:we mistreat
+    0x54943b85, // b:on blocklist
     0x54ee904d, // b:mail disableduser
     0x550abdbb, // b:your request
     0x551cf1cd, // b:org lookup
@@ -1340,6 +1353,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56e21ad1, // b:send too
     0x56e38bd4, // b:the from
     0x56ea94b1, // b:best practices
+    0x56f771ca, // b:rejected content
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
@@ -1388,8 +1402,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5a41512e, // b:anti spam
     0x5a496dcb, // b:temporarily rate
     0x5a5cc6c7, // b:unable to
-    0x5a5cef78, // b:content filter
-    0x5a60d9bd, // b:com rcpt
     0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
     0x5ace8ef9, // p:retu
@@ -1407,7 +1419,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
     0x5b65ef05, // w:antispam
-    0x5b711b85, // b:crazy anymore
     0x5b785738, // b:no reverse
     0x5b7b7622, // b:security reasons
     0x5b7e96c2, // p:spoo
@@ -1467,7 +1478,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f50963c, // b:spam contact
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
-    0x5f8ae75b, // b:contains the
+    0x5f8d5d1b, // w:zip
     0x5fb040d4, // b:sender blocked
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
@@ -1488,6 +1499,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
     0x60fd54e2, // w:frequency
+    0x61203d2a, // b:be added
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
     0x613e38cb, // w:parameter
@@ -1517,10 +1529,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
     0x62da10b2, // b:is required
+    0x62db6f6f, // b:many failed
     0x62ee1834, // w:http
     0x631d211a, // b:was found
     0x633cbfb1, // w:code
-    0x633f8984, // b:cloudmark sender
     0x63477fd3, // b:that recipient
     0x6362b85f, // c:517
     0x636416dc, // w:entries
@@ -1531,6 +1543,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x637eeb51, // w:reasons
     0x63a41c43, // b:policy please
     0x63ae0b08, // w:ehlo
+    0x63bb8e41, // b:at least
     0x63c54cec, // w:issues
     0x63c7660e, // w:engine
     0x63c7e968, // b:recipient email
@@ -1540,6 +1553,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63f35774, // w:submit
     0x64059f58, // b:cuda nsu
     0x640ac420, // b:aborted mailbox
+    0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
     0x641ac231, // p:atta
@@ -1600,9 +1614,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6736c5c6, // b:and phishing
     0x673a846b, // b:many simultaneous
     0x67515416, // b:microsoft com
-    0x67673333, // b:comcast requires
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
+    0x67b9dc32, // w:transient
     0x67cd5123, // b:exceeded google
     0x67ce2701, // b:many bad
     0x67d78ce7, // b:id no
@@ -1614,6 +1628,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x681ac87d, // p:atte
     0x682ce219, // b:need fully
     0x6842900f, // w:see
+    0x6848f9f5, // w:couldn
     0x688586c8, // b:smtp cuda
     0x68a14bd3, // w:path
     0x68b44231, // w:maximium
@@ -1646,14 +1661,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a82f051, // p:exch
     0x6a84ce82, // b:reported as
     0x6a91936b, // b:fails to
-    0x6a9c44ce, // b:command requires
     0x6aca2afb, // p:revi
     0x6ad563ee, // p:resu
     0x6ae3ed06, // b:mail nullmx
     0x6af13e66, // e:5.7.2
     0x6af40798, // b:do contact
+    0x6b1bba59, // w:blocklist
     0x6b2a8c71, // b:part does
     0x6b2f470f, // b:timeout waiting
+    0x6b4c34d4, // b:send md
     0x6b5c9f73, // b:much mail
     0x6b86452d, // b:http helpdesk
     0x6ba7fdd0, // b:recipient via
@@ -1674,18 +1690,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c5ee754, // p:scor
     0x6c9007ac, // p:owne
     0x6c95439f, // b:servers without
-    0x6c9b5b3b, // b:can accept
+    0x6cd9c985, // w:least
     0x6ce84296, // b:busy please
     0x6cf1418c, // e:5.7.4
-    0x6d12968b, // b:com dnsbl
     0x6d14a98e, // w:overquota
     0x6d1e2090, // w:tld
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
-    0x6d649b89, // b:bytes exceeds
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
+    0x6d839c64, // b:emails from
     0x6d984f8e, // b:server has
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
@@ -1731,11 +1746,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ff14645, // e:5.7.7
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
+    0x702a1a3c, // b:post to
     0x70410c37, // p:shtm
     0x704fe316, // p:scan
-    0x705a76e2, // b:contents violates
     0x705e4fa8, // c:534
-    0x707dfcc2, // b:codes for
     0x70974e65, // w:imposed
     0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
@@ -1770,7 +1784,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72b6db1b, // b:au moins
     0x72c0200c, // b:client host
     0x72c56489, // w:issued
-    0x730af4a6, // b:com unrouteable
     0x7314fb9a, // b:email was
     0x73179101, // b:blacklisted file
     0x732a9c7a, // w:ssl
@@ -1782,11 +1795,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7388decf, // b:or dkim
     0x738d4870, // b:bit data
     0x73911bfe, // b:already given
+    0x73a84fe0, // w:index
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
     0x73bde99f, // b:by all
-    0x73dd84ed, // b:content guidelines
     0x7401e4e5, // w:empty
     0x74078851, // b:be accepted
     0x74158156, // b:code nxdomain
@@ -1796,7 +1809,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
-    0x7450957a, // b:daily quota
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
@@ -1809,6 +1821,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x74d2f0a9, // c:421
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
+    0x74f50778, // b:server shutting
     0x75039667, // b:note we
     0x75385e4e, // w:failure
     0x75668c2b, // b:either spf
@@ -1819,6 +1832,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75ec24d3, // b:explanation visit
     0x75fd07e5, // b:message and
     0x762b90c9, // b:down please
+    0x76540ad9, // b:blocklist visit
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
@@ -1850,6 +1864,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
+    0x78609ad7, // c:522
     0x78666a83, // p:hain
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
@@ -1872,7 +1887,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x799d5dc3, // p:dela
     0x79a26b4e, // b:be immediately
     0x79af5a69, // e:x.7
-    0x79b0782b, // b:com size
     0x79ccd484, // w:address
     0x79d5371f, // c:430
     0x79faa717, // b:exmail qq
@@ -1883,6 +1897,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7aae6dae, // p:rece
     0x7aaf5bfc, // e:x.0
     0x7ac246fb, // b:to queue
+    0x7add42cd, // b:your service
     0x7b0e6b4f, // w:violation
     0x7b183e09, // b:space please
     0x7b247910, // b:you feel
@@ -1892,8 +1907,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
-    0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
+    0x7bb6e73b, // b:md for
     0x7bd53a45, // c:432
     0x7bed0714, // b:or address
     0x7bf5c4c7, // b:gmail this
@@ -1915,6 +1930,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c8edd74, // w:customer
     0x7c99d788, // b:example com
     0x7ca70b9e, // b:helo command
+    0x7cae8db0, // w:man
     0x7caf5f22, // e:x.2
     0x7cb0163d, // w:request
     0x7cbcd91d, // e:4.1.8
@@ -1963,15 +1979,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ef8add0, // b:com rejected
     0x7f0b9da0, // b:click on
     0x7f163e4c, // b:not conform
-    0x7f323dd2, // b:codes section
     0x7f3916f4, // b:bad recipients
     0x7f450c94, // w:anti
+    0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
     0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
-    0x7fed4882, // b:client xx
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
@@ -1992,6 +2007,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80f8455a, // b:comcast net
     0x80fae0e3, // b:time if
     0x810525cb, // b:sorry sender
+    0x810614cc, // b:you requested
     0x8113d904, // b:found by
     0x8132222a, // b:bad helo
     0x813a8011, // b:daily limit
@@ -2005,12 +2021,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x819d6a5b, // p:deli
     0x81b3ef8e, // b:many open
     0x81d01f2d, // b:their network
+    0x81d7603f, // b:com not
     0x81dc29c1, // b:message does
     0x81f7f8b9, // w:receive
     0x82079677, // p:saka
     0x820d1c53, // w:within
     0x8216ed45, // p:inva
-    0x821b91b8, // b:crisp email
     0x8240504e, // b:editor org
     0x82419488, // e:x.6.0
     0x824c9fc4, // w:unfortunately
@@ -2026,7 +2042,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82b65183, // b:domain isn
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
-    0x82e2553e, // b:closed you
     0x8304c840, // b:messages and
     0x836d51e8, // b:berlin de
     0x837e8cbf, // b:to local
@@ -2059,6 +2074,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8532b269, // b:by dmarc
     0x85440351, // b:the administrator
     0x85463eed, // b:org please
+    0x8549a9e4, // b:rejected the
     0x854ce3cc, // b:to accept
     0x8550caf1, // b:com en
     0x8566b536, // w:since
@@ -2069,7 +2085,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x85bde5fe, // b:fixed maximium
     0x85e185ec, // w:type
     0x85e843af, // b:content judged
-    0x85e8807b, // b:charter net
     0x85f10466, // b:now try
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
@@ -2078,9 +2093,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x861cf753, // b:authentication type
     0x862971ba, // b:com accounts
     0x862ab3cb, // b:virus was
+    0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
-    0x86a39184, // b:command too
+    0x869664b9, // b:are allowed
     0x86c61dc8, // b:of data
+    0x86d0ce68, // c:417
     0x86d13232, // p:mean
     0x86e11693, // b:to execute
     0x86f89846, // p:quot
@@ -2127,7 +2144,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
     0x899b385c, // p:desi
-    0x89a33cc2, // b:command out
     0x89a3be5d, // w:pass
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
@@ -2138,17 +2154,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a4dcde8, // w:recipients
     0x8a511f46, // w:active
     0x8a7b557d, // w:cgi
+    0x8a7cfaf0, // b:user jdoe
     0x8a8584d3, // b:guidelines https
     0x8a992542, // b:and http
-    0x8a9c7ca1, // b:count exceeded
     0x8aa0369f, // b:is receiving
     0x8ab50889, // b:valid address
     0x8ace67ff, // b:recipient no
     0x8ada7fb2, // b:smtp temporary
     0x8b00de83, // b:google com
     0x8b0c8232, // p:avai
-    0x8b15ad47, // b:come from
     0x8b23c763, // p:inst
+    0x8b35533b, // b:check spamhaus
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
@@ -2161,6 +2177,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
     0x8bd61549, // b:authorized by
+    0x8bfbcd8b, // b:list example
     0x8c08b08a, // p:hunt
     0x8c15cc41, // b:bouncing these
     0x8c1eccda, // b:policy restrictions
@@ -2177,12 +2194,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8cc583fe, // b:resolver rst
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
-    0x8d2f9606, // b:by esets
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
     0x8d45d49f, // b:listed in
     0x8d4efc4b, // b:administrator to
-    0x8d53f5a6, // b:cannot start
     0x8d5abaa4, // b:mail troubleshooting
     0x8d5ccdf8, // b:likely not
     0x8d760f4e, // b:from header
@@ -2198,7 +2213,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e2ec90f, // b:size limit
     0x8e3949d3, // p:star
     0x8e67aebe, // p:give
-    0x8e736b5e, // b:com we
     0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
     0x8e8c617c, // w:able
@@ -2234,6 +2248,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9076556b, // b:google workspace
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
+    0x9090f8ff, // w:–
     0x9093dffe, // b:we do
     0x90be44d6, // b:ne jp
     0x90c02ee4, // b:com access
@@ -2270,13 +2285,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9231d5b2, // b:blacklisted see
     0x92496d5f, // b:ptr resource
     0x9264e3a4, // p:admi
+    0x92688895, // w:authorization
     0x926dc5af, // w:resend
     0x926ee552, // e:x.5.1
     0x92707cf9, // p:outb
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
-    0x92a2dfc8, // b:currently your
     0x92db1056, // b:most likely
     0x92dd692a, // b:user mailbox
     0x92e0c163, // e:5.5.3
@@ -2289,6 +2304,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93444d14, // b:user over
     0x9348383a, // w:commands
     0x934c60e4, // b:message has
+    0x93556a7a, // b:high probability
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x938bbdcd, // w:option
@@ -2343,7 +2359,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
     0x96a0c5fd, // b:instructions on
-    0x96ab479f, // b:connection will
     0x96b2cac5, // w:re
     0x96fd522f, // w:disableduser
     0x97325ca5, // b:listed at
@@ -2359,11 +2374,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97e49357, // w:fqdn
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
-    0x980daa09, // b:com cannot
-    0x982277fb, // b:com resources
     0x9836a07e, // w:day
     0x98402137, // b:all server
-    0x98465b7e, // b:com as
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
@@ -2378,7 +2390,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x991ebe6a, // e:5.4.1
     0x993eb787, // p:oper
     0x9954dbd3, // w:write
-    0x997eb5a2, // b:com xx
     0x997fea48, // w:cat
     0x99864ef7, // b:message limit
     0x99993798, // w:hl
@@ -2387,17 +2398,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99df34ca, // w:sent
     0x99f1ec53, // w:intended
     0x99f4cb15, // w:judged
+    0x99f56efe, // b:to post
     0x99f99cc6, // b:contact your
     0x9a0c0e9b, // w:relaying
     0x9a13b78a, // b:not allowed
     0x9a1b903b, // p:inpu
     0x9a1ebffd, // e:5.4.0
     0x9a3392d6, // b:postmaster verizonmedia
+    0x9a39a54f, // p:inde
     0x9a52ce83, // b:command must
     0x9a55637e, // b:rule imposed
     0x9a5f7b48, // b:that this
     0x9a62d45c, // w:bounce
     0x9a6723e4, // b:analysis reports
+    0x9a76395d, // p:adde
     0x9a927d66, // w:mi
     0x9aaa824c, // w:wm
     0x9ab639c6, // p:coun
@@ -2449,6 +2463,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d8f8c73, // b:verification failed
     0x9da609d7, // w:un
     0x9dbdaefd, // e:x.7.13
+    0x9dc6b727, // w:prevented
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
     0x9dde02e2, // b:imposed mailbox
@@ -2459,7 +2474,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
-    0x9e35716c, // b:com unavailable
     0x9e39ab9b, // p:indi
     0x9e3e28c9, // p:infe
     0x9e4ee4c7, // b:spam mail
@@ -2474,6 +2488,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
     0x9ee35649, // b:allowed from
+    0x9ef315d1, // p:coll
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
@@ -2495,13 +2510,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa04ecb11, // b:come again
     0xa052766a, // b:alias user
     0xa055a967, // w:mode
-    0xa066bb26, // b:classification to
     0xa06b670f, // b:that you
     0xa06dd35f, // w:add
     0xa08836fd, // b:or to
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
-    0xa0d012cc, // b:compte du
     0xa0d97f4f, // b:fqdn or
     0xa0f4f206, // b:com blocked
     0xa101736d, // w:command
@@ -2514,6 +2527,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
+    0xa1994430, // w:ht
     0xa1a87929, // w:extension
     0xa1ca8fa2, // p:visi
     0xa1e8b921, // b:https forwardemail
@@ -2521,7 +2535,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa234ac8d, // b:listed by
     0xa23868b8, // p:hell
     0xa24836cf, // b:pass for
-    0xa26dcee1, // b:com support
     0xa27880df, // b:and inactive
     0xa27cc3af, // w:du
     0xa2814dfa, // b:rejected unverified
@@ -2542,10 +2555,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3764788, // p:addr
     0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
+    0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
     0xa3f28b44, // w:phishing
     0xa41864d5, // b:it exceeded
-    0xa4235893, // b:com failed
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
     0xa447dc1b, // w:permission
@@ -2586,13 +2599,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa64b0154, // p:inci
     0xa6548909, // b:clamav http
     0xa65c01dd, // p:stor
-    0xa673ae27, // b:content and
     0xa684dbd6, // b:mail is
     0xa68f0949, // w:com
     0xa692904a, // w:me
     0xa6943ddf, // w:spammer
     0xa6a26374, // b:bad input
     0xa6a5a5ed, // p:fata
+    0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
     0xa6c2d4a0, // e:5.7.13
     0xa6c31175, // w:handshake
@@ -2610,6 +2623,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
     0xa78148bc, // w:fr
+    0xa79291dd, // w:md
     0xa7976a39, // b:internet community
     0xa79a5fa0, // b:are violating
     0xa79b8c39, // w:it
@@ -2617,6 +2631,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7b6c09e, // b:error dns
     0xa7c6d8c9, // p:memo
     0xa7cd7c7c, // b:not send
+    0xa7dcd093, // b:ip for
     0xa7f9342a, // p:conc
     0xa80227e5, // w:rdns
     0xa81d3eee, // b:account unavailable
@@ -2642,15 +2657,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa91a2ca2, // p:amaz
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
-    0xa93925cb, // b:com had
     0xa9541f0a, // b:dkim authentication
     0xa96fbc55, // b:mail dns
     0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
     0xa98e17d5, // w:cr
+    0xa99ea6e9, // b:access is
     0xa9af168a, // p:gene
+    0xa9afb914, // b:requested does
     0xa9b2e8ae, // w:rx
+    0xa9b52745, // w:sr
     0xa9c517f0, // e:5.7.26
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
@@ -2673,12 +2690,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaac51983, // e:5.7.27
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
-    0xaaf39f31, // b:by multi
     0xab0838a8, // w:load
     0xab0f2cdd, // w:discourse
     0xab0fd783, // b:doesn receive
     0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
+    0xab39afd2, // w:how
     0xab3bbeb4, // w:root
     0xab4c5027, // b:address blocked
     0xab52f9d2, // p:enco
@@ -2709,12 +2726,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xacb753ca, // b:remote mail
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
-    0xacee2f1f, // b:content of
     0xad05e00a, // b:rfc address
     0xad13f50f, // b:user kijitora
     0xad1d9e09, // b:more ip
     0xad32806b, // b:example example
-    0xad385b8d, // b:by ldap
     0xad3a3d09, // p:perm
     0xad4916fd, // w:ask
     0xad551189, // b:listed on
@@ -2732,6 +2747,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae185f6f, // b:have been
     0xae310227, // b:com called
     0xae387b9c, // p:help
+    0xae3b404e, // w:dcc
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae580a74, // b:ocf berkeley
@@ -2742,7 +2758,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae7d1070, // b:please visit
     0xae7df799, // b:address blacklisted
     0xae8c08de, // b:virus found
-    0xae8d8a89, // b:concurrent sessions
     0xae99a039, // b:domain address
     0xaea0ccc8, // b:is filtered
     0xaea78bab, // w:points
@@ -2779,7 +2794,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafc52162, // e:5.7.20
     0xafd88531, // b:has gmail
     0xafd898c0, // b:discourse example
-    0xafdb628b, // b:connection this
     0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xaff53402, // w:bouncehammer
@@ -2791,15 +2805,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb047c600, // w:test
     0xb05434f0, // b:detected by
     0xb06175ef, // b:sorry that
-    0xb06a77fe, // b:cgi cmd
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
-    0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
     0xb08b8a0d, // p:byte
     0xb092a008, // w:ms
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
+    0xb0aacaa2, // w:times
     0xb0b28ad1, // p:corr
     0xb0b850ee, // b:forward this
     0xb0ba84e4, // b:address does
@@ -2829,6 +2842,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb209c004, // b:dns type
     0xb21df0bb, // b:com https
     0xb228800d, // b:no such
+    0xb23c9033, // w:text
+    0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
     0xb26494ba, // b:need to
     0xb297ebfb, // b:connection with
@@ -2845,7 +2860,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3c18977, // b:already active
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
-    0xb3d5715e, // b:command unrecognised
     0xb3dea1db, // b:for explanation
     0xb4194eea, // b:all senders
     0xb4342eb9, // b:example jp
@@ -2862,6 +2876,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
+    0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb546e7c5, // b:contain domain
     0xb56762e3, // w:itself
@@ -2892,7 +2907,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb68a5ab5, // w:be
     0xb69216d4, // b:account is
     0xb6b8f7d8, // b:invoice exe
-    0xb6c2468e, // b:cs tu
     0xb6cf351c, // p:veui
     0xb6d0ddb4, // b:spam this
     0xb6d8ab0f, // p:netw
@@ -2904,13 +2918,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb716f508, // p:dupl
     0xb719ea9f, // w:related
     0xb71d383b, // p:miss
-    0xb73e14f4, // b:cannot connect
     0xb755f2ae, // w:any
     0xb75816da, // b:many recipients
     0xb776eb39, // b:connection refused
     0xb77ce98d, // b:not local
     0xb7881db1, // w:at
     0xb78cfaff, // b:tls required
+    0xb7933f3d, // w:period
     0xb79ba569, // w:id
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
@@ -2936,9 +2950,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8d59cfe, // w:specifications
     0xb8ddeedf, // e:4.4.3
     0xb90fbf6e, // b:mail overquotatemp
-    0xb9120090, // b:commands were
     0xb921b88f, // p:mime
     0xb92a0754, // p:minu
+    0xb93f42dd, // b:this tracker
     0xb944835c, // b:spf fail
     0xb95d3666, // b:be sent
     0xb9615585, // b:issue starttls
@@ -2950,7 +2964,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
     0xb9e36fd7, // w:addr
-    0xb9ef8346, // b:check in
     0xb9f101bb, // p:comm
     0xb9fc025a, // b:system error
     0xba0b3801, // b:google message
@@ -3024,7 +3037,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbecdd579, // e:x.1.0
     0xbed41fd2, // b:check your
     0xbee1a143, // b:com and
-    0xbf03bced, // b:com black
     0xbf09195a, // b:please try
     0xbf2ac4c4, // w:has
     0xbf3959b8, // b:is suspicious
@@ -3049,7 +3061,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0698c1f, // p:urib
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
-    0xc09069cf, // b:command command
     0xc09c951f, // p:libs
     0xc0a80261, // b:whitelist forwardemail
     0xc0c422b7, // b:to unexpected
@@ -3064,7 +3075,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
     0xc13cbb76, // w:none
-    0xc149af02, // b:can choose
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
     0xc17a3e3c, // p:doma
@@ -3107,7 +3117,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3da77b9, // b:message end
     0xc3f0dfbc, // b:review rfc
     0xc4118ded, // w:target
-    0xc41f50de, // b:cliquer sur
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
     0xc4459610, // b:authenticate their
@@ -3129,6 +3138,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc543d727, // b:an internal
     0xc54b7b5c, // w:arc
     0xc54c073a, // b:detected an
+    0xc5500667, // b:relaying to
     0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
     0xc59299b4, // w:spamassassin
@@ -3142,7 +3152,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc60b3af0, // e:4.3.5
     0xc60d9150, // b:spaces learn
     0xc60e76b9, // b:essayer plus
-    0xc61373ed, // b:complete recipient
     0xc614a275, // b:verizonmedia com
     0xc61a58f7, // b:or visit
     0xc62d67ad, // w:ldap
@@ -3173,7 +3182,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc76c26d9, // p:sess
     0xc77ec4dc, // p:doco
     0xc78aec19, // b:https www
-    0xc79292b4, // b:com troubleshooting
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
@@ -3181,21 +3189,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
+    0xc7e03beb, // b:lists sr
     0xc7e3532e, // p:next
     0xc81dcf62, // b:to correct
     0xc822ff84, // w:call
+    0xc82d4370, // b:man sr
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
-    0xc86c1d15, // b:by dnsbl
     0xc86d0fec, // b:already instructions
     0xc8883874, // w:ac
     0xc8dc4a39, // w:state
     0xc909e826, // b:too large
     0xc9103851, // b:not an
-    0xc912d2f4, // b:call fwd
     0xc91843d6, // b:in from
-    0xc9243799, // b:ch recipient
     0xc92d6857, // w:externaldomain
     0xc9367f3a, // b:spf records
     0xc943878f, // p:secu
@@ -3242,13 +3249,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb2f9576, // b:org for
     0xcb32a47f, // w:timeout
     0xcb5001fc, // w:api
+    0xcb655b4f, // b:rejected rate
     0xcb6c8e2f, // b:direct the
     0xcb77d597, // p:list
     0xcb78d817, // w:non
     0xcbaed0bb, // p:thes
     0xcbc64857, // b:alias table
-    0xcbeeac03, // b:by an
-    0xcbf0ea9a, // b:by bl
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
     0xcbfd425a, // b:greylisted try
@@ -3260,7 +3266,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5b7028, // b:need mail
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
-    0xcc86efe0, // b:com blacklisted
     0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
@@ -3286,6 +3291,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdc9b138, // b:mail too
     0xcdd3d166, // b:bloque the
     0xcde73f8c, // w:expected
+    0xcdef6deb, // b:org results
     0xcdf7c2e3, // w:such
     0xce09846b, // b:not be
     0xce2adc61, // w:had
@@ -3317,6 +3323,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfe3704e, // w:associated
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
+    0xd05eb903, // b:authorization failed
     0xd06e6fda, // b:was blocked
     0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
@@ -3329,7 +3336,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd112cbbf, // w:before
     0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
-    0xd164fee2, // b:country code
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
     0xd1984be8, // b:your reverse
@@ -3338,7 +3344,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
     0xd1e9dcb4, // b:error occured
-    0xd1fded04, // b:check the
     0xd20440d8, // p:lega
     0xd24cdcc2, // w:fast
     0xd255d72c, // w:appeared
@@ -3351,6 +3356,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd29f3476, // w:volume
     0xd2a23512, // b:and review
     0xd2a836c6, // b:ip rejected
+    0xd2c06994, // b:starttls is
     0xd2c5737b, // b:banned sending
     0xd2cbdc4f, // b:by local
     0xd2cdbd1f, // b:query bl
@@ -3372,7 +3378,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd3a6bb93, // b:per message
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
-    0xd3efac34, // b:check ip
     0xd3efc879, // b:don like
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
@@ -3383,7 +3388,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd46a8b27, // b:example org
     0xd46e58e6, // w:nsu
     0xd47373e6, // b:request removal
-    0xd47b909c, // b:can find
     0xd4b59db9, // b:in message
     0xd4c79128, // p:neme
     0xd4e30725, // b:to store
@@ -3395,7 +3399,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd51be1f7, // b:been blocked
     0xd536c4c1, // b:limit exceeded
     0xd5509ee0, // w:get
-    0xd5511119, // b:command argument
     0xd5728b24, // b:as possible
     0xd578e7d5, // w:not
     0xd59707a9, // b:is out
@@ -3425,15 +3428,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd722706d, // b:spf record
     0xd72b1046, // b:accepted here
     0xd7354061, // b:mail for
+    0xd73de6e8, // b:to read
     0xd73ecc2b, // w:refusing
     0xd73ef32e, // b:example ne
     0xd74de3f3, // b:has sent
     0xd752d652, // e:x.0.0
+    0xd75bad46, // b:again tomorrow
     0xd75eb298, // b:error command
     0xd75ed845, // b:mail server
     0xd76c68c0, // w:aaaa
     0xd77af7b6, // b:mail from
-    0xd77c603e, // b:com rejects
     0xd77e0a7b, // b:mail system
     0xd79bac8f, // b:an empty
     0xd7caba1c, // p:thro
@@ -3444,10 +3448,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd815936b, // p:leng
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
-    0xd86cb141, // b:checks failed
     0xd874c8ae, // b:your envelope
     0xd883ab2f, // b:addressee unknown
-    0xd8c272be, // b:codes ip
     0xd8c4eb9c, // b:believe that
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
@@ -3472,8 +3474,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xda60792c, // b:dmarc initiative
     0xda698baf, // w:use
     0xda6c867e, // b:org sbl
-    0xda92967b, // b:contains your
     0xdaa1dd5e, // w:right
+    0xdaa5bd5b, // b:accept this
     0xdab3e04b, // b:all mail
     0xdab94414, // b:for info
     0xdaca8aa5, // b:to be
@@ -3490,11 +3492,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdbc9a9ab, // p:judg
     0xdbdc2a06, // b:for our
     0xdc0dd617, // b:is too
+    0xdc14af31, // w:comment
     0xdc25647f, // w:answers
     0xdc2deb32, // p:unim
     0xdc319ed4, // b:blacklisted in
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
+    0xdc5bed0e, // b:https check
     0xdc68b5a6, // b:with hard
     0xdc7e6d6d, // b:record of
     0xdc805569, // b:the internet
@@ -3502,16 +3506,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
-    0xdcab5ab7, // b:commands please
     0xdcac4a5f, // b:exist user
     0xdcbd71e7, // w:usersearch
     0xdccd694c, // b:rejected message
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
-    0xdcf09148, // b:containing content
     0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
-    0xdd350ec5, // b:computer does
+    0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
     0xdd7812e0, // b:considered spam
     0xdd7ad989, // w:utf
@@ -3558,8 +3560,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdf9c3e8e, // p:were
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
+    0xe01fa1f1, // b:to header
     0xe021258b, // p:unde
-    0xe0683c62, // b:com responded
+    0xe072bfff, // b:rejected rejected
     0xe09398af, // b:for attempting
     0xe0a76c06, // w:initiative
     0xe0bec0c7, // b:delivery error
@@ -3590,11 +3593,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe263bbc4, // w:rbl
     0xe265bee3, // c:504
     0xe27296e4, // b:entry does
+    0xe2a3546c, // b:mta hostname
     0xe2a6a445, // b:to spam
     0xe2bec798, // p:sinc
     0xe2c8f798, // w:submission
     0xe2e3cf8d, // b:relay denied
-    0xe2e6edcf, // b:canceled by
     0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
     0xe2eee964, // b:message blocked
@@ -3609,7 +3612,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe33d288b, // b:pelo sistema
     0xe358f483, // c:557
     0xe35fac94, // b:answer to
-    0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
@@ -3617,6 +3619,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
+    0xe3a7b6f8, // b:to parameters
     0xe3ac13e7, // b:character in
     0xe3b8d012, // b:vagrantup com
     0xe3e284e8, // w:start
@@ -3651,6 +3654,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe5806aff, // b:doesn match
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
+    0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
     0xe6428298, // p:argu
     0xe658f93c, // c:552
@@ -3663,7 +3667,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6becde4, // p:sing
     0xe6f30bb0, // w:microsoft
     0xe6f7f81b, // b:body is
-    0xe719b981, // b:com the
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
     0xe764a863, // w:external
@@ -3688,6 +3691,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8c6aae1, // w:inbound
+    0xe8f70ba5, // b:smtp session
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9308cb7, // b:error from
@@ -3704,6 +3708,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea07a0b8, // b:py answer
     0xea449139, // b:sorry user
     0xea4fe059, // p:hour
+    0xea5520ab, // b:barracuda reputation
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
     0xea6d39aa, // w:incident
@@ -3719,6 +3724,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeae237ba, // b:please resend
     0xeae2f64e, // b:is inactive
     0xeaf2bb66, // b:for example
+    0xeaf8958f, // b:in forward
     0xeb1df4e1, // w:badrcptto
     0xeb1eb4a7, // b:email sent
     0xeb39901b, // p:arch
@@ -3734,17 +3740,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xebda6e88, // b:authorised to
     0xebf0cbd8, // w:need
     0xec043678, // b:smtp your
+    0xec08e6f4, // p:leas
     0xec1f32fd, // p:numb
     0xec269438, // w:mails
     0xec3a4b70, // b:mail sent
     0xec4765fe, // b:net bl
     0xec60e0cc, // w:disabled
-    0xec63a749, // b:com received
     0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
     0xecaa71f2, // p:froz
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
+    0xecf6d239, // b:not present
     0xecfb7452, // b:authorized please
     0xecfba0ae, // b:mail appeared
     0xed08e887, // p:lear
@@ -3769,7 +3776,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee2acd10, // b:host mx
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
-    0xee510ece, // b:connection limit
     0xee5b446b, // c:540
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
@@ -3812,6 +3818,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf03ea113, // b:spam see
     0xf0460f94, // p:unsu
     0xf0478177, // b:rejected host
+    0xf04799c8, // b:ht lists
     0xf05466f9, // p:host
     0xf076dabe, // b:your isp
     0xf0803547, // e:x.7.8
@@ -3829,11 +3836,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf14beed8, // w:resource
     0xf14fdf3d, // b:maximum allowed
     0xf16e60bd, // w:rfc
-    0xf1863764, // b:checks with
-    0xf19ed532, // b:com type
     0xf1ae2159, // b:doesn exist
     0xf1cc55f9, // w:disk
-    0xf1d43d06, // b:connection at
     0xf1f79188, // b:policy rejection
     0xf1fc067f, // b:xxx xxx
     0xf220b54d, // b:people say
@@ -3857,14 +3861,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf317ea2b, // p:subj
     0xf3201818, // w:envelope
     0xf32a53e9, // b:alice example
-    0xf333ec53, // b:configuration too
     0xf33e03e6, // b:com domain
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
-    0xf3d91e9f, // b:command failed
     0xf3d9cd3e, // b:policy reasons
     0xf3dab8d8, // p:sist
     0xf3e1df10, // b:to get
@@ -3898,7 +3900,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
     0xf5dbc99a, // b:openspf org
-    0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
     0xf5f9a0a5, // w:haineko
     0xf612aac1, // b:longer on
@@ -3912,7 +3913,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
-    0xf6cda02f, // b:comcast xx
     0xf6d14d22, // b:your email
     0xf6d418f0, // p:toem
     0xf6eea270, // p:susp
@@ -3923,7 +3923,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf70b055d, // b:mta poor
     0xf70f7608, // b:directly to
     0xf72bc88d, // b:probability of
-    0xf7385e94, // b:command line
     0xf73ea0c8, // b:mail krs
     0xf757a6fc, // b:can also
     0xf770d03a, // b:time please
@@ -3944,13 +3943,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf85a867a, // b:address verification
     0xf8807ebf, // w:suspicious
     0xf899a954, // b:rejected account
+    0xf8bc30ed, // b:results query
     0xf8c128d1, // p:simu
     0xf8c6f482, // c:455
     0xf9069695, // b:your intended
     0xf913dc7a, // p:guid
     0xf919d14c, // b:eop prod
     0xf91aa357, // p:erro
-    0xf9275fee, // b:com email
     0xf9425876, // b:to too
     0xf94519e9, // b:for system
     0xf94d498f, // b:com does
@@ -3958,7 +3957,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
     0xf9841f5b, // w:possible
-    0xf9ace215, // b:ch help
     0xf9bcd7c2, // b:and has
     0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
@@ -3972,6 +3970,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfa6cbef8, // b:smtp user
     0xfa746a4b, // b:must specify
     0xfa7d4f33, // b:postmaster yahooinc
+    0xfa9b9e55, // b:an account
     0xfaa1de66, // w:codes
     0xfaa608d3, // b:www openspf
     0xfaaaaf61, // b:delivered this
@@ -3985,6 +3984,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfb32992d, // p:unkn
     0xfb399b20, // b:or domain
     0xfb6c98c3, // b:error with
+    0xfb7679a0, // b:header is
     0xfb7ac5ae, // b:arc validation
     0xfb8db6b2, // w:best
     0xfb907677, // b:may be
@@ -4059,1087 +4059,1064 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 5, 6, 7, 9, 11, 12, 13, 15, 15, 16, 16, 22, 23,
-    24, 24, 27, 27, 28, 30, 31, 32, 32, 33, 37, 39, 42, 53, 54, 54,
-    55, 56, 56, 57, 63, 63, 63, 65, 66, 67, 70, 71, 78, 79, 79, 80,
-    81, 82, 84, 91, 100, 109, 109, 110, 111, 115, 116, 116, 119, 119, 122, 122,
-    122, 124, 125, 125, 125, 126, 127, 128, 128, 129, 129, 129, 130, 131, 132, 133,
-    134, 134, 134, 135, 135, 135, 136, 137, 137, 143, 146, 155, 157, 157, 162, 162,
-    162, 163, 164, 180, 180, 180, 181, 181, 181, 182, 182, 183, 183, 184, 184, 185,
-    185, 185, 186, 187, 188, 189, 190, 191, 192, 193, 193, 196, 198, 198, 199, 202,
-    202, 203, 203, 203, 203, 205, 205, 206, 207, 208, 211, 212, 212, 212, 213, 214,
-    215, 216, 216, 217, 221, 221, 222, 223, 224, 225, 225, 225, 226, 226, 227, 228,
-    229, 230, 230, 234, 234, 241, 241, 241, 242, 242, 243, 243, 245, 246, 271, 273,
-    273, 273, 273, 275, 289, 291, 292, 318, 319, 320, 321, 323, 324, 325, 327, 328,
-    328, 328, 328, 330, 330, 331, 335, 337, 343, 344, 345, 345, 346, 347, 348, 349,
-    367, 370, 370, 371, 372, 376, 377, 380, 382, 383, 383, 383, 390, 397, 398, 401,
-    401, 402, 403, 403, 405, 405, 405, 405, 407, 409, 410, 410, 410, 420, 420, 420,
-    421, 422, 422, 423, 423, 423, 423, 424, 424, 424, 425, 426, 452, 462, 478, 484,
-    484, 485, 485, 487, 488, 488, 488, 488, 489, 490, 490, 490, 491, 491, 492, 493,
-    494, 503, 504, 504, 514, 514, 514, 515, 517, 517, 540, 541, 542, 544, 545, 545,
-    549, 568, 570, 574, 577, 578, 578, 579, 580, 581, 582, 584, 586, 587, 588, 589,
-    589, 589, 589, 589, 590, 590, 590, 595, 604, 605, 605, 606, 608, 609, 610, 611,
-    612, 615, 616, 616, 619, 619, 623, 623, 623, 623, 624, 624, 628, 629, 631, 636,
-    636, 641, 641, 642, 655, 656, 657, 659, 660, 661, 661, 663, 667, 667, 667, 669,
-    670, 671, 671, 671, 672, 673, 675, 675, 678, 679, 681, 682, 685, 686, 687, 687,
-    690, 692, 696, 696, 697, 697, 697, 699, 699, 700, 704, 705, 706, 706, 707, 709,
-    709, 710, 710, 712, 713, 713, 717, 720, 721, 722, 728, 728, 728, 729, 745, 745,
-    746, 747, 748, 750, 750, 750, 754, 756, 756, 756, 756, 757, 757, 757, 760, 761,
-    762, 769, 769, 777, 780, 781, 782, 783, 784, 786, 787, 788, 789, 790, 792, 792,
-    804, 804, 808, 813, 814, 818, 818, 819, 819, 821, 824, 826, 827, 827, 827, 828,
-    830, 831, 832, 836, 840, 845, 845, 846, 847, 850, 853, 854, 858, 859, 859, 859,
-    865, 867, 868, 868, 868, 869, 871, 872, 873, 876, 879, 879, 881, 884, 885, 885,
-    886, 893, 894, 897, 898, 898, 899, 900, 920, 920, 921, 922, 922, 922, 932, 932,
-    934, 935, 935, 935, 935, 937, 938, 940, 940, 940, 941, 942, 943, 943, 943, 944,
-    945, 947, 947, 947, 947, 947, 947, 947, 948, 949, 971, 972, 972, 972, 972, 972,
-    975, 975, 977, 979, 982, 985, 986, 986, 994, 996, 997, 997, 997, 997, 999, 1001,
-    1002, 1003, 1004, 1007, 1009, 1010, 1011, 1012, 1013, 1013, 1013, 1014, 1015, 1016, 1037, 1038,
-    1039, 1041, 1042, 1043, 1044, 1045, 1054, 1054, 1055, 1055, 1056, 1056, 1057, 1058, 1058, 1058,
-    1058, 1077, 1078, 1079, 1079, 1079, 1083, 1085, 1086, 1087, 1092, 1092, 1094, 1095, 1096, 1100,
-    1101, 1103, 1104, 1105, 1105, 1105, 1105, 1105, 1107, 1109, 1111, 1113, 1113, 1113, 1113, 1117,
-    1117, 1118, 1119, 1119, 1121, 1121, 1121, 1122, 1122, 1122, 1123, 1123, 1123, 1123, 1123, 1124,
-    1124, 1124, 1125, 1126, 1126, 1130, 1131, 1133, 1133, 1134, 1136, 1136, 1139, 1139, 1140, 1140,
-    1140, 1140, 1140, 1140, 1144, 1144, 1145, 1146, 1146, 1146, 1148, 1148, 1148, 1153, 1159, 1160,
-    1161, 1162, 1163, 1164, 1168, 1168, 1169, 1172, 1172, 1175, 1175, 1176, 1176, 1177, 1178, 1180,
-    1180, 1180, 1181, 1181, 1182, 1183, 1184, 1186, 1188, 1190, 1190, 1191, 1191, 1192, 1192, 1193,
-    1199, 1200, 1200, 1201, 1202, 1203, 1204, 1206, 1207, 1209, 1209, 1209, 1210, 1212, 1212, 1213,
-    1214, 1215, 1220, 1221, 1221, 1222, 1228, 1229, 1229, 1234, 1235, 1235, 1237, 1243, 1243, 1246,
-    1247, 1247, 1248, 1248, 1250, 1251, 1251, 1259, 1261, 1263, 1266, 1266, 1267, 1268, 1268, 1270,
-    1276, 1277, 1279, 1284, 1293, 1293, 1299, 1299, 1300, 1300, 1301, 1302, 1305, 1305, 1305, 1305,
-    1305, 1306, 1306, 1308, 1309, 1310, 1310, 1310, 1315, 1316, 1318, 1319, 1320, 1322, 1323, 1324,
-    1325, 1327, 1328, 1328, 1329, 1330, 1332, 1335, 1336, 1361, 1361, 1361, 1362, 1366, 1366, 1367,
-    1385, 1386, 1386, 1388, 1392, 1393, 1393, 1395, 1396, 1397, 1397, 1398, 1408, 1409, 1414, 1414,
-    1416, 1416, 1416, 1417, 1420, 1421, 1421, 1422, 1424, 1424, 1424, 1425, 1425, 1426, 1430, 1430,
-    1433, 1437, 1438, 1439, 1440, 1441, 1442, 1442, 1464, 1465, 1465, 1466, 1468, 1468, 1469, 1469,
-    1470, 1470, 1490, 1490, 1491, 1494, 1496, 1496, 1496, 1499, 1499, 1500, 1500, 1501, 1502, 1503,
-    1506, 1507, 1508, 1510, 1511, 1513, 1515, 1516, 1519, 1526, 1526, 1527, 1527, 1528, 1528, 1529,
-    1531, 1532, 1532, 1556, 1557, 1557, 1557, 1558, 1559, 1563, 1564, 1565, 1565, 1565, 1565, 1568,
-    1570, 1570, 1570, 1571, 1572, 1595, 1598, 1598, 1598, 1598, 1599, 1604, 1607, 1608, 1610, 1611,
-    1612, 1613, 1615, 1616, 1617, 1617, 1617, 1618, 1618, 1618, 1618, 1619, 1620, 1620, 1621, 1621,
-    1623, 1626, 1627, 1628, 1628, 1629, 1629, 1629, 1648, 1649, 1650, 1650, 1650, 1652, 1653, 1654,
-    1654, 1654, 1655, 1655, 1657, 1658, 1659, 1660, 1664, 1665, 1667, 1668, 1670, 1674, 1676, 1677,
-    1680, 1684, 1690, 1691, 1692, 1699, 1700, 1701, 1707, 1707, 1708, 1708, 1710, 1710, 1712, 1716,
-    1717, 1717, 1718, 1741, 1746, 1746, 1747, 1749, 1750, 1751, 1751, 1756, 1757, 1784, 1786, 1792,
-    1792, 1792, 1792, 1793, 1794, 1795, 1796, 1797, 1797, 1800, 1800, 1800, 1801, 1802, 1802, 1803,
-    1804, 1806, 1808, 1809, 1810, 1810, 1811, 1811, 1811, 1811, 1812, 1812, 1813, 1814, 1816, 1822,
-    1823, 1824, 1824, 1825, 1826, 1836, 1838, 1841, 1841, 1841, 1841, 1841, 1842, 1843, 1844, 1845,
-    1846, 1848, 1849, 1849, 1877, 1877, 1878, 1879, 1880, 1881, 1882, 1884, 1885, 1885, 1886, 1887,
-    1888, 1900, 1901, 1903, 1903, 1904, 1907, 1908, 1909, 1910, 1912, 1913, 1917, 1918, 1919, 1919,
-    1919, 1921, 1922, 1923, 1924, 1924, 1924, 1924, 1925, 1926, 1926, 1927, 1927, 1928, 1929, 1931,
-    1932, 1933, 1934, 1936, 1937, 1938, 1963, 1963, 1964, 1965, 1965, 1968, 1985, 1986, 1987, 1987,
-    1988, 1988, 1990, 1991, 2001, 2003, 2004, 2012, 2013, 2017, 2018, 2019, 2021, 2024, 2025, 2026,
-    2026, 2027, 2031, 2033, 2033, 2033, 2033, 2035, 2036, 2036, 2039, 2051, 2052, 2053, 2054, 2055,
-    2056, 2056, 2057, 2058, 2058, 2061, 2062, 2064, 2074, 2075, 2075, 2075, 2076, 2078, 2079, 2082,
-    2087, 2088, 2088, 2089, 2089, 2089, 2091, 2104, 2108, 2108, 2108, 2110, 2110, 2110, 2110, 2111,
-    2112, 2112, 2114, 2115, 2118, 2121, 2122, 2123, 2123, 2125, 2135, 2135, 2137, 2138, 2138, 2139,
-    2141, 2141, 2142, 2144, 2146, 2146, 2146, 2152, 2153, 2153, 2155, 2157, 2181, 2182, 2182, 2182,
-    2185, 2186, 2202, 2202, 2202, 2204, 2204, 2204, 2213, 2213, 2215, 2216, 2217, 2219, 2219, 2219,
-    2223, 2224, 2236, 2239, 2239, 2239, 2240, 2241, 2243, 2243, 2243, 2245, 2245, 2246, 2247, 2254,
-    2254, 2255, 2256, 2256, 2257, 2262, 2264, 2265, 2265, 2266, 2269, 2270, 2271, 2273, 2276, 2277,
-    2278, 2279, 2280, 2281, 2288, 2290, 2290, 2292, 2292, 2293, 2293, 2294, 2294, 2295, 2295, 2296,
-    2298, 2299, 2301, 2301, 2301, 2301, 2302, 2302, 2302, 2304, 2304, 2305, 2307, 2313, 2314, 2332,
-    2333, 2333, 2333, 2334, 2334, 2334, 2336, 2338, 2339, 2339, 2339, 2343, 2344, 2345, 2356, 2356,
-    2356, 2375, 2375, 2376, 2377, 2377, 2382, 2383, 2384, 2385, 2388, 2388, 2388, 2392, 2393, 2395,
-    2396, 2398, 2398, 2410, 2411, 2437, 2437, 2439, 2439, 2440, 2440, 2441, 2441, 2441, 2443, 2448,
-    2449, 2449, 2450, 2451, 2451, 2452, 2453, 2454, 2454, 2455, 2455, 2456, 2457, 2458, 2463, 2465,
-    2466, 2470, 2474, 2475, 2475, 2481, 2481, 2481, 2481, 2482, 2486, 2488, 2492, 2494, 2496, 2496,
-    2496, 2497, 2498, 2503, 2503, 2504, 2504, 2505, 2506, 2506, 2507, 2508, 2510, 2510, 2511, 2515,
-    2520, 2520, 2521, 2524, 2525, 2530, 2530, 2532, 2533, 2534, 2539, 2541, 2543, 2544, 2545, 2545,
-    2546, 2546, 2557, 2561, 2562, 2563, 2564, 2574, 2583, 2583, 2584, 2585, 2586, 2587, 2587, 2607,
-    2610, 2611, 2614, 2617, 2619, 2620, 2621, 2622, 2623, 2623, 2624, 2626, 2642, 2642, 2642, 2647,
-    2648, 2648, 2648, 2650, 2651, 2651, 2652, 2653, 2653, 2658, 2658, 2664, 2666, 2667, 2689, 2690,
-    2691, 2693, 2694, 2696, 2696, 2698, 2699, 2699, 2699, 2701, 2703, 2703, 2704, 2705, 2708, 2709,
-    2709, 2710, 2710, 2711, 2711, 2712, 2713, 2716, 2717, 2718, 2719, 2721, 2722, 2722, 2723, 2723,
-    2724, 2725, 2726, 2726, 2728, 2729, 2734, 2749, 2751, 2755, 2755, 2755, 2757, 2758, 2759, 2760,
-    2761, 2765, 2768, 2769, 2774, 2775, 2777, 2777, 2777, 2777, 2777, 2778, 2778, 2779, 2780, 2781,
-    2788, 2801, 2813, 2814, 2814, 2815, 2817, 2818, 2820, 2820, 2821, 2821, 2822, 2822, 2822, 2823,
-    2823, 2824, 2825, 2826, 2828, 2829, 2852, 2853, 2854, 2854, 2854, 2856, 2857, 2857, 2858, 2859,
-    2860, 2862, 2874, 2875, 2877, 2879, 2881, 2882, 2883, 2884, 2885, 2885, 2888, 2889, 2895, 2895,
-    2897, 2902, 2910, 2911, 2911, 2911, 2914, 2914, 2915, 2915, 2915, 2917, 2918, 2918, 2920, 2922,
-    2922, 2926, 2927, 2927, 2929, 2931, 2932, 2944, 2944, 2945, 2945, 2947, 2958, 2958, 2959, 2961,
-    2962, 2965, 2966, 2967, 2969, 2993, 3014, 3014, 3014, 3014, 3036, 3037, 3038, 3039, 3041, 3041,
-    3043, 3044, 3045, 3070, 3072, 3073, 3074, 3074, 3074, 3077, 3079, 3080, 3081, 3081, 3081, 3082,
-    3085, 3086, 3086, 3087, 3088, 3093, 3094, 3094, 3094, 3094, 3096, 3097, 3099, 3099, 3100, 3100,
-    3101, 3103, 3104, 3104, 3105, 3106, 3107, 3107, 3108, 3110, 3111, 3112, 3114, 3114, 3115, 3117,
-    3118, 3119, 3119, 3121, 3122, 3123, 3123, 3123, 3124, 3125, 3131, 3152, 3154, 3154, 3154, 3155,
-    3156, 3157, 3160, 3161, 3163, 3165, 3166, 3167, 3167, 3167, 3169, 3169, 3170, 3172, 3172, 3172,
-    3190, 3192, 3194, 3198, 3198, 3208, 3208, 3209, 3210, 3212, 3213, 3215, 3216, 3217, 3219, 3220,
-    3220, 3220, 3221, 3222, 3223, 3230, 3231, 3234, 3234, 3235, 3235, 3236, 3236, 3236, 3236, 3238,
-    3248, 3261, 3263, 3267, 3281, 3282, 3284, 3285, 3286, 3287, 3287, 3287, 3289, 3293, 3293, 3295,
-    3301, 3301, 3303, 3303, 3303, 3303, 3304, 3307, 3309, 3310, 3310, 3310, 3311, 3311, 3311, 3311,
-    3312, 3312, 3313, 3314, 3314, 3315, 3316, 3317, 3317, 3318, 3319, 3319, 3325, 3326, 3327, 3334,
-    3335, 3338, 3339, 3339, 3339, 3340, 3340, 3341, 3366, 3373, 3376, 3376, 3389, 3389, 3390, 3391,
-    3392, 3393, 3393, 3393, 3394, 3394, 3395, 3396, 3397, 3398, 3421, 3438, 3438, 3439, 3439, 3440,
-    3443, 3444, 3445, 3445, 3446, 3446, 3448, 3449, 3450, 3468, 3469, 3470, 3471, 3473, 3473, 3475,
-    3476, 3480, 3480, 3482, 3483, 3501, 3502, 3503, 3505, 3508, 3528, 3530, 3530, 3531, 3532, 3532,
-    3533, 3536, 3536, 3563, 3587, 3587, 3588, 3589, 3589, 3614, 3614, 3634, 3635, 3636, 3642, 3643,
-    3645, 3645, 3649, 3655, 3655, 3665, 3665, 3665, 3682, 3683, 3683, 3684, 3685, 3685, 3685, 3709,
-    3710, 3711, 3711, 3711, 3712, 3714, 3716, 3717, 3718, 3719, 3719, 3719, 3721, 3721, 3722, 3723,
-    3725, 3731, 3732, 3749, 3751, 3774, 3777, 3778, 3779, 3780, 3780, 3781, 3781, 3781, 3781, 3781,
-    3781, 3782, 3783, 3784, 3786, 3787, 3789, 3789, 3808, 3809, 3810, 3810, 3829, 3837, 3839, 3840,
-    3845, 3847, 3848, 3848, 3848, 3850, 3851, 3851, 3853, 3854, 3854, 3855, 3861, 3861, 3863, 3877,
-    3877, 3879, 3880, 3880, 3881, 3882, 3883, 3886, 3887, 3889, 3890, 3891, 3892, 3892, 3892, 3892,
-    3893, 3894, 3895, 3895, 3896, 3897, 3897, 3898, 3899, 3900, 3900, 3900, 3901, 3901, 3906, 3908,
-    3908, 3908, 3908, 3909, 3910, 3912, 3912, 3913, 3913, 3914, 3915, 3916, 3928, 3929, 3929, 3930,
-    3932, 3932, 3933, 3955, 3955, 3956, 3957, 3957, 3959, 3962, 3965, 3966, 3966, 3967, 3968, 3969,
-    3970, 3972, 3972, 3972, 3972, 3973, 3973, 3974, 3978, 3979, 3979, 3986, 3987, 3988, 3989, 3990,
-    3992, 3993, 3993, 3993, 3996, 3996, 3996, 3997, 3999, 4000, 4001, 4001, 4008, 4009, 4009, 4015,
-    4016, 4016, 4017, 4018, 4020, 4021, 4021, 4021, 4025, 4026, 4029, 4030, 4030, 4041, 4041, 4042,
-    4043, 4043, 4045, 4045, 4046, 4047, 4047, 4048, 4048, 4048, 4050, 4050, 4051, 4063, 4083, 4084,
-    4085, 4085, 4087, 4090, 4093, 4093, 4094, 4095, 4096, 4099, 4100, 4102, 4108, 4108, 4110, 4113,
-    4113, 4114, 4116, 4118, 4119, 4126, 4126, 4127, 4128, 4140, 4141, 4142, 4155, 4157, 4159, 4160,
-    4161, 4162, 4163, 4163, 4163, 4164, 4164, 4166, 4168, 4168, 4169, 4173, 4174, 4177, 4178, 4178,
-    4178, 4193, 4195, 4198, 4198, 4198, 4198, 4199, 4199, 4200, 4201, 4203, 4210, 4211, 4212, 4214,
-    4215, 4215, 4215, 4215, 4218, 4219, 4220, 4221, 4225, 4226, 4227, 4227, 4227, 4229, 4229, 4230,
-    4230, 4230, 4232, 4233, 4233, 4234, 4236, 4238, 4238, 4242, 4242, 4243, 4246, 4248, 4250, 4250,
-    4252, 4252, 4252, 4254, 4255, 4264, 4264, 4265, 4265, 4279, 4280, 4286, 4288, 4289, 4294, 4295,
-    4295, 4296, 4299, 4299, 4300, 4302, 4303, 4305, 4306, 4309, 4318, 4319, 4321, 4322, 4323, 4323,
-    4338, 4339, 4339, 4341, 4342, 4342, 4344, 4345, 4345, 4346, 4346, 4347, 4350, 4353, 4355, 4359,
-    4363, 4363, 4364, 4365, 4366, 4368, 4369, 4374, 4374, 4374, 4375, 4380, 4382, 4383, 4383, 4384,
-    4393, 4394, 4395, 4396, 4397, 4402, 4404, 4407, 4407, 4408, 4408, 4422, 4428, 4428, 4437, 4438,
-    4442, 4445, 4445, 4447, 4447, 4448, 4449, 4454, 4455, 4461, 4461, 4465, 4466, 4466, 4466, 4466,
-    4467, 4471, 4472, 4473, 4475, 4476, 4479, 4479, 4480, 4482, 4484, 4485, 4491, 4492, 4493, 4495,
-    4496, 4496, 4496, 4496, 4497, 4504, 4507, 4509, 4510, 4510, 4511, 4514, 4523, 4524, 4524, 4524,
-    4528, 4528, 4529, 4543, 4545, 4547, 4547, 4555, 4556, 4556, 4559, 4560, 4582, 4582, 4583, 4583,
-    4585, 4586, 4587, 4588, 4593, 4594, 4595, 4596, 4598, 4600, 4603, 4604, 4604, 4607, 4607, 4608,
-    4608, 4608, 4609, 4610, 4611, 4612, 4612, 4612, 4615, 4616, 4629, 4632, 4657, 4659, 4660, 4665,
-    4665, 4665, 4666, 4667, 4668, 4668, 4669, 4671, 4671, 4672, 4672, 4676, 4681, 4682, 4683, 4684,
-    4685, 4686, 4687, 4688, 4689, 4690, 4691, 4692, 4692, 4692, 4696, 4696, 4696, 4698, 4704, 4715,
-    4716, 4716, 4717, 4719, 4720, 4721, 4732, 4732, 4735, 4736, 4737, 4737, 4738, 4739, 4741, 4741,
-    4742, 4743, 4744, 4746, 4746, 4746, 4746, 4748, 4751, 4753, 4753, 4754, 4754, 4756, 4757, 4759,
-    4762, 4762, 4763, 4765, 4766, 4769, 4771, 4773, 4774, 4774, 4796, 4797, 4798, 4802, 4803, 4803,
-    4807, 4808, 4808, 4812, 4815, 4816, 4837, 4838, 4840, 4840, 4841, 4847, 4848, 4849, 4850, 4851,
-    4851, 4851, 4855, 4857, 4861, 4861, 4862, 4865, 4866, 4867, 4888, 4889, 4894, 4894, 4895, 4896,
-    4898, 4899, 4900, 4901, 4909, 4910, 4912, 4912, 4912, 4913, 4913, 4913, 4914, 4915, 4916, 4916,
-    4916, 4917, 4918, 4919, 4920, 4920, 4921, 4921, 4923, 4923, 4925, 4927, 4928, 4929, 4933, 4934,
-    4935, 4936, 4953, 4954, 4955, 4955, 4973, 4974, 4975, 4976, 4976, 4990, 4991, 4993, 4994, 4995,
-    4996, 4997, 4997, 4997, 4997, 5000, 5002, 5005, 5005, 5007, 5008, 5008, 5013, 5026, 5026, 5035,
-    5041, 5043, 5043, 5043, 5044, 5064, 5064, 5066, 5092, 5092, 5092, 5092, 5093, 5101, 5102, 5106,
-    5116, 5117, 5117, 5117, 5124, 5127, 5127, 5127, 5136, 5141, 5143, 5145, 5149, 5150, 5150, 5150,
-    5151, 5152, 5152, 5152, 5154, 5155, 5155, 5171, 5172, 5174, 5175, 5176, 5201, 5210, 5210, 5210,
-    5212, 5212, 5213, 5218, 5218, 5221, 5241, 5244, 5246, 5247, 5247, 5248, 5249, 5250, 5252, 5252,
-    5255, 5255, 5257, 5258, 5260, 5260, 5260, 5262, 5264, 5268, 5270, 5271, 5271, 5272, 5276, 5276,
-    5278, 5279, 5280, 5282, 5284, 5285, 5287, 5287, 5287, 5289, 5290, 5294, 5297, 5297, 5299, 5300,
-    5302, 5326, 5327, 5328, 5329, 5329, 5330, 5331, 5332, 5332, 5332, 5333, 5333, 5334, 5334, 5334,
-    5335, 5336, 5338, 5339, 5340, 5341, 5353, 5356, 5358, 5376, 5377, 5378, 5379, 5381, 5384, 5384,
-    5385, 5386, 5386, 5406, 5412, 5415, 5417, 5417, 5418, 5419, 5420, 5421, 5422, 5423, 5424, 5425,
-    5427, 5427, 5428, 5428, 5434, 5435, 5436, 5437, 5437, 5437, 5438, 5456, 5457, 5479, 5480, 5481,
-    5482, 5482, 5483, 5484, 5484, 5485, 5489, 5489, 5489, 5489, 5490, 5492, 5492, 5493, 5494, 5494,
-    5494, 5495, 5495, 5499, 5499, 5508, 5511, 5512, 5514, 5515, 5515, 5515, 5515, 5516, 5526, 5529,
-    5555, 5568, 5571, 5573, 5573, 5574, 5576, 5578, 5580, 5583, 5587, 5588, 5589, 5590, 5590, 5591,
-    5592, 5593, 5593, 5594, 5594, 5597, 5597, 5598, 5598, 5607, 5608, 5608, 5608, 5613, 5614, 5615,
-    5619, 5620, 5621, 5624, 5626, 5627, 5627, 5630, 5631, 5631, 5632, 5632, 5634, 5642, 5642, 5642,
-    5642, 5642, 5643, 5643, 5644, 5645, 5646, 5646, 5646, 5647, 5647, 5647, 5648, 5648, 5652, 5653,
-    5655, 5655, 5656, 5657, 5658, 5659, 5660, 5661, 5661, 5661, 5662, 5662, 5663, 5663, 5665, 5666,
-    5686, 5687, 5689, 5689, 5713, 5713, 5714, 5721, 5723, 5726, 5730, 5737, 5737, 5738, 5739, 5740,
-    5740, 5741, 5741, 5741, 5743, 5743, 5745, 5746, 5746, 5747, 5761, 5762, 5763, 5764, 5780, 5780,
-    5781, 5781, 5781, 5782, 5783, 5783, 5785, 5785, 5785, 5785, 5789, 5790, 5791, 5792, 5793, 5794,
-    5810, 5811, 5812, 5812, 5837, 5838, 5839, 5840, 5841, 5841, 5842, 5843, 5845, 5862, 5864, 5866,
-    5869, 5869, 5870, 5870, 5871, 5872, 5873, 5875, 5875, 5875, 5876, 5878, 5879, 5880, 5880, 5881,
-    5884, 5884, 5884, 5891, 5893, 5894, 5894, 5894, 5894, 5896, 5897, 5898, 5898, 5899, 5900, 5901,
-    5902, 5906, 5907, 5909, 5913, 5914, 5915, 5921, 5922, 5929, 5931, 5933, 5934, 5935, 5936, 5937,
-    5939, 5940, 5940, 5942, 5942, 5944, 5945, 5951, 5952, 5953, 5955, 5955, 5956, 5958, 5959, 5961,
-    5964, 5964, 5964, 5966, 5970, 5972, 5973, 5975, 5977, 5987, 5988, 5989, 5989, 5991, 5992, 5993,
-    5993, 6012, 6013, 6013, 6014, 6015, 6016, 6017, 6018, 6018, 6019, 6020, 6020, 6024, 6044, 6045,
-    6046, 6048, 6049, 6051, 6052, 6052, 6053, 6055, 6057, 6059, 6059, 6059, 6059, 6059, 6061, 6061,
-    6061, 6064, 6065, 6084, 6107, 6108, 6109, 6111, 6111, 6114, 6115, 6115, 6116, 6119, 6120, 6120,
-    6121, 6122, 6123, 6132, 6133, 6141, 6159, 6161, 6162, 6163, 6163, 6174, 6174, 6175, 6176, 6177,
-    6177, 6178, 6180, 6181, 6181, 6182, 6183, 6185, 6185, 6185, 6185, 6191, 6205, 6205, 6208, 6209,
-    6210, 6211, 6211, 6212, 6213, 6213, 6214, 6214, 6215, 6216, 6218, 6219, 6219, 6233, 6236, 6241,
-    6242, 6242, 6243, 6243, 6245, 6245, 6245, 6246, 6247, 6249, 6252, 6253, 6253, 6254, 6255, 6255,
-    6255, 6255, 6255, 6269, 6271, 6295, 6295, 6297, 6298, 6300, 6302, 6302, 6303, 6304, 6304, 6307,
-    6310, 6310, 6311, 6312, 6317, 6318, 6319, 6320, 6323, 6324, 6324, 6325, 6327, 6327, 6328, 6330,
-    6331, 6343, 6347, 6348, 6349, 6349, 6352, 6353, 6353, 6353, 6354, 6356, 6357, 6357, 6360, 6360,
-    6360, 6361, 6361, 6362, 6364, 6366, 6367, 6367, 6367, 6369, 6369, 6389, 6390, 6393, 6393, 6394,
-    6395, 6396, 6397, 6397, 6397, 6398, 6399, 6400, 6406, 6407, 6407, 6409, 6409, 6410, 6410, 6410,
-    6412, 6413, 6413, 6414, 6415, 6419, 6421, 6422, 6424, 6425, 6426, 6427, 6427, 6428, 6429, 6429,
-    6433, 6436, 6436, 6438, 6446, 6450, 6450, 6450, 6452, 6453, 6455, 6456, 6463, 6464, 6467, 6467,
-    6468, 6470, 6471, 6471, 6472, 6474, 6475, 6475, 6475, 6476, 6476, 6478, 6480, 6480, 6480, 6480,
-    6480, 6481, 6482, 6483, 6484, 6484, 6485, 6485, 6491, 6491, 6498, 6498, 6498, 6498, 6498, 6498,
-    6499, 6500, 6501, 6514, 6515, 6516, 6517, 6520, 6521, 6521, 6522, 6525, 6525, 6527, 6528, 6529,
-    6530, 6531, 6532, 6533, 6536, 6538, 6538, 6541, 6546, 6547, 6548, 6549, 6549, 6549, 6553, 6554,
-    6554, 6555, 6560, 6561, 6562, 6565, 6567, 6568, 6568, 6568, 6568, 6568, 6570, 6571, 6573, 6575,
-    6575, 6577, 6580, 6581, 6582, 6602, 6602, 6602, 6604, 6605, 6605, 6605, 6612, 6613, 6614, 6620,
-    6621, 6628, 6628, 6629, 6631, 6631, 6633, 6634, 6635, 6635, 6636, 6636, 6638, 6640, 6641, 6642,
-    6645, 6646, 6646, 6646, 6647, 6647, 6647, 6649, 6649, 6650, 6651, 6651, 6653, 6654, 6655, 6656,
-    6657, 6658, 6659, 6662, 6663, 6664, 6664, 6665, 6667, 6669, 6670, 6670, 6670, 6673, 6675, 6676,
-    6678, 6706, 6706, 6706, 6706, 6706, 6707, 6707, 6712, 6712, 6713, 6713, 6713, 6724, 6725, 6725,
-    6726, 6727, 6728, 6729, 6729, 6730, 6731, 6731, 6732, 6733, 6736, 6737, 6737, 6738, 6738, 6740,
-    6741, 6741, 6742, 6742, 6742, 6743, 6744, 6744, 6744, 6747, 6748, 6749, 6750, 6750, 6751, 6752,
-    6756, 6758, 6761, 6762, 6764, 6765, 6765, 6767, 6768, 6768, 6770, 6770, 6770, 6770, 6783, 6783,
-    6784, 6785, 6786, 6786, 6787, 6790, 6793, 6796, 6799, 6800, 6802, 6804, 6805, 6805, 6806, 6828,
-    6829, 6835, 6835, 6836, 6836, 6838, 6839, 6841, 6845, 6846, 6847, 6847, 6848, 6852, 6853, 6854,
-    6854, 6854, 6870, 6883, 6883, 6883, 6885, 6885, 6887, 6887, 6889, 6889, 6890, 6891, 6896, 6897,
-    6899, 6900, 6911, 6912, 6913, 6913, 6914, 6915, 6916, 6916, 6918, 6920, 6921, 6922, 6923, 6925,
-    6925, 6925, 6925, 6926, 6927, 6928, 6928, 6928, 6928, 6929, 6930, 6931, 6931, 6932, 6932, 6933,
-    6933, 6933, 6934, 6935, 6936, 6938, 6939, 6939, 6947, 6947, 6947, 6950, 6950, 6950, 6956, 6957,
-    6961, 6961, 6962, 6964, 6965, 6966, 6967, 6968, 6972, 6972, 6973, 6976, 6976, 6977, 6977, 6978,
-    6979, 6979, 6979, 6979, 6979, 6980, 6981, 6981, 6982, 6982, 6982, 6985, 6985, 6988, 6989, 6991,
-    6992, 6993, 6995, 6995, 6995, 6995, 6996, 6997, 6998, 7005, 7008, 7010, 7010, 7011, 7013, 7013,
-    7015, 7018, 7022, 7023, 7024, 7025, 7047, 7048, 7048, 7049, 7049, 7049, 7049, 7049, 7050, 7055,
-    7056, 7057, 7058, 7060, 7062, 7063, 7063, 7064, 7070, 7070, 7071, 7073, 7075, 7075, 7084, 7085,
-    7088, 7088, 7089, 7089, 7092, 7094, 7094, 7096, 7097, 7098, 7098, 7099, 7099, 7099, 7100, 7108,
-    7109, 7109, 7112, 7113, 7116, 7118, 7119, 7119, 7120, 7121, 7122, 7127, 7127, 7132, 7139, 7139,
-    7140, 7140, 7141, 7143, 7144, 7144, 7145, 7145, 7146, 7148, 7149, 7168, 7169, 7170, 7170, 7172,
-    7172, 7172, 7172, 7172, 7173, 7175, 7175, 7175, 7175, 7177, 7178, 7178, 7178, 7180, 7184, 7187,
-    7193, 7194, 7194, 7195, 7195, 7220, 7221, 7222, 7222, 7223, 7226, 7250, 7251, 7251, 7253, 7253,
-    7253, 7254, 7255, 7255, 7258, 7259, 7260, 7277, 7277, 7278, 7279, 7281, 7281, 7282, 7283, 7302,
-    7315, 7315, 7315, 7316, 7316, 7318, 7319, 7319, 7320, 7320, 7321, 7337, 7339, 7352, 7360, 7361,
-    7384, 7385, 7385, 7387, 7388, 7388, 7388, 7390, 7391, 7391, 7420, 7422, 7432, 7447, 7448, 7448,
-    7450, 7450, 7452, 7471, 7471, 7491, 7492, 7493, 7501, 7503, 7505, 7532, 7533, 7534, 7537, 7537,
-    7538, 7539, 7539, 7548, 7548, 7550, 7551, 7552, 7552, 7552, 7552, 7555, 7555, 7556, 7558, 7559,
-    7563, 7564, 7565, 7567, 7568, 7573, 7574, 7575, 7577, 7577, 7578, 7578, 7581, 7582, 7586, 7586,
-    7589, 7590, 7591, 7592, 7596, 7596, 7596, 7597, 7598, 7599, 7619, 7619, 7619, 7619, 7633, 7636,
-    7637, 7638, 7639, 7641, 7642, 7643, 7645, 7646, 7651, 7652, 7656, 7658, 7661, 7662, 7663, 7664,
-    7665, 7666, 7667, 7668, 7670, 7671, 7672, 7673, 7674, 7685, 7688, 7699, 7700, 7701, 7702, 7705,
-    7705, 7706, 7707, 7708, 7709, 7709, 7715, 7716, 7718, 7724, 7725, 7729, 7731, 7732, 7733, 7734,
-    7735, 7736, 7737, 7738, 7738, 7740, 7740, 7740, 7741, 7742, 7742, 7743, 7746, 7747, 7751, 7752,
-    7753, 7753, 7754, 7754, 7755, 7756, 7756, 7756, 7757, 7758, 7760, 7761, 7763, 7763, 7770, 7770,
-    7770, 7771, 7773, 7773, 7775, 7775, 7776, 7780, 7781, 7781, 7782, 7782, 7782, 7783, 7786, 7786,
-    7788, 7789, 7789, 7789, 7791, 7792, 7814, 7818, 7820, 7823, 7824, 7824, 7824, 7824, 7825, 7826,
-    7826, 7841, 7842, 7844, 7844, 7844, 7844, 7850, 7851, 7852, 7853, 7855, 7856, 7856, 7858, 7858,
-    7858, 7859, 7859, 7859, 7861, 7861, 7875, 7877, 7900, 7901, 7902, 7902, 7903, 7913, 7913, 7914,
-    7933, 7955, 7977, 7978, 7978, 7979, 7980, 7980, 7980, 7980, 7981, 7983, 7984, 7984, 7985, 7986,
-    8010, 8016, 8016, 8018, 8018, 8024, 8025, 8026, 8027, 8048, 8048, 8049, 8050, 8050, 8050, 8050,
-    8051, 8051, 8052, 8054, 8054, 8056, 8058, 8058, 8065, 8065, 8066, 8067, 8070, 8071, 8071, 8072,
-    8074, 8075, 8076, 8077, 8077, 8080, 8082, 8103, 8103, 8104, 8105, 8106, 8107, 8108, 8108, 8110,
-    8110, 8110, 8111, 8116, 8116, 8117, 8117, 8123, 8124, 8125, 8128, 8128, 8129, 8130, 8132, 8133,
-    8134, 8134, 8136, 8136, 8144, 8149, 8150, 8150, 8162, 8163, 8163, 8164, 8164, 8164, 8164, 8168,
-    8168, 8171, 8172, 8174, 8175, 8175, 8180, 8180, 8181, 8182, 8182, 8183, 8183, 8184, 8185, 8186,
-    8188, 8188, 8188, 8188, 8188, 8189, 8189, 8190, 8191, 8191, 8193, 8194, 8203, 8203, 8204, 8214,
-    8215, 8215, 8216, 8220, 8221, 8222, 8222, 8223, 8223, 8226, 8231, 8235, 8237, 8237, 8238, 8238,
-    8239, 8239, 8240, 8246, 8257, 8261, 8261, 8264, 8264, 8265, 8265, 8266, 8266, 8267, 8268, 8270,
-    8274,
+    0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 13, 13, 15, 15, 20, 21,
+    22, 22, 25, 25, 26, 27, 28, 29, 29, 30, 34, 35, 38, 49, 50, 50,
+    51, 52, 52, 53, 59, 59, 59, 60, 62, 63, 64, 67, 68, 76, 76, 76,
+    77, 78, 79, 80, 86, 87, 95, 105, 105, 106, 107, 111, 112, 112, 116, 116,
+    119, 119, 119, 121, 122, 123, 123, 124, 125, 126, 126, 127, 127, 127, 128, 128,
+    129, 130, 131, 132, 132, 132, 133, 133, 133, 134, 135, 135, 141, 144, 152, 154,
+    154, 159, 159, 159, 160, 161, 177, 177, 177, 178, 178, 178, 179, 179, 180, 180,
+    181, 181, 182, 182, 182, 182, 183, 184, 185, 185, 186, 187, 188, 188, 194, 196,
+    196, 197, 200, 200, 201, 201, 201, 201, 203, 203, 204, 205, 206, 209, 210, 210,
+    210, 211, 212, 213, 214, 214, 215, 219, 219, 220, 221, 222, 223, 223, 224, 224,
+    225, 226, 227, 228, 228, 231, 231, 238, 238, 238, 239, 239, 240, 240, 241, 242,
+    267, 269, 269, 269, 271, 285, 286, 287, 313, 314, 315, 316, 318, 319, 320, 322,
+    323, 323, 323, 323, 325, 325, 326, 330, 332, 337, 338, 339, 339, 340, 341, 342,
+    343, 362, 365, 365, 366, 367, 371, 372, 374, 376, 376, 376, 378, 378, 378, 385,
+    393, 394, 397, 397, 398, 399, 399, 402, 402, 402, 402, 403, 405, 406, 406, 406,
+    415, 415, 415, 416, 417, 417, 418, 418, 418, 418, 419, 419, 419, 420, 421, 447,
+    456, 472, 477, 477, 478, 478, 480, 481, 481, 481, 481, 482, 483, 483, 484, 485,
+    486, 486, 487, 488, 489, 498, 499, 499, 507, 507, 507, 508, 511, 511, 533, 534,
+    535, 536, 536, 536, 540, 559, 561, 565, 568, 569, 569, 570, 571, 572, 573, 575,
+    577, 578, 579, 580, 580, 581, 581, 581, 581, 581, 581, 581, 585, 594, 595, 595,
+    596, 598, 599, 600, 601, 602, 604, 604, 604, 607, 607, 611, 611, 611, 612, 612,
+    616, 617, 618, 622, 622, 626, 626, 627, 638, 639, 640, 642, 643, 644, 644, 646,
+    649, 649, 650, 651, 651, 653, 653, 653, 654, 655, 657, 657, 660, 661, 663, 664,
+    667, 668, 669, 669, 671, 673, 677, 677, 678, 678, 678, 680, 680, 681, 685, 686,
+    687, 687, 688, 688, 690, 690, 691, 691, 692, 693, 693, 697, 700, 701, 702, 708,
+    708, 708, 708, 709, 722, 723, 723, 724, 726, 726, 726, 730, 732, 732, 732, 732,
+    733, 734, 735, 735, 735, 738, 739, 740, 747, 747, 754, 757, 758, 759, 760, 761,
+    762, 763, 763, 764, 765, 768, 768, 780, 780, 783, 788, 789, 792, 792, 793, 793,
+    794, 797, 799, 800, 800, 800, 800, 801, 802, 803, 807, 811, 816, 816, 817, 818,
+    819, 821, 824, 825, 828, 829, 829, 829, 835, 836, 837, 837, 837, 838, 841, 842,
+    843, 846, 850, 850, 852, 854, 855, 856, 863, 864, 867, 868, 869, 889, 889, 890,
+    891, 891, 891, 899, 899, 900, 901, 901, 901, 901, 903, 903, 904, 904, 904, 905,
+    906, 907, 907, 907, 908, 909, 910, 910, 911, 911, 911, 911, 911, 912, 913, 934,
+    935, 935, 935, 935, 935, 938, 938, 940, 941, 943, 947, 948, 948, 948, 957, 959,
+    960, 960, 960, 960, 963, 965, 966, 967, 968, 970, 972, 973, 974, 975, 976, 976,
+    976, 978, 979, 980, 1000, 1001, 1002, 1004, 1005, 1006, 1007, 1008, 1016, 1016, 1017, 1017,
+    1018, 1019, 1019, 1020, 1021, 1021, 1021, 1021, 1041, 1042, 1043, 1043, 1043, 1047, 1049, 1050,
+    1051, 1056, 1056, 1057, 1058, 1059, 1062, 1063, 1065, 1066, 1068, 1068, 1068, 1068, 1068, 1070,
+    1072, 1074, 1076, 1077, 1078, 1080, 1084, 1084, 1085, 1086, 1086, 1087, 1087, 1087, 1088, 1088,
+    1088, 1089, 1089, 1089, 1089, 1089, 1090, 1090, 1090, 1091, 1092, 1092, 1095, 1096, 1098, 1098,
+    1098, 1100, 1100, 1102, 1102, 1103, 1104, 1104, 1105, 1105, 1105, 1105, 1105, 1105, 1110, 1110,
+    1111, 1112, 1112, 1112, 1115, 1115, 1115, 1120, 1125, 1126, 1127, 1128, 1129, 1130, 1134, 1134,
+    1135, 1138, 1138, 1139, 1139, 1140, 1140, 1141, 1142, 1143, 1143, 1144, 1144, 1145, 1146, 1147,
+    1149, 1151, 1153, 1154, 1154, 1155, 1155, 1156, 1162, 1163, 1163, 1164, 1165, 1166, 1167, 1169,
+    1170, 1171, 1171, 1171, 1172, 1174, 1174, 1175, 1177, 1178, 1182, 1184, 1184, 1185, 1190, 1191,
+    1191, 1196, 1197, 1197, 1199, 1205, 1206, 1209, 1210, 1210, 1211, 1211, 1213, 1214, 1214, 1221,
+    1223, 1224, 1227, 1227, 1228, 1229, 1229, 1230, 1235, 1235, 1237, 1241, 1251, 1252, 1258, 1258,
+    1259, 1259, 1260, 1261, 1264, 1264, 1264, 1264, 1265, 1265, 1267, 1267, 1268, 1268, 1268, 1272,
+    1273, 1275, 1276, 1277, 1279, 1280, 1281, 1282, 1284, 1285, 1285, 1285, 1287, 1289, 1290, 1313,
+    1313, 1313, 1314, 1319, 1319, 1320, 1338, 1339, 1339, 1341, 1343, 1344, 1344, 1346, 1347, 1348,
+    1348, 1350, 1359, 1360, 1365, 1365, 1367, 1367, 1367, 1368, 1371, 1372, 1372, 1372, 1374, 1374,
+    1374, 1375, 1375, 1376, 1379, 1379, 1382, 1386, 1387, 1388, 1389, 1390, 1391, 1392, 1392, 1414,
+    1415, 1415, 1416, 1418, 1418, 1419, 1419, 1420, 1420, 1420, 1440, 1440, 1441, 1443, 1445, 1445,
+    1448, 1448, 1449, 1449, 1450, 1451, 1452, 1454, 1455, 1456, 1458, 1459, 1460, 1462, 1463, 1466,
+    1472, 1472, 1473, 1474, 1474, 1475, 1475, 1477, 1478, 1478, 1502, 1503, 1503, 1503, 1504, 1505,
+    1510, 1511, 1512, 1512, 1512, 1512, 1515, 1517, 1517, 1517, 1518, 1519, 1542, 1544, 1544, 1544,
+    1544, 1545, 1549, 1552, 1553, 1555, 1556, 1557, 1558, 1560, 1561, 1562, 1563, 1563, 1564, 1564,
+    1564, 1564, 1565, 1566, 1566, 1566, 1566, 1568, 1569, 1570, 1571, 1571, 1572, 1572, 1572, 1590,
+    1591, 1592, 1592, 1592, 1594, 1595, 1596, 1596, 1596, 1597, 1597, 1598, 1599, 1600, 1601, 1604,
+    1605, 1607, 1608, 1610, 1615, 1617, 1617, 1620, 1624, 1629, 1630, 1631, 1637, 1638, 1639, 1644,
+    1644, 1645, 1645, 1647, 1647, 1649, 1653, 1654, 1654, 1654, 1677, 1683, 1683, 1684, 1686, 1687,
+    1688, 1688, 1693, 1694, 1721, 1723, 1728, 1728, 1728, 1728, 1728, 1729, 1730, 1731, 1732, 1732,
+    1735, 1735, 1736, 1737, 1738, 1738, 1739, 1740, 1742, 1744, 1745, 1746, 1746, 1746, 1746, 1746,
+    1746, 1747, 1747, 1748, 1749, 1751, 1758, 1759, 1760, 1760, 1761, 1762, 1762, 1772, 1774, 1776,
+    1776, 1776, 1776, 1776, 1777, 1778, 1779, 1780, 1781, 1782, 1783, 1783, 1811, 1812, 1813, 1814,
+    1815, 1816, 1817, 1819, 1820, 1820, 1821, 1822, 1822, 1835, 1836, 1837, 1838, 1838, 1839, 1842,
+    1843, 1844, 1845, 1846, 1849, 1850, 1851, 1851, 1851, 1853, 1854, 1855, 1855, 1855, 1855, 1856,
+    1857, 1857, 1858, 1858, 1859, 1859, 1861, 1862, 1863, 1863, 1865, 1866, 1867, 1868, 1892, 1892,
+    1893, 1894, 1895, 1896, 1896, 1898, 1917, 1918, 1918, 1919, 1919, 1921, 1922, 1933, 1935, 1936,
+    1944, 1945, 1949, 1950, 1951, 1953, 1956, 1957, 1957, 1957, 1958, 1962, 1964, 1964, 1964, 1964,
+    1966, 1967, 1967, 1970, 1981, 1982, 1983, 1984, 1985, 1985, 1985, 1986, 1986, 1986, 1989, 1990,
+    1992, 1993, 2003, 2004, 2004, 2004, 2005, 2007, 2008, 2011, 2016, 2017, 2018, 2018, 2019, 2019,
+    2020, 2022, 2036, 2041, 2041, 2041, 2043, 2043, 2043, 2043, 2044, 2046, 2046, 2047, 2048, 2051,
+    2054, 2054, 2055, 2055, 2057, 2068, 2068, 2070, 2071, 2071, 2072, 2074, 2074, 2075, 2077, 2079,
+    2079, 2079, 2085, 2086, 2086, 2088, 2089, 2113, 2115, 2115, 2115, 2118, 2119, 2137, 2137, 2137,
+    2139, 2139, 2139, 2141, 2149, 2149, 2149, 2150, 2151, 2152, 2155, 2155, 2158, 2159, 2169, 2170,
+    2170, 2170, 2171, 2172, 2175, 2175, 2175, 2177, 2178, 2178, 2179, 2180, 2186, 2186, 2187, 2188,
+    2189, 2195, 2199, 2199, 2199, 2200, 2203, 2204, 2205, 2205, 2207, 2210, 2210, 2211, 2212, 2213,
+    2214, 2221, 2222, 2222, 2224, 2224, 2225, 2225, 2226, 2226, 2227, 2227, 2228, 2230, 2231, 2233,
+    2233, 2233, 2233, 2233, 2233, 2233, 2235, 2235, 2235, 2237, 2245, 2246, 2261, 2262, 2262, 2262,
+    2263, 2263, 2263, 2265, 2266, 2266, 2266, 2266, 2270, 2271, 2272, 2283, 2283, 2283, 2303, 2303,
+    2304, 2305, 2305, 2305, 2309, 2310, 2311, 2312, 2314, 2314, 2314, 2317, 2318, 2320, 2321, 2324,
+    2324, 2336, 2337, 2363, 2363, 2365, 2365, 2366, 2366, 2367, 2367, 2367, 2369, 2374, 2375, 2375,
+    2376, 2377, 2377, 2378, 2379, 2379, 2379, 2380, 2380, 2381, 2382, 2383, 2388, 2390, 2391, 2395,
+    2399, 2400, 2400, 2407, 2407, 2408, 2412, 2414, 2419, 2421, 2422, 2422, 2422, 2423, 2424, 2428,
+    2428, 2429, 2429, 2429, 2430, 2431, 2432, 2434, 2434, 2435, 2438, 2444, 2444, 2445, 2448, 2449,
+    2454, 2454, 2456, 2457, 2458, 2465, 2467, 2469, 2470, 2471, 2472, 2473, 2473, 2483, 2486, 2487,
+    2488, 2489, 2499, 2508, 2508, 2509, 2510, 2511, 2512, 2512, 2532, 2535, 2536, 2539, 2541, 2543,
+    2544, 2545, 2546, 2547, 2547, 2548, 2550, 2565, 2565, 2565, 2570, 2571, 2571, 2571, 2573, 2574,
+    2575, 2576, 2577, 2577, 2582, 2582, 2588, 2591, 2592, 2616, 2617, 2618, 2620, 2621, 2622, 2622,
+    2624, 2625, 2625, 2625, 2627, 2627, 2630, 2630, 2631, 2632, 2634, 2635, 2635, 2636, 2636, 2637,
+    2637, 2638, 2639, 2642, 2643, 2644, 2645, 2647, 2648, 2648, 2649, 2649, 2650, 2651, 2652, 2652,
+    2654, 2655, 2660, 2661, 2675, 2677, 2681, 2681, 2682, 2682, 2683, 2684, 2685, 2688, 2691, 2692,
+    2696, 2697, 2698, 2699, 2699, 2699, 2699, 2699, 2700, 2700, 2701, 2702, 2703, 2704, 2710, 2723,
+    2736, 2737, 2737, 2738, 2739, 2740, 2741, 2741, 2742, 2742, 2743, 2743, 2743, 2743, 2743, 2744,
+    2745, 2746, 2748, 2749, 2773, 2774, 2775, 2775, 2775, 2777, 2778, 2778, 2779, 2780, 2781, 2783,
+    2795, 2796, 2799, 2801, 2802, 2803, 2804, 2805, 2806, 2806, 2808, 2809, 2815, 2815, 2817, 2822,
+    2830, 2831, 2831, 2831, 2834, 2834, 2835, 2835, 2837, 2838, 2839, 2839, 2841, 2842, 2842, 2847,
+    2847, 2847, 2848, 2851, 2852, 2862, 2863, 2863, 2864, 2864, 2866, 2877, 2877, 2878, 2879, 2880,
+    2883, 2884, 2885, 2887, 2908, 2929, 2929, 2929, 2929, 2951, 2952, 2953, 2954, 2956, 2956, 2958,
+    2959, 2960, 2985, 2986, 2986, 2986, 2986, 2989, 2991, 2992, 2993, 2993, 2993, 2993, 2994, 2995,
+    2998, 2999, 2999, 3000, 3001, 3004, 3005, 3005, 3005, 3005, 3006, 3006, 3008, 3008, 3009, 3010,
+    3011, 3012, 3013, 3013, 3014, 3015, 3016, 3017, 3018, 3019, 3020, 3022, 3023, 3025, 3026, 3027,
+    3028, 3028, 3030, 3031, 3033, 3033, 3033, 3034, 3035, 3041, 3061, 3063, 3063, 3063, 3064, 3065,
+    3066, 3069, 3070, 3072, 3074, 3075, 3076, 3076, 3076, 3078, 3078, 3079, 3081, 3081, 3081, 3098,
+    3099, 3100, 3104, 3104, 3114, 3114, 3115, 3116, 3118, 3119, 3121, 3122, 3123, 3124, 3126, 3126,
+    3127, 3128, 3129, 3137, 3138, 3141, 3141, 3143, 3143, 3144, 3144, 3144, 3144, 3146, 3156, 3169,
+    3171, 3175, 3190, 3191, 3193, 3194, 3195, 3196, 3196, 3196, 3198, 3202, 3202, 3203, 3209, 3209,
+    3211, 3211, 3211, 3212, 3215, 3217, 3218, 3218, 3218, 3219, 3219, 3219, 3219, 3220, 3220, 3220,
+    3221, 3222, 3223, 3224, 3225, 3225, 3226, 3227, 3227, 3233, 3234, 3241, 3241, 3243, 3244, 3244,
+    3244, 3245, 3246, 3247, 3272, 3279, 3281, 3282, 3282, 3293, 3293, 3294, 3295, 3296, 3297, 3297,
+    3297, 3298, 3298, 3298, 3299, 3300, 3301, 3302, 3325, 3342, 3342, 3343, 3343, 3344, 3347, 3348,
+    3349, 3349, 3350, 3350, 3352, 3352, 3353, 3371, 3372, 3373, 3374, 3376, 3376, 3378, 3379, 3383,
+    3383, 3384, 3385, 3386, 3406, 3406, 3407, 3409, 3412, 3432, 3434, 3434, 3435, 3436, 3436, 3437,
+    3441, 3441, 3467, 3489, 3489, 3490, 3491, 3491, 3517, 3535, 3536, 3537, 3542, 3543, 3545, 3545,
+    3549, 3555, 3555, 3555, 3565, 3565, 3565, 3582, 3583, 3583, 3584, 3585, 3585, 3611, 3612, 3613,
+    3614, 3614, 3614, 3615, 3617, 3619, 3620, 3620, 3621, 3621, 3621, 3623, 3623, 3624, 3625, 3627,
+    3633, 3634, 3649, 3651, 3652, 3675, 3677, 3678, 3679, 3680, 3680, 3681, 3681, 3681, 3681, 3681,
+    3681, 3682, 3683, 3684, 3686, 3687, 3689, 3689, 3708, 3709, 3710, 3710, 3728, 3735, 3737, 3738,
+    3743, 3745, 3746, 3746, 3746, 3748, 3749, 3749, 3750, 3751, 3751, 3752, 3756, 3756, 3758, 3772,
+    3773, 3775, 3776, 3776, 3776, 3777, 3780, 3781, 3783, 3785, 3786, 3786, 3788, 3788, 3788, 3789,
+    3790, 3791, 3791, 3791, 3792, 3792, 3793, 3794, 3795, 3795, 3795, 3796, 3796, 3800, 3801, 3801,
+    3801, 3802, 3802, 3803, 3804, 3805, 3805, 3806, 3806, 3807, 3808, 3809, 3821, 3822, 3822, 3822,
+    3823, 3825, 3825, 3826, 3848, 3849, 3850, 3850, 3851, 3854, 3857, 3858, 3858, 3859, 3860, 3861,
+    3862, 3864, 3864, 3866, 3867, 3867, 3868, 3872, 3873, 3873, 3879, 3880, 3881, 3882, 3883, 3885,
+    3886, 3886, 3886, 3889, 3889, 3889, 3890, 3892, 3893, 3894, 3894, 3901, 3902, 3902, 3908, 3909,
+    3910, 3911, 3912, 3914, 3914, 3915, 3915, 3915, 3917, 3918, 3921, 3922, 3922, 3935, 3935, 3936,
+    3936, 3937, 3937, 3938, 3939, 3939, 3940, 3941, 3941, 3941, 3941, 3942, 3942, 3943, 3954, 3974,
+    3975, 3975, 3975, 3977, 3980, 3983, 3983, 3984, 3985, 3986, 3988, 3989, 3990, 3995, 3995, 3997,
+    4000, 4000, 4001, 4003, 4005, 4008, 4013, 4013, 4013, 4014, 4025, 4026, 4027, 4038, 4040, 4042,
+    4043, 4045, 4046, 4047, 4047, 4047, 4048, 4048, 4049, 4050, 4051, 4055, 4056, 4059, 4060, 4060,
+    4060, 4075, 4076, 4079, 4079, 4079, 4079, 4080, 4080, 4080, 4081, 4083, 4095, 4096, 4096, 4097,
+    4098, 4098, 4098, 4098, 4101, 4102, 4102, 4103, 4107, 4108, 4109, 4110, 4110, 4110, 4112, 4112,
+    4112, 4112, 4112, 4114, 4115, 4115, 4116, 4118, 4120, 4120, 4124, 4124, 4127, 4128, 4130, 4130,
+    4130, 4130, 4132, 4133, 4143, 4143, 4144, 4144, 4158, 4159, 4164, 4166, 4167, 4174, 4175, 4176,
+    4178, 4178, 4179, 4181, 4182, 4184, 4185, 4188, 4195, 4196, 4198, 4199, 4200, 4200, 4215, 4216,
+    4216, 4218, 4219, 4219, 4221, 4222, 4222, 4223, 4223, 4224, 4227, 4230, 4232, 4236, 4240, 4240,
+    4241, 4242, 4243, 4245, 4246, 4247, 4252, 4252, 4252, 4253, 4258, 4260, 4261, 4261, 4262, 4271,
+    4272, 4273, 4274, 4275, 4279, 4281, 4284, 4284, 4285, 4286, 4301, 4308, 4308, 4316, 4317, 4320,
+    4323, 4323, 4325, 4325, 4325, 4326, 4330, 4331, 4332, 4337, 4338, 4340, 4341, 4341, 4341, 4341,
+    4345, 4345, 4346, 4348, 4349, 4351, 4351, 4352, 4353, 4355, 4356, 4357, 4362, 4363, 4364, 4366,
+    4367, 4367, 4367, 4367, 4368, 4373, 4376, 4377, 4377, 4377, 4378, 4381, 4391, 4392, 4392, 4392,
+    4396, 4396, 4397, 4410, 4412, 4414, 4414, 4422, 4423, 4423, 4426, 4427, 4448, 4448, 4449, 4449,
+    4451, 4452, 4453, 4454, 4461, 4462, 4463, 4464, 4466, 4467, 4470, 4471, 4471, 4474, 4474, 4475,
+    4475, 4476, 4476, 4477, 4478, 4478, 4478, 4481, 4482, 4496, 4498, 4523, 4525, 4526, 4531, 4531,
+    4532, 4533, 4534, 4535, 4536, 4536, 4536, 4539, 4545, 4545, 4546, 4547, 4548, 4549, 4550, 4551,
+    4552, 4553, 4554, 4554, 4554, 4558, 4558, 4558, 4559, 4561, 4567, 4578, 4579, 4579, 4579, 4580,
+    4582, 4583, 4584, 4595, 4595, 4595, 4597, 4598, 4599, 4599, 4600, 4601, 4603, 4603, 4604, 4605,
+    4606, 4609, 4609, 4609, 4609, 4611, 4614, 4616, 4616, 4617, 4617, 4619, 4620, 4622, 4625, 4625,
+    4626, 4628, 4629, 4632, 4635, 4637, 4637, 4637, 4659, 4660, 4661, 4665, 4666, 4666, 4670, 4671,
+    4671, 4675, 4679, 4680, 4700, 4701, 4704, 4704, 4705, 4705, 4712, 4713, 4713, 4714, 4715, 4715,
+    4715, 4718, 4719, 4724, 4725, 4727, 4728, 4729, 4749, 4750, 4755, 4755, 4756, 4757, 4760, 4761,
+    4762, 4763, 4764, 4772, 4773, 4775, 4775, 4775, 4776, 4776, 4776, 4776, 4777, 4778, 4778, 4778,
+    4779, 4780, 4781, 4782, 4782, 4783, 4783, 4783, 4785, 4787, 4788, 4789, 4793, 4794, 4794, 4810,
+    4811, 4813, 4813, 4832, 4833, 4834, 4835, 4835, 4848, 4849, 4850, 4853, 4854, 4855, 4856, 4857,
+    4857, 4857, 4860, 4862, 4865, 4865, 4867, 4868, 4868, 4875, 4889, 4890, 4898, 4904, 4906, 4906,
+    4906, 4906, 4925, 4925, 4926, 4927, 4952, 4952, 4952, 4953, 4960, 4961, 4965, 4975, 4976, 4976,
+    4976, 4982, 4984, 4984, 4984, 4992, 4996, 4998, 5000, 5005, 5006, 5006, 5006, 5007, 5008, 5008,
+    5008, 5010, 5011, 5012, 5025, 5026, 5028, 5029, 5030, 5053, 5062, 5062, 5062, 5064, 5064, 5065,
+    5069, 5071, 5088, 5091, 5093, 5094, 5094, 5094, 5095, 5096, 5097, 5099, 5099, 5101, 5101, 5103,
+    5104, 5106, 5106, 5106, 5108, 5110, 5115, 5117, 5118, 5119, 5119, 5120, 5124, 5124, 5126, 5127,
+    5128, 5129, 5131, 5133, 5133, 5134, 5134, 5134, 5136, 5137, 5141, 5145, 5145, 5147, 5148, 5150,
+    5174, 5175, 5176, 5177, 5177, 5178, 5179, 5180, 5180, 5180, 5181, 5182, 5182, 5182, 5183, 5184,
+    5186, 5186, 5187, 5188, 5189, 5190, 5191, 5203, 5204, 5206, 5223, 5224, 5225, 5226, 5228, 5230,
+    5230, 5230, 5231, 5231, 5249, 5255, 5257, 5258, 5258, 5259, 5260, 5261, 5262, 5263, 5264, 5265,
+    5267, 5269, 5269, 5270, 5270, 5275, 5276, 5276, 5277, 5277, 5277, 5278, 5293, 5294, 5317, 5318,
+    5318, 5319, 5319, 5320, 5321, 5321, 5322, 5326, 5326, 5326, 5326, 5327, 5329, 5329, 5330, 5331,
+    5331, 5332, 5332, 5336, 5345, 5348, 5349, 5351, 5352, 5352, 5352, 5352, 5352, 5361, 5364, 5392,
+    5406, 5407, 5409, 5409, 5410, 5410, 5412, 5414, 5416, 5418, 5422, 5423, 5424, 5425, 5425, 5426,
+    5427, 5427, 5428, 5428, 5432, 5432, 5433, 5433, 5442, 5443, 5443, 5443, 5448, 5449, 5450, 5454,
+    5455, 5456, 5457, 5459, 5460, 5460, 5464, 5465, 5465, 5467, 5467, 5469, 5478, 5478, 5478, 5478,
+    5478, 5479, 5479, 5480, 5481, 5481, 5481, 5482, 5482, 5482, 5483, 5483, 5487, 5488, 5489, 5489,
+    5490, 5491, 5492, 5493, 5493, 5493, 5494, 5495, 5495, 5495, 5495, 5496, 5496, 5515, 5516, 5518,
+    5518, 5541, 5541, 5542, 5549, 5551, 5554, 5557, 5563, 5563, 5564, 5565, 5565, 5565, 5566, 5566,
+    5566, 5568, 5568, 5570, 5571, 5571, 5572, 5572, 5573, 5586, 5587, 5588, 5589, 5604, 5604, 5605,
+    5605, 5605, 5606, 5607, 5607, 5608, 5608, 5608, 5612, 5613, 5614, 5615, 5616, 5617, 5633, 5634,
+    5635, 5635, 5661, 5662, 5663, 5664, 5665, 5666, 5666, 5667, 5668, 5670, 5686, 5688, 5690, 5693,
+    5693, 5694, 5694, 5695, 5696, 5697, 5699, 5699, 5699, 5700, 5702, 5703, 5704, 5704, 5705, 5706,
+    5706, 5706, 5712, 5714, 5715, 5715, 5715, 5717, 5718, 5719, 5719, 5721, 5722, 5722, 5723, 5727,
+    5729, 5733, 5734, 5735, 5741, 5742, 5743, 5750, 5752, 5755, 5756, 5758, 5758, 5759, 5761, 5762,
+    5762, 5764, 5764, 5766, 5767, 5774, 5775, 5776, 5778, 5778, 5779, 5781, 5781, 5783, 5786, 5786,
+    5788, 5792, 5794, 5796, 5796, 5798, 5800, 5810, 5811, 5812, 5812, 5814, 5815, 5816, 5835, 5836,
+    5836, 5837, 5838, 5839, 5840, 5841, 5841, 5842, 5843, 5843, 5845, 5865, 5866, 5867, 5870, 5871,
+    5873, 5874, 5874, 5875, 5877, 5879, 5881, 5881, 5881, 5881, 5881, 5883, 5883, 5883, 5886, 5887,
+    5907, 5927, 5928, 5929, 5931, 5931, 5934, 5935, 5935, 5936, 5940, 5941, 5941, 5942, 5943, 5944,
+    5952, 5953, 5964, 5982, 5984, 5985, 5986, 5986, 5999, 5999, 6000, 6001, 6002, 6002, 6003, 6005,
+    6006, 6006, 6007, 6008, 6010, 6010, 6010, 6016, 6029, 6029, 6033, 6034, 6035, 6036, 6036, 6037,
+    6038, 6038, 6039, 6039, 6040, 6041, 6043, 6044, 6044, 6058, 6061, 6065, 6066, 6066, 6067, 6069,
+    6069, 6069, 6070, 6071, 6073, 6075, 6076, 6076, 6077, 6078, 6078, 6078, 6078, 6092, 6093, 6117,
+    6117, 6119, 6120, 6121, 6123, 6123, 6124, 6125, 6125, 6128, 6130, 6130, 6131, 6132, 6136, 6137,
+    6138, 6139, 6141, 6142, 6142, 6143, 6145, 6145, 6146, 6148, 6150, 6163, 6166, 6167, 6168, 6168,
+    6171, 6172, 6172, 6172, 6173, 6175, 6176, 6179, 6179, 6179, 6180, 6180, 6180, 6182, 6184, 6185,
+    6185, 6186, 6188, 6188, 6208, 6209, 6211, 6211, 6212, 6213, 6214, 6214, 6215, 6215, 6215, 6216,
+    6217, 6217, 6222, 6222, 6222, 6223, 6223, 6224, 6224, 6224, 6224, 6224, 6225, 6226, 6230, 6231,
+    6232, 6234, 6235, 6235, 6235, 6235, 6236, 6237, 6237, 6241, 6243, 6243, 6245, 6256, 6260, 6260,
+    6260, 6262, 6263, 6265, 6266, 6271, 6272, 6275, 6276, 6278, 6279, 6279, 6280, 6282, 6283, 6284,
+    6284, 6284, 6285, 6286, 6286, 6288, 6290, 6290, 6290, 6290, 6291, 6292, 6293, 6294, 6294, 6300,
+    6300, 6306, 6306, 6306, 6306, 6306, 6306, 6307, 6308, 6309, 6321, 6322, 6323, 6324, 6327, 6327,
+    6327, 6328, 6330, 6330, 6332, 6333, 6334, 6336, 6337, 6338, 6339, 6343, 6345, 6345, 6347, 6352,
+    6353, 6354, 6356, 6356, 6356, 6360, 6361, 6361, 6362, 6367, 6368, 6369, 6370, 6373, 6376, 6377,
+    6377, 6377, 6379, 6380, 6382, 6384, 6384, 6387, 6391, 6392, 6393, 6412, 6412, 6414, 6415, 6415,
+    6415, 6423, 6424, 6425, 6432, 6433, 6445, 6445, 6446, 6447, 6447, 6449, 6450, 6451, 6451, 6452,
+    6452, 6454, 6456, 6457, 6458, 6458, 6461, 6462, 6462, 6463, 6464, 6464, 6464, 6466, 6466, 6467,
+    6467, 6467, 6469, 6470, 6471, 6472, 6472, 6473, 6473, 6475, 6476, 6477, 6477, 6477, 6479, 6481,
+    6482, 6482, 6483, 6486, 6487, 6488, 6489, 6491, 6520, 6520, 6520, 6520, 6520, 6521, 6521, 6525,
+    6525, 6526, 6526, 6535, 6536, 6536, 6536, 6537, 6537, 6538, 6538, 6539, 6539, 6540, 6541, 6543,
+    6544, 6544, 6544, 6544, 6546, 6547, 6548, 6548, 6549, 6549, 6549, 6550, 6551, 6551, 6551, 6554,
+    6555, 6556, 6557, 6557, 6558, 6559, 6562, 6564, 6567, 6568, 6570, 6571, 6573, 6574, 6574, 6576,
+    6576, 6576, 6576, 6589, 6589, 6590, 6591, 6591, 6592, 6593, 6597, 6599, 6602, 6603, 6605, 6607,
+    6608, 6608, 6630, 6631, 6637, 6637, 6638, 6638, 6639, 6639, 6641, 6644, 6646, 6647, 6647, 6648,
+    6652, 6653, 6654, 6654, 6654, 6671, 6685, 6685, 6685, 6687, 6687, 6689, 6689, 6692, 6693, 6693,
+    6694, 6695, 6700, 6701, 6702, 6703, 6703, 6715, 6716, 6716, 6717, 6718, 6719, 6719, 6720, 6722,
+    6723, 6724, 6726, 6726, 6726, 6727, 6728, 6729, 6729, 6729, 6729, 6730, 6731, 6732, 6732, 6733,
+    6733, 6734, 6734, 6734, 6735, 6735, 6736, 6738, 6739, 6739, 6748, 6748, 6750, 6750, 6750, 6750,
+    6756, 6757, 6761, 6761, 6762, 6763, 6764, 6765, 6766, 6767, 6770, 6770, 6771, 6774, 6775, 6775,
+    6776, 6776, 6777, 6778, 6778, 6778, 6778, 6778, 6778, 6779, 6780, 6780, 6780, 6780, 6783, 6783,
+    6786, 6788, 6789, 6790, 6791, 6792, 6792, 6792, 6793, 6793, 6794, 6801, 6803, 6805, 6805, 6806,
+    6808, 6808, 6810, 6814, 6817, 6818, 6819, 6820, 6843, 6844, 6844, 6845, 6845, 6845, 6845, 6845,
+    6846, 6852, 6853, 6854, 6855, 6856, 6858, 6859, 6859, 6860, 6866, 6867, 6868, 6870, 6871, 6871,
+    6882, 6883, 6884, 6887, 6889, 6890, 6890, 6893, 6895, 6895, 6896, 6896, 6897, 6897, 6898, 6898,
+    6898, 6899, 6907, 6908, 6908, 6910, 6911, 6913, 6915, 6916, 6916, 6918, 6919, 6920, 6924, 6924,
+    6928, 6935, 6935, 6935, 6936, 6936, 6937, 6938, 6938, 6939, 6939, 6940, 6941, 6942, 6961, 6962,
+    6963, 6963, 6965, 6965, 6965, 6965, 6966, 6967, 6967, 6967, 6967, 6969, 6970, 6970, 6970, 6970,
+    6972, 6977, 6979, 6984, 6985, 6985, 6986, 6986, 7011, 7012, 7013, 7013, 7014, 7017, 7038, 7039,
+    7039, 7040, 7040, 7040, 7041, 7042, 7042, 7044, 7045, 7046, 7062, 7062, 7063, 7064, 7066, 7066,
+    7067, 7068, 7069, 7088, 7106, 7106, 7106, 7107, 7107, 7109, 7110, 7110, 7111, 7112, 7129, 7129,
+    7143, 7154, 7155, 7177, 7178, 7178, 7179, 7179, 7179, 7179, 7181, 7182, 7182, 7210, 7212, 7221,
+    7237, 7238, 7238, 7238, 7238, 7239, 7241, 7260, 7260, 7279, 7280, 7280, 7288, 7290, 7292, 7318,
+    7319, 7320, 7323, 7323, 7323, 7324, 7324, 7324, 7334, 7334, 7336, 7337, 7338, 7338, 7338, 7338,
+    7340, 7340, 7341, 7342, 7343, 7346, 7346, 7347, 7348, 7350, 7351, 7358, 7359, 7360, 7362, 7362,
+    7363, 7364, 7367, 7367, 7371, 7371, 7372, 7375, 7376, 7377, 7378, 7383, 7383, 7384, 7385, 7386,
+    7406, 7407, 7407, 7407, 7407, 7421, 7423, 7424, 7425, 7426, 7428, 7429, 7430, 7432, 7432, 7437,
+    7438, 7442, 7444, 7447, 7448, 7449, 7450, 7451, 7452, 7453, 7455, 7456, 7457, 7458, 7459, 7470,
+    7473, 7484, 7485, 7486, 7487, 7489, 7489, 7490, 7491, 7492, 7493, 7493, 7500, 7501, 7503, 7509,
+    7510, 7515, 7517, 7518, 7519, 7520, 7521, 7522, 7523, 7524, 7524, 7526, 7526, 7526, 7527, 7528,
+    7528, 7529, 7531, 7532, 7533, 7538, 7538, 7540, 7540, 7541, 7542, 7543, 7543, 7543, 7543, 7544,
+    7545, 7547, 7548, 7550, 7551, 7558, 7559, 7561, 7562, 7562, 7563, 7567, 7568, 7569, 7570, 7570,
+    7570, 7571, 7574, 7574, 7576, 7577, 7578, 7578, 7580, 7581, 7602, 7606, 7608, 7610, 7611, 7611,
+    7611, 7612, 7612, 7612, 7628, 7629, 7629, 7629, 7629, 7635, 7636, 7637, 7638, 7640, 7641, 7641,
+    7643, 7643, 7643, 7644, 7644, 7644, 7646, 7646, 7660, 7662, 7686, 7687, 7688, 7688, 7688, 7699,
+    7699, 7699, 7717, 7737, 7757, 7758, 7759, 7760, 7760, 7760, 7760, 7761, 7763, 7764, 7764, 7765,
+    7766, 7790, 7797, 7797, 7797, 7803, 7804, 7805, 7805, 7824, 7824, 7825, 7826, 7826, 7826, 7827,
+    7827, 7828, 7829, 7829, 7831, 7832, 7832, 7838, 7838, 7839, 7840, 7842, 7843, 7843, 7844, 7846,
+    7847, 7847, 7848, 7849, 7849, 7853, 7854, 7875, 7876, 7877, 7878, 7879, 7880, 7880, 7881, 7881,
+    7883, 7888, 7888, 7889, 7889, 7895, 7895, 7896, 7899, 7899, 7900, 7901, 7901, 7903, 7904, 7905,
+    7905, 7907, 7907, 7917, 7922, 7923, 7923, 7934, 7935, 7936, 7937, 7938, 7938, 7938, 7938, 7942,
+    7942, 7945, 7946, 7948, 7949, 7949, 7954, 7954, 7955, 7956, 7956, 7957, 7957, 7958, 7959, 7960,
+    7962, 7962, 7962, 7962, 7962, 7963, 7963, 7964, 7964, 7964, 7965, 7966, 7976, 7976, 7977, 7987,
+    7988, 7988, 7989, 7992, 7993, 7994, 7994, 7994, 7994, 7996, 8001, 8005, 8007, 8007, 8008, 8008,
+    8009, 8009, 8010, 8016, 8026, 8030, 8030, 8033, 8033, 8034, 8034, 8035, 8035, 8035, 8036, 8038,
+    8042,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8274] = [
-    (17, 6), (9, 13), (13, 5), (21, -6), (8, 5), (26, 9), (1, 10), (7, 6), (25, 5), (5, 6),
-    (25, 5), (27, 5), (11, 8), (5, 6), (9, 5), (16, 19), (5, 8), (17, -6), (19, -9), (21, -10),
-    (23, 7), (28, 5), (2, 5), (1, 10), (4, 5), (15, 10), (26, 5), (17, 5), (21, 7), (26, 5),
-    (21, 9), (17, 5), (20, 5), (19, 12), (20, 6), (25, -5), (28, 9), (4, 5), (25, 6), (5, -5),
-    (23, 5), (27, 8), (5, -19), (9, -6), (15, 11), (16, 9), (17, 88), (18, -13), (19, -14), (20, 16),
-    (22, -8), (23, -13), (25, -7), (26, 8), (23, 7), (23, 5), (11, 14), (5, 7), (20, -6), (21, 6),
-    (23, -5), (25, 8), (28, 8), (10, 6), (18, 7), (5, 32), (17, 12), (5, 30), (21, 7), (22, 6),
-    (19, 12), (5, -14), (6, 8), (15, -6), (20, -5), (24, 7), (27, 21), (28, 9), (25, 5), (1, 10),
-    (5, 6), (23, 26), (19, 5), (27, 9), (5, 12), (6, -5), (9, 17), (10, 13), (15, -6), (18, -5),
-    (19, -5), (1, 14), (4, -5), (5, -8), (15, -7), (17, 7), (18, 43), (19, -5), (20, -14), (26, 5),
-    (0, -5), (1, -6), (16, -5), (17, 16), (18, 5), (21, 14), (23, -8), (24, -5), (25, -8), (23, 12),
-    (20, 7), (2, 6), (17, 8), (18, 8), (21, -5), (1, 10), (0, 7), (2, 10), (23, 6), (5, 33),
-    (21, -7), (26, 5), (13, 5), (25, 6), (15, 9), (20, 11), (17, 9), (5, 9), (1, 8), (9, 5),
-    (17, 5), (25, 7), (1, 6), (12, 11), (25, 7), (7, 6), (15, 17), (10, 11), (17, 9), (19, 17),
-    (20, -9), (21, -7), (25, 9), (3, 5), (11, 8), (23, 9), (15, -9), (16, 70), (17, -5), (18, 5),
-    (19, -6), (21, -9), (22, -10), (23, -5), (25, 9), (13, 39), (25, -5), (1, -7), (4, 56), (5, -12),
-    (6, -6), (25, 10), (18, 22), (24, 8), (0, 16), (1, 19), (3, -6), (4, -5), (5, -10), (6, 11),
-    (9, -7), (12, 5), (14, 5), (16, -7), (19, -6), (20, 8), (21, -13), (23, -17), (24, 6), (25, 12),
-    (6, 14), (12, 5), (1, 9), (20, 5), (17, 8), (22, 5), (21, 6), (19, 16), (17, 6), (0, 5),
-    (17, 7), (17, 6), (1, 10), (11, 19), (20, -10), (23, 15), (8, 16), (20, 6), (11, 11), (25, -7),
-    (26, 5), (28, 10), (25, 16), (19, 5), (20, 6), (10, 10), (15, 7), (15, 9), (11, 5), (22, 9),
-    (25, -6), (19, 5), (15, 8), (21, 8), (20, 10), (15, 11), (26, 11), (1, 36), (4, 34), (5, -16),
-    (21, -9), (22, 10), (17, 6), (18, 6), (2, 10), (19, 13), (17, 11), (19, 14), (21, 7), (15, 5),
-    (5, 13), (8, 5), (13, 5), (21, -5), (1, -7), (14, -5), (15, 14), (16, 15), (18, 7), (21, 9),
-    (22, -6), (23, 6), (25, 17), (1, 35), (4, -5), (24, 8), (0, 54), (1, -15), (2, -21), (3, 66),
-    (4, 15), (5, 71), (6, 50), (7, -11), (9, 97), (11, -44), (12, -12), (13, -22), (14, -13), (15, -42),
-    (16, -32), (17, -16), (18, -22), (19, -16), (20, -28), (21, 32), (22, -36), (23, -9), (24, -14), (26, -20),
-    (28, -9), (24, 5), (28, 9), (17, 8), (20, 10), (1, -6), (5, 27), (6, -6), (7, 29), (9, -6),
-    (15, 7), (16, 14), (17, 7), (20, -9), (21, -6), (22, -5), (23, -5), (25, -10), (26, 5), (9, 5),
-    (16, 5), (23, 7), (0, -14), (1, 40), (2, 55), (3, 48), (4, -6), (5, -16), (6, -8), (7, -5),
-    (9, -7), (11, 14), (12, -7), (13, -6), (14, -10), (15, -13), (16, -8), (17, -6), (18, 7), (19, -12),
-    (20, -11), (21, 20), (23, 19), (24, -16), (25, -30), (26, -7), (27, -8), (28, -8), (20, 5), (27, 5),
-    (14, 6), (14, -6), (22, 18), (18, 9), (23, 9), (19, 18), (25, -5), (18, 8), (19, 27), (25, -5),
-    (20, 12), (5, -6), (11, 8), (22, 18), (23, 6), (16, 25), (21, -5), (5, 8), (17, -6), (19, -9),
-    (21, -10), (23, 7), (28, 5), (15, 9), (25, 14), (18, 18), (19, 5), (21, 10), (28, 5), (1, 6),
-    (3, -8), (5, 14), (6, 9), (9, 8), (10, -7), (11, -6), (12, 8), (13, -5), (15, 18), (16, -8),
-    (17, -15), (18, 6), (19, 11), (20, 7), (21, -5), (24, -8), (25, -8), (20, 7), (26, 5), (28, 5),
-    (20, 8), (19, 10), (6, 10), (12, 27), (21, -8), (23, -13), (19, 23), (14, 33), (18, 5), (22, -6),
-    (5, 8), (15, 5), (16, 19), (5, 20), (9, 9), (10, 7), (17, -7), (19, -9), (23, -9), (25, 10),
-    (4, -5), (5, -8), (6, 60), (9, 6), (20, -5), (23, -5), (25, -8), (17, 6), (4, 6), (11, 5),
-    (21, -6), (26, 8), (22, 13), (21, 6), (27, 5), (9, 15), (10, 5), (17, 19), (21, 18), (6, 9),
-    (0, -7), (3, 6), (6, 9), (17, -6), (18, 13), (21, -8), (23, -6), (24, -5), (25, 13), (27, 17),
-    (23, 6), (1, 11), (27, 5), (14, 5), (23, 6), (28, 5), (0, -14), (1, 48), (2, 54), (3, 48),
-    (4, -7), (5, -16), (6, -8), (7, -5), (9, -7), (11, 14), (12, -7), (13, -6), (14, -10), (15, -13),
-    (16, -9), (17, -7), (18, 6), (19, -12), (20, -14), (21, 19), (23, 19), (24, -16), (25, -30), (26, -7),
-    (27, -8), (28, -8), (1, 5), (5, -6), (9, 80), (10, 11), (11, -5), (15, -6), (20, -9), (21, -17),
-    (22, -5), (23, -10), (1, 8), (3, 6), (4, -7), (6, -10), (9, -10), (11, -7), (12, -6), (13, 6),
-    (14, -7), (17, -12), (19, 38), (21, 40), (24, -8), (25, -14), (26, -6), (27, 9), (4, 5), (14, 5),
-    (21, -5), (23, -7), (25, 10), (28, 8), (20, 6), (5, 5), (20, 7), (1, 13), (1, 6), (25, 13),
-    (2, 8), (17, 6), (1, 6), (23, 5), (0, 13), (5, -6), (6, 7), (11, 5), (17, 9), (18, 12),
-    (19, 5), (23, -11), (25, -5), (5, 5), (3, 8), (5, -8), (11, 5), (16, -5), (18, 5), (20, -10),
-    (21, 19), (23, -8), (25, -7), (28, 14), (11, 10), (22, 43), (23, 14), (1, -5), (2, 10), (3, -6),
-    (5, -21), (9, -9), (10, -8), (11, -8), (12, -6), (14, -8), (15, 8), (16, 11), (17, 77), (18, 12),
-    (19, 10), (20, 16), (21, 11), (22, -7), (23, -23), (24, -7), (25, -12), (26, -6), (27, -6), (28, -7),
-    (5, 5), (12, 9), (2, 5), (25, 5), (5, 5), (5, -5), (9, 15), (13, 5), (19, 6), (1, -7),
-    (4, -8), (5, 23), (6, 7), (9, -7), (10, -5), (11, -6), (13, 6), (16, -6), (17, 14), (19, -8),
-    (20, -8), (21, -5), (22, -7), (23, -14), (24, 42), (25, 14), (26, -5), (27, -6), (4, 21), (5, -5),
-    (1, 7), (15, -7), (21, 5), (28, 10), (18, 9), (19, 8), (20, -7), (25, 13), (20, 8), (16, 6),
-    (6, 5), (22, 6), (17, 13), (18, 8), (12, 21), (23, -11), (19, 9), (23, 11), (13, 5), (19, 5),
-    (4, 14), (5, 25), (6, 7), (21, -8), (23, -5), (0, 8), (1, -6), (10, 6), (20, -5), (21, -8),
-    (22, -7), (25, 39), (27, -5), (28, 18), (4, 7), (21, 7), (3, 16), (21, 5), (9, 13), (11, 10),
-    (21, 8), (1, 6), (10, 5), (18, 14), (21, 7), (16, 5), (17, 9), (18, -6), (21, 7), (18, 11),
-    (23, -8), (25, -7), (27, 26), (23, 6), (5, 6), (6, 7), (21, 6), (23, -5), (23, 5), (1, 10),
-    (2, 5), (4, 14), (5, 25), (6, 7), (21, -8), (23, -5), (1, 14), (2, 5), (23, -5), (24, 18),
-    (26, 5), (20, 5), (3, 13), (4, -5), (5, -5), (9, -5), (11, 5), (12, 5), (15, -7), (16, -5),
-    (17, 7), (19, -9), (22, 21), (24, 8), (25, -8), (23, 5), (7, 5), (4, 19), (5, -5), (5, 6),
-    (19, 6), (2, 5), (17, -5), (18, -6), (20, -6), (22, 17), (23, 17), (24, 5), (25, 9), (18, 7),
-    (26, 8), (21, 7), (15, 9), (23, 19), (27, 5), (3, 5), (25, -5), (26, 5), (27, 5), (1, 11),
-    (26, 5), (19, 6), (5, 42), (21, -7), (23, -5), (14, 26), (25, 10), (0, 17), (21, 8), (25, -5),
-    (8, 5), (26, 10), (0, 7), (17, 19), (18, 8), (23, -6), (25, 17), (21, 5), (27, 11), (15, 14),
-    (15, 10), (17, 18), (18, -6), (20, 8), (21, 9), (17, 8), (2, 6), (21, 19), (22, -5), (8, 5),
-    (6, 5), (21, 7), (15, 8), (15, -6), (16, 17), (18, 9), (22, 12), (11, 6), (22, 7), (25, -5),
-    (16, 11), (21, 5), (1, -5), (4, 5), (11, 7), (14, 7), (20, -6), (21, 7), (1, 7), (0, -7),
-    (1, 8), (3, 6), (4, 12), (5, 10), (10, 7), (12, -5), (16, -5), (17, 10), (19, -5), (21, 5),
-    (22, -7), (23, -10), (24, 6), (25, -9), (28, -5), (22, 6), (17, 5), (15, 15), (6, 37), (21, -6),
-    (2, 6), (3, 5), (11, 12), (22, 6), (21, 9), (23, 6), (20, 8), (17, 6), (20, 14), (21, 5),
-    (18, 5), (0, 6), (5, -7), (15, -5), (18, 10), (23, -8), (24, 33), (25, 6), (28, 6), (1, -6),
-    (7, 7), (11, -5), (18, 5), (19, 32), (23, -9), (25, 15), (27, 8), (15, 21), (19, 5), (21, -6),
-    (15, 7), (18, 5), (20, 5), (6, 6), (22, 14), (23, -5), (19, 9), (24, 5), (17, 6), (27, 5),
-    (6, 8), (21, -7), (1, -6), (3, -6), (6, -6), (11, 6), (15, -5), (18, 19), (20, 7), (21, 10),
-    (22, -5), (23, 15), (25, -6), (28, 8), (5, -5), (8, 16), (20, 6), (21, 13), (9, 5), (15, 16),
-    (19, -7), (21, 6), (28, 12), (14, 17), (3, 36), (23, -5), (25, -5), (28, 5), (18, 35), (20, -5),
-    (23, 35), (5, -5), (23, 5), (27, 8), (14, 19), (23, -5), (5, 5), (6, 5), (1, 5), (6, 5),
-    (25, 6), (25, 12), (1, 6), (5, 10), (21, -7), (25, 8), (5, 9), (6, 8), (21, 6), (23, -5),
-    (0, 84), (1, -10), (5, -5), (21, -6), (25, -11), (19, 6), (20, 5), (15, 16), (21, 5), (27, 5),
-    (4, 54), (5, -10), (6, -6), (18, 5), (4, 5), (5, -9), (7, 5), (27, 5), (8, 5), (5, -8),
-    (15, -9), (16, 30), (19, 25), (21, 11), (23, -6), (15, 15), (18, 5), (15, 5), (20, 6), (15, 13),
-    (16, 6), (20, 5), (22, 7), (12, 5), (18, 14), (20, -10), (6, 7), (21, -12), (25, 7), (10, 5),
-    (12, 15), (1, 9), (2, 6), (25, -5), (21, 11), (6, 6), (0, -5), (1, 27), (2, 9), (3, 17),
-    (19, 8), (21, -8), (25, -7), (11, 10), (25, -7), (26, 5), (28, 10), (19, 10), (19, 5), (2, 5),
-    (0, 32), (1, 6), (2, 12), (4, -5), (5, -8), (9, -5), (10, -5), (11, 10), (13, -5), (16, -5),
-    (17, -10), (18, -5), (20, -9), (22, -7), (23, -11), (24, 16), (25, 6), (26, -8), (27, 5), (28, 7),
-    (22, 10), (18, 8), (5, -6), (6, -5), (8, 28), (15, 7), (17, -10), (18, 7), (19, 5), (23, -5),
-    (24, 7), (25, -9), (17, 5), (18, 5), (1, 7), (17, 26), (27, 10), (0, 5), (1, 5), (6, 5),
-    (23, 7), (21, 10), (4, 5), (17, 9), (25, 9), (14, 11), (28, 5), (15, 8), (17, 11), (1, -7),
-    (3, -6), (4, 62), (5, 45), (6, 58), (7, -5), (9, -7), (10, -6), (11, -6), (14, -7), (15, -9),
-    (16, -6), (17, -8), (18, -9), (19, -10), (21, -14), (22, -10), (23, -15), (24, -8), (25, -5), (26, -5),
-    (27, -5), (6, 9), (15, 11), (18, 7), (20, 5), (17, 11), (20, 6), (2, 5), (19, 6), (5, 10),
-    (6, 8), (28, 5), (1, 6), (17, 7), (18, 8), (20, 8), (1, 5), (5, 40), (6, -6), (7, 11),
-    (18, -5), (20, 17), (21, -11), (23, -9), (11, 13), (23, -6), (17, 9), (1, 7), (18, 9), (7, 6),
-    (26, 5), (8, 5), (20, 10), (19, 10), (17, 22), (21, -7), (27, 5), (9, 9), (10, 5), (11, 9),
-    (6, 6), (1, 7), (5, 7), (1, 6), (1, 7), (14, 17), (0, -6), (1, 7), (2, -5), (3, 6),
-    (4, -8), (6, -11), (7, -5), (9, -11), (11, -7), (12, -6), (13, 5), (14, -7), (16, 5), (17, -14),
-    (19, 36), (21, 46), (23, 7), (24, -8), (25, -11), (26, -6), (27, 9), (5, 6), (4, 5), (17, 9),
-    (21, 8), (5, 12), (8, 5), (25, 7), (18, 9), (1, -6), (14, 5), (15, -6), (17, -8), (18, 12),
-    (21, 5), (22, -5), (23, -7), (25, 33), (24, 6), (6, 7), (14, 9), (4, 5), (1, -8), (2, -7),
-    (5, -32), (6, 10), (8, 19), (9, -21), (10, 10), (11, -7), (13, -12), (14, 10), (15, 30), (18, 7),
-    (21, 16), (22, -8), (23, 15), (24, -12), (25, -8), (26, 7), (28, -10), (8, 5), (26, 7), (5, -6),
-    (17, -5), (22, 15), (23, 16), (5, 6), (23, 10), (17, 7), (22, 6), (5, -5), (18, 63), (19, -5),
-    (20, -9), (25, -7), (2, 5), (25, 5), (13, 5), (1, 7), (0, 9), (15, 5), (20, 6), (25, 7),
-    (26, 9), (17, -5), (21, 13), (7, 8), (4, 11), (15, -6), (16, 18), (5, -6), (7, 17), (1, 5),
-    (3, 5), (5, -12), (7, 30), (17, 38), (18, -5), (21, -6), (27, 10), (1, 7), (1, 7), (20, -5),
-    (23, 35), (23, 9), (20, 6), (27, 5), (14, 7), (25, 11), (15, 11), (18, 7), (20, 5), (21, -5),
-    (11, 6), (15, -5), (16, 11), (17, 5), (1, 5), (20, 9), (0, 5), (17, 8), (24, 7), (21, 7),
-    (4, 5), (14, 6), (25, 5), (28, 8), (14, 39), (26, 11), (25, -7), (26, 26), (5, -9), (21, -7),
-    (22, 6), (23, 49), (25, -5), (15, -5), (16, 30), (17, -5), (21, -6), (22, -6), (25, 22), (15, 5),
-    (19, 12), (1, 11), (18, 12), (18, 5), (15, 13), (17, -7), (21, 8), (25, 7), (20, 13), (0, 6),
-    (19, 6), (27, 15), (5, -5), (6, 5), (28, 5), (22, 6), (23, 9), (19, 6), (5, 5), (21, 7),
-    (26, 7), (25, 7), (12, 9), (18, 11), (25, 10), (26, 6), (15, 5), (20, 7), (5, 7), (13, 5),
-    (24, 12), (14, 11), (28, 5), (19, 5), (20, 12), (21, -7), (24, 7), (25, -6), (27, 9), (21, 6),
-    (24, 5), (25, 6), (22, 7), (14, 15), (21, 20), (26, 5), (5, 7), (6, 5), (11, 10), (5, 14),
-    (5, -5), (9, 14), (11, 24), (10, 6), (26, 5), (0, 16), (1, -5), (15, 20), (19, 5), (21, -8),
-    (6, 5), (18, 6), (1, -5), (11, -7), (12, 40), (17, -5), (20, -5), (23, 6), (16, 5), (14, 6),
-    (22, 10), (23, 27), (25, -5), (26, 9), (2, 9), (24, 6), (25, 8), (0, 5), (10, 14), (12, 29),
-    (20, -5), (21, -7), (23, 7), (1, 10), (5, -8), (21, 34), (5, 11), (18, 5), (18, 5), (25, 7),
-    (18, 12), (1, 14), (4, -8), (6, 45), (9, -5), (18, -5), (20, -5), (21, -8), (28, 9), (4, 35),
-    (5, -7), (5, 5), (17, 5), (0, 8), (13, 8), (17, 9), (9, 5), (11, 6), (3, 9), (21, 6),
-    (7, 7), (15, -6), (18, 7), (19, 22), (23, -7), (25, 6), (21, 5), (17, 10), (24, 12), (1, 5),
-    (5, 8), (9, 8), (21, -6), (23, -7), (5, 8), (6, -7), (9, 13), (10, 11), (15, -8), (17, 24),
-    (18, 6), (19, -8), (20, 6), (4, 76), (5, -11), (6, -7), (20, -5), (21, -6), (25, -5), (7, 5),
-    (5, 5), (19, 7), (4, 6), (6, 7), (12, 5), (23, 6), (4, 5), (6, 5), (18, 5), (1, 13),
-    (13, 5), (18, 9), (21, 7), (23, -7), (27, 10), (14, 5), (14, 34), (22, -5), (21, 7), (14, 17),
-    (25, 10), (26, 12), (0, 12), (22, 15), (9, 5), (17, 8), (18, 7), (23, 5), (23, 5), (26, 6),
-    (1, 5), (25, 14), (17, 22), (21, -7), (27, 5), (14, 26), (0, 28), (1, 7), (2, 13), (3, -8),
-    (4, -6), (5, -8), (9, -6), (10, -5), (11, 6), (12, -5), (13, -5), (14, -5), (15, -6), (16, -5),
-    (17, -5), (18, 6), (19, -5), (20, -8), (21, -5), (22, -7), (23, -15), (24, 19), (25, 36), (26, -9),
-    (28, 6), (12, 6), (1, -5), (15, -6), (16, 8), (19, 6), (22, 10), (1, -6), (5, -22), (6, -8),
-    (7, 43), (8, 6), (11, -5), (16, -6), (17, 18), (18, 13), (20, -11), (21, 11), (22, -6), (23, -7),
-    (24, -5), (25, -6), (26, 5), (27, 9), (28, -5), (1, 8), (15, 6), (17, 5), (9, 11), (13, 5),
-    (15, 5), (23, -10), (9, 10), (6, 5), (25, 7), (19, 12), (16, 23), (10, 15), (0, -7), (3, 6),
-    (6, 9), (17, -7), (18, 13), (21, -8), (23, -6), (24, -5), (25, 13), (27, 17), (16, 8), (2, 10),
-    (3, 5), (11, 10), (15, 7), (21, -5), (20, 10), (23, -7), (25, 30), (5, 8), (6, 5), (28, 5),
-    (14, 8), (3, 5), (12, 27), (23, -17), (5, 5), (14, 8), (4, 5), (5, -9), (7, 5), (27, 5),
-    (22, 28), (23, -5), (25, -5), (10, -5), (11, 9), (12, 20), (23, 8), (8, 16), (20, 6), (8, 13),
-    (26, 11), (19, 7), (0, -5), (2, 11), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (11, -7),
-    (12, -5), (14, -7), (16, 10), (17, 54), (18, 20), (19, 14), (21, 13), (22, -6), (23, -19), (24, -7),
-    (25, -11), (26, -5), (27, -5), (28, -6), (20, 6), (25, 11), (10, 8), (28, 16), (12, 5), (10, 16),
-    (0, 32), (1, 6), (2, 12), (4, -5), (5, -8), (9, -5), (10, -5), (11, 10), (13, -5), (16, -5),
-    (17, -10), (18, -5), (20, -9), (22, -7), (23, -11), (24, 16), (25, 6), (26, -8), (27, 5), (28, 7),
-    (22, 16), (20, -5), (23, 53), (25, -5), (18, 8), (21, 7), (3, 5), (25, -5), (26, 5), (9, 5),
-    (23, 8), (5, 8), (8, 5), (0, 12), (18, 10), (25, -5), (22, 14), (26, 7), (12, 5), (27, 5),
-    (4, 5), (9, 5), (21, 13), (1, 8), (4, 6), (22, 7), (1, -7), (18, -6), (22, 13), (5, 6),
-    (7, 9), (18, 17), (21, -5), (23, -5), (25, -6), (27, 9), (19, 9), (15, 13), (11, 5), (5, 11),
-    (21, -6), (1, 7), (0, -7), (1, 74), (2, 12), (3, 6), (4, 51), (5, -22), (6, -9), (9, -7),
-    (10, -5), (11, -5), (14, 21), (15, -6), (16, -6), (17, -11), (18, -7), (19, -8), (20, -9), (21, -10),
-    (23, -18), (24, -7), (25, -9), (26, 10), (27, -5), (28, -6), (17, 8), (18, 9), (19, 6), (18, 49),
-    (19, -5), (20, -6), (21, -9), (6, 6), (21, 9), (5, 10), (20, -6), (21, 12), (9, 5), (13, 6),
-    (20, 6), (23, 10), (0, -6), (2, -6), (3, -9), (4, 64), (5, 43), (6, 49), (7, -7), (9, -12),
-    (10, -5), (11, -5), (12, -7), (13, -6), (14, -10), (16, -5), (17, -11), (18, -14), (19, -8), (21, 13),
-    (22, -12), (23, -25), (24, -9), (27, -8), (28, -5), (17, 38), (20, -5), (21, -7), (1, 8), (5, 15),
-    (17, -7), (18, -5), (20, 15), (21, 5), (13, 5), (21, 7), (22, 5), (19, 9), (15, -6), (16, 18),
-    (6, 10), (13, 11), (17, 6), (4, 7), (21, 12), (17, 9), (25, 13), (16, 8), (5, 5), (23, 11),
-    (21, 5), (3, 12), (23, 6), (0, -5), (24, 14), (25, -5), (7, 5), (20, 5), (12, 5), (2, 8),
-    (4, -5), (5, -7), (6, -6), (8, 5), (9, -7), (10, -6), (11, -7), (12, -5), (13, -6), (15, 7),
-    (16, -6), (17, 28), (19, -7), (20, -13), (22, -7), (23, -11), (24, 56), (28, -8), (16, 13), (22, 5),
-    (4, 5), (14, 6), (9, 8), (14, 11), (27, 5), (1, 5), (6, 5), (18, 7), (8, 5), (15, 7),
-    (5, -6), (6, 5), (9, 9), (24, 11), (1, 10), (11, 10), (23, 15), (5, 12), (15, 12), (25, 8),
-    (1, 6), (10, 6), (18, 10), (21, -8), (5, 11), (27, 5), (5, 5), (11, 19), (20, 7), (23, -6),
-    (1, -5), (3, 27), (18, -9), (25, -6), (4, 7), (11, 18), (15, 9), (20, 5), (21, -7), (23, -7),
-    (18, 7), (15, 9), (5, 8), (16, 5), (17, -6), (19, -9), (21, -5), (23, 6), (28, 5), (1, 8),
-    (1, 8), (5, 8), (17, -6), (19, -9), (21, -10), (23, 7), (28, 5), (10, 6), (5, 5), (17, 6),
-    (3, 5), (19, 8), (15, -9), (16, 47), (21, -9), (22, -5), (18, 10), (25, 5), (3, -5), (4, -5),
-    (5, -23), (6, -11), (7, -7), (8, -5), (9, -16), (10, -8), (11, -10), (12, 6), (13, -6), (14, -8),
-    (15, -18), (16, -12), (17, 23), (19, 36), (20, 96), (21, 9), (24, -9), (25, -16), (26, -8), (27, 5),
-    (28, -10), (18, 8), (19, -5), (21, 6), (25, -6), (27, 8), (4, 5), (6, 7), (21, 5), (16, 17),
-    (22, 8), (5, -9), (21, -7), (22, 6), (23, 49), (25, -5), (20, 8), (0, 55), (1, 59), (2, 31),
-    (3, 17), (4, -5), (5, -48), (6, -30), (7, -26), (8, -24), (9, -34), (10, -29), (12, -15), (13, 25),
-    (14, -36), (15, -27), (16, -37), (17, -25), (19, -14), (20, -25), (21, -10), (22, -34), (23, -17), (24, 58),
-    (25, 89), (26, 33), (27, 48), (28, 17), (4, 5), (28, 5), (12, 5), (20, -6), (21, -5), (22, 9),
-    (23, 30), (25, -5), (4, 5), (23, 16), (21, 7), (27, 5), (25, 5), (5, 14), (10, 5), (17, -5),
-    (25, 7), (20, 5), (27, 5), (2, 5), (20, 6), (21, 6), (12, 5), (13, 15), (1, 7), (18, 9),
-    (16, 5), (22, 9), (11, 16), (25, 7), (8, 5), (26, 12), (5, -6), (17, -5), (18, 34), (19, -5),
-    (20, -6), (27, 19), (8, 5), (5, 6), (6, 9), (5, 5), (1, 10), (2, 8), (3, 7), (5, -5),
-    (14, 22), (15, -6), (21, 7), (22, 15), (23, -12), (25, -6), (17, 5), (18, 13), (3, 5), (5, 9),
-    (7, 5), (19, 5), (18, 5), (5, 5), (16, 11), (18, 9), (2, 5), (25, 5), (15, 5), (0, -8),
-    (1, 22), (2, -11), (3, -17), (4, -16), (5, -39), (6, -19), (7, -13), (8, -9), (9, -21), (10, 66),
-    (11, -31), (12, 11), (13, -14), (14, 24), (15, -26), (16, -19), (18, 5), (19, 33), (20, 134), (21, -10),
-    (22, -18), (23, 24), (24, -11), (25, -19), (26, -16), (27, 18), (28, -17), (10, 10), (21, 8), (23, 12),
-    (22, 19), (1, 30), (4, 5), (15, 10), (1, 13), (22, 14), (19, 6), (11, 5), (1, -6), (5, -10),
-    (6, -5), (10, 54), (11, -14), (12, 48), (15, -5), (16, -6), (17, -9), (21, -13), (22, 15), (25, -6),
-    (25, 22), (4, 5), (6, 5), (15, 5), (1, 5), (17, 5), (18, 9), (21, 13), (4, 7), (8, 5),
-    (11, 14), (22, 5), (26, 5), (21, -6), (22, 15), (23, 13), (27, 5), (18, 7), (5, 11), (0, 13),
-    (21, 8), (23, 6), (7, 6), (11, 6), (16, 9), (16, 6), (26, 5), (21, 8), (5, 5), (6, 5),
-    (28, 5), (21, 6), (19, 22), (22, 5), (2, 5), (15, 6), (10, 18), (17, 5), (0, 9), (1, 6),
-    (2, -10), (3, -14), (4, -12), (5, -11), (7, -9), (8, -6), (9, -24), (10, -9), (11, -19), (12, -5),
-    (13, -5), (15, 52), (16, 30), (17, 29), (18, 25), (19, 29), (21, 29), (22, -30), (23, -26), (24, -10),
-    (25, -15), (26, -14), (28, 16), (13, 6), (15, 5), (5, 5), (20, -6), (21, 7), (1, -9), (3, 10),
-    (4, 5), (5, -17), (6, -8), (7, -5), (9, 28), (10, 7), (14, 12), (16, 6), (17, -11), (18, -6),
-    (21, 31), (22, 9), (23, -18), (26, -5), (28, -6), (2, 6), (26, 5), (18, 7), (8, 7), (26, 11),
-    (21, 6), (1, -5), (9, -5), (10, 8), (11, 6), (17, 16), (18, 14), (19, -6), (23, 9), (25, -8),
-    (26, 14), (2, 7), (18, 11), (17, 8), (6, 6), (15, 13), (16, -7), (17, 27), (21, 9), (22, -7),
-    (23, -7), (25, -7), (12, 8), (9, 7), (15, -6), (16, 8), (22, -6), (19, 8), (6, 9), (15, 7),
-    (21, 20), (5, 5), (20, 12), (28, 5), (22, 15), (25, 6), (2, 5), (9, 7), (15, -6), (16, 8),
-    (22, -6), (24, 5), (28, 9), (10, 13), (23, -5), (3, 5), (2, 5), (24, -6), (25, 11), (0, 14),
-    (1, -5), (5, -5), (11, 5), (17, -5), (19, 12), (20, 6), (23, -8), (24, -6), (25, 14), (26, -5),
-    (27, 10), (5, 6), (5, 8), (17, 8), (5, 5), (21, 5), (22, 10), (2, 5), (22, 8), (23, 10),
-    (25, 11), (1, 7), (8, 13), (19, 5), (0, -5), (17, 9), (18, 22), (19, 8), (20, -6), (21, -8),
-    (23, -7), (25, -5), (26, 10), (27, 19), (26, 11), (28, 6), (1, 6), (2, 10), (16, 14), (21, -5),
-    (25, 8), (26, 15), (11, 40), (19, 10), (21, -5), (23, -6), (25, -5), (5, 5), (18, 17), (13, 5),
-    (25, 10), (0, 8), (1, -8), (4, -5), (5, 7), (9, 22), (17, -16), (19, 26), (20, 15), (21, -11),
-    (22, 6), (24, -5), (25, -7), (28, -5), (1, 20), (3, 21), (18, -5), (21, -9), (1, -6), (2, 21),
-    (21, 9), (5, 6), (24, 5), (28, 9), (13, 8), (15, 9), (16, 7), (21, 13), (15, -5), (16, 33),
-    (21, -5), (17, 5), (21, 19), (17, 17), (27, 10), (1, -5), (9, -5), (10, 8), (11, 6), (17, 16),
-    (18, 14), (19, -6), (23, 9), (25, -8), (26, 14), (6, 7), (21, 5), (1, 8), (19, 10), (20, -6),
-    (22, 14), (20, 6), (16, 5), (18, 9), (8, 5), (26, 10), (6, 8), (17, 5), (18, 10), (19, 6),
-    (21, 8), (23, -8), (5, 12), (4, 5), (14, 6), (1, 5), (18, 5), (1, 27), (2, 12), (3, -10),
-    (4, -10), (5, -24), (6, -15), (7, -8), (8, -6), (9, -12), (11, -5), (13, -7), (14, -9), (15, -12),
-    (16, -10), (17, 21), (18, 21), (19, 24), (20, 69), (21, -29), (22, 35), (24, -8), (25, -25), (27, -7),
-    (28, -10), (11, 6), (1, 11), (3, 5), (5, -5), (5, 16), (0, 27), (1, 9), (2, 5), (4, -5),
-    (5, -7), (9, -5), (11, 10), (17, -9), (20, -9), (22, -6), (23, -10), (24, 17), (25, 8), (26, -7),
-    (27, 5), (28, 8), (5, 5), (21, 5), (0, -7), (1, -7), (13, 6), (15, 9), (23, -6), (24, -5),
-    (25, 19), (27, 7), (28, 9), (19, 5), (27, 5), (10, 5), (28, 5), (3, 5), (13, 15), (5, -6),
-    (6, 5), (9, 9), (24, 11), (25, 7), (1, -8), (9, 5), (15, -5), (17, -5), (18, 24), (19, -5),
-    (20, 6), (21, -8), (23, -11), (24, -8), (25, 10), (27, 33), (6, 5), (15, 10), (17, -5), (21, 14),
-    (21, 22), (24, 6), (26, 11), (21, -5), (25, 30), (18, 6), (4, 7), (1, -6), (3, 15), (15, -5),
-    (19, -5), (20, 5), (21, -7), (22, 24), (12, 6), (21, 7), (4, 5), (15, 15), (16, 6), (18, 7),
-    (20, -9), (23, -8), (6, 8), (21, -8), (20, 5), (17, 6), (1, -5), (2, 43), (25, -5), (11, 6),
-    (10, 5), (24, 8), (25, 13), (10, 16), (19, 5), (21, -5), (18, 5), (17, 15), (16, 5), (5, 7),
-    (1, 16), (1, 6), (5, 30), (6, -5), (7, 11), (20, 12), (21, -10), (23, -7), (26, 11), (27, 5),
-    (5, 7), (17, 8), (23, 6), (8, 5), (9, 8), (16, 9), (15, -5), (16, 32), (27, 5), (4, 10),
-    (25, 8), (6, 5), (19, 5), (21, 5), (23, 5), (16, 6), (19, 6), (0, -5), (1, -12), (18, -6),
-    (24, -8), (25, -6), (26, 84), (18, 7), (0, 12), (1, 16), (3, -8), (4, -5), (5, -27), (6, 15),
-    (8, 7), (9, -8), (10, -5), (14, 5), (16, -6), (18, 6), (20, -20), (21, -12), (23, 22), (24, 7),
-    (25, 10), (27, -5), (21, 12), (2, 5), (21, 9), (22, 26), (12, 5), (23, 16), (25, 5), (4, 5),
-    (14, 6), (25, 5), (28, 9), (8, 5), (25, 8), (6, 6), (14, -5), (15, 13), (16, -8), (17, 30),
-    (18, -5), (21, 12), (22, -5), (23, -8), (24, 6), (25, -9), (1, -6), (2, -7), (5, -6), (10, 50),
-    (11, -23), (12, 97), (13, -7), (15, -9), (16, -12), (17, -6), (18, -16), (19, -5), (20, -10), (21, -20),
-    (22, 9), (24, -8), (26, -8), (27, -7), (28, 15), (18, 5), (22, 8), (1, -5), (17, 18), (18, 5),
-    (24, 8), (25, -5), (25, 11), (24, 6), (21, 11), (0, -5), (24, 33), (28, 9), (13, 5), (18, 7),
-    (23, -6), (27, 10), (19, 17), (4, 10), (25, 8), (23, 8), (3, 9), (6, 8), (1, -9), (4, 7),
-    (9, 12), (10, 10), (16, -6), (17, -8), (18, -10), (20, 5), (21, 13), (22, -8), (23, 10), (25, 16),
-    (6, 7), (0, -21), (1, 58), (2, 46), (3, 42), (4, -11), (5, -25), (6, -10), (7, -7), (8, -6),
-    (9, -12), (10, -7), (11, 16), (12, -11), (13, -9), (14, 65), (15, -17), (16, -16), (17, -18), (19, -19),
-    (20, -20), (22, 9), (23, 35), (24, -10), (25, -20), (27, -12), (28, -14), (7, 7), (8, 5), (16, 6),
-    (23, 9), (25, 6), (28, 5), (10, 28), (11, 9), (20, 5), (21, -5), (25, -7), (19, 30), (24, 9),
-    (15, 6), (18, 5), (1, 6), (18, 5), (1, 8), (1, 7), (17, 8), (5, 5), (0, 8), (1, 6),
-    (21, -6), (23, 6), (26, 7), (22, 6), (23, 8), (15, 7), (5, -6), (9, 13), (19, 6), (21, 12),
-    (18, 50), (20, -5), (21, -6), (25, -5), (18, 5), (0, -5), (15, -5), (21, -6), (24, 6), (25, 25),
-    (27, 8), (12, 10), (8, 5), (20, 19), (23, -10), (28, 5), (13, 5), (25, -5), (18, 49), (19, -5),
-    (20, -6), (21, -9), (11, 40), (23, -6), (13, 5), (19, 9), (17, 9), (3, 5), (10, 9), (12, 8),
-    (20, -5), (21, -6), (23, 23), (1, 12), (18, 5), (17, 8), (1, 5), (16, 8), (19, 21), (25, 10),
-    (2, 5), (0, -6), (1, 17), (3, 9), (25, 13), (5, -5), (9, 15), (13, 5), (19, 10), (20, -8),
-    (16, 9), (18, 6), (21, -7), (25, 7), (2, 20), (0, 6), (17, 7), (18, 5), (21, -6), (22, 10),
-    (4, 20), (5, -5), (16, 12), (1, 6), (15, 7), (16, 12), (18, -6), (21, 14), (23, -5), (5, 5),
-    (20, 6), (19, 5), (20, 6), (6, 5), (9, 11), (15, 9), (5, -11), (6, -6), (15, 7), (16, 11),
-    (17, 75), (18, -8), (19, -9), (21, -10), (22, -5), (23, -9), (25, -5), (1, 12), (12, 8), (21, 9),
-    (25, -5), (18, 8), (12, 16), (12, 14), (1, -5), (5, -7), (15, 25), (16, -6), (17, 62), (19, -8),
-    (21, -16), (23, -10), (25, -10), (27, 8), (1, -8), (5, -7), (15, 19), (16, 57), (17, -8), (19, -10),
-    (21, 26), (23, -9), (25, -7), (20, 9), (15, 8), (1, 13), (6, 10), (0, -5), (1, 14), (2, 7),
-    (4, 20), (5, 7), (7, 20), (9, -5), (10, -13), (11, -12), (12, -10), (13, 8), (14, 7), (17, 6),
-    (19, 5), (20, -15), (21, -7), (24, -6), (25, -26), (27, -6), (28, 8), (3, 5), (25, -5), (26, 5),
-    (21, 8), (5, 9), (21, -9), (23, 23), (9, 5), (13, 6), (22, 5), (6, 5), (21, 6), (5, 5),
-    (26, 12), (17, 8), (15, 5), (10, 6), (0, 8), (18, 10), (3, -8), (5, -13), (7, 9), (8, 31),
-    (9, -5), (11, -10), (12, -9), (15, -6), (16, -5), (17, 37), (18, -7), (22, -13), (23, -5), (24, 11),
-    (26, 6), (27, 12), (0, 11), (2, 6), (18, 13), (21, -6), (25, -5), (21, 6), (21, -7), (22, 14),
-    (25, 15), (21, 8), (18, 6), (2, 5), (5, -6), (6, 8), (24, 13), (26, 11), (5, 9), (17, 9),
-    (18, 6), (20, -8), (21, -6), (26, 9), (17, 8), (18, 8), (20, 7), (0, -11), (1, -8), (2, -6),
-    (4, -8), (5, -35), (7, 48), (8, 10), (9, 33), (11, -11), (13, -6), (14, -7), (15, -13), (16, -10),
-    (17, 17), (18, -13), (19, 15), (20, 53), (22, -11), (23, -10), (24, -8), (25, -16), (27, 6), (10, 10),
-    (14, 5), (5, 6), (6, 5), (18, 5), (10, 5), (19, 12), (19, 21), (21, -6), (18, 7), (1, 5),
-    (2, 5), (11, 13), (23, 6), (23, 31), (11, 6), (5, -5), (7, 5), (23, 6), (20, 5), (28, 5),
-    (19, 6), (21, 6), (22, 5), (0, 14), (18, 10), (25, -5), (19, 6), (1, 5), (23, 12), (5, -7),
-    (6, 27), (23, 8), (18, 6), (6, 5), (1, 12), (9, 7), (22, 9), (23, 13), (17, 6), (10, 13),
-    (12, 26), (20, -5), (21, -5), (22, 8), (0, 7), (1, 7), (4, -5), (5, 5), (9, -7), (10, -5),
-    (11, -5), (15, 14), (16, 7), (17, 24), (18, 6), (19, 5), (21, -23), (25, -9), (27, 5), (16, 9),
-    (17, 7), (8, 5), (16, 7), (17, -5), (26, 10), (10, 5), (27, 5), (27, 5), (3, 14), (23, 7),
-    (23, 7), (1, 12), (18, 11), (20, 5), (28, 5), (15, -6), (16, 6), (21, 14), (28, 6), (17, -5),
-    (18, -6), (20, -7), (21, 5), (23, 43), (6, 10), (15, 5), (19, 5), (24, 5), (5, 6), (0, 6),
-    (21, 14), (15, -15), (16, 75), (17, -6), (19, -8), (22, -5), (23, -5), (25, -5), (1, -5), (5, -6),
-    (10, -5), (11, -8), (12, 43), (13, 90), (17, -6), (18, -7), (19, -6), (20, -6), (21, -12), (24, -6),
-    (25, -14), (0, -7), (1, 64), (2, -6), (3, 7), (5, -7), (15, -7), (18, 10), (21, -15), (22, 12),
-    (23, -8), (24, -5), (25, -15), (21, 8), (23, 15), (2, 5), (25, 5), (18, 6), (12, 5), (13, 15),
-    (17, 5), (23, 12), (24, 5), (21, 17), (3, 5), (23, 6), (15, 6), (28, 5), (23, 15), (0, -9),
-    (1, 70), (2, 17), (4, 55), (5, -27), (9, -9), (10, -7), (11, -9), (12, -6), (13, -5), (14, 53),
-    (15, -11), (16, -10), (17, -15), (19, -13), (20, -8), (21, -14), (23, -14), (24, -9), (25, -11), (26, 8),
-    (27, -7), (28, -8), (16, 13), (17, 11), (4, 5), (11, 8), (20, 7), (11, 6), (21, 9), (16, 9),
-    (21, 7), (23, 20), (1, -5), (15, 13), (17, 9), (18, 25), (19, 7), (20, -7), (21, -12), (22, -5),
-    (23, -9), (25, -8), (26, 9), (27, 18), (2, 5), (8, 5), (20, 9), (10, 5), (23, 5), (9, 6),
-    (21, 11), (0, 5), (1, 7), (17, 5), (27, 6), (1, -5), (11, 8), (26, 6), (9, 10), (19, 5),
-    (20, 12), (21, -7), (24, 7), (25, -6), (27, 9), (22, 5), (24, 5), (5, -5), (18, 63), (19, -5),
-    (20, -9), (25, -7), (1, 6), (4, -5), (5, -11), (7, 7), (9, -6), (14, 8), (17, 7), (24, 6),
-    (16, 7), (15, 13), (16, 9), (21, -5), (2, 7), (20, 8), (22, 8), (19, 5), (21, 8), (23, 6),
-    (1, 5), (2, 5), (13, 5), (18, 6), (21, -11), (23, 17), (14, 5), (6, 5), (11, 10), (11, 11),
-    (18, 12), (20, 5), (0, 5), (9, -6), (10, -5), (11, -5), (17, 20), (18, 8), (19, 5), (20, 8),
-    (21, -10), (22, 7), (23, 11), (25, -11), (20, 8), (16, 7), (23, 5), (10, 5), (11, 8), (12, 26),
-    (16, 6), (18, -9), (19, 8), (20, -10), (21, 12), (22, -5), (23, -8), (25, -5), (23, 6), (11, 5),
-    (21, 5), (25, 17), (5, 7), (21, -14), (23, 6), (16, 5), (18, 11), (17, 6), (18, 7), (0, 5),
-    (1, -7), (3, -17), (4, 21), (5, 10), (6, 16), (7, 11), (8, 5), (9, 12), (10, -7), (11, -20),
-    (12, -13), (13, -6), (14, -8), (15, -9), (16, -17), (19, 5), (20, 17), (22, -19), (23, -24), (24, 5),
-    (25, -6), (26, 15), (27, 26), (0, -7), (1, -13), (2, -5), (3, -10), (4, -9), (5, 43), (6, -8),
-    (9, -7), (10, -6), (11, 29), (13, -5), (14, -7), (15, -14), (16, -10), (17, -10), (20, 32), (21, -9),
-    (22, 14), (23, 28), (24, -6), (25, -15), (0, -19), (1, -16), (2, -5), (3, 7), (4, -12), (7, -8),
-    (8, -9), (9, 17), (11, -10), (12, -17), (15, 29), (16, 29), (17, 17), (18, 17), (20, 16), (21, 19),
-    (22, -6), (24, -14), (25, -18), (26, -11), (27, -11), (28, 5), (19, 5), (10, 11), (17, 8), (17, 8),
-    (24, 7), (17, 10), (20, -7), (28, 6), (23, 5), (1, -17), (2, -11), (3, 9), (4, -9), (5, -5),
-    (7, -8), (8, -8), (9, -9), (10, -17), (11, -19), (13, -6), (14, 70), (15, 38), (16, 16), (17, -28),
-    (18, -21), (19, 10), (20, -9), (21, 5), (22, 44), (23, -25), (25, 11), (26, -8), (27, -12), (28, 19),
-    (19, 5), (20, 5), (27, 5), (5, 5), (3, 5), (16, 5), (22, 7), (19, 9), (25, 5), (8, 5),
-    (18, 9), (26, 11), (1, 8), (14, 19), (23, -5), (1, 7), (19, 5), (5, 8), (5, -5), (17, 15),
-    (19, -5), (21, 9), (23, 7), (21, 7), (9, 5), (21, 16), (21, 5), (6, 5), (25, 8), (1, 13),
-    (12, 15), (15, 23), (21, -5), (20, 7), (5, 5), (25, 10), (11, 7), (4, 12), (10, 5), (18, 9),
-    (21, 6), (21, 34), (18, 6), (27, 10), (1, 7), (14, 6), (21, 9), (11, 5), (19, 12), (26, 5),
-    (28, 5), (7, 8), (22, 11), (16, 6), (20, 5), (0, -6), (1, 78), (20, -6), (23, -5), (24, -5),
-    (25, -12), (0, 42), (1, 5), (2, 5), (4, -7), (5, -8), (6, -6), (9, -7), (10, -6), (11, 8),
-    (12, -6), (13, -6), (14, -5), (16, -6), (17, -7), (18, -8), (20, -8), (22, -9), (23, -9), (24, 30),
-    (25, 11), (28, 5), (12, 21), (23, -14), (23, 6), (5, 7), (6, 5), (3, 9), (21, 6), (25, 17),
-    (1, 12), (18, 7), (20, 14), (19, 5), (26, 16), (0, 15), (23, 5), (21, 9), (23, 6), (23, 5),
-    (9, 9), (10, 5), (1, -5), (3, -6), (4, -6), (5, -6), (6, -8), (10, 5), (11, -5), (13, 9),
-    (14, -6), (15, -10), (16, -7), (18, 8), (20, -21), (21, -8), (24, 19), (25, 41), (26, 5), (28, 9),
-    (23, -5), (25, 23), (3, 5), (4, 32), (21, -6), (22, 15), (23, 14), (27, 5), (1, 5), (5, 36),
-    (7, 10), (9, -5), (17, -6), (18, -5), (19, -5), (20, 23), (21, -14), (23, -11), (10, 14), (9, 23),
-    (11, 11), (26, 9), (22, 10), (18, 16), (21, 6), (3, 8), (17, 12), (15, 12), (25, 8), (15, 9),
-    (17, 7), (15, 8), (5, 5), (1, -6), (5, -5), (17, -6), (18, 29), (19, 10), (25, -7), (27, 8),
-    (22, 31), (17, 13), (21, -5), (28, 5), (11, 28), (17, 5), (6, 5), (25, 10), (5, -6), (11, 109),
-    (17, -5), (18, -6), (19, -6), (20, -5), (21, -10), (22, -5), (23, -22), (25, -5), (0, 12), (1, -7),
-    (3, 6), (5, 10), (6, 8), (10, -6), (15, -5), (18, -7), (19, -6), (20, -6), (21, 14), (22, -6),
-    (28, 11), (17, 8), (24, 7), (1, 12), (18, 10), (20, 5), (21, -5), (1, -7), (3, 11), (5, -16),
-    (6, -8), (9, 29), (10, 8), (14, 5), (16, 6), (17, -10), (21, 29), (22, 11), (23, -16), (25, -6),
-    (28, -5), (9, 11), (10, 7), (21, 8), (11, 10), (16, 8), (0, 25), (18, 10), (25, 5), (3, 8),
-    (5, -6), (21, 9), (22, 10), (0, 5), (1, 13), (1, 27), (2, 9), (3, 8), (14, 11), (23, -6),
-    (25, -5), (17, 8), (18, 16), (16, 7), (12, 19), (13, 9), (23, -5), (9, 9), (10, 5), (17, 6),
-    (1, 6), (7, 5), (28, 9), (21, 9), (22, 13), (3, 10), (26, 9), (6, 9), (23, 6), (0, 5),
-    (10, 14), (12, 29), (20, -5), (21, -7), (23, 7), (21, 10), (1, 7), (10, 58), (11, -12), (12, 36),
-    (15, -5), (18, -5), (19, -7), (23, -27), (3, 5), (10, 28), (21, -5), (23, 5), (17, 10), (15, 7),
-    (25, 5), (0, -8), (1, 6), (2, 48), (3, -14), (4, -12), (5, -13), (6, -11), (7, -9), (8, -7),
-    (9, -11), (10, -6), (11, -7), (13, -5), (14, -10), (15, -10), (16, -10), (17, -9), (18, 12), (19, -12),
-    (20, -9), (22, -10), (24, 59), (26, 53), (27, 7), (28, -11), (5, -5), (11, 6), (20, -8), (21, 10),
-    (22, 5), (23, -5), (28, 10), (9, 6), (19, 17), (21, 5), (0, 7), (4, -5), (5, -7), (15, 7),
-    (17, -8), (19, 6), (20, 5), (21, 8), (22, -5), (23, -8), (25, 16), (26, -5), (27, 18), (5, 6),
-    (1, 5), (17, 12), (16, 20), (24, 7), (0, 12), (21, 23), (18, 10), (1, 13), (0, -8), (1, 9),
-    (2, -10), (3, 95), (4, 16), (5, 53), (6, 28), (7, 13), (9, -8), (10, -18), (11, -18), (13, -7),
-    (15, -22), (16, -20), (17, -21), (18, -6), (19, -28), (20, -34), (21, 22), (22, -18), (23, -12), (27, -14),
-    (28, 12), (1, 11), (3, -5), (4, -9), (6, -7), (9, -6), (11, -5), (15, -7), (16, -5), (17, -9),
-    (18, -8), (21, 27), (22, -9), (23, -10), (25, 10), (26, 35), (27, 21), (28, -5), (20, 9), (23, 8),
-    (1, 5), (17, -7), (21, 6), (23, 6), (9, 5), (15, 9), (2, 5), (15, 6), (22, 5), (23, 14),
-    (0, -7), (1, 7), (3, 33), (5, -15), (7, -6), (9, -7), (10, 13), (13, -6), (14, -8), (15, -10),
-    (17, -8), (19, -7), (21, -13), (22, 8), (23, 57), (24, -6), (25, -12), (26, -8), (8, 8), (20, 5),
-    (24, 11), (16, 10), (22, -5), (7, 5), (24, 6), (4, 5), (5, 6), (6, 7), (21, 6), (23, -5),
-    (26, 11), (27, 5), (26, 7), (3, 22), (5, -22), (6, -11), (7, 6), (9, 17), (10, -9), (12, 12),
-    (13, -8), (14, -6), (17, 15), (18, 39), (20, -5), (23, -15), (24, -7), (25, -30), (26, 7), (27, 8),
-    (28, -9), (6, 5), (3, 5), (8, 5), (26, 10), (16, 7), (22, 41), (23, -5), (1, 18), (3, -7),
-    (4, -10), (5, -11), (7, -7), (8, -5), (12, 5), (14, -6), (16, -6), (17, 15), (18, 47), (19, -13),
-    (20, 6), (21, 16), (23, -16), (24, -12), (25, -8), (26, -9), (27, 19), (28, -10), (15, 6), (21, 9),
-    (21, 9), (15, 10), (23, 6), (8, 16), (17, 13), (18, -5), (0, -5), (1, -5), (2, -5), (3, -5),
-    (4, -5), (5, -11), (6, -6), (9, 6), (10, 56), (11, 107), (12, 12), (13, -5), (14, -6), (15, -8),
-    (16, -7), (17, -12), (18, -10), (19, 12), (20, -15), (21, -15), (22, -8), (23, -24), (24, -5), (25, -13),
-    (26, -5), (27, -5), (28, -6), (0, 9), (1, 12), (2, -8), (3, -10), (4, -9), (5, -12), (6, 7),
-    (7, -6), (9, -16), (10, -5), (11, -15), (15, 24), (16, 19), (17, 13), (18, 14), (19, 27), (20, -6),
-    (21, 18), (22, -21), (23, -24), (24, -5), (25, -6), (26, -10), (28, 17), (21, 7), (0, 10), (0, 6),
-    (1, 9), (2, -13), (3, -14), (4, -28), (5, -32), (6, -14), (7, -18), (8, -16), (11, 31), (12, 41),
-    (13, 15), (14, -14), (15, 14), (16, 22), (17, 8), (18, 30), (19, 73), (21, 25), (22, -20), (23, -20),
-    (24, -17), (25, -34), (26, -27), (27, -5), (0, 5), (1, 6), (2, -5), (3, -10), (4, -16), (5, 16),
-    (6, 16), (9, -5), (10, -8), (11, -15), (13, -5), (15, -21), (16, -18), (19, -16), (20, 48), (21, -9),
-    (22, -7), (23, 31), (26, -6), (28, 18), (25, 11), (1, 5), (1, -5), (5, -7), (22, -5), (23, -7),
-    (24, -5), (25, 67), (5, 9), (4, 5), (11, 8), (1, 16), (18, -7), (21, 19), (24, 7), (11, 6),
-    (20, 10), (22, 10), (23, -7), (25, 8), (28, 14), (1, 8), (4, 6), (5, -6), (17, -5), (18, -5),
-    (20, -5), (21, 13), (22, 15), (23, 6), (25, -5), (0, -6), (1, -7), (5, -10), (6, -5), (9, -5),
-    (10, -5), (11, -6), (15, -6), (17, -13), (18, -16), (19, 190), (20, -33), (21, -24), (22, -6), (23, -12),
-    (25, -18), (27, 11), (15, 9), (20, 7), (25, 9), (0, -9), (1, -5), (3, -9), (4, 24), (5, 33),
-    (7, 20), (8, 12), (9, 9), (10, -5), (11, -8), (12, -6), (13, -5), (14, -7), (15, -5), (16, -7),
-    (17, -12), (18, -16), (19, -11), (20, 27), (21, -19), (22, -11), (23, 6), (24, -6), (25, 14), (11, 10),
-    (27, 5), (1, 6), (18, 5), (27, 8), (4, 5), (8, 10), (23, 6), (21, -5), (2, 8), (15, -5),
-    (16, 24), (20, 13), (21, 7), (1, 7), (18, 6), (15, 10), (16, 12), (17, 18), (18, 9), (22, -5),
-    (25, -6), (5, 6), (0, 13), (3, -7), (4, -5), (5, -6), (8, -6), (9, -5), (10, -6), (11, -8),
-    (13, -7), (14, -7), (16, -9), (18, 9), (19, 26), (20, 8), (23, -10), (26, 9), (27, 26), (21, 10),
-    (23, 7), (0, 13), (1, 11), (2, -5), (3, -7), (4, 63), (5, -10), (6, 37), (9, -10), (10, -6),
-    (11, -6), (12, -5), (14, 11), (15, 13), (16, -7), (17, -13), (18, -7), (20, -15), (21, -18), (23, -15),
-    (24, -10), (26, -6), (27, -6), (28, 9), (17, 10), (23, 7), (28, 5), (27, 5), (23, 8), (23, 7),
-    (5, 5), (3, 16), (19, 12), (19, 13), (24, 34), (25, -7), (3, 9), (13, 5), (23, 20), (4, -9),
-    (5, -9), (9, -8), (11, -6), (12, -6), (13, -6), (14, 19), (15, -5), (16, -6), (18, -5), (19, -5),
-    (20, -10), (21, -13), (22, -6), (23, -17), (24, 26), (25, 65), (27, -10), (28, 13), (16, 13), (15, 10),
-    (0, -8), (1, -14), (2, -6), (3, -7), (5, -6), (7, -5), (11, 12), (13, 25), (14, -7), (15, -17),
-    (16, -11), (17, -5), (18, 13), (19, 32), (20, 6), (21, -21), (22, 18), (23, -21), (25, 33), (5, 20),
-    (6, -5), (15, -6), (17, -7), (18, 7), (21, -12), (22, 19), (23, 25), (0, 8), (20, 8), (23, 13),
-    (14, 6), (22, 12), (23, 26), (25, -6), (26, 13), (17, 10), (21, 20), (26, 6), (1, 5), (2, 5),
-    (5, 9), (15, -8), (20, 5), (1, 6), (1, 5), (5, 12), (6, 14), (7, 5), (20, -5), (23, -5),
-    (25, -5), (15, 8), (22, 14), (4, -6), (5, -14), (6, -7), (9, 146), (10, 6), (11, -7), (15, -8),
-    (16, -6), (20, -14), (21, -33), (23, -16), (24, -5), (27, -5), (28, -5), (17, 10), (24, 12), (5, 6),
-    (22, 5), (2, 5), (21, 10), (19, 11), (21, -5), (25, 6), (22, 5), (4, 7), (14, 7), (17, 5),
-    (23, 5), (18, 6), (4, 7), (17, 10), (18, 8), (24, 5), (15, 8), (27, 5), (2, 11), (23, 15),
-    (1, 5), (2, 5), (17, 6), (18, -5), (24, 13), (26, 12), (4, 5), (28, 5), (18, 5), (1, 9),
-    (19, -5), (21, 20), (27, 11), (11, 9), (23, 6), (5, 5), (0, 15), (5, 9), (6, 14), (11, -6),
-    (14, -6), (17, -6), (19, -8), (20, -9), (21, 25), (23, -15), (25, 7), (27, -5), (2, 9), (22, 6),
-    (8, 5), (10, 5), (15, 9), (0, -7), (1, -14), (2, -6), (3, -10), (4, -10), (5, 45), (6, -9),
-    (9, -7), (10, -6), (11, 33), (13, -5), (14, -7), (15, -15), (16, -11), (17, -8), (20, 41), (21, -13),
-    (22, 13), (23, 23), (24, -7), (25, -15), (27, 8), (8, 5), (22, 31), (26, 16), (27, 5), (18, 9),
-    (20, 6), (21, -5), (5, -6), (7, 14), (9, 9), (27, 8), (1, 14), (1, 8), (1, 8), (17, 7),
-    (9, 14), (10, 5), (3, 5), (21, 11), (7, 5), (15, 7), (18, -6), (24, 5), (17, 6), (0, -6),
-    (1, -5), (13, 6), (21, -5), (24, -5), (25, 21), (27, 8), (26, 7), (21, 7), (16, 13), (1, 7),
-    (17, 8), (24, 7), (4, 6), (6, 6), (9, 5), (26, 5), (14, 6), (4, 6), (26, 5), (0, 5),
-    (9, 8), (1, 10), (5, -6), (15, -5), (17, 23), (18, 7), (20, -13), (23, -6), (20, 5), (0, 7),
-    (5, 5), (17, 14), (21, -20), (25, -6), (27, 6), (22, 17), (19, 9), (8, 5), (0, 8), (10, 5),
-    (24, 10), (16, 24), (17, -5), (23, -5), (28, 8), (25, 14), (15, 5), (19, 8), (22, -6), (19, 13),
-    (8, 7), (11, 14), (15, -6), (16, 21), (18, -5), (19, -5), (21, -10), (22, 6), (23, 5), (25, -8),
-    (26, 13), (18, 5), (25, 10), (17, 5), (24, 7), (20, 5), (11, 16), (16, 9), (23, 5), (28, 5),
-    (25, 9), (1, 43), (4, 89), (5, -24), (6, -8), (14, -5), (15, -6), (18, -6), (19, -5), (20, -6),
-    (21, -16), (23, -6), (25, -7), (0, 26), (1, 5), (3, 12), (5, -10), (8, -5), (9, -8), (10, 13),
-    (11, -7), (12, -8), (13, -7), (14, -6), (16, 5), (17, 7), (18, -9), (19, -8), (20, -6), (22, -12),
-    (24, 14), (25, 9), (26, -11), (15, 5), (20, 5), (1, 35), (3, -6), (19, 8), (20, -5), (22, 5),
-    (16, 22), (21, -5), (25, 8), (8, 5), (16, 16), (10, 6), (3, 5), (5, 5), (15, 5), (20, 8),
-    (9, 5), (20, 5), (5, -5), (11, 36), (12, 12), (17, -6), (20, 7), (22, -6), (10, 5), (11, 10),
-    (5, 9), (20, 11), (21, -5), (14, 9), (13, 6), (17, 5), (13, 5), (18, -5), (23, 8), (2, 5),
-    (3, 5), (11, 11), (18, 5), (21, -6), (22, 5), (25, -5), (6, 5), (18, 12), (1, -6), (5, 73),
-    (7, 26), (9, -8), (10, -5), (15, -6), (17, -10), (19, -5), (20, 5), (21, -18), (22, -7), (25, -6),
-    (4, 29), (21, 13), (0, -6), (1, 11), (5, -5), (11, 8), (14, 22), (15, -11), (17, -6), (18, -6),
-    (20, -5), (21, -6), (22, 5), (23, 10), (26, 13), (1, 7), (21, 7), (1, 10), (27, 5), (11, 7),
-    (22, 11), (7, 8), (18, 5), (1, 6), (17, 5), (28, 5), (19, 9), (20, -5), (19, 13), (5, 5),
-    (15, 5), (18, -5), (20, 7), (26, 11), (15, 10), (21, -6), (22, 8), (25, 15), (0, -5), (3, 88),
-    (4, -6), (6, -7), (9, -6), (11, -5), (14, -7), (15, -12), (16, -6), (17, -9), (18, 9), (19, -9),
-    (21, 15), (23, -9), (28, -5), (3, 5), (23, 5), (2, 5), (15, 7), (21, 5), (1, 13), (6, 5),
-    (28, 5), (4, 5), (11, 8), (0, -6), (1, -7), (13, 29), (23, -10), (24, 15), (27, 6), (28, 7),
-    (20, 5), (15, 5), (17, 11), (20, -5), (19, 10), (1, -6), (2, 5), (14, 35), (20, 5), (23, 5),
-    (15, 10), (5, 5), (18, 18), (25, -6), (27, 9), (4, 10), (19, 7), (17, 9), (21, 8), (9, 5),
-    (0, 10), (1, 14), (1, 10), (14, 6), (3, 5), (4, 7), (12, 27), (23, -17), (10, -5), (11, 9),
-    (12, 20), (23, 8), (15, 6), (3, 5), (25, -5), (26, 5), (6, 5), (20, 6), (5, 7), (17, 8),
-    (13, 5), (25, 5), (19, 5), (22, 16), (0, 6), (1, -8), (14, -5), (15, 18), (16, 56), (17, -8),
-    (19, -11), (21, 32), (23, -11), (25, -8), (18, 5), (2, -5), (4, -5), (6, -9), (9, 52), (10, 7),
-    (12, -5), (16, -7), (17, 10), (18, -8), (21, 28), (22, -8), (24, -7), (25, -12), (27, -5), (4, 5),
-    (1, -12), (2, 71), (20, -5), (21, -7), (23, -6), (25, -8), (7, 5), (17, 6), (14, 16), (11, -6),
-    (12, 46), (13, 15), (18, -5), (23, -5), (23, 12), (1, 6), (5, 5), (9, 5), (28, 5), (1, 5),
-    (2, 5), (22, 6), (26, 16), (4, 6), (26, 5), (8, 5), (1, 6), (5, 10), (25, 8), (0, 10),
-    (1, -5), (5, 10), (6, 5), (14, 5), (21, 5), (22, -5), (23, -9), (28, 11), (25, 6), (17, 7),
-    (27, 5), (12, 14), (5, 13), (0, -5), (1, 6), (4, 5), (5, 15), (6, 46), (9, -5), (10, 9),
-    (11, 8), (15, -7), (17, -10), (19, -9), (20, -8), (21, 5), (23, -9), (25, -9), (15, 13), (18, 5),
-    (27, 5), (21, 7), (11, 8), (23, 21), (22, 6), (17, 7), (6, 10), (5, -5), (6, 16), (11, 5),
-    (5, -8), (6, 35), (21, -6), (14, 45), (22, -6), (3, 14), (4, 5), (17, 6), (25, -5), (3, 42),
-    (5, -8), (23, -9), (25, -6), (17, 6), (2, 5), (22, 5), (5, 5), (20, 5), (10, 5), (5, -5),
-    (8, 28), (17, -7), (18, 9), (19, 8), (17, 5), (7, 5), (21, -8), (23, -6), (25, 24), (26, 10),
-    (5, 5), (17, 8), (17, 7), (25, 10), (1, 11), (5, -7), (17, 26), (18, -10), (19, -5), (20, 15),
-    (21, 20), (22, -5), (25, -8), (1, 13), (18, 5), (5, 8), (2, 5), (4, 5), (20, 7), (21, -5),
-    (22, 16), (23, 12), (9, 9), (10, 5), (5, 8), (6, 5), (28, 5), (19, 7), (4, -6), (5, 17),
-    (6, -6), (7, 15), (8, 6), (17, -6), (18, 15), (19, -6), (21, -12), (22, -5), (23, 19), (24, -5),
-    (26, 12), (27, -5), (1, 6), (3, 7), (6, -6), (18, -7), (19, -5), (23, 48), (5, -5), (15, -10),
-    (16, 70), (17, -6), (19, -7), (21, -10), (22, -11), (23, -5), (25, 10), (0, 5), (20, 7), (21, -5),
-    (22, 16), (23, 12), (1, 5), (15, 8), (18, 6), (9, 6), (19, 6), (17, 5), (18, 9), (1, 7),
-    (8, 5), (14, 5), (21, 11), (24, 5), (1, 5), (1, 7), (2, 5), (10, 11), (21, -6), (23, 24),
-    (25, -7), (0, 5), (2, 5), (6, 5), (18, 7), (28, 5), (4, 5), (3, 6), (5, -6), (10, 5),
-    (21, 6), (27, 5), (19, 10), (5, 7), (6, 7), (17, 7), (3, 9), (6, 5), (25, 15), (4, 10),
-    (21, 5), (23, 23), (15, 6), (22, 7), (0, 9), (6, 10), (20, -5), (21, -8), (22, -5), (23, 11),
-    (25, 9), (23, 9), (1, 12), (5, -7), (6, 11), (3, 10), (11, 7), (6, 10), (20, -5), (21, -7),
-    (22, -5), (23, 12), (25, 7), (27, 5), (3, 9), (19, 5), (22, 8), (15, -5), (25, 11), (10, 5),
-    (23, 7), (1, 11), (5, -8), (21, 27), (9, -5), (15, 5), (16, 7), (17, -8), (18, -9), (19, 12),
-    (21, -14), (23, 8), (26, 20), (21, 6), (4, 10), (5, 20), (6, 5), (21, -6), (7, 5), (0, -5),
-    (6, 7), (9, -6), (10, -5), (13, 7), (14, -5), (15, 6), (16, 13), (17, -6), (18, 26), (19, 15),
-    (22, -7), (24, -5), (25, -13), (15, 5), (21, 8), (24, 30), (25, -10), (0, 116), (1, -15), (5, -6),
-    (18, -5), (20, -5), (21, -10), (24, -6), (25, -20), (8, 5), (10, 11), (21, -5), (23, 26), (1, 7),
-    (1, -5), (2, -6), (3, 7), (4, -9), (5, -7), (7, -5), (8, 24), (9, 25), (10, 5), (12, -7),
-    (13, -6), (14, -5), (16, -8), (17, 13), (18, 15), (21, 14), (23, -20), (24, 13), (25, -19), (26, -7),
-    (27, -8), (28, 12), (18, 15), (0, 5), (17, 6), (25, 8), (0, 9), (1, 7), (15, -9), (18, -5),
-    (19, 79), (20, -6), (21, -15), (21, 6), (23, 9), (5, 6), (5, -5), (8, 6), (18, 9), (20, 5),
-    (17, 8), (18, 8), (21, 6), (23, 12), (4, 5), (5, 5), (12, 5), (17, 10), (5, 5), (6, 5),
-    (17, 10), (1, 10), (17, 44), (18, -6), (23, -5), (17, 11), (5, 13), (6, -8), (7, 8), (8, 26),
-    (9, -5), (11, -5), (16, -5), (17, -11), (18, 10), (20, 9), (23, -12), (25, -7), (27, 7), (19, 5),
-    (20, 6), (22, 5), (1, -17), (2, -12), (3, -12), (5, -14), (6, -7), (7, -7), (8, -6), (10, -8),
-    (11, 28), (12, -5), (13, 26), (14, -11), (15, -12), (16, -15), (17, -15), (18, 19), (19, 42), (20, 10),
-    (21, -10), (22, 11), (23, -33), (24, -5), (25, 52), (26, -6), (27, 14), (11, 8), (23, 17), (27, 5),
-    (17, 6), (19, -6), (20, 15), (21, -8), (27, 10), (25, 8), (18, 5), (2, 5), (15, 5), (9, 5),
-    (21, 12), (15, 5), (5, -7), (7, 9), (8, 5), (20, 5), (7, 5), (21, -8), (23, -6), (25, 24),
-    (26, 10), (27, 5), (21, 14), (17, 8), (1, 5), (5, 14), (28, 6), (25, 7), (26, 5), (17, 6),
-    (1, 7), (18, 10), (1, 20), (3, -8), (18, -8), (23, 12), (17, 6), (21, 8), (5, -10), (9, 68),
-    (10, -5), (17, -5), (21, -12), (23, -5), (5, -12), (6, -6), (9, 14), (10, 5), (16, 10), (17, -6),
-    (19, 6), (21, 28), (22, 11), (23, -13), (25, -8), (23, 11), (20, 5), (10, 5), (23, -5), (17, 7),
-    (18, 5), (1, -5), (3, 8), (5, -14), (6, -5), (17, -5), (19, 19), (20, 15), (21, 20), (23, -7),
-    (25, -5), (27, 7), (1, 15), (23, 9), (25, -5), (21, 11), (21, 12), (2, 5), (20, 12), (4, 7),
-    (14, 7), (0, 5), (25, 15), (11, 10), (11, 6), (15, -5), (13, 5), (24, 6), (15, -5), (16, 33),
-    (21, -5), (19, 5), (26, 16), (12, 12), (6, 5), (15, 8), (17, 11), (9, 9), (10, 5), (15, 13),
-    (16, 9), (21, -5), (23, 13), (12, 39), (23, -5), (23, 9), (1, 6), (5, 10), (25, 8), (9, 5),
-    (23, 5), (5, 6), (21, -7), (23, 5), (0, -13), (1, 13), (2, 73), (4, -6), (5, -10), (6, -7),
-    (9, -8), (10, -8), (11, -12), (12, 21), (13, -6), (14, -5), (15, -9), (16, -7), (19, -11), (20, -10),
-    (21, -9), (22, -9), (23, -19), (24, 9), (25, -9), (26, 63), (22, 10), (0, 16), (5, -5), (11, 8),
-    (22, 13), (23, 6), (8, 5), (2, -5), (18, 9), (23, 27), (25, -7), (20, 6), (10, 6), (15, 8),
-    (18, 5), (20, -5), (13, 5), (21, -5), (25, 21), (10, 12), (0, 19), (1, -5), (3, -8), (4, -6),
-    (5, -12), (9, -8), (10, -6), (11, 5), (12, -6), (14, -5), (16, -5), (17, -9), (18, 5), (19, 11),
-    (20, 6), (23, -16), (24, 26), (25, 21), (26, -10), (27, 8), (28, 7), (18, 8), (5, 6), (20, 6),
-    (6, 10), (0, -5), (15, -5), (21, -6), (24, 6), (25, 25), (27, 8), (5, 6), (17, 5), (21, 9),
-    (8, 6), (15, 5), (19, 5), (21, 9), (28, 5), (1, 5), (2, 5), (11, -5), (12, 47), (13, 10),
-    (23, -11), (21, 11), (15, -6), (16, 29), (21, -5), (0, 5), (19, 12), (0, -10), (1, -5), (5, -12),
-    (6, -5), (7, 5), (8, 7), (9, -6), (11, -5), (15, -6), (17, 5), (18, 63), (19, -6), (20, -9),
-    (21, -19), (22, -5), (23, -16), (24, -8), (25, -29), (26, 14), (27, 80), (28, -5), (2, 7), (7, 5),
-    (21, -8), (23, -6), (25, 24), (26, 10), (19, 7), (5, 12), (20, 7), (26, 8), (20, 8), (20, 7),
-    (18, 5), (1, 6), (4, 5), (5, -7), (17, -6), (21, 15), (22, 13), (23, 6), (25, -6), (14, 9),
-    (13, 5), (23, 9), (18, 7), (18, 5), (18, 6), (25, 15), (19, 8), (18, 15), (25, 8), (22, 11),
-    (2, 7), (6, 5), (15, 5), (5, 5), (6, 6), (21, 5), (25, 7), (17, 6), (20, 9), (1, 9),
-    (15, -6), (21, 12), (22, 7), (6, 7), (27, 5), (17, 5), (5, -6), (6, -6), (9, -5), (10, 5),
-    (11, -6), (12, 25), (15, -8), (16, -7), (17, -7), (18, -5), (19, -5), (20, -6), (22, -5), (23, 49),
-    (24, -5), (25, 12), (28, -5), (8, 16), (15, 7), (0, -7), (1, 59), (2, 14), (3, 9), (4, 9),
-    (5, -8), (6, -5), (9, -5), (11, -5), (14, 28), (15, -10), (16, -5), (17, -7), (18, -8), (19, -6),
-    (20, -5), (21, -9), (23, -6), (21, 8), (21, 8), (8, 5), (3, -6), (4, -7), (5, 8), (6, -5),
-    (7, 13), (9, -7), (10, -7), (11, 8), (12, -5), (15, -6), (21, 9), (23, 27), (25, -7), (28, -6),
-    (16, 25), (11, 6), (15, -5), (27, 6), (2, 12), (17, 13), (23, 13), (4, 5), (5, -5), (6, 12),
-    (5, -5), (28, 9), (1, 9), (24, 38), (25, -9), (20, 11), (22, 6), (6, 6), (1, -6), (15, 5),
-    (18, 8), (20, 9), (22, 9), (1, -6), (5, -9), (10, 31), (11, -7), (12, 38), (15, -7), (16, -5),
-    (17, -11), (19, -7), (21, -13), (22, 24), (23, 16), (25, -6), (1, -6), (14, 5), (15, -6), (17, -8),
-    (18, 12), (21, 5), (22, -5), (23, -7), (25, 33), (15, -6), (16, -5), (21, 67), (22, -11), (23, -5),
-    (25, -6), (15, 23), (17, 7), (5, 5), (2, -7), (3, -8), (4, -17), (5, 19), (6, 17), (9, -6),
-    (10, -9), (11, -17), (13, -6), (14, -5), (15, -23), (16, -19), (19, -20), (20, 49), (21, -7), (22, 11),
-    (23, 31), (24, -6), (26, -7), (28, 16), (0, 5), (18, 9), (0, -11), (1, 46), (2, -17), (3, 15),
-    (4, -8), (5, -13), (7, -10), (8, -9), (9, -5), (10, -18), (11, -19), (13, -8), (14, 66), (15, 33),
-    (16, 12), (17, -27), (18, -12), (19, 5), (20, -10), (21, -7), (22, 56), (23, -33), (24, -9), (26, -6),
-    (27, -16), (28, 15), (17, 7), (2, 10), (3, 5), (11, 10), (15, 5), (16, -5), (21, -7), (25, -5),
-    (28, 8), (21, 11), (5, -6), (6, 5), (11, 14), (21, -6), (5, -9), (6, -7), (7, 6), (11, 6),
-    (16, 11), (17, 14), (18, 8), (20, -11), (21, 7), (25, -8), (23, 9), (1, 11), (2, 5), (3, 7),
-    (11, 10), (16, -5), (23, -6), (25, -10), (0, 9), (13, 5), (17, 5), (5, -6), (6, 5), (15, -8),
-    (16, 8), (17, -5), (18, 10), (20, 5), (21, -15), (22, 20), (5, -7), (9, 11), (13, 10), (21, 5),
-    (25, 10), (19, 23), (20, -9), (18, 16), (19, 8), (0, 9), (3, 8), (6, -6), (18, 8), (21, 10),
-    (16, 8), (17, 18), (10, 5), (11, 10), (15, 7), (0, -7), (1, 8), (3, 6), (4, 12), (5, 10),
-    (10, 7), (12, -5), (16, -5), (17, 10), (19, -5), (21, 5), (22, -7), (23, -10), (24, 6), (25, -9),
-    (28, -5), (8, 5), (2, 7), (18, 11), (18, 5), (21, 5), (0, 28), (1, 7), (2, 13), (3, -8),
-    (4, -6), (5, -8), (9, -6), (10, -5), (11, 6), (12, -5), (13, -5), (14, -5), (15, -6), (16, -5),
-    (17, -5), (18, 6), (19, -5), (20, -8), (21, -5), (22, -7), (23, -15), (24, 19), (25, 36), (26, -9),
-    (28, 6), (1, -13), (3, 7), (4, 6), (14, 79), (15, -11), (16, -5), (20, -5), (21, -10), (25, -5),
-    (15, 8), (21, 8), (16, 8), (4, 13), (14, 5), (21, -5), (22, -5), (25, 35), (0, 5), (6, 5),
-    (18, 6), (0, 5), (3, -13), (4, -5), (5, 31), (8, -10), (11, -10), (12, -8), (13, -13), (14, -12),
-    (16, -10), (17, 15), (18, 7), (19, 21), (20, 16), (21, 5), (22, -13), (23, -31), (24, -6), (26, 18),
-    (27, 14), (21, 15), (23, 8), (24, 6), (17, 5), (20, 9), (23, 6), (6, 12), (6, 10), (13, 15),
-    (24, 13), (25, -8), (1, 7), (14, 19), (23, -5), (1, 15), (21, 7), (25, 5), (21, 11), (25, 6),
-    (6, 7), (21, 5), (23, -11), (25, 69), (1, 7), (15, 5), (17, 17), (25, 5), (15, 7), (21, 7),
-    (21, 5), (21, 7), (0, 9), (16, 5), (19, -5), (21, 7), (8, 5), (26, 8), (25, 16), (25, 10),
-    (1, -11), (2, 34), (18, 29), (21, -6), (6, 5), (15, 9), (16, 5), (9, 9), (10, 5), (20, 9),
-    (15, -5), (19, 6), (20, 5), (21, 6), (1, 20), (3, 22), (21, -6), (15, 5), (21, 9), (15, 9),
-    (5, -5), (28, 9), (0, 6), (1, 10), (2, -8), (3, -8), (4, 15), (5, -6), (6, 17), (7, -10),
-    (8, -9), (11, -9), (12, 9), (13, -7), (16, -6), (17, 28), (18, 11), (19, 7), (20, 10), (22, 13),
-    (23, -22), (24, 5), (25, -10), (26, -15), (27, -13), (28, -19), (1, 7), (13, 11), (12, 12), (23, 11),
-    (5, 5), (18, 12), (5, 7), (19, 5), (25, 5), (8, 5), (22, 5), (23, 5), (28, 6), (18, 7),
-    (19, 14), (1, 6), (5, -10), (9, -5), (10, 20), (11, -5), (12, 11), (15, -7), (19, 10), (20, 14),
-    (21, 11), (23, -8), (25, 5), (5, 13), (25, 5), (28, 5), (8, 5), (28, 5), (5, -14), (6, -6),
-    (9, -6), (10, -7), (11, 7), (12, -5), (13, 5), (15, -7), (16, -5), (17, -6), (18, 6), (19, -6),
-    (20, -14), (21, 41), (22, -8), (23, 40), (27, 31), (28, -5), (1, 7), (19, 7), (19, 16), (14, 12),
-    (22, 11), (19, 8), (25, -5), (27, 5), (22, 5), (15, 5), (1, -7), (3, -5), (4, -7), (6, -9),
-    (9, -8), (10, -7), (12, -5), (14, -5), (15, 33), (16, 6), (17, 25), (18, -5), (19, 25), (20, 8),
-    (21, 10), (22, -13), (24, -5), (25, -13), (27, -5), (28, -6), (1, -5), (5, 8), (9, 6), (17, -6),
-    (18, -6), (21, 21), (15, -5), (19, 36), (21, -9), (15, 5), (18, 8), (20, 10), (18, 7), (4, 7),
-    (15, 5), (25, 16), (20, 8), (8, 5), (2, 5), (17, 24), (21, -5), (17, 7), (15, 15), (17, -5),
-    (18, 5), (20, 8), (21, 14), (23, -8), (19, 10), (9, 5), (17, 10), (20, 5), (1, -7), (4, -7),
-    (6, -9), (8, 26), (9, 5), (10, -5), (11, -5), (13, 7), (17, -15), (18, -12), (19, -16), (20, 30),
-    (21, -10), (22, -5), (23, -6), (24, 21), (26, 26), (27, -7), (5, 5), (1, 19), (2, 14), (3, -9),
-    (4, -6), (5, -16), (6, -10), (7, -5), (13, -5), (14, -5), (15, -19), (16, -9), (17, 72), (18, 84),
-    (19, 8), (20, -30), (21, -10), (22, -8), (23, -11), (24, -7), (25, -14), (26, -7), (28, -8), (16, 6),
-    (28, 5), (20, 5), (19, 7), (12, 7), (23, 11), (1, 6), (15, -5), (21, 16), (23, 14), (0, 5),
-    (23, 5), (25, 8), (18, 5), (18, 16), (5, 5), (5, 6), (9, 6), (17, 13), (21, -5), (5, -9),
-    (9, 12), (18, 7), (19, 14), (20, -11), (21, 11), (22, -5), (23, -5), (28, 14), (2, 5), (17, 10),
-    (21, -5), (17, 18), (7, 8), (21, 7), (0, 9), (11, 5), (1, 5), (5, 14), (6, -6), (9, 7),
-    (17, 16), (18, 8), (20, -14), (21, -10), (25, -7), (26, 13), (6, 9), (16, 7), (21, -6), (0, -74),
-    (1, -46), (2, -38), (3, -27), (5, 29), (6, 18), (7, -9), (8, -15), (9, 7), (10, 34), (11, 32),
-    (12, 10), (13, -21), (14, 25), (15, 9), (16, 15), (17, 15), (18, 10), (20, 27), (21, 43), (22, 41),
-    (23, 109), (24, -46), (25, -40), (26, -54), (27, -46), (5, 13), (6, -8), (7, 8), (8, 26), (9, -5),
-    (11, -5), (16, -5), (17, -11), (18, 10), (20, 9), (23, -12), (25, -7), (27, 7), (24, 5), (27, 13),
-    (28, 5), (0, 11), (17, 5), (1, 7), (17, -5), (18, 14), (0, 5), (15, 12), (6, 7), (21, 5),
-    (12, 5), (17, 13), (24, 7), (0, 11), (1, 13), (24, 7), (25, -5), (12, 5), (5, 6), (17, 8),
-    (16, 7), (2, 8), (23, 7), (15, 5), (5, -7), (7, 20), (20, 13), (11, 8), (1, -5), (5, 6),
-    (18, -6), (19, 7), (20, 32), (22, -5), (23, -6), (25, -5), (28, 13), (19, 19), (5, -7), (17, -6),
-    (19, 19), (20, 15), (27, 8), (1, 7), (17, 5), (8, 5), (25, -5), (26, 7), (27, 17), (3, 10),
-    (12, 5), (18, 5), (22, 18), (23, -5), (26, 5), (28, 5), (0, 6), (0, 11), (1, 6), (18, 5),
-    (6, 10), (22, 5), (9, 9), (10, 5), (5, 10), (6, 5), (10, -6), (14, 5), (19, -5), (22, -5),
-    (23, -9), (28, 17), (19, 19), (20, 8), (12, 5), (16, 12), (23, 12), (23, 5), (16, 31), (17, 9),
-    (20, -7), (22, -5), (16, 12), (9, 8), (10, 5), (17, 5), (19, 5), (1, 6), (23, 11), (14, 11),
-    (16, 8), (28, 5), (5, 5), (1, 5), (25, 23), (4, 5), (0, -15), (1, -17), (4, -8), (5, -5),
-    (6, -9), (7, -5), (9, -10), (10, -10), (12, -7), (15, -18), (16, -13), (17, -10), (19, 11), (20, -7),
-    (22, 9), (23, 22), (24, -16), (25, 57), (26, 22), (27, 21), (27, 5), (17, 29), (20, -7), (1, 26),
-    (2, -6), (3, -14), (4, 32), (5, 107), (6, 22), (8, -5), (9, 10), (10, 5), (11, -7), (12, -8),
-    (13, -5), (15, -17), (16, -14), (17, -19), (18, -18), (19, -28), (20, 24), (21, -9), (22, -13), (23, -24),
-    (24, -9), (26, -15), (28, -15), (1, 6), (3, 10), (5, -7), (8, 5), (17, -7), (20, -5), (21, 14),
-    (23, 16), (20, 20), (23, -8), (15, -5), (16, 6), (22, 6), (16, 19), (17, 6), (20, 5), (22, -9),
-    (4, 19), (5, 15), (7, 8), (18, -5), (21, -10), (23, -6), (26, 5), (15, 9), (19, 8), (27, 5),
-    (23, 7), (8, 5), (26, 12), (5, 38), (23, -5), (5, 8), (26, 7), (0, -5), (6, 7), (9, -6),
-    (10, -5), (13, 7), (14, -5), (15, 6), (16, 13), (17, -6), (18, 26), (19, 15), (22, -7), (24, -5),
-    (25, -13), (1, 8), (21, 5), (18, 8), (0, -5), (4, -5), (5, -12), (9, -8), (10, -6), (11, -6),
-    (12, -5), (15, 47), (16, 40), (18, 14), (19, -14), (20, -6), (22, 19), (23, -16), (24, -5), (28, -7),
-    (21, 9), (3, 5), (23, 6), (25, 16), (28, 5), (4, 12), (5, 6), (21, -5), (26, 6), (27, 5),
-    (27, 11), (2, 6), (17, 5), (17, 8), (1, -6), (3, -7), (5, 15), (6, 10), (9, 9), (10, -6),
-    (11, -5), (13, -5), (15, 14), (16, -7), (17, -14), (18, 5), (19, 13), (20, 8), (24, -8), (25, -6),
-    (22, 19), (20, 9), (0, -16), (2, 67), (3, -14), (4, -11), (5, -21), (6, -12), (7, -9), (8, 9),
-    (9, -9), (10, -13), (11, -14), (12, -12), (13, -7), (14, -10), (15, -20), (16, -13), (17, 93), (18, 72),
-    (19, -20), (20, -23), (22, -16), (23, -30), (24, 27), (25, 14), (26, -14), (11, 7), (23, 6), (2, 10),
-    (4, 5), (19, 5), (1, 10), (25, 10), (26, 12), (0, -6), (1, 20), (2, 10), (3, 14), (5, -13),
-    (6, -9), (7, -5), (11, -7), (14, 10), (15, 6), (16, -5), (17, -7), (19, -6), (22, -9), (23, 7),
-    (26, 9), (28, 9), (15, 5), (17, 5), (21, 9), (23, 6), (17, 20), (19, 6), (23, -6), (8, 5),
-    (1, 5), (17, 7), (15, 10), (5, 14), (23, 7), (19, 6), (19, 5), (20, 10), (1, 7), (28, 5),
-    (0, 8), (0, -5), (24, 14), (25, -5), (0, -5), (3, 6), (9, -6), (15, 9), (18, 11), (20, -7),
-    (23, 9), (6, 7), (10, 5), (16, 10), (1, 11), (26, 5), (25, 14), (15, 15), (11, 6), (19, 6),
-    (21, 5), (0, 5), (18, -6), (20, -6), (22, 17), (23, 17), (18, 5), (7, 9), (21, 7), (3, 66),
-    (5, -6), (21, -14), (23, -12), (17, 14), (9, 12), (1, 11), (9, -5), (17, 13), (20, -6), (21, -11),
-    (27, 8), (12, 12), (15, 12), (17, -11), (19, 11), (20, -5), (22, 10), (23, -5), (28, 14), (1, 5),
-    (18, 10), (25, -7), (26, 26), (4, 5), (21, 7), (25, 5), (28, 5), (17, 20), (18, 9), (15, 25),
-    (5, 11), (21, -5), (17, 5), (18, 13), (25, 12), (15, 24), (17, 12), (18, -7), (21, -13), (23, 7),
-    (25, -5), (28, 6), (25, 7), (4, 7), (14, 7), (18, 11), (24, 12), (25, -5), (12, 5), (3, 5),
-    (22, 6), (0, 6), (19, 6), (27, 16), (17, -5), (18, 14), (0, 10), (1, 19), (24, 7), (25, -6),
-    (19, 25), (20, -5), (5, 5), (12, 28), (23, -12), (1, 7), (3, 5), (1, 10), (2, 8), (3, 7),
-    (5, -5), (14, 21), (15, -6), (21, 7), (22, 15), (23, -14), (25, -5), (18, 7), (22, 6), (4, 14),
-    (6, 15), (25, 6), (23, 7), (0, -7), (2, -7), (4, -5), (5, -6), (6, -8), (10, 8), (11, -9),
-    (12, 23), (13, -5), (14, -6), (15, -11), (16, -9), (17, -13), (21, 10), (22, -8), (23, 70), (24, -8),
-    (25, 17), (28, -7), (25, 13), (19, 13), (15, 10), (19, 6), (20, 10), (23, 9), (24, 5), (18, 6),
-    (2, 5), (4, 5), (17, -5), (26, 7), (0, -8), (1, 64), (2, 18), (3, 10), (4, 9), (5, -9),
-    (6, -6), (9, -7), (11, -6), (14, 31), (15, -9), (16, -6), (17, -7), (18, -10), (20, -8), (21, -12),
-    (23, -7), (25, -6), (26, -5), (28, -5), (20, 8), (17, 8), (11, 13), (23, 6), (22, 6), (4, 6),
-    (5, 10), (23, 5), (23, 6), (13, 5), (23, 12), (6, 25), (21, -5), (5, -7), (23, 31), (10, 5),
-    (22, 7), (11, 5), (22, 8), (25, -7), (25, 5), (0, -8), (3, -9), (4, -10), (5, 55), (6, 10),
-    (10, -10), (11, -6), (14, -7), (16, -13), (17, -12), (18, 5), (19, 13), (20, 13), (21, -28), (23, 12),
-    (24, -9), (25, 6), (27, 7), (28, -9), (0, 5), (1, -19), (2, -13), (3, -7), (4, -11), (5, -24),
-    (6, 17), (8, -7), (9, 9), (10, 5), (11, -9), (14, -16), (15, 10), (17, -9), (18, 14), (19, 9),
-    (20, -20), (21, 30), (22, 13), (24, -12), (25, 24), (26, 15), (28, -7), (15, 7), (18, 5), (25, 5),
-    (28, 5), (5, -8), (7, 22), (27, 5), (5, 5), (0, 5), (0, 8), (5, -6), (21, 5), (2, 5),
-    (21, 6), (19, 6), (8, 5), (9, -5), (12, 15), (15, -7), (17, 11), (20, 7), (21, -15), (23, -5),
-    (25, 5), (27, 6), (17, 24), (9, -7), (10, 16), (17, 40), (18, -11), (19, -5), (24, -5), (25, -5),
-    (27, 12), (0, 15), (1, 11), (3, 6), (5, -8), (6, -9), (8, -5), (10, 12), (12, -6), (14, -5),
-    (17, 15), (18, -13), (19, -17), (20, 8), (22, 8), (23, 11), (25, -8), (26, -6), (27, -6), (3, 5),
-    (22, 6), (11, 15), (2, 6), (3, -5), (4, 22), (5, 42), (9, 9), (17, -9), (18, -7), (19, -6),
-    (20, -7), (23, -11), (25, 13), (28, 5), (1, 17), (5, 16), (20, 5), (25, 10), (11, 5), (15, 5),
-    (16, 8), (19, 7), (17, 5), (5, 9), (20, 9), (0, 12), (2, 7), (21, -6), (23, -6), (24, 19),
-    (25, 14), (1, 8), (3, -5), (5, -17), (6, 10), (9, -5), (10, -5), (14, -7), (18, 15), (20, 8),
-    (21, 8), (22, 9), (23, -14), (24, -5), (28, -5), (5, -7), (8, 28), (17, -5), (19, 9), (20, 8),
-    (7, 5), (14, 8), (25, 5), (22, 5), (20, 13), (1, 6), (0, 5), (15, 10), (4, 5), (1, -7),
-    (5, -5), (9, -5), (11, -5), (14, -11), (15, -6), (16, -10), (17, -8), (18, -8), (20, 10), (21, 12),
-    (22, 94), (23, -12), (25, -8), (20, 6), (21, -5), (22, 27), (10, -5), (12, 53), (20, -6), (21, -5),
-    (23, -7), (15, 8), (23, 7), (8, 13), (19, 5), (2, 10), (6, 5), (21, 11), (23, 8), (21, 16),
-    (23, -6), (27, 5), (20, 11), (20, 6), (18, 7), (1, -5), (4, -5), (6, -8), (9, 53), (10, 7),
-    (12, -5), (16, -7), (17, 10), (18, -7), (21, 29), (22, -8), (24, -6), (25, -12), (27, -5), (1, 9),
-    (6, 5), (0, -11), (2, -6), (3, 7), (4, -10), (5, -38), (6, -5), (7, 47), (8, 9), (9, 33),
-    (11, -11), (13, -7), (14, -7), (15, -11), (16, -10), (17, 15), (18, -17), (19, 20), (20, 54), (21, -6),
-    (22, -12), (23, -11), (24, -9), (25, -18), (27, 5), (3, 9), (25, 9), (20, 20), (1, -5), (11, 8),
-    (19, 5), (20, 6), (21, 9), (15, 9), (5, 10), (9, 7), (23, -5), (5, -5), (17, 5), (20, 16),
-    (8, 5), (21, 5), (17, 7), (21, 13), (23, -6), (25, 6), (26, 5), (22, 10), (28, 5), (6, 7),
-    (8, 5), (17, 6), (21, -5), (6, 7), (6, 7), (15, -5), (16, 32), (18, 15), (0, 10), (1, 14),
-    (5, 23), (1, 5), (5, -13), (6, -5), (10, -6), (11, -5), (15, -7), (17, 25), (18, -5), (19, -9),
-    (21, 32), (22, 18), (24, -7), (5, 13), (8, 5), (13, 5), (21, -5), (22, 14), (16, 18), (21, 8),
-    (24, 14), (25, -5), (23, 12), (28, 5), (3, 5), (22, 6), (21, 7), (2, 12), (3, 13), (23, -5),
-    (6, 6), (23, 5), (1, 7), (16, 5), (4, 5), (23, 9), (11, 13), (1, -5), (2, 12), (0, 26),
-    (1, 5), (3, 12), (5, -10), (8, -5), (9, -8), (10, 13), (11, -7), (12, -8), (13, -7), (14, -6),
-    (16, 5), (17, 7), (18, -9), (19, -8), (20, -6), (22, -12), (24, 14), (25, 9), (26, -11), (18, 5),
-    (0, 5), (20, 24), (25, -6), (4, 7), (25, 9), (19, 9), (18, 5), (15, 11), (21, 7), (3, 5),
-    (11, 7), (13, 5), (20, 6), (22, 11), (25, -8), (28, 10), (18, 5), (17, 5), (18, 11), (24, 5),
-    (26, 5), (28, 5), (20, 5), (5, 8), (20, 7), (11, 8), (19, 44), (20, -9), (21, -9), (17, 5),
-    (28, 5), (20, 8), (2, 12), (17, 11), (17, 8), (23, 5), (15, 5), (21, 5), (5, 7), (4, 6),
-    (5, -5), (20, 17), (27, 5), (5, 12), (18, 8), (25, 5), (5, 7), (23, 5), (0, -6), (1, -6),
-    (13, 30), (20, -7), (23, -9), (24, 17), (27, 7), (28, 8), (3, 9), (21, -9), (23, 22), (26, 6),
-    (8, 5), (27, 5), (26, 14), (15, 17), (17, -5), (1, 7), (1, 11), (2, 18), (3, 5), (12, 7),
-    (21, 5), (23, -6), (25, -8), (20, 5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 30), (25, -10),
-    (2, 5), (22, 6), (0, 5), (19, 5), (24, 6), (5, 5), (2, 5), (22, 6), (21, 14), (26, 5),
-    (14, 18), (20, 5), (5, 6), (22, 5), (28, 5), (12, 19), (15, -5), (16, 17), (17, -10), (18, -6),
-    (19, -12), (4, 5), (6, 6), (17, -5), (21, 13), (22, -5), (23, -6), (25, 15), (21, 6), (20, 21),
-    (2, 7), (1, -6), (3, 7), (5, -8), (6, -7), (9, -6), (17, -9), (18, -5), (19, 15), (20, 8),
-    (21, 36), (23, -5), (25, -7), (27, 6), (12, 6), (5, 7), (2, 7), (14, 7), (16, 6), (21, 6),
-    (15, 5), (25, 13), (5, 11), (25, 6), (28, 5), (4, 7), (14, 7), (1, 30), (20, 10), (21, 6),
-    (20, 7), (0, 9), (16, 8), (15, -9), (21, 7), (25, 8), (19, 11), (21, -5), (13, 5), (17, 6),
-    (19, 8), (1, 15), (18, 14), (21, 8), (23, -7), (25, -5), (23, 8), (23, 10), (25, 27), (0, 8),
-    (1, -5), (21, -5), (25, 42), (7, 5), (20, 6), (1, -9), (18, -5), (23, -7), (24, -7), (26, 69),
-    (22, 5), (4, 7), (17, 54), (18, -8), (19, -5), (20, 8), (22, 11), (16, 8), (20, 5), (25, 13),
-    (0, 11), (10, 12), (23, -5), (19, 5), (20, 6), (17, 9), (19, 10), (18, 7), (21, -5), (22, 6),
-    (23, 8), (17, 6), (0, -10), (2, 12), (3, -7), (4, -11), (5, -14), (6, -15), (8, 9), (9, -10),
-    (11, -9), (14, -9), (16, -13), (17, 27), (18, 15), (19, -12), (20, -28), (21, -5), (22, -12), (23, -13),
-    (24, 74), (25, 37), (9, 28), (21, -6), (15, 5), (11, -5), (15, -8), (16, -7), (19, 90), (21, -11),
-    (23, -5), (25, -8), (23, 18), (3, 8), (1, 14), (2, 6), (17, -5), (23, -5), (24, 19), (26, 5),
-    (17, 7), (0, -6), (1, -7), (13, 29), (23, -10), (24, 15), (27, 6), (28, 7), (5, 6), (15, 5),
-    (19, 5), (21, 7), (23, 20), (28, 5), (28, 5), (19, 5), (18, 10), (25, 5), (1, 6), (18, 5),
-    (6, 7), (23, 15), (5, 42), (21, -5), (23, -5), (16, 7), (23, 5), (1, 8), (18, 5), (13, 10),
-    (27, 5), (19, 5), (20, 6), (24, 11), (23, 9), (2, 5), (15, 5), (20, 6), (23, 5), (13, 5),
-    (22, 8), (23, 20), (23, 6), (17, 22), (9, 5), (22, 7), (23, 9), (19, 5), (21, 8), (10, 10),
-    (1, 7), (17, 5), (18, 5), (0, -5), (25, 5), (21, 6), (0, 5), (21, 7), (0, -7), (1, -24),
-    (2, -24), (3, -13), (4, -8), (5, -19), (6, -10), (7, -19), (8, -16), (9, -29), (10, -26), (11, -44),
-    (12, -30), (13, -25), (14, 22), (15, 116), (16, 97), (17, -43), (18, -65), (19, 58), (20, 5), (21, 7),
-    (22, 120), (23, -100), (25, 91), (26, -9), (27, -14), (28, 11), (4, 5), (10, 9), (12, 8), (20, -5),
-    (21, -6), (23, 23), (15, 5), (1, -6), (3, -5), (6, 12), (10, -6), (11, -5), (17, 38), (21, 5),
-    (22, -6), (23, -16), (25, -12), (27, 14), (18, 9), (15, 5), (17, 9), (1, 5), (25, 5), (28, 5),
-    (1, 13), (23, 8), (6, 5), (3, 9), (24, 8), (25, 5), (25, 5), (6, 5), (3, 5), (22, 6),
-    (18, 10), (15, 6), (17, 6), (12, 9), (4, 8), (6, 9), (17, 10), (15, 5), (17, 6), (1, 6),
-    (17, 10), (2, 6), (1, -5), (4, 12), (14, 6), (25, 25), (17, 14), (27, 10), (15, 7), (16, 10),
-    (22, -5), (3, 10), (19, 5), (20, 6), (21, 11), (15, 6), (21, 9), (5, 14), (5, -6), (28, 9),
-    (3, -6), (6, -5), (7, 8), (8, 14), (11, -7), (12, -7), (15, -6), (17, -10), (19, -13), (20, 10),
-    (22, -10), (24, 14), (27, 6), (17, 6), (7, 5), (22, 8), (25, 8), (2, 5), (24, 20), (25, 5),
-    (17, 10), (19, -5), (27, 5), (19, 5), (21, 7), (28, 11), (2, 12), (3, 13), (23, -5), (1, 5),
-    (17, -6), (18, 10), (1, 24), (4, 9), (10, 5), (17, 5), (0, -14), (1, -29), (2, -14), (3, -12),
-    (4, -25), (5, 36), (6, -13), (7, 36), (8, 13), (9, 43), (12, -19), (13, 26), (14, -23), (15, -21),
-    (16, -11), (17, -35), (19, 11), (20, 28), (21, 9), (22, 14), (25, 8), (26, -7), (4, 5), (11, 6),
-    (12, 10), (16, 13), (17, -9), (18, -6), (19, -11), (1, 8), (1, 35), (4, -5), (10, 5), (9, 26),
-    (21, -7), (4, 10), (6, 7), (7, 11), (21, -5), (23, 6), (21, 9), (26, 9), (0, 8), (13, 9),
-    (17, 7), (21, 5), (1, 6), (16, 9), (0, -6), (1, 26), (5, -7), (6, -5), (10, -6), (11, -8),
-    (12, 20), (15, -6), (18, -11), (19, -7), (20, -5), (22, -6), (23, -10), (24, 7), (26, 52), (27, -5),
-    (0, 12), (2, 15), (5, -6), (11, 8), (15, -5), (17, -7), (20, -5), (23, -7), (24, 17), (25, 8),
-    (26, -6), (27, 7), (28, 9), (4, 6), (20, 13), (19, 14), (27, 5), (3, 10), (21, 10), (20, 5),
-    (1, 12), (11, 7), (20, 8), (22, 11), (23, -5), (28, 14), (23, 8), (18, 8), (28, 5), (20, 5),
-    (0, 6), (5, -8), (10, 7), (15, -6), (17, 10), (19, 20), (20, 17), (21, -14), (22, -5), (23, 13),
-    (25, -6), (21, 9), (25, 12), (1, 19), (0, 9), (21, 5), (1, 7), (18, 5), (14, 12), (22, 11),
-    (15, 5), (20, 5), (19, 6), (5, 5), (20, 5), (24, 5), (22, 8), (6, 5), (22, 13), (23, 7),
-    (5, 14), (6, 5), (20, 11), (6, 10), (14, 5), (15, 11), (1, 6), (4, 6), (20, 6), (5, -8),
-    (6, 7), (9, 5), (12, 20), (15, -5), (19, -6), (21, -7), (23, 10), (3, 9), (6, 5), (25, 15),
-    (15, 8), (18, 11), (21, 8), (22, -5), (23, -5), (25, 6), (0, 9), (1, 6), (6, 8), (16, 6),
-    (22, -5), (17, 10), (17, -5), (18, 12), (6, 7), (6, 10), (26, 6), (17, 5), (16, 11), (18, 5),
-    (19, 24), (20, -5), (2, 5), (14, 13), (22, 7), (24, 7), (23, 9), (0, 20), (17, 8), (19, 14),
-    (25, 7), (25, 5), (14, 9), (15, -5), (19, 8), (5, -6), (7, 17), (27, 5), (18, 5), (11, 8),
-    (22, 5), (20, 8), (10, 5), (9, 5), (21, 10), (4, 5), (0, 5), (1, 6), (5, -9), (15, -11),
-    (16, 29), (19, 37), (21, 13), (23, -7), (25, -6), (13, 5), (17, 6), (19, 8), (22, 7), (23, 15),
-    (1, 8), (5, -7), (23, 31), (5, 5), (6, 8), (2, 11), (17, 9), (21, -5), (0, 7), (10, 6),
-    (20, -5), (25, -5), (22, 18), (18, 9), (15, 7), (1, 13), (3, -6), (4, -11), (5, -32), (6, -13),
-    (7, -10), (8, -6), (9, -13), (11, -15), (12, 6), (13, -8), (14, -11), (15, -24), (16, -16), (17, 28),
-    (18, 41), (19, 28), (20, 85), (21, 18), (24, -12), (25, -19), (28, -14), (28, 5), (15, 8), (7, 6),
-    (5, 29), (7, 31), (18, -5), (25, -5), (26, 6), (22, 6), (7, 5), (0, 24), (25, 5), (27, 5),
-    (5, 9), (20, 9), (20, 5), (5, 7), (0, 7), (15, -5), (18, 6), (19, 12), (20, 10), (21, 10),
-    (20, 8), (20, -6), (21, 8), (18, 8), (28, 5), (4, 17), (5, 43), (6, 5), (9, 7), (17, -8),
-    (18, -6), (19, -6), (23, -10), (25, 11), (18, 16), (5, 18), (21, -11), (25, 6), (18, 10), (5, 7),
-    (6, 5), (28, 5), (8, 5), (26, 9), (1, 5), (19, 5), (20, 5), (18, 6), (18, 17), (4, 10),
-    (5, -5), (17, -12), (18, 8), (20, -7), (21, 27), (25, -6), (26, 9), (27, 11), (15, 7), (21, 7),
-    (24, 19), (25, -8), (1, 12), (15, 8), (21, 11), (24, 5), (25, -5), (27, 10), (7, 5), (1, 8),
-    (17, 7), (27, 5), (3, 5), (8, 22), (19, 11), (21, -6), (23, -6), (17, 49), (18, -7), (21, -7),
-    (25, -5), (27, 5), (5, -5), (10, -6), (11, 26), (12, 12), (17, -5), (21, -7), (23, 13), (15, 6),
-    (10, 10), (9, 7), (19, 5), (11, 6), (20, 24), (20, 11), (4, 5), (6, 11), (20, 5), (1, -7),
-    (4, -8), (5, 23), (6, 7), (9, -7), (10, -5), (11, -6), (13, 6), (16, -6), (17, 14), (19, -8),
-    (20, -8), (21, -5), (22, -7), (23, -14), (24, 42), (25, 14), (26, -5), (27, -6), (20, 9), (11, 6),
-    (6, 7), (21, 5), (20, 5), (18, 6), (27, 5), (0, 16), (25, 6), (23, 8), (13, 5), (23, 6),
-    (1, 11), (3, 9), (10, 5), (25, -8), (3, 9), (6, 5), (12, 5), (10, 15), (18, 7), (19, 8),
-    (20, 5), (21, -10), (23, -7), (4, 7), (23, 11), (0, -17), (1, -6), (2, -5), (3, -13), (4, -18),
-    (7, -12), (8, -12), (10, -9), (11, -33), (12, -17), (13, 5), (14, -10), (15, 20), (16, 31), (17, 16),
-    (18, 30), (19, -25), (20, -5), (21, 41), (22, 21), (23, -28), (24, 7), (25, 26), (27, -12), (28, 33),
-    (17, 8), (1, 8), (11, 7), (1, 13), (6, 8), (28, 10), (0, 5), (1, -7), (3, -17), (4, 21),
-    (5, 10), (6, 16), (7, 11), (8, 5), (9, 12), (10, -7), (11, -20), (12, -13), (13, -6), (14, -8),
-    (15, -9), (16, -17), (19, 5), (20, 17), (22, -19), (23, -24), (24, 5), (25, -6), (26, 15), (27, 26),
-    (5, 12), (9, 5), (27, 10), (23, 8), (4, 5), (15, 17), (16, 5), (21, -5), (27, 5), (23, 17),
-    (1, -7), (3, -5), (4, -5), (5, -16), (9, -6), (10, -12), (11, 29), (15, -7), (16, -6), (18, -5),
-    (19, -10), (20, 30), (21, -7), (22, -7), (23, 74), (25, -9), (28, -5), (22, 10), (13, 5), (1, 6),
-    (4, 22), (23, 10), (23, 22), (1, -15), (3, 5), (4, 52), (5, -13), (6, -6), (9, -6), (10, -6),
-    (11, -7), (12, -5), (14, 92), (16, 13), (17, -8), (18, -8), (19, -6), (20, -9), (21, -10), (23, -26),
-    (25, -10), (28, -6), (4, -5), (5, -11), (6, -5), (9, -5), (10, -7), (14, -5), (17, -9), (18, -8),
-    (20, -6), (22, 14), (23, 80), (25, 6), (28, -5), (22, 5), (2, 8), (3, 5), (3, 9), (15, 9),
-    (23, 7), (1, -8), (3, 5), (5, 12), (6, -7), (9, 17), (10, 11), (11, -7), (12, -5), (15, -5),
-    (16, -5), (18, 18), (19, -9), (20, 9), (21, -10), (22, 17), (28, -5), (9, 5), (28, 5), (1, -6),
-    (3, -5), (4, -5), (6, -6), (14, -5), (15, -5), (17, -8), (18, -8), (19, -6), (20, -11), (22, -7),
-    (23, 101), (25, 14), (4, -5), (6, -5), (10, -5), (11, -6), (18, -5), (19, -6), (23, 41), (25, 13),
-    (18, 11), (0, 13), (1, 14), (2, -11), (4, -17), (5, -16), (6, -12), (7, -11), (8, -11), (9, 15),
-    (11, -16), (12, -7), (15, 30), (16, 23), (17, 10), (18, 25), (19, -11), (20, 14), (21, 19), (22, -10),
-    (24, -6), (25, -9), (26, -17), (28, 5), (21, 6), (17, 8), (23, 5), (1, 5), (18, 12), (19, 8),
-    (0, 6), (0, -30), (1, 12), (2, -18), (3, -22), (4, -10), (5, 78), (6, 49), (7, 15), (8, -20),
-    (9, 24), (10, 7), (11, -51), (12, -24), (13, -23), (14, -37), (15, 31), (16, 7), (17, 33), (18, 24),
-    (19, 61), (20, 20), (21, 35), (22, 17), (23, -73), (24, -24), (25, -35), (26, -29), (27, -10), (28, -7),
-    (13, 15), (23, 34), (1, -5), (5, 23), (6, -6), (15, -7), (17, -9), (18, 13), (19, 16), (21, -17),
-    (22, 17), (23, 23), (1, -6), (3, -6), (5, -5), (6, -5), (9, -7), (11, 26), (12, 25), (13, 21),
-    (14, -6), (18, -13), (20, -10), (21, 15), (22, -9), (24, -5), (26, -6), (0, 9), (9, 5), (12, 5),
-    (5, 7), (21, 8), (1, 6), (2, -8), (3, 8), (4, 23), (5, 49), (6, 35), (7, 17), (10, -14),
-    (11, -13), (15, -9), (16, -14), (17, -11), (18, -15), (19, -18), (20, -36), (21, 9), (22, -15), (27, -11),
-    (28, 12), (0, -5), (5, -17), (6, -7), (9, -7), (10, -7), (11, -6), (12, -5), (15, -6), (16, -6),
-    (17, -13), (18, 27), (19, -13), (20, -18), (21, 29), (22, -7), (23, 79), (24, -5), (25, -8), (27, 30),
-    (28, -5), (23, 25), (20, 5), (9, 7), (17, 7), (19, 5), (20, 8), (22, -6), (23, -10), (25, -5),
-    (28, 15), (17, 13), (18, 8), (9, 12), (21, 13), (1, -13), (2, -7), (3, -8), (4, -8), (5, -22),
-    (6, -11), (7, -6), (8, -5), (10, 106), (11, 114), (12, 7), (13, -8), (14, -6), (15, -17), (16, -12),
-    (17, -18), (18, -12), (19, 31), (20, 11), (21, -11), (22, -15), (23, -34), (24, -9), (25, -26), (26, -7),
-    (27, -8), (28, -10), (15, 10), (19, 9), (21, 14), (22, 18), (25, -5), (4, 5), (1, 12), (0, -5),
-    (1, -6), (16, -5), (17, 16), (18, 5), (21, 14), (23, -8), (24, -5), (25, -8), (17, 6), (18, 9),
-    (19, 6), (0, 5), (21, -6), (22, 14), (23, 5), (18, 19), (1, 5), (6, 5), (6, 6), (8, 5),
-    (9, 5), (19, 6), (27, 10), (5, 7), (6, 5), (6, 10), (16, 7), (11, 6), (15, -9), (18, -5),
-    (19, 79), (20, -7), (21, -15), (20, 7), (1, 6), (5, 12), (9, 7), (11, 12), (4, 5), (5, -5),
-    (6, 12), (19, 5), (5, -5), (21, -5), (23, 20), (27, 7), (2, 12), (3, 13), (23, -5), (1, 16),
-    (23, 5), (17, 7), (5, -7), (6, 55), (20, -5), (25, -7), (17, 7), (6, 9), (22, 14), (0, 12),
-    (1, 25), (2, -5), (3, -6), (4, 8), (5, -31), (6, 5), (7, 7), (9, 7), (10, 7), (11, -6),
-    (14, 5), (15, -8), (17, 5), (19, -12), (21, 11), (22, -8), (26, -8), (27, 5), (28, -6), (0, -5),
-    (1, 7), (4, 5), (5, 16), (6, 41), (10, 7), (15, -5), (17, -8), (19, -7), (20, -7), (21, 8),
-    (22, -5), (23, -13), (25, -6), (2, 5), (6, 5), (25, 12), (20, 11), (25, 5), (6, 5), (18, 7),
-    (28, 5), (1, 6), (6, 6), (12, 5), (13, 9), (18, 5), (15, -5), (18, 6), (19, 13), (20, 11),
-    (21, 8), (6, 5), (1, 6), (16, 7), (21, 6), (22, 5), (14, -5), (22, 8), (1, -7), (18, -6),
-    (22, 13), (19, 10), (20, 7), (21, 8), (13, 6), (4, 7), (0, 9), (25, 5), (6, 10), (13, 5),
-    (27, 5), (13, 5), (21, 14), (20, 7), (1, 43), (4, 88), (5, -24), (6, -8), (14, -5), (15, -6),
-    (18, -6), (20, -6), (21, -16), (23, -8), (25, -7), (17, 6), (18, 10), (21, 7), (0, 14), (1, 18),
-    (4, -8), (5, -15), (18, 11), (19, -5), (20, -11), (23, -6), (25, 6), (27, -5), (28, 6), (3, 10),
-    (18, 5), (22, 18), (12, 5), (19, 11), (25, 5), (18, 8), (12, 9), (4, 11), (13, 11), (0, -5),
-    (15, -5), (21, -6), (24, 6), (25, 25), (27, 8), (7, 5), (23, 14), (24, 5), (5, 7), (17, -7),
-    (19, -7), (20, 5), (21, -5), (23, 6), (6, 5), (17, 9), (18, 7), (21, 12), (25, -5), (10, 7),
-    (21, 8), (19, 9), (19, 6), (1, 11), (11, 11), (19, 6), (17, 8), (1, 6), (1, 5), (2, 5),
-    (20, 5), (5, 6), (17, 9), (3, 5), (11, 8), (23, 8), (21, 7), (18, 38), (19, -6), (20, -7),
-    (27, 19), (17, 5), (11, 28), (11, 11), (2, 5), (28, 5), (9, 5), (2, 7), (0, 5), (19, 8),
-    (6, 7), (18, 8), (25, 6), (5, -5), (15, -9), (18, -11), (19, -5), (21, -15), (22, 36), (23, 25),
-    (5, 8), (4, 10), (25, 10), (0, 5), (21, 10), (23, 8), (1, 6), (15, -7), (21, 5), (28, 10),
-    (26, 12), (5, 7), (17, 9), (15, 13), (19, 6), (21, 14), (17, 6), (21, 5), (5, 6), (5, -5),
-    (28, 9), (0, 8), (0, -19), (1, 20), (2, 5), (3, -6), (4, 9), (5, 18), (7, 12), (8, -6),
-    (9, 12), (11, -12), (13, -9), (14, -11), (15, 7), (17, -12), (18, -12), (19, 7), (21, 13), (22, -15),
-    (24, 6), (25, -20), (27, -15), (28, 34), (5, 6), (6, 7), (21, 6), (23, -5), (15, 8), (22, 14),
-    (0, 5), (20, 24), (25, -6), (20, 6), (6, 6), (12, 5), (1, 7), (3, 39), (4, 22), (5, -8),
-    (11, -5), (17, -5), (19, -6), (20, -6), (21, -7), (22, -5), (23, -9), (24, -9), (25, 25), (26, -5),
-    (27, -6), (25, 8), (19, 5), (21, 16), (1, -5), (4, 5), (11, 7), (14, 7), (20, -6), (21, 7),
-    (0, 5), (9, 5), (27, 5), (1, 15), (21, 7), (26, 13), (11, 9), (23, 17), (20, 6), (8, 5),
-    (25, 5), (1, -6), (5, 27), (6, -6), (7, 29), (9, -6), (15, 7), (16, 14), (17, 7), (20, -9),
-    (21, -6), (22, -5), (23, -5), (25, -10), (26, 5), (17, 34), (21, -5), (0, 51), (1, 8), (2, -8),
-    (3, -5), (5, -9), (6, -6), (7, -9), (8, -8), (9, -5), (10, -8), (11, -10), (12, -12), (13, -15),
-    (14, -11), (15, -11), (16, -14), (17, -8), (18, -13), (19, 20), (21, -13), (24, 22), (25, 33), (27, 34),
-    (3, 12), (14, 8), (27, 5), (1, -5), (9, -5), (14, -10), (16, -7), (17, -7), (18, -7), (20, 14),
-    (22, 68), (23, -9), (25, -9), (19, 5), (0, 32), (1, 29), (2, -6), (3, -10), (4, -5), (5, -12),
-    (6, -9), (11, -6), (12, 11), (16, -6), (17, -7), (18, 8), (19, -12), (22, -5), (23, -5), (24, 8),
-    (25, 9), (26, -6), (27, 8), (0, 12), (1, 15), (3, -7), (4, -5), (5, -5), (9, -6), (10, 17),
-    (11, -5), (13, -5), (14, -5), (16, -6), (17, 26), (18, 10), (19, -16), (20, 10), (21, 21), (22, -9),
-    (23, 9), (24, -8), (25, -18), (26, -6), (28, -7), (0, 21), (1, 35), (4, -11), (5, -11), (6, -9),
-    (8, -5), (9, -13), (10, -7), (11, -9), (13, -8), (14, -7), (16, -7), (18, 15), (19, -8), (20, -8),
-    (21, 18), (22, -8), (23, -6), (24, -13), (25, 30), (26, -13), (28, 26), (19, 10), (17, 7), (26, 7),
-    (23, 14), (1, -10), (2, 29), (18, 11), (20, 5), (20, 5), (1, -10), (2, -5), (4, -6), (5, -13),
-    (6, -9), (9, -7), (10, -7), (11, -8), (12, -6), (14, -10), (15, 185), (16, -19), (17, 25), (18, 37),
-    (19, -19), (20, -17), (21, -30), (22, -20), (23, -19), (24, -6), (25, -8), (26, -5), (27, -5), (28, -8),
-    (11, 18), (13, 18), (17, -6), (19, -11), (23, 10), (27, 5), (15, 5), (21, -5), (5, -7), (6, 20),
-    (16, 12), (17, -5), (18, 7), (22, -6), (6, 5), (17, 14), (5, 5), (0, 5), (1, 8), (3, 7),
-    (6, 14), (7, -8), (8, -5), (9, 11), (11, -6), (12, 8), (13, -7), (14, -6), (16, 9), (17, 5),
-    (18, 10), (21, 25), (22, -23), (23, -9), (24, -9), (25, -21), (26, -11), (28, -6), (0, 5), (15, 6),
-    (3, 5), (16, 7), (4, 5), (6, 5), (16, 12), (21, 9), (6, 5), (21, 9), (5, 8), (15, 5),
-    (17, -6), (19, -8), (21, -8), (23, 7), (28, 5), (10, 10), (28, 5), (0, 11), (17, 5), (25, 12),
-    (20, 6), (28, 10), (0, 5), (16, 13), (6, 16), (2, 7), (23, 8), (18, 7), (21, -5), (22, 6),
-    (5, 6), (25, 5), (0, -16), (1, -11), (2, -5), (4, -9), (5, -7), (6, -11), (9, -11), (10, -11),
-    (12, -8), (15, -13), (16, -14), (17, -10), (18, 6), (19, 9), (20, -9), (22, 7), (23, 46), (24, -18),
-    (25, 49), (26, 20), (27, 19), (1, 7), (14, 6), (5, 6), (7, 6), (18, 10), (6, 5), (21, 7),
-    (15, 11), (11, 17), (13, 54), (21, -5), (24, -5), (25, -16), (1, 10), (1, -5), (5, -7), (18, -10),
-    (19, -7), (20, 48), (27, 8), (1, 5), (5, 9), (5, 6), (6, 7), (21, 6), (23, 8), (18, 12),
-    (2, 7), (18, 11), (19, 8), (6, 9), (17, 5), (18, 5), (5, -5), (9, -6), (10, 18), (12, 8),
-    (15, -7), (19, 15), (20, 8), (23, -12), (15, 48), (16, 15), (17, -7), (19, -8), (23, -7), (14, 17),
-    (1, -6), (5, 73), (7, 26), (9, -8), (10, -5), (15, -6), (17, -10), (19, -5), (20, 5), (21, -18),
-    (22, -7), (25, -6), (7, 8), (19, 9), (5, 10), (21, -5), (22, 6), (23, 8), (3, 5), (16, 5),
-    (22, 7), (8, 5), (5, 6), (6, 5), (20, 7), (9, 6), (10, 49), (11, -11), (12, -6), (23, -6),
-    (6, 9), (22, 5), (23, 12), (16, 17), (21, 7), (25, 5), (10, 5), (20, 10), (24, 5), (15, 8),
-    (17, 5), (12, 5), (23, 5), (6, 7), (1, -5), (5, 12), (9, 9), (17, 17), (18, -10), (19, -6),
-    (20, 5), (21, 19), (23, -9), (19, 7), (0, -6), (5, 6), (17, -11), (18, -7), (19, -9), (21, -9),
-    (23, 7), (24, 24), (25, 9), (26, 9), (23, 11), (17, 10), (15, 5), (17, 10), (19, 9), (23, -5),
-    (6, 9), (25, 5), (3, 5), (1, 7), (14, 19), (23, -5), (5, -6), (17, -6), (18, 25), (19, 11),
-    (23, -5), (4, 5), (5, -5), (18, 6), (21, 6), (4, 7), (25, 6), (10, 7), (9, 6), (11, 18),
-    (1, 5), (2, -5), (15, 5), (18, 8), (23, 23), (25, -9), (1, -8), (4, 8), (9, 12), (10, 10),
-    (16, -5), (17, -7), (18, -6), (20, 5), (21, 9), (22, -7), (25, 17), (2, 10), (20, 7), (21, 5),
-    (23, -5), (8, 5), (15, 5), (18, 11), (1, 12), (28, 10), (26, 5), (4, 7), (11, 7), (20, -9),
-    (1, 8), (2, 5), (3, 9), (25, -5),
+pub(super) static ENTRIES: [(u8, i16); 8042] = [
+    (17, 6), (9, 15), (13, 9), (21, -6), (8, 5), (26, 8), (1, 9), (7, 6), (5, 6), (27, 5),
+    (11, 12), (5, 6), (9, 5), (9, 5), (16, 18), (5, 8), (17, -5), (19, -9), (21, -9), (23, 7),
+    (2, 5), (1, 9), (4, 5), (15, 10), (26, 5), (17, 7), (21, 6), (21, 8), (17, 5), (20, 5),
+    (19, 16), (20, 10), (25, -6), (28, 8), (25, 10), (5, -5), (23, 5), (27, 8), (5, -18), (9, -7),
+    (15, 10), (16, 8), (17, 85), (18, -13), (19, -14), (20, 16), (22, -5), (23, -13), (25, -6), (26, 8),
+    (23, 6), (23, 5), (11, 14), (5, 5), (20, -5), (21, 6), (23, -5), (25, 7), (28, 7), (12, 5),
+    (10, 6), (18, 7), (5, 33), (17, 12), (5, 30), (21, 5), (22, 5), (19, 11), (5, -12), (6, 8),
+    (15, -6), (20, -5), (21, 5), (24, 6), (27, 20), (28, 8), (1, 10), (5, 6), (23, 27), (27, 9),
+    (5, 11), (9, 16), (10, 12), (15, -5), (18, -5), (19, -5), (18, 5), (1, 16), (5, -7), (15, -7),
+    (17, 7), (18, 43), (19, -5), (20, -15), (26, 5), (0, -5), (1, -5), (16, -5), (17, 16), (18, 6),
+    (21, 12), (22, 7), (23, -9), (24, -5), (25, -8), (23, 11), (20, 7), (1, 5), (2, 5), (17, 7),
+    (18, 8), (1, 9), (0, 7), (2, 9), (21, -5), (23, 5), (5, 32), (21, -6), (26, 5), (13, 5),
+    (25, 5), (15, 7), (17, 5), (20, 11), (17, 9), (5, 8), (1, 7), (15, 6), (17, 5), (25, 7),
+    (1, 6), (12, 11), (25, 14), (7, 6), (15, 16), (10, 10), (17, 9), (19, 18), (20, -6), (21, -10),
+    (25, 8), (3, 5), (11, 7), (23, 12), (15, -9), (16, 69), (17, -5), (19, -6), (21, -9), (22, -10),
+    (23, -5), (25, 8), (13, 41), (25, -6), (1, -7), (4, 59), (5, -13), (6, -6), (25, 10), (18, 21),
+    (24, 8), (0, 17), (1, 18), (3, -6), (5, -10), (6, 11), (9, -8), (12, 5), (14, 5), (15, -5),
+    (16, -7), (19, -6), (20, 8), (21, -15), (23, -16), (24, 6), (25, 10), (6, 12), (12, 5), (1, 9),
+    (20, 5), (17, 8), (21, 6), (19, 15), (17, 5), (17, 7), (17, 6), (1, 10), (5, -6), (9, -5),
+    (11, 18), (13, 7), (20, -10), (23, 12), (8, 16), (20, 6), (11, 11), (25, -6), (26, 5), (28, 9),
+    (25, 16), (19, 5), (20, 6), (10, 10), (15, 7), (15, 9), (11, 5), (22, 8), (25, -6), (19, 5),
+    (15, 7), (21, 7), (20, 9), (15, 10), (26, 11), (1, 33), (4, 33), (5, -16), (21, -8), (22, 9),
+    (17, 5), (18, 6), (2, 9), (19, 12), (17, 11), (19, 14), (21, 6), (15, 5), (5, 12), (8, 5),
+    (13, 5), (1, -7), (14, -5), (15, 13), (16, 15), (18, 7), (21, 7), (22, -6), (23, 6), (25, 15),
+    (1, 36), (24, 7), (0, 50), (1, -14), (2, -21), (3, 66), (4, 14), (5, 72), (6, 52), (7, -11),
+    (9, 99), (11, -45), (12, -12), (13, -24), (14, -13), (15, -42), (16, -32), (17, -17), (18, -25), (19, -16),
+    (20, -31), (21, 33), (22, -37), (23, -7), (24, -14), (26, -20), (28, -10), (24, 5), (28, 9), (17, 8),
+    (20, 9), (1, -5), (5, 28), (6, -6), (7, 29), (9, -7), (15, 7), (16, 14), (17, 7), (20, -9),
+    (21, -6), (22, -5), (23, -5), (25, -10), (26, 5), (16, 5), (23, 8), (0, -14), (1, 42), (2, 54),
+    (3, 49), (4, -7), (5, -16), (6, -8), (7, -5), (9, -8), (11, 18), (12, -7), (13, -7), (14, -9),
+    (15, -13), (16, -9), (17, -6), (18, 6), (19, -12), (20, -11), (21, 18), (23, 18), (24, -16), (25, -31),
+    (26, -7), (27, -8), (28, -8), (20, 5), (27, 5), (14, 6), (14, -6), (22, 18), (18, 8), (23, 9),
+    (19, 17), (25, -5), (18, 8), (19, 26), (25, -5), (20, 12), (5, -5), (11, 7), (22, 17), (23, 5),
+    (16, 24), (21, -5), (5, 8), (17, -5), (19, -9), (21, -9), (23, 7), (15, 9), (25, 13), (18, 18),
+    (19, 5), (21, 9), (28, 5), (1, 8), (2, -5), (3, -8), (5, 13), (6, 9), (9, 6), (10, -7),
+    (11, -6), (12, 7), (13, -6), (15, 18), (16, -8), (17, -14), (18, 6), (19, 11), (20, 7), (21, -7),
+    (24, -8), (25, -9), (20, 6), (26, 5), (28, 5), (20, 8), (19, 9), (6, 9), (12, 26), (21, -8),
+    (23, -12), (19, 22), (14, 32), (22, -5), (5, 8), (15, 5), (9, 5), (16, 18), (5, 18), (9, 12),
+    (10, 7), (17, -7), (19, -9), (23, -9), (25, 10), (4, -5), (5, -9), (6, 62), (9, 5), (11, 5),
+    (20, -6), (23, -5), (25, -8), (17, 6), (4, 5), (11, 5), (21, -6), (26, 8), (22, 16), (21, 6),
+    (25, 8), (27, 5), (9, 13), (17, 19), (21, 17), (6, 9), (0, -7), (3, 5), (6, 9), (17, -6),
+    (18, 14), (21, -8), (23, -5), (25, 12), (27, 16), (23, 6), (1, 10), (27, 5), (14, 5), (23, 5),
+    (28, 5), (0, -14), (1, 50), (2, 54), (3, 49), (4, -7), (5, -16), (6, -8), (7, -5), (9, -8),
+    (11, 18), (12, -7), (13, -7), (14, -9), (15, -13), (16, -9), (17, -8), (18, 6), (19, -12), (20, -14),
+    (21, 18), (23, 18), (24, -16), (25, -31), (26, -7), (27, -8), (28, -8), (1, 5), (5, -6), (9, 78),
+    (10, 11), (11, -5), (15, -5), (20, -9), (21, -18), (23, -10), (1, 7), (3, 6), (4, -7), (6, -10),
+    (9, -11), (11, -7), (12, -5), (13, 5), (14, -7), (17, -12), (19, 39), (21, 40), (24, -7), (25, -14),
+    (26, -5), (27, 9), (4, 5), (14, 5), (23, -7), (25, 9), (28, 8), (20, 5), (5, 5), (20, 8),
+    (1, 15), (1, 6), (25, 13), (22, 6), (9, 7), (2, 7), (17, 5), (1, 6), (23, 6), (0, 13),
+    (5, -5), (6, 7), (11, 5), (17, 9), (18, 11), (19, 5), (23, -11), (25, -5), (5, 5), (3, 8),
+    (5, -7), (16, -5), (20, -10), (21, 19), (23, -8), (25, -7), (28, 13), (11, 10), (1, -5), (22, 40),
+    (23, 17), (1, -5), (2, 9), (3, -6), (5, -20), (9, -10), (10, -7), (12, -6), (14, -8), (15, 9),
+    (16, 11), (17, 78), (18, 11), (19, 9), (20, 14), (21, 11), (22, -8), (23, -23), (24, -7), (25, -13),
+    (26, -6), (27, -5), (28, -7), (5, 5), (12, 9), (25, 5), (5, -6), (9, 17), (13, 5), (19, 5),
+    (1, -7), (4, -8), (5, 22), (6, 10), (9, -7), (10, -5), (11, -6), (13, 6), (16, -6), (17, 14),
+    (19, -8), (20, -8), (21, -6), (22, -7), (23, -14), (24, 41), (25, 17), (26, -5), (27, -6), (4, 23),
+    (5, -5), (1, 6), (15, -7), (21, 5), (28, 10), (18, 8), (19, 8), (20, -7), (25, 12), (20, 7),
+    (16, 5), (6, 5), (22, 6), (17, 12), (18, 8), (12, 21), (23, -11), (19, 8), (23, 5), (23, 10),
+    (23, 7), (4, 14), (5, 25), (6, 7), (21, -8), (0, 7), (1, -6), (10, 5), (20, -5), (21, -9),
+    (22, -7), (25, 39), (27, -5), (28, 17), (4, 7), (21, 7), (3, 15), (21, 5), (9, 12), (11, 9),
+    (21, 8), (1, 6), (18, 14), (21, 7), (17, 8), (18, -6), (21, 10), (18, 11), (23, -7), (25, -7),
+    (27, 24), (23, 6), (5, 8), (6, 6), (21, 5), (23, -5), (23, 6), (1, 10), (4, 14), (5, 25),
+    (6, 7), (21, -8), (1, 13), (2, 7), (23, -6), (24, 17), (20, 5), (3, 13), (5, -5), (9, -5),
+    (12, 5), (15, -7), (17, 11), (19, -9), (22, 21), (24, 8), (25, -10), (27, 6), (23, 5), (7, 6),
+    (4, 18), (5, -5), (5, 5), (19, 5), (2, 5), (17, -5), (20, -6), (22, 17), (23, 18), (25, 14),
+    (18, 6), (20, 5), (26, 7), (21, 6), (15, 9), (23, 18), (27, 5), (3, 5), (25, -5), (26, 5),
+    (27, 5), (1, 11), (26, 5), (19, 6), (5, 42), (21, -7), (23, -5), (14, 30), (25, 9), (0, 17),
+    (21, 7), (8, 5), (26, 10), (0, 7), (17, 18), (18, 9), (23, -5), (25, 16), (21, 5), (27, 10),
+    (15, 14), (15, 9), (17, 18), (18, -6), (20, 7), (21, 8), (17, 8), (2, 6), (21, 17), (22, -5),
+    (8, 5), (21, 6), (15, 7), (15, -6), (16, 17), (18, 9), (22, 12), (11, 5), (22, 7), (25, -5),
+    (16, 10), (21, 5), (1, -5), (4, 5), (11, 7), (14, 6), (20, -6), (21, 6), (1, 7), (0, -7),
+    (1, 8), (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 13), (22, -6), (23, -11), (24, 6),
+    (25, -8), (28, -5), (22, 5), (15, 18), (6, 37), (21, -6), (2, 5), (3, 5), (11, 11), (22, 5),
+    (21, 9), (23, 6), (23, 5), (28, 5), (20, 7), (17, 6), (20, 13), (21, 5), (18, 5), (0, 5),
+    (5, -7), (15, -5), (18, 9), (23, -8), (24, 31), (25, 6), (28, 6), (1, -6), (7, 7), (11, -5),
+    (19, 33), (23, -9), (25, 13), (27, 7), (15, 22), (19, 5), (21, -6), (15, 6), (18, 5), (20, 5),
+    (6, 5), (22, 13), (19, 9), (17, 6), (27, 5), (6, 8), (20, 7), (21, -8), (1, -6), (3, -5),
+    (6, -6), (11, 5), (15, -5), (18, 18), (20, 6), (21, 10), (22, -5), (23, 14), (25, -7), (28, 7),
+    (8, 15), (20, 5), (21, 12), (15, 14), (19, -6), (21, 10), (22, -6), (28, 11), (14, 18), (3, 36),
+    (23, -6), (25, -5), (18, 34), (23, 33), (5, -5), (23, 5), (27, 8), (14, 18), (23, -5), (5, 5),
+    (1, 5), (25, 5), (25, 11), (1, 6), (5, 10), (21, -7), (25, 7), (5, 8), (6, 8), (17, 5),
+    (23, -5), (0, 84), (1, -10), (5, -5), (21, -6), (25, -11), (19, 6), (25, 9), (5, 6), (15, 15),
+    (21, 5), (4, 55), (5, -10), (6, -6), (22, 6), (4, 5), (5, -8), (7, 5), (8, 5), (5, -7),
+    (15, -8), (16, 30), (19, 24), (21, 10), (23, -6), (15, 16), (15, 5), (20, 6), (13, 5), (15, 12),
+    (16, 6), (20, 5), (22, 6), (12, 5), (18, 14), (20, -10), (6, 7), (15, 6), (21, -12), (25, 6),
+    (10, 8), (12, 14), (1, 9), (2, 5), (21, 10), (6, 5), (0, -5), (1, 26), (2, 8), (3, 16),
+    (19, 8), (21, -8), (25, -7), (11, 10), (25, -6), (26, 5), (28, 9), (19, 9), (2, 5), (0, 30),
+    (1, 9), (2, 13), (4, -5), (5, -8), (9, -5), (10, -5), (11, 8), (13, -5), (16, -5), (17, -10),
+    (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 6), (26, -7), (27, 5), (28, 7), (22, 10),
+    (18, 7), (5, -6), (8, 26), (15, 7), (17, -9), (18, 7), (23, -6), (24, 7), (25, -10), (18, 5),
+    (1, 6), (17, 26), (27, 9), (1, 5), (23, 6), (21, 9), (4, 5), (17, 9), (25, 8), (14, 11),
+    (18, 5), (15, 7), (17, 10), (1, -6), (3, -6), (4, 65), (5, 45), (6, 60), (9, -8), (10, -6),
+    (11, -6), (14, -7), (15, -9), (16, -6), (17, -8), (18, -9), (19, -10), (21, -16), (22, -9), (23, -15),
+    (24, -8), (25, -6), (26, -5), (27, -5), (6, 9), (15, 11), (18, 7), (20, 5), (17, 11), (20, 6),
+    (19, 6), (5, 9), (6, 8), (1, 5), (17, 6), (18, 8), (21, -5), (20, 7), (1, 5), (5, 42),
+    (6, -5), (7, 10), (9, -5), (19, -5), (20, 16), (21, -12), (23, -9), (11, 12), (23, -5), (17, 8),
+    (1, 6), (11, 5), (18, 9), (7, 6), (26, 5), (8, 5), (20, 10), (19, 9), (17, 21), (21, -7),
+    (9, 7), (10, 5), (11, 8), (6, 5), (1, 7), (5, 7), (1, 6), (18, 7), (1, 7), (14, 16),
+    (0, -6), (1, 6), (3, 6), (4, -7), (6, -10), (9, -11), (11, -7), (12, -6), (13, 5), (14, -7),
+    (16, 5), (17, -14), (19, 37), (20, -5), (21, 45), (23, 7), (24, -8), (25, -11), (26, -6), (27, 8),
+    (5, 6), (4, 5), (17, 8), (21, 7), (5, 12), (8, 5), (25, 5), (18, 8), (1, -6), (14, 5),
+    (15, -7), (17, -9), (18, 17), (22, -5), (23, -7), (25, 34), (24, 5), (6, 6), (25, 7), (14, 8),
+    (4, 5), (1, -8), (2, -8), (5, -32), (6, 8), (8, 18), (9, -18), (10, 9), (11, -8), (13, -13),
+    (14, 9), (15, 30), (17, 5), (18, 8), (19, 9), (21, 13), (22, -12), (23, 14), (24, -13), (26, 6),
+    (28, -10), (8, 5), (26, 7), (5, -6), (17, -5), (22, 13), (23, 14), (5, 6), (23, 10), (17, 6),
+    (22, 5), (5, -5), (18, 65), (19, -5), (20, -8), (25, -7), (25, 5), (13, 5), (1, 7), (0, 8),
+    (20, 5), (25, 7), (26, 8), (17, -5), (21, 12), (7, 8), (4, 11), (25, 8), (15, -6), (16, 17),
+    (5, -5), (7, 16), (1, 5), (3, 5), (5, -11), (7, 28), (28, 5), (21, 9), (0, 11), (25, -5),
+    (17, 38), (18, -6), (21, -5), (27, 9), (1, 6), (1, 7), (23, 33), (23, 9), (20, 6), (27, 5),
+    (14, 6), (25, 10), (15, 10), (18, 6), (21, -6), (11, 6), (15, -5), (16, 11), (1, 5), (20, 8),
+    (17, 7), (24, 7), (21, 6), (5, 7), (22, 12), (4, 5), (14, 5), (23, -5), (25, 5), (28, 8),
+    (14, 37), (26, 11), (24, 5), (25, -9), (26, 29), (5, -8), (21, -7), (22, 6), (23, 49), (25, -5),
+    (15, -5), (16, 29), (21, -6), (22, -6), (25, 21), (15, 5), (19, 11), (1, 10), (18, 11), (18, 5),
+    (15, 12), (17, -6), (21, 8), (25, 6), (20, 12), (0, 5), (19, 9), (27, 14), (28, 5), (22, 6),
+    (23, 12), (19, 6), (21, 7), (26, 7), (25, 7), (12, 9), (18, 10), (25, 12), (26, 6), (15, 5),
+    (20, 7), (5, 6), (13, 5), (24, 11), (14, 12), (28, 5), (19, 5), (20, 11), (21, -7), (24, 7),
+    (25, -6), (27, 9), (21, 6), (24, 5), (25, 5), (22, 6), (14, 15), (21, 18), (26, 5), (5, 7),
+    (11, 14), (5, 14), (5, -5), (9, 12), (11, 21), (10, 5), (21, -6), (26, 5), (0, 17), (1, -5),
+    (15, 21), (21, -7), (6, 5), (22, 5), (18, 5), (11, -6), (12, 38), (17, -5), (20, -5), (23, 5),
+    (16, 5), (14, 6), (22, 10), (23, 25), (25, -5), (26, 8), (2, 8), (24, 6), (25, 6), (0, 5),
+    (10, 14), (12, 28), (20, -5), (21, -6), (23, 8), (28, 5), (1, 9), (5, -8), (21, 34), (5, 11),
+    (18, 5), (18, 5), (25, 6), (18, 11), (1, 13), (4, -7), (6, 45), (9, -5), (20, -6), (21, -9),
+    (28, 8), (4, 37), (5, -7), (5, 5), (0, 8), (13, 7), (17, 8), (9, 5), (11, 6), (3, 9),
+    (7, 7), (15, -6), (18, 5), (19, 23), (23, -7), (17, 10), (24, 12), (5, 8), (9, 6), (21, -5),
+    (23, -6), (5, 8), (6, -7), (9, 12), (10, 10), (15, -7), (17, 22), (18, 5), (19, -8), (20, 6),
+    (21, 6), (25, 6), (4, 76), (5, -12), (6, -8), (20, -5), (21, -5), (25, -5), (7, 5), (5, 5),
+    (19, 6), (4, 6), (6, 7), (12, 5), (23, 6), (4, 5), (6, 5), (1, 13), (18, 8), (21, 6),
+    (23, -7), (27, 9), (14, 5), (14, 32), (22, -5), (21, 6), (14, 18), (25, 9), (26, 11), (0, 11),
+    (22, 16), (5, 7), (17, 7), (18, 6), (23, 6), (1, 5), (25, 13), (17, 21), (21, -7), (14, 30),
+    (0, 27), (1, 6), (2, 13), (3, -7), (4, -6), (5, -8), (9, -6), (10, -5), (12, -5), (13, -6),
+    (14, -5), (15, -6), (16, -5), (17, -6), (18, 5), (19, -5), (20, -8), (22, -6), (23, -15), (24, 19),
+    (25, 35), (26, -8), (28, 6), (12, 5), (0, 7), (1, -5), (15, -6), (16, 7), (19, 5), (22, 9),
+    (1, -6), (5, -21), (6, -7), (7, 41), (8, 5), (11, -5), (16, -6), (17, 18), (18, 13), (20, -12),
+    (21, 12), (22, -6), (23, -8), (24, -5), (25, -7), (26, 5), (27, 9), (28, -5), (1, 10), (15, 6),
+    (17, 5), (9, 10), (23, -9), (9, 9), (25, 9), (28, 5), (19, 11), (16, 22), (10, 14), (13, 5),
+    (0, -7), (3, 5), (6, 9), (17, -6), (18, 14), (21, -8), (23, -5), (25, 12), (27, 16), (16, 8),
+    (2, 10), (3, 5), (11, 10), (15, 7), (21, -5), (20, 10), (23, -7), (25, 28), (5, 8), (6, 5),
+    (28, 5), (14, 9), (12, 26), (23, -15), (5, 5), (14, 8), (4, 5), (5, -8), (7, 5), (22, 26),
+    (23, -5), (25, -5), (10, -5), (11, 8), (12, 19), (23, 8), (18, 10), (8, 15), (20, 6), (8, 13),
+    (26, 11), (19, 7), (0, -5), (2, 10), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (12, -5),
+    (14, -6), (15, 5), (16, 10), (17, 53), (18, 20), (19, 13), (21, 14), (22, -7), (23, -19), (24, -7),
+    (25, -12), (26, -5), (27, -5), (28, -6), (20, 8), (25, 14), (10, 7), (28, 15), (12, 5), (10, 15),
+    (0, 30), (1, 9), (2, 13), (4, -5), (5, -8), (9, -5), (10, -5), (11, 8), (13, -5), (16, -5),
+    (17, -10), (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 6), (26, -7), (27, 5), (28, 7),
+    (22, 17), (23, 51), (25, -5), (18, 8), (21, 6), (3, 5), (25, -5), (26, 5), (9, 5), (23, 8),
+    (5, 8), (8, 5), (0, 11), (18, 9), (22, 14), (26, 7), (12, 5), (27, 5), (4, 5), (21, 12),
+    (1, 7), (4, 5), (22, 6), (1, -7), (18, -6), (22, 12), (5, 5), (7, 9), (18, 17), (21, -5),
+    (25, -6), (27, 8), (19, 8), (22, 7), (15, 12), (5, 11), (21, -6), (1, 6), (0, -7), (1, 73),
+    (2, 11), (3, 6), (4, 49), (5, -22), (6, -9), (9, -7), (10, -5), (11, -6), (14, 23), (15, -6),
+    (16, -6), (17, -11), (18, -7), (19, -8), (20, -9), (21, -10), (23, -15), (24, -7), (25, -9), (26, 9),
+    (27, -5), (28, -6), (17, 8), (18, 9), (19, 6), (17, 8), (18, 52), (19, -5), (20, -7), (21, -10),
+    (6, 5), (21, 8), (5, 9), (20, -6), (21, 12), (9, 5), (13, 5), (20, 5), (23, 10), (0, -7),
+    (2, -6), (3, -9), (4, 66), (5, 47), (6, 51), (7, -7), (9, -14), (10, -5), (11, -6), (12, -7),
+    (13, -6), (14, -10), (16, -5), (17, -11), (18, -14), (19, -6), (21, 14), (22, -13), (23, -26), (24, -8),
+    (27, -8), (28, -5), (17, 37), (21, -7), (1, 8), (5, 14), (17, -6), (18, -5), (20, 17), (13, 5),
+    (21, 6), (22, 5), (19, 9), (15, -6), (16, 17), (6, 14), (13, 10), (17, 5), (4, 6), (21, 11),
+    (17, 8), (25, 18), (23, 7), (16, 8), (5, 5), (23, 11), (3, 11), (23, 5), (24, 13), (7, 5),
+    (20, 5), (12, 5), (2, 7), (4, -5), (5, -8), (6, -6), (8, 5), (9, -7), (10, -6), (11, -7),
+    (12, -5), (13, -7), (15, 8), (16, -6), (17, 28), (19, -7), (20, -13), (23, -12), (24, 55), (28, -8),
+    (16, 12), (22, 5), (4, 5), (14, 6), (9, 7), (14, 10), (27, 5), (1, 5), (18, 6), (8, 5),
+    (15, 6), (5, -5), (9, 8), (24, 10), (1, 9), (11, 9), (23, 14), (5, 12), (15, 11), (25, 8),
+    (1, 6), (10, 6), (17, 6), (18, 9), (21, -9), (5, 11), (27, 5), (11, 18), (20, 6), (23, -6),
+    (3, 26), (18, -9), (22, 11), (25, -6), (4, 6), (11, 17), (15, 8), (21, -5), (23, -7), (18, 7),
+    (15, 8), (5, 7), (16, 5), (17, -6), (19, -8), (21, -5), (23, 6), (1, 7), (1, 8), (5, 8),
+    (17, -6), (19, -9), (21, -9), (23, 7), (10, 6), (5, 5), (17, 7), (3, 5), (19, 8), (15, -8),
+    (16, 45), (21, -8), (22, -5), (18, 10), (3, -5), (4, -5), (5, -23), (6, -11), (7, -7), (8, -5),
+    (9, -17), (10, -8), (11, -10), (12, 5), (13, -6), (14, -7), (15, -17), (16, -12), (17, 22), (19, 37),
+    (20, 99), (21, 8), (24, -8), (25, -17), (26, -8), (27, 5), (28, -10), (18, 8), (19, -5), (20, 5),
+    (21, 6), (25, -6), (27, 8), (4, 5), (6, 6), (21, 5), (16, 16), (22, 8), (5, -8), (21, -7),
+    (22, 6), (23, 49), (25, -5), (20, 7), (0, 57), (1, 57), (2, 32), (3, 15), (5, -46), (6, -30),
+    (7, -25), (8, -24), (9, -36), (10, -27), (11, 6), (12, -15), (13, 26), (14, -36), (15, -27), (16, -37),
+    (17, -27), (19, -10), (20, -28), (21, -10), (22, -35), (23, -15), (24, 57), (25, 87), (26, 33), (27, 48),
+    (28, 14), (4, 5), (28, 5), (12, 5), (20, -6), (22, 8), (23, 28), (25, -5), (23, 18), (21, 6),
+    (27, 5), (25, 5), (5, 14), (10, 5), (17, -5), (1, 6), (25, 14), (20, 6), (27, 5), (2, 5),
+    (20, 6), (21, 6), (12, 5), (13, 14), (1, 6), (18, 9), (22, 11), (11, 15), (25, 6), (8, 5),
+    (26, 12), (5, -6), (17, -5), (18, 34), (19, -5), (20, -6), (21, 6), (27, 18), (8, 5), (5, 6),
+    (6, 9), (5, 5), (1, 10), (2, 8), (3, 6), (5, -5), (14, 26), (15, -6), (21, 6), (22, 12),
+    (23, -12), (25, -6), (17, 5), (18, 12), (5, 12), (7, 5), (19, 5), (18, 5), (5, 5), (16, 11),
+    (18, 8), (25, 5), (15, 5), (0, -9), (1, 22), (2, -11), (3, -17), (4, -16), (5, -38), (6, -19),
+    (7, -13), (8, -9), (9, -23), (10, 66), (11, -32), (12, 10), (13, -14), (14, 24), (15, -25), (16, -18),
+    (18, 10), (19, 33), (20, 129), (21, -9), (22, -19), (23, 25), (24, -11), (25, -18), (26, -16), (27, 20),
+    (28, -17), (23, 7), (10, 9), (21, 7), (23, 11), (22, 21), (1, 28), (4, 5), (15, 9), (1, 12),
+    (22, 14), (19, 6), (1, -6), (5, -10), (6, -5), (10, 54), (11, -14), (12, 46), (15, -6), (16, -6),
+    (17, -9), (18, -5), (21, -14), (22, 20), (25, -7), (21, 9), (25, 20), (4, 5), (15, 5), (1, 6),
+    (17, 5), (18, 8), (21, 13), (4, 7), (8, 5), (11, 13), (21, -6), (22, 14), (23, 13), (18, 6),
+    (5, 11), (0, 12), (21, 7), (23, 6), (7, 6), (16, 8), (16, 6), (26, 5), (21, 8), (6, 5),
+    (28, 5), (21, 5), (19, 21), (2, 5), (15, 6), (10, 17), (22, 5), (17, 5), (0, 9), (1, 9),
+    (2, -11), (3, -14), (4, -11), (5, -12), (7, -8), (8, -6), (9, -25), (11, -20), (12, -5), (13, -6),
+    (15, 52), (16, 28), (17, 28), (18, 28), (19, 26), (21, 26), (22, -27), (23, -28), (24, -9), (25, -15),
+    (26, -14), (28, 14), (25, 9), (13, 5), (15, 5), (28, 5), (20, -6), (21, 7), (1, -9), (3, 10),
+    (5, -18), (6, -9), (7, -5), (9, 32), (10, 6), (11, -5), (13, -5), (14, 16), (16, 5), (17, -12),
+    (18, -6), (19, 8), (21, 27), (22, 6), (23, -19), (26, -5), (28, -6), (2, 5), (18, 6), (8, 7),
+    (26, 11), (21, 7), (1, -5), (9, -5), (10, 7), (11, 6), (17, 15), (18, 13), (19, -6), (21, 6),
+    (23, 8), (25, -8), (26, 13), (2, 7), (18, 11), (17, 10), (6, 10), (15, 12), (16, -7), (17, 23),
+    (21, 14), (22, -7), (23, -8), (25, -7), (12, 13), (9, 6), (15, -6), (16, 8), (22, -5), (19, 11),
+    (6, 9), (15, 7), (21, 18), (5, 5), (20, 14), (28, 5), (22, 15), (2, 5), (9, 6), (15, -6),
+    (16, 8), (22, -5), (24, 5), (28, 9), (10, 13), (23, -5), (3, 5), (2, 5), (24, -5), (25, 9),
+    (0, 18), (1, -5), (13, 5), (17, -5), (19, 9), (20, 6), (23, -8), (24, -6), (25, 12), (26, -5),
+    (27, 9), (5, 6), (5, 7), (17, 8), (5, 5), (22, 9), (22, 7), (23, 11), (25, 10), (1, 6),
+    (8, 13), (19, 5), (25, 8), (0, -5), (17, 9), (18, 22), (19, 7), (20, -6), (21, -8), (23, -7),
+    (25, -6), (26, 10), (27, 21), (26, 11), (28, 5), (1, 6), (2, 9), (16, 13), (21, -5), (25, 9),
+    (26, 14), (11, 41), (19, 9), (21, -5), (23, -7), (25, -5), (14, 7), (5, 5), (18, 16), (15, 5),
+    (13, 5), (25, 12), (0, 8), (1, -8), (4, -5), (5, 7), (9, 21), (13, 7), (17, -15), (19, 27),
+    (20, 12), (21, -12), (22, 6), (24, -5), (25, -7), (28, -5), (1, 20), (2, 8), (3, 20), (18, -5),
+    (21, -8), (1, -7), (2, 25), (21, 9), (5, 6), (22, 10), (28, 9), (13, 9), (15, 9), (16, 6),
+    (21, 12), (15, -5), (16, 34), (21, -5), (21, 18), (17, 17), (27, 9), (1, -5), (9, -5), (10, 7),
+    (11, 6), (17, 15), (18, 13), (19, -6), (21, 6), (23, 8), (25, -8), (26, 13), (6, 6), (21, 5),
+    (1, 10), (19, 9), (20, -6), (22, 14), (20, 5), (16, 5), (18, 9), (8, 5), (26, 10), (6, 8),
+    (17, 5), (18, 10), (19, 6), (21, 6), (23, -8), (5, 12), (4, 5), (14, 6), (1, 5), (1, 27),
+    (2, 15), (3, -10), (4, -10), (5, -23), (6, -15), (7, -7), (8, -6), (9, -16), (11, -7), (13, -8),
+    (14, -9), (15, -9), (16, -10), (17, 19), (18, 18), (19, 25), (20, 71), (21, -19), (22, 30), (24, -9),
+    (25, -29), (27, -7), (28, -11), (11, 6), (22, 6), (1, 11), (3, 5), (5, -5), (5, 16), (0, 26),
+    (1, 12), (2, 6), (3, -5), (4, -5), (5, -7), (9, -5), (11, 9), (13, -5), (17, -9), (20, -8),
+    (22, -6), (23, -10), (24, 16), (25, 8), (26, -7), (27, 5), (28, 7), (5, 5), (21, 5), (22, 5),
+    (28, 5), (0, -6), (1, -6), (15, 12), (23, -6), (24, -5), (25, 19), (27, 7), (28, 8), (10, 5),
+    (18, 6), (28, 5), (3, 5), (13, 14), (28, 5), (5, -5), (9, 8), (24, 10), (25, 7), (1, -7),
+    (15, -5), (18, 23), (19, -5), (20, 5), (21, -8), (23, -11), (24, -7), (25, 8), (27, 32), (15, 10),
+    (21, 13), (21, 21), (23, 7), (24, 5), (26, 11), (21, -5), (25, 28), (11, 8), (18, 6), (4, 7),
+    (1, -5), (3, 15), (15, -5), (19, -5), (21, -7), (22, 23), (12, 5), (21, 7), (4, 5), (15, 14),
+    (16, 6), (17, 5), (18, 7), (20, -9), (23, -8), (6, 8), (20, 7), (21, -8), (22, 6), (17, 6),
+    (1, -6), (2, 45), (25, -5), (11, 6), (10, 5), (24, 8), (25, 13), (10, 15), (19, 5), (21, -5),
+    (17, 14), (16, 5), (5, 7), (1, 15), (1, 6), (5, 32), (6, -5), (7, 10), (20, 11), (21, -11),
+    (23, -7), (26, 10), (5, 7), (17, 8), (23, 6), (8, 5), (9, 8), (16, 9), (15, -5), (16, 31),
+    (27, 5), (4, 9), (25, 11), (19, 5), (21, 5), (16, 6), (19, 6), (0, -5), (1, -11), (18, -6),
+    (21, 5), (23, -5), (24, -8), (25, -7), (26, 84), (18, 7), (0, 14), (1, 16), (3, -8), (5, -27),
+    (6, 14), (8, 7), (9, -8), (14, 5), (16, -6), (20, -18), (21, -15), (23, 21), (24, 6), (25, 9),
+    (27, -5), (21, 12), (2, 5), (21, 8), (22, 25), (23, 15), (4, 5), (14, 5), (25, 5), (28, 8),
+    (8, 5), (25, 8), (6, 9), (14, -5), (15, 13), (16, -8), (17, 27), (18, -5), (21, 17), (22, -5),
+    (23, -9), (24, 6), (25, -9), (0, -5), (1, -8), (3, -5), (6, -5), (8, -5), (10, 50), (11, -22),
+    (12, 92), (13, -7), (15, -10), (16, -12), (17, -7), (18, -16), (19, -7), (20, -12), (21, -22), (22, 12),
+    (24, -8), (27, -7), (28, 19), (18, 5), (22, 7), (1, -5), (17, 17), (24, 8), (25, -5), (25, 10),
+    (24, 5), (21, 11), (24, 31), (28, 9), (18, 7), (23, -6), (27, 10), (19, 16), (4, 9), (25, 11),
+    (23, 8), (3, 8), (6, 8), (23, 5), (1, -8), (4, 7), (6, -5), (9, 14), (10, 9), (16, -5),
+    (17, -7), (18, -10), (21, 11), (22, -7), (23, 9), (25, 15), (6, 7), (0, -21), (1, 58), (2, 46),
+    (3, 43), (4, -11), (5, -24), (6, -10), (7, -7), (8, -6), (9, -12), (10, -8), (11, 18), (12, -6),
+    (13, -10), (14, 61), (15, -17), (16, -16), (17, -18), (19, -20), (20, -20), (22, 8), (23, 36), (24, -10),
+    (25, -23), (27, -12), (28, -14), (7, 7), (8, 5), (16, 6), (23, 8), (25, 5), (28, 5), (10, 27),
+    (11, 8), (20, 5), (21, -5), (25, -7), (19, 29), (24, 9), (15, 6), (18, 5), (1, 5), (1, 8),
+    (1, 6), (17, 8), (5, 5), (0, 7), (1, 5), (21, -6), (23, 5), (26, 7), (22, 5), (23, 7),
+    (15, 6), (5, -6), (9, 12), (19, 6), (21, 11), (18, 50), (20, -5), (21, -6), (25, -5), (0, 5),
+    (0, -5), (15, -5), (18, -5), (21, -7), (24, 5), (25, 31), (27, 7), (12, 10), (8, 5), (20, 18),
+    (23, -9), (28, 5), (13, 5), (25, -5), (17, 8), (18, 52), (19, -5), (20, -7), (21, -10), (11, 41),
+    (23, -6), (19, 8), (17, 9), (3, 5), (10, 8), (12, 7), (21, -6), (23, 21), (1, 11), (17, 11),
+    (1, 5), (16, 8), (19, 20), (25, 13), (2, 5), (1, 16), (3, 8), (25, 12), (5, -6), (9, 17),
+    (13, 5), (19, 9), (20, -6), (21, -5), (16, 8), (18, 5), (21, -7), (25, 6), (2, 19), (0, 6),
+    (17, 6), (18, 5), (21, -6), (22, 10), (4, 19), (5, -5), (16, 11), (1, 6), (13, 5), (15, 7),
+    (16, 11), (18, -7), (21, 17), (23, -5), (25, -5), (5, 5), (20, 5), (19, 5), (20, 6), (6, 5),
+    (9, 14), (20, 8), (15, 9), (5, -11), (6, -6), (15, 6), (16, 11), (17, 72), (18, -8), (19, -9),
+    (20, 5), (21, -11), (23, -9), (1, 11), (12, 7), (21, 7), (18, 7), (12, 15), (12, 14), (1, -5),
+    (5, -7), (15, 24), (16, -5), (17, 62), (19, -8), (21, -16), (23, -9), (25, -9), (27, 8), (1, -8),
+    (5, -8), (15, 20), (16, 57), (17, -8), (19, -10), (21, 29), (23, -9), (25, -9), (20, 8), (15, 7),
+    (1, 12), (6, 9), (1, 13), (2, 6), (4, 19), (5, 11), (7, 20), (10, -13), (11, -13), (12, -10),
+    (13, 6), (14, 6), (17, 6), (19, 6), (20, -13), (21, -11), (22, -5), (23, -6), (24, -6), (25, -26),
+    (27, -6), (28, 15), (3, 5), (25, -5), (26, 5), (21, 8), (5, 9), (21, -9), (23, 22), (9, 5),
+    (13, 5), (6, 5), (21, 6), (5, 5), (26, 11), (17, 8), (15, 5), (10, 5), (0, 7), (18, 9),
+    (3, -8), (5, -13), (7, 9), (8, 30), (9, -7), (11, -9), (12, -8), (15, -5), (17, 38), (18, -7),
+    (22, -13), (23, -5), (24, 12), (26, 6), (27, 12), (0, 11), (2, 6), (18, 12), (21, -6), (25, -5),
+    (21, 6), (21, -7), (22, 13), (25, 18), (16, 14), (21, 8), (18, 5), (5, -6), (6, 7), (23, 5),
+    (24, 12), (26, 11), (5, 9), (17, 10), (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 7),
+    (21, 6), (20, 6), (0, -11), (1, -8), (2, -6), (4, -9), (5, -36), (6, -5), (7, 46), (8, 9),
+    (9, 41), (11, -11), (13, -7), (14, -7), (15, -13), (16, -10), (17, 15), (18, -12), (19, 13), (20, 54),
+    (21, -7), (22, -11), (23, -10), (24, -9), (25, -13), (27, 8), (10, 10), (14, 5), (5, 6), (6, 5),
+    (18, 5), (19, 11), (19, 20), (21, -5), (18, 7), (1, 5), (2, 5), (11, 12), (13, 9), (23, 5),
+    (23, 29), (11, 6), (7, 5), (23, 6), (20, 5), (28, 5), (19, 6), (21, 5), (22, 5), (0, 13),
+    (18, 9), (25, -5), (19, 6), (1, 5), (23, 11), (5, -6), (6, 26), (23, 8), (18, 6), (6, 5),
+    (1, 12), (9, 9), (22, 8), (23, 11), (17, 6), (10, 11), (12, 24), (20, -6), (21, -6), (22, 13),
+    (11, 11), (0, 6), (1, 7), (4, -5), (5, 5), (9, -7), (10, -5), (11, -5), (15, 14), (16, 7),
+    (17, 23), (18, 10), (21, -23), (25, -8), (27, 5), (16, 9), (17, 7), (8, 5), (16, 7), (17, -5),
+    (26, 10), (27, 5), (3, 14), (23, 7), (23, 6), (1, 11), (18, 10), (20, 5), (15, -5), (16, 5),
+    (21, 13), (28, 5), (17, -5), (18, -6), (20, -7), (23, 46), (22, 6), (6, 10), (19, 5), (24, 5),
+    (5, 6), (10, 5), (0, 6), (21, 12), (15, -14), (16, 73), (17, -6), (19, -8), (22, -5), (23, -5),
+    (1, -5), (5, -5), (10, -5), (11, -8), (12, 41), (13, 89), (17, -5), (18, -7), (19, -6), (20, -6),
+    (21, -12), (24, -5), (25, -15), (0, -7), (1, 64), (2, -6), (3, 6), (5, -7), (15, -7), (18, 10),
+    (19, -5), (21, -13), (22, 11), (23, -8), (24, -5), (25, -15), (21, 8), (23, 16), (25, 5), (18, 6),
+    (13, 14), (17, 5), (23, 11), (21, 15), (3, 5), (23, 6), (15, 6), (28, 5), (23, 14), (0, -9),
+    (1, 69), (2, 15), (4, 53), (5, -26), (9, -9), (10, -7), (11, -9), (12, -6), (13, -5), (14, 56),
+    (15, -11), (16, -9), (17, -14), (19, -13), (20, -8), (21, -14), (22, -5), (23, -12), (24, -9), (25, -12),
+    (26, 7), (27, -6), (28, -8), (16, 13), (17, 11), (4, 5), (11, 7), (20, 7), (11, 6), (21, 8),
+    (16, 9), (21, 7), (23, 18), (1, -5), (15, 12), (17, 8), (18, 24), (19, 6), (20, -8), (21, -12),
+    (22, -5), (23, -9), (25, -9), (26, 9), (27, 21), (2, 5), (8, 5), (20, 8), (21, -5), (10, 5),
+    (23, 5), (21, 17), (0, 5), (1, 6), (17, 5), (27, 5), (11, 7), (26, 6), (9, 12), (19, 5),
+    (20, 11), (21, -7), (24, 7), (25, -6), (27, 9), (22, 5), (24, 5), (5, -5), (18, 65), (19, -5),
+    (20, -8), (25, -7), (1, 5), (4, -5), (5, -11), (7, 7), (9, -6), (14, 8), (17, 7), (24, 6),
+    (16, 6), (15, 12), (16, 9), (21, -5), (2, 7), (20, 8), (22, 8), (19, 5), (27, 9), (21, 7),
+    (23, 6), (2, 5), (13, 5), (17, -5), (18, 6), (21, -6), (23, 16), (11, 14), (11, 18), (18, 12),
+    (23, -5), (20, 6), (9, -6), (10, -5), (11, -5), (17, 18), (18, 16), (20, 7), (21, -12), (22, 12),
+    (23, 10), (25, -11), (28, 5), (20, 7), (16, 6), (23, 5), (10, 5), (11, 8), (12, 26), (16, 7),
+    (18, -9), (19, 8), (20, -10), (21, 11), (22, -5), (23, -8), (25, -5), (23, 5), (21, 5), (25, 17),
+    (5, 6), (21, -13), (23, 6), (16, 5), (18, 10), (17, 6), (18, 7), (1, -6), (3, -16), (4, 21),
+    (5, 11), (6, 15), (7, 10), (8, 5), (9, 12), (10, -5), (11, -20), (12, -13), (13, -7), (14, -8),
+    (15, -9), (16, -17), (20, 16), (22, -19), (23, -23), (24, 5), (26, 15), (27, 25), (0, -6), (1, -13),
+    (2, -5), (3, -9), (4, -9), (5, 42), (6, -8), (9, -8), (10, -5), (11, 27), (13, -5), (14, -7),
+    (15, -13), (16, -10), (17, -10), (20, 34), (21, -10), (22, 13), (23, 27), (24, -6), (25, -15), (0, -19),
+    (1, -13), (2, -5), (3, 6), (4, -13), (5, -5), (7, -8), (8, -9), (9, 17), (11, -12), (12, -17),
+    (15, 29), (16, 30), (17, 17), (18, 19), (20, 17), (21, 18), (22, -7), (24, -13), (25, -16), (26, -11),
+    (27, -10), (19, 5), (10, 10), (17, 8), (17, 8), (24, 8), (17, 10), (20, -7), (28, 5), (23, 5),
+    (1, -18), (2, -11), (3, 8), (4, -9), (5, -5), (7, -7), (8, -7), (9, -10), (10, -17), (11, -19),
+    (13, -7), (14, 68), (15, 39), (16, 16), (17, -27), (18, -22), (19, 9), (20, -10), (21, 5), (22, 45),
+    (23, -25), (25, 12), (26, -8), (27, -12), (28, 21), (19, 5), (3, 5), (16, 5), (22, 6), (19, 9),
+    (25, 5), (8, 5), (18, 9), (26, 11), (22, 6), (1, 7), (14, 18), (23, -5), (1, 6), (19, 5),
+    (5, 7), (17, 14), (21, 8), (23, 7), (21, 6), (21, 14), (6, 5), (25, 6), (1, 12), (18, 8),
+    (12, 15), (15, 23), (20, 7), (22, 6), (25, 10), (11, 7), (4, 11), (18, 9), (21, 6), (21, 38),
+    (18, 6), (27, 10), (1, 6), (14, 8), (21, 8), (1, 6), (11, 5), (19, 11), (26, 5), (28, 5),
+    (7, 8), (22, 9), (23, 8), (16, 6), (20, 5), (0, -5), (1, 78), (20, -6), (23, -6), (24, -5),
+    (25, -11), (0, 40), (1, 8), (2, 5), (4, -7), (5, -8), (6, -6), (9, -7), (10, -6), (11, 6),
+    (12, -6), (13, -6), (14, -5), (16, -6), (17, -8), (18, -9), (20, -9), (22, -8), (23, -9), (24, 29),
+    (25, 13), (12, 21), (23, -14), (23, 5), (5, 8), (6, 5), (3, 9), (21, 5), (25, 16), (1, 14),
+    (18, 7), (20, 13), (19, 5), (26, 15), (0, 14), (23, 6), (21, 9), (23, 6), (23, 5), (9, 7),
+    (10, 5), (3, -6), (4, -6), (5, -6), (6, -8), (10, 5), (11, -5), (13, 7), (14, -6), (15, -9),
+    (16, -6), (18, 8), (20, -20), (21, -6), (24, 22), (25, 37), (26, 5), (28, 8), (25, 22), (4, 32),
+    (21, -6), (22, 15), (23, 13), (27, 5), (1, 5), (5, 38), (7, 10), (9, -6), (17, -5), (18, -5),
+    (19, -6), (20, 22), (21, -14), (23, -11), (10, 13), (9, 19), (11, 10), (26, 9), (22, 10), (18, 16),
+    (21, 5), (3, 7), (21, 5), (17, 11), (15, 11), (25, 8), (17, 7), (15, 8), (5, 5), (1, -6),
+    (5, -5), (17, -6), (18, 28), (19, 10), (20, 6), (25, -7), (27, 7), (22, 30), (17, 12), (21, -5),
+    (28, 5), (11, 29), (23, -5), (17, 5), (6, 5), (25, 9), (5, -7), (11, 119), (17, -6), (18, -6),
+    (19, -6), (20, -6), (21, -11), (22, -5), (23, -23), (25, -5), (0, 10), (1, -8), (3, 6), (5, 11),
+    (6, 7), (10, -5), (15, -5), (18, -6), (19, -6), (20, -6), (21, 13), (22, -6), (28, 9), (17, 8),
+    (24, 8), (1, 11), (18, 10), (20, 5), (21, -5), (1, -7), (3, 10), (5, -16), (6, -8), (7, -5),
+    (9, 33), (10, 7), (14, 10), (16, 5), (17, -10), (20, 5), (21, 25), (22, 7), (23, -16), (28, -6),
+    (9, 10), (10, 7), (21, 8), (11, 9), (16, 8), (0, 26), (18, 10), (25, 5), (3, 8), (5, -5),
+    (21, 9), (22, 10), (1, 14), (1, 26), (2, 8), (3, 12), (14, 10), (23, -7), (25, -5), (17, 9),
+    (18, 15), (16, 7), (12, 18), (13, 8), (23, -5), (9, 7), (10, 5), (17, 6), (1, 6), (18, 6),
+    (28, 8), (21, 9), (22, 16), (3, 10), (26, 8), (6, 10), (23, 5), (0, 5), (10, 14), (12, 28),
+    (20, -5), (21, -6), (23, 8), (21, 10), (10, 55), (11, -11), (12, 36), (15, -5), (18, -5), (19, -6),
+    (23, -27), (10, 27), (21, -5), (17, 10), (15, 6), (18, 5), (25, 5), (0, -9), (1, 6), (2, 47),
+    (3, -14), (4, -12), (5, -14), (6, -11), (7, -9), (8, -8), (9, -11), (10, -6), (13, -7), (14, -10),
+    (15, -10), (16, -10), (17, -11), (18, 11), (19, -14), (20, -11), (22, -11), (23, 8), (24, 58), (26, 50),
+    (27, 5), (28, -11), (5, -5), (9, 5), (11, 5), (20, -8), (21, 11), (23, -5), (28, 9), (9, 10),
+    (19, 17), (24, 10), (0, 6), (5, -7), (15, 6), (17, -8), (19, 5), (20, 5), (21, 7), (22, -5),
+    (25, 17), (26, -5), (27, 17), (5, 6), (1, 5), (17, 11), (16, 19), (24, 7), (0, 11), (21, 23),
+    (18, 10), (1, 12), (0, -6), (1, 11), (2, -10), (3, 95), (4, 16), (5, 52), (6, 26), (7, 13),
+    (9, -8), (10, -15), (11, -19), (13, -7), (15, -22), (16, -20), (17, -21), (18, -7), (19, -27), (20, -33),
+    (21, 20), (22, -18), (23, -11), (27, -13), (28, 12), (1, 10), (3, -5), (4, -9), (6, -7), (9, -6),
+    (11, -5), (15, -7), (16, -5), (17, -8), (18, -8), (21, 26), (22, -9), (23, -11), (25, 8), (26, 36),
+    (27, 19), (28, -5), (20, 8), (23, 7), (1, 5), (17, -7), (21, 5), (23, 6), (9, 5), (15, 13),
+    (2, 5), (15, 6), (23, 13), (0, -7), (1, 7), (3, 33), (5, -13), (7, -5), (9, -8), (10, 13),
+    (13, -6), (14, -8), (15, -9), (17, -8), (19, -7), (21, -13), (22, 9), (23, 59), (24, -5), (25, -12),
+    (26, -8), (8, 8), (20, 5), (24, 10), (16, 10), (22, -5), (7, 5), (24, 5), (4, 5), (5, 8),
+    (6, 6), (21, 5), (23, -5), (26, 11), (4, 7), (26, 7), (0, 6), (3, 21), (5, -21), (6, -11),
+    (7, 6), (9, 15), (10, -6), (12, 11), (13, -9), (14, -6), (16, -5), (17, 11), (18, 40), (20, -8),
+    (23, -13), (24, -7), (25, -31), (26, 7), (27, 7), (28, -9), (3, 5), (8, 5), (26, 10), (16, 7),
+    (20, -5), (22, 38), (1, 17), (3, -7), (4, -9), (5, -11), (7, -7), (8, -5), (9, -7), (14, -6),
+    (15, 7), (16, -6), (17, 17), (18, 46), (19, -13), (21, 19), (23, -16), (24, -12), (25, -9), (26, -9),
+    (27, 18), (28, -10), (15, 6), (21, 8), (21, 10), (15, 9), (23, 6), (8, 15), (17, 11), (18, -6),
+    (21, 11), (0, -5), (1, -6), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6), (10, 61), (11, 99),
+    (12, 16), (13, -5), (14, -5), (15, -9), (16, -7), (17, -12), (18, -11), (19, 11), (20, -11), (21, -16),
+    (22, -8), (23, -26), (24, -5), (25, -13), (26, -5), (27, -5), (28, -6), (0, 10), (1, 15), (2, -8),
+    (3, -10), (4, -8), (5, -13), (6, 5), (7, -5), (9, -18), (11, -16), (15, 25), (16, 17), (17, 13),
+    (18, 18), (19, 24), (21, 16), (22, -18), (23, -27), (24, -5), (25, -6), (26, -10), (28, 16), (21, 7),
+    (0, 12), (0, 5), (1, 10), (2, -12), (3, -14), (4, -28), (5, -31), (6, -12), (7, -18), (8, -16),
+    (10, 6), (11, 30), (12, 40), (13, 13), (14, -14), (15, 14), (16, 24), (17, 8), (18, 33), (19, 70),
+    (21, 22), (22, -21), (23, -20), (24, -17), (25, -34), (26, -26), (27, -5), (0, 5), (3, -10), (4, -15),
+    (5, 17), (6, 15), (9, -8), (10, -5), (11, -16), (13, -6), (15, -21), (16, -18), (19, -14), (20, 49),
+    (22, -8), (23, 27), (24, -5), (26, -6), (28, 17), (25, 10), (1, 5), (1, -5), (5, -7), (22, -6),
+    (24, -5), (25, 67), (5, 8), (4, 5), (11, 8), (1, 16), (18, -7), (21, 18), (24, 7), (11, 6),
+    (20, 9), (22, 10), (23, -7), (25, 7), (28, 13), (1, 7), (4, 6), (5, -5), (17, -5), (18, -5),
+    (20, -5), (21, 15), (22, 14), (23, 6), (25, -5), (0, -5), (1, -7), (5, -10), (6, -5), (9, -6),
+    (10, -5), (11, -6), (15, -6), (17, -12), (18, -15), (19, 192), (20, -34), (21, -23), (22, -6), (23, -12),
+    (25, -18), (27, 10), (15, 8), (20, 7), (25, 8), (0, -10), (1, -5), (3, -9), (4, 22), (5, 31),
+    (6, 5), (7, 19), (8, 11), (9, 8), (10, -5), (11, -8), (12, -6), (13, -5), (14, -7), (15, -5),
+    (16, -7), (17, -12), (18, -16), (19, -12), (20, 28), (21, -14), (22, -11), (23, 8), (24, -6), (25, 10),
+    (27, 7), (22, 6), (11, 9), (27, 5), (1, 6), (18, 5), (27, 8), (4, 5), (8, 10), (23, 5),
+    (2, 8), (15, -5), (16, 23), (20, 12), (21, 6), (1, 7), (18, 5), (15, 9), (16, 12), (17, 18),
+    (18, 9), (22, -5), (25, -5), (5, 6), (0, 13), (3, -7), (5, -7), (8, -5), (11, -9), (13, -7),
+    (14, -7), (16, -9), (18, 6), (19, 24), (20, 8), (23, -8), (25, 7), (26, 9), (27, 24), (21, 10),
+    (23, 7), (22, 6), (0, 18), (1, 10), (2, -5), (3, -7), (4, 63), (5, -8), (6, 36), (9, -10),
+    (10, -6), (11, -7), (12, -5), (14, 11), (15, 14), (16, -7), (17, -13), (18, -7), (20, -15), (21, -19),
+    (23, -15), (24, -9), (26, -6), (27, -6), (28, 8), (17, 10), (23, 6), (27, 9), (23, 11), (23, 7),
+    (5, 5), (3, 15), (19, 11), (19, 12), (24, 35), (25, -7), (3, 9), (13, 5), (23, 20), (4, -9),
+    (5, -9), (9, -8), (11, -7), (12, -6), (13, -6), (14, 22), (15, -7), (16, -6), (18, -5), (19, -6),
+    (20, -10), (21, -9), (22, -10), (23, -14), (24, 24), (25, 67), (27, -10), (28, 17), (16, 13), (15, 10),
+    (0, -8), (1, -15), (2, -7), (3, -7), (5, -7), (7, -5), (11, 21), (13, 22), (14, -8), (15, -18),
+    (16, -11), (18, 11), (19, 32), (20, 11), (21, -23), (22, 17), (23, -23), (25, 35), (5, 17), (15, -5),
+    (17, -7), (18, 6), (21, -13), (22, 19), (23, 26), (0, 8), (20, 9), (23, 15), (14, 5), (22, 12),
+    (23, 25), (25, -5), (26, 13), (17, 10), (21, 19), (26, 6), (1, 5), (2, 5), (5, 8), (15, -7),
+    (1, 6), (1, 5), (5, 14), (6, 12), (20, -5), (23, -6), (15, 8), (22, 13), (4, -6), (5, -14),
+    (6, -7), (9, 149), (10, 5), (11, -7), (15, -8), (16, -6), (17, -5), (20, -14), (21, -34), (23, -16),
+    (24, -5), (28, -5), (18, 8), (17, 10), (24, 12), (5, 6), (21, 9), (19, 10), (21, -5), (25, 5),
+    (22, 6), (16, 8), (21, 7), (4, 7), (14, 6), (17, 5), (9, 5), (18, 5), (4, 7), (17, 9),
+    (18, 8), (15, 8), (27, 5), (2, 10), (23, 15), (1, 5), (17, 5), (23, 5), (24, 13), (26, 11),
+    (4, 5), (28, 5), (18, 5), (1, 9), (21, 18), (27, 10), (11, 17), (23, 6), (5, 5), (0, 14),
+    (5, 8), (6, 17), (11, -6), (14, -6), (17, -6), (19, -8), (20, -9), (21, 22), (22, -5), (23, -15),
+    (25, 13), (2, 8), (22, 6), (8, 5), (10, 5), (15, 8), (0, -7), (1, -13), (2, -5), (3, -9),
+    (4, -9), (5, 45), (6, -9), (9, -8), (10, -6), (11, 31), (13, -5), (14, -7), (15, -14), (16, -10),
+    (17, -8), (20, 43), (21, -14), (22, 12), (23, 22), (24, -6), (25, -15), (27, 8), (8, 5), (22, 29),
+    (26, 15), (18, 8), (20, 6), (21, -5), (5, -6), (7, 13), (9, 13), (27, 8), (1, 13), (1, 7),
+    (1, 7), (17, 7), (9, 12), (10, 5), (5, 8), (21, 6), (3, 5), (21, 11), (7, 5), (15, 7),
+    (18, -6), (20, 6), (17, 5), (0, -6), (1, -5), (13, 5), (21, -5), (25, 22), (27, 7), (26, 7),
+    (21, 7), (16, 13), (1, 7), (17, 8), (24, 8), (4, 6), (6, 6), (9, 5), (26, 5), (14, 7),
+    (4, 5), (26, 5), (0, 5), (9, 7), (1, 9), (2, 7), (5, -6), (17, 23), (18, 7), (20, -15),
+    (23, -6), (20, 6), (0, 7), (5, 5), (17, 14), (21, -19), (25, -6), (27, 6), (22, 16), (15, 5),
+    (19, 9), (8, 5), (0, 8), (10, 5), (24, 9), (16, 23), (28, 8), (25, 13), (15, 5), (19, 8),
+    (22, -6), (19, 12), (8, 7), (11, 14), (15, -6), (16, 19), (17, -5), (18, -5), (19, -5), (21, -9),
+    (22, 9), (23, 5), (25, -8), (26, 13), (27, -5), (25, 10), (24, 8), (20, 5), (11, 15), (16, 9),
+    (21, 10), (27, 8), (25, 8), (1, 44), (4, 87), (5, -23), (6, -8), (14, -5), (15, -6), (18, -6),
+    (20, -6), (21, -16), (23, -6), (25, -7), (0, 27), (1, 5), (3, 12), (5, -10), (9, -9), (10, 12),
+    (11, -7), (12, -8), (13, -7), (14, -5), (16, 5), (17, 7), (18, -10), (19, -8), (20, -7), (21, -5),
+    (22, -13), (24, 14), (25, 9), (26, -10), (15, 5), (1, 36), (3, -6), (19, 7), (20, -5), (22, 5),
+    (16, 21), (21, -5), (25, 7), (8, 5), (16, 17), (10, 5), (3, 5), (15, 5), (20, 7), (9, 5),
+    (11, 34), (12, 12), (17, -6), (20, 7), (22, -5), (10, 5), (11, 10), (5, 9), (20, 11), (21, -5),
+    (14, 9), (13, 5), (17, 5), (13, 5), (18, -5), (21, -5), (22, 8), (23, 7), (2, 5), (3, 5),
+    (11, 11), (18, 5), (21, -6), (18, 12), (1, -7), (5, 72), (7, 25), (9, -9), (10, -5), (15, -6),
+    (17, -10), (19, -5), (21, -18), (22, -7), (25, -6), (4, 29), (21, 12), (0, -5), (1, 15), (11, 7),
+    (14, 21), (15, -11), (17, -6), (20, -5), (21, -7), (23, 5), (25, 7), (26, 12), (1, 7), (21, 6),
+    (1, 9), (27, 5), (11, 7), (22, 9), (23, 8), (7, 8), (18, 5), (1, 6), (17, 5), (19, 8),
+    (19, 16), (5, 5), (15, 5), (18, -5), (20, 6), (26, 11), (15, 10), (21, -6), (22, 8), (25, 18),
+    (0, -6), (3, 87), (4, -6), (6, -7), (9, -6), (11, -6), (14, -7), (15, -11), (16, -6), (17, -9),
+    (18, 9), (19, -9), (21, 14), (23, -7), (28, -5), (23, 5), (2, 5), (15, 6), (18, 5), (1, 12),
+    (28, 5), (4, 5), (11, 7), (0, -7), (1, -7), (9, -5), (13, 35), (18, -5), (21, -5), (23, -11),
+    (24, 15), (25, 11), (26, -5), (27, 5), (28, 6), (15, 5), (17, 10), (19, 9), (1, -6), (2, 5),
+    (14, 36), (20, 5), (15, 10), (5, 5), (18, 18), (25, -6), (27, 9), (4, 10), (19, 7), (21, 11),
+    (17, 8), (21, 8), (0, 10), (1, 13), (1, 9), (14, 5), (3, 5), (4, 6), (12, 26), (23, -15),
+    (10, -5), (11, 8), (12, 19), (23, 8), (3, 5), (25, -5), (26, 5), (20, 12), (5, 6), (17, 7),
+    (21, -5), (22, 14), (0, 5), (1, -8), (5, -5), (14, -5), (15, 18), (16, 55), (17, -8), (19, -10),
+    (21, 34), (23, -10), (25, -11), (18, 5), (2, -5), (4, -5), (6, -8), (9, 50), (10, 7), (12, -5),
+    (16, -7), (17, 11), (18, -9), (21, 33), (22, -8), (24, -7), (25, -12), (27, -5), (4, 5), (1, -13),
+    (2, 72), (21, -7), (23, -6), (25, -8), (7, 5), (17, 6), (14, 16), (11, -7), (12, 48), (13, 28),
+    (17, -5), (18, -5), (21, -5), (23, -6), (23, 11), (1, 6), (9, 5), (28, 5), (1, 5), (2, 5),
+    (22, 6), (26, 16), (4, 5), (26, 5), (8, 5), (1, 6), (5, 10), (25, 7), (0, 9), (1, -6),
+    (5, 8), (21, 5), (22, -5), (23, -9), (28, 10), (25, 5), (17, 7), (27, 5), (12, 14), (5, 12),
+    (0, -5), (1, 5), (5, 13), (6, 48), (9, -6), (10, 9), (11, 11), (15, -7), (17, -10), (19, -9),
+    (20, -5), (21, 6), (22, -5), (23, -10), (25, -10), (15, 12), (18, 5), (27, 5), (21, 6), (11, 8),
+    (23, 22), (22, 6), (17, 7), (6, 9), (5, -5), (6, 16), (11, 5), (5, -8), (6, 33), (21, -6),
+    (14, 43), (22, -6), (3, 14), (4, 5), (17, 5), (25, -5), (3, 42), (5, -8), (23, -9), (25, -6),
+    (17, 6), (2, 5), (18, 5), (16, 9), (22, 5), (5, 5), (10, 5), (5, -5), (8, 27), (17, -7),
+    (18, 9), (19, 7), (17, 5), (7, 5), (21, -7), (23, -5), (25, 22), (26, 9), (5, 5), (17, 9),
+    (17, 7), (25, 9), (1, 10), (5, -6), (17, 25), (18, -10), (19, -5), (20, 13), (21, 20), (22, -6),
+    (25, -7), (1, 12), (18, 5), (5, 8), (2, 5), (20, 6), (21, -5), (22, 15), (23, 11), (9, 13),
+    (10, 5), (5, 8), (6, 5), (28, 5), (19, 7), (18, 5), (1, -5), (4, -6), (5, 17), (6, -6),
+    (7, 16), (8, 5), (17, -6), (18, 14), (19, -7), (20, 5), (21, -13), (22, -5), (23, 17), (24, -5),
+    (26, 12), (1, 6), (3, 7), (6, -6), (18, -7), (19, -5), (21, -5), (23, 48), (15, -10), (16, 69),
+    (17, -6), (19, -6), (21, -10), (22, -11), (23, -5), (25, 9), (0, 5), (20, 6), (22, 16), (23, 12),
+    (1, 5), (15, 8), (18, 6), (9, 6), (19, 6), (18, 9), (1, 6), (8, 5), (14, 7), (21, 14),
+    (11, 6), (1, 5), (1, 7), (10, 10), (21, -6), (23, 27), (25, -7), (1, 6), (2, 5), (18, 7),
+    (28, 5), (3, 6), (5, -6), (10, 5), (21, 6), (19, 10), (5, 7), (6, 6), (17, 7), (3, 9),
+    (25, 14), (4, 11), (23, 26), (15, 6), (22, 6), (15, 10), (0, 8), (6, 9), (20, -5), (21, -8),
+    (23, 9), (25, 8), (23, 12), (1, 14), (5, -7), (6, 10), (3, 9), (11, 7), (6, 9), (20, -5),
+    (21, -7), (23, 11), (25, 6), (3, 9), (19, 5), (22, 8), (25, 16), (23, 6), (1, 10), (5, -8),
+    (21, 28), (5, -5), (9, -6), (16, 6), (17, -9), (18, -7), (19, 11), (21, -15), (23, 6), (25, 7),
+    (26, 20), (21, 5), (4, 9), (5, 20), (6, 5), (21, -6), (7, 5), (0, -5), (6, 6), (9, -6),
+    (10, -5), (13, 8), (14, -5), (16, 13), (18, 26), (19, 15), (21, 5), (22, -9), (24, -5), (25, -14),
+    (15, 5), (21, 8), (24, 31), (25, -10), (0, 121), (1, -15), (5, -6), (18, -5), (20, -5), (21, -10),
+    (24, -6), (25, -21), (8, 5), (10, 11), (21, -5), (23, 29), (1, 6), (1, -6), (2, -6), (3, 7),
+    (4, -9), (5, -6), (8, 23), (9, 24), (12, -7), (13, -6), (14, -5), (16, -8), (17, 11), (18, 14),
+    (19, -5), (21, 20), (23, -19), (24, 12), (25, -20), (26, -7), (27, -8), (28, 11), (18, 15), (0, 5),
+    (17, 6), (25, 9), (0, 8), (1, 6), (15, -9), (18, -5), (19, 82), (20, -7), (21, -14), (22, -5),
+    (25, -6), (21, 5), (23, 8), (5, 6), (5, -5), (8, 5), (18, 9), (17, 8), (18, 8), (21, 5),
+    (23, 11), (4, 5), (5, 5), (12, 5), (17, 10), (5, 5), (17, 10), (1, 9), (17, 46), (18, -6),
+    (23, -5), (17, 11), (5, 16), (6, -8), (7, 8), (8, 25), (9, -7), (11, -5), (16, -5), (17, -11),
+    (18, 10), (19, 6), (20, 7), (23, -12), (25, -8), (27, 7), (19, 5), (20, 6), (1, -19), (2, -13),
+    (3, -12), (5, -15), (6, -8), (7, -7), (8, -6), (9, -6), (11, 34), (12, -6), (13, 23), (14, -11),
+    (15, -13), (16, -15), (17, -11), (18, 16), (19, 42), (20, 15), (21, -14), (22, 11), (23, -30), (24, -5),
+    (25, 54), (26, -7), (27, 13), (11, 8), (23, 18), (27, 5), (17, 6), (19, -6), (20, 15), (21, -7),
+    (27, 9), (18, 5), (2, 5), (15, 5), (21, 11), (20, 8), (5, -6), (7, 9), (8, 5), (7, 5),
+    (21, -8), (23, -6), (25, 22), (26, 9), (28, 9), (21, 13), (17, 8), (1, 5), (5, 14), (28, 5),
+    (25, 6), (17, 5), (1, 6), (18, 9), (1, 19), (3, -7), (18, -7), (23, 11), (21, 9), (17, 5),
+    (21, 7), (5, -10), (9, 72), (10, -5), (17, -6), (21, -13), (23, -6), (5, -12), (6, -6), (9, 17),
+    (16, 9), (17, -6), (19, 6), (20, 9), (21, 26), (22, 9), (23, -13), (25, -9), (23, 15), (18, 6),
+    (10, 5), (23, -5), (17, 7), (18, 5), (1, -5), (3, 8), (5, -13), (6, -5), (17, -5), (19, 18),
+    (20, 14), (21, 19), (23, -7), (25, -5), (27, 7), (1, 14), (23, 9), (21, 10), (21, 11), (2, 5),
+    (20, 12), (4, 7), (14, 6), (0, 5), (25, 14), (11, 10), (11, 5), (15, -5), (17, 6), (13, 5),
+    (24, 6), (15, -5), (16, 34), (21, -5), (19, 5), (26, 15), (12, 12), (6, 5), (15, 8), (17, 11),
+    (9, 7), (10, 5), (15, 12), (16, 9), (21, -5), (23, 15), (12, 38), (23, -5), (23, 12), (1, 6),
+    (5, 10), (25, 7), (9, 6), (16, 8), (21, 5), (5, 6), (21, -6), (0, -13), (1, 11), (2, 74),
+    (4, -6), (5, -10), (6, -7), (9, -8), (10, -8), (11, -13), (12, 20), (13, -6), (14, -5), (15, -9),
+    (16, -7), (19, -11), (20, -10), (21, -8), (22, -9), (23, -17), (24, 8), (25, -11), (26, 61), (22, 9),
+    (0, 15), (5, -5), (11, 7), (22, 12), (23, 6), (8, 5), (2, -5), (18, 8), (23, 25), (25, -6),
+    (20, 6), (10, 5), (15, 7), (18, 5), (20, -5), (19, -5), (21, -5), (22, 5), (25, 24), (10, 11),
+    (0, 22), (1, -6), (3, -8), (4, -6), (5, -11), (9, -7), (10, -6), (11, 8), (12, -5), (14, -5),
+    (16, -5), (17, -10), (19, 8), (20, 7), (23, -16), (24, 25), (25, 19), (26, -9), (27, 8), (28, 6),
+    (18, 7), (5, 5), (19, 6), (20, 10), (6, 9), (0, -5), (15, -5), (18, -5), (21, -7), (24, 5),
+    (25, 31), (27, 7), (5, 6), (21, 8), (8, 5), (15, 5), (19, 5), (21, 9), (2, 5), (11, -6),
+    (12, 49), (13, 24), (21, -6), (23, -11), (21, 10), (15, -6), (16, 27), (0, 5), (19, 11), (0, -10),
+    (1, -5), (5, -12), (6, -5), (7, 5), (8, 8), (9, -6), (11, -5), (15, -6), (17, 5), (18, 62),
+    (19, -6), (20, -9), (21, -19), (22, -5), (23, -16), (24, -7), (25, -30), (26, 15), (27, 79), (2, 7),
+    (7, 5), (21, -7), (23, -5), (25, 22), (26, 9), (19, 6), (5, 12), (7, 5), (20, 6), (26, 8),
+    (20, 7), (20, 7), (18, 5), (20, 7), (1, 6), (4, 5), (5, -7), (17, -6), (21, 16), (22, 12),
+    (23, 6), (25, -6), (14, 10), (13, 5), (23, 8), (18, 6), (18, 6), (25, 14), (19, 7), (18, 15),
+    (25, 7), (22, 11), (2, 7), (5, 5), (6, 5), (21, 5), (25, 7), (17, 6), (20, 8), (1, 8),
+    (15, -6), (21, 14), (22, 7), (27, 5), (5, -6), (6, -5), (9, -5), (11, -6), (12, 25), (15, -8),
+    (16, -7), (17, -7), (18, -5), (19, -5), (20, -6), (22, -5), (23, 48), (24, -5), (25, 13), (28, -5),
+    (8, 15), (15, 6), (18, 8), (0, -7), (1, 59), (2, 18), (3, 8), (4, 9), (5, -8), (6, -5),
+    (9, -5), (11, -5), (14, 27), (15, -9), (16, -5), (17, -8), (18, -8), (19, -6), (20, -6), (21, -10),
+    (25, -5), (28, -5), (21, 7), (21, 7), (8, 5), (3, -5), (4, -6), (5, 12), (7, 13), (9, -8),
+    (10, -6), (11, 6), (12, -5), (15, -6), (21, 7), (23, 27), (25, -8), (28, -6), (22, 12), (16, 24),
+    (11, 5), (15, -5), (17, 6), (27, 6), (2, 11), (17, 12), (23, 15), (4, 5), (5, -5), (6, 11),
+    (5, -5), (28, 9), (1, 11), (24, 38), (25, -9), (20, 10), (22, 6), (6, 6), (1, -6), (15, 5),
+    (16, 7), (18, 7), (20, 7), (21, -7), (22, 8), (1, -5), (5, -9), (10, 30), (11, -6), (12, 37),
+    (15, -7), (16, -5), (17, -11), (19, -7), (20, -5), (21, -9), (22, 23), (23, 15), (25, -7), (19, 7),
+    (1, -6), (14, 5), (15, -6), (17, -8), (18, 11), (22, -5), (23, -7), (25, 34), (15, -5), (16, -5),
+    (21, 69), (22, -10), (23, -5), (25, -7), (15, 23), (17, 6), (3, -8), (4, -16), (5, 20), (6, 15),
+    (9, -10), (10, -7), (11, -17), (13, -7), (14, -5), (15, -23), (16, -19), (18, 5), (19, -18), (20, 48),
+    (22, 9), (23, 31), (24, -6), (26, -7), (28, 16), (18, 8), (21, 10), (0, -9), (1, 45), (2, -17),
+    (3, 15), (4, -8), (5, -13), (7, -9), (8, -9), (9, -7), (10, -14), (11, -20), (13, -9), (14, 64),
+    (15, 34), (16, 12), (17, -26), (18, -13), (20, -12), (21, -5), (22, 56), (23, -34), (24, -9), (26, -6),
+    (27, -15), (28, 17), (17, 6), (2, 10), (11, 10), (15, 5), (16, -5), (21, -7), (25, -5), (28, 8),
+    (21, 15), (5, -5), (6, 5), (11, 13), (21, -6), (5, -9), (6, -7), (7, 5), (11, 5), (16, 10),
+    (17, 12), (18, 9), (20, -7), (21, 10), (25, -9), (23, 8), (1, 11), (3, 7), (11, 10), (16, -5),
+    (23, -6), (25, -10), (0, 9), (17, 5), (5, -6), (6, 5), (15, -7), (16, 8), (18, 9), (20, 5),
+    (21, -15), (22, 19), (5, -8), (9, 13), (13, 14), (25, 13), (19, 22), (20, -8), (18, 15), (19, 7),
+    (0, 9), (3, 7), (6, -6), (18, 7), (20, 7), (21, 9), (16, 7), (17, 17), (10, 5), (11, 9),
+    (15, 7), (5, 6), (0, -7), (1, 8), (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 13),
+    (22, -6), (23, -11), (24, 6), (25, -8), (28, -5), (8, 5), (2, 7), (18, 10), (18, 5), (21, 5),
+    (0, 27), (1, 6), (2, 13), (3, -7), (4, -6), (5, -8), (9, -6), (10, -5), (12, -5), (13, -6),
+    (14, -5), (15, -6), (16, -5), (17, -6), (18, 5), (19, -5), (20, -8), (22, -6), (23, -15), (24, 19),
+    (25, 35), (26, -8), (28, 6), (1, -12), (3, 7), (4, 6), (14, 77), (15, -11), (16, -5), (20, -5),
+    (21, -10), (25, -5), (15, 8), (21, 8), (16, 7), (4, 13), (21, -5), (22, -5), (25, 35), (0, 5),
+    (18, 5), (3, -13), (5, 30), (8, -10), (11, -10), (12, -8), (13, -14), (14, -12), (16, -11), (17, 14),
+    (18, 11), (19, 19), (20, 14), (22, -14), (23, -30), (24, -7), (26, 18), (27, 13), (21, 13), (23, 7),
+    (24, 6), (17, 5), (20, 8), (23, 5), (6, 11), (6, 9), (13, 14), (24, 12), (25, -8), (1, 6),
+    (14, 18), (1, 14), (21, 6), (25, 5), (21, 13), (25, 5), (6, 6), (21, 5), (23, -12), (25, 69),
+    (1, 7), (15, 6), (17, 17), (21, -5), (25, 5), (15, 7), (21, 7), (21, 5), (22, 6), (21, 7),
+    (0, 9), (16, 5), (19, -5), (21, 7), (8, 5), (26, 8), (25, 16), (25, 9), (21, 5), (1, -11),
+    (2, 32), (18, 27), (21, -5), (15, 8), (9, 7), (10, 5), (20, 8), (15, -5), (19, 6), (20, 5),
+    (21, 5), (1, 20), (2, 8), (3, 20), (21, -6), (15, 5), (21, 8), (15, 9), (5, -5), (28, 9),
+    (0, 9), (1, 8), (2, -10), (3, -5), (4, 16), (5, -6), (6, 18), (7, -9), (8, -9), (11, -10),
+    (12, 8), (16, -6), (17, 26), (18, 9), (19, 7), (20, 9), (21, 5), (22, 17), (23, -21), (24, 5),
+    (25, -13), (26, -15), (27, -13), (28, -19), (1, 6), (13, 10), (12, 12), (23, 10), (5, 5), (18, 11),
+    (5, 7), (19, 5), (25, 5), (8, 5), (22, 5), (23, 5), (28, 5), (28, 5), (18, 7), (22, 12),
+    (19, 13), (1, 6), (5, -9), (9, -7), (10, 19), (11, -5), (12, 10), (15, -8), (19, 11), (20, 17),
+    (21, 7), (23, -6), (25, 6), (5, 13), (8, 5), (28, 5), (5, -14), (6, -5), (9, -6), (10, -6),
+    (11, 6), (12, -5), (15, -6), (16, -5), (17, -6), (18, 6), (19, -6), (20, -14), (21, 43), (22, -8),
+    (23, 39), (25, -5), (27, 30), (1, 6), (19, 6), (19, 15), (14, 13), (22, 10), (19, 8), (25, -5),
+    (15, 7), (1, -7), (3, -5), (4, -7), (6, -9), (9, -8), (10, -7), (12, -5), (14, -5), (15, 36),
+    (16, 5), (17, 27), (18, -5), (19, 23), (20, 6), (21, 10), (22, -13), (25, -13), (28, -6), (1, -5),
+    (5, 8), (9, 9), (17, -6), (18, -6), (21, 18), (19, 34), (21, -8), (18, 8), (20, 9), (18, 7),
+    (4, 7), (25, 15), (20, 7), (8, 5), (2, 5), (17, 23), (21, -5), (22, 5), (28, 5), (17, 7),
+    (15, 14), (17, -5), (20, 7), (21, 11), (23, -8), (19, 10), (17, 10), (20, 5), (1, -6), (4, -6),
+    (6, -8), (8, 25), (11, -5), (13, 7), (17, -14), (18, -11), (19, -16), (20, 29), (21, -10), (23, -6),
+    (24, 21), (26, 26), (27, -6), (25, 5), (0, -5), (1, 21), (2, 14), (3, -9), (4, -6), (5, -16),
+    (6, -10), (7, -5), (13, -5), (14, -5), (15, -18), (16, -9), (17, 70), (18, 81), (19, 7), (20, -32),
+    (21, -7), (22, -8), (23, -12), (24, -8), (25, -12), (26, -8), (28, -8), (16, 5), (20, 5), (19, 7),
+    (12, 7), (23, 10), (1, 8), (15, -5), (21, 15), (23, 11), (0, 5), (23, 5), (25, 8), (18, 5),
+    (18, 16), (5, 5), (5, 6), (9, 5), (17, 12), (21, -5), (5, -10), (9, 14), (15, -5), (18, 6),
+    (19, 12), (20, -10), (21, 13), (23, -5), (28, 13), (2, 5), (17, 10), (21, -5), (17, 18), (7, 7),
+    (21, 6), (0, 8), (5, 13), (6, -6), (9, 7), (17, 16), (18, 8), (20, -14), (21, -11), (25, -7),
+    (26, 13), (6, 8), (16, 6), (21, -5), (0, -74), (1, -46), (2, -39), (3, -27), (4, -5), (5, 29),
+    (6, 18), (7, -10), (8, -17), (9, 9), (10, 30), (11, 33), (12, 11), (13, -19), (14, 25), (15, 8),
+    (16, 14), (17, 19), (18, 7), (19, -5), (20, 30), (21, 45), (22, 42), (23, 109), (24, -47), (25, -38),
+    (26, -54), (27, -47), (5, 16), (6, -8), (7, 8), (8, 25), (9, -7), (11, -5), (16, -5), (17, -11),
+    (18, 10), (19, 6), (20, 7), (23, -12), (25, -8), (27, 7), (27, 12), (0, 11), (17, 5), (1, 6),
+    (17, -5), (18, 13), (0, 5), (15, 11), (6, 6), (21, 5), (17, 12), (24, 8), (0, 13), (1, 12),
+    (24, 7), (25, -6), (12, 5), (5, 5), (17, 8), (16, 7), (23, 8), (15, 5), (5, -7), (7, 19),
+    (20, 11), (21, -5), (11, 12), (1, -5), (5, 5), (18, -6), (19, 12), (20, 36), (22, -6), (23, -8),
+    (25, -5), (28, 12), (19, 19), (5, -7), (17, -5), (19, 18), (20, 14), (27, 7), (1, 6), (17, 5),
+    (8, 5), (25, -5), (26, 7), (27, 20), (3, 10), (12, 5), (22, 17), (26, 5), (28, 5), (0, 6),
+    (0, 11), (1, 5), (18, 5), (21, -5), (6, 14), (22, 5), (25, 5), (9, 7), (10, 5), (1, -5),
+    (5, 13), (10, -6), (15, -5), (19, -5), (20, -5), (22, -6), (23, -10), (28, 21), (19, 18), (20, 7),
+    (16, 11), (23, 11), (23, 5), (16, 32), (17, 8), (20, -7), (22, -5), (16, 11), (9, 7), (19, 5),
+    (23, 11), (14, 12), (16, 8), (21, 7), (28, 5), (25, 22), (0, -14), (1, -16), (4, -8), (5, -5),
+    (6, -9), (9, -11), (10, -10), (12, -7), (15, -18), (16, -13), (17, -11), (19, 18), (20, -9), (22, 8),
+    (23, 20), (24, -15), (25, 59), (26, 21), (27, 23), (27, 5), (17, 27), (21, -5), (1, 25), (3, -14),
+    (4, 33), (5, 109), (6, 20), (8, -5), (9, 7), (10, 8), (12, -8), (13, -6), (15, -16), (16, -14),
+    (17, -19), (18, -19), (19, -28), (20, 24), (21, -11), (22, -14), (23, -24), (24, -9), (25, -5), (26, -15),
+    (28, -15), (1, 7), (3, 10), (5, -7), (9, 6), (17, -6), (20, -6), (21, 12), (23, 15), (20, 19),
+    (23, -8), (15, -5), (16, 6), (22, 6), (16, 18), (17, 10), (22, -9), (4, 18), (5, 15), (7, 8),
+    (21, -9), (23, -6), (26, 5), (15, 13), (19, 8), (23, 6), (8, 5), (26, 12), (5, 39), (23, -5),
+    (22, 9), (5, 7), (26, 7), (0, -5), (6, 6), (9, -6), (10, -5), (13, 8), (14, -5), (16, 13),
+    (18, 26), (19, 15), (21, 5), (22, -9), (24, -5), (25, -14), (1, 7), (21, 5), (18, 7), (0, -5),
+    (4, -5), (5, -12), (9, -8), (10, -6), (11, -6), (12, -5), (15, 47), (16, 39), (18, 15), (19, -14),
+    (20, -7), (22, 20), (23, -15), (28, -7), (21, 9), (3, 5), (23, 6), (25, 15), (4, 11), (5, 6),
+    (21, -5), (26, 6), (27, 5), (27, 10), (2, 5), (17, 5), (17, 8), (1, -6), (3, -7), (5, 15),
+    (6, 11), (9, 7), (10, -6), (11, -5), (13, -5), (15, 15), (16, -6), (17, -14), (18, 5), (19, 13),
+    (20, 8), (24, -7), (25, -6), (22, 18), (20, 8), (0, -16), (2, 69), (3, -13), (4, -11), (5, -22),
+    (6, -12), (7, -9), (8, 8), (9, -10), (10, -13), (11, -16), (12, -12), (13, -8), (14, -10), (15, -19),
+    (16, -12), (17, 90), (18, 68), (19, -20), (20, -23), (21, 13), (22, -16), (23, -33), (24, 26), (25, 17),
+    (26, -14), (11, 6), (23, 6), (2, 9), (19, 12), (4, 5), (19, 5), (1, 9), (25, 9), (26, 11),
+    (0, -5), (1, 19), (2, 9), (3, 13), (5, -13), (6, -9), (7, -5), (11, -7), (14, 10), (15, 10),
+    (17, -7), (19, -5), (22, -9), (23, 6), (26, 9), (28, 8), (15, 5), (17, 6), (21, 9), (23, 6),
+    (17, 21), (19, 6), (23, -6), (8, 5), (1, 5), (17, 6), (15, 10), (5, 12), (23, 9), (19, 6),
+    (19, 5), (20, 9), (1, 7), (28, 5), (0, 8), (24, 13), (3, 6), (15, 9), (18, 10), (20, -8),
+    (21, 6), (23, 9), (6, 11), (10, 5), (16, 10), (1, 11), (26, 5), (25, 13), (15, 14), (11, 6),
+    (22, 6), (19, 6), (0, 5), (20, -6), (21, -5), (22, 16), (23, 17), (7, 9), (21, 7), (3, 67),
+    (5, -6), (21, -14), (23, -12), (17, 14), (9, 14), (1, 10), (9, -5), (17, 11), (20, -6), (21, -12),
+    (27, 7), (12, 12), (1, 8), (15, 12), (17, -11), (19, 11), (20, -5), (22, 10), (23, -5), (28, 13),
+    (1, 5), (18, 10), (24, 5), (25, -9), (26, 29), (4, 5), (15, 6), (21, 7), (28, 5), (17, 19),
+    (18, 10), (15, 23), (5, 11), (21, -5), (17, 5), (18, 12), (25, 11), (5, 5), (15, 24), (17, 12),
+    (18, -7), (21, -14), (23, 6), (25, -5), (28, 5), (25, 7), (4, 7), (14, 6), (18, 10), (24, 12),
+    (25, -5), (3, 5), (22, 6), (0, 5), (19, 9), (27, 15), (17, -5), (18, 13), (0, 12), (1, 18),
+    (24, 7), (25, -6), (6, 5), (28, 5), (19, 24), (20, -5), (12, 27), (23, -12), (1, 7), (3, 5),
+    (1, 10), (2, 8), (3, 6), (5, -5), (14, 26), (15, -6), (21, 6), (22, 13), (23, -14), (25, -6),
+    (18, 6), (22, 6), (4, 16), (6, 12), (25, 7), (23, 6), (0, -7), (2, -7), (4, -5), (5, -6),
+    (6, -8), (10, 8), (11, -10), (12, 23), (13, -5), (14, -6), (15, -12), (16, -9), (17, -14), (21, 12),
+    (22, -9), (23, 70), (24, -8), (25, 19), (28, -7), (25, 12), (19, 13), (15, 10), (19, 6), (20, 9),
+    (23, 9), (24, 5), (18, 6), (17, -5), (26, 6), (0, -8), (1, 64), (2, 22), (3, 10), (4, 8),
+    (5, -9), (6, -6), (9, -7), (11, -6), (14, 29), (15, -9), (16, -6), (17, -7), (18, -11), (20, -8),
+    (21, -12), (23, -5), (25, -6), (26, -5), (28, -5), (20, 7), (17, 7), (11, 12), (13, 9), (23, 5),
+    (22, 6), (4, 6), (5, 9), (23, 5), (23, 5), (13, 5), (23, 13), (6, 23), (21, -5), (5, -7),
+    (23, 27), (10, 5), (22, 7), (11, 5), (22, 7), (25, -7), (25, 5), (0, -7), (1, -5), (3, -8),
+    (4, -10), (5, 56), (6, 12), (10, -9), (11, -6), (14, -7), (16, -13), (17, -9), (18, 5), (19, 12),
+    (20, 14), (21, -29), (23, 11), (24, -10), (25, 7), (27, 6), (28, -9), (1, -18), (2, -13), (3, -7),
+    (4, -11), (5, -24), (6, 16), (8, -7), (9, 9), (11, -11), (14, -16), (15, 6), (17, -7), (18, 15),
+    (19, 7), (20, -19), (21, 32), (22, 21), (24, -12), (25, 26), (26, 14), (15, 7), (18, 5), (25, 5),
+    (28, 5), (5, -8), (7, 21), (27, 5), (5, 5), (0, 5), (0, 8), (5, -6), (9, 6), (21, 5),
+    (2, 5), (21, 5), (19, 5), (8, 5), (9, -5), (12, 15), (15, -7), (17, 11), (20, 6), (21, -13),
+    (23, -5), (27, 6), (17, 23), (9, -8), (10, 14), (13, 7), (15, -5), (17, 39), (18, -11), (19, -6),
+    (23, -5), (24, -5), (25, -6), (27, 11), (0, 17), (1, 10), (3, 5), (5, -8), (6, -8), (8, -5),
+    (10, 11), (12, -5), (14, -5), (17, 16), (18, -13), (19, -17), (20, 6), (22, 10), (23, 15), (25, -10),
+    (26, -5), (27, -6), (3, 5), (22, 6), (11, 13), (2, 5), (0, -6), (3, -5), (4, 20), (5, 44),
+    (6, 6), (9, 6), (17, -8), (18, -7), (19, -6), (20, -8), (22, -5), (23, -12), (25, 10), (1, 16),
+    (5, 16), (20, 5), (25, 9), (11, 5), (15, 5), (16, 7), (19, 7), (17, 5), (5, 8), (20, 8),
+    (0, 12), (2, 6), (21, -7), (23, -6), (24, 19), (25, 14), (1, 8), (3, -5), (5, -16), (6, 10),
+    (9, -5), (10, -5), (14, -7), (18, 15), (20, 7), (21, 7), (22, 8), (23, -14), (28, -5), (5, -7),
+    (8, 27), (17, -5), (21, 5), (19, 8), (20, 7), (7, 5), (14, 7), (25, 5), (22, 5), (20, 12),
+    (1, 6), (0, 5), (15, 10), (4, 5), (1, -7), (5, -5), (9, -6), (11, -5), (14, -8), (15, -7),
+    (16, -10), (17, -8), (18, -8), (20, 11), (21, 13), (22, 91), (23, -12), (25, -9), (20, 5), (21, -5),
+    (22, 25), (12, 51), (20, -6), (21, -5), (23, -7), (15, 7), (23, 6), (8, 13), (19, 5), (2, 9),
+    (6, 9), (21, 10), (23, 11), (21, 15), (23, -5), (20, 10), (20, 5), (18, 7), (1, -5), (2, -5),
+    (4, -5), (6, -8), (9, 50), (10, 7), (16, -7), (17, 11), (18, -9), (21, 33), (22, -8), (24, -5),
+    (25, -12), (27, -5), (1, 9), (0, -12), (2, -6), (3, 6), (4, -10), (5, -39), (6, -6), (7, 46),
+    (8, 9), (9, 45), (11, -11), (13, -7), (14, -7), (15, -11), (16, -10), (17, 13), (18, -16), (19, 17),
+    (20, 54), (21, -11), (22, -12), (23, -12), (24, -9), (25, -15), (27, 8), (3, 9), (25, 9), (20, 21),
+    (11, 7), (19, 5), (20, 6), (21, 9), (15, 8), (5, 9), (9, 6), (23, -5), (17, 5), (20, 15),
+    (8, 5), (21, 7), (17, 6), (21, 12), (23, -6), (25, 5), (22, 10), (28, 5), (6, 6), (8, 5),
+    (17, 5), (6, 11), (6, 6), (15, -5), (16, 31), (18, 14), (0, 10), (1, 14), (5, 20), (6, 6),
+    (1, 5), (5, -13), (6, -5), (10, -5), (11, -5), (15, -7), (17, 24), (18, -5), (19, -9), (21, 31),
+    (22, 21), (24, -7), (28, -5), (5, 12), (8, 5), (13, 5), (22, 13), (16, 17), (21, 11), (24, 13),
+    (25, -6), (23, 12), (28, 5), (3, 5), (22, 6), (21, 6), (2, 12), (3, 12), (23, -5), (6, 5),
+    (1, 7), (16, 5), (4, 5), (23, 9), (11, 12), (14, 5), (1, -5), (2, 11), (0, 27), (1, 5),
+    (3, 12), (5, -10), (9, -9), (10, 12), (11, -7), (12, -8), (13, -7), (14, -5), (16, 5), (17, 7),
+    (18, -10), (19, -8), (20, -7), (21, -5), (22, -13), (24, 14), (25, 9), (26, -10), (18, 5), (20, 22),
+    (25, -6), (4, 7), (25, 8), (19, 8), (9, 6), (15, 10), (21, 6), (11, 7), (20, 5), (22, 11),
+    (25, -7), (28, 9), (18, 10), (25, 5), (5, 7), (20, 7), (11, 8), (19, 42), (20, -9), (21, -9),
+    (17, 5), (20, 7), (2, 12), (17, 10), (17, 7), (21, 5), (5, 7), (4, 6), (5, -5), (20, 17),
+    (27, 9), (5, 12), (18, 7), (5, 7), (23, 5), (0, -6), (1, -6), (13, 36), (19, -5), (20, -7),
+    (23, -11), (24, 16), (25, 9), (26, -5), (27, 5), (28, 7), (3, 8), (21, -9), (23, 24), (26, 6),
+    (8, 5), (27, 5), (26, 13), (15, 18), (17, -6), (1, 6), (1, 10), (2, 17), (3, 5), (12, 7),
+    (25, -5), (20, 5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 31), (25, -10), (2, 5), (22, 8),
+    (0, 5), (19, 9), (24, 5), (22, 6), (5, 5), (22, 6), (2, 5), (22, 6), (21, 13), (26, 5),
+    (14, 17), (20, 5), (22, 5), (28, 5), (12, 18), (15, -5), (16, 17), (17, -9), (18, -6), (19, -11),
+    (6, 9), (17, -5), (21, 11), (22, -5), (23, -6), (25, 19), (21, 5), (20, 21), (2, 7), (1, -6),
+    (3, 7), (5, -8), (6, -6), (9, -6), (17, -8), (19, 15), (20, 7), (21, 34), (23, -5), (25, -7),
+    (27, 6), (12, 5), (5, 7), (2, 7), (14, 6), (16, 6), (21, 5), (25, 13), (5, 11), (25, 5),
+    (4, 7), (14, 6), (1, 31), (20, 10), (17, 8), (21, 6), (20, 7), (0, 8), (16, 7), (15, -9),
+    (20, 7), (21, 6), (25, 8), (19, 10), (21, -5), (17, 6), (19, 8), (1, 14), (18, 13), (21, 11),
+    (23, -7), (25, -5), (23, 11), (23, 9), (23, -6), (25, 30), (0, 8), (1, -5), (21, -5), (25, 38),
+    (7, 6), (20, 6), (1, -9), (18, -5), (23, -8), (24, -6), (26, 70), (22, 5), (1, 5), (4, 7),
+    (17, 54), (18, -8), (19, -5), (20, 7), (21, 7), (22, 10), (16, 8), (20, 5), (25, 12), (0, 11),
+    (10, 12), (23, -5), (19, 5), (20, 6), (15, 6), (17, 11), (19, 9), (18, 6), (20, -5), (21, -5),
+    (22, 6), (23, 9), (17, 6), (0, -8), (2, 10), (3, -7), (4, -11), (5, -14), (6, -14), (8, 8),
+    (9, -11), (11, -10), (14, -9), (16, -13), (17, 27), (18, 14), (19, -12), (20, -28), (22, -8), (23, -15),
+    (24, 74), (25, 39), (9, 28), (21, -6), (15, 5), (11, -5), (15, -8), (16, -7), (19, 90), (20, -5),
+    (21, -11), (23, -5), (25, -8), (23, 18), (3, 8), (1, 13), (2, 7), (17, -7), (21, 5), (23, -5),
+    (24, 18), (26, 5), (17, 7), (0, -7), (1, -7), (9, -5), (13, 35), (18, -5), (21, -5), (23, -11),
+    (24, 15), (25, 11), (26, -5), (27, 5), (28, 6), (5, 6), (19, 5), (21, 7), (23, 18), (28, 5),
+    (28, 5), (19, 5), (18, 10), (25, 5), (1, 6), (18, 5), (6, 6), (23, 14), (5, 43), (21, -5),
+    (23, -6), (16, 6), (20, 6), (23, 8), (1, 8), (18, 5), (13, 10), (19, 5), (20, 6), (24, 10),
+    (23, 8), (2, 5), (20, 5), (22, 7), (23, 22), (23, 6), (17, 22), (22, 9), (23, 10), (19, 5),
+    (21, 8), (10, 10), (20, 8), (1, 7), (2, 6), (21, 10), (0, -5), (11, 6), (21, 5), (0, 5),
+    (21, 6), (0, -6), (1, -19), (2, -25), (3, -15), (4, -8), (5, -18), (6, -13), (7, -19), (8, -16),
+    (9, -29), (10, -28), (11, -47), (12, -30), (13, -26), (14, 22), (15, 114), (16, 96), (17, -47), (18, -62),
+    (19, 58), (20, 11), (21, 7), (22, 123), (23, -103), (24, -6), (25, 95), (26, -10), (27, -15), (28, 16),
+    (4, 5), (10, 8), (12, 7), (21, -6), (23, 21), (15, 5), (1, -6), (6, 12), (10, -6), (11, -5),
+    (17, 37), (22, -6), (23, -15), (25, -12), (27, 13), (18, 9), (17, 9), (25, 9), (1, 12), (23, 7),
+    (6, 5), (3, 8), (24, 8), (25, 5), (3, 5), (22, 6), (18, 9), (13, 10), (15, 5), (17, 6),
+    (12, 9), (4, 7), (6, 9), (17, 9), (15, 5), (17, 6), (1, 6), (17, 9), (2, 5), (4, 12),
+    (14, 6), (25, 24), (17, 13), (27, 9), (15, 7), (16, 9), (22, -5), (3, 9), (19, 5), (20, 5),
+    (21, 11), (15, 6), (21, 8), (5, 14), (5, -5), (28, 8), (3, -6), (5, -5), (7, 9), (8, 14),
+    (11, -7), (12, -6), (15, -5), (17, -9), (19, -13), (20, 9), (22, -9), (24, 15), (27, 6), (17, 6),
+    (22, 8), (25, 7), (24, 19), (17, 10), (19, -5), (20, 5), (27, 5), (21, 7), (28, 10), (2, 12),
+    (3, 12), (23, -5), (1, 5), (17, -6), (18, 9), (1, 25), (4, 9), (10, 5), (0, -15), (1, -30),
+    (2, -11), (3, -13), (4, -26), (5, 39), (6, -16), (7, 34), (8, 11), (9, 53), (12, -20), (13, 37),
+    (14, -24), (15, -23), (16, -8), (17, -37), (19, 10), (20, 26), (21, 7), (22, 13), (25, 9), (26, -8),
+    (4, 5), (11, 5), (12, 9), (16, 12), (17, -9), (18, -6), (19, -10), (1, 8), (1, 36), (9, 26),
+    (21, -8), (4, 10), (6, 7), (7, 11), (20, -5), (21, 6), (21, 9), (26, 8), (0, 8), (13, 8),
+    (17, 7), (21, 5), (1, 6), (16, 8), (0, -6), (1, 25), (5, -7), (6, -5), (9, -5), (10, -6),
+    (11, -8), (12, 19), (15, -6), (18, -11), (19, -7), (20, -5), (22, -6), (23, -7), (24, 6), (26, 50),
+    (27, -5), (0, 12), (2, 15), (5, -6), (11, 7), (15, -5), (17, -7), (20, -5), (21, 5), (23, -8),
+    (24, 16), (25, 9), (26, -6), (27, 7), (28, 9), (4, 6), (20, 14), (19, 13), (27, 5), (3, 9),
+    (9, 7), (21, 9), (25, 5), (20, 5), (1, 11), (11, 6), (20, 7), (22, 11), (23, -5), (28, 14),
+    (1, 7), (23, 7), (18, 7), (0, 11), (5, -8), (6, -5), (9, -6), (10, 7), (17, 8), (19, 22),
+    (20, 21), (21, -9), (22, -8), (23, 11), (25, -9), (25, 10), (1, 18), (0, 8), (21, 5), (1, 7),
+    (14, 13), (22, 10), (15, 5), (20, 5), (5, 5), (20, 5), (24, 5), (22, 8), (6, 9), (22, 13),
+    (23, 7), (5, 14), (6, 5), (20, 10), (6, 14), (15, 11), (1, 6), (4, 5), (20, 5), (5, -7),
+    (6, 6), (11, -5), (12, 24), (15, -5), (19, -6), (21, -8), (22, 6), (23, 8), (3, 9), (25, 14),
+    (15, 8), (18, 11), (21, 7), (22, -5), (23, -5), (25, 5), (0, 9), (1, 6), (6, 7), (16, 6),
+    (22, -5), (17, 10), (18, 12), (6, 7), (6, 10), (26, 5), (17, 5), (16, 10), (19, 23), (22, -5),
+    (2, 5), (14, 12), (22, 6), (24, 7), (21, 5), (23, 8), (0, 19), (17, 8), (19, 14), (25, 6),
+    (14, 9), (15, -5), (19, 8), (5, -7), (7, 16), (27, 5), (11, 8), (22, 5), (20, 7), (21, 5),
+    (21, 9), (15, 6), (4, 5), (1, 6), (5, -8), (15, -10), (16, 28), (19, 35), (21, 12), (23, -7),
+    (25, -6), (17, 6), (19, 8), (22, 7), (23, 15), (1, 7), (5, -7), (23, 27), (5, 5), (6, 8),
+    (2, 10), (17, 7), (18, 8), (21, -6), (0, 7), (10, 6), (20, -5), (22, 17), (18, 9), (15, 6),
+    (1, 13), (3, -6), (4, -10), (5, -31), (6, -13), (7, -9), (8, -6), (9, -15), (11, -15), (12, 6),
+    (13, -9), (14, -11), (15, -23), (16, -16), (17, 27), (18, 41), (19, 29), (20, 86), (21, 17), (23, -5),
+    (24, -11), (25, -20), (28, -13), (28, 5), (15, 7), (7, 6), (5, 30), (7, 30), (9, -5), (18, -5),
+    (25, -5), (26, 6), (22, 6), (7, 6), (0, 25), (25, 5), (5, 8), (20, 8), (20, 5), (5, 7),
+    (0, 7), (15, -5), (18, 5), (19, 12), (20, 10), (21, 9), (21, 7), (20, 7), (20, -6), (21, 7),
+    (18, 8), (4, 17), (5, 41), (6, 8), (9, 5), (17, -8), (18, -6), (19, -6), (20, -5), (21, 5),
+    (23, -11), (25, 9), (18, 15), (21, 8), (5, 17), (21, -11), (25, 5), (10, 5), (21, -5), (18, 10),
+    (5, 8), (6, 5), (28, 5), (8, 5), (26, 9), (19, 5), (18, 6), (18, 15), (4, 10), (17, -12),
+    (18, 6), (20, -7), (21, 26), (24, -5), (25, 5), (26, 8), (27, 10), (15, 8), (21, 6), (24, 17),
+    (1, 12), (15, 7), (21, 10), (25, -5), (27, 10), (7, 6), (1, 8), (5, -5), (17, 7), (27, 5),
+    (8, 21), (19, 10), (21, -5), (23, -6), (17, 47), (18, -7), (21, -6), (25, -5), (5, -5), (10, -6),
+    (11, 25), (12, 11), (20, 5), (21, -7), (23, 11), (15, 6), (10, 9), (9, 6), (20, 22), (20, 10),
+    (6, 11), (20, 5), (1, -7), (4, -8), (5, 22), (6, 10), (9, -7), (10, -5), (11, -6), (13, 6),
+    (16, -6), (17, 14), (19, -8), (20, -8), (21, -6), (22, -7), (23, -14), (24, 41), (25, 17), (26, -5),
+    (27, -6), (20, 9), (11, 5), (6, 6), (21, 5), (20, 5), (18, 5), (0, 18), (25, 6), (23, 8),
+    (13, 5), (23, 5), (1, 10), (2, 6), (3, 9), (10, 5), (25, -8), (3, 9), (6, 5), (10, 15),
+    (18, 7), (19, 8), (21, -9), (23, -7), (4, 7), (23, 10), (0, -17), (2, -6), (3, -13), (4, -19),
+    (6, -5), (7, -12), (8, -11), (9, -6), (10, -6), (11, -34), (12, -17), (14, -10), (15, 18), (16, 29),
+    (17, 23), (18, 28), (19, -25), (20, -5), (21, 39), (22, 19), (23, -26), (24, 7), (25, 28), (27, -12),
+    (28, 34), (17, 7), (1, 8), (11, 7), (1, 12), (6, 7), (28, 9), (1, -6), (3, -16), (4, 21),
+    (5, 11), (6, 15), (7, 10), (8, 5), (9, 12), (10, -5), (11, -20), (12, -13), (13, -7), (14, -8),
+    (15, -9), (16, -17), (20, 16), (22, -19), (23, -23), (24, 5), (26, 15), (27, 25), (5, 12), (27, 9),
+    (23, 8), (4, 5), (15, 16), (16, 5), (27, 5), (23, 21), (1, -6), (4, -5), (5, -16), (9, -7),
+    (10, -11), (11, 28), (15, -7), (16, -5), (18, -5), (19, -9), (20, 30), (21, -8), (22, -6), (23, 71),
+    (25, -9), (28, -5), (22, 10), (13, 5), (1, 6), (4, 21), (14, 6), (23, 10), (23, 24), (1, -15),
+    (3, 7), (4, 51), (5, -13), (6, -6), (9, -6), (10, -6), (11, -7), (12, -5), (14, 93), (16, 13),
+    (17, -8), (18, -8), (19, -6), (20, -9), (21, -11), (23, -27), (25, -11), (28, -6), (1, -5), (4, -6),
+    (5, -12), (6, -6), (9, -6), (10, -7), (11, -6), (13, 6), (14, -6), (15, -5), (17, -11), (18, -9),
+    (19, -5), (20, -8), (22, 20), (23, 82), (25, 13), (28, -5), (22, 5), (2, 8), (3, 5), (3, 9),
+    (15, 8), (23, 7), (1, -7), (3, 5), (5, 10), (6, -6), (9, 14), (10, 10), (11, -7), (12, -5),
+    (15, -5), (16, -5), (18, 17), (19, -9), (20, 9), (21, -9), (22, 15), (25, -5), (28, -5), (1, -6),
+    (3, -5), (4, -5), (6, -6), (11, -6), (14, -5), (15, -5), (17, -9), (18, -8), (19, -7), (20, -8),
+    (22, -8), (23, 101), (25, 12), (0, 5), (4, -5), (6, -5), (9, -5), (10, -5), (11, -7), (12, -5),
+    (16, -5), (19, -7), (23, 41), (25, 16), (18, 11), (0, 11), (1, 14), (2, -12), (4, -18), (5, -16),
+    (6, -10), (7, -11), (8, -11), (9, 14), (11, -15), (12, -7), (15, 30), (16, 25), (17, 10), (18, 28),
+    (19, -9), (20, 14), (21, 18), (22, -12), (24, -6), (25, -10), (26, -17), (21, 6), (17, 8), (18, 11),
+    (19, 8), (0, 5), (0, -30), (1, 9), (2, -19), (3, -23), (4, -12), (5, 77), (6, 53), (7, 13),
+    (8, -20), (9, 30), (11, -53), (12, -25), (13, -25), (14, -37), (15, 32), (16, 10), (17, 30), (18, 25),
+    (19, 63), (20, 26), (21, 36), (22, 19), (23, -76), (24, -24), (25, -37), (26, -29), (27, -11), (28, -6),
+    (13, 18), (23, 35), (1, -5), (5, 20), (15, -7), (17, -9), (18, 12), (19, 15), (21, -17), (22, 17),
+    (23, 23), (1, -7), (3, -6), (5, -5), (6, -5), (9, -7), (11, 23), (12, 24), (13, 21), (14, -6),
+    (18, -12), (20, -10), (21, 13), (22, -9), (23, 5), (24, -5), (26, -6), (0, 8), (21, 9), (5, 6),
+    (21, 8), (1, 6), (2, -8), (3, 8), (4, 23), (5, 48), (6, 33), (7, 17), (10, -10), (11, -13),
+    (15, -10), (16, -14), (17, -12), (18, -15), (19, -18), (20, -34), (21, 8), (22, -15), (27, -10), (28, 12),
+    (0, -5), (5, -17), (6, -7), (9, -8), (10, -7), (11, -6), (12, -5), (15, -6), (16, -6), (17, -13),
+    (18, 27), (19, -13), (20, -18), (21, 27), (22, -7), (23, 79), (25, -8), (27, 29), (28, -5), (23, 24),
+    (9, 10), (17, 7), (19, 5), (20, 7), (22, -5), (23, -10), (25, -5), (28, 14), (17, 12), (18, 8),
+    (9, 11), (21, 12), (1, -13), (2, -7), (3, -7), (4, -8), (5, -22), (6, -11), (7, -6), (10, 108),
+    (11, 111), (12, 11), (13, -8), (14, -6), (15, -17), (16, -12), (17, -18), (18, -12), (19, 29), (20, 13),
+    (21, -11), (22, -15), (23, -36), (24, -8), (25, -26), (26, -7), (27, -8), (28, -10), (15, 10), (19, 8),
+    (21, 18), (22, 21), (25, -5), (1, 11), (0, -5), (1, -6), (16, -5), (17, 16), (18, 6), (21, 12),
+    (22, 7), (23, -9), (24, -5), (25, -8), (17, 6), (18, 9), (19, 6), (0, 6), (21, -5), (22, 14),
+    (18, 19), (1, 5), (6, 6), (8, 5), (19, 5), (27, 9), (5, 6), (6, 5), (6, 10), (16, 7),
+    (11, 6), (15, -9), (18, -5), (19, 82), (20, -7), (21, -14), (22, -5), (25, -6), (20, 7), (1, 6),
+    (5, 11), (9, 7), (11, 11), (21, 6), (4, 5), (5, -5), (6, 11), (5, -5), (21, -5), (23, 20),
+    (27, 7), (22, 6), (2, 12), (3, 12), (23, -5), (1, 15), (23, 5), (17, 7), (5, -8), (6, 58),
+    (11, 6), (20, -5), (25, -7), (17, 6), (6, 9), (22, 13), (0, 12), (1, 25), (2, -5), (3, -6),
+    (4, 9), (5, -31), (6, 5), (7, 7), (9, 7), (10, 10), (11, -6), (14, 5), (15, -8), (18, -6),
+    (19, -13), (21, 9), (22, -8), (26, -8), (27, 5), (28, -6), (15, 5), (0, -5), (1, 6), (4, 5),
+    (5, 13), (6, 43), (9, -5), (10, 6), (15, -6), (17, -8), (19, -7), (21, 9), (22, -6), (23, -14),
+    (25, -7), (2, 5), (25, 10), (20, 10), (25, 5), (6, 5), (18, 6), (28, 5), (1, 6), (6, 5),
+    (12, 5), (13, 9), (15, -5), (18, 6), (19, 13), (20, 12), (21, 7), (6, 5), (1, 6), (16, 7),
+    (21, 6), (22, 5), (14, -5), (22, 8), (1, -7), (18, -6), (22, 12), (19, 10), (20, 7), (21, 8),
+    (13, 5), (4, 6), (0, 8), (6, 10), (13, 5), (27, 5), (13, 5), (21, 12), (20, 7), (1, 44),
+    (4, 86), (5, -23), (6, -8), (14, -5), (15, -6), (18, -6), (20, -6), (21, -16), (23, -8), (25, -7),
+    (17, 7), (18, 10), (21, 6), (0, 14), (1, 19), (4, -6), (5, -16), (18, 9), (19, -6), (20, -8),
+    (23, -6), (25, 5), (27, -5), (28, 6), (3, 10), (18, 5), (22, 17), (12, 5), (19, 10), (18, 8),
+    (12, 9), (4, 10), (13, 12), (0, -5), (15, -5), (18, -5), (21, -7), (24, 5), (25, 31), (27, 7),
+    (7, 5), (23, 16), (24, 5), (5, 7), (17, -7), (19, -7), (20, 5), (21, -5), (23, 6), (6, 5),
+    (17, 8), (18, 10), (21, 10), (22, 7), (25, -5), (10, 7), (21, 8), (19, 9), (19, 6), (1, 11),
+    (11, 10), (19, 6), (17, 7), (1, 6), (1, 5), (2, 5), (20, 5), (5, 6), (17, 8), (11, 7),
+    (23, 12), (21, 7), (22, 6), (5, -5), (18, 36), (19, -6), (20, -7), (27, 18), (11, 29), (23, -5),
+    (11, 10), (20, 6), (2, 5), (9, 5), (2, 9), (0, 5), (19, 8), (6, 6), (18, 8), (25, 5),
+    (14, 9), (5, -5), (15, -8), (18, -11), (19, -5), (21, -15), (22, 34), (23, 24), (5, 7), (4, 10),
+    (25, 13), (21, 10), (23, 7), (1, 6), (15, -7), (21, 5), (28, 9), (26, 11), (22, 6), (5, 6),
+    (17, 11), (15, 16), (19, 5), (21, 13), (17, 6), (21, 5), (5, 6), (20, 8), (5, -5), (28, 9),
+    (0, 8), (0, -18), (1, 19), (3, -5), (4, 9), (5, 18), (7, 12), (8, -5), (9, 10), (11, -12),
+    (13, -9), (14, -11), (15, 7), (17, -9), (18, -11), (19, 7), (21, 14), (22, -15), (24, 6), (25, -23),
+    (27, -14), (28, 32), (5, 5), (6, 6), (21, 6), (23, -5), (15, 8), (22, 13), (20, 22), (25, -6),
+    (20, 6), (6, 6), (0, 8), (1, 6), (3, 39), (4, 25), (5, -9), (11, -5), (17, -5), (19, -6),
+    (20, -7), (21, -7), (22, -5), (23, -10), (24, -9), (25, 24), (26, -6), (27, -6), (21, 15), (1, -5),
+    (4, 5), (11, 7), (14, 6), (20, -6), (21, 6), (0, 5), (9, 5), (27, 5), (1, 14), (21, 6),
+    (26, 12), (11, 9), (23, 15), (20, 6), (8, 5), (25, 5), (1, -5), (5, 28), (6, -6), (7, 29),
+    (9, -7), (15, 7), (16, 14), (17, 7), (20, -9), (21, -6), (22, -5), (23, -5), (25, -10), (26, 5),
+    (17, 33), (21, -5), (0, 49), (1, 6), (2, -10), (3, -5), (5, -6), (6, -6), (7, -9), (8, -8),
+    (9, -6), (10, -5), (11, -12), (12, -12), (13, -11), (14, -11), (15, -11), (16, -13), (17, -8), (18, -14),
+    (19, 19), (21, -11), (22, -5), (24, 20), (25, 36), (27, 35), (3, 11), (14, 8), (1, -5), (9, -5),
+    (14, -7), (16, -8), (17, -7), (18, -7), (20, 16), (21, 5), (22, 66), (23, -9), (25, -9), (0, 30),
+    (1, 27), (2, -7), (3, -10), (4, -5), (5, -12), (6, -9), (12, 10), (16, -6), (17, -7), (18, 9),
+    (19, -9), (22, -5), (23, -5), (24, 7), (25, 6), (26, -6), (27, 8), (0, 12), (1, 14), (3, -7),
+    (4, -5), (9, -7), (10, 16), (11, -6), (13, -5), (14, -5), (16, -6), (17, 25), (18, 8), (19, -16),
+    (20, 11), (21, 26), (22, -12), (23, 6), (24, -8), (25, -18), (26, -6), (0, 21), (1, 37), (4, -11),
+    (5, -12), (6, -8), (9, -13), (10, -7), (11, -10), (13, -9), (14, -6), (16, -7), (18, 14), (20, -7),
+    (21, 16), (22, -8), (23, -7), (24, -12), (25, 29), (26, -12), (28, 25), (19, 10), (17, 7), (26, 7),
+    (23, 14), (1, -10), (2, 27), (18, 10), (20, 5), (20, 5), (1, -10), (4, -6), (5, -13), (6, -9),
+    (9, -7), (10, -7), (11, -8), (12, -6), (13, -5), (14, -10), (15, 186), (16, -19), (17, 27), (18, 35),
+    (19, -19), (20, -17), (21, -31), (22, -21), (23, -19), (24, -6), (25, -9), (26, -5), (27, -5), (28, -8),
+    (2, 6), (11, 15), (13, 19), (17, -6), (19, -11), (23, 13), (27, 5), (5, -7), (6, 19), (16, 11),
+    (17, -5), (18, 9), (22, -6), (6, 5), (17, 14), (0, 6), (1, 10), (3, 6), (6, 12), (7, -8),
+    (8, -5), (9, 7), (11, -7), (12, 7), (14, -6), (16, 8), (18, 11), (20, 6), (21, 33), (22, -22),
+    (23, -12), (24, -9), (25, -24), (26, -11), (0, 5), (15, 11), (3, 5), (16, 7), (4, 5), (16, 11),
+    (21, 8), (21, 9), (5, 8), (15, 5), (17, -6), (19, -8), (21, -7), (23, 7), (10, 13), (28, 5),
+    (0, 10), (25, 10), (20, 5), (28, 9), (0, 5), (16, 12), (6, 15), (2, 7), (23, 8), (18, 6),
+    (20, -5), (21, -5), (22, 6), (5, 6), (0, -16), (1, -11), (4, -9), (5, -7), (6, -11), (9, -12),
+    (10, -11), (12, -8), (15, -13), (16, -14), (17, -10), (18, 5), (19, 16), (20, -11), (21, -5), (22, 6),
+    (23, 42), (24, -17), (25, 51), (26, 19), (27, 21), (1, 6), (14, 6), (5, 6), (7, 5), (18, 9),
+    (21, 6), (15, 11), (23, 8), (11, 16), (13, 55), (21, -5), (24, -5), (25, -16), (1, 9), (1, -5),
+    (5, -7), (18, -9), (19, -7), (20, 47), (27, 8), (5, 8), (5, 8), (6, 5), (21, 5), (23, 8),
+    (18, 11), (2, 7), (18, 10), (19, 8), (6, 9), (17, 5), (18, 5), (1, -5), (5, -5), (9, -8),
+    (10, 17), (12, 7), (15, -7), (19, 16), (20, 11), (22, 7), (23, -12), (15, 46), (16, 15), (17, -8),
+    (19, -8), (23, -7), (14, 16), (1, -7), (5, 72), (7, 25), (9, -9), (10, -5), (15, -6), (17, -10),
+    (19, -5), (21, -18), (22, -7), (25, -6), (7, 8), (25, 6), (22, 6), (19, 8), (5, 9), (21, -5),
+    (22, 5), (23, 11), (3, 5), (16, 5), (22, 6), (8, 5), (5, 6), (6, 5), (20, 7), (9, 6),
+    (10, 50), (11, -11), (12, -6), (23, -6), (6, 9), (22, 7), (23, 11), (16, 16), (21, 6), (25, 5),
+    (10, 5), (20, 10), (24, 5), (15, 7), (12, 5), (6, 6), (1, -5), (5, 13), (6, -5), (9, 5),
+    (17, 19), (18, -10), (19, -6), (21, 29), (22, -6), (23, -10), (19, 6), (0, -5), (5, 6), (17, -10),
+    (18, -7), (19, -9), (21, -10), (23, 6), (24, 24), (25, 7), (26, 9), (23, 15), (17, 9), (15, 5),
+    (17, 11), (19, 9), (6, 9), (25, 9), (1, 6), (14, 18), (5, -6), (17, -6), (18, 25), (19, 11),
+    (23, -5), (4, 5), (5, -5), (18, 6), (21, 10), (4, 7), (25, 5), (10, 6), (9, 5), (11, 17),
+    (1, 5), (2, -5), (15, 5), (18, 8), (23, 22), (25, -8), (1, -8), (4, 7), (9, 14), (10, 10),
+    (16, -5), (17, -6), (18, -6), (21, 8), (22, -7), (25, 16), (2, 9), (20, 10), (21, 6), (23, -5),
+    (8, 5), (15, 5), (18, 10), (1, 12), (28, 9), (4, 6), (11, 6), (20, -8), (1, 8), (2, 9),
+    (3, 8), (25, -6),
 ];

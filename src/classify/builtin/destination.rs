@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -146,7 +146,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve",
-                 "does not have a hostname", "have a hostname", "without a hostname"])
+                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -303,7 +303,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "blacklisted sender", "blocklisted sender", "sender black listed", "sender blacklisted", "sender blocklisted",
                  "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list",
                  "recipient's blocklist", "recipient's blacklist", "recipient's block list", "recipient's blocked", "personal blocklist", "personal block list",
-                 "personal blacklist", "user's block list", "user block list", "blocked senders list", "blocked sender list", "sender is on the recipient"])
+                 "personal blacklist", "user's block list", "user block list", "blocked senders list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted"])
             .scope(Scope::Message),
     );
     v.push(
@@ -386,7 +386,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["mismatches client ip",
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted",
-                 "not welcome", "servers in your country", "from your country", "send to mx"])
+                 "not welcome", "servers in your country", "from your country", "send to mx", "ip address is refused"])
             .scope(Scope::Destination),
     );
 

@@ -113,7 +113,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -138,7 +138,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
-                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender"])
+                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender"])
             .scope(Scope::Message),
     );
     v.push(
@@ -351,7 +351,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented",
         ]),
     );
     v.push(
@@ -401,7 +401,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted",
+            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway",
         ]),
     );
     v.push(
@@ -446,7 +446,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox"])
+                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -512,7 +512,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash"])
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash", "address suppressed", "suppression list"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
@@ -561,9 +561,18 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_errors", C::Protocol,
           "the server counts our errors and gives up ('too many errors', 'too many bad commands'): the session's fault, whatever else the line says ('transaction failed')")
             .t(&["too many errors", "too many unrecognized", "too many unrecognised", "too many invalid commands", "too many bad commands",
-                 "too many unimplemented"])
+                 "too many unimplemented", "too much failure"])
             .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
+    );
+    v.push(
+        r("text.server_resources", C::ServerError,
+          "the receiving side names which of its own resources failed (disk or queue full, memory, an I/O error, its configuration or working directory unreadable): its passing trouble, a specific cause that outranks a generic 'service not available' around it")
+            .t(&["insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
+                 "disk full", "disk is full", "disk is too full", "out of memory", "allocate memory", "memory allocation",
+                 "queue file write error", "i/o error", "io error", "server storage", "system storage", "queue full", "queue is full",
+                 "unable to chdir", "read system configuration"])
+            .scope(Scope::Destination),
     );
     v.push(
         r(
@@ -581,12 +590,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal server error",
             "temporary local problem",
             "temporary failure",
-            "insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
-            "disk full",
-            "out of memory",
-            "allocate memory",
             "service error",
-            "memory allocation",
             "pipe command",
             "pipe mail to",
             "transaction failed",
@@ -601,7 +605,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "resources temporarily",
             "database error",
             "processing error",
-            "queue file write error",
             "temporary problem",
             "storage failure",
             "could not load",
@@ -618,8 +621,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too much load",
             "high load",
             "spool file",
-            "i/o error",
-            "io error",
             "error processing",
             "could not be saved",
             "no data saved",
@@ -632,15 +633,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unable to process",
             "not ready",
             "upstream error",
-            "disk is too full",
-            "disk is full",
             "internal delivery error",
             "mailbox busy",
             "mailbox is busy",
             "internal mailer error",
             "technical problem",
             "technical difficulties",
-            "problem on our end", "server storage", "system storage",
+            "problem on our end",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
