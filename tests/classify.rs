@@ -1733,12 +1733,17 @@ fn second_round_frames_and_sources() {
             T,
             Scope::Connection,
         ),
-        // A refusal naming our IP and nothing else holds the destination (and, since
-        // the fourth round, reads as our IP's standing: every labelled such row says so).
+        // A refusal naming our IP and nothing else holds the destination. Its cause is
+        // a near tie: the fourth round read it as our IP's standing (every labelled such
+        // row then said so), but later sets label most bare refusals of an IP as the
+        // receiver's policy ("mail from this IP address is refused", "your IP is
+        // temporarily denied"), and since the thirteenth round the model trained on them
+        // breaks such ties that way; an IP "not allowed to send" is now a rule of the
+        // receiver's policy about our host. What waits is the same: the destination.
         (
             "550 5.7.1 Sorry, your IP is not allowed to send mail to this server",
             S::MailFrom,
-            C::Reputation,
+            C::Policy,
             P,
             Scope::Destination,
         ),
@@ -2561,6 +2566,65 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
     );
     assert_eq!((v.category, v.scope), (Some(C::Protocol), Scope::Message));
     assert_eq!(v.rule, "exim.all_rcpt_rejected");
+}
+
+#[test]
+fn thirteenth_round_auth_codes_tls_before_auth_and_words_from_the_retired_fresh13() {
+    let cases = [
+        // 535 answers only AUTH: it outranks vague wording such as "access denied".
+        (
+            "535 Access denied, invalid scope",
+            S::Unknown,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        // AUTH refused until the session is encrypted is TLS being required...
+        (
+            "538 auth not available without TLS (#5.3.3)",
+            S::Auth,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "530 STARTTLS before authentication required.",
+            S::Auth,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        // ...and a handshake the server could not start is a TLS failure.
+        (
+            "503 Failed to start TLS",
+            S::Starttls,
+            C::TlsFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 a@example.com not found. Domain is not managed.",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "452 max size of message is 10485760",
+            S::Data,
+            C::MessageTooBig,
+            T,
+            Scope::Message,
+        ),
+        (
+            "452 max rcpt limit exceeded (#5.7.1)",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&cases);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8042 (feature, category) entries.
+//! 29 categories, 4000 features, 7832 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-25, 39, -37, -32, -19, 28, -35, -58, -81, -28, -15, 45, -18, -11, -43, -3, -25, 45, 30, -6, 6, 80, 0, 131, -8, 82, 2, -32, -10];
+pub(super) static PRIOR: [i32; 29] = [-26, 36, -39, -32, -21, 27, -36, -60, -83, -29, -17, 54, -15, -7, -38, -4, -27, 44, 27, -7, 9, 78, -3, 135, -7, 83, 0, -34, -10];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -102,6 +102,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
+    0x032271c8, // w:quarantined
     0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
@@ -141,6 +142,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x067e9211, // w:mailboxfull
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
+    0x06997f96, // b:host name
     0x06b723c5, // b:all of
     0x06fd2045, // b:sent from
     0x070000e3, // w:neko
@@ -170,7 +172,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0867e5bd, // b:net or
     0x0870c728, // w:cloudmark
     0x089f1770, // b:jp recipient
-    0x08a98f1e, // b:because dkim
     0x08c3ba8e, // b:conform to
     0x08c4020b, // w:delivering
     0x08c51333, // e:x.7.24
@@ -182,7 +183,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08ef5fda, // w:sabineko
     0x08f57a8b, // p:supp
     0x08f98e79, // b:null mx
-    0x08fa9eec, // b:authentication gsmtp
     0x08fb8663, // w:response
     0x090113e0, // p:abou
     0x09044e20, // w:overquotaperm
@@ -191,7 +191,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
-    0x0958abe0, // b:arguments invalid
     0x0966eab6, // w:log
     0x096f7c39, // b:our users
     0x097df6eb, // w:violates
@@ -203,7 +202,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
-    0x09d7e535, // b:bloques par
     0x09da4096, // p:wait
     0x09f48868, // b:quota exceeded
     0x0a054be4, // b:authenticate with
@@ -231,15 +229,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b7c34cd, // w:daily
     0x0b80b06c, // b:service is
     0x0b92fafd, // s:rcpt_to
+    0x0b9d2701, // b:it on
     0x0ba21b8f, // w:progress
     0x0ba44516, // b:helo not
     0x0ba78056, // w:instead
     0x0be6f81f, // w:blacklist
     0x0befcaef, // p:foun
+    0x0c0f0b97, // p:blam
     0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
-    0x0c3e8e05, // b:because domain
     0x0c4e5423, // b:net en
     0x0c75f8d6, // b:big for
     0x0c894501, // b:message header
@@ -265,6 +264,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d2f7158, // w:read
     0x0d3abd03, // p:emai
     0x0d50251f, // p:call
+    0x0d55b38b, // b:should be
     0x0d739fd8, // b:failed authentication
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
@@ -313,9 +313,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
     0x10011ee5, // p:abor
+    0x1003e245, // b:ip try
     0x100a9c59, // w:double
     0x10246166, // p:disc
-    0x1073ee00, // b:blocked the
     0x10740256, // b:address not
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
@@ -377,7 +377,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
     0x147e482a, // b:configured to
-    0x14908bb0, // b:auth method
     0x14927807, // b:accepted for
     0x14c52617, // e:x.7.28
     0x151d40b7, // b:host rejected
@@ -387,8 +386,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1542a194, // b:of this
     0x15447b30, // w:resolve
     0x1551ad96, // b:nyaan example
+    0x155c1064, // w:think
     0x156c4873, // w:ezweb
-    0x157a0bd3, // b:be fqdn
     0x15a65df4, // b:this was
     0x15ea55ab, // w:taken
     0x15fb7ed1, // b:before mail
@@ -413,6 +412,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x176539b4, // b:hostname is
     0x1766f0e0, // b:domain name
     0x176ce26c, // b:sending mail
+    0x176e7b4d, // b:en latest
     0x177115b3, // b:example icloud
     0x177320c9, // p:pote
     0x1791f085, // b:spam content
@@ -464,7 +464,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
     0x1b1c9fcc, // b:rejeitado pelo
-    0x1b1d36c2, // b:be blacklisted
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
     0x1b55fb65, // p:lapo
@@ -473,9 +472,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b693e7d, // w:notify
     0x1b6b6a21, // p:trac
     0x1b7192c6, // p:alic
+    0x1b9bde0c, // w:readthedocs
     0x1bb848b3, // p:fwli
     0x1bd0e235, // b:mail neko
     0x1bdbb21c, // b:sender is
+    0x1be7ed3b, // b:invalid user
     0x1be85942, // w:ips
     0x1bf23f3d, // p:effe
     0x1c0368ec, // w:temporarily
@@ -488,7 +489,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c3b7fdc, // b:you tried
     0x1c3ebf0d, // b:bare lf
     0x1c82d9cd, // w:checks
-    0x1ca16b78, // b:available now
     0x1ca5ce63, // w:but
     0x1ca9d703, // w:occurred
     0x1cb058c0, // w:reply
@@ -507,7 +507,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d3ef102, // b:mail data
     0x1d495d6f, // b:co jp
     0x1d4b16cd, // b:that time
-    0x1d4cb121, // b:as policy
     0x1d532fc5, // b:address example
     0x1d773bad, // b:resend your
     0x1d821752, // p:runn
@@ -515,6 +514,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d958649, // b:outlook com
     0x1d9f79c1, // b:sorry your
     0x1da37bc6, // w:greylisted
+    0x1dc9e1c0, // b:record found
     0x1dd9544f, // b:is currently
     0x1df302c0, // b:id bounce
     0x1df393da, // b:disk space
@@ -528,6 +528,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
+    0x1e6b6eda, // p:traf
     0x1e6c7009, // p:poin
     0x1e73d68e, // b:com with
     0x1ea49823, // b:mistreat you
@@ -541,6 +542,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1eff9c57, // b:required for
     0x1f1c8306, // e:4.5.1
     0x1f3191d8, // b:all recipients
+    0x1f44ffe1, // b:choose to
     0x1f476c81, // w:por
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
@@ -573,7 +575,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20bb392a, // p:sour
     0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
-    0x20d78c4f, // b:and may
     0x20efcee0, // w:bulk
     0x20f0f750, // w:removed
     0x2103cd70, // b:address to
@@ -585,7 +586,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x213d4fe4, // b:frozen see
     0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
-    0x2167674e, // b:been reported
     0x217436ae, // b:through this
     0x21778062, // b:don accept
     0x2181058c, // b:gmx net
@@ -605,7 +605,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22852d6f, // b:temporarily blocked
     0x22954a93, // b:the mail
     0x229dbfd8, // b:org doesn
-    0x22b43c83, // b:are registered
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
     0x22e53665, // b:allowed rcpthosts
@@ -679,6 +678,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
+    0x282fa27a, // p:choo
     0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
@@ -697,6 +697,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28e01ef4, // w:isp
     0x28ec19cc, // w:stop
     0x29197ff1, // b:com for
+    0x291fa8ac, // b:invalid characters
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
@@ -704,7 +705,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x295a88f9, // b:an mail
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
-    0x2975537e, // b:being sent
     0x29770cf7, // b:by the
     0x29861431, // b:authentication go
     0x29a9c624, // w:xxxx
@@ -719,16 +719,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a0dae69, // b:to authenticate
     0x2a16b4fd, // p:synt
     0x2a3a19b2, // w:file
-    0x2a40e215, // b:block for
     0x2a472a83, // w:passing
     0x2a687b13, // b:sending too
+    0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
     0x2a948e28, // b:suspected spam
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
     0x2ae83eba, // b:envelope sender
     0x2af31cab, // e:x.4.3
-    0x2b06da14, // b:banned content
     0x2b080877, // w:forwarding
     0x2b096038, // w:recipnotfound
     0x2b1f9ddb, // b:guidelines and
@@ -774,6 +773,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d65a772, // b:sorry we
     0x2d65b4d8, // w:requires
     0x2d6d7b08, // b:to review
+    0x2d84e69d, // b:latest errors
     0x2d86f814, // b:or has
     0x2d899355, // b:too long
     0x2da55680, // b:open connections
@@ -785,7 +785,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e18834f, // b:mailbox here
     0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
-    0x2e24a69a, // b:are on
     0x2e28ac0e, // w:jdoe
     0x2e3b1100, // w:poor
     0x2e4738dc, // b:are an
@@ -806,6 +805,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f2740f5, // w:scan
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
+    0x2f69e816, // b:site is
     0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
@@ -816,7 +816,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
-    0x2fcf85f1, // b:boite du
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
     0x2ffb5a77, // e:x.7.606
@@ -858,6 +857,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
+    0x32856e3d, // w:traffic
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
@@ -890,12 +890,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x34f13d75, // b:krs yahoo
     0x3501fb53, // w:spool
     0x353ea854, // e:5.3.0
-    0x3546a3c2, // b:bloquee pour
     0x3562349e, // b:your address
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
     0x3579c71f, // b:error need
-    0x357f227e, // b:backlinking is
     0x35a1c6d8, // w:again
     0x35a867c3, // w:known
     0x35b49238, // w:field
@@ -904,7 +902,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x3628caec, // w:overquotatemp
-    0x362c2655, // b:authentication please
     0x366caef3, // w:also
     0x367d126b, // p:noti
     0x367dac08, // b:this user
@@ -927,6 +924,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
     0x37a2677b, // b:ugent be
+    0x37d4d840, // b:the weather
     0x37dc5d72, // b:added to
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
@@ -973,6 +971,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3adb73d9, // b:reset request
     0x3b03b845, // w:duplicate
     0x3b094dfe, // b:acme com
+    0x3b19ac18, // b:allowed use
     0x3b1a4b87, // b:only one
     0x3b1e797e, // p:main
     0x3b21164b, // w:vfy
@@ -998,7 +997,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3c5ef8a7, // b:org info
     0x3c7c7ec1, // b:rejected ube
     0x3c8be75a, // b:not accepting
-    0x3ca392e5, // b:been reached
     0x3cb05d4f, // w:unrecognized
     0x3cb335d7, // p:nobo
     0x3ce32a3a, // w:scanner
@@ -1008,6 +1006,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
     0x3d0910dc, // p:user
+    0x3d2cfa08, // p:mong
     0x3d334cd2, // b:rx online
     0x3d44d66b, // b:within to
     0x3d7e7d52, // b:to security
@@ -1019,7 +1018,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
+    0x3e872cc5, // b:your site
     0x3e8bc01c, // b:rejected per
+    0x3e919d20, // p:xfor
     0x3e9fe611, // w:attachment
     0x3eb00ea6, // b:will be
     0x3ec0354c, // b:your sending
@@ -1047,7 +1048,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4057f431, // b:contact postmaster
     0x4082d3b1, // w:said
     0x408ab093, // b:rejected access
-    0x408bf9d2, // b:bounce sender
     0x40966a80, // w:outbound
     0x409d0028, // p:agen
     0x40b082e5, // b:rejected need
@@ -1059,14 +1059,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40edb51d, // b:too quickly
     0x40f77104, // b:blocked for
     0x40f97f58, // b:message will
-    0x410564b3, // b:attachments are
     0x413584fc, // w:click
     0x413bd245, // p:beli
     0x413c6035, // p:alte
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x416ac853, // p:cred
-    0x417364be, // b:available please
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
     0x41a671c3, // p:noer
@@ -1080,7 +1078,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x427a7434, // w:destination
     0x427b04d2, // b:is being
     0x428e6e70, // p:nosu
-    0x42c1a3ad, // b:apache org
+    0x42c3b385, // w:allow
     0x42c42a27, // w:provided
     0x42e3d322, // p:itse
     0x42e4e7b6, // b:are you
@@ -1124,6 +1122,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4586b6f6, // b:found name
     0x459212f7, // b:xx smtp
     0x4594054f, // b:http example
+    0x45d60667, // b:me who
     0x45dd90c0, // b:you believe
     0x45ea864a, // w:application
     0x45eaa982, // b:appears to
@@ -1149,6 +1148,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
+    0x47b29a93, // p:read
     0x47be303b, // b:service mail
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
@@ -1156,6 +1156,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
+    0x48457541, // b:are greylisted
     0x4846e5e3, // b:error codes
     0x4849c453, // p:anti
     0x4858789c, // w:refused
@@ -1175,18 +1176,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
+    0x49cb8b22, // b:you send
     0x49cda230, // b:again for
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
     0x4a246661, // w:token
     0x4a329473, // b:destination address
-    0x4a4c6d94, // b:aup cdrbl
     0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
     0x4abbe1f9, // w:provide
-    0x4acf37cd, // b:blocked aup
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
     0x4b01a9c4, // w:quickly
@@ -1209,9 +1209,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c150e67, // b:please contact
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
+    0x4c6d1bc7, // b:local problem
     0x4cb2a272, // p:reac
     0x4cb6bef3, // b:requires valid
     0x4cc4c4ff, // b:denied to
+    0x4cc8a56c, // b:max rcpt
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
@@ -1256,6 +1258,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
     0x4fff41eb, // b:removal please
+    0x5012a36c, // w:queuing
     0x501355ca, // b:for jdoe
     0x502dbc1a, // b:how to
     0x5038412c, // p:prob
@@ -1276,7 +1279,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x511ab365, // p:loop
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
-    0x512ff12e, // b:badrcptto list
     0x513842bf, // p:proc
     0x515001e8, // b:login attempts
     0x5151daa5, // p:prac
@@ -1306,6 +1308,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52e331e9, // b:not exist
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
+    0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
     0x535f9218, // w:vagrantup
     0x5379e892, // w:rset
@@ -1367,6 +1370,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
     0x57b63126, // b:it appears
+    0x57d20665, // w:choose
     0x57fca956, // p:loca
     0x581fb402, // b:user ocf
     0x58264e46, // w:too
@@ -1397,6 +1401,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x59f3b865, // w:time
     0x5a06e3f9, // b:must be
     0x5a115677, // b:reject id
+    0x5a309396, // w:junk
     0x5a3850ea, // p:proh
     0x5a3e69b2, // b:reverse dns
     0x5a41512e, // b:anti spam
@@ -1442,7 +1447,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5cde263f, // b:domain is
     0x5ce8e6b5, // p:asso
     0x5cf36774, // b:site policy
-    0x5d117efd, // b:badmailfrom list
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
     0x5d77b77e, // p:orig
@@ -1455,7 +1459,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
     0x5dfcb2c8, // p:lock
-    0x5e148122, // b:an open
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
     0x5e2cba02, // w:srs
@@ -1488,6 +1491,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ff3c8ee, // b:to policy
     0x5ff6935b, // p:offe
     0x60081350, // w:domain
+    0x60272173, // b:local user
     0x60354138, // b:log in
     0x6062b3a6, // c:510
     0x6083345f, // b:to reach
@@ -1499,7 +1503,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
     0x60fd54e2, // w:frequency
-    0x61203d2a, // b:be added
+    0x61178ce3, // b:recipients max
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
     0x613e38cb, // w:parameter
@@ -1517,6 +1521,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61eb34fb, // p:mfro
     0x6215d579, // b:daily message
     0x6228263d, // b:before rcpt
+    0x62348fda, // b:mongrey readthedocs
     0x62360815, // w:inactive
     0x62385d82, // p:prop
     0x624fcb6b, // b:delivery information
@@ -1576,6 +1581,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x651d5eb1, // b:routing loop
     0x65423751, // b:must not
     0x654eb217, // b:protocol error
+    0x654fa104, // b:tell me
     0x6553d646, // b:with the
     0x655e1799, // p:expe
     0x6582e872, // p:exce
@@ -1587,8 +1593,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65d28ebd, // w:msg
     0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
-    0x65e7e9d0, // b:bounces are
     0x65f58f6b, // w:malware
+    0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
     0x661ad474, // p:look
     0x661c582a, // b:http service
@@ -1610,6 +1616,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x66fbb595, // b:contains virus
     0x66fd85ad, // w:amazonses
     0x6715c723, // b:esmtp service
+    0x6720190e, // w:decode
     0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
     0x673a846b, // b:many simultaneous
@@ -1617,6 +1624,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
     0x67b9dc32, // w:transient
+    0x67c3a546, // p:deco
     0x67cd5123, // b:exceeded google
     0x67ce2701, // b:many bad
     0x67d78ce7, // b:id no
@@ -1654,7 +1662,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a2e4837, // w:channel
     0x6a3e0465, // w:through
     0x6a563cea, // b:sender example
-    0x6a644bb0, // b:bad address
     0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
@@ -1693,6 +1700,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6cd9c985, // w:least
     0x6ce84296, // b:busy please
     0x6cf1418c, // e:5.7.4
+    0x6cf93e95, // b:for seconds
     0x6d14a98e, // w:overquota
     0x6d1e2090, // w:tld
     0x6d32876e, // b:than one
@@ -1709,7 +1717,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6dbc19ee, // e:5.6.7
     0x6dc2ae23, // b:command pipelining
     0x6dc85b53, // b:client ip
-    0x6dc9f51b, // b:attachement please
     0x6dd245a8, // b:one of
     0x6dd9fc56, // w:rate
     0x6ddd7acd, // w:try
@@ -1718,7 +1725,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
-    0x6e5b4ff9, // b:being accepted
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
     0x6ea3cd6e, // p:regi
@@ -1728,7 +1734,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ed9d0bd, // w:value
     0x6edd100b, // b:network is
     0x6efafaa7, // w:goodbye
-    0x6f1610af, // b:authentication information
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
     0x6f4bde6d, // b:provider and
@@ -1756,6 +1761,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x70ae5df0, // p:reco
     0x70bc1ea7, // e:5.6.0
     0x70bd687a, // p:remo
+    0x70ca34c9, // b:parameter not
     0x70d789f6, // b:domain to
     0x70f147d8, // e:5.7.8
     0x70fc5a98, // b:mail live
@@ -1766,6 +1772,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
     0x717e13ec, // p:acti
+    0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
     0x71b6e911, // p:defe
     0x71bdbf8c, // w:allowed
@@ -1785,7 +1792,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72c0200c, // b:client host
     0x72c56489, // w:issued
     0x7314fb9a, // b:email was
-    0x73179101, // b:blacklisted file
     0x732a9c7a, // w:ssl
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
@@ -1793,13 +1799,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x73505b5d, // b:jp is
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
-    0x738d4870, // b:bit data
     0x73911bfe, // b:already given
     0x73a84fe0, // w:index
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
-    0x73bde99f, // b:by all
     0x7401e4e5, // w:empty
     0x74078851, // b:be accepted
     0x74158156, // b:code nxdomain
@@ -1816,14 +1820,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7486d36e, // b:in reply
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
-    0x74b183fa, // b:and this
     0x74bccc85, // e:4.1.0
     0x74d2f0a9, // c:421
+    0x74d52f40, // c:435
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
     0x74f50778, // b:server shutting
     0x75039667, // b:note we
     0x75385e4e, // w:failure
+    0x75570abd, // b:starttls not
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
     0x75a593e4, // p:exma
@@ -1846,7 +1851,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77019807, // b:polite people
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
-    0x7727ae97, // b:authenticate before
     0x77609944, // c:523
     0x77654df9, // b:of spam
     0x7765dfc2, // b:rejected rejeitado
@@ -1885,7 +1889,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7980aaa7, // w:virtual
     0x7993ac18, // b:recipient has
     0x799d5dc3, // p:dela
-    0x79a26b4e, // b:be immediately
     0x79af5a69, // e:x.7
     0x79ccd484, // w:address
     0x79d5371f, // c:430
@@ -1896,14 +1899,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7a9c82bb, // b:sending this
     0x7aae6dae, // p:rece
     0x7aaf5bfc, // e:x.0
+    0x7abb39a1, // p:rele
     0x7ac246fb, // b:to queue
     0x7add42cd, // b:your service
+    0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
     0x7b183e09, // b:space please
     0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
     0x7b31de62, // b:smtp spam
     0x7b38d9d3, // w:both
+    0x7b564987, // b:errors html
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
@@ -1924,7 +1930,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c4f00e8, // w:infected
     0x7c652279, // b:why has
     0x7c6b02c7, // b:by user
-    0x7c6db811, // b:are blocked
     0x7c7042c2, // w:retrying
     0x7c880b9f, // w:reject
     0x7c8edd74, // w:customer
@@ -1946,6 +1951,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
     0x7d3e8b73, // p:open
+    0x7d3f6d9d, // b:to that
     0x7d435f45, // p:shut
     0x7d545040, // w:single
     0x7d884a54, // w:implemented
@@ -1979,7 +1985,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ef8add0, // b:com rejected
     0x7f0b9da0, // b:click on
     0x7f163e4c, // b:not conform
-    0x7f3916f4, // b:bad recipients
+    0x7f3c350b, // b:not spam
     0x7f450c94, // w:anti
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
@@ -1994,22 +2000,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8030deff, // b:is sending
     0x80321d49, // w:succeeded
     0x803a003f, // w:another
-    0x8041b523, // b:be unsolicited
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
+    0x807f9cfc, // w:stream
     0x8083c8ac, // p:gree
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
+    0x80927d47, // p:bina
     0x80b28e9a, // b:service exmail
-    0x80c348f4, // b:been listed
     0x80ccb5d3, // w:closing
     0x80f8455a, // b:comcast net
     0x80fae0e3, // b:time if
     0x810525cb, // b:sorry sender
     0x810614cc, // b:you requested
     0x8113d904, // b:found by
-    0x8132222a, // b:bad helo
     0x813a8011, // b:daily limit
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
@@ -2043,7 +2048,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x8304c840, // b:messages and
-    0x836d51e8, // b:berlin de
+    0x835c08f3, // b:name required
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
@@ -2095,7 +2100,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x862ab3cb, // b:virus was
     0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
-    0x869664b9, // b:are allowed
+    0x86649dcd, // b:readthedocs org
     0x86c61dc8, // b:of data
     0x86d0ce68, // c:417
     0x86d13232, // p:mean
@@ -2116,7 +2121,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87e0237b, // b:owned by
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
-    0x8841a1d8, // b:and retry
     0x88563359, // w:needed
     0x8859ca06, // b:com is
     0x8863ddda, // b:using dnsbl
@@ -2132,6 +2136,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88ed250b, // b:over quota
     0x88f1a85d, // w:whitelist
     0x88f7032c, // w:data
+    0x8910a052, // p:quar
     0x891f976f, // b:the user
     0x89378230, // p:achi
     0x893895ca, // b:information visit
@@ -2149,14 +2154,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a065128, // b:from client
     0x8a104f00, // w:body
     0x8a23c5d0, // p:insu
-    0x8a39ac27, // b:below and
     0x8a48e3e1, // b:in mail
     0x8a4dcde8, // w:recipients
     0x8a511f46, // w:active
     0x8a7b557d, // w:cgi
     0x8a7cfaf0, // b:user jdoe
     0x8a8584d3, // b:guidelines https
-    0x8a992542, // b:and http
     0x8aa0369f, // b:is receiving
     0x8ab50889, // b:valid address
     0x8ace67ff, // b:recipient no
@@ -2176,10 +2179,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
-    0x8bd61549, // b:authorized by
     0x8bfbcd8b, // b:list example
     0x8c08b08a, // p:hunt
-    0x8c15cc41, // b:bouncing these
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
     0x8c3e89eb, // b:destination mailbox
@@ -2237,6 +2238,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8f78c815, // b:request for
+    0x8f9f88dc, // b:that address
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
     0x9002b60a, // w:locked
@@ -2271,7 +2273,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x917ca8ec, // w:dd
     0x918dea5b, // w:most
     0x91904cd9, // b:failed dmarc
-    0x919f7518, // b:be closed
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
@@ -2283,6 +2284,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x9231d5b2, // b:blacklisted see
+    0x9242f036, // b:allow this
     0x92496d5f, // b:ptr resource
     0x9264e3a4, // p:admi
     0x92688895, // w:authorization
@@ -2292,6 +2294,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
+    0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
     0x92dd692a, // b:user mailbox
     0x92e0c163, // e:5.5.3
@@ -2316,11 +2319,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93db54a3, // b:verification and
     0x93dc6888, // w:accounts
     0x93e0c2f6, // e:5.5.0
+    0x93e847b2, // b:starttls first
     0x93f7d278, // w:multiple
     0x9407b747, // p:queu
     0x94190712, // b:senders to
     0x9419dde7, // b:failed the
-    0x941ac37e, // b:bad commands
     0x941eb68b, // e:5.4.6
     0x9424de1c, // w:with
     0x94279614, // b:its content
@@ -2375,7 +2378,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
     0x9836a07e, // w:day
+    0x9838ae78, // w:weather
     0x98402137, // b:all server
+    0x9851b673, // w:blame
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
@@ -2410,19 +2415,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a55637e, // b:rule imposed
     0x9a5f7b48, // b:that this
     0x9a62d45c, // w:bounce
-    0x9a6723e4, // b:analysis reports
     0x9a76395d, // p:adde
     0x9a927d66, // w:mi
     0x9aaa824c, // w:wm
     0x9ab639c6, // p:coun
-    0x9ab95919, // b:being spam
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
+    0x9b2d301e, // w:identity
     0x9b326f25, // b:aborted exceeded
     0x9b391e81, // b:processing message
-    0x9b39bf87, // b:autospf fail
     0x9b3e03ac, // b:not right
-    0x9b525966, // b:auth failures
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
     0x9b5b83b1, // b:answer authentication
@@ -2432,7 +2434,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9baaa993, // w:timed
     0x9baacf3e, // w:fatal
     0x9bbdabd7, // e:x.7.11
-    0x9be56efb, // b:block listed
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
     0x9c1ff856, // w:rcpthosts
@@ -2492,19 +2493,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
-    0x9f324241, // b:backscatterer org
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
     0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
+    0x9f928545, // w:ml
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
     0x9fe54def, // b:violation no
     0xa002c68c, // e:x.7.650
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
-    0xa0338458, // b:anti virus
     0xa03b5527, // b:valid from
     0xa04e6b53, // p:enab
     0xa04ecb11, // b:come again
@@ -2535,7 +2535,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa234ac8d, // b:listed by
     0xa23868b8, // p:hell
     0xa24836cf, // b:pass for
-    0xa27880df, // b:and inactive
     0xa27cc3af, // w:du
     0xa2814dfa, // b:rejected unverified
     0xa282ff30, // w:down
@@ -2546,12 +2545,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa2aa8ee4, // w:we
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
+    0xa307bd1d, // b:requested authentication
     0xa30e887d, // w:system
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
     0xa34c0d85, // b:mx settings
     0xa35f776a, // b:you want
+    0xa362b8e9, // p:stre
     0xa3764788, // p:addr
     0xa38250ab, // b:www sorbs
     0xa3a61349, // w:up
@@ -2603,7 +2604,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa68f0949, // w:com
     0xa692904a, // w:me
     0xa6943ddf, // w:spammer
-    0xa6a26374, // b:bad input
     0xa6a5a5ed, // p:fata
     0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
@@ -2625,7 +2625,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa78148bc, // w:fr
     0xa79291dd, // w:md
     0xa7976a39, // b:internet community
-    0xa79a5fa0, // b:are violating
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
@@ -2655,11 +2654,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
+    0xa91d4441, // b:syntax rcpt
+    0xa928789e, // b:after timeout
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa9541f0a, // b:dkim authentication
     0xa96fbc55, // b:mail dns
-    0xa9745152, // b:authentication didn
     0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
     0xa98e17d5, // w:cr
@@ -2700,12 +2700,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab4c5027, // b:address blocked
     0xab52f9d2, // p:enco
     0xab5950a9, // w:don
+    0xab6118c1, // w:authentification
     0xab64375e, // w:why
-    0xab6c2d58, // b:before sending
     0xab6e4870, // b:dnsbl example
     0xab70ae06, // w:unnecessary
     0xab715768, // w:amount
-    0xab772ec9, // b:available to
     0xab929829, // w:mx
     0xab92e259, // b:deliver message
     0xab9b9285, // w:ip
@@ -2745,6 +2744,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
     0xae185f6f, // b:have been
+    0xae2ce452, // b:username or
     0xae310227, // b:com called
     0xae387b9c, // p:help
     0xae3b404e, // w:dcc
@@ -2788,7 +2788,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
-    0xafb720d3, // b:and header
     0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
@@ -2821,6 +2820,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
     0xb0f9311d, // b:en feedback
+    0xb0f9a338, // b:in helo
     0xb1100b0b, // b:is blacklisted
     0xb1130532, // b:before data
     0xb1272ce7, // w:user
@@ -2852,11 +2852,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
     0xb2f9457b, // p:cont
-    0xb307e63a, // b:br recipient
     0xb308493b, // w:rejection
-    0xb32cf885, // b:been banned
     0xb347aa9c, // b:visit http
-    0xb3ab80e9, // b:at time
     0xb3c18977, // b:already active
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
@@ -2873,7 +2870,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
-    0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
     0xb500da79, // b:dkim verification
@@ -2905,6 +2901,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
+    0xb6909a98, // p:thin
     0xb69216d4, // b:account is
     0xb6b8f7d8, // b:invoice exe
     0xb6cf351c, // p:veui
@@ -2918,6 +2915,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb716f508, // p:dupl
     0xb719ea9f, // w:related
     0xb71d383b, // p:miss
+    0xb746cb25, // w:enabled
     0xb755f2ae, // w:any
     0xb75816da, // b:many recipients
     0xb776eb39, // b:connection refused
@@ -2942,6 +2940,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8881f44, // w:as
     0xb88b8738, // b:error processing
     0xb89b4b9a, // w:maildir
+    0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
     0xb8b48f55, // p:term
     0xb8bdf886, // b:fix reverse
@@ -2974,7 +2973,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba79f96b, // p:lite
     0xba917b1a, // w:practices
     0xba9fa244, // b:to submit
-    0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
@@ -2984,6 +2982,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbb1d3849, // b:blame it
     0xbb418405, // b:com user
     0xbb6f5fe0, // b:you need
+    0xbb83a6cf, // w:gl
     0xbb842f4a, // b:list you
     0xbb993721, // b:see rfc
     0xbba06b96, // b:not implemented
@@ -2999,14 +2998,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbc83a862, // w:go
     0xbc886ad8, // p:appr
     0xbc94f183, // w:no
+    0xbc98f07e, // b:instead of
     0xbca3fc0d, // w:to
     0xbcb5452e, // w:so
     0xbcb55de1, // b:be spam
+    0xbcbc39af, // w:latest
     0xbcc5c0d7, // p:data
     0xbcca3031, // w:weren
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
-    0xbce97d8d, // b:both steps
     0xbcfe2ade, // b:accept it
     0xbd20a3f7, // b:to user
     0xbd4746bf, // w:peak
@@ -3034,6 +3034,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe7c3771, // b:service provider
     0xbe7edec7, // b:permanent error
     0xbe90777b, // w:la
+    0xbec558a2, // p:weat
     0xbecdd579, // e:x.1.0
     0xbed41fd2, // b:check your
     0xbee1a143, // b:com and
@@ -3048,7 +3049,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
     0xbf89f615, // b:command unrecognized
-    0xbf8d9209, // b:be parsed
     0xbfb3bd22, // b:learn more
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
@@ -3119,7 +3119,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc4118ded, // w:target
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
-    0xc4459610, // b:authenticate their
     0xc45cfc15, // b:account that
     0xc4688e01, // p:eith
     0xc46d1671, // w:broken
@@ -3211,7 +3210,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc95fc87f, // b:to see
     0xc97d7320, // p:setu
     0xc9a1d1ed, // w:kb
-    0xc9b026dd, // b:be full
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
@@ -3223,12 +3221,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9ed956c, // b:message is
     0xc9edd8f8, // b:virus scanner
     0xca043440, // p:legi
+    0xca0b192f, // w:tell
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
+    0xca2a6813, // b:not enabled
     0xca3b6e59, // b:smtp address
     0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
-    0xca625012, // b:as spammer
     0xca7d74b3, // p:sett
     0xca83ecd0, // w:fully
     0xca879640, // b:in action
@@ -3289,7 +3288,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdbffca3, // b:is unauthenticated
     0xcdc863b3, // w:attempting
     0xcdc9b138, // b:mail too
-    0xcdd3d166, // b:bloque the
     0xcde73f8c, // w:expected
     0xcdef6deb, // b:org results
     0xcdf7c2e3, // w:such
@@ -3323,7 +3321,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfe3704e, // w:associated
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
-    0xd05eb903, // b:authorization failed
     0xd06e6fda, // b:was blocked
     0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
@@ -3371,7 +3368,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd3318013, // w:trying
     0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
-    0xd348d678, // b:blocked ip
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3888f0d, // p:appe
@@ -3389,6 +3385,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd46e58e6, // w:nsu
     0xd47373e6, // b:request removal
     0xd4b59db9, // b:in message
+    0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
     0xd4e30725, // b:to store
     0xd4eb6f0c, // b:service temporarily
@@ -3399,7 +3396,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd51be1f7, // b:been blocked
     0xd536c4c1, // b:limit exceeded
     0xd5509ee0, // w:get
-    0xd5728b24, // b:as possible
     0xd578e7d5, // w:not
     0xd59707a9, // b:is out
     0xd5c0d202, // w:security
@@ -3417,7 +3413,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd66feaca, // w:currently
     0xd671cca2, // b:from being
     0xd6c1e214, // w:office
-    0xd6c67b31, // b:banned because
     0xd6e06c4b, // b:your administrator
     0xd6e2c534, // w:connection
     0xd6ea8a49, // b:again later
@@ -3439,11 +3434,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd76c68c0, // w:aaaa
     0xd77af7b6, // b:mail from
     0xd77e0a7b, // b:mail system
+    0xd79930e1, // w:mongrey
     0xd79bac8f, // b:an empty
     0xd7caba1c, // p:thro
     0xd7e1ac9a, // b:yet authorized
-    0xd803b408, // b:authentication failures
     0xd80476f4, // b:address see
+    0xd80c1bf1, // b:is allowed
     0xd80d2e28, // b:to contact
     0xd815936b, // p:leng
     0xd8314039, // b:the content
@@ -3454,7 +3450,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
-    0xd936c21b, // b:answers dns
     0xd93e2d52, // w:reduce
     0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
@@ -3495,7 +3490,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc14af31, // w:comment
     0xdc25647f, // w:answers
     0xdc2deb32, // p:unim
-    0xdc319ed4, // b:blacklisted in
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc5bed0e, // b:https check
@@ -3574,8 +3568,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0ee2064, // b:addresses see
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
-    0xe148ec82, // b:blocked in
     0xe174ad3f, // b:mailbox quota
+    0xe175bd60, // w:flood
     0xe17e3dec, // b:mail example
     0xe19b51ea, // w:considered
     0xe1a2c0d2, // b:initiative gsmtp
@@ -3606,13 +3600,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe316480b, // w:docomo
     0xe31a6e7f, // p:unav
     0xe3235602, // w:want
-    0xe3313ab1, // b:authentication attempts
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
     0xe33d288b, // b:pelo sistema
+    0xe342760d, // b:address unknown
+    0xe3481e72, // b:junk mail
     0xe358f483, // c:557
     0xe35fac94, // b:answer to
     0xe36621be, // w:ntt
+    0xe3700a59, // w:xforward
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
     0xe3845770, // w:attack
@@ -3643,6 +3639,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
+    0xe51f27f8, // p:nume
     0xe52e919e, // p:tabl
     0xe5388c3a, // b:using zen
     0xe5513a64, // b:content rejected
@@ -3667,6 +3664,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6becde4, // p:sing
     0xe6f30bb0, // w:microsoft
     0xe6f7f81b, // b:body is
+    0xe719b981, // b:com the
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
     0xe764a863, // w:external
@@ -3699,6 +3697,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
+    0xe96157b1, // b:aborted try
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
     0xe99eaba9, // p:auth
@@ -3707,8 +3706,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9ed7530, // b:are not
     0xea07a0b8, // b:py answer
     0xea449139, // b:sorry user
+    0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
-    0xea5520ab, // b:barracuda reputation
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
     0xea6d39aa, // w:incident
@@ -3727,6 +3726,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeaf8958f, // b:in forward
     0xeb1df4e1, // w:badrcptto
     0xeb1eb4a7, // b:email sent
+    0xeb2bfd40, // b:http mongrey
     0xeb39901b, // p:arch
     0xeb410810, // b:temporary authentication
     0xeb54a9a7, // p:dmar
@@ -3745,6 +3745,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec269438, // w:mails
     0xec3a4b70, // b:mail sent
     0xec4765fe, // b:net bl
+    0xec59c5ad, // b:forward path
     0xec60e0cc, // w:disabled
     0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
@@ -3752,7 +3753,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
-    0xecfb7452, // b:authorized please
     0xecfba0ae, // b:mail appeared
     0xed08e887, // p:lear
     0xed176a2b, // w:account
@@ -3766,6 +3766,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed68602e, // b:ssl certificate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
+    0xed8edaff, // b:is unknown
     0xed98db56, // b:accepting mail
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
@@ -3789,8 +3790,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeec06657, // w:unicode
     0xeec11e3c, // b:check failed
     0xeecf7bfc, // b:for one
+    0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
-    0xeeed02df, // b:authentication requires
     0xeeed3f18, // b:recipient mailbox
     0xef092cda, // b:available due
     0xef0af504, // b:to http
@@ -3882,7 +3883,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf450a33c, // p:unwa
     0xf458bbb7, // b:net if
     0xf458c53e, // b:temporarily deferred
-    0xf4617971, // b:busy try
     0xf4711f27, // b:postmaster example
     0xf47ae383, // p:edit
     0xf47d8c90, // b:net xx
@@ -3890,6 +3890,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
     0xf4fbe0d0, // b:recipient allowed
+    0xf5134be7, // w:numeric
     0xf540b820, // b:exceeds maximum
     0xf548560a, // p:untr
     0xf557563a, // b:records for
@@ -3900,16 +3901,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
     0xf5dbc99a, // b:openspf org
+    0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
     0xf5f9a0a5, // w:haineko
     0xf612aac1, // b:longer on
-    0xf62abe09, // b:and mail
     0xf64c2934, // p:unus
     0xf64d6c4a, // b:helo name
     0xf6557ad5, // w:concurrent
     0xf6596712, // b:errors come
     0xf65fd706, // b:body parameter
-    0xf66d2284, // b:block send
     0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
@@ -3946,6 +3946,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf8bc30ed, // b:results query
     0xf8c128d1, // p:simu
     0xf8c6f482, // c:455
+    0xf8fbd6ca, // b:to connect
     0xf9069695, // b:your intended
     0xf913dc7a, // p:guid
     0xf919d14c, // b:eop prod
@@ -3985,7 +3986,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfb399b20, // b:or domain
     0xfb6c98c3, // b:error with
     0xfb7679a0, // b:header is
-    0xfb7ac5ae, // b:arc validation
     0xfb8db6b2, // w:best
     0xfb907677, // b:may be
     0xfb9ba137, // b:ehlo requires
@@ -3996,6 +3996,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbc0876f, // w:reach
     0xfbd35faa, // p:full
     0xfbda7b53, // b:type aaaa
+    0xfbeb4529, // b:sending rate
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
@@ -4005,7 +4006,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfc4e1e58, // b:unknown relay
     0xfc533897, // w:worm
     0xfc55c543, // p:targ
-    0xfc8f9a6e, // b:because your
     0xfc96bd97, // w:mailfrom
     0xfc9985f3, // b:adresse destinataire
     0xfc9d7a28, // p:pseu
@@ -4059,1064 +4059,1043 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 13, 13, 15, 15, 20, 21,
-    22, 22, 25, 25, 26, 27, 28, 29, 29, 30, 34, 35, 38, 49, 50, 50,
-    51, 52, 52, 53, 59, 59, 59, 60, 62, 63, 64, 67, 68, 76, 76, 76,
-    77, 78, 79, 80, 86, 87, 95, 105, 105, 106, 107, 111, 112, 112, 116, 116,
-    119, 119, 119, 121, 122, 123, 123, 124, 125, 126, 126, 127, 127, 127, 128, 128,
-    129, 130, 131, 132, 132, 132, 133, 133, 133, 134, 135, 135, 141, 144, 152, 154,
-    154, 159, 159, 159, 160, 161, 177, 177, 177, 178, 178, 178, 179, 179, 180, 180,
-    181, 181, 182, 182, 182, 182, 183, 184, 185, 185, 186, 187, 188, 188, 194, 196,
-    196, 197, 200, 200, 201, 201, 201, 201, 203, 203, 204, 205, 206, 209, 210, 210,
-    210, 211, 212, 213, 214, 214, 215, 219, 219, 220, 221, 222, 223, 223, 224, 224,
-    225, 226, 227, 228, 228, 231, 231, 238, 238, 238, 239, 239, 240, 240, 241, 242,
-    267, 269, 269, 269, 271, 285, 286, 287, 313, 314, 315, 316, 318, 319, 320, 322,
-    323, 323, 323, 323, 325, 325, 326, 330, 332, 337, 338, 339, 339, 340, 341, 342,
-    343, 362, 365, 365, 366, 367, 371, 372, 374, 376, 376, 376, 378, 378, 378, 385,
-    393, 394, 397, 397, 398, 399, 399, 402, 402, 402, 402, 403, 405, 406, 406, 406,
-    415, 415, 415, 416, 417, 417, 418, 418, 418, 418, 419, 419, 419, 420, 421, 447,
-    456, 472, 477, 477, 478, 478, 480, 481, 481, 481, 481, 482, 483, 483, 484, 485,
-    486, 486, 487, 488, 489, 498, 499, 499, 507, 507, 507, 508, 511, 511, 533, 534,
-    535, 536, 536, 536, 540, 559, 561, 565, 568, 569, 569, 570, 571, 572, 573, 575,
-    577, 578, 579, 580, 580, 581, 581, 581, 581, 581, 581, 581, 585, 594, 595, 595,
-    596, 598, 599, 600, 601, 602, 604, 604, 604, 607, 607, 611, 611, 611, 612, 612,
-    616, 617, 618, 622, 622, 626, 626, 627, 638, 639, 640, 642, 643, 644, 644, 646,
-    649, 649, 650, 651, 651, 653, 653, 653, 654, 655, 657, 657, 660, 661, 663, 664,
-    667, 668, 669, 669, 671, 673, 677, 677, 678, 678, 678, 680, 680, 681, 685, 686,
-    687, 687, 688, 688, 690, 690, 691, 691, 692, 693, 693, 697, 700, 701, 702, 708,
-    708, 708, 708, 709, 722, 723, 723, 724, 726, 726, 726, 730, 732, 732, 732, 732,
-    733, 734, 735, 735, 735, 738, 739, 740, 747, 747, 754, 757, 758, 759, 760, 761,
-    762, 763, 763, 764, 765, 768, 768, 780, 780, 783, 788, 789, 792, 792, 793, 793,
-    794, 797, 799, 800, 800, 800, 800, 801, 802, 803, 807, 811, 816, 816, 817, 818,
-    819, 821, 824, 825, 828, 829, 829, 829, 835, 836, 837, 837, 837, 838, 841, 842,
-    843, 846, 850, 850, 852, 854, 855, 856, 863, 864, 867, 868, 869, 889, 889, 890,
-    891, 891, 891, 899, 899, 900, 901, 901, 901, 901, 903, 903, 904, 904, 904, 905,
-    906, 907, 907, 907, 908, 909, 910, 910, 911, 911, 911, 911, 911, 912, 913, 934,
-    935, 935, 935, 935, 935, 938, 938, 940, 941, 943, 947, 948, 948, 948, 957, 959,
-    960, 960, 960, 960, 963, 965, 966, 967, 968, 970, 972, 973, 974, 975, 976, 976,
-    976, 978, 979, 980, 1000, 1001, 1002, 1004, 1005, 1006, 1007, 1008, 1016, 1016, 1017, 1017,
-    1018, 1019, 1019, 1020, 1021, 1021, 1021, 1021, 1041, 1042, 1043, 1043, 1043, 1047, 1049, 1050,
-    1051, 1056, 1056, 1057, 1058, 1059, 1062, 1063, 1065, 1066, 1068, 1068, 1068, 1068, 1068, 1070,
-    1072, 1074, 1076, 1077, 1078, 1080, 1084, 1084, 1085, 1086, 1086, 1087, 1087, 1087, 1088, 1088,
-    1088, 1089, 1089, 1089, 1089, 1089, 1090, 1090, 1090, 1091, 1092, 1092, 1095, 1096, 1098, 1098,
-    1098, 1100, 1100, 1102, 1102, 1103, 1104, 1104, 1105, 1105, 1105, 1105, 1105, 1105, 1110, 1110,
-    1111, 1112, 1112, 1112, 1115, 1115, 1115, 1120, 1125, 1126, 1127, 1128, 1129, 1130, 1134, 1134,
-    1135, 1138, 1138, 1139, 1139, 1140, 1140, 1141, 1142, 1143, 1143, 1144, 1144, 1145, 1146, 1147,
-    1149, 1151, 1153, 1154, 1154, 1155, 1155, 1156, 1162, 1163, 1163, 1164, 1165, 1166, 1167, 1169,
-    1170, 1171, 1171, 1171, 1172, 1174, 1174, 1175, 1177, 1178, 1182, 1184, 1184, 1185, 1190, 1191,
-    1191, 1196, 1197, 1197, 1199, 1205, 1206, 1209, 1210, 1210, 1211, 1211, 1213, 1214, 1214, 1221,
-    1223, 1224, 1227, 1227, 1228, 1229, 1229, 1230, 1235, 1235, 1237, 1241, 1251, 1252, 1258, 1258,
-    1259, 1259, 1260, 1261, 1264, 1264, 1264, 1264, 1265, 1265, 1267, 1267, 1268, 1268, 1268, 1272,
-    1273, 1275, 1276, 1277, 1279, 1280, 1281, 1282, 1284, 1285, 1285, 1285, 1287, 1289, 1290, 1313,
-    1313, 1313, 1314, 1319, 1319, 1320, 1338, 1339, 1339, 1341, 1343, 1344, 1344, 1346, 1347, 1348,
-    1348, 1350, 1359, 1360, 1365, 1365, 1367, 1367, 1367, 1368, 1371, 1372, 1372, 1372, 1374, 1374,
-    1374, 1375, 1375, 1376, 1379, 1379, 1382, 1386, 1387, 1388, 1389, 1390, 1391, 1392, 1392, 1414,
-    1415, 1415, 1416, 1418, 1418, 1419, 1419, 1420, 1420, 1420, 1440, 1440, 1441, 1443, 1445, 1445,
-    1448, 1448, 1449, 1449, 1450, 1451, 1452, 1454, 1455, 1456, 1458, 1459, 1460, 1462, 1463, 1466,
-    1472, 1472, 1473, 1474, 1474, 1475, 1475, 1477, 1478, 1478, 1502, 1503, 1503, 1503, 1504, 1505,
-    1510, 1511, 1512, 1512, 1512, 1512, 1515, 1517, 1517, 1517, 1518, 1519, 1542, 1544, 1544, 1544,
-    1544, 1545, 1549, 1552, 1553, 1555, 1556, 1557, 1558, 1560, 1561, 1562, 1563, 1563, 1564, 1564,
-    1564, 1564, 1565, 1566, 1566, 1566, 1566, 1568, 1569, 1570, 1571, 1571, 1572, 1572, 1572, 1590,
-    1591, 1592, 1592, 1592, 1594, 1595, 1596, 1596, 1596, 1597, 1597, 1598, 1599, 1600, 1601, 1604,
-    1605, 1607, 1608, 1610, 1615, 1617, 1617, 1620, 1624, 1629, 1630, 1631, 1637, 1638, 1639, 1644,
-    1644, 1645, 1645, 1647, 1647, 1649, 1653, 1654, 1654, 1654, 1677, 1683, 1683, 1684, 1686, 1687,
-    1688, 1688, 1693, 1694, 1721, 1723, 1728, 1728, 1728, 1728, 1728, 1729, 1730, 1731, 1732, 1732,
-    1735, 1735, 1736, 1737, 1738, 1738, 1739, 1740, 1742, 1744, 1745, 1746, 1746, 1746, 1746, 1746,
-    1746, 1747, 1747, 1748, 1749, 1751, 1758, 1759, 1760, 1760, 1761, 1762, 1762, 1772, 1774, 1776,
-    1776, 1776, 1776, 1776, 1777, 1778, 1779, 1780, 1781, 1782, 1783, 1783, 1811, 1812, 1813, 1814,
-    1815, 1816, 1817, 1819, 1820, 1820, 1821, 1822, 1822, 1835, 1836, 1837, 1838, 1838, 1839, 1842,
-    1843, 1844, 1845, 1846, 1849, 1850, 1851, 1851, 1851, 1853, 1854, 1855, 1855, 1855, 1855, 1856,
-    1857, 1857, 1858, 1858, 1859, 1859, 1861, 1862, 1863, 1863, 1865, 1866, 1867, 1868, 1892, 1892,
-    1893, 1894, 1895, 1896, 1896, 1898, 1917, 1918, 1918, 1919, 1919, 1921, 1922, 1933, 1935, 1936,
-    1944, 1945, 1949, 1950, 1951, 1953, 1956, 1957, 1957, 1957, 1958, 1962, 1964, 1964, 1964, 1964,
-    1966, 1967, 1967, 1970, 1981, 1982, 1983, 1984, 1985, 1985, 1985, 1986, 1986, 1986, 1989, 1990,
-    1992, 1993, 2003, 2004, 2004, 2004, 2005, 2007, 2008, 2011, 2016, 2017, 2018, 2018, 2019, 2019,
-    2020, 2022, 2036, 2041, 2041, 2041, 2043, 2043, 2043, 2043, 2044, 2046, 2046, 2047, 2048, 2051,
-    2054, 2054, 2055, 2055, 2057, 2068, 2068, 2070, 2071, 2071, 2072, 2074, 2074, 2075, 2077, 2079,
-    2079, 2079, 2085, 2086, 2086, 2088, 2089, 2113, 2115, 2115, 2115, 2118, 2119, 2137, 2137, 2137,
-    2139, 2139, 2139, 2141, 2149, 2149, 2149, 2150, 2151, 2152, 2155, 2155, 2158, 2159, 2169, 2170,
-    2170, 2170, 2171, 2172, 2175, 2175, 2175, 2177, 2178, 2178, 2179, 2180, 2186, 2186, 2187, 2188,
-    2189, 2195, 2199, 2199, 2199, 2200, 2203, 2204, 2205, 2205, 2207, 2210, 2210, 2211, 2212, 2213,
-    2214, 2221, 2222, 2222, 2224, 2224, 2225, 2225, 2226, 2226, 2227, 2227, 2228, 2230, 2231, 2233,
-    2233, 2233, 2233, 2233, 2233, 2233, 2235, 2235, 2235, 2237, 2245, 2246, 2261, 2262, 2262, 2262,
-    2263, 2263, 2263, 2265, 2266, 2266, 2266, 2266, 2270, 2271, 2272, 2283, 2283, 2283, 2303, 2303,
-    2304, 2305, 2305, 2305, 2309, 2310, 2311, 2312, 2314, 2314, 2314, 2317, 2318, 2320, 2321, 2324,
-    2324, 2336, 2337, 2363, 2363, 2365, 2365, 2366, 2366, 2367, 2367, 2367, 2369, 2374, 2375, 2375,
-    2376, 2377, 2377, 2378, 2379, 2379, 2379, 2380, 2380, 2381, 2382, 2383, 2388, 2390, 2391, 2395,
-    2399, 2400, 2400, 2407, 2407, 2408, 2412, 2414, 2419, 2421, 2422, 2422, 2422, 2423, 2424, 2428,
-    2428, 2429, 2429, 2429, 2430, 2431, 2432, 2434, 2434, 2435, 2438, 2444, 2444, 2445, 2448, 2449,
-    2454, 2454, 2456, 2457, 2458, 2465, 2467, 2469, 2470, 2471, 2472, 2473, 2473, 2483, 2486, 2487,
-    2488, 2489, 2499, 2508, 2508, 2509, 2510, 2511, 2512, 2512, 2532, 2535, 2536, 2539, 2541, 2543,
-    2544, 2545, 2546, 2547, 2547, 2548, 2550, 2565, 2565, 2565, 2570, 2571, 2571, 2571, 2573, 2574,
-    2575, 2576, 2577, 2577, 2582, 2582, 2588, 2591, 2592, 2616, 2617, 2618, 2620, 2621, 2622, 2622,
-    2624, 2625, 2625, 2625, 2627, 2627, 2630, 2630, 2631, 2632, 2634, 2635, 2635, 2636, 2636, 2637,
-    2637, 2638, 2639, 2642, 2643, 2644, 2645, 2647, 2648, 2648, 2649, 2649, 2650, 2651, 2652, 2652,
-    2654, 2655, 2660, 2661, 2675, 2677, 2681, 2681, 2682, 2682, 2683, 2684, 2685, 2688, 2691, 2692,
-    2696, 2697, 2698, 2699, 2699, 2699, 2699, 2699, 2700, 2700, 2701, 2702, 2703, 2704, 2710, 2723,
-    2736, 2737, 2737, 2738, 2739, 2740, 2741, 2741, 2742, 2742, 2743, 2743, 2743, 2743, 2743, 2744,
-    2745, 2746, 2748, 2749, 2773, 2774, 2775, 2775, 2775, 2777, 2778, 2778, 2779, 2780, 2781, 2783,
-    2795, 2796, 2799, 2801, 2802, 2803, 2804, 2805, 2806, 2806, 2808, 2809, 2815, 2815, 2817, 2822,
-    2830, 2831, 2831, 2831, 2834, 2834, 2835, 2835, 2837, 2838, 2839, 2839, 2841, 2842, 2842, 2847,
-    2847, 2847, 2848, 2851, 2852, 2862, 2863, 2863, 2864, 2864, 2866, 2877, 2877, 2878, 2879, 2880,
-    2883, 2884, 2885, 2887, 2908, 2929, 2929, 2929, 2929, 2951, 2952, 2953, 2954, 2956, 2956, 2958,
-    2959, 2960, 2985, 2986, 2986, 2986, 2986, 2989, 2991, 2992, 2993, 2993, 2993, 2993, 2994, 2995,
-    2998, 2999, 2999, 3000, 3001, 3004, 3005, 3005, 3005, 3005, 3006, 3006, 3008, 3008, 3009, 3010,
-    3011, 3012, 3013, 3013, 3014, 3015, 3016, 3017, 3018, 3019, 3020, 3022, 3023, 3025, 3026, 3027,
-    3028, 3028, 3030, 3031, 3033, 3033, 3033, 3034, 3035, 3041, 3061, 3063, 3063, 3063, 3064, 3065,
-    3066, 3069, 3070, 3072, 3074, 3075, 3076, 3076, 3076, 3078, 3078, 3079, 3081, 3081, 3081, 3098,
-    3099, 3100, 3104, 3104, 3114, 3114, 3115, 3116, 3118, 3119, 3121, 3122, 3123, 3124, 3126, 3126,
-    3127, 3128, 3129, 3137, 3138, 3141, 3141, 3143, 3143, 3144, 3144, 3144, 3144, 3146, 3156, 3169,
-    3171, 3175, 3190, 3191, 3193, 3194, 3195, 3196, 3196, 3196, 3198, 3202, 3202, 3203, 3209, 3209,
-    3211, 3211, 3211, 3212, 3215, 3217, 3218, 3218, 3218, 3219, 3219, 3219, 3219, 3220, 3220, 3220,
-    3221, 3222, 3223, 3224, 3225, 3225, 3226, 3227, 3227, 3233, 3234, 3241, 3241, 3243, 3244, 3244,
-    3244, 3245, 3246, 3247, 3272, 3279, 3281, 3282, 3282, 3293, 3293, 3294, 3295, 3296, 3297, 3297,
-    3297, 3298, 3298, 3298, 3299, 3300, 3301, 3302, 3325, 3342, 3342, 3343, 3343, 3344, 3347, 3348,
-    3349, 3349, 3350, 3350, 3352, 3352, 3353, 3371, 3372, 3373, 3374, 3376, 3376, 3378, 3379, 3383,
-    3383, 3384, 3385, 3386, 3406, 3406, 3407, 3409, 3412, 3432, 3434, 3434, 3435, 3436, 3436, 3437,
-    3441, 3441, 3467, 3489, 3489, 3490, 3491, 3491, 3517, 3535, 3536, 3537, 3542, 3543, 3545, 3545,
-    3549, 3555, 3555, 3555, 3565, 3565, 3565, 3582, 3583, 3583, 3584, 3585, 3585, 3611, 3612, 3613,
-    3614, 3614, 3614, 3615, 3617, 3619, 3620, 3620, 3621, 3621, 3621, 3623, 3623, 3624, 3625, 3627,
-    3633, 3634, 3649, 3651, 3652, 3675, 3677, 3678, 3679, 3680, 3680, 3681, 3681, 3681, 3681, 3681,
-    3681, 3682, 3683, 3684, 3686, 3687, 3689, 3689, 3708, 3709, 3710, 3710, 3728, 3735, 3737, 3738,
-    3743, 3745, 3746, 3746, 3746, 3748, 3749, 3749, 3750, 3751, 3751, 3752, 3756, 3756, 3758, 3772,
-    3773, 3775, 3776, 3776, 3776, 3777, 3780, 3781, 3783, 3785, 3786, 3786, 3788, 3788, 3788, 3789,
-    3790, 3791, 3791, 3791, 3792, 3792, 3793, 3794, 3795, 3795, 3795, 3796, 3796, 3800, 3801, 3801,
-    3801, 3802, 3802, 3803, 3804, 3805, 3805, 3806, 3806, 3807, 3808, 3809, 3821, 3822, 3822, 3822,
-    3823, 3825, 3825, 3826, 3848, 3849, 3850, 3850, 3851, 3854, 3857, 3858, 3858, 3859, 3860, 3861,
-    3862, 3864, 3864, 3866, 3867, 3867, 3868, 3872, 3873, 3873, 3879, 3880, 3881, 3882, 3883, 3885,
-    3886, 3886, 3886, 3889, 3889, 3889, 3890, 3892, 3893, 3894, 3894, 3901, 3902, 3902, 3908, 3909,
-    3910, 3911, 3912, 3914, 3914, 3915, 3915, 3915, 3917, 3918, 3921, 3922, 3922, 3935, 3935, 3936,
-    3936, 3937, 3937, 3938, 3939, 3939, 3940, 3941, 3941, 3941, 3941, 3942, 3942, 3943, 3954, 3974,
-    3975, 3975, 3975, 3977, 3980, 3983, 3983, 3984, 3985, 3986, 3988, 3989, 3990, 3995, 3995, 3997,
-    4000, 4000, 4001, 4003, 4005, 4008, 4013, 4013, 4013, 4014, 4025, 4026, 4027, 4038, 4040, 4042,
-    4043, 4045, 4046, 4047, 4047, 4047, 4048, 4048, 4049, 4050, 4051, 4055, 4056, 4059, 4060, 4060,
-    4060, 4075, 4076, 4079, 4079, 4079, 4079, 4080, 4080, 4080, 4081, 4083, 4095, 4096, 4096, 4097,
-    4098, 4098, 4098, 4098, 4101, 4102, 4102, 4103, 4107, 4108, 4109, 4110, 4110, 4110, 4112, 4112,
-    4112, 4112, 4112, 4114, 4115, 4115, 4116, 4118, 4120, 4120, 4124, 4124, 4127, 4128, 4130, 4130,
-    4130, 4130, 4132, 4133, 4143, 4143, 4144, 4144, 4158, 4159, 4164, 4166, 4167, 4174, 4175, 4176,
-    4178, 4178, 4179, 4181, 4182, 4184, 4185, 4188, 4195, 4196, 4198, 4199, 4200, 4200, 4215, 4216,
-    4216, 4218, 4219, 4219, 4221, 4222, 4222, 4223, 4223, 4224, 4227, 4230, 4232, 4236, 4240, 4240,
-    4241, 4242, 4243, 4245, 4246, 4247, 4252, 4252, 4252, 4253, 4258, 4260, 4261, 4261, 4262, 4271,
-    4272, 4273, 4274, 4275, 4279, 4281, 4284, 4284, 4285, 4286, 4301, 4308, 4308, 4316, 4317, 4320,
-    4323, 4323, 4325, 4325, 4325, 4326, 4330, 4331, 4332, 4337, 4338, 4340, 4341, 4341, 4341, 4341,
-    4345, 4345, 4346, 4348, 4349, 4351, 4351, 4352, 4353, 4355, 4356, 4357, 4362, 4363, 4364, 4366,
-    4367, 4367, 4367, 4367, 4368, 4373, 4376, 4377, 4377, 4377, 4378, 4381, 4391, 4392, 4392, 4392,
-    4396, 4396, 4397, 4410, 4412, 4414, 4414, 4422, 4423, 4423, 4426, 4427, 4448, 4448, 4449, 4449,
-    4451, 4452, 4453, 4454, 4461, 4462, 4463, 4464, 4466, 4467, 4470, 4471, 4471, 4474, 4474, 4475,
-    4475, 4476, 4476, 4477, 4478, 4478, 4478, 4481, 4482, 4496, 4498, 4523, 4525, 4526, 4531, 4531,
-    4532, 4533, 4534, 4535, 4536, 4536, 4536, 4539, 4545, 4545, 4546, 4547, 4548, 4549, 4550, 4551,
-    4552, 4553, 4554, 4554, 4554, 4558, 4558, 4558, 4559, 4561, 4567, 4578, 4579, 4579, 4579, 4580,
-    4582, 4583, 4584, 4595, 4595, 4595, 4597, 4598, 4599, 4599, 4600, 4601, 4603, 4603, 4604, 4605,
-    4606, 4609, 4609, 4609, 4609, 4611, 4614, 4616, 4616, 4617, 4617, 4619, 4620, 4622, 4625, 4625,
-    4626, 4628, 4629, 4632, 4635, 4637, 4637, 4637, 4659, 4660, 4661, 4665, 4666, 4666, 4670, 4671,
-    4671, 4675, 4679, 4680, 4700, 4701, 4704, 4704, 4705, 4705, 4712, 4713, 4713, 4714, 4715, 4715,
-    4715, 4718, 4719, 4724, 4725, 4727, 4728, 4729, 4749, 4750, 4755, 4755, 4756, 4757, 4760, 4761,
-    4762, 4763, 4764, 4772, 4773, 4775, 4775, 4775, 4776, 4776, 4776, 4776, 4777, 4778, 4778, 4778,
-    4779, 4780, 4781, 4782, 4782, 4783, 4783, 4783, 4785, 4787, 4788, 4789, 4793, 4794, 4794, 4810,
-    4811, 4813, 4813, 4832, 4833, 4834, 4835, 4835, 4848, 4849, 4850, 4853, 4854, 4855, 4856, 4857,
-    4857, 4857, 4860, 4862, 4865, 4865, 4867, 4868, 4868, 4875, 4889, 4890, 4898, 4904, 4906, 4906,
-    4906, 4906, 4925, 4925, 4926, 4927, 4952, 4952, 4952, 4953, 4960, 4961, 4965, 4975, 4976, 4976,
-    4976, 4982, 4984, 4984, 4984, 4992, 4996, 4998, 5000, 5005, 5006, 5006, 5006, 5007, 5008, 5008,
-    5008, 5010, 5011, 5012, 5025, 5026, 5028, 5029, 5030, 5053, 5062, 5062, 5062, 5064, 5064, 5065,
-    5069, 5071, 5088, 5091, 5093, 5094, 5094, 5094, 5095, 5096, 5097, 5099, 5099, 5101, 5101, 5103,
-    5104, 5106, 5106, 5106, 5108, 5110, 5115, 5117, 5118, 5119, 5119, 5120, 5124, 5124, 5126, 5127,
-    5128, 5129, 5131, 5133, 5133, 5134, 5134, 5134, 5136, 5137, 5141, 5145, 5145, 5147, 5148, 5150,
-    5174, 5175, 5176, 5177, 5177, 5178, 5179, 5180, 5180, 5180, 5181, 5182, 5182, 5182, 5183, 5184,
-    5186, 5186, 5187, 5188, 5189, 5190, 5191, 5203, 5204, 5206, 5223, 5224, 5225, 5226, 5228, 5230,
-    5230, 5230, 5231, 5231, 5249, 5255, 5257, 5258, 5258, 5259, 5260, 5261, 5262, 5263, 5264, 5265,
-    5267, 5269, 5269, 5270, 5270, 5275, 5276, 5276, 5277, 5277, 5277, 5278, 5293, 5294, 5317, 5318,
-    5318, 5319, 5319, 5320, 5321, 5321, 5322, 5326, 5326, 5326, 5326, 5327, 5329, 5329, 5330, 5331,
-    5331, 5332, 5332, 5336, 5345, 5348, 5349, 5351, 5352, 5352, 5352, 5352, 5352, 5361, 5364, 5392,
-    5406, 5407, 5409, 5409, 5410, 5410, 5412, 5414, 5416, 5418, 5422, 5423, 5424, 5425, 5425, 5426,
-    5427, 5427, 5428, 5428, 5432, 5432, 5433, 5433, 5442, 5443, 5443, 5443, 5448, 5449, 5450, 5454,
-    5455, 5456, 5457, 5459, 5460, 5460, 5464, 5465, 5465, 5467, 5467, 5469, 5478, 5478, 5478, 5478,
-    5478, 5479, 5479, 5480, 5481, 5481, 5481, 5482, 5482, 5482, 5483, 5483, 5487, 5488, 5489, 5489,
-    5490, 5491, 5492, 5493, 5493, 5493, 5494, 5495, 5495, 5495, 5495, 5496, 5496, 5515, 5516, 5518,
-    5518, 5541, 5541, 5542, 5549, 5551, 5554, 5557, 5563, 5563, 5564, 5565, 5565, 5565, 5566, 5566,
-    5566, 5568, 5568, 5570, 5571, 5571, 5572, 5572, 5573, 5586, 5587, 5588, 5589, 5604, 5604, 5605,
-    5605, 5605, 5606, 5607, 5607, 5608, 5608, 5608, 5612, 5613, 5614, 5615, 5616, 5617, 5633, 5634,
-    5635, 5635, 5661, 5662, 5663, 5664, 5665, 5666, 5666, 5667, 5668, 5670, 5686, 5688, 5690, 5693,
-    5693, 5694, 5694, 5695, 5696, 5697, 5699, 5699, 5699, 5700, 5702, 5703, 5704, 5704, 5705, 5706,
-    5706, 5706, 5712, 5714, 5715, 5715, 5715, 5717, 5718, 5719, 5719, 5721, 5722, 5722, 5723, 5727,
-    5729, 5733, 5734, 5735, 5741, 5742, 5743, 5750, 5752, 5755, 5756, 5758, 5758, 5759, 5761, 5762,
-    5762, 5764, 5764, 5766, 5767, 5774, 5775, 5776, 5778, 5778, 5779, 5781, 5781, 5783, 5786, 5786,
-    5788, 5792, 5794, 5796, 5796, 5798, 5800, 5810, 5811, 5812, 5812, 5814, 5815, 5816, 5835, 5836,
-    5836, 5837, 5838, 5839, 5840, 5841, 5841, 5842, 5843, 5843, 5845, 5865, 5866, 5867, 5870, 5871,
-    5873, 5874, 5874, 5875, 5877, 5879, 5881, 5881, 5881, 5881, 5881, 5883, 5883, 5883, 5886, 5887,
-    5907, 5927, 5928, 5929, 5931, 5931, 5934, 5935, 5935, 5936, 5940, 5941, 5941, 5942, 5943, 5944,
-    5952, 5953, 5964, 5982, 5984, 5985, 5986, 5986, 5999, 5999, 6000, 6001, 6002, 6002, 6003, 6005,
-    6006, 6006, 6007, 6008, 6010, 6010, 6010, 6016, 6029, 6029, 6033, 6034, 6035, 6036, 6036, 6037,
-    6038, 6038, 6039, 6039, 6040, 6041, 6043, 6044, 6044, 6058, 6061, 6065, 6066, 6066, 6067, 6069,
-    6069, 6069, 6070, 6071, 6073, 6075, 6076, 6076, 6077, 6078, 6078, 6078, 6078, 6092, 6093, 6117,
-    6117, 6119, 6120, 6121, 6123, 6123, 6124, 6125, 6125, 6128, 6130, 6130, 6131, 6132, 6136, 6137,
-    6138, 6139, 6141, 6142, 6142, 6143, 6145, 6145, 6146, 6148, 6150, 6163, 6166, 6167, 6168, 6168,
-    6171, 6172, 6172, 6172, 6173, 6175, 6176, 6179, 6179, 6179, 6180, 6180, 6180, 6182, 6184, 6185,
-    6185, 6186, 6188, 6188, 6208, 6209, 6211, 6211, 6212, 6213, 6214, 6214, 6215, 6215, 6215, 6216,
-    6217, 6217, 6222, 6222, 6222, 6223, 6223, 6224, 6224, 6224, 6224, 6224, 6225, 6226, 6230, 6231,
-    6232, 6234, 6235, 6235, 6235, 6235, 6236, 6237, 6237, 6241, 6243, 6243, 6245, 6256, 6260, 6260,
-    6260, 6262, 6263, 6265, 6266, 6271, 6272, 6275, 6276, 6278, 6279, 6279, 6280, 6282, 6283, 6284,
-    6284, 6284, 6285, 6286, 6286, 6288, 6290, 6290, 6290, 6290, 6291, 6292, 6293, 6294, 6294, 6300,
-    6300, 6306, 6306, 6306, 6306, 6306, 6306, 6307, 6308, 6309, 6321, 6322, 6323, 6324, 6327, 6327,
-    6327, 6328, 6330, 6330, 6332, 6333, 6334, 6336, 6337, 6338, 6339, 6343, 6345, 6345, 6347, 6352,
-    6353, 6354, 6356, 6356, 6356, 6360, 6361, 6361, 6362, 6367, 6368, 6369, 6370, 6373, 6376, 6377,
-    6377, 6377, 6379, 6380, 6382, 6384, 6384, 6387, 6391, 6392, 6393, 6412, 6412, 6414, 6415, 6415,
-    6415, 6423, 6424, 6425, 6432, 6433, 6445, 6445, 6446, 6447, 6447, 6449, 6450, 6451, 6451, 6452,
-    6452, 6454, 6456, 6457, 6458, 6458, 6461, 6462, 6462, 6463, 6464, 6464, 6464, 6466, 6466, 6467,
-    6467, 6467, 6469, 6470, 6471, 6472, 6472, 6473, 6473, 6475, 6476, 6477, 6477, 6477, 6479, 6481,
-    6482, 6482, 6483, 6486, 6487, 6488, 6489, 6491, 6520, 6520, 6520, 6520, 6520, 6521, 6521, 6525,
-    6525, 6526, 6526, 6535, 6536, 6536, 6536, 6537, 6537, 6538, 6538, 6539, 6539, 6540, 6541, 6543,
-    6544, 6544, 6544, 6544, 6546, 6547, 6548, 6548, 6549, 6549, 6549, 6550, 6551, 6551, 6551, 6554,
-    6555, 6556, 6557, 6557, 6558, 6559, 6562, 6564, 6567, 6568, 6570, 6571, 6573, 6574, 6574, 6576,
-    6576, 6576, 6576, 6589, 6589, 6590, 6591, 6591, 6592, 6593, 6597, 6599, 6602, 6603, 6605, 6607,
-    6608, 6608, 6630, 6631, 6637, 6637, 6638, 6638, 6639, 6639, 6641, 6644, 6646, 6647, 6647, 6648,
-    6652, 6653, 6654, 6654, 6654, 6671, 6685, 6685, 6685, 6687, 6687, 6689, 6689, 6692, 6693, 6693,
-    6694, 6695, 6700, 6701, 6702, 6703, 6703, 6715, 6716, 6716, 6717, 6718, 6719, 6719, 6720, 6722,
-    6723, 6724, 6726, 6726, 6726, 6727, 6728, 6729, 6729, 6729, 6729, 6730, 6731, 6732, 6732, 6733,
-    6733, 6734, 6734, 6734, 6735, 6735, 6736, 6738, 6739, 6739, 6748, 6748, 6750, 6750, 6750, 6750,
-    6756, 6757, 6761, 6761, 6762, 6763, 6764, 6765, 6766, 6767, 6770, 6770, 6771, 6774, 6775, 6775,
-    6776, 6776, 6777, 6778, 6778, 6778, 6778, 6778, 6778, 6779, 6780, 6780, 6780, 6780, 6783, 6783,
-    6786, 6788, 6789, 6790, 6791, 6792, 6792, 6792, 6793, 6793, 6794, 6801, 6803, 6805, 6805, 6806,
-    6808, 6808, 6810, 6814, 6817, 6818, 6819, 6820, 6843, 6844, 6844, 6845, 6845, 6845, 6845, 6845,
-    6846, 6852, 6853, 6854, 6855, 6856, 6858, 6859, 6859, 6860, 6866, 6867, 6868, 6870, 6871, 6871,
-    6882, 6883, 6884, 6887, 6889, 6890, 6890, 6893, 6895, 6895, 6896, 6896, 6897, 6897, 6898, 6898,
-    6898, 6899, 6907, 6908, 6908, 6910, 6911, 6913, 6915, 6916, 6916, 6918, 6919, 6920, 6924, 6924,
-    6928, 6935, 6935, 6935, 6936, 6936, 6937, 6938, 6938, 6939, 6939, 6940, 6941, 6942, 6961, 6962,
-    6963, 6963, 6965, 6965, 6965, 6965, 6966, 6967, 6967, 6967, 6967, 6969, 6970, 6970, 6970, 6970,
-    6972, 6977, 6979, 6984, 6985, 6985, 6986, 6986, 7011, 7012, 7013, 7013, 7014, 7017, 7038, 7039,
-    7039, 7040, 7040, 7040, 7041, 7042, 7042, 7044, 7045, 7046, 7062, 7062, 7063, 7064, 7066, 7066,
-    7067, 7068, 7069, 7088, 7106, 7106, 7106, 7107, 7107, 7109, 7110, 7110, 7111, 7112, 7129, 7129,
-    7143, 7154, 7155, 7177, 7178, 7178, 7179, 7179, 7179, 7179, 7181, 7182, 7182, 7210, 7212, 7221,
-    7237, 7238, 7238, 7238, 7238, 7239, 7241, 7260, 7260, 7279, 7280, 7280, 7288, 7290, 7292, 7318,
-    7319, 7320, 7323, 7323, 7323, 7324, 7324, 7324, 7334, 7334, 7336, 7337, 7338, 7338, 7338, 7338,
-    7340, 7340, 7341, 7342, 7343, 7346, 7346, 7347, 7348, 7350, 7351, 7358, 7359, 7360, 7362, 7362,
-    7363, 7364, 7367, 7367, 7371, 7371, 7372, 7375, 7376, 7377, 7378, 7383, 7383, 7384, 7385, 7386,
-    7406, 7407, 7407, 7407, 7407, 7421, 7423, 7424, 7425, 7426, 7428, 7429, 7430, 7432, 7432, 7437,
-    7438, 7442, 7444, 7447, 7448, 7449, 7450, 7451, 7452, 7453, 7455, 7456, 7457, 7458, 7459, 7470,
-    7473, 7484, 7485, 7486, 7487, 7489, 7489, 7490, 7491, 7492, 7493, 7493, 7500, 7501, 7503, 7509,
-    7510, 7515, 7517, 7518, 7519, 7520, 7521, 7522, 7523, 7524, 7524, 7526, 7526, 7526, 7527, 7528,
-    7528, 7529, 7531, 7532, 7533, 7538, 7538, 7540, 7540, 7541, 7542, 7543, 7543, 7543, 7543, 7544,
-    7545, 7547, 7548, 7550, 7551, 7558, 7559, 7561, 7562, 7562, 7563, 7567, 7568, 7569, 7570, 7570,
-    7570, 7571, 7574, 7574, 7576, 7577, 7578, 7578, 7580, 7581, 7602, 7606, 7608, 7610, 7611, 7611,
-    7611, 7612, 7612, 7612, 7628, 7629, 7629, 7629, 7629, 7635, 7636, 7637, 7638, 7640, 7641, 7641,
-    7643, 7643, 7643, 7644, 7644, 7644, 7646, 7646, 7660, 7662, 7686, 7687, 7688, 7688, 7688, 7699,
-    7699, 7699, 7717, 7737, 7757, 7758, 7759, 7760, 7760, 7760, 7760, 7761, 7763, 7764, 7764, 7765,
-    7766, 7790, 7797, 7797, 7797, 7803, 7804, 7805, 7805, 7824, 7824, 7825, 7826, 7826, 7826, 7827,
-    7827, 7828, 7829, 7829, 7831, 7832, 7832, 7838, 7838, 7839, 7840, 7842, 7843, 7843, 7844, 7846,
-    7847, 7847, 7848, 7849, 7849, 7853, 7854, 7875, 7876, 7877, 7878, 7879, 7880, 7880, 7881, 7881,
-    7883, 7888, 7888, 7889, 7889, 7895, 7895, 7896, 7899, 7899, 7900, 7901, 7901, 7903, 7904, 7905,
-    7905, 7907, 7907, 7917, 7922, 7923, 7923, 7934, 7935, 7936, 7937, 7938, 7938, 7938, 7938, 7942,
-    7942, 7945, 7946, 7948, 7949, 7949, 7954, 7954, 7955, 7956, 7956, 7957, 7957, 7958, 7959, 7960,
-    7962, 7962, 7962, 7962, 7962, 7963, 7963, 7964, 7964, 7964, 7965, 7966, 7976, 7976, 7977, 7987,
-    7988, 7988, 7989, 7992, 7993, 7994, 7994, 7994, 7994, 7996, 8001, 8005, 8007, 8007, 8008, 8008,
-    8009, 8009, 8010, 8016, 8026, 8030, 8030, 8033, 8033, 8034, 8034, 8035, 8035, 8035, 8036, 8038,
-    8042,
+    0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 13, 13, 14, 14, 19, 20,
+    21, 21, 24, 24, 25, 26, 27, 28, 28, 29, 33, 34, 36, 47, 48, 48,
+    49, 50, 50, 51, 57, 57, 57, 57, 59, 60, 61, 64, 65, 72, 72, 72,
+    72, 73, 74, 75, 76, 83, 84, 92, 102, 102, 103, 104, 109, 110, 110, 115,
+    115, 117, 117, 117, 119, 120, 121, 121, 122, 123, 124, 124, 125, 125, 125, 126,
+    126, 127, 128, 129, 130, 130, 130, 131, 132, 132, 132, 133, 134, 134, 139, 141,
+    149, 151, 151, 156, 156, 156, 157, 158, 175, 175, 175, 176, 176, 176, 177, 177,
+    178, 178, 178, 178, 179, 179, 179, 180, 181, 182, 182, 183, 184, 185, 185, 191,
+    193, 194, 197, 197, 198, 198, 198, 198, 200, 201, 202, 203, 206, 207, 207, 207,
+    208, 209, 210, 211, 212, 216, 216, 217, 218, 219, 220, 220, 221, 221, 222, 223,
+    224, 225, 225, 228, 228, 235, 235, 235, 236, 236, 237, 237, 238, 239, 264, 265,
+    266, 266, 266, 268, 282, 283, 284, 285, 310, 310, 311, 313, 315, 316, 318, 319,
+    319, 319, 319, 320, 320, 321, 325, 327, 332, 333, 334, 334, 335, 336, 337, 337,
+    356, 359, 359, 359, 360, 361, 365, 366, 368, 370, 370, 370, 371, 371, 371, 378,
+    385, 386, 389, 389, 390, 391, 391, 393, 393, 393, 393, 394, 396, 397, 397, 397,
+    407, 407, 407, 408, 409, 409, 410, 410, 410, 410, 410, 410, 410, 411, 412, 437,
+    446, 462, 468, 468, 468, 469, 471, 472, 472, 472, 472, 473, 474, 474, 475, 476,
+    477, 477, 478, 479, 480, 488, 489, 489, 497, 497, 497, 498, 500, 500, 522, 523,
+    524, 525, 525, 525, 528, 547, 549, 553, 557, 558, 558, 559, 560, 561, 562, 564,
+    566, 567, 567, 568, 568, 570, 570, 570, 570, 570, 570, 570, 574, 581, 582, 582,
+    583, 584, 585, 586, 587, 589, 589, 589, 592, 592, 596, 596, 596, 596, 596, 600,
+    601, 603, 607, 607, 611, 611, 612, 622, 622, 623, 624, 625, 626, 627, 629, 632,
+    632, 633, 634, 634, 635, 635, 635, 635, 636, 637, 639, 639, 642, 643, 644, 645,
+    648, 649, 650, 650, 652, 654, 658, 658, 659, 659, 659, 661, 661, 662, 666, 667,
+    668, 668, 669, 669, 671, 671, 672, 672, 673, 674, 674, 678, 681, 682, 683, 689,
+    689, 689, 689, 690, 704, 705, 705, 706, 708, 708, 712, 714, 714, 714, 714, 715,
+    716, 717, 717, 717, 717, 720, 721, 722, 723, 729, 729, 736, 739, 740, 741, 742,
+    743, 744, 745, 746, 747, 750, 750, 763, 763, 766, 771, 772, 775, 775, 776, 776,
+    778, 780, 781, 782, 782, 782, 783, 784, 785, 789, 794, 798, 799, 799, 800, 801,
+    802, 804, 807, 808, 810, 811, 811, 811, 817, 818, 818, 819, 819, 819, 820, 823,
+    825, 826, 829, 833, 833, 835, 837, 838, 838, 839, 846, 847, 850, 851, 852, 871,
+    871, 872, 873, 873, 873, 881, 881, 882, 883, 883, 883, 883, 885, 885, 886, 886,
+    886, 887, 888, 888, 888, 888, 889, 890, 891, 892, 892, 892, 892, 892, 893, 894,
+    914, 915, 915, 915, 915, 918, 918, 920, 921, 923, 927, 928, 928, 928, 936, 938,
+    939, 939, 939, 939, 942, 944, 945, 946, 948, 950, 951, 952, 953, 954, 954, 954,
+    956, 957, 958, 977, 978, 978, 980, 981, 982, 983, 984, 991, 991, 992, 992, 993,
+    994, 994, 995, 996, 996, 996, 996, 1017, 1018, 1019, 1019, 1019, 1022, 1024, 1025, 1026,
+    1030, 1030, 1031, 1032, 1033, 1036, 1037, 1039, 1040, 1042, 1042, 1042, 1042, 1042, 1044, 1046,
+    1048, 1050, 1051, 1052, 1054, 1058, 1058, 1059, 1060, 1060, 1062, 1062, 1062, 1063, 1063, 1063,
+    1063, 1064, 1064, 1064, 1065, 1065, 1066, 1066, 1066, 1067, 1068, 1068, 1071, 1072, 1074, 1074,
+    1074, 1075, 1075, 1076, 1078, 1078, 1079, 1080, 1080, 1081, 1081, 1081, 1081, 1081, 1085, 1085,
+    1086, 1087, 1087, 1087, 1089, 1089, 1090, 1095, 1099, 1100, 1101, 1101, 1102, 1103, 1107, 1107,
+    1108, 1111, 1112, 1112, 1113, 1113, 1114, 1116, 1118, 1118, 1119, 1119, 1120, 1121, 1122, 1124,
+    1126, 1128, 1129, 1129, 1130, 1130, 1131, 1137, 1138, 1138, 1139, 1140, 1141, 1142, 1144, 1145,
+    1146, 1146, 1146, 1147, 1148, 1148, 1149, 1151, 1152, 1156, 1158, 1158, 1159, 1164, 1165, 1165,
+    1165, 1170, 1171, 1171, 1173, 1178, 1179, 1182, 1183, 1183, 1184, 1186, 1187, 1187, 1194, 1196,
+    1197, 1200, 1200, 1201, 1202, 1202, 1203, 1208, 1208, 1210, 1214, 1223, 1224, 1230, 1230, 1231,
+    1232, 1232, 1233, 1234, 1237, 1237, 1237, 1237, 1238, 1238, 1238, 1239, 1239, 1239, 1243, 1243,
+    1245, 1246, 1247, 1249, 1250, 1251, 1252, 1254, 1255, 1255, 1255, 1257, 1259, 1260, 1280, 1280,
+    1280, 1281, 1286, 1286, 1287, 1304, 1305, 1305, 1307, 1309, 1310, 1310, 1312, 1313, 1315, 1315,
+    1316, 1326, 1327, 1327, 1331, 1331, 1333, 1333, 1333, 1334, 1336, 1337, 1337, 1337, 1339, 1339,
+    1339, 1339, 1339, 1340, 1342, 1342, 1345, 1348, 1349, 1350, 1351, 1352, 1353, 1354, 1354, 1374,
+    1376, 1376, 1377, 1379, 1380, 1380, 1381, 1381, 1400, 1400, 1401, 1403, 1405, 1405, 1408, 1408,
+    1408, 1409, 1410, 1411, 1413, 1414, 1415, 1416, 1416, 1417, 1419, 1420, 1423, 1429, 1429, 1430,
+    1431, 1431, 1432, 1432, 1434, 1435, 1436, 1436, 1461, 1462, 1462, 1462, 1463, 1464, 1469, 1470,
+    1471, 1471, 1471, 1471, 1474, 1475, 1475, 1475, 1476, 1477, 1499, 1501, 1501, 1501, 1501, 1502,
+    1506, 1507, 1508, 1510, 1511, 1512, 1513, 1515, 1516, 1517, 1518, 1518, 1519, 1519, 1519, 1519,
+    1520, 1521, 1521, 1521, 1521, 1521, 1523, 1524, 1525, 1526, 1526, 1526, 1526, 1526, 1543, 1544,
+    1545, 1545, 1545, 1547, 1548, 1549, 1549, 1549, 1550, 1550, 1551, 1552, 1553, 1554, 1557, 1559,
+    1560, 1562, 1567, 1569, 1569, 1572, 1578, 1583, 1583, 1584, 1585, 1591, 1592, 1593, 1598, 1598,
+    1599, 1599, 1601, 1601, 1602, 1604, 1604, 1607, 1608, 1608, 1608, 1630, 1635, 1635, 1636, 1638,
+    1639, 1640, 1640, 1645, 1646, 1674, 1675, 1680, 1680, 1680, 1680, 1680, 1681, 1682, 1683, 1683,
+    1683, 1684, 1685, 1686, 1687, 1687, 1687, 1688, 1690, 1691, 1692, 1693, 1693, 1693, 1693, 1693,
+    1694, 1695, 1697, 1699, 1705, 1706, 1707, 1707, 1708, 1709, 1709, 1718, 1720, 1722, 1722, 1722,
+    1723, 1723, 1724, 1725, 1726, 1727, 1728, 1729, 1730, 1730, 1758, 1759, 1761, 1762, 1763, 1764,
+    1765, 1766, 1767, 1767, 1768, 1769, 1769, 1782, 1783, 1784, 1784, 1784, 1785, 1787, 1788, 1789,
+    1790, 1791, 1794, 1795, 1796, 1796, 1796, 1798, 1799, 1800, 1800, 1800, 1801, 1801, 1802, 1803,
+    1803, 1804, 1804, 1805, 1805, 1806, 1807, 1808, 1808, 1809, 1810, 1810, 1811, 1836, 1836, 1837,
+    1838, 1839, 1840, 1840, 1842, 1863, 1863, 1864, 1864, 1865, 1865, 1867, 1868, 1878, 1879, 1882,
+    1883, 1892, 1893, 1897, 1898, 1899, 1901, 1903, 1904, 1904, 1904, 1905, 1909, 1910, 1910, 1910,
+    1910, 1912, 1912, 1913, 1913, 1916, 1927, 1928, 1929, 1930, 1930, 1930, 1931, 1931, 1934, 1935,
+    1937, 1938, 1949, 1950, 1950, 1950, 1951, 1953, 1954, 1958, 1963, 1964, 1965, 1965, 1966, 1966,
+    1967, 1968, 1981, 1981, 1986, 1986, 1986, 1987, 1989, 1989, 1989, 1989, 1990, 1993, 1993, 1994,
+    1995, 1998, 2001, 2001, 2002, 2002, 2004, 2014, 2014, 2016, 2017, 2017, 2018, 2020, 2020, 2021,
+    2023, 2025, 2025, 2025, 2030, 2031, 2031, 2033, 2034, 2057, 2060, 2060, 2060, 2063, 2064, 2081,
+    2081, 2081, 2083, 2083, 2084, 2084, 2086, 2094, 2094, 2094, 2094, 2095, 2095, 2096, 2096, 2099,
+    2100, 2110, 2111, 2111, 2111, 2112, 2113, 2116, 2116, 2118, 2119, 2119, 2120, 2121, 2127, 2127,
+    2128, 2129, 2129, 2134, 2138, 2138, 2138, 2139, 2142, 2143, 2145, 2145, 2147, 2150, 2150, 2151,
+    2152, 2153, 2154, 2160, 2161, 2161, 2162, 2164, 2164, 2165, 2165, 2166, 2166, 2167, 2167, 2168,
+    2170, 2170, 2172, 2172, 2172, 2172, 2172, 2172, 2172, 2174, 2174, 2174, 2176, 2183, 2184, 2200,
+    2201, 2201, 2201, 2202, 2202, 2202, 2204, 2206, 2206, 2206, 2206, 2210, 2211, 2212, 2223, 2223,
+    2223, 2241, 2241, 2242, 2243, 2243, 2243, 2247, 2248, 2249, 2250, 2252, 2252, 2252, 2255, 2256,
+    2258, 2259, 2261, 2261, 2261, 2273, 2274, 2300, 2300, 2302, 2302, 2303, 2303, 2304, 2304, 2304,
+    2306, 2311, 2312, 2312, 2313, 2314, 2314, 2315, 2316, 2316, 2316, 2317, 2317, 2318, 2319, 2320,
+    2325, 2327, 2328, 2329, 2333, 2337, 2338, 2338, 2344, 2344, 2345, 2348, 2350, 2355, 2357, 2358,
+    2358, 2358, 2359, 2359, 2363, 2363, 2364, 2364, 2364, 2365, 2366, 2367, 2369, 2369, 2370, 2373,
+    2377, 2377, 2378, 2381, 2382, 2387, 2387, 2389, 2390, 2391, 2397, 2399, 2401, 2402, 2404, 2405,
+    2406, 2418, 2421, 2422, 2423, 2424, 2434, 2443, 2443, 2444, 2445, 2446, 2447, 2466, 2469, 2470,
+    2473, 2474, 2475, 2476, 2477, 2478, 2479, 2479, 2480, 2482, 2498, 2498, 2498, 2502, 2503, 2503,
+    2503, 2505, 2506, 2507, 2508, 2509, 2509, 2514, 2514, 2520, 2523, 2524, 2548, 2549, 2550, 2550,
+    2552, 2553, 2554, 2554, 2556, 2557, 2557, 2557, 2559, 2560, 2562, 2562, 2563, 2565, 2567, 2567,
+    2567, 2567, 2567, 2568, 2568, 2569, 2569, 2571, 2572, 2573, 2574, 2574, 2576, 2577, 2577, 2578,
+    2579, 2579, 2580, 2581, 2581, 2583, 2584, 2589, 2590, 2602, 2604, 2607, 2607, 2608, 2608, 2609,
+    2610, 2611, 2614, 2617, 2618, 2622, 2623, 2624, 2625, 2625, 2625, 2625, 2625, 2625, 2625, 2626,
+    2627, 2628, 2629, 2635, 2648, 2660, 2661, 2661, 2662, 2663, 2664, 2666, 2666, 2667, 2667, 2668,
+    2668, 2668, 2668, 2668, 2669, 2669, 2670, 2671, 2673, 2674, 2699, 2700, 2701, 2701, 2701, 2703,
+    2704, 2704, 2704, 2705, 2706, 2708, 2720, 2721, 2725, 2726, 2727, 2727, 2728, 2729, 2730, 2730,
+    2732, 2733, 2739, 2739, 2741, 2745, 2753, 2754, 2754, 2755, 2756, 2758, 2758, 2759, 2759, 2762,
+    2762, 2763, 2764, 2764, 2766, 2767, 2767, 2771, 2771, 2771, 2772, 2775, 2776, 2786, 2788, 2788,
+    2790, 2790, 2792, 2803, 2803, 2804, 2805, 2806, 2809, 2810, 2811, 2813, 2835, 2857, 2857, 2857,
+    2857, 2879, 2880, 2881, 2882, 2884, 2884, 2885, 2885, 2910, 2911, 2911, 2911, 2911, 2914, 2915,
+    2916, 2917, 2917, 2917, 2917, 2918, 2919, 2921, 2922, 2922, 2923, 2924, 2927, 2928, 2928, 2928,
+    2928, 2929, 2929, 2930, 2930, 2931, 2932, 2933, 2934, 2935, 2935, 2936, 2937, 2938, 2939, 2940,
+    2941, 2942, 2943, 2945, 2946, 2948, 2949, 2949, 2950, 2950, 2952, 2953, 2955, 2955, 2955, 2955,
+    2961, 2980, 2982, 2982, 2982, 2983, 2984, 2987, 2988, 2990, 2992, 2993, 2994, 2994, 2994, 2996,
+    2996, 2998, 2998, 2998, 3014, 3015, 3016, 3019, 3019, 3029, 3029, 3030, 3031, 3034, 3035, 3037,
+    3038, 3039, 3040, 3042, 3042, 3043, 3044, 3045, 3053, 3054, 3057, 3057, 3057, 3058, 3058, 3059,
+    3059, 3059, 3060, 3062, 3072, 3086, 3087, 3089, 3091, 3108, 3109, 3111, 3112, 3113, 3114, 3114,
+    3114, 3116, 3120, 3120, 3121, 3127, 3127, 3129, 3129, 3129, 3132, 3134, 3135, 3135, 3135, 3136,
+    3136, 3136, 3137, 3138, 3138, 3139, 3140, 3141, 3142, 3142, 3143, 3144, 3144, 3149, 3150, 3157,
+    3157, 3159, 3160, 3160, 3160, 3161, 3161, 3186, 3187, 3192, 3196, 3197, 3197, 3208, 3209, 3209,
+    3210, 3210, 3211, 3212, 3212, 3212, 3213, 3213, 3213, 3214, 3215, 3216, 3217, 3240, 3257, 3257,
+    3258, 3258, 3259, 3261, 3262, 3262, 3263, 3263, 3265, 3265, 3266, 3284, 3285, 3286, 3287, 3288,
+    3288, 3290, 3290, 3294, 3294, 3295, 3296, 3297, 3317, 3317, 3317, 3319, 3322, 3342, 3344, 3344,
+    3345, 3346, 3346, 3347, 3351, 3351, 3375, 3399, 3399, 3400, 3401, 3428, 3445, 3446, 3446, 3450,
+    3451, 3453, 3453, 3459, 3466, 3466, 3466, 3466, 3467, 3477, 3477, 3477, 3494, 3495, 3495, 3495,
+    3496, 3497, 3497, 3523, 3524, 3525, 3526, 3526, 3526, 3527, 3530, 3532, 3533, 3533, 3534, 3534,
+    3534, 3536, 3536, 3537, 3539, 3545, 3546, 3562, 3564, 3565, 3588, 3590, 3591, 3592, 3593, 3593,
+    3594, 3594, 3594, 3594, 3594, 3594, 3595, 3596, 3597, 3597, 3599, 3600, 3601, 3601, 3620, 3621,
+    3622, 3622, 3641, 3648, 3650, 3651, 3656, 3658, 3659, 3659, 3659, 3661, 3662, 3662, 3663, 3664,
+    3664, 3665, 3669, 3669, 3671, 3685, 3686, 3688, 3689, 3689, 3689, 3689, 3692, 3693, 3695, 3697,
+    3698, 3698, 3699, 3699, 3699, 3700, 3701, 3702, 3702, 3702, 3702, 3703, 3704, 3705, 3706, 3706,
+    3706, 3706, 3706, 3710, 3711, 3711, 3711, 3712, 3712, 3713, 3714, 3714, 3715, 3715, 3716, 3717,
+    3718, 3730, 3731, 3731, 3732, 3733, 3737, 3737, 3738, 3762, 3763, 3764, 3764, 3765, 3767, 3770,
+    3771, 3771, 3772, 3773, 3774, 3775, 3776, 3776, 3778, 3779, 3780, 3781, 3784, 3785, 3785, 3791,
+    3792, 3793, 3794, 3795, 3797, 3798, 3798, 3798, 3799, 3799, 3799, 3800, 3802, 3803, 3804, 3804,
+    3811, 3812, 3812, 3818, 3819, 3820, 3821, 3822, 3824, 3824, 3825, 3825, 3825, 3827, 3828, 3831,
+    3832, 3832, 3845, 3845, 3846, 3846, 3847, 3847, 3847, 3848, 3848, 3849, 3850, 3850, 3850, 3850,
+    3851, 3851, 3852, 3863, 3883, 3884, 3884, 3884, 3886, 3889, 3892, 3892, 3893, 3894, 3895, 3895,
+    3896, 3897, 3903, 3905, 3908, 3908, 3909, 3911, 3913, 3916, 3921, 3921, 3921, 3922, 3933, 3934,
+    3935, 3945, 3945, 3947, 3949, 3950, 3952, 3953, 3954, 3954, 3954, 3955, 3955, 3956, 3957, 3958,
+    3962, 3963, 3967, 3968, 3968, 3983, 3984, 3986, 3986, 3986, 3987, 3987, 3987, 3988, 3990, 4002,
+    4003, 4003, 4004, 4005, 4005, 4005, 4005, 4007, 4008, 4008, 4009, 4012, 4013, 4014, 4014, 4016,
+    4016, 4016, 4016, 4016, 4018, 4019, 4019, 4020, 4022, 4024, 4024, 4027, 4027, 4029, 4030, 4032,
+    4032, 4032, 4032, 4033, 4034, 4044, 4044, 4044, 4044, 4059, 4060, 4066, 4067, 4068, 4077, 4078,
+    4079, 4079, 4079, 4080, 4082, 4083, 4085, 4086, 4089, 4095, 4096, 4097, 4098, 4099, 4099, 4113,
+    4114, 4114, 4116, 4117, 4117, 4119, 4120, 4120, 4120, 4121, 4121, 4122, 4123, 4126, 4128, 4131,
+    4135, 4135, 4136, 4137, 4137, 4139, 4140, 4141, 4146, 4146, 4146, 4147, 4152, 4153, 4154, 4154,
+    4155, 4165, 4166, 4167, 4168, 4169, 4172, 4173, 4175, 4175, 4176, 4189, 4195, 4195, 4203, 4204,
+    4207, 4209, 4209, 4211, 4211, 4211, 4212, 4213, 4217, 4218, 4219, 4224, 4225, 4227, 4227, 4227,
+    4228, 4228, 4228, 4231, 4231, 4232, 4234, 4235, 4237, 4237, 4238, 4239, 4241, 4242, 4243, 4248,
+    4249, 4250, 4252, 4253, 4253, 4253, 4253, 4254, 4258, 4259, 4261, 4262, 4262, 4262, 4265, 4275,
+    4276, 4276, 4276, 4280, 4280, 4281, 4294, 4295, 4297, 4297, 4306, 4307, 4307, 4310, 4311, 4333,
+    4333, 4334, 4334, 4336, 4337, 4338, 4339, 4345, 4347, 4348, 4349, 4350, 4351, 4354, 4355, 4355,
+    4358, 4358, 4359, 4359, 4360, 4360, 4361, 4362, 4362, 4362, 4365, 4366, 4380, 4382, 4407, 4409,
+    4410, 4415, 4415, 4416, 4417, 4418, 4419, 4420, 4421, 4422, 4422, 4422, 4425, 4432, 4432, 4433,
+    4434, 4434, 4435, 4436, 4437, 4438, 4439, 4440, 4440, 4440, 4444, 4444, 4444, 4445, 4446, 4452,
+    4465, 4466, 4466, 4466, 4467, 4469, 4470, 4471, 4482, 4482, 4484, 4485, 4486, 4487, 4488, 4488,
+    4490, 4490, 4491, 4494, 4494, 4494, 4494, 4496, 4499, 4501, 4501, 4502, 4504, 4505, 4507, 4509,
+    4509, 4510, 4512, 4513, 4516, 4518, 4520, 4521, 4521, 4543, 4544, 4545, 4549, 4550, 4550, 4553,
+    4554, 4554, 4557, 4561, 4562, 4583, 4584, 4587, 4587, 4588, 4588, 4594, 4595, 4595, 4596, 4597,
+    4597, 4597, 4600, 4601, 4606, 4607, 4609, 4609, 4610, 4628, 4629, 4634, 4634, 4635, 4636, 4639,
+    4640, 4641, 4642, 4643, 4651, 4652, 4654, 4654, 4655, 4655, 4655, 4655, 4656, 4657, 4658, 4658,
+    4658, 4659, 4660, 4661, 4661, 4662, 4662, 4662, 4664, 4666, 4667, 4668, 4672, 4673, 4673, 4687,
+    4688, 4690, 4690, 4708, 4709, 4710, 4711, 4711, 4724, 4725, 4726, 4729, 4730, 4731, 4732, 4733,
+    4733, 4734, 4735, 4738, 4738, 4740, 4741, 4741, 4748, 4761, 4762, 4763, 4769, 4774, 4776, 4776,
+    4776, 4776, 4777, 4796, 4796, 4797, 4798, 4823, 4823, 4823, 4824, 4829, 4830, 4834, 4843, 4844,
+    4844, 4844, 4849, 4851, 4851, 4851, 4858, 4862, 4864, 4866, 4871, 4872, 4872, 4872, 4873, 4874,
+    4874, 4874, 4876, 4877, 4878, 4892, 4893, 4895, 4896, 4896, 4918, 4929, 4929, 4929, 4931, 4931,
+    4932, 4936, 4938, 4956, 4959, 4961, 4961, 4961, 4962, 4963, 4964, 4966, 4966, 4968, 4968, 4970,
+    4970, 4972, 4972, 4972, 4974, 4976, 4981, 4983, 4984, 4985, 4985, 4989, 4989, 4991, 4992, 4993,
+    4993, 4995, 4997, 4997, 4998, 4998, 4998, 5000, 5001, 5003, 5007, 5007, 5009, 5010, 5012, 5034,
+    5035, 5036, 5037, 5037, 5038, 5039, 5040, 5040, 5040, 5041, 5041, 5042, 5043, 5043, 5043, 5044,
+    5046, 5046, 5047, 5048, 5049, 5050, 5051, 5062, 5063, 5065, 5081, 5082, 5083, 5084, 5086, 5087,
+    5087, 5087, 5088, 5088, 5105, 5111, 5113, 5114, 5114, 5115, 5116, 5117, 5118, 5119, 5120, 5121,
+    5123, 5125, 5125, 5126, 5126, 5131, 5132, 5133, 5134, 5134, 5134, 5149, 5150, 5174, 5175, 5175,
+    5176, 5176, 5177, 5178, 5178, 5179, 5183, 5183, 5183, 5183, 5183, 5185, 5185, 5186, 5187, 5187,
+    5188, 5188, 5191, 5200, 5202, 5203, 5205, 5206, 5206, 5206, 5206, 5206, 5215, 5218, 5246, 5260,
+    5262, 5263, 5264, 5264, 5265, 5265, 5266, 5268, 5270, 5272, 5276, 5277, 5278, 5279, 5279, 5280,
+    5281, 5281, 5282, 5282, 5285, 5285, 5286, 5286, 5295, 5296, 5296, 5296, 5301, 5302, 5303, 5307,
+    5308, 5308, 5309, 5311, 5312, 5312, 5314, 5315, 5315, 5317, 5317, 5318, 5326, 5326, 5326, 5326,
+    5327, 5327, 5328, 5329, 5329, 5329, 5330, 5330, 5330, 5331, 5331, 5335, 5336, 5337, 5337, 5337,
+    5338, 5339, 5340, 5340, 5340, 5341, 5342, 5342, 5342, 5342, 5343, 5343, 5363, 5363, 5364, 5366,
+    5366, 5389, 5389, 5390, 5397, 5399, 5402, 5405, 5411, 5411, 5412, 5413, 5413, 5413, 5414, 5414,
+    5414, 5416, 5416, 5419, 5420, 5420, 5421, 5421, 5422, 5435, 5436, 5436, 5437, 5452, 5453, 5453,
+    5454, 5454, 5455, 5455, 5455, 5458, 5458, 5459, 5460, 5461, 5462, 5477, 5478, 5479, 5479, 5505,
+    5506, 5507, 5508, 5508, 5508, 5509, 5510, 5512, 5530, 5532, 5534, 5537, 5537, 5538, 5538, 5539,
+    5540, 5541, 5543, 5543, 5543, 5544, 5546, 5547, 5548, 5548, 5549, 5550, 5550, 5550, 5557, 5557,
+    5558, 5559, 5559, 5559, 5560, 5561, 5562, 5562, 5565, 5566, 5566, 5567, 5570, 5570, 5572, 5576,
+    5577, 5578, 5584, 5585, 5586, 5593, 5594, 5596, 5597, 5599, 5599, 5600, 5603, 5604, 5604, 5606,
+    5606, 5608, 5609, 5615, 5616, 5617, 5618, 5620, 5620, 5621, 5623, 5623, 5625, 5628, 5628, 5629,
+    5633, 5634, 5636, 5636, 5638, 5640, 5649, 5650, 5651, 5651, 5653, 5654, 5655, 5672, 5673, 5673,
+    5674, 5675, 5676, 5677, 5678, 5678, 5678, 5678, 5680, 5701, 5702, 5703, 5705, 5706, 5708, 5708,
+    5710, 5710, 5711, 5712, 5713, 5715, 5715, 5715, 5715, 5715, 5717, 5717, 5717, 5720, 5720, 5739,
+    5739, 5760, 5761, 5762, 5762, 5764, 5764, 5767, 5768, 5769, 5773, 5774, 5774, 5775, 5777, 5778,
+    5787, 5788, 5797, 5814, 5816, 5817, 5818, 5818, 5830, 5830, 5831, 5832, 5833, 5833, 5834, 5835,
+    5836, 5836, 5837, 5837, 5838, 5840, 5840, 5840, 5846, 5858, 5858, 5862, 5863, 5864, 5865, 5865,
+    5866, 5867, 5867, 5867, 5868, 5869, 5871, 5872, 5872, 5886, 5888, 5892, 5893, 5893, 5894, 5896,
+    5896, 5896, 5897, 5898, 5900, 5902, 5903, 5903, 5904, 5905, 5905, 5905, 5905, 5921, 5922, 5946,
+    5946, 5948, 5949, 5950, 5952, 5952, 5953, 5954, 5954, 5957, 5959, 5959, 5960, 5961, 5965, 5966,
+    5966, 5967, 5969, 5970, 5970, 5971, 5973, 5973, 5974, 5976, 5978, 5992, 5995, 5996, 5997, 5997,
+    6000, 6001, 6001, 6001, 6002, 6004, 6005, 6008, 6008, 6009, 6009, 6009, 6011, 6012, 6013, 6013,
+    6013, 6015, 6015, 6035, 6036, 6037, 6037, 6038, 6039, 6040, 6040, 6041, 6041, 6041, 6042, 6043,
+    6043, 6048, 6048, 6048, 6049, 6049, 6050, 6050, 6050, 6050, 6050, 6051, 6053, 6057, 6058, 6059,
+    6061, 6062, 6062, 6062, 6062, 6063, 6064, 6064, 6068, 6070, 6070, 6072, 6084, 6088, 6088, 6088,
+    6090, 6091, 6093, 6094, 6097, 6098, 6101, 6102, 6104, 6105, 6105, 6106, 6108, 6109, 6110, 6110,
+    6110, 6111, 6112, 6112, 6114, 6116, 6116, 6116, 6116, 6117, 6118, 6119, 6119, 6120, 6126, 6126,
+    6132, 6132, 6132, 6132, 6132, 6134, 6135, 6136, 6149, 6150, 6151, 6152, 6155, 6155, 6155, 6156,
+    6157, 6158, 6158, 6158, 6160, 6161, 6163, 6164, 6165, 6166, 6170, 6172, 6172, 6174, 6180, 6181,
+    6182, 6184, 6184, 6184, 6187, 6188, 6188, 6189, 6194, 6195, 6196, 6197, 6200, 6203, 6204, 6204,
+    6204, 6206, 6207, 6209, 6211, 6211, 6214, 6217, 6218, 6219, 6239, 6239, 6241, 6242, 6242, 6242,
+    6251, 6252, 6253, 6259, 6260, 6272, 6272, 6273, 6274, 6274, 6276, 6277, 6277, 6277, 6278, 6278,
+    6280, 6283, 6284, 6284, 6287, 6288, 6288, 6289, 6290, 6290, 6290, 6292, 6292, 6293, 6293, 6293,
+    6295, 6296, 6297, 6297, 6297, 6298, 6298, 6300, 6301, 6302, 6302, 6302, 6304, 6306, 6307, 6307,
+    6308, 6311, 6311, 6312, 6313, 6341, 6341, 6341, 6341, 6341, 6342, 6342, 6346, 6346, 6347, 6347,
+    6357, 6358, 6358, 6358, 6359, 6359, 6360, 6360, 6361, 6361, 6362, 6363, 6365, 6366, 6366, 6366,
+    6366, 6368, 6369, 6370, 6370, 6371, 6371, 6371, 6372, 6373, 6373, 6373, 6376, 6377, 6378, 6379,
+    6379, 6380, 6383, 6385, 6388, 6389, 6390, 6391, 6393, 6394, 6394, 6396, 6396, 6396, 6396, 6409,
+    6409, 6410, 6411, 6412, 6412, 6413, 6414, 6416, 6418, 6421, 6422, 6424, 6426, 6427, 6450, 6450,
+    6456, 6456, 6457, 6457, 6458, 6458, 6460, 6463, 6465, 6466, 6466, 6467, 6471, 6472, 6473, 6473,
+    6489, 6502, 6502, 6502, 6504, 6504, 6506, 6506, 6509, 6509, 6509, 6510, 6511, 6517, 6518, 6519,
+    6520, 6520, 6532, 6533, 6533, 6533, 6534, 6535, 6535, 6535, 6537, 6539, 6540, 6541, 6542, 6542,
+    6542, 6543, 6544, 6545, 6545, 6545, 6546, 6547, 6548, 6548, 6549, 6549, 6550, 6550, 6550, 6551,
+    6551, 6552, 6554, 6555, 6555, 6565, 6565, 6567, 6567, 6567, 6567, 6573, 6574, 6578, 6578, 6579,
+    6580, 6581, 6582, 6583, 6584, 6587, 6587, 6588, 6591, 6591, 6591, 6592, 6593, 6594, 6594, 6594,
+    6594, 6594, 6594, 6595, 6596, 6596, 6596, 6596, 6599, 6599, 6602, 6604, 6605, 6605, 6606, 6607,
+    6607, 6607, 6608, 6608, 6609, 6616, 6618, 6620, 6620, 6621, 6623, 6623, 6625, 6629, 6632, 6633,
+    6634, 6635, 6658, 6658, 6658, 6659, 6659, 6659, 6659, 6659, 6660, 6666, 6667, 6668, 6669, 6670,
+    6672, 6673, 6673, 6674, 6680, 6681, 6682, 6684, 6685, 6685, 6695, 6696, 6697, 6700, 6702, 6703,
+    6703, 6705, 6707, 6707, 6707, 6707, 6708, 6708, 6709, 6709, 6710, 6710, 6718, 6719, 6719, 6721,
+    6722, 6724, 6726, 6727, 6727, 6729, 6730, 6730, 6734, 6734, 6738, 6744, 6744, 6744, 6745, 6745,
+    6746, 6747, 6747, 6748, 6748, 6749, 6750, 6751, 6770, 6771, 6771, 6773, 6773, 6773, 6774, 6774,
+    6774, 6775, 6775, 6776, 6776, 6776, 6776, 6778, 6779, 6779, 6779, 6779, 6780, 6784, 6785, 6791,
+    6792, 6792, 6793, 6793, 6815, 6816, 6817, 6817, 6818, 6821, 6843, 6844, 6844, 6845, 6845, 6845,
+    6846, 6847, 6847, 6847, 6849, 6850, 6851, 6867, 6867, 6868, 6869, 6871, 6871, 6872, 6873, 6874,
+    6894, 6911, 6911, 6911, 6912, 6912, 6914, 6915, 6915, 6916, 6916, 6917, 6934, 6934, 6951, 6963,
+    6964, 6987, 6988, 6988, 6989, 6989, 6989, 6989, 6991, 6992, 6992, 7019, 7021, 7030, 7044, 7045,
+    7045, 7045, 7045, 7046, 7048, 7068, 7068, 7087, 7088, 7088, 7096, 7097, 7099, 7101, 7127, 7128,
+    7129, 7132, 7132, 7132, 7133, 7134, 7134, 7144, 7144, 7146, 7147, 7148, 7148, 7148, 7148, 7150,
+    7150, 7151, 7152, 7153, 7156, 7156, 7157, 7158, 7158, 7160, 7161, 7167, 7168, 7169, 7172, 7172,
+    7173, 7174, 7175, 7175, 7179, 7179, 7180, 7183, 7184, 7185, 7186, 7186, 7191, 7191, 7192, 7193,
+    7194, 7213, 7214, 7214, 7214, 7227, 7228, 7229, 7229, 7230, 7232, 7233, 7234, 7235, 7235, 7240,
+    7240, 7241, 7245, 7247, 7250, 7251, 7252, 7253, 7254, 7255, 7256, 7257, 7257, 7258, 7259, 7260,
+    7271, 7274, 7285, 7286, 7287, 7288, 7290, 7290, 7290, 7291, 7292, 7293, 7293, 7299, 7300, 7302,
+    7308, 7309, 7314, 7316, 7317, 7318, 7319, 7320, 7321, 7322, 7323, 7323, 7325, 7325, 7325, 7326,
+    7327, 7327, 7328, 7330, 7331, 7332, 7335, 7335, 7336, 7336, 7337, 7338, 7339, 7339, 7339, 7339,
+    7340, 7341, 7343, 7344, 7346, 7347, 7354, 7355, 7357, 7358, 7358, 7359, 7363, 7364, 7365, 7366,
+    7366, 7366, 7367, 7370, 7370, 7372, 7373, 7374, 7374, 7375, 7376, 7397, 7401, 7403, 7404, 7405,
+    7405, 7405, 7406, 7407, 7407, 7424, 7425, 7425, 7425, 7425, 7431, 7432, 7433, 7434, 7436, 7437,
+    7437, 7439, 7439, 7439, 7440, 7440, 7442, 7442, 7456, 7458, 7481, 7482, 7483, 7484, 7484, 7484,
+    7495, 7495, 7495, 7513, 7533, 7553, 7554, 7554, 7555, 7556, 7556, 7556, 7557, 7559, 7560, 7560,
+    7561, 7585, 7593, 7593, 7593, 7599, 7600, 7601, 7601, 7617, 7617, 7617, 7618, 7618, 7618, 7619,
+    7619, 7620, 7620, 7620, 7622, 7623, 7623, 7629, 7629, 7630, 7631, 7633, 7634, 7634, 7635, 7637,
+    7638, 7638, 7639, 7640, 7642, 7642, 7645, 7646, 7667, 7668, 7669, 7670, 7671, 7672, 7672, 7673,
+    7673, 7675, 7681, 7681, 7682, 7682, 7687, 7688, 7689, 7692, 7692, 7693, 7694, 7694, 7696, 7697,
+    7698, 7698, 7700, 7700, 7708, 7713, 7714, 7715, 7726, 7727, 7728, 7729, 7729, 7729, 7729, 7733,
+    7733, 7736, 7737, 7739, 7740, 7740, 7741, 7745, 7745, 7746, 7747, 7747, 7748, 7748, 7749, 7750,
+    7752, 7752, 7752, 7752, 7752, 7753, 7753, 7754, 7754, 7754, 7755, 7756, 7767, 7767, 7768, 7778,
+    7779, 7779, 7780, 7783, 7784, 7785, 7785, 7785, 7785, 7787, 7792, 7795, 7797, 7797, 7798, 7798,
+    7799, 7799, 7800, 7805, 7815, 7820, 7820, 7823, 7823, 7824, 7824, 7825, 7825, 7825, 7826, 7828,
+    7832,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8042] = [
-    (17, 6), (9, 15), (13, 9), (21, -6), (8, 5), (26, 8), (1, 9), (7, 6), (5, 6), (27, 5),
-    (11, 12), (5, 6), (9, 5), (9, 5), (16, 18), (5, 8), (17, -5), (19, -9), (21, -9), (23, 7),
-    (2, 5), (1, 9), (4, 5), (15, 10), (26, 5), (17, 7), (21, 6), (21, 8), (17, 5), (20, 5),
-    (19, 16), (20, 10), (25, -6), (28, 8), (25, 10), (5, -5), (23, 5), (27, 8), (5, -18), (9, -7),
-    (15, 10), (16, 8), (17, 85), (18, -13), (19, -14), (20, 16), (22, -5), (23, -13), (25, -6), (26, 8),
-    (23, 6), (23, 5), (11, 14), (5, 5), (20, -5), (21, 6), (23, -5), (25, 7), (28, 7), (12, 5),
-    (10, 6), (18, 7), (5, 33), (17, 12), (5, 30), (21, 5), (22, 5), (19, 11), (5, -12), (6, 8),
-    (15, -6), (20, -5), (21, 5), (24, 6), (27, 20), (28, 8), (1, 10), (5, 6), (23, 27), (27, 9),
-    (5, 11), (9, 16), (10, 12), (15, -5), (18, -5), (19, -5), (18, 5), (1, 16), (5, -7), (15, -7),
-    (17, 7), (18, 43), (19, -5), (20, -15), (26, 5), (0, -5), (1, -5), (16, -5), (17, 16), (18, 6),
-    (21, 12), (22, 7), (23, -9), (24, -5), (25, -8), (23, 11), (20, 7), (1, 5), (2, 5), (17, 7),
-    (18, 8), (1, 9), (0, 7), (2, 9), (21, -5), (23, 5), (5, 32), (21, -6), (26, 5), (13, 5),
-    (25, 5), (15, 7), (17, 5), (20, 11), (17, 9), (5, 8), (1, 7), (15, 6), (17, 5), (25, 7),
-    (1, 6), (12, 11), (25, 14), (7, 6), (15, 16), (10, 10), (17, 9), (19, 18), (20, -6), (21, -10),
-    (25, 8), (3, 5), (11, 7), (23, 12), (15, -9), (16, 69), (17, -5), (19, -6), (21, -9), (22, -10),
-    (23, -5), (25, 8), (13, 41), (25, -6), (1, -7), (4, 59), (5, -13), (6, -6), (25, 10), (18, 21),
-    (24, 8), (0, 17), (1, 18), (3, -6), (5, -10), (6, 11), (9, -8), (12, 5), (14, 5), (15, -5),
-    (16, -7), (19, -6), (20, 8), (21, -15), (23, -16), (24, 6), (25, 10), (6, 12), (12, 5), (1, 9),
-    (20, 5), (17, 8), (21, 6), (19, 15), (17, 5), (17, 7), (17, 6), (1, 10), (5, -6), (9, -5),
-    (11, 18), (13, 7), (20, -10), (23, 12), (8, 16), (20, 6), (11, 11), (25, -6), (26, 5), (28, 9),
-    (25, 16), (19, 5), (20, 6), (10, 10), (15, 7), (15, 9), (11, 5), (22, 8), (25, -6), (19, 5),
-    (15, 7), (21, 7), (20, 9), (15, 10), (26, 11), (1, 33), (4, 33), (5, -16), (21, -8), (22, 9),
-    (17, 5), (18, 6), (2, 9), (19, 12), (17, 11), (19, 14), (21, 6), (15, 5), (5, 12), (8, 5),
-    (13, 5), (1, -7), (14, -5), (15, 13), (16, 15), (18, 7), (21, 7), (22, -6), (23, 6), (25, 15),
-    (1, 36), (24, 7), (0, 50), (1, -14), (2, -21), (3, 66), (4, 14), (5, 72), (6, 52), (7, -11),
-    (9, 99), (11, -45), (12, -12), (13, -24), (14, -13), (15, -42), (16, -32), (17, -17), (18, -25), (19, -16),
-    (20, -31), (21, 33), (22, -37), (23, -7), (24, -14), (26, -20), (28, -10), (24, 5), (28, 9), (17, 8),
-    (20, 9), (1, -5), (5, 28), (6, -6), (7, 29), (9, -7), (15, 7), (16, 14), (17, 7), (20, -9),
-    (21, -6), (22, -5), (23, -5), (25, -10), (26, 5), (16, 5), (23, 8), (0, -14), (1, 42), (2, 54),
-    (3, 49), (4, -7), (5, -16), (6, -8), (7, -5), (9, -8), (11, 18), (12, -7), (13, -7), (14, -9),
-    (15, -13), (16, -9), (17, -6), (18, 6), (19, -12), (20, -11), (21, 18), (23, 18), (24, -16), (25, -31),
-    (26, -7), (27, -8), (28, -8), (20, 5), (27, 5), (14, 6), (14, -6), (22, 18), (18, 8), (23, 9),
-    (19, 17), (25, -5), (18, 8), (19, 26), (25, -5), (20, 12), (5, -5), (11, 7), (22, 17), (23, 5),
-    (16, 24), (21, -5), (5, 8), (17, -5), (19, -9), (21, -9), (23, 7), (15, 9), (25, 13), (18, 18),
-    (19, 5), (21, 9), (28, 5), (1, 8), (2, -5), (3, -8), (5, 13), (6, 9), (9, 6), (10, -7),
-    (11, -6), (12, 7), (13, -6), (15, 18), (16, -8), (17, -14), (18, 6), (19, 11), (20, 7), (21, -7),
-    (24, -8), (25, -9), (20, 6), (26, 5), (28, 5), (20, 8), (19, 9), (6, 9), (12, 26), (21, -8),
-    (23, -12), (19, 22), (14, 32), (22, -5), (5, 8), (15, 5), (9, 5), (16, 18), (5, 18), (9, 12),
-    (10, 7), (17, -7), (19, -9), (23, -9), (25, 10), (4, -5), (5, -9), (6, 62), (9, 5), (11, 5),
-    (20, -6), (23, -5), (25, -8), (17, 6), (4, 5), (11, 5), (21, -6), (26, 8), (22, 16), (21, 6),
-    (25, 8), (27, 5), (9, 13), (17, 19), (21, 17), (6, 9), (0, -7), (3, 5), (6, 9), (17, -6),
-    (18, 14), (21, -8), (23, -5), (25, 12), (27, 16), (23, 6), (1, 10), (27, 5), (14, 5), (23, 5),
-    (28, 5), (0, -14), (1, 50), (2, 54), (3, 49), (4, -7), (5, -16), (6, -8), (7, -5), (9, -8),
-    (11, 18), (12, -7), (13, -7), (14, -9), (15, -13), (16, -9), (17, -8), (18, 6), (19, -12), (20, -14),
-    (21, 18), (23, 18), (24, -16), (25, -31), (26, -7), (27, -8), (28, -8), (1, 5), (5, -6), (9, 78),
-    (10, 11), (11, -5), (15, -5), (20, -9), (21, -18), (23, -10), (1, 7), (3, 6), (4, -7), (6, -10),
-    (9, -11), (11, -7), (12, -5), (13, 5), (14, -7), (17, -12), (19, 39), (21, 40), (24, -7), (25, -14),
-    (26, -5), (27, 9), (4, 5), (14, 5), (23, -7), (25, 9), (28, 8), (20, 5), (5, 5), (20, 8),
-    (1, 15), (1, 6), (25, 13), (22, 6), (9, 7), (2, 7), (17, 5), (1, 6), (23, 6), (0, 13),
-    (5, -5), (6, 7), (11, 5), (17, 9), (18, 11), (19, 5), (23, -11), (25, -5), (5, 5), (3, 8),
-    (5, -7), (16, -5), (20, -10), (21, 19), (23, -8), (25, -7), (28, 13), (11, 10), (1, -5), (22, 40),
-    (23, 17), (1, -5), (2, 9), (3, -6), (5, -20), (9, -10), (10, -7), (12, -6), (14, -8), (15, 9),
-    (16, 11), (17, 78), (18, 11), (19, 9), (20, 14), (21, 11), (22, -8), (23, -23), (24, -7), (25, -13),
-    (26, -6), (27, -5), (28, -7), (5, 5), (12, 9), (25, 5), (5, -6), (9, 17), (13, 5), (19, 5),
-    (1, -7), (4, -8), (5, 22), (6, 10), (9, -7), (10, -5), (11, -6), (13, 6), (16, -6), (17, 14),
-    (19, -8), (20, -8), (21, -6), (22, -7), (23, -14), (24, 41), (25, 17), (26, -5), (27, -6), (4, 23),
-    (5, -5), (1, 6), (15, -7), (21, 5), (28, 10), (18, 8), (19, 8), (20, -7), (25, 12), (20, 7),
-    (16, 5), (6, 5), (22, 6), (17, 12), (18, 8), (12, 21), (23, -11), (19, 8), (23, 5), (23, 10),
-    (23, 7), (4, 14), (5, 25), (6, 7), (21, -8), (0, 7), (1, -6), (10, 5), (20, -5), (21, -9),
-    (22, -7), (25, 39), (27, -5), (28, 17), (4, 7), (21, 7), (3, 15), (21, 5), (9, 12), (11, 9),
-    (21, 8), (1, 6), (18, 14), (21, 7), (17, 8), (18, -6), (21, 10), (18, 11), (23, -7), (25, -7),
-    (27, 24), (23, 6), (5, 8), (6, 6), (21, 5), (23, -5), (23, 6), (1, 10), (4, 14), (5, 25),
-    (6, 7), (21, -8), (1, 13), (2, 7), (23, -6), (24, 17), (20, 5), (3, 13), (5, -5), (9, -5),
-    (12, 5), (15, -7), (17, 11), (19, -9), (22, 21), (24, 8), (25, -10), (27, 6), (23, 5), (7, 6),
-    (4, 18), (5, -5), (5, 5), (19, 5), (2, 5), (17, -5), (20, -6), (22, 17), (23, 18), (25, 14),
-    (18, 6), (20, 5), (26, 7), (21, 6), (15, 9), (23, 18), (27, 5), (3, 5), (25, -5), (26, 5),
-    (27, 5), (1, 11), (26, 5), (19, 6), (5, 42), (21, -7), (23, -5), (14, 30), (25, 9), (0, 17),
-    (21, 7), (8, 5), (26, 10), (0, 7), (17, 18), (18, 9), (23, -5), (25, 16), (21, 5), (27, 10),
-    (15, 14), (15, 9), (17, 18), (18, -6), (20, 7), (21, 8), (17, 8), (2, 6), (21, 17), (22, -5),
-    (8, 5), (21, 6), (15, 7), (15, -6), (16, 17), (18, 9), (22, 12), (11, 5), (22, 7), (25, -5),
-    (16, 10), (21, 5), (1, -5), (4, 5), (11, 7), (14, 6), (20, -6), (21, 6), (1, 7), (0, -7),
-    (1, 8), (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 13), (22, -6), (23, -11), (24, 6),
-    (25, -8), (28, -5), (22, 5), (15, 18), (6, 37), (21, -6), (2, 5), (3, 5), (11, 11), (22, 5),
-    (21, 9), (23, 6), (23, 5), (28, 5), (20, 7), (17, 6), (20, 13), (21, 5), (18, 5), (0, 5),
-    (5, -7), (15, -5), (18, 9), (23, -8), (24, 31), (25, 6), (28, 6), (1, -6), (7, 7), (11, -5),
-    (19, 33), (23, -9), (25, 13), (27, 7), (15, 22), (19, 5), (21, -6), (15, 6), (18, 5), (20, 5),
-    (6, 5), (22, 13), (19, 9), (17, 6), (27, 5), (6, 8), (20, 7), (21, -8), (1, -6), (3, -5),
-    (6, -6), (11, 5), (15, -5), (18, 18), (20, 6), (21, 10), (22, -5), (23, 14), (25, -7), (28, 7),
-    (8, 15), (20, 5), (21, 12), (15, 14), (19, -6), (21, 10), (22, -6), (28, 11), (14, 18), (3, 36),
-    (23, -6), (25, -5), (18, 34), (23, 33), (5, -5), (23, 5), (27, 8), (14, 18), (23, -5), (5, 5),
-    (1, 5), (25, 5), (25, 11), (1, 6), (5, 10), (21, -7), (25, 7), (5, 8), (6, 8), (17, 5),
-    (23, -5), (0, 84), (1, -10), (5, -5), (21, -6), (25, -11), (19, 6), (25, 9), (5, 6), (15, 15),
-    (21, 5), (4, 55), (5, -10), (6, -6), (22, 6), (4, 5), (5, -8), (7, 5), (8, 5), (5, -7),
-    (15, -8), (16, 30), (19, 24), (21, 10), (23, -6), (15, 16), (15, 5), (20, 6), (13, 5), (15, 12),
-    (16, 6), (20, 5), (22, 6), (12, 5), (18, 14), (20, -10), (6, 7), (15, 6), (21, -12), (25, 6),
-    (10, 8), (12, 14), (1, 9), (2, 5), (21, 10), (6, 5), (0, -5), (1, 26), (2, 8), (3, 16),
-    (19, 8), (21, -8), (25, -7), (11, 10), (25, -6), (26, 5), (28, 9), (19, 9), (2, 5), (0, 30),
-    (1, 9), (2, 13), (4, -5), (5, -8), (9, -5), (10, -5), (11, 8), (13, -5), (16, -5), (17, -10),
-    (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 6), (26, -7), (27, 5), (28, 7), (22, 10),
-    (18, 7), (5, -6), (8, 26), (15, 7), (17, -9), (18, 7), (23, -6), (24, 7), (25, -10), (18, 5),
-    (1, 6), (17, 26), (27, 9), (1, 5), (23, 6), (21, 9), (4, 5), (17, 9), (25, 8), (14, 11),
-    (18, 5), (15, 7), (17, 10), (1, -6), (3, -6), (4, 65), (5, 45), (6, 60), (9, -8), (10, -6),
-    (11, -6), (14, -7), (15, -9), (16, -6), (17, -8), (18, -9), (19, -10), (21, -16), (22, -9), (23, -15),
-    (24, -8), (25, -6), (26, -5), (27, -5), (6, 9), (15, 11), (18, 7), (20, 5), (17, 11), (20, 6),
-    (19, 6), (5, 9), (6, 8), (1, 5), (17, 6), (18, 8), (21, -5), (20, 7), (1, 5), (5, 42),
-    (6, -5), (7, 10), (9, -5), (19, -5), (20, 16), (21, -12), (23, -9), (11, 12), (23, -5), (17, 8),
-    (1, 6), (11, 5), (18, 9), (7, 6), (26, 5), (8, 5), (20, 10), (19, 9), (17, 21), (21, -7),
-    (9, 7), (10, 5), (11, 8), (6, 5), (1, 7), (5, 7), (1, 6), (18, 7), (1, 7), (14, 16),
-    (0, -6), (1, 6), (3, 6), (4, -7), (6, -10), (9, -11), (11, -7), (12, -6), (13, 5), (14, -7),
-    (16, 5), (17, -14), (19, 37), (20, -5), (21, 45), (23, 7), (24, -8), (25, -11), (26, -6), (27, 8),
-    (5, 6), (4, 5), (17, 8), (21, 7), (5, 12), (8, 5), (25, 5), (18, 8), (1, -6), (14, 5),
-    (15, -7), (17, -9), (18, 17), (22, -5), (23, -7), (25, 34), (24, 5), (6, 6), (25, 7), (14, 8),
-    (4, 5), (1, -8), (2, -8), (5, -32), (6, 8), (8, 18), (9, -18), (10, 9), (11, -8), (13, -13),
-    (14, 9), (15, 30), (17, 5), (18, 8), (19, 9), (21, 13), (22, -12), (23, 14), (24, -13), (26, 6),
-    (28, -10), (8, 5), (26, 7), (5, -6), (17, -5), (22, 13), (23, 14), (5, 6), (23, 10), (17, 6),
-    (22, 5), (5, -5), (18, 65), (19, -5), (20, -8), (25, -7), (25, 5), (13, 5), (1, 7), (0, 8),
-    (20, 5), (25, 7), (26, 8), (17, -5), (21, 12), (7, 8), (4, 11), (25, 8), (15, -6), (16, 17),
-    (5, -5), (7, 16), (1, 5), (3, 5), (5, -11), (7, 28), (28, 5), (21, 9), (0, 11), (25, -5),
-    (17, 38), (18, -6), (21, -5), (27, 9), (1, 6), (1, 7), (23, 33), (23, 9), (20, 6), (27, 5),
-    (14, 6), (25, 10), (15, 10), (18, 6), (21, -6), (11, 6), (15, -5), (16, 11), (1, 5), (20, 8),
-    (17, 7), (24, 7), (21, 6), (5, 7), (22, 12), (4, 5), (14, 5), (23, -5), (25, 5), (28, 8),
-    (14, 37), (26, 11), (24, 5), (25, -9), (26, 29), (5, -8), (21, -7), (22, 6), (23, 49), (25, -5),
-    (15, -5), (16, 29), (21, -6), (22, -6), (25, 21), (15, 5), (19, 11), (1, 10), (18, 11), (18, 5),
-    (15, 12), (17, -6), (21, 8), (25, 6), (20, 12), (0, 5), (19, 9), (27, 14), (28, 5), (22, 6),
-    (23, 12), (19, 6), (21, 7), (26, 7), (25, 7), (12, 9), (18, 10), (25, 12), (26, 6), (15, 5),
-    (20, 7), (5, 6), (13, 5), (24, 11), (14, 12), (28, 5), (19, 5), (20, 11), (21, -7), (24, 7),
-    (25, -6), (27, 9), (21, 6), (24, 5), (25, 5), (22, 6), (14, 15), (21, 18), (26, 5), (5, 7),
-    (11, 14), (5, 14), (5, -5), (9, 12), (11, 21), (10, 5), (21, -6), (26, 5), (0, 17), (1, -5),
-    (15, 21), (21, -7), (6, 5), (22, 5), (18, 5), (11, -6), (12, 38), (17, -5), (20, -5), (23, 5),
-    (16, 5), (14, 6), (22, 10), (23, 25), (25, -5), (26, 8), (2, 8), (24, 6), (25, 6), (0, 5),
-    (10, 14), (12, 28), (20, -5), (21, -6), (23, 8), (28, 5), (1, 9), (5, -8), (21, 34), (5, 11),
-    (18, 5), (18, 5), (25, 6), (18, 11), (1, 13), (4, -7), (6, 45), (9, -5), (20, -6), (21, -9),
-    (28, 8), (4, 37), (5, -7), (5, 5), (0, 8), (13, 7), (17, 8), (9, 5), (11, 6), (3, 9),
-    (7, 7), (15, -6), (18, 5), (19, 23), (23, -7), (17, 10), (24, 12), (5, 8), (9, 6), (21, -5),
-    (23, -6), (5, 8), (6, -7), (9, 12), (10, 10), (15, -7), (17, 22), (18, 5), (19, -8), (20, 6),
-    (21, 6), (25, 6), (4, 76), (5, -12), (6, -8), (20, -5), (21, -5), (25, -5), (7, 5), (5, 5),
-    (19, 6), (4, 6), (6, 7), (12, 5), (23, 6), (4, 5), (6, 5), (1, 13), (18, 8), (21, 6),
-    (23, -7), (27, 9), (14, 5), (14, 32), (22, -5), (21, 6), (14, 18), (25, 9), (26, 11), (0, 11),
-    (22, 16), (5, 7), (17, 7), (18, 6), (23, 6), (1, 5), (25, 13), (17, 21), (21, -7), (14, 30),
-    (0, 27), (1, 6), (2, 13), (3, -7), (4, -6), (5, -8), (9, -6), (10, -5), (12, -5), (13, -6),
-    (14, -5), (15, -6), (16, -5), (17, -6), (18, 5), (19, -5), (20, -8), (22, -6), (23, -15), (24, 19),
-    (25, 35), (26, -8), (28, 6), (12, 5), (0, 7), (1, -5), (15, -6), (16, 7), (19, 5), (22, 9),
-    (1, -6), (5, -21), (6, -7), (7, 41), (8, 5), (11, -5), (16, -6), (17, 18), (18, 13), (20, -12),
-    (21, 12), (22, -6), (23, -8), (24, -5), (25, -7), (26, 5), (27, 9), (28, -5), (1, 10), (15, 6),
-    (17, 5), (9, 10), (23, -9), (9, 9), (25, 9), (28, 5), (19, 11), (16, 22), (10, 14), (13, 5),
-    (0, -7), (3, 5), (6, 9), (17, -6), (18, 14), (21, -8), (23, -5), (25, 12), (27, 16), (16, 8),
-    (2, 10), (3, 5), (11, 10), (15, 7), (21, -5), (20, 10), (23, -7), (25, 28), (5, 8), (6, 5),
-    (28, 5), (14, 9), (12, 26), (23, -15), (5, 5), (14, 8), (4, 5), (5, -8), (7, 5), (22, 26),
-    (23, -5), (25, -5), (10, -5), (11, 8), (12, 19), (23, 8), (18, 10), (8, 15), (20, 6), (8, 13),
-    (26, 11), (19, 7), (0, -5), (2, 10), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (12, -5),
-    (14, -6), (15, 5), (16, 10), (17, 53), (18, 20), (19, 13), (21, 14), (22, -7), (23, -19), (24, -7),
-    (25, -12), (26, -5), (27, -5), (28, -6), (20, 8), (25, 14), (10, 7), (28, 15), (12, 5), (10, 15),
-    (0, 30), (1, 9), (2, 13), (4, -5), (5, -8), (9, -5), (10, -5), (11, 8), (13, -5), (16, -5),
-    (17, -10), (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 6), (26, -7), (27, 5), (28, 7),
-    (22, 17), (23, 51), (25, -5), (18, 8), (21, 6), (3, 5), (25, -5), (26, 5), (9, 5), (23, 8),
-    (5, 8), (8, 5), (0, 11), (18, 9), (22, 14), (26, 7), (12, 5), (27, 5), (4, 5), (21, 12),
-    (1, 7), (4, 5), (22, 6), (1, -7), (18, -6), (22, 12), (5, 5), (7, 9), (18, 17), (21, -5),
-    (25, -6), (27, 8), (19, 8), (22, 7), (15, 12), (5, 11), (21, -6), (1, 6), (0, -7), (1, 73),
-    (2, 11), (3, 6), (4, 49), (5, -22), (6, -9), (9, -7), (10, -5), (11, -6), (14, 23), (15, -6),
-    (16, -6), (17, -11), (18, -7), (19, -8), (20, -9), (21, -10), (23, -15), (24, -7), (25, -9), (26, 9),
-    (27, -5), (28, -6), (17, 8), (18, 9), (19, 6), (17, 8), (18, 52), (19, -5), (20, -7), (21, -10),
-    (6, 5), (21, 8), (5, 9), (20, -6), (21, 12), (9, 5), (13, 5), (20, 5), (23, 10), (0, -7),
-    (2, -6), (3, -9), (4, 66), (5, 47), (6, 51), (7, -7), (9, -14), (10, -5), (11, -6), (12, -7),
-    (13, -6), (14, -10), (16, -5), (17, -11), (18, -14), (19, -6), (21, 14), (22, -13), (23, -26), (24, -8),
-    (27, -8), (28, -5), (17, 37), (21, -7), (1, 8), (5, 14), (17, -6), (18, -5), (20, 17), (13, 5),
-    (21, 6), (22, 5), (19, 9), (15, -6), (16, 17), (6, 14), (13, 10), (17, 5), (4, 6), (21, 11),
-    (17, 8), (25, 18), (23, 7), (16, 8), (5, 5), (23, 11), (3, 11), (23, 5), (24, 13), (7, 5),
-    (20, 5), (12, 5), (2, 7), (4, -5), (5, -8), (6, -6), (8, 5), (9, -7), (10, -6), (11, -7),
-    (12, -5), (13, -7), (15, 8), (16, -6), (17, 28), (19, -7), (20, -13), (23, -12), (24, 55), (28, -8),
-    (16, 12), (22, 5), (4, 5), (14, 6), (9, 7), (14, 10), (27, 5), (1, 5), (18, 6), (8, 5),
-    (15, 6), (5, -5), (9, 8), (24, 10), (1, 9), (11, 9), (23, 14), (5, 12), (15, 11), (25, 8),
-    (1, 6), (10, 6), (17, 6), (18, 9), (21, -9), (5, 11), (27, 5), (11, 18), (20, 6), (23, -6),
-    (3, 26), (18, -9), (22, 11), (25, -6), (4, 6), (11, 17), (15, 8), (21, -5), (23, -7), (18, 7),
-    (15, 8), (5, 7), (16, 5), (17, -6), (19, -8), (21, -5), (23, 6), (1, 7), (1, 8), (5, 8),
-    (17, -6), (19, -9), (21, -9), (23, 7), (10, 6), (5, 5), (17, 7), (3, 5), (19, 8), (15, -8),
-    (16, 45), (21, -8), (22, -5), (18, 10), (3, -5), (4, -5), (5, -23), (6, -11), (7, -7), (8, -5),
-    (9, -17), (10, -8), (11, -10), (12, 5), (13, -6), (14, -7), (15, -17), (16, -12), (17, 22), (19, 37),
-    (20, 99), (21, 8), (24, -8), (25, -17), (26, -8), (27, 5), (28, -10), (18, 8), (19, -5), (20, 5),
-    (21, 6), (25, -6), (27, 8), (4, 5), (6, 6), (21, 5), (16, 16), (22, 8), (5, -8), (21, -7),
-    (22, 6), (23, 49), (25, -5), (20, 7), (0, 57), (1, 57), (2, 32), (3, 15), (5, -46), (6, -30),
-    (7, -25), (8, -24), (9, -36), (10, -27), (11, 6), (12, -15), (13, 26), (14, -36), (15, -27), (16, -37),
-    (17, -27), (19, -10), (20, -28), (21, -10), (22, -35), (23, -15), (24, 57), (25, 87), (26, 33), (27, 48),
-    (28, 14), (4, 5), (28, 5), (12, 5), (20, -6), (22, 8), (23, 28), (25, -5), (23, 18), (21, 6),
-    (27, 5), (25, 5), (5, 14), (10, 5), (17, -5), (1, 6), (25, 14), (20, 6), (27, 5), (2, 5),
-    (20, 6), (21, 6), (12, 5), (13, 14), (1, 6), (18, 9), (22, 11), (11, 15), (25, 6), (8, 5),
-    (26, 12), (5, -6), (17, -5), (18, 34), (19, -5), (20, -6), (21, 6), (27, 18), (8, 5), (5, 6),
-    (6, 9), (5, 5), (1, 10), (2, 8), (3, 6), (5, -5), (14, 26), (15, -6), (21, 6), (22, 12),
-    (23, -12), (25, -6), (17, 5), (18, 12), (5, 12), (7, 5), (19, 5), (18, 5), (5, 5), (16, 11),
-    (18, 8), (25, 5), (15, 5), (0, -9), (1, 22), (2, -11), (3, -17), (4, -16), (5, -38), (6, -19),
-    (7, -13), (8, -9), (9, -23), (10, 66), (11, -32), (12, 10), (13, -14), (14, 24), (15, -25), (16, -18),
-    (18, 10), (19, 33), (20, 129), (21, -9), (22, -19), (23, 25), (24, -11), (25, -18), (26, -16), (27, 20),
-    (28, -17), (23, 7), (10, 9), (21, 7), (23, 11), (22, 21), (1, 28), (4, 5), (15, 9), (1, 12),
-    (22, 14), (19, 6), (1, -6), (5, -10), (6, -5), (10, 54), (11, -14), (12, 46), (15, -6), (16, -6),
-    (17, -9), (18, -5), (21, -14), (22, 20), (25, -7), (21, 9), (25, 20), (4, 5), (15, 5), (1, 6),
-    (17, 5), (18, 8), (21, 13), (4, 7), (8, 5), (11, 13), (21, -6), (22, 14), (23, 13), (18, 6),
-    (5, 11), (0, 12), (21, 7), (23, 6), (7, 6), (16, 8), (16, 6), (26, 5), (21, 8), (6, 5),
-    (28, 5), (21, 5), (19, 21), (2, 5), (15, 6), (10, 17), (22, 5), (17, 5), (0, 9), (1, 9),
-    (2, -11), (3, -14), (4, -11), (5, -12), (7, -8), (8, -6), (9, -25), (11, -20), (12, -5), (13, -6),
-    (15, 52), (16, 28), (17, 28), (18, 28), (19, 26), (21, 26), (22, -27), (23, -28), (24, -9), (25, -15),
-    (26, -14), (28, 14), (25, 9), (13, 5), (15, 5), (28, 5), (20, -6), (21, 7), (1, -9), (3, 10),
-    (5, -18), (6, -9), (7, -5), (9, 32), (10, 6), (11, -5), (13, -5), (14, 16), (16, 5), (17, -12),
-    (18, -6), (19, 8), (21, 27), (22, 6), (23, -19), (26, -5), (28, -6), (2, 5), (18, 6), (8, 7),
-    (26, 11), (21, 7), (1, -5), (9, -5), (10, 7), (11, 6), (17, 15), (18, 13), (19, -6), (21, 6),
-    (23, 8), (25, -8), (26, 13), (2, 7), (18, 11), (17, 10), (6, 10), (15, 12), (16, -7), (17, 23),
-    (21, 14), (22, -7), (23, -8), (25, -7), (12, 13), (9, 6), (15, -6), (16, 8), (22, -5), (19, 11),
-    (6, 9), (15, 7), (21, 18), (5, 5), (20, 14), (28, 5), (22, 15), (2, 5), (9, 6), (15, -6),
-    (16, 8), (22, -5), (24, 5), (28, 9), (10, 13), (23, -5), (3, 5), (2, 5), (24, -5), (25, 9),
-    (0, 18), (1, -5), (13, 5), (17, -5), (19, 9), (20, 6), (23, -8), (24, -6), (25, 12), (26, -5),
-    (27, 9), (5, 6), (5, 7), (17, 8), (5, 5), (22, 9), (22, 7), (23, 11), (25, 10), (1, 6),
-    (8, 13), (19, 5), (25, 8), (0, -5), (17, 9), (18, 22), (19, 7), (20, -6), (21, -8), (23, -7),
-    (25, -6), (26, 10), (27, 21), (26, 11), (28, 5), (1, 6), (2, 9), (16, 13), (21, -5), (25, 9),
-    (26, 14), (11, 41), (19, 9), (21, -5), (23, -7), (25, -5), (14, 7), (5, 5), (18, 16), (15, 5),
-    (13, 5), (25, 12), (0, 8), (1, -8), (4, -5), (5, 7), (9, 21), (13, 7), (17, -15), (19, 27),
-    (20, 12), (21, -12), (22, 6), (24, -5), (25, -7), (28, -5), (1, 20), (2, 8), (3, 20), (18, -5),
-    (21, -8), (1, -7), (2, 25), (21, 9), (5, 6), (22, 10), (28, 9), (13, 9), (15, 9), (16, 6),
-    (21, 12), (15, -5), (16, 34), (21, -5), (21, 18), (17, 17), (27, 9), (1, -5), (9, -5), (10, 7),
-    (11, 6), (17, 15), (18, 13), (19, -6), (21, 6), (23, 8), (25, -8), (26, 13), (6, 6), (21, 5),
-    (1, 10), (19, 9), (20, -6), (22, 14), (20, 5), (16, 5), (18, 9), (8, 5), (26, 10), (6, 8),
-    (17, 5), (18, 10), (19, 6), (21, 6), (23, -8), (5, 12), (4, 5), (14, 6), (1, 5), (1, 27),
-    (2, 15), (3, -10), (4, -10), (5, -23), (6, -15), (7, -7), (8, -6), (9, -16), (11, -7), (13, -8),
-    (14, -9), (15, -9), (16, -10), (17, 19), (18, 18), (19, 25), (20, 71), (21, -19), (22, 30), (24, -9),
-    (25, -29), (27, -7), (28, -11), (11, 6), (22, 6), (1, 11), (3, 5), (5, -5), (5, 16), (0, 26),
-    (1, 12), (2, 6), (3, -5), (4, -5), (5, -7), (9, -5), (11, 9), (13, -5), (17, -9), (20, -8),
-    (22, -6), (23, -10), (24, 16), (25, 8), (26, -7), (27, 5), (28, 7), (5, 5), (21, 5), (22, 5),
-    (28, 5), (0, -6), (1, -6), (15, 12), (23, -6), (24, -5), (25, 19), (27, 7), (28, 8), (10, 5),
-    (18, 6), (28, 5), (3, 5), (13, 14), (28, 5), (5, -5), (9, 8), (24, 10), (25, 7), (1, -7),
-    (15, -5), (18, 23), (19, -5), (20, 5), (21, -8), (23, -11), (24, -7), (25, 8), (27, 32), (15, 10),
-    (21, 13), (21, 21), (23, 7), (24, 5), (26, 11), (21, -5), (25, 28), (11, 8), (18, 6), (4, 7),
-    (1, -5), (3, 15), (15, -5), (19, -5), (21, -7), (22, 23), (12, 5), (21, 7), (4, 5), (15, 14),
-    (16, 6), (17, 5), (18, 7), (20, -9), (23, -8), (6, 8), (20, 7), (21, -8), (22, 6), (17, 6),
-    (1, -6), (2, 45), (25, -5), (11, 6), (10, 5), (24, 8), (25, 13), (10, 15), (19, 5), (21, -5),
-    (17, 14), (16, 5), (5, 7), (1, 15), (1, 6), (5, 32), (6, -5), (7, 10), (20, 11), (21, -11),
-    (23, -7), (26, 10), (5, 7), (17, 8), (23, 6), (8, 5), (9, 8), (16, 9), (15, -5), (16, 31),
-    (27, 5), (4, 9), (25, 11), (19, 5), (21, 5), (16, 6), (19, 6), (0, -5), (1, -11), (18, -6),
-    (21, 5), (23, -5), (24, -8), (25, -7), (26, 84), (18, 7), (0, 14), (1, 16), (3, -8), (5, -27),
-    (6, 14), (8, 7), (9, -8), (14, 5), (16, -6), (20, -18), (21, -15), (23, 21), (24, 6), (25, 9),
-    (27, -5), (21, 12), (2, 5), (21, 8), (22, 25), (23, 15), (4, 5), (14, 5), (25, 5), (28, 8),
-    (8, 5), (25, 8), (6, 9), (14, -5), (15, 13), (16, -8), (17, 27), (18, -5), (21, 17), (22, -5),
-    (23, -9), (24, 6), (25, -9), (0, -5), (1, -8), (3, -5), (6, -5), (8, -5), (10, 50), (11, -22),
-    (12, 92), (13, -7), (15, -10), (16, -12), (17, -7), (18, -16), (19, -7), (20, -12), (21, -22), (22, 12),
-    (24, -8), (27, -7), (28, 19), (18, 5), (22, 7), (1, -5), (17, 17), (24, 8), (25, -5), (25, 10),
-    (24, 5), (21, 11), (24, 31), (28, 9), (18, 7), (23, -6), (27, 10), (19, 16), (4, 9), (25, 11),
-    (23, 8), (3, 8), (6, 8), (23, 5), (1, -8), (4, 7), (6, -5), (9, 14), (10, 9), (16, -5),
-    (17, -7), (18, -10), (21, 11), (22, -7), (23, 9), (25, 15), (6, 7), (0, -21), (1, 58), (2, 46),
-    (3, 43), (4, -11), (5, -24), (6, -10), (7, -7), (8, -6), (9, -12), (10, -8), (11, 18), (12, -6),
-    (13, -10), (14, 61), (15, -17), (16, -16), (17, -18), (19, -20), (20, -20), (22, 8), (23, 36), (24, -10),
-    (25, -23), (27, -12), (28, -14), (7, 7), (8, 5), (16, 6), (23, 8), (25, 5), (28, 5), (10, 27),
-    (11, 8), (20, 5), (21, -5), (25, -7), (19, 29), (24, 9), (15, 6), (18, 5), (1, 5), (1, 8),
-    (1, 6), (17, 8), (5, 5), (0, 7), (1, 5), (21, -6), (23, 5), (26, 7), (22, 5), (23, 7),
-    (15, 6), (5, -6), (9, 12), (19, 6), (21, 11), (18, 50), (20, -5), (21, -6), (25, -5), (0, 5),
-    (0, -5), (15, -5), (18, -5), (21, -7), (24, 5), (25, 31), (27, 7), (12, 10), (8, 5), (20, 18),
-    (23, -9), (28, 5), (13, 5), (25, -5), (17, 8), (18, 52), (19, -5), (20, -7), (21, -10), (11, 41),
-    (23, -6), (19, 8), (17, 9), (3, 5), (10, 8), (12, 7), (21, -6), (23, 21), (1, 11), (17, 11),
-    (1, 5), (16, 8), (19, 20), (25, 13), (2, 5), (1, 16), (3, 8), (25, 12), (5, -6), (9, 17),
-    (13, 5), (19, 9), (20, -6), (21, -5), (16, 8), (18, 5), (21, -7), (25, 6), (2, 19), (0, 6),
-    (17, 6), (18, 5), (21, -6), (22, 10), (4, 19), (5, -5), (16, 11), (1, 6), (13, 5), (15, 7),
-    (16, 11), (18, -7), (21, 17), (23, -5), (25, -5), (5, 5), (20, 5), (19, 5), (20, 6), (6, 5),
-    (9, 14), (20, 8), (15, 9), (5, -11), (6, -6), (15, 6), (16, 11), (17, 72), (18, -8), (19, -9),
-    (20, 5), (21, -11), (23, -9), (1, 11), (12, 7), (21, 7), (18, 7), (12, 15), (12, 14), (1, -5),
-    (5, -7), (15, 24), (16, -5), (17, 62), (19, -8), (21, -16), (23, -9), (25, -9), (27, 8), (1, -8),
-    (5, -8), (15, 20), (16, 57), (17, -8), (19, -10), (21, 29), (23, -9), (25, -9), (20, 8), (15, 7),
-    (1, 12), (6, 9), (1, 13), (2, 6), (4, 19), (5, 11), (7, 20), (10, -13), (11, -13), (12, -10),
-    (13, 6), (14, 6), (17, 6), (19, 6), (20, -13), (21, -11), (22, -5), (23, -6), (24, -6), (25, -26),
-    (27, -6), (28, 15), (3, 5), (25, -5), (26, 5), (21, 8), (5, 9), (21, -9), (23, 22), (9, 5),
-    (13, 5), (6, 5), (21, 6), (5, 5), (26, 11), (17, 8), (15, 5), (10, 5), (0, 7), (18, 9),
-    (3, -8), (5, -13), (7, 9), (8, 30), (9, -7), (11, -9), (12, -8), (15, -5), (17, 38), (18, -7),
-    (22, -13), (23, -5), (24, 12), (26, 6), (27, 12), (0, 11), (2, 6), (18, 12), (21, -6), (25, -5),
-    (21, 6), (21, -7), (22, 13), (25, 18), (16, 14), (21, 8), (18, 5), (5, -6), (6, 7), (23, 5),
-    (24, 12), (26, 11), (5, 9), (17, 10), (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 7),
-    (21, 6), (20, 6), (0, -11), (1, -8), (2, -6), (4, -9), (5, -36), (6, -5), (7, 46), (8, 9),
-    (9, 41), (11, -11), (13, -7), (14, -7), (15, -13), (16, -10), (17, 15), (18, -12), (19, 13), (20, 54),
-    (21, -7), (22, -11), (23, -10), (24, -9), (25, -13), (27, 8), (10, 10), (14, 5), (5, 6), (6, 5),
-    (18, 5), (19, 11), (19, 20), (21, -5), (18, 7), (1, 5), (2, 5), (11, 12), (13, 9), (23, 5),
-    (23, 29), (11, 6), (7, 5), (23, 6), (20, 5), (28, 5), (19, 6), (21, 5), (22, 5), (0, 13),
-    (18, 9), (25, -5), (19, 6), (1, 5), (23, 11), (5, -6), (6, 26), (23, 8), (18, 6), (6, 5),
-    (1, 12), (9, 9), (22, 8), (23, 11), (17, 6), (10, 11), (12, 24), (20, -6), (21, -6), (22, 13),
-    (11, 11), (0, 6), (1, 7), (4, -5), (5, 5), (9, -7), (10, -5), (11, -5), (15, 14), (16, 7),
-    (17, 23), (18, 10), (21, -23), (25, -8), (27, 5), (16, 9), (17, 7), (8, 5), (16, 7), (17, -5),
-    (26, 10), (27, 5), (3, 14), (23, 7), (23, 6), (1, 11), (18, 10), (20, 5), (15, -5), (16, 5),
-    (21, 13), (28, 5), (17, -5), (18, -6), (20, -7), (23, 46), (22, 6), (6, 10), (19, 5), (24, 5),
-    (5, 6), (10, 5), (0, 6), (21, 12), (15, -14), (16, 73), (17, -6), (19, -8), (22, -5), (23, -5),
-    (1, -5), (5, -5), (10, -5), (11, -8), (12, 41), (13, 89), (17, -5), (18, -7), (19, -6), (20, -6),
-    (21, -12), (24, -5), (25, -15), (0, -7), (1, 64), (2, -6), (3, 6), (5, -7), (15, -7), (18, 10),
-    (19, -5), (21, -13), (22, 11), (23, -8), (24, -5), (25, -15), (21, 8), (23, 16), (25, 5), (18, 6),
-    (13, 14), (17, 5), (23, 11), (21, 15), (3, 5), (23, 6), (15, 6), (28, 5), (23, 14), (0, -9),
-    (1, 69), (2, 15), (4, 53), (5, -26), (9, -9), (10, -7), (11, -9), (12, -6), (13, -5), (14, 56),
-    (15, -11), (16, -9), (17, -14), (19, -13), (20, -8), (21, -14), (22, -5), (23, -12), (24, -9), (25, -12),
-    (26, 7), (27, -6), (28, -8), (16, 13), (17, 11), (4, 5), (11, 7), (20, 7), (11, 6), (21, 8),
-    (16, 9), (21, 7), (23, 18), (1, -5), (15, 12), (17, 8), (18, 24), (19, 6), (20, -8), (21, -12),
-    (22, -5), (23, -9), (25, -9), (26, 9), (27, 21), (2, 5), (8, 5), (20, 8), (21, -5), (10, 5),
-    (23, 5), (21, 17), (0, 5), (1, 6), (17, 5), (27, 5), (11, 7), (26, 6), (9, 12), (19, 5),
-    (20, 11), (21, -7), (24, 7), (25, -6), (27, 9), (22, 5), (24, 5), (5, -5), (18, 65), (19, -5),
-    (20, -8), (25, -7), (1, 5), (4, -5), (5, -11), (7, 7), (9, -6), (14, 8), (17, 7), (24, 6),
-    (16, 6), (15, 12), (16, 9), (21, -5), (2, 7), (20, 8), (22, 8), (19, 5), (27, 9), (21, 7),
-    (23, 6), (2, 5), (13, 5), (17, -5), (18, 6), (21, -6), (23, 16), (11, 14), (11, 18), (18, 12),
-    (23, -5), (20, 6), (9, -6), (10, -5), (11, -5), (17, 18), (18, 16), (20, 7), (21, -12), (22, 12),
-    (23, 10), (25, -11), (28, 5), (20, 7), (16, 6), (23, 5), (10, 5), (11, 8), (12, 26), (16, 7),
-    (18, -9), (19, 8), (20, -10), (21, 11), (22, -5), (23, -8), (25, -5), (23, 5), (21, 5), (25, 17),
-    (5, 6), (21, -13), (23, 6), (16, 5), (18, 10), (17, 6), (18, 7), (1, -6), (3, -16), (4, 21),
-    (5, 11), (6, 15), (7, 10), (8, 5), (9, 12), (10, -5), (11, -20), (12, -13), (13, -7), (14, -8),
-    (15, -9), (16, -17), (20, 16), (22, -19), (23, -23), (24, 5), (26, 15), (27, 25), (0, -6), (1, -13),
-    (2, -5), (3, -9), (4, -9), (5, 42), (6, -8), (9, -8), (10, -5), (11, 27), (13, -5), (14, -7),
-    (15, -13), (16, -10), (17, -10), (20, 34), (21, -10), (22, 13), (23, 27), (24, -6), (25, -15), (0, -19),
-    (1, -13), (2, -5), (3, 6), (4, -13), (5, -5), (7, -8), (8, -9), (9, 17), (11, -12), (12, -17),
-    (15, 29), (16, 30), (17, 17), (18, 19), (20, 17), (21, 18), (22, -7), (24, -13), (25, -16), (26, -11),
-    (27, -10), (19, 5), (10, 10), (17, 8), (17, 8), (24, 8), (17, 10), (20, -7), (28, 5), (23, 5),
-    (1, -18), (2, -11), (3, 8), (4, -9), (5, -5), (7, -7), (8, -7), (9, -10), (10, -17), (11, -19),
-    (13, -7), (14, 68), (15, 39), (16, 16), (17, -27), (18, -22), (19, 9), (20, -10), (21, 5), (22, 45),
-    (23, -25), (25, 12), (26, -8), (27, -12), (28, 21), (19, 5), (3, 5), (16, 5), (22, 6), (19, 9),
-    (25, 5), (8, 5), (18, 9), (26, 11), (22, 6), (1, 7), (14, 18), (23, -5), (1, 6), (19, 5),
-    (5, 7), (17, 14), (21, 8), (23, 7), (21, 6), (21, 14), (6, 5), (25, 6), (1, 12), (18, 8),
-    (12, 15), (15, 23), (20, 7), (22, 6), (25, 10), (11, 7), (4, 11), (18, 9), (21, 6), (21, 38),
-    (18, 6), (27, 10), (1, 6), (14, 8), (21, 8), (1, 6), (11, 5), (19, 11), (26, 5), (28, 5),
-    (7, 8), (22, 9), (23, 8), (16, 6), (20, 5), (0, -5), (1, 78), (20, -6), (23, -6), (24, -5),
-    (25, -11), (0, 40), (1, 8), (2, 5), (4, -7), (5, -8), (6, -6), (9, -7), (10, -6), (11, 6),
-    (12, -6), (13, -6), (14, -5), (16, -6), (17, -8), (18, -9), (20, -9), (22, -8), (23, -9), (24, 29),
-    (25, 13), (12, 21), (23, -14), (23, 5), (5, 8), (6, 5), (3, 9), (21, 5), (25, 16), (1, 14),
-    (18, 7), (20, 13), (19, 5), (26, 15), (0, 14), (23, 6), (21, 9), (23, 6), (23, 5), (9, 7),
-    (10, 5), (3, -6), (4, -6), (5, -6), (6, -8), (10, 5), (11, -5), (13, 7), (14, -6), (15, -9),
-    (16, -6), (18, 8), (20, -20), (21, -6), (24, 22), (25, 37), (26, 5), (28, 8), (25, 22), (4, 32),
-    (21, -6), (22, 15), (23, 13), (27, 5), (1, 5), (5, 38), (7, 10), (9, -6), (17, -5), (18, -5),
-    (19, -6), (20, 22), (21, -14), (23, -11), (10, 13), (9, 19), (11, 10), (26, 9), (22, 10), (18, 16),
-    (21, 5), (3, 7), (21, 5), (17, 11), (15, 11), (25, 8), (17, 7), (15, 8), (5, 5), (1, -6),
-    (5, -5), (17, -6), (18, 28), (19, 10), (20, 6), (25, -7), (27, 7), (22, 30), (17, 12), (21, -5),
-    (28, 5), (11, 29), (23, -5), (17, 5), (6, 5), (25, 9), (5, -7), (11, 119), (17, -6), (18, -6),
-    (19, -6), (20, -6), (21, -11), (22, -5), (23, -23), (25, -5), (0, 10), (1, -8), (3, 6), (5, 11),
-    (6, 7), (10, -5), (15, -5), (18, -6), (19, -6), (20, -6), (21, 13), (22, -6), (28, 9), (17, 8),
-    (24, 8), (1, 11), (18, 10), (20, 5), (21, -5), (1, -7), (3, 10), (5, -16), (6, -8), (7, -5),
-    (9, 33), (10, 7), (14, 10), (16, 5), (17, -10), (20, 5), (21, 25), (22, 7), (23, -16), (28, -6),
-    (9, 10), (10, 7), (21, 8), (11, 9), (16, 8), (0, 26), (18, 10), (25, 5), (3, 8), (5, -5),
-    (21, 9), (22, 10), (1, 14), (1, 26), (2, 8), (3, 12), (14, 10), (23, -7), (25, -5), (17, 9),
-    (18, 15), (16, 7), (12, 18), (13, 8), (23, -5), (9, 7), (10, 5), (17, 6), (1, 6), (18, 6),
-    (28, 8), (21, 9), (22, 16), (3, 10), (26, 8), (6, 10), (23, 5), (0, 5), (10, 14), (12, 28),
-    (20, -5), (21, -6), (23, 8), (21, 10), (10, 55), (11, -11), (12, 36), (15, -5), (18, -5), (19, -6),
-    (23, -27), (10, 27), (21, -5), (17, 10), (15, 6), (18, 5), (25, 5), (0, -9), (1, 6), (2, 47),
-    (3, -14), (4, -12), (5, -14), (6, -11), (7, -9), (8, -8), (9, -11), (10, -6), (13, -7), (14, -10),
-    (15, -10), (16, -10), (17, -11), (18, 11), (19, -14), (20, -11), (22, -11), (23, 8), (24, 58), (26, 50),
-    (27, 5), (28, -11), (5, -5), (9, 5), (11, 5), (20, -8), (21, 11), (23, -5), (28, 9), (9, 10),
-    (19, 17), (24, 10), (0, 6), (5, -7), (15, 6), (17, -8), (19, 5), (20, 5), (21, 7), (22, -5),
-    (25, 17), (26, -5), (27, 17), (5, 6), (1, 5), (17, 11), (16, 19), (24, 7), (0, 11), (21, 23),
-    (18, 10), (1, 12), (0, -6), (1, 11), (2, -10), (3, 95), (4, 16), (5, 52), (6, 26), (7, 13),
-    (9, -8), (10, -15), (11, -19), (13, -7), (15, -22), (16, -20), (17, -21), (18, -7), (19, -27), (20, -33),
-    (21, 20), (22, -18), (23, -11), (27, -13), (28, 12), (1, 10), (3, -5), (4, -9), (6, -7), (9, -6),
-    (11, -5), (15, -7), (16, -5), (17, -8), (18, -8), (21, 26), (22, -9), (23, -11), (25, 8), (26, 36),
-    (27, 19), (28, -5), (20, 8), (23, 7), (1, 5), (17, -7), (21, 5), (23, 6), (9, 5), (15, 13),
-    (2, 5), (15, 6), (23, 13), (0, -7), (1, 7), (3, 33), (5, -13), (7, -5), (9, -8), (10, 13),
-    (13, -6), (14, -8), (15, -9), (17, -8), (19, -7), (21, -13), (22, 9), (23, 59), (24, -5), (25, -12),
-    (26, -8), (8, 8), (20, 5), (24, 10), (16, 10), (22, -5), (7, 5), (24, 5), (4, 5), (5, 8),
-    (6, 6), (21, 5), (23, -5), (26, 11), (4, 7), (26, 7), (0, 6), (3, 21), (5, -21), (6, -11),
-    (7, 6), (9, 15), (10, -6), (12, 11), (13, -9), (14, -6), (16, -5), (17, 11), (18, 40), (20, -8),
-    (23, -13), (24, -7), (25, -31), (26, 7), (27, 7), (28, -9), (3, 5), (8, 5), (26, 10), (16, 7),
-    (20, -5), (22, 38), (1, 17), (3, -7), (4, -9), (5, -11), (7, -7), (8, -5), (9, -7), (14, -6),
-    (15, 7), (16, -6), (17, 17), (18, 46), (19, -13), (21, 19), (23, -16), (24, -12), (25, -9), (26, -9),
-    (27, 18), (28, -10), (15, 6), (21, 8), (21, 10), (15, 9), (23, 6), (8, 15), (17, 11), (18, -6),
-    (21, 11), (0, -5), (1, -6), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6), (10, 61), (11, 99),
-    (12, 16), (13, -5), (14, -5), (15, -9), (16, -7), (17, -12), (18, -11), (19, 11), (20, -11), (21, -16),
-    (22, -8), (23, -26), (24, -5), (25, -13), (26, -5), (27, -5), (28, -6), (0, 10), (1, 15), (2, -8),
-    (3, -10), (4, -8), (5, -13), (6, 5), (7, -5), (9, -18), (11, -16), (15, 25), (16, 17), (17, 13),
-    (18, 18), (19, 24), (21, 16), (22, -18), (23, -27), (24, -5), (25, -6), (26, -10), (28, 16), (21, 7),
-    (0, 12), (0, 5), (1, 10), (2, -12), (3, -14), (4, -28), (5, -31), (6, -12), (7, -18), (8, -16),
-    (10, 6), (11, 30), (12, 40), (13, 13), (14, -14), (15, 14), (16, 24), (17, 8), (18, 33), (19, 70),
-    (21, 22), (22, -21), (23, -20), (24, -17), (25, -34), (26, -26), (27, -5), (0, 5), (3, -10), (4, -15),
-    (5, 17), (6, 15), (9, -8), (10, -5), (11, -16), (13, -6), (15, -21), (16, -18), (19, -14), (20, 49),
-    (22, -8), (23, 27), (24, -5), (26, -6), (28, 17), (25, 10), (1, 5), (1, -5), (5, -7), (22, -6),
-    (24, -5), (25, 67), (5, 8), (4, 5), (11, 8), (1, 16), (18, -7), (21, 18), (24, 7), (11, 6),
-    (20, 9), (22, 10), (23, -7), (25, 7), (28, 13), (1, 7), (4, 6), (5, -5), (17, -5), (18, -5),
-    (20, -5), (21, 15), (22, 14), (23, 6), (25, -5), (0, -5), (1, -7), (5, -10), (6, -5), (9, -6),
-    (10, -5), (11, -6), (15, -6), (17, -12), (18, -15), (19, 192), (20, -34), (21, -23), (22, -6), (23, -12),
-    (25, -18), (27, 10), (15, 8), (20, 7), (25, 8), (0, -10), (1, -5), (3, -9), (4, 22), (5, 31),
-    (6, 5), (7, 19), (8, 11), (9, 8), (10, -5), (11, -8), (12, -6), (13, -5), (14, -7), (15, -5),
-    (16, -7), (17, -12), (18, -16), (19, -12), (20, 28), (21, -14), (22, -11), (23, 8), (24, -6), (25, 10),
-    (27, 7), (22, 6), (11, 9), (27, 5), (1, 6), (18, 5), (27, 8), (4, 5), (8, 10), (23, 5),
-    (2, 8), (15, -5), (16, 23), (20, 12), (21, 6), (1, 7), (18, 5), (15, 9), (16, 12), (17, 18),
-    (18, 9), (22, -5), (25, -5), (5, 6), (0, 13), (3, -7), (5, -7), (8, -5), (11, -9), (13, -7),
-    (14, -7), (16, -9), (18, 6), (19, 24), (20, 8), (23, -8), (25, 7), (26, 9), (27, 24), (21, 10),
-    (23, 7), (22, 6), (0, 18), (1, 10), (2, -5), (3, -7), (4, 63), (5, -8), (6, 36), (9, -10),
-    (10, -6), (11, -7), (12, -5), (14, 11), (15, 14), (16, -7), (17, -13), (18, -7), (20, -15), (21, -19),
-    (23, -15), (24, -9), (26, -6), (27, -6), (28, 8), (17, 10), (23, 6), (27, 9), (23, 11), (23, 7),
-    (5, 5), (3, 15), (19, 11), (19, 12), (24, 35), (25, -7), (3, 9), (13, 5), (23, 20), (4, -9),
-    (5, -9), (9, -8), (11, -7), (12, -6), (13, -6), (14, 22), (15, -7), (16, -6), (18, -5), (19, -6),
-    (20, -10), (21, -9), (22, -10), (23, -14), (24, 24), (25, 67), (27, -10), (28, 17), (16, 13), (15, 10),
-    (0, -8), (1, -15), (2, -7), (3, -7), (5, -7), (7, -5), (11, 21), (13, 22), (14, -8), (15, -18),
-    (16, -11), (18, 11), (19, 32), (20, 11), (21, -23), (22, 17), (23, -23), (25, 35), (5, 17), (15, -5),
-    (17, -7), (18, 6), (21, -13), (22, 19), (23, 26), (0, 8), (20, 9), (23, 15), (14, 5), (22, 12),
-    (23, 25), (25, -5), (26, 13), (17, 10), (21, 19), (26, 6), (1, 5), (2, 5), (5, 8), (15, -7),
-    (1, 6), (1, 5), (5, 14), (6, 12), (20, -5), (23, -6), (15, 8), (22, 13), (4, -6), (5, -14),
-    (6, -7), (9, 149), (10, 5), (11, -7), (15, -8), (16, -6), (17, -5), (20, -14), (21, -34), (23, -16),
-    (24, -5), (28, -5), (18, 8), (17, 10), (24, 12), (5, 6), (21, 9), (19, 10), (21, -5), (25, 5),
-    (22, 6), (16, 8), (21, 7), (4, 7), (14, 6), (17, 5), (9, 5), (18, 5), (4, 7), (17, 9),
-    (18, 8), (15, 8), (27, 5), (2, 10), (23, 15), (1, 5), (17, 5), (23, 5), (24, 13), (26, 11),
-    (4, 5), (28, 5), (18, 5), (1, 9), (21, 18), (27, 10), (11, 17), (23, 6), (5, 5), (0, 14),
-    (5, 8), (6, 17), (11, -6), (14, -6), (17, -6), (19, -8), (20, -9), (21, 22), (22, -5), (23, -15),
-    (25, 13), (2, 8), (22, 6), (8, 5), (10, 5), (15, 8), (0, -7), (1, -13), (2, -5), (3, -9),
-    (4, -9), (5, 45), (6, -9), (9, -8), (10, -6), (11, 31), (13, -5), (14, -7), (15, -14), (16, -10),
-    (17, -8), (20, 43), (21, -14), (22, 12), (23, 22), (24, -6), (25, -15), (27, 8), (8, 5), (22, 29),
-    (26, 15), (18, 8), (20, 6), (21, -5), (5, -6), (7, 13), (9, 13), (27, 8), (1, 13), (1, 7),
-    (1, 7), (17, 7), (9, 12), (10, 5), (5, 8), (21, 6), (3, 5), (21, 11), (7, 5), (15, 7),
-    (18, -6), (20, 6), (17, 5), (0, -6), (1, -5), (13, 5), (21, -5), (25, 22), (27, 7), (26, 7),
-    (21, 7), (16, 13), (1, 7), (17, 8), (24, 8), (4, 6), (6, 6), (9, 5), (26, 5), (14, 7),
-    (4, 5), (26, 5), (0, 5), (9, 7), (1, 9), (2, 7), (5, -6), (17, 23), (18, 7), (20, -15),
-    (23, -6), (20, 6), (0, 7), (5, 5), (17, 14), (21, -19), (25, -6), (27, 6), (22, 16), (15, 5),
-    (19, 9), (8, 5), (0, 8), (10, 5), (24, 9), (16, 23), (28, 8), (25, 13), (15, 5), (19, 8),
-    (22, -6), (19, 12), (8, 7), (11, 14), (15, -6), (16, 19), (17, -5), (18, -5), (19, -5), (21, -9),
-    (22, 9), (23, 5), (25, -8), (26, 13), (27, -5), (25, 10), (24, 8), (20, 5), (11, 15), (16, 9),
-    (21, 10), (27, 8), (25, 8), (1, 44), (4, 87), (5, -23), (6, -8), (14, -5), (15, -6), (18, -6),
-    (20, -6), (21, -16), (23, -6), (25, -7), (0, 27), (1, 5), (3, 12), (5, -10), (9, -9), (10, 12),
-    (11, -7), (12, -8), (13, -7), (14, -5), (16, 5), (17, 7), (18, -10), (19, -8), (20, -7), (21, -5),
-    (22, -13), (24, 14), (25, 9), (26, -10), (15, 5), (1, 36), (3, -6), (19, 7), (20, -5), (22, 5),
-    (16, 21), (21, -5), (25, 7), (8, 5), (16, 17), (10, 5), (3, 5), (15, 5), (20, 7), (9, 5),
-    (11, 34), (12, 12), (17, -6), (20, 7), (22, -5), (10, 5), (11, 10), (5, 9), (20, 11), (21, -5),
-    (14, 9), (13, 5), (17, 5), (13, 5), (18, -5), (21, -5), (22, 8), (23, 7), (2, 5), (3, 5),
-    (11, 11), (18, 5), (21, -6), (18, 12), (1, -7), (5, 72), (7, 25), (9, -9), (10, -5), (15, -6),
-    (17, -10), (19, -5), (21, -18), (22, -7), (25, -6), (4, 29), (21, 12), (0, -5), (1, 15), (11, 7),
-    (14, 21), (15, -11), (17, -6), (20, -5), (21, -7), (23, 5), (25, 7), (26, 12), (1, 7), (21, 6),
-    (1, 9), (27, 5), (11, 7), (22, 9), (23, 8), (7, 8), (18, 5), (1, 6), (17, 5), (19, 8),
-    (19, 16), (5, 5), (15, 5), (18, -5), (20, 6), (26, 11), (15, 10), (21, -6), (22, 8), (25, 18),
-    (0, -6), (3, 87), (4, -6), (6, -7), (9, -6), (11, -6), (14, -7), (15, -11), (16, -6), (17, -9),
-    (18, 9), (19, -9), (21, 14), (23, -7), (28, -5), (23, 5), (2, 5), (15, 6), (18, 5), (1, 12),
-    (28, 5), (4, 5), (11, 7), (0, -7), (1, -7), (9, -5), (13, 35), (18, -5), (21, -5), (23, -11),
-    (24, 15), (25, 11), (26, -5), (27, 5), (28, 6), (15, 5), (17, 10), (19, 9), (1, -6), (2, 5),
-    (14, 36), (20, 5), (15, 10), (5, 5), (18, 18), (25, -6), (27, 9), (4, 10), (19, 7), (21, 11),
-    (17, 8), (21, 8), (0, 10), (1, 13), (1, 9), (14, 5), (3, 5), (4, 6), (12, 26), (23, -15),
-    (10, -5), (11, 8), (12, 19), (23, 8), (3, 5), (25, -5), (26, 5), (20, 12), (5, 6), (17, 7),
-    (21, -5), (22, 14), (0, 5), (1, -8), (5, -5), (14, -5), (15, 18), (16, 55), (17, -8), (19, -10),
-    (21, 34), (23, -10), (25, -11), (18, 5), (2, -5), (4, -5), (6, -8), (9, 50), (10, 7), (12, -5),
-    (16, -7), (17, 11), (18, -9), (21, 33), (22, -8), (24, -7), (25, -12), (27, -5), (4, 5), (1, -13),
-    (2, 72), (21, -7), (23, -6), (25, -8), (7, 5), (17, 6), (14, 16), (11, -7), (12, 48), (13, 28),
-    (17, -5), (18, -5), (21, -5), (23, -6), (23, 11), (1, 6), (9, 5), (28, 5), (1, 5), (2, 5),
-    (22, 6), (26, 16), (4, 5), (26, 5), (8, 5), (1, 6), (5, 10), (25, 7), (0, 9), (1, -6),
-    (5, 8), (21, 5), (22, -5), (23, -9), (28, 10), (25, 5), (17, 7), (27, 5), (12, 14), (5, 12),
-    (0, -5), (1, 5), (5, 13), (6, 48), (9, -6), (10, 9), (11, 11), (15, -7), (17, -10), (19, -9),
-    (20, -5), (21, 6), (22, -5), (23, -10), (25, -10), (15, 12), (18, 5), (27, 5), (21, 6), (11, 8),
-    (23, 22), (22, 6), (17, 7), (6, 9), (5, -5), (6, 16), (11, 5), (5, -8), (6, 33), (21, -6),
-    (14, 43), (22, -6), (3, 14), (4, 5), (17, 5), (25, -5), (3, 42), (5, -8), (23, -9), (25, -6),
-    (17, 6), (2, 5), (18, 5), (16, 9), (22, 5), (5, 5), (10, 5), (5, -5), (8, 27), (17, -7),
-    (18, 9), (19, 7), (17, 5), (7, 5), (21, -7), (23, -5), (25, 22), (26, 9), (5, 5), (17, 9),
-    (17, 7), (25, 9), (1, 10), (5, -6), (17, 25), (18, -10), (19, -5), (20, 13), (21, 20), (22, -6),
-    (25, -7), (1, 12), (18, 5), (5, 8), (2, 5), (20, 6), (21, -5), (22, 15), (23, 11), (9, 13),
-    (10, 5), (5, 8), (6, 5), (28, 5), (19, 7), (18, 5), (1, -5), (4, -6), (5, 17), (6, -6),
-    (7, 16), (8, 5), (17, -6), (18, 14), (19, -7), (20, 5), (21, -13), (22, -5), (23, 17), (24, -5),
-    (26, 12), (1, 6), (3, 7), (6, -6), (18, -7), (19, -5), (21, -5), (23, 48), (15, -10), (16, 69),
-    (17, -6), (19, -6), (21, -10), (22, -11), (23, -5), (25, 9), (0, 5), (20, 6), (22, 16), (23, 12),
-    (1, 5), (15, 8), (18, 6), (9, 6), (19, 6), (18, 9), (1, 6), (8, 5), (14, 7), (21, 14),
-    (11, 6), (1, 5), (1, 7), (10, 10), (21, -6), (23, 27), (25, -7), (1, 6), (2, 5), (18, 7),
-    (28, 5), (3, 6), (5, -6), (10, 5), (21, 6), (19, 10), (5, 7), (6, 6), (17, 7), (3, 9),
-    (25, 14), (4, 11), (23, 26), (15, 6), (22, 6), (15, 10), (0, 8), (6, 9), (20, -5), (21, -8),
-    (23, 9), (25, 8), (23, 12), (1, 14), (5, -7), (6, 10), (3, 9), (11, 7), (6, 9), (20, -5),
-    (21, -7), (23, 11), (25, 6), (3, 9), (19, 5), (22, 8), (25, 16), (23, 6), (1, 10), (5, -8),
-    (21, 28), (5, -5), (9, -6), (16, 6), (17, -9), (18, -7), (19, 11), (21, -15), (23, 6), (25, 7),
-    (26, 20), (21, 5), (4, 9), (5, 20), (6, 5), (21, -6), (7, 5), (0, -5), (6, 6), (9, -6),
-    (10, -5), (13, 8), (14, -5), (16, 13), (18, 26), (19, 15), (21, 5), (22, -9), (24, -5), (25, -14),
-    (15, 5), (21, 8), (24, 31), (25, -10), (0, 121), (1, -15), (5, -6), (18, -5), (20, -5), (21, -10),
-    (24, -6), (25, -21), (8, 5), (10, 11), (21, -5), (23, 29), (1, 6), (1, -6), (2, -6), (3, 7),
-    (4, -9), (5, -6), (8, 23), (9, 24), (12, -7), (13, -6), (14, -5), (16, -8), (17, 11), (18, 14),
-    (19, -5), (21, 20), (23, -19), (24, 12), (25, -20), (26, -7), (27, -8), (28, 11), (18, 15), (0, 5),
-    (17, 6), (25, 9), (0, 8), (1, 6), (15, -9), (18, -5), (19, 82), (20, -7), (21, -14), (22, -5),
-    (25, -6), (21, 5), (23, 8), (5, 6), (5, -5), (8, 5), (18, 9), (17, 8), (18, 8), (21, 5),
-    (23, 11), (4, 5), (5, 5), (12, 5), (17, 10), (5, 5), (17, 10), (1, 9), (17, 46), (18, -6),
-    (23, -5), (17, 11), (5, 16), (6, -8), (7, 8), (8, 25), (9, -7), (11, -5), (16, -5), (17, -11),
-    (18, 10), (19, 6), (20, 7), (23, -12), (25, -8), (27, 7), (19, 5), (20, 6), (1, -19), (2, -13),
-    (3, -12), (5, -15), (6, -8), (7, -7), (8, -6), (9, -6), (11, 34), (12, -6), (13, 23), (14, -11),
-    (15, -13), (16, -15), (17, -11), (18, 16), (19, 42), (20, 15), (21, -14), (22, 11), (23, -30), (24, -5),
-    (25, 54), (26, -7), (27, 13), (11, 8), (23, 18), (27, 5), (17, 6), (19, -6), (20, 15), (21, -7),
-    (27, 9), (18, 5), (2, 5), (15, 5), (21, 11), (20, 8), (5, -6), (7, 9), (8, 5), (7, 5),
-    (21, -8), (23, -6), (25, 22), (26, 9), (28, 9), (21, 13), (17, 8), (1, 5), (5, 14), (28, 5),
-    (25, 6), (17, 5), (1, 6), (18, 9), (1, 19), (3, -7), (18, -7), (23, 11), (21, 9), (17, 5),
-    (21, 7), (5, -10), (9, 72), (10, -5), (17, -6), (21, -13), (23, -6), (5, -12), (6, -6), (9, 17),
-    (16, 9), (17, -6), (19, 6), (20, 9), (21, 26), (22, 9), (23, -13), (25, -9), (23, 15), (18, 6),
-    (10, 5), (23, -5), (17, 7), (18, 5), (1, -5), (3, 8), (5, -13), (6, -5), (17, -5), (19, 18),
-    (20, 14), (21, 19), (23, -7), (25, -5), (27, 7), (1, 14), (23, 9), (21, 10), (21, 11), (2, 5),
-    (20, 12), (4, 7), (14, 6), (0, 5), (25, 14), (11, 10), (11, 5), (15, -5), (17, 6), (13, 5),
-    (24, 6), (15, -5), (16, 34), (21, -5), (19, 5), (26, 15), (12, 12), (6, 5), (15, 8), (17, 11),
-    (9, 7), (10, 5), (15, 12), (16, 9), (21, -5), (23, 15), (12, 38), (23, -5), (23, 12), (1, 6),
-    (5, 10), (25, 7), (9, 6), (16, 8), (21, 5), (5, 6), (21, -6), (0, -13), (1, 11), (2, 74),
-    (4, -6), (5, -10), (6, -7), (9, -8), (10, -8), (11, -13), (12, 20), (13, -6), (14, -5), (15, -9),
-    (16, -7), (19, -11), (20, -10), (21, -8), (22, -9), (23, -17), (24, 8), (25, -11), (26, 61), (22, 9),
-    (0, 15), (5, -5), (11, 7), (22, 12), (23, 6), (8, 5), (2, -5), (18, 8), (23, 25), (25, -6),
-    (20, 6), (10, 5), (15, 7), (18, 5), (20, -5), (19, -5), (21, -5), (22, 5), (25, 24), (10, 11),
-    (0, 22), (1, -6), (3, -8), (4, -6), (5, -11), (9, -7), (10, -6), (11, 8), (12, -5), (14, -5),
-    (16, -5), (17, -10), (19, 8), (20, 7), (23, -16), (24, 25), (25, 19), (26, -9), (27, 8), (28, 6),
-    (18, 7), (5, 5), (19, 6), (20, 10), (6, 9), (0, -5), (15, -5), (18, -5), (21, -7), (24, 5),
-    (25, 31), (27, 7), (5, 6), (21, 8), (8, 5), (15, 5), (19, 5), (21, 9), (2, 5), (11, -6),
-    (12, 49), (13, 24), (21, -6), (23, -11), (21, 10), (15, -6), (16, 27), (0, 5), (19, 11), (0, -10),
-    (1, -5), (5, -12), (6, -5), (7, 5), (8, 8), (9, -6), (11, -5), (15, -6), (17, 5), (18, 62),
-    (19, -6), (20, -9), (21, -19), (22, -5), (23, -16), (24, -7), (25, -30), (26, 15), (27, 79), (2, 7),
-    (7, 5), (21, -7), (23, -5), (25, 22), (26, 9), (19, 6), (5, 12), (7, 5), (20, 6), (26, 8),
-    (20, 7), (20, 7), (18, 5), (20, 7), (1, 6), (4, 5), (5, -7), (17, -6), (21, 16), (22, 12),
-    (23, 6), (25, -6), (14, 10), (13, 5), (23, 8), (18, 6), (18, 6), (25, 14), (19, 7), (18, 15),
-    (25, 7), (22, 11), (2, 7), (5, 5), (6, 5), (21, 5), (25, 7), (17, 6), (20, 8), (1, 8),
-    (15, -6), (21, 14), (22, 7), (27, 5), (5, -6), (6, -5), (9, -5), (11, -6), (12, 25), (15, -8),
-    (16, -7), (17, -7), (18, -5), (19, -5), (20, -6), (22, -5), (23, 48), (24, -5), (25, 13), (28, -5),
-    (8, 15), (15, 6), (18, 8), (0, -7), (1, 59), (2, 18), (3, 8), (4, 9), (5, -8), (6, -5),
-    (9, -5), (11, -5), (14, 27), (15, -9), (16, -5), (17, -8), (18, -8), (19, -6), (20, -6), (21, -10),
-    (25, -5), (28, -5), (21, 7), (21, 7), (8, 5), (3, -5), (4, -6), (5, 12), (7, 13), (9, -8),
-    (10, -6), (11, 6), (12, -5), (15, -6), (21, 7), (23, 27), (25, -8), (28, -6), (22, 12), (16, 24),
-    (11, 5), (15, -5), (17, 6), (27, 6), (2, 11), (17, 12), (23, 15), (4, 5), (5, -5), (6, 11),
-    (5, -5), (28, 9), (1, 11), (24, 38), (25, -9), (20, 10), (22, 6), (6, 6), (1, -6), (15, 5),
-    (16, 7), (18, 7), (20, 7), (21, -7), (22, 8), (1, -5), (5, -9), (10, 30), (11, -6), (12, 37),
-    (15, -7), (16, -5), (17, -11), (19, -7), (20, -5), (21, -9), (22, 23), (23, 15), (25, -7), (19, 7),
-    (1, -6), (14, 5), (15, -6), (17, -8), (18, 11), (22, -5), (23, -7), (25, 34), (15, -5), (16, -5),
-    (21, 69), (22, -10), (23, -5), (25, -7), (15, 23), (17, 6), (3, -8), (4, -16), (5, 20), (6, 15),
-    (9, -10), (10, -7), (11, -17), (13, -7), (14, -5), (15, -23), (16, -19), (18, 5), (19, -18), (20, 48),
-    (22, 9), (23, 31), (24, -6), (26, -7), (28, 16), (18, 8), (21, 10), (0, -9), (1, 45), (2, -17),
-    (3, 15), (4, -8), (5, -13), (7, -9), (8, -9), (9, -7), (10, -14), (11, -20), (13, -9), (14, 64),
-    (15, 34), (16, 12), (17, -26), (18, -13), (20, -12), (21, -5), (22, 56), (23, -34), (24, -9), (26, -6),
-    (27, -15), (28, 17), (17, 6), (2, 10), (11, 10), (15, 5), (16, -5), (21, -7), (25, -5), (28, 8),
-    (21, 15), (5, -5), (6, 5), (11, 13), (21, -6), (5, -9), (6, -7), (7, 5), (11, 5), (16, 10),
-    (17, 12), (18, 9), (20, -7), (21, 10), (25, -9), (23, 8), (1, 11), (3, 7), (11, 10), (16, -5),
-    (23, -6), (25, -10), (0, 9), (17, 5), (5, -6), (6, 5), (15, -7), (16, 8), (18, 9), (20, 5),
-    (21, -15), (22, 19), (5, -8), (9, 13), (13, 14), (25, 13), (19, 22), (20, -8), (18, 15), (19, 7),
-    (0, 9), (3, 7), (6, -6), (18, 7), (20, 7), (21, 9), (16, 7), (17, 17), (10, 5), (11, 9),
-    (15, 7), (5, 6), (0, -7), (1, 8), (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 13),
-    (22, -6), (23, -11), (24, 6), (25, -8), (28, -5), (8, 5), (2, 7), (18, 10), (18, 5), (21, 5),
-    (0, 27), (1, 6), (2, 13), (3, -7), (4, -6), (5, -8), (9, -6), (10, -5), (12, -5), (13, -6),
-    (14, -5), (15, -6), (16, -5), (17, -6), (18, 5), (19, -5), (20, -8), (22, -6), (23, -15), (24, 19),
-    (25, 35), (26, -8), (28, 6), (1, -12), (3, 7), (4, 6), (14, 77), (15, -11), (16, -5), (20, -5),
-    (21, -10), (25, -5), (15, 8), (21, 8), (16, 7), (4, 13), (21, -5), (22, -5), (25, 35), (0, 5),
-    (18, 5), (3, -13), (5, 30), (8, -10), (11, -10), (12, -8), (13, -14), (14, -12), (16, -11), (17, 14),
-    (18, 11), (19, 19), (20, 14), (22, -14), (23, -30), (24, -7), (26, 18), (27, 13), (21, 13), (23, 7),
-    (24, 6), (17, 5), (20, 8), (23, 5), (6, 11), (6, 9), (13, 14), (24, 12), (25, -8), (1, 6),
-    (14, 18), (1, 14), (21, 6), (25, 5), (21, 13), (25, 5), (6, 6), (21, 5), (23, -12), (25, 69),
-    (1, 7), (15, 6), (17, 17), (21, -5), (25, 5), (15, 7), (21, 7), (21, 5), (22, 6), (21, 7),
-    (0, 9), (16, 5), (19, -5), (21, 7), (8, 5), (26, 8), (25, 16), (25, 9), (21, 5), (1, -11),
-    (2, 32), (18, 27), (21, -5), (15, 8), (9, 7), (10, 5), (20, 8), (15, -5), (19, 6), (20, 5),
-    (21, 5), (1, 20), (2, 8), (3, 20), (21, -6), (15, 5), (21, 8), (15, 9), (5, -5), (28, 9),
-    (0, 9), (1, 8), (2, -10), (3, -5), (4, 16), (5, -6), (6, 18), (7, -9), (8, -9), (11, -10),
-    (12, 8), (16, -6), (17, 26), (18, 9), (19, 7), (20, 9), (21, 5), (22, 17), (23, -21), (24, 5),
-    (25, -13), (26, -15), (27, -13), (28, -19), (1, 6), (13, 10), (12, 12), (23, 10), (5, 5), (18, 11),
-    (5, 7), (19, 5), (25, 5), (8, 5), (22, 5), (23, 5), (28, 5), (28, 5), (18, 7), (22, 12),
-    (19, 13), (1, 6), (5, -9), (9, -7), (10, 19), (11, -5), (12, 10), (15, -8), (19, 11), (20, 17),
-    (21, 7), (23, -6), (25, 6), (5, 13), (8, 5), (28, 5), (5, -14), (6, -5), (9, -6), (10, -6),
-    (11, 6), (12, -5), (15, -6), (16, -5), (17, -6), (18, 6), (19, -6), (20, -14), (21, 43), (22, -8),
-    (23, 39), (25, -5), (27, 30), (1, 6), (19, 6), (19, 15), (14, 13), (22, 10), (19, 8), (25, -5),
-    (15, 7), (1, -7), (3, -5), (4, -7), (6, -9), (9, -8), (10, -7), (12, -5), (14, -5), (15, 36),
-    (16, 5), (17, 27), (18, -5), (19, 23), (20, 6), (21, 10), (22, -13), (25, -13), (28, -6), (1, -5),
-    (5, 8), (9, 9), (17, -6), (18, -6), (21, 18), (19, 34), (21, -8), (18, 8), (20, 9), (18, 7),
-    (4, 7), (25, 15), (20, 7), (8, 5), (2, 5), (17, 23), (21, -5), (22, 5), (28, 5), (17, 7),
-    (15, 14), (17, -5), (20, 7), (21, 11), (23, -8), (19, 10), (17, 10), (20, 5), (1, -6), (4, -6),
-    (6, -8), (8, 25), (11, -5), (13, 7), (17, -14), (18, -11), (19, -16), (20, 29), (21, -10), (23, -6),
-    (24, 21), (26, 26), (27, -6), (25, 5), (0, -5), (1, 21), (2, 14), (3, -9), (4, -6), (5, -16),
-    (6, -10), (7, -5), (13, -5), (14, -5), (15, -18), (16, -9), (17, 70), (18, 81), (19, 7), (20, -32),
-    (21, -7), (22, -8), (23, -12), (24, -8), (25, -12), (26, -8), (28, -8), (16, 5), (20, 5), (19, 7),
-    (12, 7), (23, 10), (1, 8), (15, -5), (21, 15), (23, 11), (0, 5), (23, 5), (25, 8), (18, 5),
-    (18, 16), (5, 5), (5, 6), (9, 5), (17, 12), (21, -5), (5, -10), (9, 14), (15, -5), (18, 6),
-    (19, 12), (20, -10), (21, 13), (23, -5), (28, 13), (2, 5), (17, 10), (21, -5), (17, 18), (7, 7),
-    (21, 6), (0, 8), (5, 13), (6, -6), (9, 7), (17, 16), (18, 8), (20, -14), (21, -11), (25, -7),
-    (26, 13), (6, 8), (16, 6), (21, -5), (0, -74), (1, -46), (2, -39), (3, -27), (4, -5), (5, 29),
-    (6, 18), (7, -10), (8, -17), (9, 9), (10, 30), (11, 33), (12, 11), (13, -19), (14, 25), (15, 8),
-    (16, 14), (17, 19), (18, 7), (19, -5), (20, 30), (21, 45), (22, 42), (23, 109), (24, -47), (25, -38),
-    (26, -54), (27, -47), (5, 16), (6, -8), (7, 8), (8, 25), (9, -7), (11, -5), (16, -5), (17, -11),
-    (18, 10), (19, 6), (20, 7), (23, -12), (25, -8), (27, 7), (27, 12), (0, 11), (17, 5), (1, 6),
-    (17, -5), (18, 13), (0, 5), (15, 11), (6, 6), (21, 5), (17, 12), (24, 8), (0, 13), (1, 12),
-    (24, 7), (25, -6), (12, 5), (5, 5), (17, 8), (16, 7), (23, 8), (15, 5), (5, -7), (7, 19),
-    (20, 11), (21, -5), (11, 12), (1, -5), (5, 5), (18, -6), (19, 12), (20, 36), (22, -6), (23, -8),
-    (25, -5), (28, 12), (19, 19), (5, -7), (17, -5), (19, 18), (20, 14), (27, 7), (1, 6), (17, 5),
-    (8, 5), (25, -5), (26, 7), (27, 20), (3, 10), (12, 5), (22, 17), (26, 5), (28, 5), (0, 6),
-    (0, 11), (1, 5), (18, 5), (21, -5), (6, 14), (22, 5), (25, 5), (9, 7), (10, 5), (1, -5),
-    (5, 13), (10, -6), (15, -5), (19, -5), (20, -5), (22, -6), (23, -10), (28, 21), (19, 18), (20, 7),
-    (16, 11), (23, 11), (23, 5), (16, 32), (17, 8), (20, -7), (22, -5), (16, 11), (9, 7), (19, 5),
-    (23, 11), (14, 12), (16, 8), (21, 7), (28, 5), (25, 22), (0, -14), (1, -16), (4, -8), (5, -5),
-    (6, -9), (9, -11), (10, -10), (12, -7), (15, -18), (16, -13), (17, -11), (19, 18), (20, -9), (22, 8),
-    (23, 20), (24, -15), (25, 59), (26, 21), (27, 23), (27, 5), (17, 27), (21, -5), (1, 25), (3, -14),
-    (4, 33), (5, 109), (6, 20), (8, -5), (9, 7), (10, 8), (12, -8), (13, -6), (15, -16), (16, -14),
-    (17, -19), (18, -19), (19, -28), (20, 24), (21, -11), (22, -14), (23, -24), (24, -9), (25, -5), (26, -15),
-    (28, -15), (1, 7), (3, 10), (5, -7), (9, 6), (17, -6), (20, -6), (21, 12), (23, 15), (20, 19),
-    (23, -8), (15, -5), (16, 6), (22, 6), (16, 18), (17, 10), (22, -9), (4, 18), (5, 15), (7, 8),
-    (21, -9), (23, -6), (26, 5), (15, 13), (19, 8), (23, 6), (8, 5), (26, 12), (5, 39), (23, -5),
-    (22, 9), (5, 7), (26, 7), (0, -5), (6, 6), (9, -6), (10, -5), (13, 8), (14, -5), (16, 13),
-    (18, 26), (19, 15), (21, 5), (22, -9), (24, -5), (25, -14), (1, 7), (21, 5), (18, 7), (0, -5),
-    (4, -5), (5, -12), (9, -8), (10, -6), (11, -6), (12, -5), (15, 47), (16, 39), (18, 15), (19, -14),
-    (20, -7), (22, 20), (23, -15), (28, -7), (21, 9), (3, 5), (23, 6), (25, 15), (4, 11), (5, 6),
-    (21, -5), (26, 6), (27, 5), (27, 10), (2, 5), (17, 5), (17, 8), (1, -6), (3, -7), (5, 15),
-    (6, 11), (9, 7), (10, -6), (11, -5), (13, -5), (15, 15), (16, -6), (17, -14), (18, 5), (19, 13),
-    (20, 8), (24, -7), (25, -6), (22, 18), (20, 8), (0, -16), (2, 69), (3, -13), (4, -11), (5, -22),
-    (6, -12), (7, -9), (8, 8), (9, -10), (10, -13), (11, -16), (12, -12), (13, -8), (14, -10), (15, -19),
-    (16, -12), (17, 90), (18, 68), (19, -20), (20, -23), (21, 13), (22, -16), (23, -33), (24, 26), (25, 17),
-    (26, -14), (11, 6), (23, 6), (2, 9), (19, 12), (4, 5), (19, 5), (1, 9), (25, 9), (26, 11),
-    (0, -5), (1, 19), (2, 9), (3, 13), (5, -13), (6, -9), (7, -5), (11, -7), (14, 10), (15, 10),
-    (17, -7), (19, -5), (22, -9), (23, 6), (26, 9), (28, 8), (15, 5), (17, 6), (21, 9), (23, 6),
-    (17, 21), (19, 6), (23, -6), (8, 5), (1, 5), (17, 6), (15, 10), (5, 12), (23, 9), (19, 6),
-    (19, 5), (20, 9), (1, 7), (28, 5), (0, 8), (24, 13), (3, 6), (15, 9), (18, 10), (20, -8),
-    (21, 6), (23, 9), (6, 11), (10, 5), (16, 10), (1, 11), (26, 5), (25, 13), (15, 14), (11, 6),
-    (22, 6), (19, 6), (0, 5), (20, -6), (21, -5), (22, 16), (23, 17), (7, 9), (21, 7), (3, 67),
-    (5, -6), (21, -14), (23, -12), (17, 14), (9, 14), (1, 10), (9, -5), (17, 11), (20, -6), (21, -12),
-    (27, 7), (12, 12), (1, 8), (15, 12), (17, -11), (19, 11), (20, -5), (22, 10), (23, -5), (28, 13),
-    (1, 5), (18, 10), (24, 5), (25, -9), (26, 29), (4, 5), (15, 6), (21, 7), (28, 5), (17, 19),
-    (18, 10), (15, 23), (5, 11), (21, -5), (17, 5), (18, 12), (25, 11), (5, 5), (15, 24), (17, 12),
-    (18, -7), (21, -14), (23, 6), (25, -5), (28, 5), (25, 7), (4, 7), (14, 6), (18, 10), (24, 12),
-    (25, -5), (3, 5), (22, 6), (0, 5), (19, 9), (27, 15), (17, -5), (18, 13), (0, 12), (1, 18),
-    (24, 7), (25, -6), (6, 5), (28, 5), (19, 24), (20, -5), (12, 27), (23, -12), (1, 7), (3, 5),
-    (1, 10), (2, 8), (3, 6), (5, -5), (14, 26), (15, -6), (21, 6), (22, 13), (23, -14), (25, -6),
-    (18, 6), (22, 6), (4, 16), (6, 12), (25, 7), (23, 6), (0, -7), (2, -7), (4, -5), (5, -6),
-    (6, -8), (10, 8), (11, -10), (12, 23), (13, -5), (14, -6), (15, -12), (16, -9), (17, -14), (21, 12),
-    (22, -9), (23, 70), (24, -8), (25, 19), (28, -7), (25, 12), (19, 13), (15, 10), (19, 6), (20, 9),
-    (23, 9), (24, 5), (18, 6), (17, -5), (26, 6), (0, -8), (1, 64), (2, 22), (3, 10), (4, 8),
-    (5, -9), (6, -6), (9, -7), (11, -6), (14, 29), (15, -9), (16, -6), (17, -7), (18, -11), (20, -8),
-    (21, -12), (23, -5), (25, -6), (26, -5), (28, -5), (20, 7), (17, 7), (11, 12), (13, 9), (23, 5),
-    (22, 6), (4, 6), (5, 9), (23, 5), (23, 5), (13, 5), (23, 13), (6, 23), (21, -5), (5, -7),
-    (23, 27), (10, 5), (22, 7), (11, 5), (22, 7), (25, -7), (25, 5), (0, -7), (1, -5), (3, -8),
-    (4, -10), (5, 56), (6, 12), (10, -9), (11, -6), (14, -7), (16, -13), (17, -9), (18, 5), (19, 12),
-    (20, 14), (21, -29), (23, 11), (24, -10), (25, 7), (27, 6), (28, -9), (1, -18), (2, -13), (3, -7),
-    (4, -11), (5, -24), (6, 16), (8, -7), (9, 9), (11, -11), (14, -16), (15, 6), (17, -7), (18, 15),
-    (19, 7), (20, -19), (21, 32), (22, 21), (24, -12), (25, 26), (26, 14), (15, 7), (18, 5), (25, 5),
-    (28, 5), (5, -8), (7, 21), (27, 5), (5, 5), (0, 5), (0, 8), (5, -6), (9, 6), (21, 5),
-    (2, 5), (21, 5), (19, 5), (8, 5), (9, -5), (12, 15), (15, -7), (17, 11), (20, 6), (21, -13),
-    (23, -5), (27, 6), (17, 23), (9, -8), (10, 14), (13, 7), (15, -5), (17, 39), (18, -11), (19, -6),
-    (23, -5), (24, -5), (25, -6), (27, 11), (0, 17), (1, 10), (3, 5), (5, -8), (6, -8), (8, -5),
-    (10, 11), (12, -5), (14, -5), (17, 16), (18, -13), (19, -17), (20, 6), (22, 10), (23, 15), (25, -10),
-    (26, -5), (27, -6), (3, 5), (22, 6), (11, 13), (2, 5), (0, -6), (3, -5), (4, 20), (5, 44),
-    (6, 6), (9, 6), (17, -8), (18, -7), (19, -6), (20, -8), (22, -5), (23, -12), (25, 10), (1, 16),
-    (5, 16), (20, 5), (25, 9), (11, 5), (15, 5), (16, 7), (19, 7), (17, 5), (5, 8), (20, 8),
-    (0, 12), (2, 6), (21, -7), (23, -6), (24, 19), (25, 14), (1, 8), (3, -5), (5, -16), (6, 10),
-    (9, -5), (10, -5), (14, -7), (18, 15), (20, 7), (21, 7), (22, 8), (23, -14), (28, -5), (5, -7),
-    (8, 27), (17, -5), (21, 5), (19, 8), (20, 7), (7, 5), (14, 7), (25, 5), (22, 5), (20, 12),
-    (1, 6), (0, 5), (15, 10), (4, 5), (1, -7), (5, -5), (9, -6), (11, -5), (14, -8), (15, -7),
-    (16, -10), (17, -8), (18, -8), (20, 11), (21, 13), (22, 91), (23, -12), (25, -9), (20, 5), (21, -5),
-    (22, 25), (12, 51), (20, -6), (21, -5), (23, -7), (15, 7), (23, 6), (8, 13), (19, 5), (2, 9),
-    (6, 9), (21, 10), (23, 11), (21, 15), (23, -5), (20, 10), (20, 5), (18, 7), (1, -5), (2, -5),
-    (4, -5), (6, -8), (9, 50), (10, 7), (16, -7), (17, 11), (18, -9), (21, 33), (22, -8), (24, -5),
-    (25, -12), (27, -5), (1, 9), (0, -12), (2, -6), (3, 6), (4, -10), (5, -39), (6, -6), (7, 46),
-    (8, 9), (9, 45), (11, -11), (13, -7), (14, -7), (15, -11), (16, -10), (17, 13), (18, -16), (19, 17),
-    (20, 54), (21, -11), (22, -12), (23, -12), (24, -9), (25, -15), (27, 8), (3, 9), (25, 9), (20, 21),
-    (11, 7), (19, 5), (20, 6), (21, 9), (15, 8), (5, 9), (9, 6), (23, -5), (17, 5), (20, 15),
-    (8, 5), (21, 7), (17, 6), (21, 12), (23, -6), (25, 5), (22, 10), (28, 5), (6, 6), (8, 5),
-    (17, 5), (6, 11), (6, 6), (15, -5), (16, 31), (18, 14), (0, 10), (1, 14), (5, 20), (6, 6),
-    (1, 5), (5, -13), (6, -5), (10, -5), (11, -5), (15, -7), (17, 24), (18, -5), (19, -9), (21, 31),
-    (22, 21), (24, -7), (28, -5), (5, 12), (8, 5), (13, 5), (22, 13), (16, 17), (21, 11), (24, 13),
-    (25, -6), (23, 12), (28, 5), (3, 5), (22, 6), (21, 6), (2, 12), (3, 12), (23, -5), (6, 5),
-    (1, 7), (16, 5), (4, 5), (23, 9), (11, 12), (14, 5), (1, -5), (2, 11), (0, 27), (1, 5),
-    (3, 12), (5, -10), (9, -9), (10, 12), (11, -7), (12, -8), (13, -7), (14, -5), (16, 5), (17, 7),
-    (18, -10), (19, -8), (20, -7), (21, -5), (22, -13), (24, 14), (25, 9), (26, -10), (18, 5), (20, 22),
-    (25, -6), (4, 7), (25, 8), (19, 8), (9, 6), (15, 10), (21, 6), (11, 7), (20, 5), (22, 11),
-    (25, -7), (28, 9), (18, 10), (25, 5), (5, 7), (20, 7), (11, 8), (19, 42), (20, -9), (21, -9),
-    (17, 5), (20, 7), (2, 12), (17, 10), (17, 7), (21, 5), (5, 7), (4, 6), (5, -5), (20, 17),
-    (27, 9), (5, 12), (18, 7), (5, 7), (23, 5), (0, -6), (1, -6), (13, 36), (19, -5), (20, -7),
-    (23, -11), (24, 16), (25, 9), (26, -5), (27, 5), (28, 7), (3, 8), (21, -9), (23, 24), (26, 6),
-    (8, 5), (27, 5), (26, 13), (15, 18), (17, -6), (1, 6), (1, 10), (2, 17), (3, 5), (12, 7),
-    (25, -5), (20, 5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 31), (25, -10), (2, 5), (22, 8),
-    (0, 5), (19, 9), (24, 5), (22, 6), (5, 5), (22, 6), (2, 5), (22, 6), (21, 13), (26, 5),
-    (14, 17), (20, 5), (22, 5), (28, 5), (12, 18), (15, -5), (16, 17), (17, -9), (18, -6), (19, -11),
-    (6, 9), (17, -5), (21, 11), (22, -5), (23, -6), (25, 19), (21, 5), (20, 21), (2, 7), (1, -6),
-    (3, 7), (5, -8), (6, -6), (9, -6), (17, -8), (19, 15), (20, 7), (21, 34), (23, -5), (25, -7),
-    (27, 6), (12, 5), (5, 7), (2, 7), (14, 6), (16, 6), (21, 5), (25, 13), (5, 11), (25, 5),
-    (4, 7), (14, 6), (1, 31), (20, 10), (17, 8), (21, 6), (20, 7), (0, 8), (16, 7), (15, -9),
-    (20, 7), (21, 6), (25, 8), (19, 10), (21, -5), (17, 6), (19, 8), (1, 14), (18, 13), (21, 11),
-    (23, -7), (25, -5), (23, 11), (23, 9), (23, -6), (25, 30), (0, 8), (1, -5), (21, -5), (25, 38),
-    (7, 6), (20, 6), (1, -9), (18, -5), (23, -8), (24, -6), (26, 70), (22, 5), (1, 5), (4, 7),
-    (17, 54), (18, -8), (19, -5), (20, 7), (21, 7), (22, 10), (16, 8), (20, 5), (25, 12), (0, 11),
-    (10, 12), (23, -5), (19, 5), (20, 6), (15, 6), (17, 11), (19, 9), (18, 6), (20, -5), (21, -5),
-    (22, 6), (23, 9), (17, 6), (0, -8), (2, 10), (3, -7), (4, -11), (5, -14), (6, -14), (8, 8),
-    (9, -11), (11, -10), (14, -9), (16, -13), (17, 27), (18, 14), (19, -12), (20, -28), (22, -8), (23, -15),
-    (24, 74), (25, 39), (9, 28), (21, -6), (15, 5), (11, -5), (15, -8), (16, -7), (19, 90), (20, -5),
-    (21, -11), (23, -5), (25, -8), (23, 18), (3, 8), (1, 13), (2, 7), (17, -7), (21, 5), (23, -5),
-    (24, 18), (26, 5), (17, 7), (0, -7), (1, -7), (9, -5), (13, 35), (18, -5), (21, -5), (23, -11),
-    (24, 15), (25, 11), (26, -5), (27, 5), (28, 6), (5, 6), (19, 5), (21, 7), (23, 18), (28, 5),
-    (28, 5), (19, 5), (18, 10), (25, 5), (1, 6), (18, 5), (6, 6), (23, 14), (5, 43), (21, -5),
-    (23, -6), (16, 6), (20, 6), (23, 8), (1, 8), (18, 5), (13, 10), (19, 5), (20, 6), (24, 10),
-    (23, 8), (2, 5), (20, 5), (22, 7), (23, 22), (23, 6), (17, 22), (22, 9), (23, 10), (19, 5),
-    (21, 8), (10, 10), (20, 8), (1, 7), (2, 6), (21, 10), (0, -5), (11, 6), (21, 5), (0, 5),
-    (21, 6), (0, -6), (1, -19), (2, -25), (3, -15), (4, -8), (5, -18), (6, -13), (7, -19), (8, -16),
-    (9, -29), (10, -28), (11, -47), (12, -30), (13, -26), (14, 22), (15, 114), (16, 96), (17, -47), (18, -62),
-    (19, 58), (20, 11), (21, 7), (22, 123), (23, -103), (24, -6), (25, 95), (26, -10), (27, -15), (28, 16),
-    (4, 5), (10, 8), (12, 7), (21, -6), (23, 21), (15, 5), (1, -6), (6, 12), (10, -6), (11, -5),
-    (17, 37), (22, -6), (23, -15), (25, -12), (27, 13), (18, 9), (17, 9), (25, 9), (1, 12), (23, 7),
-    (6, 5), (3, 8), (24, 8), (25, 5), (3, 5), (22, 6), (18, 9), (13, 10), (15, 5), (17, 6),
-    (12, 9), (4, 7), (6, 9), (17, 9), (15, 5), (17, 6), (1, 6), (17, 9), (2, 5), (4, 12),
-    (14, 6), (25, 24), (17, 13), (27, 9), (15, 7), (16, 9), (22, -5), (3, 9), (19, 5), (20, 5),
-    (21, 11), (15, 6), (21, 8), (5, 14), (5, -5), (28, 8), (3, -6), (5, -5), (7, 9), (8, 14),
-    (11, -7), (12, -6), (15, -5), (17, -9), (19, -13), (20, 9), (22, -9), (24, 15), (27, 6), (17, 6),
-    (22, 8), (25, 7), (24, 19), (17, 10), (19, -5), (20, 5), (27, 5), (21, 7), (28, 10), (2, 12),
-    (3, 12), (23, -5), (1, 5), (17, -6), (18, 9), (1, 25), (4, 9), (10, 5), (0, -15), (1, -30),
-    (2, -11), (3, -13), (4, -26), (5, 39), (6, -16), (7, 34), (8, 11), (9, 53), (12, -20), (13, 37),
-    (14, -24), (15, -23), (16, -8), (17, -37), (19, 10), (20, 26), (21, 7), (22, 13), (25, 9), (26, -8),
-    (4, 5), (11, 5), (12, 9), (16, 12), (17, -9), (18, -6), (19, -10), (1, 8), (1, 36), (9, 26),
-    (21, -8), (4, 10), (6, 7), (7, 11), (20, -5), (21, 6), (21, 9), (26, 8), (0, 8), (13, 8),
-    (17, 7), (21, 5), (1, 6), (16, 8), (0, -6), (1, 25), (5, -7), (6, -5), (9, -5), (10, -6),
-    (11, -8), (12, 19), (15, -6), (18, -11), (19, -7), (20, -5), (22, -6), (23, -7), (24, 6), (26, 50),
-    (27, -5), (0, 12), (2, 15), (5, -6), (11, 7), (15, -5), (17, -7), (20, -5), (21, 5), (23, -8),
-    (24, 16), (25, 9), (26, -6), (27, 7), (28, 9), (4, 6), (20, 14), (19, 13), (27, 5), (3, 9),
-    (9, 7), (21, 9), (25, 5), (20, 5), (1, 11), (11, 6), (20, 7), (22, 11), (23, -5), (28, 14),
-    (1, 7), (23, 7), (18, 7), (0, 11), (5, -8), (6, -5), (9, -6), (10, 7), (17, 8), (19, 22),
-    (20, 21), (21, -9), (22, -8), (23, 11), (25, -9), (25, 10), (1, 18), (0, 8), (21, 5), (1, 7),
-    (14, 13), (22, 10), (15, 5), (20, 5), (5, 5), (20, 5), (24, 5), (22, 8), (6, 9), (22, 13),
-    (23, 7), (5, 14), (6, 5), (20, 10), (6, 14), (15, 11), (1, 6), (4, 5), (20, 5), (5, -7),
-    (6, 6), (11, -5), (12, 24), (15, -5), (19, -6), (21, -8), (22, 6), (23, 8), (3, 9), (25, 14),
-    (15, 8), (18, 11), (21, 7), (22, -5), (23, -5), (25, 5), (0, 9), (1, 6), (6, 7), (16, 6),
-    (22, -5), (17, 10), (18, 12), (6, 7), (6, 10), (26, 5), (17, 5), (16, 10), (19, 23), (22, -5),
-    (2, 5), (14, 12), (22, 6), (24, 7), (21, 5), (23, 8), (0, 19), (17, 8), (19, 14), (25, 6),
-    (14, 9), (15, -5), (19, 8), (5, -7), (7, 16), (27, 5), (11, 8), (22, 5), (20, 7), (21, 5),
-    (21, 9), (15, 6), (4, 5), (1, 6), (5, -8), (15, -10), (16, 28), (19, 35), (21, 12), (23, -7),
-    (25, -6), (17, 6), (19, 8), (22, 7), (23, 15), (1, 7), (5, -7), (23, 27), (5, 5), (6, 8),
-    (2, 10), (17, 7), (18, 8), (21, -6), (0, 7), (10, 6), (20, -5), (22, 17), (18, 9), (15, 6),
-    (1, 13), (3, -6), (4, -10), (5, -31), (6, -13), (7, -9), (8, -6), (9, -15), (11, -15), (12, 6),
-    (13, -9), (14, -11), (15, -23), (16, -16), (17, 27), (18, 41), (19, 29), (20, 86), (21, 17), (23, -5),
-    (24, -11), (25, -20), (28, -13), (28, 5), (15, 7), (7, 6), (5, 30), (7, 30), (9, -5), (18, -5),
-    (25, -5), (26, 6), (22, 6), (7, 6), (0, 25), (25, 5), (5, 8), (20, 8), (20, 5), (5, 7),
-    (0, 7), (15, -5), (18, 5), (19, 12), (20, 10), (21, 9), (21, 7), (20, 7), (20, -6), (21, 7),
-    (18, 8), (4, 17), (5, 41), (6, 8), (9, 5), (17, -8), (18, -6), (19, -6), (20, -5), (21, 5),
-    (23, -11), (25, 9), (18, 15), (21, 8), (5, 17), (21, -11), (25, 5), (10, 5), (21, -5), (18, 10),
-    (5, 8), (6, 5), (28, 5), (8, 5), (26, 9), (19, 5), (18, 6), (18, 15), (4, 10), (17, -12),
-    (18, 6), (20, -7), (21, 26), (24, -5), (25, 5), (26, 8), (27, 10), (15, 8), (21, 6), (24, 17),
-    (1, 12), (15, 7), (21, 10), (25, -5), (27, 10), (7, 6), (1, 8), (5, -5), (17, 7), (27, 5),
-    (8, 21), (19, 10), (21, -5), (23, -6), (17, 47), (18, -7), (21, -6), (25, -5), (5, -5), (10, -6),
-    (11, 25), (12, 11), (20, 5), (21, -7), (23, 11), (15, 6), (10, 9), (9, 6), (20, 22), (20, 10),
-    (6, 11), (20, 5), (1, -7), (4, -8), (5, 22), (6, 10), (9, -7), (10, -5), (11, -6), (13, 6),
-    (16, -6), (17, 14), (19, -8), (20, -8), (21, -6), (22, -7), (23, -14), (24, 41), (25, 17), (26, -5),
-    (27, -6), (20, 9), (11, 5), (6, 6), (21, 5), (20, 5), (18, 5), (0, 18), (25, 6), (23, 8),
-    (13, 5), (23, 5), (1, 10), (2, 6), (3, 9), (10, 5), (25, -8), (3, 9), (6, 5), (10, 15),
-    (18, 7), (19, 8), (21, -9), (23, -7), (4, 7), (23, 10), (0, -17), (2, -6), (3, -13), (4, -19),
-    (6, -5), (7, -12), (8, -11), (9, -6), (10, -6), (11, -34), (12, -17), (14, -10), (15, 18), (16, 29),
-    (17, 23), (18, 28), (19, -25), (20, -5), (21, 39), (22, 19), (23, -26), (24, 7), (25, 28), (27, -12),
-    (28, 34), (17, 7), (1, 8), (11, 7), (1, 12), (6, 7), (28, 9), (1, -6), (3, -16), (4, 21),
-    (5, 11), (6, 15), (7, 10), (8, 5), (9, 12), (10, -5), (11, -20), (12, -13), (13, -7), (14, -8),
-    (15, -9), (16, -17), (20, 16), (22, -19), (23, -23), (24, 5), (26, 15), (27, 25), (5, 12), (27, 9),
-    (23, 8), (4, 5), (15, 16), (16, 5), (27, 5), (23, 21), (1, -6), (4, -5), (5, -16), (9, -7),
-    (10, -11), (11, 28), (15, -7), (16, -5), (18, -5), (19, -9), (20, 30), (21, -8), (22, -6), (23, 71),
-    (25, -9), (28, -5), (22, 10), (13, 5), (1, 6), (4, 21), (14, 6), (23, 10), (23, 24), (1, -15),
-    (3, 7), (4, 51), (5, -13), (6, -6), (9, -6), (10, -6), (11, -7), (12, -5), (14, 93), (16, 13),
-    (17, -8), (18, -8), (19, -6), (20, -9), (21, -11), (23, -27), (25, -11), (28, -6), (1, -5), (4, -6),
-    (5, -12), (6, -6), (9, -6), (10, -7), (11, -6), (13, 6), (14, -6), (15, -5), (17, -11), (18, -9),
-    (19, -5), (20, -8), (22, 20), (23, 82), (25, 13), (28, -5), (22, 5), (2, 8), (3, 5), (3, 9),
-    (15, 8), (23, 7), (1, -7), (3, 5), (5, 10), (6, -6), (9, 14), (10, 10), (11, -7), (12, -5),
-    (15, -5), (16, -5), (18, 17), (19, -9), (20, 9), (21, -9), (22, 15), (25, -5), (28, -5), (1, -6),
-    (3, -5), (4, -5), (6, -6), (11, -6), (14, -5), (15, -5), (17, -9), (18, -8), (19, -7), (20, -8),
-    (22, -8), (23, 101), (25, 12), (0, 5), (4, -5), (6, -5), (9, -5), (10, -5), (11, -7), (12, -5),
-    (16, -5), (19, -7), (23, 41), (25, 16), (18, 11), (0, 11), (1, 14), (2, -12), (4, -18), (5, -16),
-    (6, -10), (7, -11), (8, -11), (9, 14), (11, -15), (12, -7), (15, 30), (16, 25), (17, 10), (18, 28),
-    (19, -9), (20, 14), (21, 18), (22, -12), (24, -6), (25, -10), (26, -17), (21, 6), (17, 8), (18, 11),
-    (19, 8), (0, 5), (0, -30), (1, 9), (2, -19), (3, -23), (4, -12), (5, 77), (6, 53), (7, 13),
-    (8, -20), (9, 30), (11, -53), (12, -25), (13, -25), (14, -37), (15, 32), (16, 10), (17, 30), (18, 25),
-    (19, 63), (20, 26), (21, 36), (22, 19), (23, -76), (24, -24), (25, -37), (26, -29), (27, -11), (28, -6),
-    (13, 18), (23, 35), (1, -5), (5, 20), (15, -7), (17, -9), (18, 12), (19, 15), (21, -17), (22, 17),
-    (23, 23), (1, -7), (3, -6), (5, -5), (6, -5), (9, -7), (11, 23), (12, 24), (13, 21), (14, -6),
-    (18, -12), (20, -10), (21, 13), (22, -9), (23, 5), (24, -5), (26, -6), (0, 8), (21, 9), (5, 6),
-    (21, 8), (1, 6), (2, -8), (3, 8), (4, 23), (5, 48), (6, 33), (7, 17), (10, -10), (11, -13),
-    (15, -10), (16, -14), (17, -12), (18, -15), (19, -18), (20, -34), (21, 8), (22, -15), (27, -10), (28, 12),
-    (0, -5), (5, -17), (6, -7), (9, -8), (10, -7), (11, -6), (12, -5), (15, -6), (16, -6), (17, -13),
-    (18, 27), (19, -13), (20, -18), (21, 27), (22, -7), (23, 79), (25, -8), (27, 29), (28, -5), (23, 24),
-    (9, 10), (17, 7), (19, 5), (20, 7), (22, -5), (23, -10), (25, -5), (28, 14), (17, 12), (18, 8),
-    (9, 11), (21, 12), (1, -13), (2, -7), (3, -7), (4, -8), (5, -22), (6, -11), (7, -6), (10, 108),
-    (11, 111), (12, 11), (13, -8), (14, -6), (15, -17), (16, -12), (17, -18), (18, -12), (19, 29), (20, 13),
-    (21, -11), (22, -15), (23, -36), (24, -8), (25, -26), (26, -7), (27, -8), (28, -10), (15, 10), (19, 8),
-    (21, 18), (22, 21), (25, -5), (1, 11), (0, -5), (1, -6), (16, -5), (17, 16), (18, 6), (21, 12),
-    (22, 7), (23, -9), (24, -5), (25, -8), (17, 6), (18, 9), (19, 6), (0, 6), (21, -5), (22, 14),
-    (18, 19), (1, 5), (6, 6), (8, 5), (19, 5), (27, 9), (5, 6), (6, 5), (6, 10), (16, 7),
-    (11, 6), (15, -9), (18, -5), (19, 82), (20, -7), (21, -14), (22, -5), (25, -6), (20, 7), (1, 6),
-    (5, 11), (9, 7), (11, 11), (21, 6), (4, 5), (5, -5), (6, 11), (5, -5), (21, -5), (23, 20),
-    (27, 7), (22, 6), (2, 12), (3, 12), (23, -5), (1, 15), (23, 5), (17, 7), (5, -8), (6, 58),
-    (11, 6), (20, -5), (25, -7), (17, 6), (6, 9), (22, 13), (0, 12), (1, 25), (2, -5), (3, -6),
-    (4, 9), (5, -31), (6, 5), (7, 7), (9, 7), (10, 10), (11, -6), (14, 5), (15, -8), (18, -6),
-    (19, -13), (21, 9), (22, -8), (26, -8), (27, 5), (28, -6), (15, 5), (0, -5), (1, 6), (4, 5),
-    (5, 13), (6, 43), (9, -5), (10, 6), (15, -6), (17, -8), (19, -7), (21, 9), (22, -6), (23, -14),
-    (25, -7), (2, 5), (25, 10), (20, 10), (25, 5), (6, 5), (18, 6), (28, 5), (1, 6), (6, 5),
-    (12, 5), (13, 9), (15, -5), (18, 6), (19, 13), (20, 12), (21, 7), (6, 5), (1, 6), (16, 7),
-    (21, 6), (22, 5), (14, -5), (22, 8), (1, -7), (18, -6), (22, 12), (19, 10), (20, 7), (21, 8),
-    (13, 5), (4, 6), (0, 8), (6, 10), (13, 5), (27, 5), (13, 5), (21, 12), (20, 7), (1, 44),
-    (4, 86), (5, -23), (6, -8), (14, -5), (15, -6), (18, -6), (20, -6), (21, -16), (23, -8), (25, -7),
-    (17, 7), (18, 10), (21, 6), (0, 14), (1, 19), (4, -6), (5, -16), (18, 9), (19, -6), (20, -8),
-    (23, -6), (25, 5), (27, -5), (28, 6), (3, 10), (18, 5), (22, 17), (12, 5), (19, 10), (18, 8),
-    (12, 9), (4, 10), (13, 12), (0, -5), (15, -5), (18, -5), (21, -7), (24, 5), (25, 31), (27, 7),
-    (7, 5), (23, 16), (24, 5), (5, 7), (17, -7), (19, -7), (20, 5), (21, -5), (23, 6), (6, 5),
-    (17, 8), (18, 10), (21, 10), (22, 7), (25, -5), (10, 7), (21, 8), (19, 9), (19, 6), (1, 11),
-    (11, 10), (19, 6), (17, 7), (1, 6), (1, 5), (2, 5), (20, 5), (5, 6), (17, 8), (11, 7),
-    (23, 12), (21, 7), (22, 6), (5, -5), (18, 36), (19, -6), (20, -7), (27, 18), (11, 29), (23, -5),
-    (11, 10), (20, 6), (2, 5), (9, 5), (2, 9), (0, 5), (19, 8), (6, 6), (18, 8), (25, 5),
-    (14, 9), (5, -5), (15, -8), (18, -11), (19, -5), (21, -15), (22, 34), (23, 24), (5, 7), (4, 10),
-    (25, 13), (21, 10), (23, 7), (1, 6), (15, -7), (21, 5), (28, 9), (26, 11), (22, 6), (5, 6),
-    (17, 11), (15, 16), (19, 5), (21, 13), (17, 6), (21, 5), (5, 6), (20, 8), (5, -5), (28, 9),
-    (0, 8), (0, -18), (1, 19), (3, -5), (4, 9), (5, 18), (7, 12), (8, -5), (9, 10), (11, -12),
-    (13, -9), (14, -11), (15, 7), (17, -9), (18, -11), (19, 7), (21, 14), (22, -15), (24, 6), (25, -23),
-    (27, -14), (28, 32), (5, 5), (6, 6), (21, 6), (23, -5), (15, 8), (22, 13), (20, 22), (25, -6),
-    (20, 6), (6, 6), (0, 8), (1, 6), (3, 39), (4, 25), (5, -9), (11, -5), (17, -5), (19, -6),
-    (20, -7), (21, -7), (22, -5), (23, -10), (24, -9), (25, 24), (26, -6), (27, -6), (21, 15), (1, -5),
-    (4, 5), (11, 7), (14, 6), (20, -6), (21, 6), (0, 5), (9, 5), (27, 5), (1, 14), (21, 6),
-    (26, 12), (11, 9), (23, 15), (20, 6), (8, 5), (25, 5), (1, -5), (5, 28), (6, -6), (7, 29),
-    (9, -7), (15, 7), (16, 14), (17, 7), (20, -9), (21, -6), (22, -5), (23, -5), (25, -10), (26, 5),
-    (17, 33), (21, -5), (0, 49), (1, 6), (2, -10), (3, -5), (5, -6), (6, -6), (7, -9), (8, -8),
-    (9, -6), (10, -5), (11, -12), (12, -12), (13, -11), (14, -11), (15, -11), (16, -13), (17, -8), (18, -14),
-    (19, 19), (21, -11), (22, -5), (24, 20), (25, 36), (27, 35), (3, 11), (14, 8), (1, -5), (9, -5),
-    (14, -7), (16, -8), (17, -7), (18, -7), (20, 16), (21, 5), (22, 66), (23, -9), (25, -9), (0, 30),
-    (1, 27), (2, -7), (3, -10), (4, -5), (5, -12), (6, -9), (12, 10), (16, -6), (17, -7), (18, 9),
-    (19, -9), (22, -5), (23, -5), (24, 7), (25, 6), (26, -6), (27, 8), (0, 12), (1, 14), (3, -7),
-    (4, -5), (9, -7), (10, 16), (11, -6), (13, -5), (14, -5), (16, -6), (17, 25), (18, 8), (19, -16),
-    (20, 11), (21, 26), (22, -12), (23, 6), (24, -8), (25, -18), (26, -6), (0, 21), (1, 37), (4, -11),
-    (5, -12), (6, -8), (9, -13), (10, -7), (11, -10), (13, -9), (14, -6), (16, -7), (18, 14), (20, -7),
-    (21, 16), (22, -8), (23, -7), (24, -12), (25, 29), (26, -12), (28, 25), (19, 10), (17, 7), (26, 7),
-    (23, 14), (1, -10), (2, 27), (18, 10), (20, 5), (20, 5), (1, -10), (4, -6), (5, -13), (6, -9),
-    (9, -7), (10, -7), (11, -8), (12, -6), (13, -5), (14, -10), (15, 186), (16, -19), (17, 27), (18, 35),
-    (19, -19), (20, -17), (21, -31), (22, -21), (23, -19), (24, -6), (25, -9), (26, -5), (27, -5), (28, -8),
-    (2, 6), (11, 15), (13, 19), (17, -6), (19, -11), (23, 13), (27, 5), (5, -7), (6, 19), (16, 11),
-    (17, -5), (18, 9), (22, -6), (6, 5), (17, 14), (0, 6), (1, 10), (3, 6), (6, 12), (7, -8),
-    (8, -5), (9, 7), (11, -7), (12, 7), (14, -6), (16, 8), (18, 11), (20, 6), (21, 33), (22, -22),
-    (23, -12), (24, -9), (25, -24), (26, -11), (0, 5), (15, 11), (3, 5), (16, 7), (4, 5), (16, 11),
-    (21, 8), (21, 9), (5, 8), (15, 5), (17, -6), (19, -8), (21, -7), (23, 7), (10, 13), (28, 5),
-    (0, 10), (25, 10), (20, 5), (28, 9), (0, 5), (16, 12), (6, 15), (2, 7), (23, 8), (18, 6),
-    (20, -5), (21, -5), (22, 6), (5, 6), (0, -16), (1, -11), (4, -9), (5, -7), (6, -11), (9, -12),
-    (10, -11), (12, -8), (15, -13), (16, -14), (17, -10), (18, 5), (19, 16), (20, -11), (21, -5), (22, 6),
-    (23, 42), (24, -17), (25, 51), (26, 19), (27, 21), (1, 6), (14, 6), (5, 6), (7, 5), (18, 9),
-    (21, 6), (15, 11), (23, 8), (11, 16), (13, 55), (21, -5), (24, -5), (25, -16), (1, 9), (1, -5),
-    (5, -7), (18, -9), (19, -7), (20, 47), (27, 8), (5, 8), (5, 8), (6, 5), (21, 5), (23, 8),
-    (18, 11), (2, 7), (18, 10), (19, 8), (6, 9), (17, 5), (18, 5), (1, -5), (5, -5), (9, -8),
-    (10, 17), (12, 7), (15, -7), (19, 16), (20, 11), (22, 7), (23, -12), (15, 46), (16, 15), (17, -8),
-    (19, -8), (23, -7), (14, 16), (1, -7), (5, 72), (7, 25), (9, -9), (10, -5), (15, -6), (17, -10),
-    (19, -5), (21, -18), (22, -7), (25, -6), (7, 8), (25, 6), (22, 6), (19, 8), (5, 9), (21, -5),
-    (22, 5), (23, 11), (3, 5), (16, 5), (22, 6), (8, 5), (5, 6), (6, 5), (20, 7), (9, 6),
-    (10, 50), (11, -11), (12, -6), (23, -6), (6, 9), (22, 7), (23, 11), (16, 16), (21, 6), (25, 5),
-    (10, 5), (20, 10), (24, 5), (15, 7), (12, 5), (6, 6), (1, -5), (5, 13), (6, -5), (9, 5),
-    (17, 19), (18, -10), (19, -6), (21, 29), (22, -6), (23, -10), (19, 6), (0, -5), (5, 6), (17, -10),
-    (18, -7), (19, -9), (21, -10), (23, 6), (24, 24), (25, 7), (26, 9), (23, 15), (17, 9), (15, 5),
-    (17, 11), (19, 9), (6, 9), (25, 9), (1, 6), (14, 18), (5, -6), (17, -6), (18, 25), (19, 11),
-    (23, -5), (4, 5), (5, -5), (18, 6), (21, 10), (4, 7), (25, 5), (10, 6), (9, 5), (11, 17),
-    (1, 5), (2, -5), (15, 5), (18, 8), (23, 22), (25, -8), (1, -8), (4, 7), (9, 14), (10, 10),
-    (16, -5), (17, -6), (18, -6), (21, 8), (22, -7), (25, 16), (2, 9), (20, 10), (21, 6), (23, -5),
-    (8, 5), (15, 5), (18, 10), (1, 12), (28, 9), (4, 6), (11, 6), (20, -8), (1, 8), (2, 9),
-    (3, 8), (25, -6),
+pub(super) static ENTRIES: [(u8, i16); 7832] = [
+    (17, 6), (9, 14), (13, 9), (21, -6), (8, 5), (26, 8), (1, 9), (7, 6), (5, 6), (27, 5),
+    (11, 13), (5, 6), (9, 5), (16, 17), (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (2, 5),
+    (1, 9), (4, 5), (15, 9), (26, 5), (17, 6), (21, 6), (21, 8), (17, 5), (20, 5), (19, 18),
+    (20, 9), (25, -6), (28, 8), (25, 9), (5, -5), (27, 8), (5, -18), (9, -7), (15, 9), (16, 8),
+    (17, 90), (18, -13), (19, -14), (20, 15), (22, -5), (23, -14), (25, -6), (26, 7), (12, 5), (23, 5),
+    (11, 13), (5, 5), (20, -6), (21, 5), (23, -5), (25, 7), (28, 7), (10, 5), (18, 6), (5, 31),
+    (17, 12), (5, 29), (21, 5), (22, 5), (19, 10), (5, -13), (6, 8), (15, -6), (20, -5), (24, 6),
+    (27, 20), (28, 8), (1, 9), (5, 6), (23, 28), (27, 8), (5, 10), (9, 14), (10, 11), (11, 11),
+    (15, -6), (18, -6), (19, -5), (18, 5), (1, 17), (5, -7), (15, -7), (17, 7), (18, 42), (19, -5),
+    (20, -16), (26, 5), (0, -5), (1, -5), (16, -5), (17, 16), (18, 7), (21, 12), (22, 7), (23, -9),
+    (24, -5), (25, -8), (23, 11), (20, 7), (1, 5), (2, 5), (11, 6), (17, 6), (18, 8), (1, 9),
+    (0, 6), (2, 9), (21, -5), (22, 5), (23, 5), (5, 32), (21, -6), (13, 5), (25, 5), (15, 6),
+    (17, 5), (20, 10), (17, 8), (5, 8), (1, 7), (15, 6), (17, 5), (25, 6), (1, 6), (12, 10),
+    (25, 14), (21, 6), (7, 6), (15, 16), (10, 10), (17, 9), (19, 18), (21, -10), (25, 6), (11, 9),
+    (23, 12), (15, -9), (16, 71), (17, -5), (19, -6), (21, -9), (22, -10), (23, -5), (25, 7), (13, 40),
+    (25, -6), (1, -6), (4, 58), (5, -12), (6, -6), (25, 10), (18, 21), (24, 7), (0, 16), (1, 18),
+    (3, -6), (5, -10), (6, 11), (9, -8), (12, 5), (14, 5), (15, -5), (16, -7), (19, -6), (20, 8),
+    (21, -14), (23, -15), (24, 6), (25, 10), (28, 5), (6, 12), (12, 5), (1, 10), (17, 7), (21, 6),
+    (19, 19), (17, 5), (17, 6), (17, 6), (1, 10), (5, -5), (9, -5), (11, 16), (13, 11), (20, -10),
+    (23, 11), (8, 15), (20, 6), (11, 9), (25, -6), (26, 5), (28, 9), (25, 15), (19, 5), (20, 6),
+    (10, 9), (15, 7), (15, 9), (11, 5), (22, 8), (25, -6), (19, 5), (15, 7), (21, 7), (20, 9),
+    (15, 10), (26, 13), (1, 32), (4, 33), (5, -16), (21, -7), (22, 9), (17, 5), (18, 6), (2, 9),
+    (19, 12), (17, 10), (19, 13), (21, 6), (15, 5), (5, 12), (8, 5), (13, 5), (1, -7), (14, -5),
+    (15, 12), (16, 15), (18, 6), (21, 6), (22, -5), (23, 5), (25, 15), (1, 35), (24, 7), (0, 51),
+    (1, -14), (2, -21), (3, 68), (4, 14), (5, 70), (6, 51), (7, -10), (9, 102), (11, -48), (12, -14),
+    (13, -24), (14, -15), (15, -38), (16, -32), (17, -18), (18, -24), (19, -17), (20, -32), (21, 33), (22, -36),
+    (23, -8), (24, -14), (26, -20), (28, -6), (9, 5), (28, 9), (17, 7), (20, 9), (1, -5), (5, 30),
+    (6, -6), (7, 28), (15, 5), (16, 13), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6), (23, -7),
+    (25, -11), (26, 5), (9, 5), (16, 5), (23, 8), (0, -14), (1, 42), (2, 54), (3, 49), (4, -6),
+    (5, -15), (6, -8), (9, -8), (11, 19), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -6),
+    (18, 6), (19, -12), (20, -11), (21, 18), (23, 17), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8),
+    (14, 5), (14, -6), (22, 18), (15, 8), (18, 8), (23, 9), (19, 20), (25, -5), (18, 7), (19, 26),
+    (20, 12), (5, -5), (11, 6), (22, 16), (23, 5), (16, 23), (21, -5), (5, 8), (17, -6), (19, -8),
+    (21, -9), (23, 7), (15, 8), (25, 13), (18, 18), (19, 9), (21, 9), (1, 8), (2, -5), (3, -8),
+    (5, 13), (6, 9), (9, 8), (10, -7), (11, -7), (12, 7), (13, -6), (15, 18), (16, -7), (17, -14),
+    (18, 5), (19, 10), (20, 6), (21, -8), (24, -8), (25, -8), (20, 6), (26, 5), (28, 5), (20, 7),
+    (19, 9), (6, 9), (12, 24), (21, -8), (23, -11), (19, 21), (14, 34), (22, -5), (5, 7), (15, 5),
+    (16, 17), (5, 17), (9, 14), (10, 6), (17, -7), (19, -9), (23, -9), (25, 13), (5, -9), (6, 61),
+    (9, 5), (11, 5), (20, -6), (23, -5), (25, -7), (17, 6), (4, 5), (11, 5), (21, -5), (26, 8),
+    (22, 15), (21, 5), (25, 9), (9, 12), (17, 18), (21, 17), (6, 8), (0, -7), (3, 5), (6, 9),
+    (17, -6), (18, 13), (19, -5), (21, -8), (23, -5), (25, 12), (27, 16), (23, 5), (1, 10), (27, 5),
+    (23, 5), (28, 5), (0, -14), (1, 49), (2, 54), (3, 48), (4, -7), (5, -15), (6, -8), (9, -8),
+    (11, 19), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 6), (19, -12), (20, -14),
+    (21, 18), (23, 16), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (1, 5), (5, -5), (9, 77),
+    (10, 10), (11, -6), (15, -5), (20, -9), (21, -17), (23, -10), (1, 7), (3, 6), (4, -7), (6, -9),
+    (9, -11), (11, -7), (12, -5), (13, 5), (14, -7), (17, -12), (19, 39), (21, 39), (24, -7), (25, -14),
+    (26, -5), (27, 9), (0, 5), (4, 5), (14, 9), (21, -5), (25, 7), (28, 7), (20, 5), (5, 5),
+    (20, 7), (1, 15), (1, 6), (25, 13), (22, 6), (9, 7), (2, 7), (17, 5), (1, 6), (23, 5),
+    (0, 12), (5, -5), (6, 7), (17, 8), (18, 11), (21, 5), (23, -11), (25, -7), (5, 5), (3, 8),
+    (11, 7), (16, -5), (20, -10), (21, 18), (23, -8), (25, -7), (28, 13), (11, 9), (22, 40), (23, 16),
+    (1, -5), (2, 9), (3, -6), (5, -20), (9, -10), (10, -7), (12, -6), (14, -8), (15, 8), (16, 11),
+    (17, 77), (18, 11), (19, 9), (20, 13), (21, 11), (22, -7), (23, -23), (24, -7), (25, -12), (26, -6),
+    (27, -5), (28, -7), (5, 5), (12, 8), (25, 5), (5, -6), (9, 16), (19, 5), (1, -7), (4, -7),
+    (5, 21), (6, 10), (9, -7), (10, -5), (11, -6), (13, 5), (16, -6), (17, 14), (19, -7), (20, -8),
+    (21, -6), (22, -7), (23, -14), (24, 40), (25, 17), (26, -5), (27, -5), (4, 22), (5, -5), (1, 6),
+    (15, -7), (21, 5), (28, 9), (15, 8), (18, 7), (19, 7), (20, -7), (25, 12), (20, 7), (16, 5),
+    (6, 5), (22, 6), (17, 12), (18, 8), (12, 20), (23, -10), (19, 8), (23, 12), (11, 5), (23, 6),
+    (4, 13), (5, 24), (6, 6), (21, -8), (0, 6), (10, 5), (21, -9), (22, -7), (25, 37), (27, -5),
+    (28, 16), (4, 6), (21, 7), (3, 15), (9, 11), (21, 7), (1, 5), (18, 14), (21, 6), (17, 8),
+    (18, -5), (21, 10), (18, 10), (23, -7), (25, -7), (27, 23), (5, 8), (6, 5), (21, 5), (23, -5),
+    (23, 6), (1, 10), (18, 5), (4, 13), (5, 24), (6, 6), (21, -8), (1, 13), (2, 7), (23, -6),
+    (24, 16), (20, 5), (3, 12), (5, -5), (12, 5), (15, -7), (17, 10), (19, -10), (22, 19), (24, 7),
+    (25, -10), (27, 5), (7, 6), (4, 17), (5, 5), (19, 5), (9, 8), (2, 5), (17, -5), (20, -6),
+    (22, 16), (23, 21), (25, 14), (18, 6), (26, 7), (21, 6), (15, 8), (23, 18), (27, 5), (3, 5),
+    (25, -5), (26, 5), (27, 5), (1, 11), (19, 6), (5, 41), (21, -6), (23, -5), (14, 27), (25, 9),
+    (0, 16), (21, 7), (8, 5), (26, 10), (0, 6), (17, 22), (18, 10), (23, -6), (25, 15), (21, 7),
+    (27, 10), (15, 13), (15, 9), (17, 17), (18, -5), (20, 7), (21, 8), (17, 7), (2, 6), (21, 17),
+    (22, -5), (8, 5), (21, 6), (15, 7), (15, -6), (16, 17), (18, 9), (22, 11), (11, 5), (22, 7),
+    (25, -5), (16, 10), (21, 10), (1, -5), (4, 5), (11, 6), (14, 6), (20, -6), (21, 7), (1, 7),
+    (0, -7), (1, 8), (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 12), (21, 5), (22, -6),
+    (23, -11), (24, 5), (25, -8), (28, -5), (22, 5), (15, 18), (6, 36), (21, -6), (2, 5), (3, 5),
+    (11, 10), (22, 5), (21, 8), (23, 6), (23, 5), (28, 5), (20, 7), (17, 6), (20, 12), (21, 5),
+    (25, 5), (18, 5), (0, 5), (5, -6), (18, 9), (23, -8), (24, 30), (25, 5), (28, 5), (1, -5),
+    (7, 7), (11, -5), (19, 31), (23, -8), (25, 12), (27, 7), (15, 21), (19, 5), (21, -5), (15, 6),
+    (18, 5), (20, 5), (6, 5), (22, 13), (19, 9), (17, 6), (27, 5), (6, 8), (20, 7), (21, -8),
+    (1, -6), (3, -5), (6, -6), (11, 6), (15, -5), (17, -5), (18, 17), (20, 9), (21, 8), (22, -5),
+    (23, 19), (25, -7), (28, 7), (8, 15), (20, 9), (21, 12), (15, 16), (19, -6), (21, 9), (22, -6),
+    (28, 10), (14, 18), (3, 35), (23, -5), (25, -5), (18, 33), (20, -5), (23, 34), (5, -5), (27, 8),
+    (14, 17), (5, 5), (1, 5), (25, 5), (25, 11), (1, 6), (5, 10), (21, -7), (25, 6), (5, 8),
+    (6, 8), (17, 5), (21, 8), (23, -5), (0, 89), (1, -11), (21, -7), (25, -12), (18, 8), (19, 6),
+    (25, 8), (5, 6), (15, 15), (21, 5), (4, 55), (5, -10), (6, -6), (22, 6), (4, 5), (5, -7),
+    (8, 5), (5, -7), (15, -9), (16, 29), (19, 26), (21, 9), (23, -6), (15, 15), (15, 5), (20, 5),
+    (13, 5), (15, 12), (16, 6), (20, 5), (25, 5), (22, 6), (12, 5), (18, 13), (20, -10), (6, 7),
+    (15, 6), (21, -12), (25, 6), (10, 8), (12, 14), (1, 9), (2, 5), (21, 10), (6, 5), (0, -5),
+    (1, 26), (2, 8), (3, 15), (19, 8), (21, -7), (25, -6), (11, 9), (25, -6), (26, 5), (28, 9),
+    (19, 9), (2, 5), (0, 31), (1, 10), (2, 13), (4, -5), (5, -8), (9, -6), (10, -5), (11, 7),
+    (13, -5), (17, -10), (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 5), (26, -7), (27, 5),
+    (28, 6), (22, 9), (18, 7), (5, -6), (8, 25), (15, 6), (17, -9), (18, 7), (23, -5), (24, 7),
+    (25, -8), (18, 5), (1, 6), (17, 25), (27, 9), (1, 5), (23, 9), (21, 9), (17, 9), (25, 8),
+    (14, 10), (18, 5), (15, 7), (17, 10), (1, -6), (3, -6), (4, 64), (5, 45), (6, 59), (9, -8),
+    (10, -6), (11, -6), (14, -7), (15, -9), (16, -5), (17, -8), (18, -9), (19, -10), (21, -16), (22, -9),
+    (23, -15), (24, -7), (25, -6), (27, -5), (6, 8), (15, 10), (18, 7), (20, 5), (17, 11), (20, 6),
+    (19, 6), (5, 9), (6, 8), (1, 5), (17, 6), (18, 9), (21, -5), (20, 6), (1, 5), (5, 41),
+    (6, -5), (7, 10), (9, -5), (20, 15), (21, -12), (23, -9), (11, 11), (23, -5), (17, 8), (1, 6),
+    (11, 5), (18, 8), (7, 6), (26, 5), (8, 5), (19, 9), (17, 21), (21, -7), (9, 7), (10, 5),
+    (11, 10), (6, 5), (1, 7), (5, 7), (1, 6), (18, 6), (1, 7), (14, 17), (0, -5), (1, 6),
+    (3, 5), (4, -7), (6, -10), (9, -11), (11, -7), (12, -6), (14, -7), (16, 5), (17, -14), (19, 37),
+    (20, -5), (21, 45), (23, 6), (24, -7), (25, -11), (26, -6), (27, 8), (5, 6), (17, 8), (21, 7),
+    (5, 12), (8, 5), (25, 5), (18, 8), (1, -6), (15, -7), (17, -9), (18, 17), (22, -5), (23, -7),
+    (25, 34), (24, 5), (6, 6), (25, 7), (14, 8), (4, 5), (1, -6), (2, -8), (5, -32), (6, 7),
+    (8, 17), (9, -16), (10, 8), (11, -10), (13, -14), (14, 11), (15, 32), (17, 5), (18, 8), (19, 13),
+    (21, 12), (22, -11), (23, 14), (24, -14), (25, -6), (26, 5), (28, -10), (8, 5), (26, 7), (5, -5),
+    (22, 13), (23, 15), (5, 6), (23, 10), (17, 6), (22, 5), (18, 64), (19, -5), (20, -8), (25, -7),
+    (25, 5), (13, 5), (1, 7), (0, 7), (20, 5), (25, 7), (26, 8), (17, -5), (21, 11), (7, 8),
+    (4, 10), (25, 7), (15, -5), (16, 16), (5, -5), (7, 15), (1, 5), (3, 5), (5, -10), (7, 27),
+    (28, 5), (21, 9), (0, 11), (25, -5), (17, 40), (18, -5), (21, -5), (27, 9), (1, 6), (1, 7),
+    (20, -5), (23, 34), (23, 8), (20, 5), (15, 5), (27, 5), (14, 6), (25, 10), (15, 10), (18, 6),
+    (21, -6), (11, 5), (15, -5), (16, 11), (20, 8), (22, 8), (17, 7), (24, 7), (21, 6), (5, 7),
+    (22, 12), (0, 5), (4, 5), (14, 9), (28, 7), (14, 40), (26, 13), (25, -9), (26, 31), (11, 6),
+    (5, -8), (21, -6), (22, 6), (23, 50), (25, -5), (16, 28), (21, -6), (22, -5), (25, 19), (19, 10),
+    (1, 10), (18, 11), (18, 5), (15, 12), (17, -6), (21, 7), (25, 6), (20, 12), (0, 5), (19, 8),
+    (27, 14), (28, 5), (22, 6), (23, 12), (9, 5), (19, 6), (5, 5), (21, 6), (26, 6), (25, 7),
+    (12, 9), (18, 10), (25, 11), (26, 5), (15, 5), (20, 7), (5, 6), (13, 5), (24, 11), (14, 11),
+    (28, 5), (19, 5), (20, 10), (21, -6), (24, 7), (25, -6), (27, 8), (21, 6), (24, 5), (25, 5),
+    (22, 6), (14, 15), (21, 18), (26, 5), (5, 7), (11, 15), (5, 13), (9, 12), (11, 18), (10, 5),
+    (21, -5), (26, 5), (0, 17), (1, -5), (15, 20), (21, -7), (6, 5), (22, 5), (18, 5), (11, -6),
+    (12, 36), (17, -5), (20, -5), (23, 5), (16, 5), (14, 8), (22, 9), (23, 24), (25, -5), (26, 8),
+    (2, 8), (24, 6), (25, 6), (10, 19), (12, 31), (20, -8), (21, -7), (23, 8), (28, 5), (1, 9),
+    (5, -8), (21, 34), (5, 11), (18, 5), (18, 5), (25, 6), (18, 11), (1, 13), (4, -7), (6, 44),
+    (9, -5), (20, -6), (21, -9), (28, 8), (4, 36), (5, -7), (5, 5), (0, 7), (13, 7), (17, 8),
+    (9, 5), (11, 8), (3, 8), (7, 7), (15, -6), (18, 5), (19, 22), (23, -7), (17, 9), (24, 11),
+    (5, 8), (9, 6), (21, -5), (23, -6), (5, 6), (6, -7), (9, 10), (10, 14), (11, 9), (15, -8),
+    (17, 21), (19, -8), (23, -5), (25, 5), (4, 75), (5, -12), (6, -7), (20, -5), (21, -5), (25, -5),
+    (1, 5), (7, 5), (5, 5), (19, 6), (4, 6), (6, 6), (12, 5), (23, 6), (1, 13), (18, 8),
+    (21, 6), (23, -8), (27, 9), (14, 34), (22, -5), (21, 6), (14, 18), (25, 9), (26, 11), (0, 10),
+    (22, 16), (5, 7), (17, 6), (18, 6), (23, 5), (1, 5), (25, 13), (17, 21), (21, -7), (14, 27),
+    (0, 27), (1, 6), (2, 14), (3, -8), (4, -6), (5, -9), (10, -6), (12, -5), (13, -6), (14, -5),
+    (15, -6), (16, -6), (19, -6), (20, -5), (22, -6), (23, -15), (24, 18), (25, 35), (26, -9), (28, 5),
+    (12, 5), (0, 7), (1, -5), (15, -6), (16, 7), (19, 5), (22, 9), (1, -6), (5, -21), (6, -7),
+    (7, 40), (8, 5), (11, -6), (16, -5), (17, 18), (18, 13), (20, -13), (21, 14), (22, -6), (23, -9),
+    (25, -6), (26, 5), (27, 8), (28, -5), (1, 9), (15, 5), (17, 5), (9, 9), (23, -10), (9, 8),
+    (25, 9), (28, 5), (19, 10), (16, 24), (21, -5), (10, 14), (0, -7), (3, 5), (6, 9), (17, -6),
+    (18, 13), (19, -5), (21, -8), (23, -5), (25, 12), (27, 16), (16, 7), (2, 9), (11, 9), (15, 6),
+    (21, -5), (20, 9), (23, -7), (25, 28), (5, 8), (6, 5), (14, 8), (12, 25), (23, -14), (14, 7),
+    (4, 5), (5, -7), (22, 25), (23, -5), (25, -5), (11, 7), (12, 18), (23, 7), (18, 10), (8, 15),
+    (20, 6), (8, 13), (26, 13), (19, 7), (0, -5), (2, 10), (3, -5), (4, -5), (5, -16), (9, -8),
+    (10, -6), (12, -5), (14, -7), (16, 10), (17, 53), (18, 20), (19, 12), (21, 13), (22, -6), (23, -19),
+    (24, -7), (25, -11), (26, -5), (28, -5), (20, 7), (23, 6), (25, 13), (10, 7), (28, 14), (12, 5),
+    (10, 14), (0, 31), (1, 10), (2, 13), (4, -5), (5, -8), (9, -6), (10, -5), (11, 7), (13, -5),
+    (17, -10), (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 5), (26, -7), (27, 5), (28, 6),
+    (22, 17), (23, 51), (25, -5), (18, 8), (21, 6), (3, 5), (25, -5), (26, 5), (23, 8), (5, 8),
+    (8, 5), (0, 10), (18, 9), (22, 13), (26, 7), (27, 5), (21, 12), (1, 7), (4, 5), (22, 6),
+    (1, -7), (18, -6), (22, 12), (5, 5), (7, 9), (18, 17), (21, -5), (25, -6), (27, 8), (19, 13),
+    (22, 7), (15, 15), (5, 11), (21, -6), (1, 6), (9, 5), (0, -8), (1, 74), (2, 11), (3, 10),
+    (4, 48), (5, -22), (6, -9), (9, -8), (10, -5), (11, -6), (12, -5), (14, 26), (15, -7), (16, -6),
+    (17, -11), (18, -8), (19, -6), (20, -10), (21, -10), (23, -16), (24, -7), (25, -10), (26, 10), (27, -5),
+    (28, -6), (17, 7), (18, 9), (19, 6), (17, 7), (18, 51), (19, -5), (20, -7), (21, -10), (6, 5),
+    (21, 8), (5, 9), (20, -6), (21, 12), (13, 5), (20, 5), (23, 9), (0, -7), (2, -6), (3, -8),
+    (4, 66), (5, 47), (6, 50), (7, -6), (9, -15), (10, -5), (11, -7), (12, -7), (13, -6), (14, -10),
+    (17, -11), (18, -13), (19, -6), (21, 14), (22, -12), (23, -26), (24, -8), (27, -8), (28, -5), (17, 36),
+    (21, -6), (1, 7), (5, 14), (17, -6), (18, -5), (20, 17), (21, 5), (19, 8), (15, -5), (16, 16),
+    (6, 13), (13, 10), (17, 5), (4, 6), (21, 10), (17, 8), (25, 17), (23, 7), (16, 8), (5, 5),
+    (23, 10), (3, 11), (23, 5), (24, 13), (7, 5), (20, 5), (2, 7), (4, -5), (5, -7), (6, -6),
+    (9, -7), (10, -6), (11, -8), (12, -5), (13, -7), (15, 7), (16, -6), (17, 28), (19, -7), (20, -13),
+    (23, -12), (24, 53), (28, -8), (16, 12), (22, 5), (4, 6), (14, 5), (9, 6), (14, 9), (27, 5),
+    (1, 5), (18, 6), (8, 5), (15, 6), (5, -5), (9, 7), (24, 10), (11, 12), (23, 13), (5, 12),
+    (15, 10), (25, 7), (1, 6), (10, 6), (17, 6), (18, 9), (21, -9), (5, 12), (27, 5), (11, 24),
+    (20, 5), (23, -7), (1, -5), (3, 25), (18, -8), (21, 6), (22, 11), (25, -7), (4, 6), (11, 23),
+    (15, 8), (21, -5), (23, -8), (18, 7), (15, 8), (5, 7), (16, 5), (17, -6), (19, -8), (21, -5),
+    (23, 6), (1, 7), (1, 8), (5, 8), (17, -6), (19, -8), (21, -9), (23, 7), (10, 6), (5, 5),
+    (17, 7), (1, 5), (3, 5), (19, 8), (15, -8), (16, 44), (21, -8), (18, 10), (3, -5), (4, -5),
+    (5, -23), (6, -11), (7, -7), (9, -17), (10, -5), (11, -11), (12, 5), (13, -6), (14, -7), (15, -17),
+    (16, -11), (17, 22), (19, 35), (20, 98), (21, 8), (24, -8), (25, -17), (26, -8), (27, 5), (28, -10),
+    (18, 8), (19, -5), (21, 6), (25, -6), (27, 8), (4, 5), (6, 6), (21, 5), (16, 16), (22, 8),
+    (5, -8), (21, -6), (22, 6), (23, 50), (25, -5), (20, 7), (0, 58), (1, 56), (2, 32), (3, 17),
+    (4, -5), (5, -46), (6, -30), (7, -25), (8, -24), (9, -37), (10, -25), (11, 6), (12, -17), (13, 23),
+    (14, -30), (15, -29), (16, -37), (17, -27), (19, -12), (20, -25), (21, -10), (22, -36), (23, -15), (24, 59),
+    (25, 90), (26, 34), (27, 46), (28, 12), (4, 5), (12, 5), (20, -6), (22, 8), (23, 27), (25, -5),
+    (23, 20), (21, 6), (27, 5), (5, 14), (1, 6), (25, 14), (20, 6), (2, 5), (20, 6), (21, 6),
+    (13, 18), (1, 6), (18, 9), (22, 11), (9, 8), (11, 20), (23, -5), (8, 5), (26, 12), (5, -6),
+    (17, -5), (18, 33), (19, -5), (21, 5), (27, 18), (8, 5), (5, 5), (6, 8), (5, 5), (1, 10),
+    (2, 8), (3, 6), (14, 25), (15, -6), (21, 6), (22, 12), (23, -12), (25, -6), (17, 5), (18, 12),
+    (5, 11), (7, 5), (19, 6), (19, 5), (18, 5), (5, 5), (16, 10), (18, 8), (25, 5), (15, 5),
+    (0, -10), (1, 22), (2, -11), (3, -17), (4, -16), (5, -38), (6, -19), (7, -12), (8, -9), (9, -24),
+    (10, 71), (11, -34), (12, 6), (13, -15), (14, 21), (15, -25), (16, -18), (18, 13), (19, 34), (20, 134),
+    (21, -10), (22, -18), (23, 23), (24, -11), (25, -20), (26, -16), (27, 20), (28, -17), (23, 7), (10, 9),
+    (20, 8), (21, 7), (23, 14), (22, 20), (1, 28), (15, 9), (1, 12), (22, 14), (19, 6), (1, -6),
+    (5, -10), (6, -5), (10, 53), (11, -14), (12, 50), (15, -6), (16, -6), (17, -10), (18, -5), (21, -14),
+    (22, 19), (25, -7), (21, 13), (25, 19), (15, 5), (1, 6), (18, 8), (21, 12), (4, 6), (8, 5),
+    (11, 11), (21, -5), (22, 14), (23, 12), (18, 6), (5, 11), (0, 12), (21, 6), (23, 6), (7, 6),
+    (23, 8), (16, 8), (16, 5), (26, 5), (21, 7), (6, 5), (21, 5), (19, 20), (15, 5), (10, 23),
+    (17, 5), (0, 8), (1, 10), (2, -10), (3, -13), (4, -11), (5, -12), (7, -8), (8, -6), (9, -26),
+    (11, -20), (12, -5), (13, -6), (14, -5), (15, 52), (16, 30), (17, 27), (18, 28), (19, 26), (21, 26),
+    (22, -26), (23, -28), (24, -9), (25, -14), (26, -13), (28, 13), (25, 9), (13, 5), (15, 5), (28, 5),
+    (20, -5), (21, 6), (0, -5), (1, -9), (3, 9), (5, -18), (6, -9), (7, -5), (9, 32), (10, 9),
+    (13, -5), (14, 14), (16, 5), (17, -12), (18, -7), (19, 7), (20, 5), (21, 25), (22, 7), (23, -21),
+    (26, -5), (27, -5), (28, -7), (2, 5), (18, 6), (8, 7), (26, 11), (21, 7), (9, -5), (10, 7),
+    (11, 6), (17, 15), (18, 13), (19, -5), (21, 6), (23, 7), (25, -8), (26, 12), (0, 7), (2, 7),
+    (18, 11), (21, 5), (17, 10), (6, 9), (15, 13), (16, -6), (17, 23), (20, -5), (21, 14), (22, -6),
+    (23, -8), (25, -7), (12, 16), (9, 5), (15, -6), (16, 8), (22, -5), (19, 10), (6, 8), (15, 7),
+    (21, 18), (5, 5), (20, 13), (22, 14), (2, 5), (9, 5), (15, -6), (16, 8), (22, -5), (28, 9),
+    (10, 12), (23, -5), (3, 5), (2, 5), (24, -5), (25, 9), (0, 16), (1, -5), (13, 5), (17, -5),
+    (19, 9), (20, 5), (23, -7), (24, -5), (25, 14), (26, -5), (27, 9), (5, 5), (5, 7), (5, 5),
+    (22, 9), (22, 7), (23, 9), (25, 9), (1, 6), (8, 13), (19, 5), (25, 8), (0, -5), (1, -5),
+    (17, 9), (18, 21), (19, 11), (20, -7), (21, -7), (23, -8), (25, -7), (26, 9), (27, 21), (26, 10),
+    (28, 5), (1, 5), (2, 9), (16, 13), (19, 5), (21, -5), (25, 8), (26, 16), (11, 40), (19, 8),
+    (21, -5), (23, -7), (25, -5), (14, 7), (5, 5), (18, 15), (15, 5), (25, 12), (0, 7), (1, -8),
+    (4, -5), (5, 5), (9, 20), (13, 6), (17, -15), (19, 27), (20, 9), (21, -9), (24, -5), (25, -8),
+    (28, -5), (1, 20), (2, 7), (3, 19), (18, -5), (21, -8), (3, 9), (1, -7), (2, 24), (21, 9),
+    (5, 5), (20, 6), (22, 9), (28, 9), (13, 9), (15, 8), (16, 6), (21, 13), (15, -5), (16, 34),
+    (21, -5), (21, 18), (17, 16), (27, 9), (9, -5), (10, 7), (11, 6), (17, 15), (18, 13), (19, -5),
+    (21, 6), (23, 7), (25, -8), (26, 12), (6, 6), (21, 5), (1, 9), (19, 9), (20, -6), (22, 14),
+    (20, 5), (16, 5), (18, 9), (8, 5), (26, 10), (6, 8), (18, 9), (19, 5), (21, 9), (23, -8),
+    (5, 12), (4, 6), (14, 5), (1, 5), (1, 27), (2, 14), (3, -10), (4, -10), (5, -23), (6, -15),
+    (7, -7), (8, -5), (9, -17), (13, -8), (14, -9), (15, -9), (16, -10), (17, 18), (18, 18), (19, 25),
+    (20, 71), (21, -20), (22, 30), (24, -9), (25, -29), (27, -7), (28, -10), (11, 5), (12, 7), (22, 5),
+    (1, 10), (3, 5), (5, -5), (5, 17), (0, 27), (1, 14), (2, 7), (3, -5), (4, -5), (5, -7),
+    (9, -5), (11, 8), (17, -9), (20, -9), (22, -6), (23, -10), (24, 16), (25, 7), (26, -7), (27, 5),
+    (28, 7), (5, 5), (21, 5), (24, 5), (22, 5), (28, 5), (0, -7), (1, -6), (15, 21), (23, -7),
+    (24, -5), (25, 19), (27, 6), (28, 8), (18, 6), (13, 14), (5, -5), (9, 7), (24, 10), (25, 6),
+    (1, -7), (15, -5), (18, 23), (19, -5), (20, 5), (21, -8), (23, -11), (24, -7), (25, 8), (27, 31),
+    (15, 9), (21, 13), (21, 20), (23, 7), (24, 9), (26, 10), (21, -5), (25, 28), (11, 7), (18, 6),
+    (4, 6), (1, -5), (3, 14), (15, -5), (19, -5), (21, -7), (22, 22), (12, 5), (21, 7), (15, 14),
+    (16, 6), (18, 7), (20, -8), (23, -8), (6, 8), (20, 7), (21, -8), (22, 6), (17, 6), (1, -6),
+    (2, 45), (25, -5), (11, 6), (10, 5), (23, -6), (24, 8), (25, 12), (10, 15), (19, 5), (21, -5),
+    (17, 14), (16, 5), (5, 7), (1, 14), (1, 6), (5, 32), (7, 10), (20, 11), (21, -11), (23, -7),
+    (26, 10), (10, 5), (5, 7), (17, 8), (23, 5), (8, 5), (9, 7), (16, 9), (15, -5), (16, 31),
+    (4, 9), (25, 11), (19, 5), (21, 5), (16, 5), (19, 6), (0, -5), (1, -11), (18, -6), (23, -6),
+    (24, -9), (25, -8), (26, 87), (18, 7), (0, 13), (1, 16), (3, -7), (5, -26), (6, 14), (8, 7),
+    (9, -8), (14, 5), (16, -6), (20, -17), (21, -15), (23, 20), (24, 6), (25, 9), (27, -5), (28, 5),
+    (21, 11), (2, 5), (21, 8), (22, 25), (21, 6), (23, 14), (0, 5), (4, 5), (14, 5), (28, 7),
+    (8, 5), (25, 7), (5, -5), (6, 9), (14, -5), (15, 13), (16, -7), (17, 26), (18, -5), (21, 16),
+    (23, -9), (24, 6), (25, -9), (1, -8), (3, -5), (6, -5), (10, 49), (11, -24), (12, 93), (13, -8),
+    (15, -10), (16, -12), (17, -7), (18, -16), (19, -7), (20, -11), (21, -22), (22, 12), (24, -8), (27, -7),
+    (28, 18), (18, 5), (22, 7), (1, -5), (17, 17), (24, 8), (25, -5), (25, 10), (24, 5), (21, 10),
+    (24, 30), (28, 8), (18, 7), (23, -6), (27, 9), (19, 15), (4, 9), (25, 11), (23, 7), (3, 8),
+    (6, 7), (0, -5), (1, -8), (4, 7), (9, 17), (10, 9), (16, -5), (17, -7), (18, -10), (21, 11),
+    (22, -7), (23, 8), (25, 16), (6, 6), (0, -22), (1, 57), (2, 46), (3, 43), (4, -11), (5, -24),
+    (6, -10), (7, -7), (8, -6), (9, -13), (10, -8), (11, 18), (12, -6), (13, -10), (14, 66), (15, -17),
+    (16, -15), (17, -18), (19, -20), (20, -20), (22, 8), (23, 37), (24, -10), (25, -24), (27, -12), (28, -14),
+    (7, 7), (8, 5), (16, 6), (23, 8), (25, 5), (28, 5), (10, 28), (11, 10), (21, -5), (23, -5),
+    (25, -7), (19, 31), (24, 9), (15, 5), (18, 5), (1, 5), (1, 7), (1, 6), (17, 7), (5, 5),
+    (0, 7), (1, 5), (21, -5), (23, 5), (26, 6), (22, 5), (23, 6), (15, 6), (15, 11), (5, -5),
+    (9, 11), (19, 5), (21, 10), (18, 49), (20, -5), (21, -6), (25, -5), (0, 5), (0, -5), (15, -5),
+    (18, -5), (21, -7), (25, 30), (27, 7), (12, 9), (8, 5), (20, 17), (23, -9), (13, 5), (25, -5),
+    (17, 7), (18, 51), (19, -5), (20, -7), (21, -10), (11, 41), (23, -6), (19, 8), (17, 9), (10, 6),
+    (12, 11), (21, -6), (23, 20), (1, 11), (17, 10), (1, 5), (16, 8), (19, 19), (25, 12), (2, 5),
+    (1, 16), (3, 8), (25, 11), (5, -6), (9, 16), (19, 8), (20, -6), (16, 8), (18, 5), (21, -6),
+    (25, 6), (2, 18), (0, 6), (17, 6), (18, 5), (21, -6), (22, 9), (4, 18), (5, -5), (16, 11),
+    (1, 6), (15, 7), (16, 11), (18, -7), (21, 17), (23, -5), (25, -5), (5, 5), (20, 5), (19, 5),
+    (20, 6), (6, 5), (5, -6), (9, 17), (20, 7), (15, 9), (5, -11), (6, -6), (9, -5), (15, 5),
+    (16, 10), (17, 77), (18, -8), (19, -9), (20, 5), (21, -11), (23, -10), (25, -5), (1, 11), (12, 11),
+    (21, 7), (18, 7), (12, 15), (12, 13), (1, -5), (5, -7), (15, 26), (16, -5), (17, 62), (19, -8),
+    (21, -16), (23, -10), (25, -9), (27, 7), (1, -8), (5, -8), (15, 19), (16, 56), (17, -8), (19, -10),
+    (21, 29), (23, -9), (25, -9), (20, 8), (15, 7), (1, 12), (6, 9), (1, 13), (2, 6), (4, 19),
+    (5, 10), (7, 20), (10, -12), (11, -13), (12, -10), (13, 6), (17, 6), (19, 6), (20, -13), (21, -11),
+    (22, -5), (23, -8), (24, -6), (25, -21), (27, -6), (28, 14), (3, 5), (25, -5), (26, 5), (21, 8),
+    (5, 8), (21, -9), (23, 24), (13, 5), (21, 6), (5, 5), (26, 11), (17, 7), (15, 5), (10, 5),
+    (0, 7), (18, 9), (3, -8), (5, -13), (7, 9), (8, 30), (9, -5), (11, -10), (12, -8), (15, -6),
+    (17, 38), (18, -8), (22, -12), (23, -6), (24, 11), (25, -5), (26, 8), (27, 11), (0, 9), (2, 5),
+    (18, 12), (21, -6), (21, 6), (21, -6), (22, 13), (25, 18), (16, 14), (21, 7), (18, 5), (5, -6),
+    (6, 12), (24, 15), (25, -5), (26, 12), (5, 8), (17, 10), (18, 5), (20, -8), (21, -6), (26, 9),
+    (17, 7), (18, 7), (21, 6), (20, 6), (0, -11), (1, -7), (2, -6), (4, -8), (5, -36), (6, -5),
+    (7, 45), (8, 9), (9, 44), (11, -8), (13, -7), (14, -7), (15, -13), (16, -10), (17, 14), (18, -12),
+    (19, 14), (20, 52), (21, -7), (22, -12), (23, -11), (24, -9), (25, -14), (27, 8), (9, 7), (10, 9),
+    (5, 6), (6, 5), (18, 5), (19, 10), (19, 19), (21, -5), (18, 6), (1, 5), (2, 5), (3, 6),
+    (11, 10), (13, 13), (23, 31), (11, 5), (12, 8), (7, 5), (23, 6), (19, 6), (21, 5), (0, 12),
+    (18, 9), (19, 6), (1, 5), (23, 10), (5, -6), (6, 25), (23, 8), (18, 6), (9, 5), (1, 11),
+    (9, 9), (22, 8), (23, 12), (17, 6), (10, 11), (12, 22), (20, -6), (21, -6), (22, 13), (11, 14),
+    (0, 7), (1, 7), (4, -5), (5, 5), (10, -5), (11, -5), (15, 13), (16, 6), (17, 24), (18, 9),
+    (21, -24), (25, -9), (16, 8), (17, 7), (8, 5), (16, 7), (26, 9), (27, 5), (3, 14), (23, 6),
+    (23, 6), (1, 11), (18, 10), (20, 5), (15, -5), (16, 5), (21, 13), (28, 5), (17, -5), (18, -6),
+    (20, -7), (23, 44), (22, 6), (6, 9), (19, 5), (5, 5), (10, 5), (0, 5), (21, 12), (15, -13),
+    (16, 71), (17, -6), (19, -8), (22, -5), (23, -5), (1, -5), (5, -6), (10, -5), (11, -10), (12, 44),
+    (13, 89), (17, -6), (18, -7), (19, -6), (20, -6), (21, -12), (24, -5), (25, -16), (0, -7), (1, 63),
+    (2, -6), (3, 6), (5, -6), (15, -7), (18, 10), (21, -13), (22, 11), (23, -8), (24, -5), (25, -14),
+    (21, 7), (23, 15), (25, 5), (18, 6), (13, 18), (23, -5), (17, 5), (23, 10), (21, 15), (23, 5),
+    (23, 5), (15, 6), (28, 5), (23, 13), (0, -9), (1, 70), (2, 14), (3, 8), (4, 52), (5, -26),
+    (9, -10), (10, -7), (11, -10), (12, -6), (13, -5), (14, 57), (15, -11), (16, -9), (17, -14), (19, -11),
+    (20, -9), (21, -15), (22, -5), (23, -13), (24, -9), (25, -12), (26, 8), (27, -6), (28, -8), (16, 12),
+    (17, 11), (4, 5), (11, 7), (20, 7), (16, 9), (6, 5), (21, 7), (23, 18), (1, -6), (15, 11),
+    (17, 8), (18, 24), (19, 9), (20, -8), (21, -11), (22, -5), (23, -9), (25, -9), (26, 9), (27, 20),
+    (2, 5), (8, 5), (19, 5), (20, 7), (21, -5), (10, 5), (21, 16), (1, 6), (17, 5), (27, 5),
+    (11, 7), (26, 6), (9, 11), (19, 5), (20, 10), (21, -6), (24, 7), (25, -6), (27, 8), (22, 5),
+    (24, 5), (18, 64), (19, -5), (20, -8), (25, -7), (1, 5), (4, -5), (5, -11), (7, 7), (9, -6),
+    (14, 7), (17, 7), (24, 6), (16, 6), (26, 5), (11, 5), (15, 12), (16, 8), (2, 7), (9, 5),
+    (20, 7), (22, 6), (27, 9), (11, 5), (21, 7), (23, 6), (2, 5), (17, -5), (18, 6), (21, -6),
+    (23, 15), (11, 19), (11, 17), (18, 12), (23, -5), (20, 6), (9, -6), (10, -5), (11, -5), (17, 17),
+    (18, 16), (20, 5), (21, -12), (22, 11), (23, 11), (25, -11), (11, 5), (28, 5), (9, 7), (20, 7),
+    (16, 6), (23, 5), (10, 5), (11, 5), (12, 24), (16, 7), (18, -8), (19, 7), (20, -10), (21, 12),
+    (22, -5), (23, -8), (25, -5), (23, 5), (21, 5), (25, 16), (5, 6), (21, -13), (23, 5), (16, 5),
+    (18, 10), (17, 5), (18, 7), (0, 5), (1, -6), (3, -17), (4, 21), (5, 11), (6, 15), (7, 10),
+    (8, 5), (9, 11), (10, -5), (11, -21), (12, -13), (13, -7), (14, -8), (15, -8), (16, -17), (19, 6),
+    (20, 15), (22, -19), (23, -23), (26, 16), (27, 25), (0, -7), (1, -13), (2, -5), (3, -9), (4, -9),
+    (5, 42), (6, -8), (9, -9), (10, -5), (11, 35), (13, -6), (14, -7), (15, -13), (16, -10), (17, -11),
+    (19, 5), (20, 33), (21, -11), (22, 12), (23, 23), (24, -6), (25, -11), (0, -18), (1, -14), (2, -5),
+    (3, 10), (4, -13), (5, -5), (7, -7), (8, -8), (9, 17), (11, -15), (12, -17), (15, 28), (16, 30),
+    (17, 17), (18, 20), (20, 17), (21, 19), (22, -7), (24, -13), (25, -15), (26, -10), (27, -10), (19, 5),
+    (10, 10), (17, 7), (17, 7), (24, 7), (17, 9), (1, -18), (2, -10), (3, 8), (4, -9), (5, -6),
+    (7, -7), (8, -7), (9, -11), (10, -17), (11, -20), (13, -7), (14, 70), (15, 41), (16, 16), (17, -27),
+    (18, -21), (19, 9), (20, -11), (21, 6), (22, 46), (23, -26), (25, 11), (26, -8), (27, -12), (28, 23),
+    (19, 5), (3, 5), (16, 5), (22, 6), (19, 8), (8, 5), (18, 9), (26, 10), (22, 6), (1, 7),
+    (14, 17), (1, 6), (19, 5), (5, 7), (17, 13), (21, 8), (23, 6), (21, 6), (21, 14), (25, 6),
+    (1, 12), (18, 7), (12, 19), (15, 22), (20, 7), (22, 6), (25, 9), (11, 7), (0, 11), (4, 11),
+    (18, 9), (21, 6), (21, 38), (18, 6), (27, 9), (1, 6), (14, 7), (21, 8), (1, 6), (19, 10),
+    (26, 5), (28, 5), (7, 8), (22, 9), (23, 8), (0, -6), (1, 78), (20, -6), (23, -6), (24, -5),
+    (25, -11), (0, 39), (1, 9), (2, 6), (4, -7), (5, -9), (6, -6), (10, -7), (11, 7), (12, -6),
+    (13, -6), (14, -6), (16, -6), (17, -8), (18, -9), (20, -10), (22, -8), (23, -10), (24, 28), (25, 11),
+    (12, 20), (23, -13), (23, 5), (5, 8), (3, 9), (21, 5), (25, 15), (1, 13), (18, 7), (20, 12),
+    (19, 7), (26, 17), (0, 14), (23, 5), (21, 8), (23, 6), (9, 7), (10, 5), (0, -5), (3, -6),
+    (4, -6), (5, -6), (6, -8), (11, -6), (13, 7), (14, -6), (15, -9), (16, -6), (18, 8), (20, -20),
+    (21, -5), (24, 24), (25, 37), (28, 8), (25, 23), (4, 32), (21, -5), (22, 14), (23, 13), (1, 5),
+    (5, 37), (7, 10), (9, -6), (17, -5), (18, -5), (19, -5), (20, 21), (21, -14), (23, -11), (10, 17),
+    (9, 18), (8, 5), (11, 9), (26, 9), (22, 9), (18, 16), (21, 5), (3, 7), (21, 5), (17, 11),
+    (15, 10), (25, 7), (17, 6), (15, 8), (5, 5), (1, -6), (5, -5), (17, -6), (18, 27), (19, 13),
+    (23, 5), (25, -7), (27, 7), (22, 30), (17, 12), (21, -5), (28, 5), (11, 25), (17, 5), (17, 5),
+    (6, 5), (25, 9), (5, -9), (9, -6), (11, 141), (17, -7), (18, -7), (19, -7), (20, -8), (21, -14),
+    (22, -6), (23, -28), (0, 12), (1, -8), (3, 5), (5, 11), (6, 6), (10, -5), (15, -5), (18, -6),
+    (19, -6), (20, -6), (21, 13), (22, -5), (23, -5), (28, 9), (1, 6), (17, 7), (24, 7), (1, 11),
+    (18, 10), (1, -7), (3, 10), (5, -17), (6, -8), (7, -5), (9, 34), (10, 10), (13, -5), (14, 8),
+    (16, 5), (17, -11), (18, -5), (20, 7), (21, 25), (22, 8), (23, -18), (28, -6), (9, 10), (10, 6),
+    (21, 8), (11, 9), (16, 8), (0, 25), (18, 10), (25, 5), (3, 8), (5, -5), (21, 8), (22, 10),
+    (1, 14), (1, 21), (2, 8), (3, 17), (14, 17), (23, -7), (25, -6), (17, 9), (18, 15), (12, 17),
+    (13, 8), (23, -5), (9, 7), (10, 5), (17, 6), (1, 6), (18, 6), (28, 5), (28, 8), (22, 15),
+    (3, 9), (26, 8), (6, 10), (23, 5), (10, 19), (12, 31), (20, -8), (21, -7), (23, 8), (21, 10),
+    (10, 55), (11, -11), (12, 36), (15, -5), (18, -5), (19, -6), (23, -27), (10, 25), (21, -5), (17, 10),
+    (15, 6), (0, -10), (1, 7), (2, 48), (3, -15), (4, -12), (5, -13), (6, -11), (7, -9), (8, -7),
+    (9, -12), (10, -7), (13, -7), (14, -11), (15, -10), (16, -10), (17, -10), (18, 11), (19, -14), (20, -7),
+    (22, -10), (23, 7), (24, 61), (26, 52), (27, 5), (28, -11), (25, 5), (11, 7), (20, -8), (21, 10),
+    (23, -5), (28, 8), (9, 12), (18, -5), (19, 17), (21, 7), (24, 10), (0, 6), (5, -6), (9, -5),
+    (15, 6), (17, -7), (19, 5), (21, 7), (22, -5), (25, 16), (26, -5), (27, 17), (13, 14), (5, 6),
+    (17, 11), (16, 19), (24, 7), (0, 10), (21, 23), (18, 10), (1, 11), (0, -5), (1, 12), (2, -10),
+    (3, 93), (4, 16), (5, 51), (6, 26), (7, 14), (9, -10), (10, -14), (11, -20), (13, -8), (15, -22),
+    (16, -19), (17, -21), (18, -7), (19, -27), (20, -33), (21, 22), (22, -18), (23, -11), (27, -13), (28, 11),
+    (1, 10), (3, -5), (4, -9), (6, -7), (9, -6), (11, -5), (15, -7), (16, -5), (17, -8), (18, -8),
+    (21, 26), (22, -8), (23, -11), (25, 7), (26, 38), (27, 19), (28, -5), (20, 8), (23, 7), (17, -7),
+    (21, 5), (23, 6), (15, 12), (2, 5), (15, 6), (23, 16), (0, -7), (1, 7), (3, 32), (5, -12),
+    (7, -5), (9, -8), (10, 12), (13, -6), (14, -8), (15, -9), (17, -8), (19, -7), (21, -13), (22, 10),
+    (23, 58), (24, -5), (25, -12), (26, -7), (8, 7), (20, 5), (24, 10), (16, 9), (7, 5), (24, 5),
+    (5, 8), (6, 5), (21, 5), (23, -5), (26, 10), (4, 7), (26, 7), (0, 9), (3, 20), (5, -17),
+    (6, -11), (7, 6), (9, 13), (10, -6), (12, 10), (13, -9), (14, -7), (16, -5), (17, 10), (18, 40),
+    (20, -8), (23, -14), (24, -8), (25, -32), (26, 9), (27, 7), (28, -9), (8, 5), (26, 10), (16, 6),
+    (20, -5), (22, 38), (1, 18), (3, -7), (4, -9), (5, -11), (7, -7), (8, -5), (9, -9), (14, -7),
+    (15, 6), (16, -6), (17, 17), (18, 49), (19, -13), (21, 20), (23, -16), (24, -12), (25, -9), (26, -9),
+    (27, 18), (28, -11), (15, 6), (21, 8), (21, 9), (15, 9), (23, 5), (8, 14), (17, 11), (18, -5),
+    (21, 11), (0, -5), (1, -5), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6), (10, 58), (11, 93),
+    (12, 18), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, 10), (20, -11), (21, -15),
+    (22, -8), (23, -24), (24, -5), (25, -13), (28, -6), (0, 9), (1, 16), (2, -8), (3, -10), (4, -8),
+    (5, -13), (6, 5), (7, -5), (9, -19), (11, -16), (14, -6), (15, 26), (16, 19), (17, 12), (18, 18),
+    (19, 24), (20, -5), (21, 15), (22, -18), (23, -26), (24, -5), (25, -6), (26, -10), (28, 15), (21, 9),
+    (0, 12), (0, 8), (1, 9), (2, -12), (3, -10), (4, -27), (5, -31), (6, -12), (7, -17), (8, -16),
+    (10, 7), (11, 27), (12, 36), (13, 11), (14, -13), (15, 13), (16, 24), (17, 8), (18, 34), (19, 73),
+    (20, -5), (21, 22), (22, -20), (23, -22), (24, -17), (25, -35), (26, -26), (27, -5), (3, -10), (4, -15),
+    (5, 17), (6, 15), (9, -7), (10, -6), (11, -17), (13, -6), (15, -21), (16, -17), (19, -14), (20, 49),
+    (22, -7), (23, 25), (24, -5), (26, -6), (28, 17), (25, 10), (5, -7), (22, -6), (24, -5), (25, 67),
+    (5, 8), (4, 5), (11, 7), (1, 16), (9, 5), (18, -7), (19, -5), (21, 17), (24, 6), (9, 7),
+    (19, -5), (20, 7), (22, 8), (23, -7), (25, 7), (28, 12), (19, 11), (1, 7), (4, 5), (5, -5),
+    (17, -5), (18, -5), (20, -5), (21, 14), (22, 14), (23, 8), (25, -5), (0, -5), (1, -7), (5, -10),
+    (6, -5), (9, -6), (10, -5), (11, -6), (15, -6), (17, -12), (18, -15), (19, 193), (20, -35), (21, -23),
+    (22, -6), (23, -13), (25, -18), (27, 10), (15, 8), (20, 6), (25, 9), (0, -10), (1, -5), (3, -9),
+    (4, 21), (5, 32), (6, 5), (7, 18), (8, 11), (9, 7), (10, -5), (11, -9), (12, -7), (13, -5),
+    (14, -7), (15, -5), (16, -6), (17, -12), (18, -15), (19, -12), (20, 29), (21, -14), (22, -11), (23, 6),
+    (24, -6), (25, 9), (27, 7), (22, 6), (11, 9), (27, 5), (1, 6), (18, 5), (19, 6), (27, 8),
+    (4, 5), (8, 9), (23, 5), (2, 8), (15, -5), (16, 23), (20, 12), (1, 7), (18, 5), (15, 9),
+    (16, 11), (17, 17), (18, 9), (22, -5), (25, -5), (5, 6), (0, 13), (3, -7), (5, -6), (8, -5),
+    (11, -9), (13, -8), (14, -7), (16, -10), (18, 5), (19, 24), (20, 9), (23, -7), (25, 6), (26, 9),
+    (27, 24), (28, -5), (21, 10), (23, 7), (22, 6), (0, 17), (1, 10), (2, -5), (3, -7), (4, 63),
+    (5, -8), (6, 36), (9, -10), (10, -6), (11, -7), (12, -5), (14, 10), (15, 17), (16, -7), (17, -13),
+    (18, -7), (20, -15), (21, -19), (23, -16), (24, -9), (26, -6), (27, -6), (28, 7), (17, 10), (23, 6),
+    (27, 9), (23, 10), (23, 7), (5, 5), (3, 15), (19, 10), (19, 12), (24, 34), (25, -7), (3, 8),
+    (23, 20), (1, 5), (4, -9), (5, -9), (9, -8), (11, -7), (13, -7), (14, 19), (15, -7), (16, -6),
+    (18, -5), (19, -6), (20, -6), (21, -9), (22, -9), (23, -16), (24, 23), (25, 64), (27, -10), (28, 16),
+    (16, 13), (15, 9), (0, -9), (1, -15), (2, -7), (3, -8), (5, -8), (6, -5), (7, -5), (11, 22),
+    (13, 29), (14, -9), (15, -19), (16, -12), (18, 10), (19, 35), (20, 10), (21, -24), (22, 18), (23, -27),
+    (25, 33), (5, 16), (15, -5), (17, -7), (18, 6), (21, -12), (22, 19), (23, 25), (0, 8), (20, 9),
+    (23, 14), (14, 8), (22, 11), (23, 24), (25, -5), (26, 12), (17, 10), (21, 18), (26, 5), (1, 5),
+    (2, 5), (5, 8), (15, -7), (1, 6), (1, 5), (5, 14), (6, 12), (20, -5), (23, -6), (15, 7),
+    (22, 13), (4, -5), (5, -13), (6, -7), (9, 147), (10, 5), (11, -8), (15, -8), (16, -6), (17, -5),
+    (20, -14), (21, -34), (23, -17), (24, -5), (28, -5), (18, 8), (17, 9), (24, 11), (5, 5), (19, 10),
+    (21, -5), (25, 5), (22, 6), (16, 8), (21, 6), (4, 7), (14, 6), (17, 5), (18, 5), (4, 7),
+    (17, 9), (18, 7), (27, 5), (2, 10), (25, 6), (23, 14), (17, 5), (23, 5), (24, 15), (26, 12),
+    (4, 5), (28, 5), (1, 8), (21, 18), (27, 10), (11, 16), (23, 5), (5, 5), (0, 14), (5, 8),
+    (6, 17), (11, -6), (14, -6), (17, -6), (19, -8), (20, -9), (21, 21), (22, -5), (23, -15), (25, 12),
+    (2, 8), (9, 7), (22, 6), (8, 5), (9, 7), (10, 5), (21, -5), (15, 8), (0, -7), (1, -13),
+    (2, -6), (3, -9), (4, -9), (5, 45), (6, -9), (9, -9), (10, -6), (11, 38), (12, -5), (13, -6),
+    (14, -7), (15, -14), (16, -10), (17, -9), (20, 41), (21, -15), (22, 11), (23, 19), (24, -7), (25, -11),
+    (27, 7), (28, -5), (8, 5), (22, 29), (26, 15), (18, 8), (20, 6), (5, -6), (7, 13), (9, 12),
+    (27, 7), (1, 13), (1, 7), (1, 7), (17, 7), (9, 11), (5, 8), (21, 6), (3, 5), (20, 5),
+    (21, 10), (15, 5), (18, -6), (20, 9), (17, 5), (0, -6), (13, 5), (21, -5), (24, -5), (25, 23),
+    (27, 7), (26, 7), (21, 7), (16, 13), (1, 7), (17, 7), (24, 7), (4, 6), (6, 6), (14, 7),
+    (4, 5), (26, 5), (0, 5), (9, 6), (1, 8), (2, 7), (5, -6), (17, 22), (18, 7), (20, -14),
+    (23, -6), (20, 6), (0, 6), (5, 5), (17, 13), (21, -19), (25, -6), (27, 6), (22, 16), (15, 5),
+    (19, 9), (8, 5), (0, 8), (10, 5), (24, 9), (16, 23), (28, 8), (25, 12), (15, 5), (19, 8),
+    (22, -6), (19, 12), (8, 6), (11, 17), (15, -6), (16, 19), (17, -5), (18, -5), (19, -5), (21, -9),
+    (22, 9), (23, 6), (25, -8), (26, 13), (27, -5), (25, 9), (24, 7), (11, 14), (16, 9), (21, 10),
+    (27, 8), (25, 8), (1, 43), (4, 86), (5, -23), (6, -8), (14, -6), (15, -6), (18, -6), (20, -6),
+    (21, -16), (23, -6), (25, -7), (0, 26), (1, 5), (3, 11), (5, -11), (9, -5), (10, 11), (11, -7),
+    (12, -8), (13, -7), (14, -6), (16, 5), (17, 7), (18, -9), (19, -8), (20, -7), (21, -5), (22, -12),
+    (24, 14), (25, 11), (26, -10), (15, 5), (1, 36), (3, -6), (19, 7), (20, -5), (22, 5), (16, 24),
+    (21, -5), (25, 7), (8, 5), (16, 17), (10, 5), (20, 7), (9, 10), (5, -5), (11, 34), (12, 19),
+    (17, -6), (20, 6), (22, -5), (10, 5), (11, 9), (5, 9), (20, 10), (21, -5), (14, 9), (13, 5),
+    (17, 5), (13, 5), (18, -5), (21, -5), (22, 8), (23, 6), (2, 5), (3, 5), (11, 10), (18, 5),
+    (21, -6), (18, 11), (1, -7), (5, 72), (7, 24), (9, -9), (10, -5), (15, -6), (17, -10), (19, -5),
+    (21, -18), (22, -6), (25, -6), (4, 29), (21, 11), (0, -5), (1, 15), (11, 6), (14, 23), (15, -12),
+    (20, -5), (21, -7), (23, 5), (25, 6), (26, 11), (1, 7), (21, 6), (1, 9), (27, 5), (11, 6),
+    (22, 9), (23, 8), (7, 7), (18, 5), (1, 6), (17, 5), (19, 8), (19, 16), (5, 5), (15, 5),
+    (18, -5), (20, 6), (26, 10), (15, 9), (21, -6), (22, 8), (23, 5), (25, 18), (0, -5), (3, 86),
+    (4, -6), (6, -7), (9, -6), (11, -6), (14, -7), (15, -11), (16, -5), (17, -9), (18, 9), (19, -8),
+    (21, 13), (23, -7), (28, -5), (23, 5), (15, 5), (18, 5), (1, 12), (28, 5), (4, 5), (11, 7),
+    (0, -7), (1, -7), (9, -5), (13, 33), (18, -5), (21, -5), (23, -12), (24, 14), (25, 11), (26, -5),
+    (27, 5), (28, 6), (15, 5), (17, 10), (19, 9), (1, -5), (14, 34), (20, 5), (15, 9), (18, 17),
+    (25, -6), (27, 8), (4, 10), (21, 11), (17, 8), (21, 7), (0, 14), (1, 13), (1, 9), (14, 5),
+    (3, 5), (4, 6), (12, 25), (23, -14), (11, 7), (12, 18), (23, 7), (25, -5), (26, 5), (20, 12),
+    (5, 6), (17, 7), (22, 14), (0, 5), (1, -8), (5, -5), (14, -5), (15, 18), (16, 55), (17, -8),
+    (19, -10), (21, 33), (23, -10), (25, -10), (2, -5), (4, -5), (6, -8), (9, 50), (10, 5), (11, 9),
+    (12, -5), (16, -7), (17, 10), (18, -10), (21, 33), (22, -8), (24, -7), (25, -13), (27, -5), (4, 5),
+    (1, -13), (2, 72), (20, -5), (21, -7), (23, -6), (25, -8), (17, 6), (14, 18), (10, -5), (11, -9),
+    (12, 53), (13, 36), (17, -5), (18, -5), (21, -5), (22, -5), (23, -10), (23, 11), (1, 6), (1, 5),
+    (2, 5), (22, 6), (26, 15), (4, 5), (26, 5), (8, 5), (1, 6), (5, 10), (25, 6), (0, 11),
+    (1, -5), (5, 8), (21, 5), (23, -9), (28, 10), (25, 5), (17, 7), (12, 17), (5, 12), (0, -5),
+    (1, 5), (5, 12), (6, 47), (9, -6), (10, 8), (11, 9), (15, -7), (17, -10), (19, -9), (21, 6),
+    (22, -5), (23, -10), (25, -9), (15, 11), (18, 5), (27, 5), (21, 6), (11, 7), (23, 22), (22, 6),
+    (17, 7), (6, 9), (6, 15), (5, -7), (6, 32), (21, -5), (14, 43), (22, -6), (3, 13), (4, 5),
+    (17, 5), (3, 40), (5, -8), (23, -9), (25, -6), (17, 6), (2, 5), (16, 8), (22, 5), (5, 5),
+    (10, 5), (5, -5), (8, 26), (17, -7), (18, 9), (19, 6), (17, 5), (7, 5), (21, -7), (23, -5),
+    (25, 29), (26, 9), (17, 9), (17, 6), (25, 9), (0, 7), (1, 10), (5, -6), (17, 26), (18, -10),
+    (19, -5), (20, 12), (21, 20), (22, -5), (25, -8), (1, 12), (18, 5), (5, 7), (2, 5), (20, 6),
+    (22, 15), (23, 11), (9, 12), (5, 8), (6, 5), (19, 6), (4, -5), (5, 16), (6, -6), (7, 16),
+    (8, 5), (10, -5), (17, -6), (18, 13), (19, -8), (21, -10), (23, 16), (24, -5), (26, 11), (3, 11),
+    (6, -6), (9, -5), (18, -6), (19, -5), (23, 46), (15, -10), (16, 70), (17, -6), (19, -6), (21, -10),
+    (22, -10), (23, -5), (25, 8), (0, 5), (20, 6), (22, 15), (23, 11), (15, 8), (18, 6), (9, 5),
+    (19, 6), (19, 5), (18, 9), (1, 6), (8, 5), (14, 7), (21, 13), (10, 8), (1, 5), (1, 7),
+    (10, 10), (21, -6), (23, 26), (25, -7), (1, 6), (2, 5), (18, 7), (11, 6), (3, 6), (5, -6),
+    (21, 6), (19, 9), (5, 6), (6, 6), (17, 7), (3, 8), (25, 14), (4, 11), (23, 26), (15, 5),
+    (22, 6), (15, 9), (0, 8), (6, 8), (20, -5), (21, -8), (23, 9), (25, 8), (23, 11), (1, 14),
+    (5, -6), (6, 10), (3, 9), (11, 6), (6, 9), (21, -7), (23, 10), (25, 6), (12, 10), (3, 8),
+    (22, 8), (25, 17), (1, 10), (5, -8), (21, 27), (5, -5), (9, -6), (16, 6), (17, -8), (18, -7),
+    (19, 10), (21, -15), (23, 6), (25, 6), (26, 19), (21, 5), (4, 9), (5, 19), (6, 5), (21, -6),
+    (7, 5), (0, -5), (6, 6), (9, -6), (10, -5), (13, 8), (14, -5), (16, 12), (18, 25), (19, 15),
+    (21, 5), (22, -9), (24, -5), (25, -13), (21, 8), (24, 30), (25, -9), (0, 124), (1, -15), (5, -6),
+    (18, -5), (20, -5), (21, -10), (23, -5), (24, -6), (25, -22), (8, 5), (10, 10), (21, -5), (23, 28),
+    (1, 6), (1, -6), (2, -6), (3, 6), (4, -9), (8, 22), (9, 20), (10, 7), (11, 12), (12, -7),
+    (13, -6), (14, -6), (16, -9), (17, 10), (18, 13), (20, -6), (21, 16), (23, -21), (24, 11), (25, -19),
+    (26, -7), (27, -8), (28, 9), (18, 14), (0, 5), (17, 6), (25, 9), (0, 7), (1, 6), (15, -9),
+    (18, -5), (19, 80), (20, -6), (21, -14), (25, -6), (20, 10), (21, 5), (23, 8), (5, 6), (8, 5),
+    (18, 9), (17, 7), (18, 7), (21, 5), (23, 10), (4, 5), (5, 5), (12, 5), (17, 10), (5, 5),
+    (17, 9), (1, 9), (17, 45), (18, -6), (23, -5), (17, 10), (5, 16), (6, -8), (7, 8), (8, 24),
+    (9, -7), (11, -6), (16, -5), (17, -11), (18, 10), (19, 6), (20, 6), (23, -12), (25, -7), (27, 6),
+    (19, 5), (20, 6), (1, -18), (2, -12), (3, -12), (5, -15), (6, -9), (7, -7), (8, -6), (10, -5),
+    (11, 36), (12, -6), (13, 30), (14, -12), (15, -14), (16, -16), (17, -11), (18, 16), (19, 44), (20, 12),
+    (21, -15), (22, 12), (23, -34), (24, -6), (25, 52), (26, -7), (27, 13), (11, 7), (23, 18), (27, 5),
+    (17, 6), (19, -6), (20, 14), (21, -7), (27, 9), (18, 5), (9, 5), (2, 5), (9, 5), (15, 5),
+    (21, 11), (20, 7), (5, -6), (7, 9), (8, 5), (7, 5), (11, 6), (21, -8), (23, -7), (25, 29),
+    (26, 8), (28, 8), (21, 13), (17, 8), (5, 13), (28, 5), (25, 6), (17, 5), (1, 6), (18, 9),
+    (1, 19), (3, -7), (18, -7), (23, 11), (21, 9), (21, 7), (5, -10), (9, 72), (10, -5), (17, -5),
+    (21, -13), (23, -6), (5, -12), (6, -6), (9, 15), (10, 7), (12, 5), (16, 9), (17, -7), (19, 6),
+    (20, 12), (21, 27), (22, 9), (23, -14), (25, -9), (23, 15), (18, 5), (10, 5), (23, -5), (17, 6),
+    (18, 5), (3, 8), (5, -14), (6, -5), (15, 7), (17, -5), (19, 17), (20, 13), (21, 18), (23, -7),
+    (25, -5), (27, 7), (1, 13), (23, 8), (21, 10), (21, 11), (2, 5), (20, 12), (4, 7), (14, 6),
+    (25, 14), (11, 5), (15, -5), (17, 5), (13, 5), (24, 6), (15, -5), (16, 34), (21, -5), (19, 7),
+    (26, 17), (12, 11), (6, 5), (15, 7), (17, 10), (9, 7), (10, 5), (15, 12), (16, 8), (23, 14),
+    (12, 36), (23, -5), (23, 11), (1, 6), (5, 10), (25, 6), (9, 5), (16, 7), (5, 6), (21, -6),
+    (23, 5), (0, -12), (1, 11), (2, 73), (4, -6), (5, -10), (6, -7), (9, -8), (10, -8), (11, -14),
+    (12, 19), (13, -7), (14, -6), (15, -9), (16, -6), (19, -8), (20, -12), (21, -5), (22, -9), (23, -18),
+    (24, 11), (25, -12), (26, 57), (22, 9), (0, 14), (5, -5), (11, 6), (22, 12), (23, 6), (8, 5),
+    (18, 8), (23, 24), (25, -6), (20, 6), (10, 5), (15, 7), (20, -6), (13, 9), (19, -5), (21, -5),
+    (25, 25), (10, 10), (0, 20), (1, -6), (3, -8), (4, -6), (5, -11), (9, -7), (10, -6), (11, 7),
+    (12, -5), (14, -5), (16, -5), (17, -9), (18, 5), (19, 8), (20, 10), (23, -15), (24, 24), (25, 20),
+    (26, -9), (27, 8), (28, 6), (18, 7), (5, 5), (19, 8), (20, 10), (6, 9), (0, -5), (15, -5),
+    (18, -5), (21, -7), (25, 30), (27, 7), (5, 6), (21, 8), (8, 5), (15, 6), (19, 5), (21, 8),
+    (2, 5), (11, -7), (12, 54), (13, 27), (21, -6), (23, -13), (21, 10), (15, -5), (16, 27), (19, 11),
+    (0, -10), (1, -5), (5, -12), (6, -5), (7, 5), (8, 8), (9, -7), (11, -5), (15, -6), (18, 61),
+    (20, -9), (21, -18), (22, -5), (23, -15), (24, -7), (25, -29), (26, 14), (27, 77), (2, 7), (7, 5),
+    (21, -7), (23, -5), (25, 25), (26, 9), (19, 6), (5, 11), (7, 5), (20, 6), (26, 8), (20, 7),
+    (20, 6), (18, 5), (20, 6), (1, 6), (4, 5), (5, -7), (17, -6), (21, 15), (22, 12), (23, 8),
+    (25, -6), (14, 13), (13, 5), (23, 8), (18, 6), (6, 5), (18, 5), (25, 14), (19, 7), (18, 14),
+    (22, 10), (2, 7), (5, 5), (6, 5), (21, 5), (25, 7), (17, 5), (20, 8), (1, 8), (15, -5),
+    (21, 13), (22, 7), (27, 5), (6, -6), (9, -5), (11, -7), (12, 23), (15, -8), (16, -7), (17, -8),
+    (18, -5), (22, -5), (23, 46), (24, -5), (25, 11), (26, 7), (28, -5), (8, 15), (15, 6), (18, 8),
+    (0, -7), (1, 57), (2, 17), (3, 12), (4, 8), (5, -8), (6, -5), (9, -5), (11, -5), (14, 26),
+    (15, -9), (16, -5), (17, -8), (18, -8), (20, -6), (21, -10), (25, -5), (28, -5), (21, 7), (21, 7),
+    (8, 5), (3, -5), (4, -6), (5, 12), (7, 13), (9, -9), (10, -6), (11, 9), (12, -5), (15, -6),
+    (21, 7), (23, 25), (25, -8), (28, -6), (22, 12), (16, 24), (11, 5), (15, -5), (17, 5), (27, 6),
+    (2, 10), (17, 12), (23, 14), (6, 11), (28, 8), (1, 11), (24, 37), (25, -9), (20, 13), (22, 6),
+    (6, 6), (1, -6), (16, 6), (18, 7), (20, 7), (21, -8), (22, 8), (28, 7), (1, -5), (5, -9),
+    (10, 29), (11, -7), (12, 35), (15, -7), (17, -10), (19, -7), (20, -5), (21, -8), (22, 23), (23, 14),
+    (25, -6), (19, 7), (12, 6), (1, -6), (15, -6), (17, -8), (18, 11), (23, -7), (25, 34), (15, -5),
+    (21, 68), (22, -10), (23, -5), (25, -6), (15, 23), (17, 6), (25, 6), (3, -8), (4, -16), (5, 19),
+    (6, 15), (9, -9), (10, -7), (11, -18), (13, -7), (14, -5), (15, -23), (16, -19), (18, 5), (19, -18),
+    (20, 47), (22, 10), (23, 30), (24, -6), (26, -7), (28, 15), (18, 8), (21, 10), (0, -9), (1, 47),
+    (2, -16), (3, 14), (4, -8), (5, -13), (7, -9), (8, -9), (9, -8), (10, -15), (11, -21), (13, -10),
+    (14, 65), (15, 35), (16, 12), (17, -26), (18, -13), (20, -13), (22, 57), (23, -35), (24, -9), (25, -5),
+    (26, -6), (27, -15), (28, 19), (17, 6), (2, 9), (11, 9), (21, -6), (25, -5), (28, 8), (21, 15),
+    (5, -5), (6, 5), (11, 11), (21, -6), (5, -9), (6, -6), (7, 6), (16, 10), (17, 12), (18, 9),
+    (20, -7), (21, 9), (25, -9), (23, 8), (1, 11), (3, 7), (11, 9), (23, -6), (25, -10), (0, 8),
+    (17, 5), (5, -6), (6, 5), (15, -7), (16, 8), (18, 9), (21, -14), (22, 19), (5, -7), (9, 12),
+    (13, 13), (25, 12), (19, 21), (20, -8), (18, 14), (19, 7), (0, 8), (3, 7), (6, -6), (18, 7),
+    (20, 6), (21, 9), (16, 7), (17, 17), (10, 5), (11, 9), (15, 6), (5, 6), (0, -7), (1, 8),
+    (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 12), (21, 5), (22, -6), (23, -11), (24, 5),
+    (25, -8), (28, -5), (8, 5), (2, 7), (18, 10), (18, 5), (0, 26), (1, 6), (2, 14), (3, -8),
+    (4, -6), (5, -9), (9, -6), (10, -5), (12, -5), (13, -5), (14, -5), (15, -6), (16, -5), (17, -6),
+    (19, -5), (20, -8), (22, -6), (23, -14), (24, 18), (25, 35), (26, -8), (28, 5), (1, -13), (3, 6),
+    (4, 6), (14, 79), (15, -11), (16, -5), (19, -5), (20, -6), (21, -10), (23, 6), (25, -6), (15, 8),
+    (21, 8), (16, 7), (4, 13), (21, -5), (22, -5), (25, 34), (0, 5), (18, 5), (0, 5), (3, -13),
+    (5, 30), (8, -9), (11, -12), (12, -8), (13, -14), (14, -13), (16, -10), (17, 14), (18, 11), (19, 19),
+    (20, 14), (22, -14), (23, -28), (24, -7), (26, 17), (27, 13), (21, 11), (23, 12), (24, 6), (17, 5),
+    (20, 8), (6, 11), (6, 9), (13, 14), (24, 12), (25, -8), (1, 6), (14, 16), (1, 14), (21, 6),
+    (21, 13), (25, 5), (6, 6), (21, 5), (23, -12), (25, 69), (1, 7), (15, 5), (17, 20), (21, -5),
+    (23, -5), (15, 6), (21, 7), (21, 5), (22, 6), (0, 9), (16, 5), (19, -5), (21, 6), (8, 5),
+    (26, 8), (25, 15), (25, 7), (1, -10), (2, 31), (18, 26), (21, -5), (15, 8), (9, 7), (10, 5),
+    (20, 8), (19, 5), (21, 5), (1, 20), (2, 8), (3, 19), (21, -6), (15, 5), (21, 8), (15, 8),
+    (5, -5), (28, 8), (0, 8), (1, 8), (2, -9), (3, -5), (4, 16), (5, -8), (6, 21), (7, -9),
+    (8, -9), (11, -13), (12, 6), (16, -6), (17, 26), (18, 9), (19, 6), (20, 6), (22, 17), (23, -22),
+    (25, -15), (26, -14), (27, -12), (28, -19), (1, 6), (13, 10), (12, 11), (23, 10), (5, 5), (18, 11),
+    (26, 5), (5, 7), (19, 5), (8, 5), (22, 5), (23, 5), (28, 5), (28, 5), (18, 7), (22, 12),
+    (19, 13), (1, 5), (5, -9), (9, -8), (10, 18), (11, -5), (12, 10), (15, -7), (19, 11), (20, 19),
+    (21, 7), (23, -5), (5, 13), (8, 5), (28, 5), (5, -14), (6, -5), (9, -6), (10, -6), (12, -5),
+    (15, -6), (16, -5), (17, -6), (18, 6), (19, -6), (20, -14), (21, 41), (22, -7), (23, 40), (25, -5),
+    (27, 29), (1, 6), (19, 6), (19, 14), (14, 16), (22, 10), (19, 7), (15, 6), (1, -6), (4, -7),
+    (6, -9), (9, -8), (10, -7), (12, -5), (14, -5), (15, 35), (16, 5), (17, 26), (18, -5), (19, 23),
+    (20, 6), (21, 10), (22, -12), (25, -13), (28, -6), (1, -5), (5, 8), (9, 8), (17, -6), (18, -6),
+    (21, 17), (19, 34), (21, -8), (18, 8), (20, 9), (18, 7), (4, 6), (25, 16), (20, 7), (8, 5),
+    (2, 5), (17, 23), (21, -5), (22, 5), (28, 5), (17, 7), (15, 13), (17, -5), (20, 7), (21, 11),
+    (23, -8), (11, 9), (19, 10), (17, 10), (1, -6), (4, -6), (6, -8), (8, 25), (11, -5), (13, 6),
+    (17, -13), (18, -11), (19, -16), (20, 28), (21, -10), (23, -6), (24, 20), (26, 28), (27, -6), (25, 5),
+    (0, -5), (1, 20), (2, 15), (3, -8), (4, -6), (5, -16), (6, -10), (7, -5), (10, -5), (13, -6),
+    (14, -6), (15, -18), (16, -9), (17, 70), (18, 80), (19, 7), (20, -32), (21, -5), (22, -8), (23, -12),
+    (24, -8), (25, -12), (26, -7), (28, -8), (16, 5), (20, 5), (19, 9), (12, 7), (23, 10), (1, 8),
+    (15, -5), (21, 15), (23, 11), (23, 5), (25, 8), (18, 5), (18, 15), (5, 5), (5, 6), (9, 5),
+    (17, 12), (5, -10), (9, 12), (15, -5), (18, 6), (19, 11), (20, -10), (21, 12), (23, -5), (28, 13),
+    (17, 9), (21, -5), (17, 17), (7, 7), (21, 6), (0, 8), (5, 12), (6, -6), (9, 6), (17, 16),
+    (18, 8), (20, -14), (21, -10), (25, -6), (26, 13), (6, 8), (16, 6), (21, -6), (0, -75), (1, -46),
+    (2, -40), (3, -29), (4, -5), (5, 29), (6, 18), (7, -11), (8, -18), (9, 11), (10, 27), (11, 38),
+    (12, 15), (13, -14), (14, 22), (15, 10), (16, 14), (17, 19), (18, 6), (19, -5), (20, 30), (21, 44),
+    (22, 40), (23, 111), (24, -48), (25, -41), (26, -55), (27, -47), (5, 16), (6, -8), (7, 8), (8, 24),
+    (9, -7), (11, -6), (16, -5), (17, -11), (18, 10), (19, 6), (20, 6), (23, -12), (25, -7), (27, 6),
+    (5, -5), (27, 12), (0, 10), (11, 8), (1, 6), (18, 13), (0, 5), (15, 11), (6, 6), (21, 5),
+    (17, 11), (24, 7), (0, 12), (1, 12), (24, 7), (25, -5), (12, 5), (5, 5), (17, 8), (16, 7),
+    (23, 8), (15, 5), (5, -7), (7, 18), (20, 11), (11, 13), (1, -5), (5, 5), (18, -6), (19, 13),
+    (20, 34), (22, -6), (23, -7), (25, -6), (28, 12), (19, 18), (5, -7), (17, -5), (19, 17), (20, 14),
+    (27, 7), (1, 6), (17, 5), (8, 5), (25, -5), (26, 7), (27, 19), (3, 9), (22, 17), (26, 5),
+    (28, 5), (0, 5), (0, 10), (1, 8), (6, 13), (22, 5), (25, 5), (9, 7), (1, -5), (5, 13),
+    (10, -6), (19, -5), (20, -5), (22, -5), (23, -10), (28, 20), (19, 19), (20, 7), (16, 11), (23, 11),
+    (23, 5), (16, 32), (17, 8), (20, -7), (22, -5), (16, 11), (9, 7), (23, 14), (14, 11), (16, 7),
+    (21, 6), (28, 5), (25, 21), (0, -15), (1, -16), (4, -8), (5, -6), (6, -9), (9, -7), (10, -10),
+    (11, -6), (12, -7), (15, -14), (16, -13), (17, -11), (19, 19), (20, -11), (22, 6), (23, 21), (24, -15),
+    (25, 61), (26, 20), (27, 23), (27, 5), (17, 28), (21, -5), (1, 25), (3, -14), (4, 33), (5, 110),
+    (6, 19), (9, 9), (10, 11), (11, -5), (12, -8), (13, -7), (14, -5), (15, -17), (16, -14), (17, -19),
+    (18, -19), (19, -29), (20, 21), (21, -12), (22, -14), (23, -24), (24, -9), (26, -15), (28, -15), (1, 7),
+    (3, 9), (5, -7), (9, 9), (17, -6), (20, -6), (21, 11), (23, 14), (20, 18), (23, -7), (15, -5),
+    (16, 6), (22, 7), (16, 18), (17, 10), (22, -8), (4, 17), (5, 15), (7, 8), (21, -9), (23, -5),
+    (26, 5), (15, 13), (19, 8), (23, 6), (8, 5), (26, 12), (5, 42), (21, -5), (23, -6), (22, 9),
+    (5, 7), (26, 7), (0, -5), (6, 6), (9, -6), (10, -5), (13, 8), (14, -5), (16, 12), (18, 25),
+    (19, 15), (21, 5), (22, -9), (24, -5), (25, -13), (1, 7), (18, 7), (0, -5), (5, -12), (9, -9),
+    (10, -6), (11, -7), (12, -5), (14, -5), (15, 48), (16, 38), (18, 15), (19, -14), (20, -7), (22, 19),
+    (23, -15), (28, -7), (21, 9), (23, 6), (25, 16), (4, 11), (5, 6), (26, 5), (27, 10), (2, 5),
+    (17, 5), (17, 7), (1, -6), (3, -7), (5, 14), (6, 10), (9, 9), (10, -6), (11, -6), (13, -5),
+    (15, 15), (16, -6), (17, -13), (19, 12), (20, 8), (24, -7), (25, -5), (22, 18), (20, 8), (0, -16),
+    (2, 69), (3, -13), (4, -11), (5, -21), (6, -12), (7, -8), (8, 8), (9, -10), (10, -13), (11, -17),
+    (12, -12), (13, -9), (14, -10), (15, -19), (16, -12), (17, 88), (18, 68), (19, -20), (20, -23), (21, 15),
+    (22, -16), (23, -30), (24, 24), (25, 16), (26, -14), (23, 6), (2, 9), (19, 14), (19, 5), (1, 9),
+    (25, 9), (26, 11), (0, -5), (1, 18), (2, 9), (3, 12), (5, -13), (6, -9), (7, -5), (11, -5),
+    (14, 12), (15, 14), (17, -7), (19, -6), (21, -5), (22, -9), (23, 6), (25, -5), (26, 9), (28, 8),
+    (15, 5), (17, 5), (21, 8), (23, 6), (17, 20), (19, 6), (23, -6), (8, 5), (1, 5), (17, 6),
+    (15, 10), (5, 12), (23, 9), (19, 6), (19, 5), (20, 9), (1, 7), (28, 5), (0, 8), (24, 13),
+    (3, 6), (9, -5), (15, 8), (18, 11), (20, -9), (21, 6), (23, 7), (6, 11), (16, 10), (1, 11),
+    (25, 13), (15, 15), (11, 5), (12, 7), (22, 5), (19, 6), (0, 5), (20, -6), (22, 16), (23, 21),
+    (7, 8), (21, 7), (3, 66), (5, -5), (21, -13), (23, -12), (17, 14), (9, 17), (1, 10), (9, -5),
+    (17, 11), (20, -6), (21, -12), (27, 7), (12, 11), (1, 7), (15, 11), (17, -10), (19, 10), (22, 10),
+    (23, -5), (25, -5), (28, 12), (18, 10), (25, -9), (26, 31), (4, 5), (15, 5), (21, 7), (28, 5),
+    (17, 23), (18, 11), (23, -5), (15, 23), (5, 10), (21, -5), (17, 5), (18, 12), (25, 10), (5, 5),
+    (15, 23), (17, 12), (18, -7), (21, -13), (23, 6), (28, 5), (25, 6), (12, 6), (4, 7), (14, 6),
+    (18, 10), (24, 11), (25, -5), (3, 5), (22, 6), (0, 5), (19, 9), (27, 14), (18, 13), (0, 11),
+    (1, 18), (24, 7), (25, -6), (28, 5), (19, 24), (20, -5), (12, 25), (23, -11), (1, 7), (3, 5),
+    (1, 10), (2, 8), (3, 6), (14, 25), (15, -6), (21, 6), (22, 13), (23, -14), (25, -5), (18, 6),
+    (22, 6), (4, 16), (6, 12), (25, 7), (23, 6), (0, -7), (2, -7), (4, -5), (6, -8), (10, 7),
+    (11, -11), (12, 21), (13, -6), (15, -12), (16, -9), (17, -14), (21, 11), (22, -9), (23, 68), (24, -8),
+    (25, 16), (28, -7), (25, 11), (19, 13), (15, 9), (19, 6), (20, 9), (23, 8), (17, -5), (26, 6),
+    (0, -8), (1, 64), (2, 21), (3, 13), (4, 7), (5, -9), (6, -6), (9, -7), (10, -5), (11, -7),
+    (14, 29), (15, -9), (16, -6), (17, -7), (18, -11), (20, -8), (21, -12), (23, -5), (25, -7), (26, -5),
+    (28, -5), (20, 6), (17, 7), (11, 10), (13, 13), (9, 5), (4, 5), (5, 9), (0, 13), (25, -5),
+    (23, 5), (23, 13), (6, 23), (5, -7), (23, 25), (10, 5), (22, 7), (20, 9), (22, 7), (25, -7),
+    (0, -7), (3, -8), (4, -9), (5, 57), (6, 12), (10, -9), (11, -7), (14, -7), (16, -13), (17, -9),
+    (18, 5), (19, 13), (20, 12), (21, -25), (23, 10), (24, -10), (25, 6), (27, 6), (28, -9), (1, -18),
+    (2, -13), (3, -7), (4, -11), (5, -25), (6, 16), (8, -6), (9, 14), (11, -11), (14, -17), (15, 5),
+    (17, -8), (18, 15), (19, 6), (20, -21), (21, 31), (22, 19), (24, -13), (25, 26), (26, 13), (28, -5),
+    (15, 6), (18, 5), (25, 5), (28, 5), (5, -8), (7, 21), (27, 5), (5, 5), (0, 5), (0, 8),
+    (5, -5), (9, 5), (21, 5), (2, 5), (23, 6), (19, 5), (20, 6), (8, 5), (9, -5), (12, 14),
+    (15, -7), (17, 11), (20, 6), (21, -13), (23, -5), (25, 6), (27, 6), (17, 22), (10, 14), (13, 7),
+    (15, -5), (17, 38), (18, -11), (19, -7), (23, -5), (25, -5), (27, 10), (0, 17), (1, 11), (3, 5),
+    (5, -7), (6, -8), (10, 11), (12, -5), (14, -5), (17, 16), (18, -12), (19, -16), (20, 6), (22, 11),
+    (23, 15), (25, -10), (26, -5), (27, -5), (3, 5), (22, 6), (11, 16), (2, 5), (0, -5), (3, -5),
+    (4, 20), (5, 44), (6, 6), (9, 6), (17, -8), (18, -6), (19, -6), (20, -8), (23, -12), (25, 9),
+    (1, 16), (5, 15), (20, 5), (25, 8), (15, 5), (16, 7), (19, 6), (9, 5), (5, 7), (20, 8),
+    (0, 12), (2, 6), (21, -8), (23, -7), (24, 19), (25, 13), (1, 7), (3, -5), (5, -15), (6, 9),
+    (9, -6), (18, 14), (20, 5), (21, 9), (22, 8), (23, -14), (24, -5), (28, -5), (5, -7), (8, 26),
+    (17, -5), (21, 5), (19, 8), (20, 7), (7, 5), (14, 7), (25, 5), (20, 12), (1, 6), (0, 5),
+    (15, 9), (4, 5), (1, -6), (5, -5), (9, -6), (11, -5), (14, -8), (15, -8), (16, -9), (17, -8),
+    (18, -8), (20, 11), (21, 13), (22, 91), (23, -12), (25, -9), (21, -5), (22, 24), (12, 53), (20, -6),
+    (21, -5), (23, -8), (15, 7), (23, 6), (8, 13), (19, 5), (2, 9), (6, 8), (21, 10), (23, 11),
+    (21, 17), (23, -5), (20, 10), (20, 5), (18, 7), (1, -5), (2, -5), (4, -5), (6, -8), (9, 50),
+    (10, 5), (11, 9), (12, -5), (16, -7), (17, 10), (18, -10), (21, 34), (22, -8), (24, -6), (25, -13),
+    (27, -5), (1, 9), (0, -11), (2, -6), (3, 6), (4, -10), (5, -40), (6, -6), (7, 45), (8, 9),
+    (9, 47), (11, -9), (13, -7), (14, -7), (15, -11), (16, -10), (17, 12), (18, -15), (19, 18), (20, 52),
+    (21, -11), (22, -13), (23, -12), (24, -9), (25, -16), (27, 8), (3, 9), (25, 8), (20, 20), (11, 7),
+    (19, 5), (20, 6), (21, 9), (15, 8), (5, 9), (9, 6), (23, -5), (17, 5), (20, 15), (8, 5),
+    (21, 7), (17, 6), (21, 12), (23, -6), (25, 5), (22, 9), (6, 6), (8, 5), (17, 5), (6, 10),
+    (6, 6), (15, -5), (16, 31), (18, 14), (0, 14), (1, 14), (5, 19), (6, 6), (0, 5), (1, 5),
+    (5, -13), (6, -5), (10, -5), (11, -5), (15, -7), (17, 25), (18, -5), (19, -9), (21, 31), (22, 21),
+    (24, -7), (28, -5), (5, 12), (8, 5), (13, 5), (22, 13), (16, 17), (21, 11), (24, 13), (25, -6),
+    (23, 14), (28, 5), (3, 5), (22, 6), (21, 6), (2, 11), (3, 12), (23, -5), (6, 5), (1, 7),
+    (16, 5), (23, 9), (11, 11), (1, -5), (2, 11), (0, 26), (1, 5), (3, 11), (5, -11), (9, -5),
+    (10, 11), (11, -7), (12, -8), (13, -7), (14, -6), (16, 5), (17, 7), (18, -9), (19, -8), (20, -7),
+    (21, -5), (22, -12), (24, 14), (25, 11), (26, -10), (18, 5), (20, 21), (4, 6), (25, 10), (19, 8),
+    (9, 9), (15, 10), (21, 6), (11, 6), (20, 5), (22, 9), (25, -7), (28, 8), (18, 10), (25, 5),
+    (5, 7), (18, 5), (20, 6), (11, 7), (19, 41), (20, -9), (21, -9), (17, 5), (20, 7), (2, 11),
+    (17, 10), (17, 7), (21, 5), (5, 7), (4, 6), (5, -5), (20, 16), (27, 8), (5, 12), (18, 7),
+    (5, 7), (23, 5), (0, -6), (1, -6), (9, -5), (13, 34), (19, -5), (20, -8), (23, -12), (24, 15),
+    (25, 9), (26, -5), (27, 5), (28, 6), (3, 7), (21, -9), (23, 24), (26, 6), (8, 5), (27, 5),
+    (26, 13), (15, 18), (17, -5), (1, 6), (1, 10), (2, 16), (12, 11), (20, 5), (8, 5), (17, 8),
+    (21, 6), (5, 6), (24, 30), (25, -9), (2, 5), (22, 8), (0, 5), (19, 9), (24, 5), (22, 6),
+    (5, 5), (22, 6), (2, 5), (22, 6), (21, 13), (26, 5), (14, 19), (20, 5), (22, 5), (19, 7),
+    (12, 17), (15, -5), (16, 16), (17, -9), (18, -6), (19, -11), (6, 9), (17, -5), (21, 11), (22, -5),
+    (23, -6), (25, 19), (20, 10), (21, 5), (20, 20), (2, 7), (1, -5), (3, 7), (5, -8), (6, -6),
+    (9, -6), (15, 8), (17, -8), (19, 14), (20, 6), (21, 32), (23, -5), (25, -7), (27, 6), (12, 5),
+    (5, 7), (2, 7), (14, 10), (16, 6), (21, 5), (23, 5), (25, 13), (5, 11), (4, 7), (14, 6),
+    (1, 32), (17, 7), (21, 5), (20, 7), (0, 8), (16, 7), (15, -8), (20, 7), (21, 5), (25, 7),
+    (19, 10), (21, -5), (17, 6), (19, 8), (1, 13), (2, 5), (18, 14), (21, 10), (23, -7), (25, -5),
+    (23, 10), (23, 9), (23, -6), (25, 32), (0, 7), (21, -5), (25, 35), (7, 6), (20, 6), (1, -8),
+    (18, -5), (23, -7), (24, -7), (26, 70), (22, 5), (1, 5), (4, 7), (17, 53), (18, -8), (19, -5),
+    (20, 7), (21, 7), (22, 9), (16, 7), (20, 5), (25, 11), (0, 10), (10, 14), (23, -5), (19, 5),
+    (20, 6), (15, 5), (17, 11), (19, 9), (18, 6), (20, -5), (22, 6), (23, 9), (17, 6), (0, -9),
+    (2, 9), (3, -7), (4, -11), (5, -14), (6, -14), (8, 8), (9, -11), (11, -12), (12, -5), (14, -9),
+    (16, -13), (17, 27), (18, 14), (19, -12), (20, -28), (22, -8), (23, -15), (24, 75), (25, 39), (9, 28),
+    (21, -6), (15, 5), (5, -5), (11, -5), (15, -8), (16, -7), (19, 96), (20, -5), (21, -12), (23, -5),
+    (25, -9), (23, 17), (3, 7), (1, 13), (2, 7), (17, -6), (21, 5), (23, -5), (24, 17), (17, 7),
+    (0, -7), (1, -7), (9, -5), (13, 33), (18, -5), (21, -5), (23, -12), (24, 14), (25, 11), (26, -5),
+    (27, 5), (28, 6), (5, 6), (19, 5), (21, 7), (23, 18), (28, 5), (19, 5), (18, 10), (25, 5),
+    (1, 5), (14, 5), (18, 5), (23, 13), (5, 45), (21, -6), (23, -6), (16, 6), (20, 5), (23, 8),
+    (1, 8), (18, 5), (13, 9), (19, 5), (20, 6), (24, 10), (23, 9), (20, 5), (22, 7), (23, 21),
+    (23, 6), (17, 21), (22, 8), (23, 9), (19, 5), (21, 8), (10, 9), (20, 7), (1, 7), (2, 6),
+    (21, 9), (21, 5), (21, 6), (1, -20), (2, -25), (3, -16), (4, -8), (5, -11), (6, -11), (7, -19),
+    (8, -16), (9, -27), (10, -28), (11, -51), (12, -31), (13, -28), (14, 27), (15, 113), (16, 95), (17, -49),
+    (18, -62), (19, 58), (20, 9), (21, 10), (22, 120), (23, -103), (24, -7), (25, 95), (26, -11), (27, -15),
+    (28, 16), (4, 5), (10, 6), (12, 11), (21, -6), (23, 20), (15, 5), (1, -5), (5, 5), (6, 12),
+    (10, -5), (11, -5), (17, 37), (22, -6), (23, -15), (25, -12), (27, 13), (18, 9), (17, 9), (25, 8),
+    (1, 12), (23, 7), (6, 5), (3, 8), (24, 8), (25, 5), (3, 5), (22, 6), (18, 9), (13, 10),
+    (15, 5), (17, 5), (12, 8), (4, 7), (6, 9), (17, 9), (15, 5), (17, 6), (1, 6), (17, 9),
+    (4, 12), (14, 5), (25, 23), (17, 13), (27, 9), (15, 7), (16, 9), (22, -5), (3, 9), (20, 5),
+    (21, 10), (15, 5), (21, 8), (5, 14), (5, -5), (28, 8), (3, -6), (5, -5), (7, 8), (8, 14),
+    (11, -7), (12, -6), (15, -5), (17, -9), (19, -14), (20, 8), (22, -9), (24, 14), (27, 6), (17, 6),
+    (22, 8), (11, 11), (25, 7), (24, 19), (17, 9), (19, -5), (21, 6), (28, 9), (2, 11), (3, 12),
+    (23, -5), (1, 5), (17, -5), (18, 9), (1, 23), (4, 8), (25, 6), (0, -16), (1, -30), (2, -11),
+    (3, -13), (4, -26), (5, 41), (6, -16), (7, 33), (8, 10), (9, 55), (12, -14), (13, 37), (14, -25),
+    (15, -22), (16, -9), (17, -38), (18, -5), (19, 9), (20, 29), (21, 7), (22, 11), (25, 7), (26, -9),
+    (11, 5), (12, 9), (16, 12), (17, -9), (18, -5), (19, -10), (1, 8), (1, 35), (9, 25), (21, -7),
+    (4, 10), (6, 7), (7, 11), (20, -5), (21, 6), (21, 8), (26, 8), (0, 8), (13, 7), (17, 6),
+    (21, 5), (1, 6), (16, 8), (0, -6), (1, 24), (5, -7), (6, -5), (9, -5), (10, -6), (11, -9),
+    (12, 18), (15, -6), (18, -10), (20, -6), (22, -5), (23, -8), (24, 9), (26, 47), (27, -5), (0, 13),
+    (2, 16), (5, -6), (11, 6), (15, -5), (17, -7), (20, -5), (23, -7), (24, 16), (25, 9), (26, -6),
+    (27, 7), (28, 8), (4, 6), (20, 14), (19, 13), (27, 5), (3, 9), (9, 6), (21, 9), (20, 5),
+    (1, 11), (9, 7), (11, 5), (20, 5), (22, 8), (23, -6), (28, 13), (1, 7), (23, 7), (18, 7),
+    (0, 10), (5, -8), (6, -5), (9, -6), (10, 6), (17, 8), (19, 20), (20, 20), (21, -9), (22, -7),
+    (23, 12), (25, -9), (25, 10), (1, 17), (0, 8), (1, 6), (18, 5), (14, 16), (22, 10), (15, 5),
+    (20, 5), (20, 5), (24, 5), (22, 8), (6, 8), (22, 12), (23, 6), (5, 14), (6, 5), (20, 10),
+    (6, 13), (15, 11), (1, 6), (4, 5), (20, 5), (5, -7), (6, 6), (11, -5), (12, 27), (15, -5),
+    (18, 5), (19, -6), (21, -8), (22, 6), (23, 6), (3, 8), (25, 14), (15, 8), (18, 11), (21, 7),
+    (22, -5), (23, -5), (25, 5), (0, 9), (1, 6), (6, 7), (16, 6), (22, -6), (17, 10), (18, 11),
+    (6, 7), (6, 9), (26, 5), (17, 5), (16, 10), (19, 23), (22, -5), (2, 5), (14, 12), (22, 7),
+    (24, 6), (23, 8), (0, 23), (17, 8), (19, 13), (25, 6), (14, 8), (15, -5), (19, 8), (5, -7),
+    (7, 16), (27, 5), (11, 7), (22, 5), (20, 7), (21, 9), (15, 6), (4, 5), (1, 5), (5, -9),
+    (15, -10), (16, 28), (19, 36), (21, 11), (23, -7), (25, -6), (17, 6), (19, 8), (22, 7), (23, 14),
+    (1, 7), (5, -7), (23, 25), (5, 5), (6, 8), (2, 9), (17, 7), (18, 7), (21, -5), (0, 6),
+    (10, 6), (20, -5), (22, 16), (18, 9), (15, 6), (1, 14), (3, -6), (4, -10), (5, -31), (6, -13),
+    (7, -9), (8, -6), (9, -16), (11, -16), (12, 5), (13, -9), (14, -11), (15, -22), (16, -16), (17, 27),
+    (18, 40), (19, 28), (20, 91), (21, 17), (23, -7), (24, -12), (25, -19), (28, -13), (15, 7), (7, 6),
+    (5, 33), (7, 30), (18, -5), (23, -6), (25, -5), (26, 6), (22, 6), (7, 6), (0, 23), (25, 5),
+    (5, 7), (20, 9), (20, 5), (5, 7), (0, 7), (15, -5), (18, 5), (19, 12), (20, 10), (21, 9),
+    (21, 6), (20, 7), (20, -6), (21, 7), (18, 8), (4, 16), (5, 41), (6, 8), (17, -8), (18, -6),
+    (19, -6), (20, -5), (21, 5), (23, -11), (25, 8), (18, 15), (21, 8), (5, 16), (21, -10), (25, 5),
+    (10, 5), (21, -5), (18, 10), (5, 7), (6, 5), (8, 5), (26, 9), (18, 6), (18, 15), (4, 10),
+    (17, -11), (18, 6), (20, -8), (21, 26), (24, -5), (25, 5), (26, 7), (27, 10), (15, 8), (21, 6),
+    (24, 17), (1, 11), (15, 7), (21, 10), (25, -5), (27, 9), (7, 6), (1, 8), (5, -5), (17, 6),
+    (8, 20), (19, 10), (21, -5), (23, -6), (17, 45), (18, -7), (21, -6), (25, -5), (5, -5), (10, -6),
+    (11, 26), (12, 15), (21, -7), (23, 9), (15, 6), (10, 9), (9, 9), (20, 22), (20, 10), (6, 11),
+    (20, 5), (1, -7), (4, -7), (5, 21), (6, 10), (9, -7), (10, -5), (11, -6), (13, 5), (16, -6),
+    (17, 14), (19, -7), (20, -8), (21, -6), (22, -7), (23, -14), (24, 40), (25, 17), (26, -5), (27, -5),
+    (20, 8), (6, 6), (21, 5), (15, 11), (20, 5), (18, 5), (0, 17), (25, 5), (23, 7), (13, 9),
+    (1, 10), (2, 6), (3, 8), (25, -7), (3, 9), (9, 8), (10, 14), (18, 7), (19, 8), (21, -9),
+    (23, -7), (4, 7), (23, 10), (0, -17), (2, -6), (3, -13), (4, -19), (6, -5), (7, -11), (8, -11),
+    (11, -38), (12, -18), (14, -12), (15, 15), (16, 30), (17, 25), (18, 26), (19, -23), (21, 39), (22, 20),
+    (23, -27), (24, 6), (25, 25), (27, -12), (28, 36), (17, 7), (1, 8), (11, 7), (1, 12), (6, 7),
+    (28, 9), (0, 5), (1, -6), (3, -17), (4, 21), (5, 11), (6, 15), (7, 10), (8, 5), (9, 11),
+    (10, -5), (11, -21), (12, -13), (13, -7), (14, -8), (15, -8), (16, -17), (19, 6), (20, 15), (22, -19),
+    (23, -23), (26, 16), (27, 25), (5, 11), (27, 9), (23, 7), (23, 8), (15, 15), (16, 5), (27, 5),
+    (23, 30), (1, -6), (4, -5), (5, -15), (9, -7), (10, -11), (11, 24), (15, -7), (16, -5), (18, -5),
+    (19, -9), (20, 28), (21, -8), (22, -6), (23, 80), (25, -9), (28, -5), (22, 9), (13, 5), (1, 6),
+    (4, 21), (14, 5), (23, 11), (23, 26), (1, -15), (3, 7), (4, 51), (5, -13), (6, -6), (9, -6),
+    (10, -6), (11, -8), (12, -5), (14, 95), (15, 5), (16, 12), (17, -8), (18, -8), (19, -7), (20, -5),
+    (21, -12), (23, -29), (25, -11), (28, -6), (1, -5), (4, -6), (5, -10), (6, -6), (9, -6), (10, -7),
+    (11, -8), (13, 10), (14, -6), (15, -6), (17, -11), (18, -9), (20, -6), (22, 20), (23, 78), (25, 12),
+    (28, -6), (22, 5), (2, 7), (3, 5), (3, 8), (15, 8), (23, 6), (1, -7), (3, 5), (5, 11),
+    (6, -6), (9, 13), (10, 10), (11, -8), (12, -5), (15, -5), (16, -5), (18, 16), (19, -9), (20, 10),
+    (21, -5), (22, 15), (25, -5), (28, -5), (1, -6), (3, -5), (4, -5), (6, -6), (11, -8), (13, 6),
+    (14, -6), (16, -5), (17, -9), (18, -8), (19, -7), (20, -10), (21, -5), (22, -8), (23, 104), (25, 9),
+    (28, -5), (0, 5), (4, -5), (6, -5), (9, -5), (10, -5), (11, -7), (12, -5), (14, 10), (16, -5),
+    (19, -7), (23, 41), (25, 19), (18, 11), (0, 11), (1, 13), (2, -12), (4, -18), (5, -16), (6, -10),
+    (7, -11), (8, -11), (9, 14), (11, -17), (12, -8), (15, 29), (16, 25), (17, 10), (18, 29), (19, -9),
+    (20, 13), (21, 18), (22, -11), (23, -5), (24, -6), (25, -10), (26, -16), (21, 6), (17, 8), (18, 10),
+    (19, 7), (0, 5), (0, -30), (1, 9), (2, -18), (3, -22), (4, -12), (5, 76), (6, 54), (7, 13),
+    (8, -20), (9, 30), (11, -58), (12, -27), (13, -27), (14, -38), (15, 33), (16, 10), (17, 31), (18, 28),
+    (19, 63), (20, 26), (21, 38), (22, 18), (23, -77), (24, -23), (25, -37), (26, -28), (27, -10), (13, 17),
+    (23, 32), (1, -6), (5, 19), (15, -7), (17, -9), (18, 12), (19, 18), (21, -17), (22, 17), (23, 22),
+    (1, -6), (3, -7), (5, -5), (6, -5), (9, -7), (11, 26), (12, 23), (13, 19), (18, -12), (20, -10),
+    (21, 13), (22, -8), (24, -6), (26, -6), (0, 8), (21, 8), (5, 6), (21, 7), (1, 6), (2, -8),
+    (3, 7), (4, 22), (5, 48), (6, 33), (7, 17), (10, -10), (11, -13), (13, -5), (15, -10), (16, -14),
+    (17, -12), (18, -15), (19, -18), (20, -34), (21, 11), (22, -15), (27, -9), (28, 11), (0, -5), (5, -16),
+    (6, -7), (9, -8), (10, -7), (11, -7), (12, -5), (15, -6), (16, -6), (17, -13), (18, 26), (19, -13),
+    (20, -18), (21, 29), (22, -7), (23, 80), (25, -8), (27, 28), (28, -5), (23, 26), (9, 13), (17, 7),
+    (19, 5), (20, 6), (22, -5), (23, -10), (25, -5), (28, 13), (0, 7), (17, 12), (18, 8), (9, 11),
+    (21, 12), (1, -13), (2, -7), (3, -7), (4, -8), (5, -22), (6, -11), (7, -6), (10, 114), (11, 110),
+    (12, 13), (13, -9), (14, -7), (15, -17), (16, -11), (17, -18), (18, -12), (19, 27), (20, 9), (21, -11),
+    (22, -15), (23, -34), (24, -8), (25, -27), (26, -7), (27, -8), (28, -10), (15, 9), (19, 10), (21, 18),
+    (22, 20), (25, -5), (9, 5), (1, 11), (0, -5), (1, -5), (16, -5), (17, 16), (18, 6), (21, 12),
+    (22, 7), (23, -9), (24, -5), (25, -8), (17, 6), (18, 8), (19, 6), (0, 5), (21, -5), (22, 13),
+    (18, 18), (1, 5), (6, 6), (8, 5), (19, 5), (27, 9), (5, 6), (6, 5), (6, 9), (16, 7),
+    (11, 5), (15, -9), (18, -5), (19, 80), (20, -6), (21, -14), (25, -6), (20, 7), (1, 6), (5, 13),
+    (9, 10), (23, -5), (11, 10), (21, 5), (6, 11), (5, -5), (21, -5), (23, 20), (27, 7), (22, 6),
+    (2, 11), (3, 12), (23, -5), (1, 14), (23, 5), (17, 7), (5, -7), (6, 57), (11, 5), (20, -5),
+    (25, -7), (17, 6), (6, 8), (22, 12), (0, 11), (1, 25), (2, -5), (3, -6), (4, 9), (5, -28),
+    (6, 5), (7, 6), (9, 8), (10, 9), (11, -6), (15, -8), (18, -6), (19, -13), (21, 9), (22, -8),
+    (26, -8), (27, 5), (28, -6), (15, 5), (0, -5), (1, 6), (5, 13), (6, 43), (9, -5), (10, 6),
+    (15, -6), (17, -8), (19, -7), (21, 8), (22, -6), (23, -14), (25, -6), (25, 10), (20, 10), (6, 5),
+    (18, 6), (28, 5), (1, 6), (6, 5), (13, 8), (15, -5), (18, 5), (19, 13), (20, 11), (21, 6),
+    (6, 5), (1, 6), (16, 7), (21, 5), (22, 5), (14, -5), (22, 8), (1, -7), (18, -6), (22, 12),
+    (19, 11), (20, 6), (21, 8), (13, 5), (4, 6), (0, 8), (6, 10), (13, 5), (21, 12), (20, 7),
+    (1, 43), (4, 86), (5, -23), (6, -8), (14, -5), (15, -6), (18, -6), (20, -6), (21, -16), (23, -8),
+    (25, -7), (17, 6), (18, 9), (21, 9), (0, 12), (1, 19), (4, -5), (5, -15), (18, 8), (19, -6),
+    (20, -7), (23, -6), (25, 5), (27, -5), (28, 6), (3, 9), (18, 5), (22, 16), (12, 5), (19, 10),
+    (18, 7), (4, 10), (13, 12), (0, -5), (15, -5), (18, -5), (21, -7), (25, 30), (27, 7), (7, 5),
+    (23, 16), (24, 5), (5, 7), (17, -7), (19, -7), (20, 5), (21, -5), (23, 6), (6, 5), (17, 7),
+    (18, 10), (21, 10), (22, 7), (25, -5), (10, 6), (21, 8), (19, 9), (19, 6), (1, 11), (11, 10),
+    (19, 6), (17, 7), (1, 6), (1, 5), (2, 5), (20, 5), (5, 6), (17, 8), (11, 9), (23, 12),
+    (21, 7), (22, 6), (18, 35), (19, -6), (27, 17), (11, 25), (11, 16), (20, 6), (2, 5), (9, 5),
+    (2, 8), (0, 5), (19, 8), (6, 6), (18, 8), (25, 5), (14, 8), (5, -5), (15, -8), (18, -10),
+    (19, -5), (21, -14), (22, 34), (23, 23), (5, 7), (4, 10), (25, 13), (21, 10), (23, 7), (1, 6),
+    (15, -7), (21, 5), (28, 9), (26, 10), (22, 6), (5, 6), (17, 10), (15, 16), (19, 5), (21, 12),
+    (17, 5), (21, 5), (5, 5), (20, 7), (28, 8), (0, 8), (0, -18), (1, 19), (3, -5), (4, 9),
+    (5, 18), (7, 11), (8, -5), (9, 8), (11, -12), (13, -9), (14, -11), (15, 6), (17, -9), (18, -7),
+    (19, 6), (21, 14), (22, -14), (24, 6), (25, -22), (27, -13), (28, 31), (5, 6), (6, 6), (21, 5),
+    (23, -5), (15, 7), (22, 13), (20, 21), (20, 5), (6, 6), (11, 5), (0, 9), (3, 43), (4, 24),
+    (5, -9), (9, -5), (11, -6), (14, 5), (17, -5), (19, -7), (20, -7), (21, -8), (22, -6), (23, -11),
+    (24, -9), (25, 20), (26, -6), (27, -6), (21, 15), (1, -5), (4, 5), (11, 6), (14, 6), (20, -6),
+    (21, 7), (0, 5), (9, 5), (27, 5), (1, 13), (21, 6), (26, 13), (11, 12), (23, 15), (20, 6),
+    (8, 5), (25, 5), (1, -5), (5, 30), (6, -6), (7, 28), (15, 5), (16, 13), (17, 6), (19, 7),
+    (20, -10), (21, -7), (22, -6), (23, -7), (25, -11), (26, 5), (17, 32), (21, -5), (0, 49), (1, 6),
+    (2, -10), (3, -5), (5, -6), (6, -6), (7, -9), (8, -7), (9, -7), (11, -13), (12, -12), (13, -11),
+    (14, -12), (15, -11), (16, -13), (17, -8), (18, -14), (19, 18), (21, -11), (22, -5), (24, 19), (25, 38),
+    (27, 35), (3, 11), (23, 8), (14, 9), (1, -5), (9, -5), (14, -7), (16, -8), (17, -7), (18, -7),
+    (20, 15), (21, 5), (22, 66), (23, -9), (25, -9), (0, 30), (1, 28), (2, -7), (3, -10), (4, -5),
+    (5, -11), (6, -8), (12, 9), (16, -6), (17, -7), (18, 9), (19, -9), (22, -5), (23, -5), (24, 7),
+    (25, 5), (26, -6), (27, 8), (0, 14), (1, 16), (3, -7), (4, -5), (9, -8), (10, 15), (11, -7),
+    (13, -6), (14, -5), (16, -6), (17, 25), (18, 8), (19, -16), (20, 13), (21, 24), (22, -12), (23, 8),
+    (24, -8), (25, -19), (26, -6), (0, 23), (1, 38), (4, -10), (5, -12), (6, -8), (9, -13), (10, -8),
+    (11, -11), (13, -9), (14, -7), (16, -7), (18, 13), (19, -5), (20, -8), (21, 19), (22, -9), (24, -12),
+    (25, 28), (26, -13), (28, 24), (19, 10), (17, 7), (26, 7), (23, 13), (1, -9), (2, 26), (18, 10),
+    (20, 5), (1, -10), (4, -6), (5, -13), (6, -8), (9, -7), (10, -7), (11, -8), (12, -6), (13, -5),
+    (14, -10), (15, 186), (16, -18), (17, 27), (18, 34), (19, -19), (20, -17), (21, -30), (22, -20), (23, -20),
+    (24, -6), (25, -10), (26, -5), (27, -5), (28, -8), (0, 5), (2, 5), (3, -5), (11, 20), (13, 18),
+    (17, -6), (19, -11), (23, 11), (5, -7), (6, 18), (16, 11), (17, -5), (18, 8), (22, -5), (6, 5),
+    (17, 13), (1, 10), (3, 6), (6, 12), (7, -7), (8, -5), (12, 6), (14, -7), (16, 8), (18, 12),
+    (20, 5), (21, 34), (22, -21), (23, -13), (24, -10), (25, -24), (26, -11), (15, 10), (3, 5), (16, 7),
+    (16, 11), (21, 8), (21, 9), (5, 7), (15, 5), (17, -6), (19, -8), (21, -7), (23, 7), (10, 12),
+    (28, 5), (0, 10), (25, 9), (20, 5), (28, 9), (0, 5), (16, 12), (6, 15), (2, 7), (23, 7),
+    (21, 5), (27, 5), (18, 6), (20, -5), (22, 6), (5, 6), (0, -16), (1, -11), (4, -9), (5, -8),
+    (6, -11), (9, -5), (10, -11), (11, -6), (12, -9), (15, -10), (16, -14), (17, -9), (18, 5), (19, 16),
+    (20, -10), (21, -6), (23, 41), (24, -17), (25, 53), (26, 18), (27, 21), (1, 6), (14, 5), (5, 5),
+    (7, 5), (18, 9), (21, 6), (15, 10), (23, 7), (11, 21), (13, 53), (21, -5), (23, -5), (24, -5),
+    (25, -16), (1, 9), (5, -7), (18, -9), (19, -6), (20, 45), (27, 7), (1, 6), (5, 8), (5, 8),
+    (6, 5), (21, 5), (23, 8), (18, 11), (2, 7), (18, 10), (19, 8), (6, 9), (17, 5), (18, 5),
+    (9, -8), (10, 16), (12, 7), (15, -7), (19, 16), (20, 10), (22, 8), (23, -10), (15, 48), (16, 15),
+    (17, -8), (19, -8), (23, -7), (14, 17), (14, 7), (1, -7), (5, 72), (7, 24), (9, -9), (10, -5),
+    (15, -6), (17, -10), (19, -5), (21, -18), (22, -6), (25, -6), (7, 8), (25, 5), (22, 6), (5, 9),
+    (21, -5), (22, 5), (23, 10), (3, 5), (16, 5), (22, 6), (8, 5), (5, 6), (6, 5), (20, 7),
+    (1, 6), (9, 6), (10, 47), (11, -11), (23, -7), (6, 8), (22, 7), (23, 11), (16, 16), (21, 6),
+    (10, 5), (20, 10), (24, 5), (15, 7), (12, 5), (6, 6), (1, -5), (5, 12), (6, -5), (9, 5),
+    (17, 19), (18, -10), (19, -6), (21, 27), (22, -5), (23, -11), (25, 8), (19, 6), (0, -6), (5, 5),
+    (17, -10), (18, -7), (19, -9), (21, -9), (23, 6), (24, 23), (25, 7), (26, 12), (23, 15), (17, 9),
+    (15, 5), (17, 11), (19, 9), (6, 13), (25, 8), (1, 6), (14, 16), (5, -6), (17, -5), (18, 24),
+    (19, 10), (23, -5), (5, -5), (18, 6), (21, 10), (4, 7), (25, 5), (10, 6), (9, 5), (11, 16),
+    (1, 5), (2, -5), (18, 7), (23, 20), (25, -9), (1, -8), (4, 7), (9, 17), (10, 9), (16, -5),
+    (17, -6), (18, -5), (21, 7), (22, -6), (25, 16), (2, 8), (11, 6), (20, 9), (21, 5), (23, -5),
+    (8, 5), (15, 5), (18, 10), (1, 11), (28, 9), (4, 6), (11, 6), (20, -8), (1, 8), (2, 9),
+    (3, 8), (25, -5),
 ];

@@ -63,17 +63,19 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r(
             "rfc4954.535",
             C::AuthFailed,
-            "535: authentication credentials invalid (RFC 4954 §6)",
+            "535: authentication credentials invalid (RFC 4954 §6): only AUTH is answered so, so it weighs as a code's meaning at its stage",
         )
-        .codes("535"),
+        .codes("535")
+        .ev(Evidence::Stage),
     );
     v.push(
         r(
             "rfc4954.538",
             C::TlsRequired,
-            "538: encryption required for requested authentication mechanism (RFC 4954 §6)",
+            "538: encryption required for requested authentication mechanism (RFC 4954 §6): only AUTH is answered so, so it weighs as a code's meaning at its stage",
         )
-        .codes("538"),
+        .codes("538")
+        .ev(Evidence::Stage),
     );
     v.push(r("rfc5321.550_rcpt", C::UserUnknown, "550/551/553 at RCPT: mailbox unavailable, user not local, mailbox name not allowed (RFC 5321 §4.2.2)")
         .codes("550 551 553").at(&[S::RcptTo]));

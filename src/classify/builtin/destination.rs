@@ -386,7 +386,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["mismatches client ip",
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted",
-                 "not welcome", "servers in your country", "from your country", "send to mx", "ip address is refused"])
+                 "not welcome", "servers in your country", "from your country", "send to mx", "ip address is refused", "ip is not allowed to send", "ip address is not allowed to send"])
             .scope(Scope::Destination),
     );
 
@@ -421,7 +421,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
             .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
-                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient"])
+                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "rcpt limit"])
             .scope(Scope::Message),
     );
 }

@@ -138,7 +138,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
-                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender"])
+                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders"])
             .scope(Scope::Message),
     );
     v.push(
@@ -250,6 +250,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     // Relay and our own authentication / TLS.
     v.push(
+        r("auth.needs_tls", C::TlsRequired,
+          "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
+            .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication",
+                 "requires a secure connection", "require a secure connection", "secure connection required", "auth not available without tls", "starttls before authentication", "encrypted session required"])
+            .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
+    );
+    v.push(
         r("text.auth_required", C::AuthRequired,
           "SMTP AUTH is required (relaying without authentication, Exchange RESOLVER.RST.AuthRequired, MessageLabs)")
             .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
@@ -259,13 +266,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate"]),
-    );
-    v.push(
-        r("auth.needs_tls", C::TlsRequired,
-          "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
-            .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication",
-                 "requires a secure connection", "require a secure connection", "secure connection required"])
-            .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
         r(
@@ -351,7 +351,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls",
         ]),
     );
     v.push(
@@ -401,7 +401,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway",
+            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway", "domain is not managed", "unauthorized to domain",
         ]),
     );
     v.push(
@@ -480,7 +480,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
                  "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large",
-                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message"]),
+                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message"]),
     );
     v.push(
         r("greeting.blocked", C::Blocklisted,
