@@ -1737,9 +1737,10 @@ fn second_round_frames_and_sources() {
         // a near tie: the fourth round read it as our IP's standing (every labelled such
         // row then said so), but later sets label most bare refusals of an IP as the
         // receiver's policy ("mail from this IP address is refused", "your IP is
-        // temporarily denied"), and since the thirteenth round the model trained on them
-        // breaks such ties that way; an IP "not allowed to send" is now a rule of the
-        // receiver's policy about our host. What waits is the same: the destination.
+        // temporarily denied"); the model retrained on them in the thirteenth round broke
+        // this tie that way, and since a curated case is decided by a rule, an IP "not
+        // allowed to send" is now a phrase of the receiver's policy about our host. What
+        // waits is the same: the destination.
         (
             "550 5.7.1 Sorry, your IP is not allowed to send mail to this server",
             S::MailFrom,

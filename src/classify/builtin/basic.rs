@@ -63,7 +63,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r(
             "rfc4954.535",
             C::AuthFailed,
-            "535: authentication credentials invalid (RFC 4954 §6): only AUTH is answered so, so it weighs as a code's meaning at its stage",
+            "535: authentication credentials invalid (RFC 4954 §6); only AUTH is answered with it, so it weighs as a code's meaning at its stage",
         )
         .codes("535")
         .ev(Evidence::Stage),
@@ -72,7 +72,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r(
             "rfc4954.538",
             C::TlsRequired,
-            "538: encryption required for requested authentication mechanism (RFC 4954 §6): only AUTH is answered so, so it weighs as a code's meaning at its stage",
+            "538: encryption required for requested authentication mechanism (RFC 4954 §6); only AUTH is answered with it, so it weighs as a code's meaning at its stage",
         )
         .codes("538")
         .ev(Evidence::Stage),

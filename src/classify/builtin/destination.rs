@@ -386,15 +386,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["mismatches client ip",
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted",
-                 "not welcome", "servers in your country", "from your country", "send to mx", "ip address is refused", "ip is not allowed to send", "ip address is not allowed to send"])
+                 "not welcome", "servers in your country", "from your country", "send to mx", "ip is not allowed to send", "ip address is not allowed to send"])
             .scope(Scope::Destination),
     );
 
     v.push(
         r("text.helo_policy", C::Policy,
           "our HELO/EHLO name is refused by the receiver's own access rule, not as malformed (Postfix check_helo_access 'Helo command rejected: Access denied', a HELO naming the receiver itself or a big provider, a deny list of HELO names): every message on this connection fails the same way")
-            .t(&["helo command rejected: access denied", "host impersonating", "impersonating another", "seems to be impersonating",
-                 "my own domain", "own domain/hostname", "my own hostname", "my own ip address", "forged helo", "spoofed helo", "false helo",
+            .t(&["helo command rejected: access denied", "host impersonating", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
                  "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo"])
             .scope(Scope::Destination),
     );
@@ -421,7 +420,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
             .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
-                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "rcpt limit"])
+                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt"])
             .scope(Scope::Message),
     );
 }

@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "invalid content"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -568,7 +568,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.server_resources", C::ServerError,
           "the receiving side names which of its own resources failed (disk or queue full, memory, an I/O error, its configuration or working directory unreadable): its passing trouble, a specific cause that outranks a generic 'service not available' around it")
-            .t(&["insufficient system storage", "insufficient system", "mail system full", "system full", "insufficient disk space",
+            .t(&["insufficient system", "system full", "insufficient disk space",
                  "disk full", "disk is full", "disk is too full", "out of memory", "allocate memory", "memory allocation",
                  "queue file write error", "i/o error", "io error", "server storage", "system storage", "queue full", "queue is full",
                  "unable to chdir", "read system configuration"])
