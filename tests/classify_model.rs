@@ -16,7 +16,7 @@
 //! Training rows: the Sisimai evaluation subset and Crisp (tests/data/corpus, each
 //! row's first accepted category, at weight [`CORPUS_WEIGHT`]) and the tuning rows of
 //! tests/data/generalisation ([`common::TUNING_FILES`], their labelled category,
-//! weight 1). The held-out set (`fresh11/`) is never read here.
+//! weight 1). The held-out set ([`common::HELDOUT_FILE`]) is never read here.
 #![cfg(feature = "model-training")]
 
 mod common;

@@ -589,8 +589,7 @@ impl Classifier {
         let margin = score_of(pick).saturating_sub(score_of(against));
         // How common a category is never decides on its own: the reply's features
         // must favour the pick over the rules' verdict without the priors' help.
-        let prior_of = |c: Category| sc.prior.get(c as usize).copied().unwrap_or(0);
-        let from_features = margin.saturating_sub(prior_of(pick).saturating_sub(prior_of(against)));
+        let from_features = margin.saturating_sub(model.prior_favour(pick, against));
         Some(ModelCall {
             pick,
             against,

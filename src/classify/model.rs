@@ -292,8 +292,6 @@ pub(crate) fn feature_name(parts: &[&[u8]]) -> String {
 /// and whether any of the reply's words (not just its codes and stage) was known.
 pub(crate) struct Scores {
     pub(crate) scores: [i32; Category::ALL.len()],
-    /// Each category's prior, the part of its score no feature of the reply gave.
-    pub(crate) prior: [i32; Category::ALL.len()],
     pub(crate) words: bool,
 }
 
@@ -375,12 +373,8 @@ impl Model {
             }
         });
         let mut scores = [i32::MIN; Category::ALL.len()];
-        let mut priors = [0i32; Category::ALL.len()];
         for (j, cat) in self.categories.iter().enumerate() {
             let prior = self.prior.get(j).copied().unwrap_or(0);
-            if let Some(p) = priors.get_mut(*cat as usize) {
-                *p = prior;
-            }
             let unseen = self.unseen.get(j).copied().unwrap_or(0);
             if let Some(s) = scores.get_mut(*cat as usize) {
                 *s = prior
@@ -388,11 +382,20 @@ impl Model {
                     .saturating_add(local.get(j).copied().unwrap_or(0));
             }
         }
-        Scores {
-            scores,
-            prior: priors,
-            words,
-        }
+        Scores { scores, words }
+    }
+
+    /// How much the categories' own bias (their priors, no feature of a reply) favours
+    /// `pick` over `against`; a category the model does not know has a prior of 0.
+    pub(crate) fn prior_favour(&self, pick: Category, against: Category) -> i32 {
+        let prior = |c: Category| {
+            self.categories
+                .iter()
+                .position(|&x| x == c)
+                .and_then(|j| self.prior.get(j).copied())
+                .unwrap_or(0)
+        };
+        prior(pick).saturating_sub(prior(against))
     }
 
     /// The features of a reply that favour `pick` over `against` most, heaviest first.
@@ -428,8 +431,7 @@ impl Model {
             }
         });
         // The categories' own bias (prior) is a feature of every reply.
-        let prior = |j: Option<usize>| j.and_then(|j| self.prior.get(j).copied()).unwrap_or(0);
-        seen.push((0, "prior".to_owned(), prior(p).saturating_sub(prior(a))));
+        seen.push((0, "prior".to_owned(), self.prior_favour(pick, against)));
         seen.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.1.cmp(&y.1)));
         seen.into_iter()
             .filter(|s| s.2 > 0)

@@ -200,8 +200,9 @@ fn finite(x: f64) -> f64 {
 /// stale mark.
 ///
 /// `latest` is the latest time any worker has passed to a claim (a reap uses the
-/// same time as the claim before it), raised *before* the call: a lease the store may end (by reaping it, or by
-/// granting a claim after it expired) is one that some call's time has reached.
+/// same time as the claim before it), raised *before* the call: a lease the store
+/// may end (by reaping it, or by granting a claim after it expired) is one that some
+/// call's time has reached.
 /// Workers read the shared clock at different moments, so a worker whose `now`
 /// was read before the clock moved on may be granted an entry another worker's
 /// later reap returned; that is the store keeping its promise, and the check
