@@ -2570,6 +2570,37 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
 }
 
 #[test]
+fn fourteenth_round_wording_inside_longer_wording_and_words_from_the_retired_fresh14() {
+    let cases = [
+        // A phrase lying inside a longer phrase of another rule gives way to it: "sent too
+        // many times" is a command repeated out of turn, not the sender's rate.
+        (
+            "421 4.7.0 MAIL sent too many times",
+            S::Unknown,
+            C::Protocol,
+            T,
+            Scope::Connection,
+        ),
+        // A scanner the receiver cannot reach is its own failure, not a content verdict.
+        (
+            "451 4.3.0 Unable to connect to rspamd",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.5.1 Internal confusion",
+            S::Unknown,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+#[test]
 fn thirteenth_round_auth_codes_tls_before_auth_and_words_from_the_retired_fresh13() {
     let cases = [
         // 535 answers only AUTH: it outranks vague wording such as "access denied".

@@ -79,6 +79,10 @@ struct EnhBucket {
 /// naming every cause) keeps the heaviest.
 pub(crate) const MAX_CANDIDATES: usize = 48;
 
+/// How many phrase matches one reply's scan holds back to drop those lying inside a
+/// longer match; hostile text with more counts every match (bounded either way).
+const MAX_SPANS: usize = 32;
+
 /// The most a cause's score can exceed its heaviest rule's weight (agreement from
 /// other kinds of evidence, see `category_score`).
 pub(crate) const MAX_AGREEMENT: u16 = 10;
@@ -329,6 +333,9 @@ impl Engine {
             }
         };
         let mut hint = None;
+        let mut spans = [(0usize, 0usize, 0usize); MAX_SPANS];
+        let mut n_spans = 0;
+        let mut spans_full = false;
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
                 let start = m.start();
@@ -354,11 +361,50 @@ impl Engine {
                         continue;
                     }
                     match meta.kind {
-                        PatKind::Rules => consider(&self.phrase_rules[pid]),
+                        PatKind::Rules => {
+                            // Held back until the scan ends, so that a phrase lying inside
+                            // a longer one (of another rule) can be dropped; past the
+                            // buffer, every phrase counts.
+                            if spans_full {
+                                consider(&self.phrase_rules[pid]);
+                            } else if n_spans < MAX_SPANS {
+                                spans[n_spans] = (start, end, pid);
+                                n_spans += 1;
+                            } else {
+                                spans_full = true;
+                                for &(_, _, q) in &spans[..n_spans] {
+                                    consider(&self.phrase_rules[q]);
+                                }
+                                consider(&self.phrase_rules[pid]);
+                            }
+                        }
                         PatKind::Hint => {
                             if hint.is_none() {
                                 hint = hint::parse_after(&text[end..]);
                             }
+                        }
+                    }
+                }
+            }
+        }
+        if !spans_full {
+            let spans = &spans[..n_spans];
+            for &(s, e, pid) in spans {
+                // Specific wording outranks the generic wording inside it: "certificate
+                // verification failed" is not the sender's "verification failed".
+                let inside = spans
+                    .iter()
+                    .any(|&(s2, e2, q)| q != pid && s2 <= s && e <= e2 && e2 - s2 > e - s);
+                if !inside {
+                    consider(&self.phrase_rules[pid]);
+                } else {
+                    // A rule that also names a code or a stage is specific in its own
+                    // way (535's "suspended" is our account, whatever the wording
+                    // around it): it still counts.
+                    for &i in &self.phrase_rules[pid] {
+                        let r = &rules[i as usize];
+                        if r.stages != 0 || !r.codes.is_empty() || !r.enhanced.is_empty() {
+                            consider(&[i]);
                         }
                     }
                 }

@@ -93,7 +93,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.scanner_failure", C::ServerError,
           "the receiver's own virus or spam scanner failed or is not ready: a receiving-side processing failure, not a verdict on the message")
             .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scan failed", "scanning failed", "unable to scan",
-                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable"])
+                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable", "connect to rspamd", "connect to spamd", "connect to clamd", "connect to amavis", "scanner malfunction"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -639,7 +639,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal mailer error",
             "technical problem",
             "technical difficulties",
-            "problem on our end",
+            "problem on our end", "internal confusion", "internal software error",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
