@@ -2570,7 +2570,8 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
 }
 
 #[test]
-fn fourteenth_round_wording_inside_longer_wording_and_words_from_the_retired_fresh14() {
+fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_the_retired_fresh14()
+{
     let cases = [
         // A phrase lying inside a longer phrase of another rule gives way to it: "sent too
         // many times" is a command repeated out of turn, not the sender's rate.
@@ -2594,6 +2595,36 @@ fn fourteenth_round_wording_inside_longer_wording_and_words_from_the_retired_fre
             S::Unknown,
             C::ServerError,
             T,
+            Scope::Destination,
+        ),
+        // Other scripts' phrases match capitalised at the start of a sentence (the
+        // automaton folds only ASCII case), and more languages have words.
+        (
+            "450 Слишком много писем, попробуйте позже",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 Слишком много соединений",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "554 邮件被拒绝: 垃圾邮件",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Ihre IP-Adresse ist auf einer Sperrliste",
+            S::Greeting,
+            C::Blocklisted,
+            P,
             Scope::Destination,
         ),
     ];

@@ -109,6 +109,18 @@ impl Found {
     }
 }
 
+/// `text` with its first letter upper-cased, when that letter is not ASCII.
+fn capitalised(text: &str) -> Option<String> {
+    let mut chars = text.chars();
+    let first = chars.next()?;
+    if first.is_ascii() {
+        return None;
+    }
+    let mut out: String = first.to_uppercase().collect();
+    out.push_str(chars.as_str());
+    Some(out)
+}
+
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
@@ -132,10 +144,18 @@ impl Engine {
                 continue;
             }
             if !r.phrases.is_empty() {
-                for p in &r.phrases {
-                    let key = (p.text.to_string(), p.word_start, p.word_end);
+                // The automaton folds ASCII case only: a phrase starting with another
+                // script's letter ("слишком много писем") is also matched capitalised, as
+                // it stands at the start of a sentence.
+                let variants = r.phrases.iter().flat_map(|p| {
+                    let text = p.text.to_string();
+                    let cap = capitalised(&text).filter(|c| *c != text);
+                    std::iter::once((text, p)).chain(cap.map(|c| (c, p)))
+                });
+                for (text, p) in variants {
+                    let key = (text.clone(), p.word_start, p.word_end);
                     let id = *pat_ids.entry(key).or_insert_with(|| {
-                        patterns.push(p.text.to_string());
+                        patterns.push(text);
                         meta.push(PatMeta {
                             kind: PatKind::Rules,
                             word_start: p.word_start,

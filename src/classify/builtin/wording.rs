@@ -113,7 +113,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -424,7 +424,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
-                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error"])
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error", "空间不足", "容量不足", "邮箱已满", "信箱已满", "邮箱满", "容量がいっぱい", "容量超過", "容量オーバー", "사서함이 가득", "용량 초과", "caixa de correio cheia", "buzón está lleno"])
             .scope(Scope::Recipient),
     );
     v.push(
