@@ -46,14 +46,25 @@ pub(crate) const KEY_LEN: usize = 8;
 #[derive(Debug)]
 pub(crate) struct Engine {
     pub(crate) rules: Vec<Rule>,
-    ac: Option<AhoCorasick>,
-    /// For each automaton key, the phrases that start with it.
-    keys: Vec<Vec<u32>>,
+    /// The automaton over the ASCII keys.
+    ascii: Scan,
+    /// The automaton over the keys with other bytes.
+    intl: Scan,
     /// Each phrase, lower case.
     phrases: Vec<Box<[u8]>>,
     meta: Vec<PatMeta>,
     /// For each pattern id, the rules that list it.
     phrase_rules: Vec<Vec<u32>>,
+    /// For each pattern id, the longer phrases that contain it (sorted): where one of
+    /// them matched around it, it gives way.
+    containers: Vec<Box<[u32]>>,
+    /// For each pattern id, whether it contains a shorter phrase or lies inside a
+    /// longer one (its matches are held back until the scan ends).
+    held: Vec<bool>,
+    /// For each pattern id, its rules that also name a code or a stage: they count
+    /// even inside a longer phrase (535's "suspended" is our account, whatever the
+    /// wording around it).
+    conditioned: Vec<Box<[u32]>>,
     /// Phrase-less rules by basic code (`code - 200`).
     by_code: Vec<Vec<u32>>,
     /// Phrase-less rules by enhanced subject (index 0–999).
@@ -64,6 +75,51 @@ pub(crate) struct Engine {
     always: Vec<u32>,
     /// Transport-failure rules, in priority order (never matched against a reply).
     failure_rules: Vec<u32>,
+}
+
+/// One automaton over phrase keys (each phrase's first [`KEY_LEN`] bytes).
+#[derive(Debug)]
+struct Scan {
+    ac: Option<AhoCorasick>,
+    /// For each automaton key, the phrases that start with it.
+    keys: Vec<Vec<u32>>,
+}
+
+impl Scan {
+    /// The automaton over the keys of the phrases `ids`.
+    fn new(phrases: &[Box<[u8]>], ids: &[usize]) -> Scan {
+        let mut key_ids: HashMap<&[u8], usize> = HashMap::new();
+        let mut key_list: Vec<&[u8]> = Vec::new();
+        let mut keys: Vec<Vec<u32>> = Vec::new();
+        for &pid in ids {
+            let p = &phrases[pid];
+            let key = &p[..p.len().min(KEY_LEN)];
+            let kid = *key_ids.entry(key).or_insert_with(|| {
+                key_list.push(key);
+                keys.push(Vec::new());
+                keys.len() - 1
+            });
+            keys[kid].push(pid as u32);
+        }
+        if key_list.is_empty() {
+            return Scan { ac: None, keys };
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&key_list)
+            .or_else(|_| {
+                // A DFA over a very large user rule set can exceed the builder's size
+                // limit; the contiguous NFA has the same linear-time guarantee.
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&key_list)
+            })
+            .ok();
+        Scan { ac, keys }
+    }
 }
 
 /// Phrase-less rules for one enhanced-code subject.
@@ -217,45 +273,112 @@ impl Engine {
             .iter()
             .map(|p| p.to_ascii_lowercase().into_bytes().into_boxed_slice())
             .collect();
-        let mut key_ids: HashMap<&[u8], usize> = HashMap::new();
-        let mut key_list: Vec<&[u8]> = Vec::new();
-        let mut keys: Vec<Vec<u32>> = Vec::new();
-        for (pid, p) in phrases.iter().enumerate() {
-            let key = &p[..p.len().min(KEY_LEN)];
-            let kid = *key_ids.entry(key).or_insert_with(|| {
-                key_list.push(key);
-                keys.push(Vec::new());
-                keys.len() - 1
-            });
-            keys[kid].push(pid as u32);
-        }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&key_list)
-            .or_else(|_| {
-                // A DFA over a very large user rule set can exceed the builder's size
-                // limit; the contiguous NFA has the same linear-time guarantee.
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&key_list)
+        // Two automata: keys of ASCII bytes only, scanned over every reply, and keys
+        // with other bytes (other scripts), scanned only over a reply that has such
+        // bytes. Each new byte value a key uses widens every state of a DFA, so keeping
+        // them apart keeps the common scan's table small.
+        let (ascii_ids, intl_ids): (Vec<usize>, Vec<usize>) = (0..phrases.len())
+            .partition(|&pid| phrases[pid][..phrases[pid].len().min(KEY_LEN)].is_ascii());
+        let ascii = Scan::new(&phrases, &ascii_ids);
+        let intl = Scan::new(&phrases, &intl_ids);
+        let conditioned = phrase_rules
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|&i| {
+                        let r = &rules[i as usize];
+                        r.stages != 0 || !r.codes.is_empty() || !r.enhanced.is_empty()
+                    })
+                    .collect()
             })
-            .ok();
-        drop(key_ids);
-        Engine {
+            .collect();
+        let n = phrases.len();
+        let mut engine = Engine {
             rules,
-            ac,
-            keys,
+            ascii,
+            intl,
             phrases,
             meta,
             phrase_rules,
+            containers: vec![Box::default(); n],
+            held: vec![false; n],
+            conditioned,
             by_code,
             by_enh,
             enh_any,
             always,
             failure_rules,
+        };
+        // Which phrases lie inside which: the automaton run over each rule phrase.
+        let mut inside: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for outer in 0..n {
+            if !matches!(engine.meta[outer].kind, PatKind::Rules) {
+                continue;
+            }
+            let text = &engine.phrases[outer];
+            engine.each_phrase(text, |pid, _, _| {
+                if engine.phrases[pid].len() < text.len()
+                    && matches!(engine.meta[pid].kind, PatKind::Rules)
+                    && inside[pid].last() != Some(&(outer as u32))
+                {
+                    inside[pid].push(outer as u32);
+                }
+            });
+        }
+        for (pid, outers) in inside.into_iter().enumerate() {
+            for &o in &outers {
+                engine.held[o as usize] = true;
+            }
+            if !outers.is_empty() {
+                engine.held[pid] = true;
+            }
+            let mut outers = outers;
+            outers.sort_unstable();
+            outers.dedup();
+            engine.containers[pid] = outers.into_boxed_slice();
+        }
+        engine
+    }
+
+    /// Calls `f(pid, start, end)` for every phrase occurring in `text` (its word
+    /// boundaries respected within `text`), in the automaton's order.
+    fn each_phrase(&self, text: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+        let scans: &[&Scan] = if text.is_ascii() {
+            &[&self.ascii]
+        } else {
+            &[&self.ascii, &self.intl]
+        };
+        for scan in scans {
+            let Some(ac) = &scan.ac else {
+                continue;
+            };
+            for m in ac.find_overlapping_iter(text) {
+                let start = m.start();
+                let Some(cands) = scan.keys.get(m.pattern().as_usize()) else {
+                    continue;
+                };
+                for &pid in cands {
+                    let pid = pid as usize;
+                    let (Some(p), Some(meta)) = (self.phrases.get(pid), self.meta.get(pid)) else {
+                        continue;
+                    };
+                    let end = start + p.len();
+                    // The automaton matched the key (the first KEY_LEN bytes); confirm
+                    // the rest of the phrase in place.
+                    match (text.get(m.end()..end), p.get(m.end() - start..)) {
+                        (Some(t), Some(rest)) if t.eq_ignore_ascii_case(rest) => {}
+                        _ => continue,
+                    }
+                    if meta.word_start && start > 0 && is_word(text[start - 1]) {
+                        continue;
+                    }
+                    if meta.word_end && end < text.len() && is_word(text[end]) {
+                        continue;
+                    }
+                    f(pid, start, end);
+                }
+            }
         }
     }
 
@@ -353,81 +476,39 @@ impl Engine {
             }
         };
         let mut hint = None;
-        let mut spans = [(0usize, 0usize, 0usize); MAX_SPANS];
+        // Phrases that contain or lie inside another are held back until the scan
+        // ends, so that one lying inside a longer match can give way to it; past the
+        // buffer a phrase simply counts (bounded either way).
+        let mut spans = [(0u32, 0u32, 0u32); MAX_SPANS];
         let mut n_spans = 0;
-        let mut spans_full = false;
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(text) {
-                let start = m.start();
-                let Some(cands) = self.keys.get(m.pattern().as_usize()) else {
-                    continue;
-                };
-                for &pid in cands {
-                    let pid = pid as usize;
-                    let (Some(p), Some(meta)) = (self.phrases.get(pid), self.meta.get(pid)) else {
-                        continue;
-                    };
-                    let end = start + p.len();
-                    // The automaton matched the key (the first KEY_LEN bytes); confirm
-                    // the rest of the phrase in place.
-                    match (text.get(m.end()..end), p.get(m.end() - start..)) {
-                        (Some(t), Some(rest)) if t.eq_ignore_ascii_case(rest) => {}
-                        _ => continue,
-                    }
-                    if meta.word_start && start > 0 && is_word(text[start - 1]) {
-                        continue;
-                    }
-                    if meta.word_end && end < text.len() && is_word(text[end]) {
-                        continue;
-                    }
-                    match meta.kind {
-                        PatKind::Rules => {
-                            // Held back until the scan ends, so that a phrase lying inside
-                            // a longer one (of another rule) can be dropped; past the
-                            // buffer, every phrase counts.
-                            if spans_full {
-                                consider(&self.phrase_rules[pid]);
-                            } else if n_spans < MAX_SPANS {
-                                spans[n_spans] = (start, end, pid);
-                                n_spans += 1;
-                            } else {
-                                spans_full = true;
-                                for &(_, _, q) in &spans[..n_spans] {
-                                    consider(&self.phrase_rules[q]);
-                                }
-                                consider(&self.phrase_rules[pid]);
-                            }
-                        }
-                        PatKind::Hint => {
-                            if hint.is_none() {
-                                hint = hint::parse_after(&text[end..]);
-                            }
-                        }
-                    }
+        self.each_phrase(text, |pid, start, end| match self.meta[pid].kind {
+            PatKind::Rules => {
+                if self.held[pid] && n_spans < MAX_SPANS {
+                    spans[n_spans] = (start as u32, end as u32, pid as u32);
+                    n_spans += 1;
+                } else {
+                    consider(&self.phrase_rules[pid]);
                 }
             }
-        }
-        if !spans_full {
-            let spans = &spans[..n_spans];
-            for &(s, e, pid) in spans {
-                // Specific wording outranks the generic wording inside it: "certificate
-                // verification failed" is not the sender's "verification failed".
-                let inside = spans
-                    .iter()
-                    .any(|&(s2, e2, q)| q != pid && s2 <= s && e <= e2 && e2 - s2 > e - s);
-                if !inside {
-                    consider(&self.phrase_rules[pid]);
-                } else {
-                    // A rule that also names a code or a stage is specific in its own
-                    // way (535's "suspended" is our account, whatever the wording
-                    // around it): it still counts.
-                    for &i in &self.phrase_rules[pid] {
-                        let r = &rules[i as usize];
-                        if r.stages != 0 || !r.codes.is_empty() || !r.enhanced.is_empty() {
-                            consider(&[i]);
-                        }
-                    }
+            PatKind::Hint => {
+                if hint.is_none() {
+                    hint = hint::parse_after(&text[end..]);
                 }
+            }
+        });
+        let spans = &spans[..n_spans];
+        for &(s, e, pid) in spans {
+            // Specific wording outranks the generic wording inside it: "sent too many
+            // times" is not the rate limit's "too many times".
+            let outers = &self.containers[pid as usize];
+            let inside = !outers.is_empty()
+                && spans.iter().any(|&(s2, e2, q)| {
+                    s2 <= s && e <= e2 && e2 - s2 > e - s && outers.binary_search(&q).is_ok()
+                });
+            if inside {
+                consider(&self.conditioned[pid as usize]);
+            } else {
+                consider(&self.phrase_rules[pid as usize]);
             }
         }
         // The code tables after the text: what the wording found sets the floor below

@@ -146,7 +146,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve",
-                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool"])
+                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential network"])
             .scope(Scope::Destination),
     );
     v.push(
