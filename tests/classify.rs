@@ -2620,6 +2620,14 @@ fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_t
             P,
             Scope::Message,
         ),
+        // A reply with other scripts' bytes is still read for its ASCII wording.
+        (
+            "554 5.7.1 Relay access denied — доставка невозможна",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
         (
             "550 5.7.1 Ihre IP-Adresse ist auf einer Sperrliste",
             S::Greeting,
