@@ -2620,6 +2620,15 @@ fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_t
             P,
             Scope::Message,
         ),
+        // A relay refused for want of authentication is the relay refusal: the
+        // authentication is what would lift it.
+        (
+            "554 5.7.1 Relaying denied: authentication required",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
         // A reply with other scripts' bytes is still read for its ASCII wording.
         (
             "554 5.7.1 Relay access denied — доставка невозможна",
