@@ -2629,6 +2629,22 @@ fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_t
             P,
             Scope::Recipient,
         ),
+        // A limit the receiver puts down to our reputation is reputation, even worded as
+        // a rate limit (LABELLING.md).
+        (
+            "421 4.7.0 Temporarily rate limited due to IP reputation",
+            S::RcptTo,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "451 Message temporarily deferred due to volume",
+            S::DataEnd,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
         // A reply with other scripts' bytes is still read for its ASCII wording.
         (
             "554 5.7.1 Relay access denied — доставка невозможна",

@@ -150,6 +150,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.reputation_cause", C::Reputation,
+          "a limit or refusal the receiver says is because of our reputation: reputation, even when worded as a rate limit")
+            .t(&["due to ip reputation", "due to reputation", "due to the reputation", "due to sender reputation", "due to poor reputation",
+                 "due to low reputation", "due to bad reputation", "due to your reputation", "due to domain reputation", "because of reputation",
+                 "because of your reputation", "because of the reputation", "based on reputation", "reputation-based", "reputation based",
+                 "low trust score", "trust score"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "text.rate_limited",
             C::RateLimited,
@@ -225,7 +234,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "outbound mail quota",
             "outbound quota",
             "may only send",
-            "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁",
+            "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",
         ])
         .scope(Scope::Destination),
     );

@@ -446,7 +446,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
-                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid"])
+                 "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid", "account has been blocked"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -544,7 +544,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
             .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
                  "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect"])
+                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect", "no answer from host"])
             // A greeting that says "connection refused" is the server refusing us
             // (greeting.blocked), not a failed transport.
             .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
