@@ -312,7 +312,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "blacklisted sender", "blocklisted sender", "sender black listed", "sender blacklisted", "sender blocklisted",
                  "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list",
                  "recipient's blocklist", "recipient's blacklist", "recipient's block list", "recipient's blocked", "personal blocklist", "personal block list",
-                 "personal blacklist", "user's block list", "user block list", "blocked senders list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted"])
+                 "personal blacklist", "user's block list", "user block list", "blocked senders list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted", "user's blocked list", "sender is on a user", "users blocked list", "blocked senders"])
             .scope(Scope::Message),
     );
     v.push(
