@@ -137,7 +137,7 @@ pub(crate) const MAX_CANDIDATES: usize = 48;
 
 /// How many phrase matches one reply's scan holds back to drop those lying inside a
 /// longer match; hostile text with more counts every match (bounded either way).
-const MAX_SPANS: usize = 32;
+const MAX_SPANS: usize = 16;
 
 /// The most a cause's score can exceed its heaviest rule's weight (agreement from
 /// other kinds of evidence, see `category_score`).
