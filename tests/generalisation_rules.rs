@@ -293,3 +293,97 @@ fn explain_puts_the_deciding_rule_first_even_when_lighter() {
     assert_eq!(e.considered[0].rule, e.classification.rule);
     assert!(e.considered.iter().any(|x| x.rule == "text.protocol"));
 }
+
+#[test]
+fn a_phrase_inside_a_longer_one_gives_way_only_to_wording_that_holds() {
+    // Built-in: the rate limit's "too many times" inside "MAIL sent too many times".
+    let c = Classifier::builtin();
+    let v = c.classify_text("421 4.7.0 MAIL sent too many times", Stage::Unknown);
+    assert_eq!(v.category, Some(Category::Protocol), "{}", v.rule);
+    // The same wherever the phrase falls: many other phrases before it change nothing.
+    let noisy = format!("421 4.7.0 {} MAIL sent too many times", "spam ".repeat(40));
+    let w = c.classify_text(&noisy, Stage::Unknown);
+    assert_ne!(w.category, Some(Category::RateLimited), "{}", w.rule);
+    // A user rule tried in order keeps its meaning inside a longer built-in phrase.
+    let u = Classifier::builtin()
+        .with_rules(vec![
+            UserRule::new("user.times", Category::Policy).text(["too many times"]),
+        ])
+        .expect("valid rule");
+    assert_eq!(
+        u.classify_text("421 4.7.0 MAIL sent too many times", Stage::Unknown)
+            .rule,
+        "user.times"
+    );
+    // A longer phrase whose rule does not hold at this stage takes nothing away.
+    let rules = vec![
+        UserRule::new("user.outer", Category::MailboxFull)
+            .text(["mailbox full today"])
+            .stages([Stage::DataEnd])
+            .evidence(Evidence::Wording),
+        UserRule::new("user.inner", Category::MailboxFull)
+            .text(["mailbox full"])
+            .evidence(Evidence::Wording),
+    ];
+    let only = Classifier::from_rules_only(rules).expect("valid rules");
+    assert_eq!(
+        only.classify_text("452 mailbox full today", Stage::RcptTo)
+            .rule,
+        "user.inner"
+    );
+    assert_eq!(
+        only.classify_text("452 mailbox full today", Stage::DataEnd)
+            .rule,
+        "user.outer"
+    );
+}
+
+#[test]
+fn other_scripts_match_capitalised_but_never_as_ascii() {
+    let c = Classifier::builtin()
+        .with_rules(vec![
+            UserRule::new("user.cyr", Category::MailboxFull)
+                .words(["ящик переполнен"])
+                .evidence(Evidence::Wording),
+            UserRule::new("user.sz", Category::MailboxFull)
+                .words(["ßpeicher voll"])
+                .evidence(Evidence::Wording),
+        ])
+        .expect("valid rules");
+    assert_eq!(
+        c.classify_text("452 Ящик переполнен", Stage::RcptTo).rule,
+        "user.cyr"
+    );
+    // 'ß' has no single capital: no ASCII "SS" variant that would match other text.
+    assert_ne!(
+        c.classify_text("452 sspeicher voll", Stage::RcptTo).rule,
+        "user.sz"
+    );
+    assert_eq!(
+        c.classify_text("452 ßpeicher voll", Stage::RcptTo).rule,
+        "user.sz"
+    );
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // a test may read the clock
+fn a_large_nested_rule_set_builds_in_bounded_time() {
+    // 2,000 phrases each inside the next ("x", "xx", ...): containment is worked out
+    // within a budget, so building stays fast.
+    let rules: Vec<UserRule> = (1..=2000)
+        .map(|n| {
+            UserRule::new(format!("n{n}"), Category::Policy)
+                .text(["x".repeat(n)])
+                .evidence(Evidence::Wording)
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let c = Classifier::from_rules_only(rules).expect("valid rules");
+    let v = c.classify_text(&format!("550 {}", "x".repeat(50)), Stage::RcptTo);
+    assert_eq!(v.category, Some(Category::Policy));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t.elapsed()
+    );
+}

@@ -1,15 +1,20 @@
-//! The matcher: one Aho-Corasick automaton over every rule's phrases (and the
-//! retry-hint triggers), plus tables keyed by basic and enhanced code.
+//! The matcher: Aho-Corasick automata over every rule's phrases (and the retry-hint
+//! triggers), plus tables keyed by basic and enhanced code. Phrases whose first bytes
+//! are ASCII are in one automaton, scanned over every reply; the others (other
+//! scripts) in a second, scanned only over a reply that has non-ASCII bytes.
 //!
-//! Cost of one classification: one pass of the automaton over the text (linear in
-//! its length, no backtracking), a few table look-ups, then the candidate rules —
+//! Cost of one classification: one pass of the automaton over the text (two on a reply
+//! with non-ASCII bytes; linear in its length, no backtracking), a few table look-ups,
+//! a bounded in-place comparison for a phrase that lies inside a longer one (does the
+//! longer one occur around it?), then the candidate rules —
 //! only those whose phrase occurred or whose code table entry matched — are checked
 //! in priority order. Rules that cannot match are never looked at, so adding rules
 //! does not slow down replies that do not mention them.
 //!
 //! The automaton holds only each phrase's first [`KEY_LEN`] bytes; a key match is
 //! confirmed by comparing the rest of the phrase in place. This keeps the automaton
-//! about a quarter of the size (1.2 MB instead of 4.4 MB for the built-in rules: the
+//! about a quarter of the size (1.2 MB instead of 4.4 MB for the built-in rules when
+//! measured, before the non-ASCII keys moved to their own automaton: the
 //! scan's speed depends on how much of it stays in cache, and it builds faster) while
 //! the work per key match stays bounded by the longest phrase.
 
@@ -55,16 +60,14 @@ pub(crate) struct Engine {
     meta: Vec<PatMeta>,
     /// For each pattern id, the rules that list it.
     phrase_rules: Vec<Vec<u32>>,
-    /// For each pattern id, the longer phrases that contain it (sorted): where one of
-    /// them matched around it, it gives way.
-    containers: Vec<Box<[u32]>>,
-    /// For each pattern id, whether it contains a shorter phrase or lies inside a
-    /// longer one (its matches are held back until the scan ends).
-    held: Vec<bool>,
-    /// For each pattern id, its rules that also name a code or a stage: they count
-    /// even inside a longer phrase (535's "suspended" is our account, whatever the
-    /// wording around it).
-    conditioned: Vec<Box<[u32]>>,
+    /// For each pattern id, the longer rule phrases that contain it, each with the
+    /// offset at which it lies inside (at most [`MAX_OUTERS`]): where one of them
+    /// occurs around a match, it holds and its rules hold, the match gives way.
+    outers: Vec<Box<[(u32, u32)]>>,
+    /// For each pattern id, the rules that count even inside a longer phrase: those
+    /// that also name a code or a stage (535's "suspended" is our account, whatever the
+    /// wording around it) and user rules tried in order (no evidence kind).
+    kept_inside: Vec<Box<[u32]>>,
     /// Phrase-less rules by basic code (`code - 200`).
     by_code: Vec<Vec<u32>>,
     /// Phrase-less rules by enhanced subject (index 0–999).
@@ -135,9 +138,15 @@ struct EnhBucket {
 /// naming every cause) keeps the heaviest.
 pub(crate) const MAX_CANDIDATES: usize = 48;
 
-/// How many phrase matches one reply's scan holds back to drop those lying inside a
-/// longer match; hostile text with more counts every match (bounded either way).
-const MAX_SPANS: usize = 16;
+/// How many longer phrases are remembered around each phrase (the first found).
+const MAX_OUTERS: usize = 8;
+
+/// Containment between phrases is worked out only for phrases up to this long, and
+/// within at most [`CONTAINMENT_BUDGET`] occurrences in all: building stays near
+/// linear in the rule set's size, whatever user rules it holds (past either limit a
+/// phrase simply does not give way).
+const MAX_OUTER_LEN: usize = 128;
+const CONTAINMENT_BUDGET: usize = 1 << 20;
 
 /// The most a cause's score can exceed its heaviest rule's weight (agreement from
 /// other kinds of evidence, see `category_score`).
@@ -172,13 +181,57 @@ fn capitalised(text: &str) -> Option<String> {
     if first.is_ascii() {
         return None;
     }
-    let mut out: String = first.to_uppercase().collect();
+    let mut upper = first.to_uppercase();
+    let cap = upper.next()?;
+    // 'ß' becomes "SS": no single capital letter, and an ASCII one would match text
+    // the phrase never named.
+    if upper.next().is_some() || cap.is_ascii() || cap == first {
+        return None;
+    }
+    let mut out = String::from(cap);
     out.push_str(chars.as_str());
     Some(out)
 }
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+/// For each phrase, the longer rule phrases that contain it and the offset inside
+/// them, by one automaton over the whole phrases run over each phrase (ASCII case
+/// folded, as the scan does; word boundaries are checked in the reply).
+fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[(u32, u32)]>> {
+    let is_rule = |pid: usize| matches!(meta[pid].kind, PatKind::Rules);
+    let ids: Vec<usize> = (0..phrases.len()).filter(|&p| is_rule(p)).collect();
+    let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); phrases.len()];
+    let Ok(ac) = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(ids.iter().map(|&p| &phrases[p]))
+    else {
+        return out.into_iter().map(Vec::into_boxed_slice).collect();
+    };
+    let mut budget = CONTAINMENT_BUDGET;
+    'outer: for &outer in &ids {
+        let text = &phrases[outer];
+        if text.len() > MAX_OUTER_LEN {
+            continue;
+        }
+        for m in ac.find_overlapping_iter(&text[..]) {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                break 'outer;
+            }
+            let Some(&inner) = ids.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            let list = &mut out[inner];
+            if m.len() < text.len() && list.len() < MAX_OUTERS {
+                list.push((outer as u32, m.start() as u32));
+            }
+        }
+    }
+    out.into_iter().map(Vec::into_boxed_slice).collect()
 }
 
 impl Engine {
@@ -205,7 +258,8 @@ impl Engine {
                 // it stands at the start of a sentence.
                 let variants = r.phrases.iter().flat_map(|p| {
                     let text = p.text.to_string();
-                    let cap = capitalised(&text).filter(|c| *c != text);
+                    // A phrase that may start mid-word (`*щик`) needs no capital.
+                    let cap = capitalised(&text).filter(|_| p.word_start);
                     std::iter::once((text, p)).chain(cap.map(|c| (c, p)))
                 });
                 for (text, p) in variants {
@@ -281,64 +335,63 @@ impl Engine {
             .partition(|&pid| phrases[pid][..phrases[pid].len().min(KEY_LEN)].is_ascii());
         let ascii = Scan::new(&phrases, &ascii_ids);
         let intl = Scan::new(&phrases, &intl_ids);
-        let conditioned = phrase_rules
+        let kept_inside = phrase_rules
             .iter()
             .map(|list| {
                 list.iter()
                     .copied()
                     .filter(|&i| {
                         let r = &rules[i as usize];
-                        r.stages != 0 || !r.codes.is_empty() || !r.enhanced.is_empty()
+                        r.evidence.is_none()
+                            || r.stages != 0
+                            || !r.codes.is_empty()
+                            || !r.enhanced.is_empty()
                     })
                     .collect()
             })
             .collect();
-        let n = phrases.len();
-        let mut engine = Engine {
+        let outers = containment(&phrases, &meta);
+        Engine {
             rules,
             ascii,
             intl,
             phrases,
             meta,
             phrase_rules,
-            containers: vec![Box::default(); n],
-            held: vec![false; n],
-            conditioned,
+            outers,
+            kept_inside,
             by_code,
             by_enh,
             enh_any,
             always,
             failure_rules,
-        };
-        // Which phrases lie inside which: the automaton run over each rule phrase.
-        let mut inside: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for outer in 0..n {
-            if !matches!(engine.meta[outer].kind, PatKind::Rules) {
-                continue;
-            }
-            let text = &engine.phrases[outer];
-            engine.each_phrase(text, |pid, _, _| {
-                if engine.phrases[pid].len() < text.len()
-                    && matches!(engine.meta[pid].kind, PatKind::Rules)
-                    && inside[pid].last() != Some(&(outer as u32))
-                {
-                    inside[pid].push(outer as u32);
-                }
-            });
         }
-        for (pid, outers) in inside.into_iter().enumerate() {
-            for &o in &outers {
-                engine.held[o as usize] = true;
-            }
-            if !outers.is_empty() {
-                engine.held[pid] = true;
-            }
-            let mut outers = outers;
-            outers.sort_unstable();
-            outers.dedup();
-            engine.containers[pid] = outers.into_boxed_slice();
-        }
-        engine
+    }
+
+    /// Whether the match of phrase `pid` at `start` lies inside a longer phrase that
+    /// occurs around it (its word boundaries respected) and has a rule that holds.
+    fn inside_longer(
+        &self,
+        pid: usize,
+        start: usize,
+        text: &[u8],
+        holds: impl Fn(u32) -> bool,
+    ) -> bool {
+        self.outers[pid].iter().any(|&(q, off)| {
+            let (q, off) = (q as usize, off as usize);
+            let (Some(os), Some(p), Some(m)) = (
+                start.checked_sub(off),
+                self.phrases.get(q),
+                self.meta.get(q),
+            ) else {
+                return false;
+            };
+            let oe = os.saturating_add(p.len());
+            text.get(os..oe).is_some_and(|t| t.eq_ignore_ascii_case(p))
+                && !(m.word_start && os > 0 && is_word(text[os - 1]))
+                && !(m.word_end && oe < text.len() && is_word(text[oe]))
+                && self.phrase_rules[q].iter().any(|&i| holds(i))
+        })
     }
 
     /// Calls `f(pid, start, end)` for every phrase occurring in `text` (its word
@@ -398,7 +451,9 @@ impl Engine {
     ///
     /// Each candidate rule is checked once as it turns up (a phrase match or a
     /// code-table hit); no sorting and no allocation, and the work per phrase match is
-    /// bounded by [`MAX_CANDIDATES`].
+    /// bounded by [`MAX_CANDIDATES`] and [`MAX_OUTERS`]. A phrase lying inside a longer
+    /// phrase that occurs around it, and has a rule that holds, counts only its rules
+    /// that also name a code or stage and user rules tried in order.
     ///
     /// With `prune`, a rule that cannot decide is not even checked: a vague one (vague
     /// wording, a vague or basic code: it adds no agreement to its cause) whose weight,
@@ -476,16 +531,12 @@ impl Engine {
             }
         };
         let mut hint = None;
-        // Phrases that contain or lie inside another are held back until the scan
-        // ends, so that one lying inside a longer match can give way to it; past the
-        // buffer a phrase simply counts (bounded either way).
-        let mut spans = [(0u32, 0u32, 0u32); MAX_SPANS];
-        let mut n_spans = 0;
         self.each_phrase(text, |pid, start, end| match self.meta[pid].kind {
             PatKind::Rules => {
-                if self.held[pid] && n_spans < MAX_SPANS {
-                    spans[n_spans] = (start as u32, end as u32, pid as u32);
-                    n_spans += 1;
+                // Specific wording outranks the generic wording inside it: "sent too
+                // many times" is not the rate limit's "too many times".
+                if !self.outers[pid].is_empty() && self.inside_longer(pid, start, text, holds) {
+                    consider(&self.kept_inside[pid]);
                 } else {
                     consider(&self.phrase_rules[pid]);
                 }
@@ -496,21 +547,6 @@ impl Engine {
                 }
             }
         });
-        let spans = &spans[..n_spans];
-        for &(s, e, pid) in spans {
-            // Specific wording outranks the generic wording inside it: "sent too many
-            // times" is not the rate limit's "too many times".
-            let outers = &self.containers[pid as usize];
-            let inside = !outers.is_empty()
-                && spans.iter().any(|&(s2, e2, q)| {
-                    s2 <= s && e <= e2 && e2 - s2 > e - s && outers.binary_search(&q).is_ok()
-                });
-            if inside {
-                consider(&self.conditioned[pid as usize]);
-            } else {
-                consider(&self.phrase_rules[pid as usize]);
-            }
-        }
         // The code tables after the text: what the wording found sets the floor below
         // which a code's rule cannot win (see `prune`).
         if let Some(c) = code {

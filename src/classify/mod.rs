@@ -58,7 +58,8 @@
 //!
 //! One classification is one pass of an Aho-Corasick automaton over the text (every
 //! rule's phrases at once, ASCII case-insensitive, word boundaries checked on the
-//! matches), plus look-ups in tables keyed by basic and enhanced code; only the rules
+//! matches; a second pass, over other scripts' phrases, only for text with non-ASCII
+//! bytes), plus look-ups in tables keyed by basic and enhanced code; only the rules
 //! those hits name are checked. Time is linear in the text, whatever it contains, and
 //! does not grow with rules the text does not mention. See BENCHMARKS.md.
 
