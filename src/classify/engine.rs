@@ -5,8 +5,8 @@
 //!
 //! Cost of one classification: one pass of the automaton over the text (two on a reply
 //! with non-ASCII bytes; linear in its length, no backtracking), a few table look-ups,
-//! a bounded in-place comparison for a phrase that lies inside a longer one (does the
-//! longer one occur around it?), then the candidate rules —
+//! a bounded check of the phrases that lie inside longer ones that matched, then the
+//! candidate rules —
 //! only those whose phrase occurred or whose code table entry matched — are checked
 //! in priority order. Rules that cannot match are never looked at, so adding rules
 //! does not slow down replies that do not mention them.
@@ -60,10 +60,12 @@ pub(crate) struct Engine {
     meta: Vec<PatMeta>,
     /// For each pattern id, the rules that list it.
     phrase_rules: Vec<Vec<u32>>,
-    /// For each pattern id, the longer rule phrases that contain it, each with the
-    /// offset at which it lies inside (at most [`MAX_OUTERS`]): where one of them
-    /// occurs around a match, it holds and its rules hold, the match gives way.
-    outers: Vec<Box<[(u32, u32)]>>,
+    /// For each pattern id, the longer rule phrases that contain it (sorted): where
+    /// one of them matched around it and has a rule that holds, it gives way.
+    containers: Vec<Box<[u32]>>,
+    /// For each pattern id, whether it contains a shorter phrase or lies inside a
+    /// longer one (its matches are held back until the scan ends).
+    held: Vec<bool>,
     /// For each pattern id, the rules that count even inside a longer phrase: those
     /// that also name a code or a stage (535's "suspended" is our account, whatever the
     /// wording around it) and user rules tried in order (no evidence kind).
@@ -138,8 +140,10 @@ struct EnhBucket {
 /// naming every cause) keeps the heaviest.
 pub(crate) const MAX_CANDIDATES: usize = 48;
 
-/// How many longer phrases are remembered around each phrase (the first found).
-const MAX_OUTERS: usize = 8;
+/// How many phrase matches one reply's scan holds back to drop those lying inside a
+/// longer match; past that (hostile text repeating phrases) every further match counts,
+/// so the work stays bounded.
+const MAX_SPANS: usize = 32;
 
 /// Containment between phrases is worked out only for phrases up to this long, and
 /// within at most [`CONTAINMENT_BUDGET`] occurrences in all: building stays near
@@ -197,13 +201,12 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
-/// For each phrase, the longer rule phrases that contain it and the offset inside
-/// them, by one automaton over the whole phrases run over each phrase (ASCII case
+/// For each phrase, the longer rule phrases that contain it, by one automaton over the whole phrases run over each phrase (ASCII case
 /// folded, as the scan does; word boundaries are checked in the reply).
-fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[(u32, u32)]>> {
+fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[u32]>> {
     let is_rule = |pid: usize| matches!(meta[pid].kind, PatKind::Rules);
     let ids: Vec<usize> = (0..phrases.len()).filter(|&p| is_rule(p)).collect();
-    let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); phrases.len()];
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); phrases.len()];
     let Ok(ac) = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
@@ -225,12 +228,12 @@ fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[(u32, u32)]>
             let Some(&inner) = ids.get(m.pattern().as_usize()) else {
                 continue;
             };
-            let list = &mut out[inner];
-            if m.len() < text.len() && list.len() < MAX_OUTERS {
-                list.push((outer as u32, m.start() as u32));
+            if m.len() < text.len() && out[inner].last() != Some(&(outer as u32)) {
+                out[inner].push(outer as u32);
             }
         }
     }
+    // `ids` ascends, so each list is sorted.
     out.into_iter().map(Vec::into_boxed_slice).collect()
 }
 
@@ -350,7 +353,16 @@ impl Engine {
                     .collect()
             })
             .collect();
-        let outers = containment(&phrases, &meta);
+        let containers = containment(&phrases, &meta);
+        let mut held = vec![false; phrases.len()];
+        for (pid, outers) in containers.iter().enumerate() {
+            if !outers.is_empty() {
+                held[pid] = true;
+            }
+            for &o in outers.iter() {
+                held[o as usize] = true;
+            }
+        }
         Engine {
             rules,
             ascii,
@@ -358,7 +370,8 @@ impl Engine {
             phrases,
             meta,
             phrase_rules,
-            outers,
+            containers,
+            held,
             kept_inside,
             by_code,
             by_enh,
@@ -366,32 +379,6 @@ impl Engine {
             always,
             failure_rules,
         }
-    }
-
-    /// Whether the match of phrase `pid` at `start` lies inside a longer phrase that
-    /// occurs around it (its word boundaries respected) and has a rule that holds.
-    fn inside_longer(
-        &self,
-        pid: usize,
-        start: usize,
-        text: &[u8],
-        holds: impl Fn(u32) -> bool,
-    ) -> bool {
-        self.outers[pid].iter().any(|&(q, off)| {
-            let (q, off) = (q as usize, off as usize);
-            let (Some(os), Some(p), Some(m)) = (
-                start.checked_sub(off),
-                self.phrases.get(q),
-                self.meta.get(q),
-            ) else {
-                return false;
-            };
-            let oe = os.saturating_add(p.len());
-            text.get(os..oe).is_some_and(|t| t.eq_ignore_ascii_case(p))
-                && !(m.word_start && os > 0 && is_word(text[os - 1]))
-                && !(m.word_end && oe < text.len() && is_word(text[oe]))
-                && self.phrase_rules[q].iter().any(|&i| holds(i))
-        })
     }
 
     /// Calls `f(pid, start, end)` for every phrase occurring in `text` (its word
@@ -451,9 +438,10 @@ impl Engine {
     ///
     /// Each candidate rule is checked once as it turns up (a phrase match or a
     /// code-table hit); no sorting and no allocation, and the work per phrase match is
-    /// bounded by [`MAX_CANDIDATES`] and [`MAX_OUTERS`]. A phrase lying inside a longer
-    /// phrase that occurs around it, and has a rule that holds, counts only its rules
-    /// that also name a code or stage and user rules tried in order.
+    /// bounded by [`MAX_CANDIDATES`]. A phrase lying inside a longer phrase that
+    /// matched around it, and has a rule that holds, counts only its rules that also
+    /// name a code or stage and user rules tried in order (held back until the scan
+    /// ends, at most [`MAX_SPANS`]).
     ///
     /// With `prune`, a rule that cannot decide is not even checked: a vague one (vague
     /// wording, a vague or basic code: it adds no agreement to its cause) whose weight,
@@ -531,12 +519,15 @@ impl Engine {
             }
         };
         let mut hint = None;
+        // Phrases that contain or lie inside another are held back until the scan
+        // ends, so that one lying inside a longer match can give way to it.
+        let mut spans = [(0usize, 0usize, 0u32); MAX_SPANS];
+        let mut n_spans = 0;
         self.each_phrase(text, |pid, start, end| match self.meta[pid].kind {
             PatKind::Rules => {
-                // Specific wording outranks the generic wording inside it: "sent too
-                // many times" is not the rate limit's "too many times".
-                if !self.outers[pid].is_empty() && self.inside_longer(pid, start, text, holds) {
-                    consider(&self.kept_inside[pid]);
+                if self.held[pid] && n_spans < MAX_SPANS {
+                    spans[n_spans] = (start, end, pid as u32);
+                    n_spans += 1;
                 } else {
                     consider(&self.phrase_rules[pid]);
                 }
@@ -547,6 +538,27 @@ impl Engine {
                 }
             }
         });
+        let spans = &spans[..n_spans];
+        for &(s, e, pid) in spans {
+            // Specific wording outranks the generic wording inside it: "sent too many
+            // times" is not the rate limit's "too many times", where the longer
+            // phrase's own rule holds here.
+            let pid = pid as usize;
+            let outers = &self.containers[pid];
+            let inside = !outers.is_empty()
+                && spans.iter().any(|&(s2, e2, q)| {
+                    s2 <= s
+                        && e <= e2
+                        && e2 - s2 > e - s
+                        && outers.binary_search(&q).is_ok()
+                        && self.phrase_rules[q as usize].iter().any(|&i| holds(i))
+                });
+            if inside {
+                consider(&self.kept_inside[pid]);
+            } else {
+                consider(&self.phrase_rules[pid]);
+            }
+        }
         // The code tables after the text: what the wording found sets the floor below
         // which a code's rule cannot win (see `prune`).
         if let Some(c) = code {
