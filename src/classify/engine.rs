@@ -228,7 +228,12 @@ fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[u32]>> {
             let Some(&inner) = ids.get(m.pattern().as_usize()) else {
                 continue;
             };
-            if m.len() < text.len() && out[inner].last() != Some(&(outer as u32)) {
+            // Only where the shorter phrase could match: its word boundaries hold
+            // inside the longer one.
+            let (st, en) = (m.start(), m.end());
+            let fits = !(meta[inner].word_start && st > 0 && is_word(text[st - 1]))
+                && !(meta[inner].word_end && en < text.len() && is_word(text[en]));
+            if fits && m.len() < text.len() && out[inner].last() != Some(&(outer as u32)) {
                 out[inner].push(outer as u32);
             }
         }
@@ -521,12 +526,15 @@ impl Engine {
         let mut hint = None;
         // Phrases that contain or lie inside another are held back until the scan
         // ends, so that one lying inside a longer match can give way to it.
-        let mut spans = [(0usize, 0usize, 0u32); MAX_SPANS];
+        let mut spans = [(0u32, 0u32, 0u32); MAX_SPANS];
         let mut n_spans = 0;
         self.each_phrase(text, |pid, start, end| match self.meta[pid].kind {
             PatKind::Rules => {
-                if self.held[pid] && n_spans < MAX_SPANS {
-                    spans[n_spans] = (start, end, pid as u32);
+                let span = (u32::try_from(start), u32::try_from(end), u32::try_from(pid));
+                if let (true, true, (Ok(s), Ok(e), Ok(p))) =
+                    (self.held[pid], n_spans < MAX_SPANS, span)
+                {
+                    spans[n_spans] = (s, e, p);
                     n_spans += 1;
                 } else {
                     consider(&self.phrase_rules[pid]);
