@@ -231,8 +231,9 @@ fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[u32]>> {
             // Only where the shorter phrase could match: its word boundaries hold
             // inside the longer one.
             let (st, en) = (m.start(), m.end());
-            let fits = !(meta[inner].word_start && st > 0 && is_word(text[st - 1]))
-                && !(meta[inner].word_end && en < text.len() && is_word(text[en]));
+            let cut_start = meta[inner].word_start && st > 0 && is_word(text[st - 1]);
+            let cut_end = meta[inner].word_end && en < text.len() && is_word(text[en]);
+            let fits = !(cut_start || cut_end);
             if fits && m.len() < text.len() && out[inner].last() != Some(&(outer as u32)) {
                 out[inner].push(outer as u32);
             }
