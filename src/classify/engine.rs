@@ -201,8 +201,9 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
-/// For each phrase, the longer rule phrases that contain it, by one automaton over the whole phrases run over each phrase (ASCII case
-/// folded, as the scan does; word boundaries are checked in the reply).
+/// For each phrase, the longer rule phrases that contain it where it could match (its
+/// word boundaries hold inside the longer one): one automaton over the whole phrases,
+/// run over each phrase, ASCII case folded as the scan does.
 fn containment(phrases: &[Box<[u8]>], meta: &[PatMeta]) -> Vec<Box<[u32]>> {
     let is_rule = |pid: usize| matches!(meta[pid].kind, PatKind::Rules);
     let ids: Vec<usize> = (0..phrases.len()).filter(|&p| is_rule(p)).collect();

@@ -155,7 +155,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["due to ip reputation", "due to reputation", "due to the reputation", "due to sender reputation", "due to poor reputation",
                  "due to low reputation", "due to bad reputation", "due to your reputation", "due to domain reputation", "because of reputation",
                  "because of your reputation", "because of the reputation", "based on reputation", "reputation-based", "reputation based",
-                 "low trust score", "trust score"])
+                 "trust score"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -312,7 +312,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "blacklisted sender", "blocklisted sender", "sender black listed", "sender blacklisted", "sender blocklisted",
                  "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list",
                  "recipient's blocklist", "recipient's blacklist", "recipient's block list", "recipient's blocked", "personal blocklist", "personal block list",
-                 "personal blacklist", "user's block list", "user block list", "blocked senders list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted", "user's blocked list", "sender is on a user", "users blocked list", "blocked senders"])
+                 "personal blacklist", "user's block list", "user block list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted", "user's blocked list", "sender is on a user", "users blocked list", "blocked senders"])
             .scope(Scope::Message),
     );
     v.push(
