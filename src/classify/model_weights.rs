@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 7772 (feature, category) entries.
+//! 29 categories, 4000 features, 7703 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-26, 36, -39, -32, -22, 27, -35, -60, -83, -29, -17, 54, -15, -8, -37, -5, -27, 44, 27, -9, 9, 78, -3, 135, -5, 85, 0, -34, -9];
+pub(super) static PRIOR: [i32; 29] = [-26, 33, -40, -33, -21, 27, -34, -61, -84, -28, -14, 52, -14, -6, -36, -6, -27, 42, 26, -9, 10, 77, -4, 134, -6, 84, -1, -25, -11];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -76,7 +76,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0171e5c4, // b:is an
     0x017662f2, // b:is on
     0x01913d74, // b:com answer
-    0x01a463b8, // b:administrative prohibition
     0x01b18504, // w:plus
     0x01de9e3b, // b:to support
     0x01e431f9, // b:user azumakuniyuki
@@ -125,6 +124,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
+    0x051ff7b8, // w:permissions
     0x05341a20, // w:setting
     0x0556e6b0, // b:unavailable user
     0x055e6472, // b:domain must
@@ -132,8 +132,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x05bc4f3b, // b:unrouteable address
     0x05d44716, // b:overquotaperm gsmtp
     0x060e86cb, // b:at the
+    0x060ef06d, // b:example edu
     0x061932f6, // b:with either
-    0x061f796c, // b:address at
     0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
@@ -144,11 +144,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
     0x06997f96, // b:host name
-    0x06b723c5, // b:all of
     0x06fd2045, // b:sent from
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
     0x071befb5, // b:address sending
+    0x0724810f, // b:relaying not
     0x0739a1ee, // b:send mail
     0x073e64c3, // w:unsupported
     0x0742f501, // w:virus
@@ -273,10 +273,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dc51b12, // e:x.7.23
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
-    0x0df51c4a, // b:address try
     0x0df65d00, // b:use this
     0x0dfc9a08, // p:forb
-    0x0e090f4f, // w:toemail
     0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
     0x0e245e40, // p:disa
@@ -293,8 +291,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0edff606, // w:isn
     0x0ee9186c, // p:abus
     0x0ef6257e, // w:frozen
-    0x0efc93af, // b:ac uk
-    0x0f41d1e8, // b:afin de
     0x0f4bab17, // p:cann
     0x0f5ae8da, // b:recipient unknown
     0x0f5d83ba, // b:likely unsolicited
@@ -373,7 +369,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
-    0x143a82fd, // w:would
     0x144221b8, // b:address or
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
@@ -387,7 +382,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1542a194, // b:of this
     0x15447b30, // w:resolve
     0x1551ad96, // b:nyaan example
-    0x155c1064, // w:think
     0x156c4873, // w:ezweb
     0x15a65df4, // b:this was
     0x15ea55ab, // w:taken
@@ -427,11 +421,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17f76ff4, // b:user unknown
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
+    0x185aae99, // b:missing domain
     0x186db383, // b:org http
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
-    0x189e43b2, // w:unresolvable
     0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
@@ -509,7 +503,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d3ef102, // b:mail data
     0x1d495d6f, // b:co jp
     0x1d4b16cd, // b:that time
-    0x1d532fc5, // b:address example
     0x1d773bad, // b:resend your
     0x1d821752, // p:runn
     0x1d85febf, // b:insufficient system
@@ -556,13 +549,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
     0x1fd08336, // b:net currently
-    0x20057e8d, // b:address domain
+    0x2001055f, // w:recognised
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
     0x201c8499, // e:4.5.0
     0x20243e16, // b:helpdesk ugent
     0x202ea8fe, // b:neko nyaaaaaaan
-    0x2042349c, // b:address on
     0x205b6be2, // b:this issue
     0x206e4a9d, // b:spamhaus org
     0x207092c2, // b:temporarily denied
@@ -571,6 +563,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20a64982, // b:has dmarc
     0x20a729ef, // b:error authentication
     0x20a9da01, // b:sequence of
+    0x20aa91e9, // b:dns record
     0x20adeab8, // w:table
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
@@ -601,12 +594,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
     0x222d7625, // b:spam source
-    0x2252d833, // b:all but
     0x226fac0f, // b:to your
     0x2278d57c, // b:is no
     0x22852d6f, // b:temporarily blocked
     0x22954a93, // b:the mail
     0x229dbfd8, // b:org doesn
+    0x22b43c83, // b:are registered
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
     0x22e53665, // b:allowed rcpthosts
@@ -629,7 +622,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23ddd87e, // w:its
     0x23e2d028, // p:syst
     0x23ee7053, // b:refuse veuillez
-    0x241c10ea, // b:accept message
     0x2430bb4b, // b:dkim did
     0x2431c3a1, // p:bloq
     0x2476e3b5, // b:full try
@@ -708,7 +700,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2968f752, // b:protect our
     0x29770cf7, // b:by the
     0x29861431, // b:authentication go
-    0x29a9c624, // w:xxxx
     0x29aa383f, // w:aborted
     0x29c898a8, // b:dmarcrejection gsmtp
     0x29cd8166, // b:message too
@@ -724,6 +715,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a687b13, // b:sending too
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
+    0x2a8281f5, // b:to restricted
+    0x2a8830c2, // b:sorry mailbox
     0x2a948e28, // b:suspected spam
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
@@ -757,6 +750,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c74a563, // w:running
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
+    0x2cb8bb10, // b:has failed
     0x2cc2ae80, // w:hops
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
@@ -793,7 +787,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e54a690, // b:mailbox full
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
-    0x2eae948d, // w:terminated
     0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
@@ -834,6 +827,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30dd3fd6, // b:recognized or
     0x30de873c, // b:email service
     0x30e35be9, // b:com invalid
+    0x30f29a59, // b:empty message
     0x30f3261d, // e:x.4.5
     0x3127130c, // p:usin
     0x313ea208, // e:5.3.4
@@ -849,7 +843,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x31f0aa68, // w:feel
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
-    0x32211c7f, // b:accepting email
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
@@ -858,10 +851,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
-    0x32856e3d, // w:traffic
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
+    0x32c2afb9, // b:to dmarc
     0x32cc39c5, // b:reject your
     0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
@@ -871,7 +864,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33792f8c, // b:violation reason
     0x3399e79b, // b:must issue
     0x339fca13, // b:send helo
-    0x33ba5f12, // b:again soon
     0x33ccbe9a, // w:acme
     0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
@@ -883,6 +875,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
+    0x3468ed20, // b:sender already
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
     0x3493b4e2, // b:since part
@@ -931,6 +924,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
     0x37f8ec61, // w:mikeneko
+    0x38251d0c, // b:the postmaster
     0x38258fa0, // b:dns entry
     0x38414d62, // b:accepted due
     0x385e8abf, // w:reputation
@@ -956,7 +950,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x39fa420a, // b:authentication checks
     0x3a162926, // p:mali
     0x3a185099, // p:long
-    0x3a18dd18, // w:version
     0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
@@ -971,10 +964,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3abda068, // b:invalid address
     0x3adb73d9, // b:reset request
     0x3b03b845, // w:duplicate
-    0x3b094dfe, // b:acme com
     0x3b1a4b87, // b:only one
     0x3b1e797e, // p:main
-    0x3b21164b, // w:vfy
     0x3b24db66, // w:invalide
     0x3b3bc8d3, // p:belo
     0x3b45e724, // w:via
@@ -1014,6 +1005,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
+    0x3e3c20f4, // b:send limit
     0x3e47776d, // b:without authentication
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
@@ -1102,6 +1094,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4427f510, // b:hard fail
     0x4449f9bc, // b:data in
     0x4465d90d, // w:required
+    0x446acd0c, // p:crea
     0x446cd06e, // w:post
     0x446ded23, // p:writ
     0x44770364, // w:icloud
@@ -1109,6 +1102,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44b2e34c, // p:patt
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
+    0x44d2afa7, // b:cannot verify
     0x44dd6934, // p:woul
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
@@ -1117,6 +1111,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x454317e8, // b:here by
     0x4555124e, // b:disabled or
     0x456685be, // b:have not
+    0x4573b7d3, // b:must exist
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
@@ -1129,6 +1124,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x460b3e07, // b:pass spf
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
+    0x463d8981, // b:bytes exceeded
     0x463fbcbd, // b:spam or
     0x46577824, // b:want to
     0x465eb74c, // b:email to
@@ -1137,13 +1133,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46975e96, // w:conform
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
-    0x46b999e9, // w:standard
     0x46ba6fae, // w:shironeko
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
     0x46ce67e9, // b:com service
     0x46f415ea, // b:mx host
-    0x46fcb070, // w:surbl
     0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
@@ -1152,6 +1146,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x47be303b, // b:service mail
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
+    0x480101f0, // b:mail right
     0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
@@ -1159,6 +1154,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48457541, // b:are greylisted
     0x4846e5e3, // b:error codes
     0x4849c453, // p:anti
+    0x48575abb, // b:delivered because
     0x4858789c, // w:refused
     0x485c1a41, // b:use starttls
     0x48603630, // w:because
@@ -1177,7 +1173,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49cb8b22, // b:you send
-    0x49cda230, // b:again for
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
@@ -1272,8 +1267,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x50a957dc, // w:accepting
     0x50c6e011, // b:system full
     0x50d53b00, // p:reso
+    0x50d7dc41, // b:you ve
     0x50d90c97, // p:repo
-    0x50e05bc3, // b:adresse ip
     0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
     0x511ab365, // p:loop
@@ -1295,7 +1290,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51f24cb9, // b:typos or
     0x51f4a92d, // b:to request
     0x521104db, // b:many connections
-    0x52198ec9, // b:accounts answer
     0x52202a11, // b:invalid command
     0x522b75a4, // b:send message
     0x522c9e96, // b:too busy
@@ -1306,12 +1300,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52ad6652, // b:recipient rejected
     0x52ccd643, // p:floo
     0x52e331e9, // b:not exist
+    0x52e91257, // w:oops
     0x52ed686e, // b:refused user
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
     0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
-    0x535f9218, // w:vagrantup
     0x5379e892, // w:rset
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
@@ -1321,6 +1315,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54165214, // p:malw
     0x5416b661, // b:eicar test
     0x541c303b, // p:feed
+    0x5454ab6f, // w:schweikert
     0x54783a7a, // w:space
     0x547b995b, // p:othe
     0x54825126, // b:we mistreat
@@ -1349,7 +1344,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5680771f, // b:email according
     0x56859eee, // w:there
     0x56a1690f, // p:refu
-    0x56b57d3b, // b:addresses rejected
     0x56b75da1, // b:via alternate
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
@@ -1389,6 +1383,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x594b1956, // b:org service
     0x594e16e6, // b:is spam
     0x59569a8c, // e:5.7.509
+    0x59658530, // p:schw
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
     0x59ba7c89, // b:org has
@@ -1453,6 +1448,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d77b77e, // p:orig
     0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
+    0x5d94b611, // b:schweikert ch
     0x5d969ece, // p:spam
     0x5d9eb71a, // w:detected
     0x5db9208a, // b:please provide
@@ -1482,7 +1478,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f50963c, // b:spam contact
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
-    0x5f8d5d1b, // w:zip
     0x5fb040d4, // b:sender blocked
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
@@ -1498,7 +1493,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6083345f, // b:to reach
     0x6095863a, // b:email whitelist
     0x60a3030f, // b:from example
-    0x60a529b0, // b:all bulk
     0x60a7afc2, // b:spf policy
     0x60b747e8, // b:accepted from
     0x60d7780a, // w:learn
@@ -1515,7 +1509,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
     0x61d232c4, // b:one or
-    0x61d4d0fc, // b:address recipient
     0x61d96a09, // b:rejected this
     0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
@@ -1526,9 +1519,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62360815, // w:inactive
     0x62385d82, // p:prop
     0x624fcb6b, // b:delivery information
-    0x625ea740, // b:all messages
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
+    0x6293242b, // b:administratively denied
     0x62975d79, // b:connection rate
     0x62bb2173, // b:relay to
     0x62bd5270, // p:rema
@@ -1556,9 +1549,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
-    0x63f35774, // w:submit
     0x64059f58, // b:cuda nsu
-    0x640ac420, // b:aborted mailbox
     0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
@@ -1571,6 +1562,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x644d171f, // w:say
     0x64526f12, // b:are busy
     0x6455d250, // b:will not
+    0x645ca791, // w:receiver
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
     0x64bc389b, // b:com was
@@ -1625,7 +1617,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67515416, // b:microsoft com
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
-    0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67cd5123, // b:exceeded google
     0x67ce2701, // b:many bad
@@ -1655,7 +1646,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6988feec, // p:exam
     0x69bfeea7, // w:invalid
     0x69c814d5, // b:owner of
-    0x69c97e25, // b:address this
     0x69eef5cb, // b:initiative go
     0x69f13cd3, // e:5.7.1
     0x6a009871, // b:unauthenticated email
@@ -1725,8 +1715,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
     0x6e0b6813, // b:and was
+    0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
-    0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
@@ -1751,6 +1741,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6fb8a03d, // b:not authenticated
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
+    0x6fde4428, // b:domain in
     0x6ff14645, // e:5.7.7
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
@@ -1788,6 +1779,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72614842, // w:directions
     0x726b24d3, // b:attempting to
     0x72714651, // p:mult
+    0x7276d546, // b:they may
     0x7281fba9, // b:sorry you
     0x72a6c23d, // w:emails
     0x72ae7df2, // w:max
@@ -1796,10 +1788,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72c56489, // w:issued
     0x7314fb9a, // b:email was
     0x732a9c7a, // w:ssl
+    0x732c19cc, // b:message data
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
     0x7345b7a0, // b:sbl query
     0x73505b5d, // b:jp is
+    0x73520e2f, // b:permanent failure
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
     0x73a84fe0, // w:index
@@ -1808,6 +1802,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x73bccaf2, // e:4.1.1
     0x7401e4e5, // w:empty
     0x74078851, // b:be accepted
+    0x741000d9, // b:for ip
     0x74158156, // b:code nxdomain
     0x7420abfc, // b:allowed on
     0x7423eaa4, // b:account disabled
@@ -1831,6 +1826,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75039667, // b:note we
     0x75385e4e, // w:failure
     0x75570abd, // b:starttls not
+    0x756290ab, // b:mail was
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
     0x75a593e4, // p:exma
@@ -1840,6 +1836,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75fd07e5, // b:message and
     0x762b90c9, // b:down please
     0x76540ad9, // b:blocklist visit
+    0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
@@ -1853,11 +1850,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77019807, // b:polite people
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
+    0x7740c44d, // b:helo domain
     0x77609944, // c:523
     0x77654df9, // b:of spam
     0x7765dfc2, // b:rejected rejeitado
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
+    0x7790e5ab, // b:staff example
     0x77a48e1f, // b:smtp protocol
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
@@ -1884,6 +1883,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79398d41, // w:identified
     0x79447e03, // b:policy analysis
     0x79478c41, // p:prec
+    0x79538a57, // b:list staff
     0x79609c6a, // c:521
     0x79631f24, // b:recipient addresses
     0x796fcfc8, // w:authentication
@@ -1952,6 +1952,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d19d90f, // b:try double
     0x7d233524, // b:of recipients
     0x7d327d21, // b:no passing
+    0x7d369b37, // b:during mail
     0x7d3e8b73, // p:open
     0x7d3f6d9d, // b:to that
     0x7d435f45, // p:shut
@@ -2000,7 +2001,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x801c6a70, // b:please direct
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
-    0x80321d49, // w:succeeded
     0x803a003f, // w:another
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
@@ -2017,6 +2017,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x810525cb, // b:sorry sender
     0x810614cc, // b:you requested
     0x8113d904, // b:found by
+    0x81392396, // b:has not
     0x813a8011, // b:daily limit
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
@@ -2103,6 +2104,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
     0x86649dcd, // b:readthedocs org
+    0x869664b9, // b:are allowed
     0x86c61dc8, // b:of data
     0x86d0ce68, // c:417
     0x86d13232, // p:mean
@@ -2131,6 +2133,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
     0x88b2cb99, // b:for more
+    0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
     0x88c25ec4, // b:icloud com
     0x88ca7ec8, // w:very
@@ -2144,8 +2147,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
-    0x89694a25, // b:abuse go
-    0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
     0x898631ca, // b:the same
@@ -2169,6 +2170,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b00de83, // b:google com
     0x8b0c8232, // p:avai
     0x8b23c763, // p:inst
+    0x8b2c0bbf, // b:valid reverse
     0x8b35533b, // b:check spamhaus
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
@@ -2236,7 +2238,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f59e7a9, // p:init
     0x8f5a06dc, // w:servers
     0x8f5d10ea, // w:potential
-    0x8f6d70e7, // b:acme email
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8f78c815, // b:request for
@@ -2252,7 +2253,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9076556b, // b:google workspace
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
-    0x9090f8ff, // w:–
     0x9093dffe, // b:we do
     0x90be44d6, // b:ne jp
     0x90c02ee4, // b:com access
@@ -2263,7 +2263,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x90e06b39, // w:could
     0x9107b28e, // p:quer
     0x91097b17, // b:barracudacentral org
-    0x910abd6e, // b:aborted error
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
     0x9147b7a4, // b:limit has
@@ -2282,11 +2281,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91def149, // b:related to
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
+    0x9207b421, // p:ques
     0x92090e63, // b:dynamic ip
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x9231d5b2, // b:blacklisted see
-    0x9242f036, // b:allow this
     0x92496d5f, // b:ptr resource
     0x9264e3a4, // p:admi
     0x92688895, // w:authorization
@@ -2304,6 +2303,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
+    0x93273907, // b:org domain
     0x93276d8d, // p:righ
     0x933bfcdc, // b:proofpoint com
     0x93444d14, // b:user over
@@ -2347,6 +2347,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x954a237d, // w:did
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
+    0x95678651, // b:from host
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
@@ -2365,6 +2366,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9694fba6, // b:an rbl
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
+    0x96da8274, // b:restricted list
     0x96fd522f, // w:disableduser
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
@@ -2381,7 +2383,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97fca2a5, // b:postmaster gmx
     0x9836a07e, // w:day
     0x9838ae78, // w:weather
-    0x98402137, // b:all server
     0x9851b673, // w:blame
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
@@ -2394,6 +2395,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x98bf8b5e, // b:by policy
     0x98c2e93c, // b:black list
     0x98da29fa, // w:exmail
+    0x98ec741e, // b:denied from
     0x991ebe6a, // e:5.4.1
     0x993eb787, // p:oper
     0x9954dbd3, // w:write
@@ -2419,8 +2421,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a62d45c, // w:bounce
     0x9a76395d, // p:adde
     0x9a927d66, // w:mi
-    0x9aaa824c, // w:wm
     0x9ab639c6, // p:coun
+    0x9acdff3a, // b:length exceeded
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
     0x9b2d301e, // w:identity
@@ -2446,6 +2448,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9c6a3171, // b:unsupported option
     0x9c708cb7, // p:outl
     0x9c7cba3d, // w:do
+    0x9c7ce71c, // b:part is
     0x9c8e035e, // w:co
     0x9ccde077, // w:bdat
     0x9cde6257, // b:use the
@@ -2464,6 +2467,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d6b6eb9, // p:temp
     0x9d8e04f1, // w:cn
     0x9d8f8c73, // b:verification failed
+    0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
     0x9dbdaefd, // e:x.7.13
     0x9dc6b727, // w:prevented
@@ -2485,12 +2489,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e85def5, // b:simultaneous connections
     0x9e93605f, // b:could not
     0x9e993f77, // w:hi
+    0x9e9dbce6, // w:other
     0x9ec0c813, // b:been rate
     0x9ec1bb88, // b:recipient is
     0x9eceb897, // b:name not
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
-    0x9ee35649, // b:allowed from
     0x9ef315d1, // p:coll
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
@@ -2507,6 +2511,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa002c68c, // e:x.7.650
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
+    0xa0338458, // b:anti virus
     0xa03b5527, // b:valid from
     0xa04e6b53, // p:enab
     0xa04ecb11, // b:come again
@@ -2536,11 +2541,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa21f1154, // b:connections please
     0xa234ac8d, // b:listed by
     0xa23868b8, // p:hell
+    0xa239694f, // p:staf
     0xa24836cf, // b:pass for
     0xa27cc3af, // w:du
     0xa2814dfa, // b:rejected unverified
     0xa282ff30, // w:down
-    0xa28775eb, // b:administrator or
     0xa2894e95, // b:from address
     0xa293fbdc, // b:account has
     0xa297072c, // w:ou
@@ -2552,6 +2557,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
+    0xa34a5d1a, // w:archive
     0xa34c0d85, // b:mx settings
     0xa35f776a, // b:you want
     0xa362b8e9, // p:stre
@@ -2565,6 +2571,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
     0xa447dc1b, // w:permission
+    0xa448ef16, // b:mail body
     0xa44afe2e, // p:inco
     0xa455d4c5, // w:and
     0xa45ad4f7, // b:wait for
@@ -2573,7 +2580,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa48bc9ad, // w:more
     0xa4c0835f, // b:currently unavailable
     0xa4deb61c, // b:recipient because
-    0xa4ed09b2, // b:accounts troubleshooter
     0xa4f0e0ac, // p:comp
     0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
@@ -2581,10 +2587,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa54ced2a, // w:have
     0xa551b4c6, // w:policies
     0xa559f7ad, // b:com in
-    0xa560adbb, // b:all recipient
     0xa560ef92, // b:detected in
     0xa5916925, // b:spamcop net
-    0xa59bd25d, // w:vagrant
     0xa5b3bf73, // p:need
     0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
@@ -2634,7 +2638,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7dcd093, // b:ip for
     0xa7f9342a, // p:conc
     0xa80227e5, // w:rdns
-    0xa81d3eee, // b:account unavailable
     0xa8321366, // b:looks like
     0xa841f90f, // b:mail ru
     0xa84af932, // b:limited for
@@ -2656,7 +2659,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
     0xa91d4441, // b:syntax rcpt
-    0xa928789e, // b:after timeout
     0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa9541f0a, // b:dkim authentication
@@ -2670,6 +2672,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9b2e8ae, // w:rx
     0xa9b52745, // w:sr
     0xa9c517f0, // e:5.7.26
+    0xa9d26134, // p:igno
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
@@ -2698,7 +2701,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab2dfa03, // b:blocked using
     0xab39afd2, // w:how
     0xab3bbeb4, // w:root
-    0xab4c5027, // b:address blocked
     0xab52f9d2, // p:enco
     0xab5950a9, // w:don
     0xab6118c1, // w:authentification
@@ -2736,7 +2738,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
-    0xad87a5d3, // b:addr or
+    0xada2dac8, // b:have the
     0xadb9e2b5, // b:from temporarily
     0xadbd8b5b, // b:error unknown
     0xadc1f984, // w:xx
@@ -2754,10 +2756,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae580a74, // b:ocf berkeley
     0xae5ba7b8, // w:transmission
     0xae601685, // w:minutes
-    0xae6d9a27, // b:adress rejected
     0xae6de969, // w:adr
     0xae7d1070, // b:please visit
-    0xae7df799, // b:address blacklisted
     0xae8c08de, // b:virus found
     0xae99a039, // b:domain address
     0xaea0ccc8, // b:is filtered
@@ -2785,7 +2785,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf731a45, // w:longer
     0xaf8b7829, // b:type host
     0xaf8bc868, // b:ip addresses
-    0xaf8d8ea1, // b:account or
     0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
@@ -2796,6 +2795,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafd898c0, // b:discourse example
     0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
+    0xafe4c666, // w:connecting
     0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
     0xb003b52d, // b:xx has
@@ -2812,11 +2812,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb092a008, // w:ms
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
-    0xb0aacaa2, // w:times
     0xb0b28ad1, // p:corr
     0xb0b850ee, // b:forward this
     0xb0ba84e4, // b:address does
-    0xb0c2dee3, // b:allocation quota
     0xb0ceeec7, // b:retry later
     0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
@@ -2838,8 +2836,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1c7ccd3, // b:mail exchanger
     0xb1e0c6a7, // b:com prod
     0xb1f92143, // w:greeting
-    0xb1f99e36, // b:after the
-    0xb200b37d, // w:view
     0xb209c004, // b:dns type
     0xb21df0bb, // b:com https
     0xb228800d, // b:no such
@@ -2852,12 +2848,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb29fced1, // b:messages sent
     0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
+    0xb2c6ea1a, // p:memb
     0xb2f9457b, // p:cont
     0xb308493b, // w:rejection
     0xb347aa9c, // b:visit http
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
     0xb3dea1db, // b:for explanation
+    0xb4152816, // w:member
     0xb4194eea, // b:all senders
     0xb4342eb9, // b:example jp
     0xb43a6b00, // b:http spfbl
@@ -2973,6 +2971,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba79f96b, // p:lite
     0xba917b1a, // w:practices
     0xba9fa244, // b:to submit
+    0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
@@ -3007,7 +3006,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcca3031, // w:weren
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
-    0xbcfe2ade, // b:accept it
     0xbd20a3f7, // b:to user
     0xbd4746bf, // w:peak
     0xbd54ba10, // w:note
@@ -3029,6 +3027,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
     0xbe5bf9b4, // w:writing
+    0xbe733082, // b:http support
     0xbe7b6927, // w:present
     0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
@@ -3090,19 +3089,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc1fbb0ee, // w:cached
     0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
+    0xc227ac87, // b:send email
     0xc23484f8, // b:not point
     0xc2407038, // w:according
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
     0xc265a9f8, // w:jane
-    0xc26abc02, // b:about this
     0xc2907dc7, // w:le
     0xc29b5638, // w:info
     0xc2b199c9, // b:mailbox disabled
     0xc2f280ef, // b:internet service
     0xc30631d0, // b:dd sorry
     0xc318c3eb, // b:test signature
-    0xc3376c27, // b:address please
     0xc3417928, // b:lookup failed
     0xc3437e1d, // p:seco
     0xc3488ba5, // b:mailbox unavailable
@@ -3147,6 +3145,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc5cd1ade, // b:id security
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
+    0xc5ed7982, // b:no recipients
     0xc5ef4621, // b:fail policy
     0xc5fd0736, // b:https postmaster
     0xc60a123e, // b:mail dmarcrejection
@@ -3155,6 +3154,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc60e76b9, // b:essayer plus
     0xc614a275, // b:verizonmedia com
     0xc61a58f7, // b:or visit
+    0xc624a193, // b:postgrey schweikert
     0xc62d67ad, // w:ldap
     0xc62e537a, // p:entr
     0xc63331f8, // w:fail
@@ -3162,11 +3162,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc640412a, // b:reply discourse
     0xc644c12a, // w:aup
     0xc644ea83, // b:shironeko example
-    0xc6565a3b, // b:address found
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
     0xc65baaa6, // p:impe
     0xc6950141, // w:ne
+    0xc6a24bc7, // b:or you
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
     0xc6cfa524, // p:yaho
@@ -3222,7 +3222,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9ed956c, // b:message is
     0xc9edd8f8, // b:virus scanner
     0xca043440, // p:legi
-    0xca0b192f, // w:tell
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
     0xca2a6813, // b:not enabled
@@ -3235,7 +3234,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xca8880e2, // p:appl
     0xcaaecf28, // p:ther
     0xcabbd6f0, // b:policy for
-    0xcac50382, // w:verifier
     0xcace014c, // p:xgem
     0xcad8e7e7, // b:your ip
     0xcae0d74f, // p:afte
@@ -3254,13 +3252,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb77d597, // p:list
     0xcb78d817, // w:non
     0xcbaed0bb, // p:thes
+    0xcbc494c0, // w:locally
     0xcbc64857, // b:alias table
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
     0xcbfd425a, // b:greylisted try
     0xcc015a42, // b:authenticate first
     0xcc0312d0, // b:docs doc
-    0xcc27daf6, // b:allowed https
     0xcc3bff80, // b:blocked by
     0xcc54237f, // w:guidelines
     0xcc5b7028, // b:need mail
@@ -3299,7 +3297,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce3ede78, // w:believe
     0xce585c14, // b:bin answer
     0xce8b8583, // w:throttling
-    0xcea994a7, // b:all rcpt
     0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
     0xcebac03d, // p:linu
@@ -3314,7 +3311,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
-    0xcf922452, // b:accept that
     0xcfaa0d56, // b:must have
     0xcfc82a78, // b:delivery not
     0xcfca79a7, // b:in to
@@ -3334,17 +3330,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd112cbbf, // w:before
     0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
+    0xd16eedf8, // w:case
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
     0xd1984be8, // b:your reverse
+    0xd1a1242e, // w:article
     0xd1a63b3d, // b:without valid
     0xd1ad2744, // w:requirements
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
     0xd1e9dcb4, // b:error occured
+    0xd1fded04, // b:check the
     0xd20440d8, // p:lega
     0xd24cdcc2, // w:fast
     0xd255d72c, // w:appeared
+    0xd25a1398, // b:net mailbox
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3428,7 +3428,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd73ef32e, // b:example ne
     0xd74de3f3, // b:has sent
     0xd752d652, // e:x.0.0
-    0xd75bad46, // b:again tomorrow
     0xd75eb298, // b:error command
     0xd75ed845, // b:mail server
     0xd76c68c0, // w:aaaa
@@ -3446,6 +3445,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd874c8ae, // b:your envelope
     0xd883ab2f, // b:addressee unknown
     0xd8c4eb9c, // b:believe that
+    0xd8cc706a, // b:http postgrey
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
@@ -3456,7 +3456,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
     0xd9b02924, // b:email account
-    0xd9d91fe0, // w:unwanted
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
     0xd9f830db, // e:x.7.509
@@ -3469,8 +3468,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xda698baf, // w:use
     0xda6c867e, // b:org sbl
     0xdaa1dd5e, // w:right
-    0xdaa5bd5b, // b:accept this
-    0xdab3e04b, // b:all mail
     0xdab94414, // b:for info
     0xdaca8aa5, // b:to be
     0xdaccf98f, // b:been greylisted
@@ -3480,6 +3477,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
     0xdb3c3c65, // w:exception
+    0xdb44c689, // b:helo requires
     0xdb6203ac, // b:messages https
     0xdb78a1d2, // b:http cbl
     0xdbc129ed, // b:rejected due
@@ -3500,7 +3498,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
     0xdcac4a5f, // b:exist user
-    0xdcbd71e7, // w:usersearch
     0xdccd694c, // b:rejected message
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
@@ -3509,7 +3506,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
     0xdd7812e0, // b:considered spam
-    0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
     0xdd83fcbd, // w:sessionid
     0xdd9fc9ce, // w:directly
@@ -3564,9 +3560,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
     0xe0ede1cc, // b:name lookup
-    0xe0ee2064, // b:addresses see
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
+    0xe165bd50, // c:505
     0xe174ad3f, // b:mailbox quota
     0xe175bd60, // w:flood
     0xe17e3dec, // b:mail example
@@ -3589,7 +3585,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2a3546c, // b:mta hostname
     0xe2a6a445, // b:to spam
     0xe2bec798, // p:sinc
-    0xe2c8f798, // w:submission
     0xe2e3cf8d, // b:relay denied
     0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
@@ -3602,12 +3597,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
     0xe33d288b, // b:pelo sistema
-    0xe342760d, // b:address unknown
     0xe3481e72, // b:junk mail
     0xe358f483, // c:557
     0xe35fac94, // b:answer to
     0xe36621be, // w:ntt
-    0xe3700a59, // w:xforward
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
     0xe3845770, // w:attack
@@ -3635,7 +3628,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe4d0dc4a, // b:jp user
     0xe4daa568, // b:query ip
     0xe4f9234b, // w:resolving
-    0xe50a90f2, // b:account example
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
     0xe51f27f8, // p:nume
@@ -3655,6 +3647,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6428298, // p:argu
     0xe658f93c, // c:552
     0xe665c52f, // c:500
+    0xe6696934, // b:this mailing
     0xe67cc01b, // b:you cannot
     0xe6915791, // w:setup
     0xe6a02fe2, // b:addresses in
@@ -3664,6 +3657,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6f30bb0, // w:microsoft
     0xe6f7f81b, // b:body is
     0xe719b981, // b:com the
+    0xe72a854a, // w:handled
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
     0xe764a863, // w:external
@@ -3677,16 +3671,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe7b98d6b, // b:server busy
     0xe7d6d778, // b:weren sent
     0xe7d88af1, // b:believe this
+    0xe7eda953, // b:message cannot
     0xe7fa7218, // w:mismatch
     0xe80b53ad, // w:effect
     0xe8147045, // b:denied your
+    0xe832865d, // b:not complete
     0xe858fc62, // c:550
     0xe865c855, // c:502
     0xe86e101d, // p:vali
     0xe88028af, // e:x.7.0
+    0xe8a5a2d4, // e:4.7.25
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
+    0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
     0xe8f70ba5, // b:smtp session
     0xe923f269, // b:not in
@@ -3696,7 +3694,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
-    0xe96157b1, // b:aborted try
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
     0xe99eaba9, // p:auth
@@ -3737,6 +3734,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
     0xebda6e88, // b:authorised to
+    0xebeba5b4, // b:reasons please
     0xebf0cbd8, // w:need
     0xec043678, // b:smtp your
     0xec08e6f4, // p:leas
@@ -3762,11 +3760,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed536281, // w:permanently
     0xed542527, // b:that prevents
     0xed5799ff, // p:trie
+    0xed5b42d8, // c:541
     0xed68602e, // b:ssl certificate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
-    0xed98db56, // b:accepting mail
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
     0xede37b92, // w:gmail
@@ -3784,9 +3782,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee969b2c, // w:quota
     0xeea0b594, // b:ip is
     0xeeab1249, // b:com recipient
-    0xeeb0c72a, // b:accepted right
     0xeebe1c44, // w:suspected
-    0xeec06657, // w:unicode
     0xeec11e3c, // b:check failed
     0xeecf7bfc, // b:for one
     0xeeddd1ba, // b:to have
@@ -3821,6 +3817,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf04799c8, // b:ht lists
     0xf05466f9, // p:host
     0xf076dabe, // b:your isp
+    0xf079fe4c, // p:name
     0xf0803547, // e:x.7.8
     0xf08eb2d5, // w:rst
     0xf0947f72, // w:credentials
@@ -3844,6 +3841,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
+    0xf262e927, // p:arti
     0xf2758d20, // p:badr
     0xf2806835, // b:ip to
     0xf2889f6c, // w:apple
@@ -3861,6 +3859,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf317ea2b, // p:subj
     0xf3201818, // w:envelope
     0xf32a53e9, // b:alice example
+    0xf32b819a, // w:gateway
     0xf33e03e6, // b:com domain
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
@@ -3872,7 +3871,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
     0xf3f00ba3, // w:google
-    0xf3f85344, // b:again to
     0xf3ff7f7f, // p:rspa
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
@@ -3883,6 +3881,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf450a33c, // p:unwa
     0xf458bbb7, // b:net if
     0xf458c53e, // b:temporarily deferred
+    0xf4617971, // b:busy try
+    0xf469f00d, // b:mx record
     0xf4711f27, // b:postmaster example
     0xf47ae383, // p:edit
     0xf47d8c90, // b:net xx
@@ -3947,6 +3947,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf8bc30ed, // b:results query
     0xf8c128d1, // p:simu
     0xf8c6f482, // c:455
+    0xf8e8f821, // b:sending email
     0xf8fbd6ca, // b:to connect
     0xf9069695, // b:your intended
     0xf913dc7a, // p:guid
@@ -3959,6 +3960,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
     0xf9841f5b, // w:possible
+    0xf9ace215, // b:ch help
     0xf9bcd7c2, // b:and has
     0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
@@ -3979,6 +3981,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfaba1f1d, // b:the ip
     0xfac9fc02, // w:complaints
     0xfadf264a, // b:to send
+    0xfaea8159, // w:administratively
     0xfaecff71, // w:content
     0xfaf61fd3, // w:large
     0xfb1308c2, // b:max size
@@ -4007,7 +4010,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfc533897, // w:worm
     0xfc55c543, // p:targ
     0xfc96bd97, // w:mailfrom
-    0xfc9985f3, // b:adresse destinataire
     0xfc9d7a28, // p:pseu
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
@@ -4036,7 +4038,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe6b3800, // b:not have
     0xfe80eb42, // b:delivery failed
     0xfeb3bcd7, // b:or user
-    0xfece43fb, // w:turn
     0xfed850eb, // b:fwlink linkid
     0xfee38524, // b:system is
     0xfef7c0a2, // w:pseudo
@@ -4050,7 +4051,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
     0xff71632f, // b:address address
-    0xff8612ad, // b:aaaa lookup
     0xffa29226, // b:net error
     0xffa9e560, // w:exceed
     0xffd1b32b, // w:support
@@ -4059,1037 +4059,1030 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 13, 13, 14, 14, 19, 20,
-    21, 21, 24, 24, 25, 26, 27, 28, 28, 29, 33, 34, 36, 47, 48, 48,
-    49, 50, 50, 51, 57, 58, 58, 58, 58, 60, 61, 62, 65, 66, 73, 73,
-    73, 73, 74, 75, 76, 77, 84, 85, 93, 103, 103, 104, 105, 110, 111, 111,
-    115, 115, 117, 117, 117, 119, 120, 121, 121, 122, 123, 124, 124, 125, 125, 125,
-    126, 126, 127, 128, 129, 130, 130, 130, 131, 132, 132, 132, 133, 134, 134, 139,
-    141, 149, 151, 151, 156, 156, 156, 157, 158, 173, 173, 173, 174, 174, 174, 175,
-    175, 176, 176, 176, 176, 177, 177, 177, 178, 179, 180, 180, 181, 182, 183, 183,
-    189, 191, 192, 195, 195, 196, 196, 196, 196, 198, 199, 200, 201, 204, 205, 205,
-    205, 206, 207, 208, 209, 210, 214, 214, 215, 216, 217, 218, 218, 219, 219, 220,
-    221, 222, 223, 223, 225, 225, 233, 233, 233, 234, 234, 235, 235, 236, 237, 262,
-    263, 264, 264, 264, 266, 279, 280, 281, 282, 307, 307, 308, 310, 312, 313, 315,
-    316, 316, 316, 316, 317, 317, 318, 322, 324, 329, 330, 331, 331, 332, 333, 334,
-    334, 353, 356, 356, 356, 357, 358, 362, 363, 365, 367, 367, 367, 368, 368, 368,
-    375, 382, 383, 386, 386, 387, 388, 388, 390, 390, 390, 390, 391, 393, 394, 394,
-    394, 404, 404, 404, 404, 405, 405, 406, 406, 406, 406, 406, 406, 406, 407, 408,
-    433, 442, 458, 463, 463, 463, 464, 466, 467, 467, 467, 467, 468, 469, 469, 470,
-    471, 472, 472, 473, 474, 475, 483, 484, 484, 491, 491, 491, 492, 494, 494, 516,
-    517, 518, 519, 519, 519, 521, 540, 542, 546, 550, 551, 551, 552, 553, 554, 555,
-    557, 559, 560, 560, 561, 561, 563, 563, 563, 563, 563, 563, 563, 567, 574, 575,
-    575, 576, 577, 578, 579, 580, 582, 582, 582, 585, 585, 589, 589, 589, 589, 589,
-    593, 594, 596, 600, 600, 604, 604, 604, 605, 615, 615, 616, 617, 618, 619, 620,
-    622, 625, 625, 626, 627, 627, 628, 628, 628, 628, 629, 630, 632, 632, 635, 636,
-    637, 638, 641, 642, 643, 643, 645, 647, 653, 653, 654, 654, 654, 656, 656, 657,
-    661, 662, 663, 663, 664, 664, 666, 666, 667, 667, 668, 669, 669, 673, 676, 677,
-    678, 683, 683, 683, 683, 684, 698, 699, 699, 700, 702, 702, 706, 708, 708, 708,
-    708, 709, 710, 711, 711, 711, 711, 713, 714, 715, 716, 721, 721, 728, 731, 732,
-    733, 734, 735, 736, 737, 738, 739, 742, 742, 754, 754, 757, 762, 763, 766, 766,
-    767, 767, 769, 771, 772, 773, 773, 773, 774, 775, 776, 780, 785, 789, 790, 790,
-    791, 792, 793, 795, 798, 799, 801, 802, 802, 802, 808, 809, 809, 810, 810, 810,
-    811, 814, 816, 817, 820, 824, 824, 826, 828, 829, 829, 830, 837, 838, 841, 842,
-    843, 861, 861, 862, 863, 863, 863, 871, 871, 872, 873, 873, 873, 873, 875, 875,
-    876, 876, 876, 877, 878, 878, 878, 878, 879, 880, 881, 882, 882, 882, 882, 882,
-    883, 884, 904, 905, 905, 905, 905, 907, 907, 909, 910, 912, 916, 917, 917, 917,
-    926, 928, 929, 929, 929, 929, 932, 934, 935, 936, 938, 939, 940, 941, 942, 943,
-    943, 943, 945, 946, 947, 966, 967, 967, 969, 970, 971, 972, 973, 980, 980, 981,
-    981, 982, 983, 983, 984, 985, 985, 985, 985, 1006, 1007, 1008, 1008, 1008, 1011, 1013,
-    1014, 1015, 1019, 1019, 1020, 1021, 1022, 1025, 1026, 1027, 1028, 1030, 1030, 1030, 1030, 1030,
-    1032, 1034, 1036, 1038, 1039, 1040, 1042, 1046, 1046, 1047, 1048, 1048, 1050, 1050, 1050, 1051,
-    1051, 1051, 1051, 1052, 1052, 1052, 1053, 1053, 1054, 1054, 1054, 1055, 1056, 1056, 1059, 1060,
-    1062, 1062, 1062, 1063, 1063, 1064, 1066, 1066, 1067, 1068, 1069, 1069, 1069, 1069, 1069, 1073,
-    1073, 1074, 1075, 1075, 1075, 1077, 1077, 1078, 1083, 1087, 1088, 1089, 1089, 1090, 1091, 1095,
-    1095, 1096, 1099, 1099, 1099, 1100, 1100, 1101, 1103, 1105, 1105, 1106, 1106, 1107, 1108, 1109,
-    1111, 1113, 1115, 1116, 1116, 1117, 1117, 1118, 1123, 1124, 1124, 1125, 1126, 1127, 1128, 1130,
-    1131, 1132, 1132, 1132, 1133, 1134, 1134, 1135, 1137, 1138, 1142, 1144, 1144, 1145, 1148, 1149,
-    1149, 1149, 1154, 1155, 1155, 1157, 1162, 1163, 1166, 1167, 1167, 1168, 1170, 1171, 1171, 1178,
-    1180, 1181, 1184, 1184, 1185, 1186, 1186, 1187, 1192, 1192, 1194, 1198, 1207, 1208, 1214, 1214,
-    1215, 1216, 1216, 1217, 1218, 1221, 1221, 1221, 1221, 1222, 1222, 1222, 1223, 1223, 1223, 1227,
-    1227, 1229, 1230, 1231, 1233, 1234, 1235, 1236, 1238, 1239, 1239, 1239, 1241, 1243, 1244, 1264,
-    1264, 1264, 1265, 1270, 1270, 1271, 1288, 1289, 1289, 1291, 1294, 1295, 1295, 1297, 1298, 1300,
-    1300, 1301, 1311, 1312, 1312, 1316, 1316, 1318, 1318, 1318, 1319, 1321, 1322, 1322, 1322, 1324,
-    1324, 1324, 1324, 1324, 1325, 1327, 1327, 1330, 1333, 1334, 1335, 1336, 1337, 1338, 1339, 1339,
-    1359, 1361, 1361, 1362, 1364, 1365, 1365, 1366, 1366, 1384, 1384, 1385, 1387, 1389, 1389, 1392,
-    1392, 1392, 1393, 1394, 1395, 1397, 1398, 1399, 1400, 1400, 1401, 1403, 1404, 1407, 1413, 1413,
-    1414, 1415, 1415, 1416, 1416, 1418, 1419, 1420, 1420, 1445, 1446, 1446, 1446, 1447, 1448, 1453,
-    1454, 1455, 1455, 1455, 1455, 1458, 1459, 1459, 1459, 1460, 1461, 1483, 1485, 1485, 1485, 1485,
-    1486, 1490, 1491, 1492, 1494, 1495, 1496, 1497, 1499, 1500, 1502, 1503, 1503, 1504, 1504, 1504,
-    1504, 1505, 1506, 1506, 1506, 1506, 1508, 1509, 1510, 1511, 1511, 1511, 1511, 1511, 1528, 1529,
-    1530, 1530, 1530, 1532, 1533, 1534, 1534, 1534, 1535, 1535, 1536, 1537, 1538, 1539, 1542, 1544,
-    1545, 1547, 1552, 1554, 1554, 1557, 1563, 1568, 1568, 1569, 1570, 1576, 1577, 1578, 1583, 1583,
-    1584, 1584, 1586, 1586, 1587, 1589, 1589, 1592, 1593, 1593, 1593, 1614, 1619, 1619, 1620, 1621,
-    1622, 1623, 1623, 1628, 1629, 1657, 1658, 1663, 1663, 1663, 1663, 1663, 1664, 1665, 1666, 1666,
-    1666, 1667, 1668, 1669, 1670, 1670, 1670, 1671, 1673, 1674, 1675, 1676, 1676, 1676, 1676, 1676,
-    1677, 1678, 1680, 1682, 1688, 1689, 1690, 1690, 1691, 1692, 1692, 1701, 1703, 1705, 1705, 1705,
-    1706, 1706, 1707, 1708, 1709, 1710, 1711, 1712, 1713, 1713, 1741, 1742, 1744, 1745, 1746, 1747,
-    1748, 1749, 1750, 1750, 1751, 1752, 1752, 1765, 1766, 1767, 1767, 1767, 1768, 1770, 1771, 1772,
-    1773, 1774, 1777, 1778, 1779, 1779, 1779, 1781, 1782, 1783, 1783, 1783, 1784, 1784, 1785, 1786,
-    1786, 1787, 1787, 1788, 1788, 1789, 1790, 1791, 1791, 1792, 1793, 1793, 1794, 1819, 1819, 1820,
-    1821, 1822, 1823, 1823, 1825, 1846, 1846, 1847, 1847, 1848, 1848, 1850, 1851, 1861, 1862, 1865,
-    1866, 1877, 1878, 1882, 1883, 1884, 1886, 1888, 1889, 1889, 1889, 1890, 1894, 1895, 1895, 1895,
-    1895, 1897, 1897, 1898, 1898, 1901, 1912, 1913, 1914, 1915, 1915, 1915, 1916, 1916, 1919, 1920,
-    1922, 1923, 1934, 1935, 1935, 1935, 1936, 1938, 1939, 1943, 1948, 1949, 1950, 1950, 1951, 1951,
-    1952, 1953, 1966, 1966, 1971, 1971, 1971, 1972, 1974, 1974, 1974, 1974, 1975, 1978, 1978, 1980,
-    1981, 1984, 1987, 1987, 1988, 1988, 1990, 2000, 2000, 2001, 2002, 2002, 2003, 2005, 2005, 2006,
-    2008, 2010, 2010, 2010, 2015, 2016, 2016, 2018, 2019, 2042, 2045, 2045, 2045, 2048, 2049, 2065,
-    2065, 2065, 2067, 2067, 2068, 2068, 2070, 2078, 2078, 2078, 2078, 2079, 2079, 2080, 2080, 2083,
-    2084, 2094, 2095, 2095, 2095, 2096, 2097, 2100, 2100, 2102, 2103, 2103, 2104, 2105, 2111, 2111,
-    2112, 2113, 2113, 2118, 2122, 2122, 2122, 2123, 2126, 2127, 2129, 2129, 2131, 2134, 2134, 2135,
-    2136, 2137, 2138, 2144, 2145, 2146, 2146, 2147, 2149, 2149, 2150, 2150, 2151, 2151, 2152, 2152,
-    2153, 2155, 2155, 2157, 2157, 2157, 2157, 2157, 2157, 2157, 2159, 2159, 2161, 2168, 2169, 2184,
-    2185, 2185, 2185, 2186, 2186, 2186, 2188, 2190, 2190, 2190, 2190, 2194, 2195, 2196, 2209, 2209,
-    2209, 2227, 2227, 2227, 2228, 2228, 2228, 2232, 2233, 2234, 2235, 2237, 2237, 2237, 2240, 2241,
-    2243, 2244, 2246, 2246, 2246, 2258, 2259, 2285, 2285, 2287, 2287, 2288, 2288, 2289, 2289, 2289,
-    2291, 2296, 2297, 2297, 2298, 2299, 2299, 2300, 2301, 2301, 2301, 2302, 2302, 2303, 2304, 2305,
-    2310, 2312, 2313, 2314, 2318, 2322, 2323, 2323, 2329, 2329, 2330, 2333, 2335, 2340, 2342, 2343,
-    2343, 2343, 2344, 2344, 2348, 2348, 2349, 2349, 2349, 2350, 2350, 2351, 2353, 2353, 2354, 2357,
-    2361, 2361, 2361, 2362, 2365, 2366, 2371, 2371, 2373, 2374, 2375, 2381, 2383, 2385, 2386, 2388,
-    2389, 2390, 2401, 2404, 2405, 2406, 2407, 2418, 2427, 2427, 2428, 2429, 2430, 2431, 2450, 2453,
-    2454, 2457, 2458, 2459, 2460, 2461, 2462, 2463, 2463, 2464, 2466, 2482, 2482, 2482, 2486, 2487,
-    2487, 2487, 2489, 2490, 2491, 2492, 2493, 2493, 2498, 2498, 2504, 2507, 2508, 2531, 2532, 2533,
-    2533, 2535, 2536, 2537, 2537, 2539, 2540, 2540, 2540, 2541, 2542, 2544, 2544, 2545, 2547, 2549,
-    2549, 2549, 2549, 2549, 2550, 2550, 2551, 2551, 2553, 2554, 2555, 2556, 2556, 2558, 2559, 2559,
-    2560, 2561, 2561, 2562, 2563, 2563, 2565, 2566, 2571, 2572, 2585, 2587, 2589, 2589, 2590, 2590,
-    2591, 2592, 2593, 2595, 2598, 2599, 2603, 2604, 2605, 2606, 2606, 2606, 2606, 2606, 2606, 2606,
-    2607, 2608, 2609, 2610, 2616, 2629, 2641, 2642, 2643, 2643, 2644, 2645, 2646, 2648, 2648, 2649,
-    2649, 2650, 2650, 2650, 2650, 2650, 2651, 2651, 2652, 2653, 2655, 2656, 2681, 2682, 2683, 2683,
-    2683, 2685, 2686, 2686, 2686, 2687, 2688, 2690, 2702, 2703, 2704, 2705, 2706, 2706, 2707, 2708,
-    2709, 2709, 2711, 2712, 2717, 2717, 2719, 2723, 2730, 2731, 2731, 2732, 2733, 2735, 2735, 2736,
-    2736, 2739, 2739, 2740, 2741, 2741, 2743, 2744, 2744, 2747, 2747, 2747, 2748, 2751, 2752, 2762,
-    2764, 2764, 2766, 2766, 2768, 2779, 2779, 2780, 2781, 2782, 2785, 2786, 2787, 2789, 2811, 2832,
-    2832, 2832, 2832, 2854, 2855, 2856, 2857, 2859, 2859, 2862, 2863, 2863, 2889, 2889, 2889, 2889,
-    2889, 2892, 2893, 2894, 2895, 2895, 2895, 2895, 2896, 2897, 2899, 2900, 2900, 2901, 2902, 2905,
-    2906, 2906, 2906, 2906, 2907, 2907, 2908, 2908, 2909, 2910, 2911, 2912, 2913, 2913, 2914, 2915,
-    2916, 2917, 2918, 2919, 2920, 2921, 2923, 2924, 2926, 2927, 2927, 2928, 2928, 2930, 2931, 2933,
-    2933, 2933, 2933, 2939, 2958, 2960, 2960, 2960, 2961, 2962, 2965, 2966, 2968, 2970, 2971, 2972,
-    2972, 2972, 2974, 2974, 2975, 2975, 2975, 2992, 2993, 2994, 2997, 2997, 3007, 3007, 3008, 3009,
-    3011, 3012, 3014, 3015, 3016, 3017, 3019, 3019, 3020, 3021, 3022, 3029, 3030, 3033, 3033, 3033,
-    3034, 3034, 3035, 3035, 3035, 3036, 3038, 3048, 3061, 3062, 3064, 3066, 3083, 3084, 3086, 3087,
-    3088, 3090, 3090, 3090, 3092, 3096, 3096, 3097, 3103, 3103, 3105, 3105, 3105, 3108, 3109, 3110,
-    3110, 3110, 3111, 3111, 3112, 3112, 3112, 3113, 3114, 3115, 3116, 3116, 3117, 3118, 3118, 3123,
-    3124, 3131, 3132, 3134, 3135, 3135, 3135, 3136, 3136, 3161, 3162, 3167, 3171, 3172, 3172, 3182,
-    3183, 3183, 3184, 3184, 3185, 3186, 3186, 3186, 3187, 3187, 3187, 3188, 3189, 3190, 3191, 3214,
-    3231, 3231, 3232, 3232, 3233, 3235, 3236, 3236, 3237, 3237, 3239, 3239, 3240, 3258, 3259, 3260,
-    3261, 3262, 3262, 3264, 3264, 3268, 3268, 3269, 3270, 3271, 3291, 3291, 3291, 3293, 3296, 3316,
-    3318, 3318, 3319, 3320, 3320, 3321, 3325, 3325, 3349, 3373, 3373, 3374, 3375, 3402, 3419, 3420,
-    3420, 3426, 3427, 3429, 3429, 3435, 3442, 3442, 3442, 3442, 3443, 3453, 3453, 3453, 3469, 3470,
-    3470, 3470, 3471, 3472, 3472, 3498, 3499, 3500, 3501, 3501, 3501, 3502, 3505, 3507, 3508, 3508,
-    3509, 3509, 3509, 3511, 3511, 3512, 3514, 3520, 3521, 3536, 3538, 3539, 3562, 3564, 3565, 3566,
-    3567, 3567, 3568, 3568, 3568, 3568, 3568, 3568, 3569, 3570, 3571, 3571, 3573, 3574, 3575, 3575,
-    3594, 3595, 3596, 3596, 3615, 3623, 3625, 3626, 3631, 3633, 3634, 3634, 3634, 3635, 3636, 3636,
-    3637, 3638, 3638, 3639, 3643, 3643, 3645, 3659, 3660, 3662, 3663, 3663, 3663, 3663, 3666, 3667,
-    3669, 3671, 3672, 3672, 3673, 3673, 3673, 3674, 3675, 3676, 3676, 3676, 3676, 3677, 3678, 3679,
-    3680, 3680, 3680, 3680, 3680, 3684, 3685, 3685, 3685, 3686, 3686, 3687, 3688, 3688, 3689, 3689,
-    3690, 3691, 3692, 3704, 3705, 3705, 3706, 3707, 3711, 3711, 3712, 3735, 3736, 3737, 3737, 3738,
-    3740, 3743, 3744, 3744, 3745, 3746, 3747, 3748, 3749, 3749, 3751, 3752, 3753, 3754, 3757, 3758,
-    3758, 3763, 3764, 3765, 3766, 3767, 3769, 3770, 3770, 3770, 3771, 3771, 3771, 3772, 3774, 3775,
-    3776, 3776, 3783, 3784, 3784, 3791, 3792, 3793, 3794, 3795, 3797, 3797, 3798, 3798, 3798, 3800,
-    3801, 3804, 3805, 3805, 3818, 3818, 3819, 3819, 3820, 3820, 3820, 3821, 3821, 3822, 3823, 3823,
-    3823, 3823, 3824, 3824, 3825, 3837, 3856, 3857, 3857, 3857, 3859, 3862, 3865, 3865, 3866, 3867,
-    3868, 3868, 3869, 3870, 3876, 3878, 3881, 3881, 3882, 3884, 3885, 3887, 3892, 3892, 3892, 3893,
-    3904, 3905, 3906, 3917, 3917, 3919, 3921, 3922, 3924, 3925, 3926, 3926, 3926, 3927, 3927, 3928,
-    3929, 3930, 3933, 3934, 3938, 3939, 3939, 3953, 3954, 3956, 3956, 3956, 3957, 3957, 3957, 3958,
-    3960, 3971, 3972, 3972, 3973, 3974, 3974, 3974, 3974, 3976, 3977, 3977, 3978, 3981, 3982, 3983,
-    3983, 3985, 3985, 3985, 3985, 3985, 3987, 3988, 3988, 3989, 3991, 3993, 3993, 3996, 3996, 3998,
-    3999, 4001, 4001, 4001, 4001, 4002, 4003, 4013, 4013, 4013, 4013, 4029, 4030, 4036, 4037, 4038,
-    4047, 4048, 4049, 4049, 4049, 4050, 4051, 4052, 4054, 4055, 4058, 4064, 4065, 4066, 4067, 4068,
-    4068, 4083, 4084, 4084, 4086, 4087, 4087, 4089, 4090, 4090, 4090, 4091, 4091, 4092, 4093, 4096,
-    4098, 4101, 4105, 4105, 4106, 4107, 4107, 4109, 4110, 4111, 4116, 4116, 4116, 4117, 4122, 4123,
-    4124, 4124, 4125, 4135, 4136, 4137, 4138, 4139, 4142, 4143, 4145, 4145, 4146, 4158, 4164, 4164,
-    4172, 4173, 4176, 4178, 4178, 4180, 4180, 4180, 4181, 4182, 4186, 4187, 4188, 4192, 4193, 4195,
-    4195, 4195, 4196, 4196, 4196, 4199, 4199, 4200, 4202, 4203, 4205, 4205, 4206, 4207, 4209, 4210,
-    4211, 4216, 4217, 4218, 4220, 4221, 4221, 4221, 4221, 4222, 4226, 4227, 4229, 4231, 4231, 4231,
-    4234, 4244, 4245, 4245, 4245, 4249, 4249, 4250, 4263, 4264, 4266, 4266, 4275, 4276, 4276, 4279,
-    4280, 4302, 4302, 4303, 4303, 4305, 4306, 4307, 4308, 4314, 4316, 4317, 4318, 4319, 4320, 4323,
-    4324, 4324, 4326, 4326, 4327, 4327, 4328, 4328, 4329, 4330, 4330, 4330, 4333, 4334, 4348, 4349,
-    4374, 4376, 4377, 4382, 4382, 4383, 4384, 4385, 4386, 4387, 4388, 4389, 4389, 4389, 4393, 4400,
-    4400, 4401, 4402, 4402, 4403, 4404, 4405, 4406, 4407, 4408, 4408, 4408, 4412, 4412, 4412, 4413,
-    4414, 4420, 4433, 4434, 4434, 4434, 4435, 4437, 4438, 4439, 4449, 4449, 4451, 4452, 4453, 4454,
-    4455, 4455, 4457, 4457, 4458, 4461, 4461, 4461, 4461, 4463, 4466, 4468, 4468, 4469, 4471, 4472,
-    4473, 4475, 4475, 4476, 4478, 4479, 4482, 4484, 4486, 4487, 4487, 4509, 4510, 4511, 4515, 4516,
-    4516, 4519, 4520, 4520, 4523, 4527, 4528, 4549, 4550, 4553, 4553, 4554, 4554, 4560, 4561, 4561,
-    4562, 4563, 4563, 4563, 4566, 4567, 4572, 4573, 4575, 4575, 4576, 4596, 4597, 4602, 4602, 4603,
-    4604, 4607, 4608, 4609, 4610, 4611, 4619, 4620, 4622, 4622, 4623, 4623, 4623, 4623, 4624, 4625,
-    4626, 4626, 4626, 4627, 4628, 4629, 4629, 4630, 4630, 4630, 4632, 4634, 4635, 4636, 4640, 4641,
-    4641, 4655, 4656, 4658, 4658, 4676, 4677, 4678, 4679, 4679, 4692, 4693, 4694, 4697, 4698, 4699,
-    4700, 4701, 4701, 4702, 4703, 4706, 4706, 4708, 4709, 4709, 4716, 4729, 4730, 4731, 4737, 4742,
-    4744, 4744, 4744, 4744, 4745, 4765, 4765, 4766, 4767, 4793, 4793, 4793, 4794, 4799, 4800, 4804,
-    4813, 4814, 4814, 4814, 4819, 4821, 4821, 4821, 4828, 4832, 4834, 4836, 4841, 4842, 4842, 4842,
-    4843, 4844, 4844, 4846, 4847, 4848, 4862, 4863, 4865, 4866, 4866, 4888, 4898, 4898, 4898, 4900,
-    4900, 4901, 4905, 4906, 4925, 4928, 4929, 4929, 4929, 4930, 4931, 4932, 4934, 4934, 4936, 4936,
-    4938, 4938, 4940, 4940, 4940, 4941, 4943, 4948, 4950, 4951, 4952, 4952, 4956, 4956, 4958, 4959,
-    4960, 4960, 4962, 4964, 4964, 4965, 4965, 4965, 4966, 4967, 4969, 4973, 4973, 4975, 4976, 4978,
-    5000, 5001, 5002, 5003, 5003, 5004, 5005, 5006, 5006, 5006, 5007, 5007, 5008, 5009, 5009, 5009,
-    5010, 5011, 5011, 5012, 5013, 5014, 5015, 5016, 5027, 5028, 5030, 5046, 5047, 5048, 5049, 5051,
-    5052, 5052, 5052, 5053, 5053, 5070, 5076, 5078, 5079, 5079, 5080, 5081, 5082, 5083, 5084, 5085,
-    5086, 5088, 5090, 5090, 5091, 5091, 5096, 5097, 5098, 5099, 5099, 5099, 5114, 5115, 5139, 5140,
-    5140, 5141, 5141, 5142, 5143, 5143, 5144, 5147, 5147, 5147, 5147, 5147, 5149, 5149, 5150, 5151,
-    5151, 5152, 5152, 5155, 5164, 5166, 5167, 5169, 5170, 5170, 5170, 5170, 5170, 5179, 5182, 5210,
-    5224, 5226, 5227, 5228, 5228, 5229, 5229, 5230, 5232, 5233, 5235, 5239, 5240, 5241, 5242, 5242,
-    5243, 5244, 5244, 5245, 5245, 5248, 5248, 5249, 5249, 5258, 5259, 5259, 5259, 5264, 5265, 5266,
-    5270, 5271, 5271, 5272, 5274, 5275, 5275, 5277, 5278, 5278, 5280, 5280, 5281, 5289, 5289, 5289,
-    5289, 5290, 5290, 5291, 5292, 5292, 5292, 5293, 5293, 5293, 5294, 5294, 5298, 5299, 5300, 5300,
-    5301, 5302, 5303, 5304, 5304, 5305, 5306, 5307, 5307, 5307, 5307, 5308, 5308, 5328, 5328, 5329,
-    5331, 5331, 5355, 5355, 5356, 5363, 5365, 5368, 5371, 5377, 5377, 5378, 5379, 5379, 5379, 5380,
-    5380, 5380, 5382, 5382, 5385, 5386, 5386, 5387, 5387, 5388, 5401, 5402, 5402, 5403, 5418, 5419,
-    5419, 5419, 5420, 5420, 5420, 5423, 5423, 5424, 5425, 5426, 5427, 5442, 5443, 5444, 5444, 5470,
-    5471, 5472, 5473, 5473, 5473, 5474, 5475, 5477, 5495, 5497, 5499, 5503, 5503, 5504, 5504, 5505,
-    5506, 5507, 5509, 5509, 5509, 5510, 5512, 5513, 5513, 5513, 5514, 5515, 5515, 5515, 5522, 5522,
-    5523, 5524, 5524, 5524, 5525, 5526, 5527, 5527, 5530, 5531, 5531, 5532, 5536, 5536, 5538, 5542,
-    5543, 5544, 5550, 5551, 5552, 5559, 5560, 5562, 5563, 5565, 5565, 5566, 5570, 5571, 5571, 5573,
-    5573, 5575, 5576, 5582, 5583, 5584, 5585, 5587, 5587, 5588, 5590, 5590, 5592, 5595, 5595, 5596,
-    5600, 5601, 5602, 5602, 5604, 5606, 5615, 5616, 5617, 5617, 5619, 5620, 5621, 5638, 5639, 5639,
-    5640, 5641, 5642, 5643, 5644, 5644, 5644, 5644, 5646, 5667, 5668, 5669, 5671, 5672, 5674, 5674,
-    5676, 5676, 5677, 5678, 5679, 5681, 5681, 5681, 5681, 5681, 5683, 5683, 5683, 5686, 5686, 5705,
-    5705, 5725, 5726, 5727, 5727, 5729, 5729, 5732, 5733, 5734, 5738, 5739, 5739, 5740, 5742, 5743,
-    5752, 5753, 5762, 5779, 5781, 5782, 5783, 5783, 5794, 5794, 5795, 5796, 5797, 5797, 5798, 5799,
-    5800, 5800, 5801, 5801, 5802, 5804, 5804, 5804, 5810, 5822, 5822, 5826, 5827, 5828, 5829, 5829,
-    5830, 5830, 5830, 5830, 5831, 5832, 5834, 5835, 5835, 5849, 5851, 5855, 5856, 5856, 5857, 5859,
-    5859, 5859, 5860, 5861, 5863, 5865, 5866, 5866, 5867, 5868, 5868, 5868, 5868, 5885, 5886, 5910,
-    5910, 5912, 5913, 5914, 5916, 5916, 5917, 5918, 5918, 5918, 5921, 5923, 5923, 5924, 5925, 5929,
-    5930, 5930, 5931, 5933, 5934, 5934, 5935, 5937, 5937, 5938, 5940, 5942, 5956, 5956, 5958, 5959,
-    5960, 5960, 5963, 5964, 5964, 5964, 5965, 5967, 5968, 5970, 5970, 5971, 5971, 5971, 5973, 5974,
-    5975, 5975, 5975, 5977, 5977, 5996, 5997, 5998, 5998, 5999, 6000, 6001, 6001, 6002, 6002, 6002,
-    6003, 6004, 6004, 6009, 6009, 6009, 6010, 6010, 6011, 6011, 6011, 6011, 6011, 6012, 6014, 6018,
-    6019, 6020, 6022, 6023, 6023, 6023, 6023, 6024, 6025, 6025, 6029, 6031, 6031, 6033, 6045, 6049,
-    6049, 6049, 6051, 6052, 6054, 6055, 6059, 6060, 6063, 6064, 6066, 6067, 6067, 6068, 6070, 6071,
-    6072, 6072, 6072, 6073, 6074, 6074, 6075, 6077, 6077, 6077, 6078, 6079, 6080, 6080, 6081, 6087,
-    6087, 6093, 6093, 6093, 6093, 6093, 6095, 6096, 6097, 6110, 6111, 6112, 6113, 6116, 6116, 6116,
-    6117, 6118, 6119, 6119, 6119, 6121, 6122, 6124, 6125, 6126, 6127, 6131, 6133, 6133, 6135, 6141,
-    6142, 6143, 6145, 6145, 6145, 6148, 6149, 6149, 6150, 6154, 6155, 6156, 6157, 6160, 6163, 6164,
-    6164, 6164, 6166, 6167, 6169, 6171, 6171, 6174, 6177, 6178, 6179, 6199, 6199, 6201, 6202, 6202,
-    6202, 6211, 6212, 6213, 6219, 6220, 6231, 6231, 6232, 6233, 6233, 6235, 6236, 6236, 6236, 6237,
-    6237, 6239, 6242, 6243, 6243, 6246, 6247, 6247, 6248, 6249, 6249, 6249, 6251, 6251, 6252, 6252,
-    6252, 6254, 6255, 6256, 6256, 6256, 6257, 6257, 6259, 6260, 6261, 6261, 6261, 6263, 6265, 6266,
-    6266, 6267, 6270, 6272, 6273, 6274, 6302, 6302, 6302, 6302, 6302, 6303, 6303, 6307, 6307, 6308,
-    6308, 6319, 6320, 6320, 6320, 6321, 6321, 6322, 6322, 6323, 6323, 6324, 6325, 6327, 6327, 6327,
-    6327, 6327, 6329, 6330, 6331, 6331, 6332, 6332, 6332, 6333, 6333, 6333, 6336, 6337, 6338, 6339,
-    6339, 6340, 6343, 6345, 6348, 6349, 6350, 6351, 6353, 6354, 6354, 6356, 6356, 6356, 6356, 6368,
-    6368, 6369, 6370, 6371, 6371, 6372, 6373, 6375, 6377, 6379, 6380, 6382, 6384, 6385, 6408, 6408,
-    6414, 6414, 6415, 6415, 6416, 6416, 6418, 6421, 6423, 6424, 6424, 6425, 6428, 6429, 6430, 6430,
-    6446, 6459, 6459, 6459, 6461, 6461, 6462, 6462, 6465, 6465, 6465, 6465, 6466, 6472, 6473, 6474,
-    6475, 6475, 6487, 6488, 6488, 6489, 6490, 6490, 6490, 6492, 6494, 6495, 6496, 6496, 6496, 6496,
-    6497, 6498, 6499, 6499, 6499, 6500, 6501, 6502, 6502, 6503, 6503, 6504, 6504, 6504, 6505, 6505,
-    6506, 6508, 6509, 6509, 6519, 6519, 6521, 6521, 6521, 6521, 6527, 6528, 6532, 6532, 6533, 6534,
-    6535, 6536, 6537, 6538, 6541, 6541, 6542, 6545, 6545, 6545, 6546, 6547, 6548, 6548, 6548, 6548,
-    6548, 6548, 6549, 6550, 6550, 6550, 6550, 6553, 6553, 6556, 6557, 6558, 6558, 6559, 6560, 6560,
-    6560, 6560, 6560, 6561, 6568, 6570, 6572, 6572, 6573, 6575, 6575, 6577, 6581, 6583, 6584, 6585,
-    6586, 6609, 6609, 6609, 6610, 6610, 6610, 6610, 6610, 6611, 6616, 6617, 6618, 6619, 6620, 6622,
-    6623, 6623, 6624, 6630, 6631, 6632, 6634, 6635, 6635, 6645, 6646, 6647, 6650, 6652, 6653, 6653,
-    6655, 6657, 6657, 6657, 6657, 6658, 6658, 6659, 6659, 6660, 6660, 6669, 6670, 6670, 6672, 6673,
-    6675, 6677, 6678, 6678, 6680, 6681, 6681, 6685, 6685, 6689, 6695, 6695, 6695, 6696, 6696, 6697,
-    6698, 6698, 6699, 6699, 6700, 6701, 6702, 6721, 6722, 6722, 6723, 6723, 6723, 6724, 6724, 6724,
-    6725, 6725, 6726, 6726, 6726, 6726, 6728, 6729, 6729, 6729, 6729, 6730, 6734, 6735, 6741, 6742,
-    6742, 6743, 6743, 6765, 6766, 6767, 6767, 6768, 6771, 6793, 6794, 6794, 6795, 6795, 6795, 6796,
-    6797, 6797, 6797, 6799, 6800, 6801, 6817, 6817, 6818, 6819, 6821, 6821, 6822, 6823, 6824, 6843,
-    6860, 6860, 6860, 6861, 6861, 6863, 6864, 6864, 6865, 6865, 6866, 6881, 6881, 6898, 6911, 6912,
-    6935, 6936, 6936, 6937, 6937, 6937, 6937, 6939, 6940, 6940, 6968, 6970, 6979, 6993, 6994, 6994,
-    6994, 6994, 6995, 6997, 7017, 7017, 7036, 7037, 7037, 7045, 7046, 7048, 7050, 7076, 7077, 7078,
-    7081, 7081, 7081, 7082, 7083, 7083, 7093, 7093, 7095, 7096, 7097, 7097, 7097, 7097, 7099, 7099,
-    7100, 7101, 7102, 7105, 7105, 7106, 7107, 7107, 7109, 7110, 7116, 7117, 7118, 7121, 7121, 7122,
-    7123, 7124, 7124, 7128, 7128, 7129, 7131, 7132, 7133, 7134, 7134, 7139, 7139, 7140, 7141, 7142,
-    7161, 7162, 7162, 7162, 7176, 7177, 7178, 7178, 7179, 7181, 7182, 7183, 7184, 7184, 7189, 7189,
-    7190, 7194, 7196, 7199, 7200, 7201, 7202, 7203, 7204, 7205, 7206, 7206, 7207, 7208, 7209, 7221,
-    7224, 7234, 7235, 7236, 7237, 7239, 7239, 7239, 7240, 7241, 7242, 7242, 7248, 7249, 7251, 7257,
-    7258, 7263, 7265, 7266, 7267, 7268, 7269, 7270, 7271, 7272, 7272, 7273, 7273, 7273, 7274, 7275,
-    7275, 7276, 7278, 7279, 7280, 7284, 7284, 7285, 7285, 7286, 7287, 7288, 7288, 7288, 7288, 7289,
-    7290, 7291, 7292, 7294, 7295, 7302, 7303, 7305, 7306, 7306, 7307, 7310, 7311, 7312, 7313, 7313,
-    7313, 7314, 7317, 7317, 7319, 7320, 7321, 7321, 7322, 7323, 7343, 7347, 7349, 7350, 7351, 7351,
-    7351, 7352, 7353, 7353, 7370, 7371, 7371, 7371, 7371, 7376, 7376, 7376, 7377, 7378, 7380, 7381,
-    7381, 7383, 7383, 7383, 7384, 7385, 7387, 7387, 7387, 7400, 7402, 7425, 7426, 7427, 7428, 7428,
-    7428, 7438, 7438, 7438, 7456, 7476, 7496, 7497, 7497, 7498, 7499, 7499, 7499, 7500, 7502, 7503,
-    7503, 7504, 7528, 7536, 7536, 7536, 7542, 7543, 7544, 7544, 7559, 7559, 7559, 7560, 7560, 7560,
-    7561, 7561, 7562, 7562, 7562, 7564, 7565, 7565, 7571, 7571, 7572, 7573, 7575, 7576, 7576, 7577,
-    7579, 7580, 7580, 7581, 7582, 7584, 7584, 7587, 7588, 7610, 7611, 7612, 7613, 7614, 7615, 7615,
-    7616, 7616, 7618, 7624, 7624, 7625, 7625, 7630, 7631, 7632, 7635, 7635, 7636, 7637, 7639, 7640,
-    7641, 7641, 7643, 7643, 7651, 7656, 7657, 7658, 7669, 7670, 7671, 7672, 7672, 7672, 7672, 7676,
-    7676, 7679, 7680, 7682, 7683, 7683, 7684, 7688, 7688, 7689, 7690, 7690, 7691, 7691, 7692, 7693,
-    7694, 7694, 7694, 7694, 7694, 7695, 7695, 7696, 7696, 7696, 7697, 7698, 7709, 7709, 7710, 7718,
-    7719, 7719, 7720, 7723, 7724, 7725, 7725, 7725, 7725, 7727, 7732, 7735, 7737, 7737, 7738, 7738,
-    7739, 7739, 7740, 7745, 7755, 7760, 7760, 7763, 7763, 7764, 7764, 7765, 7765, 7765, 7766, 7768,
-    7772,
+    0, 1, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 18, 19,
+    20, 20, 22, 22, 23, 24, 25, 25, 26, 30, 31, 34, 45, 46, 46, 46,
+    46, 46, 47, 53, 54, 54, 54, 54, 57, 58, 59, 61, 62, 69, 69, 69,
+    69, 70, 71, 72, 73, 80, 80, 89, 98, 98, 99, 101, 106, 107, 107, 111,
+    111, 113, 113, 113, 114, 115, 115, 116, 116, 118, 119, 120, 120, 121, 121, 121,
+    122, 122, 123, 124, 125, 126, 126, 126, 127, 128, 128, 129, 130, 130, 131, 136,
+    138, 146, 148, 148, 153, 153, 153, 154, 155, 168, 168, 168, 169, 169, 169, 170,
+    170, 171, 171, 171, 171, 172, 172, 172, 173, 174, 175, 175, 176, 177, 178, 178,
+    183, 185, 186, 189, 189, 190, 190, 190, 190, 191, 192, 193, 194, 197, 198, 198,
+    198, 199, 200, 201, 202, 203, 207, 207, 208, 209, 210, 211, 211, 212, 212, 213,
+    214, 215, 216, 216, 218, 218, 226, 226, 226, 227, 227, 228, 228, 229, 230, 255,
+    256, 257, 257, 257, 259, 272, 273, 273, 274, 299, 299, 300, 302, 304, 305, 306,
+    307, 307, 307, 307, 308, 308, 310, 314, 316, 321, 322, 323, 323, 324, 325, 326,
+    326, 343, 345, 345, 345, 346, 347, 351, 352, 354, 356, 356, 357, 357, 364, 372,
+    373, 376, 376, 377, 378, 378, 380, 380, 380, 380, 381, 383, 384, 397, 397, 397,
+    397, 398, 399, 400, 400, 400, 400, 400, 400, 400, 401, 402, 427, 436, 452, 456,
+    456, 456, 457, 459, 460, 460, 460, 460, 461, 462, 462, 463, 465, 466, 466, 467,
+    468, 469, 477, 478, 478, 486, 486, 486, 487, 489, 489, 511, 512, 513, 514, 514,
+    514, 516, 535, 537, 541, 545, 546, 546, 547, 548, 549, 550, 552, 554, 555, 555,
+    556, 556, 558, 558, 558, 558, 558, 558, 558, 562, 568, 569, 570, 572, 573, 574,
+    575, 577, 577, 577, 580, 580, 584, 584, 584, 584, 588, 589, 591, 595, 595, 599,
+    599, 599, 600, 611, 611, 612, 613, 614, 615, 616, 617, 621, 621, 622, 623, 623,
+    624, 624, 624, 624, 625, 626, 627, 627, 629, 629, 630, 631, 634, 635, 636, 637,
+    637, 639, 641, 647, 648, 648, 648, 650, 650, 651, 655, 656, 657, 657, 658, 658,
+    660, 660, 661, 661, 662, 663, 663, 667, 670, 671, 672, 676, 676, 676, 676, 677,
+    694, 695, 695, 696, 698, 698, 702, 704, 704, 704, 704, 705, 705, 706, 706, 706,
+    706, 708, 709, 710, 711, 716, 716, 723, 725, 726, 727, 728, 729, 730, 731, 732,
+    732, 735, 735, 747, 747, 750, 754, 755, 758, 758, 759, 759, 762, 765, 766, 767,
+    767, 768, 769, 770, 774, 779, 783, 784, 784, 785, 786, 788, 789, 792, 793, 794,
+    795, 795, 795, 801, 802, 802, 802, 802, 802, 803, 806, 807, 808, 810, 813, 813,
+    815, 817, 818, 818, 819, 825, 826, 829, 830, 831, 849, 849, 850, 851, 851, 851,
+    860, 860, 861, 862, 862, 862, 864, 864, 865, 865, 865, 866, 867, 868, 868, 868,
+    868, 869, 870, 871, 871, 871, 871, 871, 871, 872, 873, 895, 896, 896, 896, 896,
+    898, 898, 900, 902, 904, 908, 909, 909, 909, 918, 920, 921, 921, 921, 923, 925,
+    926, 927, 928, 930, 931, 932, 933, 934, 935, 935, 935, 937, 938, 939, 958, 959,
+    959, 961, 962, 962, 963, 964, 972, 972, 972, 973, 974, 974, 975, 976, 976, 976,
+    976, 997, 998, 999, 999, 999, 1002, 1004, 1005, 1006, 1010, 1010, 1011, 1012, 1013, 1017,
+    1018, 1019, 1020, 1022, 1022, 1022, 1022, 1022, 1024, 1026, 1027, 1029, 1030, 1031, 1033, 1037,
+    1037, 1038, 1039, 1039, 1042, 1043, 1043, 1044, 1044, 1044, 1044, 1045, 1045, 1045, 1045, 1045,
+    1046, 1046, 1046, 1047, 1048, 1048, 1051, 1052, 1054, 1054, 1054, 1055, 1055, 1056, 1059, 1059,
+    1060, 1061, 1062, 1062, 1062, 1062, 1066, 1066, 1067, 1068, 1068, 1068, 1070, 1070, 1071, 1076,
+    1080, 1081, 1082, 1082, 1083, 1083, 1083, 1084, 1088, 1088, 1089, 1091, 1091, 1091, 1092, 1092,
+    1093, 1094, 1095, 1095, 1096, 1096, 1097, 1098, 1099, 1101, 1103, 1105, 1106, 1106, 1107, 1107,
+    1108, 1113, 1114, 1114, 1115, 1116, 1117, 1118, 1118, 1120, 1121, 1122, 1122, 1122, 1123, 1124,
+    1124, 1125, 1127, 1128, 1132, 1134, 1134, 1135, 1140, 1141, 1141, 1141, 1145, 1146, 1146, 1148,
+    1153, 1154, 1157, 1158, 1158, 1159, 1161, 1162, 1162, 1170, 1172, 1173, 1176, 1176, 1177, 1177,
+    1178, 1184, 1184, 1186, 1189, 1198, 1199, 1205, 1205, 1206, 1207, 1207, 1208, 1209, 1212, 1212,
+    1212, 1212, 1213, 1213, 1213, 1214, 1214, 1214, 1218, 1219, 1220, 1221, 1222, 1224, 1225, 1226,
+    1227, 1229, 1230, 1230, 1230, 1231, 1233, 1235, 1236, 1257, 1257, 1257, 1258, 1263, 1263, 1264,
+    1281, 1282, 1282, 1284, 1288, 1288, 1289, 1290, 1291, 1291, 1292, 1305, 1306, 1310, 1310, 1312,
+    1313, 1313, 1313, 1315, 1317, 1318, 1318, 1318, 1320, 1320, 1320, 1320, 1321, 1322, 1322, 1325,
+    1328, 1329, 1330, 1331, 1332, 1333, 1334, 1335, 1335, 1355, 1356, 1356, 1357, 1359, 1361, 1361,
+    1362, 1362, 1380, 1380, 1381, 1384, 1386, 1386, 1388, 1388, 1388, 1389, 1390, 1391, 1393, 1394,
+    1395, 1396, 1396, 1397, 1399, 1400, 1403, 1409, 1409, 1410, 1411, 1411, 1412, 1412, 1414, 1415,
+    1416, 1416, 1440, 1441, 1441, 1441, 1441, 1442, 1443, 1448, 1449, 1450, 1450, 1450, 1450, 1452,
+    1454, 1454, 1454, 1455, 1456, 1479, 1481, 1481, 1481, 1481, 1482, 1487, 1488, 1489, 1491, 1492,
+    1493, 1495, 1496, 1498, 1499, 1499, 1500, 1500, 1500, 1500, 1500, 1501, 1501, 1501, 1503, 1504,
+    1505, 1505, 1505, 1505, 1506, 1523, 1524, 1525, 1525, 1525, 1527, 1528, 1529, 1529, 1529, 1530,
+    1530, 1531, 1532, 1533, 1534, 1537, 1539, 1540, 1542, 1548, 1551, 1551, 1554, 1560, 1565, 1565,
+    1566, 1567, 1572, 1574, 1575, 1580, 1580, 1582, 1583, 1583, 1584, 1584, 1585, 1586, 1586, 1589,
+    1590, 1590, 1590, 1610, 1615, 1615, 1615, 1616, 1617, 1618, 1618, 1623, 1624, 1651, 1652, 1657,
+    1657, 1657, 1657, 1657, 1658, 1659, 1660, 1660, 1660, 1661, 1662, 1663, 1664, 1664, 1664, 1664,
+    1665, 1666, 1667, 1668, 1668, 1668, 1669, 1669, 1670, 1671, 1673, 1675, 1681, 1682, 1683, 1683,
+    1684, 1685, 1685, 1694, 1696, 1697, 1697, 1697, 1698, 1698, 1698, 1698, 1699, 1700, 1701, 1702,
+    1702, 1702, 1730, 1731, 1733, 1734, 1735, 1736, 1737, 1738, 1739, 1739, 1740, 1741, 1741, 1754,
+    1755, 1756, 1757, 1757, 1757, 1757, 1759, 1760, 1761, 1762, 1763, 1765, 1768, 1769, 1770, 1770,
+    1770, 1770, 1772, 1773, 1774, 1774, 1774, 1775, 1775, 1776, 1777, 1777, 1778, 1778, 1778, 1779,
+    1779, 1779, 1780, 1781, 1781, 1782, 1783, 1784, 1809, 1809, 1810, 1811, 1811, 1811, 1813, 1831,
+    1831, 1832, 1832, 1833, 1833, 1833, 1835, 1836, 1845, 1846, 1849, 1850, 1850, 1861, 1862, 1867,
+    1868, 1869, 1871, 1872, 1873, 1874, 1874, 1874, 1879, 1880, 1880, 1880, 1880, 1882, 1882, 1882,
+    1885, 1895, 1896, 1897, 1898, 1898, 1898, 1899, 1899, 1902, 1903, 1904, 1905, 1914, 1915, 1915,
+    1915, 1916, 1918, 1919, 1923, 1927, 1928, 1929, 1929, 1930, 1930, 1931, 1932, 1944, 1944, 1948,
+    1948, 1948, 1949, 1951, 1951, 1951, 1951, 1952, 1955, 1955, 1956, 1957, 1960, 1963, 1963, 1964,
+    1964, 1966, 1975, 1975, 1976, 1977, 1977, 1978, 1980, 1980, 1981, 1983, 1985, 1985, 1985, 1990,
+    1991, 1991, 1993, 1994, 2017, 2018, 2018, 2018, 2021, 2022, 2039, 2039, 2039, 2041, 2041, 2042,
+    2042, 2044, 2053, 2053, 2053, 2053, 2054, 2054, 2055, 2055, 2058, 2059, 2067, 2067, 2068, 2068,
+    2069, 2070, 2073, 2073, 2074, 2075, 2075, 2076, 2077, 2083, 2083, 2085, 2086, 2086, 2092, 2096,
+    2096, 2096, 2097, 2099, 2101, 2101, 2103, 2105, 2105, 2106, 2107, 2108, 2109, 2116, 2117, 2118,
+    2120, 2120, 2121, 2123, 2124, 2124, 2125, 2125, 2126, 2126, 2127, 2129, 2129, 2129, 2131, 2131,
+    2131, 2131, 2131, 2131, 2131, 2133, 2133, 2135, 2142, 2143, 2157, 2158, 2158, 2158, 2159, 2159,
+    2159, 2161, 2163, 2164, 2164, 2164, 2167, 2168, 2169, 2182, 2182, 2199, 2199, 2200, 2201, 2201,
+    2201, 2205, 2206, 2207, 2208, 2210, 2210, 2210, 2214, 2215, 2217, 2218, 2221, 2221, 2221, 2233,
+    2234, 2260, 2260, 2262, 2262, 2263, 2263, 2264, 2264, 2264, 2266, 2271, 2272, 2272, 2273, 2274,
+    2274, 2274, 2275, 2276, 2276, 2276, 2277, 2277, 2278, 2279, 2280, 2285, 2287, 2288, 2289, 2293,
+    2297, 2298, 2298, 2302, 2302, 2303, 2306, 2307, 2312, 2314, 2315, 2315, 2315, 2316, 2316, 2320,
+    2320, 2321, 2321, 2321, 2322, 2323, 2324, 2326, 2326, 2327, 2330, 2333, 2333, 2333, 2334, 2337,
+    2338, 2343, 2343, 2345, 2346, 2347, 2352, 2354, 2355, 2356, 2359, 2360, 2361, 2372, 2375, 2376,
+    2377, 2378, 2378, 2389, 2398, 2398, 2399, 2400, 2401, 2402, 2423, 2425, 2426, 2429, 2430, 2431,
+    2432, 2433, 2434, 2434, 2434, 2435, 2437, 2454, 2454, 2454, 2459, 2460, 2460, 2460, 2462, 2463,
+    2464, 2464, 2464, 2470, 2470, 2476, 2479, 2480, 2503, 2504, 2505, 2505, 2507, 2507, 2508, 2510,
+    2511, 2511, 2511, 2512, 2513, 2515, 2515, 2516, 2518, 2520, 2520, 2520, 2520, 2520, 2521, 2522,
+    2522, 2524, 2525, 2526, 2527, 2527, 2529, 2530, 2530, 2530, 2530, 2531, 2532, 2533, 2533, 2535,
+    2536, 2541, 2542, 2555, 2557, 2560, 2560, 2561, 2562, 2563, 2564, 2565, 2567, 2571, 2572, 2577,
+    2578, 2579, 2580, 2580, 2580, 2580, 2580, 2580, 2581, 2582, 2583, 2588, 2601, 2613, 2614, 2615,
+    2615, 2616, 2617, 2618, 2618, 2620, 2620, 2621, 2621, 2622, 2622, 2622, 2622, 2622, 2623, 2623,
+    2624, 2625, 2627, 2628, 2652, 2653, 2654, 2654, 2654, 2657, 2658, 2658, 2658, 2659, 2660, 2662,
+    2674, 2675, 2678, 2679, 2680, 2680, 2681, 2681, 2682, 2682, 2684, 2685, 2690, 2690, 2691, 2695,
+    2703, 2704, 2704, 2704, 2704, 2706, 2706, 2707, 2707, 2709, 2709, 2709, 2709, 2711, 2712, 2712,
+    2715, 2715, 2715, 2716, 2718, 2719, 2728, 2730, 2730, 2732, 2732, 2733, 2744, 2744, 2745, 2745,
+    2746, 2749, 2750, 2751, 2753, 2776, 2797, 2797, 2797, 2819, 2820, 2821, 2822, 2825, 2825, 2828,
+    2829, 2829, 2854, 2854, 2854, 2854, 2854, 2855, 2856, 2856, 2857, 2857, 2857, 2857, 2858, 2859,
+    2861, 2862, 2862, 2863, 2864, 2868, 2869, 2869, 2869, 2869, 2870, 2870, 2871, 2871, 2872, 2873,
+    2875, 2876, 2877, 2877, 2878, 2879, 2880, 2881, 2882, 2883, 2884, 2885, 2887, 2888, 2890, 2891,
+    2891, 2892, 2892, 2894, 2895, 2897, 2897, 2897, 2897, 2903, 2922, 2924, 2924, 2924, 2924, 2925,
+    2928, 2929, 2932, 2934, 2935, 2936, 2936, 2936, 2938, 2938, 2939, 2939, 2939, 2955, 2956, 2957,
+    2960, 2960, 2969, 2969, 2970, 2971, 2974, 2974, 2975, 2976, 2977, 2978, 2979, 2981, 2981, 2982,
+    2983, 2984, 2992, 2993, 2997, 2997, 2997, 2998, 2998, 2998, 2998, 2998, 2999, 3001, 3011, 3025,
+    3026, 3029, 3031, 3048, 3049, 3051, 3052, 3053, 3055, 3055, 3055, 3057, 3061, 3061, 3061, 3062,
+    3068, 3068, 3070, 3070, 3070, 3073, 3073, 3074, 3075, 3075, 3075, 3076, 3077, 3077, 3078, 3078,
+    3078, 3079, 3080, 3081, 3081, 3082, 3082, 3083, 3084, 3084, 3089, 3090, 3097, 3098, 3099, 3100,
+    3100, 3100, 3101, 3101, 3127, 3127, 3133, 3136, 3137, 3137, 3148, 3149, 3150, 3150, 3151, 3151,
+    3152, 3153, 3153, 3153, 3154, 3154, 3154, 3154, 3155, 3156, 3157, 3158, 3181, 3198, 3198, 3199,
+    3199, 3200, 3202, 3203, 3203, 3203, 3204, 3204, 3205, 3205, 3206, 3207, 3225, 3226, 3227, 3228,
+    3229, 3229, 3231, 3231, 3235, 3235, 3236, 3237, 3238, 3259, 3259, 3259, 3261, 3264, 3285, 3287,
+    3287, 3288, 3289, 3289, 3290, 3290, 3294, 3294, 3318, 3342, 3342, 3343, 3344, 3370, 3388, 3389,
+    3389, 3394, 3395, 3397, 3397, 3402, 3411, 3411, 3411, 3411, 3412, 3422, 3422, 3422, 3438, 3439,
+    3439, 3439, 3440, 3441, 3441, 3467, 3468, 3469, 3470, 3470, 3470, 3471, 3474, 3475, 3476, 3476,
+    3477, 3477, 3477, 3479, 3479, 3480, 3482, 3488, 3489, 3504, 3506, 3507, 3530, 3532, 3533, 3534,
+    3535, 3535, 3536, 3536, 3536, 3536, 3536, 3536, 3537, 3538, 3538, 3539, 3539, 3541, 3542, 3543,
+    3543, 3562, 3563, 3564, 3564, 3583, 3591, 3593, 3594, 3599, 3601, 3602, 3602, 3602, 3603, 3604,
+    3604, 3605, 3606, 3606, 3607, 3611, 3611, 3613, 3627, 3628, 3630, 3631, 3631, 3631, 3631, 3633,
+    3634, 3636, 3638, 3639, 3639, 3640, 3640, 3640, 3641, 3642, 3643, 3643, 3643, 3643, 3644, 3645,
+    3646, 3646, 3646, 3646, 3646, 3650, 3651, 3651, 3651, 3652, 3652, 3653, 3654, 3655, 3655, 3656,
+    3656, 3657, 3658, 3659, 3671, 3672, 3672, 3673, 3674, 3677, 3677, 3678, 3702, 3703, 3705, 3705,
+    3706, 3708, 3711, 3712, 3712, 3713, 3714, 3715, 3716, 3717, 3717, 3719, 3720, 3721, 3722, 3726,
+    3727, 3727, 3731, 3732, 3733, 3734, 3736, 3739, 3740, 3740, 3740, 3741, 3741, 3741, 3742, 3744,
+    3745, 3746, 3746, 3754, 3755, 3755, 3762, 3763, 3763, 3764, 3765, 3766, 3766, 3767, 3767, 3767,
+    3769, 3770, 3772, 3773, 3773, 3786, 3786, 3787, 3787, 3788, 3788, 3788, 3789, 3789, 3790, 3791,
+    3791, 3791, 3791, 3791, 3792, 3792, 3793, 3805, 3823, 3823, 3823, 3823, 3825, 3826, 3829, 3829,
+    3830, 3831, 3832, 3832, 3833, 3834, 3840, 3841, 3844, 3844, 3845, 3847, 3849, 3852, 3857, 3857,
+    3857, 3857, 3858, 3869, 3870, 3871, 3882, 3882, 3884, 3886, 3887, 3889, 3890, 3890, 3891, 3891,
+    3891, 3892, 3893, 3896, 3897, 3900, 3901, 3901, 3914, 3915, 3917, 3917, 3917, 3918, 3919, 3919,
+    3920, 3922, 3934, 3935, 3935, 3935, 3936, 3937, 3937, 3937, 3937, 3938, 3939, 3939, 3940, 3943,
+    3944, 3945, 3945, 3947, 3947, 3948, 3948, 3948, 3950, 3951, 3951, 3951, 3953, 3955, 3955, 3958,
+    3958, 3960, 3961, 3963, 3963, 3963, 3963, 3964, 3965, 3975, 3975, 3975, 3975, 3993, 3993, 4001,
+    4002, 4003, 4012, 4013, 4014, 4015, 4015, 4015, 4016, 4017, 4018, 4019, 4022, 4028, 4029, 4030,
+    4031, 4032, 4032, 4046, 4047, 4047, 4048, 4049, 4051, 4052, 4052, 4052, 4053, 4053, 4054, 4055,
+    4058, 4060, 4063, 4067, 4067, 4068, 4069, 4071, 4072, 4073, 4078, 4078, 4078, 4079, 4084, 4085,
+    4086, 4087, 4097, 4098, 4098, 4099, 4099, 4102, 4103, 4105, 4105, 4106, 4117, 4124, 4124, 4132,
+    4132, 4135, 4137, 4137, 4137, 4138, 4138, 4138, 4139, 4145, 4146, 4147, 4151, 4152, 4153, 4153,
+    4153, 4154, 4154, 4154, 4157, 4157, 4158, 4160, 4161, 4161, 4164, 4164, 4165, 4166, 4167, 4168,
+    4169, 4174, 4175, 4176, 4178, 4179, 4179, 4179, 4179, 4180, 4185, 4186, 4188, 4190, 4190, 4190,
+    4193, 4203, 4204, 4204, 4204, 4208, 4208, 4209, 4223, 4224, 4226, 4226, 4234, 4235, 4235, 4238,
+    4239, 4262, 4262, 4263, 4263, 4263, 4265, 4266, 4267, 4268, 4274, 4275, 4276, 4277, 4278, 4279,
+    4282, 4283, 4283, 4285, 4285, 4286, 4286, 4287, 4287, 4287, 4288, 4289, 4289, 4289, 4292, 4293,
+    4306, 4307, 4333, 4335, 4336, 4341, 4341, 4342, 4343, 4344, 4344, 4345, 4346, 4346, 4347, 4350,
+    4356, 4356, 4357, 4358, 4358, 4359, 4360, 4361, 4362, 4363, 4364, 4365, 4365, 4365, 4369, 4369,
+    4369, 4370, 4371, 4378, 4391, 4392, 4392, 4392, 4393, 4395, 4396, 4397, 4408, 4408, 4410, 4411,
+    4411, 4412, 4414, 4414, 4416, 4416, 4417, 4420, 4420, 4420, 4420, 4421, 4424, 4426, 4426, 4427,
+    4428, 4429, 4430, 4432, 4432, 4433, 4435, 4436, 4439, 4441, 4442, 4444, 4445, 4445, 4467, 4468,
+    4469, 4473, 4474, 4474, 4477, 4478, 4478, 4481, 4486, 4487, 4507, 4508, 4510, 4511, 4511, 4512,
+    4512, 4516, 4517, 4517, 4518, 4519, 4519, 4519, 4522, 4523, 4528, 4529, 4531, 4531, 4532, 4550,
+    4551, 4556, 4556, 4556, 4557, 4558, 4561, 4562, 4563, 4564, 4571, 4572, 4574, 4574, 4575, 4575,
+    4575, 4575, 4576, 4577, 4578, 4578, 4578, 4579, 4580, 4581, 4582, 4582, 4583, 4583, 4583, 4585,
+    4587, 4588, 4589, 4593, 4594, 4594, 4607, 4608, 4610, 4610, 4629, 4630, 4631, 4632, 4632, 4647,
+    4648, 4649, 4652, 4653, 4654, 4655, 4656, 4657, 4657, 4658, 4660, 4663, 4665, 4666, 4666, 4673,
+    4686, 4687, 4688, 4696, 4701, 4703, 4703, 4704, 4704, 4704, 4705, 4724, 4724, 4725, 4726, 4750,
+    4750, 4750, 4751, 4757, 4758, 4758, 4763, 4773, 4774, 4774, 4774, 4779, 4781, 4781, 4788, 4792,
+    4794, 4796, 4800, 4801, 4801, 4802, 4803, 4804, 4805, 4806, 4823, 4824, 4827, 4827, 4827, 4852,
+    4863, 4863, 4863, 4865, 4865, 4866, 4870, 4871, 4890, 4893, 4894, 4894, 4894, 4895, 4896, 4897,
+    4899, 4899, 4901, 4901, 4903, 4903, 4905, 4905, 4905, 4906, 4908, 4915, 4917, 4917, 4918, 4918,
+    4921, 4921, 4923, 4924, 4925, 4925, 4927, 4929, 4930, 4930, 4930, 4931, 4932, 4933, 4937, 4937,
+    4939, 4940, 4942, 4963, 4964, 4965, 4966, 4966, 4967, 4968, 4969, 4969, 4969, 4969, 4970, 4971,
+    4971, 4971, 4972, 4973, 4973, 4974, 4975, 4976, 4977, 4978, 4979, 4989, 4991, 4993, 5009, 5010,
+    5011, 5012, 5014, 5015, 5015, 5015, 5016, 5016, 5032, 5038, 5041, 5042, 5042, 5043, 5044, 5045,
+    5046, 5047, 5048, 5048, 5050, 5052, 5052, 5052, 5058, 5059, 5060, 5061, 5061, 5061, 5075, 5076,
+    5099, 5100, 5100, 5101, 5101, 5102, 5103, 5103, 5104, 5107, 5107, 5107, 5108, 5108, 5110, 5110,
+    5111, 5112, 5112, 5113, 5113, 5117, 5126, 5128, 5129, 5131, 5132, 5132, 5132, 5132, 5132, 5141,
+    5144, 5171, 5184, 5186, 5187, 5188, 5188, 5189, 5189, 5190, 5191, 5192, 5195, 5199, 5200, 5202,
+    5203, 5204, 5204, 5205, 5205, 5208, 5208, 5209, 5209, 5216, 5217, 5217, 5217, 5222, 5223, 5224,
+    5228, 5229, 5229, 5230, 5232, 5233, 5233, 5236, 5237, 5237, 5239, 5240, 5248, 5248, 5248, 5248,
+    5249, 5249, 5250, 5251, 5251, 5252, 5252, 5253, 5253, 5253, 5254, 5254, 5258, 5259, 5260, 5260,
+    5261, 5262, 5263, 5264, 5264, 5265, 5266, 5266, 5266, 5267, 5267, 5288, 5288, 5289, 5291, 5291,
+    5314, 5314, 5315, 5322, 5325, 5328, 5333, 5339, 5339, 5340, 5341, 5341, 5341, 5343, 5345, 5345,
+    5348, 5349, 5349, 5350, 5350, 5351, 5365, 5366, 5366, 5367, 5368, 5383, 5384, 5385, 5385, 5386,
+    5386, 5387, 5387, 5390, 5390, 5391, 5392, 5393, 5394, 5408, 5410, 5411, 5411, 5437, 5438, 5439,
+    5440, 5440, 5440, 5440, 5441, 5443, 5461, 5463, 5465, 5468, 5468, 5469, 5469, 5470, 5471, 5472,
+    5474, 5474, 5474, 5475, 5476, 5477, 5477, 5477, 5478, 5479, 5479, 5479, 5489, 5489, 5490, 5491,
+    5491, 5491, 5492, 5493, 5494, 5494, 5495, 5496, 5496, 5496, 5501, 5501, 5503, 5507, 5508, 5509,
+    5515, 5516, 5517, 5524, 5525, 5527, 5528, 5530, 5531, 5532, 5537, 5538, 5538, 5540, 5540, 5542,
+    5543, 5548, 5549, 5550, 5551, 5553, 5553, 5554, 5555, 5555, 5557, 5559, 5559, 5560, 5564, 5565,
+    5567, 5567, 5569, 5571, 5580, 5581, 5582, 5582, 5584, 5585, 5586, 5604, 5605, 5605, 5606, 5607,
+    5608, 5610, 5611, 5611, 5611, 5612, 5612, 5614, 5634, 5635, 5636, 5638, 5639, 5641, 5641, 5643,
+    5643, 5644, 5645, 5646, 5648, 5648, 5648, 5648, 5648, 5650, 5650, 5650, 5655, 5655, 5674, 5674,
+    5695, 5696, 5697, 5697, 5698, 5698, 5700, 5700, 5702, 5703, 5703, 5704, 5705, 5706, 5713, 5714,
+    5724, 5741, 5743, 5744, 5745, 5745, 5756, 5756, 5757, 5758, 5758, 5758, 5759, 5759, 5759, 5760,
+    5760, 5761, 5761, 5762, 5764, 5764, 5764, 5770, 5783, 5783, 5786, 5787, 5788, 5788, 5788, 5789,
+    5790, 5790, 5790, 5791, 5792, 5793, 5793, 5793, 5807, 5809, 5813, 5814, 5814, 5815, 5816, 5816,
+    5816, 5817, 5818, 5820, 5822, 5823, 5823, 5824, 5825, 5825, 5825, 5825, 5843, 5844, 5869, 5869,
+    5871, 5873, 5874, 5875, 5875, 5876, 5877, 5877, 5877, 5879, 5881, 5881, 5881, 5882, 5883, 5887,
+    5888, 5889, 5893, 5894, 5894, 5895, 5897, 5898, 5900, 5902, 5913, 5913, 5915, 5916, 5917, 5917,
+    5920, 5921, 5921, 5921, 5921, 5923, 5924, 5926, 5926, 5927, 5927, 5927, 5928, 5929, 5930, 5930,
+    5931, 5933, 5933, 5951, 5952, 5953, 5953, 5954, 5955, 5956, 5956, 5957, 5957, 5957, 5958, 5959,
+    5959, 5964, 5964, 5965, 5965, 5967, 5967, 5967, 5967, 5967, 5967, 5967, 5967, 5968, 5969, 5973,
+    5973, 5974, 5976, 5977, 5977, 5977, 5977, 5978, 5979, 5979, 5982, 5984, 5984, 5986, 5999, 6003,
+    6003, 6003, 6003, 6004, 6006, 6007, 6011, 6011, 6014, 6015, 6017, 6017, 6017, 6018, 6020, 6021,
+    6022, 6022, 6022, 6023, 6024, 6024, 6025, 6027, 6027, 6027, 6028, 6028, 6029, 6029, 6030, 6036,
+    6036, 6042, 6042, 6042, 6042, 6042, 6043, 6044, 6045, 6058, 6059, 6060, 6061, 6063, 6063, 6063,
+    6064, 6065, 6065, 6065, 6067, 6068, 6070, 6072, 6073, 6074, 6078, 6080, 6082, 6087, 6088, 6089,
+    6091, 6091, 6091, 6094, 6095, 6095, 6096, 6102, 6102, 6103, 6104, 6107, 6110, 6111, 6111, 6111,
+    6111, 6112, 6113, 6115, 6116, 6119, 6121, 6122, 6123, 6143, 6143, 6145, 6146, 6146, 6146, 6155,
+    6156, 6157, 6162, 6163, 6175, 6175, 6176, 6176, 6176, 6178, 6178, 6178, 6178, 6179, 6179, 6181,
+    6183, 6184, 6184, 6187, 6188, 6188, 6189, 6190, 6191, 6191, 6192, 6193, 6193, 6193, 6194, 6195,
+    6196, 6196, 6196, 6197, 6197, 6199, 6200, 6201, 6201, 6203, 6205, 6206, 6206, 6207, 6210, 6211,
+    6212, 6213, 6241, 6241, 6241, 6241, 6241, 6241, 6241, 6245, 6245, 6246, 6246, 6246, 6258, 6259,
+    6259, 6260, 6260, 6262, 6262, 6263, 6263, 6263, 6264, 6264, 6265, 6266, 6266, 6268, 6268, 6268,
+    6268, 6268, 6270, 6271, 6272, 6272, 6273, 6273, 6273, 6274, 6274, 6274, 6277, 6278, 6279, 6280,
+    6280, 6281, 6284, 6286, 6288, 6289, 6290, 6291, 6293, 6294, 6294, 6296, 6296, 6296, 6296, 6308,
+    6308, 6309, 6310, 6311, 6311, 6312, 6313, 6315, 6317, 6319, 6319, 6321, 6324, 6325, 6348, 6348,
+    6355, 6355, 6356, 6356, 6357, 6357, 6359, 6362, 6363, 6364, 6364, 6365, 6368, 6369, 6370, 6370,
+    6386, 6399, 6400, 6400, 6402, 6402, 6403, 6403, 6406, 6406, 6406, 6406, 6407, 6410, 6411, 6412,
+    6412, 6423, 6424, 6424, 6425, 6426, 6426, 6426, 6427, 6429, 6430, 6431, 6432, 6432, 6432, 6432,
+    6433, 6434, 6435, 6435, 6435, 6436, 6437, 6438, 6438, 6439, 6440, 6440, 6440, 6441, 6441, 6442,
+    6445, 6446, 6446, 6457, 6457, 6460, 6460, 6466, 6467, 6471, 6471, 6472, 6473, 6474, 6475, 6476,
+    6477, 6477, 6480, 6480, 6480, 6483, 6483, 6483, 6484, 6485, 6486, 6486, 6486, 6486, 6486, 6486,
+    6487, 6488, 6488, 6488, 6491, 6491, 6494, 6495, 6496, 6496, 6497, 6498, 6498, 6498, 6498, 6499,
+    6506, 6508, 6510, 6510, 6511, 6513, 6513, 6515, 6519, 6521, 6522, 6523, 6524, 6546, 6546, 6546,
+    6547, 6547, 6547, 6547, 6547, 6548, 6552, 6553, 6554, 6555, 6556, 6558, 6559, 6559, 6560, 6566,
+    6567, 6568, 6570, 6571, 6571, 6581, 6582, 6583, 6586, 6588, 6589, 6589, 6590, 6592, 6592, 6592,
+    6592, 6593, 6594, 6594, 6596, 6597, 6597, 6605, 6606, 6606, 6608, 6609, 6611, 6613, 6614, 6614,
+    6616, 6617, 6617, 6621, 6621, 6625, 6631, 6631, 6631, 6632, 6632, 6633, 6633, 6634, 6634, 6635,
+    6636, 6636, 6655, 6656, 6656, 6657, 6657, 6658, 6658, 6658, 6658, 6659, 6659, 6659, 6659, 6661,
+    6663, 6663, 6663, 6663, 6665, 6669, 6670, 6676, 6677, 6677, 6678, 6678, 6703, 6704, 6705, 6705,
+    6706, 6709, 6732, 6733, 6733, 6734, 6734, 6735, 6736, 6736, 6736, 6738, 6738, 6739, 6754, 6754,
+    6755, 6756, 6758, 6758, 6759, 6760, 6761, 6780, 6798, 6799, 6799, 6799, 6800, 6800, 6802, 6803,
+    6803, 6804, 6804, 6804, 6805, 6820, 6820, 6837, 6852, 6853, 6877, 6878, 6878, 6879, 6879, 6879,
+    6880, 6881, 6883, 6884, 6884, 6886, 6915, 6917, 6927, 6940, 6941, 6942, 6942, 6942, 6942, 6942,
+    6943, 6945, 6966, 6966, 6985, 6986, 6986, 6993, 6995, 6997, 7023, 7024, 7025, 7030, 7030, 7030,
+    7031, 7032, 7032, 7041, 7041, 7043, 7044, 7045, 7045, 7045, 7045, 7047, 7047, 7048, 7049, 7050,
+    7053, 7053, 7054, 7055, 7055, 7057, 7058, 7064, 7065, 7066, 7069, 7069, 7070, 7071, 7072, 7072,
+    7072, 7077, 7077, 7078, 7080, 7081, 7081, 7082, 7082, 7087, 7087, 7088, 7089, 7090, 7110, 7111,
+    7111, 7111, 7125, 7126, 7127, 7127, 7127, 7129, 7130, 7131, 7132, 7133, 7133, 7138, 7139, 7143,
+    7145, 7148, 7149, 7150, 7151, 7152, 7153, 7154, 7155, 7155, 7156, 7157, 7158, 7169, 7172, 7181,
+    7181, 7183, 7183, 7183, 7184, 7185, 7186, 7187, 7191, 7192, 7193, 7197, 7198, 7203, 7205, 7206,
+    7207, 7208, 7209, 7210, 7211, 7212, 7212, 7213, 7213, 7213, 7214, 7215, 7215, 7216, 7218, 7219,
+    7220, 7224, 7224, 7226, 7227, 7227, 7228, 7228, 7229, 7229, 7229, 7229, 7229, 7230, 7231, 7232,
+    7234, 7235, 7243, 7244, 7246, 7247, 7247, 7248, 7252, 7253, 7254, 7254, 7255, 7255, 7255, 7256,
+    7258, 7258, 7260, 7261, 7262, 7262, 7264, 7265, 7284, 7287, 7289, 7290, 7291, 7292, 7292, 7292,
+    7293, 7294, 7294, 7310, 7312, 7312, 7312, 7312, 7316, 7316, 7316, 7317, 7319, 7320, 7320, 7322,
+    7322, 7322, 7323, 7323, 7323, 7324, 7325, 7325, 7325, 7338, 7340, 7362, 7363, 7364, 7365, 7365,
+    7365, 7374, 7374, 7374, 7391, 7411, 7431, 7432, 7432, 7433, 7434, 7434, 7434, 7435, 7437, 7438,
+    7438, 7438, 7462, 7470, 7471, 7471, 7477, 7477, 7478, 7478, 7495, 7495, 7495, 7496, 7496, 7496,
+    7497, 7497, 7498, 7498, 7498, 7500, 7501, 7501, 7507, 7507, 7508, 7510, 7512, 7513, 7513, 7514,
+    7515, 7516, 7516, 7517, 7518, 7518, 7519, 7519, 7521, 7522, 7542, 7543, 7544, 7545, 7546, 7547,
+    7547, 7548, 7548, 7548, 7550, 7556, 7556, 7557, 7557, 7562, 7563, 7564, 7567, 7567, 7568, 7569,
+    7572, 7573, 7574, 7574, 7576, 7576, 7584, 7585, 7590, 7591, 7592, 7603, 7604, 7605, 7606, 7606,
+    7606, 7606, 7610, 7610, 7611, 7612, 7614, 7616, 7616, 7617, 7621, 7621, 7623, 7624, 7624, 7625,
+    7625, 7626, 7627, 7628, 7628, 7628, 7628, 7628, 7628, 7629, 7629, 7629, 7630, 7632, 7643, 7643,
+    7644, 7651, 7652, 7652, 7653, 7656, 7657, 7658, 7658, 7658, 7658, 7660, 7667, 7670, 7671, 7671,
+    7671, 7672, 7672, 7673, 7678, 7688, 7692, 7692, 7694, 7694, 7695, 7695, 7696, 7696, 7697, 7699,
+    7703,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 7772] = [
-    (17, 6), (9, 14), (13, 9), (21, -6), (8, 5), (26, 8), (1, 9), (7, 6), (5, 6), (27, 5),
-    (11, 13), (5, 6), (9, 5), (16, 17), (5, 8), (17, -5), (19, -9), (21, -9), (23, 7), (2, 5),
-    (1, 9), (4, 5), (15, 9), (26, 5), (17, 6), (21, 6), (21, 8), (17, 5), (20, 5), (19, 18),
-    (20, 9), (25, -6), (28, 8), (25, 9), (5, -5), (27, 8), (5, -18), (9, -7), (15, 9), (16, 8),
-    (17, 90), (18, -13), (19, -15), (20, 15), (22, -5), (23, -13), (25, -7), (26, 7), (12, 5), (23, 5),
-    (11, 13), (5, 5), (20, -6), (21, 5), (23, -5), (25, 6), (28, 7), (19, 7), (10, 5), (18, 6),
-    (5, 31), (17, 12), (5, 29), (21, 5), (22, 5), (19, 10), (5, -13), (6, 8), (15, -6), (20, -5),
-    (24, 6), (27, 19), (28, 8), (1, 9), (5, 6), (23, 27), (27, 8), (5, 10), (9, 14), (10, 11),
-    (11, 11), (15, -6), (18, -5), (19, -5), (18, 5), (1, 17), (5, -7), (15, -7), (17, 7), (18, 42),
-    (19, -5), (20, -16), (26, 5), (0, -5), (1, -5), (16, -5), (17, 16), (18, 7), (21, 12), (22, 7),
-    (23, -8), (24, -5), (25, -9), (23, 10), (20, 7), (1, 5), (2, 5), (11, 6), (17, 6), (18, 8),
-    (1, 9), (0, 6), (2, 9), (22, 5), (23, 5), (5, 31), (21, -6), (13, 5), (25, 5), (15, 6),
-    (17, 5), (20, 10), (17, 8), (5, 8), (1, 7), (15, 5), (17, 5), (25, 6), (1, 6), (12, 10),
-    (25, 14), (21, 6), (7, 6), (15, 16), (10, 10), (17, 9), (19, 17), (21, -9), (25, 6), (11, 9),
-    (23, 12), (15, -10), (16, 71), (17, -5), (19, -6), (21, -9), (22, -9), (23, -5), (25, 7), (13, 40),
-    (25, -6), (1, -6), (4, 58), (5, -12), (6, -6), (25, 10), (18, 21), (24, 7), (0, 16), (1, 19),
-    (3, -6), (5, -10), (6, 11), (9, -8), (12, 5), (14, 5), (15, -5), (16, -6), (20, 7), (21, -15),
-    (23, -15), (24, 6), (25, 9), (6, 12), (12, 5), (1, 10), (17, 7), (21, 6), (19, 19), (17, 5),
-    (17, 6), (17, 6), (1, 10), (5, -5), (9, -5), (11, 16), (13, 11), (20, -10), (23, 10), (8, 15),
-    (20, 6), (11, 9), (25, -6), (26, 5), (28, 9), (25, 15), (19, 5), (20, 6), (10, 9), (15, 6),
-    (15, 8), (11, 5), (22, 8), (25, -5), (19, 5), (15, 7), (21, 7), (20, 9), (15, 10), (26, 13),
-    (1, 32), (4, 32), (5, -15), (21, -7), (22, 9), (17, 5), (18, 6), (2, 9), (19, 12), (17, 10),
-    (19, 13), (21, 6), (15, 5), (5, 12), (8, 5), (1, -6), (14, -5), (15, 12), (16, 15), (18, 6),
-    (19, 5), (21, 6), (22, -5), (23, 5), (25, 15), (1, 35), (24, 7), (0, 50), (1, -13), (2, -21),
-    (3, 68), (4, 14), (5, 70), (6, 51), (7, -10), (9, 102), (11, -47), (12, -13), (13, -24), (14, -14),
-    (15, -37), (16, -31), (17, -17), (18, -24), (19, -15), (20, -33), (21, 33), (22, -35), (23, -8), (24, -14),
-    (26, -20), (28, -7), (9, 5), (28, 9), (17, 7), (20, 9), (1, -6), (5, 30), (6, -6), (7, 28),
-    (15, 5), (16, 12), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6), (23, -7), (25, -10), (9, 5),
-    (16, 5), (23, 8), (0, -14), (1, 42), (2, 54), (3, 49), (4, -6), (5, -15), (6, -8), (9, -8),
-    (11, 19), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -6), (18, 6), (19, -12), (20, -11),
-    (21, 18), (23, 17), (24, -16), (25, -31), (26, -7), (27, -8), (28, -8), (14, 5), (14, -6), (22, 17),
-    (15, 8), (18, 8), (23, 9), (19, 20), (25, -5), (18, 7), (19, 26), (20, 12), (5, -5), (11, 6),
-    (22, 16), (23, 5), (16, 23), (21, -5), (5, 8), (17, -5), (19, -9), (21, -9), (23, 7), (15, 8),
-    (25, 13), (18, 18), (19, 9), (21, 9), (1, 8), (2, -5), (3, -7), (5, 13), (6, 9), (9, 8),
-    (10, -7), (11, -7), (12, 7), (13, -6), (15, 18), (16, -7), (17, -14), (18, 5), (19, 10), (20, 6),
-    (21, -8), (24, -8), (25, -8), (20, 6), (26, 5), (28, 5), (20, 7), (19, 9), (6, 9), (12, 24),
-    (21, -8), (23, -11), (19, 21), (14, 34), (22, -5), (5, 7), (15, 5), (16, 17), (5, 17), (9, 14),
-    (10, 6), (17, -7), (19, -8), (23, -9), (25, 13), (5, -9), (6, 61), (9, 5), (11, 5), (20, -6),
-    (23, -5), (25, -7), (17, 6), (4, 5), (11, 5), (21, -5), (26, 8), (22, 15), (21, 5), (25, 9),
-    (9, 12), (17, 18), (21, 17), (6, 8), (0, -7), (3, 5), (6, 9), (17, -6), (18, 13), (19, -5),
-    (21, -8), (23, -5), (25, 12), (27, 15), (1, 9), (27, 5), (23, 5), (28, 5), (0, -14), (1, 49),
-    (2, 54), (3, 48), (4, -7), (5, -15), (6, -8), (9, -8), (11, 19), (12, -7), (13, -7), (14, -10),
-    (15, -12), (16, -8), (17, -8), (18, 6), (19, -12), (20, -14), (21, 17), (23, 17), (24, -16), (25, -31),
-    (26, -7), (27, -8), (28, -8), (1, 5), (5, -5), (9, 77), (10, 10), (11, -5), (15, -5), (20, -9),
-    (21, -17), (23, -10), (1, 7), (3, 6), (4, -7), (6, -9), (9, -11), (11, -7), (12, -5), (13, 5),
-    (14, -7), (17, -12), (19, 37), (21, 39), (24, -7), (25, -14), (26, -5), (27, 9), (4, 5), (14, 9),
-    (21, -5), (25, 10), (28, 7), (20, 5), (5, 5), (20, 6), (1, 15), (1, 6), (25, 13), (22, 6),
-    (9, 7), (2, 7), (17, 5), (1, 6), (23, 5), (0, 11), (5, -5), (6, 7), (17, 8), (18, 11),
-    (21, 5), (23, -11), (25, -7), (5, 5), (3, 8), (11, 7), (20, -10), (21, 18), (23, -8), (25, -7),
-    (28, 12), (11, 9), (22, 39), (23, 16), (1, -5), (2, 9), (3, -6), (5, -19), (9, -10), (10, -7),
-    (12, -6), (14, -8), (15, 8), (16, 11), (17, 78), (18, 12), (19, 8), (20, 12), (21, 11), (22, -7),
-    (23, -23), (24, -7), (25, -12), (26, -6), (27, -5), (28, -7), (5, 5), (12, 8), (25, 5), (5, -6),
-    (9, 16), (1, -6), (4, -7), (5, 21), (6, 10), (9, -7), (10, -5), (11, -6), (13, 5), (16, -6),
-    (17, 14), (19, -7), (20, -8), (21, -6), (22, -7), (23, -14), (24, 40), (25, 16), (26, -5), (27, -5),
-    (4, 22), (5, -5), (1, 6), (15, -7), (21, 5), (28, 9), (15, 8), (18, 7), (19, 7), (20, -7),
-    (25, 12), (20, 7), (16, 5), (6, 5), (22, 6), (17, 12), (18, 8), (12, 20), (23, -10), (19, 8),
-    (23, 12), (11, 5), (23, 6), (4, 13), (5, 24), (6, 6), (21, -8), (0, 8), (10, 5), (21, -9),
-    (22, -7), (25, 37), (27, -5), (28, 15), (4, 6), (21, 7), (3, 15), (9, 11), (21, 7), (1, 5),
-    (18, 14), (21, 6), (17, 8), (18, -5), (21, 10), (18, 10), (23, -7), (25, -7), (27, 23), (5, 8),
-    (6, 5), (21, 5), (23, -5), (23, 6), (1, 10), (18, 5), (4, 13), (5, 24), (6, 6), (21, -8),
-    (1, 13), (2, 7), (23, -6), (24, 16), (20, 5), (3, 12), (5, -5), (12, 5), (15, -7), (17, 10),
-    (19, -10), (22, 19), (24, 7), (25, -10), (27, 5), (7, 6), (4, 17), (5, 5), (19, 5), (9, 8),
-    (2, 5), (17, -5), (20, -6), (22, 16), (23, 21), (25, 13), (18, 6), (26, 7), (21, 6), (15, 8),
-    (23, 18), (27, 5), (3, 5), (25, -5), (26, 5), (27, 5), (1, 11), (19, 6), (5, 41), (21, -6),
-    (23, -5), (14, 27), (25, 8), (0, 16), (21, 7), (8, 5), (26, 10), (0, 6), (17, 22), (18, 10),
-    (20, 5), (22, -5), (23, -6), (25, 15), (21, 7), (27, 9), (15, 13), (15, 9), (17, 18), (18, -5),
-    (20, 7), (21, 8), (17, 7), (2, 6), (21, 17), (22, -5), (8, 5), (21, 6), (15, 6), (15, -6),
-    (16, 17), (18, 9), (22, 11), (11, 5), (22, 7), (25, -5), (16, 10), (21, 10), (1, -5), (11, 6),
-    (14, 6), (20, -6), (21, 7), (1, 7), (0, -7), (1, 8), (3, 6), (4, 11), (5, 10), (10, 6),
-    (16, -5), (17, 12), (21, 5), (22, -6), (23, -11), (24, 5), (25, -8), (28, -5), (22, 5), (15, 17),
-    (6, 36), (21, -6), (2, 5), (3, 5), (11, 10), (22, 5), (21, 8), (23, 6), (23, 5), (28, 5),
-    (20, 7), (17, 6), (20, 12), (25, 5), (18, 5), (0, 6), (5, -6), (18, 9), (23, -8), (24, 30),
-    (28, 5), (1, -5), (7, 7), (11, -5), (19, 31), (23, -8), (25, 11), (27, 7), (15, 21), (19, 5),
-    (21, -5), (15, 6), (18, 5), (20, 5), (6, 5), (22, 13), (19, 8), (17, 5), (27, 5), (6, 8),
-    (20, 7), (21, -7), (1, -6), (3, -5), (6, -6), (11, 6), (15, -5), (17, -5), (18, 17), (20, 9),
-    (21, 8), (22, -5), (23, 18), (28, 6), (8, 15), (20, 9), (21, 12), (15, 18), (19, -7), (21, 9),
-    (22, -6), (28, 10), (14, 18), (3, 35), (23, -5), (25, -5), (18, 33), (20, -5), (23, 34), (5, -5),
-    (27, 8), (14, 17), (5, 5), (1, 5), (25, 5), (25, 11), (1, 6), (5, 10), (21, -7), (25, 7),
-    (5, 8), (6, 8), (17, 5), (21, 8), (23, -5), (0, 89), (1, -11), (21, -7), (25, -12), (18, 8),
-    (19, 5), (25, 8), (5, 6), (15, 15), (21, 5), (4, 56), (5, -10), (6, -6), (22, 6), (4, 5),
-    (5, -7), (8, 5), (5, -7), (15, -9), (16, 29), (19, 26), (21, 9), (23, -5), (15, 15), (15, 5),
-    (20, 5), (13, 5), (15, 12), (16, 6), (20, 5), (25, 5), (22, 6), (12, 5), (18, 13), (20, -10),
-    (6, 7), (15, 6), (21, -12), (25, 6), (10, 7), (12, 14), (1, 9), (2, 5), (21, 10), (6, 5),
-    (0, -5), (1, 26), (2, 8), (3, 15), (19, 8), (21, -7), (25, -6), (11, 9), (25, -6), (26, 5),
-    (28, 9), (19, 9), (2, 5), (0, 31), (1, 10), (2, 13), (5, -8), (9, -6), (10, -5), (11, 7),
-    (13, -5), (17, -10), (18, -5), (20, -9), (22, -6), (23, -11), (24, 15), (25, 5), (26, -7), (27, 5),
-    (28, 6), (22, 9), (18, 7), (5, -5), (8, 25), (15, 6), (17, -9), (18, 7), (23, -6), (24, 6),
-    (25, -8), (18, 5), (1, 6), (17, 26), (27, 9), (1, 5), (23, 8), (21, 9), (17, 9), (25, 8),
-    (14, 10), (18, 5), (15, 7), (17, 10), (1, -6), (3, -6), (4, 64), (5, 44), (6, 59), (9, -8),
-    (10, -6), (11, -6), (14, -7), (15, -9), (16, -5), (17, -8), (18, -8), (19, -10), (21, -16), (22, -9),
-    (23, -15), (24, -7), (25, -6), (27, -5), (6, 8), (15, 10), (18, 7), (17, 11), (20, 6), (19, 6),
-    (5, 9), (6, 8), (1, 5), (17, 6), (18, 9), (21, -5), (20, 7), (1, 5), (5, 41), (6, -5),
-    (7, 10), (9, -5), (19, -5), (20, 14), (21, -12), (23, -9), (11, 11), (23, -5), (17, 8), (1, 6),
-    (11, 5), (18, 8), (7, 6), (26, 5), (8, 5), (19, 9), (17, 21), (21, -7), (9, 7), (11, 9),
-    (6, 5), (1, 7), (5, 7), (1, 6), (18, 6), (1, 7), (14, 17), (0, -5), (1, 6), (3, 5),
-    (4, -7), (6, -10), (9, -11), (11, -7), (12, -6), (14, -7), (16, 6), (17, -13), (19, 36), (20, -6),
-    (21, 45), (23, 6), (24, -7), (25, -12), (26, -6), (27, 9), (5, 6), (17, 8), (21, 7), (5, 12),
-    (8, 5), (25, 5), (18, 8), (1, -6), (15, -7), (17, -9), (18, 17), (22, -5), (23, -7), (25, 33),
-    (24, 5), (6, 6), (25, 7), (14, 8), (4, 5), (1, -6), (2, -8), (5, -33), (6, 7), (8, 17),
-    (9, -16), (10, 8), (11, -10), (13, -14), (14, 11), (15, 32), (17, 5), (18, 8), (19, 14), (21, 11),
-    (22, -11), (23, 15), (24, -14), (25, -7), (26, 5), (28, -11), (8, 5), (26, 7), (5, -5), (22, 13),
-    (23, 15), (5, 6), (23, 10), (17, 6), (22, 5), (18, 64), (19, -5), (20, -8), (25, -7), (25, 5),
-    (13, 5), (1, 7), (0, 7), (20, 5), (25, 7), (26, 8), (21, 11), (7, 8), (4, 10), (25, 7),
-    (15, -5), (16, 16), (5, -5), (7, 15), (1, 5), (3, 5), (5, -10), (7, 27), (28, 5), (21, 9),
-    (0, 11), (25, -5), (17, 40), (18, -5), (21, -6), (27, 9), (1, 6), (1, 7), (20, -5), (23, 34),
-    (23, 8), (20, 5), (15, 5), (27, 5), (14, 6), (25, 10), (15, 10), (18, 6), (21, -5), (11, 5),
-    (15, -5), (16, 11), (20, 8), (22, 8), (17, 7), (24, 6), (21, 6), (5, 7), (22, 12), (0, 5),
-    (4, 5), (14, 9), (28, 7), (14, 40), (26, 13), (25, -9), (26, 31), (11, 6), (5, -8), (21, -6),
-    (22, 6), (23, 51), (25, -5), (16, 28), (21, -6), (22, -5), (25, 19), (19, 10), (1, 10), (18, 11),
-    (18, 5), (15, 11), (17, -6), (21, 7), (25, 8), (20, 12), (0, 5), (19, 8), (27, 14), (22, 6),
-    (23, 12), (9, 5), (19, 6), (5, 5), (21, 6), (26, 6), (25, 7), (12, 8), (18, 10), (25, 11),
-    (26, 5), (15, 5), (20, 6), (5, 6), (13, 5), (24, 11), (14, 11), (28, 5), (20, 10), (21, -6),
-    (24, 7), (25, -6), (27, 8), (21, 6), (24, 5), (25, 5), (22, 6), (14, 15), (21, 18), (26, 5),
-    (5, 7), (11, 15), (5, 13), (9, 12), (11, 18), (10, 5), (21, -5), (26, 5), (0, 16), (1, -5),
-    (15, 20), (21, -7), (6, 5), (22, 5), (18, 5), (11, -6), (12, 36), (23, 5), (16, 5), (14, 8),
-    (22, 9), (23, 24), (25, -5), (26, 8), (2, 8), (24, 6), (25, 6), (10, 18), (12, 31), (20, -8),
-    (21, -7), (23, 8), (28, 5), (1, 9), (5, -8), (21, 33), (5, 11), (18, 5), (18, 5), (25, 6),
-    (18, 11), (1, 13), (4, -7), (6, 44), (9, -5), (20, -5), (21, -9), (28, 8), (4, 36), (5, -7),
-    (5, 5), (0, 7), (13, 7), (17, 8), (9, 5), (11, 8), (3, 8), (7, 7), (15, -6), (18, 5),
-    (19, 22), (23, -7), (17, 9), (24, 11), (5, 7), (9, 6), (21, -5), (23, -6), (5, 7), (6, -7),
-    (9, 10), (10, 14), (11, 9), (15, -8), (17, 21), (19, -8), (23, -5), (25, 5), (4, 76), (5, -11),
-    (6, -7), (20, -5), (21, -5), (25, -5), (1, 5), (7, 5), (5, 5), (19, 6), (4, 5), (6, 6),
-    (12, 5), (23, 6), (1, 12), (18, 8), (21, 6), (23, -8), (27, 9), (14, 34), (22, -5), (21, 6),
-    (14, 18), (25, 9), (26, 11), (0, 10), (22, 16), (5, 7), (17, 6), (18, 6), (23, 5), (1, 5),
-    (25, 13), (17, 21), (21, -7), (14, 27), (0, 26), (1, 6), (2, 14), (3, -8), (4, -5), (5, -9),
-    (10, -6), (12, -5), (13, -6), (14, -5), (15, -6), (16, -6), (19, -6), (20, -5), (22, -6), (23, -15),
-    (24, 18), (25, 34), (26, -8), (28, 5), (12, 5), (0, 7), (1, -5), (15, -6), (16, 7), (19, 6),
-    (22, 9), (1, -6), (5, -20), (6, -7), (7, 40), (8, 5), (11, -6), (16, -5), (17, 18), (18, 13),
-    (20, -13), (21, 13), (22, -6), (23, -9), (25, -6), (26, 5), (27, 8), (28, -5), (1, 9), (15, 5),
-    (17, 5), (9, 9), (19, 7), (23, -10), (9, 8), (25, 9), (28, 5), (19, 10), (16, 24), (21, -5),
-    (10, 14), (0, -7), (3, 5), (6, 9), (17, -6), (18, 14), (19, -5), (21, -8), (23, -5), (25, 12),
-    (27, 15), (16, 7), (2, 9), (11, 9), (15, 6), (21, -5), (20, 9), (23, -7), (25, 27), (5, 8),
-    (6, 5), (14, 8), (12, 25), (23, -14), (14, 7), (4, 5), (5, -7), (22, 25), (23, -5), (25, -5),
-    (11, 7), (12, 18), (23, 7), (18, 10), (8, 15), (20, 6), (8, 13), (26, 13), (19, 7), (0, -5),
-    (2, 10), (3, -5), (4, -5), (5, -15), (9, -8), (10, -6), (12, -5), (14, -7), (16, 10), (17, 53),
-    (18, 20), (19, 12), (21, 13), (22, -6), (23, -19), (24, -7), (25, -11), (26, -5), (28, -6), (20, 7),
-    (23, 6), (25, 13), (10, 7), (28, 14), (12, 5), (10, 14), (0, 31), (1, 10), (2, 13), (5, -8),
-    (9, -6), (10, -5), (11, 7), (13, -5), (17, -10), (18, -5), (20, -9), (22, -6), (23, -11), (24, 15),
-    (25, 5), (26, -7), (27, 5), (28, 6), (22, 17), (23, 51), (25, -5), (18, 8), (21, 5), (3, 5),
-    (25, -5), (26, 5), (23, 8), (5, 8), (8, 5), (0, 10), (18, 9), (22, 13), (26, 7), (27, 5),
-    (21, 12), (1, 7), (4, 5), (22, 6), (1, -7), (18, -6), (22, 12), (5, 5), (7, 9), (18, 17),
-    (21, -5), (25, -6), (27, 8), (19, 13), (22, 7), (15, 15), (5, 11), (21, -6), (1, 6), (9, 5),
-    (0, -8), (1, 74), (2, 11), (3, 10), (4, 49), (5, -22), (6, -9), (9, -7), (10, -5), (11, -6),
-    (12, -5), (14, 26), (15, -7), (16, -6), (17, -11), (18, -7), (19, -6), (20, -10), (21, -10), (23, -16),
-    (24, -8), (25, -10), (26, 10), (27, -5), (28, -6), (17, 7), (18, 9), (19, 6), (17, 7), (18, 51),
-    (19, -5), (20, -7), (21, -10), (6, 5), (21, 8), (5, 9), (20, -6), (21, 12), (13, 5), (20, 5),
-    (23, 8), (0, -7), (2, -6), (3, -8), (4, 65), (5, 47), (6, 50), (7, -6), (9, -15), (10, -5),
-    (11, -7), (12, -7), (13, -6), (14, -10), (17, -11), (18, -13), (19, -6), (21, 14), (22, -12), (23, -26),
-    (24, -8), (27, -8), (28, -5), (17, 37), (21, -6), (1, 7), (5, 14), (17, -6), (18, -5), (20, 17),
-    (21, 5), (19, 8), (15, -5), (16, 16), (6, 13), (13, 9), (17, 5), (4, 6), (21, 10), (17, 8),
-    (20, 7), (25, 16), (23, 7), (16, 8), (5, 5), (23, 10), (3, 11), (23, 5), (24, 13), (7, 5),
-    (20, 5), (2, 7), (4, -5), (5, -7), (6, -6), (9, -7), (10, -6), (11, -7), (12, -5), (13, -7),
-    (15, 7), (16, -6), (17, 28), (19, -7), (20, -13), (23, -12), (24, 53), (28, -8), (16, 12), (22, 5),
-    (4, 5), (14, 5), (9, 6), (14, 9), (27, 5), (1, 5), (18, 6), (8, 5), (15, 6), (5, -5),
-    (9, 7), (24, 10), (11, 12), (23, 13), (5, 12), (15, 10), (25, 7), (1, 5), (10, 6), (17, 6),
-    (18, 9), (21, -9), (5, 12), (27, 5), (11, 24), (20, 5), (23, -7), (1, -5), (3, 25), (18, -8),
-    (21, 6), (22, 11), (25, -7), (4, 6), (11, 23), (15, 8), (21, -6), (23, -8), (18, 7), (15, 8),
-    (5, 7), (16, 5), (17, -6), (19, -9), (21, -5), (23, 6), (1, 7), (1, 8), (5, 8), (17, -5),
-    (19, -10), (21, -9), (23, 7), (10, 6), (5, 5), (17, 7), (1, 5), (3, 5), (19, 8), (15, -8),
-    (16, 44), (21, -8), (18, 10), (3, -5), (4, -5), (5, -23), (6, -11), (7, -7), (9, -17), (10, -5),
-    (11, -11), (12, 5), (13, -6), (14, -7), (15, -17), (16, -11), (17, 22), (19, 36), (20, 98), (21, 8),
-    (24, -8), (25, -17), (26, -8), (28, -10), (18, 8), (19, -5), (21, 6), (25, -6), (27, 8), (4, 5),
-    (6, 6), (16, 16), (22, 8), (5, -8), (21, -6), (22, 6), (23, 51), (25, -5), (20, 7), (0, 58),
-    (1, 56), (2, 32), (3, 17), (4, -5), (5, -46), (6, -30), (7, -25), (8, -24), (9, -37), (10, -25),
-    (11, 6), (12, -17), (13, 23), (14, -30), (15, -29), (16, -37), (17, -27), (19, -12), (20, -26), (21, -10),
-    (22, -36), (23, -16), (24, 60), (25, 91), (26, 34), (27, 46), (28, 12), (4, 5), (12, 5), (20, -6),
-    (22, 8), (23, 26), (25, -5), (23, 20), (21, 6), (27, 5), (5, 14), (1, 6), (25, 14), (20, 6),
-    (2, 5), (20, 6), (21, 6), (13, 18), (1, 6), (18, 9), (22, 11), (9, 8), (11, 20), (23, -5),
-    (8, 5), (26, 12), (5, -6), (17, -5), (18, 32), (19, -6), (21, 8), (27, 18), (8, 5), (5, 5),
-    (6, 8), (5, 5), (1, 9), (2, 8), (3, 6), (14, 25), (15, -6), (21, 6), (22, 12), (23, -12),
-    (25, -6), (17, 5), (18, 12), (5, 11), (7, 5), (19, 6), (19, 5), (18, 5), (5, 5), (16, 10),
-    (18, 8), (25, 5), (15, 5), (0, -10), (1, 22), (2, -11), (3, -17), (4, -16), (5, -37), (6, -19),
-    (7, -12), (8, -9), (9, -24), (10, 71), (11, -34), (12, 6), (13, -15), (14, 21), (15, -25), (16, -18),
-    (18, 13), (19, 33), (20, 134), (21, -10), (22, -18), (23, 24), (24, -11), (25, -21), (26, -16), (27, 20),
-    (28, -17), (23, 7), (10, 9), (20, 8), (21, 7), (23, 14), (22, 20), (1, 27), (15, 9), (1, 12),
-    (22, 14), (19, 6), (1, -6), (5, -10), (6, -5), (10, 53), (11, -14), (12, 49), (15, -6), (16, -6),
-    (17, -10), (18, -5), (21, -14), (22, 19), (25, -7), (21, 13), (25, 18), (15, 5), (1, 6), (18, 8),
-    (21, 12), (4, 6), (8, 5), (11, 11), (21, -5), (22, 14), (23, 12), (18, 6), (5, 11), (0, 12),
-    (21, 6), (23, 6), (7, 6), (23, 8), (16, 8), (16, 5), (26, 5), (21, 7), (6, 5), (21, 5),
-    (19, 20), (15, 5), (10, 23), (17, 5), (0, 8), (1, 10), (2, -10), (3, -13), (4, -11), (5, -11),
-    (7, -8), (8, -6), (9, -26), (11, -20), (12, -5), (13, -6), (14, -5), (15, 51), (16, 30), (17, 27),
-    (18, 28), (19, 25), (21, 27), (22, -26), (23, -28), (24, -9), (25, -15), (26, -13), (28, 12), (25, 9),
-    (13, 5), (15, 5), (28, 5), (20, -5), (21, 6), (0, -5), (1, -9), (3, 9), (5, -18), (6, -9),
-    (7, -5), (9, 32), (10, 9), (13, -5), (14, 14), (16, 5), (17, -12), (18, -7), (19, 7), (20, 5),
-    (21, 25), (22, 7), (23, -21), (26, -5), (27, -5), (28, -7), (2, 5), (18, 6), (8, 7), (26, 11),
-    (21, 7), (9, -5), (10, 7), (11, 6), (17, 15), (18, 13), (19, -6), (21, 5), (23, 7), (25, -8),
-    (26, 12), (0, 6), (2, 7), (18, 11), (21, 5), (17, 10), (5, -5), (6, 9), (15, 13), (16, -6),
-    (17, 23), (20, -5), (21, 13), (22, -7), (23, -8), (25, -7), (28, 6), (12, 16), (9, 5), (15, -7),
-    (16, 8), (22, -5), (19, 11), (6, 8), (15, 7), (21, 17), (5, 5), (20, 13), (22, 14), (2, 5),
-    (9, 5), (15, -7), (16, 8), (22, -5), (28, 9), (10, 12), (23, -5), (3, 5), (2, 5), (24, -5),
-    (25, 9), (0, 16), (1, -5), (13, 5), (17, -5), (19, 9), (20, 5), (23, -7), (24, -5), (25, 13),
-    (26, -5), (27, 9), (5, 5), (5, 7), (5, 5), (22, 9), (22, 7), (23, 9), (25, 9), (1, 6),
-    (8, 13), (19, 5), (25, 8), (0, -5), (1, -5), (17, 9), (18, 21), (19, 11), (20, -7), (21, -7),
-    (23, -8), (25, -7), (26, 9), (27, 21), (26, 10), (28, 5), (1, 5), (2, 9), (16, 13), (19, 5),
-    (21, -5), (25, 9), (26, 16), (11, 40), (19, 8), (21, -5), (23, -6), (25, -5), (14, 7), (5, 5),
-    (18, 15), (15, 5), (25, 12), (0, 7), (1, -8), (4, -5), (5, 5), (9, 20), (13, 6), (17, -15),
-    (19, 27), (20, 9), (21, -9), (24, -5), (25, -8), (28, -5), (1, 20), (2, 7), (3, 19), (18, -5),
-    (21, -8), (3, 9), (1, -7), (2, 24), (21, 9), (5, 6), (20, 7), (22, 9), (23, 5), (28, 9),
-    (13, 9), (15, 8), (16, 6), (21, 12), (15, -5), (16, 34), (21, -5), (21, 17), (17, 16), (27, 9),
-    (9, -5), (10, 7), (11, 6), (17, 15), (18, 13), (19, -6), (21, 5), (23, 7), (25, -8), (26, 12),
-    (6, 6), (1, 9), (19, 8), (20, -7), (22, 13), (20, 5), (16, 5), (18, 9), (8, 5), (26, 10),
-    (6, 8), (18, 9), (19, 5), (21, 9), (23, -8), (5, 12), (4, 5), (14, 5), (1, 5), (1, 26),
-    (2, 14), (3, -10), (4, -10), (5, -23), (6, -15), (7, -7), (8, -5), (9, -17), (13, -8), (14, -9),
-    (15, -9), (16, -10), (17, 19), (18, 18), (19, 23), (20, 74), (21, -20), (22, 30), (24, -9), (25, -28),
-    (27, -7), (28, -11), (11, 5), (12, 7), (22, 5), (1, 10), (3, 5), (5, -5), (5, 17), (0, 28),
-    (1, 14), (2, 7), (3, -5), (5, -7), (9, -5), (11, 8), (17, -9), (20, -9), (22, -6), (23, -10),
-    (24, 16), (25, 7), (26, -7), (27, 5), (28, 7), (5, 5), (21, 5), (24, 5), (22, 5), (28, 5),
-    (0, -7), (1, -6), (15, 21), (23, -7), (24, -5), (25, 19), (27, 6), (28, 7), (18, 6), (13, 14),
-    (5, -5), (9, 7), (24, 10), (25, 6), (1, -7), (15, -5), (18, 23), (19, -5), (20, 5), (21, -8),
-    (23, -11), (24, -7), (25, 7), (27, 31), (15, 9), (21, 13), (21, 20), (23, 7), (24, 8), (26, 10),
-    (21, -5), (25, 27), (11, 7), (18, 6), (4, 6), (1, -5), (3, 14), (15, -5), (19, -5), (21, -7),
-    (22, 22), (12, 5), (21, 7), (15, 14), (16, 6), (18, 7), (20, -8), (23, -8), (6, 8), (20, 7),
-    (21, -8), (22, 6), (17, 6), (1, -6), (2, 45), (25, -5), (11, 6), (10, 5), (23, -6), (24, 8),
-    (25, 12), (10, 15), (19, 5), (21, -5), (17, 14), (16, 5), (5, 7), (1, 14), (1, 6), (5, 32),
-    (7, 10), (20, 11), (21, -11), (23, -7), (28, 5), (26, 10), (10, 5), (5, 7), (17, 7), (23, 5),
-    (8, 5), (9, 7), (16, 9), (15, -5), (16, 31), (4, 9), (25, 11), (19, 5), (21, 5), (16, 6),
-    (19, 6), (0, -5), (1, -11), (18, -6), (23, -6), (24, -9), (25, -7), (26, 87), (18, 7), (0, 13),
-    (1, 16), (3, -7), (5, -26), (6, 14), (8, 7), (9, -8), (14, 5), (16, -6), (20, -18), (21, -16),
-    (23, 20), (24, 6), (25, 8), (27, -5), (21, 11), (2, 5), (21, 8), (22, 25), (21, 6), (23, 14),
-    (0, 5), (4, 5), (14, 5), (28, 7), (8, 5), (25, 7), (5, -5), (6, 9), (14, -5), (15, 13),
-    (16, -7), (17, 26), (18, -5), (20, -5), (21, 15), (23, -9), (24, 5), (25, -9), (28, 5), (1, -8),
-    (3, -5), (6, -5), (10, 49), (11, -23), (12, 93), (13, -8), (15, -10), (16, -12), (17, -7), (18, -16),
-    (19, -8), (20, -11), (21, -22), (22, 12), (24, -8), (27, -7), (28, 17), (22, 7), (1, -5), (17, 17),
-    (24, 8), (25, -5), (25, 10), (24, 5), (21, 10), (24, 30), (28, 8), (18, 7), (23, -6), (27, 9),
-    (19, 15), (4, 9), (25, 11), (23, 7), (3, 8), (6, 7), (0, -5), (1, -8), (4, 7), (9, 16),
-    (10, 9), (16, -5), (17, -7), (18, -9), (21, 11), (22, -7), (23, 8), (25, 16), (6, 6), (0, -22),
-    (1, 57), (2, 46), (3, 43), (4, -11), (5, -24), (6, -10), (7, -7), (8, -6), (9, -12), (10, -8),
-    (11, 18), (12, -6), (13, -10), (14, 65), (15, -17), (16, -15), (17, -17), (19, -20), (20, -20), (22, 8),
-    (23, 37), (24, -11), (25, -24), (27, -12), (28, -14), (7, 7), (8, 5), (16, 6), (23, 7), (25, 5),
-    (28, 5), (10, 28), (11, 10), (21, -5), (23, -5), (25, -7), (19, 31), (24, 9), (15, 5), (18, 5),
-    (1, 5), (1, 7), (1, 6), (17, 7), (5, 5), (0, 7), (1, 5), (21, -5), (23, 5), (26, 6),
-    (22, 5), (23, 6), (15, 6), (15, 11), (5, -5), (9, 11), (19, 5), (21, 10), (18, 49), (20, -5),
-    (21, -6), (25, -5), (0, 5), (0, -5), (15, -5), (18, -5), (21, -7), (25, 30), (27, 7), (12, 9),
-    (8, 5), (20, 17), (23, -9), (13, 5), (25, -5), (17, 7), (18, 51), (19, -5), (20, -7), (21, -10),
-    (11, 41), (23, -6), (19, 8), (17, 9), (10, 6), (12, 11), (21, -6), (23, 19), (1, 11), (17, 10),
-    (16, 8), (19, 19), (25, 12), (2, 5), (1, 16), (3, 8), (25, 11), (5, -6), (9, 16), (19, 7),
-    (21, -5), (16, 8), (18, 5), (21, -6), (25, 6), (2, 18), (0, 5), (17, 6), (18, 5), (21, -6),
-    (22, 9), (4, 18), (5, -5), (16, 11), (1, 6), (15, 7), (16, 11), (18, -7), (21, 17), (23, -5),
-    (25, -5), (5, 5), (20, 5), (19, 5), (20, 6), (6, 5), (5, -6), (9, 17), (20, 7), (15, 9),
-    (5, -11), (6, -5), (9, -5), (15, 5), (16, 10), (17, 77), (18, -8), (19, -10), (21, -11), (23, -10),
-    (25, -5), (1, 11), (12, 11), (21, 7), (18, 7), (12, 14), (12, 13), (1, -5), (5, -7), (15, 26),
-    (16, -5), (17, 62), (19, -8), (20, 5), (21, -16), (23, -10), (25, -9), (27, 7), (1, -8), (5, -8),
-    (15, 19), (16, 56), (17, -8), (19, -10), (21, 29), (23, -9), (25, -9), (20, 7), (15, 7), (1, 12),
-    (6, 9), (1, 13), (2, 6), (4, 19), (5, 10), (7, 20), (10, -12), (11, -13), (12, -10), (13, 6),
-    (17, 6), (19, 7), (20, -14), (21, -11), (22, -5), (23, -7), (24, -6), (25, -21), (27, -6), (28, 14),
-    (3, 5), (25, -5), (26, 5), (21, 7), (5, 8), (21, -9), (23, 24), (13, 5), (21, 6), (5, 5),
-    (26, 11), (17, 7), (15, 5), (10, 5), (0, 6), (18, 9), (3, -8), (5, -14), (7, 9), (8, 29),
-    (9, -5), (11, -10), (12, -8), (15, -6), (17, 39), (18, -7), (22, -12), (23, -6), (24, 11), (25, -5),
-    (26, 8), (27, 11), (0, 9), (2, 5), (18, 12), (21, -6), (21, 6), (21, -6), (22, 13), (25, 18),
-    (16, 14), (21, 7), (18, 5), (5, -6), (6, 12), (24, 14), (25, -5), (26, 12), (5, 8), (17, 10),
-    (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 7), (21, 6), (20, 6), (0, -11), (1, -7),
-    (2, -6), (4, -8), (5, -36), (7, 45), (8, 9), (9, 44), (11, -8), (13, -7), (14, -7), (15, -13),
-    (16, -10), (17, 14), (18, -12), (19, 13), (20, 51), (21, -7), (22, -12), (23, -11), (24, -9), (25, -14),
-    (27, 8), (9, 7), (10, 9), (5, 6), (6, 5), (18, 5), (19, 10), (19, 20), (21, -5), (18, 6),
-    (2, 5), (3, 6), (11, 10), (13, 13), (23, 31), (11, 5), (12, 8), (7, 5), (23, 6), (19, 6),
-    (21, 5), (0, 12), (18, 9), (19, 8), (1, 5), (23, 10), (5, -6), (6, 25), (23, 8), (18, 6),
-    (9, 5), (1, 11), (9, 9), (22, 8), (23, 12), (17, 6), (10, 11), (12, 22), (20, -6), (21, -6),
-    (22, 13), (11, 13), (0, 6), (1, 7), (4, -5), (5, 5), (10, -5), (11, -5), (15, 13), (16, 7),
-    (17, 24), (18, 9), (19, 5), (21, -24), (25, -9), (16, 8), (17, 7), (16, 7), (26, 9), (27, 5),
-    (3, 14), (23, 6), (23, 6), (1, 11), (18, 10), (15, -5), (16, 5), (21, 13), (28, 5), (17, -5),
-    (18, -6), (20, -7), (23, 44), (22, 6), (6, 9), (19, 5), (5, 5), (10, 5), (0, 5), (21, 12),
-    (15, -13), (16, 71), (17, -6), (19, -8), (22, -5), (23, -5), (1, -5), (5, -6), (10, -5), (11, -9),
-    (12, 44), (13, 89), (17, -6), (18, -7), (19, -6), (20, -7), (21, -12), (24, -5), (25, -16), (0, -7),
-    (1, 62), (2, -6), (3, 6), (5, -6), (15, -7), (18, 10), (21, -13), (22, 11), (23, -8), (24, -5),
-    (25, -14), (19, 7), (21, 7), (23, 15), (25, 5), (18, 6), (13, 18), (23, -5), (17, 5), (23, 10),
-    (21, 15), (23, 5), (23, 5), (15, 6), (28, 5), (23, 13), (0, -9), (1, 70), (2, 14), (3, 8),
-    (4, 53), (5, -25), (9, -9), (10, -7), (11, -10), (12, -6), (13, -5), (14, 57), (15, -11), (16, -9),
-    (17, -14), (19, -11), (20, -9), (21, -15), (22, -5), (23, -13), (24, -9), (25, -13), (26, 8), (27, -6),
-    (28, -9), (16, 12), (17, 11), (4, 5), (11, 7), (20, 7), (16, 9), (6, 5), (21, 7), (23, 18),
-    (1, -6), (15, 11), (17, 8), (18, 24), (19, 9), (20, -8), (21, -11), (22, -5), (23, -9), (25, -9),
-    (26, 9), (27, 20), (2, 5), (20, 7), (10, 5), (21, 16), (1, 6), (17, 5), (27, 5), (11, 7),
-    (26, 6), (9, 11), (20, 10), (21, -6), (24, 7), (25, -6), (27, 8), (22, 5), (24, 5), (18, 64),
-    (19, -5), (20, -8), (25, -7), (1, 5), (5, -10), (7, 7), (9, -6), (14, 7), (17, 7), (24, 6),
-    (16, 6), (26, 5), (11, 5), (15, 12), (16, 8), (2, 7), (9, 5), (20, 7), (22, 6), (27, 9),
-    (11, 5), (21, 7), (23, 6), (2, 5), (18, 6), (21, -6), (23, 15), (11, 19), (11, 17), (18, 12),
-    (23, -5), (20, 6), (9, -6), (10, -5), (11, -5), (17, 17), (18, 15), (19, 6), (21, -12), (22, 11),
-    (23, 11), (25, -12), (11, 5), (28, 5), (9, 7), (20, 7), (16, 6), (23, 5), (10, 5), (11, 5),
-    (12, 24), (16, 7), (18, -8), (19, 7), (20, -7), (21, 11), (22, -5), (23, -8), (25, -5), (23, 5),
-    (21, 5), (25, 15), (5, 5), (21, -13), (23, 5), (16, 5), (18, 10), (17, 5), (18, 7), (0, 5),
-    (1, -6), (3, -17), (4, 21), (5, 11), (6, 14), (7, 10), (8, 5), (9, 11), (10, -5), (11, -21),
-    (12, -13), (13, -7), (14, -9), (15, -8), (16, -17), (19, 9), (20, 16), (22, -19), (23, -23), (26, 16),
-    (27, 25), (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 42), (6, -8), (9, -9), (10, -5),
-    (11, 35), (13, -6), (14, -7), (15, -13), (16, -10), (17, -11), (20, 33), (21, -11), (22, 12), (23, 23),
-    (24, -6), (25, -11), (0, -19), (1, -14), (2, -5), (3, 10), (4, -13), (5, -5), (7, -7), (8, -8),
-    (9, 17), (11, -15), (12, -17), (15, 29), (16, 30), (17, 17), (18, 20), (20, 17), (21, 20), (22, -7),
-    (24, -13), (25, -16), (26, -11), (27, -10), (19, 5), (10, 10), (17, 7), (17, 7), (24, 7), (17, 8),
-    (19, 6), (20, -6), (28, 5), (1, -18), (2, -10), (3, 8), (4, -9), (5, -6), (7, -7), (8, -7),
-    (9, -11), (10, -17), (11, -19), (13, -7), (14, 70), (15, 41), (16, 16), (17, -27), (18, -21), (19, 8),
-    (20, -8), (21, 6), (22, 46), (23, -26), (24, -5), (25, 9), (26, -8), (27, -12), (28, 22), (3, 5),
-    (16, 5), (22, 6), (19, 8), (8, 5), (18, 9), (26, 10), (22, 6), (1, 7), (14, 17), (1, 6),
-    (19, 5), (5, 7), (17, 13), (21, 8), (23, 6), (21, 6), (21, 14), (25, 6), (1, 12), (18, 7),
-    (12, 19), (15, 22), (20, 7), (22, 6), (25, 9), (11, 7), (0, 11), (4, 11), (18, 9), (21, 6),
-    (21, 38), (18, 6), (27, 9), (1, 6), (14, 7), (21, 8), (1, 6), (19, 10), (26, 5), (28, 5),
-    (7, 7), (22, 9), (23, 8), (0, -6), (1, 78), (20, -6), (23, -6), (24, -5), (25, -11), (0, 40),
-    (1, 9), (2, 6), (4, -6), (5, -9), (6, -6), (10, -7), (11, 7), (12, -6), (13, -6), (14, -6),
-    (16, -6), (17, -8), (18, -9), (20, -10), (22, -8), (23, -10), (24, 28), (25, 10), (12, 20), (23, -13),
-    (23, 5), (5, 8), (3, 8), (21, 5), (25, 15), (1, 13), (18, 6), (20, 12), (19, 7), (26, 17),
-    (0, 14), (23, 5), (21, 8), (23, 6), (9, 7), (0, -5), (3, -6), (4, -5), (5, -6), (6, -7),
-    (10, 5), (11, -6), (13, 7), (14, -6), (15, -9), (16, -6), (18, 8), (20, -20), (21, -5), (24, 24),
-    (25, 37), (28, 8), (25, 23), (4, 31), (21, -5), (22, 14), (23, 13), (1, 5), (5, 37), (7, 10),
-    (9, -6), (17, -5), (18, -5), (19, -5), (20, 21), (21, -14), (23, -11), (10, 17), (9, 18), (11, 9),
-    (26, 9), (22, 9), (18, 16), (21, 5), (3, 7), (21, 5), (17, 11), (15, 10), (25, 7), (17, 6),
-    (15, 8), (5, 5), (1, -6), (5, -5), (17, -6), (18, 27), (19, 12), (25, -7), (27, 7), (22, 30),
-    (17, 12), (21, -5), (28, 5), (11, 25), (17, 5), (17, 5), (6, 5), (25, 9), (5, -9), (9, -6),
-    (11, 140), (17, -7), (18, -7), (19, -7), (20, -8), (21, -14), (22, -6), (23, -28), (0, 12), (1, -8),
-    (3, 5), (5, 11), (6, 6), (10, -5), (15, -5), (18, -6), (19, -6), (20, -6), (21, 13), (22, -5),
-    (28, 9), (1, 6), (17, 7), (24, 7), (1, 11), (18, 10), (1, -7), (3, 10), (5, -17), (6, -8),
-    (7, -5), (9, 33), (10, 10), (13, -5), (14, 8), (16, 5), (17, -10), (18, -5), (20, 6), (21, 25),
-    (22, 8), (23, -18), (28, -6), (9, 10), (10, 6), (21, 8), (11, 9), (16, 8), (0, 26), (25, -5),
-    (18, 10), (25, 5), (3, 8), (5, -5), (21, 8), (22, 10), (1, 14), (1, 21), (2, 8), (3, 17),
-    (14, 17), (23, -7), (25, -6), (17, 9), (18, 15), (12, 17), (13, 8), (23, -5), (9, 7), (17, 6),
-    (1, 6), (18, 6), (28, 8), (22, 15), (3, 9), (26, 8), (6, 10), (23, 5), (10, 18), (12, 31),
-    (20, -8), (21, -7), (23, 8), (21, 10), (10, 54), (11, -11), (12, 36), (15, -5), (18, -5), (19, -6),
-    (23, -27), (20, 7), (10, 25), (21, -5), (17, 10), (15, 6), (0, -11), (1, 7), (2, 47), (3, -15),
-    (4, -12), (5, -13), (6, -11), (7, -9), (8, -7), (9, -12), (10, -7), (13, -7), (14, -11), (15, -10),
-    (16, -10), (17, -10), (18, 11), (19, -14), (20, -7), (22, -10), (23, 7), (24, 63), (26, 52), (27, 5),
-    (28, -11), (25, 5), (11, 7), (20, -8), (21, 10), (23, -5), (28, 8), (9, 12), (18, -5), (19, 17),
-    (21, 7), (24, 9), (0, 6), (5, -6), (9, -5), (15, 6), (17, -7), (21, 7), (22, -5), (25, 16),
-    (26, -5), (27, 17), (13, 14), (5, 6), (17, 11), (16, 19), (24, 6), (0, 10), (21, 23), (18, 10),
-    (1, 11), (0, -5), (1, 12), (2, -10), (3, 92), (4, 16), (5, 51), (6, 26), (7, 13), (9, -10),
-    (10, -14), (11, -20), (13, -8), (15, -22), (16, -19), (17, -21), (18, -7), (19, -24), (20, -34), (21, 21),
-    (22, -18), (23, -12), (27, -13), (28, 15), (1, 10), (3, -5), (4, -9), (6, -6), (9, -6), (11, -5),
-    (15, -7), (16, -5), (17, -8), (18, -8), (21, 26), (22, -8), (23, -11), (25, 7), (26, 38), (27, 19),
-    (28, -5), (20, 8), (23, 7), (17, -7), (21, 5), (23, 6), (15, 12), (2, 5), (15, 6), (23, 16),
-    (0, -7), (1, 8), (3, 32), (5, -12), (7, -5), (9, -8), (10, 12), (13, -6), (14, -8), (15, -9),
-    (17, -8), (19, -7), (21, -13), (22, 9), (23, 58), (24, -5), (25, -10), (26, -7), (8, 7), (20, 5),
-    (24, 10), (16, 9), (7, 5), (24, 5), (5, 8), (6, 5), (21, 5), (23, -5), (26, 10), (4, 6),
-    (26, 7), (0, 9), (3, 20), (5, -17), (6, -11), (7, 6), (9, 13), (10, -6), (12, 10), (13, -9),
-    (14, -7), (16, -5), (17, 10), (18, 40), (20, -9), (23, -14), (24, -8), (25, -32), (26, 9), (27, 7),
-    (28, -10), (8, 5), (26, 10), (16, 6), (20, -5), (22, 38), (1, 18), (3, -7), (4, -9), (5, -11),
-    (7, -7), (8, -5), (9, -9), (14, -7), (15, 6), (16, -6), (17, 17), (18, 49), (19, -13), (21, 20),
-    (23, -16), (24, -12), (25, -9), (26, -9), (27, 18), (28, -11), (15, 5), (21, 8), (21, 9), (15, 8),
-    (23, 5), (8, 14), (17, 11), (18, -5), (21, 11), (0, -5), (1, -5), (2, -5), (3, -5), (4, -5),
-    (5, -11), (6, -6), (10, 58), (11, 92), (12, 18), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11),
-    (18, -10), (19, 11), (20, -11), (21, -15), (22, -8), (23, -24), (24, -5), (25, -13), (28, -6), (0, 9),
-    (1, 16), (2, -8), (3, -10), (4, -8), (5, -12), (6, 5), (7, -5), (9, -19), (11, -16), (14, -6),
-    (15, 26), (16, 19), (17, 12), (18, 18), (19, 25), (20, -7), (21, 18), (22, -18), (23, -27), (24, -5),
-    (25, -6), (26, -10), (28, 14), (21, 9), (0, 12), (0, 8), (1, 9), (2, -12), (3, -10), (4, -27),
-    (5, -31), (6, -12), (7, -17), (8, -16), (10, 7), (11, 26), (12, 36), (13, 11), (14, -14), (15, 13),
-    (16, 24), (17, 8), (18, 34), (19, 73), (21, 22), (22, -20), (23, -22), (24, -17), (25, -35), (26, -26),
-    (27, -5), (28, -5), (3, -10), (4, -15), (5, 16), (6, 15), (9, -7), (10, -6), (11, -17), (13, -6),
-    (15, -21), (16, -17), (19, -13), (20, 49), (22, -7), (23, 25), (24, -5), (26, -6), (28, 15), (25, 10),
-    (1, -5), (5, -7), (22, -6), (23, -6), (24, -5), (25, 71), (5, 8), (4, 5), (11, 7), (1, 16),
-    (9, 5), (18, -6), (19, -5), (21, 17), (24, 6), (9, 7), (19, -5), (20, 7), (22, 8), (23, -8),
-    (25, 9), (28, 12), (19, 11), (1, 7), (4, 5), (5, -5), (17, -5), (18, -5), (20, -5), (21, 14),
-    (22, 14), (23, 8), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -6),
-    (17, -11), (18, -15), (19, 191), (20, -35), (21, -23), (22, -6), (23, -12), (25, -18), (27, 10), (15, 8),
-    (20, 6), (25, 8), (0, -10), (1, -5), (3, -9), (4, 21), (5, 32), (6, 5), (7, 18), (8, 11),
-    (9, 7), (10, -5), (11, -9), (12, -7), (13, -5), (14, -7), (15, -5), (16, -6), (17, -12), (18, -15),
-    (19, -12), (20, 29), (21, -14), (22, -11), (23, 6), (24, -6), (25, 9), (27, 7), (22, 6), (11, 9),
-    (27, 5), (1, 7), (18, 5), (19, 6), (27, 8), (4, 5), (8, 9), (23, 5), (2, 8), (15, -5),
-    (16, 23), (20, 12), (1, 7), (18, 5), (15, 9), (16, 11), (17, 17), (18, 9), (22, -5), (25, -5),
-    (5, 5), (0, 13), (3, -7), (5, -7), (8, -6), (11, -9), (13, -8), (14, -8), (16, -10), (17, -5),
-    (19, 27), (20, 11), (23, -7), (25, 5), (26, 9), (27, 23), (21, 10), (23, 7), (22, 6), (0, 17),
-    (1, 10), (2, -5), (3, -7), (4, 63), (5, -8), (6, 36), (9, -10), (10, -6), (11, -7), (12, -5),
-    (14, 10), (15, 17), (16, -7), (17, -13), (18, -7), (20, -15), (21, -19), (23, -15), (24, -9), (26, -6),
-    (27, -5), (28, 7), (17, 10), (23, 6), (27, 9), (23, 10), (23, 7), (5, 5), (3, 15), (19, 10),
-    (19, 17), (24, 37), (25, -7), (3, 8), (23, 20), (1, 5), (4, -9), (5, -9), (9, -8), (11, -7),
-    (13, -7), (14, 19), (15, -7), (16, -6), (18, -5), (19, -6), (20, -6), (21, -9), (22, -9), (23, -16),
-    (24, 22), (25, 64), (27, -10), (28, 15), (16, 13), (15, 9), (0, -9), (1, -15), (2, -7), (3, -8),
-    (5, -8), (6, -5), (7, -5), (11, 22), (13, 29), (14, -9), (15, -19), (16, -11), (18, 10), (19, 35),
-    (20, 9), (21, -24), (22, 18), (23, -27), (25, 34), (5, 16), (15, -5), (17, -7), (18, 7), (20, -5),
-    (21, -12), (22, 19), (23, 25), (0, 8), (20, 9), (23, 14), (14, 8), (22, 11), (23, 24), (25, -5),
-    (26, 12), (17, 10), (21, 18), (26, 5), (2, 5), (5, 8), (15, -7), (1, 6), (1, 5), (5, 14),
-    (6, 12), (20, -5), (23, -6), (15, 7), (22, 13), (4, -5), (5, -13), (6, -7), (9, 147), (10, 5),
-    (11, -8), (15, -8), (16, -6), (17, -5), (20, -14), (21, -34), (23, -17), (24, -5), (28, -5), (18, 8),
-    (17, 9), (24, 11), (5, 5), (19, 10), (21, -5), (25, 5), (22, 6), (16, 8), (21, 6), (4, 6),
-    (14, 6), (17, 5), (18, 5), (4, 6), (17, 9), (18, 7), (27, 5), (2, 10), (25, 6), (23, 14),
-    (17, 5), (23, 5), (24, 15), (26, 12), (4, 5), (28, 5), (1, 8), (21, 17), (27, 10), (11, 16),
-    (23, 5), (5, 5), (0, 13), (5, 8), (6, 17), (11, -6), (14, -6), (17, -6), (19, -8), (20, -9),
-    (21, 21), (22, -5), (23, -15), (25, 12), (2, 8), (9, 7), (22, 6), (8, 5), (9, 7), (10, 5),
-    (21, -5), (15, 8), (0, -7), (1, -13), (2, -6), (3, -9), (4, -9), (5, 45), (6, -9), (9, -9),
-    (10, -6), (11, 38), (13, -6), (14, -7), (15, -14), (16, -10), (17, -9), (20, 41), (21, -15), (22, 11),
-    (23, 19), (24, -7), (25, -11), (27, 7), (28, -5), (8, 5), (22, 29), (26, 15), (18, 8), (20, 6),
-    (5, -6), (7, 13), (9, 12), (27, 7), (1, 13), (1, 7), (1, 7), (17, 7), (9, 11), (5, 8),
-    (21, 6), (3, 5), (20, 5), (21, 10), (15, 5), (18, -6), (20, 9), (17, 5), (0, -6), (13, 5),
-    (21, -5), (25, 22), (27, 7), (26, 7), (21, 7), (16, 13), (1, 7), (17, 7), (24, 7), (4, 6),
-    (6, 6), (14, 6), (4, 5), (26, 5), (0, 5), (9, 6), (1, 8), (2, 7), (5, -5), (17, 22),
-    (18, 7), (20, -14), (23, -6), (20, 6), (0, 6), (5, 5), (17, 13), (19, 7), (21, -19), (25, -6),
-    (27, 6), (22, 16), (15, 5), (19, 9), (8, 5), (0, 8), (10, 5), (24, 9), (16, 23), (28, 8),
-    (25, 12), (15, 5), (19, 9), (22, -6), (19, 12), (8, 6), (11, 16), (15, -6), (16, 19), (17, -5),
-    (18, -5), (19, -5), (21, -9), (22, 9), (23, 6), (25, -8), (26, 13), (27, -5), (25, 9), (24, 7),
-    (11, 14), (16, 9), (21, 10), (27, 8), (25, 8), (1, 42), (4, 87), (5, -23), (6, -8), (14, -6),
-    (15, -6), (18, -6), (19, -5), (20, -6), (21, -16), (23, -6), (25, -7), (0, 26), (1, 5), (3, 11),
-    (5, -11), (9, -5), (10, 11), (11, -7), (12, -8), (13, -7), (14, -6), (16, 5), (17, 6), (18, -10),
-    (20, -8), (21, -6), (22, -12), (24, 14), (25, 10), (26, -10), (15, 5), (1, 35), (3, -6), (19, 5),
-    (20, -5), (22, 5), (16, 24), (21, -5), (25, 7), (8, 5), (16, 17), (10, 5), (20, 7), (9, 10),
-    (5, -5), (11, 34), (12, 19), (17, -6), (20, 6), (22, -5), (10, 5), (11, 9), (5, 9), (20, 10),
-    (21, -5), (14, 9), (13, 5), (17, 5), (18, -5), (22, 8), (23, 6), (2, 5), (3, 5), (11, 10),
-    (18, 5), (21, -6), (18, 11), (1, -7), (5, 72), (7, 24), (9, -9), (10, -5), (15, -6), (17, -9),
-    (19, -6), (21, -17), (22, -6), (25, -6), (4, 28), (21, 11), (0, -5), (1, 14), (5, -5), (11, 5),
-    (14, 23), (15, -12), (20, -5), (21, -7), (23, 6), (25, 8), (26, 11), (1, 7), (21, 6), (1, 9),
-    (27, 5), (11, 6), (22, 9), (23, 8), (7, 7), (18, 5), (1, 6), (17, 5), (19, 8), (19, 15),
-    (5, 5), (15, 5), (20, 6), (26, 10), (15, 9), (21, -6), (22, 8), (23, 5), (25, 18), (0, -6),
-    (3, 86), (4, -6), (6, -7), (9, -6), (11, -6), (14, -7), (15, -11), (16, -5), (17, -9), (18, 9),
-    (19, -9), (21, 12), (23, -8), (23, 5), (15, 5), (18, 5), (1, 12), (28, 5), (4, 5), (11, 7),
-    (0, -7), (1, -7), (9, -5), (13, 33), (21, -5), (23, -12), (24, 14), (25, 11), (26, -5), (27, 5),
-    (28, 6), (15, 5), (17, 10), (19, 9), (1, -5), (14, 34), (20, 5), (15, 9), (18, 17), (25, -6),
-    (27, 8), (4, 10), (21, 11), (17, 8), (21, 7), (0, 14), (1, 13), (1, 9), (14, 5), (3, 5),
-    (4, 6), (12, 25), (23, -14), (11, 7), (12, 18), (23, 7), (25, -5), (26, 5), (20, 12), (5, 6),
-    (17, 7), (22, 15), (0, 6), (1, -8), (5, -5), (14, -5), (15, 17), (16, 55), (17, -8), (19, -10),
-    (21, 33), (23, -10), (25, -10), (2, -5), (4, -5), (6, -8), (9, 50), (10, 5), (11, 9), (12, -5),
-    (16, -7), (17, 10), (18, -10), (19, -5), (21, 33), (22, -8), (24, -7), (25, -13), (27, -5), (4, 5),
-    (1, -13), (2, 72), (20, -5), (21, -7), (23, -6), (25, -8), (17, 5), (14, 18), (10, -5), (11, -9),
-    (12, 52), (13, 36), (17, -5), (18, -5), (21, -5), (22, -5), (23, -10), (23, 10), (1, 6), (1, 5),
-    (22, 6), (26, 15), (4, 5), (26, 5), (8, 5), (1, 6), (5, 10), (25, 6), (0, 11), (1, -5),
-    (5, 8), (21, 5), (23, -9), (28, 10), (25, 5), (17, 7), (12, 17), (5, 12), (0, -5), (1, 5),
-    (4, 5), (5, 12), (6, 47), (9, -6), (10, 8), (11, 9), (15, -7), (17, -10), (19, -9), (21, 5),
-    (22, -5), (23, -10), (25, -9), (15, 11), (18, 5), (27, 5), (21, 6), (11, 7), (23, 22), (22, 6),
-    (17, 7), (6, 9), (6, 15), (5, -7), (6, 31), (21, -5), (14, 43), (22, -6), (3, 13), (4, 6),
-    (25, -5), (3, 40), (5, -8), (23, -9), (25, -6), (17, 6), (2, 5), (16, 8), (22, 5), (5, 5),
-    (10, 5), (5, -5), (8, 26), (17, -7), (18, 9), (19, 5), (17, 5), (7, 5), (21, -7), (23, -5),
-    (25, 28), (26, 9), (17, 9), (17, 6), (25, 9), (0, 6), (1, 10), (5, -6), (17, 26), (18, -10),
-    (19, -5), (20, 12), (21, 20), (22, -5), (25, -8), (1, 12), (18, 5), (5, 7), (2, 5), (20, 6),
-    (22, 15), (23, 11), (9, 12), (5, 8), (6, 5), (19, 6), (4, -5), (5, 16), (6, -6), (7, 16),
-    (8, 5), (17, -6), (18, 13), (19, -8), (21, -11), (23, 16), (24, -5), (26, 11), (3, 11), (6, -6),
-    (9, -5), (18, -6), (19, -5), (23, 46), (15, -10), (16, 70), (17, -6), (19, -6), (21, -10), (22, -10),
-    (23, -5), (25, 8), (0, 5), (20, 6), (22, 15), (23, 11), (15, 8), (18, 6), (9, 5), (19, 6),
-    (19, 5), (18, 9), (1, 6), (8, 5), (14, 7), (21, 13), (10, 8), (1, 5), (1, 7), (10, 10),
-    (21, -6), (23, 26), (1, 6), (2, 5), (18, 7), (11, 6), (3, 6), (5, -6), (21, 6), (19, 9),
-    (5, 6), (6, 6), (17, 7), (3, 8), (25, 13), (4, 11), (23, 25), (15, 5), (22, 6), (15, 9),
-    (0, 7), (6, 8), (20, -5), (21, -8), (23, 8), (25, 7), (23, 11), (1, 14), (5, -6), (6, 10),
-    (3, 9), (11, 6), (6, 9), (21, -7), (23, 10), (25, 6), (12, 10), (3, 8), (22, 8), (20, 7),
-    (25, 16), (1, 10), (5, -8), (21, 27), (5, -5), (9, -6), (16, 6), (17, -8), (18, -7), (19, 10),
-    (21, -15), (23, 8), (25, 6), (26, 19), (21, 5), (4, 9), (5, 19), (6, 5), (21, -6), (7, 5),
-    (0, -5), (6, 7), (9, -6), (10, -5), (13, 8), (14, -5), (15, 5), (16, 12), (18, 25), (19, 13),
-    (22, -9), (24, -5), (25, -13), (21, 8), (24, 33), (25, -10), (0, 125), (1, -16), (5, -6), (18, -5),
-    (20, -5), (21, -10), (23, -5), (24, -6), (25, -22), (8, 5), (10, 10), (21, -5), (23, 29), (1, 6),
-    (1, -6), (2, -6), (3, 6), (4, -9), (8, 22), (9, 20), (10, 7), (11, 12), (12, -7), (13, -6),
-    (14, -6), (16, -9), (17, 11), (18, 14), (20, -7), (21, 16), (23, -21), (24, 11), (25, -19), (26, -7),
-    (27, -7), (28, 9), (18, 14), (0, 5), (17, 6), (25, 9), (0, 7), (1, 6), (15, -9), (18, -5),
-    (19, 80), (20, -6), (21, -14), (25, -6), (20, 10), (21, 5), (23, 7), (5, 6), (8, 5), (18, 9),
-    (17, 7), (18, 7), (21, 5), (23, 10), (5, 5), (12, 5), (17, 10), (5, 5), (17, 9), (1, 9),
-    (17, 46), (18, -6), (23, -5), (17, 10), (5, 16), (6, -8), (7, 8), (8, 24), (9, -7), (11, -6),
-    (16, -5), (17, -11), (18, 10), (19, 6), (20, 6), (23, -12), (25, -7), (27, 6), (20, 6), (1, -18),
-    (2, -12), (3, -12), (5, -15), (6, -9), (7, -7), (8, -6), (10, -5), (11, 36), (12, -6), (13, 30),
-    (14, -12), (15, -15), (16, -15), (17, -11), (18, 16), (19, 44), (20, 12), (21, -15), (22, 12), (23, -34),
-    (24, -6), (25, 52), (26, -7), (27, 13), (11, 7), (23, 19), (27, 5), (17, 6), (19, -6), (20, 13),
-    (21, -6), (27, 9), (18, 5), (9, 5), (2, 5), (9, 5), (15, 5), (21, 11), (20, 7), (5, -6),
-    (7, 9), (8, 5), (20, 5), (7, 5), (11, 6), (21, -8), (23, -7), (25, 29), (26, 8), (28, 8),
-    (21, 13), (17, 8), (5, 13), (28, 5), (25, 5), (17, 5), (1, 6), (18, 9), (1, 19), (3, -7),
-    (18, -7), (23, 11), (21, 9), (21, 7), (5, -10), (9, 71), (10, -5), (17, -5), (21, -13), (23, -6),
-    (5, -12), (6, -6), (9, 15), (10, 7), (12, 5), (16, 9), (17, -7), (19, 6), (20, 11), (21, 27),
-    (22, 9), (23, -14), (25, -9), (23, 14), (18, 6), (10, 5), (23, -5), (17, 6), (18, 5), (3, 7),
-    (5, -13), (6, -5), (15, 7), (19, 15), (20, 13), (21, 18), (23, -7), (25, -5), (27, 7), (1, 13),
-    (23, 8), (21, 10), (21, 11), (2, 5), (20, 12), (4, 6), (14, 6), (25, 13), (11, 5), (15, -5),
-    (17, 5), (13, 5), (24, 6), (15, -5), (16, 34), (21, -5), (19, 7), (26, 17), (12, 11), (6, 5),
-    (15, 7), (17, 10), (9, 7), (15, 12), (16, 8), (23, 14), (12, 36), (23, -5), (23, 11), (1, 6),
-    (5, 10), (25, 6), (9, 5), (16, 7), (5, 6), (21, -6), (23, 7), (0, -12), (1, 11), (2, 73),
-    (4, -6), (5, -10), (6, -7), (9, -8), (10, -8), (11, -13), (12, 19), (13, -6), (14, -6), (15, -9),
-    (16, -6), (19, -8), (20, -12), (21, -5), (22, -9), (23, -18), (24, 10), (25, -12), (26, 57), (22, 9),
-    (0, 15), (5, -5), (11, 6), (22, 12), (23, 6), (8, 5), (18, 8), (23, 24), (25, -6), (20, 5),
-    (10, 5), (15, 7), (20, -6), (13, 9), (19, -5), (21, -5), (25, 24), (10, 10), (0, 20), (1, -6),
-    (3, -8), (4, -6), (5, -11), (9, -7), (10, -6), (11, 7), (12, -5), (14, -5), (16, -5), (17, -9),
-    (18, 5), (19, 8), (20, 10), (23, -15), (24, 24), (25, 19), (26, -9), (27, 8), (28, 6), (18, 7),
-    (5, 5), (19, 8), (20, 9), (6, 9), (0, -5), (15, -5), (18, -5), (21, -7), (25, 30), (27, 7),
-    (5, 6), (21, 8), (8, 5), (15, 6), (19, 5), (21, 8), (2, 5), (11, -7), (12, 54), (13, 27),
-    (21, -6), (23, -13), (21, 10), (15, -6), (16, 26), (19, 11), (0, -10), (1, -5), (5, -11), (6, -5),
-    (7, 5), (8, 8), (9, -7), (11, -5), (15, -6), (17, 5), (18, 61), (19, -5), (20, -9), (21, -18),
-    (22, -5), (23, -15), (24, -7), (25, -29), (26, 14), (27, 76), (2, 7), (7, 5), (21, -7), (23, -5),
-    (25, 25), (26, 9), (19, 6), (5, 11), (7, 5), (20, 6), (26, 8), (20, 7), (20, 6), (18, 5),
-    (20, 7), (1, 6), (4, 5), (5, -7), (17, -6), (21, 15), (22, 12), (23, 8), (25, -6), (14, 13),
-    (13, 5), (23, 8), (18, 6), (6, 5), (18, 5), (25, 13), (19, 13), (18, 14), (22, 10), (2, 7),
-    (5, 5), (6, 5), (21, 5), (25, 7), (17, 5), (20, 8), (1, 8), (15, -5), (21, 13), (22, 7),
-    (27, 5), (6, -6), (9, -5), (11, -7), (12, 23), (15, -8), (16, -7), (17, -7), (18, -5), (22, -5),
-    (23, 46), (24, -5), (25, 11), (26, 7), (28, -5), (8, 15), (15, 6), (18, 8), (0, -7), (1, 57),
-    (2, 17), (3, 12), (4, 8), (5, -8), (6, -5), (9, -5), (11, -5), (14, 26), (15, -9), (16, -5),
-    (17, -8), (18, -8), (20, -6), (21, -10), (25, -5), (28, -5), (21, 7), (21, 7), (8, 5), (3, -5),
-    (4, -6), (5, 12), (7, 13), (9, -9), (10, -6), (11, 9), (12, -5), (15, -6), (21, 7), (23, 25),
-    (25, -8), (28, -6), (22, 12), (16, 24), (11, 5), (15, -5), (17, 5), (27, 6), (2, 10), (17, 12),
-    (23, 14), (6, 11), (28, 8), (1, 10), (24, 40), (25, -9), (20, 16), (22, 6), (6, 6), (1, -6),
-    (16, 6), (18, 7), (20, 6), (21, -8), (22, 8), (28, 7), (1, -5), (5, -9), (10, 29), (11, -7),
-    (12, 35), (15, -7), (17, -10), (19, -6), (20, -5), (21, -8), (22, 23), (23, 13), (25, -6), (19, 7),
-    (12, 6), (1, -6), (15, -6), (17, -8), (18, 11), (23, -7), (25, 33), (15, -5), (21, 67), (22, -10),
-    (23, -5), (25, -6), (15, 22), (17, 6), (25, 6), (3, -8), (4, -16), (5, 19), (6, 15), (9, -9),
-    (10, -7), (11, -18), (13, -7), (14, -5), (15, -23), (16, -19), (18, 5), (19, -16), (20, 47), (22, 10),
-    (23, 30), (24, -6), (25, 5), (26, -7), (28, 14), (18, 8), (21, 10), (0, -9), (1, 47), (2, -16),
-    (3, 13), (4, -8), (5, -13), (7, -9), (8, -9), (9, -8), (10, -15), (11, -21), (13, -10), (14, 65),
-    (15, 36), (16, 12), (17, -26), (18, -13), (20, -11), (21, -5), (22, 57), (23, -35), (24, -9), (25, -6),
-    (26, -6), (27, -15), (28, 19), (17, 6), (2, 9), (11, 9), (21, -6), (25, -5), (28, 7), (21, 15),
-    (5, -5), (6, 5), (11, 11), (21, -6), (5, -9), (6, -6), (7, 6), (16, 10), (17, 13), (18, 9),
-    (20, -7), (21, 9), (25, -9), (23, 8), (1, 11), (3, 7), (11, 9), (23, -6), (25, -10), (0, 8),
-    (17, 5), (5, -6), (6, 5), (15, -7), (16, 8), (18, 9), (21, -14), (22, 19), (5, -7), (9, 12),
-    (13, 13), (25, 15), (19, 21), (20, -8), (18, 14), (19, 7), (0, 8), (3, 7), (6, -6), (18, 7),
-    (20, 6), (21, 9), (16, 7), (17, 17), (10, 5), (11, 9), (15, 6), (5, 6), (0, -7), (1, 8),
-    (3, 6), (4, 11), (5, 10), (10, 6), (16, -5), (17, 12), (21, 5), (22, -6), (23, -11), (24, 5),
-    (25, -8), (28, -5), (8, 5), (2, 7), (18, 10), (18, 5), (0, 25), (1, 6), (2, 14), (3, -8),
-    (4, -5), (5, -9), (9, -6), (10, -5), (12, -5), (13, -5), (14, -5), (15, -6), (16, -5), (17, -5),
-    (19, -5), (20, -8), (22, -6), (23, -14), (24, 18), (25, 35), (26, -8), (28, 5), (1, -13), (3, 6),
-    (4, 6), (14, 79), (15, -11), (16, -5), (20, -6), (21, -10), (23, 6), (25, -5), (15, 8), (21, 8),
-    (16, 7), (4, 14), (21, -5), (22, -5), (25, 33), (18, 5), (0, 5), (3, -13), (5, 30), (8, -10),
-    (11, -12), (12, -8), (13, -14), (14, -13), (16, -11), (17, 13), (18, 11), (19, 20), (20, 16), (22, -14),
-    (23, -28), (24, -7), (26, 17), (27, 13), (28, 6), (21, 11), (23, 12), (24, 6), (20, 10), (6, 11),
-    (6, 9), (13, 14), (24, 12), (25, -7), (1, 6), (14, 16), (1, 14), (21, 6), (21, 13), (25, 5),
-    (6, 6), (23, -13), (25, 73), (1, 7), (15, 5), (17, 20), (21, -5), (23, -5), (15, 6), (21, 6),
-    (21, 5), (22, 6), (0, 8), (16, 5), (19, -5), (21, 5), (8, 5), (26, 8), (25, 15), (25, 7),
-    (1, -10), (2, 31), (18, 26), (21, -5), (15, 8), (9, 7), (20, 8), (19, 5), (21, 5), (1, 20),
-    (2, 8), (3, 19), (21, -6), (15, 5), (21, 8), (15, 8), (5, -5), (28, 8), (0, 8), (1, 8),
-    (2, -9), (3, -5), (4, 16), (5, -8), (6, 21), (7, -9), (8, -9), (11, -13), (12, 6), (16, -6),
-    (17, 26), (18, 9), (19, 6), (20, 5), (22, 17), (23, -23), (25, -15), (26, -14), (27, -12), (28, -19),
-    (1, 6), (13, 9), (12, 11), (23, 10), (5, 5), (18, 11), (26, 5), (5, 7), (19, 5), (8, 5),
-    (22, 5), (28, 5), (28, 5), (18, 7), (22, 12), (19, 12), (1, 5), (5, -9), (9, -8), (10, 18),
-    (11, -5), (12, 10), (15, -7), (19, 11), (20, 19), (21, 8), (23, -5), (5, 13), (8, 5), (28, 5),
-    (5, -14), (6, -5), (9, -6), (10, -6), (12, -5), (15, -7), (16, -5), (17, -6), (18, 6), (19, -7),
-    (20, -14), (21, 43), (22, -7), (23, 40), (25, -5), (27, 29), (1, 6), (19, 6), (19, 14), (14, 16),
-    (22, 10), (19, 7), (15, 6), (1, -6), (4, -7), (6, -9), (9, -8), (10, -7), (12, -5), (14, -5),
-    (15, 35), (16, 5), (17, 26), (18, -5), (19, 22), (20, 5), (21, 10), (22, -12), (25, -13), (28, -6),
-    (1, -5), (5, 8), (9, 8), (17, -6), (18, -6), (21, 16), (19, 34), (21, -8), (18, 8), (20, 9),
-    (18, 7), (4, 6), (25, 16), (20, 7), (8, 5), (2, 5), (17, 23), (21, -5), (22, 5), (28, 5),
-    (17, 6), (15, 13), (17, -5), (20, 7), (21, 11), (23, -8), (11, 9), (19, 15), (17, 10), (1, -6),
-    (4, -6), (6, -8), (8, 25), (11, -5), (13, 6), (17, -14), (18, -11), (19, -11), (20, 27), (21, -10),
-    (23, -6), (24, 20), (26, 28), (27, -6), (25, 5), (0, -5), (1, 20), (2, 15), (3, -8), (4, -6),
-    (5, -16), (6, -10), (7, -5), (10, -5), (13, -6), (14, -6), (15, -18), (16, -9), (17, 69), (18, 80),
-    (19, 11), (20, -33), (21, -6), (22, -8), (23, -12), (24, -8), (25, -12), (26, -7), (28, -8), (16, 5),
-    (20, 5), (19, 9), (12, 7), (23, 11), (1, 8), (21, 14), (23, 11), (23, 5), (25, 8), (18, 5),
-    (18, 15), (5, 5), (5, 6), (9, 5), (17, 12), (5, -10), (9, 12), (15, -5), (18, 6), (19, 10),
-    (20, -7), (21, 12), (23, -6), (28, 12), (17, 9), (21, -5), (17, 17), (7, 7), (21, 6), (0, 8),
-    (5, 13), (6, -6), (9, 6), (17, 16), (18, 8), (20, -14), (21, -10), (25, -6), (26, 13), (6, 8),
-    (16, 6), (21, -6), (0, -75), (1, -46), (2, -40), (3, -29), (4, -5), (5, 29), (6, 18), (7, -12),
-    (8, -18), (9, 11), (10, 27), (11, 38), (12, 15), (13, -14), (14, 22), (15, 10), (16, 14), (17, 19),
-    (18, 6), (19, -5), (20, 31), (21, 44), (22, 40), (23, 111), (24, -48), (25, -41), (26, -55), (27, -47),
-    (5, 16), (6, -8), (7, 8), (8, 24), (9, -7), (11, -6), (16, -5), (17, -11), (18, 10), (19, 6),
-    (20, 6), (23, -12), (25, -7), (27, 6), (5, -5), (27, 12), (0, 10), (11, 8), (1, 6), (18, 13),
-    (0, 5), (15, 11), (6, 6), (17, 11), (24, 7), (0, 12), (1, 12), (24, 7), (25, -5), (12, 5),
-    (5, 5), (17, 8), (16, 7), (23, 7), (15, 5), (5, -7), (7, 18), (20, 11), (11, 13), (1, -5),
-    (5, 5), (18, -6), (19, 13), (20, 34), (22, -5), (23, -7), (25, -6), (28, 12), (19, 18), (5, -6),
-    (17, -5), (19, 16), (20, 13), (27, 7), (1, 6), (17, 5), (8, 5), (25, -6), (26, 7), (27, 19),
-    (3, 9), (22, 17), (26, 5), (28, 5), (0, 7), (0, 10), (1, 8), (6, 13), (22, 5), (25, 5),
-    (9, 7), (1, -5), (5, 13), (10, -6), (19, -5), (20, -5), (22, -5), (23, -10), (28, 20), (19, 19),
-    (20, 7), (16, 11), (23, 11), (23, 5), (16, 32), (17, 8), (20, -7), (22, -5), (16, 11), (9, 7),
-    (19, 5), (23, 14), (14, 11), (16, 7), (23, 5), (21, 6), (28, 5), (25, 21), (0, -15), (1, -16),
-    (4, -8), (5, -6), (6, -9), (9, -7), (10, -10), (11, -6), (12, -7), (15, -14), (16, -12), (17, -11),
-    (19, 19), (20, -11), (22, 7), (23, 21), (24, -15), (25, 62), (26, 20), (27, 23), (27, 5), (17, 28),
-    (21, -5), (1, 25), (3, -14), (4, 33), (5, 109), (6, 19), (8, -5), (9, 9), (10, 10), (11, -5),
-    (12, -8), (13, -7), (14, -5), (15, -17), (16, -14), (17, -20), (18, -19), (19, -27), (20, 19), (21, -12),
-    (22, -14), (23, -24), (24, -9), (26, -15), (28, -12), (1, 7), (3, 9), (5, -7), (9, 9), (17, -6),
-    (20, -6), (21, 10), (23, 13), (20, 18), (23, -7), (15, -5), (16, 6), (22, 7), (16, 18), (17, 10),
-    (22, -8), (4, 17), (5, 15), (7, 8), (21, -9), (23, -5), (26, 5), (15, 12), (19, 8), (23, 6),
-    (8, 5), (26, 12), (5, 42), (21, -5), (23, -6), (22, 9), (5, 7), (26, 7), (0, -5), (6, 7),
-    (9, -6), (10, -5), (13, 8), (14, -5), (15, 5), (16, 12), (18, 25), (19, 13), (22, -9), (24, -5),
-    (25, -13), (1, 7), (18, 7), (0, -5), (5, -12), (9, -9), (10, -6), (11, -7), (12, -5), (14, -5),
-    (15, 48), (16, 38), (18, 15), (19, -14), (20, -7), (22, 19), (23, -15), (28, -7), (21, 9), (25, 15),
-    (4, 11), (5, 6), (26, 5), (27, 10), (2, 5), (17, 5), (17, 7), (1, -6), (3, -7), (5, 14),
-    (6, 10), (9, 9), (10, -6), (11, -6), (13, -5), (15, 15), (16, -6), (17, -13), (19, 12), (20, 7),
-    (24, -7), (25, -5), (22, 18), (20, 8), (0, -16), (2, 69), (3, -13), (4, -11), (5, -21), (6, -12),
-    (7, -8), (8, 8), (9, -10), (10, -13), (11, -17), (12, -12), (13, -8), (14, -10), (15, -19), (16, -12),
-    (17, 87), (18, 67), (19, -20), (20, -24), (21, 17), (22, -16), (23, -30), (24, 23), (25, 16), (26, -14),
-    (23, 6), (2, 9), (19, 14), (19, 5), (1, 9), (25, 9), (26, 11), (0, -5), (1, 18), (2, 9),
-    (3, 12), (5, -13), (6, -9), (7, -5), (11, -5), (14, 12), (15, 14), (17, -7), (19, -6), (21, -5),
-    (22, -9), (23, 5), (25, -5), (26, 9), (28, 8), (15, 5), (17, 6), (21, 8), (23, 6), (17, 19),
-    (19, 11), (20, -5), (23, -6), (8, 5), (1, 5), (17, 6), (15, 10), (5, 12), (23, 9), (19, 6),
-    (19, 5), (20, 8), (1, 7), (0, 8), (24, 13), (3, 6), (9, -5), (15, 7), (18, 11), (20, -9),
-    (21, 5), (23, 9), (6, 11), (16, 10), (1, 11), (25, 13), (15, 15), (11, 5), (12, 7), (22, 5),
-    (19, 6), (0, 5), (20, -6), (22, 16), (23, 20), (25, -5), (7, 8), (21, 7), (3, 66), (5, -5),
-    (21, -13), (23, -12), (17, 14), (9, 17), (1, 10), (9, -5), (17, 11), (20, -6), (21, -12), (27, 7),
-    (12, 11), (1, 7), (15, 11), (17, -12), (19, 15), (22, 10), (23, -5), (25, -5), (28, 12), (18, 10),
-    (25, -9), (26, 31), (4, 5), (15, 7), (21, 6), (28, 5), (17, 23), (18, 10), (20, 6), (23, -5),
-    (15, 22), (5, 10), (21, -5), (17, 5), (18, 12), (25, 10), (5, 5), (15, 23), (17, 12), (18, -6),
-    (21, -13), (23, 6), (28, 5), (25, 6), (12, 6), (4, 6), (14, 6), (18, 10), (24, 11), (25, -5),
-    (3, 5), (22, 6), (0, 5), (19, 9), (27, 14), (18, 13), (0, 11), (1, 17), (24, 6), (25, -6),
-    (28, 5), (19, 22), (12, 25), (23, -11), (1, 7), (3, 5), (1, 10), (2, 8), (3, 6), (14, 25),
-    (15, -6), (21, 6), (22, 13), (23, -14), (25, -5), (18, 6), (22, 6), (4, 16), (6, 12), (25, 7),
-    (23, 6), (0, -7), (2, -7), (4, -5), (6, -8), (10, 7), (11, -11), (12, 21), (13, -5), (15, -12),
-    (16, -9), (17, -14), (21, 11), (22, -9), (23, 68), (24, -8), (25, 16), (28, -7), (25, 11), (19, 18),
-    (15, 9), (19, 8), (20, 8), (23, 8), (17, -5), (26, 6), (0, -8), (1, 64), (2, 21), (3, 13),
-    (4, 7), (5, -9), (6, -6), (9, -7), (10, -5), (11, -7), (14, 29), (15, -9), (16, -6), (17, -7),
-    (18, -11), (20, -9), (21, -12), (23, -5), (25, -7), (26, -5), (28, -5), (20, 7), (17, 7), (11, 10),
-    (13, 13), (9, 5), (4, 5), (5, 9), (0, 13), (25, -5), (23, 5), (23, 13), (6, 22), (5, -7),
-    (23, 25), (10, 5), (22, 7), (20, 9), (22, 7), (25, -6), (0, -7), (3, -8), (4, -9), (5, 57),
-    (6, 12), (10, -9), (11, -7), (14, -7), (16, -13), (17, -9), (18, 5), (19, 13), (20, 12), (21, -25),
-    (23, 11), (24, -10), (25, 6), (27, 6), (28, -9), (1, -18), (2, -13), (3, -7), (4, -11), (5, -24),
-    (6, 16), (8, -6), (9, 14), (11, -11), (14, -17), (15, 6), (17, -7), (18, 15), (20, -21), (21, 31),
-    (22, 19), (24, -13), (25, 26), (26, 13), (28, -5), (15, 6), (18, 5), (25, 5), (28, 5), (5, -8),
-    (7, 20), (27, 5), (5, 5), (0, 5), (0, 8), (5, -5), (9, 5), (21, 5), (2, 5), (23, 6),
-    (19, 5), (20, 6), (8, 5), (9, -5), (12, 14), (15, -7), (17, 11), (20, 6), (21, -13), (23, -5),
-    (25, 5), (27, 6), (17, 22), (10, 14), (13, 7), (15, -5), (17, 38), (18, -11), (19, -7), (23, -5),
-    (25, -5), (27, 10), (0, 19), (1, 11), (3, 5), (5, -7), (6, -8), (10, 11), (12, -5), (14, -5),
-    (17, 16), (18, -12), (19, -17), (20, 6), (22, 11), (23, 16), (25, -12), (26, -5), (27, -5), (3, 5),
-    (22, 6), (11, 16), (2, 5), (0, -5), (4, 20), (5, 44), (6, 6), (9, 6), (17, -8), (18, -6),
-    (19, -6), (20, -8), (23, -12), (25, 9), (1, 16), (5, 15), (20, 5), (25, 8), (15, 5), (16, 7),
-    (19, 6), (9, 5), (5, 7), (20, 9), (0, 12), (2, 6), (21, -8), (23, -7), (24, 19), (25, 12),
-    (1, 7), (3, -5), (5, -15), (6, 9), (9, -6), (18, 14), (20, 5), (21, 9), (22, 7), (23, -14),
-    (24, -5), (28, -5), (5, -6), (8, 26), (17, -5), (21, 5), (19, 8), (20, 7), (7, 5), (14, 7),
-    (20, 12), (1, 6), (0, 5), (15, 9), (4, 5), (1, -6), (5, -5), (9, -6), (11, -5), (14, -8),
-    (15, -8), (16, -9), (17, -8), (18, -8), (20, 10), (21, 13), (22, 91), (23, -12), (25, -9), (21, -5),
-    (22, 24), (12, 53), (20, -6), (21, -5), (23, -8), (15, 7), (23, 6), (8, 13), (19, 5), (2, 9),
-    (6, 8), (21, 9), (23, 11), (21, 17), (23, -5), (20, 10), (20, 5), (18, 7), (1, -5), (2, -5),
-    (4, -5), (6, -8), (9, 50), (10, 5), (11, 9), (12, -5), (16, -7), (17, 10), (18, -10), (19, -5),
-    (21, 33), (22, -8), (24, -6), (25, -13), (27, -5), (1, 9), (0, -11), (2, -6), (3, 6), (4, -10),
-    (5, -39), (6, -5), (7, 45), (8, 9), (9, 47), (11, -9), (13, -7), (14, -7), (15, -11), (16, -10),
-    (17, 12), (18, -15), (19, 17), (20, 51), (21, -11), (22, -13), (23, -12), (24, -9), (25, -16), (27, 8),
-    (3, 8), (25, 8), (20, 20), (11, 7), (19, 5), (20, 6), (21, 9), (15, 8), (5, 9), (9, 6),
-    (23, -5), (17, 5), (20, 15), (8, 5), (21, 7), (17, 6), (21, 12), (23, -6), (25, 5), (22, 9),
-    (6, 6), (8, 5), (17, 5), (6, 10), (6, 6), (15, -5), (16, 31), (18, 14), (0, 15), (1, 14),
-    (5, 19), (6, 6), (0, 5), (1, 5), (5, -13), (6, -5), (10, -5), (11, -5), (15, -7), (17, 25),
-    (18, -5), (19, -9), (21, 31), (22, 21), (24, -7), (28, -5), (5, 12), (8, 5), (22, 13), (16, 17),
-    (21, 10), (24, 13), (25, -6), (23, 14), (28, 5), (3, 5), (22, 6), (21, 6), (2, 11), (3, 12),
-    (6, 5), (1, 7), (16, 5), (23, 8), (11, 11), (1, -5), (2, 11), (0, 26), (1, 5), (3, 11),
-    (5, -11), (9, -5), (10, 11), (11, -7), (12, -8), (13, -7), (14, -6), (16, 5), (17, 6), (18, -10),
-    (20, -8), (21, -6), (22, -12), (24, 14), (25, 10), (26, -10), (18, 5), (20, 21), (4, 6), (25, 9),
-    (19, 8), (9, 9), (15, 10), (21, 6), (11, 6), (20, 5), (22, 9), (23, -5), (28, 8), (18, 10),
-    (25, 5), (5, 7), (18, 5), (20, 6), (11, 7), (19, 39), (20, -9), (21, -8), (17, 5), (20, 7),
-    (2, 11), (17, 10), (17, 7), (21, 5), (5, 7), (4, 6), (5, -5), (20, 16), (27, 8), (5, 12),
-    (18, 7), (5, 7), (23, 5), (0, -6), (1, -6), (9, -5), (13, 34), (19, -5), (20, -8), (23, -12),
-    (24, 15), (25, 9), (26, -5), (27, 5), (28, 6), (3, 7), (21, -9), (23, 25), (26, 6), (8, 5),
-    (27, 5), (26, 13), (15, 18), (17, -5), (1, 6), (1, 10), (2, 16), (12, 11), (25, -5), (20, 5),
-    (8, 5), (17, 8), (21, 6), (5, 6), (24, 33), (25, -10), (2, 5), (22, 8), (0, 5), (19, 9),
-    (24, 5), (22, 6), (5, 5), (22, 6), (22, 6), (21, 13), (26, 5), (14, 19), (20, 5), (22, 5),
-    (19, 6), (12, 17), (15, -5), (16, 17), (17, -9), (18, -6), (19, -12), (6, 9), (17, -5), (21, 11),
-    (22, -5), (23, -6), (25, 18), (20, 10), (21, 5), (20, 20), (2, 7), (1, -5), (3, 7), (5, -8),
-    (6, -6), (9, -6), (15, 8), (17, -8), (19, 12), (20, 6), (21, 33), (23, -5), (25, -7), (27, 6),
-    (12, 5), (5, 7), (2, 7), (14, 9), (16, 6), (21, 5), (23, 5), (25, 13), (5, 11), (4, 6),
-    (14, 6), (1, 32), (17, 7), (21, 5), (20, 7), (0, 7), (16, 7), (15, -8), (20, 7), (21, 5),
-    (25, 7), (19, 10), (21, -5), (17, 6), (19, 8), (1, 13), (2, 5), (18, 14), (21, 10), (23, -7),
-    (25, -5), (23, 10), (23, 9), (23, -7), (25, 34), (0, 8), (21, -5), (25, 36), (7, 6), (20, 5),
-    (1, -8), (23, -7), (24, -7), (26, 70), (22, 5), (1, 5), (4, 6), (17, 53), (18, -8), (19, -5),
-    (20, 7), (21, 7), (22, 9), (16, 7), (20, 5), (25, 11), (0, 11), (10, 14), (23, -5), (19, 5),
-    (20, 6), (15, 5), (17, 11), (19, 9), (18, 6), (20, -5), (22, 6), (23, 9), (17, 6), (0, -9),
-    (2, 9), (3, -7), (4, -11), (5, -14), (6, -14), (8, 8), (9, -11), (11, -12), (12, -5), (14, -9),
-    (16, -12), (17, 27), (18, 14), (19, -12), (20, -28), (22, -8), (23, -15), (24, 74), (25, 39), (9, 28),
-    (21, -6), (15, 5), (5, -5), (11, -5), (15, -8), (16, -7), (19, 96), (20, -5), (21, -12), (23, -5),
-    (25, -9), (23, 17), (3, 7), (1, 13), (2, 7), (17, -6), (21, 5), (23, -5), (24, 17), (17, 7),
-    (0, -7), (1, -7), (9, -5), (13, 33), (21, -5), (23, -12), (24, 14), (25, 11), (26, -5), (27, 5),
-    (28, 6), (5, 6), (19, 5), (21, 7), (23, 18), (28, 5), (19, 5), (18, 10), (25, 5), (1, 5),
-    (14, 5), (18, 5), (23, 13), (5, 45), (21, -6), (23, -6), (16, 6), (20, 5), (23, 8), (1, 8),
-    (18, 5), (13, 9), (19, 5), (20, 5), (24, 10), (23, 9), (20, 5), (22, 7), (23, 22), (23, 6),
-    (17, 21), (22, 8), (23, 9), (19, 5), (21, 8), (10, 9), (20, 7), (1, 7), (2, 6), (21, 9),
-    (0, -5), (19, 6), (21, 5), (21, 6), (1, -20), (2, -25), (3, -16), (4, -7), (5, -11), (6, -11),
-    (7, -19), (8, -16), (9, -27), (10, -29), (11, -51), (12, -31), (13, -28), (14, 27), (15, 113), (16, 95),
-    (17, -49), (18, -62), (19, 59), (20, 9), (21, 9), (22, 120), (23, -103), (24, -7), (25, 96), (26, -11),
-    (27, -15), (28, 19), (4, 5), (10, 6), (12, 11), (21, -6), (23, 19), (15, 5), (1, -5), (6, 11),
-    (10, -5), (11, -5), (17, 36), (19, 8), (20, -5), (22, -6), (23, -15), (25, -12), (27, 13), (18, 9),
-    (17, 9), (25, 8), (1, 12), (23, 7), (6, 5), (3, 8), (24, 8), (3, 5), (22, 6), (18, 9),
-    (13, 10), (15, 5), (17, 5), (4, 7), (6, 9), (17, 10), (15, 5), (17, 6), (1, 6), (17, 9),
-    (4, 13), (14, 5), (25, 23), (17, 13), (27, 9), (15, 7), (16, 9), (22, -5), (3, 9), (20, 5),
-    (21, 10), (15, 5), (21, 8), (5, 14), (5, -5), (28, 8), (3, -6), (7, 8), (8, 13), (11, -7),
-    (12, -6), (15, -5), (17, -7), (19, -18), (20, 9), (22, -9), (24, 14), (27, 7), (17, 6), (22, 8),
-    (11, 11), (25, 7), (24, 19), (17, 9), (19, -5), (21, 6), (28, 9), (2, 11), (3, 12), (1, 5),
-    (17, -5), (18, 9), (1, 23), (4, 8), (25, 6), (0, -16), (1, -30), (2, -11), (3, -13), (4, -26),
-    (5, 41), (6, -16), (7, 33), (8, 10), (9, 55), (12, -13), (13, 37), (14, -25), (15, -23), (16, -9),
-    (17, -37), (18, -5), (19, 8), (20, 30), (21, 7), (22, 11), (25, 7), (26, -9), (11, 5), (12, 9),
-    (16, 12), (17, -8), (18, -5), (19, -11), (1, 8), (1, 35), (9, 25), (21, -7), (4, 10), (6, 7),
-    (7, 11), (20, -5), (21, 6), (21, 8), (26, 8), (0, 8), (13, 7), (17, 6), (1, 6), (16, 8),
-    (0, -6), (1, 24), (5, -7), (6, -5), (9, -5), (10, -5), (11, -9), (12, 18), (15, -6), (18, -10),
-    (20, -6), (22, -5), (23, -8), (24, 9), (26, 47), (27, -5), (0, 12), (2, 16), (5, -6), (11, 6),
-    (15, -5), (17, -7), (20, -5), (23, -7), (24, 16), (25, 9), (26, -5), (27, 7), (28, 8), (4, 6),
-    (20, 14), (19, 13), (3, 9), (9, 6), (21, 9), (1, 11), (9, 7), (11, 5), (20, 5), (22, 8),
-    (23, -7), (28, 12), (1, 7), (23, 8), (18, 7), (0, 10), (5, -8), (6, -5), (9, -6), (10, 6),
-    (17, 8), (19, 20), (20, 19), (21, -8), (22, -7), (23, 12), (25, -9), (25, 10), (1, 17), (0, 8),
-    (1, 6), (18, 5), (14, 16), (22, 10), (15, 5), (20, 5), (24, 5), (22, 8), (6, 8), (22, 12),
-    (23, 6), (5, 14), (6, 5), (20, 10), (6, 13), (15, 11), (1, 6), (4, 5), (20, 5), (5, -7),
-    (6, 6), (11, -5), (12, 26), (15, -5), (18, 5), (19, -6), (21, -8), (22, 6), (23, 6), (3, 8),
-    (25, 13), (15, 7), (18, 11), (21, 7), (22, -5), (23, -5), (25, 5), (0, 8), (1, 6), (6, 7),
-    (16, 5), (22, -6), (17, 10), (18, 11), (6, 7), (6, 9), (26, 5), (17, 5), (16, 9), (19, 22),
-    (22, -5), (2, 5), (14, 12), (22, 7), (24, 6), (23, 7), (0, 22), (17, 8), (19, 13), (25, 6),
-    (14, 8), (15, -5), (19, 6), (5, -7), (7, 16), (27, 5), (11, 7), (20, 7), (21, 9), (15, 7),
-    (1, 5), (5, -9), (15, -10), (16, 28), (19, 36), (21, 11), (23, -7), (25, -6), (17, 6), (19, 8),
-    (22, 7), (23, 14), (1, 7), (5, -7), (23, 25), (5, 5), (6, 8), (2, 9), (17, 7), (18, 7),
-    (21, -5), (0, 6), (10, 6), (22, 16), (18, 8), (15, 6), (1, 15), (3, -6), (4, -10), (5, -31),
-    (6, -13), (7, -9), (8, -6), (9, -16), (11, -16), (12, 5), (13, -9), (14, -11), (15, -22), (16, -15),
-    (17, 27), (18, 41), (19, 28), (20, 90), (21, 16), (23, -7), (24, -12), (25, -19), (28, -13), (15, 7),
-    (7, 6), (5, 33), (7, 29), (18, -5), (23, -6), (26, 6), (22, 6), (7, 6), (0, 24), (25, 5),
-    (5, 7), (20, 9), (20, 5), (5, 7), (0, 7), (15, -5), (18, 5), (19, 11), (20, 10), (21, 9),
-    (21, 6), (20, 7), (20, -6), (21, 7), (18, 8), (4, 16), (5, 41), (6, 8), (17, -8), (18, -5),
-    (19, -6), (20, -5), (21, 5), (23, -11), (25, 8), (18, 15), (21, 8), (5, 16), (21, -10), (25, 5),
-    (10, 5), (21, -5), (18, 10), (5, 8), (6, 5), (8, 5), (26, 9), (18, 6), (18, 15), (4, 10),
-    (5, -5), (17, -11), (18, 6), (20, -8), (21, 25), (24, -5), (25, 5), (26, 7), (27, 10), (15, 9),
-    (21, 6), (24, 17), (1, 11), (15, 6), (21, 9), (25, -5), (27, 9), (7, 6), (1, 8), (5, -5),
-    (17, 6), (8, 20), (19, 10), (21, -5), (23, -6), (17, 45), (18, -7), (21, -6), (25, -5), (5, -5),
-    (10, -6), (11, 26), (12, 15), (21, -7), (23, 9), (15, 6), (10, 9), (9, 9), (20, 21), (20, 10),
-    (6, 10), (20, 5), (1, -6), (4, -7), (5, 21), (6, 10), (9, -7), (10, -5), (11, -6), (13, 5),
-    (16, -6), (17, 14), (19, -7), (20, -8), (21, -6), (22, -7), (23, -14), (24, 40), (25, 16), (26, -5),
-    (27, -5), (20, 8), (6, 6), (15, 11), (20, 5), (18, 5), (0, 17), (25, 5), (23, 7), (13, 9),
-    (1, 10), (2, 6), (3, 8), (25, -8), (3, 9), (9, 8), (10, 14), (18, 7), (19, 8), (21, -9),
-    (23, -7), (4, 6), (23, 10), (0, -17), (2, -6), (3, -13), (4, -19), (6, -5), (7, -11), (8, -11),
-    (11, -38), (12, -18), (14, -12), (15, 16), (16, 29), (17, 25), (18, 26), (19, -24), (21, 40), (22, 20),
-    (23, -28), (24, 6), (25, 24), (27, -12), (28, 34), (17, 7), (1, 8), (11, 7), (1, 12), (6, 7),
-    (28, 9), (0, 5), (1, -6), (3, -17), (4, 21), (5, 11), (6, 14), (7, 10), (8, 5), (9, 11),
-    (10, -5), (11, -21), (12, -13), (13, -7), (14, -9), (15, -8), (16, -17), (19, 9), (20, 16), (22, -19),
-    (23, -23), (26, 16), (27, 25), (5, 11), (27, 9), (23, 7), (23, 8), (15, 15), (16, 5), (27, 5),
-    (23, 30), (1, -6), (4, -5), (5, -15), (9, -7), (10, -11), (11, 24), (15, -7), (16, -5), (18, -5),
-    (19, -9), (20, 28), (21, -8), (22, -6), (23, 81), (25, -9), (28, -5), (22, 9), (13, 5), (1, 6),
-    (4, 20), (14, 5), (23, 11), (23, 26), (1, -15), (3, 7), (4, 51), (5, -13), (6, -6), (9, -6),
-    (10, -6), (11, -8), (12, -5), (14, 95), (16, 12), (17, -8), (18, -8), (19, -6), (20, -5), (21, -11),
-    (23, -29), (25, -11), (28, -7), (1, -5), (4, -6), (5, -10), (6, -6), (9, -6), (10, -7), (11, -8),
-    (13, 10), (14, -6), (15, -6), (17, -11), (18, -9), (20, -6), (22, 20), (23, 78), (25, 11), (28, -6),
-    (22, 5), (2, 7), (3, 5), (3, 8), (15, 8), (23, 6), (1, -7), (5, 11), (6, -6), (9, 13),
-    (10, 10), (11, -8), (12, -5), (15, -5), (16, -5), (18, 16), (19, -9), (20, 10), (21, -5), (22, 15),
-    (25, -5), (1, -6), (3, -5), (4, -5), (6, -6), (11, -8), (13, 6), (14, -6), (16, -5), (17, -9),
-    (18, -8), (19, -7), (20, -10), (21, -5), (22, -8), (23, 106), (25, 9), (28, -5), (0, 5), (4, -5),
-    (6, -5), (9, -5), (10, -5), (11, -7), (12, -5), (14, 9), (16, -5), (19, -8), (20, 6), (23, 43),
-    (25, 18), (18, 11), (0, 11), (1, 13), (2, -12), (4, -18), (5, -16), (6, -10), (7, -11), (8, -11),
-    (9, 14), (11, -17), (12, -8), (15, 29), (16, 25), (17, 10), (18, 29), (19, -9), (20, 14), (21, 19),
-    (22, -11), (23, -5), (24, -6), (25, -9), (26, -16), (21, 6), (17, 8), (18, 10), (19, 7), (0, 6),
-    (0, -30), (1, 9), (2, -18), (3, -22), (4, -12), (5, 76), (6, 54), (7, 12), (8, -19), (9, 30),
-    (11, -58), (12, -27), (13, -27), (14, -38), (15, 32), (16, 10), (17, 31), (18, 28), (19, 63), (20, 26),
-    (21, 38), (22, 18), (23, -77), (24, -23), (25, -35), (26, -28), (27, -10), (28, -5), (13, 17), (23, 32),
-    (1, -5), (5, 19), (15, -7), (17, -9), (18, 12), (19, 18), (21, -17), (22, 17), (23, 22), (1, -6),
-    (3, -7), (5, -5), (6, -5), (9, -7), (11, 26), (12, 22), (13, 19), (18, -12), (20, -7), (21, 12),
-    (22, -9), (24, -6), (26, -6), (0, 8), (21, 8), (5, 6), (21, 7), (1, 6), (2, -8), (3, 7),
-    (4, 22), (5, 48), (6, 33), (7, 17), (10, -10), (11, -13), (13, -5), (15, -10), (16, -14), (17, -12),
-    (18, -15), (19, -15), (20, -34), (21, 10), (22, -15), (27, -9), (28, 10), (0, -5), (5, -17), (6, -7),
-    (9, -8), (10, -7), (11, -7), (12, -5), (15, -7), (16, -6), (17, -14), (18, 25), (19, -10), (20, -19),
-    (21, 30), (22, -7), (23, 80), (25, -8), (27, 28), (28, -5), (23, 26), (9, 13), (17, 7), (19, 5),
-    (20, 6), (22, -5), (23, -10), (25, -5), (28, 13), (0, 7), (17, 12), (18, 8), (9, 11), (21, 12),
-    (1, -13), (2, -7), (3, -7), (4, -8), (5, -21), (6, -11), (7, -6), (10, 114), (11, 110), (12, 13),
-    (13, -8), (14, -7), (15, -17), (16, -11), (17, -18), (18, -12), (19, 27), (20, 8), (21, -11), (22, -15),
-    (23, -34), (24, -8), (25, -27), (26, -7), (27, -8), (28, -10), (15, 9), (19, 10), (21, 18), (22, 20),
-    (25, -5), (9, 5), (1, 11), (0, -5), (1, -5), (16, -5), (17, 16), (18, 7), (21, 12), (22, 7),
-    (23, -8), (24, -5), (25, -9), (17, 6), (18, 8), (19, 8), (0, 5), (21, -5), (22, 13), (18, 18),
-    (1, 5), (6, 6), (8, 5), (19, 5), (27, 9), (5, 6), (6, 5), (6, 9), (16, 7), (11, 5),
-    (15, -9), (18, -5), (19, 80), (20, -6), (21, -14), (25, -6), (20, 7), (1, 6), (5, 13), (9, 10),
-    (23, -5), (11, 10), (21, 5), (6, 11), (5, -5), (21, -5), (23, 19), (27, 7), (22, 6), (2, 11),
-    (3, 12), (1, 14), (23, 5), (17, 7), (5, -7), (6, 57), (11, 5), (20, -5), (25, -7), (17, 6),
-    (6, 8), (22, 12), (0, 12), (1, 24), (2, -5), (3, -6), (4, 10), (5, -28), (6, 5), (7, 6),
-    (9, 8), (10, 9), (11, -6), (15, -9), (16, -5), (18, -6), (19, -10), (21, 8), (22, -8), (26, -9),
-    (27, 5), (15, 5), (0, -5), (1, 6), (4, 6), (5, 13), (6, 43), (9, -5), (10, 6), (15, -6),
-    (17, -8), (19, -7), (21, 8), (22, -6), (23, -14), (25, -6), (25, 10), (20, 10), (6, 5), (18, 6),
-    (28, 5), (1, 6), (6, 5), (13, 8), (15, -5), (18, 5), (19, 12), (20, 11), (21, 7), (6, 5),
-    (1, 6), (16, 7), (21, 5), (22, 5), (14, -5), (22, 8), (1, -7), (18, -6), (22, 12), (19, 11),
-    (20, 6), (21, 8), (13, 5), (4, 6), (0, 8), (6, 9), (13, 5), (21, 12), (20, 7), (1, 43),
-    (4, 86), (5, -23), (6, -8), (14, -5), (15, -6), (18, -6), (19, -5), (20, -6), (21, -15), (23, -8),
-    (25, -7), (17, 6), (18, 9), (21, 9), (0, 13), (1, 19), (4, -6), (5, -15), (18, 8), (20, -9),
-    (23, -6), (25, 5), (27, -5), (28, 5), (3, 9), (18, 5), (22, 16), (12, 5), (19, 10), (18, 7),
-    (4, 10), (13, 12), (0, -5), (15, -5), (18, -5), (21, -7), (25, 30), (27, 7), (7, 5), (23, 16),
-    (24, 5), (5, 7), (17, -6), (19, -8), (20, 5), (21, -5), (23, 6), (6, 5), (17, 7), (18, 10),
-    (21, 10), (22, 7), (25, -5), (10, 6), (21, 8), (19, 8), (19, 8), (1, 11), (11, 9), (19, 6),
-    (17, 7), (1, 6), (2, 5), (20, 5), (5, 6), (17, 8), (11, 9), (23, 12), (21, 7), (22, 6),
-    (18, 35), (19, -7), (21, 6), (27, 17), (11, 25), (11, 16), (20, 6), (2, 5), (9, 5), (2, 8),
-    (19, 8), (6, 6), (18, 8), (25, 5), (14, 8), (5, -5), (15, -8), (18, -10), (19, -5), (21, -14),
-    (22, 34), (23, 23), (5, 7), (4, 9), (25, 13), (21, 10), (23, 7), (1, 6), (15, -7), (28, 9),
-    (26, 10), (22, 6), (5, 6), (17, 10), (15, 16), (19, 5), (21, 12), (17, 5), (21, 5), (5, 5),
-    (20, 7), (28, 8), (0, 10), (0, -18), (1, 19), (3, -5), (4, 9), (5, 18), (7, 11), (8, -5),
-    (9, 8), (11, -12), (13, -9), (14, -11), (15, 6), (17, -8), (18, -7), (21, 14), (22, -14), (24, 6),
-    (25, -22), (27, -13), (28, 30), (5, 6), (6, 6), (21, 5), (23, -5), (15, 7), (22, 13), (20, 21),
-    (20, 5), (6, 6), (11, 5), (0, 9), (3, 43), (4, 23), (5, -9), (9, -5), (11, -5), (14, 5),
-    (17, -5), (19, -7), (20, -7), (21, -8), (22, -6), (23, -11), (24, -9), (25, 20), (26, -6), (27, -6),
-    (21, 15), (1, -5), (11, 6), (14, 6), (20, -6), (21, 7), (9, 5), (27, 5), (1, 13), (21, 6),
-    (26, 13), (11, 12), (23, 14), (20, 5), (20, 8), (8, 5), (25, 5), (1, -6), (5, 30), (6, -6),
-    (7, 28), (15, 5), (16, 12), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6), (23, -7), (25, -10),
-    (17, 33), (21, -5), (0, 49), (1, 6), (2, -10), (3, -5), (5, -6), (6, -6), (7, -9), (8, -7),
-    (9, -7), (11, -13), (12, -12), (13, -11), (14, -12), (15, -11), (16, -13), (17, -8), (18, -14), (19, 19),
-    (21, -11), (22, -5), (24, 19), (25, 39), (27, 35), (3, 11), (23, 8), (14, 9), (9, -5), (14, -7),
-    (16, -7), (17, -6), (18, -6), (20, 14), (21, 5), (22, 66), (23, -9), (25, -9), (0, 30), (1, 27),
-    (2, -6), (3, -10), (4, -5), (5, -11), (6, -8), (12, 9), (16, -6), (17, -6), (18, 9), (19, -10),
-    (22, -5), (23, -5), (24, 7), (25, 7), (26, -6), (27, 8), (0, 14), (1, 16), (3, -7), (4, -5),
-    (9, -8), (10, 14), (11, -7), (13, -5), (14, -5), (16, -6), (17, 25), (18, 8), (19, -16), (20, 13),
-    (21, 24), (22, -12), (23, 7), (24, -8), (25, -19), (26, -6), (0, 23), (1, 38), (4, -11), (5, -12),
-    (6, -8), (9, -13), (10, -8), (11, -11), (13, -9), (14, -7), (16, -7), (18, 13), (19, -6), (20, -8),
-    (21, 19), (22, -9), (24, -12), (25, 29), (26, -13), (28, 23), (19, 15), (17, 7), (26, 7), (23, 13),
-    (1, -9), (2, 26), (18, 10), (20, 5), (1, -10), (4, -6), (5, -13), (6, -8), (9, -7), (10, -7),
-    (11, -8), (12, -6), (13, -5), (14, -10), (15, 185), (16, -18), (17, 27), (18, 34), (19, -19), (20, -17),
-    (21, -30), (22, -20), (23, -20), (24, -6), (25, -7), (26, -5), (27, -5), (28, -8), (0, 5), (2, 5),
-    (3, -5), (11, 20), (13, 18), (17, -6), (19, -11), (23, 11), (5, -7), (6, 18), (16, 11), (17, -5),
-    (18, 8), (22, -5), (6, 5), (17, 13), (1, 9), (3, 6), (6, 12), (7, -7), (8, -5), (12, 6),
-    (14, -7), (16, 8), (18, 12), (21, 34), (22, -20), (23, -13), (24, -10), (25, -25), (26, -11), (15, 10),
-    (3, 5), (16, 7), (16, 11), (21, 8), (21, 9), (5, 8), (15, 5), (17, -6), (19, -9), (21, -7),
-    (23, 7), (10, 12), (28, 5), (0, 10), (25, 9), (20, 5), (28, 9), (0, 5), (16, 12), (6, 15),
-    (2, 7), (23, 7), (21, 5), (27, 5), (18, 6), (20, -5), (22, 6), (5, 6), (0, -15), (1, -11),
-    (4, -9), (5, -8), (6, -11), (9, -5), (10, -11), (11, -6), (12, -9), (15, -10), (16, -14), (17, -8),
-    (18, 5), (19, 16), (20, -11), (21, -6), (22, 5), (23, 40), (24, -17), (25, 53), (26, 17), (27, 21),
-    (1, 6), (14, 5), (5, 5), (7, 5), (18, 9), (21, 6), (15, 10), (23, 7), (11, 21), (13, 52),
-    (21, -5), (23, -5), (24, -5), (25, -16), (1, 9), (5, -6), (18, -9), (19, -7), (20, 45), (27, 7),
-    (1, 6), (5, 8), (5, 8), (6, 5), (21, 5), (23, 8), (18, 11), (2, 7), (18, 10), (19, 14),
-    (6, 9), (17, 5), (18, 5), (9, -8), (10, 16), (12, 7), (15, -7), (19, 16), (20, 10), (22, 8),
-    (23, -10), (15, 49), (16, 15), (17, -8), (19, -8), (23, -7), (14, 17), (14, 7), (1, -7), (5, 72),
-    (7, 24), (9, -9), (10, -5), (15, -6), (17, -9), (19, -6), (21, -17), (22, -6), (25, -6), (7, 8),
-    (25, 5), (22, 6), (5, 9), (21, -5), (22, 5), (23, 10), (3, 5), (16, 5), (22, 6), (8, 5),
-    (5, 6), (6, 5), (20, 7), (1, 6), (9, 5), (10, 47), (11, -11), (23, -7), (6, 8), (22, 7),
-    (23, 11), (16, 16), (21, 6), (20, 10), (24, 5), (15, 7), (12, 5), (6, 6), (1, -5), (5, 12),
-    (6, -5), (9, 5), (17, 19), (18, -10), (19, -6), (21, 27), (22, -5), (23, -11), (25, 8), (19, 6),
-    (0, -6), (17, -11), (18, -7), (21, -10), (23, 6), (24, 22), (25, 7), (26, 12), (23, 14), (17, 9),
-    (15, 5), (17, 10), (19, 13), (6, 13), (25, 8), (1, 6), (14, 16), (5, -6), (17, -5), (18, 24),
-    (19, 10), (23, -5), (5, -5), (18, 6), (21, 10), (4, 7), (25, 5), (10, 6), (9, 5), (11, 16),
-    (1, 5), (2, -5), (18, 7), (23, 20), (25, -9), (1, -8), (4, 7), (9, 17), (10, 9), (16, -5),
-    (17, -6), (18, -5), (21, 7), (22, -6), (25, 16), (2, 8), (11, 6), (20, 9), (21, 5), (23, -5),
-    (8, 5), (15, 5), (18, 10), (1, 11), (28, 9), (4, 6), (11, 6), (20, -8), (1, 8), (2, 9),
-    (3, 8), (25, -5),
+pub(super) static ENTRIES: [(u8, i16); 7703] = [
+    (17, 6), (9, 14), (13, 9), (21, -6), (26, 8), (1, 9), (7, 10), (5, 6), (27, 5), (11, 13),
+    (5, 6), (17, 7), (16, 17), (5, 7), (17, -5), (19, -10), (21, -8), (23, 7), (2, 5), (1, 9),
+    (4, 5), (15, 9), (17, 6), (21, 6), (17, 5), (20, 5), (19, 18), (20, 9), (25, -6), (28, 8),
+    (25, 9), (5, -5), (23, 5), (27, 8), (5, -18), (9, -7), (15, 9), (16, 8), (17, 90), (18, -13),
+    (19, -14), (20, 19), (22, -5), (23, -14), (25, -6), (26, 7), (11, 13), (5, 5), (20, -5), (21, 5),
+    (23, -5), (25, 5), (28, 6), (19, 7), (10, 5), (12, 9), (18, 8), (5, 32), (17, 12), (5, 27),
+    (22, 5), (19, 10), (5, -12), (6, 7), (15, -6), (20, -5), (24, 6), (27, 19), (28, 7), (1, 9),
+    (5, 6), (23, 27), (27, 8), (5, 10), (9, 13), (10, 11), (11, 11), (15, -5), (18, -6), (19, -5),
+    (1, 16), (5, -7), (15, -7), (17, 7), (18, 41), (19, -5), (20, -17), (25, 5), (26, 5), (1, -5),
+    (16, -5), (17, 16), (18, 7), (21, 12), (22, 7), (23, -8), (24, -5), (25, -8), (23, 10), (20, 7),
+    (23, 7), (1, 5), (2, 5), (11, 6), (17, 6), (18, 8), (1, 9), (0, 5), (2, 8), (22, 5),
+    (23, 5), (5, 31), (21, -6), (13, 5), (15, 6), (17, 5), (20, 9), (23, -5), (17, 8), (5, 8),
+    (1, 7), (15, 5), (17, 7), (25, 6), (1, 6), (12, 10), (25, 13), (21, 5), (7, 5), (15, 15),
+    (9, 7), (10, 10), (17, 11), (19, 17), (21, -10), (25, 6), (11, 8), (23, 12), (15, -10), (16, 71),
+    (17, -5), (19, -6), (21, -9), (22, -9), (23, -5), (25, 7), (13, 38), (25, -6), (1, -6), (4, 59),
+    (5, -13), (6, -6), (25, 9), (18, 21), (24, 7), (0, 16), (1, 18), (3, -6), (5, -12), (6, 12),
+    (9, -8), (15, -5), (16, -6), (20, 8), (21, -13), (23, -16), (24, 6), (25, 9), (6, 12), (12, 5),
+    (1, 10), (17, 7), (21, 5), (19, 19), (17, 5), (17, 6), (17, 9), (1, 10), (5, -6), (11, 16),
+    (13, 11), (20, -11), (23, 10), (8, 15), (20, 5), (11, 9), (21, -5), (25, -6), (28, 8), (25, 14),
+    (20, 6), (10, 9), (15, 6), (15, 7), (11, 5), (22, 8), (25, -6), (19, 5), (15, 7), (21, 7),
+    (20, 8), (15, 9), (26, 13), (1, 30), (4, 34), (5, -15), (21, -7), (22, 13), (17, 5), (18, 6),
+    (2, 8), (19, 12), (17, 10), (19, 12), (21, 6), (15, 5), (5, 12), (8, 5), (1, -7), (14, -5),
+    (15, 14), (16, 17), (18, 6), (21, 5), (22, -5), (25, -5), (23, 5), (25, 14), (1, 35), (24, 7),
+    (0, 49), (1, -11), (2, -21), (3, 67), (4, 11), (5, 73), (6, 53), (7, -7), (9, 104), (11, -47),
+    (12, -14), (13, -25), (14, -15), (15, -38), (16, -32), (17, -17), (18, -26), (19, -17), (20, -34), (21, 29),
+    (22, -35), (23, -5), (24, -15), (26, -20), (28, -7), (9, 5), (28, 9), (17, 7), (20, 9), (1, -5),
+    (5, 29), (6, -6), (7, 27), (15, 6), (16, 12), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6),
+    (23, -7), (25, -9), (9, 5), (23, 7), (0, -14), (1, 43), (2, 54), (3, 49), (4, -6), (5, -15),
+    (6, -8), (9, -8), (11, 18), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -6), (18, 6),
+    (19, -12), (20, -11), (21, 17), (23, 16), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (14, 5),
+    (14, -6), (22, 17), (15, 8), (18, 8), (23, 9), (19, 20), (18, 7), (19, 26), (20, 11), (23, 5),
+    (5, -5), (11, 6), (22, 15), (23, 5), (16, 23), (21, -5), (5, 7), (17, -5), (19, -10), (21, -8),
+    (23, 7), (15, 7), (25, 12), (18, 17), (19, 9), (21, 8), (1, 9), (2, -5), (3, -8), (5, 15),
+    (6, 13), (9, 10), (10, -7), (11, -7), (12, 6), (13, -6), (15, 16), (17, -15), (19, 12), (20, 6),
+    (21, -8), (24, -8), (25, -9), (20, 7), (26, 5), (20, 6), (19, 9), (6, 8), (12, 24), (21, -8),
+    (23, -11), (19, 21), (14, 33), (22, -5), (5, 7), (15, 5), (16, 17), (5, 17), (9, 12), (10, 6),
+    (17, -7), (19, -8), (23, -9), (25, 12), (4, -5), (5, -9), (6, 63), (9, 5), (11, 5), (20, -6),
+    (23, -5), (25, -8), (17, 5), (4, 5), (11, 5), (21, -5), (26, 7), (22, 16), (21, 5), (25, 9),
+    (9, 13), (17, 17), (21, 16), (6, 8), (0, -7), (1, -5), (3, 5), (5, 5), (6, 11), (17, -6),
+    (18, 16), (19, -5), (21, -9), (23, -5), (24, -5), (25, 13), (27, 14), (1, 9), (21, 8), (27, 5),
+    (23, 5), (28, 5), (0, -14), (1, 50), (2, 54), (3, 49), (4, -7), (5, -15), (6, -8), (9, -8),
+    (11, 18), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 5), (19, -12), (20, -13),
+    (21, 16), (23, 16), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (1, 5), (5, -5), (9, 76),
+    (10, 10), (11, -5), (15, -6), (20, -9), (21, -15), (23, -10), (1, 6), (3, 6), (4, -7), (6, -9),
+    (9, -11), (11, -6), (12, -5), (14, -7), (17, -10), (19, 39), (20, -5), (21, 38), (24, -7), (25, -14),
+    (26, -5), (27, 8), (14, 8), (21, -5), (25, 8), (28, 7), (20, 5), (5, 5), (20, 6), (1, 17),
+    (1, 6), (25, 12), (22, 6), (9, 6), (20, 5), (2, 7), (17, 5), (1, 6), (23, 5), (0, 11),
+    (5, -5), (6, 7), (17, 8), (18, 11), (21, 5), (23, -9), (25, -7), (5, 5), (3, 7), (11, 6),
+    (16, -5), (20, -10), (21, 16), (23, -8), (25, -7), (28, 12), (11, 9), (22, 38), (23, 16), (1, -5),
+    (2, 9), (3, -5), (5, -19), (9, -9), (10, -7), (12, -5), (14, -7), (15, 7), (16, 10), (17, 79),
+    (18, 12), (19, 8), (20, 9), (21, 9), (22, -6), (23, -22), (24, -7), (25, -12), (26, -6), (27, -5),
+    (28, -7), (5, 5), (12, 8), (25, 5), (5, -6), (9, 16), (1, -6), (4, -8), (5, 22), (6, 9),
+    (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -7), (20, -11), (21, -6), (22, -7),
+    (23, -14), (24, 40), (25, 15), (26, -5), (27, -6), (4, 25), (5, -6), (1, 8), (15, -7), (21, 7),
+    (28, 9), (15, 8), (18, 7), (19, 7), (20, -6), (25, 12), (20, 6), (16, 5), (6, 5), (22, 5),
+    (17, 11), (18, 7), (12, 20), (23, -10), (19, 8), (23, 11), (11, 5), (23, 6), (4, 13), (5, 24),
+    (6, 6), (21, -8), (0, 7), (10, 5), (21, -9), (22, -7), (25, 38), (28, 15), (20, 7), (21, 7),
+    (3, 14), (21, 7), (9, 11), (21, 5), (1, 5), (18, 13), (21, 6), (5, 5), (17, 8), (21, 8),
+    (18, 14), (23, -7), (25, -7), (27, 22), (5, 7), (6, 5), (21, 5), (23, -5), (23, 5), (1, 10),
+    (18, 5), (4, 13), (5, 24), (6, 6), (21, -8), (1, 14), (2, 6), (23, -6), (24, 16), (20, 5),
+    (1, -5), (3, 12), (5, -6), (15, -7), (17, 10), (19, -9), (21, -5), (22, 19), (24, 7), (25, -11),
+    (27, 5), (7, 5), (4, 16), (5, 5), (19, 5), (9, 7), (17, -5), (20, -6), (22, 16), (23, 24),
+    (25, -5), (25, 13), (18, 6), (26, 7), (21, 6), (15, 8), (23, 16), (25, -5), (26, 5), (1, 11),
+    (19, 6), (5, 41), (21, -7), (23, -5), (14, 28), (25, 8), (23, 7), (0, 16), (21, 6), (8, 5),
+    (26, 9), (0, 5), (17, 23), (18, 10), (20, 5), (22, -5), (23, -6), (25, 15), (21, 6), (27, 9),
+    (15, 13), (15, 8), (17, 18), (18, -5), (20, 6), (21, 8), (17, 7), (2, 5), (21, 17), (22, -5),
+    (8, 5), (21, 5), (15, 6), (15, -6), (16, 16), (18, 8), (22, 11), (11, 5), (22, 7), (25, -5),
+    (16, 10), (21, 9), (11, 6), (14, 6), (20, -6), (21, 7), (1, 7), (0, -7), (1, 7), (3, 5),
+    (4, 10), (5, 13), (10, 5), (11, -5), (12, -5), (16, -5), (17, 12), (20, 5), (21, 7), (22, -6),
+    (23, -12), (24, 5), (25, -9), (28, -5), (22, 5), (15, 17), (6, 36), (21, -6), (2, 5), (3, 5),
+    (11, 10), (22, 5), (21, 8), (23, 6), (23, 5), (20, 7), (17, 6), (20, 11), (25, 5), (18, 5),
+    (0, 6), (5, -6), (18, 8), (23, -8), (24, 31), (28, 5), (1, -5), (7, 6), (11, -5), (19, 31),
+    (23, -8), (25, 10), (27, 11), (15, 20), (21, -5), (15, 6), (18, 5), (20, 5), (6, 5), (22, 16),
+    (19, 8), (17, 5), (6, 7), (20, 7), (21, -8), (1, -6), (3, -5), (6, -7), (11, 6), (15, -5),
+    (17, -5), (18, 16), (20, 8), (21, 7), (22, -5), (23, 17), (28, 6), (8, 14), (20, 8), (21, 11),
+    (15, 16), (19, -5), (21, 7), (28, 10), (14, 17), (3, 35), (23, -5), (25, -5), (18, 31), (20, -5),
+    (21, 5), (23, 33), (5, -5), (23, 5), (27, 8), (14, 16), (5, 5), (1, 5), (25, 5), (25, 11),
+    (1, 6), (5, 10), (21, -7), (25, 6), (5, 7), (6, 7), (20, 7), (21, 5), (23, -5), (0, 90),
+    (1, -10), (21, -7), (25, -14), (18, 8), (19, 5), (25, 8), (5, 6), (21, 7), (15, 14), (4, 54),
+    (5, -10), (6, -5), (22, 6), (5, -7), (8, 5), (5, -7), (15, -8), (16, 29), (19, 26), (21, 9),
+    (23, -5), (15, 14), (20, 5), (13, 5), (15, 12), (16, 5), (20, 5), (22, 6), (18, 13), (20, -9),
+    (6, 9), (21, -8), (25, 6), (10, 7), (12, 13), (1, 9), (2, 5), (21, 10), (6, 5), (1, 29),
+    (2, 7), (3, 15), (19, 7), (21, -8), (25, -6), (11, 9), (21, -5), (25, -6), (28, 8), (19, 9),
+    (2, 5), (0, 30), (1, 10), (2, 13), (5, -8), (9, -6), (10, -5), (11, 7), (13, -5), (14, -5),
+    (16, -5), (17, -10), (20, -9), (22, -6), (23, -11), (24, 16), (26, -7), (27, 7), (28, 6), (22, 9),
+    (18, 7), (5, -6), (8, 24), (9, 5), (15, 5), (17, -9), (18, 6), (23, -6), (24, 6), (25, -9),
+    (18, 5), (1, 6), (17, 27), (27, 8), (1, 5), (23, 8), (21, 9), (18, 5), (17, 7), (25, 8),
+    (14, 10), (15, 7), (17, 10), (1, -6), (3, -6), (4, 65), (5, 48), (6, 60), (9, -8), (10, -6),
+    (11, -7), (12, -5), (14, -7), (15, -9), (16, -5), (17, -8), (18, -9), (19, -10), (21, -16), (22, -9),
+    (23, -16), (24, -7), (25, -7), (26, -5), (27, -5), (6, 8), (15, 9), (18, 6), (17, 11), (20, 5),
+    (1, 7), (19, 6), (5, 8), (6, 11), (1, 5), (17, 6), (18, 9), (21, -5), (20, 6), (1, 5),
+    (5, 40), (6, -6), (7, 9), (9, -5), (19, -5), (20, 15), (21, -12), (23, -10), (11, 11), (23, -5),
+    (17, 8), (1, 6), (18, 8), (7, 5), (26, 5), (8, 5), (20, 9), (19, 9), (17, 22), (21, -6),
+    (9, 9), (11, 9), (6, 5), (1, 7), (5, 6), (1, 5), (18, 6), (1, 6), (14, 17), (0, -5),
+    (1, 6), (3, 5), (4, -7), (6, -10), (9, -12), (11, -7), (12, -6), (14, -7), (16, 6), (17, -12),
+    (19, 38), (20, -6), (21, 44), (23, 6), (24, -7), (25, -11), (26, -5), (27, 8), (5, 6), (17, 7),
+    (21, 6), (5, 11), (25, 7), (18, 8), (1, -6), (15, -7), (16, 5), (17, -9), (18, 16), (22, -5),
+    (23, -8), (25, 37), (6, 6), (25, 7), (14, 8), (4, 5), (1, -8), (2, -8), (5, -33), (6, 6),
+    (8, 16), (9, -14), (10, 7), (11, -10), (12, -5), (13, -14), (14, 12), (15, 33), (17, 7), (18, 8),
+    (19, 13), (21, 8), (22, -7), (23, 14), (24, -13), (26, 5), (28, -11), (8, 5), (26, 7), (5, -5),
+    (22, 13), (23, 14), (5, 10), (23, 8), (17, 6), (22, 5), (18, 65), (19, -5), (20, -9), (25, -6),
+    (25, 5), (13, 5), (1, 7), (0, 7), (20, 5), (25, 5), (27, 6), (26, 8), (21, 11), (7, 8),
+    (4, 10), (25, 7), (15, -5), (16, 15), (5, -5), (7, 14), (3, 5), (5, -10), (7, 26), (28, 5),
+    (21, 8), (0, 10), (25, -5), (17, 40), (18, -5), (21, -6), (27, 8), (1, 6), (1, 7), (20, -5),
+    (21, 5), (23, 33), (22, 5), (23, 8), (20, 5), (27, 5), (14, 6), (25, 9), (15, 9), (18, 6),
+    (21, -6), (11, 5), (15, -5), (16, 10), (20, 7), (22, 8), (2, 5), (17, 7), (24, 6), (21, 6),
+    (5, 6), (22, 12), (0, 5), (4, 5), (14, 9), (28, 7), (14, 39), (26, 13), (25, -10), (26, 34),
+    (11, 6), (5, -8), (21, -6), (22, 6), (23, 51), (25, -5), (16, 27), (21, -6), (22, -5), (25, 19),
+    (19, 10), (1, 10), (18, 11), (18, 5), (15, 11), (17, -6), (21, 7), (25, 8), (20, 12), (19, 8),
+    (27, 13), (22, 6), (23, 12), (19, 6), (21, 6), (26, 6), (25, 7), (12, 8), (18, 10), (25, 11),
+    (26, 5), (15, 5), (20, 6), (5, 6), (13, 5), (24, 11), (14, 13), (28, 5), (20, 10), (21, -6),
+    (24, 7), (25, -6), (27, 8), (21, 5), (24, 5), (25, 5), (22, 6), (14, 15), (21, 17), (26, 5),
+    (5, 6), (11, 15), (5, 13), (9, 11), (11, 19), (10, 5), (21, -5), (26, 5), (0, 16), (1, -5),
+    (15, 19), (21, -7), (6, 5), (22, 5), (18, 5), (11, -6), (12, 35), (17, -5), (20, -5), (23, 8),
+    (16, 5), (14, 8), (22, 9), (23, 24), (26, 8), (2, 7), (24, 6), (25, 6), (10, 18), (12, 30),
+    (20, -8), (21, -7), (23, 8), (28, 5), (1, 9), (5, -8), (21, 35), (5, 9), (18, 5), (18, 5),
+    (25, 6), (18, 15), (1, 12), (4, -8), (5, 5), (6, 42), (9, -5), (20, -5), (21, -9), (28, 7),
+    (4, 35), (5, -7), (5, 5), (0, 7), (13, 7), (17, 8), (11, 8), (3, 8), (7, 7), (15, -6),
+    (18, 5), (19, 22), (23, -7), (27, 7), (17, 9), (24, 10), (5, 7), (9, 8), (21, -5), (5, 7),
+    (6, -6), (9, 9), (10, 13), (11, 9), (15, -7), (17, 20), (19, -8), (21, 6), (25, 5), (4, 74),
+    (5, -12), (6, -7), (20, -5), (21, -5), (25, -5), (1, 5), (7, 5), (5, 5), (19, 6), (4, 5),
+    (6, 6), (12, 5), (23, 5), (1, 16), (18, 8), (21, 9), (23, -10), (27, 8), (14, 5), (14, 33),
+    (21, 6), (14, 17), (25, 9), (26, 11), (0, 10), (22, 16), (5, 9), (17, 6), (18, 6), (23, 5),
+    (22, 8), (1, 5), (25, 11), (17, 22), (21, -6), (14, 28), (0, 28), (1, 6), (2, 13), (3, -8),
+    (4, -5), (5, -9), (6, -5), (10, -6), (12, -5), (13, -6), (14, -5), (15, -7), (16, -6), (19, -6),
+    (22, -7), (23, -15), (24, 18), (25, 34), (26, -9), (27, 5), (28, 5), (12, 5), (0, 6), (1, -5),
+    (15, -6), (16, 7), (19, 5), (22, 9), (1, -6), (5, -22), (6, -7), (7, 43), (8, 5), (11, -6),
+    (16, -5), (17, 17), (18, 13), (20, -10), (21, 17), (22, -6), (23, -9), (24, -5), (25, -7), (27, 7),
+    (28, -5), (1, 9), (15, 5), (17, 5), (9, 8), (19, 7), (21, 9), (23, -9), (25, 8), (19, 10),
+    (16, 24), (10, 13), (0, -7), (1, -5), (3, 5), (5, 5), (6, 11), (17, -7), (18, 16), (19, -5),
+    (21, -9), (23, -5), (24, -5), (25, 13), (27, 14), (16, 7), (2, 9), (11, 10), (15, 6), (21, -5),
+    (20, 9), (23, -6), (19, 9), (24, 6), (25, 25), (5, 8), (6, 5), (14, 8), (12, 24), (23, -13),
+    (14, 7), (5, -7), (22, 27), (23, -5), (25, -5), (11, 7), (12, 17), (23, 7), (18, 10), (8, 14),
+    (20, 5), (8, 12), (23, 6), (26, 13), (19, 6), (0, -5), (2, 9), (3, -5), (4, -5), (5, -15),
+    (9, -8), (10, -6), (12, -5), (14, -6), (16, 9), (17, 55), (18, 20), (19, 12), (21, 12), (22, -5),
+    (23, -18), (24, -6), (25, -11), (26, -5), (28, -5), (23, 5), (25, 13), (10, 7), (28, 14), (12, 5),
+    (18, 5), (10, 14), (0, 30), (1, 10), (2, 13), (5, -8), (9, -6), (10, -5), (11, 7), (13, -5),
+    (14, -5), (16, -5), (17, -10), (20, -9), (22, -6), (23, -11), (24, 16), (26, -7), (27, 7), (28, 6),
+    (22, 17), (20, -5), (23, 50), (25, -5), (18, 8), (21, 5), (25, -5), (26, 5), (23, 7), (5, 8),
+    (8, 5), (0, 9), (18, 8), (22, 13), (26, 6), (27, 5), (21, 11), (1, 6), (4, 5), (22, 6),
+    (1, -7), (18, -5), (22, 12), (5, 5), (7, 8), (18, 16), (21, -5), (25, -6), (27, 8), (19, 13),
+    (22, 6), (15, 14), (5, 11), (21, -6), (1, 6), (9, 5), (0, -8), (1, 70), (2, 13), (3, 9),
+    (4, 49), (5, -21), (6, -9), (9, -8), (11, -6), (12, -5), (14, 29), (15, -7), (16, -6), (17, -11),
+    (18, -8), (19, -7), (20, -10), (21, -11), (23, -16), (24, -8), (25, -12), (26, 11), (27, -6), (28, -7),
+    (17, 7), (18, 8), (19, 5), (17, 7), (18, 53), (19, -5), (20, -7), (21, -10), (6, 5), (21, 8),
+    (5, 9), (21, 11), (13, 5), (25, 5), (20, 8), (23, 8), (0, -7), (2, -6), (3, -8), (4, 66),
+    (5, 50), (6, 51), (7, -7), (9, -15), (10, -5), (11, -7), (12, -7), (13, -7), (14, -10), (16, -5),
+    (17, -12), (18, -13), (19, -6), (21, 14), (22, -12), (23, -26), (24, -8), (27, -8), (28, -5), (17, 35),
+    (21, -6), (1, 7), (5, 12), (17, -6), (18, -5), (20, 19), (21, 5), (6, 6), (19, 8), (15, -5),
+    (16, 15), (6, 13), (17, 5), (4, 5), (21, 10), (17, 9), (20, 7), (25, 16), (23, 7), (16, 7),
+    (23, 10), (3, 10), (23, 5), (24, 12), (20, 5), (22, 5), (2, 6), (4, -5), (5, -8), (6, -6),
+    (9, -7), (10, -6), (11, -7), (12, -5), (13, -7), (15, 10), (16, -6), (17, 30), (19, -7), (20, -16),
+    (23, -12), (24, 54), (28, -7), (16, 11), (22, 5), (4, 5), (14, 5), (9, 6), (14, 9), (27, 5),
+    (1, 5), (18, 6), (8, 5), (15, 6), (5, -5), (9, 7), (24, 9), (11, 12), (23, 13), (5, 11),
+    (15, 10), (25, 7), (1, 5), (10, 5), (17, 5), (18, 9), (20, 5), (21, -9), (1, -5), (4, 5),
+    (5, 11), (11, 24), (20, 5), (23, -6), (1, -5), (3, 24), (18, -8), (21, 8), (22, 10), (25, -7),
+    (4, 5), (11, 23), (15, 8), (21, -6), (23, -7), (18, 7), (15, 8), (5, 7), (16, 5), (17, -6),
+    (19, -9), (23, 6), (1, 7), (21, 5), (1, 8), (5, 7), (17, -5), (19, -10), (21, -8), (23, 7),
+    (10, 5), (14, 5), (10, 5), (17, 6), (1, 5), (19, 7), (15, -8), (16, 43), (21, -8), (18, 10),
+    (3, -5), (4, -6), (5, -23), (6, -11), (7, -7), (9, -17), (10, -5), (11, -11), (13, -6), (14, -7),
+    (15, -16), (16, -11), (17, 23), (19, 35), (20, 97), (21, 9), (24, -8), (25, -18), (26, -8), (28, -10),
+    (18, 8), (19, -5), (21, 7), (25, -6), (27, 7), (6, 6), (16, 15), (22, 7), (5, -8), (21, -6),
+    (22, 6), (23, 51), (25, -5), (20, 7), (0, 57), (1, 52), (2, 31), (3, 16), (4, -5), (5, -46),
+    (6, -26), (7, -26), (8, -24), (9, -36), (10, -22), (12, -18), (13, 23), (14, -27), (15, -30), (16, -38),
+    (17, -28), (19, -13), (20, -26), (21, -9), (22, -37), (23, -16), (24, 59), (25, 90), (26, 34), (27, 53),
+    (28, 10), (4, 5), (12, 5), (20, -6), (22, 8), (23, 31), (25, -5), (23, 20), (21, 6), (27, 5),
+    (5, 14), (1, 5), (25, 13), (20, 6), (21, 5), (13, 17), (1, 6), (18, 9), (15, 6), (22, 11),
+    (9, 7), (11, 19), (23, -5), (8, 5), (26, 12), (5, -6), (18, 30), (19, -6), (21, 6), (23, 5),
+    (27, 17), (8, 5), (5, 5), (6, 8), (5, 5), (1, 9), (2, 11), (3, 6), (14, 24), (15, -6),
+    (21, 6), (22, 12), (23, -12), (25, -6), (17, 5), (18, 12), (5, 12), (19, 6), (5, 5), (16, 10),
+    (18, 8), (25, 5), (0, -10), (1, 22), (2, -11), (3, -16), (4, -16), (5, -39), (6, -18), (7, -12),
+    (8, -9), (9, -25), (10, 69), (11, -34), (12, 5), (13, -15), (14, 20), (15, -25), (16, -18), (18, 13),
+    (19, 34), (20, 139), (21, -15), (22, -18), (23, 24), (24, -12), (25, -24), (26, -16), (27, 25), (28, -17),
+    (23, 7), (10, 8), (20, 8), (21, 12), (23, 13), (22, 19), (1, 27), (15, 9), (1, 12), (22, 13),
+    (19, 5), (1, -6), (5, -10), (6, -5), (10, 52), (11, -14), (12, 51), (15, -6), (16, -6), (17, -10),
+    (18, -5), (21, -14), (22, 19), (25, -7), (4, 5), (21, 14), (25, 18), (1, 6), (18, 8), (21, 14),
+    (20, 6), (4, 6), (8, 5), (11, 11), (22, 8), (21, -6), (22, 14), (23, 14), (18, 6), (5, 9),
+    (0, 12), (21, 6), (23, 6), (7, 6), (23, 8), (16, 8), (16, 5), (26, 5), (21, 7), (21, 6),
+    (19, 20), (15, 5), (10, 27), (17, 5), (0, 9), (1, 11), (2, -10), (3, -13), (4, -11), (5, -12),
+    (7, -8), (8, -6), (9, -26), (11, -20), (12, -6), (13, -6), (14, -5), (15, 51), (16, 30), (17, 26),
+    (18, 27), (19, 25), (21, 27), (22, -23), (23, -29), (24, -8), (25, -16), (26, -13), (28, 13), (25, 9),
+    (13, 5), (20, -5), (21, 6), (1, -9), (3, 9), (5, -19), (6, -9), (7, -5), (9, 32), (10, 12),
+    (13, -5), (14, 13), (17, -13), (18, -7), (19, 10), (21, 24), (22, 6), (23, -21), (26, -5), (27, -5),
+    (28, -6), (2, 5), (18, 6), (8, 7), (26, 11), (21, 6), (9, -5), (10, 7), (11, 6), (17, 16),
+    (18, 15), (19, -5), (23, 6), (25, -7), (26, 12), (0, 6), (2, 6), (18, 11), (21, 5), (17, 10),
+    (6, 8), (15, 12), (16, -7), (17, 24), (18, -5), (20, -5), (21, 14), (22, -7), (23, -10), (25, -8),
+    (28, 5), (12, 15), (9, 5), (15, -7), (16, 7), (21, 7), (22, -6), (19, 10), (6, 8), (15, 7),
+    (21, 16), (20, 16), (22, 14), (25, 6), (9, 5), (15, -7), (16, 7), (21, 7), (22, -6), (28, 9),
+    (10, 12), (23, -5), (2, 5), (24, -5), (25, 9), (0, 16), (13, 5), (17, -5), (19, 9), (20, 5),
+    (23, -7), (24, -6), (25, 13), (26, -5), (27, 12), (5, 6), (5, 7), (5, 5), (22, 9), (22, 7),
+    (23, 9), (25, 9), (1, 6), (8, 12), (25, 8), (17, 9), (18, 20), (19, 11), (20, -7), (21, -7),
+    (23, -7), (25, -7), (26, 9), (27, 19), (26, 10), (28, 5), (1, 5), (2, 8), (16, 13), (19, 5),
+    (21, -5), (25, 12), (26, 16), (11, 39), (19, 8), (21, -5), (23, -6), (14, 6), (5, 5), (18, 15),
+    (6, 7), (25, 11), (0, 7), (1, -7), (4, -5), (5, 6), (9, 20), (13, 6), (17, -15), (19, 25),
+    (20, 10), (21, -10), (25, -7), (28, -5), (1, 20), (2, 7), (3, 19), (21, -8), (3, 9), (1, -7),
+    (2, 25), (21, 8), (5, 6), (20, 7), (22, 9), (28, 8), (13, 8), (15, 8), (16, 6), (21, 11),
+    (15, -5), (16, 34), (21, -5), (21, 17), (17, 16), (27, 8), (9, -5), (10, 7), (11, 6), (17, 16),
+    (18, 15), (19, -5), (23, 6), (25, -7), (26, 12), (6, 6), (1, 9), (19, 8), (20, -6), (22, 13),
+    (20, 5), (16, 5), (18, 8), (8, 5), (26, 9), (6, 7), (18, 10), (19, 5), (21, 8), (23, -8),
+    (5, 11), (4, 5), (14, 5), (1, 5), (1, 26), (2, 15), (3, -9), (4, -10), (5, -22), (6, -15),
+    (7, -7), (8, -5), (9, -15), (13, -8), (14, -9), (15, -9), (16, -10), (17, 19), (18, 18), (19, 23),
+    (20, 72), (21, -18), (22, 29), (24, -9), (25, -28), (27, -8), (28, -10), (12, 11), (1, 10), (3, 5),
+    (5, -5), (5, 15), (0, 27), (1, 13), (2, 7), (3, -5), (5, -7), (9, -5), (11, 8), (13, -5),
+    (17, -9), (20, -9), (22, -6), (23, -10), (24, 16), (25, 6), (26, -7), (27, 7), (28, 6), (5, 5),
+    (21, 5), (24, 5), (22, 5), (28, 5), (0, -6), (1, -6), (15, 20), (21, -5), (23, -8), (24, -5),
+    (25, 20), (27, 6), (28, 7), (18, 5), (13, 13), (5, -5), (9, 7), (24, 9), (25, 6), (1, -7),
+    (18, 26), (19, -5), (21, -8), (23, -11), (24, -7), (25, 6), (27, 33), (15, 9), (21, 13), (21, 19),
+    (23, 7), (24, 8), (26, 9), (25, 28), (11, 7), (18, 6), (4, 6), (1, -5), (3, 14), (15, -5),
+    (19, -5), (21, -7), (22, 21), (12, 5), (13, 5), (21, 8), (15, 13), (16, 6), (17, 5), (18, 6),
+    (20, -8), (23, -7), (6, 7), (20, 7), (21, -8), (22, 6), (17, 9), (1, -6), (2, 45), (10, 5),
+    (23, -6), (24, 7), (25, 12), (10, 19), (19, 5), (17, 14), (16, 5), (5, 7), (1, 14), (1, 6),
+    (5, 32), (6, -5), (7, 10), (20, 10), (21, -10), (23, -6), (25, 10), (28, 5), (25, 5), (26, 9),
+    (10, 5), (5, 9), (17, 7), (23, 5), (8, 5), (9, 7), (16, 9), (15, -5), (16, 30), (4, 9),
+    (25, 11), (19, 5), (21, 5), (16, 5), (19, 6), (0, -7), (1, -11), (18, -6), (23, -6), (24, -9),
+    (25, -5), (26, 83), (18, 7), (0, 13), (1, 16), (3, -7), (5, -24), (6, 15), (8, 6), (9, -8),
+    (16, -6), (20, -18), (21, -14), (23, 22), (24, 6), (25, 7), (27, -5), (21, 11), (2, 5), (21, 8),
+    (22, 25), (21, 5), (23, 19), (27, 8), (0, 5), (4, 5), (28, 7), (8, 5), (25, 7), (6, 8),
+    (14, -5), (15, 12), (16, -7), (17, 27), (18, -6), (20, -5), (21, 16), (22, -5), (23, -11), (24, 5),
+    (25, -9), (28, 5), (1, -7), (3, -5), (6, -5), (10, 48), (11, -23), (12, 93), (13, -8), (15, -10),
+    (16, -12), (18, -16), (19, -8), (20, -12), (21, -23), (22, 12), (24, -5), (27, -8), (28, 17), (18, 5),
+    (22, 7), (17, 20), (20, -5), (24, 8), (25, -5), (25, 9), (24, 5), (21, 10), (24, 31), (28, 8),
+    (18, 6), (21, 7), (23, -8), (27, 9), (19, 15), (4, 9), (25, 10), (23, 7), (3, 8), (5, 5),
+    (6, 10), (1, -8), (4, 6), (9, 17), (10, 8), (16, -5), (17, -5), (18, -10), (20, 5), (21, 10),
+    (22, -7), (23, 7), (25, 15), (6, 6), (0, -21), (1, 58), (2, 46), (3, 43), (4, -11), (5, -24),
+    (6, -10), (7, -7), (8, -6), (9, -12), (10, -8), (11, 18), (12, -6), (13, -10), (14, 64), (15, -17),
+    (16, -15), (17, -17), (19, -19), (20, -20), (22, 7), (23, 36), (24, -10), (25, -24), (27, -13), (28, -13),
+    (7, 7), (8, 5), (16, 6), (23, 7), (25, 5), (28, 5), (10, 27), (11, 10), (21, -6), (23, -5),
+    (25, -7), (19, 31), (24, 8), (15, 5), (18, 5), (1, 5), (1, 7), (1, 6), (17, 7), (5, 5),
+    (0, 6), (1, 5), (21, -6), (25, 6), (26, 6), (22, 5), (23, 8), (15, 6), (15, 11), (5, -5),
+    (9, 10), (19, 5), (21, 10), (18, 51), (20, -6), (21, -6), (23, -5), (0, 5), (18, -5), (21, -7),
+    (25, 30), (27, 6), (12, 9), (8, 5), (20, 16), (23, -8), (25, -5), (17, 7), (18, 53), (19, -5),
+    (20, -7), (21, -10), (11, 40), (23, -6), (19, 8), (17, 8), (10, 6), (12, 10), (21, -6), (23, 20),
+    (1, 11), (17, 10), (18, 5), (16, 7), (19, 18), (25, 12), (2, 5), (1, 15), (3, 8), (25, 9),
+    (5, -6), (9, 15), (19, 6), (16, 8), (18, 5), (21, -7), (25, 6), (2, 18), (0, 5), (17, 6),
+    (18, 5), (21, -6), (22, 9), (4, 18), (5, -5), (16, 11), (1, 6), (15, 7), (16, 10), (18, -7),
+    (21, 15), (23, -5), (5, 5), (20, 5), (20, 5), (6, 5), (5, -6), (9, 16), (20, 5), (20, 7),
+    (15, 8), (5, -11), (6, -6), (9, -5), (16, 10), (17, 78), (18, -8), (19, -10), (20, 9), (21, -12),
+    (23, -11), (25, -5), (1, 11), (12, 11), (21, 7), (18, 7), (12, 14), (12, 13), (1, -5), (5, -7),
+    (15, 25), (16, -5), (17, 62), (19, -8), (20, 5), (21, -17), (23, -9), (25, -9), (27, 7), (1, -7),
+    (5, -8), (15, 18), (16, 54), (17, -8), (19, -10), (21, 29), (23, -9), (25, -9), (20, 7), (15, 7),
+    (1, 12), (6, 8), (0, -5), (1, 10), (2, 5), (4, 19), (5, 10), (6, 13), (7, 19), (10, -13),
+    (11, -13), (12, -10), (13, 5), (17, 5), (19, 5), (20, -14), (21, -10), (22, -6), (23, -8), (24, -6),
+    (25, -19), (27, -7), (28, 13), (25, -5), (26, 5), (21, 7), (5, 8), (21, -10), (23, 26), (13, 5),
+    (21, 6), (27, 5), (26, 10), (17, 7), (10, 5), (0, 6), (18, 8), (2, -5), (3, -8), (5, -13),
+    (7, 8), (8, 29), (11, -10), (12, -8), (15, -6), (17, 41), (18, -5), (21, -5), (22, -12), (23, -6),
+    (24, 11), (25, -5), (26, 7), (27, 10), (0, 8), (2, 5), (18, 11), (20, 7), (21, -6), (21, 6),
+    (21, -6), (22, 13), (25, 18), (21, 7), (2, 6), (5, -6), (6, 11), (24, 14), (25, -5), (26, 13),
+    (5, 8), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 7), (21, 6), (20, 6),
+    (0, -11), (1, -7), (2, -6), (4, -9), (5, -38), (6, -5), (7, 47), (8, 9), (9, 43), (11, -9),
+    (13, -7), (14, -7), (15, -13), (16, -5), (17, 13), (18, -13), (19, 12), (20, 53), (22, -12), (23, -12),
+    (24, -9), (25, -16), (27, 11), (9, 7), (10, 9), (5, 6), (6, 5), (19, 9), (19, 19), (21, -5),
+    (18, 6), (2, 5), (3, 6), (11, 10), (13, 13), (23, 30), (11, 5), (12, 12), (7, 5), (23, 6),
+    (19, 6), (21, 5), (0, 11), (18, 8), (19, 8), (1, 5), (23, 10), (5, -6), (6, 24), (23, 8),
+    (20, 7), (1, 11), (9, 9), (22, 8), (23, 12), (17, 5), (10, 11), (12, 21), (20, -6), (21, -5),
+    (22, 13), (11, 13), (0, 6), (1, 6), (4, -5), (5, 5), (10, -5), (11, -5), (15, 12), (16, 7),
+    (17, 27), (18, 8), (19, 5), (21, -25), (25, -9), (16, 8), (17, 7), (8, 5), (16, 7), (26, 9),
+    (27, 5), (20, 6), (3, 13), (23, 6), (23, 6), (1, 11), (18, 10), (15, -5), (16, 5), (19, 7),
+    (21, 11), (28, 5), (17, -5), (18, -6), (20, -7), (21, 6), (23, 42), (22, 7), (6, 9), (19, 5),
+    (10, 5), (0, 5), (21, 11), (15, -13), (16, 70), (17, -5), (19, -8), (23, -5), (1, -5), (5, -6),
+    (10, -5), (11, -10), (12, 47), (13, 90), (17, -6), (18, -7), (19, -6), (20, -7), (21, -12), (24, -5),
+    (25, -16), (0, -6), (1, 64), (2, -6), (3, 6), (5, -7), (15, -8), (18, 10), (19, -5), (21, -11),
+    (22, 12), (23, -7), (25, -14), (19, 6), (21, 7), (23, 15), (25, 5), (18, 6), (13, 17), (23, -5),
+    (17, 5), (23, 10), (21, 16), (23, 5), (23, 5), (15, 6), (28, 5), (23, 13), (0, -10), (1, 69),
+    (2, 16), (3, 7), (4, 52), (5, -25), (9, -10), (11, -10), (12, -6), (13, -6), (14, 60), (15, -11),
+    (16, -10), (17, -14), (19, -11), (20, -10), (21, -16), (22, -5), (23, -13), (24, -10), (25, -14), (26, 9),
+    (27, -7), (28, -9), (16, 12), (17, 10), (4, 5), (11, 7), (19, 5), (20, 6), (16, 9), (6, 5),
+    (21, 6), (23, 16), (1, -5), (15, 11), (17, 8), (18, 23), (19, 9), (20, -8), (21, -11), (22, -5),
+    (23, -9), (25, -9), (26, 9), (27, 19), (2, 5), (19, 5), (20, 6), (21, -5), (10, 5), (21, 19),
+    (1, 6), (27, 5), (11, 7), (26, 6), (9, 11), (20, 10), (21, -6), (24, 7), (25, -6), (27, 8),
+    (24, 5), (18, 65), (19, -5), (20, -9), (25, -6), (1, 5), (4, -5), (5, -10), (7, 7), (9, -6),
+    (14, 7), (17, 7), (24, 6), (16, 6), (15, 11), (16, 8), (2, 6), (20, 7), (22, 6), (21, 7),
+    (23, 5), (2, 5), (18, 6), (21, -7), (23, 14), (11, 18), (11, 16), (18, 12), (20, 6), (10, -5),
+    (11, -5), (17, 15), (18, 15), (19, 6), (21, -12), (22, 11), (23, 11), (25, -11), (11, 5), (28, 5),
+    (9, 6), (20, 6), (16, 6), (10, 5), (11, 5), (12, 23), (16, 7), (18, -8), (19, 6), (20, -7),
+    (21, 11), (22, -5), (23, -7), (25, -5), (23, 5), (25, 15), (5, 5), (21, -13), (23, 5), (16, 5),
+    (18, 10), (17, 5), (18, 6), (1, -6), (3, -17), (4, 21), (5, 10), (6, 14), (7, 12), (8, 5),
+    (9, 13), (10, -6), (11, -21), (12, -13), (13, -8), (14, -7), (15, -8), (16, -16), (19, 10), (20, 16),
+    (21, 6), (22, -19), (23, -23), (25, -5), (26, 16), (27, 22), (0, -7), (1, -13), (2, -5), (3, -9),
+    (4, -9), (5, 41), (6, -8), (9, -9), (10, -6), (11, 35), (13, -6), (14, -7), (15, -13), (16, -10),
+    (17, -11), (20, 32), (21, -7), (22, 12), (23, 23), (24, -6), (25, -11), (0, -18), (1, -14), (2, -5),
+    (3, 9), (4, -14), (5, -6), (8, -8), (9, 17), (11, -15), (12, -14), (13, -5), (15, 29), (16, 29),
+    (17, 16), (18, 18), (20, 18), (21, 21), (22, -7), (24, -13), (25, -16), (26, -10), (27, -10), (19, 5),
+    (10, 10), (17, 7), (2, 5), (17, 7), (24, 6), (17, 8), (19, 6), (20, -5), (28, 5), (1, -18),
+    (2, -11), (3, 8), (4, -9), (5, -6), (7, -8), (8, -7), (9, -12), (10, -17), (11, -19), (13, -8),
+    (14, 69), (15, 43), (16, 15), (17, -27), (18, -22), (19, 10), (20, -10), (21, 5), (22, 46), (23, -27),
+    (24, -5), (25, 9), (27, -12), (28, 21), (22, 6), (19, 8), (18, 9), (26, 10), (22, 6), (1, 7),
+    (14, 16), (1, 6), (19, 5), (5, 6), (5, -5), (17, 12), (21, 12), (23, 6), (21, 6), (21, 15),
+    (25, 5), (1, 12), (18, 7), (12, 23), (23, -5), (15, 21), (20, 6), (22, 7), (25, 9), (11, 7),
+    (0, 11), (4, 10), (18, 8), (21, 8), (21, 39), (18, 6), (27, 9), (1, 6), (14, 7), (21, 7),
+    (1, 6), (19, 10), (26, 5), (28, 5), (7, 7), (22, 9), (23, 8), (0, -6), (1, 85), (20, -7),
+    (23, -6), (24, -5), (25, -11), (0, 39), (1, 9), (2, 6), (4, -6), (5, -9), (6, -6), (10, -7),
+    (11, 7), (12, -6), (13, -6), (14, -6), (16, -6), (17, -8), (18, -7), (20, -10), (22, -8), (23, -10),
+    (24, 28), (25, 9), (12, 19), (23, -12), (5, 10), (3, 8), (21, 5), (25, 13), (1, 14), (5, -5),
+    (18, 6), (20, 15), (19, 6), (26, 17), (0, 14), (23, 5), (21, 8), (23, 6), (9, 9), (0, -5),
+    (3, -6), (4, -6), (5, -6), (6, -8), (11, -6), (13, 6), (14, -6), (15, -10), (16, -6), (18, 10),
+    (20, -19), (21, -5), (24, 25), (25, 37), (28, 7), (25, 22), (4, 31), (21, -5), (22, 14), (23, 14),
+    (1, 5), (5, 37), (7, 9), (9, -6), (17, -5), (19, -5), (20, 21), (21, -14), (23, -11), (10, 16),
+    (9, 17), (8, 5), (11, 9), (26, 9), (22, 9), (18, 15), (3, 7), (21, 6), (17, 11), (15, 10),
+    (25, 7), (17, 6), (15, 7), (5, 5), (1, -6), (5, -5), (18, 28), (19, 11), (20, 5), (21, -5),
+    (25, -7), (27, 6), (22, 30), (17, 14), (21, -6), (23, -5), (27, 9), (11, 25), (17, 7), (6, 5),
+    (25, 8), (5, -9), (9, -6), (11, 139), (17, -7), (18, -7), (19, -7), (20, -8), (21, -14), (22, -6),
+    (23, -28), (0, 12), (1, -7), (3, 5), (5, 11), (6, 6), (10, -5), (15, -5), (18, -6), (19, -6),
+    (20, -6), (21, 13), (22, -5), (23, -5), (28, 9), (1, 6), (2, 5), (17, 7), (24, 6), (1, 10),
+    (18, 10), (1, -7), (3, 9), (5, -17), (6, -8), (7, -5), (9, 34), (10, 13), (13, -5), (14, 8),
+    (16, 5), (17, -11), (18, -6), (20, 5), (21, 23), (22, 7), (23, -18), (28, -6), (9, 9), (10, 6),
+    (21, 8), (11, 9), (16, 8), (0, 26), (25, -5), (18, 10), (25, 5), (3, 8), (5, -5), (21, 8),
+    (22, 10), (1, 16), (1, 21), (2, 7), (3, 17), (14, 18), (23, -7), (25, -6), (17, 10), (18, 14),
+    (12, 17), (13, 8), (23, -5), (9, 9), (17, 6), (21, 8), (1, 6), (18, 5), (28, 8), (22, 16),
+    (3, 9), (26, 8), (6, 10), (23, 5), (10, 18), (12, 30), (20, -8), (21, -7), (23, 8), (21, 9),
+    (10, 53), (11, -11), (12, 35), (15, -5), (18, -5), (19, -6), (23, -26), (20, 7), (10, 25), (17, 9),
+    (15, 6), (0, -9), (1, 7), (2, 48), (3, -15), (4, -13), (5, -14), (6, -12), (7, -9), (8, -8),
+    (9, -12), (10, -7), (13, -8), (14, -12), (15, -10), (16, -10), (17, -10), (18, 15), (19, -14), (20, -9),
+    (22, -11), (23, 6), (24, 62), (25, -5), (26, 54), (27, 5), (28, -11), (11, 7), (20, -8), (21, 7),
+    (22, 5), (23, -5), (28, 8), (9, 12), (19, 16), (21, 7), (24, 9), (0, 5), (5, -6), (9, -5),
+    (13, 5), (15, 9), (17, -7), (21, 6), (22, -5), (25, 13), (26, -5), (27, 19), (13, 13), (17, 5),
+    (5, 6), (17, 11), (16, 19), (24, 6), (0, 9), (21, 22), (18, 9), (1, 11), (0, -6), (1, 11),
+    (2, -10), (3, 91), (4, 16), (5, 50), (6, 25), (7, 12), (9, -11), (10, -15), (11, -19), (13, -8),
+    (15, -22), (16, -19), (17, -21), (18, -7), (19, -24), (20, -34), (21, 21), (22, -18), (23, -7), (27, -13),
+    (28, 15), (1, 10), (3, -5), (4, -9), (6, -6), (9, -6), (11, -5), (15, -7), (16, -5), (17, -8),
+    (18, -8), (21, 26), (22, -8), (23, -11), (25, 6), (26, 41), (27, 17), (28, -5), (20, 7), (23, 6),
+    (17, -6), (21, 5), (23, 6), (15, 11), (15, 5), (21, 8), (23, 15), (0, -7), (1, 8), (3, 33),
+    (5, -12), (7, -5), (9, -9), (10, 12), (13, -6), (14, -8), (15, -9), (17, -8), (19, -7), (21, -13),
+    (22, 9), (23, 59), (24, -5), (25, -10), (26, -7), (8, 7), (20, 5), (24, 9), (16, 9), (7, 5),
+    (24, 5), (5, 7), (6, 5), (21, 5), (23, -5), (26, 10), (4, 6), (26, 6), (0, 8), (3, 20),
+    (5, -18), (6, -12), (7, 5), (9, 17), (10, -6), (12, 10), (13, -9), (14, -7), (16, -5), (17, 11),
+    (18, 38), (20, -11), (21, 5), (23, -14), (24, -7), (25, -32), (26, 9), (27, 6), (28, -9), (8, 5),
+    (26, 9), (16, 6), (20, -5), (22, 37), (1, 16), (3, -6), (4, -9), (5, -10), (7, -7), (8, -5),
+    (9, -6), (14, -8), (15, 5), (16, -6), (17, 14), (18, 53), (19, -14), (20, 8), (21, 24), (23, -19),
+    (24, -13), (25, -10), (26, -9), (27, 16), (28, -11), (15, 5), (21, 9), (21, 9), (15, 8), (23, 7),
+    (8, 14), (17, 10), (18, -5), (21, 10), (0, -5), (1, -5), (3, -5), (4, -5), (5, -11), (6, -6),
+    (10, 57), (11, 93), (12, 17), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, 11),
+    (20, -11), (21, -15), (22, -7), (23, -24), (24, -5), (25, -13), (27, -5), (28, -5), (0, 9), (1, 17),
+    (2, -8), (3, -10), (4, -7), (5, -14), (6, 6), (7, -6), (9, -20), (11, -16), (14, -6), (15, 25),
+    (16, 19), (17, 12), (18, 17), (19, 25), (20, -6), (21, 18), (22, -15), (23, -27), (24, -5), (25, -7),
+    (26, -10), (28, 14), (21, 9), (0, 11), (0, 8), (1, 10), (2, -12), (3, -10), (4, -25), (5, -32),
+    (6, -13), (7, -14), (8, -15), (10, 6), (11, 26), (12, 37), (13, 12), (14, -14), (15, 13), (16, 23),
+    (17, 8), (18, 35), (19, 72), (21, 22), (22, -20), (23, -22), (24, -18), (25, -35), (26, -26), (27, -8),
+    (3, -10), (4, -14), (5, 20), (6, 13), (9, -9), (10, -6), (11, -17), (13, -7), (14, -5), (15, -21),
+    (16, -17), (19, -13), (20, 48), (22, -8), (23, 25), (24, -5), (26, -6), (28, 15), (25, 9), (5, -7),
+    (22, -6), (23, -5), (24, -5), (25, 70), (5, 8), (4, 5), (11, 7), (1, 13), (9, 5), (18, -6),
+    (21, 16), (24, 6), (1, -5), (9, 10), (19, -5), (20, 6), (21, -5), (22, 11), (23, -5), (25, 7),
+    (28, 11), (19, 11), (1, 6), (4, 5), (5, -5), (17, -5), (18, -5), (20, -5), (21, 13), (22, 13),
+    (23, 11), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -6), (17, -11),
+    (18, -14), (19, 189), (20, -35), (21, -22), (22, -6), (23, -12), (25, -18), (27, 9), (15, 8), (20, 6),
+    (25, 8), (0, -9), (1, -5), (3, -8), (4, 20), (5, 31), (6, 5), (7, 18), (8, 11), (9, 7),
+    (10, -5), (11, -9), (12, -6), (13, -5), (14, -6), (15, -5), (16, -6), (17, -12), (18, -15), (19, -12),
+    (20, 29), (21, -14), (22, -10), (23, 5), (24, -6), (25, 9), (27, 6), (22, 6), (11, 9), (27, 5),
+    (1, 7), (18, 5), (19, 6), (27, 7), (8, 9), (23, 5), (2, 7), (15, -5), (16, 22), (20, 11),
+    (1, 7), (18, 5), (15, 9), (16, 11), (17, 17), (18, 8), (22, -5), (25, -5), (5, 5), (0, 13),
+    (3, -7), (5, -7), (8, -5), (11, -9), (13, -8), (14, -6), (16, -10), (17, -6), (19, 27), (20, 10),
+    (23, -7), (25, 5), (26, 8), (27, 22), (21, 9), (23, 7), (22, 6), (0, 16), (1, 10), (2, -5),
+    (3, -7), (4, 61), (5, -5), (6, 35), (9, -10), (10, -6), (11, -7), (12, -5), (14, 10), (15, 16),
+    (16, -7), (17, -12), (18, -7), (20, -14), (21, -18), (23, -15), (24, -9), (26, -6), (27, -6), (28, 7),
+    (17, 12), (23, 5), (27, 8), (23, 10), (23, 6), (5, 5), (3, 14), (19, 10), (19, 17), (24, 36),
+    (25, -7), (3, 8), (23, 20), (1, 6), (4, -9), (5, -9), (7, -5), (9, -8), (11, -8), (13, -8),
+    (14, 20), (15, -8), (18, -6), (19, -6), (20, -7), (21, -10), (22, -9), (23, -16), (24, 21), (25, 64),
+    (27, -6), (28, 15), (16, 12), (15, 9), (0, -8), (1, -15), (2, -7), (3, -8), (5, -7), (6, -5),
+    (7, -5), (11, 23), (13, 27), (14, -9), (15, -16), (16, -12), (18, 10), (19, 35), (20, 8), (21, -25),
+    (22, 16), (23, -21), (25, 36), (5, 19), (15, -5), (17, -7), (18, 8), (20, -6), (21, -13), (22, 18),
+    (23, 25), (0, 8), (20, 9), (23, 13), (14, 8), (22, 10), (23, 23), (25, -5), (26, 12), (17, 9),
+    (21, 18), (26, 5), (2, 5), (5, 8), (15, -7), (1, 6), (1, 5), (5, 15), (6, 12), (20, -5),
+    (23, -6), (15, 7), (22, 13), (4, -5), (5, -13), (6, -7), (9, 150), (10, 5), (11, -8), (15, -9),
+    (16, -6), (17, -5), (20, -15), (21, -32), (23, -17), (24, -5), (28, -5), (18, 7), (17, 9), (24, 10),
+    (5, 5), (19, 9), (21, -5), (22, 6), (16, 7), (21, 5), (4, 6), (14, 5), (17, 5), (18, 5),
+    (4, 6), (17, 9), (18, 7), (2, 9), (25, 6), (23, 12), (2, 6), (17, 5), (24, 14), (26, 14),
+    (4, 5), (28, 5), (20, 6), (1, 8), (21, 19), (27, 9), (11, 16), (23, 5), (5, 5), (0, 17),
+    (5, 10), (6, 19), (11, -6), (14, -6), (17, -7), (19, -8), (20, -10), (21, 20), (22, -6), (23, -15),
+    (25, 9), (2, 7), (9, 7), (22, 6), (8, 5), (9, 7), (21, -5), (15, 7), (0, -7), (1, -13),
+    (2, -5), (3, -9), (4, -9), (5, 44), (6, -9), (9, -9), (10, -6), (11, 38), (12, -5), (13, -6),
+    (14, -7), (15, -14), (16, -10), (17, -9), (20, 40), (21, -10), (22, 11), (23, 19), (24, -7), (25, -12),
+    (27, 7), (28, -5), (8, 5), (15, -5), (22, 29), (26, 14), (18, 8), (20, 5), (5, -6), (7, 13),
+    (9, 12), (27, 7), (1, 12), (1, 7), (1, 7), (17, 6), (9, 13), (5, 7), (21, 8), (3, 5),
+    (20, 5), (21, 10), (4, 8), (15, 5), (18, -6), (20, 8), (17, 5), (0, -6), (21, -5), (25, 24),
+    (27, 6), (26, 7), (21, 7), (16, 12), (1, 6), (21, 6), (2, 5), (17, 7), (24, 6), (4, 6),
+    (6, 6), (14, 6), (4, 5), (26, 5), (0, 5), (9, 6), (1, 8), (2, 7), (5, -6), (17, 21),
+    (18, 9), (20, -15), (21, 6), (23, -8), (20, 6), (0, 6), (5, 5), (17, 11), (19, 6), (21, -19),
+    (25, -6), (27, 6), (22, 15), (19, 9), (8, 5), (0, 8), (24, 9), (16, 23), (28, 8), (25, 12),
+    (19, 8), (22, -5), (19, 12), (8, 6), (11, 16), (15, -6), (16, 18), (17, -5), (18, -5), (19, -5),
+    (21, -9), (22, 8), (23, 6), (25, -8), (26, 13), (27, -5), (25, 9), (24, 7), (11, 14), (16, 8),
+    (21, 9), (27, 8), (25, 8), (1, 41), (4, 86), (5, -22), (6, -8), (14, -5), (15, -5), (18, -6),
+    (19, -5), (20, -5), (21, -16), (23, -6), (25, -7), (0, 25), (1, 6), (3, 10), (5, -12), (10, 10),
+    (11, -7), (12, -8), (13, -7), (14, -6), (16, 7), (17, 7), (18, -6), (20, -7), (21, -9), (22, -13),
+    (24, 12), (25, 10), (26, -10), (1, 34), (3, -5), (19, 5), (16, 24), (21, -5), (25, 7), (8, 5),
+    (16, 16), (10, 5), (20, 7), (9, 9), (5, -5), (11, 32), (12, 23), (17, -6), (20, 5), (22, -5),
+    (11, 9), (5, 9), (20, 9), (21, -5), (14, 8), (13, 5), (17, 5), (5, 5), (18, -5), (21, -5),
+    (22, 8), (23, 10), (2, 5), (11, 10), (18, 5), (21, -5), (22, 5), (18, 11), (1, -7), (5, 72),
+    (7, 27), (9, -9), (10, -5), (15, -6), (17, -10), (19, -6), (20, 5), (21, -15), (22, -6), (4, 28),
+    (21, 10), (0, -5), (1, 15), (5, -5), (11, 5), (14, 22), (15, -12), (20, -5), (21, -5), (23, 5),
+    (25, 6), (26, 15), (1, 7), (21, 6), (1, 9), (27, 5), (11, 6), (22, 9), (23, 8), (7, 7),
+    (1, 6), (19, 8), (19, 15), (5, 5), (15, 5), (20, 6), (26, 10), (15, 8), (22, 11), (23, 5),
+    (25, 18), (0, -6), (3, 85), (4, -6), (6, -7), (9, -7), (11, -6), (14, -7), (15, -11), (16, -5),
+    (17, -9), (18, 9), (19, -8), (21, 11), (23, 5), (15, 5), (18, 5), (1, 12), (5, 8), (28, 5),
+    (4, 5), (11, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 32), (18, -5), (21, -6), (23, -13),
+    (24, 14), (25, 10), (26, -5), (28, 6), (15, 5), (17, 9), (19, 8), (14, 34), (20, 5), (15, 9),
+    (18, 17), (25, -5), (27, 8), (4, 9), (21, 10), (17, 8), (21, 7), (5, 5), (0, 14), (1, 13),
+    (1, 9), (3, 5), (4, 6), (12, 24), (23, -14), (11, 7), (12, 17), (23, 7), (25, -5), (26, 5),
+    (20, 11), (5, 6), (17, 7), (22, 14), (0, 6), (1, -8), (5, -5), (14, -5), (15, 17), (16, 53),
+    (17, -8), (19, -10), (21, 33), (23, -10), (25, -11), (2, -5), (4, -5), (6, -8), (9, 50), (10, 5),
+    (11, 9), (12, -5), (16, -7), (17, 8), (18, -10), (19, -5), (21, 36), (22, -8), (23, -5), (24, -7),
+    (25, -13), (26, -5), (27, -5), (1, -13), (2, 74), (18, -5), (20, -5), (21, -9), (23, -6), (25, -8),
+    (26, -5), (17, 5), (14, 17), (10, -5), (11, -9), (12, 54), (13, 34), (17, -5), (18, -5), (21, -6),
+    (22, -5), (23, -11), (23, 10), (1, 6), (9, 7), (22, 6), (26, 15), (4, 5), (8, 5), (1, 6),
+    (5, 10), (25, 6), (0, 10), (1, -5), (5, 9), (21, 5), (23, -9), (28, 10), (25, 5), (17, 7),
+    (12, 17), (5, 12), (0, -5), (1, 5), (5, 12), (6, 46), (9, -6), (10, 8), (11, 9), (15, -7),
+    (17, -9), (19, -9), (21, 5), (22, -5), (23, -10), (25, -9), (15, 11), (18, 5), (21, 6), (11, 7),
+    (23, 22), (22, 7), (17, 7), (6, 8), (6, 15), (5, -7), (6, 31), (21, -5), (14, 45), (22, -6),
+    (3, 13), (4, 6), (17, 5), (3, 41), (5, -8), (23, -9), (25, -6), (17, 5), (2, 5), (16, 8),
+    (22, 5), (5, 5), (10, 5), (5, -5), (8, 25), (17, -7), (18, 8), (19, 5), (17, 5), (7, 5),
+    (21, -7), (23, -5), (25, 27), (26, 8), (17, 9), (17, 6), (25, 9), (0, 6), (1, 9), (5, -7),
+    (17, 28), (18, -10), (19, -6), (20, 10), (21, 22), (22, -5), (25, -8), (1, 12), (5, 7), (20, 6),
+    (22, 14), (23, 11), (9, 11), (5, 8), (6, 5), (19, 6), (4, -5), (5, 17), (6, -6), (7, 15),
+    (8, 5), (17, -6), (18, 12), (19, -7), (23, 14), (24, -5), (26, 10), (3, 11), (6, -5), (9, -5),
+    (18, -6), (19, -5), (21, -5), (23, 44), (15, -10), (16, 71), (17, -6), (19, -6), (21, -10), (22, -10),
+    (23, -5), (25, 7), (20, 6), (22, 15), (23, 11), (6, 10), (15, 6), (19, 5), (18, 9), (1, 6),
+    (8, 5), (14, 6), (20, 5), (21, 11), (23, -5), (10, 7), (1, 5), (1, 7), (10, 9), (21, -6),
+    (23, 27), (1, 5), (18, 7), (11, 6), (3, 6), (5, -6), (21, 5), (19, 9), (5, 6), (6, 6),
+    (17, 7), (1, -5), (3, 8), (25, 13), (4, 10), (23, 25), (22, 5), (15, 9), (0, 7), (6, 8),
+    (20, -5), (21, -8), (23, 10), (25, 7), (23, 10), (1, 14), (5, -6), (6, 9), (3, 9), (11, 6),
+    (6, 8), (20, -5), (21, -7), (23, 11), (25, 6), (12, 9), (3, 8), (22, 8), (20, 6), (25, 16),
+    (1, 10), (5, -8), (21, 29), (5, -5), (9, -6), (16, 10), (17, -8), (18, -7), (19, 10), (21, -12),
+    (23, 7), (25, 5), (26, 19), (21, 5), (4, 9), (5, 19), (6, 5), (21, -6), (7, 5), (0, -5),
+    (1, 5), (6, 6), (9, -6), (10, -5), (13, 12), (14, -5), (15, 5), (16, 11), (18, 24), (19, 13),
+    (22, -9), (24, -5), (25, -13), (21, 7), (24, 32), (25, -9), (0, 126), (1, -15), (5, -6), (18, -5),
+    (21, -10), (23, -5), (24, -6), (25, -24), (8, 5), (10, 10), (21, -5), (23, 29), (1, 6), (1, -6),
+    (2, -6), (3, 6), (4, -9), (5, -5), (8, 21), (9, 24), (10, 7), (11, 11), (12, -7), (13, -6),
+    (14, -6), (16, -5), (17, 10), (18, 12), (20, -9), (21, 17), (23, -20), (24, 11), (25, -20), (26, -7),
+    (27, -8), (28, 9), (18, 14), (0, 5), (17, 5), (25, 8), (0, 7), (1, 6), (15, -9), (18, -5),
+    (19, 79), (20, -6), (21, -14), (25, -6), (20, 10), (23, 7), (5, 6), (8, 5), (18, 8), (17, 7),
+    (18, 7), (21, 5), (23, 10), (5, 5), (12, 5), (17, 9), (5, 5), (17, 9), (1, 9), (17, 45),
+    (18, -6), (23, -5), (17, 10), (5, 16), (7, 7), (8, 23), (9, -7), (11, -6), (16, -5), (17, -10),
+    (18, 10), (19, 6), (20, 5), (23, -11), (25, -7), (27, 6), (20, 5), (1, -18), (2, -12), (3, -12),
+    (4, -5), (5, -14), (6, -9), (7, -7), (8, -6), (10, -5), (11, 36), (12, -7), (13, 32), (14, -12),
+    (15, -9), (16, -16), (17, -12), (18, 14), (19, 42), (20, 10), (21, -17), (22, 10), (23, -29), (24, -6),
+    (25, 52), (26, -7), (27, 14), (11, 7), (23, 19), (27, 5), (17, 6), (19, -6), (20, 14), (21, -7),
+    (27, 9), (18, 5), (9, 5), (9, 5), (21, 11), (20, 7), (14, 5), (5, -6), (7, 8), (20, 5),
+    (11, 6), (21, -8), (23, -7), (25, 28), (26, 8), (28, 8), (21, 12), (17, 8), (21, 8), (5, 13),
+    (28, 5), (25, 5), (17, 5), (1, 6), (18, 9), (1, 18), (3, -7), (18, -7), (23, 10), (21, 9),
+    (21, 7), (5, -10), (9, 75), (10, -5), (17, -6), (20, -5), (21, -14), (23, -6), (5, -13), (6, -6),
+    (9, 15), (10, 7), (12, 5), (16, 8), (17, -7), (19, 9), (20, 10), (21, 27), (22, 9), (23, -14),
+    (25, -9), (23, 14), (18, 5), (10, 5), (23, -5), (17, 6), (18, 5), (3, 7), (5, -13), (6, -5),
+    (15, 6), (17, -5), (19, 15), (20, 12), (21, 19), (23, -7), (25, -5), (27, 6), (1, 13), (23, 8),
+    (21, 11), (2, 5), (20, 11), (23, 5), (4, 6), (14, 5), (25, 13), (11, 5), (15, -6), (17, 7),
+    (24, 5), (15, -5), (16, 34), (21, -5), (19, 6), (26, 17), (12, 11), (15, 7), (17, 10), (9, 9),
+    (15, 11), (16, 8), (23, 14), (12, 35), (23, -5), (23, 10), (1, 6), (5, 10), (25, 6), (5, -5),
+    (16, 7), (22, 6), (5, 6), (21, -6), (23, 6), (0, -12), (1, 10), (2, 74), (4, -6), (5, -11),
+    (6, -8), (9, -9), (11, -14), (12, 18), (13, -7), (14, -6), (15, -9), (16, -7), (18, -5), (19, -8),
+    (20, -12), (21, -6), (22, -9), (23, -15), (24, 9), (25, -8), (26, 57), (22, 9), (0, 15), (5, -5),
+    (11, 6), (22, 11), (23, 6), (8, 5), (18, 8), (23, 24), (25, -6), (20, 5), (12, 9), (15, 6),
+    (18, 6), (13, 8), (19, -5), (21, -5), (23, -5), (25, 26), (10, 10), (0, 20), (1, -5), (3, -8),
+    (4, -6), (5, -11), (9, -8), (10, -6), (11, 7), (12, -5), (14, -5), (16, -5), (17, -9), (19, 8),
+    (20, 10), (23, -15), (24, 25), (25, 18), (26, -9), (27, 10), (28, 6), (18, 7), (19, 8), (20, 9),
+    (20, 5), (6, 9), (18, -5), (21, -7), (25, 30), (27, 6), (5, 6), (21, 8), (8, 5), (15, 6),
+    (19, 5), (21, 8), (2, 5), (11, -7), (12, 56), (13, 26), (21, -6), (23, -14), (21, 10), (15, -5),
+    (16, 26), (19, 11), (0, -9), (1, -5), (5, -11), (6, -5), (7, 5), (8, 8), (9, -7), (11, -5),
+    (15, -6), (18, 62), (20, -7), (21, -18), (22, -5), (23, -16), (24, -7), (25, -31), (26, 14), (27, 76),
+    (2, 6), (7, 5), (21, -7), (23, -5), (25, 24), (26, 8), (19, 6), (5, 11), (7, 5), (20, 6),
+    (26, 7), (20, 7), (20, 6), (20, 6), (1, 5), (5, -7), (17, -6), (21, 14), (22, 15), (23, 11),
+    (25, -6), (14, 14), (13, 5), (23, 7), (18, 6), (6, 5), (18, 5), (25, 13), (19, 13), (18, 14),
+    (25, 7), (22, 10), (2, 6), (5, 5), (6, 5), (21, 5), (25, 6), (17, 5), (20, 8), (1, 8),
+    (15, -5), (21, 14), (22, 7), (27, 5), (6, -5), (9, -5), (11, -7), (12, 22), (15, -8), (16, -7),
+    (17, -7), (22, -5), (23, 46), (24, -5), (25, 10), (26, 7), (28, -5), (8, 14), (15, 6), (18, 8),
+    (0, -7), (1, 55), (2, 16), (3, 12), (4, 7), (5, -8), (6, -5), (9, -5), (11, -5), (14, 29),
+    (15, -9), (16, -5), (17, -8), (18, -8), (20, -6), (21, -10), (25, -6), (26, -5), (28, -5), (21, 7),
+    (21, 7), (8, 5), (3, -5), (4, -6), (5, 9), (6, -5), (7, 17), (9, -10), (10, -6), (11, 9),
+    (12, -5), (15, -6), (20, 5), (21, 6), (23, 24), (25, -8), (28, -6), (22, 12), (16, 23), (11, 5),
+    (15, -6), (17, 7), (27, 6), (2, 10), (17, 12), (23, 14), (21, 8), (6, 10), (5, -5), (28, 8),
+    (1, 11), (24, 39), (25, -9), (20, 15), (22, 6), (6, 6), (1, -6), (16, 10), (18, 7), (20, 6),
+    (21, -9), (22, 7), (28, 7), (1, -5), (5, -9), (10, 28), (11, -7), (12, 33), (15, -7), (16, -5),
+    (17, -11), (19, -6), (20, -5), (22, 24), (23, 12), (25, -7), (19, 7), (12, 6), (1, -6), (15, -6),
+    (16, 6), (17, -8), (18, 10), (22, -5), (23, -8), (25, 37), (15, -5), (21, 68), (22, -10), (23, -5),
+    (25, -6), (15, 25), (17, 6), (16, 7), (25, 6), (3, -8), (4, -15), (5, 23), (6, 13), (9, -11),
+    (10, -8), (11, -18), (13, -8), (14, -5), (15, -24), (16, -19), (18, 8), (19, -16), (20, 46), (22, 9),
+    (23, 29), (24, -7), (26, -7), (28, 14), (18, 7), (21, 10), (0, -6), (1, 48), (2, -16), (3, 14),
+    (4, -9), (5, -13), (7, -9), (8, -9), (9, -9), (10, -15), (11, -21), (13, -10), (14, 64), (15, 37),
+    (16, 10), (17, -27), (18, -13), (20, -13), (22, 57), (23, -36), (24, -10), (25, -6), (27, -15), (28, 18),
+    (17, 6), (2, 9), (11, 9), (16, -5), (21, -6), (25, -5), (28, 7), (21, 16), (5, -5), (6, 5),
+    (11, 11), (21, -6), (22, 7), (1, -5), (5, -9), (6, -7), (7, 5), (16, 9), (17, 12), (18, 8),
+    (20, -8), (21, 9), (25, -6), (23, 8), (1, 10), (3, 7), (11, 9), (23, -7), (25, -10), (0, 8),
+    (17, 5), (5, -5), (15, -7), (16, 8), (18, 9), (20, 5), (21, -14), (22, 18), (5, -7), (9, 12),
+    (13, 12), (25, 14), (19, 20), (20, -8), (18, 14), (19, 6), (0, 8), (3, 6), (18, 6), (20, 6),
+    (21, 8), (16, 7), (17, 16), (11, 9), (15, 6), (5, 7), (0, -7), (1, 7), (3, 5), (4, 10),
+    (5, 13), (10, 5), (11, -5), (12, -5), (16, -5), (17, 12), (20, 5), (21, 7), (22, -6), (23, -12),
+    (24, 5), (25, -9), (28, -5), (8, 5), (2, 6), (18, 10), (21, 5), (0, 27), (1, 7), (2, 13),
+    (3, -8), (4, -5), (5, -9), (6, -5), (9, -7), (10, -6), (12, -5), (13, -6), (14, -5), (15, -6),
+    (16, -5), (17, -6), (18, 5), (19, -6), (20, -6), (22, -6), (23, -14), (24, 18), (25, 35), (26, -9),
+    (27, 5), (28, 5), (1, -13), (3, 6), (4, 5), (14, 78), (15, -11), (16, -5), (19, -5), (20, -6),
+    (21, -10), (23, 6), (25, -5), (15, 7), (21, 7), (16, 7), (4, 14), (21, -5), (22, -5), (25, 33),
+    (18, 5), (0, 5), (3, -13), (5, 29), (8, -9), (11, -11), (12, -8), (13, -14), (14, -11), (16, -11),
+    (17, 11), (18, 10), (19, 18), (20, 14), (22, -14), (23, -28), (24, -7), (26, 17), (27, 11), (28, 6),
+    (21, 10), (23, 12), (24, 6), (20, 9), (6, 11), (6, 9), (13, 13), (24, 11), (25, -7), (1, 6),
+    (14, 16), (1, 13), (21, 8), (21, 12), (25, 5), (6, 6), (23, -13), (25, 72), (1, 6), (6, 5),
+    (15, 8), (17, 19), (21, -6), (22, -5), (23, -5), (15, 6), (21, 6), (22, 6), (0, 8), (16, 5),
+    (19, -5), (8, 5), (26, 8), (25, 14), (25, 7), (1, -9), (2, 30), (18, 25), (21, -5), (15, 8),
+    (9, 9), (20, 8), (19, 5), (1, 20), (2, 7), (3, 19), (21, -6), (15, 5), (21, 7), (15, 8),
+    (5, -5), (28, 8), (0, 8), (1, 8), (2, -10), (3, -5), (4, 18), (5, -7), (6, 19), (7, -10),
+    (8, -8), (11, -13), (12, 5), (17, 26), (18, 9), (19, 5), (20, 11), (22, 16), (23, -21), (25, -16),
+    (26, -15), (27, -13), (28, -19), (1, 6), (13, 9), (12, 11), (23, 9), (5, 5), (18, 15), (5, 7),
+    (19, 5), (8, 5), (22, 5), (28, 5), (28, 5), (18, 7), (22, 12), (19, 12), (17, 10), (5, -9),
+    (9, -8), (10, 22), (11, -5), (12, 9), (15, -7), (19, 11), (20, 17), (21, 6), (23, -5), (5, 12),
+    (21, -6), (8, 5), (28, 5), (5, -14), (6, -5), (9, -7), (10, -6), (12, -5), (15, -7), (16, -5),
+    (17, -7), (18, 5), (19, -7), (20, -16), (21, 53), (22, -7), (23, 38), (25, -5), (27, 27), (1, 6),
+    (19, 6), (19, 14), (14, 15), (22, 10), (19, 7), (15, 6), (1, -6), (4, -6), (6, -9), (9, -8),
+    (10, -7), (12, -5), (14, -5), (15, 34), (16, 8), (17, 27), (18, -5), (19, 21), (21, 10), (22, -12),
+    (25, -13), (28, -6), (1, -5), (5, 8), (9, 10), (17, -5), (18, -6), (21, 15), (15, -5), (19, 35),
+    (21, -9), (18, 7), (20, 9), (18, 7), (4, 6), (25, 16), (20, 7), (8, 5), (17, 24), (21, -5),
+    (22, 5), (28, 5), (9, 8), (15, 12), (17, -5), (20, 5), (21, 12), (23, -8), (11, 9), (19, 15),
+    (17, 10), (1, -7), (4, -7), (6, -8), (8, 24), (11, -5), (13, 6), (17, -13), (18, -9), (19, -11),
+    (20, 27), (21, -7), (23, -6), (24, 18), (26, 29), (25, 5), (0, -5), (1, 19), (2, 14), (3, -8),
+    (4, -6), (5, -17), (6, -10), (7, -5), (10, -5), (13, -6), (14, -5), (15, -18), (16, -9), (17, 69),
+    (18, 79), (19, 11), (20, -33), (22, -8), (23, -14), (24, -8), (25, -12), (26, -7), (28, -8), (16, 5),
+    (20, 5), (19, 9), (12, 6), (23, 10), (1, 7), (21, 13), (23, 11), (22, 5), (23, 5), (25, 7),
+    (18, 5), (18, 15), (5, 5), (5, 6), (9, 5), (17, 12), (21, -5), (5, -10), (9, 12), (18, 5),
+    (19, 9), (20, -8), (21, 21), (23, -6), (25, -5), (28, 12), (17, 9), (21, -6), (17, 17), (7, 7),
+    (21, 5), (0, 7), (5, 12), (6, -5), (9, 6), (17, 15), (18, 8), (20, -13), (21, -10), (25, -6),
+    (26, 13), (6, 11), (16, 6), (21, -6), (0, -74), (1, -44), (2, -41), (3, -29), (4, -5), (5, 30),
+    (6, 15), (7, -11), (8, -18), (9, 11), (10, 26), (11, 38), (12, 16), (13, -13), (14, 20), (15, 11),
+    (16, 14), (17, 20), (18, 6), (20, 32), (21, 44), (22, 40), (23, 110), (24, -48), (25, -41), (26, -55),
+    (27, -49), (5, 16), (7, 7), (8, 23), (9, -7), (11, -6), (16, -5), (17, -10), (18, 10), (19, 6),
+    (20, 5), (23, -11), (25, -7), (27, 6), (5, -5), (27, 12), (0, 10), (11, 8), (1, 6), (18, 12),
+    (15, 11), (6, 6), (2, 5), (17, 11), (24, 6), (0, 12), (1, 12), (24, 6), (25, -5), (5, 5),
+    (17, 10), (20, 5), (16, 6), (23, 7), (15, 5), (5, -7), (7, 17), (20, 10), (11, 13), (1, -5),
+    (18, -6), (19, 13), (20, 35), (22, -5), (23, -7), (28, 11), (19, 17), (5, -6), (17, -5), (19, 16),
+    (20, 12), (27, 7), (1, 6), (17, 5), (8, 5), (25, -5), (26, 7), (27, 18), (3, 9), (22, 16),
+    (26, 5), (28, 5), (0, 7), (0, 9), (1, 8), (21, -5), (6, 13), (22, 5), (25, 5), (9, 9),
+    (1, -5), (5, 13), (10, -6), (19, -5), (20, -5), (22, -5), (23, -10), (28, 19), (19, 18), (20, 7),
+    (16, 11), (18, 7), (23, 10), (23, 5), (16, 31), (17, 8), (20, -6), (22, -5), (16, 11), (9, 5),
+    (19, 5), (23, 16), (14, 13), (16, 7), (23, 5), (28, 5), (25, 21), (0, -14), (1, -16), (4, -8),
+    (5, -6), (6, -9), (7, -5), (9, -8), (10, -10), (11, -5), (12, -8), (15, -12), (16, -13), (17, -11),
+    (19, 18), (20, -9), (22, 8), (23, 20), (24, -15), (25, 61), (26, 22), (27, 23), (27, 5), (17, 26),
+    (21, -5), (1, 25), (3, -14), (4, 41), (5, 106), (6, 18), (9, 5), (10, 9), (11, -5), (12, -9),
+    (13, -7), (14, -5), (15, -14), (16, -15), (17, -18), (18, -19), (19, -27), (20, 21), (21, -13), (22, -15),
+    (23, -25), (24, -9), (26, -15), (28, -12), (1, 7), (3, 9), (5, -8), (9, 11), (17, -6), (20, -6),
+    (21, 12), (23, 13), (20, 17), (23, -7), (27, 5), (15, -5), (16, 5), (22, 7), (16, 17), (17, 9),
+    (20, 7), (21, -5), (22, -8), (4, 17), (5, 15), (7, 7), (21, -12), (23, -5), (26, 5), (15, 12),
+    (19, 8), (21, 5), (23, 5), (8, 5), (26, 12), (5, 42), (21, -5), (23, -6), (22, 9), (5, 7),
+    (26, 7), (0, -5), (1, 5), (6, 6), (9, -6), (10, -5), (13, 12), (14, -5), (15, 5), (16, 11),
+    (18, 24), (19, 13), (22, -9), (24, -5), (25, -13), (1, 7), (18, 7), (21, 10), (0, -5), (5, -12),
+    (9, -9), (10, -6), (11, -7), (12, -5), (14, -5), (15, 50), (16, 41), (18, 14), (19, -14), (20, -8),
+    (22, 18), (23, -15), (28, -7), (21, 9), (17, 5), (25, 17), (21, 8), (4, 11), (5, 6), (26, 5),
+    (27, 9), (2, 5), (17, 5), (17, 7), (1, -7), (3, -7), (5, 13), (6, 11), (9, 8), (10, -6),
+    (11, -6), (13, -5), (15, 14), (17, -14), (19, 14), (20, 8), (24, -7), (25, -5), (16, 7), (22, 17),
+    (20, 7), (0, -17), (2, 70), (3, -13), (4, -11), (5, -21), (6, -12), (7, -8), (8, 7), (9, -12),
+    (10, -13), (11, -17), (12, -12), (13, -9), (14, -10), (15, -19), (16, -12), (17, 84), (18, 70), (19, -20),
+    (20, -24), (21, 25), (22, -15), (23, -30), (24, 21), (25, 14), (26, -15), (23, 6), (2, 8), (19, 14),
+    (1, 9), (25, 9), (26, 11), (0, -5), (1, 19), (2, 8), (3, 12), (5, -13), (6, -10), (7, -5),
+    (11, -5), (14, 12), (15, 12), (16, -5), (17, -8), (19, -6), (20, -5), (22, -9), (25, -6), (26, 8),
+    (28, 7), (15, 8), (17, 5), (21, 8), (23, 5), (17, 21), (19, 10), (23, -7), (8, 5), (1, 5),
+    (17, 6), (15, 9), (5, 11), (23, 11), (19, 5), (20, 8), (1, 7), (0, 8), (24, 12), (0, -5),
+    (3, 5), (6, 5), (9, -5), (15, 7), (17, -5), (18, 9), (20, -9), (21, 6), (23, 11), (6, 11),
+    (16, 10), (1, 11), (25, 11), (15, 14), (12, 11), (19, 5), (20, -7), (21, -5), (22, 16), (23, 23),
+    (25, -5), (7, 8), (21, 6), (3, 66), (5, -5), (21, -12), (23, -12), (17, 12), (9, 17), (1, 9),
+    (9, -5), (17, 10), (21, -12), (22, 5), (27, 11), (12, 11), (1, 7), (15, 10), (17, -12), (19, 14),
+    (22, 11), (23, -5), (25, -5), (28, 12), (18, 10), (25, -10), (26, 34), (4, 5), (15, 7), (21, 6),
+    (27, 8), (28, 5), (17, 24), (18, 10), (20, 5), (22, -5), (23, -5), (15, 23), (5, 10), (21, -5),
+    (17, 5), (18, 12), (25, 10), (15, 26), (17, 11), (18, -6), (21, -13), (23, 5), (28, 5), (25, 6),
+    (12, 6), (4, 6), (14, 5), (18, 9), (24, 11), (3, 5), (22, 6), (19, 9), (27, 13), (18, 12),
+    (0, 11), (1, 17), (24, 6), (25, -6), (28, 5), (19, 22), (20, -5), (12, 25), (23, -11), (1, 7),
+    (3, 5), (1, 9), (2, 11), (3, 6), (14, 24), (15, -5), (21, 6), (22, 12), (23, -13), (25, -5),
+    (18, 6), (22, 5), (4, 18), (6, 11), (25, 7), (23, 6), (0, -7), (2, -7), (4, -5), (6, -7),
+    (9, -5), (10, 6), (11, -11), (12, 20), (13, -5), (15, -11), (16, -9), (17, -13), (21, 10), (22, -9),
+    (23, 68), (24, -8), (25, 15), (28, -7), (25, 11), (19, 17), (15, 9), (19, 8), (20, 7), (23, 5),
+    (23, 8), (18, 6), (17, -5), (26, 6), (0, -9), (1, 65), (2, 19), (3, 13), (4, 6), (5, -9),
+    (6, -6), (9, -7), (11, -7), (14, 31), (15, -9), (16, -6), (17, -7), (18, -11), (20, -9), (21, -13),
+    (23, -6), (25, -8), (26, -6), (28, -5), (20, 7), (17, 7), (11, 10), (13, 13), (9, 5), (4, 5),
+    (5, 9), (0, 13), (25, -5), (23, 5), (23, 13), (6, 22), (5, -7), (23, 25), (10, 5), (22, 7),
+    (17, 5), (20, 8), (21, 5), (22, 7), (25, -6), (0, -7), (3, -8), (4, -9), (5, 56), (6, 11),
+    (10, -9), (11, -7), (14, -7), (16, -13), (17, -9), (18, 5), (19, 13), (20, 12), (21, -25), (23, 15),
+    (24, -9), (25, 5), (27, 6), (28, -9), (1, -16), (2, -13), (3, -7), (4, -11), (5, -25), (6, 15),
+    (8, -6), (9, 11), (11, -11), (13, 5), (14, -17), (16, -5), (17, -5), (18, 17), (20, -22), (21, 36),
+    (22, 19), (24, -13), (25, 28), (26, 12), (28, -5), (15, 6), (18, 5), (25, 5), (5, -8), (7, 20),
+    (0, 8), (9, 5), (2, 5), (23, 6), (20, 5), (8, 5), (9, -5), (12, 14), (17, 13), (20, 6),
+    (21, -14), (25, 5), (27, 6), (17, 22), (6, 6), (10, 17), (13, 6), (15, -6), (17, 37), (18, -11),
+    (19, -7), (23, -5), (25, -6), (27, 10), (0, 19), (1, 11), (3, 5), (5, -8), (6, -8), (10, 10),
+    (12, -5), (14, -5), (17, 15), (18, -12), (19, -16), (20, 7), (22, 11), (23, 16), (25, -12), (26, -5),
+    (27, -6), (3, 5), (22, 6), (11, 16), (2, 5), (0, -5), (4, 19), (5, 44), (6, 6), (9, 5),
+    (17, -8), (18, -6), (19, -6), (20, -8), (23, -12), (25, 9), (1, 16), (5, 16), (25, 8), (16, 7),
+    (19, 6), (9, 5), (5, 7), (20, 8), (0, 12), (2, 5), (21, -8), (23, -7), (24, 17), (25, 15),
+    (1, 6), (5, -15), (6, 9), (9, -7), (17, 5), (18, 13), (20, 5), (21, 8), (22, 6), (23, -14),
+    (24, -5), (25, 6), (28, -5), (5, -6), (8, 25), (21, 5), (19, 8), (20, 7), (14, 6), (25, 5),
+    (20, 13), (1, 6), (15, 9), (1, -6), (5, -5), (9, -6), (11, -5), (14, -8), (15, -8), (16, -9),
+    (17, -7), (18, -7), (20, 10), (21, 12), (22, 91), (23, -12), (25, -9), (21, -5), (22, 23), (12, 51),
+    (20, -6), (21, -5), (23, -8), (15, 7), (23, 6), (8, 12), (2, 8), (6, 8), (21, 12), (23, 10),
+    (21, 15), (23, -5), (20, 9), (20, 5), (18, 7), (1, -6), (2, -5), (4, -5), (6, -8), (9, 50),
+    (10, 5), (11, 9), (12, -5), (16, -7), (17, 8), (18, -9), (19, -5), (21, 36), (22, -8), (23, -5),
+    (24, -6), (25, -13), (27, -5), (1, 9), (0, -12), (2, -6), (3, 6), (4, -11), (5, -41), (6, -6),
+    (7, 47), (8, 9), (9, 46), (10, -5), (11, -9), (13, -7), (14, -7), (15, -11), (16, -5), (17, 11),
+    (18, -16), (19, 16), (20, 53), (21, -8), (22, -13), (23, -13), (24, -9), (25, -18), (27, 11), (3, 8),
+    (25, 8), (20, 22), (23, -5), (11, 7), (20, 5), (21, 8), (15, 8), (5, 8), (9, 7), (17, 5),
+    (20, 14), (8, 5), (21, 8), (17, 6), (21, 12), (23, -6), (25, 5), (22, 9), (6, 6), (8, 5),
+    (17, 5), (20, 6), (21, -5), (6, 14), (6, 6), (15, -5), (16, 30), (18, 14), (0, 15), (1, 14),
+    (5, 17), (6, 5), (0, 5), (5, -13), (11, -5), (15, -8), (17, 26), (18, -6), (19, -10), (21, 30),
+    (22, 22), (24, -6), (28, -5), (5, 12), (8, 5), (22, 15), (16, 17), (21, 10), (24, 13), (25, -6),
+    (23, 13), (3, 5), (22, 6), (21, 6), (2, 11), (3, 12), (6, 5), (1, 7), (23, 8), (11, 11),
+    (14, 6), (1, -5), (2, 11), (0, 25), (1, 6), (3, 10), (5, -12), (10, 10), (11, -7), (12, -8),
+    (13, -7), (14, -6), (16, 7), (17, 7), (18, -6), (20, -7), (21, -9), (22, -13), (24, 12), (25, 10),
+    (26, -10), (18, 5), (20, 21), (4, 6), (25, 9), (19, 8), (9, 8), (15, 9), (21, 5), (11, 6),
+    (20, 5), (22, 12), (23, -6), (28, 8), (23, 6), (18, 10), (21, 5), (5, 7), (20, 10), (11, 7),
+    (19, 38), (20, -9), (21, -8), (20, 7), (2, 11), (17, 10), (17, 7), (5, 7), (21, 5), (4, 5),
+    (20, 16), (27, 8), (5, 12), (18, 7), (5, 7), (23, 5), (0, -6), (1, -6), (9, -5), (12, 6),
+    (13, 32), (19, -5), (20, -8), (23, -12), (24, 15), (25, 9), (26, -5), (27, 5), (28, 6), (3, 7),
+    (21, -9), (23, 24), (26, 6), (26, 12), (15, 17), (17, -5), (1, 6), (1, 10), (2, 15), (12, 10),
+    (20, -5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 32), (25, -9), (22, 8), (0, 5), (19, 9),
+    (24, 5), (22, 6), (5, 5), (22, 6), (22, 6), (21, 13), (26, 5), (14, 19), (22, 5), (19, 6),
+    (12, 16), (13, 8), (16, 16), (17, -9), (18, -6), (19, -12), (6, 9), (17, -5), (21, 10), (22, -5),
+    (23, -6), (25, 15), (20, 10), (20, 19), (2, 6), (1, -5), (3, 6), (5, -8), (6, -6), (9, -6),
+    (15, 8), (17, -8), (19, 12), (20, 7), (21, 33), (23, -5), (25, -6), (27, 6), (12, 5), (5, 6),
+    (2, 6), (14, 9), (16, 5), (25, 12), (5, 11), (4, 6), (14, 5), (1, 33), (17, 7), (21, 6),
+    (20, 7), (23, 7), (0, 7), (16, 7), (15, -8), (20, 7), (21, 5), (25, 7), (19, 10), (21, -5),
+    (17, 6), (19, 7), (1, 13), (18, 14), (21, 12), (23, -9), (25, -5), (23, 10), (23, 9), (23, -7),
+    (25, 34), (0, 8), (21, -5), (25, 37), (7, 5), (20, 5), (1, -8), (18, -5), (23, -8), (24, -7),
+    (26, 67), (27, 5), (1, 6), (4, 6), (17, 52), (18, -7), (19, -5), (20, 6), (21, 6), (22, 9),
+    (16, 7), (25, 11), (0, 11), (10, 14), (23, -5), (20, 5), (15, 5), (17, 12), (19, 9), (18, 6),
+    (22, 6), (23, 9), (17, 6), (0, -9), (2, 8), (3, -6), (4, -11), (5, -14), (6, -14), (8, 7),
+    (9, -9), (11, -11), (12, -5), (14, -9), (16, -13), (17, 27), (18, 15), (19, -13), (20, -29), (22, -8),
+    (23, -15), (24, 77), (25, 39), (9, 30), (21, -7), (15, 5), (5, -5), (11, -5), (15, -8), (16, -7),
+    (19, 94), (20, -5), (21, -12), (23, -5), (25, -9), (23, 17), (3, 7), (1, 14), (2, 6), (17, -6),
+    (23, -5), (24, 17), (17, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 32), (18, -5), (21, -6),
+    (23, -13), (24, 14), (25, 10), (26, -5), (28, 6), (5, 6), (21, 6), (23, 16), (19, 5), (18, 10),
+    (25, 5), (1, 6), (18, 5), (23, 13), (5, 45), (21, -5), (23, -6), (16, 6), (20, 5), (23, 7),
+    (15, 6), (1, 8), (13, 9), (20, 5), (24, 9), (23, 9), (20, 5), (22, 7), (23, 22), (23, 6),
+    (17, 21), (22, 8), (23, 8), (19, 5), (21, 7), (10, 9), (20, 7), (1, 6), (2, 8), (21, 7),
+    (19, 6), (21, 5), (21, 6), (1, -19), (2, -25), (3, -16), (4, -8), (5, -12), (6, -12), (7, -19),
+    (8, -16), (9, -28), (10, -29), (11, -50), (12, -32), (13, -29), (14, 29), (15, 109), (16, 96), (17, -49),
+    (18, -61), (19, 57), (20, 7), (21, 12), (22, 121), (23, -103), (24, -8), (25, 97), (26, -12), (27, -17),
+    (28, 19), (10, 6), (12, 10), (21, -6), (23, 20), (15, 5), (1, -6), (4, 10), (6, 9), (10, -6),
+    (11, -6), (17, 40), (18, -5), (19, 11), (22, -6), (23, -17), (25, -13), (27, 12), (18, 8), (18, 6),
+    (17, 8), (18, 5), (25, 8), (1, 11), (4, 6), (23, 7), (3, 8), (24, 7), (3, 5), (22, 6),
+    (18, 9), (13, 9), (15, 5), (17, 5), (4, 7), (6, 9), (17, 10), (15, 6), (17, 6), (1, 6),
+    (17, 10), (4, 13), (14, 5), (25, 22), (17, 13), (27, 8), (15, 7), (16, 9), (3, 8), (20, 5),
+    (21, 10), (15, 5), (21, 8), (5, 15), (5, -6), (28, 8), (3, -6), (7, 7), (8, 13), (11, -7),
+    (12, -6), (15, -5), (17, -8), (19, -17), (20, 10), (22, -9), (24, 14), (27, 6), (17, 9), (22, 7),
+    (11, 11), (25, 6), (24, 20), (17, 9), (19, -5), (21, 6), (28, 9), (2, 11), (3, 12), (17, -5),
+    (18, 9), (1, 21), (4, 7), (14, 7), (25, 5), (0, -16), (1, -29), (2, -11), (3, -13), (4, -27),
+    (5, 42), (6, -14), (7, 31), (8, 10), (9, 53), (12, -10), (13, 34), (14, -25), (15, -24), (16, -10),
+    (17, -37), (18, -6), (19, 12), (20, 30), (21, 8), (22, 11), (25, 6), (26, -9), (11, 5), (12, 8),
+    (13, 8), (16, 12), (17, -9), (18, -5), (19, -11), (1, 8), (1, 35), (9, 25), (21, -8), (4, 9),
+    (6, 6), (7, 11), (20, -5), (21, 8), (26, 8), (0, 7), (13, 7), (17, 6), (1, 6), (16, 8),
+    (0, -6), (1, 23), (5, -7), (6, -5), (9, -5), (10, -6), (11, -9), (12, 17), (15, -6), (18, -11),
+    (20, -6), (22, -6), (23, -5), (24, 8), (26, 48), (27, -6), (0, 11), (2, 15), (5, -6), (11, 6),
+    (15, -5), (17, -7), (20, -5), (23, -7), (24, 16), (25, 9), (26, -6), (27, 9), (28, 8), (17, 5),
+    (4, 6), (20, 14), (19, 13), (3, 9), (9, 10), (21, 8), (1, 11), (9, 10), (22, 11), (28, 12),
+    (23, 8), (18, 7), (0, 10), (5, -8), (9, -6), (10, 6), (17, 10), (19, 19), (20, 17), (21, -9),
+    (22, -7), (23, 12), (25, -9), (25, 15), (1, 17), (0, 8), (1, 6), (14, 15), (22, 10), (15, 5),
+    (15, 6), (20, 5), (24, 5), (22, 9), (6, 8), (22, 12), (23, 6), (5, 15), (6, 5), (20, 11),
+    (6, 13), (15, 11), (1, 6), (4, 5), (5, -5), (20, 6), (5, -7), (6, 6), (11, -5), (12, 25),
+    (15, -5), (17, -5), (18, 7), (19, -6), (21, -7), (22, 6), (23, 6), (1, -5), (3, 8), (25, 13),
+    (15, 7), (18, 11), (21, 6), (22, -5), (23, -5), (25, 5), (0, 8), (1, 5), (6, 10), (16, 5),
+    (22, -6), (17, 9), (18, 11), (6, 6), (6, 9), (23, 6), (26, 5), (16, 9), (19, 23), (22, -5),
+    (14, 11), (22, 6), (24, 6), (23, 7), (0, 22), (17, 8), (19, 12), (25, 6), (14, 8), (15, -5),
+    (19, 6), (5, -7), (7, 15), (27, 5), (11, 7), (20, 6), (21, 8), (15, 7), (1, 5), (5, -8),
+    (15, -10), (16, 27), (19, 36), (20, -5), (21, 10), (23, -7), (17, 6), (19, 7), (22, 7), (23, 14),
+    (1, 7), (5, -7), (23, 25), (5, 5), (6, 7), (2, 9), (17, 7), (18, 7), (21, -5), (0, 6),
+    (10, 6), (22, 15), (18, 8), (15, 6), (1, 17), (3, -6), (4, -11), (5, -31), (6, -13), (7, -9),
+    (8, -6), (9, -17), (11, -16), (13, -9), (14, -11), (15, -22), (16, -16), (17, 28), (18, 39), (19, 28),
+    (20, 88), (21, 17), (23, -5), (24, -11), (25, -16), (28, -13), (15, 7), (7, 6), (5, 33), (7, 28),
+    (23, -6), (26, 6), (22, 6), (7, 5), (0, 23), (25, 5), (5, 7), (20, 8), (20, 5), (5, 7),
+    (0, 7), (15, -5), (18, 5), (19, 11), (20, 9), (21, 9), (21, 7), (20, 6), (20, -6), (21, 7),
+    (18, 7), (4, 15), (5, 42), (6, 8), (17, -7), (18, -5), (19, -6), (20, -6), (21, 5), (23, -11),
+    (25, 8), (18, 15), (21, 8), (5, 16), (21, -9), (25, 5), (10, 5), (21, -5), (18, 10), (5, 8),
+    (8, 5), (26, 9), (18, 6), (18, 14), (1, 5), (20, 7), (4, 9), (5, -5), (17, -11), (18, 6),
+    (20, -8), (21, 23), (25, 5), (26, 7), (27, 9), (15, 9), (21, 5), (24, 16), (1, 11), (15, 7),
+    (21, 9), (25, -5), (27, 9), (7, 5), (1, 8), (5, -5), (17, 9), (8, 19), (19, 9), (21, -5),
+    (23, -6), (17, 44), (18, -6), (21, -6), (25, -5), (5, -5), (10, -5), (11, 26), (12, 14), (21, -7),
+    (23, 8), (15, 6), (9, 8), (20, 20), (20, 9), (6, 10), (1, -6), (4, -8), (5, 22), (6, 9),
+    (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -7), (20, -11), (21, -6), (22, -7),
+    (23, -14), (24, 40), (25, 15), (26, -5), (27, -6), (20, 8), (6, 6), (15, 11), (18, 5), (0, 17),
+    (25, 5), (21, 6), (23, 7), (13, 9), (25, 6), (1, 10), (2, 5), (3, 8), (25, -7), (3, 9),
+    (9, 8), (10, 18), (18, 6), (19, 7), (21, -8), (23, -6), (4, 6), (23, 9), (0, -17), (2, -6),
+    (3, -13), (4, -19), (5, 5), (6, -6), (7, -12), (8, -11), (9, -5), (10, -5), (11, -37), (12, -19),
+    (14, -12), (15, 16), (16, 27), (17, 25), (18, 26), (19, -22), (21, 38), (22, 20), (23, -26), (24, 6),
+    (25, 25), (27, -12), (28, 33), (17, 7), (1, 7), (11, 7), (1, 11), (6, 6), (28, 8), (1, -6),
+    (3, -17), (4, 21), (5, 10), (6, 14), (7, 12), (8, 5), (9, 13), (10, -6), (11, -21), (12, -13),
+    (13, -8), (14, -7), (15, -8), (16, -16), (19, 10), (20, 16), (21, 6), (22, -19), (23, -23), (25, -5),
+    (26, 16), (27, 22), (5, 11), (27, 9), (23, 7), (23, 8), (15, 15), (16, 5), (23, 29), (1, -6),
+    (4, -5), (5, -16), (9, -7), (10, -10), (11, 23), (15, -7), (16, -5), (18, -5), (19, -9), (20, 25),
+    (22, -6), (23, 77), (25, -9), (28, -5), (22, 9), (13, 5), (1, 6), (4, 20), (14, 5), (23, 12),
+    (23, 25), (1, -15), (3, 7), (4, 52), (5, -14), (6, -6), (9, -6), (10, -6), (11, -8), (12, -5),
+    (14, 93), (16, 15), (17, -8), (18, -8), (19, -7), (20, -5), (21, -11), (23, -29), (25, -11), (28, -6),
+    (1, -5), (4, -6), (5, -10), (6, -6), (9, -6), (10, -7), (11, -8), (13, 10), (14, -6), (15, -5),
+    (17, -11), (18, -6), (20, -7), (21, -5), (22, 19), (23, 78), (25, 11), (28, -6), (21, 7), (22, 5),
+    (2, 7), (3, 5), (3, 8), (15, 7), (23, 6), (1, -7), (5, 9), (6, -6), (9, 15), (10, 9),
+    (11, -8), (12, -5), (15, -5), (16, -5), (18, 16), (19, -10), (20, 14), (21, -8), (22, 14), (25, -5),
+    (1, -6), (3, -5), (4, -5), (6, -6), (11, -8), (13, 5), (14, -6), (16, -5), (17, -9), (18, -8),
+    (19, -7), (20, -11), (21, -6), (22, -8), (23, 110), (25, 8), (28, -5), (4, -6), (6, -5), (9, -6),
+    (10, -6), (11, -8), (12, -5), (14, 10), (16, -5), (18, -5), (19, -8), (20, 5), (23, 46), (25, 19),
+    (26, 7), (27, -5), (18, 10), (0, 11), (1, 12), (2, -12), (4, -16), (5, -17), (6, -10), (7, -7),
+    (8, -11), (9, 14), (11, -18), (12, -6), (14, -5), (15, 28), (16, 24), (17, 10), (18, 30), (19, -9),
+    (20, 14), (21, 19), (22, -11), (23, -5), (24, -7), (25, -10), (26, -16), (21, 5), (17, 7), (15, 6),
+    (5, 6), (18, 10), (19, 7), (0, 6), (26, 5), (28, 5), (0, -30), (1, 11), (2, -18), (3, -22),
+    (4, -10), (5, 76), (6, 51), (7, 14), (8, -19), (9, 27), (10, 5), (11, -57), (12, -28), (13, -27),
+    (14, -37), (15, 34), (16, 10), (17, 33), (18, 26), (19, 63), (20, 25), (21, 36), (22, 20), (23, -77),
+    (24, -23), (25, -37), (26, -28), (27, -11), (28, -5), (13, 16), (23, 32), (0, -6), (1, -6), (5, 21),
+    (15, -7), (17, -9), (18, 13), (19, 17), (21, -17), (22, 16), (23, 22), (3, -6), (5, -5), (6, -5),
+    (9, -7), (11, 26), (12, 22), (13, 18), (18, -12), (20, -7), (21, 11), (22, -8), (24, -5), (26, -6),
+    (18, 6), (0, 8), (21, 8), (5, 6), (21, 7), (1, 6), (2, -8), (3, 7), (4, 22), (5, 48),
+    (6, 32), (7, 16), (10, -10), (11, -13), (13, -5), (15, -11), (16, -14), (17, -12), (18, -15), (19, -15),
+    (20, -34), (21, 11), (22, -15), (25, 5), (27, -10), (28, 10), (0, -5), (5, -17), (6, -7), (9, -8),
+    (10, -7), (11, -7), (12, -5), (15, -7), (16, -6), (17, -14), (18, 24), (19, -10), (20, -20), (21, 31),
+    (22, -7), (23, 80), (25, -8), (27, 26), (28, -5), (23, 28), (9, 16), (17, 6), (20, 5), (22, -5),
+    (23, -12), (25, -5), (28, 12), (17, 11), (18, 7), (9, 10), (21, 13), (1, -13), (2, -7), (3, -7),
+    (4, -8), (5, -21), (6, -11), (7, -6), (10, 115), (11, 110), (12, 11), (13, -9), (14, -7), (15, -17),
+    (16, -11), (17, -18), (18, -12), (19, 26), (20, 6), (21, -12), (22, -15), (23, -34), (24, -8), (25, -27),
+    (26, -7), (27, -8), (28, -9), (15, 9), (19, 10), (17, 6), (19, -5), (21, 19), (22, 21), (25, -5),
+    (9, 5), (1, 11), (1, -5), (16, -5), (17, 16), (18, 7), (21, 12), (22, 7), (23, -8), (24, -5),
+    (25, -8), (17, 6), (18, 8), (19, 8), (0, 5), (21, -5), (22, 13), (18, 18), (1, 5), (6, 6),
+    (8, 5), (9, 8), (27, 9), (5, 6), (6, 5), (6, 9), (16, 6), (11, 5), (15, -9), (18, -5),
+    (19, 80), (20, -6), (21, -14), (25, -6), (20, 6), (1, 6), (5, 14), (9, 9), (23, -5), (11, 10),
+    (21, 5), (6, 10), (5, -5), (20, 5), (21, -5), (23, 18), (27, 6), (22, 7), (2, 11), (3, 12),
+    (1, 14), (17, 7), (5, -8), (6, 59), (11, 5), (20, -5), (25, -8), (17, 6), (6, 8), (22, 12),
+    (0, 11), (1, 24), (2, -5), (3, -6), (4, 13), (5, -29), (6, 5), (7, 10), (9, 5), (10, 8),
+    (11, -6), (15, -8), (16, -5), (17, 5), (18, -6), (19, -11), (21, 5), (22, -8), (26, -8), (27, 5),
+    (15, 5), (0, -5), (1, 6), (4, 5), (5, 13), (6, 41), (9, -5), (10, 6), (15, -6), (17, -8),
+    (19, -7), (21, 8), (22, -5), (23, -14), (25, -6), (25, 9), (20, 12), (18, 6), (28, 5), (1, 6),
+    (6, 5), (21, 8), (13, 8), (15, -5), (18, 5), (19, 12), (20, 11), (21, 7), (5, 6), (1, 6),
+    (16, 6), (21, 5), (22, 5), (14, -5), (22, 8), (1, -7), (18, -5), (22, 12), (19, 11), (20, 6),
+    (21, 7), (13, 5), (4, 6), (0, 8), (6, 9), (13, 5), (21, 11), (20, 6), (1, 41), (4, 86),
+    (5, -22), (6, -7), (14, -5), (15, -5), (18, -5), (20, -5), (21, -15), (23, -8), (25, -7), (17, 6),
+    (18, 9), (21, 8), (0, 13), (1, 18), (5, -16), (18, 7), (20, -8), (23, -6), (25, 5), (27, -5),
+    (28, 5), (12, 5), (19, 10), (18, 7), (4, 9), (13, 11), (17, 6), (18, -5), (21, -7), (25, 30),
+    (27, 6), (7, 5), (23, 15), (5, 7), (17, -6), (19, -8), (23, 6), (6, 5), (17, 7), (18, 10),
+    (21, 10), (22, 7), (25, -5), (10, 6), (21, 8), (19, 7), (19, 8), (1, 11), (11, 9), (19, 6),
+    (17, 7), (1, 6), (2, 5), (20, 5), (5, 6), (17, 8), (11, 8), (23, 12), (21, 7), (22, 6),
+    (5, -5), (18, 33), (19, -7), (27, 16), (5, 5), (27, 5), (11, 25), (11, 16), (2, 5), (2, 8),
+    (19, 8), (6, 6), (18, 8), (25, 5), (14, 8), (5, -5), (15, -9), (17, 6), (18, -10), (19, -5),
+    (21, -15), (22, 36), (23, 22), (5, 7), (4, 9), (25, 12), (21, 9), (23, 6), (1, 8), (15, -7),
+    (21, 7), (28, 8), (26, 9), (22, 6), (5, 6), (17, 10), (15, 15), (21, 11), (17, 5), (21, 5),
+    (5, 6), (20, 7), (5, -5), (28, 8), (0, 10), (0, -18), (1, 20), (3, -5), (4, 8), (5, 18),
+    (7, 10), (8, -5), (9, 10), (11, -12), (13, -9), (14, -11), (15, 6), (17, -8), (21, 12), (22, -14),
+    (24, 6), (25, -21), (27, -13), (28, 30), (5, 5), (6, 6), (21, 6), (15, 7), (22, 13), (20, 21),
+    (20, 5), (20, 5), (6, 5), (11, 5), (0, 9), (3, 43), (4, 23), (5, -9), (9, -5), (11, -5),
+    (17, -5), (19, -6), (20, -7), (21, -7), (22, -5), (23, -11), (24, -9), (25, 19), (26, -6), (27, -6),
+    (19, 8), (21, 13), (11, 6), (14, 6), (20, -6), (21, 7), (27, 5), (1, 13), (21, 7), (26, 12),
+    (11, 12), (23, 14), (20, 5), (20, 7), (8, 5), (1, -5), (5, 29), (6, -6), (7, 27), (15, 6),
+    (16, 12), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6), (23, -7), (25, -9), (17, 32), (21, -5),
+    (0, 47), (1, 6), (2, -10), (3, -6), (4, -5), (5, -7), (7, -9), (8, -7), (11, -13), (12, -12),
+    (13, -11), (14, -12), (15, -11), (16, -13), (17, -9), (18, -15), (19, 18), (21, -8), (22, -5), (24, 19),
+    (25, 42), (27, 33), (3, 11), (23, 8), (14, 9), (9, -5), (14, -7), (16, -7), (17, -6), (18, -6),
+    (20, 14), (22, 67), (23, -9), (25, -9), (0, 29), (1, 26), (2, -7), (3, -9), (5, -11), (6, -9),
+    (12, 8), (16, -6), (17, -6), (18, 11), (19, -10), (22, -5), (23, -5), (24, 6), (25, 6), (26, -6),
+    (27, 6), (0, 14), (1, 15), (3, -7), (4, -5), (9, -8), (10, 14), (11, -6), (13, -6), (14, -5),
+    (16, -7), (17, 26), (18, 6), (19, -16), (20, 11), (21, 26), (22, -12), (23, 8), (24, -8), (25, -20),
+    (26, -6), (0, 21), (1, 32), (4, -8), (5, -10), (6, -6), (8, -5), (9, -13), (11, -11), (13, -9),
+    (16, -7), (18, 12), (19, -6), (20, -6), (21, 15), (22, -9), (24, -12), (25, 29), (26, -13), (27, 8),
+    (28, 22), (19, 15), (17, 6), (26, 6), (23, 13), (1, -9), (2, 25), (18, 9), (1, -10), (4, -6),
+    (5, -13), (6, -8), (9, -7), (10, -7), (11, -8), (12, -6), (13, -5), (14, -10), (15, 186), (16, -18),
+    (17, 25), (18, 35), (19, -19), (20, -17), (21, -31), (22, -20), (23, -21), (24, -6), (25, -8), (26, -5),
+    (27, -5), (28, -8), (0, 5), (2, 5), (3, -5), (11, 20), (13, 17), (17, -6), (19, -10), (23, 11),
+    (21, -5), (5, -7), (6, 17), (16, 10), (17, -5), (18, 8), (22, -5), (17, 13), (1, 10), (3, 5),
+    (6, 14), (7, -8), (8, -5), (9, 5), (12, 5), (14, -7), (16, 18), (18, 10), (20, 7), (21, 35),
+    (22, -21), (23, -13), (24, -10), (25, -24), (26, -11), (15, 10), (3, 5), (16, 7), (16, 11), (21, 8),
+    (21, 9), (5, 7), (15, 5), (17, -6), (19, -9), (21, -7), (23, 7), (10, 12), (15, -5), (21, 6),
+    (0, 10), (25, 9), (20, 5), (28, 9), (16, 11), (6, 14), (2, 6), (23, 7), (27, 5), (18, 6),
+    (22, 6), (5, 6), (0, -15), (1, -11), (4, -9), (5, -8), (6, -11), (9, -6), (10, -11), (12, -9),
+    (15, -8), (16, -14), (17, -9), (19, 15), (20, -9), (21, -7), (22, 6), (23, 39), (24, -17), (25, 52),
+    (26, 19), (27, 21), (1, 9), (14, 5), (5, 5), (7, 5), (18, 9), (21, 6), (15, 9), (23, 7),
+    (11, 20), (13, 55), (21, -5), (23, -5), (24, -5), (25, -14), (1, 9), (5, -6), (18, -9), (19, -7),
+    (20, 43), (27, 7), (1, 5), (5, 7), (5, 7), (6, 5), (21, 5), (23, 8), (18, 11), (2, 6),
+    (18, 10), (21, 5), (19, 13), (6, 8), (17, 7), (18, 5), (9, -8), (10, 15), (12, 6), (15, -7),
+    (19, 15), (20, 9), (22, 8), (23, -10), (20, 7), (15, 47), (16, 17), (17, -8), (19, -8), (23, -7),
+    (14, 17), (14, 6), (1, -7), (5, 72), (7, 27), (9, -9), (10, -5), (15, -6), (17, -10), (19, -6),
+    (20, 5), (21, -15), (22, -6), (7, 12), (25, 5), (22, 5), (5, 8), (21, -5), (22, 5), (23, 12),
+    (22, 6), (8, 5), (5, 6), (6, 5), (20, 7), (23, 7), (1, 6), (9, 5), (10, 46), (11, -10),
+    (23, -7), (6, 8), (27, 9), (22, 7), (23, 10), (16, 15), (21, 6), (20, 12), (15, 7), (12, 5),
+    (6, 6), (21, 5), (1, -5), (5, 11), (6, -5), (9, 6), (17, 18), (18, -10), (19, -6), (21, 31),
+    (22, -5), (23, -10), (25, 7), (19, 6), (0, -6), (17, -12), (21, -5), (23, 5), (24, 21), (25, 6),
+    (26, 13), (23, 14), (17, 9), (17, 11), (19, 13), (23, -5), (6, 13), (25, 8), (1, 6), (14, 16),
+    (5, -6), (17, -6), (18, 26), (19, 10), (20, 7), (21, -5), (23, -6), (5, -5), (18, 6), (21, 9),
+    (4, 6), (9, 5), (11, 16), (1, 5), (2, -5), (18, 7), (23, 19), (25, -8), (1, -7), (4, 6),
+    (9, 16), (10, 9), (16, -5), (17, -6), (18, -5), (21, 9), (22, -6), (25, 16), (2, 8), (11, 6),
+    (20, 10), (23, -5), (8, 5), (18, 10), (1, 11), (28, 9), (4, 6), (11, 6), (20, -8), (1, 8),
+    (2, 8), (3, 8), (25, -5),
 ];

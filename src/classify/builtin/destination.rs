@@ -28,7 +28,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.check_failed", C::ServerError,
           "a 4xx saying the receiver's own check failed to run ('error checking rate limit', 'temporary spam check failure', 'failure while validating'): its trouble, not the verdict the check would give; first, so the check's subject (a rate, spam) does not decide")
-            .t(&["error checking", "error while checking", "check failure", "checking failure", "failure while validating", "error while validating", "failed to check", "unable to check", "could not check"])
+            .t(&["error checking", "error while checking", "check failure", "checking failure", "failure while validating", "error while validating", "failed to check", "unable to check", "could not check", "cannot verify recipient", "unable to verify recipient", "could not verify recipient", "validation timed out", "verification timed out"])
             .codes("4xx"),
     );
     v.push(
@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -146,7 +146,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve",
-                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential network"])
+                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -342,7 +342,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
                  "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned",
                  "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
-                 "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb", "deny register", "abuse feed*", "spam source list", "spam sources list", "reputation list", "sperrliste", "黑名单", "ブラックリスト", "블랙리스트", "kara liste"])
+                 "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb", "deny register", "abuse feed*", "spam source list", "spam sources list", "reputation list", "sperrliste", "黑名单", "ブラックリスト", "블랙리스트", "kara liste", "request removal", "removal request"])
             .scope(Scope::Destination),
     );
     v.push(

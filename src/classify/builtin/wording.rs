@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -208,7 +208,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
-                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx"])
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx", "unknown host or domain"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
@@ -234,7 +234,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "name lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
             "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*",
-            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve", "resolver timed out", "resolver timeout", "dns timed out"])
+            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve", "resolver timed out", "resolver timeout", "dns timed out", "nameserver timeout", "name server timeout", "resolution error"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -253,7 +253,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("auth.needs_tls", C::TlsRequired,
           "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
             .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication",
-                 "requires a secure connection", "require a secure connection", "secure connection required", "auth not available without tls", "starttls before authentication", "encrypted session required"])
+                 "requires a secure connection", "require a secure connection", "secure connection required", "auth not available without tls", "starttls before authentication", "encrypted session required", "not available without tls"])
             .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
@@ -303,7 +303,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway", "domain is not managed", "unauthorized to domain",
+            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway", "domain is not managed", "unauthorized to domain", "don't accept mail for",
         ]),
     );
     v.push(
@@ -315,7 +315,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "auth command first", "unauthenticated commands",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
-                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate"]),
+                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions"]),
     );
     v.push(
         r(
@@ -409,7 +409,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the recipient address we sent is malformed (RFC 3463 X.1.3 'bad destination mailbox address syntax', 'malformed address', 'invalid format'): a syntax error in our RCPT argument, not an unknown user")
             .t(&["address syntax", "malformed address", "malformed destination", "malformed e-mail address", "malformed email address",
                  "malformed recipient", "does not conform to rfc", "not a valid rfc 5321", "not a valid rfc5321", "invalid format",
-                 "must specify a domain", "valid only as source", "address format"])
+                 "must specify a domain", "valid only as source", "address format", "missing domain part"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
     );
     // Mailbox state.
@@ -639,7 +639,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal mailer error",
             "technical problem",
             "technical difficulties",
-            "problem on our end", "internal confusion", "internal software error", "system load", "server load",
+            "problem on our end", "internal confusion", "internal software error", "system load", "server load", "can't create output", "cannot create output",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
