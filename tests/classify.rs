@@ -2570,6 +2570,118 @@ fn eighth_round_capacity_complaints_groups_and_a_data_reply_after_every_rcpt_fai
 }
 
 #[test]
+fn fifteenth_round_words_from_the_retired_fresh15() {
+    let cases = [
+        // A recipient check that could not finish is the receiver's trouble, not a network
+        // failure of ours nor greylisting, however it asks us to come back.
+        (
+            "452 4.4.3 Recipient verification timed out, try again later",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "450 4.7.1 Cannot verify recipient now, please retry",
+            S::RcptTo,
+            C::ServerError,
+            T,
+            Scope::Recipient,
+        ),
+        // A connection cap outranks the generic words of the 421 that closes.
+        (
+            "421 mx.example.org Maximum connections exceeded, try later",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 5.7.1 Only authenticated users may send from this port",
+            S::RcptTo,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.1.2 Unknown host or domain: example.net",
+            S::RcptTo,
+            C::DomainNotFound,
+            P,
+            Scope::Recipient,
+        ),
+        // The receiver's resolver timing out is DNS, not a network failure of ours; our
+        // address not resolving is our reverse DNS.
+        (
+            "451 4.4.3 Nameserver timeout while looking up example.com",
+            S::MailFrom,
+            C::Dns,
+            T,
+            Scope::Message,
+        ),
+        (
+            "421 mx.example.org cannot resolve your address 192.0.2.7",
+            S::Greeting,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "538 5.7.11 LOGIN not available without TLS",
+            S::Unknown,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.6.0 Mail body error: incorrect CRLF in line 4",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        // ...while a command line not ended by CRLF stays a protocol error.
+        (
+            "500 Bad input, Lines must be terminated by CRLF sequence",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "551 5.7.1 We don't accept mail for example.net",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "501 5.1.3 Address rejected: missing domain part",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Recipient,
+        ),
+        // "Request removal" is a block list's word, even without the list's name.
+        (
+            "550 Your IP is banned here. Visit https://example.net/rbl to request removal",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 <user@example.org>... Can't create output",
+            S::RcptTo,
+            C::ServerError,
+            P,
+            Scope::Recipient,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+#[test]
 fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_the_retired_fresh14()
 {
     let cases = [
