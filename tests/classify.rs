@@ -2604,7 +2604,7 @@ fn fifteenth_round_words_from_the_retired_fresh15() {
             Scope::Connection,
         ),
         (
-            "550 5.1.2 Unknown host or domain: example.net",
+            "550 Unknown host or domain: example.net",
             S::RcptTo,
             C::DomainNotFound,
             P,
@@ -2627,20 +2627,28 @@ fn fifteenth_round_words_from_the_retired_fresh15() {
             Scope::Destination,
         ),
         (
-            "538 5.7.11 LOGIN not available without TLS",
+            "530 5.7.0 PLAIN not available without TLS",
             S::Unknown,
             C::TlsRequired,
             P,
             Scope::Connection,
         ),
         (
-            "550 5.6.0 Mail body error: incorrect CRLF in line 4",
+            "550 Mail body error, rejected",
             S::DataEnd,
             C::ContentFormat,
             P,
             Scope::Message,
         ),
-        // ...while a command line not ended by CRLF stays a protocol error.
+        (
+            "554 Incorrect CRLF in the message text",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        // ...while a command line not ended by CRLF stays a protocol error (a guard: the
+        // round first had "crlf sequence", which took this reply for the content).
         (
             "500 Bad input, Lines must be terminated by CRLF sequence",
             S::Unknown,
@@ -2655,16 +2663,24 @@ fn fifteenth_round_words_from_the_retired_fresh15() {
             P,
             Scope::Recipient,
         ),
+        // ...but not for one user: the longer phrase of the unknown-user rule wins.
         (
-            "501 5.1.3 Address rejected: missing domain part",
+            "550 We don't accept mail for this user",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "553 Address rejected: missing domain part",
             S::RcptTo,
             C::Protocol,
             P,
             Scope::Recipient,
         ),
-        // "Request removal" is a block list's word, even without the list's name.
+        // "To request removal" is a block list's word, even without the list's name.
         (
-            "550 Your IP is banned here. Visit https://example.net/rbl to request removal",
+            "550 5.7.1 Rejected. Visit https://example.net/lookup to request removal",
             S::Greeting,
             C::Blocklisted,
             P,

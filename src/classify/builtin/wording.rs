@@ -234,7 +234,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "name lookup failure",
             "resolver error", "resolver failure", "host lookup did not complete", "cannot resolve", "forward dns", "no dns entries",
             "hostname does not exist", "host name does not exist", "dns resolve error", "dns resolution", "connect to dns", "dns server*",
-            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve", "resolver timed out", "resolver timeout", "dns timed out", "nameserver timeout", "name server timeout", "resolution error"])
+            "could not resolve", "unable to resolve", "can't resolve", "failed to resolve", "resolver timed out", "resolver timeout", "dns timed out", "nameserver timeout", "name resolution error", "domain resolution error"])
         .disp(Disposition::Transient),
     );
     // Sender side (before the recipient wording: at MAIL FROM, "does not exist"
@@ -253,7 +253,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("auth.needs_tls", C::TlsRequired,
           "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
             .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication",
-                 "requires a secure connection", "require a secure connection", "secure connection required", "auth not available without tls", "starttls before authentication", "encrypted session required", "not available without tls"])
+                 "requires a secure connection", "require a secure connection", "secure connection required", "auth not available without tls", "starttls before authentication", "encrypted session required"])
             .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
@@ -370,7 +370,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls"]),
     );
     v.push(
         r(
