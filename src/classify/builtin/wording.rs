@@ -253,7 +253,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("auth.needs_tls", C::TlsRequired,
           "an AUTH mechanism refused as insecure without TLS ('insecure authentication mechanism requires SSL', 'use STARTTLS'): start TLS first (RFC 4954 §4, 538 5.7.11)")
             .t(&["insecure authentication", "requires ssl", "require ssl", "ssl required", "use starttls", "encryption required for requested authentication",
-                 "requires a secure connection", "require a secure connection", "secure connection required", "auth not available without tls", "starttls before authentication", "encrypted session required"])
+                 "requires a secure connection", "require a secure connection", "secure connection required", "starttls before authentication", "encrypted session required"])
             .at(&[S::Auth, S::Unknown, S::MailFrom, S::Connect, S::Greeting, S::Ehlo, S::Helo]),
     );
     v.push(
