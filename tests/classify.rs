@@ -2698,6 +2698,91 @@ fn fifteenth_round_words_from_the_retired_fresh15() {
 }
 
 #[test]
+fn sixteenth_round_words_from_the_retired_fresh16() {
+    let cases = [
+        // An allow-list of connecting hosts refuses our client: every message to that
+        // host waits alike, so the destination holds, not one message.
+        (
+            "554 5.7.1 Client not authorized to use this relay",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "521 IP is not allowed",
+            S::DataEnd,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // A relay that takes one To address per message is a recipient count.
+        (
+            "450 Cannot send a message with multiple To addresses",
+            S::DataEnd,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+        // An empty message is its format, whatever the enhanced code says of size.
+        (
+            "552 5.3.4 message is empty",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 Failed to parse message",
+            S::DataEnd,
+            C::ContentFormat,
+            T,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Recipient domain not allowed: example.net",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 Both you and the recipient are unknown to me. I will not relay.",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        // A relay's own login to the service behind it failing is its trouble, not our
+        // AUTH: the longer phrase wins over "authentication failure" inside it.
+        (
+            "451 4.4.0 Upstream authentication failure, try later",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // ...while our own AUTH locked out for a while stays our authentication, not a
+        // verdict on our reputation.
+        (
+            "454 4.7.0 Authentication temporarily blocked, retry in 600 seconds",
+            S::Auth,
+            C::AuthFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "550 5.1.1 Could not find account for user@example.org",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+#[test]
 fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_the_retired_fresh14()
 {
     let cases = [

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 7703 (feature, category) entries.
+//! 29 categories, 4000 features, 7572 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-26, 33, -40, -33, -21, 27, -34, -61, -84, -28, -14, 52, -14, -6, -36, -6, -27, 42, 26, -9, 10, 77, -4, 134, -6, 84, -1, -25, -11];
+pub(super) static PRIOR: [i32; 29] = [-27, 30, -40, -30, -22, 26, -35, -62, -84, -23, -15, 57, -14, -8, -34, -6, -28, 44, 27, -10, 8, 75, -1, 133, -7, 86, -1, -26, -11];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -102,7 +102,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
-    0x032271c8, // w:quarantined
     0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
@@ -124,7 +123,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
-    0x051ff7b8, // w:permissions
     0x05341a20, // w:setting
     0x0556e6b0, // b:unavailable user
     0x055e6472, // b:domain must
@@ -186,7 +184,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08f98e79, // b:null mx
     0x08fb8663, // w:response
     0x090113e0, // p:abou
-    0x09044e20, // w:overquotaperm
     0x090a7b67, // w:memory
     0x090d75ba, // b:received from
     0x092680aa, // w:they
@@ -204,6 +201,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
     0x09da4096, // p:wait
+    0x09db2be1, // b:html sender
     0x09f48868, // b:quota exceeded
     0x0a054be4, // b:authenticate with
     0x0a081a67, // w:crlf
@@ -216,6 +214,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ab8d7f1, // p:sorb
     0x0ac51659, // e:x.7.26
     0x0acdfe66, // b:content presents
+    0x0ad191fa, // b:to me
     0x0af10083, // p:surb
     0x0af18a78, // w:mailer
     0x0b03655d, // w:doesn
@@ -237,7 +236,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0be6f81f, // w:blacklist
     0x0befcaef, // p:foun
     0x0c0f0b97, // p:blam
-    0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
     0x0c4e5423, // b:net en
@@ -257,7 +255,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d064f7c, // w:exe
     0x0d0cdc92, // b:http mx
     0x0d0f0d2a, // p:blan
-    0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
     0x0d2276a1, // b:signature found
@@ -316,7 +313,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x10740256, // b:address not
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
-    0x1094cfee, // w:proper
     0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
@@ -330,10 +326,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11a22174, // b:parameters not
     0x11a5de3a, // w:been
     0x11b0e267, // w:filtered
-    0x11d93314, // w:proofpoint
     0x11f7decd, // w:accepted
     0x1202f725, // b:relay service
     0x1207d450, // b:ru is
+    0x120ea50d, // b:line is
     0x12170434, // b:authentication canceled
     0x121c46d6, // w:line
     0x12300baf, // b:nullmailer queue
@@ -341,12 +337,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1264c93a, // b:smtp invalid
     0x12718981, // b:required to
     0x12779618, // p:port
-    0x127ed427, // w:reported
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12d95b27, // b:end of
+    0x12fbfda5, // b:the size
     0x12fca1e7, // p:forg
     0x132ec790, // e:x.3.1
     0x134ce7a7, // b:un destinataire
@@ -399,10 +395,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16a6f195, // p:over
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
+    0x16b6ff18, // b:spam check
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
-    0x17109e31, // w:needs
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
     0x176539b4, // b:hostname is
@@ -426,6 +422,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
+    0x189e43b2, // w:unresolvable
     0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
@@ -447,6 +444,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
     0x19d2a09d, // b:information go
+    0x19e51545, // b:that sender
     0x1a20051b, // b:forbidden attachment
     0x1a4c33ca, // b:been denied
     0x1a4f0eeb, // p:goog
@@ -465,7 +463,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b55fb65, // p:lapo
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
-    0x1b693e7d, // w:notify
     0x1b6b6a21, // p:trac
     0x1b7192c6, // p:alic
     0x1b9bde0c, // w:readthedocs
@@ -519,7 +516,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e24fe42, // b:https man
     0x1e388d18, // p:chku
     0x1e3a4baa, // b:receive email
-    0x1e40af29, // w:plc
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
@@ -538,7 +534,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f1c8306, // e:4.5.1
     0x1f3191d8, // b:all recipients
     0x1f44ffe1, // b:choose to
-    0x1f476c81, // w:por
     0x1f56770b, // w:per
     0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
@@ -549,7 +544,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
     0x1fd08336, // b:net currently
-    0x2001055f, // w:recognised
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
     0x201c8499, // e:4.5.0
@@ -571,7 +565,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
     0x20efcee0, // w:bulk
-    0x20f0f750, // w:removed
     0x2103cd70, // b:address to
     0x2109526f, // b:have yahoo
     0x210e0719, // w:linkid
@@ -609,6 +602,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2312ad0f, // b:mail box
     0x2331358f, // w:anymore
     0x2345b50c, // b:complaints see
+    0x2346b225, // b:process message
     0x2349b164, // w:php
     0x2354552c, // b:of messages
     0x235a852b, // p:larg
@@ -645,6 +639,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x25b426bd, // b:ports are
     0x25ba6369, // b:match the
     0x25c11be5, // b:of previous
+    0x25db0edc, // b:ip blocked
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
     0x25f0421e, // b:host mail
@@ -652,7 +647,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26224571, // p:dire
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
-    0x26374671, // w:mistreat
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
     0x268d0fc5, // b:smtp host
@@ -678,6 +672,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28424134, // b:address of
     0x2847de97, // w:probably
     0x28486f79, // b:xbl spamhaus
+    0x28500416, // b:mail domain
     0x287463a6, // b:has no
     0x2888005e, // b:net please
     0x28a347b2, // b:this system
@@ -723,7 +718,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2ae83eba, // b:envelope sender
     0x2af31cab, // e:x.4.3
     0x2b080877, // w:forwarding
-    0x2b096038, // w:recipnotfound
     0x2b1f9ddb, // b:guidelines and
     0x2b4843be, // b:org to
     0x2b512d7b, // b:command not
@@ -731,9 +725,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
     0x2baee05c, // w:bye
-    0x2bb8fde4, // w:matched
     0x2bba6071, // b:backend failure
-    0x2bc41a55, // w:secure
     0x2bcd6870, // b:yahooinc com
     0x2bf31e3e, // e:x.4.0
     0x2bf74cab, // b:in header
@@ -810,6 +802,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
+    0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
     0x2ffb5a77, // e:x.7.606
@@ -893,9 +886,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x35b49238, // w:field
     0x35c1d639, // p:para
     0x35d1eb8f, // b:not match
+    0x3602f38e, // b:exceeded retry
     0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
-    0x3628caec, // w:overquotatemp
     0x366caef3, // w:also
     0x367d126b, // p:noti
     0x367dac08, // b:this user
@@ -960,8 +953,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
     0x3a9eeab0, // e:5.7.606
-    0x3ab91581, // w:matches
     0x3abda068, // b:invalid address
+    0x3ad2e7d9, // b:not relaying
     0x3adb73d9, // b:reset request
     0x3b03b845, // w:duplicate
     0x3b1a4b87, // b:only one
@@ -974,6 +967,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b8dd6b7, // w:service
     0x3bab7f21, // p:file
     0x3baccd6c, // b:to email
+    0x3bad2eae, // b:why html
     0x3bb16315, // w:kupo
     0x3bb35a0e, // b:view our
     0x3bbeba6a, // b:requested mail
@@ -1078,7 +1072,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x42fa215b, // b:infected with
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
-    0x4330b5a7, // w:normal
     0x43340095, // b:from email
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
@@ -1168,6 +1161,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
+    0x4931d35f, // b:not relay
     0x494afa69, // b:spam to
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
@@ -1176,6 +1170,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
+    0x4a12827b, // b:message for
     0x4a246661, // w:token
     0x4a329473, // b:destination address
     0x4a805b69, // b:such recipient
@@ -1184,10 +1179,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4abbe1f9, // w:provide
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
-    0x4b01a9c4, // w:quickly
     0x4b348078, // w:libsisimai
     0x4b488d4f, // b:available unable
     0x4b51d90a, // w:lookup
+    0x4b5508e6, // p:orga
     0x4b5b3bf0, // b:for data
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
@@ -1300,13 +1295,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52ad6652, // b:recipient rejected
     0x52ccd643, // p:floo
     0x52e331e9, // b:not exist
-    0x52e91257, // w:oops
     0x52ed686e, // b:refused user
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
     0x531c4788, // b:senders not
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
+    0x538f8b1e, // b:unknown recipient
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
@@ -1315,7 +1310,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54165214, // p:malw
     0x5416b661, // b:eicar test
     0x541c303b, // p:feed
-    0x5454ab6f, // w:schweikert
     0x54783a7a, // w:space
     0x547b995b, // p:othe
     0x54825126, // b:we mistreat
@@ -1343,6 +1337,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
     0x56859eee, // w:there
+    0x56868602, // b:disabled for
     0x56a1690f, // p:refu
     0x56b75da1, // b:via alternate
     0x56db54a0, // p:requ
@@ -1359,6 +1354,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x575e6e90, // b:address black
     0x57605d99, // p:craz
     0x5762119d, // w:match
+    0x576eaebd, // b:ip not
     0x577ad58f, // w:spoofing
     0x5796955c, // p:spac
     0x57a12ef7, // w:specify
@@ -1375,6 +1371,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x589cba56, // b:from spam
     0x58ace982, // b:say helo
     0x58af0d49, // b:valid email
+    0x58c66b60, // b:retry in
     0x58d90aaa, // b:vagrant vagrantup
     0x58d93939, // w:database
     0x58e0a639, // w:authenticate
@@ -1432,6 +1429,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5c2dc2cd, // b:jdoe example
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
+    0x5c497362, // b:for further
     0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
     0x5c8b3338, // b:extension detected
@@ -1458,7 +1456,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5dfcb2c8, // p:lock
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
-    0x5e2cba02, // w:srs
     0x5e385736, // p:prot
     0x5e5f0b87, // p:wron
     0x5e786dfa, // b:org black
@@ -1556,12 +1553,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x641ac231, // p:atta
     0x641e1265, // w:tls
     0x642bef70, // w:messages
-    0x6434ed5d, // w:result
     0x643656a8, // b:net blocked
     0x64469b6a, // b:improper use
     0x644d171f, // w:say
     0x64526f12, // b:are busy
     0x6455d250, // b:will not
+    0x64568432, // p:buff
     0x645ca791, // w:receiver
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
@@ -1617,6 +1614,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67515416, // b:microsoft com
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
+    0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67cd5123, // b:exceeded google
     0x67ce2701, // b:many bad
@@ -1632,7 +1630,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6848f9f5, // w:couldn
     0x688586c8, // b:smtp cuda
     0x68a14bd3, // w:path
-    0x68b44231, // w:maximium
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
     0x6934d673, // b:unsolicited mail
@@ -1694,11 +1691,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ce84296, // b:busy please
     0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
-    0x6d14a98e, // w:overquota
     0x6d1e2090, // w:tld
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
+    0x6d649b89, // b:bytes exceeds
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
     0x6d839c64, // b:emails from
@@ -1835,6 +1832,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75ec24d3, // b:explanation visit
     0x75fd07e5, // b:message and
     0x762b90c9, // b:down please
+    0x764487b0, // b:status internal
     0x76540ad9, // b:blocklist visit
     0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
@@ -1860,6 +1858,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77a48e1f, // b:smtp protocol
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
+    0x77e1f102, // b:messages for
     0x77e2cdee, // b:domain of
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
@@ -1888,7 +1887,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79631f24, // b:recipient addresses
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
+    0x797834aa, // b:as the
     0x7980aaa7, // w:virtual
+    0x7983f09f, // w:cloudflare
     0x7993ac18, // b:recipient has
     0x799d5dc3, // p:dela
     0x79af5a69, // e:x.7
@@ -1915,6 +1916,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
+    0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
     0x7bb6e73b, // b:md for
     0x7bd53a45, // c:432
@@ -1956,13 +1958,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d3e8b73, // p:open
     0x7d3f6d9d, // b:to that
     0x7d435f45, // p:shut
-    0x7d545040, // w:single
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
     0x7daf60b5, // e:x.3
     0x7db8caaf, // w:invoice
     0x7dbcdb21, // b:rejete mail
-    0x7dd2fe5a, // w:means
     0x7dde5779, // w:failed
     0x7de2e2b6, // w:valid
     0x7def9725, // b:authorized to
@@ -2044,7 +2044,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x826cc383, // b:for your
     0x8287fc85, // b:from dnsbls
     0x829cdde5, // b:this hour
-    0x82a3b358, // w:past
     0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
@@ -2111,7 +2110,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86e11693, // b:to execute
     0x86f89846, // p:quot
     0x871589d9, // p:plea
-    0x871c0a96, // w:pattern
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
@@ -2184,6 +2182,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
     0x8bfbcd8b, // b:list example
+    0x8c047c1a, // w:declared
     0x8c08b08a, // p:hunt
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
@@ -2253,6 +2252,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9076556b, // b:google workspace
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
+    0x9090f8ff, // w:–
     0x9093dffe, // b:we do
     0x90be44d6, // b:ne jp
     0x90c02ee4, // b:com access
@@ -2283,6 +2283,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91f945df, // w:site
     0x9207b421, // p:ques
     0x92090e63, // b:dynamic ip
+    0x921b247f, // b:use your
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x9231d5b2, // b:blacklisted see
@@ -2317,7 +2318,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93bf3ec7, // b:com inactive
     0x93c59aab, // b:now please
     0x93cfdc65, // b:from has
-    0x93d28bd5, // w:rejeitado
     0x93db54a3, // b:verification and
     0x93dc6888, // w:accounts
     0x93e0c2f6, // e:5.5.0
@@ -2340,6 +2340,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9481cbfc, // b:net nemesis
     0x9483e828, // p:grey
     0x948bd6f1, // b:org responded
+    0x94b08787, // b:error when
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
     0x95002443, // b:email faq
@@ -2429,6 +2430,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b326f25, // b:aborted exceeded
     0x9b391e81, // b:processing message
     0x9b3e03ac, // b:not right
+    0x9b525966, // b:auth failures
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
     0x9b5b83b1, // b:answer authentication
@@ -2470,7 +2472,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
     0x9dbdaefd, // e:x.7.13
-    0x9dc6b727, // w:prevented
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
     0x9dde02e2, // b:imposed mailbox
@@ -2489,12 +2490,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e85def5, // b:simultaneous connections
     0x9e93605f, // b:could not
     0x9e993f77, // w:hi
-    0x9e9dbce6, // w:other
     0x9ec0c813, // b:been rate
     0x9ec1bb88, // b:recipient is
     0x9eceb897, // b:name not
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
+    0x9ee35649, // b:allowed from
     0x9ef315d1, // p:coll
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
@@ -2504,7 +2505,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
-    0x9f928545, // w:ml
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
     0x9fe54def, // b:violation no
@@ -2523,6 +2523,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
     0xa0d97f4f, // b:fqdn or
+    0xa0f1b294, // b:api key
     0xa0f4f206, // b:com blocked
     0xa101736d, // w:command
     0xa10479e2, // e:x.1.10
@@ -2548,7 +2549,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa282ff30, // w:down
     0xa2894e95, // b:from address
     0xa293fbdc, // b:account has
-    0xa297072c, // w:ou
     0xa2aa8ee4, // w:we
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
@@ -2566,7 +2566,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3a61349, // w:up
     0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
-    0xa3f28b44, // w:phishing
     0xa41864d5, // b:it exceeded
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
@@ -2581,6 +2580,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4c0835f, // b:currently unavailable
     0xa4deb61c, // b:recipient because
     0xa4f0e0ac, // p:comp
+    0xa4f8e990, // b:domain cannot
     0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
@@ -2624,11 +2624,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa72a4d4c, // b:authentication not
     0xa73a3397, // p:pers
     0xa7452951, // w:berkeley
+    0xa745d8bc, // b:an error
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
     0xa78148bc, // w:fr
-    0xa79291dd, // w:md
     0xa7976a39, // b:internet community
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
@@ -2655,6 +2655,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
+    0xa8da9627, // b:to addr
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
@@ -2715,6 +2716,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
     0xabb723c1, // b:removed from
+    0xabc01736, // b:unsupported auth
     0xabc51b16, // e:5.7.24
     0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
@@ -2724,6 +2726,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac16a88a, // b:from sender
     0xac435a10, // b:must contain
     0xac647f04, // b:that is
+    0xac779d21, // b:must match
     0xac7b3a08, // b:out of
     0xacb753ca, // b:remote mail
     0xacc0f758, // b:address literal
@@ -2734,6 +2737,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
     0xad4916fd, // w:ask
+    0xad517c02, // b:error code
     0xad551189, // b:listed on
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
@@ -2761,10 +2765,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae8c08de, // b:virus found
     0xae99a039, // b:domain address
     0xaea0ccc8, // b:is filtered
-    0xaea78bab, // w:points
     0xaea8d645, // b:gmail has
     0xaeacca3c, // b:domain not
-    0xaeace05f, // w:py
     0xaeb59aad, // p:meth
     0xaeb84acc, // p:neko
     0xaebddf63, // p:veri
@@ -2809,7 +2811,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0732b3b, // b:of the
     0xb0866206, // b:protocol violation
     0xb08b8a0d, // p:byte
-    0xb092a008, // w:ms
     0xb09d56da, // b:our message
     0xb09e1bb4, // b:to address
     0xb0b28ad1, // p:corr
@@ -2846,7 +2847,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb29fced1, // b:messages sent
-    0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
     0xb2c6ea1a, // p:memb
     0xb2f9457b, // p:cont
@@ -2855,7 +2855,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
     0xb3dea1db, // b:for explanation
-    0xb4152816, // w:member
     0xb4194eea, // b:all senders
     0xb4342eb9, // b:example jp
     0xb43a6b00, // b:http spfbl
@@ -2911,7 +2910,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb70b480d, // p:plai
     0xb7153c61, // b:email with
     0xb716f508, // p:dupl
-    0xb719ea9f, // w:related
     0xb71d383b, // p:miss
     0xb746cb25, // w:enabled
     0xb755f2ae, // w:any
@@ -2920,7 +2918,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb77ce98d, // b:not local
     0xb7881db1, // w:at
     0xb78cfaff, // b:tls required
-    0xb7933f3d, // w:period
     0xb79ba569, // w:id
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
@@ -2957,6 +2954,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb99e058a, // w:maximum
     0xb9b2c640, // b:the very
     0xb9cd76d5, // p:nest
+    0xb9d210ad, // p:upst
     0xb9d6b9c5, // b:is temporarily
     0xb9dbdda9, // b:mailbox is
     0xb9ddf072, // e:4.4.0
@@ -2975,6 +2973,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
+    0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
     0xbb118aea, // w:supported
@@ -3007,7 +3006,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
     0xbd20a3f7, // b:to user
-    0xbd4746bf, // w:peak
+    0xbd4e02ae, // b:sorry this
     0xbd54ba10, // w:note
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
@@ -3053,6 +3052,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
     0xbfede058, // b:quota limit
+    0xbffd5792, // b:content is
     0xc018571b, // b:with this
     0xc01cc175, // p:head
     0xc0519600, // b:transaction failed
@@ -3073,7 +3073,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0fa5f21, // p:onli
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
-    0xc13cbb76, // w:none
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
     0xc17a3e3c, // p:doma
@@ -3105,7 +3104,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3437e1d, // p:seco
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
-    0xc36a8531, // w:rspamd
     0xc38dc91a, // p:does
     0xc3907f5a, // w:lf
     0xc39409ca, // w:clamav
@@ -3186,6 +3184,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
+    0xc7adaaee, // b:sender policy
     0xc7b80180, // b:rejected recipient
     0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
@@ -3198,12 +3197,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
+    0xc86c1d15, // b:by dnsbl
     0xc8883874, // w:ac
     0xc8dc4a39, // w:state
     0xc909e826, // b:too large
     0xc9103851, // b:not an
     0xc91843d6, // b:in from
     0xc92d6857, // w:externaldomain
+    0xc932d561, // p:envi
     0xc9367f3a, // b:spf records
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
@@ -3214,7 +3215,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
-    0xc9c33331, // w:simultaneous
     0xc9cd6bab, // p:boun
     0xc9d95339, // p:leve
     0xc9e819b2, // b:unavailable or
@@ -3321,7 +3321,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd06e6fda, // b:was blocked
     0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
-    0xd0b3b780, // w:remaining
     0xd0bac363, // p:link
     0xd0c09bda, // b:nyaaaaaaan ezweb
     0xd0e87622, // b:to best
@@ -3336,7 +3335,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1984be8, // b:your reverse
     0xd1a1242e, // w:article
     0xd1a63b3d, // b:without valid
-    0xd1ad2744, // w:requirements
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
     0xd1e9dcb4, // b:error occured
@@ -3382,7 +3380,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4560ca0, // b:spamhaus to
     0xd466d46d, // p:doub
     0xd46a8b27, // b:example org
-    0xd46e58e6, // w:nsu
     0xd47373e6, // b:request removal
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
@@ -3450,7 +3447,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
     0xd93e2d52, // w:reduce
-    0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
     0xd95bc88f, // p:impr
     0xd95fd10d, // b:by that
@@ -3475,6 +3471,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdaf9ceb4, // b:sender has
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
+    0xdb1ca07e, // p:unbl
     0xdb2fc5cd, // b:this mailbox
     0xdb3c3c65, // w:exception
     0xdb44c689, // b:helo requires
@@ -3621,13 +3618,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe458f616, // c:554
     0xe4682609, // b:invalid ip
     0xe46d5541, // b:sent too
-    0xe47a06b3, // w:registries
     0xe4802263, // e:x.7.4
     0xe490453b, // e:4.2.1
     0xe4b68d5a, // w:example
     0xe4d0dc4a, // b:jp user
     0xe4daa568, // b:query ip
-    0xe4f9234b, // w:resolving
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
     0xe51f27f8, // p:nume
@@ -3651,6 +3646,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe67cc01b, // b:you cannot
     0xe6915791, // w:setup
     0xe6a02fe2, // b:addresses in
+    0xe6a12071, // w:upstream
     0xe6a59fae, // e:4.7.23
     0xe6be7a1d, // b:the number
     0xe6becde4, // p:sing
@@ -3694,6 +3690,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
+    0xe9802a42, // e:x.7.3
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
     0xe99eaba9, // p:auth
@@ -3707,6 +3704,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
     0xea6d39aa, // w:incident
+    0xea6e6658, // b:domain user
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
     0xea9ead3c, // p:auto
@@ -3740,6 +3738,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec08e6f4, // p:leas
     0xec1f32fd, // p:numb
     0xec269438, // w:mails
+    0xec384b57, // b:name or
     0xec3a4b70, // b:mail sent
     0xec4765fe, // b:net bl
     0xec59c5ad, // b:forward path
@@ -3819,11 +3818,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf076dabe, // b:your isp
     0xf079fe4c, // p:name
     0xf0803547, // e:x.7.8
-    0xf08eb2d5, // w:rst
     0xf0947f72, // w:credentials
     0xf0a6fb05, // b:sender not
     0xf0bb6daf, // b:com cgi
     0xf0c4e61e, // b:more details
+    0xf0e13d49, // b:and the
     0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
     0xf1237ee5, // p:unex
@@ -3864,6 +3863,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
+    0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
     0xf3d9cd3e, // b:policy reasons
@@ -3891,13 +3891,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
     0xf4fbe0d0, // b:recipient allowed
-    0xf5134be7, // w:numeric
+    0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
     0xf548560a, // p:untr
     0xf557563a, // b:records for
     0xf55eae61, // w:header
     0xf5a8c215, // b:com reset
     0xf5ab9643, // w:key
+    0xf5b9cac0, // b:allowed size
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
@@ -4040,7 +4041,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfeb3bcd7, // b:or user
     0xfed850eb, // b:fwlink linkid
     0xfee38524, // b:system is
-    0xfef7c0a2, // w:pseudo
     0xfefb3d23, // w:cram
     0xfeff2513, // w:errors
     0xff07f6ef, // w:local
@@ -4059,1030 +4059,1017 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 18, 19,
-    20, 20, 22, 22, 23, 24, 25, 25, 26, 30, 31, 34, 45, 46, 46, 46,
-    46, 46, 47, 53, 54, 54, 54, 54, 57, 58, 59, 61, 62, 69, 69, 69,
-    69, 70, 71, 72, 73, 80, 80, 89, 98, 98, 99, 101, 106, 107, 107, 111,
-    111, 113, 113, 113, 114, 115, 115, 116, 116, 118, 119, 120, 120, 121, 121, 121,
-    122, 122, 123, 124, 125, 126, 126, 126, 127, 128, 128, 129, 130, 130, 131, 136,
-    138, 146, 148, 148, 153, 153, 153, 154, 155, 168, 168, 168, 169, 169, 169, 170,
-    170, 171, 171, 171, 171, 172, 172, 172, 173, 174, 175, 175, 176, 177, 178, 178,
-    183, 185, 186, 189, 189, 190, 190, 190, 190, 191, 192, 193, 194, 197, 198, 198,
-    198, 199, 200, 201, 202, 203, 207, 207, 208, 209, 210, 211, 211, 212, 212, 213,
-    214, 215, 216, 216, 218, 218, 226, 226, 226, 227, 227, 228, 228, 229, 230, 255,
-    256, 257, 257, 257, 259, 272, 273, 273, 274, 299, 299, 300, 302, 304, 305, 306,
-    307, 307, 307, 307, 308, 308, 310, 314, 316, 321, 322, 323, 323, 324, 325, 326,
-    326, 343, 345, 345, 345, 346, 347, 351, 352, 354, 356, 356, 357, 357, 364, 372,
-    373, 376, 376, 377, 378, 378, 380, 380, 380, 380, 381, 383, 384, 397, 397, 397,
-    397, 398, 399, 400, 400, 400, 400, 400, 400, 400, 401, 402, 427, 436, 452, 456,
-    456, 456, 457, 459, 460, 460, 460, 460, 461, 462, 462, 463, 465, 466, 466, 467,
-    468, 469, 477, 478, 478, 486, 486, 486, 487, 489, 489, 511, 512, 513, 514, 514,
-    514, 516, 535, 537, 541, 545, 546, 546, 547, 548, 549, 550, 552, 554, 555, 555,
-    556, 556, 558, 558, 558, 558, 558, 558, 558, 562, 568, 569, 570, 572, 573, 574,
-    575, 577, 577, 577, 580, 580, 584, 584, 584, 584, 588, 589, 591, 595, 595, 599,
-    599, 599, 600, 611, 611, 612, 613, 614, 615, 616, 617, 621, 621, 622, 623, 623,
-    624, 624, 624, 624, 625, 626, 627, 627, 629, 629, 630, 631, 634, 635, 636, 637,
-    637, 639, 641, 647, 648, 648, 648, 650, 650, 651, 655, 656, 657, 657, 658, 658,
-    660, 660, 661, 661, 662, 663, 663, 667, 670, 671, 672, 676, 676, 676, 676, 677,
-    694, 695, 695, 696, 698, 698, 702, 704, 704, 704, 704, 705, 705, 706, 706, 706,
-    706, 708, 709, 710, 711, 716, 716, 723, 725, 726, 727, 728, 729, 730, 731, 732,
-    732, 735, 735, 747, 747, 750, 754, 755, 758, 758, 759, 759, 762, 765, 766, 767,
-    767, 768, 769, 770, 774, 779, 783, 784, 784, 785, 786, 788, 789, 792, 793, 794,
-    795, 795, 795, 801, 802, 802, 802, 802, 802, 803, 806, 807, 808, 810, 813, 813,
-    815, 817, 818, 818, 819, 825, 826, 829, 830, 831, 849, 849, 850, 851, 851, 851,
-    860, 860, 861, 862, 862, 862, 864, 864, 865, 865, 865, 866, 867, 868, 868, 868,
-    868, 869, 870, 871, 871, 871, 871, 871, 871, 872, 873, 895, 896, 896, 896, 896,
-    898, 898, 900, 902, 904, 908, 909, 909, 909, 918, 920, 921, 921, 921, 923, 925,
-    926, 927, 928, 930, 931, 932, 933, 934, 935, 935, 935, 937, 938, 939, 958, 959,
-    959, 961, 962, 962, 963, 964, 972, 972, 972, 973, 974, 974, 975, 976, 976, 976,
-    976, 997, 998, 999, 999, 999, 1002, 1004, 1005, 1006, 1010, 1010, 1011, 1012, 1013, 1017,
-    1018, 1019, 1020, 1022, 1022, 1022, 1022, 1022, 1024, 1026, 1027, 1029, 1030, 1031, 1033, 1037,
-    1037, 1038, 1039, 1039, 1042, 1043, 1043, 1044, 1044, 1044, 1044, 1045, 1045, 1045, 1045, 1045,
-    1046, 1046, 1046, 1047, 1048, 1048, 1051, 1052, 1054, 1054, 1054, 1055, 1055, 1056, 1059, 1059,
-    1060, 1061, 1062, 1062, 1062, 1062, 1066, 1066, 1067, 1068, 1068, 1068, 1070, 1070, 1071, 1076,
-    1080, 1081, 1082, 1082, 1083, 1083, 1083, 1084, 1088, 1088, 1089, 1091, 1091, 1091, 1092, 1092,
-    1093, 1094, 1095, 1095, 1096, 1096, 1097, 1098, 1099, 1101, 1103, 1105, 1106, 1106, 1107, 1107,
-    1108, 1113, 1114, 1114, 1115, 1116, 1117, 1118, 1118, 1120, 1121, 1122, 1122, 1122, 1123, 1124,
-    1124, 1125, 1127, 1128, 1132, 1134, 1134, 1135, 1140, 1141, 1141, 1141, 1145, 1146, 1146, 1148,
-    1153, 1154, 1157, 1158, 1158, 1159, 1161, 1162, 1162, 1170, 1172, 1173, 1176, 1176, 1177, 1177,
-    1178, 1184, 1184, 1186, 1189, 1198, 1199, 1205, 1205, 1206, 1207, 1207, 1208, 1209, 1212, 1212,
-    1212, 1212, 1213, 1213, 1213, 1214, 1214, 1214, 1218, 1219, 1220, 1221, 1222, 1224, 1225, 1226,
-    1227, 1229, 1230, 1230, 1230, 1231, 1233, 1235, 1236, 1257, 1257, 1257, 1258, 1263, 1263, 1264,
-    1281, 1282, 1282, 1284, 1288, 1288, 1289, 1290, 1291, 1291, 1292, 1305, 1306, 1310, 1310, 1312,
-    1313, 1313, 1313, 1315, 1317, 1318, 1318, 1318, 1320, 1320, 1320, 1320, 1321, 1322, 1322, 1325,
-    1328, 1329, 1330, 1331, 1332, 1333, 1334, 1335, 1335, 1355, 1356, 1356, 1357, 1359, 1361, 1361,
-    1362, 1362, 1380, 1380, 1381, 1384, 1386, 1386, 1388, 1388, 1388, 1389, 1390, 1391, 1393, 1394,
-    1395, 1396, 1396, 1397, 1399, 1400, 1403, 1409, 1409, 1410, 1411, 1411, 1412, 1412, 1414, 1415,
-    1416, 1416, 1440, 1441, 1441, 1441, 1441, 1442, 1443, 1448, 1449, 1450, 1450, 1450, 1450, 1452,
-    1454, 1454, 1454, 1455, 1456, 1479, 1481, 1481, 1481, 1481, 1482, 1487, 1488, 1489, 1491, 1492,
-    1493, 1495, 1496, 1498, 1499, 1499, 1500, 1500, 1500, 1500, 1500, 1501, 1501, 1501, 1503, 1504,
-    1505, 1505, 1505, 1505, 1506, 1523, 1524, 1525, 1525, 1525, 1527, 1528, 1529, 1529, 1529, 1530,
-    1530, 1531, 1532, 1533, 1534, 1537, 1539, 1540, 1542, 1548, 1551, 1551, 1554, 1560, 1565, 1565,
-    1566, 1567, 1572, 1574, 1575, 1580, 1580, 1582, 1583, 1583, 1584, 1584, 1585, 1586, 1586, 1589,
-    1590, 1590, 1590, 1610, 1615, 1615, 1615, 1616, 1617, 1618, 1618, 1623, 1624, 1651, 1652, 1657,
-    1657, 1657, 1657, 1657, 1658, 1659, 1660, 1660, 1660, 1661, 1662, 1663, 1664, 1664, 1664, 1664,
-    1665, 1666, 1667, 1668, 1668, 1668, 1669, 1669, 1670, 1671, 1673, 1675, 1681, 1682, 1683, 1683,
-    1684, 1685, 1685, 1694, 1696, 1697, 1697, 1697, 1698, 1698, 1698, 1698, 1699, 1700, 1701, 1702,
-    1702, 1702, 1730, 1731, 1733, 1734, 1735, 1736, 1737, 1738, 1739, 1739, 1740, 1741, 1741, 1754,
-    1755, 1756, 1757, 1757, 1757, 1757, 1759, 1760, 1761, 1762, 1763, 1765, 1768, 1769, 1770, 1770,
-    1770, 1770, 1772, 1773, 1774, 1774, 1774, 1775, 1775, 1776, 1777, 1777, 1778, 1778, 1778, 1779,
-    1779, 1779, 1780, 1781, 1781, 1782, 1783, 1784, 1809, 1809, 1810, 1811, 1811, 1811, 1813, 1831,
-    1831, 1832, 1832, 1833, 1833, 1833, 1835, 1836, 1845, 1846, 1849, 1850, 1850, 1861, 1862, 1867,
-    1868, 1869, 1871, 1872, 1873, 1874, 1874, 1874, 1879, 1880, 1880, 1880, 1880, 1882, 1882, 1882,
-    1885, 1895, 1896, 1897, 1898, 1898, 1898, 1899, 1899, 1902, 1903, 1904, 1905, 1914, 1915, 1915,
-    1915, 1916, 1918, 1919, 1923, 1927, 1928, 1929, 1929, 1930, 1930, 1931, 1932, 1944, 1944, 1948,
-    1948, 1948, 1949, 1951, 1951, 1951, 1951, 1952, 1955, 1955, 1956, 1957, 1960, 1963, 1963, 1964,
-    1964, 1966, 1975, 1975, 1976, 1977, 1977, 1978, 1980, 1980, 1981, 1983, 1985, 1985, 1985, 1990,
-    1991, 1991, 1993, 1994, 2017, 2018, 2018, 2018, 2021, 2022, 2039, 2039, 2039, 2041, 2041, 2042,
-    2042, 2044, 2053, 2053, 2053, 2053, 2054, 2054, 2055, 2055, 2058, 2059, 2067, 2067, 2068, 2068,
-    2069, 2070, 2073, 2073, 2074, 2075, 2075, 2076, 2077, 2083, 2083, 2085, 2086, 2086, 2092, 2096,
-    2096, 2096, 2097, 2099, 2101, 2101, 2103, 2105, 2105, 2106, 2107, 2108, 2109, 2116, 2117, 2118,
-    2120, 2120, 2121, 2123, 2124, 2124, 2125, 2125, 2126, 2126, 2127, 2129, 2129, 2129, 2131, 2131,
-    2131, 2131, 2131, 2131, 2131, 2133, 2133, 2135, 2142, 2143, 2157, 2158, 2158, 2158, 2159, 2159,
-    2159, 2161, 2163, 2164, 2164, 2164, 2167, 2168, 2169, 2182, 2182, 2199, 2199, 2200, 2201, 2201,
-    2201, 2205, 2206, 2207, 2208, 2210, 2210, 2210, 2214, 2215, 2217, 2218, 2221, 2221, 2221, 2233,
-    2234, 2260, 2260, 2262, 2262, 2263, 2263, 2264, 2264, 2264, 2266, 2271, 2272, 2272, 2273, 2274,
-    2274, 2274, 2275, 2276, 2276, 2276, 2277, 2277, 2278, 2279, 2280, 2285, 2287, 2288, 2289, 2293,
-    2297, 2298, 2298, 2302, 2302, 2303, 2306, 2307, 2312, 2314, 2315, 2315, 2315, 2316, 2316, 2320,
-    2320, 2321, 2321, 2321, 2322, 2323, 2324, 2326, 2326, 2327, 2330, 2333, 2333, 2333, 2334, 2337,
-    2338, 2343, 2343, 2345, 2346, 2347, 2352, 2354, 2355, 2356, 2359, 2360, 2361, 2372, 2375, 2376,
-    2377, 2378, 2378, 2389, 2398, 2398, 2399, 2400, 2401, 2402, 2423, 2425, 2426, 2429, 2430, 2431,
-    2432, 2433, 2434, 2434, 2434, 2435, 2437, 2454, 2454, 2454, 2459, 2460, 2460, 2460, 2462, 2463,
-    2464, 2464, 2464, 2470, 2470, 2476, 2479, 2480, 2503, 2504, 2505, 2505, 2507, 2507, 2508, 2510,
-    2511, 2511, 2511, 2512, 2513, 2515, 2515, 2516, 2518, 2520, 2520, 2520, 2520, 2520, 2521, 2522,
-    2522, 2524, 2525, 2526, 2527, 2527, 2529, 2530, 2530, 2530, 2530, 2531, 2532, 2533, 2533, 2535,
-    2536, 2541, 2542, 2555, 2557, 2560, 2560, 2561, 2562, 2563, 2564, 2565, 2567, 2571, 2572, 2577,
-    2578, 2579, 2580, 2580, 2580, 2580, 2580, 2580, 2581, 2582, 2583, 2588, 2601, 2613, 2614, 2615,
-    2615, 2616, 2617, 2618, 2618, 2620, 2620, 2621, 2621, 2622, 2622, 2622, 2622, 2622, 2623, 2623,
-    2624, 2625, 2627, 2628, 2652, 2653, 2654, 2654, 2654, 2657, 2658, 2658, 2658, 2659, 2660, 2662,
-    2674, 2675, 2678, 2679, 2680, 2680, 2681, 2681, 2682, 2682, 2684, 2685, 2690, 2690, 2691, 2695,
-    2703, 2704, 2704, 2704, 2704, 2706, 2706, 2707, 2707, 2709, 2709, 2709, 2709, 2711, 2712, 2712,
-    2715, 2715, 2715, 2716, 2718, 2719, 2728, 2730, 2730, 2732, 2732, 2733, 2744, 2744, 2745, 2745,
-    2746, 2749, 2750, 2751, 2753, 2776, 2797, 2797, 2797, 2819, 2820, 2821, 2822, 2825, 2825, 2828,
-    2829, 2829, 2854, 2854, 2854, 2854, 2854, 2855, 2856, 2856, 2857, 2857, 2857, 2857, 2858, 2859,
-    2861, 2862, 2862, 2863, 2864, 2868, 2869, 2869, 2869, 2869, 2870, 2870, 2871, 2871, 2872, 2873,
-    2875, 2876, 2877, 2877, 2878, 2879, 2880, 2881, 2882, 2883, 2884, 2885, 2887, 2888, 2890, 2891,
-    2891, 2892, 2892, 2894, 2895, 2897, 2897, 2897, 2897, 2903, 2922, 2924, 2924, 2924, 2924, 2925,
-    2928, 2929, 2932, 2934, 2935, 2936, 2936, 2936, 2938, 2938, 2939, 2939, 2939, 2955, 2956, 2957,
-    2960, 2960, 2969, 2969, 2970, 2971, 2974, 2974, 2975, 2976, 2977, 2978, 2979, 2981, 2981, 2982,
-    2983, 2984, 2992, 2993, 2997, 2997, 2997, 2998, 2998, 2998, 2998, 2998, 2999, 3001, 3011, 3025,
-    3026, 3029, 3031, 3048, 3049, 3051, 3052, 3053, 3055, 3055, 3055, 3057, 3061, 3061, 3061, 3062,
-    3068, 3068, 3070, 3070, 3070, 3073, 3073, 3074, 3075, 3075, 3075, 3076, 3077, 3077, 3078, 3078,
-    3078, 3079, 3080, 3081, 3081, 3082, 3082, 3083, 3084, 3084, 3089, 3090, 3097, 3098, 3099, 3100,
-    3100, 3100, 3101, 3101, 3127, 3127, 3133, 3136, 3137, 3137, 3148, 3149, 3150, 3150, 3151, 3151,
-    3152, 3153, 3153, 3153, 3154, 3154, 3154, 3154, 3155, 3156, 3157, 3158, 3181, 3198, 3198, 3199,
-    3199, 3200, 3202, 3203, 3203, 3203, 3204, 3204, 3205, 3205, 3206, 3207, 3225, 3226, 3227, 3228,
-    3229, 3229, 3231, 3231, 3235, 3235, 3236, 3237, 3238, 3259, 3259, 3259, 3261, 3264, 3285, 3287,
-    3287, 3288, 3289, 3289, 3290, 3290, 3294, 3294, 3318, 3342, 3342, 3343, 3344, 3370, 3388, 3389,
-    3389, 3394, 3395, 3397, 3397, 3402, 3411, 3411, 3411, 3411, 3412, 3422, 3422, 3422, 3438, 3439,
-    3439, 3439, 3440, 3441, 3441, 3467, 3468, 3469, 3470, 3470, 3470, 3471, 3474, 3475, 3476, 3476,
-    3477, 3477, 3477, 3479, 3479, 3480, 3482, 3488, 3489, 3504, 3506, 3507, 3530, 3532, 3533, 3534,
-    3535, 3535, 3536, 3536, 3536, 3536, 3536, 3536, 3537, 3538, 3538, 3539, 3539, 3541, 3542, 3543,
-    3543, 3562, 3563, 3564, 3564, 3583, 3591, 3593, 3594, 3599, 3601, 3602, 3602, 3602, 3603, 3604,
-    3604, 3605, 3606, 3606, 3607, 3611, 3611, 3613, 3627, 3628, 3630, 3631, 3631, 3631, 3631, 3633,
-    3634, 3636, 3638, 3639, 3639, 3640, 3640, 3640, 3641, 3642, 3643, 3643, 3643, 3643, 3644, 3645,
-    3646, 3646, 3646, 3646, 3646, 3650, 3651, 3651, 3651, 3652, 3652, 3653, 3654, 3655, 3655, 3656,
-    3656, 3657, 3658, 3659, 3671, 3672, 3672, 3673, 3674, 3677, 3677, 3678, 3702, 3703, 3705, 3705,
-    3706, 3708, 3711, 3712, 3712, 3713, 3714, 3715, 3716, 3717, 3717, 3719, 3720, 3721, 3722, 3726,
-    3727, 3727, 3731, 3732, 3733, 3734, 3736, 3739, 3740, 3740, 3740, 3741, 3741, 3741, 3742, 3744,
-    3745, 3746, 3746, 3754, 3755, 3755, 3762, 3763, 3763, 3764, 3765, 3766, 3766, 3767, 3767, 3767,
-    3769, 3770, 3772, 3773, 3773, 3786, 3786, 3787, 3787, 3788, 3788, 3788, 3789, 3789, 3790, 3791,
-    3791, 3791, 3791, 3791, 3792, 3792, 3793, 3805, 3823, 3823, 3823, 3823, 3825, 3826, 3829, 3829,
-    3830, 3831, 3832, 3832, 3833, 3834, 3840, 3841, 3844, 3844, 3845, 3847, 3849, 3852, 3857, 3857,
-    3857, 3857, 3858, 3869, 3870, 3871, 3882, 3882, 3884, 3886, 3887, 3889, 3890, 3890, 3891, 3891,
-    3891, 3892, 3893, 3896, 3897, 3900, 3901, 3901, 3914, 3915, 3917, 3917, 3917, 3918, 3919, 3919,
-    3920, 3922, 3934, 3935, 3935, 3935, 3936, 3937, 3937, 3937, 3937, 3938, 3939, 3939, 3940, 3943,
-    3944, 3945, 3945, 3947, 3947, 3948, 3948, 3948, 3950, 3951, 3951, 3951, 3953, 3955, 3955, 3958,
-    3958, 3960, 3961, 3963, 3963, 3963, 3963, 3964, 3965, 3975, 3975, 3975, 3975, 3993, 3993, 4001,
-    4002, 4003, 4012, 4013, 4014, 4015, 4015, 4015, 4016, 4017, 4018, 4019, 4022, 4028, 4029, 4030,
-    4031, 4032, 4032, 4046, 4047, 4047, 4048, 4049, 4051, 4052, 4052, 4052, 4053, 4053, 4054, 4055,
-    4058, 4060, 4063, 4067, 4067, 4068, 4069, 4071, 4072, 4073, 4078, 4078, 4078, 4079, 4084, 4085,
-    4086, 4087, 4097, 4098, 4098, 4099, 4099, 4102, 4103, 4105, 4105, 4106, 4117, 4124, 4124, 4132,
-    4132, 4135, 4137, 4137, 4137, 4138, 4138, 4138, 4139, 4145, 4146, 4147, 4151, 4152, 4153, 4153,
-    4153, 4154, 4154, 4154, 4157, 4157, 4158, 4160, 4161, 4161, 4164, 4164, 4165, 4166, 4167, 4168,
-    4169, 4174, 4175, 4176, 4178, 4179, 4179, 4179, 4179, 4180, 4185, 4186, 4188, 4190, 4190, 4190,
-    4193, 4203, 4204, 4204, 4204, 4208, 4208, 4209, 4223, 4224, 4226, 4226, 4234, 4235, 4235, 4238,
-    4239, 4262, 4262, 4263, 4263, 4263, 4265, 4266, 4267, 4268, 4274, 4275, 4276, 4277, 4278, 4279,
-    4282, 4283, 4283, 4285, 4285, 4286, 4286, 4287, 4287, 4287, 4288, 4289, 4289, 4289, 4292, 4293,
-    4306, 4307, 4333, 4335, 4336, 4341, 4341, 4342, 4343, 4344, 4344, 4345, 4346, 4346, 4347, 4350,
-    4356, 4356, 4357, 4358, 4358, 4359, 4360, 4361, 4362, 4363, 4364, 4365, 4365, 4365, 4369, 4369,
-    4369, 4370, 4371, 4378, 4391, 4392, 4392, 4392, 4393, 4395, 4396, 4397, 4408, 4408, 4410, 4411,
-    4411, 4412, 4414, 4414, 4416, 4416, 4417, 4420, 4420, 4420, 4420, 4421, 4424, 4426, 4426, 4427,
-    4428, 4429, 4430, 4432, 4432, 4433, 4435, 4436, 4439, 4441, 4442, 4444, 4445, 4445, 4467, 4468,
-    4469, 4473, 4474, 4474, 4477, 4478, 4478, 4481, 4486, 4487, 4507, 4508, 4510, 4511, 4511, 4512,
-    4512, 4516, 4517, 4517, 4518, 4519, 4519, 4519, 4522, 4523, 4528, 4529, 4531, 4531, 4532, 4550,
-    4551, 4556, 4556, 4556, 4557, 4558, 4561, 4562, 4563, 4564, 4571, 4572, 4574, 4574, 4575, 4575,
-    4575, 4575, 4576, 4577, 4578, 4578, 4578, 4579, 4580, 4581, 4582, 4582, 4583, 4583, 4583, 4585,
-    4587, 4588, 4589, 4593, 4594, 4594, 4607, 4608, 4610, 4610, 4629, 4630, 4631, 4632, 4632, 4647,
-    4648, 4649, 4652, 4653, 4654, 4655, 4656, 4657, 4657, 4658, 4660, 4663, 4665, 4666, 4666, 4673,
-    4686, 4687, 4688, 4696, 4701, 4703, 4703, 4704, 4704, 4704, 4705, 4724, 4724, 4725, 4726, 4750,
-    4750, 4750, 4751, 4757, 4758, 4758, 4763, 4773, 4774, 4774, 4774, 4779, 4781, 4781, 4788, 4792,
-    4794, 4796, 4800, 4801, 4801, 4802, 4803, 4804, 4805, 4806, 4823, 4824, 4827, 4827, 4827, 4852,
-    4863, 4863, 4863, 4865, 4865, 4866, 4870, 4871, 4890, 4893, 4894, 4894, 4894, 4895, 4896, 4897,
-    4899, 4899, 4901, 4901, 4903, 4903, 4905, 4905, 4905, 4906, 4908, 4915, 4917, 4917, 4918, 4918,
-    4921, 4921, 4923, 4924, 4925, 4925, 4927, 4929, 4930, 4930, 4930, 4931, 4932, 4933, 4937, 4937,
-    4939, 4940, 4942, 4963, 4964, 4965, 4966, 4966, 4967, 4968, 4969, 4969, 4969, 4969, 4970, 4971,
-    4971, 4971, 4972, 4973, 4973, 4974, 4975, 4976, 4977, 4978, 4979, 4989, 4991, 4993, 5009, 5010,
-    5011, 5012, 5014, 5015, 5015, 5015, 5016, 5016, 5032, 5038, 5041, 5042, 5042, 5043, 5044, 5045,
-    5046, 5047, 5048, 5048, 5050, 5052, 5052, 5052, 5058, 5059, 5060, 5061, 5061, 5061, 5075, 5076,
-    5099, 5100, 5100, 5101, 5101, 5102, 5103, 5103, 5104, 5107, 5107, 5107, 5108, 5108, 5110, 5110,
-    5111, 5112, 5112, 5113, 5113, 5117, 5126, 5128, 5129, 5131, 5132, 5132, 5132, 5132, 5132, 5141,
-    5144, 5171, 5184, 5186, 5187, 5188, 5188, 5189, 5189, 5190, 5191, 5192, 5195, 5199, 5200, 5202,
-    5203, 5204, 5204, 5205, 5205, 5208, 5208, 5209, 5209, 5216, 5217, 5217, 5217, 5222, 5223, 5224,
-    5228, 5229, 5229, 5230, 5232, 5233, 5233, 5236, 5237, 5237, 5239, 5240, 5248, 5248, 5248, 5248,
-    5249, 5249, 5250, 5251, 5251, 5252, 5252, 5253, 5253, 5253, 5254, 5254, 5258, 5259, 5260, 5260,
-    5261, 5262, 5263, 5264, 5264, 5265, 5266, 5266, 5266, 5267, 5267, 5288, 5288, 5289, 5291, 5291,
-    5314, 5314, 5315, 5322, 5325, 5328, 5333, 5339, 5339, 5340, 5341, 5341, 5341, 5343, 5345, 5345,
-    5348, 5349, 5349, 5350, 5350, 5351, 5365, 5366, 5366, 5367, 5368, 5383, 5384, 5385, 5385, 5386,
-    5386, 5387, 5387, 5390, 5390, 5391, 5392, 5393, 5394, 5408, 5410, 5411, 5411, 5437, 5438, 5439,
-    5440, 5440, 5440, 5440, 5441, 5443, 5461, 5463, 5465, 5468, 5468, 5469, 5469, 5470, 5471, 5472,
-    5474, 5474, 5474, 5475, 5476, 5477, 5477, 5477, 5478, 5479, 5479, 5479, 5489, 5489, 5490, 5491,
-    5491, 5491, 5492, 5493, 5494, 5494, 5495, 5496, 5496, 5496, 5501, 5501, 5503, 5507, 5508, 5509,
-    5515, 5516, 5517, 5524, 5525, 5527, 5528, 5530, 5531, 5532, 5537, 5538, 5538, 5540, 5540, 5542,
-    5543, 5548, 5549, 5550, 5551, 5553, 5553, 5554, 5555, 5555, 5557, 5559, 5559, 5560, 5564, 5565,
-    5567, 5567, 5569, 5571, 5580, 5581, 5582, 5582, 5584, 5585, 5586, 5604, 5605, 5605, 5606, 5607,
-    5608, 5610, 5611, 5611, 5611, 5612, 5612, 5614, 5634, 5635, 5636, 5638, 5639, 5641, 5641, 5643,
-    5643, 5644, 5645, 5646, 5648, 5648, 5648, 5648, 5648, 5650, 5650, 5650, 5655, 5655, 5674, 5674,
-    5695, 5696, 5697, 5697, 5698, 5698, 5700, 5700, 5702, 5703, 5703, 5704, 5705, 5706, 5713, 5714,
-    5724, 5741, 5743, 5744, 5745, 5745, 5756, 5756, 5757, 5758, 5758, 5758, 5759, 5759, 5759, 5760,
-    5760, 5761, 5761, 5762, 5764, 5764, 5764, 5770, 5783, 5783, 5786, 5787, 5788, 5788, 5788, 5789,
-    5790, 5790, 5790, 5791, 5792, 5793, 5793, 5793, 5807, 5809, 5813, 5814, 5814, 5815, 5816, 5816,
-    5816, 5817, 5818, 5820, 5822, 5823, 5823, 5824, 5825, 5825, 5825, 5825, 5843, 5844, 5869, 5869,
-    5871, 5873, 5874, 5875, 5875, 5876, 5877, 5877, 5877, 5879, 5881, 5881, 5881, 5882, 5883, 5887,
-    5888, 5889, 5893, 5894, 5894, 5895, 5897, 5898, 5900, 5902, 5913, 5913, 5915, 5916, 5917, 5917,
-    5920, 5921, 5921, 5921, 5921, 5923, 5924, 5926, 5926, 5927, 5927, 5927, 5928, 5929, 5930, 5930,
-    5931, 5933, 5933, 5951, 5952, 5953, 5953, 5954, 5955, 5956, 5956, 5957, 5957, 5957, 5958, 5959,
-    5959, 5964, 5964, 5965, 5965, 5967, 5967, 5967, 5967, 5967, 5967, 5967, 5967, 5968, 5969, 5973,
-    5973, 5974, 5976, 5977, 5977, 5977, 5977, 5978, 5979, 5979, 5982, 5984, 5984, 5986, 5999, 6003,
-    6003, 6003, 6003, 6004, 6006, 6007, 6011, 6011, 6014, 6015, 6017, 6017, 6017, 6018, 6020, 6021,
-    6022, 6022, 6022, 6023, 6024, 6024, 6025, 6027, 6027, 6027, 6028, 6028, 6029, 6029, 6030, 6036,
-    6036, 6042, 6042, 6042, 6042, 6042, 6043, 6044, 6045, 6058, 6059, 6060, 6061, 6063, 6063, 6063,
-    6064, 6065, 6065, 6065, 6067, 6068, 6070, 6072, 6073, 6074, 6078, 6080, 6082, 6087, 6088, 6089,
-    6091, 6091, 6091, 6094, 6095, 6095, 6096, 6102, 6102, 6103, 6104, 6107, 6110, 6111, 6111, 6111,
-    6111, 6112, 6113, 6115, 6116, 6119, 6121, 6122, 6123, 6143, 6143, 6145, 6146, 6146, 6146, 6155,
-    6156, 6157, 6162, 6163, 6175, 6175, 6176, 6176, 6176, 6178, 6178, 6178, 6178, 6179, 6179, 6181,
-    6183, 6184, 6184, 6187, 6188, 6188, 6189, 6190, 6191, 6191, 6192, 6193, 6193, 6193, 6194, 6195,
-    6196, 6196, 6196, 6197, 6197, 6199, 6200, 6201, 6201, 6203, 6205, 6206, 6206, 6207, 6210, 6211,
-    6212, 6213, 6241, 6241, 6241, 6241, 6241, 6241, 6241, 6245, 6245, 6246, 6246, 6246, 6258, 6259,
-    6259, 6260, 6260, 6262, 6262, 6263, 6263, 6263, 6264, 6264, 6265, 6266, 6266, 6268, 6268, 6268,
-    6268, 6268, 6270, 6271, 6272, 6272, 6273, 6273, 6273, 6274, 6274, 6274, 6277, 6278, 6279, 6280,
-    6280, 6281, 6284, 6286, 6288, 6289, 6290, 6291, 6293, 6294, 6294, 6296, 6296, 6296, 6296, 6308,
-    6308, 6309, 6310, 6311, 6311, 6312, 6313, 6315, 6317, 6319, 6319, 6321, 6324, 6325, 6348, 6348,
-    6355, 6355, 6356, 6356, 6357, 6357, 6359, 6362, 6363, 6364, 6364, 6365, 6368, 6369, 6370, 6370,
-    6386, 6399, 6400, 6400, 6402, 6402, 6403, 6403, 6406, 6406, 6406, 6406, 6407, 6410, 6411, 6412,
-    6412, 6423, 6424, 6424, 6425, 6426, 6426, 6426, 6427, 6429, 6430, 6431, 6432, 6432, 6432, 6432,
-    6433, 6434, 6435, 6435, 6435, 6436, 6437, 6438, 6438, 6439, 6440, 6440, 6440, 6441, 6441, 6442,
-    6445, 6446, 6446, 6457, 6457, 6460, 6460, 6466, 6467, 6471, 6471, 6472, 6473, 6474, 6475, 6476,
-    6477, 6477, 6480, 6480, 6480, 6483, 6483, 6483, 6484, 6485, 6486, 6486, 6486, 6486, 6486, 6486,
-    6487, 6488, 6488, 6488, 6491, 6491, 6494, 6495, 6496, 6496, 6497, 6498, 6498, 6498, 6498, 6499,
-    6506, 6508, 6510, 6510, 6511, 6513, 6513, 6515, 6519, 6521, 6522, 6523, 6524, 6546, 6546, 6546,
-    6547, 6547, 6547, 6547, 6547, 6548, 6552, 6553, 6554, 6555, 6556, 6558, 6559, 6559, 6560, 6566,
-    6567, 6568, 6570, 6571, 6571, 6581, 6582, 6583, 6586, 6588, 6589, 6589, 6590, 6592, 6592, 6592,
-    6592, 6593, 6594, 6594, 6596, 6597, 6597, 6605, 6606, 6606, 6608, 6609, 6611, 6613, 6614, 6614,
-    6616, 6617, 6617, 6621, 6621, 6625, 6631, 6631, 6631, 6632, 6632, 6633, 6633, 6634, 6634, 6635,
-    6636, 6636, 6655, 6656, 6656, 6657, 6657, 6658, 6658, 6658, 6658, 6659, 6659, 6659, 6659, 6661,
-    6663, 6663, 6663, 6663, 6665, 6669, 6670, 6676, 6677, 6677, 6678, 6678, 6703, 6704, 6705, 6705,
-    6706, 6709, 6732, 6733, 6733, 6734, 6734, 6735, 6736, 6736, 6736, 6738, 6738, 6739, 6754, 6754,
-    6755, 6756, 6758, 6758, 6759, 6760, 6761, 6780, 6798, 6799, 6799, 6799, 6800, 6800, 6802, 6803,
-    6803, 6804, 6804, 6804, 6805, 6820, 6820, 6837, 6852, 6853, 6877, 6878, 6878, 6879, 6879, 6879,
-    6880, 6881, 6883, 6884, 6884, 6886, 6915, 6917, 6927, 6940, 6941, 6942, 6942, 6942, 6942, 6942,
-    6943, 6945, 6966, 6966, 6985, 6986, 6986, 6993, 6995, 6997, 7023, 7024, 7025, 7030, 7030, 7030,
-    7031, 7032, 7032, 7041, 7041, 7043, 7044, 7045, 7045, 7045, 7045, 7047, 7047, 7048, 7049, 7050,
-    7053, 7053, 7054, 7055, 7055, 7057, 7058, 7064, 7065, 7066, 7069, 7069, 7070, 7071, 7072, 7072,
-    7072, 7077, 7077, 7078, 7080, 7081, 7081, 7082, 7082, 7087, 7087, 7088, 7089, 7090, 7110, 7111,
-    7111, 7111, 7125, 7126, 7127, 7127, 7127, 7129, 7130, 7131, 7132, 7133, 7133, 7138, 7139, 7143,
-    7145, 7148, 7149, 7150, 7151, 7152, 7153, 7154, 7155, 7155, 7156, 7157, 7158, 7169, 7172, 7181,
-    7181, 7183, 7183, 7183, 7184, 7185, 7186, 7187, 7191, 7192, 7193, 7197, 7198, 7203, 7205, 7206,
-    7207, 7208, 7209, 7210, 7211, 7212, 7212, 7213, 7213, 7213, 7214, 7215, 7215, 7216, 7218, 7219,
-    7220, 7224, 7224, 7226, 7227, 7227, 7228, 7228, 7229, 7229, 7229, 7229, 7229, 7230, 7231, 7232,
-    7234, 7235, 7243, 7244, 7246, 7247, 7247, 7248, 7252, 7253, 7254, 7254, 7255, 7255, 7255, 7256,
-    7258, 7258, 7260, 7261, 7262, 7262, 7264, 7265, 7284, 7287, 7289, 7290, 7291, 7292, 7292, 7292,
-    7293, 7294, 7294, 7310, 7312, 7312, 7312, 7312, 7316, 7316, 7316, 7317, 7319, 7320, 7320, 7322,
-    7322, 7322, 7323, 7323, 7323, 7324, 7325, 7325, 7325, 7338, 7340, 7362, 7363, 7364, 7365, 7365,
-    7365, 7374, 7374, 7374, 7391, 7411, 7431, 7432, 7432, 7433, 7434, 7434, 7434, 7435, 7437, 7438,
-    7438, 7438, 7462, 7470, 7471, 7471, 7477, 7477, 7478, 7478, 7495, 7495, 7495, 7496, 7496, 7496,
-    7497, 7497, 7498, 7498, 7498, 7500, 7501, 7501, 7507, 7507, 7508, 7510, 7512, 7513, 7513, 7514,
-    7515, 7516, 7516, 7517, 7518, 7518, 7519, 7519, 7521, 7522, 7542, 7543, 7544, 7545, 7546, 7547,
-    7547, 7548, 7548, 7548, 7550, 7556, 7556, 7557, 7557, 7562, 7563, 7564, 7567, 7567, 7568, 7569,
-    7572, 7573, 7574, 7574, 7576, 7576, 7584, 7585, 7590, 7591, 7592, 7603, 7604, 7605, 7606, 7606,
-    7606, 7606, 7610, 7610, 7611, 7612, 7614, 7616, 7616, 7617, 7621, 7621, 7623, 7624, 7624, 7625,
-    7625, 7626, 7627, 7628, 7628, 7628, 7628, 7628, 7628, 7629, 7629, 7629, 7630, 7632, 7643, 7643,
-    7644, 7651, 7652, 7652, 7653, 7656, 7657, 7658, 7658, 7658, 7658, 7660, 7667, 7670, 7671, 7671,
-    7671, 7672, 7672, 7673, 7678, 7688, 7692, 7692, 7694, 7694, 7695, 7695, 7696, 7696, 7697, 7699,
-    7703,
+    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 12, 17, 17,
+    18, 18, 19, 19, 20, 21, 21, 21, 21, 25, 26, 29, 40, 41, 41, 41,
+    41, 41, 42, 47, 48, 48, 48, 48, 51, 52, 53, 55, 56, 65, 66, 66,
+    67, 68, 69, 70, 77, 77, 86, 95, 95, 96, 98, 103, 104, 104, 107, 107,
+    109, 109, 109, 109, 110, 110, 110, 111, 112, 113, 113, 114, 114, 114, 115, 115,
+    116, 117, 118, 119, 119, 119, 120, 121, 121, 122, 123, 123, 124, 130, 132, 139,
+    141, 141, 146, 146, 146, 147, 148, 161, 161, 161, 162, 162, 162, 162, 162, 163,
+    163, 163, 163, 164, 164, 164, 165, 166, 167, 167, 168, 169, 170, 170, 176, 178,
+    179, 182, 183, 183, 183, 183, 184, 185, 186, 187, 190, 191, 191, 191, 192, 193,
+    194, 195, 196, 197, 201, 201, 202, 203, 204, 205, 205, 206, 206, 207, 208, 209,
+    209, 210, 210, 212, 212, 220, 220, 220, 221, 221, 222, 222, 223, 224, 249, 250,
+    251, 251, 251, 253, 267, 268, 269, 294, 294, 295, 297, 299, 300, 301, 302, 302,
+    302, 302, 303, 303, 304, 308, 310, 315, 316, 316, 317, 318, 319, 319, 338, 339,
+    339, 339, 340, 341, 345, 346, 348, 349, 349, 350, 350, 357, 364, 365, 368, 368,
+    369, 370, 370, 372, 372, 372, 372, 373, 375, 376, 389, 389, 389, 389, 390, 391,
+    391, 391, 391, 391, 391, 391, 391, 392, 393, 418, 428, 443, 446, 446, 446, 447,
+    449, 450, 450, 450, 451, 452, 452, 453, 455, 456, 456, 457, 458, 459, 467, 468,
+    476, 476, 476, 477, 478, 480, 480, 502, 502, 503, 504, 504, 506, 525, 527, 531,
+    531, 535, 536, 536, 537, 538, 538, 539, 541, 543, 544, 544, 545, 545, 547, 547,
+    547, 547, 547, 547, 547, 551, 557, 558, 559, 561, 562, 563, 564, 566, 566, 566,
+    569, 569, 573, 573, 573, 573, 577, 578, 580, 584, 584, 588, 588, 588, 588, 598,
+    598, 599, 600, 601, 602, 603, 604, 605, 609, 610, 611, 611, 612, 612, 612, 612,
+    613, 614, 615, 615, 617, 617, 618, 619, 622, 624, 625, 626, 626, 628, 630, 636,
+    636, 637, 637, 637, 639, 639, 640, 644, 645, 646, 646, 647, 647, 649, 649, 650,
+    650, 651, 652, 652, 656, 659, 660, 661, 662, 666, 667, 667, 667, 668, 684, 685,
+    685, 686, 688, 688, 691, 693, 693, 693, 693, 693, 694, 694, 694, 694, 696, 697,
+    698, 699, 708, 708, 715, 717, 718, 719, 719, 720, 721, 722, 723, 723, 726, 726,
+    737, 737, 740, 743, 744, 747, 747, 748, 748, 751, 754, 755, 756, 756, 757, 758,
+    759, 763, 768, 772, 773, 774, 775, 776, 778, 779, 782, 783, 784, 785, 785, 792,
+    793, 793, 793, 793, 793, 794, 797, 798, 799, 801, 805, 805, 807, 809, 810, 810,
+    816, 817, 820, 821, 821, 837, 837, 838, 839, 839, 848, 848, 848, 849, 849, 849,
+    851, 851, 852, 852, 852, 853, 854, 856, 856, 856, 856, 857, 858, 860, 860, 861,
+    861, 861, 862, 863, 883, 884, 884, 884, 884, 886, 886, 888, 890, 892, 896, 897,
+    897, 897, 905, 906, 907, 907, 907, 910, 911, 912, 913, 914, 916, 917, 918, 919,
+    920, 921, 921, 921, 921, 923, 924, 925, 943, 944, 944, 946, 947, 947, 948, 949,
+    957, 957, 957, 958, 959, 959, 960, 960, 960, 960, 960, 981, 982, 983, 983, 983,
+    986, 988, 989, 990, 994, 994, 995, 996, 997, 997, 1001, 1002, 1003, 1004, 1006, 1006,
+    1006, 1006, 1008, 1009, 1009, 1011, 1011, 1012, 1014, 1018, 1018, 1019, 1020, 1020, 1023, 1024,
+    1024, 1025, 1025, 1025, 1025, 1026, 1026, 1026, 1026, 1026, 1026, 1026, 1026, 1026, 1027, 1028,
+    1028, 1031, 1032, 1034, 1034, 1034, 1035, 1035, 1036, 1039, 1039, 1040, 1041, 1042, 1042, 1042,
+    1042, 1045, 1045, 1046, 1047, 1047, 1047, 1049, 1049, 1050, 1055, 1059, 1060, 1061, 1061, 1062,
+    1062, 1062, 1062, 1066, 1066, 1067, 1069, 1070, 1071, 1071, 1072, 1074, 1075, 1075, 1076, 1077,
+    1078, 1080, 1081, 1082, 1083, 1083, 1084, 1084, 1084, 1089, 1090, 1090, 1091, 1092, 1093, 1094,
+    1094, 1095, 1096, 1097, 1097, 1097, 1098, 1099, 1099, 1101, 1103, 1104, 1107, 1109, 1109, 1110,
+    1115, 1116, 1116, 1116, 1120, 1121, 1121, 1123, 1128, 1129, 1132, 1133, 1133, 1134, 1136, 1137,
+    1137, 1145, 1147, 1148, 1152, 1152, 1153, 1153, 1155, 1161, 1161, 1163, 1166, 1176, 1176, 1182,
+    1182, 1182, 1182, 1182, 1183, 1184, 1186, 1186, 1186, 1186, 1187, 1187, 1187, 1187, 1188, 1188,
+    1188, 1194, 1195, 1196, 1197, 1198, 1200, 1201, 1202, 1203, 1205, 1206, 1206, 1206, 1207, 1209,
+    1211, 1213, 1235, 1235, 1235, 1236, 1241, 1241, 1242, 1259, 1260, 1260, 1262, 1266, 1266, 1267,
+    1268, 1269, 1269, 1270, 1283, 1284, 1288, 1288, 1290, 1291, 1291, 1291, 1293, 1294, 1295, 1295,
+    1295, 1297, 1297, 1297, 1297, 1298, 1299, 1299, 1301, 1304, 1305, 1306, 1307, 1308, 1309, 1310,
+    1311, 1311, 1331, 1332, 1332, 1333, 1335, 1336, 1336, 1337, 1337, 1353, 1353, 1354, 1357, 1359,
+    1360, 1360, 1362, 1362, 1363, 1365, 1366, 1368, 1369, 1370, 1370, 1370, 1371, 1373, 1374, 1377,
+    1383, 1383, 1384, 1385, 1385, 1386, 1386, 1388, 1389, 1390, 1390, 1414, 1415, 1415, 1415, 1415,
+    1416, 1417, 1422, 1423, 1424, 1424, 1424, 1424, 1426, 1426, 1426, 1426, 1427, 1428, 1450, 1452,
+    1452, 1452, 1452, 1453, 1457, 1458, 1459, 1461, 1462, 1463, 1465, 1466, 1468, 1469, 1469, 1470,
+    1470, 1470, 1470, 1471, 1472, 1472, 1472, 1474, 1475, 1475, 1475, 1475, 1476, 1477, 1494, 1495,
+    1496, 1497, 1497, 1497, 1499, 1500, 1501, 1501, 1501, 1502, 1502, 1503, 1504, 1505, 1506, 1509,
+    1511, 1512, 1514, 1519, 1521, 1521, 1524, 1530, 1535, 1535, 1536, 1537, 1542, 1544, 1545, 1550,
+    1550, 1551, 1552, 1552, 1553, 1553, 1553, 1554, 1554, 1557, 1558, 1558, 1558, 1578, 1583, 1583,
+    1583, 1584, 1585, 1586, 1586, 1591, 1592, 1620, 1621, 1625, 1625, 1625, 1625, 1625, 1626, 1627,
+    1627, 1627, 1627, 1628, 1629, 1630, 1631, 1631, 1631, 1631, 1632, 1633, 1634, 1635, 1635, 1635,
+    1636, 1636, 1638, 1639, 1641, 1643, 1649, 1650, 1651, 1651, 1652, 1652, 1652, 1661, 1663, 1664,
+    1664, 1664, 1665, 1665, 1665, 1665, 1665, 1666, 1667, 1668, 1668, 1696, 1697, 1699, 1700, 1701,
+    1702, 1703, 1704, 1705, 1705, 1706, 1707, 1707, 1720, 1721, 1722, 1723, 1723, 1723, 1723, 1725,
+    1726, 1727, 1728, 1729, 1731, 1734, 1735, 1736, 1736, 1736, 1736, 1738, 1739, 1740, 1740, 1740,
+    1741, 1741, 1742, 1743, 1743, 1744, 1744, 1744, 1745, 1745, 1745, 1746, 1747, 1747, 1748, 1749,
+    1750, 1775, 1775, 1776, 1777, 1777, 1777, 1779, 1798, 1798, 1799, 1799, 1800, 1800, 1800, 1802,
+    1803, 1814, 1815, 1818, 1819, 1819, 1830, 1831, 1835, 1836, 1837, 1839, 1840, 1841, 1842, 1842,
+    1842, 1846, 1847, 1848, 1848, 1848, 1848, 1849, 1849, 1849, 1852, 1859, 1859, 1861, 1862, 1863,
+    1863, 1863, 1864, 1864, 1867, 1868, 1869, 1878, 1878, 1879, 1879, 1879, 1880, 1882, 1883, 1887,
+    1891, 1892, 1893, 1893, 1894, 1894, 1895, 1896, 1907, 1908, 1912, 1912, 1912, 1913, 1915, 1915,
+    1915, 1915, 1916, 1919, 1919, 1920, 1921, 1924, 1927, 1927, 1928, 1928, 1930, 1941, 1941, 1942,
+    1943, 1943, 1944, 1946, 1946, 1947, 1949, 1951, 1951, 1951, 1956, 1957, 1957, 1959, 1959, 1983,
+    1985, 1985, 1985, 1987, 1988, 2004, 2004, 2004, 2005, 2005, 2005, 2005, 2007, 2016, 2016, 2016,
+    2016, 2017, 2017, 2018, 2018, 2021, 2022, 2030, 2030, 2031, 2031, 2032, 2033, 2036, 2036, 2040,
+    2041, 2041, 2042, 2043, 2052, 2052, 2054, 2055, 2055, 2060, 2064, 2064, 2064, 2065, 2067, 2068,
+    2069, 2071, 2073, 2073, 2074, 2075, 2076, 2077, 2084, 2085, 2086, 2086, 2087, 2089, 2090, 2090,
+    2090, 2091, 2091, 2092, 2092, 2093, 2095, 2095, 2097, 2097, 2097, 2097, 2097, 2097, 2097, 2099,
+    2099, 2101, 2108, 2109, 2123, 2124, 2124, 2124, 2124, 2124, 2124, 2126, 2128, 2129, 2129, 2129,
+    2132, 2133, 2134, 2134, 2146, 2146, 2164, 2164, 2164, 2165, 2165, 2165, 2168, 2169, 2171, 2172,
+    2175, 2175, 2175, 2179, 2180, 2181, 2183, 2184, 2187, 2187, 2187, 2199, 2200, 2226, 2226, 2228,
+    2228, 2229, 2229, 2230, 2230, 2230, 2230, 2231, 2236, 2237, 2237, 2238, 2239, 2239, 2239, 2240,
+    2241, 2241, 2241, 2242, 2242, 2243, 2244, 2245, 2250, 2252, 2253, 2254, 2258, 2262, 2263, 2263,
+    2268, 2268, 2269, 2272, 2273, 2278, 2280, 2281, 2281, 2281, 2282, 2282, 2286, 2286, 2287, 2287,
+    2287, 2288, 2289, 2290, 2292, 2292, 2292, 2295, 2298, 2298, 2298, 2299, 2302, 2303, 2307, 2307,
+    2307, 2309, 2310, 2311, 2317, 2318, 2319, 2319, 2322, 2323, 2324, 2335, 2338, 2339, 2341, 2342,
+    2342, 2352, 2361, 2361, 2362, 2363, 2364, 2365, 2385, 2387, 2390, 2390, 2391, 2391, 2392, 2393,
+    2393, 2393, 2394, 2396, 2411, 2411, 2411, 2416, 2417, 2417, 2417, 2419, 2420, 2421, 2421, 2421,
+    2427, 2427, 2433, 2436, 2437, 2461, 2462, 2463, 2463, 2465, 2465, 2466, 2468, 2469, 2469, 2469,
+    2470, 2471, 2473, 2473, 2474, 2477, 2478, 2478, 2478, 2478, 2478, 2479, 2480, 2480, 2482, 2483,
+    2484, 2485, 2485, 2487, 2488, 2488, 2488, 2488, 2489, 2490, 2491, 2491, 2493, 2494, 2499, 2500,
+    2512, 2514, 2516, 2516, 2516, 2517, 2518, 2519, 2520, 2522, 2526, 2527, 2532, 2533, 2534, 2534,
+    2534, 2534, 2534, 2534, 2534, 2535, 2536, 2537, 2543, 2557, 2569, 2570, 2570, 2571, 2572, 2573,
+    2574, 2574, 2576, 2576, 2576, 2576, 2577, 2577, 2577, 2577, 2577, 2578, 2578, 2579, 2580, 2581,
+    2582, 2606, 2607, 2608, 2608, 2608, 2611, 2612, 2612, 2612, 2613, 2613, 2615, 2627, 2627, 2630,
+    2630, 2631, 2631, 2632, 2632, 2633, 2633, 2635, 2636, 2641, 2641, 2642, 2646, 2654, 2655, 2655,
+    2655, 2655, 2657, 2657, 2658, 2658, 2659, 2659, 2660, 2660, 2660, 2662, 2662, 2662, 2665, 2665,
+    2665, 2667, 2669, 2670, 2678, 2678, 2678, 2680, 2681, 2692, 2692, 2693, 2693, 2694, 2697, 2698,
+    2699, 2701, 2724, 2745, 2745, 2745, 2767, 2768, 2769, 2770, 2773, 2773, 2776, 2777, 2777, 2802,
+    2802, 2802, 2802, 2802, 2803, 2804, 2804, 2805, 2805, 2805, 2805, 2806, 2807, 2809, 2810, 2810,
+    2810, 2811, 2814, 2815, 2815, 2815, 2815, 2816, 2816, 2817, 2817, 2818, 2819, 2820, 2821, 2822,
+    2822, 2823, 2824, 2825, 2826, 2827, 2828, 2830, 2832, 2832, 2833, 2835, 2836, 2836, 2837, 2837,
+    2837, 2838, 2840, 2840, 2840, 2840, 2846, 2867, 2869, 2869, 2869, 2869, 2870, 2872, 2873, 2876,
+    2878, 2879, 2880, 2880, 2880, 2882, 2882, 2883, 2883, 2883, 2900, 2901, 2902, 2905, 2905, 2914,
+    2914, 2915, 2916, 2918, 2918, 2919, 2920, 2921, 2922, 2923, 2925, 2925, 2926, 2927, 2928, 2936,
+    2938, 2942, 2942, 2942, 2943, 2943, 2943, 2943, 2943, 2944, 2945, 2956, 2969, 2970, 2973, 2975,
+    2994, 2995, 2997, 2998, 2999, 3001, 3001, 3001, 3002, 3006, 3006, 3006, 3008, 3014, 3014, 3016,
+    3016, 3016, 3019, 3019, 3020, 3021, 3021, 3021, 3022, 3023, 3023, 3024, 3024, 3024, 3025, 3026,
+    3027, 3027, 3028, 3028, 3029, 3030, 3030, 3035, 3036, 3043, 3044, 3045, 3046, 3046, 3046, 3047,
+    3047, 3073, 3073, 3080, 3084, 3085, 3085, 3097, 3098, 3098, 3098, 3099, 3099, 3100, 3101, 3101,
+    3101, 3102, 3102, 3102, 3102, 3102, 3103, 3104, 3105, 3106, 3128, 3144, 3144, 3145, 3145, 3146,
+    3148, 3149, 3149, 3149, 3150, 3150, 3151, 3151, 3152, 3153, 3171, 3172, 3172, 3172, 3173, 3174,
+    3174, 3176, 3176, 3180, 3180, 3181, 3182, 3183, 3204, 3204, 3204, 3206, 3211, 3232, 3234, 3234,
+    3235, 3236, 3236, 3237, 3237, 3241, 3241, 3266, 3290, 3291, 3291, 3291, 3292, 3293, 3319, 3339,
+    3340, 3340, 3345, 3346, 3348, 3348, 3352, 3361, 3361, 3361, 3361, 3362, 3372, 3372, 3372, 3388,
+    3389, 3389, 3389, 3390, 3391, 3391, 3391, 3416, 3417, 3418, 3418, 3418, 3418, 3419, 3422, 3423,
+    3424, 3424, 3425, 3425, 3425, 3426, 3426, 3427, 3429, 3435, 3436, 3451, 3453, 3454, 3477, 3479,
+    3480, 3481, 3482, 3482, 3483, 3483, 3483, 3483, 3483, 3483, 3484, 3485, 3485, 3486, 3486, 3488,
+    3489, 3489, 3507, 3508, 3509, 3528, 3536, 3538, 3539, 3544, 3546, 3547, 3547, 3547, 3548, 3549,
+    3549, 3550, 3551, 3551, 3552, 3556, 3556, 3558, 3573, 3574, 3576, 3577, 3577, 3577, 3577, 3579,
+    3580, 3582, 3584, 3585, 3585, 3586, 3586, 3586, 3587, 3588, 3589, 3589, 3589, 3589, 3590, 3591,
+    3592, 3592, 3592, 3592, 3592, 3596, 3597, 3597, 3597, 3597, 3597, 3598, 3599, 3600, 3600, 3601,
+    3601, 3602, 3603, 3604, 3616, 3617, 3617, 3618, 3619, 3622, 3622, 3623, 3647, 3648, 3650, 3650,
+    3651, 3653, 3657, 3658, 3658, 3659, 3660, 3661, 3662, 3662, 3664, 3664, 3665, 3666, 3669, 3670,
+    3670, 3674, 3675, 3676, 3677, 3679, 3682, 3683, 3683, 3683, 3684, 3684, 3684, 3685, 3686, 3687,
+    3688, 3688, 3695, 3696, 3696, 3702, 3703, 3703, 3704, 3705, 3706, 3706, 3707, 3707, 3707, 3709,
+    3710, 3713, 3714, 3714, 3725, 3725, 3726, 3726, 3727, 3727, 3727, 3728, 3728, 3729, 3730, 3730,
+    3730, 3730, 3730, 3731, 3731, 3732, 3743, 3762, 3762, 3762, 3764, 3766, 3769, 3769, 3770, 3771,
+    3772, 3772, 3773, 3774, 3781, 3782, 3785, 3785, 3786, 3787, 3789, 3792, 3797, 3797, 3798, 3798,
+    3799, 3809, 3810, 3811, 3819, 3819, 3821, 3822, 3823, 3825, 3826, 3826, 3827, 3827, 3827, 3828,
+    3829, 3832, 3833, 3835, 3836, 3836, 3849, 3849, 3851, 3851, 3851, 3852, 3853, 3853, 3853, 3855,
+    3866, 3867, 3867, 3867, 3868, 3869, 3869, 3869, 3869, 3870, 3870, 3870, 3871, 3874, 3875, 3876,
+    3876, 3876, 3878, 3878, 3879, 3879, 3879, 3881, 3882, 3882, 3882, 3883, 3885, 3885, 3888, 3888,
+    3889, 3890, 3892, 3892, 3892, 3892, 3894, 3895, 3905, 3905, 3905, 3905, 3922, 3922, 3929, 3930,
+    3931, 3940, 3941, 3942, 3943, 3943, 3943, 3944, 3945, 3946, 3947, 3950, 3956, 3956, 3957, 3958,
+    3959, 3959, 3973, 3974, 3974, 3975, 3976, 3978, 3979, 3979, 3979, 3980, 3980, 3981, 3982, 3985,
+    3987, 3990, 3994, 3994, 3995, 3995, 3995, 3997, 3998, 3999, 4004, 4004, 4004, 4005, 4009, 4010,
+    4011, 4012, 4022, 4023, 4023, 4024, 4024, 4027, 4028, 4029, 4029, 4030, 4043, 4050, 4050, 4058,
+    4058, 4061, 4063, 4063, 4063, 4064, 4066, 4066, 4066, 4067, 4073, 4074, 4075, 4080, 4081, 4082,
+    4082, 4082, 4083, 4083, 4083, 4086, 4086, 4087, 4089, 4090, 4090, 4093, 4093, 4094, 4095, 4097,
+    4098, 4099, 4104, 4105, 4106, 4108, 4109, 4109, 4109, 4111, 4116, 4117, 4119, 4121, 4121, 4121,
+    4124, 4134, 4135, 4135, 4135, 4139, 4139, 4140, 4152, 4153, 4155, 4155, 4162, 4163, 4164, 4164,
+    4166, 4167, 4190, 4190, 4191, 4191, 4191, 4192, 4193, 4194, 4195, 4201, 4202, 4203, 4204, 4206,
+    4207, 4210, 4211, 4211, 4212, 4212, 4213, 4213, 4214, 4214, 4214, 4215, 4216, 4216, 4216, 4218,
+    4219, 4232, 4233, 4259, 4261, 4261, 4266, 4266, 4267, 4268, 4269, 4269, 4270, 4271, 4271, 4272,
+    4274, 4280, 4280, 4281, 4282, 4282, 4283, 4284, 4285, 4286, 4287, 4288, 4289, 4289, 4289, 4293,
+    4293, 4293, 4294, 4295, 4300, 4313, 4314, 4314, 4314, 4315, 4316, 4317, 4318, 4329, 4329, 4331,
+    4332, 4332, 4333, 4334, 4334, 4336, 4337, 4338, 4339, 4341, 4341, 4341, 4341, 4342, 4345, 4347,
+    4347, 4348, 4349, 4350, 4351, 4353, 4353, 4354, 4356, 4357, 4360, 4362, 4363, 4365, 4366, 4366,
+    4387, 4388, 4389, 4393, 4394, 4394, 4397, 4398, 4398, 4401, 4407, 4408, 4428, 4429, 4431, 4432,
+    4432, 4433, 4438, 4439, 4439, 4440, 4441, 4441, 4441, 4444, 4444, 4449, 4451, 4453, 4453, 4454,
+    4471, 4472, 4477, 4477, 4478, 4479, 4482, 4483, 4484, 4485, 4486, 4493, 4494, 4495, 4495, 4496,
+    4496, 4496, 4496, 4497, 4498, 4498, 4498, 4499, 4500, 4501, 4502, 4502, 4503, 4503, 4503, 4504,
+    4505, 4506, 4507, 4511, 4511, 4512, 4512, 4525, 4526, 4528, 4528, 4547, 4548, 4549, 4550, 4550,
+    4564, 4565, 4566, 4568, 4569, 4570, 4571, 4572, 4573, 4573, 4574, 4576, 4579, 4581, 4582, 4589,
+    4603, 4604, 4605, 4613, 4618, 4620, 4620, 4621, 4621, 4621, 4622, 4642, 4642, 4643, 4644, 4669,
+    4669, 4670, 4676, 4677, 4677, 4682, 4691, 4692, 4692, 4692, 4697, 4698, 4698, 4704, 4705, 4709,
+    4711, 4713, 4718, 4719, 4719, 4720, 4721, 4722, 4723, 4724, 4740, 4740, 4742, 4742, 4742, 4768,
+    4779, 4779, 4779, 4781, 4781, 4782, 4785, 4786, 4805, 4808, 4809, 4809, 4809, 4810, 4811, 4812,
+    4814, 4814, 4816, 4816, 4818, 4818, 4819, 4819, 4819, 4820, 4820, 4822, 4828, 4830, 4830, 4830,
+    4832, 4832, 4834, 4835, 4836, 4836, 4838, 4840, 4841, 4841, 4841, 4842, 4843, 4844, 4848, 4848,
+    4850, 4851, 4853, 4875, 4876, 4877, 4878, 4878, 4879, 4879, 4880, 4881, 4881, 4881, 4881, 4882,
+    4883, 4883, 4883, 4884, 4884, 4884, 4885, 4885, 4886, 4887, 4888, 4889, 4897, 4899, 4900, 4914,
+    4915, 4916, 4917, 4919, 4920, 4920, 4920, 4921, 4921, 4938, 4943, 4946, 4947, 4947, 4948, 4949,
+    4950, 4951, 4952, 4953, 4953, 4955, 4957, 4957, 4958, 4964, 4965, 4966, 4967, 4967, 4967, 4981,
+    4981, 5004, 5005, 5005, 5005, 5005, 5006, 5007, 5008, 5008, 5009, 5012, 5012, 5012, 5013, 5013,
+    5013, 5015, 5015, 5015, 5016, 5016, 5017, 5017, 5021, 5029, 5031, 5032, 5033, 5035, 5036, 5036,
+    5036, 5036, 5036, 5045, 5048, 5076, 5089, 5091, 5092, 5093, 5093, 5094, 5094, 5095, 5096, 5097,
+    5100, 5104, 5105, 5107, 5108, 5109, 5109, 5109, 5114, 5115, 5115, 5122, 5123, 5123, 5123, 5127,
+    5128, 5129, 5133, 5134, 5135, 5137, 5138, 5139, 5139, 5143, 5144, 5144, 5145, 5146, 5153, 5153,
+    5153, 5153, 5154, 5154, 5155, 5156, 5156, 5157, 5157, 5158, 5158, 5158, 5158, 5158, 5162, 5163,
+    5164, 5164, 5165, 5166, 5167, 5167, 5168, 5168, 5168, 5168, 5169, 5169, 5191, 5191, 5191, 5193,
+    5193, 5215, 5215, 5216, 5224, 5226, 5229, 5234, 5240, 5240, 5241, 5242, 5242, 5242, 5244, 5246,
+    5246, 5248, 5249, 5249, 5250, 5250, 5251, 5263, 5264, 5265, 5266, 5281, 5282, 5283, 5283, 5285,
+    5285, 5285, 5288, 5288, 5289, 5290, 5291, 5292, 5306, 5308, 5309, 5309, 5335, 5336, 5337, 5338,
+    5338, 5338, 5338, 5339, 5341, 5358, 5360, 5362, 5365, 5365, 5366, 5366, 5367, 5368, 5369, 5371,
+    5371, 5371, 5372, 5373, 5374, 5374, 5374, 5375, 5376, 5376, 5376, 5386, 5386, 5387, 5388, 5388,
+    5388, 5389, 5390, 5391, 5391, 5393, 5394, 5394, 5399, 5399, 5401, 5405, 5407, 5408, 5413, 5414,
+    5421, 5422, 5424, 5424, 5426, 5427, 5427, 5431, 5432, 5432, 5434, 5434, 5435, 5436, 5442, 5442,
+    5443, 5444, 5446, 5446, 5447, 5448, 5449, 5450, 5452, 5452, 5453, 5457, 5457, 5459, 5459, 5461,
+    5463, 5472, 5473, 5474, 5475, 5475, 5477, 5478, 5480, 5498, 5499, 5499, 5500, 5501, 5502, 5505,
+    5506, 5506, 5506, 5507, 5507, 5508, 5528, 5528, 5529, 5530, 5533, 5534, 5536, 5536, 5537, 5537,
+    5538, 5539, 5540, 5542, 5542, 5542, 5542, 5542, 5543, 5543, 5543, 5547, 5547, 5565, 5565, 5585,
+    5586, 5587, 5587, 5587, 5587, 5589, 5589, 5590, 5590, 5590, 5591, 5592, 5593, 5600, 5601, 5611,
+    5628, 5629, 5630, 5631, 5631, 5642, 5642, 5643, 5644, 5644, 5644, 5645, 5645, 5645, 5646, 5646,
+    5647, 5648, 5649, 5651, 5651, 5651, 5657, 5669, 5669, 5671, 5672, 5673, 5673, 5673, 5674, 5674,
+    5674, 5674, 5675, 5676, 5677, 5677, 5677, 5677, 5691, 5694, 5698, 5699, 5699, 5700, 5701, 5701,
+    5701, 5702, 5703, 5705, 5706, 5707, 5707, 5708, 5709, 5709, 5709, 5726, 5727, 5752, 5752, 5754,
+    5756, 5757, 5758, 5758, 5759, 5760, 5760, 5760, 5763, 5765, 5765, 5765, 5766, 5767, 5770, 5771,
+    5772, 5774, 5775, 5775, 5776, 5778, 5779, 5781, 5783, 5794, 5796, 5797, 5798, 5798, 5801, 5802,
+    5802, 5802, 5802, 5803, 5804, 5806, 5806, 5807, 5807, 5807, 5808, 5809, 5810, 5810, 5811, 5812,
+    5812, 5831, 5832, 5833, 5833, 5834, 5835, 5836, 5836, 5837, 5837, 5837, 5838, 5839, 5839, 5844,
+    5844, 5845, 5845, 5847, 5847, 5847, 5847, 5847, 5847, 5847, 5847, 5848, 5849, 5853, 5853, 5854,
+    5856, 5857, 5857, 5857, 5858, 5859, 5860, 5861, 5864, 5866, 5866, 5868, 5881, 5885, 5885, 5885,
+    5885, 5886, 5888, 5889, 5894, 5894, 5897, 5898, 5900, 5900, 5901, 5901, 5902, 5904, 5905, 5906,
+    5906, 5906, 5907, 5908, 5908, 5909, 5910, 5910, 5910, 5910, 5911, 5911, 5912, 5912, 5912, 5913,
+    5918, 5918, 5924, 5924, 5924, 5924, 5924, 5925, 5926, 5939, 5940, 5941, 5942, 5946, 5946, 5946,
+    5947, 5948, 5948, 5948, 5950, 5951, 5953, 5955, 5956, 5957, 5961, 5963, 5965, 5971, 5972, 5973,
+    5975, 5975, 5975, 5978, 5979, 5979, 5980, 5987, 5988, 5989, 5990, 5993, 5996, 5997, 5997, 5997,
+    5997, 5998, 5999, 6001, 6002, 6005, 6007, 6008, 6009, 6029, 6029, 6031, 6032, 6032, 6032, 6041,
+    6042, 6043, 6048, 6049, 6060, 6060, 6061, 6061, 6061, 6063, 6063, 6063, 6063, 6064, 6064, 6065,
+    6067, 6068, 6068, 6071, 6072, 6072, 6072, 6073, 6074, 6074, 6075, 6076, 6076, 6076, 6077, 6078,
+    6079, 6079, 6079, 6080, 6080, 6082, 6083, 6084, 6084, 6086, 6088, 6089, 6089, 6090, 6093, 6094,
+    6095, 6096, 6123, 6123, 6123, 6123, 6123, 6123, 6127, 6127, 6128, 6128, 6128, 6139, 6140, 6140,
+    6141, 6142, 6142, 6143, 6143, 6143, 6144, 6144, 6145, 6146, 6146, 6148, 6148, 6148, 6148, 6148,
+    6149, 6150, 6151, 6151, 6152, 6152, 6152, 6153, 6153, 6153, 6156, 6157, 6158, 6159, 6159, 6160,
+    6162, 6164, 6166, 6167, 6168, 6169, 6171, 6172, 6172, 6174, 6174, 6174, 6174, 6187, 6188, 6189,
+    6190, 6190, 6191, 6192, 6194, 6196, 6198, 6198, 6201, 6204, 6205, 6227, 6227, 6232, 6232, 6233,
+    6233, 6234, 6234, 6236, 6239, 6240, 6241, 6241, 6242, 6246, 6247, 6248, 6248, 6265, 6278, 6279,
+    6279, 6281, 6281, 6282, 6282, 6285, 6285, 6285, 6285, 6286, 6292, 6293, 6294, 6294, 6305, 6306,
+    6306, 6307, 6308, 6308, 6308, 6309, 6311, 6312, 6313, 6314, 6314, 6314, 6314, 6315, 6316, 6317,
+    6317, 6318, 6319, 6320, 6320, 6321, 6322, 6322, 6322, 6323, 6323, 6324, 6326, 6327, 6327, 6336,
+    6336, 6339, 6339, 6342, 6343, 6347, 6347, 6348, 6349, 6350, 6351, 6352, 6353, 6354, 6354, 6357,
+    6357, 6357, 6360, 6360, 6360, 6361, 6362, 6363, 6363, 6363, 6363, 6363, 6363, 6364, 6365, 6365,
+    6365, 6368, 6368, 6370, 6371, 6372, 6372, 6373, 6374, 6374, 6374, 6374, 6375, 6381, 6383, 6385,
+    6385, 6386, 6388, 6388, 6390, 6394, 6396, 6397, 6398, 6399, 6423, 6423, 6423, 6424, 6424, 6424,
+    6424, 6424, 6425, 6429, 6430, 6431, 6432, 6433, 6435, 6435, 6435, 6436, 6441, 6442, 6443, 6445,
+    6446, 6446, 6456, 6457, 6458, 6460, 6462, 6463, 6463, 6464, 6466, 6466, 6466, 6466, 6467, 6468,
+    6468, 6469, 6470, 6470, 6478, 6479, 6479, 6481, 6482, 6484, 6486, 6487, 6487, 6489, 6490, 6490,
+    6494, 6494, 6498, 6504, 6504, 6504, 6505, 6505, 6506, 6506, 6507, 6507, 6508, 6509, 6509, 6528,
+    6529, 6529, 6530, 6530, 6531, 6531, 6531, 6531, 6532, 6532, 6532, 6532, 6534, 6536, 6536, 6536,
+    6536, 6538, 6542, 6543, 6549, 6550, 6550, 6551, 6551, 6575, 6576, 6577, 6578, 6581, 6604, 6605,
+    6605, 6605, 6606, 6607, 6607, 6607, 6609, 6609, 6610, 6625, 6625, 6626, 6627, 6629, 6629, 6630,
+    6631, 6632, 6650, 6668, 6669, 6669, 6669, 6670, 6671, 6671, 6673, 6674, 6674, 6675, 6675, 6675,
+    6676, 6691, 6691, 6708, 6723, 6724, 6748, 6749, 6749, 6750, 6750, 6750, 6751, 6752, 6754, 6755,
+    6755, 6757, 6784, 6786, 6796, 6810, 6811, 6812, 6812, 6812, 6812, 6812, 6813, 6816, 6837, 6837,
+    6856, 6857, 6857, 6864, 6865, 6867, 6869, 6895, 6896, 6897, 6902, 6902, 6902, 6903, 6904, 6904,
+    6913, 6913, 6914, 6916, 6917, 6918, 6918, 6918, 6918, 6920, 6920, 6921, 6922, 6923, 6925, 6925,
+    6926, 6927, 6927, 6929, 6930, 6936, 6937, 6938, 6941, 6941, 6942, 6943, 6944, 6944, 6944, 6949,
+    6949, 6950, 6952, 6953, 6953, 6953, 6954, 6954, 6958, 6958, 6959, 6960, 6961, 6979, 6980, 6980,
+    6980, 6994, 6995, 6996, 6996, 6996, 6997, 6998, 6999, 7000, 7001, 7001, 7005, 7006, 7010, 7012,
+    7015, 7016, 7017, 7018, 7019, 7020, 7021, 7022, 7022, 7022, 7023, 7024, 7035, 7038, 7047, 7047,
+    7048, 7048, 7048, 7049, 7050, 7051, 7052, 7057, 7058, 7059, 7064, 7064, 7069, 7071, 7072, 7073,
+    7074, 7075, 7076, 7077, 7078, 7078, 7079, 7079, 7079, 7079, 7080, 7080, 7081, 7083, 7084, 7085,
+    7089, 7089, 7089, 7090, 7091, 7092, 7092, 7092, 7093, 7093, 7093, 7093, 7094, 7095, 7096, 7097,
+    7098, 7106, 7107, 7109, 7110, 7110, 7111, 7115, 7116, 7117, 7117, 7118, 7118, 7118, 7119, 7123,
+    7123, 7125, 7127, 7128, 7128, 7130, 7131, 7150, 7153, 7155, 7156, 7157, 7158, 7158, 7158, 7159,
+    7160, 7160, 7160, 7176, 7178, 7178, 7178, 7178, 7182, 7182, 7182, 7182, 7186, 7187, 7187, 7189,
+    7189, 7189, 7190, 7190, 7190, 7191, 7192, 7192, 7192, 7206, 7208, 7231, 7232, 7232, 7233, 7233,
+    7233, 7242, 7242, 7243, 7243, 7260, 7280, 7301, 7302, 7302, 7303, 7304, 7304, 7304, 7305, 7307,
+    7308, 7308, 7308, 7331, 7339, 7340, 7340, 7346, 7346, 7347, 7347, 7363, 7363, 7363, 7364, 7364,
+    7364, 7364, 7364, 7365, 7365, 7365, 7367, 7368, 7368, 7374, 7374, 7375, 7376, 7379, 7380, 7380,
+    7381, 7382, 7383, 7383, 7384, 7385, 7385, 7386, 7386, 7388, 7389, 7411, 7412, 7413, 7414, 7415,
+    7416, 7416, 7417, 7417, 7417, 7419, 7427, 7427, 7428, 7428, 7433, 7434, 7435, 7438, 7438, 7439,
+    7440, 7443, 7444, 7445, 7445, 7447, 7447, 7456, 7457, 7464, 7465, 7466, 7476, 7477, 7478, 7479,
+    7479, 7479, 7479, 7483, 7483, 7484, 7485, 7487, 7489, 7489, 7490, 7494, 7494, 7496, 7497, 7497,
+    7498, 7498, 7499, 7500, 7501, 7501, 7501, 7501, 7501, 7501, 7502, 7502, 7502, 7502, 7504, 7514,
+    7514, 7515, 7522, 7523, 7523, 7524, 7527, 7528, 7529, 7529, 7529, 7529, 7531, 7538, 7541, 7542,
+    7542, 7542, 7542, 7543, 7548, 7557, 7561, 7561, 7563, 7563, 7564, 7564, 7565, 7565, 7566, 7568,
+    7572,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 7703] = [
-    (17, 6), (9, 14), (13, 9), (21, -6), (26, 8), (1, 9), (7, 10), (5, 6), (27, 5), (11, 13),
-    (5, 6), (17, 7), (16, 17), (5, 7), (17, -5), (19, -10), (21, -8), (23, 7), (2, 5), (1, 9),
-    (4, 5), (15, 9), (17, 6), (21, 6), (17, 5), (20, 5), (19, 18), (20, 9), (25, -6), (28, 8),
-    (25, 9), (5, -5), (23, 5), (27, 8), (5, -18), (9, -7), (15, 9), (16, 8), (17, 90), (18, -13),
-    (19, -14), (20, 19), (22, -5), (23, -14), (25, -6), (26, 7), (11, 13), (5, 5), (20, -5), (21, 5),
-    (23, -5), (25, 5), (28, 6), (19, 7), (10, 5), (12, 9), (18, 8), (5, 32), (17, 12), (5, 27),
-    (22, 5), (19, 10), (5, -12), (6, 7), (15, -6), (20, -5), (24, 6), (27, 19), (28, 7), (1, 9),
-    (5, 6), (23, 27), (27, 8), (5, 10), (9, 13), (10, 11), (11, 11), (15, -5), (18, -6), (19, -5),
-    (1, 16), (5, -7), (15, -7), (17, 7), (18, 41), (19, -5), (20, -17), (25, 5), (26, 5), (1, -5),
-    (16, -5), (17, 16), (18, 7), (21, 12), (22, 7), (23, -8), (24, -5), (25, -8), (23, 10), (20, 7),
-    (23, 7), (1, 5), (2, 5), (11, 6), (17, 6), (18, 8), (1, 9), (0, 5), (2, 8), (22, 5),
-    (23, 5), (5, 31), (21, -6), (13, 5), (15, 6), (17, 5), (20, 9), (23, -5), (17, 8), (5, 8),
-    (1, 7), (15, 5), (17, 7), (25, 6), (1, 6), (12, 10), (25, 13), (21, 5), (7, 5), (15, 15),
-    (9, 7), (10, 10), (17, 11), (19, 17), (21, -10), (25, 6), (11, 8), (23, 12), (15, -10), (16, 71),
-    (17, -5), (19, -6), (21, -9), (22, -9), (23, -5), (25, 7), (13, 38), (25, -6), (1, -6), (4, 59),
-    (5, -13), (6, -6), (25, 9), (18, 21), (24, 7), (0, 16), (1, 18), (3, -6), (5, -12), (6, 12),
-    (9, -8), (15, -5), (16, -6), (20, 8), (21, -13), (23, -16), (24, 6), (25, 9), (6, 12), (12, 5),
-    (1, 10), (17, 7), (21, 5), (19, 19), (17, 5), (17, 6), (17, 9), (1, 10), (5, -6), (11, 16),
-    (13, 11), (20, -11), (23, 10), (8, 15), (20, 5), (11, 9), (21, -5), (25, -6), (28, 8), (25, 14),
-    (20, 6), (10, 9), (15, 6), (15, 7), (11, 5), (22, 8), (25, -6), (19, 5), (15, 7), (21, 7),
-    (20, 8), (15, 9), (26, 13), (1, 30), (4, 34), (5, -15), (21, -7), (22, 13), (17, 5), (18, 6),
-    (2, 8), (19, 12), (17, 10), (19, 12), (21, 6), (15, 5), (5, 12), (8, 5), (1, -7), (14, -5),
-    (15, 14), (16, 17), (18, 6), (21, 5), (22, -5), (25, -5), (23, 5), (25, 14), (1, 35), (24, 7),
-    (0, 49), (1, -11), (2, -21), (3, 67), (4, 11), (5, 73), (6, 53), (7, -7), (9, 104), (11, -47),
-    (12, -14), (13, -25), (14, -15), (15, -38), (16, -32), (17, -17), (18, -26), (19, -17), (20, -34), (21, 29),
-    (22, -35), (23, -5), (24, -15), (26, -20), (28, -7), (9, 5), (28, 9), (17, 7), (20, 9), (1, -5),
-    (5, 29), (6, -6), (7, 27), (15, 6), (16, 12), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6),
-    (23, -7), (25, -9), (9, 5), (23, 7), (0, -14), (1, 43), (2, 54), (3, 49), (4, -6), (5, -15),
-    (6, -8), (9, -8), (11, 18), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -6), (18, 6),
-    (19, -12), (20, -11), (21, 17), (23, 16), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (14, 5),
-    (14, -6), (22, 17), (15, 8), (18, 8), (23, 9), (19, 20), (18, 7), (19, 26), (20, 11), (23, 5),
-    (5, -5), (11, 6), (22, 15), (23, 5), (16, 23), (21, -5), (5, 7), (17, -5), (19, -10), (21, -8),
-    (23, 7), (15, 7), (25, 12), (18, 17), (19, 9), (21, 8), (1, 9), (2, -5), (3, -8), (5, 15),
-    (6, 13), (9, 10), (10, -7), (11, -7), (12, 6), (13, -6), (15, 16), (17, -15), (19, 12), (20, 6),
-    (21, -8), (24, -8), (25, -9), (20, 7), (26, 5), (20, 6), (19, 9), (6, 8), (12, 24), (21, -8),
-    (23, -11), (19, 21), (14, 33), (22, -5), (5, 7), (15, 5), (16, 17), (5, 17), (9, 12), (10, 6),
-    (17, -7), (19, -8), (23, -9), (25, 12), (4, -5), (5, -9), (6, 63), (9, 5), (11, 5), (20, -6),
-    (23, -5), (25, -8), (17, 5), (4, 5), (11, 5), (21, -5), (26, 7), (22, 16), (21, 5), (25, 9),
-    (9, 13), (17, 17), (21, 16), (6, 8), (0, -7), (1, -5), (3, 5), (5, 5), (6, 11), (17, -6),
-    (18, 16), (19, -5), (21, -9), (23, -5), (24, -5), (25, 13), (27, 14), (1, 9), (21, 8), (27, 5),
-    (23, 5), (28, 5), (0, -14), (1, 50), (2, 54), (3, 49), (4, -7), (5, -15), (6, -8), (9, -8),
-    (11, 18), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 5), (19, -12), (20, -13),
-    (21, 16), (23, 16), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (1, 5), (5, -5), (9, 76),
-    (10, 10), (11, -5), (15, -6), (20, -9), (21, -15), (23, -10), (1, 6), (3, 6), (4, -7), (6, -9),
-    (9, -11), (11, -6), (12, -5), (14, -7), (17, -10), (19, 39), (20, -5), (21, 38), (24, -7), (25, -14),
-    (26, -5), (27, 8), (14, 8), (21, -5), (25, 8), (28, 7), (20, 5), (5, 5), (20, 6), (1, 17),
-    (1, 6), (25, 12), (22, 6), (9, 6), (20, 5), (2, 7), (17, 5), (1, 6), (23, 5), (0, 11),
+pub(super) static ENTRIES: [(u8, i16); 7572] = [
+    (17, 6), (9, 13), (13, 8), (21, -6), (26, 8), (1, 9), (7, 10), (5, 6), (11, 11), (5, 6),
+    (17, 7), (16, 17), (5, 7), (17, -5), (19, -9), (21, -8), (23, 7), (1, 9), (15, 9), (17, 6),
+    (21, 6), (19, 17), (20, 9), (25, -6), (28, 8), (25, 8), (5, -5), (23, 5), (27, 8), (5, -17),
+    (9, -7), (15, 9), (16, 8), (17, 89), (18, -13), (19, -14), (20, 18), (22, -5), (23, -13), (25, -7),
+    (26, 7), (11, 12), (5, 5), (20, -5), (21, 5), (23, -5), (28, 6), (19, 7), (10, 5), (12, 8),
+    (18, 8), (5, 32), (17, 13), (5, 27), (22, 5), (19, 10), (5, -12), (6, 6), (15, -6), (20, -6),
+    (22, -5), (24, 5), (25, 5), (27, 19), (28, 7), (25, 5), (1, 9), (5, 6), (23, 27), (27, 8),
+    (5, 10), (9, 12), (10, 10), (11, 10), (15, -5), (18, -6), (19, -5), (1, 16), (5, -7), (15, -7),
+    (17, 7), (18, 40), (19, -6), (20, -18), (21, 5), (25, 9), (1, -5), (16, -5), (17, 15), (18, 7),
+    (21, 11), (22, 6), (23, -8), (24, -5), (25, -9), (23, 9), (20, 7), (23, 7), (1, 5), (2, 5),
+    (11, 5), (17, 6), (18, 8), (1, 9), (0, 6), (2, 8), (23, 5), (5, 30), (21, -6), (15, 6),
+    (20, 9), (17, 8), (5, 7), (1, 6), (15, 5), (17, 7), (25, 6), (1, 6), (12, 10), (25, 12),
+    (21, 5), (7, 5), (15, 15), (9, 7), (9, -5), (10, 9), (17, 11), (19, 19), (21, -10), (25, 5),
+    (11, 16), (23, 10), (15, -9), (16, 70), (17, -5), (19, -6), (21, -9), (22, -10), (25, 6), (13, 38),
+    (25, -6), (1, -6), (4, 58), (5, -13), (6, -6), (25, 10), (18, 21), (24, 7), (0, 16), (1, 18),
+    (3, -6), (5, -11), (6, 12), (9, -8), (15, -5), (16, -6), (20, 7), (21, -14), (23, -15), (24, 6),
+    (25, 10), (6, 12), (1, 10), (17, 7), (21, 5), (19, 19), (17, 5), (17, 6), (17, 8), (1, 9),
+    (5, -6), (11, 16), (13, 10), (20, -11), (22, 6), (23, 9), (8, 14), (20, 5), (11, 11), (21, -5),
+    (25, -6), (28, 8), (25, 14), (20, 5), (10, 9), (15, 6), (15, 7), (11, 5), (22, 8), (25, -6),
+    (19, 5), (15, 7), (21, 7), (20, 8), (15, 9), (26, 12), (19, 5), (1, 30), (4, 33), (5, -15),
+    (21, -7), (22, 13), (17, 5), (18, 6), (2, 8), (19, 12), (17, 10), (19, 12), (21, 6), (15, 5),
+    (5, 12), (8, 5), (1, -7), (14, -5), (15, 14), (16, 17), (18, 6), (21, 5), (22, -6), (25, -5),
+    (23, 5), (25, 18), (1, 34), (24, 7), (0, 48), (1, -10), (2, -21), (3, 65), (4, 11), (5, 73),
+    (6, 53), (7, -7), (9, 104), (11, -48), (12, -14), (13, -24), (14, -15), (15, -38), (16, -31), (17, -18),
+    (18, -26), (19, -13), (20, -36), (21, 29), (22, -36), (23, -6), (24, -15), (26, -20), (28, -8), (9, 5),
+    (28, 8), (17, 7), (20, 8), (1, -5), (5, 30), (6, -6), (7, 27), (9, -5), (15, 6), (16, 12),
+    (17, 6), (19, 8), (20, -11), (21, -8), (22, -6), (23, -6), (25, -9), (9, 5), (23, 7), (0, -14),
+    (1, 43), (2, 54), (3, 48), (4, -6), (5, -15), (6, -8), (9, -8), (11, 20), (12, -7), (13, -7),
+    (14, -10), (15, -12), (16, -8), (17, -7), (18, 5), (19, -11), (20, -11), (21, 16), (23, 15), (24, -15),
+    (25, -31), (26, -7), (27, -8), (28, -8), (14, 5), (14, -6), (22, 17), (15, 8), (18, 7), (23, 9),
+    (19, 20), (18, 7), (19, 25), (20, 11), (5, -5), (11, 7), (22, 15), (23, 5), (16, 23), (21, -5),
+    (5, 7), (17, -5), (19, -9), (21, -8), (23, 7), (15, 7), (18, 17), (19, 9), (21, 8), (1, 8),
+    (2, -5), (4, -5), (5, 17), (6, 13), (9, 8), (10, -7), (11, -8), (12, 6), (13, -6), (15, 15),
+    (16, -5), (17, -16), (19, 11), (20, 6), (21, -9), (22, 5), (24, -8), (25, -11), (20, 7), (20, 6),
+    (19, 9), (6, 8), (12, 25), (21, -8), (23, -11), (19, 21), (14, 32), (22, -5), (5, 7), (16, 17),
+    (5, 17), (9, 10), (10, 6), (17, -8), (19, -8), (23, -9), (25, 11), (4, -5), (5, -10), (6, 62),
+    (9, 6), (20, -7), (23, -5), (25, -8), (17, 5), (4, 5), (11, 5), (21, -5), (26, 7), (22, 18),
+    (21, 5), (25, 8), (9, 12), (17, 17), (21, 16), (6, 8), (0, -7), (1, -5), (3, 9), (5, 5),
+    (6, 11), (17, -6), (18, 15), (19, -5), (21, -9), (23, -5), (24, -5), (25, 11), (27, 13), (1, 9),
+    (21, 8), (23, 5), (28, 5), (0, -14), (1, 50), (2, 54), (3, 48), (4, -6), (5, -15), (6, -8),
+    (9, -8), (11, 20), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 5), (19, -12),
+    (20, -13), (21, 15), (23, 15), (24, -15), (25, -31), (26, -7), (27, -8), (28, -8), (1, 5), (5, -6),
+    (9, 83), (10, 9), (11, -6), (15, -6), (20, -10), (21, -16), (22, -5), (23, -10), (1, 6), (3, 5),
+    (4, -7), (6, -9), (9, -11), (11, -7), (12, -5), (14, -7), (17, -10), (19, 40), (21, 38), (24, -7),
+    (25, -11), (26, -5), (27, 8), (14, 8), (25, 8), (28, 6), (20, 5), (5, 5), (20, 5), (1, 17),
+    (1, 6), (25, 12), (22, 6), (9, 5), (20, 5), (2, 7), (17, 5), (1, 6), (23, 5), (0, 11),
     (5, -5), (6, 7), (17, 8), (18, 11), (21, 5), (23, -9), (25, -7), (5, 5), (3, 7), (11, 6),
-    (16, -5), (20, -10), (21, 16), (23, -8), (25, -7), (28, 12), (11, 9), (22, 38), (23, 16), (1, -5),
-    (2, 9), (3, -5), (5, -19), (9, -9), (10, -7), (12, -5), (14, -7), (15, 7), (16, 10), (17, 79),
-    (18, 12), (19, 8), (20, 9), (21, 9), (22, -6), (23, -22), (24, -7), (25, -12), (26, -6), (27, -5),
-    (28, -7), (5, 5), (12, 8), (25, 5), (5, -6), (9, 16), (1, -6), (4, -8), (5, 22), (6, 9),
-    (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -7), (20, -11), (21, -6), (22, -7),
-    (23, -14), (24, 40), (25, 15), (26, -5), (27, -6), (4, 25), (5, -6), (1, 8), (15, -7), (21, 7),
-    (28, 9), (15, 8), (18, 7), (19, 7), (20, -6), (25, 12), (20, 6), (16, 5), (6, 5), (22, 5),
-    (17, 11), (18, 7), (12, 20), (23, -10), (19, 8), (23, 11), (11, 5), (23, 6), (4, 13), (5, 24),
-    (6, 6), (21, -8), (0, 7), (10, 5), (21, -9), (22, -7), (25, 38), (28, 15), (20, 7), (21, 7),
-    (3, 14), (21, 7), (9, 11), (21, 5), (1, 5), (18, 13), (21, 6), (5, 5), (17, 8), (21, 8),
-    (18, 14), (23, -7), (25, -7), (27, 22), (5, 7), (6, 5), (21, 5), (23, -5), (23, 5), (1, 10),
-    (18, 5), (4, 13), (5, 24), (6, 6), (21, -8), (1, 14), (2, 6), (23, -6), (24, 16), (20, 5),
-    (1, -5), (3, 12), (5, -6), (15, -7), (17, 10), (19, -9), (21, -5), (22, 19), (24, 7), (25, -11),
-    (27, 5), (7, 5), (4, 16), (5, 5), (19, 5), (9, 7), (17, -5), (20, -6), (22, 16), (23, 24),
-    (25, -5), (25, 13), (18, 6), (26, 7), (21, 6), (15, 8), (23, 16), (25, -5), (26, 5), (1, 11),
-    (19, 6), (5, 41), (21, -7), (23, -5), (14, 28), (25, 8), (23, 7), (0, 16), (21, 6), (8, 5),
-    (26, 9), (0, 5), (17, 23), (18, 10), (20, 5), (22, -5), (23, -6), (25, 15), (21, 6), (27, 9),
-    (15, 13), (15, 8), (17, 18), (18, -5), (20, 6), (21, 8), (17, 7), (2, 5), (21, 17), (22, -5),
-    (8, 5), (21, 5), (15, 6), (15, -6), (16, 16), (18, 8), (22, 11), (11, 5), (22, 7), (25, -5),
-    (16, 10), (21, 9), (11, 6), (14, 6), (20, -6), (21, 7), (1, 7), (0, -7), (1, 7), (3, 5),
-    (4, 10), (5, 13), (10, 5), (11, -5), (12, -5), (16, -5), (17, 12), (20, 5), (21, 7), (22, -6),
-    (23, -12), (24, 5), (25, -9), (28, -5), (22, 5), (15, 17), (6, 36), (21, -6), (2, 5), (3, 5),
-    (11, 10), (22, 5), (21, 8), (23, 6), (23, 5), (20, 7), (17, 6), (20, 11), (25, 5), (18, 5),
-    (0, 6), (5, -6), (18, 8), (23, -8), (24, 31), (28, 5), (1, -5), (7, 6), (11, -5), (19, 31),
-    (23, -8), (25, 10), (27, 11), (15, 20), (21, -5), (15, 6), (18, 5), (20, 5), (6, 5), (22, 16),
-    (19, 8), (17, 5), (6, 7), (20, 7), (21, -8), (1, -6), (3, -5), (6, -7), (11, 6), (15, -5),
-    (17, -5), (18, 16), (20, 8), (21, 7), (22, -5), (23, 17), (28, 6), (8, 14), (20, 8), (21, 11),
-    (15, 16), (19, -5), (21, 7), (28, 10), (14, 17), (3, 35), (23, -5), (25, -5), (18, 31), (20, -5),
-    (21, 5), (23, 33), (5, -5), (23, 5), (27, 8), (14, 16), (5, 5), (1, 5), (25, 5), (25, 11),
-    (1, 6), (5, 10), (21, -7), (25, 6), (5, 7), (6, 7), (20, 7), (21, 5), (23, -5), (0, 90),
-    (1, -10), (21, -7), (25, -14), (18, 8), (19, 5), (25, 8), (5, 6), (21, 7), (15, 14), (4, 54),
-    (5, -10), (6, -5), (22, 6), (5, -7), (8, 5), (5, -7), (15, -8), (16, 29), (19, 26), (21, 9),
-    (23, -5), (15, 14), (20, 5), (13, 5), (15, 12), (16, 5), (20, 5), (22, 6), (18, 13), (20, -9),
-    (6, 9), (21, -8), (25, 6), (10, 7), (12, 13), (1, 9), (2, 5), (21, 10), (6, 5), (1, 29),
-    (2, 7), (3, 15), (19, 7), (21, -8), (25, -6), (11, 9), (21, -5), (25, -6), (28, 8), (19, 9),
-    (2, 5), (0, 30), (1, 10), (2, 13), (5, -8), (9, -6), (10, -5), (11, 7), (13, -5), (14, -5),
-    (16, -5), (17, -10), (20, -9), (22, -6), (23, -11), (24, 16), (26, -7), (27, 7), (28, 6), (22, 9),
-    (18, 7), (5, -6), (8, 24), (9, 5), (15, 5), (17, -9), (18, 6), (23, -6), (24, 6), (25, -9),
-    (18, 5), (1, 6), (17, 27), (27, 8), (1, 5), (23, 8), (21, 9), (18, 5), (17, 7), (25, 8),
-    (14, 10), (15, 7), (17, 10), (1, -6), (3, -6), (4, 65), (5, 48), (6, 60), (9, -8), (10, -6),
-    (11, -7), (12, -5), (14, -7), (15, -9), (16, -5), (17, -8), (18, -9), (19, -10), (21, -16), (22, -9),
-    (23, -16), (24, -7), (25, -7), (26, -5), (27, -5), (6, 8), (15, 9), (18, 6), (17, 11), (20, 5),
-    (1, 7), (19, 6), (5, 8), (6, 11), (1, 5), (17, 6), (18, 9), (21, -5), (20, 6), (1, 5),
-    (5, 40), (6, -6), (7, 9), (9, -5), (19, -5), (20, 15), (21, -12), (23, -10), (11, 11), (23, -5),
-    (17, 8), (1, 6), (18, 8), (7, 5), (26, 5), (8, 5), (20, 9), (19, 9), (17, 22), (21, -6),
-    (9, 9), (11, 9), (6, 5), (1, 7), (5, 6), (1, 5), (18, 6), (1, 6), (14, 17), (0, -5),
-    (1, 6), (3, 5), (4, -7), (6, -10), (9, -12), (11, -7), (12, -6), (14, -7), (16, 6), (17, -12),
-    (19, 38), (20, -6), (21, 44), (23, 6), (24, -7), (25, -11), (26, -5), (27, 8), (5, 6), (17, 7),
-    (21, 6), (5, 11), (25, 7), (18, 8), (1, -6), (15, -7), (16, 5), (17, -9), (18, 16), (22, -5),
-    (23, -8), (25, 37), (6, 6), (25, 7), (14, 8), (4, 5), (1, -8), (2, -8), (5, -33), (6, 6),
-    (8, 16), (9, -14), (10, 7), (11, -10), (12, -5), (13, -14), (14, 12), (15, 33), (17, 7), (18, 8),
-    (19, 13), (21, 8), (22, -7), (23, 14), (24, -13), (26, 5), (28, -11), (8, 5), (26, 7), (5, -5),
-    (22, 13), (23, 14), (5, 10), (23, 8), (17, 6), (22, 5), (18, 65), (19, -5), (20, -9), (25, -6),
-    (25, 5), (13, 5), (1, 7), (0, 7), (20, 5), (25, 5), (27, 6), (26, 8), (21, 11), (7, 8),
-    (4, 10), (25, 7), (15, -5), (16, 15), (5, -5), (7, 14), (3, 5), (5, -10), (7, 26), (28, 5),
-    (21, 8), (0, 10), (25, -5), (17, 40), (18, -5), (21, -6), (27, 8), (1, 6), (1, 7), (20, -5),
-    (21, 5), (23, 33), (22, 5), (23, 8), (20, 5), (27, 5), (14, 6), (25, 9), (15, 9), (18, 6),
-    (21, -6), (11, 5), (15, -5), (16, 10), (20, 7), (22, 8), (2, 5), (17, 7), (24, 6), (21, 6),
-    (5, 6), (22, 12), (0, 5), (4, 5), (14, 9), (28, 7), (14, 39), (26, 13), (25, -10), (26, 34),
-    (11, 6), (5, -8), (21, -6), (22, 6), (23, 51), (25, -5), (16, 27), (21, -6), (22, -5), (25, 19),
-    (19, 10), (1, 10), (18, 11), (18, 5), (15, 11), (17, -6), (21, 7), (25, 8), (20, 12), (19, 8),
-    (27, 13), (22, 6), (23, 12), (19, 6), (21, 6), (26, 6), (25, 7), (12, 8), (18, 10), (25, 11),
-    (26, 5), (15, 5), (20, 6), (5, 6), (13, 5), (24, 11), (14, 13), (28, 5), (20, 10), (21, -6),
-    (24, 7), (25, -6), (27, 8), (21, 5), (24, 5), (25, 5), (22, 6), (14, 15), (21, 17), (26, 5),
-    (5, 6), (11, 15), (5, 13), (9, 11), (11, 19), (10, 5), (21, -5), (26, 5), (0, 16), (1, -5),
-    (15, 19), (21, -7), (6, 5), (22, 5), (18, 5), (11, -6), (12, 35), (17, -5), (20, -5), (23, 8),
-    (16, 5), (14, 8), (22, 9), (23, 24), (26, 8), (2, 7), (24, 6), (25, 6), (10, 18), (12, 30),
-    (20, -8), (21, -7), (23, 8), (28, 5), (1, 9), (5, -8), (21, 35), (5, 9), (18, 5), (18, 5),
-    (25, 6), (18, 15), (1, 12), (4, -8), (5, 5), (6, 42), (9, -5), (20, -5), (21, -9), (28, 7),
-    (4, 35), (5, -7), (5, 5), (0, 7), (13, 7), (17, 8), (11, 8), (3, 8), (7, 7), (15, -6),
-    (18, 5), (19, 22), (23, -7), (27, 7), (17, 9), (24, 10), (5, 7), (9, 8), (21, -5), (5, 7),
-    (6, -6), (9, 9), (10, 13), (11, 9), (15, -7), (17, 20), (19, -8), (21, 6), (25, 5), (4, 74),
-    (5, -12), (6, -7), (20, -5), (21, -5), (25, -5), (1, 5), (7, 5), (5, 5), (19, 6), (4, 5),
-    (6, 6), (12, 5), (23, 5), (1, 16), (18, 8), (21, 9), (23, -10), (27, 8), (14, 5), (14, 33),
-    (21, 6), (14, 17), (25, 9), (26, 11), (0, 10), (22, 16), (5, 9), (17, 6), (18, 6), (23, 5),
-    (22, 8), (1, 5), (25, 11), (17, 22), (21, -6), (14, 28), (0, 28), (1, 6), (2, 13), (3, -8),
-    (4, -5), (5, -9), (6, -5), (10, -6), (12, -5), (13, -6), (14, -5), (15, -7), (16, -6), (19, -6),
-    (22, -7), (23, -15), (24, 18), (25, 34), (26, -9), (27, 5), (28, 5), (12, 5), (0, 6), (1, -5),
-    (15, -6), (16, 7), (19, 5), (22, 9), (1, -6), (5, -22), (6, -7), (7, 43), (8, 5), (11, -6),
-    (16, -5), (17, 17), (18, 13), (20, -10), (21, 17), (22, -6), (23, -9), (24, -5), (25, -7), (27, 7),
-    (28, -5), (1, 9), (15, 5), (17, 5), (9, 8), (19, 7), (21, 9), (23, -9), (25, 8), (19, 10),
-    (16, 24), (10, 13), (0, -7), (1, -5), (3, 5), (5, 5), (6, 11), (17, -7), (18, 16), (19, -5),
-    (21, -9), (23, -5), (24, -5), (25, 13), (27, 14), (16, 7), (2, 9), (11, 10), (15, 6), (21, -5),
-    (20, 9), (23, -6), (19, 9), (24, 6), (25, 25), (5, 8), (6, 5), (14, 8), (12, 24), (23, -13),
-    (14, 7), (5, -7), (22, 27), (23, -5), (25, -5), (11, 7), (12, 17), (23, 7), (18, 10), (8, 14),
-    (20, 5), (8, 12), (23, 6), (26, 13), (19, 6), (0, -5), (2, 9), (3, -5), (4, -5), (5, -15),
-    (9, -8), (10, -6), (12, -5), (14, -6), (16, 9), (17, 55), (18, 20), (19, 12), (21, 12), (22, -5),
-    (23, -18), (24, -6), (25, -11), (26, -5), (28, -5), (23, 5), (25, 13), (10, 7), (28, 14), (12, 5),
-    (18, 5), (10, 14), (0, 30), (1, 10), (2, 13), (5, -8), (9, -6), (10, -5), (11, 7), (13, -5),
-    (14, -5), (16, -5), (17, -10), (20, -9), (22, -6), (23, -11), (24, 16), (26, -7), (27, 7), (28, 6),
-    (22, 17), (20, -5), (23, 50), (25, -5), (18, 8), (21, 5), (25, -5), (26, 5), (23, 7), (5, 8),
-    (8, 5), (0, 9), (18, 8), (22, 13), (26, 6), (27, 5), (21, 11), (1, 6), (4, 5), (22, 6),
-    (1, -7), (18, -5), (22, 12), (5, 5), (7, 8), (18, 16), (21, -5), (25, -6), (27, 8), (19, 13),
-    (22, 6), (15, 14), (5, 11), (21, -6), (1, 6), (9, 5), (0, -8), (1, 70), (2, 13), (3, 9),
-    (4, 49), (5, -21), (6, -9), (9, -8), (11, -6), (12, -5), (14, 29), (15, -7), (16, -6), (17, -11),
-    (18, -8), (19, -7), (20, -10), (21, -11), (23, -16), (24, -8), (25, -12), (26, 11), (27, -6), (28, -7),
-    (17, 7), (18, 8), (19, 5), (17, 7), (18, 53), (19, -5), (20, -7), (21, -10), (6, 5), (21, 8),
-    (5, 9), (21, 11), (13, 5), (25, 5), (20, 8), (23, 8), (0, -7), (2, -6), (3, -8), (4, 66),
-    (5, 50), (6, 51), (7, -7), (9, -15), (10, -5), (11, -7), (12, -7), (13, -7), (14, -10), (16, -5),
-    (17, -12), (18, -13), (19, -6), (21, 14), (22, -12), (23, -26), (24, -8), (27, -8), (28, -5), (17, 35),
-    (21, -6), (1, 7), (5, 12), (17, -6), (18, -5), (20, 19), (21, 5), (6, 6), (19, 8), (15, -5),
-    (16, 15), (6, 13), (17, 5), (4, 5), (21, 10), (17, 9), (20, 7), (25, 16), (23, 7), (16, 7),
-    (23, 10), (3, 10), (23, 5), (24, 12), (20, 5), (22, 5), (2, 6), (4, -5), (5, -8), (6, -6),
-    (9, -7), (10, -6), (11, -7), (12, -5), (13, -7), (15, 10), (16, -6), (17, 30), (19, -7), (20, -16),
-    (23, -12), (24, 54), (28, -7), (16, 11), (22, 5), (4, 5), (14, 5), (9, 6), (14, 9), (27, 5),
-    (1, 5), (18, 6), (8, 5), (15, 6), (5, -5), (9, 7), (24, 9), (11, 12), (23, 13), (5, 11),
-    (15, 10), (25, 7), (1, 5), (10, 5), (17, 5), (18, 9), (20, 5), (21, -9), (1, -5), (4, 5),
-    (5, 11), (11, 24), (20, 5), (23, -6), (1, -5), (3, 24), (18, -8), (21, 8), (22, 10), (25, -7),
-    (4, 5), (11, 23), (15, 8), (21, -6), (23, -7), (18, 7), (15, 8), (5, 7), (16, 5), (17, -6),
+    (20, -10), (21, 18), (22, 5), (23, -8), (25, -7), (28, 11), (22, 5), (11, 9), (22, 37), (23, 17),
+    (1, -5), (2, 8), (3, -5), (5, -20), (9, -10), (10, -7), (12, -5), (14, -7), (15, 7), (16, 10),
+    (17, 79), (18, 11), (19, 7), (20, 10), (21, 10), (22, -7), (23, -22), (24, -7), (25, -12), (26, -6),
+    (27, -5), (28, -7), (12, 8), (25, 5), (5, -6), (9, 19), (1, -6), (4, -7), (5, 22), (6, 9),
+    (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -8), (20, -11), (21, -7), (22, -7),
+    (23, -14), (24, 40), (25, 19), (26, -5), (27, -6), (4, 24), (5, -6), (1, 8), (15, -7), (21, 7),
+    (28, 8), (15, 7), (18, 7), (19, 7), (20, -7), (25, 12), (20, 6), (16, 5), (22, 5), (17, 11),
+    (18, 7), (12, 19), (23, -9), (19, 7), (23, 11), (11, 5), (23, 6), (4, 13), (5, 24), (6, 6),
+    (21, -8), (0, 7), (10, 5), (21, -8), (22, -7), (25, 36), (28, 14), (20, 6), (21, 7), (3, 13),
+    (21, 7), (9, 10), (21, 5), (1, 5), (18, 13), (21, 5), (5, 5), (17, 9), (21, 11), (18, 14),
+    (23, -6), (25, -7), (27, 21), (5, 7), (6, 5), (21, 5), (23, -5), (23, 5), (1, 10), (18, 5),
+    (4, 13), (5, 24), (6, 6), (21, -8), (1, 14), (2, 6), (23, -5), (24, 15), (1, -5), (3, 11),
+    (5, -6), (15, -7), (17, 9), (19, -9), (21, -5), (22, 17), (24, 6), (25, -10), (7, 5), (4, 16),
+    (5, 5), (19, 5), (25, 6), (9, 7), (17, -5), (20, -6), (22, 16), (23, 23), (25, -5), (25, 12),
+    (18, 6), (26, 7), (21, 6), (15, 8), (23, 16), (25, -5), (26, 5), (1, 10), (19, 5), (5, 42),
+    (21, -6), (23, -5), (14, 28), (22, 5), (25, 7), (23, 7), (0, 16), (21, 6), (8, 5), (26, 9),
+    (0, 5), (17, 23), (18, 10), (20, 5), (22, -5), (23, -6), (25, 19), (21, 6), (27, 9), (15, 12),
+    (15, 8), (17, 17), (18, -5), (20, 6), (21, 7), (17, 7), (2, 5), (21, 16), (22, -5), (8, 5),
+    (21, 5), (15, 6), (16, 16), (18, 8), (20, -5), (22, 10), (11, 5), (22, 7), (25, -5), (20, 5),
+    (16, 10), (21, 9), (11, 6), (14, 5), (20, -6), (21, 6), (9, 5), (1, 6), (0, -7), (1, 7),
+    (3, 5), (4, 10), (5, 13), (10, 5), (11, -5), (12, -5), (16, -5), (17, 11), (21, 6), (22, -6),
+    (23, -12), (24, 5), (25, -8), (28, -5), (22, 5), (15, 17), (6, 36), (21, -6), (2, 5), (11, 10),
+    (22, 5), (21, 8), (23, 5), (20, 6), (17, 6), (20, 11), (25, 5), (18, 5), (0, 6), (5, -7),
+    (11, 6), (17, -5), (18, 8), (23, -8), (24, 32), (25, 7), (26, -5), (28, 5), (1, -5), (7, 6),
+    (11, -5), (19, 31), (23, -8), (25, 8), (27, 10), (15, 20), (21, -5), (15, 6), (18, 5), (6, 5),
+    (22, 15), (19, 8), (17, 5), (6, 7), (20, 7), (21, -8), (1, -6), (3, -5), (6, -6), (11, 5),
+    (15, -5), (18, 17), (20, 8), (21, 6), (22, -5), (23, 16), (28, 6), (8, 14), (20, 8), (21, 11),
+    (15, 16), (21, 6), (28, 13), (14, 17), (3, 34), (23, -5), (25, -5), (18, 31), (20, -5), (21, 5),
+    (23, 35), (5, -5), (23, 5), (27, 8), (14, 16), (5, 5), (1, 5), (25, 5), (25, 11), (1, 6),
+    (5, 10), (21, -7), (25, 6), (5, 7), (6, 7), (20, 7), (21, 5), (23, -5), (0, 89), (1, -10),
+    (21, -7), (25, -14), (18, 8), (3, 5), (19, 5), (25, 8), (5, 5), (21, 7), (15, 14), (4, 53),
+    (5, -10), (6, -5), (22, 6), (5, -7), (8, 5), (5, -7), (15, -8), (16, 29), (19, 26), (21, 8),
+    (23, -5), (25, -5), (15, 15), (20, 5), (13, 5), (15, 11), (16, 5), (25, 7), (22, 5), (18, 12),
+    (20, -9), (6, 9), (15, 5), (21, -7), (25, 6), (10, 7), (12, 13), (1, 8), (2, 5), (21, 9),
+    (1, 29), (2, 7), (3, 14), (19, 7), (21, -7), (25, -6), (11, 9), (21, -5), (25, -6), (28, 8),
+    (19, 9), (0, 31), (1, 11), (2, 12), (5, -8), (9, -6), (11, 7), (13, -5), (14, -5), (17, -9),
+    (20, -9), (22, -6), (23, -11), (24, 16), (26, -7), (27, 7), (28, 6), (22, 9), (18, 9), (5, -6),
+    (8, 24), (9, 5), (15, 5), (17, -9), (18, 7), (23, -6), (24, 6), (25, -9), (1, 6), (17, 27),
+    (27, 8), (1, 5), (23, 8), (21, 8), (18, 5), (20, 6), (17, 7), (25, 8), (14, 9), (28, 8),
+    (18, 7), (15, 7), (17, 9), (1, -5), (3, -6), (4, 64), (5, 47), (6, 59), (9, -9), (10, -6),
+    (11, -7), (14, -7), (15, -9), (16, -5), (17, -8), (18, -8), (19, -10), (21, -17), (22, -9), (23, -15),
+    (24, -7), (25, -8), (27, -5), (6, 8), (15, 8), (18, 6), (17, 16), (20, 5), (1, 7), (19, 6),
+    (5, 8), (6, 11), (1, 5), (17, 6), (18, 8), (21, -5), (20, 5), (1, 5), (5, 40), (6, -5),
+    (7, 9), (9, -6), (20, 14), (21, -12), (23, -10), (11, 10), (17, 8), (1, 5), (11, 7), (18, 8),
+    (7, 5), (8, 5), (20, 8), (19, 9), (17, 22), (21, -7), (9, 8), (11, 8), (6, 5), (1, 6),
+    (5, 6), (1, 5), (18, 6), (1, 6), (14, 17), (1, 5), (3, 5), (4, -7), (6, -10), (9, -12),
+    (11, -7), (12, -6), (14, -7), (16, 6), (17, -12), (19, 38), (20, -5), (21, 43), (23, 6), (24, -7),
+    (25, -9), (26, -5), (27, 8), (5, 6), (17, 7), (21, 6), (5, 11), (25, 7), (18, 7), (1, -6),
+    (15, -6), (16, 5), (17, -9), (18, 15), (22, -5), (23, -7), (25, 35), (6, 6), (25, 8), (14, 7),
+    (1, -7), (2, -8), (5, -33), (6, 6), (8, 16), (9, -16), (10, 8), (11, -11), (13, -13), (14, 11),
+    (15, 32), (17, 6), (18, 8), (19, 14), (21, 7), (22, -8), (23, 15), (24, -13), (25, -6), (26, 5),
+    (28, -7), (8, 5), (26, 7), (5, -5), (22, 12), (23, 14), (5, 9), (23, 8), (17, 6), (22, 5),
+    (18, 65), (19, -5), (20, -9), (25, -7), (25, 5), (13, 5), (1, 7), (0, 7), (20, 5), (25, 5),
+    (27, 6), (26, 8), (21, 10), (7, 8), (4, 10), (25, 7), (15, -5), (16, 15), (7, 14), (5, -9),
+    (7, 25), (21, 8), (0, 10), (25, -5), (17, 40), (18, -5), (21, -6), (27, 8), (1, 6), (1, 7),
+    (20, -5), (21, 5), (23, 35), (22, 5), (23, 8), (20, 5), (14, 6), (25, 9), (15, 9), (18, 6),
+    (21, -6), (11, 5), (15, -5), (16, 10), (20, 7), (22, 7), (2, 5), (17, 6), (24, 6), (21, 6),
+    (5, 6), (22, 11), (4, 5), (14, 9), (28, 7), (14, 38), (26, 12), (25, -6), (26, 33), (11, 6),
+    (5, -8), (21, -6), (22, 6), (23, 51), (25, -5), (16, 27), (21, -6), (22, -5), (25, 18), (19, 10),
+    (1, 9), (18, 11), (15, 11), (17, -6), (21, 6), (25, 7), (20, 12), (19, 8), (27, 13), (25, 5),
+    (22, 6), (23, 12), (9, 5), (19, 6), (21, 6), (26, 6), (25, 6), (18, 10), (25, 10), (26, 5),
+    (20, 6), (5, 6), (24, 10), (14, 14), (20, 10), (21, -6), (24, 6), (25, -6), (27, 8), (21, 5),
+    (24, 5), (25, 5), (22, 5), (14, 15), (21, 16), (5, 6), (11, 17), (5, 13), (9, 10), (11, 17),
+    (20, 6), (10, 5), (21, -5), (26, 5), (0, 16), (15, 19), (21, -6), (21, -5), (22, 5), (18, 5),
+    (11, -6), (12, 34), (17, -5), (20, -5), (23, 8), (16, 5), (14, 8), (22, 8), (23, 24), (26, 7),
+    (2, 7), (24, 5), (25, 6), (10, 18), (12, 31), (20, -8), (21, -7), (23, 9), (28, 5), (1, 9),
+    (5, -8), (21, 36), (5, 9), (18, 5), (18, 5), (25, 6), (18, 14), (1, 12), (4, -8), (5, 5),
+    (6, 42), (9, -6), (20, -5), (21, -9), (28, 7), (4, 35), (5, -7), (5, 5), (0, 6), (13, 7),
+    (17, 8), (25, -6), (11, 7), (3, 8), (20, 5), (7, 7), (15, -5), (18, 5), (19, 22), (23, -6),
+    (27, 7), (17, 9), (24, 10), (5, 7), (9, 7), (21, -5), (5, 6), (6, -6), (9, 8), (10, 13),
+    (11, 8), (15, -7), (17, 20), (19, -8), (21, 6), (22, -5), (4, 74), (5, -11), (6, -7), (20, -5),
+    (21, -5), (25, -5), (5, 5), (19, 6), (4, 5), (6, 6), (23, 5), (1, 15), (18, 8), (21, 12),
+    (22, -5), (23, -9), (25, 6), (27, 8), (14, 5), (14, 33), (21, 6), (14, 17), (25, 8), (26, 10),
+    (0, 10), (22, 15), (5, 8), (17, 6), (18, 5), (23, 5), (22, 8), (1, 5), (25, 10), (17, 22),
+    (21, -7), (14, 28), (22, 5), (0, 28), (1, 6), (2, 14), (3, -8), (4, -5), (5, -9), (6, -5),
+    (9, -5), (10, -6), (12, -5), (13, -6), (14, -5), (15, -7), (16, -6), (19, -6), (21, 5), (22, -7),
+    (23, -15), (24, 18), (25, 34), (26, -9), (27, 5), (12, 5), (0, 6), (1, -5), (15, -6), (16, 6),
+    (19, 5), (22, 9), (1, -6), (5, -21), (6, -7), (7, 42), (8, 5), (11, -6), (16, -5), (17, 16),
+    (18, 17), (20, -10), (21, 15), (22, -6), (23, -9), (24, -5), (25, -7), (27, 7), (28, -5), (1, 9),
+    (15, 5), (17, 5), (9, 7), (19, 7), (21, 8), (23, -9), (25, 8), (19, 10), (16, 23), (10, 13),
+    (0, -7), (1, -5), (3, 9), (5, 5), (6, 11), (17, -7), (18, 15), (19, -5), (21, -9), (23, -5),
+    (24, -5), (25, 11), (27, 13), (16, 7), (2, 9), (11, 9), (15, 6), (21, -5), (20, 9), (23, -6),
+    (19, 8), (24, 6), (25, 24), (5, 8), (14, 7), (12, 26), (23, -13), (14, 7), (5, -7), (22, 26),
+    (25, -5), (11, 12), (12, 17), (23, 7), (18, 10), (8, 14), (20, 5), (8, 12), (23, 5), (26, 12),
+    (19, 6), (0, -5), (2, 9), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (12, -5), (14, -6),
+    (16, 9), (17, 57), (18, 19), (19, 11), (21, 13), (22, -6), (23, -18), (24, -6), (25, -11), (26, -5),
+    (28, -6), (23, 5), (25, 12), (10, 7), (28, 13), (18, 5), (10, 13), (0, 31), (1, 11), (2, 12),
+    (5, -8), (9, -6), (11, 7), (13, -5), (14, -5), (17, -9), (20, -9), (22, -6), (23, -11), (24, 16),
+    (26, -7), (27, 7), (28, 6), (22, 16), (20, -5), (23, 49), (25, -5), (18, 8), (21, 8), (1, 7),
+    (25, -5), (26, 5), (23, 7), (5, 8), (20, 6), (8, 5), (0, 9), (18, 8), (22, 13), (26, 6),
+    (21, 11), (1, 6), (4, 5), (22, 5), (1, -7), (18, -5), (22, 12), (5, 10), (7, 8), (18, 16),
+    (21, -5), (25, -8), (27, 8), (19, 13), (22, 11), (15, 14), (5, 10), (21, -6), (1, 6), (9, 5),
+    (0, -8), (1, 70), (2, 12), (3, 9), (4, 48), (5, -21), (6, -9), (9, -8), (11, -6), (12, -5),
+    (14, 30), (15, -7), (16, -6), (17, -11), (18, -8), (19, -7), (20, -10), (21, -11), (23, -16), (24, -8),
+    (25, -12), (26, 11), (27, -6), (28, -7), (17, 7), (18, 8), (19, 5), (17, 6), (18, 54), (19, -5),
+    (20, -7), (21, -10), (6, 5), (21, 8), (5, 8), (21, 11), (20, 8), (23, 9), (0, -6), (2, -6),
+    (3, -8), (4, 66), (5, 49), (6, 51), (7, -6), (9, -16), (10, -5), (11, -8), (12, -7), (13, -6),
+    (14, -10), (16, -5), (17, -12), (18, -13), (21, 13), (22, -12), (23, -26), (24, -7), (27, -8), (28, -5),
+    (17, 35), (21, -6), (1, 7), (5, 14), (17, -7), (18, -5), (20, 17), (6, 6), (19, 8), (15, -5),
+    (16, 15), (6, 12), (17, 5), (4, 5), (21, 10), (17, 10), (20, 6), (25, 17), (23, 6), (16, 7),
+    (23, 10), (9, 5), (3, 15), (23, 5), (24, 12), (20, 5), (22, 5), (2, 6), (4, -5), (5, -8),
+    (6, -6), (9, -8), (10, -6), (11, -7), (12, -5), (13, -7), (15, 10), (16, -6), (17, 29), (19, -7),
+    (20, -15), (23, -12), (24, 54), (28, -7), (16, 11), (21, -5), (19, 5), (4, 5), (14, 5), (9, 5),
+    (14, 9), (27, 5), (1, 5), (18, 6), (8, 5), (15, 6), (5, -5), (9, 7), (24, 9), (11, 11),
+    (23, 14), (5, 11), (15, 10), (25, 6), (1, 5), (10, 5), (18, 9), (20, 5), (21, -9), (4, 5),
+    (5, 11), (11, 25), (21, -5), (23, -7), (1, -5), (3, 28), (18, -8), (21, 7), (22, 9), (25, -9),
+    (4, 5), (11, 24), (15, 7), (21, -6), (23, -8), (18, 7), (15, 7), (5, 7), (16, 5), (17, -6),
     (19, -9), (23, 6), (1, 7), (21, 5), (1, 8), (5, 7), (17, -5), (19, -10), (21, -8), (23, 7),
-    (10, 5), (14, 5), (10, 5), (17, 6), (1, 5), (19, 7), (15, -8), (16, 43), (21, -8), (18, 10),
-    (3, -5), (4, -6), (5, -23), (6, -11), (7, -7), (9, -17), (10, -5), (11, -11), (13, -6), (14, -7),
-    (15, -16), (16, -11), (17, 23), (19, 35), (20, 97), (21, 9), (24, -8), (25, -18), (26, -8), (28, -10),
-    (18, 8), (19, -5), (21, 7), (25, -6), (27, 7), (6, 6), (16, 15), (22, 7), (5, -8), (21, -6),
-    (22, 6), (23, 51), (25, -5), (20, 7), (0, 57), (1, 52), (2, 31), (3, 16), (4, -5), (5, -46),
-    (6, -26), (7, -26), (8, -24), (9, -36), (10, -22), (12, -18), (13, 23), (14, -27), (15, -30), (16, -38),
-    (17, -28), (19, -13), (20, -26), (21, -9), (22, -37), (23, -16), (24, 59), (25, 90), (26, 34), (27, 53),
-    (28, 10), (4, 5), (12, 5), (20, -6), (22, 8), (23, 31), (25, -5), (23, 20), (21, 6), (27, 5),
-    (5, 14), (1, 5), (25, 13), (20, 6), (21, 5), (13, 17), (1, 6), (18, 9), (15, 6), (22, 11),
-    (9, 7), (11, 19), (23, -5), (8, 5), (26, 12), (5, -6), (18, 30), (19, -6), (21, 6), (23, 5),
-    (27, 17), (8, 5), (5, 5), (6, 8), (5, 5), (1, 9), (2, 11), (3, 6), (14, 24), (15, -6),
-    (21, 6), (22, 12), (23, -12), (25, -6), (17, 5), (18, 12), (5, 12), (19, 6), (5, 5), (16, 10),
-    (18, 8), (25, 5), (0, -10), (1, 22), (2, -11), (3, -16), (4, -16), (5, -39), (6, -18), (7, -12),
-    (8, -9), (9, -25), (10, 69), (11, -34), (12, 5), (13, -15), (14, 20), (15, -25), (16, -18), (18, 13),
-    (19, 34), (20, 139), (21, -15), (22, -18), (23, 24), (24, -12), (25, -24), (26, -16), (27, 25), (28, -17),
-    (23, 7), (10, 8), (20, 8), (21, 12), (23, 13), (22, 19), (1, 27), (15, 9), (1, 12), (22, 13),
-    (19, 5), (1, -6), (5, -10), (6, -5), (10, 52), (11, -14), (12, 51), (15, -6), (16, -6), (17, -10),
-    (18, -5), (21, -14), (22, 19), (25, -7), (4, 5), (21, 14), (25, 18), (1, 6), (18, 8), (21, 14),
-    (20, 6), (4, 6), (8, 5), (11, 11), (22, 8), (21, -6), (22, 14), (23, 14), (18, 6), (5, 9),
-    (0, 12), (21, 6), (23, 6), (7, 6), (23, 8), (16, 8), (16, 5), (26, 5), (21, 7), (21, 6),
-    (19, 20), (15, 5), (10, 27), (17, 5), (0, 9), (1, 11), (2, -10), (3, -13), (4, -11), (5, -12),
-    (7, -8), (8, -6), (9, -26), (11, -20), (12, -6), (13, -6), (14, -5), (15, 51), (16, 30), (17, 26),
-    (18, 27), (19, 25), (21, 27), (22, -23), (23, -29), (24, -8), (25, -16), (26, -13), (28, 13), (25, 9),
-    (13, 5), (20, -5), (21, 6), (1, -9), (3, 9), (5, -19), (6, -9), (7, -5), (9, 32), (10, 12),
-    (13, -5), (14, 13), (17, -13), (18, -7), (19, 10), (21, 24), (22, 6), (23, -21), (26, -5), (27, -5),
-    (28, -6), (2, 5), (18, 6), (8, 7), (26, 11), (21, 6), (9, -5), (10, 7), (11, 6), (17, 16),
-    (18, 15), (19, -5), (23, 6), (25, -7), (26, 12), (0, 6), (2, 6), (18, 11), (21, 5), (17, 10),
-    (6, 8), (15, 12), (16, -7), (17, 24), (18, -5), (20, -5), (21, 14), (22, -7), (23, -10), (25, -8),
-    (28, 5), (12, 15), (9, 5), (15, -7), (16, 7), (21, 7), (22, -6), (19, 10), (6, 8), (15, 7),
-    (21, 16), (20, 16), (22, 14), (25, 6), (9, 5), (15, -7), (16, 7), (21, 7), (22, -6), (28, 9),
-    (10, 12), (23, -5), (2, 5), (24, -5), (25, 9), (0, 16), (13, 5), (17, -5), (19, 9), (20, 5),
-    (23, -7), (24, -6), (25, 13), (26, -5), (27, 12), (5, 6), (5, 7), (5, 5), (22, 9), (22, 7),
-    (23, 9), (25, 9), (1, 6), (8, 12), (25, 8), (17, 9), (18, 20), (19, 11), (20, -7), (21, -7),
-    (23, -7), (25, -7), (26, 9), (27, 19), (26, 10), (28, 5), (1, 5), (2, 8), (16, 13), (19, 5),
-    (21, -5), (25, 12), (26, 16), (11, 39), (19, 8), (21, -5), (23, -6), (14, 6), (5, 5), (18, 15),
-    (6, 7), (25, 11), (0, 7), (1, -7), (4, -5), (5, 6), (9, 20), (13, 6), (17, -15), (19, 25),
-    (20, 10), (21, -10), (25, -7), (28, -5), (1, 20), (2, 7), (3, 19), (21, -8), (3, 9), (1, -7),
-    (2, 25), (21, 8), (5, 6), (20, 7), (22, 9), (28, 8), (13, 8), (15, 8), (16, 6), (21, 11),
-    (15, -5), (16, 34), (21, -5), (21, 17), (17, 16), (27, 8), (9, -5), (10, 7), (11, 6), (17, 16),
-    (18, 15), (19, -5), (23, 6), (25, -7), (26, 12), (6, 6), (1, 9), (19, 8), (20, -6), (22, 13),
-    (20, 5), (16, 5), (18, 8), (8, 5), (26, 9), (6, 7), (18, 10), (19, 5), (21, 8), (23, -8),
-    (5, 11), (4, 5), (14, 5), (1, 5), (1, 26), (2, 15), (3, -9), (4, -10), (5, -22), (6, -15),
-    (7, -7), (8, -5), (9, -15), (13, -8), (14, -9), (15, -9), (16, -10), (17, 19), (18, 18), (19, 23),
-    (20, 72), (21, -18), (22, 29), (24, -9), (25, -28), (27, -8), (28, -10), (12, 11), (1, 10), (3, 5),
-    (5, -5), (5, 15), (0, 27), (1, 13), (2, 7), (3, -5), (5, -7), (9, -5), (11, 8), (13, -5),
-    (17, -9), (20, -9), (22, -6), (23, -10), (24, 16), (25, 6), (26, -7), (27, 7), (28, 6), (5, 5),
-    (21, 5), (24, 5), (22, 5), (28, 5), (0, -6), (1, -6), (15, 20), (21, -5), (23, -8), (24, -5),
-    (25, 20), (27, 6), (28, 7), (18, 5), (13, 13), (5, -5), (9, 7), (24, 9), (25, 6), (1, -7),
-    (18, 26), (19, -5), (21, -8), (23, -11), (24, -7), (25, 6), (27, 33), (15, 9), (21, 13), (21, 19),
-    (23, 7), (24, 8), (26, 9), (25, 28), (11, 7), (18, 6), (4, 6), (1, -5), (3, 14), (15, -5),
-    (19, -5), (21, -7), (22, 21), (12, 5), (13, 5), (21, 8), (15, 13), (16, 6), (17, 5), (18, 6),
-    (20, -8), (23, -7), (6, 7), (20, 7), (21, -8), (22, 6), (17, 9), (1, -6), (2, 45), (10, 5),
-    (23, -6), (24, 7), (25, 12), (10, 19), (19, 5), (17, 14), (16, 5), (5, 7), (1, 14), (1, 6),
-    (5, 32), (6, -5), (7, 10), (20, 10), (21, -10), (23, -6), (25, 10), (28, 5), (25, 5), (26, 9),
-    (10, 5), (5, 9), (17, 7), (23, 5), (8, 5), (9, 7), (16, 9), (15, -5), (16, 30), (4, 9),
-    (25, 11), (19, 5), (21, 5), (16, 5), (19, 6), (0, -7), (1, -11), (18, -6), (23, -6), (24, -9),
-    (25, -5), (26, 83), (18, 7), (0, 13), (1, 16), (3, -7), (5, -24), (6, 15), (8, 6), (9, -8),
-    (16, -6), (20, -18), (21, -14), (23, 22), (24, 6), (25, 7), (27, -5), (21, 11), (2, 5), (21, 8),
-    (22, 25), (21, 5), (23, 19), (27, 8), (0, 5), (4, 5), (28, 7), (8, 5), (25, 7), (6, 8),
-    (14, -5), (15, 12), (16, -7), (17, 27), (18, -6), (20, -5), (21, 16), (22, -5), (23, -11), (24, 5),
-    (25, -9), (28, 5), (1, -7), (3, -5), (6, -5), (10, 48), (11, -23), (12, 93), (13, -8), (15, -10),
-    (16, -12), (18, -16), (19, -8), (20, -12), (21, -23), (22, 12), (24, -5), (27, -8), (28, 17), (18, 5),
-    (22, 7), (17, 20), (20, -5), (24, 8), (25, -5), (25, 9), (24, 5), (21, 10), (24, 31), (28, 8),
-    (18, 6), (21, 7), (23, -8), (27, 9), (19, 15), (4, 9), (25, 10), (23, 7), (3, 8), (5, 5),
-    (6, 10), (1, -8), (4, 6), (9, 17), (10, 8), (16, -5), (17, -5), (18, -10), (20, 5), (21, 10),
-    (22, -7), (23, 7), (25, 15), (6, 6), (0, -21), (1, 58), (2, 46), (3, 43), (4, -11), (5, -24),
-    (6, -10), (7, -7), (8, -6), (9, -12), (10, -8), (11, 18), (12, -6), (13, -10), (14, 64), (15, -17),
-    (16, -15), (17, -17), (19, -19), (20, -20), (22, 7), (23, 36), (24, -10), (25, -24), (27, -13), (28, -13),
-    (7, 7), (8, 5), (16, 6), (23, 7), (25, 5), (28, 5), (10, 27), (11, 10), (21, -6), (23, -5),
-    (25, -7), (19, 31), (24, 8), (15, 5), (18, 5), (1, 5), (1, 7), (1, 6), (17, 7), (5, 5),
-    (0, 6), (1, 5), (21, -6), (25, 6), (26, 6), (22, 5), (23, 8), (15, 6), (15, 11), (5, -5),
-    (9, 10), (19, 5), (21, 10), (18, 51), (20, -6), (21, -6), (23, -5), (0, 5), (18, -5), (21, -7),
-    (25, 30), (27, 6), (12, 9), (8, 5), (20, 16), (23, -8), (25, -5), (17, 7), (18, 53), (19, -5),
-    (20, -7), (21, -10), (11, 40), (23, -6), (19, 8), (17, 8), (10, 6), (12, 10), (21, -6), (23, 20),
-    (1, 11), (17, 10), (18, 5), (16, 7), (19, 18), (25, 12), (2, 5), (1, 15), (3, 8), (25, 9),
-    (5, -6), (9, 15), (19, 6), (16, 8), (18, 5), (21, -7), (25, 6), (2, 18), (0, 5), (17, 6),
-    (18, 5), (21, -6), (22, 9), (4, 18), (5, -5), (16, 11), (1, 6), (15, 7), (16, 10), (18, -7),
-    (21, 15), (23, -5), (5, 5), (20, 5), (20, 5), (6, 5), (5, -6), (9, 16), (20, 5), (20, 7),
-    (15, 8), (5, -11), (6, -6), (9, -5), (16, 10), (17, 78), (18, -8), (19, -10), (20, 9), (21, -12),
-    (23, -11), (25, -5), (1, 11), (12, 11), (21, 7), (18, 7), (12, 14), (12, 13), (1, -5), (5, -7),
-    (15, 25), (16, -5), (17, 62), (19, -8), (20, 5), (21, -17), (23, -9), (25, -9), (27, 7), (1, -7),
-    (5, -8), (15, 18), (16, 54), (17, -8), (19, -10), (21, 29), (23, -9), (25, -9), (20, 7), (15, 7),
-    (1, 12), (6, 8), (0, -5), (1, 10), (2, 5), (4, 19), (5, 10), (6, 13), (7, 19), (10, -13),
-    (11, -13), (12, -10), (13, 5), (17, 5), (19, 5), (20, -14), (21, -10), (22, -6), (23, -8), (24, -6),
-    (25, -19), (27, -7), (28, 13), (25, -5), (26, 5), (21, 7), (5, 8), (21, -10), (23, 26), (13, 5),
-    (21, 6), (27, 5), (26, 10), (17, 7), (10, 5), (0, 6), (18, 8), (2, -5), (3, -8), (5, -13),
-    (7, 8), (8, 29), (11, -10), (12, -8), (15, -6), (17, 41), (18, -5), (21, -5), (22, -12), (23, -6),
-    (24, 11), (25, -5), (26, 7), (27, 10), (0, 8), (2, 5), (18, 11), (20, 7), (21, -6), (21, 6),
-    (21, -6), (22, 13), (25, 18), (21, 7), (2, 6), (5, -6), (6, 11), (24, 14), (25, -5), (26, 13),
-    (5, 8), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 7), (21, 6), (20, 6),
-    (0, -11), (1, -7), (2, -6), (4, -9), (5, -38), (6, -5), (7, 47), (8, 9), (9, 43), (11, -9),
-    (13, -7), (14, -7), (15, -13), (16, -5), (17, 13), (18, -13), (19, 12), (20, 53), (22, -12), (23, -12),
-    (24, -9), (25, -16), (27, 11), (9, 7), (10, 9), (5, 6), (6, 5), (19, 9), (19, 19), (21, -5),
-    (18, 6), (2, 5), (3, 6), (11, 10), (13, 13), (23, 30), (11, 5), (12, 12), (7, 5), (23, 6),
-    (19, 6), (21, 5), (0, 11), (18, 8), (19, 8), (1, 5), (23, 10), (5, -6), (6, 24), (23, 8),
-    (20, 7), (1, 11), (9, 9), (22, 8), (23, 12), (17, 5), (10, 11), (12, 21), (20, -6), (21, -5),
-    (22, 13), (11, 13), (0, 6), (1, 6), (4, -5), (5, 5), (10, -5), (11, -5), (15, 12), (16, 7),
-    (17, 27), (18, 8), (19, 5), (21, -25), (25, -9), (16, 8), (17, 7), (8, 5), (16, 7), (26, 9),
-    (27, 5), (20, 6), (3, 13), (23, 6), (23, 6), (1, 11), (18, 10), (15, -5), (16, 5), (19, 7),
-    (21, 11), (28, 5), (17, -5), (18, -6), (20, -7), (21, 6), (23, 42), (22, 7), (6, 9), (19, 5),
-    (10, 5), (0, 5), (21, 11), (15, -13), (16, 70), (17, -5), (19, -8), (23, -5), (1, -5), (5, -6),
-    (10, -5), (11, -10), (12, 47), (13, 90), (17, -6), (18, -7), (19, -6), (20, -7), (21, -12), (24, -5),
-    (25, -16), (0, -6), (1, 64), (2, -6), (3, 6), (5, -7), (15, -8), (18, 10), (19, -5), (21, -11),
-    (22, 12), (23, -7), (25, -14), (19, 6), (21, 7), (23, 15), (25, 5), (18, 6), (13, 17), (23, -5),
-    (17, 5), (23, 10), (21, 16), (23, 5), (23, 5), (15, 6), (28, 5), (23, 13), (0, -10), (1, 69),
-    (2, 16), (3, 7), (4, 52), (5, -25), (9, -10), (11, -10), (12, -6), (13, -6), (14, 60), (15, -11),
-    (16, -10), (17, -14), (19, -11), (20, -10), (21, -16), (22, -5), (23, -13), (24, -10), (25, -14), (26, 9),
-    (27, -7), (28, -9), (16, 12), (17, 10), (4, 5), (11, 7), (19, 5), (20, 6), (16, 9), (6, 5),
-    (21, 6), (23, 16), (1, -5), (15, 11), (17, 8), (18, 23), (19, 9), (20, -8), (21, -11), (22, -5),
-    (23, -9), (25, -9), (26, 9), (27, 19), (2, 5), (19, 5), (20, 6), (21, -5), (10, 5), (21, 19),
-    (1, 6), (27, 5), (11, 7), (26, 6), (9, 11), (20, 10), (21, -6), (24, 7), (25, -6), (27, 8),
-    (24, 5), (18, 65), (19, -5), (20, -9), (25, -6), (1, 5), (4, -5), (5, -10), (7, 7), (9, -6),
-    (14, 7), (17, 7), (24, 6), (16, 6), (15, 11), (16, 8), (2, 6), (20, 7), (22, 6), (21, 7),
-    (23, 5), (2, 5), (18, 6), (21, -7), (23, 14), (11, 18), (11, 16), (18, 12), (20, 6), (10, -5),
-    (11, -5), (17, 15), (18, 15), (19, 6), (21, -12), (22, 11), (23, 11), (25, -11), (11, 5), (28, 5),
-    (9, 6), (20, 6), (16, 6), (10, 5), (11, 5), (12, 23), (16, 7), (18, -8), (19, 6), (20, -7),
-    (21, 11), (22, -5), (23, -7), (25, -5), (23, 5), (25, 15), (5, 5), (21, -13), (23, 5), (16, 5),
-    (18, 10), (17, 5), (18, 6), (1, -6), (3, -17), (4, 21), (5, 10), (6, 14), (7, 12), (8, 5),
-    (9, 13), (10, -6), (11, -21), (12, -13), (13, -8), (14, -7), (15, -8), (16, -16), (19, 10), (20, 16),
-    (21, 6), (22, -19), (23, -23), (25, -5), (26, 16), (27, 22), (0, -7), (1, -13), (2, -5), (3, -9),
-    (4, -9), (5, 41), (6, -8), (9, -9), (10, -6), (11, 35), (13, -6), (14, -7), (15, -13), (16, -10),
-    (17, -11), (20, 32), (21, -7), (22, 12), (23, 23), (24, -6), (25, -11), (0, -18), (1, -14), (2, -5),
-    (3, 9), (4, -14), (5, -6), (8, -8), (9, 17), (11, -15), (12, -14), (13, -5), (15, 29), (16, 29),
-    (17, 16), (18, 18), (20, 18), (21, 21), (22, -7), (24, -13), (25, -16), (26, -10), (27, -10), (19, 5),
-    (10, 10), (17, 7), (2, 5), (17, 7), (24, 6), (17, 8), (19, 6), (20, -5), (28, 5), (1, -18),
-    (2, -11), (3, 8), (4, -9), (5, -6), (7, -8), (8, -7), (9, -12), (10, -17), (11, -19), (13, -8),
-    (14, 69), (15, 43), (16, 15), (17, -27), (18, -22), (19, 10), (20, -10), (21, 5), (22, 46), (23, -27),
-    (24, -5), (25, 9), (27, -12), (28, 21), (22, 6), (19, 8), (18, 9), (26, 10), (22, 6), (1, 7),
-    (14, 16), (1, 6), (19, 5), (5, 6), (5, -5), (17, 12), (21, 12), (23, 6), (21, 6), (21, 15),
-    (25, 5), (1, 12), (18, 7), (12, 23), (23, -5), (15, 21), (20, 6), (22, 7), (25, 9), (11, 7),
-    (0, 11), (4, 10), (18, 8), (21, 8), (21, 39), (18, 6), (27, 9), (1, 6), (14, 7), (21, 7),
-    (1, 6), (19, 10), (26, 5), (28, 5), (7, 7), (22, 9), (23, 8), (0, -6), (1, 85), (20, -7),
-    (23, -6), (24, -5), (25, -11), (0, 39), (1, 9), (2, 6), (4, -6), (5, -9), (6, -6), (10, -7),
-    (11, 7), (12, -6), (13, -6), (14, -6), (16, -6), (17, -8), (18, -7), (20, -10), (22, -8), (23, -10),
-    (24, 28), (25, 9), (12, 19), (23, -12), (5, 10), (3, 8), (21, 5), (25, 13), (1, 14), (5, -5),
-    (18, 6), (20, 15), (19, 6), (26, 17), (0, 14), (23, 5), (21, 8), (23, 6), (9, 9), (0, -5),
-    (3, -6), (4, -6), (5, -6), (6, -8), (11, -6), (13, 6), (14, -6), (15, -10), (16, -6), (18, 10),
-    (20, -19), (21, -5), (24, 25), (25, 37), (28, 7), (25, 22), (4, 31), (21, -5), (22, 14), (23, 14),
-    (1, 5), (5, 37), (7, 9), (9, -6), (17, -5), (19, -5), (20, 21), (21, -14), (23, -11), (10, 16),
-    (9, 17), (8, 5), (11, 9), (26, 9), (22, 9), (18, 15), (3, 7), (21, 6), (17, 11), (15, 10),
-    (25, 7), (17, 6), (15, 7), (5, 5), (1, -6), (5, -5), (18, 28), (19, 11), (20, 5), (21, -5),
-    (25, -7), (27, 6), (22, 30), (17, 14), (21, -6), (23, -5), (27, 9), (11, 25), (17, 7), (6, 5),
-    (25, 8), (5, -9), (9, -6), (11, 139), (17, -7), (18, -7), (19, -7), (20, -8), (21, -14), (22, -6),
-    (23, -28), (0, 12), (1, -7), (3, 5), (5, 11), (6, 6), (10, -5), (15, -5), (18, -6), (19, -6),
-    (20, -6), (21, 13), (22, -5), (23, -5), (28, 9), (1, 6), (2, 5), (17, 7), (24, 6), (1, 10),
-    (18, 10), (1, -7), (3, 9), (5, -17), (6, -8), (7, -5), (9, 34), (10, 13), (13, -5), (14, 8),
-    (16, 5), (17, -11), (18, -6), (20, 5), (21, 23), (22, 7), (23, -18), (28, -6), (9, 9), (10, 6),
-    (21, 8), (11, 9), (16, 8), (0, 26), (25, -5), (18, 10), (25, 5), (3, 8), (5, -5), (21, 8),
-    (22, 10), (1, 16), (1, 21), (2, 7), (3, 17), (14, 18), (23, -7), (25, -6), (17, 10), (18, 14),
-    (12, 17), (13, 8), (23, -5), (9, 9), (17, 6), (21, 8), (1, 6), (18, 5), (28, 8), (22, 16),
-    (3, 9), (26, 8), (6, 10), (23, 5), (10, 18), (12, 30), (20, -8), (21, -7), (23, 8), (21, 9),
-    (10, 53), (11, -11), (12, 35), (15, -5), (18, -5), (19, -6), (23, -26), (20, 7), (10, 25), (17, 9),
-    (15, 6), (0, -9), (1, 7), (2, 48), (3, -15), (4, -13), (5, -14), (6, -12), (7, -9), (8, -8),
-    (9, -12), (10, -7), (13, -8), (14, -12), (15, -10), (16, -10), (17, -10), (18, 15), (19, -14), (20, -9),
-    (22, -11), (23, 6), (24, 62), (25, -5), (26, 54), (27, 5), (28, -11), (11, 7), (20, -8), (21, 7),
-    (22, 5), (23, -5), (28, 8), (9, 12), (19, 16), (21, 7), (24, 9), (0, 5), (5, -6), (9, -5),
-    (13, 5), (15, 9), (17, -7), (21, 6), (22, -5), (25, 13), (26, -5), (27, 19), (13, 13), (17, 5),
-    (5, 6), (17, 11), (16, 19), (24, 6), (0, 9), (21, 22), (18, 9), (1, 11), (0, -6), (1, 11),
-    (2, -10), (3, 91), (4, 16), (5, 50), (6, 25), (7, 12), (9, -11), (10, -15), (11, -19), (13, -8),
-    (15, -22), (16, -19), (17, -21), (18, -7), (19, -24), (20, -34), (21, 21), (22, -18), (23, -7), (27, -13),
-    (28, 15), (1, 10), (3, -5), (4, -9), (6, -6), (9, -6), (11, -5), (15, -7), (16, -5), (17, -8),
-    (18, -8), (21, 26), (22, -8), (23, -11), (25, 6), (26, 41), (27, 17), (28, -5), (20, 7), (23, 6),
-    (17, -6), (21, 5), (23, 6), (15, 11), (15, 5), (21, 8), (23, 15), (0, -7), (1, 8), (3, 33),
-    (5, -12), (7, -5), (9, -9), (10, 12), (13, -6), (14, -8), (15, -9), (17, -8), (19, -7), (21, -13),
-    (22, 9), (23, 59), (24, -5), (25, -10), (26, -7), (8, 7), (20, 5), (24, 9), (16, 9), (7, 5),
-    (24, 5), (5, 7), (6, 5), (21, 5), (23, -5), (26, 10), (4, 6), (26, 6), (0, 8), (3, 20),
-    (5, -18), (6, -12), (7, 5), (9, 17), (10, -6), (12, 10), (13, -9), (14, -7), (16, -5), (17, 11),
-    (18, 38), (20, -11), (21, 5), (23, -14), (24, -7), (25, -32), (26, 9), (27, 6), (28, -9), (8, 5),
-    (26, 9), (16, 6), (20, -5), (22, 37), (1, 16), (3, -6), (4, -9), (5, -10), (7, -7), (8, -5),
-    (9, -6), (14, -8), (15, 5), (16, -6), (17, 14), (18, 53), (19, -14), (20, 8), (21, 24), (23, -19),
-    (24, -13), (25, -10), (26, -9), (27, 16), (28, -11), (15, 5), (21, 9), (21, 9), (15, 8), (23, 7),
-    (8, 14), (17, 10), (18, -5), (21, 10), (0, -5), (1, -5), (3, -5), (4, -5), (5, -11), (6, -6),
-    (10, 57), (11, 93), (12, 17), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, 11),
-    (20, -11), (21, -15), (22, -7), (23, -24), (24, -5), (25, -13), (27, -5), (28, -5), (0, 9), (1, 17),
-    (2, -8), (3, -10), (4, -7), (5, -14), (6, 6), (7, -6), (9, -20), (11, -16), (14, -6), (15, 25),
-    (16, 19), (17, 12), (18, 17), (19, 25), (20, -6), (21, 18), (22, -15), (23, -27), (24, -5), (25, -7),
-    (26, -10), (28, 14), (21, 9), (0, 11), (0, 8), (1, 10), (2, -12), (3, -10), (4, -25), (5, -32),
-    (6, -13), (7, -14), (8, -15), (10, 6), (11, 26), (12, 37), (13, 12), (14, -14), (15, 13), (16, 23),
-    (17, 8), (18, 35), (19, 72), (21, 22), (22, -20), (23, -22), (24, -18), (25, -35), (26, -26), (27, -8),
-    (3, -10), (4, -14), (5, 20), (6, 13), (9, -9), (10, -6), (11, -17), (13, -7), (14, -5), (15, -21),
-    (16, -17), (19, -13), (20, 48), (22, -8), (23, 25), (24, -5), (26, -6), (28, 15), (25, 9), (5, -7),
-    (22, -6), (23, -5), (24, -5), (25, 70), (5, 8), (4, 5), (11, 7), (1, 13), (9, 5), (18, -6),
-    (21, 16), (24, 6), (1, -5), (9, 10), (19, -5), (20, 6), (21, -5), (22, 11), (23, -5), (25, 7),
-    (28, 11), (19, 11), (1, 6), (4, 5), (5, -5), (17, -5), (18, -5), (20, -5), (21, 13), (22, 13),
-    (23, 11), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -6), (17, -11),
-    (18, -14), (19, 189), (20, -35), (21, -22), (22, -6), (23, -12), (25, -18), (27, 9), (15, 8), (20, 6),
-    (25, 8), (0, -9), (1, -5), (3, -8), (4, 20), (5, 31), (6, 5), (7, 18), (8, 11), (9, 7),
-    (10, -5), (11, -9), (12, -6), (13, -5), (14, -6), (15, -5), (16, -6), (17, -12), (18, -15), (19, -12),
-    (20, 29), (21, -14), (22, -10), (23, 5), (24, -6), (25, 9), (27, 6), (22, 6), (11, 9), (27, 5),
-    (1, 7), (18, 5), (19, 6), (27, 7), (8, 9), (23, 5), (2, 7), (15, -5), (16, 22), (20, 11),
-    (1, 7), (18, 5), (15, 9), (16, 11), (17, 17), (18, 8), (22, -5), (25, -5), (5, 5), (0, 13),
-    (3, -7), (5, -7), (8, -5), (11, -9), (13, -8), (14, -6), (16, -10), (17, -6), (19, 27), (20, 10),
-    (23, -7), (25, 5), (26, 8), (27, 22), (21, 9), (23, 7), (22, 6), (0, 16), (1, 10), (2, -5),
-    (3, -7), (4, 61), (5, -5), (6, 35), (9, -10), (10, -6), (11, -7), (12, -5), (14, 10), (15, 16),
-    (16, -7), (17, -12), (18, -7), (20, -14), (21, -18), (23, -15), (24, -9), (26, -6), (27, -6), (28, 7),
-    (17, 12), (23, 5), (27, 8), (23, 10), (23, 6), (5, 5), (3, 14), (19, 10), (19, 17), (24, 36),
-    (25, -7), (3, 8), (23, 20), (1, 6), (4, -9), (5, -9), (7, -5), (9, -8), (11, -8), (13, -8),
-    (14, 20), (15, -8), (18, -6), (19, -6), (20, -7), (21, -10), (22, -9), (23, -16), (24, 21), (25, 64),
-    (27, -6), (28, 15), (16, 12), (15, 9), (0, -8), (1, -15), (2, -7), (3, -8), (5, -7), (6, -5),
-    (7, -5), (11, 23), (13, 27), (14, -9), (15, -16), (16, -12), (18, 10), (19, 35), (20, 8), (21, -25),
-    (22, 16), (23, -21), (25, 36), (5, 19), (15, -5), (17, -7), (18, 8), (20, -6), (21, -13), (22, 18),
-    (23, 25), (0, 8), (20, 9), (23, 13), (14, 8), (22, 10), (23, 23), (25, -5), (26, 12), (17, 9),
-    (21, 18), (26, 5), (2, 5), (5, 8), (15, -7), (1, 6), (1, 5), (5, 15), (6, 12), (20, -5),
-    (23, -6), (15, 7), (22, 13), (4, -5), (5, -13), (6, -7), (9, 150), (10, 5), (11, -8), (15, -9),
-    (16, -6), (17, -5), (20, -15), (21, -32), (23, -17), (24, -5), (28, -5), (18, 7), (17, 9), (24, 10),
-    (5, 5), (19, 9), (21, -5), (22, 6), (16, 7), (21, 5), (4, 6), (14, 5), (17, 5), (18, 5),
-    (4, 6), (17, 9), (18, 7), (2, 9), (25, 6), (23, 12), (2, 6), (17, 5), (24, 14), (26, 14),
-    (4, 5), (28, 5), (20, 6), (1, 8), (21, 19), (27, 9), (11, 16), (23, 5), (5, 5), (0, 17),
-    (5, 10), (6, 19), (11, -6), (14, -6), (17, -7), (19, -8), (20, -10), (21, 20), (22, -6), (23, -15),
-    (25, 9), (2, 7), (9, 7), (22, 6), (8, 5), (9, 7), (21, -5), (15, 7), (0, -7), (1, -13),
-    (2, -5), (3, -9), (4, -9), (5, 44), (6, -9), (9, -9), (10, -6), (11, 38), (12, -5), (13, -6),
-    (14, -7), (15, -14), (16, -10), (17, -9), (20, 40), (21, -10), (22, 11), (23, 19), (24, -7), (25, -12),
-    (27, 7), (28, -5), (8, 5), (15, -5), (22, 29), (26, 14), (18, 8), (20, 5), (5, -6), (7, 13),
-    (9, 12), (27, 7), (1, 12), (1, 7), (1, 7), (17, 6), (9, 13), (5, 7), (21, 8), (3, 5),
-    (20, 5), (21, 10), (4, 8), (15, 5), (18, -6), (20, 8), (17, 5), (0, -6), (21, -5), (25, 24),
-    (27, 6), (26, 7), (21, 7), (16, 12), (1, 6), (21, 6), (2, 5), (17, 7), (24, 6), (4, 6),
-    (6, 6), (14, 6), (4, 5), (26, 5), (0, 5), (9, 6), (1, 8), (2, 7), (5, -6), (17, 21),
-    (18, 9), (20, -15), (21, 6), (23, -8), (20, 6), (0, 6), (5, 5), (17, 11), (19, 6), (21, -19),
-    (25, -6), (27, 6), (22, 15), (19, 9), (8, 5), (0, 8), (24, 9), (16, 23), (28, 8), (25, 12),
-    (19, 8), (22, -5), (19, 12), (8, 6), (11, 16), (15, -6), (16, 18), (17, -5), (18, -5), (19, -5),
-    (21, -9), (22, 8), (23, 6), (25, -8), (26, 13), (27, -5), (25, 9), (24, 7), (11, 14), (16, 8),
-    (21, 9), (27, 8), (25, 8), (1, 41), (4, 86), (5, -22), (6, -8), (14, -5), (15, -5), (18, -6),
-    (19, -5), (20, -5), (21, -16), (23, -6), (25, -7), (0, 25), (1, 6), (3, 10), (5, -12), (10, 10),
-    (11, -7), (12, -8), (13, -7), (14, -6), (16, 7), (17, 7), (18, -6), (20, -7), (21, -9), (22, -13),
-    (24, 12), (25, 10), (26, -10), (1, 34), (3, -5), (19, 5), (16, 24), (21, -5), (25, 7), (8, 5),
-    (16, 16), (10, 5), (20, 7), (9, 9), (5, -5), (11, 32), (12, 23), (17, -6), (20, 5), (22, -5),
-    (11, 9), (5, 9), (20, 9), (21, -5), (14, 8), (13, 5), (17, 5), (5, 5), (18, -5), (21, -5),
-    (22, 8), (23, 10), (2, 5), (11, 10), (18, 5), (21, -5), (22, 5), (18, 11), (1, -7), (5, 72),
-    (7, 27), (9, -9), (10, -5), (15, -6), (17, -10), (19, -6), (20, 5), (21, -15), (22, -6), (4, 28),
-    (21, 10), (0, -5), (1, 15), (5, -5), (11, 5), (14, 22), (15, -12), (20, -5), (21, -5), (23, 5),
-    (25, 6), (26, 15), (1, 7), (21, 6), (1, 9), (27, 5), (11, 6), (22, 9), (23, 8), (7, 7),
-    (1, 6), (19, 8), (19, 15), (5, 5), (15, 5), (20, 6), (26, 10), (15, 8), (22, 11), (23, 5),
-    (25, 18), (0, -6), (3, 85), (4, -6), (6, -7), (9, -7), (11, -6), (14, -7), (15, -11), (16, -5),
-    (17, -9), (18, 9), (19, -8), (21, 11), (23, 5), (15, 5), (18, 5), (1, 12), (5, 8), (28, 5),
-    (4, 5), (11, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 32), (18, -5), (21, -6), (23, -13),
-    (24, 14), (25, 10), (26, -5), (28, 6), (15, 5), (17, 9), (19, 8), (14, 34), (20, 5), (15, 9),
-    (18, 17), (25, -5), (27, 8), (4, 9), (21, 10), (17, 8), (21, 7), (5, 5), (0, 14), (1, 13),
-    (1, 9), (3, 5), (4, 6), (12, 24), (23, -14), (11, 7), (12, 17), (23, 7), (25, -5), (26, 5),
-    (20, 11), (5, 6), (17, 7), (22, 14), (0, 6), (1, -8), (5, -5), (14, -5), (15, 17), (16, 53),
-    (17, -8), (19, -10), (21, 33), (23, -10), (25, -11), (2, -5), (4, -5), (6, -8), (9, 50), (10, 5),
-    (11, 9), (12, -5), (16, -7), (17, 8), (18, -10), (19, -5), (21, 36), (22, -8), (23, -5), (24, -7),
-    (25, -13), (26, -5), (27, -5), (1, -13), (2, 74), (18, -5), (20, -5), (21, -9), (23, -6), (25, -8),
-    (26, -5), (17, 5), (14, 17), (10, -5), (11, -9), (12, 54), (13, 34), (17, -5), (18, -5), (21, -6),
-    (22, -5), (23, -11), (23, 10), (1, 6), (9, 7), (22, 6), (26, 15), (4, 5), (8, 5), (1, 6),
-    (5, 10), (25, 6), (0, 10), (1, -5), (5, 9), (21, 5), (23, -9), (28, 10), (25, 5), (17, 7),
-    (12, 17), (5, 12), (0, -5), (1, 5), (5, 12), (6, 46), (9, -6), (10, 8), (11, 9), (15, -7),
-    (17, -9), (19, -9), (21, 5), (22, -5), (23, -10), (25, -9), (15, 11), (18, 5), (21, 6), (11, 7),
-    (23, 22), (22, 7), (17, 7), (6, 8), (6, 15), (5, -7), (6, 31), (21, -5), (14, 45), (22, -6),
-    (3, 13), (4, 6), (17, 5), (3, 41), (5, -8), (23, -9), (25, -6), (17, 5), (2, 5), (16, 8),
-    (22, 5), (5, 5), (10, 5), (5, -5), (8, 25), (17, -7), (18, 8), (19, 5), (17, 5), (7, 5),
-    (21, -7), (23, -5), (25, 27), (26, 8), (17, 9), (17, 6), (25, 9), (0, 6), (1, 9), (5, -7),
-    (17, 28), (18, -10), (19, -6), (20, 10), (21, 22), (22, -5), (25, -8), (1, 12), (5, 7), (20, 6),
-    (22, 14), (23, 11), (9, 11), (5, 8), (6, 5), (19, 6), (4, -5), (5, 17), (6, -6), (7, 15),
-    (8, 5), (17, -6), (18, 12), (19, -7), (23, 14), (24, -5), (26, 10), (3, 11), (6, -5), (9, -5),
-    (18, -6), (19, -5), (21, -5), (23, 44), (15, -10), (16, 71), (17, -6), (19, -6), (21, -10), (22, -10),
-    (23, -5), (25, 7), (20, 6), (22, 15), (23, 11), (6, 10), (15, 6), (19, 5), (18, 9), (1, 6),
-    (8, 5), (14, 6), (20, 5), (21, 11), (23, -5), (10, 7), (1, 5), (1, 7), (10, 9), (21, -6),
-    (23, 27), (1, 5), (18, 7), (11, 6), (3, 6), (5, -6), (21, 5), (19, 9), (5, 6), (6, 6),
-    (17, 7), (1, -5), (3, 8), (25, 13), (4, 10), (23, 25), (22, 5), (15, 9), (0, 7), (6, 8),
-    (20, -5), (21, -8), (23, 10), (25, 7), (23, 10), (1, 14), (5, -6), (6, 9), (3, 9), (11, 6),
-    (6, 8), (20, -5), (21, -7), (23, 11), (25, 6), (12, 9), (3, 8), (22, 8), (20, 6), (25, 16),
-    (1, 10), (5, -8), (21, 29), (5, -5), (9, -6), (16, 10), (17, -8), (18, -7), (19, 10), (21, -12),
-    (23, 7), (25, 5), (26, 19), (21, 5), (4, 9), (5, 19), (6, 5), (21, -6), (7, 5), (0, -5),
-    (1, 5), (6, 6), (9, -6), (10, -5), (13, 12), (14, -5), (15, 5), (16, 11), (18, 24), (19, 13),
-    (22, -9), (24, -5), (25, -13), (21, 7), (24, 32), (25, -9), (0, 126), (1, -15), (5, -6), (18, -5),
-    (21, -10), (23, -5), (24, -6), (25, -24), (8, 5), (10, 10), (21, -5), (23, 29), (1, 6), (1, -6),
-    (2, -6), (3, 6), (4, -9), (5, -5), (8, 21), (9, 24), (10, 7), (11, 11), (12, -7), (13, -6),
-    (14, -6), (16, -5), (17, 10), (18, 12), (20, -9), (21, 17), (23, -20), (24, 11), (25, -20), (26, -7),
-    (27, -8), (28, 9), (18, 14), (0, 5), (17, 5), (25, 8), (0, 7), (1, 6), (15, -9), (18, -5),
-    (19, 79), (20, -6), (21, -14), (25, -6), (20, 10), (23, 7), (5, 6), (8, 5), (18, 8), (17, 7),
-    (18, 7), (21, 5), (23, 10), (5, 5), (12, 5), (17, 9), (5, 5), (17, 9), (1, 9), (17, 45),
-    (18, -6), (23, -5), (17, 10), (5, 16), (7, 7), (8, 23), (9, -7), (11, -6), (16, -5), (17, -10),
-    (18, 10), (19, 6), (20, 5), (23, -11), (25, -7), (27, 6), (20, 5), (1, -18), (2, -12), (3, -12),
-    (4, -5), (5, -14), (6, -9), (7, -7), (8, -6), (10, -5), (11, 36), (12, -7), (13, 32), (14, -12),
-    (15, -9), (16, -16), (17, -12), (18, 14), (19, 42), (20, 10), (21, -17), (22, 10), (23, -29), (24, -6),
-    (25, 52), (26, -7), (27, 14), (11, 7), (23, 19), (27, 5), (17, 6), (19, -6), (20, 14), (21, -7),
-    (27, 9), (18, 5), (9, 5), (9, 5), (21, 11), (20, 7), (14, 5), (5, -6), (7, 8), (20, 5),
-    (11, 6), (21, -8), (23, -7), (25, 28), (26, 8), (28, 8), (21, 12), (17, 8), (21, 8), (5, 13),
-    (28, 5), (25, 5), (17, 5), (1, 6), (18, 9), (1, 18), (3, -7), (18, -7), (23, 10), (21, 9),
-    (21, 7), (5, -10), (9, 75), (10, -5), (17, -6), (20, -5), (21, -14), (23, -6), (5, -13), (6, -6),
-    (9, 15), (10, 7), (12, 5), (16, 8), (17, -7), (19, 9), (20, 10), (21, 27), (22, 9), (23, -14),
-    (25, -9), (23, 14), (18, 5), (10, 5), (23, -5), (17, 6), (18, 5), (3, 7), (5, -13), (6, -5),
-    (15, 6), (17, -5), (19, 15), (20, 12), (21, 19), (23, -7), (25, -5), (27, 6), (1, 13), (23, 8),
-    (21, 11), (2, 5), (20, 11), (23, 5), (4, 6), (14, 5), (25, 13), (11, 5), (15, -6), (17, 7),
-    (24, 5), (15, -5), (16, 34), (21, -5), (19, 6), (26, 17), (12, 11), (15, 7), (17, 10), (9, 9),
-    (15, 11), (16, 8), (23, 14), (12, 35), (23, -5), (23, 10), (1, 6), (5, 10), (25, 6), (5, -5),
-    (16, 7), (22, 6), (5, 6), (21, -6), (23, 6), (0, -12), (1, 10), (2, 74), (4, -6), (5, -11),
-    (6, -8), (9, -9), (11, -14), (12, 18), (13, -7), (14, -6), (15, -9), (16, -7), (18, -5), (19, -8),
-    (20, -12), (21, -6), (22, -9), (23, -15), (24, 9), (25, -8), (26, 57), (22, 9), (0, 15), (5, -5),
-    (11, 6), (22, 11), (23, 6), (8, 5), (18, 8), (23, 24), (25, -6), (20, 5), (12, 9), (15, 6),
-    (18, 6), (13, 8), (19, -5), (21, -5), (23, -5), (25, 26), (10, 10), (0, 20), (1, -5), (3, -8),
-    (4, -6), (5, -11), (9, -8), (10, -6), (11, 7), (12, -5), (14, -5), (16, -5), (17, -9), (19, 8),
-    (20, 10), (23, -15), (24, 25), (25, 18), (26, -9), (27, 10), (28, 6), (18, 7), (19, 8), (20, 9),
-    (20, 5), (6, 9), (18, -5), (21, -7), (25, 30), (27, 6), (5, 6), (21, 8), (8, 5), (15, 6),
-    (19, 5), (21, 8), (2, 5), (11, -7), (12, 56), (13, 26), (21, -6), (23, -14), (21, 10), (15, -5),
-    (16, 26), (19, 11), (0, -9), (1, -5), (5, -11), (6, -5), (7, 5), (8, 8), (9, -7), (11, -5),
-    (15, -6), (18, 62), (20, -7), (21, -18), (22, -5), (23, -16), (24, -7), (25, -31), (26, 14), (27, 76),
-    (2, 6), (7, 5), (21, -7), (23, -5), (25, 24), (26, 8), (19, 6), (5, 11), (7, 5), (20, 6),
-    (26, 7), (20, 7), (20, 6), (20, 6), (1, 5), (5, -7), (17, -6), (21, 14), (22, 15), (23, 11),
-    (25, -6), (14, 14), (13, 5), (23, 7), (18, 6), (6, 5), (18, 5), (25, 13), (19, 13), (18, 14),
-    (25, 7), (22, 10), (2, 6), (5, 5), (6, 5), (21, 5), (25, 6), (17, 5), (20, 8), (1, 8),
-    (15, -5), (21, 14), (22, 7), (27, 5), (6, -5), (9, -5), (11, -7), (12, 22), (15, -8), (16, -7),
-    (17, -7), (22, -5), (23, 46), (24, -5), (25, 10), (26, 7), (28, -5), (8, 14), (15, 6), (18, 8),
-    (0, -7), (1, 55), (2, 16), (3, 12), (4, 7), (5, -8), (6, -5), (9, -5), (11, -5), (14, 29),
-    (15, -9), (16, -5), (17, -8), (18, -8), (20, -6), (21, -10), (25, -6), (26, -5), (28, -5), (21, 7),
-    (21, 7), (8, 5), (3, -5), (4, -6), (5, 9), (6, -5), (7, 17), (9, -10), (10, -6), (11, 9),
-    (12, -5), (15, -6), (20, 5), (21, 6), (23, 24), (25, -8), (28, -6), (22, 12), (16, 23), (11, 5),
-    (15, -6), (17, 7), (27, 6), (2, 10), (17, 12), (23, 14), (21, 8), (6, 10), (5, -5), (28, 8),
-    (1, 11), (24, 39), (25, -9), (20, 15), (22, 6), (6, 6), (1, -6), (16, 10), (18, 7), (20, 6),
-    (21, -9), (22, 7), (28, 7), (1, -5), (5, -9), (10, 28), (11, -7), (12, 33), (15, -7), (16, -5),
-    (17, -11), (19, -6), (20, -5), (22, 24), (23, 12), (25, -7), (19, 7), (12, 6), (1, -6), (15, -6),
-    (16, 6), (17, -8), (18, 10), (22, -5), (23, -8), (25, 37), (15, -5), (21, 68), (22, -10), (23, -5),
-    (25, -6), (15, 25), (17, 6), (16, 7), (25, 6), (3, -8), (4, -15), (5, 23), (6, 13), (9, -11),
-    (10, -8), (11, -18), (13, -8), (14, -5), (15, -24), (16, -19), (18, 8), (19, -16), (20, 46), (22, 9),
-    (23, 29), (24, -7), (26, -7), (28, 14), (18, 7), (21, 10), (0, -6), (1, 48), (2, -16), (3, 14),
-    (4, -9), (5, -13), (7, -9), (8, -9), (9, -9), (10, -15), (11, -21), (13, -10), (14, 64), (15, 37),
-    (16, 10), (17, -27), (18, -13), (20, -13), (22, 57), (23, -36), (24, -10), (25, -6), (27, -15), (28, 18),
-    (17, 6), (2, 9), (11, 9), (16, -5), (21, -6), (25, -5), (28, 7), (21, 16), (5, -5), (6, 5),
-    (11, 11), (21, -6), (22, 7), (1, -5), (5, -9), (6, -7), (7, 5), (16, 9), (17, 12), (18, 8),
-    (20, -8), (21, 9), (25, -6), (23, 8), (1, 10), (3, 7), (11, 9), (23, -7), (25, -10), (0, 8),
-    (17, 5), (5, -5), (15, -7), (16, 8), (18, 9), (20, 5), (21, -14), (22, 18), (5, -7), (9, 12),
-    (13, 12), (25, 14), (19, 20), (20, -8), (18, 14), (19, 6), (0, 8), (3, 6), (18, 6), (20, 6),
-    (21, 8), (16, 7), (17, 16), (11, 9), (15, 6), (5, 7), (0, -7), (1, 7), (3, 5), (4, 10),
-    (5, 13), (10, 5), (11, -5), (12, -5), (16, -5), (17, 12), (20, 5), (21, 7), (22, -6), (23, -12),
-    (24, 5), (25, -9), (28, -5), (8, 5), (2, 6), (18, 10), (21, 5), (0, 27), (1, 7), (2, 13),
-    (3, -8), (4, -5), (5, -9), (6, -5), (9, -7), (10, -6), (12, -5), (13, -6), (14, -5), (15, -6),
-    (16, -5), (17, -6), (18, 5), (19, -6), (20, -6), (22, -6), (23, -14), (24, 18), (25, 35), (26, -9),
-    (27, 5), (28, 5), (1, -13), (3, 6), (4, 5), (14, 78), (15, -11), (16, -5), (19, -5), (20, -6),
-    (21, -10), (23, 6), (25, -5), (15, 7), (21, 7), (16, 7), (4, 14), (21, -5), (22, -5), (25, 33),
-    (18, 5), (0, 5), (3, -13), (5, 29), (8, -9), (11, -11), (12, -8), (13, -14), (14, -11), (16, -11),
-    (17, 11), (18, 10), (19, 18), (20, 14), (22, -14), (23, -28), (24, -7), (26, 17), (27, 11), (28, 6),
-    (21, 10), (23, 12), (24, 6), (20, 9), (6, 11), (6, 9), (13, 13), (24, 11), (25, -7), (1, 6),
-    (14, 16), (1, 13), (21, 8), (21, 12), (25, 5), (6, 6), (23, -13), (25, 72), (1, 6), (6, 5),
-    (15, 8), (17, 19), (21, -6), (22, -5), (23, -5), (15, 6), (21, 6), (22, 6), (0, 8), (16, 5),
-    (19, -5), (8, 5), (26, 8), (25, 14), (25, 7), (1, -9), (2, 30), (18, 25), (21, -5), (15, 8),
-    (9, 9), (20, 8), (19, 5), (1, 20), (2, 7), (3, 19), (21, -6), (15, 5), (21, 7), (15, 8),
-    (5, -5), (28, 8), (0, 8), (1, 8), (2, -10), (3, -5), (4, 18), (5, -7), (6, 19), (7, -10),
-    (8, -8), (11, -13), (12, 5), (17, 26), (18, 9), (19, 5), (20, 11), (22, 16), (23, -21), (25, -16),
-    (26, -15), (27, -13), (28, -19), (1, 6), (13, 9), (12, 11), (23, 9), (5, 5), (18, 15), (5, 7),
-    (19, 5), (8, 5), (22, 5), (28, 5), (28, 5), (18, 7), (22, 12), (19, 12), (17, 10), (5, -9),
-    (9, -8), (10, 22), (11, -5), (12, 9), (15, -7), (19, 11), (20, 17), (21, 6), (23, -5), (5, 12),
-    (21, -6), (8, 5), (28, 5), (5, -14), (6, -5), (9, -7), (10, -6), (12, -5), (15, -7), (16, -5),
-    (17, -7), (18, 5), (19, -7), (20, -16), (21, 53), (22, -7), (23, 38), (25, -5), (27, 27), (1, 6),
-    (19, 6), (19, 14), (14, 15), (22, 10), (19, 7), (15, 6), (1, -6), (4, -6), (6, -9), (9, -8),
-    (10, -7), (12, -5), (14, -5), (15, 34), (16, 8), (17, 27), (18, -5), (19, 21), (21, 10), (22, -12),
-    (25, -13), (28, -6), (1, -5), (5, 8), (9, 10), (17, -5), (18, -6), (21, 15), (15, -5), (19, 35),
-    (21, -9), (18, 7), (20, 9), (18, 7), (4, 6), (25, 16), (20, 7), (8, 5), (17, 24), (21, -5),
-    (22, 5), (28, 5), (9, 8), (15, 12), (17, -5), (20, 5), (21, 12), (23, -8), (11, 9), (19, 15),
-    (17, 10), (1, -7), (4, -7), (6, -8), (8, 24), (11, -5), (13, 6), (17, -13), (18, -9), (19, -11),
-    (20, 27), (21, -7), (23, -6), (24, 18), (26, 29), (25, 5), (0, -5), (1, 19), (2, 14), (3, -8),
-    (4, -6), (5, -17), (6, -10), (7, -5), (10, -5), (13, -6), (14, -5), (15, -18), (16, -9), (17, 69),
-    (18, 79), (19, 11), (20, -33), (22, -8), (23, -14), (24, -8), (25, -12), (26, -7), (28, -8), (16, 5),
-    (20, 5), (19, 9), (12, 6), (23, 10), (1, 7), (21, 13), (23, 11), (22, 5), (23, 5), (25, 7),
-    (18, 5), (18, 15), (5, 5), (5, 6), (9, 5), (17, 12), (21, -5), (5, -10), (9, 12), (18, 5),
-    (19, 9), (20, -8), (21, 21), (23, -6), (25, -5), (28, 12), (17, 9), (21, -6), (17, 17), (7, 7),
-    (21, 5), (0, 7), (5, 12), (6, -5), (9, 6), (17, 15), (18, 8), (20, -13), (21, -10), (25, -6),
-    (26, 13), (6, 11), (16, 6), (21, -6), (0, -74), (1, -44), (2, -41), (3, -29), (4, -5), (5, 30),
-    (6, 15), (7, -11), (8, -18), (9, 11), (10, 26), (11, 38), (12, 16), (13, -13), (14, 20), (15, 11),
-    (16, 14), (17, 20), (18, 6), (20, 32), (21, 44), (22, 40), (23, 110), (24, -48), (25, -41), (26, -55),
-    (27, -49), (5, 16), (7, 7), (8, 23), (9, -7), (11, -6), (16, -5), (17, -10), (18, 10), (19, 6),
-    (20, 5), (23, -11), (25, -7), (27, 6), (5, -5), (27, 12), (0, 10), (11, 8), (1, 6), (18, 12),
-    (15, 11), (6, 6), (2, 5), (17, 11), (24, 6), (0, 12), (1, 12), (24, 6), (25, -5), (5, 5),
-    (17, 10), (20, 5), (16, 6), (23, 7), (15, 5), (5, -7), (7, 17), (20, 10), (11, 13), (1, -5),
-    (18, -6), (19, 13), (20, 35), (22, -5), (23, -7), (28, 11), (19, 17), (5, -6), (17, -5), (19, 16),
-    (20, 12), (27, 7), (1, 6), (17, 5), (8, 5), (25, -5), (26, 7), (27, 18), (3, 9), (22, 16),
-    (26, 5), (28, 5), (0, 7), (0, 9), (1, 8), (21, -5), (6, 13), (22, 5), (25, 5), (9, 9),
-    (1, -5), (5, 13), (10, -6), (19, -5), (20, -5), (22, -5), (23, -10), (28, 19), (19, 18), (20, 7),
-    (16, 11), (18, 7), (23, 10), (23, 5), (16, 31), (17, 8), (20, -6), (22, -5), (16, 11), (9, 5),
-    (19, 5), (23, 16), (14, 13), (16, 7), (23, 5), (28, 5), (25, 21), (0, -14), (1, -16), (4, -8),
-    (5, -6), (6, -9), (7, -5), (9, -8), (10, -10), (11, -5), (12, -8), (15, -12), (16, -13), (17, -11),
-    (19, 18), (20, -9), (22, 8), (23, 20), (24, -15), (25, 61), (26, 22), (27, 23), (27, 5), (17, 26),
-    (21, -5), (1, 25), (3, -14), (4, 41), (5, 106), (6, 18), (9, 5), (10, 9), (11, -5), (12, -9),
-    (13, -7), (14, -5), (15, -14), (16, -15), (17, -18), (18, -19), (19, -27), (20, 21), (21, -13), (22, -15),
-    (23, -25), (24, -9), (26, -15), (28, -12), (1, 7), (3, 9), (5, -8), (9, 11), (17, -6), (20, -6),
-    (21, 12), (23, 13), (20, 17), (23, -7), (27, 5), (15, -5), (16, 5), (22, 7), (16, 17), (17, 9),
-    (20, 7), (21, -5), (22, -8), (4, 17), (5, 15), (7, 7), (21, -12), (23, -5), (26, 5), (15, 12),
-    (19, 8), (21, 5), (23, 5), (8, 5), (26, 12), (5, 42), (21, -5), (23, -6), (22, 9), (5, 7),
-    (26, 7), (0, -5), (1, 5), (6, 6), (9, -6), (10, -5), (13, 12), (14, -5), (15, 5), (16, 11),
-    (18, 24), (19, 13), (22, -9), (24, -5), (25, -13), (1, 7), (18, 7), (21, 10), (0, -5), (5, -12),
-    (9, -9), (10, -6), (11, -7), (12, -5), (14, -5), (15, 50), (16, 41), (18, 14), (19, -14), (20, -8),
-    (22, 18), (23, -15), (28, -7), (21, 9), (17, 5), (25, 17), (21, 8), (4, 11), (5, 6), (26, 5),
-    (27, 9), (2, 5), (17, 5), (17, 7), (1, -7), (3, -7), (5, 13), (6, 11), (9, 8), (10, -6),
-    (11, -6), (13, -5), (15, 14), (17, -14), (19, 14), (20, 8), (24, -7), (25, -5), (16, 7), (22, 17),
-    (20, 7), (0, -17), (2, 70), (3, -13), (4, -11), (5, -21), (6, -12), (7, -8), (8, 7), (9, -12),
-    (10, -13), (11, -17), (12, -12), (13, -9), (14, -10), (15, -19), (16, -12), (17, 84), (18, 70), (19, -20),
-    (20, -24), (21, 25), (22, -15), (23, -30), (24, 21), (25, 14), (26, -15), (23, 6), (2, 8), (19, 14),
-    (1, 9), (25, 9), (26, 11), (0, -5), (1, 19), (2, 8), (3, 12), (5, -13), (6, -10), (7, -5),
-    (11, -5), (14, 12), (15, 12), (16, -5), (17, -8), (19, -6), (20, -5), (22, -9), (25, -6), (26, 8),
-    (28, 7), (15, 8), (17, 5), (21, 8), (23, 5), (17, 21), (19, 10), (23, -7), (8, 5), (1, 5),
-    (17, 6), (15, 9), (5, 11), (23, 11), (19, 5), (20, 8), (1, 7), (0, 8), (24, 12), (0, -5),
-    (3, 5), (6, 5), (9, -5), (15, 7), (17, -5), (18, 9), (20, -9), (21, 6), (23, 11), (6, 11),
-    (16, 10), (1, 11), (25, 11), (15, 14), (12, 11), (19, 5), (20, -7), (21, -5), (22, 16), (23, 23),
-    (25, -5), (7, 8), (21, 6), (3, 66), (5, -5), (21, -12), (23, -12), (17, 12), (9, 17), (1, 9),
-    (9, -5), (17, 10), (21, -12), (22, 5), (27, 11), (12, 11), (1, 7), (15, 10), (17, -12), (19, 14),
-    (22, 11), (23, -5), (25, -5), (28, 12), (18, 10), (25, -10), (26, 34), (4, 5), (15, 7), (21, 6),
-    (27, 8), (28, 5), (17, 24), (18, 10), (20, 5), (22, -5), (23, -5), (15, 23), (5, 10), (21, -5),
-    (17, 5), (18, 12), (25, 10), (15, 26), (17, 11), (18, -6), (21, -13), (23, 5), (28, 5), (25, 6),
-    (12, 6), (4, 6), (14, 5), (18, 9), (24, 11), (3, 5), (22, 6), (19, 9), (27, 13), (18, 12),
-    (0, 11), (1, 17), (24, 6), (25, -6), (28, 5), (19, 22), (20, -5), (12, 25), (23, -11), (1, 7),
-    (3, 5), (1, 9), (2, 11), (3, 6), (14, 24), (15, -5), (21, 6), (22, 12), (23, -13), (25, -5),
-    (18, 6), (22, 5), (4, 18), (6, 11), (25, 7), (23, 6), (0, -7), (2, -7), (4, -5), (6, -7),
-    (9, -5), (10, 6), (11, -11), (12, 20), (13, -5), (15, -11), (16, -9), (17, -13), (21, 10), (22, -9),
-    (23, 68), (24, -8), (25, 15), (28, -7), (25, 11), (19, 17), (15, 9), (19, 8), (20, 7), (23, 5),
-    (23, 8), (18, 6), (17, -5), (26, 6), (0, -9), (1, 65), (2, 19), (3, 13), (4, 6), (5, -9),
-    (6, -6), (9, -7), (11, -7), (14, 31), (15, -9), (16, -6), (17, -7), (18, -11), (20, -9), (21, -13),
-    (23, -6), (25, -8), (26, -6), (28, -5), (20, 7), (17, 7), (11, 10), (13, 13), (9, 5), (4, 5),
-    (5, 9), (0, 13), (25, -5), (23, 5), (23, 13), (6, 22), (5, -7), (23, 25), (10, 5), (22, 7),
-    (17, 5), (20, 8), (21, 5), (22, 7), (25, -6), (0, -7), (3, -8), (4, -9), (5, 56), (6, 11),
-    (10, -9), (11, -7), (14, -7), (16, -13), (17, -9), (18, 5), (19, 13), (20, 12), (21, -25), (23, 15),
-    (24, -9), (25, 5), (27, 6), (28, -9), (1, -16), (2, -13), (3, -7), (4, -11), (5, -25), (6, 15),
-    (8, -6), (9, 11), (11, -11), (13, 5), (14, -17), (16, -5), (17, -5), (18, 17), (20, -22), (21, 36),
-    (22, 19), (24, -13), (25, 28), (26, 12), (28, -5), (15, 6), (18, 5), (25, 5), (5, -8), (7, 20),
-    (0, 8), (9, 5), (2, 5), (23, 6), (20, 5), (8, 5), (9, -5), (12, 14), (17, 13), (20, 6),
-    (21, -14), (25, 5), (27, 6), (17, 22), (6, 6), (10, 17), (13, 6), (15, -6), (17, 37), (18, -11),
-    (19, -7), (23, -5), (25, -6), (27, 10), (0, 19), (1, 11), (3, 5), (5, -8), (6, -8), (10, 10),
-    (12, -5), (14, -5), (17, 15), (18, -12), (19, -16), (20, 7), (22, 11), (23, 16), (25, -12), (26, -5),
-    (27, -6), (3, 5), (22, 6), (11, 16), (2, 5), (0, -5), (4, 19), (5, 44), (6, 6), (9, 5),
-    (17, -8), (18, -6), (19, -6), (20, -8), (23, -12), (25, 9), (1, 16), (5, 16), (25, 8), (16, 7),
-    (19, 6), (9, 5), (5, 7), (20, 8), (0, 12), (2, 5), (21, -8), (23, -7), (24, 17), (25, 15),
-    (1, 6), (5, -15), (6, 9), (9, -7), (17, 5), (18, 13), (20, 5), (21, 8), (22, 6), (23, -14),
-    (24, -5), (25, 6), (28, -5), (5, -6), (8, 25), (21, 5), (19, 8), (20, 7), (14, 6), (25, 5),
-    (20, 13), (1, 6), (15, 9), (1, -6), (5, -5), (9, -6), (11, -5), (14, -8), (15, -8), (16, -9),
-    (17, -7), (18, -7), (20, 10), (21, 12), (22, 91), (23, -12), (25, -9), (21, -5), (22, 23), (12, 51),
-    (20, -6), (21, -5), (23, -8), (15, 7), (23, 6), (8, 12), (2, 8), (6, 8), (21, 12), (23, 10),
-    (21, 15), (23, -5), (20, 9), (20, 5), (18, 7), (1, -6), (2, -5), (4, -5), (6, -8), (9, 50),
-    (10, 5), (11, 9), (12, -5), (16, -7), (17, 8), (18, -9), (19, -5), (21, 36), (22, -8), (23, -5),
-    (24, -6), (25, -13), (27, -5), (1, 9), (0, -12), (2, -6), (3, 6), (4, -11), (5, -41), (6, -6),
-    (7, 47), (8, 9), (9, 46), (10, -5), (11, -9), (13, -7), (14, -7), (15, -11), (16, -5), (17, 11),
-    (18, -16), (19, 16), (20, 53), (21, -8), (22, -13), (23, -13), (24, -9), (25, -18), (27, 11), (3, 8),
-    (25, 8), (20, 22), (23, -5), (11, 7), (20, 5), (21, 8), (15, 8), (5, 8), (9, 7), (17, 5),
-    (20, 14), (8, 5), (21, 8), (17, 6), (21, 12), (23, -6), (25, 5), (22, 9), (6, 6), (8, 5),
-    (17, 5), (20, 6), (21, -5), (6, 14), (6, 6), (15, -5), (16, 30), (18, 14), (0, 15), (1, 14),
-    (5, 17), (6, 5), (0, 5), (5, -13), (11, -5), (15, -8), (17, 26), (18, -6), (19, -10), (21, 30),
-    (22, 22), (24, -6), (28, -5), (5, 12), (8, 5), (22, 15), (16, 17), (21, 10), (24, 13), (25, -6),
-    (23, 13), (3, 5), (22, 6), (21, 6), (2, 11), (3, 12), (6, 5), (1, 7), (23, 8), (11, 11),
-    (14, 6), (1, -5), (2, 11), (0, 25), (1, 6), (3, 10), (5, -12), (10, 10), (11, -7), (12, -8),
-    (13, -7), (14, -6), (16, 7), (17, 7), (18, -6), (20, -7), (21, -9), (22, -13), (24, 12), (25, 10),
-    (26, -10), (18, 5), (20, 21), (4, 6), (25, 9), (19, 8), (9, 8), (15, 9), (21, 5), (11, 6),
-    (20, 5), (22, 12), (23, -6), (28, 8), (23, 6), (18, 10), (21, 5), (5, 7), (20, 10), (11, 7),
-    (19, 38), (20, -9), (21, -8), (20, 7), (2, 11), (17, 10), (17, 7), (5, 7), (21, 5), (4, 5),
-    (20, 16), (27, 8), (5, 12), (18, 7), (5, 7), (23, 5), (0, -6), (1, -6), (9, -5), (12, 6),
-    (13, 32), (19, -5), (20, -8), (23, -12), (24, 15), (25, 9), (26, -5), (27, 5), (28, 6), (3, 7),
-    (21, -9), (23, 24), (26, 6), (26, 12), (15, 17), (17, -5), (1, 6), (1, 10), (2, 15), (12, 10),
-    (20, -5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 32), (25, -9), (22, 8), (0, 5), (19, 9),
-    (24, 5), (22, 6), (5, 5), (22, 6), (22, 6), (21, 13), (26, 5), (14, 19), (22, 5), (19, 6),
-    (12, 16), (13, 8), (16, 16), (17, -9), (18, -6), (19, -12), (6, 9), (17, -5), (21, 10), (22, -5),
-    (23, -6), (25, 15), (20, 10), (20, 19), (2, 6), (1, -5), (3, 6), (5, -8), (6, -6), (9, -6),
-    (15, 8), (17, -8), (19, 12), (20, 7), (21, 33), (23, -5), (25, -6), (27, 6), (12, 5), (5, 6),
-    (2, 6), (14, 9), (16, 5), (25, 12), (5, 11), (4, 6), (14, 5), (1, 33), (17, 7), (21, 6),
-    (20, 7), (23, 7), (0, 7), (16, 7), (15, -8), (20, 7), (21, 5), (25, 7), (19, 10), (21, -5),
-    (17, 6), (19, 7), (1, 13), (18, 14), (21, 12), (23, -9), (25, -5), (23, 10), (23, 9), (23, -7),
-    (25, 34), (0, 8), (21, -5), (25, 37), (7, 5), (20, 5), (1, -8), (18, -5), (23, -8), (24, -7),
-    (26, 67), (27, 5), (1, 6), (4, 6), (17, 52), (18, -7), (19, -5), (20, 6), (21, 6), (22, 9),
-    (16, 7), (25, 11), (0, 11), (10, 14), (23, -5), (20, 5), (15, 5), (17, 12), (19, 9), (18, 6),
-    (22, 6), (23, 9), (17, 6), (0, -9), (2, 8), (3, -6), (4, -11), (5, -14), (6, -14), (8, 7),
-    (9, -9), (11, -11), (12, -5), (14, -9), (16, -13), (17, 27), (18, 15), (19, -13), (20, -29), (22, -8),
-    (23, -15), (24, 77), (25, 39), (9, 30), (21, -7), (15, 5), (5, -5), (11, -5), (15, -8), (16, -7),
-    (19, 94), (20, -5), (21, -12), (23, -5), (25, -9), (23, 17), (3, 7), (1, 14), (2, 6), (17, -6),
-    (23, -5), (24, 17), (17, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 32), (18, -5), (21, -6),
-    (23, -13), (24, 14), (25, 10), (26, -5), (28, 6), (5, 6), (21, 6), (23, 16), (19, 5), (18, 10),
-    (25, 5), (1, 6), (18, 5), (23, 13), (5, 45), (21, -5), (23, -6), (16, 6), (20, 5), (23, 7),
-    (15, 6), (1, 8), (13, 9), (20, 5), (24, 9), (23, 9), (20, 5), (22, 7), (23, 22), (23, 6),
-    (17, 21), (22, 8), (23, 8), (19, 5), (21, 7), (10, 9), (20, 7), (1, 6), (2, 8), (21, 7),
-    (19, 6), (21, 5), (21, 6), (1, -19), (2, -25), (3, -16), (4, -8), (5, -12), (6, -12), (7, -19),
-    (8, -16), (9, -28), (10, -29), (11, -50), (12, -32), (13, -29), (14, 29), (15, 109), (16, 96), (17, -49),
-    (18, -61), (19, 57), (20, 7), (21, 12), (22, 121), (23, -103), (24, -8), (25, 97), (26, -12), (27, -17),
-    (28, 19), (10, 6), (12, 10), (21, -6), (23, 20), (15, 5), (1, -6), (4, 10), (6, 9), (10, -6),
-    (11, -6), (17, 40), (18, -5), (19, 11), (22, -6), (23, -17), (25, -13), (27, 12), (18, 8), (18, 6),
-    (17, 8), (18, 5), (25, 8), (1, 11), (4, 6), (23, 7), (3, 8), (24, 7), (3, 5), (22, 6),
-    (18, 9), (13, 9), (15, 5), (17, 5), (4, 7), (6, 9), (17, 10), (15, 6), (17, 6), (1, 6),
-    (17, 10), (4, 13), (14, 5), (25, 22), (17, 13), (27, 8), (15, 7), (16, 9), (3, 8), (20, 5),
-    (21, 10), (15, 5), (21, 8), (5, 15), (5, -6), (28, 8), (3, -6), (7, 7), (8, 13), (11, -7),
-    (12, -6), (15, -5), (17, -8), (19, -17), (20, 10), (22, -9), (24, 14), (27, 6), (17, 9), (22, 7),
-    (11, 11), (25, 6), (24, 20), (17, 9), (19, -5), (21, 6), (28, 9), (2, 11), (3, 12), (17, -5),
-    (18, 9), (1, 21), (4, 7), (14, 7), (25, 5), (0, -16), (1, -29), (2, -11), (3, -13), (4, -27),
-    (5, 42), (6, -14), (7, 31), (8, 10), (9, 53), (12, -10), (13, 34), (14, -25), (15, -24), (16, -10),
-    (17, -37), (18, -6), (19, 12), (20, 30), (21, 8), (22, 11), (25, 6), (26, -9), (11, 5), (12, 8),
-    (13, 8), (16, 12), (17, -9), (18, -5), (19, -11), (1, 8), (1, 35), (9, 25), (21, -8), (4, 9),
-    (6, 6), (7, 11), (20, -5), (21, 8), (26, 8), (0, 7), (13, 7), (17, 6), (1, 6), (16, 8),
-    (0, -6), (1, 23), (5, -7), (6, -5), (9, -5), (10, -6), (11, -9), (12, 17), (15, -6), (18, -11),
-    (20, -6), (22, -6), (23, -5), (24, 8), (26, 48), (27, -6), (0, 11), (2, 15), (5, -6), (11, 6),
-    (15, -5), (17, -7), (20, -5), (23, -7), (24, 16), (25, 9), (26, -6), (27, 9), (28, 8), (17, 5),
-    (4, 6), (20, 14), (19, 13), (3, 9), (9, 10), (21, 8), (1, 11), (9, 10), (22, 11), (28, 12),
-    (23, 8), (18, 7), (0, 10), (5, -8), (9, -6), (10, 6), (17, 10), (19, 19), (20, 17), (21, -9),
-    (22, -7), (23, 12), (25, -9), (25, 15), (1, 17), (0, 8), (1, 6), (14, 15), (22, 10), (15, 5),
-    (15, 6), (20, 5), (24, 5), (22, 9), (6, 8), (22, 12), (23, 6), (5, 15), (6, 5), (20, 11),
-    (6, 13), (15, 11), (1, 6), (4, 5), (5, -5), (20, 6), (5, -7), (6, 6), (11, -5), (12, 25),
-    (15, -5), (17, -5), (18, 7), (19, -6), (21, -7), (22, 6), (23, 6), (1, -5), (3, 8), (25, 13),
-    (15, 7), (18, 11), (21, 6), (22, -5), (23, -5), (25, 5), (0, 8), (1, 5), (6, 10), (16, 5),
-    (22, -6), (17, 9), (18, 11), (6, 6), (6, 9), (23, 6), (26, 5), (16, 9), (19, 23), (22, -5),
-    (14, 11), (22, 6), (24, 6), (23, 7), (0, 22), (17, 8), (19, 12), (25, 6), (14, 8), (15, -5),
-    (19, 6), (5, -7), (7, 15), (27, 5), (11, 7), (20, 6), (21, 8), (15, 7), (1, 5), (5, -8),
-    (15, -10), (16, 27), (19, 36), (20, -5), (21, 10), (23, -7), (17, 6), (19, 7), (22, 7), (23, 14),
-    (1, 7), (5, -7), (23, 25), (5, 5), (6, 7), (2, 9), (17, 7), (18, 7), (21, -5), (0, 6),
-    (10, 6), (22, 15), (18, 8), (15, 6), (1, 17), (3, -6), (4, -11), (5, -31), (6, -13), (7, -9),
-    (8, -6), (9, -17), (11, -16), (13, -9), (14, -11), (15, -22), (16, -16), (17, 28), (18, 39), (19, 28),
-    (20, 88), (21, 17), (23, -5), (24, -11), (25, -16), (28, -13), (15, 7), (7, 6), (5, 33), (7, 28),
-    (23, -6), (26, 6), (22, 6), (7, 5), (0, 23), (25, 5), (5, 7), (20, 8), (20, 5), (5, 7),
-    (0, 7), (15, -5), (18, 5), (19, 11), (20, 9), (21, 9), (21, 7), (20, 6), (20, -6), (21, 7),
-    (18, 7), (4, 15), (5, 42), (6, 8), (17, -7), (18, -5), (19, -6), (20, -6), (21, 5), (23, -11),
-    (25, 8), (18, 15), (21, 8), (5, 16), (21, -9), (25, 5), (10, 5), (21, -5), (18, 10), (5, 8),
-    (8, 5), (26, 9), (18, 6), (18, 14), (1, 5), (20, 7), (4, 9), (5, -5), (17, -11), (18, 6),
-    (20, -8), (21, 23), (25, 5), (26, 7), (27, 9), (15, 9), (21, 5), (24, 16), (1, 11), (15, 7),
-    (21, 9), (25, -5), (27, 9), (7, 5), (1, 8), (5, -5), (17, 9), (8, 19), (19, 9), (21, -5),
-    (23, -6), (17, 44), (18, -6), (21, -6), (25, -5), (5, -5), (10, -5), (11, 26), (12, 14), (21, -7),
-    (23, 8), (15, 6), (9, 8), (20, 20), (20, 9), (6, 10), (1, -6), (4, -8), (5, 22), (6, 9),
-    (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -7), (20, -11), (21, -6), (22, -7),
-    (23, -14), (24, 40), (25, 15), (26, -5), (27, -6), (20, 8), (6, 6), (15, 11), (18, 5), (0, 17),
-    (25, 5), (21, 6), (23, 7), (13, 9), (25, 6), (1, 10), (2, 5), (3, 8), (25, -7), (3, 9),
-    (9, 8), (10, 18), (18, 6), (19, 7), (21, -8), (23, -6), (4, 6), (23, 9), (0, -17), (2, -6),
-    (3, -13), (4, -19), (5, 5), (6, -6), (7, -12), (8, -11), (9, -5), (10, -5), (11, -37), (12, -19),
-    (14, -12), (15, 16), (16, 27), (17, 25), (18, 26), (19, -22), (21, 38), (22, 20), (23, -26), (24, 6),
-    (25, 25), (27, -12), (28, 33), (17, 7), (1, 7), (11, 7), (1, 11), (6, 6), (28, 8), (1, -6),
-    (3, -17), (4, 21), (5, 10), (6, 14), (7, 12), (8, 5), (9, 13), (10, -6), (11, -21), (12, -13),
-    (13, -8), (14, -7), (15, -8), (16, -16), (19, 10), (20, 16), (21, 6), (22, -19), (23, -23), (25, -5),
-    (26, 16), (27, 22), (5, 11), (27, 9), (23, 7), (23, 8), (15, 15), (16, 5), (23, 29), (1, -6),
-    (4, -5), (5, -16), (9, -7), (10, -10), (11, 23), (15, -7), (16, -5), (18, -5), (19, -9), (20, 25),
-    (22, -6), (23, 77), (25, -9), (28, -5), (22, 9), (13, 5), (1, 6), (4, 20), (14, 5), (23, 12),
-    (23, 25), (1, -15), (3, 7), (4, 52), (5, -14), (6, -6), (9, -6), (10, -6), (11, -8), (12, -5),
-    (14, 93), (16, 15), (17, -8), (18, -8), (19, -7), (20, -5), (21, -11), (23, -29), (25, -11), (28, -6),
-    (1, -5), (4, -6), (5, -10), (6, -6), (9, -6), (10, -7), (11, -8), (13, 10), (14, -6), (15, -5),
-    (17, -11), (18, -6), (20, -7), (21, -5), (22, 19), (23, 78), (25, 11), (28, -6), (21, 7), (22, 5),
-    (2, 7), (3, 5), (3, 8), (15, 7), (23, 6), (1, -7), (5, 9), (6, -6), (9, 15), (10, 9),
-    (11, -8), (12, -5), (15, -5), (16, -5), (18, 16), (19, -10), (20, 14), (21, -8), (22, 14), (25, -5),
-    (1, -6), (3, -5), (4, -5), (6, -6), (11, -8), (13, 5), (14, -6), (16, -5), (17, -9), (18, -8),
-    (19, -7), (20, -11), (21, -6), (22, -8), (23, 110), (25, 8), (28, -5), (4, -6), (6, -5), (9, -6),
-    (10, -6), (11, -8), (12, -5), (14, 10), (16, -5), (18, -5), (19, -8), (20, 5), (23, 46), (25, 19),
-    (26, 7), (27, -5), (18, 10), (0, 11), (1, 12), (2, -12), (4, -16), (5, -17), (6, -10), (7, -7),
-    (8, -11), (9, 14), (11, -18), (12, -6), (14, -5), (15, 28), (16, 24), (17, 10), (18, 30), (19, -9),
-    (20, 14), (21, 19), (22, -11), (23, -5), (24, -7), (25, -10), (26, -16), (21, 5), (17, 7), (15, 6),
-    (5, 6), (18, 10), (19, 7), (0, 6), (26, 5), (28, 5), (0, -30), (1, 11), (2, -18), (3, -22),
-    (4, -10), (5, 76), (6, 51), (7, 14), (8, -19), (9, 27), (10, 5), (11, -57), (12, -28), (13, -27),
-    (14, -37), (15, 34), (16, 10), (17, 33), (18, 26), (19, 63), (20, 25), (21, 36), (22, 20), (23, -77),
-    (24, -23), (25, -37), (26, -28), (27, -11), (28, -5), (13, 16), (23, 32), (0, -6), (1, -6), (5, 21),
-    (15, -7), (17, -9), (18, 13), (19, 17), (21, -17), (22, 16), (23, 22), (3, -6), (5, -5), (6, -5),
-    (9, -7), (11, 26), (12, 22), (13, 18), (18, -12), (20, -7), (21, 11), (22, -8), (24, -5), (26, -6),
-    (18, 6), (0, 8), (21, 8), (5, 6), (21, 7), (1, 6), (2, -8), (3, 7), (4, 22), (5, 48),
-    (6, 32), (7, 16), (10, -10), (11, -13), (13, -5), (15, -11), (16, -14), (17, -12), (18, -15), (19, -15),
-    (20, -34), (21, 11), (22, -15), (25, 5), (27, -10), (28, 10), (0, -5), (5, -17), (6, -7), (9, -8),
-    (10, -7), (11, -7), (12, -5), (15, -7), (16, -6), (17, -14), (18, 24), (19, -10), (20, -20), (21, 31),
-    (22, -7), (23, 80), (25, -8), (27, 26), (28, -5), (23, 28), (9, 16), (17, 6), (20, 5), (22, -5),
-    (23, -12), (25, -5), (28, 12), (17, 11), (18, 7), (9, 10), (21, 13), (1, -13), (2, -7), (3, -7),
-    (4, -8), (5, -21), (6, -11), (7, -6), (10, 115), (11, 110), (12, 11), (13, -9), (14, -7), (15, -17),
-    (16, -11), (17, -18), (18, -12), (19, 26), (20, 6), (21, -12), (22, -15), (23, -34), (24, -8), (25, -27),
-    (26, -7), (27, -8), (28, -9), (15, 9), (19, 10), (17, 6), (19, -5), (21, 19), (22, 21), (25, -5),
-    (9, 5), (1, 11), (1, -5), (16, -5), (17, 16), (18, 7), (21, 12), (22, 7), (23, -8), (24, -5),
-    (25, -8), (17, 6), (18, 8), (19, 8), (0, 5), (21, -5), (22, 13), (18, 18), (1, 5), (6, 6),
-    (8, 5), (9, 8), (27, 9), (5, 6), (6, 5), (6, 9), (16, 6), (11, 5), (15, -9), (18, -5),
-    (19, 80), (20, -6), (21, -14), (25, -6), (20, 6), (1, 6), (5, 14), (9, 9), (23, -5), (11, 10),
-    (21, 5), (6, 10), (5, -5), (20, 5), (21, -5), (23, 18), (27, 6), (22, 7), (2, 11), (3, 12),
-    (1, 14), (17, 7), (5, -8), (6, 59), (11, 5), (20, -5), (25, -8), (17, 6), (6, 8), (22, 12),
-    (0, 11), (1, 24), (2, -5), (3, -6), (4, 13), (5, -29), (6, 5), (7, 10), (9, 5), (10, 8),
-    (11, -6), (15, -8), (16, -5), (17, 5), (18, -6), (19, -11), (21, 5), (22, -8), (26, -8), (27, 5),
-    (15, 5), (0, -5), (1, 6), (4, 5), (5, 13), (6, 41), (9, -5), (10, 6), (15, -6), (17, -8),
-    (19, -7), (21, 8), (22, -5), (23, -14), (25, -6), (25, 9), (20, 12), (18, 6), (28, 5), (1, 6),
-    (6, 5), (21, 8), (13, 8), (15, -5), (18, 5), (19, 12), (20, 11), (21, 7), (5, 6), (1, 6),
-    (16, 6), (21, 5), (22, 5), (14, -5), (22, 8), (1, -7), (18, -5), (22, 12), (19, 11), (20, 6),
-    (21, 7), (13, 5), (4, 6), (0, 8), (6, 9), (13, 5), (21, 11), (20, 6), (1, 41), (4, 86),
-    (5, -22), (6, -7), (14, -5), (15, -5), (18, -5), (20, -5), (21, -15), (23, -8), (25, -7), (17, 6),
-    (18, 9), (21, 8), (0, 13), (1, 18), (5, -16), (18, 7), (20, -8), (23, -6), (25, 5), (27, -5),
-    (28, 5), (12, 5), (19, 10), (18, 7), (4, 9), (13, 11), (17, 6), (18, -5), (21, -7), (25, 30),
-    (27, 6), (7, 5), (23, 15), (5, 7), (17, -6), (19, -8), (23, 6), (6, 5), (17, 7), (18, 10),
-    (21, 10), (22, 7), (25, -5), (10, 6), (21, 8), (19, 7), (19, 8), (1, 11), (11, 9), (19, 6),
-    (17, 7), (1, 6), (2, 5), (20, 5), (5, 6), (17, 8), (11, 8), (23, 12), (21, 7), (22, 6),
-    (5, -5), (18, 33), (19, -7), (27, 16), (5, 5), (27, 5), (11, 25), (11, 16), (2, 5), (2, 8),
-    (19, 8), (6, 6), (18, 8), (25, 5), (14, 8), (5, -5), (15, -9), (17, 6), (18, -10), (19, -5),
-    (21, -15), (22, 36), (23, 22), (5, 7), (4, 9), (25, 12), (21, 9), (23, 6), (1, 8), (15, -7),
-    (21, 7), (28, 8), (26, 9), (22, 6), (5, 6), (17, 10), (15, 15), (21, 11), (17, 5), (21, 5),
-    (5, 6), (20, 7), (5, -5), (28, 8), (0, 10), (0, -18), (1, 20), (3, -5), (4, 8), (5, 18),
-    (7, 10), (8, -5), (9, 10), (11, -12), (13, -9), (14, -11), (15, 6), (17, -8), (21, 12), (22, -14),
-    (24, 6), (25, -21), (27, -13), (28, 30), (5, 5), (6, 6), (21, 6), (15, 7), (22, 13), (20, 21),
-    (20, 5), (20, 5), (6, 5), (11, 5), (0, 9), (3, 43), (4, 23), (5, -9), (9, -5), (11, -5),
-    (17, -5), (19, -6), (20, -7), (21, -7), (22, -5), (23, -11), (24, -9), (25, 19), (26, -6), (27, -6),
-    (19, 8), (21, 13), (11, 6), (14, 6), (20, -6), (21, 7), (27, 5), (1, 13), (21, 7), (26, 12),
-    (11, 12), (23, 14), (20, 5), (20, 7), (8, 5), (1, -5), (5, 29), (6, -6), (7, 27), (15, 6),
-    (16, 12), (17, 6), (19, 7), (20, -10), (21, -7), (22, -6), (23, -7), (25, -9), (17, 32), (21, -5),
-    (0, 47), (1, 6), (2, -10), (3, -6), (4, -5), (5, -7), (7, -9), (8, -7), (11, -13), (12, -12),
-    (13, -11), (14, -12), (15, -11), (16, -13), (17, -9), (18, -15), (19, 18), (21, -8), (22, -5), (24, 19),
-    (25, 42), (27, 33), (3, 11), (23, 8), (14, 9), (9, -5), (14, -7), (16, -7), (17, -6), (18, -6),
-    (20, 14), (22, 67), (23, -9), (25, -9), (0, 29), (1, 26), (2, -7), (3, -9), (5, -11), (6, -9),
-    (12, 8), (16, -6), (17, -6), (18, 11), (19, -10), (22, -5), (23, -5), (24, 6), (25, 6), (26, -6),
-    (27, 6), (0, 14), (1, 15), (3, -7), (4, -5), (9, -8), (10, 14), (11, -6), (13, -6), (14, -5),
-    (16, -7), (17, 26), (18, 6), (19, -16), (20, 11), (21, 26), (22, -12), (23, 8), (24, -8), (25, -20),
-    (26, -6), (0, 21), (1, 32), (4, -8), (5, -10), (6, -6), (8, -5), (9, -13), (11, -11), (13, -9),
-    (16, -7), (18, 12), (19, -6), (20, -6), (21, 15), (22, -9), (24, -12), (25, 29), (26, -13), (27, 8),
-    (28, 22), (19, 15), (17, 6), (26, 6), (23, 13), (1, -9), (2, 25), (18, 9), (1, -10), (4, -6),
-    (5, -13), (6, -8), (9, -7), (10, -7), (11, -8), (12, -6), (13, -5), (14, -10), (15, 186), (16, -18),
-    (17, 25), (18, 35), (19, -19), (20, -17), (21, -31), (22, -20), (23, -21), (24, -6), (25, -8), (26, -5),
-    (27, -5), (28, -8), (0, 5), (2, 5), (3, -5), (11, 20), (13, 17), (17, -6), (19, -10), (23, 11),
-    (21, -5), (5, -7), (6, 17), (16, 10), (17, -5), (18, 8), (22, -5), (17, 13), (1, 10), (3, 5),
-    (6, 14), (7, -8), (8, -5), (9, 5), (12, 5), (14, -7), (16, 18), (18, 10), (20, 7), (21, 35),
-    (22, -21), (23, -13), (24, -10), (25, -24), (26, -11), (15, 10), (3, 5), (16, 7), (16, 11), (21, 8),
-    (21, 9), (5, 7), (15, 5), (17, -6), (19, -9), (21, -7), (23, 7), (10, 12), (15, -5), (21, 6),
-    (0, 10), (25, 9), (20, 5), (28, 9), (16, 11), (6, 14), (2, 6), (23, 7), (27, 5), (18, 6),
-    (22, 6), (5, 6), (0, -15), (1, -11), (4, -9), (5, -8), (6, -11), (9, -6), (10, -11), (12, -9),
-    (15, -8), (16, -14), (17, -9), (19, 15), (20, -9), (21, -7), (22, 6), (23, 39), (24, -17), (25, 52),
-    (26, 19), (27, 21), (1, 9), (14, 5), (5, 5), (7, 5), (18, 9), (21, 6), (15, 9), (23, 7),
-    (11, 20), (13, 55), (21, -5), (23, -5), (24, -5), (25, -14), (1, 9), (5, -6), (18, -9), (19, -7),
-    (20, 43), (27, 7), (1, 5), (5, 7), (5, 7), (6, 5), (21, 5), (23, 8), (18, 11), (2, 6),
-    (18, 10), (21, 5), (19, 13), (6, 8), (17, 7), (18, 5), (9, -8), (10, 15), (12, 6), (15, -7),
-    (19, 15), (20, 9), (22, 8), (23, -10), (20, 7), (15, 47), (16, 17), (17, -8), (19, -8), (23, -7),
-    (14, 17), (14, 6), (1, -7), (5, 72), (7, 27), (9, -9), (10, -5), (15, -6), (17, -10), (19, -6),
-    (20, 5), (21, -15), (22, -6), (7, 12), (25, 5), (22, 5), (5, 8), (21, -5), (22, 5), (23, 12),
-    (22, 6), (8, 5), (5, 6), (6, 5), (20, 7), (23, 7), (1, 6), (9, 5), (10, 46), (11, -10),
-    (23, -7), (6, 8), (27, 9), (22, 7), (23, 10), (16, 15), (21, 6), (20, 12), (15, 7), (12, 5),
-    (6, 6), (21, 5), (1, -5), (5, 11), (6, -5), (9, 6), (17, 18), (18, -10), (19, -6), (21, 31),
-    (22, -5), (23, -10), (25, 7), (19, 6), (0, -6), (17, -12), (21, -5), (23, 5), (24, 21), (25, 6),
-    (26, 13), (23, 14), (17, 9), (17, 11), (19, 13), (23, -5), (6, 13), (25, 8), (1, 6), (14, 16),
-    (5, -6), (17, -6), (18, 26), (19, 10), (20, 7), (21, -5), (23, -6), (5, -5), (18, 6), (21, 9),
-    (4, 6), (9, 5), (11, 16), (1, 5), (2, -5), (18, 7), (23, 19), (25, -8), (1, -7), (4, 6),
-    (9, 16), (10, 9), (16, -5), (17, -6), (18, -5), (21, 9), (22, -6), (25, 16), (2, 8), (11, 6),
-    (20, 10), (23, -5), (8, 5), (18, 10), (1, 11), (28, 9), (4, 6), (11, 6), (20, -8), (1, 8),
-    (2, 8), (3, 8), (25, -5),
+    (10, 5), (10, 5), (17, 7), (19, 7), (15, -8), (16, 43), (21, -8), (18, 10), (3, -5), (4, -6),
+    (5, -23), (6, -11), (7, -7), (9, -18), (10, -5), (11, -11), (13, -6), (14, -7), (15, -12), (16, -11),
+    (17, 21), (19, 35), (20, 97), (21, 6), (24, -8), (25, -15), (26, -7), (28, -10), (18, 8), (19, -5),
+    (21, 6), (25, -6), (27, 7), (6, 6), (16, 15), (22, 7), (5, -8), (21, -6), (22, 6), (23, 51),
+    (25, -5), (20, 6), (0, 56), (1, 51), (2, 31), (3, 20), (4, -6), (5, -43), (6, -26), (7, -26),
+    (8, -24), (9, -34), (10, -23), (11, 5), (12, -19), (13, 22), (14, -28), (15, -30), (16, -38), (17, -30),
+    (19, -13), (20, -27), (21, -9), (22, -32), (23, -17), (24, 58), (25, 90), (26, 34), (27, 52), (28, 8),
+    (4, 5), (20, -6), (22, 7), (23, 30), (25, -5), (23, 20), (21, 6), (5, 13), (1, 5), (25, 12),
+    (20, 6), (21, 5), (13, 17), (1, 6), (18, 9), (15, 6), (22, 15), (25, -5), (9, 7), (11, 18),
+    (23, -5), (8, 5), (26, 12), (5, -6), (18, 30), (19, -6), (21, 6), (23, 5), (27, 16), (8, 5),
+    (5, 5), (6, 8), (1, 9), (2, 10), (3, 6), (14, 24), (15, -5), (21, 5), (22, 11), (23, -11),
+    (25, -6), (17, 5), (18, 11), (5, 12), (19, 6), (16, 10), (18, 8), (25, 5), (0, -10), (1, 21),
+    (2, -11), (3, -16), (4, -16), (5, -39), (6, -18), (7, -12), (8, -9), (9, -24), (10, 67), (11, -35),
+    (12, 5), (13, -15), (14, 18), (15, -25), (16, -18), (18, 12), (19, 32), (20, 144), (21, -15), (22, -18),
+    (23, 25), (24, -12), (25, -22), (26, -16), (27, 25), (28, -17), (23, 7), (10, 8), (20, 8), (21, 12),
+    (23, 13), (22, 23), (1, 26), (15, 8), (1, 11), (22, 13), (19, 5), (1, -6), (5, -10), (6, -5),
+    (10, 52), (11, -15), (12, 50), (15, -6), (16, -6), (17, -10), (18, -5), (21, -14), (22, 23), (25, -7),
+    (4, 5), (21, 13), (25, 17), (1, 6), (18, 8), (21, 16), (20, 6), (4, 6), (8, 5), (11, 10),
+    (22, 8), (21, -6), (22, 16), (23, 13), (18, 6), (5, 9), (0, 12), (21, 5), (23, 5), (7, 6),
+    (23, 7), (16, 8), (16, 5), (26, 5), (21, 7), (21, 6), (19, 19), (15, 5), (10, 26), (17, 5),
+    (0, 9), (1, 12), (2, -10), (3, -13), (4, -10), (5, -12), (7, -8), (8, -6), (9, -27), (11, -20),
+    (12, -6), (13, -6), (14, -6), (15, 50), (16, 29), (17, 25), (18, 26), (19, 24), (21, 25), (22, -24),
+    (23, -28), (24, -8), (25, -16), (26, -12), (28, 18), (25, 9), (13, 5), (20, -6), (21, 9), (1, -9),
+    (3, 8), (5, -19), (6, -9), (7, -5), (9, 33), (10, 12), (13, -5), (14, 12), (17, -13), (18, -8),
+    (19, 11), (20, 7), (21, 23), (22, 6), (23, -19), (26, -5), (27, -5), (28, -7), (2, 5), (18, 6),
+    (8, 7), (26, 10), (21, 6), (9, -5), (10, 6), (11, 5), (17, 16), (18, 14), (19, -6), (20, -5),
+    (21, 7), (23, 6), (25, -7), (26, 11), (0, 6), (2, 6), (18, 10), (21, 5), (17, 9), (6, 8),
+    (15, 12), (16, -6), (17, 23), (18, -5), (20, -5), (21, 15), (22, -6), (23, -10), (25, -7), (28, 5),
+    (12, 15), (15, -7), (16, 7), (21, 7), (22, -6), (19, 9), (6, 8), (15, 7), (21, 15), (20, 16),
+    (22, 13), (25, 5), (15, -7), (16, 7), (21, 7), (22, -6), (28, 8), (9, 7), (10, 11), (2, 5),
+    (24, -5), (25, 9), (0, 16), (13, 5), (19, 9), (23, -7), (24, -6), (25, 12), (27, 12), (5, 5),
+    (25, 6), (5, 6), (5, 5), (22, 9), (22, 7), (23, 10), (25, 8), (8, 12), (25, 8), (17, 9),
+    (18, 20), (19, 10), (20, -7), (21, -7), (23, -7), (25, -7), (26, 9), (27, 19), (26, 10), (28, 5),
+    (1, 5), (2, 8), (16, 13), (19, 5), (21, -5), (25, 11), (26, 15), (11, 43), (19, 8), (21, -5),
+    (23, -7), (14, 6), (5, 5), (18, 14), (6, 7), (25, 11), (0, 6), (1, -8), (4, -5), (5, 6),
+    (9, 20), (13, 5), (17, -14), (19, 27), (20, 8), (25, -8), (28, -5), (25, 6), (1, 20), (2, 7),
+    (3, 18), (21, -8), (3, 8), (1, -6), (2, 24), (21, 8), (5, 5), (20, 6), (22, 19), (28, 8),
+    (13, 8), (15, 8), (16, 6), (21, 10), (15, -5), (16, 33), (21, -5), (21, 16), (17, 16), (27, 8),
+    (9, -5), (10, 6), (11, 5), (17, 16), (18, 14), (19, -6), (20, -5), (21, 7), (23, 6), (25, -7),
+    (26, 11), (6, 6), (1, 9), (19, 8), (20, -6), (22, 13), (20, 5), (16, 5), (18, 8), (8, 5),
+    (26, 9), (6, 8), (18, 9), (19, 5), (21, 8), (23, -8), (5, 11), (4, 5), (14, 5), (1, 26),
+    (2, 14), (3, -9), (4, -10), (5, -23), (6, -15), (7, -7), (8, -5), (9, -18), (11, -5), (13, -7),
+    (14, -9), (15, -9), (16, -10), (17, 18), (18, 18), (19, 25), (20, 71), (21, -14), (22, 29), (24, -9),
+    (25, -28), (27, -7), (28, -11), (11, 10), (12, 11), (1, 10), (5, -5), (5, 15), (0, 27), (1, 14),
+    (2, 6), (3, -5), (5, -7), (9, -6), (11, 7), (17, -9), (20, -8), (22, -6), (23, -10), (24, 16),
+    (25, 6), (26, -7), (27, 7), (28, 6), (21, 8), (22, 5), (28, 5), (0, -6), (1, -6), (15, 20),
+    (21, -5), (23, -8), (24, -5), (25, 21), (27, 6), (28, 7), (18, 5), (13, 13), (5, -5), (9, 7),
+    (24, 9), (25, 6), (1, -6), (18, 25), (19, -5), (21, -8), (23, -10), (24, -7), (25, 5), (27, 32),
+    (15, 9), (21, 12), (21, 19), (23, 7), (24, 8), (26, 9), (15, -5), (23, -5), (25, 32), (28, 7),
+    (11, 7), (18, 6), (4, 6), (1, -5), (3, 13), (11, -5), (14, 7), (15, -5), (19, -5), (21, -7),
+    (22, 20), (25, -6), (12, 5), (13, 5), (21, 7), (15, 13), (16, 6), (18, 6), (20, -8), (23, -7),
+    (6, 6), (20, 7), (21, -9), (22, 6), (17, 8), (1, -7), (2, 47), (23, -5), (3, 5), (24, 7),
+    (25, 12), (10, 18), (19, 5), (17, 13), (16, 5), (5, 7), (1, 13), (1, 6), (5, 32), (7, 9),
+    (9, -5), (20, 9), (21, -11), (23, -6), (28, 5), (26, 9), (10, 5), (5, 9), (17, 7), (23, 5),
+    (8, 5), (9, 7), (16, 9), (15, -5), (16, 30), (4, 9), (25, 11), (19, 5), (21, 5), (16, 5),
+    (19, 5), (0, -6), (1, -11), (18, -6), (23, -6), (24, -9), (25, -6), (26, 84), (18, 7), (0, 13),
+    (1, 16), (3, -7), (5, -23), (6, 15), (8, 6), (9, -9), (16, -5), (20, -18), (21, -15), (23, 21),
+    (24, 6), (25, 8), (27, -5), (21, 10), (21, 8), (22, 24), (21, 5), (23, 19), (27, 8), (0, 5),
+    (4, 5), (28, 7), (8, 5), (25, 7), (6, 8), (14, -5), (15, 12), (16, -7), (17, 26), (18, -6),
+    (20, -5), (21, 17), (23, -11), (24, 5), (25, -9), (28, 5), (1, -7), (3, -5), (6, -5), (10, 49),
+    (11, -25), (12, 91), (13, -7), (15, -10), (16, -11), (17, -5), (18, -16), (19, -8), (20, -12), (21, -23),
+    (22, 16), (24, -5), (27, -7), (28, 16), (22, 7), (17, 20), (20, -5), (24, 7), (25, 9), (11, 6),
+    (24, 5), (21, 10), (24, 32), (25, 7), (28, 7), (18, 6), (21, 10), (23, -8), (27, 9), (21, 6),
+    (19, 14), (4, 8), (25, 10), (23, 7), (3, 7), (5, 5), (6, 10), (1, -8), (4, 6), (9, 17),
+    (10, 8), (16, -5), (17, -5), (18, -9), (20, 5), (21, 10), (22, -7), (23, 6), (25, 18), (6, 6),
+    (0, -21), (1, 58), (2, 46), (3, 42), (4, -11), (5, -23), (6, -9), (7, -7), (8, -6), (9, -13),
+    (10, -8), (11, 18), (12, -6), (13, -10), (14, 62), (15, -17), (16, -15), (17, -17), (19, -19), (20, -20),
+    (22, 6), (23, 36), (24, -10), (25, -24), (27, -12), (28, -13), (7, 7), (8, 5), (16, 6), (23, 7),
+    (25, 5), (10, 27), (11, 9), (21, -6), (23, -5), (25, -7), (19, 30), (24, 8), (15, 5), (18, 5),
+    (1, 5), (1, 7), (1, 6), (17, 8), (5, 5), (0, 6), (1, 5), (21, -6), (25, 5), (26, 6),
+    (11, 5), (23, 6), (15, 6), (15, 11), (5, -5), (9, 10), (19, 5), (21, 10), (18, 51), (20, -6),
+    (21, -6), (23, -5), (0, 5), (15, -5), (18, -5), (21, -8), (25, 33), (27, 6), (12, 9), (8, 5),
+    (20, 18), (23, -8), (25, -5), (17, 6), (18, 54), (19, -5), (20, -7), (21, -10), (11, 44), (23, -7),
+    (19, 8), (17, 8), (10, 6), (12, 10), (21, -5), (23, 19), (1, 10), (17, 10), (18, 5), (16, 7),
+    (19, 18), (25, 11), (1, 17), (3, 7), (25, 8), (5, -6), (9, 18), (19, 6), (16, 7), (18, 5),
+    (21, -6), (25, 6), (2, 17), (0, 5), (17, 5), (21, -6), (22, 9), (4, 18), (5, -5), (16, 11),
+    (1, 6), (15, 7), (16, 10), (18, -6), (21, 14), (23, -5), (25, -5), (20, 5), (20, 5), (5, -6),
+    (9, 16), (20, 6), (20, 6), (15, 8), (5, -11), (6, -5), (9, -5), (16, 10), (17, 76), (18, -8),
+    (19, -9), (20, 8), (21, -12), (23, -10), (25, -5), (1, 11), (12, 11), (21, 6), (18, 7), (11, 7),
+    (12, 14), (12, 12), (1, -5), (5, -7), (15, 25), (16, -5), (17, 61), (19, -8), (21, -16), (23, -9),
+    (25, -9), (27, 7), (1, -7), (5, -8), (15, 18), (16, 53), (17, -8), (19, -10), (21, 29), (23, -9),
+    (25, -9), (20, 6), (15, 6), (1, 12), (6, 8), (0, -5), (1, 10), (2, 5), (4, 18), (5, 7),
+    (6, 12), (7, 19), (10, -12), (11, -9), (12, -10), (13, 5), (19, 5), (20, -15), (21, -9), (22, -8),
+    (23, -8), (24, -6), (25, -18), (27, -6), (28, 16), (25, -5), (26, 5), (5, 8), (21, -10), (23, 25),
+    (21, 6), (26, 10), (17, 7), (10, 5), (0, 6), (18, 8), (3, -8), (5, -13), (7, 7), (8, 28),
+    (11, -10), (12, -8), (15, -6), (17, 42), (18, -5), (22, -12), (23, -6), (24, 10), (25, -6), (26, 7),
+    (27, 10), (0, 9), (2, 5), (18, 10), (20, 6), (21, -6), (21, 6), (21, -6), (22, 13), (25, 17),
+    (21, 7), (2, 6), (5, -6), (6, 11), (24, 13), (25, -5), (26, 13), (5, 8), (17, 9), (18, 5),
+    (20, -8), (21, -6), (26, 9), (17, 7), (18, 7), (21, 6), (20, 6), (0, -11), (1, -8), (2, -6),
+    (4, -9), (5, -40), (6, -6), (7, 46), (8, 9), (9, 47), (10, -5), (11, -10), (13, -7), (14, -7),
+    (15, -10), (16, -5), (17, 12), (18, -13), (19, 11), (20, 57), (22, -13), (23, -12), (24, -9), (25, -17),
+    (27, 11), (9, 6), (10, 9), (5, 6), (6, 5), (19, 9), (19, 19), (21, -5), (18, 6), (2, 5),
+    (3, 6), (11, 11), (13, 12), (23, 29), (11, 10), (12, 11), (23, -5), (23, 6), (19, 6), (21, 5),
+    (0, 11), (18, 8), (19, 8), (1, 5), (23, 9), (5, -5), (6, 23), (23, 7), (20, 6), (1, 11),
+    (9, 8), (22, 7), (23, 11), (17, 5), (10, 10), (12, 21), (20, -6), (21, -6), (22, 18), (11, 13),
+    (0, 6), (1, 6), (4, -5), (10, -5), (11, -5), (15, 12), (16, 7), (17, 27), (18, 10), (19, 6),
+    (21, -25), (25, -9), (16, 8), (17, 6), (16, 6), (26, 9), (20, 5), (3, 13), (23, 6), (23, 6),
+    (1, 10), (18, 10), (15, -5), (16, 5), (19, 7), (21, 10), (28, 5), (17, -5), (18, -6), (20, -7),
+    (21, 6), (23, 42), (22, 6), (6, 9), (10, 5), (0, 5), (21, 11), (15, -13), (16, 68), (17, -5),
+    (19, -8), (22, -5), (23, -5), (1, -5), (5, -6), (10, -5), (11, -10), (12, 46), (13, 88), (17, -6),
+    (18, -7), (19, -6), (20, -6), (21, -12), (22, -5), (24, -5), (25, -16), (0, -6), (1, 64), (2, -6),
+    (3, 5), (5, -7), (15, -8), (18, 10), (19, -5), (21, -11), (22, 12), (23, -7), (25, -12), (21, 7),
+    (23, 14), (25, 5), (18, 6), (14, 7), (13, 17), (23, -5), (23, 10), (21, 15), (23, 5), (23, 5),
+    (15, 6), (23, 13), (0, -10), (1, 69), (2, 16), (3, 7), (4, 51), (5, -25), (9, -10), (11, -10),
+    (12, -6), (13, -5), (14, 62), (15, -11), (16, -9), (17, -14), (19, -11), (20, -10), (21, -16), (22, -5),
+    (23, -14), (24, -10), (25, -15), (26, 9), (27, -7), (28, -9), (16, 12), (17, 10), (4, 5), (11, 6),
+    (19, 5), (20, 6), (16, 9), (21, 6), (23, 16), (1, -5), (15, 11), (17, 8), (18, 22), (19, 9),
+    (20, -8), (21, -11), (22, -5), (23, -8), (25, -10), (26, 9), (27, 18), (19, 5), (20, 6), (21, -5),
+    (21, 19), (1, 6), (27, 5), (11, 7), (26, 6), (9, 10), (20, 10), (21, -6), (24, 6), (25, -6),
+    (27, 8), (24, 5), (18, 65), (19, -5), (20, -9), (25, -7), (1, 6), (4, -5), (5, -9), (7, 7),
+    (9, -6), (14, 7), (17, 7), (24, 6), (16, 6), (15, 11), (16, 8), (2, 6), (20, 7), (27, 8),
+    (21, 7), (23, 5), (18, 6), (21, -7), (23, 14), (11, 20), (23, -5), (11, 16), (18, 12), (20, 6),
+    (11, -5), (17, 15), (18, 15), (19, 7), (21, -12), (22, 10), (23, 11), (25, -12), (9, 6), (20, 6),
+    (16, 6), (10, 5), (12, 22), (16, 7), (18, -8), (19, 6), (20, -7), (21, 10), (22, -5), (23, -7),
+    (25, -6), (28, 6), (23, 5), (25, 15), (5, 5), (21, -13), (23, 5), (16, 5), (18, 10), (17, 5),
+    (18, 6), (1, -6), (3, -17), (4, 21), (5, 10), (6, 14), (7, 11), (8, 5), (9, 13), (10, -6),
+    (11, -21), (12, -13), (13, -8), (14, -8), (15, -8), (16, -16), (19, 9), (20, 16), (21, 7), (22, -19),
+    (23, -22), (25, -6), (26, 16), (27, 22), (0, -7), (1, -12), (2, -5), (3, -9), (4, -9), (5, 43),
+    (6, -8), (9, -10), (10, -5), (11, 35), (13, -6), (14, -7), (15, -13), (16, -9), (17, -11), (20, 33),
+    (21, -7), (22, 10), (23, 22), (24, -6), (25, -11), (0, -18), (1, -14), (2, -5), (3, 9), (4, -14),
+    (5, -5), (8, -8), (9, 17), (11, -16), (12, -14), (13, -5), (15, 29), (16, 30), (17, 16), (18, 18),
+    (20, 18), (21, 22), (22, -7), (24, -12), (25, -17), (26, -10), (27, -10), (19, 5), (10, 9), (17, 7),
+    (2, 5), (17, 7), (24, 6), (17, 8), (19, 5), (20, -5), (28, 5), (1, -18), (2, -10), (3, 11),
+    (4, -9), (5, -6), (7, -7), (8, -7), (9, -13), (10, -16), (11, -20), (13, -8), (14, 67), (15, 42),
+    (16, 15), (17, -27), (18, -22), (19, 11), (20, -10), (21, 6), (22, 45), (23, -28), (24, -5), (25, 9),
+    (27, -12), (28, 22), (22, 6), (19, 8), (18, 8), (26, 10), (22, 6), (1, 7), (14, 16), (1, 6),
+    (5, 6), (17, 12), (21, 11), (23, 6), (21, 6), (21, 14), (25, 9), (1, 12), (18, 7), (12, 22),
+    (15, 22), (20, 6), (22, 6), (25, 9), (11, 6), (0, 11), (18, 8), (21, 8), (21, 39), (25, -5),
+    (18, 6), (27, 9), (1, 6), (14, 7), (21, 7), (1, 6), (19, 10), (7, 7), (22, 8), (23, 7),
+    (0, -5), (1, 84), (20, -7), (23, -6), (24, -5), (25, -11), (0, 39), (1, 9), (2, 7), (4, -6),
+    (5, -9), (6, -6), (9, -5), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -8),
+    (18, -7), (20, -10), (21, 6), (22, -8), (23, -10), (24, 28), (25, 9), (12, 18), (23, -11), (5, 10),
+    (3, 8), (25, 12), (1, 14), (5, -5), (18, 6), (20, 14), (19, 6), (26, 16), (0, 14), (23, 5),
+    (21, 8), (23, 5), (9, 8), (0, -5), (3, -6), (4, -5), (5, -5), (6, -7), (10, 5), (11, -6),
+    (13, 6), (14, -6), (15, -9), (16, -6), (18, 9), (20, -19), (21, -5), (24, 25), (25, 36), (28, 7),
+    (25, 22), (4, 31), (21, -6), (22, 16), (23, 13), (1, 5), (5, 37), (7, 9), (9, -7), (17, -5),
+    (19, -5), (20, 20), (21, -14), (23, -11), (10, 16), (9, 19), (11, 11), (26, 9), (22, 9), (18, 15),
+    (3, 7), (21, 6), (17, 11), (15, 10), (25, 6), (17, 6), (15, 7), (5, 5), (1, -6), (9, -5),
+    (18, 28), (19, 11), (20, 6), (21, -5), (25, -7), (27, 6), (15, -5), (22, 31), (17, 14), (21, -6),
+    (23, -5), (27, 9), (11, 23), (17, 6), (25, 8), (5, -9), (9, -6), (11, 143), (15, -5), (17, -7),
+    (18, -7), (19, -7), (20, -8), (21, -14), (22, -6), (23, -29), (0, 12), (1, -7), (3, 5), (5, 11),
+    (6, 6), (10, -5), (18, -6), (19, -5), (20, -6), (21, 12), (22, -5), (23, -5), (28, 8), (1, 6),
+    (2, 5), (17, 7), (24, 6), (1, 10), (18, 10), (1, -7), (3, 9), (5, -18), (6, -8), (7, -5),
+    (9, 35), (10, 13), (13, -5), (14, 8), (16, 5), (17, -12), (18, -6), (19, 5), (20, 8), (21, 22),
+    (22, 7), (23, -16), (25, -5), (28, -6), (9, 9), (10, 6), (21, 8), (11, 12), (16, 8), (0, 25),
+    (25, -5), (18, 10), (3, 12), (5, -6), (21, 7), (22, 9), (1, 16), (22, 6), (1, 20), (2, 7),
+    (3, 16), (14, 17), (23, -7), (25, -6), (17, 10), (18, 14), (12, 16), (13, 7), (23, -5), (9, 8),
+    (17, 5), (21, 7), (1, 6), (18, 5), (28, 8), (22, 18), (3, 9), (26, 8), (6, 10), (23, 5),
+    (10, 18), (12, 31), (20, -8), (21, -7), (23, 9), (21, 9), (10, 53), (11, -11), (12, 36), (15, -5),
+    (18, -5), (19, -6), (23, -26), (20, 7), (10, 24), (17, 9), (15, 6), (0, -8), (1, 8), (2, 49),
+    (3, -15), (4, -13), (5, -14), (6, -12), (7, -9), (8, -7), (9, -12), (10, -7), (13, -7), (14, -12),
+    (15, -10), (16, -10), (17, -11), (18, 14), (19, -13), (20, -9), (22, -11), (23, 6), (24, 63), (25, -7),
+    (26, 56), (27, 5), (28, -11), (11, 7), (20, -8), (21, 9), (22, 5), (23, -5), (25, -5), (28, 7),
+    (9, 10), (18, -5), (19, 18), (21, 7), (24, 9), (0, 5), (5, -6), (9, -5), (13, 5), (15, 8),
+    (17, -7), (21, 5), (22, -6), (25, 16), (26, -5), (27, 18), (28, 5), (13, 13), (5, 6), (17, 11),
+    (16, 19), (24, 6), (0, 9), (21, 22), (18, 9), (1, 11), (0, -5), (1, 11), (2, -10), (3, 89),
+    (4, 15), (5, 48), (6, 24), (7, 12), (10, -14), (11, -20), (13, -8), (15, -18), (16, -19), (17, -22),
+    (18, -7), (19, -24), (20, -35), (21, 21), (22, -18), (23, -7), (27, -13), (28, 13), (1, 10), (3, -5),
+    (4, -9), (6, -6), (11, -6), (15, -7), (16, -5), (17, -8), (18, -8), (21, 27), (22, -9), (23, -11),
+    (25, 8), (26, 39), (27, 17), (28, -5), (20, 7), (23, 6), (17, -6), (21, 5), (23, 7), (15, 11),
+    (15, 5), (21, 8), (23, 15), (0, -7), (1, 8), (3, 32), (5, -12), (7, -5), (9, -9), (10, 12),
+    (13, -6), (14, -8), (15, -8), (17, -8), (19, -7), (21, -13), (22, 9), (23, 61), (24, -5), (25, -11),
+    (26, -7), (8, 7), (24, 9), (16, 9), (7, 5), (24, 5), (5, 7), (6, 5), (21, 5), (23, -5),
+    (26, 10), (4, 6), (26, 6), (0, 8), (3, 19), (5, -13), (6, -11), (7, 5), (9, 14), (10, -6),
+    (12, 10), (13, -9), (14, -7), (16, -5), (17, 11), (18, 38), (20, -9), (21, 6), (23, -14), (24, -7),
+    (25, -32), (26, 8), (27, 6), (28, -10), (8, 5), (26, 9), (5, -5), (15, -5), (16, 5), (20, -5),
+    (22, 40), (1, 16), (3, -6), (4, -9), (5, -11), (7, -7), (8, -5), (9, -7), (14, -8), (15, 5),
+    (16, -6), (17, 17), (18, 55), (19, -13), (20, 6), (21, 22), (23, -20), (24, -12), (25, -11), (26, -9),
+    (27, 15), (28, -11), (15, 5), (21, 9), (21, 8), (15, 8), (23, 7), (8, 13), (17, 10), (18, -5),
+    (21, 13), (0, -5), (1, -6), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6), (10, 56), (11, 94),
+    (12, 17), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, 10), (20, -9), (21, -16),
+    (22, -8), (23, -23), (24, -5), (25, -11), (27, -5), (28, -6), (0, 9), (1, 17), (2, -8), (3, -10),
+    (4, -7), (5, -13), (6, 6), (7, -5), (9, -20), (11, -16), (14, -6), (15, 25), (16, 19), (17, 11),
+    (18, 17), (19, 25), (20, -7), (21, 16), (22, -16), (23, -27), (24, -5), (25, -8), (26, -9), (28, 20),
+    (11, 5), (21, 9), (0, 11), (0, 8), (1, 11), (2, -10), (3, -11), (4, -25), (5, -32), (6, -12),
+    (7, -13), (8, -15), (10, 6), (11, 23), (12, 36), (13, 13), (14, -15), (15, 13), (16, 23), (17, 7),
+    (18, 34), (19, 72), (21, 23), (22, -21), (23, -21), (24, -17), (25, -37), (26, -26), (27, -7), (3, -11),
+    (4, -14), (5, 20), (6, 13), (9, -11), (10, -6), (11, -17), (13, -7), (14, -5), (15, -21), (16, -17),
+    (17, 7), (18, 6), (19, -13), (20, 50), (22, -6), (23, 24), (24, -5), (26, -6), (28, 14), (25, 9),
+    (5, -7), (22, -6), (23, -5), (24, -5), (25, 68), (5, 8), (4, 5), (11, 7), (1, 13), (18, -7),
+    (21, 15), (24, 6), (1, -5), (9, 8), (11, 6), (20, 5), (21, -6), (22, 9), (23, -6), (25, 7),
+    (28, 10), (19, 11), (1, 6), (4, 5), (5, -5), (17, -5), (18, -5), (20, -5), (21, 13), (22, 12),
+    (23, 11), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -5), (17, -11),
+    (18, -14), (19, 188), (20, -36), (21, -22), (22, -6), (23, -12), (25, -19), (27, 9), (15, 8), (20, 6),
+    (25, 7), (0, -9), (3, -8), (4, 19), (5, 30), (6, 5), (7, 17), (8, 10), (9, 8), (10, -5),
+    (11, -9), (12, -6), (13, -5), (14, -6), (15, -5), (16, -6), (17, -12), (18, -14), (19, -11), (20, 29),
+    (21, -14), (22, -10), (23, 5), (24, -6), (25, 7), (27, 6), (22, 6), (11, 8), (1, 7), (18, 5),
+    (19, 6), (27, 7), (8, 9), (23, 5), (2, 7), (16, 22), (20, 11), (1, 6), (18, 5), (15, 9),
+    (16, 11), (17, 16), (18, 8), (22, -5), (25, -5), (5, 5), (0, 13), (3, -7), (5, -7), (8, -5),
+    (11, -9), (13, -7), (14, -6), (16, -10), (17, -5), (19, 25), (20, 11), (23, -7), (25, 5), (26, 8),
+    (27, 22), (21, 9), (23, 6), (22, 6), (0, 16), (1, 10), (2, -5), (3, -7), (4, 61), (5, -5),
+    (6, 34), (9, -11), (10, -5), (11, -7), (12, -5), (14, 10), (15, 16), (16, -7), (17, -12), (18, -7),
+    (20, -14), (21, -18), (23, -15), (24, -9), (26, -6), (27, -5), (28, 6), (17, 12), (23, 5), (27, 8),
+    (23, 11), (23, 6), (5, 5), (3, 14), (19, 10), (19, 16), (24, 35), (25, -7), (23, 20), (1, 6),
+    (4, -9), (5, -9), (9, -8), (11, -8), (13, -7), (14, 20), (15, -8), (18, -5), (19, -6), (20, -7),
+    (21, -10), (22, -7), (23, -16), (24, 20), (25, 61), (27, -6), (28, 14), (16, 12), (15, 9), (0, -8),
+    (1, -15), (2, -7), (3, -8), (5, -7), (6, -5), (7, -5), (11, 19), (13, 26), (14, -5), (15, -16),
+    (16, -11), (18, 9), (19, 34), (20, 11), (21, -25), (22, 17), (23, -21), (25, 35), (5, 18), (15, -5),
+    (17, -7), (18, 8), (20, -6), (21, -13), (22, 17), (23, 24), (0, 8), (20, 11), (23, 13), (14, 7),
+    (22, 10), (23, 23), (25, -5), (26, 11), (17, 9), (21, 17), (26, 5), (2, 5), (5, 7), (15, -6),
+    (1, 6), (1, 6), (5, 14), (6, 11), (20, -5), (23, -5), (15, 7), (22, 16), (4, -6), (5, -14),
+    (6, -7), (9, 154), (10, 5), (11, -8), (15, -9), (16, -6), (17, -5), (20, -13), (21, -33), (23, -17),
+    (24, -5), (27, -5), (28, -5), (18, 7), (17, 9), (24, 10), (5, 5), (19, 9), (21, -5), (22, 6),
+    (16, 7), (21, 5), (4, 6), (14, 5), (17, 5), (18, 5), (4, 6), (17, 8), (18, 7), (2, 9),
+    (25, 6), (23, 12), (2, 6), (17, 5), (24, 14), (26, 13), (4, 5), (20, 5), (1, 8), (21, 19),
+    (27, 9), (11, 15), (23, 5), (5, 5), (0, 17), (5, 10), (6, 18), (11, -6), (14, -6), (17, -7),
+    (19, -8), (20, -10), (21, 18), (22, -5), (23, -15), (25, 9), (2, 7), (9, 6), (22, 6), (8, 5),
+    (9, 6), (21, -5), (15, 7), (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 46), (6, -8),
+    (9, -10), (10, -6), (11, 38), (12, -5), (13, -6), (14, -7), (15, -14), (16, -10), (17, -9), (20, 41),
+    (21, -10), (22, 10), (23, 18), (24, -6), (25, -12), (27, 6), (28, -5), (8, 5), (15, -5), (22, 30),
+    (26, 13), (18, 8), (20, 5), (5, -9), (7, 12), (9, 20), (21, -5), (27, 7), (1, 12), (1, 7),
+    (17, 6), (9, 12), (5, 7), (21, 8), (20, 5), (21, 10), (4, 7), (15, 5), (20, 8), (17, 5),
+    (0, -6), (21, -5), (25, 25), (27, 6), (26, 7), (21, 7), (16, 12), (1, 6), (21, 6), (2, 5),
+    (17, 7), (24, 6), (4, 6), (6, 6), (14, 6), (4, 5), (0, 5), (9, 6), (1, 8), (2, 6),
+    (5, -6), (17, 24), (18, 12), (20, -15), (23, -9), (20, 6), (0, 6), (17, 10), (19, 8), (21, -19),
+    (25, -6), (27, 6), (22, 15), (19, 11), (8, 5), (0, 8), (24, 8), (16, 22), (28, 7), (25, 11),
+    (15, 5), (19, 8), (22, -5), (19, 14), (8, 6), (11, 15), (15, -5), (16, 18), (18, -5), (19, -5),
+    (21, -10), (22, 8), (23, 6), (25, -8), (26, 12), (25, 8), (24, 7), (11, 13), (16, 8), (21, 9),
+    (27, 7), (25, 8), (1, 40), (4, 85), (5, -22), (6, -7), (14, -6), (15, -5), (18, -6), (20, -5),
+    (21, -15), (23, -6), (25, -7), (0, 26), (1, 6), (3, 10), (5, -12), (9, -5), (10, 10), (11, -8),
+    (12, -8), (13, -7), (14, -6), (16, 7), (17, 8), (18, -6), (20, -7), (21, -9), (22, -13), (24, 12),
+    (25, 9), (26, -10), (1, 35), (3, -5), (19, 7), (20, -5), (16, 23), (21, -5), (25, 7), (8, 5),
+    (16, 16), (10, 5), (20, 6), (9, 9), (5, -5), (11, 45), (12, 21), (17, -6), (18, -5), (21, -5),
+    (22, -6), (11, 8), (5, 8), (20, 10), (21, -5), (14, 10), (13, 5), (5, 5), (18, -5), (21, -5),
+    (22, 7), (23, 10), (2, 5), (11, 10), (18, 5), (21, -6), (22, 5), (3, 5), (18, 11), (1, -7),
+    (5, 70), (7, 26), (10, -5), (15, -6), (17, -10), (19, -6), (21, -15), (22, -6), (25, -5), (4, 28),
+    (21, 10), (0, -5), (1, 14), (14, 21), (15, -11), (20, -5), (21, -5), (23, 6), (26, 15), (1, 7),
+    (21, 6), (1, 8), (11, 6), (22, 8), (23, 7), (7, 7), (1, 6), (19, 8), (19, 15), (5, 5),
+    (15, 5), (20, 6), (26, 10), (15, 7), (22, 14), (25, 17), (0, -5), (3, 84), (4, -6), (6, -6),
+    (9, -7), (11, -6), (14, -7), (15, -10), (16, -5), (17, -8), (18, 8), (19, -8), (21, 11), (15, 5),
+    (18, 5), (1, 12), (5, 8), (4, 5), (11, 7), (0, -6), (1, -6), (9, -6), (12, 5), (13, 32),
+    (21, -6), (23, -12), (24, 13), (25, 10), (26, -5), (28, 6), (15, 5), (17, 9), (19, 8), (14, 35),
+    (15, 9), (18, 16), (25, -5), (27, 8), (4, 9), (21, 9), (17, 7), (21, 7), (5, 5), (0, 13),
+    (1, 12), (1, 9), (4, 6), (12, 26), (23, -14), (11, 12), (12, 17), (23, 7), (25, -5), (20, 13),
+    (5, 5), (17, 7), (21, -5), (22, 14), (0, 6), (1, -8), (5, -5), (14, -5), (15, 17), (16, 52),
+    (17, -8), (19, -10), (21, 33), (23, -10), (25, -11), (2, -5), (4, -5), (6, -8), (9, 48), (10, 5),
+    (11, 8), (12, -5), (16, -7), (17, 8), (18, -9), (19, -5), (21, 35), (22, -8), (23, -5), (24, -7),
+    (25, -13), (27, -5), (1, -13), (2, 75), (20, -5), (21, -9), (23, -6), (25, -8), (26, -5), (17, 5),
+    (14, 18), (10, -5), (11, -10), (12, 55), (13, 33), (17, -5), (18, -5), (21, -6), (22, -5), (23, -10),
+    (23, 9), (1, 6), (9, 6), (22, 5), (26, 14), (4, 5), (8, 5), (1, 6), (5, 10), (25, 6),
+    (0, 10), (1, -5), (5, 8), (21, 5), (23, -9), (28, 9), (17, 7), (12, 16), (5, 12), (0, -5),
+    (1, 5), (5, 15), (6, 45), (9, -6), (10, 8), (11, 8), (15, -7), (17, -9), (19, -9), (21, 7),
+    (22, -5), (23, -10), (25, -7), (15, 11), (18, 5), (21, 6), (11, 6), (23, 21), (22, 9), (17, 6),
+    (6, 8), (6, 14), (5, -7), (6, 30), (21, -5), (14, 44), (22, -6), (3, 12), (4, 6), (25, -5),
+    (3, 40), (5, -7), (23, -8), (25, -6), (17, 5), (16, 8), (22, 5), (5, 5), (10, 5), (5, -5),
+    (8, 24), (17, -7), (18, 8), (19, 5), (17, 6), (21, -8), (23, -5), (25, 25), (26, 8), (17, 9),
+    (17, 7), (25, 8), (0, 6), (1, 9), (5, -7), (17, 27), (18, -10), (19, -6), (20, 12), (21, 22),
+    (22, -6), (25, -8), (1, 11), (5, 7), (20, 6), (22, 14), (23, 14), (9, 10), (5, 8), (19, 6),
+    (4, -5), (5, 16), (6, -6), (7, 15), (8, 5), (9, -5), (17, -7), (18, 15), (19, -8), (22, -5),
+    (23, 13), (24, -5), (26, 10), (3, 10), (6, -5), (9, -5), (18, -6), (19, -5), (21, -5), (23, 44),
+    (15, -10), (16, 70), (17, -5), (19, -6), (21, -10), (22, -10), (23, -5), (25, 7), (20, 6), (22, 14),
+    (23, 14), (6, 10), (15, 6), (18, 7), (9, 7), (19, 5), (18, 8), (1, 6), (8, 5), (14, 6),
+    (20, 5), (21, 11), (23, -5), (10, 7), (1, 5), (1, 7), (10, 9), (21, -6), (23, 26), (25, -5),
+    (1, 5), (18, 7), (11, 6), (3, 6), (5, -5), (21, 5), (19, 9), (5, 5), (6, 6), (17, 6),
+    (1, -5), (3, 8), (25, 13), (4, 10), (23, 24), (20, 5), (22, 7), (15, 9), (0, 7), (6, 8),
+    (20, -5), (21, -8), (23, 10), (25, 6), (23, 10), (1, 14), (5, -6), (6, 9), (3, 8), (11, 6),
+    (25, 5), (6, 8), (20, -5), (21, -7), (23, 11), (25, 5), (12, 12), (3, 12), (22, 7), (20, 6),
+    (25, 17), (1, 9), (5, -8), (21, 30), (3, 5), (5, -5), (9, -7), (16, 10), (17, -8), (18, -7),
+    (19, 10), (21, -12), (23, 6), (26, 18), (21, 5), (4, 9), (5, 19), (6, 5), (21, -6), (7, 5),
+    (0, -5), (1, 5), (6, 6), (9, -6), (13, 12), (14, -5), (15, 5), (16, 11), (18, 24), (19, 13),
+    (22, -9), (25, -14), (21, 7), (24, 31), (25, -9), (0, 124), (1, -15), (5, -6), (18, -5), (21, -10),
+    (24, -6), (25, -23), (8, 5), (25, 5), (10, 10), (23, 28), (1, 6), (1, -6), (2, -6), (3, 5),
+    (4, -9), (5, -5), (8, 21), (9, 21), (10, 7), (11, 10), (12, -7), (13, -6), (14, -6), (16, -5),
+    (17, 10), (18, 13), (20, -10), (21, 18), (23, -20), (24, 10), (25, -17), (26, -7), (27, -7), (28, 8),
+    (18, 13), (17, 5), (25, 8), (0, 7), (1, 6), (15, -9), (19, 80), (20, -6), (21, -14), (22, -5),
+    (25, -6), (20, 9), (23, 7), (5, 6), (8, 5), (18, 5), (18, 8), (17, 7), (18, 7), (21, 5),
+    (23, 10), (5, 5), (17, 9), (5, 5), (17, 9), (1, 9), (17, 44), (18, -6), (17, 10), (5, 16),
+    (7, 7), (8, 23), (9, -9), (11, -6), (16, -5), (17, -10), (18, 10), (19, 6), (20, 6), (23, -11),
+    (25, -7), (27, 6), (20, 5), (1, -18), (2, -13), (3, -13), (4, -5), (5, -15), (6, -9), (7, -7),
+    (8, -6), (10, -5), (11, 34), (12, -7), (13, 31), (14, -9), (15, -10), (16, -16), (17, -12), (18, 14),
+    (19, 41), (20, 14), (21, -18), (22, 10), (23, -28), (24, -6), (25, 54), (26, -8), (27, 14), (11, 6),
+    (23, 18), (17, 6), (19, -6), (20, 13), (21, -6), (27, 8), (18, 5), (9, 5), (9, 5), (21, 10),
+    (20, 7), (14, 5), (5, -6), (7, 8), (11, 5), (21, -9), (23, -7), (25, 25), (26, 8), (28, 7),
+    (21, 11), (17, 7), (21, 8), (5, 13), (28, 5), (25, 5), (17, 5), (1, 6), (18, 8), (1, 18),
+    (3, -7), (18, -7), (23, 10), (21, 9), (21, 7), (5, -10), (9, 72), (17, -6), (21, -14), (23, -6),
+    (1, -5), (5, -13), (6, -6), (9, 18), (10, 6), (16, 8), (17, -8), (19, 10), (20, 12), (21, 26),
+    (22, 8), (23, -12), (25, -9), (23, 14), (18, 5), (10, 5), (17, 6), (18, 5), (3, 7), (5, -12),
+    (6, -5), (15, 6), (17, -5), (19, 16), (20, 12), (21, 17), (23, -7), (25, -5), (27, 6), (1, 13),
+    (23, 8), (21, 10), (2, 5), (20, 11), (4, 6), (14, 5), (25, 7), (25, 12), (11, 12), (15, -6),
+    (17, 7), (24, 5), (15, -5), (16, 33), (21, -5), (19, 6), (26, 16), (12, 11), (15, 7), (17, 10),
+    (9, 8), (15, 11), (16, 8), (23, 13), (12, 34), (23, -5), (23, 10), (1, 6), (5, 10), (25, 6),
+    (5, -5), (16, 7), (22, 5), (5, 6), (21, -6), (23, 6), (0, -12), (1, 10), (2, 74), (4, -6),
+    (5, -11), (6, -7), (9, -9), (11, -11), (12, 18), (13, -7), (14, -6), (15, -9), (16, -7), (18, -5),
+    (19, -8), (20, -12), (22, -9), (23, -15), (24, 9), (25, -9), (26, 55), (22, 8), (0, 15), (5, -5),
+    (11, 7), (22, 11), (23, 6), (8, 5), (18, 7), (23, 23), (25, -6), (20, 5), (12, 8), (15, 6),
+    (18, 6), (13, 8), (19, -6), (21, -6), (22, 7), (23, -5), (25, 29), (10, 10), (0, 20), (1, -6),
+    (3, -8), (4, -6), (5, -11), (9, -8), (10, -6), (11, 9), (12, -5), (14, -5), (16, -5), (17, -9),
+    (19, 8), (20, 8), (23, -15), (24, 26), (25, 20), (26, -9), (27, 10), (28, 5), (18, 7), (19, 8),
+    (20, 9), (20, 5), (6, 8), (15, -5), (18, -5), (21, -8), (25, 33), (27, 6), (5, 6), (21, 8),
+    (8, 5), (15, 7), (19, 5), (21, 6), (11, -8), (12, 57), (13, 25), (21, -6), (23, -12), (11, 5),
+    (21, 9), (15, -5), (16, 25), (19, 10), (0, -9), (1, -5), (5, -11), (6, -5), (8, 8), (9, -7),
+    (11, -5), (15, -6), (18, 62), (20, -5), (21, -18), (22, -5), (23, -15), (24, -7), (25, -31), (26, 14),
+    (27, 75), (2, 6), (7, 5), (21, -7), (23, -5), (25, 22), (26, 8), (19, 6), (5, 13), (7, 5),
+    (20, 5), (26, 7), (20, 6), (20, 5), (18, 5), (20, 6), (1, 5), (5, -6), (17, -6), (21, 14),
+    (22, 14), (23, 11), (25, -6), (14, 14), (23, 7), (18, 6), (18, 5), (25, 12), (19, 13), (18, 14),
+    (25, 6), (22, 10), (2, 6), (6, 5), (25, 6), (17, 5), (20, 7), (1, 8), (15, -5), (21, 13),
+    (22, 6), (11, 12), (6, -5), (9, -5), (11, -7), (12, 21), (15, -8), (16, -6), (17, -7), (22, -5),
+    (23, 46), (24, -5), (25, 10), (26, 7), (28, -5), (8, 14), (15, 6), (18, 7), (0, -7), (1, 55),
+    (2, 15), (3, 11), (4, 7), (5, -8), (6, -5), (9, -6), (11, -5), (14, 29), (15, -9), (16, -5),
+    (17, -7), (18, -8), (20, -6), (21, -10), (25, -7), (26, -5), (28, -5), (21, 6), (21, 7), (8, 5),
+    (3, -5), (4, -6), (5, 9), (6, -5), (7, 16), (9, -11), (10, -6), (11, 7), (12, -5), (15, -7),
+    (21, 5), (23, 24), (25, -9), (28, -6), (22, 11), (16, 23), (15, -6), (17, 7), (27, 6), (2, 9),
+    (17, 11), (23, 13), (21, 8), (6, 10), (5, -5), (28, 8), (1, 11), (24, 38), (25, -9), (20, 16),
+    (22, 8), (6, 6), (1, -5), (16, 10), (18, 7), (20, 5), (21, -9), (22, 7), (28, 6), (1, -5),
+    (5, -7), (6, -5), (9, -5), (10, 27), (12, 34), (15, -8), (16, -5), (17, -11), (19, -7), (20, -6),
+    (22, 23), (23, 10), (25, -8), (19, 7), (12, 6), (1, -5), (15, -6), (16, 6), (17, -8), (18, 10),
+    (22, -5), (23, -7), (25, 35), (15, -5), (21, 68), (22, -10), (23, -5), (25, -7), (15, 25), (17, 6),
+    (16, 7), (25, 6), (2, -5), (4, -15), (5, 23), (6, 13), (9, -13), (10, -8), (11, -19), (13, -8),
+    (14, -6), (15, -24), (16, -19), (17, 5), (18, 10), (19, -17), (20, 47), (22, 8), (23, 28), (24, -7),
+    (26, -7), (28, 13), (18, 7), (21, 10), (0, -6), (1, 48), (2, -16), (3, 16), (4, -9), (5, -14),
+    (7, -9), (8, -9), (9, -11), (10, -14), (11, -22), (13, -10), (14, 62), (15, 36), (16, 11), (17, -27),
+    (18, -13), (19, 5), (20, -13), (22, 56), (23, -36), (24, -10), (25, -5), (27, -15), (28, 18), (17, 6),
+    (2, 9), (11, 9), (16, -5), (21, -6), (25, -5), (28, 7), (21, 15), (5, -5), (6, 5), (11, 9),
+    (21, -6), (22, 7), (5, -10), (6, -7), (7, 5), (16, 9), (17, 11), (18, 7), (20, -9), (21, 8),
+    (25, -7), (23, 7), (1, 11), (3, 6), (11, 8), (23, -6), (25, -10), (0, 8), (5, -5), (15, -7),
+    (16, 8), (18, 9), (21, -14), (22, 18), (3, 8), (5, -7), (9, 11), (13, 12), (25, 14), (19, 20),
+    (20, -8), (18, 14), (19, 6), (0, 8), (3, 6), (18, 6), (20, 7), (22, 6), (21, 8), (16, 7),
+    (17, 16), (11, 8), (15, 6), (5, 7), (0, -7), (1, 7), (3, 5), (4, 10), (5, 13), (10, 5),
+    (11, -5), (12, -5), (16, -5), (17, 11), (21, 6), (22, -6), (23, -12), (24, 5), (25, -8), (28, -5),
+    (2, 6), (18, 10), (0, 27), (1, 6), (2, 14), (3, -8), (4, -5), (5, -9), (6, -5), (9, -7),
+    (10, -6), (12, -5), (13, -6), (14, -5), (15, -6), (16, -5), (17, -6), (18, 5), (19, -6), (20, -6),
+    (21, 6), (22, -7), (23, -14), (24, 18), (25, 34), (26, -9), (27, 5), (28, 5), (1, -12), (3, 5),
+    (4, 5), (14, 81), (15, -10), (16, -5), (19, -5), (20, -6), (21, -10), (23, 5), (25, -6), (15, 7),
+    (21, 7), (16, 7), (4, 14), (22, -5), (25, 32), (18, 5), (0, 5), (3, -13), (5, 28), (8, -9),
+    (11, -12), (12, -8), (13, -13), (14, -11), (16, -10), (17, 10), (18, 9), (19, 21), (20, 14), (22, -14),
+    (23, -27), (24, -6), (26, 17), (27, 12), (28, 5), (21, 10), (23, 11), (24, 5), (20, 9), (6, 10),
+    (6, 8), (13, 13), (24, 11), (25, -7), (1, 5), (14, 15), (1, 13), (21, 8), (21, 11), (6, 6),
+    (23, -12), (25, 70), (1, 6), (6, 5), (15, 8), (17, 19), (21, -5), (22, -5), (15, 6), (21, 6),
+    (0, 8), (16, 5), (8, 5), (26, 7), (25, 14), (25, 7), (1, -9), (2, 29), (18, 25), (21, -5),
+    (15, 8), (9, 8), (20, 7), (19, 6), (1, 19), (2, 7), (3, 18), (21, -6), (15, 5), (21, 7),
+    (15, 8), (5, -5), (28, 8), (0, 6), (1, 7), (2, -10), (4, 17), (5, -7), (6, 19), (7, -9),
+    (8, -8), (11, -15), (12, 5), (16, -5), (17, 28), (18, 8), (19, 6), (20, 11), (21, 7), (22, 21),
+    (23, -21), (25, -20), (26, -15), (27, -13), (28, -20), (1, 6), (13, 9), (12, 11), (23, 9), (5, 5),
+    (18, 14), (5, 6), (19, 5), (8, 5), (28, 5), (18, 7), (22, 11), (19, 12), (17, 9), (5, -9),
+    (9, -9), (10, 21), (11, -5), (12, 9), (15, -7), (19, 12), (20, 19), (5, 12), (21, -6), (8, 5),
+    (5, -14), (6, -5), (9, -7), (10, -6), (12, -5), (15, -7), (16, -5), (19, -7), (20, -16), (21, 51),
+    (22, -8), (23, 37), (27, 26), (28, -5), (1, 6), (19, 6), (19, 14), (14, 14), (22, 9), (19, 7),
+    (15, 6), (1, -6), (3, -5), (4, -7), (6, -9), (9, -8), (10, -7), (12, -5), (14, -5), (15, 31),
+    (16, 7), (17, 26), (18, -5), (19, 22), (20, 5), (21, 10), (22, -13), (25, -14), (1, -5), (5, 7),
+    (9, 12), (18, -7), (21, 13), (15, -5), (19, 36), (21, -9), (18, 7), (20, 8), (18, 7), (4, 6),
+    (25, 15), (20, 6), (8, 5), (17, 24), (21, -5), (22, 5), (28, 5), (25, 5), (9, 8), (15, 12),
+    (17, -5), (20, 5), (21, 12), (23, -8), (11, 9), (19, 17), (17, 9), (1, -7), (4, -6), (6, -8),
+    (8, 23), (11, -5), (13, 5), (17, -13), (18, -9), (19, -11), (20, 26), (21, -8), (23, -6), (24, 17),
+    (26, 28), (0, -5), (1, 19), (2, 14), (3, -8), (4, -7), (5, -17), (6, -10), (7, -5), (10, -5),
+    (13, -6), (14, -6), (15, -18), (16, -9), (17, 70), (18, 79), (19, 12), (20, -34), (22, -8), (23, -15),
+    (24, -8), (25, -12), (26, -7), (28, -8), (16, 5), (11, 11), (19, 9), (12, 6), (23, 10), (1, 7),
+    (21, 13), (23, 11), (22, 5), (23, 5), (25, 7), (18, 15), (5, 5), (5, 6), (9, 5), (17, 12),
+    (21, -5), (5, -10), (9, 15), (19, 8), (20, -6), (21, 19), (23, -6), (25, -7), (28, 15), (17, 9),
+    (21, -5), (28, 5), (17, 16), (7, 7), (21, 5), (0, 7), (5, 12), (6, -5), (9, 6), (17, 16),
+    (18, 8), (20, -14), (21, -10), (25, -6), (26, 13), (6, 10), (16, 6), (21, -6), (0, -74), (1, -44),
+    (2, -41), (3, -31), (4, -5), (5, 30), (6, 14), (7, -11), (8, -19), (9, 8), (10, 25), (11, 40),
+    (12, 17), (13, -14), (14, 22), (15, 11), (16, 14), (17, 18), (18, 5), (20, 31), (21, 44), (22, 38),
+    (23, 111), (24, -48), (25, -39), (26, -55), (27, -49), (28, 5), (5, 16), (7, 7), (8, 23), (9, -9),
+    (11, -6), (16, -5), (17, -10), (18, 10), (19, 6), (20, 6), (23, -11), (25, -7), (27, 6), (5, -5),
+    (27, 11), (0, 10), (11, 7), (1, 6), (18, 12), (15, 11), (6, 6), (2, 5), (17, 10), (24, 6),
+    (0, 12), (1, 11), (24, 6), (25, -5), (5, 5), (17, 10), (20, 5), (16, 6), (23, 7), (5, -7),
+    (7, 17), (9, 8), (20, 10), (21, -6), (11, 11), (1, -5), (18, -6), (19, 12), (20, 36), (22, -5),
+    (23, -7), (28, 11), (19, 17), (5, -6), (19, 15), (20, 13), (27, 7), (1, 6), (17, 5), (8, 5),
+    (25, -5), (26, 7), (27, 17), (3, 8), (11, 5), (3, 7), (22, 15), (26, 5), (0, 7), (0, 9),
+    (1, 8), (11, 5), (21, -5), (6, 12), (25, 5), (9, 8), (5, 13), (10, -5), (19, -5), (20, -5),
+    (22, -5), (23, -10), (28, 18), (19, 18), (20, 6), (16, 11), (18, 7), (23, 10), (16, 31), (17, 7),
+    (20, -7), (22, -5), (16, 10), (9, 5), (19, 5), (23, 16), (14, 14), (23, 5), (25, 20), (0, -14),
+    (1, -16), (4, -8), (5, -7), (6, -9), (9, -8), (10, -10), (11, -5), (12, -8), (15, -14), (16, -13),
+    (17, -11), (19, 18), (20, -10), (21, -5), (22, 5), (23, 19), (24, -15), (25, 63), (26, 21), (27, 23),
+    (28, 8), (17, 25), (21, -5), (1, 25), (3, -14), (4, 40), (5, 106), (6, 18), (10, 9), (11, -7),
+    (12, -9), (13, -7), (14, -6), (15, -14), (16, -14), (17, -18), (18, -19), (19, -27), (20, 22), (21, -12),
+    (22, -16), (23, -25), (24, -9), (26, -14), (28, -12), (1, 7), (3, 13), (5, -5), (9, 10), (17, -6),
+    (20, -7), (21, 11), (23, 11), (25, -7), (20, 19), (23, -7), (15, -5), (16, 5), (22, 7), (16, 17),
+    (17, 9), (20, 7), (21, -5), (22, -8), (4, 17), (5, 15), (7, 7), (21, -11), (23, -5), (26, 5),
+    (15, 12), (19, 7), (21, 5), (23, 5), (8, 5), (26, 12), (5, 42), (23, -6), (22, 14), (5, 7),
+    (26, 7), (0, -5), (1, 5), (6, 6), (9, -6), (13, 12), (14, -5), (15, 5), (16, 11), (18, 24),
+    (19, 13), (22, -9), (25, -14), (1, 7), (18, 7), (21, 10), (0, -5), (5, -10), (9, -9), (10, -6),
+    (11, -7), (12, -5), (15, 52), (16, 41), (18, 13), (19, -15), (20, -10), (22, 22), (23, -16), (25, -6),
+    (28, -8), (21, 8), (18, 6), (25, 17), (28, 8), (4, 10), (5, 6), (26, 5), (27, 9), (2, 5),
+    (17, 5), (17, 7), (1, -7), (5, 15), (6, 10), (9, 6), (10, -6), (11, -6), (13, -5), (14, 5),
+    (15, 13), (17, -15), (19, 13), (20, 9), (24, -7), (25, -6), (16, 6), (22, 13), (20, 7), (0, -16),
+    (2, 68), (3, -13), (4, -11), (5, -21), (6, -11), (7, -8), (8, 7), (9, -12), (10, -13), (11, -18),
+    (12, -12), (13, -8), (14, -10), (15, -18), (16, -12), (17, 81), (18, 69), (19, -19), (20, -24), (21, 26),
+    (22, -15), (23, -30), (24, 20), (25, 14), (26, -15), (23, 6), (2, 8), (19, 14), (1, 9), (25, 8),
+    (26, 10), (0, -5), (1, 19), (2, 8), (3, 12), (5, -13), (6, -9), (7, -5), (11, -6), (14, 11),
+    (15, 12), (17, -5), (19, -5), (20, -5), (22, -9), (25, -6), (26, 8), (28, 6), (15, 8), (17, 5),
+    (21, 8), (23, 5), (17, 21), (19, 9), (23, -6), (8, 5), (1, 5), (17, 6), (15, 9), (5, 11),
+    (23, 11), (19, 5), (20, 8), (1, 7), (0, 8), (24, 12), (0, -5), (3, 5), (6, 5), (9, -6),
+    (15, 7), (17, -5), (18, 9), (20, -9), (21, 5), (23, 10), (6, 11), (16, 9), (1, 10), (25, 10),
+    (15, 14), (11, 10), (12, 11), (19, 5), (20, -7), (21, -5), (22, 16), (23, 23), (25, -5), (7, 8),
+    (21, 6), (3, 65), (5, -5), (21, -12), (23, -12), (17, 11), (21, 7), (9, 18), (1, 10), (9, -5),
+    (17, 10), (21, -11), (27, 10), (12, 11), (15, 10), (17, -11), (19, 14), (22, 10), (23, -5), (25, -5),
+    (28, 11), (18, 9), (25, -6), (26, 33), (15, 7), (21, 6), (27, 8), (17, 23), (18, 10), (20, 5),
+    (23, -5), (15, 23), (5, 10), (21, -5), (18, 11), (25, 9), (11, 5), (15, 26), (17, 11), (18, -7),
+    (21, -15), (25, -5), (25, 6), (12, 6), (4, 6), (14, 5), (18, 9), (24, 10), (11, 5), (22, 6),
+    (19, 9), (27, 13), (18, 12), (0, 11), (1, 17), (24, 6), (25, -5), (19, 21), (20, -5), (12, 26),
+    (23, -11), (1, 7), (3, 5), (1, 9), (2, 10), (3, 6), (14, 24), (15, -5), (21, 6), (22, 12),
+    (23, -13), (25, -6), (18, 6), (22, 5), (25, 8), (4, 18), (6, 11), (25, 6), (21, 12), (23, 5),
+    (0, -7), (2, -7), (4, -5), (6, -7), (9, -5), (10, 6), (11, -11), (12, 19), (13, -5), (15, -11),
+    (16, -9), (17, -13), (21, 9), (22, -9), (23, 67), (24, -8), (25, 14), (28, -7), (25, 10), (19, 17),
+    (15, 9), (19, 8), (5, 5), (20, 10), (23, 5), (23, 8), (18, 6), (26, 6), (0, -8), (1, 65),
+    (2, 19), (3, 12), (4, 6), (5, -9), (6, -6), (9, -7), (11, -7), (14, 31), (15, -9), (16, -6),
+    (17, -7), (18, -11), (20, -9), (21, -13), (23, -6), (25, -10), (26, -5), (28, -5), (20, 6), (17, 7),
+    (11, 11), (13, 12), (22, 5), (9, 5), (4, 5), (5, 9), (0, 13), (23, 5), (23, 13), (6, 21),
+    (5, -7), (23, 24), (22, 7), (17, 6), (20, 8), (22, 7), (25, -7), (0, -7), (3, -8), (4, -9),
+    (5, 56), (6, 11), (10, -9), (11, -8), (14, -7), (16, -12), (17, -8), (18, 5), (19, 14), (20, 11),
+    (21, -25), (23, 15), (24, -9), (27, 5), (28, -9), (1, -16), (2, -13), (4, -11), (5, -27), (6, 14),
+    (8, -6), (9, 12), (11, -10), (13, 5), (14, -18), (16, -5), (17, -7), (18, 20), (20, -20), (21, 36),
+    (22, 15), (24, -13), (25, 30), (26, 11), (28, -7), (15, 6), (18, 5), (5, -7), (7, 19), (0, 8),
+    (23, 6), (20, 5), (8, 5), (9, -5), (12, 13), (17, 12), (20, 5), (21, -14), (25, 8), (27, 6),
+    (17, 22), (6, 6), (10, 17), (13, 6), (15, -5), (17, 36), (18, -11), (19, -6), (23, -5), (25, -7),
+    (27, 9), (0, 19), (1, 12), (3, 5), (5, -8), (6, -8), (10, 10), (12, -5), (14, -6), (17, 19),
+    (18, -13), (19, -17), (20, 9), (22, 9), (23, 16), (25, -14), (26, -5), (27, -5), (22, 6), (11, 14),
+    (2, 5), (0, -5), (4, 18), (5, 42), (6, 5), (9, 8), (17, -8), (18, -6), (19, -6), (20, -8),
+    (23, -12), (25, 8), (1, 15), (5, 16), (25, 7), (16, 7), (19, 6), (17, 5), (9, 5), (5, 7),
+    (20, 7), (0, 12), (2, 5), (21, -8), (23, -7), (24, 17), (25, 14), (1, 6), (5, -15), (6, 9),
+    (9, -7), (17, 5), (18, 15), (20, 5), (21, 8), (22, 8), (23, -15), (25, 5), (28, -5), (5, -6),
+    (8, 24), (19, 8), (20, 6), (14, 9), (20, 15), (1, 6), (15, 9), (1, -6), (5, -5), (9, -6),
+    (11, -5), (14, -9), (15, -8), (16, -9), (17, -7), (18, -7), (20, 10), (21, 11), (22, 89), (23, -11),
+    (25, -7), (21, -5), (22, 22), (25, -6), (12, 50), (20, -6), (21, -5), (23, -7), (15, 7), (23, 6),
+    (8, 12), (2, 8), (6, 8), (21, 12), (23, 10), (21, 15), (20, 9), (20, 5), (18, 7), (1, -5),
+    (2, -5), (4, -5), (6, -8), (9, 48), (10, 5), (11, 8), (12, -5), (16, -7), (17, 8), (18, -9),
+    (19, -5), (21, 36), (22, -8), (24, -6), (25, -13), (27, -5), (1, 8), (0, -12), (2, -6), (3, 5),
+    (4, -11), (5, -43), (6, -7), (7, 46), (8, 8), (9, 50), (10, -5), (11, -10), (13, -7), (14, -8),
+    (15, -8), (16, -6), (17, 10), (18, -16), (19, 15), (20, 56), (21, -7), (22, -13), (23, -13), (24, -9),
+    (25, -19), (27, 10), (3, 8), (25, 8), (20, 23), (23, -5), (11, 7), (20, 5), (21, 8), (15, 8),
+    (5, 8), (9, 10), (23, -5), (17, 5), (20, 14), (8, 5), (21, 8), (17, 6), (21, 11), (23, -5),
+    (22, 9), (6, 6), (8, 5), (20, 6), (6, 14), (6, 6), (15, -5), (16, 30), (18, 13), (0, 15),
+    (1, 13), (5, 17), (6, 5), (3, -5), (5, -14), (11, -5), (15, -8), (17, 26), (18, -6), (19, -10),
+    (21, 29), (22, 25), (24, -6), (28, -5), (5, 12), (8, 5), (22, 15), (16, 17), (21, 9), (24, 12),
+    (25, -5), (23, 13), (22, 6), (21, 5), (2, 10), (3, 11), (6, 5), (1, 6), (23, 8), (11, 14),
+    (14, 5), (2, 10), (0, 26), (1, 6), (3, 10), (5, -12), (9, -5), (10, 10), (11, -8), (12, -8),
+    (13, -7), (14, -6), (16, 7), (17, 8), (18, -6), (20, -7), (21, -9), (22, -13), (24, 12), (25, 9),
+    (26, -10), (18, 5), (20, 20), (4, 6), (25, 9), (19, 7), (9, 10), (15, 9), (21, 5), (11, 8),
+    (22, 10), (23, -6), (25, -5), (28, 7), (23, 6), (18, 10), (21, 5), (5, 7), (20, 9), (11, 7),
+    (19, 37), (20, -9), (21, -8), (20, 6), (2, 10), (17, 9), (17, 6), (21, 5), (5, 7), (21, 5),
+    (3, 5), (4, 5), (20, 15), (27, 8), (5, 11), (18, 7), (5, 7), (23, 5), (0, -6), (1, -5),
+    (9, -5), (12, 6), (13, 32), (19, -5), (20, -8), (23, -12), (24, 14), (25, 9), (26, -5), (27, 5),
+    (28, 6), (3, 7), (21, -9), (23, 24), (26, 6), (26, 12), (15, 17), (17, -5), (1, 6), (1, 10),
+    (2, 15), (12, 10), (20, -5), (25, -5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 31), (25, -9),
+    (19, 7), (22, 8), (0, 5), (19, 9), (24, 5), (22, 6), (5, 5), (22, 6), (22, 5), (21, 12),
+    (14, 18), (22, 5), (19, 6), (12, 16), (13, 8), (16, 16), (17, -9), (19, -12), (6, 9), (17, -5),
+    (21, 8), (22, -5), (23, -6), (25, 17), (20, 9), (20, 21), (1, -5), (3, 6), (5, -8), (6, -6),
+    (9, -7), (15, 7), (17, -8), (19, 14), (20, 7), (21, 31), (23, -5), (25, -7), (27, 6), (12, 5),
+    (5, 6), (2, 6), (14, 8), (15, 5), (16, 5), (22, 6), (25, 12), (5, 11), (4, 6), (14, 5),
+    (1, 34), (17, 7), (21, 6), (20, 7), (23, 7), (0, 7), (16, 7), (15, -8), (20, 6), (21, 5),
+    (25, 7), (19, 9), (21, -5), (17, 6), (19, 7), (1, 13), (17, 7), (18, 18), (21, 10), (23, -10),
+    (25, -5), (23, 11), (23, 9), (23, -7), (25, 33), (0, 8), (21, -5), (25, 35), (7, 5), (20, 5),
+    (1, -8), (18, -5), (23, -7), (24, -7), (25, -5), (26, 69), (27, 5), (11, 12), (1, 6), (4, 6),
+    (17, 52), (18, -7), (19, -5), (20, 6), (21, 6), (22, 9), (16, 7), (25, 12), (0, 11), (10, 14),
+    (23, -5), (20, 5), (15, 5), (17, 12), (19, 8), (18, 6), (22, 6), (23, 8), (17, 6), (0, -8),
+    (2, 8), (3, -7), (4, -11), (5, -14), (6, -14), (8, 7), (9, -10), (11, -12), (12, -5), (14, -10),
+    (16, -12), (17, 29), (18, 15), (19, -13), (20, -28), (22, -9), (23, -14), (24, 77), (25, 37), (9, 29),
+    (21, -6), (15, 6), (5, -5), (11, -5), (15, -7), (16, -7), (19, 94), (20, -5), (21, -11), (23, -5),
+    (25, -10), (23, 16), (3, 7), (1, 14), (2, 6), (17, -6), (23, -5), (24, 16), (17, 7), (0, -6),
+    (1, -6), (9, -6), (12, 5), (13, 32), (21, -6), (23, -12), (24, 13), (25, 10), (26, -5), (28, 6),
+    (5, 6), (21, 6), (23, 16), (19, 5), (18, 10), (1, 6), (18, 5), (23, 13), (5, 45), (21, -5),
+    (23, -6), (16, 6), (23, 8), (15, 6), (1, 8), (13, 8), (20, 5), (24, 9), (23, 9), (20, 5),
+    (22, 6), (23, 21), (23, 5), (17, 20), (22, 11), (23, 8), (19, 5), (21, 6), (10, 9), (20, 6),
+    (1, 6), (2, 7), (21, 7), (19, 6), (21, 5), (21, 6), (1, -18), (2, -25), (3, -10), (4, -9),
+    (5, -12), (6, -13), (7, -20), (8, -16), (9, -25), (10, -30), (11, -51), (12, -32), (13, -29), (14, 29),
+    (15, 108), (16, 93), (17, -51), (18, -62), (19, 53), (21, 15), (22, 124), (23, -103), (24, -10), (25, 99),
+    (26, -13), (27, -18), (28, 24), (10, 6), (12, 10), (21, -5), (23, 19), (15, 5), (1, -6), (4, 10),
+    (6, 9), (10, -6), (11, -6), (17, 39), (19, 11), (22, -7), (23, -17), (25, -13), (27, 12), (18, 8),
+    (18, 6), (17, 7), (25, 8), (1, 11), (4, 6), (23, 7), (3, 8), (24, 7), (22, 6), (18, 9),
+    (13, 9), (15, 5), (17, 5), (4, 7), (6, 8), (17, 9), (15, 6), (17, 6), (1, 6), (17, 10),
+    (4, 13), (25, 22), (17, 13), (27, 8), (15, 7), (16, 8), (3, 8), (20, 5), (21, 10), (15, 5),
+    (21, 7), (5, 15), (5, -5), (28, 8), (3, -6), (7, 7), (8, 13), (11, -7), (12, -6), (15, -5),
+    (17, -9), (19, -17), (20, 10), (21, 5), (22, -9), (24, 13), (27, 6), (17, 8), (22, 7), (11, 10),
+    (25, 6), (24, 22), (17, 9), (19, -5), (21, 5), (28, 13), (2, 10), (3, 11), (17, -5), (18, 9),
+    (20, 5), (1, 23), (4, 7), (14, 6), (25, 5), (0, -16), (1, -30), (2, -12), (3, -14), (4, -26),
+    (5, 44), (6, -14), (7, 30), (8, 9), (9, 59), (12, -10), (13, 34), (14, -25), (15, -24), (16, -10),
+    (17, -37), (18, -7), (19, 11), (20, 32), (21, 15), (22, 8), (26, -9), (12, 8), (13, 8), (16, 12),
+    (17, -9), (19, -11), (1, 7), (1, 34), (9, 23), (21, -8), (4, 9), (6, 5), (7, 10), (20, -5),
+    (21, 8), (26, 8), (0, 7), (13, 7), (17, 6), (25, -6), (1, 6), (16, 7), (0, -6), (1, 23),
+    (5, -7), (6, -5), (9, -5), (10, -6), (11, -5), (12, 17), (15, -6), (18, -11), (20, -7), (21, 6),
+    (22, -6), (23, -5), (24, 8), (26, 47), (27, -5), (0, 11), (2, 15), (5, -6), (11, 6), (15, -5),
+    (17, -7), (20, -5), (23, -7), (24, 16), (25, 9), (26, -5), (27, 9), (28, 8), (17, 5), (4, 6),
+    (20, 13), (19, 13), (3, 8), (9, 10), (21, 7), (1, 10), (9, 9), (11, 6), (21, -5), (22, 9),
+    (23, -5), (28, 11), (23, 7), (18, 7), (0, 10), (5, -7), (9, -7), (10, 6), (17, 10), (19, 22),
+    (20, 14), (21, -10), (22, -7), (23, 12), (25, -8), (25, 15), (1, 16), (0, 8), (1, 6), (14, 14),
+    (22, 9), (15, 5), (15, 6), (20, 5), (24, 5), (22, 9), (6, 8), (22, 11), (23, 6), (5, 15),
+    (6, 5), (20, 14), (6, 12), (15, 11), (1, 6), (4, 5), (20, 6), (5, -7), (6, 5), (12, 24),
+    (15, -5), (17, -5), (18, 7), (19, -6), (21, -8), (22, 5), (1, -5), (3, 8), (25, 13), (15, 7),
+    (18, 10), (21, 5), (0, 8), (1, 5), (6, 10), (16, 5), (22, -6), (17, 9), (18, 10), (18, 10),
+    (6, 6), (6, 9), (23, 6), (26, 5), (16, 8), (19, 22), (22, -5), (14, 11), (22, 6), (24, 6),
+    (23, 7), (0, 22), (17, 8), (19, 12), (25, 6), (14, 8), (15, -5), (19, 6), (5, -6), (7, 15),
+    (11, 6), (20, 6), (21, 8), (15, 7), (1, 5), (5, -8), (15, -10), (16, 28), (19, 36), (21, 9),
+    (23, -6), (17, 6), (19, 7), (22, 6), (23, 13), (1, 6), (5, -7), (23, 24), (5, 5), (6, 7),
+    (2, 8), (17, 7), (18, 7), (21, -5), (0, 6), (10, 6), (22, 15), (18, 8), (15, 6), (1, 16),
+    (3, -7), (4, -11), (5, -31), (6, -13), (7, -9), (8, -6), (9, -18), (11, -17), (13, -9), (14, -11),
+    (15, -19), (16, -16), (17, 27), (18, 38), (19, 27), (20, 86), (21, 16), (22, -5), (23, -6), (24, -11),
+    (25, -5), (26, -5), (28, -13), (15, 7), (7, 5), (5, 34), (7, 28), (23, -5), (26, 6), (22, 5),
+    (7, 5), (0, 23), (25, 8), (5, 7), (20, 7), (5, 7), (0, 7), (15, -5), (19, 10), (20, 10),
+    (21, 13), (21, 7), (20, 6), (20, -6), (21, 7), (18, 7), (4, 15), (5, 40), (6, 8), (9, 7),
+    (17, -7), (18, -5), (19, -6), (20, -6), (23, -11), (25, 7), (18, 14), (21, 7), (5, 16), (21, -9),
+    (10, 5), (21, -5), (18, 10), (5, 7), (8, 5), (26, 8), (18, 5), (18, 14), (20, 6), (4, 9),
+    (5, -5), (17, -11), (18, 6), (20, -6), (21, 22), (25, 5), (26, 7), (27, 9), (15, 9), (21, 5),
+    (24, 16), (1, 11), (15, 7), (21, 9), (25, -5), (27, 9), (7, 5), (1, 7), (5, -5), (17, 9),
+    (8, 18), (19, 9), (21, -5), (23, -5), (17, 46), (18, -7), (21, -6), (25, -5), (5, -5), (10, -5),
+    (11, 31), (12, 13), (21, -7), (23, 7), (15, 5), (9, 8), (20, 20), (20, 9), (6, 10), (1, -6),
+    (4, -7), (5, 22), (6, 9), (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -8),
+    (20, -11), (21, -7), (22, -7), (23, -14), (24, 40), (25, 19), (26, -5), (27, -6), (20, 7), (6, 6),
+    (15, 11), (18, 5), (0, 16), (25, 5), (21, 6), (23, 7), (13, 9), (25, 6), (1, 10), (2, 5),
+    (3, 8), (25, -7), (3, 8), (9, 7), (10, 18), (18, 6), (19, 7), (21, -8), (23, -6), (4, 6),
+    (23, 9), (0, -17), (2, -6), (3, -13), (4, -19), (5, 5), (6, -5), (7, -11), (8, -11), (9, -7),
+    (11, -39), (12, -18), (14, -9), (15, 16), (16, 28), (17, 25), (18, 26), (19, -22), (21, 38), (22, 18),
+    (23, -25), (24, 6), (25, 22), (27, -11), (28, 30), (17, 6), (1, 7), (11, 6), (1, 11), (6, 6),
+    (28, 8), (1, -6), (3, -17), (4, 21), (5, 10), (6, 14), (7, 11), (8, 5), (9, 13), (10, -6),
+    (11, -21), (12, -13), (13, -8), (14, -8), (15, -8), (16, -16), (19, 9), (20, 16), (21, 7), (22, -19),
+    (23, -22), (25, -6), (26, 16), (27, 22), (5, 12), (23, 7), (23, 7), (15, 15), (16, 5), (23, 29),
+    (1, -6), (4, -5), (5, -15), (9, -7), (10, -10), (11, 20), (15, -7), (16, -5), (18, -5), (19, -9),
+    (20, 23), (22, -6), (23, 81), (25, -9), (28, -5), (22, 9), (13, 5), (1, 6), (4, 20), (14, 5),
+    (23, 11), (23, 25), (1, -15), (3, 6), (4, 52), (5, -14), (6, -6), (9, -6), (10, -6), (11, -9),
+    (12, -5), (14, 93), (16, 15), (17, -8), (18, -8), (19, -7), (20, -5), (21, -12), (23, -29), (25, -13),
+    (1, -5), (4, -5), (5, -10), (6, -6), (9, -6), (10, -7), (11, -8), (13, 9), (14, -7), (15, -5),
+    (17, -11), (18, -6), (20, -7), (21, -5), (22, 18), (23, 77), (25, 12), (28, -6), (21, 7), (22, 5),
+    (25, 8), (2, 7), (3, 5), (3, 8), (15, 7), (23, 6), (1, -7), (5, 9), (6, -6), (9, 13),
+    (10, 9), (11, -8), (12, -5), (15, -5), (16, -5), (18, 16), (19, -9), (20, 15), (21, -8), (22, 14),
+    (25, -5), (1, -6), (3, -5), (4, -5), (6, -6), (11, -9), (13, 5), (14, -6), (16, -5), (17, -9),
+    (18, -8), (19, -7), (20, -11), (21, -6), (22, -8), (23, 111), (25, 7), (28, -5), (4, -5), (6, -5),
+    (9, -6), (10, -5), (11, -8), (12, -5), (14, 10), (16, -5), (18, -5), (19, -8), (20, 5), (23, 45),
+    (25, 19), (26, 6), (27, -5), (18, 10), (0, 11), (1, 13), (2, -12), (4, -15), (5, -17), (6, -10),
+    (7, -7), (8, -10), (9, 13), (11, -19), (12, -6), (14, -5), (15, 29), (16, 24), (17, 10), (18, 29),
+    (19, -8), (20, 13), (21, 22), (22, -12), (23, -5), (24, -7), (25, -12), (26, -16), (21, 5), (17, 7),
+    (15, 6), (5, 6), (18, 10), (19, 7), (0, 6), (26, 5), (28, 5), (0, -30), (1, 10), (2, -19),
+    (3, -23), (4, -11), (5, 75), (6, 50), (7, 13), (8, -19), (9, 29), (11, -55), (12, -29), (13, -27),
+    (14, -39), (15, 34), (16, 9), (17, 33), (18, 24), (19, 62), (20, 26), (21, 35), (22, 20), (23, -78),
+    (24, -23), (25, -28), (26, -28), (27, -12), (13, 16), (23, 31), (0, -5), (1, -5), (5, 20), (15, -6),
+    (17, -9), (18, 13), (19, 18), (21, -17), (22, 15), (23, 21), (2, 5), (3, -7), (5, -5), (6, -5),
+    (9, -7), (11, 22), (12, 21), (13, 18), (18, -12), (20, -7), (21, 9), (22, -9), (24, -5), (26, -5),
+    (18, 6), (0, 7), (21, 8), (5, 5), (9, 5), (21, 6), (1, 6), (2, -8), (3, 6), (4, 21),
+    (5, 45), (6, 31), (7, 15), (10, -10), (11, -13), (13, -5), (15, -7), (16, -14), (17, -13), (18, -15),
+    (19, -15), (20, -35), (21, 11), (22, -15), (25, 5), (27, -9), (28, 9), (0, -5), (5, -16), (6, -6),
+    (9, -8), (10, -7), (11, -7), (12, -5), (15, -7), (16, -6), (17, -14), (18, 24), (19, -9), (20, -19),
+    (21, 31), (22, -7), (23, 80), (25, -8), (27, 26), (28, -5), (23, 27), (9, 15), (17, 6), (20, 5),
+    (22, -5), (23, -11), (25, -5), (28, 12), (12, 5), (17, 11), (18, 7), (9, 13), (21, 12), (1, -13),
+    (2, -7), (3, -7), (4, -8), (5, -21), (6, -11), (7, -6), (10, 114), (11, 110), (12, 11), (13, -9),
+    (14, -7), (15, -17), (16, -11), (17, -19), (18, -12), (19, 25), (20, 8), (21, -9), (22, -15), (23, -34),
+    (24, -8), (25, -25), (26, -7), (27, -8), (28, -10), (15, 9), (19, 10), (17, 6), (19, -5), (21, 18),
+    (22, 21), (25, -5), (9, 5), (1, 10), (1, -5), (16, -5), (17, 15), (18, 7), (21, 11), (22, 6),
+    (23, -8), (24, -5), (25, -9), (7, 5), (17, 5), (18, 8), (19, 8), (0, 5), (21, -5), (22, 13),
+    (18, 17), (1, 5), (6, 6), (9, 7), (27, 8), (5, 6), (6, 5), (6, 9), (16, 6), (11, 5),
+    (15, -9), (19, 80), (20, -6), (21, -15), (22, -5), (25, -6), (20, 6), (1, 6), (5, 14), (9, 10),
+    (23, -5), (11, 10), (21, 5), (6, 10), (5, -5), (20, 5), (21, -5), (23, 18), (27, 6), (22, 6),
+    (2, 10), (3, 11), (1, 14), (17, 6), (5, -8), (6, 58), (20, -6), (25, -8), (17, 6), (6, 8),
+    (22, 11), (0, 11), (1, 24), (2, -5), (3, -6), (4, 13), (5, -28), (6, 6), (7, 10), (10, 8),
+    (11, -6), (15, -9), (17, 5), (18, -6), (19, -11), (21, 8), (22, -8), (26, -8), (27, 5), (15, 5),
+    (0, -5), (1, 6), (4, 5), (5, 17), (6, 41), (9, -6), (10, 5), (15, -6), (17, -8), (19, -7),
+    (21, 10), (22, -6), (23, -13), (25, -8), (25, 12), (20, 12), (18, 6), (1, 6), (6, 5), (21, 7),
+    (13, 8), (15, -5), (19, 10), (20, 11), (21, 11), (5, 6), (1, 6), (16, 6), (21, 5), (22, 5),
+    (14, -5), (22, 8), (1, -7), (18, -5), (22, 12), (19, 11), (20, 5), (21, 7), (13, 5), (4, 6),
+    (0, 8), (6, 9), (21, 11), (20, 6), (1, 40), (4, 85), (5, -22), (6, -7), (14, -5), (15, -5),
+    (18, -5), (20, -5), (21, -15), (23, -8), (25, -7), (17, 6), (18, 8), (21, 11), (0, 13), (1, 18),
+    (5, -15), (18, 7), (20, -8), (23, -6), (25, 5), (27, -5), (28, 5), (19, 10), (18, 7), (4, 9),
+    (13, 11), (17, 6), (15, -5), (18, -5), (21, -8), (25, 33), (27, 6), (7, 5), (23, 14), (5, 7),
+    (17, -6), (19, -8), (21, -5), (23, 6), (17, 7), (18, 10), (21, 10), (22, 6), (25, -5), (10, 6),
+    (21, 8), (19, 7), (19, 8), (1, 10), (11, 9), (19, 6), (17, 7), (1, 6), (2, 5), (5, 6),
+    (17, 8), (11, 19), (23, 10), (21, 6), (22, 6), (5, -5), (18, 32), (19, -7), (27, 16), (11, 23),
+    (11, 15), (20, 8), (9, 5), (2, 9), (19, 7), (6, 6), (18, 8), (14, 8), (5, -5), (15, -9),
+    (17, 6), (18, -9), (19, -5), (21, -15), (22, 36), (23, 22), (5, 7), (4, 9), (25, 12), (21, 9),
+    (23, 6), (1, 7), (15, -7), (21, 6), (28, 8), (26, 9), (22, 5), (5, 6), (17, 10), (15, 13),
+    (19, 6), (21, 10), (28, 8), (17, 5), (21, 5), (5, 5), (25, 6), (20, 6), (5, -5), (28, 8),
+    (0, 9), (0, -17), (1, 20), (3, -5), (4, 8), (5, 17), (7, 10), (8, -5), (9, 8), (11, -12),
+    (13, -9), (14, -11), (15, 5), (17, -8), (21, 17), (22, -15), (24, 6), (25, -22), (27, -13), (28, 28),
+    (5, 5), (6, 6), (21, 5), (15, 7), (22, 16), (20, 20), (20, 5), (20, 5), (6, 5), (11, 6),
+    (0, 9), (3, 42), (4, 23), (5, -8), (9, -5), (11, -5), (17, -5), (19, -6), (20, -6), (21, -7),
+    (22, -5), (23, -10), (24, -9), (25, 19), (26, -5), (27, -6), (19, 7), (21, 13), (11, 6), (14, 5),
+    (20, -6), (21, 6), (1, 13), (14, 7), (21, 6), (25, -5), (26, 12), (11, 11), (23, 15), (20, 5),
+    (20, 7), (8, 5), (1, -5), (5, 30), (6, -6), (7, 27), (9, -5), (15, 6), (16, 12), (17, 6),
+    (19, 8), (20, -11), (21, -8), (22, -6), (23, -6), (25, -9), (17, 31), (21, -5), (0, 48), (1, 7),
+    (2, -10), (3, -6), (4, -5), (5, -8), (7, -9), (8, -7), (9, -6), (11, -14), (12, -12), (13, -11),
+    (14, -12), (15, -11), (16, -13), (17, -9), (18, -14), (19, 19), (21, -9), (22, -6), (24, 19), (25, 46),
+    (27, 32), (3, 10), (14, 10), (9, -5), (14, -8), (16, -7), (17, -6), (18, -6), (20, 13), (22, 65),
+    (23, -9), (25, -7), (11, 12), (0, 29), (1, 28), (2, -7), (3, -10), (5, -11), (6, -9), (12, 8),
+    (16, -6), (17, -6), (18, 11), (19, -9), (22, -5), (23, -5), (24, 6), (25, 5), (26, -6), (27, 6),
+    (0, 14), (1, 15), (3, -7), (4, -5), (9, -7), (10, 13), (11, -5), (13, -5), (14, -5), (16, -6),
+    (17, 26), (18, 6), (19, -16), (20, 12), (21, 26), (22, -12), (23, 8), (24, -8), (25, -20), (26, -6),
+    (0, 20), (1, 31), (4, -9), (5, -7), (6, -6), (8, -5), (9, -12), (11, -13), (13, -10), (15, -5),
+    (16, -8), (18, 10), (19, -7), (20, -5), (21, 18), (23, -6), (24, -13), (25, 28), (26, -14), (27, 7),
+    (28, 20), (19, 15), (17, 6), (26, 6), (23, 13), (1, -8), (2, 24), (18, 9), (1, -9), (4, -6),
+    (5, -13), (6, -8), (9, -7), (10, -6), (11, -9), (12, -6), (13, -5), (14, -10), (15, 185), (16, -18),
+    (17, 25), (18, 34), (19, -18), (20, -17), (21, -31), (22, -20), (23, -20), (24, -5), (25, -9), (27, -5),
+    (28, -8), (0, 5), (2, 7), (3, -5), (11, 18), (13, 17), (17, -6), (19, -10), (23, 11), (15, 5),
+    (5, -7), (6, 17), (16, 10), (17, -5), (18, 8), (22, -5), (17, 12), (1, 10), (6, 14), (7, -8),
+    (8, -5), (9, 8), (12, 5), (14, -8), (16, 18), (18, 9), (20, 14), (21, 34), (22, -22), (23, -13),
+    (24, -10), (25, -26), (26, -11), (15, 10), (16, 7), (16, 10), (21, 7), (21, 8), (5, 7), (15, 5),
+    (17, -5), (19, -9), (21, -6), (23, 6), (10, 12), (21, 6), (0, 9), (21, 5), (25, 9), (20, 5),
+    (28, 9), (16, 11), (6, 14), (2, 6), (23, 7), (21, 5), (18, 6), (22, 6), (5, 6), (0, -15),
+    (1, -11), (2, -5), (4, -9), (5, -9), (6, -11), (9, -7), (10, -11), (11, -5), (12, -9), (15, -10),
+    (16, -14), (17, -9), (19, 15), (20, -10), (21, -8), (23, 38), (24, -17), (25, 55), (26, 19), (27, 21),
+    (28, 7), (1, 9), (14, 5), (5, 5), (7, 5), (18, 8), (21, 6), (15, 9), (23, 6), (9, 6),
+    (11, 26), (13, 53), (18, -5), (21, -6), (23, -5), (24, -5), (25, -12), (1, 9), (5, -6), (18, -9),
+    (19, -7), (20, 46), (27, 7), (1, 5), (5, 7), (5, 7), (6, 5), (21, 5), (23, 7), (18, 10),
+    (2, 6), (18, 10), (21, 5), (19, 13), (6, 8), (17, 7), (18, 5), (5, -5), (9, -9), (10, 15),
+    (12, 6), (15, -7), (19, 17), (20, 11), (22, 7), (23, -10), (20, 6), (5, -5), (15, 45), (16, 17),
+    (17, -8), (19, -8), (22, 8), (23, -7), (14, 17), (14, 6), (1, -7), (5, 70), (7, 26), (10, -5),
+    (15, -6), (17, -10), (19, -6), (21, -15), (22, -6), (25, -5), (7, 12), (25, 5), (22, 5), (5, 8),
+    (21, -5), (22, 5), (23, 12), (22, 6), (8, 5), (5, 6), (6, 5), (20, 7), (23, 7), (1, 6),
+    (9, 5), (10, 46), (11, -11), (23, -7), (6, 8), (27, 9), (22, 7), (23, 10), (16, 15), (21, 5),
+    (20, 11), (15, 7), (6, 6), (21, 5), (1, -5), (5, 11), (6, -5), (17, 24), (18, -11), (19, -6),
+    (21, 29), (22, -6), (23, -10), (25, 7), (19, 6), (0, -6), (17, -12), (21, -6), (23, 5), (24, 20),
+    (25, 6), (26, 13), (23, 14), (17, 8), (17, 12), (19, 12), (23, -5), (6, 12), (25, 8), (1, 5),
+    (14, 15), (5, -5), (17, -6), (18, 25), (19, 10), (20, 9), (21, -5), (23, -6), (5, -5), (18, 5),
+    (21, 8), (4, 6), (11, 15), (1, 5), (2, -5), (18, 7), (23, 19), (25, -8), (1, -7), (4, 6),
+    (9, 17), (10, 8), (17, -6), (18, -5), (21, 8), (22, -6), (25, 18), (2, 8), (11, 5), (20, 11),
+    (23, -5), (8, 5), (18, 10), (1, 11), (28, 9), (4, 6), (11, 5), (20, -8), (1, 8), (2, 8),
+    (3, 7), (25, -6),
 ];

@@ -412,8 +412,9 @@ pub fn code_only() -> Classifier {
 /// them once its one measurement was recorded (BENCHMARKS.md): `heldout.txt`'s systems
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
 /// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`, then `fresh10/`,
-/// then `fresh11/`, then `fresh12/`, then `fresh13/`, then `fresh14/`, then `fresh15/`.
-pub const TUNING_FILES: [&str; 16] = [
+/// then `fresh11/`, then `fresh12/`, then `fresh13/`, then `fresh14/`, then `fresh15/`,
+/// then `fresh16/`.
+pub const TUNING_FILES: [&str; 17] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -430,6 +431,7 @@ pub const TUNING_FILES: [&str; 16] = [
     "fresh13/replies.jsonl",
     "fresh14/replies.jsonl",
     "fresh15/replies.jsonl",
+    "fresh16/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

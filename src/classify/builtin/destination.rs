@@ -429,7 +429,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
             .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
-                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt"])
+                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email"])
             .scope(Scope::Message),
     );
 }

@@ -43,6 +43,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.client_not_allowed", C::Policy,
+          "our client IP or host is not on the receiver's allow-list ('client not authorized', 'IP is not allowed'): a local rule about the connecting host, holding the destination, not one message")
+            .t(&["client not authorized", "client is not authorized", "client not allowed", "client is not allowed", "ip not authorized",
+                 "ip is not authorized", "ip not allowed", "ip is not allowed", "ip address not allowed", "ip address is not allowed"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.ip_refused", C::Reputation,
           "a refusal that names our IP or host ('your IP is not allowed', 'from this IP') with no other cause: a verdict on our IP's standing (every labelled such reply reads so), holding the destination, not one message")
             .t(&["your ip", "your ip address", "sending ip", "from this ip", "this ip address", "your host", "your server", "your mail server",

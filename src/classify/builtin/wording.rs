@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "failed to parse email", "failed to parse message"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -298,6 +298,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "sending to remote addresses",
             "relaying not permitted",
             "relay access",
+            "will not relay",
+            "forwarding not permitted",
+            "recipient domain not allowed",
+            "recipient domain is not allowed",
             "relaying from",
             "unauthorized relay",
             "unauthorised relay",
@@ -326,6 +330,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .t(&[
             "authentication failed",
             "authentication unsuccessful",
+            "authentication temporarily blocked",
             "failed authentication",
             "authentication failures",
             "auth failures",
@@ -639,7 +644,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal mailer error",
             "technical problem",
             "technical difficulties",
-            "problem on our end", "internal confusion", "internal software error", "system load", "server load", "can't create output", "cannot create output",
+            "problem on our end", "internal confusion", "internal software error", "system load", "server load", "can't create output", "cannot create output", "upstream auth", "upstream authentication", "error when forwarding", "failed to send email",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
