@@ -2703,11 +2703,26 @@ fn sixteenth_round_words_from_the_retired_fresh16() {
         // An allow-list of connecting hosts refuses our client: every message to that
         // host waits alike, so the destination holds, not one message.
         (
-            "554 5.7.1 Client not authorized to use this relay",
+            "550 5.7.1 Client not authorized",
             S::MailFrom,
             C::Policy,
             P,
             Scope::Destination,
+        ),
+        (
+            "550 Your IP is not allowed",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // ...but a client not authorized to relay is a relay refusal for that recipient.
+        (
+            "554 5.7.1 Client not authorized to relay",
+            S::Unknown,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
         ),
         (
             "521 IP is not allowed",
@@ -2733,7 +2748,7 @@ fn sixteenth_round_words_from_the_retired_fresh16() {
             Scope::Message,
         ),
         (
-            "451 4.3.0 Failed to parse message",
+            "451 Failed to parse message",
             S::DataEnd,
             C::ContentFormat,
             T,
@@ -2754,10 +2769,25 @@ fn sixteenth_round_words_from_the_retired_fresh16() {
             Scope::Recipient,
         ),
         // A relay's own login to the service behind it failing is its trouble, not our
-        // AUTH: the longer phrase wins over "authentication failure" inside it.
+        // AUTH, at any stage: the rule with the longer phrase is declared before the AUTH
+        // rule, whose "authentication failure" it contains, and their weights are equal.
         (
             "451 4.4.0 Upstream authentication failure, try later",
             S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.7.0 Upstream authentication failure",
+            S::Unknown,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "454 Upstream auth failed",
+            S::MailFrom,
             C::ServerError,
             T,
             Scope::Message,
@@ -2772,10 +2802,10 @@ fn sixteenth_round_words_from_the_retired_fresh16() {
             Scope::Connection,
         ),
         (
-            "550 5.1.1 Could not find account for user@example.org",
-            S::RcptTo,
+            "450 Could not find account for user@example.org",
+            S::DataEnd,
             C::UserUnknown,
-            P,
+            T,
             Scope::Recipient,
         ),
     ];

@@ -51,7 +51,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.ip_refused", C::Reputation,
-          "a refusal that names our IP or host ('your IP is not allowed', 'from this IP') with no other cause: a verdict on our IP's standing (every labelled such reply reads so), holding the destination, not one message")
+          "a refusal that names our IP or host ('mail from your IP', 'from this IP') with no other cause: a verdict on our IP's standing, holding the destination, not one message (an IP 'not allowed' or 'not authorized' is the allow-list rule's, declared before this one)")
             .t(&["your ip", "your ip address", "sending ip", "from this ip", "this ip address", "your host", "your server", "your mail server",
                  "sending server", "sending host", "client ip", "from this host", "from your host", "client does not have permission", "for this ip"])
             .scope(Scope::Destination),

@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "failed to parse email", "failed to parse message"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "failed to parse message"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -299,7 +299,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying not permitted",
             "relay access",
             "will not relay",
-            "forwarding not permitted",
+            "not authorized to relay",
+            "not authorised to relay",
             "recipient domain not allowed",
             "recipient domain is not allowed",
             "relaying from",
@@ -320,6 +321,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions"]),
+    );
+    v.push(
+        r("text.upstream_auth_failed", C::ServerError,
+          "a relay's own login to the service behind it failed ('upstream authentication failure'): the receiver's trouble, not our AUTH; before the AUTH rule, whose phrase it contains")
+            .t(&["upstream authentication failure", "upstream authentication failed", "upstream auth failure", "upstream auth failed",
+                 "upstream authentication error", "upstream auth service"])
+            .scope(Scope::Destination),
     );
     v.push(
         r(
@@ -644,7 +652,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal mailer error",
             "technical problem",
             "technical difficulties",
-            "problem on our end", "internal confusion", "internal software error", "system load", "server load", "can't create output", "cannot create output", "upstream auth", "upstream authentication", "error when forwarding", "failed to send email",
+            "problem on our end", "internal confusion", "internal software error", "system load", "server load", "can't create output", "cannot create output",
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
