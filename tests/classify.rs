@@ -2813,6 +2813,100 @@ fn sixteenth_round_words_from_the_retired_fresh16() {
 }
 
 #[test]
+fn seventeenth_round_words_from_the_retired_fresh17() {
+    let cases = [
+        // Postfix's "Helo command rejected" with an admin's own reason and a 5.7.x code
+        // is a local rule about our HELO name...
+        (
+            "554 5.7.1 <localhost>: Helo command rejected: You are not me",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // ...while with a 5.5.x code, or a transient 4.7.1 lookup failure, it stays the
+        // HELO's syntax or resolution.
+        (
+            "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "450 4.7.1 <mail.example.com>: Helo command rejected: Host not found",
+            S::RcptTo,
+            C::Protocol,
+            T,
+            Scope::Destination,
+        ),
+        // Our IP blocked for spam is a block on our IP, not a verdict on this message.
+        (
+            "550 Your IP was blocked due to spam",
+            S::RcptTo,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        // A blacklisted attachment is the message's content, not our IP on a list.
+        (
+            "552 Message blocked due to blacklisted attachment",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 This domain requires a TLS connection",
+            S::RcptTo,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 Sender unknown",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 This message contains a broken MIME container",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "454 certificate not yet valid",
+            S::Unknown,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        // A cap on recipients per connection counts recipients, not connections.
+        (
+            "452 4.5.3 Recipients per connection limit reached",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&cases);
+    let v = c().classify(
+        &reply("554 5.7.1 <localhost>: Helo command rejected: You are not me"),
+        S::RcptTo,
+    );
+    assert_eq!(v.rule, "text.helo_policy_code");
+    let v = c().classify(
+        &reply("550 This message contains a broken MIME container"),
+        S::DataEnd,
+    );
+    assert_eq!(v.rule, "text.content_format");
+}
+
+#[test]
 fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_the_retired_fresh14()
 {
     let cases = [

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 7572 (feature, category) entries.
+//! 29 categories, 4000 features, 7493 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-27, 30, -40, -30, -22, 26, -35, -62, -84, -23, -15, 57, -14, -8, -34, -6, -28, 44, 27, -10, 8, 75, -1, 133, -7, 86, -1, -26, -11];
+pub(super) static PRIOR: [i32; 29] = [-29, 27, -40, -30, -22, 29, -36, -64, -86, -22, -20, 54, -17, -6, -31, -9, -29, 42, 23, -11, 9, 87, -1, 129, -5, 101, -4, -29, -12];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -59,6 +59,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x000a3c4c, // w:configured
     0x001d13e2, // p:null
     0x00288080, // p:nxdo
+    0x0028d44c, // b:message quota
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
     0x00311c0c, // w:eop
@@ -107,7 +108,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
     0x03941b72, // b:access denied
-    0x039ce125, // p:trus
+    0x0395d009, // b:died with
     0x03c93946, // w:sending
     0x03d037c5, // w:https
     0x03d32e25, // b:by https
@@ -119,6 +120,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04427ca7, // w:help
     0x0457ae1a, // b:internal failure
     0x04c13d57, // b:invalid recipient
+    0x04d16c94, // b:the mailbox
     0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
@@ -135,10 +137,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
-    0x065c2820, // b:writing spool
     0x067558c8, // b:are trying
     0x067a7c75, // b:encryption required
-    0x067e9211, // w:mailboxfull
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
     0x06997f96, // b:host name
@@ -153,12 +153,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x075c99a3, // b:tls not
     0x076c98af, // w:corresponding
     0x0787a189, // w:full
-    0x0795ec4a, // w:krs
+    0x07902397, // b:failed user
+    0x07ae225a, // b:server admins
     0x07aef4a1, // b:for instructions
     0x07c511a0, // e:x.7.25
     0x07cdc7e4, // c:400
     0x07d67d4b, // b:address rejected
     0x07d903ed, // b:to view
+    0x07eab665, // b:smtp auth
     0x08288e0c, // b:need help
     0x08333f87, // b:is disabled
     0x08350f5d, // b:antispam plc
@@ -177,6 +179,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08cbe63b, // b:cbl abuseat
     0x08d2960f, // b:in minutes
     0x08d9174a, // b:postmaster for
+    0x08e0155b, // b:or ours
     0x08e6442c, // w:removal
     0x08e672ca, // b:per hour
     0x08ef5fda, // w:sabineko
@@ -184,6 +187,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08f98e79, // b:null mx
     0x08fb8663, // w:response
     0x090113e0, // p:abou
+    0x09099262, // b:redmine server
     0x090a7b67, // w:memory
     0x090d75ba, // b:received from
     0x092680aa, // w:they
@@ -195,7 +199,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
-    0x098cbdcf, // b:virus or
     0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
@@ -209,13 +212,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0a15cfc9, // p:succ
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
+    0x0a5568de, // b:classified as
     0x0a588720, // b:spf check
-    0x0a78184d, // b:verify that
     0x0ab8d7f1, // p:sorb
     0x0ac51659, // e:x.7.26
     0x0acdfe66, // b:content presents
     0x0ad191fa, // b:to me
-    0x0af10083, // p:surb
     0x0af18a78, // w:mailer
     0x0b03655d, // w:doesn
     0x0b0edb78, // b:detected that
@@ -228,11 +230,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b732369, // b:net to
     0x0b7c34cd, // w:daily
     0x0b80b06c, // b:service is
+    0x0b90e277, // b:kind regards
     0x0b92fafd, // s:rcpt_to
     0x0b9d2701, // b:it on
     0x0ba21b8f, // w:progress
     0x0ba44516, // b:helo not
     0x0ba78056, // w:instead
+    0x0bb5359e, // b:credentials for
+    0x0be3999b, // b:system if
     0x0be6f81f, // w:blacklist
     0x0befcaef, // p:foun
     0x0c0f0b97, // p:blam
@@ -279,6 +284,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e343251, // b:com mail
     0x0e389695, // b:or forged
     0x0e60e9c9, // b:next time
+    0x0e6191b8, // b:lib sympa
     0x0e640c9d, // p:empt
     0x0e7426d9, // b:co uk
     0x0e7e1641, // p:occu
@@ -287,7 +293,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
     0x0ee9186c, // p:abus
-    0x0ef6257e, // w:frozen
+    0x0f32a0f8, // b:documentation https
     0x0f4bab17, // p:cann
     0x0f5ae8da, // b:recipient unknown
     0x0f5d83ba, // b:likely unsolicited
@@ -310,10 +316,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1003e245, // b:ip try
     0x100a9c59, // w:double
     0x10246166, // p:disc
+    0x106a2b1d, // b:local domains
     0x10740256, // b:address not
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
-    0x10b8cd07, // w:cuda
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
     0x1137a8dc, // b:is denied
@@ -326,6 +332,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11a22174, // b:parameters not
     0x11a5de3a, // w:been
     0x11b0e267, // w:filtered
+    0x11e8faa1, // b:please read
     0x11f7decd, // w:accepted
     0x1202f725, // b:relay service
     0x1207d450, // b:ru is
@@ -348,20 +355,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
     0x138af53c, // b:clamav net
-    0x1391e83e, // b:user icloud
     0x13a3abe7, // w:nested
     0x13bb4eef, // w:based
     0x13be0d75, // b:starttls command
-    0x13c52484, // e:x.7.29
     0x13d20713, // b:invalid rcpt
     0x13d96902, // b:tls already
     0x13e9acb3, // b:rejected because
     0x13ef465c, // p:your
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
-    0x14103164, // w:buddy
     0x1419cf83, // b:there is
-    0x1424f312, // w:disconnecting
+    0x14213eff, // b:sorry don
     0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
@@ -378,6 +382,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1542a194, // b:of this
     0x15447b30, // w:resolve
     0x1551ad96, // b:nyaan example
+    0x155c1064, // w:think
     0x156c4873, // w:ezweb
     0x15a65df4, // b:this was
     0x15ea55ab, // w:taken
@@ -388,10 +393,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x162ecc49, // e:x.3.2
     0x1630dd23, // b:get removed
     0x1649937d, // b:error send
-    0x1668c593, // w:azumakuniyuki
     0x166b6242, // p:tran
     0x1675b200, // b:rset to
     0x16763412, // b:service error
+    0x169367ab, // b:possible spam
     0x16a6f195, // p:over
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
@@ -401,6 +406,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16d9eca4, // w:missing
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
+    0x17393ae2, // w:previously
     0x176539b4, // b:hostname is
     0x1766f0e0, // b:domain name
     0x176ce26c, // b:sending mail
@@ -436,6 +442,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18e11a88, // b:smtp connections
     0x18f1f719, // b:spam spam
     0x18fbab0d, // b:many received
+    0x18fd1cec, // b:fatal sorry
     0x190d5439, // b:by zen
     0x19101149, // w:administrator
     0x19718fa0, // p:alia
@@ -460,7 +467,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b1c9fcc, // b:rejeitado pelo
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
-    0x1b55fb65, // p:lapo
     0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
     0x1b6b6a21, // p:trac
@@ -519,7 +525,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
-    0x1e6b6eda, // p:traf
     0x1e6c7009, // p:poin
     0x1e73d68e, // b:com with
     0x1ea49823, // b:mistreat you
@@ -535,9 +540,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f3191d8, // b:all recipients
     0x1f44ffe1, // b:choose to
     0x1f56770b, // w:per
-    0x1f56eec7, // w:canceled
     0x1f63f1f9, // w:about
-    0x1f719912, // p:alig
     0x1f8b1885, // b:bin help
     0x1fa75991, // p:agai
     0x1faca135, // b:correct helo
@@ -562,7 +565,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20b1b734, // b:in error
     0x20b776ea, // b:to example
     0x20bb392a, // p:sour
-    0x20cbd323, // w:execute
     0x20d3a4c2, // b:error message
     0x20efcee0, // w:bulk
     0x2103cd70, // b:address to
@@ -582,7 +584,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
-    0x21c8e06d, // w:contained
     0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
@@ -600,7 +601,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22f93124, // b:tried to
     0x23042ba4, // p:diff
     0x2312ad0f, // b:mail box
-    0x2331358f, // w:anymore
     0x2345b50c, // b:complaints see
     0x2346b225, // b:process message
     0x2349b164, // w:php
@@ -616,6 +616,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23ddd87e, // w:its
     0x23e2d028, // p:syst
     0x23ee7053, // b:refuse veuillez
+    0x241c10ea, // b:accept message
     0x2430bb4b, // b:dkim did
     0x2431c3a1, // p:bloq
     0x2476e3b5, // b:full try
@@ -627,11 +628,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x24c1878b, // b:help forward
     0x24da9d9b, // w:mail
     0x24edc241, // b:administrator returned
-    0x2505d178, // b:while sending
     0x250b0efa, // b:information see
     0x251a1f0d, // b:and dns
     0x25209337, // p:char
     0x25400fe8, // b:not valid
+    0x2574d6b2, // b:read the
     0x257be143, // b:follow the
     0x2597dfac, // b:email sender
     0x259e9972, // w:reverse
@@ -649,12 +650,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2629e335, // b:unfortunately messages
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
+    0x267ecf12, // b:schleuder org
     0x268d0fc5, // b:smtp host
     0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
     0x26e3fee1, // w:determine
     0x26fa2c65, // b:you do
-    0x272a4147, // w:greylist
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
     0x27473731, // w:ugent
@@ -666,12 +667,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
-    0x282fa27a, // p:choo
     0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
     0x2847de97, // w:probably
-    0x28486f79, // b:xbl spamhaus
     0x28500416, // b:mail domain
     0x287463a6, // b:has no
     0x2888005e, // b:net please
@@ -690,7 +689,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
-    0x29519470, // e:x.2.4
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
     0x29770cf7, // b:by the
@@ -705,6 +703,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a08bc6b, // b:failed for
     0x2a0dae69, // b:to authenticate
     0x2a16b4fd, // p:synt
+    0x2a202ac0, // b:help please
     0x2a3a19b2, // w:file
     0x2a472a83, // w:passing
     0x2a687b13, // b:sending too
@@ -732,6 +731,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2bfefe60, // b:error no
     0x2c06412d, // b:unavailable please
     0x2c153c73, // b:of reject
+    0x2c18f6ba, // p:symp
     0x2c1c8f67, // w:bytes
     0x2c312a4c, // b:be found
     0x2c526d02, // w:remote
@@ -779,6 +779,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e54a690, // b:mailbox full
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
+    0x2eae948d, // w:terminated
     0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
@@ -789,6 +790,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f07a820, // p:rcpt
     0x2f14477e, // w:access
     0x2f2740f5, // w:scan
+    0x2f2e850e, // b:regards your
+    0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
     0x2f69e816, // b:site is
@@ -805,7 +808,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
-    0x2ffb5a77, // e:x.7.606
     0x3026d382, // b:exist please
     0x302b3420, // p:matc
     0x3042c605, // b:exceeds limit
@@ -827,7 +829,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3160ab63, // p:late
     0x3162e3a3, // b:rejected undeliverable
     0x316a8175, // b:send messages
-    0x3194977a, // w:level
+    0x318975b8, // p:whic
     0x31a1968b, // b:the message
     0x31a92ef7, // b:is configured
     0x31c582ec, // b:provide valid
@@ -836,6 +838,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x31f0aa68, // w:feel
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
+    0x323092b7, // b:spam if
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
@@ -853,6 +856,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
     0x3335e5c8, // b:message length
+    0x33419562, // b:your list
     0x33680824, // b:policy all
     0x33792f8c, // b:violation reason
     0x3399e79b, // b:must issue
@@ -883,11 +887,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
     0x35a867c3, // w:known
+    0x35af2664, // b:per connection
     0x35b49238, // w:field
     0x35c1d639, // p:para
     0x35d1eb8f, // b:not match
     0x3602f38e, // b:exceeded retry
-    0x361b81ed, // b:user docomo
     0x3627612e, // b:about smtp
     0x366caef3, // w:also
     0x367d126b, // p:noti
@@ -902,6 +906,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3710649f, // b:account user
     0x37114d53, // p:asci
     0x371160f9, // p:gmai
+    0x3713dae7, // b:from ips
     0x373eab57, // w:find
     0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
@@ -912,6 +917,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37908081, // w:prod
     0x37a2677b, // b:ugent be
     0x37d4d840, // b:the weather
+    0x37db42a5, // b:domains in
     0x37dc5d72, // b:added to
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
@@ -922,7 +928,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38414d62, // b:accepted due
     0x385e8abf, // w:reputation
     0x386ccde4, // w:tried
-    0x3883ad31, // b:your server
     0x38870e4c, // b:recipientnotfound recipient
     0x389226f0, // b:org server
     0x3893edf3, // b:https sender
@@ -933,9 +938,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
     0x391e7658, // p:mail
+    0x394d04a2, // b:output error
     0x396dea28, // p:dnsb
     0x398b19e6, // b:called sent
     0x3996adac, // b:message from
+    0x39b77547, // w:schleuder
     0x39bb4590, // b:been exceeded
     0x39cb71f2, // b:you sent
     0x39ccac5b, // b:email address
@@ -949,34 +956,31 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a59ea0b, // w:queue
     0x3a5bea11, // w:yourself
     0x3a66f43e, // b:recipnotfound not
-    0x3a768ad3, // w:files
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
-    0x3a9eeab0, // e:5.7.606
     0x3abda068, // b:invalid address
     0x3ad2e7d9, // b:not relaying
     0x3adb73d9, // b:reset request
     0x3b03b845, // w:duplicate
     0x3b1a4b87, // b:only one
-    0x3b1e797e, // p:main
     0x3b24db66, // w:invalide
-    0x3b3bc8d3, // p:belo
+    0x3b2fa3b2, // b:org schleuder
+    0x3b44fbc8, // p:mode
     0x3b45e724, // w:via
+    0x3b55cacd, // b:or ask
     0x3b60fae7, // b:to rcpt
     0x3b6ada5a, // b:header are
     0x3b8dd6b7, // w:service
     0x3bab7f21, // p:file
     0x3baccd6c, // b:to email
-    0x3bad2eae, // b:why html
     0x3bb16315, // w:kupo
-    0x3bb35a0e, // b:view our
     0x3bbeba6a, // b:requested mail
+    0x3bcf9940, // b:path signature
     0x3bd4e2ff, // b:to use
     0x3bdd1bed, // p:fixe
     0x3bf856b1, // b:my messages
     0x3c11d018, // b:jp does
     0x3c37d4e5, // b:rejected bounce
-    0x3c3bca66, // p:bell
     0x3c489659, // p:bein
     0x3c56147a, // b:sending spam
     0x3c5ef8a7, // b:org info
@@ -993,23 +997,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d0910dc, // p:user
     0x3d2cfa08, // p:mong
     0x3d334cd2, // b:rx online
-    0x3d44d66b, // b:within to
     0x3d7e7d52, // b:to security
+    0x3d8ab350, // b:make sure
     0x3d904255, // w:different
+    0x3d92a9d7, // b:request was
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
     0x3e3c20f4, // b:send limit
-    0x3e47776d, // b:without authentication
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
-    0x3e872cc5, // b:your site
     0x3e8bc01c, // b:rejected per
-    0x3e919d20, // p:xfor
     0x3e9fe611, // w:attachment
     0x3eb00ea6, // b:will be
-    0x3ec0354c, // b:your sending
     0x3ecbcd7e, // b:spool file
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
@@ -1038,24 +1039,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x409d0028, // p:agen
     0x40b082e5, // b:rejected need
     0x40b4bdd5, // b:dmarc verification
-    0x40be5a0b, // b:when checking
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
     0x40edb51d, // b:too quickly
     0x40f77104, // b:blocked for
     0x40f97f58, // b:message will
+    0x410564b3, // b:attachments are
     0x413584fc, // w:click
     0x413bd245, // p:beli
     0x413c6035, // p:alte
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x416ac853, // p:cred
+    0x419011ea, // b:an unwanted
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
     0x41a671c3, // p:noer
     0x41b99b5d, // b:smtp mailbox
-    0x41c90d61, // b:xx blocked
     0x420b13e0, // b:http mail
     0x4225256b, // b:prod outlook
     0x42290e1e, // w:added
@@ -1064,9 +1065,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x427a7434, // w:destination
     0x427b04d2, // b:is being
     0x428e6e70, // p:nosu
-    0x42c3b385, // w:allow
     0x42c42a27, // w:provided
-    0x42e3d322, // p:itse
     0x42e4e7b6, // b:are you
     0x42e7eba5, // b:reach does
     0x42fa215b, // b:infected with
@@ -1085,6 +1084,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44108b7f, // b:request ip
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
+    0x4443bf16, // b:connect for
     0x4449f9bc, // b:data in
     0x4465d90d, // w:required
     0x446acd0c, // p:crea
@@ -1092,23 +1092,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x446ded23, // p:writ
     0x44770364, // w:icloud
     0x44a6b515, // b:is rejected
-    0x44b2e34c, // p:patt
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
     0x44d2afa7, // b:cannot verify
-    0x44dd6934, // p:woul
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
     0x45163a77, // p:malf
     0x45218b5f, // b:bad dns
     0x454317e8, // b:here by
+    0x45542464, // b:reject fatal
     0x4555124e, // b:disabled or
     0x456685be, // b:have not
     0x4573b7d3, // b:must exist
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
-    0x459212f7, // b:xx smtp
     0x4594054f, // b:http example
     0x45d60667, // b:me who
     0x45dd90c0, // b:you believe
@@ -1119,18 +1117,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x462bba67, // b:was legitimate
     0x463d8981, // b:bytes exceeded
     0x463fbcbd, // b:spam or
-    0x46577824, // b:want to
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
+    0x466f599f, // b:by your
     0x468a68db, // b:by spf
-    0x46975e96, // w:conform
+    0x468b7a01, // b:from already
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
     0x46ba6fae, // w:shironeko
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
+    0x46c8c99c, // b:order to
     0x46ce67e9, // b:com service
+    0x46f3ed83, // b:temporary dns
     0x46f415ea, // b:mx host
+    0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
@@ -1144,6 +1145,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
+    0x482afe29, // w:output
+    0x4838da3d, // b:recipient verify
     0x48457541, // b:are greylisted
     0x4846e5e3, // b:error codes
     0x4849c453, // p:anti
@@ -1166,11 +1169,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
-    0x49cb8b22, // b:you send
-    0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
+    0x49f0f9d6, // b:mylist command
     0x49f3ac33, // w:temporary
     0x4a12827b, // b:message for
+    0x4a193e39, // b:send fatal
     0x4a246661, // w:token
     0x4a329473, // b:destination address
     0x4a805b69, // b:such recipient
@@ -1182,7 +1185,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4b348078, // w:libsisimai
     0x4b488d4f, // b:available unable
     0x4b51d90a, // w:lookup
-    0x4b5508e6, // p:orga
     0x4b5b3bf0, // b:for data
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
@@ -1195,11 +1197,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4bebd272, // b:unknown or
     0x4beebd5a, // p:work
     0x4bef5c63, // b:your hostname
-    0x4bf74c10, // e:4.7.650
     0x4c150e67, // b:please contact
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
+    0x4c9d1f98, // b:mime content
     0x4cb2a272, // p:reac
     0x4cb6bef3, // b:requires valid
     0x4cc4c4ff, // b:denied to
@@ -1223,7 +1225,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4dd559eb, // b:this failure
     0x4de324f0, // w:ocf
     0x4de4ee7f, // b:data data
-    0x4e0e65f5, // w:called
+    0x4e0d7ecd, // b:but not
+    0x4e1c58d0, // p:mana
     0x4e1d4712, // b:dmarc check
     0x4e27e909, // b:addresses are
     0x4e5ca827, // b:or the
@@ -1234,9 +1237,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
+    0x4f021677, // b:setup or
     0x4f470299, // b:address root
     0x4f5a2d20, // b:mail action
-    0x4f5f6e33, // p:hang
     0x4f61970c, // w:from
     0x4f84f310, // w:plain
     0x4fa72e34, // b:size limits
@@ -1251,10 +1254,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5012a36c, // w:queuing
     0x501355ca, // b:for jdoe
     0x502dbc1a, // b:how to
+    0x502ed9d6, // w:kind
     0x5038412c, // p:prob
-    0x50418226, // p:anym
     0x504a07e3, // b:temporarily rejected
-    0x5056a272, // b:user domain
     0x5056dbdb, // b:index php
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
@@ -1262,7 +1264,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x50a957dc, // w:accepting
     0x50c6e011, // b:system full
     0x50d53b00, // p:reso
-    0x50d7dc41, // b:you ve
     0x50d90c97, // p:repo
     0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
@@ -1273,7 +1274,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x515001e8, // b:login attempts
     0x5151daa5, // p:prac
     0x5159e7f7, // b:has detected
-    0x515b3e66, // b:would exceed
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
     0x5189bba1, // b:refused due
@@ -1291,7 +1291,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5235439e, // w:unauthenticated
     0x525b9fdc, // b:unauthenticated mail
     0x52766f5e, // b:is listed
+    0x5288d822, // w:mylist
     0x52958f2a, // b:virus eicar
+    0x52a772f1, // p:redm
     0x52ad6652, // b:recipient rejected
     0x52ccd643, // p:floo
     0x52e331e9, // b:not exist
@@ -1299,6 +1301,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
     0x531c4788, // b:senders not
+    0x534cc789, // b:ezmlm manage
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
     0x538f8b1e, // b:unknown recipient
@@ -1310,15 +1313,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54165214, // p:malw
     0x5416b661, // b:eicar test
     0x541c303b, // p:feed
+    0x54657d51, // p:schl
     0x54783a7a, // w:space
     0x547b995b, // p:othe
-    0x54825126, // b:we mistreat
     0x54943b85, // b:on blocklist
     0x54ee904d, // b:mail disableduser
-    0x550abdbb, // b:your request
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
-    0x5538490b, // p:proo
     0x55474164, // b:was rejected
     0x55581e7e, // p:time
     0x557abc5f, // w:online
@@ -1339,7 +1340,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56859eee, // w:there
     0x56868602, // b:disabled for
     0x56a1690f, // p:refu
-    0x56b75da1, // b:via alternate
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
@@ -1352,7 +1352,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
     0x575e6e90, // b:address black
-    0x57605d99, // p:craz
     0x5762119d, // w:match
     0x576eaebd, // b:ip not
     0x577ad58f, // w:spoofing
@@ -1360,9 +1359,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x57a12ef7, // w:specify
     0x57a19dcb, // b:cannot be
     0x57b63126, // b:it appears
-    0x57d20665, // w:choose
     0x57fca956, // p:loca
-    0x581fb402, // b:user ocf
     0x58264e46, // w:too
     0x583441db, // b:of your
     0x5847fcf8, // b:the domain
@@ -1372,28 +1369,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58ace982, // b:say helo
     0x58af0d49, // b:valid email
     0x58c66b60, // b:retry in
-    0x58d90aaa, // b:vagrant vagrantup
-    0x58d93939, // w:database
     0x58e0a639, // w:authenticate
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x594b1956, // b:org service
     0x594e16e6, // b:is spam
     0x59569a8c, // e:5.7.509
-    0x59658530, // p:schw
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
-    0x59d327b6, // p:cliq
     0x59d6a903, // b:rejected temporarily
     0x59e23240, // p:clou
     0x59e275e5, // p:ille
     0x59f3b865, // w:time
     0x5a06e3f9, // b:must be
     0x5a115677, // b:reject id
-    0x5a309396, // w:junk
     0x5a3850ea, // p:proh
     0x5a3e69b2, // b:reverse dns
     0x5a41512e, // b:anti spam
@@ -1412,7 +1404,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b13eb9f, // w:should
     0x5b22634d, // p:befo
     0x5b2ab42f, // w:nekochan
-    0x5b4167c1, // w:hourly
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
     0x5b65ef05, // w:antispam
@@ -1429,11 +1420,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5c2dc2cd, // b:jdoe example
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
+    0x5c48b0d7, // b:unavailable recipients
     0x5c497362, // b:for further
     0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
     0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
+    0x5ca8216b, // b:exist but
     0x5cb2bba2, // p:reas
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
@@ -1443,6 +1436,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5cf36774, // b:site policy
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
+    0x5d37e1f8, // w:admins
+    0x5d56271d, // b:bin schleuder
     0x5d77b77e, // p:orig
     0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
@@ -1450,19 +1445,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d969ece, // p:spam
     0x5d9eb71a, // w:detected
     0x5db9208a, // b:please provide
+    0x5dc2a533, // b:server while
     0x5dd9d556, // b:not verified
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
-    0x5dfcb2c8, // p:lock
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
+    0x5e2cba02, // w:srs
     0x5e385736, // p:prot
     0x5e5f0b87, // p:wron
     0x5e786dfa, // b:org black
     0x5e7eae25, // w:fwd
-    0x5e84d6ce, // w:idle
     0x5e89b52d, // b:spfbl you
-    0x5e8c5bed, // p:norm
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
@@ -1473,6 +1467,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f425101, // b:blacklisted please
     0x5f4d6a1a, // b:mail delivery
     0x5f50963c, // b:spam contact
+    0x5f6aac5a, // b:recipients per
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
     0x5fb040d4, // b:sender blocked
@@ -1482,20 +1477,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5fe9917a, // b:to learn
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
-    0x5ff6935b, // p:offe
     0x60081350, // w:domain
     0x60272173, // b:local user
     0x60354138, // b:log in
-    0x6062b3a6, // c:510
     0x6083345f, // b:to reach
     0x6095863a, // b:email whitelist
     0x60a3030f, // b:from example
     0x60a7afc2, // b:spf policy
     0x60b747e8, // b:accepted from
+    0x60cf6d3b, // p:equa
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
-    0x60fd54e2, // w:frequency
     0x61178ce3, // b:recipients max
+    0x61203d2a, // b:be added
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
     0x613e38cb, // w:parameter
@@ -1505,6 +1499,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x618983c7, // b:may not
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
+    0x61d11b7c, // b:me or
     0x61d232c4, // b:one or
     0x61d96a09, // b:rejected this
     0x61dbf4b2, // b:email cannot
@@ -1521,7 +1516,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6293242b, // b:administratively denied
     0x62975d79, // b:connection rate
     0x62bb2173, // b:relay to
-    0x62bd5270, // p:rema
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
     0x62da10b2, // b:is required
@@ -1541,13 +1535,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ae0b08, // w:ehlo
     0x63bb8e41, // b:at least
     0x63c54cec, // w:issues
-    0x63c7660e, // w:engine
     0x63c7e968, // b:recipient email
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
     0x64059f58, // b:cuda nsu
-    0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
     0x641ac231, // p:atta
@@ -1558,7 +1550,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x644d171f, // w:say
     0x64526f12, // b:are busy
     0x6455d250, // b:will not
-    0x64568432, // p:buff
     0x645ca791, // w:receiver
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
@@ -1576,15 +1567,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6553d646, // b:with the
     0x655e1799, // p:expe
     0x6582e872, // p:exce
-    0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65b8a948, // b:sistema antispam
     0x65c4e34d, // b:https support
     0x65d28ebd, // w:msg
-    0x65dc30a1, // b:veuillez verifier
     0x65e52433, // b:authentication credentials
+    0x65e7e9d0, // b:bounces are
     0x65f58f6b, // w:malware
+    0x65ff6b9c, // b:email message
     0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
     0x661ad474, // p:look
@@ -1596,7 +1587,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
     0x6650333b, // b:an ip
-    0x665b0486, // p:budd
     0x665b3cae, // p:answ
     0x666dc406, // b:not configured
     0x668ff134, // p:spfb
@@ -1613,7 +1603,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x673a846b, // b:many simultaneous
     0x67515416, // b:microsoft com
     0x6796715d, // b:error transaction
-    0x67a77558, // w:mailserver
     0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67cd5123, // b:exceeded google
@@ -1647,6 +1636,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x69f13cd3, // e:5.7.1
     0x6a009871, // b:unauthenticated email
     0x6a075308, // p:logg
+    0x6a268281, // b:helo is
     0x6a2cb178, // w:barracudacentral
     0x6a2e4837, // w:channel
     0x6a3e0465, // w:through
@@ -1657,10 +1647,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a7b35f7, // b:sender user
     0x6a82f051, // p:exch
     0x6a84ce82, // b:reported as
+    0x6a8aaf60, // w:redmine
     0x6a91936b, // b:fails to
     0x6aca2afb, // p:revi
     0x6ad563ee, // p:resu
     0x6ae3ed06, // b:mail nullmx
+    0x6ae82f56, // b:org sender
     0x6af13e66, // e:5.7.2
     0x6af40798, // b:do contact
     0x6b1bba59, // w:blocklist
@@ -1687,9 +1679,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c5ee754, // p:scor
     0x6c9007ac, // p:owne
     0x6c95439f, // b:servers without
+    0x6caace52, // b:tls connection
     0x6cd9c985, // w:least
+    0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
-    0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d1e2090, // w:tld
     0x6d32876e, // b:than one
@@ -1706,6 +1699,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6db63b49, // b:jp smtp
     0x6dbc19ee, // e:5.6.7
     0x6dc2ae23, // b:command pipelining
+    0x6dc55103, // b:equal my
     0x6dc85b53, // b:client ip
     0x6dd245a8, // b:one of
     0x6dd9fc56, // w:rate
@@ -1739,13 +1733,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
-    0x6ff14645, // e:5.7.7
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
     0x702a1a3c, // b:post to
     0x70410c37, // p:shtm
     0x704fe316, // p:scan
-    0x705e4fa8, // c:534
     0x70974e65, // w:imposed
     0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
@@ -1758,7 +1750,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x70fc5a98, // b:mail live
     0x712b5889, // b:because is
     0x712e20db, // b:accept messages
-    0x712e2e61, // p:anal
     0x7153e75b, // w:sbl
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
@@ -1773,7 +1764,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
     0x7257e8a8, // b:recipient list
-    0x72614842, // w:directions
     0x726b24d3, // b:attempting to
     0x72714651, // p:mult
     0x7276d546, // b:they may
@@ -1782,18 +1772,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72ae7df2, // w:max
     0x72b6db1b, // b:au moins
     0x72c0200c, // b:client host
-    0x72c56489, // w:issued
     0x7314fb9a, // b:email was
     0x732a9c7a, // w:ssl
     0x732c19cc, // b:message data
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
+    0x733ee8fc, // w:equal
     0x7345b7a0, // b:sbl query
     0x73505b5d, // b:jp is
     0x73520e2f, // b:permanent failure
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
-    0x73a84fe0, // w:index
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
@@ -1807,16 +1796,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
+    0x745bec0d, // b:locally blacklisted
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
     0x7474736a, // w:xbl
+    0x747581fd, // b:check http
     0x7486d36e, // b:in reply
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
-    0x74bccc85, // e:4.1.0
     0x74d2f0a9, // c:421
-    0x74d52f40, // c:435
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
     0x74f50778, // b:server shutting
@@ -1831,6 +1820,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75e6db82, // p:clam
     0x75ec24d3, // b:explanation visit
     0x75fd07e5, // b:message and
+    0x7616bb0e, // b:helo was
     0x762b90c9, // b:down please
     0x764487b0, // b:status internal
     0x76540ad9, // b:blocklist visit
@@ -1839,6 +1829,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
     0x7678c3bf, // w:fix
+    0x769356d1, // b:on spamcop
     0x76a2c534, // b:rejected you
     0x76ae6762, // p:reci
     0x76af55b0, // e:x.4
@@ -1849,7 +1840,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
     0x7740c44d, // b:helo domain
-    0x77609944, // c:523
     0x77654df9, // b:of spam
     0x7765dfc2, // b:rejected rejeitado
     0x7778c9b2, // w:refer
@@ -1868,8 +1858,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
-    0x78609ad7, // c:522
-    0x78666a83, // p:hain
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
     0x7883febc, // p:shou
@@ -1878,7 +1866,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78b11abf, // w:your
     0x78b8d9a2, // b:smtp message
     0x78c27b06, // b:rejected mail
-    0x790b9187, // w:mailgun
     0x79398d41, // w:identified
     0x79447e03, // b:policy analysis
     0x79478c41, // p:prec
@@ -1889,7 +1876,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79769e5e, // w:rejected
     0x797834aa, // b:as the
     0x7980aaa7, // w:virtual
-    0x7983f09f, // w:cloudflare
     0x7993ac18, // b:recipient has
     0x799d5dc3, // p:dela
     0x79af5a69, // e:x.7
@@ -1902,9 +1888,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7a9c82bb, // b:sending this
     0x7aae6dae, // p:rece
     0x7aaf5bfc, // e:x.0
-    0x7abb39a1, // p:rele
     0x7ac246fb, // b:to queue
-    0x7add42cd, // b:your service
     0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
     0x7b183e09, // b:space please
@@ -1919,6 +1903,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
     0x7bb6e73b, // b:md for
+    0x7bc10341, // b:net dynamic
     0x7bd53a45, // c:432
     0x7bed0714, // b:or address
     0x7bf5c4c7, // b:gmail this
@@ -1930,16 +1915,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c2a1aa1, // b:smtp rejected
     0x7c2dd585, // b:concurrent connections
     0x7c3c700a, // b:the directions
+    0x7c410a1e, // b:invalid srs
     0x7c48bfd7, // b:feel we
     0x7c4f00e8, // w:infected
-    0x7c652279, // b:why has
     0x7c6b02c7, // b:by user
     0x7c7042c2, // w:retrying
     0x7c880b9f, // w:reject
-    0x7c8edd74, // w:customer
     0x7c99d788, // b:example com
     0x7ca70b9e, // b:helo command
-    0x7cae8db0, // w:man
     0x7caf5f22, // e:x.2
     0x7cb0163d, // w:request
     0x7cbcd91d, // e:4.1.8
@@ -1958,6 +1941,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d3e8b73, // p:open
     0x7d3f6d9d, // b:to that
     0x7d435f45, // p:shut
+    0x7d545040, // w:single
     0x7d884a54, // w:implemented
     0x7d9f9b11, // b:dns administrator
     0x7daf60b5, // e:x.3
@@ -1996,6 +1980,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
+    0x7fee63f9, // b:in blacklist
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
@@ -2006,6 +1991,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
     0x807f9cfc, // w:stream
+    0x80817107, // b:to find
     0x8083c8ac, // p:gree
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
@@ -2014,11 +2000,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80ccb5d3, // w:closing
     0x80f8455a, // b:comcast net
     0x80fae0e3, // b:time if
+    0x80fb0a29, // b:record setup
     0x810525cb, // b:sorry sender
-    0x810614cc, // b:you requested
     0x8113d904, // b:found by
+    0x8132222a, // b:bad helo
     0x81392396, // b:has not
     0x813a8011, // b:daily limit
+    0x813cb62d, // b:output request
+    0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
@@ -2099,15 +2088,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x861431c5, // w:were
     0x861cf753, // b:authentication type
     0x862971ba, // b:com accounts
-    0x862ab3cb, // b:virus was
     0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
     0x86649dcd, // b:readthedocs org
     0x869664b9, // b:are allowed
     0x86c61dc8, // b:of data
-    0x86d0ce68, // c:417
-    0x86d13232, // p:mean
     0x86e11693, // b:to execute
+    0x86f53a20, // w:sympa
     0x86f89846, // p:quot
     0x871589d9, // p:plea
     0x873f584a, // b:rejected block
@@ -2121,23 +2108,29 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87d21018, // b:missing header
     0x87dd572a, // b:envelope recipient
     0x87e0237b, // b:owned by
+    0x87e2bb04, // b:org and
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
+    0x8841a1d8, // b:and retry
     0x88563359, // w:needed
     0x8859ca06, // b:com is
     0x8863ddda, // b:using dnsbl
     0x8890a209, // b:message exceeds
+    0x8899411e, // b:your redmine
     0x889d3603, // w:reset
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
+    0x88ad97e5, // b:try another
     0x88b2cb99, // b:for more
     0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
     0x88c25ec4, // b:icloud com
     0x88ca7ec8, // w:very
     0x88d01fa6, // w:unknown
+    0x88ecfcc3, // b:org connection
     0x88ed250b, // b:over quota
     0x88f1a85d, // w:whitelist
+    0x88f679f1, // b:your schleuder
     0x88f7032c, // w:data
     0x8910a052, // p:quar
     0x891f976f, // b:the user
@@ -2145,12 +2138,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
+    0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
-    0x899b385c, // p:desi
     0x89a3be5d, // w:pass
+    0x89e7f674, // b:to open
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
     0x8a104f00, // w:body
@@ -2159,7 +2153,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a4dcde8, // w:recipients
     0x8a511f46, // w:active
     0x8a7b557d, // w:cgi
-    0x8a7cfaf0, // b:user jdoe
     0x8a8584d3, // b:guidelines https
     0x8aa0369f, // b:is receiving
     0x8ab50889, // b:valid address
@@ -2168,7 +2161,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b00de83, // b:google com
     0x8b0c8232, // p:avai
     0x8b23c763, // p:inst
-    0x8b2c0bbf, // b:valid reverse
     0x8b35533b, // b:check spamhaus
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
@@ -2176,17 +2168,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b643441, // w:sakaba
     0x8b67f1df, // b:available no
     0x8b739ce9, // w:exceeds
-    0x8b8021f6, // p:azum
     0x8b88d31f, // w:following
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
     0x8bfbcd8b, // b:list example
-    0x8c047c1a, // w:declared
     0x8c08b08a, // p:hunt
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
     0x8c3e89eb, // b:destination mailbox
+    0x8c3f9db8, // b:usr bin
     0x8c4ef508, // b:allowed message
     0x8c5f2c04, // b:mail answer
     0x8c6bca99, // w:seconds
@@ -2194,6 +2185,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8c7f8300, // b:for bounce
     0x8c8bc501, // b:message exceeded
     0x8c971ced, // b:is over
+    0x8c9eb4c7, // b:ips with
     0x8cb44297, // w:issue
     0x8cc583fe, // b:resolver rst
     0x8cd5b8d2, // p:mech
@@ -2216,6 +2208,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e1f266e, // b:found in
     0x8e2ec90f, // b:size limit
     0x8e3949d3, // p:star
+    0x8e53648e, // p:myli
     0x8e67aebe, // p:give
     0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
@@ -2231,6 +2224,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
+    0x8f40edd9, // b:localhost localdomain
     0x8f411884, // b:refer your
     0x8f445795, // p:acco
     0x8f52c7c0, // b:refused by
@@ -2243,8 +2237,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f9f88dc, // b:that address
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
-    0x9002b60a, // w:locked
     0x9020fe49, // w:suspended
+    0x902e190c, // b:command died
     0x90466184, // p:inac
     0x9052a13d, // b:message size
     0x905a50fc, // b:for this
@@ -2254,13 +2248,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x908f23f6, // w:subtype
     0x9090f8ff, // w:–
     0x9093dffe, // b:we do
+    0x90b93d4b, // b:denied command
     0x90be44d6, // b:ne jp
     0x90c02ee4, // b:com access
     0x90c2d20c, // b:accept mail
     0x90c48bc0, // b:double checking
     0x90c83648, // p:virt
+    0x90d47547, // b:contains an
     0x90dc5ee1, // b:org query
     0x90e06b39, // w:could
+    0x90ee223f, // b:see section
     0x9107b28e, // p:quer
     0x91097b17, // b:barracudacentral org
     0x91175d25, // w:expired
@@ -2281,7 +2278,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91def149, // b:related to
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
-    0x9207b421, // p:ques
     0x92090e63, // b:dynamic ip
     0x921b247f, // b:use your
     0x921f1735, // b:to relay
@@ -2293,6 +2289,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x926dc5af, // w:resend
     0x926ee552, // e:x.5.1
     0x92707cf9, // p:outb
+    0x927bad2d, // b:than bytes
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
@@ -2309,11 +2306,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x933bfcdc, // b:proofpoint com
     0x93444d14, // b:user over
     0x9348383a, // w:commands
+    0x934920b4, // b:requires tls
     0x934c60e4, // b:message has
     0x93556a7a, // b:high probability
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x938bbdcd, // w:option
+    0x93a23e06, // b:many mime
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
     0x93c59aab, // b:now please
@@ -2365,10 +2364,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x968e37f7, // p:adre
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
+    0x969de12e, // w:documentation
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
     0x96da8274, // b:restricted list
     0x96fd522f, // w:disableduser
+    0x97045929, // b:no you
+    0x970c9e37, // b:address helo
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x975a4970, // w:identify
@@ -2379,12 +2381,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97b48aab, // w:docs
     0x97c5e1fb, // p:fail
     0x97e0c942, // e:5.5.4
-    0x97e49357, // w:fqdn
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
-    0x9836a07e, // w:day
     0x9838ae78, // w:weather
     0x9851b673, // w:blame
+    0x9875441c, // b:send emails
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
@@ -2392,13 +2393,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
     0x98b636a0, // p:coul
-    0x98ba5cf9, // w:exchanger
     0x98bf8b5e, // b:by policy
     0x98c2e93c, // b:black list
     0x98da29fa, // w:exmail
     0x98ec741e, // b:denied from
     0x991ebe6a, // e:5.4.1
     0x993eb787, // p:oper
+    0x99405f81, // p:ingr
     0x9954dbd3, // w:write
     0x997fea48, // w:cat
     0x99864ef7, // b:message limit
@@ -2406,8 +2407,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
     0x99df34ca, // w:sent
+    0x99ec4290, // w:regards
     0x99f1ec53, // w:intended
-    0x99f4cb15, // w:judged
     0x99f56efe, // b:to post
     0x99f99cc6, // b:contact your
     0x9a0c0e9b, // w:relaying
@@ -2426,6 +2427,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9acdff3a, // b:length exceeded
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
+    0x9b135cb3, // b:server to
     0x9b2d301e, // w:identity
     0x9b326f25, // b:aborted exceeded
     0x9b391e81, // b:processing message
@@ -2443,7 +2445,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
     0x9c1ff856, // w:rcpthosts
+    0x9c221be2, // b:configuration problem
     0x9c4af7a9, // b:reject for
+    0x9c4ecb77, // b:command output
     0x9c5d07a9, // b:spf checks
     0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
@@ -2459,7 +2463,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d04d66d, // b:greylisting in
     0x9d080257, // w:format
     0x9d13eb2b, // w:noerror
-    0x9d18df91, // p:kund
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
     0x9d309705, // p:mike
@@ -2471,14 +2474,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d8f8c73, // b:verification failed
     0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
-    0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
     0x9dde02e2, // b:imposed mailbox
     0x9de08ed8, // b:rejected for
     0x9e004c40, // b:has null
     0x9e1f1bda, // p:sabi
-    0x9e284fa6, // w:analysis
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
@@ -2496,7 +2497,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ed2cd2f, // b:not owned
     0x9ed4a727, // w:unacceptable
     0x9ee35649, // b:allowed from
-    0x9ef315d1, // p:coll
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
@@ -2507,8 +2507,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f8e0817, // w:ch
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
-    0x9fe54def, // b:violation no
-    0xa002c68c, // e:x.7.650
+    0xa002752b, // w:manage
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
     0xa0338458, // b:anti virus
@@ -2519,6 +2518,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa055a967, // w:mode
     0xa06b670f, // b:that you
     0xa06dd35f, // w:add
+    0xa0709303, // p:outp
     0xa08836fd, // b:or to
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
@@ -2529,9 +2529,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa10479e2, // e:x.1.10
     0xa126e7b0, // b:at http
     0xa12a9cf9, // w:legitimate
+    0xa12e1d08, // b:failure command
     0xa140cad7, // w:limit
-    0xa1470a16, // w:country
-    0xa15940eb, // w:dot
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
@@ -2542,7 +2541,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa21f1154, // b:connections please
     0xa234ac8d, // b:listed by
     0xa23868b8, // p:hell
-    0xa239694f, // p:staf
     0xa24836cf, // b:pass for
     0xa27cc3af, // w:du
     0xa2814dfa, // b:rejected unverified
@@ -2557,7 +2555,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
-    0xa34a5d1a, // w:archive
     0xa34c0d85, // b:mx settings
     0xa35f776a, // b:you want
     0xa362b8e9, // p:stre
@@ -2573,7 +2570,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa448ef16, // b:mail body
     0xa44afe2e, // p:inco
     0xa455d4c5, // w:and
-    0xa45ad4f7, // b:wait for
     0xa46e9f77, // b:bouncehammer jp
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
@@ -2600,7 +2596,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5ed66ee, // w:later
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
-    0xa639a7f3, // w:hop
     0xa639c797, // w:black
     0xa64b0154, // p:inci
     0xa6548909, // b:clamav http
@@ -2609,20 +2604,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa68f0949, // w:com
     0xa692904a, // w:me
     0xa6943ddf, // w:spammer
+    0xa696db35, // b:with status
     0xa6a5a5ed, // p:fata
     0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
-    0xa6c2d4a0, // e:5.7.13
     0xa6c31175, // w:handshake
     0xa6e41162, // b:server is
     0xa6e625e6, // b:userunknown example
     0xa6ef0649, // w:much
     0xa70c5335, // b:forged ask
     0xa71abbe3, // b:more than
-    0xa71d1f0b, // p:misc
     0xa7201af5, // b:message not
     0xa72a4d4c, // b:authentication not
-    0xa73a3397, // p:pers
     0xa7452951, // w:berkeley
     0xa745d8bc, // b:an error
     0xa74903ed, // w:internal
@@ -2639,19 +2632,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7f9342a, // p:conc
     0xa80227e5, // w:rdns
     0xa8321366, // b:looks like
+    0xa83ec04d, // b:mailman mail
     0xa841f90f, // b:mail ru
     0xa84af932, // b:limited for
     0xa84ec2b0, // b:of allowed
-    0xa8594bf0, // w:dom
     0xa85a583f, // w:all
     0xa866532e, // w:reached
     0xa87576d3, // b:sent please
     0xa8763fd1, // w:multi
+    0xa8894bd3, // b:is valid
     0xa88e1642, // w:cs
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
     0xa8a1144a, // w:helpdesk
-    0xa8bdd5f1, // p:vers
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
@@ -2660,7 +2653,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
     0xa91d4441, // b:syntax rcpt
-    0xa934f6ea, // b:with ip
     0xa936b279, // b:smtp email
     0xa9541f0a, // b:dkim authentication
     0xa96fbc55, // b:mail dns
@@ -2673,13 +2665,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9b2e8ae, // w:rx
     0xa9b52745, // w:sr
     0xa9c517f0, // e:5.7.26
-    0xa9d26134, // p:igno
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
     0xa9f8af54, // s:ehlo
-    0xa9fd4c8d, // p:quic
-    0xaa03aa52, // w:adsp
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
     0xaa31cfce, // b:spf lookup
@@ -2696,12 +2685,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
     0xab0838a8, // w:load
-    0xab0f2cdd, // w:discourse
     0xab0fd783, // b:doesn receive
     0xab11ead1, // b:ask help
     0xab2dfa03, // b:blocked using
     0xab39afd2, // w:how
     0xab3bbeb4, // w:root
+    0xab4c5027, // b:address blocked
     0xab52f9d2, // p:enco
     0xab5950a9, // w:don
     0xab6118c1, // w:authentification
@@ -2712,7 +2701,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab929829, // w:mx
     0xab92e259, // b:deliver message
     0xab9b9285, // w:ip
-    0xaba5a4f2, // b:www clamav
+    0xaba3737d, // b:to more
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
     0xabb723c1, // b:removed from
@@ -2722,12 +2711,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
     0xac045a84, // b:command rejected
-    0xac06cdd8, // w:laposte
     0xac16a88a, // b:from sender
     0xac435a10, // b:must contain
+    0xac513b57, // b:or server
     0xac647f04, // b:that is
     0xac779d21, // b:must match
     0xac7b3a08, // b:out of
+    0xac9399ed, // b:permission denied
+    0xacad69b5, // b:schleuder system
     0xacb753ca, // b:remote mail
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
@@ -2737,8 +2728,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
     0xad4916fd, // w:ask
+    0xad50df18, // b:error your
     0xad517c02, // b:error code
     0xad551189, // b:listed on
+    0xad5b6efd, // w:once
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
@@ -2751,10 +2744,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
     0xae185f6f, // b:have been
-    0xae2ce452, // b:username or
     0xae310227, // b:com called
     0xae387b9c, // p:help
-    0xae3b404e, // w:dcc
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae580a74, // b:ocf berkeley
@@ -2775,14 +2766,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaedc05a8, // w:nemesis
     0xaefe2867, // b:bounce example
     0xaf17278c, // p:ugen
-    0xaf17942c, // w:listing
     0xaf181a5a, // b:dns error
     0xaf18b217, // b:bounce messages
+    0xaf20bc05, // b:the system
     0xaf2ee0c7, // b:mechanism not
+    0xaf381332, // b:usr lib
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
     0xaf50b56a, // b:effect please
-    0xaf62cbcd, // p:stri
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
     0xaf8b7829, // b:type host
@@ -2793,14 +2784,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
+    0xafcfb1b5, // b:or ip
     0xafd88531, // b:has gmail
     0xafd898c0, // b:discourse example
     0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xafe4c666, // w:connecting
-    0xaff53402, // w:bouncehammer
     0xaff9c323, // w:lmtp
-    0xb003b52d, // b:xx has
     0xb0283d57, // b:dnsbl and
     0xb0294231, // p:amou
     0xb03ecd5d, // b:illegal alias
@@ -2817,7 +2807,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0b850ee, // b:forward this
     0xb0ba84e4, // b:address does
     0xb0ceeec7, // b:retry later
-    0xb0e0a866, // b:user quota
     0xb0e87ef2, // w:error
     0xb0f9311d, // b:en feedback
     0xb0f9a338, // b:in helo
@@ -2844,10 +2833,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
     0xb26494ba, // b:need to
+    0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb29fced1, // b:messages sent
     0xb2bf8c0e, // b:the sending
+    0xb2c2276d, // p:ezml
     0xb2c6ea1a, // p:memb
     0xb2f9457b, // p:cont
     0xb308493b, // w:rejection
@@ -2867,12 +2858,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
+    0xb4def4ed, // b:not known
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
     0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
+    0xb51fdf15, // b:schleuder command
     0xb546e7c5, // b:contain domain
-    0xb56762e3, // w:itself
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
@@ -2894,12 +2886,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
-    0xb67810bb, // w:maintenance
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
     0xb6909a98, // p:thin
     0xb69216d4, // b:account is
+    0xb694bbbe, // b:and equal
+    0xb6a86fc9, // w:ve
     0xb6b8f7d8, // b:invoice exe
     0xb6cf351c, // p:veui
     0xb6d0ddb4, // b:spam this
@@ -2967,20 +2960,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba3d2fed, // b:mfrom id
     0xba66d75e, // b:is invalid
     0xba79f96b, // p:lite
+    0xba7a73e4, // b:manage fatal
     0xba917b1a, // w:practices
     0xba9fa244, // b:to submit
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
-    0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
+    0xbb063476, // b:output usr
     0xbb118aea, // w:supported
     0xbb1d3849, // b:blame it
     0xbb418405, // b:com user
     0xbb6f5fe0, // b:you need
-    0xbb83a6cf, // w:gl
     0xbb842f4a, // b:list you
     0xbb993721, // b:see rfc
     0xbba06b96, // b:not implemented
@@ -3014,6 +3007,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbd882723, // w:an
     0xbd8a65ba, // w:bl
     0xbd9731ad, // w:on
+    0xbd9abe74, // b:the list
     0xbd9baedb, // w:in
     0xbdafb068, // b:rfc specifications
     0xbdb063d5, // b:or password
@@ -3043,7 +3037,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf42e359, // b:per dmarc
     0xbf5a70e5, // w:owned
     0xbf63c0f5, // b:in dns
-    0xbf65be31, // w:crazy
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
     0xbf89f615, // b:command unrecognized
@@ -3055,27 +3048,30 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbffd5792, // b:content is
     0xc018571b, // b:with this
     0xc01cc175, // p:head
+    0xc0244e93, // b:schleuder docs
     0xc0519600, // b:transaction failed
     0xc0531ae1, // p:encr
     0xc0698c1f, // p:urib
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
     0xc09c951f, // p:libs
-    0xc0a80261, // b:whitelist forwardemail
     0xc0c422b7, // b:to unexpected
     0xc0c6b8df, // p:cmsm
     0xc0cdd89f, // e:x.1.6
     0xc0cfa3ad, // b:helo ehlo
     0xc0d51434, // b:your helo
+    0xc0d5c003, // b:mail mailman
     0xc0ebfd18, // b:not authorised
     0xc0f1bdec, // b:cat prod
-    0xc0f989ef, // w:emetteur
     0xc0fa5f21, // p:onli
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
+    0xc176f429, // b:https schleuder
     0xc17a3e3c, // p:doma
+    0xc17ebb6a, // p:docu
+    0xc1913845, // b:the mailing
     0xc19cb6fe, // b:list at
     0xc1b8028d, // b:please retry
     0xc1b89ce1, // b:invalid sender
@@ -3086,6 +3082,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc1efa275, // b:by spam
     0xc1fb9092, // b:from to
     0xc1fbb0ee, // w:cached
+    0xc201fcc1, // b:ezmlm reject
     0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
     0xc227ac87, // b:send email
@@ -3093,7 +3090,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc2407038, // w:according
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
-    0xc265a9f8, // w:jane
     0xc2907dc7, // w:le
     0xc29b5638, // w:info
     0xc2b199c9, // b:mailbox disabled
@@ -3104,17 +3100,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3437e1d, // p:seco
     0xc3488ba5, // b:mailbox unavailable
     0xc34b7836, // w:are
+    0xc38daf9a, // b:list or
     0xc38dc91a, // p:does
     0xc3907f5a, // w:lf
     0xc39409ca, // w:clamav
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
+    0xc39c0679, // b:processing the
     0xc3a550da, // b:not recognized
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
     0xc3da77b9, // b:message end
     0xc3f0dfbc, // b:review rfc
     0xc4118ded, // w:target
+    0xc41677fa, // b:the correct
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
     0xc45cfc15, // b:account that
@@ -3122,6 +3121,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc46d1671, // w:broken
     0xc48bb477, // b:blocked because
     0xc49e8429, // b:in local
+    0xc4a377b4, // b:to suspected
     0xc4bc5a07, // w:failures
     0xc4c2f315, // b:com response
     0xc4edc44b, // b:of bytes
@@ -3130,10 +3130,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc515749a, // w:please
     0xc52c6937, // b:been temporarily
     0xc532cf15, // p:enve
-    0xc538c162, // w:addressee
     0xc5406a55, // b:to https
     0xc543d727, // b:an internal
-    0xc54b7b5c, // w:arc
     0xc54c073a, // b:detected an
     0xc5500667, // b:relaying to
     0xc565bc92, // b:not contain
@@ -3143,6 +3141,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc5cd1ade, // b:id security
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
+    0xc5d5a0d3, // w:ingress
     0xc5ed7982, // b:no recipients
     0xc5ef4621, // b:fail policy
     0xc5fd0736, // b:https postmaster
@@ -3162,7 +3161,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc644ea83, // b:shironeko example
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
-    0xc65baaa6, // p:impe
     0xc6950141, // w:ne
     0xc6a24bc7, // b:or you
     0xc6a6a3dc, // b:cannot send
@@ -3175,6 +3173,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc74a2e87, // b:size guidelines
     0xc75894ec, // b:mailbox for
     0xc7634b9e, // b:domain does
+    0xc7696dc6, // w:usr
     0xc76a0567, // b:timeout closing
     0xc76bac5d, // w:url
     0xc76bb7db, // b:faq php
@@ -3189,38 +3188,35 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
+    0xc7dc6114, // b:my local
     0xc7e03beb, // b:lists sr
     0xc7e3532e, // p:next
     0xc81dcf62, // b:to correct
-    0xc822ff84, // w:call
     0xc82d4370, // b:man sr
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
     0xc86c1d15, // b:by dnsbl
-    0xc8883874, // w:ac
     0xc8dc4a39, // w:state
+    0xc8fa3f5d, // b:lib mailman
     0xc909e826, // b:too large
     0xc9103851, // b:not an
     0xc91843d6, // b:in from
     0xc92d6857, // w:externaldomain
-    0xc932d561, // p:envi
     0xc9367f3a, // b:spf records
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
     0xc95fc87f, // b:to see
     0xc97d7320, // p:setu
-    0xc9a1d1ed, // w:kb
+    0xc999e3b8, // b:ezmlm send
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9cd6bab, // p:boun
-    0xc9d95339, // p:leve
     0xc9e819b2, // b:unavailable or
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
-    0xc9edd8f8, // b:virus scanner
     0xca043440, // p:legi
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
@@ -3264,7 +3260,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5b7028, // b:need mail
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
-    0xcc884b1c, // b:with dkim
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
@@ -3276,6 +3271,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
     0xcd223bff, // b:said user
+    0xcd3e1321, // b:status usr
     0xcd459f35, // b:example co
     0xcd5dbcb4, // p:engi
     0xcd7091f8, // b:account this
@@ -3291,7 +3287,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdef6deb, // b:org results
     0xcdf7c2e3, // w:such
     0xce09846b, // b:not be
-    0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
@@ -3299,7 +3294,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce8b8583, // w:throttling
     0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
-    0xcebac03d, // p:linu
     0xcec73c91, // w:community
     0xcecd6b81, // b:esmtp not
     0xcef1e970, // b:characters in
@@ -3308,6 +3302,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcf4971f1, // b:user in
     0xcf54f481, // p:brok
     0xcf5bb8d1, // p:impl
+    0xcf655565, // b:no message
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
@@ -3327,13 +3322,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
     0xd112cbbf, // w:before
+    0xd129e5c7, // b:name contains
     0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
     0xd16eedf8, // w:case
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
     0xd1984be8, // b:your reverse
-    0xd1a1242e, // w:article
     0xd1a63b3d, // b:without valid
     0xd1d4f1a1, // w:source
     0xd1db7219, // w:control
@@ -3341,7 +3336,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1fded04, // b:check the
     0xd20440d8, // p:lega
     0xd24cdcc2, // w:fast
-    0xd255d72c, // w:appeared
     0xd25a1398, // b:net mailbox
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
@@ -3381,6 +3375,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd466d46d, // p:doub
     0xd46a8b27, // b:example org
     0xd47373e6, // b:request removal
+    0xd47b909c, // b:can find
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
@@ -3400,8 +3395,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5db5c50, // b:per session
     0xd5eee41b, // b:from is
     0xd5f9c395, // p:dail
-    0xd623eccd, // w:computer
     0xd6291068, // b:relay access
+    0xd6451d1a, // b:blacklisted at
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
     0xd65b478e, // b:of commands
@@ -3432,7 +3427,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd77e0a7b, // b:mail system
     0xd79930e1, // w:mongrey
     0xd7caba1c, // p:thro
-    0xd7e1ac9a, // b:yet authorized
     0xd80476f4, // b:address see
     0xd80c1bf1, // b:is allowed
     0xd80d2e28, // b:to contact
@@ -3452,6 +3446,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
     0xd9b02924, // b:email account
+    0xd9d893e4, // b:message as
+    0xd9d91fe0, // w:unwanted
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
     0xd9f830db, // e:x.7.509
@@ -3471,19 +3467,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdaf9ceb4, // b:sender has
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
-    0xdb1ca07e, // p:unbl
     0xdb2fc5cd, // b:this mailbox
-    0xdb3c3c65, // w:exception
     0xdb44c689, // b:helo requires
     0xdb6203ac, // b:messages https
     0xdb78a1d2, // b:http cbl
     0xdbc129ed, // b:rejected due
-    0xdbc9a9ab, // p:judg
     0xdbdc2a06, // b:for our
     0xdc0dd617, // b:is too
-    0xdc14af31, // w:comment
-    0xdc25647f, // w:answers
     0xdc2deb32, // p:unim
+    0xdc319ed4, // b:blacklisted in
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc5bed0e, // b:https check
@@ -3498,6 +3490,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdccd694c, // b:rejected message
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
+    0xdcf7aca1, // b:missing ptr
     0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
     0xdd52f5d0, // b:reverse path
@@ -3516,8 +3509,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xddf322d8, // b:office com
     0xddf470ad, // b:message to
     0xde1a9924, // w:open
+    0xde1ae6bc, // b:not me
     0xde28e608, // b:this server
-    0xde2dee58, // p:unic
     0xde2f825e, // b:resource record
     0xde432e22, // w:ube
     0xde63fc49, // p:send
@@ -3548,6 +3541,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdff8841d, // b:many invalid
     0xe01fa1f1, // b:to header
     0xe021258b, // p:unde
+    0xe04c4dd7, // b:and not
     0xe072bfff, // b:rejected rejected
     0xe09398af, // b:for attempting
     0xe0a76c06, // w:initiative
@@ -3557,11 +3551,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
     0xe0ede1cc, // b:name lookup
+    0xe0f381bb, // b:already has
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
-    0xe165bd50, // c:505
     0xe174ad3f, // b:mailbox quota
-    0xe175bd60, // w:flood
     0xe17e3dec, // b:mail example
     0xe19b51ea, // w:considered
     0xe1a2c0d2, // b:initiative gsmtp
@@ -3579,9 +3572,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe263bbc4, // w:rbl
     0xe265bee3, // c:504
     0xe27296e4, // b:entry does
+    0xe285e523, // b:docs or
+    0xe290c6ed, // w:which
     0xe2a3546c, // b:mta hostname
     0xe2a6a445, // b:to spam
     0xe2bec798, // p:sinc
+    0xe2c8f798, // w:submission
     0xe2e3cf8d, // b:relay denied
     0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
@@ -3595,34 +3591,34 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe33bc47c, // b:berkeley edu
     0xe33d288b, // b:pelo sistema
     0xe3481e72, // b:junk mail
-    0xe358f483, // c:557
     0xe35fac94, // b:answer to
+    0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
-    0xe3845770, // w:attack
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
     0xe3a7b6f8, // b:to parameters
     0xe3ac13e7, // b:character in
-    0xe3b8d012, // b:vagrantup com
     0xe3e284e8, // w:start
     0xe40c5e1b, // b:error too
     0xe40cd761, // b:right now
     0xe41a7012, // p:unau
+    0xe423ea8a, // b:not is
     0xe42b1f7d, // w:direct
+    0xe4398372, // b:limited to
     0xe43ac3bd, // p:unne
     0xe443b8c5, // b:many unrecognized
     0xe44cb973, // b:smtp xx
     0xe458f616, // c:554
     0xe4682609, // b:invalid ip
     0xe46d5541, // b:sent too
-    0xe4802263, // e:x.7.4
     0xe490453b, // e:4.2.1
     0xe4b68d5a, // w:example
     0xe4d0dc4a, // b:jp user
     0xe4daa568, // b:query ip
+    0xe4fa4626, // b:queue file
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
     0xe51f27f8, // p:nume
@@ -3633,13 +3629,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe558f7a9, // c:555
     0xe565c39c, // c:501
     0xe574e680, // b:has exceeded
-    0xe58023f6, // e:x.7.7
     0xe5806aff, // b:doesn match
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
     0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
     0xe6428298, // p:argu
+    0xe657a913, // w:lib
     0xe658f93c, // c:552
     0xe665c52f, // c:500
     0xe6696934, // b:this mailing
@@ -3647,7 +3643,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6915791, // w:setup
     0xe6a02fe2, // b:addresses in
     0xe6a12071, // w:upstream
-    0xe6a59fae, // e:4.7.23
     0xe6be7a1d, // b:the number
     0xe6becde4, // p:sing
     0xe6f30bb0, // w:microsoft
@@ -3656,6 +3651,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe72a854a, // w:handled
     0xe73ead7b, // b:requires domain
     0xe758facf, // c:553
+    0xe75d6e55, // w:ezmlm
     0xe764a863, // w:external
     0xe765c6c2, // c:503
     0xe768dcb0, // s:data
@@ -3680,8 +3676,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
+    0xe8b9eb5e, // b:connection to
     0xe8bb384e, // b:not registered
-    0xe8c6aae1, // w:inbound
     0xe8f70ba5, // b:smtp session
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
@@ -3690,20 +3686,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
-    0xe9802a42, // e:x.7.3
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
     0xe99eaba9, // p:auth
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
+    0xe9cdcf4f, // b:smtp authentication
     0xe9ed7530, // b:are not
     0xea07a0b8, // b:py answer
     0xea449139, // b:sorry user
+    0xea4a01d4, // b:long see
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
-    0xea6d39aa, // w:incident
     0xea6e6658, // b:domain user
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
@@ -3712,16 +3708,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeaae1df1, // b:rejected we
     0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
-    0xeae16371, // w:below
     0xeae21d22, // b:rejected cannot
     0xeae237ba, // b:please resend
     0xeae2f64e, // b:is inactive
     0xeaf2bb66, // b:for example
     0xeaf8958f, // b:in forward
-    0xeb1df4e1, // w:badrcptto
     0xeb1eb4a7, // b:email sent
     0xeb2bfd40, // b:http mongrey
     0xeb39901b, // p:arch
+    0xeb3a9eca, // b:email user
     0xeb410810, // b:temporary authentication
     0xeb54a9a7, // p:dmar
     0xeb598bea, // b:mailfrom domain
@@ -3745,7 +3740,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec60e0cc, // w:disabled
     0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
-    0xecaa71f2, // p:froz
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
@@ -3764,6 +3758,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
+    0xed9c7cf5, // b:our security
+    0xeda161ef, // b:address kind
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
     0xede37b92, // w:gmail
@@ -3773,7 +3769,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee2acd10, // b:host mx
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
-    0xee5b446b, // c:540
+    0xee510ece, // b:connection limit
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
     0xee84915e, // p:bann
@@ -3787,6 +3783,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
     0xeeed3f18, // b:recipient mailbox
+    0xef0480ea, // b:list header
     0xef092cda, // b:available due
     0xef0af504, // b:to http
     0xef1a8163, // p:unab
@@ -3801,10 +3798,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef94a0d8, // b:sorry max
     0xef9761e6, // b:unrecognized authentication
     0xefb0f55d, // b:or more
-    0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
-    0xefc40e91, // p:freq
     0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
     0xf004c7aa, // b:azumakuniyuki ntt
@@ -3826,6 +3821,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0e24615, // b:temporary internal
     0xf1218b6b, // b:by recipient
     0xf1237ee5, // p:unex
+    0xf1261b2c, // b:limit is
     0xf128292b, // b:connections try
     0xf1355f25, // b:host is
     0xf1471568, // b:reach is
@@ -3835,13 +3831,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf1ae2159, // b:doesn exist
     0xf1cc55f9, // w:disk
     0xf1f79188, // b:policy rejection
-    0xf1fc067f, // b:xxx xxx
     0xf220b54d, // b:people say
     0xf2334499, // w:end
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
     0xf262e927, // p:arti
-    0xf2758d20, // p:badr
     0xf2806835, // b:ip to
     0xf2889f6c, // w:apple
     0xf28d9206, // p:barr
@@ -3853,12 +3847,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
     0xf2eb85be, // b:again in
+    0xf2f46816, // b:sympa bin
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
     0xf317ea2b, // p:subj
     0xf3201818, // w:envelope
     0xf32a53e9, // b:alice example
     0xf32b819a, // w:gateway
+    0xf32d77cf, // b:to reject
     0xf33e03e6, // b:com domain
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
@@ -3871,12 +3867,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
     0xf3f00ba3, // w:google
-    0xf3ff7f7f, // p:rspa
     0xf40ff2c7, // w:unexpected
     0xf41a4372, // b:server reply
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
+    0xf42c1b99, // b:net and
     0xf443d749, // p:unre
     0xf450a33c, // p:unwa
     0xf458bbb7, // b:net if
@@ -3891,9 +3887,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
     0xf4fbe0d0, // b:recipient allowed
+    0xf5134be7, // w:numeric
     0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
-    0xf548560a, // p:untr
     0xf557563a, // b:records for
     0xf55eae61, // w:header
     0xf5a8c215, // b:com reset
@@ -3905,30 +3901,28 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5dbc99a, // b:openspf org
     0xf5e6918e, // b:com requested
     0xf5f1d36e, // b:for details
-    0xf5f9a0a5, // w:haineko
     0xf612aac1, // b:longer on
+    0xf62abe09, // b:and mail
     0xf64c2934, // p:unus
     0xf64d6c4a, // b:helo name
     0xf6557ad5, // w:concurrent
     0xf6596712, // b:errors come
     0xf65fd706, // b:body parameter
-    0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6d14d22, // b:your email
-    0xf6d418f0, // p:toem
     0xf6eea270, // p:susp
     0xf6f6c98f, // w:storedrv
     0xf6fa9b2c, // b:access for
-    0xf700eaed, // w:legal
     0xf7084f40, // w:this
     0xf70b055d, // b:mta poor
     0xf70f7608, // b:directly to
     0xf72bc88d, // b:probability of
+    0xf7385e94, // b:command line
     0xf73ea0c8, // b:mail krs
     0xf757a6fc, // b:can also
     0xf770d03a, // b:time please
-    0xf77f70db, // p:vagr
+    0xf7760ae9, // b:while processing
     0xf7b3e737, // b:detected eicar
     0xf7b44e36, // p:iclo
     0xf7b52948, // w:votre
@@ -3940,13 +3934,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf817f20a, // p:subm
     0xf825b3f5, // b:data rejected
     0xf83cb114, // b:try later
-    0xf8452950, // p:emet
     0xf858b6dc, // b:mailbox local
     0xf85a867a, // b:address verification
     0xf8807ebf, // w:suspicious
     0xf899a954, // b:rejected account
     0xf8bc30ed, // b:results query
-    0xf8c128d1, // p:simu
     0xf8c6f482, // c:455
     0xf8e8f821, // b:sending email
     0xf8fbd6ca, // b:to connect
@@ -3958,15 +3950,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf94519e9, // b:for system
     0xf94d498f, // b:com does
     0xf94f3090, // b:bad destination
+    0xf953e7e6, // b:the documentation
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
     0xf9841f5b, // w:possible
     0xf9ace215, // b:ch help
     0xf9bcd7c2, // b:and has
+    0xf9c27dfb, // b:spam your
     0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
     0xfa110973, // b:unrecognized command
     0xfa140823, // b:achieved the
+    0xfa17f530, // p:subs
     0xfa25cba7, // p:unfo
     0xfa3ce1b4, // b:sender address
     0xfa3dd6d7, // b:in seconds
@@ -3988,6 +3983,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfb1308c2, // b:max size
     0xfb32992d, // p:unkn
     0xfb399b20, // b:or domain
+    0xfb47eb05, // b:have valid
     0xfb6c98c3, // b:error with
     0xfb7679a0, // b:header is
     0xfb8db6b2, // w:best
@@ -4004,6 +4000,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
+    0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
@@ -4011,14 +4008,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfc533897, // w:worm
     0xfc55c543, // p:targ
     0xfc96bd97, // w:mailfrom
-    0xfc9d7a28, // p:pseu
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
     0xfcc032c1, // b:com esmtp
     0xfcc0a8a7, // b:of mail
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
-    0xfd1857c2, // w:alternate
+    0xfcfcc34a, // b:in order
     0xfd1afe3c, // b:address must
     0xfd244b60, // w:edu
     0xfd24748c, // w:list
@@ -4032,12 +4028,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfddcebd4, // w:closed
     0xfde1a065, // w:occured
     0xfde87f1e, // b:plus tard
+    0xfdf7dec8, // b:example user
+    0xfe13a3e1, // b:dmarc validation
     0xfe21b275, // b:limit of
     0xfe2d8a86, // b:net comcast
     0xfe4e098e, // b:too much
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
     0xfe80eb42, // b:delivery failed
+    0xfeb2d28a, // w:died
     0xfeb3bcd7, // b:or user
     0xfed850eb, // b:fwlink linkid
     0xfee38524, // b:system is
@@ -4053,1023 +4052,1016 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff71632f, // b:address address
     0xffa29226, // b:net error
     0xffa9e560, // w:exceed
+    0xffcd97e5, // b:bin queue
     0xffd1b32b, // w:support
     0xfff32a0e, // b:limit reached
 ];
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 12, 17, 17,
-    18, 18, 19, 19, 20, 21, 21, 21, 21, 25, 26, 29, 40, 41, 41, 41,
-    41, 41, 42, 47, 48, 48, 48, 48, 51, 52, 53, 55, 56, 65, 66, 66,
-    67, 68, 69, 70, 77, 77, 86, 95, 95, 96, 98, 103, 104, 104, 107, 107,
-    109, 109, 109, 109, 110, 110, 110, 111, 112, 113, 113, 114, 114, 114, 115, 115,
-    116, 117, 118, 119, 119, 119, 120, 121, 121, 122, 123, 123, 124, 130, 132, 139,
-    141, 141, 146, 146, 146, 147, 148, 161, 161, 161, 162, 162, 162, 162, 162, 163,
-    163, 163, 163, 164, 164, 164, 165, 166, 167, 167, 168, 169, 170, 170, 176, 178,
-    179, 182, 183, 183, 183, 183, 184, 185, 186, 187, 190, 191, 191, 191, 192, 193,
-    194, 195, 196, 197, 201, 201, 202, 203, 204, 205, 205, 206, 206, 207, 208, 209,
-    209, 210, 210, 212, 212, 220, 220, 220, 221, 221, 222, 222, 223, 224, 249, 250,
-    251, 251, 251, 253, 267, 268, 269, 294, 294, 295, 297, 299, 300, 301, 302, 302,
-    302, 302, 303, 303, 304, 308, 310, 315, 316, 316, 317, 318, 319, 319, 338, 339,
-    339, 339, 340, 341, 345, 346, 348, 349, 349, 350, 350, 357, 364, 365, 368, 368,
-    369, 370, 370, 372, 372, 372, 372, 373, 375, 376, 389, 389, 389, 389, 390, 391,
-    391, 391, 391, 391, 391, 391, 391, 392, 393, 418, 428, 443, 446, 446, 446, 447,
-    449, 450, 450, 450, 451, 452, 452, 453, 455, 456, 456, 457, 458, 459, 467, 468,
-    476, 476, 476, 477, 478, 480, 480, 502, 502, 503, 504, 504, 506, 525, 527, 531,
-    531, 535, 536, 536, 537, 538, 538, 539, 541, 543, 544, 544, 545, 545, 547, 547,
-    547, 547, 547, 547, 547, 551, 557, 558, 559, 561, 562, 563, 564, 566, 566, 566,
-    569, 569, 573, 573, 573, 573, 577, 578, 580, 584, 584, 588, 588, 588, 588, 598,
-    598, 599, 600, 601, 602, 603, 604, 605, 609, 610, 611, 611, 612, 612, 612, 612,
-    613, 614, 615, 615, 617, 617, 618, 619, 622, 624, 625, 626, 626, 628, 630, 636,
-    636, 637, 637, 637, 639, 639, 640, 644, 645, 646, 646, 647, 647, 649, 649, 650,
-    650, 651, 652, 652, 656, 659, 660, 661, 662, 666, 667, 667, 667, 668, 684, 685,
-    685, 686, 688, 688, 691, 693, 693, 693, 693, 693, 694, 694, 694, 694, 696, 697,
-    698, 699, 708, 708, 715, 717, 718, 719, 719, 720, 721, 722, 723, 723, 726, 726,
-    737, 737, 740, 743, 744, 747, 747, 748, 748, 751, 754, 755, 756, 756, 757, 758,
-    759, 763, 768, 772, 773, 774, 775, 776, 778, 779, 782, 783, 784, 785, 785, 792,
-    793, 793, 793, 793, 793, 794, 797, 798, 799, 801, 805, 805, 807, 809, 810, 810,
-    816, 817, 820, 821, 821, 837, 837, 838, 839, 839, 848, 848, 848, 849, 849, 849,
-    851, 851, 852, 852, 852, 853, 854, 856, 856, 856, 856, 857, 858, 860, 860, 861,
-    861, 861, 862, 863, 883, 884, 884, 884, 884, 886, 886, 888, 890, 892, 896, 897,
-    897, 897, 905, 906, 907, 907, 907, 910, 911, 912, 913, 914, 916, 917, 918, 919,
-    920, 921, 921, 921, 921, 923, 924, 925, 943, 944, 944, 946, 947, 947, 948, 949,
-    957, 957, 957, 958, 959, 959, 960, 960, 960, 960, 960, 981, 982, 983, 983, 983,
-    986, 988, 989, 990, 994, 994, 995, 996, 997, 997, 1001, 1002, 1003, 1004, 1006, 1006,
-    1006, 1006, 1008, 1009, 1009, 1011, 1011, 1012, 1014, 1018, 1018, 1019, 1020, 1020, 1023, 1024,
-    1024, 1025, 1025, 1025, 1025, 1026, 1026, 1026, 1026, 1026, 1026, 1026, 1026, 1026, 1027, 1028,
-    1028, 1031, 1032, 1034, 1034, 1034, 1035, 1035, 1036, 1039, 1039, 1040, 1041, 1042, 1042, 1042,
-    1042, 1045, 1045, 1046, 1047, 1047, 1047, 1049, 1049, 1050, 1055, 1059, 1060, 1061, 1061, 1062,
-    1062, 1062, 1062, 1066, 1066, 1067, 1069, 1070, 1071, 1071, 1072, 1074, 1075, 1075, 1076, 1077,
-    1078, 1080, 1081, 1082, 1083, 1083, 1084, 1084, 1084, 1089, 1090, 1090, 1091, 1092, 1093, 1094,
-    1094, 1095, 1096, 1097, 1097, 1097, 1098, 1099, 1099, 1101, 1103, 1104, 1107, 1109, 1109, 1110,
-    1115, 1116, 1116, 1116, 1120, 1121, 1121, 1123, 1128, 1129, 1132, 1133, 1133, 1134, 1136, 1137,
-    1137, 1145, 1147, 1148, 1152, 1152, 1153, 1153, 1155, 1161, 1161, 1163, 1166, 1176, 1176, 1182,
-    1182, 1182, 1182, 1182, 1183, 1184, 1186, 1186, 1186, 1186, 1187, 1187, 1187, 1187, 1188, 1188,
-    1188, 1194, 1195, 1196, 1197, 1198, 1200, 1201, 1202, 1203, 1205, 1206, 1206, 1206, 1207, 1209,
-    1211, 1213, 1235, 1235, 1235, 1236, 1241, 1241, 1242, 1259, 1260, 1260, 1262, 1266, 1266, 1267,
-    1268, 1269, 1269, 1270, 1283, 1284, 1288, 1288, 1290, 1291, 1291, 1291, 1293, 1294, 1295, 1295,
-    1295, 1297, 1297, 1297, 1297, 1298, 1299, 1299, 1301, 1304, 1305, 1306, 1307, 1308, 1309, 1310,
-    1311, 1311, 1331, 1332, 1332, 1333, 1335, 1336, 1336, 1337, 1337, 1353, 1353, 1354, 1357, 1359,
-    1360, 1360, 1362, 1362, 1363, 1365, 1366, 1368, 1369, 1370, 1370, 1370, 1371, 1373, 1374, 1377,
-    1383, 1383, 1384, 1385, 1385, 1386, 1386, 1388, 1389, 1390, 1390, 1414, 1415, 1415, 1415, 1415,
-    1416, 1417, 1422, 1423, 1424, 1424, 1424, 1424, 1426, 1426, 1426, 1426, 1427, 1428, 1450, 1452,
-    1452, 1452, 1452, 1453, 1457, 1458, 1459, 1461, 1462, 1463, 1465, 1466, 1468, 1469, 1469, 1470,
-    1470, 1470, 1470, 1471, 1472, 1472, 1472, 1474, 1475, 1475, 1475, 1475, 1476, 1477, 1494, 1495,
-    1496, 1497, 1497, 1497, 1499, 1500, 1501, 1501, 1501, 1502, 1502, 1503, 1504, 1505, 1506, 1509,
-    1511, 1512, 1514, 1519, 1521, 1521, 1524, 1530, 1535, 1535, 1536, 1537, 1542, 1544, 1545, 1550,
-    1550, 1551, 1552, 1552, 1553, 1553, 1553, 1554, 1554, 1557, 1558, 1558, 1558, 1578, 1583, 1583,
-    1583, 1584, 1585, 1586, 1586, 1591, 1592, 1620, 1621, 1625, 1625, 1625, 1625, 1625, 1626, 1627,
-    1627, 1627, 1627, 1628, 1629, 1630, 1631, 1631, 1631, 1631, 1632, 1633, 1634, 1635, 1635, 1635,
-    1636, 1636, 1638, 1639, 1641, 1643, 1649, 1650, 1651, 1651, 1652, 1652, 1652, 1661, 1663, 1664,
-    1664, 1664, 1665, 1665, 1665, 1665, 1665, 1666, 1667, 1668, 1668, 1696, 1697, 1699, 1700, 1701,
-    1702, 1703, 1704, 1705, 1705, 1706, 1707, 1707, 1720, 1721, 1722, 1723, 1723, 1723, 1723, 1725,
-    1726, 1727, 1728, 1729, 1731, 1734, 1735, 1736, 1736, 1736, 1736, 1738, 1739, 1740, 1740, 1740,
-    1741, 1741, 1742, 1743, 1743, 1744, 1744, 1744, 1745, 1745, 1745, 1746, 1747, 1747, 1748, 1749,
-    1750, 1775, 1775, 1776, 1777, 1777, 1777, 1779, 1798, 1798, 1799, 1799, 1800, 1800, 1800, 1802,
-    1803, 1814, 1815, 1818, 1819, 1819, 1830, 1831, 1835, 1836, 1837, 1839, 1840, 1841, 1842, 1842,
-    1842, 1846, 1847, 1848, 1848, 1848, 1848, 1849, 1849, 1849, 1852, 1859, 1859, 1861, 1862, 1863,
-    1863, 1863, 1864, 1864, 1867, 1868, 1869, 1878, 1878, 1879, 1879, 1879, 1880, 1882, 1883, 1887,
-    1891, 1892, 1893, 1893, 1894, 1894, 1895, 1896, 1907, 1908, 1912, 1912, 1912, 1913, 1915, 1915,
-    1915, 1915, 1916, 1919, 1919, 1920, 1921, 1924, 1927, 1927, 1928, 1928, 1930, 1941, 1941, 1942,
-    1943, 1943, 1944, 1946, 1946, 1947, 1949, 1951, 1951, 1951, 1956, 1957, 1957, 1959, 1959, 1983,
-    1985, 1985, 1985, 1987, 1988, 2004, 2004, 2004, 2005, 2005, 2005, 2005, 2007, 2016, 2016, 2016,
-    2016, 2017, 2017, 2018, 2018, 2021, 2022, 2030, 2030, 2031, 2031, 2032, 2033, 2036, 2036, 2040,
-    2041, 2041, 2042, 2043, 2052, 2052, 2054, 2055, 2055, 2060, 2064, 2064, 2064, 2065, 2067, 2068,
-    2069, 2071, 2073, 2073, 2074, 2075, 2076, 2077, 2084, 2085, 2086, 2086, 2087, 2089, 2090, 2090,
-    2090, 2091, 2091, 2092, 2092, 2093, 2095, 2095, 2097, 2097, 2097, 2097, 2097, 2097, 2097, 2099,
-    2099, 2101, 2108, 2109, 2123, 2124, 2124, 2124, 2124, 2124, 2124, 2126, 2128, 2129, 2129, 2129,
-    2132, 2133, 2134, 2134, 2146, 2146, 2164, 2164, 2164, 2165, 2165, 2165, 2168, 2169, 2171, 2172,
-    2175, 2175, 2175, 2179, 2180, 2181, 2183, 2184, 2187, 2187, 2187, 2199, 2200, 2226, 2226, 2228,
-    2228, 2229, 2229, 2230, 2230, 2230, 2230, 2231, 2236, 2237, 2237, 2238, 2239, 2239, 2239, 2240,
-    2241, 2241, 2241, 2242, 2242, 2243, 2244, 2245, 2250, 2252, 2253, 2254, 2258, 2262, 2263, 2263,
-    2268, 2268, 2269, 2272, 2273, 2278, 2280, 2281, 2281, 2281, 2282, 2282, 2286, 2286, 2287, 2287,
-    2287, 2288, 2289, 2290, 2292, 2292, 2292, 2295, 2298, 2298, 2298, 2299, 2302, 2303, 2307, 2307,
-    2307, 2309, 2310, 2311, 2317, 2318, 2319, 2319, 2322, 2323, 2324, 2335, 2338, 2339, 2341, 2342,
-    2342, 2352, 2361, 2361, 2362, 2363, 2364, 2365, 2385, 2387, 2390, 2390, 2391, 2391, 2392, 2393,
-    2393, 2393, 2394, 2396, 2411, 2411, 2411, 2416, 2417, 2417, 2417, 2419, 2420, 2421, 2421, 2421,
-    2427, 2427, 2433, 2436, 2437, 2461, 2462, 2463, 2463, 2465, 2465, 2466, 2468, 2469, 2469, 2469,
-    2470, 2471, 2473, 2473, 2474, 2477, 2478, 2478, 2478, 2478, 2478, 2479, 2480, 2480, 2482, 2483,
-    2484, 2485, 2485, 2487, 2488, 2488, 2488, 2488, 2489, 2490, 2491, 2491, 2493, 2494, 2499, 2500,
-    2512, 2514, 2516, 2516, 2516, 2517, 2518, 2519, 2520, 2522, 2526, 2527, 2532, 2533, 2534, 2534,
-    2534, 2534, 2534, 2534, 2534, 2535, 2536, 2537, 2543, 2557, 2569, 2570, 2570, 2571, 2572, 2573,
-    2574, 2574, 2576, 2576, 2576, 2576, 2577, 2577, 2577, 2577, 2577, 2578, 2578, 2579, 2580, 2581,
-    2582, 2606, 2607, 2608, 2608, 2608, 2611, 2612, 2612, 2612, 2613, 2613, 2615, 2627, 2627, 2630,
-    2630, 2631, 2631, 2632, 2632, 2633, 2633, 2635, 2636, 2641, 2641, 2642, 2646, 2654, 2655, 2655,
-    2655, 2655, 2657, 2657, 2658, 2658, 2659, 2659, 2660, 2660, 2660, 2662, 2662, 2662, 2665, 2665,
-    2665, 2667, 2669, 2670, 2678, 2678, 2678, 2680, 2681, 2692, 2692, 2693, 2693, 2694, 2697, 2698,
-    2699, 2701, 2724, 2745, 2745, 2745, 2767, 2768, 2769, 2770, 2773, 2773, 2776, 2777, 2777, 2802,
-    2802, 2802, 2802, 2802, 2803, 2804, 2804, 2805, 2805, 2805, 2805, 2806, 2807, 2809, 2810, 2810,
-    2810, 2811, 2814, 2815, 2815, 2815, 2815, 2816, 2816, 2817, 2817, 2818, 2819, 2820, 2821, 2822,
-    2822, 2823, 2824, 2825, 2826, 2827, 2828, 2830, 2832, 2832, 2833, 2835, 2836, 2836, 2837, 2837,
-    2837, 2838, 2840, 2840, 2840, 2840, 2846, 2867, 2869, 2869, 2869, 2869, 2870, 2872, 2873, 2876,
-    2878, 2879, 2880, 2880, 2880, 2882, 2882, 2883, 2883, 2883, 2900, 2901, 2902, 2905, 2905, 2914,
-    2914, 2915, 2916, 2918, 2918, 2919, 2920, 2921, 2922, 2923, 2925, 2925, 2926, 2927, 2928, 2936,
-    2938, 2942, 2942, 2942, 2943, 2943, 2943, 2943, 2943, 2944, 2945, 2956, 2969, 2970, 2973, 2975,
-    2994, 2995, 2997, 2998, 2999, 3001, 3001, 3001, 3002, 3006, 3006, 3006, 3008, 3014, 3014, 3016,
-    3016, 3016, 3019, 3019, 3020, 3021, 3021, 3021, 3022, 3023, 3023, 3024, 3024, 3024, 3025, 3026,
-    3027, 3027, 3028, 3028, 3029, 3030, 3030, 3035, 3036, 3043, 3044, 3045, 3046, 3046, 3046, 3047,
-    3047, 3073, 3073, 3080, 3084, 3085, 3085, 3097, 3098, 3098, 3098, 3099, 3099, 3100, 3101, 3101,
-    3101, 3102, 3102, 3102, 3102, 3102, 3103, 3104, 3105, 3106, 3128, 3144, 3144, 3145, 3145, 3146,
-    3148, 3149, 3149, 3149, 3150, 3150, 3151, 3151, 3152, 3153, 3171, 3172, 3172, 3172, 3173, 3174,
-    3174, 3176, 3176, 3180, 3180, 3181, 3182, 3183, 3204, 3204, 3204, 3206, 3211, 3232, 3234, 3234,
-    3235, 3236, 3236, 3237, 3237, 3241, 3241, 3266, 3290, 3291, 3291, 3291, 3292, 3293, 3319, 3339,
-    3340, 3340, 3345, 3346, 3348, 3348, 3352, 3361, 3361, 3361, 3361, 3362, 3372, 3372, 3372, 3388,
-    3389, 3389, 3389, 3390, 3391, 3391, 3391, 3416, 3417, 3418, 3418, 3418, 3418, 3419, 3422, 3423,
-    3424, 3424, 3425, 3425, 3425, 3426, 3426, 3427, 3429, 3435, 3436, 3451, 3453, 3454, 3477, 3479,
-    3480, 3481, 3482, 3482, 3483, 3483, 3483, 3483, 3483, 3483, 3484, 3485, 3485, 3486, 3486, 3488,
-    3489, 3489, 3507, 3508, 3509, 3528, 3536, 3538, 3539, 3544, 3546, 3547, 3547, 3547, 3548, 3549,
-    3549, 3550, 3551, 3551, 3552, 3556, 3556, 3558, 3573, 3574, 3576, 3577, 3577, 3577, 3577, 3579,
-    3580, 3582, 3584, 3585, 3585, 3586, 3586, 3586, 3587, 3588, 3589, 3589, 3589, 3589, 3590, 3591,
-    3592, 3592, 3592, 3592, 3592, 3596, 3597, 3597, 3597, 3597, 3597, 3598, 3599, 3600, 3600, 3601,
-    3601, 3602, 3603, 3604, 3616, 3617, 3617, 3618, 3619, 3622, 3622, 3623, 3647, 3648, 3650, 3650,
-    3651, 3653, 3657, 3658, 3658, 3659, 3660, 3661, 3662, 3662, 3664, 3664, 3665, 3666, 3669, 3670,
-    3670, 3674, 3675, 3676, 3677, 3679, 3682, 3683, 3683, 3683, 3684, 3684, 3684, 3685, 3686, 3687,
-    3688, 3688, 3695, 3696, 3696, 3702, 3703, 3703, 3704, 3705, 3706, 3706, 3707, 3707, 3707, 3709,
-    3710, 3713, 3714, 3714, 3725, 3725, 3726, 3726, 3727, 3727, 3727, 3728, 3728, 3729, 3730, 3730,
-    3730, 3730, 3730, 3731, 3731, 3732, 3743, 3762, 3762, 3762, 3764, 3766, 3769, 3769, 3770, 3771,
-    3772, 3772, 3773, 3774, 3781, 3782, 3785, 3785, 3786, 3787, 3789, 3792, 3797, 3797, 3798, 3798,
-    3799, 3809, 3810, 3811, 3819, 3819, 3821, 3822, 3823, 3825, 3826, 3826, 3827, 3827, 3827, 3828,
-    3829, 3832, 3833, 3835, 3836, 3836, 3849, 3849, 3851, 3851, 3851, 3852, 3853, 3853, 3853, 3855,
-    3866, 3867, 3867, 3867, 3868, 3869, 3869, 3869, 3869, 3870, 3870, 3870, 3871, 3874, 3875, 3876,
-    3876, 3876, 3878, 3878, 3879, 3879, 3879, 3881, 3882, 3882, 3882, 3883, 3885, 3885, 3888, 3888,
-    3889, 3890, 3892, 3892, 3892, 3892, 3894, 3895, 3905, 3905, 3905, 3905, 3922, 3922, 3929, 3930,
-    3931, 3940, 3941, 3942, 3943, 3943, 3943, 3944, 3945, 3946, 3947, 3950, 3956, 3956, 3957, 3958,
-    3959, 3959, 3973, 3974, 3974, 3975, 3976, 3978, 3979, 3979, 3979, 3980, 3980, 3981, 3982, 3985,
-    3987, 3990, 3994, 3994, 3995, 3995, 3995, 3997, 3998, 3999, 4004, 4004, 4004, 4005, 4009, 4010,
-    4011, 4012, 4022, 4023, 4023, 4024, 4024, 4027, 4028, 4029, 4029, 4030, 4043, 4050, 4050, 4058,
-    4058, 4061, 4063, 4063, 4063, 4064, 4066, 4066, 4066, 4067, 4073, 4074, 4075, 4080, 4081, 4082,
-    4082, 4082, 4083, 4083, 4083, 4086, 4086, 4087, 4089, 4090, 4090, 4093, 4093, 4094, 4095, 4097,
-    4098, 4099, 4104, 4105, 4106, 4108, 4109, 4109, 4109, 4111, 4116, 4117, 4119, 4121, 4121, 4121,
-    4124, 4134, 4135, 4135, 4135, 4139, 4139, 4140, 4152, 4153, 4155, 4155, 4162, 4163, 4164, 4164,
-    4166, 4167, 4190, 4190, 4191, 4191, 4191, 4192, 4193, 4194, 4195, 4201, 4202, 4203, 4204, 4206,
-    4207, 4210, 4211, 4211, 4212, 4212, 4213, 4213, 4214, 4214, 4214, 4215, 4216, 4216, 4216, 4218,
-    4219, 4232, 4233, 4259, 4261, 4261, 4266, 4266, 4267, 4268, 4269, 4269, 4270, 4271, 4271, 4272,
-    4274, 4280, 4280, 4281, 4282, 4282, 4283, 4284, 4285, 4286, 4287, 4288, 4289, 4289, 4289, 4293,
-    4293, 4293, 4294, 4295, 4300, 4313, 4314, 4314, 4314, 4315, 4316, 4317, 4318, 4329, 4329, 4331,
-    4332, 4332, 4333, 4334, 4334, 4336, 4337, 4338, 4339, 4341, 4341, 4341, 4341, 4342, 4345, 4347,
-    4347, 4348, 4349, 4350, 4351, 4353, 4353, 4354, 4356, 4357, 4360, 4362, 4363, 4365, 4366, 4366,
-    4387, 4388, 4389, 4393, 4394, 4394, 4397, 4398, 4398, 4401, 4407, 4408, 4428, 4429, 4431, 4432,
-    4432, 4433, 4438, 4439, 4439, 4440, 4441, 4441, 4441, 4444, 4444, 4449, 4451, 4453, 4453, 4454,
-    4471, 4472, 4477, 4477, 4478, 4479, 4482, 4483, 4484, 4485, 4486, 4493, 4494, 4495, 4495, 4496,
-    4496, 4496, 4496, 4497, 4498, 4498, 4498, 4499, 4500, 4501, 4502, 4502, 4503, 4503, 4503, 4504,
-    4505, 4506, 4507, 4511, 4511, 4512, 4512, 4525, 4526, 4528, 4528, 4547, 4548, 4549, 4550, 4550,
-    4564, 4565, 4566, 4568, 4569, 4570, 4571, 4572, 4573, 4573, 4574, 4576, 4579, 4581, 4582, 4589,
-    4603, 4604, 4605, 4613, 4618, 4620, 4620, 4621, 4621, 4621, 4622, 4642, 4642, 4643, 4644, 4669,
-    4669, 4670, 4676, 4677, 4677, 4682, 4691, 4692, 4692, 4692, 4697, 4698, 4698, 4704, 4705, 4709,
-    4711, 4713, 4718, 4719, 4719, 4720, 4721, 4722, 4723, 4724, 4740, 4740, 4742, 4742, 4742, 4768,
-    4779, 4779, 4779, 4781, 4781, 4782, 4785, 4786, 4805, 4808, 4809, 4809, 4809, 4810, 4811, 4812,
-    4814, 4814, 4816, 4816, 4818, 4818, 4819, 4819, 4819, 4820, 4820, 4822, 4828, 4830, 4830, 4830,
-    4832, 4832, 4834, 4835, 4836, 4836, 4838, 4840, 4841, 4841, 4841, 4842, 4843, 4844, 4848, 4848,
-    4850, 4851, 4853, 4875, 4876, 4877, 4878, 4878, 4879, 4879, 4880, 4881, 4881, 4881, 4881, 4882,
-    4883, 4883, 4883, 4884, 4884, 4884, 4885, 4885, 4886, 4887, 4888, 4889, 4897, 4899, 4900, 4914,
-    4915, 4916, 4917, 4919, 4920, 4920, 4920, 4921, 4921, 4938, 4943, 4946, 4947, 4947, 4948, 4949,
-    4950, 4951, 4952, 4953, 4953, 4955, 4957, 4957, 4958, 4964, 4965, 4966, 4967, 4967, 4967, 4981,
-    4981, 5004, 5005, 5005, 5005, 5005, 5006, 5007, 5008, 5008, 5009, 5012, 5012, 5012, 5013, 5013,
-    5013, 5015, 5015, 5015, 5016, 5016, 5017, 5017, 5021, 5029, 5031, 5032, 5033, 5035, 5036, 5036,
-    5036, 5036, 5036, 5045, 5048, 5076, 5089, 5091, 5092, 5093, 5093, 5094, 5094, 5095, 5096, 5097,
-    5100, 5104, 5105, 5107, 5108, 5109, 5109, 5109, 5114, 5115, 5115, 5122, 5123, 5123, 5123, 5127,
-    5128, 5129, 5133, 5134, 5135, 5137, 5138, 5139, 5139, 5143, 5144, 5144, 5145, 5146, 5153, 5153,
-    5153, 5153, 5154, 5154, 5155, 5156, 5156, 5157, 5157, 5158, 5158, 5158, 5158, 5158, 5162, 5163,
-    5164, 5164, 5165, 5166, 5167, 5167, 5168, 5168, 5168, 5168, 5169, 5169, 5191, 5191, 5191, 5193,
-    5193, 5215, 5215, 5216, 5224, 5226, 5229, 5234, 5240, 5240, 5241, 5242, 5242, 5242, 5244, 5246,
-    5246, 5248, 5249, 5249, 5250, 5250, 5251, 5263, 5264, 5265, 5266, 5281, 5282, 5283, 5283, 5285,
-    5285, 5285, 5288, 5288, 5289, 5290, 5291, 5292, 5306, 5308, 5309, 5309, 5335, 5336, 5337, 5338,
-    5338, 5338, 5338, 5339, 5341, 5358, 5360, 5362, 5365, 5365, 5366, 5366, 5367, 5368, 5369, 5371,
-    5371, 5371, 5372, 5373, 5374, 5374, 5374, 5375, 5376, 5376, 5376, 5386, 5386, 5387, 5388, 5388,
-    5388, 5389, 5390, 5391, 5391, 5393, 5394, 5394, 5399, 5399, 5401, 5405, 5407, 5408, 5413, 5414,
-    5421, 5422, 5424, 5424, 5426, 5427, 5427, 5431, 5432, 5432, 5434, 5434, 5435, 5436, 5442, 5442,
-    5443, 5444, 5446, 5446, 5447, 5448, 5449, 5450, 5452, 5452, 5453, 5457, 5457, 5459, 5459, 5461,
-    5463, 5472, 5473, 5474, 5475, 5475, 5477, 5478, 5480, 5498, 5499, 5499, 5500, 5501, 5502, 5505,
-    5506, 5506, 5506, 5507, 5507, 5508, 5528, 5528, 5529, 5530, 5533, 5534, 5536, 5536, 5537, 5537,
-    5538, 5539, 5540, 5542, 5542, 5542, 5542, 5542, 5543, 5543, 5543, 5547, 5547, 5565, 5565, 5585,
-    5586, 5587, 5587, 5587, 5587, 5589, 5589, 5590, 5590, 5590, 5591, 5592, 5593, 5600, 5601, 5611,
-    5628, 5629, 5630, 5631, 5631, 5642, 5642, 5643, 5644, 5644, 5644, 5645, 5645, 5645, 5646, 5646,
-    5647, 5648, 5649, 5651, 5651, 5651, 5657, 5669, 5669, 5671, 5672, 5673, 5673, 5673, 5674, 5674,
-    5674, 5674, 5675, 5676, 5677, 5677, 5677, 5677, 5691, 5694, 5698, 5699, 5699, 5700, 5701, 5701,
-    5701, 5702, 5703, 5705, 5706, 5707, 5707, 5708, 5709, 5709, 5709, 5726, 5727, 5752, 5752, 5754,
-    5756, 5757, 5758, 5758, 5759, 5760, 5760, 5760, 5763, 5765, 5765, 5765, 5766, 5767, 5770, 5771,
-    5772, 5774, 5775, 5775, 5776, 5778, 5779, 5781, 5783, 5794, 5796, 5797, 5798, 5798, 5801, 5802,
-    5802, 5802, 5802, 5803, 5804, 5806, 5806, 5807, 5807, 5807, 5808, 5809, 5810, 5810, 5811, 5812,
-    5812, 5831, 5832, 5833, 5833, 5834, 5835, 5836, 5836, 5837, 5837, 5837, 5838, 5839, 5839, 5844,
-    5844, 5845, 5845, 5847, 5847, 5847, 5847, 5847, 5847, 5847, 5847, 5848, 5849, 5853, 5853, 5854,
-    5856, 5857, 5857, 5857, 5858, 5859, 5860, 5861, 5864, 5866, 5866, 5868, 5881, 5885, 5885, 5885,
-    5885, 5886, 5888, 5889, 5894, 5894, 5897, 5898, 5900, 5900, 5901, 5901, 5902, 5904, 5905, 5906,
-    5906, 5906, 5907, 5908, 5908, 5909, 5910, 5910, 5910, 5910, 5911, 5911, 5912, 5912, 5912, 5913,
-    5918, 5918, 5924, 5924, 5924, 5924, 5924, 5925, 5926, 5939, 5940, 5941, 5942, 5946, 5946, 5946,
-    5947, 5948, 5948, 5948, 5950, 5951, 5953, 5955, 5956, 5957, 5961, 5963, 5965, 5971, 5972, 5973,
-    5975, 5975, 5975, 5978, 5979, 5979, 5980, 5987, 5988, 5989, 5990, 5993, 5996, 5997, 5997, 5997,
-    5997, 5998, 5999, 6001, 6002, 6005, 6007, 6008, 6009, 6029, 6029, 6031, 6032, 6032, 6032, 6041,
-    6042, 6043, 6048, 6049, 6060, 6060, 6061, 6061, 6061, 6063, 6063, 6063, 6063, 6064, 6064, 6065,
-    6067, 6068, 6068, 6071, 6072, 6072, 6072, 6073, 6074, 6074, 6075, 6076, 6076, 6076, 6077, 6078,
-    6079, 6079, 6079, 6080, 6080, 6082, 6083, 6084, 6084, 6086, 6088, 6089, 6089, 6090, 6093, 6094,
-    6095, 6096, 6123, 6123, 6123, 6123, 6123, 6123, 6127, 6127, 6128, 6128, 6128, 6139, 6140, 6140,
-    6141, 6142, 6142, 6143, 6143, 6143, 6144, 6144, 6145, 6146, 6146, 6148, 6148, 6148, 6148, 6148,
-    6149, 6150, 6151, 6151, 6152, 6152, 6152, 6153, 6153, 6153, 6156, 6157, 6158, 6159, 6159, 6160,
-    6162, 6164, 6166, 6167, 6168, 6169, 6171, 6172, 6172, 6174, 6174, 6174, 6174, 6187, 6188, 6189,
-    6190, 6190, 6191, 6192, 6194, 6196, 6198, 6198, 6201, 6204, 6205, 6227, 6227, 6232, 6232, 6233,
-    6233, 6234, 6234, 6236, 6239, 6240, 6241, 6241, 6242, 6246, 6247, 6248, 6248, 6265, 6278, 6279,
-    6279, 6281, 6281, 6282, 6282, 6285, 6285, 6285, 6285, 6286, 6292, 6293, 6294, 6294, 6305, 6306,
-    6306, 6307, 6308, 6308, 6308, 6309, 6311, 6312, 6313, 6314, 6314, 6314, 6314, 6315, 6316, 6317,
-    6317, 6318, 6319, 6320, 6320, 6321, 6322, 6322, 6322, 6323, 6323, 6324, 6326, 6327, 6327, 6336,
-    6336, 6339, 6339, 6342, 6343, 6347, 6347, 6348, 6349, 6350, 6351, 6352, 6353, 6354, 6354, 6357,
-    6357, 6357, 6360, 6360, 6360, 6361, 6362, 6363, 6363, 6363, 6363, 6363, 6363, 6364, 6365, 6365,
-    6365, 6368, 6368, 6370, 6371, 6372, 6372, 6373, 6374, 6374, 6374, 6374, 6375, 6381, 6383, 6385,
-    6385, 6386, 6388, 6388, 6390, 6394, 6396, 6397, 6398, 6399, 6423, 6423, 6423, 6424, 6424, 6424,
-    6424, 6424, 6425, 6429, 6430, 6431, 6432, 6433, 6435, 6435, 6435, 6436, 6441, 6442, 6443, 6445,
-    6446, 6446, 6456, 6457, 6458, 6460, 6462, 6463, 6463, 6464, 6466, 6466, 6466, 6466, 6467, 6468,
-    6468, 6469, 6470, 6470, 6478, 6479, 6479, 6481, 6482, 6484, 6486, 6487, 6487, 6489, 6490, 6490,
-    6494, 6494, 6498, 6504, 6504, 6504, 6505, 6505, 6506, 6506, 6507, 6507, 6508, 6509, 6509, 6528,
-    6529, 6529, 6530, 6530, 6531, 6531, 6531, 6531, 6532, 6532, 6532, 6532, 6534, 6536, 6536, 6536,
-    6536, 6538, 6542, 6543, 6549, 6550, 6550, 6551, 6551, 6575, 6576, 6577, 6578, 6581, 6604, 6605,
-    6605, 6605, 6606, 6607, 6607, 6607, 6609, 6609, 6610, 6625, 6625, 6626, 6627, 6629, 6629, 6630,
-    6631, 6632, 6650, 6668, 6669, 6669, 6669, 6670, 6671, 6671, 6673, 6674, 6674, 6675, 6675, 6675,
-    6676, 6691, 6691, 6708, 6723, 6724, 6748, 6749, 6749, 6750, 6750, 6750, 6751, 6752, 6754, 6755,
-    6755, 6757, 6784, 6786, 6796, 6810, 6811, 6812, 6812, 6812, 6812, 6812, 6813, 6816, 6837, 6837,
-    6856, 6857, 6857, 6864, 6865, 6867, 6869, 6895, 6896, 6897, 6902, 6902, 6902, 6903, 6904, 6904,
-    6913, 6913, 6914, 6916, 6917, 6918, 6918, 6918, 6918, 6920, 6920, 6921, 6922, 6923, 6925, 6925,
-    6926, 6927, 6927, 6929, 6930, 6936, 6937, 6938, 6941, 6941, 6942, 6943, 6944, 6944, 6944, 6949,
-    6949, 6950, 6952, 6953, 6953, 6953, 6954, 6954, 6958, 6958, 6959, 6960, 6961, 6979, 6980, 6980,
-    6980, 6994, 6995, 6996, 6996, 6996, 6997, 6998, 6999, 7000, 7001, 7001, 7005, 7006, 7010, 7012,
-    7015, 7016, 7017, 7018, 7019, 7020, 7021, 7022, 7022, 7022, 7023, 7024, 7035, 7038, 7047, 7047,
-    7048, 7048, 7048, 7049, 7050, 7051, 7052, 7057, 7058, 7059, 7064, 7064, 7069, 7071, 7072, 7073,
-    7074, 7075, 7076, 7077, 7078, 7078, 7079, 7079, 7079, 7079, 7080, 7080, 7081, 7083, 7084, 7085,
-    7089, 7089, 7089, 7090, 7091, 7092, 7092, 7092, 7093, 7093, 7093, 7093, 7094, 7095, 7096, 7097,
-    7098, 7106, 7107, 7109, 7110, 7110, 7111, 7115, 7116, 7117, 7117, 7118, 7118, 7118, 7119, 7123,
-    7123, 7125, 7127, 7128, 7128, 7130, 7131, 7150, 7153, 7155, 7156, 7157, 7158, 7158, 7158, 7159,
-    7160, 7160, 7160, 7176, 7178, 7178, 7178, 7178, 7182, 7182, 7182, 7182, 7186, 7187, 7187, 7189,
-    7189, 7189, 7190, 7190, 7190, 7191, 7192, 7192, 7192, 7206, 7208, 7231, 7232, 7232, 7233, 7233,
-    7233, 7242, 7242, 7243, 7243, 7260, 7280, 7301, 7302, 7302, 7303, 7304, 7304, 7304, 7305, 7307,
-    7308, 7308, 7308, 7331, 7339, 7340, 7340, 7346, 7346, 7347, 7347, 7363, 7363, 7363, 7364, 7364,
-    7364, 7364, 7364, 7365, 7365, 7365, 7367, 7368, 7368, 7374, 7374, 7375, 7376, 7379, 7380, 7380,
-    7381, 7382, 7383, 7383, 7384, 7385, 7385, 7386, 7386, 7388, 7389, 7411, 7412, 7413, 7414, 7415,
-    7416, 7416, 7417, 7417, 7417, 7419, 7427, 7427, 7428, 7428, 7433, 7434, 7435, 7438, 7438, 7439,
-    7440, 7443, 7444, 7445, 7445, 7447, 7447, 7456, 7457, 7464, 7465, 7466, 7476, 7477, 7478, 7479,
-    7479, 7479, 7479, 7483, 7483, 7484, 7485, 7487, 7489, 7489, 7490, 7494, 7494, 7496, 7497, 7497,
-    7498, 7498, 7499, 7500, 7501, 7501, 7501, 7501, 7501, 7501, 7502, 7502, 7502, 7502, 7504, 7514,
-    7514, 7515, 7522, 7523, 7523, 7524, 7527, 7528, 7529, 7529, 7529, 7529, 7531, 7538, 7541, 7542,
-    7542, 7542, 7542, 7543, 7548, 7557, 7561, 7561, 7563, 7563, 7564, 7564, 7565, 7565, 7566, 7568,
-    7572,
+    0, 1, 4, 4, 5, 6, 7, 8, 9, 9, 10, 11, 12, 13, 14, 20,
+    20, 21, 21, 22, 22, 23, 24, 24, 24, 24, 28, 29, 32, 45, 46, 46,
+    46, 46, 46, 47, 51, 52, 52, 52, 52, 54, 55, 56, 58, 59, 68, 69,
+    69, 70, 71, 72, 73, 80, 80, 88, 97, 97, 98, 100, 103, 104, 104, 108,
+    108, 110, 110, 110, 110, 110, 111, 111, 111, 112, 113, 114, 114, 115, 115, 115,
+    116, 116, 117, 118, 119, 119, 120, 120, 121, 122, 123, 123, 124, 130, 132, 139,
+    141, 141, 147, 147, 147, 147, 148, 149, 162, 162, 162, 162, 163, 163, 163, 163,
+    163, 164, 164, 164, 164, 165, 165, 165, 166, 167, 168, 168, 169, 170, 171, 172,
+    172, 178, 180, 181, 184, 185, 186, 186, 186, 186, 187, 188, 189, 190, 193, 194,
+    194, 195, 196, 197, 198, 199, 200, 204, 204, 205, 206, 207, 208, 208, 208, 209,
+    210, 211, 212, 212, 212, 215, 215, 221, 221, 221, 222, 222, 223, 223, 224, 225,
+    225, 250, 250, 252, 252, 252, 252, 252, 254, 267, 267, 268, 293, 293, 294, 296,
+    298, 299, 300, 301, 301, 301, 301, 302, 302, 304, 308, 310, 316, 317, 317, 318,
+    319, 320, 320, 339, 340, 340, 340, 341, 342, 346, 347, 350, 351, 351, 352, 352,
+    360, 367, 368, 369, 369, 370, 370, 371, 371, 373, 373, 373, 373, 374, 376, 376,
+    389, 389, 389, 389, 390, 391, 391, 391, 391, 391, 391, 391, 391, 392, 392, 417,
+    427, 443, 446, 446, 446, 447, 447, 448, 449, 449, 450, 451, 451, 452, 453, 454,
+    454, 455, 456, 457, 465, 466, 466, 473, 473, 473, 474, 475, 477, 477, 499, 499,
+    500, 501, 501, 503, 522, 524, 528, 528, 532, 533, 533, 534, 535, 536, 538, 540,
+    540, 541, 541, 543, 543, 543, 543, 544, 544, 548, 553, 554, 555, 556, 557, 557,
+    558, 560, 560, 560, 562, 562, 566, 566, 566, 566, 566, 569, 570, 572, 576, 576,
+    580, 580, 580, 589, 589, 590, 590, 591, 592, 593, 594, 595, 597, 601, 602, 603,
+    603, 603, 604, 604, 604, 604, 605, 606, 607, 607, 609, 609, 610, 611, 613, 614,
+    616, 617, 617, 619, 621, 627, 627, 628, 628, 628, 630, 630, 631, 635, 636, 637,
+    637, 638, 638, 640, 641, 641, 642, 642, 642, 643, 643, 648, 651, 651, 652, 653,
+    657, 658, 658, 658, 659, 674, 675, 675, 676, 678, 678, 681, 683, 683, 683, 683,
+    684, 684, 684, 684, 686, 686, 687, 688, 694, 694, 703, 705, 706, 707, 707, 708,
+    709, 710, 712, 712, 716, 716, 727, 727, 730, 732, 734, 737, 737, 738, 738, 741,
+    744, 745, 745, 745, 746, 746, 747, 751, 755, 759, 760, 760, 761, 762, 764, 766,
+    769, 770, 771, 772, 772, 779, 780, 780, 780, 780, 781, 784, 785, 786, 788, 792,
+    792, 794, 796, 797, 797, 802, 805, 805, 822, 822, 823, 824, 824, 831, 831, 831,
+    832, 832, 832, 834, 834, 834, 834, 834, 835, 836, 838, 838, 838, 838, 839, 841,
+    841, 842, 842, 842, 843, 844, 864, 865, 865, 865, 865, 867, 867, 870, 872, 874,
+    878, 879, 879, 886, 887, 888, 888, 888, 891, 892, 893, 894, 895, 897, 898, 899,
+    900, 901, 902, 902, 902, 904, 905, 907, 925, 926, 926, 928, 929, 929, 930, 931,
+    939, 939, 939, 939, 940, 941, 941, 942, 942, 942, 942, 942, 961, 962, 962, 962,
+    964, 966, 966, 967, 968, 973, 973, 974, 974, 975, 975, 978, 979, 980, 981, 983,
+    983, 983, 983, 985, 985, 986, 986, 988, 988, 989, 993, 993, 994, 995, 995, 998,
+    999, 999, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1001, 1002, 1002,
+    1004, 1005, 1008, 1008, 1008, 1009, 1009, 1010, 1013, 1013, 1014, 1015, 1015, 1015, 1015, 1019,
+    1019, 1020, 1021, 1021, 1021, 1022, 1022, 1023, 1028, 1028, 1032, 1033, 1034, 1034, 1035, 1035,
+    1035, 1035, 1039, 1039, 1040, 1042, 1042, 1043, 1043, 1044, 1046, 1047, 1047, 1048, 1049, 1050,
+    1052, 1053, 1054, 1055, 1055, 1056, 1057, 1057, 1057, 1062, 1063, 1063, 1063, 1063, 1064, 1065,
+    1065, 1066, 1067, 1068, 1068, 1068, 1069, 1070, 1070, 1072, 1073, 1073, 1076, 1077, 1077, 1078,
+    1083, 1083, 1083, 1083, 1087, 1088, 1088, 1090, 1095, 1095, 1098, 1099, 1099, 1100, 1101, 1102,
+    1102, 1110, 1112, 1112, 1116, 1116, 1116, 1117, 1117, 1119, 1124, 1124, 1126, 1129, 1139, 1139,
+    1139, 1140, 1146, 1146, 1146, 1146, 1146, 1147, 1148, 1150, 1150, 1150, 1150, 1151, 1151, 1151,
+    1151, 1152, 1152, 1158, 1159, 1161, 1162, 1164, 1166, 1167, 1168, 1169, 1171, 1172, 1172, 1172,
+    1173, 1176, 1178, 1179, 1201, 1201, 1201, 1201, 1208, 1208, 1209, 1224, 1225, 1225, 1226, 1231,
+    1231, 1231, 1232, 1233, 1235, 1235, 1236, 1248, 1249, 1254, 1254, 1256, 1257, 1257, 1257, 1259,
+    1261, 1262, 1263, 1263, 1263, 1265, 1265, 1265, 1265, 1266, 1267, 1267, 1269, 1272, 1273, 1274,
+    1275, 1276, 1277, 1278, 1279, 1279, 1298, 1299, 1299, 1300, 1303, 1304, 1304, 1305, 1305, 1322,
+    1322, 1323, 1324, 1327, 1329, 1330, 1332, 1332, 1333, 1335, 1336, 1338, 1339, 1340, 1340, 1340,
+    1341, 1342, 1343, 1346, 1346, 1352, 1352, 1353, 1354, 1354, 1355, 1355, 1357, 1358, 1358, 1358,
+    1358, 1382, 1383, 1383, 1383, 1383, 1384, 1385, 1390, 1391, 1391, 1391, 1391, 1393, 1393, 1393,
+    1393, 1394, 1395, 1417, 1417, 1419, 1419, 1419, 1425, 1425, 1426, 1430, 1431, 1432, 1434, 1435,
+    1436, 1438, 1439, 1441, 1442, 1442, 1442, 1442, 1443, 1444, 1444, 1444, 1446, 1446, 1446, 1447,
+    1447, 1447, 1447, 1448, 1466, 1467, 1467, 1467, 1468, 1469, 1470, 1471, 1471, 1471, 1471, 1471,
+    1472, 1473, 1474, 1477, 1479, 1480, 1482, 1487, 1488, 1488, 1491, 1495, 1500, 1500, 1501, 1507,
+    1507, 1508, 1509, 1510, 1516, 1516, 1516, 1516, 1517, 1517, 1518, 1522, 1523, 1523, 1541, 1546,
+    1546, 1546, 1547, 1548, 1549, 1549, 1554, 1555, 1583, 1583, 1587, 1587, 1587, 1587, 1587, 1588,
+    1589, 1589, 1589, 1589, 1590, 1591, 1592, 1593, 1593, 1593, 1594, 1596, 1597, 1598, 1598, 1599,
+    1599, 1600, 1600, 1602, 1603, 1605, 1606, 1608, 1614, 1615, 1616, 1617, 1617, 1617, 1625, 1627,
+    1628, 1628, 1628, 1628, 1628, 1628, 1629, 1630, 1631, 1631, 1659, 1660, 1663, 1664, 1665, 1666,
+    1667, 1668, 1669, 1669, 1670, 1671, 1671, 1671, 1683, 1683, 1684, 1685, 1685, 1685, 1687, 1688,
+    1689, 1690, 1692, 1695, 1696, 1697, 1698, 1698, 1698, 1698, 1700, 1701, 1702, 1702, 1703, 1703,
+    1704, 1706, 1706, 1706, 1706, 1706, 1707, 1707, 1708, 1709, 1710, 1710, 1711, 1712, 1712, 1736,
+    1736, 1736, 1737, 1738, 1738, 1738, 1738, 1738, 1741, 1762, 1762, 1762, 1762, 1763, 1763, 1763,
+    1765, 1766, 1777, 1780, 1781, 1782, 1785, 1786, 1786, 1797, 1798, 1803, 1804, 1805, 1807, 1808,
+    1809, 1810, 1810, 1810, 1815, 1817, 1818, 1818, 1818, 1818, 1819, 1820, 1820, 1827, 1827, 1828,
+    1830, 1831, 1831, 1831, 1831, 1832, 1832, 1835, 1836, 1837, 1846, 1847, 1847, 1847, 1847, 1849,
+    1850, 1854, 1858, 1859, 1860, 1860, 1861, 1863, 1864, 1876, 1877, 1878, 1883, 1883, 1883, 1884,
+    1886, 1886, 1886, 1886, 1887, 1890, 1890, 1892, 1893, 1896, 1899, 1899, 1900, 1900, 1902, 1913,
+    1913, 1914, 1915, 1915, 1915, 1916, 1918, 1918, 1919, 1920, 1922, 1922, 1922, 1929, 1930, 1930,
+    1930, 1931, 1954, 1956, 1956, 1956, 1959, 1960, 1976, 1976, 1976, 1977, 1977, 1977, 1977, 1978,
+    1978, 1987, 1987, 1988, 1988, 1989, 1989, 1992, 1993, 2001, 2002, 2002, 2003, 2004, 2007, 2007,
+    2012, 2013, 2013, 2014, 2020, 2020, 2020, 2021, 2021, 2027, 2031, 2031, 2031, 2032, 2035, 2036,
+    2036, 2038, 2040, 2040, 2041, 2041, 2042, 2043, 2044, 2045, 2052, 2052, 2053, 2053, 2053, 2053,
+    2055, 2056, 2056, 2056, 2057, 2057, 2058, 2058, 2059, 2060, 2060, 2066, 2068, 2068, 2068, 2068,
+    2068, 2069, 2071, 2077, 2078, 2092, 2093, 2093, 2093, 2093, 2093, 2093, 2096, 2098, 2099, 2099,
+    2099, 2102, 2103, 2104, 2104, 2115, 2135, 2136, 2137, 2138, 2138, 2138, 2145, 2146, 2147, 2148,
+    2152, 2152, 2156, 2158, 2159, 2161, 2162, 2165, 2165, 2177, 2204, 2204, 2206, 2206, 2207, 2207,
+    2208, 2208, 2208, 2213, 2214, 2214, 2215, 2216, 2216, 2217, 2218, 2218, 2218, 2219, 2220, 2221,
+    2221, 2225, 2229, 2230, 2234, 2237, 2237, 2237, 2241, 2241, 2242, 2245, 2246, 2251, 2254, 2255,
+    2255, 2255, 2256, 2256, 2260, 2260, 2260, 2260, 2261, 2262, 2263, 2265, 2265, 2265, 2268, 2271,
+    2271, 2271, 2272, 2275, 2276, 2278, 2279, 2279, 2279, 2280, 2281, 2282, 2282, 2288, 2289, 2290,
+    2290, 2293, 2294, 2295, 2306, 2309, 2309, 2309, 2310, 2312, 2313, 2313, 2322, 2331, 2331, 2332,
+    2333, 2334, 2335, 2349, 2351, 2353, 2356, 2356, 2357, 2357, 2358, 2358, 2358, 2360, 2375, 2375,
+    2375, 2380, 2381, 2381, 2381, 2382, 2384, 2385, 2386, 2386, 2386, 2392, 2392, 2398, 2401, 2426,
+    2427, 2428, 2430, 2430, 2432, 2434, 2435, 2436, 2436, 2436, 2437, 2437, 2439, 2439, 2440, 2443,
+    2444, 2444, 2444, 2444, 2444, 2445, 2446, 2447, 2447, 2449, 2450, 2451, 2452, 2452, 2454, 2455,
+    2455, 2456, 2456, 2457, 2458, 2459, 2461, 2462, 2467, 2469, 2481, 2483, 2485, 2485, 2485, 2486,
+    2487, 2488, 2490, 2492, 2495, 2495, 2500, 2501, 2502, 2502, 2502, 2502, 2502, 2502, 2503, 2504,
+    2510, 2524, 2535, 2536, 2536, 2537, 2538, 2539, 2539, 2541, 2541, 2541, 2541, 2542, 2542, 2542,
+    2542, 2542, 2543, 2543, 2544, 2545, 2546, 2547, 2570, 2571, 2571, 2571, 2574, 2575, 2575, 2576,
+    2577, 2577, 2577, 2579, 2591, 2591, 2594, 2594, 2595, 2595, 2596, 2597, 2597, 2599, 2600, 2605,
+    2605, 2605, 2610, 2618, 2619, 2619, 2619, 2619, 2622, 2622, 2623, 2623, 2625, 2626, 2626, 2626,
+    2628, 2628, 2628, 2631, 2632, 2632, 2633, 2636, 2637, 2646, 2646, 2646, 2649, 2650, 2660, 2660,
+    2661, 2661, 2662, 2665, 2665, 2666, 2667, 2689, 2711, 2711, 2711, 2732, 2733, 2734, 2735, 2736,
+    2739, 2739, 2742, 2742, 2742, 2767, 2767, 2767, 2767, 2768, 2768, 2769, 2770, 2770, 2772, 2774,
+    2774, 2774, 2774, 2775, 2776, 2778, 2779, 2779, 2779, 2780, 2783, 2784, 2784, 2784, 2784, 2785,
+    2785, 2786, 2786, 2787, 2788, 2789, 2791, 2792, 2792, 2793, 2794, 2794, 2795, 2796, 2797, 2799,
+    2801, 2803, 2803, 2804, 2806, 2807, 2807, 2808, 2808, 2808, 2809, 2811, 2811, 2812, 2812, 2812,
+    2818, 2839, 2841, 2841, 2841, 2841, 2842, 2845, 2846, 2848, 2850, 2851, 2852, 2852, 2852, 2854,
+    2854, 2855, 2855, 2855, 2872, 2873, 2874, 2877, 2877, 2885, 2885, 2886, 2887, 2889, 2889, 2890,
+    2891, 2892, 2893, 2895, 2896, 2897, 2898, 2907, 2909, 2911, 2911, 2911, 2912, 2912, 2912, 2913,
+    2914, 2915, 2925, 2937, 2938, 2941, 2945, 2964, 2965, 2967, 2968, 2969, 2971, 2971, 2972, 2976,
+    2976, 2976, 2978, 2984, 2984, 2986, 2986, 2988, 2988, 2989, 2990, 2991, 2991, 2991, 2992, 2993,
+    2993, 2994, 2994, 2995, 2996, 2997, 2997, 2998, 2998, 2999, 3000, 3000, 3005, 3006, 3006, 3013,
+    3014, 3015, 3016, 3017, 3017, 3017, 3018, 3043, 3049, 3053, 3054, 3054, 3064, 3065, 3065, 3065,
+    3066, 3066, 3067, 3068, 3068, 3068, 3070, 3071, 3071, 3071, 3071, 3071, 3072, 3073, 3074, 3074,
+    3076, 3099, 3116, 3116, 3118, 3118, 3119, 3120, 3121, 3121, 3122, 3122, 3123, 3123, 3124, 3125,
+    3143, 3144, 3144, 3144, 3145, 3147, 3147, 3147, 3147, 3150, 3150, 3151, 3171, 3171, 3171, 3173,
+    3178, 3198, 3200, 3200, 3201, 3201, 3202, 3202, 3206, 3206, 3230, 3254, 3255, 3255, 3256, 3257,
+    3283, 3301, 3302, 3302, 3307, 3308, 3310, 3310, 3314, 3322, 3322, 3323, 3332, 3332, 3332, 3348,
+    3349, 3349, 3349, 3350, 3350, 3350, 3350, 3376, 3377, 3377, 3378, 3378, 3378, 3378, 3379, 3382,
+    3383, 3384, 3384, 3385, 3385, 3386, 3386, 3387, 3388, 3390, 3398, 3413, 3415, 3438, 3442, 3443,
+    3444, 3445, 3445, 3446, 3447, 3447, 3447, 3447, 3447, 3448, 3449, 3449, 3450, 3450, 3452, 3453,
+    3454, 3454, 3471, 3472, 3473, 3492, 3500, 3502, 3503, 3508, 3510, 3511, 3511, 3511, 3511, 3512,
+    3512, 3513, 3514, 3514, 3515, 3519, 3519, 3521, 3538, 3539, 3541, 3542, 3542, 3542, 3542, 3544,
+    3545, 3547, 3549, 3549, 3549, 3550, 3550, 3550, 3550, 3551, 3552, 3554, 3554, 3554, 3554, 3555,
+    3556, 3556, 3557, 3557, 3557, 3557, 3557, 3562, 3562, 3562, 3562, 3562, 3562, 3563, 3564, 3565,
+    3566, 3567, 3568, 3568, 3569, 3569, 3570, 3571, 3571, 3583, 3584, 3584, 3585, 3586, 3589, 3589,
+    3590, 3614, 3615, 3617, 3617, 3619, 3622, 3626, 3627, 3627, 3628, 3629, 3630, 3631, 3631, 3633,
+    3633, 3634, 3635, 3639, 3640, 3640, 3644, 3645, 3646, 3647, 3649, 3652, 3653, 3653, 3653, 3654,
+    3654, 3654, 3655, 3655, 3656, 3657, 3657, 3665, 3666, 3666, 3673, 3674, 3674, 3675, 3676, 3677,
+    3677, 3678, 3678, 3678, 3680, 3681, 3682, 3683, 3683, 3693, 3693, 3694, 3694, 3695, 3695, 3695,
+    3696, 3696, 3697, 3697, 3697, 3697, 3697, 3698, 3699, 3711, 3729, 3729, 3729, 3731, 3733, 3736,
+    3736, 3737, 3738, 3738, 3738, 3739, 3740, 3741, 3748, 3748, 3749, 3751, 3751, 3752, 3753, 3753,
+    3755, 3758, 3758, 3762, 3762, 3762, 3762, 3763, 3774, 3774, 3775, 3776, 3776, 3786, 3786, 3788,
+    3789, 3790, 3792, 3793, 3794, 3794, 3795, 3795, 3795, 3796, 3796, 3799, 3800, 3802, 3803, 3803,
+    3816, 3816, 3817, 3817, 3818, 3820, 3820, 3820, 3822, 3833, 3834, 3834, 3835, 3836, 3836, 3836,
+    3836, 3837, 3837, 3838, 3841, 3842, 3843, 3843, 3845, 3845, 3845, 3845, 3845, 3845, 3847, 3848,
+    3848, 3848, 3849, 3849, 3851, 3851, 3854, 3854, 3855, 3858, 3860, 3860, 3860, 3860, 3862, 3863,
+    3872, 3872, 3872, 3872, 3888, 3888, 3895, 3896, 3897, 3906, 3906, 3907, 3908, 3910, 3910, 3910,
+    3911, 3912, 3912, 3913, 3916, 3921, 3921, 3922, 3923, 3924, 3924, 3924, 3937, 3938, 3938, 3939,
+    3940, 3942, 3943, 3943, 3943, 3944, 3944, 3945, 3945, 3948, 3950, 3953, 3957, 3957, 3958, 3958,
+    3958, 3959, 3960, 3961, 3961, 3966, 3966, 3966, 3967, 3968, 3972, 3973, 3974, 3975, 3976, 3986,
+    3987, 3987, 3988, 3988, 3992, 3993, 3995, 3995, 3996, 4008, 4014, 4014, 4022, 4022, 4025, 4027,
+    4027, 4028, 4030, 4030, 4030, 4031, 4036, 4037, 4037, 4042, 4043, 4044, 4045, 4045, 4045, 4046,
+    4046, 4046, 4049, 4049, 4050, 4052, 4053, 4053, 4056, 4056, 4057, 4058, 4059, 4061, 4062, 4063,
+    4068, 4069, 4070, 4071, 4073, 4074, 4074, 4074, 4075, 4080, 4081, 4083, 4085, 4085, 4085, 4088,
+    4097, 4098, 4099, 4099, 4102, 4102, 4102, 4113, 4115, 4117, 4117, 4124, 4125, 4126, 4126, 4129,
+    4130, 4150, 4150, 4151, 4151, 4151, 4152, 4153, 4154, 4155, 4161, 4162, 4163, 4164, 4165, 4166,
+    4168, 4169, 4169, 4169, 4169, 4170, 4170, 4170, 4171, 4171, 4171, 4172, 4173, 4174, 4175, 4175,
+    4175, 4176, 4177, 4190, 4194, 4220, 4222, 4227, 4227, 4227, 4227, 4227, 4227, 4228, 4229, 4229,
+    4229, 4231, 4237, 4238, 4239, 4239, 4240, 4241, 4241, 4242, 4243, 4244, 4245, 4246, 4246, 4246,
+    4252, 4252, 4252, 4253, 4254, 4261, 4273, 4274, 4274, 4274, 4275, 4275, 4276, 4277, 4289, 4289,
+    4291, 4292, 4292, 4292, 4294, 4294, 4294, 4296, 4297, 4298, 4299, 4301, 4301, 4301, 4301, 4302,
+    4305, 4307, 4308, 4309, 4310, 4311, 4312, 4313, 4316, 4318, 4318, 4319, 4320, 4321, 4324, 4327,
+    4328, 4330, 4331, 4331, 4352, 4353, 4354, 4358, 4359, 4362, 4363, 4363, 4366, 4372, 4373, 4390,
+    4391, 4393, 4393, 4393, 4397, 4398, 4398, 4399, 4399, 4399, 4402, 4402, 4407, 4409, 4411, 4411,
+    4412, 4427, 4428, 4432, 4432, 4433, 4434, 4437, 4438, 4439, 4439, 4446, 4447, 4448, 4448, 4449,
+    4449, 4449, 4449, 4450, 4451, 4451, 4452, 4453, 4454, 4455, 4455, 4456, 4456, 4456, 4457, 4458,
+    4461, 4462, 4464, 4468, 4468, 4469, 4469, 4484, 4485, 4487, 4487, 4487, 4507, 4508, 4508, 4524,
+    4525, 4526, 4528, 4529, 4530, 4531, 4532, 4532, 4533, 4535, 4538, 4541, 4542, 4549, 4563, 4564,
+    4565, 4574, 4579, 4581, 4581, 4581, 4581, 4582, 4601, 4601, 4603, 4604, 4628, 4628, 4629, 4634,
+    4636, 4636, 4641, 4653, 4653, 4653, 4658, 4659, 4659, 4665, 4666, 4670, 4672, 4674, 4679, 4680,
+    4680, 4681, 4682, 4683, 4684, 4685, 4700, 4700, 4702, 4702, 4702, 4727, 4737, 4737, 4739, 4739,
+    4740, 4743, 4744, 4763, 4766, 4767, 4767, 4768, 4768, 4769, 4770, 4772, 4772, 4774, 4774, 4777,
+    4778, 4778, 4779, 4779, 4781, 4787, 4789, 4789, 4789, 4791, 4791, 4793, 4794, 4795, 4795, 4797,
+    4799, 4800, 4800, 4800, 4800, 4801, 4803, 4808, 4808, 4810, 4811, 4812, 4814, 4834, 4835, 4836,
+    4836, 4837, 4837, 4838, 4839, 4839, 4839, 4840, 4841, 4841, 4841, 4842, 4843, 4843, 4843, 4843,
+    4844, 4845, 4846, 4856, 4858, 4859, 4873, 4875, 4877, 4878, 4878, 4878, 4879, 4879, 4898, 4903,
+    4906, 4907, 4907, 4908, 4909, 4910, 4911, 4912, 4912, 4914, 4915, 4915, 4916, 4916, 4921, 4922,
+    4923, 4924, 4924, 4924, 4940, 4940, 4963, 4964, 4965, 4965, 4965, 4966, 4967, 4968, 4968, 4969,
+    4973, 4973, 4973, 4973, 4973, 4973, 4975, 4976, 4976, 4976, 4976, 4977, 4977, 4978, 4978, 4982,
+    4990, 4992, 4992, 4993, 4994, 4994, 4995, 4996, 4996, 4996, 4996, 4996, 5005, 5008, 5036, 5049,
+    5051, 5052, 5052, 5053, 5054, 5055, 5056, 5059, 5063, 5064, 5066, 5067, 5068, 5068, 5068, 5073,
+    5074, 5074, 5083, 5084, 5084, 5084, 5088, 5089, 5092, 5093, 5093, 5094, 5095, 5097, 5097, 5098,
+    5102, 5103, 5103, 5103, 5104, 5111, 5111, 5111, 5111, 5112, 5113, 5113, 5114, 5115, 5115, 5116,
+    5117, 5117, 5117, 5117, 5121, 5122, 5123, 5124, 5125, 5126, 5127, 5127, 5128, 5128, 5128, 5128,
+    5129, 5150, 5150, 5150, 5152, 5152, 5175, 5175, 5176, 5184, 5186, 5187, 5192, 5198, 5198, 5199,
+    5200, 5200, 5200, 5201, 5203, 5203, 5206, 5207, 5207, 5208, 5208, 5209, 5210, 5222, 5223, 5224,
+    5225, 5226, 5244, 5245, 5246, 5246, 5248, 5248, 5248, 5251, 5251, 5252, 5252, 5253, 5254, 5268,
+    5271, 5272, 5272, 5299, 5299, 5300, 5301, 5302, 5302, 5302, 5302, 5303, 5305, 5320, 5321, 5323,
+    5326, 5326, 5327, 5327, 5328, 5329, 5330, 5332, 5332, 5332, 5333, 5334, 5335, 5335, 5335, 5336,
+    5336, 5336, 5344, 5344, 5346, 5347, 5347, 5348, 5348, 5348, 5349, 5352, 5353, 5353, 5355, 5355,
+    5355, 5359, 5359, 5361, 5365, 5367, 5368, 5375, 5376, 5382, 5383, 5384, 5384, 5386, 5387, 5387,
+    5390, 5391, 5391, 5393, 5393, 5395, 5396, 5401, 5401, 5401, 5402, 5404, 5404, 5405, 5406, 5407,
+    5408, 5410, 5410, 5411, 5415, 5415, 5417, 5417, 5419, 5420, 5429, 5430, 5431, 5432, 5432, 5434,
+    5435, 5437, 5455, 5456, 5456, 5457, 5458, 5459, 5461, 5462, 5462, 5462, 5462, 5463, 5463, 5464,
+    5485, 5486, 5487, 5487, 5490, 5490, 5492, 5492, 5492, 5493, 5494, 5495, 5497, 5497, 5497, 5497,
+    5497, 5498, 5498, 5498, 5502, 5502, 5523, 5523, 5541, 5542, 5543, 5543, 5543, 5543, 5545, 5545,
+    5548, 5548, 5548, 5549, 5550, 5551, 5559, 5560, 5571, 5571, 5588, 5589, 5590, 5590, 5590, 5601,
+    5601, 5602, 5603, 5603, 5603, 5604, 5604, 5604, 5605, 5605, 5606, 5607, 5607, 5609, 5609, 5609,
+    5616, 5627, 5627, 5629, 5630, 5631, 5631, 5632, 5632, 5632, 5632, 5633, 5634, 5635, 5635, 5635,
+    5635, 5649, 5649, 5651, 5654, 5655, 5655, 5656, 5657, 5657, 5658, 5659, 5661, 5662, 5662, 5663,
+    5663, 5664, 5664, 5664, 5681, 5683, 5683, 5706, 5706, 5706, 5706, 5708, 5710, 5711, 5712, 5712,
+    5713, 5714, 5715, 5715, 5716, 5719, 5721, 5721, 5721, 5722, 5723, 5726, 5727, 5729, 5730, 5730,
+    5731, 5732, 5733, 5735, 5737, 5748, 5748, 5751, 5752, 5753, 5753, 5756, 5756, 5757, 5757, 5757,
+    5757, 5758, 5759, 5759, 5761, 5761, 5762, 5762, 5763, 5764, 5765, 5765, 5766, 5766, 5767, 5768,
+    5768, 5786, 5787, 5788, 5789, 5790, 5790, 5792, 5792, 5792, 5793, 5794, 5794, 5799, 5799, 5800,
+    5801, 5801, 5802, 5802, 5803, 5803, 5803, 5803, 5803, 5803, 5804, 5805, 5809, 5809, 5810, 5812,
+    5813, 5813, 5813, 5814, 5814, 5814, 5817, 5819, 5819, 5820, 5830, 5834, 5834, 5834, 5834, 5835,
+    5836, 5839, 5840, 5844, 5844, 5847, 5848, 5850, 5850, 5851, 5851, 5852, 5853, 5854, 5854, 5855,
+    5855, 5855, 5856, 5856, 5857, 5858, 5858, 5858, 5858, 5859, 5859, 5859, 5859, 5860, 5865, 5865,
+    5870, 5870, 5870, 5871, 5871, 5872, 5873, 5888, 5889, 5890, 5893, 5893, 5894, 5895, 5895, 5895,
+    5897, 5898, 5899, 5901, 5902, 5903, 5906, 5907, 5909, 5915, 5916, 5917, 5919, 5919, 5919, 5922,
+    5923, 5923, 5924, 5930, 5931, 5932, 5933, 5936, 5939, 5940, 5940, 5940, 5940, 5941, 5942, 5944,
+    5945, 5948, 5951, 5952, 5953, 5973, 5975, 5976, 5976, 5976, 5984, 5985, 5986, 5991, 5992, 6003,
+    6003, 6003, 6004, 6004, 6004, 6006, 6006, 6006, 6006, 6007, 6007, 6008, 6010, 6011, 6011, 6014,
+    6015, 6016, 6017, 6018, 6018, 6019, 6020, 6020, 6021, 6022, 6023, 6023, 6023, 6023, 6024, 6026,
+    6026, 6027, 6028, 6028, 6030, 6031, 6032, 6032, 6033, 6036, 6037, 6037, 6038, 6066, 6066, 6066,
+    6066, 6066, 6066, 6070, 6071, 6071, 6072, 6072, 6072, 6084, 6085, 6086, 6087, 6087, 6088, 6088,
+    6088, 6089, 6090, 6092, 6092, 6094, 6094, 6094, 6094, 6094, 6095, 6096, 6097, 6097, 6098, 6098,
+    6098, 6099, 6099, 6099, 6102, 6103, 6104, 6105, 6105, 6106, 6108, 6110, 6113, 6114, 6114, 6115,
+    6117, 6118, 6118, 6120, 6120, 6120, 6120, 6136, 6137, 6137, 6138, 6139, 6139, 6140, 6141, 6142,
+    6143, 6145, 6145, 6148, 6151, 6152, 6173, 6173, 6178, 6178, 6179, 6179, 6180, 6182, 6182, 6185,
+    6186, 6187, 6187, 6188, 6192, 6193, 6194, 6194, 6211, 6224, 6225, 6225, 6227, 6227, 6229, 6229,
+    6232, 6232, 6232, 6232, 6233, 6239, 6240, 6241, 6241, 6252, 6253, 6253, 6254, 6254, 6254, 6255,
+    6257, 6258, 6260, 6261, 6261, 6261, 6261, 6261, 6263, 6264, 6264, 6265, 6266, 6267, 6267, 6268,
+    6268, 6270, 6271, 6271, 6271, 6272, 6272, 6273, 6275, 6276, 6276, 6284, 6284, 6287, 6287, 6289,
+    6290, 6293, 6293, 6294, 6295, 6296, 6297, 6298, 6299, 6302, 6302, 6304, 6305, 6305, 6306, 6307,
+    6307, 6307, 6307, 6307, 6307, 6308, 6309, 6309, 6309, 6311, 6311, 6313, 6313, 6314, 6315, 6316,
+    6317, 6318, 6318, 6318, 6318, 6319, 6325, 6327, 6329, 6329, 6330, 6332, 6332, 6333, 6336, 6337,
+    6341, 6342, 6343, 6367, 6367, 6367, 6368, 6368, 6368, 6368, 6368, 6369, 6373, 6374, 6375, 6376,
+    6377, 6379, 6379, 6379, 6380, 6385, 6386, 6387, 6389, 6390, 6390, 6400, 6401, 6402, 6404, 6405,
+    6406, 6407, 6407, 6408, 6410, 6410, 6410, 6411, 6412, 6413, 6414, 6414, 6415, 6423, 6424, 6424,
+    6425, 6426, 6428, 6429, 6430, 6430, 6432, 6433, 6433, 6436, 6436, 6439, 6445, 6445, 6445, 6445,
+    6445, 6446, 6446, 6447, 6448, 6448, 6449, 6450, 6451, 6452, 6452, 6471, 6472, 6472, 6473, 6473,
+    6474, 6474, 6474, 6474, 6475, 6475, 6475, 6476, 6478, 6478, 6478, 6480, 6484, 6485, 6491, 6492,
+    6493, 6493, 6493, 6494, 6494, 6518, 6519, 6520, 6523, 6545, 6546, 6546, 6546, 6546, 6547, 6548,
+    6548, 6548, 6549, 6549, 6550, 6565, 6565, 6565, 6567, 6567, 6568, 6569, 6571, 6572, 6590, 6608,
+    6609, 6609, 6609, 6609, 6610, 6611, 6613, 6613, 6614, 6614, 6614, 6615, 6630, 6631, 6631, 6647,
+    6662, 6663, 6689, 6689, 6689, 6690, 6690, 6690, 6691, 6692, 6694, 6695, 6695, 6695, 6723, 6725,
+    6735, 6750, 6751, 6752, 6752, 6752, 6752, 6752, 6753, 6756, 6776, 6776, 6795, 6796, 6796, 6802,
+    6804, 6806, 6832, 6833, 6834, 6835, 6843, 6843, 6843, 6843, 6843, 6844, 6844, 6853, 6853, 6856,
+    6857, 6858, 6858, 6858, 6858, 6860, 6861, 6862, 6863, 6865, 6865, 6865, 6865, 6867, 6868, 6869,
+    6875, 6876, 6877, 6880, 6880, 6881, 6881, 6882, 6882, 6882, 6885, 6885, 6886, 6888, 6889, 6889,
+    6889, 6890, 6890, 6894, 6894, 6895, 6896, 6913, 6913, 6913, 6913, 6925, 6926, 6927, 6927, 6927,
+    6928, 6929, 6930, 6931, 6932, 6932, 6936, 6937, 6938, 6938, 6942, 6944, 6947, 6948, 6949, 6950,
+    6950, 6951, 6952, 6952, 6952, 6952, 6953, 6954, 6965, 6968, 6975, 6975, 6976, 6976, 6976, 6977,
+    6978, 6979, 6980, 6981, 6985, 6985, 6986, 6990, 6990, 6995, 6997, 6998, 6999, 7000, 7001, 7002,
+    7003, 7003, 7003, 7003, 7003, 7004, 7004, 7005, 7007, 7008, 7009, 7013, 7013, 7013, 7014, 7015,
+    7016, 7016, 7016, 7017, 7017, 7017, 7017, 7017, 7018, 7019, 7020, 7021, 7022, 7029, 7030, 7032,
+    7033, 7034, 7038, 7039, 7040, 7040, 7040, 7040, 7041, 7045, 7045, 7045, 7047, 7048, 7048, 7050,
+    7051, 7051, 7071, 7074, 7076, 7077, 7078, 7079, 7079, 7079, 7079, 7080, 7081, 7081, 7081, 7097,
+    7099, 7099, 7099, 7099, 7103, 7103, 7103, 7107, 7108, 7108, 7109, 7111, 7113, 7113, 7114, 7114,
+    7114, 7115, 7116, 7116, 7116, 7129, 7131, 7151, 7152, 7153, 7153, 7154, 7154, 7166, 7166, 7167,
+    7167, 7183, 7201, 7221, 7222, 7222, 7223, 7223, 7223, 7223, 7224, 7226, 7227, 7227, 7250, 7258,
+    7259, 7264, 7264, 7265, 7282, 7282, 7282, 7283, 7283, 7283, 7283, 7283, 7284, 7285, 7285, 7285,
+    7287, 7288, 7288, 7294, 7294, 7295, 7296, 7298, 7298, 7299, 7301, 7302, 7302, 7303, 7303, 7304,
+    7304, 7307, 7308, 7329, 7330, 7331, 7332, 7332, 7332, 7333, 7333, 7334, 7334, 7334, 7334, 7336,
+    7344, 7344, 7345, 7346, 7346, 7353, 7354, 7355, 7358, 7358, 7359, 7360, 7362, 7363, 7364, 7364,
+    7366, 7366, 7376, 7377, 7383, 7384, 7385, 7396, 7397, 7397, 7398, 7399, 7399, 7399, 7399, 7402,
+    7402, 7403, 7404, 7406, 7408, 7408, 7409, 7414, 7414, 7416, 7417, 7418, 7418, 7419, 7419, 7420,
+    7421, 7422, 7422, 7423, 7423, 7423, 7424, 7424, 7424, 7425, 7426, 7434, 7434, 7435, 7440, 7441,
+    7441, 7442, 7445, 7446, 7447, 7447, 7447, 7447, 7447, 7447, 7449, 7457, 7460, 7461, 7461, 7461,
+    7461, 7461, 7462, 7466, 7477, 7481, 7481, 7484, 7484, 7485, 7485, 7486, 7486, 7487, 7487, 7489,
+    7493,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 7572] = [
-    (17, 6), (9, 13), (13, 8), (21, -6), (26, 8), (1, 9), (7, 10), (5, 6), (11, 11), (5, 6),
-    (17, 7), (16, 17), (5, 7), (17, -5), (19, -9), (21, -8), (23, 7), (1, 9), (15, 9), (17, 6),
-    (21, 6), (19, 17), (20, 9), (25, -6), (28, 8), (25, 8), (5, -5), (23, 5), (27, 8), (5, -17),
-    (9, -7), (15, 9), (16, 8), (17, 89), (18, -13), (19, -14), (20, 18), (22, -5), (23, -13), (25, -7),
-    (26, 7), (11, 12), (5, 5), (20, -5), (21, 5), (23, -5), (28, 6), (19, 7), (10, 5), (12, 8),
-    (18, 8), (5, 32), (17, 13), (5, 27), (22, 5), (19, 10), (5, -12), (6, 6), (15, -6), (20, -6),
-    (22, -5), (24, 5), (25, 5), (27, 19), (28, 7), (25, 5), (1, 9), (5, 6), (23, 27), (27, 8),
-    (5, 10), (9, 12), (10, 10), (11, 10), (15, -5), (18, -6), (19, -5), (1, 16), (5, -7), (15, -7),
-    (17, 7), (18, 40), (19, -6), (20, -18), (21, 5), (25, 9), (1, -5), (16, -5), (17, 15), (18, 7),
-    (21, 11), (22, 6), (23, -8), (24, -5), (25, -9), (23, 9), (20, 7), (23, 7), (1, 5), (2, 5),
-    (11, 5), (17, 6), (18, 8), (1, 9), (0, 6), (2, 8), (23, 5), (5, 30), (21, -6), (15, 6),
-    (20, 9), (17, 8), (5, 7), (1, 6), (15, 5), (17, 7), (25, 6), (1, 6), (12, 10), (25, 12),
-    (21, 5), (7, 5), (15, 15), (9, 7), (9, -5), (10, 9), (17, 11), (19, 19), (21, -10), (25, 5),
-    (11, 16), (23, 10), (15, -9), (16, 70), (17, -5), (19, -6), (21, -9), (22, -10), (25, 6), (13, 38),
-    (25, -6), (1, -6), (4, 58), (5, -13), (6, -6), (25, 10), (18, 21), (24, 7), (0, 16), (1, 18),
-    (3, -6), (5, -11), (6, 12), (9, -8), (15, -5), (16, -6), (20, 7), (21, -14), (23, -15), (24, 6),
-    (25, 10), (6, 12), (1, 10), (17, 7), (21, 5), (19, 19), (17, 5), (17, 6), (17, 8), (1, 9),
-    (5, -6), (11, 16), (13, 10), (20, -11), (22, 6), (23, 9), (8, 14), (20, 5), (11, 11), (21, -5),
-    (25, -6), (28, 8), (25, 14), (20, 5), (10, 9), (15, 6), (15, 7), (11, 5), (22, 8), (25, -6),
-    (19, 5), (15, 7), (21, 7), (20, 8), (15, 9), (26, 12), (19, 5), (1, 30), (4, 33), (5, -15),
-    (21, -7), (22, 13), (17, 5), (18, 6), (2, 8), (19, 12), (17, 10), (19, 12), (21, 6), (15, 5),
-    (5, 12), (8, 5), (1, -7), (14, -5), (15, 14), (16, 17), (18, 6), (21, 5), (22, -6), (25, -5),
-    (23, 5), (25, 18), (1, 34), (24, 7), (0, 48), (1, -10), (2, -21), (3, 65), (4, 11), (5, 73),
-    (6, 53), (7, -7), (9, 104), (11, -48), (12, -14), (13, -24), (14, -15), (15, -38), (16, -31), (17, -18),
-    (18, -26), (19, -13), (20, -36), (21, 29), (22, -36), (23, -6), (24, -15), (26, -20), (28, -8), (9, 5),
-    (28, 8), (17, 7), (20, 8), (1, -5), (5, 30), (6, -6), (7, 27), (9, -5), (15, 6), (16, 12),
-    (17, 6), (19, 8), (20, -11), (21, -8), (22, -6), (23, -6), (25, -9), (9, 5), (23, 7), (0, -14),
-    (1, 43), (2, 54), (3, 48), (4, -6), (5, -15), (6, -8), (9, -8), (11, 20), (12, -7), (13, -7),
-    (14, -10), (15, -12), (16, -8), (17, -7), (18, 5), (19, -11), (20, -11), (21, 16), (23, 15), (24, -15),
-    (25, -31), (26, -7), (27, -8), (28, -8), (14, 5), (14, -6), (22, 17), (15, 8), (18, 7), (23, 9),
-    (19, 20), (18, 7), (19, 25), (20, 11), (5, -5), (11, 7), (22, 15), (23, 5), (16, 23), (21, -5),
-    (5, 7), (17, -5), (19, -9), (21, -8), (23, 7), (15, 7), (18, 17), (19, 9), (21, 8), (1, 8),
-    (2, -5), (4, -5), (5, 17), (6, 13), (9, 8), (10, -7), (11, -8), (12, 6), (13, -6), (15, 15),
-    (16, -5), (17, -16), (19, 11), (20, 6), (21, -9), (22, 5), (24, -8), (25, -11), (20, 7), (20, 6),
-    (19, 9), (6, 8), (12, 25), (21, -8), (23, -11), (19, 21), (14, 32), (22, -5), (5, 7), (16, 17),
-    (5, 17), (9, 10), (10, 6), (17, -8), (19, -8), (23, -9), (25, 11), (4, -5), (5, -10), (6, 62),
-    (9, 6), (20, -7), (23, -5), (25, -8), (17, 5), (4, 5), (11, 5), (21, -5), (26, 7), (22, 18),
-    (21, 5), (25, 8), (9, 12), (17, 17), (21, 16), (6, 8), (0, -7), (1, -5), (3, 9), (5, 5),
-    (6, 11), (17, -6), (18, 15), (19, -5), (21, -9), (23, -5), (24, -5), (25, 11), (27, 13), (1, 9),
-    (21, 8), (23, 5), (28, 5), (0, -14), (1, 50), (2, 54), (3, 48), (4, -6), (5, -15), (6, -8),
-    (9, -8), (11, 20), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 5), (19, -12),
-    (20, -13), (21, 15), (23, 15), (24, -15), (25, -31), (26, -7), (27, -8), (28, -8), (1, 5), (5, -6),
-    (9, 83), (10, 9), (11, -6), (15, -6), (20, -10), (21, -16), (22, -5), (23, -10), (1, 6), (3, 5),
-    (4, -7), (6, -9), (9, -11), (11, -7), (12, -5), (14, -7), (17, -10), (19, 40), (21, 38), (24, -7),
-    (25, -11), (26, -5), (27, 8), (14, 8), (25, 8), (28, 6), (20, 5), (5, 5), (20, 5), (1, 17),
-    (1, 6), (25, 12), (22, 6), (9, 5), (20, 5), (2, 7), (17, 5), (1, 6), (23, 5), (0, 11),
-    (5, -5), (6, 7), (17, 8), (18, 11), (21, 5), (23, -9), (25, -7), (5, 5), (3, 7), (11, 6),
-    (20, -10), (21, 18), (22, 5), (23, -8), (25, -7), (28, 11), (22, 5), (11, 9), (22, 37), (23, 17),
-    (1, -5), (2, 8), (3, -5), (5, -20), (9, -10), (10, -7), (12, -5), (14, -7), (15, 7), (16, 10),
-    (17, 79), (18, 11), (19, 7), (20, 10), (21, 10), (22, -7), (23, -22), (24, -7), (25, -12), (26, -6),
-    (27, -5), (28, -7), (12, 8), (25, 5), (5, -6), (9, 19), (1, -6), (4, -7), (5, 22), (6, 9),
-    (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -8), (20, -11), (21, -7), (22, -7),
-    (23, -14), (24, 40), (25, 19), (26, -5), (27, -6), (4, 24), (5, -6), (1, 8), (15, -7), (21, 7),
-    (28, 8), (15, 7), (18, 7), (19, 7), (20, -7), (25, 12), (20, 6), (16, 5), (22, 5), (17, 11),
-    (18, 7), (12, 19), (23, -9), (19, 7), (23, 11), (11, 5), (23, 6), (4, 13), (5, 24), (6, 6),
-    (21, -8), (0, 7), (10, 5), (21, -8), (22, -7), (25, 36), (28, 14), (20, 6), (21, 7), (3, 13),
-    (21, 7), (9, 10), (21, 5), (1, 5), (18, 13), (21, 5), (5, 5), (17, 9), (21, 11), (18, 14),
-    (23, -6), (25, -7), (27, 21), (5, 7), (6, 5), (21, 5), (23, -5), (23, 5), (1, 10), (18, 5),
-    (4, 13), (5, 24), (6, 6), (21, -8), (1, 14), (2, 6), (23, -5), (24, 15), (1, -5), (3, 11),
-    (5, -6), (15, -7), (17, 9), (19, -9), (21, -5), (22, 17), (24, 6), (25, -10), (7, 5), (4, 16),
-    (5, 5), (19, 5), (25, 6), (9, 7), (17, -5), (20, -6), (22, 16), (23, 23), (25, -5), (25, 12),
-    (18, 6), (26, 7), (21, 6), (15, 8), (23, 16), (25, -5), (26, 5), (1, 10), (19, 5), (5, 42),
-    (21, -6), (23, -5), (14, 28), (22, 5), (25, 7), (23, 7), (0, 16), (21, 6), (8, 5), (26, 9),
-    (0, 5), (17, 23), (18, 10), (20, 5), (22, -5), (23, -6), (25, 19), (21, 6), (27, 9), (15, 12),
-    (15, 8), (17, 17), (18, -5), (20, 6), (21, 7), (17, 7), (2, 5), (21, 16), (22, -5), (8, 5),
-    (21, 5), (15, 6), (16, 16), (18, 8), (20, -5), (22, 10), (11, 5), (22, 7), (25, -5), (20, 5),
-    (16, 10), (21, 9), (11, 6), (14, 5), (20, -6), (21, 6), (9, 5), (1, 6), (0, -7), (1, 7),
-    (3, 5), (4, 10), (5, 13), (10, 5), (11, -5), (12, -5), (16, -5), (17, 11), (21, 6), (22, -6),
-    (23, -12), (24, 5), (25, -8), (28, -5), (22, 5), (15, 17), (6, 36), (21, -6), (2, 5), (11, 10),
-    (22, 5), (21, 8), (23, 5), (20, 6), (17, 6), (20, 11), (25, 5), (18, 5), (0, 6), (5, -7),
-    (11, 6), (17, -5), (18, 8), (23, -8), (24, 32), (25, 7), (26, -5), (28, 5), (1, -5), (7, 6),
-    (11, -5), (19, 31), (23, -8), (25, 8), (27, 10), (15, 20), (21, -5), (15, 6), (18, 5), (6, 5),
-    (22, 15), (19, 8), (17, 5), (6, 7), (20, 7), (21, -8), (1, -6), (3, -5), (6, -6), (11, 5),
-    (15, -5), (18, 17), (20, 8), (21, 6), (22, -5), (23, 16), (28, 6), (8, 14), (20, 8), (21, 11),
-    (15, 16), (21, 6), (28, 13), (14, 17), (3, 34), (23, -5), (25, -5), (18, 31), (20, -5), (21, 5),
-    (23, 35), (5, -5), (23, 5), (27, 8), (14, 16), (5, 5), (1, 5), (25, 5), (25, 11), (1, 6),
-    (5, 10), (21, -7), (25, 6), (5, 7), (6, 7), (20, 7), (21, 5), (23, -5), (0, 89), (1, -10),
-    (21, -7), (25, -14), (18, 8), (3, 5), (19, 5), (25, 8), (5, 5), (21, 7), (15, 14), (4, 53),
-    (5, -10), (6, -5), (22, 6), (5, -7), (8, 5), (5, -7), (15, -8), (16, 29), (19, 26), (21, 8),
-    (23, -5), (25, -5), (15, 15), (20, 5), (13, 5), (15, 11), (16, 5), (25, 7), (22, 5), (18, 12),
-    (20, -9), (6, 9), (15, 5), (21, -7), (25, 6), (10, 7), (12, 13), (1, 8), (2, 5), (21, 9),
-    (1, 29), (2, 7), (3, 14), (19, 7), (21, -7), (25, -6), (11, 9), (21, -5), (25, -6), (28, 8),
-    (19, 9), (0, 31), (1, 11), (2, 12), (5, -8), (9, -6), (11, 7), (13, -5), (14, -5), (17, -9),
-    (20, -9), (22, -6), (23, -11), (24, 16), (26, -7), (27, 7), (28, 6), (22, 9), (18, 9), (5, -6),
-    (8, 24), (9, 5), (15, 5), (17, -9), (18, 7), (23, -6), (24, 6), (25, -9), (1, 6), (17, 27),
-    (27, 8), (1, 5), (23, 8), (21, 8), (18, 5), (20, 6), (17, 7), (25, 8), (14, 9), (28, 8),
-    (18, 7), (15, 7), (17, 9), (1, -5), (3, -6), (4, 64), (5, 47), (6, 59), (9, -9), (10, -6),
-    (11, -7), (14, -7), (15, -9), (16, -5), (17, -8), (18, -8), (19, -10), (21, -17), (22, -9), (23, -15),
-    (24, -7), (25, -8), (27, -5), (6, 8), (15, 8), (18, 6), (17, 16), (20, 5), (1, 7), (19, 6),
-    (5, 8), (6, 11), (1, 5), (17, 6), (18, 8), (21, -5), (20, 5), (1, 5), (5, 40), (6, -5),
-    (7, 9), (9, -6), (20, 14), (21, -12), (23, -10), (11, 10), (17, 8), (1, 5), (11, 7), (18, 8),
-    (7, 5), (8, 5), (20, 8), (19, 9), (17, 22), (21, -7), (9, 8), (11, 8), (6, 5), (1, 6),
-    (5, 6), (1, 5), (18, 6), (1, 6), (14, 17), (1, 5), (3, 5), (4, -7), (6, -10), (9, -12),
-    (11, -7), (12, -6), (14, -7), (16, 6), (17, -12), (19, 38), (20, -5), (21, 43), (23, 6), (24, -7),
-    (25, -9), (26, -5), (27, 8), (5, 6), (17, 7), (21, 6), (5, 11), (25, 7), (18, 7), (1, -6),
-    (15, -6), (16, 5), (17, -9), (18, 15), (22, -5), (23, -7), (25, 35), (6, 6), (25, 8), (14, 7),
-    (1, -7), (2, -8), (5, -33), (6, 6), (8, 16), (9, -16), (10, 8), (11, -11), (13, -13), (14, 11),
-    (15, 32), (17, 6), (18, 8), (19, 14), (21, 7), (22, -8), (23, 15), (24, -13), (25, -6), (26, 5),
-    (28, -7), (8, 5), (26, 7), (5, -5), (22, 12), (23, 14), (5, 9), (23, 8), (17, 6), (22, 5),
-    (18, 65), (19, -5), (20, -9), (25, -7), (25, 5), (13, 5), (1, 7), (0, 7), (20, 5), (25, 5),
-    (27, 6), (26, 8), (21, 10), (7, 8), (4, 10), (25, 7), (15, -5), (16, 15), (7, 14), (5, -9),
-    (7, 25), (21, 8), (0, 10), (25, -5), (17, 40), (18, -5), (21, -6), (27, 8), (1, 6), (1, 7),
-    (20, -5), (21, 5), (23, 35), (22, 5), (23, 8), (20, 5), (14, 6), (25, 9), (15, 9), (18, 6),
-    (21, -6), (11, 5), (15, -5), (16, 10), (20, 7), (22, 7), (2, 5), (17, 6), (24, 6), (21, 6),
-    (5, 6), (22, 11), (4, 5), (14, 9), (28, 7), (14, 38), (26, 12), (25, -6), (26, 33), (11, 6),
-    (5, -8), (21, -6), (22, 6), (23, 51), (25, -5), (16, 27), (21, -6), (22, -5), (25, 18), (19, 10),
-    (1, 9), (18, 11), (15, 11), (17, -6), (21, 6), (25, 7), (20, 12), (19, 8), (27, 13), (25, 5),
-    (22, 6), (23, 12), (9, 5), (19, 6), (21, 6), (26, 6), (25, 6), (18, 10), (25, 10), (26, 5),
-    (20, 6), (5, 6), (24, 10), (14, 14), (20, 10), (21, -6), (24, 6), (25, -6), (27, 8), (21, 5),
-    (24, 5), (25, 5), (22, 5), (14, 15), (21, 16), (5, 6), (11, 17), (5, 13), (9, 10), (11, 17),
-    (20, 6), (10, 5), (21, -5), (26, 5), (0, 16), (15, 19), (21, -6), (21, -5), (22, 5), (18, 5),
-    (11, -6), (12, 34), (17, -5), (20, -5), (23, 8), (16, 5), (14, 8), (22, 8), (23, 24), (26, 7),
-    (2, 7), (24, 5), (25, 6), (10, 18), (12, 31), (20, -8), (21, -7), (23, 9), (28, 5), (1, 9),
-    (5, -8), (21, 36), (5, 9), (18, 5), (18, 5), (25, 6), (18, 14), (1, 12), (4, -8), (5, 5),
-    (6, 42), (9, -6), (20, -5), (21, -9), (28, 7), (4, 35), (5, -7), (5, 5), (0, 6), (13, 7),
-    (17, 8), (25, -6), (11, 7), (3, 8), (20, 5), (7, 7), (15, -5), (18, 5), (19, 22), (23, -6),
-    (27, 7), (17, 9), (24, 10), (5, 7), (9, 7), (21, -5), (5, 6), (6, -6), (9, 8), (10, 13),
-    (11, 8), (15, -7), (17, 20), (19, -8), (21, 6), (22, -5), (4, 74), (5, -11), (6, -7), (20, -5),
-    (21, -5), (25, -5), (5, 5), (19, 6), (4, 5), (6, 6), (23, 5), (1, 15), (18, 8), (21, 12),
-    (22, -5), (23, -9), (25, 6), (27, 8), (14, 5), (14, 33), (21, 6), (14, 17), (25, 8), (26, 10),
-    (0, 10), (22, 15), (5, 8), (17, 6), (18, 5), (23, 5), (22, 8), (1, 5), (25, 10), (17, 22),
-    (21, -7), (14, 28), (22, 5), (0, 28), (1, 6), (2, 14), (3, -8), (4, -5), (5, -9), (6, -5),
-    (9, -5), (10, -6), (12, -5), (13, -6), (14, -5), (15, -7), (16, -6), (19, -6), (21, 5), (22, -7),
-    (23, -15), (24, 18), (25, 34), (26, -9), (27, 5), (12, 5), (0, 6), (1, -5), (15, -6), (16, 6),
-    (19, 5), (22, 9), (1, -6), (5, -21), (6, -7), (7, 42), (8, 5), (11, -6), (16, -5), (17, 16),
-    (18, 17), (20, -10), (21, 15), (22, -6), (23, -9), (24, -5), (25, -7), (27, 7), (28, -5), (1, 9),
-    (15, 5), (17, 5), (9, 7), (19, 7), (21, 8), (23, -9), (25, 8), (19, 10), (16, 23), (10, 13),
-    (0, -7), (1, -5), (3, 9), (5, 5), (6, 11), (17, -7), (18, 15), (19, -5), (21, -9), (23, -5),
-    (24, -5), (25, 11), (27, 13), (16, 7), (2, 9), (11, 9), (15, 6), (21, -5), (20, 9), (23, -6),
-    (19, 8), (24, 6), (25, 24), (5, 8), (14, 7), (12, 26), (23, -13), (14, 7), (5, -7), (22, 26),
-    (25, -5), (11, 12), (12, 17), (23, 7), (18, 10), (8, 14), (20, 5), (8, 12), (23, 5), (26, 12),
-    (19, 6), (0, -5), (2, 9), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (12, -5), (14, -6),
-    (16, 9), (17, 57), (18, 19), (19, 11), (21, 13), (22, -6), (23, -18), (24, -6), (25, -11), (26, -5),
-    (28, -6), (23, 5), (25, 12), (10, 7), (28, 13), (18, 5), (10, 13), (0, 31), (1, 11), (2, 12),
-    (5, -8), (9, -6), (11, 7), (13, -5), (14, -5), (17, -9), (20, -9), (22, -6), (23, -11), (24, 16),
-    (26, -7), (27, 7), (28, 6), (22, 16), (20, -5), (23, 49), (25, -5), (18, 8), (21, 8), (1, 7),
-    (25, -5), (26, 5), (23, 7), (5, 8), (20, 6), (8, 5), (0, 9), (18, 8), (22, 13), (26, 6),
-    (21, 11), (1, 6), (4, 5), (22, 5), (1, -7), (18, -5), (22, 12), (5, 10), (7, 8), (18, 16),
-    (21, -5), (25, -8), (27, 8), (19, 13), (22, 11), (15, 14), (5, 10), (21, -6), (1, 6), (9, 5),
-    (0, -8), (1, 70), (2, 12), (3, 9), (4, 48), (5, -21), (6, -9), (9, -8), (11, -6), (12, -5),
-    (14, 30), (15, -7), (16, -6), (17, -11), (18, -8), (19, -7), (20, -10), (21, -11), (23, -16), (24, -8),
-    (25, -12), (26, 11), (27, -6), (28, -7), (17, 7), (18, 8), (19, 5), (17, 6), (18, 54), (19, -5),
-    (20, -7), (21, -10), (6, 5), (21, 8), (5, 8), (21, 11), (20, 8), (23, 9), (0, -6), (2, -6),
-    (3, -8), (4, 66), (5, 49), (6, 51), (7, -6), (9, -16), (10, -5), (11, -8), (12, -7), (13, -6),
-    (14, -10), (16, -5), (17, -12), (18, -13), (21, 13), (22, -12), (23, -26), (24, -7), (27, -8), (28, -5),
-    (17, 35), (21, -6), (1, 7), (5, 14), (17, -7), (18, -5), (20, 17), (6, 6), (19, 8), (15, -5),
-    (16, 15), (6, 12), (17, 5), (4, 5), (21, 10), (17, 10), (20, 6), (25, 17), (23, 6), (16, 7),
-    (23, 10), (9, 5), (3, 15), (23, 5), (24, 12), (20, 5), (22, 5), (2, 6), (4, -5), (5, -8),
-    (6, -6), (9, -8), (10, -6), (11, -7), (12, -5), (13, -7), (15, 10), (16, -6), (17, 29), (19, -7),
-    (20, -15), (23, -12), (24, 54), (28, -7), (16, 11), (21, -5), (19, 5), (4, 5), (14, 5), (9, 5),
-    (14, 9), (27, 5), (1, 5), (18, 6), (8, 5), (15, 6), (5, -5), (9, 7), (24, 9), (11, 11),
-    (23, 14), (5, 11), (15, 10), (25, 6), (1, 5), (10, 5), (18, 9), (20, 5), (21, -9), (4, 5),
-    (5, 11), (11, 25), (21, -5), (23, -7), (1, -5), (3, 28), (18, -8), (21, 7), (22, 9), (25, -9),
-    (4, 5), (11, 24), (15, 7), (21, -6), (23, -8), (18, 7), (15, 7), (5, 7), (16, 5), (17, -6),
-    (19, -9), (23, 6), (1, 7), (21, 5), (1, 8), (5, 7), (17, -5), (19, -10), (21, -8), (23, 7),
-    (10, 5), (10, 5), (17, 7), (19, 7), (15, -8), (16, 43), (21, -8), (18, 10), (3, -5), (4, -6),
-    (5, -23), (6, -11), (7, -7), (9, -18), (10, -5), (11, -11), (13, -6), (14, -7), (15, -12), (16, -11),
-    (17, 21), (19, 35), (20, 97), (21, 6), (24, -8), (25, -15), (26, -7), (28, -10), (18, 8), (19, -5),
-    (21, 6), (25, -6), (27, 7), (6, 6), (16, 15), (22, 7), (5, -8), (21, -6), (22, 6), (23, 51),
-    (25, -5), (20, 6), (0, 56), (1, 51), (2, 31), (3, 20), (4, -6), (5, -43), (6, -26), (7, -26),
-    (8, -24), (9, -34), (10, -23), (11, 5), (12, -19), (13, 22), (14, -28), (15, -30), (16, -38), (17, -30),
-    (19, -13), (20, -27), (21, -9), (22, -32), (23, -17), (24, 58), (25, 90), (26, 34), (27, 52), (28, 8),
-    (4, 5), (20, -6), (22, 7), (23, 30), (25, -5), (23, 20), (21, 6), (5, 13), (1, 5), (25, 12),
-    (20, 6), (21, 5), (13, 17), (1, 6), (18, 9), (15, 6), (22, 15), (25, -5), (9, 7), (11, 18),
-    (23, -5), (8, 5), (26, 12), (5, -6), (18, 30), (19, -6), (21, 6), (23, 5), (27, 16), (8, 5),
-    (5, 5), (6, 8), (1, 9), (2, 10), (3, 6), (14, 24), (15, -5), (21, 5), (22, 11), (23, -11),
-    (25, -6), (17, 5), (18, 11), (5, 12), (19, 6), (16, 10), (18, 8), (25, 5), (0, -10), (1, 21),
-    (2, -11), (3, -16), (4, -16), (5, -39), (6, -18), (7, -12), (8, -9), (9, -24), (10, 67), (11, -35),
-    (12, 5), (13, -15), (14, 18), (15, -25), (16, -18), (18, 12), (19, 32), (20, 144), (21, -15), (22, -18),
-    (23, 25), (24, -12), (25, -22), (26, -16), (27, 25), (28, -17), (23, 7), (10, 8), (20, 8), (21, 12),
-    (23, 13), (22, 23), (1, 26), (15, 8), (1, 11), (22, 13), (19, 5), (1, -6), (5, -10), (6, -5),
-    (10, 52), (11, -15), (12, 50), (15, -6), (16, -6), (17, -10), (18, -5), (21, -14), (22, 23), (25, -7),
-    (4, 5), (21, 13), (25, 17), (1, 6), (18, 8), (21, 16), (20, 6), (4, 6), (8, 5), (11, 10),
-    (22, 8), (21, -6), (22, 16), (23, 13), (18, 6), (5, 9), (0, 12), (21, 5), (23, 5), (7, 6),
-    (23, 7), (16, 8), (16, 5), (26, 5), (21, 7), (21, 6), (19, 19), (15, 5), (10, 26), (17, 5),
-    (0, 9), (1, 12), (2, -10), (3, -13), (4, -10), (5, -12), (7, -8), (8, -6), (9, -27), (11, -20),
-    (12, -6), (13, -6), (14, -6), (15, 50), (16, 29), (17, 25), (18, 26), (19, 24), (21, 25), (22, -24),
-    (23, -28), (24, -8), (25, -16), (26, -12), (28, 18), (25, 9), (13, 5), (20, -6), (21, 9), (1, -9),
-    (3, 8), (5, -19), (6, -9), (7, -5), (9, 33), (10, 12), (13, -5), (14, 12), (17, -13), (18, -8),
-    (19, 11), (20, 7), (21, 23), (22, 6), (23, -19), (26, -5), (27, -5), (28, -7), (2, 5), (18, 6),
-    (8, 7), (26, 10), (21, 6), (9, -5), (10, 6), (11, 5), (17, 16), (18, 14), (19, -6), (20, -5),
-    (21, 7), (23, 6), (25, -7), (26, 11), (0, 6), (2, 6), (18, 10), (21, 5), (17, 9), (6, 8),
-    (15, 12), (16, -6), (17, 23), (18, -5), (20, -5), (21, 15), (22, -6), (23, -10), (25, -7), (28, 5),
-    (12, 15), (15, -7), (16, 7), (21, 7), (22, -6), (19, 9), (6, 8), (15, 7), (21, 15), (20, 16),
-    (22, 13), (25, 5), (15, -7), (16, 7), (21, 7), (22, -6), (28, 8), (9, 7), (10, 11), (2, 5),
-    (24, -5), (25, 9), (0, 16), (13, 5), (19, 9), (23, -7), (24, -6), (25, 12), (27, 12), (5, 5),
-    (25, 6), (5, 6), (5, 5), (22, 9), (22, 7), (23, 10), (25, 8), (8, 12), (25, 8), (17, 9),
-    (18, 20), (19, 10), (20, -7), (21, -7), (23, -7), (25, -7), (26, 9), (27, 19), (26, 10), (28, 5),
-    (1, 5), (2, 8), (16, 13), (19, 5), (21, -5), (25, 11), (26, 15), (11, 43), (19, 8), (21, -5),
-    (23, -7), (14, 6), (5, 5), (18, 14), (6, 7), (25, 11), (0, 6), (1, -8), (4, -5), (5, 6),
-    (9, 20), (13, 5), (17, -14), (19, 27), (20, 8), (25, -8), (28, -5), (25, 6), (1, 20), (2, 7),
-    (3, 18), (21, -8), (3, 8), (1, -6), (2, 24), (21, 8), (5, 5), (20, 6), (22, 19), (28, 8),
-    (13, 8), (15, 8), (16, 6), (21, 10), (15, -5), (16, 33), (21, -5), (21, 16), (17, 16), (27, 8),
-    (9, -5), (10, 6), (11, 5), (17, 16), (18, 14), (19, -6), (20, -5), (21, 7), (23, 6), (25, -7),
-    (26, 11), (6, 6), (1, 9), (19, 8), (20, -6), (22, 13), (20, 5), (16, 5), (18, 8), (8, 5),
-    (26, 9), (6, 8), (18, 9), (19, 5), (21, 8), (23, -8), (5, 11), (4, 5), (14, 5), (1, 26),
-    (2, 14), (3, -9), (4, -10), (5, -23), (6, -15), (7, -7), (8, -5), (9, -18), (11, -5), (13, -7),
-    (14, -9), (15, -9), (16, -10), (17, 18), (18, 18), (19, 25), (20, 71), (21, -14), (22, 29), (24, -9),
-    (25, -28), (27, -7), (28, -11), (11, 10), (12, 11), (1, 10), (5, -5), (5, 15), (0, 27), (1, 14),
-    (2, 6), (3, -5), (5, -7), (9, -6), (11, 7), (17, -9), (20, -8), (22, -6), (23, -10), (24, 16),
-    (25, 6), (26, -7), (27, 7), (28, 6), (21, 8), (22, 5), (28, 5), (0, -6), (1, -6), (15, 20),
-    (21, -5), (23, -8), (24, -5), (25, 21), (27, 6), (28, 7), (18, 5), (13, 13), (5, -5), (9, 7),
-    (24, 9), (25, 6), (1, -6), (18, 25), (19, -5), (21, -8), (23, -10), (24, -7), (25, 5), (27, 32),
-    (15, 9), (21, 12), (21, 19), (23, 7), (24, 8), (26, 9), (15, -5), (23, -5), (25, 32), (28, 7),
-    (11, 7), (18, 6), (4, 6), (1, -5), (3, 13), (11, -5), (14, 7), (15, -5), (19, -5), (21, -7),
-    (22, 20), (25, -6), (12, 5), (13, 5), (21, 7), (15, 13), (16, 6), (18, 6), (20, -8), (23, -7),
-    (6, 6), (20, 7), (21, -9), (22, 6), (17, 8), (1, -7), (2, 47), (23, -5), (3, 5), (24, 7),
-    (25, 12), (10, 18), (19, 5), (17, 13), (16, 5), (5, 7), (1, 13), (1, 6), (5, 32), (7, 9),
-    (9, -5), (20, 9), (21, -11), (23, -6), (28, 5), (26, 9), (10, 5), (5, 9), (17, 7), (23, 5),
-    (8, 5), (9, 7), (16, 9), (15, -5), (16, 30), (4, 9), (25, 11), (19, 5), (21, 5), (16, 5),
-    (19, 5), (0, -6), (1, -11), (18, -6), (23, -6), (24, -9), (25, -6), (26, 84), (18, 7), (0, 13),
-    (1, 16), (3, -7), (5, -23), (6, 15), (8, 6), (9, -9), (16, -5), (20, -18), (21, -15), (23, 21),
-    (24, 6), (25, 8), (27, -5), (21, 10), (21, 8), (22, 24), (21, 5), (23, 19), (27, 8), (0, 5),
-    (4, 5), (28, 7), (8, 5), (25, 7), (6, 8), (14, -5), (15, 12), (16, -7), (17, 26), (18, -6),
-    (20, -5), (21, 17), (23, -11), (24, 5), (25, -9), (28, 5), (1, -7), (3, -5), (6, -5), (10, 49),
-    (11, -25), (12, 91), (13, -7), (15, -10), (16, -11), (17, -5), (18, -16), (19, -8), (20, -12), (21, -23),
-    (22, 16), (24, -5), (27, -7), (28, 16), (22, 7), (17, 20), (20, -5), (24, 7), (25, 9), (11, 6),
-    (24, 5), (21, 10), (24, 32), (25, 7), (28, 7), (18, 6), (21, 10), (23, -8), (27, 9), (21, 6),
-    (19, 14), (4, 8), (25, 10), (23, 7), (3, 7), (5, 5), (6, 10), (1, -8), (4, 6), (9, 17),
-    (10, 8), (16, -5), (17, -5), (18, -9), (20, 5), (21, 10), (22, -7), (23, 6), (25, 18), (6, 6),
-    (0, -21), (1, 58), (2, 46), (3, 42), (4, -11), (5, -23), (6, -9), (7, -7), (8, -6), (9, -13),
-    (10, -8), (11, 18), (12, -6), (13, -10), (14, 62), (15, -17), (16, -15), (17, -17), (19, -19), (20, -20),
-    (22, 6), (23, 36), (24, -10), (25, -24), (27, -12), (28, -13), (7, 7), (8, 5), (16, 6), (23, 7),
-    (25, 5), (10, 27), (11, 9), (21, -6), (23, -5), (25, -7), (19, 30), (24, 8), (15, 5), (18, 5),
-    (1, 5), (1, 7), (1, 6), (17, 8), (5, 5), (0, 6), (1, 5), (21, -6), (25, 5), (26, 6),
-    (11, 5), (23, 6), (15, 6), (15, 11), (5, -5), (9, 10), (19, 5), (21, 10), (18, 51), (20, -6),
-    (21, -6), (23, -5), (0, 5), (15, -5), (18, -5), (21, -8), (25, 33), (27, 6), (12, 9), (8, 5),
-    (20, 18), (23, -8), (25, -5), (17, 6), (18, 54), (19, -5), (20, -7), (21, -10), (11, 44), (23, -7),
-    (19, 8), (17, 8), (10, 6), (12, 10), (21, -5), (23, 19), (1, 10), (17, 10), (18, 5), (16, 7),
-    (19, 18), (25, 11), (1, 17), (3, 7), (25, 8), (5, -6), (9, 18), (19, 6), (16, 7), (18, 5),
-    (21, -6), (25, 6), (2, 17), (0, 5), (17, 5), (21, -6), (22, 9), (4, 18), (5, -5), (16, 11),
-    (1, 6), (15, 7), (16, 10), (18, -6), (21, 14), (23, -5), (25, -5), (20, 5), (20, 5), (5, -6),
-    (9, 16), (20, 6), (20, 6), (15, 8), (5, -11), (6, -5), (9, -5), (16, 10), (17, 76), (18, -8),
-    (19, -9), (20, 8), (21, -12), (23, -10), (25, -5), (1, 11), (12, 11), (21, 6), (18, 7), (11, 7),
-    (12, 14), (12, 12), (1, -5), (5, -7), (15, 25), (16, -5), (17, 61), (19, -8), (21, -16), (23, -9),
-    (25, -9), (27, 7), (1, -7), (5, -8), (15, 18), (16, 53), (17, -8), (19, -10), (21, 29), (23, -9),
-    (25, -9), (20, 6), (15, 6), (1, 12), (6, 8), (0, -5), (1, 10), (2, 5), (4, 18), (5, 7),
-    (6, 12), (7, 19), (10, -12), (11, -9), (12, -10), (13, 5), (19, 5), (20, -15), (21, -9), (22, -8),
-    (23, -8), (24, -6), (25, -18), (27, -6), (28, 16), (25, -5), (26, 5), (5, 8), (21, -10), (23, 25),
-    (21, 6), (26, 10), (17, 7), (10, 5), (0, 6), (18, 8), (3, -8), (5, -13), (7, 7), (8, 28),
-    (11, -10), (12, -8), (15, -6), (17, 42), (18, -5), (22, -12), (23, -6), (24, 10), (25, -6), (26, 7),
-    (27, 10), (0, 9), (2, 5), (18, 10), (20, 6), (21, -6), (21, 6), (21, -6), (22, 13), (25, 17),
-    (21, 7), (2, 6), (5, -6), (6, 11), (24, 13), (25, -5), (26, 13), (5, 8), (17, 9), (18, 5),
-    (20, -8), (21, -6), (26, 9), (17, 7), (18, 7), (21, 6), (20, 6), (0, -11), (1, -8), (2, -6),
-    (4, -9), (5, -40), (6, -6), (7, 46), (8, 9), (9, 47), (10, -5), (11, -10), (13, -7), (14, -7),
-    (15, -10), (16, -5), (17, 12), (18, -13), (19, 11), (20, 57), (22, -13), (23, -12), (24, -9), (25, -17),
-    (27, 11), (9, 6), (10, 9), (5, 6), (6, 5), (19, 9), (19, 19), (21, -5), (18, 6), (2, 5),
-    (3, 6), (11, 11), (13, 12), (23, 29), (11, 10), (12, 11), (23, -5), (23, 6), (19, 6), (21, 5),
-    (0, 11), (18, 8), (19, 8), (1, 5), (23, 9), (5, -5), (6, 23), (23, 7), (20, 6), (1, 11),
-    (9, 8), (22, 7), (23, 11), (17, 5), (10, 10), (12, 21), (20, -6), (21, -6), (22, 18), (11, 13),
-    (0, 6), (1, 6), (4, -5), (10, -5), (11, -5), (15, 12), (16, 7), (17, 27), (18, 10), (19, 6),
-    (21, -25), (25, -9), (16, 8), (17, 6), (16, 6), (26, 9), (20, 5), (3, 13), (23, 6), (23, 6),
-    (1, 10), (18, 10), (15, -5), (16, 5), (19, 7), (21, 10), (28, 5), (17, -5), (18, -6), (20, -7),
-    (21, 6), (23, 42), (22, 6), (6, 9), (10, 5), (0, 5), (21, 11), (15, -13), (16, 68), (17, -5),
-    (19, -8), (22, -5), (23, -5), (1, -5), (5, -6), (10, -5), (11, -10), (12, 46), (13, 88), (17, -6),
-    (18, -7), (19, -6), (20, -6), (21, -12), (22, -5), (24, -5), (25, -16), (0, -6), (1, 64), (2, -6),
-    (3, 5), (5, -7), (15, -8), (18, 10), (19, -5), (21, -11), (22, 12), (23, -7), (25, -12), (21, 7),
-    (23, 14), (25, 5), (18, 6), (14, 7), (13, 17), (23, -5), (23, 10), (21, 15), (23, 5), (23, 5),
-    (15, 6), (23, 13), (0, -10), (1, 69), (2, 16), (3, 7), (4, 51), (5, -25), (9, -10), (11, -10),
-    (12, -6), (13, -5), (14, 62), (15, -11), (16, -9), (17, -14), (19, -11), (20, -10), (21, -16), (22, -5),
-    (23, -14), (24, -10), (25, -15), (26, 9), (27, -7), (28, -9), (16, 12), (17, 10), (4, 5), (11, 6),
-    (19, 5), (20, 6), (16, 9), (21, 6), (23, 16), (1, -5), (15, 11), (17, 8), (18, 22), (19, 9),
-    (20, -8), (21, -11), (22, -5), (23, -8), (25, -10), (26, 9), (27, 18), (19, 5), (20, 6), (21, -5),
-    (21, 19), (1, 6), (27, 5), (11, 7), (26, 6), (9, 10), (20, 10), (21, -6), (24, 6), (25, -6),
-    (27, 8), (24, 5), (18, 65), (19, -5), (20, -9), (25, -7), (1, 6), (4, -5), (5, -9), (7, 7),
-    (9, -6), (14, 7), (17, 7), (24, 6), (16, 6), (15, 11), (16, 8), (2, 6), (20, 7), (27, 8),
-    (21, 7), (23, 5), (18, 6), (21, -7), (23, 14), (11, 20), (23, -5), (11, 16), (18, 12), (20, 6),
-    (11, -5), (17, 15), (18, 15), (19, 7), (21, -12), (22, 10), (23, 11), (25, -12), (9, 6), (20, 6),
-    (16, 6), (10, 5), (12, 22), (16, 7), (18, -8), (19, 6), (20, -7), (21, 10), (22, -5), (23, -7),
-    (25, -6), (28, 6), (23, 5), (25, 15), (5, 5), (21, -13), (23, 5), (16, 5), (18, 10), (17, 5),
-    (18, 6), (1, -6), (3, -17), (4, 21), (5, 10), (6, 14), (7, 11), (8, 5), (9, 13), (10, -6),
-    (11, -21), (12, -13), (13, -8), (14, -8), (15, -8), (16, -16), (19, 9), (20, 16), (21, 7), (22, -19),
-    (23, -22), (25, -6), (26, 16), (27, 22), (0, -7), (1, -12), (2, -5), (3, -9), (4, -9), (5, 43),
-    (6, -8), (9, -10), (10, -5), (11, 35), (13, -6), (14, -7), (15, -13), (16, -9), (17, -11), (20, 33),
-    (21, -7), (22, 10), (23, 22), (24, -6), (25, -11), (0, -18), (1, -14), (2, -5), (3, 9), (4, -14),
-    (5, -5), (8, -8), (9, 17), (11, -16), (12, -14), (13, -5), (15, 29), (16, 30), (17, 16), (18, 18),
-    (20, 18), (21, 22), (22, -7), (24, -12), (25, -17), (26, -10), (27, -10), (19, 5), (10, 9), (17, 7),
-    (2, 5), (17, 7), (24, 6), (17, 8), (19, 5), (20, -5), (28, 5), (1, -18), (2, -10), (3, 11),
-    (4, -9), (5, -6), (7, -7), (8, -7), (9, -13), (10, -16), (11, -20), (13, -8), (14, 67), (15, 42),
-    (16, 15), (17, -27), (18, -22), (19, 11), (20, -10), (21, 6), (22, 45), (23, -28), (24, -5), (25, 9),
-    (27, -12), (28, 22), (22, 6), (19, 8), (18, 8), (26, 10), (22, 6), (1, 7), (14, 16), (1, 6),
-    (5, 6), (17, 12), (21, 11), (23, 6), (21, 6), (21, 14), (25, 9), (1, 12), (18, 7), (12, 22),
-    (15, 22), (20, 6), (22, 6), (25, 9), (11, 6), (0, 11), (18, 8), (21, 8), (21, 39), (25, -5),
-    (18, 6), (27, 9), (1, 6), (14, 7), (21, 7), (1, 6), (19, 10), (7, 7), (22, 8), (23, 7),
-    (0, -5), (1, 84), (20, -7), (23, -6), (24, -5), (25, -11), (0, 39), (1, 9), (2, 7), (4, -6),
-    (5, -9), (6, -6), (9, -5), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -8),
-    (18, -7), (20, -10), (21, 6), (22, -8), (23, -10), (24, 28), (25, 9), (12, 18), (23, -11), (5, 10),
-    (3, 8), (25, 12), (1, 14), (5, -5), (18, 6), (20, 14), (19, 6), (26, 16), (0, 14), (23, 5),
-    (21, 8), (23, 5), (9, 8), (0, -5), (3, -6), (4, -5), (5, -5), (6, -7), (10, 5), (11, -6),
-    (13, 6), (14, -6), (15, -9), (16, -6), (18, 9), (20, -19), (21, -5), (24, 25), (25, 36), (28, 7),
-    (25, 22), (4, 31), (21, -6), (22, 16), (23, 13), (1, 5), (5, 37), (7, 9), (9, -7), (17, -5),
-    (19, -5), (20, 20), (21, -14), (23, -11), (10, 16), (9, 19), (11, 11), (26, 9), (22, 9), (18, 15),
-    (3, 7), (21, 6), (17, 11), (15, 10), (25, 6), (17, 6), (15, 7), (5, 5), (1, -6), (9, -5),
-    (18, 28), (19, 11), (20, 6), (21, -5), (25, -7), (27, 6), (15, -5), (22, 31), (17, 14), (21, -6),
-    (23, -5), (27, 9), (11, 23), (17, 6), (25, 8), (5, -9), (9, -6), (11, 143), (15, -5), (17, -7),
-    (18, -7), (19, -7), (20, -8), (21, -14), (22, -6), (23, -29), (0, 12), (1, -7), (3, 5), (5, 11),
-    (6, 6), (10, -5), (18, -6), (19, -5), (20, -6), (21, 12), (22, -5), (23, -5), (28, 8), (1, 6),
-    (2, 5), (17, 7), (24, 6), (1, 10), (18, 10), (1, -7), (3, 9), (5, -18), (6, -8), (7, -5),
-    (9, 35), (10, 13), (13, -5), (14, 8), (16, 5), (17, -12), (18, -6), (19, 5), (20, 8), (21, 22),
-    (22, 7), (23, -16), (25, -5), (28, -6), (9, 9), (10, 6), (21, 8), (11, 12), (16, 8), (0, 25),
-    (25, -5), (18, 10), (3, 12), (5, -6), (21, 7), (22, 9), (1, 16), (22, 6), (1, 20), (2, 7),
-    (3, 16), (14, 17), (23, -7), (25, -6), (17, 10), (18, 14), (12, 16), (13, 7), (23, -5), (9, 8),
-    (17, 5), (21, 7), (1, 6), (18, 5), (28, 8), (22, 18), (3, 9), (26, 8), (6, 10), (23, 5),
-    (10, 18), (12, 31), (20, -8), (21, -7), (23, 9), (21, 9), (10, 53), (11, -11), (12, 36), (15, -5),
-    (18, -5), (19, -6), (23, -26), (20, 7), (10, 24), (17, 9), (15, 6), (0, -8), (1, 8), (2, 49),
-    (3, -15), (4, -13), (5, -14), (6, -12), (7, -9), (8, -7), (9, -12), (10, -7), (13, -7), (14, -12),
-    (15, -10), (16, -10), (17, -11), (18, 14), (19, -13), (20, -9), (22, -11), (23, 6), (24, 63), (25, -7),
-    (26, 56), (27, 5), (28, -11), (11, 7), (20, -8), (21, 9), (22, 5), (23, -5), (25, -5), (28, 7),
-    (9, 10), (18, -5), (19, 18), (21, 7), (24, 9), (0, 5), (5, -6), (9, -5), (13, 5), (15, 8),
-    (17, -7), (21, 5), (22, -6), (25, 16), (26, -5), (27, 18), (28, 5), (13, 13), (5, 6), (17, 11),
-    (16, 19), (24, 6), (0, 9), (21, 22), (18, 9), (1, 11), (0, -5), (1, 11), (2, -10), (3, 89),
-    (4, 15), (5, 48), (6, 24), (7, 12), (10, -14), (11, -20), (13, -8), (15, -18), (16, -19), (17, -22),
-    (18, -7), (19, -24), (20, -35), (21, 21), (22, -18), (23, -7), (27, -13), (28, 13), (1, 10), (3, -5),
-    (4, -9), (6, -6), (11, -6), (15, -7), (16, -5), (17, -8), (18, -8), (21, 27), (22, -9), (23, -11),
-    (25, 8), (26, 39), (27, 17), (28, -5), (20, 7), (23, 6), (17, -6), (21, 5), (23, 7), (15, 11),
-    (15, 5), (21, 8), (23, 15), (0, -7), (1, 8), (3, 32), (5, -12), (7, -5), (9, -9), (10, 12),
-    (13, -6), (14, -8), (15, -8), (17, -8), (19, -7), (21, -13), (22, 9), (23, 61), (24, -5), (25, -11),
-    (26, -7), (8, 7), (24, 9), (16, 9), (7, 5), (24, 5), (5, 7), (6, 5), (21, 5), (23, -5),
-    (26, 10), (4, 6), (26, 6), (0, 8), (3, 19), (5, -13), (6, -11), (7, 5), (9, 14), (10, -6),
-    (12, 10), (13, -9), (14, -7), (16, -5), (17, 11), (18, 38), (20, -9), (21, 6), (23, -14), (24, -7),
-    (25, -32), (26, 8), (27, 6), (28, -10), (8, 5), (26, 9), (5, -5), (15, -5), (16, 5), (20, -5),
-    (22, 40), (1, 16), (3, -6), (4, -9), (5, -11), (7, -7), (8, -5), (9, -7), (14, -8), (15, 5),
-    (16, -6), (17, 17), (18, 55), (19, -13), (20, 6), (21, 22), (23, -20), (24, -12), (25, -11), (26, -9),
-    (27, 15), (28, -11), (15, 5), (21, 9), (21, 8), (15, 8), (23, 7), (8, 13), (17, 10), (18, -5),
-    (21, 13), (0, -5), (1, -6), (2, -5), (3, -5), (4, -5), (5, -11), (6, -6), (10, 56), (11, 94),
-    (12, 17), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11), (18, -10), (19, 10), (20, -9), (21, -16),
-    (22, -8), (23, -23), (24, -5), (25, -11), (27, -5), (28, -6), (0, 9), (1, 17), (2, -8), (3, -10),
-    (4, -7), (5, -13), (6, 6), (7, -5), (9, -20), (11, -16), (14, -6), (15, 25), (16, 19), (17, 11),
-    (18, 17), (19, 25), (20, -7), (21, 16), (22, -16), (23, -27), (24, -5), (25, -8), (26, -9), (28, 20),
-    (11, 5), (21, 9), (0, 11), (0, 8), (1, 11), (2, -10), (3, -11), (4, -25), (5, -32), (6, -12),
-    (7, -13), (8, -15), (10, 6), (11, 23), (12, 36), (13, 13), (14, -15), (15, 13), (16, 23), (17, 7),
-    (18, 34), (19, 72), (21, 23), (22, -21), (23, -21), (24, -17), (25, -37), (26, -26), (27, -7), (3, -11),
-    (4, -14), (5, 20), (6, 13), (9, -11), (10, -6), (11, -17), (13, -7), (14, -5), (15, -21), (16, -17),
-    (17, 7), (18, 6), (19, -13), (20, 50), (22, -6), (23, 24), (24, -5), (26, -6), (28, 14), (25, 9),
-    (5, -7), (22, -6), (23, -5), (24, -5), (25, 68), (5, 8), (4, 5), (11, 7), (1, 13), (18, -7),
-    (21, 15), (24, 6), (1, -5), (9, 8), (11, 6), (20, 5), (21, -6), (22, 9), (23, -6), (25, 7),
-    (28, 10), (19, 11), (1, 6), (4, 5), (5, -5), (17, -5), (18, -5), (20, -5), (21, 13), (22, 12),
-    (23, 11), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -5), (17, -11),
-    (18, -14), (19, 188), (20, -36), (21, -22), (22, -6), (23, -12), (25, -19), (27, 9), (15, 8), (20, 6),
-    (25, 7), (0, -9), (3, -8), (4, 19), (5, 30), (6, 5), (7, 17), (8, 10), (9, 8), (10, -5),
-    (11, -9), (12, -6), (13, -5), (14, -6), (15, -5), (16, -6), (17, -12), (18, -14), (19, -11), (20, 29),
-    (21, -14), (22, -10), (23, 5), (24, -6), (25, 7), (27, 6), (22, 6), (11, 8), (1, 7), (18, 5),
-    (19, 6), (27, 7), (8, 9), (23, 5), (2, 7), (16, 22), (20, 11), (1, 6), (18, 5), (15, 9),
-    (16, 11), (17, 16), (18, 8), (22, -5), (25, -5), (5, 5), (0, 13), (3, -7), (5, -7), (8, -5),
-    (11, -9), (13, -7), (14, -6), (16, -10), (17, -5), (19, 25), (20, 11), (23, -7), (25, 5), (26, 8),
-    (27, 22), (21, 9), (23, 6), (22, 6), (0, 16), (1, 10), (2, -5), (3, -7), (4, 61), (5, -5),
-    (6, 34), (9, -11), (10, -5), (11, -7), (12, -5), (14, 10), (15, 16), (16, -7), (17, -12), (18, -7),
-    (20, -14), (21, -18), (23, -15), (24, -9), (26, -6), (27, -5), (28, 6), (17, 12), (23, 5), (27, 8),
-    (23, 11), (23, 6), (5, 5), (3, 14), (19, 10), (19, 16), (24, 35), (25, -7), (23, 20), (1, 6),
-    (4, -9), (5, -9), (9, -8), (11, -8), (13, -7), (14, 20), (15, -8), (18, -5), (19, -6), (20, -7),
-    (21, -10), (22, -7), (23, -16), (24, 20), (25, 61), (27, -6), (28, 14), (16, 12), (15, 9), (0, -8),
-    (1, -15), (2, -7), (3, -8), (5, -7), (6, -5), (7, -5), (11, 19), (13, 26), (14, -5), (15, -16),
-    (16, -11), (18, 9), (19, 34), (20, 11), (21, -25), (22, 17), (23, -21), (25, 35), (5, 18), (15, -5),
-    (17, -7), (18, 8), (20, -6), (21, -13), (22, 17), (23, 24), (0, 8), (20, 11), (23, 13), (14, 7),
-    (22, 10), (23, 23), (25, -5), (26, 11), (17, 9), (21, 17), (26, 5), (2, 5), (5, 7), (15, -6),
-    (1, 6), (1, 6), (5, 14), (6, 11), (20, -5), (23, -5), (15, 7), (22, 16), (4, -6), (5, -14),
-    (6, -7), (9, 154), (10, 5), (11, -8), (15, -9), (16, -6), (17, -5), (20, -13), (21, -33), (23, -17),
-    (24, -5), (27, -5), (28, -5), (18, 7), (17, 9), (24, 10), (5, 5), (19, 9), (21, -5), (22, 6),
-    (16, 7), (21, 5), (4, 6), (14, 5), (17, 5), (18, 5), (4, 6), (17, 8), (18, 7), (2, 9),
-    (25, 6), (23, 12), (2, 6), (17, 5), (24, 14), (26, 13), (4, 5), (20, 5), (1, 8), (21, 19),
-    (27, 9), (11, 15), (23, 5), (5, 5), (0, 17), (5, 10), (6, 18), (11, -6), (14, -6), (17, -7),
-    (19, -8), (20, -10), (21, 18), (22, -5), (23, -15), (25, 9), (2, 7), (9, 6), (22, 6), (8, 5),
-    (9, 6), (21, -5), (15, 7), (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 46), (6, -8),
-    (9, -10), (10, -6), (11, 38), (12, -5), (13, -6), (14, -7), (15, -14), (16, -10), (17, -9), (20, 41),
-    (21, -10), (22, 10), (23, 18), (24, -6), (25, -12), (27, 6), (28, -5), (8, 5), (15, -5), (22, 30),
-    (26, 13), (18, 8), (20, 5), (5, -9), (7, 12), (9, 20), (21, -5), (27, 7), (1, 12), (1, 7),
-    (17, 6), (9, 12), (5, 7), (21, 8), (20, 5), (21, 10), (4, 7), (15, 5), (20, 8), (17, 5),
-    (0, -6), (21, -5), (25, 25), (27, 6), (26, 7), (21, 7), (16, 12), (1, 6), (21, 6), (2, 5),
-    (17, 7), (24, 6), (4, 6), (6, 6), (14, 6), (4, 5), (0, 5), (9, 6), (1, 8), (2, 6),
-    (5, -6), (17, 24), (18, 12), (20, -15), (23, -9), (20, 6), (0, 6), (17, 10), (19, 8), (21, -19),
-    (25, -6), (27, 6), (22, 15), (19, 11), (8, 5), (0, 8), (24, 8), (16, 22), (28, 7), (25, 11),
-    (15, 5), (19, 8), (22, -5), (19, 14), (8, 6), (11, 15), (15, -5), (16, 18), (18, -5), (19, -5),
-    (21, -10), (22, 8), (23, 6), (25, -8), (26, 12), (25, 8), (24, 7), (11, 13), (16, 8), (21, 9),
-    (27, 7), (25, 8), (1, 40), (4, 85), (5, -22), (6, -7), (14, -6), (15, -5), (18, -6), (20, -5),
-    (21, -15), (23, -6), (25, -7), (0, 26), (1, 6), (3, 10), (5, -12), (9, -5), (10, 10), (11, -8),
-    (12, -8), (13, -7), (14, -6), (16, 7), (17, 8), (18, -6), (20, -7), (21, -9), (22, -13), (24, 12),
-    (25, 9), (26, -10), (1, 35), (3, -5), (19, 7), (20, -5), (16, 23), (21, -5), (25, 7), (8, 5),
-    (16, 16), (10, 5), (20, 6), (9, 9), (5, -5), (11, 45), (12, 21), (17, -6), (18, -5), (21, -5),
-    (22, -6), (11, 8), (5, 8), (20, 10), (21, -5), (14, 10), (13, 5), (5, 5), (18, -5), (21, -5),
-    (22, 7), (23, 10), (2, 5), (11, 10), (18, 5), (21, -6), (22, 5), (3, 5), (18, 11), (1, -7),
-    (5, 70), (7, 26), (10, -5), (15, -6), (17, -10), (19, -6), (21, -15), (22, -6), (25, -5), (4, 28),
-    (21, 10), (0, -5), (1, 14), (14, 21), (15, -11), (20, -5), (21, -5), (23, 6), (26, 15), (1, 7),
-    (21, 6), (1, 8), (11, 6), (22, 8), (23, 7), (7, 7), (1, 6), (19, 8), (19, 15), (5, 5),
-    (15, 5), (20, 6), (26, 10), (15, 7), (22, 14), (25, 17), (0, -5), (3, 84), (4, -6), (6, -6),
-    (9, -7), (11, -6), (14, -7), (15, -10), (16, -5), (17, -8), (18, 8), (19, -8), (21, 11), (15, 5),
-    (18, 5), (1, 12), (5, 8), (4, 5), (11, 7), (0, -6), (1, -6), (9, -6), (12, 5), (13, 32),
-    (21, -6), (23, -12), (24, 13), (25, 10), (26, -5), (28, 6), (15, 5), (17, 9), (19, 8), (14, 35),
-    (15, 9), (18, 16), (25, -5), (27, 8), (4, 9), (21, 9), (17, 7), (21, 7), (5, 5), (0, 13),
-    (1, 12), (1, 9), (4, 6), (12, 26), (23, -14), (11, 12), (12, 17), (23, 7), (25, -5), (20, 13),
-    (5, 5), (17, 7), (21, -5), (22, 14), (0, 6), (1, -8), (5, -5), (14, -5), (15, 17), (16, 52),
-    (17, -8), (19, -10), (21, 33), (23, -10), (25, -11), (2, -5), (4, -5), (6, -8), (9, 48), (10, 5),
-    (11, 8), (12, -5), (16, -7), (17, 8), (18, -9), (19, -5), (21, 35), (22, -8), (23, -5), (24, -7),
-    (25, -13), (27, -5), (1, -13), (2, 75), (20, -5), (21, -9), (23, -6), (25, -8), (26, -5), (17, 5),
-    (14, 18), (10, -5), (11, -10), (12, 55), (13, 33), (17, -5), (18, -5), (21, -6), (22, -5), (23, -10),
-    (23, 9), (1, 6), (9, 6), (22, 5), (26, 14), (4, 5), (8, 5), (1, 6), (5, 10), (25, 6),
-    (0, 10), (1, -5), (5, 8), (21, 5), (23, -9), (28, 9), (17, 7), (12, 16), (5, 12), (0, -5),
-    (1, 5), (5, 15), (6, 45), (9, -6), (10, 8), (11, 8), (15, -7), (17, -9), (19, -9), (21, 7),
-    (22, -5), (23, -10), (25, -7), (15, 11), (18, 5), (21, 6), (11, 6), (23, 21), (22, 9), (17, 6),
-    (6, 8), (6, 14), (5, -7), (6, 30), (21, -5), (14, 44), (22, -6), (3, 12), (4, 6), (25, -5),
-    (3, 40), (5, -7), (23, -8), (25, -6), (17, 5), (16, 8), (22, 5), (5, 5), (10, 5), (5, -5),
-    (8, 24), (17, -7), (18, 8), (19, 5), (17, 6), (21, -8), (23, -5), (25, 25), (26, 8), (17, 9),
-    (17, 7), (25, 8), (0, 6), (1, 9), (5, -7), (17, 27), (18, -10), (19, -6), (20, 12), (21, 22),
-    (22, -6), (25, -8), (1, 11), (5, 7), (20, 6), (22, 14), (23, 14), (9, 10), (5, 8), (19, 6),
-    (4, -5), (5, 16), (6, -6), (7, 15), (8, 5), (9, -5), (17, -7), (18, 15), (19, -8), (22, -5),
-    (23, 13), (24, -5), (26, 10), (3, 10), (6, -5), (9, -5), (18, -6), (19, -5), (21, -5), (23, 44),
-    (15, -10), (16, 70), (17, -5), (19, -6), (21, -10), (22, -10), (23, -5), (25, 7), (20, 6), (22, 14),
-    (23, 14), (6, 10), (15, 6), (18, 7), (9, 7), (19, 5), (18, 8), (1, 6), (8, 5), (14, 6),
-    (20, 5), (21, 11), (23, -5), (10, 7), (1, 5), (1, 7), (10, 9), (21, -6), (23, 26), (25, -5),
-    (1, 5), (18, 7), (11, 6), (3, 6), (5, -5), (21, 5), (19, 9), (5, 5), (6, 6), (17, 6),
-    (1, -5), (3, 8), (25, 13), (4, 10), (23, 24), (20, 5), (22, 7), (15, 9), (0, 7), (6, 8),
-    (20, -5), (21, -8), (23, 10), (25, 6), (23, 10), (1, 14), (5, -6), (6, 9), (3, 8), (11, 6),
-    (25, 5), (6, 8), (20, -5), (21, -7), (23, 11), (25, 5), (12, 12), (3, 12), (22, 7), (20, 6),
-    (25, 17), (1, 9), (5, -8), (21, 30), (3, 5), (5, -5), (9, -7), (16, 10), (17, -8), (18, -7),
-    (19, 10), (21, -12), (23, 6), (26, 18), (21, 5), (4, 9), (5, 19), (6, 5), (21, -6), (7, 5),
-    (0, -5), (1, 5), (6, 6), (9, -6), (13, 12), (14, -5), (15, 5), (16, 11), (18, 24), (19, 13),
-    (22, -9), (25, -14), (21, 7), (24, 31), (25, -9), (0, 124), (1, -15), (5, -6), (18, -5), (21, -10),
-    (24, -6), (25, -23), (8, 5), (25, 5), (10, 10), (23, 28), (1, 6), (1, -6), (2, -6), (3, 5),
-    (4, -9), (5, -5), (8, 21), (9, 21), (10, 7), (11, 10), (12, -7), (13, -6), (14, -6), (16, -5),
-    (17, 10), (18, 13), (20, -10), (21, 18), (23, -20), (24, 10), (25, -17), (26, -7), (27, -7), (28, 8),
-    (18, 13), (17, 5), (25, 8), (0, 7), (1, 6), (15, -9), (19, 80), (20, -6), (21, -14), (22, -5),
-    (25, -6), (20, 9), (23, 7), (5, 6), (8, 5), (18, 5), (18, 8), (17, 7), (18, 7), (21, 5),
-    (23, 10), (5, 5), (17, 9), (5, 5), (17, 9), (1, 9), (17, 44), (18, -6), (17, 10), (5, 16),
-    (7, 7), (8, 23), (9, -9), (11, -6), (16, -5), (17, -10), (18, 10), (19, 6), (20, 6), (23, -11),
-    (25, -7), (27, 6), (20, 5), (1, -18), (2, -13), (3, -13), (4, -5), (5, -15), (6, -9), (7, -7),
-    (8, -6), (10, -5), (11, 34), (12, -7), (13, 31), (14, -9), (15, -10), (16, -16), (17, -12), (18, 14),
-    (19, 41), (20, 14), (21, -18), (22, 10), (23, -28), (24, -6), (25, 54), (26, -8), (27, 14), (11, 6),
-    (23, 18), (17, 6), (19, -6), (20, 13), (21, -6), (27, 8), (18, 5), (9, 5), (9, 5), (21, 10),
-    (20, 7), (14, 5), (5, -6), (7, 8), (11, 5), (21, -9), (23, -7), (25, 25), (26, 8), (28, 7),
-    (21, 11), (17, 7), (21, 8), (5, 13), (28, 5), (25, 5), (17, 5), (1, 6), (18, 8), (1, 18),
-    (3, -7), (18, -7), (23, 10), (21, 9), (21, 7), (5, -10), (9, 72), (17, -6), (21, -14), (23, -6),
-    (1, -5), (5, -13), (6, -6), (9, 18), (10, 6), (16, 8), (17, -8), (19, 10), (20, 12), (21, 26),
-    (22, 8), (23, -12), (25, -9), (23, 14), (18, 5), (10, 5), (17, 6), (18, 5), (3, 7), (5, -12),
-    (6, -5), (15, 6), (17, -5), (19, 16), (20, 12), (21, 17), (23, -7), (25, -5), (27, 6), (1, 13),
-    (23, 8), (21, 10), (2, 5), (20, 11), (4, 6), (14, 5), (25, 7), (25, 12), (11, 12), (15, -6),
-    (17, 7), (24, 5), (15, -5), (16, 33), (21, -5), (19, 6), (26, 16), (12, 11), (15, 7), (17, 10),
-    (9, 8), (15, 11), (16, 8), (23, 13), (12, 34), (23, -5), (23, 10), (1, 6), (5, 10), (25, 6),
-    (5, -5), (16, 7), (22, 5), (5, 6), (21, -6), (23, 6), (0, -12), (1, 10), (2, 74), (4, -6),
-    (5, -11), (6, -7), (9, -9), (11, -11), (12, 18), (13, -7), (14, -6), (15, -9), (16, -7), (18, -5),
-    (19, -8), (20, -12), (22, -9), (23, -15), (24, 9), (25, -9), (26, 55), (22, 8), (0, 15), (5, -5),
-    (11, 7), (22, 11), (23, 6), (8, 5), (18, 7), (23, 23), (25, -6), (20, 5), (12, 8), (15, 6),
-    (18, 6), (13, 8), (19, -6), (21, -6), (22, 7), (23, -5), (25, 29), (10, 10), (0, 20), (1, -6),
-    (3, -8), (4, -6), (5, -11), (9, -8), (10, -6), (11, 9), (12, -5), (14, -5), (16, -5), (17, -9),
-    (19, 8), (20, 8), (23, -15), (24, 26), (25, 20), (26, -9), (27, 10), (28, 5), (18, 7), (19, 8),
-    (20, 9), (20, 5), (6, 8), (15, -5), (18, -5), (21, -8), (25, 33), (27, 6), (5, 6), (21, 8),
-    (8, 5), (15, 7), (19, 5), (21, 6), (11, -8), (12, 57), (13, 25), (21, -6), (23, -12), (11, 5),
-    (21, 9), (15, -5), (16, 25), (19, 10), (0, -9), (1, -5), (5, -11), (6, -5), (8, 8), (9, -7),
-    (11, -5), (15, -6), (18, 62), (20, -5), (21, -18), (22, -5), (23, -15), (24, -7), (25, -31), (26, 14),
-    (27, 75), (2, 6), (7, 5), (21, -7), (23, -5), (25, 22), (26, 8), (19, 6), (5, 13), (7, 5),
-    (20, 5), (26, 7), (20, 6), (20, 5), (18, 5), (20, 6), (1, 5), (5, -6), (17, -6), (21, 14),
-    (22, 14), (23, 11), (25, -6), (14, 14), (23, 7), (18, 6), (18, 5), (25, 12), (19, 13), (18, 14),
-    (25, 6), (22, 10), (2, 6), (6, 5), (25, 6), (17, 5), (20, 7), (1, 8), (15, -5), (21, 13),
-    (22, 6), (11, 12), (6, -5), (9, -5), (11, -7), (12, 21), (15, -8), (16, -6), (17, -7), (22, -5),
-    (23, 46), (24, -5), (25, 10), (26, 7), (28, -5), (8, 14), (15, 6), (18, 7), (0, -7), (1, 55),
-    (2, 15), (3, 11), (4, 7), (5, -8), (6, -5), (9, -6), (11, -5), (14, 29), (15, -9), (16, -5),
-    (17, -7), (18, -8), (20, -6), (21, -10), (25, -7), (26, -5), (28, -5), (21, 6), (21, 7), (8, 5),
-    (3, -5), (4, -6), (5, 9), (6, -5), (7, 16), (9, -11), (10, -6), (11, 7), (12, -5), (15, -7),
-    (21, 5), (23, 24), (25, -9), (28, -6), (22, 11), (16, 23), (15, -6), (17, 7), (27, 6), (2, 9),
-    (17, 11), (23, 13), (21, 8), (6, 10), (5, -5), (28, 8), (1, 11), (24, 38), (25, -9), (20, 16),
-    (22, 8), (6, 6), (1, -5), (16, 10), (18, 7), (20, 5), (21, -9), (22, 7), (28, 6), (1, -5),
-    (5, -7), (6, -5), (9, -5), (10, 27), (12, 34), (15, -8), (16, -5), (17, -11), (19, -7), (20, -6),
-    (22, 23), (23, 10), (25, -8), (19, 7), (12, 6), (1, -5), (15, -6), (16, 6), (17, -8), (18, 10),
-    (22, -5), (23, -7), (25, 35), (15, -5), (21, 68), (22, -10), (23, -5), (25, -7), (15, 25), (17, 6),
-    (16, 7), (25, 6), (2, -5), (4, -15), (5, 23), (6, 13), (9, -13), (10, -8), (11, -19), (13, -8),
-    (14, -6), (15, -24), (16, -19), (17, 5), (18, 10), (19, -17), (20, 47), (22, 8), (23, 28), (24, -7),
-    (26, -7), (28, 13), (18, 7), (21, 10), (0, -6), (1, 48), (2, -16), (3, 16), (4, -9), (5, -14),
-    (7, -9), (8, -9), (9, -11), (10, -14), (11, -22), (13, -10), (14, 62), (15, 36), (16, 11), (17, -27),
-    (18, -13), (19, 5), (20, -13), (22, 56), (23, -36), (24, -10), (25, -5), (27, -15), (28, 18), (17, 6),
-    (2, 9), (11, 9), (16, -5), (21, -6), (25, -5), (28, 7), (21, 15), (5, -5), (6, 5), (11, 9),
-    (21, -6), (22, 7), (5, -10), (6, -7), (7, 5), (16, 9), (17, 11), (18, 7), (20, -9), (21, 8),
-    (25, -7), (23, 7), (1, 11), (3, 6), (11, 8), (23, -6), (25, -10), (0, 8), (5, -5), (15, -7),
-    (16, 8), (18, 9), (21, -14), (22, 18), (3, 8), (5, -7), (9, 11), (13, 12), (25, 14), (19, 20),
-    (20, -8), (18, 14), (19, 6), (0, 8), (3, 6), (18, 6), (20, 7), (22, 6), (21, 8), (16, 7),
-    (17, 16), (11, 8), (15, 6), (5, 7), (0, -7), (1, 7), (3, 5), (4, 10), (5, 13), (10, 5),
-    (11, -5), (12, -5), (16, -5), (17, 11), (21, 6), (22, -6), (23, -12), (24, 5), (25, -8), (28, -5),
-    (2, 6), (18, 10), (0, 27), (1, 6), (2, 14), (3, -8), (4, -5), (5, -9), (6, -5), (9, -7),
-    (10, -6), (12, -5), (13, -6), (14, -5), (15, -6), (16, -5), (17, -6), (18, 5), (19, -6), (20, -6),
-    (21, 6), (22, -7), (23, -14), (24, 18), (25, 34), (26, -9), (27, 5), (28, 5), (1, -12), (3, 5),
-    (4, 5), (14, 81), (15, -10), (16, -5), (19, -5), (20, -6), (21, -10), (23, 5), (25, -6), (15, 7),
-    (21, 7), (16, 7), (4, 14), (22, -5), (25, 32), (18, 5), (0, 5), (3, -13), (5, 28), (8, -9),
-    (11, -12), (12, -8), (13, -13), (14, -11), (16, -10), (17, 10), (18, 9), (19, 21), (20, 14), (22, -14),
-    (23, -27), (24, -6), (26, 17), (27, 12), (28, 5), (21, 10), (23, 11), (24, 5), (20, 9), (6, 10),
-    (6, 8), (13, 13), (24, 11), (25, -7), (1, 5), (14, 15), (1, 13), (21, 8), (21, 11), (6, 6),
-    (23, -12), (25, 70), (1, 6), (6, 5), (15, 8), (17, 19), (21, -5), (22, -5), (15, 6), (21, 6),
-    (0, 8), (16, 5), (8, 5), (26, 7), (25, 14), (25, 7), (1, -9), (2, 29), (18, 25), (21, -5),
-    (15, 8), (9, 8), (20, 7), (19, 6), (1, 19), (2, 7), (3, 18), (21, -6), (15, 5), (21, 7),
-    (15, 8), (5, -5), (28, 8), (0, 6), (1, 7), (2, -10), (4, 17), (5, -7), (6, 19), (7, -9),
-    (8, -8), (11, -15), (12, 5), (16, -5), (17, 28), (18, 8), (19, 6), (20, 11), (21, 7), (22, 21),
-    (23, -21), (25, -20), (26, -15), (27, -13), (28, -20), (1, 6), (13, 9), (12, 11), (23, 9), (5, 5),
-    (18, 14), (5, 6), (19, 5), (8, 5), (28, 5), (18, 7), (22, 11), (19, 12), (17, 9), (5, -9),
-    (9, -9), (10, 21), (11, -5), (12, 9), (15, -7), (19, 12), (20, 19), (5, 12), (21, -6), (8, 5),
-    (5, -14), (6, -5), (9, -7), (10, -6), (12, -5), (15, -7), (16, -5), (19, -7), (20, -16), (21, 51),
-    (22, -8), (23, 37), (27, 26), (28, -5), (1, 6), (19, 6), (19, 14), (14, 14), (22, 9), (19, 7),
-    (15, 6), (1, -6), (3, -5), (4, -7), (6, -9), (9, -8), (10, -7), (12, -5), (14, -5), (15, 31),
-    (16, 7), (17, 26), (18, -5), (19, 22), (20, 5), (21, 10), (22, -13), (25, -14), (1, -5), (5, 7),
-    (9, 12), (18, -7), (21, 13), (15, -5), (19, 36), (21, -9), (18, 7), (20, 8), (18, 7), (4, 6),
-    (25, 15), (20, 6), (8, 5), (17, 24), (21, -5), (22, 5), (28, 5), (25, 5), (9, 8), (15, 12),
-    (17, -5), (20, 5), (21, 12), (23, -8), (11, 9), (19, 17), (17, 9), (1, -7), (4, -6), (6, -8),
-    (8, 23), (11, -5), (13, 5), (17, -13), (18, -9), (19, -11), (20, 26), (21, -8), (23, -6), (24, 17),
-    (26, 28), (0, -5), (1, 19), (2, 14), (3, -8), (4, -7), (5, -17), (6, -10), (7, -5), (10, -5),
-    (13, -6), (14, -6), (15, -18), (16, -9), (17, 70), (18, 79), (19, 12), (20, -34), (22, -8), (23, -15),
-    (24, -8), (25, -12), (26, -7), (28, -8), (16, 5), (11, 11), (19, 9), (12, 6), (23, 10), (1, 7),
-    (21, 13), (23, 11), (22, 5), (23, 5), (25, 7), (18, 15), (5, 5), (5, 6), (9, 5), (17, 12),
-    (21, -5), (5, -10), (9, 15), (19, 8), (20, -6), (21, 19), (23, -6), (25, -7), (28, 15), (17, 9),
-    (21, -5), (28, 5), (17, 16), (7, 7), (21, 5), (0, 7), (5, 12), (6, -5), (9, 6), (17, 16),
-    (18, 8), (20, -14), (21, -10), (25, -6), (26, 13), (6, 10), (16, 6), (21, -6), (0, -74), (1, -44),
-    (2, -41), (3, -31), (4, -5), (5, 30), (6, 14), (7, -11), (8, -19), (9, 8), (10, 25), (11, 40),
-    (12, 17), (13, -14), (14, 22), (15, 11), (16, 14), (17, 18), (18, 5), (20, 31), (21, 44), (22, 38),
-    (23, 111), (24, -48), (25, -39), (26, -55), (27, -49), (28, 5), (5, 16), (7, 7), (8, 23), (9, -9),
-    (11, -6), (16, -5), (17, -10), (18, 10), (19, 6), (20, 6), (23, -11), (25, -7), (27, 6), (5, -5),
-    (27, 11), (0, 10), (11, 7), (1, 6), (18, 12), (15, 11), (6, 6), (2, 5), (17, 10), (24, 6),
-    (0, 12), (1, 11), (24, 6), (25, -5), (5, 5), (17, 10), (20, 5), (16, 6), (23, 7), (5, -7),
-    (7, 17), (9, 8), (20, 10), (21, -6), (11, 11), (1, -5), (18, -6), (19, 12), (20, 36), (22, -5),
-    (23, -7), (28, 11), (19, 17), (5, -6), (19, 15), (20, 13), (27, 7), (1, 6), (17, 5), (8, 5),
-    (25, -5), (26, 7), (27, 17), (3, 8), (11, 5), (3, 7), (22, 15), (26, 5), (0, 7), (0, 9),
-    (1, 8), (11, 5), (21, -5), (6, 12), (25, 5), (9, 8), (5, 13), (10, -5), (19, -5), (20, -5),
-    (22, -5), (23, -10), (28, 18), (19, 18), (20, 6), (16, 11), (18, 7), (23, 10), (16, 31), (17, 7),
-    (20, -7), (22, -5), (16, 10), (9, 5), (19, 5), (23, 16), (14, 14), (23, 5), (25, 20), (0, -14),
-    (1, -16), (4, -8), (5, -7), (6, -9), (9, -8), (10, -10), (11, -5), (12, -8), (15, -14), (16, -13),
-    (17, -11), (19, 18), (20, -10), (21, -5), (22, 5), (23, 19), (24, -15), (25, 63), (26, 21), (27, 23),
-    (28, 8), (17, 25), (21, -5), (1, 25), (3, -14), (4, 40), (5, 106), (6, 18), (10, 9), (11, -7),
-    (12, -9), (13, -7), (14, -6), (15, -14), (16, -14), (17, -18), (18, -19), (19, -27), (20, 22), (21, -12),
-    (22, -16), (23, -25), (24, -9), (26, -14), (28, -12), (1, 7), (3, 13), (5, -5), (9, 10), (17, -6),
-    (20, -7), (21, 11), (23, 11), (25, -7), (20, 19), (23, -7), (15, -5), (16, 5), (22, 7), (16, 17),
-    (17, 9), (20, 7), (21, -5), (22, -8), (4, 17), (5, 15), (7, 7), (21, -11), (23, -5), (26, 5),
-    (15, 12), (19, 7), (21, 5), (23, 5), (8, 5), (26, 12), (5, 42), (23, -6), (22, 14), (5, 7),
-    (26, 7), (0, -5), (1, 5), (6, 6), (9, -6), (13, 12), (14, -5), (15, 5), (16, 11), (18, 24),
-    (19, 13), (22, -9), (25, -14), (1, 7), (18, 7), (21, 10), (0, -5), (5, -10), (9, -9), (10, -6),
-    (11, -7), (12, -5), (15, 52), (16, 41), (18, 13), (19, -15), (20, -10), (22, 22), (23, -16), (25, -6),
-    (28, -8), (21, 8), (18, 6), (25, 17), (28, 8), (4, 10), (5, 6), (26, 5), (27, 9), (2, 5),
-    (17, 5), (17, 7), (1, -7), (5, 15), (6, 10), (9, 6), (10, -6), (11, -6), (13, -5), (14, 5),
-    (15, 13), (17, -15), (19, 13), (20, 9), (24, -7), (25, -6), (16, 6), (22, 13), (20, 7), (0, -16),
-    (2, 68), (3, -13), (4, -11), (5, -21), (6, -11), (7, -8), (8, 7), (9, -12), (10, -13), (11, -18),
-    (12, -12), (13, -8), (14, -10), (15, -18), (16, -12), (17, 81), (18, 69), (19, -19), (20, -24), (21, 26),
-    (22, -15), (23, -30), (24, 20), (25, 14), (26, -15), (23, 6), (2, 8), (19, 14), (1, 9), (25, 8),
-    (26, 10), (0, -5), (1, 19), (2, 8), (3, 12), (5, -13), (6, -9), (7, -5), (11, -6), (14, 11),
-    (15, 12), (17, -5), (19, -5), (20, -5), (22, -9), (25, -6), (26, 8), (28, 6), (15, 8), (17, 5),
-    (21, 8), (23, 5), (17, 21), (19, 9), (23, -6), (8, 5), (1, 5), (17, 6), (15, 9), (5, 11),
-    (23, 11), (19, 5), (20, 8), (1, 7), (0, 8), (24, 12), (0, -5), (3, 5), (6, 5), (9, -6),
-    (15, 7), (17, -5), (18, 9), (20, -9), (21, 5), (23, 10), (6, 11), (16, 9), (1, 10), (25, 10),
-    (15, 14), (11, 10), (12, 11), (19, 5), (20, -7), (21, -5), (22, 16), (23, 23), (25, -5), (7, 8),
-    (21, 6), (3, 65), (5, -5), (21, -12), (23, -12), (17, 11), (21, 7), (9, 18), (1, 10), (9, -5),
-    (17, 10), (21, -11), (27, 10), (12, 11), (15, 10), (17, -11), (19, 14), (22, 10), (23, -5), (25, -5),
-    (28, 11), (18, 9), (25, -6), (26, 33), (15, 7), (21, 6), (27, 8), (17, 23), (18, 10), (20, 5),
-    (23, -5), (15, 23), (5, 10), (21, -5), (18, 11), (25, 9), (11, 5), (15, 26), (17, 11), (18, -7),
-    (21, -15), (25, -5), (25, 6), (12, 6), (4, 6), (14, 5), (18, 9), (24, 10), (11, 5), (22, 6),
-    (19, 9), (27, 13), (18, 12), (0, 11), (1, 17), (24, 6), (25, -5), (19, 21), (20, -5), (12, 26),
-    (23, -11), (1, 7), (3, 5), (1, 9), (2, 10), (3, 6), (14, 24), (15, -5), (21, 6), (22, 12),
-    (23, -13), (25, -6), (18, 6), (22, 5), (25, 8), (4, 18), (6, 11), (25, 6), (21, 12), (23, 5),
-    (0, -7), (2, -7), (4, -5), (6, -7), (9, -5), (10, 6), (11, -11), (12, 19), (13, -5), (15, -11),
-    (16, -9), (17, -13), (21, 9), (22, -9), (23, 67), (24, -8), (25, 14), (28, -7), (25, 10), (19, 17),
-    (15, 9), (19, 8), (5, 5), (20, 10), (23, 5), (23, 8), (18, 6), (26, 6), (0, -8), (1, 65),
-    (2, 19), (3, 12), (4, 6), (5, -9), (6, -6), (9, -7), (11, -7), (14, 31), (15, -9), (16, -6),
-    (17, -7), (18, -11), (20, -9), (21, -13), (23, -6), (25, -10), (26, -5), (28, -5), (20, 6), (17, 7),
-    (11, 11), (13, 12), (22, 5), (9, 5), (4, 5), (5, 9), (0, 13), (23, 5), (23, 13), (6, 21),
-    (5, -7), (23, 24), (22, 7), (17, 6), (20, 8), (22, 7), (25, -7), (0, -7), (3, -8), (4, -9),
-    (5, 56), (6, 11), (10, -9), (11, -8), (14, -7), (16, -12), (17, -8), (18, 5), (19, 14), (20, 11),
-    (21, -25), (23, 15), (24, -9), (27, 5), (28, -9), (1, -16), (2, -13), (4, -11), (5, -27), (6, 14),
-    (8, -6), (9, 12), (11, -10), (13, 5), (14, -18), (16, -5), (17, -7), (18, 20), (20, -20), (21, 36),
-    (22, 15), (24, -13), (25, 30), (26, 11), (28, -7), (15, 6), (18, 5), (5, -7), (7, 19), (0, 8),
-    (23, 6), (20, 5), (8, 5), (9, -5), (12, 13), (17, 12), (20, 5), (21, -14), (25, 8), (27, 6),
-    (17, 22), (6, 6), (10, 17), (13, 6), (15, -5), (17, 36), (18, -11), (19, -6), (23, -5), (25, -7),
-    (27, 9), (0, 19), (1, 12), (3, 5), (5, -8), (6, -8), (10, 10), (12, -5), (14, -6), (17, 19),
-    (18, -13), (19, -17), (20, 9), (22, 9), (23, 16), (25, -14), (26, -5), (27, -5), (22, 6), (11, 14),
-    (2, 5), (0, -5), (4, 18), (5, 42), (6, 5), (9, 8), (17, -8), (18, -6), (19, -6), (20, -8),
-    (23, -12), (25, 8), (1, 15), (5, 16), (25, 7), (16, 7), (19, 6), (17, 5), (9, 5), (5, 7),
-    (20, 7), (0, 12), (2, 5), (21, -8), (23, -7), (24, 17), (25, 14), (1, 6), (5, -15), (6, 9),
-    (9, -7), (17, 5), (18, 15), (20, 5), (21, 8), (22, 8), (23, -15), (25, 5), (28, -5), (5, -6),
-    (8, 24), (19, 8), (20, 6), (14, 9), (20, 15), (1, 6), (15, 9), (1, -6), (5, -5), (9, -6),
-    (11, -5), (14, -9), (15, -8), (16, -9), (17, -7), (18, -7), (20, 10), (21, 11), (22, 89), (23, -11),
-    (25, -7), (21, -5), (22, 22), (25, -6), (12, 50), (20, -6), (21, -5), (23, -7), (15, 7), (23, 6),
-    (8, 12), (2, 8), (6, 8), (21, 12), (23, 10), (21, 15), (20, 9), (20, 5), (18, 7), (1, -5),
-    (2, -5), (4, -5), (6, -8), (9, 48), (10, 5), (11, 8), (12, -5), (16, -7), (17, 8), (18, -9),
-    (19, -5), (21, 36), (22, -8), (24, -6), (25, -13), (27, -5), (1, 8), (0, -12), (2, -6), (3, 5),
-    (4, -11), (5, -43), (6, -7), (7, 46), (8, 8), (9, 50), (10, -5), (11, -10), (13, -7), (14, -8),
-    (15, -8), (16, -6), (17, 10), (18, -16), (19, 15), (20, 56), (21, -7), (22, -13), (23, -13), (24, -9),
-    (25, -19), (27, 10), (3, 8), (25, 8), (20, 23), (23, -5), (11, 7), (20, 5), (21, 8), (15, 8),
-    (5, 8), (9, 10), (23, -5), (17, 5), (20, 14), (8, 5), (21, 8), (17, 6), (21, 11), (23, -5),
-    (22, 9), (6, 6), (8, 5), (20, 6), (6, 14), (6, 6), (15, -5), (16, 30), (18, 13), (0, 15),
-    (1, 13), (5, 17), (6, 5), (3, -5), (5, -14), (11, -5), (15, -8), (17, 26), (18, -6), (19, -10),
-    (21, 29), (22, 25), (24, -6), (28, -5), (5, 12), (8, 5), (22, 15), (16, 17), (21, 9), (24, 12),
-    (25, -5), (23, 13), (22, 6), (21, 5), (2, 10), (3, 11), (6, 5), (1, 6), (23, 8), (11, 14),
-    (14, 5), (2, 10), (0, 26), (1, 6), (3, 10), (5, -12), (9, -5), (10, 10), (11, -8), (12, -8),
-    (13, -7), (14, -6), (16, 7), (17, 8), (18, -6), (20, -7), (21, -9), (22, -13), (24, 12), (25, 9),
-    (26, -10), (18, 5), (20, 20), (4, 6), (25, 9), (19, 7), (9, 10), (15, 9), (21, 5), (11, 8),
-    (22, 10), (23, -6), (25, -5), (28, 7), (23, 6), (18, 10), (21, 5), (5, 7), (20, 9), (11, 7),
-    (19, 37), (20, -9), (21, -8), (20, 6), (2, 10), (17, 9), (17, 6), (21, 5), (5, 7), (21, 5),
-    (3, 5), (4, 5), (20, 15), (27, 8), (5, 11), (18, 7), (5, 7), (23, 5), (0, -6), (1, -5),
-    (9, -5), (12, 6), (13, 32), (19, -5), (20, -8), (23, -12), (24, 14), (25, 9), (26, -5), (27, 5),
-    (28, 6), (3, 7), (21, -9), (23, 24), (26, 6), (26, 12), (15, 17), (17, -5), (1, 6), (1, 10),
-    (2, 15), (12, 10), (20, -5), (25, -5), (8, 5), (17, 8), (21, 6), (5, 6), (24, 31), (25, -9),
-    (19, 7), (22, 8), (0, 5), (19, 9), (24, 5), (22, 6), (5, 5), (22, 6), (22, 5), (21, 12),
-    (14, 18), (22, 5), (19, 6), (12, 16), (13, 8), (16, 16), (17, -9), (19, -12), (6, 9), (17, -5),
-    (21, 8), (22, -5), (23, -6), (25, 17), (20, 9), (20, 21), (1, -5), (3, 6), (5, -8), (6, -6),
-    (9, -7), (15, 7), (17, -8), (19, 14), (20, 7), (21, 31), (23, -5), (25, -7), (27, 6), (12, 5),
-    (5, 6), (2, 6), (14, 8), (15, 5), (16, 5), (22, 6), (25, 12), (5, 11), (4, 6), (14, 5),
-    (1, 34), (17, 7), (21, 6), (20, 7), (23, 7), (0, 7), (16, 7), (15, -8), (20, 6), (21, 5),
-    (25, 7), (19, 9), (21, -5), (17, 6), (19, 7), (1, 13), (17, 7), (18, 18), (21, 10), (23, -10),
-    (25, -5), (23, 11), (23, 9), (23, -7), (25, 33), (0, 8), (21, -5), (25, 35), (7, 5), (20, 5),
-    (1, -8), (18, -5), (23, -7), (24, -7), (25, -5), (26, 69), (27, 5), (11, 12), (1, 6), (4, 6),
-    (17, 52), (18, -7), (19, -5), (20, 6), (21, 6), (22, 9), (16, 7), (25, 12), (0, 11), (10, 14),
-    (23, -5), (20, 5), (15, 5), (17, 12), (19, 8), (18, 6), (22, 6), (23, 8), (17, 6), (0, -8),
-    (2, 8), (3, -7), (4, -11), (5, -14), (6, -14), (8, 7), (9, -10), (11, -12), (12, -5), (14, -10),
-    (16, -12), (17, 29), (18, 15), (19, -13), (20, -28), (22, -9), (23, -14), (24, 77), (25, 37), (9, 29),
-    (21, -6), (15, 6), (5, -5), (11, -5), (15, -7), (16, -7), (19, 94), (20, -5), (21, -11), (23, -5),
-    (25, -10), (23, 16), (3, 7), (1, 14), (2, 6), (17, -6), (23, -5), (24, 16), (17, 7), (0, -6),
-    (1, -6), (9, -6), (12, 5), (13, 32), (21, -6), (23, -12), (24, 13), (25, 10), (26, -5), (28, 6),
-    (5, 6), (21, 6), (23, 16), (19, 5), (18, 10), (1, 6), (18, 5), (23, 13), (5, 45), (21, -5),
-    (23, -6), (16, 6), (23, 8), (15, 6), (1, 8), (13, 8), (20, 5), (24, 9), (23, 9), (20, 5),
-    (22, 6), (23, 21), (23, 5), (17, 20), (22, 11), (23, 8), (19, 5), (21, 6), (10, 9), (20, 6),
-    (1, 6), (2, 7), (21, 7), (19, 6), (21, 5), (21, 6), (1, -18), (2, -25), (3, -10), (4, -9),
-    (5, -12), (6, -13), (7, -20), (8, -16), (9, -25), (10, -30), (11, -51), (12, -32), (13, -29), (14, 29),
-    (15, 108), (16, 93), (17, -51), (18, -62), (19, 53), (21, 15), (22, 124), (23, -103), (24, -10), (25, 99),
-    (26, -13), (27, -18), (28, 24), (10, 6), (12, 10), (21, -5), (23, 19), (15, 5), (1, -6), (4, 10),
-    (6, 9), (10, -6), (11, -6), (17, 39), (19, 11), (22, -7), (23, -17), (25, -13), (27, 12), (18, 8),
-    (18, 6), (17, 7), (25, 8), (1, 11), (4, 6), (23, 7), (3, 8), (24, 7), (22, 6), (18, 9),
-    (13, 9), (15, 5), (17, 5), (4, 7), (6, 8), (17, 9), (15, 6), (17, 6), (1, 6), (17, 10),
-    (4, 13), (25, 22), (17, 13), (27, 8), (15, 7), (16, 8), (3, 8), (20, 5), (21, 10), (15, 5),
-    (21, 7), (5, 15), (5, -5), (28, 8), (3, -6), (7, 7), (8, 13), (11, -7), (12, -6), (15, -5),
-    (17, -9), (19, -17), (20, 10), (21, 5), (22, -9), (24, 13), (27, 6), (17, 8), (22, 7), (11, 10),
-    (25, 6), (24, 22), (17, 9), (19, -5), (21, 5), (28, 13), (2, 10), (3, 11), (17, -5), (18, 9),
-    (20, 5), (1, 23), (4, 7), (14, 6), (25, 5), (0, -16), (1, -30), (2, -12), (3, -14), (4, -26),
-    (5, 44), (6, -14), (7, 30), (8, 9), (9, 59), (12, -10), (13, 34), (14, -25), (15, -24), (16, -10),
-    (17, -37), (18, -7), (19, 11), (20, 32), (21, 15), (22, 8), (26, -9), (12, 8), (13, 8), (16, 12),
-    (17, -9), (19, -11), (1, 7), (1, 34), (9, 23), (21, -8), (4, 9), (6, 5), (7, 10), (20, -5),
-    (21, 8), (26, 8), (0, 7), (13, 7), (17, 6), (25, -6), (1, 6), (16, 7), (0, -6), (1, 23),
-    (5, -7), (6, -5), (9, -5), (10, -6), (11, -5), (12, 17), (15, -6), (18, -11), (20, -7), (21, 6),
-    (22, -6), (23, -5), (24, 8), (26, 47), (27, -5), (0, 11), (2, 15), (5, -6), (11, 6), (15, -5),
-    (17, -7), (20, -5), (23, -7), (24, 16), (25, 9), (26, -5), (27, 9), (28, 8), (17, 5), (4, 6),
-    (20, 13), (19, 13), (3, 8), (9, 10), (21, 7), (1, 10), (9, 9), (11, 6), (21, -5), (22, 9),
-    (23, -5), (28, 11), (23, 7), (18, 7), (0, 10), (5, -7), (9, -7), (10, 6), (17, 10), (19, 22),
-    (20, 14), (21, -10), (22, -7), (23, 12), (25, -8), (25, 15), (1, 16), (0, 8), (1, 6), (14, 14),
-    (22, 9), (15, 5), (15, 6), (20, 5), (24, 5), (22, 9), (6, 8), (22, 11), (23, 6), (5, 15),
-    (6, 5), (20, 14), (6, 12), (15, 11), (1, 6), (4, 5), (20, 6), (5, -7), (6, 5), (12, 24),
-    (15, -5), (17, -5), (18, 7), (19, -6), (21, -8), (22, 5), (1, -5), (3, 8), (25, 13), (15, 7),
-    (18, 10), (21, 5), (0, 8), (1, 5), (6, 10), (16, 5), (22, -6), (17, 9), (18, 10), (18, 10),
-    (6, 6), (6, 9), (23, 6), (26, 5), (16, 8), (19, 22), (22, -5), (14, 11), (22, 6), (24, 6),
-    (23, 7), (0, 22), (17, 8), (19, 12), (25, 6), (14, 8), (15, -5), (19, 6), (5, -6), (7, 15),
-    (11, 6), (20, 6), (21, 8), (15, 7), (1, 5), (5, -8), (15, -10), (16, 28), (19, 36), (21, 9),
-    (23, -6), (17, 6), (19, 7), (22, 6), (23, 13), (1, 6), (5, -7), (23, 24), (5, 5), (6, 7),
-    (2, 8), (17, 7), (18, 7), (21, -5), (0, 6), (10, 6), (22, 15), (18, 8), (15, 6), (1, 16),
-    (3, -7), (4, -11), (5, -31), (6, -13), (7, -9), (8, -6), (9, -18), (11, -17), (13, -9), (14, -11),
-    (15, -19), (16, -16), (17, 27), (18, 38), (19, 27), (20, 86), (21, 16), (22, -5), (23, -6), (24, -11),
-    (25, -5), (26, -5), (28, -13), (15, 7), (7, 5), (5, 34), (7, 28), (23, -5), (26, 6), (22, 5),
-    (7, 5), (0, 23), (25, 8), (5, 7), (20, 7), (5, 7), (0, 7), (15, -5), (19, 10), (20, 10),
-    (21, 13), (21, 7), (20, 6), (20, -6), (21, 7), (18, 7), (4, 15), (5, 40), (6, 8), (9, 7),
-    (17, -7), (18, -5), (19, -6), (20, -6), (23, -11), (25, 7), (18, 14), (21, 7), (5, 16), (21, -9),
-    (10, 5), (21, -5), (18, 10), (5, 7), (8, 5), (26, 8), (18, 5), (18, 14), (20, 6), (4, 9),
-    (5, -5), (17, -11), (18, 6), (20, -6), (21, 22), (25, 5), (26, 7), (27, 9), (15, 9), (21, 5),
-    (24, 16), (1, 11), (15, 7), (21, 9), (25, -5), (27, 9), (7, 5), (1, 7), (5, -5), (17, 9),
-    (8, 18), (19, 9), (21, -5), (23, -5), (17, 46), (18, -7), (21, -6), (25, -5), (5, -5), (10, -5),
-    (11, 31), (12, 13), (21, -7), (23, 7), (15, 5), (9, 8), (20, 20), (20, 9), (6, 10), (1, -6),
-    (4, -7), (5, 22), (6, 9), (9, -7), (10, -5), (11, -6), (13, 5), (16, -5), (17, 16), (19, -8),
-    (20, -11), (21, -7), (22, -7), (23, -14), (24, 40), (25, 19), (26, -5), (27, -6), (20, 7), (6, 6),
-    (15, 11), (18, 5), (0, 16), (25, 5), (21, 6), (23, 7), (13, 9), (25, 6), (1, 10), (2, 5),
-    (3, 8), (25, -7), (3, 8), (9, 7), (10, 18), (18, 6), (19, 7), (21, -8), (23, -6), (4, 6),
-    (23, 9), (0, -17), (2, -6), (3, -13), (4, -19), (5, 5), (6, -5), (7, -11), (8, -11), (9, -7),
-    (11, -39), (12, -18), (14, -9), (15, 16), (16, 28), (17, 25), (18, 26), (19, -22), (21, 38), (22, 18),
-    (23, -25), (24, 6), (25, 22), (27, -11), (28, 30), (17, 6), (1, 7), (11, 6), (1, 11), (6, 6),
-    (28, 8), (1, -6), (3, -17), (4, 21), (5, 10), (6, 14), (7, 11), (8, 5), (9, 13), (10, -6),
-    (11, -21), (12, -13), (13, -8), (14, -8), (15, -8), (16, -16), (19, 9), (20, 16), (21, 7), (22, -19),
-    (23, -22), (25, -6), (26, 16), (27, 22), (5, 12), (23, 7), (23, 7), (15, 15), (16, 5), (23, 29),
+pub(super) static ENTRIES: [(u8, i16); 7493] = [
+    (17, 5), (9, 12), (13, 8), (21, -6), (26, 8), (1, 7), (1, 9), (7, 10), (5, 6), (11, 11),
+    (5, 5), (17, 6), (16, 15), (21, 10), (5, 7), (17, -5), (19, -9), (20, 5), (21, -8), (23, 7),
+    (1, 8), (15, 8), (17, 6), (21, 5), (19, 17), (20, 11), (25, -6), (28, 7), (25, 10), (5, -5),
+    (23, 5), (27, 8), (5, -17), (9, -8), (10, -5), (11, -5), (15, 7), (16, 10), (17, 94), (18, -13),
+    (19, -14), (20, 17), (22, -6), (23, -15), (25, -7), (26, 7), (11, 12), (5, 6), (20, -5), (21, 5),
+    (28, 6), (19, 7), (12, 8), (18, 7), (5, 31), (17, 13), (5, 26), (22, 5), (19, 10), (5, -12),
+    (6, 7), (15, -6), (20, -6), (22, -8), (24, 5), (25, 6), (27, 18), (28, 7), (25, 5), (1, 9),
+    (5, 6), (23, 27), (27, 7), (5, 9), (9, 13), (10, 10), (11, 10), (15, -5), (18, -5), (19, -5),
+    (1, 19), (5, -8), (15, -7), (17, 7), (18, 40), (19, -5), (20, -19), (25, 8), (1, -5), (16, -5),
+    (17, 15), (18, 8), (21, 11), (22, 7), (23, -8), (24, -5), (25, -12), (23, 11), (20, 7), (23, 7),
+    (11, 5), (17, 5), (18, 8), (1, 8), (0, 5), (2, 8), (22, 5), (25, -5), (5, 31), (21, -6),
+    (15, 6), (20, 9), (17, 7), (5, 7), (1, 6), (15, 5), (17, 7), (1, 6), (12, 10), (25, 12),
+    (20, 6), (7, 5), (15, 14), (9, 7), (9, -5), (10, 9), (17, 11), (19, 19), (21, -10), (25, 5),
+    (11, 15), (23, 10), (15, -9), (16, 69), (17, -5), (19, -6), (21, -10), (22, -10), (25, 6), (13, 36),
+    (25, -6), (1, -6), (4, 59), (5, -12), (6, -6), (21, -5), (25, 9), (18, 21), (24, 6), (0, 16),
+    (1, 17), (3, -6), (5, -11), (6, 12), (9, -8), (10, 10), (15, -6), (16, -6), (21, -15), (23, -15),
+    (24, 5), (25, 12), (6, 12), (1, 10), (17, 7), (21, 5), (19, 19), (17, 6), (17, 6), (21, 7),
+    (17, 8), (1, 9), (5, -6), (11, 16), (13, 10), (20, -11), (22, 5), (23, 9), (8, 14), (20, 5),
+    (11, 11), (21, -5), (25, -7), (28, 8), (25, 7), (25, 13), (20, 5), (10, 8), (15, 6), (15, 7),
+    (11, 5), (22, 8), (25, -6), (19, 5), (15, 6), (21, 7), (20, 8), (15, 9), (26, 12), (19, 5),
+    (1, 31), (4, 32), (5, -14), (21, -7), (22, 12), (17, 6), (18, 6), (2, 8), (19, 12), (17, 10),
+    (19, 12), (21, 5), (5, 15), (8, 5), (21, -5), (1, -8), (14, -7), (15, 15), (16, 23), (18, 6),
+    (25, -6), (23, 5), (25, 17), (1, 33), (24, 7), (0, 47), (1, -8), (2, -22), (3, 69), (4, 11),
+    (5, 72), (6, 53), (7, -7), (9, 108), (10, 6), (11, -48), (12, -12), (13, -25), (14, -17), (15, -40),
+    (16, -32), (17, -19), (18, -26), (19, -12), (20, -36), (21, 25), (22, -39), (23, -7), (24, -17), (26, -20),
+    (24, 8), (28, 8), (17, 10), (20, 8), (1, -5), (5, 32), (6, -5), (7, 26), (9, -5), (15, 6),
+    (16, 11), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6), (25, -11), (23, 7), (0, -13), (1, 42),
+    (2, 54), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8), (11, 20), (12, -7), (13, -6), (14, -10),
+    (15, -12), (16, -8), (17, -7), (18, 6), (19, -12), (20, -11), (21, 16), (23, 16), (24, -15), (25, -30),
+    (26, -7), (27, -8), (28, -8), (14, 5), (14, -5), (22, 15), (15, 7), (18, 7), (23, 9), (19, 19),
+    (18, 7), (19, 25), (20, 11), (23, 5), (5, -5), (11, 7), (22, 17), (23, 5), (16, 24), (21, -5),
+    (5, 7), (17, -5), (19, -9), (20, 5), (21, -8), (23, 7), (15, 6), (18, 17), (19, 9), (21, 7),
+    (1, 18), (2, -5), (4, -5), (5, 12), (6, 10), (9, 6), (10, -8), (11, -8), (12, 5), (13, -6),
+    (15, 14), (16, -6), (17, -16), (19, 11), (20, 11), (21, -14), (22, 9), (24, -8), (25, -8), (20, 6),
+    (20, 6), (19, 9), (6, 8), (12, 25), (21, -8), (23, -10), (19, 21), (14, 33), (21, -6), (22, -5),
+    (5, 6), (16, 15), (5, 17), (9, 10), (10, 5), (17, -8), (19, -8), (21, -8), (23, -9), (25, 17),
+    (4, -5), (5, -10), (6, 60), (9, 6), (20, -7), (23, -5), (25, -8), (17, 6), (4, 5), (26, 7),
+    (22, 24), (21, 5), (25, 8), (9, 12), (17, 17), (21, 15), (0, -7), (1, -5), (3, 8), (6, 11),
+    (17, -6), (18, 16), (19, -5), (20, 5), (21, -9), (23, -5), (24, -5), (25, 10), (27, 13), (1, 8),
+    (21, 8), (23, 5), (0, -13), (1, 49), (2, 53), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8),
+    (11, 20), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 5), (19, -12), (20, -13),
+    (21, 16), (23, 15), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (1, 5), (5, -6), (9, 81),
+    (10, 8), (11, -5), (15, -6), (20, -11), (21, -13), (22, -5), (23, -10), (1, 7), (3, 5), (4, -7),
+    (6, -9), (9, -11), (11, -6), (12, -5), (14, -6), (17, -10), (19, 42), (21, 36), (22, -6), (24, -6),
+    (25, -12), (26, -5), (27, 7), (14, 8), (25, 7), (28, 6), (20, 5), (20, 9), (1, 15), (1, 6),
+    (25, 12), (22, 6), (9, 5), (2, 6), (17, 5), (1, 6), (23, 5), (0, 11), (5, -6), (6, 7),
+    (17, 7), (18, 11), (21, 6), (23, -8), (25, -7), (5, 5), (3, 7), (11, 6), (20, -10), (21, 16),
+    (23, -7), (25, -7), (28, 11), (22, 5), (11, 9), (22, 38), (23, 15), (1, -5), (2, 8), (3, -5),
+    (5, -19), (9, -9), (10, -7), (12, -5), (14, -7), (15, 6), (16, 11), (17, 79), (18, 11), (19, 8),
+    (20, 9), (21, 8), (22, -8), (23, -21), (24, -7), (25, -12), (26, -5), (27, -5), (28, -7), (12, 7),
+    (25, 5), (5, -6), (9, 18), (1, -9), (3, 8), (4, -8), (5, 21), (6, 8), (9, -7), (10, -5),
+    (11, -6), (16, -5), (17, 16), (19, -7), (20, -11), (21, -7), (22, -7), (23, -13), (24, 38), (25, 17),
+    (26, -5), (27, -6), (4, 26), (5, -6), (1, 7), (15, -6), (21, 6), (28, 8), (15, 7), (18, 7),
+    (19, 7), (20, -7), (25, 11), (20, 6), (16, 5), (22, 5), (17, 11), (18, 7), (12, 18), (23, -9),
+    (23, 10), (11, 5), (23, 6), (21, 7), (4, 12), (5, 24), (6, 6), (21, -8), (0, 6), (2, -5),
+    (21, -7), (25, 36), (28, 13), (20, 9), (21, 7), (3, 16), (9, 10), (1, 5), (18, 14), (21, 5),
+    (17, 9), (21, 9), (18, 13), (23, -6), (25, -7), (27, 20), (5, 8), (6, 5), (21, 5), (23, 5),
+    (1, 10), (18, 5), (4, 12), (5, 24), (6, 6), (21, -8), (1, 13), (2, 5), (23, -5), (24, 18),
+    (3, 10), (5, -5), (15, -7), (17, 9), (19, -9), (21, -6), (22, 16), (24, 6), (25, -9), (7, 5),
+    (4, 16), (5, 5), (19, 5), (25, 6), (9, 7), (17, -5), (25, 6), (21, -5), (22, 16), (23, 22),
+    (25, -5), (25, 15), (18, 6), (26, 7), (21, 5), (15, 8), (23, 17), (25, -5), (26, 5), (1, 10),
+    (19, 5), (5, 42), (21, -6), (14, 28), (25, 5), (27, 7), (23, 7), (0, 15), (21, 6), (8, 5),
+    (26, 9), (0, 6), (17, 23), (18, 10), (22, -5), (23, -7), (25, 6), (25, 18), (21, 5), (27, 8),
+    (15, 12), (15, 8), (17, 16), (18, -5), (20, 6), (21, 8), (17, 7), (2, 5), (21, 16), (22, -5),
+    (21, 17), (8, 5), (15, 6), (16, 22), (18, 9), (20, -6), (22, 11), (23, -5), (11, 5), (22, 7),
+    (25, -5), (16, 9), (21, 8), (11, 6), (14, 5), (20, -6), (21, 6), (9, 5), (1, 6), (0, -7),
+    (1, 6), (3, 5), (4, 9), (5, 13), (11, -5), (12, -5), (15, -5), (16, -6), (17, 10), (21, 16),
+    (22, -7), (23, -11), (25, -9), (28, -5), (22, 5), (15, 18), (6, 35), (21, -6), (2, 5), (11, 10),
+    (22, 5), (21, 7), (23, 5), (20, 6), (17, 6), (20, 10), (18, 5), (0, 6), (5, -6), (11, 6),
+    (18, 8), (23, -8), (24, 31), (25, 8), (0, -5), (1, -5), (7, 6), (11, -5), (19, 30), (20, -5),
+    (23, -8), (25, 7), (27, 17), (15, 19), (21, -5), (16, 7), (18, 5), (6, 5), (22, 14), (19, 8),
+    (17, 5), (22, 5), (6, 10), (20, 10), (21, -8), (22, 5), (1, -6), (3, -5), (6, -6), (11, 5),
+    (15, -5), (18, 17), (20, 7), (21, 9), (22, -5), (23, 16), (28, 5), (8, 14), (20, 8), (21, 10),
+    (15, 19), (28, 13), (14, 19), (21, 8), (3, 37), (23, -5), (25, -6), (18, 30), (20, -5), (21, 6),
+    (23, 35), (5, -5), (23, 5), (27, 8), (14, 15), (1, 5), (25, 11), (1, 6), (5, 9), (21, -7),
+    (25, 6), (5, 6), (6, 7), (20, 7), (23, -5), (0, 89), (1, -10), (21, -7), (25, -13), (18, 7),
+    (19, 5), (25, 8), (5, 5), (21, 12), (15, 13), (21, 5), (4, 53), (5, -10), (6, -5), (22, 6),
+    (5, -7), (8, 5), (5, -8), (15, -8), (16, 29), (19, 26), (21, 13), (23, -5), (25, -5), (15, 16),
+    (20, 5), (13, 5), (15, 11), (16, 5), (25, 7), (22, 5), (18, 12), (20, -9), (6, 9), (15, 6),
+    (21, -10), (25, 5), (10, 7), (12, 13), (1, 8), (2, 5), (21, 9), (1, 28), (2, 6), (3, 16),
+    (19, 6), (25, -7), (21, -5), (25, -7), (28, 8), (0, 29), (1, 10), (2, 12), (5, -8), (9, -7),
+    (10, -5), (11, 6), (13, -5), (14, -5), (17, -9), (20, -9), (22, -7), (23, -11), (24, 15), (26, -7),
+    (27, 8), (28, 8), (22, 8), (18, 9), (8, 22), (15, 5), (17, -8), (18, 6), (23, -6), (24, 5),
+    (25, -9), (1, 6), (17, 27), (27, 8), (23, 7), (21, 8), (18, 5), (20, 6), (17, 7), (14, 8),
+    (28, 8), (18, 7), (15, 6), (17, 9), (1, -5), (3, -6), (4, 63), (5, 46), (6, 61), (9, -9),
+    (10, -6), (11, -6), (14, -7), (15, -8), (16, -5), (17, -8), (18, -8), (19, -10), (21, -18), (22, -9),
+    (23, -14), (24, -7), (25, -9), (27, -5), (6, 8), (15, 8), (18, 5), (17, 16), (20, 5), (23, -5),
+    (1, 7), (19, 6), (5, 7), (6, 11), (1, 5), (17, 5), (18, 9), (21, -5), (20, 10), (5, 40),
+    (6, -5), (7, 9), (9, -6), (20, 12), (21, -12), (23, -10), (11, 10), (17, 8), (1, 5), (11, 7),
+    (18, 8), (7, 5), (8, 5), (20, 8), (19, 8), (17, 22), (21, -8), (9, 8), (11, 8), (6, 5),
+    (1, 6), (5, 8), (1, 5), (18, 6), (1, 6), (14, 25), (21, -6), (1, 6), (4, -7), (6, -9),
+    (9, -12), (11, -7), (12, -5), (14, -7), (16, 5), (17, -11), (19, 40), (20, -5), (21, 40), (22, -6),
+    (23, 6), (24, -7), (25, -9), (26, -5), (27, 7), (5, 6), (17, 7), (21, 5), (5, 10), (25, 5),
+    (18, 7), (1, -6), (14, 5), (15, -6), (17, -10), (18, 14), (23, -9), (24, 5), (25, 31), (6, 6),
+    (25, 7), (14, 7), (1, -6), (2, -8), (5, -31), (6, 7), (8, 15), (9, -16), (10, 7), (11, -11),
+    (13, -13), (14, 10), (15, 31), (17, 7), (18, 7), (19, 15), (22, -12), (23, 17), (24, -14), (25, -5),
+    (26, 5), (8, 5), (22, 11), (23, 13), (5, 9), (23, 8), (17, 6), (22, 5), (5, -5), (18, 64),
+    (19, -5), (20, -9), (25, -6), (25, 5), (1, 6), (0, 7), (25, 5), (27, 5), (26, 8), (21, 10),
+    (7, 7), (4, 10), (25, 8), (15, -5), (16, 14), (7, 13), (5, -8), (7, 24), (21, 8), (17, 40),
+    (18, -5), (21, -6), (27, 7), (1, 6), (1, 7), (20, -5), (21, 6), (23, 35), (22, 6), (23, 8),
+    (14, 5), (25, 9), (15, 9), (18, 5), (11, 5), (15, -5), (16, 17), (22, 7), (20, 7), (22, 7),
+    (2, 5), (17, 6), (24, 5), (21, 5), (22, 11), (0, 5), (4, 5), (14, 8), (28, 6), (14, 37),
+    (26, 12), (26, 31), (11, 6), (5, -8), (21, -7), (22, 7), (23, 50), (25, -5), (15, -5), (16, 30),
+    (21, -7), (25, 19), (19, 10), (1, 14), (18, 11), (15, 11), (17, -5), (21, 6), (25, 7), (20, 11),
+    (19, 8), (27, 12), (22, 5), (23, 12), (9, 5), (19, 6), (21, 6), (26, 6), (25, 6), (18, 10),
+    (25, 9), (26, 5), (20, 6), (5, 9), (24, 9), (25, 7), (14, 21), (20, 10), (21, -6), (24, 6),
+    (25, -6), (27, 7), (21, 5), (22, 5), (14, 15), (21, 16), (5, 8), (11, 17), (5, 12), (9, 10),
+    (11, 17), (20, 5), (21, -5), (0, 15), (15, 19), (21, -6), (22, 6), (18, 5), (11, -6), (12, 36),
+    (17, -5), (20, -8), (23, 8), (14, 7), (22, 10), (23, 23), (26, 7), (2, 7), (24, 5), (25, 5),
+    (10, 17), (12, 31), (20, -7), (21, -7), (23, 9), (1, 8), (5, -7), (21, 35), (5, 9), (18, 5),
+    (25, 5), (18, 14), (1, 12), (4, -7), (5, 5), (6, 41), (9, -6), (20, -5), (21, -9), (28, 7),
+    (4, 33), (5, -6), (0, 6), (13, 6), (17, 7), (25, -6), (11, 7), (3, 7), (12, 7), (7, 6),
+    (15, -6), (19, 21), (23, -6), (27, 10), (17, 8), (24, 10), (5, 6), (9, 7), (21, -5), (5, 6),
+    (6, -6), (9, 9), (10, 12), (11, 8), (15, -7), (17, 19), (19, -8), (21, 6), (22, -5), (22, 9),
+    (4, 73), (5, -11), (6, -7), (20, -5), (21, -6), (25, -5), (5, 5), (19, 6), (4, 5), (6, 6),
+    (23, 5), (1, 15), (18, 7), (21, 10), (22, -5), (23, -9), (25, 5), (27, 8), (14, 5), (14, 34),
+    (21, -5), (21, 5), (14, 19), (21, 8), (25, 13), (26, 10), (0, 9), (22, 15), (5, 8), (17, 6),
+    (18, 5), (23, 5), (22, 7), (2, 6), (24, 5), (25, 8), (17, 22), (21, -8), (14, 28), (0, 28),
+    (1, 6), (2, 13), (3, -6), (4, -6), (5, -9), (6, -5), (9, -5), (10, -6), (12, -5), (13, -6),
+    (14, -6), (15, -7), (16, -6), (19, -7), (22, -7), (23, -15), (24, 17), (25, 33), (26, -9), (27, 6),
+    (28, 7), (0, 6), (1, -5), (15, -6), (16, 6), (19, 5), (22, -7), (25, 6), (22, 8), (1, -7),
+    (5, -21), (6, -7), (7, 40), (11, -6), (16, -5), (17, 17), (18, 16), (21, 11), (22, -7), (23, -9),
+    (24, -5), (25, -5), (27, 6), (28, -5), (1, 9), (15, 5), (9, 7), (18, 7), (19, 5), (21, 6),
+    (23, -9), (25, 7), (19, 10), (16, 25), (21, -6), (10, 12), (0, -7), (1, -5), (3, 8), (6, 11),
+    (17, -7), (18, 16), (19, -5), (20, 5), (21, -9), (23, -5), (25, 10), (27, 13), (16, 7), (2, 9),
+    (11, 9), (15, 6), (21, -6), (25, -5), (20, 8), (23, -6), (19, 8), (24, 10), (25, 23), (5, 7),
+    (6, 5), (14, 7), (21, 5), (12, 26), (23, -13), (14, 7), (5, -7), (22, 25), (25, -5), (11, 12),
+    (12, 16), (23, 7), (18, 9), (8, 13), (20, 5), (8, 12), (23, 5), (26, 12), (19, 7), (0, -5),
+    (2, 8), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (14, -6), (16, 10), (17, 58), (18, 18),
+    (19, 11), (21, 11), (22, -7), (23, -18), (24, -6), (25, -11), (26, -5), (28, -5), (23, 5), (25, 14),
+    (10, 6), (23, -7), (28, 12), (18, 5), (10, 12), (0, 29), (1, 10), (2, 12), (5, -8), (9, -7),
+    (10, -5), (11, 6), (13, -5), (14, -5), (17, -9), (20, -9), (22, -7), (23, -11), (24, 15), (26, -7),
+    (27, 8), (28, 8), (1, 5), (22, 16), (20, -5), (23, 47), (25, -5), (18, 8), (21, 8), (1, 7),
+    (25, -5), (26, 5), (23, 7), (5, 7), (20, 6), (8, 5), (0, 8), (18, 8), (22, 12), (26, 6),
+    (21, 11), (1, 5), (22, 5), (1, -7), (18, -5), (22, 12), (5, 9), (7, 8), (18, 16), (21, -6),
+    (25, -7), (27, 7), (19, 13), (22, 10), (15, 14), (5, 10), (21, -6), (1, 6), (0, -8), (1, 71),
+    (2, 11), (3, 7), (4, 46), (5, -20), (6, -8), (9, -8), (11, -6), (12, -5), (14, 29), (15, -7),
+    (16, -6), (17, -11), (18, -7), (19, -6), (20, -10), (21, -12), (23, -16), (24, -8), (25, -10), (26, 11),
+    (27, -6), (28, -6), (17, 8), (18, 8), (19, 5), (17, 6), (18, 53), (19, -5), (20, -7), (21, -10),
+    (6, 5), (5, 7), (21, 9), (20, 7), (23, 8), (0, -7), (2, -6), (3, -9), (4, 70), (5, 46),
+    (6, 53), (7, -6), (9, -16), (10, -5), (11, -7), (12, -7), (13, -6), (14, -10), (16, -5), (17, -12),
+    (18, -13), (21, 14), (22, -14), (23, -27), (24, -8), (27, -8), (28, -6), (17, 35), (21, -7), (5, 11),
+    (14, 9), (21, 8), (22, 8), (23, -6), (25, -13), (1, 7), (5, 13), (17, -6), (18, -5), (20, 18),
+    (6, 6), (19, 8), (15, -5), (16, 14), (6, 12), (17, 5), (4, 8), (21, 8), (17, 10), (20, 6),
+    (25, 22), (23, 6), (23, 10), (9, 5), (3, 14), (23, 5), (21, 5), (22, 5), (2, 9), (4, -5),
+    (5, -9), (6, -6), (9, -5), (10, -6), (11, -7), (12, -5), (13, -7), (15, 9), (16, -6), (17, 28),
+    (19, -7), (20, -16), (22, -5), (23, -11), (24, 52), (28, -7), (16, 13), (4, 5), (21, 8), (9, 5),
+    (14, 8), (18, 6), (8, 5), (15, 6), (5, -5), (9, 6), (24, 9), (11, 11), (23, 15), (5, 10),
+    (15, 10), (25, 6), (1, 5), (10, 5), (18, 8), (20, 5), (21, -9), (5, 11), (11, 25), (21, -5),
+    (23, -7), (3, 30), (18, -8), (22, 10), (25, -6), (4, 5), (11, 24), (15, 7), (21, -7), (23, -8),
+    (18, 7), (5, 7), (16, 5), (17, -6), (19, -9), (21, -5), (23, 6), (1, 6), (25, 7), (1, 7),
+    (5, 7), (17, -5), (19, -9), (20, 5), (21, -9), (23, 7), (17, 7), (19, 7), (15, -8), (16, 45),
+    (21, -8), (22, -5), (18, 9), (3, -5), (4, -6), (5, -25), (6, -11), (7, -6), (9, -19), (11, -11),
+    (13, -6), (14, -7), (15, -12), (16, -11), (17, 20), (19, 37), (20, 97), (24, -8), (25, -16), (26, -7),
+    (28, -10), (18, 8), (19, -5), (21, 6), (25, -6), (27, 7), (6, 6), (16, 15), (22, 7), (5, -8),
+    (21, -7), (22, 7), (23, 50), (25, -5), (20, 6), (0, 57), (1, 51), (2, 32), (3, 21), (4, -5),
+    (5, -45), (6, -26), (7, -25), (8, -24), (9, -30), (10, -23), (11, 5), (12, -19), (13, 27), (14, -26),
+    (15, -30), (16, -37), (17, -29), (19, -12), (20, -29), (21, -16), (22, -34), (23, -16), (24, 58), (25, 79),
+    (26, 36), (27, 52), (28, 9), (20, -6), (22, 7), (23, 29), (25, -5), (23, 19), (21, 5), (5, 12),
+    (1, 5), (25, 12), (20, 6), (21, 5), (13, 24), (23, -5), (1, 6), (18, 9), (16, 7), (15, 5),
+    (22, 14), (25, -5), (9, 7), (11, 17), (23, -5), (16, 5), (8, 5), (26, 12), (5, -6), (18, 30),
+    (19, -5), (21, 6), (23, 5), (27, 16), (8, 5), (5, 5), (6, 8), (1, 9), (2, 10), (3, 6),
+    (14, 23), (15, -5), (22, 10), (23, -10), (25, -6), (17, 6), (18, 10), (5, 11), (16, 9), (18, 8),
+    (25, 5), (0, -10), (1, 20), (2, -11), (3, -16), (4, -15), (5, -39), (6, -18), (7, -12), (8, -8),
+    (9, -24), (10, 63), (11, -34), (12, 5), (13, -14), (14, 17), (15, -25), (16, -18), (18, 15), (19, 32),
+    (20, 143), (21, -16), (22, -19), (23, 25), (24, -8), (25, -24), (26, -16), (27, 23), (28, -17), (23, 7),
+    (10, 8), (20, 11), (21, 5), (21, 12), (23, 13), (22, 21), (1, 26), (15, 8), (1, 11), (22, 10),
+    (19, 5), (1, -6), (5, -10), (6, -5), (10, 53), (11, -14), (12, 49), (15, -6), (16, -6), (17, -10),
+    (18, -5), (21, -15), (22, 24), (21, 13), (25, 16), (1, 6), (18, 9), (21, 15), (20, 5), (8, 5),
+    (11, 10), (22, 8), (21, -6), (22, 15), (23, 12), (18, 6), (5, 9), (21, 14), (0, 11), (21, 5),
+    (23, 6), (7, 6), (23, 7), (16, 7), (15, 5), (16, 5), (21, 6), (21, 6), (25, 6), (19, 18),
+    (15, 5), (10, 25), (0, 8), (1, 10), (2, -10), (3, -14), (4, -10), (5, -13), (7, -8), (8, -6),
+    (9, -27), (11, -20), (12, -6), (13, -7), (15, 49), (16, 27), (17, 23), (18, 26), (19, 25), (21, 30),
+    (22, -25), (23, -27), (24, -9), (25, -18), (26, -12), (28, 17), (25, 8), (27, 6), (4, 5), (20, -5),
+    (21, 7), (0, -5), (1, -9), (3, 7), (5, -18), (6, -9), (7, -5), (9, 33), (10, 11), (13, -5),
+    (14, 14), (16, 6), (17, -13), (18, -8), (19, 11), (20, 6), (21, 22), (23, -19), (24, -5), (26, -5),
+    (27, -5), (28, -7), (18, 6), (8, 7), (26, 10), (21, 6), (9, -5), (10, 6), (11, 5), (17, 16),
+    (18, 16), (19, -6), (20, -5), (21, 7), (23, 6), (25, -8), (26, 11), (4, 7), (23, -5), (25, 11),
+    (5, 5), (0, 6), (2, 6), (18, 10), (21, 5), (17, 9), (6, 8), (15, 12), (16, -6), (17, 22),
+    (18, -5), (20, -5), (21, 13), (22, -7), (23, -9), (25, -5), (28, 5), (12, 14), (15, -7), (16, 6),
+    (19, 5), (21, 5), (22, -7), (19, 10), (6, 8), (15, 6), (21, 15), (20, 20), (22, 15), (21, -5),
+    (15, -7), (16, 6), (19, 5), (21, 5), (22, -7), (24, 8), (28, 8), (9, 7), (10, 11), (25, 8),
+    (0, 17), (13, 5), (19, 9), (23, -7), (24, -6), (25, 8), (27, 17), (21, 7), (5, 5), (25, 8),
+    (5, 6), (22, 8), (22, 6), (23, 10), (25, 8), (8, 12), (25, 7), (17, 10), (18, 19), (19, 10),
+    (20, -7), (21, -7), (23, -7), (25, -7), (26, 9), (27, 18), (26, 9), (1, 5), (2, 8), (16, 12),
+    (19, 5), (21, -5), (25, 14), (26, 14), (11, 42), (19, 8), (21, -8), (23, -8), (14, 6), (5, 5),
+    (18, 15), (6, 7), (21, 5), (25, 13), (0, 6), (1, -8), (4, -5), (5, 5), (9, 21), (13, 5),
+    (17, -14), (19, 27), (20, 6), (24, -5), (25, -9), (28, -5), (25, 6), (21, 5), (1, 18), (2, 10),
+    (3, 22), (21, -8), (25, -6), (3, 8), (1, -6), (2, 23), (21, 8), (5, 5), (20, 6), (22, 17),
+    (24, 8), (28, 8), (13, 8), (15, 8), (16, 6), (21, 9), (15, -5), (16, 34), (21, -5), (21, 16),
+    (17, 16), (27, 8), (9, -5), (10, 6), (11, 5), (17, 16), (18, 16), (19, -6), (20, -5), (21, 7),
+    (23, 6), (25, -8), (26, 11), (6, 6), (1, 9), (19, 8), (20, -6), (22, 12), (20, 5), (18, 8),
+    (8, 5), (26, 9), (6, 8), (15, 6), (18, 10), (19, 5), (21, 5), (23, -7), (25, -5), (5, 10),
+    (4, 5), (1, 24), (2, 14), (3, -10), (4, -10), (5, -25), (6, -15), (7, -7), (8, -5), (9, -19),
+    (11, -5), (13, -8), (14, -10), (15, -10), (16, -11), (17, 17), (18, 16), (19, 26), (20, 75), (21, -10),
+    (22, 32), (24, -9), (25, -30), (28, -11), (11, 10), (12, 10), (1, 9), (5, -5), (21, 5), (5, 15),
+    (0, 26), (1, 13), (2, 6), (5, -7), (9, -6), (11, 7), (13, -5), (17, -9), (20, -9), (22, -6),
+    (23, -10), (24, 15), (25, 6), (26, -7), (27, 9), (28, 9), (21, 7), (22, 5), (0, -5), (1, -6),
+    (15, 19), (21, -6), (23, -7), (24, -5), (25, 22), (27, 5), (28, 6), (18, 5), (13, 12), (5, -5),
+    (9, 6), (24, 9), (25, 6), (1, -7), (18, 24), (19, -5), (21, -8), (23, -10), (24, -7), (25, 6),
+    (27, 34), (15, 9), (21, 12), (21, 18), (23, 6), (24, 8), (26, 10), (15, -5), (21, -5), (23, -5),
+    (25, 33), (28, 7), (11, 7), (18, 6), (3, 12), (14, 6), (15, -5), (19, -5), (21, -7), (22, 18),
+    (21, 8), (15, 12), (16, 5), (17, 6), (18, 6), (20, -8), (23, -6), (6, 10), (20, 10), (21, -8),
+    (22, 6), (17, 8), (1, -6), (2, 46), (25, -5), (23, -5), (24, 11), (25, 11), (10, 17), (19, 5),
+    (17, 14), (16, 6), (25, 8), (5, 7), (1, 13), (1, 5), (5, 33), (7, 9), (9, -5), (20, 9),
+    (21, -10), (23, -6), (26, 9), (5, 9), (17, 7), (23, 6), (8, 5), (9, 7), (16, 8), (16, 28),
+    (5, 11), (14, 9), (21, 8), (22, 8), (23, -6), (25, -13), (4, 8), (25, 10), (19, 7), (16, 5),
+    (19, 5), (0, -6), (1, -10), (18, -6), (23, -6), (24, -9), (26, 83), (18, 7), (0, 13), (1, 15),
+    (3, -7), (5, -19), (6, 15), (8, 6), (9, -9), (16, -5), (20, -18), (21, -17), (23, 21), (24, 5),
+    (25, 10), (27, -5), (21, 9), (15, -5), (21, 11), (22, 26), (21, 5), (23, 18), (27, 8), (0, 5),
+    (4, 5), (28, 7), (8, 5), (25, 6), (6, 7), (15, 12), (16, -7), (17, 25), (18, -6), (20, -5),
+    (21, 15), (22, -5), (23, -10), (24, 5), (25, -6), (1, -8), (3, -5), (5, -5), (6, -5), (10, 55),
+    (11, -24), (12, 91), (13, -8), (15, -11), (16, -12), (17, -7), (18, -16), (19, -10), (20, -16), (21, -26),
+    (22, 28), (24, -6), (25, 5), (27, -8), (28, 14), (25, 6), (18, 5), (22, 7), (1, -6), (2, 7),
+    (3, 8), (17, 20), (20, -5), (24, 5), (25, -5), (25, 8), (11, 6), (21, 9), (0, -6), (24, 31),
+    (25, 9), (28, 7), (18, 6), (21, 8), (23, -8), (27, 8), (18, 6), (21, 6), (19, 14), (4, 8),
+    (25, 10), (23, 7), (3, 7), (5, 5), (6, 10), (0, -5), (1, -8), (4, 5), (9, 15), (10, 7),
+    (11, -5), (16, -5), (18, -9), (21, 13), (22, -8), (23, 6), (25, 17), (0, -20), (1, 60), (2, 46),
+    (3, 40), (4, -11), (5, -25), (6, -10), (7, -7), (8, -6), (9, -13), (10, -8), (11, 18), (12, -6),
+    (13, -10), (14, 65), (15, -17), (16, -15), (17, -17), (19, -19), (20, -20), (21, -6), (22, 10), (23, 36),
+    (24, -7), (25, -27), (27, -12), (28, -13), (7, 7), (8, 5), (16, 6), (23, 7), (10, 26), (11, 9),
+    (21, -6), (23, -5), (25, -7), (19, 30), (24, 8), (15, 5), (18, 5), (1, 5), (1, 7), (1, 5),
+    (17, 7), (0, 6), (1, 5), (21, -6), (26, 5), (11, 5), (21, 6), (22, 5), (23, 6), (15, 6),
+    (5, -5), (9, 9), (19, 5), (21, 9), (18, 51), (20, -6), (21, -6), (18, -5), (21, -8), (25, 31),
+    (27, 6), (12, 8), (8, 5), (20, 19), (23, -8), (25, -5), (17, 6), (18, 53), (19, -5), (20, -7),
+    (21, -10), (11, 42), (21, -5), (23, -7), (19, 8), (17, 8), (10, 6), (12, 10), (21, -5), (23, 19),
+    (17, 9), (18, 5), (16, 7), (19, 17), (25, 13), (1, 16), (3, 7), (25, 8), (5, -6), (9, 18),
+    (19, 6), (16, 7), (18, 5), (21, -6), (25, 6), (2, 16), (0, 5), (22, 7), (3, 6), (4, 17),
+    (16, 10), (1, 6), (15, 6), (16, 9), (18, -7), (21, 15), (23, -5), (25, -5), (20, 5), (20, 5),
+    (5, -6), (9, 18), (20, 5), (20, 6), (15, 8), (5, -11), (6, -5), (9, -5), (16, 12), (17, 80),
+    (18, -8), (19, -9), (20, 8), (21, -13), (23, -11), (25, -5), (1, 10), (12, 10), (21, 5), (18, 6),
+    (11, 7), (12, 13), (12, 12), (5, -7), (15, 24), (16, -5), (17, 61), (19, -8), (21, -17), (23, -9),
+    (25, -8), (27, 6), (1, -7), (5, -7), (15, 17), (16, 51), (17, -8), (19, -9), (21, 28), (23, -8),
+    (25, -9), (25, 5), (20, 6), (15, 6), (1, 12), (1, 7), (4, 19), (5, 6), (6, 12), (7, 17),
+    (10, -13), (11, -10), (12, -11), (20, -14), (21, -7), (23, -11), (25, -8), (27, -8), (28, 13), (25, -6),
+    (26, 5), (5, 5), (21, 6), (5, 8), (21, -10), (23, 25), (21, 5), (17, 6), (0, 5), (18, 8),
+    (3, -8), (5, -11), (7, 7), (8, 27), (11, -10), (12, -9), (15, -5), (17, 40), (18, -8), (20, -6),
+    (22, -7), (23, -8), (24, 9), (25, -5), (27, 10), (0, 8), (2, 5), (18, 10), (20, 6), (21, -6),
+    (21, 5), (3, 6), (21, -7), (22, 12), (25, 17), (21, 6), (2, 6), (5, -5), (6, 11), (24, 13),
+    (25, -6), (26, 14), (5, 8), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 6),
+    (21, 5), (0, -12), (1, -8), (2, -6), (4, -10), (5, -41), (6, -6), (7, 45), (8, 8), (9, 49),
+    (11, -9), (12, 5), (13, -7), (14, -7), (15, -10), (16, -6), (17, 10), (18, -10), (19, 10), (20, 54),
+    (21, -8), (22, -11), (23, -11), (24, -9), (25, -16), (27, 13), (9, 6), (10, 8), (5, 6), (6, 5),
+    (19, 8), (22, 5), (19, 18), (21, -5), (18, 6), (21, 6), (3, 5), (11, 11), (13, 11), (23, 28),
+    (11, 10), (12, 11), (23, -5), (23, 5), (21, 7), (19, 6), (5, 5), (0, 10), (18, 7), (19, 8),
+    (1, 5), (23, 9), (5, -5), (6, 23), (23, 7), (20, 5), (20, 6), (1, 10), (9, 8), (22, 6),
+    (23, 10), (17, 6), (10, 9), (12, 20), (20, -6), (21, -5), (22, 16), (11, 12), (21, 7), (0, 5),
+    (1, 5), (4, -5), (10, -5), (11, -5), (15, 11), (16, 6), (17, 27), (18, 9), (19, 6), (21, -26),
+    (22, -5), (16, 7), (17, 6), (16, 6), (26, 9), (20, 5), (3, 13), (23, 6), (22, 5), (23, 6),
+    (1, 10), (18, 10), (15, -5), (19, 6), (21, 12), (17, -5), (18, -6), (20, -7), (21, 6), (23, 44),
+    (22, 6), (6, 8), (0, 5), (21, 10), (15, -13), (16, 72), (17, -6), (19, -8), (22, -6), (23, -5),
+    (1, -5), (5, -6), (9, -5), (10, -5), (11, -9), (12, 48), (13, 84), (17, -5), (18, -6), (19, -6),
+    (20, -7), (21, -12), (24, -5), (25, -17), (0, -7), (1, 63), (2, -6), (15, -8), (16, -5), (18, 9),
+    (19, -5), (22, 9), (23, -8), (24, -5), (25, -11), (21, 6), (23, 14), (25, 5), (18, 5), (13, 24),
+    (23, -5), (23, 10), (21, 15), (23, 5), (23, 5), (15, 6), (23, 12), (0, -9), (1, 70), (2, 15),
+    (3, 5), (4, 50), (5, -24), (9, -10), (11, -10), (12, -6), (13, -5), (14, 61), (15, -11), (16, -10),
+    (17, -14), (19, -11), (20, -10), (21, -17), (23, -13), (24, -10), (25, -13), (26, 9), (27, -7), (28, -8),
+    (17, 10), (4, 5), (11, 6), (19, 5), (20, 6), (21, 6), (16, 8), (21, 5), (23, 17), (1, -5),
+    (15, 10), (17, 9), (18, 21), (19, 9), (20, -8), (21, -10), (22, -5), (23, -8), (25, -9), (26, 9),
+    (27, 17), (18, 7), (20, 5), (21, -5), (21, 24), (1, 6), (17, 6), (11, 6), (26, 6), (9, 10),
+    (20, 10), (21, -6), (24, 6), (25, -6), (27, 7), (5, -5), (18, 64), (19, -5), (20, -9), (25, -6),
+    (1, 5), (5, -11), (7, 6), (9, -6), (14, 7), (17, 7), (21, -7), (24, 5), (16, 7), (15, 11),
+    (16, 8), (21, -5), (2, 6), (20, 6), (22, 5), (27, 8), (21, 6), (23, 5), (18, 6), (21, -7),
+    (23, 14), (15, 5), (11, 19), (11, 15), (18, 11), (23, -6), (20, 6), (10, -5), (11, -5), (17, 14),
+    (18, 15), (19, 7), (21, -14), (22, 19), (23, 10), (25, -12), (9, 5), (20, 6), (21, 5), (16, 6),
+    (1, -5), (12, 21), (16, 5), (18, -8), (19, 5), (20, -5), (21, 13), (22, -6), (23, -8), (28, 5),
+    (23, 5), (25, 14), (5, 5), (21, -13), (23, 5), (18, 10), (18, 5), (0, 5), (1, -5), (3, -17),
+    (4, 21), (5, 9), (6, 13), (7, 11), (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -8),
+    (16, -16), (19, 7), (20, 15), (21, 5), (22, -14), (23, -22), (25, -5), (26, 15), (27, 24), (0, -7),
+    (1, -12), (2, -5), (3, -9), (4, -9), (5, 44), (6, -8), (9, -10), (10, -6), (11, 34), (12, -5),
+    (13, -6), (14, -7), (15, -13), (16, -10), (17, -12), (20, 37), (21, -8), (22, 10), (23, 23), (24, -6),
+    (25, -8), (0, -18), (1, -13), (2, -5), (3, 8), (4, -14), (8, -8), (9, 17), (10, 7), (11, -16),
+    (12, -14), (13, -5), (15, 28), (16, 28), (17, 16), (18, 17), (20, 14), (21, 21), (24, -12), (25, -19),
+    (26, -10), (27, -10), (19, 5), (10, 9), (18, 8), (17, 7), (2, 5), (17, 6), (24, 6), (17, 8),
+    (19, 5), (20, -5), (1, -17), (2, -11), (3, 10), (4, -10), (5, -9), (7, -8), (8, -8), (9, -11),
+    (10, -17), (11, -21), (13, -8), (14, 67), (15, 44), (16, 20), (17, -28), (18, -22), (19, 10), (20, -11),
+    (21, 8), (22, 43), (23, -28), (25, 8), (26, -5), (27, -12), (28, 20), (25, 8), (22, 5), (19, 8),
+    (10, 10), (20, -6), (18, 7), (21, 10), (26, 9), (22, 6), (1, 6), (14, 15), (1, 6), (5, 6),
+    (17, 12), (21, 11), (23, 6), (21, 5), (21, 14), (25, 8), (1, 11), (18, 7), (12, 21), (15, 24),
+    (21, -5), (20, 6), (12, 10), (22, 6), (25, 9), (0, 10), (18, 8), (3, 7), (21, 5), (21, 39),
+    (25, -5), (18, 6), (27, 8), (1, 6), (14, 6), (21, 6), (1, 5), (19, 10), (7, 7), (22, 8),
+    (23, 7), (21, 7), (0, -6), (1, 80), (20, -7), (23, -6), (24, -5), (25, -8), (0, 38), (1, 9),
+    (2, 6), (4, -6), (5, -9), (6, -6), (10, -7), (11, 6), (12, -6), (13, -6), (14, -6), (16, -6),
+    (17, -8), (18, -7), (20, -10), (22, -8), (23, -10), (24, 26), (25, 9), (27, 5), (28, 6), (12, 18),
+    (23, -10), (5, 10), (0, 5), (3, 7), (25, 12), (1, 13), (18, 5), (20, 13), (19, 6), (26, 15),
+    (0, 13), (23, 5), (21, 7), (23, 5), (9, 8), (0, -5), (3, -6), (4, -6), (6, -8), (10, 6),
+    (11, -7), (13, 5), (14, -5), (15, -7), (16, -6), (18, 9), (19, -5), (20, -13), (21, -8), (24, 24),
+    (25, 38), (28, 5), (25, 21), (4, 34), (21, -6), (22, 15), (23, 13), (5, 37), (7, 9), (9, -7),
+    (17, -5), (19, -5), (20, 18), (21, -14), (23, -11), (10, 15), (9, 19), (11, 11), (26, 9), (18, 14),
+    (3, 7), (21, 5), (17, 10), (15, 10), (25, 6), (17, 6), (15, 7), (5, 5), (1, -6), (5, -5),
+    (18, 27), (19, 11), (20, 5), (21, -6), (24, 6), (25, -10), (27, 9), (15, -5), (22, 37), (17, 14),
+    (27, 8), (11, 23), (14, 5), (17, 6), (25, 7), (5, -9), (9, -6), (11, 140), (17, -7), (18, -7),
+    (19, -6), (20, -8), (21, -14), (22, -6), (23, -28), (0, 14), (1, -7), (5, 11), (6, 6), (10, -5),
+    (18, -6), (19, -5), (20, -6), (21, 12), (22, -5), (23, -5), (28, 8), (1, 5), (2, 5), (17, 7),
+    (24, 6), (1, 9), (18, 9), (21, -5), (25, -6), (1, -7), (3, 8), (5, -17), (6, -8), (9, 34),
+    (10, 12), (11, -5), (13, -5), (14, 10), (16, 7), (17, -11), (18, -6), (19, 6), (20, 8), (21, 22),
+    (22, 5), (23, -16), (25, -6), (28, -6), (9, 9), (10, 6), (21, 7), (11, 12), (16, 7), (0, 27),
+    (25, -5), (18, 10), (3, 11), (5, -6), (21, 6), (22, 8), (1, 19), (22, 5), (1, 20), (2, 7),
+    (3, 15), (14, 16), (23, -6), (25, -6), (17, 10), (18, 14), (12, 16), (13, 7), (9, 8), (17, 5),
+    (21, 6), (21, 7), (1, 6), (17, 5), (28, 8), (22, 24), (3, 8), (26, 8), (6, 10), (23, 5),
+    (10, 17), (12, 31), (20, -7), (21, -7), (23, 9), (21, 8), (10, 49), (11, -11), (12, 36), (18, -5),
+    (19, -6), (21, -5), (23, -25), (20, 7), (10, 23), (17, 9), (17, 5), (15, 6), (0, -9), (1, 9),
+    (2, 51), (3, -16), (4, -13), (5, -14), (6, -11), (7, -8), (8, -7), (9, -12), (10, -7), (13, -8),
+    (14, -9), (15, -9), (16, -10), (17, -10), (18, 14), (19, -12), (20, -9), (22, -11), (23, 6), (24, 65),
+    (25, -10), (26, 56), (28, -11), (11, 7), (20, -8), (21, 8), (22, 5), (23, -5), (28, 7), (9, 9),
+    (18, -5), (19, 18), (21, 6), (24, 9), (0, 5), (5, -6), (9, -5), (15, 8), (17, -7), (22, -6),
+    (24, -5), (25, 15), (26, -5), (27, 20), (13, 12), (5, 6), (17, 10), (16, 19), (18, 9), (21, 10),
+    (24, 6), (0, 9), (21, 21), (18, 9), (1, 10), (21, 5), (1, 11), (2, -10), (3, 89), (4, 15),
+    (5, 47), (6, 24), (7, 12), (9, -6), (10, -17), (11, -19), (13, -8), (14, -5), (15, -16), (16, -19),
+    (17, -22), (18, -7), (19, -24), (20, -28), (21, 21), (22, -21), (23, -7), (27, -13), (28, 12), (1, 9),
+    (3, -6), (4, -9), (6, -6), (11, -6), (15, -8), (16, -5), (17, -8), (18, -8), (21, 26), (22, -10),
+    (23, -11), (24, 6), (25, 12), (26, 37), (27, 15), (28, -6), (20, 8), (22, 7), (23, 6), (16, 6),
+    (23, 6), (15, 10), (15, 5), (21, 9), (23, 14), (0, -7), (1, 6), (3, 34), (5, -12), (7, -5),
+    (9, -9), (10, 11), (13, -6), (14, -8), (15, -9), (17, -9), (19, -7), (21, -14), (22, 7), (23, 64),
+    (24, -6), (25, -6), (26, -7), (8, 7), (24, 9), (16, 8), (22, -5), (5, 8), (6, 5), (21, 5),
+    (26, 9), (0, 9), (3, 17), (5, -15), (6, -11), (7, 5), (9, 13), (10, -7), (12, 10), (13, -9),
+    (14, -9), (16, -6), (17, 15), (18, 36), (20, -8), (21, 11), (23, -15), (24, -7), (25, -24), (26, 7),
+    (28, -10), (8, 5), (26, 9), (5, -5), (15, -5), (16, 5), (20, -5), (22, 46), (1, 14), (3, -7),
+    (4, -9), (5, -6), (7, -7), (8, -5), (9, -7), (15, 7), (16, -7), (17, 18), (18, 54), (19, -13),
+    (20, 6), (21, 15), (23, -21), (24, -13), (25, -12), (26, -9), (27, 14), (28, -7), (15, 5), (21, 8),
+    (15, 8), (23, 7), (8, 13), (17, 9), (18, -5), (21, 12), (0, -5), (1, -6), (3, -5), (4, -5),
+    (5, -11), (6, -6), (10, 60), (11, 93), (12, 17), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11),
+    (18, -9), (19, 10), (20, -13), (21, -13), (22, -8), (23, -24), (24, -5), (25, -12), (27, -5), (28, -6),
+    (0, 9), (1, 16), (2, -8), (3, -11), (4, -7), (5, -14), (6, 6), (7, -5), (9, -21), (10, 6),
+    (11, -16), (14, -7), (15, 26), (16, 18), (17, 10), (18, 17), (19, 26), (21, 11), (22, -15), (23, -26),
+    (24, -5), (25, -9), (26, -9), (28, 19), (11, 5), (21, 8), (0, 10), (0, 7), (1, 11), (2, -10),
+    (3, -12), (4, -26), (5, -31), (6, -12), (7, -13), (8, -15), (10, 8), (11, 23), (12, 33), (13, 11),
+    (14, -16), (15, 12), (16, 21), (17, 6), (18, 34), (19, 70), (21, 30), (22, -20), (23, -22), (24, -17),
+    (25, -29), (26, -25), (27, -9), (3, -11), (4, -13), (5, 22), (6, 13), (9, -11), (11, -17), (13, -7),
+    (14, -6), (15, -22), (16, -17), (17, 7), (18, 6), (19, -13), (20, 48), (23, 24), (24, -6), (26, -5),
+    (28, 13), (25, 9), (5, -7), (20, -5), (22, -7), (23, -5), (25, 66), (5, 8), (4, 5), (11, 7),
+    (1, 13), (18, -6), (21, 15), (24, 6), (1, -5), (9, 8), (11, 6), (21, -6), (22, 8), (23, -6),
+    (25, 10), (28, 10), (19, 11), (1, 6), (4, 5), (5, -5), (18, -5), (20, -5), (21, 12), (22, 11),
+    (23, 10), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -5), (17, -11),
+    (18, -10), (19, 184), (20, -38), (21, -22), (22, -6), (23, -12), (25, -20), (27, 12), (15, 7), (20, 5),
+    (0, -9), (1, -5), (3, -8), (4, 18), (5, 32), (6, 5), (7, 17), (8, 10), (9, 7), (10, -6),
+    (11, -8), (12, -6), (13, -5), (14, -6), (15, -5), (16, -6), (17, -11), (18, -14), (19, -11), (20, 27),
+    (21, -14), (22, -8), (23, 6), (24, -6), (25, 7), (27, 6), (22, 6), (11, 8), (1, 7), (18, 5),
+    (19, 6), (27, 7), (8, 8), (23, 5), (2, 7), (21, 7), (16, 20), (20, 11), (1, 6), (18, 5),
+    (14, 5), (15, 7), (16, 9), (17, 15), (18, 7), (21, 10), (22, -6), (25, -6), (0, 13), (3, -7),
+    (5, -6), (8, -5), (10, -6), (11, -9), (13, -7), (14, -6), (16, -9), (19, 27), (20, 13), (22, -7),
+    (23, -7), (26, 9), (27, 20), (21, 16), (23, 5), (0, 16), (1, 9), (2, -5), (3, -7), (4, 60),
+    (5, -5), (6, 33), (9, -11), (10, -6), (11, -7), (12, -5), (14, 12), (15, 15), (16, -7), (17, -12),
+    (18, -7), (20, -14), (21, -14), (23, -14), (24, -8), (26, -6), (27, -6), (28, 6), (17, 10), (21, -5),
+    (22, 5), (25, 9), (27, 8), (23, 10), (23, 6), (5, 5), (25, 5), (3, 13), (19, 10), (19, 16),
+    (24, 34), (25, -7), (3, 8), (23, 20), (4, -6), (5, -7), (7, -5), (9, -9), (11, -9), (13, -8),
+    (14, 26), (15, -8), (18, -6), (19, -7), (20, -8), (21, -11), (23, -19), (24, 22), (25, 65), (27, -7),
+    (28, 12), (16, 14), (15, 8), (0, -8), (1, -14), (2, -7), (3, -8), (5, -7), (6, -5), (7, -5),
+    (11, 20), (13, 25), (14, -5), (15, -16), (16, -12), (18, 9), (19, 34), (20, 16), (21, -24), (22, 15),
+    (23, -21), (25, 36), (5, 16), (15, -5), (17, -7), (18, 9), (20, -8), (21, -11), (22, 18), (23, 22),
+    (0, 8), (20, 13), (23, 12), (14, 7), (22, 11), (23, 23), (25, -5), (26, 11), (17, 8), (21, 16),
+    (26, 5), (5, 7), (15, -6), (1, 6), (1, 6), (5, 14), (6, 11), (20, -5), (23, -5), (15, 7),
+    (22, 17), (4, -6), (5, -14), (6, -7), (9, 149), (11, -8), (12, -5), (15, -9), (16, -6), (17, -6),
+    (20, -15), (21, -30), (23, -17), (24, -5), (25, 8), (26, -6), (27, -5), (28, -5), (18, 7), (17, 8),
+    (24, 10), (5, 5), (19, 9), (21, -5), (22, 5), (16, 7), (21, 5), (4, 6), (14, 5), (18, 5),
+    (4, 6), (17, 8), (1, 7), (18, 6), (2, 9), (25, 5), (23, 12), (2, 6), (17, 5), (24, 13),
+    (25, -5), (26, 14), (21, 6), (20, 5), (1, 8), (25, 7), (22, 9), (21, 18), (27, 9), (11, 15),
+    (23, 5), (0, 16), (5, 9), (6, 19), (11, -6), (14, -6), (17, -6), (19, -7), (20, -10), (21, 17),
+    (22, -6), (23, -14), (25, 9), (2, 7), (9, 6), (22, 5), (8, 5), (9, 6), (21, -5), (15, 7),
+    (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 47), (6, -8), (9, -11), (10, -7), (11, 37),
+    (12, -5), (13, -6), (14, -7), (15, -14), (16, -10), (17, -10), (20, 44), (21, -12), (22, 9), (23, 19),
+    (24, -6), (25, -9), (27, 6), (28, -5), (8, 5), (15, -5), (22, 37), (25, 5), (26, 12), (18, 8),
+    (20, 5), (21, -5), (5, -9), (7, 11), (9, 19), (21, -5), (27, 6), (1, 11), (1, 6), (17, 6),
+    (9, 11), (5, 6), (21, 13), (20, 5), (21, 9), (4, 7), (15, 5), (19, -5), (20, 8), (17, 6),
+    (0, -6), (21, -5), (25, 27), (27, 6), (26, 7), (21, 5), (16, 14), (1, 6), (21, 6), (2, 5),
+    (17, 7), (24, 6), (4, 6), (6, 6), (14, 6), (0, 5), (9, 6), (1, 8), (2, 6), (5, -6),
+    (17, 24), (18, 13), (20, -15), (21, 6), (23, -9), (20, 6), (0, 5), (17, 10), (19, 8), (21, -19),
+    (23, 5), (25, -6), (27, 5), (22, 13), (19, 10), (8, 5), (0, 8), (24, 8), (16, 27), (28, 7),
+    (25, 14), (19, 8), (19, 14), (8, 6), (11, 14), (15, -6), (16, 16), (18, -5), (21, -5), (22, 7),
+    (23, 6), (25, -8), (26, 12), (25, 8), (24, 7), (11, 13), (21, 9), (25, 7), (25, 7), (1, 41),
+    (4, 86), (5, -22), (6, -7), (9, -5), (14, -6), (15, -5), (18, -5), (20, -5), (21, -16), (23, -6),
+    (25, -9), (0, 24), (1, 6), (3, 11), (5, -9), (10, 9), (11, -7), (12, -8), (13, -7), (14, -5),
+    (16, 6), (17, 7), (18, -6), (20, -8), (21, -8), (22, -10), (24, 11), (25, 5), (26, -10), (1, 34),
+    (3, -5), (19, 8), (20, -5), (16, 25), (21, -7), (25, 7), (8, 5), (16, 16), (20, 6), (21, 7),
+    (9, 8), (5, -6), (10, 5), (11, 43), (12, 20), (18, -5), (21, -6), (22, -6), (11, 8), (5, 9),
+    (20, 9), (14, 9), (25, 7), (5, 5), (18, -5), (5, 5), (22, 6), (23, 8), (11, 10), (18, 5),
+    (21, -6), (25, -5), (18, 10), (1, -7), (5, 68), (7, 25), (10, -5), (15, -6), (17, -10), (19, -5),
+    (20, 6), (21, -16), (22, -7), (25, -5), (4, 31), (21, 9), (0, -7), (1, 14), (14, 20), (15, -11),
+    (17, -5), (20, -5), (21, -7), (23, 8), (26, 14), (28, 5), (1, 7), (21, 5), (1, 8), (11, 6),
+    (22, 8), (23, 7), (7, 7), (21, -5), (1, 6), (19, 15), (5, 5), (15, 5), (20, 6), (26, 9),
+    (15, 6), (22, 20), (25, 17), (0, -5), (3, 84), (4, -6), (6, -6), (9, -7), (11, -6), (14, -7),
+    (15, -11), (16, -5), (17, -9), (18, 8), (19, -8), (21, 15), (15, 8), (1, 12), (5, 7), (22, 5),
+    (4, 5), (11, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 30), (21, -6), (23, -12), (24, 13),
+    (25, 9), (26, -5), (28, 5), (15, 5), (17, 9), (19, 8), (14, 34), (15, 8), (18, 17), (25, -5),
+    (27, 7), (4, 9), (21, 7), (17, 7), (21, 6), (0, 14), (1, 12), (1, 8), (4, 6), (12, 26),
+    (23, -13), (11, 12), (12, 16), (23, 7), (25, -5), (20, 11), (21, 8), (23, -5), (5, 5), (17, 6),
+    (21, -5), (22, 18), (0, 6), (1, -7), (14, -5), (15, 16), (16, 50), (17, -7), (19, -9), (21, 32),
+    (23, -10), (25, -11), (2, -5), (4, -5), (6, -8), (9, 47), (11, 7), (12, -6), (16, -7), (17, 7),
+    (18, -10), (19, -6), (20, 6), (21, 30), (22, -8), (23, -5), (24, -7), (27, -5), (1, -12), (2, 74),
+    (20, -5), (21, -8), (23, -6), (25, -8), (26, -5), (17, 5), (14, 18), (10, -5), (11, -9), (12, 54),
+    (13, 32), (17, -5), (18, -5), (21, -5), (22, -5), (23, -9), (23, 11), (1, 6), (9, 6), (25, 7),
+    (22, 14), (26, 14), (8, 5), (1, 6), (5, 9), (25, 6), (0, 12), (1, -5), (5, 9), (23, -9),
+    (28, 9), (17, 7), (12, 16), (5, 12), (0, -5), (1, 8), (5, 16), (6, 44), (9, -6), (10, 7),
+    (11, 8), (15, -7), (17, -10), (19, -9), (22, -6), (23, -10), (25, -7), (15, 10), (18, 5), (21, 5),
+    (11, 5), (23, 22), (22, 8), (17, 6), (6, 14), (5, -7), (6, 29), (21, -5), (14, 43), (22, -5),
+    (3, 12), (4, 6), (25, -5), (3, 42), (5, -7), (23, -8), (25, -6), (17, 5), (16, 7), (25, 9),
+    (5, 5), (5, -5), (8, 23), (17, -6), (18, 8), (19, 5), (16, 7), (17, 6), (21, -7), (23, -5),
+    (25, 27), (26, 7), (22, 12), (17, 9), (17, 6), (25, 7), (0, 6), (1, 10), (5, -7), (17, 26),
+    (18, -10), (19, -6), (20, 15), (21, 26), (22, -7), (25, -8), (1, 11), (5, 7), (20, 5), (21, -5),
+    (22, 13), (23, 15), (9, 9), (5, 7), (6, 5), (19, 6), (4, -5), (5, 15), (6, -6), (7, 15),
+    (9, -5), (17, -7), (18, 15), (19, -7), (22, -5), (23, 10), (24, -5), (26, 10), (3, 9), (6, -5),
+    (9, -5), (18, -6), (21, -5), (23, 44), (15, -9), (16, 68), (17, -5), (19, -6), (21, -11), (22, -11),
+    (23, -5), (25, 6), (20, 5), (22, 13), (23, 16), (6, 10), (15, 6), (18, 7), (9, 7), (19, 5),
+    (18, 8), (1, 5), (14, 7), (21, 12), (23, -6), (25, -7), (10, 7), (1, 6), (10, 9), (21, -6),
+    (23, 28), (25, -5), (1, 5), (14, 6), (18, 6), (11, 5), (3, 5), (5, -5), (21, 5), (19, 9),
+    (5, 5), (6, 6), (17, 6), (1, -5), (3, 7), (25, 12), (4, 10), (23, 25), (12, 12), (20, 5),
+    (22, 6), (15, 9), (0, 7), (6, 8), (20, -5), (21, -7), (23, 9), (25, 8), (23, 9), (22, 9),
+    (1, 13), (5, -6), (6, 9), (3, 8), (11, 6), (6, 8), (20, -5), (21, -7), (23, 10), (25, 5),
+    (12, 12), (3, 12), (22, 6), (20, 6), (25, 22), (1, 9), (5, -7), (21, 30), (3, 5), (9, -7),
+    (16, 8), (17, -8), (18, -5), (19, 7), (21, -8), (22, 9), (26, 18), (21, 5), (22, 8), (4, 8),
+    (5, 19), (21, -6), (0, -5), (6, 6), (9, -6), (10, -5), (13, 11), (14, -5), (16, 13), (18, 23),
+    (19, 13), (22, -10), (25, -14), (21, 6), (25, 6), (24, 30), (25, -9), (0, 126), (1, -14), (5, -6),
+    (18, -6), (21, -10), (24, -6), (25, -23), (8, 5), (25, 5), (10, 9), (21, -5), (23, 30), (1, 6),
+    (1, -7), (2, -5), (4, -9), (8, 20), (9, 21), (10, 6), (11, 10), (12, -7), (13, -6), (16, -5),
+    (17, 9), (18, 12), (20, -11), (21, 18), (23, -19), (24, 9), (25, -18), (26, -6), (27, -7), (28, 11),
+    (18, 13), (17, 5), (25, 7), (0, 8), (1, 5), (15, -10), (18, -5), (19, 78), (20, -7), (21, -16),
+    (25, -7), (20, 9), (23, 7), (5, 6), (18, 5), (18, 8), (17, 7), (18, 7), (23, 10), (17, 9),
+    (5, 5), (21, 7), (18, 5), (17, 9), (1, 8), (17, 43), (17, 10), (5, 17), (7, 7), (8, 22),
+    (9, -8), (11, -6), (16, -5), (17, -10), (18, 10), (19, 5), (20, 7), (23, -10), (25, -7), (27, 5),
+    (20, 5), (21, 6), (22, 6), (25, -5), (1, -18), (2, -13), (3, -13), (5, -14), (6, -9), (7, -7),
+    (8, -6), (9, -5), (10, -6), (11, 34), (12, -7), (13, 29), (14, -9), (15, -10), (16, -16), (17, -12),
+    (18, 14), (19, 40), (20, 17), (21, -18), (22, 7), (23, -28), (24, -6), (25, 53), (26, -9), (27, 16),
+    (11, 5), (23, 19), (17, 6), (19, -6), (20, 14), (21, -6), (27, 8), (21, 10), (20, 7), (5, -6),
+    (7, 8), (11, 5), (21, -8), (23, -6), (25, 26), (26, 7), (28, 7), (21, 10), (17, 7), (21, 7),
+    (5, 12), (25, 15), (25, 5), (17, 5), (1, 6), (18, 8), (1, 17), (18, -7), (21, -8), (22, 5),
+    (23, 9), (25, -5), (21, 9), (21, 6), (5, -10), (9, 70), (10, -5), (17, -6), (21, -14), (23, -6),
+    (25, 9), (5, -12), (6, -6), (9, 18), (10, 6), (16, 10), (17, -7), (19, 10), (20, 11), (21, 23),
+    (22, 7), (23, -11), (25, -9), (23, 13), (18, 5), (17, 6), (18, 5), (3, 6), (5, -12), (6, -5),
+    (15, 5), (17, -5), (19, 17), (20, 15), (21, 23), (22, -6), (23, -7), (25, -6), (27, 6), (1, 12),
+    (23, 7), (21, 13), (20, 11), (23, 5), (4, 6), (14, 5), (25, 6), (25, 12), (11, 12), (15, -5),
+    (17, 7), (24, 5), (15, -5), (16, 34), (21, -5), (19, 6), (26, 15), (21, 29), (12, 10), (15, 7),
+    (17, 10), (9, 8), (25, 7), (15, 11), (16, 8), (21, -5), (23, -5), (25, 12), (23, 13), (12, 33),
+    (23, 10), (1, 6), (5, 9), (25, 6), (5, -5), (16, 6), (22, 5), (22, 5), (5, 6), (21, -5),
+    (23, 6), (0, -12), (1, 10), (2, 73), (4, -6), (5, -11), (6, -7), (9, -11), (11, -10), (12, 21),
+    (13, -7), (14, -6), (15, -9), (16, -7), (18, -6), (19, -8), (20, -13), (22, -9), (23, -14), (24, 7),
+    (26, 51), (27, -5), (22, 8), (0, 17), (5, -5), (11, 7), (22, 10), (23, 6), (8, 5), (18, 7),
+    (23, 23), (25, -6), (20, 5), (12, 8), (15, 6), (18, 6), (13, 7), (19, -6), (21, -7), (22, 6),
+    (23, -5), (25, 31), (10, 9), (0, 19), (1, -7), (5, -11), (9, -8), (10, -6), (11, 9), (12, -5),
+    (14, -5), (16, -5), (17, -9), (19, 7), (20, 7), (23, -15), (24, 24), (25, 17), (26, -9), (27, 14),
+    (18, 6), (19, 8), (20, 11), (18, -5), (21, -8), (25, 31), (27, 6), (5, 6), (21, 7), (15, 6),
+    (19, 5), (21, 5), (11, -8), (12, 55), (13, 24), (21, -7), (23, -12), (11, 5), (21, 8), (15, -5),
+    (16, 24), (19, 10), (0, -9), (5, -10), (8, 8), (9, -7), (11, -5), (15, -5), (18, 60), (20, -5),
+    (21, -19), (22, -5), (23, -15), (24, -7), (25, -32), (26, 14), (27, 74), (2, 6), (21, -7), (23, -5),
+    (25, 24), (26, 8), (19, 6), (5, 12), (7, 5), (20, 5), (26, 7), (20, 6), (20, 5), (1, 5),
+    (5, -6), (17, -6), (21, 12), (22, 12), (23, 11), (25, -6), (14, 13), (23, 7), (18, 6), (18, 5),
+    (25, 12), (19, 13), (18, 13), (25, 6), (22, 9), (2, 6), (6, 5), (25, 10), (4, 7), (23, -5),
+    (25, 11), (17, 5), (20, 7), (21, 6), (1, 7), (15, -5), (21, 13), (22, 5), (11, 12), (0, -5),
+    (6, -6), (9, -7), (11, -8), (12, 19), (15, -9), (16, -7), (17, -10), (18, -7), (21, 6), (23, 42),
+    (24, -6), (25, 21), (26, 6), (28, -6), (8, 13), (15, 6), (18, 7), (0, -7), (1, 55), (2, 18),
+    (3, 17), (4, 7), (5, -9), (6, -5), (9, -6), (11, -5), (14, 29), (15, -9), (16, -5), (17, -8),
+    (18, -8), (20, -6), (21, -11), (23, -5), (25, -9), (26, -5), (28, -5), (8, 5), (3, -6), (4, -7),
+    (5, 11), (6, -5), (7, 15), (9, -15), (10, -7), (11, 6), (12, -6), (13, -5), (15, -8), (21, 19),
+    (22, 10), (23, 22), (25, -12), (28, -7), (22, 11), (16, 27), (15, -5), (17, 7), (27, 6), (2, 9),
+    (17, 11), (23, 13), (6, 10), (5, -5), (28, 8), (1, 11), (24, 36), (25, -9), (20, 17), (21, -5),
+    (22, 7), (6, 6), (1, -5), (9, 5), (16, 9), (18, 6), (21, -10), (22, 5), (28, 6), (1, -5),
+    (5, -7), (6, -5), (9, -5), (10, 26), (12, 34), (15, -7), (16, -5), (17, -11), (19, -7), (20, -6),
+    (22, 22), (23, 9), (25, -10), (19, 7), (12, 6), (1, -6), (14, 5), (15, -6), (16, 5), (17, -9),
+    (18, 9), (23, -8), (24, 5), (25, 31), (15, -5), (21, 66), (22, -11), (23, -5), (25, -7), (15, 26),
+    (17, 6), (25, 5), (3, -5), (4, -14), (5, 26), (6, 13), (9, -13), (11, -19), (13, -8), (14, -7),
+    (15, -24), (16, -19), (17, 5), (18, 9), (19, -17), (20, 45), (22, 8), (23, 28), (24, -7), (26, -6),
+    (28, 12), (14, 5), (18, 7), (21, 10), (0, -8), (1, 48), (2, -17), (3, 14), (4, -10), (5, -13),
+    (7, -10), (8, -9), (9, -9), (10, -16), (11, -23), (12, -5), (13, -11), (14, 64), (15, 38), (16, 15),
+    (17, -28), (18, -14), (20, -15), (21, 7), (22, 52), (23, -37), (27, -16), (28, 16), (17, 6), (2, 9),
+    (11, 9), (21, -8), (25, -5), (28, 7), (21, 12), (25, 9), (5, -5), (6, 5), (11, 9), (21, -6),
+    (22, 6), (1, -5), (5, -11), (6, -7), (7, 5), (10, -5), (16, 16), (17, 10), (18, 10), (19, -6),
+    (20, -9), (21, 8), (28, -5), (1, 10), (3, 9), (11, 8), (23, -6), (25, -10), (0, 7), (5, -5),
+    (15, -7), (16, 10), (18, 8), (21, -16), (22, 17), (3, 8), (5, -7), (9, 10), (13, 11), (25, 15),
+    (19, 19), (20, -9), (18, 13), (19, 6), (0, 7), (3, 5), (18, 6), (20, 9), (22, 6), (21, 7),
+    (16, 7), (17, 16), (11, 8), (15, 6), (5, 6), (0, -7), (1, 6), (3, 5), (4, 9), (5, 13),
+    (11, -5), (12, -5), (15, -5), (16, -6), (17, 10), (21, 16), (22, -7), (23, -11), (25, -9), (28, -5),
+    (2, 6), (18, 10), (0, 27), (1, 6), (2, 13), (3, -6), (4, -6), (5, -9), (6, -5), (9, -8),
+    (10, -6), (12, -5), (13, -6), (14, -6), (15, -6), (16, -6), (17, -6), (19, -6), (20, -6), (21, 5),
+    (22, -7), (23, -14), (24, 17), (25, 34), (26, -8), (27, 6), (28, 7), (1, -12), (3, 5), (4, 5),
+    (14, 80), (15, -10), (16, -5), (20, -6), (21, -10), (23, 5), (25, -6), (15, 7), (21, 6), (16, 7),
+    (4, 13), (22, -5), (25, 31), (18, 5), (0, 5), (3, -13), (5, 27), (8, -9), (11, -11), (12, -5),
+    (13, -13), (14, -11), (16, -10), (17, 11), (18, 11), (19, 22), (20, 14), (22, -17), (23, -26), (24, -6),
+    (26, 18), (27, 10), (28, 5), (21, 17), (23, 10), (24, 5), (20, 8), (21, 29), (6, 10), (13, 12),
+    (24, 11), (25, -7), (1, 10), (14, 15), (1, 12), (3, 7), (21, 5), (21, 9), (6, 6), (23, -12),
+    (25, 68), (1, 6), (15, 7), (17, 20), (21, -5), (22, -5), (23, -5), (15, 6), (21, 6), (0, 9),
+    (16, 7), (8, 5), (26, 7), (25, 13), (25, 6), (1, -9), (2, 32), (18, 23), (21, -5), (15, 7),
+    (9, 8), (19, 6), (21, 5), (1, 18), (2, 10), (3, 22), (21, -6), (25, -5), (15, 5), (21, 7),
+    (18, 5), (15, 8), (5, -6), (28, 8), (1, 7), (2, -10), (4, 18), (6, 17), (7, -9), (8, -9),
+    (11, -15), (12, 7), (16, -7), (17, 26), (18, 12), (20, 10), (21, 8), (22, 18), (23, -23), (24, 8),
+    (25, -20), (26, -15), (27, -14), (28, -16), (1, 6), (12, 10), (23, 9), (5, 5), (18, 14), (5, 6),
+    (19, 5), (8, 5), (22, 13), (18, 6), (22, 11), (19, 12), (5, -10), (9, -5), (10, 20), (11, -5),
+    (12, 8), (15, -8), (19, 12), (20, 19), (21, 11), (28, -5), (5, 11), (21, -6), (8, 5), (5, -13),
+    (6, -5), (9, -7), (10, -6), (12, -5), (15, -6), (16, -5), (19, -7), (20, -15), (21, 43), (22, -8),
+    (23, 39), (27, 25), (28, -5), (0, 7), (19, 14), (14, 14), (22, 9), (19, 7), (15, 6), (1, -7),
+    (3, -5), (4, -7), (6, -9), (9, -9), (10, -7), (12, -5), (14, -5), (15, 32), (16, 6), (17, 24),
+    (18, -6), (19, 22), (20, 10), (21, 6), (22, -12), (23, -5), (24, -5), (25, -6), (1, -5), (5, 6),
+    (9, 8), (18, -7), (21, 23), (15, -5), (19, 35), (21, -8), (18, 7), (20, 8), (18, 7), (4, 6),
+    (25, 15), (8, 5), (17, 24), (21, -5), (22, 5), (17, 6), (9, 7), (15, 11), (17, -6), (21, 20),
+    (23, -9), (11, 8), (19, 17), (17, 9), (1, -7), (4, -6), (6, -8), (8, 23), (10, -5), (11, -5),
+    (13, 5), (17, -12), (18, -6), (19, -11), (20, 26), (21, -8), (22, -5), (23, -6), (24, 17), (26, 29),
+    (0, -5), (1, 19), (2, 13), (3, -8), (4, -6), (5, -17), (6, -10), (7, -5), (10, -5), (13, -6),
+    (14, -6), (15, -18), (16, -9), (17, 71), (18, 81), (19, 11), (20, -36), (22, -10), (23, -13), (24, -8),
+    (25, -13), (26, -7), (28, -8), (21, 5), (5, 6), (11, 10), (19, 9), (12, 6), (23, 10), (1, 7),
+    (15, -5), (21, 15), (23, 10), (23, 5), (25, 6), (25, 9), (18, 14), (5, 5), (5, 6), (9, 5),
+    (17, 11), (21, -5), (5, -10), (9, 14), (16, -5), (19, 8), (21, 15), (22, -5), (23, -7), (28, 14),
+    (17, 8), (25, -5), (20, 5), (17, 17), (7, 7), (0, 7), (5, 11), (6, -5), (9, 6), (17, 16),
+    (18, 8), (20, -14), (21, -11), (25, -6), (26, 13), (6, 11), (16, 5), (21, -6), (0, -72), (1, -41),
+    (2, -41), (3, -30), (4, -6), (5, 28), (6, 15), (7, -12), (8, -19), (9, 10), (10, 25), (11, 41),
+    (12, 18), (13, -15), (14, 17), (15, 14), (16, 17), (17, 22), (18, 7), (20, 31), (21, 37), (22, 35),
+    (23, 114), (24, -48), (25, -50), (26, -54), (27, -49), (28, 6), (5, 17), (7, 7), (8, 22), (9, -8),
+    (11, -6), (16, -5), (17, -10), (18, 10), (19, 5), (20, 7), (23, -10), (25, -7), (27, 5), (5, -5),
+    (27, 11), (0, 9), (1, 6), (18, 12), (15, 10), (6, 6), (2, 5), (17, 10), (24, 6), (0, 12),
+    (1, 11), (24, 6), (25, -5), (5, 5), (17, 9), (20, 5), (16, 6), (23, 7), (5, -7), (7, 16),
+    (9, 8), (20, 10), (21, -6), (11, 11), (0, -5), (1, -5), (18, -6), (19, 12), (20, 40), (22, -6),
+    (23, -7), (25, -5), (28, 15), (19, 17), (5, -6), (19, 16), (20, 16), (27, 6), (1, 6), (25, -7),
+    (26, 7), (27, 20), (3, 8), (11, 5), (25, 7), (3, 6), (22, 14), (0, 6), (0, 9), (1, 7),
+    (11, 5), (21, -5), (6, 12), (9, 8), (5, 13), (10, -5), (19, -5), (20, -5), (22, -6), (23, -9),
+    (28, 17), (19, 18), (23, 5), (20, 6), (16, 13), (18, 6), (23, 9), (16, 30), (17, 7), (20, -6),
+    (22, -5), (16, 10), (9, 5), (20, 5), (19, 5), (23, 15), (14, 21), (23, 5), (25, 20), (0, -12),
+    (1, -16), (4, -9), (6, -9), (9, -8), (10, -10), (11, -5), (12, -8), (15, -14), (16, -13), (17, -11),
+    (19, 17), (20, -7), (21, -7), (22, 5), (23, 18), (24, -15), (25, 61), (26, 20), (27, 23), (28, 7),
+    (17, 24), (21, -5), (1, 26), (3, -14), (4, 40), (5, 103), (6, 18), (10, 13), (11, -7), (12, -9),
+    (13, -7), (14, -6), (15, -14), (16, -14), (17, -18), (18, -20), (19, -29), (20, 20), (21, -12), (22, -13),
+    (23, -24), (24, -9), (26, -14), (27, 7), (28, -12), (1, 7), (3, 12), (5, -5), (9, 9), (17, -6),
+    (20, -6), (21, 16), (23, 10), (25, -8), (20, 20), (23, -7), (22, 6), (9, -6), (16, 15), (17, 8),
+    (18, 7), (20, 6), (4, 16), (5, 16), (7, 7), (21, -11), (23, -5), (26, 5), (15, 12), (19, 7),
+    (23, 5), (8, 5), (26, 12), (5, 43), (21, -5), (23, -6), (22, 13), (5, 7), (23, 7), (26, 7),
+    (0, -5), (6, 6), (9, -6), (10, -5), (13, 11), (14, -5), (15, 5), (16, 13), (18, 24), (19, 13),
+    (22, -10), (25, -14), (1, 7), (18, 8), (21, 31), (21, 9), (0, -5), (4, -5), (5, -11), (9, -10),
+    (10, -6), (11, -8), (12, -5), (15, 50), (16, 42), (18, 14), (19, -15), (20, -11), (21, 5), (22, 26),
+    (23, -19), (24, -5), (25, -7), (28, -8), (21, 8), (18, 6), (25, 20), (28, 8), (4, 10), (5, 6),
+    (26, 5), (27, 9), (17, 5), (17, 7), (5, 12), (6, 9), (9, 5), (10, -7), (11, -7), (13, -5),
+    (14, 5), (15, 12), (17, -14), (19, 13), (20, 11), (21, -7), (24, -7), (25, -6), (16, 7), (21, 9),
+    (22, 16), (20, 7), (0, -16), (2, 67), (3, -13), (4, -10), (5, -20), (6, -11), (7, -8), (8, 7),
+    (9, -12), (10, -12), (11, -17), (12, -11), (13, -8), (14, -10), (15, -17), (16, -12), (17, 82), (18, 68),
+    (19, -19), (20, -23), (21, 24), (22, -15), (23, -28), (24, 19), (25, 12), (26, -14), (28, -5), (23, 6),
+    (2, 8), (19, 13), (1, 8), (25, 13), (26, 10), (1, 18), (2, 8), (3, 11), (5, -13), (6, -9),
+    (11, -5), (14, 11), (15, 11), (16, -6), (19, -6), (20, -6), (22, -10), (25, -8), (26, 8), (28, 6),
+    (15, 8), (21, 7), (23, 6), (17, 21), (19, 10), (23, -6), (8, 5), (1, 5), (17, 7), (15, 9),
+    (5, 10), (23, 10), (19, 5), (20, 7), (1, 7), (0, 8), (6, 5), (9, -6), (15, 7), (17, -5),
+    (18, 7), (20, -8), (21, 5), (23, 9), (5, -5), (6, 10), (21, 7), (16, 9), (1, 10), (2, 6),
+    (24, 5), (25, 8), (15, 15), (11, 10), (12, 10), (21, -6), (22, 16), (23, 22), (25, -5), (7, 8),
+    (21, 5), (3, 64), (5, -5), (21, -12), (23, -11), (17, 11), (21, 6), (9, 17), (1, 9), (9, -5),
+    (17, 12), (20, -5), (21, -13), (25, -5), (27, 10), (12, 10), (15, 11), (17, -11), (19, 13), (22, 10),
+    (25, -5), (28, 11), (18, 9), (26, 31), (15, 7), (21, 5), (27, 8), (17, 24), (18, 11), (23, -5),
+    (15, 22), (5, 9), (21, -5), (17, 5), (18, 11), (25, 9), (11, 5), (15, 26), (17, 10), (18, -7),
+    (21, -14), (12, 6), (4, 6), (14, 5), (18, 9), (24, 10), (11, 5), (22, 6), (19, 8), (27, 12),
+    (18, 12), (0, 11), (1, 16), (24, 6), (25, -5), (19, 21), (20, -5), (12, 26), (23, -10), (1, 7),
+    (1, 9), (2, 10), (3, 6), (14, 23), (15, -5), (21, 5), (22, 11), (23, -12), (25, -6), (18, 6),
+    (22, 5), (25, 7), (4, 17), (6, 11), (25, 5), (21, 11), (23, 5), (0, -7), (2, -7), (6, -8),
+    (7, -5), (9, -6), (10, 5), (11, -12), (12, 17), (13, -6), (15, -12), (16, -9), (17, -16), (21, 15),
+    (22, -7), (23, 63), (24, -8), (25, 25), (28, -8), (25, 10), (19, 17), (15, 8), (19, 8), (20, 9),
+    (23, 5), (23, 8), (18, 6), (26, 6), (0, -10), (1, 69), (2, 21), (3, 17), (4, 6), (5, -11),
+    (6, -7), (9, -8), (11, -7), (14, 31), (15, -9), (16, -6), (17, -8), (18, -10), (20, -9), (21, -15),
+    (23, -6), (25, -8), (26, -6), (27, -5), (28, -5), (20, 11), (17, 8), (11, 11), (13, 11), (22, 5),
+    (4, 5), (5, 9), (23, 5), (23, 13), (6, 20), (5, -7), (23, 24), (22, 6), (17, 6), (20, 7),
+    (22, 7), (25, -7), (0, -7), (1, -5), (3, -8), (4, -9), (5, 57), (6, 14), (10, -9), (11, -8),
+    (14, -7), (16, -13), (17, -9), (18, 5), (19, 12), (20, 13), (21, -24), (22, 7), (23, 13), (24, -9),
+    (25, 8), (27, 5), (28, -9), (1, -17), (2, -14), (4, -11), (5, -29), (6, 14), (8, -6), (9, 10),
+    (11, -10), (14, -15), (17, -7), (18, 19), (20, -18), (21, 36), (22, 20), (24, -14), (25, 34), (26, 7),
+    (28, -8), (15, 6), (18, 5), (5, -7), (7, 19), (0, 7), (5, -5), (21, 9), (23, 6), (20, 5),
+    (8, 5), (9, -5), (12, 12), (16, 8), (17, 12), (20, 6), (21, -13), (25, 7), (27, 5), (17, 21),
+    (6, 6), (10, 16), (13, 6), (15, -5), (17, 37), (18, -11), (19, -6), (21, -7), (23, -5), (25, -8),
+    (27, 9), (0, 20), (1, 11), (5, -8), (6, -8), (8, -5), (10, 7), (12, -6), (14, -7), (15, -5),
+    (17, 18), (18, -13), (19, -19), (20, 7), (22, 18), (23, 13), (25, -12), (26, -5), (22, 6), (11, 15),
+    (0, -5), (4, 17), (5, 45), (6, 5), (9, 8), (17, -8), (18, -6), (19, -6), (20, -9), (23, -11),
+    (25, 7), (1, 15), (5, 16), (25, 7), (16, 7), (19, 6), (17, 5), (5, 6), (20, 7), (0, 12),
+    (3, 6), (9, 5), (21, -8), (23, -7), (24, 16), (25, 13), (1, 5), (5, -15), (6, 9), (9, -7),
+    (18, 16), (20, 5), (21, 9), (22, 6), (23, -14), (24, -5), (28, -5), (5, -6), (8, 23), (19, 7),
+    (20, 6), (14, 9), (20, 14), (1, 6), (15, 9), (1, -7), (5, -7), (9, -6), (11, -5), (14, -8),
+    (15, -9), (16, -10), (17, -8), (18, -7), (20, 9), (21, 17), (22, 99), (23, -12), (25, -7), (21, -5),
+    (22, 20), (12, 48), (20, -6), (23, -7), (15, 7), (23, 6), (8, 12), (2, 8), (6, 8), (21, 13),
+    (23, 12), (21, 14), (20, 9), (18, 7), (1, -6), (2, -5), (4, -5), (6, -8), (9, 47), (11, 8),
+    (12, -6), (16, -7), (17, 7), (18, -10), (19, -6), (20, 6), (21, 30), (22, -8), (23, -5), (24, -6),
+    (27, -5), (1, 8), (22, 6), (0, -12), (2, -6), (4, -11), (5, -44), (6, -7), (7, 44), (8, 8),
+    (9, 48), (11, -10), (12, 5), (13, -7), (14, -8), (15, -8), (16, -6), (17, 8), (18, -14), (19, 13),
+    (20, 52), (22, -9), (23, -12), (24, -9), (25, -18), (27, 12), (3, 7), (25, 8), (20, 21), (23, -5),
+    (11, 7), (20, 5), (21, 8), (15, 7), (21, 9), (21, 14), (5, 7), (9, 10), (23, -5), (17, 5),
+    (20, 13), (8, 5), (21, 8), (17, 5), (21, 11), (23, -5), (6, 6), (8, 5), (20, 6), (6, 13),
+    (6, 6), (16, 28), (18, 13), (0, 16), (1, 13), (5, 17), (6, 5), (1, 5), (5, -15), (11, -6),
+    (15, -8), (17, 25), (18, -7), (19, -11), (21, 25), (22, 25), (24, -7), (28, -5), (5, 15), (8, 5),
+    (21, -5), (22, 23), (16, 17), (21, 12), (24, 12), (25, -5), (23, 13), (22, 6), (21, 5), (2, 10),
+    (3, 11), (6, 5), (22, 9), (1, 6), (23, 7), (11, 14), (14, 5), (2, 10), (0, 24), (1, 6),
+    (3, 11), (5, -9), (10, 9), (11, -7), (12, -8), (13, -7), (14, -5), (16, 6), (17, 7), (18, -6),
+    (20, -8), (21, -8), (22, -10), (24, 11), (25, 5), (26, -10), (18, 5), (20, 20), (4, 6), (25, 8),
+    (9, 9), (25, 6), (15, 9), (21, 5), (11, 8), (22, 10), (23, -6), (25, -5), (28, 7), (25, 15),
+    (23, 6), (18, 10), (25, 7), (5, 7), (20, 9), (11, 6), (19, 36), (20, -9), (21, -8), (20, 6),
+    (2, 10), (17, 9), (17, 6), (5, 7), (4, 5), (20, 14), (27, 7), (5, 10), (18, 7), (5, 6),
+    (0, -5), (1, -5), (9, -5), (12, 5), (13, 31), (20, -7), (23, -11), (24, 14), (25, 8), (28, 6),
+    (3, 6), (21, -9), (23, 24), (26, 6), (25, 6), (26, 12), (15, 16), (17, -5), (25, 9), (1, 6),
+    (1, 10), (2, 14), (12, 10), (25, -5), (8, 5), (17, 8), (21, 5), (5, 5), (24, 30), (25, -9),
+    (19, 7), (22, 7), (19, 8), (24, 5), (22, 6), (22, 6), (22, 14), (21, 11), (14, 22), (19, 6),
+    (12, 15), (13, 7), (16, 15), (17, -9), (19, -12), (6, 8), (21, 8), (22, -5), (23, -6), (25, 16),
+    (21, 7), (20, 9), (20, 19), (1, -6), (3, 9), (5, -8), (6, -6), (9, -7), (15, 5), (16, -5),
+    (17, -8), (18, -5), (19, 14), (20, 10), (21, 33), (23, -5), (25, -7), (27, 5), (5, 6), (2, 6),
+    (14, 10), (15, 7), (25, -6), (25, 11), (5, 10), (4, 6), (14, 5), (1, 34), (17, 6), (20, 7),
+    (23, 7), (0, 9), (16, 6), (15, -7), (20, 6), (25, 6), (19, 9), (17, 5), (19, 7), (1, 13),
+    (17, 9), (18, 20), (21, 9), (23, -10), (25, -5), (23, 10), (23, 9), (23, -6), (25, 32), (0, 7),
+    (21, -5), (25, 33), (7, 5), (20, 5), (1, -7), (23, -7), (24, -7), (25, -6), (26, 68), (27, 5),
+    (11, 11), (1, 6), (4, 6), (17, 51), (18, -6), (19, -5), (20, 6), (21, 6), (22, 8), (16, 7),
+    (25, 12), (0, 10), (10, 13), (23, -5), (20, 5), (15, 5), (17, 12), (19, 8), (18, 6), (20, -5),
+    (22, 5), (23, 8), (17, 5), (0, -9), (2, 11), (4, -11), (5, -14), (6, -14), (8, 7), (9, -7),
+    (11, -12), (12, -6), (14, -8), (16, -13), (17, 28), (18, 14), (19, -14), (20, -25), (21, -6), (22, -9),
+    (23, -15), (24, 75), (25, 37), (9, 29), (21, -6), (15, 5), (5, -5), (11, -5), (15, -7), (16, -7),
+    (19, 92), (20, -5), (21, -12), (25, -9), (23, 16), (3, 7), (1, 13), (2, 5), (17, -6), (23, -5),
+    (24, 19), (17, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 30), (21, -6), (23, -12), (24, 13),
+    (25, 9), (26, -5), (28, 5), (5, 5), (21, 5), (23, 17), (19, 5), (18, 10), (1, 6), (18, 5),
+    (23, 12), (5, 46), (21, -6), (23, -6), (16, 5), (20, 7), (23, 8), (15, 5), (1, 7), (13, 8),
+    (20, 5), (24, 9), (23, 8), (22, 9), (22, 6), (23, 21), (23, 5), (17, 20), (22, 9), (23, 8),
+    (21, 5), (10, 8), (20, 6), (1, 6), (2, 7), (21, 9), (19, 6), (21, 8), (1, -18), (2, -25),
+    (3, -11), (4, -9), (5, -14), (6, -13), (7, -19), (8, -16), (9, -26), (10, -30), (11, -49), (12, -32),
+    (13, -28), (14, 26), (15, 107), (16, 97), (17, -51), (18, -61), (19, 52), (20, 6), (21, 10), (22, 128),
+    (23, -100), (24, -10), (25, 93), (26, -12), (27, -15), (28, 23), (10, 6), (12, 10), (21, -5), (23, 19),
+    (18, 5), (25, 6), (1, -6), (3, -5), (4, 9), (6, 9), (10, -6), (11, -6), (17, 39), (19, 9),
+    (22, -6), (23, -16), (25, -13), (27, 11), (18, 8), (18, 6), (17, 7), (25, 7), (1, 10), (4, 5),
+    (5, 6), (23, 5), (3, 7), (24, 7), (22, 6), (18, 8), (13, 9), (15, 5), (17, 5), (4, 6),
+    (6, 8), (17, 9), (15, 5), (17, 5), (1, 6), (17, 9), (4, 13), (25, 21), (17, 13), (27, 8),
+    (15, 7), (16, 8), (22, -5), (3, 8), (21, 10), (15, 5), (21, 7), (5, 15), (5, -6), (28, 8),
+    (1, 6), (3, -6), (5, -5), (7, 6), (8, 12), (10, 6), (11, -7), (12, -6), (17, -10), (19, -18),
+    (20, 5), (21, 8), (22, -5), (24, 12), (25, 6), (27, 7), (17, 8), (22, 8), (11, 10), (25, 6),
+    (24, 22), (17, 9), (28, 13), (2, 10), (3, 11), (17, -5), (18, 9), (20, 5), (1, 23), (4, 7),
+    (14, 7), (25, 5), (0, -15), (1, -30), (2, -12), (3, -16), (4, -27), (5, 42), (6, -14), (7, 30),
+    (8, 8), (9, 56), (12, -7), (13, 35), (14, -26), (15, -24), (16, -10), (17, -38), (19, 13), (20, 33),
+    (21, 14), (22, 8), (26, -9), (12, 7), (13, 8), (16, 11), (17, -9), (19, -11), (1, 7), (1, 33),
+    (9, 23), (21, -7), (4, 9), (6, 5), (7, 10), (20, -5), (21, 7), (26, 8), (0, 6), (13, 6),
+    (17, 6), (25, -6), (1, 6), (16, 7), (0, -6), (1, 23), (5, -7), (6, -5), (9, -6), (10, -6),
+    (11, -5), (12, 20), (15, -6), (18, -11), (20, -7), (21, 5), (22, -6), (23, -5), (24, 7), (26, 44),
+    (27, -5), (0, 11), (2, 14), (5, -6), (11, 5), (15, -5), (17, -7), (20, -5), (23, -7), (24, 15),
+    (25, 9), (26, -5), (27, 10), (28, 10), (17, 5), (4, 5), (20, 12), (19, 13), (27, 8), (3, 8),
+    (9, 9), (21, 7), (1, 10), (9, 8), (11, 6), (21, -5), (22, 9), (23, -5), (28, 10), (23, 7),
+    (18, 7), (0, 11), (5, -7), (9, -7), (10, 6), (17, 10), (19, 22), (20, 13), (21, -11), (22, -7),
+    (23, 13), (25, -8), (25, 14), (1, 16), (1, 6), (14, 14), (22, 9), (15, 5), (15, 6), (25, -5),
+    (20, 5), (21, 5), (22, 8), (6, 8), (22, 11), (23, 5), (5, 15), (1, 8), (16, 10), (21, 5),
+    (20, 13), (6, 12), (15, 10), (1, 6), (4, 5), (20, 6), (5, -7), (6, 5), (12, 24), (15, -5),
+    (17, -5), (18, 7), (19, -5), (21, -9), (1, -5), (3, 7), (25, 12), (15, 7), (18, 10), (0, 9),
+    (1, 5), (6, 10), (22, -6), (17, 8), (18, 10), (6, 6), (23, 6), (26, 5), (17, 6), (16, 7),
+    (19, 22), (22, -5), (14, 14), (24, 9), (23, 7), (0, 22), (17, 8), (19, 12), (25, 6), (14, 7),
+    (19, 6), (5, -6), (7, 14), (11, 6), (20, 6), (21, 7), (21, 7), (15, 7), (1, 5), (5, -10),
+    (15, -10), (16, 27), (19, 35), (21, 17), (23, -7), (17, 5), (19, 7), (22, 9), (23, 13), (1, 6),
+    (5, -7), (23, 24), (6, 7), (2, 8), (17, 6), (18, 7), (21, 9), (0, 5), (10, 9), (17, 5),
+    (20, -5), (18, 8), (15, 6), (1, 20), (3, -7), (4, -11), (5, -34), (6, -14), (7, -9), (8, -6),
+    (9, -19), (10, 9), (11, -16), (13, -9), (14, -12), (15, -19), (16, -16), (17, 25), (18, 37), (19, 29),
+    (20, 89), (21, 15), (22, -9), (23, -6), (24, -11), (25, -7), (28, -13), (15, 7), (7, 5), (5, 33),
+    (7, 27), (23, -5), (26, 6), (22, 6), (7, 5), (0, 22), (25, 8), (5, 7), (20, 7), (5, 6),
+    (0, 7), (15, -5), (19, 9), (20, 12), (21, 11), (21, 6), (20, 5), (20, -6), (21, 7), (18, 7),
+    (4, 14), (5, 44), (6, 7), (9, 6), (17, -7), (18, -5), (19, -5), (20, -6), (23, -10), (25, 6),
+    (18, 14), (21, 7), (5, 15), (21, -9), (18, 5), (21, -5), (18, 10), (5, 7), (8, 5), (26, 9),
+    (20, 7), (18, 5), (21, 5), (18, 13), (4, 9), (5, -5), (17, -10), (18, 5), (20, -6), (21, 20),
+    (25, 5), (26, 7), (27, 9), (15, 9), (24, 15), (1, 10), (15, 7), (21, 8), (27, 8), (7, 5),
+    (1, 7), (5, -5), (17, 8), (8, 18), (19, 9), (23, -5), (17, 45), (18, -6), (21, -7), (5, -5),
+    (10, -5), (11, 30), (12, 13), (21, -7), (23, 6), (15, 5), (10, 8), (9, 8), (20, 20), (16, 6),
+    (20, 9), (6, 10), (1, -9), (3, 8), (4, -8), (5, 21), (6, 8), (9, -7), (10, -5), (11, -6),
+    (16, -5), (17, 16), (19, -7), (20, -11), (21, -7), (22, -7), (23, -13), (24, 38), (25, 17), (26, -5),
+    (27, -6), (20, 7), (6, 6), (15, 10), (18, 5), (0, 16), (21, 6), (23, 7), (13, 8), (25, 6),
+    (1, 9), (2, 5), (3, 8), (25, -7), (3, 8), (9, 7), (10, 17), (18, 6), (19, 7), (21, -8),
+    (23, -6), (18, 9), (4, 6), (23, 9), (0, -16), (2, -6), (3, -13), (4, -18), (5, 6), (6, -5),
+    (7, -10), (8, -10), (9, -6), (11, -37), (12, -18), (14, -9), (15, 16), (16, 27), (17, 24), (18, 26),
+    (19, -19), (21, 37), (22, 18), (23, -24), (24, 5), (25, 18), (27, -11), (28, 29), (17, 6), (1, 7),
+    (1, 11), (6, 6), (28, 8), (0, 5), (1, -5), (3, -17), (4, 21), (5, 9), (6, 13), (7, 11),
+    (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -8), (16, -16), (19, 7), (20, 15), (21, 5),
+    (22, -14), (23, -22), (25, -5), (26, 15), (27, 24), (5, 12), (23, 7), (23, 6), (15, 15), (23, 27),
     (1, -6), (4, -5), (5, -15), (9, -7), (10, -10), (11, 20), (15, -7), (16, -5), (18, -5), (19, -9),
-    (20, 23), (22, -6), (23, 81), (25, -9), (28, -5), (22, 9), (13, 5), (1, 6), (4, 20), (14, 5),
-    (23, 11), (23, 25), (1, -15), (3, 6), (4, 52), (5, -14), (6, -6), (9, -6), (10, -6), (11, -9),
-    (12, -5), (14, 93), (16, 15), (17, -8), (18, -8), (19, -7), (20, -5), (21, -12), (23, -29), (25, -13),
-    (1, -5), (4, -5), (5, -10), (6, -6), (9, -6), (10, -7), (11, -8), (13, 9), (14, -7), (15, -5),
-    (17, -11), (18, -6), (20, -7), (21, -5), (22, 18), (23, 77), (25, 12), (28, -6), (21, 7), (22, 5),
-    (25, 8), (2, 7), (3, 5), (3, 8), (15, 7), (23, 6), (1, -7), (5, 9), (6, -6), (9, 13),
-    (10, 9), (11, -8), (12, -5), (15, -5), (16, -5), (18, 16), (19, -9), (20, 15), (21, -8), (22, 14),
-    (25, -5), (1, -6), (3, -5), (4, -5), (6, -6), (11, -9), (13, 5), (14, -6), (16, -5), (17, -9),
-    (18, -8), (19, -7), (20, -11), (21, -6), (22, -8), (23, 111), (25, 7), (28, -5), (4, -5), (6, -5),
-    (9, -6), (10, -5), (11, -8), (12, -5), (14, 10), (16, -5), (18, -5), (19, -8), (20, 5), (23, 45),
-    (25, 19), (26, 6), (27, -5), (18, 10), (0, 11), (1, 13), (2, -12), (4, -15), (5, -17), (6, -10),
-    (7, -7), (8, -10), (9, 13), (11, -19), (12, -6), (14, -5), (15, 29), (16, 24), (17, 10), (18, 29),
-    (19, -8), (20, 13), (21, 22), (22, -12), (23, -5), (24, -7), (25, -12), (26, -16), (21, 5), (17, 7),
-    (15, 6), (5, 6), (18, 10), (19, 7), (0, 6), (26, 5), (28, 5), (0, -30), (1, 10), (2, -19),
-    (3, -23), (4, -11), (5, 75), (6, 50), (7, 13), (8, -19), (9, 29), (11, -55), (12, -29), (13, -27),
-    (14, -39), (15, 34), (16, 9), (17, 33), (18, 24), (19, 62), (20, 26), (21, 35), (22, 20), (23, -78),
-    (24, -23), (25, -28), (26, -28), (27, -12), (13, 16), (23, 31), (0, -5), (1, -5), (5, 20), (15, -6),
-    (17, -9), (18, 13), (19, 18), (21, -17), (22, 15), (23, 21), (2, 5), (3, -7), (5, -5), (6, -5),
-    (9, -7), (11, 22), (12, 21), (13, 18), (18, -12), (20, -7), (21, 9), (22, -9), (24, -5), (26, -5),
-    (18, 6), (0, 7), (21, 8), (5, 5), (9, 5), (21, 6), (1, 6), (2, -8), (3, 6), (4, 21),
-    (5, 45), (6, 31), (7, 15), (10, -10), (11, -13), (13, -5), (15, -7), (16, -14), (17, -13), (18, -15),
-    (19, -15), (20, -35), (21, 11), (22, -15), (25, 5), (27, -9), (28, 9), (0, -5), (5, -16), (6, -6),
-    (9, -8), (10, -7), (11, -7), (12, -5), (15, -7), (16, -6), (17, -14), (18, 24), (19, -9), (20, -19),
-    (21, 31), (22, -7), (23, 80), (25, -8), (27, 26), (28, -5), (23, 27), (9, 15), (17, 6), (20, 5),
-    (22, -5), (23, -11), (25, -5), (28, 12), (12, 5), (17, 11), (18, 7), (9, 13), (21, 12), (1, -13),
-    (2, -7), (3, -7), (4, -8), (5, -21), (6, -11), (7, -6), (10, 114), (11, 110), (12, 11), (13, -9),
-    (14, -7), (15, -17), (16, -11), (17, -19), (18, -12), (19, 25), (20, 8), (21, -9), (22, -15), (23, -34),
-    (24, -8), (25, -25), (26, -7), (27, -8), (28, -10), (15, 9), (19, 10), (17, 6), (19, -5), (21, 18),
-    (22, 21), (25, -5), (9, 5), (1, 10), (1, -5), (16, -5), (17, 15), (18, 7), (21, 11), (22, 6),
-    (23, -8), (24, -5), (25, -9), (7, 5), (17, 5), (18, 8), (19, 8), (0, 5), (21, -5), (22, 13),
-    (18, 17), (1, 5), (6, 6), (9, 7), (27, 8), (5, 6), (6, 5), (6, 9), (16, 6), (11, 5),
-    (15, -9), (19, 80), (20, -6), (21, -15), (22, -5), (25, -6), (20, 6), (1, 6), (5, 14), (9, 10),
-    (23, -5), (11, 10), (21, 5), (6, 10), (5, -5), (20, 5), (21, -5), (23, 18), (27, 6), (22, 6),
-    (2, 10), (3, 11), (1, 14), (17, 6), (5, -8), (6, 58), (20, -6), (25, -8), (17, 6), (6, 8),
-    (22, 11), (0, 11), (1, 24), (2, -5), (3, -6), (4, 13), (5, -28), (6, 6), (7, 10), (10, 8),
-    (11, -6), (15, -9), (17, 5), (18, -6), (19, -11), (21, 8), (22, -8), (26, -8), (27, 5), (15, 5),
-    (0, -5), (1, 6), (4, 5), (5, 17), (6, 41), (9, -6), (10, 5), (15, -6), (17, -8), (19, -7),
-    (21, 10), (22, -6), (23, -13), (25, -8), (25, 12), (20, 12), (18, 6), (1, 6), (6, 5), (21, 7),
-    (13, 8), (15, -5), (19, 10), (20, 11), (21, 11), (5, 6), (1, 6), (16, 6), (21, 5), (22, 5),
-    (14, -5), (22, 8), (1, -7), (18, -5), (22, 12), (19, 11), (20, 5), (21, 7), (13, 5), (4, 6),
-    (0, 8), (6, 9), (21, 11), (20, 6), (1, 40), (4, 85), (5, -22), (6, -7), (14, -5), (15, -5),
-    (18, -5), (20, -5), (21, -15), (23, -8), (25, -7), (17, 6), (18, 8), (21, 11), (0, 13), (1, 18),
-    (5, -15), (18, 7), (20, -8), (23, -6), (25, 5), (27, -5), (28, 5), (19, 10), (18, 7), (4, 9),
-    (13, 11), (17, 6), (15, -5), (18, -5), (21, -8), (25, 33), (27, 6), (7, 5), (23, 14), (5, 7),
-    (17, -6), (19, -8), (21, -5), (23, 6), (17, 7), (18, 10), (21, 10), (22, 6), (25, -5), (10, 6),
-    (21, 8), (19, 7), (19, 8), (1, 10), (11, 9), (19, 6), (17, 7), (1, 6), (2, 5), (5, 6),
-    (17, 8), (11, 19), (23, 10), (21, 6), (22, 6), (5, -5), (18, 32), (19, -7), (27, 16), (11, 23),
-    (11, 15), (20, 8), (9, 5), (2, 9), (19, 7), (6, 6), (18, 8), (14, 8), (5, -5), (15, -9),
-    (17, 6), (18, -9), (19, -5), (21, -15), (22, 36), (23, 22), (5, 7), (4, 9), (25, 12), (21, 9),
-    (23, 6), (1, 7), (15, -7), (21, 6), (28, 8), (26, 9), (22, 5), (5, 6), (17, 10), (15, 13),
-    (19, 6), (21, 10), (28, 8), (17, 5), (21, 5), (5, 5), (25, 6), (20, 6), (5, -5), (28, 8),
-    (0, 9), (0, -17), (1, 20), (3, -5), (4, 8), (5, 17), (7, 10), (8, -5), (9, 8), (11, -12),
-    (13, -9), (14, -11), (15, 5), (17, -8), (21, 17), (22, -15), (24, 6), (25, -22), (27, -13), (28, 28),
-    (5, 5), (6, 6), (21, 5), (15, 7), (22, 16), (20, 20), (20, 5), (20, 5), (6, 5), (11, 6),
-    (0, 9), (3, 42), (4, 23), (5, -8), (9, -5), (11, -5), (17, -5), (19, -6), (20, -6), (21, -7),
-    (22, -5), (23, -10), (24, -9), (25, 19), (26, -5), (27, -6), (19, 7), (21, 13), (11, 6), (14, 5),
-    (20, -6), (21, 6), (1, 13), (14, 7), (21, 6), (25, -5), (26, 12), (11, 11), (23, 15), (20, 5),
-    (20, 7), (8, 5), (1, -5), (5, 30), (6, -6), (7, 27), (9, -5), (15, 6), (16, 12), (17, 6),
-    (19, 8), (20, -11), (21, -8), (22, -6), (23, -6), (25, -9), (17, 31), (21, -5), (0, 48), (1, 7),
-    (2, -10), (3, -6), (4, -5), (5, -8), (7, -9), (8, -7), (9, -6), (11, -14), (12, -12), (13, -11),
-    (14, -12), (15, -11), (16, -13), (17, -9), (18, -14), (19, 19), (21, -9), (22, -6), (24, 19), (25, 46),
-    (27, 32), (3, 10), (14, 10), (9, -5), (14, -8), (16, -7), (17, -6), (18, -6), (20, 13), (22, 65),
-    (23, -9), (25, -7), (11, 12), (0, 29), (1, 28), (2, -7), (3, -10), (5, -11), (6, -9), (12, 8),
-    (16, -6), (17, -6), (18, 11), (19, -9), (22, -5), (23, -5), (24, 6), (25, 5), (26, -6), (27, 6),
-    (0, 14), (1, 15), (3, -7), (4, -5), (9, -7), (10, 13), (11, -5), (13, -5), (14, -5), (16, -6),
-    (17, 26), (18, 6), (19, -16), (20, 12), (21, 26), (22, -12), (23, 8), (24, -8), (25, -20), (26, -6),
-    (0, 20), (1, 31), (4, -9), (5, -7), (6, -6), (8, -5), (9, -12), (11, -13), (13, -10), (15, -5),
-    (16, -8), (18, 10), (19, -7), (20, -5), (21, 18), (23, -6), (24, -13), (25, 28), (26, -14), (27, 7),
-    (28, 20), (19, 15), (17, 6), (26, 6), (23, 13), (1, -8), (2, 24), (18, 9), (1, -9), (4, -6),
-    (5, -13), (6, -8), (9, -7), (10, -6), (11, -9), (12, -6), (13, -5), (14, -10), (15, 185), (16, -18),
-    (17, 25), (18, 34), (19, -18), (20, -17), (21, -31), (22, -20), (23, -20), (24, -5), (25, -9), (27, -5),
-    (28, -8), (0, 5), (2, 7), (3, -5), (11, 18), (13, 17), (17, -6), (19, -10), (23, 11), (15, 5),
-    (5, -7), (6, 17), (16, 10), (17, -5), (18, 8), (22, -5), (17, 12), (1, 10), (6, 14), (7, -8),
-    (8, -5), (9, 8), (12, 5), (14, -8), (16, 18), (18, 9), (20, 14), (21, 34), (22, -22), (23, -13),
-    (24, -10), (25, -26), (26, -11), (15, 10), (16, 7), (16, 10), (21, 7), (21, 8), (5, 7), (15, 5),
-    (17, -5), (19, -9), (21, -6), (23, 6), (10, 12), (21, 6), (0, 9), (21, 5), (25, 9), (20, 5),
-    (28, 9), (16, 11), (6, 14), (2, 6), (23, 7), (21, 5), (18, 6), (22, 6), (5, 6), (0, -15),
-    (1, -11), (2, -5), (4, -9), (5, -9), (6, -11), (9, -7), (10, -11), (11, -5), (12, -9), (15, -10),
-    (16, -14), (17, -9), (19, 15), (20, -10), (21, -8), (23, 38), (24, -17), (25, 55), (26, 19), (27, 21),
-    (28, 7), (1, 9), (14, 5), (5, 5), (7, 5), (18, 8), (21, 6), (15, 9), (23, 6), (9, 6),
-    (11, 26), (13, 53), (18, -5), (21, -6), (23, -5), (24, -5), (25, -12), (1, 9), (5, -6), (18, -9),
-    (19, -7), (20, 46), (27, 7), (1, 5), (5, 7), (5, 7), (6, 5), (21, 5), (23, 7), (18, 10),
-    (2, 6), (18, 10), (21, 5), (19, 13), (6, 8), (17, 7), (18, 5), (5, -5), (9, -9), (10, 15),
-    (12, 6), (15, -7), (19, 17), (20, 11), (22, 7), (23, -10), (20, 6), (5, -5), (15, 45), (16, 17),
-    (17, -8), (19, -8), (22, 8), (23, -7), (14, 17), (14, 6), (1, -7), (5, 70), (7, 26), (10, -5),
-    (15, -6), (17, -10), (19, -6), (21, -15), (22, -6), (25, -5), (7, 12), (25, 5), (22, 5), (5, 8),
-    (21, -5), (22, 5), (23, 12), (22, 6), (8, 5), (5, 6), (6, 5), (20, 7), (23, 7), (1, 6),
-    (9, 5), (10, 46), (11, -11), (23, -7), (6, 8), (27, 9), (22, 7), (23, 10), (16, 15), (21, 5),
-    (20, 11), (15, 7), (6, 6), (21, 5), (1, -5), (5, 11), (6, -5), (17, 24), (18, -11), (19, -6),
-    (21, 29), (22, -6), (23, -10), (25, 7), (19, 6), (0, -6), (17, -12), (21, -6), (23, 5), (24, 20),
-    (25, 6), (26, 13), (23, 14), (17, 8), (17, 12), (19, 12), (23, -5), (6, 12), (25, 8), (1, 5),
-    (14, 15), (5, -5), (17, -6), (18, 25), (19, 10), (20, 9), (21, -5), (23, -6), (5, -5), (18, 5),
-    (21, 8), (4, 6), (11, 15), (1, 5), (2, -5), (18, 7), (23, 19), (25, -8), (1, -7), (4, 6),
-    (9, 17), (10, 8), (17, -6), (18, -5), (21, 8), (22, -6), (25, 18), (2, 8), (11, 5), (20, 11),
-    (23, -5), (8, 5), (18, 10), (1, 11), (28, 9), (4, 6), (11, 5), (20, -8), (1, 8), (2, 8),
-    (3, 7), (25, -6),
+    (20, 22), (22, -6), (23, 83), (25, -9), (28, -5), (1, 6), (4, 19), (14, 5), (23, 12), (21, -5),
+    (23, 26), (25, 7), (1, -15), (3, 6), (4, 50), (5, -13), (6, -5), (9, -6), (10, -6), (11, -8),
+    (12, -5), (14, 90), (16, 16), (17, -9), (18, -7), (19, -7), (20, -5), (21, -12), (23, -28), (25, -12),
+    (1, -5), (4, -5), (5, -10), (6, -6), (9, -6), (10, -6), (11, -8), (13, 9), (14, -6), (15, -5),
+    (17, -10), (18, -6), (20, -7), (21, -6), (22, 17), (23, 77), (25, 11), (28, -5), (21, 6), (25, 7),
+    (2, 7), (3, 8), (22, 5), (15, 7), (23, 6), (1, -7), (5, 9), (6, -5), (9, 13), (10, 8),
+    (11, -7), (12, -5), (15, -5), (16, -5), (18, 16), (19, -9), (20, 15), (21, -11), (22, 12), (25, -5),
+    (21, 31), (1, -6), (3, -5), (4, -5), (6, -6), (11, -9), (13, 5), (14, -6), (16, -5), (17, -5),
+    (18, -8), (19, -7), (20, -11), (22, -8), (23, 109), (25, 6), (28, -5), (4, -5), (6, -5), (9, -6),
+    (10, -5), (11, -8), (12, -5), (14, 9), (16, -5), (18, -5), (19, -8), (22, -5), (23, 46), (25, 17),
+    (26, 6), (27, -5), (18, 10), (0, 11), (1, 15), (2, -12), (4, -16), (5, -16), (6, -10), (7, -7),
+    (8, -10), (9, 13), (10, 5), (11, -18), (12, -6), (14, -6), (15, 28), (16, 23), (17, 11), (18, 28),
+    (19, -9), (20, 10), (21, 19), (22, -7), (23, -5), (24, -6), (25, -13), (26, -16), (27, -5), (17, 7),
+    (15, 6), (5, 6), (18, 10), (19, 6), (0, 6), (0, -30), (1, 9), (2, -19), (3, -21), (4, -12),
+    (5, 73), (6, 48), (7, 11), (8, -20), (9, 30), (10, 6), (11, -55), (12, -26), (13, -28), (14, -40),
+    (15, 36), (16, 10), (17, 34), (18, 23), (19, 61), (20, 29), (21, 35), (22, 25), (23, -81), (24, -24),
+    (25, -33), (26, -28), (27, -13), (13, 15), (23, 30), (0, -5), (1, -5), (5, 18), (15, -6), (17, -9),
+    (18, 14), (19, 17), (21, -16), (22, 19), (23, 19), (2, 5), (3, -7), (5, -6), (6, -5), (9, -8),
+    (11, 22), (12, 20), (13, 17), (18, -12), (20, -6), (21, 12), (22, -10), (24, -6), (25, 7), (26, -5),
+    (18, 7), (0, 7), (21, 8), (5, 5), (9, 8), (21, 5), (1, 6), (2, -8), (3, 6), (4, 22),
+    (5, 45), (6, 31), (7, 15), (10, -13), (11, -13), (13, -5), (16, -13), (17, -13), (18, -15), (19, -16),
+    (20, -27), (21, 8), (22, -17), (25, 5), (27, -9), (28, 9), (0, -5), (5, -18), (6, -7), (9, -10),
+    (10, -7), (11, -7), (12, -6), (15, -8), (16, -7), (17, -16), (18, 31), (19, -12), (20, -24), (21, 50),
+    (22, -8), (23, 76), (25, -9), (27, 24), (28, -5), (23, 26), (9, 14), (17, 5), (22, -5), (23, -11),
+    (25, -5), (28, 11), (17, 11), (18, 7), (9, 12), (21, 10), (1, -13), (2, -7), (3, -7), (4, -8),
+    (5, -21), (6, -10), (7, -6), (10, 114), (11, 110), (12, 11), (13, -8), (14, -7), (15, -16), (16, -11),
+    (17, -19), (18, -12), (19, 25), (20, 6), (21, -10), (22, -16), (23, -34), (24, -8), (25, -26), (26, -7),
+    (27, -8), (28, -10), (15, 8), (19, 10), (10, 8), (9, -6), (17, 5), (18, -5), (19, -5), (21, 23),
+    (22, 22), (23, -5), (25, -5), (1, 11), (1, -5), (16, -5), (17, 15), (18, 8), (21, 11), (22, 7),
+    (23, -8), (24, -5), (25, -12), (17, 5), (18, 7), (21, 10), (19, 8), (0, 5), (21, -6), (22, 12),
+    (18, 18), (1, 5), (6, 6), (9, 7), (27, 8), (6, 8), (16, 6), (1, 5), (11, 5), (15, -10),
+    (18, -5), (19, 79), (20, -7), (21, -16), (25, -7), (20, 5), (1, 6), (5, 15), (9, 10), (23, -5),
+    (11, 9), (6, 10), (23, 17), (25, -5), (27, 6), (22, 6), (2, 10), (3, 11), (1, 14), (17, 6),
+    (5, -8), (6, 56), (20, -6), (25, -7), (17, 6), (22, 12), (0, 10), (1, 25), (2, -5), (3, -6),
+    (4, 14), (5, -29), (6, 5), (7, 9), (10, 13), (11, -6), (15, -7), (18, -8), (19, -12), (21, 9),
+    (22, -10), (26, -8), (27, 7), (1, 9), (5, 18), (6, 40), (9, -6), (10, 5), (15, -6), (17, -8),
+    (19, -7), (21, 7), (22, -6), (23, -13), (25, -8), (25, 11), (20, 11), (18, 6), (1, 6), (6, 5),
+    (21, 7), (13, 7), (15, -5), (19, 10), (20, 14), (21, 9), (5, 5), (21, 8), (1, 5), (16, 6),
+    (21, 6), (22, 8), (14, -5), (22, 7), (1, -7), (18, -5), (22, 12), (19, 11), (20, 5), (21, 6),
+    (4, 6), (0, 8), (21, 10), (20, 5), (1, 41), (4, 86), (5, -22), (6, -7), (14, -5), (15, -5),
+    (18, -5), (20, -5), (21, -15), (23, -8), (25, -9), (17, 5), (18, 8), (21, 11), (0, 13), (1, 17),
+    (5, -16), (18, 6), (20, -9), (23, -6), (28, 5), (19, 10), (18, 7), (4, 9), (21, 7), (13, 11),
+    (17, 6), (18, -5), (21, -8), (25, 31), (27, 6), (23, 14), (5, 6), (17, -6), (19, -8), (23, 6),
+    (17, 7), (18, 10), (21, 9), (22, 6), (25, -5), (10, 6), (21, 7), (19, 7), (19, 8), (1, 10),
+    (11, 8), (19, 6), (1, 6), (5, 5), (17, 7), (11, 19), (23, 9), (21, 5), (22, 6), (5, -5),
+    (18, 32), (19, -6), (27, 15), (11, 23), (11, 14), (20, 7), (9, 5), (2, 9), (19, 7), (6, 6),
+    (18, 7), (14, 8), (5, -5), (15, -9), (17, 6), (18, -9), (21, -16), (22, 33), (23, 22), (5, 7),
+    (4, 9), (25, 12), (21, 9), (23, 6), (1, 7), (15, -6), (21, 5), (28, 8), (26, 9), (22, 5),
+    (17, 10), (15, 15), (19, 8), (21, 7), (28, 7), (5, 5), (25, 8), (20, 6), (5, -5), (28, 8),
+    (0, 9), (0, -16), (1, 19), (3, -5), (4, 8), (5, 16), (7, 10), (8, -5), (9, 8), (11, -11),
+    (13, -8), (14, -11), (15, 5), (17, -8), (20, -5), (21, 16), (22, -16), (24, 6), (25, -22), (27, -13),
+    (28, 27), (5, 5), (6, 5), (21, 5), (15, 7), (22, 17), (20, 20), (20, 5), (20, 5), (6, 5),
+    (11, 6), (0, 9), (3, 43), (4, 21), (5, -8), (9, -5), (11, -5), (17, -5), (19, -6), (20, -6),
+    (21, -7), (22, -5), (23, -10), (24, -9), (25, 17), (26, -5), (27, -6), (19, 7), (21, 12), (11, 6),
+    (14, 5), (20, -6), (21, 6), (1, 11), (3, 6), (14, 12), (25, -5), (26, 12), (18, 10), (11, 10),
+    (23, 16), (16, 10), (21, 5), (20, 5), (20, 7), (8, 5), (1, -5), (5, 32), (6, -5), (7, 26),
+    (9, -5), (15, 6), (16, 11), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6), (25, -11), (17, 31),
+    (21, -5), (0, 48), (1, 6), (2, -10), (5, -9), (7, -9), (8, -7), (11, -14), (12, -12), (13, -11),
+    (14, -12), (15, -11), (16, -13), (17, -9), (18, -14), (19, 18), (21, -11), (22, -7), (24, 16), (25, 42),
+    (27, 35), (3, 9), (23, 6), (14, 9), (1, -5), (5, -5), (9, -5), (14, -7), (16, -8), (17, -6),
+    (18, -6), (20, 13), (21, 6), (22, 73), (23, -9), (25, -7), (11, 11), (0, 28), (1, 28), (2, -7),
+    (3, -10), (5, -11), (6, -8), (12, 8), (16, -5), (17, -6), (18, 11), (19, -8), (22, -5), (24, 6),
+    (25, 6), (26, -6), (27, 5), (0, 12), (1, 16), (3, -7), (4, -5), (9, -9), (10, 13), (11, -5),
+    (13, -5), (16, -7), (17, 27), (19, -17), (20, 12), (21, 27), (22, -10), (23, 7), (24, -8), (25, -21),
+    (26, -6), (0, 20), (1, 30), (4, -9), (5, -8), (6, -6), (8, -5), (9, -12), (11, -12), (13, -10),
+    (16, -8), (18, 11), (19, -7), (20, -5), (21, 16), (23, -5), (24, -13), (25, 29), (26, -13), (27, 6),
+    (28, 19), (19, 15), (17, 6), (23, 10), (1, -8), (2, 23), (18, 9), (1, -9), (4, -5), (5, -13),
+    (6, -8), (9, -7), (10, -6), (11, -8), (12, -5), (13, -5), (14, -10), (15, 185), (16, -18), (17, 27),
+    (18, 33), (19, -18), (20, -17), (21, -32), (22, -22), (23, -20), (24, -5), (25, -9), (27, -5), (28, -8),
+    (0, 5), (2, 7), (3, -5), (11, 18), (13, 16), (17, -5), (19, -10), (23, 10), (15, 5), (5, -6),
+    (6, 16), (16, 9), (18, 7), (22, -6), (17, 12), (1, 8), (5, 6), (6, 12), (7, -8), (8, -5),
+    (9, 6), (12, 7), (14, -7), (16, 22), (18, 7), (20, 14), (21, 29), (22, -21), (23, -15), (24, -7),
+    (25, -30), (26, -11), (15, 9), (25, 5), (16, 7), (16, 13), (21, 5), (21, 8), (5, 7), (15, 5),
+    (17, -5), (19, -9), (21, -7), (23, 6), (10, 11), (21, 5), (0, 11), (25, 9), (28, 8), (0, 5),
+    (16, 11), (6, 14), (23, 7), (21, 5), (18, 6), (20, -5), (22, 5), (5, 6), (0, -12), (1, -11),
+    (2, -5), (4, -9), (5, -5), (6, -11), (9, -7), (10, -11), (12, -9), (15, -11), (16, -15), (17, -9),
+    (19, 14), (20, -7), (21, -6), (23, 37), (24, -17), (25, 52), (26, 18), (27, 22), (28, 6), (1, 8),
+    (14, 5), (5, 5), (18, 8), (21, 5), (15, 9), (23, 6), (9, 6), (11, 25), (13, 59), (18, -5),
+    (21, -6), (23, -6), (24, -6), (25, -14), (1, 8), (21, 8), (1, -5), (5, -7), (10, 12), (18, -9),
+    (19, -7), (20, 43), (27, 6), (1, 5), (5, 7), (5, 7), (6, 5), (21, 5), (23, 7), (18, 10),
+    (2, 6), (18, 10), (19, 13), (6, 8), (17, 7), (18, 5), (5, -5), (9, -9), (10, 14), (12, 6),
+    (15, -6), (19, 17), (20, 12), (21, -7), (22, 6), (23, -9), (20, 6), (15, 45), (16, 14), (17, -8),
+    (19, -7), (22, 6), (23, -7), (14, 21), (14, 6), (1, -7), (5, 68), (7, 25), (10, -5), (15, -6),
+    (17, -10), (19, -5), (20, 6), (21, -16), (22, -7), (25, -5), (7, 12), (25, 5), (22, 6), (5, 8),
+    (21, -5), (23, 12), (22, 5), (8, 5), (5, 6), (6, 5), (20, 7), (23, 7), (1, 5), (9, 5),
+    (10, 48), (11, -10), (20, -7), (23, -6), (6, 8), (27, 9), (21, 7), (22, 5), (23, 10), (16, 14),
+    (21, 5), (20, 11), (6, 5), (15, 7), (21, 5), (6, 6), (1, -6), (5, 19), (6, -5), (17, 22),
+    (18, -12), (19, -7), (21, 30), (23, -13), (19, 6), (0, -5), (17, -11), (23, 5), (24, 20), (26, 13),
+    (23, 13), (17, 8), (17, 12), (19, 12), (23, -5), (6, 12), (25, 7), (1, 10), (14, 15), (5, -5),
+    (17, -6), (18, 24), (19, 10), (20, 8), (21, -5), (23, -6), (27, 7), (5, -5), (18, 5), (21, 7),
+    (4, 6), (11, 14), (1, 5), (18, 6), (23, 19), (25, -9), (1, -7), (4, 6), (5, 7), (9, 15),
+    (10, 8), (16, -5), (17, -6), (18, -5), (21, 9), (22, -7), (25, 18), (2, 8), (11, 5), (20, 14),
+    (23, -5), (8, 5), (18, 9), (22, 6), (1, 11), (28, 8), (4, 6), (11, 5), (20, -8), (1, 6),
+    (2, 11), (3, 12), (25, -7),
 ];

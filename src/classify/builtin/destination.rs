@@ -341,7 +341,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
                  "block-list", "black-list", "listed at", "listed by", "banned ip", "ip banned", "ip is banned", "ip address is banned",
-                 "ip address has been blocked", "ip has been blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
+                 "ip address has been blocked", "ip has been blocked", "ip was blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
                  "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb", "deny register", "abuse feed*", "spam source list", "spam sources list", "reputation list", "sperrliste", "黑名单", "ブラックリスト", "블랙리스트", "kara liste", "to request removal"])
             .scope(Scope::Destination),
     );
@@ -407,6 +407,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.helo_policy_code", C::Policy,
+          "Postfix 'Helo command rejected: <the admin's reason>' said with a permanent policy code (5.7.x, RFC 3463's security or policy class): a local rule about our HELO name ('you are not me', 'access denied'), not a malformed command; before the HELO-syntax rule, whose phrase it shares")
+            .t(&["helo command rejected"])
+            .enh("5.7.*")
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.helo_rejected", C::Protocol,
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
@@ -439,4 +446,4 @@ pub(super) fn rules(v: &mut Vec<B>) {
 #[rustfmt::skip]
 const TOO_MANY_RECIPIENTS: &[&str] = &["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients",
     "too many addresses", "too many envelope recipients", "too many recipient attempts", "multiple destination domains per transaction",
-    "recipients per message", "recipient limit reached"];
+    "recipients per message", "recipient limit reached", "recipients per connection"];

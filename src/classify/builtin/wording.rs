@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "failed to parse message"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -100,7 +100,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
-                 "banned attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
+                 "banned attachment", "blacklisted attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
@@ -126,7 +126,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.sender_rejected", C::SenderRejected,
           "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
-            .t(&["sender address rejected", "sender rejected", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
+            .t(&["sender address rejected", "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
@@ -383,7 +383,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection"]),
     );
     v.push(
         r(
@@ -401,6 +401,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "ssl handshake",
             "certificate verif*",
             "certificate has expired",
+            "certificate expired",
+            "certificate not yet valid",
             "cannot start tls",
             "starttls failed",
             "tls error",
