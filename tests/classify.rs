@@ -2824,20 +2824,20 @@ fn seventeenth_round_words_from_the_retired_fresh17() {
             P,
             Scope::Destination,
         ),
-        // ...while with a 5.5.x code, or a transient 4.7.1 lookup failure, it stays the
-        // HELO's syntax or resolution.
+        // ...while, even with a 5.7.x code, a reason naming the HELO's syntax or its
+        // lookup stays the HELO's syntax or resolution (the longer phrases win).
         (
-            "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+            "550 5.7.1 <localhost>: Helo command rejected: need fully-qualified hostname",
             S::RcptTo,
             C::Protocol,
             P,
             Scope::Destination,
         ),
         (
-            "450 4.7.1 <mail.example.com>: Helo command rejected: Host not found",
+            "550 5.7.1 <mail.example.com>: Helo command rejected: Host not found",
             S::RcptTo,
             C::Protocol,
-            T,
+            P,
             Scope::Destination,
         ),
         // Our IP blocked for spam is a block on our IP, not a verdict on this message.
@@ -2886,7 +2886,7 @@ fn seventeenth_round_words_from_the_retired_fresh17() {
         ),
         // A cap on recipients per connection counts recipients, not connections.
         (
-            "452 4.5.3 Recipients per connection limit reached",
+            "452 Recipients per connection limit reached",
             S::RcptTo,
             C::TooManyRecipients,
             T,

@@ -249,7 +249,8 @@ fn tuning_split() {
     // from their sources' words, where the classifier stays transient. Category sits
     // lower since `fresh6/` joined: its filters' terse verdicts scatter across causes.
     // Category and scope sit lower still since `fresh17/` joined: administrators' own
-    // reject texts and list managers' pipe output, many of which no rule decides.
+    // reject texts and list managers' pipe output, many of which no rule decides, and the
+    // model retrained with them moved a few older rows (BENCHMARKS.md, "Seventeenth round").
     assert!(pct(t.cat, t.n) >= 87.5, "tuning category {}", t.line());
     assert!(pct(t.scope, t.n) >= 88.0, "tuning scope {}", t.line());
     assert!(pct(t.disp, t.n) >= 97.5, "tuning disposition {}", t.line());

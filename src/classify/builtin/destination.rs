@@ -407,21 +407,28 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
-        r("text.helo_policy_code", C::Policy,
-          "Postfix 'Helo command rejected: <the admin's reason>' said with a permanent policy code (5.7.x, RFC 3463's security or policy class): a local rule about our HELO name ('you are not me', 'access denied'), not a malformed command; before the HELO-syntax rule, whose phrase it shares")
-            .t(&["helo command rejected"])
-            .enh("5.7.*")
-            .scope(Scope::Destination),
-    );
-    v.push(
         r("text.helo_rejected", C::Protocol,
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
-            .t(&["helo command rejected", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
+            .t(&["helo command rejected: host not found", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "helo mismatch",
                  "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first", "hello first", "expecting ehlo", "expecting helo", "ehlo expected", "helo expected",
                  // a session-level sequence fault: no HELO/EHLO yet, so every command on this connection fails alike
                  "ehlo first", "helo or ehlo first", "need helo", "need ehlo", "say helo", "send helo", "send ehlo",
                  "helo required", "ehlo required", "helo/ehlo before", "ehlo/helo before"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.helo_command_rejected", C::Protocol,
+          "Postfix 'Helo command rejected' with a cause no rule names and no 5.7.x code (none, 4.x.x, 5.5.x…): our HELO name is refused as unusable; every message on this connection fails the same way")
+            .t(&["helo command rejected"])
+            .enh("none 4.*.* 5.0.* 5.1.* 5.2.* 5.3.* 5.4.* 5.5.* 5.6.*")
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.helo_policy_code", C::Policy,
+          "Postfix 'Helo command rejected: <the admin's reason>' said with a permanent policy code (5.7.x, RFC 3463's security or policy class) and no syntax or lookup wording: a local rule about our HELO name ('you are not me'), not a malformed command; declared after the HELO-syntax rule, whose specific phrases win a tie")
+            .t(&["helo command rejected"])
+            .enh("5.7.*")
             .scope(Scope::Destination),
     );
     v.push(
@@ -446,4 +453,4 @@ pub(super) fn rules(v: &mut Vec<B>) {
 #[rustfmt::skip]
 const TOO_MANY_RECIPIENTS: &[&str] = &["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients",
     "too many addresses", "too many envelope recipients", "too many recipient attempts", "multiple destination domains per transaction",
-    "recipients per message", "recipient limit reached", "recipients per connection"];
+    "recipients per message", "recipient limit reached", "recipients per connection", "recipients per connection limit reached"];
