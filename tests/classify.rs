@@ -2907,6 +2907,54 @@ fn seventeenth_round_words_from_the_retired_fresh17() {
 }
 
 #[test]
+fn eighteenth_round_words_from_the_retired_fresh18() {
+    let cases = [
+        // Our domain or server named as a spam source is its standing, holding the
+        // destination...
+        (
+            "550 5.7.1 Your domain has been associated with spam",
+            S::DataEnd,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "554 5.7.1 We do not accept mail from your server as it appears to be an open relay",
+            S::DataEnd,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // ...while a message matching a pattern associated with spam is its content, and
+        // refusing mail from a domain stays a refusal of our sender.
+        (
+            "550 Message rejected because it matches a pattern associated with spam",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 We do not accept mail from example.com",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&cases);
+    // Our MTA's own account of the connection lost while it waited for the greeting is a
+    // failed transport (the text names the greeting, so that is the stage it reads).
+    let v = c().classify_text(
+        "lost connection with mx.example.net[192.0.2.7] while receiving the initial server greeting",
+        S::Unknown,
+    );
+    assert_eq!(v.category, Some(C::Network));
+    assert_eq!(v.rule, "text.network_at_greeting");
+    assert_eq!(v.disposition, T);
+}
+
+#[test]
 fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_the_retired_fresh14()
 {
     let cases = [

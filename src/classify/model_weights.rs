@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 7493 (feature, category) entries.
+//! 29 categories, 4000 features, 7496 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-29, 27, -40, -30, -22, 29, -36, -64, -86, -22, -20, 54, -17, -6, -31, -9, -29, 42, 23, -11, 9, 87, -1, 129, -5, 101, -4, -29, -12];
+pub(super) static PRIOR: [i32; 29] = [-30, 27, -40, -30, -22, 27, -36, -64, -85, -22, -19, 54, -17, -7, -31, -7, -26, 40, 22, -10, 9, 86, -1, 129, -4, 102, -5, -29, -13];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -64,6 +64,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x002f6694, // b:host or
     0x00311c0c, // w:eop
     0x0032f7b2, // b:address in
+    0x00393c3a, // b:dsl example
     0x0049d3ad, // w:method
     0x00745502, // b:rejected no
     0x00d8753c, // b:permitted to
@@ -77,15 +78,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0171e5c4, // b:is an
     0x017662f2, // b:is on
     0x01913d74, // b:com answer
+    0x01a463b8, // b:administrative prohibition
     0x01b18504, // w:plus
     0x01de9e3b, // b:to support
-    0x01e431f9, // b:user azumakuniyuki
     0x020648af, // w:verification
     0x020c084f, // w:directory
     0x020ce62d, // b:forwardemail net
     0x020efbd9, // p:blac
     0x0224c9dd, // w:next
     0x0231485e, // w:live
+    0x023b1507, // b:but your
     0x02400a0a, // b:auth not
     0x02402df5, // b:not support
     0x02435c2b, // w:spaces
@@ -120,13 +122,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04427ca7, // w:help
     0x0457ae1a, // b:internal failure
     0x04c13d57, // b:invalid recipient
-    0x04d16c94, // b:the mailbox
     0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
     0x05341a20, // w:setting
-    0x0556e6b0, // b:unavailable user
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
     0x05bc4f3b, // b:unrouteable address
@@ -159,7 +159,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x07c511a0, // e:x.7.25
     0x07cdc7e4, // c:400
     0x07d67d4b, // b:address rejected
-    0x07d903ed, // b:to view
     0x07eab665, // b:smtp auth
     0x08288e0c, // b:need help
     0x08333f87, // b:is disabled
@@ -190,6 +189,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x09099262, // b:redmine server
     0x090a7b67, // w:memory
     0x090d75ba, // b:received from
+    0x09110740, // b:content policy
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
@@ -269,6 +269,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d50251f, // p:call
     0x0d55b38b, // b:should be
     0x0d739fd8, // b:failed authentication
+    0x0d771f82, // w:restriction
     0x0d862b51, // b:dns mx
     0x0dbca653, // b:the spf
     0x0dc00e2f, // p:issu
@@ -288,7 +289,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e640c9d, // p:empt
     0x0e7426d9, // b:co uk
     0x0e7e1641, // p:occu
-    0x0e86b7eb, // b:the intended
     0x0ea8c9fc, // b:suspicious due
     0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
@@ -318,8 +318,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x10246166, // p:disc
     0x106a2b1d, // b:local domains
     0x10740256, // b:address not
+    0x10769aaf, // b:header if
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
+    0x1094cfee, // w:proper
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
     0x1137a8dc, // b:is denied
@@ -341,7 +343,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x121c46d6, // w:line
     0x12300baf, // b:nullmailer queue
     0x1231a74b, // p:bloc
-    0x1264c93a, // b:smtp invalid
     0x12718981, // b:required to
     0x12779618, // p:port
     0x1286536c, // b:of their
@@ -349,11 +350,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12d95b27, // b:end of
-    0x12fbfda5, // b:the size
     0x12fca1e7, // p:forg
     0x132ec790, // e:x.3.1
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
+    0x1372b346, // b:was refused
     0x138af53c, // b:clamav net
     0x13a3abe7, // w:nested
     0x13bb4eef, // w:based
@@ -362,6 +363,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x13d96902, // b:tls already
     0x13e9acb3, // b:rejected because
     0x13ef465c, // p:your
+    0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
     0x1419cf83, // b:there is
@@ -389,7 +391,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x15fb7ed1, // b:before mail
     0x160410b0, // b:smtp relay
     0x1608ec32, // p:kiji
-    0x1616621d, // b:to sender
     0x162ecc49, // e:x.3.2
     0x1630dd23, // b:get removed
     0x1649937d, // b:error send
@@ -400,7 +401,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16a6f195, // p:over
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
-    0x16b6ff18, // b:spam check
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
@@ -440,13 +440,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18e02c9b, // b:in dnsbl
     0x18e08b3e, // b:and is
     0x18e11a88, // b:smtp connections
-    0x18f1f719, // b:spam spam
     0x18fbab0d, // b:many received
     0x18fd1cec, // b:fatal sorry
     0x190d5439, // b:by zen
     0x19101149, // w:administrator
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
+    0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
@@ -458,6 +458,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1a53a858, // b:org relay
     0x1a5997eb, // b:header based
     0x1a84adcb, // b:email addresses
+    0x1a8c7814, // b:error occurred
     0x1aaa3f99, // w:previous
     0x1ab8f121, // p:sorr
     0x1ac6992f, // b:sender guidelines
@@ -465,6 +466,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
     0x1b1c9fcc, // b:rejeitado pelo
+    0x1b1d36c2, // b:be blacklisted
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
     0x1b5cf857, // b:troubleshooting aspx
@@ -496,6 +498,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1cd76b2f, // w:bit
     0x1cd8c131, // w:null
     0x1cfaabfe, // b:message rejected
+    0x1d18df1d, // p:syma
     0x1d1bd84e, // e:5.2.3
     0x1d1c7fe0, // e:4.5.3
     0x1d242a5a, // b:by our
@@ -505,7 +508,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d3daedb, // w:forwardemail
     0x1d3ef102, // b:mail data
     0x1d495d6f, // b:co jp
-    0x1d4b16cd, // b:that time
     0x1d773bad, // b:resend your
     0x1d821752, // p:runn
     0x1d85febf, // b:insufficient system
@@ -513,6 +515,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d9f79c1, // b:sorry your
     0x1da37bc6, // w:greylisted
     0x1dc9e1c0, // b:record found
+    0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
     0x1df302c0, // b:id bounce
     0x1df393da, // b:disk space
@@ -539,6 +542,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f1c8306, // e:4.5.1
     0x1f3191d8, // b:all recipients
     0x1f44ffe1, // b:choose to
+    0x1f47b97a, // b:error but
     0x1f56770b, // w:per
     0x1f63f1f9, // w:about
     0x1f8b1885, // b:bin help
@@ -549,6 +553,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1fd08336, // b:net currently
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
+    0x201b7980, // b:domain may
     0x201c8499, // e:4.5.0
     0x20243e16, // b:helpdesk ugent
     0x202ea8fe, // b:neko nyaaaaaaan
@@ -576,7 +581,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x213d4fe4, // b:frozen see
     0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
-    0x217436ae, // b:through this
     0x21778062, // b:don accept
     0x2181058c, // b:gmx net
     0x21859fdc, // b:is in
@@ -643,6 +647,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x25db0edc, // b:ip blocked
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
+    0x25eb242c, // b:expected rcpt
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
     0x26224571, // p:dire
@@ -667,7 +672,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281ee9f5, // w:gsmtp
-    0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
     0x2847de97, // w:probably
@@ -689,6 +693,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
+    0x2948992f, // b:from parameters
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
     0x29770cf7, // b:by the
@@ -709,11 +714,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a687b13, // b:sending too
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
-    0x2a8281f5, // b:to restricted
-    0x2a8830c2, // b:sorry mailbox
-    0x2a948e28, // b:suspected spam
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
+    0x2acf7999, // b:from addresses
     0x2ae83eba, // b:envelope sender
     0x2af31cab, // e:x.4.3
     0x2b080877, // w:forwarding
@@ -724,6 +727,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
     0x2baee05c, // w:bye
+    0x2bb8fde4, // w:matched
     0x2bba6071, // b:backend failure
     0x2bcd6870, // b:yahooinc com
     0x2bf31e3e, // e:x.4.0
@@ -756,7 +760,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d23b211, // b:found example
     0x2d519abc, // e:x.2.0
     0x2d59069c, // b:reply to
-    0x2d5e09f2, // b:to validate
     0x2d65a772, // b:sorry we
     0x2d65b4d8, // w:requires
     0x2d6d7b08, // b:to review
@@ -801,10 +804,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f7fa295, // b:limited because
     0x2f903f96, // b:this recipient
     0x2f9186fd, // b:contact us
-    0x2f9848ee, // b:to why
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
+    0x2fdebdb1, // b:or virus
     0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
@@ -844,13 +847,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x324405f3, // b:passing dkim
     0x32474bec, // w:executable
     0x326c1773, // b:currently sending
+    0x326d1956, // b:cannot accept
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
-    0x32c2afb9, // b:to dmarc
     0x32cc39c5, // b:reject your
     0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
@@ -898,6 +901,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x367dac08, // b:this user
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
+    0x36956a67, // b:exceeds size
     0x36ca5557, // b:not rfc
     0x36d6909c, // b:haineko org
     0x36e15cdb, // b:your sender
@@ -923,11 +927,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
     0x37f8ec61, // w:mikeneko
+    0x382380bd, // b:commands expected
     0x38251d0c, // b:the postmaster
     0x38258fa0, // b:dns entry
     0x38414d62, // b:accepted due
     0x385e8abf, // w:reputation
     0x386ccde4, // w:tried
+    0x3883ad31, // b:your server
     0x38870e4c, // b:recipientnotfound recipient
     0x389226f0, // b:org server
     0x3893edf3, // b:https sender
@@ -956,11 +962,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a59ea0b, // w:queue
     0x3a5bea11, // w:yourself
     0x3a66f43e, // b:recipnotfound not
+    0x3a73833a, // b:contact if
     0x3a7ce1f5, // b:nested mail
     0x3a7f202f, // b:server kijitora
     0x3abda068, // b:invalid address
     0x3ad2e7d9, // b:not relaying
     0x3adb73d9, // b:reset request
+    0x3ae46c44, // b:relay failure
     0x3b03b845, // w:duplicate
     0x3b1a4b87, // b:only one
     0x3b24db66, // w:invalide
@@ -992,6 +1000,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3cf0a665, // b:your mail
     0x3cfa6fba, // b:rejected user
     0x3cfd04b3, // b:user does
+    0x3cfe67e4, // b:more info
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
     0x3d0910dc, // p:user
@@ -1009,9 +1018,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
     0x3e8bc01c, // b:rejected per
+    0x3e919d20, // p:xfor
     0x3e9fe611, // w:attachment
     0x3eb00ea6, // b:will be
-    0x3ecbcd7e, // b:spool file
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
     0x3ee05904, // b:on setting
@@ -1042,7 +1051,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40c3d216, // b:qq com
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
-    0x40edb51d, // b:too quickly
     0x40f77104, // b:blocked for
     0x40f97f58, // b:message will
     0x410564b3, // b:attachments are
@@ -1052,11 +1060,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x416ac853, // p:cred
+    0x417364be, // b:available please
     0x419011ea, // b:an unwanted
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
     0x41a671c3, // p:noer
-    0x41b99b5d, // b:smtp mailbox
     0x420b13e0, // b:http mail
     0x4225256b, // b:prod outlook
     0x42290e1e, // w:added
@@ -1080,7 +1088,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
-    0x440aee55, // b:too fast
     0x44108b7f, // b:request ip
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
@@ -1091,6 +1098,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x446cd06e, // w:post
     0x446ded23, // p:writ
     0x44770364, // w:icloud
+    0x449ed317, // b:your system
     0x44a6b515, // b:is rejected
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
@@ -1102,6 +1110,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x454317e8, // b:here by
     0x45542464, // b:reject fatal
     0x4555124e, // b:disabled or
+    0x455745a5, // b:message may
     0x456685be, // b:have not
     0x4573b7d3, // b:must exist
     0x45785a85, // b:to deliver
@@ -1119,6 +1128,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x463fbcbd, // b:spam or
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
+    0x46681124, // b:org not
     0x466f599f, // b:by your
     0x468a68db, // b:by spf
     0x468b7a01, // b:from already
@@ -1129,7 +1139,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46c161da, // b:at later
     0x46c8c99c, // b:order to
     0x46ce67e9, // b:com service
-    0x46f3ed83, // b:temporary dns
     0x46f415ea, // b:mx host
     0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
@@ -1165,10 +1174,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
     0x4931d35f, // b:not relay
-    0x494afa69, // b:spam to
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
+    0x49c0d62b, // b:exactly one
+    0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f0f9d6, // b:mylist command
     0x49f3ac33, // w:temporary
@@ -1176,7 +1186,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4a193e39, // b:send fatal
     0x4a246661, // w:token
     0x4a329473, // b:destination address
-    0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
     0x4abbe1f9, // w:provide
@@ -1204,6 +1213,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c9d1f98, // b:mime content
     0x4cb2a272, // p:reac
     0x4cb6bef3, // b:requires valid
+    0x4cc198ae, // b:infected by
     0x4cc4c4ff, // b:denied to
     0x4cc8a56c, // b:max rcpt
     0x4ceb3b66, // b:connections from
@@ -1262,12 +1272,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
     0x50a957dc, // w:accepting
-    0x50c6e011, // b:system full
     0x50d53b00, // p:reso
     0x50d90c97, // p:repo
     0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
     0x511ab365, // p:loop
+    0x511eec09, // b:envelope blocked
     0x51221504, // b:closing connection
     0x5128d988, // b:net smtp
     0x513842bf, // p:proc
@@ -1289,7 +1299,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x522b75a4, // b:send message
     0x522c9e96, // b:too busy
     0x5235439e, // w:unauthenticated
-    0x525b9fdc, // b:unauthenticated mail
     0x52766f5e, // b:is listed
     0x5288d822, // w:mylist
     0x52958f2a, // b:virus eicar
@@ -1304,7 +1313,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x534cc789, // b:ezmlm manage
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
-    0x538f8b1e, // b:unknown recipient
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
@@ -1335,8 +1343,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56227fd1, // w:during
     0x56243748, // b:policy of
     0x5656a833, // b:our bulk
+    0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
+    0x5682d58b, // b:parse message
     0x56859eee, // w:there
     0x56868602, // b:disabled for
     0x56a1690f, // p:refu
@@ -1344,6 +1354,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56dcd9a3, // b:denied by
     0x56e21ad1, // b:send too
     0x56e38bd4, // b:the from
+    0x56e8dd43, // p:assi
     0x56ea94b1, // b:best practices
     0x56f771ca, // b:rejected content
     0x57217d66, // b:service unavailable
@@ -1391,6 +1402,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5a41512e, // b:anti spam
     0x5a496dcb, // b:temporarily rate
     0x5a5cc6c7, // b:unable to
+    0x5a70e15e, // b:is broken
     0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
     0x5ace8ef9, // p:retu
@@ -1420,7 +1432,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5c2dc2cd, // b:jdoe example
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
-    0x5c48b0d7, // b:unavailable recipients
     0x5c497362, // b:for further
     0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
@@ -1449,6 +1460,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5dd9d556, // b:not verified
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
+    0x5e148122, // b:an open
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
     0x5e2cba02, // w:srs
@@ -1456,7 +1468,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e5f0b87, // p:wron
     0x5e786dfa, // b:org black
     0x5e7eae25, // w:fwd
-    0x5e89b52d, // b:spfbl you
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
@@ -1511,6 +1522,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62360815, // w:inactive
     0x62385d82, // p:prop
     0x624fcb6b, // b:delivery information
+    0x625b8d7b, // b:recipient verification
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
     0x6293242b, // b:administratively denied
@@ -1563,10 +1575,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x651d5eb1, // b:routing loop
     0x65423751, // b:must not
     0x654eb217, // b:protocol error
-    0x654fa104, // b:tell me
     0x6553d646, // b:with the
     0x655e1799, // p:expe
     0x6582e872, // p:exce
+    0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
     0x65b8a948, // b:sistema antispam
@@ -1583,6 +1595,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x662ab63b, // b:domain example
     0x662b426d, // b:mail before
     0x662bc1b0, // b:to this
+    0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
@@ -1601,6 +1614,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
     0x673a846b, // b:many simultaneous
+    0x67421c7a, // b:not delivered
     0x67515416, // b:microsoft com
     0x6796715d, // b:error transaction
     0x67b9dc32, // w:transient
@@ -1617,9 +1631,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x682ce219, // b:need fully
     0x6842900f, // w:see
     0x6848f9f5, // w:couldn
-    0x688586c8, // b:smtp cuda
     0x68a14bd3, // w:path
-    0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
@@ -1632,6 +1644,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6988feec, // p:exam
     0x69bfeea7, // w:invalid
     0x69c814d5, // b:owner of
+    0x69c97e25, // b:address this
     0x69eef5cb, // b:initiative go
     0x69f13cd3, // e:5.7.1
     0x6a009871, // b:unauthenticated email
@@ -1639,10 +1652,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a268281, // b:helo is
     0x6a2cb178, // w:barracudacentral
     0x6a2e4837, // w:channel
+    0x6a386a1a, // p:prox
     0x6a3e0465, // w:through
     0x6a563cea, // b:sender example
     0x6a644bb0, // b:bad address
-    0x6a67f652, // b:use rset
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
     0x6a82f051, // p:exch
@@ -1657,7 +1670,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6af40798, // b:do contact
     0x6b1bba59, // w:blocklist
     0x6b2a8c71, // b:part does
-    0x6b2f470f, // b:timeout waiting
     0x6b4c34d4, // b:send md
     0x6b5c9f73, // b:much mail
     0x6b86452d, // b:http helpdesk
@@ -1679,7 +1691,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c5ee754, // p:scor
     0x6c9007ac, // p:owne
     0x6c95439f, // b:servers without
-    0x6caace52, // b:tls connection
     0x6cd9c985, // w:least
     0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
@@ -1717,6 +1728,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ed39a9b, // b:rcpt command
     0x6ed9d0bd, // w:value
     0x6edd100b, // b:network is
+    0x6ee265ee, // b:address which
     0x6efafaa7, // w:goodbye
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
@@ -1758,7 +1770,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x71918566, // b:transmission channel
     0x71b6e911, // p:defe
     0x71bdbf8c, // w:allowed
-    0x71cddad8, // b:smtp relaying
     0x71f1496b, // e:5.7.9
     0x721689c4, // b:many auth
     0x722b5a1c, // b:because it
@@ -1811,7 +1822,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x74f50778, // b:server shutting
     0x75039667, // b:note we
     0x75385e4e, // w:failure
-    0x75570abd, // b:starttls not
     0x756290ab, // b:mail was
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
@@ -1822,7 +1832,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75fd07e5, // b:message and
     0x7616bb0e, // b:helo was
     0x762b90c9, // b:down please
-    0x764487b0, // b:status internal
     0x76540ad9, // b:blocklist visit
     0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
@@ -1844,7 +1853,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7765dfc2, // b:rejected rejeitado
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
-    0x7790e5ab, // b:staff example
     0x77a48e1f, // b:smtp protocol
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
@@ -1853,7 +1861,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
     0x781bdf84, // b:best protect
-    0x782c703c, // b:sorry can
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
@@ -1891,7 +1898,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ac246fb, // b:to queue
     0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
-    0x7b183e09, // b:space please
     0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
     0x7b31de62, // b:smtp spam
@@ -1914,7 +1920,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
     0x7c2dd585, // b:concurrent connections
-    0x7c3c700a, // b:the directions
     0x7c410a1e, // b:invalid srs
     0x7c48bfd7, // b:feel we
     0x7c4f00e8, // w:infected
@@ -1976,6 +1981,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f450c94, // w:anti
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
+    0x7f6e7cc7, // b:or rcpt
     0x7f6f5590, // b:storage allocation
     0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
@@ -1991,7 +1997,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
     0x807f9cfc, // w:stream
-    0x80817107, // b:to find
     0x8083c8ac, // p:gree
     0x80868ade, // b:apple com
     0x808dd035, // b:this host
@@ -1999,9 +2004,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80b28e9a, // b:service exmail
     0x80ccb5d3, // w:closing
     0x80f8455a, // b:comcast net
-    0x80fae0e3, // b:time if
     0x80fb0a29, // b:record setup
-    0x810525cb, // b:sorry sender
     0x8113d904, // b:found by
     0x8132222a, // b:bad helo
     0x81392396, // b:has not
@@ -2046,6 +2049,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x839cbb2c, // b:our block
     0x83d569e3, // w:problem
     0x83d82b95, // b:lost connection
+    0x8404936c, // b:but we
     0x840570a9, // w:settings
     0x8416f06b, // p:invo
     0x8438edfc, // b:because of
@@ -2093,9 +2097,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86649dcd, // b:readthedocs org
     0x869664b9, // b:are allowed
     0x86c61dc8, // b:of data
-    0x86e11693, // b:to execute
+    0x86c8deb7, // b:refused because
     0x86f53a20, // w:sympa
     0x86f89846, // p:quot
+    0x871277f6, // p:intr
     0x871589d9, // p:plea
     0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
@@ -2120,7 +2125,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x889d3603, // w:reset
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
-    0x88ad97e5, // b:try another
     0x88b2cb99, // b:for more
     0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
@@ -2138,6 +2142,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x893895ca, // b:information visit
     0x89419f8d, // e:x.6.7
     0x8948d76b, // b:org smtp
+    0x8963a87f, // w:dsl
     0x8971c53d, // b:address list
     0x8976b905, // b:part of
     0x897a1cd3, // b:trying to
@@ -2208,12 +2213,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e1f266e, // b:found in
     0x8e2ec90f, // b:size limit
     0x8e3949d3, // p:star
+    0x8e4c8a94, // b:many unknown
     0x8e53648e, // p:myli
     0x8e67aebe, // p:give
     0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
     0x8e8c617c, // w:able
-    0x8ec9332e, // b:smtp sender
     0x8ecbb503, // w:section
     0x8ee57a52, // w:lost
     0x8ef0546b, // w:trouble
@@ -2224,6 +2229,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
+    0x8f3156de, // b:recipient please
     0x8f40edd9, // b:localhost localdomain
     0x8f411884, // b:refer your
     0x8f445795, // p:acco
@@ -2234,7 +2240,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8f78c815, // b:request for
-    0x8f9f88dc, // b:that address
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
     0x9020fe49, // w:suspended
@@ -2279,7 +2284,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
     0x92090e63, // b:dynamic ip
-    0x921b247f, // b:use your
     0x921f1735, // b:to relay
     0x922734e2, // b:libsisimai net
     0x9231d5b2, // b:blacklisted see
@@ -2361,6 +2365,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x964c9fa8, // b:reject due
     0x965a6c7f, // p:peop
     0x96667e84, // b:address listed
+    0x968df9ec, // w:ca
     0x968e37f7, // p:adre
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
@@ -2381,6 +2386,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97b48aab, // w:docs
     0x97c5e1fb, // p:fail
     0x97e0c942, // e:5.5.4
+    0x97e49357, // w:fqdn
     0x97ece007, // b:com sender
     0x97fca2a5, // b:postmaster gmx
     0x9838ae78, // w:weather
@@ -2389,6 +2395,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
+    0x988dfd12, // w:cc
     0x98a601f8, // w:uk
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
@@ -2448,7 +2455,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9c221be2, // b:configuration problem
     0x9c4af7a9, // b:reject for
     0x9c4ecb77, // b:command output
-    0x9c5d07a9, // b:spf checks
     0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
     0x9c6a3171, // b:unsupported option
@@ -2457,7 +2463,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9c7ce71c, // b:part is
     0x9c8e035e, // w:co
     0x9ccde077, // w:bdat
-    0x9cde6257, // b:use the
     0x9cf922d9, // p:conn
     0x9cfc0f8b, // b:contains invalid
     0x9d04d66d, // b:greylisting in
@@ -2465,10 +2470,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
+    0x9d2d7840, // w:node
     0x9d309705, // p:mike
     0x9d3b0177, // p:with
+    0x9d59eb15, // b:com if
     0x9d5ec1bd, // b:failed to
     0x9d673770, // b:please authenticate
+    0x9d69b61a, // b:blacklisted for
     0x9d6b6eb9, // p:temp
     0x9d8e04f1, // w:cn
     0x9d8f8c73, // b:verification failed
@@ -2555,6 +2563,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
+    0xa34a5d1a, // w:archive
     0xa34c0d85, // b:mx settings
     0xa35f776a, // b:you want
     0xa362b8e9, // p:stre
@@ -2563,6 +2572,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3a61349, // w:up
     0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
+    0xa3f28b44, // w:phishing
     0xa41864d5, // b:it exceeded
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
@@ -2648,7 +2658,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
-    0xa8da9627, // b:to addr
     0xa8e0ac2f, // b:denied prod
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
@@ -2671,7 +2680,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9f8af54, // s:ehlo
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
-    0xaa31cfce, // b:spf lookup
     0xaa33e996, // b:registries as
     0xaa3975e7, // p:stan
     0xaa4bdcb9, // b:detected as
@@ -2695,13 +2703,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab5950a9, // w:don
     0xab6118c1, // w:authentification
     0xab64375e, // w:why
+    0xab6c2d58, // b:before sending
     0xab6e4870, // b:dnsbl example
     0xab70ae06, // w:unnecessary
     0xab715768, // w:amount
     0xab929829, // w:mx
     0xab92e259, // b:deliver message
     0xab9b9285, // w:ip
-    0xaba3737d, // b:to more
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
     0xabb723c1, // b:removed from
@@ -2774,10 +2782,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf389ec0, // w:addresses
     0xaf460ca8, // w:callout
     0xaf50b56a, // b:effect please
+    0xaf62cbcd, // p:stri
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
-    0xaf8b7829, // b:type host
     0xaf8bc868, // b:ip addresses
+    0xaf8d8ea1, // b:account or
     0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
@@ -2837,12 +2846,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb29fced1, // b:messages sent
+    0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
     0xb2c2276d, // p:ezml
     0xb2c6ea1a, // p:memb
     0xb2f9457b, // p:cont
     0xb308493b, // w:rejection
+    0xb34657be, // b:here https
+    0xb346f602, // b:on its
     0xb347aa9c, // b:visit http
+    0xb3c18977, // b:already active
     0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
     0xb3dea1db, // b:for explanation
@@ -2886,6 +2899,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
+    0xb6822b77, // b:mime type
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
@@ -2895,7 +2909,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb6a86fc9, // w:ve
     0xb6b8f7d8, // b:invoice exe
     0xb6cf351c, // p:veui
-    0xb6d0ddb4, // b:spam this
     0xb6d8ab0f, // p:netw
     0xb6ddebb9, // e:4.4.5
     0xb6e4c577, // b:spam message
@@ -2910,7 +2923,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb776eb39, // b:connection refused
     0xb77ce98d, // b:not local
     0xb7881db1, // w:at
-    0xb78cfaff, // b:tls required
     0xb79ba569, // w:id
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
@@ -2962,7 +2974,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba79f96b, // p:lite
     0xba7a73e4, // b:manage fatal
     0xba917b1a, // w:practices
-    0xba9fa244, // b:to submit
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
@@ -2984,7 +2995,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbc1d401a, // p:mist
     0xbc2261ea, // b:blacklisted on
     0xbc2cd394, // b:failed missing
-    0xbc40afd3, // b:the parameter
     0xbc68a66b, // b:to protect
     0xbc83a862, // w:go
     0xbc886ad8, // p:appr
@@ -2999,7 +3009,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
     0xbd20a3f7, // b:to user
-    0xbd4e02ae, // b:sorry this
     0xbd54ba10, // w:note
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
@@ -3046,6 +3055,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfdf4dc4, // b:message looks
     0xbfede058, // b:quota limit
     0xbffd5792, // b:content is
+    0xc00959cd, // b:from refused
     0xc018571b, // b:with this
     0xc01cc175, // p:head
     0xc0244e93, // b:schleuder docs
@@ -3071,7 +3081,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc176f429, // b:https schleuder
     0xc17a3e3c, // p:doma
     0xc17ebb6a, // p:docu
-    0xc1913845, // b:the mailing
     0xc19cb6fe, // b:list at
     0xc1b8028d, // b:please retry
     0xc1b89ce1, // b:invalid sender
@@ -3113,7 +3122,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3da77b9, // b:message end
     0xc3f0dfbc, // b:review rfc
     0xc4118ded, // w:target
-    0xc41677fa, // b:the correct
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
     0xc45cfc15, // b:account that
@@ -3121,7 +3129,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc46d1671, // w:broken
     0xc48bb477, // b:blocked because
     0xc49e8429, // b:in local
-    0xc4a377b4, // b:to suspected
     0xc4bc5a07, // w:failures
     0xc4c2f315, // b:com response
     0xc4edc44b, // b:of bytes
@@ -3191,7 +3198,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7dc6114, // b:my local
     0xc7e03beb, // b:lists sr
     0xc7e3532e, // p:next
-    0xc81dcf62, // b:to correct
     0xc82d4370, // b:man sr
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
@@ -3207,14 +3213,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
-    0xc95fc87f, // b:to see
     0xc97d7320, // p:setu
     0xc999e3b8, // b:ezmlm send
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9cd6bab, // p:boun
-    0xc9e819b2, // b:unavailable or
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
     0xca043440, // p:legi
@@ -3260,10 +3264,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5b7028, // b:need mail
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
+    0xcc86efe0, // b:com blacklisted
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
-    0xccb3557b, // b:the owner
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
     0xccf7e778, // b:recipients in
@@ -3298,7 +3302,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcecd6b81, // b:esmtp not
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
-    0xcf34c97e, // b:ube id
     0xcf4971f1, // b:user in
     0xcf54f481, // p:brok
     0xcf5bb8d1, // p:impl
@@ -3322,6 +3325,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
     0xd112cbbf, // w:before
+    0xd1294532, // b:as it
     0xd129e5c7, // b:name contains
     0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
@@ -3379,7 +3383,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
-    0xd4e30725, // b:to store
+    0xd4dfd7fe, // b:from or
     0xd4eb6f0c, // b:service temporarily
     0xd4f35b8e, // b:sender rejected
     0xd4f4bb3a, // w:permanent
@@ -3481,8 +3485,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc5bed0e, // b:https check
     0xdc68b5a6, // b:with hard
     0xdc7e6d6d, // b:record of
-    0xdc805569, // b:the internet
-    0xdc87c05f, // b:time your
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
@@ -3519,7 +3521,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde9444e8, // w:uribl
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
-    0xdea7e1b6, // b:spf example
     0xdebad96d, // p:line
     0xdec11fec, // b:neko example
     0xdec2b272, // b:not found
@@ -3529,6 +3530,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
     0xdf10b558, // b:ntt docomo
+    0xdf138e13, // b:error retry
     0xdf2c5ced, // b:to pass
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
@@ -3594,6 +3596,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe35fac94, // b:answer to
     0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
+    0xe3700a59, // w:xforward
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
     0xe389daf1, // b:for relay
@@ -3638,7 +3641,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe657a913, // w:lib
     0xe658f93c, // c:552
     0xe665c52f, // c:500
-    0xe6696934, // b:this mailing
     0xe67cc01b, // b:you cannot
     0xe6915791, // w:setup
     0xe6a02fe2, // b:addresses in
@@ -3678,7 +3680,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b7183e, // b:server requires
     0xe8b9eb5e, // b:connection to
     0xe8bb384e, // b:not registered
-    0xe8f70ba5, // b:smtp session
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9308cb7, // b:error from
@@ -3691,10 +3692,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe99eaba9, // p:auth
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
-    0xe9cdcf4f, // b:smtp authentication
     0xe9ed7530, // b:are not
     0xea07a0b8, // b:py answer
-    0xea449139, // b:sorry user
     0xea4a01d4, // b:long see
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
@@ -3702,6 +3701,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea60cfff, // p:http
     0xea6e6658, // b:domain user
     0xea802bd5, // e:x.7.2
+    0xea82af91, // b:it to
     0xea8a3007, // w:mfrom
     0xea9ead3c, // p:auto
     0xeaa41e5e, // b:valid sender
@@ -3717,7 +3717,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeb2bfd40, // b:http mongrey
     0xeb39901b, // p:arch
     0xeb3a9eca, // b:email user
-    0xeb410810, // b:temporary authentication
     0xeb54a9a7, // p:dmar
     0xeb598bea, // b:mailfrom domain
     0xeb60da11, // w:additional
@@ -3729,7 +3728,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xebda6e88, // b:authorised to
     0xebeba5b4, // b:reasons please
     0xebf0cbd8, // w:need
-    0xec043678, // b:smtp your
     0xec08e6f4, // p:leas
     0xec1f32fd, // p:numb
     0xec269438, // w:mails
@@ -3754,7 +3752,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed542527, // b:that prevents
     0xed5799ff, // p:trie
     0xed5b42d8, // c:541
-    0xed68602e, // b:ssl certificate
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
@@ -3796,12 +3793,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef80c600, // b:fail not
     0xef91696e, // b:why mfrom
     0xef94a0d8, // b:sorry max
-    0xef9761e6, // b:unrecognized authentication
     0xefb0f55d, // b:or more
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
     0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
+    0xf0020611, // b:messages without
     0xf004c7aa, // b:azumakuniyuki ntt
     0xf0366447, // b:dd this
     0xf039033d, // b:have ptr
@@ -3818,7 +3815,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0bb6daf, // b:com cgi
     0xf0c4e61e, // b:more details
     0xf0e13d49, // b:and the
-    0xf0e24615, // b:temporary internal
+    0xf0ffb8e8, // b:because you
     0xf1218b6b, // b:by recipient
     0xf1237ee5, // p:unex
     0xf1261b2c, // b:limit is
@@ -3836,6 +3833,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
     0xf262e927, // p:arti
+    0xf2758d20, // p:badr
     0xf2806835, // b:ip to
     0xf2889f6c, // w:apple
     0xf28d9206, // p:barr
@@ -3843,6 +3841,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
     0xf2b18062, // p:toke
+    0xf2bec74c, // b:permitted by
     0xf2c06055, // b:associated with
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
@@ -3858,13 +3857,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf33e03e6, // b:com domain
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
+    0xf3b32bfb, // b:headers are
     0xf3b416cc, // b:unsupported authentication
     0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
     0xf3d9cd3e, // b:policy reasons
     0xf3dab8d8, // p:sist
-    0xf3e1df10, // b:to get
     0xf3eccd85, // w:tard
     0xf3f00ba3, // w:google
     0xf40ff2c7, // w:unexpected
@@ -3882,7 +3881,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf4711f27, // b:postmaster example
     0xf47ae383, // p:edit
     0xf47d8c90, // b:net xx
-    0xf47e679d, // b:syntax mail
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
@@ -3908,6 +3906,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf6557ad5, // w:concurrent
     0xf6596712, // b:errors come
     0xf65fd706, // b:body parameter
+    0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6d14d22, // b:your email
@@ -3923,6 +3922,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf757a6fc, // b:can also
     0xf770d03a, // b:time please
     0xf7760ae9, // b:while processing
+    0xf7a75adf, // b:sequence no
     0xf7b3e737, // b:detected eicar
     0xf7b44e36, // p:iclo
     0xf7b52948, // w:votre
@@ -3956,10 +3956,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf9841f5b, // w:possible
     0xf9ace215, // b:ch help
     0xf9bcd7c2, // b:and has
-    0xf9c27dfb, // b:spam your
     0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
     0xfa110973, // b:unrecognized command
+    0xfa129b15, // b:and your
     0xfa140823, // b:achieved the
     0xfa17f530, // p:subs
     0xfa25cba7, // p:unfo
@@ -3995,7 +3995,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
     0xfbd35faa, // p:full
-    0xfbda7b53, // b:type aaaa
+    0xfbe7ef8d, // b:policy restriction
     0xfbeb4529, // b:sending rate
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
@@ -4004,9 +4004,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
-    0xfc4e1e58, // b:unknown relay
     0xfc533897, // w:worm
     0xfc55c543, // p:targ
+    0xfc8f9a6e, // b:because your
     0xfc96bd97, // w:mailfrom
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
@@ -4059,1009 +4059,1009 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 4, 5, 6, 7, 8, 9, 9, 10, 11, 12, 13, 14, 20,
-    20, 21, 21, 22, 22, 23, 24, 24, 24, 24, 28, 29, 32, 45, 46, 46,
-    46, 46, 46, 47, 51, 52, 52, 52, 52, 54, 55, 56, 58, 59, 68, 69,
-    69, 70, 71, 72, 73, 80, 80, 88, 97, 97, 98, 100, 103, 104, 104, 108,
-    108, 110, 110, 110, 110, 110, 111, 111, 111, 112, 113, 114, 114, 115, 115, 115,
-    116, 116, 117, 118, 119, 119, 120, 120, 121, 122, 123, 123, 124, 130, 132, 139,
-    141, 141, 147, 147, 147, 147, 148, 149, 162, 162, 162, 162, 163, 163, 163, 163,
-    163, 164, 164, 164, 164, 165, 165, 165, 166, 167, 168, 168, 169, 170, 171, 172,
-    172, 178, 180, 181, 184, 185, 186, 186, 186, 186, 187, 188, 189, 190, 193, 194,
-    194, 195, 196, 197, 198, 199, 200, 204, 204, 205, 206, 207, 208, 208, 208, 209,
-    210, 211, 212, 212, 212, 215, 215, 221, 221, 221, 222, 222, 223, 223, 224, 225,
-    225, 250, 250, 252, 252, 252, 252, 252, 254, 267, 267, 268, 293, 293, 294, 296,
-    298, 299, 300, 301, 301, 301, 301, 302, 302, 304, 308, 310, 316, 317, 317, 318,
-    319, 320, 320, 339, 340, 340, 340, 341, 342, 346, 347, 350, 351, 351, 352, 352,
-    360, 367, 368, 369, 369, 370, 370, 371, 371, 373, 373, 373, 373, 374, 376, 376,
-    389, 389, 389, 389, 390, 391, 391, 391, 391, 391, 391, 391, 391, 392, 392, 417,
-    427, 443, 446, 446, 446, 447, 447, 448, 449, 449, 450, 451, 451, 452, 453, 454,
-    454, 455, 456, 457, 465, 466, 466, 473, 473, 473, 474, 475, 477, 477, 499, 499,
-    500, 501, 501, 503, 522, 524, 528, 528, 532, 533, 533, 534, 535, 536, 538, 540,
-    540, 541, 541, 543, 543, 543, 543, 544, 544, 548, 553, 554, 555, 556, 557, 557,
-    558, 560, 560, 560, 562, 562, 566, 566, 566, 566, 566, 569, 570, 572, 576, 576,
-    580, 580, 580, 589, 589, 590, 590, 591, 592, 593, 594, 595, 597, 601, 602, 603,
-    603, 603, 604, 604, 604, 604, 605, 606, 607, 607, 609, 609, 610, 611, 613, 614,
-    616, 617, 617, 619, 621, 627, 627, 628, 628, 628, 630, 630, 631, 635, 636, 637,
-    637, 638, 638, 640, 641, 641, 642, 642, 642, 643, 643, 648, 651, 651, 652, 653,
-    657, 658, 658, 658, 659, 674, 675, 675, 676, 678, 678, 681, 683, 683, 683, 683,
-    684, 684, 684, 684, 686, 686, 687, 688, 694, 694, 703, 705, 706, 707, 707, 708,
-    709, 710, 712, 712, 716, 716, 727, 727, 730, 732, 734, 737, 737, 738, 738, 741,
-    744, 745, 745, 745, 746, 746, 747, 751, 755, 759, 760, 760, 761, 762, 764, 766,
-    769, 770, 771, 772, 772, 779, 780, 780, 780, 780, 781, 784, 785, 786, 788, 792,
-    792, 794, 796, 797, 797, 802, 805, 805, 822, 822, 823, 824, 824, 831, 831, 831,
-    832, 832, 832, 834, 834, 834, 834, 834, 835, 836, 838, 838, 838, 838, 839, 841,
-    841, 842, 842, 842, 843, 844, 864, 865, 865, 865, 865, 867, 867, 870, 872, 874,
-    878, 879, 879, 886, 887, 888, 888, 888, 891, 892, 893, 894, 895, 897, 898, 899,
-    900, 901, 902, 902, 902, 904, 905, 907, 925, 926, 926, 928, 929, 929, 930, 931,
-    939, 939, 939, 939, 940, 941, 941, 942, 942, 942, 942, 942, 961, 962, 962, 962,
-    964, 966, 966, 967, 968, 973, 973, 974, 974, 975, 975, 978, 979, 980, 981, 983,
-    983, 983, 983, 985, 985, 986, 986, 988, 988, 989, 993, 993, 994, 995, 995, 998,
-    999, 999, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1001, 1002, 1002,
-    1004, 1005, 1008, 1008, 1008, 1009, 1009, 1010, 1013, 1013, 1014, 1015, 1015, 1015, 1015, 1019,
-    1019, 1020, 1021, 1021, 1021, 1022, 1022, 1023, 1028, 1028, 1032, 1033, 1034, 1034, 1035, 1035,
-    1035, 1035, 1039, 1039, 1040, 1042, 1042, 1043, 1043, 1044, 1046, 1047, 1047, 1048, 1049, 1050,
-    1052, 1053, 1054, 1055, 1055, 1056, 1057, 1057, 1057, 1062, 1063, 1063, 1063, 1063, 1064, 1065,
-    1065, 1066, 1067, 1068, 1068, 1068, 1069, 1070, 1070, 1072, 1073, 1073, 1076, 1077, 1077, 1078,
-    1083, 1083, 1083, 1083, 1087, 1088, 1088, 1090, 1095, 1095, 1098, 1099, 1099, 1100, 1101, 1102,
-    1102, 1110, 1112, 1112, 1116, 1116, 1116, 1117, 1117, 1119, 1124, 1124, 1126, 1129, 1139, 1139,
-    1139, 1140, 1146, 1146, 1146, 1146, 1146, 1147, 1148, 1150, 1150, 1150, 1150, 1151, 1151, 1151,
-    1151, 1152, 1152, 1158, 1159, 1161, 1162, 1164, 1166, 1167, 1168, 1169, 1171, 1172, 1172, 1172,
-    1173, 1176, 1178, 1179, 1201, 1201, 1201, 1201, 1208, 1208, 1209, 1224, 1225, 1225, 1226, 1231,
-    1231, 1231, 1232, 1233, 1235, 1235, 1236, 1248, 1249, 1254, 1254, 1256, 1257, 1257, 1257, 1259,
-    1261, 1262, 1263, 1263, 1263, 1265, 1265, 1265, 1265, 1266, 1267, 1267, 1269, 1272, 1273, 1274,
-    1275, 1276, 1277, 1278, 1279, 1279, 1298, 1299, 1299, 1300, 1303, 1304, 1304, 1305, 1305, 1322,
-    1322, 1323, 1324, 1327, 1329, 1330, 1332, 1332, 1333, 1335, 1336, 1338, 1339, 1340, 1340, 1340,
-    1341, 1342, 1343, 1346, 1346, 1352, 1352, 1353, 1354, 1354, 1355, 1355, 1357, 1358, 1358, 1358,
-    1358, 1382, 1383, 1383, 1383, 1383, 1384, 1385, 1390, 1391, 1391, 1391, 1391, 1393, 1393, 1393,
-    1393, 1394, 1395, 1417, 1417, 1419, 1419, 1419, 1425, 1425, 1426, 1430, 1431, 1432, 1434, 1435,
-    1436, 1438, 1439, 1441, 1442, 1442, 1442, 1442, 1443, 1444, 1444, 1444, 1446, 1446, 1446, 1447,
-    1447, 1447, 1447, 1448, 1466, 1467, 1467, 1467, 1468, 1469, 1470, 1471, 1471, 1471, 1471, 1471,
-    1472, 1473, 1474, 1477, 1479, 1480, 1482, 1487, 1488, 1488, 1491, 1495, 1500, 1500, 1501, 1507,
-    1507, 1508, 1509, 1510, 1516, 1516, 1516, 1516, 1517, 1517, 1518, 1522, 1523, 1523, 1541, 1546,
-    1546, 1546, 1547, 1548, 1549, 1549, 1554, 1555, 1583, 1583, 1587, 1587, 1587, 1587, 1587, 1588,
-    1589, 1589, 1589, 1589, 1590, 1591, 1592, 1593, 1593, 1593, 1594, 1596, 1597, 1598, 1598, 1599,
-    1599, 1600, 1600, 1602, 1603, 1605, 1606, 1608, 1614, 1615, 1616, 1617, 1617, 1617, 1625, 1627,
-    1628, 1628, 1628, 1628, 1628, 1628, 1629, 1630, 1631, 1631, 1659, 1660, 1663, 1664, 1665, 1666,
-    1667, 1668, 1669, 1669, 1670, 1671, 1671, 1671, 1683, 1683, 1684, 1685, 1685, 1685, 1687, 1688,
-    1689, 1690, 1692, 1695, 1696, 1697, 1698, 1698, 1698, 1698, 1700, 1701, 1702, 1702, 1703, 1703,
-    1704, 1706, 1706, 1706, 1706, 1706, 1707, 1707, 1708, 1709, 1710, 1710, 1711, 1712, 1712, 1736,
-    1736, 1736, 1737, 1738, 1738, 1738, 1738, 1738, 1741, 1762, 1762, 1762, 1762, 1763, 1763, 1763,
-    1765, 1766, 1777, 1780, 1781, 1782, 1785, 1786, 1786, 1797, 1798, 1803, 1804, 1805, 1807, 1808,
-    1809, 1810, 1810, 1810, 1815, 1817, 1818, 1818, 1818, 1818, 1819, 1820, 1820, 1827, 1827, 1828,
-    1830, 1831, 1831, 1831, 1831, 1832, 1832, 1835, 1836, 1837, 1846, 1847, 1847, 1847, 1847, 1849,
-    1850, 1854, 1858, 1859, 1860, 1860, 1861, 1863, 1864, 1876, 1877, 1878, 1883, 1883, 1883, 1884,
-    1886, 1886, 1886, 1886, 1887, 1890, 1890, 1892, 1893, 1896, 1899, 1899, 1900, 1900, 1902, 1913,
-    1913, 1914, 1915, 1915, 1915, 1916, 1918, 1918, 1919, 1920, 1922, 1922, 1922, 1929, 1930, 1930,
-    1930, 1931, 1954, 1956, 1956, 1956, 1959, 1960, 1976, 1976, 1976, 1977, 1977, 1977, 1977, 1978,
-    1978, 1987, 1987, 1988, 1988, 1989, 1989, 1992, 1993, 2001, 2002, 2002, 2003, 2004, 2007, 2007,
-    2012, 2013, 2013, 2014, 2020, 2020, 2020, 2021, 2021, 2027, 2031, 2031, 2031, 2032, 2035, 2036,
-    2036, 2038, 2040, 2040, 2041, 2041, 2042, 2043, 2044, 2045, 2052, 2052, 2053, 2053, 2053, 2053,
-    2055, 2056, 2056, 2056, 2057, 2057, 2058, 2058, 2059, 2060, 2060, 2066, 2068, 2068, 2068, 2068,
-    2068, 2069, 2071, 2077, 2078, 2092, 2093, 2093, 2093, 2093, 2093, 2093, 2096, 2098, 2099, 2099,
-    2099, 2102, 2103, 2104, 2104, 2115, 2135, 2136, 2137, 2138, 2138, 2138, 2145, 2146, 2147, 2148,
-    2152, 2152, 2156, 2158, 2159, 2161, 2162, 2165, 2165, 2177, 2204, 2204, 2206, 2206, 2207, 2207,
-    2208, 2208, 2208, 2213, 2214, 2214, 2215, 2216, 2216, 2217, 2218, 2218, 2218, 2219, 2220, 2221,
-    2221, 2225, 2229, 2230, 2234, 2237, 2237, 2237, 2241, 2241, 2242, 2245, 2246, 2251, 2254, 2255,
-    2255, 2255, 2256, 2256, 2260, 2260, 2260, 2260, 2261, 2262, 2263, 2265, 2265, 2265, 2268, 2271,
-    2271, 2271, 2272, 2275, 2276, 2278, 2279, 2279, 2279, 2280, 2281, 2282, 2282, 2288, 2289, 2290,
-    2290, 2293, 2294, 2295, 2306, 2309, 2309, 2309, 2310, 2312, 2313, 2313, 2322, 2331, 2331, 2332,
-    2333, 2334, 2335, 2349, 2351, 2353, 2356, 2356, 2357, 2357, 2358, 2358, 2358, 2360, 2375, 2375,
-    2375, 2380, 2381, 2381, 2381, 2382, 2384, 2385, 2386, 2386, 2386, 2392, 2392, 2398, 2401, 2426,
-    2427, 2428, 2430, 2430, 2432, 2434, 2435, 2436, 2436, 2436, 2437, 2437, 2439, 2439, 2440, 2443,
-    2444, 2444, 2444, 2444, 2444, 2445, 2446, 2447, 2447, 2449, 2450, 2451, 2452, 2452, 2454, 2455,
-    2455, 2456, 2456, 2457, 2458, 2459, 2461, 2462, 2467, 2469, 2481, 2483, 2485, 2485, 2485, 2486,
-    2487, 2488, 2490, 2492, 2495, 2495, 2500, 2501, 2502, 2502, 2502, 2502, 2502, 2502, 2503, 2504,
-    2510, 2524, 2535, 2536, 2536, 2537, 2538, 2539, 2539, 2541, 2541, 2541, 2541, 2542, 2542, 2542,
-    2542, 2542, 2543, 2543, 2544, 2545, 2546, 2547, 2570, 2571, 2571, 2571, 2574, 2575, 2575, 2576,
-    2577, 2577, 2577, 2579, 2591, 2591, 2594, 2594, 2595, 2595, 2596, 2597, 2597, 2599, 2600, 2605,
-    2605, 2605, 2610, 2618, 2619, 2619, 2619, 2619, 2622, 2622, 2623, 2623, 2625, 2626, 2626, 2626,
-    2628, 2628, 2628, 2631, 2632, 2632, 2633, 2636, 2637, 2646, 2646, 2646, 2649, 2650, 2660, 2660,
-    2661, 2661, 2662, 2665, 2665, 2666, 2667, 2689, 2711, 2711, 2711, 2732, 2733, 2734, 2735, 2736,
-    2739, 2739, 2742, 2742, 2742, 2767, 2767, 2767, 2767, 2768, 2768, 2769, 2770, 2770, 2772, 2774,
-    2774, 2774, 2774, 2775, 2776, 2778, 2779, 2779, 2779, 2780, 2783, 2784, 2784, 2784, 2784, 2785,
-    2785, 2786, 2786, 2787, 2788, 2789, 2791, 2792, 2792, 2793, 2794, 2794, 2795, 2796, 2797, 2799,
-    2801, 2803, 2803, 2804, 2806, 2807, 2807, 2808, 2808, 2808, 2809, 2811, 2811, 2812, 2812, 2812,
-    2818, 2839, 2841, 2841, 2841, 2841, 2842, 2845, 2846, 2848, 2850, 2851, 2852, 2852, 2852, 2854,
-    2854, 2855, 2855, 2855, 2872, 2873, 2874, 2877, 2877, 2885, 2885, 2886, 2887, 2889, 2889, 2890,
-    2891, 2892, 2893, 2895, 2896, 2897, 2898, 2907, 2909, 2911, 2911, 2911, 2912, 2912, 2912, 2913,
-    2914, 2915, 2925, 2937, 2938, 2941, 2945, 2964, 2965, 2967, 2968, 2969, 2971, 2971, 2972, 2976,
-    2976, 2976, 2978, 2984, 2984, 2986, 2986, 2988, 2988, 2989, 2990, 2991, 2991, 2991, 2992, 2993,
-    2993, 2994, 2994, 2995, 2996, 2997, 2997, 2998, 2998, 2999, 3000, 3000, 3005, 3006, 3006, 3013,
-    3014, 3015, 3016, 3017, 3017, 3017, 3018, 3043, 3049, 3053, 3054, 3054, 3064, 3065, 3065, 3065,
-    3066, 3066, 3067, 3068, 3068, 3068, 3070, 3071, 3071, 3071, 3071, 3071, 3072, 3073, 3074, 3074,
-    3076, 3099, 3116, 3116, 3118, 3118, 3119, 3120, 3121, 3121, 3122, 3122, 3123, 3123, 3124, 3125,
-    3143, 3144, 3144, 3144, 3145, 3147, 3147, 3147, 3147, 3150, 3150, 3151, 3171, 3171, 3171, 3173,
-    3178, 3198, 3200, 3200, 3201, 3201, 3202, 3202, 3206, 3206, 3230, 3254, 3255, 3255, 3256, 3257,
-    3283, 3301, 3302, 3302, 3307, 3308, 3310, 3310, 3314, 3322, 3322, 3323, 3332, 3332, 3332, 3348,
-    3349, 3349, 3349, 3350, 3350, 3350, 3350, 3376, 3377, 3377, 3378, 3378, 3378, 3378, 3379, 3382,
-    3383, 3384, 3384, 3385, 3385, 3386, 3386, 3387, 3388, 3390, 3398, 3413, 3415, 3438, 3442, 3443,
-    3444, 3445, 3445, 3446, 3447, 3447, 3447, 3447, 3447, 3448, 3449, 3449, 3450, 3450, 3452, 3453,
-    3454, 3454, 3471, 3472, 3473, 3492, 3500, 3502, 3503, 3508, 3510, 3511, 3511, 3511, 3511, 3512,
-    3512, 3513, 3514, 3514, 3515, 3519, 3519, 3521, 3538, 3539, 3541, 3542, 3542, 3542, 3542, 3544,
-    3545, 3547, 3549, 3549, 3549, 3550, 3550, 3550, 3550, 3551, 3552, 3554, 3554, 3554, 3554, 3555,
-    3556, 3556, 3557, 3557, 3557, 3557, 3557, 3562, 3562, 3562, 3562, 3562, 3562, 3563, 3564, 3565,
-    3566, 3567, 3568, 3568, 3569, 3569, 3570, 3571, 3571, 3583, 3584, 3584, 3585, 3586, 3589, 3589,
-    3590, 3614, 3615, 3617, 3617, 3619, 3622, 3626, 3627, 3627, 3628, 3629, 3630, 3631, 3631, 3633,
-    3633, 3634, 3635, 3639, 3640, 3640, 3644, 3645, 3646, 3647, 3649, 3652, 3653, 3653, 3653, 3654,
-    3654, 3654, 3655, 3655, 3656, 3657, 3657, 3665, 3666, 3666, 3673, 3674, 3674, 3675, 3676, 3677,
-    3677, 3678, 3678, 3678, 3680, 3681, 3682, 3683, 3683, 3693, 3693, 3694, 3694, 3695, 3695, 3695,
-    3696, 3696, 3697, 3697, 3697, 3697, 3697, 3698, 3699, 3711, 3729, 3729, 3729, 3731, 3733, 3736,
-    3736, 3737, 3738, 3738, 3738, 3739, 3740, 3741, 3748, 3748, 3749, 3751, 3751, 3752, 3753, 3753,
-    3755, 3758, 3758, 3762, 3762, 3762, 3762, 3763, 3774, 3774, 3775, 3776, 3776, 3786, 3786, 3788,
-    3789, 3790, 3792, 3793, 3794, 3794, 3795, 3795, 3795, 3796, 3796, 3799, 3800, 3802, 3803, 3803,
-    3816, 3816, 3817, 3817, 3818, 3820, 3820, 3820, 3822, 3833, 3834, 3834, 3835, 3836, 3836, 3836,
-    3836, 3837, 3837, 3838, 3841, 3842, 3843, 3843, 3845, 3845, 3845, 3845, 3845, 3845, 3847, 3848,
-    3848, 3848, 3849, 3849, 3851, 3851, 3854, 3854, 3855, 3858, 3860, 3860, 3860, 3860, 3862, 3863,
-    3872, 3872, 3872, 3872, 3888, 3888, 3895, 3896, 3897, 3906, 3906, 3907, 3908, 3910, 3910, 3910,
-    3911, 3912, 3912, 3913, 3916, 3921, 3921, 3922, 3923, 3924, 3924, 3924, 3937, 3938, 3938, 3939,
-    3940, 3942, 3943, 3943, 3943, 3944, 3944, 3945, 3945, 3948, 3950, 3953, 3957, 3957, 3958, 3958,
-    3958, 3959, 3960, 3961, 3961, 3966, 3966, 3966, 3967, 3968, 3972, 3973, 3974, 3975, 3976, 3986,
-    3987, 3987, 3988, 3988, 3992, 3993, 3995, 3995, 3996, 4008, 4014, 4014, 4022, 4022, 4025, 4027,
-    4027, 4028, 4030, 4030, 4030, 4031, 4036, 4037, 4037, 4042, 4043, 4044, 4045, 4045, 4045, 4046,
-    4046, 4046, 4049, 4049, 4050, 4052, 4053, 4053, 4056, 4056, 4057, 4058, 4059, 4061, 4062, 4063,
-    4068, 4069, 4070, 4071, 4073, 4074, 4074, 4074, 4075, 4080, 4081, 4083, 4085, 4085, 4085, 4088,
-    4097, 4098, 4099, 4099, 4102, 4102, 4102, 4113, 4115, 4117, 4117, 4124, 4125, 4126, 4126, 4129,
-    4130, 4150, 4150, 4151, 4151, 4151, 4152, 4153, 4154, 4155, 4161, 4162, 4163, 4164, 4165, 4166,
-    4168, 4169, 4169, 4169, 4169, 4170, 4170, 4170, 4171, 4171, 4171, 4172, 4173, 4174, 4175, 4175,
-    4175, 4176, 4177, 4190, 4194, 4220, 4222, 4227, 4227, 4227, 4227, 4227, 4227, 4228, 4229, 4229,
-    4229, 4231, 4237, 4238, 4239, 4239, 4240, 4241, 4241, 4242, 4243, 4244, 4245, 4246, 4246, 4246,
-    4252, 4252, 4252, 4253, 4254, 4261, 4273, 4274, 4274, 4274, 4275, 4275, 4276, 4277, 4289, 4289,
-    4291, 4292, 4292, 4292, 4294, 4294, 4294, 4296, 4297, 4298, 4299, 4301, 4301, 4301, 4301, 4302,
-    4305, 4307, 4308, 4309, 4310, 4311, 4312, 4313, 4316, 4318, 4318, 4319, 4320, 4321, 4324, 4327,
-    4328, 4330, 4331, 4331, 4352, 4353, 4354, 4358, 4359, 4362, 4363, 4363, 4366, 4372, 4373, 4390,
-    4391, 4393, 4393, 4393, 4397, 4398, 4398, 4399, 4399, 4399, 4402, 4402, 4407, 4409, 4411, 4411,
-    4412, 4427, 4428, 4432, 4432, 4433, 4434, 4437, 4438, 4439, 4439, 4446, 4447, 4448, 4448, 4449,
-    4449, 4449, 4449, 4450, 4451, 4451, 4452, 4453, 4454, 4455, 4455, 4456, 4456, 4456, 4457, 4458,
-    4461, 4462, 4464, 4468, 4468, 4469, 4469, 4484, 4485, 4487, 4487, 4487, 4507, 4508, 4508, 4524,
-    4525, 4526, 4528, 4529, 4530, 4531, 4532, 4532, 4533, 4535, 4538, 4541, 4542, 4549, 4563, 4564,
-    4565, 4574, 4579, 4581, 4581, 4581, 4581, 4582, 4601, 4601, 4603, 4604, 4628, 4628, 4629, 4634,
-    4636, 4636, 4641, 4653, 4653, 4653, 4658, 4659, 4659, 4665, 4666, 4670, 4672, 4674, 4679, 4680,
-    4680, 4681, 4682, 4683, 4684, 4685, 4700, 4700, 4702, 4702, 4702, 4727, 4737, 4737, 4739, 4739,
-    4740, 4743, 4744, 4763, 4766, 4767, 4767, 4768, 4768, 4769, 4770, 4772, 4772, 4774, 4774, 4777,
-    4778, 4778, 4779, 4779, 4781, 4787, 4789, 4789, 4789, 4791, 4791, 4793, 4794, 4795, 4795, 4797,
-    4799, 4800, 4800, 4800, 4800, 4801, 4803, 4808, 4808, 4810, 4811, 4812, 4814, 4834, 4835, 4836,
-    4836, 4837, 4837, 4838, 4839, 4839, 4839, 4840, 4841, 4841, 4841, 4842, 4843, 4843, 4843, 4843,
-    4844, 4845, 4846, 4856, 4858, 4859, 4873, 4875, 4877, 4878, 4878, 4878, 4879, 4879, 4898, 4903,
-    4906, 4907, 4907, 4908, 4909, 4910, 4911, 4912, 4912, 4914, 4915, 4915, 4916, 4916, 4921, 4922,
-    4923, 4924, 4924, 4924, 4940, 4940, 4963, 4964, 4965, 4965, 4965, 4966, 4967, 4968, 4968, 4969,
-    4973, 4973, 4973, 4973, 4973, 4973, 4975, 4976, 4976, 4976, 4976, 4977, 4977, 4978, 4978, 4982,
-    4990, 4992, 4992, 4993, 4994, 4994, 4995, 4996, 4996, 4996, 4996, 4996, 5005, 5008, 5036, 5049,
-    5051, 5052, 5052, 5053, 5054, 5055, 5056, 5059, 5063, 5064, 5066, 5067, 5068, 5068, 5068, 5073,
-    5074, 5074, 5083, 5084, 5084, 5084, 5088, 5089, 5092, 5093, 5093, 5094, 5095, 5097, 5097, 5098,
-    5102, 5103, 5103, 5103, 5104, 5111, 5111, 5111, 5111, 5112, 5113, 5113, 5114, 5115, 5115, 5116,
-    5117, 5117, 5117, 5117, 5121, 5122, 5123, 5124, 5125, 5126, 5127, 5127, 5128, 5128, 5128, 5128,
-    5129, 5150, 5150, 5150, 5152, 5152, 5175, 5175, 5176, 5184, 5186, 5187, 5192, 5198, 5198, 5199,
-    5200, 5200, 5200, 5201, 5203, 5203, 5206, 5207, 5207, 5208, 5208, 5209, 5210, 5222, 5223, 5224,
-    5225, 5226, 5244, 5245, 5246, 5246, 5248, 5248, 5248, 5251, 5251, 5252, 5252, 5253, 5254, 5268,
-    5271, 5272, 5272, 5299, 5299, 5300, 5301, 5302, 5302, 5302, 5302, 5303, 5305, 5320, 5321, 5323,
-    5326, 5326, 5327, 5327, 5328, 5329, 5330, 5332, 5332, 5332, 5333, 5334, 5335, 5335, 5335, 5336,
-    5336, 5336, 5344, 5344, 5346, 5347, 5347, 5348, 5348, 5348, 5349, 5352, 5353, 5353, 5355, 5355,
-    5355, 5359, 5359, 5361, 5365, 5367, 5368, 5375, 5376, 5382, 5383, 5384, 5384, 5386, 5387, 5387,
-    5390, 5391, 5391, 5393, 5393, 5395, 5396, 5401, 5401, 5401, 5402, 5404, 5404, 5405, 5406, 5407,
-    5408, 5410, 5410, 5411, 5415, 5415, 5417, 5417, 5419, 5420, 5429, 5430, 5431, 5432, 5432, 5434,
-    5435, 5437, 5455, 5456, 5456, 5457, 5458, 5459, 5461, 5462, 5462, 5462, 5462, 5463, 5463, 5464,
-    5485, 5486, 5487, 5487, 5490, 5490, 5492, 5492, 5492, 5493, 5494, 5495, 5497, 5497, 5497, 5497,
-    5497, 5498, 5498, 5498, 5502, 5502, 5523, 5523, 5541, 5542, 5543, 5543, 5543, 5543, 5545, 5545,
-    5548, 5548, 5548, 5549, 5550, 5551, 5559, 5560, 5571, 5571, 5588, 5589, 5590, 5590, 5590, 5601,
-    5601, 5602, 5603, 5603, 5603, 5604, 5604, 5604, 5605, 5605, 5606, 5607, 5607, 5609, 5609, 5609,
-    5616, 5627, 5627, 5629, 5630, 5631, 5631, 5632, 5632, 5632, 5632, 5633, 5634, 5635, 5635, 5635,
-    5635, 5649, 5649, 5651, 5654, 5655, 5655, 5656, 5657, 5657, 5658, 5659, 5661, 5662, 5662, 5663,
-    5663, 5664, 5664, 5664, 5681, 5683, 5683, 5706, 5706, 5706, 5706, 5708, 5710, 5711, 5712, 5712,
-    5713, 5714, 5715, 5715, 5716, 5719, 5721, 5721, 5721, 5722, 5723, 5726, 5727, 5729, 5730, 5730,
-    5731, 5732, 5733, 5735, 5737, 5748, 5748, 5751, 5752, 5753, 5753, 5756, 5756, 5757, 5757, 5757,
-    5757, 5758, 5759, 5759, 5761, 5761, 5762, 5762, 5763, 5764, 5765, 5765, 5766, 5766, 5767, 5768,
-    5768, 5786, 5787, 5788, 5789, 5790, 5790, 5792, 5792, 5792, 5793, 5794, 5794, 5799, 5799, 5800,
-    5801, 5801, 5802, 5802, 5803, 5803, 5803, 5803, 5803, 5803, 5804, 5805, 5809, 5809, 5810, 5812,
-    5813, 5813, 5813, 5814, 5814, 5814, 5817, 5819, 5819, 5820, 5830, 5834, 5834, 5834, 5834, 5835,
-    5836, 5839, 5840, 5844, 5844, 5847, 5848, 5850, 5850, 5851, 5851, 5852, 5853, 5854, 5854, 5855,
-    5855, 5855, 5856, 5856, 5857, 5858, 5858, 5858, 5858, 5859, 5859, 5859, 5859, 5860, 5865, 5865,
-    5870, 5870, 5870, 5871, 5871, 5872, 5873, 5888, 5889, 5890, 5893, 5893, 5894, 5895, 5895, 5895,
-    5897, 5898, 5899, 5901, 5902, 5903, 5906, 5907, 5909, 5915, 5916, 5917, 5919, 5919, 5919, 5922,
-    5923, 5923, 5924, 5930, 5931, 5932, 5933, 5936, 5939, 5940, 5940, 5940, 5940, 5941, 5942, 5944,
-    5945, 5948, 5951, 5952, 5953, 5973, 5975, 5976, 5976, 5976, 5984, 5985, 5986, 5991, 5992, 6003,
-    6003, 6003, 6004, 6004, 6004, 6006, 6006, 6006, 6006, 6007, 6007, 6008, 6010, 6011, 6011, 6014,
-    6015, 6016, 6017, 6018, 6018, 6019, 6020, 6020, 6021, 6022, 6023, 6023, 6023, 6023, 6024, 6026,
-    6026, 6027, 6028, 6028, 6030, 6031, 6032, 6032, 6033, 6036, 6037, 6037, 6038, 6066, 6066, 6066,
-    6066, 6066, 6066, 6070, 6071, 6071, 6072, 6072, 6072, 6084, 6085, 6086, 6087, 6087, 6088, 6088,
-    6088, 6089, 6090, 6092, 6092, 6094, 6094, 6094, 6094, 6094, 6095, 6096, 6097, 6097, 6098, 6098,
-    6098, 6099, 6099, 6099, 6102, 6103, 6104, 6105, 6105, 6106, 6108, 6110, 6113, 6114, 6114, 6115,
-    6117, 6118, 6118, 6120, 6120, 6120, 6120, 6136, 6137, 6137, 6138, 6139, 6139, 6140, 6141, 6142,
-    6143, 6145, 6145, 6148, 6151, 6152, 6173, 6173, 6178, 6178, 6179, 6179, 6180, 6182, 6182, 6185,
-    6186, 6187, 6187, 6188, 6192, 6193, 6194, 6194, 6211, 6224, 6225, 6225, 6227, 6227, 6229, 6229,
-    6232, 6232, 6232, 6232, 6233, 6239, 6240, 6241, 6241, 6252, 6253, 6253, 6254, 6254, 6254, 6255,
-    6257, 6258, 6260, 6261, 6261, 6261, 6261, 6261, 6263, 6264, 6264, 6265, 6266, 6267, 6267, 6268,
-    6268, 6270, 6271, 6271, 6271, 6272, 6272, 6273, 6275, 6276, 6276, 6284, 6284, 6287, 6287, 6289,
-    6290, 6293, 6293, 6294, 6295, 6296, 6297, 6298, 6299, 6302, 6302, 6304, 6305, 6305, 6306, 6307,
-    6307, 6307, 6307, 6307, 6307, 6308, 6309, 6309, 6309, 6311, 6311, 6313, 6313, 6314, 6315, 6316,
-    6317, 6318, 6318, 6318, 6318, 6319, 6325, 6327, 6329, 6329, 6330, 6332, 6332, 6333, 6336, 6337,
-    6341, 6342, 6343, 6367, 6367, 6367, 6368, 6368, 6368, 6368, 6368, 6369, 6373, 6374, 6375, 6376,
-    6377, 6379, 6379, 6379, 6380, 6385, 6386, 6387, 6389, 6390, 6390, 6400, 6401, 6402, 6404, 6405,
-    6406, 6407, 6407, 6408, 6410, 6410, 6410, 6411, 6412, 6413, 6414, 6414, 6415, 6423, 6424, 6424,
-    6425, 6426, 6428, 6429, 6430, 6430, 6432, 6433, 6433, 6436, 6436, 6439, 6445, 6445, 6445, 6445,
-    6445, 6446, 6446, 6447, 6448, 6448, 6449, 6450, 6451, 6452, 6452, 6471, 6472, 6472, 6473, 6473,
-    6474, 6474, 6474, 6474, 6475, 6475, 6475, 6476, 6478, 6478, 6478, 6480, 6484, 6485, 6491, 6492,
-    6493, 6493, 6493, 6494, 6494, 6518, 6519, 6520, 6523, 6545, 6546, 6546, 6546, 6546, 6547, 6548,
-    6548, 6548, 6549, 6549, 6550, 6565, 6565, 6565, 6567, 6567, 6568, 6569, 6571, 6572, 6590, 6608,
-    6609, 6609, 6609, 6609, 6610, 6611, 6613, 6613, 6614, 6614, 6614, 6615, 6630, 6631, 6631, 6647,
-    6662, 6663, 6689, 6689, 6689, 6690, 6690, 6690, 6691, 6692, 6694, 6695, 6695, 6695, 6723, 6725,
-    6735, 6750, 6751, 6752, 6752, 6752, 6752, 6752, 6753, 6756, 6776, 6776, 6795, 6796, 6796, 6802,
-    6804, 6806, 6832, 6833, 6834, 6835, 6843, 6843, 6843, 6843, 6843, 6844, 6844, 6853, 6853, 6856,
-    6857, 6858, 6858, 6858, 6858, 6860, 6861, 6862, 6863, 6865, 6865, 6865, 6865, 6867, 6868, 6869,
-    6875, 6876, 6877, 6880, 6880, 6881, 6881, 6882, 6882, 6882, 6885, 6885, 6886, 6888, 6889, 6889,
-    6889, 6890, 6890, 6894, 6894, 6895, 6896, 6913, 6913, 6913, 6913, 6925, 6926, 6927, 6927, 6927,
-    6928, 6929, 6930, 6931, 6932, 6932, 6936, 6937, 6938, 6938, 6942, 6944, 6947, 6948, 6949, 6950,
-    6950, 6951, 6952, 6952, 6952, 6952, 6953, 6954, 6965, 6968, 6975, 6975, 6976, 6976, 6976, 6977,
-    6978, 6979, 6980, 6981, 6985, 6985, 6986, 6990, 6990, 6995, 6997, 6998, 6999, 7000, 7001, 7002,
-    7003, 7003, 7003, 7003, 7003, 7004, 7004, 7005, 7007, 7008, 7009, 7013, 7013, 7013, 7014, 7015,
-    7016, 7016, 7016, 7017, 7017, 7017, 7017, 7017, 7018, 7019, 7020, 7021, 7022, 7029, 7030, 7032,
-    7033, 7034, 7038, 7039, 7040, 7040, 7040, 7040, 7041, 7045, 7045, 7045, 7047, 7048, 7048, 7050,
-    7051, 7051, 7071, 7074, 7076, 7077, 7078, 7079, 7079, 7079, 7079, 7080, 7081, 7081, 7081, 7097,
-    7099, 7099, 7099, 7099, 7103, 7103, 7103, 7107, 7108, 7108, 7109, 7111, 7113, 7113, 7114, 7114,
-    7114, 7115, 7116, 7116, 7116, 7129, 7131, 7151, 7152, 7153, 7153, 7154, 7154, 7166, 7166, 7167,
-    7167, 7183, 7201, 7221, 7222, 7222, 7223, 7223, 7223, 7223, 7224, 7226, 7227, 7227, 7250, 7258,
-    7259, 7264, 7264, 7265, 7282, 7282, 7282, 7283, 7283, 7283, 7283, 7283, 7284, 7285, 7285, 7285,
-    7287, 7288, 7288, 7294, 7294, 7295, 7296, 7298, 7298, 7299, 7301, 7302, 7302, 7303, 7303, 7304,
-    7304, 7307, 7308, 7329, 7330, 7331, 7332, 7332, 7332, 7333, 7333, 7334, 7334, 7334, 7334, 7336,
-    7344, 7344, 7345, 7346, 7346, 7353, 7354, 7355, 7358, 7358, 7359, 7360, 7362, 7363, 7364, 7364,
-    7366, 7366, 7376, 7377, 7383, 7384, 7385, 7396, 7397, 7397, 7398, 7399, 7399, 7399, 7399, 7402,
-    7402, 7403, 7404, 7406, 7408, 7408, 7409, 7414, 7414, 7416, 7417, 7418, 7418, 7419, 7419, 7420,
-    7421, 7422, 7422, 7423, 7423, 7423, 7424, 7424, 7424, 7425, 7426, 7434, 7434, 7435, 7440, 7441,
-    7441, 7442, 7445, 7446, 7447, 7447, 7447, 7447, 7447, 7447, 7449, 7457, 7460, 7461, 7461, 7461,
-    7461, 7461, 7462, 7466, 7477, 7481, 7481, 7484, 7484, 7485, 7485, 7486, 7486, 7487, 7487, 7489,
-    7493,
+    0, 1, 5, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 15, 16, 17,
+    23, 23, 24, 24, 25, 25, 26, 27, 28, 28, 28, 31, 32, 35, 48, 49,
+    49, 49, 49, 49, 49, 50, 53, 54, 55, 55, 55, 59, 60, 61, 63, 64,
+    73, 74, 76, 77, 78, 79, 80, 87, 87, 97, 107, 107, 108, 110, 114, 115,
+    115, 119, 119, 121, 121, 121, 121, 123, 123, 124, 125, 126, 126, 127, 127, 127,
+    128, 128, 129, 130, 131, 131, 132, 132, 133, 134, 135, 135, 136, 142, 144, 152,
+    154, 154, 160, 160, 160, 160, 161, 162, 176, 176, 176, 177, 177, 177, 177, 177,
+    178, 178, 178, 178, 179, 179, 179, 180, 181, 182, 182, 183, 184, 185, 186, 186,
+    192, 194, 195, 198, 199, 200, 200, 201, 201, 201, 202, 203, 204, 205, 208, 209,
+    209, 210, 211, 212, 213, 214, 215, 219, 219, 220, 221, 222, 223, 223, 223, 224,
+    225, 226, 227, 227, 227, 230, 230, 236, 236, 236, 237, 237, 238, 238, 239, 240,
+    240, 265, 265, 267, 267, 267, 267, 267, 269, 281, 281, 282, 307, 307, 308, 310,
+    312, 313, 314, 315, 315, 315, 315, 316, 316, 317, 321, 323, 329, 330, 330, 331,
+    332, 333, 333, 352, 353, 353, 353, 355, 356, 357, 361, 362, 364, 365, 365, 366,
+    366, 373, 380, 381, 383, 383, 384, 384, 385, 385, 387, 387, 387, 388, 390, 390,
+    401, 401, 401, 401, 402, 403, 403, 403, 403, 403, 403, 403, 403, 404, 404, 429,
+    438, 453, 456, 456, 456, 457, 457, 458, 459, 460, 460, 460, 461, 462, 462, 463,
+    464, 465, 465, 466, 467, 468, 476, 477, 477, 486, 486, 486, 487, 488, 490, 490,
+    512, 513, 514, 514, 517, 536, 538, 542, 546, 547, 547, 548, 548, 548, 549, 551,
+    553, 553, 554, 554, 556, 556, 556, 556, 556, 557, 557, 561, 566, 567, 568, 569,
+    570, 570, 570, 572, 572, 572, 574, 574, 578, 578, 578, 578, 578, 580, 581, 583,
+    587, 591, 591, 591, 601, 601, 602, 602, 603, 604, 605, 606, 608, 612, 613, 614,
+    614, 614, 615, 615, 615, 615, 616, 617, 618, 618, 620, 620, 621, 622, 624, 625,
+    627, 628, 628, 630, 631, 637, 637, 638, 638, 638, 640, 640, 641, 645, 646, 647,
+    647, 648, 650, 651, 651, 652, 652, 655, 655, 656, 656, 661, 664, 664, 665, 666,
+    670, 671, 671, 671, 671, 672, 687, 688, 688, 689, 691, 691, 691, 693, 695, 695,
+    695, 695, 696, 696, 696, 696, 698, 698, 699, 700, 707, 707, 714, 716, 717, 718,
+    718, 719, 720, 721, 723, 723, 727, 727, 737, 737, 740, 743, 744, 746, 749, 749,
+    750, 750, 753, 756, 757, 757, 758, 758, 759, 763, 766, 770, 771, 771, 771, 771,
+    772, 774, 775, 778, 779, 780, 781, 781, 787, 788, 788, 788, 788, 788, 791, 792,
+    793, 795, 798, 798, 800, 801, 802, 802, 802, 807, 810, 810, 828, 828, 829, 830,
+    830, 836, 836, 836, 836, 837, 837, 837, 839, 839, 839, 839, 839, 840, 841, 842,
+    842, 843, 843, 844, 846, 846, 847, 847, 847, 848, 849, 869, 870, 870, 870, 872,
+    872, 875, 877, 879, 883, 884, 884, 891, 892, 893, 893, 893, 896, 897, 898, 899,
+    900, 902, 903, 904, 905, 906, 907, 907, 907, 909, 910, 912, 928, 929, 929, 931,
+    932, 932, 933, 934, 942, 942, 942, 942, 943, 944, 944, 945, 945, 945, 946, 946,
+    966, 967, 967, 967, 969, 971, 971, 972, 973, 978, 978, 979, 979, 980, 980, 982,
+    983, 983, 984, 985, 987, 987, 987, 987, 988, 988, 989, 989, 991, 991, 992, 996,
+    997, 998, 999, 999, 1002, 1003, 1003, 1004, 1004, 1004, 1004, 1004, 1005, 1005, 1005, 1005,
+    1005, 1006, 1007, 1007, 1009, 1010, 1012, 1012, 1012, 1013, 1013, 1014, 1017, 1017, 1018, 1018,
+    1019, 1019, 1020, 1020, 1024, 1024, 1025, 1026, 1026, 1026, 1027, 1027, 1028, 1033, 1033, 1038,
+    1039, 1040, 1040, 1041, 1045, 1045, 1046, 1047, 1049, 1049, 1050, 1050, 1051, 1053, 1055, 1055,
+    1056, 1056, 1057, 1058, 1060, 1061, 1062, 1063, 1063, 1064, 1065, 1065, 1065, 1070, 1071, 1071,
+    1071, 1071, 1072, 1073, 1073, 1074, 1075, 1076, 1076, 1076, 1077, 1078, 1078, 1080, 1081, 1081,
+    1084, 1085, 1085, 1090, 1090, 1090, 1090, 1094, 1095, 1095, 1097, 1102, 1102, 1105, 1106, 1106,
+    1107, 1108, 1109, 1109, 1117, 1119, 1119, 1123, 1123, 1123, 1124, 1124, 1126, 1131, 1131, 1133,
+    1136, 1146, 1146, 1146, 1147, 1153, 1153, 1153, 1153, 1153, 1154, 1155, 1157, 1157, 1157, 1158,
+    1158, 1158, 1158, 1158, 1159, 1159, 1165, 1166, 1168, 1169, 1171, 1173, 1174, 1175, 1176, 1178,
+    1179, 1179, 1179, 1180, 1182, 1184, 1185, 1207, 1208, 1208, 1209, 1216, 1216, 1217, 1233, 1234,
+    1234, 1235, 1239, 1239, 1239, 1240, 1241, 1243, 1243, 1243, 1244, 1255, 1256, 1261, 1261, 1263,
+    1263, 1263, 1265, 1267, 1268, 1269, 1269, 1269, 1271, 1271, 1271, 1271, 1272, 1273, 1273, 1275,
+    1278, 1279, 1280, 1281, 1282, 1283, 1284, 1285, 1285, 1303, 1304, 1304, 1305, 1308, 1308, 1308,
+    1309, 1309, 1327, 1327, 1328, 1329, 1332, 1334, 1335, 1337, 1337, 1338, 1340, 1341, 1343, 1343,
+    1344, 1345, 1345, 1345, 1346, 1347, 1348, 1351, 1351, 1357, 1357, 1358, 1359, 1359, 1360, 1360,
+    1362, 1363, 1363, 1363, 1363, 1387, 1388, 1388, 1388, 1388, 1388, 1389, 1390, 1395, 1396, 1398,
+    1398, 1398, 1398, 1400, 1400, 1400, 1400, 1401, 1402, 1424, 1424, 1426, 1426, 1426, 1432, 1432,
+    1433, 1437, 1438, 1439, 1440, 1441, 1442, 1444, 1445, 1447, 1448, 1448, 1448, 1448, 1448, 1449,
+    1450, 1450, 1450, 1450, 1452, 1452, 1452, 1453, 1453, 1453, 1453, 1454, 1472, 1473, 1473, 1473,
+    1474, 1475, 1476, 1477, 1477, 1477, 1477, 1477, 1479, 1480, 1481, 1484, 1486, 1487, 1489, 1494,
+    1495, 1495, 1495, 1498, 1502, 1507, 1507, 1508, 1513, 1513, 1514, 1515, 1516, 1522, 1522, 1522,
+    1522, 1523, 1523, 1524, 1525, 1529, 1530, 1548, 1553, 1553, 1553, 1554, 1555, 1556, 1556, 1561,
+    1562, 1590, 1590, 1594, 1594, 1594, 1595, 1595, 1596, 1597, 1597, 1598, 1598, 1599, 1600, 1601,
+    1602, 1602, 1602, 1603, 1604, 1605, 1605, 1606, 1606, 1607, 1607, 1609, 1610, 1612, 1613, 1613,
+    1614, 1620, 1621, 1622, 1622, 1622, 1630, 1632, 1633, 1633, 1633, 1633, 1633, 1633, 1634, 1635,
+    1636, 1636, 1664, 1665, 1667, 1668, 1669, 1671, 1672, 1673, 1673, 1674, 1675, 1675, 1675, 1688,
+    1688, 1689, 1690, 1690, 1690, 1690, 1692, 1693, 1694, 1695, 1697, 1700, 1701, 1702, 1703, 1703,
+    1703, 1703, 1703, 1705, 1706, 1707, 1707, 1708, 1708, 1709, 1711, 1711, 1711, 1711, 1711, 1712,
+    1712, 1713, 1713, 1714, 1715, 1715, 1716, 1718, 1718, 1742, 1742, 1742, 1743, 1743, 1743, 1743,
+    1743, 1746, 1764, 1764, 1764, 1764, 1765, 1765, 1765, 1767, 1768, 1780, 1783, 1784, 1785, 1788,
+    1789, 1789, 1799, 1800, 1805, 1806, 1807, 1809, 1810, 1811, 1811, 1811, 1811, 1816, 1818, 1819,
+    1819, 1819, 1820, 1821, 1822, 1823, 1823, 1831, 1831, 1832, 1834, 1835, 1835, 1835, 1836, 1836,
+    1839, 1840, 1841, 1850, 1851, 1851, 1851, 1851, 1853, 1854, 1858, 1862, 1863, 1864, 1864, 1865,
+    1867, 1868, 1880, 1881, 1881, 1886, 1886, 1887, 1887, 1888, 1890, 1890, 1890, 1890, 1891, 1895,
+    1895, 1897, 1898, 1901, 1904, 1904, 1905, 1905, 1907, 1919, 1919, 1920, 1921, 1921, 1921, 1922,
+    1924, 1924, 1925, 1926, 1927, 1927, 1927, 1934, 1935, 1935, 1935, 1936, 1959, 1961, 1961, 1961,
+    1964, 1965, 1980, 1980, 1980, 1981, 1981, 1981, 1981, 1982, 1982, 1992, 1992, 1993, 1993, 1994,
+    1994, 1997, 2005, 2006, 2006, 2007, 2008, 2009, 2013, 2013, 2018, 2019, 2019, 2020, 2026, 2026,
+    2026, 2027, 2027, 2033, 2037, 2037, 2037, 2038, 2040, 2040, 2040, 2042, 2044, 2045, 2045, 2046,
+    2047, 2048, 2049, 2055, 2055, 2056, 2056, 2056, 2056, 2058, 2059, 2059, 2060, 2060, 2061, 2061,
+    2062, 2063, 2063, 2069, 2071, 2071, 2071, 2071, 2071, 2072, 2074, 2081, 2082, 2096, 2097, 2097,
+    2097, 2097, 2097, 2097, 2100, 2102, 2103, 2103, 2103, 2103, 2106, 2107, 2108, 2109, 2109, 2119,
+    2139, 2140, 2141, 2142, 2142, 2142, 2142, 2148, 2149, 2150, 2151, 2155, 2155, 2159, 2161, 2162,
+    2164, 2165, 2168, 2169, 2179, 2206, 2206, 2209, 2209, 2210, 2210, 2211, 2211, 2211, 2216, 2217,
+    2217, 2218, 2219, 2219, 2220, 2221, 2221, 2221, 2222, 2223, 2224, 2224, 2228, 2231, 2232, 2236,
+    2240, 2240, 2240, 2243, 2243, 2243, 2244, 2247, 2248, 2253, 2256, 2257, 2257, 2257, 2258, 2258,
+    2262, 2262, 2262, 2262, 2263, 2264, 2265, 2267, 2267, 2267, 2270, 2275, 2275, 2275, 2276, 2279,
+    2280, 2284, 2284, 2284, 2285, 2286, 2287, 2287, 2293, 2294, 2295, 2295, 2298, 2299, 2300, 2311,
+    2314, 2314, 2314, 2315, 2317, 2318, 2318, 2328, 2337, 2337, 2338, 2340, 2341, 2342, 2343, 2359,
+    2360, 2362, 2365, 2365, 2366, 2366, 2366, 2366, 2368, 2384, 2384, 2384, 2389, 2390, 2390, 2390,
+    2391, 2393, 2394, 2395, 2395, 2395, 2401, 2401, 2406, 2409, 2434, 2435, 2436, 2437, 2437, 2439,
+    2441, 2442, 2443, 2443, 2443, 2444, 2444, 2446, 2446, 2447, 2450, 2451, 2451, 2451, 2451, 2451,
+    2452, 2453, 2454, 2454, 2456, 2457, 2458, 2459, 2459, 2461, 2462, 2462, 2463, 2463, 2463, 2464,
+    2465, 2466, 2468, 2469, 2474, 2476, 2488, 2490, 2492, 2492, 2492, 2493, 2494, 2495, 2496, 2498,
+    2501, 2501, 2506, 2507, 2509, 2509, 2509, 2509, 2509, 2509, 2510, 2511, 2517, 2531, 2543, 2544,
+    2544, 2545, 2546, 2547, 2547, 2549, 2549, 2549, 2549, 2550, 2550, 2550, 2550, 2550, 2551, 2551,
+    2552, 2553, 2554, 2578, 2579, 2580, 2580, 2580, 2583, 2584, 2584, 2585, 2586, 2586, 2586, 2588,
+    2600, 2600, 2601, 2601, 2602, 2602, 2602, 2603, 2604, 2604, 2606, 2608, 2613, 2613, 2613, 2618,
+    2626, 2627, 2627, 2627, 2627, 2630, 2630, 2631, 2632, 2632, 2633, 2634, 2634, 2634, 2636, 2636,
+    2636, 2639, 2640, 2640, 2641, 2644, 2645, 2656, 2656, 2659, 2669, 2669, 2670, 2670, 2671, 2673,
+    2673, 2674, 2675, 2697, 2718, 2718, 2718, 2718, 2740, 2741, 2742, 2743, 2744, 2748, 2749, 2749,
+    2752, 2752, 2777, 2777, 2777, 2777, 2778, 2778, 2779, 2780, 2780, 2782, 2784, 2784, 2784, 2784,
+    2785, 2787, 2788, 2788, 2788, 2789, 2795, 2796, 2796, 2796, 2796, 2797, 2797, 2798, 2798, 2799,
+    2800, 2801, 2803, 2804, 2805, 2806, 2806, 2807, 2808, 2809, 2811, 2813, 2815, 2815, 2816, 2818,
+    2819, 2819, 2820, 2820, 2820, 2821, 2823, 2823, 2824, 2824, 2824, 2831, 2852, 2854, 2854, 2854,
+    2854, 2855, 2858, 2859, 2861, 2863, 2864, 2865, 2865, 2865, 2866, 2868, 2868, 2869, 2869, 2869,
+    2885, 2886, 2887, 2890, 2890, 2897, 2897, 2898, 2899, 2901, 2901, 2902, 2903, 2904, 2905, 2907,
+    2908, 2909, 2910, 2918, 2920, 2922, 2922, 2922, 2923, 2923, 2923, 2924, 2925, 2926, 2936, 2947,
+    2948, 2952, 2956, 2973, 2975, 2976, 2977, 2979, 2979, 2980, 2984, 2984, 2984, 2987, 2993, 2993,
+    2995, 2995, 2997, 2997, 2998, 2999, 3000, 3000, 3000, 3001, 3002, 3002, 3003, 3003, 3004, 3005,
+    3006, 3006, 3007, 3007, 3008, 3009, 3009, 3014, 3015, 3015, 3021, 3022, 3023, 3024, 3025, 3025,
+    3025, 3026, 3051, 3058, 3061, 3062, 3062, 3072, 3073, 3073, 3074, 3074, 3075, 3076, 3076, 3076,
+    3078, 3079, 3079, 3079, 3079, 3080, 3081, 3082, 3082, 3084, 3108, 3125, 3125, 3127, 3127, 3128,
+    3129, 3130, 3130, 3131, 3131, 3132, 3132, 3133, 3152, 3153, 3153, 3153, 3154, 3156, 3156, 3156,
+    3158, 3158, 3159, 3182, 3182, 3182, 3183, 3187, 3204, 3206, 3206, 3207, 3207, 3208, 3209, 3213,
+    3213, 3236, 3261, 3262, 3262, 3263, 3264, 3290, 3307, 3308, 3308, 3314, 3315, 3317, 3317, 3321,
+    3331, 3331, 3332, 3337, 3337, 3353, 3354, 3354, 3354, 3354, 3355, 3355, 3355, 3380, 3381, 3381,
+    3382, 3382, 3382, 3382, 3383, 3386, 3387, 3388, 3388, 3389, 3390, 3390, 3391, 3392, 3394, 3402,
+    3418, 3419, 3440, 3444, 3445, 3446, 3447, 3447, 3448, 3449, 3449, 3449, 3449, 3449, 3450, 3451,
+    3451, 3452, 3452, 3454, 3455, 3456, 3456, 3473, 3474, 3475, 3494, 3502, 3504, 3505, 3510, 3512,
+    3513, 3513, 3513, 3513, 3514, 3514, 3515, 3516, 3516, 3517, 3521, 3521, 3523, 3539, 3540, 3542,
+    3543, 3543, 3543, 3543, 3544, 3545, 3549, 3549, 3551, 3551, 3551, 3552, 3552, 3552, 3552, 3553,
+    3555, 3557, 3557, 3557, 3557, 3558, 3559, 3560, 3560, 3560, 3560, 3560, 3564, 3564, 3564, 3564,
+    3565, 3566, 3567, 3568, 3569, 3570, 3570, 3571, 3571, 3572, 3573, 3573, 3586, 3587, 3587, 3588,
+    3589, 3592, 3592, 3593, 3617, 3618, 3620, 3620, 3622, 3624, 3628, 3629, 3629, 3630, 3631, 3632,
+    3633, 3633, 3635, 3635, 3635, 3636, 3639, 3640, 3640, 3644, 3645, 3646, 3647, 3648, 3650, 3654,
+    3655, 3655, 3655, 3656, 3656, 3656, 3657, 3657, 3658, 3659, 3659, 3667, 3668, 3668, 3676, 3677,
+    3677, 3678, 3679, 3680, 3680, 3681, 3681, 3681, 3684, 3685, 3686, 3687, 3687, 3697, 3697, 3698,
+    3698, 3699, 3699, 3699, 3700, 3700, 3701, 3701, 3701, 3701, 3701, 3701, 3702, 3714, 3715, 3733,
+    3733, 3733, 3735, 3736, 3739, 3739, 3740, 3741, 3741, 3741, 3742, 3743, 3744, 3751, 3751, 3753,
+    3756, 3756, 3757, 3758, 3758, 3758, 3761, 3764, 3764, 3764, 3764, 3765, 3777, 3777, 3778, 3779,
+    3779, 3788, 3788, 3789, 3790, 3791, 3793, 3794, 3795, 3795, 3795, 3796, 3796, 3796, 3797, 3797,
+    3801, 3802, 3804, 3805, 3805, 3818, 3819, 3820, 3820, 3821, 3822, 3822, 3822, 3824, 3835, 3836,
+    3836, 3837, 3838, 3838, 3838, 3838, 3839, 3839, 3840, 3843, 3844, 3845, 3845, 3847, 3847, 3847,
+    3847, 3847, 3847, 3849, 3850, 3850, 3850, 3851, 3851, 3853, 3853, 3856, 3856, 3857, 3860, 3862,
+    3862, 3862, 3862, 3864, 3865, 3874, 3874, 3874, 3874, 3890, 3890, 3896, 3897, 3898, 3907, 3908,
+    3908, 3909, 3910, 3912, 3912, 3913, 3914, 3914, 3915, 3918, 3923, 3923, 3924, 3925, 3926, 3926,
+    3926, 3926, 3941, 3942, 3942, 3943, 3944, 3946, 3947, 3947, 3948, 3948, 3949, 3949, 3952, 3954,
+    3957, 3961, 3961, 3962, 3962, 3962, 3964, 3965, 3966, 3966, 3969, 3969, 3969, 3970, 3971, 3975,
+    3976, 3977, 3978, 3979, 3989, 3990, 3990, 3991, 3991, 3995, 3996, 3998, 3998, 3999, 4011, 4016,
+    4016, 4025, 4025, 4028, 4030, 4030, 4032, 4032, 4032, 4033, 4039, 4040, 4040, 4045, 4046, 4047,
+    4051, 4051, 4051, 4052, 4052, 4052, 4054, 4054, 4055, 4057, 4058, 4058, 4060, 4060, 4061, 4062,
+    4063, 4065, 4066, 4067, 4071, 4072, 4073, 4074, 4076, 4077, 4077, 4077, 4078, 4082, 4083, 4085,
+    4087, 4087, 4087, 4090, 4099, 4099, 4100, 4100, 4103, 4103, 4103, 4113, 4115, 4117, 4117, 4124,
+    4125, 4126, 4126, 4129, 4130, 4150, 4150, 4151, 4151, 4151, 4152, 4153, 4154, 4155, 4162, 4163,
+    4164, 4165, 4166, 4168, 4170, 4171, 4171, 4171, 4171, 4171, 4172, 4172, 4172, 4172, 4173, 4173,
+    4174, 4175, 4176, 4177, 4177, 4177, 4178, 4179, 4191, 4195, 4221, 4223, 4224, 4229, 4229, 4229,
+    4229, 4229, 4229, 4230, 4231, 4232, 4232, 4232, 4234, 4240, 4241, 4242, 4242, 4243, 4244, 4244,
+    4245, 4246, 4247, 4248, 4249, 4249, 4249, 4254, 4254, 4254, 4255, 4256, 4263, 4275, 4276, 4276,
+    4276, 4277, 4277, 4278, 4279, 4290, 4290, 4292, 4293, 4293, 4293, 4294, 4294, 4294, 4296, 4297,
+    4298, 4299, 4301, 4301, 4301, 4301, 4302, 4305, 4307, 4308, 4309, 4310, 4311, 4312, 4313, 4316,
+    4318, 4319, 4320, 4321, 4324, 4327, 4328, 4330, 4331, 4352, 4353, 4354, 4357, 4358, 4361, 4362,
+    4362, 4362, 4366, 4367, 4372, 4373, 4374, 4392, 4393, 4395, 4395, 4395, 4398, 4399, 4399, 4400,
+    4400, 4400, 4403, 4403, 4408, 4410, 4412, 4412, 4413, 4428, 4429, 4433, 4433, 4434, 4435, 4438,
+    4439, 4440, 4440, 4447, 4448, 4449, 4449, 4450, 4450, 4450, 4450, 4451, 4452, 4452, 4453, 4454,
+    4455, 4456, 4456, 4457, 4457, 4457, 4458, 4459, 4462, 4463, 4465, 4469, 4469, 4470, 4470, 4485,
+    4486, 4488, 4488, 4488, 4507, 4508, 4508, 4525, 4526, 4528, 4530, 4531, 4532, 4533, 4534, 4534,
+    4535, 4537, 4540, 4543, 4544, 4551, 4564, 4565, 4566, 4574, 4579, 4581, 4581, 4582, 4582, 4582,
+    4583, 4602, 4602, 4604, 4605, 4632, 4632, 4632, 4633, 4638, 4640, 4640, 4645, 4657, 4657, 4657,
+    4663, 4664, 4664, 4671, 4672, 4676, 4678, 4680, 4685, 4686, 4686, 4687, 4688, 4690, 4691, 4692,
+    4707, 4707, 4709, 4709, 4709, 4734, 4744, 4744, 4746, 4746, 4747, 4750, 4751, 4769, 4772, 4775,
+    4775, 4776, 4776, 4777, 4778, 4780, 4780, 4782, 4782, 4785, 4786, 4786, 4787, 4787, 4789, 4796,
+    4798, 4798, 4798, 4800, 4800, 4801, 4802, 4803, 4803, 4805, 4807, 4808, 4808, 4808, 4808, 4809,
+    4811, 4816, 4816, 4817, 4818, 4819, 4821, 4839, 4840, 4841, 4841, 4842, 4842, 4843, 4843, 4843,
+    4844, 4845, 4845, 4845, 4846, 4847, 4847, 4847, 4847, 4848, 4849, 4850, 4861, 4863, 4864, 4877,
+    4879, 4881, 4881, 4881, 4882, 4882, 4901, 4906, 4909, 4910, 4910, 4911, 4912, 4913, 4914, 4915,
+    4915, 4916, 4917, 4917, 4918, 4918, 4923, 4924, 4925, 4925, 4926, 4926, 4926, 4941, 4941, 4964,
+    4965, 4965, 4965, 4966, 4967, 4968, 4968, 4969, 4973, 4973, 4973, 4973, 4973, 4973, 4975, 4976,
+    4976, 4976, 4976, 4977, 4977, 4978, 4978, 4981, 4989, 4990, 4992, 4993, 4994, 4994, 4995, 4996,
+    4996, 4996, 4996, 4996, 5005, 5007, 5035, 5047, 5049, 5051, 5051, 5052, 5054, 5055, 5056, 5060,
+    5064, 5065, 5066, 5067, 5068, 5068, 5068, 5073, 5074, 5074, 5082, 5083, 5083, 5083, 5088, 5089,
+    5092, 5093, 5093, 5094, 5095, 5097, 5097, 5098, 5098, 5102, 5103, 5103, 5103, 5104, 5110, 5110,
+    5110, 5110, 5111, 5112, 5112, 5113, 5114, 5114, 5115, 5116, 5116, 5116, 5116, 5119, 5120, 5121,
+    5122, 5123, 5124, 5125, 5125, 5126, 5127, 5127, 5127, 5128, 5149, 5149, 5149, 5151, 5151, 5174,
+    5174, 5175, 5183, 5185, 5187, 5193, 5198, 5198, 5199, 5200, 5200, 5200, 5201, 5202, 5202, 5205,
+    5207, 5207, 5208, 5208, 5209, 5210, 5221, 5222, 5223, 5224, 5225, 5226, 5245, 5246, 5246, 5246,
+    5247, 5248, 5248, 5250, 5250, 5250, 5253, 5253, 5254, 5254, 5255, 5256, 5271, 5274, 5275, 5275,
+    5301, 5301, 5302, 5303, 5304, 5304, 5304, 5304, 5305, 5307, 5324, 5326, 5328, 5333, 5333, 5334,
+    5334, 5335, 5336, 5337, 5339, 5339, 5339, 5340, 5341, 5342, 5342, 5342, 5344, 5344, 5344, 5344,
+    5351, 5351, 5353, 5354, 5354, 5355, 5355, 5356, 5358, 5359, 5359, 5361, 5361, 5361, 5365, 5365,
+    5367, 5371, 5373, 5374, 5382, 5388, 5389, 5390, 5390, 5392, 5393, 5393, 5397, 5398, 5398, 5400,
+    5400, 5401, 5402, 5405, 5405, 5405, 5406, 5408, 5408, 5409, 5410, 5411, 5412, 5414, 5414, 5416,
+    5420, 5420, 5422, 5422, 5424, 5425, 5433, 5434, 5435, 5436, 5436, 5438, 5439, 5441, 5458, 5459,
+    5459, 5460, 5461, 5462, 5464, 5465, 5465, 5465, 5466, 5466, 5467, 5487, 5488, 5489, 5489, 5492,
+    5492, 5494, 5494, 5494, 5495, 5496, 5497, 5499, 5499, 5499, 5499, 5499, 5500, 5500, 5504, 5504,
+    5524, 5524, 5544, 5545, 5546, 5546, 5546, 5546, 5548, 5548, 5551, 5551, 5552, 5553, 5554, 5563,
+    5564, 5574, 5574, 5590, 5591, 5592, 5592, 5592, 5603, 5603, 5604, 5605, 5605, 5605, 5606, 5606,
+    5606, 5607, 5607, 5608, 5609, 5609, 5611, 5611, 5611, 5618, 5629, 5629, 5632, 5633, 5634, 5634,
+    5635, 5635, 5635, 5635, 5636, 5637, 5638, 5638, 5638, 5639, 5639, 5653, 5653, 5655, 5658, 5659,
+    5659, 5660, 5661, 5661, 5662, 5663, 5665, 5666, 5666, 5667, 5667, 5668, 5668, 5668, 5685, 5687,
+    5687, 5710, 5710, 5710, 5712, 5714, 5715, 5716, 5716, 5717, 5718, 5719, 5719, 5720, 5722, 5724,
+    5724, 5724, 5725, 5726, 5729, 5730, 5732, 5733, 5733, 5734, 5735, 5736, 5738, 5740, 5751, 5751,
+    5754, 5755, 5756, 5756, 5759, 5759, 5760, 5760, 5760, 5760, 5761, 5762, 5764, 5764, 5765, 5765,
+    5766, 5767, 5768, 5769, 5769, 5770, 5771, 5771, 5789, 5790, 5791, 5792, 5793, 5793, 5795, 5795,
+    5795, 5796, 5796, 5796, 5802, 5802, 5803, 5804, 5804, 5805, 5805, 5806, 5806, 5806, 5806, 5806,
+    5806, 5807, 5808, 5812, 5812, 5813, 5815, 5816, 5816, 5816, 5817, 5817, 5817, 5820, 5822, 5822,
+    5823, 5834, 5838, 5838, 5838, 5838, 5839, 5840, 5843, 5844, 5848, 5848, 5850, 5851, 5853, 5853,
+    5854, 5854, 5855, 5856, 5857, 5857, 5858, 5858, 5859, 5859, 5860, 5861, 5861, 5861, 5861, 5862,
+    5864, 5864, 5864, 5865, 5871, 5871, 5876, 5876, 5877, 5877, 5878, 5879, 5894, 5895, 5898, 5898,
+    5899, 5900, 5900, 5900, 5902, 5904, 5905, 5907, 5908, 5909, 5912, 5913, 5915, 5921, 5922, 5923,
+    5925, 5925, 5925, 5928, 5929, 5929, 5930, 5935, 5936, 5937, 5938, 5941, 5944, 5945, 5945, 5945,
+    5945, 5946, 5947, 5948, 5949, 5951, 5954, 5955, 5956, 5976, 5976, 5978, 5979, 5979, 5986, 5987,
+    5988, 5993, 5994, 6005, 6005, 6005, 6006, 6006, 6006, 6008, 6008, 6008, 6008, 6009, 6009, 6010,
+    6012, 6013, 6013, 6016, 6017, 6018, 6019, 6020, 6020, 6021, 6022, 6022, 6023, 6024, 6025, 6025,
+    6025, 6026, 6028, 6028, 6029, 6030, 6030, 6032, 6033, 6034, 6034, 6035, 6040, 6041, 6041, 6042,
+    6069, 6069, 6069, 6069, 6069, 6069, 6073, 6073, 6074, 6074, 6076, 6076, 6076, 6087, 6088, 6089,
+    6090, 6090, 6091, 6091, 6091, 6092, 6093, 6095, 6095, 6098, 6098, 6098, 6098, 6098, 6099, 6100,
+    6101, 6101, 6101, 6101, 6101, 6102, 6102, 6102, 6105, 6106, 6107, 6108, 6108, 6109, 6111, 6113,
+    6117, 6118, 6119, 6120, 6122, 6123, 6123, 6125, 6125, 6125, 6125, 6142, 6143, 6143, 6144, 6145,
+    6145, 6145, 6146, 6147, 6148, 6150, 6150, 6153, 6156, 6156, 6177, 6177, 6182, 6182, 6183, 6183,
+    6184, 6186, 6186, 6189, 6190, 6191, 6191, 6192, 6196, 6197, 6198, 6198, 6215, 6228, 6228, 6228,
+    6230, 6230, 6232, 6233, 6236, 6236, 6236, 6236, 6237, 6244, 6245, 6246, 6246, 6259, 6260, 6260,
+    6261, 6261, 6261, 6262, 6264, 6265, 6267, 6267, 6267, 6267, 6267, 6267, 6268, 6269, 6269, 6270,
+    6271, 6272, 6272, 6273, 6273, 6275, 6276, 6276, 6276, 6277, 6277, 6278, 6280, 6280, 6280, 6288,
+    6288, 6290, 6290, 6292, 6293, 6297, 6297, 6298, 6299, 6300, 6301, 6302, 6303, 6306, 6306, 6308,
+    6309, 6309, 6310, 6311, 6311, 6311, 6311, 6312, 6313, 6313, 6313, 6315, 6315, 6317, 6317, 6318,
+    6319, 6320, 6321, 6322, 6322, 6322, 6322, 6323, 6329, 6331, 6333, 6333, 6334, 6336, 6336, 6337,
+    6340, 6341, 6345, 6346, 6347, 6371, 6371, 6371, 6372, 6372, 6372, 6372, 6373, 6377, 6378, 6379,
+    6380, 6381, 6383, 6383, 6383, 6383, 6384, 6389, 6390, 6390, 6392, 6393, 6393, 6403, 6404, 6405,
+    6407, 6408, 6408, 6409, 6409, 6411, 6412, 6412, 6412, 6413, 6414, 6415, 6416, 6416, 6417, 6423,
+    6424, 6424, 6425, 6426, 6428, 6429, 6430, 6430, 6431, 6432, 6432, 6435, 6435, 6438, 6444, 6444,
+    6444, 6445, 6445, 6446, 6446, 6447, 6448, 6448, 6449, 6450, 6451, 6452, 6452, 6471, 6473, 6473,
+    6474, 6474, 6475, 6475, 6475, 6475, 6476, 6477, 6477, 6477, 6478, 6480, 6480, 6480, 6482, 6486,
+    6487, 6493, 6494, 6495, 6495, 6495, 6496, 6496, 6520, 6521, 6522, 6525, 6547, 6548, 6548, 6548,
+    6548, 6549, 6550, 6550, 6550, 6551, 6551, 6552, 6567, 6567, 6567, 6569, 6569, 6569, 6570, 6571,
+    6572, 6590, 6608, 6608, 6608, 6608, 6609, 6610, 6612, 6612, 6613, 6613, 6613, 6614, 6628, 6629,
+    6629, 6644, 6659, 6660, 6684, 6684, 6684, 6685, 6685, 6685, 6686, 6687, 6689, 6690, 6690, 6690,
+    6718, 6720, 6730, 6747, 6748, 6749, 6749, 6749, 6749, 6749, 6752, 6773, 6773, 6792, 6793, 6793,
+    6799, 6801, 6803, 6829, 6830, 6831, 6841, 6841, 6841, 6841, 6842, 6842, 6852, 6852, 6855, 6855,
+    6856, 6857, 6857, 6858, 6858, 6860, 6861, 6862, 6863, 6866, 6866, 6866, 6866, 6868, 6869, 6876,
+    6877, 6878, 6881, 6881, 6882, 6882, 6883, 6883, 6883, 6886, 6887, 6889, 6890, 6890, 6891, 6892,
+    6892, 6896, 6896, 6897, 6898, 6917, 6917, 6917, 6917, 6929, 6930, 6931, 6931, 6931, 6932, 6933,
+    6934, 6935, 6935, 6939, 6940, 6941, 6942, 6946, 6947, 6950, 6951, 6952, 6953, 6953, 6954, 6955,
+    6955, 6955, 6955, 6956, 6956, 6967, 6970, 6977, 6977, 6978, 6978, 6978, 6979, 6980, 6981, 6982,
+    6983, 6986, 6986, 6987, 6992, 6992, 6997, 6999, 7000, 7001, 7002, 7003, 7004, 7004, 7004, 7004,
+    7005, 7005, 7006, 7006, 7007, 7009, 7010, 7011, 7015, 7015, 7015, 7016, 7017, 7018, 7018, 7018,
+    7019, 7019, 7019, 7019, 7019, 7020, 7021, 7022, 7023, 7024, 7031, 7032, 7034, 7035, 7036, 7040,
+    7041, 7042, 7042, 7043, 7043, 7043, 7044, 7048, 7048, 7049, 7051, 7051, 7052, 7052, 7054, 7055,
+    7055, 7074, 7076, 7078, 7079, 7080, 7080, 7080, 7080, 7080, 7081, 7081, 7082, 7082, 7082, 7099,
+    7101, 7101, 7101, 7105, 7105, 7105, 7109, 7110, 7110, 7111, 7113, 7115, 7115, 7116, 7116, 7117,
+    7117, 7118, 7118, 7130, 7132, 7151, 7152, 7153, 7153, 7154, 7154, 7167, 7167, 7168, 7168, 7184,
+    7204, 7225, 7226, 7226, 7227, 7227, 7227, 7227, 7228, 7230, 7231, 7231, 7231, 7253, 7260, 7261,
+    7266, 7266, 7267, 7283, 7283, 7283, 7284, 7284, 7284, 7284, 7284, 7285, 7285, 7286, 7286, 7286,
+    7288, 7289, 7289, 7294, 7294, 7295, 7296, 7298, 7298, 7299, 7301, 7302, 7302, 7303, 7303, 7304,
+    7304, 7307, 7308, 7328, 7329, 7330, 7331, 7331, 7331, 7332, 7332, 7335, 7335, 7335, 7337, 7344,
+    7344, 7344, 7345, 7346, 7346, 7353, 7354, 7355, 7357, 7357, 7358, 7359, 7361, 7362, 7363, 7363,
+    7365, 7365, 7376, 7377, 7384, 7385, 7386, 7398, 7399, 7399, 7399, 7400, 7400, 7400, 7400, 7403,
+    7403, 7404, 7405, 7406, 7408, 7409, 7410, 7415, 7415, 7417, 7418, 7419, 7419, 7420, 7421, 7422,
+    7423, 7424, 7424, 7424, 7424, 7424, 7425, 7425, 7425, 7426, 7427, 7435, 7435, 7436, 7443, 7444,
+    7444, 7445, 7450, 7451, 7452, 7452, 7452, 7452, 7452, 7452, 7454, 7462, 7465, 7466, 7466, 7466,
+    7466, 7466, 7467, 7471, 7482, 7485, 7485, 7487, 7487, 7488, 7488, 7489, 7489, 7490, 7490, 7492,
+    7496,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 7493] = [
-    (17, 5), (9, 12), (13, 8), (21, -6), (26, 8), (1, 7), (1, 9), (7, 10), (5, 6), (11, 11),
-    (5, 5), (17, 6), (16, 15), (21, 10), (5, 7), (17, -5), (19, -9), (20, 5), (21, -8), (23, 7),
-    (1, 8), (15, 8), (17, 6), (21, 5), (19, 17), (20, 11), (25, -6), (28, 7), (25, 10), (5, -5),
-    (23, 5), (27, 8), (5, -17), (9, -8), (10, -5), (11, -5), (15, 7), (16, 10), (17, 94), (18, -13),
-    (19, -14), (20, 17), (22, -6), (23, -15), (25, -7), (26, 7), (11, 12), (5, 6), (20, -5), (21, 5),
-    (28, 6), (19, 7), (12, 8), (18, 7), (5, 31), (17, 13), (5, 26), (22, 5), (19, 10), (5, -12),
-    (6, 7), (15, -6), (20, -6), (22, -8), (24, 5), (25, 6), (27, 18), (28, 7), (25, 5), (1, 9),
-    (5, 6), (23, 27), (27, 7), (5, 9), (9, 13), (10, 10), (11, 10), (15, -5), (18, -5), (19, -5),
-    (1, 19), (5, -8), (15, -7), (17, 7), (18, 40), (19, -5), (20, -19), (25, 8), (1, -5), (16, -5),
-    (17, 15), (18, 8), (21, 11), (22, 7), (23, -8), (24, -5), (25, -12), (23, 11), (20, 7), (23, 7),
-    (11, 5), (17, 5), (18, 8), (1, 8), (0, 5), (2, 8), (22, 5), (25, -5), (5, 31), (21, -6),
-    (15, 6), (20, 9), (17, 7), (5, 7), (1, 6), (15, 5), (17, 7), (1, 6), (12, 10), (25, 12),
-    (20, 6), (7, 5), (15, 14), (9, 7), (9, -5), (10, 9), (17, 11), (19, 19), (21, -10), (25, 5),
-    (11, 15), (23, 10), (15, -9), (16, 69), (17, -5), (19, -6), (21, -10), (22, -10), (25, 6), (13, 36),
-    (25, -6), (1, -6), (4, 59), (5, -12), (6, -6), (21, -5), (25, 9), (18, 21), (24, 6), (0, 16),
-    (1, 17), (3, -6), (5, -11), (6, 12), (9, -8), (10, 10), (15, -6), (16, -6), (21, -15), (23, -15),
-    (24, 5), (25, 12), (6, 12), (1, 10), (17, 7), (21, 5), (19, 19), (17, 6), (17, 6), (21, 7),
-    (17, 8), (1, 9), (5, -6), (11, 16), (13, 10), (20, -11), (22, 5), (23, 9), (8, 14), (20, 5),
-    (11, 11), (21, -5), (25, -7), (28, 8), (25, 7), (25, 13), (20, 5), (10, 8), (15, 6), (15, 7),
-    (11, 5), (22, 8), (25, -6), (19, 5), (15, 6), (21, 7), (20, 8), (15, 9), (26, 12), (19, 5),
-    (1, 31), (4, 32), (5, -14), (21, -7), (22, 12), (17, 6), (18, 6), (2, 8), (19, 12), (17, 10),
-    (19, 12), (21, 5), (5, 15), (8, 5), (21, -5), (1, -8), (14, -7), (15, 15), (16, 23), (18, 6),
-    (25, -6), (23, 5), (25, 17), (1, 33), (24, 7), (0, 47), (1, -8), (2, -22), (3, 69), (4, 11),
-    (5, 72), (6, 53), (7, -7), (9, 108), (10, 6), (11, -48), (12, -12), (13, -25), (14, -17), (15, -40),
-    (16, -32), (17, -19), (18, -26), (19, -12), (20, -36), (21, 25), (22, -39), (23, -7), (24, -17), (26, -20),
-    (24, 8), (28, 8), (17, 10), (20, 8), (1, -5), (5, 32), (6, -5), (7, 26), (9, -5), (15, 6),
-    (16, 11), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6), (25, -11), (23, 7), (0, -13), (1, 42),
-    (2, 54), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8), (11, 20), (12, -7), (13, -6), (14, -10),
-    (15, -12), (16, -8), (17, -7), (18, 6), (19, -12), (20, -11), (21, 16), (23, 16), (24, -15), (25, -30),
-    (26, -7), (27, -8), (28, -8), (14, 5), (14, -5), (22, 15), (15, 7), (18, 7), (23, 9), (19, 19),
-    (18, 7), (19, 25), (20, 11), (23, 5), (5, -5), (11, 7), (22, 17), (23, 5), (16, 24), (21, -5),
-    (5, 7), (17, -5), (19, -9), (20, 5), (21, -8), (23, 7), (15, 6), (18, 17), (19, 9), (21, 7),
-    (1, 18), (2, -5), (4, -5), (5, 12), (6, 10), (9, 6), (10, -8), (11, -8), (12, 5), (13, -6),
-    (15, 14), (16, -6), (17, -16), (19, 11), (20, 11), (21, -14), (22, 9), (24, -8), (25, -8), (20, 6),
-    (20, 6), (19, 9), (6, 8), (12, 25), (21, -8), (23, -10), (19, 21), (14, 33), (21, -6), (22, -5),
-    (5, 6), (16, 15), (5, 17), (9, 10), (10, 5), (17, -8), (19, -8), (21, -8), (23, -9), (25, 17),
-    (4, -5), (5, -10), (6, 60), (9, 6), (20, -7), (23, -5), (25, -8), (17, 6), (4, 5), (26, 7),
-    (22, 24), (21, 5), (25, 8), (9, 12), (17, 17), (21, 15), (0, -7), (1, -5), (3, 8), (6, 11),
-    (17, -6), (18, 16), (19, -5), (20, 5), (21, -9), (23, -5), (24, -5), (25, 10), (27, 13), (1, 8),
-    (21, 8), (23, 5), (0, -13), (1, 49), (2, 53), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8),
-    (11, 20), (12, -7), (13, -7), (14, -10), (15, -12), (16, -8), (17, -8), (18, 5), (19, -12), (20, -13),
-    (21, 16), (23, 15), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (1, 5), (5, -6), (9, 81),
-    (10, 8), (11, -5), (15, -6), (20, -11), (21, -13), (22, -5), (23, -10), (1, 7), (3, 5), (4, -7),
-    (6, -9), (9, -11), (11, -6), (12, -5), (14, -6), (17, -10), (19, 42), (21, 36), (22, -6), (24, -6),
-    (25, -12), (26, -5), (27, 7), (14, 8), (25, 7), (28, 6), (20, 5), (20, 9), (1, 15), (1, 6),
-    (25, 12), (22, 6), (9, 5), (2, 6), (17, 5), (1, 6), (23, 5), (0, 11), (5, -6), (6, 7),
-    (17, 7), (18, 11), (21, 6), (23, -8), (25, -7), (5, 5), (3, 7), (11, 6), (20, -10), (21, 16),
-    (23, -7), (25, -7), (28, 11), (22, 5), (11, 9), (22, 38), (23, 15), (1, -5), (2, 8), (3, -5),
-    (5, -19), (9, -9), (10, -7), (12, -5), (14, -7), (15, 6), (16, 11), (17, 79), (18, 11), (19, 8),
-    (20, 9), (21, 8), (22, -8), (23, -21), (24, -7), (25, -12), (26, -5), (27, -5), (28, -7), (12, 7),
-    (25, 5), (5, -6), (9, 18), (1, -9), (3, 8), (4, -8), (5, 21), (6, 8), (9, -7), (10, -5),
-    (11, -6), (16, -5), (17, 16), (19, -7), (20, -11), (21, -7), (22, -7), (23, -13), (24, 38), (25, 17),
-    (26, -5), (27, -6), (4, 26), (5, -6), (1, 7), (15, -6), (21, 6), (28, 8), (15, 7), (18, 7),
-    (19, 7), (20, -7), (25, 11), (20, 6), (16, 5), (22, 5), (17, 11), (18, 7), (12, 18), (23, -9),
-    (23, 10), (11, 5), (23, 6), (21, 7), (4, 12), (5, 24), (6, 6), (21, -8), (0, 6), (2, -5),
-    (21, -7), (25, 36), (28, 13), (20, 9), (21, 7), (3, 16), (9, 10), (1, 5), (18, 14), (21, 5),
-    (17, 9), (21, 9), (18, 13), (23, -6), (25, -7), (27, 20), (5, 8), (6, 5), (21, 5), (23, 5),
-    (1, 10), (18, 5), (4, 12), (5, 24), (6, 6), (21, -8), (1, 13), (2, 5), (23, -5), (24, 18),
-    (3, 10), (5, -5), (15, -7), (17, 9), (19, -9), (21, -6), (22, 16), (24, 6), (25, -9), (7, 5),
-    (4, 16), (5, 5), (19, 5), (25, 6), (9, 7), (17, -5), (25, 6), (21, -5), (22, 16), (23, 22),
-    (25, -5), (25, 15), (18, 6), (26, 7), (21, 5), (15, 8), (23, 17), (25, -5), (26, 5), (1, 10),
-    (19, 5), (5, 42), (21, -6), (14, 28), (25, 5), (27, 7), (23, 7), (0, 15), (21, 6), (8, 5),
-    (26, 9), (0, 6), (17, 23), (18, 10), (22, -5), (23, -7), (25, 6), (25, 18), (21, 5), (27, 8),
-    (15, 12), (15, 8), (17, 16), (18, -5), (20, 6), (21, 8), (17, 7), (2, 5), (21, 16), (22, -5),
-    (21, 17), (8, 5), (15, 6), (16, 22), (18, 9), (20, -6), (22, 11), (23, -5), (11, 5), (22, 7),
-    (25, -5), (16, 9), (21, 8), (11, 6), (14, 5), (20, -6), (21, 6), (9, 5), (1, 6), (0, -7),
-    (1, 6), (3, 5), (4, 9), (5, 13), (11, -5), (12, -5), (15, -5), (16, -6), (17, 10), (21, 16),
-    (22, -7), (23, -11), (25, -9), (28, -5), (22, 5), (15, 18), (6, 35), (21, -6), (2, 5), (11, 10),
-    (22, 5), (21, 7), (23, 5), (20, 6), (17, 6), (20, 10), (18, 5), (0, 6), (5, -6), (11, 6),
-    (18, 8), (23, -8), (24, 31), (25, 8), (0, -5), (1, -5), (7, 6), (11, -5), (19, 30), (20, -5),
-    (23, -8), (25, 7), (27, 17), (15, 19), (21, -5), (16, 7), (18, 5), (6, 5), (22, 14), (19, 8),
-    (17, 5), (22, 5), (6, 10), (20, 10), (21, -8), (22, 5), (1, -6), (3, -5), (6, -6), (11, 5),
-    (15, -5), (18, 17), (20, 7), (21, 9), (22, -5), (23, 16), (28, 5), (8, 14), (20, 8), (21, 10),
-    (15, 19), (28, 13), (14, 19), (21, 8), (3, 37), (23, -5), (25, -6), (18, 30), (20, -5), (21, 6),
-    (23, 35), (5, -5), (23, 5), (27, 8), (14, 15), (1, 5), (25, 11), (1, 6), (5, 9), (21, -7),
-    (25, 6), (5, 6), (6, 7), (20, 7), (23, -5), (0, 89), (1, -10), (21, -7), (25, -13), (18, 7),
-    (19, 5), (25, 8), (5, 5), (21, 12), (15, 13), (21, 5), (4, 53), (5, -10), (6, -5), (22, 6),
-    (5, -7), (8, 5), (5, -8), (15, -8), (16, 29), (19, 26), (21, 13), (23, -5), (25, -5), (15, 16),
-    (20, 5), (13, 5), (15, 11), (16, 5), (25, 7), (22, 5), (18, 12), (20, -9), (6, 9), (15, 6),
-    (21, -10), (25, 5), (10, 7), (12, 13), (1, 8), (2, 5), (21, 9), (1, 28), (2, 6), (3, 16),
-    (19, 6), (25, -7), (21, -5), (25, -7), (28, 8), (0, 29), (1, 10), (2, 12), (5, -8), (9, -7),
-    (10, -5), (11, 6), (13, -5), (14, -5), (17, -9), (20, -9), (22, -7), (23, -11), (24, 15), (26, -7),
-    (27, 8), (28, 8), (22, 8), (18, 9), (8, 22), (15, 5), (17, -8), (18, 6), (23, -6), (24, 5),
-    (25, -9), (1, 6), (17, 27), (27, 8), (23, 7), (21, 8), (18, 5), (20, 6), (17, 7), (14, 8),
-    (28, 8), (18, 7), (15, 6), (17, 9), (1, -5), (3, -6), (4, 63), (5, 46), (6, 61), (9, -9),
-    (10, -6), (11, -6), (14, -7), (15, -8), (16, -5), (17, -8), (18, -8), (19, -10), (21, -18), (22, -9),
-    (23, -14), (24, -7), (25, -9), (27, -5), (6, 8), (15, 8), (18, 5), (17, 16), (20, 5), (23, -5),
-    (1, 7), (19, 6), (5, 7), (6, 11), (1, 5), (17, 5), (18, 9), (21, -5), (20, 10), (5, 40),
-    (6, -5), (7, 9), (9, -6), (20, 12), (21, -12), (23, -10), (11, 10), (17, 8), (1, 5), (11, 7),
-    (18, 8), (7, 5), (8, 5), (20, 8), (19, 8), (17, 22), (21, -8), (9, 8), (11, 8), (6, 5),
-    (1, 6), (5, 8), (1, 5), (18, 6), (1, 6), (14, 25), (21, -6), (1, 6), (4, -7), (6, -9),
-    (9, -12), (11, -7), (12, -5), (14, -7), (16, 5), (17, -11), (19, 40), (20, -5), (21, 40), (22, -6),
-    (23, 6), (24, -7), (25, -9), (26, -5), (27, 7), (5, 6), (17, 7), (21, 5), (5, 10), (25, 5),
-    (18, 7), (1, -6), (14, 5), (15, -6), (17, -10), (18, 14), (23, -9), (24, 5), (25, 31), (6, 6),
-    (25, 7), (14, 7), (1, -6), (2, -8), (5, -31), (6, 7), (8, 15), (9, -16), (10, 7), (11, -11),
-    (13, -13), (14, 10), (15, 31), (17, 7), (18, 7), (19, 15), (22, -12), (23, 17), (24, -14), (25, -5),
-    (26, 5), (8, 5), (22, 11), (23, 13), (5, 9), (23, 8), (17, 6), (22, 5), (5, -5), (18, 64),
-    (19, -5), (20, -9), (25, -6), (25, 5), (1, 6), (0, 7), (25, 5), (27, 5), (26, 8), (21, 10),
-    (7, 7), (4, 10), (25, 8), (15, -5), (16, 14), (7, 13), (5, -8), (7, 24), (21, 8), (17, 40),
-    (18, -5), (21, -6), (27, 7), (1, 6), (1, 7), (20, -5), (21, 6), (23, 35), (22, 6), (23, 8),
-    (14, 5), (25, 9), (15, 9), (18, 5), (11, 5), (15, -5), (16, 17), (22, 7), (20, 7), (22, 7),
-    (2, 5), (17, 6), (24, 5), (21, 5), (22, 11), (0, 5), (4, 5), (14, 8), (28, 6), (14, 37),
-    (26, 12), (26, 31), (11, 6), (5, -8), (21, -7), (22, 7), (23, 50), (25, -5), (15, -5), (16, 30),
-    (21, -7), (25, 19), (19, 10), (1, 14), (18, 11), (15, 11), (17, -5), (21, 6), (25, 7), (20, 11),
-    (19, 8), (27, 12), (22, 5), (23, 12), (9, 5), (19, 6), (21, 6), (26, 6), (25, 6), (18, 10),
-    (25, 9), (26, 5), (20, 6), (5, 9), (24, 9), (25, 7), (14, 21), (20, 10), (21, -6), (24, 6),
-    (25, -6), (27, 7), (21, 5), (22, 5), (14, 15), (21, 16), (5, 8), (11, 17), (5, 12), (9, 10),
-    (11, 17), (20, 5), (21, -5), (0, 15), (15, 19), (21, -6), (22, 6), (18, 5), (11, -6), (12, 36),
-    (17, -5), (20, -8), (23, 8), (14, 7), (22, 10), (23, 23), (26, 7), (2, 7), (24, 5), (25, 5),
-    (10, 17), (12, 31), (20, -7), (21, -7), (23, 9), (1, 8), (5, -7), (21, 35), (5, 9), (18, 5),
-    (25, 5), (18, 14), (1, 12), (4, -7), (5, 5), (6, 41), (9, -6), (20, -5), (21, -9), (28, 7),
-    (4, 33), (5, -6), (0, 6), (13, 6), (17, 7), (25, -6), (11, 7), (3, 7), (12, 7), (7, 6),
-    (15, -6), (19, 21), (23, -6), (27, 10), (17, 8), (24, 10), (5, 6), (9, 7), (21, -5), (5, 6),
-    (6, -6), (9, 9), (10, 12), (11, 8), (15, -7), (17, 19), (19, -8), (21, 6), (22, -5), (22, 9),
-    (4, 73), (5, -11), (6, -7), (20, -5), (21, -6), (25, -5), (5, 5), (19, 6), (4, 5), (6, 6),
-    (23, 5), (1, 15), (18, 7), (21, 10), (22, -5), (23, -9), (25, 5), (27, 8), (14, 5), (14, 34),
-    (21, -5), (21, 5), (14, 19), (21, 8), (25, 13), (26, 10), (0, 9), (22, 15), (5, 8), (17, 6),
-    (18, 5), (23, 5), (22, 7), (2, 6), (24, 5), (25, 8), (17, 22), (21, -8), (14, 28), (0, 28),
-    (1, 6), (2, 13), (3, -6), (4, -6), (5, -9), (6, -5), (9, -5), (10, -6), (12, -5), (13, -6),
-    (14, -6), (15, -7), (16, -6), (19, -7), (22, -7), (23, -15), (24, 17), (25, 33), (26, -9), (27, 6),
-    (28, 7), (0, 6), (1, -5), (15, -6), (16, 6), (19, 5), (22, -7), (25, 6), (22, 8), (1, -7),
-    (5, -21), (6, -7), (7, 40), (11, -6), (16, -5), (17, 17), (18, 16), (21, 11), (22, -7), (23, -9),
-    (24, -5), (25, -5), (27, 6), (28, -5), (1, 9), (15, 5), (9, 7), (18, 7), (19, 5), (21, 6),
-    (23, -9), (25, 7), (19, 10), (16, 25), (21, -6), (10, 12), (0, -7), (1, -5), (3, 8), (6, 11),
-    (17, -7), (18, 16), (19, -5), (20, 5), (21, -9), (23, -5), (25, 10), (27, 13), (16, 7), (2, 9),
-    (11, 9), (15, 6), (21, -6), (25, -5), (20, 8), (23, -6), (19, 8), (24, 10), (25, 23), (5, 7),
-    (6, 5), (14, 7), (21, 5), (12, 26), (23, -13), (14, 7), (5, -7), (22, 25), (25, -5), (11, 12),
-    (12, 16), (23, 7), (18, 9), (8, 13), (20, 5), (8, 12), (23, 5), (26, 12), (19, 7), (0, -5),
-    (2, 8), (3, -5), (4, -5), (5, -16), (9, -8), (10, -6), (14, -6), (16, 10), (17, 58), (18, 18),
-    (19, 11), (21, 11), (22, -7), (23, -18), (24, -6), (25, -11), (26, -5), (28, -5), (23, 5), (25, 14),
-    (10, 6), (23, -7), (28, 12), (18, 5), (10, 12), (0, 29), (1, 10), (2, 12), (5, -8), (9, -7),
-    (10, -5), (11, 6), (13, -5), (14, -5), (17, -9), (20, -9), (22, -7), (23, -11), (24, 15), (26, -7),
-    (27, 8), (28, 8), (1, 5), (22, 16), (20, -5), (23, 47), (25, -5), (18, 8), (21, 8), (1, 7),
-    (25, -5), (26, 5), (23, 7), (5, 7), (20, 6), (8, 5), (0, 8), (18, 8), (22, 12), (26, 6),
-    (21, 11), (1, 5), (22, 5), (1, -7), (18, -5), (22, 12), (5, 9), (7, 8), (18, 16), (21, -6),
-    (25, -7), (27, 7), (19, 13), (22, 10), (15, 14), (5, 10), (21, -6), (1, 6), (0, -8), (1, 71),
-    (2, 11), (3, 7), (4, 46), (5, -20), (6, -8), (9, -8), (11, -6), (12, -5), (14, 29), (15, -7),
-    (16, -6), (17, -11), (18, -7), (19, -6), (20, -10), (21, -12), (23, -16), (24, -8), (25, -10), (26, 11),
-    (27, -6), (28, -6), (17, 8), (18, 8), (19, 5), (17, 6), (18, 53), (19, -5), (20, -7), (21, -10),
-    (6, 5), (5, 7), (21, 9), (20, 7), (23, 8), (0, -7), (2, -6), (3, -9), (4, 70), (5, 46),
-    (6, 53), (7, -6), (9, -16), (10, -5), (11, -7), (12, -7), (13, -6), (14, -10), (16, -5), (17, -12),
-    (18, -13), (21, 14), (22, -14), (23, -27), (24, -8), (27, -8), (28, -6), (17, 35), (21, -7), (5, 11),
-    (14, 9), (21, 8), (22, 8), (23, -6), (25, -13), (1, 7), (5, 13), (17, -6), (18, -5), (20, 18),
-    (6, 6), (19, 8), (15, -5), (16, 14), (6, 12), (17, 5), (4, 8), (21, 8), (17, 10), (20, 6),
-    (25, 22), (23, 6), (23, 10), (9, 5), (3, 14), (23, 5), (21, 5), (22, 5), (2, 9), (4, -5),
-    (5, -9), (6, -6), (9, -5), (10, -6), (11, -7), (12, -5), (13, -7), (15, 9), (16, -6), (17, 28),
-    (19, -7), (20, -16), (22, -5), (23, -11), (24, 52), (28, -7), (16, 13), (4, 5), (21, 8), (9, 5),
-    (14, 8), (18, 6), (8, 5), (15, 6), (5, -5), (9, 6), (24, 9), (11, 11), (23, 15), (5, 10),
-    (15, 10), (25, 6), (1, 5), (10, 5), (18, 8), (20, 5), (21, -9), (5, 11), (11, 25), (21, -5),
-    (23, -7), (3, 30), (18, -8), (22, 10), (25, -6), (4, 5), (11, 24), (15, 7), (21, -7), (23, -8),
-    (18, 7), (5, 7), (16, 5), (17, -6), (19, -9), (21, -5), (23, 6), (1, 6), (25, 7), (1, 7),
-    (5, 7), (17, -5), (19, -9), (20, 5), (21, -9), (23, 7), (17, 7), (19, 7), (15, -8), (16, 45),
-    (21, -8), (22, -5), (18, 9), (3, -5), (4, -6), (5, -25), (6, -11), (7, -6), (9, -19), (11, -11),
-    (13, -6), (14, -7), (15, -12), (16, -11), (17, 20), (19, 37), (20, 97), (24, -8), (25, -16), (26, -7),
-    (28, -10), (18, 8), (19, -5), (21, 6), (25, -6), (27, 7), (6, 6), (16, 15), (22, 7), (5, -8),
-    (21, -7), (22, 7), (23, 50), (25, -5), (20, 6), (0, 57), (1, 51), (2, 32), (3, 21), (4, -5),
-    (5, -45), (6, -26), (7, -25), (8, -24), (9, -30), (10, -23), (11, 5), (12, -19), (13, 27), (14, -26),
-    (15, -30), (16, -37), (17, -29), (19, -12), (20, -29), (21, -16), (22, -34), (23, -16), (24, 58), (25, 79),
-    (26, 36), (27, 52), (28, 9), (20, -6), (22, 7), (23, 29), (25, -5), (23, 19), (21, 5), (5, 12),
-    (1, 5), (25, 12), (20, 6), (21, 5), (13, 24), (23, -5), (1, 6), (18, 9), (16, 7), (15, 5),
-    (22, 14), (25, -5), (9, 7), (11, 17), (23, -5), (16, 5), (8, 5), (26, 12), (5, -6), (18, 30),
-    (19, -5), (21, 6), (23, 5), (27, 16), (8, 5), (5, 5), (6, 8), (1, 9), (2, 10), (3, 6),
-    (14, 23), (15, -5), (22, 10), (23, -10), (25, -6), (17, 6), (18, 10), (5, 11), (16, 9), (18, 8),
-    (25, 5), (0, -10), (1, 20), (2, -11), (3, -16), (4, -15), (5, -39), (6, -18), (7, -12), (8, -8),
-    (9, -24), (10, 63), (11, -34), (12, 5), (13, -14), (14, 17), (15, -25), (16, -18), (18, 15), (19, 32),
-    (20, 143), (21, -16), (22, -19), (23, 25), (24, -8), (25, -24), (26, -16), (27, 23), (28, -17), (23, 7),
-    (10, 8), (20, 11), (21, 5), (21, 12), (23, 13), (22, 21), (1, 26), (15, 8), (1, 11), (22, 10),
-    (19, 5), (1, -6), (5, -10), (6, -5), (10, 53), (11, -14), (12, 49), (15, -6), (16, -6), (17, -10),
-    (18, -5), (21, -15), (22, 24), (21, 13), (25, 16), (1, 6), (18, 9), (21, 15), (20, 5), (8, 5),
-    (11, 10), (22, 8), (21, -6), (22, 15), (23, 12), (18, 6), (5, 9), (21, 14), (0, 11), (21, 5),
-    (23, 6), (7, 6), (23, 7), (16, 7), (15, 5), (16, 5), (21, 6), (21, 6), (25, 6), (19, 18),
-    (15, 5), (10, 25), (0, 8), (1, 10), (2, -10), (3, -14), (4, -10), (5, -13), (7, -8), (8, -6),
-    (9, -27), (11, -20), (12, -6), (13, -7), (15, 49), (16, 27), (17, 23), (18, 26), (19, 25), (21, 30),
-    (22, -25), (23, -27), (24, -9), (25, -18), (26, -12), (28, 17), (25, 8), (27, 6), (4, 5), (20, -5),
-    (21, 7), (0, -5), (1, -9), (3, 7), (5, -18), (6, -9), (7, -5), (9, 33), (10, 11), (13, -5),
-    (14, 14), (16, 6), (17, -13), (18, -8), (19, 11), (20, 6), (21, 22), (23, -19), (24, -5), (26, -5),
-    (27, -5), (28, -7), (18, 6), (8, 7), (26, 10), (21, 6), (9, -5), (10, 6), (11, 5), (17, 16),
-    (18, 16), (19, -6), (20, -5), (21, 7), (23, 6), (25, -8), (26, 11), (4, 7), (23, -5), (25, 11),
-    (5, 5), (0, 6), (2, 6), (18, 10), (21, 5), (17, 9), (6, 8), (15, 12), (16, -6), (17, 22),
-    (18, -5), (20, -5), (21, 13), (22, -7), (23, -9), (25, -5), (28, 5), (12, 14), (15, -7), (16, 6),
-    (19, 5), (21, 5), (22, -7), (19, 10), (6, 8), (15, 6), (21, 15), (20, 20), (22, 15), (21, -5),
-    (15, -7), (16, 6), (19, 5), (21, 5), (22, -7), (24, 8), (28, 8), (9, 7), (10, 11), (25, 8),
-    (0, 17), (13, 5), (19, 9), (23, -7), (24, -6), (25, 8), (27, 17), (21, 7), (5, 5), (25, 8),
-    (5, 6), (22, 8), (22, 6), (23, 10), (25, 8), (8, 12), (25, 7), (17, 10), (18, 19), (19, 10),
-    (20, -7), (21, -7), (23, -7), (25, -7), (26, 9), (27, 18), (26, 9), (1, 5), (2, 8), (16, 12),
-    (19, 5), (21, -5), (25, 14), (26, 14), (11, 42), (19, 8), (21, -8), (23, -8), (14, 6), (5, 5),
-    (18, 15), (6, 7), (21, 5), (25, 13), (0, 6), (1, -8), (4, -5), (5, 5), (9, 21), (13, 5),
-    (17, -14), (19, 27), (20, 6), (24, -5), (25, -9), (28, -5), (25, 6), (21, 5), (1, 18), (2, 10),
-    (3, 22), (21, -8), (25, -6), (3, 8), (1, -6), (2, 23), (21, 8), (5, 5), (20, 6), (22, 17),
-    (24, 8), (28, 8), (13, 8), (15, 8), (16, 6), (21, 9), (15, -5), (16, 34), (21, -5), (21, 16),
-    (17, 16), (27, 8), (9, -5), (10, 6), (11, 5), (17, 16), (18, 16), (19, -6), (20, -5), (21, 7),
-    (23, 6), (25, -8), (26, 11), (6, 6), (1, 9), (19, 8), (20, -6), (22, 12), (20, 5), (18, 8),
-    (8, 5), (26, 9), (6, 8), (15, 6), (18, 10), (19, 5), (21, 5), (23, -7), (25, -5), (5, 10),
-    (4, 5), (1, 24), (2, 14), (3, -10), (4, -10), (5, -25), (6, -15), (7, -7), (8, -5), (9, -19),
-    (11, -5), (13, -8), (14, -10), (15, -10), (16, -11), (17, 17), (18, 16), (19, 26), (20, 75), (21, -10),
-    (22, 32), (24, -9), (25, -30), (28, -11), (11, 10), (12, 10), (1, 9), (5, -5), (21, 5), (5, 15),
-    (0, 26), (1, 13), (2, 6), (5, -7), (9, -6), (11, 7), (13, -5), (17, -9), (20, -9), (22, -6),
-    (23, -10), (24, 15), (25, 6), (26, -7), (27, 9), (28, 9), (21, 7), (22, 5), (0, -5), (1, -6),
-    (15, 19), (21, -6), (23, -7), (24, -5), (25, 22), (27, 5), (28, 6), (18, 5), (13, 12), (5, -5),
-    (9, 6), (24, 9), (25, 6), (1, -7), (18, 24), (19, -5), (21, -8), (23, -10), (24, -7), (25, 6),
-    (27, 34), (15, 9), (21, 12), (21, 18), (23, 6), (24, 8), (26, 10), (15, -5), (21, -5), (23, -5),
-    (25, 33), (28, 7), (11, 7), (18, 6), (3, 12), (14, 6), (15, -5), (19, -5), (21, -7), (22, 18),
-    (21, 8), (15, 12), (16, 5), (17, 6), (18, 6), (20, -8), (23, -6), (6, 10), (20, 10), (21, -8),
-    (22, 6), (17, 8), (1, -6), (2, 46), (25, -5), (23, -5), (24, 11), (25, 11), (10, 17), (19, 5),
-    (17, 14), (16, 6), (25, 8), (5, 7), (1, 13), (1, 5), (5, 33), (7, 9), (9, -5), (20, 9),
-    (21, -10), (23, -6), (26, 9), (5, 9), (17, 7), (23, 6), (8, 5), (9, 7), (16, 8), (16, 28),
-    (5, 11), (14, 9), (21, 8), (22, 8), (23, -6), (25, -13), (4, 8), (25, 10), (19, 7), (16, 5),
-    (19, 5), (0, -6), (1, -10), (18, -6), (23, -6), (24, -9), (26, 83), (18, 7), (0, 13), (1, 15),
-    (3, -7), (5, -19), (6, 15), (8, 6), (9, -9), (16, -5), (20, -18), (21, -17), (23, 21), (24, 5),
-    (25, 10), (27, -5), (21, 9), (15, -5), (21, 11), (22, 26), (21, 5), (23, 18), (27, 8), (0, 5),
-    (4, 5), (28, 7), (8, 5), (25, 6), (6, 7), (15, 12), (16, -7), (17, 25), (18, -6), (20, -5),
-    (21, 15), (22, -5), (23, -10), (24, 5), (25, -6), (1, -8), (3, -5), (5, -5), (6, -5), (10, 55),
-    (11, -24), (12, 91), (13, -8), (15, -11), (16, -12), (17, -7), (18, -16), (19, -10), (20, -16), (21, -26),
-    (22, 28), (24, -6), (25, 5), (27, -8), (28, 14), (25, 6), (18, 5), (22, 7), (1, -6), (2, 7),
-    (3, 8), (17, 20), (20, -5), (24, 5), (25, -5), (25, 8), (11, 6), (21, 9), (0, -6), (24, 31),
-    (25, 9), (28, 7), (18, 6), (21, 8), (23, -8), (27, 8), (18, 6), (21, 6), (19, 14), (4, 8),
-    (25, 10), (23, 7), (3, 7), (5, 5), (6, 10), (0, -5), (1, -8), (4, 5), (9, 15), (10, 7),
-    (11, -5), (16, -5), (18, -9), (21, 13), (22, -8), (23, 6), (25, 17), (0, -20), (1, 60), (2, 46),
-    (3, 40), (4, -11), (5, -25), (6, -10), (7, -7), (8, -6), (9, -13), (10, -8), (11, 18), (12, -6),
-    (13, -10), (14, 65), (15, -17), (16, -15), (17, -17), (19, -19), (20, -20), (21, -6), (22, 10), (23, 36),
-    (24, -7), (25, -27), (27, -12), (28, -13), (7, 7), (8, 5), (16, 6), (23, 7), (10, 26), (11, 9),
-    (21, -6), (23, -5), (25, -7), (19, 30), (24, 8), (15, 5), (18, 5), (1, 5), (1, 7), (1, 5),
-    (17, 7), (0, 6), (1, 5), (21, -6), (26, 5), (11, 5), (21, 6), (22, 5), (23, 6), (15, 6),
-    (5, -5), (9, 9), (19, 5), (21, 9), (18, 51), (20, -6), (21, -6), (18, -5), (21, -8), (25, 31),
-    (27, 6), (12, 8), (8, 5), (20, 19), (23, -8), (25, -5), (17, 6), (18, 53), (19, -5), (20, -7),
-    (21, -10), (11, 42), (21, -5), (23, -7), (19, 8), (17, 8), (10, 6), (12, 10), (21, -5), (23, 19),
-    (17, 9), (18, 5), (16, 7), (19, 17), (25, 13), (1, 16), (3, 7), (25, 8), (5, -6), (9, 18),
-    (19, 6), (16, 7), (18, 5), (21, -6), (25, 6), (2, 16), (0, 5), (22, 7), (3, 6), (4, 17),
-    (16, 10), (1, 6), (15, 6), (16, 9), (18, -7), (21, 15), (23, -5), (25, -5), (20, 5), (20, 5),
-    (5, -6), (9, 18), (20, 5), (20, 6), (15, 8), (5, -11), (6, -5), (9, -5), (16, 12), (17, 80),
-    (18, -8), (19, -9), (20, 8), (21, -13), (23, -11), (25, -5), (1, 10), (12, 10), (21, 5), (18, 6),
-    (11, 7), (12, 13), (12, 12), (5, -7), (15, 24), (16, -5), (17, 61), (19, -8), (21, -17), (23, -9),
-    (25, -8), (27, 6), (1, -7), (5, -7), (15, 17), (16, 51), (17, -8), (19, -9), (21, 28), (23, -8),
-    (25, -9), (25, 5), (20, 6), (15, 6), (1, 12), (1, 7), (4, 19), (5, 6), (6, 12), (7, 17),
-    (10, -13), (11, -10), (12, -11), (20, -14), (21, -7), (23, -11), (25, -8), (27, -8), (28, 13), (25, -6),
-    (26, 5), (5, 5), (21, 6), (5, 8), (21, -10), (23, 25), (21, 5), (17, 6), (0, 5), (18, 8),
-    (3, -8), (5, -11), (7, 7), (8, 27), (11, -10), (12, -9), (15, -5), (17, 40), (18, -8), (20, -6),
-    (22, -7), (23, -8), (24, 9), (25, -5), (27, 10), (0, 8), (2, 5), (18, 10), (20, 6), (21, -6),
-    (21, 5), (3, 6), (21, -7), (22, 12), (25, 17), (21, 6), (2, 6), (5, -5), (6, 11), (24, 13),
-    (25, -6), (26, 14), (5, 8), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 7), (18, 6),
-    (21, 5), (0, -12), (1, -8), (2, -6), (4, -10), (5, -41), (6, -6), (7, 45), (8, 8), (9, 49),
-    (11, -9), (12, 5), (13, -7), (14, -7), (15, -10), (16, -6), (17, 10), (18, -10), (19, 10), (20, 54),
-    (21, -8), (22, -11), (23, -11), (24, -9), (25, -16), (27, 13), (9, 6), (10, 8), (5, 6), (6, 5),
-    (19, 8), (22, 5), (19, 18), (21, -5), (18, 6), (21, 6), (3, 5), (11, 11), (13, 11), (23, 28),
-    (11, 10), (12, 11), (23, -5), (23, 5), (21, 7), (19, 6), (5, 5), (0, 10), (18, 7), (19, 8),
-    (1, 5), (23, 9), (5, -5), (6, 23), (23, 7), (20, 5), (20, 6), (1, 10), (9, 8), (22, 6),
-    (23, 10), (17, 6), (10, 9), (12, 20), (20, -6), (21, -5), (22, 16), (11, 12), (21, 7), (0, 5),
-    (1, 5), (4, -5), (10, -5), (11, -5), (15, 11), (16, 6), (17, 27), (18, 9), (19, 6), (21, -26),
-    (22, -5), (16, 7), (17, 6), (16, 6), (26, 9), (20, 5), (3, 13), (23, 6), (22, 5), (23, 6),
-    (1, 10), (18, 10), (15, -5), (19, 6), (21, 12), (17, -5), (18, -6), (20, -7), (21, 6), (23, 44),
-    (22, 6), (6, 8), (0, 5), (21, 10), (15, -13), (16, 72), (17, -6), (19, -8), (22, -6), (23, -5),
-    (1, -5), (5, -6), (9, -5), (10, -5), (11, -9), (12, 48), (13, 84), (17, -5), (18, -6), (19, -6),
-    (20, -7), (21, -12), (24, -5), (25, -17), (0, -7), (1, 63), (2, -6), (15, -8), (16, -5), (18, 9),
-    (19, -5), (22, 9), (23, -8), (24, -5), (25, -11), (21, 6), (23, 14), (25, 5), (18, 5), (13, 24),
-    (23, -5), (23, 10), (21, 15), (23, 5), (23, 5), (15, 6), (23, 12), (0, -9), (1, 70), (2, 15),
-    (3, 5), (4, 50), (5, -24), (9, -10), (11, -10), (12, -6), (13, -5), (14, 61), (15, -11), (16, -10),
-    (17, -14), (19, -11), (20, -10), (21, -17), (23, -13), (24, -10), (25, -13), (26, 9), (27, -7), (28, -8),
-    (17, 10), (4, 5), (11, 6), (19, 5), (20, 6), (21, 6), (16, 8), (21, 5), (23, 17), (1, -5),
-    (15, 10), (17, 9), (18, 21), (19, 9), (20, -8), (21, -10), (22, -5), (23, -8), (25, -9), (26, 9),
-    (27, 17), (18, 7), (20, 5), (21, -5), (21, 24), (1, 6), (17, 6), (11, 6), (26, 6), (9, 10),
-    (20, 10), (21, -6), (24, 6), (25, -6), (27, 7), (5, -5), (18, 64), (19, -5), (20, -9), (25, -6),
-    (1, 5), (5, -11), (7, 6), (9, -6), (14, 7), (17, 7), (21, -7), (24, 5), (16, 7), (15, 11),
-    (16, 8), (21, -5), (2, 6), (20, 6), (22, 5), (27, 8), (21, 6), (23, 5), (18, 6), (21, -7),
-    (23, 14), (15, 5), (11, 19), (11, 15), (18, 11), (23, -6), (20, 6), (10, -5), (11, -5), (17, 14),
-    (18, 15), (19, 7), (21, -14), (22, 19), (23, 10), (25, -12), (9, 5), (20, 6), (21, 5), (16, 6),
-    (1, -5), (12, 21), (16, 5), (18, -8), (19, 5), (20, -5), (21, 13), (22, -6), (23, -8), (28, 5),
-    (23, 5), (25, 14), (5, 5), (21, -13), (23, 5), (18, 10), (18, 5), (0, 5), (1, -5), (3, -17),
-    (4, 21), (5, 9), (6, 13), (7, 11), (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -8),
-    (16, -16), (19, 7), (20, 15), (21, 5), (22, -14), (23, -22), (25, -5), (26, 15), (27, 24), (0, -7),
-    (1, -12), (2, -5), (3, -9), (4, -9), (5, 44), (6, -8), (9, -10), (10, -6), (11, 34), (12, -5),
-    (13, -6), (14, -7), (15, -13), (16, -10), (17, -12), (20, 37), (21, -8), (22, 10), (23, 23), (24, -6),
-    (25, -8), (0, -18), (1, -13), (2, -5), (3, 8), (4, -14), (8, -8), (9, 17), (10, 7), (11, -16),
-    (12, -14), (13, -5), (15, 28), (16, 28), (17, 16), (18, 17), (20, 14), (21, 21), (24, -12), (25, -19),
-    (26, -10), (27, -10), (19, 5), (10, 9), (18, 8), (17, 7), (2, 5), (17, 6), (24, 6), (17, 8),
-    (19, 5), (20, -5), (1, -17), (2, -11), (3, 10), (4, -10), (5, -9), (7, -8), (8, -8), (9, -11),
-    (10, -17), (11, -21), (13, -8), (14, 67), (15, 44), (16, 20), (17, -28), (18, -22), (19, 10), (20, -11),
-    (21, 8), (22, 43), (23, -28), (25, 8), (26, -5), (27, -12), (28, 20), (25, 8), (22, 5), (19, 8),
-    (10, 10), (20, -6), (18, 7), (21, 10), (26, 9), (22, 6), (1, 6), (14, 15), (1, 6), (5, 6),
-    (17, 12), (21, 11), (23, 6), (21, 5), (21, 14), (25, 8), (1, 11), (18, 7), (12, 21), (15, 24),
-    (21, -5), (20, 6), (12, 10), (22, 6), (25, 9), (0, 10), (18, 8), (3, 7), (21, 5), (21, 39),
-    (25, -5), (18, 6), (27, 8), (1, 6), (14, 6), (21, 6), (1, 5), (19, 10), (7, 7), (22, 8),
-    (23, 7), (21, 7), (0, -6), (1, 80), (20, -7), (23, -6), (24, -5), (25, -8), (0, 38), (1, 9),
-    (2, 6), (4, -6), (5, -9), (6, -6), (10, -7), (11, 6), (12, -6), (13, -6), (14, -6), (16, -6),
-    (17, -8), (18, -7), (20, -10), (22, -8), (23, -10), (24, 26), (25, 9), (27, 5), (28, 6), (12, 18),
-    (23, -10), (5, 10), (0, 5), (3, 7), (25, 12), (1, 13), (18, 5), (20, 13), (19, 6), (26, 15),
-    (0, 13), (23, 5), (21, 7), (23, 5), (9, 8), (0, -5), (3, -6), (4, -6), (6, -8), (10, 6),
-    (11, -7), (13, 5), (14, -5), (15, -7), (16, -6), (18, 9), (19, -5), (20, -13), (21, -8), (24, 24),
-    (25, 38), (28, 5), (25, 21), (4, 34), (21, -6), (22, 15), (23, 13), (5, 37), (7, 9), (9, -7),
-    (17, -5), (19, -5), (20, 18), (21, -14), (23, -11), (10, 15), (9, 19), (11, 11), (26, 9), (18, 14),
-    (3, 7), (21, 5), (17, 10), (15, 10), (25, 6), (17, 6), (15, 7), (5, 5), (1, -6), (5, -5),
-    (18, 27), (19, 11), (20, 5), (21, -6), (24, 6), (25, -10), (27, 9), (15, -5), (22, 37), (17, 14),
-    (27, 8), (11, 23), (14, 5), (17, 6), (25, 7), (5, -9), (9, -6), (11, 140), (17, -7), (18, -7),
-    (19, -6), (20, -8), (21, -14), (22, -6), (23, -28), (0, 14), (1, -7), (5, 11), (6, 6), (10, -5),
-    (18, -6), (19, -5), (20, -6), (21, 12), (22, -5), (23, -5), (28, 8), (1, 5), (2, 5), (17, 7),
-    (24, 6), (1, 9), (18, 9), (21, -5), (25, -6), (1, -7), (3, 8), (5, -17), (6, -8), (9, 34),
-    (10, 12), (11, -5), (13, -5), (14, 10), (16, 7), (17, -11), (18, -6), (19, 6), (20, 8), (21, 22),
-    (22, 5), (23, -16), (25, -6), (28, -6), (9, 9), (10, 6), (21, 7), (11, 12), (16, 7), (0, 27),
-    (25, -5), (18, 10), (3, 11), (5, -6), (21, 6), (22, 8), (1, 19), (22, 5), (1, 20), (2, 7),
-    (3, 15), (14, 16), (23, -6), (25, -6), (17, 10), (18, 14), (12, 16), (13, 7), (9, 8), (17, 5),
-    (21, 6), (21, 7), (1, 6), (17, 5), (28, 8), (22, 24), (3, 8), (26, 8), (6, 10), (23, 5),
-    (10, 17), (12, 31), (20, -7), (21, -7), (23, 9), (21, 8), (10, 49), (11, -11), (12, 36), (18, -5),
-    (19, -6), (21, -5), (23, -25), (20, 7), (10, 23), (17, 9), (17, 5), (15, 6), (0, -9), (1, 9),
-    (2, 51), (3, -16), (4, -13), (5, -14), (6, -11), (7, -8), (8, -7), (9, -12), (10, -7), (13, -8),
-    (14, -9), (15, -9), (16, -10), (17, -10), (18, 14), (19, -12), (20, -9), (22, -11), (23, 6), (24, 65),
-    (25, -10), (26, 56), (28, -11), (11, 7), (20, -8), (21, 8), (22, 5), (23, -5), (28, 7), (9, 9),
-    (18, -5), (19, 18), (21, 6), (24, 9), (0, 5), (5, -6), (9, -5), (15, 8), (17, -7), (22, -6),
-    (24, -5), (25, 15), (26, -5), (27, 20), (13, 12), (5, 6), (17, 10), (16, 19), (18, 9), (21, 10),
-    (24, 6), (0, 9), (21, 21), (18, 9), (1, 10), (21, 5), (1, 11), (2, -10), (3, 89), (4, 15),
-    (5, 47), (6, 24), (7, 12), (9, -6), (10, -17), (11, -19), (13, -8), (14, -5), (15, -16), (16, -19),
-    (17, -22), (18, -7), (19, -24), (20, -28), (21, 21), (22, -21), (23, -7), (27, -13), (28, 12), (1, 9),
-    (3, -6), (4, -9), (6, -6), (11, -6), (15, -8), (16, -5), (17, -8), (18, -8), (21, 26), (22, -10),
-    (23, -11), (24, 6), (25, 12), (26, 37), (27, 15), (28, -6), (20, 8), (22, 7), (23, 6), (16, 6),
-    (23, 6), (15, 10), (15, 5), (21, 9), (23, 14), (0, -7), (1, 6), (3, 34), (5, -12), (7, -5),
-    (9, -9), (10, 11), (13, -6), (14, -8), (15, -9), (17, -9), (19, -7), (21, -14), (22, 7), (23, 64),
-    (24, -6), (25, -6), (26, -7), (8, 7), (24, 9), (16, 8), (22, -5), (5, 8), (6, 5), (21, 5),
-    (26, 9), (0, 9), (3, 17), (5, -15), (6, -11), (7, 5), (9, 13), (10, -7), (12, 10), (13, -9),
-    (14, -9), (16, -6), (17, 15), (18, 36), (20, -8), (21, 11), (23, -15), (24, -7), (25, -24), (26, 7),
-    (28, -10), (8, 5), (26, 9), (5, -5), (15, -5), (16, 5), (20, -5), (22, 46), (1, 14), (3, -7),
-    (4, -9), (5, -6), (7, -7), (8, -5), (9, -7), (15, 7), (16, -7), (17, 18), (18, 54), (19, -13),
-    (20, 6), (21, 15), (23, -21), (24, -13), (25, -12), (26, -9), (27, 14), (28, -7), (15, 5), (21, 8),
-    (15, 8), (23, 7), (8, 13), (17, 9), (18, -5), (21, 12), (0, -5), (1, -6), (3, -5), (4, -5),
-    (5, -11), (6, -6), (10, 60), (11, 93), (12, 17), (13, -5), (14, -5), (15, -8), (16, -6), (17, -11),
-    (18, -9), (19, 10), (20, -13), (21, -13), (22, -8), (23, -24), (24, -5), (25, -12), (27, -5), (28, -6),
-    (0, 9), (1, 16), (2, -8), (3, -11), (4, -7), (5, -14), (6, 6), (7, -5), (9, -21), (10, 6),
-    (11, -16), (14, -7), (15, 26), (16, 18), (17, 10), (18, 17), (19, 26), (21, 11), (22, -15), (23, -26),
-    (24, -5), (25, -9), (26, -9), (28, 19), (11, 5), (21, 8), (0, 10), (0, 7), (1, 11), (2, -10),
-    (3, -12), (4, -26), (5, -31), (6, -12), (7, -13), (8, -15), (10, 8), (11, 23), (12, 33), (13, 11),
-    (14, -16), (15, 12), (16, 21), (17, 6), (18, 34), (19, 70), (21, 30), (22, -20), (23, -22), (24, -17),
-    (25, -29), (26, -25), (27, -9), (3, -11), (4, -13), (5, 22), (6, 13), (9, -11), (11, -17), (13, -7),
-    (14, -6), (15, -22), (16, -17), (17, 7), (18, 6), (19, -13), (20, 48), (23, 24), (24, -6), (26, -5),
-    (28, 13), (25, 9), (5, -7), (20, -5), (22, -7), (23, -5), (25, 66), (5, 8), (4, 5), (11, 7),
-    (1, 13), (18, -6), (21, 15), (24, 6), (1, -5), (9, 8), (11, 6), (21, -6), (22, 8), (23, -6),
-    (25, 10), (28, 10), (19, 11), (1, 6), (4, 5), (5, -5), (18, -5), (20, -5), (21, 12), (22, 11),
-    (23, 10), (25, -5), (0, -5), (1, -7), (5, -9), (9, -6), (10, -5), (11, -6), (15, -5), (17, -11),
-    (18, -10), (19, 184), (20, -38), (21, -22), (22, -6), (23, -12), (25, -20), (27, 12), (15, 7), (20, 5),
-    (0, -9), (1, -5), (3, -8), (4, 18), (5, 32), (6, 5), (7, 17), (8, 10), (9, 7), (10, -6),
-    (11, -8), (12, -6), (13, -5), (14, -6), (15, -5), (16, -6), (17, -11), (18, -14), (19, -11), (20, 27),
-    (21, -14), (22, -8), (23, 6), (24, -6), (25, 7), (27, 6), (22, 6), (11, 8), (1, 7), (18, 5),
-    (19, 6), (27, 7), (8, 8), (23, 5), (2, 7), (21, 7), (16, 20), (20, 11), (1, 6), (18, 5),
-    (14, 5), (15, 7), (16, 9), (17, 15), (18, 7), (21, 10), (22, -6), (25, -6), (0, 13), (3, -7),
-    (5, -6), (8, -5), (10, -6), (11, -9), (13, -7), (14, -6), (16, -9), (19, 27), (20, 13), (22, -7),
-    (23, -7), (26, 9), (27, 20), (21, 16), (23, 5), (0, 16), (1, 9), (2, -5), (3, -7), (4, 60),
-    (5, -5), (6, 33), (9, -11), (10, -6), (11, -7), (12, -5), (14, 12), (15, 15), (16, -7), (17, -12),
-    (18, -7), (20, -14), (21, -14), (23, -14), (24, -8), (26, -6), (27, -6), (28, 6), (17, 10), (21, -5),
-    (22, 5), (25, 9), (27, 8), (23, 10), (23, 6), (5, 5), (25, 5), (3, 13), (19, 10), (19, 16),
-    (24, 34), (25, -7), (3, 8), (23, 20), (4, -6), (5, -7), (7, -5), (9, -9), (11, -9), (13, -8),
-    (14, 26), (15, -8), (18, -6), (19, -7), (20, -8), (21, -11), (23, -19), (24, 22), (25, 65), (27, -7),
-    (28, 12), (16, 14), (15, 8), (0, -8), (1, -14), (2, -7), (3, -8), (5, -7), (6, -5), (7, -5),
-    (11, 20), (13, 25), (14, -5), (15, -16), (16, -12), (18, 9), (19, 34), (20, 16), (21, -24), (22, 15),
-    (23, -21), (25, 36), (5, 16), (15, -5), (17, -7), (18, 9), (20, -8), (21, -11), (22, 18), (23, 22),
-    (0, 8), (20, 13), (23, 12), (14, 7), (22, 11), (23, 23), (25, -5), (26, 11), (17, 8), (21, 16),
-    (26, 5), (5, 7), (15, -6), (1, 6), (1, 6), (5, 14), (6, 11), (20, -5), (23, -5), (15, 7),
-    (22, 17), (4, -6), (5, -14), (6, -7), (9, 149), (11, -8), (12, -5), (15, -9), (16, -6), (17, -6),
-    (20, -15), (21, -30), (23, -17), (24, -5), (25, 8), (26, -6), (27, -5), (28, -5), (18, 7), (17, 8),
-    (24, 10), (5, 5), (19, 9), (21, -5), (22, 5), (16, 7), (21, 5), (4, 6), (14, 5), (18, 5),
-    (4, 6), (17, 8), (1, 7), (18, 6), (2, 9), (25, 5), (23, 12), (2, 6), (17, 5), (24, 13),
-    (25, -5), (26, 14), (21, 6), (20, 5), (1, 8), (25, 7), (22, 9), (21, 18), (27, 9), (11, 15),
-    (23, 5), (0, 16), (5, 9), (6, 19), (11, -6), (14, -6), (17, -6), (19, -7), (20, -10), (21, 17),
-    (22, -6), (23, -14), (25, 9), (2, 7), (9, 6), (22, 5), (8, 5), (9, 6), (21, -5), (15, 7),
-    (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 47), (6, -8), (9, -11), (10, -7), (11, 37),
-    (12, -5), (13, -6), (14, -7), (15, -14), (16, -10), (17, -10), (20, 44), (21, -12), (22, 9), (23, 19),
-    (24, -6), (25, -9), (27, 6), (28, -5), (8, 5), (15, -5), (22, 37), (25, 5), (26, 12), (18, 8),
-    (20, 5), (21, -5), (5, -9), (7, 11), (9, 19), (21, -5), (27, 6), (1, 11), (1, 6), (17, 6),
-    (9, 11), (5, 6), (21, 13), (20, 5), (21, 9), (4, 7), (15, 5), (19, -5), (20, 8), (17, 6),
-    (0, -6), (21, -5), (25, 27), (27, 6), (26, 7), (21, 5), (16, 14), (1, 6), (21, 6), (2, 5),
-    (17, 7), (24, 6), (4, 6), (6, 6), (14, 6), (0, 5), (9, 6), (1, 8), (2, 6), (5, -6),
-    (17, 24), (18, 13), (20, -15), (21, 6), (23, -9), (20, 6), (0, 5), (17, 10), (19, 8), (21, -19),
-    (23, 5), (25, -6), (27, 5), (22, 13), (19, 10), (8, 5), (0, 8), (24, 8), (16, 27), (28, 7),
-    (25, 14), (19, 8), (19, 14), (8, 6), (11, 14), (15, -6), (16, 16), (18, -5), (21, -5), (22, 7),
-    (23, 6), (25, -8), (26, 12), (25, 8), (24, 7), (11, 13), (21, 9), (25, 7), (25, 7), (1, 41),
-    (4, 86), (5, -22), (6, -7), (9, -5), (14, -6), (15, -5), (18, -5), (20, -5), (21, -16), (23, -6),
-    (25, -9), (0, 24), (1, 6), (3, 11), (5, -9), (10, 9), (11, -7), (12, -8), (13, -7), (14, -5),
-    (16, 6), (17, 7), (18, -6), (20, -8), (21, -8), (22, -10), (24, 11), (25, 5), (26, -10), (1, 34),
-    (3, -5), (19, 8), (20, -5), (16, 25), (21, -7), (25, 7), (8, 5), (16, 16), (20, 6), (21, 7),
-    (9, 8), (5, -6), (10, 5), (11, 43), (12, 20), (18, -5), (21, -6), (22, -6), (11, 8), (5, 9),
-    (20, 9), (14, 9), (25, 7), (5, 5), (18, -5), (5, 5), (22, 6), (23, 8), (11, 10), (18, 5),
-    (21, -6), (25, -5), (18, 10), (1, -7), (5, 68), (7, 25), (10, -5), (15, -6), (17, -10), (19, -5),
-    (20, 6), (21, -16), (22, -7), (25, -5), (4, 31), (21, 9), (0, -7), (1, 14), (14, 20), (15, -11),
-    (17, -5), (20, -5), (21, -7), (23, 8), (26, 14), (28, 5), (1, 7), (21, 5), (1, 8), (11, 6),
-    (22, 8), (23, 7), (7, 7), (21, -5), (1, 6), (19, 15), (5, 5), (15, 5), (20, 6), (26, 9),
-    (15, 6), (22, 20), (25, 17), (0, -5), (3, 84), (4, -6), (6, -6), (9, -7), (11, -6), (14, -7),
-    (15, -11), (16, -5), (17, -9), (18, 8), (19, -8), (21, 15), (15, 8), (1, 12), (5, 7), (22, 5),
-    (4, 5), (11, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 30), (21, -6), (23, -12), (24, 13),
-    (25, 9), (26, -5), (28, 5), (15, 5), (17, 9), (19, 8), (14, 34), (15, 8), (18, 17), (25, -5),
-    (27, 7), (4, 9), (21, 7), (17, 7), (21, 6), (0, 14), (1, 12), (1, 8), (4, 6), (12, 26),
-    (23, -13), (11, 12), (12, 16), (23, 7), (25, -5), (20, 11), (21, 8), (23, -5), (5, 5), (17, 6),
-    (21, -5), (22, 18), (0, 6), (1, -7), (14, -5), (15, 16), (16, 50), (17, -7), (19, -9), (21, 32),
-    (23, -10), (25, -11), (2, -5), (4, -5), (6, -8), (9, 47), (11, 7), (12, -6), (16, -7), (17, 7),
-    (18, -10), (19, -6), (20, 6), (21, 30), (22, -8), (23, -5), (24, -7), (27, -5), (1, -12), (2, 74),
-    (20, -5), (21, -8), (23, -6), (25, -8), (26, -5), (17, 5), (14, 18), (10, -5), (11, -9), (12, 54),
-    (13, 32), (17, -5), (18, -5), (21, -5), (22, -5), (23, -9), (23, 11), (1, 6), (9, 6), (25, 7),
-    (22, 14), (26, 14), (8, 5), (1, 6), (5, 9), (25, 6), (0, 12), (1, -5), (5, 9), (23, -9),
-    (28, 9), (17, 7), (12, 16), (5, 12), (0, -5), (1, 8), (5, 16), (6, 44), (9, -6), (10, 7),
-    (11, 8), (15, -7), (17, -10), (19, -9), (22, -6), (23, -10), (25, -7), (15, 10), (18, 5), (21, 5),
-    (11, 5), (23, 22), (22, 8), (17, 6), (6, 14), (5, -7), (6, 29), (21, -5), (14, 43), (22, -5),
-    (3, 12), (4, 6), (25, -5), (3, 42), (5, -7), (23, -8), (25, -6), (17, 5), (16, 7), (25, 9),
-    (5, 5), (5, -5), (8, 23), (17, -6), (18, 8), (19, 5), (16, 7), (17, 6), (21, -7), (23, -5),
-    (25, 27), (26, 7), (22, 12), (17, 9), (17, 6), (25, 7), (0, 6), (1, 10), (5, -7), (17, 26),
-    (18, -10), (19, -6), (20, 15), (21, 26), (22, -7), (25, -8), (1, 11), (5, 7), (20, 5), (21, -5),
-    (22, 13), (23, 15), (9, 9), (5, 7), (6, 5), (19, 6), (4, -5), (5, 15), (6, -6), (7, 15),
-    (9, -5), (17, -7), (18, 15), (19, -7), (22, -5), (23, 10), (24, -5), (26, 10), (3, 9), (6, -5),
-    (9, -5), (18, -6), (21, -5), (23, 44), (15, -9), (16, 68), (17, -5), (19, -6), (21, -11), (22, -11),
-    (23, -5), (25, 6), (20, 5), (22, 13), (23, 16), (6, 10), (15, 6), (18, 7), (9, 7), (19, 5),
-    (18, 8), (1, 5), (14, 7), (21, 12), (23, -6), (25, -7), (10, 7), (1, 6), (10, 9), (21, -6),
-    (23, 28), (25, -5), (1, 5), (14, 6), (18, 6), (11, 5), (3, 5), (5, -5), (21, 5), (19, 9),
-    (5, 5), (6, 6), (17, 6), (1, -5), (3, 7), (25, 12), (4, 10), (23, 25), (12, 12), (20, 5),
-    (22, 6), (15, 9), (0, 7), (6, 8), (20, -5), (21, -7), (23, 9), (25, 8), (23, 9), (22, 9),
-    (1, 13), (5, -6), (6, 9), (3, 8), (11, 6), (6, 8), (20, -5), (21, -7), (23, 10), (25, 5),
-    (12, 12), (3, 12), (22, 6), (20, 6), (25, 22), (1, 9), (5, -7), (21, 30), (3, 5), (9, -7),
-    (16, 8), (17, -8), (18, -5), (19, 7), (21, -8), (22, 9), (26, 18), (21, 5), (22, 8), (4, 8),
-    (5, 19), (21, -6), (0, -5), (6, 6), (9, -6), (10, -5), (13, 11), (14, -5), (16, 13), (18, 23),
-    (19, 13), (22, -10), (25, -14), (21, 6), (25, 6), (24, 30), (25, -9), (0, 126), (1, -14), (5, -6),
-    (18, -6), (21, -10), (24, -6), (25, -23), (8, 5), (25, 5), (10, 9), (21, -5), (23, 30), (1, 6),
-    (1, -7), (2, -5), (4, -9), (8, 20), (9, 21), (10, 6), (11, 10), (12, -7), (13, -6), (16, -5),
-    (17, 9), (18, 12), (20, -11), (21, 18), (23, -19), (24, 9), (25, -18), (26, -6), (27, -7), (28, 11),
-    (18, 13), (17, 5), (25, 7), (0, 8), (1, 5), (15, -10), (18, -5), (19, 78), (20, -7), (21, -16),
-    (25, -7), (20, 9), (23, 7), (5, 6), (18, 5), (18, 8), (17, 7), (18, 7), (23, 10), (17, 9),
-    (5, 5), (21, 7), (18, 5), (17, 9), (1, 8), (17, 43), (17, 10), (5, 17), (7, 7), (8, 22),
-    (9, -8), (11, -6), (16, -5), (17, -10), (18, 10), (19, 5), (20, 7), (23, -10), (25, -7), (27, 5),
-    (20, 5), (21, 6), (22, 6), (25, -5), (1, -18), (2, -13), (3, -13), (5, -14), (6, -9), (7, -7),
-    (8, -6), (9, -5), (10, -6), (11, 34), (12, -7), (13, 29), (14, -9), (15, -10), (16, -16), (17, -12),
-    (18, 14), (19, 40), (20, 17), (21, -18), (22, 7), (23, -28), (24, -6), (25, 53), (26, -9), (27, 16),
-    (11, 5), (23, 19), (17, 6), (19, -6), (20, 14), (21, -6), (27, 8), (21, 10), (20, 7), (5, -6),
-    (7, 8), (11, 5), (21, -8), (23, -6), (25, 26), (26, 7), (28, 7), (21, 10), (17, 7), (21, 7),
-    (5, 12), (25, 15), (25, 5), (17, 5), (1, 6), (18, 8), (1, 17), (18, -7), (21, -8), (22, 5),
-    (23, 9), (25, -5), (21, 9), (21, 6), (5, -10), (9, 70), (10, -5), (17, -6), (21, -14), (23, -6),
-    (25, 9), (5, -12), (6, -6), (9, 18), (10, 6), (16, 10), (17, -7), (19, 10), (20, 11), (21, 23),
-    (22, 7), (23, -11), (25, -9), (23, 13), (18, 5), (17, 6), (18, 5), (3, 6), (5, -12), (6, -5),
-    (15, 5), (17, -5), (19, 17), (20, 15), (21, 23), (22, -6), (23, -7), (25, -6), (27, 6), (1, 12),
-    (23, 7), (21, 13), (20, 11), (23, 5), (4, 6), (14, 5), (25, 6), (25, 12), (11, 12), (15, -5),
-    (17, 7), (24, 5), (15, -5), (16, 34), (21, -5), (19, 6), (26, 15), (21, 29), (12, 10), (15, 7),
-    (17, 10), (9, 8), (25, 7), (15, 11), (16, 8), (21, -5), (23, -5), (25, 12), (23, 13), (12, 33),
-    (23, 10), (1, 6), (5, 9), (25, 6), (5, -5), (16, 6), (22, 5), (22, 5), (5, 6), (21, -5),
-    (23, 6), (0, -12), (1, 10), (2, 73), (4, -6), (5, -11), (6, -7), (9, -11), (11, -10), (12, 21),
-    (13, -7), (14, -6), (15, -9), (16, -7), (18, -6), (19, -8), (20, -13), (22, -9), (23, -14), (24, 7),
-    (26, 51), (27, -5), (22, 8), (0, 17), (5, -5), (11, 7), (22, 10), (23, 6), (8, 5), (18, 7),
-    (23, 23), (25, -6), (20, 5), (12, 8), (15, 6), (18, 6), (13, 7), (19, -6), (21, -7), (22, 6),
-    (23, -5), (25, 31), (10, 9), (0, 19), (1, -7), (5, -11), (9, -8), (10, -6), (11, 9), (12, -5),
-    (14, -5), (16, -5), (17, -9), (19, 7), (20, 7), (23, -15), (24, 24), (25, 17), (26, -9), (27, 14),
-    (18, 6), (19, 8), (20, 11), (18, -5), (21, -8), (25, 31), (27, 6), (5, 6), (21, 7), (15, 6),
-    (19, 5), (21, 5), (11, -8), (12, 55), (13, 24), (21, -7), (23, -12), (11, 5), (21, 8), (15, -5),
-    (16, 24), (19, 10), (0, -9), (5, -10), (8, 8), (9, -7), (11, -5), (15, -5), (18, 60), (20, -5),
-    (21, -19), (22, -5), (23, -15), (24, -7), (25, -32), (26, 14), (27, 74), (2, 6), (21, -7), (23, -5),
-    (25, 24), (26, 8), (19, 6), (5, 12), (7, 5), (20, 5), (26, 7), (20, 6), (20, 5), (1, 5),
-    (5, -6), (17, -6), (21, 12), (22, 12), (23, 11), (25, -6), (14, 13), (23, 7), (18, 6), (18, 5),
-    (25, 12), (19, 13), (18, 13), (25, 6), (22, 9), (2, 6), (6, 5), (25, 10), (4, 7), (23, -5),
-    (25, 11), (17, 5), (20, 7), (21, 6), (1, 7), (15, -5), (21, 13), (22, 5), (11, 12), (0, -5),
-    (6, -6), (9, -7), (11, -8), (12, 19), (15, -9), (16, -7), (17, -10), (18, -7), (21, 6), (23, 42),
-    (24, -6), (25, 21), (26, 6), (28, -6), (8, 13), (15, 6), (18, 7), (0, -7), (1, 55), (2, 18),
-    (3, 17), (4, 7), (5, -9), (6, -5), (9, -6), (11, -5), (14, 29), (15, -9), (16, -5), (17, -8),
-    (18, -8), (20, -6), (21, -11), (23, -5), (25, -9), (26, -5), (28, -5), (8, 5), (3, -6), (4, -7),
-    (5, 11), (6, -5), (7, 15), (9, -15), (10, -7), (11, 6), (12, -6), (13, -5), (15, -8), (21, 19),
-    (22, 10), (23, 22), (25, -12), (28, -7), (22, 11), (16, 27), (15, -5), (17, 7), (27, 6), (2, 9),
-    (17, 11), (23, 13), (6, 10), (5, -5), (28, 8), (1, 11), (24, 36), (25, -9), (20, 17), (21, -5),
-    (22, 7), (6, 6), (1, -5), (9, 5), (16, 9), (18, 6), (21, -10), (22, 5), (28, 6), (1, -5),
-    (5, -7), (6, -5), (9, -5), (10, 26), (12, 34), (15, -7), (16, -5), (17, -11), (19, -7), (20, -6),
-    (22, 22), (23, 9), (25, -10), (19, 7), (12, 6), (1, -6), (14, 5), (15, -6), (16, 5), (17, -9),
-    (18, 9), (23, -8), (24, 5), (25, 31), (15, -5), (21, 66), (22, -11), (23, -5), (25, -7), (15, 26),
-    (17, 6), (25, 5), (3, -5), (4, -14), (5, 26), (6, 13), (9, -13), (11, -19), (13, -8), (14, -7),
-    (15, -24), (16, -19), (17, 5), (18, 9), (19, -17), (20, 45), (22, 8), (23, 28), (24, -7), (26, -6),
-    (28, 12), (14, 5), (18, 7), (21, 10), (0, -8), (1, 48), (2, -17), (3, 14), (4, -10), (5, -13),
-    (7, -10), (8, -9), (9, -9), (10, -16), (11, -23), (12, -5), (13, -11), (14, 64), (15, 38), (16, 15),
-    (17, -28), (18, -14), (20, -15), (21, 7), (22, 52), (23, -37), (27, -16), (28, 16), (17, 6), (2, 9),
-    (11, 9), (21, -8), (25, -5), (28, 7), (21, 12), (25, 9), (5, -5), (6, 5), (11, 9), (21, -6),
-    (22, 6), (1, -5), (5, -11), (6, -7), (7, 5), (10, -5), (16, 16), (17, 10), (18, 10), (19, -6),
-    (20, -9), (21, 8), (28, -5), (1, 10), (3, 9), (11, 8), (23, -6), (25, -10), (0, 7), (5, -5),
-    (15, -7), (16, 10), (18, 8), (21, -16), (22, 17), (3, 8), (5, -7), (9, 10), (13, 11), (25, 15),
-    (19, 19), (20, -9), (18, 13), (19, 6), (0, 7), (3, 5), (18, 6), (20, 9), (22, 6), (21, 7),
-    (16, 7), (17, 16), (11, 8), (15, 6), (5, 6), (0, -7), (1, 6), (3, 5), (4, 9), (5, 13),
-    (11, -5), (12, -5), (15, -5), (16, -6), (17, 10), (21, 16), (22, -7), (23, -11), (25, -9), (28, -5),
-    (2, 6), (18, 10), (0, 27), (1, 6), (2, 13), (3, -6), (4, -6), (5, -9), (6, -5), (9, -8),
-    (10, -6), (12, -5), (13, -6), (14, -6), (15, -6), (16, -6), (17, -6), (19, -6), (20, -6), (21, 5),
-    (22, -7), (23, -14), (24, 17), (25, 34), (26, -8), (27, 6), (28, 7), (1, -12), (3, 5), (4, 5),
-    (14, 80), (15, -10), (16, -5), (20, -6), (21, -10), (23, 5), (25, -6), (15, 7), (21, 6), (16, 7),
-    (4, 13), (22, -5), (25, 31), (18, 5), (0, 5), (3, -13), (5, 27), (8, -9), (11, -11), (12, -5),
-    (13, -13), (14, -11), (16, -10), (17, 11), (18, 11), (19, 22), (20, 14), (22, -17), (23, -26), (24, -6),
-    (26, 18), (27, 10), (28, 5), (21, 17), (23, 10), (24, 5), (20, 8), (21, 29), (6, 10), (13, 12),
-    (24, 11), (25, -7), (1, 10), (14, 15), (1, 12), (3, 7), (21, 5), (21, 9), (6, 6), (23, -12),
-    (25, 68), (1, 6), (15, 7), (17, 20), (21, -5), (22, -5), (23, -5), (15, 6), (21, 6), (0, 9),
-    (16, 7), (8, 5), (26, 7), (25, 13), (25, 6), (1, -9), (2, 32), (18, 23), (21, -5), (15, 7),
-    (9, 8), (19, 6), (21, 5), (1, 18), (2, 10), (3, 22), (21, -6), (25, -5), (15, 5), (21, 7),
-    (18, 5), (15, 8), (5, -6), (28, 8), (1, 7), (2, -10), (4, 18), (6, 17), (7, -9), (8, -9),
-    (11, -15), (12, 7), (16, -7), (17, 26), (18, 12), (20, 10), (21, 8), (22, 18), (23, -23), (24, 8),
-    (25, -20), (26, -15), (27, -14), (28, -16), (1, 6), (12, 10), (23, 9), (5, 5), (18, 14), (5, 6),
-    (19, 5), (8, 5), (22, 13), (18, 6), (22, 11), (19, 12), (5, -10), (9, -5), (10, 20), (11, -5),
-    (12, 8), (15, -8), (19, 12), (20, 19), (21, 11), (28, -5), (5, 11), (21, -6), (8, 5), (5, -13),
-    (6, -5), (9, -7), (10, -6), (12, -5), (15, -6), (16, -5), (19, -7), (20, -15), (21, 43), (22, -8),
-    (23, 39), (27, 25), (28, -5), (0, 7), (19, 14), (14, 14), (22, 9), (19, 7), (15, 6), (1, -7),
-    (3, -5), (4, -7), (6, -9), (9, -9), (10, -7), (12, -5), (14, -5), (15, 32), (16, 6), (17, 24),
-    (18, -6), (19, 22), (20, 10), (21, 6), (22, -12), (23, -5), (24, -5), (25, -6), (1, -5), (5, 6),
-    (9, 8), (18, -7), (21, 23), (15, -5), (19, 35), (21, -8), (18, 7), (20, 8), (18, 7), (4, 6),
-    (25, 15), (8, 5), (17, 24), (21, -5), (22, 5), (17, 6), (9, 7), (15, 11), (17, -6), (21, 20),
-    (23, -9), (11, 8), (19, 17), (17, 9), (1, -7), (4, -6), (6, -8), (8, 23), (10, -5), (11, -5),
-    (13, 5), (17, -12), (18, -6), (19, -11), (20, 26), (21, -8), (22, -5), (23, -6), (24, 17), (26, 29),
-    (0, -5), (1, 19), (2, 13), (3, -8), (4, -6), (5, -17), (6, -10), (7, -5), (10, -5), (13, -6),
-    (14, -6), (15, -18), (16, -9), (17, 71), (18, 81), (19, 11), (20, -36), (22, -10), (23, -13), (24, -8),
-    (25, -13), (26, -7), (28, -8), (21, 5), (5, 6), (11, 10), (19, 9), (12, 6), (23, 10), (1, 7),
-    (15, -5), (21, 15), (23, 10), (23, 5), (25, 6), (25, 9), (18, 14), (5, 5), (5, 6), (9, 5),
-    (17, 11), (21, -5), (5, -10), (9, 14), (16, -5), (19, 8), (21, 15), (22, -5), (23, -7), (28, 14),
-    (17, 8), (25, -5), (20, 5), (17, 17), (7, 7), (0, 7), (5, 11), (6, -5), (9, 6), (17, 16),
-    (18, 8), (20, -14), (21, -11), (25, -6), (26, 13), (6, 11), (16, 5), (21, -6), (0, -72), (1, -41),
-    (2, -41), (3, -30), (4, -6), (5, 28), (6, 15), (7, -12), (8, -19), (9, 10), (10, 25), (11, 41),
-    (12, 18), (13, -15), (14, 17), (15, 14), (16, 17), (17, 22), (18, 7), (20, 31), (21, 37), (22, 35),
-    (23, 114), (24, -48), (25, -50), (26, -54), (27, -49), (28, 6), (5, 17), (7, 7), (8, 22), (9, -8),
-    (11, -6), (16, -5), (17, -10), (18, 10), (19, 5), (20, 7), (23, -10), (25, -7), (27, 5), (5, -5),
-    (27, 11), (0, 9), (1, 6), (18, 12), (15, 10), (6, 6), (2, 5), (17, 10), (24, 6), (0, 12),
-    (1, 11), (24, 6), (25, -5), (5, 5), (17, 9), (20, 5), (16, 6), (23, 7), (5, -7), (7, 16),
-    (9, 8), (20, 10), (21, -6), (11, 11), (0, -5), (1, -5), (18, -6), (19, 12), (20, 40), (22, -6),
-    (23, -7), (25, -5), (28, 15), (19, 17), (5, -6), (19, 16), (20, 16), (27, 6), (1, 6), (25, -7),
-    (26, 7), (27, 20), (3, 8), (11, 5), (25, 7), (3, 6), (22, 14), (0, 6), (0, 9), (1, 7),
-    (11, 5), (21, -5), (6, 12), (9, 8), (5, 13), (10, -5), (19, -5), (20, -5), (22, -6), (23, -9),
-    (28, 17), (19, 18), (23, 5), (20, 6), (16, 13), (18, 6), (23, 9), (16, 30), (17, 7), (20, -6),
-    (22, -5), (16, 10), (9, 5), (20, 5), (19, 5), (23, 15), (14, 21), (23, 5), (25, 20), (0, -12),
-    (1, -16), (4, -9), (6, -9), (9, -8), (10, -10), (11, -5), (12, -8), (15, -14), (16, -13), (17, -11),
-    (19, 17), (20, -7), (21, -7), (22, 5), (23, 18), (24, -15), (25, 61), (26, 20), (27, 23), (28, 7),
-    (17, 24), (21, -5), (1, 26), (3, -14), (4, 40), (5, 103), (6, 18), (10, 13), (11, -7), (12, -9),
-    (13, -7), (14, -6), (15, -14), (16, -14), (17, -18), (18, -20), (19, -29), (20, 20), (21, -12), (22, -13),
-    (23, -24), (24, -9), (26, -14), (27, 7), (28, -12), (1, 7), (3, 12), (5, -5), (9, 9), (17, -6),
-    (20, -6), (21, 16), (23, 10), (25, -8), (20, 20), (23, -7), (22, 6), (9, -6), (16, 15), (17, 8),
-    (18, 7), (20, 6), (4, 16), (5, 16), (7, 7), (21, -11), (23, -5), (26, 5), (15, 12), (19, 7),
-    (23, 5), (8, 5), (26, 12), (5, 43), (21, -5), (23, -6), (22, 13), (5, 7), (23, 7), (26, 7),
-    (0, -5), (6, 6), (9, -6), (10, -5), (13, 11), (14, -5), (15, 5), (16, 13), (18, 24), (19, 13),
-    (22, -10), (25, -14), (1, 7), (18, 8), (21, 31), (21, 9), (0, -5), (4, -5), (5, -11), (9, -10),
-    (10, -6), (11, -8), (12, -5), (15, 50), (16, 42), (18, 14), (19, -15), (20, -11), (21, 5), (22, 26),
-    (23, -19), (24, -5), (25, -7), (28, -8), (21, 8), (18, 6), (25, 20), (28, 8), (4, 10), (5, 6),
-    (26, 5), (27, 9), (17, 5), (17, 7), (5, 12), (6, 9), (9, 5), (10, -7), (11, -7), (13, -5),
-    (14, 5), (15, 12), (17, -14), (19, 13), (20, 11), (21, -7), (24, -7), (25, -6), (16, 7), (21, 9),
-    (22, 16), (20, 7), (0, -16), (2, 67), (3, -13), (4, -10), (5, -20), (6, -11), (7, -8), (8, 7),
-    (9, -12), (10, -12), (11, -17), (12, -11), (13, -8), (14, -10), (15, -17), (16, -12), (17, 82), (18, 68),
-    (19, -19), (20, -23), (21, 24), (22, -15), (23, -28), (24, 19), (25, 12), (26, -14), (28, -5), (23, 6),
-    (2, 8), (19, 13), (1, 8), (25, 13), (26, 10), (1, 18), (2, 8), (3, 11), (5, -13), (6, -9),
-    (11, -5), (14, 11), (15, 11), (16, -6), (19, -6), (20, -6), (22, -10), (25, -8), (26, 8), (28, 6),
-    (15, 8), (21, 7), (23, 6), (17, 21), (19, 10), (23, -6), (8, 5), (1, 5), (17, 7), (15, 9),
-    (5, 10), (23, 10), (19, 5), (20, 7), (1, 7), (0, 8), (6, 5), (9, -6), (15, 7), (17, -5),
-    (18, 7), (20, -8), (21, 5), (23, 9), (5, -5), (6, 10), (21, 7), (16, 9), (1, 10), (2, 6),
-    (24, 5), (25, 8), (15, 15), (11, 10), (12, 10), (21, -6), (22, 16), (23, 22), (25, -5), (7, 8),
-    (21, 5), (3, 64), (5, -5), (21, -12), (23, -11), (17, 11), (21, 6), (9, 17), (1, 9), (9, -5),
-    (17, 12), (20, -5), (21, -13), (25, -5), (27, 10), (12, 10), (15, 11), (17, -11), (19, 13), (22, 10),
-    (25, -5), (28, 11), (18, 9), (26, 31), (15, 7), (21, 5), (27, 8), (17, 24), (18, 11), (23, -5),
-    (15, 22), (5, 9), (21, -5), (17, 5), (18, 11), (25, 9), (11, 5), (15, 26), (17, 10), (18, -7),
-    (21, -14), (12, 6), (4, 6), (14, 5), (18, 9), (24, 10), (11, 5), (22, 6), (19, 8), (27, 12),
-    (18, 12), (0, 11), (1, 16), (24, 6), (25, -5), (19, 21), (20, -5), (12, 26), (23, -10), (1, 7),
-    (1, 9), (2, 10), (3, 6), (14, 23), (15, -5), (21, 5), (22, 11), (23, -12), (25, -6), (18, 6),
-    (22, 5), (25, 7), (4, 17), (6, 11), (25, 5), (21, 11), (23, 5), (0, -7), (2, -7), (6, -8),
-    (7, -5), (9, -6), (10, 5), (11, -12), (12, 17), (13, -6), (15, -12), (16, -9), (17, -16), (21, 15),
-    (22, -7), (23, 63), (24, -8), (25, 25), (28, -8), (25, 10), (19, 17), (15, 8), (19, 8), (20, 9),
-    (23, 5), (23, 8), (18, 6), (26, 6), (0, -10), (1, 69), (2, 21), (3, 17), (4, 6), (5, -11),
-    (6, -7), (9, -8), (11, -7), (14, 31), (15, -9), (16, -6), (17, -8), (18, -10), (20, -9), (21, -15),
-    (23, -6), (25, -8), (26, -6), (27, -5), (28, -5), (20, 11), (17, 8), (11, 11), (13, 11), (22, 5),
-    (4, 5), (5, 9), (23, 5), (23, 13), (6, 20), (5, -7), (23, 24), (22, 6), (17, 6), (20, 7),
-    (22, 7), (25, -7), (0, -7), (1, -5), (3, -8), (4, -9), (5, 57), (6, 14), (10, -9), (11, -8),
-    (14, -7), (16, -13), (17, -9), (18, 5), (19, 12), (20, 13), (21, -24), (22, 7), (23, 13), (24, -9),
-    (25, 8), (27, 5), (28, -9), (1, -17), (2, -14), (4, -11), (5, -29), (6, 14), (8, -6), (9, 10),
-    (11, -10), (14, -15), (17, -7), (18, 19), (20, -18), (21, 36), (22, 20), (24, -14), (25, 34), (26, 7),
-    (28, -8), (15, 6), (18, 5), (5, -7), (7, 19), (0, 7), (5, -5), (21, 9), (23, 6), (20, 5),
-    (8, 5), (9, -5), (12, 12), (16, 8), (17, 12), (20, 6), (21, -13), (25, 7), (27, 5), (17, 21),
-    (6, 6), (10, 16), (13, 6), (15, -5), (17, 37), (18, -11), (19, -6), (21, -7), (23, -5), (25, -8),
-    (27, 9), (0, 20), (1, 11), (5, -8), (6, -8), (8, -5), (10, 7), (12, -6), (14, -7), (15, -5),
-    (17, 18), (18, -13), (19, -19), (20, 7), (22, 18), (23, 13), (25, -12), (26, -5), (22, 6), (11, 15),
-    (0, -5), (4, 17), (5, 45), (6, 5), (9, 8), (17, -8), (18, -6), (19, -6), (20, -9), (23, -11),
-    (25, 7), (1, 15), (5, 16), (25, 7), (16, 7), (19, 6), (17, 5), (5, 6), (20, 7), (0, 12),
-    (3, 6), (9, 5), (21, -8), (23, -7), (24, 16), (25, 13), (1, 5), (5, -15), (6, 9), (9, -7),
-    (18, 16), (20, 5), (21, 9), (22, 6), (23, -14), (24, -5), (28, -5), (5, -6), (8, 23), (19, 7),
-    (20, 6), (14, 9), (20, 14), (1, 6), (15, 9), (1, -7), (5, -7), (9, -6), (11, -5), (14, -8),
-    (15, -9), (16, -10), (17, -8), (18, -7), (20, 9), (21, 17), (22, 99), (23, -12), (25, -7), (21, -5),
-    (22, 20), (12, 48), (20, -6), (23, -7), (15, 7), (23, 6), (8, 12), (2, 8), (6, 8), (21, 13),
-    (23, 12), (21, 14), (20, 9), (18, 7), (1, -6), (2, -5), (4, -5), (6, -8), (9, 47), (11, 8),
-    (12, -6), (16, -7), (17, 7), (18, -10), (19, -6), (20, 6), (21, 30), (22, -8), (23, -5), (24, -6),
-    (27, -5), (1, 8), (22, 6), (0, -12), (2, -6), (4, -11), (5, -44), (6, -7), (7, 44), (8, 8),
-    (9, 48), (11, -10), (12, 5), (13, -7), (14, -8), (15, -8), (16, -6), (17, 8), (18, -14), (19, 13),
-    (20, 52), (22, -9), (23, -12), (24, -9), (25, -18), (27, 12), (3, 7), (25, 8), (20, 21), (23, -5),
-    (11, 7), (20, 5), (21, 8), (15, 7), (21, 9), (21, 14), (5, 7), (9, 10), (23, -5), (17, 5),
-    (20, 13), (8, 5), (21, 8), (17, 5), (21, 11), (23, -5), (6, 6), (8, 5), (20, 6), (6, 13),
-    (6, 6), (16, 28), (18, 13), (0, 16), (1, 13), (5, 17), (6, 5), (1, 5), (5, -15), (11, -6),
-    (15, -8), (17, 25), (18, -7), (19, -11), (21, 25), (22, 25), (24, -7), (28, -5), (5, 15), (8, 5),
-    (21, -5), (22, 23), (16, 17), (21, 12), (24, 12), (25, -5), (23, 13), (22, 6), (21, 5), (2, 10),
-    (3, 11), (6, 5), (22, 9), (1, 6), (23, 7), (11, 14), (14, 5), (2, 10), (0, 24), (1, 6),
-    (3, 11), (5, -9), (10, 9), (11, -7), (12, -8), (13, -7), (14, -5), (16, 6), (17, 7), (18, -6),
-    (20, -8), (21, -8), (22, -10), (24, 11), (25, 5), (26, -10), (18, 5), (20, 20), (4, 6), (25, 8),
-    (9, 9), (25, 6), (15, 9), (21, 5), (11, 8), (22, 10), (23, -6), (25, -5), (28, 7), (25, 15),
-    (23, 6), (18, 10), (25, 7), (5, 7), (20, 9), (11, 6), (19, 36), (20, -9), (21, -8), (20, 6),
-    (2, 10), (17, 9), (17, 6), (5, 7), (4, 5), (20, 14), (27, 7), (5, 10), (18, 7), (5, 6),
-    (0, -5), (1, -5), (9, -5), (12, 5), (13, 31), (20, -7), (23, -11), (24, 14), (25, 8), (28, 6),
-    (3, 6), (21, -9), (23, 24), (26, 6), (25, 6), (26, 12), (15, 16), (17, -5), (25, 9), (1, 6),
-    (1, 10), (2, 14), (12, 10), (25, -5), (8, 5), (17, 8), (21, 5), (5, 5), (24, 30), (25, -9),
-    (19, 7), (22, 7), (19, 8), (24, 5), (22, 6), (22, 6), (22, 14), (21, 11), (14, 22), (19, 6),
-    (12, 15), (13, 7), (16, 15), (17, -9), (19, -12), (6, 8), (21, 8), (22, -5), (23, -6), (25, 16),
-    (21, 7), (20, 9), (20, 19), (1, -6), (3, 9), (5, -8), (6, -6), (9, -7), (15, 5), (16, -5),
-    (17, -8), (18, -5), (19, 14), (20, 10), (21, 33), (23, -5), (25, -7), (27, 5), (5, 6), (2, 6),
-    (14, 10), (15, 7), (25, -6), (25, 11), (5, 10), (4, 6), (14, 5), (1, 34), (17, 6), (20, 7),
-    (23, 7), (0, 9), (16, 6), (15, -7), (20, 6), (25, 6), (19, 9), (17, 5), (19, 7), (1, 13),
-    (17, 9), (18, 20), (21, 9), (23, -10), (25, -5), (23, 10), (23, 9), (23, -6), (25, 32), (0, 7),
-    (21, -5), (25, 33), (7, 5), (20, 5), (1, -7), (23, -7), (24, -7), (25, -6), (26, 68), (27, 5),
-    (11, 11), (1, 6), (4, 6), (17, 51), (18, -6), (19, -5), (20, 6), (21, 6), (22, 8), (16, 7),
-    (25, 12), (0, 10), (10, 13), (23, -5), (20, 5), (15, 5), (17, 12), (19, 8), (18, 6), (20, -5),
-    (22, 5), (23, 8), (17, 5), (0, -9), (2, 11), (4, -11), (5, -14), (6, -14), (8, 7), (9, -7),
-    (11, -12), (12, -6), (14, -8), (16, -13), (17, 28), (18, 14), (19, -14), (20, -25), (21, -6), (22, -9),
-    (23, -15), (24, 75), (25, 37), (9, 29), (21, -6), (15, 5), (5, -5), (11, -5), (15, -7), (16, -7),
-    (19, 92), (20, -5), (21, -12), (25, -9), (23, 16), (3, 7), (1, 13), (2, 5), (17, -6), (23, -5),
-    (24, 19), (17, 7), (0, -6), (1, -6), (9, -5), (12, 5), (13, 30), (21, -6), (23, -12), (24, 13),
-    (25, 9), (26, -5), (28, 5), (5, 5), (21, 5), (23, 17), (19, 5), (18, 10), (1, 6), (18, 5),
-    (23, 12), (5, 46), (21, -6), (23, -6), (16, 5), (20, 7), (23, 8), (15, 5), (1, 7), (13, 8),
-    (20, 5), (24, 9), (23, 8), (22, 9), (22, 6), (23, 21), (23, 5), (17, 20), (22, 9), (23, 8),
-    (21, 5), (10, 8), (20, 6), (1, 6), (2, 7), (21, 9), (19, 6), (21, 8), (1, -18), (2, -25),
-    (3, -11), (4, -9), (5, -14), (6, -13), (7, -19), (8, -16), (9, -26), (10, -30), (11, -49), (12, -32),
-    (13, -28), (14, 26), (15, 107), (16, 97), (17, -51), (18, -61), (19, 52), (20, 6), (21, 10), (22, 128),
-    (23, -100), (24, -10), (25, 93), (26, -12), (27, -15), (28, 23), (10, 6), (12, 10), (21, -5), (23, 19),
-    (18, 5), (25, 6), (1, -6), (3, -5), (4, 9), (6, 9), (10, -6), (11, -6), (17, 39), (19, 9),
-    (22, -6), (23, -16), (25, -13), (27, 11), (18, 8), (18, 6), (17, 7), (25, 7), (1, 10), (4, 5),
-    (5, 6), (23, 5), (3, 7), (24, 7), (22, 6), (18, 8), (13, 9), (15, 5), (17, 5), (4, 6),
-    (6, 8), (17, 9), (15, 5), (17, 5), (1, 6), (17, 9), (4, 13), (25, 21), (17, 13), (27, 8),
-    (15, 7), (16, 8), (22, -5), (3, 8), (21, 10), (15, 5), (21, 7), (5, 15), (5, -6), (28, 8),
-    (1, 6), (3, -6), (5, -5), (7, 6), (8, 12), (10, 6), (11, -7), (12, -6), (17, -10), (19, -18),
-    (20, 5), (21, 8), (22, -5), (24, 12), (25, 6), (27, 7), (17, 8), (22, 8), (11, 10), (25, 6),
-    (24, 22), (17, 9), (28, 13), (2, 10), (3, 11), (17, -5), (18, 9), (20, 5), (1, 23), (4, 7),
-    (14, 7), (25, 5), (0, -15), (1, -30), (2, -12), (3, -16), (4, -27), (5, 42), (6, -14), (7, 30),
-    (8, 8), (9, 56), (12, -7), (13, 35), (14, -26), (15, -24), (16, -10), (17, -38), (19, 13), (20, 33),
-    (21, 14), (22, 8), (26, -9), (12, 7), (13, 8), (16, 11), (17, -9), (19, -11), (1, 7), (1, 33),
-    (9, 23), (21, -7), (4, 9), (6, 5), (7, 10), (20, -5), (21, 7), (26, 8), (0, 6), (13, 6),
-    (17, 6), (25, -6), (1, 6), (16, 7), (0, -6), (1, 23), (5, -7), (6, -5), (9, -6), (10, -6),
-    (11, -5), (12, 20), (15, -6), (18, -11), (20, -7), (21, 5), (22, -6), (23, -5), (24, 7), (26, 44),
-    (27, -5), (0, 11), (2, 14), (5, -6), (11, 5), (15, -5), (17, -7), (20, -5), (23, -7), (24, 15),
-    (25, 9), (26, -5), (27, 10), (28, 10), (17, 5), (4, 5), (20, 12), (19, 13), (27, 8), (3, 8),
-    (9, 9), (21, 7), (1, 10), (9, 8), (11, 6), (21, -5), (22, 9), (23, -5), (28, 10), (23, 7),
-    (18, 7), (0, 11), (5, -7), (9, -7), (10, 6), (17, 10), (19, 22), (20, 13), (21, -11), (22, -7),
-    (23, 13), (25, -8), (25, 14), (1, 16), (1, 6), (14, 14), (22, 9), (15, 5), (15, 6), (25, -5),
-    (20, 5), (21, 5), (22, 8), (6, 8), (22, 11), (23, 5), (5, 15), (1, 8), (16, 10), (21, 5),
-    (20, 13), (6, 12), (15, 10), (1, 6), (4, 5), (20, 6), (5, -7), (6, 5), (12, 24), (15, -5),
-    (17, -5), (18, 7), (19, -5), (21, -9), (1, -5), (3, 7), (25, 12), (15, 7), (18, 10), (0, 9),
-    (1, 5), (6, 10), (22, -6), (17, 8), (18, 10), (6, 6), (23, 6), (26, 5), (17, 6), (16, 7),
-    (19, 22), (22, -5), (14, 14), (24, 9), (23, 7), (0, 22), (17, 8), (19, 12), (25, 6), (14, 7),
-    (19, 6), (5, -6), (7, 14), (11, 6), (20, 6), (21, 7), (21, 7), (15, 7), (1, 5), (5, -10),
-    (15, -10), (16, 27), (19, 35), (21, 17), (23, -7), (17, 5), (19, 7), (22, 9), (23, 13), (1, 6),
-    (5, -7), (23, 24), (6, 7), (2, 8), (17, 6), (18, 7), (21, 9), (0, 5), (10, 9), (17, 5),
-    (20, -5), (18, 8), (15, 6), (1, 20), (3, -7), (4, -11), (5, -34), (6, -14), (7, -9), (8, -6),
-    (9, -19), (10, 9), (11, -16), (13, -9), (14, -12), (15, -19), (16, -16), (17, 25), (18, 37), (19, 29),
-    (20, 89), (21, 15), (22, -9), (23, -6), (24, -11), (25, -7), (28, -13), (15, 7), (7, 5), (5, 33),
-    (7, 27), (23, -5), (26, 6), (22, 6), (7, 5), (0, 22), (25, 8), (5, 7), (20, 7), (5, 6),
-    (0, 7), (15, -5), (19, 9), (20, 12), (21, 11), (21, 6), (20, 5), (20, -6), (21, 7), (18, 7),
-    (4, 14), (5, 44), (6, 7), (9, 6), (17, -7), (18, -5), (19, -5), (20, -6), (23, -10), (25, 6),
-    (18, 14), (21, 7), (5, 15), (21, -9), (18, 5), (21, -5), (18, 10), (5, 7), (8, 5), (26, 9),
-    (20, 7), (18, 5), (21, 5), (18, 13), (4, 9), (5, -5), (17, -10), (18, 5), (20, -6), (21, 20),
-    (25, 5), (26, 7), (27, 9), (15, 9), (24, 15), (1, 10), (15, 7), (21, 8), (27, 8), (7, 5),
-    (1, 7), (5, -5), (17, 8), (8, 18), (19, 9), (23, -5), (17, 45), (18, -6), (21, -7), (5, -5),
-    (10, -5), (11, 30), (12, 13), (21, -7), (23, 6), (15, 5), (10, 8), (9, 8), (20, 20), (16, 6),
-    (20, 9), (6, 10), (1, -9), (3, 8), (4, -8), (5, 21), (6, 8), (9, -7), (10, -5), (11, -6),
-    (16, -5), (17, 16), (19, -7), (20, -11), (21, -7), (22, -7), (23, -13), (24, 38), (25, 17), (26, -5),
-    (27, -6), (20, 7), (6, 6), (15, 10), (18, 5), (0, 16), (21, 6), (23, 7), (13, 8), (25, 6),
-    (1, 9), (2, 5), (3, 8), (25, -7), (3, 8), (9, 7), (10, 17), (18, 6), (19, 7), (21, -8),
-    (23, -6), (18, 9), (4, 6), (23, 9), (0, -16), (2, -6), (3, -13), (4, -18), (5, 6), (6, -5),
-    (7, -10), (8, -10), (9, -6), (11, -37), (12, -18), (14, -9), (15, 16), (16, 27), (17, 24), (18, 26),
-    (19, -19), (21, 37), (22, 18), (23, -24), (24, 5), (25, 18), (27, -11), (28, 29), (17, 6), (1, 7),
-    (1, 11), (6, 6), (28, 8), (0, 5), (1, -5), (3, -17), (4, 21), (5, 9), (6, 13), (7, 11),
-    (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -8), (16, -16), (19, 7), (20, 15), (21, 5),
-    (22, -14), (23, -22), (25, -5), (26, 15), (27, 24), (5, 12), (23, 7), (23, 6), (15, 15), (23, 27),
-    (1, -6), (4, -5), (5, -15), (9, -7), (10, -10), (11, 20), (15, -7), (16, -5), (18, -5), (19, -9),
-    (20, 22), (22, -6), (23, 83), (25, -9), (28, -5), (1, 6), (4, 19), (14, 5), (23, 12), (21, -5),
-    (23, 26), (25, 7), (1, -15), (3, 6), (4, 50), (5, -13), (6, -5), (9, -6), (10, -6), (11, -8),
-    (12, -5), (14, 90), (16, 16), (17, -9), (18, -7), (19, -7), (20, -5), (21, -12), (23, -28), (25, -12),
-    (1, -5), (4, -5), (5, -10), (6, -6), (9, -6), (10, -6), (11, -8), (13, 9), (14, -6), (15, -5),
-    (17, -10), (18, -6), (20, -7), (21, -6), (22, 17), (23, 77), (25, 11), (28, -5), (21, 6), (25, 7),
-    (2, 7), (3, 8), (22, 5), (15, 7), (23, 6), (1, -7), (5, 9), (6, -5), (9, 13), (10, 8),
-    (11, -7), (12, -5), (15, -5), (16, -5), (18, 16), (19, -9), (20, 15), (21, -11), (22, 12), (25, -5),
-    (21, 31), (1, -6), (3, -5), (4, -5), (6, -6), (11, -9), (13, 5), (14, -6), (16, -5), (17, -5),
-    (18, -8), (19, -7), (20, -11), (22, -8), (23, 109), (25, 6), (28, -5), (4, -5), (6, -5), (9, -6),
-    (10, -5), (11, -8), (12, -5), (14, 9), (16, -5), (18, -5), (19, -8), (22, -5), (23, 46), (25, 17),
-    (26, 6), (27, -5), (18, 10), (0, 11), (1, 15), (2, -12), (4, -16), (5, -16), (6, -10), (7, -7),
-    (8, -10), (9, 13), (10, 5), (11, -18), (12, -6), (14, -6), (15, 28), (16, 23), (17, 11), (18, 28),
-    (19, -9), (20, 10), (21, 19), (22, -7), (23, -5), (24, -6), (25, -13), (26, -16), (27, -5), (17, 7),
-    (15, 6), (5, 6), (18, 10), (19, 6), (0, 6), (0, -30), (1, 9), (2, -19), (3, -21), (4, -12),
-    (5, 73), (6, 48), (7, 11), (8, -20), (9, 30), (10, 6), (11, -55), (12, -26), (13, -28), (14, -40),
-    (15, 36), (16, 10), (17, 34), (18, 23), (19, 61), (20, 29), (21, 35), (22, 25), (23, -81), (24, -24),
-    (25, -33), (26, -28), (27, -13), (13, 15), (23, 30), (0, -5), (1, -5), (5, 18), (15, -6), (17, -9),
-    (18, 14), (19, 17), (21, -16), (22, 19), (23, 19), (2, 5), (3, -7), (5, -6), (6, -5), (9, -8),
-    (11, 22), (12, 20), (13, 17), (18, -12), (20, -6), (21, 12), (22, -10), (24, -6), (25, 7), (26, -5),
-    (18, 7), (0, 7), (21, 8), (5, 5), (9, 8), (21, 5), (1, 6), (2, -8), (3, 6), (4, 22),
-    (5, 45), (6, 31), (7, 15), (10, -13), (11, -13), (13, -5), (16, -13), (17, -13), (18, -15), (19, -16),
-    (20, -27), (21, 8), (22, -17), (25, 5), (27, -9), (28, 9), (0, -5), (5, -18), (6, -7), (9, -10),
-    (10, -7), (11, -7), (12, -6), (15, -8), (16, -7), (17, -16), (18, 31), (19, -12), (20, -24), (21, 50),
-    (22, -8), (23, 76), (25, -9), (27, 24), (28, -5), (23, 26), (9, 14), (17, 5), (22, -5), (23, -11),
-    (25, -5), (28, 11), (17, 11), (18, 7), (9, 12), (21, 10), (1, -13), (2, -7), (3, -7), (4, -8),
-    (5, -21), (6, -10), (7, -6), (10, 114), (11, 110), (12, 11), (13, -8), (14, -7), (15, -16), (16, -11),
-    (17, -19), (18, -12), (19, 25), (20, 6), (21, -10), (22, -16), (23, -34), (24, -8), (25, -26), (26, -7),
-    (27, -8), (28, -10), (15, 8), (19, 10), (10, 8), (9, -6), (17, 5), (18, -5), (19, -5), (21, 23),
-    (22, 22), (23, -5), (25, -5), (1, 11), (1, -5), (16, -5), (17, 15), (18, 8), (21, 11), (22, 7),
-    (23, -8), (24, -5), (25, -12), (17, 5), (18, 7), (21, 10), (19, 8), (0, 5), (21, -6), (22, 12),
-    (18, 18), (1, 5), (6, 6), (9, 7), (27, 8), (6, 8), (16, 6), (1, 5), (11, 5), (15, -10),
-    (18, -5), (19, 79), (20, -7), (21, -16), (25, -7), (20, 5), (1, 6), (5, 15), (9, 10), (23, -5),
-    (11, 9), (6, 10), (23, 17), (25, -5), (27, 6), (22, 6), (2, 10), (3, 11), (1, 14), (17, 6),
-    (5, -8), (6, 56), (20, -6), (25, -7), (17, 6), (22, 12), (0, 10), (1, 25), (2, -5), (3, -6),
-    (4, 14), (5, -29), (6, 5), (7, 9), (10, 13), (11, -6), (15, -7), (18, -8), (19, -12), (21, 9),
-    (22, -10), (26, -8), (27, 7), (1, 9), (5, 18), (6, 40), (9, -6), (10, 5), (15, -6), (17, -8),
-    (19, -7), (21, 7), (22, -6), (23, -13), (25, -8), (25, 11), (20, 11), (18, 6), (1, 6), (6, 5),
-    (21, 7), (13, 7), (15, -5), (19, 10), (20, 14), (21, 9), (5, 5), (21, 8), (1, 5), (16, 6),
-    (21, 6), (22, 8), (14, -5), (22, 7), (1, -7), (18, -5), (22, 12), (19, 11), (20, 5), (21, 6),
-    (4, 6), (0, 8), (21, 10), (20, 5), (1, 41), (4, 86), (5, -22), (6, -7), (14, -5), (15, -5),
-    (18, -5), (20, -5), (21, -15), (23, -8), (25, -9), (17, 5), (18, 8), (21, 11), (0, 13), (1, 17),
-    (5, -16), (18, 6), (20, -9), (23, -6), (28, 5), (19, 10), (18, 7), (4, 9), (21, 7), (13, 11),
-    (17, 6), (18, -5), (21, -8), (25, 31), (27, 6), (23, 14), (5, 6), (17, -6), (19, -8), (23, 6),
-    (17, 7), (18, 10), (21, 9), (22, 6), (25, -5), (10, 6), (21, 7), (19, 7), (19, 8), (1, 10),
-    (11, 8), (19, 6), (1, 6), (5, 5), (17, 7), (11, 19), (23, 9), (21, 5), (22, 6), (5, -5),
-    (18, 32), (19, -6), (27, 15), (11, 23), (11, 14), (20, 7), (9, 5), (2, 9), (19, 7), (6, 6),
-    (18, 7), (14, 8), (5, -5), (15, -9), (17, 6), (18, -9), (21, -16), (22, 33), (23, 22), (5, 7),
-    (4, 9), (25, 12), (21, 9), (23, 6), (1, 7), (15, -6), (21, 5), (28, 8), (26, 9), (22, 5),
-    (17, 10), (15, 15), (19, 8), (21, 7), (28, 7), (5, 5), (25, 8), (20, 6), (5, -5), (28, 8),
-    (0, 9), (0, -16), (1, 19), (3, -5), (4, 8), (5, 16), (7, 10), (8, -5), (9, 8), (11, -11),
-    (13, -8), (14, -11), (15, 5), (17, -8), (20, -5), (21, 16), (22, -16), (24, 6), (25, -22), (27, -13),
-    (28, 27), (5, 5), (6, 5), (21, 5), (15, 7), (22, 17), (20, 20), (20, 5), (20, 5), (6, 5),
-    (11, 6), (0, 9), (3, 43), (4, 21), (5, -8), (9, -5), (11, -5), (17, -5), (19, -6), (20, -6),
-    (21, -7), (22, -5), (23, -10), (24, -9), (25, 17), (26, -5), (27, -6), (19, 7), (21, 12), (11, 6),
-    (14, 5), (20, -6), (21, 6), (1, 11), (3, 6), (14, 12), (25, -5), (26, 12), (18, 10), (11, 10),
-    (23, 16), (16, 10), (21, 5), (20, 5), (20, 7), (8, 5), (1, -5), (5, 32), (6, -5), (7, 26),
-    (9, -5), (15, 6), (16, 11), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6), (25, -11), (17, 31),
-    (21, -5), (0, 48), (1, 6), (2, -10), (5, -9), (7, -9), (8, -7), (11, -14), (12, -12), (13, -11),
-    (14, -12), (15, -11), (16, -13), (17, -9), (18, -14), (19, 18), (21, -11), (22, -7), (24, 16), (25, 42),
-    (27, 35), (3, 9), (23, 6), (14, 9), (1, -5), (5, -5), (9, -5), (14, -7), (16, -8), (17, -6),
-    (18, -6), (20, 13), (21, 6), (22, 73), (23, -9), (25, -7), (11, 11), (0, 28), (1, 28), (2, -7),
-    (3, -10), (5, -11), (6, -8), (12, 8), (16, -5), (17, -6), (18, 11), (19, -8), (22, -5), (24, 6),
-    (25, 6), (26, -6), (27, 5), (0, 12), (1, 16), (3, -7), (4, -5), (9, -9), (10, 13), (11, -5),
-    (13, -5), (16, -7), (17, 27), (19, -17), (20, 12), (21, 27), (22, -10), (23, 7), (24, -8), (25, -21),
-    (26, -6), (0, 20), (1, 30), (4, -9), (5, -8), (6, -6), (8, -5), (9, -12), (11, -12), (13, -10),
-    (16, -8), (18, 11), (19, -7), (20, -5), (21, 16), (23, -5), (24, -13), (25, 29), (26, -13), (27, 6),
-    (28, 19), (19, 15), (17, 6), (23, 10), (1, -8), (2, 23), (18, 9), (1, -9), (4, -5), (5, -13),
-    (6, -8), (9, -7), (10, -6), (11, -8), (12, -5), (13, -5), (14, -10), (15, 185), (16, -18), (17, 27),
-    (18, 33), (19, -18), (20, -17), (21, -32), (22, -22), (23, -20), (24, -5), (25, -9), (27, -5), (28, -8),
-    (0, 5), (2, 7), (3, -5), (11, 18), (13, 16), (17, -5), (19, -10), (23, 10), (15, 5), (5, -6),
-    (6, 16), (16, 9), (18, 7), (22, -6), (17, 12), (1, 8), (5, 6), (6, 12), (7, -8), (8, -5),
-    (9, 6), (12, 7), (14, -7), (16, 22), (18, 7), (20, 14), (21, 29), (22, -21), (23, -15), (24, -7),
-    (25, -30), (26, -11), (15, 9), (25, 5), (16, 7), (16, 13), (21, 5), (21, 8), (5, 7), (15, 5),
-    (17, -5), (19, -9), (21, -7), (23, 6), (10, 11), (21, 5), (0, 11), (25, 9), (28, 8), (0, 5),
-    (16, 11), (6, 14), (23, 7), (21, 5), (18, 6), (20, -5), (22, 5), (5, 6), (0, -12), (1, -11),
-    (2, -5), (4, -9), (5, -5), (6, -11), (9, -7), (10, -11), (12, -9), (15, -11), (16, -15), (17, -9),
-    (19, 14), (20, -7), (21, -6), (23, 37), (24, -17), (25, 52), (26, 18), (27, 22), (28, 6), (1, 8),
-    (14, 5), (5, 5), (18, 8), (21, 5), (15, 9), (23, 6), (9, 6), (11, 25), (13, 59), (18, -5),
-    (21, -6), (23, -6), (24, -6), (25, -14), (1, 8), (21, 8), (1, -5), (5, -7), (10, 12), (18, -9),
-    (19, -7), (20, 43), (27, 6), (1, 5), (5, 7), (5, 7), (6, 5), (21, 5), (23, 7), (18, 10),
-    (2, 6), (18, 10), (19, 13), (6, 8), (17, 7), (18, 5), (5, -5), (9, -9), (10, 14), (12, 6),
-    (15, -6), (19, 17), (20, 12), (21, -7), (22, 6), (23, -9), (20, 6), (15, 45), (16, 14), (17, -8),
-    (19, -7), (22, 6), (23, -7), (14, 21), (14, 6), (1, -7), (5, 68), (7, 25), (10, -5), (15, -6),
-    (17, -10), (19, -5), (20, 6), (21, -16), (22, -7), (25, -5), (7, 12), (25, 5), (22, 6), (5, 8),
-    (21, -5), (23, 12), (22, 5), (8, 5), (5, 6), (6, 5), (20, 7), (23, 7), (1, 5), (9, 5),
-    (10, 48), (11, -10), (20, -7), (23, -6), (6, 8), (27, 9), (21, 7), (22, 5), (23, 10), (16, 14),
-    (21, 5), (20, 11), (6, 5), (15, 7), (21, 5), (6, 6), (1, -6), (5, 19), (6, -5), (17, 22),
-    (18, -12), (19, -7), (21, 30), (23, -13), (19, 6), (0, -5), (17, -11), (23, 5), (24, 20), (26, 13),
-    (23, 13), (17, 8), (17, 12), (19, 12), (23, -5), (6, 12), (25, 7), (1, 10), (14, 15), (5, -5),
-    (17, -6), (18, 24), (19, 10), (20, 8), (21, -5), (23, -6), (27, 7), (5, -5), (18, 5), (21, 7),
-    (4, 6), (11, 14), (1, 5), (18, 6), (23, 19), (25, -9), (1, -7), (4, 6), (5, 7), (9, 15),
-    (10, 8), (16, -5), (17, -6), (18, -5), (21, 9), (22, -7), (25, 18), (2, 8), (11, 5), (20, 14),
-    (23, -5), (8, 5), (18, 9), (22, 6), (1, 11), (28, 8), (4, 6), (11, 5), (20, -8), (1, 6),
-    (2, 11), (3, 12), (25, -7),
+pub(super) static ENTRIES: [(u8, i16); 7496] = [
+    (17, 5), (9, 12), (13, 8), (21, -7), (25, 6), (26, 8), (1, 7), (1, 9), (7, 10), (5, 6),
+    (18, 11), (11, 11), (5, 5), (17, 6), (21, 6), (16, 17), (21, 10), (5, 7), (17, -5), (19, -9),
+    (20, 5), (21, -9), (23, 6), (1, 8), (15, 8), (17, 6), (21, 5), (21, 6), (19, 16), (20, 11),
+    (28, 7), (25, 10), (5, -5), (23, 5), (27, 8), (5, -18), (9, -8), (10, -5), (11, -5), (15, 6),
+    (16, 8), (17, 95), (18, -13), (19, -14), (20, 16), (22, -6), (23, -15), (25, -7), (26, 7), (11, 12),
+    (5, 6), (20, -5), (28, 6), (19, 7), (21, 5), (12, 8), (18, 9), (21, -7), (22, 6), (5, 32),
+    (17, 12), (5, 26), (22, 6), (19, 10), (5, -12), (6, 7), (15, -6), (20, -6), (22, -7), (24, 5),
+    (25, 5), (27, 18), (28, 6), (25, 5), (5, 7), (22, 7), (1, 8), (5, 6), (23, 27), (27, 7),
+    (5, 9), (9, 13), (10, 9), (11, 10), (15, -5), (18, -5), (19, -5), (1, 19), (5, -7), (15, -7),
+    (16, -5), (17, 7), (18, 40), (19, -6), (20, -19), (21, 7), (25, 7), (1, -5), (8, 7), (16, -6),
+    (17, 13), (18, 10), (21, 9), (22, 6), (23, -9), (24, -5), (25, -12), (23, 11), (20, 6), (23, 6),
+    (1, 5), (11, 5), (17, 5), (18, 8), (1, 8), (0, 5), (2, 8), (22, 5), (25, -5), (5, 32),
+    (21, -6), (15, 5), (21, 5), (20, 8), (17, 7), (5, 7), (1, 6), (15, 5), (17, 7), (1, 6),
+    (12, 10), (25, 11), (20, 6), (7, 5), (15, 14), (9, 7), (9, -5), (10, 9), (17, 10), (19, 19),
+    (21, -11), (25, 5), (11, 15), (23, 9), (15, -10), (16, 73), (18, 5), (19, -6), (21, -11), (22, -12),
+    (23, -5), (25, 5), (13, 36), (25, -6), (1, -6), (4, 61), (5, -13), (6, -6), (21, -5), (25, 9),
+    (18, 21), (24, 6), (0, 16), (1, 17), (3, -6), (5, -12), (6, 12), (9, -8), (10, 10), (15, -5),
+    (16, -6), (21, -15), (22, -5), (23, -14), (24, 5), (25, 11), (6, 12), (1, 9), (17, 6), (21, 5),
+    (19, 18), (17, 6), (17, 5), (21, 6), (17, 8), (1, 9), (5, -6), (11, 16), (13, 10), (20, -9),
+    (23, 9), (25, -5), (8, 13), (20, 5), (11, 11), (21, -6), (25, -7), (28, 7), (25, 7), (25, 13),
+    (21, 8), (20, 10), (10, 8), (15, 6), (15, 6), (11, 5), (22, 7), (25, -6), (19, 5), (15, 6),
+    (21, 7), (20, 7), (15, 8), (26, 12), (19, 5), (1, 30), (4, 32), (5, -14), (21, -7), (22, 11),
+    (17, 6), (18, 5), (2, 8), (19, 12), (17, 10), (19, 12), (21, 5), (5, 14), (8, 5), (21, -5),
+    (1, -7), (14, -6), (15, 14), (16, 24), (18, 6), (25, -6), (23, 5), (25, 18), (1, 32), (24, 6),
+    (0, 46), (1, -9), (2, -22), (3, 68), (4, 10), (5, 72), (6, 54), (7, -7), (9, 109), (10, 6),
+    (11, -48), (12, -12), (13, -24), (14, -17), (15, -42), (16, -34), (17, -18), (18, -25), (19, -12), (20, -34),
+    (21, 26), (22, -39), (23, -5), (24, -18), (26, -20), (24, 7), (28, 8), (17, 9), (20, 8), (1, -5),
+    (5, 32), (6, -5), (7, 26), (9, -5), (16, 12), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6),
+    (25, -10), (23, 7), (0, -13), (1, 41), (2, 53), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8),
+    (11, 19), (12, -6), (13, -6), (14, -10), (15, -9), (16, -9), (17, -7), (18, 6), (19, -12), (20, -11),
+    (21, 16), (23, 15), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (14, 5), (14, -5), (22, 14),
+    (15, 7), (18, 6), (23, 9), (19, 19), (18, 7), (19, 25), (20, 10), (5, -5), (11, 7), (22, 16),
+    (23, 5), (16, 25), (21, -5), (5, 7), (17, -5), (19, -9), (20, 5), (21, -9), (23, 6), (15, 6),
+    (18, 17), (19, 9), (21, 7), (1, 18), (2, -5), (4, -5), (5, 14), (6, 10), (9, 5), (10, -8),
+    (11, -8), (12, 5), (13, -6), (15, 15), (16, -7), (17, -16), (19, 11), (20, 10), (21, -15), (22, 8),
+    (24, -8), (25, -8), (20, 6), (18, 5), (22, 6), (20, 6), (19, 9), (6, 7), (12, 25), (21, -8),
+    (23, -10), (19, 20), (14, 33), (21, -5), (5, 6), (16, 17), (5, 16), (9, 10), (10, 5), (17, -8),
+    (19, -8), (23, -9), (25, 17), (4, -5), (5, -9), (6, 59), (9, 5), (20, -7), (23, -5), (25, -8),
+    (17, 6), (4, 5), (21, -5), (26, 7), (22, 24), (21, 5), (25, 10), (9, 12), (17, 16), (21, 14),
+    (0, -7), (1, -5), (3, 8), (6, 10), (17, -6), (18, 16), (19, -5), (21, -10), (23, -5), (25, 9),
+    (27, 12), (1, 8), (21, 7), (23, 5), (0, -13), (1, 48), (2, 53), (3, 45), (4, -6), (5, -15),
+    (6, -8), (9, -8), (11, 19), (12, -7), (13, -6), (14, -10), (15, -9), (16, -9), (17, -8), (18, 5),
+    (19, -12), (20, -13), (21, 16), (23, 15), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (5, -6),
+    (9, 80), (10, 8), (11, -6), (15, -6), (20, -12), (21, -14), (22, -6), (23, -10), (1, 7), (3, 5),
+    (4, -7), (6, -9), (9, -11), (11, -6), (12, -5), (14, -6), (17, -10), (19, 41), (21, 36), (24, -6),
+    (25, -12), (26, -5), (27, 7), (14, 8), (25, 7), (28, 6), (20, 5), (20, 8), (22, 5), (1, 15),
+    (1, 6), (25, 11), (22, 5), (9, 5), (2, 6), (17, 5), (1, 6), (23, 5), (0, 11), (5, -6),
+    (6, 6), (17, 7), (18, 14), (21, 7), (23, -8), (25, -7), (5, 5), (3, 7), (11, 6), (16, -5),
+    (20, -10), (21, 15), (22, 6), (23, -7), (25, -7), (28, 11), (22, 5), (11, 8), (22, 37), (23, 15),
+    (1, -5), (2, 7), (3, -5), (5, -20), (9, -10), (10, -7), (12, -5), (14, -7), (15, 5), (16, 9),
+    (17, 80), (18, 11), (19, 7), (20, 13), (21, 9), (22, -9), (23, -21), (24, -7), (25, -12), (26, -5),
+    (27, -5), (28, -7), (12, 7), (25, 5), (5, -6), (9, 18), (21, 8), (1, -9), (3, 8), (4, -8),
+    (5, 21), (6, 8), (9, -7), (10, -5), (11, -6), (16, -6), (17, 16), (19, -7), (20, -11), (21, -8),
+    (22, -7), (23, -13), (24, 39), (25, 18), (26, -5), (27, -6), (4, 29), (5, -6), (1, 7), (15, -7),
+    (21, 6), (28, 8), (15, 7), (18, 5), (19, 6), (20, -5), (25, 11), (20, 6), (22, 5), (17, 10),
+    (18, 6), (12, 18), (23, -9), (23, 10), (11, 5), (23, 6), (21, 7), (4, 12), (5, 24), (6, 6),
+    (21, -8), (0, 6), (2, -5), (21, -8), (25, 34), (28, 13), (20, 9), (21, 6), (3, 16), (9, 10),
+    (18, 13), (21, 7), (17, 10), (21, 9), (18, 13), (23, -6), (25, -7), (27, 19), (5, 8), (6, 5),
+    (23, 5), (1, 10), (18, 5), (4, 12), (5, 24), (6, 6), (21, -8), (1, 13), (2, 5), (23, -5),
+    (24, 17), (3, 10), (5, -5), (15, -7), (16, -5), (17, 9), (19, -8), (21, -6), (22, 15), (24, 6),
+    (25, -9), (7, 5), (4, 15), (5, 5), (19, 5), (9, 7), (17, -5), (25, 6), (21, -5), (22, 15),
+    (23, 22), (25, -5), (25, 14), (18, 6), (26, 7), (21, 5), (15, 8), (23, 16), (25, -5), (26, 5),
+    (1, 10), (19, 5), (5, 42), (21, -7), (14, 29), (25, 5), (27, 7), (23, 7), (0, 15), (9, 5),
+    (26, 9), (0, 6), (17, 24), (18, 14), (19, -6), (23, -8), (25, 5), (25, 20), (21, 5), (27, 8),
+    (15, 12), (15, 8), (17, 16), (18, -5), (20, 6), (21, 7), (17, 7), (2, 5), (21, 15), (22, -5),
+    (21, 16), (8, 5), (16, 10), (21, 13), (22, -6), (15, 6), (16, 20), (18, 8), (20, -5), (22, 10),
+    (23, -5), (11, 5), (22, 7), (25, -5), (16, 8), (21, 8), (11, 6), (14, 5), (20, -6), (21, 5),
+    (9, 5), (1, 6), (0, -7), (1, 6), (3, 5), (4, 8), (5, 12), (11, -5), (12, -5), (15, -5),
+    (16, -6), (17, 9), (21, 15), (22, -8), (23, -11), (25, -9), (28, -5), (22, 5), (15, 17), (6, 34),
+    (21, -6), (11, 10), (22, 5), (21, 7), (23, 5), (20, 6), (17, 6), (20, 9), (18, 5), (0, 6),
+    (5, -7), (11, 6), (17, -5), (18, 8), (23, -8), (24, 32), (25, 9), (1, -5), (7, 6), (19, 30),
+    (20, -5), (23, -7), (25, 7), (27, 17), (15, 19), (21, -5), (16, 6), (18, 5), (6, 5), (22, 14),
+    (19, 8), (17, 5), (22, 5), (6, 10), (20, 10), (21, -8), (22, 5), (1, -6), (3, -5), (11, 5),
+    (15, -6), (18, 16), (20, 7), (21, 7), (22, -6), (23, 16), (28, 5), (8, 13), (20, 9), (21, 10),
+    (15, 18), (22, -5), (28, 13), (16, 6), (14, 19), (21, 8), (3, 37), (23, -5), (25, -6), (18, 29),
+    (20, -5), (21, 6), (23, 35), (5, -5), (23, 5), (27, 8), (14, 15), (1, 5), (25, 11), (1, 6),
+    (5, 9), (21, -7), (25, 6), (5, 6), (6, 7), (20, 6), (0, 88), (1, -10), (21, -7), (25, -14),
+    (18, 7), (25, 8), (5, 5), (21, 11), (15, 16), (4, 52), (5, -10), (6, -5), (22, 5), (5, -7),
+    (8, 5), (5, -8), (15, -9), (16, 26), (19, 26), (21, 13), (23, -5), (15, 15), (13, 5), (15, 11),
+    (16, 5), (25, 7), (22, 5), (18, 12), (20, -10), (6, 9), (15, 7), (21, -9), (10, 6), (12, 13),
+    (1, 8), (21, 11), (1, 27), (2, 6), (3, 15), (19, 6), (25, -7), (21, -6), (25, -7), (28, 7),
+    (0, 29), (1, 10), (2, 12), (5, -8), (9, -7), (10, -5), (11, 6), (13, -5), (14, -5), (17, -9),
+    (20, -9), (22, -7), (23, -10), (24, 14), (25, 5), (26, -7), (27, 8), (28, 8), (22, 8), (18, 9),
+    (8, 21), (17, -5), (18, 10), (23, -6), (24, 5), (25, -9), (1, 5), (17, 28), (27, 7), (23, 7),
+    (21, 7), (20, 6), (18, 6), (17, 7), (14, 8), (28, 8), (18, 7), (15, 6), (17, 9), (1, -5),
+    (3, -6), (4, 65), (5, 46), (6, 60), (9, -9), (10, -6), (11, -6), (14, -6), (15, -9), (16, -6),
+    (17, -8), (18, -8), (19, -10), (21, -19), (22, -9), (23, -14), (24, -7), (25, -9), (27, -5), (6, 8),
+    (15, 8), (18, 5), (17, 18), (20, 5), (23, -5), (1, 7), (19, 6), (5, 7), (6, 11), (1, 5),
+    (17, 5), (18, 9), (21, -5), (20, 10), (5, 39), (6, -5), (7, 8), (19, -5), (20, 12), (21, -13),
+    (23, -10), (11, 10), (17, 7), (1, 5), (11, 7), (18, 8), (7, 5), (8, 5), (20, 8), (19, 8),
+    (17, 22), (21, -7), (9, 8), (11, 8), (6, 5), (1, 6), (5, 8), (1, 5), (18, 6), (1, 7),
+    (14, 24), (21, -5), (1, 6), (4, -7), (6, -9), (9, -12), (11, -7), (12, -5), (14, -7), (17, -11),
+    (19, 40), (20, -5), (21, 41), (23, 9), (24, -7), (25, -10), (26, -5), (27, 7), (5, 5), (17, 7),
+    (21, 5), (5, 10), (25, 5), (18, 6), (1, -6), (14, 5), (15, -7), (16, 7), (17, -11), (18, 12),
+    (23, -9), (25, 31), (6, 5), (25, 7), (14, 7), (22, 5), (1, -6), (2, -7), (5, -29), (6, 5),
+    (8, 30), (9, -15), (10, 6), (11, -11), (13, -13), (14, 9), (15, 29), (16, -8), (17, 5), (18, 5),
+    (19, 13), (22, -15), (23, 16), (24, -14), (25, -5), (26, 5), (8, 5), (22, 10), (23, 13), (5, 8),
+    (23, 8), (17, 6), (22, 5), (5, -6), (18, 66), (19, -5), (20, -9), (25, -6), (25, 5), (1, 6),
+    (0, 7), (27, 5), (26, 8), (21, 10), (7, 7), (4, 9), (25, 8), (16, 13), (7, 13), (5, -8),
+    (7, 23), (21, 7), (17, 40), (18, -5), (21, -6), (27, 7), (21, 6), (1, 5), (1, 7), (20, -5),
+    (21, 6), (23, 35), (22, 8), (23, 8), (16, 6), (14, 5), (25, 9), (15, 9), (18, 5), (11, 5),
+    (16, 15), (22, 6), (20, 6), (22, 6), (2, 5), (17, 6), (24, 5), (21, 5), (22, 10), (20, 5),
+    (0, 5), (4, 5), (14, 8), (28, 6), (14, 36), (26, 12), (26, 31), (11, 5), (5, -8), (21, -7),
+    (22, 7), (23, 51), (25, -5), (15, -7), (16, 34), (17, -5), (21, -8), (25, 18), (19, 10), (1, 14),
+    (18, 11), (15, 11), (17, -5), (21, 6), (25, 7), (22, 10), (20, 11), (19, 8), (27, 12), (22, 5),
+    (23, 13), (9, 5), (19, 6), (5, 5), (21, 5), (26, 6), (25, 5), (18, 9), (25, 9), (26, 5),
+    (20, 5), (5, 8), (24, 9), (25, 7), (14, 20), (20, 9), (21, -6), (24, 6), (25, -5), (27, 7),
+    (21, 5), (22, 5), (14, 15), (21, 15), (5, 8), (11, 16), (5, 12), (9, 10), (11, 17), (20, 5),
+    (21, -5), (0, 15), (15, 18), (21, -6), (22, 6), (11, -6), (12, 36), (17, -5), (20, -7), (23, 8),
+    (14, 7), (22, 10), (23, 23), (26, 7), (2, 7), (24, 5), (25, 5), (10, 17), (12, 30), (20, -7),
+    (21, -7), (23, 8), (1, 8), (5, -7), (21, 35), (5, 9), (18, 5), (25, 5), (18, 14), (1, 12),
+    (4, -7), (5, 5), (6, 40), (9, -6), (20, -5), (21, -9), (28, 6), (4, 32), (5, -6), (0, 6),
+    (13, 6), (17, 7), (25, -6), (11, 7), (3, 7), (12, 7), (7, 6), (15, -6), (19, 21), (23, -6),
+    (27, 10), (17, 8), (24, 9), (5, 6), (9, 7), (21, -5), (5, 6), (6, -6), (9, 9), (10, 12),
+    (11, 8), (15, -7), (17, 18), (19, -8), (21, 6), (22, -5), (22, 9), (4, 72), (5, -11), (6, -6),
+    (20, -5), (21, -6), (25, -5), (5, 5), (19, 6), (4, 5), (6, 6), (23, 6), (1, 15), (18, 7),
+    (21, 9), (22, -5), (23, -9), (25, 5), (27, 8), (14, 5), (14, 33), (21, -5), (21, 5), (14, 19),
+    (21, 8), (25, 13), (26, 10), (0, 9), (22, 15), (5, 7), (17, 5), (18, 5), (23, 6), (22, 7),
+    (2, 6), (25, 8), (17, 22), (21, -7), (14, 29), (0, 29), (1, 6), (2, 14), (3, -6), (4, -5),
+    (5, -9), (6, -5), (9, -5), (10, -6), (12, -5), (13, -6), (14, -6), (15, -7), (16, -6), (19, -7),
+    (22, -7), (23, -14), (24, 17), (25, 32), (26, -8), (27, 6), (28, 7), (5, 5), (17, 5), (0, 6),
+    (1, -5), (15, -6), (16, 5), (19, 5), (22, -7), (25, 7), (22, 8), (1, -6), (5, -21), (6, -7),
+    (7, 40), (11, -6), (15, -6), (16, -7), (17, 19), (18, 16), (21, 11), (22, -5), (23, -9), (24, -5),
+    (25, -5), (27, 6), (28, -5), (1, 8), (15, 5), (9, 7), (18, 10), (19, 5), (23, -9), (25, 7),
+    (19, 10), (16, 24), (21, -5), (10, 12), (0, -7), (1, -5), (3, 8), (6, 10), (17, -7), (18, 16),
+    (19, -5), (21, -10), (23, -5), (25, 9), (27, 12), (16, 6), (2, 9), (11, 9), (15, 5), (16, -5),
+    (25, -5), (20, 8), (23, -6), (24, 9), (25, 22), (5, 7), (6, 5), (14, 7), (21, 5), (12, 25),
+    (23, -13), (14, 6), (5, -7), (22, 24), (25, -5), (11, 12), (12, 16), (23, 7), (18, 9), (8, 13),
+    (20, 5), (8, 12), (23, 5), (26, 12), (19, 6), (0, -5), (2, 8), (3, -5), (4, -5), (5, -16),
+    (9, -8), (10, -6), (14, -6), (16, 8), (17, 59), (18, 18), (19, 11), (21, 12), (22, -8), (23, -18),
+    (24, -6), (25, -11), (28, -5), (23, 5), (25, 14), (10, 6), (23, -7), (28, 12), (10, 12), (0, 29),
+    (1, 10), (2, 12), (5, -8), (9, -7), (10, -5), (11, 6), (13, -5), (14, -5), (17, -9), (20, -9),
+    (22, -7), (23, -10), (24, 14), (25, 5), (26, -7), (27, 8), (28, 8), (1, 5), (22, 15), (20, -5),
+    (23, 47), (25, -5), (18, 8), (21, 8), (1, 7), (25, -5), (26, 5), (23, 6), (5, 7), (20, 6),
+    (8, 5), (0, 8), (18, 7), (22, 12), (26, 6), (21, 10), (1, 5), (22, 5), (1, -7), (18, -5),
+    (22, 11), (5, 9), (7, 8), (18, 16), (21, -6), (25, -7), (27, 7), (19, 12), (22, 10), (15, 13),
+    (5, 10), (21, -6), (1, 5), (0, -8), (1, 70), (2, 11), (3, 7), (4, 46), (5, -20), (6, -8),
+    (9, -8), (11, -6), (12, -5), (14, 28), (15, -7), (16, -7), (17, -10), (18, -7), (19, -6), (20, -10),
+    (21, -12), (23, -16), (24, -5), (25, -11), (26, 10), (27, -6), (28, -6), (17, 7), (18, 8), (19, 5),
+    (17, 6), (18, 52), (19, -5), (20, -7), (21, -10), (6, 5), (18, 6), (21, 6), (5, 7), (21, 11),
+    (20, 8), (23, 8), (0, -6), (2, -6), (3, -9), (4, 71), (5, 46), (6, 52), (7, -6), (9, -16),
+    (10, -5), (11, -7), (12, -7), (13, -6), (14, -10), (16, -6), (17, -12), (18, -13), (21, 15), (22, -16),
+    (23, -27), (24, -8), (27, -8), (28, -5), (17, 34), (21, -7), (5, 10), (14, 9), (21, 9), (22, 8),
+    (23, -5), (25, -13), (1, 7), (5, 15), (17, -7), (18, -5), (20, 17), (6, 5), (19, 8), (16, 13),
+    (6, 11), (17, 5), (4, 8), (21, 7), (17, 9), (20, 6), (25, 21), (23, 6), (23, 9), (9, 5),
+    (3, 13), (23, 5), (21, 5), (22, 5), (2, 9), (4, -5), (5, -9), (6, -6), (9, -5), (10, -6),
+    (11, -7), (12, -5), (13, -6), (15, 9), (16, -6), (17, 28), (19, -7), (20, -16), (22, -5), (23, -11),
+    (24, 51), (28, -7), (16, 13), (4, 5), (21, 7), (9, 5), (14, 8), (17, 6), (18, 5), (8, 5),
+    (15, 5), (5, -5), (9, 6), (24, 8), (11, 11), (23, 15), (5, 10), (15, 8), (25, 6), (1, 5),
+    (10, 5), (18, 5), (20, 12), (21, -10), (5, 10), (11, 24), (21, -5), (23, -7), (3, 29), (18, -8),
+    (22, 11), (25, -6), (4, 5), (5, 5), (11, 24), (15, 7), (23, -8), (18, 6), (5, 7), (17, -5),
+    (19, -9), (21, -5), (23, 6), (1, 6), (25, 7), (1, 7), (5, 7), (17, -5), (19, -9), (20, 5),
+    (21, -9), (23, 6), (17, 7), (19, 7), (23, 5), (15, -9), (16, 47), (21, -6), (22, -6), (18, 9),
+    (3, -5), (4, -6), (5, -25), (6, -10), (7, -6), (9, -19), (11, -11), (13, -6), (14, -7), (15, -13),
+    (16, -12), (17, 21), (19, 37), (20, 99), (24, -8), (25, -15), (26, -7), (28, -10), (18, 7), (19, -5),
+    (21, 6), (25, -6), (27, 7), (6, 6), (16, 14), (22, 6), (5, -8), (21, -7), (22, 7), (23, 51),
+    (25, -5), (20, 6), (0, 56), (1, 52), (2, 32), (3, 21), (4, -6), (5, -45), (6, -25), (7, -25),
+    (8, -24), (9, -31), (10, -23), (11, 5), (12, -18), (13, 26), (14, -26), (15, -30), (16, -39), (17, -29),
+    (19, -11), (20, -28), (21, -15), (22, -32), (23, -16), (24, 59), (25, 80), (26, 36), (27, 51), (28, 8),
+    (20, -6), (22, 6), (23, 28), (25, -5), (18, 6), (23, 19), (21, 5), (18, 6), (5, 12), (1, 5),
+    (25, 11), (20, 6), (21, 5), (13, 24), (18, 9), (16, 7), (15, 6), (22, 18), (25, -8), (9, 6),
+    (11, 17), (23, -5), (25, 6), (26, 12), (5, -6), (18, 29), (19, -5), (21, 6), (23, 5), (27, 15),
+    (8, 5), (6, 7), (1, 9), (2, 10), (3, 6), (14, 23), (15, -5), (22, 10), (23, -10), (25, -5),
+    (17, 5), (18, 10), (5, 11), (16, 9), (18, 7), (25, 5), (0, -10), (1, 20), (2, -11), (3, -16),
+    (4, -15), (5, -38), (6, -18), (7, -11), (8, -9), (9, -23), (10, 62), (11, -33), (12, 5), (13, -14),
+    (14, 17), (15, -25), (16, -19), (18, 13), (19, 33), (20, 142), (21, -17), (22, -19), (23, 25), (24, -8),
+    (25, -24), (26, -15), (27, 23), (28, -16), (23, 6), (10, 7), (20, 10), (21, 12), (23, 14), (22, 25),
+    (25, -6), (1, 25), (15, 8), (22, 10), (19, 5), (1, -6), (5, -10), (6, -5), (10, 54), (11, -14),
+    (12, 48), (15, -7), (16, -7), (17, -10), (18, -5), (20, -5), (21, -15), (22, 24), (21, 12), (25, 16),
+    (1, 7), (18, 8), (21, 15), (20, 5), (8, 5), (11, 10), (22, 7), (21, -6), (22, 14), (23, 16),
+    (18, 5), (5, 9), (21, 14), (0, 11), (21, 5), (23, 6), (7, 6), (23, 7), (16, 7), (15, 5),
+    (22, -5), (21, 6), (21, 5), (25, 6), (19, 18), (15, 5), (5, -5), (10, 25), (0, 8), (1, 10),
+    (2, -10), (3, -14), (4, -10), (5, -11), (7, -7), (8, -6), (9, -27), (11, -20), (12, -6), (13, -6),
+    (15, 46), (16, 24), (17, 26), (18, 23), (19, 26), (21, 31), (22, -23), (23, -27), (24, -9), (25, -18),
+    (26, -12), (28, 17), (25, 8), (4, 5), (20, -5), (21, 7), (1, -9), (3, 7), (5, -17), (6, -8),
+    (9, 33), (10, 11), (13, -5), (14, 14), (16, 5), (17, -12), (18, -8), (19, 12), (20, 5), (21, 22),
+    (23, -19), (24, -5), (26, -5), (28, -6), (18, 6), (8, 7), (26, 10), (21, 6), (5, -6), (9, -5),
+    (10, 6), (11, 5), (17, 17), (18, 20), (19, -6), (20, -5), (21, 8), (23, 5), (25, -8), (26, 11),
+    (4, 7), (23, -5), (25, 11), (5, 5), (0, 6), (2, 6), (18, 10), (21, 5), (17, 9), (6, 7),
+    (15, 10), (16, -7), (17, 22), (18, -7), (21, 13), (22, -7), (23, -9), (25, -5), (28, 5), (12, 14),
+    (15, -6), (16, 5), (19, 5), (20, 5), (22, -7), (19, 10), (6, 8), (15, 6), (21, 14), (20, 20),
+    (22, 15), (15, -6), (16, 5), (19, 5), (20, 5), (22, -7), (24, 7), (28, 8), (9, 7), (10, 11),
+    (22, 5), (16, 11), (25, 8), (0, 17), (1, -5), (13, 5), (19, 11), (23, -7), (24, -6), (25, 10),
+    (27, 17), (21, 7), (5, 5), (25, 8), (5, 6), (22, 7), (22, 6), (23, 10), (25, 8), (8, 12),
+    (25, 7), (17, 10), (18, 18), (19, 10), (20, -7), (21, -7), (23, -7), (25, -6), (26, 10), (27, 17),
+    (26, 9), (1, 5), (2, 7), (16, 11), (19, 5), (21, -5), (25, 13), (26, 14), (11, 42), (19, 8),
+    (21, -8), (23, -8), (14, 6), (5, 5), (18, 15), (6, 7), (21, 5), (25, 12), (0, 6), (1, -8),
+    (4, -6), (9, 22), (13, 5), (17, -14), (19, 27), (20, 8), (21, -5), (24, -5), (25, -7), (28, -5),
+    (25, 6), (1, 17), (2, 10), (3, 22), (21, -6), (25, -6), (16, 8), (3, 8), (1, -6), (2, 23),
+    (21, 8), (16, 6), (20, 5), (22, 14), (25, -5), (24, 7), (28, 8), (13, 8), (15, 8), (16, 5),
+    (21, 9), (15, -5), (16, 31), (21, -5), (21, 16), (17, 15), (27, 8), (5, -6), (9, -5), (10, 6),
+    (11, 5), (17, 17), (18, 20), (19, -6), (20, -5), (21, 8), (23, 5), (25, -8), (26, 11), (6, 6),
+    (1, 9), (19, 8), (20, -6), (22, 14), (20, 5), (18, 8), (26, 9), (6, 7), (15, 5), (18, 13),
+    (19, 5), (21, 6), (23, -7), (25, -5), (5, 10), (4, 5), (1, 24), (2, 14), (3, -9), (4, -10),
+    (5, -22), (6, -14), (7, -7), (8, -6), (9, -19), (11, -5), (13, -8), (14, -10), (15, -12), (16, -15),
+    (17, 19), (18, 19), (19, 26), (20, 74), (21, -14), (22, 34), (24, -9), (25, -31), (28, -11), (11, 10),
+    (12, 10), (1, 9), (5, -5), (21, 5), (5, 15), (0, 26), (1, 13), (2, 6), (5, -7), (9, -6),
+    (11, 7), (17, -8), (20, -9), (22, -6), (23, -9), (24, 15), (25, 7), (26, -7), (27, 9), (28, 8),
+    (21, 7), (22, 5), (0, -5), (1, -6), (15, 17), (20, -5), (21, -7), (23, -7), (24, -5), (25, 21),
+    (27, 5), (28, 6), (18, 5), (13, 12), (5, -5), (9, 6), (24, 8), (1, -7), (18, 23), (19, -5),
+    (21, -9), (23, -9), (24, -7), (25, 6), (27, 33), (15, 8), (21, 12), (21, 17), (20, 10), (21, 5),
+    (23, 6), (24, 7), (26, 10), (15, -5), (21, -5), (23, -5), (25, 33), (28, 7), (11, 6), (18, 6),
+    (3, 12), (14, 6), (15, -5), (19, -5), (21, -7), (22, 18), (21, 7), (15, 12), (16, 8), (17, 5),
+    (18, 6), (20, -8), (23, -6), (6, 10), (20, 10), (21, -8), (22, 6), (17, 8), (1, -6), (2, 46),
+    (24, 11), (25, 10), (10, 17), (19, 5), (17, 13), (16, 6), (25, 8), (5, 7), (1, 12), (1, 5),
+    (5, 32), (7, 9), (20, 8), (21, -11), (23, -6), (26, 9), (5, 9), (17, 6), (23, 6), (8, 5),
+    (9, 7), (16, 8), (16, 27), (5, 10), (14, 9), (21, 9), (22, 8), (23, -5), (25, -13), (4, 8),
+    (25, 10), (19, 7), (16, 6), (19, 5), (0, -6), (1, -10), (18, -6), (23, -6), (24, -5), (25, -5),
+    (26, 81), (18, 6), (0, 13), (1, 15), (3, -7), (5, -20), (6, 15), (8, 6), (9, -9), (16, -5),
+    (20, -17), (21, -16), (23, 20), (24, 5), (25, 9), (27, -5), (21, 8), (15, -5), (21, 11), (22, 26),
+    (21, 5), (23, 17), (27, 7), (0, 5), (4, 5), (28, 6), (8, 5), (22, 10), (25, 6), (6, 7),
+    (15, 10), (16, -8), (17, 24), (18, -6), (21, 14), (22, -5), (23, -10), (24, 5), (25, -6), (1, -8),
+    (3, -5), (6, -5), (8, -5), (10, 56), (11, -23), (12, 90), (13, -7), (15, -12), (16, -13), (17, -7),
+    (18, -17), (19, -9), (20, -16), (21, -26), (22, 28), (24, -6), (25, 5), (27, -7), (28, 14), (25, 6),
+    (18, 5), (22, 7), (1, -6), (2, 7), (3, 8), (17, 19), (20, -5), (24, 5), (25, 8), (11, 6),
+    (21, 9), (0, -6), (24, 32), (25, 10), (28, 7), (18, 6), (21, 8), (23, -7), (27, 8), (18, 6),
+    (21, 9), (19, 14), (4, 8), (25, 9), (23, 6), (3, 7), (5, 5), (6, 10), (18, 5), (1, -8),
+    (4, 5), (9, 15), (10, 7), (16, -6), (18, -9), (21, 13), (22, -8), (23, 6), (25, 17), (0, -20),
+    (1, 60), (2, 45), (3, 40), (4, -11), (5, -24), (6, -10), (7, -7), (8, -6), (9, -13), (10, -8),
+    (11, 17), (12, -6), (13, -10), (14, 64), (15, -14), (16, -16), (17, -17), (19, -19), (20, -20), (21, -5),
+    (22, 9), (23, 35), (24, -7), (25, -27), (27, -12), (28, -13), (7, 6), (8, 5), (9, 7), (16, 5),
+    (23, 7), (10, 25), (11, 9), (21, -6), (23, -5), (25, -7), (19, 30), (24, 8), (15, 5), (18, 5),
+    (1, 5), (1, 7), (1, 6), (17, 7), (0, 6), (1, 5), (21, -5), (26, 5), (21, 6), (22, 5),
+    (23, 6), (15, 6), (5, -5), (9, 9), (19, 5), (21, 8), (18, 54), (20, -6), (21, -7), (23, -5),
+    (21, -8), (25, 31), (27, 5), (12, 8), (8, 5), (20, 18), (23, -8), (22, 5), (17, 6), (18, 52),
+    (19, -5), (20, -7), (21, -10), (11, 42), (21, -5), (23, -7), (19, 7), (17, 8), (10, 5), (12, 10),
+    (21, -5), (23, 19), (17, 9), (18, 5), (16, 6), (19, 17), (25, 13), (1, 16), (3, 6), (25, 12),
+    (5, -6), (9, 18), (15, -5), (19, 5), (21, 10), (16, 6), (18, 5), (21, -6), (25, 5), (2, 16),
+    (0, 5), (5, -5), (18, 5), (22, 6), (4, 17), (16, 10), (1, 6), (15, 6), (16, 8), (18, -7),
+    (21, 15), (23, -5), (25, -5), (20, 5), (20, 10), (5, -6), (9, 17), (20, 5), (20, 5), (15, 7),
+    (5, -12), (6, -5), (9, -6), (16, 11), (17, 80), (18, -8), (19, -9), (20, 8), (21, -7), (23, -12),
+    (25, -5), (1, 10), (12, 10), (21, 5), (18, 6), (11, 7), (12, 13), (12, 12), (5, -7), (15, 22),
+    (16, -6), (17, 65), (19, -8), (21, -18), (22, -5), (23, -9), (25, -8), (27, 6), (1, -7), (5, -7),
+    (15, 17), (16, 47), (17, -7), (19, -9), (21, 29), (23, -8), (25, -9), (25, 5), (9, 5), (20, 5),
+    (15, 6), (1, 12), (18, 5), (1, 7), (4, 18), (6, 11), (7, 17), (8, 7), (9, 5), (10, -13),
+    (11, -10), (12, -11), (18, -5), (20, -13), (21, -7), (23, -12), (25, -7), (27, -8), (28, 12), (25, -6),
+    (5, 5), (21, 6), (5, 8), (21, -10), (23, 24), (21, 5), (0, 5), (18, 7), (3, -8), (5, -11),
+    (7, 7), (8, 26), (11, -10), (12, -9), (15, -6), (16, -5), (17, 40), (18, -9), (20, -6), (22, -7),
+    (23, -8), (24, 11), (25, -6), (27, 10), (0, 8), (2, 5), (18, 10), (20, 6), (21, -6), (21, 5),
+    (3, 6), (21, -7), (22, 12), (25, 17), (21, 6), (2, 5), (5, -5), (6, 10), (24, 12), (25, -6),
+    (26, 14), (5, 7), (17, 9), (20, -8), (21, -6), (26, 9), (17, 6), (18, 6), (21, 5), (0, -11),
+    (1, -8), (2, -6), (4, -9), (5, -41), (6, -6), (7, 44), (8, 8), (9, 49), (11, -10), (12, 5),
+    (13, -7), (14, -7), (15, -11), (16, -8), (17, 9), (18, -9), (19, 12), (20, 54), (21, -7), (22, -12),
+    (23, -11), (24, -9), (25, -16), (27, 13), (9, 6), (10, 8), (5, 5), (19, 8), (22, 5), (19, 18),
+    (21, -5), (18, 5), (21, 6), (3, 5), (11, 11), (13, 11), (23, 28), (11, 10), (12, 11), (23, -5),
+    (23, 5), (21, 6), (19, 6), (5, 5), (0, 10), (18, 7), (19, 8), (1, 5), (23, 9), (5, -5),
+    (6, 22), (23, 7), (25, 5), (20, 6), (1, 10), (9, 8), (22, 6), (23, 10), (17, 6), (10, 9),
+    (12, 20), (20, -6), (21, -6), (22, 17), (11, 12), (21, 6), (0, 5), (1, 5), (4, -5), (10, -6),
+    (11, -6), (15, 10), (16, 10), (17, 27), (18, 8), (19, 8), (21, -23), (22, -6), (16, 7), (17, 6),
+    (16, 5), (26, 9), (20, 6), (3, 12), (23, 5), (23, 6), (1, 10), (18, 9), (15, -5), (19, 6),
+    (21, 12), (17, -5), (18, -6), (20, -7), (21, 6), (23, 42), (22, 6), (6, 8), (18, 6), (0, 5),
+    (21, 10), (15, -14), (16, 72), (17, -6), (19, -8), (22, -7), (23, -5), (1, -5), (5, -7), (9, -6),
+    (10, -5), (11, -9), (12, 47), (13, 82), (17, -6), (18, -7), (19, -7), (20, -8), (22, -5), (24, -5),
+    (25, -17), (0, -7), (1, 62), (2, -6), (15, -8), (16, -5), (18, 9), (19, -5), (20, -5), (22, 10),
+    (23, -8), (24, -5), (25, -11), (21, 6), (23, 14), (25, 5), (18, 5), (13, 24), (23, -5), (23, 9),
+    (21, 14), (23, 5), (15, 6), (23, 13), (0, -9), (1, 69), (2, 14), (3, 5), (4, 49), (5, -24),
+    (9, -10), (11, -10), (12, -6), (13, -5), (14, 61), (15, -12), (16, -10), (17, -14), (19, -11), (20, -10),
+    (21, -17), (22, -5), (23, -13), (24, -7), (25, -13), (26, 8), (27, -7), (28, -8), (16, 11), (17, 10),
+    (4, 5), (11, 7), (19, 5), (20, 6), (21, 5), (16, 8), (21, 5), (23, 18), (1, -5), (15, 10),
+    (17, 9), (18, 20), (19, 8), (20, -8), (21, -9), (22, -5), (23, -8), (25, -8), (26, 9), (27, 17),
+    (18, 6), (21, 23), (1, 5), (17, 6), (11, 7), (26, 6), (9, 9), (25, 6), (20, 9), (21, -6),
+    (24, 6), (25, -5), (27, 7), (5, -6), (18, 66), (19, -5), (20, -9), (25, -6), (1, 5), (5, -10),
+    (7, 6), (9, -6), (14, 7), (17, 7), (21, -7), (24, 5), (16, 6), (15, 11), (16, 7), (21, -5),
+    (2, 6), (21, 6), (20, 6), (27, 7), (21, 6), (23, 5), (18, 6), (21, -7), (23, 13), (15, 5),
+    (11, 19), (11, 15), (18, 11), (23, -5), (20, 6), (4, -5), (9, -5), (10, -5), (11, -5), (17, 14),
+    (18, 13), (19, 6), (21, -11), (22, 17), (23, 10), (25, -12), (9, 5), (20, 6), (21, 5), (1, -5),
+    (12, 21), (17, 5), (18, -9), (19, 5), (20, -5), (21, 12), (22, -7), (23, -7), (28, 5), (23, 5),
+    (25, 14), (21, -9), (23, 5), (18, 9), (18, 5), (0, 5), (1, -5), (3, -17), (4, 21), (5, 9),
+    (6, 13), (7, 10), (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -10), (16, -16), (19, 7),
+    (20, 13), (21, 6), (22, -13), (23, -22), (25, -6), (26, 14), (27, 24), (0, -6), (1, -12), (2, -5),
+    (3, -9), (4, -9), (5, 44), (6, -7), (9, -10), (10, -6), (11, 34), (13, -6), (14, -7), (15, -14),
+    (16, -10), (17, -12), (20, 35), (21, -9), (22, 12), (23, 22), (24, -6), (25, -8), (0, -18), (1, -14),
+    (2, -6), (3, 7), (4, -15), (5, -5), (8, -5), (9, 16), (10, 5), (11, -17), (12, -14), (13, -5),
+    (15, 34), (16, 35), (17, 15), (18, 18), (20, 13), (21, 19), (24, -12), (25, -20), (26, -10), (27, -10),
+    (19, 5), (10, 9), (18, 7), (17, 7), (2, 5), (17, 6), (24, 5), (26, 5), (21, 12), (17, 7),
+    (19, 5), (20, -5), (1, -17), (2, -11), (3, 10), (4, -7), (5, -7), (7, -8), (8, -8), (9, -10),
+    (10, -17), (11, -20), (13, -8), (14, 66), (15, 44), (16, 19), (17, -28), (18, -24), (19, 11), (20, -12),
+    (21, 7), (22, 44), (23, -28), (25, 7), (26, -5), (27, -12), (28, 20), (25, 8), (22, 5), (19, 8),
+    (10, 10), (20, -6), (18, 7), (21, 10), (22, 5), (1, 6), (14, 15), (1, 5), (5, 6), (5, -6),
+    (17, 11), (19, -5), (21, 12), (22, 5), (23, 8), (21, 5), (21, 14), (25, 8), (1, 11), (18, 7),
+    (12, 21), (15, 23), (21, -5), (20, 8), (18, 7), (22, 6), (25, 8), (0, 10), (18, 7), (3, 7),
+    (21, 5), (21, 38), (25, -5), (18, 5), (27, 8), (1, 5), (14, 6), (21, 5), (1, 5), (19, 10),
+    (7, 6), (22, 7), (23, 7), (21, 6), (0, -6), (1, 79), (20, -7), (21, -5), (23, -6), (24, -5),
+    (25, -8), (0, 38), (1, 9), (2, 6), (4, -6), (5, -9), (6, -6), (10, -6), (11, 6), (12, -5),
+    (13, -6), (14, -6), (16, -6), (17, -8), (18, -7), (20, -10), (22, -9), (23, -10), (24, 25), (25, 9),
+    (27, 5), (28, 6), (12, 18), (23, -10), (5, 10), (0, 5), (3, 7), (25, 16), (1, 13), (18, 5),
+    (20, 12), (19, 6), (26, 15), (0, 13), (23, 5), (17, 6), (21, 7), (23, 5), (9, 8), (0, -5),
+    (3, -6), (4, -6), (6, -7), (10, 6), (11, -7), (13, 5), (15, -7), (16, -7), (18, 12), (19, -6),
+    (20, -13), (21, -10), (24, 26), (25, 36), (28, 5), (25, 21), (4, 34), (21, -6), (22, 14), (23, 16),
+    (5, 36), (7, 8), (17, -5), (19, -6), (20, 17), (21, -15), (23, -11), (10, 15), (9, 18), (11, 11),
+    (26, 9), (18, 13), (3, 7), (21, 5), (17, 10), (15, 8), (25, 6), (17, 5), (15, 7), (5, 5),
+    (1, -6), (18, 25), (19, 11), (20, 7), (21, -6), (24, 5), (25, -10), (27, 9), (15, -5), (22, 36),
+    (17, 14), (27, 8), (11, 23), (14, 5), (17, 7), (25, 7), (5, -9), (9, -6), (11, 138), (17, -7),
+    (18, -7), (19, -6), (20, -8), (21, -14), (22, -6), (23, -28), (0, 13), (1, -7), (5, 11), (6, 6),
+    (10, -5), (18, -6), (19, -5), (20, -6), (21, 10), (22, -5), (28, 8), (1, 5), (2, 5), (17, 6),
+    (24, 5), (26, 5), (1, 9), (18, 9), (21, -5), (25, -6), (1, -7), (3, 8), (5, -16), (6, -8),
+    (9, 34), (10, 12), (11, -5), (14, 10), (16, 6), (17, -11), (18, -6), (19, 7), (20, 7), (21, 22),
+    (23, -16), (25, -6), (28, -6), (10, 6), (21, 7), (11, 11), (16, 6), (0, 27), (25, -5), (18, 10),
+    (3, 11), (5, -6), (21, 5), (22, 10), (1, 19), (21, -5), (22, 5), (1, 20), (2, 7), (3, 15),
+    (14, 16), (23, -6), (25, -5), (17, 12), (18, 13), (12, 15), (13, 7), (9, 8), (17, 5), (21, 6),
+    (21, 6), (1, 6), (16, 5), (28, 7), (22, 24), (3, 8), (26, 8), (6, 9), (23, 5), (10, 17),
+    (12, 30), (20, -7), (21, -7), (23, 8), (21, 7), (10, 48), (11, -10), (12, 36), (18, -5), (19, -6),
+    (23, -25), (20, 6), (10, 23), (17, 9), (17, 5), (15, 5), (0, -9), (1, 8), (2, 50), (3, -16),
+    (4, -13), (5, -14), (6, -11), (7, -8), (8, -7), (9, -12), (10, -7), (13, -8), (14, -9), (15, -9),
+    (16, -10), (17, -10), (18, 14), (19, -13), (20, -9), (22, -12), (23, 6), (24, 65), (25, -10), (26, 56),
+    (28, -11), (11, 6), (19, 5), (20, -8), (21, 7), (22, 7), (23, -5), (28, 7), (9, 9), (19, 18),
+    (21, 5), (24, 8), (0, 5), (5, -6), (9, -5), (15, 8), (17, -7), (22, -6), (24, -5), (25, 15),
+    (26, -5), (27, 20), (20, 6), (5, 6), (17, 10), (16, 16), (18, 8), (21, 9), (24, 6), (0, 9),
+    (21, 20), (18, 8), (1, 10), (21, 5), (1, 10), (2, -10), (3, 88), (4, 17), (5, 46), (6, 23),
+    (7, 12), (9, -7), (10, -17), (11, -19), (13, -8), (14, -5), (15, -17), (16, -20), (17, -22), (18, -7),
+    (19, -24), (20, -28), (21, 23), (22, -22), (24, -5), (25, 5), (27, -12), (28, 12), (1, 9), (3, -6),
+    (4, -9), (6, -6), (11, -6), (15, -7), (16, -5), (17, -8), (18, -8), (21, 25), (22, -9), (23, -11),
+    (24, 5), (25, 12), (26, 37), (27, 15), (28, -5), (20, 8), (22, 7), (23, 6), (16, 5), (23, 6),
+    (15, 10), (15, 5), (23, 14), (0, -6), (1, 6), (3, 34), (5, -12), (7, -5), (9, -10), (10, 10),
+    (13, -6), (14, -8), (15, -9), (17, -9), (19, -7), (20, -5), (21, -10), (22, 6), (23, 64), (24, -6),
+    (25, -6), (26, -7), (8, 6), (24, 8), (16, 7), (22, -5), (5, 8), (6, 5), (26, 9), (0, 9),
+    (3, 17), (5, -16), (6, -7), (7, 5), (9, 15), (10, -8), (11, -5), (12, 10), (13, -9), (14, -8),
+    (16, -8), (17, 15), (18, 33), (20, -8), (21, 10), (22, -5), (23, -15), (24, -8), (25, -24), (26, 8),
+    (27, 5), (28, -10), (26, 9), (5, -5), (15, -5), (20, -5), (22, 45), (1, 13), (3, -7), (4, -6),
+    (7, -7), (8, -5), (9, -8), (17, 16), (18, 51), (19, -15), (20, 14), (21, 13), (23, -21), (24, -13),
+    (25, -13), (26, -9), (27, 13), (28, -7), (15, 5), (21, 8), (15, 7), (23, 7), (21, 5), (8, 12),
+    (17, 9), (18, -5), (21, 12), (0, -5), (1, -6), (3, -5), (4, -5), (5, -10), (6, -6), (10, 61),
+    (11, 92), (12, 17), (13, -5), (14, -5), (15, -9), (16, -7), (17, -11), (18, -9), (19, 12), (20, -14),
+    (21, -13), (22, -9), (23, -23), (24, -5), (25, -12), (28, -6), (0, 9), (1, 16), (2, -7), (3, -10),
+    (4, -7), (5, -12), (6, 5), (7, -5), (9, -21), (10, 6), (11, -16), (14, -7), (15, 24), (16, 16),
+    (17, 10), (18, 15), (19, 26), (20, -5), (21, 15), (22, -13), (23, -26), (24, -5), (25, -9), (26, -9),
+    (28, 19), (11, 5), (21, 8), (0, 10), (0, 7), (1, 10), (2, -11), (3, -13), (4, -26), (5, -32),
+    (6, -11), (7, -14), (8, -12), (10, 6), (11, 21), (12, 32), (13, 10), (14, -16), (15, 17), (16, 25),
+    (17, 8), (18, 33), (19, 71), (21, 28), (22, -18), (23, -24), (24, -18), (25, -32), (26, -25), (27, -9),
+    (3, -11), (4, -13), (5, 23), (6, 13), (9, -11), (11, -17), (13, -7), (14, -6), (15, -22), (16, -19),
+    (17, 8), (19, -14), (20, 47), (23, 23), (24, -6), (26, -5), (28, 13), (25, 8), (5, -7), (20, -5),
+    (22, -7), (23, -5), (24, -5), (25, 65), (5, 7), (4, 5), (11, 7), (1, 13), (18, -8), (21, 13),
+    (24, 5), (1, -5), (9, 7), (11, 5), (15, -5), (16, 5), (18, -5), (22, 10), (23, -6), (25, 8),
+    (28, 9), (19, 10), (1, 6), (18, -5), (21, 12), (22, 10), (23, 10), (0, -5), (1, -7), (5, -8),
+    (9, -6), (10, -5), (11, -6), (15, -5), (17, -11), (18, -10), (19, 182), (20, -38), (21, -23), (22, -6),
+    (23, -11), (25, -20), (27, 11), (15, 7), (25, 6), (0, -8), (1, -5), (3, -8), (4, 18), (5, 33),
+    (6, 5), (7, 16), (8, 9), (9, 7), (10, -5), (11, -8), (12, -6), (13, -5), (14, -6), (16, -7),
+    (17, -12), (18, -14), (19, -11), (20, 26), (21, -13), (22, -9), (23, 5), (24, -6), (25, 6), (27, 6),
+    (22, 5), (11, 8), (1, 7), (18, 5), (19, 6), (27, 7), (8, 8), (23, 5), (2, 7), (21, 7),
+    (16, 22), (20, 10), (1, 6), (18, 5), (14, 5), (15, 8), (16, 8), (17, 14), (18, 7), (21, 10),
+    (22, -6), (25, -6), (0, 13), (3, -7), (5, -6), (8, -5), (10, -6), (11, -9), (13, -7), (14, -6),
+    (16, -7), (18, 5), (19, 25), (20, 11), (22, -5), (23, -7), (26, 9), (27, 19), (21, 16), (0, 15),
+    (1, 9), (2, -5), (3, -7), (4, 60), (6, 33), (9, -10), (10, -6), (11, -7), (14, 12), (15, 15),
+    (16, -7), (17, -12), (18, -7), (20, -14), (21, -14), (23, -14), (24, -8), (26, -5), (27, -5), (28, 6),
+    (17, 10), (21, -5), (22, 5), (25, 9), (27, 7), (23, 10), (23, 6), (5, 5), (25, 5), (3, 13),
+    (19, 10), (19, 16), (24, 33), (25, -7), (3, 7), (23, 19), (4, -6), (5, -7), (7, -5), (9, -9),
+    (11, -9), (13, -7), (14, 26), (15, -8), (18, -6), (19, -7), (20, -8), (21, -11), (23, -19), (24, 20),
+    (25, 64), (27, -7), (28, 12), (16, 13), (15, 8), (0, -8), (1, -14), (2, -6), (3, -8), (5, -7),
+    (6, -5), (7, -5), (11, 19), (13, 24), (14, -5), (15, -17), (16, -13), (18, 9), (19, 33), (20, 16),
+    (21, -23), (22, 14), (23, -20), (25, 38), (5, 15), (15, -5), (17, -7), (18, 8), (20, -7), (21, -11),
+    (22, 17), (23, 23), (0, 7), (20, 12), (23, 12), (14, 7), (22, 11), (23, 23), (25, -5), (26, 10),
+    (17, 8), (21, 16), (26, 5), (5, 7), (15, -6), (1, 6), (1, 6), (5, 13), (6, 11), (20, -5),
+    (23, -5), (15, 9), (22, 19), (4, -6), (5, -13), (6, -7), (9, 148), (11, -8), (15, -9), (16, -7),
+    (17, -6), (20, -15), (21, -31), (23, -16), (24, -5), (25, 10), (26, -5), (27, -5), (28, -5), (18, 7),
+    (17, 8), (24, 9), (5, 5), (19, 9), (22, 5), (15, -5), (16, 7), (18, 8), (21, 5), (4, 6),
+    (14, 5), (18, 5), (4, 6), (17, 7), (18, 5), (1, 7), (18, 9), (2, 9), (25, 5), (23, 12),
+    (2, 5), (24, 13), (25, -5), (26, 14), (21, 6), (20, 5), (1, 7), (25, 7), (22, 9), (21, 17),
+    (27, 8), (11, 15), (23, 5), (0, 15), (4, 5), (5, 7), (6, 18), (11, -6), (14, -6), (17, -6),
+    (19, -8), (20, -10), (21, 19), (22, -7), (23, -14), (25, 10), (2, 7), (9, 6), (22, 5), (8, 5),
+    (9, 6), (21, -5), (15, 7), (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 47), (6, -8),
+    (9, -11), (10, -7), (11, 36), (12, -5), (13, -6), (14, -7), (15, -14), (16, -11), (17, -10), (20, 42),
+    (21, -12), (22, 11), (23, 19), (24, -6), (25, -9), (27, 6), (28, -5), (8, 5), (15, -5), (22, 36),
+    (25, 5), (26, 12), (18, 7), (21, -5), (5, -8), (7, 11), (9, 18), (21, -5), (27, 6), (1, 11),
+    (1, 6), (17, 6), (9, 11), (5, 6), (21, 13), (21, 9), (4, 7), (19, -5), (20, 9), (17, 6),
+    (0, -6), (21, -5), (25, 26), (27, 6), (26, 6), (18, 8), (21, 5), (16, 13), (1, 6), (21, 5),
+    (2, 5), (17, 6), (24, 5), (26, 5), (4, 6), (6, 6), (14, 5), (0, 5), (9, 6), (1, 7),
+    (2, 6), (5, -6), (17, 29), (18, 12), (20, -17), (21, 5), (23, -9), (20, 6), (0, 5), (16, 7),
+    (17, 10), (18, -5), (19, 7), (21, -15), (25, -7), (27, 5), (22, 13), (19, 10), (8, 5), (0, 8),
+    (24, 8), (15, -5), (16, 27), (28, 7), (25, 14), (19, 7), (19, 14), (8, 6), (11, 14), (15, -6),
+    (16, 17), (17, -5), (18, -6), (22, 6), (23, 5), (25, -8), (26, 13), (25, 8), (24, 7), (11, 13),
+    (21, 8), (25, 7), (1, 43), (4, 85), (5, -21), (6, -7), (9, -5), (14, -6), (15, -5), (18, -5),
+    (20, -5), (21, -16), (23, -6), (25, -10), (21, 9), (0, 25), (1, 5), (3, 11), (5, -9), (10, 9),
+    (11, -7), (12, -8), (13, -7), (14, -5), (15, 8), (17, 7), (18, -6), (20, -9), (21, -8), (22, -9),
+    (24, 11), (25, 8), (26, -10), (1, 34), (3, -5), (19, 8), (16, 23), (21, -6), (25, 7), (8, 5),
+    (16, 14), (20, 8), (21, 6), (9, 8), (5, -6), (10, 5), (11, 43), (12, 20), (18, -5), (21, -6),
+    (22, -6), (11, 8), (15, 6), (5, 9), (20, 8), (21, -5), (14, 9), (25, 7), (5, 5), (22, 6),
+    (23, 8), (11, 9), (18, 5), (25, -5), (18, 10), (1, -7), (3, -5), (5, 68), (7, 24), (10, -5),
+    (15, -7), (17, -6), (19, -5), (20, 6), (21, -14), (22, -7), (25, -5), (4, 31), (21, 9), (0, -7),
+    (1, 14), (14, 19), (15, -11), (17, -5), (20, -5), (21, -6), (23, 8), (26, 14), (1, 8), (1, 8),
+    (11, 6), (22, 7), (23, 7), (7, 6), (18, 11), (1, 6), (19, 15), (5, 5), (15, 5), (20, 6),
+    (21, -5), (26, 9), (15, 5), (22, 19), (25, 16), (0, -5), (3, 83), (4, -6), (6, -6), (9, -7),
+    (11, -6), (14, -7), (15, -12), (16, -6), (17, -8), (18, 8), (19, -8), (21, 20), (23, 6), (15, 8),
+    (1, 12), (5, 7), (4, 5), (11, 7), (0, -6), (9, -5), (12, 5), (13, 30), (18, -5), (21, -8),
+    (23, -12), (24, 12), (25, 9), (26, -5), (28, 5), (15, 6), (17, 9), (19, 8), (14, 35), (15, 8),
+    (18, 16), (25, -5), (27, 7), (4, 9), (21, 7), (17, 7), (21, 6), (0, 14), (1, 12), (1, 8),
+    (4, 6), (12, 25), (23, -13), (11, 12), (12, 16), (23, 7), (25, -5), (20, 11), (21, 8), (23, -5),
+    (5, 5), (17, 6), (21, -5), (22, 18), (0, 6), (1, -7), (14, -5), (15, 15), (16, 46), (17, -7),
+    (19, -9), (21, 33), (23, -9), (25, -10), (2, -5), (4, -5), (6, -8), (9, 47), (11, 7), (12, -6),
+    (16, -8), (17, 6), (18, -10), (19, -5), (20, 6), (21, 30), (22, -8), (23, -5), (24, -7), (27, -5),
+    (1, -12), (2, 73), (20, -5), (21, -9), (23, -6), (25, -8), (17, 5), (14, 19), (10, -5), (11, -9),
+    (12, 53), (13, 31), (17, -5), (18, -5), (21, -5), (22, -5), (23, -7), (23, 5), (23, 11), (1, 6),
+    (9, 6), (25, 7), (22, 14), (26, 14), (8, 5), (1, 6), (5, 9), (25, 6), (0, 12), (1, -5),
+    (5, 9), (23, -8), (28, 8), (17, 6), (12, 15), (5, 12), (0, -5), (1, 8), (5, 16), (6, 46),
+    (9, -7), (10, 7), (11, 8), (15, -7), (16, -5), (17, -10), (19, -9), (21, 5), (22, -6), (23, -10),
+    (25, -7), (15, 10), (18, 7), (21, 5), (11, 5), (23, 22), (22, 7), (17, 6), (6, 14), (5, -7),
+    (6, 28), (21, -5), (14, 43), (22, -5), (3, 12), (4, 5), (25, -5), (3, 42), (5, -7), (23, -8),
+    (25, -6), (17, 5), (16, 8), (18, 6), (25, 9), (5, 6), (5, -5), (8, 22), (18, 12), (16, 7),
+    (17, 5), (21, -8), (23, -5), (25, 23), (26, 7), (22, 12), (17, 9), (17, 6), (25, 7), (0, 6),
+    (1, 10), (5, -8), (17, 24), (18, -11), (19, -6), (20, 14), (21, 29), (22, -7), (25, -8), (1, 10),
+    (5, 6), (20, 5), (21, -5), (22, 13), (23, 15), (9, 9), (5, 7), (6, 5), (19, 6), (4, -5),
+    (5, 15), (6, -5), (7, 15), (9, -5), (17, -7), (18, 14), (19, -7), (22, -5), (23, 10), (24, -5),
+    (26, 10), (3, 9), (6, -5), (18, -6), (21, -6), (23, 44), (15, -11), (16, 75), (18, 7), (19, -6),
+    (20, -5), (21, -13), (22, -13), (23, -5), (25, 6), (20, 5), (22, 13), (23, 16), (6, 10), (15, 9),
+    (9, 7), (19, 5), (18, 8), (1, 5), (14, 7), (20, 7), (21, 11), (23, -6), (25, -7), (10, 7),
+    (1, 6), (10, 8), (21, -6), (23, 28), (25, -5), (1, 5), (14, 5), (8, 21), (15, -7), (18, 8),
+    (21, -9), (11, 5), (3, 5), (5, -5), (19, 9), (5, 5), (6, 6), (17, 6), (3, 7), (25, 11),
+    (4, 10), (23, 25), (12, 12), (20, 5), (22, 6), (15, 8), (0, 7), (6, 7), (20, -6), (23, 9),
+    (25, 8), (23, 9), (22, 9), (1, 13), (5, -6), (6, 8), (3, 8), (11, 6), (6, 7), (20, -5),
+    (23, 10), (25, 5), (12, 11), (3, 11), (22, 8), (20, 6), (25, 21), (1, 9), (5, -7), (21, 29),
+    (8, 7), (9, -7), (16, 6), (17, -9), (19, 6), (20, -5), (21, -7), (22, 5), (26, 17), (22, 7),
+    (4, 8), (5, 19), (21, -6), (0, -5), (6, 6), (9, -6), (13, 11), (14, -5), (16, 12), (18, 23),
+    (19, 13), (22, -10), (25, -14), (21, 5), (25, 6), (24, 30), (25, -9), (0, 124), (1, -14), (5, -6),
+    (18, -6), (21, -10), (24, -6), (25, -23), (8, 5), (25, 5), (10, 9), (21, -5), (23, 30), (1, 5),
+    (1, -7), (2, -5), (4, -9), (8, 18), (9, 20), (10, 6), (11, 10), (12, -7), (13, -6), (16, -6),
+    (17, 11), (18, 14), (20, -10), (21, 18), (23, -19), (24, 9), (25, -18), (26, -6), (27, -7), (28, 11),
+    (18, 13), (17, 5), (25, 7), (0, 8), (1, 5), (15, -11), (16, -5), (18, -5), (19, 82), (20, -8),
+    (21, -16), (25, -9), (20, 9), (23, 7), (5, 6), (18, 5), (18, 8), (20, 7), (17, 7), (18, 6),
+    (23, 9), (17, 8), (21, 5), (21, 6), (18, 5), (17, 8), (1, 8), (17, 43), (17, 9), (5, 16),
+    (7, 7), (8, 21), (9, -6), (16, -5), (17, -10), (18, 11), (19, 5), (20, 6), (23, -10), (25, -7),
+    (27, 5), (20, 10), (21, 5), (22, 5), (25, -5), (1, -18), (2, -12), (3, -13), (5, -14), (6, -9),
+    (7, -7), (8, -6), (9, -5), (10, -6), (11, 34), (12, -7), (13, 28), (14, -9), (15, -11), (16, -17),
+    (17, -12), (18, 13), (19, 39), (20, 18), (21, -18), (22, 6), (23, -28), (24, -6), (25, 55), (26, -9),
+    (27, 15), (11, 5), (23, 19), (23, 7), (17, 6), (19, -6), (20, 13), (21, -6), (27, 8), (21, 10),
+    (20, 6), (22, 6), (5, -6), (7, 8), (11, 5), (21, -9), (23, -6), (25, 23), (26, 7), (28, 6),
+    (21, 13), (17, 7), (21, 7), (5, 12), (25, 14), (25, 5), (17, 5), (1, 6), (18, 8), (1, 17),
+    (17, 5), (18, -9), (23, 9), (25, -5), (21, 8), (21, 6), (5, -9), (9, 69), (10, -5), (17, -5),
+    (21, -14), (23, -6), (25, 8), (5, -12), (6, -5), (9, 18), (10, 6), (16, 9), (17, -7), (19, 11),
+    (20, 11), (21, 23), (22, 7), (23, -11), (25, -10), (23, 13), (18, 5), (17, 6), (18, 5), (3, 6),
+    (5, -12), (15, 5), (17, -5), (19, 17), (20, 15), (21, 22), (22, -6), (23, -7), (25, -6), (27, 6),
+    (1, 11), (23, 7), (21, 13), (20, 10), (4, 6), (14, 5), (25, 6), (25, 12), (11, 11), (15, -5),
+    (17, 7), (24, 5), (15, -5), (16, 31), (21, -5), (19, 6), (26, 15), (21, 29), (12, 10), (15, 6),
+    (17, 10), (9, 8), (25, 7), (15, 11), (16, 7), (21, -5), (23, -5), (25, 12), (23, 13), (12, 32),
+    (23, 9), (1, 6), (5, 9), (25, 6), (5, -5), (16, 6), (18, 6), (22, 5), (5, 6), (21, -6),
+    (23, 6), (0, -12), (1, 9), (2, 72), (4, -6), (5, -11), (6, -7), (9, -11), (11, -10), (12, 21),
+    (13, -7), (14, -6), (15, -9), (16, -7), (18, -6), (19, -8), (20, -13), (22, -9), (23, -14), (24, 6),
+    (26, 50), (27, -5), (22, 7), (0, 17), (11, 7), (22, 10), (23, 5), (8, 5), (18, 7), (23, 22),
+    (25, -6), (20, 5), (12, 7), (18, 8), (21, -5), (22, 5), (18, 5), (13, 7), (19, -6), (21, -7),
+    (22, 6), (25, 31), (10, 9), (17, 9), (0, 18), (1, -7), (3, -5), (5, -11), (9, -8), (10, -6),
+    (11, 9), (12, -5), (14, -5), (16, -5), (17, -10), (19, 9), (20, 6), (23, -15), (24, 26), (25, 19),
+    (26, -9), (27, 14), (18, 6), (19, 8), (20, 11), (21, -8), (25, 31), (27, 5), (5, 6), (21, 7),
+    (15, 6), (19, 5), (21, 6), (11, -8), (12, 55), (13, 23), (21, -7), (23, -10), (11, 5), (21, 8),
+    (15, -5), (16, 25), (19, 10), (0, -9), (5, -11), (8, 7), (9, -7), (11, -5), (15, -6), (18, 62),
+    (19, -5), (20, -5), (21, -20), (23, -15), (24, -7), (25, -32), (26, 15), (27, 73), (2, 6), (21, -8),
+    (23, -5), (25, 20), (26, 7), (19, 6), (5, 12), (7, 5), (20, 5), (26, 7), (20, 8), (20, 5),
+    (1, 5), (5, -6), (17, -5), (21, 12), (22, 12), (23, 10), (25, -6), (14, 13), (23, 7), (18, 6),
+    (18, 5), (25, 12), (19, 13), (18, 13), (25, 6), (22, 9), (2, 6), (6, 5), (25, 10), (4, 7),
+    (23, -5), (25, 11), (17, 5), (17, 6), (20, 7), (1, 7), (15, -5), (21, 13), (22, 5), (11, 11),
+    (0, -5), (6, -6), (9, -7), (11, -8), (12, 19), (15, -9), (16, -7), (17, -10), (18, -7), (21, 6),
+    (23, 41), (24, -6), (25, 21), (26, 6), (28, -6), (8, 13), (15, 5), (18, 7), (0, -7), (1, 55),
+    (2, 17), (3, 16), (4, 7), (5, -8), (6, -5), (9, -6), (11, -5), (14, 30), (15, -9), (16, -6),
+    (17, -7), (18, -8), (20, -6), (21, -11), (23, -5), (25, -10), (26, -5), (8, 5), (3, -6), (4, -7),
+    (5, 10), (6, -5), (7, 15), (9, -11), (10, -7), (11, 6), (12, -6), (15, -8), (17, 5), (18, -5),
+    (21, 16), (22, 9), (23, 23), (25, -12), (28, -6), (22, 10), (16, 28), (21, -5), (15, -5), (17, 7),
+    (27, 6), (2, 9), (17, 11), (23, 13), (6, 9), (5, -5), (28, 8), (1, 11), (24, 35), (25, -9),
+    (20, 18), (21, -5), (22, 10), (6, 6), (1, -6), (15, 5), (16, 14), (18, 8), (20, 7), (21, -10),
+    (28, 5), (1, -5), (5, -7), (9, -5), (10, 25), (12, 33), (15, -7), (16, -5), (17, -11), (19, -6),
+    (20, -6), (22, 21), (23, 9), (25, -9), (19, 7), (12, 6), (1, -6), (14, 5), (15, -6), (16, 7),
+    (17, -9), (18, 7), (23, -8), (25, 31), (15, -5), (21, 64), (22, -10), (23, -5), (25, -6), (15, 26),
+    (17, 5), (16, 6), (25, 5), (3, -5), (4, -14), (5, 28), (6, 13), (9, -13), (11, -18), (13, -8),
+    (14, -7), (15, -25), (16, -20), (17, 6), (18, 6), (19, -17), (20, 44), (22, 10), (23, 26), (24, -7),
+    (26, -6), (28, 12), (14, 5), (18, 6), (21, 9), (0, -8), (1, 48), (2, -17), (3, 14), (4, -7),
+    (5, -10), (7, -10), (8, -9), (9, -8), (10, -16), (11, -22), (12, -5), (13, -11), (14, 64), (15, 37),
+    (16, 13), (17, -29), (18, -16), (19, 5), (20, -17), (21, 6), (22, 53), (23, -37), (24, -5), (25, -5),
+    (27, -16), (28, 16), (17, 6), (2, 9), (11, 9), (16, -5), (25, -5), (28, 6), (21, 11), (25, 9),
+    (5, -5), (6, 5), (11, 9), (21, -6), (22, 6), (1, -5), (5, -11), (6, -6), (7, 5), (10, -5),
+    (16, 14), (17, 9), (18, 11), (19, -5), (20, -8), (21, 5), (22, 6), (1, 10), (3, 9), (11, 8),
+    (16, -5), (23, -6), (25, -10), (0, 7), (5, -5), (15, -8), (16, 13), (18, 7), (20, 5), (21, -17),
+    (22, 15), (3, 8), (5, -5), (9, 9), (13, 11), (25, 19), (19, 19), (20, -9), (18, 13), (19, 6),
+    (0, 7), (3, 5), (18, 5), (20, 8), (22, 5), (21, 7), (16, 6), (17, 15), (11, 7), (15, 5),
+    (15, 5), (5, 5), (0, -7), (1, 6), (3, 5), (4, 8), (5, 12), (11, -5), (12, -5), (15, -5),
+    (16, -6), (17, 9), (21, 15), (22, -8), (23, -11), (25, -9), (28, -5), (2, 6), (18, 10), (0, 28),
+    (1, 6), (2, 14), (3, -5), (4, -5), (5, -9), (6, -5), (9, -8), (10, -6), (12, -5), (13, -6),
+    (14, -5), (15, -7), (16, -6), (17, -6), (18, 5), (19, -6), (20, -6), (22, -7), (23, -13), (24, 17),
+    (25, 32), (26, -8), (27, 6), (28, 7), (1, -12), (3, 5), (4, 5), (14, 80), (15, -10), (16, -6),
+    (20, -5), (21, -10), (23, 5), (25, -6), (15, 7), (21, 6), (16, 6), (4, 13), (22, -5), (25, 31),
+    (18, 5), (0, 5), (3, -13), (5, 25), (8, -9), (11, -11), (12, -5), (13, -13), (14, -12), (17, 10),
+    (18, 13), (19, 23), (20, 16), (22, -16), (23, -26), (24, -7), (26, 18), (27, 10), (28, 5), (21, 16),
+    (23, 10), (24, 5), (17, 6), (20, 8), (21, -5), (21, 29), (6, 10), (13, 12), (24, 10), (25, -7),
+    (1, 10), (14, 14), (1, 12), (3, 7), (21, 5), (21, 9), (6, 6), (23, -11), (25, 67), (1, 6),
+    (9, -5), (15, 6), (17, 19), (18, 5), (19, -6), (23, -6), (15, 6), (21, 6), (0, 9), (16, 5),
+    (26, 7), (25, 13), (25, 6), (1, -9), (2, 31), (18, 25), (21, -6), (15, 7), (9, 8), (19, 6),
+    (21, 7), (1, 18), (2, 10), (3, 22), (21, -6), (25, -5), (21, 7), (18, 5), (15, 7), (5, -6),
+    (28, 8), (1, 6), (2, -10), (4, 20), (6, 17), (7, -9), (8, -5), (11, -16), (12, 7), (17, 25),
+    (18, 14), (20, 11), (22, 19), (23, -22), (24, 7), (25, -19), (26, -15), (27, -14), (28, -16), (1, 5),
+    (12, 10), (23, 9), (18, 14), (5, 5), (19, 5), (8, 5), (22, 12), (18, 6), (22, 10), (19, 11),
+    (5, -10), (9, -5), (10, 20), (11, -6), (12, 8), (15, -8), (18, -6), (19, 12), (20, 20), (21, 11),
+    (28, -5), (5, 11), (21, -6), (8, 5), (5, -13), (6, -5), (9, -7), (10, -6), (12, -5), (15, -7),
+    (16, -5), (19, -6), (20, -15), (21, 45), (22, -8), (23, 38), (27, 24), (0, 6), (19, 16), (14, 13),
+    (22, 9), (15, 6), (1, -7), (3, -5), (4, -7), (6, -9), (9, -9), (10, -7), (12, -5), (14, -5),
+    (15, 30), (16, 5), (17, 23), (18, -6), (19, 22), (20, 11), (21, 6), (22, -13), (23, -5), (24, -5),
+    (25, -6), (1, -5), (5, 5), (9, 8), (18, -6), (21, 23), (15, -5), (19, 34), (21, -8), (18, 7),
+    (20, 7), (18, 6), (4, 6), (25, 14), (8, 5), (17, 24), (22, 5), (17, 6), (9, 7), (15, 10),
+    (17, -6), (21, 20), (23, -8), (11, 8), (19, 16), (17, 9), (1, -8), (4, -6), (6, -8), (8, 22),
+    (11, -5), (13, 5), (17, -12), (18, -8), (19, -10), (20, 28), (21, -9), (22, -5), (23, -6), (24, 19),
+    (26, 28), (0, -5), (1, 19), (2, 13), (3, -8), (4, -6), (5, -17), (6, -10), (7, -5), (10, -5),
+    (13, -5), (14, -6), (15, -17), (16, -9), (17, 73), (18, 81), (19, 11), (20, -37), (22, -10), (23, -13),
+    (24, -8), (25, -13), (26, -7), (28, -7), (5, 6), (11, 10), (19, 9), (12, 6), (23, 10), (1, 7),
+    (15, -5), (21, 15), (23, 10), (23, 5), (25, 6), (25, 9), (18, 14), (5, 5), (5, 6), (17, 11),
+    (21, -5), (5, -10), (9, 13), (16, -6), (19, 8), (21, 21), (22, -5), (23, -7), (28, 14), (17, 7),
+    (21, -5), (22, 6), (20, 5), (17, 17), (7, 7), (0, 7), (5, 11), (6, -5), (9, 7), (17, 16),
+    (18, 6), (20, -13), (21, -11), (25, -6), (26, 13), (6, 10), (21, -6), (0, -72), (1, -41), (2, -41),
+    (3, -30), (4, -6), (5, 28), (6, 15), (7, -12), (8, -18), (9, 10), (10, 25), (11, 41), (12, 18),
+    (13, -15), (14, 17), (15, 14), (16, 20), (17, 22), (18, 8), (20, 30), (21, 36), (22, 34), (23, 114),
+    (24, -49), (25, -50), (26, -54), (27, -49), (28, 5), (5, 16), (7, 7), (8, 21), (9, -6), (16, -5),
+    (17, -10), (18, 11), (19, 5), (20, 6), (23, -10), (25, -7), (27, 5), (5, -5), (27, 11), (0, 9),
+    (17, 6), (1, 5), (18, 11), (20, 7), (15, 9), (6, 6), (2, 5), (17, 10), (24, 5), (26, 5),
+    (0, 12), (1, 11), (24, 6), (25, -5), (5, 5), (17, 9), (16, 8), (23, 7), (5, -7), (7, 16),
+    (9, 8), (20, 10), (21, -6), (11, 11), (0, -6), (1, -6), (18, -6), (19, 11), (20, 39), (22, -6),
+    (23, -7), (28, 14), (19, 17), (5, -6), (17, -5), (19, 16), (20, 17), (27, 6), (1, 5), (25, -7),
+    (26, 7), (27, 20), (3, 8), (11, 5), (25, 7), (3, 6), (22, 15), (0, 6), (0, 9), (1, 7),
+    (11, 5), (21, -5), (6, 11), (9, 8), (5, 14), (10, -5), (20, -5), (22, -6), (23, -9), (28, 17),
+    (19, 18), (23, 5), (20, 6), (16, 15), (18, 6), (23, 9), (16, 28), (17, 7), (20, -6), (16, 9),
+    (9, 5), (20, 5), (19, 5), (23, 15), (14, 20), (23, 5), (25, 5), (25, 18), (0, -12), (1, -16),
+    (4, -9), (6, -10), (9, -9), (10, -10), (11, -5), (12, -8), (15, -16), (16, -13), (17, -11), (19, 17),
+    (20, -7), (21, -7), (22, 5), (23, 19), (24, -12), (25, 61), (26, 19), (27, 23), (28, 7), (17, 26),
+    (21, -5), (1, 26), (3, -14), (4, 39), (5, 101), (6, 17), (8, -5), (10, 12), (12, -9), (13, -7),
+    (14, -6), (15, -14), (16, -16), (17, -21), (18, -19), (19, -28), (20, 23), (21, -12), (22, -14), (23, -25),
+    (24, -9), (26, -14), (27, 7), (28, -12), (1, 7), (3, 12), (5, -5), (9, 9), (17, -6), (20, -6),
+    (21, 16), (23, 10), (25, -8), (20, 19), (23, -6), (15, -5), (16, 8), (1, -5), (9, -7), (16, 15),
+    (17, 5), (20, 7), (21, 8), (4, 16), (5, 16), (7, 7), (21, -11), (23, -5), (15, 11), (19, 7),
+    (23, 5), (26, 12), (5, 43), (21, -5), (23, -6), (21, 6), (22, 11), (5, 7), (23, 7), (26, 6),
+    (0, -5), (6, 6), (9, -6), (13, 11), (14, -5), (15, 5), (16, 12), (18, 24), (19, 13), (22, -10),
+    (25, -14), (1, 7), (21, 9), (18, 8), (21, 30), (21, 9), (0, -5), (4, -5), (5, -9), (9, -11),
+    (10, -7), (11, -8), (12, -6), (15, 47), (16, 42), (18, 15), (19, -17), (20, -12), (21, 8), (22, 30),
+    (23, -19), (24, -5), (25, -8), (27, -5), (28, -9), (21, 8), (18, 6), (23, 7), (25, 20), (28, 7),
+    (4, 10), (5, 6), (26, 5), (27, 8), (17, 5), (17, 7), (5, 14), (6, 9), (9, 5), (10, -7),
+    (11, -6), (13, -5), (14, 5), (15, 12), (16, -5), (17, -15), (19, 14), (20, 10), (21, -8), (24, -7),
+    (25, -6), (16, 6), (21, 12), (22, 15), (20, 6), (0, -15), (2, 66), (3, -12), (4, -10), (5, -20),
+    (6, -11), (7, -8), (8, 6), (9, -11), (10, -12), (11, -17), (12, -11), (13, -8), (14, -10), (15, -17),
+    (16, -12), (17, 80), (18, 66), (19, -18), (20, -23), (21, 25), (22, -15), (23, -28), (24, 18), (25, 11),
+    (26, -13), (23, 6), (2, 8), (19, 13), (1, 8), (25, 13), (26, 10), (1, 18), (2, 8), (3, 11),
+    (5, -13), (6, -8), (11, -5), (14, 11), (15, 13), (16, -5), (17, -5), (19, -6), (20, -7), (22, -11),
+    (23, 5), (25, -8), (26, 9), (28, 6), (15, 5), (16, 5), (21, 7), (23, 7), (8, 8), (16, 9),
+    (17, 21), (19, 11), (23, -6), (8, 5), (1, 5), (17, 7), (15, 9), (5, 10), (23, 12), (19, 5),
+    (20, 12), (1, 7), (0, 8), (9, 6), (6, 5), (9, -6), (15, 6), (17, -5), (18, 9), (20, -7),
+    (23, 9), (5, -5), (6, 9), (21, 6), (16, 8), (1, 10), (2, 6), (25, 8), (15, 15), (11, 10),
+    (12, 10), (21, -5), (22, 15), (23, 21), (25, -5), (7, 8), (21, 5), (3, 63), (5, -5), (21, -13),
+    (23, -11), (17, 11), (21, 6), (9, 17), (1, 9), (9, -5), (17, 11), (18, 7), (20, -5), (21, -13),
+    (25, -5), (27, 9), (15, 9), (17, -11), (19, 13), (22, 11), (25, -5), (28, 10), (18, 9), (26, 31),
+    (15, 6), (18, 5), (27, 7), (17, 25), (18, 15), (19, -5), (23, -5), (15, 21), (5, 13), (21, -6),
+    (18, 10), (25, 8), (15, 26), (17, 7), (21, -18), (12, 6), (4, 6), (14, 5), (18, 9), (24, 10),
+    (11, 5), (22, 5), (19, 8), (27, 12), (18, 11), (20, 7), (0, 11), (1, 16), (24, 6), (25, -5),
+    (19, 21), (20, -5), (12, 26), (23, -10), (1, 7), (1, 9), (2, 10), (3, 6), (14, 23), (15, -5),
+    (22, 10), (23, -12), (25, -5), (18, 6), (22, 5), (25, 7), (4, 20), (6, 11), (25, 5), (21, 11),
+    (23, 5), (0, -7), (2, -7), (6, -8), (7, -5), (9, -6), (11, -12), (12, 17), (13, -6), (15, -12),
+    (16, -10), (17, -16), (21, 13), (22, -7), (23, 63), (24, -8), (25, 25), (28, -8), (25, 9), (19, 17),
+    (15, 8), (19, 8), (20, 8), (23, 5), (23, 8), (18, 6), (26, 5), (0, -10), (1, 69), (2, 21),
+    (3, 17), (4, 6), (5, -11), (6, -7), (9, -8), (11, -7), (14, 31), (15, -9), (16, -7), (17, -8),
+    (18, -10), (20, -9), (21, -15), (23, -6), (25, -8), (26, -5), (28, -5), (20, 11), (17, 9), (11, 11),
+    (13, 11), (22, 5), (4, 5), (5, 9), (23, 5), (23, 13), (6, 20), (5, -7), (23, 23), (22, 6),
+    (17, 5), (20, 7), (22, 6), (25, -7), (0, -7), (3, -8), (4, -10), (5, 56), (6, 13), (9, -5),
+    (10, -10), (11, -8), (14, -7), (15, 9), (16, -12), (17, -10), (18, 5), (19, 11), (20, 10), (21, -25),
+    (23, 13), (24, -9), (25, 6), (28, -9), (1, -16), (2, -13), (4, -12), (5, -27), (6, 14), (8, -7),
+    (9, 9), (11, -10), (14, -15), (16, -7), (17, -6), (18, 15), (19, 5), (20, -18), (21, 39), (22, 19),
+    (24, -14), (25, 34), (26, 8), (28, -7), (15, 6), (18, 5), (5, -7), (7, 18), (0, 7), (5, -5),
+    (21, 9), (23, 6), (20, 5), (8, 5), (5, 5), (9, -5), (12, 12), (15, -5), (16, 7), (17, 9),
+    (21, -14), (25, 7), (27, 5), (17, 20), (6, 6), (10, 15), (13, 6), (17, 37), (18, -11), (19, -5),
+    (21, -8), (23, -5), (25, -8), (27, 9), (0, 20), (1, 11), (5, -6), (6, -9), (8, -5), (10, 7),
+    (12, -6), (14, -7), (17, 20), (18, -12), (19, -20), (20, 6), (22, 18), (23, 13), (25, -13), (26, -5),
+    (22, 5), (11, 14), (0, -5), (4, 17), (5, 46), (6, 5), (9, 7), (17, -7), (18, -6), (19, -6),
+    (20, -9), (23, -11), (25, 7), (1, 15), (5, 15), (25, 7), (16, 6), (19, 6), (17, 5), (5, 6),
+    (20, 6), (0, 12), (3, 6), (9, 5), (21, -8), (23, -7), (24, 16), (25, 13), (1, 5), (5, -15),
+    (6, 8), (9, -7), (17, 6), (18, 17), (21, 9), (22, 7), (23, -14), (24, -5), (28, -5), (5, -6),
+    (8, 22), (21, 5), (19, 7), (20, 8), (14, 9), (20, 14), (1, 6), (15, 8), (17, 5), (1, -7),
+    (5, -7), (9, -6), (11, -5), (14, -8), (15, -12), (16, -11), (17, -7), (18, -9), (20, 8), (21, 18),
+    (22, 102), (23, -12), (25, -7), (21, -5), (22, 20), (12, 47), (20, -6), (23, -7), (15, 7), (23, 5),
+    (8, 12), (2, 8), (6, 7), (21, 12), (23, 12), (21, 15), (20, 8), (18, 6), (1, -5), (2, -5),
+    (4, -5), (6, -8), (9, 47), (11, 7), (12, -6), (16, -8), (17, 6), (18, -10), (19, -5), (20, 6),
+    (21, 30), (22, -8), (23, -5), (24, -6), (27, -5), (1, 8), (22, 5), (0, -12), (2, -6), (4, -11),
+    (5, -44), (6, -7), (7, 44), (8, 7), (9, 49), (11, -10), (12, 5), (13, -7), (14, -8), (15, -9),
+    (16, -9), (17, 8), (18, -12), (19, 14), (20, 52), (22, -10), (23, -12), (24, -9), (25, -18), (27, 12),
+    (3, 7), (25, 12), (20, 21), (23, -5), (11, 7), (20, 10), (21, 8), (15, 7), (21, 9), (21, 14),
+    (5, 7), (9, 10), (17, 5), (20, 13), (8, 5), (21, 8), (17, 5), (21, 9), (23, -5), (6, 5),
+    (8, 9), (20, 5), (6, 13), (6, 6), (16, 27), (18, 13), (0, 15), (1, 13), (5, 17), (6, 5),
+    (1, 5), (5, -16), (11, -6), (15, -9), (17, 22), (18, -5), (19, -11), (21, 30), (22, 26), (24, -7),
+    (28, -5), (5, 14), (8, 5), (21, -5), (22, 22), (16, 14), (21, 11), (24, 12), (25, -5), (23, 14),
+    (22, 5), (21, 5), (2, 10), (3, 11), (6, 5), (22, 8), (1, 6), (23, 7), (11, 14), (14, 5),
+    (2, 10), (0, 25), (1, 5), (3, 11), (5, -9), (10, 9), (11, -7), (12, -8), (13, -7), (14, -5),
+    (15, 8), (17, 7), (18, -6), (20, -9), (21, -8), (22, -9), (24, 11), (25, 8), (26, -10), (18, 5),
+    (20, 25), (4, 6), (25, 9), (9, 9), (25, 6), (15, 8), (11, 7), (16, 6), (22, 11), (23, -6),
+    (25, -6), (28, 6), (25, 14), (23, 5), (18, 9), (25, 7), (5, 7), (20, 12), (11, 6), (19, 38),
+    (20, -9), (21, -8), (20, 6), (2, 10), (17, 9), (17, 6), (5, 7), (4, 5), (20, 14), (27, 7),
+    (5, 10), (18, 6), (5, 6), (0, -5), (1, -5), (9, -5), (12, 5), (13, 31), (20, -7), (21, -5),
+    (23, -11), (24, 13), (25, 9), (28, 5), (3, 6), (21, -9), (23, 25), (26, 6), (25, 6), (26, 12),
+    (15, 16), (17, -5), (25, 9), (1, 5), (1, 10), (2, 14), (12, 9), (25, -5), (8, 9), (17, 7),
+    (5, 5), (24, 30), (25, -9), (19, 7), (22, 7), (19, 8), (24, 8), (22, 5), (22, 5), (22, 14),
+    (21, 11), (14, 22), (21, -5), (23, 5), (19, 6), (12, 15), (13, 7), (15, -5), (16, 13), (17, -9),
+    (19, -11), (6, 9), (21, 7), (22, -5), (23, -6), (25, 17), (21, 7), (20, 9), (20, 18), (1, -5),
+    (3, 9), (5, -8), (6, -6), (9, -7), (15, 5), (16, -5), (17, -9), (18, -6), (19, 14), (20, 13),
+    (21, 33), (23, -5), (25, -7), (27, 5), (2, 6), (14, 10), (15, 7), (25, -6), (25, 11), (5, 10),
+    (4, 6), (14, 5), (1, 34), (25, -5), (17, 6), (20, 6), (23, 6), (0, 9), (16, 6), (15, -7),
+    (20, 5), (25, 6), (19, 9), (17, 5), (19, 7), (1, 12), (17, 13), (18, 18), (21, 8), (23, -9),
+    (25, -5), (23, 10), (23, 9), (23, -6), (25, 32), (0, 7), (21, -5), (25, 31), (7, 6), (20, 6),
+    (1, -8), (23, -7), (25, -7), (26, 66), (27, 5), (11, 11), (1, 6), (4, 6), (17, 50), (18, -6),
+    (19, -5), (20, 6), (21, 5), (22, 8), (16, 6), (25, 11), (0, 10), (10, 13), (20, 10), (17, 12),
+    (19, 8), (18, 6), (20, -5), (22, 5), (23, 8), (17, 5), (0, -8), (2, 11), (4, -11), (5, -14),
+    (6, -14), (8, 6), (9, -8), (11, -12), (12, -6), (14, -8), (16, -14), (17, 27), (18, 18), (19, -14),
+    (20, -25), (21, -6), (22, -10), (23, -15), (24, 75), (25, 36), (9, 29), (21, -6), (15, 5), (11, -5),
+    (15, -8), (16, -7), (19, 92), (20, -5), (21, -12), (25, -9), (23, 16), (3, 7), (1, 13), (2, 5),
+    (17, -5), (23, -5), (24, 18), (17, 7), (0, -6), (9, -5), (12, 5), (13, 30), (18, -5), (21, -8),
+    (23, -12), (24, 12), (25, 9), (26, -5), (28, 5), (5, 5), (21, 5), (23, 18), (19, 5), (18, 10),
+    (1, 6), (18, 5), (23, 13), (5, 46), (21, -6), (23, -6), (16, 5), (20, 7), (23, 8), (15, 6),
+    (1, 7), (13, 8), (20, 10), (24, 8), (23, 7), (22, 8), (22, 5), (23, 21), (23, 5), (17, 19),
+    (22, 9), (23, 7), (21, 5), (10, 8), (20, 5), (1, 6), (2, 7), (17, 6), (18, 5), (21, 6),
+    (19, 6), (21, 8), (1, -16), (2, -25), (3, -12), (4, -8), (5, -18), (6, -16), (7, -20), (8, -13),
+    (9, -30), (10, -29), (11, -48), (12, -32), (13, -29), (14, 25), (15, 111), (16, 105), (17, -51), (18, -57),
+    (19, 50), (21, 10), (22, 129), (23, -102), (24, -9), (25, 93), (26, -13), (27, -16), (28, 20), (10, 5),
+    (12, 10), (21, -5), (23, 19), (18, 5), (15, 5), (25, 6), (1, -6), (4, 8), (6, 9), (10, -6),
+    (11, -6), (17, 37), (19, 9), (22, -6), (23, -15), (25, -13), (27, 11), (18, 8), (18, 5), (17, 7),
+    (25, 7), (1, 10), (4, 5), (5, 6), (23, 5), (3, 7), (21, -5), (24, 7), (22, 5), (18, 8),
+    (13, 8), (17, 5), (4, 6), (6, 8), (17, 9), (15, 5), (17, 5), (1, 6), (17, 9), (4, 12),
+    (25, 21), (17, 12), (27, 8), (15, 5), (16, 7), (18, 8), (22, -5), (3, 8), (20, 9), (21, 10),
+    (15, 5), (21, 6), (5, 14), (5, -6), (28, 7), (1, 6), (3, -6), (5, -5), (7, 6), (8, 11),
+    (10, 6), (11, -7), (12, -6), (15, -5), (17, -11), (19, -18), (20, 5), (21, 9), (22, -6), (24, 14),
+    (25, 5), (27, 7), (17, 8), (22, 7), (11, 10), (24, 21), (17, 8), (28, 12), (2, 10), (3, 11),
+    (17, -5), (18, 9), (20, 5), (1, 23), (4, 7), (14, 7), (0, -16), (1, -31), (2, -12), (3, -16),
+    (4, -24), (5, 41), (6, -15), (7, 29), (8, 11), (9, 56), (12, -8), (13, 34), (14, -26), (15, -28),
+    (16, -16), (17, -38), (19, 10), (20, 35), (21, 22), (22, 8), (26, -9), (12, 7), (13, 7), (16, 10),
+    (17, -8), (19, -10), (1, 7), (1, 32), (9, 23), (21, -7), (4, 9), (6, 5), (7, 10), (20, -5),
+    (21, 7), (26, 8), (0, 6), (13, 6), (17, 6), (25, -6), (1, 6), (16, 6), (0, -6), (1, 21),
+    (5, -7), (6, -5), (9, -6), (10, -6), (11, -5), (12, 20), (15, -6), (18, -10), (20, -7), (21, 10),
+    (22, -6), (23, -5), (24, 6), (26, 44), (27, -5), (0, 11), (2, 14), (5, -6), (11, 5), (15, -5),
+    (17, -7), (20, -5), (23, -7), (24, 15), (25, 9), (26, -5), (27, 10), (28, 10), (4, 5), (20, 12),
+    (19, 13), (27, 8), (22, 6), (3, 8), (9, 13), (21, 6), (1, 10), (9, 8), (11, 6), (15, -5),
+    (16, 5), (22, 10), (23, -5), (28, 9), (23, 7), (18, 7), (0, 10), (5, -7), (9, -7), (10, 6),
+    (16, -5), (17, 14), (18, 7), (19, 22), (20, 13), (21, -14), (22, -9), (23, 14), (25, -9), (25, 14),
+    (1, 15), (1, 6), (14, 13), (22, 9), (15, 5), (15, 6), (25, -5), (22, 10), (6, 7), (22, 10),
+    (23, 5), (5, 14), (1, 8), (16, 9), (21, 5), (20, 13), (6, 11), (15, 10), (1, 6), (4, 5),
+    (5, -7), (6, 5), (12, 23), (15, -5), (17, -5), (18, 8), (19, -5), (21, -8), (3, 7), (25, 11),
+    (15, 7), (18, 12), (0, 9), (1, 5), (6, 9), (21, 6), (22, -7), (17, 8), (18, 10), (6, 6),
+    (23, 6), (26, 5), (17, 5), (16, 7), (19, 22), (22, -5), (14, 13), (24, 9), (23, 7), (0, 21),
+    (17, 8), (19, 12), (25, 5), (14, 7), (19, 6), (5, -6), (7, 14), (11, 6), (20, 5), (21, 7),
+    (21, 7), (15, 7), (1, 5), (5, -9), (15, -11), (16, 25), (19, 35), (21, 17), (23, -7), (17, 5),
+    (19, 7), (22, 8), (23, 13), (1, 6), (5, -7), (23, 23), (6, 7), (2, 8), (17, 6), (18, 8),
+    (21, 8), (0, 5), (10, 9), (17, 5), (20, -5), (18, 7), (15, 5), (1, 20), (3, -7), (4, -11),
+    (5, -32), (6, -14), (7, -8), (8, -6), (9, -19), (10, 9), (11, -16), (13, -9), (14, -11), (15, -20),
+    (16, -18), (17, 25), (18, 36), (19, 29), (20, 88), (21, 19), (22, -10), (23, -6), (24, -11), (25, -7),
+    (28, -13), (15, 7), (7, 5), (5, 33), (7, 27), (23, -5), (26, 6), (22, 7), (7, 6), (0, 22),
+    (25, 7), (5, 6), (20, 7), (5, 6), (0, 7), (15, -5), (19, 9), (20, 14), (21, 9), (21, 6),
+    (20, -6), (21, 6), (18, 5), (4, 14), (5, 45), (6, 7), (9, 6), (17, -7), (18, -5), (19, -5),
+    (20, -6), (23, -10), (25, 6), (18, 13), (21, 6), (5, 18), (21, -10), (18, 5), (18, 10), (5, 7),
+    (6, 5), (26, 9), (20, 5), (18, 5), (21, 5), (18, 13), (4, 9), (17, -9), (20, -6), (21, 19),
+    (25, 5), (26, 7), (27, 9), (15, 8), (24, 15), (1, 10), (15, 7), (21, 8), (27, 8), (7, 6),
+    (1, 7), (17, 8), (8, 17), (19, 9), (23, -5), (17, 44), (18, -6), (21, -6), (5, -5), (10, -5),
+    (11, 30), (12, 13), (21, -7), (23, 6), (17, 5), (15, 6), (10, 8), (9, 8), (20, 19), (16, 6),
+    (20, 8), (6, 9), (1, -9), (3, 8), (4, -8), (5, 21), (6, 8), (9, -7), (10, -5), (11, -6),
+    (16, -6), (17, 16), (19, -7), (20, -11), (21, -8), (22, -7), (23, -13), (24, 39), (25, 18), (26, -5),
+    (27, -6), (20, 6), (21, -5), (6, 6), (15, 10), (23, 5), (18, 5), (0, 16), (21, 7), (23, 7),
+    (13, 8), (25, 6), (1, 9), (2, 5), (3, 8), (25, -7), (3, 8), (9, 7), (10, 16), (18, 6),
+    (19, 7), (21, -7), (23, -6), (18, 9), (4, 6), (23, 9), (0, -16), (2, -5), (3, -12), (4, -18),
+    (5, 6), (6, -5), (7, -10), (8, -11), (9, -6), (11, -36), (12, -17), (14, -9), (15, 12), (16, 24),
+    (17, 27), (18, 29), (19, -19), (21, 36), (22, 18), (23, -23), (24, 5), (25, 18), (27, -11), (28, 29),
+    (17, 6), (1, 7), (1, 11), (6, 6), (28, 7), (0, 5), (1, -5), (3, -17), (4, 21), (5, 9),
+    (6, 13), (7, 10), (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -10), (16, -16), (19, 7),
+    (20, 13), (21, 6), (22, -13), (23, -22), (25, -6), (26, 14), (27, 24), (5, 12), (23, 7), (23, 6),
+    (15, 14), (23, 27), (1, -6), (4, -5), (5, -15), (9, -7), (10, -9), (11, 19), (15, -7), (16, -5),
+    (18, -5), (19, -9), (20, 22), (22, -6), (23, 82), (25, -9), (28, -5), (1, 6), (4, 19), (23, 12),
+    (23, 25), (25, 7), (1, -14), (3, 6), (4, 49), (5, -13), (6, -5), (9, -6), (10, -6), (11, -8),
+    (12, -5), (14, 90), (16, 15), (17, -8), (18, -7), (19, -6), (20, -5), (21, -12), (23, -27), (25, -12),
+    (1, -5), (4, -5), (5, -10), (6, -5), (9, -5), (10, -6), (11, -8), (13, 9), (14, -6), (15, -5),
+    (17, -10), (18, -6), (20, -7), (21, -6), (22, 16), (23, 77), (25, 11), (28, -5), (25, 7), (2, 6),
+    (3, 7), (22, 5), (15, 7), (23, 5), (1, -7), (5, 8), (6, -6), (9, 13), (10, 7), (11, -8),
+    (12, -5), (15, -7), (18, 15), (19, -7), (20, 14), (21, -11), (22, 13), (25, -6), (21, 30), (1, -6),
+    (3, -5), (4, -5), (6, -6), (11, -9), (14, -6), (16, -5), (17, -5), (18, -8), (19, -7), (20, -11),
+    (22, -8), (23, 108), (25, 6), (28, -5), (4, -5), (6, -5), (9, -6), (10, -5), (11, -8), (12, -5),
+    (14, 9), (16, -5), (18, -5), (19, -8), (22, -5), (23, 46), (25, 16), (26, 6), (27, -5), (18, 9),
+    (0, 10), (1, 14), (2, -12), (4, -17), (5, -16), (6, -8), (7, -7), (8, -7), (9, 12), (11, -19),
+    (12, -7), (14, -6), (15, 33), (16, 30), (17, 9), (18, 28), (19, -10), (20, 11), (21, 17), (23, -7),
+    (24, -7), (25, -15), (26, -16), (27, -5), (17, 7), (15, 6), (5, 5), (18, 9), (19, 6), (0, 6),
+    (0, -31), (1, 8), (2, -20), (3, -21), (4, -10), (5, 73), (6, 47), (7, 10), (8, -17), (9, 30),
+    (10, 6), (11, -54), (12, -27), (13, -28), (14, -40), (15, 42), (16, 11), (17, 32), (18, 22), (19, 58),
+    (20, 31), (21, 36), (22, 24), (23, -80), (24, -25), (25, -33), (26, -28), (27, -14), (13, 15), (23, 30),
+    (0, -5), (1, -5), (5, 17), (15, -7), (17, -8), (18, 13), (19, 17), (21, -16), (22, 18), (23, 20),
+    (2, 5), (3, -8), (4, -5), (5, -6), (6, -5), (9, -8), (11, 21), (12, 20), (13, 17), (15, -5),
+    (18, -12), (20, -6), (21, 13), (22, -10), (24, -6), (25, 6), (26, -5), (18, 7), (0, 7), (5, 5),
+    (9, 8), (21, 5), (1, 6), (2, -8), (3, 6), (4, 24), (5, 44), (6, 30), (7, 15), (10, -12),
+    (11, -13), (13, -5), (15, -5), (16, -14), (17, -13), (18, -15), (19, -16), (20, -27), (21, 5), (22, -17),
+    (25, 9), (27, -9), (28, 9), (0, -5), (5, -18), (6, -7), (9, -10), (10, -7), (11, -7), (12, -5),
+    (15, -9), (16, -7), (17, -16), (18, 29), (19, -11), (20, -23), (21, 47), (22, -8), (23, 80), (25, -9),
+    (27, 24), (28, -5), (23, 25), (9, 14), (17, 5), (22, -5), (23, -11), (25, -5), (28, 11), (17, 10),
+    (18, 6), (9, 12), (21, 10), (1, -13), (2, -7), (3, -7), (4, -8), (5, -23), (6, -10), (7, -6),
+    (10, 114), (11, 112), (12, 11), (13, -8), (14, -7), (15, -18), (16, -13), (17, -19), (18, -12), (19, 26),
+    (20, 9), (21, -12), (22, -17), (23, -34), (24, -8), (25, -25), (26, -7), (27, -8), (28, -9), (15, 8),
+    (19, 9), (5, -5), (9, -6), (15, -5), (17, 5), (18, -5), (19, -6), (21, 23), (22, 24), (23, -5),
+    (25, -5), (1, 11), (1, -5), (8, 7), (16, -6), (17, 13), (18, 10), (21, 9), (22, 6), (23, -9),
+    (24, -5), (25, -12), (17, 5), (18, 7), (21, 9), (19, 8), (0, 5), (21, 5), (21, -6), (22, 12),
+    (18, 17), (1, 5), (6, 6), (9, 7), (19, 5), (27, 8), (6, 8), (16, 5), (1, 5), (15, -11),
+    (16, -5), (18, -5), (19, 83), (20, -8), (21, -16), (25, -9), (20, 5), (1, 6), (5, 15), (9, 9),
+    (23, -5), (11, 9), (6, 9), (23, 17), (25, -5), (27, 6), (22, 6), (2, 10), (3, 11), (1, 13),
+    (21, 6), (17, 6), (5, -8), (6, 55), (20, -6), (25, -7), (17, 5), (22, 12), (0, 11), (1, 25),
+    (2, -5), (3, -6), (4, 14), (5, -28), (6, 5), (7, 9), (9, 6), (10, 13), (11, -6), (15, -7),
+    (16, -5), (18, -9), (19, -11), (21, 9), (22, -10), (26, -8), (27, 7), (1, 9), (5, 18), (6, 43),
+    (9, -6), (10, 5), (15, -6), (17, -8), (19, -7), (21, 5), (22, -6), (23, -13), (25, -8), (25, 11),
+    (20, 10), (18, 6), (1, 6), (6, 5), (21, 7), (15, -5), (19, 10), (20, 15), (21, 8), (5, 5),
+    (21, 8), (21, 5), (1, 5), (16, 5), (21, 6), (22, 8), (22, 7), (1, -7), (18, -5), (22, 11),
+    (19, 11), (20, 5), (21, 6), (4, 6), (0, 8), (21, 10), (1, 43), (4, 85), (5, -21), (6, -7),
+    (14, -5), (15, -5), (18, -5), (20, -5), (21, -15), (23, -8), (25, -10), (17, 5), (18, 8), (21, 11),
+    (0, 13), (1, 17), (5, -16), (18, 6), (20, -8), (23, -5), (28, 5), (19, 10), (18, 7), (4, 12),
+    (21, 7), (13, 11), (17, 6), (21, -8), (25, 31), (27, 5), (23, 14), (5, 6), (17, -6), (19, -7),
+    (20, 5), (23, 6), (17, 7), (18, 10), (21, 9), (22, 5), (25, -5), (10, 6), (21, 7), (19, 7),
+    (19, 8), (1, 10), (19, 6), (1, 6), (22, 5), (5, 5), (17, 7), (11, 19), (23, 9), (21, 5),
+    (22, 5), (18, 38), (19, -7), (20, -5), (27, 15), (11, 23), (11, 14), (20, 10), (9, 5), (2, 9),
+    (19, 7), (6, 6), (18, 7), (14, 8), (5, -5), (15, -8), (17, 6), (18, -9), (21, -16), (22, 32),
+    (23, 21), (5, 6), (4, 8), (25, 11), (21, 9), (23, 6), (1, 7), (15, -7), (21, 5), (28, 8),
+    (26, 8), (22, 5), (5, 5), (17, 9), (15, 14), (19, 8), (21, 7), (28, 7), (17, 7), (5, 5),
+    (25, 8), (20, 5), (5, -5), (28, 8), (0, 9), (0, -16), (1, 19), (3, -5), (4, 8), (5, 16),
+    (7, 10), (8, -5), (9, 9), (11, -11), (13, -8), (14, -10), (17, -8), (20, -7), (21, 15), (22, -16),
+    (24, 5), (25, -22), (27, -12), (28, 27), (5, 6), (6, 5), (15, 9), (22, 19), (20, 25), (20, 5),
+    (6, 5), (11, 6), (0, 9), (1, 7), (3, 43), (4, 21), (5, -8), (9, -5), (11, -5), (17, -5),
+    (19, -6), (20, -6), (21, -8), (22, -6), (23, -10), (24, -9), (25, 15), (26, -5), (27, -6), (19, 7),
+    (21, 12), (11, 6), (14, 5), (20, -6), (21, 5), (1, 11), (3, 6), (14, 12), (25, -5), (26, 11),
+    (18, 10), (11, 10), (23, 16), (16, 9), (21, 5), (20, 5), (20, 5), (8, 5), (1, -5), (5, 32),
+    (6, -5), (7, 26), (9, -5), (16, 12), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6), (25, -10),
+    (17, 30), (21, -5), (0, 47), (1, 6), (2, -10), (5, -9), (7, -9), (8, -7), (11, -14), (12, -12),
+    (13, -11), (14, -12), (15, -11), (16, -14), (17, -8), (18, -14), (19, 19), (21, -8), (24, 15), (25, 39),
+    (27, 35), (3, 9), (23, 6), (14, 9), (1, -5), (5, -5), (9, -5), (14, -6), (15, -7), (16, -9),
+    (17, -6), (18, -7), (20, 12), (21, 6), (22, 76), (23, -9), (25, -7), (11, 11), (0, 29), (1, 28),
+    (2, -6), (3, -9), (5, -11), (6, -8), (12, 8), (16, -6), (17, -6), (18, 10), (19, -9), (22, -5),
+    (24, 6), (25, 5), (26, -5), (27, 5), (0, 12), (1, 15), (3, -7), (4, -5), (6, 6), (9, -9),
+    (10, 12), (11, -5), (13, -5), (16, -9), (17, 30), (18, 5), (19, -17), (20, 9), (21, 25), (22, -11),
+    (23, 6), (24, -8), (25, -20), (26, -6), (0, 20), (1, 30), (4, -9), (5, -8), (6, -6), (8, -5),
+    (9, -13), (10, -5), (11, -12), (13, -10), (15, -5), (16, -8), (18, 10), (19, -7), (21, 14), (23, -5),
+    (24, -10), (25, 36), (26, -13), (27, 6), (28, 18), (19, 15), (17, 6), (23, 10), (1, -8), (2, 23),
+    (18, 8), (1, -9), (4, -6), (5, -13), (6, -8), (9, -7), (10, -6), (11, -8), (12, -5), (14, -9),
+    (15, 182), (16, -21), (17, 30), (18, 35), (19, -18), (20, -17), (21, -33), (22, -20), (23, -20), (24, -5),
+    (25, -9), (27, -5), (28, -8), (2, 6), (3, -6), (11, 17), (13, 16), (17, -6), (19, -7), (23, 10),
+    (15, 5), (5, -6), (6, 16), (16, 9), (18, 7), (22, -5), (17, 11), (1, 8), (5, 8), (6, 12),
+    (7, -8), (9, 5), (12, 7), (14, -7), (16, 24), (18, 8), (20, 13), (21, 26), (22, -15), (23, -16),
+    (24, -7), (25, -31), (26, -11), (15, 9), (25, 5), (16, 7), (16, 12), (21, 5), (21, 7), (5, 7),
+    (17, -5), (19, -8), (21, -8), (23, 6), (10, 11), (21, 5), (0, 11), (25, 8), (28, 8), (0, 5),
+    (16, 10), (6, 13), (23, 6), (21, 5), (18, 6), (20, -5), (22, 5), (5, 6), (0, -13), (1, -11),
+    (2, -5), (4, -10), (6, -11), (9, -8), (10, -11), (12, -9), (15, -13), (16, -14), (17, -9), (19, 14),
+    (20, -7), (21, -7), (23, 37), (24, -14), (25, 53), (26, 17), (27, 21), (28, 6), (1, 8), (14, 5),
+    (5, 5), (18, 8), (16, 10), (21, 14), (22, -6), (15, 9), (23, 6), (9, 6), (11, 25), (13, 58),
+    (21, -7), (23, -5), (24, -6), (25, -14), (1, 8), (21, 8), (1, -5), (5, -7), (10, 12), (18, -9),
+    (19, -7), (20, 43), (27, 6), (1, 5), (5, 7), (5, 8), (6, 5), (23, 7), (18, 10), (2, 6),
+    (18, 10), (19, 13), (6, 8), (17, 6), (18, 5), (5, -5), (9, -9), (10, 14), (12, 6), (15, -6),
+    (17, 5), (19, 17), (20, 11), (21, -6), (22, 5), (23, -10), (20, 6), (5, -5), (15, 43), (16, 11),
+    (17, -8), (19, -8), (22, 11), (23, -7), (14, 20), (14, 6), (1, -7), (3, -5), (5, 68), (7, 24),
+    (10, -5), (15, -7), (17, -6), (19, -5), (20, 6), (21, -14), (22, -7), (25, -5), (7, 12), (22, 8),
+    (5, 8), (21, -5), (23, 13), (22, 5), (8, 5), (5, 5), (20, 6), (23, 6), (18, 5), (1, 5),
+    (9, 5), (10, 50), (11, -10), (20, -7), (23, -6), (6, 7), (27, 8), (21, 7), (22, 5), (23, 9),
+    (16, 22), (21, 5), (20, 5), (20, 10), (15, 7), (21, 5), (6, 6), (1, -6), (5, 22), (6, -5),
+    (17, 21), (18, -12), (19, -7), (21, 29), (23, -13), (19, 6), (0, -5), (17, -11), (18, -5), (21, -5),
+    (23, 5), (24, 22), (26, 12), (23, 13), (17, 8), (16, 10), (17, 12), (19, 14), (21, -5), (23, -5),
+    (6, 12), (25, 7), (1, 10), (14, 14), (5, -5), (17, -6), (18, 22), (19, 10), (20, 10), (21, -5),
+    (23, -5), (27, 6), (5, -5), (18, 5), (21, 7), (4, 6), (11, 14), (1, 5), (18, 6), (23, 18),
+    (25, -8), (1, -7), (4, 5), (5, 7), (9, 14), (10, 7), (16, -5), (17, -6), (18, -5), (21, 9),
+    (22, -7), (25, 17), (2, 8), (11, 5), (20, 13), (18, 9), (22, 6), (1, 11), (28, 8), (4, 5),
+    (11, 5), (20, -7), (1, 6), (2, 11), (3, 12), (25, -7),
 ];

@@ -565,6 +565,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
     );
     v.push(
+        r("text.network_at_greeting", C::Network,
+          "our MTA's own account of the transport failing while it waited for the greeting (Postfix 'lost connection with … while receiving the initial server greeting'): a failed transport, which no server's greeting reply says of itself")
+            .t(&["lost connection", "connection reset", "connection timed out"])
+            .at(&[S::Greeting]),
+    );
+    v.push(
         r("text.mail_loop", C::Policy,
           "a mail loop or too many hops (Received headers): not a network error; this message cannot be delivered as routed (RFC 5321 §6.3)")
             .t(&["too many hops", "hop count", "routing loop", "mail loop", "mailloop", "loop detected", "loops back", "loops to itself",
