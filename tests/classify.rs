@@ -2925,12 +2925,27 @@ fn eighteenth_round_words_from_the_retired_fresh18() {
             P,
             Scope::Destination,
         ),
-        // ...while a message matching a pattern associated with spam is its content, and
-        // refusing mail from a domain stays a refusal of our sender.
         (
-            "550 Message rejected because it matches a pattern associated with spam",
+            "550 We do not accept email from your IP",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // ...while a message associated with spam is its content, a named cause (SPF)
+        // outranks our host's standing, and refusing mail from a domain stays a refusal
+        // of our sender.
+        (
+            "550 Your message has been associated with spam",
             S::DataEnd,
             C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 We do not accept mail from your IP without a valid SPF record",
+            S::RcptTo,
+            C::SenderAuthentication,
             P,
             Scope::Message,
         ),
@@ -2952,6 +2967,12 @@ fn eighteenth_round_words_from_the_retired_fresh18() {
     assert_eq!(v.category, Some(C::Network));
     assert_eq!(v.rule, "text.network_at_greeting");
     assert_eq!(v.disposition, T);
+    let v = c().classify_text(
+        "conversation with mx.example.net[192.0.2.7] timed out while receiving the initial server greeting",
+        S::Unknown,
+    );
+    assert_eq!(v.category, Some(C::Network));
+    assert_eq!(v.rule, "text.network_at_greeting");
 }
 
 #[test]

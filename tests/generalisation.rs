@@ -251,7 +251,8 @@ fn tuning_split() {
     // Category and scope sit lower still since `fresh17/` joined: administrators' own
     // reject texts and list managers' pipe output, many of which no rule decides, and the
     // model retrained with them moved a few older rows (BENCHMARKS.md, "Seventeenth round");
-    // and again since `fresh18/` joined, mostly administrators' header and body checks.
+    // and again since `fresh18/` joined, mostly administrators' header and body checks
+    // (BENCHMARKS.md, "Eighteenth round").
     assert!(pct(t.cat, t.n) >= 87.0, "tuning category {}", t.line());
     assert!(pct(t.scope, t.n) >= 87.5, "tuning scope {}", t.line());
     assert!(pct(t.disp, t.n) >= 97.5, "tuning disposition {}", t.line());
@@ -386,7 +387,8 @@ fn system_kinds(file: &str) -> BTreeMap<String, String> {
 
 /// Issue 14's targets on the held-out systems: category >= 90 %, scope >= 90 %,
 /// disposition >= 99 %. Not reached (`fresh19/`: 69.2 %, 86.3 %, 97.8 % on 182 rows;
-/// `fresh18/`: 63.0 %, 68.9 %, 99.3 % on 135; `fresh17/`: 64.5 %, 76.5 %, 97.7 % on 217; `fresh16/`: 79.5 %, 89.0 %, 97.3 % on 146;
+/// `fresh18/`: 63.0 %, 68.9 %, 99.3 % on 135; `fresh17/`: 64.5 %, 76.5 %, 97.7 % on 217;
+/// `fresh16/`: 79.5 %, 89.0 %, 97.3 % on 146;
 /// `fresh15/`: 73.0 %, 85.8 %, 98.6 % on 141;
 /// `fresh14/`: 77.4 %, 74.2 %, 100 % on 31;
 /// `fresh13/`: 79.9 %, 84.3 %, 99.4 % on 159; `fresh12/`: 77.7 %, 84.7 %, 99.1 % on 229;

@@ -382,7 +382,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
-                 "bad reputation", "low reputation", "has been associated with spam", "accept mail from your host", "accept mail from your server", "accept mail from your ip", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
+                 "bad reputation", "low reputation", "domain has been associated with spam", "ip has been associated with spam", "ip address has been associated with spam", "server has been associated with spam", "host has been associated with spam", "be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",

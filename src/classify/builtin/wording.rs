@@ -567,7 +567,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.network_at_greeting", C::Network,
           "our MTA's own account of the transport failing while it waited for the greeting (Postfix 'lost connection with … while receiving the initial server greeting'): a failed transport, which no server's greeting reply says of itself")
-            .t(&["lost connection", "connection reset", "connection timed out"])
+            .t(&["lost connection", "connection reset", "connection timed out", "timed out while receiving the initial",
+                 "while receiving the initial server greeting"])
             .at(&[S::Greeting]),
     );
     v.push(
@@ -716,5 +717,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
         ])
         .scope(Scope::Connection)
             .ev(Evidence::GenericWording),
+    );
+    v.push(
+        r("text.refused_from_our_host", C::Reputation,
+          "mail refused 'from your host/server/IP' with no other cause: a verdict on our host's standing, holding the destination; its phrases contain the sender rule's 'not accept mail from', which gives way, and it is declared last of its tier, so a named cause of equal weight (SPF, TLS, relaying) wins the tie")
+            .t(&["not accept mail from your host", "not accept mail from your server", "not accept mail from your ip",
+                 "not accept email from your host", "not accept email from your server", "not accept email from your ip",
+                 "not accept messages from your host", "not accept messages from your server", "not accept messages from your ip"])
+            .scope(Scope::Destination),
     );
 }
