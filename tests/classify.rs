@@ -2976,6 +2976,52 @@ fn eighteenth_round_words_from_the_retired_fresh18() {
 }
 
 #[test]
+fn nineteenth_round_words_from_the_retired_fresh19() {
+    let cases = [
+        // An alias disabled, or an address nobody reads, is that mailbox's state, not a
+        // local policy about us.
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: This alias has been disabled",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 <noreply@example.org>: Recipient address rejected: This address is not monitored",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        // "Relay via your ISP" says our host looks dynamic: its standing.
+        (
+            "554 5.7.1 <host-192-0-2-10.example.net>: Client host rejected: Generic - please relay via your ISP",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // A HELO naming the receiver itself is refused by its own rule, not as malformed.
+        (
+            "550 HELO command rejected: Impersonating me",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 HELO error: spammer pretending to be us",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+    ];
+    check_scoped(&cases);
+}
+
+#[test]
 fn fourteenth_round_wording_inside_longer_wording_other_scripts_and_words_from_the_retired_fresh14()
 {
     let cases = [

@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-30, 27, -40, -30, -22, 27, -36, -64, -85, -22, -19, 54, -17, -7, -31, -7, -26, 40, 22, -10, 9, 86, -1, 129, -4, 102, -5, -29, -13];
+pub(super) static PRIOR: [i32; 29] = [-30, 30, -40, -29, -21, 27, -39, -64, -85, -21, -20, 53, -17, -8, -31, -6, -25, 39, 22, -7, 10, 87, -2, 128, -4, 101, -5, -29, -14];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -81,6 +81,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x01a463b8, // b:administrative prohibition
     0x01b18504, // w:plus
     0x01de9e3b, // b:to support
+    0x0205e9cd, // b:support id
     0x020648af, // w:verification
     0x020c084f, // w:directory
     0x020ce62d, // b:forwardemail net
@@ -122,6 +123,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04427ca7, // w:help
     0x0457ae1a, // b:internal failure
     0x04c13d57, // b:invalid recipient
+    0x04e43d59, // b:and no
     0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
@@ -129,6 +131,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x05341a20, // w:setting
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
+    0x05758204, // b:cloud policy
     0x05bc4f3b, // b:unrouteable address
     0x05d44716, // b:overquotaperm gsmtp
     0x060e86cb, // b:at the
@@ -167,6 +170,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x083c8d32, // b:rejected your
     0x0845ed25, // b:required by
     0x08640ffc, // b:rate exceeded
+    0x0864f0e1, // b:gnome org
     0x0866cfda, // b:au com
     0x0866ef38, // b:by one
     0x0867e5bd, // b:net or
@@ -188,7 +192,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x090113e0, // p:abou
     0x09099262, // b:redmine server
     0x090a7b67, // w:memory
-    0x090d75ba, // b:received from
     0x09110740, // b:content policy
     0x092680aa, // w:they
     0x094d1d3c, // b:after mail
@@ -225,11 +228,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b2a7689, // b:org quota
     0x0b454f2c, // b:error while
     0x0b5050d0, // b:need rcpt
-    0x0b6553da, // b:rejected server
     0x0b68e888, // p:back
     0x0b732369, // b:net to
     0x0b7c34cd, // w:daily
-    0x0b80b06c, // b:service is
     0x0b90e277, // b:kind regards
     0x0b92fafd, // s:rcpt_to
     0x0b9d2701, // b:it on
@@ -245,6 +246,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0c3b4ab4, // b:too many
     0x0c4e5423, // b:net en
     0x0c75f8d6, // b:big for
+    0x0c7c5810, // b:pobox com
     0x0c894501, // b:message header
     0x0c8a96e5, // w:forged
     0x0c8b6825, // b:helo first
@@ -252,6 +254,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0c970b4d, // w:originating
     0x0c9ac603, // p:soft
     0x0ca543ed, // b:com account
+    0x0cb94aa5, // w:string
     0x0cb9d082, // b:to reduce
     0x0cc5197f, // e:x.7.20
     0x0cc68041, // b:veuillez essayer
@@ -293,6 +296,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
     0x0ee9186c, // p:abus
+    0x0f04f641, // b:isp example
     0x0f32a0f8, // b:documentation https
     0x0f4bab17, // p:cann
     0x0f5ae8da, // b:recipient unknown
@@ -301,6 +305,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f662ed8, // b:smtp server
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
+    0x0f78ca7d, // b:address smtp
+    0x0f7ad10a, // b:any mx
     0x0f7d0e15, // b:dbl spamhaus
     0x0f91e5d4, // b:full quota
     0x0f9ef098, // b:from weren
@@ -336,7 +342,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11b0e267, // w:filtered
     0x11e8faa1, // b:please read
     0x11f7decd, // w:accepted
-    0x1202f725, // b:relay service
     0x1207d450, // b:ru is
     0x120ea50d, // b:line is
     0x12170434, // b:authentication canceled
@@ -352,6 +357,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12d95b27, // b:end of
     0x12fca1e7, // p:forg
     0x132ec790, // e:x.3.1
+    0x1341c31f, // w:vulani
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
     0x1372b346, // b:was refused
@@ -366,6 +372,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x140d288e, // b:phishing the
+    0x14103164, // w:buddy
     0x1419cf83, // b:there is
     0x14213eff, // b:sorry don
     0x1425fdb8, // p:moin
@@ -379,7 +386,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x14c52617, // e:x.7.28
     0x151d40b7, // b:host rejected
     0x1526938e, // w:them
-    0x152b90a4, // b:server after
     0x153318c1, // b:address is
     0x1542a194, // b:of this
     0x15447b30, // w:resolve
@@ -394,8 +400,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x162ecc49, // e:x.3.2
     0x1630dd23, // b:get removed
     0x1649937d, // b:error send
+    0x166560b6, // b:to sending
     0x166b6242, // p:tran
-    0x1675b200, // b:rset to
     0x16763412, // b:service error
     0x169367ab, // b:possible spam
     0x16a6f195, // p:over
@@ -446,6 +452,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x19101149, // w:administrator
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
+    0x197f3e67, // b:has blocked
     0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
@@ -461,11 +468,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1a8c7814, // b:error occurred
     0x1aaa3f99, // w:previous
     0x1ab8f121, // p:sorr
+    0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
     0x1acde5f3, // b:lookup shtml
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
-    0x1b1c9fcc, // b:rejeitado pelo
     0x1b1d36c2, // b:be blacklisted
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
@@ -513,8 +520,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d85febf, // b:insufficient system
     0x1d958649, // b:outlook com
     0x1d9f79c1, // b:sorry your
+    0x1da1b829, // p:rang
     0x1da37bc6, // w:greylisted
-    0x1dc9e1c0, // b:record found
+    0x1db06cdc, // b:is forbidden
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
     0x1df302c0, // b:id bounce
@@ -528,8 +536,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
+    0x1e6b6eda, // p:traf
     0x1e6c7009, // p:poin
     0x1e73d68e, // b:com with
+    0x1e8b5e07, // b:max recipients
     0x1ea49823, // b:mistreat you
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
@@ -558,6 +568,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20243e16, // b:helpdesk ugent
     0x202ea8fe, // b:neko nyaaaaaaan
     0x205b6be2, // b:this issue
+    0x206c8250, // b:message because
     0x206e4a9d, // b:spamhaus org
     0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
@@ -579,11 +590,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x212f73fa, // b:bl spamcop
     0x213765cc, // w:mailbox
     0x213d4fe4, // b:frozen see
-    0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
     0x21778062, // b:don accept
     0x2181058c, // b:gmx net
     0x21859fdc, // b:is in
+    0x218848ed, // w:cloud
     0x21902316, // w:limited
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
@@ -606,7 +617,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23042ba4, // p:diff
     0x2312ad0f, // b:mail box
     0x2345b50c, // b:complaints see
-    0x2346b225, // b:process message
     0x2349b164, // w:php
     0x2354552c, // b:of messages
     0x235a852b, // p:larg
@@ -664,6 +674,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
     0x27473731, // w:ugent
+    0x27577690, // b:or aaaa
     0x27736551, // b:contact is
     0x278335bf, // w:lines
     0x278f8a90, // w:already
@@ -693,6 +704,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
+    0x29483d6d, // b:much spam
     0x2948992f, // b:from parameters
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
@@ -714,6 +726,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a687b13, // b:sending too
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
+    0x2a77a060, // b:org in
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
     0x2acf7999, // b:from addresses
@@ -771,6 +784,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2dbada4c, // b:rejected service
     0x2dc36dfd, // p:firs
     0x2dc4a9e5, // b:exist on
+    0x2dd7724e, // b:vulani has
     0x2df32164, // e:x.4.6
     0x2e18834f, // b:mailbox here
     0x2e1a5731, // b:it contains
@@ -783,7 +797,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
     0x2eae948d, // w:terminated
-    0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
@@ -797,7 +810,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
-    0x2f69e816, // b:site is
     0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
@@ -807,6 +819,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
+    0x2fbfed40, // b:sending server
     0x2fdebdb1, // b:or virus
     0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
@@ -839,6 +852,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x31c687f6, // w:host
     0x31cae124, // b:data command
     0x31f0aa68, // w:feel
+    0x31fcf23b, // b:has one
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
     0x323092b7, // b:spam if
@@ -851,10 +865,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
+    0x32856e3d, // w:traffic
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
-    0x32b34446, // b:return path
-    0x32cc39c5, // b:reject your
     0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
@@ -869,13 +882,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33d53a60, // b:exceeds fixed
     0x33d68457, // w:chkuser
     0x33e58bc2, // b:data failed
+    0x33f5fac5, // b:mx or
     0x3407f8ec, // w:bare
     0x34193ac1, // w:mechanism
-    0x341df911, // b:reverse lookup
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
-    0x3468ed20, // b:sender already
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
     0x3493b4e2, // b:since part
@@ -907,6 +919,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x36e15cdb, // b:your sender
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
+    0x370dd71c, // b:body spamschutzregel
     0x3710649f, // b:account user
     0x37114d53, // p:asci
     0x371160f9, // p:gmai
@@ -956,23 +969,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x39fa420a, // b:authentication checks
     0x3a162926, // p:mali
     0x3a185099, // p:long
-    0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
     0x3a59ea0b, // w:queue
     0x3a5bea11, // w:yourself
-    0x3a66f43e, // b:recipnotfound not
     0x3a73833a, // b:contact if
+    0x3a768ad3, // w:files
     0x3a7ce1f5, // b:nested mail
-    0x3a7f202f, // b:server kijitora
     0x3abda068, // b:invalid address
     0x3ad2e7d9, // b:not relaying
     0x3adb73d9, // b:reset request
-    0x3ae46c44, // b:relay failure
     0x3b03b845, // w:duplicate
     0x3b1a4b87, // b:only one
     0x3b24db66, // w:invalide
     0x3b2fa3b2, // b:org schleuder
+    0x3b308733, // b:org instead
     0x3b44fbc8, // p:mode
     0x3b45e724, // w:via
     0x3b55cacd, // b:or ask
@@ -1009,11 +1020,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d7e7d52, // b:to security
     0x3d8ab350, // b:make sure
     0x3d904255, // w:different
-    0x3d92a9d7, // b:request was
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
-    0x3e3c20f4, // b:send limit
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
@@ -1150,12 +1159,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
     0x480101f0, // b:mail right
-    0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
     0x482afe29, // w:output
-    0x4838da3d, // b:recipient verify
     0x48457541, // b:are greylisted
     0x4846e5e3, // b:error codes
     0x4849c453, // p:anti
@@ -1170,6 +1177,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48c1f422, // p:part
     0x48d392e4, // b:at this
     0x48f0ffb6, // b:list see
+    0x48f31efa, // b:domain spf
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
@@ -1183,7 +1191,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49f0f9d6, // b:mylist command
     0x49f3ac33, // w:temporary
     0x4a12827b, // b:message for
-    0x4a193e39, // b:send fatal
     0x4a246661, // w:token
     0x4a329473, // b:destination address
     0x4a86af3b, // b:limit for
@@ -1212,7 +1219,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c6d1bc7, // b:local problem
     0x4c9d1f98, // b:mime content
     0x4cb2a272, // p:reac
-    0x4cb6bef3, // b:requires valid
     0x4cc198ae, // b:infected by
     0x4cc4c4ff, // b:denied to
     0x4cc8a56c, // b:max rcpt
@@ -1247,12 +1253,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
-    0x4f021677, // b:setup or
     0x4f470299, // b:address root
     0x4f5a2d20, // b:mail action
     0x4f61970c, // w:from
     0x4f84f310, // w:plain
-    0x4fa72e34, // b:size limits
     0x4fb2a72b, // p:real
     0x4fb62019, // w:domains
     0x4fbf4af8, // b:taken mailbox
@@ -1260,7 +1264,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fc82123, // b:exceeded message
     0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
-    0x4fff41eb, // b:removal please
     0x5012a36c, // w:queuing
     0x501355ca, // b:for jdoe
     0x502dbc1a, // b:how to
@@ -1271,6 +1274,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
+    0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50d53b00, // p:reso
     0x50d90c97, // p:repo
@@ -1306,10 +1310,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52ad6652, // b:recipient rejected
     0x52ccd643, // p:floo
     0x52e331e9, // b:not exist
-    0x52ed686e, // b:refused user
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
-    0x531c4788, // b:senders not
+    0x5345dfe6, // b:please relay
     0x534cc789, // b:ezmlm manage
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
@@ -1325,6 +1328,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54783a7a, // w:space
     0x547b995b, // p:othe
     0x54943b85, // b:on blocklist
+    0x54d6f4d5, // b:this alias
     0x54ee904d, // b:mail disableduser
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
@@ -1352,11 +1356,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56a1690f, // p:refu
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
-    0x56e21ad1, // b:send too
     0x56e38bd4, // b:the from
     0x56e8dd43, // p:assi
     0x56ea94b1, // b:best practices
-    0x56f771ca, // b:rejected content
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
@@ -1380,6 +1382,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58ace982, // b:say helo
     0x58af0d49, // b:valid email
     0x58c66b60, // b:retry in
+    0x58d93939, // w:database
     0x58e0a639, // w:authenticate
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
@@ -1391,7 +1394,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
-    0x59d6a903, // b:rejected temporarily
     0x59e23240, // p:clou
     0x59e275e5, // p:ille
     0x59f3b865, // w:time
@@ -1420,9 +1422,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b5e540a, // b:reject this
     0x5b65ef05, // w:antispam
     0x5b785738, // b:no reverse
-    0x5b7b7622, // b:security reasons
     0x5b7e96c2, // p:spoo
-    0x5b8e06fc, // b:setting up
     0x5b92ac9b, // b:cgi bin
     0x5bce908c, // p:retr
     0x5bd817f8, // w:permitted
@@ -1433,7 +1433,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
     0x5c497362, // b:for further
-    0x5c63c96d, // b:settings or
     0x5c72cf43, // b:jp mailbox
     0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
@@ -1441,10 +1440,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5cb2bba2, // p:reas
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
-    0x5cd75eb2, // b:sl email
     0x5cde263f, // b:domain is
     0x5ce8e6b5, // p:asso
-    0x5cf36774, // b:site policy
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
     0x5d37e1f8, // w:admins
@@ -1452,11 +1449,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d77b77e, // p:orig
     0x5d8a5b3c, // b:authentication mechanism
     0x5d8f1df4, // b:encryption is
-    0x5d94b611, // b:schweikert ch
     0x5d969ece, // p:spam
     0x5d9eb71a, // w:detected
     0x5db9208a, // b:please provide
-    0x5dc2a533, // b:server while
     0x5dd9d556, // b:not verified
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
@@ -1481,6 +1476,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f6aac5a, // b:recipients per
     0x5f732965, // w:compliant
     0x5f7bf93b, // w:insufficient
+    0x5f8d5d1b, // w:zip
     0x5fb040d4, // b:sender blocked
     0x5fd01bdb, // b:denied ip
     0x5fe01dbe, // b:checking the
@@ -1488,6 +1484,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5fe9917a, // b:to learn
     0x5ff37017, // b:xx xx
     0x5ff3c8ee, // b:to policy
+    0x5ff6935b, // p:offe
     0x60081350, // w:domain
     0x60272173, // b:local user
     0x60354138, // b:log in
@@ -1499,7 +1496,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60cf6d3b, // p:equa
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
-    0x61178ce3, // b:recipients max
     0x61203d2a, // b:be added
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
@@ -1508,6 +1504,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6162b539, // c:511
     0x616a2952, // b:no smtp
     0x618983c7, // b:may not
+    0x619b3afd, // b:mail account
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
     0x61d11b7c, // b:me or
@@ -1522,11 +1519,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62360815, // w:inactive
     0x62385d82, // p:prop
     0x624fcb6b, // b:delivery information
-    0x625b8d7b, // b:recipient verification
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
     0x6293242b, // b:administratively denied
     0x62975d79, // b:connection rate
+    0x62af86f5, // b:ip listed
     0x62bb2173, // b:relay to
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
@@ -1551,6 +1548,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
+    0x63f03e4f, // b:invalid mail
     0x64059f58, // b:cuda nsu
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
@@ -1581,7 +1579,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
-    0x65b8a948, // b:sistema antispam
     0x65c4e34d, // b:https support
     0x65d28ebd, // w:msg
     0x65e52433, // b:authentication credentials
@@ -1600,6 +1597,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
     0x6650333b, // b:an ip
+    0x665ac097, // b:an mx
+    0x665b0486, // p:budd
     0x665b3cae, // p:answ
     0x666dc406, // b:not configured
     0x668ff134, // p:spfb
@@ -1617,6 +1616,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67421c7a, // b:not delivered
     0x67515416, // b:microsoft com
     0x6796715d, // b:error transaction
+    0x67a77558, // w:mailserver
     0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67cd5123, // b:exceeded google
@@ -1659,7 +1659,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
     0x6a82f051, // p:exch
-    0x6a84ce82, // b:reported as
     0x6a8aaf60, // w:redmine
     0x6a91936b, // b:fails to
     0x6aca2afb, // p:revi
@@ -1670,10 +1669,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6af40798, // b:do contact
     0x6b1bba59, // w:blocklist
     0x6b2a8c71, // b:part does
-    0x6b4c34d4, // b:send md
     0x6b5c9f73, // b:much mail
     0x6b86452d, // b:http helpdesk
-    0x6ba7fdd0, // b:recipient via
     0x6bb5a38a, // b:mail has
     0x6bccabf5, // b:smtp requested
     0x6bd56581, // p:rest
@@ -1704,6 +1701,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6d660152, // w:administrative
     0x6d839c64, // b:emails from
     0x6d984f8e, // b:server has
+    0x6da5544e, // b:forged helo
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
     0x6db6214b, // w:complete
@@ -1745,6 +1743,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
+    0x70057838, // b:from different
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
     0x702a1a3c, // b:post to
@@ -1765,6 +1764,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7153e75b, // w:sbl
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
+    0x716ab4d3, // b:host has
     0x717e13ec, // p:acti
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
@@ -1774,7 +1774,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x721689c4, // b:many auth
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
-    0x7257e8a8, // b:recipient list
     0x726b24d3, // b:attempting to
     0x72714651, // p:mult
     0x7276d546, // b:they may
@@ -1784,12 +1783,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72b6db1b, // b:au moins
     0x72c0200c, // b:client host
     0x7314fb9a, // b:email was
+    0x73179101, // b:blacklisted file
     0x732a9c7a, // w:ssl
     0x732c19cc, // b:message data
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
     0x733ee8fc, // w:equal
-    0x7345b7a0, // b:sbl query
     0x73505b5d, // b:jp is
     0x73520e2f, // b:permanent failure
     0x737afeb8, // b:being delivered
@@ -1816,10 +1815,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7486d36e, // b:in reply
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
+    0x74b19cd8, // b:found support
     0x74d2f0a9, // c:421
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
-    0x74f50778, // b:server shutting
     0x75039667, // b:note we
     0x75385e4e, // w:failure
     0x756290ab, // b:mail was
@@ -1844,13 +1843,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
     0x76daad38, // b:header from
-    0x76e947cf, // b:rejected email
     0x77019807, // b:polite people
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
     0x7740c44d, // b:helo domain
     0x77654df9, // b:of spam
-    0x7765dfc2, // b:rejected rejeitado
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
     0x77a48e1f, // b:smtp protocol
@@ -1878,7 +1875,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79478c41, // p:prec
     0x79538a57, // b:list staff
     0x79609c6a, // c:521
-    0x79631f24, // b:recipient addresses
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
     0x797834aa, // b:as the
@@ -1977,8 +1973,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ef8add0, // b:com rejected
     0x7f0b9da0, // b:click on
     0x7f163e4c, // b:not conform
+    0x7f18f4a9, // w:generic
     0x7f3c350b, // b:not spam
     0x7f450c94, // w:anti
+    0x7f577fda, // b:with spam
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
     0x7f6e7cc7, // b:or rcpt
@@ -1993,6 +1991,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
     0x803a003f, // w:another
+    0x8041b523, // b:be unsolicited
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
@@ -2004,7 +2003,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x80b28e9a, // b:service exmail
     0x80ccb5d3, // w:closing
     0x80f8455a, // b:comcast net
-    0x80fb0a29, // b:record setup
+    0x810525cb, // b:sorry sender
     0x8113d904, // b:found by
     0x8132222a, // b:bad helo
     0x81392396, // b:has not
@@ -2014,7 +2013,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
-    0x81863a53, // b:session because
+    0x817c6b54, // w:gnome
     0x818bd7ba, // w:attempts
     0x81905b82, // b:in parameters
     0x8194a85e, // w:illegal
@@ -2061,7 +2060,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x845c0251, // b:com no
     0x845c87b4, // w:xxx
     0x84600064, // b:administrative limit
-    0x8464c3f0, // b:qq trouble
     0x84759a37, // b:com to
     0x848ac5f0, // b:org relaying
     0x848c4225, // b:provider to
@@ -2102,7 +2100,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86f89846, // p:quot
     0x871277f6, // p:intr
     0x871589d9, // p:plea
-    0x873f584a, // b:rejected block
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
     0x8759c873, // b:com ip
@@ -2148,7 +2145,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x897a1cd3, // b:trying to
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
+    0x899b385c, // p:desi
     0x89a3be5d, // w:pass
+    0x89da19fa, // b:case you
     0x89e7f674, // b:to open
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
@@ -2184,6 +2183,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8c3e89eb, // b:destination mailbox
     0x8c3f9db8, // b:usr bin
     0x8c4ef508, // b:allowed message
+    0x8c5105ed, // w:attempt
     0x8c5f2c04, // b:mail answer
     0x8c6bca99, // w:seconds
     0x8c7e4c37, // w:threshold
@@ -2192,7 +2192,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8c971ced, // b:is over
     0x8c9eb4c7, // b:ips with
     0x8cb44297, // w:issue
-    0x8cc583fe, // b:resolver rst
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
     0x8d348263, // b:smtp error
@@ -2229,7 +2228,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
-    0x8f3156de, // b:recipient please
     0x8f40edd9, // b:localhost localdomain
     0x8f411884, // b:refer your
     0x8f445795, // p:acco
@@ -2239,7 +2237,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f5d10ea, // w:potential
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
-    0x8f78c815, // b:request for
     0x8fbcd043, // b:bl shtml
     0x8fd08373, // b:based registries
     0x9020fe49, // w:suspended
@@ -2280,7 +2277,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
     0x91c837db, // p:viru
-    0x91def149, // b:related to
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
     0x92090e63, // b:dynamic ip
@@ -2297,6 +2293,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
+    0x92d2475b, // b:invalid format
     0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
     0x92dd692a, // b:user mailbox
@@ -2307,10 +2304,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93208740, // b:sender domain
     0x93273907, // b:org domain
     0x93276d8d, // p:righ
-    0x933bfcdc, // b:proofpoint com
     0x93444d14, // b:user over
     0x9348383a, // w:commands
-    0x934920b4, // b:requires tls
     0x934c60e4, // b:message has
     0x93556a7a, // b:high probability
     0x93621913, // b:action please
@@ -2346,6 +2341,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x94b08787, // b:error when
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
+    0x94e4e8da, // w:immediately
     0x95002443, // b:email faq
     0x95446107, // p:acce
     0x954a237d, // w:did
@@ -2372,7 +2368,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x969de12e, // w:documentation
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
-    0x96da8274, // b:restricted list
     0x96fd522f, // w:disableduser
     0x97045929, // b:no you
     0x970c9e37, // b:address helo
@@ -2380,6 +2375,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97331cca, // w:requests
     0x975a4970, // w:identify
     0x97646eff, // b:com mx
+    0x97683054, // b:domain mail
     0x977cd17d, // w:listed
     0x97a569b7, // b:sorbs net
     0x97a71321, // w:does
@@ -2388,10 +2384,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97e0c942, // e:5.5.4
     0x97e49357, // w:fqdn
     0x97ece007, // b:com sender
-    0x97fca2a5, // b:postmaster gmx
     0x9838ae78, // w:weather
     0x9851b673, // w:blame
-    0x9875441c, // b:send emails
     0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
@@ -2413,6 +2407,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99993798, // w:hl
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
+    0x99cf8e7b, // b:alias has
     0x99df34ca, // w:sent
     0x99ec4290, // w:regards
     0x99f1ec53, // w:intended
@@ -2424,6 +2419,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a1ebffd, // e:5.4.0
     0x9a3392d6, // b:postmaster verizonmedia
     0x9a39a54f, // p:inde
+    0x9a41e98c, // b:org was
     0x9a52ce83, // b:command must
     0x9a55637e, // b:rule imposed
     0x9a5f7b48, // b:that this
@@ -2463,6 +2459,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9c7ce71c, // b:part is
     0x9c8e035e, // w:co
     0x9ccde077, // w:bdat
+    0x9cde6257, // b:use the
     0x9cf922d9, // p:conn
     0x9cfc0f8b, // b:contains invalid
     0x9d04d66d, // b:greylisting in
@@ -2496,7 +2493,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e4ee4c7, // b:spam mail
     0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
-    0x9e85def5, // b:simultaneous connections
     0x9e93605f, // b:could not
     0x9e993f77, // w:hi
     0x9ec0c813, // b:been rate
@@ -2508,6 +2504,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9efc27b5, // p:viol
     0x9f1b0f0d, // b:size of
     0x9f271091, // w:used
+    0x9f4c1169, // b:rejected too
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
     0x9f835141, // b:delivery status
@@ -2539,6 +2536,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa12a9cf9, // w:legitimate
     0xa12e1d08, // b:failure command
     0xa140cad7, // w:limit
+    0xa15940eb, // w:dot
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa1970599, // w:or
@@ -2558,7 +2556,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa2aa8ee4, // w:we
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
-    0xa307bd1d, // b:requested authentication
     0xa30e887d, // w:system
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
@@ -2573,6 +2570,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
     0xa3f28b44, // w:phishing
+    0xa40df68f, // b:messages are
     0xa41864d5, // b:it exceeded
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
@@ -2584,7 +2582,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
     0xa4c0835f, // b:currently unavailable
-    0xa4deb61c, // b:recipient because
     0xa4f0e0ac, // p:comp
     0xa4f8e990, // b:domain cannot
     0xa4f92f71, // p:conf
@@ -2599,7 +2596,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
-    0xa5d98273, // b:server mx
     0xa5df991e, // p:code
     0xa5e40fcf, // b:server ip
     0xa5e796b8, // b:access to
@@ -2619,13 +2615,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
     0xa6c31175, // w:handshake
+    0xa6da53b1, // b:vulani net
     0xa6e41162, // b:server is
     0xa6e625e6, // b:userunknown example
     0xa6ef0649, // w:much
     0xa70c5335, // b:forged ask
     0xa71abbe3, // b:more than
+    0xa71d1f0b, // p:misc
     0xa7201af5, // b:message not
     0xa72a4d4c, // b:authentication not
+    0xa73a3397, // p:pers
+    0xa73c2701, // b:have any
     0xa7452951, // w:berkeley
     0xa745d8bc, // b:an error
     0xa74903ed, // w:internal
@@ -2665,12 +2665,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa936b279, // b:smtp email
     0xa9541f0a, // b:dkim authentication
     0xa96fbc55, // b:mail dns
-    0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
     0xa98e17d5, // w:cr
     0xa99ea6e9, // b:access is
     0xa9af168a, // p:gene
-    0xa9afb914, // b:requested does
     0xa9b2e8ae, // w:rx
     0xa9b52745, // w:sr
     0xa9c517f0, // e:5.7.26
@@ -2680,7 +2678,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9f8af54, // s:ehlo
     0xaa0543da, // b:temporary error
     0xaa065d28, // w:length
-    0xaa33e996, // b:registries as
     0xaa3975e7, // p:stan
     0xaa4bdcb9, // b:detected as
     0xaa4dc51e, // b:following information
@@ -2712,7 +2709,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab9b9285, // w:ip
     0xabac7e5f, // b:net recipient
     0xabb6ae20, // b:docomo example
-    0xabb723c1, // b:removed from
     0xabc01736, // b:unsupported auth
     0xabc51b16, // e:5.7.24
     0xabd5c864, // b:requires an
@@ -2727,10 +2723,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac7b3a08, // b:out of
     0xac9399ed, // b:permission denied
     0xacad69b5, // b:schleuder system
-    0xacb753ca, // b:remote mail
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
-    0xad05e00a, // b:rfc address
     0xad13f50f, // b:user kijitora
     0xad1d9e09, // b:more ip
     0xad32806b, // b:example example
@@ -2764,6 +2758,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae8c08de, // b:virus found
     0xae99a039, // b:domain address
     0xaea0ccc8, // b:is filtered
+    0xaea78bab, // w:points
     0xaea8d645, // b:gmail has
     0xaeacca3c, // b:domain not
     0xaeb59aad, // p:meth
@@ -2799,6 +2794,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafddc87e, // b:file extension
     0xafe23cd9, // b:gmail blocked
     0xafe4c666, // w:connecting
+    0xaff10037, // w:interface
     0xaff9c323, // w:lmtp
     0xb0283d57, // b:dnsbl and
     0xb0294231, // p:amou
@@ -2831,7 +2827,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb19f6d8e, // w:jp
     0xb1a361bd, // w:instructions
     0xb1bafdbb, // w:probability
-    0xb1c1ab55, // b:rejected anti
     0xb1c7ccd3, // b:mail exchanger
     0xb1e0c6a7, // b:com prod
     0xb1f92143, // w:greeting
@@ -2892,6 +2887,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb62208ff, // w:unsolicited
     0xb625213f, // b:valid recipients
     0xb62a80aa, // b:mikeneko example
+    0xb643b223, // b:return address
     0xb6444618, // p:micr
     0xb6560249, // w:hard
     0xb65961fa, // w:doc
@@ -2970,6 +2966,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba16f7bb, // w:openspf
     0xba3334d6, // b:rejected ofr
     0xba3d2fed, // b:mfrom id
+    0xba4451d9, // b:disabled please
     0xba66d75e, // b:is invalid
     0xba79f96b, // p:lite
     0xba7a73e4, // b:manage fatal
@@ -3053,7 +3050,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
-    0xbfede058, // b:quota limit
     0xbffd5792, // b:content is
     0xc00959cd, // b:from refused
     0xc018571b, // b:with this
@@ -3076,6 +3072,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0fa5f21, // p:onli
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
+    0xc13cbb76, // w:none
     0xc16ca89f, // w:denied
     0xc173e234, // b:sent to
     0xc176f429, // b:https schleuder
@@ -3094,6 +3091,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc201fcc1, // b:ezmlm reject
     0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
+    0xc214413f, // p:imme
     0xc227ac87, // b:send email
     0xc23484f8, // b:not point
     0xc2407038, // w:according
@@ -3163,11 +3161,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc62e537a, // p:entr
     0xc63331f8, // w:fail
     0xc63f45b2, // w:details
-    0xc640412a, // b:reply discourse
     0xc644c12a, // w:aup
-    0xc644ea83, // b:shironeko example
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
+    0xc65baaa6, // p:impe
     0xc6950141, // w:ne
     0xc6a24bc7, // b:or you
     0xc6a6a3dc, // b:cannot send
@@ -3185,12 +3182,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc76bac5d, // w:url
     0xc76bb7db, // b:faq php
     0xc76c26d9, // p:sess
+    0xc77746ae, // p:gnom
     0xc77ec4dc, // p:doco
     0xc78aec19, // b:https www
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
-    0xc7adaaee, // b:sender policy
     0xc7b80180, // b:rejected recipient
     0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
@@ -3265,12 +3262,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
     0xcc86efe0, // b:com blacklisted
+    0xcc873e01, // b:header spamschutzregel
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
-    0xccf7e778, // b:recipients in
     0xcd0b45f5, // e:4.3.2
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
@@ -3321,12 +3318,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0a7f5c2, // s:data_end
     0xd0bac363, // p:link
     0xd0c09bda, // b:nyaaaaaaan ezweb
+    0xd0dea98b, // b:has rejected
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
     0xd0f1eb29, // b:address bounce
     0xd112cbbf, // w:before
     0xd1294532, // b:as it
     0xd129e5c7, // b:name contains
+    0xd12d16cf, // b:net client
     0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
     0xd16eedf8, // w:case
@@ -3339,6 +3338,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
     0xd20440d8, // p:lega
+    0xd23bff8c, // w:assistance
     0xd24cdcc2, // w:fast
     0xd25a1398, // b:net mailbox
     0xd2701ec5, // b:local part
@@ -3364,6 +3364,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd3318013, // w:trying
     0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
+    0xd348d678, // b:blocked ip
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3888f0d, // p:appe
@@ -3378,6 +3379,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4560ca0, // b:spamhaus to
     0xd466d46d, // p:doub
     0xd46a8b27, // b:example org
+    0xd471c629, // b:header not
     0xd47373e6, // b:request removal
     0xd47b909c, // b:can find
     0xd4b59db9, // b:in message
@@ -3395,7 +3397,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd578e7d5, // w:not
     0xd59707a9, // b:is out
     0xd5c0d202, // w:security
-    0xd5c96304, // b:sender office
     0xd5db5c50, // b:per session
     0xd5eee41b, // b:from is
     0xd5f9c395, // p:dail
@@ -3430,6 +3431,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd77af7b6, // b:mail from
     0xd77e0a7b, // b:mail system
     0xd79930e1, // w:mongrey
+    0xd7aa3a13, // w:backscatter
     0xd7caba1c, // p:thro
     0xd80476f4, // b:address see
     0xd80c1bf1, // b:is allowed
@@ -3480,11 +3482,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc0dd617, // b:is too
     0xdc2deb32, // p:unim
     0xdc319ed4, // b:blacklisted in
+    0xdc45ef9e, // b:bounce message
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc5bed0e, // b:https check
     0xdc68b5a6, // b:with hard
-    0xdc7e6d6d, // b:record of
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
@@ -3492,12 +3494,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdccd694c, // b:rejected message
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
+    0xdcf5402c, // b:http vulani
     0xdcf7aca1, // b:missing ptr
+    0xdd1339c9, // p:vula
     0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
     0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
     0xdd7812e0, // b:considered spam
+    0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
     0xdd83fcbd, // w:sessionid
     0xdd9fc9ce, // w:directly
@@ -3517,7 +3522,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde432e22, // w:ube
     0xde63fc49, // p:send
     0xde6b35eb, // b:recipient externaldomain
-    0xde84ba24, // b:root vagrant
     0xde9444e8, // w:uribl
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
@@ -3541,6 +3545,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdf9c3e8e, // p:were
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
+    0xe010cd0d, // w:spamschutzregel
     0xe01fa1f1, // b:to header
     0xe021258b, // p:unde
     0xe04c4dd7, // b:and not
@@ -3565,7 +3570,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe1cf16e6, // w:filter
     0xe1cfff06, // b:dns failure
     0xe1d7eb8b, // b:for name
-    0xe1f66b30, // b:pseudo local
     0xe214e9d3, // b:rejected mailbox
     0xe2267771, // b:domain has
     0xe23333eb, // w:feedback
@@ -3620,8 +3624,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe490453b, // e:4.2.1
     0xe4b68d5a, // w:example
     0xe4d0dc4a, // b:jp user
+    0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
-    0xe4fa4626, // b:queue file
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
     0xe51f27f8, // p:nume
@@ -3669,6 +3673,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe7fa7218, // w:mismatch
     0xe80b53ad, // w:effect
     0xe8147045, // b:denied your
+    0xe82a3b11, // b:an invalid
     0xe832865d, // b:not complete
     0xe858fc62, // c:550
     0xe865c855, // c:502
@@ -3693,7 +3698,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
     0xe9ed7530, // b:are not
-    0xea07a0b8, // b:py answer
     0xea4a01d4, // b:long see
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
@@ -3726,7 +3730,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
     0xebda6e88, // b:authorised to
-    0xebeba5b4, // b:reasons please
     0xebf0cbd8, // w:need
     0xec08e6f4, // p:leas
     0xec1f32fd, // p:numb
@@ -3747,7 +3750,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed43a7f9, // w:process
     0xed4f7914, // w:registered
     0xed515f6a, // w:results
-    0xed51f440, // b:refused the
+    0xed523e87, // b:for client
     0xed536281, // w:permanently
     0xed542527, // b:that prevents
     0xed5799ff, // p:trie
@@ -3784,7 +3787,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef092cda, // b:available due
     0xef0af504, // b:to http
     0xef1a8163, // p:unab
-    0xef24bd2e, // b:rcpt domain
     0xef26a483, // p:pipe
     0xef35fa73, // b:security policy
     0xef5ef3db, // b:rejected blocked
@@ -3804,12 +3806,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf039033d, // b:have ptr
     0xf03ea113, // b:spam see
     0xf0460f94, // p:unsu
-    0xf0478177, // b:rejected host
     0xf04799c8, // b:ht lists
     0xf05466f9, // p:host
     0xf076dabe, // b:your isp
     0xf079fe4c, // p:name
     0xf0803547, // e:x.7.8
+    0xf08eb2d5, // w:rst
     0xf0947f72, // w:credentials
     0xf0a6fb05, // b:sender not
     0xf0bb6daf, // b:com cgi
@@ -3867,7 +3869,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3eccd85, // w:tard
     0xf3f00ba3, // w:google
     0xf40ff2c7, // w:unexpected
-    0xf41a4372, // b:server reply
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
@@ -3884,12 +3885,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
-    0xf4fbe0d0, // b:recipient allowed
     0xf5134be7, // w:numeric
     0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
+    0xf5a705b4, // w:change
     0xf5a8c215, // b:com reset
     0xf5ab9643, // w:key
     0xf5b9cac0, // b:allowed size
@@ -3922,11 +3923,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf757a6fc, // b:can also
     0xf770d03a, // b:time please
     0xf7760ae9, // b:while processing
-    0xf7a75adf, // b:sequence no
     0xf7b3e737, // b:detected eicar
     0xf7b44e36, // p:iclo
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
+    0xf7c5044d, // b:by cloud
     0xf7d8bced, // b:black listed
     0xf7f3239d, // b:http go
     0xf7f41bb4, // b:rejecting due
@@ -3940,7 +3941,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf899a954, // b:rejected account
     0xf8bc30ed, // b:results query
     0xf8c6f482, // c:455
-    0xf8e8f821, // b:sending email
     0xf8fbd6ca, // b:to connect
     0xf9069695, // b:your intended
     0xf913dc7a, // p:guid
@@ -3991,12 +3991,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfb9ba137, // b:ehlo requires
     0xfba119a8, // b:no valid
     0xfba77733, // p:some
+    0xfbace0f8, // b:don want
     0xfbb0f1f8, // w:review
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
     0xfbd35faa, // p:full
     0xfbe7ef8d, // b:policy restriction
-    0xfbeb4529, // b:sending rate
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
@@ -4059,1009 +4059,1009 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 5, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 15, 16, 17,
-    23, 23, 24, 24, 25, 25, 26, 27, 28, 28, 28, 31, 32, 35, 48, 49,
-    49, 49, 49, 49, 49, 50, 53, 54, 55, 55, 55, 59, 60, 61, 63, 64,
-    73, 74, 76, 77, 78, 79, 80, 87, 87, 97, 107, 107, 108, 110, 114, 115,
-    115, 119, 119, 121, 121, 121, 121, 123, 123, 124, 125, 126, 126, 127, 127, 127,
-    128, 128, 129, 130, 131, 131, 132, 132, 133, 134, 135, 135, 136, 142, 144, 152,
-    154, 154, 160, 160, 160, 160, 161, 162, 176, 176, 176, 177, 177, 177, 177, 177,
-    178, 178, 178, 178, 179, 179, 179, 180, 181, 182, 182, 183, 184, 185, 186, 186,
-    192, 194, 195, 198, 199, 200, 200, 201, 201, 201, 202, 203, 204, 205, 208, 209,
-    209, 210, 211, 212, 213, 214, 215, 219, 219, 220, 221, 222, 223, 223, 223, 224,
-    225, 226, 227, 227, 227, 230, 230, 236, 236, 236, 237, 237, 238, 238, 239, 240,
-    240, 265, 265, 267, 267, 267, 267, 267, 269, 281, 281, 282, 307, 307, 308, 310,
-    312, 313, 314, 315, 315, 315, 315, 316, 316, 317, 321, 323, 329, 330, 330, 331,
-    332, 333, 333, 352, 353, 353, 353, 355, 356, 357, 361, 362, 364, 365, 365, 366,
-    366, 373, 380, 381, 383, 383, 384, 384, 385, 385, 387, 387, 387, 388, 390, 390,
-    401, 401, 401, 401, 402, 403, 403, 403, 403, 403, 403, 403, 403, 404, 404, 429,
-    438, 453, 456, 456, 456, 457, 457, 458, 459, 460, 460, 460, 461, 462, 462, 463,
-    464, 465, 465, 466, 467, 468, 476, 477, 477, 486, 486, 486, 487, 488, 490, 490,
-    512, 513, 514, 514, 517, 536, 538, 542, 546, 547, 547, 548, 548, 548, 549, 551,
-    553, 553, 554, 554, 556, 556, 556, 556, 556, 557, 557, 561, 566, 567, 568, 569,
-    570, 570, 570, 572, 572, 572, 574, 574, 578, 578, 578, 578, 578, 580, 581, 583,
-    587, 591, 591, 591, 601, 601, 602, 602, 603, 604, 605, 606, 608, 612, 613, 614,
-    614, 614, 615, 615, 615, 615, 616, 617, 618, 618, 620, 620, 621, 622, 624, 625,
-    627, 628, 628, 630, 631, 637, 637, 638, 638, 638, 640, 640, 641, 645, 646, 647,
-    647, 648, 650, 651, 651, 652, 652, 655, 655, 656, 656, 661, 664, 664, 665, 666,
-    670, 671, 671, 671, 671, 672, 687, 688, 688, 689, 691, 691, 691, 693, 695, 695,
-    695, 695, 696, 696, 696, 696, 698, 698, 699, 700, 707, 707, 714, 716, 717, 718,
-    718, 719, 720, 721, 723, 723, 727, 727, 737, 737, 740, 743, 744, 746, 749, 749,
-    750, 750, 753, 756, 757, 757, 758, 758, 759, 763, 766, 770, 771, 771, 771, 771,
-    772, 774, 775, 778, 779, 780, 781, 781, 787, 788, 788, 788, 788, 788, 791, 792,
-    793, 795, 798, 798, 800, 801, 802, 802, 802, 807, 810, 810, 828, 828, 829, 830,
-    830, 836, 836, 836, 836, 837, 837, 837, 839, 839, 839, 839, 839, 840, 841, 842,
-    842, 843, 843, 844, 846, 846, 847, 847, 847, 848, 849, 869, 870, 870, 870, 872,
-    872, 875, 877, 879, 883, 884, 884, 891, 892, 893, 893, 893, 896, 897, 898, 899,
-    900, 902, 903, 904, 905, 906, 907, 907, 907, 909, 910, 912, 928, 929, 929, 931,
-    932, 932, 933, 934, 942, 942, 942, 942, 943, 944, 944, 945, 945, 945, 946, 946,
-    966, 967, 967, 967, 969, 971, 971, 972, 973, 978, 978, 979, 979, 980, 980, 982,
-    983, 983, 984, 985, 987, 987, 987, 987, 988, 988, 989, 989, 991, 991, 992, 996,
-    997, 998, 999, 999, 1002, 1003, 1003, 1004, 1004, 1004, 1004, 1004, 1005, 1005, 1005, 1005,
-    1005, 1006, 1007, 1007, 1009, 1010, 1012, 1012, 1012, 1013, 1013, 1014, 1017, 1017, 1018, 1018,
-    1019, 1019, 1020, 1020, 1024, 1024, 1025, 1026, 1026, 1026, 1027, 1027, 1028, 1033, 1033, 1038,
-    1039, 1040, 1040, 1041, 1045, 1045, 1046, 1047, 1049, 1049, 1050, 1050, 1051, 1053, 1055, 1055,
-    1056, 1056, 1057, 1058, 1060, 1061, 1062, 1063, 1063, 1064, 1065, 1065, 1065, 1070, 1071, 1071,
-    1071, 1071, 1072, 1073, 1073, 1074, 1075, 1076, 1076, 1076, 1077, 1078, 1078, 1080, 1081, 1081,
-    1084, 1085, 1085, 1090, 1090, 1090, 1090, 1094, 1095, 1095, 1097, 1102, 1102, 1105, 1106, 1106,
-    1107, 1108, 1109, 1109, 1117, 1119, 1119, 1123, 1123, 1123, 1124, 1124, 1126, 1131, 1131, 1133,
-    1136, 1146, 1146, 1146, 1147, 1153, 1153, 1153, 1153, 1153, 1154, 1155, 1157, 1157, 1157, 1158,
-    1158, 1158, 1158, 1158, 1159, 1159, 1165, 1166, 1168, 1169, 1171, 1173, 1174, 1175, 1176, 1178,
-    1179, 1179, 1179, 1180, 1182, 1184, 1185, 1207, 1208, 1208, 1209, 1216, 1216, 1217, 1233, 1234,
-    1234, 1235, 1239, 1239, 1239, 1240, 1241, 1243, 1243, 1243, 1244, 1255, 1256, 1261, 1261, 1263,
-    1263, 1263, 1265, 1267, 1268, 1269, 1269, 1269, 1271, 1271, 1271, 1271, 1272, 1273, 1273, 1275,
-    1278, 1279, 1280, 1281, 1282, 1283, 1284, 1285, 1285, 1303, 1304, 1304, 1305, 1308, 1308, 1308,
-    1309, 1309, 1327, 1327, 1328, 1329, 1332, 1334, 1335, 1337, 1337, 1338, 1340, 1341, 1343, 1343,
-    1344, 1345, 1345, 1345, 1346, 1347, 1348, 1351, 1351, 1357, 1357, 1358, 1359, 1359, 1360, 1360,
-    1362, 1363, 1363, 1363, 1363, 1387, 1388, 1388, 1388, 1388, 1388, 1389, 1390, 1395, 1396, 1398,
-    1398, 1398, 1398, 1400, 1400, 1400, 1400, 1401, 1402, 1424, 1424, 1426, 1426, 1426, 1432, 1432,
-    1433, 1437, 1438, 1439, 1440, 1441, 1442, 1444, 1445, 1447, 1448, 1448, 1448, 1448, 1448, 1449,
-    1450, 1450, 1450, 1450, 1452, 1452, 1452, 1453, 1453, 1453, 1453, 1454, 1472, 1473, 1473, 1473,
-    1474, 1475, 1476, 1477, 1477, 1477, 1477, 1477, 1479, 1480, 1481, 1484, 1486, 1487, 1489, 1494,
-    1495, 1495, 1495, 1498, 1502, 1507, 1507, 1508, 1513, 1513, 1514, 1515, 1516, 1522, 1522, 1522,
-    1522, 1523, 1523, 1524, 1525, 1529, 1530, 1548, 1553, 1553, 1553, 1554, 1555, 1556, 1556, 1561,
-    1562, 1590, 1590, 1594, 1594, 1594, 1595, 1595, 1596, 1597, 1597, 1598, 1598, 1599, 1600, 1601,
-    1602, 1602, 1602, 1603, 1604, 1605, 1605, 1606, 1606, 1607, 1607, 1609, 1610, 1612, 1613, 1613,
-    1614, 1620, 1621, 1622, 1622, 1622, 1630, 1632, 1633, 1633, 1633, 1633, 1633, 1633, 1634, 1635,
-    1636, 1636, 1664, 1665, 1667, 1668, 1669, 1671, 1672, 1673, 1673, 1674, 1675, 1675, 1675, 1688,
-    1688, 1689, 1690, 1690, 1690, 1690, 1692, 1693, 1694, 1695, 1697, 1700, 1701, 1702, 1703, 1703,
-    1703, 1703, 1703, 1705, 1706, 1707, 1707, 1708, 1708, 1709, 1711, 1711, 1711, 1711, 1711, 1712,
-    1712, 1713, 1713, 1714, 1715, 1715, 1716, 1718, 1718, 1742, 1742, 1742, 1743, 1743, 1743, 1743,
-    1743, 1746, 1764, 1764, 1764, 1764, 1765, 1765, 1765, 1767, 1768, 1780, 1783, 1784, 1785, 1788,
-    1789, 1789, 1799, 1800, 1805, 1806, 1807, 1809, 1810, 1811, 1811, 1811, 1811, 1816, 1818, 1819,
-    1819, 1819, 1820, 1821, 1822, 1823, 1823, 1831, 1831, 1832, 1834, 1835, 1835, 1835, 1836, 1836,
-    1839, 1840, 1841, 1850, 1851, 1851, 1851, 1851, 1853, 1854, 1858, 1862, 1863, 1864, 1864, 1865,
-    1867, 1868, 1880, 1881, 1881, 1886, 1886, 1887, 1887, 1888, 1890, 1890, 1890, 1890, 1891, 1895,
-    1895, 1897, 1898, 1901, 1904, 1904, 1905, 1905, 1907, 1919, 1919, 1920, 1921, 1921, 1921, 1922,
-    1924, 1924, 1925, 1926, 1927, 1927, 1927, 1934, 1935, 1935, 1935, 1936, 1959, 1961, 1961, 1961,
-    1964, 1965, 1980, 1980, 1980, 1981, 1981, 1981, 1981, 1982, 1982, 1992, 1992, 1993, 1993, 1994,
-    1994, 1997, 2005, 2006, 2006, 2007, 2008, 2009, 2013, 2013, 2018, 2019, 2019, 2020, 2026, 2026,
-    2026, 2027, 2027, 2033, 2037, 2037, 2037, 2038, 2040, 2040, 2040, 2042, 2044, 2045, 2045, 2046,
-    2047, 2048, 2049, 2055, 2055, 2056, 2056, 2056, 2056, 2058, 2059, 2059, 2060, 2060, 2061, 2061,
-    2062, 2063, 2063, 2069, 2071, 2071, 2071, 2071, 2071, 2072, 2074, 2081, 2082, 2096, 2097, 2097,
-    2097, 2097, 2097, 2097, 2100, 2102, 2103, 2103, 2103, 2103, 2106, 2107, 2108, 2109, 2109, 2119,
-    2139, 2140, 2141, 2142, 2142, 2142, 2142, 2148, 2149, 2150, 2151, 2155, 2155, 2159, 2161, 2162,
-    2164, 2165, 2168, 2169, 2179, 2206, 2206, 2209, 2209, 2210, 2210, 2211, 2211, 2211, 2216, 2217,
-    2217, 2218, 2219, 2219, 2220, 2221, 2221, 2221, 2222, 2223, 2224, 2224, 2228, 2231, 2232, 2236,
-    2240, 2240, 2240, 2243, 2243, 2243, 2244, 2247, 2248, 2253, 2256, 2257, 2257, 2257, 2258, 2258,
-    2262, 2262, 2262, 2262, 2263, 2264, 2265, 2267, 2267, 2267, 2270, 2275, 2275, 2275, 2276, 2279,
-    2280, 2284, 2284, 2284, 2285, 2286, 2287, 2287, 2293, 2294, 2295, 2295, 2298, 2299, 2300, 2311,
-    2314, 2314, 2314, 2315, 2317, 2318, 2318, 2328, 2337, 2337, 2338, 2340, 2341, 2342, 2343, 2359,
-    2360, 2362, 2365, 2365, 2366, 2366, 2366, 2366, 2368, 2384, 2384, 2384, 2389, 2390, 2390, 2390,
-    2391, 2393, 2394, 2395, 2395, 2395, 2401, 2401, 2406, 2409, 2434, 2435, 2436, 2437, 2437, 2439,
-    2441, 2442, 2443, 2443, 2443, 2444, 2444, 2446, 2446, 2447, 2450, 2451, 2451, 2451, 2451, 2451,
-    2452, 2453, 2454, 2454, 2456, 2457, 2458, 2459, 2459, 2461, 2462, 2462, 2463, 2463, 2463, 2464,
-    2465, 2466, 2468, 2469, 2474, 2476, 2488, 2490, 2492, 2492, 2492, 2493, 2494, 2495, 2496, 2498,
-    2501, 2501, 2506, 2507, 2509, 2509, 2509, 2509, 2509, 2509, 2510, 2511, 2517, 2531, 2543, 2544,
-    2544, 2545, 2546, 2547, 2547, 2549, 2549, 2549, 2549, 2550, 2550, 2550, 2550, 2550, 2551, 2551,
-    2552, 2553, 2554, 2578, 2579, 2580, 2580, 2580, 2583, 2584, 2584, 2585, 2586, 2586, 2586, 2588,
-    2600, 2600, 2601, 2601, 2602, 2602, 2602, 2603, 2604, 2604, 2606, 2608, 2613, 2613, 2613, 2618,
-    2626, 2627, 2627, 2627, 2627, 2630, 2630, 2631, 2632, 2632, 2633, 2634, 2634, 2634, 2636, 2636,
-    2636, 2639, 2640, 2640, 2641, 2644, 2645, 2656, 2656, 2659, 2669, 2669, 2670, 2670, 2671, 2673,
-    2673, 2674, 2675, 2697, 2718, 2718, 2718, 2718, 2740, 2741, 2742, 2743, 2744, 2748, 2749, 2749,
-    2752, 2752, 2777, 2777, 2777, 2777, 2778, 2778, 2779, 2780, 2780, 2782, 2784, 2784, 2784, 2784,
-    2785, 2787, 2788, 2788, 2788, 2789, 2795, 2796, 2796, 2796, 2796, 2797, 2797, 2798, 2798, 2799,
-    2800, 2801, 2803, 2804, 2805, 2806, 2806, 2807, 2808, 2809, 2811, 2813, 2815, 2815, 2816, 2818,
-    2819, 2819, 2820, 2820, 2820, 2821, 2823, 2823, 2824, 2824, 2824, 2831, 2852, 2854, 2854, 2854,
-    2854, 2855, 2858, 2859, 2861, 2863, 2864, 2865, 2865, 2865, 2866, 2868, 2868, 2869, 2869, 2869,
-    2885, 2886, 2887, 2890, 2890, 2897, 2897, 2898, 2899, 2901, 2901, 2902, 2903, 2904, 2905, 2907,
-    2908, 2909, 2910, 2918, 2920, 2922, 2922, 2922, 2923, 2923, 2923, 2924, 2925, 2926, 2936, 2947,
-    2948, 2952, 2956, 2973, 2975, 2976, 2977, 2979, 2979, 2980, 2984, 2984, 2984, 2987, 2993, 2993,
-    2995, 2995, 2997, 2997, 2998, 2999, 3000, 3000, 3000, 3001, 3002, 3002, 3003, 3003, 3004, 3005,
-    3006, 3006, 3007, 3007, 3008, 3009, 3009, 3014, 3015, 3015, 3021, 3022, 3023, 3024, 3025, 3025,
-    3025, 3026, 3051, 3058, 3061, 3062, 3062, 3072, 3073, 3073, 3074, 3074, 3075, 3076, 3076, 3076,
-    3078, 3079, 3079, 3079, 3079, 3080, 3081, 3082, 3082, 3084, 3108, 3125, 3125, 3127, 3127, 3128,
-    3129, 3130, 3130, 3131, 3131, 3132, 3132, 3133, 3152, 3153, 3153, 3153, 3154, 3156, 3156, 3156,
-    3158, 3158, 3159, 3182, 3182, 3182, 3183, 3187, 3204, 3206, 3206, 3207, 3207, 3208, 3209, 3213,
-    3213, 3236, 3261, 3262, 3262, 3263, 3264, 3290, 3307, 3308, 3308, 3314, 3315, 3317, 3317, 3321,
-    3331, 3331, 3332, 3337, 3337, 3353, 3354, 3354, 3354, 3354, 3355, 3355, 3355, 3380, 3381, 3381,
-    3382, 3382, 3382, 3382, 3383, 3386, 3387, 3388, 3388, 3389, 3390, 3390, 3391, 3392, 3394, 3402,
-    3418, 3419, 3440, 3444, 3445, 3446, 3447, 3447, 3448, 3449, 3449, 3449, 3449, 3449, 3450, 3451,
-    3451, 3452, 3452, 3454, 3455, 3456, 3456, 3473, 3474, 3475, 3494, 3502, 3504, 3505, 3510, 3512,
-    3513, 3513, 3513, 3513, 3514, 3514, 3515, 3516, 3516, 3517, 3521, 3521, 3523, 3539, 3540, 3542,
-    3543, 3543, 3543, 3543, 3544, 3545, 3549, 3549, 3551, 3551, 3551, 3552, 3552, 3552, 3552, 3553,
-    3555, 3557, 3557, 3557, 3557, 3558, 3559, 3560, 3560, 3560, 3560, 3560, 3564, 3564, 3564, 3564,
-    3565, 3566, 3567, 3568, 3569, 3570, 3570, 3571, 3571, 3572, 3573, 3573, 3586, 3587, 3587, 3588,
-    3589, 3592, 3592, 3593, 3617, 3618, 3620, 3620, 3622, 3624, 3628, 3629, 3629, 3630, 3631, 3632,
-    3633, 3633, 3635, 3635, 3635, 3636, 3639, 3640, 3640, 3644, 3645, 3646, 3647, 3648, 3650, 3654,
-    3655, 3655, 3655, 3656, 3656, 3656, 3657, 3657, 3658, 3659, 3659, 3667, 3668, 3668, 3676, 3677,
-    3677, 3678, 3679, 3680, 3680, 3681, 3681, 3681, 3684, 3685, 3686, 3687, 3687, 3697, 3697, 3698,
-    3698, 3699, 3699, 3699, 3700, 3700, 3701, 3701, 3701, 3701, 3701, 3701, 3702, 3714, 3715, 3733,
-    3733, 3733, 3735, 3736, 3739, 3739, 3740, 3741, 3741, 3741, 3742, 3743, 3744, 3751, 3751, 3753,
-    3756, 3756, 3757, 3758, 3758, 3758, 3761, 3764, 3764, 3764, 3764, 3765, 3777, 3777, 3778, 3779,
-    3779, 3788, 3788, 3789, 3790, 3791, 3793, 3794, 3795, 3795, 3795, 3796, 3796, 3796, 3797, 3797,
-    3801, 3802, 3804, 3805, 3805, 3818, 3819, 3820, 3820, 3821, 3822, 3822, 3822, 3824, 3835, 3836,
-    3836, 3837, 3838, 3838, 3838, 3838, 3839, 3839, 3840, 3843, 3844, 3845, 3845, 3847, 3847, 3847,
-    3847, 3847, 3847, 3849, 3850, 3850, 3850, 3851, 3851, 3853, 3853, 3856, 3856, 3857, 3860, 3862,
-    3862, 3862, 3862, 3864, 3865, 3874, 3874, 3874, 3874, 3890, 3890, 3896, 3897, 3898, 3907, 3908,
-    3908, 3909, 3910, 3912, 3912, 3913, 3914, 3914, 3915, 3918, 3923, 3923, 3924, 3925, 3926, 3926,
-    3926, 3926, 3941, 3942, 3942, 3943, 3944, 3946, 3947, 3947, 3948, 3948, 3949, 3949, 3952, 3954,
-    3957, 3961, 3961, 3962, 3962, 3962, 3964, 3965, 3966, 3966, 3969, 3969, 3969, 3970, 3971, 3975,
-    3976, 3977, 3978, 3979, 3989, 3990, 3990, 3991, 3991, 3995, 3996, 3998, 3998, 3999, 4011, 4016,
-    4016, 4025, 4025, 4028, 4030, 4030, 4032, 4032, 4032, 4033, 4039, 4040, 4040, 4045, 4046, 4047,
-    4051, 4051, 4051, 4052, 4052, 4052, 4054, 4054, 4055, 4057, 4058, 4058, 4060, 4060, 4061, 4062,
-    4063, 4065, 4066, 4067, 4071, 4072, 4073, 4074, 4076, 4077, 4077, 4077, 4078, 4082, 4083, 4085,
-    4087, 4087, 4087, 4090, 4099, 4099, 4100, 4100, 4103, 4103, 4103, 4113, 4115, 4117, 4117, 4124,
-    4125, 4126, 4126, 4129, 4130, 4150, 4150, 4151, 4151, 4151, 4152, 4153, 4154, 4155, 4162, 4163,
-    4164, 4165, 4166, 4168, 4170, 4171, 4171, 4171, 4171, 4171, 4172, 4172, 4172, 4172, 4173, 4173,
-    4174, 4175, 4176, 4177, 4177, 4177, 4178, 4179, 4191, 4195, 4221, 4223, 4224, 4229, 4229, 4229,
-    4229, 4229, 4229, 4230, 4231, 4232, 4232, 4232, 4234, 4240, 4241, 4242, 4242, 4243, 4244, 4244,
-    4245, 4246, 4247, 4248, 4249, 4249, 4249, 4254, 4254, 4254, 4255, 4256, 4263, 4275, 4276, 4276,
-    4276, 4277, 4277, 4278, 4279, 4290, 4290, 4292, 4293, 4293, 4293, 4294, 4294, 4294, 4296, 4297,
-    4298, 4299, 4301, 4301, 4301, 4301, 4302, 4305, 4307, 4308, 4309, 4310, 4311, 4312, 4313, 4316,
-    4318, 4319, 4320, 4321, 4324, 4327, 4328, 4330, 4331, 4352, 4353, 4354, 4357, 4358, 4361, 4362,
-    4362, 4362, 4366, 4367, 4372, 4373, 4374, 4392, 4393, 4395, 4395, 4395, 4398, 4399, 4399, 4400,
-    4400, 4400, 4403, 4403, 4408, 4410, 4412, 4412, 4413, 4428, 4429, 4433, 4433, 4434, 4435, 4438,
-    4439, 4440, 4440, 4447, 4448, 4449, 4449, 4450, 4450, 4450, 4450, 4451, 4452, 4452, 4453, 4454,
-    4455, 4456, 4456, 4457, 4457, 4457, 4458, 4459, 4462, 4463, 4465, 4469, 4469, 4470, 4470, 4485,
-    4486, 4488, 4488, 4488, 4507, 4508, 4508, 4525, 4526, 4528, 4530, 4531, 4532, 4533, 4534, 4534,
-    4535, 4537, 4540, 4543, 4544, 4551, 4564, 4565, 4566, 4574, 4579, 4581, 4581, 4582, 4582, 4582,
-    4583, 4602, 4602, 4604, 4605, 4632, 4632, 4632, 4633, 4638, 4640, 4640, 4645, 4657, 4657, 4657,
-    4663, 4664, 4664, 4671, 4672, 4676, 4678, 4680, 4685, 4686, 4686, 4687, 4688, 4690, 4691, 4692,
-    4707, 4707, 4709, 4709, 4709, 4734, 4744, 4744, 4746, 4746, 4747, 4750, 4751, 4769, 4772, 4775,
-    4775, 4776, 4776, 4777, 4778, 4780, 4780, 4782, 4782, 4785, 4786, 4786, 4787, 4787, 4789, 4796,
-    4798, 4798, 4798, 4800, 4800, 4801, 4802, 4803, 4803, 4805, 4807, 4808, 4808, 4808, 4808, 4809,
-    4811, 4816, 4816, 4817, 4818, 4819, 4821, 4839, 4840, 4841, 4841, 4842, 4842, 4843, 4843, 4843,
-    4844, 4845, 4845, 4845, 4846, 4847, 4847, 4847, 4847, 4848, 4849, 4850, 4861, 4863, 4864, 4877,
-    4879, 4881, 4881, 4881, 4882, 4882, 4901, 4906, 4909, 4910, 4910, 4911, 4912, 4913, 4914, 4915,
-    4915, 4916, 4917, 4917, 4918, 4918, 4923, 4924, 4925, 4925, 4926, 4926, 4926, 4941, 4941, 4964,
-    4965, 4965, 4965, 4966, 4967, 4968, 4968, 4969, 4973, 4973, 4973, 4973, 4973, 4973, 4975, 4976,
-    4976, 4976, 4976, 4977, 4977, 4978, 4978, 4981, 4989, 4990, 4992, 4993, 4994, 4994, 4995, 4996,
-    4996, 4996, 4996, 4996, 5005, 5007, 5035, 5047, 5049, 5051, 5051, 5052, 5054, 5055, 5056, 5060,
-    5064, 5065, 5066, 5067, 5068, 5068, 5068, 5073, 5074, 5074, 5082, 5083, 5083, 5083, 5088, 5089,
-    5092, 5093, 5093, 5094, 5095, 5097, 5097, 5098, 5098, 5102, 5103, 5103, 5103, 5104, 5110, 5110,
-    5110, 5110, 5111, 5112, 5112, 5113, 5114, 5114, 5115, 5116, 5116, 5116, 5116, 5119, 5120, 5121,
-    5122, 5123, 5124, 5125, 5125, 5126, 5127, 5127, 5127, 5128, 5149, 5149, 5149, 5151, 5151, 5174,
-    5174, 5175, 5183, 5185, 5187, 5193, 5198, 5198, 5199, 5200, 5200, 5200, 5201, 5202, 5202, 5205,
-    5207, 5207, 5208, 5208, 5209, 5210, 5221, 5222, 5223, 5224, 5225, 5226, 5245, 5246, 5246, 5246,
-    5247, 5248, 5248, 5250, 5250, 5250, 5253, 5253, 5254, 5254, 5255, 5256, 5271, 5274, 5275, 5275,
-    5301, 5301, 5302, 5303, 5304, 5304, 5304, 5304, 5305, 5307, 5324, 5326, 5328, 5333, 5333, 5334,
-    5334, 5335, 5336, 5337, 5339, 5339, 5339, 5340, 5341, 5342, 5342, 5342, 5344, 5344, 5344, 5344,
-    5351, 5351, 5353, 5354, 5354, 5355, 5355, 5356, 5358, 5359, 5359, 5361, 5361, 5361, 5365, 5365,
-    5367, 5371, 5373, 5374, 5382, 5388, 5389, 5390, 5390, 5392, 5393, 5393, 5397, 5398, 5398, 5400,
-    5400, 5401, 5402, 5405, 5405, 5405, 5406, 5408, 5408, 5409, 5410, 5411, 5412, 5414, 5414, 5416,
-    5420, 5420, 5422, 5422, 5424, 5425, 5433, 5434, 5435, 5436, 5436, 5438, 5439, 5441, 5458, 5459,
-    5459, 5460, 5461, 5462, 5464, 5465, 5465, 5465, 5466, 5466, 5467, 5487, 5488, 5489, 5489, 5492,
-    5492, 5494, 5494, 5494, 5495, 5496, 5497, 5499, 5499, 5499, 5499, 5499, 5500, 5500, 5504, 5504,
-    5524, 5524, 5544, 5545, 5546, 5546, 5546, 5546, 5548, 5548, 5551, 5551, 5552, 5553, 5554, 5563,
-    5564, 5574, 5574, 5590, 5591, 5592, 5592, 5592, 5603, 5603, 5604, 5605, 5605, 5605, 5606, 5606,
-    5606, 5607, 5607, 5608, 5609, 5609, 5611, 5611, 5611, 5618, 5629, 5629, 5632, 5633, 5634, 5634,
-    5635, 5635, 5635, 5635, 5636, 5637, 5638, 5638, 5638, 5639, 5639, 5653, 5653, 5655, 5658, 5659,
-    5659, 5660, 5661, 5661, 5662, 5663, 5665, 5666, 5666, 5667, 5667, 5668, 5668, 5668, 5685, 5687,
-    5687, 5710, 5710, 5710, 5712, 5714, 5715, 5716, 5716, 5717, 5718, 5719, 5719, 5720, 5722, 5724,
-    5724, 5724, 5725, 5726, 5729, 5730, 5732, 5733, 5733, 5734, 5735, 5736, 5738, 5740, 5751, 5751,
-    5754, 5755, 5756, 5756, 5759, 5759, 5760, 5760, 5760, 5760, 5761, 5762, 5764, 5764, 5765, 5765,
-    5766, 5767, 5768, 5769, 5769, 5770, 5771, 5771, 5789, 5790, 5791, 5792, 5793, 5793, 5795, 5795,
-    5795, 5796, 5796, 5796, 5802, 5802, 5803, 5804, 5804, 5805, 5805, 5806, 5806, 5806, 5806, 5806,
-    5806, 5807, 5808, 5812, 5812, 5813, 5815, 5816, 5816, 5816, 5817, 5817, 5817, 5820, 5822, 5822,
-    5823, 5834, 5838, 5838, 5838, 5838, 5839, 5840, 5843, 5844, 5848, 5848, 5850, 5851, 5853, 5853,
-    5854, 5854, 5855, 5856, 5857, 5857, 5858, 5858, 5859, 5859, 5860, 5861, 5861, 5861, 5861, 5862,
-    5864, 5864, 5864, 5865, 5871, 5871, 5876, 5876, 5877, 5877, 5878, 5879, 5894, 5895, 5898, 5898,
-    5899, 5900, 5900, 5900, 5902, 5904, 5905, 5907, 5908, 5909, 5912, 5913, 5915, 5921, 5922, 5923,
-    5925, 5925, 5925, 5928, 5929, 5929, 5930, 5935, 5936, 5937, 5938, 5941, 5944, 5945, 5945, 5945,
-    5945, 5946, 5947, 5948, 5949, 5951, 5954, 5955, 5956, 5976, 5976, 5978, 5979, 5979, 5986, 5987,
-    5988, 5993, 5994, 6005, 6005, 6005, 6006, 6006, 6006, 6008, 6008, 6008, 6008, 6009, 6009, 6010,
-    6012, 6013, 6013, 6016, 6017, 6018, 6019, 6020, 6020, 6021, 6022, 6022, 6023, 6024, 6025, 6025,
-    6025, 6026, 6028, 6028, 6029, 6030, 6030, 6032, 6033, 6034, 6034, 6035, 6040, 6041, 6041, 6042,
-    6069, 6069, 6069, 6069, 6069, 6069, 6073, 6073, 6074, 6074, 6076, 6076, 6076, 6087, 6088, 6089,
-    6090, 6090, 6091, 6091, 6091, 6092, 6093, 6095, 6095, 6098, 6098, 6098, 6098, 6098, 6099, 6100,
-    6101, 6101, 6101, 6101, 6101, 6102, 6102, 6102, 6105, 6106, 6107, 6108, 6108, 6109, 6111, 6113,
-    6117, 6118, 6119, 6120, 6122, 6123, 6123, 6125, 6125, 6125, 6125, 6142, 6143, 6143, 6144, 6145,
-    6145, 6145, 6146, 6147, 6148, 6150, 6150, 6153, 6156, 6156, 6177, 6177, 6182, 6182, 6183, 6183,
-    6184, 6186, 6186, 6189, 6190, 6191, 6191, 6192, 6196, 6197, 6198, 6198, 6215, 6228, 6228, 6228,
-    6230, 6230, 6232, 6233, 6236, 6236, 6236, 6236, 6237, 6244, 6245, 6246, 6246, 6259, 6260, 6260,
-    6261, 6261, 6261, 6262, 6264, 6265, 6267, 6267, 6267, 6267, 6267, 6267, 6268, 6269, 6269, 6270,
-    6271, 6272, 6272, 6273, 6273, 6275, 6276, 6276, 6276, 6277, 6277, 6278, 6280, 6280, 6280, 6288,
-    6288, 6290, 6290, 6292, 6293, 6297, 6297, 6298, 6299, 6300, 6301, 6302, 6303, 6306, 6306, 6308,
-    6309, 6309, 6310, 6311, 6311, 6311, 6311, 6312, 6313, 6313, 6313, 6315, 6315, 6317, 6317, 6318,
-    6319, 6320, 6321, 6322, 6322, 6322, 6322, 6323, 6329, 6331, 6333, 6333, 6334, 6336, 6336, 6337,
-    6340, 6341, 6345, 6346, 6347, 6371, 6371, 6371, 6372, 6372, 6372, 6372, 6373, 6377, 6378, 6379,
-    6380, 6381, 6383, 6383, 6383, 6383, 6384, 6389, 6390, 6390, 6392, 6393, 6393, 6403, 6404, 6405,
-    6407, 6408, 6408, 6409, 6409, 6411, 6412, 6412, 6412, 6413, 6414, 6415, 6416, 6416, 6417, 6423,
-    6424, 6424, 6425, 6426, 6428, 6429, 6430, 6430, 6431, 6432, 6432, 6435, 6435, 6438, 6444, 6444,
-    6444, 6445, 6445, 6446, 6446, 6447, 6448, 6448, 6449, 6450, 6451, 6452, 6452, 6471, 6473, 6473,
-    6474, 6474, 6475, 6475, 6475, 6475, 6476, 6477, 6477, 6477, 6478, 6480, 6480, 6480, 6482, 6486,
-    6487, 6493, 6494, 6495, 6495, 6495, 6496, 6496, 6520, 6521, 6522, 6525, 6547, 6548, 6548, 6548,
-    6548, 6549, 6550, 6550, 6550, 6551, 6551, 6552, 6567, 6567, 6567, 6569, 6569, 6569, 6570, 6571,
-    6572, 6590, 6608, 6608, 6608, 6608, 6609, 6610, 6612, 6612, 6613, 6613, 6613, 6614, 6628, 6629,
-    6629, 6644, 6659, 6660, 6684, 6684, 6684, 6685, 6685, 6685, 6686, 6687, 6689, 6690, 6690, 6690,
-    6718, 6720, 6730, 6747, 6748, 6749, 6749, 6749, 6749, 6749, 6752, 6773, 6773, 6792, 6793, 6793,
-    6799, 6801, 6803, 6829, 6830, 6831, 6841, 6841, 6841, 6841, 6842, 6842, 6852, 6852, 6855, 6855,
-    6856, 6857, 6857, 6858, 6858, 6860, 6861, 6862, 6863, 6866, 6866, 6866, 6866, 6868, 6869, 6876,
-    6877, 6878, 6881, 6881, 6882, 6882, 6883, 6883, 6883, 6886, 6887, 6889, 6890, 6890, 6891, 6892,
-    6892, 6896, 6896, 6897, 6898, 6917, 6917, 6917, 6917, 6929, 6930, 6931, 6931, 6931, 6932, 6933,
-    6934, 6935, 6935, 6939, 6940, 6941, 6942, 6946, 6947, 6950, 6951, 6952, 6953, 6953, 6954, 6955,
-    6955, 6955, 6955, 6956, 6956, 6967, 6970, 6977, 6977, 6978, 6978, 6978, 6979, 6980, 6981, 6982,
-    6983, 6986, 6986, 6987, 6992, 6992, 6997, 6999, 7000, 7001, 7002, 7003, 7004, 7004, 7004, 7004,
-    7005, 7005, 7006, 7006, 7007, 7009, 7010, 7011, 7015, 7015, 7015, 7016, 7017, 7018, 7018, 7018,
-    7019, 7019, 7019, 7019, 7019, 7020, 7021, 7022, 7023, 7024, 7031, 7032, 7034, 7035, 7036, 7040,
-    7041, 7042, 7042, 7043, 7043, 7043, 7044, 7048, 7048, 7049, 7051, 7051, 7052, 7052, 7054, 7055,
-    7055, 7074, 7076, 7078, 7079, 7080, 7080, 7080, 7080, 7080, 7081, 7081, 7082, 7082, 7082, 7099,
-    7101, 7101, 7101, 7105, 7105, 7105, 7109, 7110, 7110, 7111, 7113, 7115, 7115, 7116, 7116, 7117,
-    7117, 7118, 7118, 7130, 7132, 7151, 7152, 7153, 7153, 7154, 7154, 7167, 7167, 7168, 7168, 7184,
-    7204, 7225, 7226, 7226, 7227, 7227, 7227, 7227, 7228, 7230, 7231, 7231, 7231, 7253, 7260, 7261,
-    7266, 7266, 7267, 7283, 7283, 7283, 7284, 7284, 7284, 7284, 7284, 7285, 7285, 7286, 7286, 7286,
-    7288, 7289, 7289, 7294, 7294, 7295, 7296, 7298, 7298, 7299, 7301, 7302, 7302, 7303, 7303, 7304,
-    7304, 7307, 7308, 7328, 7329, 7330, 7331, 7331, 7331, 7332, 7332, 7335, 7335, 7335, 7337, 7344,
-    7344, 7344, 7345, 7346, 7346, 7353, 7354, 7355, 7357, 7357, 7358, 7359, 7361, 7362, 7363, 7363,
-    7365, 7365, 7376, 7377, 7384, 7385, 7386, 7398, 7399, 7399, 7399, 7400, 7400, 7400, 7400, 7403,
-    7403, 7404, 7405, 7406, 7408, 7409, 7410, 7415, 7415, 7417, 7418, 7419, 7419, 7420, 7421, 7422,
-    7423, 7424, 7424, 7424, 7424, 7424, 7425, 7425, 7425, 7426, 7427, 7435, 7435, 7436, 7443, 7444,
-    7444, 7445, 7450, 7451, 7452, 7452, 7452, 7452, 7452, 7452, 7454, 7462, 7465, 7466, 7466, 7466,
-    7466, 7466, 7467, 7471, 7482, 7485, 7485, 7487, 7487, 7488, 7488, 7489, 7489, 7490, 7490, 7492,
+    0, 1, 5, 5, 6, 7, 8, 9, 10, 10, 11, 12, 14, 16, 17, 18,
+    23, 23, 24, 24, 25, 25, 26, 27, 28, 28, 28, 30, 33, 34, 37, 50,
+    51, 51, 51, 51, 51, 51, 52, 55, 56, 56, 56, 56, 60, 61, 62, 67,
+    68, 77, 78, 80, 81, 82, 84, 85, 92, 92, 102, 113, 113, 114, 116, 120,
+    121, 121, 125, 125, 127, 128, 128, 129, 129, 130, 130, 132, 133, 134, 135, 135,
+    136, 136, 136, 136, 136, 137, 138, 139, 139, 140, 140, 141, 142, 143, 143, 144,
+    151, 153, 160, 162, 162, 168, 168, 168, 168, 169, 170, 186, 187, 187, 188, 188,
+    188, 189, 189, 190, 192, 192, 192, 192, 193, 193, 193, 194, 195, 196, 196, 197,
+    198, 199, 200, 200, 209, 210, 211, 214, 215, 216, 217, 217, 217, 218, 219, 220,
+    221, 224, 225, 225, 226, 227, 228, 229, 230, 231, 235, 235, 236, 237, 238, 239,
+    239, 239, 240, 241, 242, 243, 243, 243, 246, 246, 252, 252, 252, 253, 256, 256,
+    257, 257, 281, 281, 283, 283, 284, 284, 284, 286, 296, 296, 297, 322, 322, 322,
+    322, 324, 325, 326, 327, 328, 328, 328, 328, 328, 329, 329, 330, 333, 335, 340,
+    341, 341, 342, 343, 344, 344, 363, 364, 364, 364, 365, 366, 367, 371, 372, 374,
+    375, 375, 376, 376, 383, 391, 392, 393, 393, 394, 394, 395, 395, 396, 396, 396,
+    397, 399, 400, 400, 412, 412, 412, 412, 413, 414, 414, 415, 415, 415, 415, 415,
+    415, 415, 415, 416, 416, 440, 451, 465, 468, 468, 468, 469, 469, 470, 471, 472,
+    472, 472, 473, 474, 474, 475, 476, 477, 477, 477, 478, 479, 486, 486, 486, 495,
+    495, 496, 497, 499, 499, 520, 521, 521, 521, 524, 544, 546, 550, 553, 554, 556,
+    556, 557, 557, 557, 558, 560, 562, 562, 563, 563, 565, 565, 565, 565, 565, 565,
+    566, 566, 570, 575, 576, 577, 578, 579, 579, 579, 582, 582, 584, 584, 589, 589,
+    589, 589, 589, 591, 592, 593, 597, 601, 601, 601, 601, 610, 611, 611, 612, 612,
+    612, 613, 615, 619, 620, 621, 621, 621, 622, 622, 622, 622, 623, 624, 625, 625,
+    626, 626, 627, 628, 630, 632, 633, 634, 634, 636, 637, 644, 644, 645, 645, 645,
+    647, 647, 648, 652, 653, 654, 654, 655, 657, 658, 658, 659, 660, 663, 665, 665,
+    666, 666, 670, 673, 673, 674, 675, 679, 680, 680, 680, 680, 681, 695, 695, 696,
+    696, 699, 701, 701, 703, 705, 705, 705, 705, 706, 706, 706, 706, 708, 708, 708,
+    709, 716, 716, 724, 726, 727, 728, 728, 729, 730, 731, 732, 732, 736, 736, 747,
+    747, 751, 754, 755, 757, 760, 760, 762, 763, 766, 769, 770, 770, 771, 771, 772,
+    776, 779, 780, 784, 784, 784, 784, 784, 785, 787, 788, 791, 792, 793, 794, 794,
+    800, 802, 802, 803, 803, 803, 803, 803, 805, 806, 806, 808, 811, 811, 813, 814,
+    815, 815, 815, 821, 824, 824, 840, 840, 841, 842, 842, 849, 849, 849, 849, 850,
+    850, 850, 850, 853, 853, 853, 853, 853, 854, 855, 856, 856, 857, 857, 858, 860,
+    861, 862, 862, 862, 863, 864, 884, 885, 885, 886, 886, 888, 889, 891, 893, 897,
+    898, 898, 905, 906, 907, 907, 907, 910, 911, 912, 913, 914, 916, 917, 918, 919,
+    920, 921, 921, 923, 924, 926, 942, 943, 943, 945, 946, 946, 947, 948, 956, 956,
+    956, 956, 957, 958, 958, 959, 959, 959, 960, 960, 981, 982, 982, 982, 984, 986,
+    986, 987, 988, 993, 993, 994, 994, 995, 995, 996, 997, 997, 998, 999, 1001, 1001,
+    1001, 1001, 1002, 1002, 1003, 1003, 1005, 1005, 1006, 1009, 1010, 1011, 1011, 1012, 1012, 1015,
+    1016, 1016, 1017, 1017, 1017, 1017, 1017, 1018, 1018, 1018, 1018, 1018, 1019, 1020, 1020, 1021,
+    1022, 1024, 1024, 1025, 1026, 1026, 1027, 1030, 1030, 1031, 1031, 1031, 1032, 1032, 1032, 1032,
+    1035, 1035, 1036, 1037, 1037, 1037, 1038, 1038, 1039, 1043, 1043, 1048, 1049, 1050, 1050, 1051,
+    1051, 1055, 1055, 1056, 1057, 1059, 1059, 1060, 1060, 1061, 1063, 1065, 1065, 1066, 1066, 1067,
+    1068, 1070, 1071, 1072, 1073, 1073, 1074, 1075, 1075, 1075, 1080, 1080, 1080, 1080, 1080, 1080,
+    1081, 1081, 1082, 1083, 1085, 1085, 1085, 1086, 1088, 1088, 1090, 1090, 1090, 1093, 1094, 1094,
+    1099, 1099, 1099, 1099, 1103, 1104, 1104, 1106, 1111, 1111, 1111, 1114, 1115, 1115, 1116, 1117,
+    1118, 1118, 1126, 1128, 1128, 1132, 1132, 1133, 1133, 1135, 1140, 1140, 1142, 1145, 1154, 1154,
+    1154, 1155, 1161, 1161, 1161, 1161, 1162, 1163, 1165, 1165, 1165, 1166, 1166, 1167, 1167, 1167,
+    1167, 1168, 1168, 1174, 1175, 1177, 1178, 1180, 1182, 1183, 1184, 1185, 1186, 1187, 1187, 1187,
+    1188, 1190, 1192, 1193, 1215, 1216, 1216, 1217, 1224, 1224, 1225, 1240, 1241, 1241, 1241, 1242,
+    1246, 1246, 1246, 1247, 1248, 1250, 1250, 1250, 1251, 1263, 1264, 1264, 1269, 1269, 1269, 1271,
+    1273, 1274, 1275, 1275, 1275, 1277, 1277, 1277, 1277, 1278, 1279, 1279, 1279, 1280, 1283, 1284,
+    1284, 1285, 1286, 1287, 1287, 1304, 1305, 1305, 1306, 1309, 1309, 1309, 1310, 1310, 1326, 1326,
+    1327, 1328, 1331, 1333, 1334, 1335, 1335, 1336, 1338, 1339, 1341, 1341, 1342, 1343, 1343, 1343,
+    1344, 1345, 1345, 1345, 1347, 1347, 1353, 1353, 1354, 1355, 1355, 1356, 1356, 1358, 1359, 1359,
+    1359, 1359, 1383, 1384, 1384, 1384, 1384, 1384, 1385, 1386, 1391, 1392, 1394, 1394, 1394, 1394,
+    1396, 1396, 1396, 1396, 1397, 1398, 1420, 1420, 1422, 1422, 1424, 1430, 1430, 1432, 1436, 1437,
+    1438, 1439, 1440, 1442, 1443, 1445, 1446, 1446, 1447, 1447, 1448, 1449, 1449, 1449, 1450, 1450,
+    1450, 1451, 1452, 1453, 1453, 1453, 1454, 1470, 1471, 1471, 1471, 1472, 1473, 1474, 1475, 1475,
+    1475, 1475, 1475, 1477, 1478, 1479, 1482, 1484, 1485, 1487, 1490, 1491, 1491, 1491, 1494, 1499,
+    1504, 1504, 1505, 1510, 1510, 1512, 1513, 1518, 1518, 1518, 1519, 1519, 1520, 1521, 1525, 1526,
+    1546, 1551, 1551, 1551, 1552, 1553, 1554, 1554, 1558, 1559, 1585, 1585, 1589, 1589, 1589, 1590,
+    1590, 1591, 1592, 1592, 1593, 1593, 1594, 1595, 1596, 1597, 1597, 1597, 1597, 1598, 1599, 1599,
+    1600, 1600, 1601, 1601, 1603, 1604, 1606, 1607, 1607, 1608, 1613, 1614, 1615, 1615, 1615, 1623,
+    1625, 1626, 1626, 1626, 1626, 1626, 1626, 1627, 1628, 1628, 1628, 1656, 1657, 1659, 1660, 1661,
+    1663, 1664, 1665, 1665, 1666, 1667, 1667, 1667, 1680, 1680, 1681, 1682, 1682, 1682, 1682, 1684,
+    1685, 1686, 1687, 1689, 1692, 1693, 1694, 1695, 1695, 1695, 1695, 1695, 1696, 1697, 1698, 1698,
+    1699, 1699, 1700, 1702, 1702, 1702, 1702, 1702, 1703, 1704, 1705, 1705, 1706, 1707, 1707, 1707,
+    1709, 1709, 1733, 1734, 1734, 1735, 1735, 1735, 1735, 1735, 1737, 1755, 1755, 1755, 1755, 1756,
+    1756, 1758, 1759, 1775, 1778, 1779, 1782, 1783, 1783, 1792, 1793, 1797, 1798, 1799, 1801, 1803,
+    1804, 1804, 1804, 1805, 1805, 1809, 1811, 1812, 1812, 1812, 1813, 1814, 1815, 1816, 1816, 1824,
+    1824, 1826, 1827, 1827, 1827, 1828, 1828, 1831, 1832, 1833, 1842, 1843, 1843, 1843, 1843, 1844,
+    1845, 1848, 1851, 1852, 1852, 1852, 1853, 1854, 1855, 1866, 1867, 1867, 1872, 1873, 1873, 1874,
+    1876, 1876, 1876, 1876, 1877, 1880, 1880, 1882, 1883, 1886, 1889, 1889, 1890, 1890, 1892, 1908,
+    1908, 1909, 1910, 1910, 1910, 1911, 1913, 1913, 1914, 1915, 1916, 1916, 1916, 1922, 1923, 1923,
+    1924, 1947, 1949, 1949, 1952, 1953, 1968, 1968, 1968, 1969, 1969, 1969, 1970, 1970, 1980, 1980,
+    1981, 1981, 1982, 1982, 1983, 1987, 1996, 1997, 1997, 1998, 1999, 2000, 2003, 2003, 2008, 2009,
+    2009, 2010, 2015, 2015, 2015, 2016, 2016, 2021, 2025, 2025, 2025, 2026, 2028, 2028, 2028, 2030,
+    2032, 2033, 2033, 2034, 2035, 2036, 2037, 2043, 2044, 2044, 2045, 2045, 2047, 2048, 2048, 2049,
+    2049, 2050, 2050, 2051, 2052, 2052, 2058, 2060, 2060, 2061, 2062, 2062, 2062, 2064, 2066, 2072,
+    2073, 2087, 2088, 2088, 2088, 2088, 2088, 2088, 2091, 2092, 2093, 2093, 2093, 2093, 2096, 2097,
+    2098, 2099, 2099, 2109, 2128, 2130, 2131, 2131, 2131, 2137, 2138, 2139, 2140, 2144, 2144, 2148,
+    2150, 2151, 2153, 2154, 2157, 2158, 2169, 2196, 2196, 2198, 2198, 2199, 2199, 2200, 2200, 2200,
+    2201, 2205, 2206, 2206, 2207, 2208, 2208, 2209, 2210, 2210, 2210, 2211, 2213, 2213, 2217, 2219,
+    2220, 2224, 2228, 2228, 2228, 2231, 2232, 2232, 2233, 2237, 2238, 2243, 2245, 2246, 2246, 2246,
+    2247, 2247, 2251, 2251, 2251, 2251, 2252, 2252, 2254, 2254, 2257, 2261, 2261, 2261, 2262, 2265,
+    2266, 2268, 2268, 2269, 2270, 2271, 2271, 2276, 2276, 2277, 2279, 2280, 2291, 2294, 2294, 2294,
+    2295, 2297, 2298, 2309, 2318, 2318, 2319, 2320, 2321, 2322, 2338, 2340, 2341, 2344, 2344, 2345,
+    2345, 2345, 2345, 2347, 2365, 2365, 2365, 2369, 2370, 2370, 2370, 2371, 2373, 2374, 2375, 2376,
+    2376, 2376, 2382, 2382, 2388, 2391, 2392, 2417, 2418, 2419, 2420, 2420, 2422, 2423, 2424, 2425,
+    2425, 2425, 2425, 2427, 2427, 2428, 2431, 2432, 2432, 2432, 2433, 2433, 2433, 2434, 2435, 2436,
+    2436, 2438, 2439, 2439, 2440, 2440, 2442, 2443, 2443, 2443, 2443, 2444, 2445, 2446, 2447, 2449,
+    2450, 2455, 2457, 2467, 2469, 2471, 2471, 2471, 2472, 2473, 2474, 2475, 2477, 2480, 2480, 2485,
+    2486, 2488, 2488, 2488, 2488, 2488, 2488, 2488, 2489, 2490, 2496, 2509, 2520, 2521, 2521, 2522,
+    2523, 2524, 2524, 2526, 2526, 2526, 2526, 2527, 2527, 2527, 2527, 2527, 2528, 2528, 2529, 2530,
+    2531, 2555, 2556, 2557, 2557, 2560, 2561, 2561, 2562, 2563, 2563, 2563, 2565, 2577, 2577, 2578,
+    2578, 2579, 2579, 2579, 2580, 2581, 2582, 2582, 2582, 2584, 2586, 2591, 2591, 2591, 2596, 2604,
+    2605, 2605, 2605, 2605, 2607, 2607, 2608, 2609, 2609, 2610, 2610, 2611, 2611, 2611, 2613, 2613,
+    2613, 2616, 2617, 2617, 2618, 2621, 2622, 2631, 2631, 2634, 2644, 2644, 2645, 2645, 2646, 2649,
+    2649, 2650, 2651, 2675, 2696, 2696, 2696, 2696, 2719, 2719, 2720, 2721, 2722, 2726, 2727, 2727,
+    2730, 2730, 2755, 2755, 2755, 2756, 2756, 2757, 2758, 2758, 2760, 2762, 2762, 2763, 2763, 2765,
+    2766, 2766, 2767, 2773, 2774, 2774, 2774, 2774, 2775, 2775, 2776, 2776, 2778, 2779, 2780, 2783,
+    2784, 2785, 2786, 2786, 2787, 2788, 2789, 2791, 2792, 2794, 2794, 2796, 2798, 2799, 2801, 2801,
+    2802, 2802, 2802, 2803, 2805, 2805, 2806, 2808, 2809, 2816, 2836, 2838, 2838, 2838, 2838, 2839,
+    2843, 2844, 2846, 2848, 2850, 2851, 2851, 2851, 2852, 2854, 2854, 2855, 2855, 2855, 2875, 2876,
+    2877, 2880, 2880, 2887, 2887, 2888, 2889, 2891, 2891, 2892, 2893, 2894, 2895, 2896, 2898, 2899,
+    2900, 2901, 2910, 2912, 2915, 2915, 2915, 2916, 2916, 2916, 2917, 2918, 2919, 2929, 2929, 2940,
+    2941, 2945, 2949, 2966, 2968, 2969, 2970, 2972, 2973, 2976, 2976, 2976, 2980, 2986, 2986, 2991,
+    2991, 2992, 2994, 2994, 2995, 2995, 2996, 2996, 2997, 2998, 2998, 2999, 2999, 3000, 3001, 3002,
+    3002, 3003, 3003, 3004, 3005, 3005, 3010, 3011, 3011, 3017, 3018, 3019, 3020, 3020, 3020, 3020,
+    3021, 3022, 3047, 3054, 3056, 3056, 3064, 3065, 3065, 3066, 3066, 3067, 3068, 3068, 3068, 3070,
+    3071, 3071, 3071, 3071, 3072, 3073, 3074, 3074, 3075, 3100, 3117, 3117, 3119, 3120, 3121, 3122,
+    3123, 3124, 3124, 3124, 3125, 3144, 3145, 3145, 3145, 3146, 3149, 3149, 3149, 3151, 3151, 3152,
+    3175, 3175, 3175, 3176, 3180, 3198, 3199, 3199, 3200, 3200, 3201, 3202, 3206, 3229, 3253, 3254,
+    3254, 3255, 3256, 3282, 3301, 3302, 3302, 3307, 3308, 3310, 3310, 3314, 3325, 3325, 3326, 3332,
+    3332, 3349, 3350, 3350, 3350, 3351, 3352, 3352, 3352, 3374, 3375, 3375, 3376, 3376, 3376, 3376,
+    3377, 3380, 3381, 3382, 3382, 3383, 3384, 3384, 3385, 3386, 3388, 3394, 3409, 3411, 3432, 3436,
+    3437, 3438, 3439, 3439, 3439, 3440, 3441, 3441, 3441, 3441, 3442, 3443, 3443, 3447, 3447, 3449,
+    3450, 3451, 3451, 3467, 3468, 3469, 3489, 3497, 3499, 3500, 3505, 3507, 3508, 3508, 3508, 3508,
+    3509, 3509, 3510, 3511, 3511, 3512, 3515, 3515, 3517, 3533, 3534, 3536, 3537, 3537, 3537, 3538,
+    3538, 3540, 3540, 3541, 3544, 3544, 3546, 3546, 3546, 3547, 3547, 3547, 3547, 3548, 3550, 3552,
+    3552, 3553, 3553, 3553, 3554, 3555, 3556, 3556, 3556, 3556, 3556, 3560, 3560, 3560, 3560, 3561,
+    3562, 3563, 3564, 3565, 3566, 3566, 3567, 3569, 3570, 3571, 3571, 3584, 3585, 3585, 3586, 3587,
+    3590, 3590, 3591, 3615, 3616, 3618, 3618, 3620, 3622, 3626, 3627, 3627, 3628, 3629, 3630, 3631,
+    3631, 3633, 3633, 3633, 3634, 3637, 3638, 3638, 3642, 3643, 3644, 3644, 3645, 3647, 3651, 3652,
+    3652, 3652, 3653, 3653, 3653, 3654, 3655, 3656, 3656, 3664, 3665, 3665, 3673, 3674, 3674, 3675,
+    3676, 3677, 3678, 3679, 3679, 3679, 3683, 3684, 3685, 3686, 3686, 3696, 3696, 3697, 3697, 3698,
+    3698, 3698, 3699, 3699, 3700, 3700, 3700, 3700, 3701, 3701, 3702, 3713, 3714, 3730, 3730, 3732,
+    3734, 3737, 3737, 3738, 3739, 3739, 3739, 3740, 3741, 3742, 3750, 3750, 3752, 3754, 3754, 3755,
+    3756, 3756, 3756, 3759, 3762, 3762, 3762, 3762, 3763, 3774, 3774, 3775, 3776, 3776, 3785, 3785,
+    3786, 3787, 3788, 3790, 3791, 3792, 3793, 3793, 3794, 3795, 3795, 3796, 3797, 3797, 3797, 3801,
+    3803, 3807, 3808, 3808, 3822, 3823, 3824, 3824, 3825, 3826, 3826, 3826, 3828, 3838, 3840, 3840,
+    3841, 3842, 3842, 3842, 3842, 3843, 3843, 3844, 3847, 3848, 3849, 3849, 3851, 3851, 3851, 3851,
+    3851, 3852, 3852, 3854, 3855, 3855, 3855, 3856, 3856, 3858, 3861, 3861, 3862, 3865, 3867, 3867,
+    3867, 3867, 3868, 3869, 3877, 3877, 3877, 3877, 3893, 3893, 3899, 3900, 3901, 3909, 3910, 3910,
+    3911, 3912, 3914, 3914, 3915, 3916, 3916, 3917, 3920, 3925, 3925, 3926, 3927, 3928, 3928, 3928,
+    3944, 3945, 3945, 3946, 3947, 3949, 3950, 3951, 3951, 3952, 3952, 3955, 3958, 3960, 3964, 3964,
+    3965, 3965, 3965, 3967, 3968, 3969, 3969, 3972, 3972, 3972, 3973, 3974, 3978, 3979, 3980, 3981,
+    3982, 3993, 3994, 3994, 3995, 3995, 3999, 4000, 4002, 4002, 4003, 4014, 4019, 4019, 4028, 4031,
+    4033, 4034, 4035, 4035, 4035, 4036, 4042, 4043, 4043, 4048, 4049, 4050, 4053, 4053, 4053, 4053,
+    4054, 4054, 4054, 4056, 4056, 4057, 4059, 4060, 4060, 4062, 4063, 4065, 4068, 4069, 4070, 4074,
+    4075, 4076, 4077, 4079, 4080, 4080, 4080, 4081, 4084, 4085, 4087, 4089, 4089, 4089, 4092, 4100,
+    4100, 4101, 4101, 4104, 4104, 4104, 4113, 4115, 4117, 4117, 4124, 4125, 4126, 4126, 4129, 4129,
+    4130, 4150, 4150, 4151, 4151, 4151, 4152, 4153, 4154, 4155, 4162, 4164, 4165, 4166, 4167, 4169,
+    4171, 4172, 4172, 4172, 4172, 4172, 4173, 4173, 4173, 4173, 4173, 4174, 4175, 4176, 4177, 4177,
+    4177, 4178, 4181, 4182, 4194, 4197, 4223, 4225, 4226, 4230, 4230, 4230, 4230, 4231, 4232, 4233,
+    4233, 4233, 4235, 4240, 4241, 4242, 4242, 4243, 4244, 4244, 4245, 4246, 4247, 4248, 4249, 4249,
+    4249, 4250, 4255, 4255, 4255, 4256, 4257, 4264, 4276, 4277, 4277, 4277, 4278, 4278, 4278, 4279,
+    4280, 4290, 4290, 4292, 4293, 4293, 4293, 4294, 4294, 4294, 4296, 4297, 4298, 4299, 4301, 4301,
+    4301, 4301, 4302, 4305, 4307, 4308, 4309, 4310, 4311, 4312, 4313, 4315, 4317, 4318, 4319, 4320,
+    4323, 4327, 4328, 4330, 4331, 4331, 4352, 4353, 4354, 4357, 4358, 4361, 4362, 4362, 4362, 4366,
+    4367, 4372, 4373, 4374, 4391, 4392, 4394, 4394, 4394, 4397, 4398, 4398, 4399, 4399, 4399, 4402,
+    4402, 4407, 4409, 4411, 4411, 4412, 4429, 4433, 4433, 4434, 4435, 4438, 4439, 4440, 4440, 4447,
+    4448, 4449, 4449, 4449, 4450, 4450, 4450, 4450, 4451, 4452, 4452, 4453, 4454, 4455, 4456, 4456,
+    4457, 4457, 4457, 4458, 4459, 4462, 4463, 4466, 4470, 4470, 4471, 4471, 4486, 4487, 4489, 4489,
+    4489, 4507, 4508, 4509, 4509, 4525, 4526, 4528, 4530, 4531, 4532, 4533, 4534, 4534, 4535, 4537,
+    4540, 4543, 4544, 4552, 4565, 4566, 4574, 4578, 4580, 4580, 4581, 4581, 4581, 4582, 4602, 4602,
+    4602, 4603, 4629, 4629, 4629, 4629, 4630, 4635, 4637, 4637, 4642, 4651, 4651, 4651, 4657, 4658,
+    4665, 4666, 4671, 4673, 4675, 4680, 4681, 4681, 4682, 4683, 4685, 4686, 4687, 4701, 4703, 4703,
+    4703, 4727, 4736, 4736, 4738, 4738, 4739, 4741, 4742, 4761, 4764, 4766, 4766, 4767, 4767, 4768,
+    4769, 4769, 4771, 4771, 4774, 4774, 4777, 4778, 4779, 4779, 4779, 4779, 4780, 4780, 4782, 4791,
+    4794, 4794, 4794, 4796, 4796, 4797, 4798, 4799, 4799, 4801, 4803, 4804, 4804, 4804, 4804, 4805,
+    4807, 4812, 4812, 4813, 4814, 4815, 4817, 4835, 4836, 4837, 4837, 4838, 4838, 4839, 4839, 4839,
+    4840, 4841, 4841, 4842, 4843, 4843, 4843, 4844, 4845, 4846, 4856, 4858, 4859, 4872, 4874, 4876,
+    4876, 4877, 4877, 4894, 4899, 4902, 4903, 4903, 4904, 4905, 4906, 4907, 4908, 4908, 4910, 4911,
+    4911, 4912, 4913, 4918, 4919, 4920, 4920, 4921, 4921, 4921, 4935, 4935, 4959, 4960, 4960, 4961,
+    4962, 4963, 4963, 4964, 4967, 4967, 4967, 4967, 4967, 4967, 4969, 4970, 4970, 4970, 4971, 4972,
+    4972, 4975, 4984, 4985, 4987, 4988, 4989, 4989, 4990, 4991, 4991, 4991, 4991, 4991, 4999, 5001,
+    5028, 5040, 5041, 5043, 5043, 5044, 5046, 5047, 5048, 5052, 5056, 5056, 5057, 5058, 5059, 5059,
+    5060, 5060, 5064, 5065, 5065, 5073, 5074, 5074, 5074, 5079, 5080, 5083, 5084, 5084, 5085, 5086,
+    5088, 5088, 5089, 5089, 5092, 5093, 5093, 5093, 5094, 5100, 5100, 5100, 5100, 5101, 5102, 5102,
+    5103, 5104, 5104, 5105, 5105, 5106, 5106, 5106, 5106, 5109, 5110, 5111, 5111, 5112, 5113, 5114,
+    5114, 5115, 5115, 5115, 5115, 5116, 5135, 5135, 5135, 5137, 5137, 5160, 5160, 5161, 5168, 5173,
+    5175, 5181, 5186, 5186, 5187, 5187, 5187, 5188, 5189, 5189, 5192, 5194, 5194, 5195, 5195, 5196,
+    5197, 5207, 5208, 5209, 5210, 5211, 5212, 5231, 5232, 5232, 5232, 5233, 5234, 5234, 5236, 5236,
+    5236, 5239, 5239, 5240, 5240, 5241, 5242, 5257, 5259, 5260, 5260, 5287, 5287, 5288, 5289, 5290,
+    5290, 5290, 5290, 5291, 5293, 5309, 5311, 5313, 5318, 5318, 5319, 5319, 5320, 5321, 5322, 5324,
+    5324, 5325, 5325, 5326, 5327, 5328, 5328, 5329, 5331, 5331, 5331, 5331, 5338, 5338, 5340, 5341,
+    5341, 5342, 5342, 5343, 5345, 5346, 5346, 5348, 5348, 5348, 5352, 5352, 5353, 5357, 5359, 5360,
+    5368, 5377, 5378, 5379, 5379, 5381, 5382, 5382, 5387, 5388, 5388, 5390, 5390, 5392, 5393, 5396,
+    5396, 5396, 5397, 5399, 5399, 5400, 5401, 5402, 5403, 5405, 5405, 5407, 5411, 5411, 5413, 5413,
+    5415, 5416, 5424, 5425, 5426, 5427, 5427, 5429, 5430, 5432, 5447, 5448, 5448, 5449, 5450, 5451,
+    5452, 5454, 5455, 5455, 5455, 5456, 5456, 5457, 5478, 5479, 5480, 5480, 5482, 5482, 5484, 5485,
+    5485, 5486, 5487, 5488, 5490, 5490, 5490, 5490, 5490, 5491, 5491, 5494, 5494, 5514, 5514, 5534,
+    5535, 5536, 5536, 5536, 5536, 5538, 5538, 5540, 5540, 5541, 5542, 5543, 5549, 5550, 5561, 5561,
+    5578, 5579, 5580, 5580, 5580, 5590, 5590, 5591, 5592, 5592, 5592, 5593, 5593, 5593, 5594, 5594,
+    5595, 5595, 5595, 5597, 5597, 5597, 5604, 5615, 5615, 5617, 5618, 5619, 5619, 5620, 5620, 5620,
+    5620, 5621, 5622, 5623, 5623, 5624, 5624, 5638, 5638, 5640, 5643, 5644, 5644, 5645, 5646, 5646,
+    5647, 5648, 5650, 5651, 5651, 5652, 5652, 5653, 5653, 5653, 5653, 5668, 5670, 5670, 5692, 5692,
+    5692, 5694, 5695, 5696, 5697, 5697, 5698, 5699, 5700, 5700, 5701, 5703, 5704, 5704, 5704, 5704,
+    5705, 5706, 5709, 5710, 5711, 5712, 5712, 5713, 5714, 5715, 5717, 5719, 5731, 5731, 5734, 5735,
+    5736, 5736, 5739, 5739, 5740, 5740, 5740, 5742, 5743, 5743, 5747, 5747, 5748, 5748, 5751, 5752,
+    5753, 5754, 5754, 5755, 5756, 5756, 5772, 5773, 5774, 5775, 5776, 5776, 5778, 5778, 5778, 5779,
+    5779, 5779, 5785, 5785, 5786, 5787, 5787, 5788, 5788, 5789, 5789, 5789, 5789, 5789, 5789, 5790,
+    5791, 5795, 5795, 5797, 5797, 5797, 5798, 5799, 5799, 5799, 5802, 5804, 5804, 5805, 5815, 5819,
+    5819, 5819, 5820, 5821, 5822, 5825, 5826, 5830, 5831, 5831, 5833, 5834, 5836, 5836, 5836, 5837,
+    5838, 5839, 5839, 5840, 5840, 5841, 5841, 5842, 5843, 5843, 5843, 5843, 5844, 5845, 5846, 5846,
+    5847, 5852, 5852, 5857, 5857, 5858, 5858, 5860, 5861, 5875, 5876, 5880, 5880, 5881, 5882, 5882,
+    5882, 5884, 5885, 5886, 5888, 5889, 5890, 5893, 5894, 5896, 5902, 5903, 5904, 5906, 5906, 5906,
+    5909, 5910, 5910, 5911, 5915, 5916, 5917, 5918, 5923, 5926, 5927, 5927, 5927, 5927, 5928, 5929,
+    5930, 5931, 5933, 5936, 5937, 5938, 5960, 5960, 5961, 5963, 5964, 5964, 5970, 5971, 5975, 5976,
+    5986, 5986, 5986, 5987, 5987, 5987, 5989, 5989, 5991, 5991, 5992, 5992, 5993, 5995, 5996, 5996,
+    5999, 5999, 6000, 6001, 6002, 6002, 6003, 6004, 6004, 6005, 6006, 6007, 6007, 6007, 6010, 6012,
+    6012, 6013, 6014, 6014, 6016, 6017, 6018, 6018, 6019, 6024, 6025, 6025, 6026, 6053, 6053, 6053,
+    6053, 6053, 6053, 6053, 6057, 6057, 6058, 6061, 6061, 6063, 6063, 6063, 6076, 6077, 6078, 6079,
+    6079, 6080, 6080, 6080, 6080, 6081, 6082, 6084, 6084, 6087, 6087, 6087, 6087, 6087, 6088, 6089,
+    6090, 6090, 6090, 6090, 6090, 6091, 6091, 6091, 6094, 6095, 6096, 6097, 6097, 6098, 6098, 6100,
+    6102, 6107, 6108, 6109, 6110, 6112, 6113, 6113, 6116, 6116, 6116, 6116, 6132, 6132, 6133, 6133,
+    6134, 6135, 6135, 6135, 6136, 6137, 6138, 6142, 6142, 6144, 6147, 6147, 6168, 6168, 6173, 6174,
+    6174, 6175, 6177, 6177, 6179, 6180, 6181, 6181, 6182, 6186, 6187, 6188, 6188, 6204, 6217, 6217,
+    6217, 6219, 6219, 6221, 6222, 6225, 6225, 6225, 6225, 6226, 6235, 6236, 6239, 6239, 6252, 6253,
+    6253, 6254, 6255, 6255, 6255, 6256, 6258, 6259, 6261, 6261, 6261, 6261, 6261, 6261, 6262, 6263,
+    6263, 6264, 6265, 6266, 6266, 6267, 6267, 6269, 6270, 6270, 6270, 6271, 6271, 6272, 6273, 6273,
+    6273, 6280, 6280, 6282, 6282, 6285, 6286, 6290, 6290, 6291, 6292, 6293, 6294, 6295, 6296, 6299,
+    6299, 6301, 6302, 6302, 6303, 6304, 6305, 6305, 6305, 6306, 6307, 6307, 6307, 6309, 6309, 6311,
+    6311, 6311, 6313, 6314, 6315, 6316, 6317, 6318, 6318, 6318, 6318, 6318, 6318, 6324, 6326, 6328,
+    6328, 6329, 6331, 6331, 6332, 6335, 6336, 6339, 6340, 6341, 6365, 6365, 6366, 6366, 6366, 6366,
+    6367, 6371, 6372, 6373, 6374, 6375, 6377, 6377, 6377, 6377, 6378, 6383, 6384, 6385, 6387, 6388,
+    6388, 6398, 6399, 6401, 6402, 6404, 6405, 6406, 6407, 6407, 6409, 6410, 6410, 6410, 6411, 6412,
+    6413, 6414, 6414, 6415, 6421, 6422, 6422, 6423, 6424, 6426, 6428, 6429, 6430, 6431, 6431, 6434,
+    6434, 6437, 6443, 6443, 6443, 6444, 6444, 6445, 6445, 6446, 6447, 6447, 6449, 6450, 6451, 6452,
+    6452, 6472, 6473, 6473, 6474, 6474, 6475, 6475, 6475, 6475, 6476, 6476, 6477, 6477, 6478, 6480,
+    6480, 6480, 6482, 6486, 6487, 6494, 6495, 6496, 6496, 6496, 6497, 6497, 6519, 6520, 6521, 6524,
+    6548, 6549, 6550, 6550, 6550, 6551, 6552, 6552, 6552, 6553, 6553, 6554, 6568, 6569, 6569, 6571,
+    6571, 6571, 6572, 6573, 6574, 6592, 6609, 6609, 6609, 6609, 6610, 6611, 6613, 6613, 6614, 6614,
+    6614, 6615, 6629, 6630, 6630, 6644, 6658, 6659, 6683, 6683, 6683, 6684, 6684, 6684, 6685, 6686,
+    6688, 6689, 6689, 6689, 6689, 6717, 6719, 6730, 6745, 6746, 6747, 6747, 6747, 6747, 6747, 6749,
+    6770, 6770, 6790, 6791, 6791, 6795, 6797, 6799, 6825, 6826, 6827, 6836, 6836, 6836, 6837, 6837,
+    6848, 6848, 6850, 6850, 6851, 6852, 6852, 6853, 6853, 6855, 6856, 6857, 6858, 6860, 6860, 6860,
+    6860, 6862, 6863, 6870, 6871, 6872, 6875, 6875, 6876, 6876, 6877, 6877, 6880, 6881, 6885, 6886,
+    6886, 6887, 6888, 6888, 6892, 6892, 6892, 6893, 6913, 6913, 6913, 6913, 6925, 6926, 6927, 6927,
+    6927, 6928, 6929, 6930, 6931, 6931, 6935, 6936, 6937, 6937, 6941, 6942, 6944, 6945, 6946, 6947,
+    6947, 6948, 6949, 6949, 6949, 6949, 6950, 6952, 6963, 6966, 6973, 6973, 6974, 6974, 6974, 6975,
+    6976, 6977, 6978, 6979, 6982, 6983, 6988, 6988, 6992, 6994, 6995, 6996, 6997, 6998, 6999, 6999,
+    6999, 6999, 7000, 7000, 7001, 7001, 7002, 7004, 7005, 7009, 7009, 7009, 7010, 7010, 7011, 7012,
+    7012, 7012, 7013, 7013, 7013, 7013, 7013, 7014, 7016, 7017, 7018, 7019, 7026, 7027, 7029, 7030,
+    7031, 7035, 7036, 7037, 7037, 7038, 7038, 7038, 7039, 7043, 7043, 7044, 7046, 7046, 7047, 7047,
+    7049, 7050, 7050, 7070, 7073, 7075, 7076, 7076, 7076, 7076, 7076, 7076, 7077, 7077, 7078, 7078,
+    7078, 7094, 7096, 7096, 7096, 7100, 7100, 7104, 7105, 7105, 7106, 7108, 7110, 7110, 7111, 7111,
+    7112, 7112, 7113, 7113, 7124, 7126, 7148, 7149, 7149, 7150, 7150, 7162, 7162, 7162, 7163, 7163,
+    7180, 7200, 7220, 7221, 7221, 7222, 7222, 7222, 7222, 7223, 7225, 7226, 7226, 7226, 7248, 7255,
+    7256, 7261, 7261, 7262, 7277, 7277, 7277, 7278, 7278, 7278, 7278, 7278, 7279, 7280, 7280, 7280,
+    7281, 7282, 7283, 7283, 7288, 7288, 7289, 7292, 7294, 7294, 7295, 7297, 7298, 7298, 7299, 7300,
+    7300, 7303, 7304, 7325, 7326, 7326, 7327, 7327, 7327, 7328, 7328, 7331, 7331, 7331, 7333, 7340,
+    7340, 7340, 7341, 7343, 7343, 7350, 7351, 7352, 7354, 7354, 7355, 7356, 7358, 7359, 7360, 7360,
+    7362, 7362, 7373, 7374, 7382, 7383, 7384, 7395, 7396, 7396, 7396, 7397, 7397, 7397, 7397, 7400,
+    7400, 7401, 7402, 7403, 7404, 7406, 7407, 7411, 7411, 7413, 7414, 7415, 7415, 7416, 7417, 7417,
+    7418, 7419, 7419, 7420, 7420, 7420, 7421, 7421, 7421, 7422, 7423, 7431, 7431, 7432, 7438, 7439,
+    7439, 7440, 7446, 7447, 7448, 7448, 7448, 7448, 7448, 7448, 7451, 7460, 7463, 7464, 7464, 7464,
+    7464, 7464, 7465, 7469, 7480, 7483, 7483, 7485, 7485, 7486, 7486, 7487, 7487, 7488, 7488, 7492,
     7496,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
 pub(super) static ENTRIES: [(u8, i16); 7496] = [
-    (17, 5), (9, 12), (13, 8), (21, -7), (25, 6), (26, 8), (1, 7), (1, 9), (7, 10), (5, 6),
-    (18, 11), (11, 11), (5, 5), (17, 6), (21, 6), (16, 17), (21, 10), (5, 7), (17, -5), (19, -9),
-    (20, 5), (21, -9), (23, 6), (1, 8), (15, 8), (17, 6), (21, 5), (21, 6), (19, 16), (20, 11),
-    (28, 7), (25, 10), (5, -5), (23, 5), (27, 8), (5, -18), (9, -8), (10, -5), (11, -5), (15, 6),
-    (16, 8), (17, 95), (18, -13), (19, -14), (20, 16), (22, -6), (23, -15), (25, -7), (26, 7), (11, 12),
-    (5, 6), (20, -5), (28, 6), (19, 7), (21, 5), (12, 8), (18, 9), (21, -7), (22, 6), (5, 32),
-    (17, 12), (5, 26), (22, 6), (19, 10), (5, -12), (6, 7), (15, -6), (20, -6), (22, -7), (24, 5),
-    (25, 5), (27, 18), (28, 6), (25, 5), (5, 7), (22, 7), (1, 8), (5, 6), (23, 27), (27, 7),
-    (5, 9), (9, 13), (10, 9), (11, 10), (15, -5), (18, -5), (19, -5), (1, 19), (5, -7), (15, -7),
-    (16, -5), (17, 7), (18, 40), (19, -6), (20, -19), (21, 7), (25, 7), (1, -5), (8, 7), (16, -6),
-    (17, 13), (18, 10), (21, 9), (22, 6), (23, -9), (24, -5), (25, -12), (23, 11), (20, 6), (23, 6),
-    (1, 5), (11, 5), (17, 5), (18, 8), (1, 8), (0, 5), (2, 8), (22, 5), (25, -5), (5, 32),
-    (21, -6), (15, 5), (21, 5), (20, 8), (17, 7), (5, 7), (1, 6), (15, 5), (17, 7), (1, 6),
-    (12, 10), (25, 11), (20, 6), (7, 5), (15, 14), (9, 7), (9, -5), (10, 9), (17, 10), (19, 19),
-    (21, -11), (25, 5), (11, 15), (23, 9), (15, -10), (16, 73), (18, 5), (19, -6), (21, -11), (22, -12),
-    (23, -5), (25, 5), (13, 36), (25, -6), (1, -6), (4, 61), (5, -13), (6, -6), (21, -5), (25, 9),
-    (18, 21), (24, 6), (0, 16), (1, 17), (3, -6), (5, -12), (6, 12), (9, -8), (10, 10), (15, -5),
-    (16, -6), (21, -15), (22, -5), (23, -14), (24, 5), (25, 11), (6, 12), (1, 9), (17, 6), (21, 5),
-    (19, 18), (17, 6), (17, 5), (21, 6), (17, 8), (1, 9), (5, -6), (11, 16), (13, 10), (20, -9),
-    (23, 9), (25, -5), (8, 13), (20, 5), (11, 11), (21, -6), (25, -7), (28, 7), (25, 7), (25, 13),
-    (21, 8), (20, 10), (10, 8), (15, 6), (15, 6), (11, 5), (22, 7), (25, -6), (19, 5), (15, 6),
-    (21, 7), (20, 7), (15, 8), (26, 12), (19, 5), (1, 30), (4, 32), (5, -14), (21, -7), (22, 11),
-    (17, 6), (18, 5), (2, 8), (19, 12), (17, 10), (19, 12), (21, 5), (5, 14), (8, 5), (21, -5),
-    (1, -7), (14, -6), (15, 14), (16, 24), (18, 6), (25, -6), (23, 5), (25, 18), (1, 32), (24, 6),
-    (0, 46), (1, -9), (2, -22), (3, 68), (4, 10), (5, 72), (6, 54), (7, -7), (9, 109), (10, 6),
-    (11, -48), (12, -12), (13, -24), (14, -17), (15, -42), (16, -34), (17, -18), (18, -25), (19, -12), (20, -34),
-    (21, 26), (22, -39), (23, -5), (24, -18), (26, -20), (24, 7), (28, 8), (17, 9), (20, 8), (1, -5),
-    (5, 32), (6, -5), (7, 26), (9, -5), (16, 12), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6),
-    (25, -10), (23, 7), (0, -13), (1, 41), (2, 53), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8),
-    (11, 19), (12, -6), (13, -6), (14, -10), (15, -9), (16, -9), (17, -7), (18, 6), (19, -12), (20, -11),
-    (21, 16), (23, 15), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (14, 5), (14, -5), (22, 14),
-    (15, 7), (18, 6), (23, 9), (19, 19), (18, 7), (19, 25), (20, 10), (5, -5), (11, 7), (22, 16),
-    (23, 5), (16, 25), (21, -5), (5, 7), (17, -5), (19, -9), (20, 5), (21, -9), (23, 6), (15, 6),
-    (18, 17), (19, 9), (21, 7), (1, 18), (2, -5), (4, -5), (5, 14), (6, 10), (9, 5), (10, -8),
-    (11, -8), (12, 5), (13, -6), (15, 15), (16, -7), (17, -16), (19, 11), (20, 10), (21, -15), (22, 8),
-    (24, -8), (25, -8), (20, 6), (18, 5), (22, 6), (20, 6), (19, 9), (6, 7), (12, 25), (21, -8),
-    (23, -10), (19, 20), (14, 33), (21, -5), (5, 6), (16, 17), (5, 16), (9, 10), (10, 5), (17, -8),
-    (19, -8), (23, -9), (25, 17), (4, -5), (5, -9), (6, 59), (9, 5), (20, -7), (23, -5), (25, -8),
-    (17, 6), (4, 5), (21, -5), (26, 7), (22, 24), (21, 5), (25, 10), (9, 12), (17, 16), (21, 14),
-    (0, -7), (1, -5), (3, 8), (6, 10), (17, -6), (18, 16), (19, -5), (21, -10), (23, -5), (25, 9),
-    (27, 12), (1, 8), (21, 7), (23, 5), (0, -13), (1, 48), (2, 53), (3, 45), (4, -6), (5, -15),
-    (6, -8), (9, -8), (11, 19), (12, -7), (13, -6), (14, -10), (15, -9), (16, -9), (17, -8), (18, 5),
-    (19, -12), (20, -13), (21, 16), (23, 15), (24, -15), (25, -30), (26, -7), (27, -8), (28, -8), (5, -6),
-    (9, 80), (10, 8), (11, -6), (15, -6), (20, -12), (21, -14), (22, -6), (23, -10), (1, 7), (3, 5),
-    (4, -7), (6, -9), (9, -11), (11, -6), (12, -5), (14, -6), (17, -10), (19, 41), (21, 36), (24, -6),
-    (25, -12), (26, -5), (27, 7), (14, 8), (25, 7), (28, 6), (20, 5), (20, 8), (22, 5), (1, 15),
-    (1, 6), (25, 11), (22, 5), (9, 5), (2, 6), (17, 5), (1, 6), (23, 5), (0, 11), (5, -6),
-    (6, 6), (17, 7), (18, 14), (21, 7), (23, -8), (25, -7), (5, 5), (3, 7), (11, 6), (16, -5),
-    (20, -10), (21, 15), (22, 6), (23, -7), (25, -7), (28, 11), (22, 5), (11, 8), (22, 37), (23, 15),
-    (1, -5), (2, 7), (3, -5), (5, -20), (9, -10), (10, -7), (12, -5), (14, -7), (15, 5), (16, 9),
-    (17, 80), (18, 11), (19, 7), (20, 13), (21, 9), (22, -9), (23, -21), (24, -7), (25, -12), (26, -5),
-    (27, -5), (28, -7), (12, 7), (25, 5), (5, -6), (9, 18), (21, 8), (1, -9), (3, 8), (4, -8),
-    (5, 21), (6, 8), (9, -7), (10, -5), (11, -6), (16, -6), (17, 16), (19, -7), (20, -11), (21, -8),
-    (22, -7), (23, -13), (24, 39), (25, 18), (26, -5), (27, -6), (4, 29), (5, -6), (1, 7), (15, -7),
-    (21, 6), (28, 8), (15, 7), (18, 5), (19, 6), (20, -5), (25, 11), (20, 6), (22, 5), (17, 10),
-    (18, 6), (12, 18), (23, -9), (23, 10), (11, 5), (23, 6), (21, 7), (4, 12), (5, 24), (6, 6),
-    (21, -8), (0, 6), (2, -5), (21, -8), (25, 34), (28, 13), (20, 9), (21, 6), (3, 16), (9, 10),
-    (18, 13), (21, 7), (17, 10), (21, 9), (18, 13), (23, -6), (25, -7), (27, 19), (5, 8), (6, 5),
-    (23, 5), (1, 10), (18, 5), (4, 12), (5, 24), (6, 6), (21, -8), (1, 13), (2, 5), (23, -5),
-    (24, 17), (3, 10), (5, -5), (15, -7), (16, -5), (17, 9), (19, -8), (21, -6), (22, 15), (24, 6),
-    (25, -9), (7, 5), (4, 15), (5, 5), (19, 5), (9, 7), (17, -5), (25, 6), (21, -5), (22, 15),
-    (23, 22), (25, -5), (25, 14), (18, 6), (26, 7), (21, 5), (15, 8), (23, 16), (25, -5), (26, 5),
-    (1, 10), (19, 5), (5, 42), (21, -7), (14, 29), (25, 5), (27, 7), (23, 7), (0, 15), (9, 5),
-    (26, 9), (0, 6), (17, 24), (18, 14), (19, -6), (23, -8), (25, 5), (25, 20), (21, 5), (27, 8),
-    (15, 12), (15, 8), (17, 16), (18, -5), (20, 6), (21, 7), (17, 7), (2, 5), (21, 15), (22, -5),
-    (21, 16), (8, 5), (16, 10), (21, 13), (22, -6), (15, 6), (16, 20), (18, 8), (20, -5), (22, 10),
-    (23, -5), (11, 5), (22, 7), (25, -5), (16, 8), (21, 8), (11, 6), (14, 5), (20, -6), (21, 5),
-    (9, 5), (1, 6), (0, -7), (1, 6), (3, 5), (4, 8), (5, 12), (11, -5), (12, -5), (15, -5),
-    (16, -6), (17, 9), (21, 15), (22, -8), (23, -11), (25, -9), (28, -5), (22, 5), (15, 17), (6, 34),
-    (21, -6), (11, 10), (22, 5), (21, 7), (23, 5), (20, 6), (17, 6), (20, 9), (18, 5), (0, 6),
-    (5, -7), (11, 6), (17, -5), (18, 8), (23, -8), (24, 32), (25, 9), (1, -5), (7, 6), (19, 30),
-    (20, -5), (23, -7), (25, 7), (27, 17), (15, 19), (21, -5), (16, 6), (18, 5), (6, 5), (22, 14),
-    (19, 8), (17, 5), (22, 5), (6, 10), (20, 10), (21, -8), (22, 5), (1, -6), (3, -5), (11, 5),
-    (15, -6), (18, 16), (20, 7), (21, 7), (22, -6), (23, 16), (28, 5), (8, 13), (20, 9), (21, 10),
-    (15, 18), (22, -5), (28, 13), (16, 6), (14, 19), (21, 8), (3, 37), (23, -5), (25, -6), (18, 29),
-    (20, -5), (21, 6), (23, 35), (5, -5), (23, 5), (27, 8), (14, 15), (1, 5), (25, 11), (1, 6),
-    (5, 9), (21, -7), (25, 6), (5, 6), (6, 7), (20, 6), (0, 88), (1, -10), (21, -7), (25, -14),
-    (18, 7), (25, 8), (5, 5), (21, 11), (15, 16), (4, 52), (5, -10), (6, -5), (22, 5), (5, -7),
-    (8, 5), (5, -8), (15, -9), (16, 26), (19, 26), (21, 13), (23, -5), (15, 15), (13, 5), (15, 11),
-    (16, 5), (25, 7), (22, 5), (18, 12), (20, -10), (6, 9), (15, 7), (21, -9), (10, 6), (12, 13),
-    (1, 8), (21, 11), (1, 27), (2, 6), (3, 15), (19, 6), (25, -7), (21, -6), (25, -7), (28, 7),
-    (0, 29), (1, 10), (2, 12), (5, -8), (9, -7), (10, -5), (11, 6), (13, -5), (14, -5), (17, -9),
-    (20, -9), (22, -7), (23, -10), (24, 14), (25, 5), (26, -7), (27, 8), (28, 8), (22, 8), (18, 9),
-    (8, 21), (17, -5), (18, 10), (23, -6), (24, 5), (25, -9), (1, 5), (17, 28), (27, 7), (23, 7),
-    (21, 7), (20, 6), (18, 6), (17, 7), (14, 8), (28, 8), (18, 7), (15, 6), (17, 9), (1, -5),
-    (3, -6), (4, 65), (5, 46), (6, 60), (9, -9), (10, -6), (11, -6), (14, -6), (15, -9), (16, -6),
-    (17, -8), (18, -8), (19, -10), (21, -19), (22, -9), (23, -14), (24, -7), (25, -9), (27, -5), (6, 8),
-    (15, 8), (18, 5), (17, 18), (20, 5), (23, -5), (1, 7), (19, 6), (5, 7), (6, 11), (1, 5),
-    (17, 5), (18, 9), (21, -5), (20, 10), (5, 39), (6, -5), (7, 8), (19, -5), (20, 12), (21, -13),
-    (23, -10), (11, 10), (17, 7), (1, 5), (11, 7), (18, 8), (7, 5), (8, 5), (20, 8), (19, 8),
-    (17, 22), (21, -7), (9, 8), (11, 8), (6, 5), (1, 6), (5, 8), (1, 5), (18, 6), (1, 7),
-    (14, 24), (21, -5), (1, 6), (4, -7), (6, -9), (9, -12), (11, -7), (12, -5), (14, -7), (17, -11),
-    (19, 40), (20, -5), (21, 41), (23, 9), (24, -7), (25, -10), (26, -5), (27, 7), (5, 5), (17, 7),
-    (21, 5), (5, 10), (25, 5), (18, 6), (1, -6), (14, 5), (15, -7), (16, 7), (17, -11), (18, 12),
-    (23, -9), (25, 31), (6, 5), (25, 7), (14, 7), (22, 5), (1, -6), (2, -7), (5, -29), (6, 5),
-    (8, 30), (9, -15), (10, 6), (11, -11), (13, -13), (14, 9), (15, 29), (16, -8), (17, 5), (18, 5),
-    (19, 13), (22, -15), (23, 16), (24, -14), (25, -5), (26, 5), (8, 5), (22, 10), (23, 13), (5, 8),
-    (23, 8), (17, 6), (22, 5), (5, -6), (18, 66), (19, -5), (20, -9), (25, -6), (25, 5), (1, 6),
-    (0, 7), (27, 5), (26, 8), (21, 10), (7, 7), (4, 9), (25, 8), (16, 13), (7, 13), (5, -8),
-    (7, 23), (21, 7), (17, 40), (18, -5), (21, -6), (27, 7), (21, 6), (1, 5), (1, 7), (20, -5),
-    (21, 6), (23, 35), (22, 8), (23, 8), (16, 6), (14, 5), (25, 9), (15, 9), (18, 5), (11, 5),
-    (16, 15), (22, 6), (20, 6), (22, 6), (2, 5), (17, 6), (24, 5), (21, 5), (22, 10), (20, 5),
-    (0, 5), (4, 5), (14, 8), (28, 6), (14, 36), (26, 12), (26, 31), (11, 5), (5, -8), (21, -7),
-    (22, 7), (23, 51), (25, -5), (15, -7), (16, 34), (17, -5), (21, -8), (25, 18), (19, 10), (1, 14),
-    (18, 11), (15, 11), (17, -5), (21, 6), (25, 7), (22, 10), (20, 11), (19, 8), (27, 12), (22, 5),
-    (23, 13), (9, 5), (19, 6), (5, 5), (21, 5), (26, 6), (25, 5), (18, 9), (25, 9), (26, 5),
-    (20, 5), (5, 8), (24, 9), (25, 7), (14, 20), (20, 9), (21, -6), (24, 6), (25, -5), (27, 7),
-    (21, 5), (22, 5), (14, 15), (21, 15), (5, 8), (11, 16), (5, 12), (9, 10), (11, 17), (20, 5),
-    (21, -5), (0, 15), (15, 18), (21, -6), (22, 6), (11, -6), (12, 36), (17, -5), (20, -7), (23, 8),
-    (14, 7), (22, 10), (23, 23), (26, 7), (2, 7), (24, 5), (25, 5), (10, 17), (12, 30), (20, -7),
-    (21, -7), (23, 8), (1, 8), (5, -7), (21, 35), (5, 9), (18, 5), (25, 5), (18, 14), (1, 12),
-    (4, -7), (5, 5), (6, 40), (9, -6), (20, -5), (21, -9), (28, 6), (4, 32), (5, -6), (0, 6),
-    (13, 6), (17, 7), (25, -6), (11, 7), (3, 7), (12, 7), (7, 6), (15, -6), (19, 21), (23, -6),
-    (27, 10), (17, 8), (24, 9), (5, 6), (9, 7), (21, -5), (5, 6), (6, -6), (9, 9), (10, 12),
-    (11, 8), (15, -7), (17, 18), (19, -8), (21, 6), (22, -5), (22, 9), (4, 72), (5, -11), (6, -6),
-    (20, -5), (21, -6), (25, -5), (5, 5), (19, 6), (4, 5), (6, 6), (23, 6), (1, 15), (18, 7),
-    (21, 9), (22, -5), (23, -9), (25, 5), (27, 8), (14, 5), (14, 33), (21, -5), (21, 5), (14, 19),
-    (21, 8), (25, 13), (26, 10), (0, 9), (22, 15), (5, 7), (17, 5), (18, 5), (23, 6), (22, 7),
-    (2, 6), (25, 8), (17, 22), (21, -7), (14, 29), (0, 29), (1, 6), (2, 14), (3, -6), (4, -5),
-    (5, -9), (6, -5), (9, -5), (10, -6), (12, -5), (13, -6), (14, -6), (15, -7), (16, -6), (19, -7),
-    (22, -7), (23, -14), (24, 17), (25, 32), (26, -8), (27, 6), (28, 7), (5, 5), (17, 5), (0, 6),
-    (1, -5), (15, -6), (16, 5), (19, 5), (22, -7), (25, 7), (22, 8), (1, -6), (5, -21), (6, -7),
-    (7, 40), (11, -6), (15, -6), (16, -7), (17, 19), (18, 16), (21, 11), (22, -5), (23, -9), (24, -5),
-    (25, -5), (27, 6), (28, -5), (1, 8), (15, 5), (9, 7), (18, 10), (19, 5), (23, -9), (25, 7),
-    (19, 10), (16, 24), (21, -5), (10, 12), (0, -7), (1, -5), (3, 8), (6, 10), (17, -7), (18, 16),
-    (19, -5), (21, -10), (23, -5), (25, 9), (27, 12), (16, 6), (2, 9), (11, 9), (15, 5), (16, -5),
-    (25, -5), (20, 8), (23, -6), (24, 9), (25, 22), (5, 7), (6, 5), (14, 7), (21, 5), (12, 25),
-    (23, -13), (14, 6), (5, -7), (22, 24), (25, -5), (11, 12), (12, 16), (23, 7), (18, 9), (8, 13),
-    (20, 5), (8, 12), (23, 5), (26, 12), (19, 6), (0, -5), (2, 8), (3, -5), (4, -5), (5, -16),
-    (9, -8), (10, -6), (14, -6), (16, 8), (17, 59), (18, 18), (19, 11), (21, 12), (22, -8), (23, -18),
-    (24, -6), (25, -11), (28, -5), (23, 5), (25, 14), (10, 6), (23, -7), (28, 12), (10, 12), (0, 29),
-    (1, 10), (2, 12), (5, -8), (9, -7), (10, -5), (11, 6), (13, -5), (14, -5), (17, -9), (20, -9),
-    (22, -7), (23, -10), (24, 14), (25, 5), (26, -7), (27, 8), (28, 8), (1, 5), (22, 15), (20, -5),
-    (23, 47), (25, -5), (18, 8), (21, 8), (1, 7), (25, -5), (26, 5), (23, 6), (5, 7), (20, 6),
-    (8, 5), (0, 8), (18, 7), (22, 12), (26, 6), (21, 10), (1, 5), (22, 5), (1, -7), (18, -5),
-    (22, 11), (5, 9), (7, 8), (18, 16), (21, -6), (25, -7), (27, 7), (19, 12), (22, 10), (15, 13),
-    (5, 10), (21, -6), (1, 5), (0, -8), (1, 70), (2, 11), (3, 7), (4, 46), (5, -20), (6, -8),
-    (9, -8), (11, -6), (12, -5), (14, 28), (15, -7), (16, -7), (17, -10), (18, -7), (19, -6), (20, -10),
-    (21, -12), (23, -16), (24, -5), (25, -11), (26, 10), (27, -6), (28, -6), (17, 7), (18, 8), (19, 5),
-    (17, 6), (18, 52), (19, -5), (20, -7), (21, -10), (6, 5), (18, 6), (21, 6), (5, 7), (21, 11),
-    (20, 8), (23, 8), (0, -6), (2, -6), (3, -9), (4, 71), (5, 46), (6, 52), (7, -6), (9, -16),
-    (10, -5), (11, -7), (12, -7), (13, -6), (14, -10), (16, -6), (17, -12), (18, -13), (21, 15), (22, -16),
-    (23, -27), (24, -8), (27, -8), (28, -5), (17, 34), (21, -7), (5, 10), (14, 9), (21, 9), (22, 8),
-    (23, -5), (25, -13), (1, 7), (5, 15), (17, -7), (18, -5), (20, 17), (6, 5), (19, 8), (16, 13),
-    (6, 11), (17, 5), (4, 8), (21, 7), (17, 9), (20, 6), (25, 21), (23, 6), (23, 9), (9, 5),
-    (3, 13), (23, 5), (21, 5), (22, 5), (2, 9), (4, -5), (5, -9), (6, -6), (9, -5), (10, -6),
-    (11, -7), (12, -5), (13, -6), (15, 9), (16, -6), (17, 28), (19, -7), (20, -16), (22, -5), (23, -11),
-    (24, 51), (28, -7), (16, 13), (4, 5), (21, 7), (9, 5), (14, 8), (17, 6), (18, 5), (8, 5),
-    (15, 5), (5, -5), (9, 6), (24, 8), (11, 11), (23, 15), (5, 10), (15, 8), (25, 6), (1, 5),
-    (10, 5), (18, 5), (20, 12), (21, -10), (5, 10), (11, 24), (21, -5), (23, -7), (3, 29), (18, -8),
-    (22, 11), (25, -6), (4, 5), (5, 5), (11, 24), (15, 7), (23, -8), (18, 6), (5, 7), (17, -5),
-    (19, -9), (21, -5), (23, 6), (1, 6), (25, 7), (1, 7), (5, 7), (17, -5), (19, -9), (20, 5),
-    (21, -9), (23, 6), (17, 7), (19, 7), (23, 5), (15, -9), (16, 47), (21, -6), (22, -6), (18, 9),
-    (3, -5), (4, -6), (5, -25), (6, -10), (7, -6), (9, -19), (11, -11), (13, -6), (14, -7), (15, -13),
-    (16, -12), (17, 21), (19, 37), (20, 99), (24, -8), (25, -15), (26, -7), (28, -10), (18, 7), (19, -5),
-    (21, 6), (25, -6), (27, 7), (6, 6), (16, 14), (22, 6), (5, -8), (21, -7), (22, 7), (23, 51),
-    (25, -5), (20, 6), (0, 56), (1, 52), (2, 32), (3, 21), (4, -6), (5, -45), (6, -25), (7, -25),
-    (8, -24), (9, -31), (10, -23), (11, 5), (12, -18), (13, 26), (14, -26), (15, -30), (16, -39), (17, -29),
-    (19, -11), (20, -28), (21, -15), (22, -32), (23, -16), (24, 59), (25, 80), (26, 36), (27, 51), (28, 8),
-    (20, -6), (22, 6), (23, 28), (25, -5), (18, 6), (23, 19), (21, 5), (18, 6), (5, 12), (1, 5),
-    (25, 11), (20, 6), (21, 5), (13, 24), (18, 9), (16, 7), (15, 6), (22, 18), (25, -8), (9, 6),
-    (11, 17), (23, -5), (25, 6), (26, 12), (5, -6), (18, 29), (19, -5), (21, 6), (23, 5), (27, 15),
-    (8, 5), (6, 7), (1, 9), (2, 10), (3, 6), (14, 23), (15, -5), (22, 10), (23, -10), (25, -5),
-    (17, 5), (18, 10), (5, 11), (16, 9), (18, 7), (25, 5), (0, -10), (1, 20), (2, -11), (3, -16),
-    (4, -15), (5, -38), (6, -18), (7, -11), (8, -9), (9, -23), (10, 62), (11, -33), (12, 5), (13, -14),
-    (14, 17), (15, -25), (16, -19), (18, 13), (19, 33), (20, 142), (21, -17), (22, -19), (23, 25), (24, -8),
-    (25, -24), (26, -15), (27, 23), (28, -16), (23, 6), (10, 7), (20, 10), (21, 12), (23, 14), (22, 25),
-    (25, -6), (1, 25), (15, 8), (22, 10), (19, 5), (1, -6), (5, -10), (6, -5), (10, 54), (11, -14),
-    (12, 48), (15, -7), (16, -7), (17, -10), (18, -5), (20, -5), (21, -15), (22, 24), (21, 12), (25, 16),
-    (1, 7), (18, 8), (21, 15), (20, 5), (8, 5), (11, 10), (22, 7), (21, -6), (22, 14), (23, 16),
-    (18, 5), (5, 9), (21, 14), (0, 11), (21, 5), (23, 6), (7, 6), (23, 7), (16, 7), (15, 5),
-    (22, -5), (21, 6), (21, 5), (25, 6), (19, 18), (15, 5), (5, -5), (10, 25), (0, 8), (1, 10),
-    (2, -10), (3, -14), (4, -10), (5, -11), (7, -7), (8, -6), (9, -27), (11, -20), (12, -6), (13, -6),
-    (15, 46), (16, 24), (17, 26), (18, 23), (19, 26), (21, 31), (22, -23), (23, -27), (24, -9), (25, -18),
-    (26, -12), (28, 17), (25, 8), (4, 5), (20, -5), (21, 7), (1, -9), (3, 7), (5, -17), (6, -8),
-    (9, 33), (10, 11), (13, -5), (14, 14), (16, 5), (17, -12), (18, -8), (19, 12), (20, 5), (21, 22),
-    (23, -19), (24, -5), (26, -5), (28, -6), (18, 6), (8, 7), (26, 10), (21, 6), (5, -6), (9, -5),
-    (10, 6), (11, 5), (17, 17), (18, 20), (19, -6), (20, -5), (21, 8), (23, 5), (25, -8), (26, 11),
-    (4, 7), (23, -5), (25, 11), (5, 5), (0, 6), (2, 6), (18, 10), (21, 5), (17, 9), (6, 7),
-    (15, 10), (16, -7), (17, 22), (18, -7), (21, 13), (22, -7), (23, -9), (25, -5), (28, 5), (12, 14),
-    (15, -6), (16, 5), (19, 5), (20, 5), (22, -7), (19, 10), (6, 8), (15, 6), (21, 14), (20, 20),
-    (22, 15), (15, -6), (16, 5), (19, 5), (20, 5), (22, -7), (24, 7), (28, 8), (9, 7), (10, 11),
-    (22, 5), (16, 11), (25, 8), (0, 17), (1, -5), (13, 5), (19, 11), (23, -7), (24, -6), (25, 10),
-    (27, 17), (21, 7), (5, 5), (25, 8), (5, 6), (22, 7), (22, 6), (23, 10), (25, 8), (8, 12),
-    (25, 7), (17, 10), (18, 18), (19, 10), (20, -7), (21, -7), (23, -7), (25, -6), (26, 10), (27, 17),
-    (26, 9), (1, 5), (2, 7), (16, 11), (19, 5), (21, -5), (25, 13), (26, 14), (11, 42), (19, 8),
-    (21, -8), (23, -8), (14, 6), (5, 5), (18, 15), (6, 7), (21, 5), (25, 12), (0, 6), (1, -8),
-    (4, -6), (9, 22), (13, 5), (17, -14), (19, 27), (20, 8), (21, -5), (24, -5), (25, -7), (28, -5),
-    (25, 6), (1, 17), (2, 10), (3, 22), (21, -6), (25, -6), (16, 8), (3, 8), (1, -6), (2, 23),
-    (21, 8), (16, 6), (20, 5), (22, 14), (25, -5), (24, 7), (28, 8), (13, 8), (15, 8), (16, 5),
-    (21, 9), (15, -5), (16, 31), (21, -5), (21, 16), (17, 15), (27, 8), (5, -6), (9, -5), (10, 6),
-    (11, 5), (17, 17), (18, 20), (19, -6), (20, -5), (21, 8), (23, 5), (25, -8), (26, 11), (6, 6),
-    (1, 9), (19, 8), (20, -6), (22, 14), (20, 5), (18, 8), (26, 9), (6, 7), (15, 5), (18, 13),
-    (19, 5), (21, 6), (23, -7), (25, -5), (5, 10), (4, 5), (1, 24), (2, 14), (3, -9), (4, -10),
-    (5, -22), (6, -14), (7, -7), (8, -6), (9, -19), (11, -5), (13, -8), (14, -10), (15, -12), (16, -15),
-    (17, 19), (18, 19), (19, 26), (20, 74), (21, -14), (22, 34), (24, -9), (25, -31), (28, -11), (11, 10),
-    (12, 10), (1, 9), (5, -5), (21, 5), (5, 15), (0, 26), (1, 13), (2, 6), (5, -7), (9, -6),
-    (11, 7), (17, -8), (20, -9), (22, -6), (23, -9), (24, 15), (25, 7), (26, -7), (27, 9), (28, 8),
-    (21, 7), (22, 5), (0, -5), (1, -6), (15, 17), (20, -5), (21, -7), (23, -7), (24, -5), (25, 21),
-    (27, 5), (28, 6), (18, 5), (13, 12), (5, -5), (9, 6), (24, 8), (1, -7), (18, 23), (19, -5),
-    (21, -9), (23, -9), (24, -7), (25, 6), (27, 33), (15, 8), (21, 12), (21, 17), (20, 10), (21, 5),
-    (23, 6), (24, 7), (26, 10), (15, -5), (21, -5), (23, -5), (25, 33), (28, 7), (11, 6), (18, 6),
-    (3, 12), (14, 6), (15, -5), (19, -5), (21, -7), (22, 18), (21, 7), (15, 12), (16, 8), (17, 5),
-    (18, 6), (20, -8), (23, -6), (6, 10), (20, 10), (21, -8), (22, 6), (17, 8), (1, -6), (2, 46),
-    (24, 11), (25, 10), (10, 17), (19, 5), (17, 13), (16, 6), (25, 8), (5, 7), (1, 12), (1, 5),
-    (5, 32), (7, 9), (20, 8), (21, -11), (23, -6), (26, 9), (5, 9), (17, 6), (23, 6), (8, 5),
-    (9, 7), (16, 8), (16, 27), (5, 10), (14, 9), (21, 9), (22, 8), (23, -5), (25, -13), (4, 8),
-    (25, 10), (19, 7), (16, 6), (19, 5), (0, -6), (1, -10), (18, -6), (23, -6), (24, -5), (25, -5),
-    (26, 81), (18, 6), (0, 13), (1, 15), (3, -7), (5, -20), (6, 15), (8, 6), (9, -9), (16, -5),
-    (20, -17), (21, -16), (23, 20), (24, 5), (25, 9), (27, -5), (21, 8), (15, -5), (21, 11), (22, 26),
-    (21, 5), (23, 17), (27, 7), (0, 5), (4, 5), (28, 6), (8, 5), (22, 10), (25, 6), (6, 7),
-    (15, 10), (16, -8), (17, 24), (18, -6), (21, 14), (22, -5), (23, -10), (24, 5), (25, -6), (1, -8),
-    (3, -5), (6, -5), (8, -5), (10, 56), (11, -23), (12, 90), (13, -7), (15, -12), (16, -13), (17, -7),
-    (18, -17), (19, -9), (20, -16), (21, -26), (22, 28), (24, -6), (25, 5), (27, -7), (28, 14), (25, 6),
-    (18, 5), (22, 7), (1, -6), (2, 7), (3, 8), (17, 19), (20, -5), (24, 5), (25, 8), (11, 6),
-    (21, 9), (0, -6), (24, 32), (25, 10), (28, 7), (18, 6), (21, 8), (23, -7), (27, 8), (18, 6),
-    (21, 9), (19, 14), (4, 8), (25, 9), (23, 6), (3, 7), (5, 5), (6, 10), (18, 5), (1, -8),
-    (4, 5), (9, 15), (10, 7), (16, -6), (18, -9), (21, 13), (22, -8), (23, 6), (25, 17), (0, -20),
-    (1, 60), (2, 45), (3, 40), (4, -11), (5, -24), (6, -10), (7, -7), (8, -6), (9, -13), (10, -8),
-    (11, 17), (12, -6), (13, -10), (14, 64), (15, -14), (16, -16), (17, -17), (19, -19), (20, -20), (21, -5),
-    (22, 9), (23, 35), (24, -7), (25, -27), (27, -12), (28, -13), (7, 6), (8, 5), (9, 7), (16, 5),
-    (23, 7), (10, 25), (11, 9), (21, -6), (23, -5), (25, -7), (19, 30), (24, 8), (15, 5), (18, 5),
-    (1, 5), (1, 7), (1, 6), (17, 7), (0, 6), (1, 5), (21, -5), (26, 5), (21, 6), (22, 5),
-    (23, 6), (15, 6), (5, -5), (9, 9), (19, 5), (21, 8), (18, 54), (20, -6), (21, -7), (23, -5),
-    (21, -8), (25, 31), (27, 5), (12, 8), (8, 5), (20, 18), (23, -8), (22, 5), (17, 6), (18, 52),
-    (19, -5), (20, -7), (21, -10), (11, 42), (21, -5), (23, -7), (19, 7), (17, 8), (10, 5), (12, 10),
-    (21, -5), (23, 19), (17, 9), (18, 5), (16, 6), (19, 17), (25, 13), (1, 16), (3, 6), (25, 12),
-    (5, -6), (9, 18), (15, -5), (19, 5), (21, 10), (16, 6), (18, 5), (21, -6), (25, 5), (2, 16),
-    (0, 5), (5, -5), (18, 5), (22, 6), (4, 17), (16, 10), (1, 6), (15, 6), (16, 8), (18, -7),
-    (21, 15), (23, -5), (25, -5), (20, 5), (20, 10), (5, -6), (9, 17), (20, 5), (20, 5), (15, 7),
-    (5, -12), (6, -5), (9, -6), (16, 11), (17, 80), (18, -8), (19, -9), (20, 8), (21, -7), (23, -12),
-    (25, -5), (1, 10), (12, 10), (21, 5), (18, 6), (11, 7), (12, 13), (12, 12), (5, -7), (15, 22),
-    (16, -6), (17, 65), (19, -8), (21, -18), (22, -5), (23, -9), (25, -8), (27, 6), (1, -7), (5, -7),
-    (15, 17), (16, 47), (17, -7), (19, -9), (21, 29), (23, -8), (25, -9), (25, 5), (9, 5), (20, 5),
-    (15, 6), (1, 12), (18, 5), (1, 7), (4, 18), (6, 11), (7, 17), (8, 7), (9, 5), (10, -13),
-    (11, -10), (12, -11), (18, -5), (20, -13), (21, -7), (23, -12), (25, -7), (27, -8), (28, 12), (25, -6),
-    (5, 5), (21, 6), (5, 8), (21, -10), (23, 24), (21, 5), (0, 5), (18, 7), (3, -8), (5, -11),
-    (7, 7), (8, 26), (11, -10), (12, -9), (15, -6), (16, -5), (17, 40), (18, -9), (20, -6), (22, -7),
-    (23, -8), (24, 11), (25, -6), (27, 10), (0, 8), (2, 5), (18, 10), (20, 6), (21, -6), (21, 5),
-    (3, 6), (21, -7), (22, 12), (25, 17), (21, 6), (2, 5), (5, -5), (6, 10), (24, 12), (25, -6),
-    (26, 14), (5, 7), (17, 9), (20, -8), (21, -6), (26, 9), (17, 6), (18, 6), (21, 5), (0, -11),
-    (1, -8), (2, -6), (4, -9), (5, -41), (6, -6), (7, 44), (8, 8), (9, 49), (11, -10), (12, 5),
-    (13, -7), (14, -7), (15, -11), (16, -8), (17, 9), (18, -9), (19, 12), (20, 54), (21, -7), (22, -12),
-    (23, -11), (24, -9), (25, -16), (27, 13), (9, 6), (10, 8), (5, 5), (19, 8), (22, 5), (19, 18),
-    (21, -5), (18, 5), (21, 6), (3, 5), (11, 11), (13, 11), (23, 28), (11, 10), (12, 11), (23, -5),
-    (23, 5), (21, 6), (19, 6), (5, 5), (0, 10), (18, 7), (19, 8), (1, 5), (23, 9), (5, -5),
-    (6, 22), (23, 7), (25, 5), (20, 6), (1, 10), (9, 8), (22, 6), (23, 10), (17, 6), (10, 9),
-    (12, 20), (20, -6), (21, -6), (22, 17), (11, 12), (21, 6), (0, 5), (1, 5), (4, -5), (10, -6),
-    (11, -6), (15, 10), (16, 10), (17, 27), (18, 8), (19, 8), (21, -23), (22, -6), (16, 7), (17, 6),
-    (16, 5), (26, 9), (20, 6), (3, 12), (23, 5), (23, 6), (1, 10), (18, 9), (15, -5), (19, 6),
-    (21, 12), (17, -5), (18, -6), (20, -7), (21, 6), (23, 42), (22, 6), (6, 8), (18, 6), (0, 5),
-    (21, 10), (15, -14), (16, 72), (17, -6), (19, -8), (22, -7), (23, -5), (1, -5), (5, -7), (9, -6),
-    (10, -5), (11, -9), (12, 47), (13, 82), (17, -6), (18, -7), (19, -7), (20, -8), (22, -5), (24, -5),
-    (25, -17), (0, -7), (1, 62), (2, -6), (15, -8), (16, -5), (18, 9), (19, -5), (20, -5), (22, 10),
-    (23, -8), (24, -5), (25, -11), (21, 6), (23, 14), (25, 5), (18, 5), (13, 24), (23, -5), (23, 9),
-    (21, 14), (23, 5), (15, 6), (23, 13), (0, -9), (1, 69), (2, 14), (3, 5), (4, 49), (5, -24),
-    (9, -10), (11, -10), (12, -6), (13, -5), (14, 61), (15, -12), (16, -10), (17, -14), (19, -11), (20, -10),
-    (21, -17), (22, -5), (23, -13), (24, -7), (25, -13), (26, 8), (27, -7), (28, -8), (16, 11), (17, 10),
-    (4, 5), (11, 7), (19, 5), (20, 6), (21, 5), (16, 8), (21, 5), (23, 18), (1, -5), (15, 10),
-    (17, 9), (18, 20), (19, 8), (20, -8), (21, -9), (22, -5), (23, -8), (25, -8), (26, 9), (27, 17),
-    (18, 6), (21, 23), (1, 5), (17, 6), (11, 7), (26, 6), (9, 9), (25, 6), (20, 9), (21, -6),
-    (24, 6), (25, -5), (27, 7), (5, -6), (18, 66), (19, -5), (20, -9), (25, -6), (1, 5), (5, -10),
-    (7, 6), (9, -6), (14, 7), (17, 7), (21, -7), (24, 5), (16, 6), (15, 11), (16, 7), (21, -5),
-    (2, 6), (21, 6), (20, 6), (27, 7), (21, 6), (23, 5), (18, 6), (21, -7), (23, 13), (15, 5),
-    (11, 19), (11, 15), (18, 11), (23, -5), (20, 6), (4, -5), (9, -5), (10, -5), (11, -5), (17, 14),
-    (18, 13), (19, 6), (21, -11), (22, 17), (23, 10), (25, -12), (9, 5), (20, 6), (21, 5), (1, -5),
-    (12, 21), (17, 5), (18, -9), (19, 5), (20, -5), (21, 12), (22, -7), (23, -7), (28, 5), (23, 5),
-    (25, 14), (21, -9), (23, 5), (18, 9), (18, 5), (0, 5), (1, -5), (3, -17), (4, 21), (5, 9),
-    (6, 13), (7, 10), (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -10), (16, -16), (19, 7),
-    (20, 13), (21, 6), (22, -13), (23, -22), (25, -6), (26, 14), (27, 24), (0, -6), (1, -12), (2, -5),
-    (3, -9), (4, -9), (5, 44), (6, -7), (9, -10), (10, -6), (11, 34), (13, -6), (14, -7), (15, -14),
-    (16, -10), (17, -12), (20, 35), (21, -9), (22, 12), (23, 22), (24, -6), (25, -8), (0, -18), (1, -14),
-    (2, -6), (3, 7), (4, -15), (5, -5), (8, -5), (9, 16), (10, 5), (11, -17), (12, -14), (13, -5),
-    (15, 34), (16, 35), (17, 15), (18, 18), (20, 13), (21, 19), (24, -12), (25, -20), (26, -10), (27, -10),
-    (19, 5), (10, 9), (18, 7), (17, 7), (2, 5), (17, 6), (24, 5), (26, 5), (21, 12), (17, 7),
-    (19, 5), (20, -5), (1, -17), (2, -11), (3, 10), (4, -7), (5, -7), (7, -8), (8, -8), (9, -10),
-    (10, -17), (11, -20), (13, -8), (14, 66), (15, 44), (16, 19), (17, -28), (18, -24), (19, 11), (20, -12),
-    (21, 7), (22, 44), (23, -28), (25, 7), (26, -5), (27, -12), (28, 20), (25, 8), (22, 5), (19, 8),
-    (10, 10), (20, -6), (18, 7), (21, 10), (22, 5), (1, 6), (14, 15), (1, 5), (5, 6), (5, -6),
-    (17, 11), (19, -5), (21, 12), (22, 5), (23, 8), (21, 5), (21, 14), (25, 8), (1, 11), (18, 7),
-    (12, 21), (15, 23), (21, -5), (20, 8), (18, 7), (22, 6), (25, 8), (0, 10), (18, 7), (3, 7),
-    (21, 5), (21, 38), (25, -5), (18, 5), (27, 8), (1, 5), (14, 6), (21, 5), (1, 5), (19, 10),
-    (7, 6), (22, 7), (23, 7), (21, 6), (0, -6), (1, 79), (20, -7), (21, -5), (23, -6), (24, -5),
-    (25, -8), (0, 38), (1, 9), (2, 6), (4, -6), (5, -9), (6, -6), (10, -6), (11, 6), (12, -5),
-    (13, -6), (14, -6), (16, -6), (17, -8), (18, -7), (20, -10), (22, -9), (23, -10), (24, 25), (25, 9),
-    (27, 5), (28, 6), (12, 18), (23, -10), (5, 10), (0, 5), (3, 7), (25, 16), (1, 13), (18, 5),
-    (20, 12), (19, 6), (26, 15), (0, 13), (23, 5), (17, 6), (21, 7), (23, 5), (9, 8), (0, -5),
-    (3, -6), (4, -6), (6, -7), (10, 6), (11, -7), (13, 5), (15, -7), (16, -7), (18, 12), (19, -6),
-    (20, -13), (21, -10), (24, 26), (25, 36), (28, 5), (25, 21), (4, 34), (21, -6), (22, 14), (23, 16),
-    (5, 36), (7, 8), (17, -5), (19, -6), (20, 17), (21, -15), (23, -11), (10, 15), (9, 18), (11, 11),
-    (26, 9), (18, 13), (3, 7), (21, 5), (17, 10), (15, 8), (25, 6), (17, 5), (15, 7), (5, 5),
-    (1, -6), (18, 25), (19, 11), (20, 7), (21, -6), (24, 5), (25, -10), (27, 9), (15, -5), (22, 36),
-    (17, 14), (27, 8), (11, 23), (14, 5), (17, 7), (25, 7), (5, -9), (9, -6), (11, 138), (17, -7),
-    (18, -7), (19, -6), (20, -8), (21, -14), (22, -6), (23, -28), (0, 13), (1, -7), (5, 11), (6, 6),
-    (10, -5), (18, -6), (19, -5), (20, -6), (21, 10), (22, -5), (28, 8), (1, 5), (2, 5), (17, 6),
-    (24, 5), (26, 5), (1, 9), (18, 9), (21, -5), (25, -6), (1, -7), (3, 8), (5, -16), (6, -8),
-    (9, 34), (10, 12), (11, -5), (14, 10), (16, 6), (17, -11), (18, -6), (19, 7), (20, 7), (21, 22),
-    (23, -16), (25, -6), (28, -6), (10, 6), (21, 7), (11, 11), (16, 6), (0, 27), (25, -5), (18, 10),
-    (3, 11), (5, -6), (21, 5), (22, 10), (1, 19), (21, -5), (22, 5), (1, 20), (2, 7), (3, 15),
-    (14, 16), (23, -6), (25, -5), (17, 12), (18, 13), (12, 15), (13, 7), (9, 8), (17, 5), (21, 6),
-    (21, 6), (1, 6), (16, 5), (28, 7), (22, 24), (3, 8), (26, 8), (6, 9), (23, 5), (10, 17),
-    (12, 30), (20, -7), (21, -7), (23, 8), (21, 7), (10, 48), (11, -10), (12, 36), (18, -5), (19, -6),
-    (23, -25), (20, 6), (10, 23), (17, 9), (17, 5), (15, 5), (0, -9), (1, 8), (2, 50), (3, -16),
-    (4, -13), (5, -14), (6, -11), (7, -8), (8, -7), (9, -12), (10, -7), (13, -8), (14, -9), (15, -9),
-    (16, -10), (17, -10), (18, 14), (19, -13), (20, -9), (22, -12), (23, 6), (24, 65), (25, -10), (26, 56),
-    (28, -11), (11, 6), (19, 5), (20, -8), (21, 7), (22, 7), (23, -5), (28, 7), (9, 9), (19, 18),
-    (21, 5), (24, 8), (0, 5), (5, -6), (9, -5), (15, 8), (17, -7), (22, -6), (24, -5), (25, 15),
-    (26, -5), (27, 20), (20, 6), (5, 6), (17, 10), (16, 16), (18, 8), (21, 9), (24, 6), (0, 9),
-    (21, 20), (18, 8), (1, 10), (21, 5), (1, 10), (2, -10), (3, 88), (4, 17), (5, 46), (6, 23),
-    (7, 12), (9, -7), (10, -17), (11, -19), (13, -8), (14, -5), (15, -17), (16, -20), (17, -22), (18, -7),
-    (19, -24), (20, -28), (21, 23), (22, -22), (24, -5), (25, 5), (27, -12), (28, 12), (1, 9), (3, -6),
-    (4, -9), (6, -6), (11, -6), (15, -7), (16, -5), (17, -8), (18, -8), (21, 25), (22, -9), (23, -11),
-    (24, 5), (25, 12), (26, 37), (27, 15), (28, -5), (20, 8), (22, 7), (23, 6), (16, 5), (23, 6),
-    (15, 10), (15, 5), (23, 14), (0, -6), (1, 6), (3, 34), (5, -12), (7, -5), (9, -10), (10, 10),
-    (13, -6), (14, -8), (15, -9), (17, -9), (19, -7), (20, -5), (21, -10), (22, 6), (23, 64), (24, -6),
-    (25, -6), (26, -7), (8, 6), (24, 8), (16, 7), (22, -5), (5, 8), (6, 5), (26, 9), (0, 9),
-    (3, 17), (5, -16), (6, -7), (7, 5), (9, 15), (10, -8), (11, -5), (12, 10), (13, -9), (14, -8),
-    (16, -8), (17, 15), (18, 33), (20, -8), (21, 10), (22, -5), (23, -15), (24, -8), (25, -24), (26, 8),
-    (27, 5), (28, -10), (26, 9), (5, -5), (15, -5), (20, -5), (22, 45), (1, 13), (3, -7), (4, -6),
-    (7, -7), (8, -5), (9, -8), (17, 16), (18, 51), (19, -15), (20, 14), (21, 13), (23, -21), (24, -13),
-    (25, -13), (26, -9), (27, 13), (28, -7), (15, 5), (21, 8), (15, 7), (23, 7), (21, 5), (8, 12),
-    (17, 9), (18, -5), (21, 12), (0, -5), (1, -6), (3, -5), (4, -5), (5, -10), (6, -6), (10, 61),
-    (11, 92), (12, 17), (13, -5), (14, -5), (15, -9), (16, -7), (17, -11), (18, -9), (19, 12), (20, -14),
-    (21, -13), (22, -9), (23, -23), (24, -5), (25, -12), (28, -6), (0, 9), (1, 16), (2, -7), (3, -10),
-    (4, -7), (5, -12), (6, 5), (7, -5), (9, -21), (10, 6), (11, -16), (14, -7), (15, 24), (16, 16),
-    (17, 10), (18, 15), (19, 26), (20, -5), (21, 15), (22, -13), (23, -26), (24, -5), (25, -9), (26, -9),
-    (28, 19), (11, 5), (21, 8), (0, 10), (0, 7), (1, 10), (2, -11), (3, -13), (4, -26), (5, -32),
-    (6, -11), (7, -14), (8, -12), (10, 6), (11, 21), (12, 32), (13, 10), (14, -16), (15, 17), (16, 25),
-    (17, 8), (18, 33), (19, 71), (21, 28), (22, -18), (23, -24), (24, -18), (25, -32), (26, -25), (27, -9),
-    (3, -11), (4, -13), (5, 23), (6, 13), (9, -11), (11, -17), (13, -7), (14, -6), (15, -22), (16, -19),
-    (17, 8), (19, -14), (20, 47), (23, 23), (24, -6), (26, -5), (28, 13), (25, 8), (5, -7), (20, -5),
-    (22, -7), (23, -5), (24, -5), (25, 65), (5, 7), (4, 5), (11, 7), (1, 13), (18, -8), (21, 13),
-    (24, 5), (1, -5), (9, 7), (11, 5), (15, -5), (16, 5), (18, -5), (22, 10), (23, -6), (25, 8),
-    (28, 9), (19, 10), (1, 6), (18, -5), (21, 12), (22, 10), (23, 10), (0, -5), (1, -7), (5, -8),
-    (9, -6), (10, -5), (11, -6), (15, -5), (17, -11), (18, -10), (19, 182), (20, -38), (21, -23), (22, -6),
-    (23, -11), (25, -20), (27, 11), (15, 7), (25, 6), (0, -8), (1, -5), (3, -8), (4, 18), (5, 33),
-    (6, 5), (7, 16), (8, 9), (9, 7), (10, -5), (11, -8), (12, -6), (13, -5), (14, -6), (16, -7),
-    (17, -12), (18, -14), (19, -11), (20, 26), (21, -13), (22, -9), (23, 5), (24, -6), (25, 6), (27, 6),
-    (22, 5), (11, 8), (1, 7), (18, 5), (19, 6), (27, 7), (8, 8), (23, 5), (2, 7), (21, 7),
-    (16, 22), (20, 10), (1, 6), (18, 5), (14, 5), (15, 8), (16, 8), (17, 14), (18, 7), (21, 10),
-    (22, -6), (25, -6), (0, 13), (3, -7), (5, -6), (8, -5), (10, -6), (11, -9), (13, -7), (14, -6),
-    (16, -7), (18, 5), (19, 25), (20, 11), (22, -5), (23, -7), (26, 9), (27, 19), (21, 16), (0, 15),
-    (1, 9), (2, -5), (3, -7), (4, 60), (6, 33), (9, -10), (10, -6), (11, -7), (14, 12), (15, 15),
-    (16, -7), (17, -12), (18, -7), (20, -14), (21, -14), (23, -14), (24, -8), (26, -5), (27, -5), (28, 6),
-    (17, 10), (21, -5), (22, 5), (25, 9), (27, 7), (23, 10), (23, 6), (5, 5), (25, 5), (3, 13),
-    (19, 10), (19, 16), (24, 33), (25, -7), (3, 7), (23, 19), (4, -6), (5, -7), (7, -5), (9, -9),
-    (11, -9), (13, -7), (14, 26), (15, -8), (18, -6), (19, -7), (20, -8), (21, -11), (23, -19), (24, 20),
-    (25, 64), (27, -7), (28, 12), (16, 13), (15, 8), (0, -8), (1, -14), (2, -6), (3, -8), (5, -7),
-    (6, -5), (7, -5), (11, 19), (13, 24), (14, -5), (15, -17), (16, -13), (18, 9), (19, 33), (20, 16),
-    (21, -23), (22, 14), (23, -20), (25, 38), (5, 15), (15, -5), (17, -7), (18, 8), (20, -7), (21, -11),
-    (22, 17), (23, 23), (0, 7), (20, 12), (23, 12), (14, 7), (22, 11), (23, 23), (25, -5), (26, 10),
-    (17, 8), (21, 16), (26, 5), (5, 7), (15, -6), (1, 6), (1, 6), (5, 13), (6, 11), (20, -5),
-    (23, -5), (15, 9), (22, 19), (4, -6), (5, -13), (6, -7), (9, 148), (11, -8), (15, -9), (16, -7),
-    (17, -6), (20, -15), (21, -31), (23, -16), (24, -5), (25, 10), (26, -5), (27, -5), (28, -5), (18, 7),
-    (17, 8), (24, 9), (5, 5), (19, 9), (22, 5), (15, -5), (16, 7), (18, 8), (21, 5), (4, 6),
-    (14, 5), (18, 5), (4, 6), (17, 7), (18, 5), (1, 7), (18, 9), (2, 9), (25, 5), (23, 12),
-    (2, 5), (24, 13), (25, -5), (26, 14), (21, 6), (20, 5), (1, 7), (25, 7), (22, 9), (21, 17),
-    (27, 8), (11, 15), (23, 5), (0, 15), (4, 5), (5, 7), (6, 18), (11, -6), (14, -6), (17, -6),
-    (19, -8), (20, -10), (21, 19), (22, -7), (23, -14), (25, 10), (2, 7), (9, 6), (22, 5), (8, 5),
-    (9, 6), (21, -5), (15, 7), (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 47), (6, -8),
-    (9, -11), (10, -7), (11, 36), (12, -5), (13, -6), (14, -7), (15, -14), (16, -11), (17, -10), (20, 42),
-    (21, -12), (22, 11), (23, 19), (24, -6), (25, -9), (27, 6), (28, -5), (8, 5), (15, -5), (22, 36),
-    (25, 5), (26, 12), (18, 7), (21, -5), (5, -8), (7, 11), (9, 18), (21, -5), (27, 6), (1, 11),
-    (1, 6), (17, 6), (9, 11), (5, 6), (21, 13), (21, 9), (4, 7), (19, -5), (20, 9), (17, 6),
-    (0, -6), (21, -5), (25, 26), (27, 6), (26, 6), (18, 8), (21, 5), (16, 13), (1, 6), (21, 5),
-    (2, 5), (17, 6), (24, 5), (26, 5), (4, 6), (6, 6), (14, 5), (0, 5), (9, 6), (1, 7),
-    (2, 6), (5, -6), (17, 29), (18, 12), (20, -17), (21, 5), (23, -9), (20, 6), (0, 5), (16, 7),
-    (17, 10), (18, -5), (19, 7), (21, -15), (25, -7), (27, 5), (22, 13), (19, 10), (8, 5), (0, 8),
-    (24, 8), (15, -5), (16, 27), (28, 7), (25, 14), (19, 7), (19, 14), (8, 6), (11, 14), (15, -6),
-    (16, 17), (17, -5), (18, -6), (22, 6), (23, 5), (25, -8), (26, 13), (25, 8), (24, 7), (11, 13),
-    (21, 8), (25, 7), (1, 43), (4, 85), (5, -21), (6, -7), (9, -5), (14, -6), (15, -5), (18, -5),
-    (20, -5), (21, -16), (23, -6), (25, -10), (21, 9), (0, 25), (1, 5), (3, 11), (5, -9), (10, 9),
-    (11, -7), (12, -8), (13, -7), (14, -5), (15, 8), (17, 7), (18, -6), (20, -9), (21, -8), (22, -9),
-    (24, 11), (25, 8), (26, -10), (1, 34), (3, -5), (19, 8), (16, 23), (21, -6), (25, 7), (8, 5),
-    (16, 14), (20, 8), (21, 6), (9, 8), (5, -6), (10, 5), (11, 43), (12, 20), (18, -5), (21, -6),
-    (22, -6), (11, 8), (15, 6), (5, 9), (20, 8), (21, -5), (14, 9), (25, 7), (5, 5), (22, 6),
-    (23, 8), (11, 9), (18, 5), (25, -5), (18, 10), (1, -7), (3, -5), (5, 68), (7, 24), (10, -5),
-    (15, -7), (17, -6), (19, -5), (20, 6), (21, -14), (22, -7), (25, -5), (4, 31), (21, 9), (0, -7),
-    (1, 14), (14, 19), (15, -11), (17, -5), (20, -5), (21, -6), (23, 8), (26, 14), (1, 8), (1, 8),
-    (11, 6), (22, 7), (23, 7), (7, 6), (18, 11), (1, 6), (19, 15), (5, 5), (15, 5), (20, 6),
-    (21, -5), (26, 9), (15, 5), (22, 19), (25, 16), (0, -5), (3, 83), (4, -6), (6, -6), (9, -7),
-    (11, -6), (14, -7), (15, -12), (16, -6), (17, -8), (18, 8), (19, -8), (21, 20), (23, 6), (15, 8),
-    (1, 12), (5, 7), (4, 5), (11, 7), (0, -6), (9, -5), (12, 5), (13, 30), (18, -5), (21, -8),
-    (23, -12), (24, 12), (25, 9), (26, -5), (28, 5), (15, 6), (17, 9), (19, 8), (14, 35), (15, 8),
-    (18, 16), (25, -5), (27, 7), (4, 9), (21, 7), (17, 7), (21, 6), (0, 14), (1, 12), (1, 8),
-    (4, 6), (12, 25), (23, -13), (11, 12), (12, 16), (23, 7), (25, -5), (20, 11), (21, 8), (23, -5),
-    (5, 5), (17, 6), (21, -5), (22, 18), (0, 6), (1, -7), (14, -5), (15, 15), (16, 46), (17, -7),
-    (19, -9), (21, 33), (23, -9), (25, -10), (2, -5), (4, -5), (6, -8), (9, 47), (11, 7), (12, -6),
-    (16, -8), (17, 6), (18, -10), (19, -5), (20, 6), (21, 30), (22, -8), (23, -5), (24, -7), (27, -5),
-    (1, -12), (2, 73), (20, -5), (21, -9), (23, -6), (25, -8), (17, 5), (14, 19), (10, -5), (11, -9),
-    (12, 53), (13, 31), (17, -5), (18, -5), (21, -5), (22, -5), (23, -7), (23, 5), (23, 11), (1, 6),
-    (9, 6), (25, 7), (22, 14), (26, 14), (8, 5), (1, 6), (5, 9), (25, 6), (0, 12), (1, -5),
-    (5, 9), (23, -8), (28, 8), (17, 6), (12, 15), (5, 12), (0, -5), (1, 8), (5, 16), (6, 46),
-    (9, -7), (10, 7), (11, 8), (15, -7), (16, -5), (17, -10), (19, -9), (21, 5), (22, -6), (23, -10),
-    (25, -7), (15, 10), (18, 7), (21, 5), (11, 5), (23, 22), (22, 7), (17, 6), (6, 14), (5, -7),
-    (6, 28), (21, -5), (14, 43), (22, -5), (3, 12), (4, 5), (25, -5), (3, 42), (5, -7), (23, -8),
-    (25, -6), (17, 5), (16, 8), (18, 6), (25, 9), (5, 6), (5, -5), (8, 22), (18, 12), (16, 7),
-    (17, 5), (21, -8), (23, -5), (25, 23), (26, 7), (22, 12), (17, 9), (17, 6), (25, 7), (0, 6),
-    (1, 10), (5, -8), (17, 24), (18, -11), (19, -6), (20, 14), (21, 29), (22, -7), (25, -8), (1, 10),
-    (5, 6), (20, 5), (21, -5), (22, 13), (23, 15), (9, 9), (5, 7), (6, 5), (19, 6), (4, -5),
-    (5, 15), (6, -5), (7, 15), (9, -5), (17, -7), (18, 14), (19, -7), (22, -5), (23, 10), (24, -5),
-    (26, 10), (3, 9), (6, -5), (18, -6), (21, -6), (23, 44), (15, -11), (16, 75), (18, 7), (19, -6),
-    (20, -5), (21, -13), (22, -13), (23, -5), (25, 6), (20, 5), (22, 13), (23, 16), (6, 10), (15, 9),
-    (9, 7), (19, 5), (18, 8), (1, 5), (14, 7), (20, 7), (21, 11), (23, -6), (25, -7), (10, 7),
-    (1, 6), (10, 8), (21, -6), (23, 28), (25, -5), (1, 5), (14, 5), (8, 21), (15, -7), (18, 8),
-    (21, -9), (11, 5), (3, 5), (5, -5), (19, 9), (5, 5), (6, 6), (17, 6), (3, 7), (25, 11),
-    (4, 10), (23, 25), (12, 12), (20, 5), (22, 6), (15, 8), (0, 7), (6, 7), (20, -6), (23, 9),
-    (25, 8), (23, 9), (22, 9), (1, 13), (5, -6), (6, 8), (3, 8), (11, 6), (6, 7), (20, -5),
-    (23, 10), (25, 5), (12, 11), (3, 11), (22, 8), (20, 6), (25, 21), (1, 9), (5, -7), (21, 29),
-    (8, 7), (9, -7), (16, 6), (17, -9), (19, 6), (20, -5), (21, -7), (22, 5), (26, 17), (22, 7),
-    (4, 8), (5, 19), (21, -6), (0, -5), (6, 6), (9, -6), (13, 11), (14, -5), (16, 12), (18, 23),
-    (19, 13), (22, -10), (25, -14), (21, 5), (25, 6), (24, 30), (25, -9), (0, 124), (1, -14), (5, -6),
+    (17, 5), (9, 11), (13, 7), (21, -6), (25, 6), (26, 7), (1, 6), (1, 8), (7, 10), (5, 5),
+    (18, 10), (11, 11), (5, 5), (21, -5), (17, 6), (21, 6), (16, 18), (21, 10), (5, 7), (19, -8),
+    (20, 5), (21, -10), (23, 6), (1, 7), (15, 7), (17, 6), (21, 5), (21, 6), (1, 6), (16, 9),
+    (19, 16), (20, 10), (28, 7), (25, 10), (5, -5), (23, 5), (27, 8), (5, -17), (9, -8), (10, -5),
+    (11, -5), (15, 6), (16, 9), (17, 93), (18, -10), (19, -13), (20, 16), (22, -6), (23, -15), (25, -7),
+    (26, 6), (11, 11), (5, 6), (20, -5), (28, 6), (19, 7), (12, 7), (18, 9), (21, -7), (22, 6),
+    (5, 31), (17, 12), (5, 24), (16, 7), (18, -5), (19, -5), (22, 5), (19, 10), (5, -12), (6, 5),
+    (15, -6), (20, -6), (22, -7), (24, 5), (25, 5), (27, 18), (28, 6), (25, 5), (5, 7), (22, 6),
+    (1, 8), (5, 6), (22, 5), (23, 26), (27, 7), (5, 9), (9, 13), (10, 9), (11, 9), (15, -5),
+    (18, -6), (19, -5), (1, 18), (5, -6), (15, -8), (16, -5), (17, 9), (18, 39), (19, -6), (20, -20),
+    (21, 8), (25, 7), (1, -6), (6, 6), (8, 7), (16, -6), (17, 12), (18, 10), (21, 6), (22, 6),
+    (23, -9), (24, -5), (25, -12), (23, 10), (20, 5), (23, 6), (2, 5), (11, 5), (17, 5), (18, 8),
+    (1, 7), (0, 5), (2, 8), (22, 5), (25, -5), (5, 31), (21, -6), (20, 5), (17, 5), (15, 5),
+    (20, 9), (21, 6), (17, 7), (19, 6), (5, 6), (1, 6), (17, 6), (1, 6), (12, 10), (25, 11),
+    (20, 5), (7, 5), (15, 14), (9, 6), (9, -5), (10, 9), (17, 10), (19, 19), (20, -5), (21, -10),
+    (25, 5), (11, 15), (23, 9), (15, -10), (16, 74), (19, -6), (20, -5), (21, -12), (22, -12), (25, 6),
+    (13, 35), (25, -6), (1, -6), (4, 60), (5, -12), (6, -5), (21, -5), (25, 9), (18, 19), (24, 6),
+    (0, 16), (1, 16), (3, -5), (5, -13), (6, 15), (9, -8), (10, 10), (15, -6), (16, -6), (17, -5),
+    (18, -5), (20, 6), (21, -14), (23, -15), (24, 5), (25, 11), (20, 6), (6, 12), (21, 10), (1, 9),
+    (6, 5), (21, 7), (17, 6), (21, 5), (19, 17), (17, 6), (17, 5), (21, 6), (17, 9), (1, 9),
+    (5, -7), (11, 15), (13, 9), (16, 8), (18, -5), (20, -10), (21, -7), (23, 8), (25, -5), (8, 13),
+    (11, 11), (21, -5), (25, -6), (28, 7), (25, 7), (25, 12), (21, 8), (20, 10), (10, 8), (15, 6),
+    (15, 6), (11, 5), (22, 7), (25, -6), (19, 5), (15, 7), (21, 6), (20, 7), (15, 8), (26, 12),
+    (19, 5), (1, 29), (4, 31), (5, -14), (21, -8), (22, 11), (17, 6), (18, 5), (2, 7), (19, 11),
+    (17, 9), (19, 11), (21, 5), (5, 13), (8, 5), (21, -6), (1, -8), (14, -7), (15, 13), (16, 23),
+    (18, 5), (25, -6), (23, 5), (17, 7), (21, 8), (25, 18), (1, 31), (0, 45), (1, -7), (2, -22),
+    (3, 67), (4, 11), (5, 72), (6, 52), (7, -8), (9, 108), (10, 5), (11, -44), (12, -12), (13, -24),
+    (14, -15), (15, -45), (16, -35), (17, -25), (18, -22), (19, -10), (20, -22), (21, 20), (22, -40), (24, -18),
+    (26, -20), (24, 7), (28, 7), (6, 5), (17, 10), (20, 6), (1, -5), (5, 31), (7, 25), (9, -6),
+    (16, 16), (19, 10), (20, -12), (21, -14), (23, -6), (25, -10), (23, 6), (0, -13), (1, 39), (2, 53),
+    (3, 46), (4, -6), (5, -14), (6, -8), (9, -8), (11, 18), (12, -6), (13, -6), (14, -10), (15, -9),
+    (16, -9), (17, -7), (18, 5), (19, -12), (20, -11), (21, 16), (23, 15), (24, -14), (25, -29), (26, -6),
+    (27, -8), (28, -7), (14, -5), (22, 12), (15, 6), (23, 12), (19, 18), (18, 7), (19, 24), (20, 9),
+    (5, -5), (11, 7), (22, 18), (16, 35), (21, -8), (5, 7), (19, -8), (20, 5), (21, -10), (23, 6),
+    (15, 6), (18, 14), (19, 9), (21, 7), (1, 19), (2, -5), (4, -5), (5, 14), (6, 11), (9, 6),
+    (10, -8), (11, -8), (12, 5), (13, -6), (15, 14), (16, -7), (17, -14), (19, 10), (20, 9), (21, -16),
+    (22, 8), (24, -8), (25, -8), (20, 5), (22, 6), (20, 5), (19, 8), (6, 6), (12, 25), (21, -8),
+    (23, -10), (19, 19), (14, 34), (21, -6), (5, 6), (16, 18), (5, 16), (9, 10), (10, 5), (17, -9),
+    (19, -8), (23, -8), (25, 16), (4, -5), (5, -10), (6, 62), (9, 5), (17, -5), (20, -9), (23, -6),
+    (25, -7), (17, 6), (4, 5), (26, 7), (22, 23), (25, 10), (9, 12), (17, 15), (21, 13), (18, 5),
+    (0, -6), (1, -5), (3, 8), (6, 10), (17, -6), (18, 13), (19, -5), (20, 5), (21, -10), (23, -5),
+    (25, 9), (27, 12), (1, 8), (21, 6), (20, 10), (23, 5), (0, -13), (1, 46), (2, 53), (3, 46),
+    (4, -6), (5, -15), (6, -8), (9, -8), (11, 18), (12, -6), (13, -6), (14, -10), (15, -9), (16, -9),
+    (17, -9), (19, -12), (20, -15), (21, 19), (23, 14), (24, -14), (25, -30), (26, -6), (27, -8), (28, -7),
+    (5, -6), (9, 81), (10, 8), (11, -5), (15, -6), (16, -5), (18, 5), (20, -12), (21, -15), (22, -6),
+    (23, -10), (1, 9), (4, -6), (6, -9), (9, -12), (11, -7), (12, -5), (14, -6), (17, -11), (19, 43),
+    (21, 37), (24, -6), (25, -11), (26, -5), (27, 7), (14, 7), (25, 6), (28, 6), (6, 5), (20, 8),
+    (22, 5), (1, 15), (1, 6), (25, 11), (22, 5), (9, 5), (2, 6), (1, 6), (23, 5), (0, 10),
+    (5, -6), (6, 14), (17, 6), (18, 14), (23, -8), (25, -7), (3, 6), (11, 6), (19, 5), (20, -10),
+    (21, 13), (22, 5), (23, -7), (25, -6), (28, 10), (22, 5), (11, 8), (22, 36), (23, 15), (1, -5),
+    (2, 7), (3, -5), (5, -19), (9, -9), (10, -7), (12, -5), (14, -7), (16, 8), (17, 85), (18, 9),
+    (19, 7), (20, 8), (21, 11), (22, -9), (23, -21), (24, -6), (25, -12), (26, -5), (27, -5), (28, -6),
+    (12, 7), (5, -6), (9, 19), (21, 7), (1, -9), (3, 8), (4, -7), (5, 21), (6, 8), (9, -7),
+    (10, -5), (11, -6), (16, -6), (17, 15), (18, -5), (19, -7), (20, -11), (21, -8), (22, -7), (23, -13),
+    (24, 39), (25, 19), (26, -5), (27, -6), (4, 28), (5, -6), (1, 17), (15, -9), (21, 8), (28, 7),
+    (15, 6), (19, 6), (20, -6), (25, 11), (20, 7), (22, 5), (20, 5), (22, 5), (17, 10), (18, 6),
+    (12, 18), (23, -9), (23, 10), (11, 5), (23, 6), (21, 7), (4, 12), (5, 23), (6, 6), (21, -8),
+    (0, 6), (1, -5), (21, -8), (25, 34), (28, 12), (20, 8), (21, 6), (3, 16), (9, 10), (17, -5),
+    (18, 23), (21, 9), (17, 8), (21, 7), (18, 12), (20, 5), (23, -5), (25, -7), (27, 18), (5, 8),
+    (6, 5), (23, 5), (1, 9), (4, 12), (5, 23), (6, 6), (21, -8), (1, 12), (2, 5), (23, -5),
+    (24, 17), (3, 10), (5, -5), (15, -6), (17, 8), (19, -8), (21, -6), (22, 15), (24, 6), (25, -8),
+    (7, 5), (4, 15), (9, 6), (17, -5), (25, 6), (21, -6), (22, 16), (23, 21), (25, -5), (25, 14),
+    (18, 6), (26, 7), (21, 5), (15, 7), (23, 15), (25, -5), (1, 10), (19, 5), (5, 41), (21, -7),
+    (1, -5), (14, 29), (27, 13), (23, 7), (0, 14), (9, 5), (26, 9), (0, 6), (17, 21), (18, 13),
+    (19, -6), (20, 6), (23, -8), (25, 5), (25, 19), (21, 5), (27, 8), (15, 12), (15, 8), (17, 14),
+    (18, -5), (20, 6), (21, 7), (17, 7), (2, 5), (21, 15), (22, -5), (21, 16), (8, 5), (6, 13),
+    (16, 10), (21, 12), (22, -5), (17, 6), (20, -5), (15, 6), (16, 18), (18, 7), (20, -5), (22, 14),
+    (11, 5), (22, 7), (25, -5), (16, 7), (21, 8), (11, 6), (14, 5), (20, -6), (21, 5), (9, 5),
+    (1, 6), (0, -6), (1, 9), (4, 8), (5, 12), (11, -5), (12, -5), (15, -6), (16, -7), (17, 7),
+    (21, 18), (22, -8), (23, -11), (25, -9), (28, -5), (22, 5), (15, 13), (17, -5), (18, 5), (6, 33),
+    (21, -6), (11, 10), (22, 5), (21, 7), (23, 5), (20, 5), (20, 10), (21, 7), (0, 6), (5, -7),
+    (11, 6), (17, -5), (18, 8), (23, -7), (24, 32), (25, 10), (1, -5), (7, 6), (15, -5), (19, 28),
+    (20, -6), (23, -7), (25, 6), (27, 22), (15, 19), (21, -5), (16, 6), (18, 7), (6, 5), (22, 13),
+    (19, 8), (22, 5), (6, 9), (20, 9), (21, -7), (22, 5), (1, -6), (3, -5), (11, 5), (15, -7),
+    (16, 6), (18, 15), (20, 7), (21, 5), (22, -6), (23, 16), (28, 5), (8, 13), (17, -5), (20, 8),
+    (21, 9), (15, 16), (17, -5), (28, 12), (16, 6), (14, 18), (21, 8), (3, 36), (23, -5), (25, -6),
+    (18, 37), (27, 6), (6, 13), (20, -5), (21, 8), (23, 35), (5, -5), (23, 5), (27, 8), (14, 14),
+    (1, 5), (25, 10), (1, 5), (5, 9), (21, -6), (25, 6), (5, 6), (6, 7), (20, 6), (18, 7),
+    (0, 89), (1, -10), (21, -7), (25, -14), (25, 7), (5, 5), (21, 10), (15, 15), (4, 52), (5, -10),
+    (6, -5), (22, 5), (5, -6), (8, 5), (5, -7), (15, -9), (16, 26), (19, 25), (21, 12), (23, -5),
+    (15, 15), (18, 7), (15, 5), (13, 5), (15, 10), (25, 6), (18, 12), (20, -10), (6, 8), (15, 8),
+    (21, -10), (10, 6), (12, 13), (1, 7), (21, 10), (1, 27), (2, 6), (3, 15), (19, 6), (21, -5),
+    (25, -6), (21, -5), (25, -6), (28, 7), (0, 30), (1, 11), (2, 12), (5, -8), (9, -6), (11, 6),
+    (14, -5), (17, -9), (20, -10), (22, -7), (23, -10), (24, 14), (25, 5), (26, -7), (27, 7), (28, 8),
+    (22, 8), (18, 9), (8, 21), (16, 6), (17, -5), (18, 10), (23, -6), (24, 5), (25, -9), (1, 5),
+    (17, 25), (21, -5), (27, 7), (23, 7), (21, 7), (20, 6), (18, 6), (17, 7), (14, 8), (28, 8),
+    (15, 6), (18, 7), (15, 6), (17, 9), (1, -5), (3, -6), (4, 64), (5, 45), (6, 58), (9, -9),
+    (10, -6), (11, -6), (14, -6), (15, -9), (16, -6), (17, -7), (18, -8), (19, -10), (21, -18), (22, -9),
+    (23, -14), (24, -7), (25, -9), (27, -5), (6, 7), (15, 8), (17, 17), (23, -5), (19, 6), (1, 9),
+    (19, 6), (5, 7), (6, 10), (1, 5), (17, 5), (18, 9), (21, -5), (20, 10), (5, 38), (6, -5),
+    (7, 8), (19, -5), (20, 11), (21, -13), (23, -9), (11, 9), (17, 7), (1, 5), (11, 7), (18, 7),
+    (7, 5), (8, 5), (20, 7), (19, 8), (17, 21), (21, -8), (9, 8), (11, 8), (6, 5), (21, 9),
+    (5, 8), (1, 5), (18, 6), (1, 5), (14, 24), (21, -5), (1, 9), (4, -7), (6, -10), (9, -13),
+    (11, -7), (12, -5), (14, -7), (17, -12), (19, 42), (21, 41), (22, -5), (23, 8), (24, -7), (25, -9),
+    (26, -5), (27, 6), (5, 5), (17, 7), (21, 5), (5, 10), (25, 5), (18, 6), (1, -6), (14, 5),
+    (15, -6), (16, 7), (17, -11), (18, 12), (23, -8), (25, 30), (6, 5), (25, 7), (14, 7), (22, 5),
+    (1, -10), (2, -8), (5, -29), (6, 5), (8, 29), (9, -15), (10, 6), (11, -11), (13, -13), (14, 8),
+    (15, 25), (16, -9), (17, 11), (19, 11), (20, 7), (21, 8), (22, -17), (23, 16), (24, -15), (25, -7),
+    (27, 7), (8, 5), (22, 10), (23, 12), (5, 8), (23, 8), (17, 6), (22, 5), (5, -6), (18, 66),
+    (19, -5), (20, -8), (25, -6), (25, 5), (1, 6), (0, 7), (26, 7), (21, 9), (7, 7), (4, 9),
+    (25, 8), (16, 13), (7, 12), (5, -8), (7, 23), (21, 7), (17, 39), (21, -6), (27, 7), (21, 6),
+    (1, 5), (1, 7), (20, -5), (21, 8), (23, 35), (22, 8), (23, 7), (16, 6), (14, 5), (25, 9),
+    (15, 7), (11, 5), (16, 15), (22, 8), (18, 5), (20, 7), (22, 6), (2, 5), (17, 5), (24, 5),
+    (21, 5), (22, 10), (4, 5), (14, 8), (28, 6), (14, 35), (26, 12), (26, 30), (11, 5), (5, -9),
+    (22, 9), (23, 50), (25, -5), (15, -8), (16, 38), (17, -5), (21, -7), (25, 18), (19, 10), (1, 13),
+    (18, 11), (15, 11), (17, -5), (21, 5), (25, 7), (22, 9), (20, 11), (19, 7), (27, 11), (22, 5),
+    (23, 12), (9, 5), (19, 5), (5, 5), (21, 5), (26, 6), (25, 5), (18, 9), (25, 9), (26, 5),
+    (20, 5), (5, 8), (24, 9), (25, 7), (14, 20), (20, 8), (21, -5), (24, 6), (25, -5), (27, 7),
+    (14, 15), (21, 15), (5, 8), (11, 16), (21, 5), (5, 12), (9, 9), (20, 8), (11, 17), (20, 5),
+    (0, 15), (15, 18), (21, -6), (22, 6), (11, -6), (12, 35), (17, -5), (20, -8), (23, 8), (14, 7),
+    (22, 10), (23, 23), (26, 7), (2, 7), (24, 5), (25, 5), (10, 16), (12, 30), (20, -8), (21, -8),
+    (23, 11), (1, 8), (5, -7), (21, 33), (5, 9), (18, 5), (25, 5), (18, 14), (1, 12), (4, -7),
+    (5, 5), (6, 39), (9, -5), (20, -5), (21, -9), (28, 6), (4, 32), (5, -6), (0, 6), (13, 6),
+    (17, 7), (25, -6), (11, 7), (3, 7), (12, 7), (7, 6), (15, -6), (19, 21), (23, -6), (27, 9),
+    (17, 8), (24, 9), (5, 6), (9, 7), (21, -5), (5, 6), (6, -6), (9, 10), (10, 12), (11, 8),
+    (15, -7), (17, 18), (19, -8), (21, 7), (22, 8), (4, 70), (5, -11), (6, -6), (20, -5), (21, -6),
+    (25, -5), (5, 5), (19, 6), (4, 5), (6, 5), (23, 6), (17, 8), (1, 14), (18, 8), (21, 11),
+    (22, -5), (23, -9), (25, 5), (27, 7), (14, 5), (14, 34), (21, -5), (21, 5), (14, 18), (21, 8),
+    (25, 13), (26, 9), (0, 9), (22, 14), (5, 7), (17, 5), (23, 6), (22, 7), (2, 6), (25, 8),
+    (17, 21), (21, -8), (14, 29), (0, 28), (1, 8), (2, 14), (3, -5), (4, -6), (5, -9), (6, -5),
+    (9, -5), (10, -6), (12, -5), (13, -6), (14, -5), (15, -7), (16, -6), (19, -7), (22, -7), (23, -14),
+    (24, 17), (25, 31), (26, -8), (27, 5), (28, 7), (5, 5), (17, 5), (0, 5), (1, -5), (15, -5),
+    (16, 5), (19, 5), (22, -7), (25, 7), (22, 7), (5, -21), (6, -8), (7, 38), (15, -7), (16, -7),
+    (17, 19), (18, 24), (20, -6), (21, 12), (22, -5), (23, -9), (24, -5), (25, -6), (27, 5), (28, -5),
+    (1, 8), (15, 5), (9, 5), (18, 23), (21, 6), (23, -10), (25, 7), (19, 10), (16, 22), (21, -5),
+    (10, 11), (0, -6), (1, -5), (3, 8), (6, 10), (17, -6), (18, 13), (19, -5), (20, 5), (21, -10),
+    (23, -5), (25, 10), (27, 12), (16, 6), (2, 9), (11, 9), (15, 5), (16, -5), (25, -5), (24, 9),
+    (25, 21), (5, 7), (6, 5), (14, 7), (21, 5), (12, 25), (23, -13), (14, 6), (5, -6), (22, 23),
+    (11, 12), (12, 16), (23, 7), (8, 12), (8, 11), (26, 12), (19, 6), (0, -5), (2, 8), (4, -5),
+    (5, -15), (9, -8), (10, -6), (14, -6), (16, 8), (17, 59), (18, 17), (19, 10), (21, 15), (22, -8),
+    (23, -17), (24, -6), (25, -11), (28, -5), (23, 5), (25, 13), (10, 6), (23, -7), (28, 11), (10, 12),
+    (0, 30), (1, 11), (2, 12), (5, -8), (9, -6), (11, 6), (14, -5), (17, -9), (20, -10), (22, -7),
+    (23, -10), (24, 14), (25, 5), (26, -7), (27, 7), (28, 8), (1, 5), (22, 15), (20, -5), (23, 46),
+    (25, -5), (18, 9), (21, 7), (1, 6), (25, -5), (23, 6), (5, 7), (20, 5), (8, 5), (0, 8),
+    (18, 7), (22, 11), (26, 6), (21, 10), (16, 6), (1, -7), (22, 11), (5, 9), (7, 7), (18, 13),
+    (21, -5), (25, -7), (27, 7), (19, 12), (22, 9), (15, 13), (5, 10), (21, -6), (1, 5), (0, -8),
+    (1, 73), (2, 11), (3, 7), (4, 45), (5, -20), (6, -8), (9, -8), (11, -7), (12, -5), (14, 27),
+    (15, -7), (16, -7), (17, -11), (18, -7), (19, -7), (20, -10), (21, -10), (23, -16), (24, -5), (25, -11),
+    (26, 10), (27, -6), (28, -6), (17, 7), (18, 7), (19, 5), (17, 5), (18, 51), (19, -5), (20, -7),
+    (21, -10), (6, 5), (18, 6), (21, 6), (5, 7), (21, 11), (20, 7), (23, 8), (0, -6), (2, -5),
+    (3, -8), (4, 70), (5, 45), (6, 53), (7, -6), (9, -16), (10, -5), (11, -7), (12, -7), (13, -6),
+    (14, -10), (17, -13), (18, -12), (19, -5), (21, 10), (22, -14), (23, -27), (24, -7), (27, -8), (28, -5),
+    (17, 34), (21, -7), (17, 8), (20, 6), (5, 11), (14, 9), (21, 7), (22, 8), (23, -5), (25, -13),
+    (1, 6), (20, -5), (5, 15), (17, -7), (18, -5), (20, 15), (6, 5), (19, 7), (16, 13), (6, 11),
+    (4, 7), (21, 7), (17, 9), (20, 5), (25, 21), (23, 6), (16, 10), (23, 9), (9, 5), (3, 13),
+    (6, 5), (21, 5), (18, 6), (22, 5), (2, 9), (4, -5), (5, -8), (6, -6), (10, -5), (11, -7),
+    (13, -6), (15, 9), (16, -6), (17, 26), (19, -7), (20, -16), (22, -5), (23, -11), (24, 51), (28, -7),
+    (16, 16), (4, 5), (21, 7), (9, 5), (14, 8), (17, 6), (18, 6), (8, 5), (15, 5), (5, -5),
+    (9, 5), (24, 8), (11, 10), (23, 14), (5, 10), (15, 8), (25, 6), (18, 5), (20, 11), (21, -6),
+    (5, 11), (11, 24), (21, -5), (23, -7), (1, -5), (3, 28), (18, -7), (22, 10), (25, -6), (4, 5),
+    (5, 5), (11, 23), (15, 7), (23, -8), (18, 6), (5, 7), (17, -5), (19, -8), (21, -6), (23, 5),
+    (1, 5), (21, 10), (1, 7), (5, 7), (19, -8), (20, 5), (21, -10), (23, 6), (17, 7), (19, 6),
+    (23, 5), (15, -9), (16, 48), (21, -7), (22, -6), (18, 8), (1, 6), (3, -5), (4, -6), (5, -24),
+    (6, -11), (7, -6), (9, -19), (11, -11), (13, -6), (14, -7), (15, -14), (16, -13), (17, 20), (18, -5),
+    (19, 36), (20, 100), (24, -8), (25, -15), (26, -7), (28, -9), (18, 8), (19, -5), (21, 5), (25, -6),
+    (27, 6), (6, 5), (16, 16), (22, 6), (5, -9), (22, 9), (23, 50), (25, -5), (20, 5), (0, 56),
+    (1, 54), (2, 32), (3, 20), (5, -44), (6, -27), (7, -25), (8, -24), (9, -30), (10, -23), (12, -18),
+    (13, 26), (14, -27), (15, -31), (16, -39), (17, -30), (19, -10), (20, -25), (21, -17), (22, -33), (23, -17),
+    (24, 58), (25, 80), (26, 36), (27, 53), (28, 8), (20, -6), (22, 6), (23, 28), (25, -5), (18, 6),
+    (23, 18), (21, 5), (18, 5), (5, 12), (1, 5), (25, 11), (20, 5), (13, 23), (18, 8), (16, 6),
+    (15, 5), (22, 17), (25, -8), (9, 6), (11, 16), (23, -5), (25, 6), (26, 12), (5, -5), (18, 27),
+    (19, -5), (21, 5), (27, 15), (8, 5), (6, 7), (1, 7), (2, 9), (3, 6), (14, 23), (15, -5),
+    (22, 10), (23, -10), (25, -5), (18, 16), (21, -5), (5, 10), (16, 8), (18, 7), (0, -10), (1, 18),
+    (2, -11), (3, -16), (4, -15), (5, -37), (6, -17), (7, -11), (8, -8), (9, -23), (10, 61), (11, -32),
+    (12, 6), (13, -13), (14, 16), (15, -25), (16, -18), (18, 12), (19, 31), (20, 138), (21, -15), (22, -19),
+    (23, 26), (24, -8), (25, -23), (26, -14), (27, 20), (28, -16), (23, 6), (10, 7), (20, 9), (21, 12),
+    (23, 13), (22, 24), (25, -6), (1, 24), (15, 8), (22, 13), (19, 5), (1, -6), (5, -10), (6, -5),
+    (10, 54), (11, -14), (12, 48), (15, -7), (16, -7), (17, -10), (18, -5), (20, -5), (21, -15), (22, 25),
+    (21, 12), (25, 16), (1, 6), (18, 8), (21, 14), (20, 5), (8, 5), (11, 9), (22, 7), (21, -6),
+    (22, 14), (23, 15), (18, 5), (5, 9), (21, 14), (0, 11), (23, 6), (7, 6), (23, 7), (16, 6),
+    (18, 6), (22, -5), (21, 5), (6, 5), (21, 5), (25, 6), (19, 17), (5, -5), (10, 24), (0, 8),
+    (1, 13), (2, -10), (3, -14), (4, -11), (5, -11), (7, -7), (8, -6), (9, -27), (11, -17), (12, -7),
+    (13, -7), (15, 44), (16, 27), (17, 26), (18, 23), (19, 22), (21, 26), (22, -23), (23, -24), (24, -9),
+    (25, -18), (26, -12), (28, 16), (1, 6), (25, 8), (20, -5), (21, 6), (1, -10), (3, 10), (5, -17),
+    (6, -8), (9, 32), (10, 10), (13, -5), (14, 16), (17, -13), (18, -8), (19, 11), (20, 5), (21, 21),
+    (23, -18), (24, -5), (26, -5), (27, -5), (28, -6), (18, 6), (8, 6), (26, 10), (21, 6), (1, -5),
+    (5, -7), (9, -7), (10, 5), (11, 8), (15, -5), (16, -5), (17, 17), (18, 29), (19, -7), (20, -7),
+    (21, 8), (22, -5), (23, 7), (25, -8), (26, 11), (4, 7), (23, -5), (25, 11), (0, 6), (2, 6),
+    (18, 10), (21, 5), (17, 8), (6, 7), (15, 9), (16, -7), (17, 23), (18, -7), (21, 12), (22, -7),
+    (23, -9), (28, 5), (12, 13), (15, -5), (16, 5), (20, 7), (22, -5), (19, 9), (6, 7), (15, 6),
+    (21, 14), (5, 7), (20, 19), (22, 14), (19, 9), (15, -5), (16, 5), (20, 7), (22, -5), (24, 7),
+    (28, 7), (9, 7), (10, 11), (22, 5), (16, 11), (25, 8), (0, 16), (1, -5), (13, 5), (19, 9),
+    (23, -7), (24, -6), (25, 11), (27, 15), (5, 5), (25, 8), (5, 6), (22, 7), (22, 6), (23, 10),
+    (25, 8), (8, 11), (25, 7), (17, 9), (18, 18), (19, 9), (20, -6), (21, -7), (23, -7), (25, -6),
+    (26, 10), (27, 16), (26, 9), (2, 7), (16, 12), (21, -5), (25, 13), (26, 14), (11, 41), (19, 7),
+    (23, -7), (14, 6), (18, 12), (6, 9), (25, 12), (0, 6), (1, -8), (4, -6), (9, 22), (17, -15),
+    (19, 27), (20, 9), (21, -8), (24, -5), (25, -7), (28, -5), (25, 6), (1, 16), (2, 10), (3, 21),
+    (21, -5), (25, -6), (16, 8), (3, 7), (1, -6), (2, 23), (21, 7), (16, 5), (20, 5), (22, 14),
+    (24, 7), (28, 7), (13, 8), (15, 8), (16, 5), (21, 9), (15, -6), (16, 33), (21, -5), (21, 15),
+    (17, 16), (27, 7), (1, -5), (5, -7), (9, -7), (10, 5), (11, 8), (15, -5), (16, -5), (17, 17),
+    (18, 29), (19, -7), (20, -7), (21, 8), (22, -5), (23, 7), (25, -8), (26, 11), (6, 5), (1, 8),
+    (19, 8), (20, -6), (22, 14), (20, 5), (18, 8), (26, 9), (6, 15), (15, 5), (18, 13), (19, 5),
+    (23, -7), (25, -5), (5, 10), (4, 5), (1, 20), (2, 14), (3, -9), (4, -10), (5, -22), (6, -15),
+    (7, -7), (8, -6), (9, -19), (11, -6), (13, -8), (14, -10), (15, -15), (16, -16), (17, 22), (18, 19),
+    (19, 24), (20, 76), (21, -14), (22, 40), (24, -10), (25, -32), (28, -11), (11, 9), (12, 10), (1, 9),
+    (5, -5), (21, 5), (5, 15), (0, 26), (1, 14), (2, 6), (5, -7), (9, -6), (11, 7), (17, -8),
+    (20, -9), (22, -6), (23, -9), (24, 15), (25, 6), (26, -6), (27, 7), (28, 8), (21, 6), (22, 5),
+    (0, -5), (1, -6), (15, 17), (20, -5), (21, -7), (23, -7), (24, -5), (25, 21), (27, 5), (28, 6),
+    (18, 5), (13, 11), (17, 7), (5, -5), (9, 5), (21, -5), (24, 8), (1, -7), (18, 22), (19, -5),
+    (20, 6), (21, -8), (23, -9), (24, -6), (25, 6), (27, 31), (15, 8), (21, 11), (21, 17), (20, 10),
+    (23, 6), (24, 7), (26, 10), (15, -5), (21, -5), (23, -5), (25, 33), (28, 6), (11, 6), (18, 6),
+    (3, 12), (14, 6), (15, -5), (21, -7), (22, 17), (21, 7), (15, 12), (16, 8), (18, 6), (20, -5),
+    (23, -6), (6, 9), (20, 8), (21, -8), (22, 6), (17, 9), (1, -6), (2, 45), (24, 10), (25, 10),
+    (10, 16), (19, 5), (17, 15), (16, 7), (25, 8), (5, 6), (1, 12), (1, 5), (5, 31), (7, 8),
+    (20, 7), (21, -11), (23, -6), (26, 9), (18, 5), (5, 9), (17, 6), (23, 6), (8, 5), (9, 7),
+    (16, 7), (16, 27), (5, 11), (14, 9), (21, 7), (22, 8), (23, -5), (25, -13), (4, 8), (25, 9),
+    (17, 8), (6, 9), (17, 6), (19, 6), (16, 6), (19, 5), (0, -6), (1, -10), (18, -6), (23, -6),
+    (24, -5), (26, 79), (18, 6), (0, 13), (1, 15), (3, -7), (5, -21), (6, 18), (8, 5), (9, -9),
+    (16, -5), (20, -22), (21, -12), (23, 18), (24, 5), (25, 9), (27, -5), (21, 8), (15, -5), (21, 11),
+    (22, 25), (23, 17), (27, 7), (0, 5), (4, 5), (28, 6), (8, 5), (22, 10), (25, 6), (6, 7),
+    (15, 9), (16, -8), (17, 26), (18, -6), (21, 13), (22, -5), (23, -10), (24, 5), (25, -6), (1, -8),
+    (3, -5), (6, -6), (10, 56), (11, -23), (12, 89), (13, -7), (15, -12), (16, -13), (17, -7), (18, -16),
+    (19, -9), (20, -18), (21, -27), (22, 28), (24, -5), (25, 5), (27, -7), (28, 14), (20, 7), (25, 6),
+    (22, 7), (1, -5), (2, 7), (3, 8), (17, 18), (20, -5), (24, 5), (25, 8), (11, 6), (21, 8),
+    (0, -6), (24, 32), (25, 10), (28, 6), (18, 7), (21, 10), (23, -7), (27, 8), (18, 5), (21, 9),
+    (19, 13), (4, 8), (25, 9), (23, 6), (3, 6), (5, 5), (6, 10), (18, 5), (1, -8), (4, 5),
+    (9, 13), (10, 6), (11, -5), (16, -6), (18, -10), (20, 11), (21, 11), (22, -8), (25, 16), (0, -19),
+    (1, 57), (2, 45), (3, 41), (4, -11), (5, -24), (6, -10), (7, -6), (8, -6), (9, -13), (10, -8),
+    (11, 17), (12, -6), (13, -9), (14, 65), (15, -14), (16, -16), (17, -18), (19, -19), (20, -19), (21, -9),
+    (22, 9), (23, 34), (24, -7), (25, -27), (27, -12), (28, -12), (7, 6), (9, 7), (16, 5), (23, 10),
+    (17, 5), (10, 25), (11, 8), (21, -6), (25, -7), (19, 29), (24, 8), (15, 7), (18, 5), (1, 5),
+    (1, 7), (17, 6), (19, 5), (0, 5), (1, 8), (21, -6), (26, 5), (21, 10), (23, 5), (15, 6),
+    (5, -5), (9, 8), (20, 10), (21, 6), (18, 54), (20, -6), (21, -8), (23, -5), (21, -8), (25, 31),
+    (27, 5), (20, 5), (12, 8), (20, 27), (21, -6), (23, -8), (27, 6), (22, 5), (17, 5), (18, 51),
+    (19, -5), (20, -7), (21, -10), (11, 41), (23, -7), (19, 7), (17, 7), (10, 6), (12, 9), (21, -6),
+    (23, 19), (17, 9), (19, 16), (25, 13), (1, 19), (3, 6), (25, 13), (5, -6), (9, 18), (19, 6),
+    (21, 10), (16, 8), (18, 5), (21, -6), (25, 5), (2, 16), (18, 5), (22, 6), (4, 17), (16, 11),
+    (1, 6), (15, 5), (16, 7), (21, 15), (23, -5), (25, -5), (20, 10), (5, -6), (9, 17), (20, 5),
+    (5, -11), (6, -6), (9, -5), (16, 11), (17, 78), (18, -9), (19, -9), (20, 9), (21, -8), (23, -11),
+    (25, -5), (1, 9), (12, 10), (21, 5), (18, 6), (11, 7), (12, 13), (12, 11), (1, -5), (5, -8),
+    (9, -5), (15, 29), (17, 60), (18, 8), (19, -10), (21, -20), (23, -11), (25, -9), (27, 5), (1, -7),
+    (5, -7), (15, 17), (16, 45), (17, -8), (19, -8), (21, 27), (23, -8), (25, -8), (20, 5), (15, 5),
+    (1, 12), (18, 5), (1, 7), (4, 20), (6, 13), (7, 17), (8, 7), (9, 5), (10, -13), (11, -10),
+    (12, -11), (18, -5), (20, -13), (21, -7), (23, -13), (25, -7), (27, -9), (28, 12), (21, 5), (25, -6),
+    (21, 6), (5, 8), (21, -10), (23, 23), (21, 5), (0, 5), (18, 7), (3, -8), (5, -13), (6, 12),
+    (7, 6), (8, 25), (11, -11), (12, -9), (15, -7), (16, -5), (17, 38), (18, -13), (20, -7), (21, 8),
+    (22, -8), (23, -10), (24, 11), (25, -6), (27, 9), (0, 8), (2, 5), (18, 9), (20, 5), (20, 6),
+    (3, 6), (21, -6), (22, 11), (25, 16), (16, 13), (21, 6), (2, 5), (5, -5), (6, 10), (24, 12),
+    (25, -6), (26, 14), (5, 7), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 6), (18, 6),
+    (21, 5), (20, 5), (0, -12), (1, -9), (2, -6), (4, -9), (5, -40), (6, -7), (7, 43), (8, 7),
+    (9, 47), (11, -10), (12, 5), (13, -7), (14, -7), (15, -12), (16, -9), (17, 15), (18, -11), (19, 14),
+    (20, 54), (21, -6), (22, -13), (23, -11), (24, -9), (25, -18), (27, 19), (9, 6), (10, 8), (5, 5),
+    (19, 8), (22, 5), (19, 17), (18, 5), (21, 6), (11, 11), (13, 11), (23, 27), (11, 10), (12, 10),
+    (23, -5), (23, 5), (21, 6), (21, 6), (19, 5), (6, 10), (0, 10), (18, 7), (19, 8), (23, 9),
+    (5, -5), (6, 21), (23, 7), (20, 6), (1, 10), (17, 6), (9, 8), (22, 6), (23, 10), (17, 6),
+    (10, 9), (12, 19), (20, -6), (21, -5), (22, 17), (11, 11), (21, 6), (0, 5), (4, -5), (10, -5),
+    (11, -6), (15, 12), (16, 9), (17, 31), (18, 5), (19, 6), (21, -22), (16, 7), (17, 6), (16, 5),
+    (26, 9), (20, 5), (3, 12), (23, 5), (23, 6), (1, 9), (18, 10), (15, -5), (19, 5), (21, 11),
+    (17, -5), (18, -6), (20, -7), (21, 6), (23, 41), (22, 6), (6, 7), (18, 5), (0, 5), (21, 10),
+    (15, -10), (16, 74), (17, -6), (19, -8), (22, -8), (23, -5), (1, -5), (5, -6), (9, -6), (11, -9),
+    (12, 46), (13, 80), (17, -6), (18, -6), (19, -7), (20, -8), (22, -5), (24, -5), (25, -16), (0, -7),
+    (1, 59), (2, -6), (15, -8), (16, -5), (18, 8), (19, -5), (22, 9), (23, -8), (24, -5), (25, -11),
+    (21, 6), (23, 16), (25, 5), (18, 5), (13, 23), (23, -5), (23, 11), (21, 14), (23, 5), (15, 6),
+    (23, 12), (0, -9), (1, 71), (2, 14), (3, 5), (4, 48), (5, -24), (9, -10), (11, -10), (12, -6),
+    (13, -5), (14, 60), (15, -12), (16, -11), (17, -14), (19, -11), (20, -10), (21, -15), (22, -5), (23, -14),
+    (24, -6), (25, -13), (26, 8), (27, -7), (28, -8), (16, 13), (17, 9), (4, 5), (11, 6), (19, 5),
+    (20, 6), (21, 5), (16, 7), (21, 5), (23, 18), (1, -5), (15, 9), (17, 9), (18, 18), (19, 8),
+    (20, -8), (21, -9), (22, -5), (23, -8), (25, -8), (26, 9), (27, 19), (18, 5), (21, 22), (1, 5),
+    (17, 11), (20, 5), (11, 6), (26, 6), (9, 9), (25, 6), (20, 8), (21, -5), (24, 6), (25, -5),
+    (27, 7), (5, -6), (18, 66), (19, -5), (20, -8), (25, -6), (5, -12), (6, 6), (7, 6), (9, -6),
+    (14, 6), (17, 6), (20, -5), (24, 5), (16, 8), (15, 10), (16, 7), (2, 6), (21, 5), (20, 6),
+    (27, 7), (21, 6), (23, 5), (18, 5), (21, -8), (23, 13), (15, 5), (11, 19), (11, 14), (18, 11),
+    (23, -6), (20, 5), (10, -5), (11, -5), (17, 19), (18, 12), (19, 5), (21, -13), (22, 16), (23, 11),
+    (25, -12), (9, 5), (20, 6), (21, 5), (1, -5), (12, 21), (17, 5), (18, -9), (19, 5), (20, -5),
+    (21, 11), (22, -6), (23, -7), (28, 5), (23, 5), (25, 14), (5, 5), (21, -10), (23, 5), (18, 9),
+    (18, 5), (0, 5), (1, -6), (3, -17), (4, 20), (5, 9), (6, 10), (7, 10), (9, 9), (11, -18),
+    (12, -10), (13, -8), (14, -9), (15, -11), (16, -16), (17, -5), (18, 7), (19, 6), (20, 13), (21, 5),
+    (22, -13), (23, -19), (25, -5), (26, 15), (27, 21), (0, -6), (1, -12), (2, -5), (3, -9), (4, -9),
+    (5, 44), (6, -7), (9, -10), (10, -6), (11, 33), (13, -5), (14, -7), (15, -14), (16, -11), (17, -12),
+    (20, 35), (21, -11), (22, 18), (23, 22), (24, -6), (25, -8), (0, -19), (1, -16), (2, -6), (3, 6),
+    (4, -15), (5, -7), (7, -5), (8, -5), (9, 15), (10, 5), (11, -14), (12, -14), (13, -6), (15, 36),
+    (16, 37), (17, 18), (18, 19), (20, 8), (21, 24), (24, -13), (25, -20), (26, -11), (27, -12), (10, 8),
+    (18, 6), (17, 7), (2, 5), (17, 6), (24, 5), (26, 5), (21, 11), (17, 8), (19, 6), (20, -7),
+    (1, -15), (2, -11), (3, 10), (4, -7), (5, -7), (7, -8), (8, -8), (9, -10), (10, -16), (11, -20),
+    (13, -8), (14, 67), (15, 42), (16, 16), (17, -25), (18, -24), (19, 10), (20, -11), (21, 6), (22, 44),
+    (23, -28), (25, 7), (26, -5), (27, -12), (28, 19), (25, 8), (22, 5), (19, 8), (10, 10), (20, -6),
+    (18, 7), (21, 10), (17, 9), (1, 6), (14, 14), (1, 5), (5, 6), (5, -6), (17, 10), (19, -5),
+    (21, 13), (22, 5), (23, 8), (21, 5), (21, 13), (25, 8), (1, 11), (21, -5), (18, 6), (12, 21),
+    (15, 23), (18, 7), (21, -5), (20, 7), (18, 6), (22, 6), (25, 8), (0, 10), (18, 7), (3, 7),
+    (21, 5), (21, 37), (18, 6), (27, 8), (1, 5), (17, 5), (14, 6), (21, 5), (1, 5), (17, 6),
+    (20, -5), (19, 10), (7, 6), (22, 7), (23, 7), (21, 6), (17, 6), (18, 5), (20, 5), (0, -6),
+    (1, 77), (20, -7), (21, -5), (23, -5), (24, -5), (25, -7), (0, 39), (1, 9), (2, 7), (4, -6),
+    (5, -9), (6, -7), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -8), (18, -8),
+    (20, -9), (22, -9), (23, -10), (24, 25), (25, 9), (28, 6), (12, 18), (23, -10), (5, 10), (0, 5),
+    (1, 7), (3, 7), (25, 16), (1, 13), (18, 5), (20, 12), (19, 6), (26, 15), (0, 16), (25, -5),
+    (23, 5), (17, 6), (21, 7), (23, 5), (9, 8), (0, -6), (1, -6), (3, -6), (4, -6), (5, -5),
+    (6, -9), (10, 6), (11, -7), (13, 5), (14, -5), (15, -10), (16, -7), (17, 5), (18, 10), (19, -8),
+    (20, -12), (21, -7), (24, 25), (25, 35), (28, 5), (25, 21), (4, 35), (21, -6), (22, 14), (23, 15),
+    (5, 36), (7, 8), (17, -5), (19, -6), (20, 16), (21, -14), (23, -10), (10, 15), (9, 20), (11, 10),
+    (26, 9), (1, 5), (18, 13), (3, 7), (21, 5), (17, 10), (15, 8), (25, 6), (17, 5), (15, 6),
+    (5, 5), (1, -6), (17, -5), (18, 25), (19, 10), (20, 8), (21, -7), (24, 5), (25, -11), (27, 15),
+    (15, -5), (22, 36), (17, 14), (21, -5), (27, 8), (11, 22), (14, 5), (17, 7), (25, 6), (5, -8),
+    (9, -6), (11, 135), (17, -7), (18, -6), (19, -6), (20, -8), (21, -14), (22, -6), (23, -27), (0, 13),
+    (1, -7), (5, 10), (6, 9), (10, -5), (18, -6), (19, -5), (20, -5), (21, 9), (22, -5), (28, 7),
+    (1, 5), (2, 5), (17, 6), (24, 5), (26, 5), (1, 11), (18, 9), (21, -5), (25, -6), (1, -7),
+    (3, 10), (5, -16), (6, -8), (9, 33), (10, 11), (11, -5), (14, 12), (16, 5), (17, -11), (18, -7),
+    (19, 6), (20, 7), (21, 21), (23, -16), (25, -6), (28, -5), (10, 5), (21, 7), (11, 11), (16, 6),
+    (0, 26), (25, -5), (18, 10), (3, 11), (5, -6), (22, 12), (1, 21), (20, 5), (21, -5), (22, 5),
+    (1, 22), (2, 7), (3, 14), (14, 15), (23, -6), (25, -6), (5, -5), (9, -5), (17, 7), (18, 22),
+    (21, 5), (16, 7), (12, 15), (13, 7), (9, 8), (21, 6), (21, 6), (1, 6), (16, 5), (28, 7),
+    (22, 23), (3, 8), (26, 7), (6, 9), (23, 5), (10, 16), (12, 30), (20, -8), (21, -8), (23, 11),
+    (23, 8), (10, 47), (11, -10), (12, 35), (18, -5), (19, -5), (23, -24), (20, 6), (10, 22), (17, 8),
+    (15, 5), (16, 7), (0, -9), (1, 6), (2, 50), (3, -16), (4, -12), (5, -14), (6, -11), (7, -8),
+    (8, -7), (9, -12), (10, -7), (13, -7), (14, -9), (15, -8), (16, -9), (17, -10), (18, 14), (19, -13),
+    (20, -10), (22, -11), (23, 5), (24, 65), (25, -10), (26, 55), (28, -10), (11, 6), (19, 6), (20, -8),
+    (21, 6), (22, 6), (23, -5), (28, 7), (9, 9), (19, 18), (5, -6), (9, -5), (15, 7), (17, -7),
+    (22, -6), (25, 15), (26, -5), (27, 28), (20, 6), (5, 6), (17, 10), (16, 15), (18, 8), (21, 9),
+    (24, 6), (0, 8), (21, 20), (18, 15), (1, 10), (1, 9), (2, -10), (3, 89), (4, 17), (5, 46),
+    (6, 24), (7, 12), (9, -7), (10, -16), (11, -19), (13, -8), (14, -5), (15, -17), (16, -20), (17, -22),
+    (18, -8), (19, -23), (20, -33), (21, 26), (22, -22), (23, -5), (24, -5), (25, 6), (27, -13), (28, 12),
+    (1, 9), (3, -5), (4, -9), (6, -6), (11, -5), (15, -7), (16, -5), (17, -7), (18, -7), (21, 24),
+    (22, -9), (23, -10), (24, 5), (25, 12), (26, 37), (27, 14), (28, -5), (20, 8), (22, 6), (23, 5),
+    (16, 5), (23, 6), (21, 6), (15, 9), (23, 14), (0, -6), (1, 5), (3, 33), (5, -11), (7, -5),
+    (9, -10), (10, 10), (13, -6), (14, -8), (15, -8), (17, -8), (19, -7), (20, -6), (21, -10), (22, 6),
+    (23, 64), (24, -6), (25, -6), (26, -7), (8, 6), (24, 8), (16, 7), (18, 6), (22, -5), (5, 8),
+    (6, 5), (26, 9), (0, 9), (3, 16), (5, -15), (6, -6), (7, 5), (9, 15), (10, -7), (11, -5),
+    (12, 10), (13, -8), (14, -8), (16, -9), (17, 14), (18, 32), (20, -13), (21, 10), (22, -5), (23, -16),
+    (24, -7), (25, -24), (26, 8), (27, 13), (28, -9), (26, 9), (5, -5), (15, -5), (20, -5), (22, 44),
+    (1, 11), (3, -7), (4, -6), (5, -5), (7, -7), (8, -5), (9, -7), (17, 17), (18, 54), (19, -14),
+    (20, 14), (21, 20), (23, -22), (24, -13), (25, -12), (26, -9), (27, 12), (28, -7), (21, 7), (15, 12),
+    (23, 6), (21, 5), (8, 12), (17, 7), (18, -5), (21, 15), (0, -5), (1, -6), (4, -5), (5, -10),
+    (6, -6), (10, 61), (11, 90), (12, 17), (13, -5), (14, -5), (15, -9), (16, -7), (17, -11), (18, -9),
+    (19, 11), (20, -14), (21, -14), (22, -9), (23, -23), (24, -5), (25, -11), (27, -5), (28, -5), (0, 9),
+    (1, 16), (2, -8), (3, -11), (4, -7), (5, -12), (6, 6), (7, -5), (9, -21), (10, 5), (11, -13),
+    (14, -7), (15, 23), (16, 11), (17, 8), (18, 17), (19, 23), (21, 15), (22, -12), (23, -22), (24, -5),
+    (25, -9), (26, -9), (28, 18), (11, 5), (21, 8), (0, 10), (0, 5), (1, 10), (2, -11), (3, -14),
+    (4, -27), (5, -32), (6, -9), (7, -14), (8, -13), (10, 6), (11, 23), (12, 31), (13, 9), (14, -17),
+    (15, 18), (16, 25), (17, 9), (18, 32), (19, 71), (21, 29), (22, -19), (23, -24), (24, -19), (25, -33),
+    (26, -26), (28, -5), (3, -11), (4, -13), (5, 24), (6, 15), (9, -11), (11, -17), (13, -7), (14, -6),
+    (15, -23), (16, -20), (17, 11), (19, -15), (20, 49), (23, 21), (24, -6), (25, -5), (26, -5), (27, 5),
+    (28, 13), (25, 8), (5, -7), (20, -5), (22, -7), (23, -5), (25, 64), (5, 7), (4, 5), (11, 7),
+    (1, 13), (18, -8), (21, 12), (24, 5), (1, -5), (9, 7), (11, 5), (15, -5), (16, 5), (18, -5),
+    (20, 5), (22, 9), (23, -7), (25, 8), (28, 9), (19, 10), (1, 5), (18, -5), (20, -5), (21, 11),
+    (22, 10), (23, 10), (0, -5), (1, -7), (5, -9), (9, -8), (10, -5), (11, -6), (15, -6), (16, -5),
+    (17, -12), (18, -11), (19, 192), (20, -38), (21, -25), (22, -7), (23, -12), (25, -20), (27, 10), (15, 7),
+    (22, 7), (25, 6), (0, -8), (3, -8), (4, 17), (5, 34), (7, 16), (8, 9), (9, 7), (10, -5),
+    (11, -8), (12, -6), (14, -6), (16, -7), (17, -11), (18, -14), (19, -11), (20, 22), (21, -12), (22, -8),
+    (23, 6), (24, -5), (25, 6), (27, 5), (22, 5), (11, 7), (1, 7), (18, 5), (19, 5), (27, 6),
+    (8, 8), (23, 5), (2, 7), (21, 7), (16, 21), (20, 9), (1, 6), (18, 5), (16, 17), (17, 16),
+    (18, 6), (21, 7), (22, -7), (25, -6), (0, 13), (3, -7), (5, -6), (8, -5), (10, -6), (11, -9),
+    (13, -7), (14, -6), (16, -7), (19, 25), (20, 12), (21, -7), (22, -5), (26, 10), (27, 18), (21, 15),
+    (23, 10), (0, 15), (1, 9), (2, -5), (3, -6), (4, 59), (6, 32), (9, -10), (10, -5), (11, -7),
+    (14, 12), (15, 14), (16, -7), (17, -11), (18, -7), (20, -14), (21, -14), (23, -14), (24, -8), (26, -5),
+    (27, -5), (28, 6), (17, 10), (21, -6), (22, 5), (25, 9), (27, 7), (23, 10), (23, 6), (25, 5),
+    (1, 9), (3, 13), (19, 10), (6, 16), (19, 16), (20, -5), (21, -7), (24, 32), (25, -7), (3, 7),
+    (23, 19), (4, -6), (5, -6), (9, -8), (11, -9), (13, -7), (14, 26), (15, -7), (18, -6), (19, -7),
+    (20, -8), (21, -11), (23, -18), (24, 20), (25, 64), (27, -7), (28, 11), (16, 13), (15, 8), (0, -8),
+    (1, -15), (2, -6), (3, -8), (5, -7), (6, -5), (11, 23), (13, 24), (14, -5), (15, -17), (16, -13),
+    (17, -5), (18, 7), (19, 32), (20, 15), (21, -21), (22, 14), (23, -20), (25, 38), (27, -5), (5, 15),
+    (15, -5), (17, -7), (18, 7), (20, -6), (21, -8), (22, 16), (23, 22), (0, 7), (20, 11), (23, 11),
+    (14, 7), (22, 11), (23, 22), (25, -5), (26, 10), (17, 8), (21, 15), (26, 5), (5, 6), (15, -5),
+    (1, 6), (1, 6), (5, 13), (6, 10), (20, -5), (15, 11), (22, 18), (4, -5), (5, -13), (6, -7),
+    (9, 147), (11, -8), (15, -9), (16, -7), (17, -7), (20, -13), (21, -33), (23, -16), (24, -5), (25, 10),
+    (26, -5), (27, -5), (28, -5), (18, 6), (17, 8), (24, 9), (5, 5), (18, 5), (19, 9), (21, -5),
+    (22, 5), (15, -5), (16, 9), (18, 10), (4, 6), (14, 5), (18, 5), (4, 6), (17, 7), (18, 5),
+    (1, 7), (18, 9), (15, 7), (2, 8), (25, 5), (23, 11), (2, 5), (24, 12), (25, -5), (26, 14),
+    (21, 6), (20, 5), (1, 7), (25, 7), (22, 8), (21, 17), (27, 8), (6, 11), (21, 5), (11, 14),
+    (23, 5), (0, 15), (4, 5), (5, 7), (6, 17), (11, -6), (14, -6), (17, -6), (19, -8), (20, -10),
+    (21, 18), (22, -7), (23, -13), (25, 10), (2, 7), (9, 6), (22, 5), (8, 5), (9, 6), (21, -5),
+    (15, 7), (0, -6), (1, -13), (2, -5), (3, -9), (4, -9), (5, 46), (6, -8), (9, -10), (10, -6),
+    (11, 36), (12, -5), (13, -6), (14, -7), (15, -15), (16, -11), (17, -11), (20, 41), (21, -14), (22, 17),
+    (23, 18), (24, -6), (25, -9), (27, 5), (28, -5), (8, 5), (15, -5), (22, 36), (25, 5), (26, 11),
+    (18, 8), (21, -5), (5, -8), (7, 11), (9, 18), (21, -5), (27, 6), (1, 11), (1, 6), (17, 6),
+    (9, 11), (5, 6), (21, 13), (21, 9), (4, 6), (19, -5), (20, 8), (17, 6), (0, -5), (21, -5),
+    (25, 26), (27, 5), (26, 6), (18, 8), (16, 13), (1, 6), (21, 5), (2, 5), (17, 6), (24, 5),
+    (26, 5), (4, 6), (6, 5), (14, 5), (0, 5), (9, 6), (1, 7), (2, 6), (5, -6), (17, 28),
+    (18, 16), (20, -20), (23, -9), (27, 6), (20, 5), (0, 5), (16, 7), (17, 16), (18, -6), (19, 7),
+    (21, -17), (25, -6), (27, 5), (22, 16), (19, 10), (8, 5), (0, 7), (6, 6), (24, 7), (15, -5),
+    (16, 28), (21, -5), (28, 7), (25, 13), (19, 7), (19, 13), (8, 6), (11, 14), (15, -6), (16, 17),
+    (17, -5), (18, -6), (22, 6), (23, 5), (25, -7), (26, 12), (25, 8), (24, 7), (11, 12), (21, 8),
+    (1, 7), (25, 7), (1, 41), (4, 86), (5, -21), (6, -7), (14, -5), (15, -5), (18, -5), (20, -6),
+    (21, -16), (23, -6), (25, -10), (21, 9), (0, 25), (3, 10), (5, -11), (6, 7), (8, -5), (10, 8),
+    (11, -8), (12, -8), (13, -7), (14, -5), (15, 6), (20, -9), (22, -10), (24, 11), (25, 8), (26, -10),
+    (1, 32), (3, -5), (19, 8), (20, -5), (16, 22), (21, -6), (25, 7), (8, 5), (16, 13), (20, 8),
+    (21, 6), (9, 8), (5, -6), (10, 5), (11, 45), (12, 19), (18, -7), (20, 6), (21, -7), (22, -5),
+    (11, 7), (15, 5), (5, 8), (20, 8), (14, 9), (25, 7), (5, 5), (22, 6), (23, 8), (11, 9),
+    (18, 5), (25, -5), (18, 14), (1, -7), (3, -5), (5, 68), (7, 23), (10, -5), (15, -7), (17, -6),
+    (19, -5), (20, 5), (21, -15), (22, -6), (4, 33), (21, 8), (0, -7), (1, 17), (14, 18), (15, -12),
+    (17, -5), (20, -5), (21, -6), (23, 8), (26, 14), (1, 8), (1, 7), (11, 6), (22, 7), (23, 7),
+    (7, 6), (18, 10), (21, -5), (1, 6), (21, 5), (19, 7), (19, 14), (5, 5), (15, 6), (20, 6),
+    (21, -6), (17, 5), (26, 9), (15, 12), (16, 5), (21, -6), (22, 17), (25, 16), (0, -5), (3, 83),
+    (4, -6), (6, -6), (9, -7), (11, -6), (14, -7), (15, -12), (16, -6), (17, -8), (18, 7), (19, -8),
+    (21, 22), (22, -5), (23, 6), (15, 8), (1, 12), (5, 6), (4, 5), (11, 7), (0, -6), (9, -5),
+    (12, 5), (13, 30), (18, -5), (21, -8), (23, -12), (24, 12), (25, 9), (28, 5), (6, 7), (15, 5),
+    (17, 8), (19, 7), (14, 35), (15, 8), (18, 13), (25, -5), (27, 7), (4, 9), (21, 7), (17, 7),
+    (21, 6), (17, 6), (0, 13), (1, 15), (1, 7), (4, 8), (12, 25), (23, -13), (11, 12), (12, 16),
+    (23, 7), (25, -5), (20, 13), (21, 7), (23, -5), (5, 5), (17, 14), (22, 22), (0, 6), (1, -7),
+    (15, 16), (16, 44), (17, -7), (19, -9), (21, 31), (23, -9), (25, -10), (2, -5), (4, -5), (6, -8),
+    (9, 46), (11, 7), (12, -6), (16, -8), (17, 5), (18, -11), (19, -5), (20, 7), (21, 30), (22, -9),
+    (23, -6), (24, -7), (27, -5), (1, -11), (2, 72), (20, -5), (21, -9), (23, -6), (25, -8), (17, 5),
+    (14, 19), (11, -9), (12, 52), (13, 30), (17, -5), (18, -5), (21, -5), (22, -5), (23, -7), (23, 5),
+    (23, 10), (1, 6), (9, 5), (25, 6), (22, 14), (26, 13), (8, 5), (1, 5), (5, 9), (25, 6),
+    (0, 12), (1, -5), (5, 9), (23, -8), (28, 8), (17, 7), (12, 15), (5, 14), (0, -5), (1, 6),
+    (4, 6), (5, 15), (6, 43), (9, -6), (10, 6), (11, 8), (15, -7), (16, -5), (17, -10), (19, -9),
+    (21, 9), (22, -6), (23, -10), (25, -7), (15, 9), (18, 7), (21, 5), (11, 5), (23, 22), (22, 7),
+    (17, 6), (6, 13), (5, -6), (6, 27), (21, -5), (14, 45), (21, -5), (22, -5), (3, 11), (4, 5),
+    (3, 41), (5, -7), (23, -8), (25, -6), (17, 5), (16, 10), (18, 6), (25, 9), (5, 5), (8, 22),
+    (18, 12), (19, 5), (16, 6), (17, 6), (21, -8), (23, -5), (25, 23), (26, 7), (22, 11), (17, 9),
+    (17, 6), (25, 7), (0, 5), (1, 10), (5, -8), (9, -5), (17, 23), (18, -11), (19, -6), (20, 16),
+    (21, 28), (22, -6), (25, -8), (1, 10), (5, 6), (20, 5), (21, -5), (22, 12), (23, 15), (9, 9),
+    (5, 7), (6, 5), (19, 6), (4, -5), (5, 15), (6, -5), (7, 16), (17, -7), (18, 14), (19, -7),
+    (22, -5), (23, 9), (24, -5), (26, 10), (3, 9), (6, -5), (9, -5), (18, -6), (23, 42), (15, -11),
+    (16, 76), (18, 6), (19, -6), (20, -5), (21, -14), (22, -13), (23, -5), (25, 6), (20, 5), (22, 12),
+    (23, 16), (6, 8), (15, 9), (18, 5), (9, 8), (18, 7), (1, 5), (14, 7), (20, 6), (21, 8),
+    (23, -6), (25, -6), (10, 6), (1, 6), (10, 8), (21, -6), (23, 28), (25, -5), (1, 5), (14, 5),
+    (8, 20), (18, 8), (21, -9), (11, 5), (3, 5), (5, -5), (19, 9), (5, 5), (6, 5), (17, 5),
+    (3, 7), (25, 11), (4, 9), (21, 7), (23, 24), (15, 5), (20, 5), (22, 5), (15, 8), (0, 7),
+    (6, 7), (20, -5), (23, 9), (25, 8), (23, 9), (22, 8), (1, 13), (5, -5), (6, 8), (3, 7),
+    (11, 6), (6, 7), (20, -5), (23, 10), (12, 11), (3, 11), (22, 10), (20, 5), (25, 21), (1, 9),
+    (5, -7), (21, 28), (8, 7), (9, -7), (16, 5), (17, -10), (19, 6), (21, -7), (22, 5), (26, 17),
+    (22, 7), (4, 8), (5, 18), (21, -6), (6, 6), (9, -6), (13, 11), (14, -5), (16, 11), (18, 22),
+    (19, 12), (22, -10), (25, -14), (21, 5), (25, 6), (24, 29), (25, -9), (0, 124), (1, -14), (5, -5),
     (18, -6), (21, -10), (24, -6), (25, -23), (8, 5), (25, 5), (10, 9), (21, -5), (23, 30), (1, 5),
-    (1, -7), (2, -5), (4, -9), (8, 18), (9, 20), (10, 6), (11, 10), (12, -7), (13, -6), (16, -6),
-    (17, 11), (18, 14), (20, -10), (21, 18), (23, -19), (24, 9), (25, -18), (26, -6), (27, -7), (28, 11),
-    (18, 13), (17, 5), (25, 7), (0, 8), (1, 5), (15, -11), (16, -5), (18, -5), (19, 82), (20, -8),
-    (21, -16), (25, -9), (20, 9), (23, 7), (5, 6), (18, 5), (18, 8), (20, 7), (17, 7), (18, 6),
-    (23, 9), (17, 8), (21, 5), (21, 6), (18, 5), (17, 8), (1, 8), (17, 43), (17, 9), (5, 16),
-    (7, 7), (8, 21), (9, -6), (16, -5), (17, -10), (18, 11), (19, 5), (20, 6), (23, -10), (25, -7),
-    (27, 5), (20, 10), (21, 5), (22, 5), (25, -5), (1, -18), (2, -12), (3, -13), (5, -14), (6, -9),
-    (7, -7), (8, -6), (9, -5), (10, -6), (11, 34), (12, -7), (13, 28), (14, -9), (15, -11), (16, -17),
-    (17, -12), (18, 13), (19, 39), (20, 18), (21, -18), (22, 6), (23, -28), (24, -6), (25, 55), (26, -9),
-    (27, 15), (11, 5), (23, 19), (23, 7), (17, 6), (19, -6), (20, 13), (21, -6), (27, 8), (21, 10),
-    (20, 6), (22, 6), (5, -6), (7, 8), (11, 5), (21, -9), (23, -6), (25, 23), (26, 7), (28, 6),
-    (21, 13), (17, 7), (21, 7), (5, 12), (25, 14), (25, 5), (17, 5), (1, 6), (18, 8), (1, 17),
-    (17, 5), (18, -9), (23, 9), (25, -5), (21, 8), (21, 6), (5, -9), (9, 69), (10, -5), (17, -5),
-    (21, -14), (23, -6), (25, 8), (5, -12), (6, -5), (9, 18), (10, 6), (16, 9), (17, -7), (19, 11),
-    (20, 11), (21, 23), (22, 7), (23, -11), (25, -10), (23, 13), (18, 5), (17, 6), (18, 5), (3, 6),
-    (5, -12), (15, 5), (17, -5), (19, 17), (20, 15), (21, 22), (22, -6), (23, -7), (25, -6), (27, 6),
-    (1, 11), (23, 7), (21, 13), (20, 10), (4, 6), (14, 5), (25, 6), (25, 12), (11, 11), (15, -5),
-    (17, 7), (24, 5), (15, -5), (16, 31), (21, -5), (19, 6), (26, 15), (21, 29), (12, 10), (15, 6),
-    (17, 10), (9, 8), (25, 7), (15, 11), (16, 7), (21, -5), (23, -5), (25, 12), (23, 13), (12, 32),
-    (23, 9), (1, 6), (5, 9), (25, 6), (5, -5), (16, 6), (18, 6), (22, 5), (5, 6), (21, -6),
-    (23, 6), (0, -12), (1, 9), (2, 72), (4, -6), (5, -11), (6, -7), (9, -11), (11, -10), (12, 21),
-    (13, -7), (14, -6), (15, -9), (16, -7), (18, -6), (19, -8), (20, -13), (22, -9), (23, -14), (24, 6),
-    (26, 50), (27, -5), (22, 7), (0, 17), (11, 7), (22, 10), (23, 5), (8, 5), (18, 7), (23, 22),
-    (25, -6), (20, 5), (12, 7), (18, 8), (21, -5), (22, 5), (18, 5), (13, 7), (19, -6), (21, -7),
-    (22, 6), (25, 31), (10, 9), (17, 9), (0, 18), (1, -7), (3, -5), (5, -11), (9, -8), (10, -6),
-    (11, 9), (12, -5), (14, -5), (16, -5), (17, -10), (19, 9), (20, 6), (23, -15), (24, 26), (25, 19),
-    (26, -9), (27, 14), (18, 6), (19, 8), (20, 11), (21, -8), (25, 31), (27, 5), (5, 6), (21, 7),
-    (15, 6), (19, 5), (21, 6), (11, -8), (12, 55), (13, 23), (21, -7), (23, -10), (11, 5), (21, 8),
-    (15, -5), (16, 25), (19, 10), (0, -9), (5, -11), (8, 7), (9, -7), (11, -5), (15, -6), (18, 62),
-    (19, -5), (20, -5), (21, -20), (23, -15), (24, -7), (25, -32), (26, 15), (27, 73), (2, 6), (21, -8),
+    (1, -7), (2, -5), (4, -9), (8, 18), (9, 19), (10, 6), (11, 9), (12, -7), (13, -6), (17, 11),
+    (18, 13), (20, -14), (21, 15), (22, -5), (23, -19), (24, 9), (25, -17), (26, -6), (27, -8), (28, 11),
+    (18, 15), (17, 5), (25, 7), (0, 8), (1, 5), (15, -10), (16, -5), (18, -5), (19, 83), (20, -8),
+    (21, -16), (25, -9), (20, 8), (21, 5), (23, 6), (5, 6), (18, 7), (18, 7), (20, 7), (17, 6),
+    (18, 6), (23, 11), (17, 8), (21, 6), (18, 5), (17, 8), (1, 8), (17, 6), (17, 50), (18, -6),
+    (20, -5), (17, 9), (5, 17), (7, 6), (8, 20), (9, -6), (16, -5), (17, -10), (18, 12), (20, 8),
+    (22, -5), (23, -10), (25, -8), (27, 8), (20, 9), (21, 5), (22, 5), (1, -19), (2, -12), (3, -13),
+    (5, -14), (6, -9), (7, -7), (8, -5), (9, -5), (10, -5), (11, 36), (12, -7), (13, 27), (14, -8),
+    (15, -11), (16, -18), (17, -13), (18, 9), (19, 37), (20, 14), (21, -17), (22, 6), (23, -27), (24, -6),
+    (25, 55), (26, -8), (27, 22), (11, 5), (23, 19), (23, 8), (19, -6), (20, 23), (21, -10), (27, 7),
+    (21, 9), (20, 6), (22, 6), (5, -5), (7, 7), (21, -9), (23, -6), (25, 23), (26, 7), (28, 6),
+    (21, 12), (17, 7), (21, 7), (5, 12), (25, 14), (25, 5), (17, 5), (1, 5), (18, 7), (6, 7),
+    (1, 19), (18, -9), (21, -5), (23, 8), (25, -5), (21, 8), (21, 5), (5, -9), (9, 68), (10, -5),
+    (17, -5), (21, -14), (23, -6), (25, 8), (5, -11), (6, -5), (9, 17), (10, 6), (16, 9), (17, -7),
+    (19, 11), (20, 11), (21, 23), (22, 7), (23, -11), (25, -9), (23, 12), (18, 5), (17, 5), (18, 5),
+    (3, 6), (5, -11), (6, -5), (19, 16), (20, 23), (21, 17), (22, -7), (23, -7), (25, -5), (27, 5),
+    (1, 11), (23, 7), (21, 12), (20, 9), (4, 6), (14, 5), (25, 6), (25, 11), (11, 11), (15, -5),
+    (17, 7), (24, 5), (15, -6), (16, 33), (21, -5), (19, 6), (26, 15), (21, 29), (12, 10), (15, 6),
+    (17, 9), (9, 8), (25, 7), (15, 10), (16, 7), (23, -5), (25, 11), (23, 12), (12, 32), (23, 9),
+    (1, 5), (5, 9), (25, 6), (5, -5), (15, -5), (16, 8), (18, 8), (22, 5), (5, 6), (21, -6),
+    (23, 6), (0, -12), (1, 11), (2, 71), (4, -6), (5, -11), (6, -7), (9, -10), (11, -10), (12, 20),
+    (13, -7), (14, -6), (15, -9), (16, -7), (18, -7), (19, -8), (20, -11), (22, -9), (23, -14), (24, 6),
+    (26, 49), (27, -5), (22, 7), (0, 17), (11, 7), (22, 12), (23, 5), (8, 5), (18, 7), (23, 22),
+    (25, -6), (20, 5), (12, 7), (18, 7), (21, -5), (22, 5), (18, 5), (13, 7), (19, -5), (21, -7),
+    (22, 6), (25, 31), (10, 9), (17, 9), (0, 17), (1, -9), (3, -5), (5, -11), (9, -8), (10, -6),
+    (11, 8), (12, -5), (14, -5), (16, -6), (17, -9), (19, 17), (23, -14), (24, 25), (25, 19), (26, -9),
+    (27, 11), (18, 6), (19, 7), (20, 10), (21, -8), (25, 31), (27, 5), (5, 6), (21, 6), (15, 5),
+    (19, 5), (21, 5), (11, -7), (12, 54), (13, 22), (21, -7), (23, -10), (11, 5), (21, 7), (15, -5),
+    (16, 24), (19, 10), (0, -8), (1, -5), (5, -11), (6, -5), (8, 7), (9, -7), (11, -5), (15, -6),
+    (18, 60), (19, -6), (20, -7), (21, -21), (23, -14), (24, -6), (25, -31), (26, 15), (27, 78), (21, -8),
     (23, -5), (25, 20), (26, 7), (19, 6), (5, 12), (7, 5), (20, 5), (26, 7), (20, 8), (20, 5),
-    (1, 5), (5, -6), (17, -5), (21, 12), (22, 12), (23, 10), (25, -6), (14, 13), (23, 7), (18, 6),
-    (18, 5), (25, 12), (19, 13), (18, 13), (25, 6), (22, 9), (2, 6), (6, 5), (25, 10), (4, 7),
-    (23, -5), (25, 11), (17, 5), (17, 6), (20, 7), (1, 7), (15, -5), (21, 13), (22, 5), (11, 11),
-    (0, -5), (6, -6), (9, -7), (11, -8), (12, 19), (15, -9), (16, -7), (17, -10), (18, -7), (21, 6),
-    (23, 41), (24, -6), (25, 21), (26, 6), (28, -6), (8, 13), (15, 5), (18, 7), (0, -7), (1, 55),
-    (2, 17), (3, 16), (4, 7), (5, -8), (6, -5), (9, -6), (11, -5), (14, 30), (15, -9), (16, -6),
-    (17, -7), (18, -8), (20, -6), (21, -11), (23, -5), (25, -10), (26, -5), (8, 5), (3, -6), (4, -7),
-    (5, 10), (6, -5), (7, 15), (9, -11), (10, -7), (11, 6), (12, -6), (15, -8), (17, 5), (18, -5),
-    (21, 16), (22, 9), (23, 23), (25, -12), (28, -6), (22, 10), (16, 28), (21, -5), (15, -5), (17, 7),
-    (27, 6), (2, 9), (17, 11), (23, 13), (6, 9), (5, -5), (28, 8), (1, 11), (24, 35), (25, -9),
-    (20, 18), (21, -5), (22, 10), (6, 6), (1, -6), (15, 5), (16, 14), (18, 8), (20, 7), (21, -10),
-    (28, 5), (1, -5), (5, -7), (9, -5), (10, 25), (12, 33), (15, -7), (16, -5), (17, -11), (19, -6),
-    (20, -6), (22, 21), (23, 9), (25, -9), (19, 7), (12, 6), (1, -6), (14, 5), (15, -6), (16, 7),
-    (17, -9), (18, 7), (23, -8), (25, 31), (15, -5), (21, 64), (22, -10), (23, -5), (25, -6), (15, 26),
-    (17, 5), (16, 6), (25, 5), (3, -5), (4, -14), (5, 28), (6, 13), (9, -13), (11, -18), (13, -8),
-    (14, -7), (15, -25), (16, -20), (17, 6), (18, 6), (19, -17), (20, 44), (22, 10), (23, 26), (24, -7),
-    (26, -6), (28, 12), (14, 5), (18, 6), (21, 9), (0, -8), (1, 48), (2, -17), (3, 14), (4, -7),
-    (5, -10), (7, -10), (8, -9), (9, -8), (10, -16), (11, -22), (12, -5), (13, -11), (14, 64), (15, 37),
-    (16, 13), (17, -29), (18, -16), (19, 5), (20, -17), (21, 6), (22, 53), (23, -37), (24, -5), (25, -5),
-    (27, -16), (28, 16), (17, 6), (2, 9), (11, 9), (16, -5), (25, -5), (28, 6), (21, 11), (25, 9),
-    (5, -5), (6, 5), (11, 9), (21, -6), (22, 6), (1, -5), (5, -11), (6, -6), (7, 5), (10, -5),
-    (16, 14), (17, 9), (18, 11), (19, -5), (20, -8), (21, 5), (22, 6), (1, 10), (3, 9), (11, 8),
-    (16, -5), (23, -6), (25, -10), (0, 7), (5, -5), (15, -8), (16, 13), (18, 7), (20, 5), (21, -17),
-    (22, 15), (3, 8), (5, -5), (9, 9), (13, 11), (25, 19), (19, 19), (20, -9), (18, 13), (19, 6),
-    (0, 7), (3, 5), (18, 5), (20, 8), (22, 5), (21, 7), (16, 6), (17, 15), (11, 7), (15, 5),
-    (15, 5), (5, 5), (0, -7), (1, 6), (3, 5), (4, 8), (5, 12), (11, -5), (12, -5), (15, -5),
-    (16, -6), (17, 9), (21, 15), (22, -8), (23, -11), (25, -9), (28, -5), (2, 6), (18, 10), (0, 28),
-    (1, 6), (2, 14), (3, -5), (4, -5), (5, -9), (6, -5), (9, -8), (10, -6), (12, -5), (13, -6),
-    (14, -5), (15, -7), (16, -6), (17, -6), (18, 5), (19, -6), (20, -6), (22, -7), (23, -13), (24, 17),
-    (25, 32), (26, -8), (27, 6), (28, 7), (1, -12), (3, 5), (4, 5), (14, 80), (15, -10), (16, -6),
-    (20, -5), (21, -10), (23, 5), (25, -6), (15, 7), (21, 6), (16, 6), (4, 13), (22, -5), (25, 31),
-    (18, 5), (0, 5), (3, -13), (5, 25), (8, -9), (11, -11), (12, -5), (13, -13), (14, -12), (17, 10),
-    (18, 13), (19, 23), (20, 16), (22, -16), (23, -26), (24, -7), (26, 18), (27, 10), (28, 5), (21, 16),
-    (23, 10), (24, 5), (17, 6), (20, 8), (21, -5), (21, 29), (6, 10), (13, 12), (24, 10), (25, -7),
-    (1, 10), (14, 14), (1, 12), (3, 7), (21, 5), (21, 9), (6, 6), (23, -11), (25, 67), (1, 6),
-    (9, -5), (15, 6), (17, 19), (18, 5), (19, -6), (23, -6), (15, 6), (21, 6), (0, 9), (16, 5),
-    (26, 7), (25, 13), (25, 6), (1, -9), (2, 31), (18, 25), (21, -6), (15, 7), (9, 8), (19, 6),
-    (21, 7), (1, 18), (2, 10), (3, 22), (21, -6), (25, -5), (21, 7), (18, 5), (15, 7), (5, -6),
-    (28, 8), (1, 6), (2, -10), (4, 20), (6, 17), (7, -9), (8, -5), (11, -16), (12, 7), (17, 25),
-    (18, 14), (20, 11), (22, 19), (23, -22), (24, 7), (25, -19), (26, -15), (27, -14), (28, -16), (1, 5),
-    (12, 10), (23, 9), (18, 14), (5, 5), (19, 5), (8, 5), (22, 12), (18, 6), (22, 10), (19, 11),
-    (5, -10), (9, -5), (10, 20), (11, -6), (12, 8), (15, -8), (18, -6), (19, 12), (20, 20), (21, 11),
-    (28, -5), (5, 11), (21, -6), (8, 5), (5, -13), (6, -5), (9, -7), (10, -6), (12, -5), (15, -7),
-    (16, -5), (19, -6), (20, -15), (21, 45), (22, -8), (23, 38), (27, 24), (0, 6), (19, 16), (14, 13),
-    (22, 9), (15, 6), (1, -7), (3, -5), (4, -7), (6, -9), (9, -9), (10, -7), (12, -5), (14, -5),
-    (15, 30), (16, 5), (17, 23), (18, -6), (19, 22), (20, 11), (21, 6), (22, -13), (23, -5), (24, -5),
-    (25, -6), (1, -5), (5, 5), (9, 8), (18, -6), (21, 23), (15, -5), (19, 34), (21, -8), (18, 7),
-    (20, 7), (18, 6), (4, 6), (25, 14), (8, 5), (17, 24), (22, 5), (17, 6), (9, 7), (15, 10),
-    (17, -6), (21, 20), (23, -8), (11, 8), (19, 16), (17, 9), (1, -8), (4, -6), (6, -8), (8, 22),
-    (11, -5), (13, 5), (17, -12), (18, -8), (19, -10), (20, 28), (21, -9), (22, -5), (23, -6), (24, 19),
-    (26, 28), (0, -5), (1, 19), (2, 13), (3, -8), (4, -6), (5, -17), (6, -10), (7, -5), (10, -5),
-    (13, -5), (14, -6), (15, -17), (16, -9), (17, 73), (18, 81), (19, 11), (20, -37), (22, -10), (23, -13),
-    (24, -8), (25, -13), (26, -7), (28, -7), (5, 6), (11, 10), (19, 9), (12, 6), (23, 10), (1, 7),
-    (15, -5), (21, 15), (23, 10), (23, 5), (25, 6), (25, 9), (18, 14), (5, 5), (5, 6), (17, 11),
-    (21, -5), (5, -10), (9, 13), (16, -6), (19, 8), (21, 21), (22, -5), (23, -7), (28, 14), (17, 7),
-    (21, -5), (22, 6), (20, 5), (17, 17), (7, 7), (0, 7), (5, 11), (6, -5), (9, 7), (17, 16),
-    (18, 6), (20, -13), (21, -11), (25, -6), (26, 13), (6, 10), (21, -6), (0, -72), (1, -41), (2, -41),
-    (3, -30), (4, -6), (5, 28), (6, 15), (7, -12), (8, -18), (9, 10), (10, 25), (11, 41), (12, 18),
-    (13, -15), (14, 17), (15, 14), (16, 20), (17, 22), (18, 8), (20, 30), (21, 36), (22, 34), (23, 114),
-    (24, -49), (25, -50), (26, -54), (27, -49), (28, 5), (5, 16), (7, 7), (8, 21), (9, -6), (16, -5),
-    (17, -10), (18, 11), (19, 5), (20, 6), (23, -10), (25, -7), (27, 5), (5, -5), (27, 11), (0, 9),
-    (17, 6), (1, 5), (18, 11), (20, 7), (15, 9), (6, 6), (2, 5), (17, 10), (24, 5), (26, 5),
-    (0, 12), (1, 11), (24, 6), (25, -5), (5, 5), (17, 9), (16, 8), (23, 7), (5, -7), (7, 16),
-    (9, 8), (20, 10), (21, -6), (11, 11), (0, -6), (1, -6), (18, -6), (19, 11), (20, 39), (22, -6),
-    (23, -7), (28, 14), (19, 17), (5, -6), (17, -5), (19, 16), (20, 17), (27, 6), (1, 5), (25, -7),
-    (26, 7), (27, 20), (3, 8), (11, 5), (25, 7), (3, 6), (22, 15), (0, 6), (0, 9), (1, 7),
-    (11, 5), (21, -5), (6, 11), (9, 8), (5, 14), (10, -5), (20, -5), (22, -6), (23, -9), (28, 17),
-    (19, 18), (23, 5), (20, 6), (16, 15), (18, 6), (23, 9), (16, 28), (17, 7), (20, -6), (16, 9),
-    (9, 5), (20, 5), (19, 5), (23, 15), (14, 20), (23, 5), (25, 5), (25, 18), (0, -12), (1, -16),
-    (4, -9), (6, -10), (9, -9), (10, -10), (11, -5), (12, -8), (15, -16), (16, -13), (17, -11), (19, 17),
-    (20, -7), (21, -7), (22, 5), (23, 19), (24, -12), (25, 61), (26, 19), (27, 23), (28, 7), (17, 26),
-    (21, -5), (1, 26), (3, -14), (4, 39), (5, 101), (6, 17), (8, -5), (10, 12), (12, -9), (13, -7),
-    (14, -6), (15, -14), (16, -16), (17, -21), (18, -19), (19, -28), (20, 23), (21, -12), (22, -14), (23, -25),
-    (24, -9), (26, -14), (27, 7), (28, -12), (1, 7), (3, 12), (5, -5), (9, 9), (17, -6), (20, -6),
-    (21, 16), (23, 10), (25, -8), (20, 19), (23, -6), (15, -5), (16, 8), (1, -5), (9, -7), (16, 15),
-    (17, 5), (20, 7), (21, 8), (4, 16), (5, 16), (7, 7), (21, -11), (23, -5), (15, 11), (19, 7),
-    (23, 5), (26, 12), (5, 43), (21, -5), (23, -6), (21, 6), (22, 11), (5, 7), (23, 7), (26, 6),
-    (0, -5), (6, 6), (9, -6), (13, 11), (14, -5), (15, 5), (16, 12), (18, 24), (19, 13), (22, -10),
-    (25, -14), (1, 7), (21, 9), (18, 8), (21, 30), (21, 9), (0, -5), (4, -5), (5, -9), (9, -11),
-    (10, -7), (11, -8), (12, -6), (15, 47), (16, 42), (18, 15), (19, -17), (20, -12), (21, 8), (22, 30),
-    (23, -19), (24, -5), (25, -8), (27, -5), (28, -9), (21, 8), (18, 6), (23, 7), (25, 20), (28, 7),
-    (4, 10), (5, 6), (26, 5), (27, 8), (17, 5), (17, 7), (5, 14), (6, 9), (9, 5), (10, -7),
-    (11, -6), (13, -5), (14, 5), (15, 12), (16, -5), (17, -15), (19, 14), (20, 10), (21, -8), (24, -7),
-    (25, -6), (16, 6), (21, 12), (22, 15), (20, 6), (0, -15), (2, 66), (3, -12), (4, -10), (5, -20),
-    (6, -11), (7, -8), (8, 6), (9, -11), (10, -12), (11, -17), (12, -11), (13, -8), (14, -10), (15, -17),
-    (16, -12), (17, 80), (18, 66), (19, -18), (20, -23), (21, 25), (22, -15), (23, -28), (24, 18), (25, 11),
-    (26, -13), (23, 6), (2, 8), (19, 13), (1, 8), (25, 13), (26, 10), (1, 18), (2, 8), (3, 11),
-    (5, -13), (6, -8), (11, -5), (14, 11), (15, 13), (16, -5), (17, -5), (19, -6), (20, -7), (22, -11),
-    (23, 5), (25, -8), (26, 9), (28, 6), (15, 5), (16, 5), (21, 7), (23, 7), (8, 8), (16, 9),
-    (17, 21), (19, 11), (23, -6), (8, 5), (1, 5), (17, 7), (15, 9), (5, 10), (23, 12), (19, 5),
-    (20, 12), (1, 7), (0, 8), (9, 6), (6, 5), (9, -6), (15, 6), (17, -5), (18, 9), (20, -7),
-    (23, 9), (5, -5), (6, 9), (21, 6), (16, 8), (1, 10), (2, 6), (25, 8), (15, 15), (11, 10),
-    (12, 10), (21, -5), (22, 15), (23, 21), (25, -5), (7, 8), (21, 5), (3, 63), (5, -5), (21, -13),
-    (23, -11), (17, 11), (21, 6), (9, 17), (1, 9), (9, -5), (17, 11), (18, 7), (20, -5), (21, -13),
-    (25, -5), (27, 9), (15, 9), (17, -11), (19, 13), (22, 11), (25, -5), (28, 10), (18, 9), (26, 31),
-    (15, 6), (18, 5), (27, 7), (17, 25), (18, 15), (19, -5), (23, -5), (15, 21), (5, 13), (21, -6),
-    (18, 10), (25, 8), (15, 26), (17, 7), (21, -18), (12, 6), (4, 6), (14, 5), (18, 9), (24, 10),
-    (11, 5), (22, 5), (19, 8), (27, 12), (18, 11), (20, 7), (0, 11), (1, 16), (24, 6), (25, -5),
-    (19, 21), (20, -5), (12, 26), (23, -10), (1, 7), (1, 9), (2, 10), (3, 6), (14, 23), (15, -5),
-    (22, 10), (23, -12), (25, -5), (18, 6), (22, 5), (25, 7), (4, 20), (6, 11), (25, 5), (21, 11),
-    (23, 5), (0, -7), (2, -7), (6, -8), (7, -5), (9, -6), (11, -12), (12, 17), (13, -6), (15, -12),
-    (16, -10), (17, -16), (21, 13), (22, -7), (23, 63), (24, -8), (25, 25), (28, -8), (25, 9), (19, 17),
-    (15, 8), (19, 8), (20, 8), (23, 5), (23, 8), (18, 6), (26, 5), (0, -10), (1, 69), (2, 21),
-    (3, 17), (4, 6), (5, -11), (6, -7), (9, -8), (11, -7), (14, 31), (15, -9), (16, -7), (17, -8),
-    (18, -10), (20, -9), (21, -15), (23, -6), (25, -8), (26, -5), (28, -5), (20, 11), (17, 9), (11, 11),
-    (13, 11), (22, 5), (4, 5), (5, 9), (23, 5), (23, 13), (6, 20), (5, -7), (23, 23), (22, 6),
-    (17, 5), (20, 7), (22, 6), (25, -7), (0, -7), (3, -8), (4, -10), (5, 56), (6, 13), (9, -5),
-    (10, -10), (11, -8), (14, -7), (15, 9), (16, -12), (17, -10), (18, 5), (19, 11), (20, 10), (21, -25),
-    (23, 13), (24, -9), (25, 6), (28, -9), (1, -16), (2, -13), (4, -12), (5, -27), (6, 14), (8, -7),
-    (9, 9), (11, -10), (14, -15), (16, -7), (17, -6), (18, 15), (19, 5), (20, -18), (21, 39), (22, 19),
-    (24, -14), (25, 34), (26, 8), (28, -7), (15, 6), (18, 5), (5, -7), (7, 18), (0, 7), (5, -5),
-    (21, 9), (23, 6), (20, 5), (8, 5), (5, 5), (9, -5), (12, 12), (15, -5), (16, 7), (17, 9),
-    (21, -14), (25, 7), (27, 5), (17, 20), (6, 6), (10, 15), (13, 6), (17, 37), (18, -11), (19, -5),
-    (21, -8), (23, -5), (25, -8), (27, 9), (0, 20), (1, 11), (5, -6), (6, -9), (8, -5), (10, 7),
-    (12, -6), (14, -7), (17, 20), (18, -12), (19, -20), (20, 6), (22, 18), (23, 13), (25, -13), (26, -5),
-    (22, 5), (11, 14), (0, -5), (4, 17), (5, 46), (6, 5), (9, 7), (17, -7), (18, -6), (19, -6),
-    (20, -9), (23, -11), (25, 7), (1, 15), (5, 15), (25, 7), (16, 6), (19, 6), (17, 5), (5, 6),
-    (20, 6), (0, 12), (3, 6), (9, 5), (21, -8), (23, -7), (24, 16), (25, 13), (1, 5), (5, -15),
-    (6, 8), (9, -7), (17, 6), (18, 17), (21, 9), (22, 7), (23, -14), (24, -5), (28, -5), (5, -6),
-    (8, 22), (21, 5), (19, 7), (20, 8), (14, 9), (20, 14), (1, 6), (15, 8), (17, 5), (1, -7),
-    (5, -7), (9, -6), (11, -5), (14, -8), (15, -12), (16, -11), (17, -7), (18, -9), (20, 8), (21, 18),
-    (22, 102), (23, -12), (25, -7), (21, -5), (22, 20), (12, 47), (20, -6), (23, -7), (15, 7), (23, 5),
-    (8, 12), (2, 8), (6, 7), (21, 12), (23, 12), (21, 15), (20, 8), (18, 6), (1, -5), (2, -5),
-    (4, -5), (6, -8), (9, 47), (11, 7), (12, -6), (16, -8), (17, 6), (18, -10), (19, -5), (20, 6),
-    (21, 30), (22, -8), (23, -5), (24, -6), (27, -5), (1, 8), (22, 5), (0, -12), (2, -6), (4, -11),
-    (5, -44), (6, -7), (7, 44), (8, 7), (9, 49), (11, -10), (12, 5), (13, -7), (14, -8), (15, -9),
-    (16, -9), (17, 8), (18, -12), (19, 14), (20, 52), (22, -10), (23, -12), (24, -9), (25, -18), (27, 12),
-    (3, 7), (25, 12), (20, 21), (23, -5), (11, 7), (20, 10), (21, 8), (15, 7), (21, 9), (21, 14),
-    (5, 7), (9, 10), (17, 5), (20, 13), (8, 5), (21, 8), (17, 5), (21, 9), (23, -5), (6, 5),
-    (8, 9), (20, 5), (6, 13), (6, 6), (16, 27), (18, 13), (0, 15), (1, 13), (5, 17), (6, 5),
-    (1, 5), (5, -16), (11, -6), (15, -9), (17, 22), (18, -5), (19, -11), (21, 30), (22, 26), (24, -7),
-    (28, -5), (5, 14), (8, 5), (21, -5), (22, 22), (16, 14), (21, 11), (24, 12), (25, -5), (23, 14),
-    (22, 5), (21, 5), (2, 10), (3, 11), (6, 5), (22, 8), (1, 6), (23, 7), (11, 14), (14, 5),
-    (2, 10), (0, 25), (1, 5), (3, 11), (5, -9), (10, 9), (11, -7), (12, -8), (13, -7), (14, -5),
-    (15, 8), (17, 7), (18, -6), (20, -9), (21, -8), (22, -9), (24, 11), (25, 8), (26, -10), (18, 5),
-    (20, 25), (4, 6), (25, 9), (9, 9), (25, 6), (15, 8), (11, 7), (16, 6), (22, 11), (23, -6),
-    (25, -6), (28, 6), (25, 14), (23, 5), (18, 9), (25, 7), (5, 7), (20, 12), (11, 6), (19, 38),
-    (20, -9), (21, -8), (20, 6), (2, 10), (17, 9), (17, 6), (5, 7), (4, 5), (20, 14), (27, 7),
-    (5, 10), (18, 6), (5, 6), (0, -5), (1, -5), (9, -5), (12, 5), (13, 31), (20, -7), (21, -5),
-    (23, -11), (24, 13), (25, 9), (28, 5), (3, 6), (21, -9), (23, 25), (26, 6), (25, 6), (26, 12),
-    (15, 16), (17, -5), (25, 9), (1, 5), (1, 10), (2, 14), (12, 9), (25, -5), (8, 9), (17, 7),
-    (5, 5), (24, 30), (25, -9), (19, 7), (22, 7), (19, 8), (24, 8), (22, 5), (22, 5), (22, 14),
-    (21, 11), (14, 22), (21, -5), (23, 5), (19, 6), (12, 15), (13, 7), (15, -5), (16, 13), (17, -9),
-    (19, -11), (6, 9), (21, 7), (22, -5), (23, -6), (25, 17), (21, 7), (20, 9), (20, 18), (1, -5),
-    (3, 9), (5, -8), (6, -6), (9, -7), (15, 5), (16, -5), (17, -9), (18, -6), (19, 14), (20, 13),
-    (21, 33), (23, -5), (25, -7), (27, 5), (2, 6), (14, 10), (15, 7), (25, -6), (25, 11), (5, 10),
-    (4, 6), (14, 5), (1, 34), (25, -5), (17, 6), (20, 6), (23, 6), (0, 9), (16, 6), (15, -7),
-    (20, 5), (25, 6), (19, 9), (17, 5), (19, 7), (1, 12), (17, 13), (18, 18), (21, 8), (23, -9),
-    (25, -5), (23, 10), (23, 9), (23, -6), (25, 32), (0, 7), (21, -5), (25, 31), (7, 6), (20, 6),
-    (1, -8), (23, -7), (25, -7), (26, 66), (27, 5), (11, 11), (1, 6), (4, 6), (17, 50), (18, -6),
-    (19, -5), (20, 6), (21, 5), (22, 8), (16, 6), (25, 11), (0, 10), (10, 13), (20, 10), (17, 12),
-    (19, 8), (18, 6), (20, -5), (22, 5), (23, 8), (17, 5), (0, -8), (2, 11), (4, -11), (5, -14),
-    (6, -14), (8, 6), (9, -8), (11, -12), (12, -6), (14, -8), (16, -14), (17, 27), (18, 18), (19, -14),
-    (20, -25), (21, -6), (22, -10), (23, -15), (24, 75), (25, 36), (9, 29), (21, -6), (15, 5), (11, -5),
-    (15, -8), (16, -7), (19, 92), (20, -5), (21, -12), (25, -9), (23, 16), (3, 7), (1, 13), (2, 5),
-    (17, -5), (23, -5), (24, 18), (17, 7), (0, -6), (9, -5), (12, 5), (13, 30), (18, -5), (21, -8),
-    (23, -12), (24, 12), (25, 9), (26, -5), (28, 5), (5, 5), (21, 5), (23, 18), (19, 5), (18, 10),
-    (1, 6), (18, 5), (23, 13), (5, 46), (21, -6), (23, -6), (16, 5), (20, 7), (23, 8), (15, 6),
-    (1, 7), (13, 8), (20, 10), (24, 8), (23, 7), (22, 8), (22, 5), (23, 21), (23, 5), (17, 19),
-    (22, 9), (23, 7), (21, 5), (10, 8), (20, 5), (1, 6), (2, 7), (17, 6), (18, 5), (21, 6),
-    (19, 6), (21, 8), (1, -16), (2, -25), (3, -12), (4, -8), (5, -18), (6, -16), (7, -20), (8, -13),
-    (9, -30), (10, -29), (11, -48), (12, -32), (13, -29), (14, 25), (15, 111), (16, 105), (17, -51), (18, -57),
-    (19, 50), (21, 10), (22, 129), (23, -102), (24, -9), (25, 93), (26, -13), (27, -16), (28, 20), (10, 5),
-    (12, 10), (21, -5), (23, 19), (18, 5), (15, 5), (25, 6), (1, -6), (4, 8), (6, 9), (10, -6),
-    (11, -6), (17, 37), (19, 9), (22, -6), (23, -15), (25, -13), (27, 11), (18, 8), (18, 5), (17, 7),
-    (25, 7), (1, 10), (4, 5), (5, 6), (23, 5), (3, 7), (21, -5), (24, 7), (22, 5), (18, 8),
-    (13, 8), (17, 5), (4, 6), (6, 8), (17, 9), (15, 5), (17, 5), (1, 6), (17, 9), (4, 12),
-    (25, 21), (17, 12), (27, 8), (15, 5), (16, 7), (18, 8), (22, -5), (3, 8), (20, 9), (21, 10),
-    (15, 5), (21, 6), (5, 14), (5, -6), (28, 7), (1, 6), (3, -6), (5, -5), (7, 6), (8, 11),
-    (10, 6), (11, -7), (12, -6), (15, -5), (17, -11), (19, -18), (20, 5), (21, 9), (22, -6), (24, 14),
-    (25, 5), (27, 7), (17, 8), (22, 7), (11, 10), (24, 21), (17, 8), (28, 12), (2, 10), (3, 11),
-    (17, -5), (18, 9), (20, 5), (1, 23), (4, 7), (14, 7), (0, -16), (1, -31), (2, -12), (3, -16),
-    (4, -24), (5, 41), (6, -15), (7, 29), (8, 11), (9, 56), (12, -8), (13, 34), (14, -26), (15, -28),
-    (16, -16), (17, -38), (19, 10), (20, 35), (21, 22), (22, 8), (26, -9), (12, 7), (13, 7), (16, 10),
-    (17, -8), (19, -10), (1, 7), (1, 32), (9, 23), (21, -7), (4, 9), (6, 5), (7, 10), (20, -5),
-    (21, 7), (26, 8), (0, 6), (13, 6), (17, 6), (25, -6), (1, 6), (16, 6), (0, -6), (1, 21),
-    (5, -7), (6, -5), (9, -6), (10, -6), (11, -5), (12, 20), (15, -6), (18, -10), (20, -7), (21, 10),
-    (22, -6), (23, -5), (24, 6), (26, 44), (27, -5), (0, 11), (2, 14), (5, -6), (11, 5), (15, -5),
-    (17, -7), (20, -5), (23, -7), (24, 15), (25, 9), (26, -5), (27, 10), (28, 10), (4, 5), (20, 12),
-    (19, 13), (27, 8), (22, 6), (3, 8), (9, 13), (21, 6), (1, 10), (9, 8), (11, 6), (15, -5),
-    (16, 5), (22, 10), (23, -5), (28, 9), (23, 7), (18, 7), (0, 10), (5, -7), (9, -7), (10, 6),
-    (16, -5), (17, 14), (18, 7), (19, 22), (20, 13), (21, -14), (22, -9), (23, 14), (25, -9), (25, 14),
-    (1, 15), (1, 6), (14, 13), (22, 9), (15, 5), (15, 6), (25, -5), (22, 10), (6, 7), (22, 10),
-    (23, 5), (5, 14), (1, 8), (16, 9), (21, 5), (20, 13), (6, 11), (15, 10), (1, 6), (4, 5),
-    (5, -7), (6, 5), (12, 23), (15, -5), (17, -5), (18, 8), (19, -5), (21, -8), (3, 7), (25, 11),
-    (15, 7), (18, 12), (0, 9), (1, 5), (6, 9), (21, 6), (22, -7), (17, 8), (18, 10), (6, 6),
-    (23, 6), (26, 5), (17, 5), (16, 7), (19, 22), (22, -5), (14, 13), (24, 9), (23, 7), (0, 21),
-    (17, 8), (19, 12), (25, 5), (14, 7), (19, 6), (5, -6), (7, 14), (11, 6), (20, 5), (21, 7),
-    (21, 7), (15, 7), (1, 5), (5, -9), (15, -11), (16, 25), (19, 35), (21, 17), (23, -7), (17, 5),
-    (19, 7), (22, 8), (23, 13), (1, 6), (5, -7), (23, 23), (6, 7), (2, 8), (17, 6), (18, 8),
-    (21, 8), (0, 5), (10, 9), (17, 5), (20, -5), (18, 7), (15, 5), (1, 20), (3, -7), (4, -11),
-    (5, -32), (6, -14), (7, -8), (8, -6), (9, -19), (10, 9), (11, -16), (13, -9), (14, -11), (15, -20),
-    (16, -18), (17, 25), (18, 36), (19, 29), (20, 88), (21, 19), (22, -10), (23, -6), (24, -11), (25, -7),
-    (28, -13), (15, 7), (7, 5), (5, 33), (7, 27), (23, -5), (26, 6), (22, 7), (7, 6), (0, 22),
-    (25, 7), (5, 6), (20, 7), (5, 6), (0, 7), (15, -5), (19, 9), (20, 14), (21, 9), (21, 6),
-    (20, -6), (21, 6), (18, 5), (4, 14), (5, 45), (6, 7), (9, 6), (17, -7), (18, -5), (19, -5),
-    (20, -6), (23, -10), (25, 6), (18, 13), (21, 6), (5, 18), (21, -10), (18, 5), (18, 10), (5, 7),
-    (6, 5), (26, 9), (20, 5), (18, 5), (21, 5), (18, 13), (4, 9), (17, -9), (20, -6), (21, 19),
-    (25, 5), (26, 7), (27, 9), (15, 8), (24, 15), (1, 10), (15, 7), (21, 8), (27, 8), (7, 6),
-    (1, 7), (17, 8), (8, 17), (19, 9), (23, -5), (17, 44), (18, -6), (21, -6), (5, -5), (10, -5),
-    (11, 30), (12, 13), (21, -7), (23, 6), (17, 5), (15, 6), (10, 8), (9, 8), (20, 19), (16, 6),
-    (20, 8), (6, 9), (1, -9), (3, 8), (4, -8), (5, 21), (6, 8), (9, -7), (10, -5), (11, -6),
-    (16, -6), (17, 16), (19, -7), (20, -11), (21, -8), (22, -7), (23, -13), (24, 39), (25, 18), (26, -5),
-    (27, -6), (20, 6), (21, -5), (6, 6), (15, 10), (23, 5), (18, 5), (0, 16), (21, 7), (23, 7),
-    (13, 8), (25, 6), (1, 9), (2, 5), (3, 8), (25, -7), (3, 8), (9, 7), (10, 16), (18, 6),
-    (19, 7), (21, -7), (23, -6), (18, 9), (4, 6), (23, 9), (0, -16), (2, -5), (3, -12), (4, -18),
-    (5, 6), (6, -5), (7, -10), (8, -11), (9, -6), (11, -36), (12, -17), (14, -9), (15, 12), (16, 24),
-    (17, 27), (18, 29), (19, -19), (21, 36), (22, 18), (23, -23), (24, 5), (25, 18), (27, -11), (28, 29),
-    (17, 6), (1, 7), (1, 11), (6, 6), (28, 7), (0, 5), (1, -5), (3, -17), (4, 21), (5, 9),
-    (6, 13), (7, 10), (9, 10), (11, -21), (12, -10), (13, -8), (14, -9), (15, -10), (16, -16), (19, 7),
-    (20, 13), (21, 6), (22, -13), (23, -22), (25, -6), (26, 14), (27, 24), (5, 12), (23, 7), (23, 6),
-    (15, 14), (23, 27), (1, -6), (4, -5), (5, -15), (9, -7), (10, -9), (11, 19), (15, -7), (16, -5),
-    (18, -5), (19, -9), (20, 22), (22, -6), (23, 82), (25, -9), (28, -5), (1, 6), (4, 19), (23, 12),
-    (23, 25), (25, 7), (1, -14), (3, 6), (4, 49), (5, -13), (6, -5), (9, -6), (10, -6), (11, -8),
-    (12, -5), (14, 90), (16, 15), (17, -8), (18, -7), (19, -6), (20, -5), (21, -12), (23, -27), (25, -12),
-    (1, -5), (4, -5), (5, -10), (6, -5), (9, -5), (10, -6), (11, -8), (13, 9), (14, -6), (15, -5),
-    (17, -10), (18, -6), (20, -7), (21, -6), (22, 16), (23, 77), (25, 11), (28, -5), (25, 7), (2, 6),
-    (3, 7), (22, 5), (15, 7), (23, 5), (1, -7), (5, 8), (6, -6), (9, 13), (10, 7), (11, -8),
-    (12, -5), (15, -7), (18, 15), (19, -7), (20, 14), (21, -11), (22, 13), (25, -6), (21, 30), (1, -6),
-    (3, -5), (4, -5), (6, -6), (11, -9), (14, -6), (16, -5), (17, -5), (18, -8), (19, -7), (20, -11),
-    (22, -8), (23, 108), (25, 6), (28, -5), (4, -5), (6, -5), (9, -6), (10, -5), (11, -8), (12, -5),
-    (14, 9), (16, -5), (18, -5), (19, -8), (22, -5), (23, 46), (25, 16), (26, 6), (27, -5), (18, 9),
-    (0, 10), (1, 14), (2, -12), (4, -17), (5, -16), (6, -8), (7, -7), (8, -7), (9, 12), (11, -19),
-    (12, -7), (14, -6), (15, 33), (16, 30), (17, 9), (18, 28), (19, -10), (20, 11), (21, 17), (23, -7),
-    (24, -7), (25, -15), (26, -16), (27, -5), (17, 7), (15, 6), (5, 5), (18, 9), (19, 6), (0, 6),
-    (0, -31), (1, 8), (2, -20), (3, -21), (4, -10), (5, 73), (6, 47), (7, 10), (8, -17), (9, 30),
-    (10, 6), (11, -54), (12, -27), (13, -28), (14, -40), (15, 42), (16, 11), (17, 32), (18, 22), (19, 58),
-    (20, 31), (21, 36), (22, 24), (23, -80), (24, -25), (25, -33), (26, -28), (27, -14), (13, 15), (23, 30),
-    (0, -5), (1, -5), (5, 17), (15, -7), (17, -8), (18, 13), (19, 17), (21, -16), (22, 18), (23, 20),
-    (2, 5), (3, -8), (4, -5), (5, -6), (6, -5), (9, -8), (11, 21), (12, 20), (13, 17), (15, -5),
-    (18, -12), (20, -6), (21, 13), (22, -10), (24, -6), (25, 6), (26, -5), (18, 7), (0, 7), (5, 5),
-    (9, 8), (21, 5), (1, 6), (2, -8), (3, 6), (4, 24), (5, 44), (6, 30), (7, 15), (10, -12),
-    (11, -13), (13, -5), (15, -5), (16, -14), (17, -13), (18, -15), (19, -16), (20, -27), (21, 5), (22, -17),
-    (25, 9), (27, -9), (28, 9), (0, -5), (5, -18), (6, -7), (9, -10), (10, -7), (11, -7), (12, -5),
-    (15, -9), (16, -7), (17, -16), (18, 29), (19, -11), (20, -23), (21, 47), (22, -8), (23, 80), (25, -9),
-    (27, 24), (28, -5), (23, 25), (9, 14), (17, 5), (22, -5), (23, -11), (25, -5), (28, 11), (17, 10),
-    (18, 6), (9, 12), (21, 10), (1, -13), (2, -7), (3, -7), (4, -8), (5, -23), (6, -10), (7, -6),
-    (10, 114), (11, 112), (12, 11), (13, -8), (14, -7), (15, -18), (16, -13), (17, -19), (18, -12), (19, 26),
-    (20, 9), (21, -12), (22, -17), (23, -34), (24, -8), (25, -25), (26, -7), (27, -8), (28, -9), (15, 8),
-    (19, 9), (5, -5), (9, -6), (15, -5), (17, 5), (18, -5), (19, -6), (21, 23), (22, 24), (23, -5),
-    (25, -5), (1, 11), (1, -5), (8, 7), (16, -6), (17, 13), (18, 10), (21, 9), (22, 6), (23, -9),
-    (24, -5), (25, -12), (17, 5), (18, 7), (21, 9), (19, 8), (0, 5), (21, 5), (21, -6), (22, 12),
-    (18, 17), (1, 5), (6, 6), (9, 7), (19, 5), (27, 8), (6, 8), (16, 5), (1, 5), (15, -11),
-    (16, -5), (18, -5), (19, 83), (20, -8), (21, -16), (25, -9), (20, 5), (1, 6), (5, 15), (9, 9),
-    (23, -5), (11, 9), (6, 9), (23, 17), (25, -5), (27, 6), (22, 6), (2, 10), (3, 11), (1, 13),
-    (21, 6), (17, 6), (5, -8), (6, 55), (20, -6), (25, -7), (17, 5), (22, 12), (0, 11), (1, 25),
-    (2, -5), (3, -6), (4, 14), (5, -28), (6, 5), (7, 9), (9, 6), (10, 13), (11, -6), (15, -7),
-    (16, -5), (18, -9), (19, -11), (21, 9), (22, -10), (26, -8), (27, 7), (1, 9), (5, 18), (6, 43),
-    (9, -6), (10, 5), (15, -6), (17, -8), (19, -7), (21, 5), (22, -6), (23, -13), (25, -8), (25, 11),
-    (20, 10), (18, 6), (1, 6), (6, 5), (21, 7), (15, -5), (19, 10), (20, 15), (21, 8), (5, 5),
-    (21, 8), (21, 5), (1, 5), (16, 5), (21, 6), (22, 8), (22, 7), (1, -7), (18, -5), (22, 11),
-    (19, 11), (20, 5), (21, 6), (4, 6), (0, 8), (21, 10), (1, 43), (4, 85), (5, -21), (6, -7),
-    (14, -5), (15, -5), (18, -5), (20, -5), (21, -15), (23, -8), (25, -10), (17, 5), (18, 8), (21, 11),
-    (0, 13), (1, 17), (5, -16), (18, 6), (20, -8), (23, -5), (28, 5), (19, 10), (18, 7), (4, 12),
-    (21, 7), (13, 11), (17, 6), (21, -8), (25, 31), (27, 5), (23, 14), (5, 6), (17, -6), (19, -7),
-    (20, 5), (23, 6), (17, 7), (18, 10), (21, 9), (22, 5), (25, -5), (10, 6), (21, 7), (19, 7),
-    (19, 8), (1, 10), (19, 6), (1, 6), (22, 5), (5, 5), (17, 7), (11, 19), (23, 9), (21, 5),
-    (22, 5), (18, 38), (19, -7), (20, -5), (27, 15), (11, 23), (11, 14), (20, 10), (9, 5), (2, 9),
-    (19, 7), (6, 6), (18, 7), (14, 8), (5, -5), (15, -8), (17, 6), (18, -9), (21, -16), (22, 32),
-    (23, 21), (5, 6), (4, 8), (25, 11), (21, 9), (23, 6), (1, 7), (15, -7), (21, 5), (28, 8),
-    (26, 8), (22, 5), (5, 5), (17, 9), (15, 14), (19, 8), (21, 7), (28, 7), (17, 7), (5, 5),
-    (25, 8), (20, 5), (5, -5), (28, 8), (0, 9), (0, -16), (1, 19), (3, -5), (4, 8), (5, 16),
-    (7, 10), (8, -5), (9, 9), (11, -11), (13, -8), (14, -10), (17, -8), (20, -7), (21, 15), (22, -16),
-    (24, 5), (25, -22), (27, -12), (28, 27), (5, 6), (6, 5), (15, 9), (22, 19), (20, 25), (20, 5),
-    (6, 5), (11, 6), (0, 9), (1, 7), (3, 43), (4, 21), (5, -8), (9, -5), (11, -5), (17, -5),
-    (19, -6), (20, -6), (21, -8), (22, -6), (23, -10), (24, -9), (25, 15), (26, -5), (27, -6), (19, 7),
-    (21, 12), (11, 6), (14, 5), (20, -6), (21, 5), (1, 11), (3, 6), (14, 12), (25, -5), (26, 11),
-    (18, 10), (11, 10), (23, 16), (16, 9), (21, 5), (20, 5), (20, 5), (8, 5), (1, -5), (5, 32),
-    (6, -5), (7, 26), (9, -5), (16, 12), (17, 5), (19, 8), (20, -11), (21, -12), (23, -6), (25, -10),
-    (17, 30), (21, -5), (0, 47), (1, 6), (2, -10), (5, -9), (7, -9), (8, -7), (11, -14), (12, -12),
-    (13, -11), (14, -12), (15, -11), (16, -14), (17, -8), (18, -14), (19, 19), (21, -8), (24, 15), (25, 39),
-    (27, 35), (3, 9), (23, 6), (14, 9), (1, -5), (5, -5), (9, -5), (14, -6), (15, -7), (16, -9),
-    (17, -6), (18, -7), (20, 12), (21, 6), (22, 76), (23, -9), (25, -7), (11, 11), (0, 29), (1, 28),
-    (2, -6), (3, -9), (5, -11), (6, -8), (12, 8), (16, -6), (17, -6), (18, 10), (19, -9), (22, -5),
-    (24, 6), (25, 5), (26, -5), (27, 5), (0, 12), (1, 15), (3, -7), (4, -5), (6, 6), (9, -9),
-    (10, 12), (11, -5), (13, -5), (16, -9), (17, 30), (18, 5), (19, -17), (20, 9), (21, 25), (22, -11),
-    (23, 6), (24, -8), (25, -20), (26, -6), (0, 20), (1, 30), (4, -9), (5, -8), (6, -6), (8, -5),
-    (9, -13), (10, -5), (11, -12), (13, -10), (15, -5), (16, -8), (18, 10), (19, -7), (21, 14), (23, -5),
-    (24, -10), (25, 36), (26, -13), (27, 6), (28, 18), (19, 15), (17, 6), (23, 10), (1, -8), (2, 23),
-    (18, 8), (1, -9), (4, -6), (5, -13), (6, -8), (9, -7), (10, -6), (11, -8), (12, -5), (14, -9),
-    (15, 182), (16, -21), (17, 30), (18, 35), (19, -18), (20, -17), (21, -33), (22, -20), (23, -20), (24, -5),
-    (25, -9), (27, -5), (28, -8), (2, 6), (3, -6), (11, 17), (13, 16), (17, -6), (19, -7), (23, 10),
-    (15, 5), (5, -6), (6, 16), (16, 9), (18, 7), (22, -5), (17, 11), (1, 8), (5, 8), (6, 12),
-    (7, -8), (9, 5), (12, 7), (14, -7), (16, 24), (18, 8), (20, 13), (21, 26), (22, -15), (23, -16),
-    (24, -7), (25, -31), (26, -11), (15, 9), (25, 5), (16, 7), (16, 12), (21, 5), (21, 7), (5, 7),
-    (17, -5), (19, -8), (21, -8), (23, 6), (10, 11), (21, 5), (0, 11), (25, 8), (28, 8), (0, 5),
-    (16, 10), (6, 13), (23, 6), (21, 5), (18, 6), (20, -5), (22, 5), (5, 6), (0, -13), (1, -11),
-    (2, -5), (4, -10), (6, -11), (9, -8), (10, -11), (12, -9), (15, -13), (16, -14), (17, -9), (19, 14),
-    (20, -7), (21, -7), (23, 37), (24, -14), (25, 53), (26, 17), (27, 21), (28, 6), (1, 8), (14, 5),
-    (5, 5), (18, 8), (16, 10), (21, 14), (22, -6), (15, 9), (23, 6), (9, 6), (11, 25), (13, 58),
-    (21, -7), (23, -5), (24, -6), (25, -14), (1, 8), (21, 8), (1, -5), (5, -7), (10, 12), (18, -9),
-    (19, -7), (20, 43), (27, 6), (1, 5), (5, 7), (5, 8), (6, 5), (23, 7), (18, 10), (2, 6),
-    (18, 10), (19, 13), (6, 8), (17, 6), (18, 5), (5, -5), (9, -9), (10, 14), (12, 6), (15, -6),
-    (17, 5), (19, 17), (20, 11), (21, -6), (22, 5), (23, -10), (20, 6), (5, -5), (15, 43), (16, 11),
-    (17, -8), (19, -8), (22, 11), (23, -7), (14, 20), (14, 6), (1, -7), (3, -5), (5, 68), (7, 24),
-    (10, -5), (15, -7), (17, -6), (19, -5), (20, 6), (21, -14), (22, -7), (25, -5), (7, 12), (22, 8),
-    (5, 8), (21, -5), (23, 13), (22, 5), (8, 5), (5, 5), (20, 6), (23, 6), (18, 5), (1, 5),
-    (9, 5), (10, 50), (11, -10), (20, -7), (23, -6), (6, 7), (27, 8), (21, 7), (22, 5), (23, 9),
-    (16, 22), (21, 5), (20, 5), (20, 10), (15, 7), (21, 5), (6, 6), (1, -6), (5, 22), (6, -5),
-    (17, 21), (18, -12), (19, -7), (21, 29), (23, -13), (19, 6), (0, -5), (17, -11), (18, -5), (21, -5),
-    (23, 5), (24, 22), (26, 12), (23, 13), (17, 8), (16, 10), (17, 12), (19, 14), (21, -5), (23, -5),
-    (6, 12), (25, 7), (1, 10), (14, 14), (5, -5), (17, -6), (18, 22), (19, 10), (20, 10), (21, -5),
-    (23, -5), (27, 6), (5, -5), (18, 5), (21, 7), (4, 6), (11, 14), (1, 5), (18, 6), (23, 18),
-    (25, -8), (1, -7), (4, 5), (5, 7), (9, 14), (10, 7), (16, -5), (17, -6), (18, -5), (21, 9),
-    (22, -7), (25, 17), (2, 8), (11, 5), (20, 13), (18, 9), (22, 6), (1, 11), (28, 8), (4, 5),
-    (11, 5), (20, -7), (1, 6), (2, 11), (3, 12), (25, -7),
+    (5, -5), (17, -5), (20, -5), (21, 11), (22, 11), (23, 10), (25, -6), (14, 13), (23, 7), (18, 6),
+    (18, 5), (25, 11), (19, 12), (18, 13), (25, 6), (22, 8), (2, 6), (6, 5), (25, 9), (4, 7),
+    (23, -5), (25, 11), (17, 5), (17, 5), (20, 9), (21, 9), (1, 7), (15, -5), (21, 12), (22, 5),
+    (11, 11), (0, -5), (9, -7), (11, -8), (12, 19), (15, -9), (16, -8), (17, -10), (18, -8), (20, -5),
+    (21, 5), (23, 43), (24, -5), (25, 21), (26, 6), (28, -5), (8, 12), (15, 5), (18, 7), (0, -7),
+    (1, 51), (2, 17), (3, 16), (4, 7), (5, -8), (6, -5), (9, -6), (11, -5), (14, 30), (15, -9),
+    (16, -6), (17, -7), (18, -8), (20, -6), (21, -11), (23, -5), (25, -9), (21, 5), (8, 5), (3, -6),
+    (4, -7), (5, 10), (6, -7), (7, 15), (9, -11), (10, -7), (11, 6), (12, -6), (15, -7), (17, 7),
+    (21, 15), (22, 9), (23, 22), (25, -12), (28, -6), (22, 10), (16, 29), (21, -5), (15, -5), (17, 7),
+    (27, 6), (2, 9), (17, 10), (23, 12), (6, 9), (5, -5), (28, 7), (1, 10), (24, 35), (25, -9),
+    (20, 17), (21, -5), (22, 10), (6, 5), (1, -5), (6, -5), (9, 6), (16, 15), (18, 8), (20, 5),
+    (21, -6), (28, 5), (1, -5), (5, -6), (9, -5), (10, 24), (12, 33), (15, -8), (16, -6), (17, -11),
+    (19, -6), (20, -6), (22, 20), (23, 8), (25, -9), (19, 7), (1, -6), (14, 5), (15, -6), (16, 8),
+    (17, -9), (18, 7), (23, -8), (25, 30), (15, -5), (21, 62), (22, -10), (25, -6), (15, 25), (17, 5),
+    (16, 5), (25, 5), (3, -5), (4, -14), (5, 29), (6, 15), (9, -13), (11, -19), (13, -8), (14, -7),
+    (15, -26), (16, -21), (17, 9), (18, 5), (19, -18), (20, 44), (21, 7), (22, 8), (23, 25), (24, -7),
+    (26, -6), (28, 12), (21, 9), (0, -8), (1, 46), (2, -16), (3, 13), (4, -7), (5, -10), (6, -5),
+    (7, -10), (8, -9), (9, -9), (10, -15), (11, -22), (12, -5), (13, -10), (14, 65), (15, 36), (16, 11),
+    (17, -27), (18, -18), (20, -16), (21, 9), (22, 53), (23, -36), (24, -5), (27, -16), (28, 15), (17, 6),
+    (2, 8), (11, 9), (16, -5), (25, -5), (28, 6), (21, 11), (25, 9), (5, -5), (6, 5), (11, 9),
+    (21, -7), (22, 6), (1, -5), (5, -12), (7, 5), (16, 11), (17, 8), (18, 12), (19, -5), (20, -9),
+    (21, 6), (1, 10), (3, 9), (11, 8), (16, -5), (23, -6), (25, -10), (0, 7), (5, -5), (15, -8),
+    (16, 12), (17, -5), (18, 7), (21, -14), (22, 15), (3, 8), (5, -5), (9, 9), (13, 11), (17, -5),
+    (25, 19), (19, 19), (20, -9), (18, 12), (19, 6), (0, 7), (3, 5), (19, -5), (20, 10), (22, 5),
+    (21, 7), (16, 6), (17, 15), (11, 7), (15, 5), (15, 5), (5, 5), (0, -6), (1, 9), (4, 8),
+    (5, 12), (11, -5), (12, -5), (15, -6), (16, -7), (17, 7), (21, 18), (22, -8), (23, -11), (25, -9),
+    (28, -5), (2, 5), (18, 10), (0, 27), (1, 8), (2, 14), (3, -5), (4, -5), (5, -9), (6, -5),
+    (9, -8), (10, -5), (12, -5), (13, -5), (14, -5), (15, -6), (16, -6), (17, -5), (19, -6), (20, -7),
+    (22, -7), (23, -13), (24, 17), (25, 32), (26, -8), (27, 5), (28, 7), (1, -11), (3, 5), (4, 5),
+    (14, 81), (15, -10), (16, -6), (20, -5), (21, -11), (25, -6), (15, 6), (21, 6), (16, 6), (4, 13),
+    (25, 31), (18, 5), (0, 6), (3, -13), (5, 25), (8, -9), (11, -11), (13, -12), (14, -11), (16, -5),
+    (17, 10), (18, 10), (19, 24), (20, 13), (21, -8), (22, -16), (23, -20), (24, -6), (26, 19), (27, 8),
+    (28, 5), (21, 19), (23, 8), (24, 5), (18, 5), (20, 9), (21, 29), (6, 10), (13, 12), (24, 10),
+    (25, -7), (1, 10), (14, 14), (21, -5), (1, 12), (3, 6), (21, 5), (17, 5), (21, 9), (6, 5),
+    (23, -11), (25, 66), (1, 6), (6, 9), (9, -5), (15, 6), (17, 16), (18, 5), (19, -6), (21, -5),
+    (23, -6), (15, 5), (20, 7), (21, 7), (0, 9), (16, 5), (26, 7), (25, 12), (25, 6), (1, -9),
+    (2, 30), (18, 28), (21, -6), (15, 7), (9, 8), (19, 8), (21, 6), (1, 16), (2, 10), (3, 22),
+    (21, -6), (25, -5), (21, 6), (18, 5), (15, 7), (5, -6), (28, 7), (1, 8), (2, -10), (4, 22),
+    (6, 19), (7, -9), (8, -5), (11, -16), (12, 7), (17, 26), (18, 12), (20, 12), (22, 17), (23, -22),
+    (24, 7), (25, -18), (26, -14), (27, -14), (28, -16), (1, 5), (12, 10), (23, 8), (18, 14), (5, 5),
+    (19, 5), (8, 5), (22, 12), (18, 6), (22, 10), (19, 11), (5, -10), (9, -5), (10, 19), (11, -5),
+    (12, 8), (15, -8), (18, -6), (19, 12), (20, 20), (21, 8), (5, 11), (21, -5), (8, 5), (5, -13),
+    (6, -5), (9, -7), (10, -6), (12, -5), (15, -7), (16, -5), (19, -6), (20, -15), (21, 43), (22, -7),
+    (23, 35), (27, 23), (0, 6), (19, 15), (14, 13), (22, 9), (15, 5), (3, -5), (4, -7), (6, -9),
+    (9, -11), (10, -7), (12, -5), (14, -5), (15, 27), (17, 20), (18, -7), (19, 25), (20, 13), (21, 8),
+    (22, -12), (23, -6), (24, -5), (25, -5), (1, -5), (5, 5), (9, 8), (18, -6), (21, 24), (15, -5),
+    (19, 33), (21, -8), (18, 6), (20, 7), (18, 6), (4, 6), (25, 14), (8, 5), (17, 23), (18, -5),
+    (22, 5), (17, 5), (22, 5), (9, 6), (15, 9), (17, -6), (21, 23), (23, -8), (11, 8), (19, 15),
+    (17, 10), (1, -8), (4, -6), (6, -9), (8, 21), (10, -5), (17, -13), (19, -11), (20, 27), (21, -7),
+    (22, -5), (23, -8), (24, 18), (25, -5), (26, 27), (0, -5), (1, 19), (2, 13), (3, -8), (4, -6),
+    (5, -17), (6, -10), (7, -5), (10, -5), (11, 5), (13, -5), (14, -6), (15, -19), (16, -10), (17, 74),
+    (18, 81), (19, 11), (20, -38), (22, -11), (23, -13), (24, -8), (25, -14), (26, -7), (28, -7), (5, 6),
+    (11, 10), (19, 8), (12, 6), (23, 9), (1, 6), (21, 14), (23, 15), (23, 5), (25, 6), (25, 9),
+    (18, 13), (5, 5), (5, 6), (17, 10), (21, -5), (1, -5), (5, -10), (9, 14), (16, -7), (19, 12),
+    (21, 20), (22, -5), (23, -7), (28, 13), (17, 7), (21, -5), (22, 5), (20, 5), (17, 16), (7, 7),
+    (0, 6), (5, 10), (9, 7), (17, 15), (18, 7), (20, -14), (21, -11), (25, -5), (26, 13), (6, 10),
+    (21, -6), (0, -72), (1, -41), (2, -41), (3, -29), (4, -7), (5, 28), (6, 15), (7, -13), (8, -19),
+    (9, 11), (10, 24), (11, 41), (12, 17), (13, -16), (14, 17), (15, 15), (16, 21), (17, 25), (18, 9),
+    (20, 29), (21, 38), (22, 34), (23, 114), (24, -49), (25, -50), (26, -54), (27, -51), (5, 17), (7, 6),
+    (8, 20), (9, -6), (16, -5), (17, -10), (18, 12), (20, 8), (22, -5), (23, -10), (25, -8), (27, 8),
+    (27, 10), (0, 9), (17, 6), (1, 5), (18, 11), (20, 6), (15, 9), (6, 5), (2, 5), (17, 9),
+    (24, 5), (26, 5), (0, 12), (1, 11), (24, 6), (25, -5), (17, 9), (16, 8), (23, 7), (15, 5),
+    (5, -6), (7, 15), (9, 8), (20, 8), (11, 11), (0, -5), (1, -6), (18, -6), (19, 11), (20, 37),
+    (22, -6), (23, -7), (28, 14), (19, 16), (5, -5), (17, -6), (19, 16), (20, 25), (27, 6), (1, 5),
+    (25, -7), (26, 7), (27, 19), (3, 7), (11, 5), (25, 7), (3, 6), (22, 14), (0, 6), (0, 9),
+    (1, 6), (21, -5), (6, 11), (9, 8), (5, 14), (10, -5), (20, -5), (22, -5), (23, -9), (28, 17),
+    (19, 18), (23, 5), (20, 6), (16, 16), (18, 5), (23, 9), (16, 30), (17, 6), (20, -6), (16, 9),
+    (9, 5), (19, 5), (23, 15), (14, 20), (23, 5), (25, 18), (0, -12), (1, -16), (4, -9), (6, -9),
+    (9, -9), (10, -10), (12, -7), (15, -17), (16, -14), (17, -12), (19, 15), (20, -9), (22, 9), (23, 19),
+    (24, -12), (25, 62), (26, 19), (27, 20), (28, 7), (17, 25), (21, -5), (1, 24), (3, -13), (4, 38),
+    (5, 102), (6, 15), (8, -5), (10, 13), (12, -9), (13, -7), (14, -6), (15, -14), (16, -16), (17, -19),
+    (18, -21), (19, -28), (20, 19), (21, -8), (22, -14), (23, -26), (24, -9), (26, -13), (27, 6), (28, -11),
+    (1, 6), (3, 11), (5, -5), (9, 9), (17, -6), (21, 15), (23, 10), (25, -8), (20, 28), (21, -5),
+    (23, -7), (25, -5), (27, 6), (15, -5), (16, 7), (1, -5), (9, -6), (16, 15), (17, 5), (20, 6),
+    (21, 10), (4, 16), (5, 16), (7, 7), (21, -11), (23, -5), (15, 11), (23, 5), (26, 12), (5, 43),
+    (21, -5), (23, -6), (21, 6), (22, 11), (5, 6), (23, 7), (26, 6), (6, 6), (9, -6), (13, 11),
+    (14, -5), (15, 5), (16, 11), (18, 23), (19, 12), (22, -10), (25, -14), (1, 7), (21, 9), (18, 8),
+    (21, 30), (21, 7), (0, -5), (4, -5), (5, -9), (9, -11), (10, -7), (11, -8), (12, -6), (15, 45),
+    (16, 41), (18, 14), (19, -17), (20, -11), (21, 6), (22, 34), (23, -18), (24, -5), (25, -8), (27, -5),
+    (28, -8), (21, 6), (18, 5), (23, 6), (25, 20), (28, 7), (4, 10), (5, 6), (26, 5), (27, 8),
+    (17, 5), (17, 7), (5, 14), (6, 11), (9, 5), (10, -6), (11, -6), (13, -5), (14, 5), (15, 12),
+    (16, -6), (17, -12), (19, 13), (20, 6), (21, -9), (24, -7), (25, -6), (21, 11), (22, 22), (20, 5),
+    (0, -16), (1, 5), (2, 65), (3, -12), (4, -10), (5, -20), (6, -11), (7, -7), (8, 6), (9, -11),
+    (10, -12), (11, -17), (12, -11), (13, -8), (14, -10), (15, -17), (16, -12), (17, 77), (18, 68), (19, -18),
+    (20, -23), (21, 23), (22, -15), (23, -28), (24, 18), (25, 10), (26, -13), (23, 6), (2, 7), (19, 13),
+    (1, 7), (25, 13), (26, 9), (0, -5), (1, 32), (2, 7), (3, 9), (5, -13), (6, -10), (11, -6),
+    (14, 10), (15, 11), (16, -7), (19, -7), (20, -6), (22, -12), (25, -10), (26, 8), (28, 5), (15, 6),
+    (16, 5), (21, 6), (23, 7), (8, 8), (16, 8), (17, 22), (19, 10), (23, -6), (8, 5), (1, 5),
+    (17, 6), (15, 7), (5, 10), (23, 11), (20, 13), (19, 5), (20, 12), (1, 7), (6, 5), (0, 7),
+    (9, 6), (9, -6), (15, 6), (17, -6), (18, 10), (20, -8), (21, 9), (23, 7), (5, -5), (6, 9),
+    (21, 6), (16, 8), (1, 10), (2, 6), (25, 8), (15, 15), (11, 9), (12, 10), (21, -6), (22, 16),
+    (23, 21), (25, -5), (7, 7), (3, 64), (5, -5), (21, -13), (23, -11), (17, 10), (21, 6), (9, 16),
+    (1, 12), (9, -5), (17, 10), (18, 6), (20, -6), (21, -9), (25, -5), (27, 9), (15, 6), (16, 5),
+    (17, -9), (18, -5), (19, 12), (22, 10), (23, -5), (25, -6), (28, 10), (18, 9), (26, 30), (15, 5),
+    (21, 7), (27, 7), (17, 22), (18, 14), (19, -5), (20, 6), (23, -5), (15, 22), (5, 13), (21, -5),
+    (18, 16), (21, -5), (25, 8), (15, 25), (17, 7), (21, -17), (12, 6), (4, 6), (14, 5), (18, 8),
+    (24, 9), (11, 5), (22, 5), (19, 7), (27, 12), (18, 11), (20, 6), (0, 11), (1, 16), (24, 6),
+    (25, -5), (19, 23), (20, -5), (12, 26), (23, -10), (1, 7), (1, 8), (2, 9), (3, 6), (14, 23),
+    (15, -5), (22, 10), (23, -11), (25, -5), (18, 6), (22, 5), (25, 7), (4, 20), (6, 11), (25, 5),
+    (21, 10), (23, 5), (0, -7), (2, -7), (9, -7), (11, -12), (12, 17), (13, -6), (15, -12), (16, -10),
+    (17, -17), (21, 15), (22, -7), (23, 63), (24, -8), (25, 25), (28, -7), (25, 9), (19, 16), (15, 8),
+    (19, 8), (6, 5), (20, 8), (23, 5), (23, 7), (18, 6), (26, 5), (0, -10), (1, 73), (2, 20),
+    (3, 17), (4, 6), (5, -11), (6, -7), (9, -8), (11, -6), (14, 31), (15, -9), (16, -7), (17, -8),
+    (18, -10), (20, -10), (21, -15), (23, -6), (25, -9), (26, -5), (27, -5), (28, -5), (20, 10), (17, 8),
+    (11, 10), (13, 11), (4, 5), (5, 8), (6, 5), (23, 5), (23, 13), (6, 19), (5, -7), (23, 23),
+    (22, 5), (20, 7), (22, 6), (25, -7), (0, -7), (3, -8), (4, -10), (5, 55), (6, 12), (9, -5),
+    (10, -10), (11, -8), (14, -7), (15, 10), (16, -14), (17, -12), (18, 12), (19, 10), (20, 9), (21, -25),
+    (23, 17), (24, -9), (25, 6), (28, -9), (1, -17), (2, -13), (4, -11), (5, -27), (6, 15), (8, -7),
+    (9, 9), (11, -10), (14, -14), (15, 5), (16, -8), (17, -6), (18, 15), (20, -18), (21, 38), (22, 18),
+    (24, -14), (25, 34), (26, 8), (28, -7), (15, 6), (18, 5), (5, -7), (7, 18), (0, 7), (21, 8),
+    (23, 6), (20, 5), (8, 5), (12, 12), (16, 6), (17, 7), (20, 7), (21, -14), (25, 6), (17, 20),
+    (6, 8), (10, 15), (13, 5), (16, -5), (17, 41), (18, -12), (19, -6), (21, -10), (23, -6), (25, -8),
+    (27, 8), (0, 20), (1, 9), (5, -6), (6, -7), (8, -5), (10, 6), (12, -6), (14, -7), (15, -5),
+    (17, 26), (18, -11), (19, -20), (20, 5), (22, 18), (23, 14), (25, -12), (26, -5), (22, 5), (11, 14),
+    (4, 16), (5, 45), (6, 5), (9, 7), (17, -7), (18, -6), (19, -6), (20, -9), (23, -11), (25, 7),
+    (1, 18), (5, 15), (25, 7), (16, 6), (19, 6), (5, 6), (20, 6), (0, 14), (1, -5), (3, 6),
+    (21, -9), (23, -6), (24, 16), (25, 12), (1, 8), (5, -15), (6, 15), (9, -7), (17, 7), (18, 17),
+    (20, 8), (22, 10), (23, -14), (24, -5), (28, -5), (5, -6), (8, 22), (19, 7), (20, 8), (14, 9),
+    (20, 13), (1, 6), (15, 8), (17, 5), (1, -7), (5, -7), (9, -6), (11, -5), (14, -7), (15, -6),
+    (16, -13), (17, -9), (18, -9), (19, -5), (21, 17), (22, 102), (23, -12), (25, -8), (21, -5), (22, 19),
+    (12, 46), (20, -6), (23, -7), (15, 7), (23, 5), (8, 11), (2, 7), (6, 7), (21, 12), (23, 11),
+    (21, 14), (20, 8), (18, 6), (4, -5), (6, -8), (9, 47), (11, 7), (12, -6), (16, -8), (17, 6),
+    (18, -11), (19, -5), (20, 7), (21, 30), (22, -9), (23, -6), (24, -6), (27, -5), (1, 8), (22, 5),
+    (0, -12), (2, -6), (4, -11), (5, -44), (6, -8), (7, 42), (8, 7), (9, 47), (11, -10), (13, -7),
+    (14, -8), (15, -10), (16, -10), (17, 13), (18, -14), (19, 16), (20, 52), (22, -12), (23, -13), (24, -10),
+    (25, -20), (27, 19), (3, 7), (25, 12), (20, 20), (11, 6), (20, 10), (21, 7), (15, 7), (21, 8),
+    (21, 14), (5, 7), (9, 10), (20, 15), (8, 5), (21, 7), (17, 5), (21, 9), (23, -5), (6, 5),
+    (8, 9), (6, 12), (6, 6), (16, 27), (18, 12), (0, 15), (1, 16), (5, 17), (6, 5), (1, 5),
+    (5, -16), (11, -6), (15, -9), (17, 21), (18, -6), (19, -11), (20, 5), (21, 29), (22, 24), (24, -6),
+    (28, -5), (5, 13), (8, 5), (21, -6), (22, 22), (16, 14), (21, 11), (24, 11), (25, -5), (23, 13),
+    (1, 9), (15, -5), (22, 5), (1, 7), (2, 9), (3, 10), (23, -5), (6, 5), (20, 5), (21, -5),
+    (22, 13), (1, 6), (23, 6), (11, 13), (14, 5), (2, 9), (0, 25), (3, 10), (5, -11), (6, 7),
+    (8, -5), (10, 8), (11, -8), (12, -8), (13, -7), (14, -5), (15, 6), (20, -9), (22, -10), (24, 11),
+    (25, 8), (26, -10), (18, 5), (20, 24), (4, 6), (25, 9), (9, 9), (25, 6), (15, 8), (11, 7),
+    (16, 6), (22, 11), (23, -7), (25, -6), (28, 6), (25, 14), (23, 5), (18, 10), (25, 7), (5, 6),
+    (20, 12), (11, 6), (19, 39), (20, -9), (21, -8), (2, 9), (17, 8), (21, 7), (5, 7), (4, 5),
+    (20, 12), (27, 7), (5, 10), (18, 7), (5, 6), (0, -5), (1, -5), (9, -5), (12, 5), (13, 30),
+    (20, -8), (23, -11), (24, 13), (25, 9), (28, 5), (3, 6), (21, -7), (23, 24), (26, 6), (27, 7),
+    (25, 6), (26, 12), (15, 15), (17, -5), (25, 9), (1, 5), (1, 9), (2, 13), (12, 9), (25, -5),
+    (6, 10), (8, 9), (17, 7), (5, 5), (24, 29), (25, -9), (22, 6), (19, 8), (24, 8), (22, 5),
+    (22, 5), (22, 14), (21, 11), (14, 21), (23, 7), (22, 5), (19, 6), (12, 14), (13, 7), (16, 12),
+    (17, -9), (19, -10), (6, 8), (21, 7), (22, -5), (23, -6), (25, 17), (21, 7), (20, 8), (21, 5),
+    (20, 17), (1, -6), (3, 9), (5, -8), (6, -6), (9, -7), (16, -6), (17, -5), (18, -8), (19, 13),
+    (20, 19), (21, 29), (23, -5), (25, -7), (27, 5), (2, 6), (14, 10), (15, 7), (21, 7), (25, -6),
+    (25, 11), (5, 10), (4, 6), (14, 5), (1, 31), (17, 6), (20, 5), (23, 6), (0, 9), (16, 5),
+    (15, -7), (20, 5), (25, 6), (19, 8), (17, 5), (19, 7), (1, 12), (17, 13), (18, 17), (21, 7),
+    (23, -9), (25, -5), (23, 10), (23, 8), (23, -6), (25, 31), (0, 7), (21, -5), (25, 31), (7, 6),
+    (20, 5), (1, -8), (23, -7), (25, -7), (26, 65), (11, 11), (1, 5), (4, 6), (17, 57), (18, -7),
+    (19, -5), (20, -5), (21, -7), (20, 7), (21, 5), (22, 7), (16, 6), (25, 11), (0, 10), (10, 13),
+    (20, 10), (17, 11), (19, 7), (18, 6), (20, -5), (22, 5), (23, 8), (17, 5), (0, -9), (1, -6),
+    (2, 10), (4, -11), (5, -14), (6, -12), (8, 6), (9, -7), (11, -12), (12, -6), (14, -8), (16, -14),
+    (17, 31), (18, 15), (19, -15), (20, -25), (21, -6), (22, -10), (23, -15), (24, 75), (25, 35), (27, 5),
+    (15, 5), (9, 28), (21, -6), (15, 5), (15, -8), (16, -8), (19, 92), (20, -5), (21, -12), (25, -10),
+    (23, 16), (1, 12), (2, 6), (17, -5), (24, 18), (17, 7), (0, -6), (9, -5), (12, 5), (13, 30),
+    (18, -5), (21, -8), (23, -12), (24, 12), (25, 9), (28, 5), (5, 5), (21, 5), (23, 18), (1, 8),
+    (15, -5), (19, 5), (18, 10), (1, 5), (18, 5), (23, 12), (5, 45), (21, -7), (23, -6), (20, 7),
+    (23, 7), (15, 5), (1, 7), (13, 8), (20, 10), (24, 8), (23, 7), (20, 5), (21, -5), (22, 13),
+    (22, 5), (23, 20), (23, 5), (17, 19), (22, 8), (23, 7), (21, 5), (10, 8), (20, 5), (1, 6),
+    (2, 7), (17, 5), (18, 7), (21, 5), (19, 6), (21, 6), (1, -14), (2, -26), (3, -13), (4, -8),
+    (5, -19), (6, -17), (7, -20), (8, -14), (9, -31), (10, -29), (11, -48), (12, -33), (13, -29), (14, 23),
+    (15, 112), (16, 107), (17, -47), (18, -60), (19, 51), (21, 16), (22, 127), (23, -102), (24, -10), (25, 90),
+    (26, -14), (27, -7), (28, 19), (10, 6), (12, 9), (21, -6), (23, 19), (18, 5), (17, -5), (18, 8),
+    (21, 7), (15, 5), (25, 6), (1, -7), (3, -5), (4, 8), (6, 5), (10, -6), (15, -5), (17, 33),
+    (18, 14), (19, 8), (21, 5), (23, -17), (25, -13), (27, 10), (18, 7), (18, 5), (17, 7), (25, 7),
+    (1, 10), (4, 5), (5, 6), (23, 5), (3, 7), (21, -5), (24, 6), (22, 5), (18, 8), (13, 8),
+    (17, 5), (4, 6), (6, 8), (17, 8), (15, 5), (17, 5), (1, 6), (17, 9), (4, 12), (25, 21),
+    (17, 11), (27, 7), (15, 5), (16, 6), (18, 10), (21, -6), (22, -5), (3, 8), (20, 9), (21, 9),
+    (15, 5), (21, 6), (5, 14), (5, -6), (18, 7), (28, 7), (3, -6), (6, -5), (7, 6), (8, 11),
+    (10, 6), (11, -8), (12, -6), (17, -9), (18, -5), (19, -17), (20, 7), (21, 12), (22, -5), (24, 14),
+    (25, 5), (27, 6), (17, 9), (22, 7), (11, 10), (24, 21), (17, 8), (28, 12), (1, 7), (2, 9),
+    (3, 10), (23, -5), (17, -6), (18, 10), (1, 20), (4, 7), (14, 7), (0, -15), (1, -31), (2, -12),
+    (3, -16), (4, -24), (5, 40), (6, -12), (7, 28), (8, 10), (9, 56), (12, -8), (13, 33), (14, -26),
+    (15, -29), (16, -13), (17, -40), (19, 11), (20, 34), (21, 18), (22, 8), (26, -9), (12, 7), (13, 7),
+    (16, 9), (17, -8), (19, -10), (1, 7), (1, 31), (9, 23), (21, -7), (4, 9), (7, 10), (20, -5),
+    (21, 7), (26, 7), (0, 6), (13, 6), (17, 5), (25, -6), (1, 6), (16, 8), (0, -6), (1, 22),
+    (5, -7), (6, -5), (9, -6), (10, -5), (11, -5), (12, 19), (15, -6), (18, -11), (21, 10), (22, -6),
+    (23, -5), (24, 6), (26, 43), (27, -6), (0, 10), (2, 15), (5, -6), (11, 5), (15, -5), (17, -6),
+    (20, -6), (23, -7), (24, 15), (25, 11), (26, -5), (27, 9), (28, 10), (4, 5), (20, 11), (19, 12),
+    (27, 7), (22, 5), (3, 7), (9, 12), (21, 5), (1, 10), (1, -5), (9, 7), (11, 5), (15, -5),
+    (16, 5), (18, -5), (22, 9), (23, -6), (28, 9), (23, 7), (18, 7), (25, -5), (27, 5), (0, 10),
+    (5, -8), (9, -7), (10, 5), (16, -6), (17, 17), (18, 6), (19, 21), (20, 20), (21, -13), (22, -10),
+    (23, 13), (25, -10), (25, 14), (21, 11), (1, 15), (1, 6), (14, 13), (22, 9), (15, 5), (15, 6),
+    (25, -5), (22, 10), (6, 7), (22, 10), (23, 5), (5, 14), (1, 8), (16, 9), (21, 5), (20, 12),
+    (6, 11), (15, 8), (1, 5), (5, -8), (6, 5), (12, 23), (15, -5), (17, -6), (18, 9), (19, -5),
+    (3, 7), (25, 11), (15, 7), (18, 13), (23, -5), (0, 9), (1, 5), (6, 9), (21, 5), (22, -6),
+    (17, 7), (18, 10), (6, 6), (23, 6), (26, 5), (17, 5), (16, 6), (19, 21), (22, -5), (14, 13),
+    (24, 9), (23, 6), (17, 5), (0, 21), (17, 7), (19, 11), (25, 5), (14, 7), (19, 6), (5, -6),
+    (7, 14), (20, 7), (22, 5), (11, 6), (20, 5), (21, 7), (21, 6), (15, 7), (5, -9), (15, -11),
+    (16, 25), (19, 34), (21, 15), (23, -6), (17, 5), (19, 7), (22, 8), (23, 13), (1, 6), (5, -7),
+    (23, 23), (6, 7), (2, 8), (17, 5), (18, 8), (21, 8), (0, 5), (10, 9), (20, -6), (18, 7),
+    (15, 5), (1, 21), (3, -7), (4, -11), (5, -31), (6, -14), (7, -8), (8, -6), (9, -19), (10, 9),
+    (11, -16), (13, -8), (14, -11), (15, -21), (16, -19), (17, 27), (18, 34), (19, 28), (20, 88), (21, 20),
+    (22, -11), (23, -7), (24, -11), (25, -7), (28, -13), (15, 7), (7, 5), (5, 32), (7, 27), (23, -5),
+    (26, 6), (22, 7), (7, 6), (0, 21), (25, 7), (5, 6), (20, 6), (5, 6), (0, 7), (15, -5),
+    (19, 9), (20, 13), (21, 9), (21, 6), (21, 5), (20, -6), (21, 6), (18, 5), (4, 13), (5, 44),
+    (6, 7), (9, 6), (17, -7), (18, -5), (19, -5), (20, -6), (23, -10), (25, 6), (18, 13), (15, 9),
+    (16, 6), (21, 6), (5, 18), (21, -9), (18, 5), (21, -5), (18, 10), (5, 7), (6, 5), (26, 8),
+    (20, 5), (18, 5), (21, 5), (18, 13), (4, 8), (17, -9), (20, -6), (21, 18), (25, 5), (26, 7),
+    (27, 8), (15, 7), (24, 15), (1, 9), (15, 7), (21, 8), (25, -6), (27, 18), (7, 6), (1, 7),
+    (17, 7), (8, 16), (19, 8), (23, -5), (17, 47), (18, -7), (21, -6), (5, -5), (10, -5), (11, 29),
+    (12, 12), (21, -7), (23, 6), (17, 5), (15, 6), (10, 7), (9, 8), (20, 26), (21, -5), (16, 6),
+    (20, 8), (6, 9), (1, -9), (3, 8), (4, -7), (5, 21), (6, 8), (9, -7), (10, -5), (11, -6),
+    (16, -6), (17, 15), (18, -5), (19, -7), (20, -11), (21, -8), (22, -7), (23, -13), (24, 39), (25, 19),
+    (26, -5), (27, -6), (20, 7), (6, 5), (15, 9), (23, 5), (1, 6), (0, 15), (21, 7), (23, 6),
+    (13, 8), (25, 5), (1, 9), (2, 5), (3, 8), (25, -7), (3, 7), (9, 6), (10, 15), (18, 5),
+    (19, 7), (20, 5), (21, -8), (23, -6), (18, 8), (4, 6), (23, 8), (0, -17), (2, -6), (3, -13),
+    (4, -18), (7, -10), (8, -11), (9, -8), (11, -33), (12, -17), (14, -9), (15, 8), (16, 23), (17, 30),
+    (18, 31), (19, -18), (21, 36), (22, 17), (23, -22), (24, 5), (25, 17), (27, -12), (28, 27), (17, 6),
+    (1, 7), (1, 10), (6, 6), (28, 7), (0, 5), (1, -6), (3, -17), (4, 20), (5, 9), (6, 10),
+    (7, 10), (9, 9), (11, -18), (12, -10), (13, -8), (14, -9), (15, -11), (16, -16), (17, -5), (18, 7),
+    (19, 6), (20, 13), (21, 5), (22, -13), (23, -19), (25, -5), (26, 15), (27, 21), (5, 11), (16, 6),
+    (23, 6), (23, 5), (15, 14), (23, 26), (1, -6), (5, -15), (9, -7), (10, -9), (11, 19), (15, -7),
+    (16, -5), (18, -5), (19, -8), (20, 20), (22, -6), (23, 83), (25, -9), (28, -5), (1, 6), (1, 6),
+    (4, 19), (23, 11), (23, 24), (25, 7), (1, -15), (3, 6), (4, 48), (5, -12), (6, -5), (9, -6),
+    (10, -5), (11, -8), (12, -5), (14, 89), (16, 13), (17, -8), (18, -7), (19, -6), (20, -5), (21, -13),
+    (23, -26), (25, -11), (1, -5), (4, -5), (5, -9), (6, -5), (9, -5), (10, -6), (11, -8), (13, 8),
+    (14, -6), (15, -5), (17, -10), (18, -7), (20, -7), (22, 15), (23, 76), (25, 11), (28, -5), (25, 7),
+    (2, 6), (3, 7), (22, 5), (15, 6), (23, 5), (1, -7), (5, 8), (6, -6), (9, 13), (10, 8),
+    (11, -8), (12, -5), (15, -6), (18, 14), (19, -7), (20, 13), (21, -12), (22, 13), (25, -6), (21, 30),
+    (3, -5), (4, -5), (6, -6), (11, -9), (14, -6), (16, -5), (18, -8), (19, -7), (20, -11), (21, -6),
+    (22, -8), (23, 106), (25, 5), (28, -5), (4, -5), (6, -5), (9, -5), (10, -5), (11, -8), (12, -5),
+    (14, 8), (16, -5), (17, -5), (19, -8), (23, 45), (25, 16), (26, 6), (27, -5), (18, 9), (0, 9),
+    (1, 15), (2, -13), (4, -18), (5, -18), (6, -6), (7, -8), (8, -8), (9, 11), (11, -18), (12, -7),
+    (14, -8), (15, 33), (16, 30), (17, 11), (18, 28), (19, -7), (20, 13), (21, 18), (22, -6), (23, -8),
+    (24, -8), (25, -19), (26, -17), (17, 7), (15, 6), (5, 5), (18, 9), (19, 6), (0, 6), (0, -31),
+    (1, 8), (2, -20), (3, -20), (4, -11), (5, 73), (6, 45), (7, 9), (8, -17), (9, 31), (10, 5),
+    (11, -55), (12, -27), (13, -28), (14, -38), (15, 46), (16, 14), (17, 31), (18, 24), (19, 56), (20, 32),
+    (21, 36), (22, 24), (23, -81), (24, -25), (25, -34), (26, -28), (27, -15), (13, 14), (23, 28), (0, -5),
+    (1, -5), (5, 17), (15, -7), (16, -5), (17, -8), (18, 12), (19, 16), (21, -13), (22, 17), (23, 19),
+    (2, 5), (3, -7), (5, -6), (6, -5), (9, -7), (11, 21), (12, 20), (13, 17), (18, -12), (20, -6),
+    (21, 12), (22, -10), (24, -6), (25, 6), (26, -5), (18, 6), (0, 7), (5, 5), (9, 8), (1, 5),
+    (2, -8), (3, 7), (4, 24), (5, 45), (6, 31), (7, 15), (10, -12), (11, -13), (13, -5), (15, -5),
+    (16, -14), (17, -13), (18, -15), (19, -15), (20, -32), (21, 5), (22, -17), (25, 10), (27, -9), (28, 9),
+    (0, -5), (1, -5), (5, -19), (6, -7), (9, -10), (10, -7), (11, -8), (12, -5), (15, -10), (16, -8),
+    (17, -15), (18, 28), (19, -12), (20, -25), (21, 47), (22, -9), (23, 89), (25, -9), (27, 26), (28, -5),
+    (23, 25), (9, 14), (22, -5), (23, -10), (28, 11), (17, 10), (18, 6), (9, 12), (21, 10), (1, -9),
+    (2, -6), (3, -7), (4, -8), (5, -22), (6, -11), (7, -6), (10, 113), (11, 110), (12, 11), (13, -8),
+    (14, -7), (15, -17), (16, -13), (17, -19), (18, -12), (19, 25), (20, 9), (21, -13), (22, -17), (23, -34),
+    (24, -8), (25, -25), (26, -6), (27, -8), (28, -9), (15, 8), (19, 9), (5, -5), (9, -5), (15, -5),
+    (16, 6), (18, -5), (19, -6), (21, 21), (22, 22), (25, -6), (1, 10), (1, -6), (6, 6), (8, 7),
+    (16, -6), (17, 12), (18, 10), (21, 6), (22, 6), (23, -9), (24, -5), (25, -12), (18, 7), (21, 9),
+    (19, 8), (0, 5), (21, 5), (21, -5), (22, 11), (18, 14), (1, 5), (6, 5), (9, 7), (27, 7),
+    (6, 8), (16, 5), (1, 5), (15, -10), (16, -5), (18, -5), (19, 83), (20, -8), (21, -16), (25, -9),
+    (20, 5), (1, 6), (5, 15), (9, 9), (23, -5), (11, 9), (6, 9), (23, 17), (25, -5), (27, 6),
+    (22, 6), (1, 7), (2, 9), (3, 10), (23, -5), (1, 12), (21, 6), (17, 6), (5, -8), (6, 59),
+    (20, -6), (25, -7), (22, 11), (0, 11), (1, 23), (2, -5), (3, -6), (4, 14), (5, -28), (6, 5),
+    (7, 9), (9, 6), (10, 13), (11, -7), (15, -7), (16, -5), (18, -11), (19, -10), (20, -6), (21, 16),
+    (22, -10), (26, -7), (27, 6), (1, 7), (4, 7), (5, 17), (6, 40), (9, -6), (15, -6), (17, -9),
+    (19, -7), (21, 9), (22, -6), (23, -12), (25, -8), (25, 11), (20, 10), (18, 6), (1, 6), (6, 5),
+    (21, 6), (15, -5), (19, 10), (20, 14), (21, 8), (5, 5), (21, 7), (1, 5), (16, 5), (21, 6),
+    (22, 8), (22, 7), (1, -7), (22, 11), (19, 10), (20, 5), (21, 6), (4, 6), (0, 7), (21, 10),
+    (20, 6), (21, -5), (1, 41), (4, 85), (5, -21), (6, -7), (14, -5), (15, -5), (18, -5), (20, -5),
+    (21, -16), (23, -8), (25, -10), (17, 5), (18, 8), (21, 10), (0, 13), (1, 17), (5, -15), (18, 6),
+    (20, -10), (23, -6), (28, 6), (19, 10), (18, 7), (4, 12), (21, 7), (13, 11), (17, 6), (21, -8),
+    (25, 31), (27, 5), (23, 13), (5, 6), (17, -5), (19, -7), (20, 5), (23, 6), (17, 7), (18, 10),
+    (21, 9), (22, 5), (10, 5), (21, 7), (19, 7), (19, 8), (1, 14), (19, 5), (1, 6), (22, 5),
+    (5, 5), (17, 7), (11, 18), (23, 9), (22, 5), (18, 35), (19, -6), (20, -5), (27, 14), (11, 22),
+    (11, 13), (20, 10), (9, 5), (2, 9), (17, 7), (19, 6), (6, 6), (18, 7), (14, 7), (5, -5),
+    (15, -8), (17, 5), (18, -8), (21, -16), (22, 34), (23, 21), (5, 6), (4, 8), (25, 11), (21, 7),
+    (23, 8), (1, 17), (15, -9), (21, 7), (28, 7), (26, 8), (22, 5), (5, 5), (17, 9), (15, 15),
+    (19, 8), (21, 6), (28, 7), (17, 7), (5, 5), (25, 8), (20, 5), (5, -5), (28, 7), (0, 9),
+    (0, -16), (1, 16), (3, -5), (4, 8), (5, 16), (7, 9), (8, -5), (9, 8), (11, -11), (13, -8),
+    (14, -10), (16, -5), (17, -5), (18, -6), (21, 17), (22, -17), (24, 5), (25, -23), (27, -10), (28, 26),
+    (5, 6), (6, 5), (21, 5), (15, 11), (22, 18), (20, 24), (6, 5), (11, 6), (0, 8), (1, 6),
+    (3, 43), (4, 20), (5, -8), (9, -5), (11, -5), (19, -6), (20, -6), (21, -7), (22, -5), (23, -10),
+    (24, -9), (25, 16), (26, -5), (27, -6), (19, 6), (21, 12), (11, 6), (14, 5), (20, -6), (21, 5),
+    (1, 11), (3, 6), (14, 12), (25, -5), (26, 11), (18, 9), (11, 10), (23, 15), (16, 9), (21, 5),
+    (20, 5), (20, 6), (8, 5), (1, -5), (5, 32), (6, -5), (7, 25), (9, -6), (16, 16), (19, 10),
+    (20, -11), (21, -13), (23, -6), (25, -10), (17, 30), (21, -5), (0, 46), (1, 9), (2, -11), (3, -5),
+    (5, -9), (7, -9), (8, -8), (11, -14), (12, -12), (13, -11), (14, -13), (15, -13), (16, -15), (17, -10),
+    (18, -14), (19, 22), (20, 5), (21, -11), (22, -6), (24, 14), (25, 37), (27, 41), (23, 5), (14, 9),
+    (1, -5), (5, -5), (9, -5), (14, -6), (16, -10), (17, -7), (18, -8), (20, 8), (21, 6), (22, 77),
+    (23, -9), (25, -8), (11, 11), (0, 27), (1, 30), (2, -7), (3, -9), (5, -11), (6, -9), (12, 7),
+    (16, -7), (17, -7), (18, 9), (20, 5), (21, -6), (22, -7), (23, -5), (24, 5), (26, -6), (27, 15),
+    (0, 11), (1, 18), (3, -5), (4, -5), (6, 7), (9, -10), (10, 12), (11, -5), (13, -5), (16, -8),
+    (17, 28), (18, 6), (19, -17), (20, 9), (21, 19), (22, -11), (23, 8), (24, -8), (25, -21), (26, -6),
+    (0, 20), (1, 32), (4, -8), (5, -8), (6, -7), (8, -5), (9, -12), (11, -12), (13, -9), (15, -5),
+    (16, -8), (18, 8), (19, -8), (20, -7), (21, 14), (23, -6), (24, -9), (25, 37), (26, -12), (28, 18),
+    (19, 14), (17, 5), (23, 9), (1, -8), (2, 22), (18, 8), (1, -10), (4, -6), (5, -13), (6, -8),
+    (9, -8), (10, -7), (11, -8), (12, -5), (14, -9), (15, 183), (16, -23), (17, 26), (18, 40), (19, -18),
+    (20, -9), (21, -39), (22, -21), (23, -20), (24, -5), (25, -8), (27, -5), (28, -8), (2, 6), (3, -5),
+    (11, 17), (13, 15), (17, -6), (19, -7), (23, 10), (15, 5), (5, -6), (6, 15), (16, 8), (18, 7),
+    (22, -5), (17, 11), (1, 6), (5, 5), (6, 20), (7, -7), (12, 7), (14, -7), (16, 23), (18, 7),
+    (20, 15), (21, 24), (22, -12), (23, -16), (24, -7), (25, -31), (26, -11), (15, 9), (25, 5), (16, 6),
+    (16, 13), (19, 6), (21, 7), (5, 7), (17, -5), (19, -8), (21, -8), (23, 6), (10, 10), (1, 8),
+    (15, -5), (21, 6), (0, 10), (25, 8), (28, 8), (0, 5), (16, 10), (6, 12), (23, 6), (21, 5),
+    (18, 6), (20, -5), (22, 5), (5, 5), (0, -12), (1, -11), (2, -5), (4, -10), (6, -11), (9, -7),
+    (10, -11), (12, -8), (15, -14), (16, -15), (17, -11), (19, 13), (20, -9), (21, -5), (22, 5), (23, 37),
+    (24, -14), (25, 54), (26, 17), (27, 19), (28, 6), (1, 8), (5, 5), (18, 8), (16, 10), (21, 13),
+    (22, -5), (15, 13), (23, 6), (9, 5), (11, 24), (13, 56), (21, -6), (23, -5), (24, -5), (25, -13),
+    (1, 7), (6, 5), (21, 5), (1, -5), (5, -7), (10, 12), (18, -10), (19, -7), (20, 47), (27, 6),
+    (1, 5), (5, 10), (5, 8), (6, 5), (23, 7), (18, 10), (2, 6), (18, 10), (19, 13), (6, 8),
+    (17, 6), (18, 5), (5, -5), (9, -9), (10, 14), (12, 6), (15, -6), (17, 5), (19, 17), (20, 11),
+    (21, -6), (22, 5), (23, -9), (20, 5), (5, -5), (15, 42), (16, 13), (17, -8), (19, -8), (20, -5),
+    (22, 10), (23, -7), (14, 20), (14, 5), (1, -7), (3, -5), (5, 68), (7, 23), (10, -5), (15, -7),
+    (17, -6), (19, -5), (20, 5), (21, -15), (22, -6), (7, 12), (22, 7), (5, 7), (21, -5), (23, 12),
+    (21, 6), (22, 5), (8, 5), (5, 5), (20, 5), (23, 6), (18, 5), (10, 49), (11, -9), (20, -8),
+    (23, -6), (6, 7), (27, 8), (21, 6), (22, 5), (23, 10), (16, 22), (20, 5), (20, 10), (6, 11),
+    (15, 7), (21, 5), (6, 5), (1, -5), (5, 22), (6, -5), (17, 20), (18, -12), (19, -6), (21, 28),
+    (23, -12), (19, 5), (0, -5), (9, -5), (17, -15), (21, -5), (24, 21), (26, 12), (23, 12), (17, 8),
+    (15, 6), (16, 9), (17, 13), (19, 13), (21, -6), (23, -5), (6, 11), (25, 7), (1, 10), (14, 14),
+    (21, -5), (5, -5), (17, -6), (18, 23), (19, 9), (20, 10), (21, -6), (23, -5), (25, -6), (27, 13),
+    (5, -5), (18, 5), (21, 6), (4, 6), (11, 13), (1, 5), (18, 6), (23, 18), (25, -8), (1, -7),
+    (4, 5), (5, 7), (9, 13), (10, 7), (16, -5), (18, -6), (20, 9), (21, 6), (22, -7), (25, 17),
+    (2, 8), (11, 5), (20, 15), (18, 9), (22, 6), (1, 11), (28, 8), (4, 5), (11, 5), (16, 9),
+    (20, -8), (21, -7), (1, 6), (2, 11), (3, 12), (25, -7),
 ];

@@ -145,7 +145,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
-                 "helo is dynamic", "dynamic ip space", "dynamic address", "ip must resolve",
+                 "helo is dynamic", "relay via isp", "relay via your isp", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
                  "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address"])
             .scope(Scope::Destination),
     );
@@ -402,7 +402,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.helo_policy", C::Policy,
           "our HELO/EHLO name is refused by the receiver's own access rule, not as malformed (Postfix check_helo_access 'Helo command rejected: Access denied', a HELO naming the receiver itself or a big provider, a deny list of HELO names): every message on this connection fails the same way")
-            .t(&["helo command rejected: access denied", "host impersonating", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
+            .t(&["helo command rejected: access denied", "host impersonating", "impersonating me", "pretending to be us", "pretending to be me", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
                  "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo"])
             .scope(Scope::Destination),
     );

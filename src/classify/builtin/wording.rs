@@ -451,7 +451,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
-            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "is disabled",
+            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "alias is disabled", "not actively monitored", "is not monitored", "is disabled",
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
