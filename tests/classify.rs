@@ -2932,9 +2932,16 @@ fn eighteenth_round_words_from_the_retired_fresh18() {
             P,
             Scope::Destination,
         ),
-        // ...while a message associated with spam is its content, a named cause (SPF)
-        // outranks our host's standing, and refusing mail from a domain stays a refusal
-        // of our sender.
+        (
+            "550 This server does not accept mail from your IP",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // ...while a message associated with spam is its content, a named cause (SPF) of
+        // equal weight wins the tie (declared before), and refusing mail from a domain
+        // stays a refusal of our sender.
         (
             "550 Your message has been associated with spam",
             S::DataEnd,
@@ -3016,6 +3023,14 @@ fn nineteenth_round_words_from_the_retired_fresh19() {
             C::Policy,
             P,
             Scope::Destination,
+        ),
+        // ...while a sender check's words about impersonation stay about our sender.
+        (
+            "550 Sender address rejected: you are pretending to be us",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
         ),
     ];
     check_scoped(&cases);

@@ -382,7 +382,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
-                 "bad reputation", "low reputation", "domain has been associated with spam", "ip has been associated with spam", "ip address has been associated with spam", "server has been associated with spam", "host has been associated with spam", "be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
+                 "bad reputation", "low reputation", "domain has been associated with spam", "ip has been associated with spam", "ip address has been associated with spam", "server has been associated with spam", "host has been associated with spam", "appears to be an open relay", "seems to be an open relay", "suspected to be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
@@ -402,7 +402,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.helo_policy", C::Policy,
           "our HELO/EHLO name is refused by the receiver's own access rule, not as malformed (Postfix check_helo_access 'Helo command rejected: Access denied', a HELO naming the receiver itself or a big provider, a deny list of HELO names): every message on this connection fails the same way")
-            .t(&["helo command rejected: access denied", "host impersonating", "impersonating me", "pretending to be us", "pretending to be me", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
+            .t(&["helo command rejected: access denied", "host impersonating", "helo command rejected: impersonating", "spammer pretending to be us", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
                  "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo"])
             .scope(Scope::Destination),
     );

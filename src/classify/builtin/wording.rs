@@ -451,7 +451,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
-            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "alias is disabled", "not actively monitored", "is not monitored", "is disabled",
+            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
@@ -722,6 +722,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.refused_from_our_host", C::Reputation,
           "mail refused 'from your host/server/IP' with no other cause: a verdict on our host's standing, holding the destination; its phrases contain the sender rule's 'not accept mail from', which gives way, and it is declared last of its tier, so a named cause of equal weight (SPF, TLS, relaying) wins the tie")
             .t(&["not accept mail from your host", "not accept mail from your server", "not accept mail from your ip",
+                 "does not accept mail from your host", "does not accept mail from your server", "does not accept mail from your ip",
+                 "doesn't accept mail from your host", "doesn't accept mail from your server", "doesn't accept mail from your ip",
+                 "don't accept mail from your host", "don't accept mail from your server", "don't accept mail from your ip",
+                 "won't accept mail from your host", "won't accept mail from your server", "won't accept mail from your ip",
+                 "cannot accept mail from your host", "cannot accept mail from your server", "cannot accept mail from your ip",
                  "not accept email from your host", "not accept email from your server", "not accept email from your ip",
                  "not accept messages from your host", "not accept messages from your server", "not accept messages from your ip"])
             .scope(Scope::Destination),
