@@ -252,8 +252,8 @@ fn tuning_split() {
     // reject texts and list managers' pipe output, many of which no rule decides, and the
     // model retrained with them moved a few older rows (BENCHMARKS.md, "Seventeenth round");
     // and again since `fresh18/` joined, mostly administrators' header and body checks
-    // (BENCHMARKS.md, "Eighteenth round"), and `fresh19/`, administrators' configurations
-    // ("Nineteenth round").
+    // (BENCHMARKS.md, "Eighteenth round"), and category again since `fresh19/` joined,
+    // administrators' configurations ("Nineteenth round"). Scope has about 4 rows of slack.
     assert!(pct(t.cat, t.n) >= 86.0, "tuning category {}", t.line());
     assert!(pct(t.scope, t.n) >= 87.5, "tuning scope {}", t.line());
     assert!(pct(t.disp, t.n) >= 97.5, "tuning disposition {}", t.line());

@@ -402,13 +402,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.helo_policy", C::Policy,
           "our HELO/EHLO name is refused by the receiver's own access rule, not as malformed (Postfix check_helo_access 'Helo command rejected: Access denied', a HELO naming the receiver itself or a big provider, a deny list of HELO names): every message on this connection fails the same way")
-            .t(&["helo command rejected: access denied", "host impersonating", "helo command rejected: impersonating", "spammer pretending to be us", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
+            .t(&["helo command rejected: access denied", "host impersonating", "helo command rejected: impersonating", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
                  "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo"])
             .scope(Scope::Destination),
     );
     v.push(
         r("text.helo_rejected", C::Protocol,
-          "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
+          "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected: Host not found', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected: host not found", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "helo mismatch",
                  "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first", "hello first", "expecting ehlo", "expecting helo", "ehlo expected", "helo expected",

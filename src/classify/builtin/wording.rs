@@ -450,7 +450,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
-          "the mailbox exists but is disabled, inactive, suspended, frozen or locked (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
+          "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
@@ -720,7 +720,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.refused_from_our_host", C::Reputation,
-          "mail refused 'from your host/server/IP' with no other cause: a verdict on our host's standing, holding the destination; its phrases contain the sender rule's 'not accept mail from', which gives way, and it is declared last of its tier, so a named cause of equal weight (SPF, TLS, relaying) wins the tie")
+          "mail refused 'from your host/server/IP' with no other cause: a verdict on our host's standing, holding the destination; its phrases contain the sender rule's 'not accept mail from' and the no-mail-service rule's 'does not accept mail', which give way (the don't/won't/cannot forms outweigh the vague IP-refusal rule), and it is declared last of its tier, so a named cause of equal weight (SPF, TLS, relaying) wins the tie")
             .t(&["not accept mail from your host", "not accept mail from your server", "not accept mail from your ip",
                  "does not accept mail from your host", "does not accept mail from your server", "does not accept mail from your ip",
                  "doesn't accept mail from your host", "doesn't accept mail from your server", "doesn't accept mail from your ip",
