@@ -405,7 +405,8 @@ fn user_unknown() {
         C::UserUnknown,
         P,
     );
-    check("550 Unrouteable address", S::RcptTo, C::DomainNotFound, P);
+    // A receiving Exim says this of a recipient it cannot route in its own domains.
+    check("550 Unrouteable address", S::RcptTo, C::UserUnknown, P);
     check(
         "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)",
         S::RcptTo,
@@ -2144,13 +2145,14 @@ fn fifth_round_limits_relays_and_lookups() {
             P,
             Scope::Destination,
         ),
-        // A blocklist the receiver could not query is not a listing of our IP.
+        // A blocklist the receiver could not query is not a listing of our IP; its resolver
+        // fails for all our mail, so the destination waits.
         (
             "451 4.7.1 RBL lookup failed, try again later",
             S::RcptTo,
             C::Dns,
             T,
-            Scope::Recipient,
+            Scope::Destination,
         ),
         (
             "451 4.3.0 Temporary DNS error on bl.spamcop.net",
@@ -2973,14 +2975,240 @@ fn eighteenth_round_words_from_the_retired_fresh18() {
         S::Unknown,
     );
     assert_eq!(v.category, Some(C::Network));
-    assert_eq!(v.rule, "text.network_at_greeting");
+    assert_eq!(v.rule, "text.network");
     assert_eq!(v.disposition, T);
     let v = c().classify_text(
         "conversation with mx.example.net[192.0.2.7] timed out while receiving the initial server greeting",
         S::Unknown,
     );
     assert_eq!(v.category, Some(C::Network));
-    assert_eq!(v.rule, "text.network_at_greeting");
+    assert_eq!(v.rule, "text.network");
+}
+
+#[test]
+fn twentieth_round_words_from_the_retired_fresh20() {
+    let cases = [
+        // An allow-list of client IPs is a rule about our host: the destination waits.
+        (
+            "550 Mail from your IP is not accepted: allowlisted IPs only",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "503 Relaying is restricted to whitelisted hosts",
+            S::Unknown,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // Asked to log in, or told that authentication is required (misspelt).
+        (
+            "550 Please log in before sending mail",
+            S::RcptTo,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 Authentication requires before sending on port 587",
+            S::MailFrom,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        // A receiving Exim's 'Unrouteable address' at RCPT is its recipient check.
+        (
+            "550 Unrouteable address",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 Messages not permitted from your IP [192.0.2.10]",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 Message headers contain invalid syntax",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 Executables are not accepted here",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Mail sent by spamware rejected",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Only DMARC reports are accepted at this address",
+            S::DataEnd,
+            C::Policy,
+            P,
+            Scope::Message,
+        ),
+        // The sender refused, in several languages, and a sender on a block list.
+        (
+            "554 5.7.1 Remitente rechazado",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 Адрес отправителя запрещён",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 Sender e-mail address refused here",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Sender matched blocklist",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 Your IP in EHLO is not allowed",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // A block-list lookup that failed is the receiver's resolver, not a listing.
+        (
+            "451 4.7.1 Temporary lookup failure of example.com at dbl.example.net",
+            S::RcptTo,
+            C::Dns,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "451 Temporary delivery failure",
+            S::Unknown,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+    ];
+    check_scoped(&cases);
+    // In our MTA's bounce text, with no RCPT stage, the phrase stays a domain without
+    // a route.
+    let v = c().classify_text("Unrouteable address", S::Unknown);
+    assert_eq!(v.category, Some(C::DomainNotFound), "{}", v.rule);
+}
+
+/// A 5xx whose cause passes with time (a rate limit, too many connections) and whose
+/// text asks for a later retry is transient; without the request, or with another
+/// cause, the first digit stands.
+#[test]
+fn a_passing_cause_that_asks_for_a_retry_is_transient() {
+    let cases = [
+        (
+            "550 Too many messages, try again in 60 seconds",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+        ),
+        (
+            "554 5.7.1 Rate limit exceeded, please try again later",
+            S::DataEnd,
+            C::RateLimited,
+            T,
+        ),
+        (
+            "554 Too many connections from your host, try again later",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+        ),
+        (
+            "550 5.7.1 Rate limit exceeded",
+            S::DataEnd,
+            C::RateLimited,
+            P,
+        ),
+        (
+            "550 5.1.1 User unknown, try again later",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+        ),
+    ];
+    for (wire, stage, cat, disp) in cases {
+        check(wire, stage, cat, disp);
+    }
+    let v = c().classify(
+        &reply("550 Too many messages, try again in 60 seconds"),
+        S::RcptTo,
+    );
+    assert_eq!(v.retry_after, Some(Duration::from_secs(60)));
+    let e = c().explain(
+        &reply("554 Rate limit exceeded, try again later"),
+        S::DataEnd,
+    );
+    assert_eq!(e.classification.disposition, T);
+    assert!(e.reason.contains("asks for a later retry"), "{}", e.reason);
+    // A rule that sets the disposition keeps it: a user rule saying a 550 rate limit is
+    // final is obeyed.
+    let strict = Classifier::builtin()
+        .with_rules(vec![
+            tempfail::classify::UserRule::new("acme.final_limit", C::RateLimited)
+                .words(["rate limit exceeded"])
+                .disposition(P),
+        ])
+        .unwrap();
+    let v = strict.classify(
+        &reply("550 Rate limit exceeded, try again later"),
+        S::RcptTo,
+    );
+    assert_eq!((v.rule.as_ref(), v.disposition), ("acme.final_limit", P));
+}
+
+/// Network wording holds at every stage, the greeting too; wording that a connection
+/// could not be made holds everywhere but at the greeting, where a server saying so is
+/// refusing us.
+#[test]
+fn network_wording_at_the_greeting() {
+    let v = c().classify_text(
+        "connect to mx.example.net[192.0.2.7]:25: Connection refused",
+        S::Unknown,
+    );
+    assert_eq!(
+        (v.category, v.rule.as_ref()),
+        (Some(C::Network), "text.connection_refused")
+    );
+    let v = c().classify(
+        &reply("550 You cannot connect for 1 more days"),
+        S::Greeting,
+    );
+    assert_ne!(v.category, Some(C::Network), "{}", v.rule);
+    let v = c().classify(&reply("554 Connection refused"), S::Greeting);
+    assert_ne!(v.category, Some(C::Network), "{}", v.rule);
+    let v = c().classify(&reply("421 Unable to connect to the backend"), S::RcptTo);
+    assert_eq!(v.category, Some(C::Network), "{}", v.rule);
 }
 
 #[test]

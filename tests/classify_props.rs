@@ -116,6 +116,57 @@ proptest! {
     // Each case compiles a rule set (an automaton over every phrase): few cases.
     #![proptest_config(ProptestConfig::with_cases(16))]
 
+    /// A phrase with `{a|b}` groups matches exactly what its expansions, listed one by
+    /// one, match: the same verdict on a text holding one expansion, on one holding a
+    /// word that is no alternative, and on one holding the alternatives run together.
+    #[test]
+    fn alternatives_match_as_their_expansions(
+        a in "[a-z]{3,6}", b in "[a-z]{3,6}", x in "[a-z]{3,6}", y in "[a-z]{3,6}",
+        pick in 0usize..4, other in "[a-z]{3,6}", code in 400u16..=599, st in stage(),
+    ) {
+        let grouped = UserRule::new("mine", Category::Policy).words([format!("{{{a}|{b}}} zq {{{x}|{y}}}")]);
+        let listed = UserRule::new("mine", Category::Policy).words([
+            format!("{a} zq {x}"), format!("{a} zq {y}"), format!("{b} zq {x}"), format!("{b} zq {y}"),
+        ]);
+        let g = Classifier::from_rules_only(vec![grouped]).unwrap();
+        let l = Classifier::from_rules_only(vec![listed]).unwrap();
+        let first = [&a, &b][pick / 2];
+        let second = [&x, &y][pick % 2];
+        for text in [
+            format!("refused: {first} zq {second} here"),
+            format!("refused: {other} zq {second} here"),
+            format!("refused: {a}|{b} zq {second}"),
+            format!("refused: {{{a}|{b}}} zq {{{x}|{y}}}"),
+        ] {
+            let reply = Reply::new(ReplyCode::new(code).unwrap(), [text.clone()]);
+            let (vg, vl) = (g.classify(&reply, st), l.classify(&reply, st));
+            prop_assert_eq!(&vg.rule, &vl.rule, "{}", text);
+            prop_assert_eq!(vg.category, vl.category);
+        }
+        let hit = Reply::new(ReplyCode::new(code).unwrap(), [format!("refused: {first} zq {second} here")]);
+        prop_assert_eq!(g.classify(&hit, st).rule, "mine");
+    }
+
+    /// `!pattern` excludes: a rule with `["5.*.*", "!5.7.*"]` holds exactly for the
+    /// enhanced codes `5.*.*` matches and `5.7.*` does not.
+    #[test]
+    fn an_excluded_enhanced_pattern_never_holds(subject in 0u16..=9, detail in 0u16..=20, class in prop::sample::select(vec![4u8, 5])) {
+        let rule = UserRule::new("mine", Category::Policy).enhanced(["5.*.*", "!5.7.*"]).text(["zq"]);
+        let c = Classifier::from_rules_only(vec![rule]).unwrap();
+        let code = if class == 4 { 451 } else { 551 };
+        let reply = Reply::new(ReplyCode::new(code).unwrap(), [format!("{class}.{subject}.{detail} zq")]);
+        let v = c.classify(&reply, Stage::RcptTo);
+        let holds = class == 5 && subject != 7;
+        prop_assert_eq!(v.rule == "mine", holds, "{}.{}.{}: {}", class, subject, detail, v.rule);
+        // Only exclusions: any code but the excluded, or none.
+        let only_not = UserRule::new("mine", Category::Policy).enhanced(["!5.7.*"]).text(["zq"]);
+        let c = Classifier::from_rules_only(vec![only_not]).unwrap();
+        let v = c.classify(&reply, Stage::RcptTo);
+        prop_assert_eq!(v.rule == "mine", !(class == 5 && subject == 7));
+        let bare = Reply::new(ReplyCode::new(code).unwrap(), ["zq"]);
+        prop_assert_eq!(c.classify(&bare, Stage::RcptTo).rule, "mine");
+    }
+
     #[test]
     fn user_rules_come_first(phrase in "[a-z]{6,12}", code in 400u16..=599, st in stage()) {
         let rule = UserRule::new("mine", Category::Policy).text([phrase.clone()]);
@@ -229,6 +280,37 @@ fn bad_user_rules_name_the_rule_and_field() {
             "retry_after",
         ),
         (UserRule::new("", Category::Policy), "#0", "id"),
+        (
+            UserRule::new("k", Category::Policy).words(["{won't|cannot accept"]),
+            "k",
+            "words",
+        ),
+        (
+            UserRule::new("l", Category::Policy).words(["{a|{b|c}}"]),
+            "l",
+            "words",
+        ),
+        (
+            UserRule::new("m", Category::Policy).words(["a} b"]),
+            "m",
+            "words",
+        ),
+        (
+            // 4 × 4 × 5 = 80 phrases from one entry: more than 64.
+            UserRule::new("n", Category::Policy).words(["{a|b|c|d} {e|f|g|h} {i|j|k|l|m}"]),
+            "n",
+            "words",
+        ),
+        (
+            UserRule::new("o", Category::Policy).words(["{|}"]),
+            "o",
+            "words",
+        ),
+        (
+            UserRule::new("p", Category::Policy).enhanced(["!5.7"]),
+            "p",
+            "enhanced",
+        ),
     ];
     for (rule, id, field) in cases {
         let err = Classifier::builtin().with_rules(vec![rule]).unwrap_err();

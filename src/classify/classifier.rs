@@ -39,7 +39,10 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// decide: `2xx`/`3xx` success, `4xx` transient, `5xx` permanent, **except** that a
 /// `5xx` whose enhanced code is `4.X.X` (`550 4.2.2`) is transient: the server said
 /// one of its two signals is temporary, and a wrong retry costs one more attempt
-/// while a wrong bounce loses the mail. A `4xx` is always transient, whatever its
+/// while a wrong bounce loses the mail. Likewise a `5xx` is transient when its cause
+/// passes with time ([`Category::RateLimited`], [`Category::TooManyConnections`]) and
+/// the text asks for a later retry ("try again in 92 seconds", "try again later"):
+/// the server said when it will succeed. A `4xx` is always transient, whatever its
 /// enhanced code. Text without any code takes the matched category's usual
 /// disposition ([`Category::usual_disposition`]).
 ///
@@ -493,10 +496,18 @@ impl Classifier {
             enh,
             stage,
         );
-        match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
+        let fixed = winner
+            .as_ref()
+            .and_then(|w| self.engine.rules.get(w.rule as usize))
+            .is_some_and(|r| r.disposition.is_some());
+        let mut v = match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
             Some(call) if call.decided => self.model_verdict(v, &call, &found, code, stage),
             _ => v,
+        };
+        if !fixed && retry_asked_of_passing_cause(&found, v.category, code, enh) {
+            v.disposition = Disposition::Transient;
         }
+        v
     }
 
     /// Whether the learned model is consulted for this reply (the rules' verdict is
@@ -986,6 +997,20 @@ impl Classifier {
             ),
             None => reason,
         };
+        let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
+        let category = match &vote {
+            Some(v) if v.decided => Some(v.category),
+            _ => won.map(|r| r.category),
+        };
+        let fixed = won.is_some_and(|r| r.disposition.is_some());
+        let reason = if !fixed && retry_asked_of_passing_cause(&found, category, code, enh) {
+            format!(
+                "{reason}; the text asks for a later retry and a {} passes with time, so the 5xx is transient",
+                category.map_or("cause", Category::name)
+            )
+        } else {
+            reason
+        };
         (
             considered.into_iter().map(|(_, c)| c).collect(),
             reason,
@@ -1192,6 +1217,22 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
         low_confidence = c.low_confidence,
         "classified"
     );
+}
+
+/// A `5xx` (without a `4.X.X` enhanced code) whose cause passes with time and whose
+/// text asks for a later retry: transient (see [`Classifier`]'s disposition precedence).
+fn retry_asked_of_passing_cause(
+    found: &Found,
+    category: Option<Category>,
+    code: Option<ReplyCode>,
+    enh: Option<EnhancedCode>,
+) -> bool {
+    found.retry_asked
+        && matches!(
+            category,
+            Some(Category::RateLimited | Category::TooManyConnections)
+        )
+        && code_disposition(code, enh) == Some(Disposition::Permanent)
 }
 
 /// The disposition the codes alone give (see [`Classifier`]'s precedence).

@@ -35,6 +35,8 @@ enum PatKind {
     Rules,
     /// A retry-hint trigger.
     Hint,
+    /// A request to retry later with no duration ([`hint::LATER`]).
+    Later,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -169,6 +171,8 @@ pub(crate) struct Found {
     pub(crate) n: usize,
     /// The first retry hint in the text.
     pub(crate) hint: Option<Duration>,
+    /// The text asks for a later retry: a retry hint, or a [`hint::LATER`] phrase.
+    pub(crate) retry_asked: bool,
 }
 
 impl Found {
@@ -324,14 +328,19 @@ impl Engine {
                 }
             }
         }
-        for t in hint::TRIGGERS {
-            patterns.push((*t).to_owned());
-            meta.push(PatMeta {
-                kind: PatKind::Hint,
-                word_start: true,
-                word_end: false,
-            });
-            phrase_rules.push(Vec::new());
+        for (list, kind, word_end) in [
+            (hint::TRIGGERS, PatKind::Hint, false),
+            (hint::LATER, PatKind::Later, true),
+        ] {
+            for t in list {
+                patterns.push((*t).to_owned());
+                meta.push(PatMeta {
+                    kind,
+                    word_start: true,
+                    word_end,
+                });
+                phrase_rules.push(Vec::new());
+            }
         }
         let phrases: Vec<Box<[u8]>> = patterns
             .iter()
@@ -356,6 +365,7 @@ impl Engine {
                             || r.stages != 0
                             || !r.codes.is_empty()
                             || !r.enhanced.is_empty()
+                            || !r.enhanced_not.is_empty()
                     })
                     .collect()
             })
@@ -471,6 +481,7 @@ impl Engine {
                 && (r.codes.is_empty()
                     || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
                 && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
+                && !r.enhanced_not.iter().any(|p| p.matches(enh))
         };
         let weight = |i: u32| rules[i as usize].evidence.map_or(0, |e| e.weight());
         let mut found = Found {
@@ -478,6 +489,7 @@ impl Engine {
             candidates: [0; MAX_CANDIDATES],
             n: 0,
             hint: None,
+            retry_asked: false,
         };
         // The heaviest rule found so far.
         let mut floor = 0u16;
@@ -526,6 +538,7 @@ impl Engine {
             }
         };
         let mut hint = None;
+        let mut later = false;
         // Phrases that contain or lie inside another are held back until the scan
         // ends, so that one lying inside a longer match can give way to it.
         let mut spans = [(0u32, 0u32, 0u32); MAX_SPANS];
@@ -547,6 +560,7 @@ impl Engine {
                     hint = hint::parse_after(&text[end..]);
                 }
             }
+            PatKind::Later => later = true,
         });
         let spans = &spans[..n_spans];
         for &(s, e, pid) in spans {
@@ -584,6 +598,7 @@ impl Engine {
             consider(&self.enh_any);
         }
         consider(&self.always);
+        found.retry_asked = later || hint.is_some();
         found.hint = hint;
         found
     }

@@ -37,6 +37,11 @@ pub(super) const TRIGGERS: &[&str] = &[
     "try again in about",
 ];
 
+/// Phrases that ask for a later retry without saying when ("try again later"): with a
+/// [`TRIGGERS`] phrase followed by a duration, they make a 5xx whose cause passes with
+/// time (a rate limit, too many connections) transient (see `Classifier`).
+pub(super) const LATER: &[&str] = &["try again later", "retry later", "try later"];
+
 /// Clamps a duration to [`MIN`]–[`MAX`].
 pub(super) fn clamp(d: Duration) -> Duration {
     d.clamp(MIN, MAX)

@@ -20,9 +20,9 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `description` | string | reported as [`Classification::description`](crate::Classification::description) | empty |
 /// | `stages` | list of stage names | the rule applies only to replies to these commands (`rcpt_to`, `data_end`, …; see [`Stage`]) | every stage |
 /// | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
-/// | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code | any |
+/// | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code; a pattern with a leading `!` excludes (`"!5.7.*"`: any enhanced code but `5.7.*`, or none): the rule holds when one plain pattern matches (or there is none) and no excluding pattern does | any |
 /// | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
-/// | `words` | list of phrases | like `text`, but each phrase must start and end at a word boundary; a leading or trailing `*` lets it run into a word (`"greylist*"` matches `greylisted`) | any text |
+/// | `words` | list of phrases | like `text`, but each phrase must start and end at a word boundary; a leading or trailing `*` lets it run into a word (`"greylist*"` matches `greylisted`); `{a\|b\|c}` gives alternatives (`"{won't\|cannot} accept mail from your {host\|ip}"` is four phrases; no nesting, at most 64 phrases from one entry, an empty alternative allowed) | any text |
 /// | `failures` | list of [`TransportFailure`] names | the rule classifies these transport failures (`connection_refused`, `read_timeout`, `pipeline_desync`, `no_outcome`…) instead of replies; it cannot also set `codes`, `enhanced`, `text` or `words`, nor the disposition `success` | the rule classifies replies and text |
 /// | `disposition` | `success`/`transient`/`permanent` | overrides the codes | from the codes |
 /// | `category` | a [`Category`] name | the category reported | required |
@@ -164,7 +164,8 @@ pub struct UserRule {
         serde(default, skip_serializing_if = "Vec::is_empty")
     )]
     pub codes: Vec<String>,
-    /// Enhanced code patterns (`"5.7.1"`, `"5.7.*"`, `"none"`); empty means any.
+    /// Enhanced code patterns (`"5.7.1"`, `"5.7.*"`, `"none"`; `"!5.7.*"` excludes);
+    /// empty means any.
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Vec::is_empty")
@@ -177,7 +178,8 @@ pub struct UserRule {
     )]
     pub text: Vec<String>,
     /// The text contains one of these phrases at word boundaries (a leading or trailing
-    /// `*` lets the phrase run into a word), ASCII case-insensitively; empty means any.
+    /// `*` lets the phrase run into a word; `{a|b}` gives alternatives), ASCII
+    /// case-insensitively; empty means any.
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Vec::is_empty")
@@ -248,7 +250,8 @@ impl UserRule {
         self
     }
 
-    /// Restricts the rule to these enhanced code patterns (`"5.7.*"`, `"none"`).
+    /// Restricts the rule to these enhanced code patterns (`"5.7.*"`, `"none"`; a
+    /// leading `!` excludes: `"!5.7.*"`).
     pub fn enhanced<S: Into<String>>(mut self, pats: impl IntoIterator<Item = S>) -> Self {
         self.enhanced = pats.into_iter().map(Into::into).collect();
         self
@@ -261,7 +264,8 @@ impl UserRule {
     }
 
     /// Requires the text to contain one of these phrases at word boundaries (a leading
-    /// or trailing `*` lets a phrase run into a word; ASCII case-insensitive).
+    /// or trailing `*` lets a phrase run into a word; `{a|b}` gives alternatives; ASCII
+    /// case-insensitive).
     pub fn words<S: Into<String>>(mut self, phrases: impl IntoIterator<Item = S>) -> Self {
         self.words = phrases.into_iter().map(Into::into).collect();
         self
@@ -461,6 +465,8 @@ pub(crate) struct Rule {
     pub(crate) stages: u16,
     pub(crate) codes: Vec<CodePat>,
     pub(crate) enhanced: Vec<EnhPat>,
+    /// Enhanced patterns that must not match (`!5.7.*`).
+    pub(crate) enhanced_not: Vec<EnhPat>,
     pub(crate) phrases: Vec<Phrase>,
     pub(crate) disposition: Option<Disposition>,
     pub(crate) category: Category,
@@ -520,12 +526,16 @@ impl UserRule {
             .map(|c| CodePat::parse(c))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|r| err("codes", r))?;
-        let enhanced = self
-            .enhanced
-            .iter()
-            .map(|c| EnhPat::parse(c))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|r| err("enhanced", r))?;
+        let mut enhanced = Vec::with_capacity(self.enhanced.len());
+        let mut enhanced_not = Vec::new();
+        for c in &self.enhanced {
+            match c.trim().strip_prefix('!') {
+                Some(rest) => {
+                    enhanced_not.push(EnhPat::parse(rest).map_err(|r| err("enhanced", r))?)
+                }
+                None => enhanced.push(EnhPat::parse(c).map_err(|r| err("enhanced", r))?),
+            }
+        }
         let mut phrases = Vec::with_capacity(self.text.len());
         for t in &self.text {
             if t.trim().is_empty() {
@@ -540,27 +550,29 @@ impl UserRule {
                 word_end: false,
             });
         }
-        for w in &self.words {
-            let mut t = w.trim();
-            let word_start = !t.starts_with('*');
-            if !word_start {
-                t = &t[1..];
+        for entry in &self.words {
+            for w in &expand_alternatives(entry).map_err(|r| err("words", r))? {
+                let mut t = w.trim();
+                let word_start = !t.starts_with('*');
+                if !word_start {
+                    t = &t[1..];
+                }
+                let word_end = !t.ends_with('*');
+                if !word_end {
+                    t = &t[..t.len() - 1];
+                }
+                if t.is_empty() {
+                    return Err(err(
+                        "words",
+                        format!("{w:?}: an empty phrase would match every reply"),
+                    ));
+                }
+                phrases.push(Phrase {
+                    text: Cow::Owned(t.to_ascii_lowercase()),
+                    word_start,
+                    word_end,
+                });
             }
-            let word_end = !t.ends_with('*');
-            if !word_end {
-                t = &t[..t.len() - 1];
-            }
-            if t.is_empty() {
-                return Err(err(
-                    "words",
-                    format!("{w:?}: an empty phrase would match every reply"),
-                ));
-            }
-            phrases.push(Phrase {
-                text: Cow::Owned(t.to_ascii_lowercase()),
-                word_start,
-                word_end,
-            });
         }
         let mut failures = 0u32;
         for f in &self.failures {
@@ -645,6 +657,7 @@ impl UserRule {
             stages,
             codes,
             enhanced,
+            enhanced_not,
             phrases,
             disposition,
             category,
@@ -654,6 +667,43 @@ impl UserRule {
             evidence,
         })
     }
+}
+
+/// At most this many phrases come from one `words` entry's alternatives.
+pub(crate) const MAX_ALTERNATIVES: usize = 64;
+
+/// Expands a phrase's `{a|b|c}` groups into every combination, in order (`"{a|b} {c|d}"`
+/// gives `a c`, `a d`, `b c`, `b d`). Groups do not nest; an alternative may be empty.
+/// A phrase without braces is itself.
+pub(crate) fn expand_alternatives(phrase: &str) -> Result<Vec<String>, String> {
+    let mut out = vec![String::new()];
+    let mut rest = phrase;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err(format!("{phrase:?}: '}}' without '{{'"));
+        }
+        let (head, tail) = rest.split_at(open);
+        let tail = &tail[1..];
+        let close = tail
+            .find(['{', '}'])
+            .filter(|&i| tail.as_bytes()[i] == b'}')
+            .ok_or_else(|| format!("{phrase:?}: '{{' without its '}}' (groups do not nest)"))?;
+        let alts: Vec<&str> = tail[..close].split('|').collect();
+        if out.len().saturating_mul(alts.len()) > MAX_ALTERNATIVES {
+            return Err(format!(
+                "{phrase:?}: more than {MAX_ALTERNATIVES} phrases from its alternatives"
+            ));
+        }
+        out = out
+            .iter()
+            .flat_map(|p| alts.iter().map(move |a| format!("{p}{head}{a}")))
+            .collect();
+        rest = &tail[close + 1..];
+    }
+    for p in &mut out {
+        p.push_str(rest);
+    }
+    Ok(out)
 }
 
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {

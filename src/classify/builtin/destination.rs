@@ -312,15 +312,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "blacklisted sender", "blocklisted sender", "sender black listed", "sender blacklisted", "sender blocklisted",
                  "sender in blacklist", "user in blacklist", "sender address is on", "sender is on our block", "sender on block list",
                  "recipient's blocklist", "recipient's blacklist", "recipient's block list", "recipient's blocked", "personal blocklist", "personal block list",
-                 "personal blacklist", "user's block list", "user block list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted", "user's blocked list", "sender is on a user", "users blocked list", "blocked senders"])
+                 "personal blacklist", "user's block list", "user block list", "blocked sender list", "sender is on the recipient", "sender or domain is blacklisted", "sender or domain is blocklisted", "user's blocked list", "sender is on a user", "users blocked list", "blocked senders",
+                 "sender matched {blacklist|blocklist|denylist|black list|block list}"])
             .scope(Scope::Message),
     );
     v.push(
         r("dnsbl.lookup_failed", C::Dns,
           "the receiver could not query a blocklist (an RBL or DNS lookup error): its own resolver trouble, not a listing of our IP")
             .t(&["rbl lookup error", "dnsbl lookup error", "rbl lookup failed", "dnsbl lookup failed", "blacklist lookup failed",
-                 "blocklist lookup failed", "dns error on", "rbl lookup timeout", "dnsbl lookup timeout"])
-            .disp(Disposition::Transient),
+                 "blocklist lookup failed", "dns error on", "rbl lookup timeout", "dnsbl lookup timeout", "temporary lookup failure of"])
+            .disp(Disposition::Transient)
+            .scope(Scope::Destination),
     );
     v.push(
         r("text.attachment_listed", C::VirusContent,
@@ -395,7 +397,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["mismatches client ip",
                  "may not be mail exchanger", "use the smtp server of your isp", "smtp server of your isp", "es0000*", "host network not allowed", "your host is not allowed",
                  "not allowed to connect", "not accepting connections", "connections not accepted",
-                 "not welcome", "servers in your country", "from your country", "send to mx", "ip is not allowed to send", "ip address is not allowed to send"])
+                 "not welcome", "servers in your country", "from your country", "send to mx", "ip is not allowed to send", "ip address is not allowed to send",
+                 "{mail|email|messages} not permitted from {host|your host|ip|your ip}"])
             .scope(Scope::Destination),
     );
 
@@ -403,7 +406,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.helo_policy", C::Policy,
           "our HELO/EHLO name is refused by the receiver's own access rule, not as malformed (Postfix check_helo_access 'Helo command rejected: Access denied', a HELO naming the receiver itself or a big provider, a deny list of HELO names): every message on this connection fails the same way")
             .t(&["helo command rejected: access denied", "host impersonating", "helo command rejected: impersonating", "own domain/hostname", "forged helo", "spoofed helo", "false helo",
-                 "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo"])
+                 "helo not allowed", "helo hostname is not allowed", "helo host name has been denied", "helo/ehlo blocked", "badhelo",
+                 "ip in {helo|your helo|ehlo|your ehlo}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -421,7 +425,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.helo_command_rejected", C::Protocol,
           "Postfix 'Helo command rejected' with a cause no rule names and no 5.7.x code (none, 4.x.x, 5.5.x…): our HELO name is refused as unusable; every message on this connection fails the same way")
             .t(&["helo command rejected"])
-            .enh("none 4.*.* 5.0.* 5.1.* 5.2.* 5.3.* 5.4.* 5.5.* 5.6.*")
+            .enh("!5.7.*")
             .scope(Scope::Destination),
     );
     v.push(

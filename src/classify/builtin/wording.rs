@@ -20,7 +20,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message",
+                 "headers contain invalid syntax", "headers contain invalid"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -101,7 +102,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "blacklisted attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
-                 "executable", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
+                 "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
@@ -113,7 +114,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -138,7 +139,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
-                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders"])
+                 "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders",
+                 "sender {email|e-mail} address",
+                 // Spanish, Portuguese, German, French, Czech, Russian: the sender refused or blocked
+                 "remitente {bloqueado|rechazado|no permitido}", "remetente {bloqueado|rejeitado}", "absender {abgelehnt|blockiert|gesperrt}",
+                 "{expéditeur|expediteur} {refusé|refuse|bloqué|bloque}", "odesilatelova adresa", "adresa odesílatele", "адрес отправителя", "отправитель заблокирован"])
             .scope(Scope::Message),
     );
     v.push(
@@ -201,6 +206,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["invalid domain", "invalid hostname", "invalid host name", "bad domain"])
             .codes("501")
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("rcpt.unroutable_address", C::UserUnknown,
+          "a 5xx to RCPT saying 'Unrouteable address' (Exim's recipient verification): the receiving server cannot route this address within its own domains, so the recipient is unknown there; before the domain rule, which keeps the phrase elsewhere (our own MTA's account of a domain without a route)")
+            .t(&["unrouteable address", "unroutable address"])
+            .codes("5xx")
+            .at(&[S::RcptTo])
+            .scope(Scope::Recipient),
     );
     v.push(
         r("text.domain_not_found", C::DomainNotFound,
@@ -320,7 +333,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "auth command first", "unauthenticated commands",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
-                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions"]),
+                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions",
+                 "{please|you must} {log in|login}", "log in with a registered", "authentication requires"]),
     );
     v.push(
         r("text.upstream_auth_failed", C::ServerError,
@@ -508,6 +522,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     // Policy.
     v.push(
+        r("text.ip_allow_list", C::Policy,
+          "the receiver takes mail (or AUTH) only from client IPs on its allow-list ('restricted to allowlisted IPs'): a rule about our host, so the destination waits; before the recipient-restriction rule, whose 'restricted to' it shares a reply with")
+            .t(&["{allowlisted|whitelisted|allow-listed|white-listed} {ip|ips|ip addresses|hosts|networks}", "{ip|host} {allowlist|allow list|whitelist|white list}"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("microsoft.restricted_recipient", C::Policy,
           "Microsoft 365 5.7.129 RestrictedToRecipientsPermission / 5.7.133-134 group restrictions: not authorised to send to this recipient")
             .t(&["restrictedtorecipientspermission", "not authorized to send", "not authorised to send", "restricted to", "restrictedtosenders*",
@@ -520,7 +540,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the receiver takes mail only from senders on its allow-list (a recipient or domain accepting only authorised senders)")
             .t(&["whitelist", "whitelisted", "allowlist", "allowlisted", "allow list", "white list", "allowed senders", "only accepting mail from",
                  "only accepts mail from", "accepts mail only from", "authorised senders", "authorized senders", "not in the allowed list",
-                 "not on the allowed list", "not in the list of allowed", "not an allowed sender", "not an authorized sender", "not an authorised sender"]),
+                 "not on the allowed list", "not in the list of allowed", "not an allowed sender", "not an authorized sender", "not an authorised sender",
+                 "only dmarc reports", "dmarc reports only"]),
     );
     v.push(
         r("text.policy", C::Policy,
@@ -556,20 +577,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.network", C::Network,
-          "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
-            .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
+          "the transport failed: timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8); at any stage, the greeting too (Postfix 'lost connection with … while receiving the initial server greeting')")
+            .t(&["connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
                  "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect", "no answer from host"])
-            // A greeting that says "connection refused" is the server refusing us
-            // (greeting.blocked), not a failed transport.
-            .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
+                 "connection expired", "open for too long", "lost incoming connection", "connection error", "connection dropped", "connection lost", "remote host closed", "connection died", "no answer from host"]),
     );
     v.push(
-        r("text.network_at_greeting", C::Network,
-          "our MTA's own account of the transport failing while it waited for the greeting (Postfix 'lost connection with … while receiving the initial server greeting'): a failed transport, which no server's greeting reply says of itself")
-            .t(&["lost connection", "connection reset", "connection timed out", "timed out while receiving the initial",
-                 "while receiving the initial server greeting"])
-            .at(&[S::Greeting]),
+        r("text.connection_refused", C::Network,
+          "'connection refused', 'cannot connect': a connection could not be made, a failed transport; not at the greeting, where a server that says so is refusing us ('you cannot connect for 1 more days', greeting.blocked)")
+            .t(&["connection refused", "{unable to|could not|cannot|can't|failed to} connect"])
+            .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
     );
     v.push(
         r("text.mail_loop", C::Policy,
@@ -612,6 +629,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "internal server error",
             "temporary local problem",
             "temporary failure",
+            "temporary delivery failure",
             "service error",
             "pipe command",
             "pipe mail to",
@@ -721,14 +739,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.refused_from_our_host", C::Reputation,
           "mail refused 'from your host/server/IP' with no other cause: a verdict on our host's standing, holding the destination; its phrases contain the sender rule's 'not accept mail from' and the no-mail-service rule's 'does not accept mail', which give way (the don't/won't/cannot forms outweigh the vague IP-refusal rule), and it is declared last of its tier, so a named cause of equal weight (SPF, TLS, relaying) wins the tie")
-            .t(&["not accept mail from your host", "not accept mail from your server", "not accept mail from your ip",
-                 "does not accept mail from your host", "does not accept mail from your server", "does not accept mail from your ip",
-                 "doesn't accept mail from your host", "doesn't accept mail from your server", "doesn't accept mail from your ip",
-                 "don't accept mail from your host", "don't accept mail from your server", "don't accept mail from your ip",
-                 "won't accept mail from your host", "won't accept mail from your server", "won't accept mail from your ip",
-                 "cannot accept mail from your host", "cannot accept mail from your server", "cannot accept mail from your ip",
-                 "not accept email from your host", "not accept email from your server", "not accept email from your ip",
-                 "not accept messages from your host", "not accept messages from your server", "not accept messages from your ip"])
+            .t(&["{not|does not|doesn't|don't|won't|cannot} accept mail from your {host|server|ip}",
+                 "not accept {email|messages} from your {host|server|ip}"])
             .scope(Scope::Destination),
     );
 }
