@@ -384,11 +384,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
             .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
-                 "bad reputation", "low reputation", "domain has been associated with spam", "ip has been associated with spam", "ip address has been associated with spam", "server has been associated with spam", "host has been associated with spam", "appears to be an open relay", "seems to be an open relay", "suspected to be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
+                 "bad reputation", "low reputation", "{domain|ip|ip address|server|host} has been associated with spam", "{appears|seems|suspected} to be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
-                 "from an open relay", "possible open relay", "is an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*"])
+                 "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*"])
             .scope(Scope::Destination),
     );
     v.push(
