@@ -489,25 +489,26 @@ impl Classifier {
     ) -> Classification {
         let found = self.engine.find(code, enh, stage, text, true);
         let winner = self.winner(&found);
-        let v = self.verdict(
+        let mut v = self.verdict(
             winner.as_ref().map(|w| w.rule),
             found.hint,
             code,
             enh,
             stage,
         );
+        // The rules' cause, not the model's, decides whether the reply says it is
+        // passing: the model never changes a disposition.
         let fixed = winner
             .as_ref()
             .and_then(|w| self.engine.rules.get(w.rule as usize))
             .is_some_and(|r| r.disposition.is_some());
-        let mut v = match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
-            Some(call) if call.decided => self.model_verdict(v, &call, &found, code, stage),
-            _ => v,
-        };
         if !fixed && retry_asked_of_passing_cause(&found, v.category, code, enh) {
             v.disposition = Disposition::Transient;
         }
-        v
+        match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
+            Some(call) if call.decided => self.model_verdict(v, &call, &found, code, stage),
+            _ => v,
+        }
     }
 
     /// Whether the learned model is consulted for this reply (the rules' verdict is
@@ -997,11 +998,9 @@ impl Classifier {
             ),
             None => reason,
         };
+        // The rules' cause, as when classifying (the model never changes a disposition).
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
-        let category = match &vote {
-            Some(v) if v.decided => Some(v.category),
-            _ => won.map(|r| r.category),
-        };
+        let category = won.map(|r| r.category);
         let fixed = won.is_some_and(|r| r.disposition.is_some());
         let reason = if !fixed && retry_asked_of_passing_cause(&found, category, code, enh) {
             format!(
