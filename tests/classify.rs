@@ -3107,6 +3107,62 @@ fn twentieth_round_words_from_the_retired_fresh20() {
         ),
     ];
     check_scoped(&cases);
+    // Words from the older tuning files' misses, found in the same round.
+    let older = [
+        // Told to use our provider's relay: our host looks like an end user's.
+        (
+            "550 5.7.1 Please use the SMTP relay of your provider",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // Not authorised to send as this sender: a refusal of our envelope sender.
+        (
+            "550 You are not authorised to send mail from example.com",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Sender not authorised",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // Bulk and mass mailing, a filter's score, German "Spamschutz".
+        (
+            "550 5.7.1 No mass mailers, please",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Bulk identified",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: filter score too high",
+            S::RcptTo,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Abgelehnt durch Spamschutz",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+    ];
+    check_scoped(&older);
     // In our MTA's bounce text, with no RCPT stage, the phrase stays a domain without
     // a route.
     let v = c().classify_text("Unrouteable address", S::Unknown);

@@ -111,7 +111,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
-            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "content rejected", "message content rejected", "mail content denied",
+            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
                  "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
@@ -140,7 +140,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
                  "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders",
-                 "sender {email|e-mail} address",
+                 "sender {email|e-mail} address", "sender not {authorized|authorised}",
+                 "not {authorized|authorised|allowed} to send {emails|email|mail|mails} {with from|for|from}",
                  // Spanish, Portuguese, German, French, Czech, Russian: the sender refused or blocked
                  "remitente {bloqueado|rechazado|no permitido}", "remetente {bloqueado|rejeitado}", "absender {abgelehnt|blockiert|gesperrt}",
                  "{expéditeur|expediteur} {refusé|refuse|bloqué|bloque}", "odesilatelova adresa", "adresa odesílatele", "адрес отправителя", "отправитель заблокирован"])
