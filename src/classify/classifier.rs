@@ -41,8 +41,9 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// one of its two signals is temporary, and a wrong retry costs one more attempt
 /// while a wrong bounce loses the mail. Likewise a `5xx` is transient when its cause
 /// passes with time ([`Category::RateLimited`], [`Category::TooManyConnections`]) and
-/// the text asks for a later retry ("try again in 92 seconds", "try again later"):
-/// the server said when it will succeed. A `4xx` is always transient, whatever its
+/// the text asks for a later retry ("try again in 92 seconds", "try again later"; not a
+/// duration that only says how long a block lasts, "blocked for 30 days"): the server
+/// asked to be tried again. A `4xx` is always transient, whatever its
 /// enhanced code. Text without any code takes the matched category's usual
 /// disposition ([`Category::usual_disposition`]).
 ///

@@ -33,8 +33,8 @@ use crate::reply::{EnhancedCode, ReplyCode};
 enum PatKind {
     /// A rule phrase: index into `phrase_rules`.
     Rules,
-    /// A retry-hint trigger.
-    Hint,
+    /// A retry-hint trigger; `true` when it asks for a retry ([`hint::asks_for_retry`]).
+    Hint(bool),
     /// A request to retry later with no duration ([`hint::LATER`]).
     Later,
 }
@@ -171,7 +171,8 @@ pub(crate) struct Found {
     pub(crate) n: usize,
     /// The first retry hint in the text.
     pub(crate) hint: Option<Duration>,
-    /// The text asks for a later retry: a retry hint, or a [`hint::LATER`] phrase.
+    /// The text asks for a later retry: a [`hint::LATER`] phrase, or a trigger that asks
+    /// for one followed by a duration.
     pub(crate) retry_asked: bool,
 }
 
@@ -329,13 +330,13 @@ impl Engine {
             }
         }
         for (list, kind, word_end) in [
-            (hint::TRIGGERS, PatKind::Hint, false),
-            (hint::LATER, PatKind::Later, true),
+            (hint::TRIGGERS, None, false),
+            (hint::LATER, Some(PatKind::Later), true),
         ] {
             for t in list {
                 patterns.push((*t).to_owned());
                 meta.push(PatMeta {
-                    kind,
+                    kind: kind.unwrap_or(PatKind::Hint(hint::asks_for_retry(t))),
                     word_start: true,
                     word_end,
                 });
@@ -555,11 +556,16 @@ impl Engine {
                     consider(&self.phrase_rules[pid]);
                 }
             }
-            PatKind::Hint => {
+            // Parsed only while it can still tell something: the first hint, and whether
+            // a trigger that asks for a retry has its duration.
+            PatKind::Hint(asks) if hint.is_none() || (asks && !later) => {
+                let parsed = hint::parse_after(&text[end..]);
+                later |= asks && parsed.is_some();
                 if hint.is_none() {
-                    hint = hint::parse_after(&text[end..]);
+                    hint = parsed;
                 }
             }
+            PatKind::Hint(_) => {}
             PatKind::Later => later = true,
         });
         let spans = &spans[..n_spans];
@@ -598,7 +604,7 @@ impl Engine {
             consider(&self.enh_any);
         }
         consider(&self.always);
-        found.retry_asked = later || hint.is_some();
+        found.retry_asked = later;
         found.hint = hint;
         found
     }

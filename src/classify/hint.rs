@@ -37,10 +37,20 @@ pub(super) const TRIGGERS: &[&str] = &[
     "try again in about",
 ];
 
-/// Phrases that ask for a later retry without saying when ("try again later"): with a
-/// [`TRIGGERS`] phrase followed by a duration, they make a 5xx whose cause passes with
-/// time (a rate limit, too many connections) transient (see `Classifier`).
+/// Phrases that ask for a later retry without saying when ("try again later"). They, and
+/// the [`TRIGGERS`] that ask for one ([`asks_for_retry`]: "try again in", "retry after",
+/// not "blocked for") followed by a duration, make a 5xx whose cause passes with time (a
+/// rate limit, too many connections) transient (see `Classifier`).
 pub(super) const LATER: &[&str] = &["try again later", "retry later", "try later"];
+
+/// Whether a [`TRIGGERS`] phrase asks the client to retry ("try again in", "retry after",
+/// "resend in", "come back in"), rather than saying how long something lasts ("blocked
+/// for", "deferred for", "greylisted for", "please wait").
+pub(super) fn asks_for_retry(trigger: &str) -> bool {
+    ["try ", "retry", "resend", "come back"]
+        .iter()
+        .any(|p| trigger.starts_with(p))
+}
 
 /// Clamps a duration to [`MIN`]–[`MAX`].
 pub(super) fn clamp(d: Duration) -> Duration {

@@ -22,9 +22,9 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
 /// | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code; a pattern with a leading `!` excludes (`"!5.7.*"`: any enhanced code but `5.7.*`, or none): the rule holds when one plain pattern matches (or there is none) and no excluding pattern does | any |
 /// | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
-/// | `words` | list of phrases | like `text`, but each phrase must start and end at a word boundary; a leading or trailing `*` lets it run into a word (`"greylist*"` matches `greylisted`); `{a\|b\|c}` gives alternatives (`"{won't\|cannot} accept mail from your {host\|ip}"` is four phrases; no nesting, at most 64 phrases from one entry, an empty alternative allowed) | any text |
+/// | `words` | list of phrases | like `text`, but each phrase must start and end at a word boundary; a leading or trailing `*` lets it run into a word (`"greylist*"` matches `greylisted`); `{a\|b\|c}` gives alternatives (`"{won't\|cannot} accept mail from your {host\|ip}"` is four phrases; no nesting, at most 64 phrases from one entry, an empty alternative allowed; a `*` counts only at either end of a whole phrase, and an empty alternative between two spaces leaves two spaces, which match only two spaces) | any text |
 /// | `failures` | list of [`TransportFailure`] names | the rule classifies these transport failures (`connection_refused`, `read_timeout`, `pipeline_desync`, `no_outcome`…) instead of replies; it cannot also set `codes`, `enhanced`, `text` or `words`, nor the disposition `success` | the rule classifies replies and text |
-/// | `disposition` | `success`/`transient`/`permanent` | overrides the codes | from the codes |
+/// | `disposition` | `success`/`transient`/`permanent` | overrides the codes (and a reply's own request for a later retry) | from the codes, as [`Classifier`](crate::Classifier) describes |
 /// | `category` | a [`Category`] name | the category reported | required |
 /// | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
 /// | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
@@ -192,7 +192,8 @@ pub struct UserRule {
         serde(default, skip_serializing_if = "Vec::is_empty")
     )]
     pub failures: Vec<String>,
-    /// `success`, `transient` or `permanent`; none means: from the codes.
+    /// `success`, `transient` or `permanent`; none means: from the codes (and a passing
+    /// cause's request for a later retry, see [`Classifier`](crate::Classifier)).
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Option::is_none")
@@ -674,10 +675,13 @@ pub(crate) const MAX_ALTERNATIVES: usize = 64;
 
 /// Expands a phrase's `{a|b|c}` groups into every combination, in order (`"{a|b} {c|d}"`
 /// gives `a c`, `a d`, `b c`, `b d`). Groups do not nest; an alternative may be empty.
-/// A phrase without braces is itself.
+/// A phrase without braces is itself. The phrase is split once and each combination is
+/// built once: the work is at most [`MAX_ALTERNATIVES`] times the phrase's length.
 pub(crate) fn expand_alternatives(phrase: &str) -> Result<Vec<String>, String> {
-    let mut out = vec![String::new()];
+    // Pieces in order: a literal is a group of one.
+    let mut pieces: Vec<Vec<&str>> = Vec::new();
     let mut rest = phrase;
+    let mut count = 1usize;
     while let Some(open) = rest.find(['{', '}']) {
         if rest.as_bytes()[open] == b'}' {
             return Err(format!("{phrase:?}: '}}' without '{{'"));
@@ -689,19 +693,31 @@ pub(crate) fn expand_alternatives(phrase: &str) -> Result<Vec<String>, String> {
             .filter(|&i| tail.as_bytes()[i] == b'}')
             .ok_or_else(|| format!("{phrase:?}: '{{' without its '}}' (groups do not nest)"))?;
         let alts: Vec<&str> = tail[..close].split('|').collect();
-        if out.len().saturating_mul(alts.len()) > MAX_ALTERNATIVES {
+        count = count.saturating_mul(alts.len());
+        if count > MAX_ALTERNATIVES {
             return Err(format!(
                 "{phrase:?}: more than {MAX_ALTERNATIVES} phrases from its alternatives"
             ));
         }
-        out = out
-            .iter()
-            .flat_map(|p| alts.iter().map(move |a| format!("{p}{head}{a}")))
-            .collect();
+        pieces.push(vec![head]);
+        pieces.push(alts);
         rest = &tail[close + 1..];
     }
-    for p in &mut out {
-        p.push_str(rest);
+    pieces.push(vec![rest]);
+    let mut out = Vec::with_capacity(count);
+    for n in 0..count {
+        // Mixed-radix digits of n, the last group varying fastest.
+        let mut picks = vec![0usize; pieces.len()];
+        let mut k = n;
+        for (i, p) in pieces.iter().enumerate().rev() {
+            picks[i] = k % p.len();
+            k /= p.len();
+        }
+        let mut phrase = String::with_capacity(rest.len() + 16);
+        for (p, &i) in pieces.iter().zip(&picks) {
+            phrase.push_str(p[i]);
+        }
+        out.push(phrase);
     }
     Ok(out)
 }

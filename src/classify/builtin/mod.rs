@@ -262,6 +262,25 @@ mod tests {
         assert_eq!(compiled().len(), all.len());
     }
 
+    /// No rule holds a phrase twice once its alternatives are expanded. (A phrase lying
+    /// inside a longer one of the same rule is allowed: the longer one makes another
+    /// rule's phrase inside it give way.)
+    #[test]
+    fn no_rule_repeats_a_phrase_after_expansion() {
+        for r in rules() {
+            let mut seen = std::collections::HashSet::new();
+            for w in &r.words {
+                for e in super::super::rule::expand_alternatives(w).unwrap() {
+                    assert!(
+                        seen.insert(e.trim().to_owned()),
+                        "{}: phrase {e:?} twice",
+                        r.id
+                    );
+                }
+            }
+        }
+    }
+
     /// Every transport failure has a built-in rule at every stage.
     #[test]
     fn every_failure_is_covered() {

@@ -20,8 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message",
-                 "headers contain invalid syntax", "headers contain invalid"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -140,11 +139,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
                  "domain must resolve", "sender does not exist", "sender domain not verified",
                  "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders",
-                 "sender {email|e-mail} address", "sender not {authorized|authorised}",
-                 "not {authorized|authorised|allowed} to send {emails|email|mail|mails} {with from|for|from}",
+                 "sender {email|e-mail} address {is prohibited|is not allowed|not allowed|is blocked|is rejected|rejected|refused|denied}",
+                 "sender not {authorized|authorised}", "not {authorized|authorised|allowed} to send {emails|email|mail|mails} {with from|from}",
                  // Spanish, Portuguese, German, French, Czech, Russian: the sender refused or blocked
                  "remitente {bloqueado|rechazado|no permitido}", "remetente {bloqueado|rejeitado}", "absender {abgelehnt|blockiert|gesperrt}",
-                 "{expéditeur|expediteur} {refusé|refuse|bloqué|bloque}", "odesilatelova adresa", "adresa odesílatele", "адрес отправителя", "отправитель заблокирован"])
+                 "{expéditeur|expediteur} {refusé|refuse|bloqué|bloque}", "odesilatelova adresa je {zakázána|zakazana|odmítnuta|blokována}",
+                 "adresa odesílatele {zakázána|odmítnuta|blokována}", "адрес отправителя {отклонён|отклонен|запрещён|запрещен|заблокирован}", "отправитель заблокирован"])
             .scope(Scope::Message),
     );
     v.push(
@@ -335,7 +335,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions",
-                 "{please|you must} {log in|login}", "log in with a registered", "authentication requires"]),
+                 "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires"]),
     );
     v.push(
         r("text.upstream_auth_failed", C::ServerError,
@@ -525,7 +525,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.ip_allow_list", C::Policy,
           "the receiver takes mail (or AUTH) only from client IPs on its allow-list ('restricted to allowlisted IPs'): a rule about our host, so the destination waits; before the recipient-restriction rule, whose 'restricted to' it shares a reply with")
-            .t(&["{allowlisted|whitelisted|allow-listed|white-listed} {ip|ips|ip addresses|hosts|networks}", "{ip|host} {allowlist|allow list|whitelist|white list}"])
+            .t(&["{allowlisted|whitelisted|allow-listed|white-listed} {ip|ips|hosts|networks}", "{ip|host} {allowlist|allow list|whitelist|white list}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -578,16 +578,20 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.network", C::Network,
-          "the transport failed: timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8); at any stage, the greeting too (Postfix 'lost connection with … while receiving the initial server greeting')")
-            .t(&["connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
+          "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
+            .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
                  "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "connection expired", "open for too long", "lost incoming connection", "connection error", "connection dropped", "connection lost", "remote host closed", "connection died", "no answer from host"]),
+                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect", "no answer from host"])
+            // A greeting that says "connection refused" is the server refusing us
+            // (greeting.blocked), not a failed transport.
+            .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
     );
     v.push(
-        r("text.connection_refused", C::Network,
-          "'connection refused', 'cannot connect': a connection could not be made, a failed transport; not at the greeting, where a server that says so is refusing us ('you cannot connect for 1 more days', greeting.blocked)")
-            .t(&["connection refused", "{unable to|could not|cannot|can't|failed to} connect"])
-            .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
+        r("text.network_at_greeting", C::Network,
+          "our MTA's own account of the transport failing while it waited for the greeting (Postfix 'lost connection with … while receiving the initial server greeting'): a failed transport, which no server's greeting reply says of itself")
+            .t(&["lost connection", "connection reset", "connection timed out", "timed out while receiving the initial",
+                 "while receiving the initial server greeting"])
+            .at(&[S::Greeting]),
     );
     v.push(
         r("text.mail_loop", C::Policy,
