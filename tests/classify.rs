@@ -3252,6 +3252,22 @@ fn network_wording_at_the_greeting() {
     assert_eq!(v.category, Some(C::Network), "{}", v.rule);
     let v = c().classify(&reply("421 Unable to connect to the backend"), S::RcptTo);
     assert_eq!(v.category, Some(C::Network), "{}", v.rule);
+    // Our MTA's account of the greeting failing, in any network wording: text without a
+    // basic code at the greeting (rule `text.network_at_greeting`, `codes = ["none"]`).
+    for text in [
+        "connection closed by mx.example.net[192.0.2.7] while receiving the initial server greeting",
+        "connect to mx.example.net[192.0.2.7]: no route to host while receiving the initial server greeting",
+    ] {
+        let v = c().classify_text(text, S::Unknown);
+        assert_eq!(
+            (v.category, v.rule.as_ref()),
+            (Some(C::Network), "text.network_at_greeting"),
+            "{text}"
+        );
+    }
+    // The same words in a live greeting reply are the server speaking.
+    let v = c().classify(&reply("554 Connection timed out"), S::Greeting);
+    assert_ne!(v.category, Some(C::Network), "{}", v.rule);
 }
 
 #[test]

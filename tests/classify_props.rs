@@ -147,6 +147,26 @@ proptest! {
         prop_assert_eq!(g.classify(&hit, st).rule, "mine");
     }
 
+    /// `codes = ["none"]` holds for text without a basic code only; with other patterns,
+    /// for those codes or none.
+    #[test]
+    fn a_none_code_pattern_holds_for_text_without_a_code(code in 400u16..=599, st in stage()) {
+        let only = UserRule::new("mine", Category::Policy).codes(["none"]).words(["zq"]);
+        let c = Classifier::from_rules_only(vec![only]).unwrap();
+        prop_assert_eq!(c.classify_text("refused: zq", st).rule, "mine");
+        let live = Reply::new(ReplyCode::new(code).unwrap(), ["refused: zq"]);
+        prop_assert_ne!(c.classify(&live, st).rule, "mine");
+        let with = UserRule::new("mine", Category::Policy).codes(["550", "none"]).words(["zq"]);
+        let c = Classifier::from_rules_only(vec![with]).unwrap();
+        prop_assert_eq!(c.classify_text("refused: zq", st).rule, "mine");
+        prop_assert_eq!(c.classify(&live, st).rule == "mine", code == 550);
+        // A phrase-less rule for text without a code.
+        let bare = UserRule::new("mine", Category::Policy).codes(["none"]);
+        let c = Classifier::from_rules_only(vec![bare]).unwrap();
+        prop_assert_eq!(c.classify_text("anything at all", st).rule, "mine");
+        prop_assert_ne!(c.classify(&live, st).rule, "mine");
+    }
+
     /// `!pattern` excludes: a rule with `["5.*.*", "!5.7.*"]` holds exactly for the
     /// enhanced codes `5.*.*` matches and `5.7.*` does not.
     #[test]

@@ -296,7 +296,9 @@ impl Engine {
                 continue;
             }
             let index_codes = |by_code: &mut Vec<Vec<u32>>, always: &mut Vec<u32>| {
-                if r.codes.is_empty() {
+                // A rule for text without a code is looked at on every text (its
+                // condition is checked there).
+                if r.codes.is_empty() || r.codes_none {
                     always.push(idx);
                     return;
                 }
@@ -365,6 +367,7 @@ impl Engine {
                         r.evidence.is_none()
                             || r.stages != 0
                             || !r.codes.is_empty()
+                            || r.codes_none
                             || !r.enhanced.is_empty()
                             || !r.enhanced_not.is_empty()
                     })
@@ -479,8 +482,13 @@ impl Engine {
         let holds = |i: u32| {
             let r = &rules[i as usize];
             (r.stages == 0 || r.stages & sbit != 0)
-                && (r.codes.is_empty()
-                    || code.is_some_and(|c| r.codes.iter().any(|p| p.matches(c))))
+                && match code {
+                    Some(c) => {
+                        (r.codes.is_empty() && !r.codes_none)
+                            || r.codes.iter().any(|p| p.matches(c))
+                    }
+                    None => r.codes.is_empty() || r.codes_none,
+                }
                 && (r.enhanced.is_empty() || r.enhanced.iter().any(|p| p.matches(enh)))
                 && !r.enhanced_not.iter().any(|p| p.matches(enh))
         };

@@ -19,7 +19,7 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `id` | string | unique, non-empty; reported as [`Classification::rule`](crate::Classification::rule) | required |
 /// | `description` | string | reported as [`Classification::description`](crate::Classification::description) | empty |
 /// | `stages` | list of stage names | the rule applies only to replies to these commands (`rcpt_to`, `data_end`, …; see [`Stage`]) | every stage |
-/// | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"` | any code, or none |
+/// | `codes` | list of code patterns | basic code, three characters, each a digit or `x` (any digit): `"550"`, `"55x"`, `"4xx"`; `"none"` matches text without a basic code (a bounce's or a log's account, not a live reply) | any code, or none |
 /// | `enhanced` | list of enhanced patterns | `class.subject.detail`, each part a number or `*`: `"5.7.1"`, `"5.7.*"`, `"*.2.2"`; `"none"` matches a reply without an enhanced code; a pattern with a leading `!` excludes (`"!5.7.*"`: any enhanced code but `5.7.*`, or none): the rule holds when one plain pattern matches (or there is none) and no excluding pattern does | any |
 /// | `text` | list of strings | the reply text contains at least one of them, ASCII case-insensitively (plain substring, no regex) | any text |
 /// | `words` | list of phrases | like `text`, but each phrase must start and end at a word boundary; a leading or trailing `*` lets it run into a word (`"greylist*"` matches `greylisted`); `{a\|b\|c}` gives alternatives (`"{won't\|cannot} accept mail from your {host\|ip}"` is four phrases; no nesting, at most 64 phrases from one entry, an empty alternative allowed; a `*` counts only at either end of a whole phrase, and an empty alternative between two spaces leaves two spaces, which match only two spaces) | any text |
@@ -158,7 +158,8 @@ pub struct UserRule {
         serde(default, skip_serializing_if = "Vec::is_empty")
     )]
     pub stages: Vec<String>,
-    /// Basic code patterns (`"550"`, `"55x"`, `"4xx"`); empty means any.
+    /// Basic code patterns (`"550"`, `"55x"`, `"4xx"`; `"none"`: text without a basic
+    /// code); empty means any.
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Vec::is_empty")
@@ -465,6 +466,8 @@ pub(crate) struct Rule {
     /// Bit `1 << stage as usize`; 0 means every stage.
     pub(crate) stages: u16,
     pub(crate) codes: Vec<CodePat>,
+    /// The rule also (or, with no `codes`, only) holds for text without a basic code.
+    pub(crate) codes_none: bool,
     pub(crate) enhanced: Vec<EnhPat>,
     /// Enhanced patterns that must not match (`!5.7.*`).
     pub(crate) enhanced_not: Vec<EnhPat>,
@@ -521,12 +524,15 @@ impl UserRule {
             })?;
             stages |= stage_bit(st);
         }
-        let codes = self
-            .codes
-            .iter()
-            .map(|c| CodePat::parse(c))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|r| err("codes", r))?;
+        let mut codes = Vec::with_capacity(self.codes.len());
+        let mut codes_none = false;
+        for c in &self.codes {
+            if c.trim().eq_ignore_ascii_case("none") {
+                codes_none = true;
+            } else {
+                codes.push(CodePat::parse(c).map_err(|r| err("codes", r))?);
+            }
+        }
         let mut enhanced = Vec::with_capacity(self.enhanced.len());
         let mut enhanced_not = Vec::new();
         for c in &self.enhanced {
@@ -657,6 +663,7 @@ impl UserRule {
             description: Cow::Owned(self.description.clone()),
             stages,
             codes,
+            codes_none,
             enhanced,
             enhanced_not,
             phrases,

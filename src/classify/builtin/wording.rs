@@ -5,6 +5,13 @@
 
 use super::*;
 
+/// Wording of a failed transport (Postfix, Exim and Sendmail bounces, RFC 5321 §3.8).
+#[rustfmt::skip]
+const NETWORK: &[&str] = &["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
+    "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
+    "connection expired", "open for too long", "lost incoming connection", "connection error", "connection dropped", "connection lost",
+    "remote host closed", "connection died", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect"];
+
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
@@ -579,18 +586,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.network", C::Network,
           "the transport failed: refused, timed out, reset, lost connection, routing loop (Postfix/Exim/Sendmail bounce wording; RFC 5321 §3.8)")
-            .t(&["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
-                 "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
-                 "connection expired", "open for too long", "lost incoming connection", "connection error", "unable to connect", "could not connect", "connection dropped", "connection lost", "remote host closed", "connection died", "cannot connect", "can't connect", "failed to connect", "no answer from host"])
-            // A greeting that says "connection refused" is the server refusing us
-            // (greeting.blocked), not a failed transport.
+            .t(NETWORK)
+            // A live greeting that says "connection refused" or "connection closed" is
+            // the server refusing us (greeting.blocked), not a failed transport.
             .at(&[S::Connect, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown]),
     );
     v.push(
         r("text.network_at_greeting", C::Network,
-          "our MTA's own account of the transport failing while it waited for the greeting (Postfix 'lost connection with … while receiving the initial server greeting'): a failed transport, which no server's greeting reply says of itself")
-            .t(&["lost connection", "connection reset", "connection timed out", "timed out while receiving the initial",
-                 "while receiving the initial server greeting"])
+          "network wording at the greeting in text without a basic code: our MTA's own account of the transport failing while it waited for the greeting (Postfix 'lost connection with … while receiving the initial server greeting'), not a live reply")
+            .t(NETWORK)
+            .codes("none")
             .at(&[S::Greeting]),
     );
     v.push(
