@@ -3153,6 +3153,15 @@ fn twentieth_round_words_from_the_retired_fresh20() {
         ),
     ];
     check_scoped(&older);
+    // Our server called a sender of spam is a verdict on our standing, not on this
+    // message's content (the tie the nineteenth round left).
+    check_scoped(&[(
+        "550 We do not accept mail from your server because it sends spam",
+        S::RcptTo,
+        C::Reputation,
+        P,
+        Scope::Destination,
+    )]);
     // In our MTA's bounce text, with no RCPT stage, the phrase stays a domain without
     // a route.
     let v = c().classify_text("Unrouteable address", S::Unknown);

@@ -370,7 +370,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "we (our IP, host or domain) are called a source of spam or abuse: a verdict on our reputation, not on this message's content")
             .t(&["spam ip", "spam ips", "sending spam", "sending mostly spam", "sent spam", "spam source", "source of spam", "spam from your ip",
                  "spam abuse", "spam rate", "spamming", "because of sending virus", "because of sending spam", "known spammer", "spam sending",
-                 "spamming activity", "spam originating", "spam host", "spamming host"])
+                 "spamming activity", "spam originating", "spam host", "spamming host",
+                 "{sends|has sent|is sending} spam"])
             .scope(Scope::Destination),
     );
     v.push(
