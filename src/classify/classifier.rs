@@ -499,11 +499,10 @@ impl Classifier {
         );
         // The rules' cause, not the model's, decides whether the reply says it is
         // passing: the model never changes a disposition.
-        let fixed = winner
+        let won = winner
             .as_ref()
-            .and_then(|w| self.engine.rules.get(w.rule as usize))
-            .is_some_and(|r| r.disposition.is_some());
-        if !fixed && retry_asked_of_passing_cause(&found, v.category, code, enh) {
+            .and_then(|w| self.engine.rules.get(w.rule as usize));
+        if retry_asked_of_passing_cause(&found, won, code, enh) {
             v.disposition = Disposition::Transient;
         }
         match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
@@ -1001,12 +1000,10 @@ impl Classifier {
         };
         // The rules' cause, as when classifying (the model never changes a disposition).
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
-        let category = won.map(|r| r.category);
-        let fixed = won.is_some_and(|r| r.disposition.is_some());
-        let reason = if !fixed && retry_asked_of_passing_cause(&found, category, code, enh) {
+        let reason = if retry_asked_of_passing_cause(&found, won, code, enh) {
             format!(
                 "{reason}; the text asks for a later retry and a {} passes with time, so the 5xx is transient",
-                category.map_or("cause", Category::name)
+                won.map_or("cause", |r| r.category.name())
             )
         } else {
             reason
@@ -1219,19 +1216,24 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
     );
 }
 
-/// A `5xx` (without a `4.X.X` enhanced code) whose cause passes with time and whose
-/// text asks for a later retry: transient (see [`Classifier`]'s disposition precedence).
+/// A `5xx` (without a `4.X.X` enhanced code) whose winning rule names a cause that passes
+/// with time, sets no disposition of its own, and whose text asks for a later retry:
+/// transient (see [`Classifier`]'s disposition precedence). Both `classify` and `explain`
+/// ask this of the rules' winner, never of the model's pick.
 fn retry_asked_of_passing_cause(
     found: &Found,
-    category: Option<Category>,
+    won: Option<&Rule>,
     code: Option<ReplyCode>,
     enh: Option<EnhancedCode>,
 ) -> bool {
     found.retry_asked
-        && matches!(
-            category,
-            Some(Category::RateLimited | Category::TooManyConnections)
-        )
+        && won.is_some_and(|r| {
+            r.disposition.is_none()
+                && matches!(
+                    r.category,
+                    Category::RateLimited | Category::TooManyConnections
+                )
+        })
         && code_disposition(code, enh) == Some(Disposition::Permanent)
 }
 
