@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 7472 (feature, category) entries.
+//! 29 categories, 4000 features, 7328 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-30, 31, -40, -30, -21, 27, -39, -64, -85, -21, -19, 53, -15, -9, -30, -7, -26, 39, 22, -8, 13, 87, -3, 129, -4, 101, -6, -30, -14];
+pub(super) static PRIOR: [i32; 29] = [-31, 36, -39, -28, -17, 27, -38, -64, -86, -21, -20, 51, -17, -11, -26, -10, -26, 37, 19, -9, 13, 87, -4, 128, -2, 100, -5, -31, -14];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -59,13 +59,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x000a3c4c, // w:configured
     0x001d13e2, // p:null
     0x00288080, // p:nxdo
-    0x0028d44c, // b:message quota
     0x0029f8bc, // b:messages in
     0x002f6694, // b:host or
     0x00311c0c, // w:eop
     0x0032f7b2, // b:address in
     0x00393c3a, // b:dsl example
     0x0049d3ad, // w:method
+    0x0066cbc7, // b:deliver to
     0x00745502, // b:rejected no
     0x00d8753c, // b:permitted to
     0x00d933e5, // w:forbidden
@@ -91,11 +91,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0231485e, // w:live
     0x023b1507, // b:but your
     0x02400a0a, // b:auth not
-    0x02402df5, // b:not support
     0x02435c2b, // w:spaces
     0x024b96a0, // p:canc
     0x02510213, // b:requested action
-    0x0258d1c1, // b:net ip
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
     0x02ab9aee, // b:from you
@@ -107,12 +105,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
-    0x0341357a, // b:many mails
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
     0x03941b72, // b:access denied
     0x0395d009, // b:died with
+    0x039ce125, // p:trus
     0x03c93946, // w:sending
     0x03d037c5, // w:https
     0x03d32e25, // b:by https
@@ -124,6 +122,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04427ca7, // w:help
     0x0457ae1a, // b:internal failure
     0x04c13d57, // b:invalid recipient
+    0x04c1572a, // w:filtering
     0x04e43d59, // b:and no
     0x04e7b73d, // b:www spamcop
     0x050e8ca7, // b:https dnsbl
@@ -182,7 +181,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08cbe63b, // b:cbl abuseat
     0x08d2960f, // b:in minutes
     0x08d9174a, // b:postmaster for
-    0x08e0155b, // b:or ours
     0x08e6442c, // w:removal
     0x08e672ca, // b:per hour
     0x08ef5fda, // w:sabineko
@@ -229,7 +227,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b454f2c, // b:error while
     0x0b5050d0, // b:need rcpt
     0x0b68e888, // p:back
-    0x0b732369, // b:net to
     0x0b7c34cd, // w:daily
     0x0b90e277, // b:kind regards
     0x0b92fafd, // s:rcpt_to
@@ -285,8 +282,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e245e40, // p:disa
     0x0e2ad92b, // w:abuseat
     0x0e343251, // b:com mail
-    0x0e389695, // b:or forged
-    0x0e60e9c9, // b:next time
     0x0e6191b8, // b:lib sympa
     0x0e640c9d, // p:empt
     0x0e7426d9, // b:co uk
@@ -321,7 +316,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1003e245, // b:ip try
     0x100a9c59, // w:double
     0x10246166, // p:disc
-    0x106a2b1d, // b:local domains
     0x10740256, // b:address not
     0x10769aaf, // b:header if
     0x10811fab, // b:many emails
@@ -338,6 +332,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x117ee21b, // p:tryi
     0x11a22174, // b:parameters not
     0x11a5de3a, // w:been
+    0x11a74a56, // w:bloqueado
     0x11b0e267, // w:filtered
     0x11e8faa1, // b:please read
     0x11f7decd, // w:accepted
@@ -382,6 +377,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x147e482a, // b:configured to
     0x14927807, // b:accepted for
     0x14c52617, // e:x.7.28
+    0x14cb133b, // w:adjunto
     0x151d40b7, // b:host rejected
     0x1526938e, // w:them
     0x153318c1, // b:address is
@@ -404,6 +400,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16a6f195, // p:over
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
+    0x16b6ff18, // b:spam check
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
@@ -426,7 +423,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17f76ff4, // b:user unknown
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
-    0x185aae99, // b:missing domain
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
@@ -449,7 +445,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
     0x197f3e67, // b:has blocked
-    0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
@@ -467,6 +462,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
     0x1acde5f3, // b:lookup shtml
+    0x1b0026a9, // b:http bl
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
     0x1b1d36c2, // b:be blacklisted
@@ -478,11 +474,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b7192c6, // p:alic
     0x1b9bde0c, // w:readthedocs
     0x1bb848b3, // p:fwli
-    0x1bd0e235, // b:mail neko
+    0x1bcc0b06, // w:never
     0x1bdbb21c, // b:sender is
     0x1be7ed3b, // b:invalid user
     0x1be85942, // w:ips
     0x1bf23f3d, // p:effe
+    0x1bf3791a, // b:storing message
     0x1c0368ec, // w:temporarily
     0x1c0bfd13, // b:your provider
     0x1c15f7b0, // p:chec
@@ -490,6 +487,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c1c5694, // w:link
     0x1c2592c3, // b:record for
     0x1c26b386, // b:domain see
+    0x1c38c516, // b:attempts try
     0x1c3b7fdc, // b:you tried
     0x1c3ebf0d, // b:bare lf
     0x1c82d9cd, // w:checks
@@ -518,6 +516,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d9f79c1, // b:sorry your
     0x1da1b829, // p:rang
     0x1da37bc6, // w:greylisted
+    0x1da4a1ed, // b:in rcpt
     0x1db06cdc, // b:is forbidden
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
@@ -535,8 +534,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e6b6eda, // p:traf
     0x1e6c7009, // p:poin
     0x1e73d68e, // b:com with
-    0x1e8b5e07, // b:max recipients
-    0x1ea49823, // b:mistreat you
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
     0x1eba7877, // b:temporary local
@@ -546,6 +543,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1ef6e85b, // b:legitimate mail
     0x1eff9c57, // b:required for
     0x1f1c8306, // e:4.5.1
+    0x1f247903, // p:disp
     0x1f3191d8, // b:all recipients
     0x1f44ffe1, // b:choose to
     0x1f476c81, // w:por
@@ -553,12 +551,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f56770b, // w:per
     0x1f63f1f9, // w:about
     0x1f6ba155, // p:rate
+    0x1f719912, // p:alig
     0x1f8b1885, // b:bin help
     0x1fa75991, // p:agai
     0x1faca135, // b:correct helo
     0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
-    0x1fd08336, // b:net currently
+    0x2002b5be, // w:nicht
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
     0x201b7980, // b:domain may
@@ -580,6 +579,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20b776ea, // b:to example
     0x20bb392a, // p:sour
     0x20d3a4c2, // b:error message
+    0x20d5fc8a, // b:executable attachment
     0x20efcee0, // w:bulk
     0x2103cd70, // b:address to
     0x2109526f, // b:have yahoo
@@ -616,6 +616,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23042ba4, // p:diff
     0x2312ad0f, // b:mail box
     0x2345b50c, // b:complaints see
+    0x2346b225, // b:process message
     0x2349b164, // w:php
     0x2354552c, // b:of messages
     0x235a852b, // p:larg
@@ -644,7 +645,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x250b0efa, // b:information see
     0x251a1f0d, // b:and dns
     0x25209337, // p:char
-    0x2535efb5, // b:match your
     0x253a5fd7, // b:during spf
     0x25400fe8, // b:not valid
     0x2574d6b2, // b:read the
@@ -653,7 +653,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x259e9972, // w:reverse
     0x25accf32, // w:correct
     0x25ba6369, // b:match the
-    0x25c11be5, // b:of previous
     0x25db0edc, // b:ip blocked
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
@@ -671,10 +670,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26c56bc9, // b:host unknown
     0x26e3fee1, // w:determine
     0x26fa2c65, // b:you do
+    0x272a4147, // w:greylist
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
     0x27473731, // w:ugent
-    0x27577690, // b:or aaaa
     0x27736551, // b:contact is
     0x278335bf, // w:lines
     0x278f8a90, // w:already
@@ -687,7 +686,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x28424134, // b:address of
     0x2847de97, // w:probably
     0x28486f79, // b:xbl spamhaus
-    0x28500416, // b:mail domain
     0x287463a6, // b:has no
     0x2888005e, // b:net please
     0x28a347b2, // b:this system
@@ -705,7 +703,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
-    0x29483d6d, // b:much spam
     0x2948992f, // b:from parameters
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
@@ -754,10 +751,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c553595, // w:spfbl
     0x2c6b4d1a, // b:helo mail
     0x2c6b7ad5, // b:rejected blacklisted
-    0x2c6e4e16, // b:me com
     0x2c74a563, // w:running
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
+    0x2cb27dc5, // w:nice
     0x2cb8bb10, // b:has failed
     0x2cc2ae80, // w:hops
     0x2cdc018d, // w:box
@@ -776,16 +773,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d65b4d8, // w:requires
     0x2d6d7b08, // b:to review
     0x2d84e69d, // b:latest errors
-    0x2d86f814, // b:or has
     0x2d899355, // b:too long
-    0x2da55680, // b:open connections
     0x2da90b1e, // b:address needs
     0x2dbada4c, // b:rejected service
     0x2dc36dfd, // p:firs
     0x2dc4a9e5, // b:exist on
     0x2dd7724e, // b:vulani has
     0x2df32164, // e:x.4.6
-    0x2e185276, // b:message headers
+    0x2df61049, // b:send ehlo
     0x2e18834f, // b:mailbox here
     0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
@@ -820,7 +815,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
     0x2fbfed40, // b:sending server
-    0x2fdebdb1, // b:or virus
     0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
@@ -871,6 +865,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
+    0x33319fb3, // b:failures try
     0x3335e5c8, // b:message length
     0x33419562, // b:your list
     0x33792f8c, // b:violation reason
@@ -881,7 +876,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33d53a60, // b:exceeds fixed
     0x33d68457, // w:chkuser
     0x33e58bc2, // b:data failed
-    0x33f5fac5, // b:mx or
     0x3407f8ec, // w:bare
     0x34193ac1, // w:mechanism
     0x34215957, // e:5.1.10
@@ -927,7 +921,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x374649bb, // b:spf validation
     0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
-    0x3772ade2, // b:not from
     0x3773f991, // b:message content
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
@@ -945,8 +938,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38414d62, // b:accepted due
     0x385e8abf, // w:reputation
     0x386ccde4, // w:tried
+    0x3871a419, // b:match authenticated
     0x3883ad31, // b:your server
     0x38870e4c, // b:recipientnotfound recipient
+    0x389226f0, // b:org server
     0x3893edf3, // b:https sender
     0x389405fd, // w:bounces
     0x38cc55f1, // w:wrong
@@ -955,6 +950,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
     0x391e7658, // p:mail
+    0x3949e86b, // b:data is
     0x394d04a2, // b:output error
     0x396dea28, // p:dnsb
     0x398b19e6, // b:called sent
@@ -974,6 +970,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3a73833a, // b:contact if
     0x3a768ad3, // w:files
     0x3a7ce1f5, // b:nested mail
+    0x3ab91581, // w:matches
     0x3abda068, // b:invalid address
     0x3ad2e7d9, // b:not relaying
     0x3adb73d9, // b:reset request
@@ -994,7 +991,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
     0x3bdd1bed, // p:fixe
-    0x3bf856b1, // b:my messages
     0x3c11d018, // b:jp does
     0x3c37d4e5, // b:rejected bounce
     0x3c489659, // p:bein
@@ -1002,24 +998,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3c5ef8a7, // b:org info
     0x3c7c7ec1, // b:rejected ube
     0x3c8be75a, // b:not accepting
+    0x3ca392e5, // b:been reached
     0x3cb05d4f, // w:unrecognized
     0x3cb335d7, // p:nobo
     0x3ce32a3a, // w:scanner
     0x3cf0a665, // b:your mail
     0x3cfa6fba, // b:rejected user
     0x3cfd04b3, // b:user does
-    0x3cfe67e4, // b:more info
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
     0x3d0910dc, // p:user
     0x3d2cfa08, // p:mong
     0x3d334cd2, // b:rx online
     0x3d7e7d52, // b:to security
-    0x3d8ab350, // b:make sure
     0x3d904255, // w:different
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
     0x3e27176e, // b:en us
+    0x3e3c20f4, // b:send limit
     0x3e4b902f, // w:userunknown
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
@@ -1029,7 +1025,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3eb00ea6, // b:will be
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
-    0x3ee05904, // b:on setting
+    0x3ed5b84e, // b:full over
     0x3f05b0c3, // w:home
     0x3f05b525, // p:berk
     0x3f0f7540, // p:macr
@@ -1058,7 +1054,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
     0x40f77104, // b:blocked for
-    0x40f97f58, // b:message will
     0x410564b3, // b:attachments are
     0x413584fc, // w:click
     0x413bd245, // p:beli
@@ -1091,6 +1086,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4335b765, // b:or not
     0x436985fa, // w:senders
     0x437df729, // b:denied for
+    0x43960fc0, // b:address you
     0x43c0f030, // w:recognized
     0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
@@ -1117,9 +1113,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x454317e8, // b:here by
     0x45542464, // b:reject fatal
     0x4555124e, // b:disabled or
-    0x455745a5, // b:message may
     0x456685be, // b:have not
-    0x4573b7d3, // b:must exist
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
@@ -1133,8 +1127,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x462bba67, // b:was legitimate
     0x463d8981, // b:bytes exceeded
     0x463fbcbd, // b:spam or
+    0x464bd567, // b:as bounce
     0x465eb74c, // b:email to
     0x4661c0e4, // b:send to
+    0x46681124, // b:org not
     0x466f599f, // b:by your
     0x468a68db, // b:by spf
     0x468b7a01, // b:from already
@@ -1145,9 +1141,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46ba6fae, // w:shironeko
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
-    0x46c8c99c, // b:order to
     0x46ce67e9, // b:com service
-    0x46f415ea, // b:mx host
     0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
@@ -1157,7 +1151,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x47be303b, // b:service mail
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
-    0x480101f0, // b:mail right
     0x480f3a4a, // b:sbl xbl
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
@@ -1171,6 +1164,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x485c1a41, // b:use starttls
     0x48603630, // w:because
     0x48648170, // b:spf is
+    0x4876bffb, // b:not deliver
     0x48809ab9, // b:is frozen
     0x488999ed, // p:whit
     0x489a8a99, // w:verify
@@ -1181,18 +1175,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
-    0x4931d35f, // b:not relay
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49c0d62b, // b:exactly one
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
-    0x49f0f9d6, // b:mylist command
     0x49f3ac33, // w:temporary
     0x4a12827b, // b:message for
     0x4a246661, // w:token
     0x4a329473, // b:destination address
+    0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
     0x4abbe1f9, // w:provide
@@ -1201,6 +1194,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4b348078, // w:libsisimai
     0x4b488d4f, // b:available unable
     0x4b51d90a, // w:lookup
+    0x4b5508e6, // p:orga
     0x4b5b3bf0, // b:for data
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
@@ -1217,11 +1211,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
-    0x4c9d1f98, // b:mime content
     0x4cb2a272, // p:reac
     0x4cc198ae, // b:infected by
     0x4cc4c4ff, // b:denied to
-    0x4cc8a56c, // b:max rcpt
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
@@ -1233,7 +1225,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
-    0x4d6d1517, // b:mailbox access
     0x4d742266, // w:looping
     0x4d8ff477, // b:the following
     0x4dab55d9, // w:zen
@@ -1299,6 +1290,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51e9f6c9, // b:bad sender
     0x51f24cb9, // b:typos or
     0x51f4a92d, // b:to request
+    0x52012cc9, // b:failed login
     0x521104db, // b:many connections
     0x52202a11, // b:invalid command
     0x522b75a4, // b:send message
@@ -1317,6 +1309,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
     0x538ed3b0, // b:not member
+    0x538f8b1e, // b:unknown recipient
     0x53d146f5, // b:list please
     0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
@@ -1347,8 +1340,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x561979a6, // w:specified
     0x56227fd1, // w:during
     0x56243748, // b:policy of
+    0x564273b9, // w:ses
     0x5656a833, // b:our bulk
-    0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
     0x5682d58b, // b:parse message
@@ -1377,7 +1370,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58264e46, // w:too
     0x583441db, // b:of your
     0x5847fcf8, // b:the domain
-    0x587f4e80, // b:on smtp
     0x589c15b0, // b:was detected
     0x589cba56, // b:from spam
     0x58ace982, // b:say helo
@@ -1406,6 +1398,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5a496dcb, // b:temporarily rate
     0x5a5cc6c7, // b:unable to
     0x5a70e15e, // b:is broken
+    0x5a7f892e, // w:storing
     0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
     0x5ace8ef9, // p:retu
@@ -1413,6 +1406,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ad91c55, // p:repu
     0x5ae4b665, // w:password
     0x5aec1397, // b:xgemail message
+    0x5afa43a0, // b:message body
     0x5afeb72e, // b:failure for
     0x5b05bcdf, // p:volu
     0x5b06ccce, // b:your postmaster
@@ -1427,11 +1421,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b785738, // b:no reverse
     0x5b7e96c2, // p:spoo
     0x5b92ac9b, // b:cgi bin
+    0x5bcd2ec6, // b:exceeded too
     0x5bce908c, // p:retr
     0x5bd817f8, // w:permitted
     0x5be0e10e, // b:mail transaction
     0x5bf68d0f, // p:offi
-    0x5c18c066, // b:malware detected
     0x5c2dc2cd, // b:jdoe example
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
@@ -1464,6 +1458,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e385736, // p:prot
     0x5e5f0b87, // p:wron
     0x5e7eae25, // w:fwd
+    0x5e84d6ce, // w:idle
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
@@ -1487,12 +1482,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ff3c8ee, // b:to policy
     0x5ff6935b, // p:offe
     0x60081350, // w:domain
-    0x60272173, // b:local user
     0x60354138, // b:log in
     0x6083345f, // b:to reach
     0x6095863a, // b:email whitelist
     0x60a3030f, // b:from example
     0x60a7afc2, // b:spf policy
+    0x60b2beaa, // b:failed attempts
     0x60b747e8, // b:accepted from
     0x60cf6d3b, // p:equa
     0x60d7780a, // w:learn
@@ -1508,7 +1503,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x619b3afd, // b:mail account
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
-    0x61d11b7c, // b:me or
     0x61d232c4, // b:one or
     0x61d96a09, // b:rejected this
     0x61dbf4b2, // b:email cannot
@@ -1519,7 +1513,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62348fda, // b:mongrey readthedocs
     0x62360815, // w:inactive
     0x62385d82, // p:prop
+    0x6241994d, // b:send as
     0x624fcb6b, // b:delivery information
+    0x625b8d7b, // b:recipient verification
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
     0x6293242b, // b:administratively denied
@@ -1532,6 +1528,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62db6f6f, // b:many failed
     0x62ee1834, // w:http
     0x631d211a, // b:was found
+    0x633a9814, // b:allowed for
     0x633cbfb1, // w:code
     0x63477fd3, // b:that recipient
     0x6362b85f, // c:517
@@ -1551,6 +1548,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63dba050, // w:nyaaaaaaan
     0x63f03e4f, // b:invalid mail
     0x64059f58, // b:cuda nsu
+    0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
     0x641ac231, // p:atta
@@ -1565,7 +1563,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
     0x64bc389b, // b:com was
-    0x64c236f5, // b:multiple addresses
     0x64c916ee, // b:is restricted
     0x64d2b627, // w:people
     0x64dc27a9, // b:recipient ofr
@@ -1586,7 +1583,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65e7e9d0, // b:bounces are
     0x65f58f6b, // w:malware
     0x65ff6b9c, // b:email message
-    0x660f6a1e, // b:message due
     0x661135f9, // w:sequence
     0x661ad474, // p:look
     0x661c582a, // b:http service
@@ -1613,9 +1609,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6720190e, // w:decode
     0x672bbcf9, // b:policy reason
     0x6736c5c6, // b:and phishing
-    0x673a846b, // b:many simultaneous
-    0x67421c7a, // b:not delivered
     0x67515416, // b:microsoft com
+    0x67635f28, // b:daily sending
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
     0x67b9dc32, // w:transient
@@ -1692,6 +1687,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6cd9c985, // w:least
     0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
+    0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d1e2090, // w:tld
     0x6d32876e, // b:than one
@@ -1718,7 +1714,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6e0b6813, // b:and was
     0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
+    0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
+    0x6e884b32, // b:lf not
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
     0x6ea3cd6e, // p:regi
@@ -1733,10 +1731,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f3caccd, // b:my list
     0x6f4bde6d, // b:provider and
     0x6f530e26, // b:the policy
+    0x6f53f49e, // b:while checking
     0x6f649747, // w:server
     0x6f6cfc78, // b:server error
     0x6f6f6af6, // w:over
     0x6f723161, // w:malformed
+    0x6f89085e, // p:exac
     0x6f8d5457, // b:address lookup
     0x6f9c9016, // p:exis
     0x6fa530f7, // p:essa
@@ -1744,6 +1744,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
+    0x6ff14645, // e:5.7.7
     0x70057838, // b:from different
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
@@ -1765,6 +1766,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
     0x716ab4d3, // b:host has
+    0x717c86eb, // b:failed spf
     0x717e13ec, // p:acti
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
@@ -1789,10 +1791,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
     0x733ee8fc, // w:equal
+    0x7345b7a0, // b:sbl query
     0x73505b5d, // b:jp is
     0x73520e2f, // b:permanent failure
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
+    0x738d4870, // b:bit data
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
@@ -1806,7 +1810,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
-    0x745bec0d, // b:locally blacklisted
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
@@ -1828,7 +1831,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75a5c660, // w:shtml
     0x75e6db82, // p:clam
     0x75ec24d3, // b:explanation visit
-    0x75fd07e5, // b:message and
     0x7616bb0e, // b:helo was
     0x762b90c9, // b:down please
     0x76540ad9, // b:blocklist visit
@@ -1837,7 +1839,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
     0x7678c3bf, // w:fix
-    0x769356d1, // b:on spamcop
     0x76a2c534, // b:rejected you
     0x76ae6762, // p:reci
     0x76af55b0, // e:x.4
@@ -1851,6 +1852,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
     0x77a48e1f, // b:smtp protocol
+    0x77ae68f5, // p:rech
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
     0x77e1f102, // b:messages for
@@ -1862,6 +1864,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x784ecf59, // b:not taken
     0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
+    0x78609ad7, // c:522
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
     0x7883febc, // p:shou
@@ -1872,7 +1875,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78c27b06, // b:rejected mail
     0x79398d41, // w:identified
     0x79478c41, // p:prec
-    0x79538a57, // b:list staff
     0x79609c6a, // c:521
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
@@ -1903,10 +1905,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ba008fb, // b:to recipient
     0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
-    0x7bb6e73b, // b:md for
-    0x7bc10341, // b:net dynamic
     0x7bd53a45, // c:432
-    0x7bed0714, // b:or address
     0x7bf5c4c7, // b:gmail this
     0x7c0981b6, // p:publ
     0x7c109cdb, // b:exceeded for
@@ -1979,7 +1978,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f577fda, // b:with spam
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
-    0x7f6e7cc7, // b:or rcpt
     0x7f6f5590, // b:storage allocation
     0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
@@ -2008,16 +2006,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8132222a, // b:bad helo
     0x81392396, // b:has not
     0x813a8011, // b:daily limit
+    0x813c94cf, // b:invalid spf
     0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
     0x8175b0d6, // b:not resolve
     0x817c6b54, // w:gnome
+    0x8185ba6d, // b:you may
     0x818bd7ba, // w:attempts
     0x81905b82, // b:in parameters
     0x8194a85e, // w:illegal
     0x819d6a5b, // p:deli
-    0x81b3ef8e, // b:many open
     0x81d01f2d, // b:their network
     0x81d7603f, // b:com not
     0x81dc29c1, // b:message does
@@ -2040,21 +2039,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x8304c840, // b:messages and
-    0x835c08f3, // b:name required
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
     0x839cbb2c, // b:our block
     0x83d569e3, // w:problem
-    0x83d82b95, // b:lost connection
     0x8404936c, // b:but we
     0x840570a9, // w:settings
     0x8416f06b, // p:invo
+    0x8431c99d, // b:failed try
     0x8438edfc, // b:because of
     0x843b3808, // b:closing transmission
     0x84488d37, // p:inbo
     0x8449168c, // w:services
-    0x8449711c, // b:mail host
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
     0x845c87b4, // w:xxx
@@ -2069,6 +2066,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84f6fce0, // w:date
     0x84fb17fb, // b:been rejected
     0x8532b269, // b:by dmarc
+    0x8542c357, // b:bl extmail
     0x85440351, // b:the administrator
     0x85463eed, // b:org please
     0x8549a9e4, // b:rejected the
@@ -2080,9 +2078,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x85972611, // b:message was
     0x859afb6c, // b:sender bounce
     0x85bde5fe, // b:fixed maximium
+    0x85dec2c7, // b:by authenticated
     0x85e185ec, // w:type
     0x85e843af, // b:content judged
-    0x85f10466, // b:now try
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
     0x860287ec, // p:ezwe
@@ -2109,6 +2107,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87d21018, // b:missing header
     0x87dd572a, // b:envelope recipient
     0x87e0237b, // b:owned by
+    0x880227cd, // p:nich
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
     0x8841a1d8, // b:and retry
@@ -2143,6 +2142,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
     0x899b385c, // p:desi
+    0x899d9300, // b:de seguridad
     0x89a3be5d, // w:pass
     0x89da19fa, // b:case you
     0x89e7f674, // b:to open
@@ -2197,6 +2197,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8d4efc4b, // b:administrator to
     0x8d5abaa4, // b:mail troubleshooting
     0x8d5ccdf8, // b:likely not
+    0x8d68e3ed, // p:extm
     0x8d760f4e, // b:from header
     0x8d81947f, // b:in effect
     0x8d89f587, // p:dete
@@ -2209,7 +2210,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e1f266e, // b:found in
     0x8e2ec90f, // b:size limit
     0x8e3949d3, // p:star
-    0x8e4c8a94, // b:many unknown
     0x8e53648e, // p:myli
     0x8e67aebe, // p:give
     0x8e762679, // p:addi
@@ -2225,7 +2225,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
-    0x8f40edd9, // b:localhost localdomain
+    0x8f3156de, // b:recipient please
     0x8f411884, // b:refer your
     0x8f445795, // p:acco
     0x8f52c7c0, // b:refused by
@@ -2262,7 +2262,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
     0x9147b7a4, // b:limit has
-    0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
     0x91560801, // b:contact information
     0x916ee3bf, // e:x.5.2
@@ -2309,10 +2308,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x938bbdcd, // w:option
-    0x93a23e06, // b:many mime
     0x93ba5b2c, // b:slow down
     0x93bf3ec7, // b:com inactive
-    0x93c59aab, // b:now please
+    0x93cf0812, // p:mens
     0x93cfdc65, // b:from has
     0x93db54a3, // b:verification and
     0x93dc6888, // w:accounts
@@ -2333,7 +2331,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x946836fe, // w:due
     0x946be342, // p:grou
     0x94811d95, // b:shutting down
-    0x9481cbfc, // b:net nemesis
     0x9483e828, // p:grey
     0x948bd6f1, // b:org responded
     0x94b08787, // b:error when
@@ -2358,6 +2355,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
+    0x9653a0cf, // p:adju
     0x965a6c7f, // p:peop
     0x96667e84, // b:address listed
     0x968df9ec, // w:ca
@@ -2368,7 +2366,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
     0x96fd522f, // w:disableduser
-    0x97045929, // b:no you
     0x970c9e37, // b:address helo
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
@@ -2385,7 +2382,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97ece007, // b:com sender
     0x9838ae78, // w:weather
     0x9851b673, // w:blame
-    0x987a135d, // b:mode normal
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
     0x988dfd12, // w:cc
@@ -2403,6 +2399,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9954dbd3, // w:write
     0x997fea48, // w:cat
     0x99864ef7, // b:message limit
+    0x998dca5d, // w:mensaje
     0x99993798, // w:hl
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
@@ -2511,6 +2508,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
     0xa002752b, // w:manage
+    0xa0031d6d, // b:based on
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
     0xa0338458, // b:anti virus
@@ -2540,12 +2538,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa1970599, // w:or
     0xa1994430, // w:ht
     0xa1a87929, // w:extension
+    0xa1bc13f3, // b:or an
     0xa1ca8fa2, // p:visi
     0xa1e8b921, // b:https forwardemail
     0xa21f1154, // b:connections please
     0xa234ac8d, // b:listed by
     0xa23868b8, // p:hell
     0xa24836cf, // b:pass for
+    0xa2743759, // b:message could
     0xa27cc3af, // w:du
     0xa2814dfa, // b:rejected unverified
     0xa282ff30, // w:down
@@ -2559,7 +2559,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
     0xa34a5d1a, // w:archive
-    0xa34c0d85, // b:mx settings
     0xa35f776a, // b:you want
     0xa362b8e9, // p:stre
     0xa3764788, // p:addr
@@ -2568,7 +2567,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
     0xa3f28b44, // w:phishing
-    0xa40df68f, // b:messages are
     0xa41864d5, // b:it exceeded
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
@@ -2579,6 +2577,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa46e9f77, // b:bouncehammer jp
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
+    0xa4b27878, // w:exactly
     0xa4c0835f, // b:currently unavailable
     0xa4f0e0ac, // p:comp
     0xa4f8e990, // b:domain cannot
@@ -2586,12 +2585,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
     0xa54ced2a, // w:have
+    0xa5508b39, // w:alignment
     0xa551b4c6, // w:policies
     0xa559f7ad, // b:com in
     0xa560ef92, // b:detected in
     0xa5916925, // b:spamcop net
     0xa5b3bf73, // p:need
-    0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
     0xa5df991e, // p:code
@@ -2610,7 +2609,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa6943ddf, // w:spammer
     0xa696db35, // b:with status
     0xa6a5a5ed, // p:fata
-    0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
     0xa6c31175, // w:handshake
     0xa6da53b1, // b:vulani net
@@ -2640,7 +2638,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7f9342a, // p:conc
     0xa80227e5, // w:rdns
     0xa8321366, // b:looks like
-    0xa83ec04d, // b:mailman mail
     0xa841f90f, // b:mail ru
     0xa84af932, // b:limited for
     0xa84ec2b0, // b:of allowed
@@ -2653,6 +2650,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
     0xa8a1144a, // w:helpdesk
+    0xa8bdd5f1, // p:vers
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
@@ -2662,7 +2660,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa91d4441, // b:syntax rcpt
     0xa936b279, // b:smtp email
     0xa9541f0a, // b:dkim authentication
-    0xa96fbc55, // b:mail dns
+    0xa983b5b6, // b:relaying is
     0xa988c4b3, // b:rfc editor
     0xa98e17d5, // w:cr
     0xa99ea6e9, // b:access is
@@ -2717,14 +2715,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac435a10, // b:must contain
     0xac513b57, // b:or server
     0xac647f04, // b:that is
+    0xac6a6469, // b:available on
     0xac779d21, // b:must match
     0xac7b3a08, // b:out of
     0xac9399ed, // b:permission denied
     0xacad69b5, // b:schleuder system
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
+    0xace6a77b, // w:count
+    0xacee2f1f, // b:content of
     0xad13f50f, // b:user kijitora
-    0xad1d9e09, // b:more ip
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
     0xad4916fd, // w:ask
@@ -2740,6 +2740,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xadbd8b5b, // b:error unknown
     0xadc1f984, // w:xx
     0xadc4cc00, // b:be delivered
+    0xadc74d24, // b:by rbl
     0xaddb23ff, // c:5xx
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
@@ -2767,6 +2768,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaedc05a8, // w:nemesis
     0xaefe2867, // b:bounce example
     0xaf17278c, // p:ugen
+    0xaf17942c, // w:listing
     0xaf181a5a, // b:dns error
     0xaf18b217, // b:bounce messages
     0xaf20bc05, // b:the system
@@ -2786,7 +2788,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
-    0xafcfb1b5, // b:or ip
     0xafd88531, // b:has gmail
     0xafd898c0, // b:discourse example
     0xafddc87e, // b:file extension
@@ -2825,7 +2826,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb19f6d8e, // w:jp
     0xb1a361bd, // w:instructions
     0xb1bafdbb, // w:probability
-    0xb1c7ccd3, // b:mail exchanger
     0xb1e0c6a7, // b:com prod
     0xb1f92143, // w:greeting
     0xb209c004, // b:dns type
@@ -2839,7 +2839,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
-    0xb29fced1, // b:messages sent
     0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
     0xb2c2276d, // p:ezml
@@ -2847,7 +2846,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb2f9457b, // p:cont
     0xb308493b, // w:rejection
     0xb34657be, // b:here https
-    0xb346f602, // b:on its
     0xb347aa9c, // b:visit http
     0xb3c18977, // b:already active
     0xb3c8d057, // b:invalid character
@@ -2866,12 +2864,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
-    0xb4def4ed, // b:not known
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
     0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb51fdf15, // b:schleuder command
+    0xb539c02f, // b:delivery failure
     0xb546e7c5, // b:contain domain
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
@@ -2895,7 +2893,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
-    0xb6822b77, // b:mime type
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
@@ -2925,10 +2922,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb7f0fe95, // p:comc
     0xb7f94d5a, // p:cons
     0xb81b73c9, // p:duri
-    0xb827361f, // b:message deferred
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
-    0xb845bff6, // b:mail overquotaperm
     0xb84bd33c, // w:undeliverable
     0xb85d2b20, // b:results dkim
     0xb8787465, // w:dynamic
@@ -2944,7 +2939,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8d2cb76, // b:auth mechanism
     0xb8d59cfe, // w:specifications
     0xb8ddeedf, // e:4.4.3
-    0xb90fbf6e, // b:mail overquotatemp
     0xb921b88f, // p:mime
     0xb92a0754, // p:minu
     0xb93f42dd, // b:this tracker
@@ -2975,8 +2969,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
+    0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
+    0xbaeb9226, // b:user alice
     0xbb118aea, // w:supported
     0xbb1d3849, // b:blame it
     0xbb418405, // b:com user
@@ -3030,6 +3026,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
     0xbe7edec7, // b:permanent error
+    0xbe8828b6, // w:am
     0xbe90777b, // w:la
     0xbec558a2, // p:weat
     0xbecdd579, // e:x.1.0
@@ -3045,11 +3042,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf77c719, // b:size exceeded
     0xbf78ae18, // b:during delivery
     0xbf89f615, // b:command unrecognized
+    0xbf8d9209, // b:be parsed
     0xbfb3bd22, // b:learn more
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
     0xbfe593bc, // b:for incoming
+    0xbfede058, // b:quota limit
     0xbffd5792, // b:content is
     0xc00959cd, // b:from refused
     0xc018571b, // b:with this
@@ -3066,7 +3065,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0cdd89f, // e:x.1.6
     0xc0cfa3ad, // b:helo ehlo
     0xc0d51434, // b:your helo
-    0xc0d5c003, // b:mail mailman
     0xc0ebfd18, // b:not authorised
     0xc0f1bdec, // b:cat prod
     0xc0fa5f21, // p:onli
@@ -3093,7 +3091,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc20b8cf4, // b:from user
     0xc214413f, // p:imme
     0xc227ac87, // b:send email
-    0xc23484f8, // b:not point
     0xc2407038, // w:according
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
@@ -3103,6 +3100,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc2f280ef, // b:internet service
     0xc30631d0, // b:dd sorry
     0xc318c3eb, // b:test signature
+    0xc339ac23, // b:hops this
     0xc3417928, // b:lookup failed
     0xc3437e1d, // p:seco
     0xc3488ba5, // b:mailbox unavailable
@@ -3114,6 +3112,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
     0xc39c0679, // b:processing the
+    0xc39ee323, // b:check temporarily
     0xc3a550da, // b:not recognized
     0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
@@ -3139,7 +3138,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc543d727, // b:an internal
     0xc54c073a, // b:detected an
     0xc5500667, // b:relaying to
-    0xc565bc92, // b:not contain
     0xc591b797, // b:sending domain
     0xc59299b4, // w:spamassassin
     0xc5c1777c, // b:who you
@@ -3147,7 +3145,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
     0xc5d5a0d3, // w:ingress
-    0xc5ed7982, // b:no recipients
     0xc5ef4621, // b:fail policy
     0xc5fd0736, // b:https postmaster
     0xc60a123e, // b:mail dmarcrejection
@@ -3165,7 +3162,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc659b581, // b:sabineko example
     0xc65baaa6, // p:impe
     0xc6950141, // w:ne
-    0xc6a24bc7, // b:or you
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
     0xc6cfa524, // p:yaho
@@ -3191,10 +3187,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
-    0xc7dc6114, // b:my local
-    0xc7e03beb, // b:lists sr
     0xc7e3532e, // p:next
-    0xc82d4370, // b:man sr
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
@@ -3209,6 +3202,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
+    0xc96dde70, // b:from and
     0xc97d7320, // p:setu
     0xc999e3b8, // b:ezmlm send
     0xc9b82639, // b:please note
@@ -3217,10 +3211,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9cd6bab, // p:boun
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
+    0xc9edd8f8, // b:virus scanner
     0xca043440, // p:legi
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
-    0xca2a6813, // b:not enabled
     0xca3b6e59, // b:smtp address
     0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
@@ -3248,6 +3242,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb77d597, // p:list
     0xcb78d817, // w:non
     0xcbaed0bb, // p:thes
+    0xcbbf8df4, // b:org cgi
     0xcbc494c0, // w:locally
     0xcbc64857, // b:alias table
     0xcbf824f5, // b:mail nosuchuser
@@ -3265,8 +3260,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
+    0xccbead50, // b:cgi why
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
+    0xccf7e778, // b:recipients in
     0xcd0b45f5, // e:4.3.2
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
@@ -3301,7 +3298,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcf4971f1, // b:user in
     0xcf54f481, // p:brok
     0xcf5bb8d1, // p:impl
-    0xcf655565, // b:no message
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
     0xcf825c98, // b:laposte net
@@ -3339,7 +3335,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd20440d8, // p:lega
     0xd23bff8c, // w:assistance
     0xd24cdcc2, // w:fast
-    0xd25a1398, // b:net mailbox
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3355,6 +3350,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd2cdbd1f, // b:query bl
     0xd2cebdaf, // b:failure is
     0xd2d0e591, // b:contact abuse
+    0xd2dece29, // b:error reading
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
     0xd3211400, // b:rejected spam
@@ -3366,10 +3362,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3888f0d, // p:appe
+    0xd3a08b13, // b:ip in
+    0xd3a398f7, // b:denial of
     0xd3a6bb93, // b:per message
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
     0xd3efc879, // b:don like
+    0xd4142e26, // b:rejected virus
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
     0xd44e3245, // p:unve
@@ -3383,7 +3382,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
+    0xd4d45d1b, // p:neve
     0xd4dfd7fe, // b:from or
+    0xd4e30725, // b:to store
     0xd4eb6f0c, // b:service temporarily
     0xd4f35b8e, // b:sender rejected
     0xd4f4bb3a, // w:permanent
@@ -3405,6 +3406,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd66d08f6, // w:nxdomain
     0xd66feaca, // w:currently
     0xd671cca2, // b:from being
+    0xd67a8602, // b:max per
     0xd6c1e214, // w:office
     0xd6e06c4b, // b:your administrator
     0xd6e2c534, // w:connection
@@ -3421,6 +3423,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd73ef32e, // b:example ne
     0xd74de3f3, // b:has sent
     0xd752d652, // e:x.0.0
+    0xd75bad46, // b:again tomorrow
     0xd75eb298, // b:error command
     0xd75ed845, // b:mail server
     0xd76c68c0, // w:aaaa
@@ -3449,7 +3452,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
     0xd9b02924, // b:email account
-    0xd9d893e4, // b:message as
     0xd9d91fe0, // w:unwanted
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
@@ -3499,6 +3501,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd2507e2, // b:mailbox name
     0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
+    0xdd6ef135, // b:extmail org
     0xdd7812e0, // b:considered spam
     0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
@@ -3510,8 +3513,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xddba3e29, // b:line too
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
+    0xddd82444, // b:connection not
     0xddf03077, // e:5.1.3
-    0xddf322d8, // b:office com
     0xddf470ad, // b:message to
     0xde1a9924, // w:open
     0xde1ae6bc, // b:not me
@@ -3531,7 +3534,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdedb49db, // b:rejected greylisted
     0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
-    0xdf10b558, // b:ntt docomo
     0xdf138e13, // b:error retry
     0xdf2c5ced, // b:to pass
     0xdf4ea7e7, // b:user doesn
@@ -3541,11 +3543,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdf85ad55, // b:sender and
     0xdf9963d4, // p:know
     0xdf9c3e8e, // p:were
+    0xdfab3d5c, // b:idle timeout
     0xdff0339d, // e:5.1.1
     0xdff8841d, // b:many invalid
     0xe010cd0d, // w:spamschutzregel
     0xe01fa1f1, // b:to header
     0xe021258b, // p:unde
+    0xe035a7c7, // b:catch all
     0xe04c4dd7, // b:and not
     0xe072bfff, // b:rejected rejected
     0xe09398af, // b:for attempting
@@ -3561,6 +3565,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe13d2a0c, // w:gmx
     0xe174ad3f, // b:mailbox quota
     0xe17e3dec, // b:mail example
+    0xe197ac68, // w:extmail
     0xe19b51ea, // w:considered
     0xe1a2c0d2, // b:initiative gsmtp
     0xe1b39bf5, // b:service not
@@ -3578,7 +3583,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe27296e4, // b:entry does
     0xe285e523, // b:docs or
     0xe290c6ed, // w:which
-    0xe2a3546c, // b:mta hostname
     0xe2a6a445, // b:to spam
     0xe2bec798, // p:sinc
     0xe2c8f798, // w:submission
@@ -3591,6 +3595,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe316480b, // w:docomo
     0xe31a6e7f, // p:unav
     0xe3235602, // w:want
+    0xe3313ab1, // b:authentication attempts
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
     0xe3481e72, // b:junk mail
@@ -3618,11 +3623,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe458f616, // c:554
     0xe4682609, // b:invalid ip
     0xe46d5541, // b:sent too
+    0xe4802263, // e:x.7.4
     0xe490453b, // e:4.2.1
     0xe4b68d5a, // w:example
     0xe4d0dc4a, // b:jp user
     0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
+    0xe4f9234b, // w:resolving
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
     0xe51f27f8, // p:nume
@@ -3633,6 +3640,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe558f7a9, // c:555
     0xe565c39c, // c:501
     0xe574e680, // b:has exceeded
+    0xe58023f6, // e:x.7.7
     0xe5806aff, // b:doesn match
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
@@ -3642,6 +3650,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe657a913, // w:lib
     0xe658f93c, // c:552
     0xe665c52f, // c:500
+    0xe6696934, // b:this mailing
     0xe67cc01b, // b:you cannot
     0xe6915791, // w:setup
     0xe6a02fe2, // b:addresses in
@@ -3671,7 +3680,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe80b53ad, // w:effect
     0xe8147045, // b:denied your
     0xe82a3b11, // b:an invalid
-    0xe832865d, // b:not complete
     0xe858fc62, // c:550
     0xe865c855, // c:502
     0xe86e101d, // p:vali
@@ -3681,7 +3689,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8b9eb5e, // b:connection to
-    0xe8bb384e, // b:not registered
+    0xe8c6aae1, // w:inbound
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9308cb7, // b:error from
@@ -3689,6 +3697,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
     0xe958fdf5, // c:551
+    0xe969fcc7, // w:nul
     0xe98fc272, // p:base
     0xe99c5bf9, // p:rout
     0xe99eaba9, // p:auth
@@ -3696,7 +3705,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9a5a467, // e:4.7.24
     0xe9cdcf4f, // b:smtp authentication
     0xe9ed7530, // b:are not
-    0xea4a01d4, // b:long see
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
     0xea5ec803, // b:ptr records
@@ -3720,7 +3728,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeb39901b, // p:arch
     0xeb3a9eca, // b:email user
     0xeb54a9a7, // p:dmar
-    0xeb598bea, // b:mailfrom domain
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
     0xeb7e17f5, // b:com fwlink
@@ -3742,7 +3749,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
-    0xecfba0ae, // b:mail appeared
     0xed08e887, // p:lear
     0xed176a2b, // w:account
     0xed43a7f9, // w:process
@@ -3756,6 +3762,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
+    0xed98db56, // b:accepting mail
     0xeda161ef, // b:address kind
     0xedb576d1, // b:in the
     0xedd2ec39, // b:header size
@@ -3788,6 +3795,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef26a483, // p:pipe
     0xef35fa73, // b:security policy
     0xef5ef3db, // b:rejected blocked
+    0xef6170c5, // b:cr or
     0xef7d0531, // b:see https
     0xef8033b4, // e:x.7.9
     0xef80c600, // b:fail not
@@ -3796,9 +3804,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xefb0f55d, // b:or more
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
-    0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
-    0xf0020611, // b:messages without
     0xf004c7aa, // b:azumakuniyuki ntt
     0xf0366447, // b:dd this
     0xf039033d, // b:have ptr
@@ -3813,7 +3819,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf0947f72, // w:credentials
     0xf0a6fb05, // b:sender not
     0xf0bb6daf, // b:com cgi
-    0xf0c4e61e, // b:more details
     0xf0e13d49, // b:and the
     0xf0ffb8e8, // b:because you
     0xf1218b6b, // b:by recipient
@@ -3830,7 +3835,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf1f79188, // b:policy rejection
     0xf220b54d, // b:people say
     0xf2334499, // w:end
-    0xf2366eb8, // b:my ip
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
     0xf262e927, // p:arti
@@ -3839,6 +3843,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2889f6c, // w:apple
     0xf28d9206, // p:barr
     0xf292540c, // b:rejected by
+    0xf2938565, // w:parsed
     0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
     0xf2b18062, // p:toke
@@ -3859,6 +3864,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3b090f5, // b:org mailbox
     0xf3b32bfb, // b:headers are
     0xf3b416cc, // b:unsupported authentication
+    0xf3bb96a6, // b:policy reject
     0xf3c2c203, // b:org too
     0xf3c3a849, // b:in virtual
     0xf3c6eca3, // c:452
@@ -3870,7 +3876,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
     0xf41d7793, // b:is able
-    0xf42c1b99, // b:net and
     0xf443d749, // p:unre
     0xf450a33c, // p:unwa
     0xf458bbb7, // b:net if
@@ -3879,7 +3884,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf469f00d, // b:mx record
     0xf4711f27, // b:postmaster example
     0xf47ae383, // p:edit
-    0xf47d8c90, // b:net xx
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
@@ -3917,7 +3921,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf70f7608, // b:directly to
     0xf72bc88d, // b:probability of
     0xf7385e94, // b:command line
-    0xf73ea0c8, // b:mail krs
     0xf757a6fc, // b:can also
     0xf770d03a, // b:time please
     0xf7760ae9, // b:while processing
@@ -3925,6 +3928,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf7b44e36, // p:iclo
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
+    0xf7bba7fc, // b:temporary delivery
     0xf7c5044d, // b:by cloud
     0xf7d8bced, // b:black listed
     0xf7f3239d, // b:http go
@@ -3968,6 +3972,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfa6cbef8, // b:smtp user
     0xfa746a4b, // b:must specify
     0xfa7d4f33, // b:postmaster yahooinc
+    0xfa9c3f68, // b:bloqueado por
     0xfaa1de66, // w:codes
     0xfaa608d3, // b:www openspf
     0xfaaaaf61, // b:delivered this
@@ -3999,7 +4004,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
-    0xfbffe23b, // b:my delivered
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
@@ -4010,7 +4014,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
     0xfcc032c1, // b:com esmtp
-    0xfcc0a8a7, // b:of mail
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
     0xfcfcc34a, // b:in order
@@ -4030,7 +4033,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfdf7dec8, // b:example user
     0xfe13a3e1, // b:dmarc validation
     0xfe21b275, // b:limit of
-    0xfe2d8a86, // b:net comcast
     0xfe4e098e, // b:too much
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
@@ -4049,9 +4051,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
     0xff71632f, // b:address address
-    0xffa29226, // b:net error
     0xffa9e560, // w:exceed
-    0xffbbb639, // b:not parse
     0xffcd97e5, // b:bin queue
     0xffd1b32b, // w:support
     0xfff32a0e, // b:limit reached
@@ -4059,1007 +4059,992 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 5, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 15, 16, 17,
-    18, 23, 23, 24, 24, 25, 25, 26, 27, 28, 28, 28, 30, 33, 34, 36,
-    49, 50, 50, 50, 50, 50, 50, 51, 54, 55, 55, 55, 55, 59, 60, 61,
-    66, 67, 76, 77, 79, 80, 81, 82, 83, 91, 91, 101, 112, 112, 113, 115,
-    119, 120, 120, 124, 124, 126, 127, 127, 127, 127, 128, 128, 130, 131, 132, 133,
-    134, 134, 134, 134, 134, 135, 136, 137, 137, 138, 138, 139, 140, 141, 141, 142,
-    149, 151, 158, 160, 160, 166, 166, 166, 166, 167, 168, 184, 185, 185, 186, 186,
-    186, 187, 187, 188, 190, 190, 190, 190, 191, 191, 192, 192, 193, 194, 194, 195,
-    196, 197, 198, 198, 207, 208, 209, 212, 213, 214, 215, 215, 215, 216, 217, 218,
-    219, 222, 223, 223, 224, 225, 226, 227, 228, 229, 233, 233, 234, 235, 236, 237,
-    237, 237, 238, 239, 240, 241, 241, 241, 243, 243, 249, 249, 249, 250, 253, 253,
-    254, 254, 279, 279, 281, 281, 282, 282, 282, 284, 294, 294, 295, 320, 320, 320,
-    321, 322, 323, 324, 325, 325, 325, 325, 325, 326, 326, 327, 331, 333, 338, 339,
-    339, 340, 341, 342, 342, 361, 362, 362, 362, 363, 364, 365, 369, 370, 372, 373,
-    373, 374, 374, 381, 389, 390, 391, 391, 392, 392, 393, 393, 394, 394, 394, 395,
-    397, 398, 398, 409, 409, 409, 409, 410, 411, 411, 412, 412, 412, 412, 412, 412,
-    412, 412, 412, 412, 436, 447, 461, 464, 464, 464, 465, 465, 466, 466, 467, 467,
-    467, 468, 469, 469, 470, 471, 472, 472, 472, 473, 474, 481, 481, 481, 491, 491,
-    492, 493, 495, 495, 516, 517, 517, 517, 522, 542, 544, 548, 551, 552, 554, 554,
-    555, 555, 555, 556, 558, 560, 560, 561, 561, 563, 563, 563, 563, 563, 564, 564,
-    568, 573, 574, 575, 576, 577, 577, 577, 580, 580, 582, 582, 587, 587, 587, 587,
-    587, 589, 590, 591, 595, 599, 599, 599, 599, 608, 609, 610, 610, 610, 611, 613,
-    617, 618, 619, 619, 619, 620, 620, 620, 620, 621, 622, 623, 623, 623, 623, 624,
-    625, 627, 629, 630, 631, 633, 634, 641, 641, 642, 642, 642, 644, 644, 645, 649,
-    650, 651, 651, 652, 654, 655, 655, 656, 657, 660, 661, 661, 662, 662, 666, 669,
-    669, 670, 671, 675, 675, 675, 675, 675, 676, 690, 690, 691, 691, 693, 695, 695,
-    696, 698, 698, 698, 698, 699, 699, 699, 699, 701, 701, 702, 703, 710, 710, 717,
-    719, 720, 721, 721, 722, 723, 724, 724, 724, 728, 728, 738, 738, 742, 745, 746,
-    748, 751, 751, 753, 754, 757, 759, 760, 760, 760, 760, 761, 765, 768, 769, 773,
-    773, 773, 773, 773, 774, 776, 777, 780, 781, 782, 783, 783, 789, 791, 791, 792,
-    792, 792, 792, 792, 794, 795, 795, 797, 800, 800, 802, 803, 804, 804, 804, 804,
-    810, 813, 814, 814, 829, 829, 830, 831, 831, 838, 838, 838, 838, 839, 839, 839,
-    839, 842, 842, 842, 842, 842, 843, 844, 845, 845, 846, 846, 847, 849, 850, 851,
-    851, 851, 852, 853, 873, 874, 874, 874, 875, 875, 877, 878, 880, 882, 886, 887,
-    887, 894, 895, 896, 896, 896, 899, 900, 901, 902, 903, 905, 906, 907, 908, 909,
-    910, 910, 912, 913, 915, 931, 932, 932, 934, 935, 935, 936, 937, 945, 945, 945,
-    945, 946, 947, 947, 948, 948, 948, 949, 949, 970, 971, 971, 971, 973, 974, 974,
-    976, 976, 977, 978, 983, 983, 983, 984, 984, 985, 986, 986, 987, 988, 990, 990,
-    990, 990, 991, 991, 992, 992, 994, 994, 995, 998, 999, 1000, 1000, 1001, 1001, 1004,
-    1005, 1005, 1006, 1006, 1006, 1006, 1006, 1007, 1007, 1007, 1007, 1007, 1007, 1008, 1009, 1009,
-    1010, 1011, 1013, 1013, 1014, 1015, 1015, 1016, 1019, 1019, 1020, 1020, 1020, 1021, 1021, 1021,
-    1021, 1024, 1024, 1025, 1026, 1026, 1026, 1027, 1027, 1028, 1032, 1032, 1037, 1038, 1039, 1039,
-    1040, 1044, 1044, 1045, 1046, 1048, 1048, 1049, 1049, 1050, 1052, 1054, 1055, 1055, 1056, 1057,
-    1059, 1060, 1061, 1062, 1062, 1063, 1064, 1064, 1064, 1069, 1069, 1069, 1069, 1069, 1069, 1070,
-    1070, 1071, 1072, 1074, 1074, 1074, 1075, 1079, 1079, 1081, 1081, 1081, 1084, 1085, 1085, 1091,
-    1091, 1091, 1091, 1095, 1096, 1096, 1098, 1103, 1103, 1103, 1106, 1106, 1107, 1107, 1108, 1109,
-    1110, 1110, 1118, 1120, 1120, 1124, 1124, 1125, 1125, 1127, 1132, 1132, 1134, 1137, 1147, 1147,
-    1147, 1148, 1154, 1154, 1154, 1154, 1154, 1155, 1156, 1156, 1156, 1157, 1157, 1158, 1158, 1158,
-    1159, 1160, 1160, 1165, 1166, 1168, 1169, 1171, 1173, 1174, 1175, 1176, 1178, 1179, 1179, 1179,
-    1180, 1182, 1184, 1185, 1208, 1209, 1209, 1210, 1217, 1217, 1218, 1233, 1234, 1234, 1234, 1235,
-    1240, 1240, 1240, 1241, 1242, 1244, 1244, 1244, 1245, 1256, 1257, 1257, 1262, 1262, 1262, 1264,
-    1266, 1267, 1268, 1268, 1270, 1270, 1270, 1270, 1271, 1272, 1272, 1272, 1273, 1276, 1277, 1277,
-    1278, 1279, 1280, 1280, 1295, 1296, 1296, 1297, 1300, 1300, 1300, 1302, 1302, 1317, 1317, 1318,
-    1321, 1323, 1324, 1324, 1324, 1325, 1327, 1328, 1330, 1330, 1331, 1332, 1332, 1332, 1333, 1334,
-    1334, 1334, 1336, 1336, 1342, 1342, 1343, 1344, 1344, 1344, 1345, 1345, 1347, 1348, 1348, 1348,
-    1348, 1372, 1373, 1373, 1373, 1373, 1373, 1374, 1375, 1379, 1380, 1382, 1382, 1382, 1384, 1384,
-    1384, 1384, 1385, 1386, 1408, 1408, 1410, 1410, 1412, 1418, 1418, 1419, 1423, 1424, 1425, 1426,
-    1427, 1429, 1430, 1432, 1433, 1433, 1434, 1434, 1435, 1436, 1436, 1436, 1437, 1437, 1437, 1438,
-    1439, 1440, 1440, 1440, 1441, 1457, 1458, 1458, 1458, 1459, 1460, 1461, 1461, 1461, 1461, 1461,
-    1463, 1464, 1465, 1468, 1470, 1471, 1473, 1476, 1477, 1477, 1477, 1480, 1485, 1490, 1490, 1491,
-    1496, 1496, 1498, 1499, 1504, 1504, 1504, 1505, 1505, 1506, 1507, 1511, 1512, 1532, 1537, 1537,
-    1537, 1538, 1539, 1540, 1540, 1544, 1545, 1571, 1571, 1575, 1575, 1575, 1576, 1576, 1577, 1578,
-    1578, 1579, 1579, 1580, 1581, 1582, 1583, 1583, 1583, 1583, 1584, 1585, 1585, 1586, 1586, 1587,
-    1587, 1589, 1590, 1591, 1592, 1592, 1593, 1598, 1599, 1600, 1600, 1600, 1608, 1610, 1611, 1611,
-    1611, 1612, 1612, 1612, 1612, 1613, 1614, 1614, 1614, 1642, 1643, 1645, 1646, 1647, 1649, 1650,
-    1651, 1651, 1652, 1653, 1653, 1653, 1666, 1666, 1667, 1668, 1668, 1668, 1668, 1670, 1671, 1672,
-    1673, 1675, 1678, 1679, 1680, 1681, 1681, 1681, 1681, 1681, 1682, 1683, 1684, 1684, 1685, 1685,
-    1686, 1688, 1688, 1688, 1688, 1688, 1689, 1690, 1691, 1692, 1693, 1693, 1694, 1694, 1696, 1697,
-    1697, 1722, 1723, 1723, 1724, 1724, 1724, 1724, 1724, 1726, 1744, 1744, 1744, 1744, 1745, 1745,
-    1745, 1747, 1748, 1763, 1766, 1767, 1769, 1770, 1770, 1779, 1780, 1784, 1785, 1786, 1788, 1790,
-    1791, 1791, 1791, 1792, 1792, 1796, 1798, 1799, 1799, 1799, 1800, 1801, 1802, 1803, 1803, 1810,
-    1810, 1811, 1812, 1812, 1812, 1813, 1813, 1816, 1817, 1818, 1827, 1828, 1828, 1828, 1828, 1829,
-    1831, 1834, 1837, 1838, 1838, 1838, 1839, 1840, 1841, 1852, 1853, 1853, 1858, 1859, 1859, 1860,
-    1862, 1862, 1862, 1862, 1863, 1865, 1865, 1867, 1868, 1871, 1874, 1874, 1875, 1875, 1877, 1892,
-    1892, 1893, 1894, 1894, 1894, 1895, 1897, 1897, 1897, 1898, 1899, 1899, 1899, 1905, 1906, 1906,
-    1907, 1908, 1932, 1934, 1934, 1937, 1938, 1953, 1953, 1954, 1955, 1955, 1955, 1955, 1955, 1963,
-    1963, 1964, 1964, 1965, 1965, 1966, 1970, 1979, 1980, 1980, 1981, 1982, 1983, 1986, 1986, 1991,
-    1992, 1992, 1993, 1997, 1997, 1997, 1998, 1998, 2003, 2007, 2007, 2007, 2008, 2010, 2010, 2010,
-    2012, 2015, 2016, 2016, 2017, 2018, 2019, 2020, 2026, 2027, 2027, 2027, 2029, 2030, 2031, 2031,
-    2032, 2032, 2033, 2033, 2034, 2035, 2035, 2041, 2043, 2043, 2044, 2045, 2045, 2045, 2047, 2049,
-    2055, 2056, 2071, 2072, 2072, 2072, 2072, 2072, 2072, 2075, 2076, 2077, 2077, 2077, 2077, 2080,
-    2081, 2082, 2083, 2083, 2093, 2112, 2114, 2115, 2115, 2115, 2121, 2122, 2123, 2124, 2128, 2128,
-    2132, 2134, 2135, 2137, 2138, 2141, 2142, 2153, 2180, 2180, 2182, 2182, 2183, 2183, 2184, 2184,
-    2184, 2185, 2190, 2191, 2191, 2192, 2193, 2193, 2194, 2195, 2195, 2195, 2196, 2198, 2198, 2202,
-    2204, 2205, 2210, 2214, 2214, 2214, 2217, 2218, 2218, 2219, 2223, 2225, 2229, 2231, 2232, 2232,
-    2232, 2232, 2233, 2233, 2237, 2237, 2238, 2238, 2238, 2239, 2239, 2241, 2241, 2244, 2251, 2251,
-    2252, 2253, 2256, 2257, 2259, 2259, 2260, 2261, 2262, 2262, 2267, 2267, 2268, 2270, 2271, 2282,
-    2284, 2284, 2284, 2285, 2287, 2288, 2299, 2308, 2309, 2310, 2311, 2312, 2328, 2330, 2331, 2334,
-    2334, 2334, 2334, 2334, 2336, 2354, 2354, 2354, 2358, 2359, 2359, 2359, 2360, 2362, 2363, 2364,
-    2365, 2365, 2365, 2371, 2371, 2377, 2380, 2381, 2405, 2406, 2407, 2408, 2408, 2411, 2413, 2414,
-    2415, 2415, 2415, 2415, 2417, 2417, 2418, 2421, 2422, 2422, 2422, 2423, 2423, 2423, 2424, 2425,
-    2426, 2426, 2428, 2429, 2429, 2430, 2430, 2432, 2433, 2433, 2433, 2433, 2434, 2435, 2436, 2437,
-    2439, 2440, 2445, 2447, 2457, 2459, 2461, 2461, 2461, 2462, 2463, 2464, 2465, 2467, 2470, 2470,
-    2475, 2476, 2478, 2478, 2478, 2478, 2478, 2479, 2479, 2480, 2482, 2489, 2502, 2513, 2514, 2514,
-    2515, 2516, 2517, 2517, 2519, 2519, 2519, 2519, 2519, 2520, 2520, 2520, 2520, 2521, 2521, 2522,
-    2523, 2524, 2548, 2549, 2550, 2550, 2553, 2554, 2554, 2555, 2556, 2556, 2556, 2557, 2569, 2569,
-    2570, 2570, 2571, 2571, 2571, 2572, 2573, 2574, 2574, 2574, 2576, 2578, 2583, 2583, 2583, 2588,
-    2596, 2597, 2597, 2597, 2597, 2599, 2599, 2600, 2601, 2601, 2602, 2602, 2603, 2603, 2603, 2605,
-    2605, 2605, 2608, 2609, 2609, 2610, 2613, 2614, 2623, 2623, 2626, 2627, 2636, 2636, 2637, 2637,
-    2638, 2641, 2641, 2642, 2643, 2665, 2686, 2686, 2686, 2709, 2709, 2710, 2711, 2712, 2716, 2717,
-    2717, 2720, 2720, 2745, 2745, 2745, 2746, 2746, 2747, 2748, 2748, 2750, 2752, 2752, 2753, 2753,
-    2755, 2756, 2756, 2757, 2763, 2764, 2764, 2764, 2764, 2765, 2765, 2766, 2766, 2768, 2769, 2770,
-    2773, 2774, 2775, 2776, 2776, 2777, 2778, 2779, 2781, 2782, 2784, 2784, 2786, 2788, 2789, 2791,
-    2791, 2792, 2792, 2792, 2793, 2795, 2795, 2796, 2798, 2799, 2805, 2826, 2828, 2828, 2828, 2828,
-    2829, 2833, 2834, 2836, 2838, 2840, 2841, 2841, 2841, 2842, 2844, 2844, 2845, 2845, 2845, 2864,
-    2865, 2866, 2869, 2869, 2876, 2876, 2877, 2878, 2880, 2880, 2881, 2882, 2883, 2884, 2885, 2887,
-    2888, 2889, 2890, 2899, 2900, 2903, 2903, 2904, 2904, 2904, 2905, 2906, 2907, 2917, 2917, 2928,
-    2929, 2933, 2936, 2952, 2954, 2955, 2956, 2958, 2959, 2962, 2962, 2962, 2965, 2971, 2971, 2975,
-    2975, 2976, 2978, 2978, 2979, 2979, 2980, 2980, 2981, 2982, 2982, 2983, 2983, 2984, 2985, 2986,
-    2986, 2987, 2987, 2988, 2989, 2989, 2994, 2995, 2995, 3001, 3002, 3003, 3004, 3004, 3004, 3004,
-    3005, 3006, 3031, 3038, 3041, 3041, 3049, 3050, 3050, 3051, 3051, 3052, 3053, 3053, 3053, 3055,
-    3056, 3056, 3056, 3056, 3057, 3058, 3059, 3059, 3060, 3084, 3101, 3101, 3103, 3104, 3105, 3106,
-    3107, 3108, 3108, 3108, 3109, 3128, 3129, 3129, 3129, 3130, 3133, 3133, 3133, 3135, 3135, 3136,
-    3158, 3158, 3158, 3159, 3163, 3183, 3185, 3185, 3186, 3187, 3188, 3192, 3216, 3240, 3241, 3241,
-    3242, 3243, 3269, 3287, 3288, 3288, 3294, 3295, 3297, 3297, 3301, 3312, 3312, 3313, 3319, 3319,
-    3336, 3337, 3337, 3337, 3338, 3339, 3339, 3339, 3362, 3363, 3363, 3364, 3364, 3364, 3364, 3365,
-    3368, 3369, 3369, 3369, 3370, 3371, 3371, 3372, 3373, 3375, 3382, 3397, 3399, 3420, 3424, 3425,
-    3426, 3427, 3427, 3427, 3428, 3429, 3429, 3429, 3429, 3430, 3431, 3431, 3431, 3435, 3435, 3437,
-    3438, 3439, 3439, 3455, 3456, 3457, 3477, 3485, 3487, 3488, 3493, 3495, 3496, 3496, 3496, 3496,
-    3497, 3497, 3498, 3499, 3499, 3500, 3503, 3503, 3505, 3521, 3522, 3524, 3525, 3525, 3526, 3527,
-    3527, 3529, 3529, 3530, 3533, 3533, 3535, 3535, 3535, 3536, 3536, 3536, 3536, 3537, 3539, 3541,
-    3541, 3542, 3542, 3542, 3543, 3544, 3545, 3545, 3545, 3545, 3545, 3549, 3549, 3549, 3549, 3550,
-    3551, 3552, 3553, 3554, 3554, 3555, 3557, 3558, 3559, 3559, 3572, 3573, 3573, 3574, 3575, 3577,
-    3577, 3578, 3601, 3602, 3604, 3604, 3606, 3608, 3612, 3613, 3613, 3614, 3615, 3616, 3617, 3617,
-    3619, 3619, 3619, 3620, 3623, 3624, 3624, 3628, 3629, 3630, 3630, 3631, 3633, 3637, 3638, 3638,
-    3638, 3639, 3639, 3639, 3640, 3641, 3642, 3642, 3650, 3651, 3651, 3658, 3659, 3659, 3660, 3661,
-    3662, 3663, 3664, 3664, 3664, 3668, 3669, 3670, 3671, 3671, 3684, 3684, 3685, 3685, 3686, 3686,
-    3686, 3687, 3687, 3688, 3688, 3688, 3688, 3689, 3689, 3690, 3701, 3702, 3718, 3718, 3720, 3722,
-    3725, 3725, 3726, 3727, 3727, 3727, 3728, 3729, 3737, 3737, 3739, 3741, 3741, 3742, 3743, 3743,
-    3743, 3746, 3749, 3749, 3749, 3749, 3750, 3760, 3761, 3762, 3762, 3771, 3771, 3772, 3773, 3774,
-    3776, 3777, 3778, 3778, 3778, 3779, 3780, 3780, 3781, 3782, 3782, 3782, 3786, 3788, 3792, 3793,
-    3793, 3806, 3807, 3808, 3808, 3809, 3810, 3810, 3810, 3812, 3821, 3823, 3823, 3824, 3825, 3825,
-    3825, 3825, 3826, 3826, 3827, 3830, 3831, 3832, 3832, 3834, 3834, 3834, 3834, 3834, 3835, 3835,
-    3837, 3838, 3838, 3838, 3839, 3839, 3841, 3844, 3844, 3845, 3848, 3850, 3850, 3850, 3850, 3851,
-    3852, 3861, 3861, 3861, 3861, 3876, 3876, 3882, 3883, 3884, 3893, 3894, 3894, 3895, 3896, 3898,
-    3898, 3899, 3900, 3900, 3901, 3904, 3909, 3909, 3910, 3911, 3912, 3912, 3912, 3928, 3930, 3930,
-    3931, 3932, 3934, 3935, 3936, 3936, 3937, 3937, 3940, 3943, 3945, 3949, 3949, 3950, 3950, 3950,
-    3952, 3953, 3954, 3954, 3956, 3956, 3956, 3957, 3958, 3962, 3963, 3964, 3965, 3966, 3976, 3977,
-    3977, 3978, 3978, 3981, 3982, 3984, 3984, 3985, 3996, 4001, 4001, 4010, 4013, 4015, 4015, 4016,
-    4017, 4017, 4017, 4018, 4024, 4025, 4026, 4030, 4031, 4032, 4035, 4035, 4035, 4035, 4036, 4036,
-    4036, 4038, 4038, 4039, 4041, 4042, 4042, 4044, 4045, 4047, 4049, 4050, 4051, 4055, 4056, 4057,
-    4058, 4060, 4061, 4061, 4061, 4062, 4065, 4066, 4068, 4070, 4070, 4070, 4073, 4081, 4081, 4082,
-    4082, 4085, 4085, 4085, 4095, 4097, 4099, 4099, 4106, 4107, 4108, 4108, 4111, 4111, 4111, 4112,
-    4132, 4132, 4133, 4133, 4133, 4134, 4135, 4136, 4137, 4144, 4146, 4147, 4148, 4149, 4151, 4153,
-    4154, 4154, 4154, 4154, 4154, 4155, 4155, 4155, 4155, 4155, 4156, 4157, 4158, 4159, 4159, 4159,
-    4160, 4163, 4164, 4174, 4177, 4203, 4205, 4206, 4210, 4210, 4210, 4210, 4211, 4212, 4213, 4213,
-    4213, 4215, 4220, 4221, 4222, 4222, 4223, 4224, 4224, 4225, 4226, 4227, 4228, 4229, 4229, 4229,
-    4230, 4236, 4236, 4236, 4237, 4238, 4245, 4257, 4258, 4258, 4258, 4259, 4259, 4260, 4261, 4272,
-    4272, 4274, 4275, 4275, 4275, 4276, 4276, 4276, 4278, 4279, 4280, 4281, 4283, 4283, 4283, 4283,
-    4283, 4286, 4288, 4289, 4290, 4291, 4292, 4293, 4294, 4296, 4298, 4299, 4301, 4302, 4305, 4309,
-    4311, 4312, 4312, 4333, 4334, 4335, 4338, 4339, 4342, 4343, 4343, 4343, 4347, 4348, 4353, 4354,
-    4355, 4373, 4374, 4376, 4376, 4376, 4379, 4380, 4380, 4381, 4381, 4381, 4384, 4384, 4389, 4391,
-    4392, 4392, 4393, 4409, 4413, 4413, 4413, 4414, 4415, 4417, 4418, 4418, 4418, 4425, 4426, 4427,
-    4427, 4427, 4428, 4428, 4428, 4428, 4429, 4430, 4430, 4431, 4432, 4433, 4434, 4434, 4435, 4435,
-    4435, 4436, 4438, 4441, 4442, 4445, 4449, 4449, 4450, 4450, 4464, 4465, 4467, 4467, 4467, 4485,
-    4485, 4486, 4486, 4502, 4503, 4505, 4507, 4508, 4509, 4510, 4511, 4511, 4512, 4514, 4517, 4520,
-    4521, 4527, 4540, 4541, 4549, 4554, 4556, 4556, 4557, 4557, 4557, 4558, 4579, 4579, 4579, 4580,
-    4607, 4607, 4607, 4607, 4608, 4613, 4615, 4615, 4618, 4628, 4628, 4628, 4634, 4635, 4641, 4642,
-    4647, 4649, 4652, 4658, 4659, 4659, 4660, 4661, 4663, 4664, 4665, 4679, 4681, 4681, 4681, 4705,
-    4712, 4712, 4714, 4714, 4715, 4717, 4718, 4737, 4740, 4742, 4742, 4743, 4743, 4744, 4745, 4745,
-    4747, 4747, 4750, 4750, 4753, 4754, 4755, 4755, 4755, 4755, 4756, 4756, 4758, 4767, 4770, 4770,
-    4770, 4771, 4771, 4772, 4773, 4774, 4774, 4776, 4778, 4779, 4779, 4779, 4779, 4780, 4782, 4787,
-    4787, 4788, 4789, 4790, 4792, 4810, 4811, 4812, 4812, 4813, 4813, 4814, 4814, 4814, 4815, 4816,
-    4816, 4817, 4818, 4818, 4818, 4819, 4820, 4821, 4831, 4833, 4834, 4847, 4849, 4851, 4852, 4853,
-    4853, 4870, 4875, 4878, 4879, 4879, 4880, 4881, 4882, 4883, 4884, 4884, 4885, 4885, 4885, 4886,
-    4887, 4892, 4893, 4894, 4895, 4896, 4896, 4896, 4910, 4910, 4934, 4935, 4935, 4936, 4937, 4938,
-    4938, 4939, 4942, 4943, 4943, 4943, 4943, 4943, 4945, 4946, 4946, 4946, 4947, 4948, 4948, 4951,
-    4961, 4962, 4963, 4964, 4965, 4965, 4966, 4967, 4967, 4967, 4967, 4967, 4975, 4977, 5004, 5014,
-    5015, 5017, 5017, 5018, 5020, 5021, 5022, 5026, 5030, 5030, 5031, 5032, 5033, 5033, 5034, 5034,
-    5038, 5039, 5039, 5047, 5048, 5048, 5048, 5055, 5056, 5059, 5060, 5060, 5061, 5062, 5064, 5064,
-    5065, 5065, 5068, 5069, 5069, 5069, 5070, 5076, 5076, 5076, 5076, 5077, 5078, 5078, 5079, 5080,
-    5080, 5081, 5081, 5082, 5082, 5082, 5082, 5085, 5086, 5087, 5087, 5088, 5089, 5090, 5090, 5091,
-    5092, 5092, 5092, 5093, 5113, 5113, 5114, 5116, 5116, 5139, 5139, 5140, 5147, 5151, 5152, 5157,
-    5162, 5162, 5163, 5163, 5163, 5164, 5165, 5165, 5168, 5170, 5170, 5171, 5171, 5173, 5174, 5175,
-    5185, 5186, 5187, 5188, 5189, 5190, 5208, 5209, 5209, 5209, 5210, 5211, 5211, 5213, 5213, 5214,
-    5214, 5217, 5217, 5218, 5218, 5219, 5220, 5235, 5237, 5238, 5238, 5264, 5264, 5265, 5266, 5267,
-    5267, 5267, 5267, 5268, 5270, 5285, 5286, 5288, 5293, 5293, 5294, 5294, 5295, 5296, 5297, 5299,
-    5299, 5300, 5300, 5301, 5302, 5303, 5303, 5303, 5305, 5305, 5305, 5305, 5312, 5312, 5314, 5315,
-    5315, 5316, 5316, 5317, 5319, 5320, 5320, 5322, 5322, 5322, 5326, 5326, 5327, 5331, 5333, 5334,
-    5342, 5350, 5351, 5352, 5352, 5354, 5355, 5355, 5360, 5361, 5361, 5363, 5363, 5365, 5366, 5370,
-    5370, 5370, 5371, 5373, 5373, 5374, 5375, 5376, 5377, 5379, 5379, 5381, 5385, 5385, 5387, 5387,
-    5389, 5390, 5398, 5399, 5400, 5401, 5401, 5403, 5404, 5406, 5422, 5423, 5423, 5424, 5425, 5426,
-    5427, 5429, 5430, 5430, 5430, 5431, 5431, 5432, 5453, 5454, 5455, 5457, 5457, 5459, 5460, 5460,
-    5461, 5462, 5463, 5465, 5465, 5465, 5465, 5465, 5466, 5466, 5469, 5469, 5489, 5489, 5510, 5511,
-    5512, 5512, 5512, 5512, 5514, 5514, 5516, 5516, 5517, 5518, 5519, 5525, 5526, 5538, 5538, 5555,
-    5556, 5557, 5557, 5557, 5567, 5567, 5568, 5569, 5569, 5569, 5570, 5570, 5570, 5571, 5571, 5572,
-    5572, 5572, 5574, 5574, 5574, 5581, 5592, 5592, 5595, 5596, 5597, 5597, 5598, 5598, 5598, 5598,
-    5599, 5600, 5601, 5601, 5601, 5602, 5602, 5615, 5615, 5617, 5620, 5621, 5621, 5622, 5623, 5623,
-    5624, 5625, 5627, 5628, 5628, 5629, 5629, 5630, 5630, 5630, 5630, 5644, 5646, 5646, 5668, 5669,
-    5669, 5671, 5672, 5673, 5674, 5674, 5675, 5676, 5677, 5677, 5678, 5680, 5681, 5681, 5681, 5681,
-    5682, 5683, 5685, 5686, 5687, 5688, 5688, 5689, 5690, 5691, 5693, 5695, 5707, 5707, 5709, 5710,
-    5711, 5711, 5714, 5714, 5715, 5715, 5715, 5717, 5718, 5718, 5722, 5722, 5723, 5723, 5724, 5725,
-    5726, 5727, 5727, 5728, 5729, 5729, 5745, 5746, 5747, 5748, 5749, 5749, 5751, 5751, 5751, 5752,
-    5752, 5752, 5758, 5758, 5759, 5760, 5760, 5761, 5761, 5762, 5762, 5762, 5762, 5762, 5763, 5764,
-    5768, 5768, 5770, 5770, 5770, 5771, 5772, 5772, 5772, 5775, 5777, 5777, 5778, 5788, 5792, 5792,
-    5792, 5793, 5794, 5795, 5798, 5799, 5803, 5804, 5804, 5806, 5807, 5809, 5809, 5809, 5810, 5811,
-    5812, 5812, 5813, 5813, 5814, 5814, 5815, 5816, 5816, 5816, 5816, 5817, 5818, 5819, 5819, 5820,
-    5826, 5826, 5831, 5831, 5832, 5832, 5834, 5835, 5847, 5848, 5852, 5852, 5853, 5854, 5854, 5854,
-    5856, 5857, 5858, 5860, 5861, 5862, 5864, 5865, 5867, 5874, 5875, 5876, 5878, 5878, 5878, 5881,
-    5882, 5882, 5883, 5887, 5888, 5889, 5890, 5895, 5898, 5899, 5899, 5899, 5899, 5900, 5901, 5902,
-    5903, 5905, 5908, 5909, 5910, 5931, 5931, 5932, 5934, 5935, 5935, 5941, 5942, 5946, 5947, 5956,
-    5956, 5956, 5957, 5957, 5957, 5958, 5958, 5960, 5960, 5961, 5961, 5962, 5964, 5965, 5965, 5968,
-    5968, 5969, 5970, 5971, 5971, 5972, 5973, 5974, 5975, 5976, 5977, 5977, 5977, 5978, 5980, 5980,
-    5981, 5982, 5982, 5984, 5985, 5986, 5986, 5987, 5993, 5994, 5994, 5995, 6023, 6023, 6023, 6023,
-    6023, 6023, 6023, 6027, 6027, 6028, 6031, 6031, 6033, 6034, 6034, 6046, 6047, 6048, 6049, 6049,
-    6050, 6050, 6050, 6050, 6051, 6052, 6054, 6054, 6056, 6056, 6056, 6056, 6056, 6057, 6058, 6059,
-    6059, 6060, 6060, 6060, 6061, 6061, 6064, 6065, 6066, 6067, 6067, 6068, 6068, 6070, 6072, 6077,
-    6078, 6079, 6080, 6082, 6083, 6083, 6086, 6086, 6086, 6086, 6103, 6103, 6104, 6104, 6105, 6106,
-    6106, 6106, 6107, 6108, 6109, 6113, 6113, 6115, 6118, 6118, 6140, 6140, 6145, 6145, 6146, 6148,
-    6148, 6150, 6151, 6152, 6153, 6157, 6158, 6159, 6159, 6176, 6189, 6189, 6189, 6191, 6191, 6193,
-    6194, 6197, 6197, 6197, 6197, 6198, 6205, 6206, 6209, 6209, 6222, 6223, 6223, 6224, 6225, 6225,
-    6225, 6225, 6226, 6228, 6229, 6232, 6232, 6232, 6232, 6232, 6232, 6233, 6234, 6234, 6235, 6236,
-    6237, 6237, 6238, 6238, 6240, 6241, 6241, 6241, 6242, 6243, 6244, 6245, 6245, 6245, 6253, 6253,
-    6255, 6255, 6258, 6259, 6263, 6263, 6264, 6265, 6266, 6267, 6268, 6269, 6273, 6273, 6274, 6276,
-    6277, 6277, 6278, 6279, 6280, 6280, 6280, 6281, 6282, 6282, 6282, 6285, 6285, 6287, 6287, 6287,
-    6289, 6290, 6291, 6292, 6293, 6294, 6294, 6294, 6294, 6294, 6294, 6300, 6302, 6304, 6304, 6305,
-    6307, 6307, 6308, 6313, 6314, 6317, 6318, 6319, 6343, 6343, 6344, 6344, 6344, 6344, 6345, 6349,
-    6350, 6351, 6352, 6353, 6355, 6355, 6355, 6355, 6356, 6361, 6362, 6363, 6365, 6366, 6366, 6376,
-    6377, 6379, 6380, 6382, 6383, 6383, 6384, 6384, 6385, 6386, 6386, 6386, 6387, 6388, 6389, 6390,
-    6390, 6391, 6397, 6398, 6398, 6399, 6400, 6402, 6404, 6405, 6406, 6407, 6407, 6409, 6409, 6412,
-    6418, 6418, 6418, 6419, 6419, 6420, 6420, 6421, 6422, 6422, 6424, 6425, 6426, 6427, 6427, 6447,
-    6448, 6448, 6449, 6450, 6450, 6450, 6450, 6451, 6451, 6452, 6452, 6453, 6455, 6455, 6455, 6457,
-    6461, 6462, 6469, 6470, 6471, 6471, 6471, 6472, 6472, 6495, 6496, 6497, 6500, 6522, 6523, 6524,
-    6524, 6524, 6525, 6526, 6526, 6526, 6527, 6527, 6528, 6542, 6543, 6543, 6545, 6545, 6545, 6546,
-    6548, 6549, 6568, 6585, 6585, 6585, 6585, 6586, 6587, 6589, 6589, 6590, 6590, 6590, 6591, 6605,
-    6606, 6606, 6619, 6633, 6634, 6658, 6658, 6658, 6659, 6659, 6659, 6660, 6661, 6663, 6664, 6664,
-    6664, 6664, 6692, 6694, 6705, 6720, 6721, 6722, 6722, 6722, 6722, 6722, 6723, 6742, 6742, 6762,
-    6763, 6763, 6769, 6771, 6773, 6799, 6800, 6801, 6802, 6811, 6811, 6811, 6812, 6812, 6823, 6823,
-    6825, 6825, 6826, 6826, 6826, 6827, 6827, 6829, 6830, 6830, 6831, 6834, 6834, 6834, 6834, 6836,
-    6837, 6844, 6845, 6846, 6849, 6849, 6850, 6850, 6851, 6851, 6854, 6855, 6859, 6861, 6861, 6861,
-    6862, 6862, 6866, 6866, 6866, 6867, 6887, 6887, 6887, 6887, 6901, 6902, 6903, 6903, 6903, 6904,
-    6905, 6906, 6907, 6907, 6911, 6912, 6912, 6916, 6917, 6919, 6920, 6920, 6921, 6921, 6922, 6923,
-    6923, 6923, 6924, 6926, 6928, 6939, 6941, 6948, 6948, 6949, 6949, 6949, 6950, 6951, 6952, 6953,
-    6954, 6955, 6958, 6959, 6963, 6963, 6967, 6969, 6970, 6971, 6972, 6973, 6974, 6974, 6974, 6974,
-    6974, 6974, 6975, 6975, 6976, 6978, 6979, 6984, 6984, 6984, 6985, 6985, 6986, 6988, 6988, 6988,
-    6989, 6989, 6989, 6989, 6989, 6990, 6992, 6993, 6994, 6995, 7002, 7003, 7005, 7006, 7007, 7011,
-    7011, 7012, 7013, 7013, 7014, 7014, 7014, 7015, 7020, 7020, 7021, 7022, 7023, 7023, 7025, 7026,
-    7026, 7046, 7048, 7050, 7051, 7051, 7051, 7051, 7051, 7051, 7052, 7052, 7053, 7053, 7053, 7069,
-    7071, 7071, 7071, 7075, 7075, 7079, 7080, 7080, 7081, 7083, 7085, 7085, 7086, 7086, 7087, 7087,
-    7088, 7088, 7099, 7101, 7123, 7124, 7124, 7125, 7125, 7136, 7136, 7136, 7137, 7137, 7154, 7174,
-    7194, 7195, 7195, 7196, 7196, 7196, 7196, 7197, 7199, 7200, 7200, 7200, 7222, 7229, 7230, 7235,
-    7235, 7236, 7252, 7252, 7252, 7253, 7253, 7253, 7253, 7253, 7254, 7255, 7255, 7255, 7256, 7257,
-    7258, 7258, 7263, 7263, 7264, 7267, 7269, 7269, 7270, 7272, 7273, 7273, 7274, 7275, 7275, 7278,
-    7279, 7300, 7301, 7301, 7302, 7302, 7302, 7303, 7303, 7306, 7306, 7306, 7308, 7315, 7315, 7315,
-    7316, 7318, 7318, 7325, 7325, 7326, 7328, 7328, 7329, 7330, 7332, 7333, 7334, 7334, 7336, 7336,
-    7346, 7348, 7357, 7358, 7359, 7369, 7370, 7370, 7370, 7371, 7371, 7371, 7371, 7374, 7374, 7375,
-    7376, 7377, 7378, 7380, 7381, 7382, 7386, 7386, 7388, 7389, 7390, 7390, 7391, 7392, 7392, 7393,
-    7394, 7394, 7395, 7395, 7395, 7396, 7396, 7396, 7397, 7398, 7407, 7407, 7408, 7413, 7414, 7414,
-    7415, 7421, 7422, 7423, 7423, 7423, 7423, 7423, 7423, 7426, 7435, 7438, 7439, 7439, 7439, 7439,
-    7439, 7440, 7444, 7455, 7458, 7458, 7460, 7460, 7461, 7461, 7462, 7462, 7463, 7464, 7464, 7468,
-    7472,
+    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 13, 14, 15,
+    16, 21, 21, 22, 22, 23, 23, 24, 24, 25, 25, 25, 27, 30, 31, 33,
+    44, 45, 45, 45, 46, 46, 47, 52, 52, 52, 52, 56, 57, 58, 63, 64,
+    72, 73, 75, 76, 77, 78, 85, 85, 86, 96, 106, 106, 107, 109, 112, 113,
+    113, 116, 116, 119, 120, 120, 120, 120, 120, 121, 121, 123, 124, 125, 126, 127,
+    127, 127, 127, 127, 128, 129, 130, 130, 131, 131, 132, 132, 133, 133, 134, 139,
+    141, 148, 150, 150, 155, 155, 155, 155, 156, 157, 173, 174, 174, 175, 175, 175,
+    176, 176, 177, 179, 179, 179, 179, 180, 180, 181, 181, 182, 183, 184, 185, 186,
+    187, 187, 195, 196, 198, 201, 202, 203, 204, 204, 204, 205, 206, 207, 208, 211,
+    211, 211, 212, 213, 214, 215, 216, 216, 220, 220, 221, 222, 223, 224, 225, 225,
+    226, 227, 228, 228, 228, 228, 230, 230, 236, 236, 236, 237, 240, 241, 241, 266,
+    267, 269, 269, 270, 271, 271, 273, 282, 283, 284, 308, 308, 308, 309, 311, 312,
+    313, 314, 314, 314, 314, 314, 315, 315, 316, 319, 321, 326, 327, 327, 328, 329,
+    330, 331, 350, 350, 350, 350, 351, 352, 353, 357, 358, 360, 360, 360, 361, 361,
+    367, 376, 377, 377, 377, 378, 378, 379, 379, 379, 380, 382, 383, 383, 393, 393,
+    393, 393, 394, 395, 395, 396, 396, 396, 396, 396, 396, 396, 396, 396, 396, 420,
+    431, 444, 449, 449, 449, 450, 451, 451, 452, 452, 452, 453, 454, 454, 455, 456,
+    457, 457, 457, 458, 459, 467, 468, 468, 468, 476, 476, 476, 477, 479, 479, 498,
+    499, 499, 499, 504, 523, 525, 529, 533, 534, 535, 535, 537, 537, 537, 537, 539,
+    541, 542, 543, 543, 545, 545, 545, 545, 545, 546, 546, 550, 556, 557, 558, 559,
+    560, 560, 560, 561, 564, 564, 566, 566, 570, 570, 570, 570, 570, 573, 574, 575,
+    579, 584, 584, 584, 584, 593, 594, 595, 595, 595, 596, 597, 599, 603, 604, 605,
+    605, 605, 606, 606, 606, 606, 606, 607, 609, 609, 609, 609, 610, 610, 612, 613,
+    614, 617, 618, 623, 623, 624, 624, 624, 625, 625, 626, 628, 629, 630, 630, 631,
+    633, 634, 634, 636, 638, 641, 642, 643, 643, 647, 650, 650, 651, 652, 656, 656,
+    656, 656, 656, 657, 668, 668, 668, 668, 668, 670, 672, 672, 673, 675, 675, 675,
+    675, 676, 676, 676, 677, 679, 679, 680, 681, 681, 689, 689, 696, 698, 699, 700,
+    700, 701, 701, 702, 703, 703, 703, 706, 706, 714, 714, 717, 720, 721, 723, 726,
+    726, 728, 730, 733, 735, 736, 736, 736, 736, 737, 740, 743, 744, 748, 748, 748,
+    749, 749, 749, 750, 752, 753, 756, 757, 758, 759, 759, 764, 766, 766, 766, 766,
+    766, 768, 769, 769, 771, 775, 775, 777, 778, 778, 779, 779, 780, 780, 786, 789,
+    790, 791, 791, 808, 808, 809, 810, 811, 817, 817, 817, 817, 818, 818, 818, 818,
+    821, 821, 822, 822, 822, 823, 824, 825, 825, 826, 826, 827, 829, 830, 831, 832,
+    832, 832, 833, 834, 854, 855, 855, 855, 856, 856, 858, 859, 861, 864, 868, 869,
+    869, 876, 877, 878, 878, 878, 881, 882, 883, 884, 885, 887, 888, 889, 889, 890,
+    891, 891, 891, 892, 892, 894, 912, 913, 913, 915, 916, 916, 916, 917, 924, 924,
+    924, 924, 925, 926, 926, 927, 927, 927, 928, 928, 948, 949, 949, 949, 951, 951,
+    953, 953, 954, 954, 959, 959, 959, 959, 960, 961, 961, 962, 963, 965, 965, 965,
+    965, 966, 966, 967, 967, 969, 969, 970, 971, 974, 975, 976, 977, 977, 980, 981,
+    981, 982, 982, 982, 982, 982, 983, 983, 983, 983, 983, 984, 985, 985, 986, 987,
+    990, 990, 991, 992, 992, 993, 995, 995, 995, 995, 996, 996, 996, 996, 999, 999,
+    1000, 1001, 1002, 1002, 1003, 1003, 1004, 1008, 1008, 1013, 1014, 1015, 1015, 1016, 1020, 1020,
+    1021, 1022, 1024, 1025, 1026, 1026, 1027, 1029, 1031, 1032, 1032, 1033, 1034, 1036, 1036, 1037,
+    1038, 1038, 1039, 1040, 1040, 1040, 1045, 1045, 1045, 1045, 1045, 1046, 1046, 1046, 1047, 1048,
+    1049, 1049, 1049, 1050, 1053, 1053, 1054, 1054, 1054, 1057, 1058, 1058, 1066, 1066, 1066, 1070,
+    1070, 1071, 1076, 1076, 1076, 1079, 1079, 1080, 1080, 1081, 1082, 1083, 1083, 1090, 1092, 1092,
+    1096, 1096, 1097, 1097, 1099, 1105, 1105, 1107, 1110, 1120, 1120, 1120, 1121, 1127, 1127, 1127,
+    1127, 1127, 1128, 1128, 1128, 1128, 1129, 1129, 1130, 1130, 1131, 1132, 1132, 1138, 1139, 1141,
+    1141, 1143, 1145, 1146, 1147, 1148, 1149, 1150, 1150, 1150, 1151, 1154, 1156, 1157, 1179, 1180,
+    1180, 1181, 1186, 1186, 1187, 1201, 1202, 1202, 1202, 1202, 1206, 1206, 1206, 1207, 1208, 1210,
+    1210, 1210, 1211, 1220, 1221, 1221, 1225, 1225, 1225, 1227, 1229, 1229, 1230, 1230, 1230, 1232,
+    1232, 1232, 1232, 1233, 1234, 1234, 1235, 1238, 1239, 1239, 1240, 1241, 1242, 1242, 1257, 1257,
+    1257, 1258, 1262, 1262, 1262, 1264, 1264, 1281, 1281, 1282, 1284, 1286, 1287, 1287, 1287, 1288,
+    1290, 1291, 1293, 1294, 1295, 1296, 1296, 1296, 1297, 1298, 1298, 1298, 1300, 1300, 1306, 1306,
+    1307, 1308, 1308, 1309, 1310, 1312, 1313, 1314, 1314, 1314, 1338, 1339, 1339, 1339, 1339, 1339,
+    1340, 1341, 1345, 1345, 1346, 1348, 1348, 1348, 1348, 1350, 1350, 1350, 1350, 1351, 1352, 1374,
+    1374, 1374, 1376, 1376, 1378, 1384, 1384, 1385, 1388, 1391, 1392, 1393, 1395, 1398, 1399, 1401,
+    1402, 1402, 1403, 1403, 1403, 1404, 1404, 1404, 1404, 1405, 1405, 1405, 1406, 1407, 1408, 1408,
+    1408, 1409, 1424, 1425, 1425, 1425, 1426, 1428, 1429, 1429, 1429, 1430, 1432, 1433, 1434, 1437,
+    1438, 1440, 1441, 1443, 1445, 1446, 1446, 1449, 1454, 1458, 1458, 1459, 1463, 1464, 1465, 1470,
+    1470, 1470, 1470, 1471, 1471, 1472, 1472, 1476, 1477, 1497, 1501, 1501, 1501, 1502, 1504, 1505,
+    1505, 1509, 1510, 1536, 1536, 1540, 1540, 1540, 1541, 1541, 1542, 1542, 1542, 1543, 1543, 1544,
+    1545, 1546, 1547, 1548, 1548, 1548, 1549, 1550, 1551, 1551, 1552, 1552, 1554, 1555, 1557, 1558,
+    1558, 1559, 1564, 1565, 1566, 1566, 1566, 1574, 1576, 1577, 1577, 1577, 1578, 1578, 1579, 1579,
+    1580, 1581, 1581, 1581, 1609, 1610, 1612, 1613, 1613, 1614, 1616, 1617, 1618, 1618, 1619, 1619,
+    1619, 1619, 1632, 1632, 1633, 1634, 1634, 1634, 1634, 1636, 1637, 1638, 1639, 1641, 1644, 1645,
+    1646, 1647, 1647, 1647, 1648, 1649, 1650, 1650, 1651, 1651, 1652, 1653, 1653, 1653, 1653, 1653,
+    1653, 1653, 1654, 1655, 1655, 1656, 1657, 1657, 1658, 1658, 1660, 1661, 1661, 1686, 1687, 1688,
+    1688, 1688, 1688, 1689, 1707, 1707, 1707, 1707, 1708, 1708, 1710, 1711, 1725, 1728, 1729, 1731,
+    1732, 1732, 1741, 1742, 1745, 1746, 1747, 1748, 1750, 1752, 1753, 1753, 1753, 1754, 1754, 1757,
+    1759, 1759, 1759, 1760, 1761, 1762, 1763, 1771, 1771, 1772, 1773, 1774, 1774, 1774, 1775, 1775,
+    1778, 1779, 1780, 1788, 1788, 1789, 1789, 1789, 1789, 1790, 1792, 1795, 1798, 1799, 1799, 1799,
+    1800, 1801, 1802, 1814, 1815, 1819, 1820, 1820, 1822, 1823, 1823, 1823, 1824, 1826, 1826, 1828,
+    1829, 1831, 1835, 1836, 1836, 1838, 1852, 1852, 1853, 1854, 1854, 1854, 1855, 1857, 1857, 1857,
+    1858, 1859, 1859, 1859, 1866, 1867, 1867, 1868, 1869, 1893, 1895, 1895, 1897, 1898, 1915, 1915,
+    1916, 1918, 1918, 1918, 1918, 1918, 1925, 1925, 1926, 1926, 1927, 1927, 1928, 1932, 1941, 1942,
+    1942, 1943, 1944, 1945, 1948, 1948, 1951, 1952, 1952, 1953, 1960, 1960, 1960, 1961, 1961, 1966,
+    1970, 1970, 1970, 1971, 1971, 1972, 1972, 1972, 1974, 1977, 1978, 1978, 1979, 1980, 1981, 1982,
+    1987, 1988, 1988, 1988, 1990, 1991, 1992, 1992, 1992, 1993, 1993, 1994, 1994, 1995, 1996, 1996,
+    2002, 2004, 2004, 2005, 2006, 2006, 2006, 2008, 2010, 2017, 2018, 2033, 2034, 2034, 2034, 2034,
+    2034, 2034, 2037, 2038, 2039, 2039, 2039, 2039, 2041, 2042, 2043, 2044, 2044, 2053, 2071, 2073,
+    2074, 2074, 2074, 2080, 2081, 2082, 2083, 2086, 2086, 2090, 2092, 2093, 2095, 2096, 2098, 2099,
+    2109, 2136, 2136, 2138, 2139, 2139, 2140, 2140, 2140, 2140, 2145, 2146, 2146, 2147, 2148, 2148,
+    2149, 2149, 2149, 2149, 2150, 2152, 2152, 2155, 2157, 2158, 2162, 2165, 2165, 2165, 2167, 2167,
+    2167, 2167, 2168, 2172, 2173, 2177, 2179, 2180, 2180, 2180, 2180, 2180, 2181, 2181, 2186, 2186,
+    2187, 2187, 2187, 2188, 2188, 2190, 2190, 2190, 2193, 2199, 2199, 2200, 2202, 2203, 2205, 2205,
+    2206, 2207, 2208, 2208, 2213, 2213, 2214, 2216, 2217, 2227, 2229, 2229, 2229, 2230, 2232, 2233,
+    2244, 2254, 2254, 2255, 2256, 2257, 2270, 2272, 2273, 2276, 2276, 2276, 2277, 2277, 2277, 2279,
+    2298, 2298, 2298, 2302, 2303, 2303, 2303, 2304, 2306, 2308, 2309, 2310, 2310, 2310, 2316, 2316,
+    2322, 2325, 2325, 2348, 2349, 2350, 2350, 2353, 2354, 2355, 2356, 2357, 2357, 2357, 2357, 2360,
+    2360, 2361, 2364, 2365, 2365, 2365, 2366, 2366, 2366, 2367, 2368, 2368, 2370, 2371, 2371, 2372,
+    2372, 2374, 2375, 2376, 2376, 2377, 2377, 2377, 2378, 2379, 2380, 2381, 2383, 2384, 2389, 2392,
+    2403, 2405, 2406, 2409, 2409, 2409, 2410, 2411, 2412, 2413, 2415, 2417, 2417, 2422, 2423, 2425,
+    2425, 2425, 2425, 2425, 2426, 2426, 2427, 2427, 2429, 2435, 2448, 2459, 2460, 2460, 2461, 2462,
+    2463, 2463, 2464, 2464, 2464, 2464, 2465, 2465, 2465, 2465, 2466, 2467, 2467, 2468, 2469, 2492,
+    2493, 2494, 2494, 2496, 2497, 2497, 2498, 2499, 2499, 2500, 2511, 2511, 2512, 2512, 2513, 2513,
+    2513, 2514, 2515, 2515, 2515, 2515, 2518, 2520, 2525, 2525, 2525, 2530, 2538, 2539, 2539, 2539,
+    2539, 2541, 2541, 2541, 2542, 2544, 2544, 2545, 2545, 2545, 2547, 2547, 2547, 2550, 2551, 2551,
+    2552, 2556, 2557, 2566, 2566, 2567, 2568, 2576, 2576, 2577, 2577, 2578, 2580, 2580, 2581, 2582,
+    2605, 2626, 2626, 2626, 2651, 2651, 2652, 2653, 2654, 2656, 2657, 2657, 2660, 2660, 2685, 2685,
+    2685, 2686, 2686, 2686, 2687, 2687, 2689, 2691, 2691, 2692, 2692, 2694, 2695, 2695, 2696, 2702,
+    2702, 2702, 2702, 2702, 2703, 2703, 2704, 2704, 2706, 2707, 2709, 2712, 2713, 2714, 2715, 2715,
+    2716, 2718, 2719, 2720, 2721, 2722, 2724, 2724, 2725, 2726, 2726, 2728, 2728, 2729, 2729, 2729,
+    2730, 2732, 2732, 2733, 2734, 2735, 2741, 2758, 2760, 2760, 2760, 2760, 2760, 2761, 2761, 2765,
+    2766, 2768, 2770, 2772, 2773, 2773, 2773, 2774, 2776, 2776, 2777, 2777, 2777, 2777, 2798, 2799,
+    2801, 2804, 2805, 2805, 2812, 2812, 2814, 2815, 2819, 2819, 2820, 2821, 2822, 2823, 2824, 2825,
+    2827, 2828, 2829, 2829, 2837, 2839, 2841, 2841, 2842, 2842, 2842, 2842, 2843, 2844, 2854, 2854,
+    2854, 2865, 2866, 2868, 2871, 2887, 2889, 2890, 2891, 2893, 2894, 2897, 2897, 2897, 2899, 2905,
+    2905, 2909, 2909, 2910, 2912, 2912, 2913, 2913, 2914, 2914, 2914, 2915, 2916, 2916, 2916, 2918,
+    2918, 2919, 2920, 2921, 2921, 2922, 2922, 2924, 2925, 2925, 2930, 2931, 2937, 2938, 2939, 2940,
+    2940, 2940, 2940, 2941, 2942, 2966, 2974, 2976, 2976, 2984, 2985, 2985, 2986, 2986, 2987, 2988,
+    2988, 2990, 2991, 2991, 2991, 2991, 2992, 2995, 2996, 2997, 3021, 3039, 3039, 3041, 3043, 3044,
+    3045, 3046, 3047, 3047, 3047, 3048, 3048, 3066, 3067, 3068, 3068, 3069, 3071, 3071, 3071, 3074,
+    3074, 3075, 3076, 3099, 3099, 3099, 3100, 3105, 3124, 3125, 3125, 3126, 3127, 3131, 3155, 3178,
+    3178, 3178, 3179, 3180, 3205, 3222, 3223, 3223, 3229, 3230, 3231, 3231, 3235, 3244, 3244, 3245,
+    3250, 3250, 3267, 3268, 3268, 3268, 3269, 3270, 3270, 3270, 3292, 3293, 3293, 3293, 3294, 3297,
+    3298, 3298, 3298, 3299, 3300, 3300, 3301, 3302, 3304, 3310, 3325, 3327, 3350, 3353, 3354, 3356,
+    3357, 3357, 3357, 3358, 3359, 3359, 3359, 3359, 3360, 3361, 3361, 3361, 3364, 3364, 3366, 3367,
+    3368, 3368, 3385, 3386, 3387, 3408, 3416, 3418, 3419, 3423, 3425, 3425, 3425, 3425, 3425, 3426,
+    3426, 3427, 3428, 3428, 3428, 3431, 3431, 3433, 3450, 3451, 3453, 3453, 3453, 3454, 3454, 3454,
+    3456, 3456, 3457, 3460, 3461, 3461, 3461, 3461, 3461, 3461, 3461, 3462, 3464, 3466, 3466, 3467,
+    3467, 3467, 3468, 3468, 3469, 3469, 3469, 3469, 3469, 3473, 3473, 3473, 3473, 3474, 3474, 3475,
+    3476, 3477, 3478, 3478, 3479, 3480, 3480, 3482, 3482, 3482, 3496, 3496, 3497, 3498, 3499, 3499,
+    3500, 3522, 3523, 3525, 3525, 3527, 3528, 3531, 3532, 3532, 3533, 3534, 3535, 3536, 3536, 3538,
+    3538, 3539, 3542, 3543, 3543, 3547, 3548, 3548, 3549, 3549, 3550, 3552, 3553, 3553, 3554, 3554,
+    3554, 3555, 3555, 3556, 3556, 3564, 3565, 3565, 3572, 3573, 3573, 3574, 3574, 3575, 3576, 3577,
+    3578, 3578, 3578, 3582, 3583, 3584, 3585, 3585, 3585, 3596, 3596, 3596, 3597, 3597, 3597, 3598,
+    3598, 3599, 3599, 3599, 3599, 3600, 3600, 3601, 3615, 3616, 3631, 3631, 3632, 3633, 3636, 3636,
+    3637, 3638, 3638, 3638, 3639, 3640, 3641, 3648, 3648, 3650, 3653, 3653, 3654, 3655, 3655, 3655,
+    3658, 3660, 3660, 3660, 3660, 3661, 3671, 3673, 3674, 3674, 3682, 3682, 3683, 3684, 3685, 3687,
+    3688, 3689, 3689, 3689, 3690, 3691, 3691, 3692, 3693, 3694, 3694, 3694, 3698, 3700, 3704, 3706,
+    3706, 3721, 3722, 3724, 3724, 3725, 3726, 3726, 3726, 3727, 3736, 3738, 3738, 3739, 3740, 3740,
+    3740, 3740, 3741, 3741, 3742, 3744, 3745, 3746, 3746, 3748, 3748, 3748, 3748, 3748, 3749, 3749,
+    3751, 3752, 3752, 3752, 3753, 3753, 3755, 3758, 3758, 3759, 3762, 3763, 3763, 3763, 3763, 3763,
+    3766, 3767, 3775, 3775, 3775, 3775, 3790, 3790, 3796, 3796, 3797, 3803, 3803, 3804, 3805, 3807,
+    3807, 3808, 3809, 3809, 3810, 3812, 3818, 3819, 3820, 3821, 3822, 3822, 3822, 3838, 3840, 3840,
+    3841, 3841, 3843, 3844, 3845, 3845, 3846, 3846, 3849, 3853, 3856, 3860, 3860, 3861, 3861, 3861,
+    3863, 3864, 3865, 3865, 3867, 3867, 3867, 3868, 3869, 3874, 3875, 3876, 3877, 3878, 3888, 3889,
+    3890, 3890, 3893, 3894, 3896, 3896, 3897, 3909, 3914, 3914, 3922, 3925, 3927, 3927, 3928, 3929,
+    3929, 3929, 3930, 3936, 3937, 3938, 3941, 3942, 3943, 3948, 3948, 3948, 3948, 3949, 3949, 3949,
+    3950, 3950, 3951, 3953, 3954, 3954, 3956, 3957, 3959, 3960, 3961, 3962, 3966, 3967, 3968, 3970,
+    3970, 3970, 3970, 3971, 3974, 3975, 3977, 3978, 3978, 3978, 3981, 3988, 3988, 3989, 3989, 3992,
+    3992, 3992, 4004, 4006, 4008, 4015, 4015, 4015, 4016, 4018, 4018, 4018, 4019, 4038, 4038, 4039,
+    4039, 4039, 4039, 4040, 4041, 4041, 4047, 4049, 4050, 4051, 4052, 4054, 4056, 4057, 4058, 4058,
+    4058, 4058, 4058, 4059, 4059, 4059, 4059, 4059, 4060, 4061, 4062, 4062, 4062, 4063, 4066, 4067,
+    4077, 4079, 4106, 4108, 4109, 4113, 4114, 4115, 4116, 4117, 4118, 4118, 4118, 4120, 4127, 4128,
+    4129, 4129, 4130, 4131, 4131, 4132, 4132, 4132, 4133, 4133, 4134, 4134, 4134, 4135, 4141, 4141,
+    4141, 4142, 4144, 4150, 4160, 4161, 4161, 4161, 4162, 4162, 4163, 4164, 4174, 4174, 4176, 4177,
+    4177, 4177, 4178, 4178, 4178, 4179, 4180, 4181, 4182, 4183, 4183, 4183, 4183, 4183, 4187, 4189,
+    4190, 4191, 4192, 4193, 4194, 4195, 4197, 4199, 4200, 4202, 4203, 4205, 4207, 4209, 4210, 4210,
+    4232, 4233, 4234, 4236, 4237, 4240, 4240, 4240, 4240, 4243, 4244, 4249, 4250, 4251, 4270, 4271,
+    4273, 4273, 4273, 4275, 4276, 4276, 4277, 4277, 4277, 4278, 4278, 4283, 4285, 4286, 4286, 4287,
+    4302, 4308, 4308, 4308, 4309, 4310, 4311, 4312, 4312, 4313, 4320, 4321, 4322, 4322, 4322, 4323,
+    4323, 4323, 4323, 4323, 4324, 4324, 4324, 4325, 4326, 4327, 4328, 4328, 4329, 4329, 4329, 4329,
+    4331, 4334, 4334, 4337, 4339, 4339, 4340, 4340, 4353, 4354, 4355, 4355, 4355, 4373, 4373, 4374,
+    4374, 4390, 4391, 4393, 4394, 4395, 4396, 4397, 4398, 4399, 4399, 4399, 4400, 4402, 4405, 4408,
+    4409, 4415, 4427, 4428, 4435, 4439, 4442, 4442, 4443, 4443, 4443, 4464, 4464, 4464, 4465, 4490,
+    4490, 4490, 4491, 4496, 4498, 4499, 4502, 4509, 4509, 4509, 4515, 4516, 4517, 4523, 4524, 4528,
+    4530, 4532, 4536, 4537, 4538, 4538, 4539, 4540, 4542, 4543, 4554, 4556, 4556, 4556, 4579, 4587,
+    4587, 4589, 4589, 4590, 4594, 4594, 4613, 4615, 4617, 4617, 4618, 4619, 4620, 4620, 4622, 4622,
+    4625, 4625, 4627, 4627, 4629, 4630, 4630, 4630, 4631, 4631, 4633, 4641, 4643, 4643, 4643, 4645,
+    4645, 4646, 4647, 4648, 4648, 4650, 4652, 4653, 4653, 4653, 4654, 4656, 4660, 4660, 4661, 4662,
+    4663, 4665, 4684, 4685, 4687, 4688, 4689, 4690, 4690, 4691, 4691, 4691, 4691, 4692, 4693, 4694,
+    4696, 4696, 4696, 4697, 4698, 4699, 4710, 4712, 4713, 4727, 4729, 4731, 4732, 4733, 4733, 4750,
+    4755, 4758, 4759, 4759, 4760, 4761, 4762, 4763, 4764, 4764, 4765, 4765, 4765, 4766, 4767, 4772,
+    4773, 4774, 4775, 4776, 4776, 4776, 4790, 4790, 4814, 4815, 4815, 4816, 4817, 4818, 4818, 4819,
+    4822, 4823, 4823, 4823, 4823, 4823, 4824, 4826, 4827, 4827, 4827, 4828, 4829, 4829, 4830, 4833,
+    4842, 4843, 4844, 4845, 4846, 4846, 4847, 4848, 4848, 4848, 4848, 4848, 4856, 4858, 4858, 4886,
+    4896, 4897, 4899, 4899, 4900, 4902, 4903, 4904, 4906, 4910, 4910, 4911, 4912, 4913, 4913, 4914,
+    4914, 4918, 4919, 4919, 4928, 4929, 4929, 4929, 4935, 4936, 4937, 4940, 4941, 4941, 4942, 4943,
+    4945, 4945, 4946, 4946, 4949, 4951, 4951, 4951, 4952, 4960, 4960, 4960, 4960, 4961, 4961, 4962,
+    4963, 4963, 4964, 4964, 4965, 4965, 4965, 4965, 4969, 4970, 4971, 4971, 4971, 4972, 4973, 4973,
+    4974, 4975, 4975, 4975, 4977, 4997, 4997, 4998, 5000, 5000, 5023, 5023, 5024, 5030, 5034, 5035,
+    5041, 5046, 5046, 5047, 5047, 5048, 5049, 5049, 5052, 5054, 5054, 5055, 5055, 5057, 5058, 5059,
+    5070, 5071, 5072, 5073, 5074, 5093, 5094, 5094, 5095, 5096, 5096, 5099, 5099, 5100, 5100, 5103,
+    5103, 5104, 5104, 5105, 5106, 5120, 5122, 5123, 5123, 5149, 5150, 5151, 5152, 5152, 5152, 5152,
+    5152, 5153, 5155, 5171, 5172, 5174, 5179, 5179, 5180, 5180, 5181, 5182, 5183, 5185, 5185, 5186,
+    5186, 5186, 5187, 5188, 5188, 5188, 5190, 5190, 5190, 5197, 5197, 5198, 5199, 5199, 5200, 5200,
+    5201, 5203, 5204, 5204, 5206, 5206, 5206, 5210, 5210, 5211, 5216, 5217, 5218, 5226, 5232, 5233,
+    5234, 5234, 5236, 5237, 5241, 5242, 5244, 5244, 5246, 5247, 5252, 5252, 5253, 5254, 5255, 5255,
+    5256, 5257, 5258, 5259, 5261, 5263, 5267, 5267, 5269, 5269, 5271, 5272, 5280, 5281, 5281, 5282,
+    5282, 5284, 5286, 5288, 5305, 5306, 5306, 5307, 5308, 5309, 5310, 5312, 5313, 5313, 5313, 5314,
+    5314, 5315, 5335, 5335, 5336, 5337, 5337, 5341, 5342, 5343, 5344, 5344, 5345, 5346, 5347, 5348,
+    5348, 5348, 5348, 5348, 5349, 5349, 5352, 5352, 5372, 5372, 5392, 5393, 5394, 5394, 5394, 5394,
+    5397, 5397, 5399, 5399, 5400, 5400, 5401, 5408, 5409, 5418, 5418, 5433, 5434, 5435, 5435, 5435,
+    5446, 5446, 5447, 5448, 5448, 5448, 5449, 5449, 5449, 5450, 5450, 5451, 5451, 5451, 5452, 5454,
+    5454, 5454, 5462, 5474, 5474, 5477, 5478, 5479, 5479, 5480, 5480, 5480, 5481, 5481, 5482, 5483,
+    5484, 5484, 5484, 5484, 5484, 5484, 5498, 5498, 5501, 5504, 5505, 5505, 5506, 5507, 5507, 5508,
+    5509, 5511, 5512, 5513, 5513, 5514, 5514, 5514, 5514, 5527, 5529, 5529, 5550, 5551, 5551, 5553,
+    5554, 5556, 5557, 5557, 5558, 5559, 5560, 5560, 5561, 5563, 5564, 5564, 5564, 5565, 5566, 5568,
+    5569, 5570, 5571, 5571, 5572, 5573, 5574, 5576, 5578, 5579, 5590, 5590, 5592, 5593, 5594, 5594,
+    5596, 5596, 5597, 5598, 5598, 5598, 5599, 5600, 5600, 5603, 5603, 5603, 5603, 5604, 5605, 5606,
+    5607, 5607, 5608, 5609, 5609, 5624, 5625, 5626, 5627, 5628, 5628, 5630, 5630, 5631, 5631, 5631,
+    5638, 5638, 5639, 5639, 5640, 5640, 5641, 5641, 5641, 5641, 5641, 5642, 5643, 5647, 5647, 5649,
+    5649, 5649, 5650, 5651, 5651, 5653, 5655, 5655, 5656, 5666, 5670, 5670, 5670, 5671, 5672, 5673,
+    5676, 5677, 5680, 5681, 5681, 5683, 5684, 5686, 5686, 5686, 5687, 5688, 5689, 5689, 5689, 5690,
+    5691, 5691, 5691, 5691, 5692, 5693, 5694, 5694, 5695, 5700, 5700, 5707, 5707, 5707, 5708, 5708,
+    5710, 5711, 5723, 5724, 5728, 5728, 5728, 5729, 5730, 5730, 5731, 5732, 5733, 5735, 5736, 5736,
+    5738, 5739, 5740, 5747, 5749, 5750, 5752, 5752, 5752, 5755, 5756, 5756, 5757, 5762, 5763, 5763,
+    5764, 5769, 5771, 5772, 5772, 5772, 5772, 5772, 5773, 5774, 5775, 5776, 5779, 5781, 5782, 5783,
+    5805, 5805, 5806, 5808, 5809, 5809, 5809, 5816, 5817, 5818, 5824, 5825, 5834, 5834, 5834, 5835,
+    5835, 5835, 5836, 5836, 5837, 5837, 5837, 5837, 5838, 5840, 5841, 5841, 5844, 5846, 5847, 5848,
+    5849, 5849, 5850, 5851, 5852, 5853, 5854, 5855, 5855, 5855, 5856, 5858, 5859, 5860, 5860, 5862,
+    5862, 5863, 5863, 5864, 5870, 5871, 5871, 5872, 5900, 5900, 5900, 5900, 5900, 5900, 5900, 5905,
+    5905, 5906, 5909, 5909, 5910, 5910, 5910, 5921, 5922, 5923, 5924, 5924, 5925, 5925, 5925, 5925,
+    5926, 5928, 5928, 5930, 5930, 5930, 5930, 5930, 5931, 5932, 5933, 5933, 5933, 5933, 5933, 5933,
+    5933, 5933, 5936, 5937, 5937, 5938, 5938, 5939, 5939, 5942, 5944, 5949, 5950, 5950, 5951, 5952,
+    5953, 5954, 5955, 5956, 5956, 5959, 5959, 5959, 5959, 5975, 5975, 5976, 5976, 5977, 5978, 5978,
+    5979, 5979, 5980, 5981, 5982, 5983, 5986, 5986, 5988, 5991, 5991, 6013, 6013, 6018, 6018, 6019,
+    6021, 6021, 6023, 6025, 6026, 6027, 6031, 6032, 6033, 6034, 6035, 6053, 6066, 6066, 6066, 6068,
+    6068, 6070, 6071, 6073, 6073, 6073, 6073, 6074, 6082, 6083, 6084, 6087, 6087, 6100, 6101, 6101,
+    6102, 6103, 6104, 6104, 6104, 6105, 6107, 6108, 6109, 6109, 6109, 6109, 6109, 6109, 6110, 6111,
+    6111, 6112, 6113, 6114, 6114, 6115, 6116, 6117, 6117, 6117, 6118, 6119, 6120, 6121, 6121, 6121,
+    6126, 6126, 6128, 6128, 6131, 6132, 6136, 6136, 6137, 6138, 6139, 6140, 6140, 6141, 6144, 6144,
+    6145, 6147, 6148, 6148, 6148, 6149, 6150, 6150, 6150, 6151, 6152, 6152, 6152, 6156, 6156, 6159,
+    6159, 6159, 6160, 6161, 6162, 6163, 6164, 6164, 6165, 6165, 6165, 6165, 6165, 6165, 6171, 6172,
+    6174, 6174, 6174, 6175, 6176, 6177, 6180, 6181, 6185, 6186, 6187, 6211, 6211, 6212, 6212, 6212,
+    6212, 6213, 6219, 6220, 6221, 6222, 6223, 6225, 6225, 6225, 6226, 6230, 6231, 6231, 6233, 6234,
+    6234, 6235, 6245, 6246, 6248, 6249, 6251, 6251, 6252, 6252, 6253, 6253, 6255, 6256, 6256, 6256,
+    6256, 6257, 6258, 6259, 6259, 6260, 6266, 6266, 6267, 6267, 6268, 6269, 6271, 6273, 6274, 6275,
+    6276, 6276, 6278, 6278, 6281, 6286, 6286, 6286, 6287, 6288, 6288, 6289, 6290, 6290, 6292, 6293,
+    6294, 6295, 6295, 6314, 6315, 6315, 6315, 6316, 6317, 6317, 6317, 6317, 6317, 6317, 6318, 6318,
+    6319, 6321, 6321, 6321, 6323, 6327, 6328, 6334, 6335, 6336, 6336, 6336, 6337, 6337, 6359, 6360,
+    6361, 6363, 6366, 6389, 6390, 6391, 6391, 6392, 6392, 6393, 6394, 6394, 6394, 6395, 6395, 6396,
+    6412, 6413, 6414, 6414, 6417, 6417, 6417, 6418, 6419, 6420, 6439, 6456, 6457, 6457, 6457, 6457,
+    6458, 6459, 6461, 6461, 6462, 6462, 6462, 6463, 6477, 6478, 6479, 6492, 6510, 6511, 6533, 6533,
+    6533, 6534, 6534, 6534, 6535, 6536, 6538, 6539, 6539, 6539, 6566, 6568, 6579, 6596, 6597, 6598,
+    6598, 6598, 6598, 6598, 6599, 6620, 6620, 6639, 6640, 6640, 6645, 6645, 6647, 6649, 6675, 6676,
+    6677, 6678, 6687, 6688, 6689, 6689, 6699, 6699, 6701, 6701, 6702, 6702, 6702, 6703, 6703, 6705,
+    6706, 6706, 6707, 6709, 6709, 6709, 6709, 6710, 6711, 6717, 6718, 6720, 6720, 6722, 6722, 6723,
+    6723, 6726, 6727, 6730, 6732, 6732, 6732, 6733, 6733, 6740, 6740, 6741, 6742, 6760, 6760, 6760,
+    6774, 6775, 6776, 6776, 6776, 6777, 6778, 6778, 6779, 6779, 6782, 6783, 6783, 6783, 6786, 6787,
+    6789, 6790, 6790, 6791, 6791, 6792, 6793, 6793, 6793, 6794, 6796, 6798, 6812, 6815, 6822, 6822,
+    6823, 6823, 6823, 6824, 6825, 6826, 6827, 6828, 6829, 6831, 6832, 6836, 6836, 6836, 6840, 6842,
+    6843, 6844, 6845, 6846, 6847, 6847, 6847, 6847, 6848, 6848, 6849, 6851, 6852, 6857, 6857, 6857,
+    6858, 6858, 6860, 6862, 6862, 6863, 6863, 6863, 6863, 6863, 6864, 6866, 6867, 6868, 6869, 6876,
+    6877, 6879, 6880, 6881, 6885, 6886, 6887, 6887, 6888, 6888, 6888, 6889, 6895, 6896, 6896, 6897,
+    6898, 6899, 6899, 6901, 6903, 6903, 6923, 6925, 6927, 6928, 6928, 6928, 6928, 6928, 6928, 6928,
+    6928, 6929, 6929, 6929, 6929, 6946, 6948, 6948, 6948, 6952, 6952, 6955, 6956, 6956, 6958, 6959,
+    6959, 6959, 6959, 6960, 6960, 6961, 6971, 6973, 6995, 6996, 6996, 6997, 6997, 7007, 7007, 7007,
+    7008, 7008, 7022, 7041, 7061, 7062, 7062, 7063, 7063, 7063, 7063, 7064, 7066, 7067, 7067, 7067,
+    7089, 7097, 7098, 7103, 7103, 7104, 7119, 7119, 7119, 7120, 7120, 7120, 7120, 7121, 7122, 7122,
+    7122, 7123, 7123, 7124, 7125, 7125, 7129, 7129, 7130, 7133, 7136, 7136, 7137, 7138, 7139, 7139,
+    7140, 7140, 7140, 7142, 7143, 7164, 7165, 7165, 7165, 7165, 7165, 7166, 7166, 7169, 7169, 7169,
+    7171, 7176, 7176, 7176, 7177, 7179, 7179, 7186, 7187, 7188, 7190, 7190, 7191, 7192, 7193, 7195,
+    7196, 7197, 7197, 7198, 7198, 7208, 7210, 7219, 7220, 7221, 7231, 7232, 7232, 7232, 7233, 7233,
+    7233, 7233, 7236, 7236, 7237, 7237, 7238, 7239, 7241, 7242, 7243, 7249, 7249, 7251, 7251, 7251,
+    7252, 7253, 7253, 7253, 7254, 7254, 7255, 7255, 7256, 7256, 7256, 7257, 7258, 7266, 7266, 7267,
+    7272, 7273, 7273, 7274, 7279, 7280, 7281, 7281, 7281, 7281, 7282, 7285, 7294, 7296, 7298, 7298,
+    7298, 7298, 7298, 7299, 7302, 7311, 7314, 7314, 7316, 7316, 7317, 7317, 7318, 7320, 7320, 7324,
+    7328,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 7472] = [
-    (17, 5), (9, 11), (13, 7), (21, -6), (25, 6), (26, 7), (1, 6), (1, 9), (7, 10), (5, 5),
-    (18, 9), (11, 11), (21, -5), (17, 5), (21, 6), (16, 17), (17, 5), (21, 10), (5, 7), (19, -8),
-    (20, 5), (21, -10), (23, 6), (1, 7), (15, 7), (17, 5), (21, 5), (21, 6), (1, 6), (16, 9),
-    (19, 16), (20, 10), (28, 7), (25, 9), (23, 5), (27, 8), (5, -17), (9, -8), (10, -5), (11, -5),
-    (15, 5), (16, 8), (17, 94), (18, -11), (19, -14), (20, 20), (22, -6), (23, -15), (25, -7), (26, 6),
-    (11, 11), (5, 6), (20, -5), (28, 6), (19, 7), (12, 7), (18, 9), (21, -7), (22, 6), (5, 31),
-    (17, 12), (5, 24), (15, 5), (16, 7), (18, -5), (19, -5), (19, 10), (5, -12), (6, 5), (15, -6),
-    (20, -6), (22, -7), (24, 5), (25, 5), (27, 17), (28, 6), (25, 5), (5, 7), (22, 6), (1, 8),
-    (5, 6), (23, 26), (27, 9), (5, 9), (9, 12), (10, 9), (11, 9), (15, -5), (18, -6), (19, -5),
-    (21, 6), (1, 18), (5, -6), (15, -8), (16, -5), (17, 9), (18, 38), (19, -7), (20, -22), (21, 9),
-    (25, 7), (1, -6), (6, 6), (8, 7), (16, -6), (17, 13), (18, 10), (21, 6), (22, 6), (23, -9),
-    (24, -5), (25, -11), (23, 10), (20, 5), (23, 6), (2, 5), (11, 5), (17, 5), (18, 8), (1, 7),
-    (0, 5), (2, 8), (22, 5), (25, -5), (5, 31), (21, -6), (20, 5), (15, 5), (20, 9), (21, 6),
-    (17, 7), (19, 6), (5, 6), (1, 5), (17, 6), (1, 6), (12, 13), (25, 11), (20, 5), (7, 5),
-    (15, 13), (9, 6), (9, -5), (10, 12), (17, 9), (19, 19), (20, -6), (21, -11), (25, 5), (11, 15),
-    (23, 9), (15, -10), (16, 74), (19, -6), (20, -5), (21, -12), (22, -12), (25, 6), (13, 35), (25, -6),
-    (1, -6), (4, 59), (5, -12), (6, -5), (21, -5), (25, 9), (18, 19), (24, 6), (0, 16), (1, 16),
-    (3, -5), (5, -13), (6, 15), (9, -8), (10, 10), (15, -6), (16, -6), (17, -5), (18, -5), (20, 5),
-    (21, -14), (23, -15), (24, 5), (25, 11), (20, 6), (6, 12), (21, 10), (1, 8), (6, 5), (21, 7),
-    (17, 6), (22, 6), (19, 17), (17, 5), (17, 5), (21, 6), (17, 8), (1, 9), (5, -7), (11, 15),
-    (13, 9), (16, 7), (18, -5), (20, -10), (21, -7), (23, 8), (25, -5), (8, 13), (11, 11), (21, -6),
-    (25, -6), (28, 7), (25, 7), (25, 12), (21, 7), (20, 10), (10, 11), (15, 6), (15, 6), (11, 5),
-    (22, 7), (25, -5), (19, 5), (15, 7), (21, 6), (20, 6), (15, 8), (26, 12), (19, 5), (1, 28),
-    (4, 31), (5, -14), (21, -8), (22, 11), (17, 5), (18, 5), (2, 7), (19, 11), (17, 9), (19, 11),
-    (21, 5), (5, 13), (21, -6), (1, -8), (14, -7), (15, 13), (16, 23), (18, 5), (25, -6), (23, 5),
-    (17, 7), (21, 8), (25, 18), (1, 30), (0, 45), (1, -8), (2, -22), (3, 67), (4, 11), (5, 72),
-    (6, 52), (7, -8), (9, 108), (10, 6), (11, -44), (12, -13), (13, -24), (14, -15), (15, -45), (16, -36),
-    (17, -24), (18, -22), (19, -11), (20, -18), (21, 22), (22, -40), (24, -18), (26, -20), (27, -5), (24, 7),
-    (28, 7), (6, 5), (17, 9), (20, 9), (1, -5), (5, 31), (7, 25), (9, -6), (16, 16), (19, 10),
-    (20, -12), (21, -14), (23, -6), (25, -10), (23, 6), (0, -13), (1, 39), (2, 53), (3, 46), (4, -6),
-    (5, -14), (6, -8), (9, -8), (11, 20), (12, -6), (13, -6), (14, -10), (15, -9), (16, -9), (17, -7),
-    (18, 5), (19, -12), (20, -11), (21, 16), (23, 15), (24, -14), (25, -29), (26, -6), (27, -8), (28, -7),
-    (22, 10), (15, 6), (23, 14), (19, 19), (18, 7), (19, 24), (20, 9), (5, -5), (11, 7), (21, -5),
-    (22, 18), (16, 34), (21, -8), (5, 7), (19, -8), (20, 5), (21, -10), (23, 6), (15, 6), (18, 14),
-    (19, 9), (21, 7), (1, 18), (2, -5), (4, -5), (5, 14), (6, 11), (9, 6), (10, -8), (11, -7),
-    (12, 5), (13, -6), (15, 14), (16, -8), (17, -14), (19, 10), (20, 9), (21, -17), (22, 8), (24, -8),
-    (25, -7), (20, 5), (22, 6), (20, 5), (19, 8), (6, 6), (12, 25), (21, -8), (23, -11), (19, 19),
-    (14, 34), (21, -6), (5, 6), (16, 17), (5, 16), (9, 10), (10, 5), (17, -9), (19, -7), (23, -8),
-    (25, 16), (4, -5), (5, -10), (6, 61), (9, 5), (17, -5), (20, -9), (23, -5), (25, -7), (17, 6),
-    (4, 5), (26, 6), (22, 23), (25, 10), (9, 12), (17, 15), (21, 13), (18, 5), (0, -6), (1, -5),
-    (3, 8), (6, 10), (17, -5), (18, 13), (19, -5), (21, -11), (23, -5), (25, 9), (27, 12), (1, 7),
-    (21, 6), (20, 10), (0, -13), (1, 45), (2, 52), (3, 46), (4, -6), (5, -15), (6, -8), (9, -8),
-    (11, 20), (12, -6), (13, -6), (14, -10), (15, -9), (16, -9), (17, -9), (19, -12), (20, -15), (21, 19),
-    (23, 14), (24, -14), (25, -29), (26, -6), (27, -8), (28, -7), (5, -7), (9, 84), (10, 8), (11, -5),
-    (15, -6), (16, -5), (18, 5), (20, -12), (21, -16), (22, -6), (23, -10), (1, 9), (4, -6), (6, -9),
-    (9, -12), (11, -7), (12, -5), (14, -7), (17, -11), (19, 43), (21, 41), (24, -6), (25, -11), (26, -5),
-    (27, 6), (14, 7), (25, 6), (28, 6), (6, 5), (20, 7), (1, 14), (1, 6), (25, 11), (22, 5),
-    (9, 5), (2, 6), (1, 6), (23, 5), (0, 10), (5, -6), (6, 14), (17, 5), (18, 14), (23, -8),
-    (25, -7), (3, 6), (11, 5), (15, 6), (19, 5), (20, -10), (21, 11), (22, 5), (23, -7), (25, -6),
-    (28, 10), (22, 5), (11, 8), (22, 35), (23, 15), (1, -5), (2, 7), (3, -5), (5, -19), (9, -9),
-    (10, -7), (12, -5), (14, -7), (16, 10), (17, 84), (18, 9), (19, 7), (20, 9), (21, 10), (22, -9),
-    (23, -21), (24, -6), (25, -12), (26, -5), (27, -5), (28, -6), (12, 7), (5, -6), (9, 17), (17, 9),
-    (18, -5), (21, 6), (1, -9), (3, 8), (4, -7), (5, 21), (6, 8), (9, -7), (10, -5), (11, -6),
-    (16, -6), (17, 15), (18, -5), (19, -7), (20, -11), (21, -8), (22, -7), (23, -13), (24, 38), (25, 18),
-    (26, -5), (27, -6), (4, 28), (5, -6), (1, 17), (15, -8), (21, 8), (28, 7), (15, 6), (19, 6),
-    (20, -6), (25, 11), (20, 7), (22, 5), (20, 5), (22, 5), (17, 9), (18, 6), (12, 18), (23, -9),
-    (23, 10), (11, 5), (23, 6), (21, 7), (4, 12), (5, 23), (6, 6), (21, -8), (0, 6), (1, -5),
-    (21, -8), (25, 34), (28, 12), (20, 8), (21, 6), (3, 16), (9, 9), (17, -5), (18, 23), (21, 9),
-    (17, 8), (21, 6), (18, 12), (20, 5), (23, -5), (25, -7), (27, 18), (5, 8), (6, 5), (10, 5),
-    (1, 9), (4, 12), (5, 23), (6, 6), (21, -8), (1, 12), (2, 5), (23, -5), (24, 17), (3, 10),
-    (5, -5), (15, -6), (17, 8), (19, -8), (21, -6), (22, 15), (24, 6), (25, -8), (7, 5), (4, 15),
-    (9, 6), (17, -5), (25, 6), (21, -6), (22, 17), (23, 21), (25, -5), (25, 14), (18, 6), (26, 7),
-    (21, 5), (15, 7), (23, 14), (1, 10), (19, 5), (5, 41), (21, -7), (1, -5), (14, 28), (27, 13),
-    (23, 7), (0, 14), (9, 5), (26, 9), (0, 6), (17, 21), (18, 14), (19, -5), (20, 5), (23, -8),
-    (25, 5), (25, 19), (21, 5), (27, 8), (15, 12), (15, 7), (17, 14), (18, -5), (20, 6), (21, 7),
-    (17, 7), (2, 5), (21, 15), (22, -5), (21, 16), (8, 5), (6, 12), (16, 10), (21, 12), (22, -5),
-    (17, 6), (15, 6), (16, 18), (18, 7), (20, -5), (22, 14), (11, 5), (22, 6), (25, -5), (16, 7),
-    (21, 8), (11, 6), (14, 5), (20, -6), (21, 5), (1, 6), (0, -6), (1, 9), (4, 8), (5, 12),
-    (11, -5), (12, -5), (15, -6), (16, -7), (17, 7), (21, 17), (22, -8), (23, -11), (25, -9), (28, -5),
-    (22, 5), (15, 13), (18, 5), (6, 33), (21, -6), (11, 10), (21, 7), (23, 5), (20, 6), (20, 9),
-    (21, 6), (21, 6), (0, 6), (5, -7), (11, 5), (17, -5), (18, 8), (23, -7), (24, 32), (25, 10),
-    (1, -5), (7, 6), (19, 28), (20, -6), (23, -7), (25, 7), (27, 21), (15, 18), (21, -5), (16, 6),
-    (18, 7), (6, 5), (22, 13), (19, 8), (6, 9), (20, 8), (21, -7), (22, 5), (1, -6), (3, -5),
-    (11, 5), (15, -7), (16, 5), (18, 15), (20, 7), (22, -6), (23, 17), (28, 5), (8, 13), (17, -5),
-    (20, 10), (21, 8), (15, 16), (21, 7), (28, 12), (16, 6), (14, 18), (21, 8), (3, 36), (23, -5),
-    (25, -6), (18, 37), (27, 6), (6, 12), (20, -5), (21, 8), (23, 34), (23, 5), (27, 8), (14, 14),
-    (25, 10), (1, 5), (5, 9), (21, -6), (25, 6), (5, 6), (6, 7), (20, 6), (18, 7), (0, 88),
-    (1, -10), (21, -7), (25, -14), (25, 7), (5, 5), (21, 10), (15, 15), (4, 52), (5, -10), (6, -5),
-    (22, 5), (5, -6), (8, 5), (5, -7), (15, -9), (16, 26), (19, 25), (21, 11), (23, -5), (15, 15),
-    (18, 7), (15, 5), (13, 5), (15, 10), (25, 6), (18, 12), (20, -10), (6, 8), (15, 8), (21, -10),
-    (10, 6), (12, 12), (1, 7), (21, 10), (1, 27), (2, 6), (3, 15), (19, 6), (21, -5), (25, -6),
-    (21, -6), (25, -6), (28, 7), (1, 11), (0, 30), (1, 12), (2, 12), (5, -8), (9, -6), (11, 6),
-    (14, -5), (17, -9), (20, -10), (22, -7), (23, -10), (24, 14), (26, -7), (27, 8), (28, 8), (22, 8),
-    (18, 9), (8, 20), (16, 9), (17, -5), (18, 10), (23, -6), (24, 5), (25, -8), (1, 5), (17, 26),
-    (21, -5), (27, 7), (23, 7), (21, 7), (20, 6), (18, 6), (17, 7), (14, 8), (28, 8), (15, 5),
-    (18, 7), (15, 6), (17, 9), (1, -5), (3, -5), (4, 64), (5, 45), (6, 58), (9, -9), (10, -6),
-    (11, -6), (14, -6), (15, -8), (16, -6), (17, -7), (18, -8), (19, -9), (21, -19), (22, -9), (23, -14),
-    (24, -6), (25, -9), (27, -5), (6, 7), (15, 7), (17, 17), (23, -5), (19, 6), (1, 9), (19, 6),
-    (5, 7), (6, 10), (1, 5), (17, 5), (18, 9), (21, -5), (20, 10), (5, 38), (6, -5), (7, 8),
-    (19, -5), (20, 11), (21, -13), (23, -9), (11, 9), (17, 7), (1, 5), (11, 7), (18, 7), (7, 5),
-    (8, 5), (20, 7), (19, 9), (17, 21), (21, -8), (9, 8), (11, 8), (6, 5), (21, 9), (5, 8),
-    (1, 5), (18, 6), (1, 5), (14, 23), (21, -5), (1, 8), (4, -7), (6, -10), (9, -13), (11, -7),
-    (12, -5), (14, -7), (17, -12), (19, 42), (21, 45), (22, -5), (23, 8), (24, -6), (25, -9), (26, -5),
-    (27, 6), (5, 5), (17, 6), (21, 5), (5, 10), (25, 5), (18, 6), (1, -6), (14, 5), (15, -6),
-    (16, 7), (17, -11), (18, 12), (23, -8), (25, 30), (6, 5), (25, 7), (14, 7), (22, 5), (1, -11),
-    (2, -8), (5, -30), (8, 28), (9, -16), (10, 13), (11, -11), (12, -5), (13, -13), (14, 8), (15, 28),
-    (16, -11), (17, 14), (19, 10), (20, 7), (21, 8), (22, -18), (23, 14), (24, -14), (25, -7), (27, 6),
-    (8, 5), (22, 9), (23, 12), (21, 7), (5, 8), (23, 8), (17, 6), (22, 5), (5, -6), (18, 66),
-    (19, -5), (20, -8), (25, -6), (1, 6), (0, 6), (26, 7), (21, 9), (7, 7), (4, 9), (25, 8),
-    (16, 13), (7, 12), (5, -7), (7, 22), (21, 7), (17, 39), (21, -6), (27, 7), (21, 6), (1, 5),
-    (1, 7), (20, -5), (21, 8), (23, 34), (22, 8), (23, 7), (16, 6), (14, 5), (25, 9), (15, 7),
-    (11, 5), (16, 15), (22, 8), (18, 5), (20, 7), (22, 6), (2, 5), (17, 5), (24, 5), (21, 5),
-    (22, 10), (4, 5), (14, 8), (28, 6), (14, 34), (26, 12), (26, 30), (11, 5), (5, -9), (22, 9),
-    (23, 51), (25, -5), (15, -8), (16, 41), (17, -5), (21, -7), (25, 17), (19, 10), (1, 13), (18, 11),
-    (15, 11), (17, -5), (21, 5), (25, 7), (22, 9), (20, 10), (19, 7), (27, 11), (22, 5), (23, 12),
-    (9, 5), (19, 5), (5, 5), (21, 5), (26, 5), (25, 5), (18, 9), (25, 9), (26, 5), (20, 5),
-    (5, 8), (24, 9), (25, 7), (14, 20), (20, 8), (21, -5), (24, 6), (25, -5), (27, 6), (14, 14),
-    (21, 15), (5, 8), (11, 16), (21, 5), (5, 11), (5, -5), (9, 11), (20, 8), (21, 8), (11, 17),
-    (20, 5), (0, 14), (15, 18), (21, -6), (22, 6), (10, 6), (11, -5), (12, 34), (17, -5), (20, -8),
-    (23, 7), (14, 10), (22, 8), (23, 22), (26, 6), (2, 7), (24, 5), (25, 5), (10, 16), (12, 30),
-    (20, -8), (21, -8), (23, 14), (1, 8), (5, -7), (21, 33), (5, 9), (18, 5), (25, 5), (18, 14),
-    (1, 11), (4, -7), (5, 5), (6, 39), (9, -5), (20, -5), (21, -9), (28, 6), (4, 32), (5, -6),
-    (0, 6), (13, 6), (17, 7), (25, -6), (11, 7), (3, 7), (12, 7), (7, 6), (15, -6), (19, 20),
-    (23, -6), (27, 9), (17, 7), (24, 9), (5, 6), (9, 7), (21, -5), (5, 6), (6, -6), (9, 11),
-    (10, 11), (11, 8), (15, -7), (17, 17), (19, -8), (21, 9), (23, -5), (22, 8), (4, 70), (5, -11),
-    (6, -6), (20, -5), (21, -6), (25, -5), (19, 6), (6, 5), (23, 6), (17, 8), (17, 8), (1, 13),
-    (18, 8), (21, 9), (22, -6), (23, -9), (27, 7), (14, 5), (14, 34), (21, -6), (21, 5), (14, 18),
-    (21, 8), (25, 13), (26, 9), (0, 9), (22, 14), (5, 7), (17, 5), (18, 5), (23, 6), (22, 7),
-    (2, 5), (25, 8), (17, 21), (21, -8), (14, 28), (0, 28), (1, 9), (2, 14), (3, -5), (4, -5),
-    (5, -9), (6, -5), (9, -5), (10, -6), (12, -5), (13, -6), (14, -5), (15, -7), (16, -6), (19, -8),
-    (20, -5), (22, -7), (23, -14), (24, 17), (25, 31), (26, -8), (27, 6), (28, 6), (5, 5), (17, 5),
-    (0, 5), (1, -5), (15, -5), (16, 5), (19, 5), (22, -7), (25, 7), (22, 7), (5, -21), (6, -8),
-    (7, 38), (15, -7), (16, -8), (17, 22), (18, 24), (20, -7), (21, 12), (22, -5), (23, -9), (24, -5),
-    (25, -6), (27, 5), (28, -5), (1, 8), (15, 5), (9, 5), (18, 22), (20, -5), (21, 6), (23, -10),
-    (25, 7), (19, 10), (16, 21), (21, -5), (10, 13), (0, -6), (1, -5), (3, 8), (6, 10), (17, -6),
-    (18, 13), (19, -5), (21, -11), (23, -5), (25, 10), (27, 12), (16, 5), (2, 8), (11, 9), (15, 5),
-    (16, -5), (25, -5), (24, 9), (25, 21), (5, 7), (6, 5), (14, 7), (21, 5), (12, 25), (23, -13),
-    (14, 6), (5, -6), (22, 23), (11, 12), (12, 15), (23, 6), (8, 12), (8, 11), (26, 12), (19, 6),
-    (2, 8), (5, -15), (9, -8), (10, -6), (14, -6), (16, 10), (17, 58), (18, 17), (19, 10), (21, 14),
-    (22, -8), (23, -17), (24, -6), (25, -11), (28, -5), (23, 5), (25, 13), (10, 5), (23, -7), (28, 11),
-    (10, 11), (21, 6), (0, 30), (1, 12), (2, 12), (5, -8), (9, -6), (11, 6), (14, -5), (17, -9),
-    (20, -10), (22, -7), (23, -10), (24, 14), (26, -7), (27, 8), (28, 8), (22, 15), (20, -5), (23, 45),
-    (25, -5), (18, 9), (21, 7), (1, 6), (23, 6), (5, 7), (20, 5), (8, 5), (0, 8), (18, 7),
-    (22, 11), (26, 6), (21, 10), (16, 6), (1, -7), (22, 10), (5, 9), (7, 7), (18, 13), (21, -5),
-    (25, -6), (27, 7), (19, 12), (22, 9), (15, 13), (5, 10), (21, -6), (1, 5), (0, -8), (1, 72),
-    (2, 11), (3, 7), (4, 45), (5, -20), (6, -8), (9, -8), (11, -7), (12, -5), (14, 27), (15, -7),
-    (16, -7), (17, -10), (18, -7), (19, -7), (20, -10), (21, -10), (23, -16), (24, -5), (25, -11), (26, 10),
-    (27, -6), (28, -6), (17, 7), (18, 7), (19, 5), (17, 5), (18, 51), (20, -7), (21, -10), (6, 5),
-    (18, 6), (21, 6), (5, 7), (21, 11), (20, 7), (23, 8), (0, -6), (2, -5), (3, -8), (4, 70),
-    (5, 44), (6, 53), (7, -6), (9, -17), (10, -6), (11, -7), (12, -7), (13, -6), (14, -10), (17, -14),
-    (18, -12), (19, -6), (21, 13), (22, -15), (23, -27), (24, -7), (27, -8), (28, -5), (17, 34), (21, -7),
-    (17, 8), (20, 6), (5, 10), (14, 9), (21, 8), (22, 8), (23, -5), (25, -13), (1, 6), (5, 15),
-    (17, -7), (18, -5), (20, 16), (6, 5), (19, 7), (16, 13), (6, 11), (4, 7), (21, 6), (17, 9),
-    (20, 5), (25, 21), (23, 6), (16, 11), (23, 9), (9, 5), (3, 13), (6, 5), (21, 11), (18, 6),
-    (22, 5), (2, 8), (4, -5), (5, -8), (6, -6), (10, -5), (11, -7), (13, -6), (15, 9), (16, -6),
-    (17, 26), (19, -6), (20, -16), (22, -5), (23, -11), (24, 51), (28, -6), (16, 17), (4, 5), (9, 5),
-    (14, 8), (17, 6), (18, 5), (8, 5), (15, 5), (5, -5), (9, 5), (24, 8), (11, 10), (23, 14),
-    (5, 10), (15, 8), (25, 6), (18, 5), (20, 10), (21, -6), (5, 11), (11, 24), (21, -5), (23, -7),
-    (1, -5), (3, 28), (18, -7), (22, 11), (25, -6), (4, 5), (5, 5), (11, 23), (15, 7), (23, -8),
-    (18, 6), (5, 7), (17, -5), (19, -8), (21, -6), (23, 6), (1, 5), (21, 10), (1, 7), (5, 7),
-    (19, -8), (20, 5), (21, -10), (23, 6), (17, 7), (19, 7), (23, 5), (15, -9), (16, 53), (21, -9),
-    (22, -6), (18, 8), (1, 6), (3, -5), (4, -6), (5, -24), (6, -11), (7, -6), (9, -19), (11, -11),
-    (13, -6), (14, -7), (15, -14), (16, -14), (17, 20), (18, -5), (19, 36), (20, 103), (24, -8), (25, -15),
-    (26, -7), (28, -9), (18, 7), (19, -5), (21, 5), (25, -5), (27, 6), (6, 5), (16, 17), (22, 6),
-    (5, -9), (22, 9), (23, 51), (25, -5), (20, 6), (0, 56), (1, 52), (2, 32), (3, 20), (5, -44),
-    (6, -27), (7, -24), (8, -23), (9, -30), (10, -23), (12, -19), (13, 26), (14, -27), (15, -31), (16, -39),
-    (17, -30), (19, -10), (20, -24), (21, -17), (22, -33), (23, -18), (24, 58), (25, 81), (26, 36), (27, 53),
-    (28, 8), (20, -7), (22, 6), (23, 30), (25, -5), (18, 6), (23, 18), (21, 5), (18, 6), (5, 12),
-    (1, 5), (25, 11), (20, 5), (13, 23), (18, 8), (16, 6), (15, 5), (22, 18), (25, -8), (9, 6),
-    (11, 16), (25, 6), (26, 12), (5, -5), (18, 27), (19, -5), (23, 6), (27, 14), (8, 5), (6, 7),
-    (1, 7), (2, 9), (3, 6), (14, 23), (15, -5), (22, 10), (23, -10), (25, -5), (18, 16), (21, -5),
-    (5, 10), (19, 5), (16, 8), (18, 7), (0, -10), (1, 17), (2, -11), (3, -16), (4, -15), (5, -37),
-    (6, -17), (7, -11), (8, -8), (9, -23), (10, 63), (11, -32), (12, 8), (13, -13), (14, 16), (15, -25),
-    (16, -18), (18, 12), (19, 32), (20, 136), (21, -16), (22, -19), (23, 27), (24, -8), (25, -23), (26, -14),
-    (27, 22), (28, -16), (23, 6), (10, 10), (20, 8), (21, 12), (23, 13), (22, 25), (25, -6), (1, 24),
-    (15, 8), (22, 13), (19, 5), (1, -6), (5, -10), (6, -5), (10, 52), (11, -13), (12, 52), (15, -7),
-    (16, -7), (17, -10), (18, -5), (20, -6), (21, -16), (22, 25), (21, 12), (25, 15), (1, 5), (18, 8),
-    (21, 14), (20, 5), (8, 5), (11, 9), (22, 7), (21, -6), (22, 14), (23, 15), (18, 5), (5, 9),
-    (21, 14), (0, 11), (23, 6), (7, 6), (23, 7), (16, 6), (18, 6), (22, -5), (21, 5), (6, 5),
-    (21, 5), (25, 6), (19, 17), (22, 6), (5, -5), (10, 23), (22, 6), (0, 8), (1, 12), (2, -10),
-    (3, -14), (4, -10), (5, -11), (7, -7), (8, -6), (9, -27), (11, -17), (12, -7), (13, -7), (14, -5),
-    (15, 44), (16, 29), (17, 26), (18, 24), (19, 22), (21, 24), (22, -23), (23, -23), (24, -9), (25, -17),
-    (26, -11), (28, 16), (1, 6), (25, 8), (20, -5), (21, 5), (1, -10), (3, 9), (5, -17), (6, -9),
-    (9, 31), (10, 9), (13, -5), (14, 16), (16, 8), (17, -14), (18, -9), (19, 10), (21, 28), (23, -19),
-    (24, -5), (26, -5), (27, -5), (28, -6), (18, 6), (8, 6), (26, 10), (21, 5), (1, -5), (5, -6),
-    (9, -7), (10, 5), (11, 8), (15, -5), (16, -5), (17, 17), (18, 29), (19, -7), (20, -7), (21, 8),
-    (23, 7), (25, -8), (26, 11), (4, 7), (23, -5), (25, 11), (0, 6), (2, 5), (18, 10), (17, 8),
-    (6, 7), (15, 9), (16, -7), (17, 24), (18, -7), (21, 11), (22, -7), (23, -9), (28, 5), (12, 13),
-    (15, -5), (16, 5), (20, 7), (22, -5), (19, 9), (6, 7), (15, 6), (21, 14), (5, 7), (20, 19),
-    (22, 14), (19, 9), (15, -5), (16, 5), (20, 7), (22, -5), (24, 7), (28, 7), (9, 6), (10, 14),
-    (22, 5), (16, 10), (25, 7), (0, 15), (13, 5), (19, 8), (23, -7), (24, -6), (25, 11), (27, 19),
-    (25, 8), (5, 5), (22, 7), (22, 5), (23, 9), (25, 8), (8, 11), (25, 7), (17, 9), (18, 18),
-    (19, 9), (20, -6), (21, -7), (23, -6), (25, -6), (26, 10), (27, 18), (26, 9), (2, 7), (16, 18),
-    (21, -6), (21, -5), (25, 13), (26, 14), (11, 41), (19, 7), (23, -7), (14, 5), (18, 12), (6, 9),
-    (25, 12), (0, 6), (1, -8), (4, -6), (9, 21), (17, -16), (19, 27), (20, 9), (21, -8), (24, -5),
-    (25, -7), (28, -5), (25, 6), (1, 16), (2, 9), (3, 21), (21, -5), (25, -6), (16, 8), (3, 7),
-    (1, -6), (2, 23), (21, 7), (16, 5), (22, 14), (24, 7), (28, 7), (13, 8), (15, 8), (16, 5),
-    (21, 8), (15, -5), (16, 32), (21, -5), (21, 15), (17, 16), (27, 7), (1, -5), (5, -6), (9, -7),
-    (10, 5), (11, 8), (15, -5), (16, -5), (17, 17), (18, 29), (19, -7), (20, -7), (21, 8), (23, 7),
-    (25, -8), (26, 11), (6, 5), (1, 8), (19, 8), (20, -6), (22, 14), (18, 8), (26, 9), (6, 15),
-    (15, 5), (18, 13), (19, 5), (23, -7), (25, -5), (5, 10), (1, 5), (4, 5), (1, 20), (2, 14),
-    (3, -9), (4, -10), (5, -23), (6, -16), (7, -7), (8, -6), (9, -20), (10, -6), (11, -6), (13, -8),
-    (14, -10), (15, -15), (16, -17), (17, 27), (18, 19), (19, 23), (20, 76), (21, -13), (22, 40), (24, -9),
-    (25, -31), (28, -11), (11, 9), (12, 10), (1, 9), (5, -5), (21, 7), (5, 15), (0, 26), (1, 15),
-    (2, 6), (5, -7), (9, -6), (11, 6), (17, -8), (20, -9), (22, -6), (23, -9), (24, 15), (25, 6),
-    (26, -6), (27, 9), (28, 8), (21, 6), (21, 6), (0, -5), (1, -6), (15, 16), (20, -5), (21, -7),
-    (23, -7), (25, 21), (28, 6), (18, 5), (13, 11), (17, 6), (5, -5), (9, 5), (21, -5), (24, 8),
-    (1, -7), (18, 22), (19, -5), (20, 6), (21, -8), (23, -9), (24, -6), (25, 6), (27, 30), (15, 8),
-    (21, 11), (21, 16), (20, 10), (23, 6), (24, 7), (26, 10), (15, -5), (21, -5), (23, -5), (25, 33),
-    (28, 6), (11, 6), (18, 6), (3, 12), (14, 6), (21, -7), (22, 17), (21, 7), (15, 12), (16, 7),
-    (18, 6), (20, -5), (23, -6), (6, 9), (20, 8), (21, -8), (22, 6), (17, 8), (1, -6), (2, 45),
-    (24, 10), (25, 10), (10, 16), (19, 5), (21, -5), (17, 15), (16, 7), (25, 8), (5, 6), (1, 12),
-    (1, 5), (5, 31), (7, 8), (20, 7), (21, -11), (23, -6), (26, 9), (5, 9), (17, 6), (23, 6),
-    (21, 10), (8, 5), (9, 7), (16, 10), (16, 27), (5, 10), (14, 9), (21, 8), (22, 8), (23, -5),
-    (25, -13), (4, 8), (25, 9), (17, 8), (6, 9), (17, 6), (19, 6), (16, 6), (19, 5), (0, -6),
-    (1, -10), (18, -5), (23, -6), (24, -5), (26, 79), (18, 6), (0, 13), (1, 14), (3, -7), (5, -21),
-    (6, 18), (8, 5), (9, -8), (16, -6), (20, -22), (21, -12), (23, 18), (24, 5), (25, 9), (27, -5),
-    (28, 5), (21, 8), (15, -5), (21, 10), (22, 27), (23, 17), (27, 10), (0, 5), (4, 5), (28, 6),
-    (8, 5), (22, 11), (25, 6), (6, 6), (15, 9), (16, -8), (17, 27), (18, -6), (21, 12), (22, -5),
-    (23, -10), (24, 5), (25, -6), (1, -9), (3, -5), (6, -6), (10, 56), (11, -22), (12, 92), (13, -7),
-    (15, -12), (16, -14), (17, -7), (18, -16), (19, -9), (20, -18), (21, -28), (22, 28), (24, -5), (25, 5),
-    (27, -8), (28, 13), (20, 7), (25, 6), (22, 7), (1, -5), (2, 7), (3, 8), (17, 18), (20, -5),
-    (24, 5), (25, 8), (11, 6), (21, 7), (0, -5), (24, 31), (25, 10), (28, 6), (18, 7), (21, 9),
-    (23, -7), (27, 7), (18, 5), (21, 8), (19, 13), (4, 8), (25, 9), (23, 9), (3, 6), (5, 5),
-    (6, 10), (18, 5), (1, -8), (4, 5), (9, 13), (10, 9), (11, -5), (16, -6), (18, -10), (20, 11),
-    (21, 11), (22, -7), (25, 16), (0, -19), (1, 56), (2, 45), (3, 41), (4, -11), (5, -24), (6, -10),
-    (7, -6), (8, -5), (9, -13), (10, -8), (11, 18), (12, -6), (13, -9), (14, 66), (15, -14), (16, -16),
-    (17, -18), (19, -19), (20, -19), (21, -9), (22, 7), (23, 34), (24, -7), (25, -26), (27, -12), (28, -12),
-    (7, 6), (9, 7), (16, 5), (23, 12), (17, 5), (10, 27), (11, 8), (21, -6), (23, -5), (25, -7),
-    (19, 29), (24, 8), (15, 7), (18, 5), (1, 5), (1, 7), (17, 6), (19, 5), (0, 5), (1, 8),
-    (21, -6), (26, 5), (21, 10), (23, 5), (15, 6), (5, -6), (9, 10), (17, -5), (20, 11), (21, 12),
-    (18, 54), (20, -6), (21, -8), (23, -5), (21, -8), (25, 31), (27, 5), (20, 5), (12, 8), (20, 26),
-    (21, -6), (23, -8), (27, 5), (16, 6), (22, 5), (17, 5), (18, 51), (20, -7), (21, -10), (11, 41),
-    (23, -7), (19, 7), (17, 7), (10, 11), (12, 9), (21, -6), (23, 18), (1, 13), (17, 9), (19, 16),
-    (25, 13), (1, 18), (3, 6), (25, 13), (5, -7), (9, 17), (15, -5), (17, 9), (18, -5), (19, 6),
-    (21, 8), (16, 10), (16, 6), (18, 5), (21, -6), (25, 5), (2, 15), (18, 5), (22, 6), (4, 17),
-    (16, 10), (1, 6), (15, 5), (16, 7), (21, 13), (23, -5), (25, -5), (20, 9), (5, -5), (9, 17),
-    (20, 5), (5, -11), (6, -5), (9, -5), (16, 10), (17, 77), (18, -9), (19, -9), (20, 11), (21, -9),
-    (23, -11), (25, -5), (1, 9), (12, 9), (18, 6), (11, 7), (12, 13), (12, 11), (1, -5), (5, -8),
-    (9, -5), (15, 32), (17, 60), (18, 8), (19, -10), (21, -21), (23, -11), (25, -9), (27, 5), (1, -7),
-    (5, -7), (15, 17), (16, 48), (17, -8), (19, -8), (21, 26), (23, -8), (25, -8), (20, 5), (15, 5),
-    (1, 11), (18, 5), (1, 7), (4, 20), (6, 13), (7, 17), (8, 7), (9, 5), (10, -13), (11, -10),
-    (12, -11), (18, -5), (20, -13), (21, -6), (23, -13), (25, -6), (27, -9), (28, 12), (21, 5), (25, -6),
-    (21, 6), (5, 8), (21, -10), (23, 23), (0, 5), (18, 7), (3, -8), (5, -13), (6, 12), (7, 6),
-    (8, 25), (11, -11), (12, -8), (15, -7), (16, -5), (17, 38), (18, -12), (20, -7), (21, 7), (22, -7),
-    (23, -10), (24, 11), (25, -5), (27, 8), (0, 8), (2, 5), (18, 9), (20, 5), (20, 6), (3, 6),
-    (21, -6), (22, 11), (25, 16), (16, 16), (21, 6), (2, 5), (5, -5), (6, 10), (24, 12), (25, -6),
-    (26, 14), (5, 7), (17, 8), (18, 5), (20, -8), (21, -6), (26, 9), (17, 6), (18, 6), (21, 5),
-    (20, 5), (0, -12), (1, -9), (2, -6), (4, -9), (5, -40), (6, -7), (7, 42), (8, 7), (9, 47),
-    (11, -9), (13, -7), (14, -7), (15, -12), (16, -9), (17, 15), (18, -10), (19, 14), (20, 54), (21, -8),
-    (22, -13), (23, -11), (24, -9), (25, -18), (27, 18), (9, 6), (10, 11), (5, 5), (19, 9), (20, -5),
-    (22, 5), (19, 17), (21, -5), (18, 5), (21, 6), (11, 11), (13, 11), (23, 27), (11, 9), (12, 10),
-    (23, -5), (23, 5), (21, 6), (21, 6), (19, 5), (6, 10), (0, 10), (18, 7), (19, 8), (23, 9),
-    (5, -5), (6, 21), (23, 7), (20, 6), (1, 10), (17, 6), (9, 8), (22, 6), (23, 10), (17, 6),
-    (10, 9), (12, 18), (20, -5), (21, -5), (22, 17), (11, 11), (21, 6), (0, 5), (4, -5), (10, -6),
-    (11, -6), (15, 12), (16, 9), (17, 30), (18, 6), (19, 7), (21, -22), (16, 6), (17, 6), (16, 5),
-    (26, 9), (20, 5), (3, 12), (23, 5), (23, 6), (1, 9), (18, 9), (15, -5), (19, 5), (21, 11),
-    (17, -5), (18, -5), (20, -7), (21, 8), (23, 39), (22, 6), (6, 7), (18, 5), (20, 7), (0, 5),
-    (16, 7), (21, 7), (15, -10), (16, 77), (17, -6), (19, -8), (21, -5), (22, -8), (23, -5), (1, -5),
-    (5, -6), (9, -5), (11, -9), (12, 45), (13, 79), (17, -5), (18, -6), (19, -7), (20, -8), (22, -5),
-    (24, -5), (25, -16), (0, -6), (1, 59), (2, -6), (15, -8), (16, -5), (18, 8), (19, -5), (22, 9),
-    (23, -8), (24, -5), (25, -11), (21, 6), (23, 18), (25, 5), (18, 5), (13, 23), (23, -5), (23, 11),
-    (21, 14), (23, 5), (15, 6), (23, 12), (0, -9), (1, 71), (2, 13), (3, 5), (4, 48), (5, -23),
-    (9, -10), (11, -10), (12, -6), (13, -5), (14, 60), (15, -11), (16, -11), (17, -13), (19, -11), (20, -11),
-    (21, -16), (22, -5), (23, -14), (24, -6), (25, -13), (26, 8), (27, -7), (28, -8), (16, 15), (17, 9),
-    (4, 5), (11, 6), (19, 5), (20, 6), (21, 5), (16, 10), (23, 18), (1, -5), (15, 9), (17, 8),
-    (18, 18), (19, 7), (20, -8), (21, -9), (22, -5), (23, -7), (25, -8), (26, 9), (27, 21), (18, 5),
-    (21, 21), (1, 5), (17, 11), (20, 5), (11, 6), (26, 6), (9, 9), (25, 5), (20, 8), (21, -5),
-    (24, 6), (25, -5), (27, 6), (5, -6), (18, 66), (19, -5), (20, -8), (25, -6), (5, -12), (6, 5),
-    (7, 6), (9, -6), (14, 6), (17, 6), (20, -5), (24, 5), (16, 7), (15, 10), (16, 7), (2, 6),
-    (21, 5), (20, 6), (27, 7), (21, 6), (23, 5), (18, 5), (21, -8), (23, 13), (15, 5), (11, 18),
-    (11, 14), (18, 11), (23, -6), (20, 5), (10, -5), (11, -5), (17, 19), (18, 12), (19, 6), (21, -14),
-    (22, 16), (23, 11), (25, -12), (9, 5), (20, 6), (21, 5), (16, 6), (1, -5), (12, 20), (18, -9),
-    (19, 5), (20, -6), (21, 11), (22, -6), (23, -7), (28, 5), (23, 5), (25, 14), (5, 5), (21, -10),
-    (23, 5), (18, 9), (18, 5), (0, 5), (1, -5), (3, -16), (4, 20), (5, 9), (6, 10), (7, 10),
-    (9, 9), (11, -18), (12, -10), (13, -8), (14, -9), (15, -11), (16, -17), (18, 7), (19, 6), (20, 13),
-    (22, -13), (23, -19), (25, -5), (26, 14), (27, 23), (0, -6), (1, -12), (2, -5), (3, -9), (4, -9),
-    (5, 44), (6, -7), (9, -10), (10, -6), (11, 33), (13, -5), (14, -7), (15, -14), (16, -11), (17, -13),
-    (20, 36), (21, -10), (22, 18), (23, 21), (24, -6), (25, -8), (0, -19), (1, -14), (2, -6), (3, 6),
-    (4, -15), (5, -7), (7, -5), (8, -5), (9, 15), (10, 5), (11, -14), (12, -15), (13, -6), (15, 37),
-    (16, 38), (17, 18), (18, 19), (20, 9), (21, 24), (24, -13), (25, -21), (26, -11), (27, -12), (10, 8),
-    (18, 6), (17, 7), (2, 5), (17, 6), (24, 5), (26, 5), (21, 11), (17, 8), (19, 6), (20, -7),
-    (1, -15), (2, -11), (3, 10), (4, -7), (5, -7), (7, -7), (8, -8), (9, -10), (10, -16), (11, -20),
-    (13, -8), (14, 68), (15, 42), (16, 14), (17, -25), (18, -24), (19, 10), (20, -12), (21, 7), (22, 45),
-    (23, -28), (25, 7), (26, -5), (27, -12), (28, 19), (25, 8), (22, 5), (19, 8), (10, 10), (20, -6),
-    (18, 7), (21, 10), (17, 9), (1, 6), (14, 14), (1, 5), (5, 6), (5, -6), (17, 10), (19, -5),
-    (21, 15), (22, 5), (23, 7), (21, 5), (21, 13), (25, 8), (1, 11), (21, -5), (18, 6), (12, 20),
-    (15, 23), (18, 7), (21, -5), (20, 7), (18, 6), (22, 6), (25, 8), (0, 10), (18, 7), (3, 7),
-    (21, 5), (21, 37), (18, 6), (27, 8), (1, 5), (17, 5), (14, 6), (21, 5), (1, 5), (17, 6),
-    (20, -5), (19, 10), (7, 6), (22, 7), (23, 7), (21, 6), (17, 6), (18, 5), (20, 5), (0, -6),
-    (1, 76), (20, -7), (21, -5), (23, -5), (25, -7), (0, 38), (1, 11), (2, 7), (4, -6), (5, -9),
-    (6, -7), (10, -7), (11, 5), (12, -5), (13, -6), (14, -6), (16, -6), (17, -8), (18, -7), (20, -9),
-    (22, -9), (23, -10), (24, 25), (25, 9), (27, 5), (28, 6), (12, 18), (23, -11), (5, 10), (0, 5),
-    (1, 7), (3, 6), (25, 16), (1, 13), (18, 5), (20, 12), (19, 5), (26, 15), (0, 16), (25, -5),
-    (23, 5), (17, 6), (21, 7), (23, 5), (9, 8), (0, -6), (1, -6), (3, -6), (4, -6), (5, -5),
-    (6, -8), (10, 6), (11, -6), (13, 5), (15, -9), (16, -7), (17, 5), (18, 10), (19, -8), (20, -12),
-    (21, -8), (24, 25), (25, 35), (28, 5), (25, 21), (4, 35), (21, -6), (22, 14), (23, 15), (5, 36),
-    (7, 8), (17, -5), (19, -5), (20, 15), (21, -14), (23, -10), (10, 14), (9, 19), (11, 10), (26, 9),
-    (1, 5), (18, 13), (3, 6), (21, 5), (17, 10), (15, 8), (25, 6), (17, 5), (15, 6), (5, 5),
-    (1, -6), (17, -5), (18, 25), (19, 10), (20, 8), (21, -7), (24, 5), (25, -11), (27, 14), (22, 35),
-    (17, 13), (21, -5), (27, 7), (11, 22), (14, 5), (17, 7), (25, 6), (5, -8), (9, -6), (11, 134),
-    (17, -7), (18, -6), (19, -6), (20, -8), (21, -14), (22, -6), (23, -26), (0, 13), (1, -7), (5, 10),
-    (6, 9), (10, -5), (18, -6), (19, -5), (20, -5), (21, 8), (22, -5), (28, 7), (1, 5), (2, 5),
-    (17, 6), (24, 6), (26, 5), (1, 11), (18, 9), (25, -6), (1, -7), (3, 10), (5, -16), (6, -8),
-    (9, 33), (10, 11), (14, 12), (16, 9), (17, -12), (18, -7), (19, 6), (20, 7), (21, 20), (23, -15),
-    (25, -6), (28, -5), (10, 5), (21, 7), (11, 11), (16, 6), (0, 26), (25, -5), (18, 10), (3, 10),
-    (5, -6), (22, 12), (1, 20), (21, -5), (22, 5), (1, 21), (2, 7), (3, 14), (14, 15), (23, -6),
-    (25, -5), (9, -5), (17, 7), (18, 22), (21, 5), (16, 6), (12, 15), (13, 7), (9, 8), (21, 6),
-    (21, 6), (1, 6), (16, 5), (28, 7), (22, 23), (3, 8), (26, 7), (6, 9), (23, 5), (10, 16),
-    (12, 30), (20, -8), (21, -8), (23, 14), (23, 8), (10, 46), (11, -10), (12, 34), (18, -5), (19, -5),
-    (23, -24), (20, 6), (10, 21), (17, 8), (15, 5), (16, 7), (0, -8), (1, 5), (2, 50), (3, -16),
-    (4, -12), (5, -14), (6, -11), (7, -8), (8, -7), (9, -12), (10, -7), (13, -7), (14, -9), (15, -8),
-    (16, -9), (17, -10), (18, 14), (19, -13), (20, -10), (22, -11), (23, 5), (24, 64), (25, -10), (26, 55),
-    (28, -10), (11, 6), (15, 7), (19, 6), (20, -8), (22, 6), (23, -5), (28, 6), (9, 9), (19, 18),
-    (21, 5), (5, -6), (9, -5), (15, 7), (17, -7), (22, -6), (25, 15), (26, -5), (27, 29), (20, 6),
-    (5, 6), (17, 10), (16, 16), (18, 8), (21, 9), (24, 6), (0, 8), (21, 19), (18, 15), (1, 9),
-    (1, 9), (2, -10), (3, 88), (4, 17), (5, 46), (6, 24), (7, 12), (9, -7), (10, -16), (11, -19),
-    (13, -8), (14, -5), (15, -16), (16, -21), (17, -22), (18, -8), (19, -23), (20, -34), (21, 25), (22, -21),
-    (24, -5), (25, 6), (27, -13), (28, 13), (1, 8), (3, -5), (4, -9), (6, -6), (11, -5), (15, -7),
-    (16, -5), (17, -7), (18, -7), (21, 24), (22, -9), (23, -10), (24, 5), (25, 12), (26, 36), (27, 13),
-    (28, -5), (20, 7), (22, 6), (16, 5), (23, 6), (10, 5), (21, 6), (15, 9), (23, 13), (0, -6),
-    (1, 5), (3, 33), (5, -11), (7, -5), (9, -9), (10, 10), (13, -6), (14, -8), (15, -8), (17, -8),
-    (19, -7), (20, -6), (21, -11), (22, 6), (23, 64), (24, -5), (25, -6), (26, -6), (8, 6), (24, 8),
-    (16, 7), (18, 6), (22, -5), (5, 8), (6, 5), (26, 9), (0, 9), (3, 16), (5, -15), (6, -5),
-    (7, 5), (9, 15), (10, -8), (12, 9), (13, -8), (14, -8), (16, -9), (17, 13), (18, 32), (20, -14),
-    (21, 10), (22, -5), (23, -15), (24, -7), (25, -24), (26, 8), (27, 12), (28, -9), (26, 9), (5, -5),
-    (15, -5), (20, -5), (22, 44), (1, 16), (3, -7), (4, -6), (5, -6), (7, -7), (8, -5), (9, -8),
-    (10, -5), (16, -5), (17, 17), (18, 54), (19, -14), (20, 13), (21, 21), (23, -22), (24, -12), (25, -12),
-    (26, -9), (27, 12), (28, -7), (15, 5), (21, 7), (15, 12), (23, 6), (21, 5), (8, 11), (17, 7),
-    (18, -5), (21, 15), (0, -5), (1, -6), (3, -5), (4, -5), (5, -10), (6, -5), (10, 61), (11, 91),
-    (12, 15), (13, -5), (14, -5), (15, -9), (16, -7), (17, -11), (18, -9), (19, 11), (20, -14), (21, -11),
-    (22, -9), (23, -24), (24, -5), (25, -11), (27, -5), (28, -5), (0, 9), (1, 16), (2, -8), (3, -10),
-    (4, -7), (5, -12), (6, 7), (7, -5), (9, -21), (10, 5), (11, -13), (14, -8), (15, 23), (16, 14),
-    (17, 8), (18, 18), (19, 23), (21, 15), (22, -13), (23, -22), (24, -5), (25, -9), (26, -8), (28, 18),
-    (11, 5), (21, 7), (0, 10), (0, 5), (1, 11), (2, -11), (3, -14), (4, -27), (5, -32), (6, -9),
-    (7, -14), (8, -12), (10, 5), (11, 22), (12, 29), (13, 9), (14, -17), (15, 18), (16, 25), (17, 9),
-    (18, 32), (19, 70), (21, 28), (22, -19), (23, -24), (24, -19), (25, -33), (26, -25), (28, -5), (3, -11),
-    (4, -12), (5, 25), (6, 15), (9, -11), (11, -17), (13, -7), (14, -6), (15, -23), (16, -20), (17, 11),
-    (19, -15), (20, 48), (23, 21), (24, -6), (25, -5), (26, -5), (28, 13), (25, 8), (5, -8), (9, -5),
-    (20, -5), (22, -7), (23, -5), (25, 63), (5, 7), (4, 5), (11, 7), (1, 13), (18, -8), (21, 14),
-    (24, 5), (1, -5), (9, 7), (11, 5), (15, -5), (16, 5), (18, -5), (20, 5), (22, 9), (23, -6),
-    (25, 8), (28, 8), (19, 9), (1, 5), (18, -5), (20, -5), (21, 10), (22, 10), (23, 10), (0, -5),
-    (1, -7), (5, -9), (9, -8), (10, -5), (11, -6), (15, -6), (16, -5), (17, -12), (18, -10), (19, 193),
-    (20, -39), (21, -25), (22, -7), (23, -12), (25, -21), (27, 13), (15, 7), (22, 7), (25, 6), (0, -8),
-    (3, -8), (4, 17), (5, 34), (6, 5), (7, 16), (8, 9), (9, 7), (10, -5), (11, -8), (12, -6),
-    (14, -6), (16, -7), (17, -11), (18, -13), (19, -10), (20, 22), (21, -13), (22, -8), (23, 6), (24, -5),
-    (25, 6), (27, 5), (22, 5), (11, 7), (1, 6), (18, 5), (19, 5), (27, 6), (8, 8), (2, 7),
-    (21, 7), (16, 21), (20, 9), (1, 6), (18, 5), (15, 5), (16, 16), (17, 16), (18, 6), (21, 7),
-    (22, -7), (25, -6), (0, 13), (3, -7), (5, -6), (8, -5), (10, -6), (11, -9), (13, -7), (14, -6),
-    (16, -8), (19, 25), (20, 13), (21, -8), (22, -5), (26, 10), (27, 18), (21, 14), (23, 10), (0, 15),
-    (1, 8), (2, -5), (3, -6), (4, 59), (6, 32), (9, -10), (10, -5), (11, -6), (14, 12), (15, 14),
-    (16, -7), (17, -11), (18, -7), (20, -14), (21, -14), (23, -14), (24, -8), (26, -5), (27, -5), (28, 6),
-    (17, 10), (21, -6), (22, 5), (25, 9), (27, 7), (23, 10), (23, 6), (25, 5), (1, 9), (3, 13),
-    (19, 10), (6, 16), (19, 15), (20, -5), (21, -7), (24, 32), (25, -7), (3, 7), (23, 19), (4, -6),
-    (5, -6), (9, -8), (11, -9), (13, -7), (14, 25), (15, -7), (18, -6), (19, -7), (20, -8), (21, -11),
-    (23, -18), (24, 20), (25, 63), (27, -8), (28, 11), (16, 15), (15, 8), (0, -8), (1, -15), (2, -6),
-    (3, -8), (5, -7), (6, -5), (11, 22), (13, 24), (14, -5), (15, -16), (16, -13), (17, -5), (18, 7),
-    (19, 33), (20, 14), (21, -21), (22, 14), (23, -20), (25, 38), (27, -5), (5, 15), (15, -5), (17, -7),
-    (18, 7), (20, -6), (21, -9), (22, 16), (23, 22), (0, 7), (20, 11), (23, 11), (14, 10), (22, 9),
-    (23, 22), (25, -5), (26, 10), (17, 8), (21, 15), (26, 5), (5, 6), (15, -5), (1, 6), (1, 6),
-    (5, 13), (6, 10), (20, -5), (15, 11), (22, 17), (4, -5), (5, -14), (6, -7), (9, 149), (11, -8),
-    (15, -9), (16, -7), (17, -7), (20, -14), (21, -34), (23, -16), (24, -5), (25, 10), (26, -5), (27, -5),
-    (28, -5), (18, 6), (17, 7), (24, 9), (5, 5), (22, 6), (18, 5), (19, 9), (21, -5), (22, 5),
-    (15, -5), (16, 9), (18, 10), (4, 6), (14, 5), (18, 5), (4, 6), (9, 6), (17, 7), (1, 7),
-    (18, 9), (15, 7), (2, 8), (25, 5), (23, 11), (2, 5), (24, 12), (25, -5), (26, 14), (21, 6),
-    (20, 5), (1, 7), (22, 8), (21, 17), (27, 8), (6, 11), (21, 5), (11, 13), (23, 5), (0, 15),
-    (4, 5), (5, 7), (6, 17), (11, -6), (14, -6), (17, -7), (19, -7), (20, -11), (21, 17), (22, -7),
-    (23, -13), (25, 11), (2, 7), (9, 5), (22, 7), (8, 5), (9, 5), (15, 7), (0, -6), (1, -13),
-    (2, -5), (3, -9), (4, -9), (5, 46), (6, -8), (9, -11), (10, -7), (11, 36), (12, -5), (13, -6),
-    (14, -7), (15, -15), (16, -12), (17, -11), (20, 42), (21, -13), (22, 17), (23, 17), (24, -6), (25, -9),
-    (27, 5), (8, 5), (15, -5), (22, 35), (25, 5), (26, 11), (18, 8), (21, -5), (5, -8), (7, 11),
-    (9, 18), (21, -5), (27, 6), (1, 11), (1, 6), (17, 6), (9, 11), (5, 6), (21, 13), (21, 8),
-    (4, 6), (19, -5), (20, 8), (17, 5), (0, -5), (21, -5), (25, 25), (27, 5), (26, 6), (18, 8),
-    (16, 15), (1, 5), (21, 5), (2, 5), (17, 6), (24, 6), (26, 5), (4, 6), (6, 5), (14, 5),
-    (0, 5), (9, 6), (1, 7), (2, 6), (5, -6), (17, 28), (18, 16), (20, -19), (23, -9), (27, 6),
-    (20, 5), (0, 5), (16, 7), (17, 16), (18, -6), (19, 7), (21, -17), (25, -6), (22, 16), (19, 10),
-    (8, 5), (0, 7), (6, 6), (24, 7), (15, -5), (16, 31), (21, -5), (28, 6), (25, 13), (19, 7),
-    (19, 14), (8, 6), (11, 13), (15, -7), (16, 24), (17, -5), (18, -6), (19, -5), (20, -5), (22, 6),
-    (23, 5), (25, -7), (26, 12), (27, -5), (25, 8), (24, 7), (11, 12), (21, 8), (1, 7), (25, 7),
-    (1, 40), (4, 85), (5, -21), (6, -7), (14, -5), (15, -5), (18, -5), (20, -6), (21, -16), (23, -6),
-    (25, -10), (21, 9), (0, 25), (3, 10), (5, -11), (6, 7), (8, -5), (10, 11), (11, -7), (12, -8),
-    (13, -7), (14, -5), (15, 6), (20, -10), (22, -10), (24, 10), (25, 7), (26, -9), (1, 33), (3, -5),
-    (19, 8), (20, -5), (16, 24), (21, -6), (25, 7), (8, 5), (16, 14), (20, 7), (9, 8), (5, -6),
-    (10, 5), (11, 45), (12, 19), (18, -7), (20, 5), (21, -7), (22, -5), (11, 7), (15, 5), (5, 8),
-    (20, 7), (14, 10), (25, 7), (5, 5), (22, 6), (23, 8), (11, 9), (18, 5), (25, -5), (18, 14),
-    (1, -7), (3, -5), (5, 68), (7, 23), (10, -5), (15, -7), (17, -6), (19, -5), (21, -14), (22, -6),
-    (4, 33), (21, 8), (0, -6), (1, 16), (14, 18), (15, -12), (17, -5), (20, -5), (21, -6), (23, 8),
-    (26, 14), (1, 7), (1, 7), (11, 6), (22, 7), (23, 7), (7, 6), (18, 9), (1, 6), (21, 5),
-    (19, 7), (19, 14), (5, 5), (15, 6), (20, 5), (21, -6), (17, 5), (26, 9), (15, 12), (16, 5),
-    (21, -6), (22, 17), (25, 16), (0, -5), (3, 82), (4, -6), (6, -6), (9, -7), (11, -6), (14, -6),
-    (15, -11), (16, -6), (17, -8), (18, 7), (19, -8), (21, 21), (23, 6), (15, 8), (1, 11), (5, 6),
-    (4, 5), (11, 7), (0, -6), (9, -5), (13, 30), (20, -5), (21, -8), (23, -11), (24, 12), (25, 9),
-    (28, 5), (6, 7), (15, 5), (17, 8), (19, 7), (14, 35), (15, 8), (18, 13), (25, -5), (27, 7),
-    (4, 8), (21, 7), (17, 7), (21, 6), (17, 6), (0, 13), (1, 15), (1, 7), (4, 8), (12, 25),
-    (23, -13), (11, 12), (12, 15), (23, 6), (25, -5), (20, 13), (21, 7), (23, -5), (5, 5), (17, 14),
-    (22, 23), (0, 6), (1, -7), (14, -5), (15, 16), (16, 48), (17, -8), (19, -9), (21, 29), (23, -9),
-    (25, -10), (2, -5), (4, -5), (6, -8), (9, 45), (11, 7), (12, -6), (16, -8), (17, 5), (18, -11),
-    (20, 6), (21, 30), (22, -9), (23, -6), (24, -7), (27, -5), (1, -11), (2, 72), (20, -5), (21, -9),
-    (23, -6), (25, -8), (17, 5), (14, 18), (10, -5), (11, -8), (12, 51), (13, 30), (17, -5), (18, -5),
-    (21, -5), (22, -5), (23, -7), (23, 5), (23, 10), (1, 6), (9, 5), (25, 6), (22, 14), (26, 13),
-    (8, 5), (1, 5), (5, 9), (25, 6), (0, 12), (1, -5), (5, 9), (23, -8), (28, 8), (17, 7),
-    (12, 18), (5, 13), (0, -5), (1, 6), (4, 6), (5, 15), (6, 42), (9, -7), (10, 10), (11, 8),
-    (15, -7), (16, -5), (17, -10), (19, -9), (21, 10), (22, -6), (23, -10), (25, -7), (15, 9), (17, 6),
-    (18, 7), (21, 5), (11, 5), (23, 21), (22, 7), (17, 6), (6, 13), (5, -6), (6, 27), (21, -5),
-    (14, 44), (21, -5), (22, -5), (3, 11), (4, 5), (3, 41), (5, -6), (23, -8), (25, -6), (17, 5),
-    (16, 10), (18, 6), (25, 9), (5, 5), (8, 21), (18, 12), (16, 6), (17, 6), (21, -8), (23, -5),
-    (25, 23), (26, 7), (22, 11), (17, 9), (17, 6), (25, 7), (0, 5), (1, 9), (5, -8), (17, 23),
-    (18, -11), (19, -6), (20, 15), (21, 29), (22, -6), (25, -8), (1, 10), (5, 6), (21, -5), (22, 12),
-    (23, 15), (9, 9), (5, 7), (6, 5), (19, 6), (4, -5), (5, 15), (6, -5), (7, 16), (17, -7),
-    (18, 14), (19, -7), (22, -5), (23, 8), (24, -5), (26, 10), (3, 8), (6, -5), (9, -5), (18, -6),
-    (23, 42), (15, -10), (16, 76), (18, 6), (19, -6), (20, -6), (21, -14), (22, -13), (23, -5), (25, 6),
-    (20, 5), (22, 12), (23, 16), (6, 8), (15, 9), (18, 5), (9, 8), (18, 7), (1, 8), (14, 7),
-    (20, 6), (21, 14), (23, -6), (25, -7), (10, 6), (16, 6), (1, 6), (10, 8), (21, -6), (23, 28),
-    (1, 5), (14, 5), (8, 20), (18, 8), (21, -9), (11, 5), (3, 5), (5, -5), (19, 9), (5, 5),
-    (6, 5), (17, 5), (3, 7), (25, 11), (4, 9), (21, 7), (23, 24), (15, 5), (22, 5), (15, 8),
-    (0, 7), (6, 7), (20, -5), (23, 9), (25, 8), (23, 9), (22, 8), (1, 13), (5, -5), (6, 8),
-    (3, 7), (11, 6), (6, 7), (20, -5), (23, 10), (12, 11), (3, 11), (22, 10), (20, 5), (25, 21),
-    (1, 9), (5, -7), (21, 28), (8, 7), (9, -7), (16, 5), (17, -10), (19, 6), (21, -8), (22, 5),
-    (26, 17), (22, 7), (4, 8), (5, 18), (21, -5), (6, 6), (9, -6), (13, 11), (14, -5), (15, 5),
-    (16, 11), (18, 22), (19, 13), (22, -9), (25, -13), (21, 5), (25, 6), (24, 29), (25, -9), (0, 124),
-    (1, -14), (5, -5), (18, -6), (21, -10), (24, -6), (25, -23), (8, 5), (25, 5), (10, 8), (21, -5),
-    (23, 30), (1, 5), (1, -7), (2, -5), (4, -9), (8, 18), (9, 20), (10, 5), (11, 9), (12, -7),
-    (13, -6), (17, 9), (18, 13), (20, -14), (21, 15), (22, -5), (23, -20), (24, 8), (25, -17), (26, -6),
-    (27, -8), (28, 11), (18, 14), (17, 5), (25, 7), (0, 8), (1, 5), (15, -10), (16, -5), (18, -5),
-    (19, 82), (20, -8), (21, -14), (25, -9), (20, 8), (21, 5), (23, 6), (5, 6), (18, 7), (18, 7),
-    (20, 6), (17, 6), (18, 6), (23, 11), (17, 8), (21, 6), (18, 5), (17, 8), (1, 8), (17, 6),
-    (17, 50), (18, -6), (20, -5), (17, 9), (5, 16), (7, 6), (8, 20), (9, -6), (17, -10), (18, 12),
-    (20, 7), (23, -10), (25, -8), (27, 8), (20, 9), (21, 5), (22, 5), (1, -16), (2, -12), (3, -13),
-    (5, -13), (6, -9), (7, -7), (8, -5), (9, -5), (10, -6), (11, 38), (12, -7), (13, 27), (14, -9),
-    (15, -11), (16, -18), (17, -13), (18, 9), (19, 37), (20, 12), (21, -18), (22, 6), (23, -27), (24, -6),
-    (25, 56), (26, -8), (27, 23), (11, 5), (23, 19), (23, 8), (19, -6), (20, 22), (21, -10), (27, 7),
-    (21, 9), (20, 5), (22, 6), (5, -5), (7, 7), (21, -9), (23, -6), (25, 23), (26, 7), (28, 6),
-    (21, 14), (17, 7), (21, 7), (5, 12), (25, 14), (25, 5), (17, 5), (1, 5), (18, 7), (6, 7),
-    (1, 18), (15, 6), (18, -8), (21, -7), (23, 7), (25, -5), (21, 8), (1, 8), (5, -9), (9, 67),
-    (10, -5), (17, -5), (21, -14), (23, -6), (25, 8), (5, -11), (6, -6), (9, 17), (10, 5), (16, 13),
-    (17, -8), (19, 11), (20, 10), (21, 21), (22, 6), (23, -10), (25, -9), (23, 12), (18, 5), (17, 5),
-    (18, 5), (3, 6), (5, -12), (6, -5), (9, -5), (19, 15), (20, 27), (21, 15), (22, -7), (23, -7),
-    (25, -6), (27, 5), (1, 11), (23, 7), (21, 12), (20, 9), (4, 6), (14, 5), (25, 6), (25, 11),
-    (11, 11), (15, -5), (17, 7), (15, -5), (16, 32), (21, -5), (19, 5), (26, 15), (21, 29), (12, 10),
-    (15, 6), (17, 9), (9, 8), (25, 6), (15, 10), (16, 7), (23, -5), (25, 11), (23, 12), (12, 34),
-    (23, -6), (23, 9), (1, 5), (5, 9), (25, 6), (5, -5), (15, -5), (16, 8), (18, 8), (5, 6),
-    (21, -6), (23, 6), (0, -12), (1, 11), (2, 70), (4, -6), (5, -11), (6, -7), (9, -10), (11, -10),
-    (12, 23), (13, -6), (14, -6), (15, -9), (16, -7), (18, -7), (19, -8), (20, -11), (22, -9), (23, -14),
-    (24, 6), (26, 49), (27, -5), (22, 7), (0, 17), (11, 7), (22, 12), (23, 5), (8, 5), (18, 6),
-    (23, 21), (25, -6), (20, 5), (12, 7), (18, 7), (21, -5), (22, 5), (18, 5), (13, 7), (19, -5),
-    (21, -7), (22, 6), (25, 30), (10, 8), (17, 8), (0, 16), (1, -6), (3, -5), (5, -11), (9, -8),
-    (10, -6), (11, 8), (12, -5), (14, -5), (16, -6), (17, -10), (19, 16), (22, -5), (23, -14), (24, 25),
-    (25, 18), (26, -9), (27, 15), (18, 6), (19, 7), (20, 10), (21, -8), (25, 31), (27, 5), (5, 6),
-    (21, 6), (15, 6), (19, 5), (21, 5), (11, -7), (12, 53), (13, 22), (21, -7), (23, -10), (11, 5),
-    (21, 7), (16, 24), (19, 10), (0, -8), (1, -5), (5, -10), (8, 7), (9, -7), (11, -5), (15, -6),
-    (18, 60), (19, -5), (20, -7), (21, -21), (23, -14), (24, -6), (25, -31), (26, 15), (27, 76), (21, -8),
-    (23, -5), (25, 20), (26, 7), (19, 6), (5, 11), (7, 5), (26, 7), (20, 7), (5, -5), (17, -5),
-    (20, -5), (21, 10), (22, 11), (23, 10), (25, -6), (14, 12), (23, 6), (18, 6), (18, 5), (25, 11),
-    (19, 12), (18, 13), (25, 6), (22, 8), (2, 6), (6, 5), (21, 5), (25, 9), (4, 7), (23, -5),
-    (25, 11), (17, 5), (17, 5), (20, 8), (21, 8), (1, 7), (15, -5), (21, 11), (22, 5), (11, 11),
-    (0, -5), (9, -7), (11, -8), (12, 19), (15, -9), (16, -8), (17, -10), (18, -8), (20, -5), (23, 42),
-    (24, -5), (25, 21), (26, 6), (28, -5), (8, 12), (15, 5), (18, 7), (0, -7), (1, 51), (2, 17),
-    (3, 16), (4, 7), (5, -8), (6, -5), (9, -6), (11, -5), (14, 29), (15, -9), (16, -6), (17, -7),
-    (18, -8), (20, -6), (21, -11), (23, -5), (25, -9), (8, 5), (3, -6), (4, -7), (5, 9), (6, -7),
-    (7, 15), (9, -11), (10, -7), (11, 6), (12, -6), (15, -8), (17, 7), (21, 16), (22, 9), (23, 22),
-    (25, -12), (28, -6), (22, 10), (16, 31), (21, -5), (15, -5), (17, 7), (27, 6), (2, 9), (17, 10),
-    (23, 12), (6, 9), (5, -5), (28, 7), (1, 10), (24, 34), (25, -8), (20, 17), (21, -5), (22, 10),
-    (6, 5), (1, -5), (9, 6), (16, 14), (18, 8), (21, -6), (28, 5), (1, -5), (5, -7), (9, -5),
-    (10, 26), (12, 32), (15, -7), (16, -6), (17, -11), (19, -7), (20, -7), (22, 20), (23, 10), (25, -9),
-    (19, 7), (1, -6), (14, 5), (15, -6), (16, 8), (17, -9), (18, 7), (23, -8), (25, 30), (15, -5),
-    (16, -5), (21, 61), (22, -10), (25, -6), (15, 25), (17, 5), (16, 5), (25, 5), (3, -5), (4, -13),
-    (5, 30), (6, 15), (9, -13), (11, -19), (12, -5), (13, -8), (14, -7), (15, -26), (16, -21), (17, 9),
-    (18, 6), (19, -18), (20, 43), (21, 6), (22, 8), (23, 24), (24, -7), (26, -6), (28, 12), (21, 9),
-    (0, -8), (1, 45), (2, -16), (3, 13), (4, -7), (5, -10), (6, -5), (7, -9), (8, -9), (9, -9),
-    (10, -15), (11, -22), (12, -5), (13, -10), (14, 66), (15, 36), (16, 9), (17, -27), (18, -17), (19, 5),
-    (20, -17), (21, 10), (22, 54), (23, -36), (24, -5), (27, -16), (28, 15), (17, 5), (2, 8), (11, 9),
-    (16, -5), (25, -5), (28, 6), (21, 10), (25, 9), (5, -6), (11, 9), (22, 6), (1, -5), (5, -11),
-    (7, 5), (16, 11), (17, 8), (18, 12), (19, -5), (20, -9), (21, 6), (22, 5), (1, 10), (3, 9),
-    (11, 8), (16, -5), (23, -6), (25, -10), (0, 7), (5, -5), (15, -8), (16, 11), (18, 7), (21, -13),
-    (22, 15), (3, 8), (5, -5), (9, 9), (13, 10), (17, -5), (25, 19), (19, 19), (20, -9), (18, 12),
-    (19, 6), (21, -5), (0, 7), (1, 5), (3, 5), (19, -5), (20, 9), (22, 5), (21, 7), (16, 6),
-    (17, 15), (11, 7), (15, 5), (15, 5), (5, 5), (0, -6), (1, 9), (4, 8), (5, 12), (11, -5),
-    (12, -5), (15, -6), (16, -7), (17, 7), (21, 17), (22, -8), (23, -11), (25, -9), (28, -5), (2, 5),
-    (18, 10), (0, 27), (1, 9), (2, 14), (3, -5), (4, -5), (5, -9), (6, -5), (9, -8), (10, -6),
-    (12, -5), (13, -5), (14, -5), (15, -7), (16, -6), (17, -6), (19, -7), (20, -7), (22, -7), (23, -13),
-    (24, 17), (25, 31), (26, -8), (27, 7), (28, 7), (1, -11), (14, 80), (15, -10), (16, -6), (20, -5),
-    (21, -11), (25, -5), (15, 6), (21, 6), (16, 5), (4, 13), (25, 30), (18, 5), (0, 6), (3, -13),
-    (5, 25), (8, -9), (11, -11), (13, -12), (14, -11), (16, -5), (17, 10), (18, 10), (19, 25), (20, 14),
-    (21, -9), (22, -16), (23, -20), (24, -6), (26, 19), (27, 8), (28, 5), (21, 18), (23, 8), (24, 5),
-    (18, 5), (20, 8), (21, 29), (6, 9), (13, 11), (24, 10), (25, -7), (1, 10), (14, 13), (21, -5),
-    (1, 12), (3, 6), (21, 5), (17, 5), (21, 9), (6, 5), (23, -11), (25, 66), (1, 9), (6, 9),
-    (9, -5), (15, 6), (17, 16), (18, 5), (19, -6), (21, -6), (23, -6), (15, 5), (20, 7), (21, 7),
-    (0, 9), (26, 7), (25, 12), (25, 6), (1, -9), (2, 30), (18, 28), (21, -6), (15, 7), (9, 8),
-    (19, 8), (21, 6), (1, 16), (2, 10), (3, 21), (21, -6), (25, -5), (21, 6), (18, 5), (15, 7),
-    (5, -6), (28, 7), (1, 7), (2, -10), (4, 22), (6, 19), (7, -9), (8, -5), (11, -16), (12, 6),
-    (17, 25), (18, 12), (20, 11), (22, 19), (23, -22), (24, 7), (25, -18), (26, -14), (27, -14), (28, -15),
-    (1, 5), (12, 10), (23, 8), (18, 14), (5, 5), (19, 5), (8, 5), (22, 12), (18, 6), (22, 10),
-    (19, 11), (5, -10), (9, -5), (10, 22), (11, -5), (12, 7), (15, -8), (18, -5), (19, 12), (20, 21),
-    (21, 7), (5, 11), (21, -5), (8, 5), (5, -12), (6, -5), (9, -6), (10, -6), (12, -5), (15, -6),
-    (16, -5), (19, -6), (20, -15), (21, 41), (22, -7), (23, 37), (27, 23), (0, 6), (19, 15), (14, 13),
-    (22, 9), (22, 6), (15, 5), (3, -5), (4, -7), (6, -9), (9, -11), (10, -7), (12, -5), (14, -6),
-    (15, 28), (17, 22), (18, -7), (19, 24), (20, 13), (21, 9), (22, -12), (23, -6), (24, -5), (25, -5),
-    (1, -5), (5, 5), (9, 8), (18, -6), (21, 26), (15, -5), (19, 33), (21, -9), (18, 6), (20, 6),
-    (18, 6), (4, 6), (25, 14), (8, 5), (17, 23), (17, 5), (22, 5), (9, 6), (15, 9), (17, -6),
-    (21, 22), (23, -8), (11, 8), (19, 15), (10, 5), (17, 9), (1, -8), (4, -6), (6, -8), (8, 21),
-    (10, -5), (17, -13), (19, -11), (20, 26), (21, -7), (22, -5), (23, -7), (24, 18), (25, -5), (26, 27),
-    (0, -5), (1, 18), (2, 13), (3, -8), (4, -6), (5, -17), (6, -10), (7, -5), (10, -5), (11, 5),
-    (13, -5), (14, -6), (15, -19), (16, -10), (17, 74), (18, 80), (19, 10), (20, -39), (22, -11), (23, -14),
-    (24, -7), (25, -13), (26, -7), (28, -7), (5, 6), (11, 10), (19, 8), (12, 6), (23, 9), (1, 6),
-    (21, 13), (23, 15), (20, 6), (23, 5), (25, 6), (25, 9), (18, 13), (5, 5), (5, 6), (17, 10),
-    (21, -5), (1, -5), (5, -11), (9, 13), (16, -7), (17, 7), (19, 11), (21, 17), (22, -5), (23, -8),
-    (28, 13), (17, 7), (22, 5), (20, 5), (17, 16), (7, 7), (0, 6), (5, 10), (9, 6), (17, 14),
-    (18, 7), (20, -13), (21, -10), (25, -5), (26, 13), (6, 10), (21, -6), (0, -72), (1, -39), (2, -41),
-    (3, -30), (4, -7), (5, 28), (6, 14), (7, -13), (8, -19), (9, 11), (10, 25), (11, 40), (12, 19),
-    (13, -16), (14, 18), (15, 14), (16, 21), (17, 25), (18, 9), (20, 30), (21, 39), (22, 33), (23, 114),
-    (24, -49), (25, -51), (26, -54), (27, -52), (5, 16), (7, 6), (8, 20), (9, -6), (17, -10), (18, 12),
-    (20, 7), (23, -10), (25, -8), (27, 8), (27, 10), (0, 9), (17, 6), (1, 5), (18, 11), (20, 6),
-    (15, 9), (6, 5), (2, 5), (17, 9), (24, 5), (26, 5), (0, 12), (1, 11), (24, 6), (25, -5),
-    (17, 9), (16, 8), (23, 7), (15, 5), (5, -6), (7, 15), (9, 8), (20, 8), (11, 11), (0, -5),
-    (1, -6), (18, -6), (19, 11), (20, 37), (22, -6), (23, -7), (28, 13), (19, 16), (5, -6), (17, -7),
-    (18, -5), (19, 15), (20, 30), (21, -6), (27, 6), (1, 5), (25, -7), (26, 7), (27, 18), (3, 7),
-    (11, 5), (25, 7), (3, 6), (22, 14), (0, 6), (0, 9), (1, 10), (21, -5), (6, 11), (9, 8),
-    (5, 14), (10, -5), (20, -5), (22, -5), (23, -9), (28, 16), (19, 17), (23, 5), (20, 5), (16, 18),
-    (18, 5), (23, 9), (16, 29), (17, 6), (20, -6), (16, 8), (9, 5), (19, 5), (23, 14), (14, 20),
-    (23, 5), (21, -5), (25, 18), (0, -12), (1, -16), (4, -9), (6, -9), (9, -9), (10, -10), (12, -7),
-    (15, -17), (16, -14), (17, -12), (19, 16), (20, -10), (21, -5), (22, 9), (23, 19), (24, -12), (25, 61),
-    (26, 19), (27, 22), (28, 7), (21, 5), (17, 25), (21, -5), (1, 23), (3, -13), (4, 38), (5, 102),
-    (6, 16), (8, -5), (10, 12), (12, -9), (13, -7), (14, -6), (15, -14), (16, -16), (17, -19), (18, -21),
-    (19, -27), (20, 19), (21, -8), (22, -14), (23, -26), (24, -9), (26, -13), (27, 5), (28, -11), (1, 6),
-    (3, 11), (5, -5), (9, 8), (17, -6), (21, 19), (23, 10), (25, -8), (20, 27), (21, -5), (23, -7),
-    (27, 6), (16, 7), (1, -5), (9, -6), (16, 14), (20, 6), (21, 9), (4, 16), (5, 16), (7, 7),
-    (21, -11), (23, -5), (15, 11), (23, 5), (26, 12), (5, 42), (21, -5), (23, -6), (21, 6), (22, 11),
-    (5, 6), (17, 7), (20, 5), (23, 7), (26, 6), (6, 6), (9, -5), (13, 11), (14, -5), (15, 5),
-    (16, 11), (18, 23), (19, 13), (22, -9), (25, -13), (1, 7), (21, 9), (18, 8), (21, 30), (21, 13),
-    (0, -5), (4, -5), (5, -9), (9, -11), (10, -7), (11, -8), (12, -6), (15, 45), (16, 39), (18, 14),
-    (19, -17), (20, -11), (22, 34), (23, -18), (24, -5), (25, -8), (27, -5), (28, -8), (21, 6), (18, 5),
-    (23, 6), (25, 20), (28, 7), (21, 12), (4, 10), (5, 6), (26, 5), (27, 8), (17, 5), (17, 7),
-    (5, 14), (6, 11), (9, 6), (10, -7), (11, -6), (13, -5), (14, 5), (15, 12), (16, -6), (17, -12),
-    (19, 13), (20, 7), (21, -10), (24, -7), (25, -5), (21, 11), (22, 21), (20, 5), (0, -16), (2, 65),
-    (3, -12), (4, -10), (5, -20), (6, -11), (7, -7), (8, 6), (9, -11), (10, -12), (11, -17), (12, -11),
-    (13, -7), (14, -10), (15, -17), (16, -12), (17, 78), (18, 67), (19, -18), (20, -24), (21, 24), (22, -15),
-    (23, -28), (24, 18), (25, 10), (26, -13), (23, 6), (2, 7), (19, 12), (1, 7), (25, 13), (26, 9),
-    (0, -5), (1, 31), (2, 7), (3, 9), (5, -13), (6, -9), (11, -6), (14, 10), (15, 11), (16, -7),
-    (19, -7), (22, -12), (25, -10), (26, 8), (28, 5), (15, 5), (21, 6), (23, 7), (8, 8), (16, 7),
-    (17, 22), (19, 10), (23, -6), (8, 5), (1, 5), (17, 6), (15, 7), (5, 9), (23, 11), (20, 13),
-    (19, 5), (20, 12), (1, 7), (0, 7), (9, 6), (9, -6), (15, 6), (17, -6), (18, 10), (20, -8),
-    (21, 9), (23, 7), (5, -5), (6, 9), (21, 6), (16, 7), (1, 10), (2, 5), (25, 8), (15, 15),
-    (11, 9), (12, 10), (21, -6), (22, 17), (23, 21), (25, -5), (7, 7), (3, 64), (5, -5), (21, -13),
-    (23, -11), (17, 10), (21, 6), (9, 16), (1, 11), (9, -5), (17, 10), (18, 6), (20, -6), (21, -9),
-    (25, -5), (27, 11), (15, 6), (17, -8), (18, -5), (19, 12), (22, 10), (23, -5), (25, -6), (28, 10),
-    (18, 9), (26, 30), (15, 5), (21, 7), (27, 10), (17, 22), (18, 14), (19, -5), (20, 5), (23, -5),
-    (15, 22), (5, 13), (21, -5), (18, 16), (21, -5), (25, 8), (15, 25), (16, 6), (17, 7), (21, -18),
-    (12, 5), (4, 6), (14, 5), (18, 8), (24, 9), (11, 5), (22, 5), (19, 7), (27, 11), (18, 11),
-    (20, 6), (0, 11), (1, 16), (24, 6), (25, -5), (19, 22), (20, -5), (12, 26), (23, -11), (1, 7),
-    (1, 7), (2, 9), (3, 6), (14, 23), (15, -5), (22, 10), (23, -11), (25, -5), (18, 6), (22, 5),
-    (25, 7), (4, 20), (6, 11), (25, 5), (21, 10), (23, 5), (0, -7), (2, -7), (9, -7), (10, 6),
-    (11, -12), (12, 17), (13, -5), (15, -12), (16, -10), (17, -17), (21, 14), (22, -6), (23, 63), (24, -8),
-    (25, 25), (28, -7), (25, 9), (19, 16), (15, 8), (19, 8), (6, 5), (20, 7), (23, 5), (23, 7),
-    (18, 5), (26, 5), (0, -9), (1, 72), (2, 20), (3, 16), (4, 6), (5, -11), (6, -7), (9, -8),
-    (11, -6), (14, 30), (15, -8), (16, -7), (17, -8), (18, -10), (20, -10), (21, -15), (23, -6), (25, -9),
-    (26, -5), (27, -5), (28, -5), (20, 10), (17, 9), (11, 10), (13, 11), (4, 5), (5, 8), (6, 5),
-    (23, 5), (23, 13), (6, 19), (5, -7), (23, 22), (22, 5), (20, 6), (22, 6), (25, -6), (0, -7),
-    (3, -8), (4, -9), (5, 54), (6, 12), (9, -5), (10, -10), (11, -8), (14, -7), (15, 10), (16, -14),
-    (17, -12), (18, 12), (19, 10), (20, 8), (21, -26), (23, 17), (24, -9), (25, 6), (28, -9), (1, -18),
-    (2, -13), (4, -11), (5, -27), (6, 15), (8, -7), (9, 9), (11, -11), (14, -15), (15, 6), (16, -9),
-    (17, -7), (18, 16), (19, 5), (20, -18), (21, 38), (22, 20), (24, -14), (25, 34), (26, 8), (28, -7),
-    (15, 6), (18, 5), (5, -7), (7, 17), (0, 7), (21, 8), (23, 6), (20, 5), (8, 5), (12, 11),
-    (16, 5), (17, 7), (20, 7), (21, -14), (25, 6), (17, 20), (6, 8), (10, 16), (13, 5), (16, -5),
-    (17, 40), (18, -12), (19, -6), (20, -5), (21, -11), (23, -7), (25, -8), (27, 8), (0, 20), (1, 8),
-    (5, -8), (6, -8), (8, -5), (10, 9), (12, -6), (14, -7), (15, -5), (17, 25), (18, -11), (19, -20),
-    (20, 5), (22, 19), (23, 13), (25, -12), (26, -5), (22, 5), (11, 14), (4, 16), (5, 45), (6, 5),
-    (9, 7), (17, -7), (18, -6), (19, -6), (20, -9), (23, -11), (25, 7), (1, 18), (5, 15), (25, 7),
-    (16, 5), (19, 6), (5, 6), (20, 6), (0, 13), (1, -6), (3, 6), (21, -8), (23, -6), (24, 16),
-    (25, 12), (1, 8), (5, -15), (6, 15), (9, -7), (17, 7), (18, 17), (20, 7), (22, 10), (23, -14),
-    (24, -5), (28, -5), (5, -6), (8, 21), (16, 6), (19, 7), (20, 7), (14, 8), (20, 12), (1, 6),
-    (15, 8), (17, 5), (1, -7), (5, -7), (9, -6), (11, -5), (14, -5), (15, -6), (16, -13), (17, -9),
-    (18, -9), (21, 16), (22, 103), (23, -12), (25, -8), (21, -5), (22, 19), (12, 52), (20, -6), (23, -9),
-    (15, 7), (23, 5), (8, 11), (2, 7), (6, 7), (21, 15), (23, 10), (21, 16), (20, 8), (18, 6),
-    (4, -5), (6, -8), (9, 46), (11, 7), (12, -6), (16, -8), (17, 5), (18, -10), (20, 6), (21, 31),
-    (22, -9), (23, -6), (24, -5), (27, -5), (1, 7), (22, 5), (0, -12), (2, -6), (4, -11), (5, -43),
-    (6, -8), (7, 42), (8, 7), (9, 47), (11, -10), (13, -7), (14, -8), (15, -10), (16, -10), (17, 13),
-    (18, -14), (19, 17), (20, 50), (22, -12), (23, -13), (24, -9), (25, -20), (27, 18), (16, 5), (3, 7),
-    (25, 12), (20, 19), (11, 6), (20, 9), (21, 7), (15, 7), (21, 8), (21, 14), (5, 7), (9, 10),
-    (20, 15), (8, 5), (21, 7), (17, 5), (21, 9), (6, 5), (8, 9), (6, 12), (6, 5), (16, 27),
-    (18, 12), (0, 15), (1, 16), (5, 17), (6, 5), (5, -16), (11, -6), (15, -9), (16, 6), (17, 20),
-    (18, -6), (19, -11), (20, 5), (21, 27), (22, 24), (24, -6), (28, -5), (5, 13), (21, -6), (22, 22),
-    (16, 14), (21, 10), (24, 11), (25, -5), (23, 13), (1, 9), (15, -5), (22, 5), (1, 7), (2, 9),
-    (3, 10), (23, -5), (6, 5), (22, 13), (1, 6), (23, 6), (11, 15), (14, 5), (2, 9), (0, 25),
-    (3, 10), (5, -11), (6, 7), (8, -5), (10, 11), (11, -7), (12, -8), (13, -7), (14, -5), (15, 6),
-    (20, -10), (22, -10), (24, 10), (25, 7), (26, -9), (18, 5), (20, 25), (4, 6), (25, 9), (9, 8),
-    (25, 6), (15, 8), (11, 7), (16, 6), (22, 11), (23, -7), (25, -5), (28, 6), (25, 14), (23, 5),
-    (18, 9), (25, 7), (5, 6), (20, 12), (11, 6), (19, 38), (20, -9), (21, -8), (2, 9), (17, 8),
-    (21, 7), (5, 7), (4, 5), (20, 12), (27, 7), (5, 10), (18, 7), (5, 6), (0, -5), (1, -5),
-    (9, -5), (12, 5), (13, 30), (20, -8), (23, -11), (24, 13), (25, 9), (28, 5), (3, 6), (21, -7),
-    (23, 24), (26, 6), (27, 7), (25, 6), (26, 12), (15, 15), (17, -5), (25, 9), (1, 5), (1, 9),
-    (2, 13), (12, 9), (25, -5), (6, 10), (8, 9), (17, 7), (5, 5), (24, 29), (25, -9), (22, 6),
-    (19, 8), (24, 8), (22, 5), (22, 5), (22, 14), (21, 11), (14, 21), (23, 7), (22, 5), (19, 6),
-    (12, 14), (13, 7), (16, 12), (17, -8), (19, -10), (21, -5), (6, 8), (21, 7), (22, -5), (23, -6),
-    (25, 18), (21, 7), (20, 8), (21, 5), (20, 17), (3, 9), (5, -8), (6, -6), (9, -7), (16, -6),
-    (17, -6), (18, -8), (19, 13), (20, 23), (21, 27), (23, -5), (25, -7), (2, 6), (14, 9), (15, 7),
-    (21, 7), (25, -6), (25, 11), (5, 10), (4, 6), (14, 5), (1, 32), (17, 6), (20, 5), (23, 6),
-    (0, 9), (16, 5), (15, -7), (25, 6), (19, 9), (17, 5), (19, 7), (1, 11), (17, 15), (18, 17),
-    (20, -5), (21, 10), (23, -9), (25, -5), (23, 10), (23, 8), (23, -6), (25, 31), (0, 7), (21, -5),
-    (25, 31), (7, 5), (20, 5), (1, -8), (23, -7), (25, -7), (26, 64), (11, 11), (1, 5), (4, 6),
-    (17, 56), (18, -7), (19, -5), (20, -6), (21, -7), (20, 7), (21, 5), (22, 7), (16, 5), (25, 11),
-    (0, 10), (10, 12), (20, 9), (17, 11), (19, 7), (18, 6), (20, -5), (22, 5), (23, 8), (17, 5),
-    (0, -9), (1, -6), (2, 10), (4, -11), (5, -14), (6, -12), (8, 5), (9, -7), (11, -12), (12, -6),
-    (14, -8), (16, -14), (17, 31), (18, 16), (19, -15), (20, -25), (21, -6), (22, -10), (23, -15), (24, 74),
-    (25, 35), (15, 5), (9, 28), (21, -7), (15, 5), (15, -8), (16, -8), (19, 92), (20, -5), (21, -12),
-    (25, -9), (23, 16), (1, 12), (2, 6), (17, -5), (24, 18), (17, 7), (0, -6), (9, -5), (13, 30),
-    (20, -5), (21, -8), (23, -11), (24, 12), (25, 9), (28, 5), (5, 5), (23, 18), (1, 8), (15, -5),
-    (19, 5), (18, 10), (1, 5), (18, 5), (23, 12), (5, 44), (21, -7), (23, -6), (20, 6), (23, 7),
-    (15, 5), (1, 7), (13, 7), (27, 7), (20, 9), (24, 8), (23, 7), (22, 13), (22, 5), (23, 20),
-    (23, 5), (17, 19), (22, 8), (23, 7), (21, 5), (10, 8), (20, 5), (1, 6), (2, 7), (17, 7),
-    (18, 6), (20, -5), (21, 7), (19, 6), (21, 7), (1, -10), (2, -26), (3, -13), (4, -9), (5, -19),
-    (6, -17), (7, -20), (8, -14), (9, -32), (10, -30), (11, -49), (12, -33), (13, -29), (14, 25), (15, 111),
-    (16, 108), (17, -49), (18, -60), (19, 50), (20, 5), (21, 18), (22, 126), (23, -102), (24, -10), (25, 90),
-    (26, -14), (27, -9), (28, 18), (10, 11), (12, 9), (21, -6), (23, 18), (18, 5), (17, -6), (18, 8),
-    (21, 7), (15, 5), (25, 5), (21, -5), (1, -7), (4, 8), (6, 6), (10, -6), (15, -5), (17, 34),
-    (18, 14), (19, 7), (21, 5), (23, -17), (25, -13), (27, 13), (18, 7), (18, 5), (17, 7), (25, 7),
-    (1, 10), (4, 5), (5, 6), (23, 5), (3, 7), (24, 6), (22, 5), (18, 8), (13, 8), (21, 5),
-    (17, 5), (4, 6), (6, 8), (17, 8), (15, 5), (17, 5), (1, 6), (17, 9), (4, 12), (25, 21),
-    (17, 11), (27, 7), (15, 5), (16, 6), (18, 10), (21, -6), (22, -5), (3, 8), (20, 9), (21, 9),
-    (15, 5), (21, 6), (5, 14), (5, -6), (18, 7), (28, 7), (3, -6), (5, -5), (6, -5), (7, 6),
-    (8, 11), (10, 5), (11, -7), (12, -6), (17, -10), (18, -5), (19, -17), (20, 7), (21, 12), (22, -5),
-    (24, 14), (25, 5), (27, 5), (17, 8), (22, 7), (11, 10), (24, 21), (17, 8), (28, 12), (1, 7),
-    (2, 9), (3, 10), (23, -5), (17, -6), (18, 10), (1, 21), (4, 7), (14, 7), (0, -15), (1, -32),
-    (2, -12), (3, -16), (4, -24), (5, 39), (6, -12), (7, 28), (8, 10), (9, 57), (10, -6), (12, -8),
-    (13, 33), (14, -26), (15, -27), (16, -9), (17, -37), (19, 11), (20, 32), (21, 17), (22, 10), (26, -9),
-    (12, 7), (13, 7), (16, 9), (17, -8), (19, -9), (1, 30), (9, 22), (21, -7), (4, 9), (7, 10),
-    (20, -5), (21, 6), (26, 7), (0, 6), (13, 6), (17, 5), (25, -6), (1, 6), (16, 10), (0, -6),
-    (1, 22), (5, -7), (6, -5), (9, -6), (10, -6), (11, -5), (12, 22), (15, -6), (18, -10), (20, -5),
-    (21, 9), (22, -6), (23, -5), (24, 6), (26, 42), (27, -6), (0, 10), (2, 15), (5, -6), (11, 5),
-    (15, -5), (17, -6), (20, -6), (23, -7), (24, 15), (25, 10), (26, -5), (27, 11), (28, 9), (4, 5),
-    (20, 11), (19, 13), (27, 7), (22, 5), (3, 7), (9, 12), (21, 5), (1, 9), (1, -5), (9, 7),
-    (11, 5), (16, 5), (22, 9), (23, -6), (28, 9), (23, 7), (18, 7), (25, -5), (27, 5), (0, 9),
-    (5, -8), (6, -5), (9, -7), (16, -6), (17, 18), (18, 6), (19, 21), (20, 19), (21, -12), (22, -10),
-    (23, 13), (25, -10), (25, 14), (21, 10), (1, 14), (1, 6), (14, 13), (22, 9), (15, 5), (1, 5),
-    (15, 5), (25, -5), (22, 10), (6, 7), (22, 10), (23, 5), (5, 14), (1, 7), (16, 8), (21, 5),
-    (20, 12), (6, 11), (14, 5), (15, 8), (1, 5), (1, -5), (5, -8), (6, 5), (12, 22), (15, -5),
-    (17, -6), (18, 9), (19, -5), (3, 7), (25, 11), (15, 7), (18, 13), (23, -5), (0, 9), (1, 5),
-    (6, 9), (21, 5), (22, -6), (17, 7), (18, 9), (6, 6), (23, 6), (26, 5), (17, 5), (16, 6),
-    (17, 5), (19, 21), (22, -5), (17, 5), (14, 13), (24, 9), (23, 6), (17, 5), (0, 21), (17, 7),
-    (19, 11), (25, 5), (14, 7), (19, 6), (21, -5), (5, -6), (7, 13), (20, 7), (22, 5), (11, 6),
-    (20, 5), (21, 7), (21, 6), (15, 7), (5, -8), (15, -10), (16, 25), (19, 34), (21, 15), (23, -6),
-    (17, 5), (19, 7), (22, 8), (23, 12), (1, 5), (5, -7), (23, 22), (6, 7), (2, 8), (9, 5),
-    (17, 5), (18, 8), (23, -5), (21, 8), (0, 5), (10, 8), (20, -6), (18, 7), (15, 5), (1, 21),
-    (3, -7), (4, -11), (5, -32), (6, -14), (7, -8), (8, -6), (9, -19), (10, 14), (11, -16), (13, -9),
-    (14, -11), (15, -21), (16, -20), (17, 26), (18, 33), (19, 28), (20, 87), (21, 22), (22, -11), (23, -7),
-    (24, -11), (25, -7), (28, -13), (15, 7), (7, 5), (5, 32), (7, 26), (23, -5), (26, 6), (22, 7),
-    (7, 6), (0, 21), (25, 7), (5, 6), (20, 6), (5, 6), (0, 7), (15, -5), (19, 9), (20, 12),
-    (21, 9), (21, 6), (21, 5), (20, -6), (21, 6), (18, 5), (4, 13), (5, 44), (6, 7), (9, 6),
-    (17, -7), (18, -5), (19, -5), (20, -7), (23, -10), (25, 6), (18, 13), (15, 9), (16, 5), (21, 6),
-    (5, 18), (21, -7), (18, 5), (18, 10), (5, 7), (26, 8), (20, 5), (18, 5), (21, 5), (18, 13),
-    (4, 8), (17, -9), (20, -6), (21, 18), (25, 5), (26, 7), (27, 8), (15, 7), (24, 15), (1, 9),
-    (15, 7), (21, 7), (25, -6), (27, 18), (7, 6), (1, 7), (17, 7), (8, 16), (19, 8), (17, 47),
-    (18, -7), (21, -6), (5, -5), (10, -5), (11, 29), (12, 12), (21, -7), (23, 6), (17, 5), (15, 8),
-    (10, 7), (9, 8), (20, 26), (21, -5), (16, 6), (20, 8), (6, 9), (1, -9), (3, 8), (4, -7),
-    (5, 21), (6, 8), (9, -7), (10, -5), (11, -6), (16, -6), (17, 15), (18, -5), (19, -7), (20, -11),
-    (21, -8), (22, -7), (23, -13), (24, 38), (25, 18), (26, -5), (27, -6), (20, 6), (6, 5), (15, 9),
-    (23, 5), (1, 6), (0, 15), (21, 9), (23, 6), (13, 8), (25, 5), (1, 9), (2, 5), (3, 8),
-    (25, -7), (3, 7), (9, 6), (10, 15), (18, 5), (19, 7), (20, 5), (21, -8), (23, -6), (18, 8),
-    (4, 6), (23, 8), (0, -17), (1, -5), (2, -6), (3, -13), (4, -18), (7, -10), (8, -10), (9, -8),
-    (11, -32), (12, -17), (14, -10), (15, 6), (16, 23), (17, 29), (18, 31), (19, -18), (20, 7), (21, 38),
-    (22, 17), (23, -22), (25, 17), (27, -12), (28, 27), (17, 6), (1, 7), (1, 10), (6, 6), (28, 7),
-    (0, 5), (1, -5), (3, -16), (4, 20), (5, 9), (6, 10), (7, 10), (9, 9), (11, -18), (12, -10),
-    (13, -8), (14, -9), (15, -11), (16, -17), (18, 7), (19, 6), (20, 13), (22, -13), (23, -19), (25, -5),
-    (26, 14), (27, 23), (5, 11), (16, 5), (23, 6), (23, 5), (15, 14), (23, 26), (1, -6), (5, -15),
-    (9, -6), (10, -9), (11, 19), (15, -6), (16, -5), (18, -5), (19, -8), (20, 19), (22, -6), (23, 84),
-    (25, -8), (28, -5), (1, 6), (1, 6), (4, 19), (23, 10), (21, -5), (23, 24), (25, 7), (1, -15),
-    (3, 6), (4, 48), (5, -12), (6, -5), (9, -6), (10, -5), (11, -8), (12, -5), (14, 91), (16, 13),
-    (17, -8), (18, -7), (19, -6), (20, -5), (21, -13), (22, -5), (23, -26), (25, -11), (1, -5), (4, -5),
-    (5, -9), (6, -5), (9, -5), (10, -6), (11, -7), (13, 8), (14, -6), (15, -5), (17, -10), (18, -7),
-    (20, -8), (22, 17), (23, 76), (25, 11), (28, -5), (25, 7), (2, 6), (3, 7), (22, 5), (15, 6),
-    (23, 5), (1, -7), (5, 8), (6, -6), (9, 13), (10, 7), (11, -7), (12, -5), (15, -6), (18, 14),
-    (19, -7), (20, 13), (21, -13), (22, 13), (25, -5), (21, 30), (3, -5), (4, -5), (6, -6), (11, -10),
-    (14, -6), (16, -5), (18, -8), (19, -7), (20, -12), (22, -8), (23, 105), (25, 5), (28, -5), (4, -5),
-    (6, -5), (9, -5), (10, -5), (11, -7), (12, -5), (14, 8), (16, -5), (17, -5), (19, -7), (23, 45),
-    (25, 16), (26, 6), (27, -5), (18, 8), (0, 9), (1, 15), (2, -12), (4, -18), (5, -17), (6, -6),
-    (7, -8), (8, -8), (9, 11), (11, -18), (12, -8), (14, -8), (15, 34), (16, 31), (17, 11), (18, 28),
-    (19, -7), (20, 14), (21, 18), (22, -6), (23, -8), (24, -8), (25, -20), (26, -17), (17, 7), (15, 6),
-    (5, 5), (18, 9), (19, 6), (0, 6), (0, -31), (1, 8), (2, -20), (3, -21), (4, -12), (5, 72),
-    (6, 44), (7, 8), (8, -17), (9, 31), (10, 9), (11, -55), (12, -26), (13, -28), (14, -39), (15, 47),
-    (16, 16), (17, 32), (18, 23), (19, 56), (20, 31), (21, 37), (22, 25), (23, -83), (24, -25), (25, -34),
-    (26, -28), (27, -16), (13, 14), (23, 28), (0, -5), (1, -6), (5, 17), (15, -7), (16, -5), (17, -8),
-    (18, 12), (19, 16), (21, -13), (22, 18), (23, 18), (2, 5), (3, -7), (5, -6), (6, -5), (9, -7),
-    (11, 21), (12, 19), (13, 17), (18, -12), (20, -6), (21, 12), (22, -10), (24, -5), (25, 7), (26, -5),
-    (18, 6), (0, 7), (9, 7), (1, 5), (2, -7), (3, 7), (4, 23), (5, 45), (6, 30), (7, 15),
-    (10, -12), (11, -13), (16, -14), (17, -13), (18, -15), (19, -15), (20, -33), (21, 5), (22, -17), (25, 10),
-    (27, -10), (28, 9), (0, -5), (1, -5), (5, -20), (6, -7), (9, -11), (10, -8), (11, -8), (12, -6),
-    (15, -10), (16, -8), (17, -16), (18, 28), (19, -12), (20, -25), (21, 51), (22, -9), (23, 89), (25, -9),
-    (27, 25), (28, -5), (23, 25), (1, 5), (9, 14), (22, -5), (23, -10), (25, -5), (28, 10), (17, 9),
-    (18, 6), (9, 12), (21, 10), (1, -10), (2, -7), (3, -7), (4, -8), (5, -22), (6, -10), (7, -6),
-    (10, 114), (11, 110), (12, 10), (13, -8), (14, -7), (15, -17), (16, -13), (17, -19), (18, -12), (19, 25),
-    (20, 8), (21, -12), (22, -17), (23, -35), (24, -8), (25, -24), (26, -6), (27, -8), (28, -9), (15, 8),
-    (19, 9), (10, 7), (5, -5), (9, -5), (15, -6), (16, 10), (18, -5), (19, -6), (21, 19), (22, 22),
-    (25, -6), (1, 14), (1, -6), (6, 6), (8, 7), (16, -6), (17, 13), (18, 10), (21, 6), (22, 6),
-    (23, -9), (24, -5), (25, -11), (18, 7), (21, 9), (19, 8), (21, 5), (21, -6), (22, 11), (18, 14),
-    (6, 5), (9, 7), (19, 5), (27, 7), (6, 7), (16, 5), (1, 5), (15, -10), (16, -5), (18, -5),
-    (19, 83), (20, -8), (21, -14), (25, -9), (20, 5), (1, 6), (5, 15), (9, 9), (23, -5), (11, 11),
-    (6, 9), (23, 17), (25, -5), (27, 6), (22, 6), (1, 7), (2, 9), (3, 10), (23, -5), (1, 12),
-    (21, 8), (17, 6), (5, -8), (6, 59), (20, -6), (25, -7), (22, 11), (0, 11), (1, 22), (2, -5),
-    (3, -6), (4, 14), (5, -28), (6, 5), (7, 9), (9, 6), (10, 13), (11, -6), (15, -7), (16, -5),
-    (18, -11), (19, -10), (20, -6), (21, 16), (22, -10), (26, -7), (27, 5), (0, -5), (1, 7), (4, 7),
-    (5, 17), (6, 40), (9, -6), (10, 8), (15, -6), (17, -9), (19, -7), (21, 7), (22, -6), (23, -13),
-    (25, -8), (25, 11), (20, 10), (18, 6), (1, 6), (6, 5), (21, 6), (15, -5), (19, 10), (20, 14),
-    (21, 7), (5, 5), (1, 5), (16, 5), (21, 5), (22, 8), (22, 7), (1, -7), (22, 10), (19, 10),
-    (21, 6), (4, 6), (0, 7), (21, 5), (16, 7), (21, 7), (20, 6), (21, -5), (1, 40), (4, 85),
-    (5, -21), (6, -7), (14, -5), (15, -5), (18, -5), (20, -5), (21, -15), (23, -8), (25, -10), (18, 7),
-    (21, 15), (0, 13), (1, 16), (5, -15), (18, 6), (20, -10), (23, -6), (28, 6), (19, 10), (18, 7),
-    (12, 7), (4, 12), (21, 7), (13, 11), (17, 6), (21, -8), (25, 31), (27, 5), (23, 13), (5, 6),
-    (17, -5), (19, -7), (23, 6), (17, 7), (18, 10), (21, 8), (22, 5), (10, 5), (21, 7), (19, 7),
-    (19, 8), (1, 14), (19, 5), (1, 6), (5, 5), (17, 7), (11, 18), (23, 9), (22, 5), (18, 35),
-    (19, -6), (20, -5), (23, 5), (27, 14), (11, 22), (11, 13), (20, 7), (21, 9), (9, 5), (2, 9),
-    (17, 7), (19, 6), (6, 6), (18, 7), (14, 7), (5, -5), (15, -8), (17, 5), (18, -8), (21, -16),
-    (22, 33), (23, 21), (5, 6), (4, 8), (25, 11), (21, 7), (23, 8), (1, 16), (15, -8), (21, 7),
-    (28, 7), (26, 8), (22, 5), (5, 5), (17, 9), (15, 13), (19, 7), (21, 12), (22, -5), (28, 6),
-    (17, 7), (25, 8), (20, 5), (5, -5), (28, 7), (0, 9), (0, -16), (1, 15), (3, -5), (4, 8),
-    (5, 16), (7, 9), (8, -5), (9, 7), (11, -12), (13, -8), (14, -10), (16, -6), (17, -5), (18, -7),
-    (21, 23), (22, -17), (24, 5), (25, -22), (27, -10), (28, 25), (5, 6), (6, 5), (15, 11), (22, 17),
-    (20, 25), (6, 5), (11, 6), (0, 8), (1, 6), (3, 42), (4, 20), (5, -8), (9, -5), (11, -5),
-    (19, -6), (20, -6), (21, -7), (22, -5), (23, -10), (24, -9), (25, 16), (26, -5), (27, -6), (19, 6),
-    (21, 11), (11, 6), (14, 5), (20, -6), (21, 5), (1, 11), (3, 6), (14, 12), (25, -5), (26, 11),
-    (18, 9), (11, 10), (23, 15), (16, 8), (21, 5), (20, 5), (20, 6), (8, 5), (1, -5), (5, 32),
-    (6, -5), (7, 25), (9, -6), (16, 16), (19, 10), (20, -12), (21, -13), (23, -6), (25, -10), (17, 30),
-    (21, -5), (0, 46), (1, 8), (2, -11), (3, -5), (5, -9), (7, -9), (8, -8), (11, -14), (12, -12),
-    (13, -11), (14, -13), (15, -13), (16, -15), (17, -10), (18, -14), (19, 22), (20, 5), (21, -11), (22, -6),
-    (24, 13), (25, 37), (27, 43), (23, 5), (14, 10), (1, -5), (5, -5), (9, -5), (16, -10), (17, -7),
-    (18, -8), (20, 7), (21, 5), (22, 76), (23, -9), (25, -7), (11, 11), (0, 27), (1, 29), (2, -7),
-    (3, -9), (5, -11), (6, -9), (12, 7), (16, -7), (17, -7), (18, 9), (20, 5), (21, -6), (22, -7),
-    (23, -5), (24, 5), (26, -6), (27, 16), (0, 11), (1, 24), (3, -5), (4, -5), (6, 7), (9, -10),
-    (10, 11), (11, -5), (13, -5), (16, -9), (17, 28), (18, 5), (19, -17), (20, 8), (21, 19), (22, -11),
-    (23, 7), (24, -8), (25, -20), (26, -6), (0, 21), (1, 32), (4, -8), (5, -8), (6, -7), (8, -5),
-    (9, -12), (11, -12), (13, -9), (15, -5), (16, -8), (18, 8), (19, -8), (20, -7), (21, 14), (23, -6),
-    (24, -9), (25, 37), (26, -12), (28, 18), (19, 14), (17, 5), (23, 9), (1, -8), (2, 22), (18, 8),
-    (1, -10), (4, -5), (5, -13), (6, -8), (9, -8), (10, -7), (11, -8), (12, -5), (14, -10), (15, 184),
-    (16, -23), (17, 26), (18, 40), (19, -18), (20, -10), (21, -40), (22, -21), (23, -20), (24, -5), (25, -8),
-    (27, -5), (28, -7), (2, 7), (3, -5), (11, 16), (13, 15), (17, -6), (19, -7), (23, 9), (15, 5),
-    (5, -6), (6, 15), (16, 10), (18, 7), (22, -5), (17, 11), (1, 6), (5, 5), (6, 20), (7, -7),
-    (9, 5), (12, 7), (14, -7), (16, 23), (18, 7), (20, 14), (21, 24), (22, -12), (23, -15), (24, -6),
-    (25, -30), (26, -11), (15, 9), (25, 5), (16, 6), (16, 12), (19, 6), (21, 7), (5, 7), (17, -5),
-    (19, -7), (21, -9), (23, 6), (10, 10), (1, 8), (15, -5), (21, 6), (0, 10), (25, 8), (28, 8),
-    (0, 5), (16, 11), (6, 12), (23, 6), (21, 5), (18, 6), (20, -5), (22, 5), (5, 5), (0, -12),
-    (1, -11), (2, -5), (4, -10), (6, -11), (9, -8), (10, -11), (12, -8), (15, -13), (16, -15), (17, -11),
-    (19, 13), (20, -10), (21, -5), (22, 5), (23, 37), (24, -14), (25, 53), (26, 17), (27, 20), (28, 6),
-    (1, 8), (5, 5), (18, 8), (16, 10), (21, 13), (22, -5), (15, 13), (23, 6), (9, 5), (11, 24),
-    (13, 56), (21, -6), (23, -5), (24, -5), (25, -13), (1, 7), (6, 5), (21, 5), (1, -5), (5, -6),
-    (10, 11), (18, -9), (19, -7), (20, 47), (27, 5), (5, 13), (5, 8), (6, 5), (23, 9), (18, 10),
-    (2, 5), (18, 10), (19, 13), (6, 8), (17, 6), (18, 5), (5, -5), (9, -9), (10, 17), (12, 5),
-    (15, -6), (19, 18), (20, 12), (21, -8), (22, 5), (23, -9), (20, 5), (21, 5), (1, -5), (5, -5),
-    (15, 42), (16, 12), (17, -8), (19, -8), (20, -5), (22, 10), (23, -7), (14, 19), (14, 5), (1, -7),
-    (3, -5), (5, 68), (7, 23), (10, -5), (15, -7), (17, -6), (19, -5), (21, -14), (22, -6), (7, 11),
-    (22, 7), (5, 7), (21, -5), (23, 12), (21, 6), (22, 5), (8, 5), (5, 5), (20, 5), (23, 6),
-    (18, 5), (1, 6), (10, 48), (11, -9), (20, -7), (23, -6), (6, 7), (27, 8), (21, 6), (22, 5),
-    (23, 10), (16, 21), (20, 5), (20, 10), (6, 11), (15, 7), (21, 5), (6, 5), (1, -5), (5, 22),
-    (6, -5), (9, 5), (17, 20), (18, -12), (19, -6), (21, 27), (23, -12), (19, 5), (0, -5), (17, -15),
-    (21, -5), (24, 21), (26, 12), (23, 12), (17, 7), (15, 6), (16, 8), (17, 13), (19, 13), (21, -6),
-    (23, -5), (6, 11), (25, 7), (1, 10), (14, 13), (21, -5), (5, -5), (17, -6), (18, 23), (19, 9),
-    (20, 10), (21, -6), (23, -5), (25, -6), (27, 12), (5, -5), (18, 5), (21, 6), (4, 6), (11, 13),
-    (1, 5), (18, 6), (23, 18), (25, -8), (1, -7), (4, 5), (5, 7), (9, 12), (10, 10), (16, -5),
-    (18, -6), (20, 9), (21, 6), (22, -7), (25, 17), (2, 7), (11, 5), (20, 15), (18, 9), (22, 6),
-    (1, 11), (28, 8), (4, 5), (22, 9), (11, 5), (16, 9), (20, -8), (21, -7), (1, 6), (2, 11),
-    (3, 12), (25, -7),
+pub(super) static ENTRIES: [(u8, i16); 7328] = [
+    (17, 5), (9, 10), (13, 7), (21, -6), (26, 7), (1, 7), (7, 9), (5, 5), (18, 9), (11, 10),
+    (21, -5), (17, 5), (21, 5), (16, 16), (17, 5), (21, 9), (5, 6), (19, -8), (20, 5), (21, -10),
+    (23, 6), (1, 7), (15, 7), (17, 5), (21, 5), (1, 5), (16, 8), (19, 23), (20, 10), (28, 6),
+    (25, 9), (23, 5), (27, 8), (5, -16), (9, -8), (15, 5), (16, 7), (17, 90), (18, -10), (19, -13),
+    (20, 19), (22, -6), (23, -14), (25, -6), (26, 6), (23, 7), (11, 11), (5, 6), (20, -5), (21, 9),
+    (23, -5), (28, 5), (12, 7), (18, 9), (21, -6), (22, 6), (5, 29), (17, 12), (5, 23), (15, 5),
+    (16, 6), (18, -5), (19, -5), (19, 9), (5, -11), (6, 8), (15, -5), (20, -5), (22, -7), (25, 5),
+    (27, 16), (28, 6), (25, 5), (5, 6), (22, 6), (5, 6), (23, 26), (27, 9), (5, 8), (9, 13),
+    (10, 8), (11, 8), (18, -6), (19, -5), (21, 8), (21, 5), (1, 17), (5, -6), (15, -7), (16, -5),
+    (17, 9), (18, 36), (19, -7), (20, -21), (21, 9), (25, 6), (1, -6), (6, 6), (8, 7), (16, -5),
+    (17, 12), (18, 10), (21, 5), (22, 6), (23, -8), (25, -11), (23, 10), (20, 5), (23, 6), (2, 5),
+    (11, 5), (18, 8), (1, 7), (0, 5), (2, 7), (22, 5), (5, 28), (9, 5), (21, -6), (21, 7),
+    (15, 5), (20, 8), (21, 6), (17, 6), (19, 6), (5, 6), (1, 5), (17, 6), (1, 6), (12, 17),
+    (25, 10), (20, 5), (15, 13), (9, 6), (10, 11), (17, 9), (19, 19), (20, -6), (21, -10), (11, 14),
+    (23, 8), (15, -8), (16, 71), (19, -6), (20, -5), (21, -12), (22, -11), (25, 6), (13, 33), (25, -6),
+    (1, -7), (4, 57), (5, -12), (6, -6), (25, 8), (18, 18), (24, 5), (0, 16), (1, 13), (3, -5),
+    (5, -15), (6, 14), (9, -6), (10, 11), (15, -6), (16, -6), (17, -5), (20, 5), (21, -16), (23, -14),
+    (24, 5), (25, 10), (28, 5), (10, 7), (6, 10), (21, 9), (1, 7), (6, 5), (21, 6), (17, 6),
+    (22, 6), (19, 15), (17, 5), (1, 5), (17, 5), (17, 8), (1, 8), (5, -8), (11, 14), (13, 8),
+    (16, 6), (20, -10), (22, 6), (23, 10), (25, -5), (8, 12), (11, 10), (20, 8), (21, -6), (25, -6),
+    (28, 7), (25, 7), (25, 11), (21, 7), (20, 9), (10, 11), (15, 6), (15, 6), (11, 5), (22, 7),
+    (25, -5), (15, 7), (21, 6), (20, 6), (15, 7), (26, 11), (1, 33), (4, 28), (5, -13), (21, -8),
+    (22, 10), (17, 5), (18, 5), (2, 7), (25, 5), (19, 14), (17, 9), (19, 10), (5, 12), (21, -6),
+    (1, -8), (14, -6), (15, 14), (16, 20), (18, 5), (25, -6), (23, 5), (17, 6), (21, 7), (25, 16),
+    (1, 31), (0, 48), (1, -7), (2, -24), (3, 67), (4, 12), (5, 74), (6, 58), (7, -9), (9, 105),
+    (10, 6), (11, -44), (12, -14), (13, -23), (14, -16), (15, -44), (16, -36), (17, -23), (18, -21), (19, -13),
+    (20, -21), (21, 19), (22, -40), (24, -20), (26, -20), (27, -6), (22, 6), (24, 6), (28, 7), (6, 5),
+    (25, 6), (17, 9), (20, 9), (1, -5), (5, 28), (7, 26), (16, 15), (19, 9), (20, -12), (21, -15),
+    (23, -6), (25, -7), (22, 6), (23, 6), (0, -13), (1, 47), (2, 53), (3, 45), (4, -7), (5, -14),
+    (6, -8), (9, -8), (11, 15), (12, -6), (13, -6), (14, -10), (15, -8), (16, -9), (17, -7), (19, -12),
+    (20, -11), (21, 19), (23, 15), (24, -15), (25, -31), (26, -7), (27, -8), (28, -7), (22, 10), (15, 6),
+    (21, 5), (23, 14), (19, 17), (18, 6), (19, 22), (20, 8), (11, 6), (21, -5), (22, 19), (16, 34),
+    (21, -7), (5, 6), (19, -8), (20, 5), (21, -10), (23, 6), (15, 5), (18, 13), (19, 8), (21, 7),
+    (26, 5), (1, 17), (2, -5), (4, -5), (5, 13), (6, 11), (9, 5), (10, -8), (11, -7), (12, 5),
+    (13, -5), (15, 14), (16, -7), (17, -13), (19, 9), (20, 7), (21, -15), (22, 10), (24, -8), (25, -8),
+    (22, 6), (20, 5), (19, 7), (6, 6), (12, 25), (21, -8), (23, -11), (19, 17), (14, 31), (21, -6),
+    (16, 16), (5, 19), (9, 8), (17, -8), (19, -7), (23, -9), (25, 14), (5, -11), (6, 65), (9, 7),
+    (11, 7), (17, -5), (18, -5), (20, -9), (23, -6), (25, -7), (17, 5), (22, 24), (25, 9), (9, 11),
+    (17, 16), (21, 11), (18, 5), (0, -6), (1, -5), (3, 7), (6, 9), (17, -5), (18, 12), (21, -10),
+    (23, -5), (25, 8), (27, 11), (1, 7), (21, 6), (20, 9), (0, -13), (1, 53), (2, 53), (3, 44),
+    (4, -7), (5, -14), (6, -8), (9, -8), (11, 15), (12, -7), (13, -6), (14, -10), (15, -8), (16, -9),
+    (17, -8), (19, -12), (20, -14), (21, 22), (23, 14), (24, -15), (25, -31), (26, -7), (27, -8), (28, -7),
+    (5, -7), (9, 87), (10, 6), (11, -5), (15, -7), (16, -6), (20, -9), (21, -16), (22, -7), (23, -10),
+    (24, 6), (1, 9), (4, -7), (6, -9), (9, -12), (11, -7), (12, -5), (14, -6), (17, -11), (19, 42),
+    (21, 42), (24, -6), (25, -8), (27, 6), (4, 6), (14, 7), (21, -5), (25, 8), (28, 5), (6, 5),
+    (20, 8), (1, 12), (1, 6), (25, 9), (22, 5), (9, 5), (2, 5), (1, 6), (23, 5), (0, 10),
+    (1, 9), (5, -6), (6, 13), (17, 5), (18, 13), (23, -8), (25, -8), (16, 11), (3, 6), (11, 5),
+    (15, 6), (20, -10), (21, 12), (23, -8), (25, -6), (28, 9), (11, 8), (22, 36), (23, 14), (2, 6),
+    (3, -5), (5, -18), (9, -9), (10, -7), (12, -5), (14, -7), (16, 9), (17, 83), (18, 9), (19, 6),
+    (20, 7), (21, 14), (22, -9), (23, -20), (24, -6), (25, -12), (26, -5), (27, -5), (12, 6), (5, -7),
+    (9, 17), (17, 8), (18, -5), (21, 7), (1, -11), (3, 7), (4, -8), (5, 18), (6, 12), (9, -7),
+    (10, -5), (16, -6), (17, 15), (18, -5), (19, -5), (20, -11), (21, -10), (22, -7), (23, -12), (24, 37),
+    (25, 18), (26, -5), (27, -6), (4, 28), (5, -6), (1, 17), (15, -8), (21, 7), (28, 6), (15, 6),
+    (19, 5), (20, -6), (21, 6), (25, 14), (20, 6), (20, 5), (22, 6), (17, 9), (18, 5), (12, 17),
+    (23, -9), (23, 6), (23, 9), (11, 5), (23, 5), (21, 7), (4, 11), (5, 23), (6, 5), (21, -7),
+    (1, -5), (9, -5), (21, -9), (23, -5), (25, 43), (28, 10), (20, 8), (21, 6), (3, 16), (9, 9),
+    (16, 12), (17, -5), (18, 22), (21, 9), (17, 8), (21, 7), (18, 11), (23, -5), (25, -6), (27, 17),
+    (5, 8), (21, 8), (23, -5), (10, 5), (1, 9), (4, 11), (5, 23), (6, 5), (21, -7), (1, 11),
+    (2, 6), (23, -5), (24, 27), (25, -6), (3, 9), (5, -5), (15, -5), (17, 7), (19, -8), (21, -6),
+    (22, 16), (24, 5), (25, -9), (7, 5), (4, 14), (25, 7), (9, 6), (17, -5), (25, 5), (21, -6),
+    (22, 17), (23, 20), (25, -6), (25, 13), (18, 6), (26, 6), (15, 7), (21, 7), (23, 11), (1, 8),
+    (5, 40), (21, -7), (14, 31), (27, 12), (0, 13), (7, 5), (25, -5), (26, 9), (0, 5), (17, 20),
+    (18, 14), (19, -5), (23, -8), (25, 18), (27, 7), (15, 11), (15, 7), (17, 13), (21, 7), (17, 6),
+    (2, 5), (21, 16), (22, -5), (21, 16), (8, 5), (21, 5), (6, 12), (20, 5), (16, 9), (21, 11),
+    (22, -5), (17, 6), (15, 6), (16, 23), (18, 7), (20, -5), (22, 13), (11, 5), (22, 6), (25, -5),
+    (16, 6), (21, 7), (1, -5), (11, 6), (20, -6), (21, 5), (1, 6), (0, -6), (1, 8), (4, 7),
+    (5, 12), (15, -6), (16, -6), (17, 7), (21, 15), (22, -8), (23, -10), (25, -9), (15, 13), (18, 5),
+    (6, 37), (21, -6), (11, 9), (21, 6), (23, 8), (20, 6), (21, 5), (20, 9), (21, 5), (21, 6),
+    (0, 6), (5, -7), (11, 7), (17, -5), (18, 7), (19, 5), (23, -7), (24, 28), (25, 7), (1, -5),
+    (7, 6), (19, 29), (20, -7), (23, -6), (25, 5), (27, 20), (15, 18), (21, -5), (16, 6), (18, 7),
+    (1, 11), (22, 12), (19, 7), (6, 9), (20, 8), (21, -7), (1, -6), (5, 7), (15, -6), (16, 5),
+    (18, 14), (20, 5), (22, -6), (23, 18), (8, 12), (20, 10), (21, 7), (15, 16), (21, 6), (28, 11),
+    (16, 5), (14, 17), (21, 8), (3, 40), (23, -5), (25, -6), (18, 36), (27, 6), (6, 12), (20, 5),
+    (20, -5), (21, 7), (23, 32), (23, 5), (27, 8), (14, 13), (25, 8), (5, 8), (21, -6), (25, 6),
+    (5, 6), (6, 6), (20, 5), (18, 6), (0, 87), (1, -10), (21, -7), (25, -14), (20, 10), (25, 7),
+    (5, 5), (21, 11), (15, 15), (4, 46), (5, -9), (6, -5), (22, 5), (5, -6), (8, 5), (5, -7),
+    (15, -8), (16, 25), (19, 23), (21, 10), (15, 16), (18, 6), (13, 5), (15, 10), (25, 5), (18, 11),
+    (20, -9), (6, 8), (15, 8), (16, 6), (21, -10), (10, 5), (12, 16), (1, 7), (21, 9), (16, 8),
+    (1, 26), (2, 7), (3, 16), (19, 5), (21, -5), (25, -6), (21, -6), (25, -6), (28, 7), (1, 9),
+    (19, 12), (0, 30), (1, 15), (2, 12), (5, -7), (9, -6), (10, -5), (13, -5), (14, -5), (17, -9),
+    (20, -10), (22, -7), (23, -10), (24, 13), (25, 6), (26, -7), (27, 8), (28, 7), (22, 7), (18, 8),
+    (1, 5), (8, 19), (16, 9), (17, -5), (18, 10), (23, -5), (25, -7), (1, 5), (17, 27), (21, -5),
+    (27, 6), (1, 5), (23, 6), (21, 6), (20, 5), (18, 6), (17, 6), (14, 7), (28, 7), (16, 9),
+    (15, 5), (18, 7), (15, 5), (17, 8), (1, -7), (3, -6), (4, 59), (5, 47), (6, 57), (9, -9),
+    (10, -6), (11, -6), (14, -6), (15, -8), (16, -6), (17, -7), (18, -8), (19, -9), (21, -18), (22, -9),
+    (23, -13), (24, -7), (25, -9), (27, -5), (6, 7), (15, 7), (17, 16), (23, -5), (19, 6), (1, 7),
+    (19, 5), (5, 7), (6, 9), (22, 7), (1, 5), (17, 5), (18, 8), (21, -5), (20, 9), (5, 38),
+    (6, -5), (7, 7), (19, -5), (20, 9), (21, -12), (23, -9), (11, 9), (17, 7), (1, 7), (11, 6),
+    (18, 6), (7, 5), (8, 5), (20, 7), (19, 8), (17, 21), (21, -8), (9, 8), (11, 8), (21, 8),
+    (5, 7), (18, 6), (14, 23), (21, -5), (1, 9), (4, -7), (6, -10), (9, -13), (11, -7), (12, -5),
+    (14, -7), (15, -5), (16, 7), (17, -12), (19, 40), (21, 44), (22, -5), (23, 7), (24, -6), (25, -6),
+    (26, -5), (27, 5), (5, 5), (17, 6), (21, 5), (5, 10), (18, 5), (1, -6), (15, -6), (16, 6),
+    (17, -10), (18, 11), (23, -8), (25, 27), (16, 10), (25, 8), (14, 6), (22, 5), (1, -10), (2, -8),
+    (5, -29), (8, 26), (9, -15), (10, 11), (11, -8), (12, -5), (13, -12), (14, 6), (15, 27), (16, -9),
+    (17, 14), (19, 9), (20, 6), (22, -15), (23, 14), (24, -11), (25, -9), (27, 6), (8, 5), (22, 10),
+    (23, 14), (5, 6), (23, 10), (17, 6), (5, -6), (18, 65), (19, -5), (20, -6), (25, -6), (0, 6),
+    (26, 7), (21, 9), (7, 7), (4, 8), (25, 7), (16, 12), (7, 11), (5, -8), (7, 23), (21, 7),
+    (0, 10), (17, 40), (21, -7), (27, 6), (21, 5), (1, 5), (1, 7), (20, -5), (21, 7), (23, 32),
+    (22, 8), (23, 7), (16, 5), (14, 6), (25, 8), (15, 7), (11, 5), (15, -6), (16, 20), (22, 7),
+    (18, 5), (20, 6), (22, 5), (17, 5), (24, 5), (22, 10), (4, 7), (14, 7), (28, 6), (14, 33),
+    (26, 11), (25, 6), (26, 30), (11, 5), (5, -6), (22, 8), (23, 49), (25, -5), (15, -7), (16, 38),
+    (17, -5), (21, -7), (25, 16), (19, 9), (1, 12), (18, 10), (15, 13), (17, -6), (21, 10), (25, 6),
+    (22, 9), (20, 10), (19, 14), (27, 10), (6, 6), (22, 5), (23, 12), (9, 5), (19, 5), (5, 5),
+    (21, 5), (26, 5), (25, 5), (18, 9), (25, 9), (26, 8), (5, 7), (24, 8), (25, 7), (14, 19),
+    (20, 7), (21, -5), (24, 5), (25, -5), (27, 6), (14, 14), (21, 15), (5, 7), (11, 15), (5, 11),
+    (9, 10), (20, 8), (21, 7), (11, 18), (0, 13), (15, 17), (21, -6), (22, 5), (10, 6), (11, -5),
+    (12, 33), (17, -5), (20, -8), (21, -5), (22, 5), (23, 6), (14, 9), (22, 7), (23, 21), (26, 6),
+    (24, 5), (10, 15), (12, 29), (20, -8), (21, -8), (23, 17), (1, 7), (5, -6), (21, 33), (5, 8),
+    (18, 5), (25, 5), (18, 13), (1, 11), (4, -8), (6, 45), (9, -5), (20, -5), (21, -9), (28, 5),
+    (4, 29), (5, -6), (0, 5), (13, 6), (17, 7), (25, -5), (11, 7), (3, 6), (12, 6), (7, 6),
+    (15, -5), (19, 23), (20, -5), (23, -5), (27, 8), (17, 7), (24, 8), (5, 5), (9, 7), (21, -5),
+    (5, 5), (9, 10), (10, 10), (11, 10), (15, -7), (17, 15), (19, -8), (21, 9), (22, -5), (23, -5),
+    (22, 8), (1, 5), (4, 75), (5, -11), (6, -7), (20, -5), (25, -10), (19, 6), (23, 5), (17, 7),
+    (17, 8), (1, 12), (18, 11), (20, 6), (21, 7), (22, -6), (23, -9), (27, 6), (14, 5), (14, 31),
+    (21, -5), (14, 17), (21, 8), (25, 14), (26, 9), (0, 9), (22, 12), (5, 6), (17, 6), (23, 5),
+    (22, 7), (1, 8), (2, 5), (25, 7), (17, 21), (21, -8), (14, 32), (0, 26), (1, 18), (2, 12),
+    (3, -8), (5, -9), (6, -6), (9, -5), (10, -6), (12, -5), (13, -6), (14, -6), (15, -7), (16, -6),
+    (19, -6), (20, -5), (22, -7), (23, -14), (24, 18), (25, 31), (26, -8), (27, 6), (28, 6), (5, 5),
+    (17, 5), (0, 5), (1, -5), (19, 5), (22, -7), (25, 7), (22, 7), (5, -22), (6, -8), (7, 40),
+    (15, -7), (16, -7), (17, 22), (18, 24), (20, -7), (21, 10), (22, -5), (23, -9), (24, -5), (25, -6),
+    (28, -5), (1, 7), (18, 22), (20, -5), (21, 5), (23, -9), (25, 6), (19, 9), (16, 24), (21, -5),
+    (10, 12), (0, -6), (1, -5), (3, 7), (6, 9), (17, -6), (18, 13), (21, -10), (25, 8), (27, 11),
+    (16, 5), (2, 8), (11, 9), (15, 5), (25, -5), (24, 16), (25, 22), (5, 7), (6, 5), (14, 6),
+    (12, 24), (23, -13), (14, 6), (5, -6), (22, 21), (11, 12), (12, 14), (23, 5), (8, 11), (8, 11),
+    (26, 11), (19, 6), (0, -5), (2, 7), (5, -15), (9, -8), (10, -5), (14, -6), (16, 9), (17, 57),
+    (18, 16), (19, 9), (21, 12), (22, -8), (23, -16), (24, -6), (25, -10), (25, 15), (10, 5), (23, -7),
+    (25, 7), (28, 10), (10, 10), (21, 5), (0, 30), (1, 15), (2, 12), (5, -7), (9, -6), (10, -5),
+    (13, -5), (14, -5), (17, -9), (20, -10), (22, -7), (23, -10), (24, 13), (25, 6), (26, -7), (27, 8),
+    (28, 7), (22, 13), (20, -5), (23, 44), (18, 8), (21, 6), (1, 6), (23, 6), (5, 6), (20, 5),
+    (8, 5), (0, 8), (18, 6), (14, 6), (22, 11), (26, 6), (21, 9), (16, 6), (1, -7), (22, 10),
+    (5, 8), (7, 7), (18, 12), (21, -5), (25, -6), (27, 6), (19, 11), (22, 11), (15, 12), (25, 6),
+    (5, 9), (21, -5), (1, 5), (22, 6), (0, -8), (1, 71), (2, 13), (3, 6), (4, 43), (5, -19),
+    (6, -8), (9, -8), (11, -6), (12, -5), (14, 25), (15, -6), (16, -7), (17, -10), (18, -7), (19, -7),
+    (20, -9), (21, -11), (23, -16), (24, -5), (25, -11), (26, 11), (27, -5), (28, -6), (17, 7), (18, 7),
+    (19, 5), (17, 5), (18, 49), (20, -6), (21, -10), (20, 5), (18, 6), (21, 6), (5, 6), (21, 10),
+    (20, 7), (23, 5), (1, 5), (2, -6), (3, -9), (4, 71), (5, 45), (6, 51), (7, -6), (9, -17),
+    (10, -6), (11, -8), (12, -7), (13, -6), (14, -11), (17, -13), (18, -12), (19, -6), (21, 12), (22, -15),
+    (23, -27), (24, -8), (27, -8), (28, -6), (17, 35), (21, -7), (17, 7), (20, 5), (5, 10), (14, 9),
+    (21, 7), (22, 8), (23, -5), (25, -12), (1, 5), (5, 13), (17, -7), (20, 15), (6, 5), (20, 5),
+    (25, -5), (19, 7), (16, 12), (6, 10), (22, 6), (4, 9), (9, 5), (21, 5), (17, 11), (20, 5),
+    (25, 21), (23, 5), (16, 11), (23, 8), (3, 14), (6, 5), (21, 10), (18, 5), (22, 5), (2, 8),
+    (5, -7), (6, -6), (10, -5), (11, -7), (13, -5), (15, 9), (16, -6), (17, 25), (19, -6), (20, -15),
+    (22, -5), (23, -11), (24, 50), (28, -6), (16, 16), (4, 7), (9, 5), (12, 5), (14, 7), (1, 5),
+    (17, 6), (18, 5), (8, 5), (15, 5), (5, -6), (9, 7), (24, 7), (1, 10), (11, 10), (23, 13),
+    (5, 9), (15, 10), (25, 6), (20, 9), (21, -7), (5, 10), (11, 23), (21, -5), (23, -6), (1, -5),
+    (3, 28), (18, -7), (22, 12), (25, -6), (5, 5), (11, 22), (15, 6), (23, -7), (18, 6), (5, 6),
+    (19, -8), (21, -6), (23, 5), (21, 9), (1, 6), (5, 6), (19, -8), (20, 5), (21, -10), (23, 6),
+    (17, 7), (19, 5), (15, -9), (16, 53), (21, -9), (22, -6), (18, 8), (3, -5), (4, -6), (5, -23),
+    (6, -11), (7, -6), (9, -19), (11, -12), (13, -6), (14, -7), (15, -13), (16, -13), (17, 19), (19, 34),
+    (20, 100), (21, 6), (22, -5), (24, -8), (25, -13), (26, -7), (28, -9), (18, 7), (21, 5), (25, -5),
+    (27, 6), (6, 5), (16, 19), (21, -5), (22, 6), (5, -6), (22, 8), (23, 49), (25, -5), (20, 6),
+    (0, 55), (1, 50), (2, 29), (3, 22), (5, -44), (6, -26), (7, -22), (8, -23), (9, -29), (10, -24),
+    (12, -20), (13, 26), (14, -26), (15, -31), (16, -39), (17, -30), (19, -9), (20, -26), (21, -17), (22, -35),
+    (23, -17), (24, 58), (25, 83), (26, 38), (27, 51), (28, 5), (20, -6), (22, 6), (23, 28), (25, -5),
+    (18, 6), (23, 17), (18, 6), (5, 11), (1, 6), (25, 10), (20, 5), (19, 5), (13, 21), (18, 8),
+    (16, 5), (15, 5), (22, 20), (25, -8), (9, 5), (11, 15), (25, 5), (25, 5), (26, 12), (5, -5),
+    (18, 27), (19, -5), (23, 6), (27, 13), (8, 5), (6, 6), (1, 6), (2, 9), (3, 5), (14, 26),
+    (15, -5), (22, 9), (23, -9), (25, -5), (18, 15), (21, -5), (5, 9), (19, 5), (23, 6), (16, 7),
+    (18, 7), (0, -10), (1, 16), (2, -11), (3, -15), (4, -17), (5, -37), (6, -17), (7, -11), (8, -8),
+    (9, -24), (10, 62), (11, -31), (12, 8), (13, -13), (14, 17), (15, -24), (16, -19), (18, 11), (19, 35),
+    (20, 136), (21, -16), (22, -20), (23, 21), (24, -9), (25, -18), (26, -14), (27, 21), (28, -15), (23, 6),
+    (10, 9), (20, 7), (21, 11), (23, 12), (22, 29), (25, -7), (1, 27), (15, 7), (22, 12), (1, -6),
+    (5, -9), (6, -5), (10, 51), (11, -13), (12, 52), (15, -7), (16, -7), (17, -10), (18, -5), (20, -7),
+    (21, -17), (22, 24), (21, 11), (25, 14), (1, 5), (18, 8), (21, 15), (20, 5), (8, 5), (11, 9),
+    (22, 6), (21, -6), (22, 17), (23, 14), (18, 5), (5, 8), (21, 13), (0, 10), (23, 6), (7, 5),
+    (23, 6), (16, 5), (18, 6), (6, 5), (21, 7), (25, 6), (19, 16), (22, 6), (10, 24), (20, 8),
+    (22, 6), (0, 8), (1, 10), (2, -10), (3, -13), (4, -10), (5, -12), (7, -8), (8, -6), (9, -26),
+    (11, -17), (12, -7), (13, -6), (14, -6), (15, 45), (16, 28), (17, 24), (18, 24), (19, 27), (21, 24),
+    (22, -23), (23, -22), (24, -9), (25, -19), (26, -11), (28, 15), (1, 5), (25, 8), (21, 6), (1, -9),
+    (3, 8), (4, 5), (5, -18), (6, -9), (9, 32), (10, 8), (14, 14), (16, 7), (17, -13), (18, -9),
+    (19, 8), (20, 7), (21, 26), (23, -15), (24, -5), (26, -5), (28, -6), (18, 6), (8, 6), (26, 10),
+    (21, 6), (1, -5), (5, -6), (9, -7), (11, 8), (15, -5), (16, -5), (17, 17), (18, 29), (19, -7),
+    (20, -7), (21, 7), (23, 5), (25, -5), (26, 10), (4, 8), (23, -5), (25, 10), (0, 5), (2, 5),
+    (18, 10), (17, 8), (6, 6), (15, 9), (16, -5), (17, 24), (18, -6), (21, 8), (22, -7), (23, -9),
+    (28, 8), (12, 12), (15, -5), (20, 7), (22, -5), (19, 9), (7, 6), (6, 7), (15, 5), (21, 12),
+    (5, 6), (20, 18), (22, 13), (19, 8), (15, -5), (20, 7), (22, -5), (24, 6), (28, 7), (10, 13),
+    (22, 6), (16, 10), (25, 7), (0, 13), (13, 5), (19, 8), (23, -7), (24, -7), (25, 16), (26, -5),
+    (27, 18), (25, 7), (5, 5), (5, 6), (22, 7), (22, 5), (23, 10), (25, 8), (8, 11), (25, 7),
+    (17, 9), (18, 17), (19, 7), (20, -7), (21, -7), (23, -6), (26, 9), (27, 16), (26, 8), (2, 7),
+    (16, 17), (21, -6), (21, -5), (25, 13), (26, 13), (11, 38), (19, 7), (23, -7), (14, 5), (18, 11),
+    (6, 8), (25, 11), (0, 5), (1, -8), (4, -6), (9, 17), (17, -16), (18, -5), (19, 25), (20, 9),
+    (21, -8), (23, 5), (25, -8), (28, -5), (25, 5), (1, 24), (2, 9), (3, 19), (25, -6), (16, 7),
+    (1, -5), (2, 24), (6, 7), (21, 7), (16, 5), (22, 13), (24, 6), (28, 7), (13, 8), (15, 7),
+    (21, 8), (15, -6), (16, 33), (21, -5), (22, -5), (21, 15), (17, 17), (27, 6), (1, -5), (5, -6),
+    (9, -7), (11, 8), (15, -5), (16, -5), (17, 17), (18, 29), (19, -7), (20, -7), (21, 7), (23, 5),
+    (25, -5), (26, 10), (6, 5), (1, 7), (19, 9), (20, -6), (22, 13), (18, 7), (26, 9), (1, 9),
+    (6, 14), (15, 6), (18, 12), (19, 5), (23, -7), (25, -6), (5, 10), (1, 5), (4, 7), (1, 17),
+    (2, 15), (3, -9), (4, -10), (5, -22), (6, -15), (7, -7), (8, -5), (9, -20), (10, -6), (11, -6),
+    (13, -7), (14, -10), (15, -15), (16, -17), (17, 25), (18, 19), (19, 25), (20, 77), (21, -12), (22, 37),
+    (24, -10), (25, -30), (28, -11), (11, 9), (12, 9), (1, 8), (21, 7), (5, 15), (0, 27), (1, 19),
+    (2, 6), (5, -7), (9, -6), (10, -5), (14, -5), (16, -5), (17, -8), (20, -9), (22, -6), (23, -9),
+    (24, 14), (25, 7), (26, -7), (27, 8), (28, 7), (21, 6), (5, 5), (21, 5), (1, -6), (15, 16),
+    (20, -5), (21, -7), (23, -6), (25, 19), (28, 5), (18, 5), (13, 10), (17, 6), (5, -6), (9, 7),
+    (21, -5), (24, 7), (1, -6), (18, 20), (19, -5), (20, 6), (21, -8), (23, -9), (24, -6), (25, 7),
+    (27, 28), (15, 7), (21, 13), (21, 17), (20, 9), (23, 12), (24, 6), (26, 9), (23, -5), (25, 32),
+    (28, 6), (11, 6), (18, 5), (3, 11), (14, 5), (19, -5), (20, 5), (21, -7), (22, 18), (25, -5),
+    (21, 7), (15, 11), (16, 7), (18, 6), (20, -5), (23, -6), (6, 8), (20, 8), (21, -8), (22, 6),
+    (17, 8), (2, 48), (24, 9), (25, 9), (10, 14), (19, 8), (21, -5), (17, 16), (16, 6), (25, 7),
+    (5, 7), (1, 11), (5, 31), (7, 8), (20, 6), (21, -10), (23, -6), (26, 8), (5, 9), (17, 6),
+    (23, 5), (21, 9), (8, 5), (9, 6), (16, 12), (16, 26), (5, 10), (14, 9), (21, 7), (22, 8),
+    (23, -5), (25, -12), (4, 7), (25, 9), (17, 8), (6, 8), (17, 5), (19, 5), (16, 5), (19, 5),
+    (0, -6), (1, -11), (18, -5), (23, -6), (24, -5), (26, 80), (27, 6), (18, 5), (0, 13), (1, 11),
+    (3, -6), (5, -14), (6, 16), (8, 5), (9, -6), (16, -5), (20, -22), (21, -13), (23, 15), (24, 5),
+    (25, 8), (27, -5), (28, 5), (21, 7), (15, -5), (21, 12), (22, 25), (23, 16), (27, 10), (4, 7),
+    (28, 6), (8, 5), (22, 11), (25, 5), (6, 5), (15, 9), (16, -6), (17, 26), (18, -6), (21, 10),
+    (22, -5), (23, -10), (28, 7), (1, -10), (3, -5), (6, -7), (10, 55), (11, -22), (12, 93), (13, -7),
+    (15, -12), (16, -14), (17, -7), (18, -16), (19, -10), (20, -16), (21, -26), (22, 30), (24, -5), (27, -7),
+    (28, 12), (20, 6), (25, 5), (22, 6), (1, -6), (2, 6), (3, 8), (17, 18), (20, -5), (24, 5),
+    (25, 8), (11, 5), (21, 7), (24, 28), (25, 11), (28, 6), (18, 7), (21, 8), (23, -7), (27, 7),
+    (18, 5), (21, 7), (19, 12), (4, 7), (25, 9), (23, 8), (3, 6), (6, 9), (18, 5), (1, -8),
+    (6, -5), (9, 13), (10, 11), (16, -6), (18, -9), (20, 7), (21, 13), (22, -7), (25, 17), (0, -19),
+    (1, 62), (2, 46), (3, 39), (4, -11), (5, -23), (6, -10), (7, -6), (8, -5), (9, -13), (10, -8),
+    (11, 14), (12, -6), (13, -9), (14, 65), (15, -13), (16, -16), (17, -17), (19, -19), (20, -19), (21, -5),
+    (22, 7), (23, 32), (24, -9), (25, -28), (27, -12), (28, -12), (7, 6), (9, 6), (16, 5), (23, 11),
+    (10, 25), (11, 8), (21, -6), (23, -5), (25, -6), (19, 27), (24, 7), (15, 7), (18, 5), (1, 6),
+    (17, 6), (19, 5), (1, 9), (21, -5), (26, 5), (21, 9), (23, 5), (15, 6), (5, -6), (9, 9),
+    (20, 10), (21, 11), (18, 53), (20, -6), (21, -8), (21, -7), (25, 29), (12, 7), (20, 25), (21, -5),
+    (23, -7), (27, 5), (16, 5), (17, 5), (18, 49), (20, -6), (21, -10), (11, 39), (23, -7), (19, 6),
+    (17, 7), (10, 10), (12, 8), (16, 5), (21, -6), (23, 17), (1, 12), (17, 8), (19, 14), (25, 14),
+    (0, 5), (1, 20), (25, 13), (5, -7), (9, 17), (17, 8), (18, -5), (19, 5), (21, 9), (16, 9),
+    (21, -5), (25, 5), (2, 14), (18, 5), (22, 5), (4, 16), (16, 9), (1, 6), (15, 5), (16, 7),
+    (21, 13), (23, -5), (25, -5), (20, 9), (5, -6), (9, 14), (20, 5), (5, -10), (6, -5), (9, -5),
+    (16, 9), (17, 74), (18, -8), (19, -9), (20, 10), (21, -9), (23, -10), (1, 8), (12, 11), (18, 5),
+    (11, 7), (12, 11), (12, 10), (1, -5), (5, -7), (9, -5), (15, 30), (17, 59), (18, 8), (19, -10),
+    (21, -20), (23, -10), (25, -8), (27, 5), (1, -7), (5, -6), (15, 17), (16, 46), (17, -8), (19, -8),
+    (20, -5), (21, 26), (23, -7), (25, -8), (15, 5), (1, 11), (18, 5), (4, 17), (6, 12), (7, 16),
+    (8, 7), (10, -13), (11, -10), (12, -8), (20, -11), (21, -8), (23, -14), (25, -9), (27, -8), (28, 11),
+    (21, 5), (25, -6), (21, 5), (5, 7), (21, -10), (23, 21), (26, 14), (0, 5), (18, 6), (2, -5),
+    (3, -8), (5, -15), (6, 9), (7, 10), (8, 24), (11, -10), (12, -8), (15, -7), (16, -6), (17, 37),
+    (18, -12), (20, -8), (21, 10), (22, -7), (23, -11), (24, 10), (25, -6), (27, 11), (0, 8), (2, 5),
+    (18, 8), (20, 5), (20, 6), (3, 6), (21, -6), (22, 11), (4, 5), (25, 14), (16, 17), (21, 5),
+    (5, -5), (6, 9), (23, 9), (24, 16), (25, -7), (26, 13), (5, 6), (17, 8), (18, 5), (20, -8),
+    (21, -6), (26, 8), (17, 6), (18, 5), (21, 5), (0, -11), (1, -9), (2, -6), (4, -9), (5, -41),
+    (7, 39), (8, 7), (9, 47), (11, -9), (13, -7), (14, -7), (15, -11), (16, -9), (17, 13), (18, -10),
+    (19, 14), (20, 53), (21, -7), (22, -13), (23, -11), (24, -9), (25, -14), (27, 17), (10, 11), (5, 6),
+    (19, 8), (20, -5), (22, 5), (19, 15), (1, 9), (18, 5), (21, 6), (11, 9), (13, 10), (23, 5),
+    (23, 26), (11, 9), (12, 9), (23, -5), (23, 5), (21, 5), (19, 5), (6, 9), (0, 10), (18, 6),
+    (19, 8), (23, 8), (5, -6), (6, 24), (23, 6), (20, 5), (25, 6), (20, 5), (1, 9), (17, 6),
+    (9, 7), (22, 7), (23, 12), (17, 5), (10, 8), (12, 17), (20, -5), (21, -5), (22, 15), (1, 8),
+    (11, 9), (21, 5), (0, 6), (4, -5), (10, -5), (11, -5), (15, 10), (16, 11), (17, 29), (18, 6),
+    (19, 7), (21, -20), (22, -5), (16, 6), (17, 5), (20, 5), (16, 5), (20, 6), (26, 9), (20, 5),
+    (3, 12), (23, 5), (23, 5), (1, 8), (18, 9), (19, 5), (21, 10), (17, -5), (18, -5), (20, -7),
+    (21, 6), (23, 41), (22, 7), (6, 6), (18, 5), (20, 8), (10, 8), (16, 7), (21, 7), (15, -10),
+    (16, 76), (17, -6), (19, -8), (21, -5), (23, -5), (1, -6), (5, -6), (9, -5), (11, -8), (12, 43),
+    (13, 74), (17, -5), (18, -6), (19, -6), (20, -8), (22, -5), (24, -5), (25, -15), (0, -6), (1, 58),
+    (2, -5), (15, -8), (16, -5), (18, 8), (19, -5), (22, 9), (23, -8), (24, -5), (25, -11), (21, 5),
+    (23, 18), (25, 5), (18, 5), (13, 21), (23, 10), (21, 13), (23, 5), (15, 5), (23, 11), (0, -9),
+    (1, 70), (2, 15), (4, 46), (5, -24), (9, -10), (11, -9), (12, -6), (13, -5), (14, 60), (15, -11),
+    (16, -11), (17, -13), (19, -11), (20, -11), (21, -17), (22, -5), (23, -11), (24, -7), (25, -15), (26, 10),
+    (27, -7), (28, -8), (16, 14), (17, 9), (11, 6), (19, 5), (20, 5), (21, 5), (16, 12), (23, 18),
+    (1, -5), (15, 9), (17, 8), (18, 17), (19, 5), (20, -8), (21, -9), (22, -5), (23, -7), (26, 9),
+    (27, 20), (18, 5), (21, 22), (1, 5), (17, 10), (1, -5), (11, 6), (26, 6), (9, 7), (24, 5),
+    (20, 7), (21, -5), (24, 5), (25, -5), (27, 6), (5, -6), (18, 65), (19, -5), (20, -6), (25, -6),
+    (5, -11), (6, 5), (7, 5), (9, -7), (14, 6), (17, 5), (20, -5), (24, 5), (16, 7), (15, 10),
+    (16, 6), (1, 5), (20, 8), (22, 6), (27, 6), (21, 5), (23, 5), (18, 6), (21, -8), (23, 12),
+    (15, 5), (11, 18), (1, 12), (11, 14), (18, 10), (23, -7), (20, 5), (9, -5), (11, -5), (17, 19),
+    (18, 11), (19, 7), (21, -10), (22, 14), (23, 11), (25, -12), (20, 8), (16, 6), (10, 6), (12, 19),
+    (18, -8), (19, 5), (20, -5), (21, 10), (22, -6), (23, -8), (23, 5), (25, 14), (21, -10), (23, 5),
+    (18, 9), (18, 5), (0, 5), (1, -5), (3, -16), (4, 21), (5, 8), (6, 8), (7, 13), (9, 7),
+    (11, -18), (12, -10), (13, -7), (14, -9), (15, -11), (16, -14), (17, -5), (18, 7), (19, 6), (20, 13),
+    (22, -13), (23, -16), (25, -6), (26, 14), (27, 26), (0, -6), (1, -13), (2, -5), (3, -8), (4, -9),
+    (5, 43), (6, -9), (9, -8), (10, -7), (11, 31), (13, -5), (14, -7), (15, -14), (16, -11), (17, -13),
+    (20, 37), (21, -8), (22, 17), (23, 19), (24, -6), (28, -5), (0, -19), (1, -13), (2, -6), (3, 5),
+    (4, -13), (5, -9), (6, 7), (7, -6), (8, -6), (9, 19), (11, -13), (12, -16), (13, -6), (14, -5),
+    (15, 36), (16, 39), (17, 19), (18, 18), (20, 13), (21, 23), (23, -6), (24, -13), (25, -22), (26, -11),
+    (27, -13), (10, 11), (18, 6), (17, 6), (17, 6), (24, 5), (21, 10), (17, 8), (19, 6), (20, -6),
+    (1, -16), (2, -11), (3, 12), (4, -9), (5, -6), (7, -8), (8, -8), (9, -11), (10, -16), (11, -20),
+    (12, -5), (13, -8), (14, 65), (15, 41), (16, 18), (17, -25), (18, -23), (19, 8), (20, -14), (21, 7),
+    (22, 45), (23, -29), (25, 12), (27, -12), (28, 19), (25, 7), (19, 7), (10, 9), (20, -6), (18, 6),
+    (21, 11), (17, 11), (1, 5), (14, 13), (1, 5), (5, 6), (5, -5), (17, 9), (19, -5), (21, 14),
+    (22, 5), (23, 6), (21, 12), (25, 7), (1, 11), (21, -5), (18, 6), (12, 24), (23, -5), (15, 24),
+    (18, 6), (21, -5), (20, 12), (18, 6), (22, 7), (25, 6), (11, 5), (12, 5), (0, 9), (18, 6),
+    (3, 6), (21, 35), (18, 6), (27, 7), (1, 5), (14, 5), (17, 5), (20, -5), (19, 9), (7, 6),
+    (22, 8), (23, 7), (21, 6), (17, 5), (20, 5), (0, -5), (1, 72), (20, -6), (21, -5), (23, -5),
+    (25, -7), (0, 38), (1, 24), (5, -9), (6, -7), (12, -5), (13, -6), (14, -6), (16, -6), (17, -8),
+    (18, -8), (20, -11), (22, -9), (23, -10), (24, 22), (25, 9), (27, 5), (28, 5), (12, 17), (23, -9),
+    (5, 10), (0, 6), (1, 9), (3, 5), (25, 16), (1, 16), (18, 5), (20, 11), (19, 5), (26, 13),
+    (0, 18), (25, -5), (23, 5), (17, 5), (21, 6), (23, 8), (9, 8), (0, -6), (1, -6), (3, -6),
+    (4, -6), (5, -6), (6, -8), (10, 5), (11, -6), (13, 5), (14, -5), (15, -10), (16, -5), (17, 5),
+    (18, 10), (19, -8), (20, -11), (21, -7), (22, -5), (24, 22), (25, 34), (27, 5), (25, 21), (4, 38),
+    (25, -5), (21, -6), (22, 17), (23, 14), (22, 6), (5, 35), (7, 7), (17, -5), (19, -5), (20, 14),
+    (21, -13), (23, -10), (10, 17), (20, -6), (9, 21), (11, 9), (20, 10), (25, -5), (26, 8), (22, 10),
+    (1, 5), (18, 13), (3, 6), (21, 5), (17, 9), (15, 10), (25, 6), (17, 5), (15, 6), (1, -6),
+    (17, -5), (18, 24), (19, 12), (20, 8), (21, -7), (25, -13), (27, 14), (15, -5), (22, 43), (17, 12),
+    (27, 7), (11, 24), (17, 6), (25, 6), (5, -8), (9, -6), (11, 133), (17, -7), (18, -7), (19, -7),
+    (20, -9), (21, -15), (22, -6), (23, -27), (0, 12), (1, -7), (5, 10), (6, 7), (10, -5), (18, -5),
+    (19, -5), (20, -5), (21, 11), (22, -5), (28, 7), (1, 8), (17, 6), (24, 5), (1, 9), (18, 9),
+    (25, -6), (1, -6), (3, 9), (5, -17), (6, -8), (9, 34), (10, 9), (14, 10), (16, 8), (17, -12),
+    (18, -7), (19, 5), (20, 10), (21, 20), (23, -12), (25, -6), (28, -5), (10, 5), (21, 7), (11, 10),
+    (16, 5), (0, 25), (25, -5), (18, 9), (3, 10), (5, -5), (22, 11), (1, 18), (22, 5), (1, 22),
+    (2, 5), (3, 14), (14, 13), (23, -5), (25, -5), (9, -5), (17, 9), (18, 22), (21, 5), (16, 6),
+    (12, 13), (13, 6), (9, 8), (21, 6), (21, 6), (1, 6), (16, 5), (20, 5), (28, 7), (22, 24),
+    (3, 7), (26, 7), (6, 8), (11, 6), (23, 5), (10, 15), (12, 29), (20, -8), (21, -8), (23, 17),
+    (23, 7), (10, 46), (11, -9), (12, 34), (18, -5), (19, -5), (23, -24), (20, 5), (10, 20), (17, 7),
+    (15, 5), (16, 6), (0, -8), (2, 49), (3, -15), (4, -13), (5, -13), (6, -10), (7, -8), (8, -7),
+    (9, -11), (10, -7), (13, -7), (14, -9), (15, -8), (16, -9), (17, -10), (18, 13), (19, -13), (20, -10),
+    (22, -11), (23, 6), (24, 64), (25, -12), (26, 57), (28, -10), (11, 6), (15, 6), (19, 5), (20, -8),
+    (21, 6), (22, 5), (23, -6), (28, 6), (9, 8), (19, 18), (5, -5), (9, -5), (15, 7), (17, -7),
+    (22, -6), (24, -5), (25, 19), (27, 27), (20, 5), (5, 6), (17, 9), (16, 15), (18, 7), (21, 8),
+    (24, 5), (0, 8), (21, 19), (22, -5), (25, 5), (18, 15), (1, 8), (1, 14), (2, -10), (3, 84),
+    (4, 20), (5, 47), (6, 27), (7, 10), (10, -14), (11, -19), (13, -8), (14, -6), (15, -16), (16, -21),
+    (17, -21), (18, -8), (19, -23), (20, -34), (21, 24), (22, -22), (23, -7), (24, -6), (25, 8), (27, -14),
+    (28, 11), (1, 11), (3, -7), (4, -9), (6, -6), (7, 5), (11, -5), (15, -7), (16, -5), (17, -7),
+    (18, -7), (19, 7), (21, 23), (22, -10), (23, -11), (25, 8), (26, 38), (27, 12), (28, -5), (20, 9),
+    (22, 5), (1, 5), (16, 5), (23, 7), (10, 5), (21, 6), (15, 9), (23, 13), (0, -6), (3, 37),
+    (5, -12), (7, -5), (9, -10), (10, 12), (13, -6), (14, -8), (15, -8), (16, -5), (17, -9), (19, -5),
+    (20, -7), (21, -10), (23, 67), (24, -6), (25, -6), (26, -7), (8, 6), (1, 5), (24, 7), (16, 6),
+    (18, 6), (5, 8), (21, 8), (23, -5), (26, 8), (4, 8), (0, 8), (1, 5), (3, 15), (5, -16),
+    (6, -7), (9, 17), (10, -8), (11, -5), (12, 12), (13, -8), (14, -8), (16, -10), (17, 14), (18, 34),
+    (20, -11), (21, 6), (22, -5), (23, -17), (24, -8), (25, -21), (26, 7), (27, 11), (28, -9), (26, 9),
+    (5, -5), (15, -6), (20, -6), (21, -5), (22, 57), (1, 21), (3, -7), (4, -6), (5, -5), (7, -7),
+    (8, -5), (9, -9), (10, -5), (17, 17), (18, 51), (19, -14), (20, 10), (21, 21), (23, -23), (24, -13),
+    (25, -14), (26, -9), (27, 11), (28, -7), (21, 6), (15, 11), (23, 6), (8, 11), (17, 7), (18, -5),
+    (21, 16), (0, -5), (2, -5), (3, -5), (4, -5), (5, -10), (6, -6), (10, 59), (11, 88), (12, 15),
+    (13, -5), (14, -5), (15, -9), (16, -7), (17, -11), (18, -9), (19, 9), (20, -16), (21, -7), (22, -9),
+    (23, -20), (24, -6), (25, -10), (27, -5), (28, -5), (0, 9), (1, 11), (2, -7), (3, -10), (4, -6),
+    (5, -13), (7, -5), (9, -19), (10, 6), (11, -13), (14, -8), (15, 25), (16, 15), (17, 7), (18, 19),
+    (19, 23), (21, 16), (22, -12), (23, -21), (24, -5), (25, -10), (26, -8), (28, 17), (21, 7), (0, 9),
+    (0, 5), (1, 20), (2, -11), (3, -16), (4, -26), (5, -35), (6, -6), (7, -15), (8, -13), (11, 24),
+    (12, 32), (13, 8), (14, -19), (15, 18), (16, 26), (17, 8), (18, 30), (19, 68), (21, 27), (22, -19),
+    (23, -21), (24, -21), (25, -33), (26, -26), (28, -7), (3, -10), (4, -11), (5, 26), (6, 12), (9, -11),
+    (11, -17), (13, -7), (14, -7), (15, -23), (16, -20), (17, 9), (19, -14), (20, 48), (22, -5), (23, 20),
+    (24, -6), (28, 12), (25, 7), (5, -7), (9, -5), (20, -5), (22, -7), (23, -5), (25, 61), (5, 7),
+    (11, 7), (1, 14), (18, -7), (21, 14), (24, 5), (9, 7), (15, -6), (16, 8), (18, -5), (20, 7),
+    (22, 8), (23, -6), (25, 10), (28, 7), (19, 9), (1, 5), (20, -5), (21, 9), (22, 9), (23, 9),
+    (0, -5), (1, -7), (5, -9), (9, -8), (10, -5), (11, -6), (15, -6), (16, -5), (17, -11), (18, -10),
+    (19, 196), (20, -39), (21, -25), (22, -7), (23, -12), (25, -23), (27, 13), (15, 6), (22, 7), (25, 6),
+    (0, -8), (1, -6), (3, -8), (4, 15), (5, 38), (6, 7), (7, 17), (8, 8), (9, 10), (10, -6),
+    (11, -8), (12, -6), (14, -6), (16, -7), (17, -11), (18, -13), (19, -11), (20, 24), (21, -14), (22, -9),
+    (24, -5), (27, 5), (11, 7), (1, 7), (18, 5), (19, 5), (27, 6), (8, 7), (2, 6), (21, 6),
+    (16, 19), (20, 8), (1, 6), (18, 5), (16, 15), (17, 15), (18, 5), (21, 6), (22, -7), (25, -6),
+    (0, 12), (3, -7), (5, -5), (8, -5), (10, -6), (11, -9), (13, -6), (14, -6), (16, -8), (19, 24),
+    (20, 13), (21, -9), (22, -5), (26, 9), (27, 17), (21, 13), (23, 10), (0, 13), (1, 11), (2, -5),
+    (3, -7), (4, 63), (5, -6), (6, 37), (9, -10), (10, -5), (11, -6), (14, 10), (15, 13), (16, -7),
+    (17, -11), (18, -7), (20, -13), (21, -12), (23, -13), (24, -8), (25, -7), (26, -5), (27, -5), (28, 5),
+    (17, 10), (21, -6), (25, 8), (27, 7), (21, 5), (23, 9), (23, 5), (25, 5), (1, 11), (3, 12),
+    (19, 9), (6, 15), (19, 14), (21, -7), (24, 30), (25, -6), (3, 7), (23, 18), (4, -7), (5, -7),
+    (7, -5), (9, -6), (11, -8), (13, -7), (14, 28), (15, -8), (18, -6), (19, -8), (20, -9), (21, -13),
+    (23, -19), (24, 34), (25, 65), (27, -8), (28, 9), (16, 14), (15, 8), (0, -8), (1, -7), (2, -7),
+    (3, -8), (5, -7), (6, -5), (7, -5), (11, 21), (13, 21), (14, -5), (15, -16), (16, -13), (17, -5),
+    (18, 6), (19, 40), (20, 13), (21, -22), (22, 13), (23, -21), (25, 37), (27, -5), (5, 13), (15, -5),
+    (17, -6), (18, 8), (20, -6), (21, -9), (22, 15), (23, 22), (0, 7), (20, 12), (23, 11), (14, 9),
+    (22, 8), (23, 21), (26, 9), (17, 9), (21, 13), (5, 6), (15, -5), (1, 6), (3, 6), (5, 11),
+    (6, 9), (15, 10), (22, 16), (3, -6), (4, -5), (5, -14), (6, -8), (9, 151), (10, 5), (11, -8),
+    (15, -10), (16, -9), (17, -8), (20, -12), (21, -34), (23, -16), (24, 5), (26, -5), (27, -5), (28, -5),
+    (18, 6), (17, 7), (24, 8), (22, 6), (19, 8), (21, -5), (22, 5), (15, -5), (16, 8), (18, 9),
+    (4, 8), (4, 5), (9, 5), (17, 6), (1, 7), (18, 8), (15, 7), (2, 8), (23, 11), (23, 10),
+    (24, 16), (25, -6), (26, 13), (21, 5), (1, 8), (19, 7), (22, 8), (21, 16), (27, 7), (6, 10),
+    (1, 14), (11, 11), (0, 13), (4, 5), (5, 9), (6, 16), (7, 6), (11, -5), (14, -6), (17, -7),
+    (19, -8), (20, -11), (21, 18), (22, -8), (23, -13), (25, 13), (9, 5), (22, 6), (9, 5), (15, 6),
+    (0, -7), (1, -13), (2, -5), (3, -9), (4, -9), (5, 46), (6, -9), (9, -8), (10, -7), (11, 34),
+    (12, -5), (13, -6), (14, -7), (15, -14), (16, -11), (17, -12), (20, 43), (21, -12), (22, 16), (23, 16),
+    (24, -6), (28, -5), (8, 5), (15, -5), (22, 43), (25, 5), (26, 11), (18, 7), (5, -8), (7, 10),
+    (9, 15), (27, 6), (1, 12), (1, 6), (17, 5), (9, 11), (5, 6), (21, 14), (21, 8), (4, 6),
+    (19, -5), (20, 7), (17, 6), (0, -5), (21, -5), (25, 23), (27, 5), (18, 8), (16, 13), (1, 5),
+    (17, 6), (24, 5), (4, 5), (6, 5), (14, 5), (9, 5), (1, 7), (2, 6), (5, -6), (17, 26),
+    (18, 16), (20, -19), (23, -9), (27, 5), (20, 5), (0, 6), (16, 6), (17, 16), (18, -6), (19, 8),
+    (21, -14), (25, -6), (22, 14), (19, 10), (8, 5), (0, 7), (6, 6), (24, 7), (15, -5), (16, 31),
+    (21, -6), (28, 6), (25, 12), (19, 6), (19, 13), (8, 6), (11, 13), (15, -6), (16, 22), (17, -5),
+    (18, -6), (19, -5), (20, -5), (22, 5), (25, -7), (26, 12), (24, 6), (11, 12), (21, 8), (1, 8),
+    (25, 7), (0, -5), (1, 42), (4, 84), (5, -20), (6, -7), (9, -5), (14, -6), (15, -6), (18, -5),
+    (19, -5), (20, -6), (21, -10), (23, -7), (25, -12), (21, 8), (0, 27), (3, 8), (5, -10), (6, 7),
+    (10, 10), (11, -7), (12, -7), (13, -6), (14, -5), (15, 6), (20, -9), (22, -10), (24, 12), (25, 5),
+    (26, -9), (1, 33), (19, 7), (16, 27), (21, -6), (25, 6), (8, 5), (16, 14), (20, 10), (1, 5),
+    (9, 7), (5, -6), (10, 7), (11, 42), (12, 19), (18, -6), (21, -8), (22, -6), (11, 7), (15, 5),
+    (5, 8), (20, 8), (21, -5), (14, 13), (25, 7), (5, 5), (22, 6), (23, 7), (11, 9), (25, -5),
+    (18, 13), (1, -7), (5, 67), (7, 24), (10, -5), (15, -6), (17, -6), (19, -5), (20, 5), (21, -15),
+    (22, -6), (4, 38), (25, -5), (21, 8), (0, -6), (1, 15), (14, 16), (15, -11), (17, -5), (20, -5),
+    (23, 6), (26, 15), (1, 8), (1, 7), (11, 6), (22, 8), (23, 7), (7, 6), (18, 9), (1, 6),
+    (21, 5), (19, 7), (16, 9), (19, 17), (5, 5), (15, 6), (20, 5), (21, -7), (17, 5), (26, 8),
+    (15, 11), (21, -6), (22, 22), (25, -6), (4, 5), (25, 14), (0, -5), (1, 5), (3, 79), (4, -6),
+    (6, -6), (9, -7), (11, -6), (14, -6), (15, -11), (16, -6), (17, -8), (18, 7), (19, -8), (21, 18),
+    (22, -5), (23, 5), (15, 8), (21, 6), (1, 11), (5, 6), (11, 7), (0, -5), (6, 5), (9, -6),
+    (13, 28), (20, -5), (21, -8), (23, -7), (24, 11), (25, 8), (6, 7), (15, 5), (17, 8), (19, 7),
+    (14, 38), (15, 8), (18, 13), (27, 6), (4, 8), (21, 7), (17, 6), (21, 5), (17, 5), (0, 13),
+    (1, 16), (1, 7), (4, 8), (12, 25), (23, -13), (11, 12), (12, 14), (23, 5), (25, -5), (20, 13),
+    (21, 7), (23, -5), (17, 13), (19, 5), (21, -5), (22, 21), (0, 6), (1, -7), (15, 16), (16, 46),
+    (17, -8), (19, -9), (21, 29), (23, -9), (25, -10), (2, -5), (6, -8), (9, 44), (11, 6), (12, -6),
+    (16, -8), (17, 7), (18, -6), (19, -5), (20, 5), (21, 28), (22, -9), (23, -7), (24, -7), (27, -5),
+    (1, -8), (2, 73), (20, -5), (21, -9), (23, -7), (25, -7), (14, 19), (11, -8), (12, 49), (13, 27),
+    (21, -5), (22, -5), (23, -7), (23, 10), (1, 6), (9, 5), (25, 10), (22, 12), (26, 12), (8, 5),
+    (5, 8), (25, 6), (0, 11), (1, -6), (5, 9), (21, 7), (23, -9), (28, 7), (25, 5), (17, 6),
+    (12, 16), (5, 13), (0, -5), (1, 5), (4, 5), (5, 14), (6, 39), (9, -7), (10, 9), (11, 10),
+    (15, -7), (16, -5), (17, -10), (19, -9), (21, 9), (22, -7), (23, -10), (25, -7), (15, 9), (17, 5),
+    (18, 7), (11, 5), (23, 21), (22, 6), (17, 6), (6, 12), (5, -7), (6, 30), (21, -5), (1, -5),
+    (14, 43), (21, -5), (22, -5), (3, 10), (4, 5), (20, 6), (3, 44), (5, -6), (23, -8), (25, -6),
+    (17, 5), (16, 9), (18, 6), (25, 8), (5, 5), (8, 20), (18, 12), (16, 8), (17, 6), (7, 8),
+    (21, -9), (23, -5), (25, 26), (26, 6), (22, 9), (17, 9), (17, 6), (25, 6), (0, 5), (1, 9),
+    (5, -7), (17, 22), (18, -10), (19, -6), (20, 15), (21, 28), (22, -6), (25, -7), (1, 12), (5, 6),
+    (21, -6), (22, 11), (23, 14), (9, 9), (5, 7), (6, 5), (19, 5), (4, -5), (5, 13), (6, -5),
+    (7, 17), (9, -5), (17, -6), (18, 13), (19, -7), (22, -5), (23, 8), (24, -5), (26, 9), (3, 8),
+    (5, -5), (6, -5), (18, -6), (23, 43), (15, -9), (16, 73), (18, 6), (19, -6), (20, -5), (21, -14),
+    (22, -12), (25, 6), (21, -5), (22, 11), (23, 15), (6, 8), (15, 8), (18, 5), (9, 7), (18, 7),
+    (1, 7), (14, 6), (20, 5), (21, 16), (23, -6), (25, -7), (10, 6), (16, 6), (1, 5), (10, 7),
+    (23, 33), (1, 6), (14, 5), (8, 18), (15, -5), (16, 9), (18, 7), (21, -11), (11, 5), (3, 5),
+    (19, 8), (5, 7), (6, 5), (17, 5), (3, 6), (25, 10), (4, 8), (21, 9), (23, 22), (15, 5),
+    (15, 8), (0, 6), (6, 6), (20, -5), (23, 7), (25, 7), (23, 8), (1, 17), (5, -5), (6, 7),
+    (11, 6), (6, 6), (20, -5), (23, 8), (12, 12), (3, 10), (22, 10), (25, 28), (1, 8), (5, -6),
+    (21, 28), (8, 7), (9, -7), (17, -9), (19, 5), (21, -7), (22, 5), (26, 16), (22, 6), (4, 8),
+    (5, 18), (21, -5), (1, 7), (6, 5), (9, -5), (13, 11), (14, -5), (15, 5), (16, 10), (18, 21),
+    (19, 10), (21, -5), (22, -9), (25, -13), (21, 5), (25, 6), (24, 28), (25, -8), (0, 122), (1, -15),
+    (5, -5), (18, -5), (21, -10), (24, -6), (25, -23), (7, 5), (10, 7), (23, 35), (1, 5), (1, -7),
+    (2, -5), (4, -9), (8, 16), (9, 21), (11, 11), (12, -6), (13, -5), (17, 8), (18, 12), (20, -14),
+    (21, 16), (22, -6), (23, -20), (24, 7), (25, -14), (26, -6), (27, -7), (28, 9), (18, 14), (25, 7),
+    (0, 7), (15, -10), (16, -6), (19, 86), (20, -8), (21, -14), (25, -11), (20, 7), (21, 5), (23, 6),
+    (5, 6), (18, 6), (18, 7), (20, 6), (17, 6), (18, 5), (16, 12), (23, 10), (17, 7), (18, 5),
+    (17, 8), (1, 7), (17, 6), (17, 52), (18, -5), (20, -5), (17, 9), (5, 17), (7, 6), (8, 18),
+    (9, -6), (17, -10), (18, 12), (20, 9), (23, -10), (25, -8), (27, 7), (20, 9), (22, 5), (0, -6),
+    (1, -6), (2, -13), (3, -13), (5, -13), (6, -9), (7, -7), (8, -5), (9, -6), (10, -6), (11, 35),
+    (12, -7), (13, 24), (14, -9), (15, -11), (16, -18), (17, -13), (18, 8), (19, 42), (20, 15), (21, -20),
+    (22, 7), (23, -28), (24, -8), (25, 55), (26, -5), (27, 21), (11, 5), (23, 19), (23, 8), (19, -6),
+    (20, 21), (21, -9), (27, 7), (22, 6), (22, 6), (21, 8), (20, 5), (22, 5), (5, -7), (7, 7),
+    (7, 7), (15, -5), (21, -10), (23, -6), (25, 26), (26, 6), (28, 5), (21, 16), (17, 7), (21, 9),
+    (5, 11), (25, 17), (1, 6), (18, 7), (6, 7), (1, 16), (15, 6), (18, -7), (21, -7), (23, 7),
+    (25, -5), (21, 8), (1, 7), (21, 6), (5, -8), (9, 66), (17, -5), (21, -14), (23, -5), (25, 7),
+    (5, -12), (6, -6), (9, 19), (16, 12), (17, -8), (19, 10), (20, 13), (21, 21), (23, -7), (25, -9),
+    (23, 11), (18, 5), (17, 5), (18, 5), (3, 5), (5, -11), (6, -5), (9, -5), (19, 16), (20, 29),
+    (21, 14), (22, -6), (23, -6), (25, -6), (1, 10), (23, 6), (21, 11), (20, 8), (4, 8), (25, 5),
+    (25, 10), (11, 10), (17, 6), (15, -6), (16, 33), (21, -5), (22, -5), (19, 5), (26, 13), (21, 28),
+    (12, 15), (15, 6), (17, 9), (9, 8), (25, 6), (15, 10), (16, 6), (23, -5), (25, 11), (23, 11),
+    (12, 37), (23, -6), (23, 8), (5, 8), (25, 6), (16, 7), (18, 8), (5, 5), (21, -5), (23, 5),
+    (0, -12), (1, 7), (2, 73), (4, -7), (5, -11), (6, -7), (9, -11), (10, -5), (11, -11), (12, 20),
+    (13, -7), (14, -6), (15, -9), (16, -7), (18, -5), (19, -9), (20, -12), (22, -10), (23, -8), (24, 8),
+    (26, 45), (27, -6), (22, 6), (0, 16), (11, 6), (22, 13), (8, 5), (18, 6), (23, 25), (25, -5),
+    (12, 7), (18, 7), (22, 5), (18, 5), (13, 6), (19, -6), (21, -7), (22, 6), (25, 32), (10, 8),
+    (17, 8), (0, 16), (1, -9), (2, -5), (3, -5), (5, -12), (9, -9), (10, -6), (11, 9), (12, -5),
+    (14, -5), (16, -6), (17, -10), (18, 6), (19, 21), (23, -15), (24, 24), (25, 17), (26, -9), (27, 14),
+    (18, 5), (19, 8), (20, 10), (21, -7), (25, 29), (5, 6), (21, 6), (15, 6), (11, -6), (12, 51),
+    (13, 20), (21, -7), (23, -10), (11, 5), (21, 6), (16, 22), (19, 9), (0, -7), (1, -5), (5, -10),
+    (8, 7), (9, -7), (11, -5), (15, -6), (18, 59), (20, -8), (21, -21), (23, -14), (24, -6), (25, -30),
+    (26, 14), (27, 72), (7, 8), (21, -9), (22, 5), (23, -5), (25, 23), (26, 6), (19, 6), (5, 9),
+    (26, 7), (20, 10), (21, 5), (5, -5), (17, -5), (20, -5), (21, 10), (22, 11), (23, 9), (25, -5),
+    (14, 12), (23, 6), (18, 6), (25, 10), (19, 11), (18, 12), (25, 5), (22, 8), (2, 6), (21, 5),
+    (25, 9), (4, 8), (23, -5), (25, 10), (17, 5), (20, 8), (21, 7), (1, 6), (21, 10), (11, 11),
+    (9, -7), (11, -8), (12, 18), (15, -8), (16, -7), (17, -10), (18, -7), (20, -5), (23, 42), (24, -5),
+    (25, 20), (26, 5), (28, -5), (8, 11), (18, 6), (0, -7), (1, 57), (2, 18), (3, 14), (4, 5),
+    (5, -8), (6, -5), (9, -6), (11, -5), (14, 28), (15, -8), (16, -6), (17, -7), (18, -7), (20, -6),
+    (21, -11), (23, -5), (25, -11), (8, 5), (3, -5), (4, -6), (5, 8), (6, -7), (7, 13), (9, -12),
+    (10, -7), (11, 6), (12, -6), (15, -6), (17, 8), (21, 15), (22, 7), (23, 23), (25, -11), (28, -6),
+    (22, 10), (16, 32), (21, -5), (20, 7), (17, 6), (27, 5), (2, 10), (17, 11), (23, 11), (6, 8),
+    (5, -5), (28, 7), (1, 14), (24, 32), (25, -8), (20, 16), (21, -5), (22, 9), (6, 5), (1, -5),
+    (9, 5), (16, 13), (18, 8), (21, -6), (28, 5), (1, -5), (5, -7), (9, -5), (10, 24), (12, 31),
+    (15, -7), (16, -5), (17, -11), (19, -7), (22, 19), (23, 12), (25, -9), (19, 10), (1, -6), (15, -6),
+    (16, 7), (17, -9), (18, 7), (23, -8), (25, 27), (15, -5), (21, 60), (22, -10), (25, -6), (15, 26),
+    (17, 5), (21, -5), (16, 5), (3, -5), (4, -12), (5, 31), (6, 12), (9, -13), (11, -19), (12, -5),
+    (13, -7), (14, -7), (15, -25), (16, -21), (17, 8), (18, 5), (19, -17), (20, 42), (21, 7), (22, 6),
+    (23, 23), (24, -7), (26, -5), (28, 11), (21, 9), (0, -8), (1, 43), (2, -16), (3, 15), (4, -9),
+    (5, -9), (6, -6), (7, -10), (8, -9), (9, -10), (10, -15), (11, -22), (12, -6), (13, -10), (14, 63),
+    (15, 35), (16, 13), (17, -27), (18, -17), (20, -18), (21, 11), (22, 53), (23, -37), (27, -16), (28, 16),
+    (17, 5), (2, 8), (11, 9), (16, -5), (25, -5), (28, 6), (21, 9), (25, 8), (22, 6), (5, -6),
+    (11, 8), (22, 5), (1, -5), (5, -11), (16, 10), (17, 7), (18, 12), (20, -8), (22, 6), (1, 8),
+    (3, 8), (11, 8), (16, -5), (23, -6), (25, -10), (22, 6), (0, 6), (5, -5), (15, -7), (16, 10),
+    (18, 7), (21, -13), (22, 14), (3, 7), (9, 7), (13, 10), (17, -5), (25, 17), (19, 17), (20, -9),
+    (18, 12), (19, 5), (0, 7), (19, -5), (20, 6), (22, 6), (19, 10), (21, 7), (16, 5), (17, 14),
+    (11, 7), (15, 5), (5, 5), (0, -6), (1, 8), (4, 7), (5, 12), (15, -6), (16, -6), (17, 7),
+    (21, 15), (22, -8), (23, -10), (25, -9), (2, 5), (18, 10), (0, 25), (1, 18), (2, 12), (3, -8),
+    (5, -9), (6, -6), (9, -8), (10, -6), (12, -5), (13, -6), (14, -6), (15, -7), (16, -6), (17, -6),
+    (19, -6), (20, -7), (22, -7), (23, -13), (24, 18), (25, 31), (26, -8), (27, 6), (28, 6), (1, -11),
+    (14, 80), (15, -9), (16, -6), (20, -5), (21, -11), (23, 6), (25, -6), (15, 6), (21, 6), (16, 5),
+    (4, 20), (21, -5), (22, -5), (25, 31), (0, 6), (3, -12), (5, 25), (8, -8), (11, -10), (13, -11),
+    (14, -11), (16, -6), (17, 12), (18, 11), (19, 24), (20, 14), (21, -11), (22, -15), (23, -16), (24, -7),
+    (26, 18), (27, 8), (28, 5), (21, 17), (23, 8), (18, 5), (20, 8), (21, 28), (6, 9), (13, 11),
+    (24, 9), (25, -6), (1, 9), (14, 16), (21, -5), (1, 10), (3, 6), (21, 8), (25, 7), (23, 8),
+    (6, 5), (23, -11), (25, 63), (1, 10), (6, 8), (9, -5), (15, 6), (17, 16), (18, 5), (19, -6),
+    (23, -6), (20, 7), (21, 6), (0, 8), (22, 5), (26, 7), (25, 11), (25, 5), (1, -9), (2, 28),
+    (18, 26), (21, -6), (15, 7), (9, 8), (19, 8), (21, 5), (1, 24), (2, 9), (3, 19), (25, -5),
+    (21, 6), (18, 5), (15, 6), (5, -6), (28, 7), (2, -10), (4, 20), (5, -6), (6, 28), (7, -9),
+    (8, -5), (11, -11), (16, -5), (17, 24), (18, 12), (20, 9), (21, 8), (22, 15), (23, -22), (24, 11),
+    (25, -19), (26, -14), (27, -14), (28, -16), (1, 5), (1, 5), (13, 7), (12, 15), (25, 6), (23, 8),
+    (18, 13), (19, 5), (9, 5), (8, 5), (22, 11), (23, 5), (18, 6), (22, 10), (19, 10), (4, -7),
+    (5, -10), (9, -5), (10, 20), (11, -5), (12, 7), (15, -7), (18, -5), (19, 12), (20, 22), (21, 10),
+    (5, 10), (21, -5), (8, 5), (5, -12), (6, -5), (9, -7), (10, -6), (12, -5), (15, -6), (16, -5),
+    (19, -6), (20, -15), (21, 40), (22, -7), (23, 36), (25, -5), (27, 21), (0, 5), (19, 13), (14, 12),
+    (22, 8), (22, 6), (15, 5), (3, -5), (4, -7), (6, -9), (9, -11), (10, -7), (12, -5), (14, -6),
+    (15, 30), (17, 22), (18, -7), (19, 22), (20, 13), (21, 13), (22, -13), (23, -6), (24, -5), (25, -5),
+    (1, -5), (9, 7), (18, -6), (21, 26), (23, -5), (15, -5), (19, 37), (21, -10), (18, 6), (20, 6),
+    (18, 6), (4, 5), (25, 13), (8, 5), (17, 23), (17, 5), (22, 5), (9, 6), (15, 8), (17, -6),
+    (21, 21), (23, -7), (11, 7), (19, 17), (10, 5), (17, 9), (1, -6), (4, -6), (6, -8), (8, 20),
+    (10, -5), (17, -12), (19, -11), (20, 25), (21, -8), (22, -5), (23, -5), (24, 17), (25, -7), (26, 25),
+    (0, -6), (1, 19), (2, 13), (3, -8), (4, -7), (5, -17), (6, -10), (7, -5), (10, -5), (13, -5),
+    (14, -6), (15, -18), (16, -10), (17, 73), (18, 79), (19, 8), (20, -39), (21, 7), (22, -11), (23, -16),
+    (24, -8), (25, -10), (26, -7), (28, -7), (5, 7), (11, 9), (19, 7), (12, 5), (23, 8), (1, 6),
+    (21, 13), (23, 14), (20, 6), (20, 5), (23, 5), (25, 5), (25, 9), (18, 12), (21, 6), (5, 5),
+    (5, 6), (17, 9), (21, -5), (1, -5), (5, -11), (9, 12), (17, 9), (19, 10), (21, 20), (22, -5),
+    (23, -8), (28, 12), (17, 7), (22, 5), (20, 8), (17, 18), (7, 10), (0, 6), (5, 9), (9, 6),
+    (17, 14), (18, 7), (20, -13), (21, -10), (25, -5), (26, 12), (6, 9), (21, -6), (0, -72), (1, -42),
+    (2, -38), (3, -30), (4, -12), (5, 30), (6, 15), (7, -15), (8, -20), (9, 11), (10, 25), (11, 41),
+    (12, 19), (13, -18), (14, 20), (15, 15), (16, 19), (17, 26), (18, 8), (20, 30), (21, 42), (22, 35),
+    (23, 112), (24, -48), (25, -49), (26, -54), (27, -52), (28, 5), (5, 17), (7, 6), (8, 18), (9, -6),
+    (17, -10), (18, 12), (20, 9), (23, -10), (25, -8), (27, 7), (27, 9), (0, 9), (17, 6), (1, 5),
+    (18, 11), (20, 6), (15, 9), (6, 5), (17, 9), (24, 5), (0, 11), (1, 14), (24, 5), (25, -5),
+    (17, 8), (16, 8), (23, 7), (15, 5), (5, -8), (7, 14), (9, 10), (20, 10), (11, 10), (0, -5),
+    (1, -6), (15, -5), (18, -6), (19, 17), (20, 35), (22, -6), (23, -7), (28, 12), (19, 14), (5, -6),
+    (17, -6), (19, 15), (20, 32), (21, -7), (27, 5), (1, 5), (17, 5), (25, -7), (26, 7), (27, 17),
+    (3, 7), (11, 5), (25, 7), (3, 6), (22, 13), (0, 6), (0, 8), (1, 9), (21, -5), (6, 10),
+    (22, 6), (9, 7), (1, -5), (4, 5), (5, 13), (10, -5), (20, -5), (22, -5), (23, -9), (28, 15),
+    (19, 16), (20, 5), (16, 17), (18, 5), (23, 8), (16, 30), (17, 6), (20, -6), (22, -5), (16, 8),
+    (9, 5), (23, 13), (14, 19), (23, 8), (21, -5), (1, 6), (25, 17), (0, -11), (1, -18), (4, -9),
+    (6, -9), (9, -9), (10, -10), (12, -7), (15, -16), (16, -14), (17, -12), (19, 16), (20, -5), (21, -6),
+    (22, 9), (23, 17), (24, -13), (25, 60), (26, 17), (27, 21), (28, 6), (21, 10), (17, 25), (21, -5),
+    (1, 21), (3, -13), (4, 38), (5, 101), (6, 11), (9, 7), (10, 10), (12, -9), (13, -6), (14, -6),
+    (15, -13), (16, -16), (17, -19), (18, -20), (19, -27), (20, 22), (21, -8), (22, -16), (23, -26), (24, -9),
+    (26, -13), (27, 6), (28, -10), (1, 5), (3, 11), (9, 7), (17, -6), (21, 16), (23, 8), (25, -8),
+    (20, 26), (23, -6), (25, -5), (27, 6), (16, 7), (1, -5), (9, -6), (16, 13), (20, 5), (21, 10),
+    (25, 6), (4, 15), (5, 16), (7, 6), (21, -11), (23, -5), (15, 10), (23, 5), (26, 12), (5, 43),
+    (21, -5), (23, -5), (21, 5), (22, 10), (5, 8), (17, 6), (20, 5), (23, 6), (26, 6), (1, 7),
+    (6, 5), (9, -5), (13, 11), (14, -5), (15, 5), (16, 10), (18, 21), (19, 10), (22, -9), (25, -13),
+    (21, 8), (18, 8), (21, 29), (21, 12), (0, -5), (4, -5), (5, -9), (9, -11), (10, -7), (11, -8),
+    (12, -5), (14, -5), (15, 43), (16, 41), (18, 14), (19, -17), (20, -12), (22, 33), (23, -16), (24, -5),
+    (25, -9), (27, -5), (28, -8), (21, 6), (18, 5), (23, 6), (24, 5), (25, 20), (28, 6), (21, 12),
+    (4, 9), (5, 6), (26, 5), (27, 7), (17, 5), (17, 7), (5, 13), (6, 10), (10, -7), (11, -6),
+    (13, -5), (15, 12), (16, -6), (17, -11), (19, 12), (20, 6), (21, -9), (22, 6), (24, -6), (25, -7),
+    (21, 10), (22, 21), (20, 5), (0, -14), (2, 65), (3, -11), (4, -10), (5, -18), (6, -10), (7, -7),
+    (8, 5), (9, -11), (10, -11), (11, -15), (12, -10), (13, -7), (14, -9), (15, -15), (16, -11), (17, 75),
+    (18, 65), (19, -17), (20, -22), (21, 22), (22, -14), (23, -27), (24, 15), (25, 10), (26, -12), (23, 5),
+    (2, 7), (19, 15), (1, 7), (25, 14), (26, 9), (0, -5), (1, 27), (2, 6), (3, 9), (5, -10),
+    (6, -10), (11, -6), (14, 11), (15, 11), (16, -8), (18, 6), (19, -8), (20, -5), (22, -10), (25, -12),
+    (26, 8), (16, 7), (21, 6), (23, 7), (8, 8), (16, 7), (17, 21), (19, 9), (23, -6), (8, 5),
+    (1, 5), (17, 6), (15, 7), (5, 9), (23, 10), (20, 12), (20, 11), (1, 7), (0, 7), (9, 6),
+    (9, -6), (15, 5), (17, -6), (18, 10), (20, -8), (21, 7), (23, 6), (6, 8), (21, 6), (16, 7),
+    (1, 8), (2, 5), (25, 7), (15, 14), (11, 9), (12, 9), (21, -6), (22, 18), (23, 20), (25, -7),
+    (7, 7), (1, 7), (3, 60), (5, -5), (21, -14), (23, -10), (17, 11), (9, 17), (1, 10), (9, -5),
+    (17, 9), (18, 6), (20, -6), (21, -9), (25, -6), (27, 11), (15, 6), (17, -8), (19, 10), (22, 10),
+    (25, -5), (28, 9), (18, 8), (26, 30), (15, 6), (21, 6), (27, 10), (17, 21), (18, 15), (19, -5),
+    (23, -5), (15, 21), (5, 12), (21, -5), (18, 15), (21, -5), (25, 9), (15, 26), (16, 5), (17, 6),
+    (20, 6), (21, -18), (4, 8), (12, 5), (4, 8), (18, 8), (24, 8), (11, 5), (22, 5), (19, 14),
+    (27, 10), (18, 11), (20, 6), (0, 9), (1, 21), (24, 5), (25, -5), (19, 22), (20, -5), (12, 25),
+    (23, -11), (1, 7), (1, 6), (2, 9), (3, 5), (14, 26), (15, -5), (22, 9), (23, -11), (25, -5),
+    (18, 6), (25, 6), (4, 17), (6, 17), (25, 6), (26, 6), (21, 9), (23, 5), (0, -7), (1, -6),
+    (2, -7), (9, -7), (10, 6), (11, -11), (12, 16), (13, -5), (15, -11), (16, -10), (17, -16), (21, 18),
+    (22, -7), (23, 60), (24, -8), (25, 23), (28, -7), (25, 8), (19, 15), (15, 8), (19, 7), (6, 5),
+    (5, 6), (20, 7), (23, 7), (18, 5), (26, 5), (0, -9), (1, 78), (2, 21), (3, 15), (5, -10),
+    (6, -7), (9, -8), (11, -7), (14, 29), (15, -8), (16, -7), (17, -8), (18, -9), (20, -9), (21, -16),
+    (23, -7), (25, -10), (26, -5), (27, -5), (28, -5), (20, 10), (17, 8), (11, 9), (13, 10), (22, 8),
+    (23, 5), (22, 6), (5, 10), (6, 5), (23, 5), (23, 13), (6, 17), (23, 19), (22, 5), (20, 6),
+    (22, 6), (25, -6), (0, -7), (3, -8), (4, -9), (5, 56), (6, 9), (9, -6), (10, -9), (11, -8),
+    (14, -7), (15, 9), (16, -14), (17, -12), (18, 12), (19, 8), (20, 6), (21, -23), (22, 5), (23, 16),
+    (24, -5), (28, -8), (1, -17), (2, -13), (4, -12), (5, -27), (6, 13), (8, -6), (9, 8), (11, -10),
+    (14, -15), (15, 6), (16, -10), (17, -6), (18, 16), (20, -19), (21, 36), (22, 18), (24, -15), (25, 34),
+    (26, 10), (28, -7), (15, 5), (18, 5), (5, -10), (7, 19), (9, 5), (0, 7), (21, 7), (23, 5),
+    (8, 5), (12, 10), (15, -5), (16, 6), (17, 6), (20, 9), (21, -12), (25, 7), (17, 17), (6, 7),
+    (10, 15), (16, -6), (17, 40), (18, -11), (19, -5), (21, -13), (25, -9), (27, 7), (0, 20), (1, 17),
+    (5, -8), (6, -8), (8, -5), (10, 12), (12, -6), (14, -7), (17, 26), (18, -11), (19, -20), (22, 20),
+    (23, 9), (25, -14), (26, -5), (22, 5), (11, 14), (4, 14), (5, 43), (6, 9), (9, 8), (17, -7),
+    (18, -6), (19, -6), (20, -9), (22, -5), (23, -10), (25, 6), (1, 17), (5, 14), (25, 6), (16, 5),
+    (19, 5), (22, 6), (5, 5), (20, 6), (0, 14), (1, -12), (2, 7), (3, 6), (21, -7), (23, -6),
+    (24, 14), (25, 11), (1, 14), (5, -15), (6, 14), (9, -7), (17, 6), (18, 16), (20, 6), (21, 5),
+    (22, 9), (23, -13), (24, -5), (28, -5), (5, -6), (8, 20), (16, 6), (19, 6), (20, 13), (14, 9),
+    (22, 7), (20, 15), (1, 6), (15, 8), (1, -7), (5, -7), (9, -6), (11, -5), (14, -6), (15, -7),
+    (16, -13), (17, -9), (18, -9), (20, 9), (21, 14), (22, 99), (23, -11), (25, -8), (20, 6), (22, 19),
+    (25, -5), (12, 53), (20, -6), (23, -9), (15, 7), (23, 5), (8, 11), (2, 7), (6, 6), (21, 13),
+    (23, 10), (21, 14), (20, 7), (18, 5), (6, -8), (9, 45), (11, 6), (12, -5), (16, -8), (18, -10),
+    (19, -5), (20, 5), (21, 29), (22, -9), (23, -6), (24, -5), (27, -5), (1, 7), (22, 5), (0, -12),
+    (2, -6), (4, -11), (5, -44), (7, 38), (8, 7), (9, 48), (11, -9), (13, -7), (14, -7), (15, -10),
+    (16, -10), (17, 11), (18, -13), (19, 16), (20, 50), (22, -12), (23, -13), (24, -9), (25, -17), (27, 17),
+    (16, 5), (3, 5), (25, 11), (20, 19), (1, -5), (11, 6), (20, 9), (21, 7), (15, 7), (21, 7),
+    (21, 13), (5, 6), (9, 9), (20, 14), (8, 5), (21, 7), (17, 5), (21, 8), (6, 5), (8, 8),
+    (6, 11), (6, 5), (16, 26), (21, 6), (18, 11), (25, 6), (0, 14), (1, 17), (5, 17), (5, -15),
+    (11, -5), (15, -9), (16, 5), (17, 19), (18, -6), (19, -11), (21, 27), (22, 23), (24, -7), (28, -5),
+    (5, 12), (21, -6), (22, 19), (16, 14), (21, 10), (24, 10), (19, 5), (23, 12), (1, 9), (22, 5),
+    (1, 7), (2, 9), (3, 9), (22, 12), (1, 6), (23, 6), (11, 13), (14, 6), (2, 9), (0, 27),
+    (3, 8), (5, -10), (6, 7), (10, 10), (11, -7), (12, -7), (13, -6), (14, -5), (15, 6), (20, -9),
+    (22, -10), (24, 12), (25, 5), (26, -9), (18, 5), (20, 23), (4, 5), (25, 8), (9, 9), (25, 5),
+    (15, 8), (11, 6), (15, -5), (16, 9), (22, 10), (23, -5), (25, -7), (28, 5), (25, 17), (18, 9),
+    (25, 7), (5, 6), (20, 11), (11, 5), (19, 36), (20, -8), (21, -8), (2, 8), (17, 7), (21, 6),
+    (5, 7), (20, 11), (27, 6), (5, 10), (18, 6), (5, 6), (0, -5), (1, -5), (9, -5), (13, 29),
+    (20, -7), (21, -5), (23, -7), (24, 12), (25, 8), (28, 5), (3, 5), (21, -6), (23, 27), (26, 5),
+    (27, 7), (25, 6), (26, 11), (15, 14), (17, -5), (25, 8), (1, 5), (1, 7), (2, 13), (12, 11),
+    (6, 10), (8, 8), (17, 7), (5, 5), (24, 28), (25, -8), (22, 5), (19, 7), (24, 7), (22, 12),
+    (21, 11), (14, 21), (23, 6), (22, 5), (19, 5), (12, 13), (13, 6), (16, 11), (17, -8), (19, -10),
+    (6, 7), (16, -5), (20, -5), (21, 8), (22, -5), (23, -6), (25, 22), (21, 6), (20, 7), (21, 5),
+    (20, 16), (3, 8), (5, -8), (6, -7), (9, -7), (16, -6), (17, -6), (18, -8), (19, 13), (20, 24),
+    (21, 27), (23, -5), (25, -7), (2, 5), (14, 9), (15, 7), (21, 7), (25, -6), (25, 14), (5, 9),
+    (4, 8), (1, 32), (17, 5), (20, 5), (23, 6), (0, 8), (15, -6), (25, 5), (19, 7), (19, 6),
+    (1, 17), (17, 14), (18, 15), (20, -5), (21, 11), (23, -10), (25, -5), (21, 5), (23, 9), (23, 8),
+    (23, -6), (25, 30), (0, 5), (21, -5), (25, 37), (7, 5), (20, 5), (1, -8), (23, -7), (25, -8),
+    (26, 67), (27, 7), (11, 11), (4, 5), (17, 58), (18, -7), (19, -5), (20, -6), (21, -9), (20, 7),
+    (22, 6), (16, 5), (25, 12), (0, 11), (10, 12), (20, 9), (17, 10), (19, 6), (21, 6), (18, 6),
+    (22, 5), (23, 10), (17, 5), (0, -9), (1, -8), (2, 9), (4, -11), (5, -15), (6, -12), (8, 5),
+    (9, -5), (11, -11), (12, -6), (14, -8), (16, -12), (17, 30), (18, 15), (19, -16), (20, -24), (21, -7),
+    (22, -11), (23, -14), (24, 77), (25, 31), (27, 7), (15, 5), (9, 27), (21, -6), (15, 7), (15, -8),
+    (16, -8), (19, 92), (20, -5), (21, -11), (22, -5), (25, -9), (23, 15), (3, 5), (1, 11), (2, 7),
+    (17, -5), (23, -5), (24, 28), (25, -5), (17, 6), (0, -5), (6, 5), (9, -6), (13, 28), (20, -5),
+    (21, -8), (23, -7), (24, 11), (25, 8), (5, 5), (23, 18), (1, 8), (18, 9), (1, 5), (18, 5),
+    (23, 11), (5, 44), (21, -7), (23, -6), (21, -5), (25, 9), (20, 6), (23, 7), (15, 5), (1, 6),
+    (13, 7), (27, 7), (20, 9), (24, 7), (23, 7), (22, 12), (22, 5), (23, 19), (23, 5), (17, 18),
+    (22, 9), (23, 6), (10, 7), (20, 5), (1, 6), (2, 9), (17, 5), (18, 5), (20, -5), (21, 13),
+    (19, 5), (21, 6), (0, -7), (1, -14), (2, -26), (3, -15), (5, -20), (6, -18), (7, -18), (8, -14),
+    (9, -26), (10, -32), (11, -49), (12, -34), (13, -29), (14, 28), (15, 108), (16, 106), (17, -47), (18, -59),
+    (19, 51), (20, 7), (21, 11), (22, 126), (23, -101), (24, -6), (25, 88), (26, -13), (27, -10), (28, 16),
+    (10, 10), (12, 8), (16, 5), (21, -6), (23, 17), (18, 5), (17, -5), (18, 7), (21, 7), (25, 5),
+    (1, -7), (4, 7), (10, -6), (15, -6), (17, 33), (18, 14), (19, 6), (22, -5), (23, -16), (25, -12),
+    (27, 12), (18, 7), (18, 5), (17, 6), (25, 6), (1, 9), (5, 6), (23, 5), (3, 6), (24, 6),
+    (22, 5), (18, 7), (13, 7), (4, 6), (6, 7), (17, 8), (15, 6), (1, 6), (17, 8), (1, -5),
+    (4, 20), (25, 19), (17, 13), (27, 6), (15, 5), (16, 6), (18, 10), (21, -6), (22, -5), (21, 11),
+    (3, 10), (20, 8), (21, 10), (21, 6), (16, 6), (5, 13), (5, -6), (18, 7), (28, 7), (3, -6),
+    (5, -7), (6, -6), (7, 10), (8, 10), (10, 5), (11, -7), (12, -6), (17, -10), (18, -5), (19, -16),
+    (20, 6), (21, 14), (22, -5), (24, 13), (27, 9), (17, 8), (22, 7), (11, 9), (21, 5), (25, 5),
+    (24, 20), (17, 7), (28, 11), (1, 7), (2, 9), (3, 9), (17, -5), (18, 10), (1, 19), (4, 7),
+    (14, 6), (0, -16), (1, -32), (2, -13), (3, -16), (4, -24), (5, 35), (6, -13), (7, 30), (8, 9),
+    (9, 57), (12, -9), (13, 31), (14, -27), (15, -27), (16, -12), (17, -37), (19, 10), (20, 33), (21, 18),
+    (22, 12), (23, 6), (26, -10), (12, 6), (13, 7), (16, 8), (17, -7), (19, -10), (1, 31), (9, 22),
+    (21, -7), (4, 8), (7, 9), (20, -5), (23, 10), (21, 6), (26, 7), (0, 5), (13, 6), (17, 5),
+    (25, -5), (1, 6), (1, 5), (16, 9), (21, 5), (0, -6), (1, 16), (5, -7), (6, -5), (9, -7),
+    (10, -6), (11, -5), (12, 20), (15, -6), (16, -5), (18, -7), (19, -5), (20, -5), (21, 10), (22, -6),
+    (24, 7), (26, 39), (27, -6), (0, 9), (1, -5), (2, 15), (5, -6), (15, -5), (17, -6), (20, -6),
+    (23, -7), (24, 15), (25, 13), (26, -5), (27, 11), (28, 9), (4, 5), (20, 10), (19, 11), (27, 7),
+    (22, 5), (3, 7), (9, 14), (1, 8), (9, 7), (15, -5), (16, 8), (18, -5), (20, 5), (22, 9),
+    (23, -5), (28, 8), (1, 5), (23, 6), (18, 7), (25, -5), (27, 5), (0, 9), (5, -7), (6, -5),
+    (9, -7), (16, -5), (17, 17), (18, 6), (19, 19), (20, 19), (21, -12), (22, -9), (23, 13), (25, -10),
+    (25, 13), (21, 10), (1, 13), (1, 5), (1, 6), (14, 12), (22, 8), (15, 5), (15, 5), (22, 9),
+    (6, 6), (22, 9), (23, 5), (5, 13), (1, 7), (16, 7), (20, 15), (6, 10), (14, 8), (15, 8),
+    (1, 5), (5, -8), (12, 23), (15, -5), (17, -6), (18, 8), (3, 6), (25, 10), (15, 7), (18, 13),
+    (23, -5), (0, 8), (1, 6), (6, 8), (21, 5), (22, -6), (17, 7), (18, 9), (6, 5), (23, 5),
+    (17, 5), (16, 5), (19, 18), (22, -5), (17, 5), (14, 12), (24, 8), (23, 6), (0, 20), (17, 6),
+    (19, 10), (25, 5), (14, 6), (16, 7), (19, 5), (21, -5), (5, -9), (7, 15), (9, 6), (20, 6),
+    (11, 5), (20, 5), (21, 6), (21, 6), (15, 6), (5, -8), (15, -10), (16, 24), (19, 32), (21, 14),
+    (23, -6), (19, 6), (22, 7), (23, 12), (21, 8), (23, 19), (6, 7), (2, 8), (17, 5), (18, 8),
+    (21, 8), (0, 5), (10, 8), (20, -6), (23, 5), (18, 6), (15, 5), (1, 18), (3, -7), (4, -10),
+    (5, -30), (6, -14), (7, -8), (8, -6), (9, -20), (10, 15), (11, -14), (13, -8), (14, -11), (15, -20),
+    (16, -19), (17, 25), (18, 32), (19, 26), (20, 86), (21, 24), (22, -11), (23, -8), (24, -11), (25, -7),
+    (28, -12), (15, 7), (7, 5), (5, 29), (7, 27), (20, -5), (21, -5), (23, -5), (26, 5), (22, 8),
+    (7, 5), (0, 20), (25, 7), (5, 5), (20, 6), (5, 6), (0, 6), (19, 8), (20, 14), (21, 7),
+    (21, 5), (20, -5), (21, 5), (18, 5), (26, 10), (4, 12), (5, 43), (6, 11), (9, 7), (17, -7),
+    (18, -5), (19, -5), (20, -7), (23, -10), (25, 5), (18, 12), (15, 9), (16, 5), (21, 6), (5, 17),
+    (21, -7), (18, 5), (18, 10), (5, 6), (6, 5), (26, 8), (18, 5), (21, 5), (18, 13), (4, 9),
+    (17, -9), (20, -6), (21, 17), (25, 5), (26, 6), (27, 7), (15, 7), (24, 15), (1, 8), (15, 7),
+    (21, 6), (25, -6), (27, 17), (7, 5), (1, 6), (17, 6), (8, 15), (19, 8), (17, 48), (18, -6),
+    (21, -7), (5, -5), (11, 28), (12, 11), (17, -6), (23, 5), (17, 5), (15, 7), (10, 7), (9, 9),
+    (20, 24), (21, -5), (16, 5), (20, 7), (6, 8), (1, -11), (3, 7), (4, -8), (5, 18), (6, 12),
+    (9, -7), (10, -5), (16, -6), (17, 15), (18, -5), (19, -5), (20, -11), (21, -10), (22, -7), (23, -12),
+    (24, 37), (25, 18), (26, -5), (27, -6), (20, 6), (6, 5), (15, 9), (1, 5), (0, 14), (21, 9),
+    (23, 5), (13, 7), (25, 5), (1, 6), (2, 5), (3, 8), (25, -6), (3, 7), (9, 5), (10, 14),
+    (18, 5), (19, 9), (21, -6), (23, -5), (18, 8), (4, 5), (23, 8), (0, -16), (1, -5), (3, -12),
+    (4, -18), (7, -10), (8, -10), (9, -8), (11, -32), (12, -17), (14, -10), (15, 7), (16, 20), (17, 31),
+    (18, 30), (19, -21), (21, 38), (22, 19), (23, -21), (24, 6), (25, 21), (27, -12), (28, 24), (17, 5),
+    (1, 6), (11, 5), (12, 5), (1, 10), (6, 8), (28, 7), (0, 5), (1, -5), (3, -16), (4, 21),
+    (5, 8), (6, 8), (7, 13), (9, 7), (11, -18), (12, -10), (13, -7), (14, -9), (15, -11), (16, -14),
+    (17, -5), (18, 7), (19, 6), (20, 13), (22, -13), (23, -16), (25, -6), (26, 14), (27, 26), (5, 11),
+    (16, 5), (27, 7), (23, 6), (23, 5), (15, 14), (23, 24), (1, -6), (4, -5), (5, -8), (9, -7),
+    (10, -9), (11, 18), (15, -6), (16, -5), (18, -5), (19, -8), (20, 18), (21, -5), (22, -5), (23, 83),
+    (25, -9), (28, -5), (1, 5), (22, 10), (1, 9), (4, 29), (25, -9), (23, 10), (23, 23), (25, 6),
+    (1, -15), (3, 6), (4, 45), (5, -12), (6, -5), (9, -6), (10, -5), (11, -7), (12, -5), (14, 96),
+    (16, 11), (17, -8), (18, -7), (19, -6), (20, -5), (21, -13), (22, -5), (23, -26), (25, -12), (1, -5),
+    (4, -5), (5, -9), (6, -5), (9, -5), (10, -6), (11, -7), (13, 8), (14, -6), (17, -10), (18, -7),
+    (20, -8), (21, -5), (22, 15), (23, 75), (25, 10), (28, -5), (21, 7), (25, 6), (2, 6), (3, 7),
+    (22, 5), (15, 6), (23, 5), (1, -7), (5, 7), (6, -6), (9, 11), (10, 6), (11, -8), (12, -5),
+    (15, -6), (18, 13), (19, -7), (20, 19), (21, -5), (22, 10), (25, -6), (21, 29), (9, 5), (3, -5),
+    (4, -5), (6, -6), (11, -10), (14, -6), (16, -5), (18, -8), (19, -7), (20, -12), (21, -5), (22, -8),
+    (23, 107), (28, -5), (2, -5), (4, -6), (5, -5), (6, -5), (9, -6), (10, -5), (11, -8), (12, -5),
+    (14, 7), (16, -5), (17, -5), (19, -8), (22, -5), (23, 46), (24, 8), (25, 11), (26, 7), (27, -5),
+    (18, 8), (0, 10), (1, 11), (2, -12), (4, -16), (5, -19), (7, -9), (8, -8), (9, 15), (11, -16),
+    (12, -10), (14, -9), (15, 33), (16, 32), (17, 12), (18, 26), (20, 18), (21, 19), (22, -8), (23, -11),
+    (24, -9), (25, -20), (26, -17), (17, 6), (15, 5), (5, 5), (18, 9), (19, 5), (0, 6), (0, -31),
+    (2, -21), (3, -20), (4, -16), (5, 71), (6, 48), (7, 8), (8, -17), (9, 36), (10, 8), (11, -52),
+    (12, -27), (13, -28), (14, -41), (15, 45), (16, 19), (17, 34), (18, 21), (19, 59), (20, 28), (21, 35),
+    (22, 26), (23, -83), (24, -26), (25, -34), (26, -28), (27, -17), (13, 13), (23, 28), (0, -5), (1, -6),
+    (5, 15), (15, -6), (16, -5), (17, -8), (18, 12), (19, 15), (21, -13), (22, 17), (23, 20), (1, 10),
+    (3, -7), (4, -5), (5, -6), (6, -5), (9, -7), (11, 20), (12, 17), (13, 15), (18, -12), (20, -7),
+    (21, 10), (22, -10), (23, 5), (24, -7), (25, 7), (26, -5), (18, 6), (0, 6), (9, 7), (1, 8),
+    (2, -8), (3, 6), (4, 26), (5, 44), (6, 34), (7, 13), (10, -10), (11, -13), (13, -5), (15, -6),
+    (16, -14), (17, -13), (18, -15), (19, -15), (20, -33), (21, 7), (22, -17), (25, 13), (27, -10), (28, 8),
+    (1, -5), (5, -19), (6, -7), (9, -11), (10, -7), (11, -7), (12, -5), (15, -9), (16, -8), (17, -16),
+    (18, 27), (19, -12), (20, -25), (21, 54), (22, -9), (23, 85), (25, -9), (27, 23), (28, -5), (23, 23),
+    (9, 12), (19, 5), (22, -5), (23, -9), (28, 10), (17, 9), (18, 5), (9, 10), (21, 9), (1, -6),
+    (2, -7), (3, -7), (4, -8), (5, -21), (6, -11), (7, -6), (10, 112), (11, 106), (12, 10), (13, -8),
+    (14, -7), (15, -17), (16, -13), (17, -19), (18, -12), (19, 21), (20, 12), (21, -10), (22, -18), (23, -32),
+    (24, -9), (25, -23), (26, -7), (27, -8), (28, -9), (15, 8), (19, 8), (10, 7), (5, -5), (9, -5),
+    (15, -5), (16, 9), (18, -5), (19, -6), (21, 19), (22, 22), (25, -5), (22, 6), (1, 12), (1, -6),
+    (6, 6), (8, 7), (16, -5), (17, 12), (18, 10), (21, 5), (22, 6), (23, -9), (25, -11), (18, 6),
+    (21, 10), (19, 8), (21, 5), (21, -5), (22, 11), (18, 14), (6, 10), (9, 6), (27, 7), (6, 10),
+    (1, 5), (15, -10), (16, -6), (19, 86), (20, -8), (21, -14), (25, -11), (1, 6), (5, 13), (9, 10),
+    (1, 5), (11, 8), (6, 8), (23, 18), (25, -5), (27, 5), (22, 7), (1, 7), (2, 9), (3, 9),
+    (1, 19), (21, 7), (17, 6), (5, -9), (6, 62), (11, 7), (17, -5), (20, -7), (21, -5), (25, -7),
+    (15, 6), (22, 10), (0, 11), (1, 20), (3, -5), (4, 15), (5, -27), (7, 10), (9, 6), (10, 11),
+    (11, -7), (15, -7), (16, -5), (18, -10), (19, -9), (20, -7), (21, 19), (22, -9), (26, -7), (27, 7),
+    (1, 6), (4, 6), (5, 16), (6, 36), (9, -6), (10, 7), (11, 5), (15, -6), (17, -9), (19, -7),
+    (21, 7), (22, -7), (23, -12), (25, -8), (25, 10), (20, 9), (18, 6), (1, 6), (21, 5), (19, 9),
+    (20, 15), (21, 6), (5, 5), (16, 5), (21, 5), (22, 6), (22, 6), (1, -7), (22, 10), (19, 10),
+    (21, 5), (4, 5), (0, 7), (21, 5), (16, 7), (21, 7), (20, 6), (21, -5), (0, -5), (1, 42),
+    (4, 84), (5, -20), (6, -7), (9, -5), (14, -5), (15, -5), (18, -5), (19, -5), (20, -5), (21, -9),
+    (23, -8), (25, -11), (17, 5), (18, 7), (21, 13), (0, 12), (1, 15), (5, -15), (18, 5), (20, -10),
+    (23, -5), (28, 6), (19, 10), (18, 6), (12, 6), (4, 12), (21, 6), (13, 11), (17, 5), (21, -7),
+    (25, 29), (23, 12), (5, 6), (17, -5), (19, -7), (23, 5), (17, 6), (18, 10), (21, 8), (22, 5),
+    (10, 5), (21, 7), (19, 6), (19, 7), (1, 14), (19, 5), (1, 6), (5, 5), (17, 6), (11, 18),
+    (23, 8), (22, 5), (18, 34), (19, -6), (20, -5), (23, 5), (27, 13), (11, 24), (11, 13), (25, 5),
+    (20, 6), (21, 8), (9, 5), (2, 7), (17, 7), (19, 6), (6, 5), (18, 6), (14, 6), (5, -5),
+    (15, -8), (17, 5), (18, -7), (21, -16), (22, 32), (23, 22), (5, 6), (4, 8), (25, 10), (21, 7),
+    (23, 7), (1, 17), (15, -8), (21, 6), (28, 6), (26, 7), (22, 5), (5, 5), (17, 9), (15, 14),
+    (16, -5), (19, 7), (21, 14), (22, -5), (28, 6), (22, 7), (17, 7), (25, 7), (20, 5), (5, -5),
+    (28, 7), (0, 7), (1, 12), (0, -14), (1, 12), (3, -5), (4, 7), (5, 16), (7, 8), (9, 5),
+    (10, 5), (11, -11), (13, -7), (14, -10), (16, -5), (17, -5), (18, -5), (21, 22), (22, -14), (25, -24),
+    (26, 5), (27, -9), (28, 24), (5, 6), (21, 9), (15, 10), (22, 16), (20, 23), (11, 6), (0, 6),
+    (1, 16), (3, 45), (4, 30), (5, -8), (9, -5), (11, -5), (17, -5), (19, -6), (20, -6), (21, -9),
+    (22, -6), (23, -11), (24, -10), (25, 11), (26, -6), (27, -7), (19, 6), (21, 11), (1, -5), (11, 6),
+    (20, -6), (21, 5), (1, 9), (3, 5), (14, 11), (26, 13), (11, 9), (23, 14), (16, 7), (20, 6),
+    (8, 5), (1, -5), (5, 29), (6, -6), (7, 26), (16, 15), (19, 9), (20, -12), (21, -14), (23, -6),
+    (25, -7), (17, 31), (21, -5), (0, 45), (2, -11), (3, -6), (5, -10), (6, -6), (7, -6), (8, -7),
+    (11, -14), (12, -12), (13, -11), (14, -13), (15, -12), (16, -15), (17, -10), (18, -14), (19, 24), (21, -13),
+    (22, -7), (23, -5), (24, 16), (25, 42), (27, 43), (23, 5), (14, 12), (1, -6), (5, -5), (9, -5),
+    (16, -11), (17, -8), (18, -8), (20, 13), (22, 74), (23, -8), (25, -8), (11, 11), (0, 29), (1, 24),
+    (2, -6), (3, -9), (5, -10), (6, -9), (12, 6), (16, -7), (17, -7), (18, 8), (22, -6), (23, -5),
+    (26, -6), (27, 16), (0, 11), (1, 21), (4, -5), (6, 6), (9, -10), (10, 9), (11, -5), (13, -5),
+    (16, -9), (17, 29), (18, 5), (19, -13), (20, 10), (21, 17), (22, -12), (23, 7), (24, -8), (25, -20),
+    (26, -5), (0, 23), (1, 26), (4, -10), (5, -8), (8, -5), (9, -12), (11, -11), (13, -9), (15, -5),
+    (16, -8), (18, 10), (19, -9), (20, -7), (21, 14), (22, -5), (23, -7), (24, -10), (25, 42), (26, -12),
+    (28, 16), (19, 13), (17, 5), (23, 8), (1, -8), (2, 21), (18, 7), (1, -11), (4, -5), (5, -12),
+    (6, -8), (9, -8), (10, -6), (11, -8), (12, -5), (14, -9), (15, 181), (16, -23), (17, 25), (18, 39),
+    (19, -18), (20, -10), (21, -40), (22, -21), (23, -19), (24, -5), (25, -7), (27, -5), (28, -7), (1, 13),
+    (3, -6), (11, 16), (13, 14), (17, -6), (19, -7), (23, 13), (24, -5), (15, 5), (5, -6), (6, 14),
+    (16, 9), (18, 6), (22, -5), (17, 10), (5, 5), (6, 17), (7, -7), (9, 6), (12, 6), (14, -7),
+    (16, 20), (18, 8), (20, 15), (21, 23), (22, -11), (23, -7), (24, -7), (25, -30), (26, -10), (15, 8),
+    (25, 5), (16, 6), (16, 11), (19, 6), (21, 7), (5, 6), (19, -7), (21, -8), (23, 6), (10, 9),
+    (1, 9), (15, -5), (21, 5), (0, 10), (1, 8), (25, 7), (28, 7), (16, 10), (6, 11), (23, 6),
+    (18, 6), (22, 5), (5, 5), (0, -12), (1, -16), (2, -5), (4, -10), (6, -10), (9, -8), (10, -11),
+    (12, -8), (15, -13), (16, -15), (17, -10), (19, 14), (20, -6), (21, -7), (22, 6), (23, 39), (24, -14),
+    (25, 52), (26, 15), (27, 19), (28, 5), (1, 6), (18, 8), (16, 9), (21, 12), (22, -5), (15, 12),
+    (23, 5), (11, 24), (13, 56), (21, -6), (24, -6), (25, -15), (1, 7), (6, 5), (21, 5), (5, -6),
+    (10, 10), (18, -9), (19, -5), (20, 48), (21, -5), (27, 5), (1, 6), (5, 12), (5, 8), (21, 8),
+    (23, 9), (18, 9), (16, 8), (2, 5), (18, 10), (19, 12), (6, 7), (17, 5), (5, -5), (9, -8),
+    (10, 15), (12, 5), (15, -6), (19, 17), (20, 13), (21, -7), (22, 5), (23, -9), (20, 5), (21, 5),
+    (1, -5), (5, -5), (15, 41), (16, 10), (17, -8), (19, -8), (20, -5), (22, 11), (23, -7), (14, 20),
+    (14, 5), (1, -7), (5, 67), (7, 24), (10, -5), (15, -6), (17, -6), (19, -5), (20, 5), (21, -15),
+    (22, -6), (7, 10), (22, 6), (5, 7), (21, -5), (23, 11), (21, 6), (8, 5), (5, 6), (20, 5),
+    (23, 6), (18, 5), (1, 5), (9, 8), (10, 48), (11, -9), (20, -7), (21, -5), (23, -6), (6, 6),
+    (27, 7), (23, 9), (16, 20), (20, 9), (6, 10), (15, 7), (23, 5), (6, 5), (1, -5), (5, 20),
+    (6, -5), (17, 19), (18, -11), (19, -6), (21, 31), (23, -11), (19, 5), (0, -5), (17, -14), (21, -5),
+    (24, 20), (26, 12), (23, 11), (17, 7), (15, 5), (16, 8), (17, 13), (19, 12), (21, -6), (6, 10),
+    (25, 6), (14, 5), (1, 9), (14, 16), (21, -5), (5, -5), (17, -6), (18, 22), (19, 11), (20, 9),
+    (21, -6), (23, -6), (25, -6), (27, 12), (18, 5), (21, 6), (4, 5), (25, 5), (11, 12), (18, 6),
+    (23, 22), (25, -8), (1, -7), (5, 6), (9, 13), (10, 12), (16, -5), (18, -6), (20, 6), (22, -7),
+    (25, 17), (2, 7), (11, 5), (20, 14), (18, 9), (22, 5), (1, 11), (28, 7), (4, 5), (23, 5),
+    (11, 5), (16, 8), (20, -7), (21, -7), (1, 6), (2, 10), (3, 11), (25, -6),
 ];

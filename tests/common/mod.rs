@@ -413,8 +413,9 @@ pub fn code_only() -> Classifier {
 /// in `replies.jsonl`, then `fresh/`, then `fresh2/`, then `fresh3/`, then `fresh4/`, then
 /// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`, then `fresh10/`,
 /// then `fresh11/`, then `fresh12/`, then `fresh13/`, then `fresh14/`, then `fresh15/`,
-/// then `fresh16/`, then `fresh17/`, then `fresh18/`, then `fresh19/`, then `fresh20/`.
-pub const TUNING_FILES: [&str; 21] = [
+/// then `fresh16/`, then `fresh17/`, then `fresh18/`, then `fresh19/`, then `fresh20/`,
+/// then `fresh21/`.
+pub const TUNING_FILES: [&str; 22] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -436,6 +437,7 @@ pub const TUNING_FILES: [&str; 21] = [
     "fresh18/replies.jsonl",
     "fresh19/replies.jsonl",
     "fresh20/replies.jsonl",
+    "fresh21/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

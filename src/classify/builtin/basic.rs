@@ -96,6 +96,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .codes("550 553")
         .at(&[S::MailFrom]),
     );
+    v.push(r("rfc1870.552_mail", C::MessageTooBig, "552 to MAIL FROM: the SIZE we declared exceeds the server's fixed maximum, a permanent refusal of this message (RFC 1870 §6)")
+        .codes("552").at(&[S::MailFrom]));
     v.push(r("rfc5321.552_data", C::MessageTooBig, "552 after the data: exceeded storage allocation, i.e. too big (RFC 5321 §4.2.2, RFC 1870)")
         .codes("552").at(&[S::DataEnd, S::Bdat, S::Data]));
     v.push(

@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -109,7 +109,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
-                 "too many recent messages", "thread limit exceeded", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
+                 "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for {this |the |}recipient", "recipient rate limit",
+                 "too many messages for {this|the} recipient", "recipient has reached their", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -175,7 +176,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "to many messages",
             "messaging limit*",
             "rate overlimit",
-            "recipient rate limit",
             "too many emails",
             "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "received this hour",
             "excessive volume", "deferred due to excessive", "unexpected volume", "message per connection", "messages per connection", "messages per session",
@@ -232,6 +232,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "mail limit",
             "rate control",
             "outbound mail quota",
+            "message count quota", "{mails|e-mails|nachrichten} pro {stunde|tag}", "{correos|mensajes} por {hora|día}", "{messages|courriels} par {heure|jour}", "message quota exceeded", "policy rejection- quota exceeded",
+            "{outgoing|outbound} limit*", "{outgoing|outbound} {message|messages|mail|email|send|sending} {limit*|quota}", "allowed outgoing messages",
+            "send limit exceeded", "{messages|emails|mails} limit", "monthly limit", "message limit for {today|the day}",
+            "too many failed {attempts|login attempts|logins|authentication attempts|auth attempts}", "in a short time",
             "outbound quota",
             "may only send",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",

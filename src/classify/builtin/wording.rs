@@ -15,6 +15,17 @@ const NETWORK: &[&str] = &["connection refused", "connection timed out", "timed 
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
+        r("text.from_header_not_permitted", C::SenderRejected,
+          "the header From is an address the (authenticated) sender may not use: the sender is refused, not the message's format (submission servers' 'From header not owned by authenticated user')")
+            .t(&["from header address rejected", "not authorized to send as", "not authorised to send as",
+                 "from header {is not|not} {owned|allowed|permitted}", "{header from|from header} must match", "from header sender domain not verified"]),
+    );
+    v.push(
+        r("text.from_alignment", C::SenderAuthentication,
+          "SPF or DKIM does not align with the header From domain (DMARC alignment)")
+            .t(&["{spf|dkim|dmarc} from header alignment", "{spf|dkim|dmarc} alignment", "header from alignment", "from header alignment"]),
+    );
+    v.push(
         r("text.content_format", C::ContentFormat,
           "the message breaks RFC 5322/5321 format rules (Gmail RfcMessageNonCompliant, duplicate or bad headers, 8-bit data, bare LF)")
             .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
@@ -26,7 +37,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
-                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "malformed mail header*", "no valid headers",
+                 "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid"]),
     );
     v.push(
@@ -100,7 +111,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.scanner_failure", C::ServerError,
           "the receiver's own virus or spam scanner failed or is not ready: a receiving-side processing failure, not a verdict on the message")
             .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scan failed", "scanning failed", "unable to scan",
-                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable", "connect to rspamd", "connect to spamd", "connect to clamd", "connect to amavis", "scanner malfunction"])
+                 "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable", "connect to rspamd", "connect to spamd", "connect to clamd", "connect to amavis", "scanner malfunction",
+                 "{scanner|virus scanner|spam scanner|spam check|spam checker|virus check|content filter|spam filter|antivirus|anti-virus} temporarily unavailable"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -112,7 +124,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
-                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro"]),
+                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro",
+                 // Spanish, Portuguese, French, Italian, German
+                 "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
+                 "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang"]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -137,7 +152,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
-                 "fake sender", "not owned by user", "from domain not trusted", "domain name required for sender", "sender address must contain",
+                 "fake sender", "not owned by user", "absenderdomäne", "absender {nicht zulässig|abgelehnt|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
                  "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
@@ -285,6 +300,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         )
         .t(&[
             "relay access denied",
+            "{relaying|relay} {is |}disabled",
             "relaying denied",
             "relay denied",
             "relay not permitted",
@@ -474,7 +490,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
-                 "disabled recipient", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
+                 "disabled recipient", "recipient disabled", "{domain|organization|organisation} {is |}{disabled|inactive}", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "mailbox is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
