@@ -11,7 +11,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("auth.too_many_failures", C::AuthFailed,
           "too many failed AUTH attempts from us (a lock-out after failed logins): our own credentials, however the reply names our IP or a rate")
             .t(&["too many authentication failures", "too many auth failures", "too many login failures", "too many failed logins",
-                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*"]),
+                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*", "too many failed attempts", "too many failed auth attempts"]),
     );
     v.push(
         r("auth.too_many_attempts", C::RateLimited,
@@ -231,11 +231,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "daily message limit",
             "mail limit",
             "rate control",
-            "outbound mail quota",
             "message count quota", "{mails|e-mails|nachrichten} pro {stunde|tag}", "{correos|mensajes} por {hora|día}", "{messages|courriels} par {heure|jour}", "message quota exceeded", "policy rejection- quota exceeded",
             "{outgoing|outbound} limit*", "{outgoing|outbound} {message|messages|mail|email|send|sending} {limit*|quota}", "allowed outgoing messages",
             "send limit exceeded", "{messages|emails|mails} limit", "monthly limit", "message limit for {today|the day}",
-            "too many failed {attempts|login attempts|logins|authentication attempts|auth attempts}", "in a short time",
+            "in a short time",
             "outbound quota",
             "may only send",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",
