@@ -3988,6 +3988,13 @@ fn twenty_first_round_words_from_the_retired_fresh21() {
             Scope::Destination,
         ),
         (
+            "535 5.7.0 Monthly messages limit reached",
+            S::Unknown,
+            C::RateLimited,
+            P,
+            Scope::Destination,
+        ),
+        (
             "451 4.7.4 too many recipients in a short time, please retry later",
             S::RcptTo,
             C::RateLimited,
@@ -4040,8 +4047,12 @@ fn twenty_first_round_words_from_the_retired_fresh21() {
             Scope::Message,
         ),
     ]);
-    // A sending quota quoted without a code (a hoster's own account of it).
-    let v = c().classify_text("Message count quota exceeded", S::Unknown);
-    assert_eq!(v.category, Some(C::RateLimited), "{}", v.rule);
-    assert_eq!(v.scope, Scope::Destination, "{}", v.rule);
+    // Not a recipient's throttle, nor a burst: the words stay with their own causes.
+    let v = c().classify_text(
+        "552 5.2.2 Recipient has reached their mailbox quota",
+        S::RcptTo,
+    );
+    assert_eq!(v.category, Some(C::MailboxFull), "{}", v.rule);
+    let v = c().classify_text("554 Empty From header not allowed", S::DataEnd);
+    assert_eq!(v.category, Some(C::ContentFormat), "{}", v.rule);
 }

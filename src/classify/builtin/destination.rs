@@ -109,8 +109,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
-                 "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for {this |the |}recipient", "recipient rate limit",
-                 "too many messages for {this|the} recipient", "recipient has reached their", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
+                 "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for this recipient", "recipient rate limit",
+                 "too many messages for this recipient", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -231,10 +231,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "daily message limit",
             "mail limit",
             "rate control",
-            "message count quota", "{mails|e-mails|nachrichten} pro {stunde|tag}", "{correos|mensajes} por {hora|día}", "{messages|courriels} par {heure|jour}", "message quota exceeded", "policy rejection- quota exceeded",
+            "{mails|e-mails|nachrichten} pro {stunde|tag}", "{correos|mensajes} por {hora|día}", "{messages|courriels} par {heure|jour}", "policy rejection- quota exceeded",
             "{outgoing|outbound} limit*", "{outgoing|outbound} {message|messages|mail|email|send|sending} {limit*|quota}", "allowed outgoing messages",
-            "send limit exceeded", "{messages|emails|mails} limit", "monthly limit", "message limit for {today|the day}",
-            "in a short time",
+            "send limit exceeded", "monthly {messages |emails |mails |}limit", "message limit for {today|the day}",
+            "too many {recipients|messages|mails|emails} in a short time",
             "outbound quota",
             "may only send",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",

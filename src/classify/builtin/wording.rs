@@ -18,7 +18,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.from_header_not_permitted", C::SenderRejected,
           "the header From is an address the (authenticated) sender may not use: the sender is refused, not the message's format (submission servers' 'From header not owned by authenticated user')")
             .t(&["from header address rejected", "not authorized to send as", "not authorised to send as",
-                 "from header {is not|not} {owned|allowed|permitted}", "{header from|from header} must match", "from header sender domain not verified"]),
+                 "from header {is not|not} {owned|permitted}", "from header not allowed for this {account|user}", "{header from|from header} must match", "from header sender domain not verified"]),
     );
     v.push(
         r("text.from_alignment", C::SenderAuthentication,
@@ -490,7 +490,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
-                 "disabled recipient", "recipient disabled", "{domain|organization|organisation} {is |}{disabled|inactive}", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
+                 "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "mailbox is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
@@ -500,6 +500,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid", "account has been blocked"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("rcpt.domain_disabled", C::MailboxDisabled,
+          "at RCPT, the recipient's domain or organisation is switched off ('Domain disabled', 'Domain is inactive', 'Organization disabled'): the address exists but takes no mail")
+            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}"])
+            .at(&[S::RcptTo])
             .scope(Scope::Recipient),
     );
     v.push(
