@@ -109,7 +109,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "this recipient receives mail too fast (Gmail 4.2.1/5.2.1 ReceivingRate, Outlook, Mail.ru per-mailbox ratelimit): only this recipient must wait")
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
-                 "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for this recipient", "recipient rate limit",
+                 "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for this recipient",
                  "too many messages for this recipient", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
             .scope(Scope::Recipient),
     );
@@ -176,6 +176,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "to many messages",
             "messaging limit*",
             "rate overlimit",
+            "recipient rate limit",
             "too many emails",
             "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "received this hour",
             "excessive volume", "deferred due to excessive", "unexpected volume", "message per connection", "messages per connection", "messages per session",
