@@ -1100,9 +1100,17 @@ fn scope_for(
             code.is_some_and(|c| c != ReplyCode::SERVICE_NOT_AVAILABLE)
                 && rule_scope != Some(Scope::Destination)
         }
-        Category::Protocol | Category::Policy | Category::Network | Category::Dns => {
+        Category::Protocol | Category::Network | Category::Dns => {
             rule_scope != Some(Scope::Destination)
         }
+        // A policy rule that names the recipient (a suppressed address, Postfix's
+        // "Recipient address rejected") still holds only that recipient when the refusal
+        // comes after the data; before RCPT there is no recipient, and the stage decides.
+        Category::Policy => match rule_scope {
+            Some(Scope::Destination) => false,
+            Some(Scope::Recipient) => !matches!(stage, Stage::Data | Stage::DataEnd | Stage::Bdat),
+            _ => true,
+        },
         _ => false,
     };
     if stage_scoped {

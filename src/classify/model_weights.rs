@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 9368 (feature, category) entries.
+//! 29 categories, 4000 features, 9033 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-31, 33, -35, -26, -18, 19, -35, -53, -74, -26, -17, 49, -11, 1, -27, -14, -29, 33, 19, -14, 6, 83, -9, 115, -2, 92, -1, -25, -3];
+pub(super) static PRIOR: [i32; 29] = [-33, 30, -31, -25, -17, 19, -37, -55, -73, -25, -14, 55, -12, 3, -25, -17, -29, 30, 17, -15, 7, 85, -8, 117, -2, 90, -2, -27, -5];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -66,13 +66,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x00393c3a, // b:dsl example
     0x0049d3ad, // w:method
     0x0066cbc7, // b:deliver to
+    0x00702610, // w:doğrulama
     0x00745502, // b:rejected no
+    0x00859e23, // b:rejected go
     0x00d8753c, // b:permitted to
     0x00d933e5, // w:forbidden
     0x00e467d9, // w:rhsbl
     0x00e71462, // b:messages to
     0x010eed75, // b:org policy
     0x01180035, // p:subt
+    0x01262f2e, // w:byte
     0x013f1302, // b:is achieved
     0x014502f9, // b:delivered reason
     0x01653105, // p:trou
@@ -91,6 +94,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0231485e, // w:live
     0x023b1507, // b:but your
     0x02400a0a, // b:auth not
+    0x02402df5, // b:not support
     0x02435c2b, // w:spaces
     0x024b96a0, // p:canc
     0x02510213, // b:requested action
@@ -120,18 +124,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
-    0x0457ae1a, // b:internal failure
     0x04c13d57, // b:invalid recipient
     0x04c1572a, // w:filtering
     0x04e43d59, // b:and no
     0x04e7b73d, // b:www spamcop
-    0x050e8ca7, // b:https dnsbl
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
+    0x051ff7b8, // w:permissions
     0x05341a20, // w:setting
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
     0x05758204, // b:cloud policy
+    0x058cdbd4, // b:this port
     0x05bc4f3b, // b:unrouteable address
     0x060e86cb, // b:at the
     0x060ef06d, // b:example edu
@@ -144,6 +148,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x068bce4c, // b:exceeded mailbox
     0x069559bd, // w:agent
     0x06997f96, // b:host name
+    0x069c4d01, // w:run
     0x06fd2045, // b:sent from
     0x070000e3, // w:neko
     0x070c1227, // b:like spam
@@ -174,6 +179,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0866ef38, // b:by one
     0x0867e5bd, // b:net or
     0x0870c728, // w:cloudmark
+    0x089bb5ae, // b:ehlo required
     0x089f1770, // b:jp recipient
     0x08c3ba8e, // b:conform to
     0x08c4020b, // w:delivering
@@ -205,7 +211,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
     0x09da4096, // p:wait
-    0x09db2be1, // b:html sender
     0x09f48868, // b:quota exceeded
     0x0a054be4, // b:authenticate with
     0x0a081a67, // w:crlf
@@ -232,7 +237,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b92fafd, // s:rcpt_to
     0x0b9d2701, // b:it on
     0x0ba21b8f, // w:progress
-    0x0ba44516, // b:helo not
+    0x0ba47564, // w:parsing
     0x0ba78056, // w:instead
     0x0bb5359e, // b:credentials for
     0x0be3999b, // b:system if
@@ -275,6 +280,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dc51b12, // e:x.7.23
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
+    0x0df51c4a, // b:address try
     0x0df65d00, // b:use this
     0x0dfc9a08, // p:forb
     0x0e12211e, // b:can be
@@ -290,7 +296,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0ebf98bb, // b:we are
     0x0edff606, // w:isn
     0x0ee9186c, // p:abus
-    0x0f04f641, // b:isp example
+    0x0efcd132, // b:temporarily unable
+    0x0f24e89c, // w:dangerous
     0x0f32a0f8, // b:documentation https
     0x0f4bab17, // p:cann
     0x0f5ae8da, // b:recipient unknown
@@ -317,17 +324,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x100a9c59, // w:double
     0x10246166, // p:disc
     0x10740256, // b:address not
-    0x10769aaf, // b:header if
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
     0x1094cfee, // w:proper
     0x10bb5d4f, // w:prevents
     0x10d742e5, // b:system storage
     0x1137a8dc, // b:is denied
-    0x11448417, // b:ht how
     0x1152f0c8, // p:gate
+    0x1154226a, // w:pdf
     0x1158b88f, // b:information aup
-    0x116e8b9c, // b:gmail com
     0x117e5466, // b:client blocked
     0x117ee21b, // p:tryi
     0x11a22174, // b:parameters not
@@ -337,7 +342,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11e8faa1, // b:please read
     0x11f7decd, // w:accepted
     0x1207d450, // b:ru is
-    0x120ea50d, // b:line is
     0x12170434, // b:authentication canceled
     0x121c46d6, // w:line
     0x12300baf, // b:nullmailer queue
@@ -346,10 +350,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12779618, // p:port
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
+    0x12b6121e, // b:domain owner
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12d95b27, // b:end of
     0x12fca1e7, // p:forg
+    0x130cb664, // b:username and
     0x132ec790, // e:x.3.1
     0x1341c31f, // w:vulani
     0x134ce7a7, // b:un destinataire
@@ -371,6 +377,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
+    0x1440db68, // b:character set
     0x144221b8, // b:address or
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
@@ -392,8 +399,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x160410b0, // b:smtp relay
     0x1608ec32, // p:kiji
     0x162ecc49, // e:x.3.2
-    0x1630dd23, // b:get removed
-    0x1649937d, // b:error send
     0x166560b6, // b:to sending
     0x166b6242, // p:tran
     0x16763412, // b:service error
@@ -404,10 +409,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
+    0x171c045f, // b:com html
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
     0x17393ae2, // w:previously
-    0x176539b4, // b:hostname is
     0x1766f0e0, // b:domain name
     0x176ce26c, // b:sending mail
     0x176e7b4d, // b:en latest
@@ -423,6 +428,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17f76ff4, // b:user unknown
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
+    0x185aae99, // b:missing domain
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
@@ -442,19 +448,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18fd1cec, // b:fatal sorry
     0x190d5439, // b:by zen
     0x19101149, // w:administrator
+    0x192e5800, // w:capacity
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
-    0x197f3e67, // b:has blocked
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
     0x19d2a09d, // b:information go
     0x19e51545, // b:that sender
-    0x1a20051b, // b:forbidden attachment
     0x1a4c33ca, // b:been denied
     0x1a4f0eeb, // p:goog
     0x1a53a858, // b:org relay
-    0x1a5997eb, // b:header based
     0x1a84adcb, // b:email addresses
     0x1a8c7814, // b:error occurred
     0x1aaa3f99, // w:previous
@@ -480,6 +484,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1be85942, // w:ips
     0x1bf23f3d, // p:effe
     0x1bf3791a, // b:storing message
+    0x1c029cbf, // w:ies
     0x1c0368ec, // w:temporarily
     0x1c0bfd13, // b:your provider
     0x1c15f7b0, // p:chec
@@ -517,15 +522,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1da1b829, // p:rang
     0x1da37bc6, // w:greylisted
     0x1da4a1ed, // b:in rcpt
-    0x1db06cdc, // b:is forbidden
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
-    0x1df302c0, // b:id bounce
     0x1df393da, // b:disk space
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
-    0x1e24fe42, // b:https man
     0x1e388d18, // p:chku
     0x1e3a4baa, // b:receive email
     0x1e4cccd6, // b:or unnecessary
@@ -553,9 +555,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f6ba155, // p:rate
     0x1f719912, // p:alig
     0x1f8b1885, // b:bin help
+    0x1f94dc83, // b:error error
     0x1fa75991, // p:agai
     0x1faca135, // b:correct helo
-    0x1fbaf67b, // b:jane example
     0x1fbebb9b, // b:bad reputation
     0x2002b5be, // w:nicht
     0x200d741c, // w:accept
@@ -569,7 +571,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x206e4a9d, // b:spamhaus org
     0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
-    0x207f3635, // b:help mail
     0x20a64982, // b:has dmarc
     0x20a729ef, // b:error authentication
     0x20a9da01, // b:sequence of
@@ -582,22 +583,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x20d5fc8a, // b:executable attachment
     0x20efcee0, // w:bulk
     0x2103cd70, // b:address to
-    0x2109526f, // b:have yahoo
     0x210e0719, // w:linkid
     0x21230367, // b:too high
     0x212f73fa, // b:bl spamcop
     0x213765cc, // w:mailbox
-    0x213d4fe4, // b:frozen see
     0x2140a36c, // b:sender email
     0x2151e460, // b:bl ip
     0x21778062, // b:don accept
-    0x2181058c, // b:gmx net
     0x21859fdc, // b:is in
     0x218848ed, // w:cloud
     0x21902316, // w:limited
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
+    0x21c8e06d, // w:contained
     0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
@@ -622,7 +621,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x235a852b, // p:larg
     0x235fabf5, // p:poli
     0x2368e2d9, // b:email example
-    0x237cfd59, // b:in recipient
     0x23874863, // w:restrictions
     0x23b07b4b, // w:nobody
     0x23c4e7c4, // w:nullmx
@@ -653,15 +651,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x259e9972, // w:reverse
     0x25accf32, // w:correct
     0x25ba6369, // b:match the
-    0x25db0edc, // b:ip blocked
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
-    0x25eb242c, // b:expected rcpt
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
     0x26224571, // p:dire
     0x2624142b, // w:character
     0x2629e335, // b:unfortunately messages
+    0x263584fe, // b:ip unknown
+    0x2649518b, // b:insufficient storage
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
     0x267ecf12, // b:schleuder org
@@ -703,7 +701,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
-    0x2948992f, // b:from parameters
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
     0x29770cf7, // b:by the
@@ -721,6 +718,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a202ac0, // b:help please
     0x2a3a19b2, // w:file
     0x2a472a83, // w:passing
+    0x2a59b732, // b:emails sent
     0x2a687b13, // b:sending too
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
@@ -755,7 +753,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
     0x2cb27dc5, // w:nice
-    0x2cb8bb10, // b:has failed
     0x2cc2ae80, // w:hops
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
@@ -763,10 +760,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2cf174e7, // b:please go
     0x2cf31fd1, // e:x.4.1
     0x2cfdaf1e, // w:prohibited
-    0x2d18ed66, // b:fr recipient
     0x2d1c7526, // b:authentication failed
     0x2d2288c2, // b:rejected not
-    0x2d23b211, // b:found example
     0x2d519abc, // e:x.2.0
     0x2d59069c, // b:reply to
     0x2d65a772, // b:sorry we
@@ -781,6 +776,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2dd7724e, // b:vulani has
     0x2df32164, // e:x.4.6
     0x2df61049, // b:send ehlo
+    0x2e185276, // b:message headers
     0x2e18834f, // b:mailbox here
     0x2e1a5731, // b:it contains
     0x2e1cfe8b, // b:to mail
@@ -802,6 +798,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f14477e, // w:access
     0x2f2740f5, // w:scan
     0x2f2e850e, // b:regards your
+    0x2f2f2295, // p:mome
     0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
@@ -834,6 +831,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30e35be9, // b:com invalid
     0x30f29a59, // b:empty message
     0x30f3261d, // e:x.4.5
+    0x3100c7ee, // p:kiml
     0x3127130c, // p:usin
     0x313ea208, // e:5.3.4
     0x3160ab63, // p:late
@@ -841,12 +839,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x316a8175, // b:send messages
     0x318975b8, // p:whic
     0x31a1968b, // b:the message
-    0x31a92ef7, // b:is configured
     0x31c582ec, // b:provide valid
     0x31c687f6, // w:host
     0x31cae124, // b:data command
     0x31f0aa68, // w:feel
-    0x31fcf23b, // b:has one
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
     0x323092b7, // b:spam if
@@ -862,10 +858,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x32856e3d, // w:traffic
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
+    0x32b34446, // b:return path
+    0x32c2afb9, // b:to dmarc
     0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
-    0x33319fb3, // b:failures try
     0x3335e5c8, // b:message length
     0x33419562, // b:your list
     0x33792f8c, // b:violation reason
@@ -878,15 +875,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33e58bc2, // b:data failed
     0x3407f8ec, // w:bare
     0x34193ac1, // w:mechanism
+    0x341df911, // b:reverse lookup
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x346521a3, // b:libsisimai org
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
+    0x34833033, // b:correct this
     0x3493b4e2, // b:since part
     0x34a8d844, // w:blocked
     0x34afd37e, // b:address user
-    0x34f13d75, // b:krs yahoo
     0x3501fb53, // w:spool
     0x353ea854, // e:5.3.0
     0x3562349e, // b:your address
@@ -906,8 +904,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
     0x36956a67, // b:exceeds size
+    0x36bb18bd, // b:rejected reverse
     0x36ca5557, // b:not rfc
-    0x36d6909c, // b:haineko org
     0x36e15cdb, // b:your sender
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
@@ -915,7 +913,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3710649f, // b:account user
     0x37114d53, // p:asci
     0x371160f9, // p:gmai
-    0x3713dae7, // b:from ips
     0x373eab57, // w:find
     0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
@@ -936,19 +933,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38251d0c, // b:the postmaster
     0x38258fa0, // b:dns entry
     0x38414d62, // b:accepted due
+    0x3845db74, // p:capa
     0x385e8abf, // w:reputation
     0x386ccde4, // w:tried
     0x3871a419, // b:match authenticated
     0x3883ad31, // b:your server
     0x38870e4c, // b:recipientnotfound recipient
     0x389226f0, // b:org server
-    0x3893edf3, // b:https sender
     0x389405fd, // w:bounces
     0x38cc55f1, // w:wrong
     0x38ee0858, // w:likely
     0x38f2ba1a, // b:exceeded please
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
+    0x390f306e, // b:in smtp
     0x391e7658, // p:mail
     0x3949e86b, // b:data is
     0x394d04a2, // b:output error
@@ -976,6 +974,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3adb73d9, // b:reset request
     0x3b03b845, // w:duplicate
     0x3b1a4b87, // b:only one
+    0x3b1e797e, // p:main
     0x3b24db66, // w:invalide
     0x3b2fa3b2, // b:org schleuder
     0x3b308733, // b:org instead
@@ -1025,7 +1024,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3eb00ea6, // b:will be
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
-    0x3ed5b84e, // b:full over
     0x3f05b0c3, // w:home
     0x3f05b525, // p:berk
     0x3f0f7540, // p:macr
@@ -1035,11 +1033,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3f327654, // w:alice
     0x3f43d704, // c:4xx
     0x3f82a7f7, // b:example comcast
+    0x3f8640ed, // b:message try
     0x3f8d7538, // p:spec
     0x3fb1dfcf, // b:docomo ne
     0x3fc3e378, // w:their
     0x3fdeb6dd, // b:from servers
     0x3fe74260, // b:unknown in
+    0x40361469, // b:your account
     0x40364b43, // w:argument
     0x404c5930, // b:error delivering
     0x404e5d02, // b:mail servers
@@ -1055,6 +1055,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40e0555b, // w:certificate
     0x40f77104, // b:blocked for
     0x410564b3, // b:attachments are
+    0x4122a6f8, // b:missing required
     0x413584fc, // w:click
     0x413bd245, // p:beli
     0x413c6035, // p:alte
@@ -1081,6 +1082,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x42fa215b, // b:infected with
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
+    0x4330b5a7, // w:normal
     0x43340095, // b:from email
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
@@ -1101,8 +1103,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x446cd06e, // w:post
     0x446ded23, // p:writ
     0x44770364, // w:icloud
+    0x449ed277, // w:special
     0x449ed317, // b:your system
     0x44a6b515, // b:is rejected
+    0x44b2e34c, // p:patt
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
     0x44d2afa7, // b:cannot verify
@@ -1117,7 +1121,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
-    0x4594054f, // b:http example
     0x45d60667, // b:me who
     0x45dd90c0, // b:you believe
     0x45ea864a, // w:application
@@ -1133,7 +1136,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46681124, // b:org not
     0x466f599f, // b:by your
     0x468a68db, // b:by spf
-    0x468b7a01, // b:from already
     0x46975e96, // w:conform
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
@@ -1142,7 +1144,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
     0x46ce67e9, // b:com service
-    0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
@@ -1151,7 +1152,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x47be303b, // b:service mail
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
+    0x480101f0, // b:mail right
     0x480f3a4a, // b:sbl xbl
+    0x481dddaa, // b:are required
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
@@ -1165,7 +1168,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48603630, // w:because
     0x48648170, // b:spf is
     0x4876bffb, // b:not deliver
-    0x48809ab9, // b:is frozen
     0x488999ed, // p:whit
     0x489a8a99, // w:verify
     0x48c1f422, // p:part
@@ -1179,6 +1181,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49c0d62b, // b:exactly one
+    0x49ca1746, // b:plain text
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
@@ -1195,7 +1198,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4b488d4f, // b:available unable
     0x4b51d90a, // w:lookup
     0x4b5508e6, // p:orga
-    0x4b5b3bf0, // b:for data
     0x4b87e393, // b:is likely
     0x4b966f70, // w:essayer
     0x4b9b98fd, // w:operation
@@ -1212,13 +1214,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
     0x4cb2a272, // p:reac
-    0x4cc198ae, // b:infected by
     0x4cc4c4ff, // b:denied to
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
     0x4d1b3c2c, // w:aspx
-    0x4d25ca91, // b:example zoho
     0x4d2acb51, // w:html
     0x4d2f5070, // b:org user
     0x4d383c73, // p:prog
@@ -1233,6 +1233,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4de324f0, // w:ocf
     0x4de4ee7f, // b:data data
     0x4e0d7ecd, // b:but not
+    0x4e13b3cb, // p:anno
     0x4e1c58d0, // p:mana
     0x4e1d4712, // b:dmarc check
     0x4e27e909, // b:addresses are
@@ -1257,12 +1258,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
     0x5012a36c, // w:queuing
-    0x501355ca, // b:for jdoe
     0x502dbc1a, // b:how to
     0x502ed9d6, // w:kind
     0x5038412c, // p:prob
     0x504a07e3, // b:temporarily rejected
-    0x5056dbdb, // b:index php
+    0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
@@ -1288,9 +1288,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51c098fa, // w:our
     0x51d90e2a, // p:repl
     0x51e9f6c9, // b:bad sender
+    0x51f13032, // p:clea
     0x51f24cb9, // b:typos or
     0x51f4a92d, // b:to request
-    0x52012cc9, // b:failed login
     0x521104db, // b:many connections
     0x52202a11, // b:invalid command
     0x522b75a4, // b:send message
@@ -1342,12 +1342,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56243748, // b:policy of
     0x564273b9, // w:ses
     0x5656a833, // b:our bulk
+    0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
     0x5682d58b, // b:parse message
     0x56859eee, // w:there
     0x56868602, // b:disabled for
     0x56a1690f, // p:refu
+    0x56ca6e23, // b:been sent
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e38bd4, // b:the from
@@ -1377,8 +1379,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58c66b60, // b:retry in
     0x58d93939, // w:database
     0x58e0a639, // w:authenticate
+    0x58e4885b, // b:cannot process
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
+    0x592fd4cd, // w:viruses
+    0x59408e87, // b:Çok fazla
     0x594b1956, // b:org service
     0x594e16e6, // b:is spam
     0x59569a8c, // e:5.7.509
@@ -1399,6 +1404,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5a5cc6c7, // b:unable to
     0x5a70e15e, // b:is broken
     0x5a7f892e, // w:storing
+    0x5a91caba, // b:connection closing
     0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
     0x5ace8ef9, // p:retu
@@ -1407,13 +1413,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ae4b665, // w:password
     0x5aec1397, // b:xgemail message
     0x5afa43a0, // b:message body
-    0x5afeb72e, // b:failure for
     0x5b05bcdf, // p:volu
     0x5b06ccce, // b:your postmaster
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
     0x5b22634d, // p:befo
     0x5b2ab42f, // w:nekochan
+    0x5b30cc41, // b:accept email
     0x5b4167c1, // w:hourly
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
@@ -1421,11 +1427,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b785738, // b:no reverse
     0x5b7e96c2, // p:spoo
     0x5b92ac9b, // b:cgi bin
-    0x5bcd2ec6, // b:exceeded too
     0x5bce908c, // p:retr
     0x5bd817f8, // w:permitted
     0x5be0e10e, // b:mail transaction
     0x5bf68d0f, // p:offi
+    0x5c18c066, // b:malware detected
     0x5c2dc2cd, // b:jdoe example
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
@@ -1433,7 +1439,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5c72cf43, // b:jp mailbox
     0x5c8b3338, // b:extension detected
     0x5ca4e3b4, // b:rate that
-    0x5ca8216b, // b:exist but
     0x5cb2bba2, // p:reas
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
@@ -1459,6 +1464,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e5f0b87, // p:wron
     0x5e7eae25, // w:fwd
     0x5e84d6ce, // w:idle
+    0x5e8c5bed, // p:norm
     0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
@@ -1483,15 +1489,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ff6935b, // p:offe
     0x60081350, // w:domain
     0x60354138, // b:log in
+    0x6038f73a, // p:mark
+    0x6062b3a6, // c:510
     0x6083345f, // b:to reach
     0x6095863a, // b:email whitelist
     0x60a3030f, // b:from example
     0x60a7afc2, // b:spf policy
     0x60b2beaa, // b:failed attempts
     0x60b747e8, // b:accepted from
+    0x60bbdea5, // b:and rcpt
     0x60cf6d3b, // p:equa
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
+    0x61178ce3, // b:recipients max
     0x61203d2a, // b:be added
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
@@ -1514,6 +1524,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62360815, // w:inactive
     0x62385d82, // p:prop
     0x6241994d, // b:send as
+    0x624458d5, // b:rcpt before
     0x624fcb6b, // b:delivery information
     0x625b8d7b, // b:recipient verification
     0x627ab9dd, // b:email is
@@ -1522,6 +1533,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62975d79, // b:connection rate
     0x62af86f5, // b:ip listed
     0x62bb2173, // b:relay to
+    0x62bd5270, // p:rema
     0x62cc0688, // w:characters
     0x62d93a46, // b:abuseat org
     0x62da10b2, // b:is required
@@ -1563,7 +1575,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
     0x64bc389b, // b:com was
-    0x64c916ee, // b:is restricted
     0x64d2b627, // w:people
     0x64dc27a9, // b:recipient ofr
     0x65161697, // p:anot
@@ -1589,6 +1600,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x662ab63b, // b:domain example
     0x662b426d, // b:mail before
     0x662bc1b0, // b:to this
+    0x66356b2f, // b:openspf net
     0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
     0x66491bc0, // b:be email
@@ -1615,7 +1627,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67a77558, // w:mailserver
     0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
-    0x67cd5123, // b:exceeded google
     0x67ce2701, // b:many bad
     0x67d78ce7, // b:id no
     0x67de3790, // b:domain if
@@ -1630,6 +1641,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x68a14bd3, // w:path
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
+    0x692ec911, // p:geç
+    0x692fca5a, // b:error invalid
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
     0x69477311, // p:pres
@@ -1651,6 +1664,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a386a1a, // p:prox
     0x6a3e0465, // w:through
     0x6a563cea, // b:sender example
+    0x6a5bbaba, // b:net why
     0x6a644bb0, // b:bad address
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
@@ -1658,6 +1672,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a8aaf60, // w:redmine
     0x6a91936b, // b:fails to
     0x6aca2afb, // p:revi
+    0x6ad2cdb0, // w:moment
     0x6ad563ee, // p:resu
     0x6ae3ed06, // b:mail nullmx
     0x6ae82f56, // b:org sender
@@ -1698,11 +1713,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6d660152, // w:administrative
     0x6d839c64, // b:emails from
     0x6d984f8e, // b:server has
-    0x6da5544e, // b:forged helo
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
     0x6db6214b, // w:complete
-    0x6db63b49, // b:jp smtp
     0x6dbc19ee, // e:5.6.7
     0x6dc2ae23, // b:command pipelining
     0x6dc55103, // b:equal my
@@ -1712,11 +1725,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
     0x6e0b6813, // b:and was
-    0x6e237f1f, // b:for an
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
-    0x6e884b32, // b:lf not
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
     0x6ea3cd6e, // p:regi
@@ -1727,6 +1738,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6edd100b, // b:network is
     0x6ee265ee, // b:address which
     0x6efafaa7, // w:goodbye
+    0x6f1c4afb, // b:later retry
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
     0x6f4bde6d, // b:provider and
@@ -1741,11 +1753,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f9c9016, // p:exis
     0x6fa530f7, // p:essa
     0x6fb8a03d, // b:not authenticated
+    0x6fc2e7a1, // b:and resend
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
     0x6ff14645, // e:5.7.7
-    0x70057838, // b:from different
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
     0x702a1a3c, // b:post to
@@ -1758,6 +1770,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x70bc1ea7, // e:5.6.0
     0x70bd687a, // p:remo
     0x70d789f6, // b:domain to
+    0x70da2065, // b:temporary storage
     0x70f147d8, // e:5.7.8
     0x70fc5a98, // b:mail live
     0x712b5889, // b:because is
@@ -1765,8 +1778,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7153e75b, // w:sbl
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
-    0x716ab4d3, // b:host has
-    0x717c86eb, // b:failed spf
     0x717e13ec, // p:acti
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
@@ -1792,7 +1803,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x733ed7f9, // b:at https
     0x733ee8fc, // w:equal
     0x7345b7a0, // b:sbl query
-    0x73505b5d, // b:jp is
     0x73520e2f, // b:permanent failure
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
@@ -1810,6 +1820,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
+    0x7450957a, // b:daily quota
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
@@ -1818,26 +1829,26 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7486d36e, // b:in reply
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
-    0x74b19cd8, // b:found support
     0x74d2f0a9, // c:421
     0x74e2ef77, // b:not accepted
     0x74e3d7d0, // b:allowed to
     0x75039667, // b:note we
     0x75385e4e, // w:failure
+    0x75570abd, // b:starttls not
     0x756290ab, // b:mail was
     0x75668c2b, // b:either spf
     0x75737def, // w:protection
+    0x75964e40, // p:fazl
     0x75a593e4, // p:exma
     0x75a5c660, // w:shtml
     0x75e6db82, // p:clam
-    0x75ec24d3, // b:explanation visit
     0x7616bb0e, // b:helo was
     0x762b90c9, // b:down please
     0x76540ad9, // b:blocklist visit
-    0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
+    0x76784764, // b:byte limit
     0x7678c3bf, // w:fix
     0x76a2c534, // b:rejected you
     0x76ae6762, // p:reci
@@ -1859,6 +1870,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77e2cdee, // b:domain of
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
+    0x78014a5c, // b:kimlik doğrulama
     0x781bdf84, // b:best protect
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
@@ -1881,6 +1893,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x797834aa, // b:as the
     0x7980aaa7, // w:virtual
     0x7993ac18, // b:recipient has
+    0x799a613d, // p:exha
     0x799d5dc3, // p:dela
     0x79af5a69, // e:x.7
     0x79ccd484, // w:address
@@ -1914,12 +1927,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
     0x7c2dd585, // b:concurrent connections
-    0x7c410a1e, // b:invalid srs
-    0x7c48bfd7, // b:feel we
     0x7c4f00e8, // w:infected
     0x7c6b02c7, // b:by user
     0x7c7042c2, // w:retrying
     0x7c880b9f, // w:reject
+    0x7c8edd74, // w:customer
     0x7c99d788, // b:example com
     0x7ca70b9e, // b:helo command
     0x7caf5f22, // e:x.2
@@ -1954,9 +1966,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7e193af2, // w:long
     0x7e1a92ce, // w:abuse
     0x7e1adb78, // b:smtp command
-    0x7e3ba777, // b:kijitora nyaan
     0x7e45b75a, // b:adr recipientnotfound
-    0x7e5fb827, // b:frequency limited
     0x7e6713c4, // w:unrouteable
     0x7e680de6, // b:refused your
     0x7e6cea00, // w:therefore
@@ -2006,7 +2016,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8132222a, // b:bad helo
     0x81392396, // b:has not
     0x813a8011, // b:daily limit
-    0x813c94cf, // b:invalid spf
     0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
@@ -2031,14 +2040,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8262ba7f, // b:for mail
     0x8269be4c, // b:recipient domain
     0x826cc383, // b:for your
-    0x8287fc85, // b:from dnsbls
     0x829cdde5, // b:this hour
+    0x82a3b358, // w:past
     0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x8304c840, // b:messages and
+    0x835c1291, // b:header sender
+    0x835feb64, // b:many commands
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
     0x8388166b, // w:cbl
@@ -2055,6 +2066,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
     0x845c87b4, // w:xxx
+    0x845f264f, // b:invalid message
     0x84600064, // b:administrative limit
     0x84759a37, // b:com to
     0x848ac5f0, // b:org relaying
@@ -2077,7 +2089,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8588b731, // w:resources
     0x85972611, // b:message was
     0x859afb6c, // b:sender bounce
-    0x85bde5fe, // b:fixed maximium
     0x85dec2c7, // b:by authenticated
     0x85e185ec, // w:type
     0x85e843af, // b:content judged
@@ -2097,6 +2108,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86f89846, // p:quot
     0x871277f6, // p:intr
     0x871589d9, // p:plea
+    0x871c0a96, // w:pattern
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
     0x8759c873, // b:com ip
@@ -2120,7 +2132,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
     0x88b2cb99, // b:for more
-    0x88c1090d, // b:has too
     0x88c24baf, // b:with multiple
     0x88c25ec4, // b:icloud com
     0x88ca7ec8, // w:very
@@ -2187,7 +2198,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8c7f8300, // b:for bounce
     0x8c8bc501, // b:message exceeded
     0x8c971ced, // b:is over
-    0x8c9eb4c7, // b:ips with
     0x8cb44297, // w:issue
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
@@ -2199,9 +2209,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8d5ccdf8, // b:likely not
     0x8d68e3ed, // p:extm
     0x8d760f4e, // b:from header
+    0x8d7fa98d, // b:please correct
     0x8d81947f, // b:in effect
     0x8d89f587, // p:dete
     0x8d8ffb12, // b:requires all
+    0x8d90f446, // w:—
     0x8d96fdd1, // w:fails
     0x8da12ddd, // b:bulk email
     0x8da38d6d, // p:deni
@@ -2242,7 +2254,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9052a13d, // b:message size
     0x905a50fc, // b:for this
     0x906ee22c, // e:x.5.3
-    0x9076556b, // b:google workspace
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
     0x9090f8ff, // w:–
@@ -2268,7 +2279,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9177c398, // b:that domain
     0x917ca8ec, // w:dd
     0x918dea5b, // w:most
-    0x91904cd9, // b:failed dmarc
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
     0x91c77a93, // b:disableduser gsmtp
@@ -2278,7 +2288,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9207b421, // p:ques
     0x92090e63, // b:dynamic ip
     0x921f1735, // b:to relay
-    0x922734e2, // b:libsisimai net
     0x9231d5b2, // b:blacklisted see
     0x92496d5f, // b:ptr resource
     0x9264e3a4, // p:admi
@@ -2290,6 +2299,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
     0x929ea953, // b:alternate means
+    0x92ca7355, // w:kimlik
     0x92d2475b, // b:invalid format
     0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
@@ -2303,6 +2313,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93276d8d, // p:righ
     0x93444d14, // b:user over
     0x9348383a, // w:commands
+    0x934920b4, // b:requires tls
     0x934c60e4, // b:message has
     0x93556a7a, // b:high probability
     0x93621913, // b:action please
@@ -2327,18 +2338,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x94395345, // p:stat
     0x944154e6, // b:kijitora example
     0x9456cb97, // b:amazonses com
-    0x946510e3, // b:for rcpt
     0x946836fe, // w:due
     0x946be342, // p:grou
     0x94811d95, // b:shutting down
     0x9483e828, // p:grey
     0x948bd6f1, // b:org responded
-    0x94b08787, // b:error when
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
     0x94e4e8da, // w:immediately
     0x94f1ab7f, // b:from bounce
     0x95002443, // b:email faq
+    0x9513c180, // b:accept your
     0x95446107, // p:acce
     0x954a237d, // w:did
     0x9557e5a2, // b:ptr record
@@ -2352,6 +2362,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x95bca706, // w:away
     0x95e789c9, // w:unimplemented
     0x96077589, // b:protection outlook
+    0x960eb5f7, // b:failed invalid
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
@@ -2421,8 +2432,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a62d45c, // w:bounce
     0x9a76395d, // p:adde
     0x9a927d66, // w:mi
+    0x9aa5cf30, // w:program
     0x9ab639c6, // p:coun
-    0x9acdff3a, // b:length exceeded
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
     0x9b135cb3, // b:server to
@@ -2471,13 +2482,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d6b6eb9, // p:temp
     0x9d8e04f1, // w:cn
     0x9d8f8c73, // b:verification failed
-    0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
-    0x9dde02e2, // b:imposed mailbox
     0x9de08ed8, // b:rejected for
-    0x9e004c40, // b:has null
     0x9e1f1bda, // p:sabi
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
@@ -2502,6 +2510,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f4c1169, // b:rejected too
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
+    0x9f6d33f7, // b:capacity is
     0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
@@ -2523,7 +2532,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa08836fd, // b:or to
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
-    0xa0d97f4f, // b:fqdn or
     0xa0f1b294, // b:api key
     0xa0f4f206, // b:com blocked
     0xa101736d, // w:command
@@ -2577,20 +2585,25 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa46e9f77, // b:bouncehammer jp
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
+    0xa48de487, // w:exhausted
     0xa4b27878, // w:exactly
     0xa4c0835f, // b:currently unavailable
+    0xa4d39f47, // b:message processing
     0xa4f0e0ac, // p:comp
     0xa4f8e990, // b:domain cannot
     0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
+    0xa52db7b6, // w:fazla
     0xa54ced2a, // w:have
     0xa5508b39, // w:alignment
     0xa551b4c6, // w:policies
     0xa559f7ad, // b:com in
     0xa560ef92, // b:detected in
+    0xa58e9047, // p:grap
     0xa5916925, // b:spamcop net
     0xa5b3bf73, // p:need
+    0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
     0xa5d069b1, // w:sorry
     0xa5df991e, // p:code
@@ -2615,31 +2628,26 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa6e41162, // b:server is
     0xa6e625e6, // b:userunknown example
     0xa6ef0649, // w:much
-    0xa70c5335, // b:forged ask
     0xa71abbe3, // b:more than
     0xa71d1f0b, // p:misc
     0xa7201af5, // b:message not
     0xa72a4d4c, // b:authentication not
     0xa73a3397, // p:pers
-    0xa73c2701, // b:have any
     0xa7452951, // w:berkeley
     0xa745d8bc, // b:an error
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
     0xa78148bc, // w:fr
-    0xa7976a39, // b:internet community
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
     0xa7c6d8c9, // p:memo
     0xa7cd7c7c, // b:not send
-    0xa7dcd093, // b:ip for
     0xa7f9342a, // p:conc
     0xa80227e5, // w:rdns
     0xa8321366, // b:looks like
     0xa841f90f, // b:mail ru
-    0xa84af932, // b:limited for
     0xa84ec2b0, // b:of allowed
     0xa85a583f, // w:all
     0xa866532e, // w:reached
@@ -2650,6 +2658,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
     0xa8a1144a, // w:helpdesk
+    0xa8b24662, // b:recipient rate
     0xa8bdd5f1, // p:vers
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
@@ -2668,6 +2677,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9b2e8ae, // w:rx
     0xa9b52745, // w:sr
     0xa9c517f0, // e:5.7.26
+    0xa9cd2b9e, // p:gere
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
@@ -2676,7 +2686,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaa065d28, // w:length
     0xaa3975e7, // p:stan
     0xaa4bdcb9, // b:detected as
-    0xaa4dc51e, // b:following information
     0xaa8a47d1, // w:by
     0xaa929696, // w:my
     0xaaa66054, // b:dmarc policy
@@ -2756,7 +2765,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae7d1070, // b:please visit
     0xae8c08de, // b:virus found
     0xae99a039, // b:domain address
-    0xaea0ccc8, // b:is filtered
     0xaea78bab, // w:points
     0xaea8d645, // b:gmail has
     0xaeacca3c, // b:domain not
@@ -2788,10 +2796,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
-    0xafd88531, // b:has gmail
     0xafd898c0, // b:discourse example
     0xafddc87e, // b:file extension
-    0xafe23cd9, // b:gmail blocked
     0xafe4c666, // w:connecting
     0xaff10037, // w:interface
     0xaff9c323, // w:lmtp
@@ -2803,6 +2809,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb06175ef, // b:sorry that
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
+    0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
     0xb08b8a0d, // p:byte
     0xb09d56da, // b:our message
@@ -2826,6 +2833,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb19f6d8e, // w:jp
     0xb1a361bd, // w:instructions
     0xb1bafdbb, // w:probability
+    0xb1be5336, // b:required first
     0xb1e0c6a7, // b:com prod
     0xb1f92143, // w:greeting
     0xb209c004, // b:dns type
@@ -2836,7 +2844,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb259b5cf, // b:bad recipient
     0xb26494ba, // b:need to
     0xb26f43dd, // b:permitted from
-    0xb2906764, // b:invalid ehlo
     0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb2b53570, // w:se
@@ -2848,7 +2855,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
     0xb3c18977, // b:already active
-    0xb3c8d057, // b:invalid character
     0xb3cd33a7, // w:processing
     0xb3dea1db, // b:for explanation
     0xb4152816, // w:member
@@ -2864,8 +2870,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
+    0xb4e8d327, // b:and password
     0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
+    0xb4f78bc9, // b:email domain
     0xb500da79, // b:dkim verification
     0xb50ec749, // b:inbox is
     0xb51fdf15, // b:schleuder command
@@ -2885,6 +2893,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb62208ff, // w:unsolicited
     0xb625213f, // b:valid recipients
     0xb62a80aa, // b:mikeneko example
+    0xb62f1474, // b:ies remaining
     0xb643b223, // b:return address
     0xb6444618, // p:micr
     0xb6560249, // w:hard
@@ -2893,6 +2902,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
+    0xb67810bb, // w:maintenance
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
@@ -2917,6 +2927,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb77ce98d, // b:not local
     0xb7881db1, // w:at
     0xb79ba569, // w:id
+    0xb79df20a, // b:in one
     0xb7ce8929, // b:is blocked
     0xb7dded4c, // e:4.4.2
     0xb7f0fe95, // p:comc
@@ -2931,7 +2942,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8881f44, // w:as
     0xb88b8738, // b:error processing
     0xb89b4b9a, // w:maildir
-    0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
     0xb8b48f55, // p:term
     0xb8bdf886, // b:fix reverse
@@ -2956,15 +2966,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb9e36fd7, // w:addr
     0xb9f101bb, // p:comm
     0xb9fc025a, // b:system error
-    0xba0b3801, // b:google message
     0xba16f7bb, // w:openspf
     0xba3334d6, // b:rejected ofr
     0xba3d2fed, // b:mfrom id
     0xba4451d9, // b:disabled please
+    0xba57fe20, // w:Çok
     0xba66d75e, // b:is invalid
     0xba79f96b, // p:lite
     0xba7a73e4, // b:manage fatal
     0xba917b1a, // w:practices
+    0xba992f98, // w:graph
     0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
@@ -3021,7 +3032,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
     0xbe5bf9b4, // w:writing
-    0xbe733082, // b:http support
     0xbe7b6927, // w:present
     0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
@@ -3033,6 +3043,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbed41fd2, // b:check your
     0xbee1a143, // b:com and
     0xbf09195a, // b:please try
+    0xbf25666c, // b:storage error
     0xbf2ac4c4, // w:has
     0xbf3959b8, // b:is suspicious
     0xbf3ac6f6, // b:not accept
@@ -3047,10 +3058,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
-    0xbfe593bc, // b:for incoming
     0xbfede058, // b:quota limit
     0xbffd5792, // b:content is
-    0xc00959cd, // b:from refused
     0xc018571b, // b:with this
     0xc01cc175, // p:head
     0xc0244e93, // b:schleuder docs
@@ -3076,7 +3085,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc176f429, // b:https schleuder
     0xc17a3e3c, // p:doma
     0xc17ebb6a, // p:docu
-    0xc19cb6fe, // b:list at
     0xc1b8028d, // b:please retry
     0xc1b89ce1, // b:invalid sender
     0xc1b99496, // w:answer
@@ -3100,7 +3108,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc2f280ef, // b:internet service
     0xc30631d0, // b:dd sorry
     0xc318c3eb, // b:test signature
-    0xc339ac23, // b:hops this
     0xc3417928, // b:lookup failed
     0xc3437e1d, // p:seco
     0xc3488ba5, // b:mailbox unavailable
@@ -3114,7 +3121,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc39c0679, // b:processing the
     0xc39ee323, // b:check temporarily
     0xc3a550da, // b:not recognized
-    0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
     0xc3da77b9, // b:message end
     0xc3f0dfbc, // b:review rfc
@@ -3145,6 +3151,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc5cd6071, // e:5.0.0
     0xc5cea938, // b:failure in
     0xc5d5a0d3, // w:ingress
+    0xc5ed7982, // b:no recipients
     0xc5ef4621, // b:fail policy
     0xc5fd0736, // b:https postmaster
     0xc60a123e, // b:mail dmarcrejection
@@ -3158,6 +3165,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc63331f8, // w:fail
     0xc63f45b2, // w:details
     0xc644c12a, // w:aup
+    0xc64b879d, // w:posta
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
     0xc65baaa6, // p:impe
@@ -3193,7 +3201,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc8519712, // b:many hops
     0xc86c1d15, // b:by dnsbl
     0xc8dc4a39, // w:state
-    0xc8fa3f5d, // b:lib mailman
     0xc909e826, // b:too large
     0xc9103851, // b:not an
     0xc91843d6, // b:in from
@@ -3202,9 +3209,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
-    0xc96dde70, // b:from and
     0xc97d7320, // p:setu
-    0xc999e3b8, // b:ezmlm send
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
@@ -3233,7 +3238,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb021b49, // b:email error
     0xcb0b42cf, // e:4.3.0
     0xcb2998de, // b:error for
-    0xcb2a11b5, // b:from remote
     0xcb2f9576, // b:org for
     0xcb32a47f, // w:timeout
     0xcb5001fc, // w:api
@@ -3256,7 +3260,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
     0xcc86efe0, // b:com blacklisted
-    0xcc873e01, // b:header spamschutzregel
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
@@ -3277,13 +3280,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd7f41d7, // b:of message
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
-    0xcdbffca3, // b:is unauthenticated
     0xcdc863b3, // w:attempting
     0xcdc9b138, // b:mail too
     0xcde73f8c, // w:expected
     0xcdef6deb, // b:org results
     0xcdf7c2e3, // w:such
     0xce09846b, // b:not be
+    0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
@@ -3291,8 +3294,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce8b8583, // w:throttling
     0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
+    0xceb677f2, // b:box is
     0xcec73c91, // w:community
-    0xcecd6b81, // b:esmtp not
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
     0xcf4971f1, // b:user in
@@ -3300,7 +3303,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcf5bb8d1, // p:impl
     0xcf6cc7b3, // b:required before
     0xcf74b7e5, // w:spamcop
-    0xcf825c98, // b:laposte net
     0xcfaa0d56, // b:must have
     0xcfc82a78, // b:delivery not
     0xcfca79a7, // b:in to
@@ -3308,9 +3310,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfe3704e, // w:associated
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
+    0xd05eb903, // b:authorization failed
     0xd06e6fda, // b:was blocked
     0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
+    0xd0b3b780, // w:remaining
     0xd0bac363, // p:link
     0xd0c09bda, // b:nyaaaaaaan ezweb
     0xd0dea98b, // b:has rejected
@@ -3343,7 +3347,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd290e802, // w:new
     0xd29f3476, // w:volume
     0xd2a23512, // b:and review
-    0xd2a836c6, // b:ip rejected
     0xd2c06994, // b:starttls is
     0xd2c5737b, // b:banned sending
     0xd2cbdc4f, // b:by local
@@ -3359,12 +3362,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
     0xd348d678, // b:blocked ip
+    0xd35648f4, // b:contact support
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
+    0xd3766566, // b:retry ies
     0xd3888f0d, // p:appe
     0xd3a08b13, // b:ip in
     0xd3a398f7, // b:denial of
     0xd3a6bb93, // b:per message
+    0xd3a80f2f, // b:the limit
     0xd3b9f7e3, // b:mimecast com
     0xd3be0783, // b:is looping
     0xd3efc879, // b:don like
@@ -3398,6 +3404,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5c0d202, // w:security
     0xd5eee41b, // b:from is
     0xd5f9c395, // p:dail
+    0xd623eccd, // w:computer
     0xd6291068, // b:relay access
     0xd6451d1a, // b:blacklisted at
     0xd64f3bb3, // b:the recipient
@@ -3442,10 +3449,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd874c8ae, // b:your envelope
     0xd883ab2f, // b:addressee unknown
     0xd8c4eb9c, // b:believe that
-    0xd8cc706a, // b:http postgrey
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
+    0xd918905f, // p:doğ
     0xd93e2d52, // w:reduce
     0xd9419aa2, // w:got
     0xd95bc88f, // p:impr
@@ -3465,11 +3472,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xda698baf, // w:use
     0xda6c867e, // b:org sbl
     0xdaa1dd5e, // w:right
-    0xdab94414, // b:for info
     0xdaca8aa5, // b:to be
     0xdaccf98f, // b:been greylisted
     0xdace03fc, // w:delivered
     0xdaf9ceb4, // b:sender has
+    0xdb069767, // p:dang
     0xdb0aa784, // b:blocked see
     0xdb18f337, // b:blocked please
     0xdb2fc5cd, // b:this mailbox
@@ -3482,6 +3489,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc0dd617, // b:is too
     0xdc2deb32, // p:unim
     0xdc319ed4, // b:blacklisted in
+    0xdc3b4132, // b:storage quota
     0xdc45ef9e, // b:bounce message
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
@@ -3490,14 +3498,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
-    0xdcac4a5f, // b:exist user
     0xdccd694c, // b:rejected message
     0xdcdb3e87, // b:ehlo first
     0xdcf02ee4, // e:5.1.2
     0xdcf5402c, // b:http vulani
     0xdcf7aca1, // b:missing ptr
     0xdd1339c9, // p:vula
-    0xdd21566f, // b:incorrect format
     0xdd2507e2, // b:mailbox name
     0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
@@ -3534,7 +3540,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdedb49db, // b:rejected greylisted
     0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
-    0xdf138e13, // b:error retry
+    0xdf133334, // w:exists
     0xdf2c5ced, // b:to pass
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
@@ -3548,6 +3554,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdff8841d, // b:many invalid
     0xe010cd0d, // w:spamschutzregel
     0xe01fa1f1, // b:to header
+    0xe020c591, // w:encoding
     0xe021258b, // p:unde
     0xe035a7c7, // b:catch all
     0xe04c4dd7, // b:and not
@@ -3563,11 +3570,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0f381bb, // b:already has
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
+    0xe165bd50, // c:505
     0xe174ad3f, // b:mailbox quota
     0xe17e3dec, // b:mail example
     0xe197ac68, // w:extmail
     0xe19b51ea, // w:considered
-    0xe1a2c0d2, // b:initiative gsmtp
     0xe1b39bf5, // b:service not
     0xe1cac9da, // p:thre
     0xe1cf16e6, // w:filter
@@ -3587,7 +3594,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe2bec798, // p:sinc
     0xe2c8f798, // w:submission
     0xe2e3cf8d, // b:relay denied
-    0xe2e826fc, // b:hello for
     0xe2eb51cb, // b:from domain
     0xe2eee964, // b:message blocked
     0xe2fbfbc2, // w:authorised
@@ -3598,7 +3604,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe3313ab1, // b:authentication attempts
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
-    0xe3481e72, // b:junk mail
     0xe35fac94, // b:answer to
     0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
@@ -3616,18 +3621,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe41a7012, // p:unau
     0xe423ea8a, // b:not is
     0xe42b1f7d, // w:direct
-    0xe4398372, // b:limited to
     0xe43ac3bd, // p:unne
     0xe443b8c5, // b:many unrecognized
     0xe44cb973, // b:smtp xx
     0xe458f616, // c:554
-    0xe4682609, // b:invalid ip
     0xe46d5541, // b:sent too
     0xe4802263, // e:x.7.4
     0xe490453b, // e:4.2.1
     0xe4b68d5a, // w:example
     0xe4d0dc4a, // b:jp user
-    0xe4d7d144, // b:file invoice
     0xe4daa568, // b:query ip
     0xe4f9234b, // w:resolving
     0xe50dc41b, // w:nyaan
@@ -3644,7 +3646,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe5806aff, // b:doesn match
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
-    0xe5dccdd8, // b:length exceeds
     0xe5e61233, // b:mail command
     0xe6428298, // p:argu
     0xe657a913, // w:lib
@@ -3689,6 +3690,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
     0xe8b9eb5e, // b:connection to
+    0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
@@ -3696,6 +3698,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
+    0xe956aca5, // b:domain blocked
     0xe958fdf5, // c:551
     0xe969fcc7, // w:nul
     0xe98fc272, // p:base
@@ -3704,14 +3707,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9a1ca81, // b:mail rejete
     0xe9a5a467, // e:4.7.24
     0xe9cdcf4f, // b:smtp authentication
+    0xe9e0c4f2, // b:process email
     0xe9ed7530, // b:are not
+    0xea449139, // b:sorry user
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
     0xea6e6658, // b:domain user
     0xea802bd5, // e:x.7.2
-    0xea82af91, // b:it to
     0xea8a3007, // w:mfrom
     0xea9ead3c, // p:auto
     0xeaa41e5e, // b:valid sender
@@ -3722,11 +3726,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeae237ba, // b:please resend
     0xeae2f64e, // b:is inactive
     0xeaf2bb66, // b:for example
-    0xeaf8958f, // b:in forward
     0xeb1eb4a7, // b:email sent
     0xeb2bfd40, // b:http mongrey
     0xeb39901b, // p:arch
     0xeb3a9eca, // b:email user
+    0xeb410810, // b:temporary authentication
     0xeb54a9a7, // p:dmar
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
@@ -3749,12 +3753,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
+    0xecfb7452, // b:authorized please
     0xed08e887, // p:lear
     0xed176a2b, // w:account
     0xed43a7f9, // w:process
     0xed4f7914, // w:registered
     0xed515f6a, // w:results
-    0xed523e87, // b:for client
     0xed536281, // w:permanently
     0xed542527, // b:that prevents
     0xed5799ff, // p:trie
@@ -3765,7 +3769,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed98db56, // b:accepting mail
     0xeda161ef, // b:address kind
     0xedb576d1, // b:in the
-    0xedd2ec39, // b:header size
     0xede37b92, // w:gmail
     0xee0dbe55, // b:no dkim
     0xee1a7fd0, // p:unac
@@ -3783,7 +3786,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeeab1249, // b:com recipient
     0xeebe1c44, // w:suspected
     0xeec11e3c, // b:check failed
-    0xeecf7bfc, // b:for one
     0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
     0xeeed02df, // b:authentication requires
@@ -3794,6 +3796,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef1a8163, // p:unab
     0xef26a483, // p:pipe
     0xef35fa73, // b:security policy
+    0xef4a8a9a, // b:parse error
     0xef5ef3db, // b:rejected blocked
     0xef6170c5, // b:cr or
     0xef7d0531, // b:see https
@@ -3802,6 +3805,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef91696e, // b:why mfrom
     0xef94a0d8, // b:sorry max
     0xefb0f55d, // b:or more
+    0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
     0xefdbf4d5, // b:to ip
@@ -3810,7 +3814,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf039033d, // b:have ptr
     0xf03ea113, // b:spam see
     0xf0460f94, // p:unsu
-    0xf04799c8, // b:ht lists
     0xf05466f9, // p:host
     0xf076dabe, // b:your isp
     0xf079fe4c, // p:name
@@ -3850,6 +3853,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2c06055, // b:associated with
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
+    0xf2d1e5f0, // b:temporarily exhausted
     0xf2eb85be, // b:again in
     0xf2f46816, // b:sympa bin
     0xf2ff760c, // w:smtp
@@ -3862,7 +3866,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf33e03e6, // b:com domain
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
-    0xf3b32bfb, // b:headers are
     0xf3b416cc, // b:unsupported authentication
     0xf3bb96a6, // b:policy reject
     0xf3c2c203, // b:org too
@@ -3875,7 +3878,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf40ff2c7, // w:unexpected
     0xf41bd23f, // w:than
     0xf41bdc7d, // b:timeout exceeded
-    0xf41d7793, // b:is able
     0xf443d749, // p:unre
     0xf450a33c, // p:unwa
     0xf458bbb7, // b:net if
@@ -3884,11 +3886,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf469f00d, // b:mx record
     0xf4711f27, // b:postmaster example
     0xf47ae383, // p:edit
+    0xf47e679d, // b:syntax mail
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
     0xf5134be7, // w:numeric
-    0xf5207867, // b:further information
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
@@ -3901,13 +3903,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5c6efc9, // c:450
     0xf5dbc99a, // b:openspf org
     0xf5e6918e, // b:com requested
-    0xf5f1d36e, // b:for details
     0xf612aac1, // b:longer on
     0xf62abe09, // b:and mail
     0xf64c2934, // p:unus
     0xf64d6c4a, // b:helo name
     0xf6557ad5, // w:concurrent
-    0xf6596712, // b:errors come
     0xf65fd706, // b:body parameter
     0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
@@ -3922,6 +3922,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf72bc88d, // b:probability of
     0xf7385e94, // b:command line
     0xf757a6fc, // b:can also
+    0xf76afc6a, // b:please mail
     0xf770d03a, // b:time please
     0xf7760ae9, // b:while processing
     0xf7b3e737, // b:detected eicar
@@ -3949,7 +3950,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf919d14c, // b:eop prod
     0xf91aa357, // p:erro
     0xf9425876, // b:to too
-    0xf94519e9, // b:for system
     0xf94d498f, // b:com does
     0xf94f3090, // b:bad destination
     0xf953e7e6, // b:the documentation
@@ -3958,6 +3958,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf9841f5b, // w:possible
     0xf9ace215, // b:ch help
     0xf9bcd7c2, // b:and has
+    0xf9c387da, // b:configured for
     0xf9c38f91, // p:iden
     0xf9c6f615, // c:454
     0xfa110973, // b:unrecognized command
@@ -3996,6 +3997,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfba77733, // p:some
     0xfbace0f8, // b:don want
     0xfbb0f1f8, // w:review
+    0xfbb9f749, // w:yok
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
     0xfbd35faa, // p:full
@@ -4016,7 +4018,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfcc032c1, // b:com esmtp
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
-    0xfcfcc34a, // b:in order
     0xfd1afe3c, // b:address must
     0xfd244b60, // w:edu
     0xfd24748c, // w:list
@@ -4024,13 +4025,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfd7b1545, // b:an spf
     0xfd7d28d6, // b:mx example
     0xfd8f7ce8, // w:input
-    0xfd96bbe1, // b:judged to
     0xfda6bdf9, // b:com reject
     0xfdcce096, // b:http www
     0xfddcebd4, // w:closed
     0xfde1a065, // w:occured
     0xfde87f1e, // b:plus tard
-    0xfdf7dec8, // b:example user
     0xfe13a3e1, // b:dmarc validation
     0xfe21b275, // b:limit of
     0xfe4e098e, // b:too much
@@ -4050,6 +4049,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff350244, // b:learn about
     0xff5553aa, // w:receiving
     0xff58cd08, // b:net is
+    0xff6f4792, // b:temporary lookup
     0xff71632f, // b:address address
     0xffa9e560, // w:exceed
     0xffcd97e5, // b:bin queue
@@ -4059,1196 +4059,1163 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 20,
-    21, 27, 28, 29, 29, 31, 31, 32, 34, 35, 35, 35, 38, 42, 43, 46,
-    62, 63, 63, 63, 64, 64, 65, 71, 73, 73, 73, 78, 79, 80, 86, 87,
-    97, 98, 101, 102, 104, 105, 114, 114, 115, 127, 140, 140, 141, 143, 147, 148,
-    148, 152, 152, 155, 156, 157, 157, 158, 159, 161, 162, 165, 166, 168, 169, 170,
-    170, 170, 170, 170, 171, 172, 174, 174, 175, 175, 176, 178, 179, 179, 180, 187,
-    190, 200, 202, 202, 208, 208, 208, 208, 209, 210, 230, 232, 232, 234, 234, 234,
-    236, 237, 238, 240, 240, 240, 240, 241, 241, 242, 243, 244, 245, 246, 247, 248,
-    249, 249, 258, 260, 263, 267, 268, 269, 270, 270, 270, 271, 272, 273, 274, 278,
-    279, 279, 280, 281, 282, 283, 284, 285, 289, 289, 290, 291, 292, 293, 294, 294,
-    295, 296, 297, 298, 298, 298, 301, 301, 309, 309, 309, 310, 313, 315, 315, 341,
-    343, 346, 346, 347, 348, 348, 350, 362, 364, 365, 391, 391, 392, 393, 397, 398,
-    399, 400, 400, 400, 400, 400, 401, 401, 403, 407, 411, 417, 418, 418, 419, 420,
-    421, 422, 442, 445, 445, 445, 447, 448, 449, 454, 455, 458, 458, 458, 459, 459,
-    466, 478, 479, 482, 483, 485, 485, 487, 487, 487, 488, 490, 491, 491, 502, 503,
-    503, 503, 504, 505, 506, 508, 508, 508, 508, 508, 509, 509, 509, 510, 511, 538,
-    552, 570, 577, 577, 577, 579, 580, 581, 582, 582, 582, 583, 584, 584, 585, 587,
-    588, 588, 589, 590, 591, 601, 602, 603, 603, 612, 612, 613, 614, 618, 618, 638,
-    639, 640, 640, 646, 667, 670, 675, 679, 680, 683, 683, 685, 685, 686, 687, 690,
-    692, 693, 694, 695, 697, 698, 698, 698, 698, 699, 699, 704, 714, 715, 716, 717,
-    718, 718, 718, 719, 724, 724, 727, 727, 733, 733, 733, 733, 733, 737, 739, 741,
-    746, 751, 751, 751, 752, 764, 765, 766, 767, 768, 769, 770, 772, 776, 777, 778,
-    778, 778, 779, 779, 779, 779, 780, 781, 783, 783, 785, 785, 786, 787, 791, 793,
-    795, 799, 801, 810, 810, 811, 811, 811, 813, 813, 814, 819, 820, 821, 822, 823,
-    825, 826, 826, 828, 830, 833, 835, 836, 837, 843, 847, 848, 849, 850, 857, 858,
-    858, 858, 858, 859, 875, 875, 876, 877, 878, 881, 884, 884, 888, 890, 890, 890,
-    891, 892, 892, 892, 893, 895, 896, 897, 898, 898, 909, 909, 920, 922, 923, 924,
-    924, 925, 927, 928, 929, 930, 930, 934, 934, 946, 946, 951, 957, 958, 960, 963,
-    963, 968, 970, 974, 977, 978, 979, 980, 981, 982, 986, 990, 991, 998, 998, 998,
-    999, 1000, 1001, 1002, 1006, 1007, 1010, 1011, 1013, 1014, 1014, 1022, 1025, 1025, 1027, 1027,
-    1028, 1032, 1034, 1035, 1038, 1043, 1043, 1046, 1048, 1050, 1051, 1051, 1053, 1053, 1060, 1064,
-    1065, 1066, 1067, 1086, 1086, 1088, 1089, 1091, 1099, 1099, 1099, 1100, 1101, 1101, 1101, 1101,
-    1104, 1105, 1106, 1106, 1106, 1107, 1108, 1109, 1109, 1110, 1110, 1111, 1113, 1114, 1116, 1117,
-    1117, 1117, 1118, 1119, 1142, 1143, 1143, 1143, 1145, 1145, 1147, 1149, 1151, 1154, 1158, 1159,
-    1159, 1169, 1171, 1172, 1172, 1172, 1176, 1178, 1179, 1180, 1181, 1183, 1184, 1185, 1186, 1188,
-    1190, 1190, 1191, 1193, 1194, 1196, 1217, 1219, 1219, 1221, 1222, 1223, 1224, 1225, 1235, 1235,
-    1236, 1236, 1238, 1239, 1240, 1241, 1241, 1241, 1243, 1243, 1264, 1265, 1265, 1265, 1268, 1269,
-    1271, 1272, 1273, 1274, 1280, 1280, 1281, 1281, 1283, 1284, 1284, 1286, 1287, 1289, 1289, 1289,
-    1289, 1291, 1291, 1292, 1293, 1295, 1296, 1297, 1299, 1303, 1304, 1305, 1306, 1306, 1310, 1311,
-    1311, 1312, 1312, 1312, 1312, 1312, 1313, 1313, 1314, 1314, 1314, 1315, 1316, 1316, 1318, 1319,
-    1322, 1322, 1323, 1324, 1324, 1325, 1329, 1329, 1330, 1330, 1331, 1331, 1332, 1332, 1337, 1337,
-    1339, 1340, 1341, 1341, 1342, 1342, 1343, 1348, 1348, 1354, 1355, 1356, 1356, 1357, 1362, 1362,
-    1364, 1365, 1367, 1368, 1369, 1369, 1370, 1372, 1374, 1375, 1375, 1376, 1377, 1379, 1380, 1382,
-    1383, 1383, 1384, 1385, 1385, 1386, 1391, 1392, 1392, 1393, 1394, 1395, 1396, 1396, 1399, 1401,
-    1403, 1403, 1404, 1406, 1410, 1410, 1413, 1415, 1416, 1419, 1421, 1422, 1431, 1432, 1432, 1436,
-    1436, 1438, 1445, 1446, 1446, 1450, 1450, 1451, 1451, 1452, 1454, 1455, 1455, 1463, 1465, 1466,
-    1470, 1470, 1471, 1471, 1473, 1480, 1480, 1482, 1485, 1496, 1496, 1496, 1497, 1504, 1504, 1505,
-    1505, 1506, 1507, 1510, 1510, 1510, 1511, 1511, 1512, 1512, 1513, 1514, 1514, 1520, 1521, 1523,
-    1524, 1526, 1528, 1529, 1530, 1531, 1533, 1534, 1534, 1534, 1535, 1539, 1541, 1542, 1567, 1568,
-    1568, 1570, 1577, 1577, 1578, 1595, 1596, 1596, 1596, 1598, 1604, 1604, 1604, 1606, 1607, 1609,
-    1609, 1609, 1610, 1621, 1622, 1622, 1627, 1627, 1627, 1629, 1631, 1632, 1633, 1634, 1634, 1636,
-    1636, 1636, 1636, 1637, 1639, 1639, 1641, 1645, 1646, 1647, 1648, 1649, 1650, 1650, 1670, 1671,
-    1671, 1672, 1677, 1679, 1679, 1681, 1682, 1701, 1701, 1702, 1706, 1708, 1709, 1711, 1711, 1712,
-    1714, 1715, 1717, 1718, 1719, 1720, 1721, 1721, 1722, 1724, 1725, 1726, 1729, 1729, 1735, 1735,
-    1737, 1739, 1740, 1742, 1743, 1745, 1746, 1748, 1748, 1748, 1773, 1774, 1774, 1774, 1774, 1774,
-    1775, 1776, 1782, 1784, 1785, 1787, 1787, 1787, 1787, 1790, 1791, 1792, 1792, 1793, 1794, 1817,
-    1818, 1818, 1821, 1821, 1823, 1829, 1829, 1831, 1837, 1841, 1842, 1844, 1846, 1849, 1851, 1853,
-    1854, 1854, 1855, 1855, 1855, 1856, 1857, 1857, 1857, 1859, 1859, 1859, 1860, 1861, 1863, 1863,
-    1863, 1864, 1884, 1885, 1887, 1887, 1889, 1891, 1892, 1892, 1893, 1894, 1896, 1897, 1898, 1902,
-    1903, 1905, 1907, 1910, 1914, 1917, 1917, 1920, 1926, 1932, 1932, 1933, 1939, 1941, 1942, 1948,
-    1948, 1949, 1949, 1950, 1950, 1951, 1952, 1957, 1958, 1981, 1986, 1987, 1987, 1988, 1991, 1992,
-    1993, 1998, 1999, 2026, 2026, 2031, 2031, 2031, 2032, 2032, 2034, 2035, 2036, 2037, 2037, 2038,
-    2040, 2041, 2042, 2043, 2045, 2048, 2050, 2051, 2052, 2052, 2053, 2053, 2055, 2056, 2059, 2060,
-    2060, 2062, 2067, 2068, 2069, 2070, 2070, 2079, 2082, 2084, 2085, 2085, 2086, 2086, 2087, 2088,
-    2089, 2090, 2091, 2091, 2120, 2121, 2123, 2124, 2124, 2125, 2127, 2130, 2131, 2131, 2132, 2133,
-    2133, 2133, 2148, 2150, 2151, 2152, 2152, 2153, 2153, 2155, 2156, 2157, 2158, 2160, 2163, 2164,
-    2165, 2166, 2166, 2166, 2168, 2169, 2170, 2170, 2171, 2171, 2172, 2175, 2175, 2176, 2176, 2176,
-    2177, 2177, 2178, 2179, 2179, 2180, 2181, 2181, 2182, 2183, 2188, 2189, 2190, 2216, 2217, 2218,
-    2219, 2220, 2220, 2223, 2246, 2246, 2247, 2247, 2248, 2248, 2250, 2251, 2269, 2272, 2273, 2276,
-    2277, 2277, 2287, 2288, 2293, 2294, 2295, 2296, 2298, 2301, 2302, 2303, 2303, 2304, 2304, 2309,
-    2312, 2312, 2312, 2314, 2315, 2316, 2318, 2331, 2331, 2333, 2334, 2335, 2336, 2336, 2337, 2337,
-    2340, 2342, 2343, 2353, 2353, 2354, 2354, 2354, 2355, 2357, 2359, 2363, 2367, 2368, 2369, 2369,
-    2370, 2371, 2372, 2390, 2391, 2396, 2397, 2397, 2399, 2400, 2400, 2400, 2401, 2407, 2407, 2410,
-    2411, 2414, 2418, 2419, 2419, 2421, 2439, 2439, 2440, 2441, 2442, 2442, 2443, 2445, 2445, 2446,
-    2447, 2449, 2449, 2449, 2457, 2458, 2458, 2459, 2461, 2485, 2487, 2487, 2490, 2491, 2511, 2511,
-    2512, 2514, 2515, 2515, 2517, 2517, 2529, 2529, 2530, 2531, 2532, 2532, 2533, 2537, 2548, 2549,
-    2549, 2550, 2552, 2553, 2557, 2557, 2565, 2566, 2566, 2567, 2577, 2578, 2580, 2581, 2581, 2587,
-    2591, 2591, 2591, 2592, 2592, 2595, 2597, 2598, 2600, 2603, 2604, 2604, 2605, 2606, 2607, 2608,
-    2617, 2618, 2618, 2618, 2620, 2621, 2622, 2622, 2622, 2623, 2623, 2624, 2624, 2625, 2628, 2628,
-    2634, 2636, 2636, 2637, 2638, 2638, 2638, 2640, 2642, 2653, 2654, 2672, 2673, 2673, 2673, 2674,
-    2674, 2674, 2678, 2680, 2681, 2681, 2682, 2682, 2686, 2687, 2689, 2690, 2690, 2702, 2724, 2726,
-    2727, 2727, 2727, 2733, 2734, 2736, 2737, 2741, 2741, 2747, 2749, 2750, 2752, 2753, 2757, 2758,
-    2774, 2801, 2801, 2804, 2805, 2805, 2806, 2806, 2806, 2809, 2814, 2815, 2815, 2816, 2817, 2817,
-    2818, 2819, 2819, 2820, 2821, 2823, 2823, 2828, 2832, 2833, 2839, 2844, 2845, 2845, 2850, 2851,
-    2851, 2851, 2852, 2857, 2860, 2866, 2868, 2869, 2870, 2871, 2871, 2871, 2872, 2872, 2877, 2877,
-    2878, 2878, 2878, 2879, 2880, 2882, 2884, 2884, 2888, 2896, 2896, 2897, 2900, 2901, 2906, 2906,
-    2908, 2909, 2910, 2910, 2917, 2919, 2920, 2923, 2924, 2935, 2939, 2939, 2939, 2940, 2942, 2943,
-    2954, 2965, 2967, 2968, 2969, 2970, 2987, 2990, 2992, 2995, 2996, 2997, 2998, 2998, 3000, 3002,
-    3022, 3022, 3022, 3026, 3028, 3028, 3028, 3029, 3031, 3033, 3034, 3035, 3036, 3036, 3043, 3043,
-    3049, 3052, 3053, 3077, 3078, 3079, 3079, 3083, 3085, 3086, 3087, 3088, 3088, 3088, 3088, 3092,
-    3092, 3093, 3096, 3099, 3099, 3099, 3100, 3100, 3100, 3101, 3102, 3102, 3104, 3105, 3105, 3106,
-    3106, 3109, 3110, 3111, 3111, 3112, 3115, 3115, 3116, 3117, 3118, 3119, 3121, 3122, 3128, 3131,
-    3146, 3148, 3149, 3155, 3155, 3156, 3158, 3159, 3160, 3162, 3165, 3168, 3169, 3174, 3175, 3178,
-    3178, 3178, 3178, 3178, 3179, 3179, 3180, 3181, 3183, 3191, 3206, 3219, 3220, 3220, 3221, 3222,
-    3223, 3223, 3226, 3226, 3227, 3227, 3228, 3228, 3229, 3229, 3230, 3231, 3232, 3234, 3235, 3261,
-    3263, 3265, 3265, 3269, 3270, 3271, 3272, 3273, 3273, 3275, 3288, 3289, 3290, 3291, 3293, 3293,
-    3293, 3294, 3295, 3297, 3298, 3298, 3302, 3305, 3310, 3310, 3312, 3318, 3327, 3328, 3328, 3329,
-    3329, 3332, 3332, 3332, 3333, 3335, 3335, 3336, 3336, 3336, 3338, 3339, 3339, 3342, 3343, 3343,
-    3346, 3352, 3353, 3366, 3368, 3372, 3373, 3383, 3383, 3384, 3384, 3385, 3388, 3389, 3390, 3392,
-    3415, 3438, 3439, 3439, 3463, 3464, 3466, 3467, 3468, 3472, 3473, 3473, 3476, 3477, 3503, 3504,
-    3504, 3505, 3505, 3506, 3507, 3508, 3510, 3512, 3512, 3513, 3513, 3515, 3516, 3517, 3518, 3525,
-    3526, 3526, 3526, 3526, 3527, 3527, 3528, 3528, 3531, 3532, 3534, 3539, 3540, 3541, 3542, 3544,
-    3545, 3547, 3548, 3549, 3551, 3553, 3555, 3555, 3557, 3559, 3560, 3562, 3562, 3563, 3563, 3565,
-    3566, 3568, 3568, 3569, 3571, 3572, 3579, 3596, 3598, 3598, 3598, 3598, 3598, 3599, 3599, 3603,
-    3604, 3607, 3610, 3612, 3613, 3614, 3614, 3615, 3617, 3617, 3619, 3619, 3619, 3619, 3641, 3642,
-    3646, 3649, 3650, 3650, 3660, 3660, 3662, 3663, 3668, 3668, 3669, 3670, 3671, 3672, 3673, 3674,
-    3677, 3678, 3679, 3680, 3692, 3695, 3698, 3698, 3700, 3700, 3701, 3702, 3703, 3704, 3716, 3717,
-    3718, 3730, 3731, 3735, 3739, 3761, 3763, 3764, 3765, 3768, 3770, 3773, 3773, 3774, 3778, 3785,
-    3785, 3791, 3791, 3792, 3795, 3795, 3796, 3797, 3798, 3798, 3798, 3800, 3801, 3802, 3803, 3805,
-    3805, 3806, 3808, 3809, 3809, 3810, 3810, 3812, 3813, 3813, 3820, 3821, 3828, 3829, 3831, 3832,
-    3833, 3833, 3833, 3834, 3835, 3860, 3869, 3872, 3872, 3885, 3886, 3886, 3887, 3887, 3888, 3889,
-    3889, 3891, 3892, 3892, 3892, 3892, 3893, 3896, 3897, 3898, 3923, 3944, 3944, 3946, 3949, 3950,
-    3951, 3952, 3953, 3954, 3954, 3955, 3955, 3975, 3976, 3977, 3977, 3978, 3981, 3981, 3981, 3985,
-    3985, 3986, 3987, 4011, 4011, 4011, 4013, 4020, 4040, 4043, 4043, 4044, 4045, 4049, 4075, 4100,
-    4102, 4102, 4103, 4104, 4128, 4147, 4148, 4148, 4156, 4157, 4160, 4160, 4166, 4178, 4178, 4179,
-    4189, 4189, 4207, 4208, 4208, 4208, 4209, 4210, 4210, 4210, 4234, 4235, 4235, 4235, 4236, 4240,
-    4241, 4242, 4242, 4243, 4244, 4244, 4245, 4246, 4248, 4256, 4274, 4276, 4303, 4308, 4309, 4311,
-    4312, 4312, 4313, 4314, 4315, 4315, 4316, 4316, 4317, 4318, 4318, 4318, 4322, 4323, 4325, 4326,
-    4327, 4327, 4348, 4349, 4350, 4372, 4380, 4382, 4383, 4388, 4390, 4391, 4391, 4391, 4392, 4393,
-    4393, 4394, 4395, 4395, 4395, 4400, 4400, 4403, 4423, 4424, 4426, 4427, 4427, 4428, 4429, 4429,
-    4431, 4431, 4432, 4435, 4437, 4438, 4438, 4439, 4440, 4440, 4440, 4441, 4444, 4447, 4448, 4449,
-    4449, 4449, 4450, 4451, 4452, 4452, 4452, 4452, 4452, 4459, 4459, 4459, 4459, 4460, 4461, 4462,
-    4463, 4464, 4466, 4466, 4467, 4469, 4469, 4471, 4472, 4472, 4490, 4490, 4491, 4492, 4494, 4494,
-    4495, 4520, 4521, 4524, 4524, 4526, 4529, 4533, 4534, 4534, 4535, 4536, 4537, 4538, 4538, 4540,
-    4541, 4542, 4546, 4547, 4547, 4554, 4555, 4556, 4557, 4557, 4559, 4563, 4564, 4564, 4565, 4565,
-    4565, 4566, 4567, 4568, 4568, 4577, 4578, 4578, 4586, 4587, 4587, 4588, 4589, 4590, 4591, 4592,
-    4593, 4593, 4593, 4598, 4599, 4600, 4601, 4601, 4602, 4615, 4616, 4616, 4617, 4617, 4617, 4618,
-    4618, 4619, 4619, 4619, 4619, 4622, 4622, 4623, 4638, 4639, 4657, 4657, 4659, 4662, 4666, 4666,
-    4667, 4668, 4669, 4669, 4670, 4672, 4673, 4682, 4682, 4684, 4687, 4687, 4688, 4689, 4691, 4693,
-    4696, 4701, 4701, 4702, 4702, 4703, 4717, 4720, 4721, 4721, 4731, 4731, 4733, 4735, 4736, 4738,
-    4739, 4740, 4741, 4741, 4742, 4743, 4744, 4745, 4746, 4748, 4748, 4748, 4753, 4755, 4761, 4763,
-    4763, 4780, 4781, 4784, 4784, 4785, 4787, 4787, 4788, 4791, 4805, 4807, 4807, 4808, 4809, 4809,
-    4809, 4809, 4811, 4811, 4812, 4815, 4816, 4817, 4817, 4819, 4819, 4819, 4819, 4819, 4821, 4821,
-    4823, 4824, 4824, 4824, 4825, 4825, 4828, 4832, 4832, 4834, 4837, 4840, 4840, 4840, 4840, 4841,
-    4846, 4847, 4858, 4858, 4858, 4858, 4877, 4878, 4888, 4889, 4891, 4900, 4900, 4901, 4902, 4904,
-    4904, 4905, 4906, 4908, 4909, 4912, 4922, 4923, 4924, 4925, 4926, 4926, 4926, 4942, 4944, 4944,
-    4945, 4946, 4949, 4950, 4951, 4951, 4953, 4953, 4956, 4960, 4964, 4968, 4968, 4969, 4970, 4970,
-    4972, 4973, 4974, 4975, 4979, 4979, 4979, 4980, 4981, 4989, 4990, 4991, 4992, 4993, 5004, 5005,
-    5006, 5007, 5012, 5013, 5015, 5015, 5016, 5031, 5037, 5037, 5047, 5052, 5054, 5055, 5056, 5058,
-    5058, 5058, 5059, 5067, 5068, 5070, 5075, 5077, 5078, 5084, 5085, 5085, 5085, 5086, 5086, 5086,
-    5089, 5089, 5090, 5092, 5093, 5093, 5096, 5097, 5099, 5102, 5103, 5104, 5108, 5109, 5110, 5112,
-    5112, 5112, 5112, 5114, 5118, 5119, 5121, 5125, 5125, 5126, 5130, 5139, 5140, 5141, 5142, 5146,
-    5146, 5147, 5162, 5165, 5167, 5179, 5180, 5181, 5182, 5184, 5184, 5184, 5185, 5208, 5208, 5209,
-    5209, 5210, 5212, 5213, 5214, 5215, 5223, 5225, 5226, 5227, 5230, 5232, 5234, 5235, 5236, 5236,
-    5236, 5238, 5238, 5239, 5239, 5239, 5241, 5241, 5242, 5243, 5244, 5244, 5244, 5245, 5251, 5252,
-    5264, 5268, 5295, 5298, 5300, 5305, 5307, 5309, 5310, 5312, 5313, 5313, 5313, 5316, 5325, 5327,
-    5328, 5328, 5329, 5330, 5331, 5332, 5333, 5334, 5335, 5335, 5336, 5338, 5338, 5339, 5345, 5345,
-    5345, 5346, 5349, 5357, 5370, 5371, 5371, 5371, 5372, 5374, 5375, 5376, 5388, 5388, 5391, 5392,
-    5392, 5393, 5395, 5395, 5395, 5397, 5398, 5399, 5400, 5403, 5403, 5403, 5403, 5404, 5408, 5411,
-    5413, 5414, 5415, 5416, 5417, 5418, 5421, 5424, 5425, 5427, 5428, 5431, 5435, 5437, 5438, 5438,
-    5462, 5463, 5465, 5468, 5469, 5473, 5474, 5475, 5475, 5480, 5482, 5489, 5490, 5491, 5513, 5514,
-    5516, 5517, 5517, 5522, 5523, 5523, 5524, 5525, 5525, 5528, 5529, 5535, 5537, 5539, 5539, 5540,
-    5560, 5567, 5567, 5567, 5568, 5569, 5572, 5573, 5574, 5575, 5583, 5584, 5587, 5587, 5587, 5588,
-    5588, 5588, 5588, 5589, 5590, 5590, 5590, 5591, 5592, 5593, 5594, 5594, 5595, 5595, 5595, 5597,
-    5599, 5602, 5603, 5606, 5610, 5611, 5612, 5612, 5631, 5632, 5634, 5634, 5634, 5655, 5657, 5658,
-    5658, 5675, 5676, 5679, 5680, 5683, 5684, 5685, 5686, 5687, 5687, 5687, 5688, 5691, 5694, 5697,
-    5698, 5707, 5721, 5722, 5731, 5737, 5741, 5741, 5742, 5742, 5743, 5764, 5765, 5767, 5768, 5793,
-    5793, 5793, 5794, 5802, 5804, 5805, 5808, 5823, 5823, 5823, 5829, 5830, 5832, 5840, 5841, 5846,
-    5848, 5852, 5859, 5860, 5861, 5861, 5862, 5863, 5865, 5866, 5882, 5884, 5885, 5885, 5911, 5923,
-    5923, 5925, 5925, 5926, 5931, 5932, 5952, 5955, 5957, 5957, 5959, 5960, 5961, 5961, 5963, 5963,
-    5966, 5966, 5969, 5970, 5972, 5973, 5973, 5973, 5974, 5974, 5977, 5987, 5990, 5990, 5991, 5995,
-    5995, 5997, 5998, 5999, 5999, 6002, 6004, 6005, 6005, 6005, 6006, 6009, 6013, 6013, 6015, 6016,
-    6017, 6020, 6042, 6043, 6045, 6046, 6047, 6048, 6049, 6050, 6050, 6051, 6052, 6053, 6054, 6055,
-    6057, 6057, 6058, 6059, 6060, 6061, 6075, 6078, 6080, 6097, 6099, 6101, 6102, 6103, 6103, 6121,
-    6127, 6130, 6131, 6132, 6133, 6134, 6135, 6136, 6137, 6138, 6142, 6144, 6144, 6145, 6146, 6152,
-    6153, 6154, 6155, 6156, 6156, 6156, 6173, 6173, 6199, 6201, 6202, 6203, 6204, 6205, 6205, 6206,
-    6211, 6212, 6212, 6212, 6212, 6212, 6213, 6215, 6216, 6216, 6216, 6217, 6218, 6218, 6219, 6223,
-    6234, 6238, 6240, 6242, 6244, 6244, 6247, 6248, 6248, 6248, 6248, 6248, 6257, 6260, 6260, 6289,
-    6301, 6303, 6305, 6305, 6306, 6309, 6310, 6311, 6315, 6319, 6320, 6323, 6324, 6325, 6325, 6326,
-    6326, 6331, 6332, 6332, 6342, 6343, 6343, 6343, 6351, 6352, 6353, 6357, 6358, 6359, 6360, 6361,
-    6366, 6368, 6369, 6369, 6373, 6375, 6377, 6377, 6378, 6388, 6388, 6388, 6388, 6389, 6389, 6390,
-    6391, 6391, 6392, 6392, 6393, 6393, 6394, 6394, 6399, 6400, 6401, 6403, 6404, 6405, 6406, 6406,
-    6407, 6411, 6411, 6411, 6414, 6435, 6435, 6436, 6438, 6438, 6462, 6462, 6463, 6472, 6477, 6479,
-    6486, 6493, 6493, 6494, 6494, 6495, 6497, 6497, 6500, 6502, 6502, 6503, 6503, 6505, 6506, 6507,
-    6522, 6523, 6524, 6525, 6526, 6551, 6552, 6553, 6554, 6555, 6555, 6558, 6558, 6559, 6559, 6563,
-    6563, 6564, 6565, 6566, 6567, 6585, 6588, 6590, 6590, 6617, 6618, 6619, 6620, 6620, 6620, 6620,
-    6620, 6621, 6623, 6642, 6645, 6647, 6655, 6655, 6656, 6656, 6658, 6659, 6660, 6662, 6662, 6664,
-    6664, 6665, 6666, 6667, 6668, 6669, 6671, 6671, 6671, 6681, 6681, 6683, 6684, 6684, 6685, 6685,
-    6686, 6690, 6691, 6691, 6693, 6693, 6693, 6697, 6697, 6698, 6704, 6707, 6709, 6718, 6728, 6729,
-    6730, 6730, 6733, 6734, 6739, 6740, 6742, 6742, 6744, 6745, 6751, 6752, 6753, 6754, 6756, 6756,
-    6757, 6758, 6759, 6761, 6763, 6766, 6771, 6772, 6774, 6774, 6776, 6778, 6786, 6787, 6788, 6789,
-    6790, 6793, 6795, 6798, 6817, 6818, 6818, 6819, 6820, 6821, 6822, 6825, 6826, 6826, 6826, 6827,
-    6827, 6829, 6851, 6852, 6853, 6854, 6854, 6859, 6861, 6863, 6864, 6864, 6865, 6866, 6868, 6870,
-    6870, 6870, 6870, 6870, 6872, 6872, 6878, 6878, 6899, 6899, 6922, 6923, 6925, 6925, 6928, 6928,
-    6931, 6932, 6935, 6935, 6936, 6937, 6938, 6948, 6949, 6961, 6961, 6979, 6981, 6982, 6983, 6983,
-    6998, 6998, 6999, 7000, 7000, 7000, 7001, 7001, 7001, 7002, 7002, 7003, 7005, 7006, 7008, 7011,
-    7011, 7011, 7022, 7036, 7036, 7040, 7041, 7042, 7042, 7043, 7044, 7044, 7045, 7045, 7046, 7047,
-    7049, 7049, 7050, 7050, 7051, 7051, 7067, 7067, 7071, 7075, 7076, 7076, 7077, 7079, 7079, 7080,
-    7081, 7083, 7084, 7085, 7085, 7086, 7086, 7086, 7086, 7104, 7106, 7106, 7127, 7128, 7128, 7131,
-    7134, 7137, 7138, 7138, 7139, 7140, 7141, 7141, 7142, 7145, 7148, 7148, 7149, 7150, 7151, 7154,
-    7155, 7157, 7158, 7158, 7159, 7162, 7163, 7165, 7167, 7169, 7183, 7183, 7186, 7189, 7190, 7190,
-    7193, 7194, 7195, 7196, 7196, 7196, 7198, 7200, 7200, 7204, 7205, 7206, 7206, 7209, 7210, 7211,
-    7212, 7212, 7213, 7215, 7215, 7233, 7234, 7235, 7236, 7237, 7237, 7239, 7239, 7240, 7241, 7241,
-    7249, 7249, 7250, 7250, 7252, 7252, 7253, 7253, 7253, 7253, 7253, 7254, 7255, 7259, 7260, 7262,
-    7262, 7262, 7263, 7264, 7265, 7269, 7271, 7271, 7273, 7287, 7291, 7291, 7292, 7293, 7294, 7295,
-    7298, 7299, 7304, 7305, 7306, 7309, 7310, 7312, 7313, 7313, 7315, 7317, 7318, 7318, 7318, 7319,
-    7321, 7321, 7321, 7321, 7322, 7323, 7324, 7325, 7326, 7333, 7333, 7341, 7341, 7341, 7342, 7342,
-    7344, 7345, 7358, 7359, 7364, 7364, 7364, 7365, 7366, 7366, 7368, 7370, 7372, 7374, 7375, 7376,
-    7379, 7380, 7382, 7390, 7392, 7393, 7395, 7395, 7395, 7399, 7400, 7400, 7401, 7407, 7409, 7410,
-    7411, 7417, 7420, 7421, 7422, 7423, 7423, 7423, 7424, 7425, 7427, 7428, 7431, 7434, 7435, 7436,
-    7458, 7458, 7459, 7461, 7462, 7462, 7463, 7472, 7473, 7474, 7480, 7481, 7495, 7495, 7495, 7496,
-    7497, 7497, 7499, 7500, 7502, 7502, 7503, 7503, 7505, 7507, 7508, 7508, 7511, 7513, 7514, 7515,
-    7516, 7516, 7518, 7519, 7520, 7521, 7522, 7523, 7524, 7525, 7528, 7530, 7531, 7532, 7532, 7534,
-    7536, 7537, 7537, 7538, 7545, 7548, 7548, 7549, 7577, 7577, 7577, 7577, 7577, 7578, 7578, 7583,
-    7583, 7585, 7589, 7589, 7591, 7593, 7593, 7609, 7610, 7611, 7612, 7612, 7613, 7613, 7613, 7613,
-    7614, 7616, 7617, 7620, 7620, 7620, 7620, 7620, 7622, 7623, 7624, 7624, 7625, 7625, 7625, 7626,
-    7626, 7626, 7629, 7630, 7631, 7632, 7632, 7633, 7634, 7638, 7640, 7645, 7646, 7646, 7647, 7648,
-    7649, 7651, 7652, 7653, 7653, 7657, 7657, 7657, 7657, 7676, 7676, 7677, 7678, 7679, 7680, 7680,
-    7681, 7681, 7682, 7683, 7685, 7686, 7690, 7690, 7694, 7699, 7700, 7723, 7723, 7731, 7731, 7733,
-    7735, 7735, 7738, 7740, 7741, 7742, 7746, 7747, 7748, 7749, 7750, 7771, 7787, 7788, 7788, 7790,
-    7790, 7792, 7794, 7798, 7800, 7800, 7800, 7801, 7811, 7812, 7813, 7817, 7817, 7831, 7832, 7832,
-    7834, 7835, 7836, 7836, 7836, 7837, 7839, 7840, 7843, 7844, 7844, 7844, 7844, 7845, 7846, 7847,
-    7847, 7848, 7849, 7850, 7850, 7851, 7854, 7855, 7855, 7855, 7856, 7857, 7858, 7860, 7860, 7860,
-    7868, 7868, 7871, 7871, 7875, 7876, 7880, 7880, 7881, 7882, 7883, 7884, 7885, 7886, 7890, 7891,
-    7892, 7896, 7897, 7897, 7898, 7899, 7900, 7900, 7900, 7901, 7902, 7902, 7902, 7907, 7907, 7911,
-    7911, 7911, 7914, 7915, 7916, 7917, 7918, 7919, 7920, 7920, 7920, 7920, 7920, 7920, 7928, 7930,
-    7932, 7932, 7933, 7934, 7936, 7938, 7942, 7943, 7949, 7950, 7951, 7976, 7977, 7978, 7978, 7978,
-    7978, 7979, 7988, 7989, 7990, 7991, 7992, 7995, 7995, 7995, 7996, 8002, 8003, 8004, 8006, 8007,
-    8007, 8008, 8020, 8021, 8023, 8024, 8026, 8026, 8027, 8030, 8031, 8031, 8033, 8035, 8035, 8036,
-    8037, 8038, 8039, 8040, 8040, 8041, 8048, 8049, 8050, 8050, 8052, 8053, 8055, 8057, 8058, 8060,
-    8061, 8061, 8065, 8065, 8070, 8076, 8076, 8076, 8078, 8079, 8079, 8080, 8081, 8081, 8083, 8084,
-    8085, 8086, 8087, 8108, 8109, 8110, 8110, 8111, 8112, 8112, 8112, 8113, 8114, 8116, 8117, 8117,
-    8119, 8121, 8121, 8121, 8123, 8127, 8128, 8135, 8136, 8137, 8137, 8137, 8138, 8138, 8165, 8166,
-    8167, 8169, 8173, 8196, 8197, 8198, 8198, 8199, 8199, 8200, 8201, 8201, 8201, 8203, 8203, 8205,
-    8222, 8223, 8224, 8225, 8228, 8228, 8228, 8229, 8231, 8232, 8251, 8270, 8271, 8271, 8271, 8271,
-    8272, 8275, 8278, 8278, 8279, 8279, 8279, 8280, 8294, 8295, 8296, 8310, 8330, 8331, 8354, 8354,
-    8354, 8356, 8356, 8356, 8357, 8359, 8363, 8364, 8364, 8365, 8394, 8397, 8410, 8429, 8430, 8431,
-    8431, 8431, 8431, 8431, 8434, 8456, 8456, 8480, 8482, 8482, 8490, 8490, 8493, 8495, 8522, 8523,
-    8524, 8525, 8534, 8536, 8537, 8538, 8552, 8553, 8556, 8557, 8558, 8559, 8559, 8560, 8560, 8562,
-    8563, 8564, 8565, 8570, 8570, 8571, 8571, 8573, 8574, 8582, 8583, 8586, 8586, 8588, 8589, 8590,
-    8590, 8595, 8596, 8600, 8602, 8602, 8603, 8604, 8604, 8617, 8618, 8620, 8621, 8640, 8642, 8642,
-    8658, 8659, 8660, 8660, 8660, 8661, 8662, 8664, 8665, 8666, 8671, 8672, 8673, 8674, 8678, 8680,
-    8683, 8684, 8685, 8686, 8687, 8688, 8689, 8690, 8690, 8692, 8694, 8696, 8710, 8713, 8723, 8724,
-    8727, 8727, 8727, 8728, 8729, 8730, 8731, 8732, 8733, 8738, 8739, 8745, 8745, 8745, 8750, 8752,
-    8753, 8754, 8755, 8756, 8757, 8757, 8757, 8758, 8759, 8759, 8760, 8763, 8764, 8771, 8771, 8772,
-    8774, 8774, 8776, 8778, 8779, 8780, 8780, 8780, 8780, 8780, 8781, 8783, 8784, 8786, 8787, 8796,
-    8797, 8799, 8800, 8801, 8806, 8807, 8808, 8809, 8810, 8810, 8810, 8811, 8817, 8818, 8818, 8819,
-    8821, 8822, 8822, 8825, 8827, 8828, 8850, 8854, 8857, 8858, 8859, 8860, 8860, 8860, 8860, 8861,
-    8861, 8862, 8862, 8862, 8862, 8880, 8882, 8882, 8882, 8889, 8889, 8893, 8894, 8894, 8896, 8899,
-    8899, 8900, 8900, 8901, 8901, 8903, 8917, 8920, 8944, 8945, 8945, 8946, 8946, 8958, 8958, 8958,
-    8959, 8959, 8977, 9001, 9023, 9024, 9024, 9025, 9025, 9025, 9026, 9027, 9029, 9030, 9030, 9030,
-    9055, 9068, 9070, 9077, 9078, 9079, 9097, 9098, 9098, 9099, 9099, 9099, 9100, 9101, 9102, 9102,
-    9102, 9103, 9103, 9105, 9106, 9106, 9112, 9112, 9113, 9116, 9119, 9119, 9120, 9123, 9124, 9124,
-    9125, 9127, 9127, 9130, 9131, 9153, 9154, 9155, 9156, 9157, 9157, 9158, 9158, 9161, 9161, 9162,
-    9164, 9175, 9175, 9175, 9176, 9178, 9178, 9186, 9187, 9188, 9192, 9192, 9193, 9194, 9195, 9197,
-    9198, 9199, 9199, 9201, 9201, 9213, 9215, 9224, 9225, 9226, 9240, 9241, 9241, 9242, 9243, 9243,
-    9243, 9243, 9246, 9246, 9247, 9248, 9249, 9250, 9252, 9253, 9254, 9260, 9260, 9262, 9263, 9263,
-    9264, 9265, 9265, 9267, 9268, 9268, 9269, 9270, 9271, 9271, 9271, 9273, 9275, 9285, 9285, 9286,
-    9296, 9297, 9298, 9299, 9305, 9306, 9307, 9307, 9307, 9307, 9308, 9311, 9320, 9323, 9325, 9325,
-    9325, 9325, 9327, 9328, 9332, 9346, 9350, 9350, 9354, 9354, 9355, 9355, 9356, 9358, 9359, 9364,
-    9368,
+    0, 1, 5, 5, 6, 7, 8, 9, 9, 10, 11, 11, 11, 12, 12, 14,
+    15, 16, 17, 23, 23, 23, 24, 24, 25, 25, 27, 28, 29, 29, 29, 32,
+    36, 37, 40, 54, 55, 55, 55, 56, 56, 57, 58, 64, 66, 66, 66, 70,
+    71, 72, 79, 80, 90, 91, 93, 94, 96, 97, 106, 106, 107, 121, 133, 133,
+    134, 136, 140, 141, 141, 145, 149, 150, 151, 151, 152, 153, 153, 154, 157, 158,
+    159, 159, 160, 161, 161, 161, 162, 162, 163, 164, 165, 165, 166, 166, 166, 167,
+    169, 170, 170, 171, 178, 180, 189, 192, 192, 198, 198, 198, 198, 199, 200, 218,
+    220, 220, 222, 222, 222, 223, 224, 225, 227, 227, 227, 227, 228, 228, 228, 229,
+    230, 231, 232, 233, 234, 235, 236, 236, 248, 249, 252, 255, 256, 257, 258, 258,
+    258, 259, 260, 261, 262, 266, 266, 266, 267, 269, 270, 271, 272, 276, 276, 277,
+    278, 279, 280, 281, 281, 282, 283, 284, 285, 285, 285, 288, 288, 294, 294, 295,
+    296, 299, 301, 301, 327, 328, 330, 331, 332, 333, 333, 336, 350, 351, 352, 380,
+    380, 380, 381, 384, 385, 386, 387, 387, 387, 387, 387, 389, 389, 390, 396, 400,
+    406, 407, 407, 408, 409, 410, 411, 431, 432, 432, 433, 435, 436, 437, 442, 443,
+    445, 446, 446, 446, 447, 447, 454, 466, 467, 470, 470, 472, 472, 473, 473, 473,
+    474, 476, 476, 478, 478, 488, 488, 488, 488, 489, 490, 490, 492, 492, 492, 492,
+    492, 493, 493, 493, 494, 494, 521, 535, 550, 555, 555, 555, 556, 557, 558, 558,
+    558, 559, 560, 560, 561, 562, 563, 564, 565, 566, 576, 577, 578, 578, 587, 587,
+    588, 592, 592, 613, 614, 615, 615, 621, 621, 644, 647, 652, 656, 656, 657, 660,
+    660, 662, 662, 662, 663, 665, 667, 668, 669, 670, 672, 672, 672, 672, 672, 673,
+    673, 677, 686, 687, 688, 689, 690, 691, 692, 692, 693, 698, 698, 701, 701, 706,
+    706, 706, 706, 706, 709, 710, 712, 716, 721, 721, 735, 736, 737, 737, 738, 739,
+    740, 742, 746, 746, 747, 748, 748, 750, 751, 751, 751, 753, 754, 756, 756, 758,
+    758, 759, 760, 764, 768, 769, 770, 773, 775, 783, 783, 784, 784, 784, 786, 786,
+    787, 791, 792, 793, 793, 794, 796, 797, 797, 799, 800, 802, 805, 806, 806, 810,
+    814, 814, 815, 820, 820, 820, 820, 821, 836, 836, 837, 838, 839, 842, 845, 845,
+    849, 851, 851, 851, 851, 852, 852, 852, 853, 855, 855, 856, 857, 857, 857, 868,
+    868, 878, 880, 881, 882, 882, 883, 885, 886, 887, 889, 890, 894, 894, 905, 906,
+    911, 921, 922, 924, 928, 928, 932, 934, 938, 941, 942, 943, 944, 944, 945, 949,
+    952, 953, 960, 960, 961, 961, 962, 966, 967, 970, 971, 972, 972, 980, 983, 983,
+    985, 985, 985, 987, 988, 988, 990, 996, 996, 998, 999, 999, 1000, 1000, 1001, 1001,
+    1007, 1010, 1011, 1012, 1012, 1012, 1030, 1030, 1031, 1033, 1042, 1042, 1042, 1042, 1043, 1043,
+    1043, 1043, 1046, 1046, 1048, 1048, 1049, 1050, 1052, 1052, 1053, 1053, 1054, 1056, 1057, 1058,
+    1059, 1059, 1060, 1061, 1083, 1083, 1083, 1085, 1087, 1088, 1090, 1093, 1096, 1097, 1098, 1098,
+    1107, 1109, 1110, 1110, 1110, 1114, 1115, 1116, 1117, 1118, 1120, 1121, 1122, 1124, 1126, 1127,
+    1127, 1127, 1129, 1130, 1133, 1154, 1156, 1158, 1159, 1159, 1161, 1162, 1169, 1169, 1169, 1169,
+    1171, 1172, 1173, 1174, 1174, 1174, 1176, 1176, 1196, 1197, 1197, 1197, 1202, 1202, 1204, 1205,
+    1206, 1207, 1213, 1215, 1215, 1217, 1218, 1219, 1220, 1222, 1223, 1223, 1223, 1223, 1223, 1224,
+    1224, 1225, 1225, 1227, 1227, 1228, 1230, 1234, 1235, 1236, 1237, 1237, 1241, 1242, 1242, 1243,
+    1243, 1243, 1243, 1243, 1244, 1244, 1245, 1245, 1245, 1246, 1247, 1247, 1248, 1249, 1252, 1252,
+    1253, 1254, 1254, 1255, 1257, 1257, 1258, 1259, 1259, 1259, 1259, 1264, 1264, 1266, 1267, 1268,
+    1268, 1269, 1270, 1271, 1276, 1276, 1281, 1282, 1282, 1283, 1283, 1284, 1289, 1289, 1291, 1292,
+    1294, 1297, 1298, 1298, 1299, 1301, 1303, 1304, 1304, 1305, 1306, 1308, 1309, 1310, 1311, 1311,
+    1312, 1313, 1313, 1313, 1318, 1319, 1319, 1319, 1320, 1321, 1322, 1324, 1326, 1327, 1327, 1328,
+    1329, 1333, 1336, 1336, 1340, 1341, 1342, 1351, 1351, 1351, 1355, 1355, 1357, 1365, 1365, 1365,
+    1369, 1369, 1370, 1371, 1371, 1372, 1374, 1375, 1375, 1383, 1385, 1385, 1389, 1389, 1390, 1390,
+    1392, 1399, 1399, 1401, 1404, 1415, 1415, 1415, 1415, 1416, 1423, 1423, 1423, 1423, 1424, 1425,
+    1427, 1427, 1427, 1428, 1428, 1429, 1429, 1430, 1431, 1431, 1437, 1439, 1441, 1442, 1444, 1446,
+    1447, 1448, 1449, 1451, 1452, 1452, 1452, 1453, 1455, 1455, 1457, 1460, 1484, 1485, 1485, 1486,
+    1493, 1494, 1512, 1513, 1513, 1514, 1520, 1520, 1520, 1521, 1522, 1524, 1524, 1524, 1525, 1535,
+    1536, 1536, 1541, 1541, 1543, 1544, 1544, 1549, 1551, 1552, 1553, 1553, 1555, 1555, 1555, 1555,
+    1556, 1557, 1557, 1559, 1564, 1565, 1566, 1567, 1568, 1569, 1570, 1571, 1571, 1592, 1593, 1594,
+    1599, 1599, 1599, 1601, 1601, 1619, 1619, 1620, 1624, 1626, 1627, 1629, 1629, 1630, 1632, 1633,
+    1635, 1636, 1637, 1638, 1638, 1638, 1639, 1641, 1641, 1641, 1643, 1649, 1649, 1651, 1653, 1654,
+    1657, 1659, 1661, 1662, 1663, 1663, 1663, 1687, 1688, 1688, 1688, 1688, 1688, 1689, 1690, 1691,
+    1697, 1699, 1700, 1702, 1702, 1702, 1705, 1705, 1706, 1706, 1707, 1708, 1708, 1732, 1732, 1732,
+    1735, 1735, 1737, 1743, 1743, 1745, 1752, 1756, 1757, 1758, 1760, 1763, 1764, 1766, 1767, 1767,
+    1768, 1768, 1768, 1770, 1770, 1771, 1771, 1773, 1774, 1774, 1774, 1775, 1776, 1777, 1777, 1777,
+    1778, 1795, 1797, 1798, 1798, 1799, 1802, 1803, 1803, 1803, 1805, 1807, 1808, 1809, 1814, 1815,
+    1817, 1819, 1821, 1826, 1827, 1828, 1831, 1837, 1844, 1844, 1845, 1851, 1853, 1854, 1860, 1860,
+    1860, 1860, 1861, 1861, 1862, 1863, 1869, 1870, 1892, 1897, 1897, 1898, 1900, 1901, 1902, 1907,
+    1908, 1934, 1934, 1934, 1939, 1939, 1939, 1940, 1940, 1940, 1941, 1942, 1942, 1943, 1943, 1944,
+    1945, 1946, 1947, 1948, 1948, 1949, 1951, 1952, 1953, 1954, 1954, 1955, 1955, 1957, 1958, 1961,
+    1962, 1962, 1964, 1969, 1970, 1971, 1971, 1971, 1979, 1982, 1983, 1983, 1983, 1984, 1984, 1985,
+    1986, 1987, 1988, 1989, 1989, 1989, 2017, 2018, 2020, 2022, 2022, 2023, 2025, 2027, 2028, 2028,
+    2029, 2030, 2030, 2030, 2048, 2048, 2049, 2050, 2050, 2050, 2050, 2050, 2050, 2052, 2053, 2054,
+    2055, 2057, 2061, 2062, 2063, 2064, 2064, 2064, 2065, 2066, 2067, 2068, 2068, 2069, 2073, 2073,
+    2074, 2074, 2074, 2075, 2075, 2076, 2077, 2077, 2078, 2079, 2080, 2081, 2085, 2086, 2086, 2112,
+    2113, 2114, 2114, 2114, 2116, 2139, 2139, 2139, 2139, 2140, 2140, 2140, 2140, 2142, 2143, 2161,
+    2164, 2165, 2168, 2169, 2169, 2179, 2180, 2184, 2185, 2186, 2188, 2192, 2193, 2195, 2195, 2196,
+    2196, 2200, 2202, 2202, 2202, 2204, 2205, 2206, 2207, 2208, 2222, 2222, 2224, 2224, 2225, 2226,
+    2226, 2227, 2227, 2230, 2231, 2232, 2241, 2241, 2241, 2241, 2241, 2243, 2245, 2249, 2253, 2254,
+    2255, 2255, 2256, 2257, 2258, 2274, 2275, 2282, 2282, 2283, 2284, 2284, 2284, 2290, 2290, 2294,
+    2296, 2299, 2303, 2304, 2304, 2307, 2324, 2324, 2325, 2326, 2327, 2327, 2327, 2328, 2330, 2330,
+    2331, 2332, 2334, 2334, 2334, 2341, 2342, 2342, 2343, 2344, 2368, 2372, 2372, 2376, 2377, 2396,
+    2396, 2397, 2399, 2399, 2400, 2400, 2411, 2411, 2411, 2412, 2414, 2414, 2415, 2420, 2429, 2431,
+    2431, 2432, 2433, 2434, 2439, 2439, 2447, 2448, 2448, 2449, 2460, 2461, 2461, 2462, 2462, 2467,
+    2471, 2471, 2472, 2472, 2473, 2477, 2478, 2478, 2480, 2483, 2484, 2484, 2485, 2486, 2487, 2488,
+    2496, 2497, 2497, 2497, 2499, 2500, 2501, 2501, 2501, 2502, 2502, 2503, 2503, 2504, 2506, 2506,
+    2512, 2514, 2514, 2515, 2516, 2516, 2516, 2518, 2520, 2528, 2529, 2546, 2547, 2547, 2547, 2547,
+    2547, 2547, 2551, 2553, 2554, 2554, 2554, 2554, 2555, 2559, 2560, 2562, 2563, 2563, 2575, 2575,
+    2598, 2600, 2601, 2601, 2601, 2608, 2609, 2610, 2611, 2616, 2616, 2622, 2624, 2625, 2628, 2629,
+    2633, 2634, 2651, 2678, 2679, 2682, 2683, 2683, 2684, 2684, 2684, 2685, 2690, 2690, 2691, 2691,
+    2691, 2693, 2694, 2695, 2695, 2696, 2697, 2697, 2698, 2699, 2701, 2701, 2706, 2708, 2709, 2716,
+    2721, 2721, 2721, 2726, 2727, 2727, 2727, 2727, 2728, 2733, 2738, 2744, 2746, 2747, 2747, 2747,
+    2747, 2748, 2748, 2753, 2753, 2754, 2755, 2755, 2755, 2756, 2757, 2759, 2759, 2766, 2773, 2773,
+    2774, 2775, 2778, 2779, 2784, 2784, 2785, 2786, 2787, 2793, 2794, 2795, 2799, 2800, 2811, 2814,
+    2814, 2814, 2816, 2817, 2818, 2830, 2841, 2842, 2843, 2844, 2845, 2862, 2865, 2867, 2870, 2870,
+    2870, 2871, 2871, 2871, 2871, 2873, 2893, 2893, 2893, 2897, 2899, 2899, 2899, 2900, 2902, 2905,
+    2906, 2907, 2908, 2908, 2915, 2915, 2921, 2924, 2925, 2948, 2949, 2950, 2950, 2951, 2951, 2955,
+    2957, 2958, 2959, 2959, 2960, 2960, 2960, 2961, 2961, 2964, 2964, 2965, 2968, 2969, 2969, 2969,
+    2970, 2970, 2970, 2971, 2972, 2972, 2974, 2975, 2975, 2976, 2976, 2980, 2981, 2982, 2982, 2982,
+    2983, 2984, 2984, 2985, 2986, 2987, 2988, 2988, 2990, 2991, 2997, 3001, 3014, 3016, 3017, 3024,
+    3024, 3024, 3026, 3027, 3028, 3030, 3033, 3036, 3036, 3041, 3042, 3044, 3045, 3045, 3045, 3045,
+    3046, 3046, 3047, 3048, 3050, 3062, 3076, 3087, 3088, 3088, 3089, 3090, 3091, 3091, 3093, 3093,
+    3093, 3094, 3094, 3094, 3094, 3095, 3096, 3097, 3098, 3101, 3126, 3127, 3128, 3128, 3132, 3133,
+    3134, 3135, 3136, 3136, 3138, 3150, 3150, 3152, 3153, 3157, 3157, 3157, 3157, 3158, 3159, 3160,
+    3161, 3161, 3164, 3167, 3172, 3172, 3172, 3178, 3186, 3187, 3187, 3187, 3187, 3190, 3190, 3190,
+    3191, 3197, 3197, 3198, 3198, 3200, 3200, 3200, 3203, 3204, 3204, 3206, 3211, 3212, 3225, 3225,
+    3229, 3230, 3241, 3241, 3241, 3241, 3242, 3242, 3243, 3246, 3246, 3247, 3249, 3273, 3298, 3298,
+    3298, 3324, 3325, 3327, 3328, 3329, 3332, 3333, 3333, 3336, 3336, 3336, 3362, 3362, 3362, 3363,
+    3363, 3364, 3364, 3365, 3365, 3367, 3369, 3369, 3370, 3370, 3372, 3373, 3374, 3375, 3381, 3382,
+    3382, 3382, 3382, 3383, 3384, 3385, 3385, 3388, 3389, 3392, 3397, 3398, 3399, 3400, 3400, 3401,
+    3403, 3404, 3405, 3407, 3409, 3411, 3411, 3413, 3415, 3415, 3417, 3418, 3418, 3418, 3420, 3420,
+    3421, 3423, 3424, 3432, 3451, 3453, 3453, 3453, 3454, 3455, 3462, 3463, 3465, 3467, 3469, 3470,
+    3471, 3471, 3472, 3474, 3474, 3474, 3475, 3475, 3475, 3475, 3497, 3498, 3501, 3505, 3506, 3506,
+    3516, 3516, 3518, 3519, 3520, 3525, 3525, 3526, 3527, 3528, 3529, 3530, 3533, 3534, 3535, 3536,
+    3548, 3551, 3554, 3554, 3554, 3556, 3556, 3556, 3557, 3558, 3560, 3575, 3588, 3589, 3592, 3596,
+    3616, 3618, 3619, 3620, 3623, 3624, 3627, 3627, 3627, 3630, 3637, 3637, 3643, 3643, 3644, 3647,
+    3647, 3648, 3649, 3650, 3650, 3651, 3652, 3653, 3654, 3656, 3656, 3657, 3659, 3660, 3660, 3661,
+    3661, 3663, 3664, 3664, 3672, 3673, 3674, 3680, 3681, 3682, 3683, 3684, 3684, 3684, 3685, 3710,
+    3717, 3719, 3719, 3729, 3731, 3732, 3732, 3733, 3736, 3736, 3737, 3738, 3740, 3741, 3741, 3741,
+    3742, 3745, 3745, 3746, 3747, 3772, 3794, 3794, 3796, 3799, 3800, 3801, 3802, 3803, 3804, 3804,
+    3805, 3805, 3822, 3823, 3824, 3824, 3825, 3828, 3828, 3828, 3828, 3831, 3831, 3832, 3833, 3857,
+    3857, 3857, 3859, 3867, 3888, 3890, 3890, 3891, 3892, 3896, 3920, 3946, 3946, 3946, 3947, 3948,
+    3949, 3974, 3993, 3994, 3994, 4001, 4002, 4004, 4004, 4010, 4028, 4028, 4029, 4038, 4038, 4056,
+    4057, 4057, 4057, 4058, 4059, 4059, 4059, 4083, 4084, 4084, 4084, 4085, 4089, 4090, 4091, 4091,
+    4093, 4094, 4095, 4097, 4104, 4105, 4122, 4124, 4151, 4154, 4155, 4157, 4158, 4158, 4159, 4160,
+    4161, 4161, 4161, 4161, 4162, 4163, 4163, 4163, 4167, 4167, 4169, 4170, 4171, 4171, 4194, 4195,
+    4196, 4219, 4228, 4230, 4231, 4235, 4237, 4238, 4238, 4239, 4239, 4240, 4241, 4241, 4241, 4245,
+    4245, 4248, 4269, 4270, 4272, 4273, 4273, 4274, 4275, 4275, 4277, 4277, 4278, 4280, 4282, 4282,
+    4282, 4283, 4283, 4283, 4283, 4284, 4287, 4290, 4290, 4291, 4291, 4291, 4292, 4293, 4294, 4294,
+    4294, 4294, 4294, 4299, 4299, 4299, 4299, 4300, 4301, 4302, 4303, 4305, 4305, 4306, 4307, 4307,
+    4309, 4310, 4310, 4326, 4326, 4326, 4327, 4329, 4329, 4330, 4355, 4356, 4359, 4359, 4360, 4362,
+    4366, 4367, 4368, 4370, 4371, 4372, 4373, 4373, 4375, 4375, 4375, 4376, 4377, 4380, 4381, 4381,
+    4387, 4388, 4389, 4390, 4390, 4392, 4395, 4396, 4396, 4397, 4397, 4397, 4398, 4399, 4400, 4401,
+    4401, 4410, 4411, 4411, 4419, 4420, 4420, 4421, 4422, 4423, 4424, 4425, 4426, 4426, 4426, 4432,
+    4433, 4434, 4435, 4435, 4449, 4450, 4450, 4451, 4451, 4451, 4452, 4452, 4453, 4453, 4453, 4453,
+    4456, 4456, 4457, 4472, 4473, 4492, 4492, 4492, 4494, 4496, 4500, 4500, 4501, 4502, 4502, 4502,
+    4503, 4505, 4507, 4516, 4516, 4518, 4521, 4521, 4522, 4523, 4524, 4525, 4528, 4531, 4531, 4531,
+    4532, 4543, 4546, 4547, 4547, 4558, 4558, 4559, 4560, 4561, 4563, 4564, 4565, 4566, 4566, 4567,
+    4568, 4568, 4569, 4570, 4572, 4572, 4572, 4576, 4578, 4582, 4585, 4585, 4602, 4604, 4607, 4607,
+    4608, 4610, 4610, 4610, 4612, 4626, 4629, 4629, 4630, 4631, 4631, 4631, 4631, 4637, 4637, 4638,
+    4641, 4642, 4643, 4643, 4645, 4645, 4645, 4645, 4645, 4646, 4646, 4648, 4649, 4649, 4649, 4650,
+    4652, 4657, 4657, 4659, 4662, 4664, 4664, 4664, 4664, 4665, 4669, 4670, 4671, 4684, 4684, 4684,
+    4684, 4684, 4703, 4703, 4712, 4713, 4715, 4725, 4725, 4726, 4727, 4734, 4734, 4735, 4736, 4736,
+    4737, 4740, 4750, 4751, 4752, 4753, 4754, 4754, 4754, 4772, 4774, 4774, 4775, 4776, 4778, 4779,
+    4780, 4780, 4783, 4783, 4787, 4791, 4796, 4801, 4802, 4802, 4802, 4804, 4805, 4806, 4806, 4809,
+    4809, 4809, 4810, 4811, 4819, 4820, 4821, 4822, 4825, 4836, 4837, 4838, 4839, 4842, 4843, 4845,
+    4845, 4859, 4865, 4865, 4875, 4879, 4882, 4882, 4883, 4885, 4885, 4886, 4893, 4894, 4898, 4908,
+    4909, 4910, 4916, 4916, 4916, 4916, 4916, 4917, 4917, 4917, 4919, 4919, 4920, 4922, 4924, 4924,
+    4927, 4928, 4932, 4933, 4936, 4937, 4938, 4942, 4943, 4944, 4946, 4946, 4946, 4946, 4947, 4950,
+    4951, 4953, 4956, 4956, 4957, 4961, 4970, 4971, 4972, 4973, 4977, 4977, 4991, 4994, 4996, 5007,
+    5008, 5009, 5013, 5013, 5013, 5014, 5014, 5036, 5036, 5037, 5037, 5037, 5038, 5039, 5040, 5041,
+    5049, 5051, 5052, 5053, 5054, 5056, 5058, 5060, 5061, 5062, 5062, 5062, 5064, 5064, 5065, 5065,
+    5065, 5066, 5066, 5067, 5068, 5069, 5069, 5069, 5070, 5075, 5076, 5090, 5094, 5121, 5123, 5124,
+    5128, 5129, 5130, 5131, 5132, 5133, 5133, 5133, 5135, 5144, 5146, 5147, 5147, 5148, 5149, 5149,
+    5150, 5150, 5151, 5152, 5152, 5153, 5154, 5154, 5155, 5161, 5161, 5161, 5162, 5165, 5172, 5184,
+    5185, 5185, 5185, 5186, 5187, 5188, 5189, 5201, 5201, 5203, 5204, 5205, 5205, 5206, 5206, 5207,
+    5209, 5210, 5211, 5212, 5215, 5215, 5215, 5215, 5216, 5220, 5222, 5223, 5224, 5227, 5228, 5229,
+    5230, 5233, 5236, 5237, 5239, 5240, 5243, 5246, 5248, 5249, 5249, 5274, 5275, 5276, 5282, 5283,
+    5287, 5288, 5288, 5288, 5292, 5294, 5301, 5302, 5303, 5323, 5324, 5326, 5326, 5331, 5332, 5333,
+    5333, 5336, 5336, 5344, 5346, 5348, 5348, 5349, 5367, 5375, 5375, 5375, 5376, 5378, 5380, 5381,
+    5382, 5383, 5391, 5392, 5395, 5395, 5395, 5396, 5397, 5397, 5397, 5397, 5398, 5399, 5399, 5399,
+    5400, 5401, 5402, 5403, 5403, 5404, 5404, 5404, 5406, 5409, 5412, 5413, 5416, 5420, 5422, 5422,
+    5438, 5439, 5441, 5441, 5441, 5462, 5463, 5464, 5464, 5481, 5482, 5485, 5486, 5489, 5490, 5491,
+    5492, 5493, 5493, 5493, 5494, 5497, 5500, 5503, 5504, 5511, 5524, 5525, 5532, 5538, 5542, 5542,
+    5543, 5543, 5544, 5564, 5564, 5564, 5565, 5590, 5591, 5591, 5592, 5598, 5600, 5601, 5604, 5616,
+    5616, 5617, 5623, 5624, 5625, 5627, 5627, 5635, 5636, 5641, 5643, 5646, 5649, 5654, 5655, 5656,
+    5656, 5657, 5657, 5658, 5660, 5661, 5662, 5677, 5679, 5680, 5680, 5706, 5717, 5717, 5719, 5719,
+    5720, 5725, 5726, 5746, 5749, 5751, 5751, 5752, 5753, 5754, 5754, 5756, 5756, 5759, 5762, 5763,
+    5766, 5767, 5767, 5768, 5768, 5771, 5780, 5783, 5783, 5787, 5787, 5789, 5790, 5791, 5793, 5795,
+    5796, 5796, 5797, 5799, 5803, 5803, 5805, 5806, 5807, 5810, 5831, 5832, 5833, 5835, 5836, 5837,
+    5838, 5838, 5839, 5839, 5840, 5841, 5842, 5843, 5844, 5846, 5846, 5846, 5847, 5848, 5849, 5849,
+    5861, 5863, 5864, 5881, 5884, 5886, 5887, 5888, 5906, 5912, 5915, 5916, 5917, 5918, 5919, 5920,
+    5921, 5922, 5923, 5927, 5928, 5928, 5929, 5930, 5935, 5936, 5938, 5939, 5940, 5940, 5940, 5956,
+    5956, 5982, 5984, 5984, 5985, 5986, 5987, 5987, 5988, 5992, 5993, 5993, 5993, 5993, 5993, 5994,
+    5996, 5997, 5997, 5997, 5998, 5999, 5999, 6000, 6003, 6013, 6017, 6019, 6020, 6022, 6022, 6024,
+    6025, 6025, 6025, 6025, 6025, 6034, 6037, 6037, 6065, 6079, 6082, 6084, 6084, 6085, 6088, 6089,
+    6090, 6093, 6097, 6097, 6100, 6101, 6102, 6103, 6103, 6108, 6109, 6109, 6119, 6120, 6120, 6120,
+    6128, 6129, 6130, 6134, 6135, 6135, 6136, 6137, 6141, 6141, 6142, 6142, 6145, 6147, 6148, 6148,
+    6149, 6159, 6159, 6159, 6159, 6160, 6161, 6162, 6163, 6163, 6164, 6164, 6164, 6164, 6169, 6170,
+    6171, 6171, 6172, 6173, 6174, 6175, 6175, 6176, 6180, 6180, 6181, 6183, 6205, 6205, 6206, 6208,
+    6208, 6233, 6233, 6234, 6244, 6249, 6251, 6260, 6266, 6266, 6267, 6267, 6267, 6268, 6270, 6270,
+    6274, 6276, 6276, 6277, 6277, 6279, 6280, 6294, 6295, 6296, 6297, 6298, 6321, 6322, 6322, 6323,
+    6324, 6327, 6327, 6328, 6328, 6332, 6332, 6333, 6333, 6334, 6335, 6350, 6352, 6353, 6353, 6380,
+    6380, 6381, 6382, 6382, 6383, 6383, 6383, 6383, 6383, 6384, 6386, 6404, 6406, 6408, 6416, 6416,
+    6417, 6417, 6418, 6419, 6420, 6422, 6422, 6422, 6424, 6424, 6425, 6426, 6427, 6428, 6429, 6431,
+    6432, 6432, 6432, 6442, 6442, 6444, 6445, 6445, 6446, 6446, 6447, 6449, 6450, 6450, 6454, 6454,
+    6454, 6458, 6458, 6459, 6465, 6467, 6469, 6480, 6491, 6492, 6494, 6495, 6495, 6498, 6499, 6505,
+    6506, 6508, 6508, 6510, 6511, 6516, 6516, 6517, 6519, 6519, 6520, 6521, 6522, 6523, 6525, 6528,
+    6532, 6532, 6534, 6534, 6536, 6537, 6545, 6546, 6547, 6549, 6550, 6552, 6554, 6557, 6577, 6578,
+    6579, 6580, 6581, 6582, 6584, 6586, 6587, 6587, 6587, 6587, 6588, 6588, 6590, 6613, 6613, 6614,
+    6615, 6615, 6619, 6620, 6622, 6623, 6623, 6624, 6625, 6626, 6628, 6628, 6628, 6628, 6628, 6629,
+    6629, 6634, 6635, 6655, 6655, 6674, 6675, 6677, 6677, 6678, 6678, 6681, 6681, 6684, 6684, 6685,
+    6687, 6688, 6696, 6697, 6710, 6710, 6730, 6731, 6732, 6732, 6732, 6748, 6748, 6749, 6750, 6751,
+    6751, 6752, 6752, 6753, 6753, 6754, 6754, 6755, 6756, 6758, 6758, 6758, 6766, 6767, 6780, 6780,
+    6784, 6785, 6786, 6786, 6787, 6787, 6787, 6788, 6788, 6790, 6791, 6792, 6792, 6792, 6792, 6807,
+    6807, 6815, 6819, 6820, 6820, 6821, 6822, 6822, 6823, 6824, 6826, 6827, 6828, 6828, 6829, 6829,
+    6829, 6829, 6847, 6849, 6849, 6871, 6872, 6874, 6877, 6879, 6880, 6880, 6881, 6882, 6883, 6883,
+    6884, 6887, 6889, 6889, 6890, 6891, 6892, 6895, 6896, 6898, 6899, 6899, 6900, 6902, 6904, 6906,
+    6908, 6921, 6921, 6924, 6927, 6928, 6928, 6931, 6932, 6933, 6934, 6934, 6936, 6937, 6937, 6941,
+    6941, 6943, 6943, 6945, 6946, 6947, 6948, 6948, 6949, 6951, 6951, 6970, 6971, 6972, 6973, 6974,
+    6974, 6976, 6976, 6977, 6978, 6978, 6989, 6989, 6990, 6991, 6991, 6992, 6992, 6993, 6993, 6993,
+    6993, 6993, 6994, 6995, 6999, 6999, 7001, 7001, 7001, 7001, 7002, 7003, 7004, 7007, 7009, 7009,
+    7010, 7022, 7026, 7026, 7027, 7028, 7029, 7030, 7033, 7034, 7040, 7041, 7041, 7044, 7045, 7047,
+    7048, 7048, 7049, 7050, 7051, 7051, 7051, 7052, 7053, 7053, 7053, 7056, 7057, 7058, 7058, 7059,
+    7066, 7066, 7075, 7075, 7075, 7077, 7078, 7090, 7091, 7095, 7095, 7095, 7096, 7097, 7097, 7099,
+    7101, 7103, 7105, 7106, 7107, 7109, 7110, 7112, 7121, 7123, 7124, 7126, 7126, 7126, 7131, 7132,
+    7133, 7139, 7142, 7142, 7143, 7150, 7152, 7153, 7154, 7155, 7155, 7155, 7156, 7157, 7159, 7160,
+    7163, 7166, 7167, 7168, 7190, 7190, 7192, 7193, 7194, 7195, 7203, 7204, 7205, 7211, 7212, 7226,
+    7226, 7226, 7227, 7227, 7227, 7229, 7230, 7232, 7232, 7233, 7234, 7236, 7239, 7239, 7243, 7245,
+    7245, 7247, 7248, 7249, 7249, 7250, 7251, 7252, 7252, 7253, 7254, 7255, 7255, 7257, 7260, 7261,
+    7262, 7264, 7265, 7266, 7266, 7267, 7274, 7276, 7276, 7276, 7277, 7306, 7306, 7306, 7306, 7306,
+    7306, 7306, 7306, 7311, 7311, 7312, 7315, 7315, 7317, 7318, 7318, 7334, 7335, 7336, 7337, 7337,
+    7338, 7338, 7338, 7338, 7339, 7341, 7341, 7344, 7344, 7344, 7345, 7345, 7346, 7347, 7347, 7348,
+    7348, 7348, 7349, 7349, 7349, 7352, 7353, 7354, 7355, 7355, 7356, 7356, 7356, 7359, 7361, 7361,
+    7365, 7366, 7366, 7367, 7367, 7368, 7369, 7371, 7372, 7373, 7373, 7377, 7377, 7377, 7377, 7396,
+    7396, 7397, 7397, 7398, 7399, 7399, 7400, 7400, 7401, 7402, 7403, 7404, 7408, 7408, 7410, 7414,
+    7414, 7436, 7436, 7442, 7442, 7444, 7444, 7446, 7446, 7448, 7451, 7452, 7453, 7457, 7458, 7459,
+    7460, 7461, 7483, 7497, 7497, 7497, 7499, 7499, 7501, 7502, 7505, 7506, 7506, 7506, 7507, 7524,
+    7525, 7526, 7530, 7530, 7543, 7544, 7544, 7546, 7547, 7549, 7549, 7549, 7550, 7552, 7553, 7556,
+    7556, 7556, 7556, 7556, 7557, 7558, 7558, 7558, 7559, 7560, 7561, 7561, 7562, 7565, 7567, 7567,
+    7567, 7568, 7569, 7570, 7572, 7572, 7572, 7584, 7584, 7587, 7590, 7591, 7595, 7595, 7597, 7598,
+    7599, 7600, 7601, 7602, 7603, 7608, 7609, 7610, 7614, 7615, 7615, 7616, 7617, 7618, 7619, 7619,
+    7619, 7620, 7621, 7621, 7627, 7628, 7631, 7631, 7631, 7634, 7636, 7637, 7638, 7639, 7640, 7640,
+    7640, 7640, 7640, 7640, 7648, 7650, 7652, 7652, 7653, 7654, 7656, 7657, 7661, 7662, 7666, 7667,
+    7668, 7692, 7692, 7693, 7693, 7693, 7693, 7694, 7701, 7702, 7703, 7704, 7705, 7707, 7707, 7707,
+    7708, 7715, 7716, 7717, 7720, 7721, 7721, 7722, 7734, 7735, 7737, 7738, 7738, 7740, 7740, 7741,
+    7742, 7743, 7743, 7745, 7747, 7748, 7749, 7750, 7751, 7752, 7753, 7753, 7754, 7755, 7761, 7762,
+    7763, 7764, 7765, 7767, 7769, 7770, 7772, 7773, 7773, 7777, 7777, 7781, 7787, 7787, 7787, 7788,
+    7789, 7789, 7790, 7791, 7793, 7794, 7795, 7796, 7796, 7819, 7820, 7821, 7821, 7822, 7822, 7822,
+    7822, 7823, 7824, 7825, 7826, 7828, 7830, 7830, 7830, 7832, 7835, 7836, 7843, 7844, 7845, 7845,
+    7846, 7846, 7869, 7870, 7872, 7876, 7900, 7901, 7901, 7902, 7902, 7903, 7904, 7904, 7904, 7905,
+    7905, 7906, 7924, 7925, 7926, 7926, 7929, 7929, 7930, 7932, 7933, 7952, 7970, 7971, 7971, 7971,
+    7971, 7973, 7976, 7978, 7978, 7979, 7979, 7979, 7980, 7993, 7994, 7995, 8009, 8029, 8030, 8055,
+    8055, 8055, 8057, 8057, 8057, 8058, 8059, 8062, 8063, 8063, 8063, 8090, 8096, 8110, 8131, 8132,
+    8133, 8133, 8133, 8133, 8134, 8134, 8137, 8158, 8158, 8180, 8182, 8182, 8182, 8190, 8190, 8192,
+    8194, 8221, 8222, 8223, 8224, 8225, 8236, 8236, 8237, 8238, 8239, 8251, 8251, 8254, 8255, 8256,
+    8256, 8257, 8257, 8259, 8260, 8260, 8261, 8264, 8264, 8264, 8266, 8267, 8267, 8275, 8276, 8279,
+    8279, 8281, 8281, 8282, 8282, 8287, 8288, 8292, 8294, 8294, 8294, 8295, 8295, 8304, 8305, 8307,
+    8308, 8326, 8326, 8326, 8326, 8343, 8344, 8345, 8345, 8346, 8347, 8349, 8350, 8352, 8357, 8358,
+    8358, 8359, 8363, 8365, 8366, 8367, 8368, 8368, 8369, 8370, 8371, 8371, 8372, 8374, 8376, 8390,
+    8393, 8401, 8401, 8403, 8403, 8404, 8405, 8406, 8407, 8408, 8409, 8414, 8415, 8421, 8421, 8421,
+    8421, 8426, 8428, 8429, 8430, 8431, 8432, 8433, 8434, 8434, 8434, 8434, 8435, 8435, 8436, 8439,
+    8446, 8446, 8446, 8448, 8448, 8451, 8453, 8453, 8454, 8454, 8454, 8455, 8455, 8456, 8458, 8459,
+    8460, 8461, 8470, 8471, 8473, 8474, 8475, 8479, 8480, 8481, 8481, 8482, 8482, 8482, 8483, 8490,
+    8491, 8491, 8492, 8494, 8495, 8496, 8499, 8500, 8503, 8503, 8523, 8527, 8530, 8531, 8532, 8532,
+    8532, 8532, 8532, 8533, 8534, 8534, 8534, 8534, 8554, 8556, 8556, 8556, 8561, 8562, 8566, 8567,
+    8569, 8572, 8572, 8573, 8573, 8574, 8574, 8575, 8575, 8590, 8593, 8617, 8618, 8619, 8619, 8630,
+    8630, 8631, 8633, 8633, 8650, 8671, 8691, 8692, 8692, 8692, 8692, 8692, 8693, 8695, 8695, 8695,
+    8720, 8734, 8737, 8744, 8744, 8745, 8764, 8764, 8764, 8765, 8765, 8765, 8766, 8766, 8767, 8768,
+    8768, 8768, 8769, 8769, 8770, 8771, 8771, 8777, 8778, 8779, 8782, 8785, 8785, 8786, 8789, 8790,
+    8790, 8791, 8792, 8792, 8795, 8796, 8819, 8820, 8822, 8823, 8823, 8824, 8824, 8827, 8827, 8827,
+    8827, 8829, 8840, 8841, 8841, 8842, 8844, 8844, 8852, 8854, 8855, 8857, 8857, 8858, 8859, 8860,
+    8863, 8864, 8865, 8865, 8867, 8867, 8879, 8881, 8891, 8894, 8895, 8906, 8907, 8908, 8908, 8909,
+    8909, 8909, 8909, 8912, 8912, 8913, 8914, 8915, 8916, 8917, 8919, 8920, 8921, 8927, 8927, 8929,
+    8930, 8930, 8931, 8932, 8932, 8933, 8934, 8934, 8935, 8935, 8936, 8936, 8938, 8939, 8949, 8949,
+    8950, 8962, 8963, 8964, 8970, 8971, 8972, 8972, 8972, 8974, 8977, 8986, 8990, 8992, 8992, 8992,
+    8992, 8992, 8993, 8997, 9012, 9016, 9016, 9020, 9020, 9021, 9021, 9022, 9023, 9025, 9025, 9029,
+    9033,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 9368] = [
-    (17, 6), (9, 12), (13, 9), (21, -8), (24, 5), (8, 5), (26, 9), (1, 8), (7, 11), (5, 6),
-    (27, 5), (18, 11), (11, 12), (7, 5), (5, 5), (21, -6), (17, 7), (21, 7), (16, 19), (17, 6),
-    (21, 11), (5, 9), (17, -5), (19, -10), (20, 6), (21, -13), (23, 8), (2, 5), (1, 9), (4, 5),
-    (15, 9), (17, 6), (21, 6), (26, 5), (21, 7), (1, 6), (16, 10), (21, -5), (19, 28), (20, 12),
-    (21, -5), (28, 8), (25, 11), (5, -5), (23, 6), (27, 9), (4, -5), (5, -19), (6, -5), (9, -9),
-    (10, -5), (11, -5), (15, 7), (16, 9), (17, 108), (18, -12), (19, -17), (20, 24), (22, -7), (23, -17),
-    (25, -8), (28, -5), (26, 7), (23, 9), (11, 13), (0, 5), (5, 7), (20, -6), (21, 11), (23, -6),
-    (28, 7), (1, 5), (21, 5), (10, 5), (12, 9), (18, 11), (21, -8), (22, 7), (5, 35), (17, 14),
-    (5, 28), (15, 6), (16, 8), (18, -6), (19, -6), (22, 5), (19, 11), (5, -15), (6, 10), (15, -7),
-    (20, -7), (21, 5), (22, -9), (24, 5), (25, 6), (27, 21), (28, 7), (25, 6), (5, 8), (8, 5),
-    (22, 8), (5, 7), (22, 5), (23, 32), (27, 10), (5, 11), (6, -5), (9, 14), (10, 10), (11, 10),
-    (15, -5), (18, -8), (19, -6), (21, 8), (21, 6), (1, 21), (4, -5), (5, -7), (15, -9), (16, -6),
-    (17, 10), (18, 45), (19, -9), (20, -26), (21, 12), (25, 7), (26, 5), (0, -5), (1, -8), (6, 7),
-    (8, 8), (9, -5), (16, -7), (17, 15), (18, 12), (21, 6), (22, 8), (23, -10), (24, -5), (25, -14),
-    (23, 12), (20, 6), (23, 7), (2, 6), (11, 6), (17, 5), (18, 10), (1, 9), (0, 6), (2, 9),
-    (22, 6), (25, -5), (5, 34), (9, 7), (21, -8), (21, 9), (20, 6), (17, 5), (13, 5), (15, 6),
-    (21, 5), (17, 5), (20, 10), (21, 7), (23, -5), (17, 8), (1, 5), (19, 7), (5, 7), (1, 6),
-    (17, 7), (1, 7), (12, 21), (23, -5), (25, 13), (20, 6), (5, 5), (7, 6), (15, 16), (9, 7),
-    (9, -5), (10, 14), (17, 11), (19, 23), (20, -8), (21, -13), (25, 6), (11, 17), (23, 10), (25, -5),
-    (14, -5), (15, -11), (16, 85), (18, 5), (19, -7), (20, -5), (21, -14), (22, -14), (23, -5), (25, 8),
-    (13, 40), (25, -7), (1, -8), (4, 69), (5, -14), (6, -7), (24, -5), (25, 11), (18, 22), (24, 7),
-    (0, 18), (1, 15), (3, -6), (5, -19), (6, 16), (9, -6), (10, 14), (11, -5), (14, 5), (15, -6),
-    (16, -8), (17, -6), (18, -5), (20, 5), (21, -21), (22, -5), (23, -17), (24, 7), (25, 13), (28, 6),
-    (10, 9), (20, 5), (6, 11), (9, 6), (12, 5), (21, 12), (22, 5), (1, 8), (6, 6), (21, 8),
-    (17, 7), (22, 7), (21, 5), (19, 18), (17, 6), (1, 6), (17, 6), (17, 10), (1, 10), (5, -10),
-    (11, 17), (13, 11), (16, 7), (18, -6), (20, -13), (22, 8), (23, 12), (25, -7), (8, 15), (20, 5),
-    (11, 12), (20, 10), (25, -5), (21, -7), (25, -8), (26, 5), (28, 8), (25, 9), (25, 15), (21, 9),
-    (20, 12), (10, 14), (15, 7), (15, 8), (11, 6), (20, -5), (22, 8), (25, -7), (19, 5), (15, 8),
-    (21, 7), (20, 7), (15, 9), (26, 13), (19, 5), (1, 41), (4, 34), (5, -16), (21, -9), (22, 12),
-    (17, 6), (18, 6), (2, 9), (25, 6), (19, 17), (17, 11), (19, 13), (21, 6), (5, 15), (8, 5),
-    (21, -7), (1, -10), (14, -8), (15, 16), (16, 24), (17, -5), (18, 7), (20, 5), (25, -7), (23, 6),
-    (17, 7), (21, 9), (25, 20), (1, 38), (4, -5), (0, 56), (1, -9), (2, -29), (3, 80), (4, 14),
-    (5, 85), (6, 70), (7, -11), (8, -5), (9, 123), (10, 8), (11, -52), (12, -16), (13, -28), (14, -19),
-    (15, -52), (16, -44), (17, -29), (18, -25), (19, -15), (20, -22), (21, 24), (22, -48), (24, -23), (26, -24),
-    (27, -7), (9, 5), (22, 7), (0, 5), (24, 8), (28, 9), (6, 5), (25, 8), (17, 11), (20, 11),
-    (1, -6), (4, -5), (5, 34), (7, 31), (11, -5), (16, 18), (19, 10), (20, -15), (21, -18), (23, -7),
-    (25, -9), (26, 5), (9, 5), (22, 7), (23, 8), (0, -16), (1, 56), (2, 61), (3, 51), (4, -8),
-    (5, -17), (6, -10), (7, -5), (9, -10), (11, 19), (12, -8), (13, -8), (14, -12), (15, -10), (16, -11),
-    (17, -8), (18, 7), (19, -15), (20, -13), (21, 25), (23, 21), (24, -18), (25, -37), (26, -8), (27, -10),
-    (28, -9), (14, 5), (22, 12), (15, 8), (18, 5), (20, -5), (21, 6), (23, 17), (19, 21), (18, 7),
-    (19, 27), (20, 10), (23, 5), (5, -5), (11, 8), (21, -6), (22, 23), (15, -5), (16, 42), (21, -9),
-    (22, -5), (5, 9), (17, -5), (19, -10), (20, 6), (21, -13), (23, 8), (15, 7), (18, 16), (19, 10),
-    (21, 9), (26, 6), (1, 20), (2, -5), (3, -5), (4, -6), (5, 16), (6, 13), (9, 6), (10, -10),
-    (11, -8), (12, 6), (13, -6), (15, 17), (16, -9), (17, -17), (19, 11), (20, 10), (21, -19), (22, 12),
-    (24, -9), (25, -10), (20, 6), (26, 5), (28, 5), (18, 5), (22, 7), (20, 6), (19, 9), (6, 7),
-    (12, 30), (20, -5), (21, -10), (23, -14), (19, 20), (14, 38), (21, -7), (22, -5), (16, 19), (5, 23),
-    (9, 10), (10, 5), (17, -10), (19, -9), (23, -11), (25, 18), (4, -5), (5, -14), (6, 78), (9, 9),
-    (11, 9), (15, -5), (17, -7), (18, -6), (19, -5), (20, -11), (23, -7), (25, -9), (17, 7), (4, 5),
-    (11, 5), (21, -5), (25, 5), (22, 30), (25, -5), (21, 5), (25, 12), (9, 14), (17, 19), (21, 14),
-    (18, 6), (0, -7), (1, -7), (3, 9), (6, 11), (17, -7), (18, 15), (21, -13), (23, -6), (24, -5),
-    (25, 11), (27, 14), (5, 5), (1, 9), (21, 8), (27, 5), (17, 5), (20, 11), (14, 5), (23, 5),
-    (28, 5), (0, -16), (1, 64), (2, 61), (3, 51), (4, -8), (5, -18), (6, -10), (7, -5), (8, -5),
-    (9, -10), (11, 19), (12, -8), (13, -8), (14, -12), (15, -10), (16, -11), (17, -10), (18, 6), (19, -15),
-    (20, -18), (21, 28), (23, 20), (24, -18), (25, -37), (26, -8), (27, -10), (28, -9), (0, -5), (5, -8),
-    (6, -5), (9, 102), (10, 8), (11, -7), (15, -9), (16, -7), (18, 6), (20, -10), (21, -19), (22, -8),
-    (23, -12), (24, 9), (1, 13), (3, 5), (4, -9), (6, -11), (7, -5), (9, -15), (11, -8), (12, -6),
-    (14, -8), (16, -5), (17, -13), (19, 49), (21, 49), (22, -5), (24, -7), (25, -9), (26, -6), (27, 7),
-    (0, 5), (4, 8), (14, 8), (21, -6), (23, -5), (25, 9), (28, 7), (6, 6), (20, 5), (20, 10),
-    (22, 5), (1, 15), (1, 7), (25, 11), (22, 7), (9, 6), (20, 5), (2, 7), (17, 5), (1, 7),
-    (23, 5), (0, 11), (1, 12), (5, -7), (6, 15), (10, -5), (15, 5), (17, 6), (18, 15), (23, -10),
-    (25, -9), (16, 13), (5, 5), (3, 7), (11, 6), (15, 7), (19, 5), (20, -13), (21, 15), (23, -10),
-    (25, -8), (28, 12), (22, 5), (11, 10), (1, -5), (14, -5), (22, 46), (23, 17), (2, 8), (3, -6),
-    (5, -23), (9, -12), (10, -9), (12, -6), (13, -5), (14, -9), (16, 11), (17, 97), (18, 12), (19, 7),
-    (20, 9), (21, 19), (22, -11), (23, -25), (24, -8), (25, -14), (26, -6), (27, -6), (12, 8), (25, 5),
-    (5, -8), (9, 20), (15, -5), (17, 11), (18, -6), (21, 9), (1, -14), (3, 8), (4, -10), (5, 23),
-    (6, 15), (9, -8), (10, -6), (12, -5), (14, -5), (16, -7), (17, 17), (18, -5), (19, -5), (20, -14),
-    (21, -11), (22, -8), (23, -15), (24, 44), (25, 23), (26, -6), (27, -8), (1, -5), (4, 35), (5, -7),
-    (1, 20), (15, -10), (16, -5), (21, 9), (28, 8), (15, 7), (19, 7), (20, -8), (21, 7), (25, 17),
-    (20, 8), (21, -5), (22, 5), (20, 6), (22, 7), (16, 5), (22, 5), (17, 11), (18, 7), (21, -5),
-    (12, 21), (23, -11), (23, 8), (23, 11), (22, -5), (11, 6), (23, 6), (17, 5), (21, 8), (4, 13),
-    (5, 27), (6, 7), (21, -9), (23, -5), (0, 6), (1, -7), (2, -5), (9, -7), (15, -6), (21, -11),
-    (23, -5), (24, 5), (25, 49), (28, 14), (20, 9), (21, 7), (3, 20), (9, 11), (16, 15), (9, -5),
-    (15, -5), (17, -7), (18, 25), (21, 11), (17, 9), (18, -5), (21, 10), (18, 14), (20, 6), (21, -5),
-    (23, -6), (25, -7), (27, 21), (5, 9), (6, 5), (21, 11), (23, -6), (10, 5), (23, 5), (1, 10),
-    (18, 5), (4, 13), (5, 27), (6, 7), (21, -9), (23, -5), (1, 13), (2, 8), (23, -6), (24, 32),
-    (25, -8), (17, 5), (1, -5), (3, 11), (4, -5), (5, -6), (15, -7), (16, -5), (17, 10), (19, -10),
-    (21, -7), (22, 18), (24, 6), (25, -12), (7, 6), (4, 17), (5, 5), (19, 5), (25, 9), (9, 7),
-    (17, -6), (25, 7), (21, -7), (22, 20), (23, 25), (25, -7), (25, 16), (18, 7), (26, 8), (21, 6),
-    (15, 9), (21, 9), (23, 14), (25, -6), (26, 5), (1, 10), (19, 6), (5, 47), (20, -5), (21, -9),
-    (23, -5), (1, -5), (14, 36), (25, 5), (27, 16), (0, 17), (7, 6), (9, 5), (25, -7), (8, 5),
-    (26, 11), (0, 6), (6, -5), (9, -5), (17, 25), (18, 15), (19, -7), (20, 6), (23, -9), (25, 5),
-    (25, 22), (21, 5), (27, 9), (15, 13), (15, 9), (17, 16), (18, -6), (20, 6), (21, 5), (21, 8),
-    (17, 8), (18, 5), (2, 6), (21, 19), (22, -6), (21, 19), (8, 5), (21, 6), (6, 14), (20, 6),
-    (16, 11), (21, 14), (22, -6), (17, 7), (20, -5), (15, 7), (19, 5), (16, 27), (17, -5), (18, 9),
-    (19, -5), (20, -6), (22, 15), (1, -5), (11, 7), (22, 7), (25, -6), (20, 5), (16, 8), (21, 9),
-    (1, -6), (4, 5), (11, 8), (14, 5), (17, -5), (20, -7), (21, 6), (9, 5), (1, 7), (0, -7),
-    (1, 10), (3, 6), (4, 9), (5, 15), (10, 5), (11, -5), (12, -5), (15, -7), (16, -8), (17, 9),
-    (21, 18), (22, -9), (23, -11), (25, -10), (28, -6), (22, 5), (17, 5), (21, 5), (15, 16), (17, -5),
-    (18, 6), (6, 45), (9, -5), (21, -7), (2, 5), (3, 5), (11, 12), (22, 5), (21, 7), (23, 10),
-    (28, 5), (20, 7), (21, 6), (20, 10), (21, 7), (25, 5), (21, 7), (0, 7), (5, -8), (9, -5),
-    (11, 8), (17, -6), (18, 8), (19, 5), (21, 5), (23, -9), (24, 33), (25, 8), (26, -5), (0, -5),
-    (1, -6), (7, 7), (11, -5), (15, -5), (19, 35), (20, -9), (21, -5), (23, -8), (25, 6), (27, 26),
-    (15, 21), (21, -6), (16, 7), (18, 8), (1, 13), (6, 5), (8, 5), (22, 16), (19, 9), (25, 6),
-    (6, 11), (20, 11), (21, -9), (22, 5), (1, -8), (3, -6), (5, 9), (10, -5), (11, 5), (15, -8),
-    (16, 6), (18, 18), (20, 7), (22, -7), (23, 20), (28, 6), (5, -5), (8, 15), (17, -6), (20, 12),
-    (21, 9), (1, -5), (6, -5), (15, 17), (17, -5), (21, 9), (28, 14), (16, 6), (14, 21), (21, 9),
-    (3, 47), (23, -6), (25, -7), (17, -5), (18, 44), (21, -5), (25, -5), (27, 8), (6, 14), (20, 6),
-    (20, -6), (21, 9), (23, 39), (25, -5), (5, -5), (23, 6), (27, 9), (14, 16), (5, 5), (1, 5),
-    (25, 5), (25, 10), (1, 6), (5, 10), (21, -8), (25, 7), (5, 7), (6, 8), (20, 6), (23, -5),
-    (18, 8), (0, 105), (1, -12), (5, -5), (18, -5), (21, -8), (24, -5), (25, -17), (20, 13), (3, 5),
-    (19, 5), (25, 9), (5, 6), (16, 5), (21, 13), (22, -5), (15, 18), (4, 54), (5, -11), (6, -6),
-    (22, 7), (4, 5), (5, -8), (8, 5), (5, -8), (15, -9), (16, 30), (19, 28), (21, 14), (22, -5),
-    (23, -5), (25, -5), (15, 19), (18, 8), (21, -6), (15, 5), (18, 5), (20, 5), (13, 5), (15, 12),
-    (16, 5), (19, -5), (20, 5), (25, 6), (22, 5), (12, 5), (18, 14), (20, -12), (6, 10), (15, 9),
-    (16, 7), (17, -5), (21, -12), (10, 7), (12, 18), (22, 5), (1, 9), (2, 5), (24, 5), (25, -5),
-    (21, 12), (6, 5), (16, 10), (0, -5), (1, 32), (2, 9), (3, 20), (19, 5), (21, -6), (25, -8),
-    (21, -7), (25, -8), (26, 5), (28, 8), (1, 12), (19, 15), (2, 5), (0, 34), (1, 17), (2, 13),
-    (5, -9), (6, -5), (9, -8), (10, -6), (12, -5), (13, -6), (14, -6), (17, -11), (20, -12), (22, -9),
-    (23, -12), (24, 16), (25, 6), (26, -8), (27, 10), (28, 10), (20, -5), (22, 9), (18, 10), (1, 7),
-    (25, -6), (6, -5), (8, 25), (16, 11), (17, -6), (18, 11), (23, -6), (24, 6), (25, -9), (18, 5),
-    (1, 6), (17, 33), (21, -6), (27, 8), (25, -5), (1, 6), (23, 8), (21, 8), (20, 6), (18, 7),
-    (17, 8), (14, 8), (28, 9), (16, 10), (15, 7), (18, 5), (18, 8), (15, 7), (17, 10), (1, -8),
-    (3, -7), (4, 70), (5, 57), (6, 70), (7, -5), (9, -11), (10, -7), (11, -7), (12, -5), (14, -8),
-    (15, -10), (16, -7), (17, -8), (18, -9), (19, -11), (21, -21), (22, -11), (23, -16), (24, -8), (25, -11),
-    (26, -5), (27, -6), (6, 8), (15, 9), (18, 5), (17, 20), (23, -6), (1, 5), (19, 7), (1, 9),
-    (19, 6), (5, 8), (6, 11), (22, 8), (1, 7), (17, 6), (18, 10), (21, -6), (20, 11), (1, 5),
-    (4, -5), (5, 45), (6, -6), (7, 9), (17, -5), (19, -6), (20, 12), (21, -15), (23, -11), (11, 11),
-    (23, -5), (17, 8), (1, 8), (11, 8), (18, 8), (21, -6), (7, 6), (26, 5), (8, 5), (20, 9),
-    (19, 11), (17, 25), (21, -10), (9, 9), (11, 9), (6, 5), (1, 5), (21, 11), (3, 5), (5, 9),
-    (6, 5), (1, 5), (18, 7), (1, 5), (14, 29), (21, -7), (0, -5), (1, 12), (2, -5), (4, -9),
-    (6, -12), (7, -5), (9, -16), (11, -9), (12, -6), (14, -9), (15, -6), (16, 8), (17, -15), (19, 46),
-    (21, 51), (22, -7), (23, 10), (24, -8), (25, -7), (26, -6), (27, 6), (5, 6), (26, 5), (17, 8),
-    (21, 6), (5, 12), (8, 5), (25, 5), (18, 7), (1, -8), (6, -5), (9, 5), (14, 5), (15, -8),
-    (16, 8), (17, -13), (18, 14), (23, -10), (25, 33), (24, 5), (6, 6), (16, 13), (25, 10), (17, 5),
-    (14, 8), (16, 5), (22, 6), (1, -12), (2, -9), (5, -36), (8, 34), (9, -19), (10, 14), (11, -9),
-    (12, -7), (13, -15), (14, 8), (15, 33), (16, -11), (17, 17), (19, 11), (20, 5), (22, -17), (23, 16),
-    (24, -14), (25, -11), (26, 5), (27, 7), (8, 5), (17, -5), (22, 13), (23, 18), (27, 5), (5, 8),
-    (23, 13), (28, 5), (17, 7), (22, 5), (5, -8), (18, 77), (19, -6), (20, -7), (23, -5), (25, -7),
-    (13, 5), (0, 8), (19, -5), (26, 9), (17, -5), (21, 12), (7, 8), (4, 10), (25, 9), (15, -5),
-    (16, 15), (7, 14), (3, 5), (5, -11), (7, 30), (28, 5), (21, 9), (0, 12), (25, -5), (17, 48),
-    (20, -5), (21, -8), (27, 8), (21, 6), (1, 6), (1, 8), (20, -6), (21, 9), (23, 39), (25, -5),
-    (22, 9), (23, 9), (16, 6), (27, 5), (14, 8), (25, 10), (15, 8), (18, 5), (11, 6), (15, -7),
-    (16, 24), (22, 9), (18, 5), (20, 8), (22, 7), (2, 5), (17, 7), (24, 5), (26, 5), (21, 6),
-    (22, 13), (8, 5), (0, 5), (4, 8), (14, 9), (21, -5), (28, 7), (14, 40), (21, -5), (26, 13),
-    (25, 7), (26, 35), (11, 6), (5, -8), (21, -5), (22, 10), (23, 59), (25, -6), (15, -9), (16, 47),
-    (17, -6), (19, -5), (21, -9), (25, 20), (19, 11), (1, 15), (18, 12), (15, 15), (17, -7), (21, 14),
-    (22, -5), (25, 8), (20, -5), (22, 11), (20, 12), (19, 16), (27, 12), (6, 8), (22, 6), (23, 14),
-    (9, 6), (19, 6), (5, 6), (21, 6), (26, 5), (25, 6), (18, 11), (25, 10), (26, 10), (20, 6),
-    (5, 9), (13, 5), (24, 10), (25, 8), (14, 23), (7, 5), (20, 9), (21, -6), (24, 7), (25, -6),
-    (27, 8), (21, 5), (25, 5), (22, 5), (14, 16), (23, 5), (21, 19), (22, -5), (26, 5), (3, 5),
-    (5, 9), (11, 19), (21, 5), (17, 5), (5, 13), (7, 5), (5, -5), (9, 12), (20, 10), (21, 9),
-    (11, 21), (20, 6), (25, -5), (10, 5), (21, -5), (26, 5), (0, 16), (15, 21), (21, -8), (21, -5),
-    (22, 7), (18, 5), (1, -5), (10, 7), (11, -6), (12, 42), (17, -6), (20, -10), (21, -6), (22, 6),
-    (23, 8), (16, 5), (14, 11), (22, 8), (23, 26), (26, 8), (24, 6), (25, 6), (10, 19), (11, -5),
-    (12, 35), (20, -10), (21, -10), (23, 20), (25, -5), (28, 5), (1, 9), (5, -8), (21, 39), (22, -5),
-    (5, 10), (18, 6), (18, 5), (25, 6), (18, 16), (1, 14), (4, -10), (6, 54), (9, -7), (18, -5),
-    (20, -6), (21, -11), (28, 7), (4, 35), (5, -7), (5, 5), (0, 7), (13, 7), (17, 8), (25, -7),
-    (11, 8), (3, 8), (12, 8), (7, 7), (15, -7), (18, 6), (19, 27), (20, -6), (23, -6), (27, 10),
-    (17, 9), (24, 11), (5, 7), (9, 8), (21, -6), (5, 6), (9, 11), (10, 13), (11, 12), (15, -8),
-    (16, -5), (17, 20), (19, -10), (21, 9), (22, -6), (23, -5), (22, 10), (1, 6), (4, 90), (5, -12),
-    (6, -8), (20, -6), (23, -5), (25, -12), (7, 5), (5, 5), (19, 7), (4, 5), (6, 5), (12, 5),
-    (23, 7), (17, 9), (17, 10), (1, 15), (18, 14), (20, 7), (21, 9), (22, -8), (23, -11), (27, 8),
-    (14, 5), (14, 38), (21, -7), (21, 6), (14, 21), (21, 9), (25, 17), (26, 11), (0, 10), (22, 15),
-    (5, 7), (17, 7), (18, 5), (23, 6), (22, 9), (1, 10), (2, 6), (24, 5), (25, 9), (17, 25),
-    (21, -10), (14, 36), (0, 29), (1, 20), (2, 12), (3, -10), (5, -11), (6, -7), (7, -5), (9, -7),
-    (10, -7), (12, -6), (13, -7), (14, -7), (15, -9), (16, -8), (17, -5), (19, -7), (20, -6), (21, 5),
-    (22, -9), (23, -17), (24, 21), (25, 38), (26, -10), (27, 8), (28, 8), (5, 6), (12, 5), (17, 6),
-    (0, 6), (1, -7), (15, -5), (16, 5), (19, 6), (22, -9), (25, 8), (22, 9), (4, -5), (5, -27),
-    (6, -9), (7, 50), (12, -5), (15, -8), (16, -9), (17, 27), (18, 28), (20, -9), (21, 12), (22, -6),
-    (23, -10), (24, -6), (25, -7), (27, 6), (28, -6), (1, 9), (15, 6), (17, 5), (9, 5), (18, 26),
-    (20, -6), (21, 7), (23, -11), (25, -5), (25, 8), (28, 5), (19, 11), (16, 29), (21, -6), (10, 15),
-    (0, -7), (1, -7), (3, 9), (6, 11), (17, -8), (18, 15), (21, -13), (23, -6), (24, -5), (25, 11),
-    (27, 14), (16, 6), (2, 10), (11, 11), (15, 6), (16, -5), (25, -6), (24, 19), (25, 29), (5, 8),
-    (6, 6), (1, 6), (14, 7), (21, 5), (12, 29), (23, -16), (14, 7), (4, 5), (5, -8), (22, 27),
-    (25, -5), (10, -5), (11, 14), (12, 17), (23, 7), (8, 15), (20, 5), (8, 13), (26, 13), (19, 7),
-    (0, -6), (2, 9), (3, -5), (4, -5), (5, -19), (9, -10), (10, -7), (12, -5), (14, -8), (16, 11),
-    (17, 65), (18, 21), (19, 12), (21, 16), (22, -9), (23, -20), (24, -7), (25, -12), (26, -5), (27, -5),
-    (23, 6), (25, 18), (10, 6), (21, -5), (23, -8), (25, 8), (28, 13), (12, 5), (21, 5), (10, 13),
-    (21, 7), (23, 5), (0, 34), (1, 17), (2, 13), (5, -9), (6, -5), (9, -8), (10, -6), (12, -5),
-    (13, -6), (14, -6), (17, -11), (20, -12), (22, -9), (23, -12), (24, 16), (25, 6), (26, -8), (27, 10),
-    (28, 10), (22, 16), (20, -6), (21, -5), (23, 54), (25, -6), (18, 10), (21, 8), (1, 7), (25, -6),
-    (26, 5), (23, 7), (5, 8), (20, 6), (8, 5), (0, 9), (18, 8), (14, 7), (22, 13), (26, 7),
-    (27, 5), (21, 12), (15, 5), (16, 7), (4, 5), (22, 5), (1, -10), (18, -5), (22, 13), (5, 10),
-    (7, 9), (18, 15), (21, -6), (25, -8), (27, 8), (19, 14), (25, -5), (22, 14), (25, -5), (9, 5),
-    (15, 15), (21, -5), (25, 7), (5, 11), (21, -7), (1, 6), (9, 5), (22, 7), (0, -9), (1, 83),
-    (2, 17), (3, 8), (4, 53), (5, -24), (6, -10), (9, -10), (11, -8), (12, -5), (13, -5), (14, 29),
-    (15, -8), (16, -9), (17, -12), (18, -8), (19, -8), (20, -11), (21, -12), (23, -19), (24, -6), (25, -12),
-    (26, 13), (27, -7), (28, -7), (17, 8), (18, 9), (19, 6), (15, -5), (17, 6), (18, 61), (19, -5),
-    (20, -8), (21, -12), (6, 5), (8, 5), (20, 6), (18, 7), (21, 7), (5, 8), (20, -5), (21, 13),
-    (13, 5), (15, 5), (20, 9), (23, 6), (1, 8), (2, -7), (3, -11), (4, 83), (5, 55), (6, 62),
-    (7, -7), (8, -5), (9, -20), (10, -7), (11, -9), (12, -9), (13, -8), (14, -13), (17, -16), (18, -15),
-    (19, -8), (21, 16), (22, -19), (23, -32), (24, -10), (27, -10), (28, -7), (28, 5), (17, 43), (20, -5),
-    (21, -9), (17, 9), (20, 7), (5, 13), (14, 11), (21, 8), (22, 10), (23, -6), (25, -15), (1, 7),
-    (20, -5), (5, 16), (17, -9), (18, -5), (20, 18), (22, -5), (23, 5), (6, 6), (20, 6), (22, 5),
-    (25, -6), (19, 8), (15, -5), (16, 15), (6, 13), (22, 7), (4, 12), (9, 7), (21, 6), (17, 13),
-    (21, -5), (20, 6), (25, 26), (23, 7), (16, 13), (23, 10), (9, 5), (3, 17), (23, 5), (6, 6),
-    (21, 13), (18, 7), (20, -5), (22, 6), (2, 11), (3, 5), (4, -6), (5, -8), (6, -8), (9, -5),
-    (10, -6), (11, -8), (12, -5), (13, -7), (15, 12), (16, -7), (17, 30), (19, -8), (20, -19), (21, 5),
-    (22, -6), (23, -13), (24, 57), (28, -7), (16, 20), (3, 5), (21, -5), (4, 9), (14, 5), (9, 6),
-    (12, 6), (14, 9), (27, 5), (1, 6), (17, 7), (18, 7), (8, 5), (15, 6), (5, -7), (9, 9),
-    (21, -6), (24, 9), (1, 12), (11, 12), (23, 16), (5, 12), (20, -5), (15, 13), (21, -5), (25, 8),
-    (10, 5), (18, 5), (20, 12), (21, -10), (4, 5), (5, 13), (27, 5), (11, 28), (21, -6), (23, -8),
-    (1, -6), (3, 35), (18, -9), (22, 14), (23, 5), (25, -8), (4, 5), (5, 5), (11, 27), (15, 8),
-    (21, -5), (23, -9), (18, 7), (5, 8), (15, 5), (17, -6), (19, -10), (21, -8), (23, 7), (1, 5),
-    (21, 12), (1, 8), (5, 9), (17, -5), (19, -10), (20, 6), (21, -13), (23, 8), (10, 5), (17, 9),
-    (19, 6), (23, 5), (15, -11), (16, 65), (19, -5), (21, -11), (22, -8), (18, 10), (1, 6), (3, -6),
-    (4, -7), (5, -28), (6, -14), (7, -7), (8, -5), (9, -24), (10, 5), (11, -14), (13, -7), (14, -9),
-    (15, -16), (16, -17), (17, 25), (19, 43), (20, 112), (21, 10), (22, -5), (24, -10), (25, -15), (26, -8),
-    (28, -11), (18, 9), (19, -5), (21, 6), (25, -6), (27, 7), (21, 5), (6, 6), (15, -5), (16, 23),
-    (21, -6), (22, 7), (18, 5), (5, -8), (21, -5), (22, 10), (23, 59), (25, -6), (20, 7), (0, 63),
-    (1, 57), (2, 33), (3, 24), (5, -52), (6, -33), (7, -28), (8, -30), (9, -36), (10, -29), (11, 7),
-    (12, -24), (13, 32), (14, -32), (15, -37), (16, -49), (17, -34), (19, -12), (20, -31), (21, -11), (22, -41),
-    (23, -10), (24, 68), (25, 93), (26, 44), (27, 62), (28, 8), (12, 5), (20, -8), (22, 7), (23, 36),
-    (25, -6), (18, 7), (21, -5), (23, 21), (21, 6), (27, 5), (18, 6), (5, 14), (1, 7), (24, 5),
-    (25, 13), (20, 6), (19, 6), (2, 5), (17, -5), (7, 5), (20, 5), (21, 5), (13, 27), (23, -5),
-    (18, 10), (16, 6), (15, 6), (22, 25), (25, -10), (9, 7), (11, 19), (23, -5), (25, 7), (25, 6),
-    (8, 5), (26, 14), (5, -6), (18, 32), (19, -6), (23, 8), (27, 17), (8, 5), (6, 8), (5, 5),
-    (1, 8), (2, 11), (3, 6), (14, 31), (15, -6), (16, -5), (22, 11), (23, -12), (25, -6), (17, 5),
-    (18, 19), (21, -7), (5, 10), (25, -5), (24, 5), (19, 6), (23, 7), (5, 5), (16, 9), (18, 8),
-    (25, 6), (0, -13), (1, 21), (2, -13), (3, -19), (4, -22), (5, -45), (6, -22), (7, -14), (8, -10),
-    (9, -30), (10, 76), (11, -37), (12, 10), (13, -16), (14, 20), (15, -30), (16, -23), (17, 6), (18, 15),
-    (19, 41), (20, 160), (21, -15), (22, -23), (23, 26), (24, -12), (25, -21), (26, -17), (27, 26), (28, -19),
-    (23, 7), (10, 12), (20, 9), (21, 13), (23, 15), (22, 37), (25, -9), (1, 33), (3, -6), (21, -5),
-    (15, 9), (22, 14), (19, 6), (1, -7), (5, -12), (6, -6), (10, 60), (11, -16), (12, 64), (14, -5),
-    (15, -9), (16, -9), (17, -12), (18, -6), (20, -8), (21, -20), (22, 30), (28, -5), (4, 5), (25, 5),
-    (21, 14), (25, 17), (16, 5), (1, 6), (18, 10), (21, 19), (20, 6), (8, 5), (11, 11), (22, 8),
-    (21, -8), (22, 20), (23, 17), (18, 6), (5, 10), (21, 16), (0, 13), (21, 5), (23, 7), (7, 6),
-    (23, 8), (16, 6), (15, 5), (18, 8), (22, -6), (26, 5), (21, 6), (6, 6), (21, 8), (25, 8),
-    (19, 19), (22, 7), (15, 5), (5, -6), (10, 31), (20, 10), (21, -5), (22, -5), (22, 7), (17, 5),
-    (0, 9), (1, 12), (2, -12), (3, -16), (4, -13), (5, -13), (6, -5), (7, -9), (8, -8), (9, -31),
-    (11, -20), (12, -8), (13, -7), (14, -6), (15, 51), (16, 34), (17, 32), (18, 28), (19, 32), (21, 26),
-    (22, -27), (23, -25), (24, -10), (25, -21), (26, -13), (28, 19), (1, 7), (25, 10), (17, 5), (28, 5),
-    (4, 5), (20, -5), (21, 7), (0, -5), (1, -11), (2, -5), (3, 11), (4, 6), (5, -23), (6, -11),
-    (7, -5), (9, 38), (10, 10), (13, -5), (14, 17), (16, 8), (17, -17), (18, -11), (19, 11), (20, 8),
-    (21, 30), (23, -19), (24, -6), (26, -6), (27, -5), (28, -7), (2, 5), (18, 7), (8, 8), (26, 12),
-    (21, 7), (0, -5), (1, -6), (5, -8), (6, -5), (9, -8), (10, 6), (11, 10), (15, -6), (16, -6),
-    (17, 20), (18, 33), (19, -8), (20, -9), (21, 9), (22, -5), (23, 8), (25, -6), (26, 12), (4, 10),
-    (23, -6), (25, 13), (0, 6), (2, 7), (18, 12), (21, 5), (17, 10), (6, 7), (15, 11), (16, -6),
-    (17, 29), (18, -8), (20, -5), (21, 10), (22, -8), (23, -11), (28, 10), (12, 15), (15, -6), (16, 5),
-    (19, 5), (20, 9), (22, -6), (19, 11), (7, 7), (6, 8), (15, 7), (21, 16), (5, 8), (20, 22),
-    (21, -5), (22, 17), (21, -5), (19, 10), (15, -6), (16, 5), (19, 5), (20, 9), (22, -6), (0, 5),
-    (24, 8), (28, 9), (10, 16), (23, -5), (22, 7), (16, 12), (2, 5), (25, 9), (0, 18), (3, -5),
-    (5, -5), (9, -5), (13, 5), (17, -5), (19, 10), (22, -5), (23, -8), (24, -8), (25, 16), (26, -6),
-    (27, 22), (5, 5), (25, 9), (5, 6), (5, 7), (1, 5), (22, 9), (22, 6), (23, 12), (25, 10),
-    (8, 13), (19, 5), (25, 8), (0, -5), (1, -5), (17, 10), (18, 21), (19, 8), (20, -8), (21, -9),
-    (23, -7), (26, 12), (27, 20), (26, 10), (28, 5), (1, 5), (2, 9), (16, 21), (21, -7), (19, 5),
-    (21, -6), (25, 17), (26, 16), (11, 47), (19, 8), (21, -5), (23, -8), (14, 6), (5, 5), (18, 14),
-    (6, 10), (25, 14), (0, 7), (1, -10), (3, -5), (4, -7), (6, 6), (9, 20), (10, 6), (13, 5),
-    (14, -5), (16, -5), (17, -20), (18, -6), (19, 30), (20, 10), (21, -11), (23, 6), (25, -10), (28, -6),
-    (25, 7), (1, 28), (2, 11), (3, 23), (18, -6), (25, -7), (16, 9), (1, -5), (2, 29), (6, 8),
-    (21, 9), (5, 6), (16, 5), (17, -5), (20, 5), (22, 16), (25, -5), (5, -5), (24, 8), (28, 9),
-    (13, 9), (15, 9), (16, 6), (21, 9), (15, -7), (16, 40), (21, -6), (22, -6), (21, 19), (17, 20),
-    (27, 8), (0, -5), (1, -6), (5, -8), (6, -5), (9, -8), (10, 6), (11, 10), (15, -6), (16, -6),
-    (17, 20), (18, 33), (19, -8), (20, -9), (21, 9), (22, -5), (23, 8), (25, -6), (26, 12), (6, 6),
-    (1, 9), (19, 5), (19, 11), (20, -8), (22, 17), (20, 5), (18, 9), (8, 5), (26, 11), (1, 11),
-    (5, -5), (6, 16), (15, 6), (18, 14), (19, 6), (23, -8), (25, -7), (5, 12), (1, 6), (4, 9),
-    (14, 5), (1, 22), (2, 17), (3, -11), (4, -13), (5, -26), (6, -19), (7, -9), (8, -7), (9, -26),
-    (10, -7), (11, -7), (13, -9), (14, -12), (15, -18), (16, -21), (17, 31), (18, 22), (19, 32), (20, 92),
-    (21, -13), (22, 45), (24, -12), (25, -38), (28, -13), (11, 11), (12, 11), (1, 10), (5, -6), (21, 9),
-    (5, 18), (0, 30), (1, 22), (2, 6), (5, -8), (6, -5), (9, -7), (10, -6), (12, -5), (13, -5),
-    (14, -6), (16, -6), (17, -10), (20, -11), (22, -8), (23, -11), (24, 17), (25, 8), (26, -8), (27, 11),
-    (28, 10), (21, 8), (5, 5), (21, 6), (24, 5), (22, 5), (28, 5), (0, -5), (1, -7), (5, 5),
-    (9, -5), (15, 20), (20, -6), (21, -8), (23, -8), (24, -5), (25, 24), (27, 5), (28, 7), (18, 6),
-    (5, 5), (13, 13), (17, 7), (5, -7), (9, 8), (21, -7), (24, 9), (0, -5), (1, -8), (15, -5),
-    (18, 26), (19, -6), (20, 8), (21, -10), (23, -11), (24, -8), (25, 9), (27, 36), (15, 9), (21, 15),
-    (21, 21), (22, -5), (20, 12), (2, -5), (23, 15), (24, 7), (26, 10), (1, -5), (15, -6), (19, -5),
-    (21, -6), (23, -6), (24, 5), (25, 39), (28, 7), (11, 7), (18, 6), (1, -5), (3, 13), (11, -5),
-    (14, 7), (15, -5), (19, -6), (20, 7), (21, -8), (22, 21), (25, -7), (19, 5), (12, 5), (13, 5),
-    (21, 8), (15, 14), (16, 8), (18, 7), (19, -5), (20, -7), (23, -7), (6, 10), (20, 11), (21, -10),
-    (22, 7), (17, 10), (2, 56), (21, -5), (25, -5), (10, 5), (23, -6), (3, 5), (24, 11), (25, 12),
-    (10, 19), (19, 10), (21, -6), (17, 19), (16, 7), (25, 9), (5, 9), (1, 14), (1, 6), (5, 37),
-    (6, -5), (7, 10), (19, -5), (20, 7), (21, -12), (22, -5), (23, -7), (26, 10), (5, 10), (17, 8),
-    (23, 6), (21, 12), (8, 5), (9, 7), (16, 15), (15, -5), (16, 31), (21, -5), (5, 13), (14, 11),
-    (21, 8), (22, 10), (23, -6), (25, -15), (4, 9), (25, 11), (17, 10), (6, 10), (17, 7), (19, 6),
-    (16, 7), (19, 5), (0, -7), (1, -14), (11, -5), (17, -5), (18, -7), (22, -5), (23, -7), (24, -7),
-    (25, -5), (26, 96), (27, 7), (18, 7), (0, 15), (1, 12), (3, -7), (5, -19), (6, 18), (8, 6),
-    (9, -7), (11, -5), (14, 5), (16, -7), (20, -26), (21, -18), (22, -5), (23, 19), (24, 7), (25, 11),
-    (27, -6), (28, 6), (21, 9), (2, 5), (15, -6), (20, -5), (21, 15), (22, 30), (21, 5), (23, 20),
-    (27, 12), (28, 5), (0, 5), (4, 8), (21, -5), (28, 7), (8, 5), (22, 14), (25, -6), (25, 7),
-    (6, 7), (14, -5), (15, 11), (16, -7), (17, 32), (18, -8), (20, -6), (21, 12), (22, -6), (23, -12),
-    (24, 5), (28, 10), (1, -12), (3, -6), (5, -5), (6, -8), (8, -5), (10, 64), (11, -27), (12, 114),
-    (13, -8), (14, -5), (15, -15), (16, -17), (17, -9), (18, -19), (19, -12), (20, -20), (21, -31), (22, 36),
-    (24, -6), (26, -5), (27, -9), (28, 16), (20, 8), (25, 7), (22, 7), (1, -7), (2, 8), (3, 9),
-    (17, 21), (20, -6), (24, 5), (25, 10), (11, 7), (24, 5), (21, 9), (21, -5), (24, 34), (25, 14),
-    (28, 7), (18, 8), (20, 5), (21, 10), (22, -6), (23, -9), (27, 9), (18, 6), (21, 9), (19, 15),
-    (4, 8), (25, 11), (23, 10), (3, 8), (5, 6), (6, 11), (25, -5), (18, 6), (0, -5), (1, -10),
-    (4, 6), (6, -6), (9, 16), (10, 15), (11, -5), (16, -7), (17, -6), (18, -12), (20, 10), (21, 15),
-    (22, -9), (23, 5), (25, 21), (28, -5), (0, -23), (1, 75), (2, 53), (3, 45), (4, -13), (5, -28),
-    (6, -13), (7, -8), (8, -7), (9, -16), (10, -10), (11, 18), (12, -8), (13, -11), (14, 80), (15, -16),
-    (16, -20), (17, -20), (19, -23), (20, -23), (21, -6), (22, 9), (23, 42), (24, -11), (25, -32), (27, -15),
-    (28, -15), (7, 7), (8, 5), (9, 8), (16, 6), (23, 14), (17, 5), (25, 5), (28, 5), (10, 32),
-    (11, 10), (21, -7), (23, -6), (25, -8), (19, 33), (24, 8), (15, 8), (18, 6), (1, 5), (19, 5),
-    (1, 7), (17, 7), (19, 6), (0, 6), (1, 11), (21, -7), (23, 5), (26, 6), (11, 5), (21, 12),
-    (23, 5), (25, -5), (15, 7), (5, -7), (9, 11), (17, -5), (20, 13), (21, 14), (23, -5), (18, 63),
-    (20, -7), (21, -9), (23, -5), (25, -5), (0, 5), (15, -5), (18, -5), (21, -9), (25, 35), (27, 6),
-    (20, 5), (12, 9), (8, 5), (20, 30), (21, -6), (23, -9), (27, 7), (16, 7), (22, 6), (25, -5),
-    (15, -5), (17, 6), (18, 61), (19, -5), (20, -8), (21, -12), (11, 47), (23, -8), (19, 8), (26, 5),
-    (1, 5), (17, 8), (10, 12), (12, 10), (16, 6), (21, -7), (23, 21), (1, 15), (17, 10), (18, 5),
-    (19, 18), (25, 17), (2, 5), (17, -5), (0, 5), (1, 24), (3, 6), (25, 15), (5, -8), (9, 20),
-    (15, -5), (16, -5), (17, 10), (18, -6), (19, 6), (21, 11), (16, 11), (18, 5), (21, -6), (25, 6),
-    (2, 18), (0, 5), (5, -5), (17, 5), (18, 6), (22, 7), (4, 18), (5, -5), (16, 11), (1, 7),
-    (13, 5), (15, 7), (16, 8), (21, 15), (22, -5), (23, -5), (25, -6), (5, 5), (20, 5), (20, 12),
-    (5, -8), (9, 17), (21, 5), (20, 6), (5, -13), (6, -7), (9, -6), (16, 11), (17, 90), (18, -10),
-    (19, -11), (20, 13), (21, -11), (23, -13), (25, -5), (1, 10), (12, 14), (20, -5), (21, 5), (18, 7),
-    (11, 8), (12, 14), (12, 12), (1, -6), (5, -9), (9, -6), (15, 38), (17, 71), (18, 11), (19, -12),
-    (21, -25), (23, -13), (25, -10), (27, 6), (1, -9), (5, -8), (14, -5), (15, 20), (16, 56), (17, -9),
-    (19, -10), (20, -5), (21, 33), (23, -9), (25, -10), (9, 5), (20, 5), (15, 6), (1, 14), (18, 6),
-    (1, 5), (4, 21), (5, 5), (6, 14), (7, 19), (8, 8), (9, 6), (10, -17), (11, -12), (12, -10),
-    (18, -6), (20, -13), (21, -10), (23, -16), (25, -11), (27, -10), (28, 14), (21, 6), (25, -7), (26, 5),
-    (5, 5), (21, 7), (5, 9), (21, -13), (23, 27), (13, 5), (27, 5), (26, 17), (10, 5), (21, -5),
-    (0, 6), (18, 9), (2, -7), (3, -9), (5, -19), (6, 9), (7, 12), (8, 30), (11, -12), (12, -10),
-    (15, -8), (16, -8), (17, 43), (18, -14), (20, -8), (21, 12), (22, -8), (23, -12), (24, 13), (25, -7),
-    (27, 14), (28, -5), (0, 9), (2, 6), (18, 11), (20, 6), (20, 7), (21, 5), (3, 7), (21, -8),
-    (22, 13), (4, 7), (25, 17), (16, 22), (21, 7), (18, 5), (2, 5), (5, -6), (6, 11), (23, 12),
-    (24, 19), (25, -8), (26, 14), (5, 8), (17, 10), (18, 6), (20, -9), (21, -7), (26, 10), (17, 7),
-    (18, 7), (21, 5), (20, 5), (0, -14), (1, -11), (2, -7), (4, -11), (5, -51), (7, 49), (8, 8),
-    (9, 57), (11, -11), (12, 5), (13, -8), (14, -9), (15, -14), (16, -11), (17, 18), (18, -12), (19, 18),
-    (20, 61), (21, -8), (22, -15), (23, -14), (24, -11), (25, -17), (27, 21), (10, 14), (5, 7), (19, 10),
-    (20, -7), (21, -5), (22, 6), (19, 18), (21, -5), (1, 11), (18, 6), (21, 7), (11, 11), (13, 13),
-    (21, -5), (23, 6), (23, 32), (11, 11), (12, 12), (23, -7), (5, -5), (7, 5), (23, 6), (21, 7),
-    (19, 6), (6, 11), (0, 11), (18, 8), (19, 10), (23, 10), (5, -8), (6, 31), (21, -5), (23, 8),
-    (20, 6), (25, 7), (3, 5), (9, 5), (20, 5), (20, 7), (1, 11), (17, 7), (9, 8), (22, 8),
-    (23, 15), (17, 7), (9, -5), (10, 10), (12, 21), (20, -6), (21, -6), (22, 19), (1, 10), (11, 11),
-    (21, 7), (0, 7), (1, 5), (3, -5), (4, -6), (9, -5), (10, -7), (11, -6), (14, -5), (15, 13),
-    (16, 13), (17, 33), (18, 7), (19, 8), (21, -24), (22, -6), (16, 8), (17, 6), (20, 6), (8, 5),
-    (16, 6), (19, -5), (20, 8), (25, -5), (26, 11), (27, 5), (18, -5), (20, 6), (3, 14), (23, 6),
-    (21, -5), (23, 6), (1, 10), (18, 11), (25, -5), (15, -6), (19, 7), (21, 12), (28, 5), (17, -6),
-    (18, -6), (20, -9), (21, 8), (23, 50), (22, 8), (6, 8), (18, 7), (21, -5), (20, 10), (10, 10),
-    (0, 5), (16, 8), (21, 9), (1, -5), (15, -12), (16, 92), (17, -8), (19, -10), (21, -5), (22, -5),
-    (23, -6), (1, -7), (5, -7), (9, -7), (10, -6), (11, -10), (12, 55), (13, 93), (15, -5), (17, -6),
-    (18, -7), (19, -8), (20, -10), (22, -6), (24, -6), (25, -19), (0, -7), (1, 68), (2, -6), (3, 5),
-    (15, -9), (16, -6), (18, 10), (19, -6), (20, -5), (22, 11), (23, -9), (24, -6), (25, -13), (21, 7),
-    (23, 22), (25, 6), (18, 6), (13, 27), (23, -6), (25, -5), (17, 5), (23, 13), (9, 5), (21, 16),
-    (23, 6), (23, 5), (15, 7), (28, 5), (23, 14), (0, -11), (1, 82), (2, 20), (3, 6), (4, 57),
-    (5, -29), (7, -5), (9, -12), (11, -11), (12, -7), (13, -6), (14, 70), (15, -13), (16, -13), (17, -16),
-    (18, -5), (19, -13), (20, -13), (21, -20), (22, -5), (23, -12), (24, -8), (25, -16), (26, 11), (27, -8),
-    (28, -9), (16, 17), (21, -5), (17, 11), (20, -5), (4, 5), (11, 8), (19, 6), (20, -5), (20, 6),
-    (11, 5), (21, 6), (16, 15), (21, 6), (23, 21), (1, -6), (9, -5), (15, 11), (17, 10), (18, 21),
-    (19, 7), (20, -10), (21, -12), (22, -6), (23, -8), (25, -5), (26, 11), (27, 24), (2, 5), (18, 6),
-    (23, 5), (21, 26), (22, -5), (1, 6), (17, 13), (20, 5), (27, 5), (20, 5), (1, -6), (11, 8),
-    (17, -5), (26, 7), (9, 9), (21, -5), (24, 6), (20, 9), (21, -6), (24, 7), (25, -6), (27, 8),
-    (22, 5), (24, 5), (5, -8), (18, 77), (19, -6), (20, -7), (23, -5), (25, -7), (5, -13), (6, 6),
-    (7, 6), (9, -8), (14, 8), (17, 6), (20, -6), (24, 6), (27, -5), (16, 8), (26, 5), (15, 12),
-    (16, 8), (21, -5), (1, 6), (20, 11), (22, 6), (27, 8), (21, 6), (23, 6), (2, 5), (18, 6),
-    (21, -10), (23, 15), (15, 5), (11, 22), (21, 5), (23, -5), (1, 14), (2, -5), (11, 17), (18, 12),
-    (21, -5), (23, -8), (20, 6), (0, 5), (4, -5), (9, -6), (10, -5), (11, -6), (14, -5), (17, 20),
-    (18, 14), (19, 8), (21, -13), (22, 18), (23, 14), (25, -14), (11, 5), (28, 5), (5, -5), (9, 6),
-    (20, 10), (21, 6), (16, 7), (10, 7), (12, 23), (17, 5), (18, -10), (19, 6), (20, -7), (21, 12),
-    (22, -8), (23, -10), (28, 6), (23, 6), (25, 17), (5, 6), (21, -13), (23, 6), (16, 5), (18, 11),
-    (17, 5), (18, 6), (0, 5), (1, -7), (3, -19), (4, 23), (5, 8), (6, 8), (7, 17), (9, 7),
-    (11, -20), (12, -11), (13, -8), (14, -11), (15, -12), (16, -17), (17, -6), (18, 8), (19, 5), (20, 14),
-    (22, -15), (23, -17), (25, -5), (26, 16), (27, 30), (0, -8), (1, -16), (2, -6), (3, -11), (4, -11),
-    (5, 52), (6, -11), (8, -5), (9, -9), (10, -8), (11, 38), (12, -5), (13, -7), (14, -9), (15, -17),
-    (16, -14), (17, -16), (20, 44), (21, -9), (22, 21), (23, 23), (24, -7), (28, -6), (8, 5), (0, -23),
-    (1, -15), (2, -8), (3, 8), (4, -16), (5, -8), (6, 8), (7, -7), (8, -7), (9, 21), (11, -15),
-    (12, -19), (13, -7), (14, -5), (15, 42), (16, 45), (17, 21), (18, 21), (20, 15), (21, 24), (24, -16),
-    (25, -25), (26, -13), (27, -15), (19, 5), (10, 15), (23, -5), (18, 8), (17, 8), (2, 6), (17, 7),
-    (24, 5), (26, 5), (21, 12), (17, 9), (19, 7), (20, -9), (28, 5), (1, -20), (2, -14), (3, 15),
-    (4, -10), (5, -5), (6, -5), (7, -10), (8, -10), (9, -13), (10, -20), (11, -24), (12, -5), (13, -9),
-    (14, 76), (15, 46), (16, 21), (17, -30), (18, -28), (19, 10), (20, -15), (21, 9), (22, 51), (23, -34),
-    (25, 15), (27, -15), (28, 26), (20, 5), (25, 9), (22, 5), (19, 9), (8, 5), (10, 12), (20, -7),
-    (18, 8), (21, 13), (17, 14), (1, 7), (14, 16), (1, 6), (19, 5), (5, 7), (5, -7), (17, 11),
-    (19, -6), (20, -5), (21, 16), (22, 6), (23, 9), (21, 6), (21, 15), (25, 8), (1, 13), (15, 5),
-    (21, -7), (18, 7), (12, 30), (23, -6), (15, 29), (17, -5), (18, 8), (21, -7), (22, -5), (20, 16),
-    (18, 8), (22, 8), (0, 5), (26, 5), (25, 7), (11, 6), (12, 6), (0, 11), (18, 8), (3, 8),
-    (21, 5), (21, 43), (25, -5), (18, 7), (27, 9), (1, 6), (17, 6), (14, 6), (21, 5), (1, 5),
-    (17, 7), (20, -6), (19, 11), (26, 5), (28, 5), (7, 7), (22, 11), (23, 9), (21, 7), (17, 6),
-    (18, 5), (20, 6), (0, -7), (1, 88), (20, -8), (21, -5), (23, -6), (24, -5), (25, -8), (0, 43),
-    (1, 29), (5, -11), (6, -8), (12, -7), (13, -7), (14, -7), (16, -8), (17, -9), (18, -9), (20, -13),
-    (22, -11), (23, -12), (24, 26), (25, 11), (27, 6), (28, 7), (12, 20), (23, -12), (5, 13), (0, 7),
-    (1, 10), (3, 6), (25, 19), (1, 20), (5, -5), (18, 6), (20, 14), (19, 6), (25, 5), (26, 17),
-    (0, 21), (25, -6), (23, 6), (23, 5), (17, 7), (21, 7), (23, 10), (9, 9), (21, -5), (0, -7),
-    (1, -7), (3, -7), (4, -7), (5, -7), (6, -11), (10, 6), (11, -7), (13, 6), (14, -6), (15, -12),
-    (16, -6), (17, 5), (18, 12), (19, -10), (20, -15), (21, -10), (22, -5), (24, 26), (25, 41), (27, 6),
-    (28, 6), (25, 26), (1, -5), (4, 46), (5, -6), (25, -7), (21, -8), (22, 21), (23, 17), (22, 7),
-    (1, 5), (4, -5), (5, 42), (7, 9), (9, -5), (17, -6), (19, -7), (20, 17), (21, -17), (23, -12),
-    (10, 21), (20, -8), (9, 25), (8, 5), (11, 11), (20, 13), (25, -7), (26, 10), (22, 12), (1, 6),
-    (18, 15), (3, 8), (21, 6), (17, 12), (15, 13), (21, -5), (25, 8), (17, 6), (15, 8), (5, 5),
-    (1, -8), (5, -5), (9, -5), (17, -5), (18, 29), (19, 14), (20, 9), (21, -8), (22, -5), (24, 6),
-    (25, -16), (27, 17), (15, -6), (22, 51), (23, -5), (17, 15), (23, -5), (27, 9), (11, 29), (23, -5),
-    (17, 5), (14, 6), (17, 8), (25, 8), (5, -10), (9, -7), (11, 160), (15, -5), (16, -5), (17, -8),
-    (18, -8), (19, -8), (20, -10), (21, -19), (22, -7), (23, -33), (27, 5), (19, 5), (0, 15), (1, -9),
-    (5, 11), (6, 9), (10, -6), (15, -5), (18, -7), (19, -6), (20, -6), (21, 14), (22, -6), (28, 9),
-    (1, 10), (2, 6), (17, 8), (24, 5), (26, 5), (1, 12), (18, 11), (21, -5), (25, -8), (0, -5),
-    (1, -7), (3, 11), (5, -21), (6, -10), (7, -5), (9, 40), (10, 12), (11, -5), (13, -5), (14, 12),
-    (16, 9), (17, -14), (18, -8), (19, 6), (20, 12), (21, 23), (23, -15), (24, -5), (25, -6), (27, -5),
-    (28, -6), (10, 6), (21, 8), (11, 13), (16, 6), (0, 30), (1, -5), (25, -6), (18, 12), (25, 5),
-    (3, 12), (5, -7), (22, 14), (8, 5), (1, 22), (20, 5), (21, -6), (22, 6), (1, 27), (2, 6),
-    (3, 17), (14, 17), (21, -5), (23, -7), (25, -6), (5, -5), (9, -5), (17, 10), (18, 25), (19, -5),
-    (21, 6), (16, 7), (12, 17), (13, 8), (23, -5), (9, 9), (17, 5), (21, 7), (21, 7), (28, 5),
-    (1, 7), (19, 5), (22, 5), (16, 6), (20, 6), (28, 9), (22, 30), (25, -5), (3, 9), (26, 9),
-    (6, 9), (11, 8), (23, 6), (10, 19), (11, -5), (12, 35), (20, -10), (21, -10), (23, 20), (25, -5),
-    (23, 9), (10, 56), (11, -11), (12, 41), (15, -5), (18, -6), (19, -6), (23, -30), (20, 7), (10, 25),
-    (20, -5), (17, 9), (17, 5), (15, 6), (16, 8), (0, -10), (2, 57), (3, -19), (4, -16), (5, -16),
-    (6, -13), (7, -10), (8, -9), (9, -14), (10, -9), (13, -9), (14, -11), (15, -9), (16, -11), (17, -11),
-    (18, 16), (19, -16), (20, -11), (21, 6), (22, -13), (23, 12), (24, 75), (25, -14), (26, 67), (28, -12),
-    (11, 7), (15, 8), (19, 6), (20, -10), (21, 7), (22, 5), (23, -8), (25, -6), (28, 8), (9, 10),
-    (18, -5), (19, 22), (0, 5), (5, -7), (9, -6), (13, 5), (15, 9), (16, -5), (17, -8), (22, -8),
-    (24, -6), (25, 22), (26, -6), (27, 33), (28, 5), (20, 6), (5, 7), (17, 12), (16, 18), (18, 9),
-    (21, 10), (24, 6), (0, 9), (21, 23), (22, -6), (25, 7), (18, 18), (1, 11), (0, -7), (1, 16),
-    (2, -12), (3, 100), (4, 25), (5, 54), (6, 32), (7, 12), (10, -18), (11, -23), (13, -9), (14, -7),
-    (15, -19), (16, -25), (17, -27), (18, -9), (19, -28), (20, -40), (21, 28), (22, -27), (23, -7), (24, -6),
-    (25, 11), (27, -17), (28, 14), (0, -5), (1, 14), (3, -9), (4, -11), (6, -7), (7, 6), (9, -5),
-    (10, -5), (11, -6), (15, -8), (16, -7), (17, -9), (18, -9), (19, 9), (21, 27), (22, -12), (23, -12),
-    (25, 10), (26, 46), (27, 14), (28, -6), (20, 11), (22, 7), (1, 7), (16, 6), (17, -6), (23, 8),
-    (10, 6), (21, 7), (15, 11), (15, 5), (23, 16), (0, -8), (3, 43), (5, -14), (7, -6), (8, -5),
-    (9, -12), (10, 15), (13, -7), (14, -10), (15, -10), (16, -6), (17, -10), (19, -6), (20, -8), (21, -11),
-    (22, 6), (23, 77), (24, -7), (25, -7), (26, -8), (8, 7), (1, 6), (24, 10), (16, 8), (18, 7),
-    (22, -6), (5, 9), (6, 5), (21, 11), (23, -6), (26, 10), (4, 10), (0, 9), (1, 6), (3, 19),
-    (5, -19), (6, -9), (7, 5), (9, 21), (10, -10), (11, -5), (12, 14), (13, -10), (14, -11), (16, -12),
-    (17, 19), (18, 41), (20, -14), (21, 7), (22, -6), (23, -19), (24, -10), (25, -26), (26, 8), (27, 14),
-    (28, -11), (8, 5), (26, 11), (5, -6), (15, -8), (17, -5), (19, -5), (20, -7), (21, -5), (22, 69),
-    (1, 28), (3, -8), (4, -8), (5, -5), (6, -5), (7, -8), (8, -6), (9, -11), (10, -6), (17, 20),
-    (18, 60), (19, -18), (20, 13), (21, 26), (23, -27), (24, -16), (25, -15), (26, -11), (27, 13), (28, -9),
-    (15, 5), (21, 7), (26, 5), (15, 14), (23, 7), (8, 14), (17, 8), (18, -6), (21, 21), (0, -7),
-    (2, -6), (3, -6), (4, -6), (5, -12), (6, -7), (9, 5), (10, 69), (11, 105), (12, 19), (13, -6),
-    (14, -7), (15, -11), (16, -9), (17, -14), (18, -11), (19, 12), (20, -19), (21, -7), (22, -11), (23, -24),
-    (24, -7), (25, -12), (26, -5), (27, -6), (28, -7), (0, 10), (1, 13), (2, -9), (3, -12), (4, -8),
-    (5, -15), (6, 5), (7, -6), (8, -5), (9, -23), (10, 8), (11, -15), (14, -10), (15, 27), (16, 18),
-    (17, 10), (18, 20), (19, 28), (21, 18), (22, -14), (23, -24), (24, -6), (25, -11), (26, -10), (28, 21),
-    (11, 5), (24, 5), (21, 8), (0, 11), (1, 24), (2, -15), (3, -18), (4, -31), (5, -38), (6, -7),
-    (7, -18), (8, -16), (11, 31), (12, 40), (13, 11), (14, -22), (15, 19), (16, 28), (17, 10), (18, 34),
-    (19, 79), (21, 30), (22, -23), (23, -18), (24, -26), (25, -36), (26, -31), (28, -8), (3, -13), (4, -14),
-    (5, 31), (6, 13), (9, -13), (11, -21), (13, -8), (14, -8), (15, -27), (16, -24), (17, 10), (19, -16),
-    (20, 53), (22, -6), (23, 25), (24, -7), (26, -6), (27, 5), (28, 15), (25, 9), (1, -5), (5, -9),
-    (9, -6), (20, -6), (22, -9), (23, -6), (24, -5), (25, 75), (5, 9), (4, 5), (11, 8), (20, -5),
-    (1, 17), (5, -5), (18, -9), (21, 16), (22, -5), (24, 6), (0, -5), (9, 8), (15, -7), (16, 9),
-    (18, -7), (19, -5), (20, 8), (22, 10), (23, -7), (25, 12), (27, -5), (28, 9), (19, 10), (1, 6),
-    (4, 5), (5, -5), (17, -5), (18, -5), (20, -6), (21, 11), (22, 12), (23, 12), (25, -5), (0, -6),
-    (1, -9), (5, -11), (6, -5), (9, -9), (10, -6), (11, -7), (15, -7), (16, -7), (17, -14), (18, -12),
-    (19, 239), (20, -48), (21, -31), (22, -9), (23, -15), (25, -29), (27, 16), (15, 8), (22, 8), (25, 7),
-    (0, -10), (1, -6), (3, -10), (4, 19), (5, 39), (6, 10), (7, 22), (8, 10), (9, 14), (10, -7),
-    (11, -10), (12, -7), (13, -5), (14, -8), (16, -9), (17, -14), (18, -16), (19, -13), (20, 28), (21, -15),
-    (22, -11), (24, -7), (25, 6), (27, 6), (11, 9), (1, 8), (18, 6), (19, 6), (25, -5), (27, 7),
-    (8, 9), (23, 5), (2, 8), (21, 8), (16, 24), (20, 10), (1, 7), (18, 6), (14, 5), (15, 5),
-    (16, 18), (17, 19), (18, 6), (21, 7), (22, -9), (25, -7), (0, 15), (3, -8), (5, -7), (8, -6),
-    (10, -7), (11, -11), (13, -8), (14, -7), (16, -9), (19, 29), (20, 13), (21, -10), (22, -5), (23, 5),
-    (24, -5), (25, 5), (26, 11), (27, 21), (21, 15), (23, 12), (0, 15), (1, 15), (2, -6), (3, -9),
-    (4, 74), (5, -6), (6, 45), (9, -13), (10, -7), (11, -8), (12, -5), (13, -5), (14, 12), (15, 16),
-    (16, -9), (17, -13), (18, -8), (19, -5), (20, -16), (21, -14), (22, -5), (23, -16), (24, -10), (25, -8),
-    (26, -6), (27, -7), (28, 6), (17, 12), (21, -7), (22, 5), (23, 5), (25, 11), (27, 8), (21, 6),
-    (23, 11), (23, 7), (5, 5), (25, 5), (1, 14), (18, 5), (3, 15), (19, 11), (6, 18), (19, 18),
-    (20, -5), (21, -9), (9, 5), (24, 37), (25, -7), (3, 9), (23, 21), (3, -5), (4, -9), (5, -8),
-    (6, -5), (7, -6), (8, -5), (9, -8), (11, -10), (13, -9), (14, 33), (15, -10), (17, -5), (18, -7),
-    (19, -10), (20, -11), (21, -16), (23, -22), (24, 41), (25, 76), (27, -10), (28, 13), (16, 17), (15, 9),
-    (0, -10), (1, -9), (2, -9), (3, -10), (5, -9), (6, -6), (7, -6), (8, -5), (11, 25), (13, 28),
-    (14, -7), (15, -20), (16, -16), (17, -6), (18, 8), (19, 48), (20, 17), (21, -27), (22, 14), (23, -25),
-    (25, 45), (27, -7), (5, 17), (15, -6), (17, -8), (18, 9), (20, -8), (21, -11), (22, 19), (23, 28),
-    (0, 8), (20, 14), (23, 14), (14, 11), (22, 10), (23, 25), (25, -5), (26, 12), (17, 11), (21, 17),
-    (26, 5), (2, 5), (5, 7), (15, -6), (1, 7), (3, 7), (5, 13), (6, 12), (20, -5), (23, -5),
-    (15, 13), (16, -5), (22, 20), (3, -7), (4, -7), (5, -16), (6, -9), (9, 179), (10, 6), (11, -10),
-    (12, -5), (14, -5), (15, -13), (16, -11), (17, -9), (20, -14), (21, -41), (22, -5), (23, -19), (24, 7),
-    (26, -6), (27, -6), (28, -7), (18, 8), (17, 9), (24, 11), (5, 5), (22, 7), (18, 5), (19, 9),
-    (21, -6), (22, 6), (15, -6), (16, 11), (18, 11), (4, 10), (14, 5), (17, 5), (18, 6), (20, 5),
-    (4, 6), (9, 5), (17, 8), (18, 5), (1, 8), (18, 10), (21, -5), (9, 5), (15, 9), (2, 9),
-    (25, 5), (23, 14), (2, 5), (17, 5), (18, -5), (23, 13), (24, 19), (25, -8), (26, 15), (21, 6),
-    (20, 5), (1, 9), (19, 9), (22, 10), (19, -5), (21, 20), (27, 9), (6, 12), (21, 5), (1, 17),
-    (11, 13), (23, 5), (0, 17), (3, -5), (4, 6), (5, 12), (6, 19), (7, 8), (11, -7), (14, -7),
-    (16, -5), (17, -8), (19, -10), (20, -13), (21, 21), (22, -10), (23, -16), (24, -5), (25, 15), (27, -5),
-    (9, 6), (22, 8), (8, 5), (9, 6), (15, 8), (0, -8), (1, -17), (2, -7), (3, -11), (4, -11),
-    (5, 56), (6, -12), (7, -5), (8, -5), (9, -9), (10, -9), (11, 41), (12, -6), (13, -7), (14, -9),
-    (15, -17), (16, -14), (17, -14), (20, 51), (21, -13), (22, 20), (23, 19), (24, -8), (27, 5), (28, -6),
-    (8, 5), (15, -6), (22, 51), (23, -5), (25, 5), (26, 13), (18, 9), (20, 5), (21, -6), (5, -11),
-    (7, 13), (9, 18), (20, -5), (27, 7), (1, 15), (1, 8), (17, 7), (9, 13), (5, 7), (21, 17),
-    (3, 5), (21, 10), (1, -5), (4, 8), (19, -6), (20, 9), (17, 7), (0, -6), (1, -5), (13, 5),
-    (21, -6), (24, -5), (25, 29), (27, 6), (18, 9), (25, 5), (16, 16), (1, 7), (21, 5), (2, 6),
-    (17, 8), (24, 5), (26, 5), (4, 6), (6, 6), (14, 6), (0, 5), (9, 6), (1, 10), (2, 7),
-    (5, -7), (15, -5), (17, 31), (18, 18), (20, -23), (23, -11), (27, 7), (20, 6), (0, 7), (16, 7),
-    (17, 18), (18, -7), (19, 10), (21, -17), (25, -8), (27, 5), (22, 17), (19, 12), (21, 5), (8, 5),
-    (0, 9), (6, 7), (24, 9), (15, -6), (16, 38), (17, -5), (21, -7), (28, 8), (25, 16), (19, 8),
-    (19, 16), (20, 5), (8, 7), (11, 16), (15, -7), (16, 27), (17, -7), (18, -7), (19, -6), (20, -6),
-    (22, 6), (23, 6), (25, -8), (26, 15), (27, -5), (18, 5), (24, 7), (11, 14), (21, 10), (1, 9),
-    (15, -5), (21, 5), (25, 8), (0, -5), (1, 52), (4, 101), (5, -25), (6, -9), (9, -6), (14, -7),
-    (15, -7), (16, -5), (18, -7), (19, -6), (20, -7), (21, -12), (23, -8), (25, -14), (21, 10), (0, 30),
-    (3, 11), (5, -12), (6, 8), (8, -5), (9, -5), (10, 13), (11, -8), (12, -9), (13, -8), (14, -6),
-    (15, 8), (19, -5), (20, -10), (22, -12), (24, 14), (25, 6), (26, -11), (1, 40), (3, -5), (19, 9),
-    (20, -6), (22, 5), (16, 33), (21, -8), (22, -5), (25, 8), (8, 5), (16, 17), (10, 5), (20, 12),
-    (1, 7), (25, -6), (9, 9), (5, -7), (9, -5), (10, 10), (11, 53), (12, 24), (17, -5), (18, -8),
-    (21, -10), (22, -7), (11, 9), (15, 6), (5, 10), (20, 10), (21, -6), (14, 15), (25, 9), (13, 5),
-    (17, 5), (5, 5), (19, 5), (5, 6), (22, 7), (23, 10), (2, 5), (3, 5), (11, 11), (18, 6),
-    (25, -6), (3, 5), (18, 17), (1, -9), (3, -5), (5, 78), (7, 31), (10, -6), (15, -8), (16, -6),
-    (17, -8), (18, -5), (19, -7), (20, 7), (21, -18), (22, -8), (25, -5), (4, 46), (5, -5), (25, -6),
-    (21, 10), (0, -8), (1, 19), (9, -5), (14, 20), (15, -14), (17, -6), (20, -6), (23, 8), (26, 19),
-    (28, 5), (1, 9), (21, 5), (1, 9), (27, 5), (11, 7), (22, 11), (23, 9), (7, 7), (18, 11),
-    (21, -5), (1, 7), (21, 6), (17, 5), (19, 8), (16, 11), (19, 22), (20, -5), (5, 6), (15, 8),
-    (18, -5), (20, 6), (21, -9), (17, 6), (26, 10), (15, 13), (16, 5), (20, -5), (21, -8), (22, 27),
-    (25, -8), (4, 7), (25, 17), (0, -6), (1, 7), (3, 93), (4, -7), (6, -8), (9, -9), (10, -5),
-    (11, -7), (14, -8), (15, -14), (16, -8), (17, -10), (18, 9), (19, -10), (21, 23), (22, -5), (24, -5),
-    (23, 7), (15, 9), (18, 5), (21, 8), (1, 14), (5, 8), (22, 5), (28, 5), (4, 5), (11, 8),
-    (20, -5), (0, -7), (6, 6), (9, -7), (12, 5), (13, 34), (18, -5), (20, -6), (21, -10), (22, -5),
-    (23, -9), (24, 12), (25, 11), (26, -5), (28, 6), (6, 8), (15, 6), (17, 9), (19, 9), (14, 44),
-    (21, -5), (15, 9), (18, 15), (25, -6), (27, 8), (4, 10), (21, 9), (17, 8), (21, 7), (11, 5),
-    (17, 7), (0, 15), (1, 20), (1, 9), (4, 9), (12, 30), (21, -5), (23, -16), (10, -5), (11, 14),
-    (12, 17), (23, 7), (25, -6), (26, 5), (20, 16), (21, 8), (23, -6), (5, 5), (17, 16), (21, -5),
-    (21, 5), (15, -5), (19, 6), (20, 5), (21, -6), (22, 25), (0, 7), (1, -9), (5, -5), (9, -5),
-    (14, -5), (15, 18), (16, 56), (17, -9), (19, -11), (21, 36), (23, -10), (25, -12), (2, -6), (3, -5),
-    (6, -10), (9, 51), (11, 8), (12, -7), (13, -5), (14, -5), (16, -10), (17, 10), (18, -8), (19, -6),
-    (20, 7), (21, 33), (22, -11), (23, -7), (24, -8), (26, -5), (27, -6), (4, 5), (0, -5), (1, -9),
-    (2, 87), (11, -5), (18, -5), (20, -6), (21, -12), (23, -8), (25, -9), (26, -5), (17, 5), (1, -5),
-    (14, 22), (10, -5), (11, -10), (12, 60), (13, 36), (17, -5), (18, -5), (21, -6), (22, -6), (23, -10),
-    (23, 12), (1, 7), (9, 6), (25, 13), (22, 14), (26, 15), (4, 5), (26, 5), (8, 5), (1, 6),
-    (5, 10), (25, 7), (0, 13), (1, -7), (4, 5), (5, 9), (10, -5), (19, -5), (21, 9), (22, -5),
-    (23, -10), (28, 10), (25, 6), (17, 7), (12, 21), (5, 15), (0, -6), (1, 6), (4, 7), (5, 18),
-    (6, 47), (9, -8), (10, 11), (11, 12), (15, -9), (16, -6), (17, -13), (19, -11), (21, 12), (22, -9),
-    (23, -12), (25, -9), (15, 11), (17, 7), (18, 9), (21, 6), (11, 6), (18, 5), (23, 25), (22, 7),
-    (17, 7), (5, -5), (6, 15), (5, -9), (6, 37), (21, -7), (1, -5), (14, 52), (21, -6), (22, -6),
-    (3, 13), (4, 6), (20, 8), (25, -5), (3, 53), (5, -8), (23, -9), (25, -7), (17, 6), (2, 5),
-    (16, 12), (18, 7), (25, 10), (5, 6), (10, 5), (5, -5), (8, 26), (18, 13), (19, 5), (16, 9),
-    (17, 7), (7, 10), (9, -5), (15, -6), (21, -12), (22, 5), (23, -6), (25, 31), (26, 8), (22, 11),
-    (17, 12), (17, 7), (25, 8), (0, 6), (1, 11), (5, -9), (9, -6), (17, 26), (18, -13), (19, -8),
-    (20, 18), (21, 33), (22, -8), (25, -9), (1, 14), (5, 7), (2, 5), (5, -5), (20, 5), (21, -7),
-    (22, 14), (23, 16), (9, 10), (5, 8), (6, 6), (19, 6), (1, -5), (4, -6), (5, 16), (6, -7),
-    (7, 19), (8, 5), (9, -6), (10, -5), (17, -8), (18, 16), (19, -8), (22, -6), (23, 10), (24, -7),
-    (26, 11), (3, 10), (5, -5), (6, -6), (9, -6), (18, -7), (23, 52), (14, -5), (15, -11), (16, 88),
-    (18, 8), (19, -8), (20, -7), (21, -17), (22, -15), (23, -5), (25, 8), (5, -5), (20, 5), (21, -7),
-    (22, 14), (23, 17), (6, 10), (15, 11), (1, 5), (18, 7), (9, 8), (19, 5), (18, 8), (1, 9),
-    (8, 5), (9, -5), (14, 7), (20, 7), (21, 19), (23, -7), (25, -8), (10, 7), (1, 5), (16, 7),
-    (1, 6), (10, 9), (20, -5), (23, 38), (25, -5), (1, 7), (24, 5), (14, 6), (8, 24), (15, -7),
-    (16, 11), (18, 9), (20, -5), (21, -14), (28, 5), (11, 6), (3, 6), (5, -5), (21, 5), (19, 9),
-    (5, 9), (6, 6), (17, 7), (1, -5), (3, 8), (25, 13), (4, 10), (21, 12), (23, 26), (15, 6),
-    (20, 5), (22, 5), (15, 9), (0, 7), (6, 8), (20, -7), (23, 9), (25, 9), (23, 10), (1, 21),
-    (5, -7), (6, 10), (11, 7), (25, 5), (6, 8), (20, -6), (23, 10), (25, 5), (12, 14), (3, 13),
-    (22, 12), (15, -5), (20, 6), (23, -5), (25, 35), (25, -5), (1, 10), (5, -8), (21, 33), (22, -5),
-    (3, 5), (8, 8), (9, -8), (16, 5), (17, -12), (19, 6), (21, -10), (22, 6), (26, 20), (21, 5),
-    (22, 8), (25, 5), (4, 9), (5, 21), (6, 5), (21, -6), (7, 5), (0, -5), (1, 10), (6, 6),
-    (9, -7), (10, -5), (13, 13), (14, -6), (15, 6), (16, 12), (18, 24), (19, 12), (21, -6), (22, -11),
-    (24, -5), (25, -16), (15, 5), (21, 6), (25, 8), (24, 34), (25, -10), (0, 147), (1, -18), (5, -6),
-    (6, -5), (18, -7), (19, -5), (20, -5), (21, -12), (23, -5), (24, -7), (25, -28), (27, -5), (8, 5),
-    (25, 6), (7, 6), (10, 9), (23, 41), (1, 6), (1, -8), (2, -6), (3, 5), (4, -11), (7, -5),
-    (8, 21), (9, 23), (10, 5), (11, 14), (12, -8), (13, -7), (15, 5), (17, 11), (18, 15), (20, -18),
-    (21, 16), (22, -8), (23, -24), (24, 10), (25, -18), (26, -7), (27, -9), (28, 12), (18, 17), (17, 5),
-    (0, 5), (17, 5), (25, 8), (0, 9), (1, 6), (15, -13), (16, -7), (17, -5), (18, -5), (19, 105),
-    (20, -9), (21, -17), (25, -14), (20, 9), (21, 6), (23, 7), (5, 7), (5, -5), (8, 5), (18, 7),
-    (18, 9), (20, 8), (17, 7), (18, 7), (16, 15), (23, 13), (5, 5), (12, 5), (17, 9), (5, 5),
-    (21, -5), (18, 6), (17, 9), (1, 9), (17, 7), (17, 61), (18, -6), (19, -5), (20, -6), (21, -5),
-    (23, -5), (17, 11), (5, 19), (6, -5), (7, 7), (8, 24), (9, -8), (17, -12), (18, 14), (19, 5),
-    (20, 10), (23, -12), (25, -10), (27, 10), (20, 11), (21, 5), (22, 6), (25, -5), (0, -7), (1, -7),
-    (2, -17), (3, -16), (5, -16), (6, -11), (7, -9), (8, -7), (9, -7), (10, -7), (11, 42), (12, -8),
-    (13, 32), (14, -11), (15, -13), (16, -22), (17, -15), (18, 10), (19, 50), (20, 20), (21, -23), (22, 6),
-    (23, -34), (24, -10), (25, 65), (26, -6), (27, 25), (11, 6), (18, 5), (23, 21), (23, 10), (27, 5),
-    (17, 5), (19, -7), (20, 23), (21, -12), (27, 9), (9, 5), (22, 7), (9, 5), (22, 7), (21, 11),
-    (8, 5), (20, 6), (22, 7), (5, -9), (7, 8), (8, 5), (7, 9), (9, -5), (11, 5), (15, -6),
-    (21, -13), (23, -7), (25, 31), (26, 8), (28, 7), (15, -5), (21, 20), (17, 8), (21, 11), (5, 13),
-    (28, 5), (25, 21), (25, 5), (17, 5), (1, 8), (18, 9), (5, -5), (23, 6), (6, 8), (1, 19),
-    (15, 7), (18, -9), (21, -9), (23, 9), (25, -6), (21, 10), (1, 9), (17, 5), (21, 8), (5, -10),
-    (9, 80), (10, -6), (17, -6), (19, -5), (21, -17), (23, -6), (25, 10), (1, -5), (5, -15), (6, -7),
-    (9, 23), (10, 6), (16, 14), (17, -10), (19, 12), (20, 15), (21, 24), (22, 6), (23, -9), (25, -11),
-    (23, 15), (18, 6), (10, 5), (23, -5), (17, 6), (18, 6), (3, 7), (5, -14), (6, -6), (9, -6),
-    (16, -5), (19, 19), (20, 35), (21, 17), (22, -8), (23, -8), (25, -7), (27, 6), (1, 13), (23, 8),
-    (25, -5), (21, 14), (2, 5), (20, 10), (23, 5), (4, 10), (14, 5), (25, 6), (25, 13), (11, 13),
-    (11, 5), (15, -5), (17, 8), (24, 5), (15, -7), (16, 40), (21, -6), (22, -6), (19, 6), (25, 5),
-    (26, 17), (1, -5), (21, 33), (12, 18), (15, 7), (17, 11), (9, 9), (25, 8), (15, 12), (16, 8),
-    (21, -5), (4, 5), (23, -6), (25, 13), (23, 15), (12, 46), (23, -7), (23, 10), (1, 6), (5, 10),
-    (25, 7), (5, -5), (15, -6), (16, 9), (18, 9), (5, 6), (21, -7), (23, 7), (0, -14), (1, 9),
-    (2, 87), (4, -8), (5, -13), (6, -9), (8, -5), (9, -14), (10, -6), (11, -13), (12, 26), (13, -8),
-    (14, -8), (15, -11), (16, -9), (18, -6), (19, -11), (20, -14), (22, -12), (23, -8), (24, 11), (26, 55),
-    (27, -7), (28, -5), (22, 8), (0, 19), (25, -5), (11, 8), (21, -5), (22, 16), (8, 5), (2, -5),
-    (18, 8), (23, 32), (25, -7), (20, 5), (8, 5), (10, 5), (12, 9), (18, 9), (21, -6), (22, 6),
-    (18, 6), (20, -5), (13, 8), (15, -5), (19, -8), (21, -8), (22, 7), (23, -5), (25, 38), (10, 10),
-    (17, 10), (0, 21), (1, -10), (2, -6), (3, -7), (4, -5), (5, -14), (7, -5), (9, -11), (10, -8),
-    (11, 11), (12, -7), (14, -7), (16, -8), (17, -12), (18, 7), (19, 25), (21, 6), (23, -18), (24, 29),
-    (25, 17), (26, -11), (27, 16), (18, 7), (19, 9), (20, 12), (20, 5), (15, -5), (18, -5), (21, -9),
-    (25, 35), (27, 6), (5, 7), (21, 7), (8, 5), (15, 7), (19, 5), (21, 6), (2, 5), (11, -8),
-    (12, 62), (13, 27), (20, -5), (21, -8), (23, -13), (11, 6), (21, 8), (15, -5), (16, 27), (19, 11),
-    (0, -9), (1, -6), (5, -12), (6, -5), (7, 5), (8, 8), (9, -8), (11, -6), (15, -7), (16, -5),
-    (17, 6), (18, 70), (20, -10), (21, -26), (23, -17), (24, -7), (25, -38), (26, 18), (27, 91), (28, -5),
-    (7, 10), (15, -5), (21, -11), (22, 5), (23, -6), (25, 28), (26, 8), (19, 7), (5, 12), (7, 5),
-    (20, 5), (26, 8), (20, 12), (20, 5), (21, 6), (1, 5), (5, -6), (17, -6), (20, -6), (21, 11),
-    (22, 13), (23, 12), (25, -6), (14, 14), (13, 5), (21, -5), (23, 8), (18, 7), (18, 6), (25, 13),
-    (19, 14), (18, 15), (25, 7), (22, 10), (2, 8), (5, 5), (6, 5), (21, 5), (25, 11), (4, 10),
-    (23, -6), (25, 13), (17, 6), (17, 6), (20, 10), (21, 10), (1, 8), (15, -5), (21, 12), (22, 6),
-    (27, 5), (11, 13), (0, -5), (3, -5), (6, -5), (9, -8), (10, 5), (11, -9), (12, 22), (13, -5),
-    (15, -10), (16, -9), (17, -12), (18, -9), (19, -5), (20, -5), (23, 49), (24, -7), (25, 26), (26, 6),
-    (28, -6), (8, 15), (15, 6), (18, 8), (0, -8), (1, 64), (2, 24), (3, 18), (4, 7), (5, -10),
-    (6, -6), (9, -7), (11, -6), (14, 33), (15, -10), (16, -7), (17, -9), (18, -9), (19, -5), (20, -7),
-    (21, -13), (23, -5), (25, -12), (26, -5), (28, -5), (21, 5), (23, 5), (8, 5), (3, -7), (4, -8),
-    (5, 11), (6, -9), (7, 16), (9, -15), (10, -8), (11, 7), (12, -7), (13, -5), (15, -8), (17, 10),
-    (21, 19), (22, 8), (23, 29), (25, -14), (28, -8), (22, 13), (15, -5), (16, 39), (21, -6), (20, 9),
-    (11, 5), (15, -5), (17, 8), (27, 7), (2, 12), (17, 13), (23, 15), (6, 11), (5, -7), (26, 5),
-    (28, 9), (1, 18), (24, 40), (25, -10), (20, 18), (21, -6), (22, 11), (6, 5), (1, -7), (6, -5),
-    (9, 6), (15, 5), (16, 16), (18, 10), (20, 5), (21, -7), (28, 6), (1, -6), (5, -9), (6, -6),
-    (9, -6), (10, 31), (12, 37), (15, -9), (16, -7), (17, -13), (19, -8), (20, -6), (22, 23), (23, 13),
-    (25, -10), (19, 13), (1, -8), (9, 5), (14, 5), (15, -7), (16, 8), (17, -11), (18, 8), (23, -10),
-    (25, 33), (15, -6), (16, -5), (21, 74), (22, -13), (23, -5), (25, -7), (15, 31), (17, 6), (21, -5),
-    (22, -5), (16, 6), (25, 5), (3, -6), (4, -15), (5, 37), (6, 13), (9, -16), (11, -22), (12, -5),
-    (13, -9), (14, -9), (15, -30), (16, -26), (17, 8), (18, 5), (19, -20), (20, 46), (21, 9), (22, 9),
-    (23, 29), (24, -8), (26, -7), (28, 14), (17, 5), (14, 5), (18, 5), (21, 11), (0, -10), (1, 50),
-    (2, -20), (3, 20), (4, -10), (5, -8), (6, -8), (7, -12), (8, -12), (9, -11), (10, -19), (11, -26),
-    (12, -7), (13, -12), (14, 73), (15, 39), (16, 14), (17, -32), (18, -20), (20, -21), (21, 14), (22, 62),
-    (23, -44), (27, -19), (28, 21), (17, 7), (2, 10), (9, -5), (11, 11), (15, 5), (16, -6), (21, -5),
-    (25, -6), (28, 8), (21, 12), (25, 10), (22, 8), (5, -7), (11, 10), (22, 7), (0, 5), (1, -7),
-    (5, -13), (6, -5), (7, 5), (10, -5), (15, 5), (16, 12), (17, 9), (18, 15), (19, -6), (20, -10),
-    (21, 6), (22, 6), (28, -5), (1, 10), (3, 11), (11, 10), (16, -6), (23, -7), (25, -12), (22, 7),
-    (0, 8), (17, 5), (5, -6), (15, -9), (16, 13), (17, -5), (18, 8), (20, 5), (21, -17), (22, 17),
-    (3, 9), (5, -5), (9, 9), (13, 12), (17, -6), (25, 21), (19, 21), (20, -11), (18, 15), (19, 7),
-    (21, -6), (22, -5), (0, 8), (1, 6), (3, 6), (18, 5), (19, -6), (20, 8), (22, 6), (19, 13),
-    (21, 9), (16, 7), (17, 18), (11, 9), (15, 6), (5, 6), (0, -7), (1, 10), (3, 6), (4, 9),
-    (5, 15), (10, 5), (11, -5), (12, -5), (15, -7), (16, -8), (17, 9), (21, 18), (22, -9), (23, -11),
-    (25, -10), (28, -6), (2, 7), (18, 11), (18, 5), (0, 28), (1, 20), (2, 13), (3, -10), (5, -11),
-    (6, -7), (7, -5), (9, -9), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8), (17, -7),
-    (18, 5), (19, -6), (20, -9), (21, 7), (22, -9), (23, -16), (24, 21), (25, 38), (26, -10), (27, 8),
-    (28, 8), (1, -14), (3, 5), (4, 5), (5, -5), (14, 96), (15, -11), (16, -7), (19, -5), (20, -6),
-    (21, -14), (23, 8), (25, -7), (15, 8), (21, 7), (16, 6), (1, -5), (4, 25), (21, -6), (22, -6),
-    (25, 38), (18, 5), (0, 7), (3, -14), (5, 30), (8, -10), (11, -12), (12, -5), (13, -13), (14, -13),
-    (16, -6), (17, 12), (18, 13), (19, 27), (20, 15), (21, -13), (22, -18), (23, -18), (24, -10), (26, 23),
-    (27, 10), (28, 7), (21, 22), (23, 9), (24, 6), (18, 6), (20, 10), (1, -5), (21, 33), (6, 11),
-    (13, 14), (24, 11), (25, -8), (1, 11), (14, 20), (21, -6), (1, 13), (3, 7), (21, 5), (17, 6),
-    (21, 9), (25, 9), (23, 10), (6, 6), (22, -5), (23, -13), (25, 77), (1, 12), (6, 10), (9, -6),
-    (15, 7), (17, 19), (18, 5), (19, -7), (21, -5), (22, -5), (23, -7), (15, 5), (20, 8), (21, 8),
-    (18, 5), (0, 11), (19, -5), (21, -5), (22, 5), (8, 5), (26, 9), (25, 15), (25, 7), (1, -12),
-    (2, 35), (24, -5), (18, 33), (21, -7), (15, 8), (9, 9), (15, -5), (19, 9), (21, 6), (1, 28),
-    (2, 11), (3, 23), (25, -6), (15, 5), (21, 7), (18, 6), (15, 8), (5, -7), (26, 5), (28, 9),
-    (1, 5), (2, -13), (3, 5), (4, 24), (5, -6), (6, 34), (7, -12), (8, -6), (11, -12), (12, 6),
-    (16, -7), (17, 27), (18, 14), (20, 9), (21, 11), (22, 18), (23, -27), (24, 14), (25, -22), (26, -17),
-    (27, -18), (28, -20), (1, 6), (1, 6), (13, 9), (12, 18), (25, 7), (23, 10), (5, 5), (18, 16),
-    (23, 5), (5, 6), (19, 6), (9, 6), (8, 5), (22, 13), (23, 7), (28, 5), (18, 7), (22, 13),
-    (19, 13), (4, -8), (5, -12), (9, -6), (10, 26), (11, -6), (12, 9), (15, -9), (18, -6), (19, 14),
-    (20, 26), (21, 12), (23, -5), (24, -5), (28, -5), (5, 13), (19, 5), (21, -7), (8, 5), (28, 5),
-    (0, -5), (5, -14), (6, -6), (9, -8), (10, -7), (12, -6), (15, -8), (16, -6), (19, -8), (20, -18),
-    (21, 50), (22, -9), (23, 44), (25, -6), (26, -5), (27, 27), (28, -5), (0, 7), (19, 15), (14, 14),
-    (22, 11), (22, 7), (15, 6), (3, -6), (4, -8), (6, -12), (9, -13), (10, -9), (12, -6), (14, -7),
-    (15, 36), (17, 26), (18, -8), (19, 26), (20, 18), (21, 16), (22, -17), (23, -6), (24, -5), (25, -6),
-    (27, -5), (1, -7), (5, 6), (9, 8), (18, -8), (21, 33), (23, -6), (15, -6), (19, 45), (21, -12),
-    (18, 8), (15, 5), (20, 7), (18, 7), (4, 6), (25, 17), (8, 5), (2, 5), (17, 28), (18, -5),
-    (20, -5), (21, -5), (22, 5), (28, 5), (17, 6), (22, 6), (9, 7), (15, 10), (17, -7), (18, 5),
-    (21, 26), (23, -9), (11, 9), (19, 21), (10, 6), (17, 11), (0, -5), (1, -7), (4, -8), (6, -10),
-    (7, 6), (8, 25), (10, -6), (13, 6), (17, -15), (19, -14), (20, 31), (21, -10), (22, -6), (23, -6),
-    (24, 20), (25, -8), (26, 31), (0, -7), (1, 24), (2, 15), (3, -9), (4, -8), (5, -21), (6, -13),
-    (7, -6), (8, -5), (10, -7), (11, 6), (13, -6), (14, -7), (15, -22), (16, -12), (17, 87), (18, 93),
-    (19, 11), (20, -48), (21, 11), (22, -13), (23, -19), (24, -10), (25, -12), (26, -8), (28, -9), (5, 9),
-    (21, -5), (20, 5), (11, 11), (19, 9), (12, 6), (23, 10), (1, 7), (15, -5), (17, -5), (21, 16),
-    (23, 18), (20, 7), (20, 7), (23, 6), (25, 7), (25, 11), (18, 15), (21, 7), (5, 6), (5, 7),
-    (9, 5), (17, 12), (21, -6), (1, -6), (5, -13), (9, 15), (15, -5), (16, -5), (17, 11), (19, 12),
-    (21, 25), (22, -7), (23, -10), (28, 15), (2, 5), (17, 9), (21, -5), (25, -5), (21, -5), (22, 6),
-    (20, 10), (28, 5), (17, 22), (21, -5), (5, -5), (7, 11), (21, 5), (0, 7), (5, 12), (6, -5),
-    (9, 7), (17, 17), (18, 8), (20, -16), (21, -12), (25, -6), (26, 15), (6, 11), (21, -7), (22, -5),
-    (0, -88), (1, -45), (2, -46), (3, -36), (4, -15), (5, 32), (6, 16), (7, -17), (8, -25), (9, 8),
-    (10, 31), (11, 51), (12, 24), (13, -18), (14, 21), (15, 13), (16, 18), (17, 30), (18, 11), (19, -5),
-    (20, 35), (21, 53), (22, 38), (23, 135), (24, -57), (25, -47), (26, -64), (27, -62), (28, 11), (5, 19),
-    (6, -5), (7, 7), (8, 24), (9, -8), (17, -12), (18, 14), (19, 5), (20, 10), (23, -12), (25, -10),
-    (27, 10), (5, -5), (27, 12), (0, 10), (17, 7), (1, 6), (17, -5), (18, 13), (20, 8), (15, 11),
-    (6, 6), (2, 5), (17, 11), (24, 5), (26, 5), (0, 13), (1, 18), (24, 7), (25, -6), (5, 5),
-    (17, 11), (20, 5), (21, -5), (16, 9), (23, 8), (15, 6), (5, -10), (7, 18), (9, 12), (20, 12),
-    (21, -5), (11, 12), (0, -7), (1, -8), (5, 5), (15, -6), (18, -7), (19, 21), (20, 43), (22, -7),
-    (23, -8), (28, 16), (19, 17), (5, -7), (17, -8), (18, -5), (19, 19), (20, 38), (21, -9), (25, -5),
-    (27, 7), (1, 6), (17, 6), (8, 5), (25, -8), (26, 8), (27, 21), (3, 9), (24, 5), (11, 6),
-    (25, 8), (1, -5), (3, 7), (18, 5), (20, -6), (22, 17), (26, 5), (28, 5), (0, 7), (0, 10),
-    (1, 11), (11, 5), (21, -6), (6, 13), (22, 7), (22, 5), (25, 5), (9, 9), (1, -6), (4, 5),
-    (5, 15), (10, -6), (19, -5), (20, -7), (21, 5), (22, -7), (23, -11), (28, 19), (19, 20), (20, 7),
-    (16, 20), (18, 6), (23, 10), (23, 5), (16, 36), (17, 8), (20, -7), (21, -5), (22, -6), (16, 10),
-    (9, 6), (17, 5), (20, 5), (19, 5), (23, 17), (14, 23), (23, 10), (20, -5), (21, -6), (25, 5),
-    (28, 5), (0, -5), (1, 7), (25, 20), (0, -13), (1, -21), (4, -11), (6, -11), (7, -6), (9, -11),
-    (10, -12), (12, -9), (15, -20), (16, -17), (17, -14), (19, 19), (20, -5), (21, -6), (22, 11), (23, 19),
-    (24, -15), (25, 69), (26, 21), (27, 26), (28, 8), (21, 13), (17, 30), (21, -7), (1, 26), (3, -15),
-    (4, 46), (5, 116), (6, 12), (8, -5), (9, 7), (10, 13), (12, -11), (13, -8), (14, -7), (15, -16),
-    (16, -20), (17, -24), (18, -25), (19, -32), (20, 28), (21, -9), (22, -19), (23, -30), (24, -10), (26, -16),
-    (27, 8), (28, -13), (1, 7), (3, 13), (5, -5), (9, 9), (17, -8), (18, -5), (20, -5), (21, 19),
-    (23, 11), (25, -10), (20, 32), (21, -5), (23, -8), (25, -6), (27, 8), (15, -5), (16, 9), (1, -6),
-    (9, -8), (16, 16), (17, 5), (20, 7), (21, 12), (25, 8), (4, 18), (5, 18), (7, 7), (18, -5),
-    (21, -14), (23, -5), (26, 5), (15, 13), (23, 6), (8, 5), (26, 14), (5, 52), (21, -6), (23, -6),
-    (21, 7), (22, 12), (5, 11), (17, 8), (20, 6), (23, 8), (26, 7), (0, -5), (1, 10), (6, 6),
-    (9, -6), (10, -5), (13, 13), (14, -6), (15, 6), (16, 12), (18, 25), (19, 12), (21, -6), (22, -11),
-    (24, -5), (25, -16), (21, 10), (18, 10), (21, 35), (21, 15), (0, -6), (1, 5), (3, -5), (4, -7),
-    (5, -10), (7, -5), (9, -13), (10, -8), (11, -9), (12, -7), (13, -5), (14, -5), (15, 52), (16, 49),
-    (18, 16), (19, -21), (20, -14), (21, 6), (22, 40), (23, -20), (24, -6), (25, -10), (26, -5), (27, -6),
-    (28, -10), (21, 7), (8, 5), (18, 6), (23, 7), (24, 7), (25, 24), (28, 8), (21, 15), (4, 11),
-    (5, 7), (21, -5), (26, 6), (27, 10), (2, 5), (17, 5), (17, 8), (4, -5), (5, 16), (6, 12),
-    (9, 6), (10, -8), (11, -7), (13, -6), (14, 5), (15, 14), (16, -7), (17, -15), (19, 14), (20, 8),
-    (21, -10), (22, 7), (23, 5), (24, -8), (25, -8), (15, -5), (21, 12), (22, 26), (9, 5), (20, 6),
-    (0, -18), (2, 78), (3, -14), (4, -12), (5, -22), (6, -13), (7, -9), (8, 7), (9, -13), (10, -14),
-    (11, -18), (12, -13), (13, -8), (14, -11), (15, -19), (16, -14), (17, 91), (18, 81), (19, -21), (20, -28),
-    (21, 30), (22, -17), (23, -32), (24, 17), (25, 16), (26, -15), (28, -5), (23, 7), (2, 9), (19, 19),
-    (1, 9), (25, 17), (26, 11), (0, -6), (1, 33), (2, 8), (3, 11), (5, -12), (6, -12), (7, -6),
-    (11, -8), (14, 13), (15, 13), (16, -10), (18, 7), (19, -10), (20, -6), (22, -13), (24, -5), (25, -15),
-    (26, 10), (28, 5), (1, 5), (15, 5), (16, 8), (21, 8), (23, 8), (6, -5), (8, 9), (15, 5),
-    (16, 8), (17, 26), (19, 11), (22, -5), (23, -7), (8, 5), (1, 6), (21, 5), (17, 7), (15, 8),
-    (5, 11), (23, 13), (17, 5), (20, 14), (19, 6), (20, 14), (1, 8), (5, 5), (6, 5), (0, 9),
-    (9, 7), (3, 5), (6, 5), (9, -7), (15, 6), (17, -7), (18, 12), (19, -5), (20, -10), (21, 9),
-    (23, 7), (5, -5), (6, 10), (21, 7), (16, 9), (1, 10), (1, 5), (2, 6), (24, 5), (25, 9),
-    (15, 17), (11, 11), (12, 11), (21, -7), (22, 22), (23, 25), (25, -8), (7, 8), (1, 10), (3, 71),
-    (5, -6), (21, -17), (23, -12), (25, -5), (17, 13), (21, 6), (25, 5), (9, 21), (21, -6), (1, 13),
-    (9, -6), (17, 11), (18, 7), (20, -7), (21, -11), (22, 5), (25, -8), (27, 13), (5, 5), (9, -5),
-    (15, 7), (17, -10), (18, -5), (19, 13), (22, 12), (23, -5), (25, -7), (28, 12), (18, 11), (26, 35),
-    (15, 6), (18, 5), (21, 8), (27, 12), (17, 26), (18, 16), (19, -6), (20, 6), (23, -6), (15, 25),
-    (5, 15), (21, -7), (18, 19), (21, -6), (25, 11), (11, 5), (15, 31), (16, 7), (17, 8), (20, 8),
-    (21, -23), (28, 5), (4, 9), (12, 6), (4, 10), (14, 5), (18, 9), (24, 10), (11, 6), (3, 5),
-    (22, 6), (19, 17), (27, 12), (17, -5), (18, 13), (20, 8), (0, 11), (1, 26), (21, -5), (24, 6),
-    (25, -7), (28, 5), (19, 26), (20, -6), (12, 31), (23, -13), (1, 8), (3, 5), (1, 8), (2, 11),
-    (3, 7), (14, 31), (15, -6), (22, 11), (23, -14), (25, -6), (18, 7), (22, 5), (25, 8), (25, 5),
-    (1, -5), (4, 20), (6, 20), (25, 6), (26, 8), (21, 12), (22, -6), (23, 6), (0, -9), (1, -7),
-    (2, -9), (6, -5), (7, -6), (9, -9), (10, 8), (11, -13), (12, 20), (13, -6), (15, -14), (16, -12),
-    (17, -20), (21, 23), (22, -8), (23, 70), (24, -10), (25, 30), (28, -9), (25, 10), (19, 19), (15, 9),
-    (19, 9), (6, 6), (5, 7), (20, 8), (23, 5), (23, 9), (18, 6), (17, -5), (26, 6), (0, -11),
-    (1, 91), (2, 28), (3, 19), (4, 6), (5, -13), (6, -8), (9, -10), (11, -8), (14, 34), (15, -10),
-    (16, -9), (17, -10), (18, -12), (20, -12), (21, -19), (23, -7), (24, -5), (25, -11), (26, -6), (27, -6),
-    (28, -6), (7, 5), (20, 12), (17, 11), (11, 11), (13, 12), (21, -5), (22, 10), (23, 6), (9, 5),
-    (22, 7), (4, 5), (5, 12), (6, 6), (23, 6), (23, 15), (6, 22), (21, -5), (21, -5), (23, 23),
-    (10, 5), (22, 6), (1, -5), (11, 5), (18, 5), (20, 7), (22, 7), (25, -8), (0, -8), (3, -10),
-    (4, -11), (5, 67), (6, 12), (8, -5), (9, -8), (10, -11), (11, -9), (14, -9), (15, 12), (16, -18),
-    (17, -14), (18, 14), (19, 8), (20, 8), (21, -28), (22, 7), (23, 21), (24, -6), (28, -11), (0, 5),
-    (1, -21), (2, -16), (4, -15), (5, -31), (6, 15), (8, -9), (9, 9), (11, -11), (13, 5), (14, -19),
-    (15, 8), (16, -12), (17, -7), (18, 16), (20, -24), (21, 41), (22, 22), (23, 5), (24, -18), (25, 40),
-    (26, 12), (28, -8), (15, 7), (18, 6), (21, -5), (17, 5), (25, 5), (28, 5), (5, -13), (7, 24),
-    (9, 7), (5, 5), (0, 8), (20, -5), (21, 9), (23, 6), (20, 6), (8, 5), (5, 5), (12, 13),
-    (15, -6), (16, 7), (17, 7), (19, -6), (20, 11), (21, -16), (25, 9), (27, 5), (17, 21), (2, -5),
-    (6, 8), (10, 19), (13, 6), (16, -7), (17, 49), (18, -14), (19, -7), (21, -16), (24, -5), (25, -11),
-    (27, 9), (0, 22), (1, 21), (5, -10), (6, -10), (8, -6), (10, 16), (12, -7), (14, -9), (15, -5),
-    (17, 32), (18, -14), (19, -25), (22, 24), (23, 11), (25, -17), (26, -6), (27, -6), (28, -5), (3, 5),
-    (22, 6), (11, 16), (2, 5), (0, -5), (3, -5), (4, 18), (5, 47), (6, 12), (9, 11), (10, -5),
-    (15, -5), (17, -9), (18, -7), (19, -7), (20, -11), (22, -6), (23, -12), (25, 8), (1, 21), (5, 18),
-    (25, 8), (16, 6), (19, 7), (13, 5), (21, 5), (17, 5), (9, 5), (22, 7), (5, 7), (20, 7),
-    (23, 5), (0, 15), (1, -15), (2, 8), (3, 8), (9, 6), (20, -5), (21, -9), (23, -7), (24, 17),
-    (25, 13), (28, 5), (1, 17), (3, -5), (5, -19), (6, 16), (9, -9), (17, 9), (18, 18), (20, 7),
-    (21, 7), (22, 11), (23, -16), (24, -6), (26, -5), (28, -6), (5, -7), (8, 26), (15, -5), (16, 7),
-    (19, 7), (20, 16), (14, 11), (25, 5), (22, 9), (20, 19), (1, 7), (0, 5), (15, 9), (4, 5),
-    (17, 5), (1, -9), (5, -8), (6, -5), (9, -8), (11, -6), (14, -7), (15, -7), (16, -16), (17, -11),
-    (18, -11), (20, 12), (21, 19), (22, 116), (23, -14), (25, -10), (28, -5), (20, 7), (21, -6), (22, 23),
-    (25, -7), (10, -6), (12, 66), (20, -7), (23, -11), (15, 9), (23, 6), (8, 13), (19, 5), (2, 9),
-    (6, 8), (21, 16), (23, 12), (21, 17), (20, 8), (18, 7), (2, -6), (3, -5), (6, -10), (9, 52),
-    (11, 8), (12, -7), (14, -5), (16, -10), (17, 6), (18, -12), (19, -6), (20, 7), (21, 35), (22, -11),
-    (23, -6), (24, -7), (26, -5), (27, -6), (1, 8), (22, 6), (0, -15), (2, -7), (4, -14), (5, -55),
-    (7, 48), (8, 8), (9, 58), (11, -11), (13, -9), (14, -9), (15, -12), (16, -12), (17, 16), (18, -16),
-    (19, 20), (20, 57), (22, -14), (23, -15), (24, -12), (25, -20), (27, 20), (16, 6), (3, 6), (21, 5),
-    (25, 13), (20, 24), (21, -5), (23, -5), (1, -6), (11, 8), (17, -5), (20, 12), (21, 8), (15, 8),
-    (21, 9), (21, 16), (5, 8), (9, 11), (21, -5), (17, 5), (20, 18), (21, -5), (18, 5), (8, 5),
-    (21, 8), (17, 6), (21, 10), (23, -5), (6, 6), (8, 10), (20, 5), (6, 13), (6, 7), (15, -5),
-    (16, 31), (21, -5), (21, 7), (18, 14), (25, 8), (0, 17), (1, 20), (5, 20), (6, 5), (4, -5),
-    (5, -18), (11, -7), (12, -5), (15, -11), (16, 6), (17, 24), (18, -7), (19, -14), (20, 5), (21, 31),
-    (22, 29), (24, -9), (28, -6), (5, 15), (8, 5), (21, -7), (21, -5), (22, 23), (23, 5), (16, 16),
-    (21, 12), (24, 12), (25, -5), (25, 5), (19, 6), (23, 15), (1, 10), (15, -5), (3, 5), (22, 6),
-    (1, 8), (2, 11), (3, 12), (23, -5), (11, 5), (6, 5), (20, 5), (21, -5), (22, 15), (1, 7),
-    (23, 8), (11, 16), (14, 7), (1, -5), (2, 11), (0, 30), (3, 11), (5, -12), (6, 8), (8, -5),
-    (9, -5), (10, 13), (11, -8), (12, -9), (13, -8), (14, -6), (15, 8), (19, -5), (20, -10), (22, -12),
-    (24, 14), (25, 6), (26, -11), (18, 5), (20, 29), (4, 6), (25, 10), (9, 11), (25, 7), (15, 10),
-    (21, 5), (11, 7), (15, -6), (16, 11), (20, 6), (22, 12), (23, -7), (25, -9), (28, 7), (25, 21),
-    (17, 5), (18, 11), (25, 8), (5, 7), (20, 14), (11, 6), (19, 45), (20, -10), (21, -10), (17, 5),
-    (2, 11), (17, 9), (21, 8), (5, 8), (3, 5), (4, 6), (5, -5), (20, 14), (27, 8), (5, 12),
-    (18, 8), (5, 7), (23, 5), (0, -6), (1, -6), (6, 5), (9, -6), (12, 6), (13, 35), (19, -5),
-    (20, -9), (21, -6), (23, -8), (24, 13), (25, 11), (26, -5), (28, 6), (3, 7), (21, -8), (23, 32),
-    (26, 6), (4, 5), (27, 9), (25, 7), (26, 13), (15, 18), (17, -6), (25, 10), (1, 6), (1, 9),
-    (2, 16), (12, 13), (20, -5), (25, -5), (6, 12), (20, 5), (8, 10), (17, 9), (21, 5), (5, 6),
-    (24, 34), (25, -10), (2, 5), (21, 5), (22, 7), (0, 5), (19, 9), (24, 9), (22, 14), (21, 14),
-    (26, 5), (14, 26), (23, 8), (22, 7), (28, 5), (19, 6), (5, 5), (12, 17), (13, 9), (16, 13),
-    (17, -10), (19, -13), (21, -6), (6, 9), (16, -6), (17, -5), (20, -6), (21, 10), (22, -7), (23, -7),
-    (25, 27), (21, 8), (20, 9), (21, 6), (20, 20), (3, 10), (5, -10), (6, -9), (9, -9), (16, -8),
-    (17, -8), (18, -9), (19, 16), (20, 29), (21, 35), (23, -6), (25, -9), (27, 5), (2, 7), (1, -5),
-    (14, 11), (15, 8), (21, 9), (25, -7), (25, 17), (5, 11), (4, 10), (14, 5), (1, 39), (25, -5),
-    (17, 7), (25, 5), (20, 6), (23, 7), (0, 10), (16, 5), (15, -8), (20, 5), (25, 7), (19, 9),
-    (17, 6), (19, 7), (1, 22), (2, 5), (17, 17), (18, 17), (20, -6), (21, 14), (23, -12), (25, -6),
-    (21, 6), (23, 11), (23, 10), (23, -7), (25, 37), (0, 7), (1, -5), (21, -6), (25, 41), (7, 6),
-    (20, 6), (1, -10), (18, -5), (23, -8), (25, -9), (26, 80), (27, 9), (11, 13), (25, 5), (1, 5),
-    (4, 6), (17, 70), (18, -9), (19, -6), (20, -7), (21, -10), (25, -5), (20, 8), (21, 5), (22, 8),
-    (16, 6), (21, 5), (17, 5), (25, 15), (0, 14), (10, 15), (23, -5), (20, 12), (17, 12), (19, 8),
-    (21, 8), (18, 7), (20, -5), (22, 6), (23, 11), (17, 6), (0, -11), (1, -8), (2, 12), (4, -13),
-    (5, -18), (6, -15), (8, 7), (9, -6), (11, -13), (12, -7), (14, -10), (16, -15), (17, 35), (18, 19),
-    (19, -19), (20, -31), (21, -8), (22, -13), (23, -16), (24, 90), (25, 38), (27, 9), (15, 6), (9, 31),
-    (21, -8), (15, 8), (21, 5), (11, -5), (15, -10), (16, -10), (19, 114), (20, -7), (21, -14), (22, -6),
-    (23, -5), (25, -12), (23, 18), (3, 6), (1, 13), (2, 8), (17, -6), (23, -5), (24, 33), (25, -7),
-    (17, 8), (0, -7), (6, 6), (9, -7), (12, 5), (13, 34), (18, -5), (20, -6), (21, -10), (22, -5),
-    (23, -9), (24, 12), (25, 11), (26, -5), (28, 6), (5, 6), (19, 5), (21, 6), (23, 21), (28, 5),
-    (1, 10), (15, -6), (19, 5), (18, 12), (25, 5), (1, 6), (18, 6), (23, 14), (5, 54), (21, -9),
-    (23, -7), (21, -7), (25, 11), (20, 8), (23, 9), (15, 6), (1, 7), (18, 5), (13, 9), (27, 9),
-    (20, 12), (24, 10), (23, 9), (2, 5), (20, 5), (20, 5), (21, -5), (22, 15), (22, 6), (23, 23),
-    (23, 6), (17, 22), (22, 12), (23, 7), (19, 5), (21, 5), (10, 9), (20, 6), (1, 7), (2, 10),
-    (17, 7), (18, 5), (20, -6), (21, 16), (23, -5), (0, -5), (17, -5), (19, 7), (21, 8), (0, -9),
-    (1, -16), (2, -33), (3, -17), (5, -21), (6, -21), (7, -22), (8, -18), (9, -31), (10, -39), (11, -58),
-    (12, -41), (13, -36), (14, 33), (15, 127), (16, 124), (17, -55), (18, -72), (19, 61), (20, 11), (21, 15),
-    (22, 147), (23, -122), (24, -5), (25, 102), (26, -15), (27, -12), (28, 23), (4, 5), (10, 12), (12, 10),
-    (16, 6), (21, -7), (23, 21), (15, 5), (18, 6), (11, 5), (17, -7), (18, 8), (21, 9), (15, 6),
-    (25, 7), (21, -6), (23, 5), (1, -9), (3, -5), (4, 9), (6, 5), (7, -5), (10, -8), (12, -5),
-    (15, -7), (17, 39), (18, 17), (19, 8), (21, 5), (22, -6), (23, -20), (25, -14), (27, 15), (18, 8),
-    (18, 6), (17, 8), (25, 8), (1, 12), (5, 7), (23, 6), (6, 5), (3, 8), (21, -5), (24, 7),
-    (3, 5), (22, 6), (18, 9), (13, 10), (21, 5), (17, 5), (4, 7), (6, 9), (17, 10), (15, 7),
-    (17, 5), (1, 7), (17, 10), (2, 5), (1, -6), (4, 24), (21, -5), (25, 23), (17, 14), (27, 8),
-    (15, 6), (16, 7), (18, 12), (21, -8), (22, -6), (21, 13), (3, 12), (20, 11), (21, 13), (15, 5),
-    (21, 7), (16, 8), (5, 16), (5, -8), (18, 9), (26, 5), (28, 9), (1, 5), (3, -6), (5, -9),
-    (6, -9), (7, 13), (8, 13), (10, 6), (11, -9), (12, -7), (15, -5), (17, -13), (18, -6), (19, -20),
-    (20, 9), (21, 16), (22, -6), (24, 17), (25, 6), (27, 11), (17, 10), (7, 5), (22, 8), (11, 11),
-    (21, 6), (25, 7), (24, 24), (17, 10), (27, 5), (28, 14), (1, 8), (2, 11), (3, 12), (23, -5),
-    (17, -6), (18, 12), (20, 5), (21, -5), (1, 20), (2, 5), (4, 9), (14, 7), (21, -5), (25, 5),
-    (0, -19), (1, -38), (2, -15), (3, -20), (4, -30), (5, 41), (6, -16), (7, 37), (8, 11), (9, 67),
-    (12, -10), (13, 39), (14, -33), (15, -32), (16, -15), (17, -45), (19, 13), (20, 37), (21, 19), (22, 14),
-    (23, 9), (25, 8), (26, -11), (5, 5), (11, 5), (12, 8), (13, 9), (16, 10), (17, -10), (19, -13),
-    (21, -5), (1, 38), (4, -5), (9, 26), (21, -8), (4, 9), (6, 5), (7, 12), (20, -6), (23, 12),
-    (21, 8), (26, 9), (0, 7), (13, 7), (17, 6), (25, -6), (1, 7), (1, 6), (16, 11), (21, 7),
-    (0, -7), (1, 19), (4, -5), (5, -9), (6, -6), (9, -9), (10, -7), (11, -6), (12, 25), (13, -5),
-    (14, -5), (15, -8), (16, -6), (18, -10), (19, -6), (20, -7), (21, 13), (22, -8), (24, 8), (26, 47),
-    (27, -8), (0, 9), (1, -7), (2, 17), (5, -7), (9, -5), (11, 5), (15, -6), (17, -7), (20, -7),
-    (22, -5), (23, -8), (24, 18), (25, 15), (26, -6), (27, 14), (28, 12), (17, 5), (4, 6), (20, 12),
-    (19, 14), (27, 8), (15, 5), (22, 6), (3, 9), (5, -5), (9, 18), (21, 5), (25, 5), (26, 5),
-    (1, 10), (0, -5), (9, 9), (15, -7), (16, 10), (18, -6), (20, 7), (22, 10), (23, -6), (27, -5),
-    (28, 10), (1, 7), (23, 8), (18, 8), (19, -5), (25, -7), (27, 6), (0, 11), (5, -9), (6, -6),
-    (9, -8), (10, 5), (16, -7), (17, 21), (18, 7), (19, 23), (20, 22), (21, -14), (22, -12), (23, 16),
-    (25, -12), (25, 16), (17, 5), (21, 12), (1, 17), (1, 6), (1, 8), (14, 14), (22, 11), (15, 6),
-    (1, 6), (15, 7), (25, -6), (20, 5), (24, 5), (22, 12), (6, 8), (22, 12), (23, 6), (5, 16),
-    (1, 9), (16, 9), (21, 6), (22, -5), (20, 18), (6, 13), (14, 9), (15, 9), (1, 6), (4, 5),
-    (1, -5), (5, -10), (6, 5), (12, 28), (15, -6), (17, -8), (18, 11), (21, -5), (1, -5), (3, 8),
-    (25, 13), (15, 8), (18, 16), (23, -6), (25, 5), (0, 10), (1, 7), (6, 10), (21, 7), (22, -8),
-    (17, 8), (18, 11), (6, 6), (23, 7), (26, 5), (17, 6), (16, 7), (17, 5), (19, 22), (22, -6),
-    (2, 5), (17, 6), (14, 15), (21, -5), (22, 5), (24, 10), (23, 7), (17, 5), (0, 24), (17, 7),
-    (19, 12), (25, 7), (14, 8), (15, -5), (16, 8), (19, 6), (21, -7), (5, -12), (7, 19), (9, 7),
-    (27, 5), (20, 8), (21, -5), (22, 5), (11, 6), (20, 6), (21, 8), (21, 8), (21, 5), (15, 8),
-    (5, -10), (15, -12), (16, 28), (17, -5), (19, 39), (20, -5), (21, 18), (23, -7), (17, 6), (19, 7),
-    (22, 9), (23, 14), (1, 6), (21, 10), (21, -5), (23, 23), (5, 5), (6, 8), (2, 9), (17, 6),
-    (18, 10), (23, -5), (21, 10), (0, 6), (9, 5), (10, 9), (17, 5), (20, -8), (23, 6), (18, 8),
-    (15, 6), (1, 23), (3, -8), (4, -13), (5, -36), (6, -18), (7, -10), (8, -7), (9, -25), (10, 19),
-    (11, -16), (13, -10), (14, -14), (15, -25), (16, -24), (17, 32), (18, 41), (19, 33), (20, 94), (21, 32),
-    (22, -14), (23, -7), (24, -14), (25, -7), (26, -5), (28, -15), (28, 5), (15, 9), (7, 6), (5, 35),
-    (6, -5), (7, 33), (18, -5), (20, -6), (21, -6), (23, -7), (26, 6), (27, -5), (22, 10), (7, 6),
-    (0, 24), (25, 9), (5, 7), (20, 7), (23, 5), (5, 7), (0, 8), (15, -5), (18, 5), (19, 10),
-    (20, 17), (21, 9), (21, 7), (21, 5), (20, -7), (21, 7), (18, 6), (26, 12), (4, 16), (5, 47),
-    (6, 15), (9, 10), (15, -5), (17, -8), (18, -6), (19, -7), (20, -8), (22, -5), (23, -11), (25, 7),
-    (18, 15), (15, 11), (16, 6), (21, 7), (5, 22), (21, -10), (18, 6), (10, 5), (20, 5), (21, -6),
-    (18, 12), (5, 8), (6, 5), (8, 5), (26, 10), (19, 5), (20, 5), (18, 6), (21, 6), (18, 15),
-    (4, 11), (17, -12), (20, -7), (21, 21), (24, -5), (25, 6), (26, 8), (27, 9), (21, 5), (15, 8),
-    (21, 5), (24, 17), (1, 11), (15, 8), (21, 9), (25, -7), (27, 21), (7, 6), (1, 8), (5, -5),
-    (17, 8), (8, 19), (19, 10), (21, -5), (23, -5), (15, -5), (17, 60), (18, -8), (21, -9), (25, -5),
-    (5, -6), (10, -6), (11, 34), (12, 14), (17, -8), (23, 6), (12, 5), (17, 6), (15, 9), (10, 8),
-    (9, 11), (20, 29), (21, -6), (16, 7), (20, 8), (6, 10), (20, 5), (1, -14), (3, 8), (4, -10),
-    (5, 23), (6, 15), (9, -8), (10, -6), (12, -5), (14, -5), (16, -7), (17, 17), (18, -5), (19, -5),
-    (20, -14), (21, -11), (22, -8), (23, -15), (24, 44), (25, 23), (26, -6), (27, -8), (20, 7), (11, 5),
-    (6, 6), (15, 11), (20, 5), (23, 5), (7, 5), (18, 5), (1, 7), (0, 17), (25, 5), (21, 11),
-    (23, 7), (13, 9), (25, 6), (1, 8), (2, 5), (3, 9), (25, -7), (3, 9), (1, -5), (9, 6),
-    (10, 18), (18, 6), (19, 12), (21, -8), (23, -7), (18, 10), (4, 6), (23, 10), (0, -20), (1, -5),
-    (2, -5), (3, -15), (4, -22), (5, 7), (7, -13), (8, -13), (9, -10), (10, -5), (11, -38), (12, -21),
-    (13, 5), (14, -12), (15, 6), (16, 21), (17, 36), (18, 36), (19, -25), (20, 6), (21, 43), (22, 20),
-    (23, -23), (24, 10), (25, 29), (27, -14), (28, 32), (17, 7), (1, 7), (11, 6), (12, 6), (1, 13),
-    (4, -6), (6, 9), (28, 9), (0, 5), (1, -7), (3, -19), (4, 23), (5, 8), (6, 8), (7, 17),
-    (9, 7), (11, -20), (12, -11), (13, -8), (14, -11), (15, -12), (16, -17), (17, -6), (18, 8), (19, 5),
-    (20, 14), (22, -15), (23, -17), (25, -5), (26, 16), (27, 30), (5, 13), (16, 7), (27, 8), (23, 8),
-    (23, 7), (15, 17), (21, -5), (20, -5), (23, 30), (1, -7), (3, -5), (4, -6), (5, -9), (9, -8),
-    (10, -11), (11, 22), (15, -8), (16, -7), (18, -6), (19, -10), (20, 22), (21, -5), (22, -6), (23, 98),
-    (25, -10), (28, -6), (1, 6), (22, 12), (13, 5), (1, 11), (4, 36), (25, -11), (23, 12), (21, -6),
-    (23, 28), (25, 8), (1, -18), (3, 7), (4, 54), (5, -15), (6, -7), (9, -7), (10, -6), (11, -9),
-    (12, -6), (14, 115), (16, 14), (17, -10), (18, -8), (19, -8), (20, -6), (21, -16), (22, -7), (23, -31),
-    (25, -13), (1, -6), (4, -6), (5, -11), (6, -6), (9, -6), (10, -7), (11, -8), (13, 10), (14, -8),
-    (15, -5), (16, -5), (17, -12), (18, -8), (20, -10), (21, -5), (22, 20), (23, 90), (25, 13), (28, -6),
-    (21, 9), (25, 8), (1, 5), (2, 7), (3, 5), (3, 9), (21, -5), (22, 6), (15, 8), (23, 6),
-    (1, -8), (5, 8), (6, -8), (9, 12), (10, 8), (11, -9), (12, -6), (15, -7), (18, 16), (19, -8),
-    (20, 23), (21, -7), (22, 14), (25, -7), (21, 35), (9, 6), (3, -6), (4, -6), (6, -8), (11, -12),
-    (13, 5), (14, -7), (16, -6), (18, -10), (19, -9), (20, -15), (22, -10), (23, 126), (25, 7), (28, -6),
-    (2, -6), (4, -7), (5, -5), (6, -6), (9, -7), (10, -6), (11, -9), (12, -6), (13, -5), (14, 8),
-    (15, -5), (16, -6), (17, -6), (19, -10), (22, -6), (23, 55), (24, 10), (25, 15), (26, 9), (27, -7),
-    (18, 10), (0, 10), (1, 12), (2, -15), (4, -19), (5, -20), (7, -11), (8, -10), (9, 16), (11, -18),
-    (12, -11), (14, -10), (15, 38), (16, 36), (17, 13), (18, 31), (19, -5), (20, 20), (21, 21), (22, -10),
-    (23, -8), (24, -11), (25, -21), (26, -20), (17, 8), (21, -5), (15, 7), (5, 6), (28, 5), (18, 11),
-    (19, 7), (20, 5), (21, -5), (0, 7), (20, 5), (0, -38), (1, 6), (2, -26), (3, -25), (4, -20),
-    (5, 77), (6, 60), (7, 11), (8, -22), (9, 41), (10, 10), (11, -61), (12, -32), (13, -33), (14, -50),
-    (15, 52), (16, 21), (17, 40), (18, 28), (19, 67), (20, 34), (21, 42), (22, 29), (23, -96), (24, -32),
-    (25, -37), (26, -34), (27, -19), (28, 5), (13, 17), (20, -5), (23, 34), (0, -6), (1, -7), (5, 19),
-    (15, -8), (16, -6), (17, -10), (18, 14), (19, 18), (20, -5), (21, -17), (22, 21), (23, 24), (24, -5),
-    (1, 12), (3, -9), (4, -6), (5, -7), (6, -7), (9, -9), (11, 23), (12, 20), (13, 19), (14, -5),
-    (15, -5), (18, -15), (20, -8), (21, 13), (22, -12), (23, 9), (24, -8), (25, 10), (26, -7), (18, 7),
-    (0, 8), (5, 6), (9, 9), (23, 5), (1, 8), (2, -9), (3, 7), (4, 33), (5, 50), (6, 40),
-    (7, 16), (9, 6), (10, -13), (11, -16), (13, -6), (15, -5), (16, -18), (17, -16), (18, -18), (19, -18),
-    (20, -39), (21, 7), (22, -21), (25, 17), (27, -13), (28, 10), (0, -6), (1, -6), (4, -5), (5, -24),
-    (6, -9), (7, -5), (9, -14), (10, -9), (11, -9), (12, -7), (14, -5), (15, -11), (16, -10), (17, -19),
-    (18, 34), (19, -15), (20, -31), (21, 65), (22, -11), (23, 104), (24, -5), (25, -11), (27, 30), (28, -6),
-    (21, -5), (23, 29), (1, 6), (9, 15), (17, 5), (19, 7), (22, -6), (23, -11), (25, -6), (28, 12),
-    (17, 11), (18, 7), (21, -5), (9, 13), (21, 11), (1, -7), (2, -9), (3, -9), (4, -10), (5, -26),
-    (6, -13), (7, -7), (8, -5), (10, 135), (11, 127), (12, 13), (13, -9), (14, -9), (15, -21), (16, -16),
-    (17, -23), (18, -14), (19, 26), (20, 15), (21, -11), (22, -23), (23, -37), (24, -11), (25, -27), (26, -8),
-    (27, -10), (28, -11), (15, 9), (19, 10), (10, 8), (5, -6), (9, -7), (15, -6), (16, 11), (18, -6),
-    (19, -8), (21, 21), (22, 27), (25, -7), (9, 5), (22, 7), (1, 15), (18, 5), (0, -5), (1, -8),
-    (6, 7), (8, 8), (9, -5), (16, -7), (17, 15), (18, 12), (20, 5), (21, 6), (22, 8), (23, -10),
-    (24, -5), (25, -14), (7, 5), (17, 5), (18, 8), (21, 12), (5, 5), (19, 10), (0, 5), (21, 6),
-    (21, -7), (22, 13), (18, 16), (1, 5), (6, 12), (8, 5), (9, 8), (19, 5), (20, -5), (27, 9),
-    (6, 5), (6, 13), (16, 5), (1, 6), (15, -13), (16, -7), (17, -5), (18, -5), (19, 105), (20, -10),
-    (21, -17), (25, -14), (1, 7), (5, 16), (9, 13), (23, -5), (1, 7), (11, 10), (21, 5), (6, 11),
-    (6, 5), (21, -5), (23, 22), (25, -6), (27, 7), (22, 8), (1, 8), (2, 11), (3, 12), (23, -5),
-    (1, 24), (21, 8), (21, 5), (17, 7), (4, -5), (5, -11), (6, 76), (9, 5), (11, 9), (15, -5),
-    (17, -6), (18, -5), (19, -5), (20, -9), (21, -5), (23, -5), (25, -8), (23, 5), (15, 7), (17, 5),
-    (22, 13), (0, 12), (1, 24), (2, -5), (3, -6), (4, 18), (5, -36), (7, 13), (9, 6), (10, 15),
-    (11, -8), (15, -8), (16, -7), (18, -12), (19, -11), (20, -8), (21, 23), (22, -12), (26, -9), (27, 8),
-    (12, 5), (15, 5), (0, -5), (1, 7), (4, 8), (5, 21), (6, 43), (9, -7), (10, 9), (11, 6),
-    (15, -7), (16, -5), (17, -11), (19, -9), (21, 9), (22, -9), (23, -15), (25, -10), (25, 13), (20, 11),
-    (18, 7), (1, 7), (6, 5), (8, 5), (21, 7), (20, 5), (15, -5), (18, 5), (19, 11), (20, 18),
-    (21, 8), (5, 6), (6, 5), (21, 5), (1, 5), (16, 6), (21, 6), (22, 7), (14, -6), (22, 8),
-    (1, -10), (18, -5), (22, 13), (19, 12), (20, 5), (21, 7), (13, 5), (4, 6), (0, 9), (1, -5),
-    (13, 5), (21, 6), (16, 8), (21, 9), (20, 7), (21, -6), (0, -5), (1, 52), (4, 100), (5, -25),
-    (6, -9), (9, -6), (14, -7), (15, -6), (18, -6), (19, -6), (20, -7), (21, -11), (23, -9), (25, -14),
-    (17, 5), (18, 9), (21, 17), (0, 14), (1, 18), (4, -5), (5, -19), (18, 7), (20, -11), (23, -6),
-    (25, 5), (27, -5), (28, 7), (17, 5), (12, 5), (19, 11), (20, -5), (18, 7), (12, 8), (4, 15),
-    (21, 8), (13, 12), (17, 6), (15, -5), (18, -5), (21, -9), (25, 35), (27, 6), (23, 15), (5, 8),
-    (17, -6), (19, -9), (20, 5), (21, -6), (23, 7), (17, 7), (18, 12), (21, 10), (22, 7), (25, -5),
-    (10, 6), (21, 8), (19, 8), (19, 9), (1, 17), (19, 6), (1, 7), (20, 5), (5, 6), (17, 8),
-    (11, 21), (23, 10), (25, -5), (22, 7), (1, -5), (5, -5), (18, 41), (19, -7), (20, -6), (23, 7),
-    (27, 17), (5, 5), (11, 29), (23, -5), (11, 16), (25, 7), (20, 7), (21, 10), (2, 5), (9, 6),
-    (2, 8), (17, 8), (19, 8), (6, 6), (18, 8), (25, 5), (14, 7), (5, -6), (8, 5), (15, -10),
-    (17, 7), (18, -9), (20, -5), (21, -20), (22, 39), (23, 27), (5, 7), (4, 9), (25, 13), (21, 8),
-    (23, 9), (1, 20), (15, -10), (16, -5), (21, 8), (28, 8), (26, 8), (22, 6), (21, -5), (5, 6),
-    (17, 11), (15, 17), (16, -6), (19, 8), (21, 18), (22, -6), (28, 7), (22, 9), (17, 8), (5, 5),
-    (25, 9), (20, 6), (5, -7), (26, 5), (28, 9), (0, 9), (1, 15), (25, 5), (0, -18), (1, 15),
-    (2, 5), (3, -6), (4, 8), (5, 19), (7, 11), (8, -6), (9, 6), (10, 7), (11, -13), (13, -9),
-    (14, -12), (16, -7), (17, -6), (18, -7), (21, 28), (22, -17), (25, -30), (26, 5), (27, -12), (28, 31),
-    (5, 6), (6, 5), (21, 11), (23, -5), (15, 13), (16, -5), (22, 20), (20, 29), (20, 5), (20, 5),
-    (6, 5), (11, 6), (0, 7), (1, 19), (3, 53), (4, 37), (5, -10), (9, -6), (11, -6), (13, -5),
-    (17, -5), (19, -8), (20, -8), (21, -11), (22, -7), (23, -12), (24, -12), (25, 14), (26, -7), (27, -9),
-    (19, 8), (21, 12), (1, -6), (4, 5), (11, 8), (14, 5), (17, -5), (20, -7), (21, 6), (1, 12),
-    (3, 7), (14, 13), (25, -5), (26, 14), (11, 12), (23, 17), (16, 9), (21, 6), (22, -5), (20, 5),
-    (20, 7), (8, 5), (25, 5), (1, -6), (4, -5), (5, 35), (6, -7), (7, 31), (11, -5), (16, 18),
-    (17, 5), (19, 10), (20, -14), (21, -17), (23, -7), (25, -9), (26, 5), (17, 38), (20, -5), (21, -6),
-    (0, 52), (1, 6), (2, -14), (3, -8), (4, -5), (5, -11), (6, -7), (7, -7), (8, -10), (10, -5),
-    (11, -17), (12, -14), (13, -14), (14, -16), (15, -15), (16, -18), (17, -12), (18, -18), (19, 30), (21, -13),
-    (22, -8), (24, 21), (25, 44), (27, 52), (23, 7), (14, 14), (1, -7), (5, -5), (9, -7), (11, -5),
-    (14, -5), (16, -13), (17, -9), (18, -10), (20, 17), (22, 87), (23, -10), (25, -9), (11, 13), (0, 33),
-    (1, 27), (2, -7), (3, -11), (5, -12), (6, -11), (9, -6), (12, 8), (14, -5), (16, -9), (17, -8),
-    (18, 10), (20, 5), (22, -8), (23, -6), (24, 5), (26, -7), (27, 19), (0, 13), (1, 27), (2, -5),
-    (3, -5), (4, -6), (6, 7), (9, -13), (10, 12), (11, -6), (12, -5), (13, -6), (16, -11), (17, 35),
-    (18, 7), (19, -16), (20, 13), (21, 19), (22, -15), (23, 10), (24, -10), (25, -24), (26, -7), (27, -5),
-    (28, -5), (0, 26), (1, 28), (4, -13), (5, -9), (6, -6), (8, -6), (9, -15), (10, -5), (11, -14),
-    (13, -11), (15, -6), (16, -10), (18, 13), (19, -12), (20, -9), (21, 20), (22, -6), (23, -6), (24, -12),
-    (25, 51), (26, -15), (28, 21), (19, 16), (17, 6), (6, 5), (23, 11), (1, -10), (2, 26), (18, 9),
-    (1, -13), (2, -5), (4, -7), (5, -15), (6, -10), (9, -9), (10, -8), (11, -9), (12, -6), (13, -5),
-    (14, -11), (15, 217), (16, -28), (17, 31), (18, 50), (19, -22), (20, -12), (21, -47), (22, -25), (23, -23),
-    (24, -7), (25, -8), (26, -5), (27, -6), (28, -9), (1, 15), (3, -7), (9, -5), (11, 19), (13, 17),
-    (17, -7), (18, -5), (19, -9), (22, -5), (23, 18), (24, -6), (25, 6), (26, -5), (15, 6), (21, -5),
-    (0, 5), (5, -7), (6, 17), (16, 11), (18, 7), (22, -7), (23, -5), (6, 5), (17, 13), (5, 7),
-    (6, 20), (7, -9), (9, 8), (12, 8), (13, -5), (14, -9), (16, 24), (17, -5), (18, 9), (20, 19),
-    (21, 27), (22, -14), (23, -8), (24, -8), (25, -37), (26, -13), (27, -5), (18, 5), (15, 10), (1, 5),
-    (25, 7), (16, 7), (16, 14), (1, 5), (19, 7), (21, 9), (5, 9), (15, 6), (17, -6), (19, -9),
-    (21, -11), (23, 8), (10, 12), (1, 10), (15, -6), (21, 7), (0, 12), (1, 10), (25, 9), (28, 9),
-    (0, 6), (16, 13), (22, -5), (6, 14), (23, 7), (21, 5), (27, 5), (18, 7), (20, -5), (22, 6),
-    (5, 6), (0, -14), (1, -20), (2, -7), (4, -12), (6, -13), (9, -9), (10, -13), (12, -10), (15, -16),
-    (16, -19), (17, -13), (18, 5), (19, 16), (20, -5), (21, -7), (22, 7), (23, 47), (24, -17), (25, 59),
-    (26, 19), (27, 24), (28, 7), (1, 8), (14, 5), (5, 5), (7, 5), (18, 10), (16, 11), (21, 15),
-    (22, -6), (15, 5), (15, 15), (23, 7), (0, -5), (9, 6), (11, 30), (13, 70), (18, -5), (19, -5),
-    (20, -5), (21, -8), (24, -7), (25, -18), (27, -5), (1, 9), (6, 6), (21, 6), (1, -5), (5, -7),
-    (10, 13), (18, -11), (19, -6), (20, 55), (21, -5), (27, 6), (1, 7), (5, 15), (5, 9), (6, 5),
-    (21, 11), (23, -5), (23, 11), (18, 11), (16, 10), (2, 7), (18, 12), (19, 15), (6, 9), (17, 6),
-    (18, 6), (5, -6), (6, -5), (9, -10), (10, 20), (12, 6), (15, -7), (17, 5), (19, 21), (20, 15),
-    (21, -10), (22, 6), (23, -11), (20, 6), (21, 6), (1, -5), (5, -5), (15, 50), (16, 13), (17, -9),
-    (19, -9), (20, -6), (22, 13), (23, -8), (14, 24), (14, 6), (1, -9), (3, -5), (5, 78), (7, 31),
-    (10, -6), (15, -8), (16, -6), (17, -8), (18, -5), (19, -7), (20, 7), (21, -18), (22, -8), (25, -5),
-    (7, 13), (25, 5), (22, 7), (5, 9), (21, -6), (23, 14), (21, 7), (22, 5), (8, 5), (5, 7),
-    (20, 6), (23, 7), (18, 6), (1, 5), (9, 10), (10, 57), (11, -11), (20, -9), (21, -5), (23, -7),
-    (6, 8), (27, 10), (22, 5), (23, 12), (16, 25), (20, 5), (25, 5), (20, 11), (6, 12), (24, 5),
-    (15, 8), (21, 5), (23, 7), (6, 5), (21, 5), (1, -7), (5, 25), (6, -7), (11, -5), (16, -5),
-    (17, 22), (18, -14), (19, -8), (21, 36), (23, -14), (19, 6), (0, -6), (4, -5), (5, 5), (6, -5),
-    (9, -5), (17, -18), (21, -7), (24, 24), (25, 5), (26, 14), (23, 15), (18, 5), (17, 9), (15, 7),
-    (16, 10), (17, 15), (19, 15), (21, -7), (23, -5), (6, 13), (25, 8), (14, 5), (1, 11), (14, 20),
-    (21, -6), (5, -6), (17, -7), (18, 27), (19, 13), (20, 12), (21, -7), (23, -7), (25, -7), (27, 15),
-    (5, -5), (18, 6), (21, 7), (4, 6), (25, 6), (9, 5), (24, 5), (11, 16), (2, -6), (18, 8),
-    (23, 28), (25, -9), (0, -5), (1, -9), (4, 6), (5, 7), (6, -5), (9, 16), (10, 16), (16, -6),
-    (17, -5), (18, -7), (19, 5), (20, 7), (22, -8), (25, 21), (2, 9), (11, 6), (20, 17), (23, -5),
-    (8, 5), (17, -5), (18, 10), (22, 6), (1, 13), (28, 9), (4, 6), (23, 6), (25, 5), (1, 5),
-    (11, 6), (16, 10), (20, -9), (21, -8), (1, 6), (2, 13), (3, 14), (25, -7),
+pub(super) static ENTRIES: [(u8, i16); 9033] = [
+    (17, 6), (9, 17), (13, 8), (21, -5), (24, 5), (26, 8), (1, 7), (7, 10), (5, 6), (18, 13),
+    (11, 11), (21, -6), (17, 6), (21, 6), (16, 18), (17, 6), (21, 11), (5, 8), (17, -5), (19, -10),
+    (20, 5), (21, -11), (23, 7), (1, 8), (15, 8), (17, 5), (21, 6), (21, 5), (21, 6), (1, 6),
+    (16, 10), (21, -5), (19, 27), (20, 11), (21, -5), (28, 7), (25, 10), (5, -5), (23, 6), (27, 9),
+    (5, -19), (6, -5), (9, -10), (10, -5), (11, -5), (15, 6), (16, 8), (17, 106), (18, -11), (19, -16),
+    (20, 23), (22, -7), (23, -17), (25, -7), (26, 7), (23, 7), (22, 6), (11, 10), (0, 5), (5, 7),
+    (20, -6), (21, 10), (23, -5), (28, 6), (1, 5), (21, 5), (12, 8), (18, 10), (21, -7), (22, 7),
+    (5, 35), (17, 14), (5, 27), (6, -5), (15, 6), (16, 7), (17, 6), (18, -5), (19, -6), (19, 11),
+    (5, -14), (6, 9), (9, 6), (15, -6), (20, -7), (21, 5), (22, -10), (25, 7), (27, 19), (28, 7),
+    (25, 8), (5, 7), (22, 6), (5, 7), (22, 5), (23, 30), (27, 10), (5, 10), (6, -5), (9, 14),
+    (10, 9), (11, 9), (15, -5), (18, -7), (19, -6), (21, 12), (21, 6), (1, 19), (4, -5), (5, -7),
+    (10, 5), (15, -8), (16, -6), (17, 10), (18, 43), (19, -8), (20, -24), (21, 12), (22, -5), (23, -5),
+    (25, 7), (1, -8), (6, 7), (8, 8), (9, -5), (16, -6), (17, 15), (18, 12), (21, 5), (22, 7),
+    (23, -10), (24, -5), (25, -13), (23, 12), (20, 6), (23, 6), (2, 5), (11, 5), (17, 5), (18, 10),
+    (1, 8), (0, 6), (2, 9), (22, 5), (25, -5), (5, 33), (9, 6), (20, -5), (21, -5), (21, 8),
+    (20, 5), (25, 6), (15, 6), (22, 7), (20, 9), (21, 7), (23, -5), (17, 8), (19, 7), (5, 7),
+    (1, 5), (15, 5), (17, 7), (1, 7), (12, 20), (25, 11), (20, 6), (5, 5), (7, 5), (15, 15),
+    (9, 6), (9, -5), (10, 13), (17, 10), (19, 21), (20, -8), (21, -14), (25, 9), (11, 18), (23, 8),
+    (14, -5), (15, -10), (16, 85), (19, -7), (20, -5), (21, -14), (22, -14), (23, -5), (25, 6), (13, 41),
+    (23, -5), (25, -7), (1, -9), (4, 68), (5, -14), (6, -7), (24, -5), (25, 13), (18, 21), (24, 6),
+    (0, 18), (1, 14), (3, -6), (5, -16), (6, 17), (9, -8), (10, 13), (11, -5), (15, -6), (16, -7),
+    (17, -6), (18, -5), (21, -21), (22, -5), (23, -17), (24, 6), (25, 13), (28, 6), (10, 8), (20, 5),
+    (6, 12), (9, 5), (21, 11), (22, 5), (1, 7), (6, 6), (21, 7), (17, 8), (22, 7), (21, 5),
+    (19, 18), (17, 6), (1, 6), (17, 6), (17, 9), (1, 10), (3, 6), (5, -13), (11, 21), (13, 13),
+    (16, 6), (18, -6), (20, -14), (21, 5), (22, 5), (23, 8), (25, -8), (28, -5), (8, 14), (11, 10),
+    (20, 9), (25, -6), (21, -7), (25, -8), (28, 8), (25, 8), (25, 14), (21, 8), (20, 11), (10, 17),
+    (15, 7), (15, 7), (11, 5), (20, -5), (22, 8), (25, -7), (15, 9), (21, 5), (23, 6), (20, 7),
+    (15, 9), (26, 13), (1, 38), (4, 35), (5, -16), (21, -9), (22, 15), (17, 6), (18, 6), (2, 8),
+    (25, 5), (19, 16), (17, 11), (19, 12), (21, 5), (5, 14), (8, 5), (21, -7), (1, -9), (14, -7),
+    (15, 17), (16, 23), (18, 7), (25, -7), (25, 5), (23, 6), (17, 7), (21, 8), (25, 18), (1, 40),
+    (4, -5), (0, 52), (1, -9), (2, -31), (3, 79), (4, 20), (5, 90), (6, 72), (7, -11), (8, -6),
+    (9, 134), (10, 9), (11, -56), (12, -17), (13, -29), (14, -21), (15, -51), (16, -44), (17, -29), (18, -24),
+    (19, -18), (20, -24), (21, 21), (22, -50), (24, -25), (26, -25), (27, -8), (25, -6), (24, 11), (28, 8),
+    (22, 7), (6, 5), (25, 7), (17, 10), (20, 13), (21, -5), (1, -6), (4, -5), (5, 40), (7, 30),
+    (9, -5), (10, -5), (11, -5), (16, 17), (19, 9), (20, -7), (21, -19), (23, -8), (25, -10), (26, 5),
+    (25, -6), (23, 7), (0, -16), (1, 58), (2, 59), (3, 51), (4, -8), (5, -18), (6, -10), (7, -5),
+    (8, -5), (9, -11), (10, -5), (11, 24), (12, -8), (13, -8), (14, -8), (15, -11), (16, -11), (17, -9),
+    (18, 5), (19, -15), (20, -14), (21, 28), (23, 18), (24, -18), (25, -38), (26, -8), (27, -10), (28, -9),
+    (22, 9), (15, 7), (18, 5), (21, 6), (23, 16), (19, 19), (18, 7), (19, 26), (25, -5), (20, 10),
+    (5, -7), (11, 11), (21, -6), (22, 28), (23, 7), (25, -5), (15, -5), (16, 46), (21, -10), (22, -5),
+    (5, 8), (17, -5), (19, -10), (20, 5), (21, -11), (23, 7), (15, 7), (18, 15), (19, 10), (21, 8),
+    (26, 10), (1, 19), (2, -6), (3, -6), (4, -7), (5, 17), (6, 12), (9, 11), (10, -11), (11, -7),
+    (12, 5), (13, -7), (15, 15), (16, -5), (17, -17), (19, 11), (20, 11), (21, -19), (22, 20), (24, -6),
+    (25, -16), (20, 5), (11, 10), (18, 5), (22, 6), (20, 6), (19, 8), (6, 7), (12, 28), (20, -5),
+    (21, -9), (23, -13), (19, 23), (14, 34), (21, -7), (5, 7), (16, 18), (5, 22), (9, 5), (11, -5),
+    (17, -10), (19, -9), (23, -8), (25, 21), (4, -5), (5, -14), (6, 77), (9, 7), (11, 10), (15, -5),
+    (17, -6), (18, -5), (19, -5), (20, -11), (23, -6), (25, -9), (17, 6), (4, 5), (11, 5), (21, -5),
+    (22, 27), (25, -5), (25, 12), (9, 12), (17, 18), (21, 13), (15, -5), (16, 17), (0, -7), (1, -7),
+    (3, 8), (6, 11), (17, -6), (18, 14), (21, -9), (23, -6), (25, 9), (27, 12), (1, 8), (21, 7),
+    (17, 5), (20, 10), (14, 5), (23, 5), (0, -16), (1, 65), (2, 59), (3, 51), (4, -8), (5, -18),
+    (6, -10), (7, -5), (8, -5), (9, -11), (10, -5), (11, 23), (12, -8), (13, -8), (14, -9), (15, -11),
+    (16, -11), (17, -10), (19, -15), (20, -18), (21, 31), (23, 17), (24, -19), (25, -38), (26, -8), (27, -10),
+    (28, -9), (0, -5), (5, -8), (6, -5), (9, 99), (10, 8), (11, -7), (15, -8), (16, -7), (18, 5),
+    (20, -11), (21, -19), (22, -8), (23, -12), (24, 8), (1, 12), (4, -8), (6, -10), (9, -16), (11, -8),
+    (12, -5), (14, -8), (17, -12), (19, 48), (21, 47), (22, -6), (24, -6), (25, -10), (26, -5), (27, 7),
+    (4, 7), (14, 7), (23, -5), (25, 10), (28, 6), (6, 6), (20, 11), (1, 16), (1, 7), (25, 12),
+    (9, 5), (14, 5), (2, 6), (17, 5), (1, 7), (23, 6), (0, 11), (1, 9), (6, 14), (10, -5),
+    (15, 5), (17, 5), (18, 16), (22, -6), (23, -10), (25, -10), (16, 12), (5, 5), (3, 6), (9, 7),
+    (11, 5), (15, 6), (20, -15), (21, 11), (23, -10), (25, -6), (28, 18), (11, 9), (1, -5), (14, -5),
+    (22, 44), (23, 16), (1, -5), (2, 6), (3, -6), (5, -22), (9, -12), (10, -9), (12, -6), (13, -5),
+    (14, -6), (16, 10), (17, 95), (18, 10), (19, 5), (20, 12), (21, 15), (22, -13), (23, -24), (24, -8),
+    (25, -14), (26, -6), (27, -6), (12, 8), (25, 5), (5, -8), (9, 18), (15, -5), (17, 10), (18, -6),
+    (21, 10), (1, -14), (3, 7), (4, -9), (5, 21), (6, 13), (9, -9), (10, -6), (11, -5), (12, -5),
+    (13, 8), (14, -5), (16, -7), (17, 17), (18, -5), (19, -5), (20, -13), (21, -11), (22, -8), (23, -16),
+    (24, 42), (25, 25), (26, -6), (27, -7), (1, -6), (4, 35), (5, -7), (1, 19), (15, -9), (16, -5),
+    (21, 9), (28, 7), (15, 7), (19, 6), (20, -8), (21, 6), (25, 18), (20, 8), (21, -5), (22, 5),
+    (20, 5), (22, 7), (22, 5), (17, 10), (18, 6), (12, 20), (23, -10), (23, 7), (23, 13), (22, -5),
+    (11, 5), (23, 6), (21, 8), (4, 12), (5, 26), (6, 6), (21, -8), (0, 5), (1, -7), (2, -5),
+    (9, -6), (15, -6), (21, -11), (23, -5), (25, 48), (28, 20), (21, 7), (20, 9), (21, 7), (3, 21),
+    (9, 10), (21, 5), (16, 14), (9, -5), (15, -5), (17, -6), (18, 27), (21, 10), (17, 10), (18, -5),
+    (21, 8), (18, 13), (20, 5), (23, -6), (25, -5), (27, 20), (5, 9), (21, 10), (23, -5), (10, 9),
+    (1, 9), (18, 5), (4, 12), (5, 26), (6, 6), (21, -8), (1, 11), (2, 10), (23, -6), (24, 34),
+    (25, -10), (1, -6), (3, 14), (4, -5), (5, -6), (14, 7), (15, -7), (16, -5), (17, 9), (19, -9),
+    (21, -9), (22, 18), (24, 7), (25, -15), (28, -5), (7, 6), (4, 16), (19, 5), (25, 8), (9, 6),
+    (17, -6), (25, 6), (21, -7), (22, 20), (23, 23), (25, -10), (25, 16), (18, 7), (7, 5), (26, 8),
+    (10, 7), (16, 5), (21, 5), (15, 8), (21, 8), (23, 13), (25, -6), (26, 5), (1, 9), (19, 5),
+    (5, 46), (20, -5), (21, -8), (23, -5), (1, -5), (14, 45), (21, -5), (23, -5), (27, 15), (23, 7),
+    (0, 16), (7, 6), (25, -7), (8, 5), (26, 11), (0, 7), (9, -7), (17, 23), (18, 15), (19, -7),
+    (20, 5), (21, 6), (23, -10), (25, 19), (21, 5), (27, 9), (15, 13), (15, 8), (17, 15), (18, -5),
+    (20, 5), (21, 8), (17, 7), (2, 5), (21, 19), (22, -6), (21, 19), (8, 5), (21, 6), (1, 7),
+    (6, 13), (20, 5), (16, 10), (21, 14), (22, -6), (15, 6), (16, 26), (18, 8), (20, -6), (22, 14),
+    (1, -5), (11, 6), (22, 7), (25, -6), (21, 9), (1, -5), (4, 5), (11, 7), (20, -7), (21, 5),
+    (1, 7), (0, -7), (1, 10), (3, 5), (4, 11), (5, 13), (11, -5), (12, -5), (15, -7), (16, -7),
+    (17, 9), (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (22, 5), (17, 5), (21, 5), (15, 17),
+    (17, -5), (18, 5), (6, 48), (9, -6), (21, -8), (2, 5), (11, 10), (22, 5), (25, -5), (21, 7),
+    (23, 9), (20, 7), (21, 5), (20, 11), (21, 5), (21, 6), (0, 6), (4, -5), (5, -8), (9, -5),
+    (11, 9), (17, -6), (18, 7), (19, 5), (23, -9), (24, 30), (25, 6), (26, -5), (0, -5), (1, -6),
+    (7, 7), (11, -5), (18, 7), (19, 33), (20, -8), (21, -5), (23, -7), (27, 24), (15, 21), (21, -6),
+    (16, 6), (18, 8), (1, 14), (5, 7), (6, 5), (22, 15), (19, 8), (22, 6), (25, 5), (25, 5),
+    (6, 10), (20, 9), (21, -8), (22, 5), (1, -7), (3, -5), (5, 6), (10, -5), (15, -7), (16, 5),
+    (18, 17), (20, 9), (22, -7), (23, 25), (28, 5), (22, 8), (5, -5), (8, 14), (17, -5), (20, 13),
+    (21, 7), (5, 5), (6, -5), (15, 18), (16, 5), (17, -5), (19, 6), (21, 5), (22, -5), (23, -5),
+    (28, 11), (16, 6), (14, 21), (21, 9), (1, -5), (3, 48), (23, -6), (25, -7), (18, 42), (21, -5),
+    (25, -5), (27, 7), (6, 13), (20, 5), (20, -6), (21, 8), (23, 40), (25, -5), (5, -5), (23, 6),
+    (27, 9), (14, 14), (5, 5), (22, 5), (25, 11), (1, 5), (5, 10), (21, -7), (25, 6), (5, 7),
+    (6, 7), (20, 6), (18, 7), (0, 102), (1, -12), (5, -5), (18, -5), (21, -7), (24, -5), (25, -16),
+    (20, 13), (25, 8), (5, 5), (16, 5), (21, 12), (22, -5), (15, 17), (4, 52), (5, -10), (6, -5),
+    (5, -7), (8, 5), (5, -8), (15, -9), (16, 30), (19, 27), (21, 12), (22, -5), (23, -5), (25, -5),
+    (15, 20), (18, 10), (21, -6), (15, 6), (18, 5), (13, 5), (15, 11), (25, 6), (18, 13), (20, -11),
+    (6, 9), (15, 8), (16, 9), (17, -5), (21, -12), (22, 5), (10, 8), (12, 17), (1, 8), (21, 11),
+    (16, 9), (0, -5), (1, 33), (2, 9), (3, 24), (21, -6), (25, -9), (21, -7), (25, -8), (28, 8),
+    (1, 11), (19, 14), (0, 34), (1, 18), (2, 12), (5, -9), (6, -6), (9, -8), (10, -6), (12, -5),
+    (13, -6), (14, -6), (17, -11), (20, -13), (21, -6), (23, -12), (24, 16), (25, 6), (27, 10), (28, 8),
+    (18, 10), (1, 6), (25, -5), (6, -5), (8, 22), (15, 7), (16, 9), (17, -6), (18, 11), (22, -5),
+    (23, -6), (24, 5), (1, 6), (17, 33), (21, -6), (27, 7), (1, 5), (18, 5), (23, 7), (21, 8),
+    (18, 6), (20, 5), (18, 7), (17, 7), (14, 8), (28, 8), (16, 10), (15, 6), (18, 8), (15, 8),
+    (17, 10), (1, -8), (3, -7), (4, 71), (5, 57), (6, 69), (9, -13), (10, -7), (11, -8), (12, -5),
+    (14, -8), (15, -9), (16, -7), (17, -9), (18, -9), (19, -11), (20, -5), (21, -21), (22, -13), (23, -17),
+    (24, -8), (26, -5), (27, -6), (15, 8), (18, 5), (17, 20), (23, -5), (19, 7), (1, 8), (19, 7),
+    (5, 11), (6, 11), (22, 6), (1, 6), (18, 16), (21, -7), (20, 10), (16, 6), (1, 5), (5, 43),
+    (6, -5), (7, 9), (9, -5), (19, -5), (20, 10), (21, -14), (23, -10), (11, 11), (23, -5), (17, 8),
+    (1, 7), (11, 10), (18, 7), (21, -5), (7, 6), (8, 5), (20, 8), (19, 10), (17, 25), (21, -10),
+    (9, 8), (11, 6), (5, 7), (6, 5), (1, 5), (21, 10), (5, 8), (1, 5), (18, 7), (1, 5),
+    (14, 40), (21, -7), (22, -7), (1, 11), (2, -5), (4, -8), (5, -5), (6, -11), (9, -17), (10, -5),
+    (11, -9), (12, -6), (14, -9), (15, -5), (16, 7), (17, -14), (19, 48), (21, 49), (22, -8), (23, 10),
+    (24, -7), (25, -9), (26, -5), (27, 6), (5, 5), (26, 5), (17, 7), (21, 6), (5, 11), (24, 7),
+    (25, 5), (18, 6), (1, -8), (15, -7), (16, 7), (17, -12), (18, 13), (23, -9), (25, 31), (6, 5),
+    (16, 12), (25, 10), (17, 5), (14, 8), (16, 5), (22, 5), (2, -7), (5, -35), (8, 34), (9, -14),
+    (10, 17), (11, -12), (12, -7), (13, -15), (14, 5), (15, 29), (16, -11), (17, 15), (19, 11), (20, 5),
+    (21, 6), (22, -16), (23, 11), (24, -15), (25, -10), (27, 7), (8, 5), (15, -5), (17, -5), (21, 8),
+    (22, 13), (23, 16), (5, 8), (23, 11), (25, -7), (17, 7), (22, 5), (5, -7), (18, 77), (19, -6),
+    (20, -7), (23, -5), (25, -8), (21, -5), (22, 6), (0, 7), (27, 5), (26, 8), (21, 11), (7, 8),
+    (4, 9), (25, 8), (21, 6), (16, 13), (7, 13), (5, -10), (7, 28), (21, 8), (0, 12), (25, -5),
+    (17, 48), (20, -5), (21, -8), (27, 7), (21, 5), (1, 6), (1, 7), (20, -6), (21, 8), (23, 40),
+    (25, -5), (22, 9), (23, 8), (16, 6), (22, 5), (14, 9), (25, 11), (15, 8), (11, 5), (15, -6),
+    (16, 23), (22, 8), (18, 5), (20, 8), (22, 6), (17, 6), (24, 7), (21, 5), (22, 12), (0, 5),
+    (4, 7), (14, 8), (25, 5), (28, 6), (14, 36), (21, -5), (26, 13), (25, 7), (26, 38), (25, 7),
+    (11, 5), (5, -9), (21, -5), (22, 9), (23, 60), (25, -6), (15, -9), (16, 47), (17, -5), (21, -9),
+    (25, 18), (19, 10), (1, 14), (18, 11), (15, 14), (17, -7), (21, 15), (22, -5), (25, 6), (20, -5),
+    (22, 10), (20, 10), (19, 15), (27, 12), (6, 7), (9, 6), (25, 5), (22, 5), (23, 14), (9, 5),
+    (19, 7), (5, 6), (21, 5), (26, 5), (25, 5), (18, 10), (25, 10), (26, 9), (20, 5), (5, 8),
+    (24, 10), (25, 8), (14, 32), (20, 8), (21, -6), (24, 6), (25, -6), (27, 7), (21, 5), (22, 5),
+    (14, 16), (23, 5), (21, 19), (22, -5), (4, 5), (5, 8), (11, 18), (17, 5), (5, 12), (5, -5),
+    (9, 10), (20, 9), (21, 7), (11, 23), (20, 5), (25, -6), (0, 15), (15, 20), (21, -7), (25, 5),
+    (22, 6), (18, 5), (1, -5), (10, 5), (11, -7), (12, 41), (17, -6), (20, -9), (21, -6), (22, 5),
+    (23, 8), (14, 10), (22, 8), (23, 25), (26, 7), (24, 6), (25, 5), (9, -6), (10, 20), (11, -5),
+    (12, 33), (20, -9), (21, -7), (23, 22), (25, -5), (1, 8), (5, -7), (21, 37), (22, -5), (22, 5),
+    (5, 11), (18, 5), (18, 5), (25, 6), (18, 17), (1, 13), (4, -10), (6, 56), (9, -7), (20, -6),
+    (21, -11), (23, -5), (28, 6), (4, 33), (5, -6), (0, 6), (13, 6), (17, 8), (25, -6), (11, 7),
+    (3, 8), (12, 7), (7, 7), (15, -6), (18, 8), (19, 26), (20, -6), (23, -6), (27, 9), (17, 9),
+    (24, 10), (5, 7), (9, 7), (21, -6), (5, 6), (9, 10), (10, 11), (11, 11), (15, -8), (16, -5),
+    (17, 18), (19, -9), (21, 14), (22, -6), (23, -5), (22, 8), (1, 5), (4, 92), (5, -12), (6, -8),
+    (20, -6), (23, -5), (25, -11), (5, 5), (19, 7), (4, 5), (6, 5), (23, 6), (17, 8), (17, 9),
+    (1, 14), (18, 13), (20, 11), (21, 8), (22, -9), (23, -11), (27, 7), (14, 5), (22, 5), (14, 34),
+    (21, -6), (21, 5), (14, 21), (21, 9), (25, 19), (26, 10), (0, 10), (22, 13), (5, 7), (17, 6),
+    (18, 5), (23, 6), (22, 8), (1, 13), (25, 8), (17, 25), (21, -10), (14, 46), (21, -5), (23, -5),
+    (0, 28), (1, 23), (2, 9), (3, -10), (5, -10), (6, -7), (7, -5), (9, -8), (10, -7), (12, -6),
+    (13, -7), (14, -7), (15, -8), (16, -8), (17, -5), (19, -7), (20, -7), (22, -10), (23, -16), (24, 22),
+    (25, 39), (26, -10), (27, 8), (28, 7), (5, 5), (17, 5), (0, 5), (1, -7), (15, -6), (19, 5),
+    (22, -7), (25, 6), (28, 6), (22, 8), (1, -5), (4, -5), (5, -26), (6, -9), (7, 48), (9, -5),
+    (15, -7), (16, -9), (17, 28), (18, 30), (20, -10), (21, 11), (22, -6), (23, -10), (24, -6), (25, -7),
+    (27, 5), (28, -6), (1, 8), (15, 7), (9, 6), (18, 25), (20, -6), (21, 6), (23, -11), (25, -5),
+    (25, 7), (19, 10), (16, 27), (21, -6), (10, 17), (0, -6), (1, -7), (3, 8), (6, 11), (17, -7),
+    (18, 14), (21, -9), (23, -6), (25, 9), (27, 13), (16, 6), (2, 10), (11, 9), (15, 6), (16, -5),
+    (25, -6), (20, 11), (23, -6), (19, 9), (1, -5), (2, 14), (21, -5), (24, 15), (25, 26), (5, 8),
+    (6, 5), (14, 6), (21, 5), (12, 27), (23, -15), (14, 8), (5, -7), (22, 26), (25, -5), (10, -5),
+    (11, 20), (12, 16), (21, -5), (23, 6), (18, 11), (8, 13), (20, 5), (8, 13), (26, 13), (19, 7),
+    (22, 7), (0, -5), (2, 7), (3, -5), (4, -5), (5, -19), (9, -11), (10, -7), (12, -5), (14, -8),
+    (16, 10), (17, 65), (18, 19), (19, 10), (20, 5), (21, 13), (22, -10), (23, -19), (24, -7), (25, -12),
+    (26, -5), (27, -5), (23, 5), (25, 22), (10, 6), (21, -5), (23, -8), (25, 5), (28, 20), (10, 11),
+    (21, 6), (0, 34), (1, 18), (2, 12), (5, -9), (6, -6), (9, -8), (10, -6), (12, -5), (13, -6),
+    (14, -6), (17, -11), (20, -13), (21, -6), (23, -12), (24, 16), (25, 6), (27, 10), (28, 8), (22, 14),
+    (20, -6), (21, -5), (23, 52), (25, -5), (18, 9), (21, 7), (1, 6), (25, -6), (26, 5), (23, 7),
+    (5, 7), (20, 5), (8, 5), (0, 9), (18, 8), (14, 8), (18, 6), (22, 12), (21, 11), (15, 5),
+    (16, 7), (1, -9), (22, 12), (5, 9), (7, 8), (18, 14), (21, -6), (25, -7), (27, 7), (19, 13),
+    (25, -5), (22, 16), (25, -7), (9, 6), (15, 13), (21, -5), (22, 5), (11, 8), (25, 6), (5, 11),
+    (21, -7), (1, 6), (25, -6), (0, -9), (1, 83), (2, 14), (3, 6), (4, 52), (5, -23), (6, -9),
+    (9, -10), (11, -9), (12, -5), (13, -5), (14, 25), (15, -8), (16, -9), (17, -12), (18, -8), (19, -8),
+    (20, -11), (21, -10), (23, -18), (25, -10), (26, 12), (27, -6), (28, -7), (17, 8), (18, 9), (19, 5),
+    (1, 7), (15, -5), (17, 6), (18, 59), (19, -5), (20, -8), (21, -12), (5, 7), (6, 5), (20, 8),
+    (18, 7), (21, 6), (5, 7), (20, -5), (21, 15), (15, 5), (20, 8), (23, 10), (0, -5), (1, 7),
+    (2, -7), (3, -11), (4, 84), (5, 55), (6, 62), (7, -7), (8, -5), (9, -23), (10, -7), (11, -11),
+    (12, -9), (13, -8), (14, -13), (17, -12), (18, -14), (19, -8), (21, 14), (22, -21), (23, -32), (24, -10),
+    (27, -9), (28, -7), (17, 41), (20, -5), (21, -8), (17, 9), (20, 6), (5, 12), (14, 11), (21, 8),
+    (22, 8), (23, -6), (25, -14), (1, 6), (20, -5), (5, 17), (17, -8), (18, -5), (19, -5), (20, 24),
+    (22, -6), (23, 6), (6, 5), (20, 6), (21, 8), (25, -8), (19, 8), (16, 13), (6, 12), (22, 6),
+    (4, 11), (9, 7), (21, 5), (17, 13), (20, 5), (25, 30), (23, 6), (16, 13), (5, 5), (23, 8),
+    (17, 5), (3, 18), (23, 5), (24, 13), (6, 5), (21, 11), (18, 6), (22, 6), (2, 9), (4, -5),
+    (5, -8), (6, -7), (9, -6), (10, -6), (11, -8), (12, -5), (13, -6), (15, 10), (16, -7), (17, 30),
+    (19, -8), (20, -19), (22, -8), (23, -12), (24, 58), (16, 19), (25, 5), (21, -5), (4, 8), (9, 5),
+    (12, 6), (22, 9), (14, 9), (1, 5), (18, 5), (17, 6), (18, 6), (8, 5), (15, 6), (5, -6),
+    (6, 5), (9, 7), (21, -5), (24, 9), (1, 11), (11, 11), (23, 15), (5, 11), (20, -5), (15, 12),
+    (25, 7), (15, -6), (18, 5), (20, 11), (21, -11), (22, 5), (5, 12), (11, 5), (11, 26), (21, -6),
+    (23, -7), (1, -8), (3, 38), (18, -8), (21, 5), (22, 14), (25, -9), (4, 5), (5, 5), (11, 25),
+    (15, 8), (21, -7), (23, -9), (25, -5), (18, 6), (5, 8), (15, 5), (17, -5), (19, -10), (21, -7),
+    (23, 6), (1, 5), (21, 11), (1, 8), (5, 8), (17, -5), (19, -10), (20, 5), (21, -12), (23, 7),
+    (17, 9), (19, 6), (23, 5), (14, 11), (15, -12), (16, 64), (19, -5), (21, -13), (22, -9), (18, 9),
+    (1, 5), (3, -7), (4, -7), (5, -27), (6, -13), (7, -7), (8, -5), (9, -25), (11, -15), (13, -7),
+    (14, -9), (15, -16), (16, -16), (17, 25), (19, 41), (20, 113), (21, 10), (22, -5), (24, -10), (25, -17),
+    (26, -8), (28, -11), (18, 9), (19, -5), (21, 6), (25, -6), (27, 7), (6, 5), (16, 21), (21, -5),
+    (22, 7), (18, 5), (5, -9), (21, -5), (22, 9), (23, 60), (25, -6), (20, 7), (0, 59), (1, 56),
+    (2, 35), (3, 24), (5, -50), (6, -35), (7, -28), (8, -31), (9, -35), (10, -25), (11, 13), (12, -26),
+    (13, 28), (14, -35), (15, -38), (16, -43), (17, -33), (19, -14), (20, -27), (21, -11), (22, -41), (23, -9),
+    (24, 69), (25, 91), (26, 45), (27, 58), (3, 6), (20, -9), (22, 5), (23, 34), (25, -8), (18, 7),
+    (23, 20), (21, 5), (18, 6), (5, 13), (1, 7), (25, 11), (20, 5), (19, 6), (21, 5), (13, 24),
+    (23, -5), (18, 10), (16, 6), (22, 5), (15, 6), (22, 25), (25, -11), (9, 6), (11, 26), (23, -6),
+    (25, 5), (25, 6), (8, 5), (26, 14), (5, -5), (18, 30), (19, -6), (23, 9), (27, 16), (8, 5),
+    (6, 7), (1, 8), (2, 10), (3, 6), (14, 29), (15, -5), (22, 10), (23, -10), (25, -6), (17, 5),
+    (18, 17), (21, -6), (5, 8), (19, 7), (23, 6), (5, 5), (16, 11), (18, 8), (25, 6), (0, -13),
+    (1, 21), (2, -12), (3, -19), (4, -22), (5, -44), (6, -21), (7, -13), (8, -6), (9, -33), (10, 77),
+    (11, -40), (12, 9), (13, -16), (14, 22), (15, -29), (16, -23), (18, 18), (19, 43), (20, 158), (21, -17),
+    (22, -25), (23, 21), (24, -12), (25, -19), (26, -17), (27, 25), (28, -19), (23, 7), (10, 11), (20, 9),
+    (9, 5), (21, 12), (23, 14), (22, 42), (25, -11), (1, 31), (3, -6), (15, 9), (22, 13), (19, 5),
+    (1, -7), (5, -11), (6, -6), (10, 63), (11, -16), (12, 62), (14, -5), (15, -9), (16, -9), (17, -11),
+    (18, -6), (19, -5), (20, -8), (21, -21), (22, 29), (23, 7), (25, -7), (28, -5), (21, 12), (25, 15),
+    (1, 6), (18, 10), (21, 20), (20, 5), (8, 5), (11, 9), (22, 7), (20, -6), (21, -8), (22, 18),
+    (23, 21), (18, 6), (5, 9), (21, 16), (0, 12), (23, 6), (7, 6), (23, 7), (16, 8), (15, 5),
+    (16, 6), (18, 7), (22, -6), (26, 5), (21, 5), (6, 6), (21, 15), (25, 7), (19, 18), (22, 7),
+    (15, 5), (5, -5), (10, 31), (20, 9), (21, -5), (22, 7), (0, 9), (1, 11), (2, -12), (3, -16),
+    (4, -12), (5, -12), (7, -8), (8, -7), (9, -30), (11, -17), (12, -8), (13, -7), (14, -8), (15, 51),
+    (16, 33), (17, 31), (18, 28), (19, 34), (20, -5), (21, 26), (22, -31), (23, -25), (24, -10), (25, -22),
+    (26, -12), (28, 23), (1, 6), (25, 9), (20, -5), (21, 7), (0, -5), (1, -11), (2, -5), (3, 9),
+    (4, 5), (5, -22), (6, -11), (7, -5), (9, 36), (10, 9), (13, -6), (14, 14), (16, 9), (17, -16),
+    (18, -10), (19, 11), (20, 11), (21, 32), (23, -18), (24, -5), (26, -5), (27, -5), (28, -7), (18, 7),
+    (8, 7), (26, 12), (21, 6), (0, -5), (1, -7), (5, -7), (6, -5), (9, -9), (10, 5), (11, 8),
+    (15, -6), (16, -6), (17, 20), (18, 33), (19, -8), (20, -9), (21, 14), (22, -6), (23, 7), (25, -6),
+    (26, 11), (4, 9), (23, -6), (25, 12), (0, 6), (2, 6), (18, 12), (21, 5), (17, 9), (6, 7),
+    (15, 11), (16, -6), (17, 28), (18, -7), (20, -5), (21, 12), (22, -8), (23, -10), (28, 9), (12, 14),
+    (15, -5), (19, 5), (20, 7), (22, -7), (19, 10), (7, 7), (15, 7), (21, 14), (5, 7), (20, 20),
+    (21, -5), (25, 5), (22, 15), (21, -5), (24, 7), (19, 10), (15, -5), (19, 5), (20, 7), (22, -7),
+    (24, 7), (28, 8), (10, 14), (23, -5), (22, 9), (22, 5), (16, 15), (25, 8), (0, 17), (1, -5),
+    (3, -5), (5, -5), (9, -5), (13, 5), (17, -5), (19, 10), (22, -5), (23, -8), (24, -7), (25, 25),
+    (26, -5), (27, 22), (21, 5), (25, 8), (5, 6), (1, 5), (22, 8), (22, 5), (23, 13), (25, 8),
+    (8, 13), (25, 8), (1, -5), (17, 10), (18, 21), (19, 7), (20, -8), (21, -9), (23, -7), (26, 11),
+    (27, 19), (1, 5), (2, 8), (16, 22), (21, -7), (19, 5), (21, -5), (25, 15), (26, 15), (11, 40),
+    (19, 8), (21, -5), (23, -8), (14, 5), (5, 5), (18, 13), (6, 10), (25, 17), (0, 6), (1, -10),
+    (3, -5), (4, -7), (6, 8), (9, 20), (14, -5), (16, -6), (17, -20), (18, -6), (19, 27), (20, 14),
+    (21, -9), (23, 5), (25, -6), (28, -6), (25, 6), (1, 27), (2, 10), (3, 21), (5, 6), (9, -5),
+    (18, -5), (25, -7), (2, 27), (6, 7), (0, 5), (5, 5), (16, 6), (20, 5), (22, 14), (25, -5),
+    (5, -5), (22, 8), (24, 11), (28, 8), (13, 9), (25, -5), (15, 9), (16, 5), (21, 9), (15, -6),
+    (16, 39), (21, -6), (22, -6), (21, 18), (17, 21), (21, -5), (27, 8), (0, -5), (1, -8), (5, -8),
+    (6, -5), (9, -9), (11, 8), (15, -6), (16, -6), (17, 20), (18, 33), (19, -8), (20, -9), (21, 13),
+    (22, -6), (23, 7), (25, -6), (26, 11), (6, 5), (1, 8), (22, 7), (19, 10), (20, -7), (22, 15),
+    (20, 5), (18, 8), (8, 5), (26, 11), (1, 10), (6, 15), (15, 7), (18, 16), (19, 6), (23, -8),
+    (25, -7), (5, 11), (1, 6), (4, 8), (1, 25), (2, 16), (3, -11), (4, -12), (5, -25), (6, -18),
+    (7, -8), (8, -7), (9, -28), (10, -8), (11, -10), (13, -9), (14, -12), (15, -16), (16, -20), (17, 30),
+    (18, 21), (19, 34), (20, 86), (21, -12), (22, 48), (24, -11), (25, -38), (28, -13), (11, 12), (12, 10),
+    (15, -5), (22, 8), (1, 9), (3, 5), (5, -5), (21, 9), (5, 18), (0, 30), (1, 24), (2, 5),
+    (5, -8), (6, -5), (9, -8), (10, -6), (12, -5), (13, -5), (14, -6), (16, -5), (17, -10), (20, -12),
+    (21, -6), (23, -11), (24, 17), (25, 8), (27, 10), (28, 9), (21, 7), (5, 5), (21, 11), (22, 5),
+    (0, -5), (1, -7), (9, -5), (15, 20), (20, -6), (21, -8), (23, -7), (24, -5), (25, 24), (27, 5),
+    (28, 6), (5, 5), (9, 6), (13, 12), (17, 7), (5, -7), (6, 5), (9, 6), (21, -6), (24, 8),
+    (1, -7), (18, 24), (19, -5), (20, 7), (21, -10), (23, -10), (24, -7), (25, 9), (27, 33), (14, 8),
+    (15, 8), (21, 15), (21, 20), (20, 11), (2, -6), (21, 7), (23, 13), (24, 6), (26, 15), (1, -5),
+    (15, -6), (19, -5), (22, -6), (23, -7), (24, 8), (25, 40), (28, 6), (11, 6), (18, 6), (1, -6),
+    (3, 16), (10, 6), (11, -6), (14, 9), (15, -5), (19, -5), (20, 5), (21, -9), (22, 20), (25, -10),
+    (19, 5), (21, 8), (15, 14), (16, 7), (18, 7), (20, -5), (23, -7), (6, 10), (20, 9), (21, -9),
+    (22, 6), (23, 6), (17, 9), (2, 50), (11, -5), (21, -5), (25, -5), (23, -5), (24, 10), (25, 11),
+    (10, 17), (19, 9), (21, -6), (17, 18), (16, 7), (25, 9), (5, 8), (1, 13), (1, 5), (5, 36),
+    (6, -5), (7, 9), (20, 6), (21, -12), (22, -5), (23, -7), (26, 9), (5, 9), (17, 7), (23, 10),
+    (21, 11), (8, 5), (9, 7), (16, 18), (16, 31), (21, -5), (5, 12), (14, 11), (21, 8), (22, 8),
+    (23, -6), (25, -14), (4, 9), (25, 10), (17, 9), (6, 10), (17, 6), (19, 5), (16, 7), (19, 5),
+    (0, -7), (1, -13), (11, -5), (18, -6), (22, -5), (23, -7), (26, 93), (27, 6), (18, 6), (0, 15),
+    (1, 12), (3, -7), (5, -18), (6, 19), (8, 6), (9, -9), (11, -5), (16, -6), (20, -24), (21, -19),
+    (22, -5), (23, 19), (24, 6), (25, 12), (27, -5), (28, 6), (21, 8), (15, -6), (20, -5), (21, 14),
+    (22, 28), (11, -5), (23, 22), (27, 12), (20, 5), (0, 5), (4, 7), (25, 6), (28, 6), (8, 5),
+    (22, 12), (25, -5), (25, 6), (6, 6), (14, -5), (15, 11), (16, -7), (17, 31), (18, -7), (20, -5),
+    (21, 13), (22, -7), (23, -12), (24, 5), (28, 13), (1, -10), (3, -7), (6, -8), (8, -5), (9, -5),
+    (10, 65), (11, -28), (12, 111), (13, -9), (14, -6), (15, -15), (16, -16), (17, -7), (18, -18), (19, -12),
+    (20, -20), (21, -29), (22, 34), (23, 5), (24, -7), (26, -5), (27, -9), (28, 14), (20, 7), (25, 7),
+    (22, 7), (1, -6), (2, 7), (3, 8), (17, 21), (20, -6), (24, 5), (25, -5), (25, 9), (11, 6),
+    (21, 8), (1, -5), (21, -5), (24, 33), (25, 13), (28, 7), (18, 7), (20, 9), (21, 9), (22, -7),
+    (23, -9), (27, 8), (18, 6), (21, 8), (19, 13), (4, 8), (22, 8), (25, 10), (23, 10), (3, 7),
+    (5, 5), (6, 11), (25, -5), (18, 6), (0, -5), (1, -10), (4, 5), (5, 5), (6, -6), (9, 17),
+    (10, 16), (11, -6), (16, -8), (17, -5), (18, -11), (20, 7), (21, 15), (22, -10), (24, -5), (25, 23),
+    (28, -5), (0, -24), (1, 77), (2, 54), (3, 45), (4, -13), (5, -28), (6, -13), (7, -8), (8, -7),
+    (9, -17), (10, -11), (11, 21), (12, -8), (13, -11), (14, 85), (15, -15), (16, -21), (17, -20), (19, -23),
+    (20, -24), (22, 9), (23, 38), (24, -13), (25, -35), (26, -5), (27, -14), (28, -15), (15, 5), (7, 7),
+    (8, 5), (9, 5), (16, 5), (23, 13), (17, 5), (10, 32), (11, 9), (21, -7), (23, -6), (25, -8),
+    (19, 32), (11, 6), (23, 7), (24, 11), (15, 7), (18, 6), (1, 5), (19, 5), (1, 7), (17, 8),
+    (19, 6), (0, 5), (1, 10), (21, -7), (24, 5), (26, 5), (21, 11), (23, 5), (15, 6), (5, -6),
+    (9, 9), (17, -5), (19, 7), (20, 12), (21, 12), (23, -5), (18, 63), (20, -7), (21, -9), (23, -5),
+    (25, -5), (5, 5), (18, -5), (21, -10), (25, 33), (27, 5), (20, 5), (12, 8), (8, 5), (20, 30),
+    (21, -6), (23, -9), (27, 6), (1, 7), (14, 5), (16, 7), (22, 9), (25, -8), (15, -5), (17, 6),
+    (18, 59), (19, -5), (20, -8), (21, -12), (11, 41), (23, -8), (19, 7), (17, 8), (10, 18), (12, 9),
+    (16, 5), (21, -8), (23, 18), (15, 5), (1, 14), (17, 9), (18, 7), (19, 20), (25, 21), (0, 5),
+    (1, 25), (3, 6), (5, -6), (17, -5), (22, -5), (25, 16), (5, -8), (9, 18), (15, -5), (17, 10),
+    (18, -6), (19, 6), (21, 12), (16, 11), (16, 12), (18, 5), (21, -6), (25, 6), (2, 16), (0, 5),
+    (17, 5), (18, 6), (21, -5), (22, 5), (4, 17), (16, 10), (1, 7), (13, 5), (15, 6), (16, 8),
+    (21, 15), (23, -5), (25, -6), (5, 5), (20, 11), (5, -5), (6, 6), (9, 11), (20, 5), (20, 5),
+    (5, -12), (6, -6), (9, -7), (16, 11), (17, 89), (18, -9), (19, -11), (20, 11), (21, -11), (23, -12),
+    (25, -5), (1, 8), (12, 13), (21, 9), (18, 6), (20, 6), (12, 13), (12, 12), (1, -6), (5, -9),
+    (9, -6), (15, 37), (17, 74), (18, 9), (19, -12), (21, -24), (22, -5), (23, -12), (25, -11), (27, 6),
+    (1, -9), (5, -8), (14, -5), (15, 21), (16, 60), (17, -9), (19, -10), (20, -6), (21, 36), (23, -8),
+    (25, -15), (20, 9), (15, 6), (1, 13), (18, 5), (4, 19), (5, 7), (6, 12), (7, 18), (8, 7),
+    (10, -10), (11, -11), (12, -10), (16, 5), (18, -5), (20, -9), (21, -7), (22, 6), (23, -17), (25, -14),
+    (27, -9), (28, 14), (21, 6), (25, -7), (26, 5), (5, 5), (21, 6), (5, 8), (21, -12), (23, 25),
+    (26, 18), (0, 6), (18, 8), (3, -10), (5, -21), (6, 9), (7, 12), (8, 28), (11, -11), (12, -10),
+    (13, -5), (15, -8), (16, -8), (17, 42), (18, -15), (20, -7), (21, 12), (22, -9), (23, -11), (24, 13),
+    (25, -7), (27, 14), (28, -5), (0, 9), (2, 6), (18, 10), (20, 6), (20, 7), (21, 5), (3, 11),
+    (21, -7), (22, 12), (1, -5), (4, 5), (25, 20), (16, 19), (21, 5), (18, 5), (5, -6), (6, 10),
+    (21, 5), (23, 10), (24, 19), (25, -8), (26, 17), (5, 7), (17, 10), (18, 6), (20, -9), (21, -7),
+    (26, 10), (17, 7), (18, 6), (21, 5), (20, 5), (0, -14), (1, -12), (2, -7), (4, -12), (5, -50),
+    (7, 45), (8, 7), (9, 72), (11, -7), (13, -9), (14, -9), (15, -14), (16, -12), (17, 16), (18, -12),
+    (19, 15), (20, 57), (21, -10), (22, -17), (23, -16), (24, -11), (25, -15), (27, 20), (10, 17), (18, 7),
+    (5, 9), (19, 13), (20, -7), (21, -5), (22, 5), (19, 17), (21, -5), (1, 11), (18, 6), (21, 7),
+    (3, 7), (11, 13), (13, 15), (21, -6), (23, 30), (11, 12), (12, 11), (23, -5), (23, 6), (21, 6),
+    (19, 6), (6, 11), (0, 11), (18, 7), (19, 11), (23, 9), (5, -7), (6, 28), (11, 5), (21, -5),
+    (23, 7), (20, 6), (25, 6), (20, 7), (20, 6), (1, 13), (17, 8), (9, 8), (22, 7), (23, 14),
+    (17, 6), (9, -5), (10, 9), (12, 20), (20, -6), (21, -6), (22, 20), (1, 7), (11, 20), (21, 5),
+    (25, -5), (0, 8), (3, -5), (4, -6), (9, -6), (10, -6), (11, -6), (15, 13), (16, 12), (17, 33),
+    (18, 8), (19, 8), (21, -24), (22, -6), (16, 7), (17, 6), (20, 6), (8, 5), (16, 9), (19, -5),
+    (20, 7), (22, -5), (25, -5), (26, 10), (18, -5), (20, 6), (3, 13), (23, 6), (21, -5), (23, 6),
+    (1, 9), (18, 11), (25, -5), (15, -5), (19, 6), (21, 12), (17, -5), (18, -6), (20, -8), (21, 7),
+    (23, 51), (22, 8), (6, 8), (18, 6), (5, 5), (20, 9), (10, 9), (0, 5), (16, 8), (21, 8),
+    (1, -6), (5, -5), (14, 14), (15, -13), (16, 90), (17, -8), (19, -11), (20, -5), (21, -9), (22, -7),
+    (23, -7), (25, 5), (1, -6), (5, -6), (9, -8), (10, -6), (11, -12), (12, 53), (13, 93), (17, -6),
+    (18, -7), (19, -7), (20, -9), (22, -6), (24, -5), (25, -19), (0, -7), (1, 65), (2, -6), (15, -9),
+    (16, -6), (18, 9), (19, -5), (20, -5), (22, 10), (23, -9), (25, -14), (21, 6), (23, 21), (25, 6),
+    (18, 6), (13, 24), (23, -5), (23, 12), (21, 14), (23, 6), (23, 5), (15, 6), (21, -5), (22, 11),
+    (23, 11), (0, -11), (1, 81), (2, 20), (4, 55), (5, -29), (7, -5), (9, -12), (10, -5), (11, -13),
+    (12, -7), (13, -6), (14, 67), (15, -13), (16, -13), (17, -16), (18, -5), (19, -13), (20, -13), (21, -18),
+    (23, -13), (24, -5), (25, -16), (26, 10), (27, -8), (28, -10), (16, 16), (17, 10), (4, 5), (11, 7),
+    (19, 6), (20, -5), (20, 5), (11, 8), (21, 5), (16, 18), (21, 5), (23, 22), (1, -6), (9, -5),
+    (15, 10), (17, 10), (18, 21), (19, 6), (20, -9), (21, -11), (22, -6), (23, -8), (26, 11), (27, 23),
+    (9, 13), (18, 5), (23, 5), (9, 5), (21, 26), (22, -5), (25, -5), (1, 6), (17, 12), (20, 5),
+    (20, 5), (1, -5), (11, 7), (26, 7), (9, 10), (24, 5), (25, 5), (20, 8), (21, -6), (24, 6),
+    (25, -6), (27, 7), (5, -7), (18, 77), (19, -6), (20, -7), (23, -5), (25, -8), (5, -13), (6, 7),
+    (7, 6), (9, -9), (14, 7), (17, 5), (20, -6), (24, 6), (16, 8), (15, 11), (16, 7), (21, -5),
+    (1, 6), (9, 7), (14, 7), (20, 9), (22, 7), (23, -5), (25, -7), (27, 7), (21, 6), (23, 6),
+    (18, 6), (21, -9), (23, 14), (15, 5), (11, 24), (23, -5), (1, 13), (2, -5), (11, 19), (18, 11),
+    (23, -9), (20, 5), (0, 6), (4, -5), (9, -6), (10, -5), (11, -6), (14, -5), (17, 23), (18, 13),
+    (19, 8), (21, -12), (22, 16), (23, 13), (25, -14), (5, -5), (9, 5), (20, 11), (21, 5), (16, 9),
+    (10, 9), (12, 21), (17, 5), (18, -9), (19, 5), (20, -7), (21, 10), (22, -8), (23, -7), (25, 7),
+    (28, 5), (23, 5), (25, 17), (5, 5), (21, -12), (23, 6), (18, 10), (17, 5), (18, 6), (0, 6),
+    (1, -7), (3, -19), (4, 22), (5, 7), (6, 7), (7, 16), (9, 10), (10, -5), (11, -19), (12, -11),
+    (13, -9), (14, -12), (15, -12), (16, -17), (17, -6), (18, 10), (19, 7), (20, 15), (22, -17), (23, -16),
+    (25, -7), (26, 15), (27, 31), (0, -8), (1, -16), (2, -7), (3, -11), (4, -11), (5, 49), (6, -12),
+    (7, -5), (8, -5), (9, -12), (10, -8), (11, 44), (12, -6), (13, -8), (14, -10), (15, -18), (16, -14),
+    (17, -15), (20, 45), (21, -5), (22, 28), (23, 25), (24, -8), (25, -5), (28, -6), (0, -22), (1, -15),
+    (2, -8), (3, 6), (4, -16), (5, -9), (6, 8), (7, -6), (8, -7), (9, 22), (10, 7), (11, -19),
+    (12, -19), (13, -8), (15, 42), (16, 47), (17, 21), (18, 19), (20, 18), (21, 25), (23, -7), (24, -15),
+    (25, -24), (26, -13), (27, -14), (28, -5), (19, 5), (10, 13), (23, -5), (18, 7), (17, 8), (2, 5),
+    (17, 7), (24, 7), (21, 11), (17, 9), (19, 7), (20, -9), (1, -20), (2, -14), (3, 15), (4, -10),
+    (5, -5), (6, -5), (7, -10), (8, -10), (9, -15), (10, -20), (11, -25), (12, -5), (13, -10), (14, 72),
+    (15, 47), (16, 21), (17, -29), (18, -27), (19, 10), (20, -16), (21, 8), (22, 54), (23, -34), (25, 10),
+    (27, -15), (28, 34), (25, 9), (22, 5), (19, 9), (10, 11), (20, -7), (18, 7), (21, 12), (17, 13),
+    (1, 9), (14, 14), (1, 6), (19, 5), (5, 6), (5, -6), (17, 10), (19, -6), (21, 15), (22, 5),
+    (23, 8), (21, 5), (21, 13), (21, 6), (25, 6), (1, 13), (15, 5), (21, -6), (18, 7), (11, -5),
+    (12, 36), (23, -7), (15, 30), (17, -5), (18, 10), (21, -7), (22, -6), (20, 14), (18, 7), (22, 8),
+    (25, 7), (11, 5), (12, 5), (0, 12), (18, 8), (3, 7), (21, 5), (21, 46), (25, -7), (18, 7),
+    (27, 8), (1, 6), (17, 5), (14, 5), (21, 5), (17, 7), (20, -6), (19, 11), (22, 10), (23, 8),
+    (21, 8), (17, 6), (18, 5), (20, 6), (0, -6), (1, 91), (11, -5), (20, -8), (21, -6), (23, -7),
+    (24, -5), (25, -9), (0, 44), (1, 29), (5, -11), (6, -8), (9, -5), (10, -5), (12, -7), (13, -7),
+    (14, -8), (15, -6), (16, -8), (17, -9), (18, -9), (20, -14), (23, -12), (24, 26), (25, 10), (27, 6),
+    (28, 6), (12, 19), (23, -11), (23, 7), (5, 14), (0, 7), (1, 12), (3, 6), (5, -5), (21, 5),
+    (22, -5), (25, 20), (1, 19), (9, 6), (20, 13), (19, 6), (26, 16), (0, 21), (25, -6), (23, 6),
+    (23, 5), (17, 6), (21, 7), (23, 9), (9, 8), (0, -6), (1, -8), (2, 9), (3, -7), (4, -7),
+    (5, -7), (6, -10), (10, 5), (11, -9), (13, 5), (14, -6), (15, -11), (16, -5), (17, 5), (18, 10),
+    (19, -10), (20, -15), (21, -8), (22, -6), (24, 26), (25, 42), (27, 6), (25, 26), (4, 44), (5, -5),
+    (25, -7), (20, -5), (21, -7), (22, 19), (23, 21), (22, 9), (5, 43), (7, 9), (9, -6), (11, 7),
+    (17, -5), (19, -6), (20, 13), (21, -16), (23, -12), (25, -6), (10, 23), (20, -8), (22, 7), (9, 24),
+    (8, 5), (11, 10), (20, 16), (25, -8), (26, 10), (22, 11), (18, 15), (3, 7), (21, 5), (17, 11),
+    (15, 12), (21, -5), (25, 7), (17, 6), (15, 7), (5, 5), (1, -7), (5, -5), (9, -5), (17, -5),
+    (18, 29), (19, 14), (20, 7), (21, -8), (22, -5), (24, 5), (25, -15), (27, 16), (15, -6), (22, 53),
+    (23, -5), (17, 14), (23, -5), (27, 8), (11, 30), (23, -5), (14, 5), (17, 7), (25, 5), (26, 5),
+    (5, -11), (6, -5), (9, -8), (10, -6), (11, 168), (14, -5), (15, -5), (16, -5), (17, -8), (18, -8),
+    (19, -8), (20, -12), (21, -16), (22, -8), (23, -34), (0, 14), (1, -9), (5, 10), (6, 12), (9, -6),
+    (10, -6), (15, -5), (18, -6), (19, -5), (20, -7), (21, 14), (22, -6), (28, 8), (1, 9), (2, 5),
+    (17, 7), (24, 7), (1, 11), (18, 11), (21, -5), (25, -7), (1, -7), (3, 10), (5, -20), (6, -10),
+    (9, 36), (10, 10), (11, -6), (13, -5), (14, 10), (16, 10), (17, -13), (18, -8), (19, 6), (20, 15),
+    (21, 26), (22, 5), (23, -14), (24, -5), (25, -7), (28, -6), (10, 5), (21, 8), (11, 11), (16, 5),
+    (0, 30), (1, -5), (25, -6), (18, 11), (3, 15), (5, -7), (22, 13), (1, 22), (21, -6), (22, 5),
+    (1, 25), (2, 6), (3, 16), (14, 19), (21, -5), (23, -6), (25, -6), (5, -5), (9, -6), (17, 10),
+    (18, 27), (19, -5), (21, 5), (16, 6), (12, 16), (13, 7), (23, -5), (9, 8), (17, 5), (21, 7),
+    (21, 7), (1, 7), (19, 5), (22, 8), (16, 8), (20, 5), (28, 8), (22, 27), (25, -5), (3, 8),
+    (26, 8), (6, 8), (11, 10), (23, 5), (9, -6), (10, 20), (11, -5), (12, 33), (20, -9), (21, -7),
+    (23, 22), (25, -5), (23, 9), (1, 8), (10, 56), (11, -11), (12, 39), (18, -5), (19, -6), (23, -29),
+    (20, 6), (10, 23), (17, 9), (17, 5), (15, 6), (0, -10), (2, 63), (3, -20), (4, -16), (5, -16),
+    (6, -13), (7, -10), (8, -9), (9, -15), (10, -10), (13, -10), (14, -12), (15, -9), (16, -12), (17, -12),
+    (18, 13), (19, -15), (20, -13), (21, 7), (22, -14), (23, 19), (24, 78), (25, -15), (26, 65), (28, -12),
+    (9, 7), (11, 5), (15, 7), (19, 5), (20, -12), (23, -7), (28, 15), (9, 8), (19, 21), (5, -7),
+    (9, -6), (15, 8), (16, -5), (17, -7), (22, -7), (24, -5), (25, 25), (26, -5), (27, 32), (13, 20),
+    (23, -7), (20, 6), (5, 6), (11, 6), (14, 7), (23, 6), (17, 11), (16, 17), (18, 9), (21, 9),
+    (24, 6), (0, 8), (21, 22), (22, -6), (25, 6), (18, 17), (1, 10), (0, -5), (1, 15), (2, -12),
+    (3, 102), (4, 23), (5, 55), (6, 30), (7, 12), (9, -7), (10, -18), (11, -24), (13, -9), (14, -8),
+    (15, -20), (16, -25), (17, -25), (18, -9), (19, -29), (20, -43), (21, 30), (22, -24), (24, -6), (25, 12),
+    (27, -15), (28, 13), (0, -5), (1, 16), (3, -9), (4, -10), (6, -7), (7, 6), (9, -5), (10, -5),
+    (11, -7), (15, -8), (16, -6), (17, -8), (18, -8), (19, 8), (21, 25), (22, -11), (23, -12), (24, 5),
+    (25, 7), (26, 48), (27, 14), (28, -6), (20, 10), (22, 8), (1, 6), (16, 6), (17, -5), (23, 8),
+    (10, 5), (21, 7), (15, 10), (15, 5), (23, 15), (0, -8), (3, 45), (5, -15), (7, -6), (9, -14),
+    (10, 12), (14, -10), (15, -10), (16, -6), (17, -10), (19, -6), (20, -9), (21, -11), (23, 79), (24, -7),
+    (25, -10), (26, -8), (8, 7), (1, 6), (24, 9), (16, 9), (18, 7), (22, -6), (5, 9), (21, 10),
+    (23, -5), (26, 10), (4, 9), (0, 9), (1, 11), (3, 16), (5, -18), (6, -9), (7, 5), (9, 22),
+    (10, -9), (11, -6), (12, 13), (13, -10), (14, -11), (16, -13), (17, 18), (18, 38), (20, -12), (21, 10),
+    (22, -9), (23, -20), (24, -10), (25, -21), (26, 7), (27, 13), (28, -12), (8, 5), (26, 11), (5, -7),
+    (14, -5), (15, -7), (17, -5), (19, -5), (20, -8), (21, -6), (22, 68), (1, 26), (3, -9), (4, -8),
+    (5, -6), (6, -6), (7, -8), (8, -6), (9, -14), (10, -7), (17, 21), (18, 58), (19, -19), (20, 8),
+    (21, 22), (22, 16), (23, -27), (24, -12), (25, -16), (26, -11), (27, 13), (28, -10), (15, 5), (21, 7),
+    (15, 13), (23, 7), (8, 12), (17, 8), (18, -6), (21, 19), (0, -7), (2, -7), (3, -6), (4, -6),
+    (5, -12), (6, -7), (10, 69), (11, 96), (12, 19), (13, -7), (14, -7), (15, -11), (16, -9), (17, -13),
+    (18, -12), (19, 12), (20, -19), (21, -9), (22, -11), (23, -18), (24, -7), (26, -5), (27, -6), (28, -7),
+    (0, 10), (1, 12), (2, -9), (3, -12), (4, -7), (5, -13), (6, 5), (7, -5), (8, -5), (9, -26),
+    (10, 6), (11, -12), (14, -11), (15, 28), (16, 17), (17, 11), (18, 22), (19, 29), (20, -6), (21, 18),
+    (22, -18), (23, -24), (24, -6), (25, -12), (26, -9), (28, 25), (21, 8), (1, 11), (0, 10), (1, 20),
+    (2, -14), (3, -20), (4, -31), (5, -40), (6, -8), (7, -18), (8, -16), (10, 9), (11, 36), (12, 43),
+    (13, 10), (14, -21), (15, 21), (16, 29), (17, 9), (18, 33), (19, 77), (21, 28), (22, -24), (23, -15),
+    (24, -27), (25, -35), (26, -32), (28, -10), (3, -9), (4, -11), (5, 31), (6, 13), (9, -14), (11, -22),
+    (13, -8), (14, -8), (15, -26), (16, -24), (17, 13), (19, -16), (20, 55), (22, -6), (23, 27), (24, -7),
+    (25, -5), (26, -5), (28, 14), (25, 8), (1, -5), (5, -8), (20, -6), (22, -9), (23, -6), (24, -5),
+    (25, 69), (5, 8), (4, 5), (11, 7), (1, 16), (5, -5), (18, -9), (21, 15), (22, -6), (24, 5),
+    (0, -8), (3, -6), (9, 18), (10, 11), (11, 11), (12, -5), (14, 7), (15, -10), (16, 6), (18, -8),
+    (19, -8), (20, 9), (22, 6), (23, -9), (25, 12), (26, -6), (27, -7), (28, 10), (19, 10), (1, 6),
+    (4, 5), (17, -5), (18, -5), (20, -6), (21, 10), (22, 11), (23, 11), (25, -5), (0, -6), (1, -8),
+    (5, -11), (6, -5), (9, -10), (10, -6), (11, -7), (15, -7), (16, -7), (17, -13), (18, -11), (19, 238),
+    (20, -48), (21, -30), (22, -10), (23, -14), (25, -30), (27, 16), (15, 7), (22, 8), (25, 6), (0, -9),
+    (1, -6), (3, -10), (4, 18), (5, 42), (6, 11), (7, 20), (8, 9), (9, 12), (10, -7), (11, -10),
+    (12, -7), (13, -5), (14, -8), (16, -8), (17, -14), (18, -16), (19, -13), (20, 28), (21, -14), (22, -9),
+    (23, 5), (24, -6), (27, 5), (11, 8), (1, 11), (18, 5), (19, 6), (25, -5), (27, 6), (8, 9),
+    (23, 5), (1, -5), (2, 13), (16, 24), (20, 9), (1, 7), (18, 5), (15, 5), (16, 17), (17, 18),
+    (18, 6), (21, 6), (22, -8), (25, -7), (5, 5), (0, 15), (3, -8), (5, -6), (8, -6), (9, -6),
+    (10, -7), (11, -11), (13, -7), (14, -7), (16, -9), (19, 30), (20, 15), (21, -10), (22, -7), (24, -5),
+    (26, 11), (27, 21), (21, 14), (23, 11), (0, 14), (1, 12), (2, -6), (3, -9), (4, 76), (5, -8),
+    (6, 48), (9, -13), (10, -6), (11, -8), (12, -5), (13, -5), (14, 12), (15, 15), (16, -8), (17, -13),
+    (18, -8), (19, -5), (20, -16), (21, -15), (22, -6), (23, -16), (24, -10), (25, -6), (26, -6), (27, -6),
+    (28, 5), (17, 13), (21, -7), (25, 13), (27, 8), (21, 6), (23, 11), (23, 6), (5, 5), (25, 5),
+    (1, 13), (3, 15), (19, 10), (6, 17), (19, 18), (20, -6), (21, -9), (24, 36), (25, -9), (3, 8),
+    (23, 20), (3, -6), (4, -9), (5, -8), (6, -5), (7, -6), (8, -5), (9, -8), (11, -11), (13, -9),
+    (14, 40), (15, -11), (16, -5), (17, -6), (18, -7), (19, -10), (20, -12), (21, -17), (22, -5), (23, -22),
+    (24, 41), (25, 73), (27, -9), (28, 18), (16, 19), (15, 9), (0, -10), (1, -10), (2, -10), (3, -11),
+    (5, -10), (6, -7), (7, -6), (8, -5), (11, 31), (12, -5), (13, 25), (14, -5), (15, -20), (16, -16),
+    (17, -6), (18, 5), (19, 50), (20, 15), (21, -26), (22, 11), (23, -25), (25, 48), (27, -7), (5, 15),
+    (15, -6), (16, -5), (17, -8), (18, 8), (20, -9), (21, -9), (22, 19), (23, 25), (0, 8), (20, 13),
+    (23, 12), (14, 9), (22, 9), (23, 24), (26, 11), (17, 11), (21, 16), (26, 5), (5, 7), (15, -6),
+    (1, 7), (3, 6), (5, 11), (6, 11), (20, -5), (15, 13), (16, -5), (22, 25), (3, -7), (4, -6),
+    (5, -16), (6, -9), (9, 172), (10, 11), (11, -10), (12, -5), (14, -5), (15, -12), (16, -10), (17, -8),
+    (20, -14), (21, -41), (22, -5), (23, -19), (24, 6), (25, 6), (26, -6), (27, -5), (28, -6), (18, 7),
+    (17, 9), (24, 10), (5, 5), (22, 7), (18, 5), (19, 8), (21, -6), (22, 6), (16, 9), (18, 10),
+    (4, 9), (14, 5), (18, 5), (4, 6), (9, 5), (17, 7), (18, 5), (1, 8), (18, 10), (21, -5),
+    (15, 8), (2, 15), (25, 5), (23, 13), (18, -5), (23, 10), (24, 19), (25, -7), (26, 17), (21, 6),
+    (20, 9), (1, 8), (22, 9), (19, -5), (21, 18), (27, 8), (6, 12), (1, 16), (11, 16), (23, 5),
+    (0, 16), (4, 5), (5, 12), (6, 18), (7, 7), (11, -7), (14, -7), (17, -7), (19, -9), (20, -13),
+    (21, 19), (22, -10), (23, -14), (24, -5), (25, 16), (27, -5), (22, 7), (8, 5), (9, 5), (15, 7),
+    (0, -8), (1, -17), (2, -7), (3, -11), (4, -11), (5, 52), (6, -12), (7, -5), (8, -5), (9, -12),
+    (10, -9), (11, 47), (12, -6), (13, -8), (14, -10), (15, -19), (16, -15), (17, -13), (20, 52), (21, -9),
+    (22, 27), (23, 22), (24, -8), (25, -5), (28, -7), (8, 5), (15, -6), (22, 53), (23, -5), (26, 12),
+    (18, 8), (21, -5), (5, -12), (7, 12), (9, 24), (20, -5), (27, 7), (1, 14), (1, 6), (22, 5),
+    (1, 7), (17, 8), (9, 11), (5, 7), (21, 16), (21, 12), (21, 10), (4, 7), (19, -5), (20, 8),
+    (17, 7), (0, -6), (1, -5), (13, 5), (21, -6), (25, 29), (27, 6), (18, 9), (25, 5), (16, 19),
+    (1, 6), (21, 5), (2, 5), (17, 7), (24, 7), (4, 5), (6, 5), (22, 15), (14, 5), (0, 5),
+    (9, 5), (1, 8), (2, 7), (5, -6), (15, -5), (17, 31), (18, 19), (20, -23), (23, -10), (27, 6),
+    (20, 6), (0, 8), (16, 7), (17, 18), (18, -6), (19, 10), (21, -16), (25, -7), (27, 5), (22, 19),
+    (19, 14), (21, 5), (8, 5), (0, 8), (6, 7), (24, 8), (5, -5), (9, 7), (15, -6), (16, 37),
+    (21, -7), (28, 7), (25, 15), (19, 7), (19, 16), (8, 6), (11, 14), (15, -7), (16, 27), (17, -6),
+    (18, -7), (19, -5), (20, -6), (21, -5), (22, 9), (23, 5), (25, -9), (26, 15), (27, -5), (18, 5),
+    (24, 6), (11, 13), (21, 9), (1, 9), (15, -5), (21, 5), (25, 8), (0, -5), (1, 54), (4, 98),
+    (5, -24), (6, -8), (9, -6), (14, -7), (15, -7), (16, -5), (18, -6), (19, -6), (20, -7), (21, -11),
+    (23, -8), (25, -13), (21, 9), (0, 31), (3, 9), (4, -5), (5, -14), (6, 8), (8, -5), (10, 10),
+    (11, -9), (12, -8), (13, -8), (14, -6), (15, 5), (16, 5), (19, -5), (20, -11), (22, -6), (24, 13),
+    (25, 6), (26, -11), (1, 37), (3, -5), (19, 10), (20, -7), (16, 31), (21, -7), (22, -5), (25, 7),
+    (8, 5), (16, 15), (20, 12), (1, 6), (25, -5), (9, 10), (19, 5), (5, -7), (9, -6), (10, 16),
+    (11, 56), (12, 22), (17, -5), (18, -8), (21, -7), (22, -9), (11, 8), (15, 6), (5, 9), (20, 13),
+    (21, -7), (14, 16), (25, 8), (17, 6), (19, 5), (5, 6), (22, 10), (23, 8), (11, 10), (18, 6),
+    (25, -6), (18, 15), (1, -8), (3, -5), (5, 76), (7, 28), (10, -6), (15, -8), (16, -6), (17, -7),
+    (19, -5), (21, -18), (25, -5), (4, 43), (5, -5), (25, -6), (21, 9), (0, -7), (1, 16), (9, -5),
+    (14, 17), (15, -13), (17, -6), (20, -6), (22, 5), (23, 7), (25, 6), (26, 18), (1, 8), (1, 8),
+    (11, 6), (22, 10), (23, 8), (7, 6), (18, 13), (21, -5), (1, 7), (21, 6), (19, 8), (16, 10),
+    (19, 22), (20, -5), (5, 6), (15, 7), (20, 6), (21, -8), (17, 6), (26, 10), (15, 14), (21, -8),
+    (22, 24), (25, -7), (1, -5), (4, 5), (25, 20), (0, -6), (1, 6), (3, 95), (4, -7), (6, -8),
+    (9, -9), (10, -5), (11, -7), (14, -8), (15, -13), (16, -7), (17, -9), (18, 9), (19, -9), (21, 17),
+    (24, -5), (25, -7), (6, 8), (23, 9), (15, 9), (18, 5), (21, 7), (1, 13), (5, 7), (22, 7),
+    (4, 5), (11, 7), (0, -6), (6, 6), (9, -7), (12, 5), (13, 34), (18, -5), (20, -6), (21, -10),
+    (22, -5), (23, -12), (24, 11), (25, 12), (26, -5), (28, 5), (6, 8), (15, 5), (21, -5), (17, 9),
+    (19, 8), (1, -5), (2, 8), (14, 45), (15, -5), (21, -6), (22, 6), (15, 9), (18, 15), (25, -5),
+    (27, 8), (4, 9), (21, 8), (17, 7), (21, 6), (17, 6), (0, 18), (1, 18), (1, 8), (4, 9),
+    (12, 29), (23, -15), (10, -5), (11, 20), (12, 16), (21, -5), (23, 6), (25, -6), (26, 5), (20, 14),
+    (21, 7), (23, -6), (5, 5), (17, 16), (21, 5), (19, 6), (20, 6), (21, -5), (22, 22), (22, 7),
+    (0, 6), (1, -9), (5, -5), (9, -5), (11, -5), (14, -6), (15, 19), (16, 62), (17, -8), (19, -11),
+    (20, -5), (21, 38), (23, -10), (25, -17), (2, -6), (3, -5), (6, -10), (9, 49), (10, 6), (11, 6),
+    (12, -6), (14, -5), (16, -10), (17, 10), (18, -7), (19, -6), (20, 5), (21, 33), (22, -11), (23, -7),
+    (24, -8), (26, -5), (27, -5), (0, -5), (1, -5), (2, 83), (11, -7), (18, -5), (20, -6), (21, -11),
+    (23, -8), (25, -8), (17, 5), (1, -5), (14, 24), (10, -6), (11, -11), (12, 64), (13, 44), (17, -5),
+    (18, -5), (19, -5), (21, -7), (22, -6), (23, -16), (23, 12), (1, 6), (0, -5), (5, 5), (9, 14),
+    (10, 8), (21, 6), (24, -5), (25, 15), (22, 12), (26, 14), (8, 5), (1, 5), (5, 10), (25, 6),
+    (0, 13), (1, -7), (4, 5), (5, 10), (10, -5), (21, 11), (22, -5), (23, -10), (25, 5), (28, 9),
+    (25, 5), (17, 7), (12, 19), (5, 15), (0, -6), (1, 6), (4, 6), (5, 16), (6, 43), (9, -10),
+    (10, 9), (11, 26), (15, -10), (16, -7), (17, -12), (19, -12), (20, 5), (21, 9), (22, -10), (23, -13),
+    (25, -11), (28, -5), (15, 10), (17, 6), (18, 9), (21, 5), (11, 9), (23, 26), (22, 6), (17, 7),
+    (5, -5), (6, 13), (21, 6), (5, -8), (6, 34), (11, 5), (21, -6), (1, -5), (14, 51), (21, -6),
+    (22, -7), (1, 8), (3, 12), (4, 5), (20, 8), (25, -6), (1, -6), (3, 56), (5, -8), (23, -9),
+    (25, -8), (17, 5), (16, 10), (18, 7), (25, 10), (5, 6), (8, 23), (18, 13), (19, 5), (16, 9),
+    (17, 7), (7, 9), (9, -5), (15, -5), (21, -11), (22, 6), (23, -6), (25, 29), (26, 11), (22, 10),
+    (17, 11), (17, 7), (11, 5), (25, 6), (26, 6), (0, 6), (1, 10), (5, -8), (9, -6), (17, 25),
+    (18, -12), (19, -7), (20, 16), (21, 33), (22, -8), (25, -8), (1, 13), (5, 7), (2, 5), (5, -5),
+    (22, 12), (23, 19), (9, 8), (5, 8), (6, 5), (1, -5), (4, -6), (5, 15), (6, -6), (7, 20),
+    (9, -7), (10, -5), (17, -7), (18, 15), (19, -7), (22, -5), (23, 9), (24, -6), (26, 11), (3, 9),
+    (5, -6), (6, -5), (9, -6), (18, -6), (23, 52), (14, -5), (15, -11), (16, 88), (18, 7), (19, -7),
+    (20, -6), (21, -17), (22, -15), (23, -5), (25, 6), (5, -5), (21, -7), (22, 13), (23, 22), (6, 9),
+    (15, 10), (22, -5), (18, 6), (9, 10), (19, 5), (18, 8), (1, 12), (8, 5), (14, 6), (20, 6),
+    (21, 18), (23, -7), (25, -9), (10, 6), (1, 5), (16, 8), (21, -5), (22, 6), (1, 6), (10, 7),
+    (11, -5), (13, 10), (17, -5), (20, -5), (21, -5), (22, -5), (23, 35), (25, -5), (1, 7), (14, 5),
+    (8, 22), (15, -5), (16, 10), (18, 9), (20, -5), (21, -14), (11, 5), (3, 7), (5, -5), (19, 11),
+    (5, 10), (6, 5), (17, 5), (20, 6), (1, -5), (3, 8), (25, 11), (4, 9), (1, -5), (2, -5),
+    (21, 19), (23, 26), (12, 15), (15, 5), (20, 5), (22, 8), (15, 10), (0, 7), (6, 7), (20, -6),
+    (23, 8), (25, 8), (23, 9), (1, 19), (5, -6), (6, 9), (11, 6), (6, 7), (20, -6), (23, 9),
+    (12, 13), (3, 16), (22, 11), (15, -5), (20, 5), (25, 38), (25, -5), (1, 9), (5, -7), (21, 32),
+    (22, -5), (8, 8), (9, -9), (11, 6), (16, 8), (17, -11), (19, 5), (20, -6), (21, -7), (26, 19),
+    (21, 5), (22, 7), (25, 5), (4, 9), (5, 20), (6, 5), (21, -6), (0, -5), (1, 9), (6, 5),
+    (9, -7), (10, -5), (13, 12), (14, -6), (15, 6), (16, 12), (18, 23), (19, 12), (21, -5), (22, -11),
+    (25, -16), (15, 5), (21, 5), (25, 7), (24, 34), (25, -11), (0, 144), (1, -19), (5, -6), (6, -5),
+    (18, -6), (20, -5), (21, -12), (23, -5), (24, -6), (25, -27), (27, -5), (8, 5), (7, 5), (10, 7),
+    (13, 11), (20, -5), (23, 38), (1, 6), (1, -10), (3, 7), (4, -10), (7, -5), (8, 19), (9, 25),
+    (11, 10), (12, -8), (13, -7), (14, -6), (15, 7), (17, 9), (18, 14), (20, -20), (21, 16), (22, -13),
+    (23, -24), (24, 7), (25, -12), (26, -8), (27, -9), (28, 18), (18, 16), (17, 5), (25, 10), (0, 8),
+    (1, 5), (15, -13), (16, -7), (17, -5), (18, -5), (19, 107), (20, -9), (21, -17), (25, -15), (20, 9),
+    (21, 5), (23, 6), (5, 7), (22, 6), (5, -5), (18, 6), (18, 8), (20, 10), (17, 7), (18, 6),
+    (16, 14), (23, 12), (20, 10), (21, -5), (17, 10), (21, -5), (18, 6), (17, 8), (1, 11), (17, 7),
+    (17, 60), (18, -6), (19, -5), (20, -6), (21, -5), (17, 11), (5, 19), (6, -5), (7, 7), (8, 21),
+    (9, -7), (17, -11), (18, 14), (19, 5), (20, 11), (21, -5), (22, -6), (23, -12), (25, -11), (27, 9),
+    (20, 10), (21, 5), (22, 5), (25, -5), (0, -6), (1, -9), (2, -17), (3, -16), (4, -5), (5, -18),
+    (6, -11), (7, -9), (8, -7), (9, -7), (10, -5), (11, 44), (12, -8), (13, 28), (14, -9), (15, -13),
+    (16, -22), (17, -15), (18, 10), (19, 52), (20, 16), (21, -22), (23, -34), (24, -10), (25, 71), (26, -7),
+    (27, 25), (11, 9), (23, 23), (23, 10), (17, 5), (20, 20), (21, -10), (27, 8), (25, -6), (25, -6),
+    (21, 10), (20, 6), (22, 8), (5, -9), (7, 8), (7, 9), (9, -5), (15, -6), (21, -12), (22, 5),
+    (23, -7), (25, 28), (26, 11), (28, 6), (15, -5), (21, 17), (17, 8), (21, 10), (5, 12), (25, 20),
+    (17, 5), (1, 7), (18, 8), (23, 5), (6, 8), (1, 20), (15, 9), (18, -9), (21, -9), (23, 8),
+    (25, -7), (21, 9), (1, 8), (17, 5), (21, 7), (5, -9), (9, 75), (17, -6), (19, -5), (21, -17),
+    (23, -6), (25, 8), (1, -5), (5, -15), (6, -7), (9, 20), (10, 5), (16, 15), (17, -9), (19, 11),
+    (20, 18), (21, 28), (23, -9), (25, -11), (23, 13), (18, 6), (23, -5), (17, 6), (18, 6), (3, 6),
+    (5, -15), (6, -6), (9, -7), (16, -5), (19, 18), (20, 41), (21, 16), (22, -8), (23, -8), (25, -8),
+    (27, 5), (1, 12), (23, 7), (22, 9), (21, 13), (20, 10), (11, 5), (4, 9), (14, 5), (25, 7),
+    (25, 12), (11, 11), (11, 7), (15, -5), (17, 8), (24, 5), (15, -6), (16, 39), (21, -6), (22, -6),
+    (19, 6), (26, 16), (21, 32), (12, 25), (14, 8), (15, 6), (21, -5), (17, 11), (9, 8), (25, 7),
+    (15, 11), (16, 7), (21, -5), (4, 5), (23, -5), (25, 12), (23, 13), (12, 43), (23, -7), (23, 10),
+    (1, 5), (5, 10), (25, 6), (5, -5), (16, 8), (18, 8), (5, 6), (21, -6), (23, 8), (0, -14),
+    (1, 11), (2, 83), (3, -5), (4, -8), (5, -13), (6, -9), (8, -5), (9, -14), (10, -6), (11, -14),
+    (12, 24), (13, -8), (14, -8), (15, -10), (16, -9), (17, 5), (18, -6), (19, -10), (20, -14), (22, -12),
+    (23, -10), (24, 9), (26, 55), (27, -6), (22, 6), (0, 18), (5, -6), (11, 11), (21, -5), (22, 22),
+    (23, 8), (25, -5), (8, 5), (2, -5), (18, 7), (23, 30), (25, -6), (20, 5), (12, 8), (18, 8),
+    (21, -5), (22, 6), (18, 6), (20, -5), (13, 7), (15, -5), (19, -9), (21, -6), (22, 8), (23, -6),
+    (25, 45), (10, 9), (17, 9), (0, 20), (3, -7), (4, -6), (5, -14), (7, -5), (9, -12), (10, -8),
+    (11, 7), (12, -6), (14, -7), (16, -8), (17, -11), (18, 6), (19, 24), (22, -5), (23, -18), (24, 26),
+    (25, 25), (26, -11), (27, 17), (18, 6), (19, 9), (20, 11), (5, 5), (18, -5), (21, -10), (25, 33),
+    (27, 5), (5, 6), (21, 6), (15, 7), (19, 5), (21, 9), (10, -5), (11, -9), (12, 66), (13, 36),
+    (20, -5), (21, -9), (23, -19), (25, -5), (11, 5), (21, 7), (15, -5), (16, 28), (19, 10), (0, -8),
+    (1, -6), (5, -12), (6, -5), (8, 8), (9, -9), (11, -6), (15, -7), (16, -5), (17, 5), (18, 69),
+    (20, -10), (21, -25), (23, -16), (24, -7), (25, -37), (26, 17), (27, 85), (7, 9), (9, -5), (15, -5),
+    (21, -11), (22, 6), (23, -5), (25, 26), (26, 12), (19, 7), (5, 10), (21, 8), (7, 5), (26, 8),
+    (20, 12), (20, 5), (21, 6), (1, 5), (5, -6), (17, -6), (20, -6), (21, 11), (22, 12), (23, 12),
+    (25, -6), (14, 12), (15, 6), (21, -5), (23, 7), (18, 7), (1, 7), (18, 5), (25, 12), (19, 13),
+    (18, 14), (25, 6), (22, 9), (2, 7), (5, 8), (6, 5), (11, 7), (21, 5), (25, 10), (4, 9),
+    (23, -6), (25, 12), (17, 5), (17, 6), (20, 9), (21, 9), (1, 7), (15, -5), (21, 11), (22, 5),
+    (11, 27), (23, -5), (0, -5), (9, -8), (11, -9), (12, 21), (13, -5), (15, -9), (16, -9), (17, -12),
+    (18, -8), (19, -5), (20, -5), (23, 50), (24, -6), (25, 24), (26, 6), (28, -6), (8, 13), (15, 5),
+    (18, 7), (0, -8), (1, 63), (2, 25), (3, 17), (4, 9), (5, -11), (6, -6), (9, -7), (11, -8),
+    (14, 37), (15, -10), (16, -8), (17, -9), (18, -9), (19, -5), (20, -8), (21, -10), (23, -6), (25, -13),
+    (26, -5), (28, -5), (21, 5), (8, 5), (3, -7), (4, -7), (5, 12), (6, -8), (7, 15), (9, -15),
+    (10, -8), (11, 9), (12, -6), (13, -5), (15, -7), (17, 9), (21, 20), (22, 5), (23, 27), (25, -14),
+    (28, -7), (22, 12), (15, -5), (16, 38), (21, -7), (20, 8), (11, 7), (15, -5), (17, 8), (27, 6),
+    (2, 12), (17, 13), (23, 13), (6, 10), (5, -7), (26, 5), (28, 8), (1, 16), (24, 39), (25, -11),
+    (20, 17), (21, -6), (22, 14), (6, 5), (1, -6), (6, -5), (15, 9), (16, 15), (18, 9), (21, -8),
+    (28, 5), (1, -6), (5, -9), (6, -5), (9, -6), (10, 31), (12, 35), (15, -8), (16, -6), (17, -12),
+    (19, -7), (22, 20), (23, 11), (25, -10), (19, 12), (1, -8), (15, -7), (16, 7), (17, -10), (18, 8),
+    (23, -9), (25, 31), (15, -6), (16, -6), (21, 76), (22, -12), (23, -5), (25, -10), (15, 31), (17, 5),
+    (21, -5), (22, -5), (16, 5), (25, 5), (4, -12), (5, 36), (6, 12), (9, -14), (11, -24), (12, -6),
+    (13, -9), (14, -10), (15, -29), (16, -26), (17, 11), (19, -20), (20, 47), (21, 10), (22, 10), (23, 29),
+    (24, -9), (25, -6), (26, -6), (28, 12), (21, 10), (0, -10), (1, 47), (2, -20), (3, 19), (4, -11),
+    (5, -8), (6, -7), (7, -12), (8, -12), (9, -14), (10, -20), (11, -28), (12, -7), (13, -13), (14, 69),
+    (15, 40), (16, 15), (17, -31), (18, -19), (20, -21), (21, 12), (22, 63), (23, -44), (27, -19), (28, 29),
+    (16, 8), (17, 6), (2, 9), (9, -5), (11, 9), (16, -6), (25, -6), (28, 7), (21, 11), (25, 9),
+    (22, 7), (5, -6), (11, 9), (22, 6), (1, -7), (5, -13), (7, 5), (11, 5), (16, 11), (17, 8),
+    (18, 13), (19, -6), (20, -12), (22, 15), (25, -5), (28, -5), (17, 5), (1, 9), (3, 9), (11, 9),
+    (16, -5), (23, -6), (25, -12), (1, 11), (22, 9), (0, 7), (17, 5), (5, -5), (15, -8), (16, 13),
+    (17, -5), (18, 8), (20, 5), (21, -16), (22, 15), (3, 8), (5, -6), (9, 13), (13, 11), (17, -6),
+    (25, 23), (19, 20), (20, -11), (18, 15), (19, 6), (21, -5), (11, 6), (14, 7), (23, 6), (0, 7),
+    (3, 5), (19, -6), (20, 5), (22, 7), (19, 12), (21, 8), (16, 6), (17, 17), (11, 8), (15, 6),
+    (15, 7), (5, 6), (0, -7), (1, 10), (3, 5), (4, 11), (5, 13), (11, -5), (12, -5), (15, -7),
+    (16, -7), (17, 9), (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (2, 6), (18, 11), (18, 5),
+    (0, 27), (1, 24), (2, 9), (3, -10), (5, -10), (6, -7), (7, -5), (9, -10), (10, -7), (12, -6),
+    (13, -6), (14, -7), (15, -8), (16, -8), (17, -6), (18, 5), (19, -6), (20, -10), (21, 5), (22, -10),
+    (23, -15), (24, 22), (25, 40), (26, -10), (27, 8), (28, 7), (1, -13), (4, 5), (5, -5), (14, 94),
+    (15, -10), (16, -7), (19, -5), (20, -6), (21, -13), (23, 7), (25, -7), (15, 7), (21, 7), (16, 6),
+    (4, 27), (21, -7), (22, -7), (24, -5), (25, 41), (18, 5), (0, 8), (3, -14), (5, 28), (8, -9),
+    (9, -6), (11, -14), (13, -13), (14, -13), (16, -6), (17, 15), (18, 13), (19, 28), (20, 17), (21, -13),
+    (22, -19), (23, -19), (24, -9), (26, 22), (27, 11), (28, 6), (21, 21), (23, 9), (24, 5), (18, 5),
+    (20, 9), (21, 32), (6, 10), (13, 12), (24, 11), (25, -8), (1, 13), (14, 18), (21, -6), (1, 12),
+    (3, 7), (21, 5), (17, 5), (21, 8), (25, 7), (28, 7), (23, 9), (6, 5), (22, -5), (23, -12),
+    (25, 71), (1, 10), (6, 10), (9, -6), (15, 7), (17, 19), (18, 5), (19, -7), (22, -5), (23, -7),
+    (15, 5), (20, 8), (21, 7), (0, 10), (10, 6), (20, 5), (25, -6), (8, 5), (26, 8), (25, 14),
+    (25, 6), (1, -12), (2, 38), (18, 31), (21, -7), (15, 8), (9, 8), (19, 9), (21, 5), (1, 27),
+    (2, 10), (3, 21), (25, -6), (15, 5), (21, 7), (18, 6), (15, 7), (5, -5), (26, 5), (28, 8),
+    (1, 11), (2, -6), (4, 23), (5, -10), (6, 37), (7, -11), (8, -7), (9, -7), (11, -11), (16, -8),
+    (17, 27), (18, 11), (20, 13), (21, 18), (22, 13), (23, -27), (24, 11), (25, -20), (26, -18), (27, -17),
+    (28, -20), (1, 6), (1, 6), (1, 6), (13, 8), (12, 25), (25, 7), (23, 9), (18, 15), (23, 5),
+    (5, 5), (19, 6), (9, 6), (8, 5), (22, 12), (23, 6), (18, 6), (22, 12), (19, 12), (4, -8),
+    (5, -12), (10, 26), (11, -7), (12, 8), (15, -9), (18, -5), (19, 13), (20, 24), (21, 13), (24, -5),
+    (28, -5), (5, 13), (21, -6), (8, 5), (0, -5), (5, -14), (6, -6), (9, -9), (10, -7), (12, -6),
+    (15, -7), (16, -6), (19, -8), (20, -18), (21, 45), (22, -9), (23, 47), (25, -7), (26, -5), (27, 25),
+    (28, -5), (0, 7), (19, 15), (25, -5), (14, 12), (22, 9), (22, 7), (15, 7), (3, -6), (4, -8),
+    (6, -11), (9, -14), (10, -9), (12, -6), (14, -8), (15, 36), (17, 25), (18, -8), (19, 25), (20, 18),
+    (21, 18), (22, -18), (23, -7), (24, -5), (25, -8), (27, -5), (1, -6), (5, 6), (9, 5), (18, -7),
+    (21, 31), (23, -5), (15, -6), (19, 46), (21, -12), (18, 7), (15, 5), (20, 7), (18, 6), (4, 6),
+    (25, 20), (8, 5), (2, 5), (17, 28), (18, -5), (20, -5), (21, -5), (22, 5), (17, 6), (22, 5),
+    (9, 12), (15, 9), (17, -7), (21, 23), (23, -9), (11, 8), (19, 21), (20, -5), (10, 9), (17, 10),
+    (1, -7), (4, -7), (6, -9), (7, 5), (8, 23), (10, -5), (13, 5), (17, -14), (19, -14), (20, 28),
+    (21, -9), (22, -6), (23, -6), (24, 20), (25, -8), (26, 29), (0, -7), (1, 25), (2, 13), (3, -9),
+    (4, -8), (5, -20), (6, -12), (7, -6), (9, -6), (10, -7), (11, 5), (13, -6), (14, -7), (15, -21),
+    (16, -12), (17, 86), (18, 96), (19, 11), (20, -50), (21, 16), (22, -14), (23, -20), (24, -9), (25, -12),
+    (26, -8), (28, -9), (5, 8), (21, -5), (11, 13), (19, 8), (12, 6), (23, 9), (1, 6), (15, -5),
+    (21, 15), (23, 17), (20, 6), (20, 7), (23, 5), (25, 6), (25, 10), (18, 14), (21, 7), (5, 6),
+    (5, 7), (17, 11), (21, -5), (1, -6), (5, -8), (9, 13), (16, -5), (17, 11), (19, 11), (21, 25),
+    (22, -7), (23, -9), (28, 13), (2, 5), (17, 9), (21, -5), (25, -5), (21, -5), (22, 5), (20, 9),
+    (17, 21), (21, -5), (7, 11), (21, 5), (0, 8), (5, 11), (6, -5), (9, 7), (17, 16), (18, 8),
+    (20, -15), (21, -11), (25, -6), (26, 15), (6, 11), (21, -6), (22, -5), (0, -87), (1, -46), (2, -46),
+    (3, -35), (4, -16), (5, 32), (6, 16), (7, -19), (8, -25), (9, 9), (10, 28), (11, 50), (12, 24),
+    (13, -13), (14, 24), (15, 12), (16, 13), (17, 28), (18, 11), (20, 33), (21, 52), (22, 39), (23, 133),
+    (24, -59), (25, -44), (26, -65), (27, -62), (28, 13), (5, 19), (6, -5), (7, 7), (8, 21), (9, -7),
+    (17, -11), (18, 14), (19, 5), (20, 11), (21, -5), (22, -6), (23, -12), (25, -11), (27, 9), (5, -5),
+    (22, -5), (27, 11), (0, 10), (17, 6), (1, 6), (17, -5), (18, 13), (20, 7), (15, 10), (6, 5),
+    (2, 5), (17, 10), (24, 7), (0, 13), (1, 16), (24, 6), (25, -5), (17, 10), (20, 5), (21, -5),
+    (16, 9), (23, 7), (15, 7), (5, -14), (7, 16), (9, 23), (20, 13), (21, -6), (11, 11), (0, -6),
+    (1, -7), (15, -6), (18, -6), (19, 20), (20, 45), (21, -5), (22, -7), (23, -8), (28, 15), (19, 19),
+    (5, -8), (17, -7), (18, -5), (19, 18), (20, 43), (21, -7), (25, -6), (27, 6), (1, 6), (17, 6),
+    (8, 5), (25, -8), (26, 8), (27, 20), (3, 8), (11, 10), (25, 8), (3, 6), (20, -6), (21, 7),
+    (22, 18), (0, 7), (0, 10), (1, 10), (21, -6), (6, 12), (22, 6), (25, 5), (9, 8), (1, -6),
+    (4, 5), (5, 16), (10, -6), (19, -5), (20, -7), (21, 7), (22, -6), (23, -10), (28, 18), (19, 19),
+    (20, 6), (16, 21), (18, 6), (23, 11), (16, 36), (17, 7), (20, -7), (21, -5), (22, -6), (16, 9),
+    (9, 5), (19, 5), (1, 6), (23, 16), (14, 32), (23, 9), (20, -5), (21, -7), (22, 10), (25, 5),
+    (20, 5), (1, 10), (25, 20), (0, -12), (1, -21), (4, -11), (6, -11), (7, -5), (9, -5), (10, -9),
+    (11, -8), (12, -9), (15, -19), (16, -17), (17, -14), (19, 18), (20, -8), (21, -9), (22, 13), (23, 18),
+    (24, -15), (25, 73), (26, 19), (27, 26), (28, 6), (21, 11), (17, 31), (21, -7), (1, 24), (3, -15),
+    (4, 43), (5, 112), (6, 12), (7, 5), (8, -5), (10, 11), (11, 7), (12, -10), (13, -8), (14, -8),
+    (15, -15), (16, -19), (17, -23), (18, -24), (19, -29), (20, 27), (21, -6), (22, -19), (23, -28), (24, -10),
+    (26, -15), (27, 8), (28, -12), (1, 6), (3, 14), (5, -6), (9, 15), (17, -8), (18, -5), (20, -5),
+    (21, 15), (22, 11), (23, 5), (25, -11), (20, 31), (21, -5), (23, -8), (25, -6), (27, 7), (15, -5),
+    (16, 10), (1, -6), (9, -9), (15, 5), (16, 15), (17, 5), (20, 6), (21, 11), (22, -5), (25, 8),
+    (4, 17), (5, 18), (7, 7), (21, -13), (23, -5), (26, 5), (15, 13), (23, 5), (8, 5), (26, 14),
+    (5, 54), (9, -5), (21, -6), (23, -6), (15, -6), (22, 17), (5, 9), (17, 7), (20, 6), (26, 7),
+    (0, -5), (1, 9), (6, 6), (9, -6), (10, -5), (13, 12), (14, -6), (15, 7), (16, 12), (18, 24),
+    (19, 12), (21, -5), (22, -11), (25, -16), (21, 9), (18, 10), (21, 34), (21, 14), (0, -6), (3, -5),
+    (4, -6), (5, -11), (9, -13), (10, -8), (11, -10), (12, -6), (13, -5), (14, -7), (15, 50), (16, 52),
+    (18, 16), (19, -21), (20, -14), (21, 6), (22, 42), (23, -19), (24, -6), (25, -11), (26, -5), (27, -6),
+    (28, -10), (21, 6), (18, 6), (23, 10), (24, 6), (25, 28), (28, 7), (21, 14), (4, 10), (5, 7),
+    (21, -5), (26, 6), (27, 9), (17, 5), (17, 8), (2, -5), (4, -5), (5, 16), (6, 11), (9, 7),
+    (10, -9), (11, -6), (13, -6), (15, 13), (17, -15), (19, 14), (20, 10), (21, -11), (22, 16), (25, -12),
+    (21, 12), (22, 26), (20, 11), (0, -17), (1, -5), (2, 92), (3, -14), (4, -12), (5, -22), (6, -13),
+    (7, -9), (8, 6), (9, -14), (10, -14), (11, -18), (12, -12), (13, -9), (14, -12), (15, -18), (16, -14),
+    (17, 87), (18, 78), (19, -21), (20, -27), (21, 22), (22, -17), (23, -29), (24, 15), (25, 14), (26, -15),
+    (23, 6), (2, 8), (19, 18), (1, 8), (25, 19), (26, 10), (0, -5), (1, 33), (2, 7), (3, 11),
+    (5, -12), (6, -11), (7, -5), (11, -8), (14, 10), (15, 12), (16, -10), (18, 6), (19, -6), (20, -7),
+    (22, -8), (24, -5), (25, -15), (26, 9), (15, 5), (16, 7), (21, 7), (23, 10), (8, 9), (15, 5),
+    (16, 8), (17, 25), (19, 12), (20, -5), (22, -5), (23, -7), (8, 5), (1, 6), (17, 7), (15, 8),
+    (5, 13), (23, 12), (17, 5), (20, 13), (19, 5), (20, 13), (1, 7), (5, 5), (6, 5), (0, 8),
+    (9, 6), (24, 13), (6, 5), (9, -8), (10, 5), (15, 6), (17, -7), (18, 16), (19, -5), (20, -8),
+    (21, 7), (23, 7), (5, -5), (6, 9), (21, 8), (16, 10), (1, 9), (1, 9), (25, 8), (15, 16),
+    (11, 12), (12, 10), (15, -5), (22, 8), (21, -8), (22, 22), (23, 23), (25, -12), (7, 8), (1, 9),
+    (3, 71), (5, -6), (21, -18), (23, -12), (25, -5), (17, 12), (21, 5), (9, 21), (21, -6), (1, 13),
+    (3, 5), (4, -5), (9, -6), (17, 10), (18, 7), (20, -7), (21, -12), (24, 5), (25, -6), (27, 12),
+    (5, 7), (9, -6), (15, 7), (17, -9), (18, -5), (19, 13), (20, -5), (22, 10), (23, -5), (25, -6),
+    (28, 10), (3, 5), (6, 5), (18, 10), (26, 38), (15, 6), (18, 5), (21, 7), (27, 12), (9, -5),
+    (17, 25), (18, 17), (19, -6), (20, 6), (23, -6), (15, 25), (5, 14), (21, -6), (18, 17), (21, -6),
+    (25, 9), (15, 32), (16, 6), (17, 6), (20, 6), (21, -24), (4, 9), (4, 9), (14, 5), (18, 9),
+    (24, 9), (11, 12), (22, 6), (19, 16), (27, 12), (17, -5), (18, 13), (20, 7), (0, 11), (1, 24),
+    (24, 6), (25, -6), (19, 27), (20, -6), (12, 29), (23, -12), (1, 8), (1, 8), (2, 10), (3, 6),
+    (14, 29), (15, -5), (22, 10), (23, -12), (25, -6), (18, 7), (22, 5), (25, 7), (28, 8), (1, 6),
+    (4, 18), (6, 22), (25, 6), (26, 7), (21, 11), (22, -5), (23, 5), (0, -8), (1, -8), (2, -10),
+    (3, -5), (6, -5), (7, -5), (9, -9), (10, 6), (11, -14), (12, 19), (13, -6), (15, -13), (16, -11),
+    (17, -18), (21, 27), (22, -9), (23, 71), (24, -10), (25, 27), (28, -8), (25, 9), (19, 19), (15, 9),
+    (19, 10), (6, 6), (11, 6), (23, 7), (5, 8), (20, 8), (23, 8), (18, 6), (17, -5), (26, 6),
+    (0, -11), (1, 89), (2, 28), (3, 17), (4, 8), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5),
+    (14, 36), (15, -10), (16, -10), (17, -10), (18, -12), (20, -12), (21, -16), (23, -9), (24, -6), (25, -13),
+    (26, -7), (27, -5), (28, -6), (20, 11), (17, 10), (11, 16), (13, 15), (21, -7), (22, 8), (25, -6),
+    (4, 5), (5, 11), (6, 6), (23, 5), (23, 14), (6, 20), (21, -6), (23, 29), (22, 5), (1, -5),
+    (18, 5), (20, 7), (22, 7), (25, -9), (20, 5), (0, -8), (3, -10), (4, -11), (5, 71), (6, 11),
+    (8, -5), (9, -10), (10, -11), (11, -6), (14, -9), (15, 11), (16, -18), (17, -13), (18, 14), (19, 7),
+    (20, 8), (21, -28), (22, 7), (23, 19), (28, -11), (1, -22), (2, -13), (4, -14), (5, -26), (6, 14),
+    (8, -8), (9, 7), (11, -13), (14, -20), (15, 8), (16, -11), (18, 17), (20, -22), (21, 42), (22, 20),
+    (24, -19), (25, 44), (26, 11), (28, -10), (15, 7), (18, 6), (21, -5), (17, 5), (5, -12), (7, 22),
+    (9, 5), (0, 8), (20, -5), (21, 8), (23, 7), (14, 6), (20, 5), (8, 5), (12, 12), (16, 6),
+    (17, 8), (19, -5), (20, 10), (21, -16), (25, 7), (27, 5), (17, 20), (6, 7), (10, 20), (13, 5),
+    (14, -5), (15, -5), (16, -5), (17, 48), (18, -13), (19, -5), (21, -8), (24, -5), (25, -13), (27, 8),
+    (0, 25), (1, 21), (5, -11), (6, -10), (8, -6), (10, 17), (11, -7), (12, -7), (14, -9), (16, 5),
+    (17, 32), (18, -13), (19, -24), (21, 5), (22, 20), (23, 9), (25, -20), (26, -6), (27, -5), (28, -5),
+    (22, 6), (11, 14), (0, -5), (3, -5), (4, 17), (5, 47), (6, 14), (9, 13), (10, -5), (11, -5),
+    (15, -5), (17, -9), (18, -7), (19, -7), (20, -9), (22, -6), (23, -13), (25, 7), (1, 20), (5, 16),
+    (20, 8), (25, 7), (16, 6), (19, 6), (17, 5), (25, -6), (5, 6), (20, 7), (0, 16), (1, -8),
+    (3, 7), (9, 5), (21, -8), (23, -7), (24, 16), (25, 10), (25, 5), (1, 14), (4, -5), (5, -16),
+    (6, 15), (9, -10), (14, -5), (17, 11), (18, 23), (20, 8), (22, 16), (23, -17), (26, -5), (28, -6),
+    (5, -7), (8, 23), (9, -5), (16, 6), (19, 6), (20, 16), (14, 10), (22, 10), (20, 22), (23, -6),
+    (1, 7), (15, 9), (1, -8), (5, -8), (9, -7), (11, -6), (14, -6), (15, -6), (16, -15), (17, -10),
+    (18, -10), (20, 12), (21, 16), (22, 115), (23, -13), (25, -12), (28, -5), (9, 6), (10, 7), (11, -5),
+    (14, 7), (20, 6), (21, -6), (22, 22), (25, -10), (10, -5), (12, 61), (20, -7), (23, -11), (15, 9),
+    (23, 6), (8, 13), (2, 8), (6, 7), (21, 15), (23, 12), (21, 19), (20, 8), (18, 6), (2, -6),
+    (3, -5), (6, -9), (9, 50), (10, 6), (11, 6), (12, -6), (14, -5), (16, -10), (17, 6), (18, -12),
+    (19, -6), (20, 5), (21, 35), (22, -11), (23, -7), (24, -6), (27, -5), (1, 8), (22, 5), (0, -14),
+    (2, -8), (4, -14), (5, -54), (7, 45), (8, 7), (9, 71), (11, -8), (13, -9), (14, -9), (15, -12),
+    (16, -12), (17, 14), (18, -16), (19, 17), (20, 54), (22, -15), (23, -18), (24, -12), (25, -17), (27, 19),
+    (28, -5), (16, 5), (3, 5), (25, 14), (20, 24), (21, -5), (23, -6), (1, -5), (11, 7), (20, 11),
+    (21, 8), (15, 8), (21, 8), (21, 16), (5, 8), (9, 9), (21, -5), (20, 16), (21, -5), (18, 5),
+    (8, 5), (21, 7), (17, 5), (21, 10), (23, -6), (6, 6), (8, 10), (20, 5), (6, 15), (6, 6),
+    (16, 31), (21, -5), (18, 13), (25, 7), (0, 20), (1, 19), (5, 20), (6, 5), (4, -5), (5, -19),
+    (12, -5), (15, -10), (16, 6), (17, 22), (18, -7), (19, -13), (20, 5), (21, 26), (22, 25), (24, -8),
+    (28, -6), (5, 14), (8, 5), (21, -7), (21, -5), (22, 22), (23, 5), (16, 15), (21, 12), (24, 11),
+    (25, -5), (25, 5), (19, 6), (23, 14), (1, 10), (15, -5), (22, 6), (1, 8), (2, 10), (3, 11),
+    (23, -5), (5, 7), (6, 5), (21, -5), (22, 13), (1, 7), (23, 7), (11, 16), (14, 6), (1, -5),
+    (2, 10), (0, 31), (3, 9), (4, -5), (5, -14), (6, 8), (8, -5), (10, 10), (11, -9), (12, -8),
+    (13, -8), (14, -6), (15, 5), (16, 5), (19, -5), (20, -11), (22, -6), (24, 13), (25, 6), (26, -11),
+    (18, 5), (20, 26), (4, 6), (25, 9), (9, 9), (25, 6), (15, 10), (21, 5), (11, 12), (14, 9),
+    (15, -7), (16, 8), (18, -5), (20, 9), (21, -8), (22, 11), (23, -8), (25, -11), (28, 9), (25, 20),
+    (23, 5), (18, 11), (25, 8), (5, 7), (20, 16), (11, 6), (19, 45), (20, -10), (21, -9), (2, 10),
+    (17, 9), (21, 7), (5, 8), (20, 5), (4, 5), (20, 12), (27, 7), (5, 12), (18, 7), (5, 7),
+    (0, -5), (1, -6), (9, -6), (12, 5), (13, 35), (19, -5), (20, -9), (21, -6), (23, -11), (24, 12),
+    (25, 12), (28, 5), (3, 6), (21, -8), (23, 31), (26, 6), (4, 5), (27, 8), (25, 7), (26, 13),
+    (15, 17), (17, -5), (25, 9), (1, 6), (1, 8), (2, 13), (12, 12), (20, -5), (21, 5), (25, -5),
+    (6, 12), (8, 10), (17, 9), (21, 5), (5, 6), (24, 34), (25, -11), (2, 5), (22, 10), (19, 8),
+    (24, 7), (22, 12), (21, 15), (14, 38), (21, -5), (22, -6), (23, 8), (22, 6), (19, 6), (5, 5),
+    (12, 15), (13, 8), (16, 13), (17, -9), (19, -13), (21, -5), (6, 8), (11, -5), (16, -5), (17, -5),
+    (20, -6), (21, 9), (22, -7), (23, -6), (25, 26), (20, 9), (21, 5), (20, 21), (3, 8), (5, -7),
+    (6, -8), (9, -11), (16, -7), (17, -7), (18, -9), (19, 15), (20, 34), (21, 35), (23, -6), (25, -10),
+    (2, 6), (14, 9), (15, 9), (21, 8), (25, -6), (25, 18), (5, 11), (4, 9), (14, 5), (1, 45),
+    (25, -5), (17, 6), (22, 6), (20, 6), (23, 6), (0, 9), (16, 7), (15, -7), (25, 6), (19, 8),
+    (17, 5), (19, 7), (1, 22), (17, 15), (18, 21), (20, -7), (21, 14), (22, -5), (23, -12), (24, -5),
+    (25, -6), (21, 6), (23, 11), (23, 9), (23, -7), (25, 34), (0, 6), (1, -5), (2, -5), (21, -6),
+    (25, 42), (7, 6), (20, 6), (1, -9), (18, -5), (23, -8), (25, -7), (26, 77), (27, 8), (11, 27),
+    (21, -5), (23, -5), (4, 6), (9, -5), (17, 68), (18, -8), (19, -6), (20, -7), (21, -9), (25, -5),
+    (20, 7), (22, 8), (16, 6), (21, 5), (17, 5), (25, 14), (0, 13), (10, 17), (23, -5), (20, 11),
+    (17, 11), (19, 6), (21, 6), (18, 7), (20, -5), (22, 5), (23, 12), (17, 6), (0, -9), (1, -9),
+    (2, 16), (4, -13), (5, -19), (6, -14), (8, 6), (9, -5), (11, -16), (12, -6), (14, -11), (16, -14),
+    (17, 34), (18, 17), (19, -19), (20, -31), (21, -8), (22, -15), (23, -16), (24, 90), (25, 40), (27, 9),
+    (9, 30), (21, -8), (15, 9), (14, 5), (21, 5), (11, -5), (15, -9), (16, -9), (19, 109), (20, -7),
+    (21, -14), (22, -7), (25, -12), (23, 19), (3, 7), (1, 11), (2, 10), (17, -6), (23, -5), (24, 35),
+    (25, -9), (17, 7), (0, -6), (6, 6), (9, -7), (12, 5), (13, 34), (18, -5), (20, -6), (21, -10),
+    (22, -5), (23, -12), (24, 11), (25, 12), (26, -5), (28, 5), (5, 6), (21, 5), (23, 22), (17, 5),
+    (1, 9), (15, -5), (19, 5), (18, 11), (1, 5), (18, 6), (21, -5), (22, 11), (23, 11), (5, 57),
+    (9, -5), (21, -9), (23, -7), (21, -7), (25, 10), (20, 5), (22, 5), (23, 8), (15, 6), (1, 7),
+    (13, 8), (27, 8), (20, 11), (23, 8), (2, 5), (21, -5), (22, 13), (21, -5), (22, 5), (23, 22),
+    (23, 6), (17, 21), (22, 10), (23, 7), (21, 5), (10, 8), (20, 5), (1, 13), (2, 9), (17, 6),
+    (18, 5), (20, -6), (21, 13), (23, -6), (17, -5), (19, 6), (21, 7), (0, -12), (1, -9), (2, -35),
+    (3, -12), (4, -5), (5, -22), (6, -25), (7, -23), (8, -19), (9, -35), (10, -35), (11, -60), (12, -42),
+    (13, -37), (14, 39), (15, 122), (16, 122), (17, -56), (18, -73), (19, 59), (20, 19), (21, 18), (22, 147),
+    (23, -122), (24, -7), (25, 106), (26, -14), (27, -13), (28, 25), (10, 18), (12, 9), (16, 5), (21, -8),
+    (23, 18), (18, 5), (17, -6), (18, 7), (21, 9), (15, 5), (25, 7), (21, -5), (1, -8), (3, -5),
+    (4, 8), (6, 5), (10, -7), (12, -5), (15, -6), (17, 39), (18, 17), (19, 8), (20, -5), (21, 6),
+    (22, -7), (23, -19), (25, -14), (27, 14), (18, 8), (18, 6), (17, 7), (25, 7), (1, 11), (5, 7),
+    (23, 5), (3, 7), (21, -6), (24, 6), (1, 5), (22, 6), (13, 8), (15, 7), (17, 5), (4, 7),
+    (6, 8), (17, 9), (15, 6), (17, 5), (1, 7), (17, 10), (4, 26), (21, -5), (25, 26), (17, 16),
+    (27, 8), (15, 6), (16, 8), (18, 11), (21, -8), (21, 14), (3, 15), (20, 10), (21, 12), (15, 5),
+    (21, 7), (16, 7), (5, 15), (5, -5), (18, 8), (26, 5), (28, 8), (3, -7), (5, -11), (6, -9),
+    (7, 12), (8, 12), (9, 8), (10, 5), (11, -7), (12, -7), (15, -6), (17, -14), (18, -7), (19, -18),
+    (20, 9), (21, 13), (22, -6), (24, 17), (25, 5), (27, 11), (17, 9), (22, 7), (11, 12), (21, 5),
+    (25, 7), (24, 24), (17, 9), (28, 13), (1, 8), (2, 10), (3, 11), (23, -5), (17, -6), (18, 11),
+    (1, 28), (4, 7), (14, 7), (21, -5), (0, -19), (1, -39), (2, -17), (3, -18), (4, -30), (5, 38),
+    (6, -14), (7, 35), (8, 13), (9, 70), (12, -12), (13, 43), (14, -34), (15, -30), (16, -14), (17, -45),
+    (19, 10), (20, 38), (21, 18), (22, 10), (25, 6), (26, -8), (5, 5), (12, 8), (13, 8), (16, 9),
+    (17, -9), (19, -12), (1, 40), (4, -5), (9, 26), (21, -8), (4, 9), (7, 11), (20, -6), (21, 5),
+    (23, 10), (21, 7), (26, 8), (0, 7), (13, 6), (17, 6), (25, -6), (1, 7), (1, 5), (16, 11),
+    (21, 6), (0, -7), (1, 19), (4, -5), (5, -9), (6, -6), (9, -9), (10, -7), (11, -6), (12, 23),
+    (13, -5), (14, -5), (15, -7), (16, -6), (17, 5), (18, -9), (19, -6), (20, -7), (21, 14), (22, -7),
+    (24, 7), (26, 48), (27, -7), (0, 8), (2, 13), (5, -7), (9, -5), (15, -6), (17, -7), (20, -7),
+    (22, -6), (23, -8), (24, 19), (25, 18), (26, -6), (27, 13), (28, 11), (4, 5), (20, 12), (19, 14),
+    (27, 8), (22, 5), (3, 8), (5, -5), (9, 19), (25, 6), (1, 9), (0, -7), (3, -6), (9, 18),
+    (10, 12), (11, 11), (12, -5), (14, 7), (15, -10), (16, 6), (18, -8), (19, -7), (20, 8), (22, 7),
+    (23, -8), (26, -5), (27, -6), (28, 10), (1, 6), (23, 7), (18, 6), (19, -5), (25, -6), (27, 6),
+    (0, 11), (5, -8), (6, -5), (9, -9), (16, -6), (17, 20), (18, 6), (19, 22), (20, 20), (21, -12),
+    (22, -11), (23, 17), (25, -12), (25, 15), (17, 5), (21, 11), (1, 19), (1, 5), (11, 5), (1, 7),
+    (14, 12), (22, 9), (15, 6), (1, 5), (15, 6), (25, -5), (22, 11), (6, 7), (22, 13), (23, 5),
+    (5, 15), (1, 8), (16, 8), (21, 5), (22, -5), (20, 21), (23, -6), (6, 12), (14, 8), (15, 9),
+    (1, 6), (4, 5), (1, -5), (5, -9), (6, 5), (10, 6), (12, 26), (15, -8), (17, -8), (18, 9),
+    (20, -6), (21, -7), (22, 9), (23, 5), (1, -5), (3, 8), (25, 11), (15, 8), (18, 15), (23, -5),
+    (0, 10), (1, 6), (6, 10), (21, 6), (22, -8), (15, -5), (16, 17), (17, 8), (18, 11), (6, 5),
+    (23, 7), (26, 5), (17, 5), (16, 6), (17, 5), (19, 23), (20, -5), (22, -6), (2, 5), (17, 6),
+    (14, 13), (21, -6), (22, 5), (24, 8), (23, 6), (4, 6), (17, 5), (0, 23), (17, 7), (19, 11),
+    (25, 8), (14, 7), (15, -5), (16, 7), (19, 7), (21, -6), (28, 7), (23, 5), (5, -11), (7, 18),
+    (9, 6), (20, 8), (21, -5), (22, 5), (5, 5), (20, 5), (21, 7), (21, 7), (21, 5), (15, 7),
+    (5, -9), (15, -10), (16, 28), (19, 37), (20, -5), (21, 16), (22, -5), (23, -7), (17, 5), (19, 7),
+    (22, 9), (23, 14), (1, 5), (21, 9), (21, -6), (23, 29), (6, 8), (2, 8), (17, 6), (18, 9),
+    (23, -5), (21, 10), (0, 6), (10, 8), (20, -7), (23, 6), (18, 7), (15, 6), (1, 21), (3, -9),
+    (4, -12), (5, -35), (6, -17), (7, -9), (8, -7), (9, -27), (10, 19), (11, -17), (13, -10), (14, -13),
+    (15, -23), (16, -23), (17, 32), (18, 40), (19, 32), (20, 96), (21, 31), (22, -14), (24, -14), (25, -10),
+    (26, -5), (28, -15), (15, 9), (7, 5), (5, 36), (6, -5), (7, 31), (18, -5), (21, -7), (23, -7),
+    (26, 6), (22, 11), (7, 6), (0, 24), (25, 8), (5, 6), (20, 7), (5, 7), (0, 7), (10, -5),
+    (15, -5), (19, 9), (20, 16), (21, 10), (25, -5), (21, 6), (21, 5), (20, -6), (21, 5), (23, 6),
+    (18, 6), (26, 14), (4, 14), (5, 48), (6, 16), (9, 12), (15, -5), (17, -8), (18, -6), (19, -7),
+    (20, -6), (22, -6), (23, -12), (25, 5), (18, 14), (15, 10), (16, 6), (21, 6), (5, 20), (21, -7),
+    (18, 6), (21, -5), (18, 11), (5, 8), (6, 5), (8, 5), (26, 10), (17, 5), (22, 6), (20, 5),
+    (18, 5), (21, 6), (18, 17), (20, 6), (4, 10), (17, -11), (20, -7), (21, 20), (25, 6), (26, 7),
+    (27, 8), (21, 5), (15, 8), (24, 15), (1, 10), (15, 8), (21, 11), (25, -7), (27, 20), (7, 6),
+    (1, 7), (5, -5), (17, 8), (8, 18), (19, 9), (21, -5), (23, -5), (17, 57), (18, -8), (21, -9),
+    (25, -5), (5, -6), (10, -6), (11, 41), (12, 12), (17, -7), (23, 6), (17, 5), (15, 8), (10, 11),
+    (9, 11), (20, 28), (21, -6), (16, 6), (20, 8), (6, 9), (1, -14), (3, 7), (4, -9), (5, 21),
+    (6, 13), (9, -9), (10, -6), (11, -5), (12, -5), (13, 8), (14, -5), (16, -7), (17, 17), (18, -5),
+    (19, -5), (20, -13), (21, -11), (22, -8), (23, -16), (24, 42), (25, 25), (26, -6), (27, -7), (20, 7),
+    (11, 12), (6, 5), (23, 5), (18, 5), (1, 6), (10, 6), (0, 16), (25, 7), (21, 10), (23, 6),
+    (13, 8), (25, 6), (1, 8), (3, 8), (25, -7), (3, 8), (1, -5), (9, 8), (10, 16), (18, 6),
+    (19, 14), (21, -9), (23, -6), (18, 9), (4, 6), (23, 9), (0, -19), (1, -5), (3, -16), (4, -23),
+    (5, 6), (7, -12), (8, -13), (9, -9), (10, -5), (11, -40), (12, -21), (14, -11), (16, 19), (17, 34),
+    (18, 38), (19, -22), (21, 41), (22, 22), (23, -24), (24, 7), (25, 34), (27, -15), (28, 38), (1, 7),
+    (11, 5), (12, 5), (1, 11), (4, -5), (6, 8), (28, 8), (0, 6), (1, -7), (3, -19), (4, 22),
+    (5, 7), (6, 7), (7, 16), (9, 10), (10, -5), (11, -19), (12, -11), (13, -9), (14, -12), (15, -12),
+    (16, -17), (17, -6), (18, 10), (19, 7), (20, 15), (22, -17), (23, -16), (25, -7), (26, 15), (27, 31),
+    (5, 13), (27, 8), (23, 7), (23, 6), (15, 16), (23, 28), (1, -7), (3, -5), (4, -5), (5, -9),
+    (9, -9), (10, -11), (11, 16), (13, -5), (15, -8), (16, -6), (18, -6), (19, -10), (20, 22), (21, -6),
+    (22, -6), (23, 104), (25, -10), (28, -6), (1, 6), (22, 11), (1, 9), (4, 40), (25, -9), (23, 11),
+    (21, -5), (23, 26), (25, 8), (1, -18), (3, 5), (4, 55), (5, -14), (6, -7), (9, -7), (10, -7),
+    (11, -9), (12, -6), (14, 117), (16, 12), (17, -10), (18, -8), (19, -8), (20, -7), (21, -13), (22, -5),
+    (23, -30), (25, -15), (1, -6), (4, -5), (5, -11), (6, -6), (9, -7), (10, -7), (11, -9), (13, 8),
+    (14, -8), (15, -5), (16, -5), (17, -11), (18, -8), (20, -10), (21, -8), (22, 24), (23, 90), (25, 10),
+    (21, 8), (25, 7), (28, 8), (1, 5), (2, 7), (3, 5), (3, 8), (22, 5), (15, 7), (23, 7),
+    (1, -8), (5, 5), (6, -8), (9, 10), (10, 6), (11, -9), (12, -6), (15, -7), (18, 15), (19, -9),
+    (20, 25), (22, 13), (25, -10), (21, 34), (9, 9), (3, -6), (4, -6), (6, -7), (9, -5), (10, 8),
+    (11, -13), (14, -8), (16, -6), (18, -10), (19, -9), (20, -15), (22, -10), (23, 124), (28, -6), (2, -6),
+    (4, -6), (5, -5), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 7), (15, -5),
+    (16, -6), (17, -5), (19, -9), (22, -6), (23, 54), (24, 9), (25, 14), (26, 8), (27, -6), (18, 9),
+    (0, 10), (1, 11), (2, -14), (4, -19), (5, -22), (7, -10), (8, -10), (9, 16), (11, -20), (12, -11),
+    (14, -9), (15, 39), (16, 38), (17, 13), (18, 31), (19, -5), (20, 22), (21, 20), (22, -8), (23, -12),
+    (24, -10), (25, -23), (26, -19), (27, 5), (28, -5), (17, 7), (21, -5), (15, 6), (5, 6), (18, 12),
+    (19, 6), (21, -5), (0, 6), (0, -37), (2, -28), (3, -22), (4, -21), (5, 79), (6, 60), (7, 9),
+    (8, -22), (9, 45), (10, 7), (11, -64), (12, -32), (13, -35), (14, -46), (15, 52), (16, 20), (17, 39),
+    (18, 25), (19, 68), (20, 36), (21, 41), (22, 26), (23, -92), (24, -31), (25, -27), (26, -34), (27, -19),
+    (5, -5), (13, 32), (20, -5), (21, -6), (23, 24), (25, -5), (0, -6), (1, -7), (3, -5), (5, 17),
+    (10, -5), (15, -8), (16, -6), (17, -10), (18, 13), (19, 16), (20, -7), (21, -11), (22, 20), (23, 21),
+    (1, 10), (3, -10), (4, -6), (5, -7), (6, -7), (9, -10), (10, 7), (11, 34), (12, 18), (13, 19),
+    (14, -6), (15, -5), (18, -15), (19, -5), (20, -10), (21, 11), (22, -13), (23, 16), (24, -10), (25, 13),
+    (26, -8), (18, 7), (0, 7), (21, 6), (5, 6), (9, 6), (23, 5), (1, 8), (2, -9), (3, 7),
+    (4, 30), (5, 51), (6, 38), (7, 15), (10, -13), (11, -16), (13, -6), (15, -6), (16, -17), (17, -16),
+    (18, -17), (19, -19), (20, -41), (21, 15), (22, -23), (25, 19), (27, -12), (28, 10), (0, -5), (1, -5),
+    (4, -5), (5, -22), (6, -9), (9, -15), (10, -9), (11, -9), (12, -6), (15, -10), (16, -9), (17, -18),
+    (18, 32), (19, -14), (20, -30), (21, 62), (22, -11), (23, 100), (24, -5), (25, -10), (27, 28), (28, -6),
+    (21, -5), (23, 27), (1, 5), (9, 13), (17, 5), (19, 6), (22, -6), (23, -10), (25, -5), (28, 11),
+    (17, 10), (18, 6), (9, 11), (21, 10), (1, -7), (2, -10), (3, -9), (4, -10), (5, -25), (6, -13),
+    (7, -7), (8, -6), (10, 134), (11, 121), (12, 14), (13, -10), (14, -10), (15, -20), (16, -16), (17, -23),
+    (18, -15), (19, 26), (20, 13), (21, -12), (22, -23), (23, -32), (24, -11), (25, -17), (26, -8), (27, -10),
+    (28, -11), (15, 9), (19, 9), (10, 7), (25, -5), (5, -6), (9, -8), (15, -6), (16, 10), (18, -5),
+    (19, -7), (20, 5), (21, 20), (22, 25), (23, -5), (25, -6), (25, -6), (1, 15), (18, 5), (1, -8),
+    (6, 7), (8, 8), (9, -5), (16, -6), (17, 15), (18, 12), (21, 5), (22, 7), (23, -10), (24, -5),
+    (25, -13), (17, 5), (18, 7), (21, 12), (19, 11), (0, 5), (21, 6), (21, -6), (22, 12), (18, 15),
+    (6, 11), (9, 10), (20, -5), (27, 8), (6, 12), (16, 5), (1, 6), (15, -13), (16, -7), (17, -5),
+    (18, -5), (19, 108), (20, -9), (21, -17), (25, -15), (1, 7), (5, 14), (9, 11), (23, -5), (1, 6),
+    (11, 12), (6, 10), (6, 5), (21, -5), (23, 21), (25, -5), (27, 6), (22, 8), (1, 8), (2, 10),
+    (3, 11), (23, -5), (1, 23), (21, 7), (17, 7), (4, -5), (5, -11), (6, 74), (11, 11), (17, -5),
+    (18, -5), (20, -9), (21, -5), (25, -8), (23, 5), (15, 7), (17, 5), (22, 12), (0, 13), (1, 23),
+    (2, -5), (3, -6), (4, 17), (5, -34), (7, 12), (10, 13), (11, -5), (15, -8), (16, -7), (18, -13),
+    (19, -9), (20, -8), (21, 22), (22, -11), (26, -8), (27, 9), (0, -5), (1, 7), (4, 7), (5, 19),
+    (6, 40), (9, -9), (10, 7), (11, 21), (15, -8), (16, -6), (17, -10), (19, -10), (20, 7), (21, 6),
+    (22, -10), (23, -15), (25, -12), (25, 10), (20, 11), (18, 6), (1, 7), (5, 7), (6, 5), (21, 5),
+    (20, 6), (21, -5), (15, -5), (18, 5), (19, 10), (20, 18), (21, 9), (5, 5), (21, 5), (1, 5),
+    (16, 5), (21, 7), (22, 6), (1, -9), (22, 12), (19, 11), (21, 10), (21, 6), (4, 6), (0, 8),
+    (1, -5), (21, 8), (16, 8), (21, 8), (20, 7), (21, -6), (0, -5), (1, 54), (4, 97), (5, -24),
+    (6, -8), (9, -6), (14, -7), (15, -6), (18, -6), (19, -6), (20, -6), (21, -11), (23, -9), (25, -13),
+    (17, 5), (18, 5), (21, 22), (0, 13), (1, 18), (5, -19), (18, 6), (20, -11), (23, -6), (25, 6),
+    (28, 7), (19, 11), (20, -5), (18, 7), (12, 9), (4, 14), (21, 7), (13, 12), (17, 6), (5, 5),
+    (18, -5), (21, -10), (25, 33), (27, 5), (23, 14), (5, 7), (17, -6), (19, -9), (20, 5), (21, -5),
+    (23, 7), (17, 7), (18, 11), (21, 10), (22, 7), (25, -6), (10, 5), (21, 8), (19, 7), (19, 10),
+    (1, 16), (19, 6), (17, 8), (1, 7), (5, 6), (17, 7), (11, 22), (23, 8), (25, -5), (1, -5),
+    (5, -5), (18, 39), (19, -7), (20, -6), (23, 8), (27, 15), (11, 30), (23, -5), (11, 23), (23, -5),
+    (25, 5), (20, 8), (21, 11), (9, 5), (25, 5), (2, 10), (17, 9), (19, 7), (6, 7), (18, 7),
+    (14, 6), (5, -5), (8, 5), (15, -9), (17, 6), (18, -8), (20, -5), (21, -19), (22, 35), (23, 26),
+    (5, 6), (4, 9), (25, 12), (21, 7), (23, 8), (1, 19), (15, -10), (21, 7), (28, 7), (26, 7),
+    (22, 6), (5, 6), (17, 10), (15, 18), (16, -6), (19, 9), (21, 20), (22, -7), (25, -5), (28, 6),
+    (22, 10), (17, 8), (21, 5), (25, 8), (20, 5), (19, 7), (5, -7), (26, 5), (28, 8), (1, 11),
+    (0, 11), (1, 15), (25, -5), (0, -16), (1, 13), (3, -5), (4, 8), (5, 18), (7, 10), (8, -5),
+    (10, 5), (11, -10), (13, -8), (14, -11), (16, -7), (17, -5), (18, -6), (21, 26), (22, -14), (25, -31),
+    (26, 5), (27, -10), (28, 28), (5, 7), (6, 5), (21, 10), (23, -5), (15, 13), (16, -5), (22, 25),
+    (20, 26), (20, 6), (6, 5), (11, 6), (0, 5), (1, 25), (3, 59), (4, 38), (5, -10), (9, -7),
+    (10, -5), (11, -7), (13, -5), (16, -5), (17, -6), (19, -8), (20, -8), (21, -12), (22, -8), (23, -13),
+    (24, -13), (25, 16), (26, -7), (27, -8), (19, 7), (21, 12), (1, -5), (4, 5), (11, 7), (20, -7),
+    (21, 5), (25, 5), (1, 11), (3, 6), (14, 11), (25, -5), (26, 14), (11, 10), (23, 16), (16, 8),
+    (21, 5), (22, -5), (20, 5), (20, 7), (8, 5), (1, -6), (4, -5), (5, 40), (6, -8), (7, 30),
+    (9, -5), (10, -5), (11, -5), (16, 17), (19, 10), (20, -7), (21, -18), (23, -8), (25, -10), (26, 5),
+    (17, 37), (20, -5), (21, -6), (0, 51), (1, 5), (2, -14), (3, -10), (4, -6), (5, -8), (6, -8),
+    (7, -7), (8, -10), (11, -17), (12, -14), (13, -14), (14, -16), (15, -15), (16, -19), (17, -12), (18, -17),
+    (19, 29), (21, -10), (23, -5), (24, 20), (25, 41), (26, 6), (27, 51), (23, 6), (14, 12), (1, -6),
+    (5, -5), (9, -6), (11, -5), (16, -12), (17, -8), (18, -9), (20, 16), (22, 87), (23, -10), (25, -11),
+    (17, 5), (11, 31), (23, -5), (0, 32), (1, 26), (2, -5), (3, -10), (5, -12), (6, -10), (9, -6),
+    (12, 7), (14, -5), (16, -9), (17, -8), (18, 12), (22, -7), (23, -5), (24, 5), (26, -7), (27, 19),
+    (0, 13), (1, 25), (2, -5), (3, -5), (4, -6), (6, 7), (9, -14), (10, 10), (11, -7), (13, -6),
+    (16, -10), (17, 34), (18, 7), (19, -15), (20, 11), (21, 18), (22, -16), (23, 10), (24, -9), (25, -22),
+    (26, -6), (0, 25), (1, 32), (4, -11), (5, -8), (6, -6), (8, -6), (9, -17), (10, -6), (11, -15),
+    (13, -11), (15, -6), (18, 15), (19, -12), (21, 17), (22, -8), (23, -8), (24, -13), (25, 44), (26, -15),
+    (28, 19), (19, 15), (23, 10), (1, -11), (2, 29), (1, -13), (2, -5), (4, -6), (5, -14), (6, -10),
+    (9, -10), (10, -8), (11, -9), (12, -6), (13, -5), (14, -12), (15, 219), (16, -27), (17, 30), (18, 48),
+    (19, -21), (20, -13), (21, -47), (22, -27), (23, -22), (24, -6), (25, -10), (26, -5), (27, -5), (28, -9),
+    (1, 12), (3, -8), (9, -6), (11, 31), (13, 18), (17, -8), (18, -6), (19, -10), (22, -5), (23, 24),
+    (24, -8), (25, 6), (26, -6), (28, -5), (16, 6), (21, -7), (22, 8), (5, -7), (6, 16), (16, 10),
+    (18, 7), (21, 6), (22, -7), (23, -5), (17, 12), (1, 8), (5, 5), (6, 19), (7, -8), (9, 5),
+    (12, 7), (13, -5), (14, -10), (16, 22), (17, -5), (18, 8), (20, 18), (21, 29), (22, -12), (23, -7),
+    (24, -5), (25, -38), (26, -12), (27, -5), (15, 9), (21, 5), (25, 6), (16, 7), (16, 13), (19, 7),
+    (21, 8), (5, 8), (15, 5), (17, -5), (19, -9), (21, -10), (23, 7), (25, 5), (10, 14), (1, 10),
+    (15, -5), (21, 7), (0, 12), (1, 9), (25, 8), (28, 9), (0, 5), (16, 12), (22, -5), (6, 13),
+    (23, 7), (21, 5), (18, 7), (20, -5), (22, 5), (5, 6), (0, -13), (1, -19), (2, -8), (3, -5),
+    (4, -12), (6, -13), (10, -11), (11, -8), (12, -10), (15, -15), (16, -19), (17, -13), (18, 5), (19, 16),
+    (20, -8), (21, -10), (22, 9), (23, 44), (24, -17), (25, 64), (26, 17), (27, 24), (28, 5), (1, 7),
+    (5, 5), (19, 5), (23, 5), (18, 9), (16, 10), (21, 15), (22, -6), (15, 14), (23, 6), (0, -6),
+    (2, -5), (11, 37), (13, 66), (18, -5), (19, -6), (20, -6), (21, -9), (24, -7), (25, -12), (27, -5),
+    (23, 5), (1, 8), (6, 6), (20, 8), (1, -5), (5, -7), (10, 11), (18, -10), (19, -5), (20, 56),
+    (21, -6), (27, 6), (0, 6), (1, 6), (5, 14), (5, 9), (21, 10), (23, 10), (18, 11), (16, 10),
+    (2, 6), (18, 11), (21, 5), (19, 15), (6, 8), (17, 6), (18, 6), (5, -6), (6, -5), (9, -11),
+    (10, 21), (12, 6), (15, -7), (17, 5), (19, 20), (20, 14), (21, -9), (22, 5), (23, -10), (20, 6),
+    (21, 5), (1, -5), (5, -6), (15, 48), (16, 11), (17, -9), (19, -9), (20, -6), (22, 19), (23, -8),
+    (25, -5), (14, 36), (21, -5), (22, -6), (14, 7), (1, -8), (3, -5), (5, 76), (7, 28), (10, -6),
+    (15, -8), (16, -6), (17, -7), (19, -5), (21, -18), (25, -5), (7, 12), (22, 7), (22, 7), (5, 11),
+    (21, -6), (23, 13), (21, 7), (22, 5), (5, 5), (8, 5), (5, 9), (20, 6), (23, 6), (18, 5),
+    (1, 6), (9, 9), (10, 59), (11, -13), (20, -9), (21, -5), (23, -7), (6, 7), (27, 9), (22, 5),
+    (23, 11), (16, 23), (20, 5), (20, 11), (6, 12), (15, 8), (21, 5), (23, 6), (6, 5), (1, -7),
+    (5, 25), (6, -7), (11, -5), (16, -5), (17, 21), (18, -13), (19, -8), (21, 39), (23, -13), (19, 5),
+    (0, -6), (2, 6), (4, -5), (5, 5), (6, -5), (9, -5), (17, -17), (19, -5), (21, -6), (24, 23),
+    (25, 5), (26, 13), (23, 13), (17, 8), (15, 6), (16, 9), (17, 15), (19, 15), (21, -7), (23, -5),
+    (6, 12), (25, 7), (3, 5), (14, 5), (1, 13), (14, 18), (21, -6), (5, -5), (17, -7), (18, 27),
+    (19, 13), (20, 10), (21, -7), (23, -7), (25, -7), (27, 14), (5, -5), (18, 6), (21, 6), (22, 5),
+    (4, 6), (25, 8), (11, 14), (2, -6), (18, 7), (23, 26), (25, -9), (0, -5), (1, -9), (4, 5),
+    (5, 9), (6, -5), (9, 17), (10, 17), (11, -5), (16, -6), (17, -5), (18, -7), (20, 5), (21, 5),
+    (22, -9), (25, 21), (2, 9), (11, 5), (20, 17), (23, -5), (8, 5), (17, -5), (18, 10), (22, 5),
+    (1, 12), (27, 7), (28, 9), (4, 6), (23, 6), (11, 5), (16, 10), (20, -9), (21, -6), (1, 5),
+    (2, 11), (3, 11), (25, -6),
 ];

@@ -11,7 +11,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("auth.too_many_failures", C::AuthFailed,
           "too many failed AUTH attempts from us (a lock-out after failed logins): our own credentials, however the reply names our IP or a rate")
             .t(&["too many authentication failures", "too many auth failures", "too many login failures", "too many failed logins",
-                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*", "too many failed attempts", "too many failed auth attempts"]),
+                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*", "too many failed attempts", "too many failed auth attempts", "fazla başarısız deneme"]),
     );
     v.push(
         r("auth.too_many_attempts", C::RateLimited,
@@ -80,7 +80,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
-                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions",
+                 "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
                  "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections"])
@@ -110,7 +110,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
                  "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for this recipient",
-                 "too many messages for this recipient", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
+                 "too many messages for this recipient", "too much mail for this {mailbox|recipient|user}", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -341,7 +341,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // Spanish/Portuguese, Italian, French, German, Dutch, Polish, Russian for "black list"
                  "lista negra", "lista nera", "liste noire", "schwarze liste", "schwarzen liste", "zwarte lijst", "czarna lista", "czarnej liście", "czarnej liscie",
                  "*ерный список", "*ёрный список", "*ерном списке", "*ёрном списке",
-                 "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop",
+                 "blocklist*", "block list", "black list", "block listed", "dnsbl*", "rbl*", "spamhaus dbl", "xbl", "pbl", "sbl", "spamhaus", "spamcop", "mailed to spamtraps",
                  "sorbs", "abuseat", "uceprotect", "psbl", "ivmsip", "cloudmark", "is listed on", "is listed in", "are listed on", "listed on our", "ip is listed", "client host blocked", "black listed", "black-listed", "ip est bloquee", "adresse ip bloquee",
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",

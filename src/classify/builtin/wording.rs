@@ -18,12 +18,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.from_header_not_permitted", C::SenderRejected,
           "the header From is an address the (authenticated) sender may not use: the sender is refused, not the message's format (submission servers' 'From header not owned by authenticated user')")
             .t(&["from header address rejected", "not authorized to send as", "not authorised to send as",
-                 "from header {is not|not} {owned|permitted}", "from header not allowed for this {account|user}", "{header from|from header} must match", "from header sender domain not verified"]),
-    );
-    v.push(
-        r("text.from_alignment", C::SenderAuthentication,
-          "SPF or DKIM does not align with the header From domain (DMARC alignment)")
-            .t(&["{spf|dkim|dmarc} from header alignment", "{spf|dkim|dmarc} alignment", "header from alignment", "from header alignment"]),
+                 "from header {is not|not} {owned|permitted}", "from header not allowed for this {account|user}", "{header from|from header} must match", "from header sender domain not verified", "not {authorized|authorised} to send from this header", "restricted to sending domain",
+                 // the header From differs from the envelope sender
+                 "from{:|} header mismatch", "does not match smtp from", "does not match {the |}envelope {from|sender}", "different from{:|} header and"]),
     );
     v.push(
         r("text.content_format", C::ContentFormat,
@@ -32,13 +29,18 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
                  "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
-                 "from header", "from: header", "header is missing", "invalid mime", "header syntax", "header line is too long",
+                 // the header From's own format faults (a bare "from header" would also claim alignment and ownership texts)
+                 "{a|one|no|without|without a|missing|invalid|duplicate|empty|malformed} from{:|} header", "from{:|} header {is |}{missing|empty|invalid|malformed}",
+                 "from header has an invalid", "from{:|} header field", "valid address in from", "single domain in the from", "utf-8 in from header",
+                 "header is missing", "invalid mime", "header syntax", "header line is too long",
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
-                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid"]),
+                 "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
+                 "{error|failed to|unable to|could not|cannot} pars{e|ing} {email|e-mail}", "error parsing {message|the message}", "invalid message {format|content}",
+                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from"]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -74,6 +76,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .t(&[
             "dmarc",
             "spf",
+            "openspf",
+            "discourages use of this host",
             "dkim",
             "sender policy framework",
             "authentication checks failed",
@@ -118,7 +122,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
-            .t(&["virus", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
+            .t(&["virus", "viruses", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "blacklisted attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
@@ -301,6 +305,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
         .t(&[
             "relay access denied",
             "relaying {is |}disabled", "relay is disabled",
+            // a recipient domain this host does not take mail for, and Turkish 'relaying forbidden'
+            "{recipient |}domain not served", "{don't|do not|doesn't|does not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak",
             "relaying denied",
             "relay denied",
             "relay not permitted",
@@ -354,7 +360,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
-                 "auth command first", "unauthenticated commands",
+                 "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
                  "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions",
@@ -454,7 +460,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls", "starttls not offered", "starttls unavailable", "tls not supported",
         ]),
     );
     v.push(
@@ -575,11 +581,23 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "only dmarc reports", "dmarc reports only"]),
     );
     v.push(
+        r("text.recipient_suppressed", C::Policy,
+          "the recipient is on a suppression list (a relay that stopped sending to an address after bounces or complaints): only this recipient is held, whatever the stage")
+            .t(&["suppression list", "address suppressed", "suppressed address", "suppressed recipient", "recipient is suppressed"])
+            .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.upstream_rejected", C::Other,
+          "the service behind a relay refused the message and the reply gives no cause: this message, reason unknown")
+            .t(&["{not accepted|rejected} by {the |}upstream", "upstream {provider|mail service|service|server} rejected"])
+            .scope(Scope::Message),
+    );
+    v.push(
         r("text.policy", C::Policy,
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash", "address suppressed", "suppression list"])
+                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
