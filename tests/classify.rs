@@ -4056,3 +4056,170 @@ fn twenty_first_round_words_from_the_retired_fresh21() {
     let v = c().classify_text("554 Empty From header not allowed", S::DataEnd);
     assert_eq!(v.category, Some(C::ContentFormat), "{}", v.rule);
 }
+
+/// The twenty-second round: words from the retired `fresh22/` (every case here came out
+/// differently on the previous main), and the header From's format faults named one by
+/// one instead of a bare "from header" (the last three cases pin that mend).
+#[test]
+fn twenty_second_round_words_from_the_retired_fresh22() {
+    check_scoped(&[
+        // A server without TLS to offer: the negotiation we need cannot happen.
+        (
+            "502 5.5.1 STARTTLS not offered",
+            S::Starttls,
+            C::TlsFailed,
+            P,
+            Scope::Connection,
+        ),
+        // A recipient domain this host does not take mail for is a refused relay.
+        (
+            "550 5.1.1 Recipient domain not served here",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 I do not handle mail for example.net",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        // A message the receiver cannot parse is a format fault, whatever the code says.
+        (
+            "554 Error parsing email",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "451 Invalid message format",
+            S::DataEnd,
+            C::ContentFormat,
+            T,
+            Scope::Message,
+        ),
+        (
+            "500 Expected only 7 bit data",
+            S::Data,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 MIME part limit exceeded",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 Unknown content type",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        // A suppressed recipient holds only that recipient, even after the data.
+        (
+            "550 Recipient user@example.org is on the suppression list",
+            S::DataEnd,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        // The service behind a relay refused, no cause given: reason unknown, not our server's error.
+        (
+            "554 5.3.0 Message rejected by upstream provider",
+            S::DataEnd,
+            C::Other,
+            P,
+            Scope::Message,
+        ),
+        // policyd-spf's softfail text is an SPF verdict.
+        (
+            "550 5.7.23 <user@example.org>: Sender address rejected: Message rejected due to: domain owner discourages use of this host. Please see http://www.openspf.net/Why?s=mfrom;id=a@example.com",
+            S::RcptTo,
+            C::SenderAuthentication,
+            P,
+            Scope::Message,
+        ),
+        // Turkish: too many concurrent connections, authentication required, too many failed attempts.
+        (
+            "421 4.7.0 Çok fazla eşzamanlı bağlantı",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "530 5.7.0 Kimlik doğrulama gerekli",
+            S::MailFrom,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "421 4.7.0 Çok fazla başarısız deneme, sonra tekrar deneyin",
+            S::Auth,
+            C::AuthFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "503 5.0.0 Need AUTH before MAIL",
+            S::MailFrom,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        // One mailbox receiving too much mail holds that recipient.
+        (
+            "451 4.7.1 Too much mail for this mailbox, try again later",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Recipient,
+        ),
+        // A header From that differs from the envelope sender refuses the sender.
+        (
+            "550 MAIL FROM and From: header mismatch",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // A greytrap hit lists our address.
+        (
+            "450 Your address 192.0.2.1 has mailed to spamtraps here",
+            S::RcptTo,
+            C::Blocklisted,
+            T,
+            Scope::Destination,
+        ),
+        // The mend: alignment is sender authentication, the From header's own faults format.
+        (
+            "550 5.7.1 Failed SPF from header alignment",
+            S::DataEnd,
+            C::SenderAuthentication,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.6.0 Message has no From header",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Message must contain exactly one From header",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+    ]);
+}
