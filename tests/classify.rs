@@ -4223,3 +4223,67 @@ fn twenty_second_round_words_from_the_retired_fresh22() {
         ),
     ]);
 }
+
+/// A server library's default code in front of the code the application meant: when the
+/// two disagree about passing, nothing is final (transient, low confidence,
+/// `reply.inner_code`), the category is still read; when they agree, nothing changes.
+#[test]
+fn a_default_code_in_front_of_the_meant_one_is_never_final() {
+    let cases = [
+        (
+            "550 451 4.3.0 Temporary lookup failure",
+            S::RcptTo,
+            C::ServerError,
+        ),
+        (
+            "554 421 4.7.0 Too many concurrent connections from your address",
+            S::Greeting,
+            C::TooManyConnections,
+        ),
+        (
+            "450 550 Spam detected: suspicious subject",
+            S::DataEnd,
+            C::SpamContent,
+        ),
+        (
+            "554 5.0.0 Error: transaction failed: 451 4.3.0 failed to accept message",
+            S::DataEnd,
+            C::ServerError,
+        ),
+        (
+            "451 4.0.0 550 5.1.1 address rejected: permanently bounced",
+            S::RcptTo,
+            C::UserUnknown,
+        ),
+    ];
+    for (wire, stage, cat) in cases {
+        let v = c().classify_text(wire, stage);
+        assert_eq!(
+            (v.disposition, v.category),
+            (T, Some(cat)),
+            "{wire}: {}",
+            v.rule
+        );
+        assert!(v.low_confidence, "{wire}");
+        assert_eq!(v.rule, "reply.inner_code", "{wire}");
+        let reply = Reply::parse(format!("{wire}\r\n").as_bytes()).unwrap();
+        assert_eq!(
+            c().classify(&reply, stage),
+            v,
+            "{wire}: the reply path agrees"
+        );
+        let e = c().explain(&reply, stage);
+        assert!(
+            e.reason.contains("begins with another code"),
+            "{}",
+            e.reason
+        );
+    }
+    // Codes of one class: the wire's code holds, with the inner enhanced code read.
+    let v = c().classify_text("550 550 5.1.1 <user@example.org>: unknown user", S::RcptTo);
+    assert_eq!((v.disposition, v.category), (P, Some(C::UserUnknown)));
+    assert!(!v.low_confidence);
+    // A number that is no code (a count) changes nothing.
+    let v = c().classify_text("452 4.5.3 100 recipients at most per message", S::RcptTo);
+    assert_ne!(v.rule, "reply.inner_code");
+}

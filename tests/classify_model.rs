@@ -391,6 +391,10 @@ fn the_model_never_changes_a_disposition() {
                 assert_eq!(Some(m.category), a.category);
                 assert!(!m.features.is_empty());
                 assert!(e.reason.contains("learned model"));
+            } else if a.rule.starts_with("reply.") && a.description.contains("(model.category:") {
+                // Codes that disagree keep the model's category, transient either way.
+                assert_eq!(a.rule, b.rule);
+                assert!(a.low_confidence && b.low_confidence);
             } else {
                 assert_eq!(a, b);
             }

@@ -64,6 +64,7 @@ fn check_contract(v: &tempfail::Classification) {
         v.low_confidence,
         v.rule.starts_with("fallback.")
             || v.rule == "reply.mixed_codes"
+            || v.rule == "reply.inner_code"
             || v.rule == "model.category"
     );
     if v.rule.starts_with("fallback.") {
@@ -73,6 +74,34 @@ fn check_contract(v: &tempfail::Classification) {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// A failure whose text begins with a code of the other failure class (a server
+    /// library's default code in front of the one the application meant: `550 451 …`,
+    /// `450 550 …`) is never final, whatever its words: transient, low confidence,
+    /// `reply.inner_code`, by either path.
+    #[test]
+    fn a_code_in_front_of_another_class_is_never_final(
+        outer in prop_oneof![400u16..=499, 500u16..=599],
+        delta in 0u16..=99,
+        enh in proptest::option::of((1u16..=7, 0u16..=9)),
+        text in smtpish(),
+        st in stage(),
+    ) {
+        let inner = if outer < 500 { 500 + delta } else { 400 + delta };
+        let enh = enh.map_or(String::new(), |(s, d)| format!("{}.{s}.{d} ", inner / 100));
+        let line = format!("{inner} {enh}{text}");
+        let c = Classifier::builtin();
+        let reply = Reply::new(ReplyCode::new(outer).unwrap(), [line.as_bytes()]);
+        let v = c.classify(&reply, st);
+        check_contract(&v);
+        prop_assert_eq!(v.disposition, Disposition::Transient);
+        prop_assert!(v.low_confidence);
+        prop_assert_eq!(&v.rule, "reply.inner_code");
+        let t = c.classify_text(&format!("{outer} {line}"), st);
+        check_contract(&t);
+        prop_assert_eq!(t.disposition, Disposition::Transient);
+        prop_assert_eq!(&t.rule, "reply.inner_code");
+    }
 
     #[test]
     fn arbitrary_text_never_panics(text in smtpish(), st in stage()) {

@@ -6,7 +6,9 @@
 //!   hint within 1 s – 24 h, low confidence exactly for the fallback rules;
 //! - a 2xx/3xx reply is a success and a 4xx is transient (the one documented
 //!   exception, Yahoo's [TS03], aside); a reply whose lines disagree about the
-//!   code is transient, never a success nor permanent;
+//!   code is transient, never a success nor permanent, and so is one whose text begins
+//!   with a code of the other failure class (`550 451 …`: a library's default code in
+//!   front of the one meant), flagged low confidence;
 //! - the same input classifies the same way twice (no hidden state);
 //! - the evidence engine's explain view gives the same verdict, its winner first;
 //! - the text path, fed the same bytes, never panics and keeps the same contract;
@@ -50,8 +52,10 @@ fn model_safe(with: &Classification, rules: &Explanation) {
                 .is_none_or(|c| c.category_score <= Gate::BUILTIN.weak);
         assert!(weak, "the model overruled a confident verdict: {without:?}");
         assert!(with.category.is_some());
-    } else if !(with.rule == "reply.mixed_codes" && with.description.contains("model.category")) {
-        // (A reply whose lines disagree keeps the model's category, transient.)
+    } else if !((with.rule == "reply.mixed_codes" || with.rule == "reply.inner_code")
+        && with.description.contains("model.category"))
+    {
+        // (A reply whose codes disagree keeps the model's category, transient.)
         assert_eq!(with, without);
     }
 }
@@ -65,6 +69,7 @@ fn contract(v: &Classification) {
         v.low_confidence,
         v.rule.starts_with("fallback.")
             || v.rule == "reply.mixed_codes"
+            || v.rule == "reply.inner_code"
             || v.rule == "model.category"
     );
 }
@@ -82,6 +87,27 @@ fuzz_target!(|data: &[u8]| {
             // Lines that disagree are never a success nor final.
             assert_eq!(v.disposition, Disposition::Transient);
             assert_eq!(v.rule, "reply.mixed_codes");
+        }
+        // A first line that begins with a code of the other failure class (an oracle
+        // of its own: `NNN ` at the line's start).
+        let first = reply.text_lines().next().unwrap_or_default();
+        let inner_class = match first {
+            [c @ (b'4' | b'5'), d, e, rest @ ..]
+                if d.is_ascii_digit() && e.is_ascii_digit() && rest.first().is_none_or(|b| *b == b' ') =>
+            {
+                Some(c - b'0')
+            }
+            _ => None,
+        };
+        if !reply.has_mixed_codes()
+            && matches!((reply.code().class(), inner_class), (4, Some(5)) | (5, Some(4)))
+        {
+            assert_eq!(v.disposition, Disposition::Transient);
+            assert_eq!(v.rule, "reply.inner_code");
+        }
+        if v.rule == "reply.inner_code" {
+            assert_eq!(v.disposition, Disposition::Transient);
+            assert!(matches!(reply.code().class(), 4 | 5));
         }
         match reply.code().class() {
             _ if reply.has_mixed_codes() => {}

@@ -233,14 +233,15 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let enh = reply
-            .enhanced()
-            .or_else(|| text::buried_enhanced(&joined, false));
+        let (enh, inner) = reply_codes(reply, &joined);
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
         }
-        c
+        match inner {
+            Some(i) if codes_disagree(code, i) => inner_code_disagrees(c, code, i),
+            _ => c,
+        }
     }
 
     /// Why [`Classifier::classify`] decides as it does for this reply: the verdict
@@ -275,12 +276,12 @@ impl Classifier {
             };
         }
         let joined = joined_text(reply);
-        let enh = reply
-            .enhanced()
-            .or_else(|| text::buried_enhanced(&joined, false));
+        let (enh, inner) = reply_codes(reply, &joined);
         let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
+        } else if let Some(i) = inner.filter(|i| codes_disagree(code, *i)) {
+            reason.push_str(&format!("; the text begins with another code ({i}) than the reply's ({code}), so the verdict is transient and low confidence"));
         }
         Explanation {
             classification,
@@ -401,8 +402,9 @@ impl Classifier {
         });
         match found {
             Some(reply) => {
-                let enh = reply
-                    .enhanced()
+                let inner = text::inner_code(&joined_text(&reply)).and_then(|i| i.1);
+                let enh = inner
+                    .or_else(|| reply.enhanced())
                     .or_else(|| text::buried_enhanced(bytes, true));
                 (stage, Some(reply.code()), enh, Some(reply))
             }
@@ -421,6 +423,13 @@ impl Classifier {
         let (stage, code, enh, reply) = self.read_text(text, stage);
         let v = match (&reply, code) {
             (Some(r), Some(c)) if c.is_positive() => positive(r, stage),
+            (Some(r), Some(c)) => {
+                let v = self.decide(code, enh, stage, text.as_bytes());
+                match text::inner_code(&joined_text(r)).map(|i| i.0) {
+                    Some(i) if codes_disagree(c, i) => inner_code_disagrees(v, c, i),
+                    _ => v,
+                }
+            }
             _ => self.decide(code, enh, stage, text.as_bytes()),
         };
         (v, reply)
@@ -1157,10 +1166,44 @@ fn scope_for(
 #[cfg(feature = "model-training")]
 pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Vec<u8>) {
     let joined = joined_text(reply);
-    let enh = reply
-        .enhanced()
-        .or_else(|| text::buried_enhanced(&joined, false));
+    let (enh, _) = reply_codes(reply, &joined);
     (reply.code(), enh, joined.into_owned())
+}
+
+/// A live reply's enhanced code (one after a second basic code at the text's start
+/// first, then the reply's own, then one buried in the text) and that second basic
+/// code, if any ([`text::inner_code`]).
+fn reply_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<ReplyCode>) {
+    let inner = text::inner_code(joined);
+    let enh = inner
+        .and_then(|i| i.1)
+        .or_else(|| reply.enhanced())
+        .or_else(|| text::buried_enhanced(joined, false));
+    (enh, inner.map(|i| i.0))
+}
+
+/// Whether a reply's code and the code its text begins with disagree about passing
+/// (one 4xx, the other 5xx).
+fn codes_disagree(code: ReplyCode, inner: ReplyCode) -> bool {
+    matches!((code.class(), inner.class()), (4, 5) | (5, 4))
+}
+
+/// A reply whose text begins with a code of the other class than the reply's own (a
+/// server library's default code in front of the one meant: `550 451 4.3.0 …`, `450
+/// 550 Spam detected`) is ambiguous evidence about passing: the category and scope of
+/// the rule that matched stay; the disposition becomes transient and the result is
+/// flagged low confidence, as for lines that disagree ([`mixed_codes`]).
+fn inner_code_disagrees(c: Classification, code: ReplyCode, inner: ReplyCode) -> Classification {
+    Classification {
+        disposition: Disposition::Transient,
+        low_confidence: true,
+        rule: Cow::Borrowed("reply.inner_code"),
+        description: Cow::Owned(format!(
+            "the reply's text begins with another code ({inner}) than the reply's ({code}): a library's default code in front of the one meant, so never final ({}: {})",
+            c.rule, c.description
+        )),
+        ..c
+    }
 }
 
 /// What the classifier reads from bounce or log text: the stage, code and enhanced

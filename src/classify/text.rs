@@ -85,6 +85,47 @@ pub(crate) fn enhanced_in_text(text: &[u8]) -> Option<crate::reply::EnhancedCode
     None
 }
 
+/// A second basic code (4xx or 5xx) at the start of a reply's text, with the enhanced
+/// code after it if any: a server library that put its own default code in front of
+/// the code the application meant (`550 451 4.3.0 Temporary lookup failure`, `554 421
+/// Too many connections`), also after the library's default enhanced code (go-smtp's
+/// `451 4.0.0 530 5.7.0 …`) or its `Error: transaction failed:` frame (`554 5.0.0
+/// Error: transaction failed: 451 4.3.0 …`). The code must be followed by a space or
+/// the end. Constant time: only the text's first bytes are read.
+pub(crate) fn inner_code(
+    text: &[u8],
+) -> Option<(crate::reply::ReplyCode, Option<crate::reply::EnhancedCode>)> {
+    use crate::reply::{EnhancedCode, ReplyCode};
+    fn skip_spaces(t: &[u8]) -> &[u8] {
+        let n = t.iter().take_while(|b| **b == b' ').count();
+        &t[n..]
+    }
+    const FRAME: &[u8] = b"error: transaction failed: ";
+    let mut t = skip_spaces(text);
+    if let Some((_, n)) = EnhancedCode::parse_prefix(t) {
+        if t.get(n) == Some(&b' ') {
+            t = skip_spaces(&t[n..]);
+        }
+    }
+    if t.len() >= FRAME.len() && t[..FRAME.len()].eq_ignore_ascii_case(FRAME) {
+        t = &t[FRAME.len()..];
+    }
+    let d = t.get(..3)?;
+    if !(matches!(d[0], b'4' | b'5') && d[1].is_ascii_digit() && d[2].is_ascii_digit()) {
+        return None;
+    }
+    if t.get(3).is_some_and(|b| *b != b' ') {
+        return None;
+    }
+    let n = u16::from(d[0] - b'0') * 100 + u16::from(d[1] - b'0') * 10 + u16::from(d[2] - b'0');
+    let code = ReplyCode::new(n)?;
+    let rest = skip_spaces(&t[3..]);
+    let enh = EnhancedCode::parse_prefix(rest)
+        .filter(|(_, n)| rest.get(*n).is_none_or(|b| !b.is_ascii_alphanumeric()))
+        .map(|(e, _)| e);
+    Some((code, enh))
+}
+
 /// An enhanced status code buried in a reply's text, after a basic code: qmail's
 /// `(#5.1.1)` and other `#x.y.z` forms, or a relayed reply after `said:` (`said: 550
 /// 5.1.1 …`, `said: 5.1.1 …`; only when `relayed`, as bounce text quotes them). The
