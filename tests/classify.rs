@@ -4287,3 +4287,33 @@ fn a_default_code_in_front_of_the_meant_one_is_never_final() {
     let v = c().classify_text("452 4.5.3 100 recipients at most per message", S::RcptTo);
     assert_ne!(v.rule, "reply.inner_code");
 }
+
+/// A lock-out after failed logins passes with time: a 5xx that says so and asks for a
+/// later retry is transient; refused credentials, or a lock-out that asks for nothing,
+/// stay as the code says.
+#[test]
+fn a_login_lockout_that_asks_for_a_retry_passes() {
+    check_scoped(&[
+        (
+            "535 Too many failed attempts. Try again in 300 seconds.",
+            S::Auth,
+            C::AuthFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "535 5.7.8 Authentication credentials invalid, try again later",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "535 Too many failed logins",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+    ]);
+}

@@ -511,7 +511,7 @@ impl Classifier {
         let won = winner
             .as_ref()
             .and_then(|w| self.engine.rules.get(w.rule as usize));
-        if retry_asked_of_passing_cause(&found, won, code, enh) {
+        if retry_asked_of_passing_cause(&found, won, &self.engine.rules, code, enh) {
             v.disposition = Disposition::Transient;
         }
         match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
@@ -1009,7 +1009,7 @@ impl Classifier {
         };
         // The rules' cause, as when classifying (the model never changes a disposition).
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
-        let reason = if retry_asked_of_passing_cause(&found, won, code, enh) {
+        let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh) {
             format!(
                 "{reason}; the text asks for a later retry and a {} passes with time, so the 5xx is transient",
                 won.map_or("cause", |r| r.category.name())
@@ -1268,25 +1268,39 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
 }
 
 /// A `5xx` (without a `4.X.X` enhanced code) whose winning rule names a cause that passes
-/// with time, sets no disposition of its own, and whose text asks for a later retry:
-/// transient (see [`Classifier`]'s disposition precedence). Both `classify` and `explain`
-/// ask this of the rules' winner, never of the model's pick.
+/// with time (a rate or connection limit, or an `auth_failed` that a lock-out rule
+/// among the rules that held says is one, [`LOCKOUT_RULE`]), sets no disposition of its
+/// own, and whose text asks for a later retry: transient (see [`Classifier`]'s
+/// disposition precedence). Both `classify` and `explain` ask this of the rules'
+/// winner, never of the model's pick.
 fn retry_asked_of_passing_cause(
     found: &Found,
     won: Option<&Rule>,
+    rules: &[Rule],
     code: Option<ReplyCode>,
     enh: Option<EnhancedCode>,
 ) -> bool {
     found.retry_asked
         && won.is_some_and(|r| {
             r.disposition.is_none()
-                && matches!(
+                && (matches!(
                     r.category,
                     Category::RateLimited | Category::TooManyConnections
-                )
+                ) || (r.category == Category::AuthFailed
+                    && found
+                        .candidates()
+                        .iter()
+                        .filter_map(|&i| rules.get(i as usize))
+                        .any(|c| c.id == LOCKOUT_RULE)))
         })
         && code_disposition(code, enh) == Some(Disposition::Permanent)
 }
+
+/// The one `auth_failed` cause that passes with time: a lock-out after failed logins
+/// (`535 Too many failed attempts. Try again in 300 seconds.`). A 5xx that says so and
+/// asks for a later retry is transient, like a rate limit; wrong credentials stay
+/// permanent.
+const LOCKOUT_RULE: &str = "auth.too_many_failures";
 
 /// The disposition the codes alone give (see [`Classifier`]'s precedence).
 fn code_disposition(code: Option<ReplyCode>, enh: Option<EnhancedCode>) -> Option<Disposition> {
