@@ -402,7 +402,7 @@ impl Classifier {
         });
         match found {
             Some(reply) => {
-                let inner = text::inner_code(&joined_text(&reply)).and_then(|i| i.1);
+                let inner = text::inner_code(first_line(&reply)).and_then(|i| i.1);
                 let enh = inner
                     .or_else(|| reply.enhanced())
                     .or_else(|| text::buried_enhanced(bytes, true));
@@ -425,7 +425,7 @@ impl Classifier {
             (Some(r), Some(c)) if c.is_positive() => positive(r, stage),
             (Some(r), Some(c)) => {
                 let v = self.decide(code, enh, stage, text.as_bytes());
-                match text::inner_code(&joined_text(r)).map(|i| i.0) {
+                match text::inner_code(first_line(r)).map(|i| i.0) {
                     Some(i) if codes_disagree(c, i) => inner_code_disagrees(v, c, i),
                     _ => v,
                 }
@@ -1170,16 +1170,21 @@ pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Ve
     (reply.code(), enh, joined.into_owned())
 }
 
-/// A live reply's enhanced code (one after a second basic code at the text's start
-/// first, then the reply's own, then one buried in the text) and that second basic
-/// code, if any ([`text::inner_code`]).
+/// A live reply's enhanced code (one after a second basic code at the start of its
+/// first line first, then the reply's own, then one buried in the text) and that
+/// second basic code, if any ([`text::inner_code`]).
 fn reply_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<ReplyCode>) {
-    let inner = text::inner_code(joined);
+    let inner = text::inner_code(first_line(reply));
     let enh = inner
         .and_then(|i| i.1)
         .or_else(|| reply.enhanced())
         .or_else(|| text::buried_enhanced(joined, false));
     (enh, inner.map(|i| i.0))
+}
+
+/// A reply's first text line (empty when it has none): where a second code would be.
+fn first_line(reply: &Reply) -> &[u8] {
+    reply.text_lines().next().unwrap_or_default()
 }
 
 /// Whether a reply's code and the code its text begins with disagree about passing
