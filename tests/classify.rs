@@ -4122,10 +4122,10 @@ fn twenty_second_round_words_from_the_retired_fresh22() {
             P,
             Scope::Message,
         ),
-        // A suppressed recipient holds only that recipient, even after the data.
+        // A suppressed recipient holds only that recipient.
         (
-            "550 Recipient user@example.org is on the suppression list",
-            S::DataEnd,
+            "550 5.1.1 <user@example.org>: recipient is suppressed",
+            S::RcptTo,
             C::Policy,
             P,
             Scope::Recipient,
@@ -4283,9 +4283,47 @@ fn a_default_code_in_front_of_the_meant_one_is_never_final() {
     let v = c().classify_text("550 550 5.1.1 <user@example.org>: unknown user", S::RcptTo);
     assert_eq!((v.disposition, v.category), (P, Some(C::UserUnknown)));
     assert!(!v.low_confidence);
-    // A number that is no code (a count) changes nothing.
-    let v = c().classify_text("452 4.5.3 100 recipients at most per message", S::RcptTo);
-    assert_ne!(v.rule, "reply.inner_code");
+    // Numbers that are no code (a size, a count, an HTTP status) change nothing.
+    for (wire, stage, cat, disp) in [
+        (
+            "552 5.2.2 400 MB mailbox quota exceeded",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+        ),
+        (
+            "550 5.7.1 450 recipients per day limit exceeded",
+            S::RcptTo,
+            C::RateLimited,
+            P,
+        ),
+        (
+            "451 4.7.1 500 messages per hour limit reached, try again later",
+            S::MailFrom,
+            C::RateLimited,
+            T,
+        ),
+        ("550 404 Not Found", S::RcptTo, C::UserUnknown, P),
+    ] {
+        let v = c().classify_text(wire, stage);
+        assert_ne!(v.rule, "reply.inner_code", "{wire}");
+        assert_eq!(
+            (v.disposition, v.category),
+            (disp, Some(cat)),
+            "{wire}: {}",
+            v.rule
+        );
+    }
+    // Quoted by an MTA in a bounce, the first code is still the reply's.
+    let text = "host mx.example.com[192.0.2.1] said: 450 550 5.7.1 Spam detected (in reply to RCPT TO command)";
+    let v = c().classify_text(text, S::Unknown);
+    assert_eq!((v.disposition, v.rule.as_ref()), (T, "reply.inner_code"));
+    let e = c().explain_text(text, S::Unknown);
+    assert!(
+        e.reason.contains("begins with another code"),
+        "{}",
+        e.reason
+    );
 }
 
 /// A lock-out after failed logins passes with time: a 5xx that says so and asks for a
@@ -4316,4 +4354,10 @@ fn a_login_lockout_that_asks_for_a_retry_passes() {
             Scope::Connection,
         ),
     ]);
+    // Only an answer to AUTH is a lock-out: the same words at RCPT stay as the code says.
+    let v = c().classify_text(
+        "550 5.1.1 Too many failed attempts for this recipient; try again later",
+        S::RcptTo,
+    );
+    assert_eq!(v.disposition, P, "{}", v.rule);
 }

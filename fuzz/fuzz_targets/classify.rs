@@ -25,7 +25,7 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use tempfail::classify::Explanation;
 use tempfail::classify::model::Gate;
-use tempfail::{Classification, Classifier, Disposition, Reply, Stage};
+use tempfail::{Classification, Classifier, Disposition, EnhancedCode, Reply, Stage};
 
 fn classifier() -> &'static Classifier {
     static C: OnceLock<Classifier> = OnceLock::new();
@@ -88,12 +88,18 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(v.disposition, Disposition::Transient);
             assert_eq!(v.rule, "reply.mixed_codes");
         }
-        // A first line that begins with a code of the other failure class (an oracle
-        // of its own: `NNN ` at the line's start).
+        // A first line that begins with a code of the other failure class followed by
+        // an enhanced code of its own class (an oracle of its own: `NNN N.x.y ` at the
+        // line's start).
         let first = reply.text_lines().next().unwrap_or_default();
         let inner_class = match first {
-            [c @ (b'4' | b'5'), d, e, rest @ ..]
-                if d.is_ascii_digit() && e.is_ascii_digit() && rest.first().is_none_or(|b| *b == b' ') =>
+            [c @ (b'4' | b'5'), d, e, b' ', rest @ ..]
+                if d.is_ascii_digit()
+                    && e.is_ascii_digit()
+                    && EnhancedCode::parse_prefix(rest).is_some_and(|(x, n)| {
+                        x.class() == c - b'0'
+                            && rest.get(n).is_none_or(|b| !b.is_ascii_alphanumeric())
+                    }) =>
             {
                 Some(c - b'0')
             }

@@ -233,14 +233,14 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let (enh, inner) = reply_codes(reply, &joined);
+        let enh = reply_enhanced(reply, &joined);
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
         }
-        match inner {
-            Some(i) if codes_disagree(code, i) => inner_code_disagrees(c, code, i),
-            _ => c,
+        match disagreeing_inner(reply) {
+            Some(i) => inner_code_disagrees(c, code, i),
+            None => c,
         }
     }
 
@@ -276,12 +276,12 @@ impl Classifier {
             };
         }
         let joined = joined_text(reply);
-        let (enh, inner) = reply_codes(reply, &joined);
+        let enh = reply_enhanced(reply, &joined);
         let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
-        } else if let Some(i) = inner.filter(|i| codes_disagree(code, *i)) {
-            reason.push_str(&format!("; the text begins with another code ({i}) than the reply's ({code}), so the verdict is transient and low confidence"));
+        } else if let Some(i) = disagreeing_inner(reply) {
+            reason.push_str(&inner_code_reason(code, i));
         }
         Explanation {
             classification,
@@ -313,7 +313,17 @@ impl Classifier {
                 "a 2xx/3xx reply is a success (RFC 5321 §4.2.1)".to_owned(),
                 None,
             ),
-            _ => self.explain_found(code, enh, stage, text.as_bytes()),
+            _ => {
+                let (considered, mut reason, model) =
+                    self.explain_found(code, enh, stage, text.as_bytes());
+                if let Some((r, i)) = reply
+                    .as_ref()
+                    .and_then(|r| Some((r, disagreeing_inner(r)?)))
+                {
+                    reason.push_str(&inner_code_reason(r.code(), i));
+                }
+                (considered, reason, model)
+            }
         };
         Explanation {
             classification,
@@ -402,7 +412,8 @@ impl Classifier {
         });
         match found {
             Some(reply) => {
-                let inner = text::inner_code(first_line(&reply)).and_then(|i| i.1);
+                let inner = text::inner_code(first_line(&reply), reply.enhanced().is_some())
+                    .and_then(|i| i.1);
                 let enh = inner
                     .or_else(|| reply.enhanced())
                     .or_else(|| text::buried_enhanced(bytes, true));
@@ -425,9 +436,9 @@ impl Classifier {
             (Some(r), Some(c)) if c.is_positive() => positive(r, stage),
             (Some(r), Some(c)) => {
                 let v = self.decide(code, enh, stage, text.as_bytes());
-                match text::inner_code(first_line(r)).map(|i| i.0) {
-                    Some(i) if codes_disagree(c, i) => inner_code_disagrees(v, c, i),
-                    _ => v,
+                match disagreeing_inner(r) {
+                    Some(i) => inner_code_disagrees(v, c, i),
+                    None => v,
                 }
             }
             _ => self.decide(code, enh, stage, text.as_bytes()),
@@ -511,7 +522,7 @@ impl Classifier {
         let won = winner
             .as_ref()
             .and_then(|w| self.engine.rules.get(w.rule as usize));
-        if retry_asked_of_passing_cause(&found, won, &self.engine.rules, code, enh) {
+        if retry_asked_of_passing_cause(&found, won, &self.engine.rules, code, enh, stage) {
             v.disposition = Disposition::Transient;
         }
         match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
@@ -1009,9 +1020,9 @@ impl Classifier {
         };
         // The rules' cause, as when classifying (the model never changes a disposition).
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
-        let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh) {
+        let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh, stage) {
             format!(
-                "{reason}; the text asks for a later retry and a {} passes with time, so the 5xx is transient",
+                "{reason}; the text asks for a later retry and the cause ({}) passes with time, so the 5xx is transient",
                 won.map_or("cause", |r| r.category.name())
             )
         } else {
@@ -1109,17 +1120,9 @@ fn scope_for(
             code.is_some_and(|c| c != ReplyCode::SERVICE_NOT_AVAILABLE)
                 && rule_scope != Some(Scope::Destination)
         }
-        Category::Protocol | Category::Network | Category::Dns => {
+        Category::Protocol | Category::Policy | Category::Network | Category::Dns => {
             rule_scope != Some(Scope::Destination)
         }
-        // A policy rule that names the recipient (a suppressed address, Postfix's
-        // "Recipient address rejected") still holds only that recipient when the refusal
-        // comes after the data; before RCPT there is no recipient, and the stage decides.
-        Category::Policy => match rule_scope {
-            Some(Scope::Destination) => false,
-            Some(Scope::Recipient) => !matches!(stage, Stage::Data | Stage::DataEnd | Stage::Bdat),
-            _ => true,
-        },
         _ => false,
     };
     if stage_scoped {
@@ -1166,20 +1169,33 @@ fn scope_for(
 #[cfg(feature = "model-training")]
 pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Vec<u8>) {
     let joined = joined_text(reply);
-    let (enh, _) = reply_codes(reply, &joined);
+    let enh = reply_enhanced(reply, &joined);
     (reply.code(), enh, joined.into_owned())
 }
 
-/// A live reply's enhanced code (one after a second basic code at the start of its
-/// first line first, then the reply's own, then one buried in the text) and that
-/// second basic code, if any ([`text::inner_code`]).
-fn reply_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<ReplyCode>) {
-    let inner = text::inner_code(first_line(reply));
-    let enh = inner
+/// A live reply's enhanced code: one after a second basic code at the start of its
+/// first line ([`text::inner_code`]) first, then the reply's own, then one buried in
+/// the text.
+fn reply_enhanced(reply: &Reply, joined: &[u8]) -> Option<EnhancedCode> {
+    text::inner_code(first_line(reply), reply.enhanced().is_some())
         .and_then(|i| i.1)
         .or_else(|| reply.enhanced())
-        .or_else(|| text::buried_enhanced(joined, false));
-    (enh, inner.map(|i| i.0))
+        .or_else(|| text::buried_enhanced(joined, false))
+}
+
+/// The second code a reply's first line begins with, when it is of the other failure
+/// class than the reply's own ([`text::inner_code`], [`codes_disagree`]).
+fn disagreeing_inner(reply: &Reply) -> Option<ReplyCode> {
+    text::inner_code(first_line(reply), reply.enhanced().is_some())
+        .map(|i| i.0)
+        .filter(|i| codes_disagree(reply.code(), *i))
+}
+
+/// The `explain` reason's addition for [`disagreeing_inner`].
+fn inner_code_reason(code: ReplyCode, inner: ReplyCode) -> String {
+    format!(
+        "; the text begins with another code ({inner}) than the reply's ({code}), so the verdict is transient and low confidence"
+    )
 }
 
 /// A reply's first text line (empty when it has none): where a second code would be.
@@ -1273,8 +1289,9 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
 }
 
 /// A `5xx` (without a `4.X.X` enhanced code) whose winning rule names a cause that passes
-/// with time (a rate or connection limit, or an `auth_failed` that a lock-out rule
-/// among the rules that held says is one, [`LOCKOUT_RULE`]), sets no disposition of its
+/// with time (a rate or connection limit, or, outside a mail transaction, an
+/// `auth_failed` that a lock-out rule among the rules that held says is one,
+/// [`LOCKOUT_RULE`]), sets no disposition of its
 /// own, and whose text asks for a later retry: transient (see [`Classifier`]'s
 /// disposition precedence). Both `classify` and `explain` ask this of the rules'
 /// winner, never of the model's pick.
@@ -1284,7 +1301,15 @@ fn retry_asked_of_passing_cause(
     rules: &[Rule],
     code: Option<ReplyCode>,
     enh: Option<EnhancedCode>,
+    stage: Stage,
 ) -> bool {
+    // A lock-out answers AUTH (or closes the session before it): never a command of a
+    // mail transaction, where the same words are about something else ("too many failed
+    // attempts for this recipient").
+    let auth_answer = !matches!(
+        stage,
+        Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::DataEnd | Stage::Bdat
+    );
     found.retry_asked
         && won.is_some_and(|r| {
             r.disposition.is_none()
@@ -1292,6 +1317,7 @@ fn retry_asked_of_passing_cause(
                     r.category,
                     Category::RateLimited | Category::TooManyConnections
                 ) || (r.category == Category::AuthFailed
+                    && auth_answer
                     && found
                         .candidates()
                         .iter()
@@ -1302,9 +1328,9 @@ fn retry_asked_of_passing_cause(
 }
 
 /// The one `auth_failed` cause that passes with time: a lock-out after failed logins
-/// (`535 Too many failed attempts. Try again in 300 seconds.`). A 5xx that says so and
-/// asks for a later retry is transient, like a rate limit; wrong credentials stay
-/// permanent.
+/// (`535 Too many failed attempts. Try again in 300 seconds.`). A 5xx outside a mail
+/// transaction that says so and asks for a later retry is transient, like a rate limit;
+/// wrong credentials stay permanent.
 const LOCKOUT_RULE: &str = "auth.too_many_failures";
 
 /// The disposition the codes alone give (see [`Classifier`]'s precedence).

@@ -515,9 +515,11 @@ pub struct Classification {
     pub rule: Cow<'static, str>,
     /// A human description of that rule, with its source for documented exceptions.
     pub description: Cow<'static, str>,
-    /// True when no rule matched and the codes alone decided, or when the rules were
-    /// not confident and the learned model chose the category (rule `model.category`,
-    /// see [`Classifier::with_model`]).
+    /// True when no rule matched and the codes alone decided, when the rules were not
+    /// confident and the learned model chose the category (rule `model.category`, see
+    /// [`Classifier::with_model`]), or when the reply's codes disagreed about passing
+    /// (`reply.mixed_codes`: its lines; `reply.inner_code`: its text begins with a code of
+    /// the other class), which are never final.
     pub low_confidence: bool,
 }
 

@@ -85,45 +85,63 @@ pub(crate) fn enhanced_in_text(text: &[u8]) -> Option<crate::reply::EnhancedCode
     None
 }
 
-/// A second basic code (4xx or 5xx) at the start of a reply's text, with the enhanced
-/// code after it if any: a server library that put its own default code in front of
-/// the code the application meant (`550 451 4.3.0 Temporary lookup failure`, `554 421
-/// Too many connections`), also after the library's default enhanced code (go-smtp's
-/// `451 4.0.0 530 5.7.0 …`) or its `Error: transaction failed:` frame (`554 5.0.0
-/// Error: transaction failed: 451 4.3.0 …`). The code must be followed by a space or
-/// the end. Constant time: only the text's first bytes are read.
+/// A second basic code (4xx or 5xx) at the start of a reply's first text line, with the
+/// enhanced code after it if any: a server library that put its own default code in
+/// front of the code the application meant (`550 451 4.3.0 Temporary lookup failure`,
+/// `554 421 Too many connections`), also after the library's default enhanced code
+/// (go-smtp's `451 4.0.0 530 5.7.0 …`) or its `Error: transaction failed:` frame (`554
+/// 5.0.0 Error: transaction failed: 451 4.3.0 …`). The code must be followed by a space
+/// or the end, and be believable as a code rather than a count, a size or an HTTP
+/// status (`552 5.2.2 400 MB quota exceeded`, `550 404 Not Found`): followed by an
+/// enhanced code of its own class, or after the frame, or (when the reply carries no
+/// enhanced code of its own, `outer_enhanced` false) one of the reply codes SMTP
+/// servers send. Constant time: only the line's first bytes are read.
 pub(crate) fn inner_code(
     text: &[u8],
+    outer_enhanced: bool,
 ) -> Option<(crate::reply::ReplyCode, Option<crate::reply::EnhancedCode>)> {
     use crate::reply::{EnhancedCode, ReplyCode};
-    fn skip_spaces(t: &[u8]) -> &[u8] {
-        let n = t.iter().take_while(|b| **b == b' ').count();
+    fn skip_blanks(t: &[u8]) -> &[u8] {
+        let n = t.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
         &t[n..]
     }
+    /// The reply codes SMTP servers send (RFC 5321 §4.2.2/§4.2.3, RFC 4954, RFC 3030,
+    /// RFC 7504): a bare number outside them is a count or an HTTP status.
+    const SMTP_CODES: [u16; 23] = [
+        421, 450, 451, 452, 454, 455, 500, 501, 502, 503, 504, 521, 530, 534, 535, 538, 550, 551,
+        552, 553, 554, 555, 556,
+    ];
     const FRAME: &[u8] = b"error: transaction failed: ";
-    let mut t = skip_spaces(text);
+    let mut t = skip_blanks(text);
+    let mut outer_enhanced = outer_enhanced;
     if let Some((_, n)) = EnhancedCode::parse_prefix(t) {
-        if t.get(n) == Some(&b' ') {
-            t = skip_spaces(&t[n..]);
+        if matches!(t.get(n), Some(b' ' | b'\t')) {
+            t = skip_blanks(&t[n..]);
+            outer_enhanced = true;
         }
     }
-    if t.len() >= FRAME.len() && t[..FRAME.len()].eq_ignore_ascii_case(FRAME) {
+    let framed = t.len() >= FRAME.len() && t[..FRAME.len()].eq_ignore_ascii_case(FRAME);
+    if framed {
         t = &t[FRAME.len()..];
     }
     let d = t.get(..3)?;
     if !(matches!(d[0], b'4' | b'5') && d[1].is_ascii_digit() && d[2].is_ascii_digit()) {
         return None;
     }
-    if t.get(3).is_some_and(|b| *b != b' ') {
+    if t.get(3).is_some_and(|b| !matches!(b, b' ' | b'\t')) {
         return None;
     }
     let n = u16::from(d[0] - b'0') * 100 + u16::from(d[1] - b'0') * 10 + u16::from(d[2] - b'0');
     let code = ReplyCode::new(n)?;
-    let rest = skip_spaces(&t[3..]);
+    let rest = skip_blanks(&t[3..]);
     let enh = EnhancedCode::parse_prefix(rest)
         .filter(|(_, n)| rest.get(*n).is_none_or(|b| !b.is_ascii_alphanumeric()))
         .map(|(e, _)| e);
-    Some((code, enh))
+    let believable = match enh {
+        Some(e) => e.class() == code.class(),
+        None => framed || (!outer_enhanced && SMTP_CODES.contains(&n)),
+    };
+    believable.then_some((code, enh))
 }
 
 /// An enhanced status code buried in a reply's text, after a basic code: qmail's

@@ -144,7 +144,20 @@ fn candidates(b: &[u8]) -> impl Iterator<Item = Candidate> + '_ {
 /// hour`), and reading one as a success would report a failure as delivered.
 fn pick(b: &[u8]) -> Option<Candidate> {
     let mut first_introduced = None;
+    let mut prev: Option<Candidate> = None;
     for c in candidates(b) {
+        // An introduced failure code right before this one (`said: 450 550 5.7.1 …`: a
+        // server library's default code in front of the one meant) is the reply's code;
+        // the second stays in its text, where the classifier reads it.
+        if let Some(p) = prev.take() {
+            if p.introduced
+                && !p.code.is_positive()
+                && !c.code.is_positive()
+                && text_start(b, p.at) == c.at
+            {
+                return Some(p);
+            }
+        }
         if c.code.is_positive() && !(c.at_start || c.introduced) {
             continue;
         }
@@ -154,6 +167,7 @@ fn pick(b: &[u8]) -> Option<Candidate> {
         if c.introduced && first_introduced.is_none() {
             first_introduced = Some(c);
         }
+        prev = Some(c);
     }
     first_introduced
 }
@@ -303,6 +317,20 @@ mod tests {
             lines,
             ["5.7.1 <000001321defbd2a@email-bounces.amazonses.com>... Access denied"]
         );
+    }
+
+    #[test]
+    fn a_code_in_front_of_another_is_the_reply_code() {
+        // A library's default code in front of the one meant, quoted by an MTA: the
+        // quoted reply's own code is the first; the second stays in the text.
+        let (code, e, lines) = loose(
+            "host mx.example.com[192.0.2.1] said: 450 550 5.7.1 Spam detected (in reply to RCPT TO command)",
+        );
+        assert_eq!((code, e), (450, None));
+        assert_eq!(lines, ["550 5.7.1 Spam detected"]);
+        // Not introduced: the enhanced code's own code is still preferred.
+        let (code, _, _) = loose("Delivery failed 450 550 5.7.1 Spam detected");
+        assert_eq!(code, 550);
     }
 
     #[test]

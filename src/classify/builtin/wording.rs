@@ -20,7 +20,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["from header address rejected", "not authorized to send as", "not authorised to send as",
                  "from header {is not|not} {owned|permitted}", "from header not allowed for this {account|user}", "{header from|from header} must match", "from header sender domain not verified", "not {authorized|authorised} to send from this header", "restricted to sending domain",
                  // the header From differs from the envelope sender
-                 "from{:|} header mismatch", "does not match smtp from", "does not match {the |}envelope {from|sender}", "different from{:|} header and"]),
+                 "from{:|} header mismatch", "does not match smtp from", "different from{:|} header and smtp mail from"]),
     );
     v.push(
         r("text.content_format", C::ContentFormat,
@@ -31,7 +31,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
                  // the header From's own format faults (a bare "from header" would also claim alignment and ownership texts)
                  "{a|one|no|without|without a|missing|invalid|duplicate|empty|malformed} from{:|} header", "from{:|} header {is |}{missing|empty|invalid|malformed}",
-                 "from header has an invalid", "from{:|} header field", "valid address in from", "single domain in the from", "utf-8 in from header",
+                 "from header has an invalid", "unacceptable from{:|} header", "valid address in from", "single domain in the from", "utf-8 in from header",
                  "header is missing", "invalid mime", "header syntax", "header line is too long",
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
@@ -39,7 +39,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
-                 "{error|failed to|unable to|could not|cannot} pars{e|ing} {email|e-mail}", "error parsing {message|the message}", "invalid message {format|content}",
                  "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from"]),
     );
     v.push(
@@ -122,7 +121,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
-            .t(&["virus", "viruses", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
+            .t(&["virus", "may contain viruses", "repaired viruses", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "blacklisted attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
@@ -132,6 +131,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // Spanish, Portuguese, French, Italian, German
                  "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
                  "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang"]),
+    );
+    v.push(
+        r("text.message_unparsable", C::ContentFormat,
+          "the receiver could not parse the message it was sent ('error parsing email', 'invalid message format'), said after the data; before it, the same words are about an address")
+            .t(&["{error|failed to|unable to|could not|cannot} pars{e|ing} {email|e-mail}", "error parsing {message|the message}", "invalid message {format|content}"])
+            .at(&[S::Data, S::DataEnd, S::Bdat]),
     );
     v.push(
         r("text.spam_content", C::SpamContent,
@@ -306,7 +311,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relay access denied",
             "relaying {is |}disabled", "relay is disabled",
             // a recipient domain this host does not take mail for, and Turkish 'relaying forbidden'
-            "{recipient |}domain not served", "{don't|do not|doesn't|does not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak",
+            "{recipient |}domain not served", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
             "relaying denied",
             "relay denied",
             "relay not permitted",
@@ -582,7 +587,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.recipient_suppressed", C::Policy,
-          "the recipient is on a suppression list (a relay that stopped sending to an address after bounces or complaints): only this recipient is held, whatever the stage")
+          "the recipient is on a suppression list (a relay that stopped sending to an address after bounces or complaints): only this recipient is held (after the data, the transaction's message, as every reply there)")
             .t(&["suppression list", "address suppressed", "suppressed address", "suppressed recipient", "recipient is suppressed"])
             .scope(Scope::Recipient),
     );
