@@ -233,12 +233,16 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let enh = reply_enhanced(reply, &joined);
+        let inner = text::inner_code(first_line(reply), reply.enhanced().is_some());
+        let enh = inner
+            .and_then(|i| i.1)
+            .or_else(|| reply.enhanced())
+            .or_else(|| text::buried_enhanced(&joined, false));
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
         }
-        match disagreeing_inner(reply) {
+        match inner.map(|i| i.0).filter(|i| codes_disagree(code, *i)) {
             Some(i) => inner_code_disagrees(c, code, i),
             None => c,
         }
