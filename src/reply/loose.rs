@@ -146,13 +146,15 @@ fn pick(b: &[u8]) -> Option<Candidate> {
     let mut first_introduced = None;
     let mut prev: Option<Candidate> = None;
     for c in candidates(b) {
-        // An introduced failure code right before this one (`said: 450 550 5.7.1 …`: a
-        // server library's default code in front of the one meant) is the reply's code;
-        // the second stays in its text, where the classifier reads it.
+        // An introduced failure code right before a failure code with an enhanced code
+        // (`said: 450 550 5.7.1 …`: a server library's default code in front of the one
+        // meant) is the reply's code; the second stays in its text, where the classifier
+        // reads it. Without an enhanced code the second would not have been picked anyway.
         if let Some(p) = prev.take() {
             if p.introduced
                 && !p.code.is_positive()
                 && !c.code.is_positive()
+                && c.enhanced
                 && text_start(b, p.at) == c.at
             {
                 return Some(p);
