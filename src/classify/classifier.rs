@@ -233,16 +233,12 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let inner = text::inner_code(first_line(reply), reply.enhanced().is_some());
-        let enh = inner
-            .and_then(|i| i.1)
-            .or_else(|| reply.enhanced())
-            .or_else(|| text::buried_enhanced(&joined, false));
+        let (enh, inner) = reply_codes(reply, &joined);
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
         }
-        match inner.map(|i| i.0).filter(|i| codes_disagree(code, *i)) {
+        match inner {
             Some(i) => inner_code_disagrees(c, code, i),
             None => c,
         }
@@ -280,11 +276,11 @@ impl Classifier {
             };
         }
         let joined = joined_text(reply);
-        let enh = reply_enhanced(reply, &joined);
+        let (enh, inner) = reply_codes(reply, &joined);
         let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
-        } else if let Some(i) = disagreeing_inner(reply) {
+        } else if let Some(i) = inner {
             reason.push_str(&inner_code_reason(code, i));
         }
         Explanation {
@@ -1173,22 +1169,30 @@ fn scope_for(
 #[cfg(feature = "model-training")]
 pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Vec<u8>) {
     let joined = joined_text(reply);
-    let enh = reply_enhanced(reply, &joined);
+    let (enh, _) = reply_codes(reply, &joined);
     (reply.code(), enh, joined.into_owned())
 }
 
-/// A live reply's enhanced code: one after a second basic code at the start of its
-/// first line ([`text::inner_code`]) first, then the reply's own, then one buried in
-/// the text.
-fn reply_enhanced(reply: &Reply, joined: &[u8]) -> Option<EnhancedCode> {
-    text::inner_code(first_line(reply), reply.enhanced().is_some())
+/// A live reply's enhanced code (one after a second basic code at the start of its
+/// first line, [`text::inner_code`], first; then the reply's own; then one buried in
+/// the text) and that second code when it is of the other failure class than the
+/// reply's own ([`codes_disagree`]). One reading of the first line for both.
+fn reply_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<ReplyCode>) {
+    let inner = text::inner_code(first_line(reply), reply.enhanced().is_some());
+    let enh = inner
         .and_then(|i| i.1)
         .or_else(|| reply.enhanced())
-        .or_else(|| text::buried_enhanced(joined, false))
+        .or_else(|| text::buried_enhanced(joined, false));
+    (
+        enh,
+        inner
+            .map(|i| i.0)
+            .filter(|i| codes_disagree(reply.code(), *i)),
+    )
 }
 
 /// The second code a reply's first line begins with, when it is of the other failure
-/// class than the reply's own ([`text::inner_code`], [`codes_disagree`]).
+/// class than the reply's own (the text path's half of [`reply_codes`]).
 fn disagreeing_inner(reply: &Reply) -> Option<ReplyCode> {
     text::inner_code(first_line(reply), reply.enhanced().is_some())
         .map(|i| i.0)
