@@ -3137,9 +3137,19 @@ fn twentieth_round_words_from_the_retired_fresh20() {
             P,
             Scope::Message,
         ),
+        // At RCPT there is no message to score yet (the twenty-third round): a policy
+        // service's score there is its own rule on this transaction, not a content
+        // verdict. After the data the same words are about the content.
         (
             "554 5.7.1 <user@example.org>: Recipient address rejected: filter score too high",
             S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "554 5.7.1 filter score too high",
+            S::DataEnd,
             C::SpamContent,
             P,
             Scope::Message,

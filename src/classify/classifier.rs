@@ -40,10 +40,11 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// `5xx` whose enhanced code is `4.X.X` (`550 4.2.2`) is transient: the server said
 /// one of its two signals is temporary, and a wrong retry costs one more attempt
 /// while a wrong bounce loses the mail. Likewise a `5xx` is transient when its cause
-/// passes with time ([`Category::RateLimited`], [`Category::TooManyConnections`]) and
-/// the text asks for a later retry ("try again in 92 seconds", "try again later"; not a
-/// duration that only says how long a block lasts, "blocked for 30 days"): the server
-/// asked to be tried again. A `4xx` is always transient, whatever its
+/// passes with time (a rule's `passes`, by default [`Category::usually_passes`]: a rate
+/// or connection limit, a greylisting; a lock-out after failed logins) and the text asks
+/// for a later retry ("try again in 92 seconds", "try again later"; not a duration that
+/// only says how long a block lasts, "blocked for 30 days"): the server asked to be
+/// tried again. A greylisting asks by its name: a `5xx` greylisting is transient. A `4xx` is always transient, whatever its
 /// enhanced code. Text without any code takes the matched category's usual
 /// disposition ([`Category::usual_disposition`]).
 ///
@@ -522,7 +523,7 @@ impl Classifier {
         let won = winner
             .as_ref()
             .and_then(|w| self.engine.rules.get(w.rule as usize));
-        if retry_asked_of_passing_cause(&found, won, &self.engine.rules, code, enh, stage) {
+        if retry_asked_of_passing_cause(&found, won, &self.engine.rules, code, enh) {
             v.disposition = Disposition::Transient;
         }
         match self.consult(&found, winner.as_ref(), code, enh, stage, text) {
@@ -1020,9 +1021,14 @@ impl Classifier {
         };
         // The rules' cause, as when classifying (the model never changes a disposition).
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
-        let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh, stage) {
+        let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh) {
             format!(
-                "{reason}; the text asks for a later retry and the cause ({}) passes with time, so the 5xx is transient",
+                "{reason}; {} and the cause ({}) passes with time, so the 5xx is transient",
+                if found.retry_asked {
+                    "the text asks for a later retry"
+                } else {
+                    "a greylisting asks for a later retry by its name"
+                },
                 won.map_or("cause", |r| r.category.name())
             )
         } else {
@@ -1296,50 +1302,32 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
     );
 }
 
-/// A `5xx` (without a `4.X.X` enhanced code) whose winning rule names a cause that passes
-/// with time (a rate or connection limit, or, outside a mail transaction, an
-/// `auth_failed` that a lock-out rule among the rules that held says is one,
-/// [`LOCKOUT_RULE`]), sets no disposition of its
-/// own, and whose text asks for a later retry: transient (see [`Classifier`]'s
-/// disposition precedence). Both `classify` and `explain` ask this of the rules'
-/// winner, never of the model's pick.
+/// A `5xx` (without a `4.X.X` enhanced code) whose winning rule sets no disposition of
+/// its own, whose cause passes with time, and whose text asks for a later retry:
+/// transient (see [`Classifier`]'s disposition precedence). The cause passes when a rule
+/// that held for the winner's category says so (the rule's `passes`, by default
+/// [`Category::usually_passes`]: a rate or connection limit, a greylisting; a lock-out
+/// rule among the `auth_failed` ones). A greylisting asks for the retry by its very
+/// name. Both `classify` and `explain` ask this of the rules' winner, never of the
+/// model's pick.
 fn retry_asked_of_passing_cause(
     found: &Found,
     won: Option<&Rule>,
     rules: &[Rule],
     code: Option<ReplyCode>,
     enh: Option<EnhancedCode>,
-    stage: Stage,
 ) -> bool {
-    // A lock-out answers AUTH (or closes the session before it): never a command of a
-    // mail transaction, where the same words are about something else ("too many failed
-    // attempts for this recipient").
-    let auth_answer = !matches!(
-        stage,
-        Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::DataEnd | Stage::Bdat
-    );
-    found.retry_asked
-        && won.is_some_and(|r| {
-            r.disposition.is_none()
-                && (matches!(
-                    r.category,
-                    Category::RateLimited | Category::TooManyConnections
-                ) || (r.category == Category::AuthFailed
-                    && auth_answer
-                    && found
-                        .candidates()
-                        .iter()
-                        .filter_map(|&i| rules.get(i as usize))
-                        .any(|c| c.id == LOCKOUT_RULE)))
-        })
-        && code_disposition(code, enh) == Some(Disposition::Permanent)
+    won.is_some_and(|r| {
+        r.disposition.is_none()
+            && (found.retry_asked || r.category == Category::Greylisted)
+            && (r.passes
+                || found
+                    .candidates()
+                    .iter()
+                    .filter_map(|&i| rules.get(i as usize))
+                    .any(|c| c.passes && c.category == r.category))
+    }) && code_disposition(code, enh) == Some(Disposition::Permanent)
 }
-
-/// The one `auth_failed` cause that passes with time: a lock-out after failed logins
-/// (`535 Too many failed attempts. Try again in 300 seconds.`). A 5xx outside a mail
-/// transaction that says so and asks for a later retry is transient, like a rate limit;
-/// wrong credentials stay permanent.
-const LOCKOUT_RULE: &str = "auth.too_many_failures";
 
 /// The disposition the codes alone give (see [`Classifier`]'s precedence).
 fn code_disposition(code: Option<ReplyCode>, enh: Option<EnhancedCode>) -> Option<Disposition> {

@@ -321,6 +321,26 @@ impl Category {
         }
     }
 
+    /// Whether this cause usually passes with time, when a rule does not say
+    /// ([`UserRule`](crate::classify::UserRule)'s `passes`): a rate limit, a connection
+    /// limit and a greylisting do. A `5xx` whose cause passes and whose text asks for a
+    /// later retry is transient; a greylisting asks by its very name ("come back
+    /// later"), so a `5xx` greylisting is transient whatever else it says (see
+    /// [`Classifier`](crate::Classifier)'s disposition precedence).
+    ///
+    /// ```
+    /// use tempfail::Category;
+    /// assert!(Category::RateLimited.usually_passes());
+    /// assert!(Category::Greylisted.usually_passes());
+    /// assert!(!Category::AuthFailed.usually_passes());
+    /// ```
+    pub const fn usually_passes(self) -> bool {
+        matches!(
+            self,
+            Category::RateLimited | Category::TooManyConnections | Category::Greylisted
+        )
+    }
+
     /// The scope this category usually has, when a rule does not set one. For
     /// [`Category::Other`] it follows the stage: `rcpt_to` (and unknown) → recipient;
     /// `mail_from`, `data`, `data_end`, `bdat` → message; the connection's set-up

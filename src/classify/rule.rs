@@ -29,6 +29,7 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
 /// | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
 /// | `evidence` | an [`Evidence`] name (`wording`, `enhanced_code`, …) | the rule is weighed with the built-in rules as this kind of evidence instead of being tried first | tried first, in order |
+/// | `passes` | `true`/`false` | the cause this rule names passes with time (a lock-out, a quota window): a `5xx` it decides whose text asks for a later retry is transient; a weighed rule lends this to the winner when it names the winner's cause | from the category ([`Category::usually_passes`]: rate and connection limits, greylisting) |
 ///
 /// A rule matches when every condition that is set holds. Rules without `evidence` are
 /// tried in the order given (the first that holds decides), before the built-in rules (or instead of them, with
@@ -221,6 +222,13 @@ pub struct UserRule {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub evidence: Option<String>,
+    /// Whether the cause passes with time; none means the category's usual answer
+    /// ([`Category::usually_passes`]).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub passes: Option<bool>,
 }
 
 impl UserRule {
@@ -295,6 +303,12 @@ impl UserRule {
     /// instead of tried first.
     pub fn evidence(mut self, e: Evidence) -> Self {
         self.evidence = Some(e.name().to_owned());
+        self
+    }
+
+    /// Says whether the cause passes with time (see the `passes` field).
+    pub fn passes(mut self, passes: bool) -> Self {
+        self.passes = Some(passes);
         self
     }
 
@@ -480,6 +494,8 @@ pub(crate) struct Rule {
     pub(crate) failures: u32,
     /// The kind of evidence; `None` for a rule tried first, in order.
     pub(crate) evidence: Option<Evidence>,
+    /// The cause passes with time (the `passes` field, or the category's usual answer).
+    pub(crate) passes: bool,
 }
 
 const _: () = assert!(TransportFailure::ALL.len() <= 32, "failure bits fit a u32");
@@ -673,6 +689,7 @@ impl UserRule {
             retry_after,
             failures,
             evidence,
+            passes: self.passes.unwrap_or(category.usually_passes()),
         })
     }
 }

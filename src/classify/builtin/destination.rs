@@ -11,7 +11,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("auth.too_many_failures", C::AuthFailed,
           "too many failed AUTH attempts from us (a lock-out after failed logins): our own credentials, however the reply names our IP or a rate")
             .t(&["too many authentication failures", "too many auth failures", "too many login failures", "too many failed logins",
-                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*", "too many failed attempts", "too many failed auth attempts", "fazla başarısız deneme"]),
+                 "too many failed login attempts", "too many failed authentication*", "too many bad auth*", "too many failed attempts", "too many failed auth attempts", "fazla başarısız deneme"])
+            // A lock-out answers AUTH (or closes the session before it), never a command of
+            // a mail transaction, where the same words are about something else ("too many
+            // failed attempts for this recipient"). It passes: a 5xx that asks for a later
+            // retry is transient, like a rate limit; refused credentials stay permanent.
+            .at(OUTSIDE_TXN)
+            .passes(true),
     );
     v.push(
         r("auth.too_many_attempts", C::RateLimited,

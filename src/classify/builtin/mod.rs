@@ -107,12 +107,32 @@ impl B {
         self
     }
 
+    /// The cause passes with time (or not), whatever the category usually says.
+    fn passes(mut self, passes: bool) -> B {
+        self.0 = self.0.passes(passes);
+        self
+    }
+
     /// A rule for these transport failures.
     fn fails(mut self, failures: &[TransportFailure]) -> B {
         self.0 = self.0.failures(failures.iter().copied());
         self
     }
 }
+
+/// Stages outside a mail transaction: the set-up, AUTH, RSET and QUIT, and a stage not
+/// known (the same stages as [`TXN`]'s complement, but with `unknown` in both).
+const OUTSIDE_TXN: &[Stage] = &[
+    S::Connect,
+    S::Greeting,
+    S::Ehlo,
+    S::Helo,
+    S::Starttls,
+    S::Auth,
+    S::Rset,
+    S::Quit,
+    S::Unknown,
+];
 
 /// Stages that belong to a transaction's envelope or content (not the set-up).
 const TXN: &[Stage] = &[

@@ -10,7 +10,71 @@ use super::*;
 const NETWORK: &[&str] = &["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
     "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
     "connection expired", "open for too long", "lost incoming connection", "connection error", "connection dropped", "connection lost",
-    "remote host closed", "connection died", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect"];
+    "remote host closed", "connection died", "time out", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect"];
+
+/// Spam wording: a verdict on a message's content (`text.spam_content`).
+const SPAM: &[&str] = &[
+    "spam",
+    "unsolicited",
+    "junk*",
+    "ube",
+    "bulk mail",
+    "bulk email",
+    "bulk e-mail",
+    "identified as bulk",
+    "bulk identified",
+    "mass-mailer*",
+    "mass mailer*",
+    "spamschutz*",
+    "score too high",
+    "content rejected",
+    "message content rejected",
+    "mail content denied",
+    "mail rejete",
+    "ofr_506",
+    "scored as",
+    "high probability",
+    "looks like spam",
+    "spam score",
+    "spamassassin",
+    "mail score",
+    "messagescoringupperlimit",
+    "rspamd",
+    "content filter",
+    "message filtered",
+    "suspicious content",
+    "fraud",
+    "nature of the content",
+    "url domains",
+    "scam",
+    "reported as spam",
+    "suspected spam",
+    "spam message",
+    "identified as spam",
+    "classified as spam",
+    "suspicious link*",
+    "suspicious url*",
+    "banned word*",
+    "spammy",
+    "content restriction*",
+    "unacceptable content",
+    "blocked url",
+    "blocked link",
+    "mass mailing*",
+    "advertising",
+    "advertisement*",
+    "commercial solicitation",
+    "unwanted mail",
+    "unwanted message*",
+    "unwanted advertising",
+    "rejected by dcc",
+    "spamware",
+    "垃圾邮件",
+    "迷惑メール",
+    "스팸",
+    "спам",
+    "correo no deseado",
+];
 
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
@@ -28,7 +92,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
-                 "missing message-id", "no message-id", "date header", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
+                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
                  // the header From's own format faults (a bare "from header" would also claim alignment and ownership texts)
                  "{a|one|no|without|without a|missing|invalid|duplicate|empty|malformed} from{:|} header", "from{:|} header {is |}{missing|empty|invalid|malformed}",
                  "from header has an invalid", "unacceptable from{:|} header", "valid address in from", "single domain in the from", "utf-8 in from header",
@@ -140,11 +204,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.spam_content", C::SpamContent,
-          "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506)")
-            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
-                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
-                 "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+          "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506), said anywhere but at MAIL FROM and RCPT TO: there the message is not sent yet, and the same words are a verdict on the sender or the sending host, which the reply's frame names ('Sender address rejected: spam', 'Client host rejected: too much spam')")
+            .t(SPAM)
+            .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -366,7 +428,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
-                 "unauthenticated session", "submission port", "must log in", "must login", "log in to send", "pop before smtp", "pop-before-smtp",
+                 "unauthenticated session", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions",
                  "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires"]),
@@ -396,6 +458,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "invalid credentials",
             "username and password not accepted",
             "bad username or password",
+            "invalid {user|username}{/| or }password",
             "incorrect authentication data",
             "invalid login",
             "login failed",
@@ -428,7 +491,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.tls_required", C::TlsRequired,
           "the server requires TLS (530 5.7.0 Must issue a STARTTLS command first; 'does not support TLS' when we require it)")
-            .t(&["starttls command first", "must issue a starttls", "starttls required", "tls required", "requires tls", "tls is required",
+            .t(&["starttls command first", "must issue a starttls", "starttls required", "starttls is required", "tls required", "requires tls", "tls is required",
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
@@ -500,7 +563,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
-            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
+            .t(&["mailbox disabled", "mailbox is disabled", "address disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
@@ -594,7 +657,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.upstream_rejected", C::Other,
           "the service behind a relay refused the message and the reply gives no cause: this message, reason unknown")
-            .t(&["{not accepted|rejected} by {the |}upstream", "upstream {provider|mail service|service|server} rejected"])
+            .t(&["{not accepted|rejected} by {the |}upstream", "upstream {provider|mail service|service|server|relay} rejected"])
             .scope(Scope::Message),
     );
     v.push(
@@ -624,10 +687,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("reply.receiver_timeout", C::ServerError,
-          "a reply (with its code) after the data that speaks of a timeout: the receiver answered, so our connection worked; what timed out is its own work (writing the spool, a queue hand-off); a bounce's 'conversation … timed out' has no code and stays a network failure")
+          "a reply (with its code) after the end of the data that speaks of a timeout: the receiver answered, so our connection worked; what timed out is its own work (writing the spool, a queue hand-off); while the data is sent (DATA, a BDAT chunk) a timeout is the receiver waiting for our bytes, a network failure, and a bounce's 'conversation … timed out' has no code and stays one too")
             .t(&["timed out", "timeout"])
             .codes("4xx 5xx")
-            .at(&[S::Data, S::DataEnd, S::Bdat]),
+            .at(&[S::DataEnd]),
     );
     v.push(
         r("text.network", C::Network,
