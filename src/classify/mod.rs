@@ -344,7 +344,8 @@ impl Category {
     /// The scope this category usually has, when a rule does not set one. For
     /// [`Category::Other`] it follows the stage: `rcpt_to` (and unknown) → recipient;
     /// `mail_from`, `data`, `data_end`, `bdat` → message; the connection's set-up
-    /// and `rset`/`quit` → connection. `domain_not_found` and `no_mail_service` answered to
+    /// and `rset`/`quit` → connection. A greylisting holds the recipient, except at
+    /// `mail_from`, `data`, `data_end` and `bdat`, where it holds the message. `domain_not_found` and `no_mail_service` answered to
     /// `rcpt_to` are the recipient's (a relay's verdict on one recipient's domain),
     /// elsewhere the destination's. A `policy` refusal is the message's, except
     /// before any transaction (connect, greeting, `EHLO`/`HELO`), where the receiver's
@@ -359,9 +360,14 @@ impl Category {
     pub const fn usual_scope(self, stage: Stage) -> Scope {
         use Category::*;
         match self {
-            Greylisted | MailboxFull | UserUnknown | MailboxDisabled | RelayDenied => {
-                Scope::Recipient
-            }
+            MailboxFull | UserUnknown | MailboxDisabled | RelayDenied => Scope::Recipient,
+            // A greylisting answers a triplet: at RCPT TO it holds that recipient; at
+            // MAIL FROM, at DATA and after the data it holds the whole message (no
+            // recipient is named, or every one is).
+            Greylisted => match stage {
+                Stage::MailFrom | Stage::Data | Stage::DataEnd | Stage::Bdat => Scope::Message,
+                _ => Scope::Recipient,
+            },
             RateLimited | TooManyConnections | Blocklisted | Reputation | ServerError | Network
             | Dns => Scope::Destination,
             // A receiving server that answers one RCPT TO with "no such domain" speaks of

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 9034 (feature, category) entries.
+//! 29 categories, 4000 features, 8845 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-33, 30, -31, -25, -17, 19, -37, -55, -73, -26, -14, 56, -12, 3, -25, -17, -29, 30, 17, -15, 7, 85, -8, 117, -2, 90, -2, -27, -5];
+pub(super) static PRIOR: [i32; 29] = [-30, 30, -33, -25, -18, 19, -36, -58, -72, -25, -15, 57, -13, 5, -25, -19, -30, 28, 16, -15, 5, 82, -8, 125, -2, 89, 1, -29, -5];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -65,7 +65,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0032f7b2, // b:address in
     0x00393c3a, // b:dsl example
     0x0049d3ad, // w:method
-    0x0066cbc7, // b:deliver to
     0x00702610, // w:doğrulama
     0x00745502, // b:rejected no
     0x00859e23, // b:rejected go
@@ -77,7 +76,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x01180035, // p:subt
     0x01262f2e, // w:byte
     0x013f1302, // b:is achieved
-    0x014502f9, // b:delivered reason
     0x01653105, // p:trou
     0x0171e5c4, // b:is an
     0x017662f2, // b:is on
@@ -109,6 +107,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
+    0x032271c8, // w:quarantined
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
@@ -124,6 +123,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
+    0x0466db51, // b:bad request
     0x04c13d57, // b:invalid recipient
     0x04c1572a, // w:filtering
     0x04e43d59, // b:and no
@@ -179,7 +179,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0866ef38, // b:by one
     0x0867e5bd, // b:net or
     0x0870c728, // w:cloudmark
-    0x089bb5ae, // b:ehlo required
     0x089f1770, // b:jp recipient
     0x08c3ba8e, // b:conform to
     0x08c4020b, // w:delivering
@@ -196,8 +195,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x090113e0, // p:abou
     0x09099262, // b:redmine server
     0x090a7b67, // w:memory
+    0x090d75ba, // b:received from
     0x09110740, // b:content policy
+    0x0912515b, // b:bad syntax
     0x092680aa, // w:they
+    0x093e7c37, // p:chun
     0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
     0x0966eab6, // w:log
@@ -206,6 +208,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
+    0x098cbdcf, // b:virus or
     0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
@@ -218,7 +221,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0a15cfc9, // p:succ
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
-    0x0a5568de, // b:classified as
     0x0a588720, // b:spf check
     0x0ab8d7f1, // p:sorb
     0x0ac51659, // e:x.7.26
@@ -231,8 +233,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b2a7689, // b:org quota
     0x0b454f2c, // b:error while
     0x0b5050d0, // b:need rcpt
+    0x0b6553da, // b:rejected server
     0x0b68e888, // p:back
     0x0b7c34cd, // w:daily
+    0x0b80b06c, // b:service is
     0x0b90e277, // b:kind regards
     0x0b92fafd, // s:rcpt_to
     0x0b9d2701, // b:it on
@@ -244,10 +248,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0be6f81f, // w:blacklist
     0x0befcaef, // p:foun
     0x0c0f0b97, // p:blam
+    0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
     0x0c4e5423, // b:net en
-    0x0c75f8d6, // b:big for
     0x0c894501, // b:message header
     0x0c8a96e5, // w:forged
     0x0c8b6825, // b:helo first
@@ -283,14 +287,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0df51c4a, // b:address try
     0x0df65d00, // b:use this
     0x0dfc9a08, // p:forb
-    0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
     0x0e245e40, // p:disa
     0x0e2ad92b, // w:abuseat
     0x0e343251, // b:com mail
+    0x0e60e9c9, // b:next time
     0x0e6191b8, // b:lib sympa
     0x0e640c9d, // p:empt
-    0x0e7426d9, // b:co uk
     0x0e7e1641, // p:occu
     0x0ea8c9fc, // b:suspicious due
     0x0ebf98bb, // b:we are
@@ -350,7 +353,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12779618, // p:port
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
-    0x12b6121e, // b:domain owner
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12d95b27, // b:end of
@@ -361,7 +363,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
     0x1372b346, // b:was refused
-    0x138af53c, // b:clamav net
     0x13a3abe7, // w:nested
     0x13bb4eef, // w:based
     0x13be0d75, // b:starttls command
@@ -377,7 +378,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
     0x142ec923, // e:x.3.0
-    0x1440db68, // b:character set
     0x144221b8, // b:address or
     0x144b4775, // b:reasons see
     0x145948b8, // b:one recipient
@@ -399,17 +399,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x160410b0, // b:smtp relay
     0x1608ec32, // p:kiji
     0x162ecc49, // e:x.3.2
+    0x16323052, // b:verification temporarily
+    0x164433cc, // b:expected mail
+    0x1649937d, // b:error send
     0x166560b6, // b:to sending
     0x166b6242, // p:tran
     0x16763412, // b:service error
+    0x169367ab, // b:possible spam
     0x16a6f195, // p:over
+    0x16a9fdf6, // w:dial
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
     0x16b6ff18, // b:spam check
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
-    0x171c045f, // b:com html
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
     0x17393ae2, // w:previously
@@ -424,7 +428,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x17c28e09, // b:to about
     0x17dfd16f, // w:seems
     0x17e1077a, // w:network
-    0x17e3f877, // b:domain from
     0x17f76ff4, // b:user unknown
     0x182ecf6f, // e:x.3.4
     0x1831068c, // w:checking
@@ -454,22 +457,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
+    0x19b8e7a4, // w:whitelisted
     0x19d2a09d, // b:information go
     0x19e51545, // b:that sender
     0x1a4c33ca, // b:been denied
     0x1a4f0eeb, // p:goog
     0x1a53a858, // b:org relay
+    0x1a6ea602, // w:clock
     0x1a84adcb, // b:email addresses
     0x1a8c7814, // b:error occurred
+    0x1aa9631c, // b:missing or
     0x1aaa3f99, // w:previous
     0x1ab8f121, // p:sorr
-    0x1ac66c1a, // b:content found
     0x1ac6992f, // b:sender guidelines
     0x1acde5f3, // b:lookup shtml
     0x1b0026a9, // b:http bl
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
-    0x1b1d36c2, // b:be blacklisted
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
     0x1b5cf857, // b:troubleshooting aspx
@@ -491,7 +495,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c1bd6bb, // e:5.2.0
     0x1c1c5694, // w:link
     0x1c2592c3, // b:record for
-    0x1c26b386, // b:domain see
     0x1c38c516, // b:attempts try
     0x1c3b7fdc, // b:you tried
     0x1c3ebf0d, // b:bare lf
@@ -507,7 +510,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d18df1d, // p:syma
     0x1d1bd84e, // e:5.2.3
     0x1d1c7fe0, // e:4.5.3
-    0x1d242a5a, // b:by our
     0x1d2d25de, // w:ptr
     0x1d2dc3a0, // w:alias
     0x1d2eafff, // p:alre
@@ -522,9 +524,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1da1b829, // p:rang
     0x1da37bc6, // w:greylisted
     0x1da4a1ed, // b:in rcpt
+    0x1dc9e1c0, // b:record found
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
-    0x1df393da, // b:disk space
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
@@ -535,7 +537,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e692d4e, // w:score
     0x1e6b6eda, // p:traf
     0x1e6c7009, // p:poin
-    0x1e73d68e, // b:com with
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
     0x1eba7877, // b:temporary local
@@ -547,7 +548,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f1c8306, // e:4.5.1
     0x1f247903, // p:disp
     0x1f3191d8, // b:all recipients
-    0x1f44ffe1, // b:choose to
     0x1f476c81, // w:por
     0x1f47b97a, // b:error but
     0x1f56770b, // w:per
@@ -555,14 +555,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f6ba155, // p:rate
     0x1f719912, // p:alig
     0x1f8b1885, // b:bin help
-    0x1f94dc83, // b:error error
     0x1fa75991, // p:agai
-    0x1faca135, // b:correct helo
     0x1fbebb9b, // b:bad reputation
     0x2002b5be, // w:nicht
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
-    0x201b7980, // b:domain may
     0x201c8499, // e:4.5.0
     0x20243e16, // b:helpdesk ugent
     0x202ea8fe, // b:neko nyaaaaaaan
@@ -600,13 +597,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
+    0x2220821c, // b:reject policy
     0x222d7625, // b:spam source
+    0x223cbe76, // p:catc
     0x226fac0f, // b:to your
     0x2278d57c, // b:is no
     0x22852d6f, // b:temporarily blocked
     0x22954a93, // b:the mail
     0x229dbfd8, // b:org doesn
     0x22b43c83, // b:are registered
+    0x22bc2cfa, // w:outgoing
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
     0x22e53665, // b:allowed rcpthosts
@@ -629,6 +629,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23e2d028, // p:syst
     0x23ee7053, // b:refuse veuillez
     0x241c10ea, // b:accept message
+    0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
     0x2431c3a1, // p:bloq
     0x2476e3b5, // b:full try
@@ -643,7 +644,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x250b0efa, // b:information see
     0x251a1f0d, // b:and dns
     0x25209337, // p:char
-    0x253a5fd7, // b:during spf
     0x25400fe8, // b:not valid
     0x2574d6b2, // b:read the
     0x257be143, // b:follow the
@@ -679,17 +679,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x27e5c549, // b:jp domain
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
+    0x281c2141, // b:error rejected
     0x281ee9f5, // w:gsmtp
     0x28327637, // b:the corresponding
     0x28424134, // b:address of
     0x2847de97, // w:probably
     0x28486f79, // b:xbl spamhaus
+    0x28500416, // b:mail domain
     0x287463a6, // b:has no
     0x2888005e, // b:net please
     0x28a347b2, // b:this system
     0x28aec6d2, // b:maximum message
     0x28b101b5, // w:store
-    0x28bc8cd2, // b:being rejected
     0x28c8efb0, // b:we don
     0x28d2163d, // b:visit https
     0x28d76c7d, // b:message contains
@@ -706,11 +707,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29770cf7, // b:by the
     0x29861431, // b:authentication go
     0x29aa383f, // w:aborted
-    0x29c898a8, // b:dmarcrejection gsmtp
     0x29cd8166, // b:message too
     0x29da150b, // w:waiting
     0x29daf9d5, // b:failure please
-    0x29dc031c, // b:directions for
     0x29f31b18, // e:x.4.2
     0x2a08bc6b, // b:failed for
     0x2a0dae69, // b:to authenticate
@@ -718,10 +717,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a202ac0, // b:help please
     0x2a3a19b2, // w:file
     0x2a472a83, // w:passing
-    0x2a59b732, // b:emails sent
     0x2a687b13, // b:sending too
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
+    0x2a850afa, // b:malformed envelope
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
     0x2acf7999, // b:from addresses
@@ -782,6 +781,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e1cfe8b, // b:to mail
     0x2e28ac0e, // w:jdoe
     0x2e3b1100, // w:poor
+    0x2e446eb1, // w:exchange
     0x2e4738dc, // b:are an
     0x2e519c4f, // e:x.2.1
     0x2e54a690, // b:mailbox full
@@ -789,10 +789,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e617c63, // p:curr
     0x2eae948d, // w:terminated
     0x2ecec51a, // b:credentials invalid
+    0x2edb368b, // w:global
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
     0x2f00536c, // w:check
-    0x2f00d5d9, // b:com temporary
     0x2f02af2b, // w:esmtp
     0x2f07a820, // p:rcpt
     0x2f14477e, // w:access
@@ -802,7 +802,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
-    0x2f76ee7e, // b:domain chkuser
     0x2f79be92, // w:same
     0x2f7cdb75, // w:adresse
     0x2f7fa295, // b:limited because
@@ -815,6 +814,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
+    0x301e28bc, // b:missing sender
     0x3026d382, // b:exist please
     0x302b3420, // p:matc
     0x3042c605, // b:exceeds limit
@@ -828,6 +828,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30c40dd1, // w:provider
     0x30dd3fd6, // b:recognized or
     0x30de873c, // b:email service
+    0x30e2373d, // b:you re
     0x30e35be9, // b:com invalid
     0x30f29a59, // b:empty message
     0x30f3261d, // e:x.4.5
@@ -841,6 +842,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x31a1968b, // b:the message
     0x31c582ec, // b:provide valid
     0x31c687f6, // w:host
+    0x31c81758, // b:mail first
     0x31cae124, // b:data command
     0x31f0aa68, // w:feel
     0x320e6c91, // b:for spam
@@ -851,7 +853,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x324405f3, // b:passing dkim
     0x32474bec, // w:executable
     0x326c1773, // b:currently sending
-    0x326d1956, // b:cannot accept
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
     0x328327ab, // w:these
@@ -860,19 +861,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
     0x32c2afb9, // b:to dmarc
-    0x330a346c, // b:blocked spam
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
+    0x33319fb3, // b:failures try
     0x3335e5c8, // b:message length
     0x33419562, // b:your list
     0x33792f8c, // b:violation reason
+    0x33793c16, // b:queue error
     0x3399e79b, // b:must issue
     0x339fca13, // b:send helo
     0x33ccbe9a, // w:acme
-    0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
     0x33d68457, // w:chkuser
-    0x33e58bc2, // b:data failed
     0x3407f8ec, // w:bare
     0x34193ac1, // w:mechanism
     0x341df911, // b:reverse lookup
@@ -881,8 +881,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x346521a3, // b:libsisimai org
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
-    0x34833033, // b:correct this
     0x3493b4e2, // b:since part
+    0x34a3e4f7, // b:win test
     0x34a8d844, // w:blocked
     0x34afd37e, // b:address user
     0x3501fb53, // w:spool
@@ -929,7 +929,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37e793a6, // b:on our
     0x37e892d9, // b:at that
     0x37f8ec61, // w:mikeneko
-    0x382380bd, // b:commands expected
     0x38251d0c, // b:the postmaster
     0x38258fa0, // b:dns entry
     0x38414d62, // b:accepted due
@@ -948,7 +947,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3902b9ee, // b:address syntax
     0x390f306e, // b:in smtp
     0x391e7658, // p:mail
-    0x3949e86b, // b:data is
     0x394d04a2, // b:output error
     0x396dea28, // p:dnsb
     0x398b19e6, // b:called sent
@@ -980,6 +978,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b308733, // b:org instead
     0x3b44fbc8, // p:mode
     0x3b45e724, // w:via
+    0x3b4bc9e2, // w:fcrdns
     0x3b55cacd, // b:or ask
     0x3b60fae7, // b:to rcpt
     0x3b6ada5a, // b:header are
@@ -990,6 +989,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
     0x3bdd1bed, // p:fixe
+    0x3bdec7f3, // b:to excessive
     0x3c11d018, // b:jp does
     0x3c37d4e5, // b:rejected bounce
     0x3c489659, // p:bein
@@ -1039,6 +1039,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3fc3e378, // w:their
     0x3fdeb6dd, // b:from servers
     0x3fe74260, // b:unknown in
+    0x401f20e1, // w:binarymime
     0x40361469, // b:your account
     0x40364b43, // w:argument
     0x404c5930, // b:error delivering
@@ -1064,6 +1065,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x416ac853, // p:cred
     0x417364be, // b:available please
     0x419011ea, // b:an unwanted
+    0x41941428, // w:bounced
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
     0x41a671c3, // p:noer
@@ -1096,8 +1098,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44108b7f, // b:request ip
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
-    0x4443bf16, // b:connect for
-    0x4449f9bc, // b:data in
     0x4465d90d, // w:required
     0x446acd0c, // p:crea
     0x446cd06e, // w:post
@@ -1109,14 +1109,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44b2e34c, // p:patt
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
-    0x44d2afa7, // b:cannot verify
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
     0x45163a77, // p:malf
     0x45218b5f, // b:bad dns
     0x454317e8, // b:here by
     0x45542464, // b:reject fatal
-    0x4555124e, // b:disabled or
     0x456685be, // b:have not
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
@@ -1128,7 +1126,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x460b3e07, // b:pass spf
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
-    0x463d8981, // b:bytes exceeded
     0x463fbcbd, // b:spam or
     0x464bd567, // b:as bounce
     0x465eb74c, // b:email to
@@ -1137,13 +1134,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x466f599f, // b:by your
     0x468a68db, // b:by spf
     0x46975e96, // w:conform
+    0x469976a4, // w:acceptable
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
     0x46b999e9, // w:standard
     0x46ba6fae, // w:shironeko
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
-    0x46ce67e9, // b:com service
     0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
@@ -1185,6 +1182,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
+    0x49f76434, // b:auth failed
     0x4a12827b, // b:message for
     0x4a246661, // w:token
     0x4a329473, // b:destination address
@@ -1214,7 +1212,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c375b98, // b:is not
     0x4c6d1bc7, // b:local problem
     0x4cb2a272, // p:reac
-    0x4cc4c4ff, // b:denied to
     0x4ceb3b66, // b:connections from
     0x4cf3cbe3, // b:is unavailable
     0x4cfdc71b, // b:otsu sakaba
@@ -1226,6 +1223,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
     0x4d742266, // w:looping
+    0x4d74511d, // b:attempts from
     0x4d8ff477, // b:the following
     0x4dab55d9, // w:zen
     0x4dd314d2, // p:clie
@@ -1233,12 +1231,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4de324f0, // w:ocf
     0x4de4ee7f, // b:data data
     0x4e0d7ecd, // b:but not
+    0x4e0e65f5, // w:called
     0x4e13b3cb, // p:anno
     0x4e1c58d0, // p:mana
     0x4e1d4712, // b:dmarc check
     0x4e27e909, // b:addresses are
     0x4e5ca827, // b:or the
-    0x4e5fdb98, // b:emetteur invalide
     0x4eb0815a, // b:our system
     0x4ec1dc7a, // b:with code
     0x4ef39099, // b:spam and
@@ -1266,7 +1264,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
-    0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50d53b00, // p:reso
     0x50d90c97, // p:repo
@@ -1301,10 +1298,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52958f2a, // b:virus eicar
     0x52a772f1, // p:redm
     0x52ad6652, // b:recipient rejected
+    0x52c7ccd5, // b:eicar hdb
     0x52ccd643, // p:floo
     0x52e331e9, // b:not exist
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
+    0x532b3429, // b:to verify
     0x534cc789, // b:ezmlm manage
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
@@ -1326,6 +1325,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54ee904d, // b:mail disableduser
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
+    0x5538ad21, // w:current
     0x55474164, // b:was rejected
     0x55581e7e, // p:time
     0x557abc5f, // w:online
@@ -1347,14 +1347,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5680771f, // b:email according
     0x5682d58b, // b:parse message
     0x56859eee, // w:there
-    0x56868602, // b:disabled for
     0x56a1690f, // p:refu
-    0x56ca6e23, // b:been sent
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e38bd4, // b:the from
     0x56e8dd43, // p:assi
-    0x56ea94b1, // b:best practices
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
@@ -1379,7 +1376,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x58c66b60, // b:retry in
     0x58d93939, // w:database
     0x58e0a639, // w:authenticate
-    0x58e4885b, // b:cannot process
     0x58e7367c, // b:dkim signature
     0x591ee49b, // w:typos
     0x592fd4cd, // w:viruses
@@ -1404,7 +1400,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5a5cc6c7, // b:unable to
     0x5a70e15e, // b:is broken
     0x5a7f892e, // w:storing
-    0x5a91caba, // b:connection closing
+    0x5a8b0ef6, // b:message rate
     0x5aa77f89, // p:redu
     0x5abe9e03, // b:must use
     0x5ace8ef9, // p:retu
@@ -1450,7 +1446,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d56271d, // b:bin schleuder
     0x5d77b77e, // p:orig
     0x5d8a5b3c, // b:authentication mechanism
-    0x5d8f1df4, // b:encryption is
     0x5d969ece, // p:spam
     0x5d9eb71a, // w:detected
     0x5dd9d556, // b:not verified
@@ -1470,6 +1465,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5eaf23e0, // b:back later
     0x5ebe6eda, // w:org
     0x5ef31e7b, // b:go microsoft
+    0x5f064770, // b:allowed by
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
@@ -1513,12 +1509,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x619b3afd, // b:mail account
     0x61ad0453, // b:this error
     0x61bbef17, // b:exceeded the
+    0x61c08710, // b:rcpt first
     0x61d232c4, // b:one or
     0x61d96a09, // b:rejected this
-    0x61dbf4b2, // b:email cannot
     0x61dd604f, // w:back
     0x61eb34fb, // p:mfro
-    0x6215d579, // b:daily message
     0x6228263d, // b:before rcpt
     0x62348fda, // b:mongrey readthedocs
     0x62360815, // w:inactive
@@ -1540,6 +1535,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62db6f6f, // b:many failed
     0x62ee1834, // w:http
     0x631d211a, // b:was found
+    0x63257c19, // b:test eicar
     0x633a9814, // b:allowed for
     0x633cbfb1, // w:code
     0x63477fd3, // b:that recipient
@@ -1549,6 +1545,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63699b4c, // w:foo
     0x636a5126, // b:an email
     0x6378897f, // w:deferred
+    0x6378d458, // w:disallowed
     0x637eeb51, // w:reasons
     0x63a41c43, // b:policy please
     0x63ae0b08, // w:ehlo
@@ -1559,7 +1556,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
     0x63f03e4f, // b:invalid mail
-    0x64059f58, // b:cuda nsu
     0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
@@ -1574,7 +1570,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x645ca791, // w:receiver
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
-    0x64bc389b, // b:com was
     0x64d2b627, // w:people
     0x64dc27a9, // b:recipient ofr
     0x65161697, // p:anot
@@ -1591,7 +1586,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x65c4e34d, // b:https support
     0x65d28ebd, // w:msg
     0x65e52433, // b:authentication credentials
-    0x65e7e9d0, // b:bounces are
     0x65f58f6b, // w:malware
     0x65ff6b9c, // b:email message
     0x661135f9, // w:sequence
@@ -1601,7 +1595,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x662b426d, // b:mail before
     0x662bc1b0, // b:to this
     0x66356b2f, // b:openspf net
-    0x6641f194, // b:dns entries
     0x664568b6, // b:rejected greylisting
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
@@ -1639,10 +1632,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6842900f, // w:see
     0x6848f9f5, // w:couldn
     0x68a14bd3, // w:path
+    0x68b44231, // w:maximium
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
+    0x69122636, // b:malware win
     0x692ec911, // p:geç
-    0x692fca5a, // b:error invalid
     0x6934d673, // b:unsolicited mail
     0x69358b78, // b:helo or
     0x69477311, // p:pres
@@ -1677,7 +1671,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ae3ed06, // b:mail nullmx
     0x6ae82f56, // b:org sender
     0x6af13e66, // e:5.7.2
-    0x6af40798, // b:do contact
+    0x6b08571b, // w:tcp
     0x6b1bba59, // w:blocklist
     0x6b2a8c71, // b:part does
     0x6b5c9f73, // b:much mail
@@ -1691,6 +1685,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c18b759, // b:and most
     0x6c1b24ba, // w:routing
     0x6c3cea6e, // p:priv
+    0x6c3ddebb, // w:require
     0x6c404cc9, // b:to process
     0x6c4351d3, // b:limited due
     0x6c4777ca, // p:prev
@@ -1708,17 +1703,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
-    0x6d649b89, // b:bytes exceeds
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
-    0x6d839c64, // b:emails from
     0x6d984f8e, // b:server has
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
     0x6db6214b, // w:complete
     0x6dbc19ee, // e:5.6.7
-    0x6dc2ae23, // b:command pipelining
-    0x6dc55103, // b:equal my
     0x6dc85b53, // b:client ip
     0x6dd245a8, // b:one of
     0x6dd9fc56, // w:rate
@@ -1728,6 +1719,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
+    0x6e8bd622, // b:relay is
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
     0x6ea3cd6e, // p:regi
@@ -1742,6 +1734,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
     0x6f4bde6d, // b:provider and
+    0x6f530b1d, // w:shortly
     0x6f530e26, // b:the policy
     0x6f53f49e, // b:while checking
     0x6f649747, // w:server
@@ -1757,6 +1750,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
     0x6fde4428, // b:domain in
+    0x6fe254e2, // p:cloc
     0x6ff14645, // e:5.7.7
     0x70111db8, // w:will
     0x7011c4ca, // b:maximum number
@@ -1782,6 +1776,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
     0x71b6e911, // p:defe
+    0x71bc203a, // e:5.6.3
     0x71bdbf8c, // w:allowed
     0x71f1496b, // e:5.7.9
     0x721689c4, // b:many auth
@@ -1796,7 +1791,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x72b6db1b, // b:au moins
     0x72c0200c, // b:client host
     0x7314fb9a, // b:email was
-    0x73179101, // b:blacklisted file
     0x732a9c7a, // w:ssl
     0x732c19cc, // b:message data
     0x732c77e8, // b:isn in
@@ -1812,20 +1806,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0x73bccaf2, // e:4.1.1
     0x7401e4e5, // w:empty
     0x74078851, // b:be accepted
+    0x740b2684, // w:last
     0x741000d9, // b:for ip
     0x74158156, // b:code nxdomain
+    0x741b542b, // b:no mx
     0x7420abfc, // b:allowed on
     0x7423eaa4, // b:account disabled
     0x743817d8, // b:or ehlo
     0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
-    0x7450957a, // b:daily quota
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
     0x7474736a, // w:xbl
-    0x747581fd, // b:check http
     0x7486d36e, // b:in reply
     0x74937f0f, // b:nosuchuser gsmtp
     0x74ab2cfc, // w:users
@@ -1836,25 +1830,24 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75385e4e, // w:failure
     0x75570abd, // b:starttls not
     0x756290ab, // b:mail was
-    0x75668c2b, // b:either spf
     0x75737def, // w:protection
     0x75964e40, // p:fazl
     0x75a593e4, // p:exma
     0x75a5c660, // w:shtml
+    0x75b07008, // w:upgrade
     0x75e6db82, // p:clam
     0x7616bb0e, // b:helo was
-    0x762b90c9, // b:down please
     0x76540ad9, // b:blocklist visit
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
-    0x76784764, // b:byte limit
     0x7678c3bf, // w:fix
     0x76a2c534, // b:rejected you
     0x76ae6762, // p:reci
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
     0x76daad38, // b:header from
+    0x76db423f, // b:message denied
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
     0x7727ae97, // b:authenticate before
@@ -1871,6 +1864,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
     0x78014a5c, // b:kimlik doğrulama
+    0x78026fef, // w:trusted
     0x781bdf84, // b:best protect
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
@@ -1886,6 +1880,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78b8d9a2, // b:smtp message
     0x78c27b06, // b:rejected mail
     0x79398d41, // w:identified
+    0x793a0369, // w:chunk
     0x79478c41, // p:prec
     0x79609c6a, // c:521
     0x796fcfc8, // w:authentication
@@ -1905,6 +1900,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7a9c82bb, // b:sending this
     0x7aae6dae, // p:rece
     0x7aaf5bfc, // e:x.0
+    0x7abf4dbe, // b:command foo
     0x7ac246fb, // b:to queue
     0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
@@ -1916,7 +1912,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
-    0x7ba5dc1a, // b:callout verification
     0x7baf5d8f, // e:x.1
     0x7bd53a45, // c:432
     0x7bf5c4c7, // b:gmail this
@@ -1927,6 +1922,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c25dc40, // b:or arguments
     0x7c2a1aa1, // b:smtp rejected
     0x7c2dd585, // b:concurrent connections
+    0x7c410a1e, // b:invalid srs
     0x7c4f00e8, // w:infected
     0x7c6b02c7, // b:by user
     0x7c7042c2, // w:retrying
@@ -1955,7 +1951,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d435f45, // p:shut
     0x7d545040, // w:single
     0x7d884a54, // w:implemented
-    0x7d9f9b11, // b:dns administrator
     0x7daf60b5, // e:x.3
     0x7db8caaf, // w:invoice
     0x7dbcdb21, // b:rejete mail
@@ -1980,7 +1975,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7ebb46cf, // w:explanation
     0x7edcf58e, // p:esmt
     0x7ef8add0, // b:com rejected
-    0x7f0b9da0, // b:click on
     0x7f163e4c, // b:not conform
     0x7f18f4a9, // w:generic
     0x7f3c350b, // b:not spam
@@ -1998,8 +1992,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x801c6a70, // b:please direct
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
+    0x80321d49, // w:succeeded
     0x803a003f, // w:another
-    0x8041b523, // b:be unsolicited
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
     0x80771cb3, // b:many concurrent
@@ -2076,8 +2070,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84d7d235, // b:seems to
     0x84ef28d8, // b:see http
     0x84f6fce0, // w:date
+    0x84f81d0a, // b:authentication method
     0x84fb17fb, // b:been rejected
     0x8532b269, // b:by dmarc
+    0x85419941, // e:x.6.3
     0x8542c357, // b:bl extmail
     0x85440351, // b:the administrator
     0x85463eed, // b:org please
@@ -2089,15 +2085,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8588b731, // w:resources
     0x85972611, // b:message was
     0x859afb6c, // b:sender bounce
+    0x85bde5fe, // b:fixed maximium
     0x85dec2c7, // b:by authenticated
     0x85e185ec, // w:type
-    0x85e843af, // b:content judged
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
     0x860287ec, // p:ezwe
     0x861431c5, // w:were
     0x861cf753, // b:authentication type
-    0x862971ba, // b:com accounts
     0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
     0x86649dcd, // b:readthedocs org
@@ -2153,14 +2148,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
     0x899b385c, // p:desi
-    0x899d9300, // b:de seguridad
     0x89a3be5d, // w:pass
-    0x89da19fa, // b:case you
     0x89e7f674, // b:to open
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
     0x8a104f00, // w:body
+    0x8a170f3f, // w:look
     0x8a23c5d0, // p:insu
+    0x8a4047e4, // p:inge
     0x8a48e3e1, // b:in mail
     0x8a4dcde8, // w:recipients
     0x8a511f46, // w:active
@@ -2273,6 +2268,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91175d25, // w:expired
     0x9118ef9e, // b:you are
     0x9147b7a4, // b:limit has
+    0x914c3a4c, // b:must resolve
     0x9151c578, // b:not our
     0x91560801, // b:contact information
     0x916ee3bf, // e:x.5.2
@@ -2281,12 +2277,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x918dea5b, // w:most
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
-    0x91c77a93, // b:disableduser gsmtp
     0x91c837db, // p:viru
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
     0x9207b421, // p:ques
     0x92090e63, // b:dynamic ip
+    0x921b247f, // b:use your
     0x921f1735, // b:to relay
     0x9231d5b2, // b:blacklisted see
     0x92496d5f, // b:ptr resource
@@ -2309,9 +2305,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
+    0x9322d9fb, // w:prohibition
     0x93273907, // b:org domain
     0x93276d8d, // p:righ
     0x93444d14, // b:user over
+    0x9346e7b5, // w:partial
     0x9348383a, // w:commands
     0x934920b4, // b:requires tls
     0x934c60e4, // b:message has
@@ -2320,7 +2318,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x936ee6e5, // e:x.5.0
     0x938bbdcd, // w:option
     0x93ba5b2c, // b:slow down
-    0x93bf3ec7, // b:com inactive
     0x93cf0812, // p:mens
     0x93cfdc65, // b:from has
     0x93db54a3, // b:verification and
@@ -2354,6 +2351,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
     0x95678651, // b:from host
+    0x957081b2, // p:outg
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
@@ -2363,6 +2361,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x95e789c9, // w:unimplemented
     0x96077589, // b:protection outlook
     0x960eb5f7, // b:failed invalid
+    0x961f4b46, // w:hdb
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
     0x964c9fa8, // b:reject due
@@ -2381,7 +2380,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x975a4970, // w:identify
-    0x97646eff, // b:com mx
     0x97683054, // b:domain mail
     0x977cd17d, // w:listed
     0x97a569b7, // b:sorbs net
@@ -2396,6 +2394,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
     0x988dfd12, // w:cc
+    0x98937923, // b:authorized for
     0x98a601f8, // w:uk
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
@@ -2420,6 +2419,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99f1ec53, // w:intended
     0x99f56efe, // b:to post
     0x99f99cc6, // b:contact your
+    0x99ffd8a3, // w:organization
     0x9a0c0e9b, // w:relaying
     0x9a13b78a, // b:not allowed
     0x9a1b903b, // p:inpu
@@ -2432,8 +2432,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a62d45c, // w:bounce
     0x9a76395d, // p:adde
     0x9a927d66, // w:mi
+    0x9a9a4be7, // w:dont
     0x9aa5cf30, // w:program
     0x9ab639c6, // p:coun
+    0x9abdaa44, // e:x.7.10
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
     0x9b135cb3, // b:server to
@@ -2448,15 +2450,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b7ac3ce, // b:live com
     0x9b8c9f4f, // b:the server
     0x9b9dbbd9, // p:eica
+    0x9b9ec66b, // b:processing failed
     0x9baaa993, // w:timed
     0x9baacf3e, // w:fatal
+    0x9bbd8c51, // b:net not
     0x9bbdabd7, // e:x.7.11
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
     0x9c1ff856, // w:rcpthosts
-    0x9c221be2, // b:configuration problem
     0x9c4af7a9, // b:reject for
     0x9c4ecb77, // b:command output
+    0x9c61e12a, // w:win
     0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
     0x9c6a3171, // b:unsupported option
@@ -2466,9 +2470,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ccde077, // w:bdat
     0x9cde6257, // b:use the
     0x9cf922d9, // p:conn
-    0x9cfc0f8b, // b:contains invalid
     0x9d04d66d, // b:greylisting in
     0x9d080257, // w:format
+    0x9d085994, // w:bogus
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
@@ -2478,11 +2482,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d59eb15, // b:com if
     0x9d5ec1bd, // b:failed to
     0x9d673770, // b:please authenticate
-    0x9d69b61a, // b:blacklisted for
     0x9d6b6eb9, // p:temp
     0x9d8e04f1, // w:cn
     0x9d8f8c73, // b:verification failed
+    0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
+    0x9dbdaefd, // e:x.7.13
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
     0x9de08ed8, // b:rejected for
@@ -2510,8 +2515,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f4c1169, // b:rejected too
     0x9f51f1b1, // w:internet
     0x9f6ad85b, // b:very low
-    0x9f6d33f7, // b:capacity is
-    0x9f835141, // b:delivery status
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
     0x9fc87d78, // b:we reject
@@ -2523,7 +2526,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa0338458, // b:anti virus
     0xa03b5527, // b:valid from
     0xa04e6b53, // p:enab
-    0xa04ecb11, // b:come again
     0xa052766a, // b:alias user
     0xa055a967, // w:mode
     0xa06b670f, // b:that you
@@ -2541,8 +2543,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa12e1d08, // b:failure command
     0xa140cad7, // w:limit
     0xa15940eb, // w:dot
+    0xa17f00b3, // w:er
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
+    0xa192886b, // w:mb
     0xa1970599, // w:or
     0xa1994430, // w:ht
     0xa1a87929, // w:extension
@@ -2551,6 +2555,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa1e8b921, // b:https forwardemail
     0xa21f1154, // b:connections please
     0xa234ac8d, // b:listed by
+    0xa2362f93, // b:mail relay
     0xa23868b8, // p:hell
     0xa24836cf, // b:pass for
     0xa2743759, // b:message could
@@ -2582,7 +2587,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa448ef16, // b:mail body
     0xa44afe2e, // p:inco
     0xa455d4c5, // w:and
-    0xa46e9f77, // b:bouncehammer jp
+    0xa45ad4f7, // b:wait for
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
     0xa48de487, // w:exhausted
@@ -2590,7 +2595,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4c0835f, // b:currently unavailable
     0xa4d39f47, // b:message processing
     0xa4f0e0ac, // p:comp
-    0xa4f8e990, // b:domain cannot
+    0xa4f48046, // b:sender rate
     0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
@@ -2599,7 +2604,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5508b39, // w:alignment
     0xa551b4c6, // w:policies
     0xa559f7ad, // b:com in
-    0xa560ef92, // b:detected in
     0xa58e9047, // p:grap
     0xa5916925, // b:spamcop net
     0xa5b3bf73, // p:need
@@ -2622,6 +2626,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa6943ddf, // w:spammer
     0xa696db35, // b:with status
     0xa6a5a5ed, // p:fata
+    0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
     0xa6c31175, // w:handshake
     0xa6da53b1, // b:vulani net
@@ -2642,6 +2647,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
     0xa7b6c09e, // b:error dns
+    0xa7c46c2a, // b:or lf
     0xa7c6d8c9, // p:memo
     0xa7cd7c7c, // b:not send
     0xa7f9342a, // p:conc
@@ -2663,7 +2669,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
-    0xa8e0ac2f, // b:denied prod
+    0xa8ed1cef, // p:plug
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
     0xa91d4441, // b:syntax rcpt
@@ -2676,10 +2682,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9af168a, // p:gene
     0xa9b2e8ae, // w:rx
     0xa9b52745, // w:sr
+    0xa9c2d959, // e:5.7.10
     0xa9c517f0, // e:5.7.26
     0xa9cd2b9e, // p:gere
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
+    0xa9f4da6c, // w:signed
     0xa9f6810b, // w:returned
     0xa9f8af54, // s:ehlo
     0xaa0543da, // b:temporary error
@@ -2713,12 +2721,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xab92e259, // b:deliver message
     0xab9b9285, // w:ip
     0xabac7e5f, // b:net recipient
-    0xabb6ae20, // b:docomo example
     0xabc01736, // b:unsupported auth
     0xabc51b16, // e:5.7.24
     0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
+    0xac03976f, // p:upgr
     0xac045a84, // b:command rejected
     0xac16a88a, // b:from sender
     0xac435a10, // b:must contain
@@ -2732,7 +2740,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
     0xace6a77b, // w:count
-    0xacee2f1f, // b:content of
     0xad13f50f, // b:user kijitora
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
@@ -2793,10 +2800,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf8d901e, // b:list of
     0xaf8fb784, // w:requested
     0xaf8fbce6, // b:com from
-    0xafb8fad5, // b:delivery attempts
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
-    0xafd898c0, // b:discourse example
     0xafddc87e, // b:file extension
     0xafe4c666, // w:connecting
     0xaff10037, // w:interface
@@ -2809,7 +2814,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb06175ef, // b:sorry that
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
-    0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
     0xb08b8a0d, // p:byte
     0xb09d56da, // b:our message
@@ -2821,6 +2825,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0e87ef2, // w:error
     0xb0f9311d, // b:en feedback
     0xb0f9a338, // b:in helo
+    0xb0fa4409, // b:dmarc reject
     0xb1100b0b, // b:is blacklisted
     0xb1130532, // b:before data
     0xb1272ce7, // w:user
@@ -2828,6 +2833,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb13a4355, // p:peri
     0xb13b219e, // w:only
     0xb157cf7a, // w:return
+    0xb1632d33, // b:user password
     0xb16a80bc, // w:contain
     0xb17589f1, // w:was
     0xb19f6d8e, // w:jp
@@ -2837,14 +2843,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1e0c6a7, // b:com prod
     0xb1f92143, // w:greeting
     0xb209c004, // b:dns type
-    0xb21df0bb, // b:com https
     0xb228800d, // b:no such
     0xb23c9033, // w:text
     0xb250ac3c, // b:processing error
     0xb259b5cf, // b:bad recipient
     0xb26494ba, // b:need to
     0xb26f43dd, // b:permitted from
-    0xb297ebfb, // b:connection with
     0xb29a2fa2, // b:due to
     0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
@@ -2859,6 +2863,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3dea1db, // b:for explanation
     0xb4152816, // w:member
     0xb4194eea, // b:all senders
+    0xb419bc63, // b:temporary queue
     0xb4342eb9, // b:example jp
     0xb43a6b00, // b:http spfbl
     0xb4457f91, // b:forward dns
@@ -2878,7 +2883,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb50ec749, // b:inbox is
     0xb51fdf15, // b:schleuder command
     0xb539c02f, // b:delivery failure
-    0xb546e7c5, // b:contain domain
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
@@ -2972,11 +2976,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba4451d9, // b:disabled please
     0xba57fe20, // w:Çok
     0xba66d75e, // b:is invalid
+    0xba723abe, // b:such mailbox
     0xba79f96b, // p:lite
     0xba7a73e4, // b:manage fatal
     0xba917b1a, // w:practices
     0xba992f98, // w:graph
-    0xbaa15ca5, // b:be permanently
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
@@ -2996,7 +3000,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
     0xbc1d401a, // p:mist
-    0xbc2261ea, // b:blacklisted on
     0xbc2cd394, // b:failed missing
     0xbc68a66b, // b:to protect
     0xbc83a862, // w:go
@@ -3013,6 +3016,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcce08e6, // w:resolver
     0xbd20a3f7, // b:to user
     0xbd54ba10, // w:note
+    0xbd61cfb8, // b:authenticated mailbox
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
     0xbd836cec, // b:according to
@@ -3041,7 +3045,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbec558a2, // p:weat
     0xbecdd579, // e:x.1.0
     0xbed41fd2, // b:check your
-    0xbee1a143, // b:com and
     0xbf09195a, // b:please try
     0xbf25666c, // b:storage error
     0xbf2ac4c4, // w:has
@@ -3051,7 +3054,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf5a70e5, // w:owned
     0xbf63c0f5, // b:in dns
     0xbf77c719, // b:size exceeded
-    0xbf78ae18, // b:during delivery
     0xbf89f615, // b:command unrecognized
     0xbf8d9209, // b:be parsed
     0xbfb3bd22, // b:learn more
@@ -3065,6 +3067,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0244e93, // b:schleuder docs
     0xc0519600, // b:transaction failed
     0xc0531ae1, // p:encr
+    0xc057a98b, // b:in zen
     0xc0698c1f, // p:urib
     0xc0741d50, // b:your access
     0xc077cf16, // b:mail session
@@ -3075,7 +3078,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc0cfa3ad, // b:helo ehlo
     0xc0d51434, // b:your helo
     0xc0ebfd18, // b:not authorised
-    0xc0f1bdec, // b:cat prod
     0xc0fa5f21, // p:onli
     0xc1138d03, // b:mailbox table
     0xc131453d, // b:more at
@@ -3106,7 +3108,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc29b5638, // w:info
     0xc2b199c9, // b:mailbox disabled
     0xc2f280ef, // b:internet service
-    0xc30631d0, // b:dd sorry
     0xc318c3eb, // b:test signature
     0xc3417928, // b:lookup failed
     0xc3437e1d, // p:seco
@@ -3119,7 +3120,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc394b9f3, // b:gmail requires
     0xc3963e3e, // b:smtp service
     0xc39c0679, // b:processing the
-    0xc39ee323, // b:check temporarily
     0xc3a550da, // b:not recognized
     0xc3befcfa, // w:point
     0xc3da77b9, // b:message end
@@ -3134,6 +3134,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc49e8429, // b:in local
     0xc4bc5a07, // w:failures
     0xc4c2f315, // b:com response
+    0xc4db5993, // b:recipient validation
     0xc4edc44b, // b:of bytes
     0xc511c9cc, // b:concurrent smtp
     0xc5143ca3, // w:unusual
@@ -3199,7 +3200,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
-    0xc86c1d15, // b:by dnsbl
+    0xc88481ee, // p:fcrd
     0xc8dc4a39, // w:state
     0xc909e826, // b:too large
     0xc9103851, // b:not an
@@ -3209,6 +3210,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc943878f, // p:secu
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
+    0xc96dde70, // b:from and
     0xc97d7320, // p:setu
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
@@ -3235,7 +3237,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcaf19499, // w:localhost
     0xcaf6973e, // b:internal error
     0xcafcaa5a, // b:helo and
-    0xcb021b49, // b:email error
     0xcb0b42cf, // e:4.3.0
     0xcb2998de, // b:error for
     0xcb2f9576, // b:org for
@@ -3259,11 +3260,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcc5b7028, // b:need mail
     0xcc5bb418, // p:impo
     0xcc6e6d4f, // p:serv
-    0xcc86efe0, // b:com blacklisted
     0xcc915f49, // b:relaying denied
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
     0xccbead50, // b:cgi why
+    0xccdc4bc5, // b:relay for
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
     0xccf7e778, // b:recipients in
@@ -3290,14 +3291,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce2e5880, // b:invalid email
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
-    0xce585c14, // b:bin answer
     0xce8b8583, // w:throttling
     0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
-    0xceb677f2, // b:box is
+    0xcebac03d, // p:linu
     0xcec73c91, // w:community
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
+    0xcf3a5051, // p:glob
     0xcf4971f1, // b:user in
     0xcf54f481, // p:brok
     0xcf5bb8d1, // p:impl
@@ -3342,7 +3343,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
-    0xd27d1b53, // b:error checking
     0xd27f2f81, // b:not your
     0xd290e802, // w:new
     0xd29f3476, // w:volume
@@ -3353,7 +3353,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd2cdbd1f, // b:query bl
     0xd2cebdaf, // b:failure is
     0xd2d0e591, // b:contact abuse
-    0xd2dece29, // b:error reading
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
     0xd3211400, // b:rejected spam
@@ -3361,14 +3360,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd3318013, // w:trying
     0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
-    0xd348d678, // b:blocked ip
     0xd35648f4, // b:contact support
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3766566, // b:retry ies
     0xd3888f0d, // p:appe
     0xd3a08b13, // b:ip in
-    0xd3a398f7, // b:denial of
     0xd3a6bb93, // b:per message
     0xd3a80f2f, // b:the limit
     0xd3b9f7e3, // b:mimecast com
@@ -3378,17 +3375,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
     0xd44e3245, // p:unve
-    0xd4536567, // b:blocked my
     0xd4560ca0, // b:spamhaus to
     0xd466d46d, // p:doub
     0xd46a8b27, // b:example org
     0xd471c629, // b:header not
     0xd47373e6, // b:request removal
-    0xd47b909c, // b:can find
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
     0xd4d45d1b, // p:neve
+    0xd4d4e75c, // p:lett
     0xd4dfd7fe, // b:from or
     0xd4e30725, // b:to store
     0xd4eb6f0c, // b:service temporarily
@@ -3399,14 +3395,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd51be1f7, // b:been blocked
     0xd536c4c1, // b:limit exceeded
     0xd5509ee0, // w:get
+    0xd5728b24, // b:as possible
     0xd578e7d5, // w:not
     0xd59707a9, // b:is out
     0xd5c0d202, // w:security
     0xd5eee41b, // b:from is
     0xd5f9c395, // p:dail
+    0xd603f94c, // b:error try
     0xd623eccd, // w:computer
     0xd6291068, // b:relay access
-    0xd6451d1a, // b:blacklisted at
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
     0xd65b478e, // b:of commands
@@ -3421,7 +3418,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd6ed4384, // b:mail please
     0xd6eee5ae, // b:from ip
     0xd6f02572, // e:5.1.8
-    0xd703f66d, // b:com your
     0xd722706d, // b:spf record
     0xd72b1046, // b:accepted here
     0xd7354061, // b:mail for
@@ -3455,6 +3451,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd918905f, // p:doğ
     0xd93e2d52, // w:reduce
     0xd9419aa2, // w:got
+    0xd94e2e1b, // p:segu
     0xd95bc88f, // p:impr
     0xd95fd10d, // b:by that
     0xd96a2a32, // b:answer py
@@ -3472,6 +3469,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xda698baf, // w:use
     0xda6c867e, // b:org sbl
     0xdaa1dd5e, // w:right
+    0xdaa89b2f, // b:the authenticated
     0xdaca8aa5, // b:to be
     0xdaccf98f, // b:been greylisted
     0xdace03fc, // w:delivered
@@ -3486,9 +3484,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdbc129ed, // b:rejected due
     0xdbdc2a06, // b:for our
     0xdbe110f8, // p:rhsb
+    0xdc0d8f64, // b:parse email
     0xdc0dd617, // b:is too
     0xdc2deb32, // p:unim
-    0xdc319ed4, // b:blacklisted in
     0xdc3b4132, // b:storage quota
     0xdc45ef9e, // b:bounce message
     0xdc48e604, // b:greylisted for
@@ -3526,12 +3524,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde1ae6bc, // b:not me
     0xde28e608, // b:this server
     0xde2f825e, // b:resource record
+    0xde40f6ec, // w:ingest
     0xde432e22, // w:ube
     0xde63fc49, // p:send
     0xde6b35eb, // b:recipient externaldomain
     0xde9444e8, // w:uribl
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
+    0xdeaafa78, // p:bogu
     0xdebad96d, // p:line
     0xdec11fec, // b:neko example
     0xdec2b272, // b:not found
@@ -3556,7 +3556,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe01fa1f1, // b:to header
     0xe020c591, // w:encoding
     0xe021258b, // p:unde
-    0xe035a7c7, // b:catch all
     0xe04c4dd7, // b:and not
     0xe072bfff, // b:rejected rejected
     0xe09398af, // b:for attempting
@@ -3605,7 +3604,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
     0xe35fac94, // b:answer to
-    0xe364de2d, // b:contact our
     0xe36621be, // w:ntt
     0xe3700a59, // w:xforward
     0xe3742746, // w:records
@@ -3614,7 +3612,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
     0xe3a7b6f8, // b:to parameters
-    0xe3ac13e7, // b:character in
     0xe3e284e8, // w:start
     0xe40c5e1b, // b:error too
     0xe40cd761, // b:right now
@@ -3646,6 +3643,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe5806aff, // b:doesn match
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
+    0xe5d5d4e9, // b:to or
     0xe5e61233, // b:mail command
     0xe6428298, // p:argu
     0xe657a913, // w:lib
@@ -3659,7 +3657,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6be7a1d, // b:the number
     0xe6becde4, // p:sing
     0xe6f30bb0, // w:microsoft
-    0xe6f7f81b, // b:body is
     0xe719b981, // b:com the
     0xe72a854a, // w:handled
     0xe73ead7b, // b:requires domain
@@ -3680,6 +3677,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe7fa7218, // w:mismatch
     0xe80b53ad, // w:effect
     0xe8147045, // b:denied your
+    0xe818a215, // b:starttls required
     0xe82a3b11, // b:an invalid
     0xe858fc62, // c:550
     0xe865c855, // c:502
@@ -3689,16 +3687,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8aaced6, // w:yet
     0xe8b26760, // b:nemesis esmtp
     0xe8b7183e, // b:server requires
-    0xe8b9eb5e, // b:connection to
     0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
-    0xe9308cb7, // b:error from
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
-    0xe956aca5, // b:domain blocked
     0xe958fdf5, // c:551
     0xe969fcc7, // w:nul
     0xe98fc272, // p:base
@@ -3709,6 +3704,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9cdcf4f, // b:smtp authentication
     0xe9e0c4f2, // b:process email
     0xe9ed7530, // b:are not
+    0xea103686, // b:again shortly
+    0xea2f81e9, // w:good
     0xea449139, // b:sorry user
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
@@ -3734,8 +3731,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeb54a9a7, // p:dmar
     0xeb60da11, // w:additional
     0xeb65d7eb, // b:user not
+    0xeb752f60, // b:found for
     0xeb7e17f5, // b:com fwlink
     0xeb98f5a2, // b:many authentication
+    0xeba790df, // b:sending from
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
     0xebda6e88, // b:authorised to
@@ -3777,6 +3776,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
     0xee510ece, // b:connection limit
+    0xee79a8f0, // w:reading
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
     0xee84915e, // p:bann
@@ -3804,10 +3804,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef80c600, // b:fail not
     0xef91696e, // b:why mfrom
     0xef94a0d8, // b:sorry max
+    0xef9761e6, // b:unrecognized authentication
     0xefb0f55d, // b:or more
     0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
+    0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
     0xf004c7aa, // b:azumakuniyuki ntt
     0xf0366447, // b:dd this
@@ -3847,7 +3849,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf28d9206, // p:barr
     0xf292540c, // b:rejected by
     0xf2938565, // w:parsed
-    0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
     0xf2b18062, // p:toke
     0xf2c06055, // b:associated with
@@ -3902,13 +3903,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
     0xf5dbc99a, // b:openspf org
-    0xf5e6918e, // b:com requested
     0xf612aac1, // b:longer on
     0xf62abe09, // b:and mail
     0xf64c2934, // p:unus
     0xf64d6c4a, // b:helo name
     0xf6557ad5, // w:concurrent
-    0xf65fd706, // b:body parameter
     0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
@@ -3918,7 +3917,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf6fa9b2c, // b:access for
     0xf7084f40, // w:this
     0xf70b055d, // b:mta poor
-    0xf70f7608, // b:directly to
     0xf72bc88d, // b:probability of
     0xf7385e94, // b:command line
     0xf757a6fc, // b:can also
@@ -3944,6 +3942,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf899a954, // b:rejected account
     0xf8bc30ed, // b:results query
     0xf8c6f482, // c:455
+    0xf8e8f821, // b:sending email
+    0xf8ebc4be, // b:sending limit
     0xf8fbd6ca, // b:to connect
     0xf9069695, // b:your intended
     0xf913dc7a, // p:guid
@@ -3956,7 +3956,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf966d186, // w:low
     0xf9767e7a, // w:nekonyaan
     0xf9841f5b, // w:possible
-    0xf9ace215, // b:ch help
     0xf9bcd7c2, // b:and has
     0xf9c387da, // b:configured for
     0xf9c38f91, // p:iden
@@ -3995,7 +3994,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfb9ba137, // b:ehlo requires
     0xfba119a8, // b:no valid
     0xfba77733, // p:some
-    0xfbace0f8, // b:don want
     0xfbb0f1f8, // w:review
     0xfbb9f749, // w:yok
     0xfbbed3b5, // b:www rfc
@@ -4015,7 +4013,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfc96bd97, // w:mailfrom
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
-    0xfcc032c1, // b:com esmtp
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
     0xfd1afe3c, // b:address must
@@ -4033,18 +4030,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe13a3e1, // b:dmarc validation
     0xfe21b275, // b:limit of
     0xfe4e098e, // b:too much
+    0xfe545622, // b:bare cr
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
     0xfe80eb42, // b:delivery failed
     0xfeb2d28a, // w:died
     0xfeb3bcd7, // b:or user
+    0xfece43fb, // w:turn
     0xfed850eb, // b:fwlink linkid
     0xfee38524, // b:system is
     0xfefb3d23, // w:cram
     0xfeff2513, // w:errors
     0xff07f6ef, // w:local
+    0xff0d44c7, // w:plugin
     0xff174f67, // b:from this
-    0xff286a82, // b:denied banned
     0xff3118c7, // b:to the
     0xff350244, // b:learn about
     0xff5553aa, // w:receiving
@@ -4052,6 +4051,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff6f4792, // b:temporary lookup
     0xff71632f, // b:address address
     0xffa9e560, // w:exceed
+    0xffbbb639, // b:not parse
     0xffcd97e5, // b:bin queue
     0xffd1b32b, // w:support
     0xfff32a0e, // b:limit reached
@@ -4059,1163 +4059,1144 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 5, 5, 6, 7, 8, 9, 9, 10, 11, 11, 11, 13, 13, 15,
-    16, 17, 18, 24, 24, 24, 25, 25, 26, 26, 28, 29, 30, 30, 30, 33,
-    37, 38, 41, 55, 56, 56, 56, 57, 57, 58, 59, 65, 67, 67, 67, 71,
-    72, 73, 80, 81, 91, 92, 94, 95, 97, 98, 107, 107, 108, 122, 134, 134,
-    135, 137, 141, 142, 142, 146, 150, 151, 152, 152, 153, 154, 154, 155, 158, 159,
-    160, 160, 161, 162, 162, 162, 163, 163, 164, 165, 166, 166, 167, 167, 167, 168,
-    170, 171, 171, 172, 179, 181, 190, 193, 193, 199, 199, 199, 199, 200, 201, 219,
-    221, 221, 223, 223, 223, 224, 225, 226, 228, 228, 228, 228, 229, 229, 229, 230,
-    231, 232, 233, 234, 235, 236, 237, 237, 249, 250, 253, 256, 257, 258, 259, 259,
-    259, 260, 261, 262, 263, 267, 267, 267, 268, 270, 271, 272, 273, 277, 277, 278,
-    279, 280, 281, 282, 282, 283, 284, 285, 286, 286, 286, 289, 289, 295, 295, 296,
-    297, 300, 302, 302, 328, 329, 331, 332, 333, 334, 334, 337, 351, 352, 353, 381,
-    381, 381, 382, 385, 386, 387, 388, 388, 388, 388, 388, 390, 390, 391, 397, 401,
-    407, 408, 408, 409, 410, 411, 412, 432, 433, 433, 434, 436, 437, 438, 443, 444,
-    446, 447, 447, 447, 448, 448, 455, 467, 468, 471, 471, 473, 473, 474, 474, 474,
-    475, 477, 477, 479, 479, 489, 489, 489, 489, 490, 491, 491, 493, 493, 493, 493,
-    493, 494, 494, 494, 495, 495, 522, 536, 551, 556, 556, 556, 557, 558, 559, 559,
-    559, 560, 561, 561, 562, 563, 564, 565, 566, 567, 577, 578, 579, 579, 588, 588,
-    589, 593, 593, 614, 615, 616, 616, 622, 622, 645, 648, 653, 657, 657, 658, 661,
-    661, 663, 663, 663, 664, 666, 668, 669, 670, 671, 673, 674, 674, 674, 674, 675,
-    675, 679, 688, 689, 690, 691, 692, 693, 694, 694, 695, 700, 700, 703, 703, 708,
-    708, 708, 708, 708, 711, 712, 714, 718, 723, 723, 737, 738, 739, 739, 740, 741,
-    742, 744, 748, 748, 749, 750, 750, 752, 753, 753, 753, 755, 756, 758, 758, 760,
-    760, 761, 762, 766, 770, 771, 772, 775, 777, 785, 785, 786, 786, 786, 788, 788,
-    789, 793, 794, 795, 795, 796, 798, 799, 799, 801, 802, 804, 807, 808, 808, 812,
-    816, 816, 817, 822, 822, 822, 822, 823, 838, 838, 839, 840, 841, 844, 847, 847,
-    851, 853, 853, 853, 853, 854, 854, 854, 855, 857, 857, 858, 859, 859, 859, 870,
-    870, 880, 882, 883, 884, 884, 885, 887, 888, 889, 891, 892, 896, 896, 907, 908,
-    913, 923, 924, 926, 930, 930, 934, 936, 940, 943, 944, 945, 946, 946, 947, 951,
-    954, 955, 962, 962, 963, 963, 964, 968, 969, 972, 973, 974, 974, 982, 985, 985,
-    987, 987, 987, 989, 990, 990, 992, 998, 998, 1000, 1001, 1001, 1002, 1002, 1003, 1003,
-    1009, 1012, 1013, 1014, 1014, 1014, 1033, 1033, 1034, 1036, 1046, 1046, 1046, 1046, 1047, 1047,
-    1047, 1047, 1050, 1050, 1052, 1052, 1053, 1054, 1056, 1056, 1057, 1057, 1058, 1060, 1061, 1062,
-    1063, 1063, 1064, 1065, 1087, 1087, 1087, 1089, 1091, 1092, 1094, 1097, 1100, 1101, 1102, 1102,
-    1110, 1112, 1113, 1113, 1113, 1117, 1118, 1119, 1120, 1121, 1123, 1124, 1125, 1127, 1129, 1130,
-    1130, 1130, 1132, 1133, 1136, 1157, 1159, 1161, 1162, 1162, 1164, 1165, 1172, 1172, 1172, 1172,
-    1174, 1175, 1176, 1177, 1177, 1177, 1179, 1179, 1199, 1200, 1200, 1200, 1205, 1205, 1207, 1208,
-    1209, 1210, 1216, 1218, 1218, 1219, 1220, 1221, 1222, 1224, 1225, 1225, 1225, 1225, 1225, 1226,
-    1226, 1227, 1227, 1229, 1229, 1230, 1232, 1236, 1237, 1238, 1239, 1239, 1243, 1244, 1244, 1245,
-    1245, 1245, 1245, 1245, 1246, 1246, 1247, 1247, 1247, 1248, 1249, 1249, 1250, 1251, 1254, 1254,
-    1255, 1256, 1256, 1257, 1259, 1259, 1260, 1261, 1261, 1261, 1261, 1266, 1266, 1268, 1269, 1270,
-    1270, 1271, 1272, 1273, 1278, 1278, 1283, 1284, 1284, 1285, 1285, 1286, 1291, 1291, 1293, 1294,
-    1296, 1299, 1300, 1300, 1301, 1303, 1305, 1306, 1306, 1307, 1308, 1310, 1311, 1312, 1313, 1313,
-    1314, 1315, 1315, 1315, 1320, 1321, 1321, 1321, 1322, 1323, 1324, 1326, 1328, 1329, 1329, 1330,
-    1331, 1335, 1338, 1338, 1342, 1343, 1344, 1353, 1353, 1353, 1357, 1357, 1359, 1367, 1367, 1367,
-    1371, 1371, 1372, 1373, 1373, 1374, 1376, 1377, 1377, 1385, 1387, 1387, 1391, 1391, 1392, 1392,
-    1394, 1401, 1401, 1403, 1406, 1417, 1417, 1417, 1417, 1418, 1425, 1425, 1425, 1425, 1426, 1427,
-    1429, 1429, 1429, 1430, 1430, 1431, 1431, 1432, 1433, 1433, 1439, 1441, 1443, 1444, 1446, 1448,
-    1449, 1450, 1451, 1453, 1454, 1454, 1454, 1455, 1457, 1457, 1459, 1462, 1486, 1486, 1486, 1487,
-    1494, 1495, 1513, 1514, 1514, 1515, 1521, 1521, 1521, 1522, 1523, 1525, 1525, 1525, 1526, 1536,
-    1537, 1537, 1542, 1542, 1544, 1545, 1545, 1550, 1552, 1553, 1554, 1554, 1556, 1556, 1556, 1556,
-    1557, 1558, 1558, 1560, 1565, 1566, 1567, 1568, 1569, 1570, 1571, 1572, 1572, 1593, 1594, 1595,
-    1600, 1600, 1600, 1602, 1602, 1621, 1621, 1622, 1626, 1628, 1629, 1631, 1631, 1632, 1634, 1635,
-    1637, 1638, 1639, 1640, 1640, 1640, 1641, 1643, 1643, 1643, 1645, 1651, 1651, 1653, 1655, 1656,
-    1659, 1661, 1663, 1664, 1665, 1665, 1665, 1689, 1690, 1690, 1690, 1690, 1690, 1691, 1692, 1693,
-    1699, 1701, 1702, 1704, 1704, 1704, 1707, 1707, 1708, 1708, 1709, 1710, 1710, 1734, 1734, 1734,
-    1737, 1737, 1739, 1745, 1745, 1747, 1754, 1758, 1759, 1760, 1762, 1765, 1766, 1768, 1769, 1769,
-    1770, 1770, 1770, 1772, 1772, 1773, 1773, 1775, 1776, 1776, 1776, 1777, 1778, 1779, 1779, 1779,
-    1780, 1797, 1799, 1800, 1800, 1801, 1804, 1805, 1805, 1805, 1807, 1809, 1810, 1811, 1816, 1817,
-    1819, 1821, 1823, 1828, 1829, 1830, 1833, 1839, 1846, 1846, 1847, 1853, 1855, 1856, 1862, 1862,
-    1862, 1862, 1863, 1863, 1864, 1865, 1871, 1872, 1894, 1899, 1899, 1900, 1902, 1903, 1904, 1909,
-    1910, 1936, 1936, 1936, 1941, 1941, 1941, 1942, 1942, 1942, 1943, 1944, 1944, 1945, 1945, 1946,
-    1947, 1948, 1949, 1950, 1950, 1951, 1953, 1954, 1955, 1956, 1956, 1957, 1957, 1959, 1960, 1963,
-    1964, 1964, 1966, 1971, 1972, 1973, 1973, 1973, 1981, 1983, 1984, 1984, 1984, 1985, 1985, 1986,
-    1987, 1988, 1989, 1990, 1990, 1990, 2018, 2019, 2021, 2023, 2023, 2024, 2026, 2028, 2029, 2029,
-    2030, 2031, 2031, 2031, 2049, 2049, 2050, 2051, 2051, 2051, 2051, 2051, 2051, 2053, 2054, 2055,
-    2056, 2058, 2062, 2063, 2064, 2065, 2065, 2065, 2066, 2067, 2068, 2069, 2069, 2070, 2074, 2074,
-    2075, 2075, 2075, 2076, 2076, 2077, 2078, 2078, 2079, 2080, 2081, 2082, 2086, 2087, 2087, 2113,
-    2114, 2115, 2115, 2115, 2117, 2140, 2140, 2140, 2140, 2141, 2141, 2141, 2141, 2143, 2144, 2161,
-    2164, 2165, 2168, 2169, 2169, 2179, 2180, 2184, 2185, 2186, 2188, 2192, 2193, 2195, 2195, 2196,
-    2196, 2200, 2202, 2202, 2202, 2204, 2205, 2206, 2207, 2208, 2222, 2222, 2224, 2224, 2225, 2226,
-    2226, 2227, 2227, 2230, 2231, 2232, 2241, 2241, 2241, 2241, 2241, 2243, 2245, 2249, 2253, 2254,
-    2255, 2255, 2256, 2257, 2258, 2274, 2275, 2282, 2282, 2283, 2284, 2284, 2284, 2291, 2291, 2295,
-    2297, 2300, 2304, 2305, 2305, 2308, 2325, 2325, 2326, 2327, 2328, 2328, 2328, 2329, 2331, 2331,
-    2332, 2333, 2335, 2335, 2335, 2342, 2343, 2343, 2344, 2345, 2369, 2373, 2373, 2377, 2378, 2397,
-    2397, 2398, 2400, 2400, 2401, 2401, 2413, 2413, 2413, 2414, 2416, 2416, 2417, 2422, 2431, 2433,
-    2433, 2434, 2435, 2436, 2441, 2441, 2449, 2450, 2450, 2451, 2462, 2463, 2463, 2464, 2464, 2469,
-    2473, 2473, 2474, 2474, 2475, 2479, 2480, 2480, 2482, 2485, 2486, 2486, 2487, 2488, 2489, 2490,
-    2498, 2499, 2499, 2499, 2501, 2502, 2503, 2503, 2503, 2504, 2504, 2505, 2505, 2506, 2508, 2508,
-    2514, 2516, 2516, 2517, 2518, 2518, 2518, 2520, 2522, 2530, 2531, 2548, 2549, 2549, 2549, 2549,
-    2549, 2549, 2553, 2555, 2556, 2556, 2556, 2556, 2557, 2561, 2562, 2564, 2565, 2565, 2577, 2577,
-    2600, 2602, 2603, 2603, 2603, 2610, 2611, 2612, 2613, 2618, 2618, 2624, 2626, 2627, 2630, 2631,
-    2635, 2636, 2653, 2680, 2681, 2684, 2685, 2685, 2686, 2686, 2686, 2687, 2692, 2692, 2693, 2693,
-    2693, 2695, 2696, 2697, 2697, 2698, 2699, 2699, 2700, 2701, 2703, 2703, 2708, 2710, 2711, 2718,
-    2723, 2723, 2723, 2728, 2729, 2729, 2729, 2729, 2730, 2735, 2740, 2746, 2748, 2749, 2749, 2749,
-    2749, 2750, 2750, 2755, 2755, 2756, 2757, 2757, 2757, 2758, 2759, 2761, 2761, 2768, 2775, 2775,
-    2776, 2777, 2780, 2781, 2786, 2786, 2787, 2788, 2789, 2795, 2796, 2797, 2801, 2802, 2813, 2816,
-    2816, 2816, 2818, 2819, 2820, 2832, 2843, 2844, 2845, 2846, 2847, 2863, 2866, 2868, 2871, 2871,
-    2871, 2872, 2872, 2872, 2872, 2874, 2894, 2894, 2894, 2898, 2900, 2900, 2900, 2901, 2903, 2906,
-    2907, 2908, 2909, 2909, 2916, 2916, 2922, 2925, 2926, 2949, 2950, 2951, 2951, 2952, 2952, 2956,
-    2958, 2959, 2960, 2960, 2961, 2961, 2961, 2962, 2962, 2965, 2965, 2966, 2969, 2970, 2970, 2970,
-    2971, 2971, 2971, 2972, 2973, 2973, 2975, 2976, 2976, 2977, 2977, 2981, 2982, 2983, 2983, 2983,
-    2984, 2985, 2985, 2986, 2987, 2988, 2989, 2989, 2991, 2992, 2998, 3002, 3015, 3017, 3018, 3025,
-    3025, 3025, 3027, 3028, 3029, 3031, 3034, 3037, 3037, 3042, 3043, 3045, 3046, 3046, 3046, 3046,
-    3047, 3047, 3048, 3049, 3051, 3063, 3077, 3088, 3089, 3089, 3090, 3091, 3092, 3092, 3094, 3094,
-    3094, 3095, 3095, 3095, 3095, 3096, 3097, 3098, 3099, 3102, 3127, 3128, 3129, 3129, 3133, 3134,
-    3135, 3136, 3137, 3137, 3139, 3151, 3151, 3153, 3154, 3158, 3158, 3158, 3158, 3159, 3160, 3161,
-    3162, 3162, 3165, 3168, 3173, 3173, 3173, 3179, 3187, 3188, 3188, 3188, 3188, 3191, 3191, 3191,
-    3192, 3198, 3198, 3199, 3199, 3201, 3201, 3201, 3204, 3205, 3205, 3207, 3212, 3213, 3226, 3226,
-    3230, 3231, 3242, 3242, 3242, 3242, 3243, 3243, 3244, 3247, 3247, 3248, 3250, 3274, 3299, 3299,
-    3299, 3325, 3326, 3328, 3329, 3330, 3333, 3334, 3334, 3337, 3337, 3337, 3363, 3363, 3363, 3364,
-    3364, 3365, 3365, 3366, 3366, 3368, 3370, 3370, 3371, 3371, 3373, 3374, 3375, 3376, 3382, 3383,
-    3383, 3383, 3383, 3384, 3385, 3386, 3386, 3389, 3390, 3393, 3398, 3399, 3400, 3401, 3401, 3402,
-    3404, 3405, 3406, 3408, 3410, 3412, 3412, 3414, 3416, 3416, 3418, 3419, 3419, 3419, 3421, 3421,
-    3422, 3424, 3425, 3433, 3452, 3454, 3454, 3454, 3455, 3456, 3463, 3464, 3466, 3468, 3470, 3471,
-    3472, 3472, 3473, 3475, 3475, 3475, 3476, 3476, 3476, 3476, 3498, 3499, 3502, 3506, 3507, 3507,
-    3517, 3517, 3519, 3520, 3521, 3526, 3526, 3527, 3528, 3529, 3530, 3531, 3534, 3535, 3536, 3537,
-    3549, 3552, 3555, 3555, 3555, 3557, 3557, 3557, 3558, 3559, 3561, 3576, 3589, 3590, 3593, 3597,
-    3617, 3619, 3620, 3621, 3624, 3625, 3628, 3628, 3628, 3631, 3638, 3638, 3644, 3644, 3645, 3648,
-    3648, 3649, 3650, 3651, 3651, 3652, 3653, 3654, 3655, 3657, 3657, 3658, 3660, 3661, 3661, 3662,
-    3662, 3664, 3665, 3665, 3673, 3674, 3675, 3681, 3682, 3683, 3684, 3685, 3685, 3685, 3686, 3711,
-    3718, 3720, 3720, 3730, 3732, 3733, 3733, 3734, 3737, 3737, 3738, 3739, 3741, 3742, 3742, 3742,
-    3743, 3746, 3746, 3747, 3748, 3773, 3795, 3795, 3797, 3800, 3801, 3802, 3803, 3804, 3805, 3805,
-    3806, 3806, 3823, 3824, 3825, 3825, 3826, 3829, 3829, 3829, 3829, 3832, 3832, 3833, 3834, 3858,
-    3858, 3858, 3860, 3868, 3889, 3891, 3891, 3892, 3893, 3897, 3921, 3947, 3947, 3947, 3948, 3949,
-    3950, 3975, 3993, 3994, 3994, 4001, 4002, 4004, 4004, 4010, 4028, 4028, 4029, 4038, 4038, 4056,
-    4057, 4057, 4057, 4058, 4059, 4059, 4059, 4083, 4084, 4084, 4084, 4085, 4088, 4089, 4090, 4090,
-    4092, 4093, 4094, 4096, 4103, 4104, 4121, 4123, 4150, 4153, 4154, 4156, 4157, 4157, 4158, 4159,
-    4160, 4160, 4160, 4160, 4161, 4162, 4162, 4162, 4166, 4166, 4168, 4169, 4170, 4170, 4193, 4194,
-    4195, 4218, 4227, 4229, 4230, 4234, 4236, 4237, 4237, 4238, 4238, 4239, 4240, 4240, 4240, 4244,
-    4244, 4247, 4268, 4269, 4271, 4272, 4272, 4273, 4274, 4274, 4276, 4276, 4277, 4279, 4281, 4281,
-    4281, 4282, 4282, 4282, 4282, 4283, 4286, 4289, 4289, 4290, 4290, 4290, 4292, 4293, 4294, 4294,
-    4294, 4294, 4294, 4299, 4299, 4299, 4299, 4300, 4301, 4302, 4303, 4305, 4305, 4306, 4307, 4307,
-    4309, 4310, 4310, 4326, 4326, 4326, 4327, 4329, 4329, 4330, 4355, 4356, 4359, 4359, 4360, 4362,
-    4366, 4367, 4368, 4370, 4371, 4372, 4373, 4373, 4375, 4375, 4375, 4376, 4377, 4380, 4381, 4381,
-    4387, 4388, 4389, 4390, 4390, 4392, 4395, 4396, 4396, 4397, 4397, 4397, 4398, 4399, 4400, 4401,
-    4401, 4410, 4411, 4411, 4419, 4420, 4420, 4421, 4422, 4423, 4424, 4425, 4426, 4426, 4426, 4432,
-    4433, 4434, 4435, 4435, 4449, 4450, 4450, 4451, 4451, 4451, 4452, 4452, 4453, 4453, 4453, 4453,
-    4456, 4456, 4457, 4472, 4473, 4492, 4492, 4492, 4494, 4496, 4500, 4500, 4501, 4502, 4502, 4502,
-    4503, 4505, 4507, 4516, 4516, 4518, 4521, 4521, 4522, 4523, 4524, 4525, 4528, 4531, 4531, 4531,
-    4532, 4543, 4546, 4547, 4547, 4558, 4558, 4559, 4560, 4561, 4563, 4564, 4565, 4566, 4566, 4567,
-    4568, 4568, 4569, 4570, 4572, 4572, 4572, 4576, 4578, 4582, 4585, 4585, 4602, 4604, 4607, 4607,
-    4608, 4610, 4610, 4610, 4612, 4626, 4629, 4629, 4630, 4631, 4631, 4631, 4631, 4637, 4637, 4638,
-    4641, 4642, 4643, 4643, 4645, 4645, 4645, 4645, 4645, 4646, 4646, 4648, 4649, 4649, 4649, 4650,
-    4652, 4657, 4657, 4659, 4662, 4664, 4664, 4664, 4664, 4665, 4669, 4670, 4671, 4684, 4684, 4684,
-    4684, 4684, 4703, 4703, 4712, 4713, 4715, 4725, 4725, 4726, 4727, 4733, 4733, 4734, 4735, 4735,
-    4736, 4739, 4749, 4750, 4751, 4752, 4753, 4753, 4753, 4771, 4773, 4773, 4774, 4775, 4777, 4778,
-    4779, 4779, 4782, 4782, 4786, 4790, 4795, 4800, 4801, 4801, 4801, 4803, 4804, 4805, 4805, 4808,
-    4808, 4808, 4809, 4810, 4818, 4819, 4820, 4821, 4824, 4835, 4836, 4837, 4838, 4841, 4842, 4844,
-    4844, 4858, 4864, 4864, 4874, 4878, 4881, 4881, 4882, 4884, 4884, 4885, 4892, 4893, 4897, 4907,
-    4908, 4909, 4915, 4915, 4915, 4915, 4915, 4916, 4916, 4916, 4918, 4918, 4919, 4921, 4923, 4923,
-    4926, 4927, 4931, 4932, 4935, 4936, 4937, 4941, 4942, 4943, 4945, 4945, 4945, 4945, 4946, 4949,
-    4950, 4952, 4955, 4955, 4956, 4960, 4969, 4970, 4971, 4972, 4976, 4976, 4990, 4993, 4995, 5005,
-    5006, 5007, 5011, 5011, 5011, 5012, 5012, 5034, 5034, 5035, 5035, 5035, 5036, 5037, 5038, 5039,
-    5047, 5049, 5050, 5051, 5052, 5054, 5056, 5058, 5059, 5060, 5060, 5060, 5062, 5062, 5063, 5063,
-    5063, 5064, 5064, 5065, 5066, 5067, 5067, 5067, 5068, 5073, 5074, 5088, 5092, 5119, 5121, 5122,
-    5126, 5127, 5128, 5129, 5130, 5131, 5131, 5131, 5133, 5142, 5144, 5145, 5145, 5146, 5147, 5147,
-    5148, 5148, 5149, 5150, 5150, 5151, 5152, 5152, 5153, 5159, 5159, 5159, 5160, 5163, 5170, 5183,
-    5184, 5184, 5184, 5185, 5186, 5187, 5188, 5200, 5200, 5202, 5203, 5204, 5204, 5205, 5205, 5206,
-    5208, 5209, 5210, 5211, 5214, 5214, 5214, 5214, 5215, 5219, 5221, 5222, 5223, 5226, 5227, 5228,
-    5229, 5232, 5235, 5236, 5238, 5239, 5242, 5245, 5247, 5248, 5248, 5273, 5274, 5275, 5280, 5281,
-    5285, 5286, 5286, 5286, 5290, 5292, 5299, 5300, 5301, 5321, 5322, 5324, 5324, 5329, 5330, 5331,
-    5331, 5334, 5334, 5342, 5344, 5346, 5346, 5347, 5365, 5373, 5373, 5373, 5374, 5376, 5378, 5379,
-    5380, 5381, 5389, 5390, 5393, 5393, 5393, 5394, 5395, 5395, 5395, 5395, 5396, 5397, 5397, 5397,
-    5398, 5399, 5400, 5401, 5401, 5402, 5402, 5402, 5404, 5407, 5410, 5411, 5414, 5418, 5420, 5420,
-    5436, 5437, 5439, 5439, 5439, 5460, 5461, 5462, 5462, 5479, 5480, 5483, 5484, 5487, 5488, 5489,
-    5490, 5491, 5491, 5491, 5492, 5495, 5498, 5501, 5502, 5509, 5522, 5523, 5530, 5536, 5540, 5540,
-    5541, 5541, 5542, 5562, 5562, 5562, 5563, 5589, 5590, 5590, 5591, 5597, 5599, 5600, 5603, 5615,
-    5615, 5616, 5622, 5623, 5624, 5626, 5626, 5634, 5635, 5640, 5642, 5645, 5648, 5653, 5654, 5655,
-    5655, 5656, 5656, 5657, 5659, 5660, 5661, 5676, 5678, 5679, 5679, 5705, 5716, 5716, 5718, 5718,
-    5719, 5724, 5725, 5745, 5748, 5750, 5750, 5751, 5752, 5753, 5753, 5755, 5755, 5758, 5761, 5762,
-    5765, 5766, 5766, 5767, 5767, 5770, 5779, 5782, 5782, 5786, 5786, 5788, 5789, 5790, 5792, 5794,
-    5795, 5795, 5796, 5798, 5802, 5802, 5804, 5805, 5806, 5809, 5830, 5831, 5832, 5834, 5835, 5836,
-    5837, 5837, 5838, 5838, 5839, 5840, 5841, 5842, 5843, 5845, 5845, 5845, 5846, 5847, 5848, 5848,
-    5860, 5862, 5863, 5880, 5883, 5885, 5886, 5887, 5905, 5911, 5914, 5915, 5916, 5917, 5918, 5919,
-    5920, 5921, 5922, 5926, 5927, 5927, 5928, 5929, 5934, 5935, 5937, 5938, 5939, 5939, 5939, 5955,
-    5955, 5981, 5983, 5983, 5984, 5985, 5986, 5986, 5987, 5991, 5992, 5992, 5992, 5992, 5992, 5993,
-    5995, 5996, 5996, 5996, 5997, 5998, 5998, 5999, 6002, 6012, 6016, 6018, 6019, 6021, 6021, 6023,
-    6024, 6024, 6024, 6024, 6024, 6033, 6036, 6036, 6064, 6078, 6081, 6083, 6083, 6084, 6087, 6088,
-    6089, 6092, 6096, 6096, 6099, 6100, 6101, 6102, 6102, 6107, 6108, 6108, 6118, 6119, 6119, 6119,
-    6127, 6128, 6129, 6133, 6134, 6134, 6135, 6136, 6140, 6140, 6141, 6141, 6144, 6146, 6147, 6147,
-    6148, 6158, 6158, 6158, 6158, 6159, 6160, 6161, 6162, 6162, 6163, 6163, 6163, 6163, 6168, 6169,
-    6170, 6170, 6171, 6172, 6173, 6174, 6174, 6175, 6179, 6179, 6180, 6182, 6204, 6204, 6205, 6207,
-    6207, 6232, 6232, 6233, 6243, 6248, 6250, 6259, 6265, 6265, 6266, 6266, 6266, 6267, 6269, 6269,
-    6273, 6275, 6275, 6276, 6276, 6278, 6279, 6293, 6294, 6295, 6296, 6297, 6321, 6322, 6322, 6323,
-    6324, 6327, 6327, 6328, 6328, 6332, 6332, 6333, 6333, 6334, 6335, 6350, 6352, 6353, 6353, 6380,
-    6380, 6381, 6382, 6382, 6383, 6383, 6383, 6383, 6383, 6384, 6386, 6404, 6406, 6408, 6416, 6416,
-    6417, 6417, 6418, 6419, 6420, 6422, 6422, 6422, 6424, 6424, 6425, 6426, 6427, 6428, 6429, 6431,
-    6432, 6432, 6432, 6442, 6442, 6444, 6445, 6445, 6446, 6446, 6447, 6449, 6450, 6450, 6454, 6454,
-    6454, 6458, 6458, 6459, 6465, 6467, 6469, 6480, 6491, 6492, 6494, 6495, 6495, 6498, 6499, 6505,
-    6506, 6508, 6508, 6510, 6511, 6516, 6516, 6517, 6519, 6519, 6520, 6521, 6522, 6523, 6525, 6528,
-    6532, 6532, 6534, 6534, 6536, 6537, 6545, 6546, 6547, 6549, 6550, 6552, 6554, 6557, 6577, 6578,
-    6579, 6580, 6581, 6582, 6584, 6586, 6587, 6587, 6587, 6587, 6588, 6588, 6590, 6613, 6613, 6614,
-    6615, 6615, 6619, 6620, 6622, 6623, 6623, 6624, 6625, 6626, 6628, 6628, 6628, 6628, 6628, 6629,
-    6629, 6634, 6635, 6655, 6655, 6674, 6675, 6677, 6677, 6678, 6678, 6681, 6681, 6684, 6684, 6685,
-    6687, 6688, 6696, 6697, 6710, 6710, 6730, 6731, 6732, 6732, 6732, 6748, 6748, 6749, 6750, 6751,
-    6751, 6752, 6752, 6753, 6753, 6754, 6754, 6755, 6756, 6758, 6758, 6758, 6766, 6767, 6780, 6780,
-    6784, 6785, 6786, 6786, 6787, 6787, 6787, 6788, 6788, 6790, 6791, 6792, 6792, 6792, 6792, 6807,
-    6807, 6815, 6819, 6820, 6820, 6821, 6822, 6822, 6823, 6824, 6826, 6827, 6828, 6828, 6829, 6829,
-    6829, 6829, 6847, 6849, 6849, 6871, 6872, 6874, 6877, 6879, 6880, 6880, 6881, 6882, 6883, 6883,
-    6884, 6887, 6889, 6889, 6890, 6891, 6892, 6895, 6896, 6898, 6899, 6899, 6900, 6902, 6904, 6906,
-    6908, 6921, 6921, 6924, 6927, 6928, 6928, 6931, 6932, 6933, 6934, 6934, 6936, 6937, 6937, 6941,
-    6941, 6943, 6943, 6945, 6946, 6947, 6948, 6948, 6949, 6951, 6951, 6970, 6971, 6972, 6973, 6974,
-    6974, 6976, 6976, 6977, 6978, 6978, 6990, 6990, 6991, 6992, 6992, 6993, 6993, 6994, 6994, 6994,
-    6994, 6994, 6995, 6996, 7000, 7000, 7002, 7002, 7002, 7002, 7003, 7004, 7005, 7008, 7010, 7010,
-    7011, 7023, 7027, 7027, 7028, 7029, 7030, 7031, 7034, 7035, 7041, 7042, 7042, 7045, 7046, 7048,
-    7049, 7049, 7050, 7051, 7052, 7052, 7052, 7053, 7054, 7054, 7054, 7057, 7058, 7059, 7059, 7060,
-    7067, 7067, 7076, 7076, 7076, 7078, 7079, 7091, 7092, 7096, 7096, 7096, 7097, 7098, 7098, 7100,
-    7102, 7104, 7106, 7107, 7108, 7110, 7111, 7113, 7122, 7124, 7125, 7127, 7127, 7127, 7131, 7132,
-    7133, 7139, 7142, 7142, 7143, 7150, 7152, 7153, 7154, 7155, 7155, 7155, 7156, 7157, 7159, 7160,
-    7163, 7166, 7167, 7168, 7190, 7190, 7192, 7193, 7194, 7195, 7203, 7204, 7205, 7211, 7212, 7226,
-    7226, 7226, 7227, 7227, 7227, 7229, 7230, 7232, 7232, 7233, 7234, 7236, 7239, 7239, 7243, 7245,
-    7245, 7247, 7248, 7249, 7249, 7250, 7251, 7252, 7252, 7253, 7254, 7255, 7255, 7257, 7260, 7261,
-    7262, 7264, 7265, 7266, 7266, 7267, 7274, 7276, 7276, 7276, 7277, 7306, 7306, 7306, 7306, 7306,
-    7306, 7306, 7306, 7311, 7311, 7312, 7315, 7315, 7317, 7318, 7318, 7334, 7335, 7336, 7337, 7337,
-    7338, 7338, 7338, 7338, 7339, 7341, 7341, 7344, 7344, 7344, 7345, 7345, 7346, 7347, 7347, 7348,
-    7348, 7348, 7349, 7349, 7349, 7352, 7353, 7354, 7355, 7355, 7356, 7356, 7356, 7359, 7361, 7361,
-    7365, 7366, 7366, 7367, 7367, 7368, 7369, 7371, 7372, 7373, 7373, 7377, 7377, 7377, 7377, 7396,
-    7396, 7397, 7397, 7398, 7399, 7399, 7400, 7400, 7401, 7402, 7403, 7404, 7408, 7408, 7410, 7414,
-    7414, 7436, 7436, 7442, 7442, 7444, 7444, 7446, 7446, 7448, 7451, 7452, 7453, 7457, 7458, 7459,
-    7460, 7461, 7483, 7497, 7497, 7497, 7499, 7499, 7501, 7502, 7505, 7506, 7506, 7506, 7507, 7523,
-    7524, 7525, 7529, 7529, 7542, 7543, 7543, 7545, 7546, 7548, 7548, 7548, 7549, 7551, 7552, 7555,
-    7555, 7555, 7555, 7555, 7556, 7557, 7557, 7557, 7558, 7559, 7560, 7560, 7561, 7564, 7566, 7566,
-    7566, 7567, 7568, 7569, 7571, 7571, 7571, 7583, 7583, 7586, 7589, 7590, 7594, 7594, 7596, 7597,
-    7598, 7599, 7600, 7601, 7602, 7607, 7608, 7609, 7613, 7614, 7614, 7615, 7616, 7617, 7618, 7618,
-    7618, 7619, 7620, 7620, 7626, 7627, 7630, 7630, 7630, 7633, 7635, 7636, 7637, 7638, 7639, 7639,
-    7639, 7639, 7639, 7639, 7647, 7649, 7651, 7651, 7652, 7653, 7655, 7656, 7660, 7661, 7665, 7666,
-    7667, 7691, 7691, 7692, 7692, 7692, 7692, 7693, 7700, 7701, 7702, 7703, 7704, 7706, 7706, 7706,
-    7707, 7714, 7715, 7716, 7719, 7720, 7720, 7721, 7735, 7736, 7738, 7739, 7739, 7741, 7741, 7742,
-    7743, 7744, 7744, 7746, 7748, 7749, 7750, 7751, 7752, 7753, 7754, 7754, 7755, 7756, 7762, 7763,
-    7764, 7765, 7766, 7768, 7770, 7771, 7773, 7774, 7774, 7778, 7778, 7782, 7788, 7788, 7788, 7789,
-    7790, 7790, 7791, 7792, 7794, 7795, 7796, 7797, 7797, 7820, 7821, 7822, 7822, 7823, 7823, 7823,
-    7823, 7824, 7825, 7826, 7827, 7829, 7831, 7831, 7831, 7833, 7836, 7837, 7844, 7845, 7846, 7846,
-    7847, 7847, 7870, 7871, 7873, 7877, 7901, 7902, 7902, 7903, 7903, 7904, 7905, 7905, 7905, 7906,
-    7906, 7907, 7925, 7926, 7927, 7927, 7930, 7930, 7931, 7933, 7934, 7953, 7971, 7972, 7972, 7972,
-    7972, 7974, 7977, 7979, 7979, 7980, 7980, 7980, 7981, 7994, 7995, 7996, 8011, 8031, 8032, 8056,
-    8056, 8056, 8058, 8058, 8058, 8059, 8060, 8063, 8064, 8064, 8064, 8091, 8096, 8110, 8132, 8133,
-    8134, 8134, 8134, 8134, 8135, 8135, 8138, 8159, 8159, 8181, 8183, 8183, 8183, 8191, 8191, 8193,
-    8195, 8222, 8223, 8224, 8225, 8226, 8237, 8237, 8238, 8239, 8240, 8252, 8252, 8255, 8256, 8257,
-    8257, 8258, 8258, 8260, 8261, 8261, 8262, 8265, 8265, 8265, 8267, 8268, 8268, 8276, 8277, 8280,
-    8280, 8282, 8282, 8283, 8283, 8288, 8289, 8293, 8295, 8295, 8295, 8296, 8296, 8305, 8306, 8308,
-    8309, 8327, 8327, 8327, 8327, 8344, 8345, 8346, 8346, 8347, 8348, 8350, 8351, 8353, 8358, 8359,
-    8359, 8360, 8364, 8366, 8367, 8368, 8369, 8369, 8370, 8371, 8372, 8372, 8373, 8375, 8377, 8391,
-    8394, 8402, 8402, 8404, 8404, 8405, 8406, 8407, 8408, 8409, 8410, 8415, 8416, 8422, 8422, 8422,
-    8422, 8427, 8429, 8430, 8431, 8432, 8433, 8434, 8435, 8435, 8435, 8435, 8436, 8436, 8437, 8440,
-    8447, 8447, 8447, 8449, 8449, 8452, 8454, 8454, 8455, 8455, 8455, 8456, 8456, 8457, 8459, 8460,
-    8461, 8462, 8471, 8472, 8474, 8475, 8476, 8480, 8481, 8482, 8482, 8483, 8483, 8483, 8484, 8491,
-    8492, 8492, 8493, 8495, 8496, 8497, 8500, 8501, 8504, 8504, 8524, 8528, 8531, 8532, 8533, 8533,
-    8533, 8533, 8533, 8534, 8535, 8535, 8535, 8535, 8555, 8557, 8557, 8557, 8562, 8563, 8567, 8568,
-    8570, 8573, 8573, 8574, 8574, 8575, 8575, 8576, 8576, 8591, 8594, 8618, 8619, 8620, 8620, 8631,
-    8631, 8632, 8634, 8634, 8651, 8672, 8692, 8693, 8693, 8693, 8693, 8693, 8694, 8696, 8696, 8696,
-    8721, 8735, 8738, 8745, 8745, 8746, 8765, 8765, 8765, 8766, 8766, 8766, 8767, 8767, 8768, 8769,
-    8769, 8769, 8770, 8770, 8771, 8772, 8772, 8778, 8779, 8780, 8783, 8786, 8786, 8787, 8790, 8791,
-    8791, 8792, 8793, 8793, 8796, 8797, 8820, 8821, 8823, 8824, 8824, 8825, 8825, 8828, 8828, 8828,
-    8828, 8830, 8841, 8842, 8842, 8843, 8845, 8845, 8853, 8855, 8856, 8858, 8858, 8859, 8860, 8861,
-    8864, 8865, 8866, 8866, 8868, 8868, 8880, 8882, 8892, 8895, 8896, 8907, 8908, 8909, 8909, 8910,
-    8910, 8910, 8910, 8913, 8913, 8914, 8915, 8916, 8917, 8918, 8920, 8921, 8922, 8928, 8928, 8930,
-    8931, 8931, 8932, 8933, 8933, 8934, 8935, 8935, 8936, 8936, 8937, 8937, 8939, 8940, 8950, 8950,
-    8951, 8963, 8964, 8965, 8971, 8972, 8973, 8973, 8973, 8975, 8978, 8987, 8991, 8993, 8993, 8993,
-    8993, 8993, 8994, 8998, 9013, 9017, 9017, 9021, 9021, 9022, 9022, 9023, 9024, 9026, 9026, 9030,
-    9034,
+    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 14, 15,
+    16, 17, 23, 23, 23, 24, 25, 25, 27, 28, 29, 29, 29, 32, 36, 37,
+    39, 54, 55, 55, 55, 56, 56, 57, 58, 64, 65, 65, 65, 69, 70, 71,
+    81, 82, 93, 94, 96, 96, 97, 98, 99, 107, 107, 108, 121, 132, 132, 133,
+    135, 139, 140, 140, 142, 142, 146, 147, 148, 148, 149, 150, 150, 151, 153, 154,
+    155, 155, 156, 157, 157, 157, 158, 158, 159, 160, 162, 162, 163, 163, 163, 164,
+    165, 166, 166, 167, 174, 176, 184, 187, 187, 192, 192, 192, 192, 193, 195, 214,
+    215, 215, 216, 216, 216, 217, 217, 218, 220, 220, 220, 220, 221, 221, 222, 222,
+    223, 224, 226, 227, 228, 229, 229, 241, 242, 245, 248, 249, 250, 250, 251, 251,
+    251, 252, 252, 253, 254, 255, 256, 260, 260, 260, 260, 261, 263, 264, 265, 266,
+    270, 270, 271, 272, 273, 274, 274, 275, 276, 277, 278, 278, 278, 281, 281, 288,
+    288, 289, 290, 290, 293, 295, 295, 295, 321, 322, 324, 325, 326, 327, 327, 329,
+    341, 342, 342, 343, 369, 369, 370, 372, 373, 374, 375, 375, 375, 375, 375, 377,
+    377, 378, 384, 388, 394, 395, 395, 396, 397, 398, 399, 417, 418, 418, 419, 421,
+    422, 423, 428, 429, 431, 432, 432, 432, 433, 442, 455, 456, 459, 460, 460, 462,
+    463, 463, 463, 464, 466, 466, 467, 467, 476, 476, 476, 477, 478, 479, 479, 481,
+    481, 481, 481, 481, 482, 482, 482, 482, 482, 508, 522, 539, 544, 544, 544, 545,
+    547, 548, 548, 548, 549, 550, 550, 551, 552, 553, 554, 555, 556, 566, 567, 568,
+    568, 576, 576, 577, 581, 581, 602, 603, 604, 604, 609, 632, 635, 640, 644, 645,
+    646, 648, 648, 649, 649, 650, 652, 654, 655, 656, 656, 658, 658, 658, 658, 658,
+    659, 659, 663, 673, 674, 675, 676, 677, 677, 677, 678, 682, 682, 685, 685, 690,
+    690, 690, 690, 690, 693, 694, 696, 700, 705, 705, 705, 705, 705, 718, 719, 719,
+    720, 721, 721, 722, 723, 724, 726, 731, 732, 733, 733, 735, 736, 736, 736, 738,
+    739, 741, 741, 742, 742, 743, 746, 750, 751, 752, 755, 757, 763, 763, 764, 764,
+    764, 766, 766, 767, 770, 771, 772, 772, 773, 775, 776, 776, 778, 779, 781, 784,
+    785, 786, 789, 790, 794, 794, 795, 799, 799, 800, 800, 800, 800, 801, 815, 816,
+    816, 816, 819, 822, 825, 827, 827, 827, 827, 828, 828, 828, 829, 831, 831, 832,
+    833, 833, 833, 844, 844, 852, 854, 855, 856, 857, 859, 860, 861, 863, 863, 867,
+    867, 877, 878, 883, 891, 892, 894, 898, 903, 905, 909, 911, 912, 913, 914, 914,
+    915, 919, 922, 923, 929, 929, 930, 931, 931, 934, 935, 938, 939, 940, 940, 948,
+    951, 951, 953, 954, 956, 957, 957, 959, 964, 964, 967, 968, 968, 969, 970, 971,
+    976, 979, 980, 981, 981, 1002, 1003, 1005, 1013, 1013, 1013, 1014, 1014, 1014, 1014, 1017,
+    1017, 1017, 1017, 1018, 1019, 1021, 1021, 1022, 1022, 1023, 1025, 1026, 1027, 1028, 1028, 1029,
+    1030, 1052, 1053, 1053, 1054, 1056, 1057, 1059, 1062, 1065, 1066, 1067, 1067, 1076, 1078, 1078,
+    1079, 1079, 1079, 1079, 1083, 1084, 1085, 1086, 1087, 1088, 1090, 1091, 1092, 1094, 1095, 1096,
+    1096, 1096, 1098, 1099, 1102, 1123, 1125, 1127, 1128, 1128, 1130, 1131, 1138, 1138, 1138, 1138,
+    1138, 1140, 1141, 1141, 1142, 1142, 1142, 1142, 1142, 1161, 1162, 1162, 1162, 1165, 1167, 1168,
+    1169, 1170, 1175, 1176, 1176, 1180, 1181, 1182, 1183, 1185, 1186, 1186, 1186, 1186, 1186, 1187,
+    1187, 1188, 1189, 1191, 1191, 1192, 1194, 1198, 1199, 1200, 1201, 1201, 1205, 1206, 1206, 1207,
+    1207, 1208, 1208, 1208, 1208, 1209, 1209, 1209, 1210, 1210, 1210, 1211, 1212, 1213, 1214, 1217,
+    1217, 1218, 1219, 1219, 1220, 1222, 1222, 1223, 1224, 1224, 1225, 1225, 1228, 1230, 1231, 1232,
+    1234, 1235, 1236, 1241, 1241, 1248, 1249, 1250, 1250, 1251, 1252, 1258, 1258, 1260, 1261, 1263,
+    1265, 1266, 1266, 1267, 1268, 1270, 1270, 1270, 1271, 1272, 1274, 1275, 1276, 1277, 1277, 1278,
+    1279, 1279, 1279, 1284, 1284, 1284, 1284, 1284, 1285, 1285, 1287, 1288, 1290, 1290, 1291, 1292,
+    1296, 1299, 1299, 1302, 1303, 1304, 1313, 1313, 1313, 1317, 1317, 1318, 1326, 1326, 1326, 1330,
+    1330, 1330, 1331, 1331, 1332, 1333, 1334, 1334, 1334, 1342, 1344, 1344, 1348, 1348, 1349, 1350,
+    1350, 1352, 1359, 1361, 1366, 1377, 1377, 1377, 1377, 1378, 1384, 1384, 1385, 1385, 1386, 1388,
+    1388, 1388, 1389, 1389, 1390, 1390, 1391, 1392, 1394, 1394, 1400, 1402, 1404, 1405, 1407, 1409,
+    1410, 1411, 1412, 1414, 1415, 1415, 1415, 1415, 1416, 1418, 1418, 1420, 1422, 1446, 1446, 1446,
+    1447, 1454, 1455, 1474, 1475, 1476, 1476, 1477, 1486, 1486, 1486, 1487, 1488, 1490, 1490, 1491,
+    1500, 1501, 1501, 1506, 1506, 1507, 1508, 1511, 1513, 1514, 1515, 1515, 1515, 1515, 1517, 1517,
+    1517, 1518, 1519, 1521, 1524, 1525, 1526, 1526, 1527, 1528, 1529, 1529, 1530, 1549, 1549, 1550,
+    1555, 1555, 1555, 1557, 1557, 1578, 1578, 1579, 1582, 1584, 1585, 1586, 1586, 1587, 1589, 1590,
+    1592, 1593, 1594, 1595, 1595, 1595, 1596, 1598, 1598, 1598, 1600, 1606, 1606, 1608, 1610, 1611,
+    1614, 1616, 1618, 1619, 1620, 1620, 1620, 1644, 1645, 1645, 1645, 1645, 1646, 1647, 1648, 1654,
+    1656, 1657, 1659, 1659, 1659, 1662, 1662, 1662, 1662, 1663, 1664, 1664, 1688, 1688, 1691, 1691,
+    1693, 1699, 1699, 1701, 1707, 1710, 1711, 1712, 1714, 1717, 1718, 1720, 1721, 1721, 1722, 1722,
+    1722, 1723, 1723, 1723, 1724, 1725, 1726, 1726, 1726, 1727, 1728, 1729, 1730, 1730, 1730, 1731,
+    1748, 1750, 1750, 1750, 1751, 1754, 1755, 1755, 1755, 1755, 1755, 1757, 1758, 1759, 1764, 1765,
+    1767, 1768, 1771, 1776, 1778, 1779, 1782, 1787, 1793, 1793, 1794, 1800, 1802, 1803, 1809, 1809,
+    1809, 1809, 1810, 1810, 1811, 1811, 1817, 1818, 1837, 1841, 1841, 1842, 1844, 1845, 1846, 1851,
+    1852, 1878, 1878, 1878, 1883, 1883, 1883, 1884, 1884, 1884, 1884, 1885, 1886, 1886, 1887, 1887,
+    1888, 1889, 1890, 1891, 1892, 1892, 1893, 1895, 1897, 1898, 1899, 1899, 1900, 1900, 1902, 1903,
+    1906, 1907, 1907, 1907, 1909, 1914, 1915, 1916, 1916, 1916, 1924, 1926, 1927, 1927, 1927, 1928,
+    1928, 1929, 1930, 1931, 1932, 1933, 1933, 1933, 1962, 1963, 1965, 1967, 1967, 1968, 1970, 1972,
+    1973, 1973, 1974, 1975, 1992, 1992, 1993, 1994, 1994, 1994, 1995, 1995, 1995, 1997, 1998, 1999,
+    2001, 2004, 2005, 2006, 2007, 2007, 2008, 2008, 2009, 2010, 2010, 2011, 2015, 2015, 2016, 2016,
+    2017, 2017, 2018, 2019, 2019, 2020, 2021, 2022, 2022, 2023, 2028, 2029, 2029, 2055, 2056, 2056,
+    2056, 2058, 2082, 2083, 2083, 2083, 2084, 2084, 2084, 2084, 2086, 2087, 2103, 2106, 2107, 2110,
+    2111, 2111, 2120, 2121, 2125, 2126, 2127, 2130, 2133, 2134, 2135, 2135, 2136, 2136, 2140, 2142,
+    2142, 2142, 2144, 2145, 2145, 2146, 2147, 2160, 2161, 2161, 2163, 2164, 2165, 2166, 2166, 2167,
+    2167, 2169, 2170, 2171, 2181, 2181, 2181, 2181, 2181, 2183, 2185, 2188, 2193, 2194, 2194, 2194,
+    2195, 2197, 2198, 2213, 2214, 2222, 2224, 2226, 2226, 2226, 2231, 2231, 2235, 2236, 2239, 2243,
+    2244, 2245, 2245, 2248, 2265, 2265, 2266, 2267, 2268, 2268, 2268, 2268, 2269, 2271, 2271, 2272,
+    2274, 2274, 2274, 2282, 2283, 2283, 2284, 2285, 2309, 2313, 2313, 2317, 2318, 2338, 2338, 2339,
+    2341, 2341, 2342, 2342, 2352, 2352, 2352, 2352, 2354, 2354, 2359, 2368, 2370, 2370, 2371, 2372,
+    2373, 2378, 2378, 2385, 2386, 2386, 2387, 2397, 2398, 2398, 2399, 2399, 2404, 2408, 2408, 2409,
+    2409, 2410, 2414, 2414, 2414, 2416, 2419, 2420, 2420, 2421, 2422, 2423, 2424, 2425, 2431, 2432,
+    2432, 2432, 2432, 2434, 2435, 2436, 2437, 2437, 2438, 2438, 2439, 2439, 2441, 2442, 2442, 2448,
+    2450, 2450, 2451, 2452, 2452, 2452, 2454, 2455, 2456, 2466, 2467, 2485, 2486, 2486, 2486, 2486,
+    2486, 2486, 2490, 2492, 2493, 2493, 2493, 2493, 2494, 2498, 2499, 2500, 2501, 2512, 2536, 2538,
+    2539, 2539, 2546, 2547, 2548, 2549, 2554, 2554, 2560, 2562, 2563, 2566, 2567, 2571, 2572, 2587,
+    2614, 2614, 2617, 2618, 2618, 2619, 2619, 2619, 2621, 2626, 2627, 2627, 2627, 2629, 2630, 2631,
+    2631, 2632, 2633, 2633, 2634, 2635, 2637, 2637, 2641, 2644, 2645, 2652, 2657, 2657, 2657, 2663,
+    2663, 2663, 2664, 2664, 2665, 2669, 2673, 2679, 2681, 2682, 2683, 2683, 2684, 2685, 2685, 2690,
+    2690, 2691, 2692, 2692, 2692, 2693, 2694, 2696, 2696, 2704, 2711, 2712, 2713, 2714, 2717, 2718,
+    2721, 2721, 2722, 2723, 2724, 2729, 2729, 2730, 2733, 2734, 2745, 2748, 2748, 2748, 2750, 2752,
+    2764, 2775, 2776, 2777, 2778, 2779, 2794, 2796, 2798, 2801, 2801, 2801, 2802, 2802, 2802, 2802,
+    2804, 2824, 2824, 2824, 2824, 2828, 2829, 2829, 2829, 2830, 2832, 2834, 2835, 2835, 2835, 2835,
+    2841, 2841, 2847, 2850, 2850, 2873, 2874, 2875, 2875, 2876, 2876, 2880, 2882, 2883, 2884, 2884,
+    2886, 2886, 2886, 2887, 2887, 2892, 2892, 2893, 2895, 2896, 2896, 2896, 2897, 2897, 2897, 2897,
+    2898, 2899, 2901, 2902, 2903, 2903, 2907, 2908, 2909, 2909, 2909, 2910, 2911, 2911, 2912, 2913,
+    2914, 2915, 2915, 2917, 2918, 2924, 2928, 2941, 2943, 2944, 2945, 2951, 2951, 2951, 2953, 2954,
+    2955, 2957, 2960, 2960, 2963, 2963, 2967, 2968, 2970, 2971, 2971, 2971, 2971, 2972, 2973, 2973,
+    2976, 2987, 3001, 3012, 3013, 3013, 3014, 3015, 3016, 3016, 3018, 3018, 3019, 3019, 3019, 3019,
+    3020, 3021, 3021, 3022, 3025, 3050, 3051, 3053, 3053, 3056, 3057, 3058, 3060, 3060, 3061, 3074,
+    3074, 3078, 3079, 3083, 3083, 3084, 3085, 3086, 3087, 3087, 3087, 3090, 3093, 3098, 3098, 3098,
+    3103, 3112, 3113, 3113, 3113, 3113, 3115, 3115, 3115, 3116, 3121, 3121, 3122, 3122, 3124, 3124,
+    3124, 3127, 3128, 3128, 3130, 3135, 3136, 3148, 3148, 3151, 3151, 3152, 3161, 3162, 3162, 3162,
+    3163, 3163, 3164, 3167, 3167, 3168, 3169, 3193, 3217, 3217, 3217, 3242, 3242, 3243, 3244, 3245,
+    3247, 3248, 3248, 3251, 3251, 3251, 3277, 3277, 3277, 3278, 3278, 3279, 3279, 3280, 3280, 3282,
+    3284, 3284, 3285, 3285, 3287, 3288, 3289, 3290, 3296, 3297, 3297, 3297, 3297, 3298, 3299, 3299,
+    3299, 3299, 3302, 3303, 3306, 3311, 3312, 3313, 3314, 3314, 3315, 3317, 3318, 3319, 3321, 3323,
+    3325, 3327, 3329, 3331, 3332, 3332, 3332, 3334, 3335, 3336, 3344, 3363, 3365, 3365, 3365, 3366,
+    3367, 3368, 3375, 3376, 3378, 3380, 3382, 3383, 3383, 3383, 3384, 3386, 3386, 3386, 3387, 3387,
+    3388, 3388, 3388, 3407, 3408, 3412, 3415, 3416, 3416, 3426, 3426, 3428, 3429, 3430, 3435, 3436,
+    3437, 3438, 3439, 3440, 3441, 3442, 3445, 3446, 3447, 3448, 3459, 3462, 3464, 3464, 3464, 3467,
+    3467, 3467, 3468, 3469, 3473, 3491, 3505, 3506, 3508, 3512, 3513, 3532, 3534, 3535, 3536, 3541,
+    3542, 3545, 3545, 3545, 3547, 3554, 3554, 3559, 3559, 3561, 3561, 3562, 3562, 3563, 3563, 3564,
+    3565, 3566, 3567, 3568, 3568, 3569, 3571, 3572, 3573, 3573, 3574, 3575, 3575, 3577, 3578, 3578,
+    3586, 3587, 3593, 3594, 3595, 3596, 3596, 3596, 3598, 3623, 3630, 3632, 3632, 3641, 3643, 3644,
+    3645, 3648, 3648, 3649, 3649, 3650, 3652, 3652, 3652, 3653, 3656, 3658, 3659, 3686, 3707, 3707,
+    3709, 3710, 3712, 3713, 3714, 3715, 3716, 3717, 3717, 3718, 3718, 3736, 3737, 3738, 3738, 3739,
+    3742, 3742, 3743, 3743, 3743, 3746, 3746, 3747, 3748, 3772, 3772, 3772, 3774, 3782, 3804, 3805,
+    3807, 3808, 3809, 3810, 3814, 3837, 3862, 3863, 3863, 3864, 3865, 3866, 3891, 3910, 3911, 3911,
+    3919, 3920, 3922, 3922, 3928, 3945, 3946, 3946, 3947, 3954, 3954, 3972, 3973, 3973, 3973, 3974,
+    3975, 3975, 3999, 4000, 4000, 4000, 4001, 4005, 4006, 4006, 4006, 4008, 4009, 4010, 4011, 4013,
+    4020, 4020, 4038, 4040, 4067, 4071, 4072, 4074, 4075, 4075, 4075, 4076, 4077, 4077, 4077, 4077,
+    4078, 4079, 4079, 4079, 4083, 4083, 4085, 4086, 4087, 4110, 4111, 4112, 4135, 4144, 4146, 4147,
+    4151, 4153, 4153, 4153, 4154, 4154, 4155, 4156, 4156, 4156, 4160, 4160, 4163, 4184, 4185, 4187,
+    4188, 4189, 4190, 4190, 4192, 4192, 4193, 4195, 4196, 4196, 4196, 4197, 4197, 4197, 4197, 4198,
+    4200, 4202, 4202, 4202, 4202, 4202, 4204, 4205, 4206, 4206, 4206, 4207, 4207, 4211, 4211, 4211,
+    4211, 4212, 4213, 4214, 4215, 4216, 4216, 4217, 4218, 4218, 4221, 4221, 4221, 4239, 4239, 4239,
+    4240, 4242, 4242, 4243, 4267, 4268, 4271, 4271, 4273, 4275, 4279, 4280, 4281, 4282, 4283, 4284,
+    4285, 4285, 4287, 4287, 4287, 4288, 4289, 4292, 4293, 4293, 4298, 4299, 4299, 4300, 4300, 4302,
+    4304, 4305, 4305, 4306, 4306, 4306, 4307, 4308, 4309, 4310, 4310, 4319, 4320, 4320, 4327, 4328,
+    4328, 4328, 4329, 4330, 4330, 4331, 4332, 4334, 4335, 4335, 4335, 4342, 4343, 4345, 4346, 4346,
+    4347, 4360, 4360, 4361, 4361, 4361, 4362, 4363, 4363, 4363, 4363, 4365, 4365, 4366, 4381, 4382,
+    4397, 4397, 4397, 4399, 4401, 4405, 4405, 4406, 4407, 4407, 4407, 4408, 4410, 4412, 4423, 4423,
+    4425, 4428, 4428, 4429, 4430, 4431, 4432, 4435, 4438, 4438, 4438, 4439, 4450, 4453, 4454, 4454,
+    4464, 4464, 4465, 4466, 4467, 4469, 4470, 4471, 4472, 4472, 4473, 4474, 4474, 4475, 4477, 4477,
+    4480, 4482, 4486, 4487, 4489, 4490, 4491, 4506, 4509, 4511, 4511, 4512, 4514, 4514, 4514, 4516,
+    4527, 4530, 4530, 4531, 4532, 4532, 4532, 4532, 4537, 4537, 4538, 4541, 4542, 4543, 4543, 4545,
+    4545, 4545, 4545, 4545, 4546, 4546, 4548, 4549, 4549, 4549, 4550, 4552, 4555, 4555, 4556, 4559,
+    4562, 4562, 4562, 4562, 4562, 4566, 4567, 4568, 4581, 4581, 4581, 4581, 4581, 4600, 4600, 4609,
+    4610, 4612, 4623, 4623, 4624, 4625, 4632, 4632, 4633, 4634, 4634, 4635, 4638, 4646, 4647, 4648,
+    4649, 4650, 4650, 4650, 4667, 4669, 4669, 4670, 4671, 4673, 4674, 4675, 4675, 4677, 4677, 4680,
+    4684, 4689, 4694, 4695, 4695, 4695, 4697, 4698, 4699, 4699, 4702, 4702, 4702, 4703, 4704, 4712,
+    4713, 4714, 4715, 4718, 4729, 4730, 4730, 4731, 4732, 4735, 4736, 4738, 4738, 4750, 4756, 4766,
+    4769, 4771, 4771, 4772, 4773, 4774, 4774, 4775, 4782, 4783, 4787, 4795, 4796, 4797, 4803, 4803,
+    4803, 4803, 4803, 4804, 4804, 4804, 4806, 4806, 4807, 4809, 4811, 4812, 4812, 4815, 4816, 4817,
+    4821, 4822, 4824, 4825, 4826, 4830, 4831, 4832, 4832, 4832, 4832, 4833, 4836, 4837, 4839, 4840,
+    4840, 4841, 4845, 4857, 4857, 4858, 4859, 4863, 4863, 4878, 4881, 4883, 4895, 4896, 4897, 4900,
+    4900, 4900, 4901, 4901, 4923, 4923, 4924, 4924, 4924, 4925, 4926, 4927, 4928, 4928, 4936, 4938,
+    4939, 4940, 4941, 4942, 4944, 4946, 4948, 4949, 4950, 4950, 4950, 4951, 4951, 4952, 4952, 4952,
+    4952, 4952, 4953, 4954, 4955, 4955, 4956, 4961, 4962, 4975, 4978, 5004, 5006, 5007, 5010, 5011,
+    5012, 5013, 5014, 5015, 5015, 5015, 5015, 5017, 5026, 5027, 5028, 5028, 5029, 5030, 5030, 5031,
+    5031, 5032, 5033, 5033, 5034, 5035, 5035, 5037, 5043, 5043, 5043, 5044, 5047, 5047, 5053, 5064,
+    5065, 5065, 5065, 5066, 5067, 5068, 5069, 5080, 5080, 5082, 5083, 5084, 5085, 5086, 5086, 5087,
+    5087, 5088, 5090, 5091, 5092, 5093, 5095, 5095, 5095, 5095, 5095, 5099, 5099, 5101, 5102, 5103,
+    5104, 5107, 5108, 5109, 5111, 5114, 5115, 5116, 5118, 5119, 5122, 5125, 5127, 5128, 5128, 5152,
+    5153, 5158, 5158, 5159, 5163, 5164, 5164, 5164, 5168, 5170, 5178, 5179, 5200, 5202, 5205, 5205,
+    5205, 5206, 5212, 5213, 5214, 5214, 5216, 5216, 5224, 5225, 5226, 5226, 5227, 5245, 5253, 5253,
+    5253, 5254, 5256, 5258, 5259, 5259, 5260, 5268, 5269, 5272, 5272, 5272, 5273, 5273, 5273, 5274,
+    5275, 5275, 5275, 5276, 5277, 5278, 5279, 5280, 5280, 5280, 5282, 5285, 5288, 5289, 5292, 5297,
+    5298, 5298, 5315, 5316, 5318, 5319, 5319, 5340, 5340, 5340, 5341, 5341, 5342, 5361, 5362, 5364,
+    5365, 5367, 5368, 5369, 5370, 5370, 5371, 5371, 5371, 5372, 5375, 5378, 5381, 5382, 5388, 5400,
+    5401, 5408, 5414, 5418, 5418, 5419, 5419, 5420, 5439, 5439, 5439, 5440, 5464, 5465, 5465, 5466,
+    5471, 5473, 5474, 5477, 5490, 5491, 5491, 5496, 5497, 5498, 5500, 5500, 5507, 5508, 5514, 5516,
+    5519, 5522, 5526, 5527, 5528, 5528, 5528, 5529, 5531, 5532, 5533, 5547, 5549, 5550, 5550, 5575,
+    5585, 5585, 5588, 5588, 5589, 5593, 5593, 5614, 5617, 5619, 5619, 5620, 5620, 5621, 5622, 5622,
+    5624, 5624, 5627, 5629, 5630, 5633, 5634, 5634, 5635, 5635, 5638, 5647, 5650, 5650, 5655, 5655,
+    5657, 5658, 5659, 5660, 5662, 5664, 5665, 5665, 5666, 5668, 5673, 5673, 5675, 5676, 5677, 5679,
+    5700, 5701, 5702, 5704, 5705, 5706, 5707, 5708, 5709, 5709, 5709, 5710, 5711, 5712, 5713, 5715,
+    5715, 5715, 5716, 5717, 5718, 5719, 5719, 5732, 5734, 5735, 5736, 5754, 5757, 5759, 5760, 5761,
+    5781, 5786, 5789, 5790, 5790, 5791, 5792, 5793, 5794, 5795, 5796, 5799, 5800, 5800, 5801, 5802,
+    5807, 5808, 5810, 5811, 5812, 5812, 5812, 5828, 5828, 5853, 5855, 5856, 5857, 5858, 5858, 5859,
+    5859, 5863, 5864, 5864, 5864, 5865, 5865, 5866, 5868, 5869, 5869, 5869, 5870, 5871, 5872, 5875,
+    5885, 5888, 5890, 5891, 5893, 5893, 5894, 5895, 5895, 5895, 5895, 5895, 5904, 5907, 5908, 5936,
+    5949, 5952, 5954, 5954, 5955, 5957, 5958, 5959, 5961, 5965, 5965, 5966, 5967, 5968, 5969, 5969,
+    5974, 5975, 5975, 5986, 5987, 5987, 5987, 5995, 5996, 5997, 6001, 6002, 6002, 6003, 6004, 6007,
+    6007, 6008, 6008, 6011, 6013, 6013, 6013, 6014, 6023, 6023, 6023, 6024, 6025, 6026, 6026, 6028,
+    6028, 6028, 6028, 6033, 6034, 6035, 6036, 6038, 6039, 6040, 6040, 6041, 6045, 6045, 6045, 6047,
+    6068, 6068, 6069, 6070, 6072, 6073, 6098, 6098, 6099, 6109, 6114, 6115, 6116, 6124, 6130, 6130,
+    6131, 6131, 6131, 6132, 6134, 6138, 6140, 6140, 6141, 6141, 6143, 6158, 6159, 6160, 6161, 6162,
+    6183, 6184, 6184, 6185, 6186, 6190, 6190, 6191, 6191, 6191, 6195, 6195, 6196, 6196, 6196, 6197,
+    6214, 6216, 6217, 6217, 6244, 6245, 6246, 6247, 6247, 6248, 6248, 6248, 6248, 6249, 6251, 6268,
+    6270, 6272, 6280, 6280, 6281, 6281, 6282, 6283, 6284, 6286, 6286, 6286, 6288, 6288, 6289, 6290,
+    6291, 6291, 6292, 6294, 6295, 6295, 6295, 6305, 6305, 6306, 6307, 6307, 6308, 6308, 6309, 6311,
+    6312, 6312, 6316, 6316, 6317, 6321, 6322, 6323, 6328, 6330, 6332, 6343, 6355, 6356, 6358, 6360,
+    6360, 6362, 6363, 6368, 6369, 6371, 6371, 6373, 6374, 6379, 6379, 6380, 6381, 6381, 6382, 6385,
+    6386, 6387, 6389, 6391, 6396, 6396, 6398, 6398, 6400, 6401, 6409, 6410, 6411, 6413, 6414, 6417,
+    6419, 6421, 6441, 6442, 6443, 6444, 6445, 6446, 6448, 6450, 6450, 6451, 6451, 6451, 6451, 6451,
+    6452, 6475, 6475, 6476, 6477, 6477, 6482, 6483, 6484, 6485, 6485, 6485, 6486, 6487, 6491, 6491,
+    6491, 6491, 6492, 6492, 6498, 6498, 6520, 6520, 6540, 6541, 6543, 6543, 6544, 6544, 6547, 6547,
+    6550, 6550, 6550, 6551, 6552, 6553, 6560, 6561, 6572, 6572, 6592, 6593, 6594, 6594, 6594, 6609,
+    6609, 6610, 6611, 6612, 6612, 6613, 6613, 6614, 6614, 6615, 6615, 6616, 6617, 6619, 6619, 6627,
+    6628, 6642, 6642, 6646, 6647, 6648, 6648, 6649, 6649, 6650, 6650, 6652, 6653, 6654, 6654, 6654,
+    6654, 6669, 6669, 6677, 6682, 6682, 6683, 6683, 6684, 6685, 6685, 6686, 6687, 6689, 6690, 6691,
+    6692, 6692, 6692, 6692, 6710, 6712, 6712, 6734, 6735, 6737, 6740, 6742, 6743, 6743, 6744, 6745,
+    6746, 6746, 6747, 6751, 6753, 6753, 6754, 6755, 6756, 6758, 6759, 6760, 6761, 6761, 6762, 6763,
+    6765, 6767, 6779, 6779, 6782, 6785, 6786, 6786, 6789, 6790, 6791, 6791, 6792, 6793, 6793, 6797,
+    6797, 6799, 6799, 6800, 6801, 6802, 6803, 6803, 6804, 6805, 6806, 6806, 6821, 6822, 6823, 6824,
+    6825, 6825, 6827, 6827, 6828, 6829, 6829, 6841, 6841, 6842, 6843, 6843, 6844, 6844, 6845, 6845,
+    6845, 6845, 6845, 6846, 6847, 6851, 6851, 6853, 6853, 6853, 6853, 6854, 6855, 6855, 6858, 6860,
+    6860, 6862, 6875, 6879, 6879, 6879, 6880, 6881, 6882, 6885, 6886, 6890, 6891, 6891, 6893, 6894,
+    6896, 6897, 6897, 6898, 6899, 6900, 6900, 6900, 6901, 6902, 6903, 6903, 6905, 6906, 6907, 6907,
+    6908, 6914, 6914, 6922, 6923, 6923, 6923, 6925, 6926, 6937, 6938, 6942, 6942, 6943, 6944, 6945,
+    6945, 6946, 6948, 6950, 6952, 6953, 6954, 6956, 6957, 6959, 6967, 6969, 6971, 6973, 6973, 6977,
+    6978, 6979, 6986, 6989, 6989, 6990, 6997, 6999, 7000, 7000, 7000, 7000, 7000, 7001, 7002, 7004,
+    7005, 7008, 7011, 7012, 7013, 7034, 7036, 7037, 7038, 7039, 7040, 7047, 7048, 7049, 7055, 7056,
+    7067, 7067, 7067, 7068, 7068, 7068, 7069, 7070, 7072, 7072, 7072, 7073, 7075, 7078, 7078, 7082,
+    7084, 7084, 7086, 7087, 7088, 7089, 7090, 7091, 7091, 7092, 7093, 7094, 7095, 7095, 7096, 7098,
+    7099, 7100, 7102, 7103, 7104, 7104, 7105, 7112, 7114, 7114, 7114, 7115, 7144, 7144, 7144, 7144,
+    7144, 7144, 7144, 7144, 7149, 7149, 7150, 7152, 7152, 7154, 7155, 7155, 7170, 7171, 7172, 7173,
+    7173, 7174, 7174, 7174, 7174, 7175, 7177, 7177, 7180, 7180, 7181, 7181, 7182, 7184, 7184, 7185,
+    7185, 7185, 7186, 7186, 7189, 7190, 7191, 7192, 7192, 7193, 7194, 7197, 7199, 7199, 7203, 7204,
+    7205, 7205, 7206, 7207, 7209, 7210, 7211, 7211, 7215, 7215, 7215, 7233, 7233, 7234, 7235, 7236,
+    7236, 7237, 7237, 7237, 7238, 7239, 7240, 7241, 7245, 7245, 7247, 7251, 7251, 7251, 7277, 7277,
+    7283, 7283, 7285, 7285, 7285, 7287, 7289, 7292, 7293, 7294, 7298, 7299, 7300, 7301, 7302, 7324,
+    7339, 7339, 7339, 7341, 7343, 7344, 7347, 7348, 7348, 7348, 7349, 7364, 7365, 7366, 7369, 7369,
+    7383, 7384, 7384, 7385, 7386, 7387, 7387, 7387, 7388, 7390, 7391, 7393, 7393, 7393, 7393, 7393,
+    7394, 7395, 7395, 7395, 7396, 7397, 7398, 7399, 7399, 7400, 7402, 7404, 7404, 7404, 7405, 7406,
+    7407, 7408, 7408, 7408, 7420, 7420, 7423, 7424, 7427, 7428, 7432, 7432, 7433, 7434, 7435, 7436,
+    7437, 7438, 7439, 7444, 7445, 7446, 7448, 7451, 7452, 7453, 7454, 7455, 7456, 7456, 7456, 7457,
+    7458, 7458, 7464, 7465, 7468, 7468, 7468, 7470, 7471, 7473, 7474, 7474, 7475, 7475, 7475, 7475,
+    7475, 7475, 7483, 7485, 7487, 7487, 7488, 7489, 7493, 7494, 7497, 7498, 7502, 7503, 7504, 7505,
+    7529, 7529, 7530, 7530, 7530, 7531, 7531, 7532, 7539, 7540, 7541, 7542, 7543, 7545, 7545, 7545,
+    7546, 7553, 7554, 7555, 7556, 7557, 7557, 7558, 7571, 7572, 7574, 7575, 7575, 7577, 7578, 7578,
+    7579, 7579, 7581, 7583, 7584, 7585, 7586, 7587, 7588, 7589, 7589, 7590, 7591, 7597, 7597, 7598,
+    7599, 7600, 7602, 7604, 7605, 7608, 7610, 7610, 7612, 7612, 7617, 7623, 7623, 7623, 7624, 7625,
+    7625, 7626, 7627, 7629, 7630, 7631, 7632, 7632, 7655, 7656, 7657, 7657, 7658, 7658, 7658, 7658,
+    7658, 7659, 7660, 7662, 7664, 7664, 7666, 7669, 7670, 7676, 7677, 7678, 7678, 7679, 7679, 7702,
+    7703, 7705, 7709, 7733, 7734, 7734, 7735, 7735, 7736, 7737, 7737, 7737, 7738, 7738, 7739, 7757,
+    7758, 7759, 7759, 7762, 7762, 7763, 7764, 7766, 7767, 7786, 7803, 7804, 7804, 7804, 7804, 7806,
+    7808, 7810, 7810, 7810, 7810, 7811, 7824, 7825, 7826, 7840, 7859, 7860, 7886, 7886, 7886, 7887,
+    7887, 7887, 7888, 7889, 7892, 7893, 7893, 7894, 7894, 7920, 7924, 7937, 7958, 7959, 7960, 7960,
+    7960, 7961, 7961, 7964, 7985, 8007, 8008, 8008, 8015, 8015, 8017, 8019, 8046, 8047, 8048, 8049,
+    8050, 8061, 8061, 8061, 8061, 8062, 8063, 8063, 8074, 8074, 8076, 8077, 8078, 8078, 8079, 8079,
+    8081, 8082, 8082, 8083, 8087, 8087, 8087, 8088, 8089, 8089, 8097, 8098, 8101, 8102, 8102, 8104,
+    8105, 8105, 8106, 8106, 8111, 8112, 8115, 8117, 8117, 8117, 8118, 8119, 8128, 8128, 8129, 8130,
+    8149, 8149, 8149, 8149, 8166, 8167, 8168, 8168, 8169, 8170, 8172, 8173, 8175, 8178, 8179, 8179,
+    8179, 8182, 8184, 8185, 8186, 8187, 8187, 8188, 8189, 8190, 8191, 8191, 8192, 8195, 8197, 8211,
+    8214, 8223, 8223, 8225, 8225, 8226, 8227, 8228, 8229, 8230, 8231, 8237, 8238, 8244, 8244, 8244,
+    8245, 8250, 8252, 8253, 8254, 8255, 8256, 8257, 8258, 8259, 8259, 8259, 8259, 8259, 8260, 8260,
+    8261, 8263, 8270, 8270, 8270, 8273, 8273, 8276, 8278, 8278, 8279, 8279, 8279, 8280, 8280, 8281,
+    8283, 8284, 8285, 8286, 8295, 8296, 8298, 8299, 8300, 8304, 8305, 8306, 8306, 8307, 8307, 8307,
+    8308, 8316, 8317, 8319, 8321, 8322, 8323, 8326, 8327, 8331, 8331, 8352, 8355, 8358, 8359, 8360,
+    8360, 8360, 8360, 8360, 8361, 8362, 8362, 8362, 8362, 8382, 8384, 8384, 8384, 8388, 8389, 8393,
+    8394, 8396, 8398, 8398, 8399, 8399, 8400, 8400, 8401, 8401, 8413, 8416, 8439, 8440, 8441, 8441,
+    8452, 8452, 8452, 8455, 8455, 8471, 8492, 8513, 8514, 8514, 8514, 8514, 8515, 8517, 8517, 8542,
+    8557, 8561, 8568, 8568, 8569, 8588, 8588, 8589, 8589, 8589, 8589, 8589, 8590, 8591, 8591, 8591,
+    8592, 8592, 8593, 8594, 8594, 8600, 8601, 8602, 8605, 8608, 8608, 8609, 8611, 8612, 8612, 8613,
+    8613, 8614, 8614, 8614, 8617, 8618, 8640, 8641, 8643, 8643, 8643, 8644, 8644, 8647, 8647, 8647,
+    8649, 8659, 8659, 8659, 8660, 8662, 8662, 8669, 8671, 8672, 8675, 8675, 8676, 8677, 8678, 8681,
+    8682, 8683, 8683, 8685, 8685, 8697, 8699, 8709, 8712, 8713, 8724, 8726, 8727, 8727, 8728, 8728,
+    8728, 8728, 8731, 8731, 8732, 8732, 8733, 8734, 8736, 8737, 8738, 8744, 8744, 8746, 8747, 8747,
+    8748, 8749, 8749, 8750, 8751, 8751, 8752, 8753, 8753, 8755, 8756, 8766, 8766, 8767, 8775, 8776,
+    8777, 8783, 8784, 8785, 8785, 8785, 8787, 8790, 8791, 8800, 8803, 8805, 8805, 8805, 8806, 8806,
+    8806, 8807, 8811, 8825, 8826, 8830, 8832, 8832, 8833, 8833, 8834, 8835, 8837, 8838, 8838, 8841,
+    8845,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 9034] = [
-    (17, 6), (9, 17), (13, 8), (21, -5), (24, 5), (26, 8), (1, 7), (7, 10), (5, 6), (18, 13),
-    (11, 11), (5, 5), (21, -6), (17, 6), (21, 6), (16, 18), (17, 6), (21, 11), (5, 8), (17, -5),
-    (19, -10), (20, 5), (21, -11), (23, 7), (1, 8), (15, 8), (17, 5), (21, 6), (21, 5), (21, 6),
-    (1, 6), (16, 10), (21, -5), (19, 26), (20, 11), (21, -5), (28, 7), (25, 10), (5, -5), (23, 6),
-    (27, 9), (5, -19), (6, -5), (9, -10), (10, -5), (11, -5), (15, 6), (16, 8), (17, 106), (18, -11),
-    (19, -16), (20, 23), (22, -7), (23, -17), (25, -7), (26, 7), (23, 7), (22, 6), (11, 10), (0, 5),
-    (5, 7), (20, -6), (21, 10), (23, -5), (28, 6), (1, 5), (21, 5), (12, 8), (18, 10), (21, -7),
-    (22, 7), (5, 35), (17, 14), (5, 27), (6, -5), (15, 6), (16, 7), (17, 6), (18, -5), (19, -6),
-    (19, 11), (5, -14), (6, 9), (9, 6), (15, -6), (20, -7), (21, 5), (22, -10), (25, 7), (27, 19),
-    (28, 7), (25, 8), (5, 7), (22, 6), (5, 7), (22, 5), (23, 30), (27, 10), (5, 10), (6, -5),
-    (9, 14), (10, 9), (11, 9), (15, -5), (18, -7), (19, -6), (21, 12), (21, 6), (1, 19), (4, -5),
-    (5, -7), (10, 5), (15, -8), (16, -6), (17, 10), (18, 43), (19, -8), (20, -24), (21, 12), (22, -5),
-    (23, -5), (25, 7), (1, -8), (6, 7), (8, 8), (9, -5), (16, -6), (17, 15), (18, 12), (21, 5),
-    (22, 7), (23, -10), (24, -5), (25, -13), (23, 12), (20, 6), (23, 6), (2, 5), (11, 5), (17, 5),
-    (18, 10), (1, 8), (0, 6), (2, 9), (22, 5), (25, -5), (5, 33), (9, 6), (20, -5), (21, -5),
-    (21, 8), (20, 5), (25, 6), (15, 6), (22, 7), (20, 9), (21, 7), (23, -5), (17, 8), (19, 7),
-    (5, 7), (1, 5), (15, 5), (17, 7), (1, 7), (12, 20), (25, 11), (20, 6), (5, 5), (7, 5),
-    (15, 15), (9, 6), (9, -5), (10, 13), (17, 10), (19, 21), (20, -8), (21, -14), (25, 9), (11, 18),
-    (23, 8), (14, -5), (15, -10), (16, 85), (19, -7), (20, -5), (21, -14), (22, -14), (23, -5), (25, 6),
-    (13, 41), (23, -5), (25, -7), (1, -9), (4, 68), (5, -14), (6, -7), (24, -5), (25, 13), (18, 21),
-    (24, 6), (0, 18), (1, 14), (3, -6), (5, -16), (6, 17), (9, -8), (10, 12), (11, -5), (15, -6),
-    (16, -7), (17, -6), (18, -5), (21, -21), (22, -5), (23, -17), (24, 6), (25, 14), (28, 6), (10, 8),
-    (20, 5), (6, 12), (9, 5), (21, 11), (22, 5), (1, 7), (6, 6), (21, 7), (17, 8), (22, 7),
-    (21, 5), (19, 18), (17, 6), (1, 6), (17, 6), (17, 9), (1, 9), (3, 6), (5, -13), (11, 21),
-    (13, 13), (16, 6), (18, -6), (20, -14), (21, 5), (22, 5), (23, 8), (25, -8), (28, -5), (8, 14),
-    (11, 10), (20, 9), (25, -5), (21, -7), (25, -8), (28, 8), (25, 8), (25, 14), (21, 8), (20, 11),
-    (10, 17), (15, 7), (15, 7), (11, 5), (20, -5), (22, 8), (25, -7), (15, 9), (21, 5), (23, 6),
-    (20, 7), (15, 9), (26, 13), (1, 38), (4, 35), (5, -15), (21, -9), (22, 15), (17, 6), (18, 6),
-    (2, 8), (25, 5), (19, 16), (17, 11), (19, 12), (21, 5), (5, 14), (8, 5), (21, -7), (1, -9),
-    (14, -7), (15, 17), (16, 23), (18, 7), (25, -7), (25, 5), (23, 6), (17, 7), (21, 8), (25, 18),
-    (1, 40), (4, -5), (0, 52), (1, -9), (2, -31), (3, 79), (4, 20), (5, 89), (6, 72), (7, -11),
-    (8, -6), (9, 134), (10, 9), (11, -56), (12, -17), (13, -29), (14, -21), (15, -51), (16, -44), (17, -28),
-    (18, -24), (19, -17), (20, -24), (21, 21), (22, -50), (24, -25), (26, -25), (27, -8), (25, -6), (24, 11),
-    (28, 8), (22, 7), (6, 5), (25, 7), (17, 10), (20, 13), (21, -5), (1, -6), (4, -5), (5, 40),
-    (7, 30), (9, -5), (10, -5), (11, -5), (16, 17), (19, 9), (20, -7), (21, -19), (23, -8), (25, -10),
-    (26, 5), (25, -6), (23, 7), (0, -16), (1, 58), (2, 59), (3, 51), (4, -8), (5, -18), (6, -10),
-    (7, -5), (8, -5), (9, -11), (10, -5), (11, 24), (12, -8), (13, -8), (14, -8), (15, -11), (16, -11),
-    (17, -9), (18, 5), (19, -15), (20, -14), (21, 28), (23, 18), (24, -18), (25, -38), (26, -8), (27, -10),
-    (28, -9), (22, 9), (15, 7), (18, 5), (21, 6), (23, 16), (19, 19), (18, 7), (19, 26), (25, -5),
-    (20, 10), (5, -7), (11, 11), (21, -6), (22, 28), (23, 7), (25, -5), (15, -5), (16, 46), (21, -10),
-    (22, -5), (5, 8), (17, -5), (19, -10), (20, 5), (21, -11), (23, 7), (15, 7), (18, 15), (19, 10),
-    (21, 8), (26, 10), (1, 19), (2, -6), (3, -6), (4, -7), (5, 17), (6, 12), (9, 11), (10, -11),
-    (11, -7), (12, 5), (13, -7), (15, 15), (16, -5), (17, -17), (19, 11), (20, 11), (21, -19), (22, 20),
-    (24, -6), (25, -16), (20, 5), (11, 10), (18, 5), (22, 6), (20, 6), (19, 8), (6, 7), (12, 28),
-    (20, -5), (21, -9), (23, -13), (19, 23), (14, 34), (21, -7), (5, 7), (16, 18), (5, 22), (9, 5),
-    (11, -5), (17, -10), (19, -9), (23, -8), (25, 21), (4, -5), (5, -14), (6, 77), (9, 7), (11, 10),
-    (15, -5), (17, -6), (18, -5), (19, -5), (20, -11), (23, -6), (25, -9), (17, 6), (4, 5), (11, 5),
-    (21, -5), (22, 27), (25, -5), (25, 12), (9, 12), (17, 18), (21, 13), (15, -5), (16, 17), (0, -7),
-    (1, -7), (3, 8), (6, 11), (17, -6), (18, 14), (21, -9), (23, -6), (25, 9), (27, 12), (1, 8),
-    (21, 7), (17, 5), (20, 10), (14, 5), (23, 5), (0, -16), (1, 65), (2, 59), (3, 51), (4, -8),
-    (5, -18), (6, -10), (7, -5), (8, -5), (9, -11), (10, -5), (11, 24), (12, -8), (13, -8), (14, -9),
-    (15, -11), (16, -11), (17, -10), (19, -15), (20, -18), (21, 31), (23, 17), (24, -19), (25, -38), (26, -8),
-    (27, -10), (28, -9), (0, -5), (5, -8), (6, -5), (9, 99), (10, 8), (11, -7), (15, -8), (16, -7),
-    (18, 5), (20, -11), (21, -19), (22, -8), (23, -12), (24, 8), (1, 12), (4, -8), (6, -10), (9, -16),
-    (11, -8), (12, -5), (14, -8), (17, -12), (19, 48), (21, 47), (22, -6), (24, -6), (25, -10), (26, -5),
-    (27, 7), (4, 7), (14, 7), (23, -5), (25, 10), (28, 6), (6, 6), (20, 11), (1, 16), (1, 7),
-    (25, 12), (9, 5), (14, 5), (2, 6), (17, 5), (1, 7), (23, 6), (0, 11), (1, 9), (6, 14),
-    (10, -5), (15, 5), (17, 5), (18, 16), (22, -6), (23, -10), (25, -10), (16, 12), (5, 5), (3, 6),
-    (9, 7), (11, 5), (15, 6), (20, -15), (21, 11), (23, -10), (25, -6), (28, 18), (11, 9), (1, -5),
-    (14, -5), (22, 44), (23, 16), (1, -5), (2, 6), (3, -6), (5, -22), (9, -12), (10, -9), (12, -6),
-    (13, -5), (14, -6), (16, 10), (17, 95), (18, 10), (19, 5), (20, 12), (21, 15), (22, -13), (23, -24),
-    (24, -8), (25, -14), (26, -6), (27, -6), (12, 8), (25, 5), (5, -8), (9, 18), (15, -5), (17, 10),
-    (18, -6), (21, 10), (1, -14), (3, 7), (4, -9), (5, 22), (6, 13), (9, -9), (10, -6), (11, -5),
-    (12, -5), (13, 8), (14, -5), (16, -7), (17, 17), (18, -5), (19, -5), (20, -13), (21, -11), (22, -8),
-    (23, -16), (24, 42), (25, 25), (26, -6), (27, -7), (1, -6), (4, 35), (5, -7), (1, 19), (15, -9),
-    (16, -5), (21, 9), (28, 7), (15, 7), (19, 6), (20, -8), (21, 6), (25, 18), (20, 8), (21, -5),
-    (22, 5), (20, 5), (22, 7), (22, 5), (17, 10), (18, 6), (12, 20), (23, -10), (23, 7), (23, 13),
-    (22, -5), (11, 5), (23, 6), (17, 5), (21, 8), (4, 12), (5, 26), (6, 6), (21, -8), (0, 5),
-    (1, -7), (2, -5), (9, -7), (15, -6), (21, -12), (23, -5), (25, 49), (28, 20), (21, 7), (20, 9),
-    (21, 7), (3, 21), (9, 10), (21, 5), (16, 14), (9, -5), (15, -5), (17, -6), (18, 27), (21, 10),
-    (17, 10), (18, -5), (21, 8), (18, 13), (20, 5), (23, -6), (25, -5), (27, 20), (5, 9), (21, 10),
-    (23, -5), (10, 9), (1, 9), (18, 5), (4, 12), (5, 26), (6, 6), (21, -8), (1, 11), (2, 10),
-    (23, -6), (24, 34), (25, -10), (1, -6), (3, 14), (4, -5), (5, -6), (14, 7), (15, -7), (16, -5),
-    (17, 9), (19, -9), (21, -9), (22, 18), (24, 7), (25, -15), (28, -5), (7, 6), (4, 16), (19, 5),
-    (25, 8), (9, 6), (17, -6), (25, 6), (21, -7), (22, 20), (23, 23), (25, -10), (25, 16), (18, 7),
-    (7, 5), (26, 8), (10, 7), (16, 5), (21, 5), (15, 8), (21, 8), (23, 13), (25, -6), (26, 5),
-    (1, 9), (19, 5), (5, 46), (20, -5), (21, -8), (23, -5), (1, -5), (14, 45), (21, -5), (23, -5),
-    (27, 15), (23, 7), (0, 16), (7, 6), (25, -7), (8, 5), (26, 11), (0, 7), (9, -7), (17, 23),
-    (18, 15), (19, -7), (20, 5), (21, 6), (23, -10), (25, 19), (21, 5), (27, 9), (15, 13), (15, 8),
-    (17, 15), (18, -5), (20, 5), (21, 8), (17, 7), (2, 5), (21, 19), (22, -6), (21, 19), (8, 5),
-    (21, 6), (1, 7), (6, 13), (20, 5), (16, 10), (21, 14), (22, -6), (15, 6), (16, 26), (18, 8),
-    (20, -6), (22, 14), (1, -5), (11, 6), (22, 7), (25, -6), (21, 9), (1, -5), (4, 5), (11, 7),
-    (20, -7), (21, 5), (1, 7), (0, -7), (1, 10), (3, 5), (4, 11), (5, 13), (11, -5), (12, -5),
-    (15, -7), (16, -7), (17, 9), (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (22, 5), (17, 5),
-    (21, 5), (15, 17), (17, -5), (18, 5), (6, 48), (9, -6), (21, -8), (2, 5), (11, 10), (22, 5),
-    (25, -5), (21, 7), (23, 9), (20, 7), (21, 5), (20, 11), (21, 5), (21, 6), (0, 6), (4, -5),
-    (5, -8), (9, -5), (11, 9), (17, -6), (18, 7), (19, 5), (23, -9), (24, 30), (25, 6), (26, -5),
-    (0, -5), (1, -6), (7, 7), (11, -5), (18, 7), (19, 33), (20, -8), (21, -5), (23, -7), (27, 24),
-    (15, 21), (21, -6), (16, 6), (18, 8), (1, 14), (5, 7), (6, 5), (22, 15), (19, 8), (22, 6),
-    (25, 5), (25, 5), (6, 10), (20, 9), (21, -8), (22, 5), (1, -7), (3, -5), (5, 5), (10, -5),
-    (15, -7), (16, 5), (18, 17), (20, 9), (22, -7), (23, 24), (28, 5), (22, 8), (5, -5), (8, 14),
-    (17, -5), (20, 13), (21, 7), (5, 5), (6, -5), (15, 18), (16, 5), (17, -5), (19, 6), (21, 5),
-    (22, -5), (23, -5), (28, 11), (16, 6), (14, 21), (21, 9), (1, -5), (3, 48), (23, -6), (25, -7),
-    (18, 42), (21, -5), (25, -5), (27, 7), (6, 13), (20, 5), (20, -6), (21, 8), (23, 40), (25, -5),
-    (5, -5), (23, 6), (27, 9), (14, 14), (5, 5), (22, 5), (25, 11), (1, 5), (5, 10), (21, -7),
-    (25, 6), (5, 7), (6, 7), (20, 6), (18, 7), (0, 102), (1, -12), (5, -5), (18, -5), (21, -7),
-    (24, -5), (25, -16), (20, 13), (25, 8), (5, 5), (16, 5), (21, 12), (22, -5), (15, 17), (4, 52),
-    (5, -10), (6, -5), (5, -7), (8, 5), (5, -8), (15, -9), (16, 30), (19, 27), (21, 12), (22, -5),
-    (23, -5), (25, -5), (15, 20), (18, 10), (21, -6), (15, 6), (18, 5), (13, 5), (15, 11), (25, 6),
-    (18, 13), (20, -11), (6, 9), (15, 8), (16, 9), (17, -5), (21, -12), (22, 5), (10, 8), (12, 17),
-    (1, 8), (21, 11), (16, 9), (0, -5), (1, 33), (2, 9), (3, 24), (21, -6), (25, -9), (21, -7),
-    (25, -8), (28, 8), (1, 11), (19, 14), (0, 34), (1, 18), (2, 12), (5, -9), (6, -6), (9, -8),
-    (10, -6), (11, 5), (12, -5), (13, -6), (14, -6), (17, -11), (20, -13), (21, -6), (23, -12), (24, 16),
-    (25, 6), (27, 10), (28, 8), (18, 10), (1, 6), (25, -5), (6, -5), (8, 22), (15, 7), (16, 9),
-    (17, -6), (18, 11), (22, -5), (23, -6), (24, 5), (25, -5), (1, 6), (17, 33), (21, -6), (27, 7),
-    (1, 5), (18, 5), (23, 7), (21, 8), (18, 6), (20, 5), (18, 7), (17, 7), (14, 8), (28, 8),
-    (16, 10), (15, 6), (18, 8), (15, 8), (17, 10), (1, -8), (3, -7), (4, 71), (5, 57), (6, 69),
-    (9, -13), (10, -7), (11, -8), (12, -5), (14, -8), (15, -9), (16, -7), (17, -9), (18, -9), (19, -11),
-    (20, -5), (21, -22), (22, -13), (23, -17), (24, -8), (26, -5), (27, -6), (15, 8), (18, 5), (17, 20),
-    (23, -5), (19, 7), (1, 8), (19, 7), (5, 11), (6, 11), (22, 6), (1, 6), (18, 16), (21, -7),
-    (20, 10), (16, 6), (1, 5), (5, 43), (6, -5), (7, 9), (19, -5), (20, 10), (21, -14), (23, -10),
-    (11, 11), (23, -5), (17, 8), (1, 7), (11, 10), (18, 7), (21, -5), (7, 6), (8, 5), (20, 8),
-    (19, 10), (17, 25), (21, -10), (9, 8), (11, 6), (5, 7), (6, 5), (1, 5), (21, 10), (5, 8),
-    (1, 5), (18, 7), (1, 5), (14, 40), (21, -7), (22, -7), (1, 11), (2, -5), (4, -8), (5, -5),
-    (6, -11), (9, -17), (10, -5), (11, -9), (12, -6), (14, -9), (15, -5), (16, 7), (17, -14), (19, 48),
-    (21, 49), (22, -8), (23, 10), (24, -7), (25, -9), (26, -5), (27, 6), (5, 5), (26, 5), (17, 7),
-    (21, 6), (5, 11), (24, 7), (25, 5), (18, 6), (1, -8), (15, -7), (16, 7), (17, -12), (18, 13),
-    (23, -9), (25, 31), (6, 5), (16, 12), (25, 10), (17, 5), (14, 8), (16, 5), (22, 5), (2, -7),
-    (5, -35), (8, 34), (9, -14), (10, 17), (11, -12), (12, -7), (13, -15), (14, 5), (15, 29), (16, -11),
-    (17, 15), (19, 11), (20, 5), (21, 6), (22, -16), (23, 11), (24, -15), (25, -10), (27, 7), (8, 5),
-    (15, -5), (17, -5), (21, 8), (22, 13), (23, 16), (5, 8), (23, 11), (25, -7), (17, 7), (22, 5),
-    (5, -7), (18, 77), (19, -6), (20, -7), (23, -5), (25, -8), (21, -5), (22, 6), (0, 7), (26, 8),
-    (21, 11), (7, 8), (4, 9), (25, 8), (21, 6), (16, 13), (7, 13), (5, -10), (7, 28), (21, 8),
-    (0, 12), (25, -5), (17, 48), (20, -5), (21, -8), (27, 7), (21, 5), (1, 6), (1, 7), (20, -6),
-    (21, 8), (23, 40), (25, -5), (22, 8), (23, 8), (16, 6), (22, 5), (14, 9), (25, 11), (15, 8),
-    (11, 5), (15, -6), (16, 23), (22, 8), (18, 5), (20, 8), (22, 6), (17, 6), (24, 7), (21, 5),
-    (22, 12), (0, 5), (4, 7), (14, 8), (25, 5), (28, 6), (14, 36), (21, -5), (26, 13), (25, 7),
-    (26, 38), (25, 7), (11, 5), (5, -10), (21, -5), (22, 9), (23, 59), (25, -6), (15, -9), (16, 47),
-    (17, -5), (21, -9), (25, 18), (19, 10), (1, 14), (18, 11), (15, 14), (17, -7), (21, 15), (22, -5),
-    (25, 6), (20, -5), (22, 10), (20, 10), (19, 15), (27, 12), (6, 7), (9, 6), (25, 5), (22, 5),
-    (23, 14), (9, 5), (19, 7), (5, 6), (21, 5), (26, 5), (25, 5), (18, 10), (25, 10), (26, 9),
-    (20, 5), (5, 8), (24, 10), (25, 8), (14, 32), (20, 8), (21, -6), (24, 6), (25, -6), (27, 7),
-    (21, 5), (22, 5), (14, 16), (23, 5), (21, 19), (22, -5), (4, 5), (5, 8), (11, 18), (17, 5),
-    (5, 12), (5, -5), (9, 10), (20, 9), (21, 7), (11, 23), (20, 5), (25, -6), (0, 15), (15, 20),
-    (21, -7), (25, 5), (22, 6), (18, 5), (1, -5), (10, 5), (11, -7), (12, 41), (17, -6), (20, -9),
-    (21, -6), (22, 5), (23, 8), (14, 10), (22, 8), (23, 25), (26, 7), (24, 6), (25, 5), (9, -5),
-    (10, 20), (11, -5), (12, 33), (20, -9), (21, -7), (23, 22), (25, -5), (1, 8), (5, -7), (21, 37),
-    (22, -5), (22, 5), (5, 11), (18, 5), (18, 5), (25, 6), (18, 17), (1, 13), (4, -10), (6, 56),
-    (9, -7), (20, -6), (21, -11), (23, -5), (28, 6), (4, 33), (5, -6), (0, 6), (13, 6), (17, 8),
-    (25, -6), (11, 7), (3, 8), (12, 7), (7, 7), (15, -6), (18, 8), (19, 26), (20, -6), (23, -6),
-    (27, 9), (17, 9), (24, 10), (5, 7), (9, 7), (21, -6), (5, 6), (9, 10), (10, 11), (11, 10),
-    (15, -8), (16, -5), (17, 18), (19, -9), (21, 14), (22, -6), (23, -5), (22, 8), (1, 5), (4, 92),
-    (5, -12), (6, -8), (20, -6), (23, -5), (25, -11), (5, 5), (19, 7), (4, 5), (6, 5), (23, 6),
-    (17, 8), (17, 9), (1, 14), (18, 13), (20, 11), (21, 8), (22, -9), (23, -11), (27, 7), (14, 5),
-    (22, 5), (14, 34), (21, -6), (21, 5), (14, 21), (21, 9), (25, 19), (26, 10), (0, 10), (22, 13),
-    (5, 7), (17, 6), (18, 5), (23, 6), (22, 8), (1, 13), (25, 8), (17, 25), (21, -10), (14, 46),
-    (21, -5), (23, -5), (0, 28), (1, 23), (2, 9), (3, -10), (5, -10), (6, -7), (7, -5), (9, -8),
+pub(super) static ENTRIES: [(u8, i16); 8845] = [
+    (17, 5), (9, 15), (13, 7), (21, -6), (26, 8), (1, 7), (7, 10), (5, 6), (18, 18), (11, 11),
+    (21, -5), (18, 7), (17, 6), (21, 5), (16, 17), (17, 5), (21, 10), (5, 7), (17, -5), (19, -9),
+    (20, 5), (21, -12), (23, 7), (1, 8), (15, 8), (17, 5), (21, 5), (21, 5), (21, 9), (1, 5),
+    (16, 9), (21, -5), (19, 24), (20, 10), (21, -5), (28, 7), (25, 9), (23, 5), (27, 9), (4, -5),
+    (5, -20), (6, -5), (9, -10), (10, -5), (11, -5), (15, 6), (16, 7), (17, 112), (18, -11), (19, -15),
+    (20, 21), (22, -7), (23, -18), (25, -7), (26, 8), (23, 8), (22, 6), (11, 9), (5, 8), (20, -6),
+    (21, 9), (23, -5), (25, 7), (28, 6), (1, 5), (12, 7), (18, 10), (21, -7), (22, 7), (5, 34),
+    (17, 14), (5, 26), (6, -5), (9, 7), (15, 6), (16, 6), (17, 6), (18, -5), (19, -6), (21, -5),
+    (25, -5), (19, 10), (5, -14), (6, 9), (9, 5), (15, -6), (20, -7), (21, 6), (22, -11), (23, 8),
+    (25, 8), (27, 18), (28, 6), (25, 9), (5, 7), (22, 5), (5, 6), (23, 28), (27, 9), (5, 10),
+    (9, 14), (10, 8), (11, 8), (15, -5), (18, -7), (19, -5), (21, 11), (21, 5), (1, 24), (4, -5),
+    (5, -7), (10, 5), (15, -8), (16, -6), (17, 9), (18, 40), (19, -7), (20, -24), (21, 10), (22, -6),
+    (25, 6), (1, -8), (6, 7), (8, 7), (16, -6), (17, 14), (18, 12), (21, 5), (22, 6), (23, -10),
+    (24, -5), (25, -13), (23, 10), (20, 5), (23, 6), (2, 5), (11, 8), (17, 5), (18, 9), (1, 8),
+    (0, 6), (2, 8), (5, 34), (9, 5), (20, -5), (21, -6), (21, 7), (20, 5), (25, 5), (15, 6),
+    (22, 6), (20, 9), (21, 6), (17, 7), (19, 6), (5, 6), (1, 5), (15, 5), (17, 7), (1, 7),
+    (12, 21), (23, -5), (25, 10), (20, 5), (7, 5), (15, 14), (9, 6), (9, -5), (10, 11), (17, 10),
+    (19, 20), (20, -6), (21, -12), (25, 8), (11, 16), (23, 9), (15, -9), (16, 81), (19, -7), (20, -5),
+    (21, -13), (22, -14), (23, -5), (25, 5), (13, 38), (23, -5), (25, -7), (1, -9), (4, 68), (5, -13),
+    (6, -7), (25, 10), (18, 23), (23, 8), (24, 6), (0, 17), (1, 15), (3, -6), (5, -17), (6, 15),
+    (7, 5), (9, -8), (10, 12), (11, -5), (15, -6), (16, -7), (17, -6), (20, 6), (21, -24), (22, -5),
+    (23, -15), (24, 5), (25, 15), (28, 6), (10, 7), (6, 11), (21, 11), (1, 9), (6, 7), (21, 6),
+    (17, 8), (22, 6), (19, 17), (17, 6), (0, 6), (1, 5), (17, 6), (17, 9), (1, 9), (3, 8),
+    (5, -13), (11, 21), (13, 15), (16, 6), (18, -6), (20, -15), (21, 7), (22, 5), (23, 8), (25, -7),
+    (28, -5), (8, 14), (11, 9), (20, 8), (25, -5), (21, -5), (25, -7), (28, 7), (25, 8), (25, 13),
+    (21, 8), (26, 6), (20, 10), (10, 15), (15, 6), (15, 7), (11, 5), (20, -5), (22, 8), (25, -6),
+    (15, 9), (21, 5), (23, 5), (20, 6), (15, 8), (26, 11), (1, 39), (4, 32), (5, -15), (21, -8),
+    (22, 17), (17, 6), (18, 6), (2, 7), (19, 18), (17, 11), (19, 11), (21, 5), (5, 14), (8, 5),
+    (21, -6), (1, -9), (14, -7), (15, 19), (16, 22), (17, -5), (18, 7), (25, -7), (25, 5), (23, 7),
+    (17, 6), (21, 8), (25, 16), (1, 41), (4, -5), (0, 52), (1, -9), (2, -30), (3, 77), (4, 24),
+    (5, 92), (6, 70), (7, -11), (9, 134), (10, 7), (11, -58), (12, -18), (13, -30), (14, -22), (15, -51),
+    (16, -45), (17, -27), (18, -20), (19, -20), (20, -22), (21, 26), (22, -51), (24, -26), (26, -26), (27, -9),
+    (28, -5), (25, -5), (24, 10), (28, 8), (22, 6), (6, 5), (25, 7), (17, 9), (20, 12), (1, -6),
+    (4, -5), (5, 37), (7, 28), (9, -6), (11, -5), (16, 16), (19, 9), (20, -5), (21, -19), (23, -7),
+    (25, -9), (25, -5), (23, 6), (0, -16), (1, 58), (2, 59), (3, 50), (4, -8), (5, -18), (6, -9),
+    (7, -5), (9, -10), (10, -5), (11, 25), (12, -8), (13, -8), (14, -8), (15, -10), (16, -11), (17, -9),
+    (19, -15), (20, -12), (21, 28), (23, 16), (24, -18), (25, -38), (26, -9), (27, -9), (28, -9), (22, 11),
+    (15, 7), (21, 6), (23, 15), (19, 20), (18, 7), (19, 27), (25, -5), (20, 9), (5, -6), (11, 11),
+    (21, -6), (22, 26), (23, 6), (25, -5), (15, -6), (16, 50), (21, -10), (22, -6), (5, 7), (17, -5),
+    (19, -9), (20, 5), (21, -12), (23, 7), (15, 6), (18, 14), (19, 9), (21, 8), (26, 13), (1, 22),
+    (2, -6), (3, -6), (4, -7), (5, 15), (6, 11), (9, 9), (10, -10), (11, -9), (13, -7), (15, 15),
+    (17, -18), (19, 10), (20, 12), (21, -19), (22, 23), (24, -6), (25, -16), (20, 5), (11, 9), (18, 5),
+    (22, 6), (20, 5), (19, 8), (6, 6), (12, 27), (20, -5), (21, -8), (23, -11), (19, 23), (14, 32),
+    (21, -6), (5, 6), (16, 17), (5, 21), (9, 5), (11, -5), (16, 5), (17, -9), (19, -8), (21, -5),
+    (23, -6), (25, 19), (4, -5), (5, -15), (6, 77), (9, 6), (11, 9), (15, -5), (17, -6), (18, -5),
+    (19, -5), (20, -11), (21, 6), (23, -5), (25, -9), (17, 6), (4, 5), (11, 5), (21, -5), (26, 8),
+    (22, 25), (25, -5), (25, 12), (9, 12), (17, 17), (21, 12), (16, 16), (0, -6), (1, -7), (3, 7),
+    (6, 10), (17, -6), (18, 14), (21, -9), (25, 9), (27, 12), (23, 7), (1, 7), (21, 6), (17, 5),
+    (20, 10), (14, 5), (0, -16), (1, 65), (2, 59), (3, 50), (4, -8), (5, -18), (6, -9), (7, -5),
+    (9, -11), (10, -5), (11, 25), (12, -8), (13, -8), (14, -8), (15, -10), (16, -11), (17, -10), (19, -15),
+    (20, -16), (21, 31), (23, 14), (24, -18), (25, -38), (26, -9), (27, -9), (28, -9), (0, -5), (5, -8),
+    (6, -5), (9, 98), (10, 8), (11, -7), (15, -9), (16, -7), (18, 8), (20, -8), (21, -20), (22, -9),
+    (23, -13), (24, 7), (1, 10), (3, 6), (4, -8), (5, -5), (6, -10), (9, -15), (11, -8), (12, -5),
+    (14, -7), (17, -14), (19, 48), (21, 48), (22, -7), (24, -6), (25, -8), (26, -5), (27, 7), (4, 7),
+    (14, 7), (23, -5), (25, 9), (28, 6), (6, 6), (5, 6), (20, 11), (1, 15), (1, 6), (25, 11),
+    (9, 5), (14, 5), (2, 6), (17, 5), (1, 7), (23, 5), (0, 9), (1, 7), (6, 14), (10, -5),
+    (15, 6), (18, 16), (21, 5), (22, -6), (23, -10), (25, -10), (16, 11), (5, 5), (3, 9), (9, 7),
+    (15, 6), (20, -12), (21, 9), (23, -10), (25, -7), (28, 17), (11, 8), (1, -5), (14, -5), (22, 44),
+    (23, 14), (2, 6), (3, -6), (4, -5), (5, -22), (9, -12), (10, -8), (12, -6), (13, -5), (14, -6),
+    (16, 12), (17, 95), (18, 9), (19, 5), (20, 10), (21, 15), (22, -12), (23, -24), (24, -7), (25, -14),
+    (26, -6), (27, -5), (12, 7), (25, 5), (5, -8), (9, 19), (17, 9), (18, -5), (21, 8), (1, -14),
+    (3, 6), (4, -9), (5, 23), (6, 12), (9, -9), (10, -6), (11, -7), (12, -5), (13, 7), (14, -5),
+    (15, -5), (16, -8), (17, 16), (18, -5), (19, -6), (20, -13), (21, -13), (22, -9), (23, -17), (24, 45),
+    (25, 34), (27, -7), (1, -6), (4, 36), (5, -7), (1, 19), (15, -8), (16, -5), (21, 8), (28, 6),
+    (15, 6), (19, 6), (20, -8), (21, 6), (11, 6), (25, 17), (20, 7), (22, 5), (22, 6), (22, 5),
+    (17, 10), (18, 6), (12, 19), (23, -11), (23, 6), (23, 15), (11, 5), (23, 5), (21, 8), (4, 12),
+    (5, 25), (6, 6), (21, -8), (0, 5), (1, -6), (2, -5), (9, -7), (15, -5), (21, -11), (23, -6),
+    (24, 7), (25, 51), (28, 18), (20, 8), (21, 7), (3, 22), (9, 9), (16, 13), (9, -5), (15, -5),
+    (18, 27), (21, 7), (17, 10), (21, 7), (23, 5), (18, 12), (20, 5), (23, -6), (25, -5), (27, 18),
+    (5, 10), (21, 9), (23, -5), (10, 8), (1, 8), (18, 5), (4, 12), (5, 25), (6, 6), (21, -8),
+    (1, 10), (2, 9), (23, -6), (24, 33), (25, -10), (1, -6), (3, 13), (5, -6), (14, 6), (15, -6),
+    (16, -5), (17, 8), (19, -8), (21, -9), (22, 17), (24, 8), (25, -15), (28, -5), (7, 6), (4, 15),
+    (18, 11), (19, 5), (25, 7), (9, 6), (17, -5), (25, 6), (5, -5), (21, -7), (22, 22), (23, 21),
+    (25, -11), (25, 15), (18, 7), (7, 5), (26, 7), (10, 7), (16, 5), (21, 5), (15, 8), (21, 8),
+    (23, 12), (25, -5), (1, 8), (5, 44), (20, -5), (21, -8), (1, -5), (14, 45), (21, -5), (23, -5),
+    (27, 14), (23, 7), (0, 15), (7, 6), (25, -6), (8, 5), (26, 10), (0, 6), (9, -7), (17, 24),
+    (18, 16), (19, -6), (23, -10), (25, 18), (21, 5), (27, 8), (15, 12), (15, 7), (17, 14), (18, -5),
+    (21, 7), (17, 7), (2, 5), (21, 18), (22, -6), (21, 18), (8, 5), (21, 8), (1, 7), (5, 6),
+    (6, 12), (16, 10), (21, 13), (22, -6), (15, 8), (22, 5), (16, 27), (18, 8), (22, 12), (21, 6),
+    (1, -5), (11, 6), (22, 7), (25, -6), (21, 8), (1, -5), (11, 6), (20, -7), (21, 5), (22, 8),
+    (1, 6), (0, -7), (1, 9), (3, 5), (4, 10), (5, 13), (11, -5), (15, -6), (16, -7), (17, 8),
+    (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (22, 5), (15, 17), (17, -5), (18, 5), (6, 46),
+    (9, -6), (21, -8), (11, 10), (20, -5), (22, 5), (21, 6), (23, 9), (20, 6), (21, 5), (20, 11),
+    (21, 5), (21, 5), (0, 6), (4, -5), (5, -8), (9, -5), (11, 7), (17, -6), (18, 7), (19, 5),
+    (23, -8), (24, 32), (26, -6), (28, 7), (1, -6), (7, 6), (18, 9), (19, 36), (20, -9), (21, -5),
+    (23, -7), (27, 23), (15, 20), (21, -5), (16, 6), (18, 7), (1, 15), (5, 6), (6, 5), (22, 14),
+    (19, 8), (22, 6), (25, 5), (6, 10), (20, 8), (21, -8), (22, 5), (1, -7), (3, -5), (5, 8),
+    (10, -5), (11, 5), (15, -7), (18, 15), (20, 6), (22, -7), (23, 29), (22, 12), (5, -5), (8, 13),
+    (17, -5), (20, 12), (21, 6), (0, 9), (6, -5), (15, 14), (18, -5), (19, 5), (22, -8), (23, -5),
+    (28, 9), (16, 6), (14, 22), (21, 9), (1, -5), (3, 46), (23, -6), (25, -7), (18, 43), (19, -5),
+    (20, -5), (21, -5), (27, 7), (5, 6), (6, 12), (20, -6), (21, 7), (23, 42), (25, -5), (23, 5),
+    (27, 9), (14, 13), (5, 5), (22, 5), (25, 10), (1, 5), (5, 10), (21, -7), (25, 6), (5, 6),
+    (6, 7), (20, 5), (18, 7), (0, 101), (1, -13), (5, -5), (18, -5), (21, -9), (25, -18), (18, 7),
+    (20, 14), (5, 6), (21, 12), (22, -5), (15, 16), (4, 49), (5, -9), (6, -5), (5, -7), (8, 5),
+    (5, -8), (15, -8), (16, 28), (19, 28), (21, 11), (22, -5), (23, -5), (25, -5), (15, 19), (18, 10),
+    (21, -5), (15, 6), (18, 5), (20, 10), (13, 5), (15, 11), (25, 7), (18, 12), (20, -10), (6, 9),
+    (15, 8), (16, 10), (17, -5), (21, -11), (10, 7), (12, 19), (22, 5), (1, 8), (21, 10), (16, 12),
+    (18, 5), (1, 33), (2, 8), (3, 22), (21, -6), (25, -9), (21, -5), (25, -7), (28, 7), (1, 10),
+    (19, 13), (0, 35), (1, 18), (2, 12), (5, -9), (6, -6), (9, -8), (10, -6), (11, 5), (12, -5),
+    (13, -6), (14, -6), (17, -11), (18, -5), (20, -13), (21, -5), (23, -11), (24, 15), (25, 7), (26, -5),
+    (27, 11), (28, 7), (18, 9), (1, 6), (25, -5), (8, 21), (15, 6), (16, 10), (17, -5), (18, 11),
+    (22, -5), (23, -6), (24, 5), (1, 5), (17, 33), (21, -6), (27, 7), (23, 5), (21, 7), (18, 6),
+    (20, 5), (18, 7), (17, 6), (14, 8), (28, 8), (16, 9), (15, 6), (18, 7), (15, 7), (17, 9),
+    (1, -9), (3, -7), (4, 72), (5, 51), (6, 66), (9, -6), (10, -7), (11, -8), (12, -5), (13, -5),
+    (14, -8), (15, -10), (16, -8), (17, -9), (18, -9), (19, -11), (21, -20), (22, -14), (23, -15), (24, -8),
+    (26, -5), (27, -5), (20, 6), (15, 8), (17, 19), (23, -5), (19, 6), (1, 9), (19, 6), (5, 9),
+    (6, 10), (22, 5), (1, 6), (18, 16), (21, -7), (20, 9), (16, 5), (1, 5), (5, 43), (6, -5),
+    (7, 8), (9, -5), (19, -5), (20, 9), (21, -13), (23, -10), (11, 10), (23, -5), (17, 8), (1, 6),
+    (11, 10), (18, 7), (21, -5), (7, 5), (8, 5), (20, 7), (1, 7), (19, 11), (17, 24), (21, -9),
+    (9, 8), (11, 6), (5, 6), (6, 5), (21, 9), (5, 8), (1, 5), (18, 6), (1, 5), (14, 41),
+    (21, -7), (22, -7), (0, -5), (1, 9), (3, 5), (4, -8), (5, -7), (6, -11), (9, -16), (10, -5),
+    (11, -9), (12, -6), (14, -8), (16, 8), (17, -16), (19, 48), (21, 49), (22, -8), (23, 9), (24, -7),
+    (25, -7), (26, -5), (27, 6), (5, 5), (26, 5), (17, 7), (21, 5), (5, 10), (24, 7), (25, 5),
+    (18, 6), (1, -8), (15, -7), (16, 6), (17, -11), (18, 13), (23, -9), (25, 29), (6, 5), (16, 11),
+    (25, 9), (14, 9), (2, -7), (5, -36), (8, 35), (9, -16), (10, 15), (11, -13), (12, -7), (13, -15),
+    (15, 28), (16, -13), (17, 16), (19, 10), (20, 8), (21, 7), (22, -17), (23, 15), (24, -15), (25, -8),
+    (27, 6), (8, 5), (21, 8), (22, 12), (23, 14), (5, 7), (23, 15), (25, -7), (17, 6), (22, 5),
+    (5, -7), (18, 76), (19, -5), (20, -8), (25, -9), (22, 6), (0, 7), (19, -5), (25, 5), (27, 8),
+    (26, 8), (21, 10), (7, 7), (4, 9), (25, 8), (21, 6), (16, 12), (7, 12), (3, 8), (5, -10),
+    (7, 26), (21, 7), (0, 11), (25, -5), (17, 48), (20, -5), (21, -8), (27, 7), (21, 5), (1, 5),
+    (1, 7), (20, -6), (21, 7), (23, 42), (25, -5), (22, 8), (23, 8), (16, 6), (16, 6), (22, 5),
+    (14, 9), (25, 11), (15, 8), (11, 5), (15, -6), (16, 24), (22, 7), (18, 9), (20, 7), (22, 5),
+    (17, 5), (24, 7), (21, 5), (22, 12), (16, 5), (4, 7), (14, 7), (28, 6), (14, 35), (21, -5),
+    (26, 11), (25, 6), (24, 5), (26, 35), (18, 5), (11, 5), (5, -6), (21, -7), (22, 9), (23, 56),
+    (25, -6), (5, -7), (15, -8), (16, 50), (17, -5), (19, -5), (21, -11), (25, 16), (19, 10), (1, 12),
+    (18, 11), (20, 7), (15, 15), (17, -7), (19, -5), (21, 16), (22, -5), (25, 5), (20, -5), (22, 10),
+    (20, 9), (19, 15), (27, 11), (6, 7), (9, 5), (22, 5), (23, 10), (19, 7), (5, 6), (21, 5),
+    (25, 5), (18, 10), (25, 10), (26, 8), (20, 5), (5, 8), (24, 10), (25, 8), (14, 30), (20, 8),
+    (21, -6), (24, 6), (25, -5), (27, 7), (14, 16), (21, 18), (22, -5), (5, 8), (11, 16), (23, -5),
+    (17, 5), (5, 12), (5, -5), (9, 9), (20, 8), (21, 7), (11, 23), (20, 5), (25, -6), (0, 14),
+    (15, 20), (21, -7), (22, 6), (18, 5), (1, -5), (10, 5), (11, -7), (12, 40), (17, -6), (20, -9),
+    (21, -6), (22, 11), (23, 8), (14, 9), (22, 10), (23, 22), (26, 7), (24, 6), (9, -6), (10, 19),
+    (11, -5), (12, 31), (20, -9), (21, -7), (23, 26), (25, -5), (1, 8), (5, -7), (21, 38), (22, -5),
+    (5, 10), (18, 5), (25, 5), (18, 17), (1, 12), (4, -10), (6, 55), (9, -7), (20, -6), (21, -11),
+    (23, -5), (28, 6), (4, 33), (5, -6), (0, 6), (13, 6), (17, 7), (25, -6), (11, 6), (17, 7),
+    (3, 7), (12, 7), (7, 6), (15, -6), (18, 11), (19, 29), (20, -7), (23, -6), (27, 9), (17, 8),
+    (24, 9), (3, 7), (5, 6), (9, 6), (21, -6), (23, -5), (5, 7), (9, 11), (10, 10), (11, 9),
+    (15, -7), (16, -5), (17, 16), (19, -9), (21, 13), (22, -5), (23, -5), (22, 8), (4, 92), (5, -11),
+    (6, -7), (20, -6), (23, -5), (25, -11), (20, 5), (19, 6), (4, 5), (6, 5), (23, 5), (17, 7),
+    (17, 9), (1, 13), (20, 5), (22, 5), (18, 12), (20, 14), (21, 10), (22, -9), (23, -10), (27, 7),
+    (14, 5), (22, 5), (14, 32), (21, -6), (21, 5), (14, 22), (21, 9), (25, 17), (26, 12), (0, 9),
+    (22, 13), (5, 7), (17, 6), (18, 5), (23, 6), (22, 7), (1, 13), (25, 7), (17, 24), (21, -9),
+    (14, 45), (23, -5), (0, 26), (1, 22), (2, 10), (3, -10), (5, -10), (6, -7), (7, -5), (9, -8),
     (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8), (17, -5), (19, -7), (20, -7), (22, -10),
-    (23, -16), (24, 22), (25, 39), (26, -10), (27, 8), (28, 7), (17, 5), (0, 5), (1, -7), (15, -6),
-    (19, 5), (22, -7), (25, 6), (28, 6), (22, 8), (1, -5), (4, -5), (5, -26), (6, -9), (7, 48),
-    (9, -5), (15, -7), (16, -9), (17, 28), (18, 30), (20, -10), (21, 11), (22, -6), (23, -10), (24, -6),
-    (25, -7), (27, 5), (28, -6), (1, 8), (15, 7), (9, 6), (18, 25), (20, -6), (21, 6), (23, -11),
-    (25, -5), (25, 7), (19, 10), (16, 27), (21, -6), (10, 17), (0, -6), (1, -7), (3, 8), (6, 11),
-    (17, -7), (18, 14), (21, -9), (23, -6), (25, 9), (27, 13), (16, 6), (2, 10), (11, 9), (15, 6),
-    (16, -5), (25, -6), (20, 11), (23, -6), (19, 9), (1, -5), (2, 14), (21, -5), (24, 15), (25, 26),
-    (5, 8), (6, 5), (14, 6), (21, 5), (12, 27), (23, -15), (14, 8), (5, -7), (22, 25), (25, -5),
-    (10, -5), (11, 20), (12, 16), (21, -5), (23, 6), (18, 11), (8, 13), (20, 5), (8, 13), (26, 13),
-    (19, 7), (22, 7), (0, -5), (2, 7), (3, -5), (4, -5), (5, -19), (9, -11), (10, -7), (12, -5),
-    (14, -8), (16, 10), (17, 65), (18, 19), (19, 10), (20, 5), (21, 13), (22, -10), (23, -19), (24, -7),
-    (25, -12), (26, -5), (27, -5), (23, 5), (25, 22), (10, 6), (21, -5), (23, -8), (25, 5), (28, 20),
-    (10, 11), (21, 6), (0, 34), (1, 18), (2, 12), (5, -9), (6, -6), (9, -8), (10, -6), (11, 5),
-    (12, -5), (13, -6), (14, -6), (17, -11), (20, -13), (21, -6), (23, -12), (24, 16), (25, 6), (27, 10),
-    (28, 8), (22, 14), (20, -6), (21, -5), (23, 52), (25, -5), (18, 9), (21, 7), (1, 6), (25, -6),
-    (26, 5), (23, 7), (5, 7), (20, 5), (8, 5), (0, 9), (18, 8), (14, 8), (18, 6), (22, 12),
-    (21, 11), (15, 5), (16, 7), (1, -9), (22, 12), (5, 9), (7, 8), (18, 14), (21, -6), (25, -7),
-    (27, 7), (19, 13), (25, -5), (22, 16), (25, -7), (9, 6), (15, 13), (21, -5), (22, 5), (11, 8),
-    (25, 6), (5, 11), (21, -7), (1, 6), (25, -6), (0, -9), (1, 83), (2, 14), (3, 6), (4, 52),
-    (5, -23), (6, -9), (9, -10), (11, -9), (12, -5), (13, -5), (14, 25), (15, -8), (16, -9), (17, -12),
-    (18, -8), (19, -8), (20, -11), (21, -10), (23, -18), (25, -10), (26, 12), (27, -6), (28, -7), (17, 8),
-    (18, 9), (19, 5), (1, 7), (15, -5), (17, 6), (18, 59), (19, -5), (20, -8), (21, -12), (5, 7),
-    (6, 5), (20, 8), (18, 7), (21, 6), (5, 7), (20, -5), (21, 15), (15, 5), (20, 8), (23, 10),
-    (0, -5), (1, 7), (2, -7), (3, -11), (4, 84), (5, 55), (6, 62), (7, -7), (8, -5), (9, -23),
-    (10, -7), (11, -11), (12, -9), (13, -8), (14, -13), (17, -12), (18, -14), (19, -8), (21, 14), (22, -21),
-    (23, -32), (24, -10), (27, -9), (28, -7), (17, 41), (20, -5), (21, -8), (17, 9), (20, 6), (5, 12),
-    (14, 11), (21, 8), (22, 8), (23, -6), (25, -14), (1, 6), (20, -5), (5, 17), (17, -8), (18, -5),
-    (19, -5), (20, 24), (22, -6), (23, 6), (6, 5), (20, 6), (21, 8), (25, -8), (19, 8), (16, 13),
-    (6, 12), (22, 6), (4, 11), (9, 7), (21, 5), (17, 13), (20, 5), (25, 30), (23, 6), (16, 13),
-    (5, 5), (23, 8), (17, 5), (3, 18), (23, 5), (24, 13), (6, 5), (21, 11), (18, 6), (22, 6),
-    (2, 9), (4, -5), (5, -8), (6, -7), (9, -6), (10, -6), (11, -8), (12, -5), (13, -6), (15, 10),
-    (16, -7), (17, 30), (19, -8), (20, -19), (22, -8), (23, -12), (24, 58), (16, 19), (25, 5), (21, -5),
-    (4, 8), (9, 5), (12, 6), (22, 9), (14, 9), (1, 5), (18, 5), (17, 6), (18, 6), (8, 5),
-    (15, 6), (5, -6), (6, 5), (9, 7), (21, -5), (24, 9), (1, 11), (11, 11), (23, 15), (5, 11),
-    (20, -5), (15, 12), (25, 7), (15, -5), (18, 5), (20, 11), (21, -11), (22, 5), (5, 12), (11, 5),
-    (11, 26), (21, -6), (23, -7), (1, -8), (3, 38), (18, -8), (21, 5), (22, 14), (25, -9), (4, 5),
-    (5, 5), (11, 25), (15, 8), (21, -7), (23, -9), (25, -5), (18, 6), (5, 8), (15, 5), (17, -5),
-    (19, -10), (21, -7), (23, 6), (1, 5), (21, 11), (1, 8), (5, 8), (17, -5), (19, -10), (20, 5),
-    (21, -12), (23, 7), (17, 9), (19, 6), (23, 5), (14, 11), (15, -12), (16, 64), (19, -5), (21, -13),
-    (22, -9), (18, 9), (1, 5), (3, -7), (4, -7), (5, -27), (6, -13), (7, -7), (8, -5), (9, -25),
-    (11, -15), (13, -7), (14, -9), (15, -16), (16, -16), (17, 25), (19, 41), (20, 113), (21, 10), (22, -5),
-    (24, -10), (25, -17), (26, -8), (28, -11), (18, 9), (19, -5), (21, 6), (25, -6), (27, 7), (6, 5),
-    (16, 21), (21, -5), (22, 7), (18, 5), (5, -10), (21, -5), (22, 9), (23, 59), (25, -6), (20, 7),
-    (0, 59), (1, 56), (2, 35), (3, 23), (5, -50), (6, -35), (7, -28), (8, -31), (9, -35), (10, -25),
-    (11, 13), (12, -26), (13, 28), (14, -35), (15, -38), (16, -43), (17, -33), (19, -14), (20, -27), (21, -11),
-    (22, -41), (23, -9), (24, 69), (25, 91), (26, 45), (27, 58), (3, 6), (20, -9), (22, 5), (23, 34),
-    (25, -8), (18, 7), (23, 20), (21, 5), (18, 6), (5, 13), (1, 7), (25, 11), (20, 5), (19, 6),
-    (21, 5), (13, 24), (23, -5), (18, 10), (16, 6), (22, 5), (15, 6), (22, 25), (25, -11), (9, 6),
-    (11, 26), (23, -6), (25, 5), (25, 6), (8, 5), (26, 14), (5, -5), (18, 30), (19, -6), (23, 9),
-    (27, 16), (8, 5), (6, 7), (1, 8), (2, 10), (3, 6), (14, 29), (15, -5), (22, 10), (23, -10),
-    (25, -6), (18, 17), (21, -6), (5, 8), (19, 7), (23, 6), (5, 5), (16, 11), (18, 8), (25, 6),
-    (0, -13), (1, 21), (2, -12), (3, -19), (4, -22), (5, -44), (6, -21), (7, -13), (8, -6), (9, -33),
-    (10, 77), (11, -40), (12, 9), (13, -16), (14, 22), (15, -29), (16, -23), (18, 18), (19, 43), (20, 158),
-    (21, -17), (22, -25), (23, 21), (24, -12), (25, -19), (26, -17), (27, 25), (28, -19), (23, 7), (10, 11),
-    (20, 9), (9, 5), (21, 12), (23, 14), (22, 42), (25, -11), (1, 31), (3, -6), (15, 9), (22, 13),
-    (19, 5), (1, -7), (5, -11), (6, -6), (10, 63), (11, -16), (12, 62), (14, -5), (15, -9), (16, -9),
-    (17, -11), (18, -6), (19, -5), (20, -8), (21, -21), (22, 29), (23, 7), (25, -7), (28, -5), (21, 12),
-    (25, 15), (1, 6), (18, 10), (21, 20), (20, 5), (8, 5), (11, 9), (22, 7), (20, -6), (21, -8),
-    (22, 18), (23, 21), (18, 6), (5, 9), (21, 16), (0, 12), (23, 6), (7, 6), (23, 7), (16, 8),
-    (15, 5), (16, 6), (18, 7), (22, -6), (26, 5), (21, 5), (6, 6), (21, 15), (25, 7), (19, 18),
-    (22, 7), (15, 5), (5, -5), (10, 31), (20, 9), (21, -5), (22, 7), (0, 9), (1, 11), (2, -12),
-    (3, -16), (4, -12), (5, -13), (7, -8), (8, -7), (9, -30), (11, -17), (12, -8), (13, -7), (14, -8),
-    (15, 51), (16, 33), (17, 31), (18, 28), (19, 34), (20, -5), (21, 26), (22, -31), (23, -25), (24, -10),
-    (25, -21), (26, -12), (28, 23), (1, 6), (25, 9), (20, -5), (21, 7), (0, -5), (1, -11), (2, -5),
-    (3, 9), (4, 5), (5, -22), (6, -11), (7, -5), (9, 36), (10, 9), (13, -6), (14, 14), (16, 9),
-    (17, -16), (18, -10), (19, 11), (20, 11), (21, 32), (23, -18), (24, -6), (26, -5), (27, -5), (28, -7),
-    (18, 7), (8, 7), (26, 12), (21, 6), (0, -5), (1, -7), (5, -7), (6, -5), (9, -9), (11, 8),
-    (15, -6), (16, -6), (17, 20), (18, 33), (19, -8), (20, -9), (21, 14), (22, -6), (23, 7), (25, -6),
-    (26, 11), (4, 9), (23, -6), (25, 12), (0, 6), (2, 6), (18, 12), (21, 5), (17, 9), (6, 7),
-    (15, 11), (16, -6), (17, 28), (18, -7), (20, -5), (21, 12), (22, -8), (23, -10), (28, 9), (12, 14),
-    (15, -5), (19, 5), (20, 7), (22, -7), (19, 10), (7, 7), (15, 7), (21, 14), (5, 7), (20, 20),
-    (21, -5), (25, 5), (22, 15), (21, -5), (24, 7), (19, 10), (15, -5), (19, 5), (20, 7), (22, -7),
-    (24, 7), (28, 8), (10, 14), (23, -5), (22, 9), (22, 5), (16, 15), (25, 8), (0, 17), (1, -5),
-    (3, -5), (5, -5), (9, -5), (13, 5), (17, -5), (19, 10), (22, -5), (23, -8), (24, -7), (25, 25),
-    (26, -5), (27, 22), (21, 5), (25, 8), (5, 6), (1, 5), (22, 8), (22, 5), (23, 13), (25, 8),
-    (8, 13), (25, 8), (1, -5), (17, 10), (18, 21), (19, 7), (20, -8), (21, -9), (23, -7), (26, 11),
-    (27, 19), (1, 5), (2, 8), (16, 22), (21, -7), (19, 5), (21, -5), (25, 15), (26, 15), (11, 40),
-    (19, 8), (21, -5), (23, -8), (14, 5), (5, 5), (18, 13), (6, 10), (25, 17), (0, 6), (1, -10),
-    (3, -5), (4, -7), (6, 8), (9, 20), (14, -5), (16, -6), (17, -20), (18, -6), (19, 27), (20, 14),
-    (21, -9), (23, 5), (25, -6), (28, -6), (25, 6), (1, 27), (2, 10), (3, 21), (5, 6), (9, -5),
-    (18, -5), (25, -7), (2, 27), (6, 7), (0, 5), (5, 5), (16, 6), (17, -5), (20, 5), (22, 14),
-    (25, -5), (5, -5), (22, 8), (24, 11), (28, 8), (13, 9), (25, -5), (15, 9), (16, 5), (21, 9),
-    (15, -6), (16, 39), (21, -6), (22, -6), (21, 18), (17, 21), (21, -5), (27, 8), (0, -5), (1, -8),
-    (5, -7), (6, -5), (9, -9), (11, 8), (15, -6), (16, -6), (17, 20), (18, 33), (19, -8), (20, -9),
-    (21, 13), (22, -6), (23, 7), (25, -6), (26, 11), (6, 5), (1, 8), (22, 7), (19, 10), (20, -7),
-    (22, 15), (20, 5), (18, 8), (8, 5), (26, 11), (1, 10), (6, 15), (15, 7), (18, 16), (19, 6),
-    (23, -8), (25, -7), (5, 11), (1, 6), (4, 8), (1, 25), (2, 16), (3, -11), (4, -12), (5, -25),
-    (6, -18), (7, -8), (8, -7), (9, -28), (10, -8), (11, -10), (13, -9), (14, -12), (15, -16), (16, -20),
-    (17, 30), (18, 21), (19, 34), (20, 85), (21, -12), (22, 48), (24, -11), (25, -38), (28, -13), (11, 12),
-    (12, 10), (15, -5), (22, 8), (1, 9), (3, 5), (5, -5), (21, 9), (5, 18), (0, 30), (1, 24),
-    (2, 5), (5, -8), (6, -5), (9, -8), (10, -6), (12, -5), (13, -5), (14, -6), (16, -5), (17, -10),
-    (20, -12), (21, -6), (23, -11), (24, 17), (25, 8), (27, 10), (28, 9), (21, 7), (5, 5), (21, 11),
-    (22, 5), (0, -5), (1, -7), (5, 5), (9, -5), (15, 20), (20, -6), (21, -8), (23, -7), (24, -5),
-    (25, 24), (27, 5), (28, 6), (5, 5), (9, 6), (13, 12), (17, 7), (5, -7), (6, 5), (9, 6),
-    (21, -6), (24, 8), (1, -7), (18, 24), (19, -5), (20, 7), (21, -10), (23, -10), (24, -7), (25, 9),
-    (27, 33), (14, 8), (15, 8), (21, 15), (21, 20), (20, 11), (2, -6), (21, 7), (23, 13), (24, 6),
-    (26, 15), (1, -5), (15, -6), (19, -5), (22, -6), (23, -7), (24, 8), (25, 40), (28, 6), (11, 6),
-    (18, 6), (1, -6), (3, 16), (10, 6), (11, -6), (14, 9), (15, -5), (19, -5), (20, 5), (21, -9),
-    (22, 20), (25, -11), (19, 5), (21, 8), (15, 14), (16, 7), (18, 7), (20, -5), (23, -7), (6, 10),
-    (20, 9), (21, -9), (22, 6), (23, 6), (17, 9), (2, 50), (11, -5), (21, -5), (25, -5), (23, -5),
-    (24, 10), (25, 11), (10, 17), (19, 9), (21, -6), (17, 18), (16, 7), (25, 9), (5, 8), (1, 13),
-    (1, 5), (5, 36), (6, -5), (7, 9), (20, 6), (21, -12), (22, -5), (23, -7), (26, 9), (5, 9),
-    (17, 7), (23, 10), (21, 11), (8, 5), (9, 7), (16, 18), (16, 31), (21, -5), (5, 12), (14, 11),
-    (21, 8), (22, 8), (23, -6), (25, -14), (4, 9), (25, 10), (17, 9), (6, 10), (17, 6), (19, 5),
-    (16, 7), (19, 5), (0, -7), (1, -13), (11, -5), (18, -6), (22, -5), (23, -7), (26, 93), (27, 6),
-    (18, 6), (0, 15), (1, 12), (3, -7), (5, -18), (6, 19), (8, 6), (9, -9), (11, -5), (16, -6),
-    (20, -24), (21, -19), (22, -5), (23, 19), (24, 6), (25, 12), (27, -5), (28, 6), (21, 8), (15, -6),
-    (20, -5), (21, 14), (22, 28), (11, -5), (23, 22), (27, 12), (20, 6), (0, 5), (4, 7), (25, 6),
-    (28, 6), (8, 5), (22, 12), (25, -5), (25, 6), (6, 6), (14, -5), (15, 11), (16, -7), (17, 31),
-    (18, -7), (20, -5), (21, 13), (22, -7), (23, -12), (24, 5), (28, 13), (1, -10), (3, -7), (6, -8),
-    (8, -5), (9, -5), (10, 65), (11, -28), (12, 111), (13, -9), (14, -6), (15, -15), (16, -16), (17, -7),
-    (18, -18), (19, -12), (20, -20), (21, -29), (22, 34), (23, 5), (24, -7), (26, -5), (27, -9), (28, 14),
-    (20, 7), (25, 7), (22, 7), (1, -6), (2, 7), (3, 8), (17, 21), (20, -6), (24, 5), (25, -5),
-    (25, 9), (11, 6), (21, 8), (1, -5), (21, -5), (24, 33), (25, 14), (28, 7), (18, 7), (20, 9),
-    (21, 9), (22, -7), (23, -9), (27, 8), (18, 6), (21, 8), (19, 13), (4, 8), (22, 8), (25, 10),
-    (23, 10), (3, 7), (5, 5), (6, 11), (25, -5), (18, 6), (0, -5), (1, -10), (4, 5), (5, 5),
-    (6, -6), (9, 17), (10, 16), (11, -6), (16, -8), (17, -5), (18, -11), (20, 7), (21, 15), (22, -10),
-    (24, -5), (25, 23), (28, -5), (0, -24), (1, 77), (2, 54), (3, 45), (4, -13), (5, -28), (6, -13),
-    (7, -8), (8, -7), (9, -17), (10, -11), (11, 21), (12, -8), (13, -11), (14, 85), (15, -15), (16, -21),
-    (17, -20), (19, -23), (20, -24), (22, 9), (23, 38), (24, -13), (25, -35), (26, -5), (27, -14), (28, -15),
-    (15, 5), (7, 7), (8, 5), (9, 5), (16, 5), (23, 13), (17, 5), (10, 32), (11, 9), (21, -7),
-    (23, -6), (25, -8), (19, 32), (11, 7), (23, 7), (24, 11), (15, 7), (18, 6), (1, 5), (19, 5),
-    (1, 7), (17, 8), (19, 6), (0, 5), (1, 10), (21, -7), (24, 5), (26, 5), (21, 11), (23, 5),
-    (15, 6), (5, -6), (9, 9), (17, -5), (19, 7), (20, 12), (21, 12), (23, -5), (18, 63), (20, -7),
-    (21, -9), (23, -5), (25, -5), (5, 5), (18, -5), (21, -10), (25, 33), (27, 5), (20, 5), (12, 8),
-    (8, 5), (20, 30), (21, -6), (23, -9), (27, 6), (1, 7), (14, 5), (16, 7), (22, 9), (25, -8),
-    (15, -5), (17, 6), (18, 59), (19, -5), (20, -8), (21, -12), (11, 41), (23, -8), (19, 7), (17, 8),
-    (10, 18), (12, 9), (16, 5), (21, -8), (23, 18), (15, 5), (1, 14), (17, 9), (18, 7), (19, 20),
-    (25, 21), (0, 5), (1, 25), (3, 6), (5, -6), (17, -5), (22, -5), (25, 16), (5, -8), (9, 18),
-    (15, -5), (17, 10), (18, -6), (19, 6), (21, 12), (16, 11), (16, 12), (18, 5), (21, -6), (25, 6),
-    (2, 16), (0, 5), (17, 5), (18, 6), (21, -5), (22, 5), (4, 17), (16, 10), (1, 7), (13, 5),
-    (15, 6), (16, 8), (21, 15), (23, -5), (25, -6), (5, 5), (20, 11), (5, -5), (6, 6), (9, 11),
-    (20, 5), (20, 5), (5, -12), (6, -6), (9, -7), (16, 11), (17, 88), (18, -9), (19, -11), (20, 11),
-    (21, -11), (23, -12), (25, -5), (1, 8), (12, 13), (21, 9), (18, 6), (20, 6), (12, 13), (12, 12),
-    (1, -6), (5, -9), (9, -6), (15, 37), (17, 74), (18, 9), (19, -12), (21, -24), (22, -5), (23, -12),
-    (25, -11), (27, 6), (1, -9), (5, -7), (14, -5), (15, 21), (16, 60), (17, -9), (19, -10), (20, -6),
-    (21, 36), (23, -8), (25, -15), (20, 9), (15, 6), (1, 13), (18, 5), (4, 19), (5, 7), (6, 12),
-    (7, 18), (8, 7), (10, -9), (11, -11), (12, -10), (18, -5), (20, -9), (21, -7), (22, 6), (23, -17),
-    (25, -14), (27, -9), (28, 14), (21, 6), (25, -7), (26, 5), (5, 5), (21, 6), (5, 8), (21, -12),
-    (23, 25), (26, 18), (0, 6), (18, 8), (3, -10), (5, -21), (6, 9), (7, 12), (8, 28), (11, -11),
-    (12, -10), (13, -5), (15, -8), (16, -8), (17, 42), (18, -15), (20, -7), (21, 12), (22, -9), (23, -11),
-    (24, 13), (25, -7), (27, 14), (28, -5), (0, 9), (2, 6), (18, 10), (20, 6), (20, 7), (21, 5),
-    (3, 11), (21, -7), (22, 12), (1, -5), (4, 5), (25, 20), (16, 19), (21, 5), (18, 5), (5, -6),
-    (6, 10), (21, 5), (23, 10), (24, 19), (25, -8), (26, 17), (5, 7), (17, 10), (18, 6), (20, -9),
-    (21, -7), (26, 10), (17, 7), (18, 6), (21, 5), (20, 5), (0, -14), (1, -12), (2, -7), (4, -12),
-    (5, -50), (7, 45), (8, 7), (9, 72), (11, -7), (13, -9), (14, -9), (15, -14), (16, -12), (17, 16),
-    (18, -12), (19, 15), (20, 57), (21, -10), (22, -17), (23, -16), (24, -11), (25, -15), (27, 20), (10, 17),
-    (18, 7), (5, 9), (19, 13), (20, -7), (21, -5), (22, 5), (19, 17), (21, -5), (1, 11), (18, 6),
-    (21, 7), (3, 7), (11, 13), (13, 15), (21, -6), (23, 30), (11, 12), (12, 11), (23, -5), (23, 6),
-    (21, 6), (19, 6), (6, 11), (0, 11), (18, 7), (19, 11), (23, 9), (5, -7), (6, 28), (11, 5),
-    (21, -5), (23, 7), (20, 6), (25, 6), (20, 7), (20, 6), (1, 13), (17, 8), (9, 8), (22, 7),
-    (23, 14), (17, 6), (9, -5), (10, 9), (12, 20), (20, -6), (21, -6), (22, 20), (1, 7), (11, 20),
-    (21, 5), (25, -5), (0, 8), (3, -5), (4, -6), (9, -6), (10, -6), (11, -6), (15, 13), (16, 13),
-    (17, 33), (18, 8), (19, 8), (21, -24), (22, -6), (16, 7), (17, 6), (20, 6), (8, 5), (16, 9),
-    (19, -5), (20, 7), (22, -5), (25, -5), (26, 10), (18, -5), (20, 6), (3, 13), (23, 6), (21, -5),
-    (23, 6), (1, 9), (18, 11), (25, -5), (15, -5), (19, 6), (21, 12), (17, -5), (18, -6), (20, -8),
-    (21, 7), (23, 51), (22, 8), (6, 8), (18, 6), (5, 5), (20, 9), (10, 9), (0, 5), (16, 8),
-    (21, 8), (1, -6), (5, -5), (14, 14), (15, -13), (16, 90), (17, -8), (19, -11), (20, -5), (21, -9),
-    (22, -7), (23, -7), (25, 5), (1, -6), (5, -6), (9, -8), (10, -6), (11, -12), (12, 53), (13, 92),
-    (17, -6), (18, -7), (19, -7), (20, -9), (22, -6), (24, -5), (25, -19), (0, -7), (1, 65), (2, -6),
-    (15, -9), (16, -6), (18, 9), (19, -5), (20, -5), (22, 10), (23, -9), (25, -14), (21, 6), (23, 21),
-    (25, 6), (18, 6), (13, 24), (23, -5), (23, 12), (21, 14), (23, 6), (23, 5), (15, 6), (21, -5),
-    (22, 11), (23, 11), (0, -11), (1, 81), (2, 20), (4, 55), (5, -29), (7, -5), (9, -12), (10, -5),
-    (11, -13), (12, -7), (13, -6), (14, 67), (15, -13), (16, -13), (17, -16), (18, -5), (19, -13), (20, -13),
-    (21, -18), (23, -13), (24, -5), (25, -16), (26, 10), (27, -8), (28, -10), (16, 16), (17, 10), (4, 5),
-    (11, 7), (19, 6), (20, -5), (20, 5), (11, 8), (21, 5), (16, 18), (21, 5), (23, 22), (1, -6),
-    (9, -5), (15, 10), (17, 10), (18, 21), (19, 6), (20, -9), (21, -11), (22, -6), (23, -8), (26, 11),
-    (27, 23), (9, 13), (18, 5), (23, 5), (9, 5), (21, 26), (22, -5), (25, -5), (1, 6), (17, 12),
-    (20, 5), (20, 5), (1, -5), (11, 7), (26, 7), (9, 10), (24, 5), (25, 5), (20, 8), (21, -6),
-    (24, 6), (25, -6), (27, 7), (5, -7), (18, 77), (19, -6), (20, -7), (23, -5), (25, -8), (5, -13),
-    (6, 7), (7, 6), (9, -9), (14, 7), (17, 5), (20, -6), (24, 6), (16, 8), (15, 11), (16, 7),
-    (21, -5), (1, 6), (9, 7), (14, 7), (20, 9), (22, 8), (23, -5), (25, -8), (27, 7), (21, 6),
-    (23, 6), (18, 6), (21, -9), (23, 14), (15, 5), (11, 24), (23, -5), (1, 13), (2, -5), (11, 19),
-    (18, 11), (23, -9), (20, 5), (0, 6), (4, -5), (9, -6), (10, -5), (11, -6), (14, -5), (17, 22),
-    (18, 13), (19, 8), (21, -12), (22, 16), (23, 13), (25, -14), (5, -5), (9, 5), (20, 11), (21, 5),
-    (16, 9), (10, 11), (12, 21), (17, 5), (18, -10), (19, 5), (20, -7), (21, 10), (22, -8), (23, -7),
-    (25, 7), (28, 5), (23, 5), (25, 17), (5, 5), (21, -12), (23, 6), (18, 10), (17, 5), (18, 6),
-    (0, 6), (1, -7), (3, -19), (4, 22), (5, 7), (6, 7), (7, 16), (9, 10), (10, -5), (11, -19),
-    (12, -11), (13, -9), (14, -12), (15, -12), (16, -17), (17, -6), (18, 10), (19, 7), (20, 15), (22, -17),
-    (23, -16), (25, -7), (26, 15), (27, 31), (0, -8), (1, -16), (2, -7), (3, -11), (4, -11), (5, 49),
-    (6, -12), (7, -5), (8, -5), (9, -12), (10, -8), (11, 44), (12, -6), (13, -8), (14, -10), (15, -18),
-    (16, -14), (17, -15), (20, 45), (21, -5), (22, 28), (23, 25), (24, -8), (25, -5), (28, -6), (0, -22),
-    (1, -15), (2, -8), (3, 6), (4, -16), (5, -9), (6, 8), (7, -6), (8, -7), (9, 23), (10, 6),
-    (11, -19), (12, -19), (13, -8), (15, 42), (16, 47), (17, 22), (18, 19), (20, 18), (21, 25), (23, -7),
-    (24, -15), (25, -24), (26, -13), (27, -14), (28, -5), (19, 5), (10, 13), (23, -5), (18, 7), (17, 8),
-    (2, 5), (17, 7), (24, 7), (21, 11), (17, 9), (19, 7), (20, -9), (1, -20), (2, -14), (3, 15),
-    (4, -10), (5, -5), (6, -5), (7, -10), (8, -10), (9, -15), (10, -20), (11, -25), (12, -5), (13, -10),
-    (14, 72), (15, 47), (16, 21), (17, -29), (18, -27), (19, 10), (20, -16), (21, 8), (22, 54), (23, -34),
-    (25, 10), (27, -15), (28, 34), (25, 9), (22, 5), (19, 9), (10, 11), (20, -7), (18, 7), (21, 12),
-    (17, 13), (1, 9), (14, 14), (1, 6), (19, 5), (5, 6), (5, -6), (17, 10), (19, -6), (21, 15),
-    (22, 5), (23, 8), (21, 5), (21, 13), (21, 6), (25, 6), (1, 13), (15, 5), (21, -6), (18, 7),
-    (11, -5), (12, 36), (23, -7), (15, 30), (17, -5), (18, 10), (21, -7), (22, -6), (20, 14), (18, 7),
-    (22, 8), (25, 7), (11, 5), (12, 5), (0, 12), (18, 8), (3, 7), (21, 5), (21, 46), (25, -7),
-    (18, 7), (27, 8), (1, 6), (17, 5), (14, 5), (21, 5), (17, 7), (20, -6), (19, 11), (22, 10),
-    (23, 8), (21, 8), (17, 6), (18, 5), (20, 6), (0, -6), (1, 91), (11, -5), (20, -8), (21, -6),
-    (23, -7), (24, -5), (25, -9), (0, 44), (1, 29), (5, -11), (6, -8), (9, -5), (10, -5), (12, -7),
-    (13, -7), (14, -8), (15, -6), (16, -8), (17, -9), (18, -9), (20, -14), (23, -12), (24, 26), (25, 10),
-    (27, 6), (28, 6), (12, 19), (23, -11), (23, 7), (5, 14), (0, 7), (1, 12), (3, 6), (5, -5),
-    (21, 5), (22, -5), (25, 20), (1, 19), (9, 6), (20, 13), (19, 6), (26, 16), (0, 21), (25, -6),
-    (23, 6), (23, 5), (17, 6), (21, 7), (23, 9), (9, 8), (0, -6), (1, -8), (2, 9), (3, -7),
-    (4, -7), (5, -7), (6, -10), (10, 5), (11, -9), (13, 5), (14, -6), (15, -11), (16, -5), (17, 5),
-    (18, 10), (19, -10), (20, -15), (21, -8), (22, -6), (24, 26), (25, 42), (27, 6), (25, 26), (4, 44),
-    (5, -5), (25, -7), (20, -5), (21, -7), (22, 19), (23, 21), (22, 9), (5, 43), (7, 9), (9, -6),
-    (11, 7), (17, -5), (19, -6), (20, 13), (21, -16), (23, -12), (25, -6), (10, 23), (20, -8), (22, 7),
-    (9, 24), (8, 5), (11, 10), (20, 16), (25, -8), (26, 10), (22, 11), (18, 15), (3, 7), (21, 5),
-    (17, 11), (15, 12), (21, -5), (25, 7), (17, 6), (15, 7), (5, 5), (1, -7), (5, -5), (9, -6),
-    (17, -5), (18, 29), (19, 14), (20, 7), (21, -8), (22, -5), (24, 5), (25, -15), (27, 16), (15, -6),
-    (22, 53), (23, -5), (17, 14), (23, -5), (27, 8), (11, 32), (23, -5), (14, 5), (17, 7), (25, 5),
-    (26, 5), (5, -11), (6, -5), (9, -8), (10, -6), (11, 168), (14, -5), (15, -5), (16, -5), (17, -8),
-    (18, -8), (19, -8), (20, -12), (21, -16), (22, -8), (23, -34), (0, 14), (1, -9), (5, 10), (6, 12),
-    (9, -6), (10, -6), (15, -5), (18, -6), (19, -5), (20, -7), (21, 14), (22, -6), (28, 8), (1, 9),
-    (2, 5), (17, 7), (24, 7), (1, 11), (18, 11), (21, -5), (25, -7), (1, -7), (3, 10), (5, -20),
-    (6, -10), (9, 36), (10, 10), (11, -6), (13, -5), (14, 10), (16, 10), (17, -13), (18, -8), (19, 6),
-    (20, 15), (21, 26), (22, 5), (23, -14), (24, -5), (25, -7), (28, -6), (10, 5), (21, 8), (11, 11),
-    (16, 5), (0, 30), (1, -5), (25, -6), (18, 11), (3, 15), (5, -7), (22, 13), (1, 22), (21, -6),
-    (22, 5), (1, 25), (2, 6), (3, 16), (14, 19), (21, -5), (23, -6), (25, -6), (5, -5), (9, -6),
-    (17, 10), (18, 27), (19, -5), (21, 5), (16, 6), (12, 16), (13, 7), (23, -5), (9, 8), (17, 5),
-    (21, 7), (21, 7), (1, 7), (19, 5), (22, 8), (16, 8), (20, 5), (28, 8), (22, 27), (25, -5),
-    (3, 8), (26, 8), (6, 8), (11, 10), (23, 5), (9, -5), (10, 20), (11, -5), (12, 33), (20, -9),
-    (21, -7), (23, 22), (25, -5), (23, 9), (1, 8), (10, 55), (11, -11), (12, 39), (18, -5), (19, -6),
-    (23, -29), (20, 6), (10, 23), (17, 9), (17, 5), (15, 6), (0, -10), (2, 62), (3, -20), (4, -16),
-    (5, -16), (6, -13), (7, -10), (8, -9), (9, -15), (10, -10), (13, -10), (14, -12), (15, -9), (16, -12),
-    (17, -12), (18, 13), (19, -15), (20, -13), (21, 7), (22, -14), (23, 19), (24, 78), (25, -15), (26, 65),
-    (28, -12), (9, 7), (11, 5), (15, 7), (19, 5), (20, -12), (23, -7), (28, 15), (9, 8), (19, 21),
-    (5, -7), (9, -6), (15, 8), (16, -5), (17, -7), (22, -7), (24, -5), (25, 24), (26, -5), (27, 32),
-    (13, 20), (23, -7), (20, 6), (5, 7), (11, 6), (14, 7), (23, 6), (17, 11), (16, 17), (18, 9),
-    (21, 9), (24, 6), (0, 8), (21, 22), (22, -6), (25, 6), (18, 17), (1, 10), (0, -5), (1, 15),
-    (2, -12), (3, 102), (4, 23), (5, 55), (6, 30), (7, 12), (9, -7), (10, -18), (11, -24), (13, -9),
-    (14, -8), (15, -20), (16, -25), (17, -25), (18, -9), (19, -29), (20, -43), (21, 30), (22, -24), (24, -6),
-    (25, 12), (27, -15), (28, 13), (0, -5), (1, 16), (3, -9), (4, -10), (6, -7), (7, 6), (9, -5),
-    (10, -5), (11, -7), (15, -8), (16, -6), (17, -8), (18, -8), (19, 8), (21, 25), (22, -11), (23, -12),
-    (24, 5), (25, 7), (26, 48), (27, 14), (28, -6), (20, 10), (22, 8), (1, 6), (16, 6), (17, -5),
-    (23, 8), (10, 5), (21, 7), (15, 10), (15, 5), (23, 15), (0, -8), (3, 45), (5, -15), (7, -6),
-    (9, -14), (10, 12), (14, -10), (15, -10), (16, -6), (17, -10), (19, -6), (20, -9), (21, -11), (23, 79),
-    (24, -7), (25, -10), (26, -8), (8, 7), (1, 6), (24, 9), (16, 9), (18, 7), (22, -6), (5, 9),
-    (21, 10), (23, -5), (26, 10), (4, 9), (0, 9), (1, 11), (3, 16), (5, -18), (6, -9), (7, 5),
-    (9, 22), (10, -9), (11, -6), (12, 13), (13, -10), (14, -11), (16, -13), (17, 18), (18, 38), (20, -12),
-    (21, 10), (22, -9), (23, -20), (24, -10), (25, -21), (26, 7), (27, 13), (28, -12), (8, 5), (26, 11),
-    (5, -7), (14, -5), (15, -7), (17, -5), (19, -5), (20, -8), (21, -6), (22, 68), (1, 26), (3, -9),
-    (4, -8), (5, -6), (6, -6), (7, -8), (8, -6), (9, -14), (10, -7), (17, 21), (18, 58), (19, -19),
-    (20, 8), (21, 22), (22, 16), (23, -27), (24, -12), (25, -16), (26, -11), (27, 13), (28, -10), (15, 5),
-    (21, 7), (15, 13), (23, 7), (8, 12), (17, 8), (18, -6), (21, 19), (0, -7), (2, -7), (3, -6),
-    (4, -6), (5, -12), (6, -7), (10, 69), (11, 96), (12, 19), (13, -7), (14, -7), (15, -11), (16, -9),
-    (17, -13), (18, -12), (19, 12), (20, -19), (21, -9), (22, -11), (23, -18), (24, -7), (26, -5), (27, -6),
-    (28, -7), (0, 10), (1, 12), (2, -9), (3, -12), (4, -7), (5, -15), (6, 5), (7, -5), (8, -5),
-    (9, -26), (10, 6), (11, -12), (14, -11), (15, 28), (16, 17), (17, 11), (18, 22), (19, 29), (20, -6),
-    (21, 18), (22, -18), (23, -24), (24, -6), (25, -12), (26, -9), (28, 25), (21, 8), (1, 11), (0, 10),
-    (1, 20), (2, -12), (3, -20), (4, -31), (5, -40), (6, -8), (7, -18), (8, -16), (10, 11), (11, 37),
-    (12, 43), (13, 10), (14, -21), (15, 20), (16, 29), (17, 9), (18, 33), (19, 77), (21, 27), (22, -24),
-    (23, -15), (24, -27), (25, -35), (26, -32), (28, -11), (3, -9), (4, -11), (5, 31), (6, 13), (9, -14),
-    (11, -22), (13, -8), (14, -8), (15, -26), (16, -24), (17, 13), (19, -16), (20, 55), (22, -6), (23, 26),
-    (24, -7), (26, -5), (28, 14), (25, 8), (1, -5), (5, -8), (20, -6), (22, -10), (23, -6), (24, -5),
-    (25, 69), (5, 8), (4, 5), (11, 7), (1, 16), (5, -5), (18, -9), (21, 15), (22, -6), (24, 5),
-    (0, -7), (3, -6), (9, 18), (10, 9), (11, 11), (12, -5), (14, 7), (15, -10), (16, 6), (18, -8),
-    (19, -7), (20, 10), (22, 7), (23, -9), (25, 12), (26, -6), (27, -7), (28, 10), (19, 10), (1, 6),
-    (4, 5), (17, -5), (18, -5), (20, -6), (21, 10), (22, 11), (23, 11), (25, -5), (0, -6), (1, -8),
-    (5, -11), (6, -5), (9, -10), (10, -6), (11, -7), (15, -7), (16, -7), (17, -13), (18, -11), (19, 238),
-    (20, -48), (21, -30), (22, -10), (23, -14), (25, -30), (27, 16), (15, 7), (22, 8), (25, 6), (0, -9),
-    (1, -7), (3, -10), (4, 18), (5, 43), (6, 11), (7, 20), (8, 9), (9, 12), (10, -8), (11, -10),
-    (12, -7), (13, -5), (14, -8), (16, -9), (17, -14), (18, -16), (19, -13), (20, 28), (21, -12), (22, -9),
-    (23, 7), (24, -6), (27, 5), (11, 8), (1, 11), (18, 5), (19, 6), (27, 6), (8, 9), (23, 5),
-    (1, -5), (2, 13), (16, 24), (20, 9), (1, 7), (18, 5), (15, 5), (16, 17), (17, 18), (18, 6),
-    (21, 6), (22, -8), (25, -7), (5, 5), (0, 15), (3, -8), (5, -6), (8, -6), (9, -6), (10, -7),
-    (11, -11), (13, -7), (14, -7), (16, -9), (19, 30), (20, 15), (21, -10), (22, -7), (24, -5), (26, 11),
-    (27, 21), (21, 14), (23, 11), (0, 14), (1, 12), (2, -6), (3, -9), (4, 76), (5, -7), (6, 48),
-    (9, -13), (10, -6), (11, -8), (12, -5), (13, -5), (14, 12), (15, 15), (16, -8), (17, -13), (18, -8),
-    (19, -5), (20, -16), (21, -15), (22, -6), (23, -16), (24, -10), (25, -6), (26, -6), (27, -6), (28, 5),
-    (17, 13), (21, -7), (25, 13), (27, 8), (21, 6), (23, 11), (23, 6), (5, 5), (25, 5), (1, 13),
-    (3, 15), (19, 10), (6, 17), (19, 18), (20, -6), (21, -9), (24, 36), (25, -9), (3, 8), (23, 20),
-    (3, -6), (4, -9), (5, -9), (6, -5), (7, -6), (8, -5), (9, -8), (11, -11), (13, -9), (14, 40),
-    (15, -11), (16, -5), (17, -6), (18, -7), (19, -10), (20, -12), (21, -17), (22, -5), (23, -22), (24, 41),
-    (25, 74), (27, -9), (28, 18), (16, 19), (15, 9), (0, -10), (1, -10), (2, -10), (3, -11), (5, -10),
-    (6, -7), (7, -6), (8, -5), (11, 31), (12, -5), (13, 25), (14, -5), (15, -20), (16, -16), (17, -6),
-    (18, 5), (19, 50), (20, 15), (21, -26), (22, 12), (23, -25), (25, 48), (27, -7), (5, 15), (15, -6),
-    (16, -5), (17, -8), (18, 8), (20, -9), (21, -9), (22, 19), (23, 25), (0, 8), (20, 13), (23, 12),
-    (14, 9), (22, 9), (23, 24), (26, 11), (17, 11), (21, 16), (26, 5), (5, 7), (15, -6), (1, 7),
-    (3, 6), (5, 11), (6, 11), (20, -5), (15, 13), (16, -5), (22, 25), (3, -7), (4, -6), (5, -15),
-    (6, -9), (9, 172), (10, 11), (11, -10), (12, -5), (14, -5), (15, -12), (16, -10), (17, -8), (20, -14),
-    (21, -41), (22, -5), (23, -19), (24, 6), (25, 6), (26, -6), (27, -5), (28, -6), (18, 7), (17, 9),
-    (24, 10), (5, 5), (22, 7), (18, 5), (19, 8), (21, -6), (22, 6), (16, 9), (18, 10), (4, 9),
-    (14, 5), (18, 5), (4, 6), (9, 5), (17, 7), (18, 5), (1, 8), (18, 10), (21, -5), (15, 8),
-    (1, -5), (2, 15), (25, 5), (23, 13), (18, -5), (23, 10), (24, 19), (25, -8), (26, 17), (21, 6),
-    (20, 9), (1, 8), (22, 9), (19, -5), (21, 18), (27, 8), (6, 12), (1, 16), (11, 16), (23, 5),
-    (0, 16), (4, 5), (5, 12), (6, 18), (7, 7), (11, -7), (14, -7), (17, -7), (19, -9), (20, -13),
-    (21, 19), (22, -10), (23, -14), (24, -5), (25, 16), (27, -5), (22, 7), (8, 5), (9, 5), (15, 7),
-    (0, -8), (1, -17), (2, -7), (3, -11), (4, -11), (5, 52), (6, -12), (7, -5), (8, -5), (9, -12),
-    (10, -9), (11, 47), (12, -6), (13, -8), (14, -10), (15, -19), (16, -15), (17, -13), (20, 52), (21, -9),
-    (22, 27), (23, 22), (24, -8), (25, -5), (28, -7), (8, 5), (15, -6), (22, 53), (23, -5), (26, 12),
-    (18, 8), (21, -5), (5, -12), (7, 12), (9, 24), (20, -5), (27, 7), (1, 14), (1, 6), (22, 5),
-    (1, 7), (17, 8), (9, 11), (5, 7), (21, 16), (21, 12), (21, 10), (4, 7), (19, -5), (20, 8),
-    (17, 7), (0, -6), (1, -5), (13, 5), (21, -6), (25, 29), (27, 6), (18, 9), (25, 5), (16, 19),
-    (1, 6), (21, 5), (2, 5), (17, 7), (24, 7), (4, 5), (6, 5), (22, 15), (14, 5), (0, 5),
-    (9, 5), (1, 8), (2, 7), (5, -6), (15, -5), (17, 31), (18, 18), (20, -23), (23, -10), (27, 6),
-    (20, 5), (0, 8), (16, 7), (17, 18), (18, -6), (19, 10), (21, -16), (25, -7), (27, 5), (22, 19),
-    (19, 14), (21, 5), (8, 5), (0, 8), (6, 7), (24, 8), (5, -5), (9, 7), (15, -6), (16, 37),
-    (21, -7), (28, 7), (25, 15), (19, 7), (19, 16), (8, 6), (11, 14), (15, -7), (16, 27), (17, -6),
-    (18, -7), (19, -5), (20, -6), (21, -5), (22, 9), (23, 5), (25, -9), (26, 15), (27, -5), (18, 5),
-    (24, 6), (11, 13), (21, 9), (1, 9), (15, -5), (21, 5), (25, 8), (0, -5), (1, 54), (4, 98),
-    (5, -24), (6, -8), (9, -6), (14, -7), (15, -7), (16, -5), (18, -6), (19, -6), (20, -7), (21, -11),
-    (23, -8), (25, -13), (21, 9), (0, 31), (3, 9), (4, -5), (5, -14), (6, 8), (8, -5), (10, 10),
-    (11, -9), (12, -8), (13, -8), (14, -6), (15, 5), (16, 5), (19, -5), (20, -11), (22, -6), (24, 13),
-    (25, 6), (26, -11), (1, 37), (3, -5), (19, 10), (20, -7), (16, 31), (21, -7), (22, -5), (25, 7),
-    (8, 5), (16, 15), (20, 12), (1, 6), (25, -5), (9, 10), (19, 5), (5, -7), (9, -6), (10, 16),
-    (11, 56), (12, 22), (17, -5), (18, -8), (21, -7), (22, -9), (11, 8), (15, 6), (5, 9), (20, 13),
-    (21, -7), (14, 16), (25, 8), (17, 6), (19, 5), (5, 6), (22, 10), (23, 8), (11, 10), (18, 6),
-    (25, -6), (18, 15), (1, -8), (3, -5), (5, 76), (7, 28), (10, -6), (15, -8), (16, -6), (17, -7),
-    (19, -5), (21, -18), (25, -5), (4, 44), (5, -5), (25, -6), (21, 9), (0, -7), (1, 16), (9, -5),
-    (14, 17), (15, -13), (17, -6), (20, -6), (22, 5), (23, 7), (25, 6), (26, 18), (1, 8), (1, 8),
-    (11, 6), (22, 10), (23, 8), (7, 6), (18, 13), (21, -5), (1, 7), (21, 6), (19, 8), (16, 10),
-    (19, 22), (20, -5), (5, 6), (15, 7), (20, 6), (21, -8), (17, 6), (26, 10), (15, 14), (21, -8),
-    (22, 24), (25, -7), (1, -5), (4, 5), (25, 20), (0, -6), (1, 6), (3, 95), (4, -7), (6, -8),
-    (9, -9), (10, -5), (11, -7), (14, -8), (15, -13), (16, -7), (17, -9), (18, 9), (19, -9), (21, 17),
-    (24, -5), (25, -7), (6, 8), (23, 9), (15, 9), (18, 5), (21, 7), (1, 13), (5, 7), (22, 7),
-    (4, 5), (11, 7), (0, -6), (6, 6), (9, -7), (12, 5), (13, 34), (18, -5), (20, -6), (21, -10),
-    (22, -5), (23, -12), (24, 11), (25, 12), (26, -5), (28, 5), (6, 8), (15, 5), (21, -5), (17, 9),
-    (19, 8), (1, -5), (2, 8), (14, 45), (15, -5), (21, -6), (22, 6), (15, 9), (18, 15), (25, -5),
-    (27, 8), (4, 9), (21, 8), (17, 7), (21, 6), (17, 6), (0, 18), (1, 18), (1, 8), (4, 9),
-    (12, 29), (23, -15), (10, -5), (11, 20), (12, 16), (21, -5), (23, 6), (25, -6), (26, 5), (20, 14),
-    (21, 7), (23, -6), (5, 5), (17, 16), (21, 5), (19, 6), (20, 6), (21, -5), (22, 22), (22, 7),
-    (0, 6), (1, -9), (5, -5), (9, -5), (11, -5), (14, -6), (15, 19), (16, 62), (17, -8), (19, -11),
-    (20, -5), (21, 38), (23, -10), (25, -17), (2, -6), (3, -5), (6, -10), (9, 49), (10, 6), (11, 6),
-    (12, -6), (14, -5), (16, -10), (17, 9), (18, -7), (19, -6), (20, 5), (21, 33), (22, -11), (23, -7),
-    (24, -8), (26, -5), (27, -5), (0, -5), (1, -5), (2, 83), (11, -7), (18, -5), (20, -6), (21, -11),
-    (23, -8), (25, -8), (17, 5), (1, -5), (14, 24), (10, -6), (11, -11), (12, 64), (13, 44), (17, -5),
-    (18, -5), (19, -5), (21, -7), (22, -6), (23, -16), (23, 12), (1, 6), (0, -5), (9, 14), (10, 6),
-    (21, 6), (24, -5), (25, 16), (22, 12), (26, 14), (8, 5), (1, 5), (5, 10), (25, 6), (0, 13),
-    (1, -7), (4, 5), (5, 10), (10, -5), (21, 11), (22, -5), (23, -10), (25, 5), (28, 9), (25, 5),
-    (17, 7), (12, 19), (5, 15), (0, -6), (1, 6), (4, 6), (5, 16), (6, 43), (9, -10), (10, 9),
-    (11, 26), (15, -10), (16, -7), (17, -12), (19, -12), (20, 5), (21, 9), (22, -10), (23, -13), (25, -11),
-    (28, -5), (15, 10), (17, 6), (18, 9), (21, 5), (11, 9), (23, 26), (22, 6), (17, 7), (5, -5),
-    (6, 13), (21, 6), (5, -9), (6, 34), (11, 5), (21, -6), (1, -5), (14, 51), (21, -6), (22, -7),
-    (1, 8), (3, 12), (4, 5), (20, 8), (25, -6), (1, -6), (3, 56), (5, -8), (23, -9), (25, -8),
-    (17, 5), (16, 10), (18, 7), (25, 10), (5, 6), (8, 23), (18, 13), (19, 5), (16, 9), (17, 7),
-    (7, 9), (9, -5), (15, -5), (21, -11), (22, 6), (23, -6), (25, 29), (26, 11), (22, 10), (17, 11),
-    (17, 7), (11, 5), (25, 6), (26, 6), (0, 6), (1, 10), (5, -8), (9, -6), (17, 25), (18, -12),
-    (19, -7), (20, 16), (21, 33), (22, -8), (25, -8), (1, 13), (5, 7), (2, 5), (5, -5), (22, 12),
-    (23, 19), (9, 8), (5, 8), (6, 5), (1, -5), (4, -6), (5, 15), (6, -6), (7, 20), (9, -7),
-    (10, -5), (17, -7), (18, 15), (19, -7), (22, -5), (23, 9), (24, -6), (26, 11), (3, 9), (5, -6),
-    (6, -5), (9, -6), (18, -6), (23, 52), (14, -5), (15, -11), (16, 88), (18, 7), (19, -7), (20, -6),
-    (21, -17), (22, -15), (23, -5), (25, 6), (5, -5), (21, -7), (22, 13), (23, 22), (6, 9), (15, 10),
-    (22, -5), (18, 6), (9, 10), (19, 5), (18, 8), (1, 12), (8, 5), (14, 6), (20, 6), (21, 18),
-    (23, -7), (25, -9), (10, 6), (1, 5), (16, 8), (21, -5), (22, 6), (1, 6), (10, 7), (11, -5),
-    (13, 10), (17, -5), (20, -5), (21, -5), (22, -5), (23, 35), (25, -5), (1, 7), (14, 5), (8, 22),
-    (15, -5), (16, 10), (18, 9), (20, -5), (21, -14), (11, 5), (3, 7), (5, -5), (19, 11), (5, 10),
-    (6, 5), (17, 5), (20, 6), (1, -5), (3, 8), (25, 11), (4, 9), (1, -5), (2, -5), (21, 19),
-    (23, 26), (12, 15), (15, 5), (20, 5), (22, 8), (15, 10), (0, 7), (6, 7), (20, -6), (23, 8),
-    (25, 8), (23, 9), (1, 19), (5, -6), (6, 9), (11, 6), (6, 7), (20, -6), (23, 9), (12, 13),
-    (3, 16), (22, 11), (15, -5), (20, 5), (25, 38), (25, -5), (1, 9), (5, -7), (21, 32), (22, -5),
-    (8, 8), (9, -9), (11, 6), (16, 8), (17, -11), (19, 5), (20, -6), (21, -7), (26, 19), (21, 5),
-    (22, 7), (25, 5), (4, 9), (5, 20), (6, 5), (21, -6), (0, -5), (1, 9), (6, 5), (9, -7),
-    (10, -5), (13, 12), (14, -6), (15, 6), (16, 12), (18, 23), (19, 12), (21, -5), (22, -11), (25, -16),
-    (15, 5), (21, 5), (25, 7), (24, 34), (25, -11), (0, 144), (1, -19), (5, -6), (6, -5), (18, -6),
-    (20, -5), (21, -12), (24, -6), (25, -27), (27, -5), (8, 5), (7, 5), (10, 7), (13, 11), (20, -5),
-    (23, 38), (1, 6), (1, -10), (3, 7), (4, -10), (7, -5), (8, 19), (9, 25), (11, 10), (12, -8),
-    (13, -7), (14, -6), (15, 7), (17, 9), (18, 14), (20, -20), (21, 16), (22, -12), (23, -24), (24, 7),
-    (25, -13), (26, -8), (27, -9), (28, 18), (18, 16), (17, 5), (25, 10), (0, 8), (1, 5), (15, -13),
-    (16, -7), (17, -5), (18, -5), (19, 107), (20, -9), (21, -17), (25, -15), (20, 9), (21, 5), (23, 6),
-    (5, 7), (22, 6), (5, -5), (18, 6), (18, 8), (20, 10), (17, 7), (18, 6), (16, 14), (23, 12),
-    (20, 10), (21, -5), (17, 10), (21, -5), (18, 6), (17, 8), (1, 11), (17, 7), (17, 60), (18, -6),
-    (19, -5), (20, -6), (21, -5), (17, 11), (5, 19), (6, -5), (7, 7), (8, 21), (9, -7), (17, -11),
-    (18, 14), (19, 5), (20, 11), (21, -5), (22, -6), (23, -12), (25, -11), (27, 9), (20, 10), (21, 5),
-    (22, 5), (25, -5), (0, -6), (1, -9), (2, -17), (3, -16), (4, -5), (5, -18), (6, -11), (7, -9),
-    (8, -7), (9, -6), (10, -5), (11, 45), (12, -8), (13, 28), (14, -9), (15, -13), (16, -22), (17, -15),
-    (18, 10), (19, 52), (20, 16), (21, -22), (23, -34), (24, -10), (25, 70), (26, -7), (27, 25), (11, 9),
-    (23, 23), (23, 10), (17, 5), (20, 20), (21, -10), (27, 8), (25, -6), (25, -6), (21, 10), (20, 6),
-    (22, 8), (5, -9), (7, 8), (7, 9), (9, -5), (15, -6), (21, -12), (22, 5), (23, -7), (25, 28),
-    (26, 11), (28, 6), (15, -5), (21, 17), (17, 8), (21, 10), (5, 13), (25, 20), (17, 5), (1, 7),
-    (18, 8), (23, 5), (6, 8), (1, 20), (15, 9), (18, -9), (21, -9), (23, 8), (25, -7), (21, 9),
-    (1, 8), (17, 5), (21, 7), (5, -9), (9, 75), (17, -6), (19, -5), (21, -17), (23, -6), (25, 8),
-    (1, -5), (5, -15), (6, -7), (9, 20), (10, 5), (16, 15), (17, -9), (18, -5), (19, 11), (20, 18),
-    (21, 28), (23, -9), (25, -11), (23, 13), (18, 6), (23, -5), (17, 6), (18, 6), (3, 6), (5, -15),
-    (6, -6), (9, -7), (16, -5), (19, 18), (20, 41), (21, 16), (22, -8), (23, -8), (25, -8), (27, 5),
-    (1, 12), (23, 7), (22, 9), (21, 13), (20, 10), (11, 5), (4, 9), (14, 5), (25, 7), (25, 12),
-    (11, 11), (11, 7), (15, -5), (17, 8), (24, 5), (15, -6), (16, 39), (21, -6), (22, -6), (19, 6),
-    (26, 16), (21, 32), (12, 25), (14, 8), (15, 6), (21, -5), (17, 11), (9, 8), (25, 7), (15, 11),
-    (16, 7), (21, -5), (4, 5), (23, -5), (25, 12), (23, 13), (12, 43), (23, -7), (23, 10), (1, 5),
-    (5, 10), (25, 6), (5, -5), (16, 8), (18, 8), (5, 6), (21, -6), (23, 8), (0, -14), (1, 11),
-    (2, 83), (3, -5), (4, -8), (5, -13), (6, -9), (8, -5), (9, -14), (10, -6), (11, -14), (12, 24),
-    (13, -8), (14, -8), (15, -10), (16, -9), (17, 5), (18, -6), (19, -10), (20, -14), (22, -12), (23, -10),
-    (24, 9), (26, 55), (27, -6), (22, 6), (0, 18), (5, -6), (11, 11), (21, -5), (22, 22), (23, 8),
-    (8, 5), (2, -5), (18, 7), (23, 30), (25, -6), (20, 5), (12, 8), (18, 8), (21, -5), (22, 6),
-    (18, 6), (20, -5), (13, 7), (15, -5), (19, -9), (21, -6), (22, 9), (23, -6), (25, 44), (10, 9),
-    (17, 9), (0, 20), (3, -7), (4, -6), (5, -14), (7, -5), (9, -12), (10, -8), (11, 7), (12, -6),
-    (14, -7), (16, -8), (17, -11), (18, 6), (19, 24), (22, -5), (23, -18), (24, 26), (25, 24), (26, -11),
-    (27, 17), (18, 6), (19, 9), (20, 11), (5, 5), (18, -5), (21, -10), (25, 33), (27, 5), (5, 6),
-    (21, 6), (15, 7), (19, 5), (21, 9), (10, -5), (11, -9), (12, 66), (13, 36), (20, -5), (21, -9),
-    (23, -19), (25, -5), (11, 5), (21, 7), (15, -5), (16, 28), (19, 10), (0, -8), (1, -6), (5, -11),
-    (6, -5), (8, 8), (9, -9), (11, -6), (15, -7), (16, -5), (17, 5), (18, 69), (20, -10), (21, -25),
-    (23, -16), (24, -7), (25, -37), (26, 17), (27, 85), (7, 9), (9, -5), (15, -5), (21, -11), (22, 6),
-    (23, -5), (25, 26), (26, 12), (19, 7), (5, 10), (21, 8), (7, 5), (26, 8), (20, 12), (20, 5),
-    (21, 6), (1, 5), (5, -6), (17, -6), (20, -6), (21, 11), (22, 12), (23, 12), (25, -6), (14, 12),
-    (15, 6), (21, -5), (23, 7), (18, 7), (1, 7), (18, 5), (25, 12), (19, 13), (18, 14), (25, 6),
-    (22, 9), (2, 7), (5, 8), (6, 5), (11, 7), (21, 5), (25, 10), (4, 9), (23, -6), (25, 12),
-    (17, 5), (17, 6), (20, 9), (21, 9), (1, 7), (15, -5), (21, 11), (22, 5), (11, 27), (23, -5),
-    (0, -5), (9, -8), (11, -9), (12, 21), (13, -5), (15, -9), (16, -9), (17, -12), (18, -8), (19, -5),
-    (20, -5), (23, 50), (24, -6), (25, 24), (26, 6), (28, -6), (8, 13), (15, 5), (18, 7), (0, -8),
-    (1, 63), (2, 25), (3, 17), (4, 9), (5, -10), (6, -6), (9, -7), (11, -8), (14, 37), (15, -10),
-    (16, -8), (17, -9), (18, -9), (19, -5), (20, -8), (21, -10), (23, -6), (25, -13), (26, -5), (28, -5),
-    (21, 5), (8, 5), (3, -7), (4, -7), (5, 12), (6, -8), (7, 15), (9, -15), (10, -8), (11, 9),
-    (12, -6), (13, -5), (15, -7), (17, 9), (21, 20), (22, 5), (23, 27), (25, -14), (28, -7), (22, 12),
-    (15, -5), (16, 38), (21, -7), (20, 8), (11, 7), (15, -5), (17, 8), (27, 6), (2, 12), (17, 13),
-    (23, 13), (6, 10), (5, -7), (26, 5), (28, 8), (1, 16), (24, 39), (25, -11), (20, 17), (21, -6),
-    (22, 14), (6, 5), (1, -6), (6, -5), (15, 9), (16, 15), (18, 9), (21, -8), (28, 5), (1, -6),
-    (5, -9), (6, -5), (9, -6), (10, 31), (12, 35), (15, -8), (16, -6), (17, -12), (19, -7), (22, 20),
-    (23, 11), (25, -10), (19, 12), (1, -8), (15, -7), (16, 7), (17, -10), (18, 8), (23, -9), (25, 31),
-    (15, -6), (16, -6), (21, 76), (22, -12), (23, -5), (25, -10), (15, 31), (17, 5), (21, -5), (22, -5),
-    (16, 5), (25, 5), (4, -12), (5, 36), (6, 12), (9, -14), (11, -24), (12, -6), (13, -9), (14, -10),
-    (15, -29), (16, -26), (17, 11), (19, -20), (20, 47), (21, 9), (22, 10), (23, 29), (24, -9), (25, -6),
-    (26, -6), (28, 12), (21, 10), (0, -10), (1, 47), (2, -20), (3, 19), (4, -11), (5, -8), (6, -7),
-    (7, -12), (8, -12), (9, -14), (10, -20), (11, -28), (12, -7), (13, -13), (14, 69), (15, 40), (16, 15),
-    (17, -31), (18, -19), (20, -21), (21, 12), (22, 63), (23, -44), (25, -5), (27, -19), (28, 29), (16, 8),
-    (17, 6), (2, 9), (9, -5), (11, 9), (16, -6), (25, -6), (28, 7), (21, 11), (25, 9), (22, 7),
-    (5, -6), (11, 9), (22, 6), (1, -7), (5, -13), (7, 5), (11, 5), (16, 11), (17, 8), (18, 13),
-    (19, -6), (20, -12), (22, 15), (25, -5), (28, -5), (17, 5), (1, 9), (3, 9), (11, 9), (16, -5),
-    (23, -6), (25, -12), (1, 11), (22, 9), (0, 7), (17, 5), (5, -5), (15, -8), (16, 13), (17, -5),
-    (18, 8), (20, 5), (21, -16), (22, 15), (3, 8), (5, -6), (9, 13), (13, 11), (17, -6), (25, 23),
-    (19, 20), (20, -11), (18, 15), (19, 6), (21, -5), (11, 6), (14, 7), (23, 6), (0, 7), (3, 5),
-    (19, -6), (20, 5), (22, 7), (19, 12), (21, 8), (16, 6), (17, 17), (11, 8), (15, 6), (15, 7),
-    (5, 6), (0, -7), (1, 10), (3, 5), (4, 11), (5, 13), (11, -5), (12, -5), (15, -7), (16, -7),
-    (17, 9), (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (2, 6), (18, 11), (18, 5), (0, 27),
-    (1, 24), (2, 9), (3, -10), (5, -10), (6, -7), (7, -5), (9, -10), (10, -7), (12, -6), (13, -6),
-    (14, -7), (15, -8), (16, -8), (17, -6), (18, 5), (19, -6), (20, -10), (21, 5), (22, -10), (23, -15),
-    (24, 22), (25, 40), (26, -10), (27, 8), (28, 7), (1, -13), (4, 5), (5, -5), (14, 94), (15, -10),
-    (16, -7), (19, -5), (20, -6), (21, -13), (23, 7), (25, -7), (15, 7), (21, 7), (16, 6), (4, 27),
-    (21, -7), (22, -7), (24, -5), (25, 41), (18, 5), (0, 8), (3, -14), (5, 28), (8, -9), (9, -6),
-    (11, -14), (13, -13), (14, -13), (16, -6), (17, 15), (18, 13), (19, 28), (20, 17), (21, -13), (22, -19),
-    (23, -19), (24, -9), (26, 22), (27, 11), (28, 6), (21, 21), (23, 9), (24, 5), (18, 5), (20, 9),
-    (21, 32), (6, 10), (13, 12), (24, 11), (25, -8), (1, 13), (14, 18), (21, -6), (1, 12), (3, 7),
-    (21, 5), (17, 5), (21, 8), (25, 7), (28, 7), (23, 9), (6, 5), (22, -5), (23, -12), (25, 71),
-    (1, 10), (6, 10), (9, -6), (15, 7), (17, 19), (18, 5), (19, -7), (22, -5), (23, -7), (15, 5),
-    (20, 8), (21, 7), (0, 10), (10, 6), (20, 5), (25, -5), (8, 5), (26, 8), (25, 14), (25, 6),
-    (1, -12), (2, 38), (18, 31), (21, -7), (15, 8), (9, 8), (19, 9), (21, 5), (1, 27), (2, 10),
-    (3, 21), (25, -6), (15, 5), (21, 7), (18, 6), (15, 7), (5, -5), (26, 5), (28, 8), (1, 11),
-    (2, -6), (4, 23), (5, -10), (6, 37), (7, -11), (8, -7), (9, -7), (11, -11), (16, -8), (17, 27),
-    (18, 11), (20, 13), (21, 18), (22, 13), (23, -27), (24, 11), (25, -20), (26, -18), (27, -17), (28, -20),
-    (1, 6), (1, 6), (1, 6), (13, 8), (12, 25), (25, 7), (23, 9), (18, 15), (23, 5), (5, 5),
-    (19, 6), (9, 6), (8, 5), (22, 12), (23, 6), (18, 6), (22, 12), (19, 12), (4, -8), (5, -12),
-    (10, 26), (11, -7), (12, 8), (15, -9), (18, -5), (19, 13), (20, 24), (21, 13), (24, -5), (28, -5),
-    (5, 13), (21, -6), (8, 5), (0, -5), (5, -14), (6, -6), (9, -9), (10, -7), (12, -6), (15, -7),
-    (16, -6), (19, -8), (20, -18), (21, 45), (22, -9), (23, 47), (25, -7), (26, -5), (27, 25), (28, -5),
-    (0, 7), (19, 15), (25, -5), (14, 12), (22, 9), (22, 7), (15, 7), (3, -6), (4, -8), (6, -11),
-    (9, -14), (10, -9), (12, -6), (14, -8), (15, 35), (17, 25), (18, -8), (19, 25), (20, 18), (21, 18),
-    (22, -18), (23, -7), (24, -5), (25, -8), (27, -5), (1, -6), (5, 6), (9, 5), (18, -7), (21, 31),
-    (23, -5), (15, -6), (19, 46), (21, -12), (18, 7), (15, 5), (20, 7), (18, 6), (4, 6), (25, 20),
-    (8, 5), (2, 5), (17, 28), (18, -5), (20, -5), (21, -5), (22, 5), (17, 6), (22, 5), (9, 12),
-    (15, 9), (17, -7), (21, 23), (23, -9), (11, 8), (19, 21), (20, -5), (10, 9), (17, 10), (1, -7),
-    (4, -7), (6, -9), (7, 5), (8, 23), (10, -5), (13, 5), (17, -14), (19, -14), (20, 28), (21, -9),
-    (22, -6), (23, -6), (24, 20), (25, -8), (26, 29), (0, -7), (1, 25), (2, 13), (3, -9), (4, -8),
-    (5, -20), (6, -12), (7, -6), (9, -6), (10, -7), (11, 5), (13, -6), (14, -7), (15, -21), (16, -12),
-    (17, 86), (18, 96), (19, 11), (20, -50), (21, 16), (22, -14), (23, -20), (24, -9), (25, -12), (26, -8),
-    (28, -9), (5, 8), (21, -5), (11, 13), (19, 8), (12, 6), (23, 9), (1, 6), (15, -5), (21, 15),
-    (23, 17), (20, 6), (20, 7), (23, 5), (25, 6), (25, 10), (18, 14), (21, 7), (5, 6), (5, 7),
-    (17, 11), (21, -5), (1, -6), (5, -9), (9, 13), (16, -5), (17, 11), (19, 11), (21, 25), (22, -7),
-    (23, -9), (28, 13), (2, 5), (17, 9), (21, -5), (25, -5), (21, -5), (22, 5), (20, 9), (17, 21),
-    (21, -5), (7, 11), (21, 5), (0, 8), (5, 10), (6, -5), (9, 7), (17, 16), (18, 8), (20, -15),
-    (21, -11), (25, -6), (26, 15), (6, 11), (21, -6), (22, -5), (0, -87), (1, -46), (2, -46), (3, -35),
-    (4, -16), (5, 32), (6, 16), (7, -19), (8, -25), (9, 9), (10, 28), (11, 50), (12, 24), (13, -13),
-    (14, 24), (15, 12), (16, 13), (17, 28), (18, 11), (20, 33), (21, 52), (22, 39), (23, 133), (24, -58),
-    (25, -44), (26, -65), (27, -62), (28, 13), (5, 19), (6, -5), (7, 7), (8, 21), (9, -7), (17, -11),
-    (18, 14), (19, 5), (20, 11), (21, -5), (22, -6), (23, -12), (25, -11), (27, 9), (5, -5), (22, -5),
-    (27, 11), (0, 10), (17, 6), (1, 6), (17, -5), (18, 13), (20, 7), (15, 10), (6, 5), (2, 5),
-    (17, 10), (24, 7), (0, 13), (1, 16), (24, 6), (25, -5), (17, 10), (20, 5), (21, -5), (16, 9),
-    (23, 7), (15, 7), (5, -14), (7, 16), (9, 23), (20, 13), (21, -6), (11, 11), (0, -6), (1, -7),
-    (15, -6), (18, -6), (19, 20), (20, 45), (21, -5), (22, -7), (23, -8), (28, 15), (19, 19), (5, -8),
-    (17, -7), (18, -5), (19, 18), (20, 43), (21, -7), (25, -6), (27, 6), (1, 6), (17, 6), (8, 5),
-    (25, -8), (26, 8), (27, 20), (3, 8), (11, 10), (25, 8), (3, 6), (20, -6), (21, 7), (22, 18),
-    (0, 7), (0, 10), (1, 10), (21, -6), (6, 12), (22, 6), (25, 5), (9, 8), (1, -6), (4, 5),
-    (5, 16), (10, -6), (19, -5), (20, -7), (21, 7), (22, -6), (23, -10), (28, 18), (19, 19), (20, 6),
-    (16, 21), (18, 6), (23, 11), (16, 36), (17, 7), (20, -7), (21, -5), (22, -6), (16, 9), (9, 5),
-    (19, 5), (1, 6), (23, 16), (14, 32), (23, 9), (20, -5), (21, -7), (22, 10), (25, 5), (20, 5),
-    (1, 10), (25, 20), (0, -12), (1, -21), (4, -11), (6, -11), (7, -5), (9, -5), (10, -9), (11, -8),
-    (12, -9), (15, -19), (16, -17), (17, -14), (19, 18), (20, -8), (21, -9), (22, 13), (23, 18), (24, -15),
-    (25, 73), (26, 19), (27, 26), (28, 6), (21, 11), (17, 31), (21, -7), (1, 24), (3, -15), (4, 43),
-    (5, 112), (6, 12), (7, 5), (8, -5), (10, 11), (11, 7), (12, -10), (13, -8), (14, -8), (15, -15),
-    (16, -19), (17, -23), (18, -24), (19, -29), (20, 27), (21, -7), (22, -19), (23, -28), (24, -10), (26, -15),
-    (27, 8), (28, -12), (1, 6), (3, 14), (5, -6), (9, 15), (17, -8), (18, -5), (20, -5), (21, 15),
-    (22, 11), (23, 5), (25, -11), (20, 32), (21, -5), (23, -8), (25, -6), (27, 7), (15, -5), (16, 10),
-    (1, -6), (9, -9), (15, 5), (16, 15), (17, 5), (20, 6), (21, 11), (22, -5), (25, 8), (4, 17),
-    (5, 18), (7, 7), (21, -13), (23, -5), (26, 5), (15, 13), (23, 5), (8, 5), (26, 14), (5, 54),
-    (9, -5), (21, -6), (23, -6), (15, -6), (22, 17), (5, 8), (17, 7), (20, 6), (26, 7), (0, -5),
-    (1, 9), (6, 6), (9, -6), (10, -5), (13, 12), (14, -6), (15, 7), (16, 12), (18, 24), (19, 12),
-    (21, -5), (22, -11), (25, -16), (21, 9), (18, 10), (21, 34), (21, 14), (0, -6), (3, -5), (4, -6),
-    (5, -11), (7, -5), (9, -13), (10, -8), (11, -10), (12, -6), (13, -5), (14, -7), (15, 50), (16, 52),
-    (18, 16), (19, -21), (20, -14), (21, 6), (22, 42), (23, -19), (24, -6), (25, -11), (26, -5), (27, -6),
-    (28, -10), (21, 6), (18, 6), (23, 10), (24, 6), (25, 28), (28, 7), (21, 14), (4, 10), (5, 7),
-    (21, -5), (26, 6), (27, 9), (17, 5), (17, 8), (2, -5), (4, -5), (5, 16), (6, 11), (9, 7),
-    (10, -9), (11, -6), (13, -6), (15, 13), (17, -15), (19, 14), (20, 10), (21, -11), (22, 16), (25, -12),
-    (21, 12), (22, 26), (20, 11), (0, -17), (1, -5), (2, 92), (3, -14), (4, -12), (5, -22), (6, -13),
-    (7, -9), (8, 6), (9, -14), (10, -14), (11, -18), (12, -12), (13, -9), (14, -12), (15, -18), (16, -14),
-    (17, 87), (18, 78), (19, -21), (20, -27), (21, 22), (22, -17), (23, -29), (24, 15), (25, 14), (26, -15),
-    (23, 6), (2, 8), (19, 18), (1, 8), (25, 19), (26, 10), (0, -5), (1, 33), (2, 7), (3, 11),
-    (5, -12), (6, -11), (7, -5), (11, -8), (14, 10), (15, 12), (16, -10), (18, 6), (19, -6), (20, -7),
-    (22, -8), (24, -5), (25, -15), (26, 9), (15, 5), (16, 7), (21, 7), (23, 10), (8, 9), (15, 5),
-    (16, 8), (17, 25), (19, 12), (20, -5), (22, -5), (23, -7), (8, 5), (1, 6), (17, 7), (15, 8),
-    (5, 13), (23, 12), (17, 5), (20, 13), (19, 5), (20, 13), (1, 7), (5, 5), (6, 5), (0, 8),
-    (9, 6), (24, 13), (6, 5), (9, -8), (10, 5), (15, 6), (17, -7), (18, 16), (19, -5), (20, -8),
-    (21, 7), (23, 7), (5, -5), (6, 9), (21, 8), (16, 10), (1, 9), (1, 9), (25, 8), (15, 16),
-    (11, 12), (12, 10), (15, -5), (22, 8), (21, -8), (22, 22), (23, 23), (25, -12), (7, 8), (1, 9),
-    (3, 71), (5, -6), (21, -18), (23, -12), (25, -5), (17, 12), (21, 5), (9, 21), (21, -6), (1, 13),
-    (3, 5), (4, -5), (9, -6), (17, 10), (18, 7), (20, -7), (21, -12), (24, 5), (25, -6), (27, 12),
-    (5, 7), (9, -6), (15, 7), (17, -9), (18, -5), (19, 13), (20, -5), (22, 10), (23, -5), (25, -6),
-    (28, 10), (3, 5), (6, 5), (18, 10), (26, 38), (15, 6), (18, 5), (21, 7), (27, 12), (9, -5),
-    (17, 25), (18, 17), (19, -6), (20, 6), (23, -6), (15, 25), (5, 13), (21, -6), (18, 17), (21, -6),
-    (25, 9), (15, 32), (16, 6), (17, 6), (20, 6), (21, -24), (4, 9), (4, 9), (14, 5), (18, 9),
-    (24, 9), (11, 12), (22, 6), (19, 16), (27, 12), (17, -5), (18, 13), (20, 7), (0, 11), (1, 24),
-    (24, 6), (25, -6), (19, 27), (20, -6), (12, 29), (23, -12), (1, 8), (1, 8), (2, 10), (3, 6),
-    (14, 29), (15, -5), (22, 10), (23, -12), (25, -6), (18, 7), (22, 5), (25, 7), (28, 8), (1, 6),
-    (4, 18), (6, 22), (25, 6), (26, 7), (21, 11), (22, -5), (23, 5), (0, -8), (1, -8), (2, -10),
-    (3, -5), (6, -5), (7, -5), (9, -9), (10, 6), (11, -14), (12, 19), (13, -6), (15, -13), (16, -11),
-    (17, -18), (21, 27), (22, -9), (23, 71), (24, -10), (25, 27), (28, -8), (25, 9), (19, 19), (15, 9),
-    (19, 10), (6, 6), (11, 7), (23, 7), (5, 8), (20, 8), (23, 8), (18, 6), (17, -5), (26, 6),
-    (0, -11), (1, 89), (2, 28), (3, 17), (4, 8), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5),
-    (14, 36), (15, -10), (16, -10), (17, -10), (18, -12), (20, -12), (21, -16), (23, -9), (24, -6), (25, -13),
-    (26, -7), (27, -5), (28, -6), (20, 11), (17, 10), (11, 16), (13, 15), (21, -7), (22, 8), (25, -6),
-    (4, 5), (5, 11), (6, 6), (23, 5), (23, 14), (6, 20), (21, -6), (23, 31), (22, 5), (1, -5),
-    (18, 5), (20, 7), (22, 7), (25, -9), (20, 5), (0, -8), (3, -10), (4, -11), (5, 71), (6, 11),
-    (8, -5), (9, -10), (10, -11), (11, -6), (14, -9), (15, 11), (16, -18), (17, -13), (18, 14), (19, 7),
-    (20, 8), (21, -28), (22, 7), (23, 19), (28, -11), (1, -22), (2, -13), (4, -14), (5, -26), (6, 14),
-    (8, -8), (9, 7), (11, -13), (14, -20), (15, 8), (16, -11), (18, 17), (20, -22), (21, 42), (22, 20),
-    (24, -19), (25, 44), (26, 11), (28, -10), (15, 7), (18, 6), (21, -5), (17, 5), (5, -12), (7, 22),
-    (9, 5), (0, 8), (20, -5), (21, 8), (23, 7), (14, 6), (20, 5), (8, 5), (12, 12), (16, 6),
-    (17, 8), (19, -5), (20, 10), (21, -16), (25, 8), (27, 5), (17, 20), (6, 7), (10, 20), (13, 5),
-    (14, -5), (15, -5), (16, -5), (17, 48), (18, -13), (19, -5), (21, -8), (24, -5), (25, -13), (27, 8),
-    (0, 25), (1, 21), (5, -11), (6, -10), (8, -6), (10, 17), (11, -7), (12, -7), (14, -9), (16, 5),
-    (17, 32), (18, -13), (19, -24), (21, 5), (22, 20), (23, 9), (25, -20), (26, -6), (27, -5), (28, -5),
-    (22, 6), (11, 14), (0, -5), (3, -5), (4, 17), (5, 49), (6, 14), (9, 13), (10, -5), (11, -5),
-    (15, -5), (17, -9), (18, -7), (19, -7), (20, -9), (22, -6), (23, -14), (25, 6), (1, 20), (5, 16),
-    (20, 8), (25, 7), (16, 6), (19, 6), (17, 5), (25, -6), (5, 6), (20, 7), (0, 16), (1, -8),
-    (3, 7), (9, 5), (21, -8), (23, -7), (24, 16), (25, 10), (25, 5), (1, 14), (4, -5), (5, -16),
-    (6, 15), (9, -10), (14, -5), (17, 11), (18, 23), (20, 8), (22, 16), (23, -17), (26, -5), (28, -6),
-    (5, -7), (8, 23), (9, -5), (16, 6), (19, 6), (20, 16), (14, 10), (22, 10), (20, 22), (23, -6),
-    (1, 7), (15, 9), (1, -8), (5, -8), (9, -7), (11, -6), (14, -6), (15, -6), (16, -15), (17, -10),
-    (18, -10), (20, 12), (21, 16), (22, 115), (23, -13), (25, -12), (28, -5), (9, 6), (10, 7), (11, -5),
-    (14, 7), (20, 6), (21, -6), (22, 22), (25, -10), (10, -5), (12, 62), (20, -7), (23, -11), (15, 9),
-    (23, 6), (8, 13), (2, 8), (6, 7), (21, 15), (23, 12), (21, 19), (20, 8), (18, 6), (2, -6),
-    (3, -5), (6, -9), (9, 49), (10, 6), (11, 6), (12, -6), (14, -5), (16, -10), (17, 6), (18, -12),
-    (19, -6), (20, 5), (21, 35), (22, -11), (23, -7), (24, -6), (27, -5), (1, 8), (22, 5), (0, -14),
-    (2, -8), (4, -14), (5, -54), (7, 45), (8, 7), (9, 71), (11, -8), (13, -9), (14, -9), (15, -12),
-    (16, -12), (17, 14), (18, -16), (19, 17), (20, 54), (22, -15), (23, -18), (24, -12), (25, -17), (27, 19),
-    (28, -5), (16, 6), (3, 5), (25, 14), (20, 24), (21, -5), (23, -6), (1, -5), (11, 7), (20, 11),
-    (21, 8), (15, 8), (21, 8), (21, 16), (5, 8), (9, 9), (21, -5), (20, 16), (21, -5), (18, 5),
-    (8, 5), (21, 7), (17, 5), (21, 10), (23, -6), (6, 6), (8, 10), (20, 5), (6, 15), (6, 6),
-    (16, 31), (21, -5), (18, 13), (25, 7), (0, 20), (1, 19), (5, 20), (6, 5), (4, -5), (5, -19),
-    (12, -5), (15, -10), (16, 6), (17, 22), (18, -7), (19, -13), (20, 5), (21, 26), (22, 25), (24, -8),
-    (28, -6), (5, 14), (8, 5), (21, -7), (21, -5), (22, 22), (23, 5), (16, 15), (21, 12), (24, 11),
-    (25, -5), (25, 5), (19, 6), (23, 14), (1, 10), (15, -5), (22, 6), (1, 8), (2, 10), (3, 11),
-    (23, -5), (5, 7), (6, 5), (21, -5), (22, 13), (1, 7), (23, 7), (11, 16), (14, 6), (1, -5),
-    (2, 10), (0, 31), (3, 9), (4, -5), (5, -14), (6, 8), (8, -5), (10, 10), (11, -9), (12, -8),
-    (13, -8), (14, -6), (15, 5), (16, 5), (19, -5), (20, -11), (22, -6), (24, 13), (25, 6), (26, -11),
-    (18, 5), (20, 26), (4, 6), (25, 9), (9, 9), (25, 6), (15, 10), (21, 5), (1, -5), (11, 12),
-    (14, 9), (15, -7), (16, 8), (18, -5), (20, 8), (21, -8), (22, 11), (23, -8), (25, -12), (28, 9),
-    (25, 20), (23, 5), (18, 11), (25, 8), (5, 7), (20, 16), (11, 6), (19, 45), (20, -10), (21, -9),
-    (2, 10), (17, 9), (21, 7), (5, 8), (20, 5), (4, 5), (20, 12), (27, 7), (5, 12), (18, 7),
-    (5, 7), (0, -5), (1, -6), (9, -6), (12, 5), (13, 35), (19, -5), (20, -9), (21, -6), (23, -11),
-    (24, 12), (25, 12), (28, 5), (3, 6), (21, -8), (23, 31), (26, 6), (4, 5), (27, 8), (25, 7),
-    (26, 13), (15, 17), (17, -5), (25, 9), (1, 6), (1, 8), (2, 13), (12, 12), (20, -5), (21, 5),
-    (25, -5), (6, 12), (8, 10), (17, 9), (21, 5), (5, 6), (24, 34), (25, -11), (2, 5), (22, 10),
-    (19, 8), (24, 7), (22, 12), (21, 15), (14, 38), (21, -5), (22, -6), (23, 8), (22, 6), (19, 6),
-    (5, 5), (12, 15), (13, 8), (16, 13), (17, -9), (19, -13), (21, -5), (6, 8), (11, -5), (16, -5),
-    (17, -5), (20, -6), (21, 9), (22, -7), (23, -6), (25, 26), (20, 9), (21, 5), (20, 21), (3, 8),
-    (5, -8), (6, -8), (9, -11), (16, -7), (17, -7), (18, -9), (19, 15), (20, 34), (21, 35), (23, -6),
-    (25, -10), (2, 6), (14, 9), (15, 9), (21, 8), (25, -6), (25, 18), (5, 11), (4, 9), (14, 5),
-    (1, 45), (25, -5), (17, 6), (22, 6), (20, 6), (23, 6), (0, 9), (16, 7), (15, -7), (25, 6),
-    (19, 8), (17, 5), (19, 7), (1, 22), (17, 15), (18, 21), (20, -7), (21, 14), (22, -5), (23, -12),
-    (24, -5), (25, -6), (21, 6), (23, 11), (23, 9), (23, -7), (25, 34), (0, 6), (1, -5), (21, -6),
-    (25, 44), (7, 6), (20, 6), (1, -9), (18, -5), (23, -8), (25, -7), (26, 77), (27, 8), (11, 27),
-    (21, -5), (23, -5), (4, 6), (9, -5), (17, 68), (18, -8), (19, -6), (20, -7), (21, -9), (25, -5),
-    (20, 7), (22, 8), (16, 6), (21, 5), (17, 5), (25, 14), (0, 13), (10, 17), (23, -5), (20, 11),
-    (17, 11), (19, 6), (21, 6), (18, 7), (20, -5), (22, 5), (23, 12), (17, 6), (0, -9), (1, -9),
-    (2, 16), (4, -13), (5, -19), (6, -14), (8, 6), (9, -5), (11, -16), (12, -6), (14, -11), (16, -14),
-    (17, 34), (18, 17), (19, -19), (20, -31), (21, -8), (22, -15), (23, -16), (24, 90), (25, 40), (27, 9),
-    (9, 29), (21, -8), (15, 9), (14, 5), (21, 5), (11, -5), (15, -9), (16, -9), (19, 109), (20, -7),
-    (21, -14), (22, -7), (25, -12), (23, 19), (3, 7), (1, 11), (2, 10), (17, -6), (23, -5), (24, 35),
-    (25, -9), (17, 7), (0, -6), (6, 6), (9, -7), (12, 5), (13, 34), (18, -5), (20, -6), (21, -10),
-    (22, -5), (23, -12), (24, 11), (25, 12), (26, -5), (28, 5), (5, 6), (21, 5), (23, 22), (17, 5),
-    (1, 9), (15, -5), (19, 5), (18, 11), (1, 5), (18, 6), (21, -5), (22, 11), (23, 11), (5, 57),
-    (9, -5), (21, -9), (23, -7), (21, -7), (25, 10), (20, 5), (22, 5), (23, 8), (15, 6), (1, 7),
-    (13, 8), (27, 8), (20, 11), (23, 8), (2, 5), (21, -5), (22, 13), (21, -5), (22, 5), (23, 22),
-    (23, 6), (17, 21), (22, 10), (23, 7), (21, 5), (10, 8), (20, 5), (1, 13), (2, 9), (17, 6),
-    (18, 5), (20, -6), (21, 13), (23, -5), (17, -5), (19, 6), (21, 7), (0, -12), (1, -9), (2, -35),
-    (3, -12), (4, -5), (5, -22), (6, -25), (7, -23), (8, -19), (9, -35), (10, -35), (11, -60), (12, -42),
-    (13, -37), (14, 39), (15, 122), (16, 122), (17, -56), (18, -73), (19, 58), (20, 19), (21, 18), (22, 147),
-    (23, -122), (24, -7), (25, 107), (26, -14), (27, -13), (28, 25), (10, 18), (12, 9), (16, 5), (21, -8),
-    (23, 18), (18, 5), (17, -6), (18, 7), (21, 9), (15, 5), (25, 7), (21, -5), (1, -8), (3, -5),
-    (4, 8), (6, 5), (10, -7), (12, -5), (15, -6), (17, 39), (18, 17), (19, 8), (20, -5), (21, 6),
-    (22, -7), (23, -19), (25, -14), (27, 14), (18, 8), (18, 6), (17, 7), (25, 7), (1, 11), (5, 7),
-    (23, 5), (3, 7), (21, -6), (24, 6), (1, 5), (22, 6), (13, 8), (15, 7), (17, 5), (4, 7),
-    (6, 8), (17, 9), (15, 6), (17, 5), (1, 7), (17, 10), (4, 26), (21, -5), (25, 26), (17, 16),
-    (27, 8), (15, 6), (16, 8), (18, 11), (21, -8), (21, 14), (3, 15), (20, 10), (21, 12), (15, 5),
-    (21, 7), (16, 7), (5, 15), (5, -5), (18, 8), (26, 5), (28, 8), (3, -7), (5, -11), (6, -9),
-    (7, 12), (8, 12), (9, 8), (10, 5), (11, -7), (12, -7), (15, -5), (17, -14), (18, -7), (19, -18),
-    (20, 9), (21, 13), (22, -6), (24, 17), (25, 5), (27, 11), (17, 9), (22, 7), (11, 12), (21, 5),
-    (25, 7), (24, 24), (17, 9), (28, 13), (1, 8), (2, 10), (3, 11), (23, -5), (17, -6), (18, 11),
-    (1, 28), (4, 7), (14, 7), (21, -5), (0, -19), (1, -39), (2, -17), (3, -18), (4, -30), (5, 38),
-    (6, -14), (7, 35), (8, 13), (9, 70), (12, -12), (13, 43), (14, -34), (15, -30), (16, -14), (17, -45),
-    (19, 10), (20, 38), (21, 18), (22, 10), (25, 6), (26, -8), (5, 5), (12, 8), (13, 8), (16, 9),
-    (17, -9), (19, -12), (1, 40), (4, -5), (9, 26), (21, -8), (4, 9), (7, 11), (20, -6), (21, 5),
-    (23, 10), (21, 7), (26, 8), (0, 7), (13, 6), (17, 6), (25, -6), (1, 7), (1, 5), (16, 11),
-    (21, 6), (0, -7), (1, 18), (4, -5), (5, -9), (6, -6), (9, -9), (10, -7), (11, -6), (12, 23),
-    (13, -5), (14, -5), (15, -7), (16, -6), (17, 5), (18, -9), (19, -6), (20, -7), (21, 14), (22, -7),
-    (24, 7), (26, 48), (27, -7), (0, 8), (2, 13), (5, -7), (9, -5), (15, -6), (17, -7), (20, -7),
-    (22, -6), (23, -8), (24, 19), (25, 18), (26, -6), (27, 13), (28, 11), (4, 5), (20, 12), (19, 14),
-    (27, 8), (22, 5), (3, 8), (5, -5), (9, 19), (25, 6), (1, 9), (0, -7), (3, -6), (9, 19),
-    (10, 9), (11, 12), (14, 7), (15, -9), (16, 6), (18, -8), (19, -7), (20, 8), (22, 7), (23, -8),
-    (26, -5), (27, -6), (28, 10), (1, 6), (23, 7), (18, 6), (19, -5), (25, -6), (27, 6), (0, 11),
-    (5, -8), (6, -5), (9, -9), (16, -6), (17, 20), (18, 6), (19, 22), (20, 20), (21, -12), (22, -11),
-    (23, 17), (25, -12), (25, 15), (17, 5), (21, 11), (1, 19), (1, 5), (11, 5), (1, 7), (14, 12),
-    (22, 9), (15, 6), (1, 5), (15, 6), (25, -5), (22, 10), (6, 7), (22, 13), (23, 5), (5, 15),
-    (1, 8), (16, 8), (21, 5), (22, -5), (20, 21), (23, -6), (6, 12), (14, 8), (15, 9), (1, 6),
-    (4, 5), (1, -5), (5, -9), (6, 5), (10, 6), (12, 26), (15, -8), (17, -8), (18, 9), (20, -6),
-    (21, -7), (22, 9), (23, 5), (1, -5), (3, 8), (25, 11), (15, 8), (18, 15), (23, -5), (0, 10),
-    (1, 6), (6, 10), (21, 6), (22, -8), (15, -5), (16, 17), (17, 8), (18, 11), (6, 6), (23, 7),
-    (26, 5), (17, 5), (16, 6), (17, 5), (19, 23), (20, -5), (22, -6), (2, 5), (17, 6), (14, 13),
-    (21, -6), (22, 5), (24, 8), (23, 6), (4, 6), (17, 5), (0, 23), (17, 7), (19, 11), (25, 8),
-    (14, 7), (15, -5), (16, 7), (19, 7), (21, -6), (28, 7), (23, 5), (5, -11), (7, 18), (9, 6),
-    (20, 8), (21, -5), (22, 5), (5, 5), (20, 5), (21, 7), (21, 7), (21, 5), (15, 7), (5, -9),
-    (15, -10), (16, 28), (19, 37), (20, -5), (21, 16), (22, -5), (23, -7), (17, 5), (19, 7), (22, 9),
-    (23, 14), (1, 5), (21, 9), (21, -6), (23, 31), (6, 8), (2, 8), (17, 6), (18, 9), (23, -5),
-    (21, 10), (0, 6), (10, 8), (20, -7), (23, 6), (18, 7), (15, 6), (1, 21), (3, -9), (4, -12),
-    (5, -35), (6, -17), (7, -9), (8, -7), (9, -27), (10, 19), (11, -17), (13, -10), (14, -13), (15, -23),
-    (16, -23), (17, 32), (18, 40), (19, 32), (20, 96), (21, 31), (22, -14), (24, -14), (25, -10), (26, -5),
-    (28, -15), (15, 9), (7, 5), (5, 36), (6, -5), (7, 31), (18, -5), (21, -7), (23, -7), (26, 6),
-    (22, 11), (7, 6), (0, 24), (25, 8), (5, 6), (20, 7), (5, 7), (0, 7), (10, -5), (15, -5),
-    (19, 9), (20, 16), (21, 10), (25, -5), (21, 6), (21, 5), (20, -6), (21, 5), (23, 6), (18, 6),
-    (26, 14), (3, -5), (4, 14), (5, 50), (6, 16), (9, 12), (11, -5), (15, -5), (17, -8), (18, -6),
-    (19, -7), (20, -7), (22, -6), (23, -13), (25, 5), (18, 14), (15, 10), (16, 6), (21, 6), (5, 18),
-    (21, -7), (18, 6), (21, -5), (18, 11), (5, 8), (6, 5), (8, 5), (26, 10), (17, 5), (22, 6),
-    (20, 5), (18, 5), (21, 6), (18, 17), (20, 6), (4, 10), (17, -11), (20, -7), (21, 20), (25, 6),
-    (26, 7), (27, 8), (21, 5), (15, 8), (24, 15), (1, 10), (15, 8), (21, 11), (25, -7), (27, 20),
-    (7, 6), (1, 7), (5, -5), (17, 8), (8, 18), (19, 9), (21, -5), (23, -5), (17, 57), (18, -8),
-    (21, -9), (25, -5), (5, -6), (10, -6), (11, 41), (12, 12), (17, -7), (23, 6), (17, 5), (15, 8),
-    (10, 11), (9, 11), (20, 28), (21, -6), (16, 6), (20, 8), (6, 9), (1, -14), (3, 7), (4, -9),
-    (5, 22), (6, 13), (9, -9), (10, -6), (11, -5), (12, -5), (13, 8), (14, -5), (16, -7), (17, 17),
-    (18, -5), (19, -5), (20, -13), (21, -11), (22, -8), (23, -16), (24, 42), (25, 25), (26, -6), (27, -7),
-    (20, 7), (11, 12), (6, 5), (23, 5), (18, 5), (1, 6), (10, 6), (0, 16), (25, 7), (21, 10),
-    (23, 6), (13, 8), (25, 5), (1, 8), (3, 8), (25, -7), (3, 8), (1, -5), (9, 8), (10, 16),
-    (18, 6), (19, 14), (21, -9), (23, -6), (18, 9), (4, 6), (23, 9), (0, -19), (1, -5), (3, -16),
-    (4, -23), (5, 7), (7, -12), (8, -13), (9, -9), (10, -5), (11, -40), (12, -21), (14, -11), (16, 19),
-    (17, 34), (18, 38), (19, -22), (21, 41), (22, 22), (23, -24), (24, 7), (25, 34), (27, -15), (28, 38),
-    (1, 7), (11, 5), (12, 5), (1, 11), (4, -5), (6, 8), (28, 8), (0, 6), (1, -7), (3, -19),
-    (4, 22), (5, 7), (6, 7), (7, 16), (9, 10), (10, -5), (11, -19), (12, -11), (13, -9), (14, -12),
-    (15, -12), (16, -17), (17, -6), (18, 10), (19, 7), (20, 15), (22, -17), (23, -16), (25, -7), (26, 15),
-    (27, 31), (5, 13), (27, 8), (23, 7), (23, 6), (15, 16), (23, 28), (1, -7), (3, -5), (4, -5),
-    (5, -8), (9, -9), (10, -12), (11, 16), (13, -5), (15, -8), (16, -6), (18, -6), (19, -10), (20, 22),
-    (21, -6), (22, -7), (23, 104), (25, -10), (28, -6), (1, 6), (22, 11), (1, 9), (4, 40), (25, -9),
-    (23, 11), (21, -5), (23, 26), (25, 7), (1, -18), (3, 5), (4, 55), (5, -14), (6, -7), (9, -7),
-    (10, -7), (11, -9), (12, -6), (14, 117), (16, 12), (17, -10), (18, -8), (19, -8), (20, -7), (21, -13),
-    (22, -5), (23, -30), (25, -15), (1, -6), (4, -5), (5, -11), (6, -6), (9, -7), (10, -7), (11, -9),
-    (13, 8), (14, -8), (15, -5), (16, -5), (17, -11), (18, -8), (20, -10), (21, -8), (22, 24), (23, 90),
-    (25, 10), (21, 8), (25, 7), (28, 8), (1, 5), (2, 7), (3, 5), (3, 8), (22, 5), (15, 7),
-    (23, 7), (1, -8), (5, 5), (6, -8), (9, 10), (10, 6), (11, -9), (12, -6), (15, -7), (18, 15),
-    (19, -9), (20, 25), (22, 13), (25, -10), (21, 34), (9, 9), (3, -6), (4, -6), (6, -7), (9, -5),
-    (10, 8), (11, -13), (14, -8), (16, -6), (18, -10), (19, -9), (20, -15), (22, -10), (23, 124), (25, 5),
-    (28, -6), (2, -6), (4, -6), (5, -5), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5),
-    (14, 7), (15, -5), (16, -6), (17, -5), (19, -9), (22, -6), (23, 54), (24, 9), (25, 14), (26, 8),
-    (27, -6), (18, 9), (0, 10), (1, 11), (2, -14), (4, -19), (5, -21), (7, -10), (8, -10), (9, 16),
-    (11, -20), (12, -11), (14, -9), (15, 39), (16, 38), (17, 13), (18, 31), (19, -5), (20, 22), (21, 20),
-    (22, -8), (23, -12), (24, -10), (25, -23), (26, -19), (28, -5), (17, 7), (21, -5), (15, 6), (5, 6),
-    (18, 12), (19, 6), (21, -5), (0, 6), (0, -37), (2, -28), (3, -22), (4, -21), (5, 78), (6, 60),
-    (7, 9), (8, -22), (9, 45), (10, 7), (11, -64), (12, -32), (13, -35), (14, -46), (15, 52), (16, 20),
-    (17, 39), (18, 25), (19, 68), (20, 36), (21, 41), (22, 26), (23, -92), (24, -31), (25, -28), (26, -34),
-    (27, -19), (13, 32), (20, -5), (21, -6), (23, 24), (25, -5), (0, -6), (1, -7), (3, -5), (5, 17),
-    (10, -5), (15, -8), (16, -6), (17, -10), (18, 13), (19, 16), (20, -7), (21, -11), (22, 20), (23, 21),
-    (1, 10), (3, -10), (4, -6), (5, -7), (6, -7), (7, -5), (9, -10), (10, 9), (11, 31), (12, 18),
-    (13, 19), (14, -6), (15, -5), (18, -15), (19, -5), (20, -10), (21, 11), (22, -13), (23, 16), (24, -10),
-    (25, 13), (26, -8), (18, 7), (0, 7), (21, 6), (5, 6), (9, 6), (23, 5), (1, 8), (2, -9),
-    (3, 7), (4, 30), (5, 51), (6, 38), (7, 15), (10, -13), (11, -16), (13, -6), (15, -6), (16, -17),
-    (17, -16), (18, -17), (19, -19), (20, -41), (21, 15), (22, -23), (25, 19), (27, -12), (28, 10), (0, -5),
-    (1, -5), (4, -5), (5, -22), (6, -9), (9, -15), (10, -9), (11, -9), (12, -6), (15, -10), (16, -9),
-    (17, -18), (18, 32), (19, -14), (20, -30), (21, 62), (22, -11), (23, 100), (24, -5), (25, -10), (27, 28),
-    (28, -6), (21, -5), (23, 27), (1, 5), (9, 13), (17, 5), (19, 6), (22, -6), (23, -10), (25, -5),
-    (28, 11), (17, 10), (18, 6), (9, 11), (21, 10), (1, -7), (2, -10), (3, -9), (4, -10), (5, -25),
-    (6, -13), (7, -7), (8, -6), (10, 134), (11, 121), (12, 14), (13, -10), (14, -10), (15, -20), (16, -16),
-    (17, -23), (18, -15), (19, 26), (20, 13), (21, -12), (22, -23), (23, -32), (24, -11), (25, -17), (26, -8),
-    (27, -10), (28, -11), (15, 9), (19, 9), (10, 7), (25, -5), (5, -6), (9, -8), (15, -6), (16, 10),
-    (18, -5), (19, -7), (20, 5), (21, 20), (22, 25), (23, -5), (25, -6), (25, -6), (1, 15), (18, 5),
-    (1, -8), (6, 7), (8, 8), (9, -5), (16, -6), (17, 15), (18, 12), (21, 5), (22, 7), (23, -10),
-    (24, -5), (25, -13), (17, 5), (18, 7), (21, 12), (19, 11), (0, 5), (21, 6), (21, -6), (22, 12),
-    (18, 15), (6, 11), (9, 10), (20, -5), (27, 8), (6, 12), (16, 5), (1, 6), (15, -13), (16, -7),
-    (17, -5), (18, -5), (19, 108), (20, -9), (21, -17), (25, -15), (1, 7), (5, 14), (9, 11), (23, -5),
-    (1, 6), (11, 12), (6, 10), (6, 5), (21, -5), (23, 21), (25, -5), (27, 6), (22, 8), (1, 8),
-    (2, 10), (3, 11), (23, -5), (1, 23), (21, 7), (17, 7), (4, -5), (5, -11), (6, 74), (11, 11),
-    (17, -5), (18, -5), (20, -9), (21, -5), (25, -8), (23, 5), (15, 7), (17, 5), (22, 12), (0, 13),
-    (1, 23), (2, -5), (3, -6), (4, 17), (5, -33), (7, 12), (10, 13), (11, -5), (15, -8), (16, -7),
-    (18, -13), (19, -9), (20, -8), (21, 22), (22, -11), (26, -8), (27, 9), (0, -5), (1, 7), (4, 7),
-    (5, 19), (6, 40), (9, -9), (10, 7), (11, 21), (15, -8), (16, -6), (17, -10), (19, -10), (20, 7),
-    (21, 6), (22, -10), (23, -15), (25, -12), (25, 10), (20, 11), (18, 6), (1, 7), (5, 7), (6, 5),
-    (21, 5), (20, 6), (21, -5), (15, -5), (18, 5), (19, 10), (20, 18), (21, 9), (5, 5), (21, 5),
-    (1, 5), (16, 5), (21, 7), (22, 6), (1, -9), (22, 12), (19, 11), (21, 10), (21, 6), (4, 6),
-    (0, 8), (1, -5), (21, 8), (16, 8), (21, 8), (20, 7), (21, -6), (0, -5), (1, 54), (4, 97),
-    (5, -24), (6, -8), (9, -6), (14, -7), (15, -6), (18, -6), (19, -6), (20, -6), (21, -11), (23, -9),
-    (25, -13), (17, 5), (18, 5), (21, 22), (0, 13), (1, 18), (5, -18), (18, 6), (20, -11), (23, -6),
-    (25, 6), (28, 7), (19, 11), (20, -5), (18, 7), (12, 9), (4, 14), (21, 7), (13, 12), (17, 6),
-    (5, 5), (18, -5), (21, -10), (25, 33), (27, 5), (23, 14), (5, 7), (17, -6), (19, -9), (20, 5),
-    (21, -5), (23, 7), (17, 7), (18, 11), (21, 10), (22, 7), (25, -6), (10, 5), (21, 8), (19, 7),
-    (19, 10), (1, 16), (19, 6), (17, 8), (1, 7), (5, 6), (17, 7), (11, 22), (23, 8), (25, -5),
-    (1, -5), (5, -5), (18, 39), (19, -7), (20, -6), (23, 8), (27, 15), (11, 32), (23, -5), (11, 23),
-    (23, -5), (25, 5), (20, 8), (21, 11), (9, 5), (25, 5), (2, 10), (17, 9), (19, 7), (6, 7),
-    (18, 7), (14, 6), (5, -5), (8, 5), (15, -9), (17, 6), (18, -8), (20, -5), (21, -19), (22, 35),
-    (23, 26), (5, 6), (4, 9), (25, 12), (21, 7), (23, 8), (1, 19), (15, -10), (21, 7), (28, 7),
-    (26, 7), (22, 6), (5, 5), (17, 10), (15, 18), (16, -6), (19, 9), (21, 20), (22, -7), (25, -5),
-    (28, 6), (22, 10), (17, 8), (21, 5), (25, 8), (20, 5), (19, 7), (5, -7), (26, 5), (28, 8),
-    (1, 11), (0, 11), (1, 15), (25, -5), (0, -16), (1, 14), (3, -5), (4, 8), (5, 18), (7, 10),
-    (8, -5), (10, 5), (11, -10), (13, -8), (14, -11), (16, -7), (17, -5), (18, -6), (21, 26), (22, -14),
-    (25, -31), (26, 5), (27, -10), (28, 28), (5, 7), (6, 5), (21, 10), (23, -5), (15, 13), (16, -5),
-    (22, 25), (20, 26), (20, 6), (6, 5), (11, 6), (0, 5), (1, 25), (3, 59), (4, 38), (5, -10),
-    (9, -7), (10, -5), (11, -7), (13, -5), (16, -5), (17, -6), (19, -8), (20, -8), (21, -12), (22, -8),
-    (23, -13), (24, -13), (25, 16), (26, -7), (27, -8), (19, 7), (21, 12), (1, -5), (4, 5), (11, 7),
-    (20, -7), (21, 5), (25, 5), (1, 11), (3, 6), (14, 11), (25, -5), (26, 14), (11, 10), (23, 16),
-    (16, 8), (21, 5), (22, -5), (20, 5), (20, 7), (8, 5), (1, -6), (4, -5), (5, 41), (6, -8),
-    (7, 30), (9, -5), (10, -5), (11, -5), (16, 17), (19, 10), (20, -7), (21, -18), (23, -8), (25, -10),
-    (26, 5), (17, 37), (20, -5), (21, -6), (0, 51), (1, 5), (2, -14), (3, -10), (4, -7), (5, -9),
-    (6, -8), (7, -7), (8, -10), (11, -17), (12, -14), (13, -14), (14, -16), (15, -15), (16, -19), (17, -12),
-    (18, -17), (19, 28), (21, -10), (23, -5), (24, 20), (25, 41), (26, 6), (27, 51), (23, 6), (14, 12),
-    (1, -6), (5, -5), (9, -6), (11, -5), (16, -12), (17, -8), (18, -9), (20, 16), (22, 87), (23, -10),
-    (25, -11), (17, 5), (11, 31), (23, -5), (0, 32), (1, 26), (2, -6), (3, -10), (5, -12), (6, -10),
-    (9, -6), (12, 7), (14, -5), (16, -9), (17, -8), (18, 12), (22, -7), (23, -5), (24, 5), (26, -7),
-    (27, 19), (0, 13), (1, 25), (2, -5), (3, -5), (4, -6), (6, 7), (9, -14), (10, 10), (11, -7),
-    (13, -6), (16, -10), (17, 34), (18, 7), (19, -15), (20, 11), (21, 18), (22, -16), (23, 10), (24, -9),
-    (25, -22), (26, -6), (0, 25), (1, 32), (4, -11), (5, -8), (6, -6), (8, -6), (9, -17), (10, -6),
-    (11, -15), (13, -11), (15, -6), (18, 15), (19, -12), (21, 17), (22, -8), (23, -8), (24, -13), (25, 44),
-    (26, -15), (28, 19), (19, 15), (23, 10), (1, -11), (2, 30), (1, -13), (2, -5), (4, -6), (5, -14),
-    (6, -9), (9, -10), (10, -8), (11, -9), (12, -6), (13, -5), (14, -12), (15, 219), (16, -27), (17, 30),
-    (18, 48), (19, -21), (20, -13), (21, -47), (22, -27), (23, -22), (24, -6), (25, -10), (26, -5), (27, -5),
-    (28, -9), (1, 13), (3, -8), (9, -6), (11, 29), (13, 18), (17, -8), (18, -6), (19, -10), (22, -5),
-    (23, 24), (24, -8), (25, 6), (26, -6), (28, -5), (16, 6), (21, -7), (22, 8), (5, -7), (6, 16),
-    (16, 10), (18, 7), (21, 6), (22, -7), (23, -5), (17, 12), (1, 8), (5, 5), (6, 19), (7, -8),
-    (9, 5), (12, 7), (13, -5), (14, -10), (16, 22), (17, -5), (18, 8), (20, 18), (21, 29), (22, -12),
-    (23, -7), (24, -5), (25, -38), (26, -12), (27, -5), (15, 9), (21, 5), (25, 6), (16, 7), (16, 13),
-    (19, 7), (21, 8), (5, 8), (15, 5), (17, -5), (19, -9), (21, -10), (23, 7), (25, 5), (10, 14),
-    (1, 10), (15, -5), (21, 7), (0, 12), (1, 9), (25, 8), (28, 9), (0, 5), (16, 12), (22, -5),
-    (6, 13), (23, 7), (21, 5), (18, 7), (20, -5), (22, 5), (5, 6), (0, -13), (1, -19), (2, -9),
-    (3, -5), (4, -12), (6, -13), (10, -11), (11, -8), (12, -10), (15, -15), (16, -19), (17, -13), (18, 5),
-    (19, 16), (20, -8), (21, -10), (22, 9), (23, 44), (24, -17), (25, 64), (26, 17), (27, 24), (28, 5),
-    (1, 7), (5, 5), (19, 5), (23, 5), (18, 9), (16, 10), (21, 15), (22, -6), (15, 14), (23, 6),
-    (0, -6), (2, -5), (11, 38), (13, 66), (18, -5), (19, -6), (20, -6), (21, -9), (24, -7), (25, -12),
-    (27, -5), (23, 5), (1, 8), (6, 6), (20, 8), (1, -5), (5, -7), (10, 11), (18, -10), (19, -5),
-    (20, 56), (21, -6), (27, 6), (0, 6), (1, 6), (5, 14), (5, 9), (21, 10), (23, 10), (18, 11),
-    (16, 10), (2, 6), (18, 11), (21, 5), (19, 15), (6, 8), (17, 6), (18, 6), (5, -6), (6, -5),
-    (9, -11), (10, 21), (12, 6), (15, -7), (17, 5), (19, 20), (20, 14), (21, -9), (22, 5), (23, -10),
-    (20, 6), (21, 5), (1, -5), (5, -6), (15, 48), (16, 11), (17, -9), (19, -9), (20, -6), (22, 19),
-    (23, -8), (25, -5), (14, 36), (21, -5), (22, -7), (14, 7), (1, -8), (3, -5), (5, 76), (7, 28),
-    (10, -6), (15, -8), (16, -6), (17, -7), (19, -5), (21, -18), (25, -5), (7, 12), (22, 7), (22, 7),
-    (5, 11), (21, -6), (23, 13), (21, 7), (22, 5), (5, 5), (8, 5), (5, 9), (20, 6), (23, 6),
-    (18, 5), (1, 6), (9, 9), (10, 59), (11, -13), (20, -8), (21, -5), (23, -7), (6, 7), (27, 9),
-    (22, 5), (23, 11), (16, 23), (20, 5), (20, 11), (6, 12), (15, 8), (21, 5), (23, 6), (6, 5),
-    (1, -7), (5, 25), (6, -7), (11, -5), (16, -5), (17, 21), (18, -13), (19, -8), (21, 39), (23, -13),
-    (19, 5), (0, -6), (2, 6), (4, -5), (5, 5), (6, -5), (9, -5), (17, -17), (19, -5), (21, -6),
-    (24, 23), (25, 5), (26, 13), (23, 13), (17, 8), (15, 6), (16, 9), (17, 15), (19, 15), (21, -7),
-    (23, -5), (6, 12), (25, 7), (3, 5), (14, 5), (1, 13), (14, 18), (21, -6), (5, -5), (17, -7),
-    (18, 27), (19, 13), (20, 10), (21, -7), (23, -7), (25, -7), (27, 14), (5, -5), (18, 6), (21, 6),
-    (22, 5), (4, 6), (25, 8), (11, 14), (2, -6), (18, 7), (23, 26), (25, -9), (0, -5), (1, -9),
-    (4, 5), (5, 9), (6, -5), (9, 17), (10, 17), (11, -5), (16, -6), (17, -5), (18, -7), (20, 5),
-    (21, 5), (22, -9), (25, 21), (2, 9), (11, 5), (20, 17), (23, -5), (8, 5), (17, -5), (18, 10),
-    (22, 5), (1, 12), (27, 7), (28, 9), (4, 6), (23, 6), (11, 5), (16, 10), (20, -9), (21, -6),
-    (1, 5), (2, 11), (3, 11), (25, -6),
+    (23, -16), (24, 21), (25, 39), (26, -10), (27, 10), (28, 6), (17, 5), (0, 5), (1, -6), (15, -6),
+    (19, 5), (22, -7), (25, 5), (28, 9), (22, 8), (1, -5), (4, -5), (5, -25), (6, -8), (7, 45),
+    (8, 8), (9, -5), (15, -7), (16, -8), (17, 29), (18, 33), (20, -10), (21, 8), (22, -6), (23, -11),
+    (24, -6), (25, -9), (27, 5), (28, -6), (23, 6), (1, 7), (15, 6), (1, -5), (5, -5), (9, 7),
+    (17, 6), (18, 26), (20, -8), (21, 10), (23, -11), (25, -6), (25, 7), (19, 10), (16, 25), (21, -5),
+    (10, 16), (0, -6), (1, -7), (3, 7), (6, 11), (17, -7), (18, 14), (21, -8), (25, 9), (27, 12),
+    (16, 5), (2, 9), (11, 9), (15, 5), (16, -5), (25, -6), (20, 10), (19, 8), (2, 13), (24, 15),
+    (25, 24), (5, 8), (6, 5), (1, 5), (14, 6), (12, 26), (23, -12), (14, 9), (5, -7), (22, 23),
+    (25, -5), (11, 25), (12, 15), (21, -5), (18, 10), (8, 12), (8, 12), (26, 11), (19, 7), (16, 10),
+    (0, -6), (2, 7), (3, -5), (4, -5), (5, -18), (9, -10), (10, -7), (12, -5), (14, -7), (16, 12),
+    (17, 66), (18, 17), (19, 9), (21, 13), (22, -10), (23, -19), (24, -6), (25, -12), (26, -5), (25, 21),
+    (10, 5), (21, -5), (23, -8), (25, 5), (28, 18), (10, 10), (21, 5), (0, 35), (1, 18), (2, 12),
+    (5, -9), (6, -6), (9, -8), (10, -6), (11, 5), (12, -5), (13, -6), (14, -6), (17, -11), (18, -5),
+    (20, -13), (21, -5), (23, -11), (24, 15), (25, 7), (26, -5), (27, 11), (28, 7), (22, 14), (21, -5),
+    (23, 54), (25, -5), (18, 9), (21, 6), (1, 6), (25, -5), (23, 6), (5, 10), (20, 5), (8, 5),
+    (0, 8), (18, 7), (14, 7), (18, 6), (22, 12), (21, 10), (15, 5), (16, 6), (1, -9), (22, 12),
+    (5, 8), (7, 7), (18, 13), (21, -5), (25, -7), (27, 7), (19, 13), (25, -5), (22, 15), (25, -6),
+    (9, 5), (15, 13), (21, -5), (22, 5), (11, 11), (25, 5), (5, 10), (21, -6), (1, 5), (25, -5),
+    (0, -8), (1, 84), (2, 13), (3, 6), (4, 52), (5, -22), (6, -9), (9, -9), (11, -10), (12, -5),
+    (13, -5), (14, 26), (15, -8), (16, -9), (17, -12), (18, -8), (19, -8), (20, -11), (21, -9), (23, -19),
+    (25, -11), (26, 10), (27, -6), (28, -7), (17, 7), (18, 9), (19, 5), (1, 7), (15, -5), (17, 6),
+    (18, 57), (19, -5), (20, -7), (21, -11), (5, 6), (6, 5), (20, 8), (18, 6), (21, 6), (5, 6),
+    (20, -7), (21, 15), (20, 8), (23, 8), (0, -5), (1, 5), (2, -7), (3, -11), (4, 83), (5, 52),
+    (6, 59), (7, -7), (8, -5), (9, -16), (10, -7), (11, -11), (12, -8), (13, -7), (14, -13), (17, -12),
+    (18, -14), (19, -8), (21, 14), (22, -21), (23, -31), (24, -9), (27, -9), (28, -7), (17, 39), (20, -5),
+    (21, -8), (17, 8), (20, 5), (5, 12), (14, 10), (21, 7), (22, 8), (23, -6), (25, -13), (1, 6),
+    (20, -5), (5, 15), (17, -8), (18, -5), (20, 22), (22, -6), (23, 8), (20, 5), (21, 10), (25, -7),
+    (19, 7), (16, 12), (6, 11), (22, 6), (4, 10), (9, 7), (21, 6), (17, 13), (20, 5), (25, 30),
+    (23, 6), (16, 12), (23, 7), (23, 5), (3, 20), (24, 12), (6, 6), (21, 11), (18, 6), (18, 15),
+    (22, 5), (2, 8), (4, -5), (5, -8), (6, -7), (9, -5), (10, -6), (11, -9), (12, -5), (13, -6),
+    (15, 10), (16, -7), (17, 29), (19, -7), (20, -18), (22, -8), (23, -12), (24, 55), (16, 18), (25, 5),
+    (4, 7), (9, 5), (12, 6), (22, 8), (14, 10), (17, 6), (18, 6), (8, 5), (15, 5), (5, -6),
+    (6, 5), (9, 7), (21, -5), (24, 8), (1, 10), (11, 13), (23, 14), (5, 10), (15, 9), (21, -5),
+    (25, 14), (15, -5), (18, 5), (20, 10), (21, -10), (22, 5), (4, 7), (5, 11), (11, 5), (11, 26),
+    (21, -5), (23, -7), (1, -8), (3, 38), (18, -8), (22, 17), (25, -9), (5, 5), (11, 25), (15, 7),
+    (21, -6), (23, -9), (25, -5), (18, 6), (5, 7), (15, 5), (17, -5), (19, -9), (21, -8), (23, 6),
+    (1, 5), (21, 10), (1, 7), (5, 7), (17, -5), (19, -9), (20, 5), (21, -12), (23, 7), (17, 9),
+    (19, 5), (14, 10), (15, -11), (16, 63), (19, -5), (21, -12), (22, -9), (18, 9), (4, -7), (5, -25),
+    (6, -13), (7, -7), (8, -5), (9, -26), (11, -14), (13, -7), (14, -9), (15, -15), (16, -16), (17, 24),
+    (19, 39), (20, 115), (21, 8), (24, -10), (25, -20), (26, -8), (28, -10), (18, 8), (21, 6), (25, -6),
+    (27, 6), (6, 5), (16, 20), (21, -5), (22, 6), (18, 5), (5, -6), (21, -7), (22, 9), (23, 56),
+    (25, -6), (20, 6), (0, 53), (1, 56), (2, 35), (3, 24), (5, -49), (6, -35), (7, -29), (8, -30),
+    (9, -34), (10, -26), (11, 9), (12, -26), (13, 27), (14, -33), (15, -39), (16, -44), (17, -31), (19, -11),
+    (20, -29), (21, -11), (22, -40), (23, -5), (24, 70), (25, 88), (26, 51), (27, 56), (3, 6), (20, -9),
+    (22, 5), (23, 30), (25, -7), (18, 6), (23, 18), (21, 5), (18, 6), (5, 12), (1, 7), (25, 10),
+    (20, 5), (19, 5), (20, 7), (13, 27), (23, -8), (18, 9), (21, -5), (16, 5), (22, 5), (15, 5),
+    (22, 26), (25, -9), (9, 5), (11, 29), (23, -7), (25, 5), (25, 5), (8, 5), (26, 14), (5, -5),
+    (18, 30), (19, -5), (23, 7), (27, 15), (8, 5), (6, 7), (1, 7), (2, 9), (3, 5), (14, 29),
+    (15, -5), (22, 9), (23, -10), (25, -5), (18, 16), (21, -6), (5, 9), (19, 6), (23, 6), (5, 5),
+    (16, 10), (18, 8), (25, 5), (0, -13), (1, 20), (2, -12), (3, -18), (4, -21), (5, -44), (6, -21),
+    (7, -13), (8, -6), (9, -31), (10, 76), (11, -41), (12, 12), (13, -16), (14, 21), (15, -28), (16, -23),
+    (17, 6), (18, 18), (19, 41), (20, 158), (21, -19), (22, -22), (23, 19), (24, -12), (25, -20), (26, -17),
+    (27, 26), (28, -19), (23, 7), (10, 10), (20, 8), (9, 5), (21, 11), (23, 11), (22, 40), (25, -7),
+    (1, 29), (3, -6), (15, 8), (22, 12), (19, 5), (1, -7), (5, -11), (6, -6), (10, 64), (11, -15),
+    (12, 64), (14, -5), (15, -8), (16, -8), (17, -11), (18, -6), (19, -5), (20, -9), (21, -19), (22, 27),
+    (25, -7), (28, -5), (21, 12), (25, 14), (22, 5), (1, 6), (18, 9), (21, 19), (8, 5), (11, 8),
+    (22, 7), (21, -7), (22, 16), (23, 14), (18, 5), (5, 9), (21, 15), (0, 12), (7, 6), (23, 6),
+    (16, 8), (15, 5), (16, 6), (18, 7), (22, -6), (26, 5), (21, 5), (6, 6), (21, 16), (25, 7),
+    (19, 18), (22, 6), (15, 5), (5, -5), (10, 29), (20, 13), (21, -6), (22, -5), (22, 6), (0, 15),
+    (1, 9), (2, -12), (3, -17), (4, -11), (5, -17), (6, -5), (7, -7), (8, -8), (9, -31), (11, -18),
+    (12, -8), (13, -8), (14, -8), (15, 48), (16, 34), (17, 31), (18, 25), (19, 37), (21, 28), (22, -33),
+    (23, -26), (24, -10), (25, -18), (26, -12), (28, 22), (1, 6), (20, -5), (21, 6), (0, -5), (1, -11),
+    (2, -5), (3, 8), (4, 8), (5, -20), (6, -11), (7, -5), (9, 34), (10, 8), (11, -5), (13, -6),
+    (14, 13), (16, 14), (17, -16), (18, -10), (19, 10), (20, 8), (21, 35), (23, -16), (24, -5), (26, -5),
+    (27, -5), (28, -7), (26, 6), (18, 7), (8, 7), (26, 11), (21, 6), (0, -5), (1, -7), (5, -5),
+    (9, -7), (11, 7), (15, -6), (16, -6), (17, 22), (18, 32), (19, -8), (20, -9), (21, 10), (22, -6),
+    (23, 7), (25, -6), (26, 10), (4, 9), (23, -6), (25, 12), (0, 9), (2, 5), (18, 11), (21, 5),
+    (17, 8), (6, 6), (15, 10), (16, -6), (17, 28), (18, -7), (21, 12), (22, -8), (23, -12), (28, 8),
+    (12, 13), (15, -5), (19, 5), (20, 6), (22, -6), (19, 10), (7, 6), (15, 6), (21, 17), (23, -5),
+    (5, 6), (20, 18), (21, -5), (22, 14), (24, 6), (19, 9), (15, -5), (19, 5), (20, 6), (22, -6),
+    (24, 7), (28, 8), (10, 14), (23, -5), (22, 9), (16, 14), (25, 7), (0, 16), (1, -5), (3, -5),
+    (5, -6), (9, -5), (17, -5), (19, 9), (22, -5), (23, -9), (24, -7), (25, 30), (26, -5), (27, 24),
+    (11, 6), (11, 6), (25, 7), (5, 6), (5, 5), (1, 8), (22, 7), (23, 8), (25, 10), (8, 12),
+    (25, 8), (0, -5), (1, -6), (17, 9), (18, 22), (19, 7), (20, -8), (23, -7), (25, -5), (26, 11),
+    (27, 18), (1, 5), (2, 7), (16, 20), (21, -6), (21, -5), (25, 14), (26, 17), (5, -5), (11, 46),
+    (19, 8), (21, -5), (23, -10), (14, 5), (18, 13), (6, 9), (21, 5), (25, 16), (0, 6), (1, -9),
+    (3, -5), (4, -7), (6, 7), (9, 20), (14, -5), (17, -20), (18, -6), (19, 26), (20, 12), (21, -12),
+    (23, 5), (25, -6), (28, -6), (25, 6), (1, 31), (2, 9), (3, 20), (5, 5), (9, -5), (18, -5),
+    (21, -5), (25, -7), (2, 28), (18, -5), (6, 7), (24, 5), (0, 5), (5, 5), (16, 5), (22, 13),
+    (25, -5), (22, 8), (23, 5), (24, 10), (28, 7), (13, 8), (15, 8), (16, 5), (21, 8), (15, -7),
+    (16, 42), (21, -6), (22, -6), (21, 17), (11, 5), (17, 21), (21, -5), (27, 7), (0, -5), (1, -8),
+    (5, -5), (6, -5), (9, -7), (11, 7), (15, -6), (16, -6), (17, 22), (18, 32), (19, -8), (20, -9),
+    (21, 10), (22, -6), (23, 7), (25, -6), (26, 9), (6, 5), (1, 7), (22, 6), (19, 10), (20, -7),
+    (22, 14), (18, 8), (8, 5), (26, 10), (1, 8), (6, 15), (9, -5), (15, 8), (18, 17), (19, 6),
+    (23, -8), (25, -7), (5, 10), (1, 5), (4, 7), (1, 23), (2, 17), (3, -12), (4, -12), (5, -26),
+    (6, -17), (7, -8), (8, -6), (9, -29), (11, -7), (13, -9), (14, -12), (15, -15), (16, -20), (17, 27),
+    (18, 21), (19, 33), (20, 90), (21, -5), (22, 45), (23, -6), (24, -11), (25, -38), (28, -13), (11, 13),
+    (12, 9), (15, -5), (22, 7), (1, 9), (3, 5), (5, -5), (21, 7), (5, 17), (0, 31), (1, 23),
+    (2, 6), (5, -8), (6, -5), (9, -8), (10, -6), (12, -5), (13, -5), (14, -6), (16, -6), (17, -10),
+    (20, -12), (21, -5), (23, -10), (24, 16), (25, 9), (26, -5), (27, 12), (28, 8), (21, 7), (5, 6),
+    (21, 10), (22, 5), (0, -5), (1, -7), (15, 19), (20, -6), (21, -8), (23, -9), (24, -5), (25, 26),
+    (27, 5), (28, 6), (9, 6), (13, 11), (5, -6), (6, 5), (9, 6), (21, -6), (24, 8), (1, -7),
+    (18, 22), (19, -5), (20, 6), (21, -11), (23, -10), (24, -7), (25, 8), (27, 31), (14, 7), (15, 8),
+    (21, 14), (21, 19), (20, 10), (2, -5), (21, 6), (23, 16), (24, 5), (26, 13), (1, -5), (15, -6),
+    (19, -5), (23, -7), (24, 8), (25, 39), (28, 5), (11, 5), (18, 6), (1, -6), (3, 15), (10, 6),
+    (11, -6), (14, 9), (19, -5), (21, -9), (22, 19), (23, 5), (25, -11), (19, 5), (21, 8), (15, 13),
+    (16, 7), (18, 7), (20, -5), (23, -6), (6, 9), (20, 8), (21, -8), (22, 6), (23, 6), (17, 9),
+    (2, 49), (11, -5), (21, -5), (25, -5), (24, 10), (25, 10), (10, 16), (19, 9), (21, -5), (17, 18),
+    (16, 7), (25, 8), (5, 6), (16, 10), (1, 12), (1, 5), (5, 36), (7, 8), (20, 6), (21, -11),
+    (23, -7), (26, 9), (5, 9), (17, 7), (23, 9), (21, 11), (9, 6), (8, 5), (9, 6), (15, -5),
+    (16, 26), (16, 29), (5, 12), (14, 10), (21, 7), (22, 8), (23, -6), (25, -13), (4, 8), (25, 10),
+    (17, 8), (6, 9), (17, 6), (19, 5), (23, 5), (16, 6), (0, -7), (1, -13), (11, -5), (17, -5),
+    (18, -6), (22, -5), (23, -8), (24, -7), (26, 99), (27, 6), (18, 6), (0, 15), (1, 13), (3, -7),
+    (5, -16), (6, 17), (7, 5), (8, 5), (9, -9), (11, -5), (16, -6), (20, -23), (21, -21), (22, -5),
+    (23, 17), (24, 6), (25, 13), (27, -5), (28, 6), (21, 7), (15, -5), (20, -5), (21, 13), (22, 28),
+    (11, -5), (23, 18), (27, 11), (20, 5), (0, 5), (4, 7), (25, 5), (28, 6), (8, 5), (22, 11),
+    (25, 6), (6, 6), (14, -5), (15, 11), (16, -7), (17, 31), (18, -6), (21, 12), (22, -7), (23, -13),
+    (24, 5), (28, 12), (1, -11), (3, -7), (6, -8), (8, -5), (9, -6), (10, 65), (11, -27), (12, 114),
+    (13, -9), (14, -6), (15, -15), (16, -17), (17, -8), (18, -18), (19, -12), (20, -22), (21, -30), (22, 38),
+    (23, 5), (24, -7), (25, 5), (26, -6), (27, -8), (28, 12), (20, 7), (25, 6), (22, 6), (1, -6),
+    (2, 7), (3, 8), (17, 20), (20, -5), (24, 6), (25, -6), (25, 8), (11, 5), (21, 7), (1, -5),
+    (21, -5), (24, 34), (25, 14), (28, 6), (18, 7), (20, 12), (21, 8), (22, -7), (23, -9), (27, 7),
+    (18, 5), (21, 11), (19, 13), (4, 8), (22, 8), (25, 10), (23, 9), (3, 6), (5, 5), (6, 10),
+    (25, -5), (18, 5), (0, -5), (1, -9), (5, 9), (6, -6), (9, 14), (10, 15), (11, -6), (16, -8),
+    (17, -6), (18, -10), (20, 8), (21, 16), (22, -10), (25, 22), (28, -5), (0, -20), (1, 75), (2, 54),
+    (3, 44), (4, -13), (5, -28), (6, -12), (7, -8), (8, -7), (9, -16), (10, -10), (11, 22), (12, -8),
+    (13, -11), (14, 83), (15, -17), (16, -21), (17, -20), (19, -23), (20, -21), (22, 11), (23, 33), (24, -12),
+    (25, -36), (26, -6), (27, -13), (28, -15), (7, 7), (8, 5), (9, 5), (16, 7), (23, 12), (17, 5),
+    (25, 7), (10, 31), (11, 8), (21, -6), (23, -6), (25, -7), (19, 32), (11, 6), (23, 7), (24, 11),
+    (15, 7), (18, 6), (1, 5), (19, 5), (1, 7), (17, 8), (19, 6), (0, 5), (1, 9), (21, -6),
+    (26, 10), (10, 6), (21, 10), (23, 5), (15, 6), (5, -6), (9, 9), (17, -5), (19, 6), (20, 10),
+    (21, 14), (23, -5), (18, 63), (20, -7), (21, -9), (23, -5), (25, -7), (18, -5), (19, -5), (21, -10),
+    (22, 6), (25, 29), (27, 8), (1, 6), (12, 8), (8, 5), (20, 28), (23, -6), (27, 6), (1, 6),
+    (16, 7), (22, 8), (25, -8), (15, -5), (17, 6), (18, 57), (19, -5), (20, -7), (21, -11), (11, 46),
+    (23, -10), (19, 6), (15, 6), (17, 5), (17, 8), (10, 17), (12, 11), (16, 5), (21, -8), (23, 17),
+    (15, 5), (1, 18), (17, 9), (18, 6), (19, 19), (25, 20), (0, 10), (1, 24), (3, 6), (5, -6),
+    (15, -5), (17, -5), (22, -6), (25, 15), (5, -9), (9, 15), (15, -5), (17, 9), (18, -5), (19, 5),
+    (21, 16), (23, 5), (16, 10), (16, 13), (18, 5), (21, -6), (25, 5), (2, 15), (17, 5), (18, 6),
+    (21, -5), (4, 16), (16, 10), (1, 6), (15, 6), (16, 7), (21, 15), (23, -5), (25, -6), (20, 10),
+    (5, -5), (6, 5), (9, 12), (20, 5), (5, -13), (6, -7), (9, -7), (16, 10), (17, 93), (18, -9),
+    (19, -10), (20, 10), (21, -8), (23, -14), (25, -5), (1, 8), (12, 14), (21, 8), (18, 6), (20, 6),
+    (11, 7), (12, 12), (1, -6), (5, -8), (9, -6), (15, 35), (17, 73), (18, 9), (19, -11), (21, -23),
+    (22, -5), (23, -11), (25, -11), (27, 5), (1, -9), (5, -8), (14, -5), (15, 21), (16, 62), (17, -9),
+    (19, -10), (20, -6), (21, 35), (23, -9), (25, -15), (20, 8), (15, 5), (1, 12), (18, 5), (4, 17),
+    (5, 5), (6, 12), (7, 17), (8, 7), (10, -9), (11, -10), (12, -10), (16, 8), (21, -7), (22, 5),
+    (23, -17), (25, -15), (27, -9), (28, 19), (21, 6), (25, -7), (5, 11), (21, 5), (5, 8), (21, -11),
+    (23, 23), (26, 16), (0, 6), (18, 7), (3, -10), (5, -17), (6, 8), (7, 16), (8, 26), (11, -11),
+    (12, -10), (13, -5), (15, -8), (16, -9), (17, 40), (18, -14), (20, -6), (21, 11), (22, -10), (23, -13),
+    (24, 13), (25, -6), (27, 13), (28, -6), (0, 8), (2, 6), (18, 10), (20, 5), (20, 6), (3, 10),
+    (21, -7), (22, 12), (1, -5), (25, 20), (16, 17), (5, -6), (6, 9), (23, 12), (24, 19), (25, -7),
+    (26, 14), (5, 7), (17, 10), (18, 5), (20, -9), (21, -6), (26, 10), (17, 6), (18, 6), (21, 5),
+    (0, -13), (1, -11), (2, -7), (4, -10), (5, -48), (7, 45), (8, 7), (9, 71), (11, -8), (13, -9),
+    (14, -9), (15, -14), (16, -12), (17, 17), (18, -12), (19, 14), (20, 56), (21, -8), (22, -17), (23, -17),
+    (24, -11), (25, -15), (27, 19), (10, 15), (18, 6), (5, 8), (19, 12), (20, -7), (21, -5), (22, 5),
+    (19, 17), (21, -5), (1, 10), (18, 6), (20, 6), (21, 6), (3, 6), (11, 14), (13, 14), (21, -7),
+    (22, 5), (23, 6), (23, 32), (11, 11), (12, 10), (23, 6), (21, 6), (19, 5), (6, 11), (0, 10),
+    (18, 7), (19, 10), (23, 8), (5, -7), (6, 26), (11, 5), (21, -5), (23, 7), (20, 6), (25, 5),
+    (20, 6), (20, 6), (1, 12), (17, 7), (9, 8), (22, 6), (23, 12), (17, 6), (9, -5), (10, 8),
+    (12, 21), (20, -6), (21, -6), (22, 19), (1, 8), (11, 21), (21, 5), (25, -5), (0, 7), (3, -5),
+    (4, -6), (9, -5), (10, -6), (11, -6), (15, 12), (16, 12), (17, 31), (18, 8), (19, 8), (21, -24),
+    (22, -6), (16, 7), (17, 6), (16, 10), (20, 6), (8, 5), (16, 8), (20, 6), (22, -5), (25, -5),
+    (26, 10), (18, -5), (20, 5), (3, 15), (23, 10), (21, -5), (23, 5), (1, 9), (18, 10), (25, -5),
+    (15, -5), (19, 6), (21, 12), (5, -5), (20, -9), (21, 5), (23, 52), (22, 11), (6, 7), (18, 6),
+    (5, 7), (20, 8), (10, 8), (16, 7), (17, 8), (21, 6), (1, -5), (5, -5), (14, 13), (15, -12),
+    (16, 91), (17, -8), (19, -10), (20, -5), (21, -9), (22, -8), (23, -7), (1, -7), (5, -6), (9, -7),
+    (10, -6), (11, -12), (12, 51), (13, 94), (17, -6), (18, -7), (19, -7), (20, -9), (22, -6), (24, -6),
+    (25, -19), (0, -6), (1, 64), (2, -6), (15, -8), (16, -6), (18, 9), (19, -5), (20, -6), (22, 9),
+    (23, -8), (25, -13), (21, 6), (23, 20), (25, 5), (18, 6), (13, 27), (23, -8), (23, 11), (21, 14),
+    (23, 5), (15, 5), (21, -5), (22, 10), (23, 15), (0, -11), (1, 82), (2, 19), (4, 54), (5, -27),
+    (7, -5), (9, -12), (10, -5), (11, -13), (12, -7), (13, -6), (14, 67), (15, -13), (16, -13), (17, -12),
+    (18, -7), (19, -13), (20, -13), (21, -18), (23, -15), (24, -5), (25, -17), (26, 8), (27, -8), (28, -10),
+    (16, 15), (17, 9), (20, -5), (11, 6), (19, 5), (20, -5), (20, 5), (11, 7), (15, -5), (16, 26),
+    (23, 21), (1, -7), (9, -5), (15, 10), (17, 9), (18, 22), (19, 6), (20, -9), (21, -5), (22, -6),
+    (23, -8), (25, -8), (26, 11), (27, 21), (5, -6), (9, 10), (18, 5), (20, 7), (23, 5), (9, 7),
+    (21, 26), (22, -5), (25, -5), (0, 8), (1, 5), (17, 11), (20, 5), (1, -5), (11, 6), (26, 7),
+    (9, 8), (24, 5), (25, 5), (20, 8), (21, -6), (24, 6), (25, -5), (27, 7), (5, -7), (18, 76),
+    (19, -5), (20, -8), (25, -9), (5, -16), (6, 5), (7, 8), (9, -9), (14, 6), (17, 6), (21, -6),
+    (24, 5), (25, 6), (16, 8), (15, 11), (16, 7), (1, 6), (9, 7), (14, 7), (20, 8), (22, 7),
+    (25, -7), (27, 7), (21, 5), (23, 5), (18, 7), (21, -9), (23, 13), (15, 5), (11, 22), (23, -5),
+    (1, 14), (2, -5), (11, 20), (18, 10), (23, -9), (20, 5), (0, 5), (4, -5), (9, -6), (10, -5),
+    (11, -6), (17, 21), (18, 13), (19, 8), (21, -13), (22, 14), (23, 13), (25, -14), (5, -5), (20, 9),
+    (23, 8), (16, 8), (10, 12), (12, 19), (18, -9), (19, 5), (20, -5), (21, 10), (22, -8), (23, -8),
+    (25, 6), (16, 7), (23, 5), (25, 15), (5, 5), (21, -13), (23, 5), (18, 10), (18, 6), (0, 5),
+    (1, -6), (3, -17), (4, 21), (5, 7), (6, 6), (7, 19), (9, 7), (10, -5), (11, -20), (12, -11),
+    (13, -9), (14, -11), (15, -12), (16, -18), (18, 10), (19, 8), (20, 15), (21, 5), (22, -17), (23, -18),
+    (25, -9), (26, 15), (27, 31), (0, -9), (1, -17), (2, -7), (3, -11), (4, -11), (5, 48), (6, -12),
+    (7, -5), (8, -5), (9, -9), (10, -8), (11, 48), (12, -6), (13, -8), (14, -10), (15, -17), (16, -14),
+    (17, -15), (20, 43), (21, -7), (22, 25), (23, 26), (24, -8), (28, -7), (0, -21), (1, -15), (2, -8),
+    (4, -15), (5, -11), (6, 6), (8, -7), (9, 22), (10, 6), (11, -20), (12, -19), (13, -8), (14, -5),
+    (15, 43), (16, 46), (17, 24), (18, 20), (20, 18), (21, 22), (23, -8), (24, -15), (25, -20), (26, -13),
+    (27, -14), (28, -6), (10, 12), (18, 6), (17, 7), (17, 6), (24, 7), (21, 11), (17, 8), (19, 7),
+    (20, -9), (1, -21), (2, -13), (3, 21), (4, -11), (5, -6), (6, -5), (7, -10), (8, -10), (9, -16),
+    (10, -20), (11, -25), (12, -6), (13, -10), (14, 70), (15, 45), (16, 20), (17, -25), (18, -27), (19, 10),
+    (20, -18), (21, 5), (22, 50), (23, -35), (25, 11), (27, -15), (28, 38), (25, 8), (22, 5), (19, 8),
+    (10, 10), (20, -7), (18, 7), (21, 12), (17, 12), (1, 8), (14, 13), (1, 5), (19, 5), (5, 6),
+    (5, -6), (17, 10), (19, -6), (21, 14), (22, 5), (23, 7), (21, 5), (21, 13), (21, 6), (1, 12),
+    (15, 5), (21, -7), (18, 7), (11, -5), (12, 37), (23, -7), (15, 29), (17, -5), (18, 9), (21, -6),
+    (22, -5), (20, 13), (18, 7), (22, 11), (25, 7), (11, 5), (12, 5), (0, 11), (18, 7), (3, 6),
+    (21, 5), (21, 44), (25, -7), (18, 6), (27, 8), (1, 5), (17, 5), (14, 5), (21, 8), (17, 6),
+    (20, -5), (19, 10), (22, 11), (23, 7), (17, 5), (20, 5), (0, -6), (1, 96), (11, -5), (20, -8),
+    (21, -7), (23, -7), (24, -5), (25, -10), (0, 44), (1, 28), (5, -11), (6, -8), (9, -5), (10, -5),
+    (12, -7), (13, -7), (14, -8), (15, -6), (16, -8), (17, -10), (18, -10), (20, -14), (23, -12), (24, 25),
+    (25, 11), (27, 8), (28, 5), (12, 19), (23, -11), (23, 6), (5, 14), (24, 8), (0, 12), (1, 13),
+    (3, 6), (5, -5), (15, -5), (22, -5), (25, 18), (1, 18), (9, 6), (20, 12), (19, 6), (26, 14),
+    (0, 21), (25, -5), (23, 5), (17, 6), (21, 6), (23, 9), (9, 8), (0, 5), (0, -6), (1, -8),
+    (2, 8), (3, -7), (4, -7), (5, -7), (6, -9), (11, -9), (14, -6), (15, -10), (16, -5), (18, 9),
+    (19, -9), (20, -15), (21, -5), (22, -6), (24, 24), (25, 43), (27, 5), (25, 27), (1, -5), (4, 48),
+    (5, -6), (25, -7), (21, -7), (22, 17), (23, 15), (22, 9), (5, 44), (7, 8), (9, -6), (11, 7),
+    (17, -5), (19, -6), (20, 12), (21, -16), (23, -12), (25, -6), (10, 22), (20, -8), (22, 6), (9, 24),
+    (8, 5), (11, 9), (20, 14), (25, -7), (26, 10), (20, 7), (22, 8), (22, 10), (18, 14), (3, 6),
+    (21, 5), (17, 11), (15, 9), (21, -5), (25, 14), (17, 6), (15, 7), (5, 5), (1, -7), (5, -6),
+    (9, -6), (17, -5), (18, 31), (19, 14), (20, 9), (21, -8), (22, -5), (25, -12), (27, 15), (15, -5),
+    (22, 56), (23, -6), (17, 14), (27, 8), (11, 37), (21, -5), (23, -6), (14, 5), (17, 7), (6, 7),
+    (11, 5), (25, 5), (26, 5), (1, 10), (4, -5), (5, -12), (6, -5), (9, -8), (10, -6), (11, 172),
+    (14, -5), (15, -6), (16, -6), (17, -9), (18, -9), (19, -9), (20, -12), (21, -16), (22, -9), (23, -38),
+    (28, -5), (0, 20), (1, -9), (5, 10), (6, 11), (9, -6), (10, -6), (15, -7), (16, -5), (18, -6),
+    (19, -6), (20, -7), (21, 14), (22, -7), (28, 7), (1, 9), (17, 6), (24, 8), (1, 10), (18, 10),
+    (21, -5), (25, -7), (22, 6), (1, -7), (3, 8), (5, -18), (6, -10), (9, 34), (10, 9), (11, -7),
+    (13, -5), (14, 9), (16, 15), (17, -13), (18, -8), (19, 5), (20, 13), (21, 30), (23, -12), (24, -5),
+    (25, -8), (28, -6), (10, 5), (21, 8), (11, 12), (16, 5), (0, 46), (1, -5), (15, -6), (21, -6),
+    (25, -6), (18, 11), (3, 14), (5, -6), (22, 13), (1, 20), (21, -5), (1, 23), (2, 6), (3, 15),
+    (14, 18), (21, -5), (23, -6), (25, -6), (5, -5), (9, -5), (17, 14), (18, 26), (19, -5), (12, 15),
+    (13, 7), (9, 8), (21, 7), (21, 6), (1, 6), (19, 5), (22, 8), (16, 8), (28, 8), (22, 25),
+    (25, -5), (3, 8), (1, 8), (26, 8), (20, 5), (6, 7), (11, 9), (23, 5), (9, -6), (10, 19),
+    (11, -5), (12, 31), (20, -9), (21, -7), (23, 26), (25, -5), (23, 8), (10, 56), (11, -11), (12, 41),
+    (18, -5), (19, -6), (23, -31), (20, 6), (10, 21), (17, 8), (1, -5), (15, 6), (0, -10), (2, 63),
+    (3, -20), (4, -16), (5, -16), (6, -13), (7, -10), (8, -9), (9, -14), (10, -10), (13, -10), (14, -11),
+    (15, -9), (16, -11), (17, -12), (18, 13), (19, -15), (20, -12), (21, 5), (22, -14), (23, 15), (24, 74),
+    (25, -16), (26, 72), (28, -12), (9, 6), (11, 5), (15, 6), (19, 5), (20, -9), (23, -7), (28, 14),
+    (9, 7), (19, 20), (5, -7), (9, -6), (15, 8), (17, -7), (22, -7), (24, -5), (25, 27), (26, -5),
+    (27, 34), (13, 19), (23, -7), (20, 6), (5, 6), (11, 6), (14, 6), (23, 6), (17, 11), (16, 16),
+    (18, 8), (21, 9), (0, 8), (21, 24), (22, -6), (25, 6), (18, 16), (22, 5), (1, 13), (0, -6),
+    (1, 13), (2, -12), (3, 102), (4, 22), (5, 55), (6, 30), (7, 16), (9, -10), (10, -17), (11, -24),
+    (12, -5), (13, -10), (14, -9), (15, -21), (16, -21), (17, -26), (18, -9), (19, -30), (20, -41), (21, 30),
+    (22, -19), (23, -7), (24, -7), (25, 12), (27, -15), (28, 12), (1, 16), (3, -8), (4, -10), (6, -6),
+    (7, 5), (9, -6), (11, -7), (15, -7), (16, -6), (17, -8), (18, -8), (19, 7), (20, -5), (21, 25),
+    (22, -11), (23, -12), (24, 6), (25, 8), (26, 44), (27, 13), (28, -6), (20, 9), (22, 8), (28, 12),
+    (1, 5), (16, 5), (23, 7), (10, 5), (21, 6), (15, 9), (15, 5), (23, 14), (0, -7), (3, 45),
+    (5, -14), (7, -6), (9, -13), (10, 11), (14, -10), (15, -9), (16, -6), (17, -10), (19, -6), (20, -10),
+    (21, -8), (22, 5), (23, 74), (24, -7), (25, -7), (26, -8), (8, 6), (1, 5), (24, 8), (16, 9),
+    (18, 6), (22, -6), (21, 5), (5, 10), (21, 9), (23, -5), (26, 9), (4, 8), (0, 7), (1, 16),
+    (3, 19), (5, -21), (6, -9), (9, 19), (10, -9), (11, -8), (12, 14), (13, -6), (14, -7), (16, -13),
+    (17, 16), (18, 38), (19, -5), (20, -10), (21, 8), (22, -8), (23, -17), (24, -9), (25, -28), (26, 5),
+    (27, 15), (28, -12), (8, 5), (26, 10), (5, -7), (14, -5), (15, -7), (17, -5), (19, -5), (20, -8),
+    (21, -6), (22, 75), (1, 30), (3, -9), (4, -8), (5, -7), (6, -5), (7, -8), (8, -6), (9, -15),
+    (10, -7), (13, -5), (17, 22), (18, 57), (19, -18), (20, 5), (21, 18), (22, 18), (23, -25), (24, -12),
+    (25, -17), (26, -11), (27, 12), (28, -10), (21, 7), (20, 7), (21, -5), (15, 12), (26, 6), (23, 6),
+    (8, 12), (17, 8), (18, -5), (21, 18), (0, -7), (2, -7), (3, -6), (4, -6), (5, -12), (6, -7),
+    (10, 70), (11, 93), (12, 19), (13, -7), (14, -7), (15, -10), (16, -9), (17, -13), (18, -12), (19, 12),
+    (20, -19), (21, -9), (22, -11), (23, -21), (26, -5), (27, -6), (28, -7), (0, 18), (1, 11), (2, -9),
+    (3, -13), (4, -6), (5, -18), (8, -5), (9, -26), (10, 5), (11, -12), (13, -5), (14, -10), (15, 28),
+    (16, 17), (17, 14), (18, 21), (19, 25), (20, -5), (21, 18), (22, -20), (23, -25), (24, -6), (25, -8),
+    (26, -9), (28, 25), (11, 5), (21, 7), (1, 11), (0, 10), (1, 27), (2, -11), (3, -22), (4, -29),
+    (5, -42), (6, -11), (7, -16), (8, -17), (10, 10), (11, 36), (12, 42), (13, 10), (14, -22), (15, 21),
+    (16, 27), (17, 8), (18, 34), (19, 75), (21, 29), (22, -23), (23, -21), (24, -25), (25, -31), (26, -32),
+    (28, -12), (3, -10), (4, -9), (5, 30), (6, 17), (9, -15), (11, -22), (12, -5), (13, -9), (14, -8),
+    (15, -25), (16, -24), (17, 12), (19, -16), (20, 53), (22, -7), (23, 25), (24, -7), (26, -5), (28, 13),
+    (25, 7), (1, -5), (5, -8), (11, -5), (20, -6), (22, -9), (23, -5), (24, -5), (25, 70), (5, 9),
+    (4, 5), (11, 7), (1, 15), (5, -6), (18, -8), (21, 20), (22, -6), (24, 5), (0, -7), (3, -6),
+    (9, 16), (10, 8), (11, 9), (12, -5), (14, 6), (15, -10), (16, 10), (18, -8), (19, -8), (20, 8),
+    (22, 7), (23, -11), (25, 10), (27, -6), (28, 12), (23, 5), (19, 10), (1, 5), (18, -5), (20, -6),
+    (21, 10), (22, 10), (23, 11), (25, -5), (0, -6), (1, -8), (5, -11), (6, -5), (9, -10), (10, -5),
+    (11, -7), (15, -8), (16, -7), (17, -13), (18, -11), (19, 238), (20, -48), (21, -29), (22, -10), (23, -14),
+    (25, -32), (27, 18), (15, 7), (22, 8), (25, 6), (0, -9), (1, -7), (3, -10), (4, 16), (5, 49),
+    (6, 18), (7, 18), (8, 8), (9, 10), (10, -7), (11, -11), (12, -7), (13, -6), (14, -8), (15, -5),
+    (16, -9), (17, -14), (18, -16), (19, -13), (20, 28), (21, -11), (22, -6), (24, -6), (27, 5), (11, 7),
+    (1, 12), (18, 8), (19, 5), (25, -6), (27, 6), (8, 8), (1, -5), (2, 14), (21, 7), (16, 23),
+    (20, 8), (1, 6), (18, 5), (16, 15), (17, 17), (18, 5), (19, 9), (21, 5), (22, -9), (25, -7),
+    (0, 13), (3, -8), (5, -5), (8, -5), (9, -6), (10, -6), (11, -11), (13, -7), (14, -7), (16, -9),
+    (17, -5), (19, 31), (20, 15), (21, -10), (22, -6), (24, -5), (26, 10), (27, 23), (21, 15), (23, 10),
+    (0, 13), (1, 11), (2, -6), (3, -9), (4, 76), (5, -7), (6, 47), (9, -13), (10, -6), (11, -8),
+    (12, -5), (13, -5), (14, 14), (15, 15), (16, -8), (17, -12), (18, -8), (19, -5), (20, -16), (21, -14),
+    (22, -6), (23, -16), (24, -9), (25, -8), (26, -6), (27, -6), (28, 5), (17, 12), (21, -9), (23, 7),
+    (25, 16), (27, 7), (21, 6), (23, 10), (23, 6), (25, 5), (1, 12), (3, 14), (19, 10), (6, 17),
+    (19, 17), (20, -6), (21, -8), (24, 33), (25, -9), (3, 7), (23, 20), (3, -6), (4, -8), (5, -9),
+    (6, -5), (7, -6), (8, -5), (9, -8), (11, -12), (13, -8), (14, 40), (15, -10), (16, -5), (17, -6),
+    (18, -7), (19, -10), (20, -11), (21, -16), (22, -6), (23, -23), (24, 43), (25, 73), (27, -8), (28, 16),
+    (16, 17), (15, 9), (0, -11), (1, -10), (2, -10), (3, -11), (5, -6), (6, -7), (7, -6), (8, -5),
+    (11, 32), (12, -5), (13, 22), (14, -5), (15, -19), (16, -16), (17, -7), (18, 11), (19, 51), (20, 12),
+    (21, -26), (22, 9), (23, -26), (25, 47), (27, -7), (5, 14), (15, -6), (16, -5), (17, -8), (18, 8),
+    (20, -10), (21, -9), (22, 20), (23, 27), (0, 8), (20, 14), (23, 15), (14, 9), (22, 11), (23, 22),
+    (26, 10), (17, 10), (21, 15), (5, 6), (15, -5), (1, 6), (3, 6), (5, 11), (6, 10), (20, -5),
+    (15, 12), (16, -5), (22, 24), (3, -7), (4, -6), (5, -17), (6, -9), (9, 169), (10, 10), (11, -10),
+    (12, -5), (14, -5), (15, -12), (16, -11), (17, -9), (18, 6), (20, -12), (21, -41), (22, -6), (23, -20),
+    (24, 5), (25, 7), (26, -6), (27, -5), (18, 7), (17, 8), (24, 9), (5, 5), (22, 6), (18, 5),
+    (19, 8), (21, -5), (22, 6), (16, 10), (18, 10), (4, 12), (18, 5), (4, 6), (17, 7), (18, 5),
+    (1, 6), (18, 9), (1, -5), (2, 15), (25, 5), (23, 12), (22, 7), (23, 13), (24, 19), (25, -6),
+    (26, 14), (21, 5), (20, 9), (1, 9), (22, 8), (21, 16), (27, 8), (6, 12), (1, 17), (11, 18),
+    (25, -5), (0, 15), (4, 5), (5, 11), (6, 18), (7, 7), (11, -7), (14, -7), (16, -5), (17, -7),
+    (19, -9), (20, -13), (21, 18), (22, -10), (23, -14), (24, -5), (25, 18), (27, -5), (28, 6), (22, 6),
+    (8, 5), (9, 5), (15, 7), (0, -9), (1, -17), (2, -7), (3, -11), (4, -12), (5, 51), (6, -13),
+    (7, -5), (8, -5), (9, -9), (10, -9), (11, 51), (12, -6), (13, -8), (14, -10), (15, -18), (16, -15),
+    (17, -13), (20, 50), (21, -11), (22, 24), (23, 23), (24, -8), (28, -7), (8, 5), (15, -6), (22, 55),
+    (23, -6), (25, 6), (26, 11), (18, 8), (21, -5), (5, -10), (7, 15), (9, 18), (20, -5), (27, 6),
+    (1, 13), (1, 6), (1, 8), (17, 7), (9, 11), (5, 7), (21, 15), (21, 11), (21, 9), (4, 6),
+    (19, -5), (20, 7), (17, 7), (0, -5), (1, -5), (21, -5), (25, 28), (27, 5), (18, 9), (16, 17),
+    (1, 5), (21, 5), (17, 6), (24, 8), (4, 5), (6, 5), (22, 14), (14, 5), (0, 5), (9, 5),
+    (1, 7), (2, 7), (5, -6), (15, -5), (17, 30), (18, 19), (20, -22), (23, -10), (27, 6), (20, 5),
+    (0, 8), (16, 7), (17, 17), (18, -5), (19, 10), (21, -16), (25, -7), (22, 23), (19, 12), (22, 6),
+    (8, 5), (0, 8), (6, 6), (28, 8), (24, 7), (5, -5), (9, 6), (15, -6), (16, 41), (17, -5),
+    (21, -6), (28, 6), (25, 14), (15, 5), (19, 6), (19, 15), (20, 5), (8, 6), (11, 13), (15, -7),
+    (16, 29), (17, -6), (18, -7), (19, -5), (20, -6), (21, -5), (22, 8), (23, 7), (25, -8), (26, 14),
+    (24, 6), (11, 12), (21, 8), (1, 9), (23, 6), (25, 8), (0, -5), (1, 53), (4, 97), (5, -24),
+    (6, -8), (9, -6), (14, -7), (15, -7), (16, -5), (18, -6), (19, -6), (20, -7), (21, -12), (23, -8),
+    (25, -13), (21, 9), (0, 32), (3, 11), (4, -5), (5, -13), (6, 8), (8, -5), (10, 9), (11, -8),
+    (12, -8), (13, -8), (14, -6), (19, -5), (20, -12), (24, 13), (26, -11), (1, 37), (3, -5), (19, 10),
+    (20, -6), (16, 29), (21, -7), (22, -5), (25, 7), (8, 5), (16, 14), (20, 12), (1, 6), (25, -5),
+    (9, 9), (19, 5), (5, -8), (9, -6), (10, 17), (11, 60), (12, 22), (13, -5), (16, -5), (17, -6),
+    (18, -8), (21, -8), (22, -9), (11, 7), (15, 6), (5, 8), (20, 13), (21, -7), (14, 16), (25, 8),
+    (17, 6), (19, 5), (5, 5), (22, 10), (23, 7), (11, 8), (18, 5), (25, -6), (18, 15), (1, -8),
+    (3, -6), (5, 74), (7, 26), (10, -6), (15, -8), (16, -6), (17, -8), (19, -5), (21, -15), (25, -6),
+    (4, 47), (5, -5), (25, -6), (21, 8), (0, -7), (1, 15), (9, -5), (14, 16), (15, -12), (17, -6),
+    (20, -7), (22, 8), (23, 10), (26, 22), (1, 8), (1, 8), (11, 6), (22, 11), (23, 7), (7, 6),
+    (18, 21), (21, -5), (1, 7), (21, 5), (19, 7), (19, 21), (20, -5), (15, 7), (20, 9), (21, -8),
+    (17, 5), (26, 9), (15, 16), (21, -8), (22, 25), (25, -7), (18, 10), (1, -5), (25, 20), (25, 5),
+    (20, 5), (0, -6), (1, 5), (3, 95), (4, -7), (6, -7), (9, -9), (11, -7), (14, -8), (15, -13),
+    (16, -6), (17, -9), (18, 8), (19, -9), (21, 17), (25, -7), (0, 9), (6, 7), (23, 9), (15, 9),
+    (21, 6), (1, 12), (5, 7), (22, 7), (4, 5), (11, 7), (0, -5), (6, 5), (9, -7), (13, 32),
+    (20, -6), (21, -8), (23, -12), (24, 11), (25, 11), (26, -5), (28, 5), (6, 8), (15, 5), (21, -5),
+    (17, 8), (19, 7), (2, 7), (14, 44), (21, -5), (22, 6), (25, -5), (15, 9), (18, 14), (25, -5),
+    (27, 7), (4, 9), (21, 8), (17, 7), (21, 6), (17, 6), (0, 17), (1, 22), (1, 8), (4, 9),
+    (12, 28), (23, -13), (11, 25), (12, 15), (21, -5), (25, -6), (20, 13), (21, 9), (23, -6), (5, 5),
+    (17, 21), (21, -5), (19, 5), (20, 7), (21, -6), (22, 22), (22, 6), (0, 6), (1, -9), (5, -5),
+    (9, -5), (11, -5), (14, -6), (15, 19), (16, 64), (17, -9), (19, -10), (20, -5), (21, 38), (23, -10),
+    (25, -17), (2, -6), (3, -5), (6, -9), (9, 51), (10, 5), (11, 5), (12, -6), (14, -6), (16, -10),
+    (17, 9), (18, -7), (19, -6), (21, 32), (22, -12), (23, -8), (24, -7), (26, -5), (27, -5), (28, 9),
+    (0, -5), (2, 82), (11, -7), (18, -5), (20, -6), (21, -8), (23, -8), (25, -8), (26, -5), (17, 5),
+    (1, -6), (14, 26), (10, -6), (11, -11), (12, 66), (13, 40), (17, -5), (18, -5), (19, -5), (20, -5),
+    (21, -6), (22, -6), (23, -13), (23, 10), (1, 6), (0, -5), (1, 5), (9, 13), (10, 5), (21, 5),
+    (24, -5), (25, 15), (22, 13), (26, 13), (8, 5), (1, 5), (5, 10), (25, 6), (0, 12), (1, -7),
+    (5, 11), (21, 10), (22, -5), (23, -10), (25, 6), (28, 8), (25, 5), (17, 7), (12, 18), (5, 17),
+    (0, -6), (1, 5), (4, 6), (5, 15), (6, 42), (9, -11), (10, 9), (11, 24), (15, -9), (16, -7),
+    (17, -12), (19, -11), (20, 5), (21, 12), (22, -9), (23, -12), (25, -10), (15, 10), (17, 6), (18, 9),
+    (21, 5), (11, 10), (23, 26), (22, 6), (17, 6), (6, 13), (21, 6), (5, -8), (6, 32), (21, -6),
+    (1, -5), (14, 51), (21, -5), (22, -6), (1, 9), (3, 10), (4, 5), (20, 7), (25, -6), (1, -6),
+    (3, 55), (5, -8), (23, -9), (25, -8), (17, 5), (16, 11), (18, 7), (25, 9), (5, 6), (8, 22),
+    (18, 13), (19, 5), (16, 10), (17, 7), (7, 8), (9, -5), (15, -5), (21, -11), (22, 8), (23, -6),
+    (25, 29), (26, 10), (22, 9), (17, 11), (17, 6), (11, 6), (25, 6), (26, 5), (0, 8), (1, 9),
+    (5, -8), (9, -6), (17, 24), (18, -12), (19, -7), (20, 16), (21, 30), (22, -8), (25, -9), (1, 12),
+    (5, 6), (2, 5), (5, -5), (22, 14), (23, 16), (9, 8), (5, 8), (6, 5), (4, -5), (5, 14),
+    (6, -6), (7, 19), (9, -7), (17, -7), (18, 14), (19, -7), (22, -5), (23, 9), (24, -6), (26, 10),
+    (3, 8), (5, -6), (6, -5), (9, -8), (18, -6), (23, 52), (14, -5), (15, -10), (16, 84), (18, 6),
+    (19, -7), (20, -6), (21, -15), (22, -15), (23, -5), (25, 5), (5, -5), (22, 14), (23, 19), (6, 9),
+    (15, 9), (18, 6), (18, 6), (9, 11), (18, 7), (1, 10), (8, 5), (14, 6), (20, 5), (21, 22),
+    (23, -7), (25, -9), (10, 6), (1, 5), (16, 7), (21, -5), (22, 6), (1, 5), (10, 7), (11, -5),
+    (13, 9), (20, -5), (21, -5), (23, 34), (25, -5), (1, 7), (14, 5), (8, 20), (15, -6), (16, 16),
+    (18, 8), (20, -5), (21, -14), (11, 5), (3, 9), (5, -5), (19, 10), (5, 7), (6, 5), (17, 5),
+    (20, 8), (21, 9), (1, -5), (3, 7), (25, 11), (4, 13), (22, 6), (1, -5), (2, -5), (21, 17),
+    (23, 25), (12, 16), (15, 6), (22, 8), (15, 10), (0, 7), (6, 7), (20, -6), (23, 7), (25, 7),
+    (23, 9), (1, 18), (11, 5), (6, 7), (20, -5), (23, 8), (12, 12), (3, 15), (22, 11), (25, 37),
+    (25, -5), (1, 8), (5, -7), (21, 33), (22, -5), (3, 7), (8, 7), (9, -8), (10, 5), (11, 5),
+    (16, 7), (17, -11), (19, 5), (20, -7), (21, -8), (22, 5), (26, 18), (22, 7), (25, 5), (4, 8),
+    (5, 19), (6, 5), (21, -6), (0, -5), (1, 8), (6, 5), (9, -6), (13, 12), (14, -5), (15, 7),
+    (16, 11), (17, 7), (18, 22), (19, 11), (20, -5), (21, -6), (22, -11), (25, -16), (15, 5), (21, 5),
+    (25, 7), (24, 30), (25, -11), (0, 159), (1, -19), (5, -7), (6, -5), (15, -9), (18, -6), (20, -5),
+    (21, -15), (22, -5), (23, -5), (24, -6), (25, -28), (8, 5), (7, 5), (10, 7), (13, 10), (23, 36),
+    (1, 5), (1, -10), (3, 9), (4, -10), (7, -5), (8, 17), (9, 25), (11, 8), (12, -7), (13, -7),
+    (14, -6), (15, 7), (17, 8), (18, 13), (20, -18), (21, 20), (22, -12), (23, -24), (24, 7), (25, -14),
+    (26, -7), (27, -9), (28, 16), (18, 19), (1, 7), (17, 5), (25, 9), (0, 8), (15, -13), (16, -8),
+    (17, -5), (18, -5), (19, 111), (20, -9), (21, -18), (25, -16), (18, 6), (20, 8), (23, 9), (5, 6),
+    (22, 5), (16, 10), (5, -5), (18, 6), (18, 8), (20, 9), (17, 6), (18, 6), (16, 13), (23, 11),
+    (20, 9), (17, 9), (18, 5), (17, 8), (1, 10), (17, 6), (17, 63), (18, -6), (20, -6), (21, -5),
+    (25, -5), (17, 10), (5, 19), (7, 6), (8, 20), (9, -7), (17, -10), (18, 14), (19, 5), (20, 11),
+    (21, -5), (22, -6), (23, -12), (25, -10), (27, 8), (20, 10), (22, 5), (25, -5), (0, -7), (1, -10),
+    (2, -17), (3, -16), (4, -5), (5, -14), (6, -11), (7, -9), (8, -7), (9, -8), (10, -6), (11, 47),
+    (12, -9), (13, 25), (14, -9), (15, -13), (16, -21), (17, -16), (18, 15), (19, 52), (20, 14), (21, -23),
+    (23, -35), (24, -10), (25, 72), (27, 26), (11, 10), (23, 23), (23, 12), (20, 18), (21, -9), (27, 7),
+    (25, -5), (25, -5), (21, 9), (20, 5), (22, 7), (5, -8), (7, 7), (7, 8), (9, -5), (15, -5),
+    (21, -11), (22, 7), (23, -7), (25, 29), (26, 10), (28, 5), (21, 19), (17, 11), (21, 9), (5, 12),
+    (25, 18), (17, 5), (1, 6), (18, 8), (23, 5), (6, 8), (21, -5), (1, 19), (15, 9), (18, -8),
+    (21, -9), (23, 8), (25, -6), (21, 8), (1, 7), (17, 5), (21, 6), (5, -10), (9, 74), (17, -6),
+    (21, -17), (23, -6), (25, 8), (1, -5), (5, -13), (6, -7), (9, 20), (16, 19), (17, -9), (19, 11),
+    (20, 16), (21, 26), (23, -8), (25, -11), (23, 10), (18, 5), (23, -5), (17, 6), (18, 6), (3, 5),
+    (5, -9), (6, -6), (9, -7), (16, -5), (19, 17), (20, 43), (21, 12), (22, -8), (23, -8), (25, -5),
+    (1, 11), (23, 7), (21, 5), (22, 9), (21, 12), (12, 8), (20, 9), (23, 7), (4, 9), (14, 5),
+    (25, 6), (25, 11), (11, 13), (11, 7), (17, 8), (15, -7), (16, 42), (21, -6), (22, -6), (19, 6),
+    (26, 14), (21, 32), (21, 6), (12, 23), (14, 7), (15, 6), (21, -5), (17, 11), (9, 8), (15, 11),
+    (16, 7), (4, 5), (23, -6), (25, 12), (16, 13), (23, 16), (12, 43), (23, -7), (23, 9), (1, 5),
+    (5, 10), (25, 6), (5, -5), (16, 9), (18, 8), (5, 6), (21, -7), (23, 7), (0, -13), (1, 10),
+    (2, 82), (3, -5), (4, -8), (5, -12), (6, -8), (9, -13), (10, -6), (11, -15), (12, 22), (13, -8),
+    (14, -8), (15, -10), (16, -9), (17, 6), (18, -5), (19, -10), (20, -15), (22, -13), (23, -8), (24, 8),
+    (26, 52), (27, -6), (0, 17), (5, -6), (11, 12), (21, -5), (22, 20), (23, 6), (8, 5), (2, -5),
+    (18, 7), (23, 28), (25, -6), (20, 5), (12, 7), (18, 8), (21, -5), (22, 5), (18, 6), (20, -5),
+    (13, 6), (15, -5), (19, -9), (21, -5), (22, 7), (23, -6), (25, 43), (26, 5), (10, 8), (0, 21),
+    (3, -7), (4, -6), (5, -15), (7, -5), (9, -12), (10, -8), (11, 6), (12, -6), (14, -7), (16, -8),
+    (17, -12), (18, 5), (19, 23), (22, -6), (23, -18), (24, 28), (25, 27), (26, -11), (27, 19), (28, 6),
+    (18, 5), (21, 6), (5, 6), (19, 8), (20, 10), (6, 7), (18, -5), (19, -5), (21, -10), (22, 6),
+    (25, 29), (27, 8), (5, 6), (21, 6), (15, 6), (21, 9), (10, -5), (11, -10), (12, 67), (13, 33),
+    (20, -5), (21, -9), (23, -16), (25, -5), (21, 7), (16, 26), (19, 9), (0, -8), (1, -6), (5, -11),
+    (6, -5), (8, 8), (9, -9), (11, -6), (15, -6), (16, -5), (17, 8), (18, 68), (20, -9), (21, -25),
+    (23, -16), (24, -6), (25, -37), (26, 17), (27, 80), (7, 8), (9, -5), (15, -5), (21, -10), (22, 8),
+    (23, -5), (25, 26), (26, 11), (19, 6), (5, 9), (21, 7), (7, 5), (26, 8), (20, 12), (21, 5),
+    (1, 7), (5, -6), (17, -5), (20, -6), (21, 9), (22, 11), (23, 11), (25, -7), (14, 12), (15, 6),
+    (21, -5), (23, 6), (18, 7), (18, 5), (25, 11), (19, 12), (18, 13), (25, 6), (22, 9), (23, 6),
+    (5, 7), (6, 5), (11, 7), (21, 5), (25, 9), (4, 9), (23, -6), (25, 12), (17, 5), (17, 6),
+    (20, 8), (21, 8), (1, 6), (15, -5), (19, 6), (21, 10), (22, 5), (11, 27), (0, -5), (3, -5),
+    (9, -8), (11, -10), (12, 20), (15, -9), (16, -9), (17, -12), (18, -8), (19, -5), (20, -7), (22, -5),
+    (23, 55), (24, -6), (25, 21), (26, 8), (28, -6), (8, 12), (15, 5), (18, 7), (3, 6), (0, -8),
+    (1, 67), (2, 23), (3, 16), (4, 9), (5, -11), (6, -6), (9, -7), (11, -8), (14, 38), (15, -10),
+    (16, -8), (17, -9), (18, -9), (19, -5), (20, -8), (21, -12), (23, -7), (25, -13), (26, -5), (28, -5),
+    (8, 5), (14, 10), (1, -5), (3, -7), (4, -7), (5, 9), (6, -8), (7, 14), (9, -16), (10, -8),
+    (11, 10), (12, -6), (13, -5), (15, -7), (17, 7), (20, 5), (21, 23), (22, 10), (23, 24), (25, -15),
+    (28, -7), (22, 12), (16, 36), (21, -6), (20, 7), (11, 7), (17, 8), (27, 6), (2, 11), (17, 12),
+    (23, 16), (6, 9), (5, -7), (26, 5), (28, 8), (1, 15), (24, 35), (25, -11), (20, 19), (21, -6),
+    (22, 13), (6, 5), (1, -6), (15, 9), (16, 15), (18, 9), (21, -8), (28, 5), (1, -6), (5, -7),
+    (6, -6), (10, 33), (12, 34), (15, -7), (16, -6), (17, -12), (19, -7), (22, 19), (23, 9), (25, -10),
+    (19, 12), (1, -7), (15, -6), (16, 6), (17, -10), (18, 8), (23, -9), (25, 29), (15, -5), (16, -6),
+    (21, 74), (22, -12), (23, -5), (25, -9), (15, 32), (17, 5), (21, -5), (22, -5), (16, 5), (25, 5),
+    (4, -10), (5, 35), (6, 16), (9, -17), (11, -24), (12, -6), (13, -10), (14, -10), (15, -28), (16, -26),
+    (17, 10), (19, -20), (20, 48), (21, 9), (22, 8), (23, 29), (24, -9), (26, -6), (28, 11), (21, 9),
+    (1, 45), (2, -20), (3, 24), (4, -11), (5, -9), (6, -6), (7, -12), (8, -12), (9, -14), (10, -20),
+    (11, -28), (12, -7), (13, -13), (14, 67), (15, 39), (16, 13), (17, -28), (18, -19), (20, -24), (21, 10),
+    (22, 59), (23, -44), (27, -18), (28, 33), (16, 7), (17, 6), (2, 9), (11, 9), (16, -5), (25, -6),
+    (28, 6), (21, 11), (25, 9), (22, 7), (5, -6), (11, 8), (22, 6), (1, -8), (5, -13), (7, 5),
+    (11, 6), (16, 11), (17, 6), (18, 11), (19, -5), (20, -6), (22, 16), (23, 5), (25, -5), (28, -5),
+    (23, 8), (1, 11), (3, 12), (11, 7), (23, -5), (25, -12), (1, 11), (22, 9), (0, 7), (17, 5),
+    (5, -5), (15, -8), (16, 12), (18, 7), (20, 5), (21, -14), (22, 14), (1, 8), (5, -6), (9, 11),
+    (13, 10), (17, -6), (19, -5), (25, 24), (19, 20), (20, -11), (18, 14), (19, 5), (21, -5), (11, 6),
+    (14, 6), (23, 6), (0, 7), (1, 7), (19, -5), (22, 6), (19, 11), (21, 8), (17, 16), (11, 7),
+    (15, 5), (15, 7), (5, 6), (0, -7), (1, 9), (3, 5), (4, 10), (5, 13), (11, -5), (15, -6),
+    (16, -7), (17, 8), (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (2, 5), (18, 11), (21, 5),
+    (0, 25), (1, 23), (2, 10), (3, -10), (5, -10), (6, -6), (7, -5), (9, -10), (10, -7), (12, -6),
+    (13, -6), (14, -7), (15, -8), (16, -7), (17, -7), (19, -6), (20, -10), (21, 5), (22, -10), (23, -16),
+    (24, 21), (25, 39), (26, -10), (27, 10), (28, 7), (1, -13), (5, -5), (14, 94), (15, -10), (16, -7),
+    (19, -5), (20, -6), (21, -12), (23, 6), (25, -7), (15, 7), (17, 7), (21, 5), (16, 6), (4, 28),
+    (21, -6), (22, -7), (25, 39), (0, 6), (3, -14), (5, 27), (8, -9), (9, -6), (11, -14), (13, -12),
+    (14, -13), (16, -6), (17, 13), (18, 12), (19, 29), (20, 16), (21, -14), (22, -17), (23, -17), (24, -9),
+    (25, -5), (26, 21), (27, 14), (28, 6), (21, 20), (23, 9), (24, 5), (18, 5), (20, 9), (21, 32),
+    (6, 9), (13, 12), (24, 8), (25, -8), (1, 12), (14, 17), (21, -6), (1, 11), (3, 10), (25, 6),
+    (21, 8), (25, 6), (28, 7), (23, 8), (6, 5), (22, -5), (23, -12), (25, 72), (1, 8), (6, 9),
+    (9, -6), (15, 7), (17, 18), (18, 5), (19, -6), (22, -6), (23, -6), (15, 5), (20, 7), (21, 6),
+    (0, 9), (10, 6), (16, 5), (20, 5), (25, -5), (8, 5), (26, 8), (23, 5), (25, 13), (25, 6),
+    (1, -12), (2, 37), (18, 29), (21, -6), (15, 7), (9, 8), (19, 9), (21, 5), (1, 31), (2, 9),
+    (3, 20), (21, -5), (25, -6), (15, 5), (21, 6), (18, 5), (15, 7), (26, 5), (28, 8), (1, 8),
+    (2, -6), (4, 23), (5, -11), (6, 35), (7, -11), (9, -7), (11, -14), (12, 6), (13, -5), (17, 26),
+    (18, 11), (20, 15), (21, 16), (22, 11), (23, -29), (24, 9), (25, -21), (26, -10), (27, -16), (28, -20),
+    (1, 5), (1, 6), (1, 6), (13, 8), (12, 23), (25, 6), (23, 10), (25, 15), (18, 14), (5, 5),
+    (19, 6), (9, 6), (8, 5), (22, 10), (23, 8), (18, 6), (22, 12), (12, 8), (19, 11), (4, -8),
+    (5, -12), (10, 27), (11, -7), (12, 7), (15, -9), (18, -5), (19, 12), (20, 21), (21, 15), (24, -5),
+    (25, 5), (28, -5), (5, 12), (21, -6), (21, 5), (8, 5), (0, -5), (5, -14), (6, -6), (9, -9),
+    (10, -7), (12, -6), (15, -7), (16, -6), (17, 8), (19, -8), (20, -18), (21, 42), (22, -9), (23, 50),
+    (25, -8), (26, -5), (27, 23), (28, -5), (0, 6), (19, 15), (25, -6), (14, 12), (22, 9), (22, 6),
+    (15, 8), (0, 11), (1, -5), (3, -6), (4, -8), (6, -11), (9, -14), (10, -9), (12, -6), (14, -8),
+    (15, 34), (17, 26), (18, -7), (19, 22), (20, 16), (21, 20), (22, -19), (23, -8), (24, -5), (25, -8),
+    (27, -5), (1, -6), (5, 5), (18, -6), (21, 30), (23, -6), (15, -6), (19, 46), (21, -11), (18, 7),
+    (20, 6), (18, 6), (4, 6), (25, 18), (8, 5), (2, 5), (17, 26), (20, -5), (21, -5), (22, 5),
+    (17, 6), (22, 5), (9, 12), (15, 9), (17, -7), (21, 23), (23, -9), (11, 7), (19, 20), (20, -5),
+    (10, 9), (17, 9), (0, -5), (1, -8), (4, -7), (6, -9), (8, 22), (10, -5), (17, -10), (18, -5),
+    (19, -13), (20, 29), (21, -8), (22, -5), (23, -5), (24, 20), (25, -9), (26, 28), (0, -7), (1, 25),
+    (2, 11), (3, -9), (4, -8), (5, -20), (6, -12), (7, -5), (10, -7), (11, 6), (13, -6), (14, -7),
+    (15, -20), (16, -12), (17, 83), (18, 92), (19, 12), (20, -50), (21, 20), (22, -14), (23, -21), (24, -9),
+    (25, -13), (26, -8), (28, -9), (5, 7), (21, -5), (11, 12), (19, 8), (12, 5), (23, 10), (1, 6),
+    (17, -5), (21, 15), (23, 15), (20, 5), (16, 5), (20, 10), (23, 5), (25, 6), (25, 10), (18, 17),
+    (21, 6), (5, 6), (5, 7), (17, 10), (21, -5), (1, -6), (5, -9), (9, 10), (16, -5), (17, 13),
+    (19, 10), (21, 28), (22, -7), (23, -10), (28, 12), (2, 5), (17, 8), (21, -5), (21, -5), (22, 5),
+    (20, 8), (17, 20), (21, -5), (7, 11), (0, 8), (5, 10), (6, -5), (9, 7), (17, 17), (18, 8),
+    (20, -15), (21, -11), (25, -5), (26, 14), (6, 10), (21, -6), (22, -5), (17, 5), (0, -77), (1, -45),
+    (2, -49), (3, -36), (4, -18), (5, 33), (6, 15), (7, -21), (8, -25), (9, 9), (10, 27), (11, 54),
+    (12, 24), (13, -10), (14, 22), (15, 12), (16, 14), (17, 27), (18, 10), (20, 34), (21, 50), (22, 38),
+    (23, 135), (24, -60), (25, -41), (26, -67), (27, -62), (28, 11), (5, 19), (7, 6), (8, 20), (9, -7),
+    (17, -10), (18, 14), (19, 5), (20, 11), (21, -5), (22, -6), (23, -12), (25, -10), (27, 8), (5, -5),
+    (22, -5), (27, 11), (0, 9), (17, 6), (1, 5), (18, 12), (20, 7), (15, 10), (6, 5), (17, 10),
+    (24, 7), (0, 14), (1, 15), (24, 6), (25, -5), (17, 10), (16, 9), (23, 8), (15, 6), (5, -13),
+    (7, 19), (9, 25), (20, 11), (21, -8), (11, 11), (0, -6), (1, -7), (5, 5), (15, -5), (18, -6),
+    (19, 18), (20, 42), (21, -5), (22, -7), (23, -5), (28, 13), (19, 20), (5, -8), (17, -8), (18, -5),
+    (19, 17), (20, 46), (21, -8), (25, -6), (27, 5), (1, 5), (17, 5), (8, 5), (25, -8), (26, 7),
+    (27, 19), (3, 7), (11, 10), (25, 8), (3, 6), (21, 8), (22, 17), (0, 6), (0, 9), (1, 13),
+    (21, -7), (6, 11), (22, 6), (9, 8), (1, -6), (5, 16), (10, -5), (19, -5), (20, -6), (21, 6),
+    (22, -6), (23, -10), (28, 17), (19, 20), (16, 19), (18, 5), (5, 5), (23, 10), (16, 39), (17, 6),
+    (20, -6), (21, -5), (22, -6), (16, 8), (9, 5), (20, 5), (16, 5), (19, 5), (23, 15), (14, 30),
+    (23, 8), (20, -5), (21, -7), (22, 9), (25, 5), (1, 10), (25, 18), (0, -13), (1, -22), (4, -11),
+    (6, -12), (7, -5), (9, -8), (10, -8), (11, -10), (12, -9), (15, -19), (16, -13), (17, -10), (19, 16),
+    (21, -8), (22, 13), (23, 15), (24, -15), (25, 72), (26, 16), (27, 24), (28, 8), (21, 10), (19, 6),
+    (17, 31), (21, -6), (23, 5), (1, 25), (3, -15), (4, 46), (5, 112), (6, 11), (7, 6), (8, -6),
+    (10, 10), (11, 11), (12, -10), (13, -8), (14, -8), (15, -15), (16, -20), (17, -24), (18, -23), (19, -29),
+    (20, 31), (21, -9), (22, -21), (23, -34), (24, -10), (26, -15), (27, 7), (28, -12), (1, 5), (3, 16),
+    (5, -6), (9, 14), (17, -7), (18, -5), (20, -6), (21, 15), (22, 10), (23, 8), (25, -12), (20, 29),
+    (21, -5), (23, -5), (25, -6), (27, 7), (11, 7), (16, 10), (1, -6), (9, -8), (15, 6), (16, 17),
+    (20, 5), (21, 11), (22, -6), (25, 7), (4, 16), (5, 17), (7, 6), (21, -13), (23, -5), (26, 5),
+    (15, 13), (23, 5), (8, 5), (26, 14), (5, 55), (9, -5), (21, -6), (23, -6), (15, -5), (22, 15),
+    (5, 10), (17, 7), (20, 5), (0, -5), (1, 8), (6, 5), (9, -6), (13, 12), (14, -5), (15, 7),
+    (16, 11), (17, 5), (18, 23), (19, 11), (20, -5), (21, -6), (22, -10), (25, -16), (21, 9), (18, 10),
+    (21, 33), (21, 14), (0, -7), (4, -6), (5, -11), (9, -13), (10, -8), (11, -10), (12, -6), (14, -7),
+    (15, 50), (16, 50), (18, 16), (19, -20), (20, -13), (21, 9), (22, 43), (23, -22), (24, -6), (25, -12),
+    (26, -5), (27, -5), (28, -11), (21, 6), (18, 5), (23, 10), (22, -5), (24, 5), (25, 30), (28, 7),
+    (21, 13), (4, 10), (5, 7), (21, -5), (26, 5), (27, 8), (17, 8), (2, -5), (3, -5), (4, -6),
+    (5, 15), (6, 10), (9, 5), (10, -9), (11, -7), (13, -6), (15, 13), (17, -17), (19, 13), (20, 12),
+    (21, -12), (22, 20), (23, 6), (25, -12), (21, 11), (22, 25), (20, 11), (0, -16), (1, -5), (2, 88),
+    (3, -13), (4, -12), (5, -21), (6, -12), (7, -8), (8, 5), (9, -14), (10, -13), (11, -16), (12, -12),
+    (13, -9), (14, -12), (15, -18), (16, -14), (17, 85), (18, 75), (19, -20), (20, -26), (21, 24), (22, -17),
+    (23, -34), (24, 16), (25, 17), (26, -16), (11, 6), (23, 6), (2, 7), (19, 17), (1, 8), (25, 17),
+    (26, 12), (0, -6), (1, 31), (2, 7), (3, 10), (5, -12), (6, -11), (7, -5), (11, -8), (14, 10),
+    (15, 11), (18, 6), (19, -6), (20, -8), (22, -9), (24, -5), (25, -15), (26, 9), (15, 5), (16, 6),
+    (21, 7), (23, 8), (8, 8), (15, 5), (16, 7), (17, 25), (19, 12), (20, -5), (22, -5), (23, -6),
+    (8, 5), (1, 5), (17, 7), (15, 8), (5, 12), (23, 11), (17, 5), (20, 12), (19, 5), (20, 12),
+    (1, 7), (6, 5), (0, 8), (9, 5), (24, 12), (6, 5), (9, -8), (10, 8), (15, 6), (17, -7),
+    (18, 16), (19, -5), (20, -9), (21, 6), (23, 9), (6, 9), (21, 7), (16, 9), (1, 8), (1, 10),
+    (25, 7), (15, 15), (11, 13), (12, 9), (15, -5), (22, 7), (23, 5), (21, -8), (22, 24), (23, 21),
+    (25, -12), (23, 6), (7, 7), (1, 9), (3, 69), (5, -6), (21, -17), (23, -11), (17, 13), (25, 5),
+    (9, 20), (21, -5), (1, 13), (4, -5), (9, -6), (17, 10), (18, 6), (20, -5), (21, -12), (22, 6),
+    (24, 5), (25, -6), (27, 11), (3, 5), (5, 7), (9, -6), (15, 6), (17, -9), (18, -5), (19, 11),
+    (20, -5), (22, 8), (23, -5), (25, -9), (28, 13), (3, 5), (6, 5), (18, 9), (24, 5), (26, 35),
+    (15, 6), (21, 6), (27, 11), (17, 25), (18, 17), (19, -6), (20, 5), (23, -6), (15, 24), (5, 12),
+    (21, -6), (18, 17), (21, -5), (25, 11), (1, -5), (15, 33), (16, 6), (17, 6), (21, -19), (4, 8),
+    (4, 12), (18, 9), (1, -5), (24, 8), (25, 6), (11, 11), (22, 5), (19, 15), (27, 11), (18, 12),
+    (20, 7), (0, 13), (1, 22), (21, -5), (24, 6), (25, -6), (19, 30), (20, -6), (12, 28), (23, -13),
+    (1, 8), (1, 7), (2, 9), (3, 5), (14, 29), (15, -5), (22, 9), (23, -12), (25, -5), (18, 7),
+    (22, 5), (25, 8), (28, 11), (1, 6), (1, -5), (4, 20), (6, 21), (25, 7), (26, 7), (21, 10),
+    (23, 5), (0, -8), (1, -8), (2, -9), (3, -5), (6, -5), (7, -5), (9, -9), (10, 6), (11, -15),
+    (12, 18), (15, -12), (16, -11), (17, -19), (21, 26), (22, -9), (23, 75), (24, -10), (25, 25), (26, 5),
+    (28, -8), (25, 9), (19, 18), (15, 9), (19, 10), (6, 5), (11, 6), (23, 7), (5, 7), (20, 10),
+    (23, 8), (26, 5), (0, -10), (1, 92), (2, 26), (3, 16), (4, 7), (5, -13), (6, -8), (9, -9),
+    (11, -10), (13, -5), (14, 38), (15, -10), (16, -10), (17, -10), (18, -11), (20, -12), (21, -17), (23, -9),
+    (24, -5), (25, -14), (26, -7), (27, -5), (28, -6), (20, 10), (17, 10), (11, 17), (13, 13), (21, -8),
+    (22, 10), (23, 5), (25, -5), (5, 10), (6, 6), (23, 15), (6, 19), (5, 6), (21, -6), (22, 7),
+    (23, 28), (22, 5), (1, -5), (17, 5), (18, 8), (20, 5), (22, 6), (25, -8), (0, -9), (1, -5),
+    (3, -10), (4, -11), (5, 72), (6, 13), (8, -5), (9, -8), (10, -11), (11, -7), (13, 8), (14, -9),
+    (15, 10), (16, -18), (17, -13), (18, 15), (19, 5), (20, 8), (21, -23), (22, 6), (23, 13), (28, -10),
+    (1, -23), (2, -12), (4, -14), (5, -26), (6, 14), (8, -8), (9, 10), (10, 6), (11, -13), (14, -19),
+    (15, 8), (16, -12), (18, 18), (20, -24), (21, 42), (22, 20), (24, -18), (25, 42), (26, 12), (28, -10),
+    (15, 6), (18, 6), (21, -5), (25, 7), (5, -12), (7, 21), (9, 5), (0, 8), (20, -5), (21, 7),
+    (23, 6), (14, 6), (8, 5), (12, 11), (16, 7), (17, 8), (19, -5), (20, 9), (21, -15), (25, 8),
+    (17, 18), (5, -5), (6, 11), (10, 19), (16, -5), (17, 45), (18, -13), (19, -5), (21, -5), (24, -5),
+    (25, -12), (27, 8), (0, 21), (1, 22), (5, -13), (6, -10), (8, -6), (10, 19), (11, -8), (12, -7),
+    (14, -10), (16, 6), (17, 37), (18, -13), (19, -24), (21, 8), (22, 24), (23, 7), (25, -18), (26, -7),
+    (27, -5), (28, -5), (22, 5), (11, 14), (0, -5), (3, -5), (4, 15), (5, 52), (6, 22), (9, 11),
+    (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7), (20, -10), (22, -7), (23, -15), (1, 19),
+    (5, 15), (20, 8), (25, 6), (16, 6), (19, 6), (17, 5), (25, -5), (5, 5), (20, 6), (0, 18),
+    (1, -8), (3, 6), (20, -5), (21, -6), (23, -7), (24, 16), (25, 7), (25, 5), (1, 10), (4, -5),
+    (5, -13), (6, 18), (9, -11), (11, -5), (14, -5), (17, 8), (18, 23), (20, 8), (22, 17), (23, -19),
+    (26, -5), (28, -7), (5, -6), (8, 22), (16, 7), (18, 5), (19, 5), (20, 15), (14, 9), (22, 9),
+    (20, 25), (23, -8), (1, 6), (15, 9), (1, -8), (5, -7), (9, -7), (11, -6), (14, -6), (15, -7),
+    (16, -15), (17, -10), (18, -10), (20, 12), (21, 15), (22, 115), (23, -13), (25, -12), (28, -5), (9, 6),
+    (10, 7), (11, -5), (14, 7), (20, 6), (21, -6), (22, 21), (25, -10), (5, -5), (10, -6), (12, 60),
+    (20, -6), (23, -11), (15, 10), (23, 5), (8, 12), (2, 7), (6, 6), (21, 12), (23, 15), (21, 18),
+    (20, 7), (18, 6), (2, -5), (3, -5), (6, -9), (9, 51), (10, 6), (11, 5), (12, -6), (14, -5),
+    (16, -10), (17, 5), (18, -11), (19, -5), (21, 33), (22, -11), (23, -8), (24, -6), (27, -5), (28, 9),
+    (1, 8), (22, 5), (0, -14), (2, -8), (4, -12), (5, -53), (7, 45), (8, 7), (9, 73), (11, -9),
+    (13, -9), (14, -9), (15, -12), (16, -13), (17, 14), (18, -16), (19, 16), (20, 54), (22, -16), (23, -19),
+    (24, -11), (25, -17), (27, 18), (28, -5), (16, 5), (3, 5), (25, 14), (20, 24), (21, -5), (23, -6),
+    (1, -5), (11, 6), (20, 10), (21, 7), (15, 10), (21, 8), (21, 15), (5, 7), (9, 9), (17, 7),
+    (23, -5), (20, 14), (21, -5), (18, 5), (8, 5), (21, 7), (21, 11), (23, -6), (6, 5), (8, 9),
+    (6, 14), (16, 29), (18, 18), (0, 18), (1, 22), (5, 18), (6, 5), (0, 6), (5, -18), (15, -10),
+    (16, 5), (17, 21), (18, -7), (19, -12), (20, 6), (21, 25), (22, 22), (24, -8), (28, -5), (5, 14),
+    (8, 5), (21, -6), (21, -5), (22, 20), (23, 7), (16, 15), (21, 11), (24, 11), (25, -5), (25, 5),
+    (23, 11), (1, 10), (22, 5), (1, 8), (2, 9), (3, 10), (23, -5), (5, 6), (6, 5), (22, 13),
+    (1, 6), (23, 6), (11, 17), (25, 8), (14, 6), (2, 9), (0, 32), (3, 11), (4, -5), (5, -13),
+    (6, 8), (8, -5), (10, 9), (11, -8), (12, -8), (13, -8), (14, -6), (19, -5), (20, -12), (24, 13),
+    (26, -11), (18, 5), (20, 30), (4, 6), (25, 9), (9, 8), (25, 6), (15, 9), (21, 6), (1, -5),
+    (11, 10), (14, 8), (15, -8), (16, 9), (18, -5), (20, 8), (21, -6), (22, 12), (23, -8), (25, -13),
+    (28, 11), (25, 18), (23, 5), (18, 10), (25, 8), (5, 6), (20, 15), (11, 5), (19, 47), (20, -10),
+    (21, -9), (2, 9), (17, 8), (21, 7), (5, 8), (4, 5), (20, 11), (27, 7), (5, 12), (18, 7),
+    (5, 8), (21, -6), (0, -5), (1, -5), (9, -6), (12, 5), (13, 33), (19, -5), (20, -9), (21, -6),
+    (23, -12), (24, 12), (25, 12), (26, -5), (28, 5), (3, 6), (21, -7), (23, 30), (26, 6), (27, 7),
+    (25, 7), (26, 12), (15, 16), (17, -5), (25, 9), (1, 5), (1, 7), (2, 12), (12, 14), (20, -5),
+    (6, 12), (8, 9), (17, 9), (5, 6), (24, 30), (25, -11), (2, 5), (22, 9), (19, 8), (24, 7),
+    (22, 13), (21, 14), (18, 15), (14, 38), (22, -6), (23, 7), (22, 6), (19, 5), (12, 14), (13, 7),
+    (16, 12), (17, -9), (19, -12), (21, -5), (6, 8), (16, -5), (17, -5), (20, -6), (21, 8), (22, -6),
+    (23, -6), (25, 27), (20, 7), (18, 6), (20, 8), (20, 18), (3, 10), (6, -8), (9, -11), (16, -7),
+    (17, -8), (18, -9), (19, 14), (20, 35), (21, 30), (23, -7), (25, -8), (2, 5), (14, 8), (15, 8),
+    (21, 8), (25, -6), (3, 6), (25, 17), (5, 11), (4, 12), (1, 48), (25, -5), (17, 5), (22, 5),
+    (20, 5), (23, 6), (0, 9), (16, 7), (15, -7), (25, 6), (19, 7), (17, 5), (19, 6), (1, 23),
+    (17, 16), (18, 21), (20, -7), (21, 12), (22, -5), (23, -12), (25, -6), (21, 6), (23, 10), (21, 5),
+    (23, 8), (23, -6), (25, 34), (0, 6), (21, -6), (24, 5), (25, 46), (7, 6), (20, 5), (1, -9),
+    (18, -5), (23, -9), (24, -5), (25, -7), (26, 85), (27, 7), (11, 26), (21, -5), (23, -5), (4, 6),
+    (9, -5), (17, 70), (18, -8), (19, -6), (20, -7), (21, -8), (25, -6), (20, 7), (22, 7), (16, 5),
+    (25, 13), (0, 15), (10, 16), (23, -5), (20, 10), (17, 10), (19, 6), (21, 6), (18, 7), (20, -5),
+    (22, 5), (23, 11), (17, 5), (0, -10), (1, -11), (2, 15), (4, -12), (5, -19), (6, -14), (8, 5),
+    (11, -17), (12, -7), (14, -10), (16, -13), (17, 32), (18, 16), (19, -18), (20, -31), (21, -5), (22, -15),
+    (23, -19), (24, 85), (25, 41), (27, 8), (9, 29), (21, -8), (15, 9), (14, 5), (21, 5), (9, 6),
+    (11, -5), (15, -8), (16, -9), (19, 107), (21, -13), (22, -7), (25, -12), (23, 20), (3, 7), (1, 10),
+    (2, 10), (17, -6), (23, -5), (24, 34), (25, -9), (17, 7), (0, -5), (6, 5), (9, -7), (13, 32),
+    (20, -6), (21, -8), (23, -12), (24, 11), (25, 11), (26, -5), (28, 5), (5, 6), (23, 21), (17, 5),
+    (1, 9), (15, -5), (18, 11), (1, 5), (18, 5), (21, -5), (22, 10), (23, 15), (5, 57), (9, -5),
+    (21, -9), (23, -6), (21, -6), (25, 9), (20, 5), (22, 5), (23, 7), (15, 5), (1, 6), (13, 8),
+    (27, 7), (20, 10), (23, 8), (2, 5), (17, 7), (22, 13), (22, 5), (23, 22), (12, 6), (17, 20),
+    (22, 9), (23, 6), (21, 5), (10, 12), (20, 5), (1, 14), (2, 9), (17, 5), (18, 5), (20, -6),
+    (21, 11), (23, -5), (17, -5), (19, 5), (21, 7), (0, -8), (1, -11), (2, -35), (3, -11), (4, -6),
+    (5, -22), (6, -23), (7, -23), (8, -20), (9, -35), (10, -35), (11, -62), (12, -42), (13, -38), (14, 41),
+    (15, 118), (16, 120), (17, -55), (18, -72), (19, 60), (20, 19), (21, 17), (22, 149), (23, -124), (24, -6),
+    (25, 107), (26, -17), (27, -14), (28, 31), (10, 17), (12, 11), (16, 5), (21, -8), (23, 17), (18, 5),
+    (18, 7), (21, 5), (15, 5), (25, 6), (21, -5), (0, -5), (1, -10), (4, 7), (10, -7), (12, -5),
+    (15, -6), (17, 42), (18, 18), (19, 7), (20, -7), (21, 12), (22, -8), (23, -20), (25, -15), (27, 13),
+    (18, 8), (18, 6), (17, 6), (25, 8), (1, 10), (5, 6), (23, 5), (3, 7), (21, -6), (24, 6),
+    (1, 5), (22, 5), (12, 5), (13, 8), (15, 6), (17, 5), (4, 6), (6, 8), (17, 8), (15, 6),
+    (17, 5), (1, 7), (17, 10), (21, 6), (4, 28), (21, -5), (25, 25), (17, 17), (27, 7), (15, 6),
+    (16, 8), (18, 11), (21, -7), (21, 14), (3, 14), (20, 9), (21, 12), (15, 5), (21, 6), (16, 7),
+    (5, 14), (5, -5), (18, 7), (26, 5), (28, 8), (3, -7), (5, -8), (6, -9), (7, 17), (8, 10),
+    (11, -7), (12, -7), (15, -6), (16, -5), (17, -14), (18, -7), (19, -18), (20, 10), (21, 15), (22, -7),
+    (24, 16), (25, 6), (27, 10), (17, 9), (22, 7), (11, 11), (21, 5), (25, 7), (24, 23), (17, 8),
+    (28, 12), (1, 8), (2, 9), (3, 10), (23, -5), (17, -6), (18, 11), (1, 27), (4, 7), (14, 9),
+    (21, -5), (0, -19), (1, -39), (2, -17), (3, -19), (4, -30), (5, 37), (6, -15), (7, 35), (8, 15),
+    (9, 73), (10, -5), (12, -12), (13, 45), (14, -33), (15, -30), (16, -11), (17, -46), (18, -6), (19, 10),
+    (20, 38), (21, 19), (22, 9), (23, 5), (25, 7), (26, -10), (27, -5), (5, 5), (12, 7), (13, 7),
+    (16, 9), (17, -9), (19, -12), (1, 41), (4, -5), (9, 27), (21, -8), (4, 8), (7, 10), (20, -6),
+    (21, 5), (23, 9), (21, 7), (26, 8), (0, 6), (13, 6), (17, 6), (25, -6), (1, 6), (1, 5),
+    (16, 10), (21, 6), (0, -6), (1, 16), (4, -5), (5, -8), (6, -5), (9, -8), (10, -7), (11, -6),
+    (12, 22), (13, -5), (14, -5), (15, -7), (16, -6), (17, 7), (18, -8), (19, -5), (20, -7), (21, 12),
+    (22, -8), (24, 6), (26, 46), (27, -6), (0, 8), (2, 13), (5, -7), (9, -5), (11, 5), (15, -5),
+    (17, -7), (20, -7), (22, -6), (23, -9), (24, 18), (25, 19), (26, -7), (27, 15), (28, 10), (4, 5),
+    (20, 11), (19, 15), (27, 7), (22, 5), (3, 7), (5, -5), (9, 18), (26, 8), (1, 9), (0, -7),
+    (3, -6), (9, 17), (10, 9), (11, 10), (14, 6), (15, -10), (16, 7), (18, -8), (19, -7), (20, 7),
+    (22, 8), (23, -10), (27, -6), (28, 12), (1, 5), (23, 7), (18, 7), (25, -6), (27, 6), (0, 10),
+    (5, -8), (6, -5), (9, -10), (11, -5), (16, -6), (17, 19), (18, 6), (19, 21), (20, 21), (21, -11),
+    (22, -11), (23, 18), (25, -11), (25, 14), (21, 11), (1, 18), (1, 5), (1, 7), (14, 12), (22, 9),
+    (15, 6), (15, 6), (25, -5), (22, 9), (6, 6), (22, 12), (16, 13), (23, 5), (5, 14), (1, 7),
+    (16, 8), (21, 5), (20, 25), (23, -8), (6, 11), (14, 7), (15, 9), (1, 5), (1, -5), (5, -9),
+    (6, 5), (10, 5), (11, 5), (12, 24), (15, -7), (17, -8), (18, 12), (20, -7), (21, -7), (22, 11),
+    (1, -5), (3, 7), (25, 11), (20, 6), (15, 7), (18, 15), (23, -5), (0, 9), (1, 6), (6, 9),
+    (21, 6), (22, -7), (16, 16), (17, 8), (18, 10), (6, 5), (23, 6), (26, 5), (17, 5), (16, 6),
+    (17, 7), (19, 21), (20, -5), (22, -6), (2, 5), (17, 5), (22, 12), (25, -5), (14, 12), (21, -5),
+    (24, 8), (23, 9), (4, 6), (17, 5), (0, 22), (17, 7), (19, 11), (25, 10), (14, 6), (15, -5),
+    (16, 9), (19, 7), (21, -7), (28, 6), (23, 5), (5, -11), (7, 17), (9, 5), (20, 7), (22, 5),
+    (20, 5), (21, 7), (23, 5), (21, 7), (15, 7), (5, -9), (15, -10), (16, 26), (19, 37), (20, -5),
+    (21, 15), (22, -5), (23, -9), (17, 5), (19, 6), (22, 11), (23, 12), (1, 5), (21, 9), (5, 6),
+    (21, -6), (22, 7), (23, 28), (6, 8), (2, 8), (17, 5), (18, 9), (21, 10), (0, 5), (10, 8),
+    (20, -7), (23, 6), (18, 7), (25, 5), (15, 5), (1, 24), (4, -13), (5, -34), (6, -16), (7, -9),
+    (8, -7), (9, -27), (10, 18), (11, -17), (13, -10), (14, -13), (15, -23), (16, -23), (17, 30), (18, 40),
+    (19, 31), (20, 97), (21, 27), (22, -11), (23, -6), (24, -13), (25, -14), (26, -5), (28, -14), (15, 10),
+    (17, 5), (7, 5), (5, 34), (6, -5), (7, 30), (18, -5), (21, -7), (23, -7), (26, 6), (22, 10),
+    (7, 6), (0, 25), (25, 7), (5, 5), (20, 6), (5, 7), (0, 7), (10, -5), (15, -5), (19, 9),
+    (20, 18), (21, 10), (25, -5), (21, 6), (21, 5), (23, 5), (18, 5), (26, 12), (3, -5), (4, 13),
+    (5, 53), (6, 24), (9, 10), (11, -5), (15, -5), (17, -8), (18, -6), (19, -7), (20, -8), (22, -6),
+    (23, -14), (18, 14), (15, 10), (16, 5), (21, 6), (5, 17), (21, -7), (18, 5), (18, 11), (5, 8),
+    (6, 5), (8, 5), (26, 9), (17, 5), (22, 8), (20, 5), (18, 5), (21, 5), (18, 16), (20, 6),
+    (4, 9), (17, -8), (20, -7), (21, 21), (25, 6), (26, 7), (27, 8), (15, 8), (24, 15), (1, 9),
+    (15, 9), (21, 13), (25, -7), (27, 18), (7, 6), (1, 6), (4, 5), (5, -5), (17, 6), (21, 6),
+    (8, 16), (19, 9), (15, -6), (17, 63), (18, -7), (21, -9), (25, -6), (5, -6), (10, -6), (11, 36),
+    (12, 11), (17, -7), (23, 12), (17, 5), (15, 8), (10, 11), (9, 13), (20, 25), (21, -6), (16, 6),
+    (20, 7), (6, 9), (1, -14), (3, 6), (4, -9), (5, 23), (6, 12), (9, -9), (10, -6), (11, -7),
+    (12, -5), (13, 7), (14, -5), (15, -5), (16, -8), (17, 16), (18, -5), (19, -6), (20, -13), (21, -13),
+    (22, -9), (23, -17), (24, 45), (25, 34), (27, -7), (20, 6), (11, 11), (6, 5), (1, 6), (10, 6),
+    (0, 14), (25, 6), (21, 9), (23, 6), (13, 7), (25, 5), (1, 7), (3, 7), (25, -7), (3, 7),
+    (9, 7), (10, 15), (18, 5), (19, 13), (21, -8), (23, -6), (18, 8), (4, 6), (23, 9), (0, -18),
+    (1, -5), (3, -16), (4, -21), (7, -9), (8, -13), (9, -9), (10, -6), (11, -39), (12, -21), (14, -12),
+    (16, 20), (17, 36), (18, 36), (19, -24), (21, 40), (22, 28), (23, -26), (24, 6), (25, 35), (26, -5),
+    (27, -14), (28, 36), (1, 6), (11, 5), (12, 5), (1, 11), (4, -5), (6, 8), (28, 7), (0, 5),
+    (1, -6), (3, -17), (4, 21), (5, 7), (6, 6), (7, 19), (9, 7), (10, -5), (11, -20), (12, -11),
+    (13, -9), (14, -11), (15, -12), (16, -18), (18, 10), (19, 8), (20, 15), (21, 5), (22, -17), (23, -18),
+    (25, -9), (26, 15), (27, 31), (5, 13), (27, 7), (23, 8), (23, 6), (15, 16), (23, 26), (1, -7),
+    (3, -5), (4, -6), (5, -8), (9, -9), (10, -8), (11, 20), (13, -5), (15, -8), (16, -7), (18, -6),
+    (19, -10), (20, 22), (21, -7), (22, -8), (23, 108), (25, -11), (28, -6), (1, 5), (22, 10), (1, 8),
+    (4, 43), (25, -10), (21, 6), (23, 13), (21, -5), (23, 21), (25, 8), (1, -19), (3, 5), (4, 55),
+    (5, -14), (6, -6), (9, -7), (10, -6), (11, -9), (12, -6), (14, 117), (16, 11), (17, -10), (18, -8),
+    (19, -8), (20, -7), (21, -13), (22, -7), (23, -30), (25, -15), (1, -7), (4, -6), (6, -6), (9, -7),
+    (10, -7), (11, -7), (12, -5), (13, 15), (14, -8), (16, -6), (17, -12), (18, -8), (20, -8), (21, -9),
+    (22, 24), (23, 81), (25, 8), (21, 8), (25, 8), (28, 11), (1, 5), (2, 6), (3, 7), (22, 5),
+    (23, 6), (1, -8), (6, -7), (9, 9), (10, 5), (11, -10), (12, -6), (15, -7), (18, 16), (19, -8),
+    (20, 25), (22, 12), (23, 7), (25, -9), (21, 33), (9, 8), (3, -6), (4, -6), (6, -7), (9, -6),
+    (10, 7), (11, -14), (14, -7), (16, -6), (18, -10), (19, -9), (20, -15), (22, -10), (23, 132), (28, -6),
+    (2, -6), (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 6), (15, -5),
+    (16, -6), (17, -6), (19, -9), (22, -6), (23, 54), (24, 8), (25, 10), (26, 16), (27, -6), (18, 9),
+    (0, 12), (1, 10), (2, -13), (3, -6), (4, -16), (5, -23), (7, -8), (8, -10), (9, 16), (11, -22),
+    (12, -12), (13, -5), (14, -9), (15, 39), (16, 37), (17, 15), (18, 30), (19, -5), (20, 22), (21, 21),
+    (22, -7), (23, -13), (24, -11), (25, -20), (26, -19), (28, -6), (17, 7), (15, 6), (5, 5), (18, 11),
+    (19, 6), (21, -5), (0, 6), (12, 11), (0, -27), (2, -28), (3, -20), (4, -23), (5, 80), (6, 60),
+    (7, 5), (8, -19), (9, 48), (11, -67), (12, -33), (13, -36), (14, -47), (15, 51), (16, 23), (17, 41),
+    (18, 25), (19, 68), (20, 37), (21, 41), (22, 25), (23, -93), (24, -31), (25, -29), (26, -34), (27, -20),
+    (5, -5), (13, 33), (20, -5), (23, 19), (0, -6), (1, -7), (5, 16), (15, -8), (16, -6), (17, -10),
+    (18, 12), (19, 17), (20, -8), (21, -11), (22, 20), (23, 23), (24, -5), (1, 11), (3, -10), (4, -6),
+    (5, -7), (6, -7), (9, -10), (10, 10), (11, 28), (12, 16), (13, 21), (14, -6), (15, -5), (18, -15),
+    (19, -5), (20, -8), (21, 9), (22, -13), (23, 15), (24, -8), (25, 15), (26, -8), (18, 7), (0, 7),
+    (21, 5), (5, 5), (9, 6), (21, 6), (1, 7), (2, -9), (3, 8), (4, 29), (5, 50), (6, 38),
+    (7, 19), (10, -12), (11, -16), (13, -6), (15, -8), (16, -15), (17, -17), (18, -17), (19, -20), (20, -39),
+    (21, 15), (22, -17), (25, 19), (27, -12), (28, 9), (0, -5), (1, -5), (4, -5), (5, -22), (6, -8),
+    (9, -16), (10, -9), (11, -9), (12, -6), (15, -10), (16, -9), (17, -12), (18, 34), (19, -14), (20, -29),
+    (21, 59), (22, -10), (23, 94), (24, -5), (25, -10), (27, 26), (28, -5), (23, 25), (1, 5), (9, 12),
+    (19, 6), (22, -5), (23, -10), (25, -5), (28, 11), (17, 10), (18, 6), (9, 10), (21, 10), (1, -8),
+    (2, -10), (3, -9), (4, -10), (5, -24), (6, -12), (7, -7), (8, -5), (10, 131), (11, 116), (12, 14),
+    (13, -10), (14, -9), (15, -19), (16, -16), (17, -22), (18, -15), (19, 25), (20, 17), (21, -11), (22, -23),
+    (23, -36), (24, -7), (25, -16), (26, -8), (27, -10), (28, -11), (15, 9), (19, 9), (10, 7), (25, -7),
+    (5, -5), (9, -7), (15, -5), (16, 9), (18, -5), (19, -7), (20, 5), (21, 18), (22, 24), (23, -5),
+    (25, -6), (25, -5), (1, 18), (1, -8), (6, 7), (8, 7), (16, -6), (17, 14), (18, 12), (21, 5),
+    (22, 6), (23, -10), (24, -5), (25, -13), (18, 7), (21, 12), (19, 10), (0, 5), (21, 5), (21, -6),
+    (22, 12), (18, 15), (6, 11), (9, 10), (19, 5), (20, -5), (27, 11), (6, 11), (1, 9), (15, -13),
+    (16, -8), (17, -5), (18, -5), (19, 112), (20, -9), (21, -18), (25, -16), (1, 6), (5, 13), (9, 11),
+    (23, -6), (20, 7), (1, 5), (11, 12), (21, 5), (6, 9), (6, 5), (21, -5), (23, 21), (25, -5),
+    (27, 6), (22, 11), (1, 8), (2, 9), (3, 10), (1, 21), (21, 7), (17, 6), (23, 5), (4, -5),
+    (5, -13), (6, 74), (11, 9), (17, -5), (18, -5), (20, -9), (23, -5), (25, -8), (15, 7), (22, 11),
+    (0, 12), (1, 26), (2, -5), (3, -7), (4, 17), (5, -30), (7, 13), (9, 6), (10, 12), (11, -6),
+    (15, -8), (16, -7), (18, -12), (19, -9), (20, -7), (21, 20), (22, -12), (26, -8), (27, 8), (0, -5),
+    (1, 6), (4, 6), (5, 18), (6, 39), (9, -10), (10, 7), (11, 19), (15, -8), (16, -6), (17, -10),
+    (19, -10), (20, 6), (21, 10), (22, -9), (23, -15), (25, -11), (25, 7), (20, 10), (17, 5), (1, 6),
+    (5, 6), (6, 5), (21, 5), (20, 6), (21, -5), (19, 10), (20, 15), (21, 9), (5, 5), (16, 5),
+    (21, 6), (22, 8), (1, -9), (22, 12), (19, 10), (21, 10), (21, 6), (4, 5), (0, 8), (1, -5),
+    (26, 6), (21, 6), (16, 7), (17, 8), (21, 6), (20, 6), (21, -6), (0, -5), (1, 53), (4, 97),
+    (5, -24), (6, -8), (9, -6), (14, -7), (15, -6), (18, -6), (19, -6), (20, -7), (21, -11), (23, -9),
+    (25, -13), (17, 8), (18, 5), (21, 20), (0, 12), (1, 16), (4, -5), (5, -15), (18, 6), (20, -12),
+    (23, -5), (25, 5), (28, 7), (19, 15), (20, -5), (18, 7), (12, 9), (4, 13), (21, 7), (13, 11),
+    (17, 6), (18, -5), (19, -5), (21, -10), (22, 6), (25, 29), (27, 8), (23, 13), (5, 7), (17, -6),
+    (19, -9), (20, 5), (21, -5), (23, 6), (23, 5), (17, 7), (18, 11), (21, 9), (22, 6), (25, -5),
+    (10, 5), (21, 8), (19, 6), (19, 10), (1, 15), (11, 11), (19, 5), (17, 7), (1, 6), (5, 6),
+    (17, 7), (11, 20), (23, 9), (1, -5), (5, -7), (18, 38), (19, -7), (20, -6), (23, 7), (27, 14),
+    (11, 37), (21, -5), (23, -6), (11, 27), (23, -6), (25, 5), (20, 11), (21, 10), (9, 5), (25, 5),
+    (2, 10), (17, 9), (19, 6), (6, 7), (18, 7), (14, 6), (5, -5), (8, 5), (15, -8), (17, 5),
+    (18, -7), (20, -5), (21, -18), (22, 33), (23, 26), (5, 6), (4, 8), (25, 11), (21, 7), (23, 8),
+    (1, 19), (15, -9), (21, 6), (28, 6), (26, 6), (22, 6), (5, 5), (17, 10), (0, 6), (15, 16),
+    (16, -8), (19, 7), (21, 24), (22, -8), (25, -6), (28, 5), (22, 9), (17, 6), (21, 7), (11, 6),
+    (25, 7), (20, 5), (19, 7), (5, -7), (26, 5), (28, 8), (1, 11), (0, 10), (1, 15), (11, -5),
+    (25, -5), (0, -15), (1, 12), (3, -5), (4, 8), (5, 17), (7, 9), (8, -5), (10, 5), (11, -6),
+    (13, -8), (14, -11), (15, 5), (16, -7), (17, -5), (18, -5), (21, 26), (22, -14), (24, 5), (25, -31),
+    (27, -9), (28, 26), (5, 8), (21, 9), (23, -5), (15, 12), (16, -5), (22, 24), (20, 30), (20, 5),
+    (6, 5), (11, 5), (0, 5), (1, 24), (3, 59), (4, 38), (5, -10), (9, -7), (10, -5), (11, -7),
+    (13, -5), (16, -5), (17, -5), (19, -8), (20, -8), (21, -12), (22, -9), (23, -13), (24, -12), (25, 13),
+    (26, -7), (27, -8), (19, 7), (21, 12), (1, -5), (11, 6), (20, -7), (21, 5), (25, 5), (1, 10),
+    (3, 10), (14, 10), (25, -5), (26, 12), (11, 12), (23, 15), (16, 8), (21, 5), (20, 5), (20, 6),
+    (8, 5), (1, -6), (5, 38), (6, -7), (7, 28), (9, -6), (11, -5), (16, 16), (19, 9), (20, -5),
+    (21, -18), (23, -6), (25, -9), (17, 35), (20, -5), (21, -5), (0, 49), (2, -14), (3, -7), (4, -8),
+    (5, -9), (6, -8), (7, -7), (8, -9), (11, -16), (12, -14), (13, -10), (14, -16), (15, -15), (16, -18),
+    (17, -12), (18, -15), (19, 26), (21, -12), (23, -7), (24, 21), (25, 43), (26, 7), (27, 51), (23, 6),
+    (14, 12), (1, -6), (5, -5), (9, -6), (11, -5), (16, -12), (17, -8), (18, -8), (20, 16), (22, 87),
+    (23, -9), (25, -11), (5, -5), (11, 32), (23, -5), (0, 33), (1, 25), (2, -5), (3, -10), (5, -12),
+    (6, -10), (9, -6), (12, 7), (14, -5), (16, -8), (17, -9), (18, 10), (22, -8), (23, -5), (26, -7),
+    (27, 18), (0, 14), (1, 25), (2, -5), (4, -6), (6, 6), (9, -15), (10, 9), (11, -7), (13, -6),
+    (16, -11), (17, 32), (18, 9), (19, -15), (20, 13), (21, 20), (22, -17), (23, 7), (24, -9), (25, -22),
+    (26, -6), (28, -5), (0, 21), (1, 34), (4, -7), (5, -7), (6, -7), (8, -6), (9, -17), (10, -7),
+    (11, -16), (13, -11), (15, -7), (16, -5), (18, 12), (19, -8), (21, 21), (22, -6), (23, -10), (24, -13),
+    (25, 48), (26, -16), (28, 16), (19, 14), (23, 9), (1, -11), (2, 29), (1, -13), (2, -5), (4, -6),
+    (5, -14), (6, -9), (9, -9), (10, -7), (11, -9), (12, -6), (13, -5), (14, -11), (15, 218), (16, -27),
+    (17, 29), (18, 47), (19, -21), (20, -13), (21, -47), (22, -26), (23, -21), (24, -6), (25, -10), (26, -5),
+    (27, -5), (28, -9), (1, 14), (2, 5), (3, -8), (9, -6), (11, 27), (13, 21), (17, -8), (18, -6),
+    (19, -10), (22, -5), (23, 22), (24, -6), (25, 9), (26, -7), (28, -5), (1, -5), (16, 9), (21, -8),
+    (22, 10), (5, -7), (6, 15), (16, 10), (18, 6), (21, 8), (22, -6), (23, -5), (17, 11), (1, 7),
+    (3, 5), (5, 7), (6, 19), (7, -8), (9, 6), (12, 6), (13, -5), (14, -10), (16, 20), (18, 8),
+    (20, 14), (21, 26), (22, -12), (23, -10), (24, -5), (25, -37), (26, -12), (27, -5), (15, 9), (25, 6),
+    (16, 6), (16, 15), (19, 6), (21, 8), (5, 7), (15, 5), (17, -5), (19, -9), (21, -10), (23, 7),
+    (25, 5), (10, 13), (1, 10), (15, -5), (21, 6), (0, 11), (1, 8), (25, 8), (28, 8), (16, 11),
+    (22, -5), (6, 12), (23, 6), (1, 7), (18, 7), (20, -5), (22, 5), (5, 6), (0, -13), (1, -20),
+    (2, -9), (4, -12), (6, -13), (9, -7), (10, -9), (11, -10), (12, -10), (15, -15), (16, -14), (17, -9),
+    (18, 8), (19, 13), (21, -6), (22, 9), (23, 40), (24, -16), (25, 63), (26, 14), (27, 22), (28, 6),
+    (1, 6), (5, 5), (19, 5), (18, 9), (16, 11), (21, 14), (22, -6), (15, 13), (23, 9), (0, -5),
+    (2, -5), (11, 34), (13, 62), (18, -5), (19, -6), (20, -5), (21, -8), (25, -13), (27, -5), (1, 8),
+    (6, 5), (20, 7), (1, -5), (5, -7), (10, 11), (18, -10), (20, 54), (21, -6), (27, 5), (0, 5),
+    (1, 5), (5, 13), (5, 10), (21, 9), (23, -5), (23, 9), (18, 10), (16, 9), (2, 5), (18, 11),
+    (21, 5), (19, 15), (6, 8), (17, 6), (18, 6), (5, -6), (6, -5), (9, -11), (10, 23), (12, 5),
+    (15, -7), (17, 5), (19, 19), (20, 13), (21, -7), (22, 5), (23, -12), (20, 5), (21, 5), (1, -5),
+    (5, -6), (15, 47), (16, 11), (17, -9), (19, -9), (20, -6), (22, 23), (23, -8), (25, -5), (14, 37),
+    (21, -5), (22, -7), (14, 6), (1, -8), (3, -6), (5, 74), (7, 26), (10, -6), (15, -8), (16, -6),
+    (17, -8), (19, -5), (21, -15), (25, -6), (7, 12), (9, -5), (22, 6), (22, 8), (5, 10), (21, -6),
+    (23, 12), (22, 5), (8, 5), (5, 8), (20, 5), (23, 6), (18, 5), (1, 5), (9, 8), (10, 60),
+    (11, -13), (20, -8), (21, -5), (23, -7), (6, 7), (27, 8), (22, 5), (23, 11), (16, 22), (20, 5),
+    (20, 10), (6, 12), (15, 8), (21, 5), (23, 5), (6, 5), (1, -6), (5, 24), (6, -6), (11, -5),
+    (16, -5), (17, 23), (18, -13), (19, -7), (21, 36), (23, -14), (19, 5), (0, -6), (2, 6), (4, -5),
+    (9, -5), (17, -12), (19, -5), (24, 23), (26, 12), (23, 10), (17, 8), (15, 6), (16, 9), (17, 14),
+    (19, 14), (21, -7), (23, -5), (6, 11), (25, 8), (3, 5), (14, 5), (1, 12), (14, 17), (21, -6),
+    (23, 5), (5, -5), (17, -6), (18, 29), (19, 13), (20, 8), (21, -7), (23, -7), (25, -6), (27, 13),
+    (5, -5), (18, 5), (21, 6), (4, 5), (25, 9), (10, 5), (11, 13), (2, -5), (18, 6), (23, 24),
+    (25, -8), (0, -5), (1, -8), (4, 5), (5, 12), (6, -5), (9, 14), (10, 16), (11, -5), (16, -6),
+    (17, -5), (18, -6), (20, 7), (22, -8), (25, 19), (25, 15), (2, 8), (11, 8), (20, 16), (23, -5),
+    (8, 5), (18, 10), (1, 12), (27, 6), (28, 8), (4, 5), (23, 5), (22, 12), (3, 6), (16, 9),
+    (20, -9), (1, 8), (2, 11), (3, 11), (25, -7),
 ];
