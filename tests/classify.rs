@@ -4371,3 +4371,230 @@ fn a_login_lockout_that_asks_for_a_retry_passes() {
     );
     assert_eq!(v.disposition, P, "{}", v.rule);
 }
+
+/// Words from the retired `fresh23/`'s misses (the twenty-third round). Every case came
+/// out differently on the previous main (b16b127).
+#[test]
+fn twenty_third_round_words_from_the_retired_fresh23() {
+    check_scoped(&[
+        // A disabled address is a disabled mailbox, whatever its X.1.1 says.
+        (
+            "550 5.1.1 Address disabled",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        // STARTTLS before AUTH: the words outrank AUTH's 535.
+        (
+            "535 STARTTLS is required before AUTH",
+            S::Auth,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "501 Must be signed in to send from domain",
+            S::MailFrom,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "500 Invalid user/password",
+            S::Auth,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.7.1 Your email has a date in the future. Fix your system clock and try again.",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: Recipient domain not resolvable: example.org",
+            S::RcptTo,
+            C::DomainNotFound,
+            P,
+            Scope::Recipient,
+        ),
+        // Portuguese: "for security reasons we refuse this type of attached file".
+        (
+            "550 5.7.1 Por razões de segurança, rejeitamos este tipo de arquivo em anexo",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        // Told to use our ISP's relay: our host looks like an end user's.
+        (
+            "550 HELO/EHLO (dsl-192-0-2-10.example.net) dont look like good sender, use you ISP relay.",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "554 5.0.0 Upstream relay rejected the message",
+            S::DataEnd,
+            C::Other,
+            P,
+            Scope::Message,
+        ),
+        // While the data is sent, a timeout is the receiver waiting for our bytes: the
+        // transport, not its own work (which a timeout after the end of the data is).
+        (
+            "421 Data transfer timeout",
+            S::Data,
+            C::Network,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "421 TIME OUT",
+            S::Unknown,
+            C::Network,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "451 4.3.0 spool write timed out",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // Spam wording at MAIL FROM and RCPT TO is no verdict on content (there is no
+        // message yet): the frame says what was refused, here our envelope sender.
+        (
+            "554 5.7.1 <bounce@example.com>: Sender address rejected: Rejected as spam.",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 <bounce@example.com>: Sender address rejected: Your spam is not wanted here",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // After the data it is the content.
+        (
+            "550 5.7.1 Message identified as spam",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+    ]);
+}
+
+/// A greylisting asks to be tried again by its very name: a 5xx that says it is one is
+/// transient (never a bounce for mail a retry would deliver). At RCPT TO it holds that
+/// recipient; at MAIL FROM, at DATA and after the data, the whole message.
+#[test]
+fn a_greylisting_is_never_final_and_holds_what_it_answered() {
+    check_scoped(&[
+        (
+            "550 Message rejected: Greylisting active",
+            S::DataEnd,
+            C::Greylisted,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 <user@example.org>: Recipient address rejected: Greylisted by example",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.7.1 Greylisted, please try again later",
+            S::DataEnd,
+            C::Greylisted,
+            T,
+            Scope::Message,
+        ),
+        (
+            "421 You have been temporarily greylisted. Please try back later.",
+            S::MailFrom,
+            C::Greylisted,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.7.1 Greylisted, please try again later",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+    ]);
+    let v = c().classify_text("550 Message rejected: Greylisting active", S::DataEnd);
+    let e = c().explain_text("550 Message rejected: Greylisting active", S::DataEnd);
+    assert_eq!(e.classification, v);
+    assert!(
+        e.reason.contains("greylisting asks for a later retry"),
+        "{}",
+        e.reason
+    );
+}
+
+/// A rule says whether its cause passes with time (`passes`); by default the category
+/// says ([`Category::usually_passes`]). A 5xx whose cause passes and whose text asks for
+/// a later retry is transient; one whose cause does not pass stays permanent.
+#[test]
+fn a_rule_says_whether_its_cause_passes_with_time() {
+    use tempfail::classify::{Evidence, UserRule};
+    let text = "552 5.2.2 Acme hourly quota reached, try again later";
+    let quota = |passes: Option<bool>, evidence: Option<Evidence>| {
+        let mut r = UserRule::new("acme.hourly_quota", C::MailboxFull).words(["acme hourly quota"]);
+        if let Some(p) = passes {
+            r = r.passes(p);
+        }
+        if let Some(e) = evidence {
+            r = r.evidence(e);
+        }
+        Classifier::builtin().with_rules(vec![r]).unwrap()
+    };
+    // A mailbox that is full does not pass by itself.
+    assert!(!C::MailboxFull.usually_passes());
+    let v = quota(None, None).classify_text(text, S::RcptTo);
+    assert_eq!((v.rule.as_ref(), v.disposition), ("acme.hourly_quota", P));
+    // Said to pass: the request for a later retry makes it transient, tried first or weighed.
+    let v = quota(Some(true), None).classify_text(text, S::RcptTo);
+    assert_eq!((v.rule.as_ref(), v.disposition), ("acme.hourly_quota", T));
+    let v = quota(Some(true), Some(Evidence::DestinationWording)).classify_text(text, S::RcptTo);
+    assert_eq!((v.category, v.disposition), (Some(C::MailboxFull), T));
+    // Without a request for a later retry it stays as the code says.
+    let v = quota(Some(true), None).classify_text("552 5.2.2 Acme hourly quota reached", S::RcptTo);
+    assert_eq!(v.disposition, P);
+    // A rate limit passes by default, unless its rule says otherwise.
+    let limit = "550 5.7.1 Acme sending limit reached, try again later";
+    let rule = |passes: Option<bool>| {
+        let mut r = UserRule::new("acme.limit", C::RateLimited).words(["acme sending limit"]);
+        if let Some(p) = passes {
+            r = r.passes(p);
+        }
+        Classifier::builtin().with_rules(vec![r]).unwrap()
+    };
+    assert_eq!(rule(None).classify_text(limit, S::MailFrom).disposition, T);
+    assert_eq!(
+        rule(Some(false))
+            .classify_text(limit, S::MailFrom)
+            .disposition,
+        P
+    );
+    // The built-in lock-out rule is one such rule: it says so in the rule table.
+    let lockout = Classifier::builtin_rules()
+        .into_iter()
+        .find(|r| r.id == "auth.too_many_failures")
+        .unwrap();
+    assert_eq!(lockout.passes, Some(true));
+}

@@ -3,13 +3,17 @@
 //! Input: lines. The first line's first byte chooses the stage; the last line is the
 //! text to classify; the lines between are rule fields, one per line, `w…` a `words`
 //! entry, `t…` a `text` entry, `c…` a code pattern, `e…` an enhanced pattern (`!`
-//! excludes), `s…` a stage name, and `--` starts the next rule (at most four). Properties
-//! checked, not just survival:
+//! excludes), `s…` a stage name, `k…` a category name, `p1`/`p0` says the cause passes
+//! with time or not, and `--` starts the next rule (at most four). Properties checked, not
+//! just survival:
 //! - compiling never panics: a rule is accepted or refused with an error naming a rule
 //!   and a field;
 //! - a rule whose `words` entries hold `{a|b}` groups classifies every text exactly as the
 //!   same rule with the entries expanded by hand (every combination, in order) when it is
 //!   accepted, and it is refused when an entry expands to more than 64 phrases;
+//! - saying a cause passes only ever moves a verdict from permanent to transient: the
+//!   same rules with every `passes` false give the same rule and category, and the same
+//!   disposition or a permanent one where these gave transient;
 //! - with the rules accepted, the verdict keeps the classification contract (no category
 //!   exactly for a success), for the text read as a reply and as bounce text (and, when
 //!   the first line starts with `B`, with the built-in rules after them).
@@ -86,6 +90,8 @@ fuzz_target!(|data: &[u8]| {
             "c" => r.codes.push(value),
             "e" => r.enhanced.push(value),
             "s" => r.stages.push(value),
+            "k" => r.category = value,
+            "p" => r.passes = Some(value == "1"),
             _ => {}
         }
     }
@@ -126,6 +132,21 @@ fuzz_target!(|data: &[u8]| {
     let b = listed.classify_text(text, stage);
     contract(&a);
     assert_eq!((&a.rule, a.category, a.disposition), (&b.rule, b.category, b.disposition));
+    // Every cause said not to pass: only dispositions may differ, and only towards permanent.
+    let mut never: Vec<UserRule> = rules.clone();
+    for r in &mut never {
+        r.passes = Some(false);
+    }
+    let never = Classifier::from_rules_only(never).expect("the same rules with passes false are accepted");
+    let n = never.classify_text(text, stage);
+    assert_eq!((&a.rule, a.category), (&n.rule, n.category));
+    assert!(
+        a.disposition == n.disposition
+            || (a.disposition == Disposition::Transient && n.disposition == Disposition::Permanent),
+        "passes moved {:?} to {:?}",
+        n.disposition,
+        a.disposition
+    );
     if let Ok(reply) = Reply::parse(text.as_bytes()) {
         let a = grouped.classify(&reply, stage);
         let b = listed.classify(&reply, stage);

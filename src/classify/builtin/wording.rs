@@ -187,7 +187,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
             .t(&["virus", "may contain viruses", "repaired viruses", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "blacklisted attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
-                 "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "prohibited attachment",
+                 "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "tipo de {arquivo|archivo|anexo|adjunto}", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
@@ -315,7 +315,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
-                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx", "unknown host or domain"])
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx", "unknown host or domain", "domain {not|is not} resolvable", "unresolvable domain"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
