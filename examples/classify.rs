@@ -169,6 +169,12 @@ pub fn rules_from_json(text: &str) -> Result<Vec<UserRule>, String> {
                 "words" => r.words = list()?,
                 "failures" => r.failures = list()?,
                 "evidence" => r.evidence = Some(string()?),
+                "passes" => {
+                    r.passes =
+                        Some(v.as_bool().ok_or_else(|| {
+                            format!("rule #{i}: field `{k}`: expected true or false")
+                        })?)
+                }
                 other => return Err(format!("rule #{i}: unknown field `{other}`")),
             }
         }
@@ -204,6 +210,9 @@ pub fn builtin_rules_json() -> Value {
             if let Some(v) = v {
                 o.insert(k.into(), json!(v));
             }
+        }
+        if let Some(p) = r.passes {
+            o.insert("passes".into(), json!(p));
         }
         o.insert("category".into(), json!(r.category));
         Value::Object(o)

@@ -143,6 +143,9 @@ fn the_printed_built_in_rules_load_back_as_rules_only() {
         "550 5.1.1 <a@b>: Recipient address rejected: User unknown",
         "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred",
         "450 4.2.0 <a@b>: Recipient address rejected: Greylisted",
+        // The lock-out rule says its cause passes (`passes`): the printed rules keep it.
+        "535 5.7.8 Too many failed login attempts. Try again in 300 seconds.",
+        "550 Message rejected: Greylisting active",
     ] {
         assert_eq!(
             classify_line(&c, line),

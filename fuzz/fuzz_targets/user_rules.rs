@@ -3,9 +3,9 @@
 //! Input: lines. The first line's first byte chooses the stage; the last line is the
 //! text to classify; the lines between are rule fields, one per line, `w…` a `words`
 //! entry, `t…` a `text` entry, `c…` a code pattern, `e…` an enhanced pattern (`!`
-//! excludes), `s…` a stage name, `k…` a category name, `p1`/`p0` says the cause passes
-//! with time or not, and `--` starts the next rule (at most four). Properties checked, not
-//! just survival:
+//! excludes), `s…` a stage name, `k…` a category name, `v…` an evidence name (the rule is
+//! weighed instead of tried first), `p1`/`p0` says the cause passes with time or not, and
+//! `--` starts the next rule (at most four). Properties checked, not just survival:
 //! - compiling never panics: a rule is accepted or refused with an error naming a rule
 //!   and a field;
 //! - a rule whose `words` entries hold `{a|b}` groups classifies every text exactly as the
@@ -92,6 +92,7 @@ fuzz_target!(|data: &[u8]| {
             "s" => r.stages.push(value),
             "k" => r.category = value,
             "p" => r.passes = Some(value == "1"),
+            "v" => r.evidence = Some(value),
             _ => {}
         }
     }

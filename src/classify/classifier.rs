@@ -44,7 +44,8 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// or connection limit, a greylisting; a lock-out after failed logins) and the text asks
 /// for a later retry ("try again in 92 seconds", "try again later"; not a duration that
 /// only says how long a block lasts, "blocked for 30 days"): the server asked to be
-/// tried again. A greylisting asks by its name: a `5xx` greylisting is transient. A `4xx` is always transient, whatever its
+/// tried again. A greylisting's own words ("greylisted", "greylisting active") ask for
+/// a later retry: a `5xx` that says it greylists us is transient. A `4xx` is always transient, whatever its
 /// enhanced code. Text without any code takes the matched category's usual
 /// disposition ([`Category::usual_disposition`]).
 ///
@@ -1023,12 +1024,7 @@ impl Classifier {
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
         let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh) {
             format!(
-                "{reason}; {} and the cause ({}) passes with time, so the 5xx is transient",
-                if found.retry_asked {
-                    "the text asks for a later retry"
-                } else {
-                    "a greylisting asks for a later retry by its name"
-                },
+                "{reason}; the text asks for a later retry and the cause ({}) passes with time, so the 5xx is transient",
                 won.map_or("cause", |r| r.category.name())
             )
         } else {
@@ -1304,12 +1300,13 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
 
 /// A `5xx` (without a `4.X.X` enhanced code) whose winning rule sets no disposition of
 /// its own, whose cause passes with time, and whose text asks for a later retry:
-/// transient (see [`Classifier`]'s disposition precedence). The cause passes when a rule
-/// that held for the winner's category says so (the rule's `passes`, by default
-/// [`Category::usually_passes`]: a rate or connection limit, a greylisting; a lock-out
-/// rule among the `auth_failed` ones). A greylisting asks for the retry by its very
-/// name. Both `classify` and `explain` ask this of the rules' winner, never of the
-/// model's pick.
+/// transient (see [`Classifier`]'s disposition precedence). Whether the cause passes is
+/// the winner's `passes` when it says; otherwise it passes when its category usually
+/// does ([`Category::usually_passes`]: a rate or connection limit, a greylisting) or a
+/// weighed rule of the same category that held says it does (the lock-out rule among
+/// the `auth_failed` ones). Only kinds that pruning never skips lend it (not vague
+/// wording or a code's meaning), so `classify` and `explain` agree. Both ask this of
+/// the rules' winner, never of the model's pick.
 fn retry_asked_of_passing_cause(
     found: &Found,
     won: Option<&Rule>,
@@ -1317,16 +1314,24 @@ fn retry_asked_of_passing_cause(
     code: Option<ReplyCode>,
     enh: Option<EnhancedCode>,
 ) -> bool {
-    won.is_some_and(|r| {
-        r.disposition.is_none()
-            && (found.retry_asked || r.category == Category::Greylisted)
-            && (r.passes
-                || found
-                    .candidates()
-                    .iter()
-                    .filter_map(|&i| rules.get(i as usize))
-                    .any(|c| c.passes && c.category == r.category))
-    }) && code_disposition(code, enh) == Some(Disposition::Permanent)
+    found.retry_asked
+        && won.is_some_and(|r| {
+            r.disposition.is_none()
+                && r.passes.unwrap_or_else(|| {
+                    r.category.usually_passes()
+                        || found
+                            .candidates()
+                            .iter()
+                            .filter_map(|&i| rules.get(i as usize))
+                            .any(|c| {
+                                c.passes == Some(true)
+                                    && c.category == r.category
+                                    && c.evidence
+                                        .is_some_and(|e| e.weight() >= Evidence::Stage.weight())
+                            })
+                })
+        })
+        && code_disposition(code, enh) == Some(Disposition::Permanent)
 }
 
 /// The disposition the codes alone give (see [`Classifier`]'s precedence).

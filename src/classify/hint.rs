@@ -37,11 +37,22 @@ pub(super) const TRIGGERS: &[&str] = &[
     "try again in about",
 ];
 
-/// Phrases that ask for a later retry without saying when ("try again later"). They, and
-/// the [`TRIGGERS`] that ask for one ([`asks_for_retry`]: "try again in", "retry after",
-/// not "blocked for") followed by a duration, make a 5xx whose cause passes with time (a
-/// rate limit, too many connections) transient (see `Classifier`).
-pub(super) const LATER: &[&str] = &["try again later", "retry later", "try later"];
+/// Phrases that ask for a later retry without saying when ("try again later"; a
+/// greylisting's own words, "greylisted", "greylisting active": a greylisting is the
+/// request to come back). They, and the [`TRIGGERS`] that ask for one
+/// ([`asks_for_retry`]: "try again in", "retry after", not "blocked for") followed by a
+/// duration, make a 5xx whose cause passes with time (a rate limit, too many
+/// connections, a greylisting) transient (see `Classifier`).
+pub(super) const LATER: &[&str] = &[
+    "try again later",
+    "retry later",
+    "try later",
+    "greylisted",
+    "graylisted",
+    "greylisting active",
+    "greylisting is active",
+    "greylisting in action",
+];
 
 /// Whether a [`TRIGGERS`] phrase asks the client to retry ("try again in", "retry after",
 /// "resend in", "come back in"), rather than saying how long something lasts ("blocked

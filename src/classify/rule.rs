@@ -29,7 +29,7 @@ use crate::reply::{EnhancedCode, ReplyCode};
 /// | `scope` | a [`Scope`] name | what must wait | the category's usual scope ([`Category::usual_scope`]) |
 /// | `retry_after` | duration: `"300"`, `"300s"`, `"5m"`, `"2h"`, `"1d"` | retry hint used when the reply has none of its own; clamped like the parsed hints | none |
 /// | `evidence` | an [`Evidence`] name (`wording`, `enhanced_code`, …) | the rule is weighed with the built-in rules as this kind of evidence instead of being tried first | tried first, in order |
-/// | `passes` | `true`/`false` | the cause this rule names passes with time (a lock-out, a quota window): a `5xx` it decides whose text asks for a later retry is transient; a weighed rule lends this to the winner when it names the winner's cause | from the category ([`Category::usually_passes`]: rate and connection limits, greylisting) |
+/// | `passes` | `true`/`false` | the cause this rule names passes with time (a lock-out, a quota window): a `5xx` it decides whose text asks for a later retry is transient; `false` keeps such a `5xx` as its code says. A weighed rule (not a vague kind) that says `true` lends it to a winner of the same category that says nothing | from the category ([`Category::usually_passes`]: rate and connection limits, greylisting) |
 ///
 /// A rule matches when every condition that is set holds. Rules without `evidence` are
 /// tried in the order given (the first that holds decides), before the built-in rules (or instead of them, with
@@ -494,8 +494,9 @@ pub(crate) struct Rule {
     pub(crate) failures: u32,
     /// The kind of evidence; `None` for a rule tried first, in order.
     pub(crate) evidence: Option<Evidence>,
-    /// The cause passes with time (the `passes` field, or the category's usual answer).
-    pub(crate) passes: bool,
+    /// Whether the cause passes with time, as the rule says (`passes`); `None`: the
+    /// category's usual answer ([`Category::usually_passes`]).
+    pub(crate) passes: Option<bool>,
 }
 
 const _: () = assert!(TransportFailure::ALL.len() <= 32, "failure bits fit a u32");
@@ -689,7 +690,7 @@ impl UserRule {
             retry_after,
             failures,
             evidence,
-            passes: self.passes.unwrap_or(category.usually_passes()),
+            passes: self.passes,
         })
     }
 }

@@ -16,7 +16,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             // a mail transaction, where the same words are about something else ("too many
             // failed attempts for this recipient"). It passes: a 5xx that asks for a later
             // retry is transient, like a rate limit; refused credentials stay permanent.
-            .at(OUTSIDE_TXN)
+            .at(&all_but(&[S::MailFrom, S::RcptTo, S::Data, S::DataEnd, S::Bdat]))
             .passes(true),
     );
     v.push(
@@ -152,7 +152,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip name lookup failed", "name lookup failed", "cannot find your hostname", "unverifyable sending", "unverifiable sending",
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
-                 "helo is dynamic", "relay via isp", "relay via your isp", "use {your|you} isp relay", "use your isp's relay", "use {your|the} smtp relay", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
+                 "helo is dynamic", "relay via isp", "relay via your isp", "use {your|the} smtp relay", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
                  "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address"])
             .scope(Scope::Destination),
     );

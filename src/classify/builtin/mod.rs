@@ -120,19 +120,14 @@ impl B {
     }
 }
 
-/// Stages outside a mail transaction: the set-up, AUTH, RSET and QUIT, and a stage not
-/// known (the same stages as [`TXN`]'s complement, but with `unknown` in both).
-const OUTSIDE_TXN: &[Stage] = &[
-    S::Connect,
-    S::Greeting,
-    S::Ehlo,
-    S::Helo,
-    S::Starttls,
-    S::Auth,
-    S::Rset,
-    S::Quit,
-    S::Unknown,
-];
+/// Every stage but these (a rule that holds outside some stages).
+fn all_but(excluded: &[Stage]) -> Vec<Stage> {
+    Stage::ALL
+        .iter()
+        .copied()
+        .filter(|s| !excluded.contains(s))
+        .collect()
+}
 
 /// Stages that belong to a transaction's envelope or content (not the set-up).
 const TXN: &[Stage] = &[

@@ -10,71 +10,7 @@ use super::*;
 const NETWORK: &[&str] = &["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
     "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
     "connection expired", "open for too long", "lost incoming connection", "connection error", "connection dropped", "connection lost",
-    "remote host closed", "connection died", "time out", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect"];
-
-/// Spam wording: a verdict on a message's content (`text.spam_content`).
-const SPAM: &[&str] = &[
-    "spam",
-    "unsolicited",
-    "junk*",
-    "ube",
-    "bulk mail",
-    "bulk email",
-    "bulk e-mail",
-    "identified as bulk",
-    "bulk identified",
-    "mass-mailer*",
-    "mass mailer*",
-    "spamschutz*",
-    "score too high",
-    "content rejected",
-    "message content rejected",
-    "mail content denied",
-    "mail rejete",
-    "ofr_506",
-    "scored as",
-    "high probability",
-    "looks like spam",
-    "spam score",
-    "spamassassin",
-    "mail score",
-    "messagescoringupperlimit",
-    "rspamd",
-    "content filter",
-    "message filtered",
-    "suspicious content",
-    "fraud",
-    "nature of the content",
-    "url domains",
-    "scam",
-    "reported as spam",
-    "suspected spam",
-    "spam message",
-    "identified as spam",
-    "classified as spam",
-    "suspicious link*",
-    "suspicious url*",
-    "banned word*",
-    "spammy",
-    "content restriction*",
-    "unacceptable content",
-    "blocked url",
-    "blocked link",
-    "mass mailing*",
-    "advertising",
-    "advertisement*",
-    "commercial solicitation",
-    "unwanted mail",
-    "unwanted message*",
-    "unwanted advertising",
-    "rejected by dcc",
-    "spamware",
-    "垃圾邮件",
-    "迷惑メール",
-    "스팸",
-    "спам",
-    "correo no deseado",
-];
+    "remote host closed", "connection died", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect"];
 
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
@@ -205,8 +141,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506), said anywhere but at MAIL FROM and RCPT TO: there the message is not sent yet, and the same words are a verdict on the sender or the sending host, which the reply's frame names ('Sender address rejected: spam', 'Client host rejected: too much spam')")
-            .t(SPAM)
-            .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::Data, S::DataEnd, S::Bdat, S::Rset, S::Quit, S::Unknown])
+            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
+                 "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
+                 "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+            .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -563,7 +502,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
-            .t(&["mailbox disabled", "mailbox is disabled", "address disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
+            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
@@ -578,8 +517,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("rcpt.domain_disabled", C::MailboxDisabled,
-          "at RCPT, the recipient's domain or organisation is switched off ('Domain disabled', 'Domain is inactive', 'Organization disabled'): the address exists but takes no mail")
-            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}"])
+          "at RCPT, the recipient's address, domain or organisation is switched off ('Address disabled', 'Domain disabled', 'Domain is inactive', 'Organization disabled'): the address exists but takes no mail; elsewhere 'address disabled' may be our sender's")
+            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}", "address {is |}disabled"])
             .at(&[S::RcptTo])
             .scope(Scope::Recipient),
     );
@@ -687,10 +626,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("reply.receiver_timeout", C::ServerError,
-          "a reply (with its code) after the end of the data that speaks of a timeout: the receiver answered, so our connection worked; what timed out is its own work (writing the spool, a queue hand-off); while the data is sent (DATA, a BDAT chunk) a timeout is the receiver waiting for our bytes, a network failure, and a bounce's 'conversation … timed out' has no code and stays one too")
+          "a reply (with its code) after the end of the data (or to BDAT, whose last chunk ends it) that speaks of a timeout: the receiver answered, so our connection worked; what timed out is its own work (writing the spool, a queue hand-off); while the data is sent (the reply to DATA) a timeout is the receiver waiting for our bytes, a network failure, and a bounce's 'conversation … timed out' has no code and stays one too")
             .t(&["timed out", "timeout"])
             .codes("4xx 5xx")
-            .at(&[S::DataEnd]),
+            .at(&[S::DataEnd, S::Bdat]),
     );
     v.push(
         r("text.network", C::Network,
