@@ -45,8 +45,8 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// for a later retry ("try again in 92 seconds", "try again later"; not a duration that
 /// only says how long a block lasts, "blocked for 30 days"): the server asked to be
 /// tried again. A greylisting's own words ("greylisted", "greylisting active") ask for
-/// a later retry: a `5xx` that says it greylists us is transient. A `4xx` is always transient, whatever its
-/// enhanced code. Text without any code takes the matched category's usual
+/// a later retry: a `5xx` that says it greylists us is transient. A `4xx` is always
+/// transient, whatever its enhanced code. Text without any code takes the matched category's usual
 /// disposition ([`Category::usual_disposition`]).
 ///
 /// ```

@@ -324,9 +324,9 @@ impl Category {
     /// Whether this cause usually passes with time, when a rule does not say
     /// ([`UserRule`](crate::classify::UserRule)'s `passes`): a rate limit, a connection
     /// limit and a greylisting do. A `5xx` whose cause passes and whose text asks for a
-    /// later retry is transient; a greylisting asks by its very name ("come back
-    /// later"), so a `5xx` greylisting is transient whatever else it says (see
-    /// [`Classifier`](crate::Classifier)'s disposition precedence).
+    /// later retry is transient; a greylisting's own words ("greylisted", "greylisting
+    /// active") are such a request, so a `5xx` that says it greylists us is transient
+    /// (see [`Classifier`](crate::Classifier)'s disposition precedence).
     ///
     /// ```
     /// use tempfail::Category;
@@ -345,9 +345,10 @@ impl Category {
     /// [`Category::Other`] it follows the stage: `rcpt_to` (and unknown) → recipient;
     /// `mail_from`, `data`, `data_end`, `bdat` → message; the connection's set-up
     /// and `rset`/`quit` → connection. A greylisting holds the recipient, except at
-    /// `mail_from`, `data`, `data_end` and `bdat`, where it holds the message. `domain_not_found` and `no_mail_service` answered to
-    /// `rcpt_to` are the recipient's (a relay's verdict on one recipient's domain),
-    /// elsewhere the destination's. A `policy` refusal is the message's, except
+    /// `mail_from`, `data`, `data_end` and `bdat`, where it holds the message.
+    /// `domain_not_found` and `no_mail_service` answered to `rcpt_to` are the recipient's
+    /// (a relay's verdict on one recipient's domain), elsewhere the destination's. A
+    /// `policy` refusal is the message's, except
     /// before any transaction (connect, greeting, `EHLO`/`HELO`), where the receiver's
     /// rules can only have refused us: the destination's.
     ///
