@@ -322,11 +322,11 @@ impl Category {
     }
 
     /// Whether this cause usually passes with time, when a rule does not say
-    /// ([`UserRule`](crate::classify::UserRule)'s `passes`): a rate limit, a connection
-    /// limit and a greylisting do. A `5xx` whose cause passes and whose text asks for a
-    /// later retry is transient; a greylisting's own words ("greylisted", "greylisting
-    /// active") are such a request, so a `5xx` that says it greylists us is transient
-    /// (see [`Classifier`](crate::Classifier)'s disposition precedence).
+    /// ([`UserRule`]'s `passes`): a rate limit, a connection limit and a greylisting do.
+    /// A `5xx` whose cause passes and whose text asks for a later retry is transient; a
+    /// greylisting's own words ("greylisted", "greylisting active") are such a request, so
+    /// a `5xx` that says it greylists us is transient (see [`Classifier`]'s disposition
+    /// precedence).
     ///
     /// ```
     /// use tempfail::Category;
