@@ -120,6 +120,29 @@ fn rules_from_a_file_come_first_and_bad_ones_name_the_field() {
         e.contains("`category`") && e.contains("mailbox_full"),
         "{e}"
     );
+    // `passes` takes true or false, nothing else; with true, a quota that asks for a
+    // later retry is transient.
+    std::fs::write(
+        &bad,
+        r#"[{"id": "x", "category": "mailbox_full", "passes": "yes"}]"#,
+    )
+    .unwrap();
+    let Err(e) = parse_args(&args(&["--rules", bad.to_str().unwrap()])) else {
+        panic!("a non-boolean passes accepted");
+    };
+    assert!(e.contains("`passes`"), "{e}");
+    std::fs::write(
+        &good,
+        r#"[{"id": "acme.window", "words": ["acme window"], "category": "mailbox_full",
+             "evidence": "wording", "passes": true}]"#,
+    )
+    .unwrap();
+    let Ok(Mode::Classify(c, _)) = parse_args(&args(&["--rules", good.to_str().unwrap()])) else {
+        panic!("--rules refused passes");
+    };
+    let v = classify_line(&c, "552 5.2.2 Acme window full, try again later");
+    assert_eq!(v["category"], "mailbox_full");
+    assert_eq!(v["disposition"], "transient");
     assert!(parse_args(&args(&["--rules"])).is_err());
     assert!(parse_args(&args(&["--frobnicate"])).is_err());
     let Ok(Mode::Classify(_, files)) = parse_args(&args(&["a.txt", "-", "b.txt"])) else {

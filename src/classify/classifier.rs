@@ -46,8 +46,8 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// only says how long a block lasts, "blocked for 30 days"): the server asked to be
 /// tried again. A greylisting's own words ("greylisted", "greylisting active") ask for
 /// a later retry: a `5xx` that says it greylists us is transient. A `4xx` is always
-/// transient, whatever its enhanced code. Text without any code takes the matched category's usual
-/// disposition ([`Category::usual_disposition`]).
+/// transient, whatever its enhanced code. Text without any code takes the matched
+/// category's usual disposition ([`Category::usual_disposition`]).
 ///
 /// ```
 /// use tempfail::classify::Classifier;
@@ -235,7 +235,7 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let (enh, inner) = reply_codes(reply, &joined);
+        let (enh, inner) = reply_codes(reply, || text::buried_enhanced(&joined, false));
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
@@ -278,7 +278,7 @@ impl Classifier {
             };
         }
         let joined = joined_text(reply);
-        let (enh, inner) = reply_codes(reply, &joined);
+        let (enh, inner) = reply_codes(reply, || text::buried_enhanced(&joined, false));
         let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
@@ -307,8 +307,15 @@ impl Classifier {
     /// ```
     #[must_use]
     pub fn explain_text(&self, text: &str, stage: Stage) -> Explanation {
-        let (classification, reply) = self.classify_text_inner(text, stage);
-        let (stage, code, enh, _) = self.read_text(text, stage);
+        let read = self.read_text(text, stage);
+        let classification = self.classify_read(&read, text);
+        let TextRead {
+            stage,
+            code,
+            enh,
+            reply,
+            inner,
+        } = read;
         let (considered, reason, model) = match &reply {
             Some(r) if r.code().is_positive() => (
                 Vec::new(),
@@ -318,11 +325,8 @@ impl Classifier {
             _ => {
                 let (considered, mut reason, model) =
                     self.explain_found(code, enh, stage, text.as_bytes());
-                if let Some((r, i)) = reply
-                    .as_ref()
-                    .and_then(|r| Some((r, disagreeing_inner(r)?)))
-                {
-                    reason.push_str(&inner_code_reason(r.code(), i));
+                if let (Some(c), Some(i)) = (code, inner) {
+                    reason.push_str(&inner_code_reason(c, i));
                 }
                 (considered, reason, model)
             }
@@ -383,22 +387,14 @@ impl Classifier {
         text: &str,
         stage: Stage,
     ) -> (Classification, Option<Reply>) {
-        let out = self.classify_text_inner(text, stage);
-        traced(&out.0, stage, "text");
-        out
+        let read = self.read_text(text, stage);
+        let v = self.classify_read(&read, text);
+        traced(&v, stage, "text");
+        (v, read.reply)
     }
 
     /// The stage, codes and reply text classification reads from bounce or log text.
-    fn read_text(
-        &self,
-        text: &str,
-        stage: Stage,
-    ) -> (
-        Stage,
-        Option<ReplyCode>,
-        Option<EnhancedCode>,
-        Option<Reply>,
-    ) {
+    fn read_text(&self, text: &str, stage: Stage) -> TextRead {
         let bytes = text.as_bytes();
         let stage = if stage == Stage::Unknown {
             text::stage_from_text(bytes).unwrap_or(Stage::Unknown)
@@ -414,38 +410,47 @@ impl Classifier {
         });
         match found {
             Some(reply) => {
-                let inner = text::inner_code(first_line(&reply), reply.enhanced().is_some())
-                    .and_then(|i| i.1);
-                let enh = inner
-                    .or_else(|| reply.enhanced())
-                    .or_else(|| text::buried_enhanced(bytes, true));
-                (stage, Some(reply.code()), enh, Some(reply))
+                let (enh, inner) = reply_codes(&reply, || text::buried_enhanced(bytes, true));
+                TextRead {
+                    stage,
+                    code: Some(reply.code()),
+                    enh,
+                    reply: Some(reply),
+                    inner,
+                }
             }
             // A lone `2.x.x` in free text is no evidence of a success (a DSN
             // `Status: 2.0.0` is not a bounce); without a reply it says nothing.
-            None => (
+            None => TextRead {
                 stage,
-                None,
-                text::enhanced_in_text(bytes).filter(|e| e.class() != 2),
-                None,
-            ),
+                code: None,
+                enh: text::enhanced_in_text(bytes).filter(|e| e.class() != 2),
+                reply: None,
+                inner: None,
+            },
         }
     }
 
-    fn classify_text_inner(&self, text: &str, stage: Stage) -> (Classification, Option<Reply>) {
-        let (stage, code, enh, reply) = self.read_text(text, stage);
-        let v = match (&reply, code) {
+    /// Classifies what [`Classifier::read_text`] read of `text`.
+    fn classify_read(&self, read: &TextRead, text: &str) -> Classification {
+        let TextRead {
+            stage,
+            code,
+            enh,
+            ref reply,
+            inner,
+        } = *read;
+        match (reply, code) {
             (Some(r), Some(c)) if c.is_positive() => positive(r, stage),
-            (Some(r), Some(c)) => {
+            (Some(_), Some(c)) => {
                 let v = self.decide(code, enh, stage, text.as_bytes());
-                match disagreeing_inner(r) {
+                match inner {
                     Some(i) => inner_code_disagrees(v, c, i),
                     None => v,
                 }
             }
             _ => self.decide(code, enh, stage, text.as_bytes()),
-        };
-        (v, reply)
+        }
     }
 
     /// Classifies a transport failure at `stage` (where it happened).
@@ -1171,20 +1176,35 @@ fn scope_for(
 #[cfg(feature = "model-training")]
 pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Vec<u8>) {
     let joined = joined_text(reply);
-    let (enh, _) = reply_codes(reply, &joined);
+    let (enh, _) = reply_codes(reply, || text::buried_enhanced(&joined, false));
     (reply.code(), enh, joined.into_owned())
 }
 
-/// A live reply's enhanced code (one after a second basic code at the start of its
-/// first line, [`text::inner_code`], first; then the reply's own; then one buried in
+/// What the text path reads of bounce or log text, once ([`Classifier::read_text`]): the
+/// stage (from the text when unknown), the reply found and its codes, and the second code
+/// its first line begins with when that disagrees with the reply's own.
+struct TextRead {
+    stage: Stage,
+    code: Option<ReplyCode>,
+    enh: Option<EnhancedCode>,
+    reply: Option<Reply>,
+    inner: Option<ReplyCode>,
+}
+
+/// A reply's enhanced code (one after a second basic code at the start of its first
+/// line, [`text::inner_code`], first; then the reply's own; then `buried`, one found in
 /// the text) and that second code when it is of the other failure class than the
-/// reply's own ([`codes_disagree`]). One reading of the first line for both.
-fn reply_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<ReplyCode>) {
+/// reply's own ([`codes_disagree`]). One reading of the first line for both; the live
+/// and the text path differ only in how they look for a buried code.
+fn reply_codes(
+    reply: &Reply,
+    buried: impl FnOnce() -> Option<EnhancedCode>,
+) -> (Option<EnhancedCode>, Option<ReplyCode>) {
     let inner = text::inner_code(first_line(reply), reply.enhanced().is_some());
     let enh = inner
         .and_then(|i| i.1)
         .or_else(|| reply.enhanced())
-        .or_else(|| text::buried_enhanced(joined, false));
+        .or_else(buried);
     (
         enh,
         inner
@@ -1193,15 +1213,7 @@ fn reply_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<Re
     )
 }
 
-/// The second code a reply's first line begins with, when it is of the other failure
-/// class than the reply's own (the text path's half of [`reply_codes`]).
-fn disagreeing_inner(reply: &Reply) -> Option<ReplyCode> {
-    text::inner_code(first_line(reply), reply.enhanced().is_some())
-        .map(|i| i.0)
-        .filter(|i| codes_disagree(reply.code(), *i))
-}
-
-/// The `explain` reason's addition for [`disagreeing_inner`].
+/// The `explain` reason's addition for a disagreeing second code ([`reply_codes`]).
 fn inner_code_reason(code: ReplyCode, inner: ReplyCode) -> String {
     format!(
         "; the text begins with another code ({inner}) than the reply's ({code}), so the verdict is transient and low confidence"
@@ -1244,8 +1256,8 @@ pub(super) fn text_input(
     text: &str,
     stage: Stage,
 ) -> (Stage, Option<ReplyCode>, Option<EnhancedCode>) {
-    let (stage, code, enh, _) = Classifier::builtin().read_text(text, stage);
-    (stage, code, enh)
+    let read = Classifier::builtin().read_text(text, stage);
+    (read.stage, read.code, read.enh)
 }
 
 /// A reply's text lines, joined by spaces (one line: as it is).
