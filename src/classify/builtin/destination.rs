@@ -116,7 +116,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
                  "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for this recipient",
-                 "too many messages for this recipient", "too much mail for this {mailbox|recipient|user}", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster"])
+                 "too many messages for this recipient", "too much mail for this {mailbox|recipient|user}", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster", "too many messages to this address", "incoming email limit"])
             .scope(Scope::Recipient),
     );
     v.push(

@@ -28,7 +28,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
-                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
+                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "{date|dated} in {the |}remote past", "fix your system clock", "no headers at all", "no headers sent", "has no from address", "mime parse error", "malformed mime", "could not parse provided data", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
                  // the header From's own format faults (a bare "from header" would also claim alignment and ownership texts)
                  "{a|one|no|without|without a|missing|invalid|duplicate|empty|malformed} from{:|} header", "from{:|} header {is |}{missing|empty|invalid|malformed}",
                  "from header has an invalid", "unacceptable from{:|} header", "valid address in from", "single domain in the from", "utf-8 in from header",
@@ -115,8 +115,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the receiver's own virus or spam scanner failed or is not ready: a receiving-side processing failure, not a verdict on the message")
             .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scan failed", "scanning failed", "unable to scan",
                  "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable", "connect to rspamd", "connect to spamd", "connect to clamd", "connect to amavis", "scanner malfunction",
-                 "{scanner|virus scanner|spam scanner|spam check|spam checker|virus check|content filter|spam filter|antivirus|anti-virus} temporarily unavailable"])
+                 "{scanner|virus scanner|spam scanner|spam check|spam checker|virus check|content filter|spam filter|antivirus|anti-virus} temporarily unavailable",
+                 "failed to scan", "av system is not available", "antivirus software failed", "{spam|virus|content} filter {is |}unavailable"])
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.own_check_failed", C::ServerError,
+          "the receiving side's own store, signer or lookup failed ('error saving email', 'DKIM signing failed', 'whitelist check failed'): its trouble, not a verdict on the message; before the DKIM and allow-list words it names")
+            .t(&["error saving", "no spooler", "dkim signing failed", "signing failed", "whitelist check failed", "could not queue the message"]),
     );
     v.push(
         r("text.virus", C::VirusContent,
@@ -163,7 +169,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "absenderdomäne", "sender is not same as", "not same as smtp authenticate*", "does not match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "doesn't match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "mail from this address {is |}prohibited", "not allowed externally", "unauthenticated local mail", "absender {nicht zulässig|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
-                 "sender name is not valid", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
+                 "sender name is not valid", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
@@ -312,7 +318,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relay access denied",
             "relaying {is |}disabled", "relay is disabled",
             // a recipient domain this host does not take mail for, and Turkish 'relaying forbidden'
-            "{recipient |}domain not served", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
+            "{recipient |}domain not served", "not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts mail for", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
             "relaying denied",
             "relay denied",
             "relay not permitted",
@@ -553,7 +559,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
                  "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large",
-                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message"]),
+                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message", "size of data", "exceeds soft limit"]),
     );
     v.push(
         r("greeting.blocked", C::Blocklisted,
