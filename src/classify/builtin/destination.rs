@@ -153,7 +153,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "reverse dns lookup", "client host rejected: cannot find your", "no reverse", "invalid rdns", "fcrdns", "reverse mapping",
                  "does not resolve to", "hostname does not match", "failed ptr", "dynamic ip", "dynamic/residential", "residential ip", "dialup", "dial-up",
                  "helo is dynamic", "relay via isp", "relay via your isp", "use {your|the} smtp relay", "relay through your isp", "dynamic ip space", "dynamic address", "ip must resolve",
-                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address"])
+                 "does not have a hostname", "have a hostname", "without a hostname", "pool address", "dynamic pool", "dynamic-looking", "generic hostname", "generic-looking", "looks dynamic", "looks generic", "residential address", "residential connections", "residential network", "cannot resolve your address", "can't resolve your address", "unable to resolve your address"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -173,6 +173,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         )
         .t(&[
             "rate limit*",
+            "{hourly|daily} recipient limit",
             "ratelimit*",
             "rate-limit*",
             "throttl*",
@@ -468,4 +469,4 @@ pub(super) fn rules(v: &mut Vec<B>) {
 #[rustfmt::skip]
 const TOO_MANY_RECIPIENTS: &[&str] = &["too many recipients", "too many rcpt*", "recipient limit exceeded", "maximum number of recipients",
     "too many addresses", "too many envelope recipients", "too many recipient attempts", "multiple destination domains per transaction",
-    "recipients per message", "recipient limit reached", "recipients per connection", "recipients per connection limit reached"];
+    "recipients per message", "recipient limit reached", "recipients per connection", "recipients per connection limit reached", "{one|1} {alias|recipient|address} per transaction"];

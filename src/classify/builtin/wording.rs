@@ -28,7 +28,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
-                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "{date|dated} in {the |}remote past", "fix your system clock", "no headers at all", "no headers sent", "has no from address", "mime parse error", "malformed mime", "could not parse provided data", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
+                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "malformed from domain", "{reserved|no valid} tld", "{date|dated} in {the |}remote past", "fix your system clock", "no headers at all", "no headers sent", "has no from address", "mime parse error", "malformed mime", "could not parse provided data", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
                  // the header From's own format faults (a bare "from header" would also claim alignment and ownership texts)
                  "{a|one|no|without|without a|missing|invalid|duplicate|empty|malformed} from{:|} header", "from{:|} header {is |}{missing|empty|invalid|malformed}",
                  "from header has an invalid", "unacceptable from{:|} header", "valid address in from", "single domain in the from", "utf-8 in from header",
@@ -169,7 +169,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "absenderdomäne", "sender is not same as", "not same as smtp authenticate*", "does not match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "doesn't match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "mail from this address {is |}prohibited", "not allowed externally", "unauthenticated local mail", "absender {nicht zulässig|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
-                 "sender name is not valid", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
+                 "sender name is not valid", "bounces not accepted", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
                  "postmaster verification failed", "callback setup failed", "null sender is not allowed", "sender is not valid",
                  "sender has been blocked", "blocked by the recipient", "blocked by recipient", "sender address blocked", "blocked by user",
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
@@ -373,7 +373,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
-                 "unauthenticated session", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
+                 "unauthenticated session", "anonymous users are not allowed", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions",
                  "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires"]),
@@ -524,7 +524,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("rcpt.domain_disabled", C::MailboxDisabled,
           "at RCPT, the recipient's address, domain or organisation is switched off ('Address disabled', 'Domain disabled', 'Domain is inactive', 'Organization disabled'): the address exists but takes no mail; elsewhere 'address disabled' may be our sender's")
-            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}", "address {is |}disabled"])
+            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}", "address {is |}disabled", "user {is |}disabled"])
             .at(&[S::RcptTo])
             .scope(Scope::Recipient),
     );
