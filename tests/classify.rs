@@ -4500,6 +4500,197 @@ fn twenty_third_round_words_from_the_retired_fresh23() {
     assert_ne!(v.category, Some(C::MailboxDisabled), "{}", v.rule);
 }
 
+/// Words from the retired `fresh24/`'s misses (the twenty-fourth round). Every case came
+/// out differently on the previous main (4daf47f), apart from the guards marked as such.
+#[test]
+fn twenty_fourth_round_words_from_the_retired_fresh24() {
+    check_scoped(&[
+        // A recipient domain this host does not serve is relaying refused, whatever its X.1.1 says.
+        (
+            "550 5.1.1 Sorry, not our domain",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.1.1 Recipient domain not handled here",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 This server only accepts mail for example.org",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.0.0 recipient is to the wrong domain",
+            S::RcptTo,
+            C::RelayDenied,
+            T,
+            Scope::Recipient,
+        ),
+        // Format faults named after the data outrank X.7.1's policy and X.5.2's syntax.
+        (
+            "554 5.7.1 no headers sent",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Date in remote past",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 MIME parse error, try again",
+            S::DataEnd,
+            C::ContentFormat,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.5.2 Malformed From domain",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        // One address receiving too fast holds that recipient only.
+        (
+            "450 4.2.1 Too many messages to this address, slow down",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Recipient,
+        ),
+        // The receiver's own scanner, signer or store failing is its trouble, not a verdict (nor X.2.1's disabled mailbox).
+        (
+            "452 4.2.1 Antivirus software failed to scan the message",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 Spam filter unavailable",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 DKIM signing failed, try later",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "550 Error saving email",
+            S::DataEnd,
+            C::ServerError,
+            P,
+            Scope::Message,
+        ),
+        // The envelope sender named at RCPT is refused as the sender.
+        (
+            "550 5.1.7 The from address <bounce@example.com> does not exist on this server",
+            S::RcptTo,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Bounces not accepted",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // A blocked client holds the destination.
+        (
+            "554 5.7.1 Client blocked",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 User disabled",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        // An hourly or daily recipient limit is a rate, not one message's recipient count.
+        (
+            "451 4.7.0 Daily recipient limit reached, try again later",
+            S::DataEnd,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "451 anonymous users are not allowed to send mail",
+            S::MailFrom,
+            C::AuthRequired,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "451 4.0.0 address not registered: user@example.org",
+            S::RcptTo,
+            C::UserUnknown,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "550 Only one alias per transaction",
+            S::RcptTo,
+            C::TooManyRecipients,
+            P,
+            Scope::Message,
+        ),
+        (
+            "500 Message rejected due to length/size of data",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 no residential connections",
+            S::Greeting,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // Guards (unchanged from the previous main): a spam verdict and an unknown user.
+        (
+            "550 5.7.1 Message rejected as spam",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.1.1 User unknown",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+    ]);
+}
+
 /// A greylisting's own words ("greylisted", "greylisting active") ask to be tried again:
 /// a 5xx that says it greylists us is transient (never a bounce for mail a retry would
 /// deliver). At RCPT TO it holds that

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8845 (feature, category) entries.
+//! 29 categories, 4000 features, 8730 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-30, 30, -33, -25, -18, 19, -36, -58, -72, -25, -15, 57, -13, 5, -25, -19, -30, 28, 16, -15, 5, 82, -8, 125, -2, 89, 1, -29, -5];
+pub(super) static PRIOR: [i32; 29] = [-32, 28, -33, -25, -18, 22, -36, -58, -74, -26, -14, 57, -13, 5, -24, -20, -29, 27, 18, -15, 4, 83, -7, 126, -3, 90, 0, -28, -6];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -70,7 +70,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x00859e23, // b:rejected go
     0x00d8753c, // b:permitted to
     0x00d933e5, // w:forbidden
-    0x00e467d9, // w:rhsbl
     0x00e71462, // b:messages to
     0x010eed75, // b:org policy
     0x01180035, // p:subt
@@ -107,7 +106,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02fc88b7, // p:forw
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
-    0x032271c8, // w:quarantined
     0x0365c72f, // b:prod protection
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
@@ -123,10 +121,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04337d66, // b:maximum threshold
     0x0434a99e, // b:the helo
     0x04427ca7, // w:help
-    0x0466db51, // b:bad request
     0x04c13d57, // b:invalid recipient
     0x04c1572a, // w:filtering
-    0x04e43d59, // b:and no
+    0x04d16c94, // b:the mailbox
     0x04e7b73d, // b:www spamcop
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
@@ -169,13 +166,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x07eab665, // b:smtp auth
     0x08288e0c, // b:need help
     0x08333f87, // b:is disabled
-    0x08350f5d, // b:antispam plc
-    0x0837cd52, // b:appeared to
     0x083c8d32, // b:rejected your
     0x0845ed25, // b:required by
     0x08640ffc, // b:rate exceeded
     0x0864f0e1, // b:gnome org
-    0x0866cfda, // b:au com
     0x0866ef38, // b:by one
     0x0867e5bd, // b:net or
     0x0870c728, // w:cloudmark
@@ -197,10 +191,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x090a7b67, // w:memory
     0x090d75ba, // b:received from
     0x09110740, // b:content policy
-    0x0912515b, // b:bad syntax
     0x092680aa, // w:they
     0x093e7c37, // p:chun
-    0x094d1d3c, // b:after mail
     0x095372ed, // b:com docs
     0x0966eab6, // w:log
     0x096f7c39, // b:our users
@@ -211,6 +203,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x098cbdcf, // b:virus or
     0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
+    0x09bdb560, // w:bcc
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
     0x09da4096, // p:wait
@@ -221,6 +214,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0a15cfc9, // p:succ
     0x0a2f34bd, // b:cmsmtp blocked
     0x0a4f78c3, // b:aborted local
+    0x0a5568de, // b:classified as
     0x0a588720, // b:spf check
     0x0ab8d7f1, // p:sorb
     0x0ac51659, // e:x.7.26
@@ -259,7 +253,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0c970b4d, // w:originating
     0x0c9ac603, // p:soft
     0x0ca543ed, // b:com account
-    0x0cb94aa5, // w:string
     0x0cb9d082, // b:to reduce
     0x0cc5197f, // e:x.7.20
     0x0cc68041, // b:veuillez essayer
@@ -268,6 +261,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d064f7c, // w:exe
     0x0d0cdc92, // b:http mx
     0x0d0f0d2a, // p:blan
+    0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
     0x0d2276a1, // b:signature found
@@ -310,7 +304,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
     0x0f78ca7d, // b:address smtp
-    0x0f7ad10a, // b:any mx
     0x0f7d0e15, // b:dbl spamhaus
     0x0f91e5d4, // b:full quota
     0x0f9ef098, // b:from weren
@@ -320,6 +313,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0fbab1a2, // b:parameters or
     0x0fc86391, // b:about the
     0x0fc9336b, // w:many
+    0x0fd5ff5e, // w:make
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
     0x10011ee5, // p:abor
@@ -345,7 +339,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11e8faa1, // b:please read
     0x11f7decd, // w:accepted
     0x1207d450, // b:ru is
-    0x12170434, // b:authentication canceled
+    0x120ea50d, // b:line is
     0x121c46d6, // w:line
     0x12300baf, // b:nullmailer queue
     0x1231a74b, // p:bloc
@@ -359,7 +353,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12fca1e7, // p:forg
     0x130cb664, // b:username and
     0x132ec790, // e:x.3.1
-    0x1341c31f, // w:vulani
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
     0x1372b346, // b:was refused
@@ -391,7 +384,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1542a194, // b:of this
     0x15447b30, // w:resolve
     0x1551ad96, // b:nyaan example
-    0x155c1064, // w:think
     0x156c4873, // w:ezweb
     0x15a65df4, // b:this was
     0x15ea55ab, // w:taken
@@ -435,7 +427,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x18733435, // w:deliver
     0x18741728, // w:responded
     0x187b7121, // p:post
-    0x189e43b2, // w:unresolvable
     0x189f93dc, // w:backend
     0x18a9e2f0, // b:denied sending
     0x18aa7610, // w:refuse
@@ -480,7 +471,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b673934, // w:veuillez
     0x1b6b6a21, // p:trac
     0x1b7192c6, // p:alic
-    0x1b9bde0c, // w:readthedocs
     0x1bb848b3, // p:fwli
     0x1bcc0b06, // w:never
     0x1bdbb21c, // b:sender is
@@ -498,6 +488,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c38c516, // b:attempts try
     0x1c3b7fdc, // b:you tried
     0x1c3ebf0d, // b:bare lf
+    0x1c4c1666, // b:using mail
     0x1c82d9cd, // w:checks
     0x1ca5ce63, // w:but
     0x1ca9d703, // w:occurred
@@ -594,7 +585,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
     0x21c8e06d, // w:contained
-    0x21e6a997, // b:and or
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
     0x2220821c, // b:reject policy
@@ -605,7 +595,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x22852d6f, // b:temporarily blocked
     0x22954a93, // b:the mail
     0x229dbfd8, // b:org doesn
-    0x22b43c83, // b:are registered
     0x22bc2cfa, // w:outgoing
     0x22c15bb7, // b:validation failed
     0x22d84438, // w:using
@@ -642,7 +631,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x24da9d9b, // w:mail
     0x24edc241, // b:administrator returned
     0x250b0efa, // b:information see
-    0x251a1f0d, // b:and dns
     0x25209337, // p:char
     0x25400fe8, // b:not valid
     0x2574d6b2, // b:read the
@@ -653,6 +641,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x25ba6369, // b:match the
     0x25dd0486, // b:temporary failure
     0x25e85f31, // b:nxdomain domain
+    0x25eb242c, // b:expected rcpt
     0x25f0421e, // b:host mail
     0x26193ec3, // b:please check
     0x26224571, // p:dire
@@ -662,8 +651,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2649518b, // b:insufficient storage
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
+    0x26753912, // b:this key
     0x267ecf12, // b:schleuder org
     0x268d0fc5, // b:smtp host
+    0x26929770, // b:invalid bounce
     0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
     0x26e3fee1, // w:determine
@@ -671,18 +662,17 @@ pub(super) static HASHES: [u32; 4000] = [
     0x272a4147, // w:greylist
     0x272eb722, // w:spamhaus
     0x274434db, // b:was not
-    0x27473731, // w:ugent
     0x27736551, // b:contact is
     0x278335bf, // w:lines
     0x278f8a90, // w:already
     0x27bf5ded, // b:id header
+    0x27dfdf95, // b:your admin
     0x27e5c549, // b:jp domain
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
     0x281c2141, // b:error rejected
     0x281ee9f5, // w:gsmtp
     0x28327637, // b:the corresponding
-    0x28424134, // b:address of
     0x2847de97, // w:probably
     0x28486f79, // b:xbl spamhaus
     0x28500416, // b:mail domain
@@ -705,7 +695,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
     0x29770cf7, // b:by the
-    0x29861431, // b:authentication go
     0x29aa383f, // w:aborted
     0x29cd8166, // b:message too
     0x29da150b, // w:waiting
@@ -732,9 +721,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b512d7b, // b:command not
     0x2b66a540, // b:to domain
     0x2b7cb8c5, // b:recipient does
+    0x2b7ff0b8, // b:org no
     0x2baee05c, // w:bye
     0x2bb8fde4, // w:matched
-    0x2bba6071, // b:backend failure
     0x2bcd6870, // b:yahooinc com
     0x2bf31e3e, // e:x.4.0
     0x2bf74cab, // b:in header
@@ -746,9 +735,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c312a4c, // b:be found
     0x2c526d02, // w:remote
     0x2c553595, // w:spfbl
+    0x2c661580, // b:not specified
     0x2c6b4d1a, // b:helo mail
     0x2c6b7ad5, // b:rejected blacklisted
-    0x2c74a563, // w:running
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
     0x2cb27dc5, // w:nice
@@ -768,7 +757,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d6d7b08, // b:to review
     0x2d84e69d, // b:latest errors
     0x2d899355, // b:too long
-    0x2da90b1e, // b:address needs
     0x2dbada4c, // b:rejected service
     0x2dc36dfd, // p:firs
     0x2dc4a9e5, // b:exist on
@@ -787,7 +775,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e54a690, // b:mailbox full
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
-    0x2eae948d, // w:terminated
     0x2ecec51a, // b:credentials invalid
     0x2edb368b, // w:global
     0x2ee5617a, // b:this local
@@ -855,8 +842,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x326c1773, // b:currently sending
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
-    0x328327ab, // w:these
-    0x32856e3d, // w:traffic
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
@@ -871,6 +856,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3399e79b, // b:must issue
     0x339fca13, // b:send helo
     0x33ccbe9a, // w:acme
+    0x33d2621b, // b:com said
     0x33d53a60, // b:exceeds fixed
     0x33d68457, // w:chkuser
     0x3407f8ec, // w:bare
@@ -927,7 +913,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37dc5d72, // b:added to
     0x37dd1861, // w:exceeded
     0x37e793a6, // b:on our
-    0x37e892d9, // b:at that
     0x37f8ec61, // w:mikeneko
     0x38251d0c, // b:the postmaster
     0x38258fa0, // b:dns entry
@@ -1010,6 +995,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d2cfa08, // p:mong
     0x3d334cd2, // b:rx online
     0x3d7e7d52, // b:to security
+    0x3d8ab350, // b:make sure
     0x3d904255, // w:different
     0x3df3a74c, // b:mailbox does
     0x3e089bb0, // b:policy html
@@ -1060,11 +1046,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x413584fc, // w:click
     0x413bd245, // p:beli
     0x413c6035, // p:alte
+    0x4145851c, // b:per transaction
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x416ac853, // p:cred
-    0x417364be, // b:available please
-    0x419011ea, // b:an unwanted
     0x41941428, // w:bounced
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
@@ -1112,7 +1097,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
     0x45163a77, // p:malf
-    0x45218b5f, // b:bad dns
     0x454317e8, // b:here by
     0x45542464, // b:reject fatal
     0x456685be, // b:have not
@@ -1137,16 +1121,16 @@ pub(super) static HASHES: [u32; 4000] = [
     0x469976a4, // w:acceptable
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
-    0x46b999e9, // w:standard
-    0x46ba6fae, // w:shironeko
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
+    0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
     0x47b29a93, // p:read
     0x47be303b, // b:service mail
+    0x47bff0c0, // b:reading message
     0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
     0x480101f0, // b:mail right
@@ -1156,6 +1140,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
     0x482afe29, // w:output
+    0x4838da3d, // b:recipient verify
     0x48457541, // b:are greylisted
     0x4846e5e3, // b:error codes
     0x4849c453, // p:anti
@@ -1182,7 +1167,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x49cf1b23, // p:phis
     0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
-    0x49f76434, // b:auth failed
     0x4a12827b, // b:message for
     0x4a246661, // w:token
     0x4a329473, // b:destination address
@@ -1193,7 +1177,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
     0x4b348078, // w:libsisimai
-    0x4b488d4f, // b:available unable
     0x4b51d90a, // w:lookup
     0x4b5508e6, // p:orga
     0x4b87e393, // b:is likely
@@ -1207,6 +1190,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4bebd272, // b:unknown or
     0x4beebd5a, // p:work
     0x4bef5c63, // b:your hostname
+    0x4bfb51d4, // b:blocked listed
     0x4c150e67, // b:please contact
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
@@ -1223,7 +1207,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
     0x4d742266, // w:looping
-    0x4d74511d, // b:attempts from
     0x4d8ff477, // b:the following
     0x4dab55d9, // w:zen
     0x4dd314d2, // p:clie
@@ -1243,7 +1226,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
-    0x4f470299, // b:address root
     0x4f4fccce, // w:deny
     0x4f5a2d20, // b:mail action
     0x4f61970c, // w:from
@@ -1255,6 +1237,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4fc82123, // b:exceeded message
     0x4fe8ec4f, // w:reports
     0x4fed0d63, // b:recipient user
+    0x4feff409, // w:off
     0x5012a36c, // w:queuing
     0x502dbc1a, // b:how to
     0x502ed9d6, // w:kind
@@ -1264,6 +1247,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
     0x5082c397, // w:nosuchuser
+    0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
     0x50d53b00, // p:reso
     0x50d90c97, // p:repo
@@ -1313,7 +1297,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
     0x54018d43, // b:com relay
-    0x54130212, // b:allowed in
     0x54165214, // p:malw
     0x5416b661, // b:eicar test
     0x541c303b, // p:feed
@@ -1327,6 +1310,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x552eacaf, // b:email rejected
     0x5538ad21, // w:current
     0x55474164, // b:was rejected
+    0x555049ac, // b:submission port
     0x55581e7e, // p:time
     0x557abc5f, // w:online
     0x55825dc0, // b:recipient address
@@ -1340,7 +1324,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x561979a6, // w:specified
     0x56227fd1, // w:during
     0x56243748, // b:policy of
-    0x564273b9, // w:ses
     0x5656a833, // b:our bulk
     0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
@@ -1352,12 +1335,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56dcd9a3, // b:denied by
     0x56e38bd4, // b:the from
     0x56e8dd43, // p:assi
+    0x56f771ca, // b:rejected content
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
-    0x575e6e90, // b:address black
     0x5762119d, // w:match
     0x576eaebd, // b:ip not
     0x577ad58f, // w:spoofing
@@ -1385,6 +1368,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
+    0x59b3045b, // p:pati
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
@@ -1409,13 +1393,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ae4b665, // w:password
     0x5aec1397, // b:xgemail message
     0x5afa43a0, // b:message body
+    0x5afeb72e, // b:failure for
     0x5b05bcdf, // p:volu
     0x5b06ccce, // b:your postmaster
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
     0x5b22634d, // p:befo
     0x5b2ab42f, // w:nekochan
-    0x5b30cc41, // b:accept email
     0x5b4167c1, // w:hourly
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
@@ -1439,7 +1423,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
     0x5cde263f, // b:domain is
+    0x5ce723cc, // b:with mail
     0x5ce8e6b5, // p:asso
+    0x5cf36774, // b:site policy
+    0x5d038c52, // w:saving
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
     0x5d37e1f8, // w:admins
@@ -1451,6 +1438,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5dd9d556, // b:not verified
     0x5ddd2634, // b:identified as
     0x5de0c110, // b:receiving mail
+    0x5de8b52e, // b:domain mx
     0x5e148122, // b:an open
     0x5e150e97, // w:the
     0x5e2c42a3, // b:error messages
@@ -1460,12 +1448,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e7eae25, // w:fwd
     0x5e84d6ce, // w:idle
     0x5e8c5bed, // p:norm
-    0x5e8f8080, // w:recipientnotfound
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
     0x5ebe6eda, // w:org
     0x5ef31e7b, // b:go microsoft
-    0x5f064770, // b:allowed by
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
@@ -1484,6 +1470,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ff3c8ee, // b:to policy
     0x5ff6935b, // p:offe
     0x60081350, // w:domain
+    0x60188787, // b:our domain
     0x60354138, // b:log in
     0x6038f73a, // p:mark
     0x6062b3a6, // c:510
@@ -1497,8 +1484,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60cf6d3b, // p:equa
     0x60d7780a, // w:learn
     0x60f92c64, // b:volume or
+    0x60fd54e2, // w:frequency
     0x61178ce3, // b:recipients max
-    0x61203d2a, // b:be added
+    0x6126822a, // b:malformed mime
     0x612988bc, // b:not supported
     0x6139a640, // b:with your
     0x613e38cb, // w:parameter
@@ -1524,7 +1512,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x625b8d7b, // b:recipient verification
     0x627ab9dd, // b:email is
     0x627d21a8, // b:please use
-    0x6293242b, // b:administratively denied
+    0x627de0a2, // b:no from
     0x62975d79, // b:connection rate
     0x62af86f5, // b:ip listed
     0x62bb2173, // b:relay to
@@ -1561,11 +1549,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6415a7c8, // w:banned
     0x641ac231, // p:atta
     0x641e1265, // w:tls
+    0x64226a3f, // b:no route
     0x642bef70, // w:messages
     0x643656a8, // b:net blocked
     0x64469b6a, // b:improper use
     0x644d171f, // w:say
-    0x64526f12, // b:are busy
     0x6455d250, // b:will not
     0x645ca791, // w:receiver
     0x64699d25, // p:cert
@@ -1577,12 +1565,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x651d5eb1, // b:routing loop
     0x65423751, // b:must not
     0x654eb217, // b:protocol error
+    0x654fa104, // b:tell me
     0x6553d646, // b:with the
     0x655e1799, // p:expe
     0x6582e872, // p:exce
     0x65a6cce0, // w:macro
     0x65ac9ca5, // b:the sender
     0x65b52498, // b:likely suspicious
+    0x65b7b78e, // b:failed due
+    0x65b8a948, // b:sistema antispam
     0x65c4e34d, // b:https support
     0x65d28ebd, // w:msg
     0x65e52433, // b:authentication credentials
@@ -1599,7 +1590,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
     0x6650333b, // b:an ip
-    0x665ac097, // b:an mx
     0x665b0486, // p:budd
     0x665b3cae, // p:answ
     0x666dc406, // b:not configured
@@ -1613,12 +1603,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6715c723, // b:esmtp service
     0x6720190e, // w:decode
     0x672bbcf9, // b:policy reason
-    0x6736c5c6, // b:and phishing
     0x67515416, // b:microsoft com
     0x67635f28, // b:daily sending
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
-    0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67ce2701, // b:many bad
     0x67d78ce7, // b:id no
@@ -1632,6 +1620,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6842900f, // w:see
     0x6848f9f5, // w:couldn
     0x68a14bd3, // w:path
+    0x68a20bdb, // b:your spam
     0x68b44231, // w:maximium
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
@@ -1646,6 +1635,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6969d818, // w:yahooinc
     0x69730d29, // b:ask your
     0x6988feec, // p:exam
+    0x698f2713, // b:scanner unavailable
     0x69bfeea7, // w:invalid
     0x69c97e25, // b:address this
     0x69eef5cb, // b:initiative go
@@ -1659,10 +1649,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a3e0465, // w:through
     0x6a563cea, // b:sender example
     0x6a5bbaba, // b:net why
+    0x6a60b44d, // b:invalid utf
     0x6a644bb0, // b:bad address
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
     0x6a82f051, // p:exch
+    0x6a84ce82, // b:reported as
     0x6a8aaf60, // w:redmine
     0x6a91936b, // b:fails to
     0x6aca2afb, // p:revi
@@ -1674,6 +1666,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6b08571b, // w:tcp
     0x6b1bba59, // w:blocklist
     0x6b2a8c71, // b:part does
+    0x6b2f470f, // b:timeout waiting
     0x6b5c9f73, // b:much mail
     0x6b86452d, // b:http helpdesk
     0x6bb5a38a, // b:mail has
@@ -1685,7 +1678,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c18b759, // b:and most
     0x6c1b24ba, // w:routing
     0x6c3cea6e, // p:priv
-    0x6c3ddebb, // w:require
     0x6c404cc9, // b:to process
     0x6c4351d3, // b:limited due
     0x6c4777ca, // p:prev
@@ -1728,13 +1720,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ed39a9b, // b:rcpt command
     0x6ed9d0bd, // w:value
     0x6edd100b, // b:network is
-    0x6ee265ee, // b:address which
     0x6efafaa7, // w:goodbye
+    0x6f162655, // p:anon
     0x6f1c4afb, // b:later retry
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
     0x6f4bde6d, // b:provider and
-    0x6f530b1d, // w:shortly
     0x6f530e26, // b:the policy
     0x6f53f49e, // b:while checking
     0x6f649747, // w:server
@@ -1746,6 +1737,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f9c9016, // p:exis
     0x6fa530f7, // p:essa
     0x6fb8a03d, // b:not authenticated
+    0x6fbc1d14, // e:5.6.1
     0x6fc2e7a1, // b:and resend
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
@@ -1769,9 +1761,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x70fc5a98, // b:mail live
     0x712b5889, // b:because is
     0x712e20db, // b:accept messages
+    0x712e2e61, // p:anal
     0x7153e75b, // w:sbl
     0x715e2a7d, // p:expi
     0x715e513b, // c:535
+    0x717c86eb, // b:failed spf
     0x717e13ec, // p:acti
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
@@ -1782,6 +1776,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x721689c4, // b:many auth
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
+    0x7257e8a8, // b:recipient list
     0x726b24d3, // b:attempting to
     0x72714651, // p:mult
     0x7276d546, // b:they may
@@ -1801,6 +1796,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
     0x738d4870, // b:bit data
+    0x73a84fe0, // w:index
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
@@ -1813,9 +1809,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7420abfc, // b:allowed on
     0x7423eaa4, // b:account disabled
     0x743817d8, // b:or ehlo
-    0x743fafb9, // b:accepted gsmtp
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
+    0x7458aa2f, // b:relay failed
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
     0x74713bb5, // b:you must
@@ -1834,7 +1830,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75964e40, // p:fazl
     0x75a593e4, // p:exma
     0x75a5c660, // w:shtml
-    0x75b07008, // w:upgrade
     0x75e6db82, // p:clam
     0x7616bb0e, // b:helo was
     0x76540ad9, // b:blocklist visit
@@ -1842,6 +1837,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
     0x7678c3bf, // w:fix
+    0x769356d1, // b:on spamcop
     0x76a2c534, // b:rejected you
     0x76ae6762, // p:reci
     0x76af55b0, // e:x.4
@@ -1850,7 +1846,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x76db423f, // b:message denied
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
-    0x7727ae97, // b:authenticate before
     0x7740c44d, // b:helo domain
     0x77654df9, // b:of spam
     0x7778c9b2, // w:refer
@@ -1861,14 +1856,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77c14400, // b:host does
     0x77e1f102, // b:messages for
     0x77e2cdee, // b:domain of
-    0x77ed37e6, // b:accepting connections
     0x77f11a62, // w:appears
     0x78014a5c, // b:kimlik doğrulama
-    0x78026fef, // w:trusted
     0x781bdf84, // b:best protect
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
-    0x784fa006, // b:adr recipnotfound
     0x7852d66b, // b:data from
     0x78609ad7, // c:522
     0x7869bc5b, // w:for
@@ -1909,6 +1901,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b31de62, // b:smtp spam
     0x7b38d9d3, // w:both
     0x7b564987, // b:errors html
+    0x7b5ab68a, // w:few
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
@@ -1925,7 +1918,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c410a1e, // b:invalid srs
     0x7c4f00e8, // w:infected
     0x7c6b02c7, // b:by user
-    0x7c7042c2, // w:retrying
     0x7c880b9f, // w:reject
     0x7c8edd74, // w:customer
     0x7c99d788, // b:example com
@@ -1962,7 +1954,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7e1a92ce, // w:abuse
     0x7e1adb78, // b:smtp command
     0x7e45b75a, // b:adr recipientnotfound
-    0x7e6713c4, // w:unrouteable
+    0x7e5fb827, // b:frequency limited
     0x7e680de6, // b:refused your
     0x7e6cea00, // w:therefore
     0x7e758418, // b:additional messages
@@ -1986,13 +1978,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
+    0x7fbea5a0, // b:no fcrdns
     0x7fee63f9, // b:in blacklist
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
     0x801c6a70, // b:please direct
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
-    0x80321d49, // w:succeeded
     0x803a003f, // w:another
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
@@ -2042,6 +2034,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x8304c840, // b:messages and
+    0x8341961b, // e:x.6.1
     0x835c1291, // b:header sender
     0x835feb64, // b:many commands
     0x837e8cbf, // b:to local
@@ -2059,7 +2052,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8449168c, // w:services
     0x844e1f10, // w:incoming
     0x845c0251, // b:com no
-    0x845c87b4, // w:xxx
     0x845f264f, // b:invalid message
     0x84600064, // b:administrative limit
     0x84759a37, // b:com to
@@ -2070,7 +2062,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84d7d235, // b:seems to
     0x84ef28d8, // b:see http
     0x84f6fce0, // w:date
-    0x84f81d0a, // b:authentication method
     0x84fb17fb, // b:been rejected
     0x8532b269, // b:by dmarc
     0x85419941, // e:x.6.3
@@ -2080,7 +2071,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8549a9e4, // b:rejected the
     0x854ce3cc, // b:to accept
     0x8550caf1, // b:com en
-    0x8566b536, // w:since
     0x8568d755, // p:exte
     0x8588b731, // w:resources
     0x85972611, // b:message was
@@ -2088,6 +2078,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x85bde5fe, // b:fixed maximium
     0x85dec2c7, // b:by authenticated
     0x85e185ec, // w:type
+    0x85f10466, // b:now try
     0x85f8869c, // b:senders guidelines
     0x85ff4917, // b:available closing
     0x860287ec, // p:ezwe
@@ -2096,10 +2087,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
     0x86649dcd, // b:readthedocs org
-    0x869664b9, // b:are allowed
     0x86c61dc8, // b:of data
     0x86c8deb7, // b:refused because
-    0x86f53a20, // w:sympa
     0x86f89846, // p:quot
     0x871277f6, // p:intr
     0x871589d9, // p:plea
@@ -2114,10 +2103,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x87d21018, // b:missing header
     0x87dd572a, // b:envelope recipient
     0x87e0237b, // b:owned by
+    0x87e2bb04, // b:org and
     0x880227cd, // p:nich
     0x8824212a, // w:unauthorized
     0x8831ec82, // w:auth
     0x8841a1d8, // b:and retry
+    0x8845c6fa, // b:tls is
     0x88563359, // w:needed
     0x8859ca06, // b:com is
     0x8863ddda, // b:using dnsbl
@@ -2154,6 +2145,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a065128, // b:from client
     0x8a104f00, // w:body
     0x8a170f3f, // w:look
+    0x8a1f7c92, // b:error prevented
     0x8a23c5d0, // p:insu
     0x8a4047e4, // p:inge
     0x8a48e3e1, // b:in mail
@@ -2176,6 +2168,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b67f1df, // b:available no
     0x8b739ce9, // w:exceeds
     0x8b88d31f, // w:following
+    0x8badeaad, // w:confirmed
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
@@ -2199,7 +2192,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
     0x8d45d49f, // b:listed in
-    0x8d4efc4b, // b:administrator to
     0x8d5abaa4, // b:mail troubleshooting
     0x8d5ccdf8, // b:likely not
     0x8d68e3ed, // p:extm
@@ -2222,9 +2214,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
     0x8e8c617c, // w:able
+    0x8ec52789, // w:anonymous
     0x8ecbb503, // w:section
     0x8ee57a52, // w:lost
-    0x8ef0546b, // w:trouble
     0x8ef769df, // b:noerror the
     0x8f0a722b, // w:outlook
     0x8f12be66, // w:action
@@ -2242,7 +2234,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8fbcd043, // b:bl shtml
-    0x8fd08373, // b:based registries
     0x9020fe49, // w:suspended
     0x902e190c, // b:command died
     0x90466184, // p:inac
@@ -2251,7 +2242,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x906ee22c, // e:x.5.3
     0x907ca759, // w:dc
     0x908f23f6, // w:subtype
-    0x9090f8ff, // w:–
     0x9093dffe, // b:we do
     0x90b93d4b, // b:denied command
     0x90be44d6, // b:ne jp
@@ -2275,6 +2265,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9177c398, // b:that domain
     0x917ca8ec, // w:dd
     0x918dea5b, // w:most
+    0x91904cd9, // b:failed dmarc
     0x91a1351f, // w:name
     0x91a26997, // w:rcpt
     0x91c837db, // p:viru
@@ -2294,7 +2285,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x927bad2d, // b:than bytes
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
-    0x929ea953, // b:alternate means
     0x92ca7355, // w:kimlik
     0x92d2475b, // b:invalid format
     0x92d61a31, // b:denied invalid
@@ -2345,13 +2335,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x94e4e8da, // w:immediately
     0x94f1ab7f, // b:from bounce
     0x95002443, // b:email faq
-    0x9513c180, // b:accept your
     0x95446107, // p:acce
     0x954a237d, // w:did
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
     0x95678651, // b:from host
     0x957081b2, // p:outg
+    0x9572a1d9, // p:wind
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
@@ -2364,10 +2354,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x961f4b46, // w:hdb
     0x962564e7, // b:address has
     0x96321cc8, // w:entry
+    0x963b9156, // p:savi
     0x964c9fa8, // b:reject due
     0x9653a0cf, // p:adju
     0x965a6c7f, // p:peop
-    0x96667e84, // b:address listed
     0x968df9ec, // w:ca
     0x968e37f7, // p:adre
     0x96906a34, // b:reduce the
@@ -2376,7 +2366,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
     0x96fd522f, // w:disableduser
-    0x970c9e37, // b:address helo
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x975a4970, // w:identify
@@ -2394,7 +2383,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
     0x988dfd12, // w:cc
-    0x98937923, // b:authorized for
     0x98a601f8, // w:uk
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
@@ -2439,6 +2427,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
     0x9b135cb3, // b:server to
+    0x9b257d24, // b:reached try
     0x9b2d301e, // w:identity
     0x9b326f25, // b:aborted exceeded
     0x9b391e81, // b:processing message
@@ -2446,7 +2435,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9b525966, // b:auth failures
     0x9b53d927, // w:visit
     0x9b583245, // b:postmaster live
-    0x9b5b83b1, // b:answer authentication
     0x9b7ac3ce, // b:live com
     0x9b8c9f4f, // b:the server
     0x9b9dbbd9, // p:eica
@@ -2488,10 +2476,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
     0x9dbdaefd, // e:x.7.13
+    0x9dc6b727, // w:prevented
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
     0x9de08ed8, // b:rejected for
     0x9e1f1bda, // p:sabi
+    0x9e284fa6, // w:analysis
     0x9e2c27bc, // b:message refused
     0x9e32f832, // b:subtype id
     0x9e354581, // w:starttls
@@ -2520,13 +2510,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
     0xa002752b, // w:manage
-    0xa0031d6d, // b:based on
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
-    0xa0338458, // b:anti virus
     0xa03b5527, // b:valid from
     0xa04e6b53, // p:enab
-    0xa052766a, // b:alias user
     0xa055a967, // w:mode
     0xa06b670f, // b:that you
     0xa06dd35f, // w:add
@@ -2580,10 +2567,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
     0xa3f28b44, // w:phishing
+    0xa4184531, // w:windows
     0xa41864d5, // b:it exceeded
     0xa4339985, // b:dnsbl sorbs
     0xa43e323b, // p:info
     0xa447dc1b, // w:permission
+    0xa448ba4b, // b:fix your
     0xa448ef16, // b:mail body
     0xa44afe2e, // p:inco
     0xa455d4c5, // w:and
@@ -2604,6 +2593,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5508b39, // w:alignment
     0xa551b4c6, // w:policies
     0xa559f7ad, // b:com in
+    0xa560ef92, // b:detected in
     0xa58e9047, // p:grap
     0xa5916925, // b:spamcop net
     0xa5b3bf73, // p:need
@@ -2616,10 +2606,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5ed66ee, // w:later
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
+    0xa622d148, // b:email for
     0xa639c797, // w:black
     0xa64b0154, // p:inci
     0xa6548909, // b:clamav http
     0xa65c01dd, // p:stor
+    0xa66a65aa, // b:client address
     0xa684dbd6, // b:mail is
     0xa68f0949, // w:com
     0xa692904a, // w:me
@@ -2681,13 +2673,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa99ea6e9, // b:access is
     0xa9af168a, // p:gene
     0xa9b2e8ae, // w:rx
-    0xa9b52745, // w:sr
     0xa9c2d959, // e:5.7.10
     0xa9c517f0, // e:5.7.26
     0xa9cd2b9e, // p:gere
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
-    0xa9f4da6c, // w:signed
     0xa9f6810b, // w:returned
     0xa9f8af54, // s:ehlo
     0xaa0543da, // b:temporary error
@@ -2702,6 +2692,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaac51983, // e:5.7.27
     0xaacc70f9, // b:online de
     0xaadc11e9, // b:recipient to
+    0xaaefaf79, // p:afra
     0xab0838a8, // w:load
     0xab0fd783, // b:doesn receive
     0xab11ead1, // b:ask help
@@ -2726,9 +2717,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
+    0xabe3f293, // b:no rdns
     0xac03976f, // p:upgr
     0xac045a84, // b:command rejected
     0xac16a88a, // b:from sender
+    0xac3d4a68, // b:with no
     0xac435a10, // b:must contain
     0xac513b57, // b:or server
     0xac647f04, // b:that is
@@ -2743,6 +2736,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad13f50f, // b:user kijitora
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
+    0xad3fbbe9, // w:del
     0xad4916fd, // w:ask
     0xad50df18, // b:error your
     0xad517c02, // b:error code
@@ -2761,8 +2755,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
     0xae185f6f, // b:have been
+    0xae2ce452, // b:username or
     0xae310227, // b:com called
     0xae387b9c, // p:help
+    0xae3e31b9, // w:hit
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae580a74, // b:ocf berkeley
@@ -2795,6 +2791,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf62cbcd, // p:stri
     0xaf66a012, // b:you have
     0xaf731a45, // w:longer
+    0xaf89972a, // b:not whitelisted
     0xaf8bc868, // b:ip addresses
     0xaf8d8ea1, // b:account or
     0xaf8d901e, // b:list of
@@ -2814,6 +2811,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb06175ef, // b:sorry that
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
+    0xb07a8620, // b:daily send
     0xb0866206, // b:protocol violation
     0xb08b8a0d, // p:byte
     0xb09d56da, // b:our message
@@ -2834,6 +2832,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb13b219e, // w:only
     0xb157cf7a, // w:return
     0xb1632d33, // b:user password
+    0xb163ca01, // b:error saving
     0xb16a80bc, // w:contain
     0xb17589f1, // w:was
     0xb19f6d8e, // w:jp
@@ -2883,6 +2882,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb50ec749, // b:inbox is
     0xb51fdf15, // b:schleuder command
     0xb539c02f, // b:delivery failure
+    0xb54b8997, // w:classified
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
@@ -2893,6 +2893,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb5b3c4cf, // b:domain libsisimai
     0xb5d1f9be, // b:or jp
     0xb60386a9, // b:information please
+    0xb6085cc3, // b:saving email
     0xb60eefef, // b:cgi ip
     0xb62208ff, // w:unsolicited
     0xb625213f, // b:valid recipients
@@ -2912,7 +2913,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb68a5ab5, // w:be
     0xb6909a98, // p:thin
     0xb69216d4, // b:account is
-    0xb694bbbe, // b:and equal
     0xb6a86fc9, // w:ve
     0xb6b8f7d8, // b:invoice exe
     0xb6cf351c, // p:veui
@@ -2981,6 +2981,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba7a73e4, // b:manage fatal
     0xba917b1a, // w:practices
     0xba992f98, // w:graph
+    0xba9e7365, // b:queue failed
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
@@ -3010,13 +3011,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcb5452e, // w:so
     0xbcb55de1, // b:be spam
     0xbcbc39af, // w:latest
+    0xbcc316e5, // p:webh
     0xbcc5c0d7, // p:data
     0xbcca3031, // w:weren
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
     0xbd20a3f7, // b:to user
     0xbd54ba10, // w:note
-    0xbd61cfb8, // b:authenticated mailbox
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
     0xbd836cec, // b:according to
@@ -3035,7 +3036,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe32e642, // b:no mailbox
     0xbe3946da, // b:com has
     0xbe434bec, // b:by smtp
-    0xbe5bf9b4, // w:writing
     0xbe7b6927, // w:present
     0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
@@ -3127,6 +3127,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc4118ded, // w:target
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
+    0xc44ff6f7, // w:app
     0xc45cfc15, // b:account that
     0xc4688e01, // p:eith
     0xc46d1671, // w:broken
@@ -3143,6 +3144,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc532cf15, // p:enve
     0xc5406a55, // b:to https
     0xc543d727, // b:an internal
+    0xc54b7b5c, // w:arc
     0xc54c073a, // b:detected an
     0xc5500667, // b:relaying to
     0xc591b797, // b:sending domain
@@ -3216,6 +3218,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9cd6bab, // p:boun
+    0xc9e819b2, // b:unavailable or
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
     0xc9edd8f8, // b:virus scanner
@@ -3275,10 +3278,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd3e1321, // b:status usr
     0xcd459f35, // b:example co
     0xcd5dbcb4, // p:engi
-    0xcd7091f8, // b:account this
     0xcd70ad79, // p:sequ
     0xcd73a1e9, // b:connection rejected
     0xcd7f41d7, // b:of message
+    0xcd80a038, // b:few minutes
     0xcd8a0743, // b:authentication results
     0xcdb14396, // b:us for
     0xcdc863b3, // w:attempting
@@ -3311,7 +3314,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcfe3704e, // w:associated
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
-    0xd05eb903, // b:authorization failed
     0xd06e6fda, // b:was blocked
     0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
@@ -3348,11 +3350,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd29f3476, // w:volume
     0xd2a23512, // b:and review
     0xd2c06994, // b:starttls is
-    0xd2c5737b, // b:banned sending
     0xd2cbdc4f, // b:by local
     0xd2cdbd1f, // b:query bl
     0xd2cebdaf, // b:failure is
     0xd2d0e591, // b:contact abuse
+    0xd2dece29, // b:error reading
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
     0xd3211400, // b:rejected spam
@@ -3404,6 +3406,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd603f94c, // b:error try
     0xd623eccd, // w:computer
     0xd6291068, // b:relay access
+    0xd6294ec3, // w:afraid
     0xd64f3bb3, // b:the recipient
     0xd652c61c, // b:on this
     0xd65b478e, // b:of commands
@@ -3422,11 +3425,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd72b1046, // b:accepted here
     0xd7354061, // b:mail for
     0xd73de6e8, // b:to read
-    0xd73ecc2b, // w:refusing
     0xd73ef32e, // b:example ne
     0xd74de3f3, // b:has sent
     0xd752d652, // e:x.0.0
-    0xd75bad46, // b:again tomorrow
     0xd75eb298, // b:error command
     0xd75ed845, // b:mail server
     0xd76c68c0, // w:aaaa
@@ -3443,18 +3444,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8314039, // b:the content
     0xd84552f5, // b:if you
     0xd874c8ae, // b:your envelope
-    0xd883ab2f, // b:addressee unknown
+    0xd8a2521d, // b:org helo
     0xd8c4eb9c, // b:believe that
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
     0xd918905f, // p:doğ
     0xd93e2d52, // w:reduce
+    0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
     0xd94e2e1b, // p:segu
     0xd95bc88f, // p:impr
     0xd95fd10d, // b:by that
-    0xd96a2a32, // b:answer py
     0xd9b02924, // b:email account
     0xd9d91fe0, // w:unwanted
     0xd9f02a2b, // e:5.1.7
@@ -3486,6 +3487,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdbe110f8, // p:rhsb
     0xdc0d8f64, // b:parse email
     0xdc0dd617, // b:is too
+    0xdc11e6e3, // b:requiretls requires
     0xdc2deb32, // p:unim
     0xdc3b4132, // b:storage quota
     0xdc45ef9e, // b:bounce message
@@ -3509,7 +3511,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdd7812e0, // b:considered spam
     0xdd7ad989, // w:utf
     0xdd80bf9b, // b:help or
-    0xdd83fcbd, // w:sessionid
     0xdd9fc9ce, // w:directly
     0xdda59183, // e:4.7.28
     0xdda8f96a, // p:sign
@@ -3518,6 +3519,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xddbf1b88, // w:initial
     0xddc1e603, // b:for the
     0xddd82444, // b:connection not
+    0xddee0878, // b:may send
     0xddf03077, // e:5.1.3
     0xddf470ad, // b:message to
     0xde1a9924, // w:open
@@ -3566,7 +3568,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0c91f33, // b:and try
     0xe0db6db4, // b:from an
     0xe0ede1cc, // b:name lookup
-    0xe0f381bb, // b:already has
     0xe10d70e7, // b:ip reputation
     0xe13d2a0c, // w:gmx
     0xe165bd50, // c:505
@@ -3581,6 +3582,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe1d7eb8b, // b:for name
     0xe214e9d3, // b:rejected mailbox
     0xe2267771, // b:domain has
+    0xe230efc7, // b:for recipient
     0xe23333eb, // w:feedback
     0xe258f2f0, // c:556
     0xe25a215c, // b:user complaints
@@ -3603,9 +3605,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe3313ab1, // b:authentication attempts
     0xe333bffe, // b:name is
     0xe33bc47c, // b:berkeley edu
+    0xe33d288b, // b:pelo sistema
     0xe35fac94, // b:answer to
     0xe36621be, // w:ntt
-    0xe3700a59, // w:xforward
     0xe3742746, // w:records
     0xe37bd29a, // b:later time
     0xe389daf1, // b:for relay
@@ -3618,6 +3620,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe41a7012, // p:unau
     0xe423ea8a, // b:not is
     0xe42b1f7d, // w:direct
+    0xe42e4abd, // w:accepts
     0xe43ac3bd, // p:unne
     0xe443b8c5, // b:many unrecognized
     0xe44cb973, // b:smtp xx
@@ -3704,7 +3707,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9cdcf4f, // b:smtp authentication
     0xe9e0c4f2, // b:process email
     0xe9ed7530, // b:are not
-    0xea103686, // b:again shortly
     0xea2f81e9, // w:good
     0xea449139, // b:sorry user
     0xea4e3523, // b:failed blame
@@ -3725,6 +3727,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeaf2bb66, // b:for example
     0xeb1eb4a7, // b:email sent
     0xeb2bfd40, // b:http mongrey
+    0xeb370a55, // w:mailman
     0xeb39901b, // p:arch
     0xeb3a9eca, // b:email user
     0xeb410810, // b:temporary authentication
@@ -3737,7 +3740,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeba790df, // b:sending from
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
-    0xebda6e88, // b:authorised to
     0xebf0cbd8, // w:need
     0xec08e6f4, // p:leas
     0xec1f32fd, // p:numb
@@ -3745,6 +3747,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec384b57, // b:name or
     0xec3a4b70, // b:mail sent
     0xec4765fe, // b:net bl
+    0xec4f9c8c, // b:not handled
     0xec59c5ad, // b:forward path
     0xec60e0cc, // w:disabled
     0xec6e1669, // p:valu
@@ -3752,7 +3755,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
-    0xecfb7452, // b:authorized please
     0xed08e887, // p:lear
     0xed176a2b, // w:account
     0xed43a7f9, // w:process
@@ -3765,13 +3767,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
-    0xed98db56, // b:accepting mail
-    0xeda161ef, // b:address kind
     0xedb576d1, // b:in the
     0xede37b92, // w:gmail
     0xee0dbe55, // b:no dkim
     0xee1a7fd0, // p:unac
-    0xee1b7aab, // b:authorized message
     0xee2acd10, // b:host mx
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
@@ -3809,9 +3808,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
+    0xefc40e91, // p:freq
     0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
-    0xf004c7aa, // b:azumakuniyuki ntt
     0xf0366447, // b:dd this
     0xf039033d, // b:have ptr
     0xf03ea113, // b:spam see
@@ -3849,6 +3848,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf28d9206, // p:barr
     0xf292540c, // b:rejected by
     0xf2938565, // w:parsed
+    0xf29a605c, // b:com example
     0xf2a7ea69, // b:been blacklisted
     0xf2b18062, // p:toke
     0xf2c06055, // b:associated with
@@ -3865,6 +3865,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf32b819a, // w:gateway
     0xf32d77cf, // b:to reject
     0xf33e03e6, // b:com domain
+    0xf38668c9, // w:rly
     0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
@@ -3898,11 +3899,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5a705b4, // w:change
     0xf5a8c215, // b:com reset
     0xf5ab9643, // w:key
-    0xf5b9cac0, // b:allowed size
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
     0xf5dbc99a, // b:openspf org
+    0xf5ee4722, // b:least one
     0xf612aac1, // b:longer on
     0xf62abe09, // b:and mail
     0xf64c2934, // p:unus
@@ -3911,9 +3912,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
+    0xf6bc16c7, // b:ehlo domain
     0xf6d14d22, // b:your email
     0xf6eea270, // p:susp
-    0xf6f6c98f, // w:storedrv
     0xf6fa9b2c, // b:access for
     0xf7084f40, // w:this
     0xf70b055d, // b:mta poor
@@ -3928,6 +3929,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf7b52948, // w:votre
     0xf7b7ac46, // w:attachments
     0xf7bba7fc, // b:temporary delivery
+    0xf7c1d8db, // b:dns temporary
     0xf7c5044d, // b:by cloud
     0xf7d8bced, // b:black listed
     0xf7f3239d, // b:http go
@@ -3995,7 +3997,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfba119a8, // b:no valid
     0xfba77733, // p:some
     0xfbb0f1f8, // w:review
-    0xfbb9f749, // w:yok
     0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
     0xfbd35faa, // p:full
@@ -4030,7 +4031,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe13a3e1, // b:dmarc validation
     0xfe21b275, // b:limit of
     0xfe4e098e, // b:too much
-    0xfe545622, // b:bare cr
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
     0xfe80eb42, // b:delivery failed
@@ -4059,1144 +4059,1132 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 14, 15,
-    16, 17, 23, 23, 23, 24, 25, 25, 27, 28, 29, 29, 29, 32, 36, 37,
-    39, 54, 55, 55, 55, 56, 56, 57, 58, 64, 65, 65, 65, 69, 70, 71,
-    81, 82, 93, 94, 96, 96, 97, 98, 99, 107, 107, 108, 121, 132, 132, 133,
-    135, 139, 140, 140, 142, 142, 146, 147, 148, 148, 149, 150, 150, 151, 153, 154,
-    155, 155, 156, 157, 157, 157, 158, 158, 159, 160, 162, 162, 163, 163, 163, 164,
-    165, 166, 166, 167, 174, 176, 184, 187, 187, 192, 192, 192, 192, 193, 195, 214,
-    215, 215, 216, 216, 216, 217, 217, 218, 220, 220, 220, 220, 221, 221, 222, 222,
-    223, 224, 226, 227, 228, 229, 229, 241, 242, 245, 248, 249, 250, 250, 251, 251,
-    251, 252, 252, 253, 254, 255, 256, 260, 260, 260, 260, 261, 263, 264, 265, 266,
-    270, 270, 271, 272, 273, 274, 274, 275, 276, 277, 278, 278, 278, 281, 281, 288,
-    288, 289, 290, 290, 293, 295, 295, 295, 321, 322, 324, 325, 326, 327, 327, 329,
-    341, 342, 342, 343, 369, 369, 370, 372, 373, 374, 375, 375, 375, 375, 375, 377,
-    377, 378, 384, 388, 394, 395, 395, 396, 397, 398, 399, 417, 418, 418, 419, 421,
-    422, 423, 428, 429, 431, 432, 432, 432, 433, 442, 455, 456, 459, 460, 460, 462,
-    463, 463, 463, 464, 466, 466, 467, 467, 476, 476, 476, 477, 478, 479, 479, 481,
-    481, 481, 481, 481, 482, 482, 482, 482, 482, 508, 522, 539, 544, 544, 544, 545,
-    547, 548, 548, 548, 549, 550, 550, 551, 552, 553, 554, 555, 556, 566, 567, 568,
-    568, 576, 576, 577, 581, 581, 602, 603, 604, 604, 609, 632, 635, 640, 644, 645,
-    646, 648, 648, 649, 649, 650, 652, 654, 655, 656, 656, 658, 658, 658, 658, 658,
-    659, 659, 663, 673, 674, 675, 676, 677, 677, 677, 678, 682, 682, 685, 685, 690,
-    690, 690, 690, 690, 693, 694, 696, 700, 705, 705, 705, 705, 705, 718, 719, 719,
-    720, 721, 721, 722, 723, 724, 726, 731, 732, 733, 733, 735, 736, 736, 736, 738,
-    739, 741, 741, 742, 742, 743, 746, 750, 751, 752, 755, 757, 763, 763, 764, 764,
-    764, 766, 766, 767, 770, 771, 772, 772, 773, 775, 776, 776, 778, 779, 781, 784,
-    785, 786, 789, 790, 794, 794, 795, 799, 799, 800, 800, 800, 800, 801, 815, 816,
-    816, 816, 819, 822, 825, 827, 827, 827, 827, 828, 828, 828, 829, 831, 831, 832,
-    833, 833, 833, 844, 844, 852, 854, 855, 856, 857, 859, 860, 861, 863, 863, 867,
-    867, 877, 878, 883, 891, 892, 894, 898, 903, 905, 909, 911, 912, 913, 914, 914,
-    915, 919, 922, 923, 929, 929, 930, 931, 931, 934, 935, 938, 939, 940, 940, 948,
-    951, 951, 953, 954, 956, 957, 957, 959, 964, 964, 967, 968, 968, 969, 970, 971,
-    976, 979, 980, 981, 981, 1002, 1003, 1005, 1013, 1013, 1013, 1014, 1014, 1014, 1014, 1017,
-    1017, 1017, 1017, 1018, 1019, 1021, 1021, 1022, 1022, 1023, 1025, 1026, 1027, 1028, 1028, 1029,
-    1030, 1052, 1053, 1053, 1054, 1056, 1057, 1059, 1062, 1065, 1066, 1067, 1067, 1076, 1078, 1078,
-    1079, 1079, 1079, 1079, 1083, 1084, 1085, 1086, 1087, 1088, 1090, 1091, 1092, 1094, 1095, 1096,
-    1096, 1096, 1098, 1099, 1102, 1123, 1125, 1127, 1128, 1128, 1130, 1131, 1138, 1138, 1138, 1138,
-    1138, 1140, 1141, 1141, 1142, 1142, 1142, 1142, 1142, 1161, 1162, 1162, 1162, 1165, 1167, 1168,
-    1169, 1170, 1175, 1176, 1176, 1180, 1181, 1182, 1183, 1185, 1186, 1186, 1186, 1186, 1186, 1187,
-    1187, 1188, 1189, 1191, 1191, 1192, 1194, 1198, 1199, 1200, 1201, 1201, 1205, 1206, 1206, 1207,
-    1207, 1208, 1208, 1208, 1208, 1209, 1209, 1209, 1210, 1210, 1210, 1211, 1212, 1213, 1214, 1217,
-    1217, 1218, 1219, 1219, 1220, 1222, 1222, 1223, 1224, 1224, 1225, 1225, 1228, 1230, 1231, 1232,
-    1234, 1235, 1236, 1241, 1241, 1248, 1249, 1250, 1250, 1251, 1252, 1258, 1258, 1260, 1261, 1263,
-    1265, 1266, 1266, 1267, 1268, 1270, 1270, 1270, 1271, 1272, 1274, 1275, 1276, 1277, 1277, 1278,
-    1279, 1279, 1279, 1284, 1284, 1284, 1284, 1284, 1285, 1285, 1287, 1288, 1290, 1290, 1291, 1292,
-    1296, 1299, 1299, 1302, 1303, 1304, 1313, 1313, 1313, 1317, 1317, 1318, 1326, 1326, 1326, 1330,
-    1330, 1330, 1331, 1331, 1332, 1333, 1334, 1334, 1334, 1342, 1344, 1344, 1348, 1348, 1349, 1350,
-    1350, 1352, 1359, 1361, 1366, 1377, 1377, 1377, 1377, 1378, 1384, 1384, 1385, 1385, 1386, 1388,
-    1388, 1388, 1389, 1389, 1390, 1390, 1391, 1392, 1394, 1394, 1400, 1402, 1404, 1405, 1407, 1409,
-    1410, 1411, 1412, 1414, 1415, 1415, 1415, 1415, 1416, 1418, 1418, 1420, 1422, 1446, 1446, 1446,
-    1447, 1454, 1455, 1474, 1475, 1476, 1476, 1477, 1486, 1486, 1486, 1487, 1488, 1490, 1490, 1491,
-    1500, 1501, 1501, 1506, 1506, 1507, 1508, 1511, 1513, 1514, 1515, 1515, 1515, 1515, 1517, 1517,
-    1517, 1518, 1519, 1521, 1524, 1525, 1526, 1526, 1527, 1528, 1529, 1529, 1530, 1549, 1549, 1550,
-    1555, 1555, 1555, 1557, 1557, 1578, 1578, 1579, 1582, 1584, 1585, 1586, 1586, 1587, 1589, 1590,
-    1592, 1593, 1594, 1595, 1595, 1595, 1596, 1598, 1598, 1598, 1600, 1606, 1606, 1608, 1610, 1611,
-    1614, 1616, 1618, 1619, 1620, 1620, 1620, 1644, 1645, 1645, 1645, 1645, 1646, 1647, 1648, 1654,
-    1656, 1657, 1659, 1659, 1659, 1662, 1662, 1662, 1662, 1663, 1664, 1664, 1688, 1688, 1691, 1691,
-    1693, 1699, 1699, 1701, 1707, 1710, 1711, 1712, 1714, 1717, 1718, 1720, 1721, 1721, 1722, 1722,
-    1722, 1723, 1723, 1723, 1724, 1725, 1726, 1726, 1726, 1727, 1728, 1729, 1730, 1730, 1730, 1731,
-    1748, 1750, 1750, 1750, 1751, 1754, 1755, 1755, 1755, 1755, 1755, 1757, 1758, 1759, 1764, 1765,
-    1767, 1768, 1771, 1776, 1778, 1779, 1782, 1787, 1793, 1793, 1794, 1800, 1802, 1803, 1809, 1809,
-    1809, 1809, 1810, 1810, 1811, 1811, 1817, 1818, 1837, 1841, 1841, 1842, 1844, 1845, 1846, 1851,
-    1852, 1878, 1878, 1878, 1883, 1883, 1883, 1884, 1884, 1884, 1884, 1885, 1886, 1886, 1887, 1887,
-    1888, 1889, 1890, 1891, 1892, 1892, 1893, 1895, 1897, 1898, 1899, 1899, 1900, 1900, 1902, 1903,
-    1906, 1907, 1907, 1907, 1909, 1914, 1915, 1916, 1916, 1916, 1924, 1926, 1927, 1927, 1927, 1928,
-    1928, 1929, 1930, 1931, 1932, 1933, 1933, 1933, 1962, 1963, 1965, 1967, 1967, 1968, 1970, 1972,
-    1973, 1973, 1974, 1975, 1992, 1992, 1993, 1994, 1994, 1994, 1995, 1995, 1995, 1997, 1998, 1999,
-    2001, 2004, 2005, 2006, 2007, 2007, 2008, 2008, 2009, 2010, 2010, 2011, 2015, 2015, 2016, 2016,
-    2017, 2017, 2018, 2019, 2019, 2020, 2021, 2022, 2022, 2023, 2028, 2029, 2029, 2055, 2056, 2056,
-    2056, 2058, 2082, 2083, 2083, 2083, 2084, 2084, 2084, 2084, 2086, 2087, 2103, 2106, 2107, 2110,
-    2111, 2111, 2120, 2121, 2125, 2126, 2127, 2130, 2133, 2134, 2135, 2135, 2136, 2136, 2140, 2142,
-    2142, 2142, 2144, 2145, 2145, 2146, 2147, 2160, 2161, 2161, 2163, 2164, 2165, 2166, 2166, 2167,
-    2167, 2169, 2170, 2171, 2181, 2181, 2181, 2181, 2181, 2183, 2185, 2188, 2193, 2194, 2194, 2194,
-    2195, 2197, 2198, 2213, 2214, 2222, 2224, 2226, 2226, 2226, 2231, 2231, 2235, 2236, 2239, 2243,
-    2244, 2245, 2245, 2248, 2265, 2265, 2266, 2267, 2268, 2268, 2268, 2268, 2269, 2271, 2271, 2272,
-    2274, 2274, 2274, 2282, 2283, 2283, 2284, 2285, 2309, 2313, 2313, 2317, 2318, 2338, 2338, 2339,
-    2341, 2341, 2342, 2342, 2352, 2352, 2352, 2352, 2354, 2354, 2359, 2368, 2370, 2370, 2371, 2372,
-    2373, 2378, 2378, 2385, 2386, 2386, 2387, 2397, 2398, 2398, 2399, 2399, 2404, 2408, 2408, 2409,
-    2409, 2410, 2414, 2414, 2414, 2416, 2419, 2420, 2420, 2421, 2422, 2423, 2424, 2425, 2431, 2432,
-    2432, 2432, 2432, 2434, 2435, 2436, 2437, 2437, 2438, 2438, 2439, 2439, 2441, 2442, 2442, 2448,
-    2450, 2450, 2451, 2452, 2452, 2452, 2454, 2455, 2456, 2466, 2467, 2485, 2486, 2486, 2486, 2486,
-    2486, 2486, 2490, 2492, 2493, 2493, 2493, 2493, 2494, 2498, 2499, 2500, 2501, 2512, 2536, 2538,
-    2539, 2539, 2546, 2547, 2548, 2549, 2554, 2554, 2560, 2562, 2563, 2566, 2567, 2571, 2572, 2587,
-    2614, 2614, 2617, 2618, 2618, 2619, 2619, 2619, 2621, 2626, 2627, 2627, 2627, 2629, 2630, 2631,
-    2631, 2632, 2633, 2633, 2634, 2635, 2637, 2637, 2641, 2644, 2645, 2652, 2657, 2657, 2657, 2663,
-    2663, 2663, 2664, 2664, 2665, 2669, 2673, 2679, 2681, 2682, 2683, 2683, 2684, 2685, 2685, 2690,
-    2690, 2691, 2692, 2692, 2692, 2693, 2694, 2696, 2696, 2704, 2711, 2712, 2713, 2714, 2717, 2718,
-    2721, 2721, 2722, 2723, 2724, 2729, 2729, 2730, 2733, 2734, 2745, 2748, 2748, 2748, 2750, 2752,
-    2764, 2775, 2776, 2777, 2778, 2779, 2794, 2796, 2798, 2801, 2801, 2801, 2802, 2802, 2802, 2802,
-    2804, 2824, 2824, 2824, 2824, 2828, 2829, 2829, 2829, 2830, 2832, 2834, 2835, 2835, 2835, 2835,
-    2841, 2841, 2847, 2850, 2850, 2873, 2874, 2875, 2875, 2876, 2876, 2880, 2882, 2883, 2884, 2884,
-    2886, 2886, 2886, 2887, 2887, 2892, 2892, 2893, 2895, 2896, 2896, 2896, 2897, 2897, 2897, 2897,
-    2898, 2899, 2901, 2902, 2903, 2903, 2907, 2908, 2909, 2909, 2909, 2910, 2911, 2911, 2912, 2913,
-    2914, 2915, 2915, 2917, 2918, 2924, 2928, 2941, 2943, 2944, 2945, 2951, 2951, 2951, 2953, 2954,
-    2955, 2957, 2960, 2960, 2963, 2963, 2967, 2968, 2970, 2971, 2971, 2971, 2971, 2972, 2973, 2973,
-    2976, 2987, 3001, 3012, 3013, 3013, 3014, 3015, 3016, 3016, 3018, 3018, 3019, 3019, 3019, 3019,
-    3020, 3021, 3021, 3022, 3025, 3050, 3051, 3053, 3053, 3056, 3057, 3058, 3060, 3060, 3061, 3074,
-    3074, 3078, 3079, 3083, 3083, 3084, 3085, 3086, 3087, 3087, 3087, 3090, 3093, 3098, 3098, 3098,
-    3103, 3112, 3113, 3113, 3113, 3113, 3115, 3115, 3115, 3116, 3121, 3121, 3122, 3122, 3124, 3124,
-    3124, 3127, 3128, 3128, 3130, 3135, 3136, 3148, 3148, 3151, 3151, 3152, 3161, 3162, 3162, 3162,
-    3163, 3163, 3164, 3167, 3167, 3168, 3169, 3193, 3217, 3217, 3217, 3242, 3242, 3243, 3244, 3245,
-    3247, 3248, 3248, 3251, 3251, 3251, 3277, 3277, 3277, 3278, 3278, 3279, 3279, 3280, 3280, 3282,
-    3284, 3284, 3285, 3285, 3287, 3288, 3289, 3290, 3296, 3297, 3297, 3297, 3297, 3298, 3299, 3299,
-    3299, 3299, 3302, 3303, 3306, 3311, 3312, 3313, 3314, 3314, 3315, 3317, 3318, 3319, 3321, 3323,
-    3325, 3327, 3329, 3331, 3332, 3332, 3332, 3334, 3335, 3336, 3344, 3363, 3365, 3365, 3365, 3366,
-    3367, 3368, 3375, 3376, 3378, 3380, 3382, 3383, 3383, 3383, 3384, 3386, 3386, 3386, 3387, 3387,
-    3388, 3388, 3388, 3407, 3408, 3412, 3415, 3416, 3416, 3426, 3426, 3428, 3429, 3430, 3435, 3436,
-    3437, 3438, 3439, 3440, 3441, 3442, 3445, 3446, 3447, 3448, 3459, 3462, 3464, 3464, 3464, 3467,
-    3467, 3467, 3468, 3469, 3473, 3491, 3505, 3506, 3508, 3512, 3513, 3532, 3534, 3535, 3536, 3541,
-    3542, 3545, 3545, 3545, 3547, 3554, 3554, 3559, 3559, 3561, 3561, 3562, 3562, 3563, 3563, 3564,
-    3565, 3566, 3567, 3568, 3568, 3569, 3571, 3572, 3573, 3573, 3574, 3575, 3575, 3577, 3578, 3578,
-    3586, 3587, 3593, 3594, 3595, 3596, 3596, 3596, 3598, 3623, 3630, 3632, 3632, 3641, 3643, 3644,
-    3645, 3648, 3648, 3649, 3649, 3650, 3652, 3652, 3652, 3653, 3656, 3658, 3659, 3686, 3707, 3707,
-    3709, 3710, 3712, 3713, 3714, 3715, 3716, 3717, 3717, 3718, 3718, 3736, 3737, 3738, 3738, 3739,
-    3742, 3742, 3743, 3743, 3743, 3746, 3746, 3747, 3748, 3772, 3772, 3772, 3774, 3782, 3804, 3805,
-    3807, 3808, 3809, 3810, 3814, 3837, 3862, 3863, 3863, 3864, 3865, 3866, 3891, 3910, 3911, 3911,
-    3919, 3920, 3922, 3922, 3928, 3945, 3946, 3946, 3947, 3954, 3954, 3972, 3973, 3973, 3973, 3974,
-    3975, 3975, 3999, 4000, 4000, 4000, 4001, 4005, 4006, 4006, 4006, 4008, 4009, 4010, 4011, 4013,
-    4020, 4020, 4038, 4040, 4067, 4071, 4072, 4074, 4075, 4075, 4075, 4076, 4077, 4077, 4077, 4077,
-    4078, 4079, 4079, 4079, 4083, 4083, 4085, 4086, 4087, 4110, 4111, 4112, 4135, 4144, 4146, 4147,
-    4151, 4153, 4153, 4153, 4154, 4154, 4155, 4156, 4156, 4156, 4160, 4160, 4163, 4184, 4185, 4187,
-    4188, 4189, 4190, 4190, 4192, 4192, 4193, 4195, 4196, 4196, 4196, 4197, 4197, 4197, 4197, 4198,
-    4200, 4202, 4202, 4202, 4202, 4202, 4204, 4205, 4206, 4206, 4206, 4207, 4207, 4211, 4211, 4211,
-    4211, 4212, 4213, 4214, 4215, 4216, 4216, 4217, 4218, 4218, 4221, 4221, 4221, 4239, 4239, 4239,
-    4240, 4242, 4242, 4243, 4267, 4268, 4271, 4271, 4273, 4275, 4279, 4280, 4281, 4282, 4283, 4284,
-    4285, 4285, 4287, 4287, 4287, 4288, 4289, 4292, 4293, 4293, 4298, 4299, 4299, 4300, 4300, 4302,
-    4304, 4305, 4305, 4306, 4306, 4306, 4307, 4308, 4309, 4310, 4310, 4319, 4320, 4320, 4327, 4328,
-    4328, 4328, 4329, 4330, 4330, 4331, 4332, 4334, 4335, 4335, 4335, 4342, 4343, 4345, 4346, 4346,
-    4347, 4360, 4360, 4361, 4361, 4361, 4362, 4363, 4363, 4363, 4363, 4365, 4365, 4366, 4381, 4382,
-    4397, 4397, 4397, 4399, 4401, 4405, 4405, 4406, 4407, 4407, 4407, 4408, 4410, 4412, 4423, 4423,
-    4425, 4428, 4428, 4429, 4430, 4431, 4432, 4435, 4438, 4438, 4438, 4439, 4450, 4453, 4454, 4454,
-    4464, 4464, 4465, 4466, 4467, 4469, 4470, 4471, 4472, 4472, 4473, 4474, 4474, 4475, 4477, 4477,
-    4480, 4482, 4486, 4487, 4489, 4490, 4491, 4506, 4509, 4511, 4511, 4512, 4514, 4514, 4514, 4516,
-    4527, 4530, 4530, 4531, 4532, 4532, 4532, 4532, 4537, 4537, 4538, 4541, 4542, 4543, 4543, 4545,
-    4545, 4545, 4545, 4545, 4546, 4546, 4548, 4549, 4549, 4549, 4550, 4552, 4555, 4555, 4556, 4559,
-    4562, 4562, 4562, 4562, 4562, 4566, 4567, 4568, 4581, 4581, 4581, 4581, 4581, 4600, 4600, 4609,
-    4610, 4612, 4623, 4623, 4624, 4625, 4632, 4632, 4633, 4634, 4634, 4635, 4638, 4646, 4647, 4648,
-    4649, 4650, 4650, 4650, 4667, 4669, 4669, 4670, 4671, 4673, 4674, 4675, 4675, 4677, 4677, 4680,
-    4684, 4689, 4694, 4695, 4695, 4695, 4697, 4698, 4699, 4699, 4702, 4702, 4702, 4703, 4704, 4712,
-    4713, 4714, 4715, 4718, 4729, 4730, 4730, 4731, 4732, 4735, 4736, 4738, 4738, 4750, 4756, 4766,
-    4769, 4771, 4771, 4772, 4773, 4774, 4774, 4775, 4782, 4783, 4787, 4795, 4796, 4797, 4803, 4803,
-    4803, 4803, 4803, 4804, 4804, 4804, 4806, 4806, 4807, 4809, 4811, 4812, 4812, 4815, 4816, 4817,
-    4821, 4822, 4824, 4825, 4826, 4830, 4831, 4832, 4832, 4832, 4832, 4833, 4836, 4837, 4839, 4840,
-    4840, 4841, 4845, 4857, 4857, 4858, 4859, 4863, 4863, 4878, 4881, 4883, 4895, 4896, 4897, 4900,
-    4900, 4900, 4901, 4901, 4923, 4923, 4924, 4924, 4924, 4925, 4926, 4927, 4928, 4928, 4936, 4938,
-    4939, 4940, 4941, 4942, 4944, 4946, 4948, 4949, 4950, 4950, 4950, 4951, 4951, 4952, 4952, 4952,
-    4952, 4952, 4953, 4954, 4955, 4955, 4956, 4961, 4962, 4975, 4978, 5004, 5006, 5007, 5010, 5011,
-    5012, 5013, 5014, 5015, 5015, 5015, 5015, 5017, 5026, 5027, 5028, 5028, 5029, 5030, 5030, 5031,
-    5031, 5032, 5033, 5033, 5034, 5035, 5035, 5037, 5043, 5043, 5043, 5044, 5047, 5047, 5053, 5064,
-    5065, 5065, 5065, 5066, 5067, 5068, 5069, 5080, 5080, 5082, 5083, 5084, 5085, 5086, 5086, 5087,
-    5087, 5088, 5090, 5091, 5092, 5093, 5095, 5095, 5095, 5095, 5095, 5099, 5099, 5101, 5102, 5103,
-    5104, 5107, 5108, 5109, 5111, 5114, 5115, 5116, 5118, 5119, 5122, 5125, 5127, 5128, 5128, 5152,
-    5153, 5158, 5158, 5159, 5163, 5164, 5164, 5164, 5168, 5170, 5178, 5179, 5200, 5202, 5205, 5205,
-    5205, 5206, 5212, 5213, 5214, 5214, 5216, 5216, 5224, 5225, 5226, 5226, 5227, 5245, 5253, 5253,
-    5253, 5254, 5256, 5258, 5259, 5259, 5260, 5268, 5269, 5272, 5272, 5272, 5273, 5273, 5273, 5274,
-    5275, 5275, 5275, 5276, 5277, 5278, 5279, 5280, 5280, 5280, 5282, 5285, 5288, 5289, 5292, 5297,
-    5298, 5298, 5315, 5316, 5318, 5319, 5319, 5340, 5340, 5340, 5341, 5341, 5342, 5361, 5362, 5364,
-    5365, 5367, 5368, 5369, 5370, 5370, 5371, 5371, 5371, 5372, 5375, 5378, 5381, 5382, 5388, 5400,
-    5401, 5408, 5414, 5418, 5418, 5419, 5419, 5420, 5439, 5439, 5439, 5440, 5464, 5465, 5465, 5466,
-    5471, 5473, 5474, 5477, 5490, 5491, 5491, 5496, 5497, 5498, 5500, 5500, 5507, 5508, 5514, 5516,
-    5519, 5522, 5526, 5527, 5528, 5528, 5528, 5529, 5531, 5532, 5533, 5547, 5549, 5550, 5550, 5575,
-    5585, 5585, 5588, 5588, 5589, 5593, 5593, 5614, 5617, 5619, 5619, 5620, 5620, 5621, 5622, 5622,
-    5624, 5624, 5627, 5629, 5630, 5633, 5634, 5634, 5635, 5635, 5638, 5647, 5650, 5650, 5655, 5655,
-    5657, 5658, 5659, 5660, 5662, 5664, 5665, 5665, 5666, 5668, 5673, 5673, 5675, 5676, 5677, 5679,
-    5700, 5701, 5702, 5704, 5705, 5706, 5707, 5708, 5709, 5709, 5709, 5710, 5711, 5712, 5713, 5715,
-    5715, 5715, 5716, 5717, 5718, 5719, 5719, 5732, 5734, 5735, 5736, 5754, 5757, 5759, 5760, 5761,
-    5781, 5786, 5789, 5790, 5790, 5791, 5792, 5793, 5794, 5795, 5796, 5799, 5800, 5800, 5801, 5802,
-    5807, 5808, 5810, 5811, 5812, 5812, 5812, 5828, 5828, 5853, 5855, 5856, 5857, 5858, 5858, 5859,
-    5859, 5863, 5864, 5864, 5864, 5865, 5865, 5866, 5868, 5869, 5869, 5869, 5870, 5871, 5872, 5875,
-    5885, 5888, 5890, 5891, 5893, 5893, 5894, 5895, 5895, 5895, 5895, 5895, 5904, 5907, 5908, 5936,
-    5949, 5952, 5954, 5954, 5955, 5957, 5958, 5959, 5961, 5965, 5965, 5966, 5967, 5968, 5969, 5969,
-    5974, 5975, 5975, 5986, 5987, 5987, 5987, 5995, 5996, 5997, 6001, 6002, 6002, 6003, 6004, 6007,
-    6007, 6008, 6008, 6011, 6013, 6013, 6013, 6014, 6023, 6023, 6023, 6024, 6025, 6026, 6026, 6028,
-    6028, 6028, 6028, 6033, 6034, 6035, 6036, 6038, 6039, 6040, 6040, 6041, 6045, 6045, 6045, 6047,
-    6068, 6068, 6069, 6070, 6072, 6073, 6098, 6098, 6099, 6109, 6114, 6115, 6116, 6124, 6130, 6130,
-    6131, 6131, 6131, 6132, 6134, 6138, 6140, 6140, 6141, 6141, 6143, 6158, 6159, 6160, 6161, 6162,
-    6183, 6184, 6184, 6185, 6186, 6190, 6190, 6191, 6191, 6191, 6195, 6195, 6196, 6196, 6196, 6197,
-    6214, 6216, 6217, 6217, 6244, 6245, 6246, 6247, 6247, 6248, 6248, 6248, 6248, 6249, 6251, 6268,
-    6270, 6272, 6280, 6280, 6281, 6281, 6282, 6283, 6284, 6286, 6286, 6286, 6288, 6288, 6289, 6290,
-    6291, 6291, 6292, 6294, 6295, 6295, 6295, 6305, 6305, 6306, 6307, 6307, 6308, 6308, 6309, 6311,
-    6312, 6312, 6316, 6316, 6317, 6321, 6322, 6323, 6328, 6330, 6332, 6343, 6355, 6356, 6358, 6360,
-    6360, 6362, 6363, 6368, 6369, 6371, 6371, 6373, 6374, 6379, 6379, 6380, 6381, 6381, 6382, 6385,
-    6386, 6387, 6389, 6391, 6396, 6396, 6398, 6398, 6400, 6401, 6409, 6410, 6411, 6413, 6414, 6417,
-    6419, 6421, 6441, 6442, 6443, 6444, 6445, 6446, 6448, 6450, 6450, 6451, 6451, 6451, 6451, 6451,
-    6452, 6475, 6475, 6476, 6477, 6477, 6482, 6483, 6484, 6485, 6485, 6485, 6486, 6487, 6491, 6491,
-    6491, 6491, 6492, 6492, 6498, 6498, 6520, 6520, 6540, 6541, 6543, 6543, 6544, 6544, 6547, 6547,
-    6550, 6550, 6550, 6551, 6552, 6553, 6560, 6561, 6572, 6572, 6592, 6593, 6594, 6594, 6594, 6609,
-    6609, 6610, 6611, 6612, 6612, 6613, 6613, 6614, 6614, 6615, 6615, 6616, 6617, 6619, 6619, 6627,
-    6628, 6642, 6642, 6646, 6647, 6648, 6648, 6649, 6649, 6650, 6650, 6652, 6653, 6654, 6654, 6654,
-    6654, 6669, 6669, 6677, 6682, 6682, 6683, 6683, 6684, 6685, 6685, 6686, 6687, 6689, 6690, 6691,
-    6692, 6692, 6692, 6692, 6710, 6712, 6712, 6734, 6735, 6737, 6740, 6742, 6743, 6743, 6744, 6745,
-    6746, 6746, 6747, 6751, 6753, 6753, 6754, 6755, 6756, 6758, 6759, 6760, 6761, 6761, 6762, 6763,
-    6765, 6767, 6779, 6779, 6782, 6785, 6786, 6786, 6789, 6790, 6791, 6791, 6792, 6793, 6793, 6797,
-    6797, 6799, 6799, 6800, 6801, 6802, 6803, 6803, 6804, 6805, 6806, 6806, 6821, 6822, 6823, 6824,
-    6825, 6825, 6827, 6827, 6828, 6829, 6829, 6841, 6841, 6842, 6843, 6843, 6844, 6844, 6845, 6845,
-    6845, 6845, 6845, 6846, 6847, 6851, 6851, 6853, 6853, 6853, 6853, 6854, 6855, 6855, 6858, 6860,
-    6860, 6862, 6875, 6879, 6879, 6879, 6880, 6881, 6882, 6885, 6886, 6890, 6891, 6891, 6893, 6894,
-    6896, 6897, 6897, 6898, 6899, 6900, 6900, 6900, 6901, 6902, 6903, 6903, 6905, 6906, 6907, 6907,
-    6908, 6914, 6914, 6922, 6923, 6923, 6923, 6925, 6926, 6937, 6938, 6942, 6942, 6943, 6944, 6945,
-    6945, 6946, 6948, 6950, 6952, 6953, 6954, 6956, 6957, 6959, 6967, 6969, 6971, 6973, 6973, 6977,
-    6978, 6979, 6986, 6989, 6989, 6990, 6997, 6999, 7000, 7000, 7000, 7000, 7000, 7001, 7002, 7004,
-    7005, 7008, 7011, 7012, 7013, 7034, 7036, 7037, 7038, 7039, 7040, 7047, 7048, 7049, 7055, 7056,
-    7067, 7067, 7067, 7068, 7068, 7068, 7069, 7070, 7072, 7072, 7072, 7073, 7075, 7078, 7078, 7082,
-    7084, 7084, 7086, 7087, 7088, 7089, 7090, 7091, 7091, 7092, 7093, 7094, 7095, 7095, 7096, 7098,
-    7099, 7100, 7102, 7103, 7104, 7104, 7105, 7112, 7114, 7114, 7114, 7115, 7144, 7144, 7144, 7144,
-    7144, 7144, 7144, 7144, 7149, 7149, 7150, 7152, 7152, 7154, 7155, 7155, 7170, 7171, 7172, 7173,
-    7173, 7174, 7174, 7174, 7174, 7175, 7177, 7177, 7180, 7180, 7181, 7181, 7182, 7184, 7184, 7185,
-    7185, 7185, 7186, 7186, 7189, 7190, 7191, 7192, 7192, 7193, 7194, 7197, 7199, 7199, 7203, 7204,
-    7205, 7205, 7206, 7207, 7209, 7210, 7211, 7211, 7215, 7215, 7215, 7233, 7233, 7234, 7235, 7236,
-    7236, 7237, 7237, 7237, 7238, 7239, 7240, 7241, 7245, 7245, 7247, 7251, 7251, 7251, 7277, 7277,
-    7283, 7283, 7285, 7285, 7285, 7287, 7289, 7292, 7293, 7294, 7298, 7299, 7300, 7301, 7302, 7324,
-    7339, 7339, 7339, 7341, 7343, 7344, 7347, 7348, 7348, 7348, 7349, 7364, 7365, 7366, 7369, 7369,
-    7383, 7384, 7384, 7385, 7386, 7387, 7387, 7387, 7388, 7390, 7391, 7393, 7393, 7393, 7393, 7393,
-    7394, 7395, 7395, 7395, 7396, 7397, 7398, 7399, 7399, 7400, 7402, 7404, 7404, 7404, 7405, 7406,
-    7407, 7408, 7408, 7408, 7420, 7420, 7423, 7424, 7427, 7428, 7432, 7432, 7433, 7434, 7435, 7436,
-    7437, 7438, 7439, 7444, 7445, 7446, 7448, 7451, 7452, 7453, 7454, 7455, 7456, 7456, 7456, 7457,
-    7458, 7458, 7464, 7465, 7468, 7468, 7468, 7470, 7471, 7473, 7474, 7474, 7475, 7475, 7475, 7475,
-    7475, 7475, 7483, 7485, 7487, 7487, 7488, 7489, 7493, 7494, 7497, 7498, 7502, 7503, 7504, 7505,
-    7529, 7529, 7530, 7530, 7530, 7531, 7531, 7532, 7539, 7540, 7541, 7542, 7543, 7545, 7545, 7545,
-    7546, 7553, 7554, 7555, 7556, 7557, 7557, 7558, 7571, 7572, 7574, 7575, 7575, 7577, 7578, 7578,
-    7579, 7579, 7581, 7583, 7584, 7585, 7586, 7587, 7588, 7589, 7589, 7590, 7591, 7597, 7597, 7598,
-    7599, 7600, 7602, 7604, 7605, 7608, 7610, 7610, 7612, 7612, 7617, 7623, 7623, 7623, 7624, 7625,
-    7625, 7626, 7627, 7629, 7630, 7631, 7632, 7632, 7655, 7656, 7657, 7657, 7658, 7658, 7658, 7658,
-    7658, 7659, 7660, 7662, 7664, 7664, 7666, 7669, 7670, 7676, 7677, 7678, 7678, 7679, 7679, 7702,
-    7703, 7705, 7709, 7733, 7734, 7734, 7735, 7735, 7736, 7737, 7737, 7737, 7738, 7738, 7739, 7757,
-    7758, 7759, 7759, 7762, 7762, 7763, 7764, 7766, 7767, 7786, 7803, 7804, 7804, 7804, 7804, 7806,
-    7808, 7810, 7810, 7810, 7810, 7811, 7824, 7825, 7826, 7840, 7859, 7860, 7886, 7886, 7886, 7887,
-    7887, 7887, 7888, 7889, 7892, 7893, 7893, 7894, 7894, 7920, 7924, 7937, 7958, 7959, 7960, 7960,
-    7960, 7961, 7961, 7964, 7985, 8007, 8008, 8008, 8015, 8015, 8017, 8019, 8046, 8047, 8048, 8049,
-    8050, 8061, 8061, 8061, 8061, 8062, 8063, 8063, 8074, 8074, 8076, 8077, 8078, 8078, 8079, 8079,
-    8081, 8082, 8082, 8083, 8087, 8087, 8087, 8088, 8089, 8089, 8097, 8098, 8101, 8102, 8102, 8104,
-    8105, 8105, 8106, 8106, 8111, 8112, 8115, 8117, 8117, 8117, 8118, 8119, 8128, 8128, 8129, 8130,
-    8149, 8149, 8149, 8149, 8166, 8167, 8168, 8168, 8169, 8170, 8172, 8173, 8175, 8178, 8179, 8179,
-    8179, 8182, 8184, 8185, 8186, 8187, 8187, 8188, 8189, 8190, 8191, 8191, 8192, 8195, 8197, 8211,
-    8214, 8223, 8223, 8225, 8225, 8226, 8227, 8228, 8229, 8230, 8231, 8237, 8238, 8244, 8244, 8244,
-    8245, 8250, 8252, 8253, 8254, 8255, 8256, 8257, 8258, 8259, 8259, 8259, 8259, 8259, 8260, 8260,
-    8261, 8263, 8270, 8270, 8270, 8273, 8273, 8276, 8278, 8278, 8279, 8279, 8279, 8280, 8280, 8281,
-    8283, 8284, 8285, 8286, 8295, 8296, 8298, 8299, 8300, 8304, 8305, 8306, 8306, 8307, 8307, 8307,
-    8308, 8316, 8317, 8319, 8321, 8322, 8323, 8326, 8327, 8331, 8331, 8352, 8355, 8358, 8359, 8360,
-    8360, 8360, 8360, 8360, 8361, 8362, 8362, 8362, 8362, 8382, 8384, 8384, 8384, 8388, 8389, 8393,
-    8394, 8396, 8398, 8398, 8399, 8399, 8400, 8400, 8401, 8401, 8413, 8416, 8439, 8440, 8441, 8441,
-    8452, 8452, 8452, 8455, 8455, 8471, 8492, 8513, 8514, 8514, 8514, 8514, 8515, 8517, 8517, 8542,
-    8557, 8561, 8568, 8568, 8569, 8588, 8588, 8589, 8589, 8589, 8589, 8589, 8590, 8591, 8591, 8591,
-    8592, 8592, 8593, 8594, 8594, 8600, 8601, 8602, 8605, 8608, 8608, 8609, 8611, 8612, 8612, 8613,
-    8613, 8614, 8614, 8614, 8617, 8618, 8640, 8641, 8643, 8643, 8643, 8644, 8644, 8647, 8647, 8647,
-    8649, 8659, 8659, 8659, 8660, 8662, 8662, 8669, 8671, 8672, 8675, 8675, 8676, 8677, 8678, 8681,
-    8682, 8683, 8683, 8685, 8685, 8697, 8699, 8709, 8712, 8713, 8724, 8726, 8727, 8727, 8728, 8728,
-    8728, 8728, 8731, 8731, 8732, 8732, 8733, 8734, 8736, 8737, 8738, 8744, 8744, 8746, 8747, 8747,
-    8748, 8749, 8749, 8750, 8751, 8751, 8752, 8753, 8753, 8755, 8756, 8766, 8766, 8767, 8775, 8776,
-    8777, 8783, 8784, 8785, 8785, 8785, 8787, 8790, 8791, 8800, 8803, 8805, 8805, 8805, 8806, 8806,
-    8806, 8807, 8811, 8825, 8826, 8830, 8832, 8832, 8833, 8833, 8834, 8835, 8837, 8838, 8838, 8841,
-    8845,
+    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 10, 11, 13, 14,
+    15, 21, 23, 23, 24, 25, 25, 27, 27, 28, 28, 28, 30, 33, 34, 36,
+    50, 51, 51, 51, 52, 52, 53, 54, 60, 61, 61, 61, 65, 66, 67, 76,
+    77, 87, 88, 90, 91, 94, 95, 103, 103, 104, 117, 127, 127, 128, 130, 134,
+    135, 135, 138, 142, 143, 143, 143, 144, 145, 145, 146, 148, 149, 150, 150, 151,
+    152, 152, 152, 153, 153, 154, 155, 157, 157, 158, 158, 158, 159, 160, 161, 161,
+    162, 169, 171, 178, 181, 181, 186, 186, 186, 186, 189, 191, 212, 213, 213, 215,
+    216, 216, 217, 219, 219, 219, 220, 220, 221, 221, 223, 224, 226, 227, 228, 229,
+    229, 241, 242, 245, 248, 249, 250, 250, 251, 251, 252, 253, 254, 255, 256, 260,
+    261, 261, 261, 262, 262, 263, 264, 265, 266, 270, 270, 271, 272, 273, 274, 274,
+    275, 276, 277, 278, 279, 279, 280, 282, 282, 288, 288, 289, 290, 290, 293, 295,
+    295, 295, 322, 322, 324, 325, 326, 327, 327, 330, 341, 341, 341, 342, 368, 368,
+    369, 372, 373, 374, 375, 375, 375, 375, 377, 377, 378, 382, 386, 392, 393, 394,
+    394, 395, 396, 397, 398, 416, 416, 416, 417, 418, 419, 420, 424, 425, 427, 428,
+    428, 428, 429, 436, 449, 450, 452, 453, 453, 455, 456, 456, 456, 457, 459, 459,
+    460, 460, 469, 469, 469, 470, 471, 472, 472, 473, 473, 473, 473, 474, 474, 474,
+    474, 474, 501, 501, 515, 532, 537, 537, 537, 538, 540, 541, 541, 541, 542, 543,
+    544, 545, 546, 547, 547, 548, 549, 559, 560, 560, 560, 568, 568, 569, 573, 573,
+    592, 593, 593, 593, 598, 621, 624, 629, 633, 634, 635, 635, 636, 636, 637, 639,
+    641, 642, 643, 643, 645, 645, 645, 645, 645, 646, 646, 650, 659, 660, 661, 663,
+    664, 664, 664, 665, 668, 668, 672, 672, 676, 676, 676, 676, 679, 680, 682, 686,
+    691, 691, 692, 692, 692, 704, 705, 705, 706, 708, 708, 709, 710, 711, 714, 718,
+    719, 720, 720, 722, 724, 724, 724, 724, 725, 727, 727, 728, 728, 729, 731, 734,
+    735, 736, 739, 740, 746, 747, 747, 747, 749, 749, 750, 753, 754, 755, 755, 756,
+    758, 759, 759, 761, 762, 765, 768, 769, 769, 772, 773, 777, 777, 778, 781, 781,
+    782, 782, 782, 782, 783, 795, 795, 795, 795, 798, 801, 803, 805, 805, 805, 805,
+    806, 806, 807, 808, 808, 809, 810, 810, 810, 822, 822, 830, 832, 833, 834, 835,
+    837, 838, 838, 839, 841, 842, 845, 845, 853, 854, 857, 865, 866, 868, 871, 874,
+    876, 880, 882, 883, 883, 884, 884, 885, 888, 891, 892, 898, 898, 899, 900, 900,
+    903, 904, 906, 907, 908, 908, 916, 919, 919, 921, 922, 924, 925, 925, 927, 932,
+    932, 935, 938, 938, 939, 940, 940, 946, 949, 950, 951, 953, 974, 975, 977, 986,
+    986, 986, 987, 987, 987, 987, 990, 990, 990, 990, 991, 992, 994, 994, 995, 995,
+    996, 998, 999, 1000, 1001, 1001, 1002, 1003, 1025, 1026, 1026, 1027, 1029, 1030, 1032, 1035,
+    1038, 1039, 1040, 1047, 1049, 1049, 1050, 1050, 1050, 1050, 1054, 1055, 1056, 1058, 1059, 1062,
+    1063, 1064, 1066, 1067, 1068, 1068, 1068, 1070, 1070, 1073, 1092, 1093, 1095, 1096, 1096, 1097,
+    1098, 1105, 1105, 1105, 1105, 1105, 1106, 1107, 1107, 1108, 1108, 1109, 1109, 1109, 1129, 1130,
+    1130, 1133, 1135, 1136, 1137, 1137, 1143, 1145, 1145, 1147, 1148, 1148, 1149, 1150, 1152, 1153,
+    1153, 1153, 1153, 1153, 1154, 1154, 1154, 1155, 1155, 1156, 1158, 1158, 1159, 1161, 1165, 1167,
+    1168, 1168, 1172, 1173, 1174, 1174, 1175, 1175, 1176, 1176, 1176, 1177, 1177, 1177, 1178, 1178,
+    1178, 1179, 1180, 1181, 1181, 1184, 1184, 1185, 1186, 1186, 1187, 1189, 1189, 1190, 1191, 1191,
+    1192, 1195, 1197, 1198, 1199, 1200, 1201, 1202, 1207, 1207, 1214, 1215, 1216, 1216, 1217, 1218,
+    1224, 1224, 1225, 1226, 1228, 1230, 1231, 1231, 1232, 1233, 1235, 1235, 1235, 1235, 1236, 1238,
+    1239, 1240, 1241, 1241, 1242, 1243, 1243, 1243, 1248, 1249, 1249, 1249, 1249, 1250, 1250, 1252,
+    1253, 1254, 1254, 1255, 1257, 1260, 1262, 1263, 1266, 1267, 1267, 1276, 1276, 1276, 1280, 1281,
+    1289, 1289, 1289, 1293, 1293, 1293, 1294, 1294, 1295, 1296, 1297, 1297, 1297, 1304, 1306, 1306,
+    1310, 1311, 1312, 1312, 1314, 1321, 1323, 1327, 1338, 1339, 1339, 1339, 1340, 1346, 1346, 1347,
+    1347, 1348, 1349, 1349, 1349, 1350, 1350, 1351, 1351, 1352, 1353, 1354, 1354, 1360, 1360, 1362,
+    1363, 1365, 1367, 1368, 1369, 1370, 1372, 1373, 1373, 1373, 1373, 1374, 1376, 1376, 1379, 1380,
+    1404, 1404, 1404, 1405, 1410, 1411, 1430, 1431, 1432, 1432, 1433, 1442, 1442, 1442, 1443, 1444,
+    1446, 1446, 1448, 1457, 1462, 1462, 1463, 1464, 1468, 1470, 1471, 1472, 1472, 1472, 1472, 1474,
+    1474, 1474, 1474, 1475, 1476, 1478, 1482, 1483, 1484, 1484, 1485, 1486, 1487, 1487, 1488, 1507,
+    1510, 1511, 1514, 1514, 1514, 1516, 1516, 1537, 1537, 1538, 1541, 1543, 1544, 1545, 1545, 1546,
+    1547, 1548, 1550, 1551, 1552, 1553, 1553, 1553, 1554, 1555, 1555, 1555, 1557, 1563, 1563, 1565,
+    1567, 1568, 1569, 1571, 1573, 1574, 1574, 1574, 1574, 1598, 1599, 1599, 1599, 1600, 1601, 1602,
+    1608, 1610, 1611, 1613, 1613, 1613, 1615, 1616, 1616, 1616, 1617, 1618, 1618, 1643, 1643, 1646,
+    1646, 1648, 1654, 1654, 1656, 1662, 1665, 1666, 1667, 1669, 1672, 1673, 1675, 1676, 1676, 1677,
+    1677, 1677, 1678, 1678, 1678, 1679, 1680, 1681, 1681, 1681, 1682, 1683, 1684, 1685, 1685, 1685,
+    1686, 1702, 1704, 1704, 1704, 1705, 1708, 1709, 1709, 1709, 1709, 1709, 1711, 1712, 1713, 1718,
+    1719, 1721, 1722, 1725, 1730, 1732, 1732, 1735, 1740, 1746, 1746, 1747, 1752, 1752, 1753, 1754,
+    1760, 1760, 1760, 1760, 1761, 1761, 1762, 1762, 1768, 1769, 1789, 1793, 1793, 1794, 1796, 1797,
+    1798, 1803, 1804, 1830, 1830, 1830, 1835, 1835, 1835, 1836, 1836, 1836, 1836, 1837, 1837, 1837,
+    1838, 1838, 1839, 1840, 1841, 1842, 1843, 1845, 1846, 1848, 1850, 1851, 1851, 1851, 1852, 1852,
+    1853, 1855, 1856, 1858, 1858, 1859, 1865, 1866, 1867, 1867, 1867, 1875, 1877, 1878, 1878, 1878,
+    1879, 1879, 1880, 1881, 1882, 1883, 1884, 1884, 1884, 1913, 1914, 1916, 1918, 1918, 1919, 1922,
+    1924, 1925, 1925, 1926, 1927, 1942, 1943, 1944, 1945, 1945, 1945, 1946, 1946, 1946, 1948, 1950,
+    1951, 1953, 1956, 1957, 1958, 1958, 1959, 1959, 1960, 1961, 1961, 1962, 1966, 1966, 1966, 1966,
+    1966, 1966, 1968, 1969, 1970, 1971, 1972, 1973, 1973, 1973, 1978, 2003, 2004, 2004, 2004, 2004,
+    2006, 2030, 2031, 2031, 2032, 2032, 2033, 2033, 2033, 2033, 2035, 2036, 2052, 2055, 2056, 2057,
+    2060, 2061, 2061, 2070, 2071, 2076, 2077, 2078, 2081, 2084, 2085, 2086, 2086, 2087, 2087, 2092,
+    2094, 2094, 2094, 2095, 2096, 2096, 2097, 2098, 2111, 2111, 2114, 2115, 2116, 2117, 2117, 2118,
+    2118, 2120, 2121, 2130, 2130, 2130, 2130, 2130, 2131, 2133, 2136, 2141, 2141, 2141, 2141, 2142,
+    2142, 2144, 2145, 2160, 2161, 2170, 2172, 2173, 2173, 2173, 2178, 2178, 2181, 2182, 2184, 2188,
+    2189, 2189, 2192, 2208, 2208, 2209, 2210, 2211, 2211, 2211, 2211, 2212, 2214, 2214, 2215, 2216,
+    2216, 2216, 2225, 2226, 2226, 2227, 2251, 2254, 2254, 2258, 2259, 2278, 2278, 2279, 2281, 2282,
+    2282, 2283, 2283, 2290, 2291, 2291, 2292, 2294, 2294, 2295, 2300, 2309, 2311, 2311, 2312, 2313,
+    2314, 2319, 2319, 2326, 2327, 2327, 2328, 2338, 2338, 2338, 2339, 2339, 2344, 2348, 2348, 2349,
+    2349, 2350, 2354, 2354, 2354, 2356, 2359, 2360, 2360, 2361, 2362, 2363, 2364, 2365, 2372, 2373,
+    2373, 2373, 2373, 2375, 2376, 2377, 2379, 2379, 2380, 2380, 2381, 2384, 2385, 2385, 2391, 2393,
+    2393, 2394, 2395, 2395, 2395, 2398, 2399, 2400, 2401, 2410, 2411, 2428, 2430, 2430, 2430, 2432,
+    2432, 2432, 2436, 2438, 2440, 2440, 2440, 2440, 2443, 2444, 2445, 2446, 2456, 2478, 2480, 2481,
+    2481, 2482, 2488, 2489, 2490, 2491, 2496, 2502, 2503, 2504, 2507, 2508, 2512, 2513, 2527, 2554,
+    2554, 2555, 2556, 2556, 2557, 2557, 2558, 2559, 2564, 2565, 2565, 2566, 2568, 2569, 2570, 2570,
+    2571, 2572, 2572, 2572, 2572, 2573, 2575, 2575, 2578, 2582, 2583, 2589, 2595, 2595, 2595, 2599,
+    2599, 2599, 2600, 2600, 2601, 2605, 2609, 2615, 2617, 2618, 2619, 2619, 2619, 2620, 2621, 2621,
+    2626, 2626, 2627, 2627, 2627, 2628, 2629, 2631, 2632, 2640, 2646, 2647, 2648, 2649, 2651, 2652,
+    2656, 2656, 2657, 2658, 2659, 2663, 2663, 2664, 2666, 2666, 2667, 2668, 2669, 2680, 2683, 2683,
+    2683, 2685, 2687, 2699, 2710, 2711, 2712, 2713, 2713, 2714, 2732, 2734, 2736, 2739, 2740, 2740,
+    2741, 2741, 2741, 2743, 2763, 2763, 2763, 2767, 2768, 2768, 2768, 2769, 2771, 2772, 2773, 2773,
+    2773, 2773, 2779, 2779, 2785, 2788, 2788, 2812, 2812, 2813, 2814, 2814, 2815, 2815, 2818, 2819,
+    2820, 2821, 2821, 2823, 2823, 2823, 2824, 2825, 2826, 2830, 2830, 2831, 2833, 2834, 2834, 2834,
+    2835, 2835, 2835, 2835, 2836, 2837, 2839, 2840, 2841, 2841, 2843, 2844, 2845, 2845, 2845, 2846,
+    2847, 2847, 2848, 2849, 2850, 2851, 2851, 2853, 2854, 2860, 2863, 2877, 2879, 2880, 2881, 2886,
+    2886, 2886, 2887, 2888, 2889, 2891, 2894, 2894, 2896, 2896, 2900, 2901, 2903, 2904, 2904, 2904,
+    2904, 2905, 2906, 2906, 2909, 2920, 2935, 2935, 2946, 2947, 2947, 2948, 2949, 2949, 2951, 2951,
+    2952, 2952, 2952, 2952, 2953, 2953, 2953, 2953, 2954, 2957, 2983, 2984, 2985, 2985, 2985, 2986,
+    2988, 2989, 2990, 2993, 2993, 2994, 3005, 3007, 3011, 3012, 3016, 3016, 3017, 3018, 3019, 3020,
+    3020, 3023, 3025, 3030, 3030, 3030, 3036, 3045, 3046, 3046, 3046, 3046, 3048, 3048, 3049, 3054,
+    3054, 3054, 3056, 3058, 3058, 3061, 3062, 3062, 3063, 3068, 3069, 3081, 3081, 3084, 3084, 3084,
+    3085, 3094, 3095, 3095, 3095, 3096, 3096, 3097, 3100, 3100, 3101, 3102, 3127, 3128, 3153, 3153,
+    3153, 3179, 3179, 3180, 3181, 3182, 3184, 3185, 3185, 3188, 3188, 3188, 3188, 3214, 3214, 3214,
+    3214, 3215, 3215, 3216, 3216, 3217, 3217, 3219, 3221, 3222, 3223, 3223, 3224, 3226, 3227, 3227,
+    3228, 3234, 3235, 3235, 3235, 3235, 3236, 3237, 3237, 3237, 3239, 3240, 3243, 3248, 3249, 3250,
+    3251, 3251, 3252, 3253, 3254, 3256, 3258, 3260, 3262, 3263, 3264, 3266, 3267, 3267, 3267, 3269,
+    3270, 3271, 3279, 3300, 3302, 3302, 3302, 3302, 3303, 3304, 3311, 3312, 3314, 3317, 3319, 3320,
+    3320, 3320, 3322, 3323, 3323, 3323, 3324, 3324, 3324, 3324, 3344, 3345, 3348, 3351, 3352, 3352,
+    3362, 3362, 3364, 3364, 3365, 3366, 3371, 3372, 3373, 3374, 3375, 3376, 3377, 3378, 3381, 3382,
+    3383, 3383, 3394, 3397, 3400, 3400, 3400, 3402, 3402, 3402, 3402, 3402, 3403, 3407, 3425, 3426,
+    3439, 3440, 3442, 3445, 3446, 3465, 3467, 3468, 3468, 3473, 3473, 3474, 3477, 3477, 3477, 3479,
+    3487, 3487, 3491, 3491, 3493, 3493, 3494, 3494, 3495, 3495, 3496, 3497, 3497, 3498, 3499, 3501,
+    3501, 3502, 3504, 3505, 3506, 3506, 3507, 3508, 3508, 3510, 3511, 3519, 3520, 3520, 3525, 3526,
+    3527, 3528, 3528, 3528, 3529, 3554, 3558, 3561, 3561, 3571, 3573, 3574, 3575, 3578, 3580, 3581,
+    3582, 3584, 3584, 3584, 3585, 3588, 3590, 3590, 3591, 3617, 3636, 3636, 3638, 3639, 3641, 3642,
+    3643, 3644, 3644, 3644, 3645, 3645, 3665, 3666, 3667, 3667, 3670, 3670, 3670, 3670, 3673, 3674,
+    3675, 3699, 3699, 3699, 3700, 3707, 3728, 3729, 3731, 3732, 3733, 3734, 3738, 3762, 3786, 3787,
+    3787, 3788, 3789, 3790, 3816, 3836, 3837, 3839, 3847, 3848, 3850, 3850, 3859, 3879, 3880, 3880,
+    3881, 3887, 3887, 3905, 3906, 3907, 3907, 3908, 3909, 3910, 3910, 3933, 3934, 3934, 3934, 3935,
+    3939, 3940, 3940, 3940, 3942, 3943, 3944, 3945, 3952, 3952, 3968, 3970, 3995, 3999, 4000, 4003,
+    4004, 4004, 4004, 4005, 4006, 4006, 4006, 4006, 4007, 4008, 4008, 4008, 4012, 4012, 4014, 4015,
+    4016, 4039, 4040, 4041, 4063, 4072, 4074, 4075, 4079, 4081, 4081, 4081, 4082, 4082, 4083, 4084,
+    4084, 4084, 4089, 4089, 4092, 4114, 4115, 4117, 4118, 4119, 4119, 4119, 4121, 4121, 4122, 4124,
+    4125, 4125, 4125, 4125, 4126, 4126, 4126, 4126, 4127, 4128, 4130, 4130, 4130, 4130, 4131, 4132,
+    4133, 4133, 4133, 4134, 4136, 4140, 4140, 4140, 4140, 4141, 4142, 4143, 4144, 4145, 4145, 4146,
+    4147, 4147, 4150, 4150, 4150, 4166, 4166, 4166, 4167, 4169, 4169, 4170, 4195, 4196, 4199, 4199,
+    4201, 4203, 4208, 4209, 4210, 4212, 4213, 4214, 4215, 4215, 4217, 4217, 4217, 4217, 4218, 4219,
+    4223, 4224, 4224, 4228, 4229, 4229, 4230, 4230, 4231, 4233, 4234, 4234, 4235, 4235, 4236, 4236,
+    4237, 4238, 4238, 4247, 4248, 4248, 4255, 4257, 4257, 4258, 4259, 4259, 4260, 4261, 4263, 4264,
+    4264, 4269, 4270, 4272, 4273, 4273, 4274, 4287, 4288, 4288, 4289, 4289, 4289, 4290, 4291, 4291,
+    4291, 4296, 4296, 4311, 4312, 4328, 4328, 4328, 4330, 4332, 4336, 4336, 4337, 4338, 4338, 4338,
+    4339, 4340, 4342, 4343, 4354, 4354, 4355, 4357, 4360, 4360, 4361, 4362, 4363, 4364, 4367, 4370,
+    4370, 4370, 4371, 4381, 4384, 4385, 4385, 4396, 4396, 4397, 4398, 4399, 4401, 4402, 4403, 4403,
+    4403, 4404, 4405, 4405, 4406, 4408, 4408, 4411, 4413, 4417, 4418, 4418, 4419, 4420, 4421, 4436,
+    4439, 4442, 4442, 4443, 4445, 4445, 4445, 4447, 4459, 4462, 4462, 4463, 4464, 4464, 4464, 4464,
+    4470, 4470, 4471, 4472, 4475, 4476, 4477, 4477, 4479, 4479, 4479, 4479, 4479, 4480, 4480, 4482,
+    4483, 4483, 4483, 4484, 4486, 4490, 4490, 4491, 4494, 4495, 4495, 4495, 4495, 4499, 4500, 4501,
+    4512, 4512, 4512, 4512, 4512, 4530, 4530, 4537, 4537, 4539, 4550, 4550, 4551, 4552, 4558, 4558,
+    4559, 4560, 4561, 4562, 4564, 4572, 4572, 4573, 4574, 4575, 4575, 4575, 4593, 4595, 4595, 4596,
+    4597, 4600, 4601, 4602, 4604, 4604, 4607, 4611, 4616, 4621, 4622, 4624, 4626, 4627, 4628, 4628,
+    4631, 4631, 4631, 4632, 4633, 4641, 4642, 4643, 4644, 4647, 4658, 4659, 4659, 4660, 4661, 4664,
+    4665, 4667, 4667, 4668, 4679, 4686, 4696, 4699, 4701, 4701, 4702, 4703, 4704, 4704, 4705, 4711,
+    4712, 4715, 4723, 4724, 4724, 4730, 4730, 4730, 4730, 4730, 4730, 4730, 4732, 4732, 4733, 4735,
+    4736, 4737, 4737, 4740, 4741, 4742, 4745, 4746, 4748, 4749, 4750, 4754, 4755, 4756, 4756, 4756,
+    4756, 4757, 4760, 4761, 4763, 4764, 4764, 4765, 4769, 4779, 4779, 4780, 4781, 4784, 4784, 4798,
+    4801, 4803, 4815, 4816, 4817, 4821, 4821, 4821, 4822, 4843, 4843, 4844, 4844, 4844, 4846, 4847,
+    4848, 4849, 4850, 4850, 4857, 4859, 4860, 4861, 4862, 4863, 4865, 4867, 4868, 4870, 4871, 4872,
+    4872, 4873, 4873, 4874, 4874, 4874, 4874, 4874, 4875, 4876, 4876, 4877, 4882, 4883, 4895, 4898,
+    4925, 4928, 4929, 4932, 4932, 4932, 4933, 4934, 4935, 4935, 4935, 4937, 4946, 4947, 4948, 4950,
+    4951, 4952, 4952, 4953, 4954, 4954, 4955, 4955, 4956, 4956, 4956, 4958, 4965, 4965, 4965, 4966,
+    4969, 4969, 4975, 4989, 4990, 4990, 4990, 4991, 4992, 4993, 4994, 5003, 5003, 5005, 5006, 5007,
+    5008, 5009, 5009, 5010, 5010, 5010, 5011, 5013, 5014, 5015, 5016, 5018, 5018, 5018, 5018, 5022,
+    5022, 5025, 5026, 5027, 5028, 5030, 5031, 5032, 5034, 5037, 5038, 5039, 5041, 5042, 5044, 5046,
+    5048, 5049, 5049, 5072, 5073, 5075, 5075, 5076, 5080, 5081, 5081, 5081, 5084, 5085, 5092, 5093,
+    5115, 5117, 5120, 5120, 5120, 5121, 5121, 5125, 5126, 5127, 5127, 5127, 5129, 5131, 5138, 5139,
+    5140, 5140, 5141, 5161, 5169, 5169, 5169, 5170, 5172, 5174, 5175, 5175, 5176, 5184, 5185, 5187,
+    5187, 5187, 5188, 5188, 5188, 5189, 5190, 5190, 5191, 5192, 5193, 5194, 5194, 5196, 5199, 5202,
+    5203, 5206, 5209, 5210, 5210, 5227, 5228, 5230, 5231, 5231, 5252, 5252, 5252, 5253, 5253, 5254,
+    5273, 5274, 5276, 5277, 5279, 5280, 5281, 5282, 5282, 5283, 5283, 5283, 5284, 5286, 5289, 5293,
+    5294, 5299, 5311, 5312, 5319, 5325, 5329, 5329, 5330, 5330, 5331, 5353, 5353, 5353, 5354, 5379,
+    5380, 5381, 5381, 5382, 5387, 5389, 5390, 5391, 5394, 5406, 5407, 5407, 5412, 5413, 5414, 5415,
+    5415, 5421, 5422, 5429, 5431, 5434, 5437, 5442, 5443, 5444, 5444, 5445, 5446, 5447, 5449, 5450,
+    5451, 5463, 5465, 5465, 5465, 5489, 5499, 5499, 5501, 5504, 5504, 5505, 5509, 5510, 5510, 5531,
+    5533, 5535, 5535, 5536, 5536, 5537, 5538, 5538, 5540, 5540, 5543, 5546, 5547, 5550, 5551, 5551,
+    5552, 5553, 5556, 5565, 5568, 5568, 5571, 5571, 5572, 5573, 5574, 5575, 5577, 5579, 5580, 5580,
+    5581, 5583, 5588, 5588, 5590, 5591, 5592, 5594, 5616, 5617, 5618, 5620, 5621, 5622, 5623, 5624,
+    5625, 5625, 5625, 5625, 5626, 5627, 5628, 5630, 5630, 5630, 5631, 5632, 5633, 5633, 5645, 5647,
+    5649, 5668, 5670, 5672, 5673, 5674, 5693, 5697, 5700, 5701, 5701, 5702, 5703, 5704, 5705, 5706,
+    5707, 5708, 5711, 5712, 5712, 5713, 5713, 5718, 5719, 5721, 5722, 5723, 5723, 5723, 5740, 5740,
+    5766, 5768, 5769, 5770, 5771, 5771, 5772, 5773, 5773, 5777, 5778, 5778, 5778, 5778, 5779, 5780,
+    5781, 5782, 5783, 5783, 5783, 5784, 5785, 5786, 5789, 5799, 5799, 5801, 5802, 5804, 5805, 5805,
+    5806, 5807, 5807, 5807, 5807, 5807, 5815, 5818, 5819, 5848, 5860, 5863, 5865, 5866, 5866, 5867,
+    5868, 5870, 5871, 5872, 5874, 5878, 5878, 5879, 5880, 5881, 5882, 5882, 5888, 5889, 5889, 5901,
+    5902, 5902, 5902, 5910, 5911, 5912, 5915, 5916, 5916, 5917, 5918, 5921, 5921, 5922, 5922, 5925,
+    5927, 5928, 5928, 5928, 5929, 5937, 5937, 5937, 5938, 5939, 5940, 5940, 5942, 5942, 5942, 5942,
+    5947, 5948, 5949, 5950, 5952, 5953, 5954, 5955, 5955, 5956, 5960, 5960, 5960, 5962, 5984, 5984,
+    5985, 5986, 5988, 5989, 6013, 6013, 6014, 6023, 6028, 6029, 6030, 6031, 6039, 6045, 6045, 6046,
+    6047, 6047, 6048, 6049, 6053, 6055, 6055, 6056, 6056, 6058, 6072, 6073, 6074, 6075, 6076, 6097,
+    6098, 6098, 6099, 6100, 6104, 6104, 6105, 6105, 6105, 6109, 6109, 6110, 6110, 6110, 6111, 6129,
+    6132, 6133, 6133, 6159, 6160, 6161, 6162, 6162, 6163, 6163, 6163, 6163, 6164, 6165, 6167, 6183,
+    6186, 6188, 6195, 6195, 6196, 6196, 6197, 6198, 6199, 6200, 6202, 6202, 6202, 6204, 6204, 6205,
+    6206, 6207, 6208, 6209, 6211, 6212, 6212, 6212, 6221, 6221, 6222, 6222, 6223, 6223, 6224, 6226,
+    6227, 6227, 6230, 6230, 6231, 6235, 6236, 6237, 6242, 6244, 6246, 6256, 6268, 6269, 6270, 6271,
+    6271, 6273, 6275, 6279, 6280, 6282, 6282, 6284, 6285, 6292, 6293, 6294, 6295, 6295, 6296, 6298,
+    6299, 6300, 6302, 6304, 6309, 6309, 6311, 6311, 6313, 6314, 6322, 6323, 6324, 6326, 6327, 6330,
+    6332, 6334, 6354, 6355, 6356, 6357, 6358, 6359, 6361, 6364, 6364, 6365, 6365, 6365, 6366, 6366,
+    6366, 6368, 6391, 6392, 6393, 6394, 6394, 6398, 6398, 6399, 6400, 6400, 6400, 6401, 6402, 6405,
+    6405, 6405, 6405, 6405, 6405, 6410, 6410, 6431, 6431, 6451, 6453, 6455, 6455, 6455, 6456, 6456,
+    6460, 6460, 6463, 6463, 6464, 6465, 6466, 6474, 6475, 6486, 6486, 6507, 6508, 6509, 6509, 6509,
+    6524, 6524, 6525, 6526, 6527, 6527, 6527, 6528, 6528, 6529, 6529, 6530, 6530, 6532, 6532, 6540,
+    6541, 6556, 6556, 6561, 6562, 6563, 6563, 6564, 6564, 6565, 6565, 6568, 6569, 6570, 6570, 6570,
+    6570, 6585, 6585, 6593, 6597, 6597, 6598, 6598, 6599, 6600, 6600, 6601, 6602, 6604, 6605, 6606,
+    6607, 6607, 6607, 6607, 6625, 6626, 6626, 6648, 6649, 6652, 6654, 6657, 6658, 6658, 6659, 6660,
+    6661, 6661, 6662, 6666, 6668, 6668, 6669, 6670, 6671, 6673, 6674, 6675, 6676, 6676, 6677, 6678,
+    6680, 6681, 6693, 6693, 6695, 6697, 6698, 6698, 6701, 6701, 6702, 6702, 6703, 6704, 6704, 6708,
+    6708, 6708, 6710, 6710, 6711, 6712, 6713, 6714, 6714, 6715, 6716, 6717, 6717, 6733, 6734, 6735,
+    6736, 6737, 6738, 6738, 6740, 6740, 6741, 6742, 6742, 6755, 6755, 6756, 6756, 6756, 6757, 6757,
+    6758, 6758, 6758, 6758, 6758, 6759, 6761, 6765, 6765, 6767, 6767, 6767, 6767, 6768, 6769, 6769,
+    6772, 6774, 6774, 6776, 6788, 6792, 6792, 6792, 6793, 6794, 6795, 6798, 6799, 6803, 6804, 6804,
+    6806, 6807, 6809, 6810, 6810, 6811, 6812, 6813, 6813, 6813, 6814, 6815, 6816, 6816, 6819, 6820,
+    6821, 6821, 6822, 6827, 6827, 6834, 6835, 6835, 6835, 6837, 6838, 6849, 6850, 6851, 6855, 6855,
+    6856, 6857, 6858, 6858, 6859, 6861, 6863, 6865, 6866, 6867, 6869, 6870, 6871, 6879, 6882, 6883,
+    6885, 6885, 6888, 6889, 6890, 6897, 6900, 6900, 6901, 6908, 6910, 6911, 6911, 6911, 6911, 6911,
+    6912, 6913, 6915, 6916, 6919, 6922, 6923, 6924, 6944, 6947, 6948, 6948, 6948, 6949, 6957, 6958,
+    6959, 6965, 6966, 6978, 6978, 6978, 6979, 6979, 6980, 6981, 6982, 6983, 6983, 6983, 6984, 6986,
+    6989, 6989, 6993, 6995, 6995, 6995, 6996, 6997, 6998, 6999, 7001, 7001, 7002, 7003, 7004, 7005,
+    7005, 7006, 7007, 7008, 7009, 7011, 7012, 7013, 7013, 7014, 7020, 7021, 7021, 7022, 7051, 7051,
+    7051, 7051, 7051, 7051, 7051, 7051, 7056, 7056, 7057, 7058, 7058, 7060, 7061, 7061, 7075, 7076,
+    7077, 7078, 7078, 7079, 7079, 7079, 7079, 7080, 7082, 7082, 7085, 7085, 7086, 7086, 7087, 7089,
+    7090, 7090, 7090, 7091, 7091, 7091, 7094, 7095, 7096, 7097, 7097, 7098, 7099, 7102, 7104, 7104,
+    7108, 7109, 7110, 7110, 7111, 7112, 7114, 7115, 7116, 7116, 7119, 7119, 7119, 7138, 7138, 7139,
+    7140, 7141, 7141, 7142, 7142, 7142, 7143, 7144, 7145, 7146, 7150, 7150, 7152, 7156, 7157, 7157,
+    7183, 7183, 7188, 7188, 7190, 7191, 7191, 7193, 7194, 7197, 7198, 7199, 7200, 7204, 7205, 7205,
+    7206, 7207, 7227, 7242, 7242, 7242, 7244, 7247, 7249, 7252, 7253, 7253, 7254, 7272, 7273, 7276,
+    7276, 7290, 7291, 7291, 7292, 7294, 7295, 7295, 7295, 7296, 7298, 7299, 7301, 7301, 7302, 7302,
+    7302, 7303, 7304, 7304, 7304, 7305, 7306, 7307, 7308, 7309, 7311, 7313, 7316, 7316, 7316, 7317,
+    7318, 7319, 7320, 7320, 7320, 7330, 7330, 7333, 7334, 7337, 7338, 7342, 7342, 7343, 7344, 7345,
+    7346, 7347, 7347, 7348, 7353, 7354, 7355, 7357, 7361, 7362, 7363, 7364, 7364, 7365, 7366, 7366,
+    7366, 7367, 7368, 7368, 7374, 7375, 7379, 7379, 7379, 7381, 7382, 7383, 7384, 7384, 7385, 7385,
+    7385, 7385, 7385, 7393, 7394, 7396, 7396, 7396, 7397, 7397, 7400, 7401, 7404, 7405, 7411, 7412,
+    7413, 7414, 7438, 7438, 7439, 7439, 7439, 7439, 7439, 7440, 7446, 7447, 7448, 7449, 7450, 7452,
+    7452, 7452, 7453, 7459, 7460, 7461, 7461, 7462, 7462, 7463, 7476, 7477, 7479, 7480, 7480, 7482,
+    7483, 7483, 7484, 7484, 7486, 7487, 7488, 7489, 7489, 7490, 7491, 7491, 7492, 7493, 7499, 7499,
+    7500, 7501, 7502, 7504, 7506, 7507, 7509, 7511, 7511, 7511, 7513, 7513, 7518, 7524, 7524, 7524,
+    7525, 7526, 7526, 7528, 7529, 7533, 7534, 7535, 7536, 7536, 7559, 7560, 7561, 7561, 7562, 7563,
+    7563, 7563, 7563, 7564, 7565, 7567, 7569, 7569, 7571, 7574, 7575, 7581, 7582, 7583, 7584, 7584,
+    7585, 7585, 7608, 7609, 7610, 7614, 7639, 7640, 7640, 7641, 7641, 7642, 7643, 7643, 7643, 7644,
+    7644, 7645, 7662, 7663, 7664, 7664, 7667, 7667, 7668, 7669, 7670, 7671, 7689, 7707, 7708, 7708,
+    7708, 7708, 7710, 7712, 7713, 7713, 7713, 7714, 7715, 7729, 7730, 7731, 7747, 7766, 7767, 7791,
+    7791, 7791, 7792, 7792, 7792, 7793, 7794, 7797, 7798, 7798, 7799, 7799, 7825, 7829, 7845, 7866,
+    7869, 7870, 7870, 7870, 7871, 7871, 7874, 7896, 7917, 7918, 7918, 7924, 7924, 7926, 7928, 7955,
+    7956, 7957, 7958, 7959, 7970, 7970, 7970, 7970, 7971, 7971, 7981, 7981, 7983, 7984, 7984, 7984,
+    7985, 7985, 7987, 7988, 7988, 7989, 7994, 7994, 7994, 7995, 7996, 7997, 7997, 8004, 8005, 8008,
+    8009, 8009, 8011, 8011, 8011, 8012, 8017, 8018, 8021, 8023, 8023, 8023, 8024, 8025, 8026, 8035,
+    8035, 8036, 8037, 8057, 8057, 8057, 8074, 8075, 8076, 8076, 8076, 8077, 8079, 8080, 8082, 8085,
+    8086, 8088, 8090, 8091, 8092, 8092, 8093, 8094, 8095, 8096, 8096, 8097, 8100, 8102, 8116, 8119,
+    8126, 8126, 8128, 8128, 8129, 8130, 8131, 8132, 8133, 8134, 8138, 8139, 8144, 8144, 8144, 8145,
+    8150, 8152, 8153, 8154, 8155, 8156, 8157, 8158, 8159, 8159, 8160, 8160, 8160, 8161, 8161, 8162,
+    8165, 8172, 8172, 8172, 8174, 8174, 8177, 8179, 8180, 8181, 8181, 8181, 8182, 8182, 8183, 8185,
+    8186, 8187, 8188, 8195, 8196, 8198, 8199, 8200, 8204, 8205, 8206, 8206, 8207, 8207, 8207, 8208,
+    8216, 8217, 8217, 8219, 8222, 8223, 8224, 8226, 8227, 8230, 8230, 8249, 8252, 8255, 8256, 8257,
+    8257, 8257, 8257, 8257, 8257, 8258, 8259, 8259, 8259, 8259, 8278, 8280, 8281, 8281, 8284, 8285,
+    8289, 8290, 8292, 8294, 8294, 8295, 8296, 8297, 8297, 8298, 8298, 8309, 8311, 8335, 8336, 8337,
+    8337, 8348, 8348, 8348, 8351, 8367, 8387, 8407, 8408, 8409, 8409, 8409, 8409, 8410, 8412, 8412,
+    8436, 8451, 8451, 8454, 8462, 8463, 8480, 8480, 8481, 8481, 8481, 8481, 8481, 8482, 8483, 8483,
+    8483, 8484, 8484, 8486, 8487, 8488, 8488, 8494, 8495, 8497, 8500, 8504, 8504, 8505, 8507, 8508,
+    8508, 8509, 8509, 8510, 8510, 8510, 8513, 8514, 8538, 8539, 8540, 8540, 8540, 8541, 8541, 8544,
+    8544, 8544, 8546, 8556, 8556, 8556, 8557, 8559, 8559, 8566, 8568, 8569, 8572, 8572, 8573, 8574,
+    8575, 8577, 8578, 8579, 8579, 8581, 8581, 8589, 8591, 8601, 8604, 8605, 8615, 8617, 8618, 8618,
+    8619, 8619, 8619, 8619, 8623, 8623, 8624, 8625, 8626, 8628, 8628, 8629, 8635, 8635, 8637, 8638,
+    8638, 8639, 8640, 8640, 8641, 8642, 8642, 8643, 8644, 8644, 8645, 8646, 8656, 8656, 8657, 8665,
+    8666, 8667, 8673, 8674, 8675, 8675, 8675, 8677, 8680, 8689, 8691, 8693, 8693, 8693, 8694, 8694,
+    8694, 8695, 8699, 8711, 8712, 8715, 8716, 8716, 8717, 8717, 8718, 8719, 8721, 8723, 8723, 8726,
+    8730,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8845] = [
-    (17, 5), (9, 15), (13, 7), (21, -6), (26, 8), (1, 7), (7, 10), (5, 6), (18, 18), (11, 11),
-    (21, -5), (18, 7), (17, 6), (21, 5), (16, 17), (17, 5), (21, 10), (5, 7), (17, -5), (19, -9),
-    (20, 5), (21, -12), (23, 7), (1, 8), (15, 8), (17, 5), (21, 5), (21, 5), (21, 9), (1, 5),
-    (16, 9), (21, -5), (19, 24), (20, 10), (21, -5), (28, 7), (25, 9), (23, 5), (27, 9), (4, -5),
-    (5, -20), (6, -5), (9, -10), (10, -5), (11, -5), (15, 6), (16, 7), (17, 112), (18, -11), (19, -15),
-    (20, 21), (22, -7), (23, -18), (25, -7), (26, 8), (23, 8), (22, 6), (11, 9), (5, 8), (20, -6),
-    (21, 9), (23, -5), (25, 7), (28, 6), (1, 5), (12, 7), (18, 10), (21, -7), (22, 7), (5, 34),
-    (17, 14), (5, 26), (6, -5), (9, 7), (15, 6), (16, 6), (17, 6), (18, -5), (19, -6), (21, -5),
-    (25, -5), (19, 10), (5, -14), (6, 9), (9, 5), (15, -6), (20, -7), (21, 6), (22, -11), (23, 8),
-    (25, 8), (27, 18), (28, 6), (25, 9), (5, 7), (22, 5), (5, 6), (23, 28), (27, 9), (5, 10),
-    (9, 14), (10, 8), (11, 8), (15, -5), (18, -7), (19, -5), (21, 11), (21, 5), (1, 24), (4, -5),
-    (5, -7), (10, 5), (15, -8), (16, -6), (17, 9), (18, 40), (19, -7), (20, -24), (21, 10), (22, -6),
-    (25, 6), (1, -8), (6, 7), (8, 7), (16, -6), (17, 14), (18, 12), (21, 5), (22, 6), (23, -10),
-    (24, -5), (25, -13), (23, 10), (20, 5), (23, 6), (2, 5), (11, 8), (17, 5), (18, 9), (1, 8),
-    (0, 6), (2, 8), (5, 34), (9, 5), (20, -5), (21, -6), (21, 7), (20, 5), (25, 5), (15, 6),
-    (22, 6), (20, 9), (21, 6), (17, 7), (19, 6), (5, 6), (1, 5), (15, 5), (17, 7), (1, 7),
-    (12, 21), (23, -5), (25, 10), (20, 5), (7, 5), (15, 14), (9, 6), (9, -5), (10, 11), (17, 10),
-    (19, 20), (20, -6), (21, -12), (25, 8), (11, 16), (23, 9), (15, -9), (16, 81), (19, -7), (20, -5),
-    (21, -13), (22, -14), (23, -5), (25, 5), (13, 38), (23, -5), (25, -7), (1, -9), (4, 68), (5, -13),
-    (6, -7), (25, 10), (18, 23), (23, 8), (24, 6), (0, 17), (1, 15), (3, -6), (5, -17), (6, 15),
-    (7, 5), (9, -8), (10, 12), (11, -5), (15, -6), (16, -7), (17, -6), (20, 6), (21, -24), (22, -5),
-    (23, -15), (24, 5), (25, 15), (28, 6), (10, 7), (6, 11), (21, 11), (1, 9), (6, 7), (21, 6),
-    (17, 8), (22, 6), (19, 17), (17, 6), (0, 6), (1, 5), (17, 6), (17, 9), (1, 9), (3, 8),
-    (5, -13), (11, 21), (13, 15), (16, 6), (18, -6), (20, -15), (21, 7), (22, 5), (23, 8), (25, -7),
-    (28, -5), (8, 14), (11, 9), (20, 8), (25, -5), (21, -5), (25, -7), (28, 7), (25, 8), (25, 13),
-    (21, 8), (26, 6), (20, 10), (10, 15), (15, 6), (15, 7), (11, 5), (20, -5), (22, 8), (25, -6),
-    (15, 9), (21, 5), (23, 5), (20, 6), (15, 8), (26, 11), (1, 39), (4, 32), (5, -15), (21, -8),
-    (22, 17), (17, 6), (18, 6), (2, 7), (19, 18), (17, 11), (19, 11), (21, 5), (5, 14), (8, 5),
-    (21, -6), (1, -9), (14, -7), (15, 19), (16, 22), (17, -5), (18, 7), (25, -7), (25, 5), (23, 7),
-    (17, 6), (21, 8), (25, 16), (1, 41), (4, -5), (0, 52), (1, -9), (2, -30), (3, 77), (4, 24),
-    (5, 92), (6, 70), (7, -11), (9, 134), (10, 7), (11, -58), (12, -18), (13, -30), (14, -22), (15, -51),
-    (16, -45), (17, -27), (18, -20), (19, -20), (20, -22), (21, 26), (22, -51), (24, -26), (26, -26), (27, -9),
-    (28, -5), (25, -5), (24, 10), (28, 8), (22, 6), (6, 5), (25, 7), (17, 9), (20, 12), (1, -6),
-    (4, -5), (5, 37), (7, 28), (9, -6), (11, -5), (16, 16), (19, 9), (20, -5), (21, -19), (23, -7),
-    (25, -9), (25, -5), (23, 6), (0, -16), (1, 58), (2, 59), (3, 50), (4, -8), (5, -18), (6, -9),
-    (7, -5), (9, -10), (10, -5), (11, 25), (12, -8), (13, -8), (14, -8), (15, -10), (16, -11), (17, -9),
-    (19, -15), (20, -12), (21, 28), (23, 16), (24, -18), (25, -38), (26, -9), (27, -9), (28, -9), (22, 11),
-    (15, 7), (21, 6), (23, 15), (19, 20), (18, 7), (19, 27), (25, -5), (20, 9), (5, -6), (11, 11),
-    (21, -6), (22, 26), (23, 6), (25, -5), (15, -6), (16, 50), (21, -10), (22, -6), (5, 7), (17, -5),
-    (19, -9), (20, 5), (21, -12), (23, 7), (15, 6), (18, 14), (19, 9), (21, 8), (26, 13), (1, 22),
-    (2, -6), (3, -6), (4, -7), (5, 15), (6, 11), (9, 9), (10, -10), (11, -9), (13, -7), (15, 15),
-    (17, -18), (19, 10), (20, 12), (21, -19), (22, 23), (24, -6), (25, -16), (20, 5), (11, 9), (18, 5),
-    (22, 6), (20, 5), (19, 8), (6, 6), (12, 27), (20, -5), (21, -8), (23, -11), (19, 23), (14, 32),
-    (21, -6), (5, 6), (16, 17), (5, 21), (9, 5), (11, -5), (16, 5), (17, -9), (19, -8), (21, -5),
-    (23, -6), (25, 19), (4, -5), (5, -15), (6, 77), (9, 6), (11, 9), (15, -5), (17, -6), (18, -5),
-    (19, -5), (20, -11), (21, 6), (23, -5), (25, -9), (17, 6), (4, 5), (11, 5), (21, -5), (26, 8),
-    (22, 25), (25, -5), (25, 12), (9, 12), (17, 17), (21, 12), (16, 16), (0, -6), (1, -7), (3, 7),
-    (6, 10), (17, -6), (18, 14), (21, -9), (25, 9), (27, 12), (23, 7), (1, 7), (21, 6), (17, 5),
-    (20, 10), (14, 5), (0, -16), (1, 65), (2, 59), (3, 50), (4, -8), (5, -18), (6, -9), (7, -5),
-    (9, -11), (10, -5), (11, 25), (12, -8), (13, -8), (14, -8), (15, -10), (16, -11), (17, -10), (19, -15),
-    (20, -16), (21, 31), (23, 14), (24, -18), (25, -38), (26, -9), (27, -9), (28, -9), (0, -5), (5, -8),
-    (6, -5), (9, 98), (10, 8), (11, -7), (15, -9), (16, -7), (18, 8), (20, -8), (21, -20), (22, -9),
-    (23, -13), (24, 7), (1, 10), (3, 6), (4, -8), (5, -5), (6, -10), (9, -15), (11, -8), (12, -5),
-    (14, -7), (17, -14), (19, 48), (21, 48), (22, -7), (24, -6), (25, -8), (26, -5), (27, 7), (4, 7),
-    (14, 7), (23, -5), (25, 9), (28, 6), (6, 6), (5, 6), (20, 11), (1, 15), (1, 6), (25, 11),
-    (9, 5), (14, 5), (2, 6), (17, 5), (1, 7), (23, 5), (0, 9), (1, 7), (6, 14), (10, -5),
-    (15, 6), (18, 16), (21, 5), (22, -6), (23, -10), (25, -10), (16, 11), (5, 5), (3, 9), (9, 7),
-    (15, 6), (20, -12), (21, 9), (23, -10), (25, -7), (28, 17), (11, 8), (1, -5), (14, -5), (22, 44),
-    (23, 14), (2, 6), (3, -6), (4, -5), (5, -22), (9, -12), (10, -8), (12, -6), (13, -5), (14, -6),
-    (16, 12), (17, 95), (18, 9), (19, 5), (20, 10), (21, 15), (22, -12), (23, -24), (24, -7), (25, -14),
-    (26, -6), (27, -5), (12, 7), (25, 5), (5, -8), (9, 19), (17, 9), (18, -5), (21, 8), (1, -14),
-    (3, 6), (4, -9), (5, 23), (6, 12), (9, -9), (10, -6), (11, -7), (12, -5), (13, 7), (14, -5),
-    (15, -5), (16, -8), (17, 16), (18, -5), (19, -6), (20, -13), (21, -13), (22, -9), (23, -17), (24, 45),
-    (25, 34), (27, -7), (1, -6), (4, 36), (5, -7), (1, 19), (15, -8), (16, -5), (21, 8), (28, 6),
-    (15, 6), (19, 6), (20, -8), (21, 6), (11, 6), (25, 17), (20, 7), (22, 5), (22, 6), (22, 5),
-    (17, 10), (18, 6), (12, 19), (23, -11), (23, 6), (23, 15), (11, 5), (23, 5), (21, 8), (4, 12),
-    (5, 25), (6, 6), (21, -8), (0, 5), (1, -6), (2, -5), (9, -7), (15, -5), (21, -11), (23, -6),
-    (24, 7), (25, 51), (28, 18), (20, 8), (21, 7), (3, 22), (9, 9), (16, 13), (9, -5), (15, -5),
-    (18, 27), (21, 7), (17, 10), (21, 7), (23, 5), (18, 12), (20, 5), (23, -6), (25, -5), (27, 18),
-    (5, 10), (21, 9), (23, -5), (10, 8), (1, 8), (18, 5), (4, 12), (5, 25), (6, 6), (21, -8),
-    (1, 10), (2, 9), (23, -6), (24, 33), (25, -10), (1, -6), (3, 13), (5, -6), (14, 6), (15, -6),
-    (16, -5), (17, 8), (19, -8), (21, -9), (22, 17), (24, 8), (25, -15), (28, -5), (7, 6), (4, 15),
-    (18, 11), (19, 5), (25, 7), (9, 6), (17, -5), (25, 6), (5, -5), (21, -7), (22, 22), (23, 21),
-    (25, -11), (25, 15), (18, 7), (7, 5), (26, 7), (10, 7), (16, 5), (21, 5), (15, 8), (21, 8),
-    (23, 12), (25, -5), (1, 8), (5, 44), (20, -5), (21, -8), (1, -5), (14, 45), (21, -5), (23, -5),
-    (27, 14), (23, 7), (0, 15), (7, 6), (25, -6), (8, 5), (26, 10), (0, 6), (9, -7), (17, 24),
-    (18, 16), (19, -6), (23, -10), (25, 18), (21, 5), (27, 8), (15, 12), (15, 7), (17, 14), (18, -5),
-    (21, 7), (17, 7), (2, 5), (21, 18), (22, -6), (21, 18), (8, 5), (21, 8), (1, 7), (5, 6),
-    (6, 12), (16, 10), (21, 13), (22, -6), (15, 8), (22, 5), (16, 27), (18, 8), (22, 12), (21, 6),
-    (1, -5), (11, 6), (22, 7), (25, -6), (21, 8), (1, -5), (11, 6), (20, -7), (21, 5), (22, 8),
-    (1, 6), (0, -7), (1, 9), (3, 5), (4, 10), (5, 13), (11, -5), (15, -6), (16, -7), (17, 8),
-    (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (22, 5), (15, 17), (17, -5), (18, 5), (6, 46),
-    (9, -6), (21, -8), (11, 10), (20, -5), (22, 5), (21, 6), (23, 9), (20, 6), (21, 5), (20, 11),
-    (21, 5), (21, 5), (0, 6), (4, -5), (5, -8), (9, -5), (11, 7), (17, -6), (18, 7), (19, 5),
-    (23, -8), (24, 32), (26, -6), (28, 7), (1, -6), (7, 6), (18, 9), (19, 36), (20, -9), (21, -5),
-    (23, -7), (27, 23), (15, 20), (21, -5), (16, 6), (18, 7), (1, 15), (5, 6), (6, 5), (22, 14),
-    (19, 8), (22, 6), (25, 5), (6, 10), (20, 8), (21, -8), (22, 5), (1, -7), (3, -5), (5, 8),
-    (10, -5), (11, 5), (15, -7), (18, 15), (20, 6), (22, -7), (23, 29), (22, 12), (5, -5), (8, 13),
-    (17, -5), (20, 12), (21, 6), (0, 9), (6, -5), (15, 14), (18, -5), (19, 5), (22, -8), (23, -5),
-    (28, 9), (16, 6), (14, 22), (21, 9), (1, -5), (3, 46), (23, -6), (25, -7), (18, 43), (19, -5),
-    (20, -5), (21, -5), (27, 7), (5, 6), (6, 12), (20, -6), (21, 7), (23, 42), (25, -5), (23, 5),
-    (27, 9), (14, 13), (5, 5), (22, 5), (25, 10), (1, 5), (5, 10), (21, -7), (25, 6), (5, 6),
-    (6, 7), (20, 5), (18, 7), (0, 101), (1, -13), (5, -5), (18, -5), (21, -9), (25, -18), (18, 7),
-    (20, 14), (5, 6), (21, 12), (22, -5), (15, 16), (4, 49), (5, -9), (6, -5), (5, -7), (8, 5),
-    (5, -8), (15, -8), (16, 28), (19, 28), (21, 11), (22, -5), (23, -5), (25, -5), (15, 19), (18, 10),
-    (21, -5), (15, 6), (18, 5), (20, 10), (13, 5), (15, 11), (25, 7), (18, 12), (20, -10), (6, 9),
-    (15, 8), (16, 10), (17, -5), (21, -11), (10, 7), (12, 19), (22, 5), (1, 8), (21, 10), (16, 12),
-    (18, 5), (1, 33), (2, 8), (3, 22), (21, -6), (25, -9), (21, -5), (25, -7), (28, 7), (1, 10),
-    (19, 13), (0, 35), (1, 18), (2, 12), (5, -9), (6, -6), (9, -8), (10, -6), (11, 5), (12, -5),
-    (13, -6), (14, -6), (17, -11), (18, -5), (20, -13), (21, -5), (23, -11), (24, 15), (25, 7), (26, -5),
-    (27, 11), (28, 7), (18, 9), (1, 6), (25, -5), (8, 21), (15, 6), (16, 10), (17, -5), (18, 11),
-    (22, -5), (23, -6), (24, 5), (1, 5), (17, 33), (21, -6), (27, 7), (23, 5), (21, 7), (18, 6),
-    (20, 5), (18, 7), (17, 6), (14, 8), (28, 8), (16, 9), (15, 6), (18, 7), (15, 7), (17, 9),
-    (1, -9), (3, -7), (4, 72), (5, 51), (6, 66), (9, -6), (10, -7), (11, -8), (12, -5), (13, -5),
-    (14, -8), (15, -10), (16, -8), (17, -9), (18, -9), (19, -11), (21, -20), (22, -14), (23, -15), (24, -8),
-    (26, -5), (27, -5), (20, 6), (15, 8), (17, 19), (23, -5), (19, 6), (1, 9), (19, 6), (5, 9),
-    (6, 10), (22, 5), (1, 6), (18, 16), (21, -7), (20, 9), (16, 5), (1, 5), (5, 43), (6, -5),
-    (7, 8), (9, -5), (19, -5), (20, 9), (21, -13), (23, -10), (11, 10), (23, -5), (17, 8), (1, 6),
-    (11, 10), (18, 7), (21, -5), (7, 5), (8, 5), (20, 7), (1, 7), (19, 11), (17, 24), (21, -9),
-    (9, 8), (11, 6), (5, 6), (6, 5), (21, 9), (5, 8), (1, 5), (18, 6), (1, 5), (14, 41),
-    (21, -7), (22, -7), (0, -5), (1, 9), (3, 5), (4, -8), (5, -7), (6, -11), (9, -16), (10, -5),
-    (11, -9), (12, -6), (14, -8), (16, 8), (17, -16), (19, 48), (21, 49), (22, -8), (23, 9), (24, -7),
-    (25, -7), (26, -5), (27, 6), (5, 5), (26, 5), (17, 7), (21, 5), (5, 10), (24, 7), (25, 5),
-    (18, 6), (1, -8), (15, -7), (16, 6), (17, -11), (18, 13), (23, -9), (25, 29), (6, 5), (16, 11),
-    (25, 9), (14, 9), (2, -7), (5, -36), (8, 35), (9, -16), (10, 15), (11, -13), (12, -7), (13, -15),
-    (15, 28), (16, -13), (17, 16), (19, 10), (20, 8), (21, 7), (22, -17), (23, 15), (24, -15), (25, -8),
-    (27, 6), (8, 5), (21, 8), (22, 12), (23, 14), (5, 7), (23, 15), (25, -7), (17, 6), (22, 5),
-    (5, -7), (18, 76), (19, -5), (20, -8), (25, -9), (22, 6), (0, 7), (19, -5), (25, 5), (27, 8),
-    (26, 8), (21, 10), (7, 7), (4, 9), (25, 8), (21, 6), (16, 12), (7, 12), (3, 8), (5, -10),
-    (7, 26), (21, 7), (0, 11), (25, -5), (17, 48), (20, -5), (21, -8), (27, 7), (21, 5), (1, 5),
-    (1, 7), (20, -6), (21, 7), (23, 42), (25, -5), (22, 8), (23, 8), (16, 6), (16, 6), (22, 5),
-    (14, 9), (25, 11), (15, 8), (11, 5), (15, -6), (16, 24), (22, 7), (18, 9), (20, 7), (22, 5),
-    (17, 5), (24, 7), (21, 5), (22, 12), (16, 5), (4, 7), (14, 7), (28, 6), (14, 35), (21, -5),
-    (26, 11), (25, 6), (24, 5), (26, 35), (18, 5), (11, 5), (5, -6), (21, -7), (22, 9), (23, 56),
-    (25, -6), (5, -7), (15, -8), (16, 50), (17, -5), (19, -5), (21, -11), (25, 16), (19, 10), (1, 12),
-    (18, 11), (20, 7), (15, 15), (17, -7), (19, -5), (21, 16), (22, -5), (25, 5), (20, -5), (22, 10),
-    (20, 9), (19, 15), (27, 11), (6, 7), (9, 5), (22, 5), (23, 10), (19, 7), (5, 6), (21, 5),
-    (25, 5), (18, 10), (25, 10), (26, 8), (20, 5), (5, 8), (24, 10), (25, 8), (14, 30), (20, 8),
-    (21, -6), (24, 6), (25, -5), (27, 7), (14, 16), (21, 18), (22, -5), (5, 8), (11, 16), (23, -5),
-    (17, 5), (5, 12), (5, -5), (9, 9), (20, 8), (21, 7), (11, 23), (20, 5), (25, -6), (0, 14),
-    (15, 20), (21, -7), (22, 6), (18, 5), (1, -5), (10, 5), (11, -7), (12, 40), (17, -6), (20, -9),
-    (21, -6), (22, 11), (23, 8), (14, 9), (22, 10), (23, 22), (26, 7), (24, 6), (9, -6), (10, 19),
-    (11, -5), (12, 31), (20, -9), (21, -7), (23, 26), (25, -5), (1, 8), (5, -7), (21, 38), (22, -5),
-    (5, 10), (18, 5), (25, 5), (18, 17), (1, 12), (4, -10), (6, 55), (9, -7), (20, -6), (21, -11),
-    (23, -5), (28, 6), (4, 33), (5, -6), (0, 6), (13, 6), (17, 7), (25, -6), (11, 6), (17, 7),
-    (3, 7), (12, 7), (7, 6), (15, -6), (18, 11), (19, 29), (20, -7), (23, -6), (27, 9), (17, 8),
-    (24, 9), (3, 7), (5, 6), (9, 6), (21, -6), (23, -5), (5, 7), (9, 11), (10, 10), (11, 9),
-    (15, -7), (16, -5), (17, 16), (19, -9), (21, 13), (22, -5), (23, -5), (22, 8), (4, 92), (5, -11),
-    (6, -7), (20, -6), (23, -5), (25, -11), (20, 5), (19, 6), (4, 5), (6, 5), (23, 5), (17, 7),
-    (17, 9), (1, 13), (20, 5), (22, 5), (18, 12), (20, 14), (21, 10), (22, -9), (23, -10), (27, 7),
-    (14, 5), (22, 5), (14, 32), (21, -6), (21, 5), (14, 22), (21, 9), (25, 17), (26, 12), (0, 9),
-    (22, 13), (5, 7), (17, 6), (18, 5), (23, 6), (22, 7), (1, 13), (25, 7), (17, 24), (21, -9),
-    (14, 45), (23, -5), (0, 26), (1, 22), (2, 10), (3, -10), (5, -10), (6, -7), (7, -5), (9, -8),
-    (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8), (17, -5), (19, -7), (20, -7), (22, -10),
-    (23, -16), (24, 21), (25, 39), (26, -10), (27, 10), (28, 6), (17, 5), (0, 5), (1, -6), (15, -6),
-    (19, 5), (22, -7), (25, 5), (28, 9), (22, 8), (1, -5), (4, -5), (5, -25), (6, -8), (7, 45),
-    (8, 8), (9, -5), (15, -7), (16, -8), (17, 29), (18, 33), (20, -10), (21, 8), (22, -6), (23, -11),
-    (24, -6), (25, -9), (27, 5), (28, -6), (23, 6), (1, 7), (15, 6), (1, -5), (5, -5), (9, 7),
-    (17, 6), (18, 26), (20, -8), (21, 10), (23, -11), (25, -6), (25, 7), (19, 10), (16, 25), (21, -5),
-    (10, 16), (0, -6), (1, -7), (3, 7), (6, 11), (17, -7), (18, 14), (21, -8), (25, 9), (27, 12),
-    (16, 5), (2, 9), (11, 9), (15, 5), (16, -5), (25, -6), (20, 10), (19, 8), (2, 13), (24, 15),
-    (25, 24), (5, 8), (6, 5), (1, 5), (14, 6), (12, 26), (23, -12), (14, 9), (5, -7), (22, 23),
-    (25, -5), (11, 25), (12, 15), (21, -5), (18, 10), (8, 12), (8, 12), (26, 11), (19, 7), (16, 10),
-    (0, -6), (2, 7), (3, -5), (4, -5), (5, -18), (9, -10), (10, -7), (12, -5), (14, -7), (16, 12),
-    (17, 66), (18, 17), (19, 9), (21, 13), (22, -10), (23, -19), (24, -6), (25, -12), (26, -5), (25, 21),
-    (10, 5), (21, -5), (23, -8), (25, 5), (28, 18), (10, 10), (21, 5), (0, 35), (1, 18), (2, 12),
-    (5, -9), (6, -6), (9, -8), (10, -6), (11, 5), (12, -5), (13, -6), (14, -6), (17, -11), (18, -5),
-    (20, -13), (21, -5), (23, -11), (24, 15), (25, 7), (26, -5), (27, 11), (28, 7), (22, 14), (21, -5),
-    (23, 54), (25, -5), (18, 9), (21, 6), (1, 6), (25, -5), (23, 6), (5, 10), (20, 5), (8, 5),
-    (0, 8), (18, 7), (14, 7), (18, 6), (22, 12), (21, 10), (15, 5), (16, 6), (1, -9), (22, 12),
-    (5, 8), (7, 7), (18, 13), (21, -5), (25, -7), (27, 7), (19, 13), (25, -5), (22, 15), (25, -6),
-    (9, 5), (15, 13), (21, -5), (22, 5), (11, 11), (25, 5), (5, 10), (21, -6), (1, 5), (25, -5),
-    (0, -8), (1, 84), (2, 13), (3, 6), (4, 52), (5, -22), (6, -9), (9, -9), (11, -10), (12, -5),
-    (13, -5), (14, 26), (15, -8), (16, -9), (17, -12), (18, -8), (19, -8), (20, -11), (21, -9), (23, -19),
-    (25, -11), (26, 10), (27, -6), (28, -7), (17, 7), (18, 9), (19, 5), (1, 7), (15, -5), (17, 6),
-    (18, 57), (19, -5), (20, -7), (21, -11), (5, 6), (6, 5), (20, 8), (18, 6), (21, 6), (5, 6),
-    (20, -7), (21, 15), (20, 8), (23, 8), (0, -5), (1, 5), (2, -7), (3, -11), (4, 83), (5, 52),
-    (6, 59), (7, -7), (8, -5), (9, -16), (10, -7), (11, -11), (12, -8), (13, -7), (14, -13), (17, -12),
-    (18, -14), (19, -8), (21, 14), (22, -21), (23, -31), (24, -9), (27, -9), (28, -7), (17, 39), (20, -5),
-    (21, -8), (17, 8), (20, 5), (5, 12), (14, 10), (21, 7), (22, 8), (23, -6), (25, -13), (1, 6),
-    (20, -5), (5, 15), (17, -8), (18, -5), (20, 22), (22, -6), (23, 8), (20, 5), (21, 10), (25, -7),
-    (19, 7), (16, 12), (6, 11), (22, 6), (4, 10), (9, 7), (21, 6), (17, 13), (20, 5), (25, 30),
-    (23, 6), (16, 12), (23, 7), (23, 5), (3, 20), (24, 12), (6, 6), (21, 11), (18, 6), (18, 15),
-    (22, 5), (2, 8), (4, -5), (5, -8), (6, -7), (9, -5), (10, -6), (11, -9), (12, -5), (13, -6),
-    (15, 10), (16, -7), (17, 29), (19, -7), (20, -18), (22, -8), (23, -12), (24, 55), (16, 18), (25, 5),
-    (4, 7), (9, 5), (12, 6), (22, 8), (14, 10), (17, 6), (18, 6), (8, 5), (15, 5), (5, -6),
-    (6, 5), (9, 7), (21, -5), (24, 8), (1, 10), (11, 13), (23, 14), (5, 10), (15, 9), (21, -5),
-    (25, 14), (15, -5), (18, 5), (20, 10), (21, -10), (22, 5), (4, 7), (5, 11), (11, 5), (11, 26),
-    (21, -5), (23, -7), (1, -8), (3, 38), (18, -8), (22, 17), (25, -9), (5, 5), (11, 25), (15, 7),
-    (21, -6), (23, -9), (25, -5), (18, 6), (5, 7), (15, 5), (17, -5), (19, -9), (21, -8), (23, 6),
-    (1, 5), (21, 10), (1, 7), (5, 7), (17, -5), (19, -9), (20, 5), (21, -12), (23, 7), (17, 9),
-    (19, 5), (14, 10), (15, -11), (16, 63), (19, -5), (21, -12), (22, -9), (18, 9), (4, -7), (5, -25),
-    (6, -13), (7, -7), (8, -5), (9, -26), (11, -14), (13, -7), (14, -9), (15, -15), (16, -16), (17, 24),
-    (19, 39), (20, 115), (21, 8), (24, -10), (25, -20), (26, -8), (28, -10), (18, 8), (21, 6), (25, -6),
-    (27, 6), (6, 5), (16, 20), (21, -5), (22, 6), (18, 5), (5, -6), (21, -7), (22, 9), (23, 56),
-    (25, -6), (20, 6), (0, 53), (1, 56), (2, 35), (3, 24), (5, -49), (6, -35), (7, -29), (8, -30),
-    (9, -34), (10, -26), (11, 9), (12, -26), (13, 27), (14, -33), (15, -39), (16, -44), (17, -31), (19, -11),
-    (20, -29), (21, -11), (22, -40), (23, -5), (24, 70), (25, 88), (26, 51), (27, 56), (3, 6), (20, -9),
-    (22, 5), (23, 30), (25, -7), (18, 6), (23, 18), (21, 5), (18, 6), (5, 12), (1, 7), (25, 10),
-    (20, 5), (19, 5), (20, 7), (13, 27), (23, -8), (18, 9), (21, -5), (16, 5), (22, 5), (15, 5),
-    (22, 26), (25, -9), (9, 5), (11, 29), (23, -7), (25, 5), (25, 5), (8, 5), (26, 14), (5, -5),
-    (18, 30), (19, -5), (23, 7), (27, 15), (8, 5), (6, 7), (1, 7), (2, 9), (3, 5), (14, 29),
-    (15, -5), (22, 9), (23, -10), (25, -5), (18, 16), (21, -6), (5, 9), (19, 6), (23, 6), (5, 5),
-    (16, 10), (18, 8), (25, 5), (0, -13), (1, 20), (2, -12), (3, -18), (4, -21), (5, -44), (6, -21),
-    (7, -13), (8, -6), (9, -31), (10, 76), (11, -41), (12, 12), (13, -16), (14, 21), (15, -28), (16, -23),
-    (17, 6), (18, 18), (19, 41), (20, 158), (21, -19), (22, -22), (23, 19), (24, -12), (25, -20), (26, -17),
-    (27, 26), (28, -19), (23, 7), (10, 10), (20, 8), (9, 5), (21, 11), (23, 11), (22, 40), (25, -7),
-    (1, 29), (3, -6), (15, 8), (22, 12), (19, 5), (1, -7), (5, -11), (6, -6), (10, 64), (11, -15),
-    (12, 64), (14, -5), (15, -8), (16, -8), (17, -11), (18, -6), (19, -5), (20, -9), (21, -19), (22, 27),
-    (25, -7), (28, -5), (21, 12), (25, 14), (22, 5), (1, 6), (18, 9), (21, 19), (8, 5), (11, 8),
-    (22, 7), (21, -7), (22, 16), (23, 14), (18, 5), (5, 9), (21, 15), (0, 12), (7, 6), (23, 6),
-    (16, 8), (15, 5), (16, 6), (18, 7), (22, -6), (26, 5), (21, 5), (6, 6), (21, 16), (25, 7),
-    (19, 18), (22, 6), (15, 5), (5, -5), (10, 29), (20, 13), (21, -6), (22, -5), (22, 6), (0, 15),
-    (1, 9), (2, -12), (3, -17), (4, -11), (5, -17), (6, -5), (7, -7), (8, -8), (9, -31), (11, -18),
-    (12, -8), (13, -8), (14, -8), (15, 48), (16, 34), (17, 31), (18, 25), (19, 37), (21, 28), (22, -33),
-    (23, -26), (24, -10), (25, -18), (26, -12), (28, 22), (1, 6), (20, -5), (21, 6), (0, -5), (1, -11),
-    (2, -5), (3, 8), (4, 8), (5, -20), (6, -11), (7, -5), (9, 34), (10, 8), (11, -5), (13, -6),
-    (14, 13), (16, 14), (17, -16), (18, -10), (19, 10), (20, 8), (21, 35), (23, -16), (24, -5), (26, -5),
-    (27, -5), (28, -7), (26, 6), (18, 7), (8, 7), (26, 11), (21, 6), (0, -5), (1, -7), (5, -5),
-    (9, -7), (11, 7), (15, -6), (16, -6), (17, 22), (18, 32), (19, -8), (20, -9), (21, 10), (22, -6),
-    (23, 7), (25, -6), (26, 10), (4, 9), (23, -6), (25, 12), (0, 9), (2, 5), (18, 11), (21, 5),
-    (17, 8), (6, 6), (15, 10), (16, -6), (17, 28), (18, -7), (21, 12), (22, -8), (23, -12), (28, 8),
-    (12, 13), (15, -5), (19, 5), (20, 6), (22, -6), (19, 10), (7, 6), (15, 6), (21, 17), (23, -5),
-    (5, 6), (20, 18), (21, -5), (22, 14), (24, 6), (19, 9), (15, -5), (19, 5), (20, 6), (22, -6),
-    (24, 7), (28, 8), (10, 14), (23, -5), (22, 9), (16, 14), (25, 7), (0, 16), (1, -5), (3, -5),
-    (5, -6), (9, -5), (17, -5), (19, 9), (22, -5), (23, -9), (24, -7), (25, 30), (26, -5), (27, 24),
-    (11, 6), (11, 6), (25, 7), (5, 6), (5, 5), (1, 8), (22, 7), (23, 8), (25, 10), (8, 12),
-    (25, 8), (0, -5), (1, -6), (17, 9), (18, 22), (19, 7), (20, -8), (23, -7), (25, -5), (26, 11),
-    (27, 18), (1, 5), (2, 7), (16, 20), (21, -6), (21, -5), (25, 14), (26, 17), (5, -5), (11, 46),
-    (19, 8), (21, -5), (23, -10), (14, 5), (18, 13), (6, 9), (21, 5), (25, 16), (0, 6), (1, -9),
-    (3, -5), (4, -7), (6, 7), (9, 20), (14, -5), (17, -20), (18, -6), (19, 26), (20, 12), (21, -12),
-    (23, 5), (25, -6), (28, -6), (25, 6), (1, 31), (2, 9), (3, 20), (5, 5), (9, -5), (18, -5),
-    (21, -5), (25, -7), (2, 28), (18, -5), (6, 7), (24, 5), (0, 5), (5, 5), (16, 5), (22, 13),
-    (25, -5), (22, 8), (23, 5), (24, 10), (28, 7), (13, 8), (15, 8), (16, 5), (21, 8), (15, -7),
-    (16, 42), (21, -6), (22, -6), (21, 17), (11, 5), (17, 21), (21, -5), (27, 7), (0, -5), (1, -8),
-    (5, -5), (6, -5), (9, -7), (11, 7), (15, -6), (16, -6), (17, 22), (18, 32), (19, -8), (20, -9),
-    (21, 10), (22, -6), (23, 7), (25, -6), (26, 9), (6, 5), (1, 7), (22, 6), (19, 10), (20, -7),
-    (22, 14), (18, 8), (8, 5), (26, 10), (1, 8), (6, 15), (9, -5), (15, 8), (18, 17), (19, 6),
-    (23, -8), (25, -7), (5, 10), (1, 5), (4, 7), (1, 23), (2, 17), (3, -12), (4, -12), (5, -26),
-    (6, -17), (7, -8), (8, -6), (9, -29), (11, -7), (13, -9), (14, -12), (15, -15), (16, -20), (17, 27),
-    (18, 21), (19, 33), (20, 90), (21, -5), (22, 45), (23, -6), (24, -11), (25, -38), (28, -13), (11, 13),
-    (12, 9), (15, -5), (22, 7), (1, 9), (3, 5), (5, -5), (21, 7), (5, 17), (0, 31), (1, 23),
-    (2, 6), (5, -8), (6, -5), (9, -8), (10, -6), (12, -5), (13, -5), (14, -6), (16, -6), (17, -10),
-    (20, -12), (21, -5), (23, -10), (24, 16), (25, 9), (26, -5), (27, 12), (28, 8), (21, 7), (5, 6),
-    (21, 10), (22, 5), (0, -5), (1, -7), (15, 19), (20, -6), (21, -8), (23, -9), (24, -5), (25, 26),
-    (27, 5), (28, 6), (9, 6), (13, 11), (5, -6), (6, 5), (9, 6), (21, -6), (24, 8), (1, -7),
-    (18, 22), (19, -5), (20, 6), (21, -11), (23, -10), (24, -7), (25, 8), (27, 31), (14, 7), (15, 8),
-    (21, 14), (21, 19), (20, 10), (2, -5), (21, 6), (23, 16), (24, 5), (26, 13), (1, -5), (15, -6),
-    (19, -5), (23, -7), (24, 8), (25, 39), (28, 5), (11, 5), (18, 6), (1, -6), (3, 15), (10, 6),
-    (11, -6), (14, 9), (19, -5), (21, -9), (22, 19), (23, 5), (25, -11), (19, 5), (21, 8), (15, 13),
-    (16, 7), (18, 7), (20, -5), (23, -6), (6, 9), (20, 8), (21, -8), (22, 6), (23, 6), (17, 9),
-    (2, 49), (11, -5), (21, -5), (25, -5), (24, 10), (25, 10), (10, 16), (19, 9), (21, -5), (17, 18),
-    (16, 7), (25, 8), (5, 6), (16, 10), (1, 12), (1, 5), (5, 36), (7, 8), (20, 6), (21, -11),
-    (23, -7), (26, 9), (5, 9), (17, 7), (23, 9), (21, 11), (9, 6), (8, 5), (9, 6), (15, -5),
-    (16, 26), (16, 29), (5, 12), (14, 10), (21, 7), (22, 8), (23, -6), (25, -13), (4, 8), (25, 10),
-    (17, 8), (6, 9), (17, 6), (19, 5), (23, 5), (16, 6), (0, -7), (1, -13), (11, -5), (17, -5),
-    (18, -6), (22, -5), (23, -8), (24, -7), (26, 99), (27, 6), (18, 6), (0, 15), (1, 13), (3, -7),
-    (5, -16), (6, 17), (7, 5), (8, 5), (9, -9), (11, -5), (16, -6), (20, -23), (21, -21), (22, -5),
-    (23, 17), (24, 6), (25, 13), (27, -5), (28, 6), (21, 7), (15, -5), (20, -5), (21, 13), (22, 28),
-    (11, -5), (23, 18), (27, 11), (20, 5), (0, 5), (4, 7), (25, 5), (28, 6), (8, 5), (22, 11),
-    (25, 6), (6, 6), (14, -5), (15, 11), (16, -7), (17, 31), (18, -6), (21, 12), (22, -7), (23, -13),
-    (24, 5), (28, 12), (1, -11), (3, -7), (6, -8), (8, -5), (9, -6), (10, 65), (11, -27), (12, 114),
-    (13, -9), (14, -6), (15, -15), (16, -17), (17, -8), (18, -18), (19, -12), (20, -22), (21, -30), (22, 38),
-    (23, 5), (24, -7), (25, 5), (26, -6), (27, -8), (28, 12), (20, 7), (25, 6), (22, 6), (1, -6),
-    (2, 7), (3, 8), (17, 20), (20, -5), (24, 6), (25, -6), (25, 8), (11, 5), (21, 7), (1, -5),
-    (21, -5), (24, 34), (25, 14), (28, 6), (18, 7), (20, 12), (21, 8), (22, -7), (23, -9), (27, 7),
-    (18, 5), (21, 11), (19, 13), (4, 8), (22, 8), (25, 10), (23, 9), (3, 6), (5, 5), (6, 10),
-    (25, -5), (18, 5), (0, -5), (1, -9), (5, 9), (6, -6), (9, 14), (10, 15), (11, -6), (16, -8),
-    (17, -6), (18, -10), (20, 8), (21, 16), (22, -10), (25, 22), (28, -5), (0, -20), (1, 75), (2, 54),
-    (3, 44), (4, -13), (5, -28), (6, -12), (7, -8), (8, -7), (9, -16), (10, -10), (11, 22), (12, -8),
-    (13, -11), (14, 83), (15, -17), (16, -21), (17, -20), (19, -23), (20, -21), (22, 11), (23, 33), (24, -12),
-    (25, -36), (26, -6), (27, -13), (28, -15), (7, 7), (8, 5), (9, 5), (16, 7), (23, 12), (17, 5),
-    (25, 7), (10, 31), (11, 8), (21, -6), (23, -6), (25, -7), (19, 32), (11, 6), (23, 7), (24, 11),
-    (15, 7), (18, 6), (1, 5), (19, 5), (1, 7), (17, 8), (19, 6), (0, 5), (1, 9), (21, -6),
-    (26, 10), (10, 6), (21, 10), (23, 5), (15, 6), (5, -6), (9, 9), (17, -5), (19, 6), (20, 10),
-    (21, 14), (23, -5), (18, 63), (20, -7), (21, -9), (23, -5), (25, -7), (18, -5), (19, -5), (21, -10),
-    (22, 6), (25, 29), (27, 8), (1, 6), (12, 8), (8, 5), (20, 28), (23, -6), (27, 6), (1, 6),
-    (16, 7), (22, 8), (25, -8), (15, -5), (17, 6), (18, 57), (19, -5), (20, -7), (21, -11), (11, 46),
-    (23, -10), (19, 6), (15, 6), (17, 5), (17, 8), (10, 17), (12, 11), (16, 5), (21, -8), (23, 17),
-    (15, 5), (1, 18), (17, 9), (18, 6), (19, 19), (25, 20), (0, 10), (1, 24), (3, 6), (5, -6),
-    (15, -5), (17, -5), (22, -6), (25, 15), (5, -9), (9, 15), (15, -5), (17, 9), (18, -5), (19, 5),
-    (21, 16), (23, 5), (16, 10), (16, 13), (18, 5), (21, -6), (25, 5), (2, 15), (17, 5), (18, 6),
-    (21, -5), (4, 16), (16, 10), (1, 6), (15, 6), (16, 7), (21, 15), (23, -5), (25, -6), (20, 10),
-    (5, -5), (6, 5), (9, 12), (20, 5), (5, -13), (6, -7), (9, -7), (16, 10), (17, 93), (18, -9),
-    (19, -10), (20, 10), (21, -8), (23, -14), (25, -5), (1, 8), (12, 14), (21, 8), (18, 6), (20, 6),
-    (11, 7), (12, 12), (1, -6), (5, -8), (9, -6), (15, 35), (17, 73), (18, 9), (19, -11), (21, -23),
-    (22, -5), (23, -11), (25, -11), (27, 5), (1, -9), (5, -8), (14, -5), (15, 21), (16, 62), (17, -9),
-    (19, -10), (20, -6), (21, 35), (23, -9), (25, -15), (20, 8), (15, 5), (1, 12), (18, 5), (4, 17),
-    (5, 5), (6, 12), (7, 17), (8, 7), (10, -9), (11, -10), (12, -10), (16, 8), (21, -7), (22, 5),
-    (23, -17), (25, -15), (27, -9), (28, 19), (21, 6), (25, -7), (5, 11), (21, 5), (5, 8), (21, -11),
-    (23, 23), (26, 16), (0, 6), (18, 7), (3, -10), (5, -17), (6, 8), (7, 16), (8, 26), (11, -11),
-    (12, -10), (13, -5), (15, -8), (16, -9), (17, 40), (18, -14), (20, -6), (21, 11), (22, -10), (23, -13),
-    (24, 13), (25, -6), (27, 13), (28, -6), (0, 8), (2, 6), (18, 10), (20, 5), (20, 6), (3, 10),
-    (21, -7), (22, 12), (1, -5), (25, 20), (16, 17), (5, -6), (6, 9), (23, 12), (24, 19), (25, -7),
-    (26, 14), (5, 7), (17, 10), (18, 5), (20, -9), (21, -6), (26, 10), (17, 6), (18, 6), (21, 5),
-    (0, -13), (1, -11), (2, -7), (4, -10), (5, -48), (7, 45), (8, 7), (9, 71), (11, -8), (13, -9),
-    (14, -9), (15, -14), (16, -12), (17, 17), (18, -12), (19, 14), (20, 56), (21, -8), (22, -17), (23, -17),
-    (24, -11), (25, -15), (27, 19), (10, 15), (18, 6), (5, 8), (19, 12), (20, -7), (21, -5), (22, 5),
-    (19, 17), (21, -5), (1, 10), (18, 6), (20, 6), (21, 6), (3, 6), (11, 14), (13, 14), (21, -7),
-    (22, 5), (23, 6), (23, 32), (11, 11), (12, 10), (23, 6), (21, 6), (19, 5), (6, 11), (0, 10),
-    (18, 7), (19, 10), (23, 8), (5, -7), (6, 26), (11, 5), (21, -5), (23, 7), (20, 6), (25, 5),
-    (20, 6), (20, 6), (1, 12), (17, 7), (9, 8), (22, 6), (23, 12), (17, 6), (9, -5), (10, 8),
-    (12, 21), (20, -6), (21, -6), (22, 19), (1, 8), (11, 21), (21, 5), (25, -5), (0, 7), (3, -5),
-    (4, -6), (9, -5), (10, -6), (11, -6), (15, 12), (16, 12), (17, 31), (18, 8), (19, 8), (21, -24),
-    (22, -6), (16, 7), (17, 6), (16, 10), (20, 6), (8, 5), (16, 8), (20, 6), (22, -5), (25, -5),
-    (26, 10), (18, -5), (20, 5), (3, 15), (23, 10), (21, -5), (23, 5), (1, 9), (18, 10), (25, -5),
-    (15, -5), (19, 6), (21, 12), (5, -5), (20, -9), (21, 5), (23, 52), (22, 11), (6, 7), (18, 6),
-    (5, 7), (20, 8), (10, 8), (16, 7), (17, 8), (21, 6), (1, -5), (5, -5), (14, 13), (15, -12),
-    (16, 91), (17, -8), (19, -10), (20, -5), (21, -9), (22, -8), (23, -7), (1, -7), (5, -6), (9, -7),
-    (10, -6), (11, -12), (12, 51), (13, 94), (17, -6), (18, -7), (19, -7), (20, -9), (22, -6), (24, -6),
-    (25, -19), (0, -6), (1, 64), (2, -6), (15, -8), (16, -6), (18, 9), (19, -5), (20, -6), (22, 9),
-    (23, -8), (25, -13), (21, 6), (23, 20), (25, 5), (18, 6), (13, 27), (23, -8), (23, 11), (21, 14),
-    (23, 5), (15, 5), (21, -5), (22, 10), (23, 15), (0, -11), (1, 82), (2, 19), (4, 54), (5, -27),
-    (7, -5), (9, -12), (10, -5), (11, -13), (12, -7), (13, -6), (14, 67), (15, -13), (16, -13), (17, -12),
-    (18, -7), (19, -13), (20, -13), (21, -18), (23, -15), (24, -5), (25, -17), (26, 8), (27, -8), (28, -10),
-    (16, 15), (17, 9), (20, -5), (11, 6), (19, 5), (20, -5), (20, 5), (11, 7), (15, -5), (16, 26),
-    (23, 21), (1, -7), (9, -5), (15, 10), (17, 9), (18, 22), (19, 6), (20, -9), (21, -5), (22, -6),
-    (23, -8), (25, -8), (26, 11), (27, 21), (5, -6), (9, 10), (18, 5), (20, 7), (23, 5), (9, 7),
-    (21, 26), (22, -5), (25, -5), (0, 8), (1, 5), (17, 11), (20, 5), (1, -5), (11, 6), (26, 7),
-    (9, 8), (24, 5), (25, 5), (20, 8), (21, -6), (24, 6), (25, -5), (27, 7), (5, -7), (18, 76),
-    (19, -5), (20, -8), (25, -9), (5, -16), (6, 5), (7, 8), (9, -9), (14, 6), (17, 6), (21, -6),
-    (24, 5), (25, 6), (16, 8), (15, 11), (16, 7), (1, 6), (9, 7), (14, 7), (20, 8), (22, 7),
-    (25, -7), (27, 7), (21, 5), (23, 5), (18, 7), (21, -9), (23, 13), (15, 5), (11, 22), (23, -5),
-    (1, 14), (2, -5), (11, 20), (18, 10), (23, -9), (20, 5), (0, 5), (4, -5), (9, -6), (10, -5),
-    (11, -6), (17, 21), (18, 13), (19, 8), (21, -13), (22, 14), (23, 13), (25, -14), (5, -5), (20, 9),
-    (23, 8), (16, 8), (10, 12), (12, 19), (18, -9), (19, 5), (20, -5), (21, 10), (22, -8), (23, -8),
-    (25, 6), (16, 7), (23, 5), (25, 15), (5, 5), (21, -13), (23, 5), (18, 10), (18, 6), (0, 5),
-    (1, -6), (3, -17), (4, 21), (5, 7), (6, 6), (7, 19), (9, 7), (10, -5), (11, -20), (12, -11),
-    (13, -9), (14, -11), (15, -12), (16, -18), (18, 10), (19, 8), (20, 15), (21, 5), (22, -17), (23, -18),
-    (25, -9), (26, 15), (27, 31), (0, -9), (1, -17), (2, -7), (3, -11), (4, -11), (5, 48), (6, -12),
-    (7, -5), (8, -5), (9, -9), (10, -8), (11, 48), (12, -6), (13, -8), (14, -10), (15, -17), (16, -14),
-    (17, -15), (20, 43), (21, -7), (22, 25), (23, 26), (24, -8), (28, -7), (0, -21), (1, -15), (2, -8),
-    (4, -15), (5, -11), (6, 6), (8, -7), (9, 22), (10, 6), (11, -20), (12, -19), (13, -8), (14, -5),
-    (15, 43), (16, 46), (17, 24), (18, 20), (20, 18), (21, 22), (23, -8), (24, -15), (25, -20), (26, -13),
-    (27, -14), (28, -6), (10, 12), (18, 6), (17, 7), (17, 6), (24, 7), (21, 11), (17, 8), (19, 7),
-    (20, -9), (1, -21), (2, -13), (3, 21), (4, -11), (5, -6), (6, -5), (7, -10), (8, -10), (9, -16),
-    (10, -20), (11, -25), (12, -6), (13, -10), (14, 70), (15, 45), (16, 20), (17, -25), (18, -27), (19, 10),
-    (20, -18), (21, 5), (22, 50), (23, -35), (25, 11), (27, -15), (28, 38), (25, 8), (22, 5), (19, 8),
-    (10, 10), (20, -7), (18, 7), (21, 12), (17, 12), (1, 8), (14, 13), (1, 5), (19, 5), (5, 6),
-    (5, -6), (17, 10), (19, -6), (21, 14), (22, 5), (23, 7), (21, 5), (21, 13), (21, 6), (1, 12),
-    (15, 5), (21, -7), (18, 7), (11, -5), (12, 37), (23, -7), (15, 29), (17, -5), (18, 9), (21, -6),
-    (22, -5), (20, 13), (18, 7), (22, 11), (25, 7), (11, 5), (12, 5), (0, 11), (18, 7), (3, 6),
-    (21, 5), (21, 44), (25, -7), (18, 6), (27, 8), (1, 5), (17, 5), (14, 5), (21, 8), (17, 6),
-    (20, -5), (19, 10), (22, 11), (23, 7), (17, 5), (20, 5), (0, -6), (1, 96), (11, -5), (20, -8),
-    (21, -7), (23, -7), (24, -5), (25, -10), (0, 44), (1, 28), (5, -11), (6, -8), (9, -5), (10, -5),
-    (12, -7), (13, -7), (14, -8), (15, -6), (16, -8), (17, -10), (18, -10), (20, -14), (23, -12), (24, 25),
-    (25, 11), (27, 8), (28, 5), (12, 19), (23, -11), (23, 6), (5, 14), (24, 8), (0, 12), (1, 13),
-    (3, 6), (5, -5), (15, -5), (22, -5), (25, 18), (1, 18), (9, 6), (20, 12), (19, 6), (26, 14),
-    (0, 21), (25, -5), (23, 5), (17, 6), (21, 6), (23, 9), (9, 8), (0, 5), (0, -6), (1, -8),
-    (2, 8), (3, -7), (4, -7), (5, -7), (6, -9), (11, -9), (14, -6), (15, -10), (16, -5), (18, 9),
-    (19, -9), (20, -15), (21, -5), (22, -6), (24, 24), (25, 43), (27, 5), (25, 27), (1, -5), (4, 48),
-    (5, -6), (25, -7), (21, -7), (22, 17), (23, 15), (22, 9), (5, 44), (7, 8), (9, -6), (11, 7),
-    (17, -5), (19, -6), (20, 12), (21, -16), (23, -12), (25, -6), (10, 22), (20, -8), (22, 6), (9, 24),
-    (8, 5), (11, 9), (20, 14), (25, -7), (26, 10), (20, 7), (22, 8), (22, 10), (18, 14), (3, 6),
-    (21, 5), (17, 11), (15, 9), (21, -5), (25, 14), (17, 6), (15, 7), (5, 5), (1, -7), (5, -6),
-    (9, -6), (17, -5), (18, 31), (19, 14), (20, 9), (21, -8), (22, -5), (25, -12), (27, 15), (15, -5),
-    (22, 56), (23, -6), (17, 14), (27, 8), (11, 37), (21, -5), (23, -6), (14, 5), (17, 7), (6, 7),
-    (11, 5), (25, 5), (26, 5), (1, 10), (4, -5), (5, -12), (6, -5), (9, -8), (10, -6), (11, 172),
-    (14, -5), (15, -6), (16, -6), (17, -9), (18, -9), (19, -9), (20, -12), (21, -16), (22, -9), (23, -38),
-    (28, -5), (0, 20), (1, -9), (5, 10), (6, 11), (9, -6), (10, -6), (15, -7), (16, -5), (18, -6),
-    (19, -6), (20, -7), (21, 14), (22, -7), (28, 7), (1, 9), (17, 6), (24, 8), (1, 10), (18, 10),
-    (21, -5), (25, -7), (22, 6), (1, -7), (3, 8), (5, -18), (6, -10), (9, 34), (10, 9), (11, -7),
-    (13, -5), (14, 9), (16, 15), (17, -13), (18, -8), (19, 5), (20, 13), (21, 30), (23, -12), (24, -5),
-    (25, -8), (28, -6), (10, 5), (21, 8), (11, 12), (16, 5), (0, 46), (1, -5), (15, -6), (21, -6),
-    (25, -6), (18, 11), (3, 14), (5, -6), (22, 13), (1, 20), (21, -5), (1, 23), (2, 6), (3, 15),
-    (14, 18), (21, -5), (23, -6), (25, -6), (5, -5), (9, -5), (17, 14), (18, 26), (19, -5), (12, 15),
-    (13, 7), (9, 8), (21, 7), (21, 6), (1, 6), (19, 5), (22, 8), (16, 8), (28, 8), (22, 25),
-    (25, -5), (3, 8), (1, 8), (26, 8), (20, 5), (6, 7), (11, 9), (23, 5), (9, -6), (10, 19),
-    (11, -5), (12, 31), (20, -9), (21, -7), (23, 26), (25, -5), (23, 8), (10, 56), (11, -11), (12, 41),
-    (18, -5), (19, -6), (23, -31), (20, 6), (10, 21), (17, 8), (1, -5), (15, 6), (0, -10), (2, 63),
-    (3, -20), (4, -16), (5, -16), (6, -13), (7, -10), (8, -9), (9, -14), (10, -10), (13, -10), (14, -11),
-    (15, -9), (16, -11), (17, -12), (18, 13), (19, -15), (20, -12), (21, 5), (22, -14), (23, 15), (24, 74),
-    (25, -16), (26, 72), (28, -12), (9, 6), (11, 5), (15, 6), (19, 5), (20, -9), (23, -7), (28, 14),
-    (9, 7), (19, 20), (5, -7), (9, -6), (15, 8), (17, -7), (22, -7), (24, -5), (25, 27), (26, -5),
-    (27, 34), (13, 19), (23, -7), (20, 6), (5, 6), (11, 6), (14, 6), (23, 6), (17, 11), (16, 16),
-    (18, 8), (21, 9), (0, 8), (21, 24), (22, -6), (25, 6), (18, 16), (22, 5), (1, 13), (0, -6),
-    (1, 13), (2, -12), (3, 102), (4, 22), (5, 55), (6, 30), (7, 16), (9, -10), (10, -17), (11, -24),
-    (12, -5), (13, -10), (14, -9), (15, -21), (16, -21), (17, -26), (18, -9), (19, -30), (20, -41), (21, 30),
-    (22, -19), (23, -7), (24, -7), (25, 12), (27, -15), (28, 12), (1, 16), (3, -8), (4, -10), (6, -6),
-    (7, 5), (9, -6), (11, -7), (15, -7), (16, -6), (17, -8), (18, -8), (19, 7), (20, -5), (21, 25),
-    (22, -11), (23, -12), (24, 6), (25, 8), (26, 44), (27, 13), (28, -6), (20, 9), (22, 8), (28, 12),
-    (1, 5), (16, 5), (23, 7), (10, 5), (21, 6), (15, 9), (15, 5), (23, 14), (0, -7), (3, 45),
-    (5, -14), (7, -6), (9, -13), (10, 11), (14, -10), (15, -9), (16, -6), (17, -10), (19, -6), (20, -10),
-    (21, -8), (22, 5), (23, 74), (24, -7), (25, -7), (26, -8), (8, 6), (1, 5), (24, 8), (16, 9),
-    (18, 6), (22, -6), (21, 5), (5, 10), (21, 9), (23, -5), (26, 9), (4, 8), (0, 7), (1, 16),
-    (3, 19), (5, -21), (6, -9), (9, 19), (10, -9), (11, -8), (12, 14), (13, -6), (14, -7), (16, -13),
-    (17, 16), (18, 38), (19, -5), (20, -10), (21, 8), (22, -8), (23, -17), (24, -9), (25, -28), (26, 5),
-    (27, 15), (28, -12), (8, 5), (26, 10), (5, -7), (14, -5), (15, -7), (17, -5), (19, -5), (20, -8),
-    (21, -6), (22, 75), (1, 30), (3, -9), (4, -8), (5, -7), (6, -5), (7, -8), (8, -6), (9, -15),
-    (10, -7), (13, -5), (17, 22), (18, 57), (19, -18), (20, 5), (21, 18), (22, 18), (23, -25), (24, -12),
-    (25, -17), (26, -11), (27, 12), (28, -10), (21, 7), (20, 7), (21, -5), (15, 12), (26, 6), (23, 6),
-    (8, 12), (17, 8), (18, -5), (21, 18), (0, -7), (2, -7), (3, -6), (4, -6), (5, -12), (6, -7),
-    (10, 70), (11, 93), (12, 19), (13, -7), (14, -7), (15, -10), (16, -9), (17, -13), (18, -12), (19, 12),
-    (20, -19), (21, -9), (22, -11), (23, -21), (26, -5), (27, -6), (28, -7), (0, 18), (1, 11), (2, -9),
-    (3, -13), (4, -6), (5, -18), (8, -5), (9, -26), (10, 5), (11, -12), (13, -5), (14, -10), (15, 28),
-    (16, 17), (17, 14), (18, 21), (19, 25), (20, -5), (21, 18), (22, -20), (23, -25), (24, -6), (25, -8),
-    (26, -9), (28, 25), (11, 5), (21, 7), (1, 11), (0, 10), (1, 27), (2, -11), (3, -22), (4, -29),
-    (5, -42), (6, -11), (7, -16), (8, -17), (10, 10), (11, 36), (12, 42), (13, 10), (14, -22), (15, 21),
-    (16, 27), (17, 8), (18, 34), (19, 75), (21, 29), (22, -23), (23, -21), (24, -25), (25, -31), (26, -32),
-    (28, -12), (3, -10), (4, -9), (5, 30), (6, 17), (9, -15), (11, -22), (12, -5), (13, -9), (14, -8),
-    (15, -25), (16, -24), (17, 12), (19, -16), (20, 53), (22, -7), (23, 25), (24, -7), (26, -5), (28, 13),
-    (25, 7), (1, -5), (5, -8), (11, -5), (20, -6), (22, -9), (23, -5), (24, -5), (25, 70), (5, 9),
-    (4, 5), (11, 7), (1, 15), (5, -6), (18, -8), (21, 20), (22, -6), (24, 5), (0, -7), (3, -6),
-    (9, 16), (10, 8), (11, 9), (12, -5), (14, 6), (15, -10), (16, 10), (18, -8), (19, -8), (20, 8),
-    (22, 7), (23, -11), (25, 10), (27, -6), (28, 12), (23, 5), (19, 10), (1, 5), (18, -5), (20, -6),
-    (21, 10), (22, 10), (23, 11), (25, -5), (0, -6), (1, -8), (5, -11), (6, -5), (9, -10), (10, -5),
-    (11, -7), (15, -8), (16, -7), (17, -13), (18, -11), (19, 238), (20, -48), (21, -29), (22, -10), (23, -14),
-    (25, -32), (27, 18), (15, 7), (22, 8), (25, 6), (0, -9), (1, -7), (3, -10), (4, 16), (5, 49),
-    (6, 18), (7, 18), (8, 8), (9, 10), (10, -7), (11, -11), (12, -7), (13, -6), (14, -8), (15, -5),
-    (16, -9), (17, -14), (18, -16), (19, -13), (20, 28), (21, -11), (22, -6), (24, -6), (27, 5), (11, 7),
-    (1, 12), (18, 8), (19, 5), (25, -6), (27, 6), (8, 8), (1, -5), (2, 14), (21, 7), (16, 23),
-    (20, 8), (1, 6), (18, 5), (16, 15), (17, 17), (18, 5), (19, 9), (21, 5), (22, -9), (25, -7),
-    (0, 13), (3, -8), (5, -5), (8, -5), (9, -6), (10, -6), (11, -11), (13, -7), (14, -7), (16, -9),
-    (17, -5), (19, 31), (20, 15), (21, -10), (22, -6), (24, -5), (26, 10), (27, 23), (21, 15), (23, 10),
-    (0, 13), (1, 11), (2, -6), (3, -9), (4, 76), (5, -7), (6, 47), (9, -13), (10, -6), (11, -8),
-    (12, -5), (13, -5), (14, 14), (15, 15), (16, -8), (17, -12), (18, -8), (19, -5), (20, -16), (21, -14),
-    (22, -6), (23, -16), (24, -9), (25, -8), (26, -6), (27, -6), (28, 5), (17, 12), (21, -9), (23, 7),
-    (25, 16), (27, 7), (21, 6), (23, 10), (23, 6), (25, 5), (1, 12), (3, 14), (19, 10), (6, 17),
-    (19, 17), (20, -6), (21, -8), (24, 33), (25, -9), (3, 7), (23, 20), (3, -6), (4, -8), (5, -9),
-    (6, -5), (7, -6), (8, -5), (9, -8), (11, -12), (13, -8), (14, 40), (15, -10), (16, -5), (17, -6),
-    (18, -7), (19, -10), (20, -11), (21, -16), (22, -6), (23, -23), (24, 43), (25, 73), (27, -8), (28, 16),
-    (16, 17), (15, 9), (0, -11), (1, -10), (2, -10), (3, -11), (5, -6), (6, -7), (7, -6), (8, -5),
-    (11, 32), (12, -5), (13, 22), (14, -5), (15, -19), (16, -16), (17, -7), (18, 11), (19, 51), (20, 12),
-    (21, -26), (22, 9), (23, -26), (25, 47), (27, -7), (5, 14), (15, -6), (16, -5), (17, -8), (18, 8),
-    (20, -10), (21, -9), (22, 20), (23, 27), (0, 8), (20, 14), (23, 15), (14, 9), (22, 11), (23, 22),
-    (26, 10), (17, 10), (21, 15), (5, 6), (15, -5), (1, 6), (3, 6), (5, 11), (6, 10), (20, -5),
-    (15, 12), (16, -5), (22, 24), (3, -7), (4, -6), (5, -17), (6, -9), (9, 169), (10, 10), (11, -10),
-    (12, -5), (14, -5), (15, -12), (16, -11), (17, -9), (18, 6), (20, -12), (21, -41), (22, -6), (23, -20),
-    (24, 5), (25, 7), (26, -6), (27, -5), (18, 7), (17, 8), (24, 9), (5, 5), (22, 6), (18, 5),
-    (19, 8), (21, -5), (22, 6), (16, 10), (18, 10), (4, 12), (18, 5), (4, 6), (17, 7), (18, 5),
-    (1, 6), (18, 9), (1, -5), (2, 15), (25, 5), (23, 12), (22, 7), (23, 13), (24, 19), (25, -6),
-    (26, 14), (21, 5), (20, 9), (1, 9), (22, 8), (21, 16), (27, 8), (6, 12), (1, 17), (11, 18),
-    (25, -5), (0, 15), (4, 5), (5, 11), (6, 18), (7, 7), (11, -7), (14, -7), (16, -5), (17, -7),
-    (19, -9), (20, -13), (21, 18), (22, -10), (23, -14), (24, -5), (25, 18), (27, -5), (28, 6), (22, 6),
-    (8, 5), (9, 5), (15, 7), (0, -9), (1, -17), (2, -7), (3, -11), (4, -12), (5, 51), (6, -13),
-    (7, -5), (8, -5), (9, -9), (10, -9), (11, 51), (12, -6), (13, -8), (14, -10), (15, -18), (16, -15),
-    (17, -13), (20, 50), (21, -11), (22, 24), (23, 23), (24, -8), (28, -7), (8, 5), (15, -6), (22, 55),
-    (23, -6), (25, 6), (26, 11), (18, 8), (21, -5), (5, -10), (7, 15), (9, 18), (20, -5), (27, 6),
-    (1, 13), (1, 6), (1, 8), (17, 7), (9, 11), (5, 7), (21, 15), (21, 11), (21, 9), (4, 6),
-    (19, -5), (20, 7), (17, 7), (0, -5), (1, -5), (21, -5), (25, 28), (27, 5), (18, 9), (16, 17),
-    (1, 5), (21, 5), (17, 6), (24, 8), (4, 5), (6, 5), (22, 14), (14, 5), (0, 5), (9, 5),
-    (1, 7), (2, 7), (5, -6), (15, -5), (17, 30), (18, 19), (20, -22), (23, -10), (27, 6), (20, 5),
-    (0, 8), (16, 7), (17, 17), (18, -5), (19, 10), (21, -16), (25, -7), (22, 23), (19, 12), (22, 6),
-    (8, 5), (0, 8), (6, 6), (28, 8), (24, 7), (5, -5), (9, 6), (15, -6), (16, 41), (17, -5),
-    (21, -6), (28, 6), (25, 14), (15, 5), (19, 6), (19, 15), (20, 5), (8, 6), (11, 13), (15, -7),
-    (16, 29), (17, -6), (18, -7), (19, -5), (20, -6), (21, -5), (22, 8), (23, 7), (25, -8), (26, 14),
-    (24, 6), (11, 12), (21, 8), (1, 9), (23, 6), (25, 8), (0, -5), (1, 53), (4, 97), (5, -24),
-    (6, -8), (9, -6), (14, -7), (15, -7), (16, -5), (18, -6), (19, -6), (20, -7), (21, -12), (23, -8),
-    (25, -13), (21, 9), (0, 32), (3, 11), (4, -5), (5, -13), (6, 8), (8, -5), (10, 9), (11, -8),
-    (12, -8), (13, -8), (14, -6), (19, -5), (20, -12), (24, 13), (26, -11), (1, 37), (3, -5), (19, 10),
-    (20, -6), (16, 29), (21, -7), (22, -5), (25, 7), (8, 5), (16, 14), (20, 12), (1, 6), (25, -5),
-    (9, 9), (19, 5), (5, -8), (9, -6), (10, 17), (11, 60), (12, 22), (13, -5), (16, -5), (17, -6),
-    (18, -8), (21, -8), (22, -9), (11, 7), (15, 6), (5, 8), (20, 13), (21, -7), (14, 16), (25, 8),
-    (17, 6), (19, 5), (5, 5), (22, 10), (23, 7), (11, 8), (18, 5), (25, -6), (18, 15), (1, -8),
-    (3, -6), (5, 74), (7, 26), (10, -6), (15, -8), (16, -6), (17, -8), (19, -5), (21, -15), (25, -6),
-    (4, 47), (5, -5), (25, -6), (21, 8), (0, -7), (1, 15), (9, -5), (14, 16), (15, -12), (17, -6),
-    (20, -7), (22, 8), (23, 10), (26, 22), (1, 8), (1, 8), (11, 6), (22, 11), (23, 7), (7, 6),
-    (18, 21), (21, -5), (1, 7), (21, 5), (19, 7), (19, 21), (20, -5), (15, 7), (20, 9), (21, -8),
-    (17, 5), (26, 9), (15, 16), (21, -8), (22, 25), (25, -7), (18, 10), (1, -5), (25, 20), (25, 5),
-    (20, 5), (0, -6), (1, 5), (3, 95), (4, -7), (6, -7), (9, -9), (11, -7), (14, -8), (15, -13),
-    (16, -6), (17, -9), (18, 8), (19, -9), (21, 17), (25, -7), (0, 9), (6, 7), (23, 9), (15, 9),
-    (21, 6), (1, 12), (5, 7), (22, 7), (4, 5), (11, 7), (0, -5), (6, 5), (9, -7), (13, 32),
-    (20, -6), (21, -8), (23, -12), (24, 11), (25, 11), (26, -5), (28, 5), (6, 8), (15, 5), (21, -5),
-    (17, 8), (19, 7), (2, 7), (14, 44), (21, -5), (22, 6), (25, -5), (15, 9), (18, 14), (25, -5),
-    (27, 7), (4, 9), (21, 8), (17, 7), (21, 6), (17, 6), (0, 17), (1, 22), (1, 8), (4, 9),
-    (12, 28), (23, -13), (11, 25), (12, 15), (21, -5), (25, -6), (20, 13), (21, 9), (23, -6), (5, 5),
-    (17, 21), (21, -5), (19, 5), (20, 7), (21, -6), (22, 22), (22, 6), (0, 6), (1, -9), (5, -5),
-    (9, -5), (11, -5), (14, -6), (15, 19), (16, 64), (17, -9), (19, -10), (20, -5), (21, 38), (23, -10),
-    (25, -17), (2, -6), (3, -5), (6, -9), (9, 51), (10, 5), (11, 5), (12, -6), (14, -6), (16, -10),
-    (17, 9), (18, -7), (19, -6), (21, 32), (22, -12), (23, -8), (24, -7), (26, -5), (27, -5), (28, 9),
-    (0, -5), (2, 82), (11, -7), (18, -5), (20, -6), (21, -8), (23, -8), (25, -8), (26, -5), (17, 5),
-    (1, -6), (14, 26), (10, -6), (11, -11), (12, 66), (13, 40), (17, -5), (18, -5), (19, -5), (20, -5),
-    (21, -6), (22, -6), (23, -13), (23, 10), (1, 6), (0, -5), (1, 5), (9, 13), (10, 5), (21, 5),
-    (24, -5), (25, 15), (22, 13), (26, 13), (8, 5), (1, 5), (5, 10), (25, 6), (0, 12), (1, -7),
-    (5, 11), (21, 10), (22, -5), (23, -10), (25, 6), (28, 8), (25, 5), (17, 7), (12, 18), (5, 17),
-    (0, -6), (1, 5), (4, 6), (5, 15), (6, 42), (9, -11), (10, 9), (11, 24), (15, -9), (16, -7),
-    (17, -12), (19, -11), (20, 5), (21, 12), (22, -9), (23, -12), (25, -10), (15, 10), (17, 6), (18, 9),
-    (21, 5), (11, 10), (23, 26), (22, 6), (17, 6), (6, 13), (21, 6), (5, -8), (6, 32), (21, -6),
-    (1, -5), (14, 51), (21, -5), (22, -6), (1, 9), (3, 10), (4, 5), (20, 7), (25, -6), (1, -6),
-    (3, 55), (5, -8), (23, -9), (25, -8), (17, 5), (16, 11), (18, 7), (25, 9), (5, 6), (8, 22),
-    (18, 13), (19, 5), (16, 10), (17, 7), (7, 8), (9, -5), (15, -5), (21, -11), (22, 8), (23, -6),
-    (25, 29), (26, 10), (22, 9), (17, 11), (17, 6), (11, 6), (25, 6), (26, 5), (0, 8), (1, 9),
-    (5, -8), (9, -6), (17, 24), (18, -12), (19, -7), (20, 16), (21, 30), (22, -8), (25, -9), (1, 12),
-    (5, 6), (2, 5), (5, -5), (22, 14), (23, 16), (9, 8), (5, 8), (6, 5), (4, -5), (5, 14),
-    (6, -6), (7, 19), (9, -7), (17, -7), (18, 14), (19, -7), (22, -5), (23, 9), (24, -6), (26, 10),
-    (3, 8), (5, -6), (6, -5), (9, -8), (18, -6), (23, 52), (14, -5), (15, -10), (16, 84), (18, 6),
-    (19, -7), (20, -6), (21, -15), (22, -15), (23, -5), (25, 5), (5, -5), (22, 14), (23, 19), (6, 9),
-    (15, 9), (18, 6), (18, 6), (9, 11), (18, 7), (1, 10), (8, 5), (14, 6), (20, 5), (21, 22),
-    (23, -7), (25, -9), (10, 6), (1, 5), (16, 7), (21, -5), (22, 6), (1, 5), (10, 7), (11, -5),
-    (13, 9), (20, -5), (21, -5), (23, 34), (25, -5), (1, 7), (14, 5), (8, 20), (15, -6), (16, 16),
-    (18, 8), (20, -5), (21, -14), (11, 5), (3, 9), (5, -5), (19, 10), (5, 7), (6, 5), (17, 5),
-    (20, 8), (21, 9), (1, -5), (3, 7), (25, 11), (4, 13), (22, 6), (1, -5), (2, -5), (21, 17),
-    (23, 25), (12, 16), (15, 6), (22, 8), (15, 10), (0, 7), (6, 7), (20, -6), (23, 7), (25, 7),
-    (23, 9), (1, 18), (11, 5), (6, 7), (20, -5), (23, 8), (12, 12), (3, 15), (22, 11), (25, 37),
-    (25, -5), (1, 8), (5, -7), (21, 33), (22, -5), (3, 7), (8, 7), (9, -8), (10, 5), (11, 5),
-    (16, 7), (17, -11), (19, 5), (20, -7), (21, -8), (22, 5), (26, 18), (22, 7), (25, 5), (4, 8),
-    (5, 19), (6, 5), (21, -6), (0, -5), (1, 8), (6, 5), (9, -6), (13, 12), (14, -5), (15, 7),
-    (16, 11), (17, 7), (18, 22), (19, 11), (20, -5), (21, -6), (22, -11), (25, -16), (15, 5), (21, 5),
-    (25, 7), (24, 30), (25, -11), (0, 159), (1, -19), (5, -7), (6, -5), (15, -9), (18, -6), (20, -5),
-    (21, -15), (22, -5), (23, -5), (24, -6), (25, -28), (8, 5), (7, 5), (10, 7), (13, 10), (23, 36),
-    (1, 5), (1, -10), (3, 9), (4, -10), (7, -5), (8, 17), (9, 25), (11, 8), (12, -7), (13, -7),
-    (14, -6), (15, 7), (17, 8), (18, 13), (20, -18), (21, 20), (22, -12), (23, -24), (24, 7), (25, -14),
-    (26, -7), (27, -9), (28, 16), (18, 19), (1, 7), (17, 5), (25, 9), (0, 8), (15, -13), (16, -8),
-    (17, -5), (18, -5), (19, 111), (20, -9), (21, -18), (25, -16), (18, 6), (20, 8), (23, 9), (5, 6),
-    (22, 5), (16, 10), (5, -5), (18, 6), (18, 8), (20, 9), (17, 6), (18, 6), (16, 13), (23, 11),
-    (20, 9), (17, 9), (18, 5), (17, 8), (1, 10), (17, 6), (17, 63), (18, -6), (20, -6), (21, -5),
-    (25, -5), (17, 10), (5, 19), (7, 6), (8, 20), (9, -7), (17, -10), (18, 14), (19, 5), (20, 11),
-    (21, -5), (22, -6), (23, -12), (25, -10), (27, 8), (20, 10), (22, 5), (25, -5), (0, -7), (1, -10),
-    (2, -17), (3, -16), (4, -5), (5, -14), (6, -11), (7, -9), (8, -7), (9, -8), (10, -6), (11, 47),
-    (12, -9), (13, 25), (14, -9), (15, -13), (16, -21), (17, -16), (18, 15), (19, 52), (20, 14), (21, -23),
-    (23, -35), (24, -10), (25, 72), (27, 26), (11, 10), (23, 23), (23, 12), (20, 18), (21, -9), (27, 7),
-    (25, -5), (25, -5), (21, 9), (20, 5), (22, 7), (5, -8), (7, 7), (7, 8), (9, -5), (15, -5),
-    (21, -11), (22, 7), (23, -7), (25, 29), (26, 10), (28, 5), (21, 19), (17, 11), (21, 9), (5, 12),
-    (25, 18), (17, 5), (1, 6), (18, 8), (23, 5), (6, 8), (21, -5), (1, 19), (15, 9), (18, -8),
-    (21, -9), (23, 8), (25, -6), (21, 8), (1, 7), (17, 5), (21, 6), (5, -10), (9, 74), (17, -6),
-    (21, -17), (23, -6), (25, 8), (1, -5), (5, -13), (6, -7), (9, 20), (16, 19), (17, -9), (19, 11),
-    (20, 16), (21, 26), (23, -8), (25, -11), (23, 10), (18, 5), (23, -5), (17, 6), (18, 6), (3, 5),
-    (5, -9), (6, -6), (9, -7), (16, -5), (19, 17), (20, 43), (21, 12), (22, -8), (23, -8), (25, -5),
-    (1, 11), (23, 7), (21, 5), (22, 9), (21, 12), (12, 8), (20, 9), (23, 7), (4, 9), (14, 5),
-    (25, 6), (25, 11), (11, 13), (11, 7), (17, 8), (15, -7), (16, 42), (21, -6), (22, -6), (19, 6),
-    (26, 14), (21, 32), (21, 6), (12, 23), (14, 7), (15, 6), (21, -5), (17, 11), (9, 8), (15, 11),
-    (16, 7), (4, 5), (23, -6), (25, 12), (16, 13), (23, 16), (12, 43), (23, -7), (23, 9), (1, 5),
-    (5, 10), (25, 6), (5, -5), (16, 9), (18, 8), (5, 6), (21, -7), (23, 7), (0, -13), (1, 10),
-    (2, 82), (3, -5), (4, -8), (5, -12), (6, -8), (9, -13), (10, -6), (11, -15), (12, 22), (13, -8),
-    (14, -8), (15, -10), (16, -9), (17, 6), (18, -5), (19, -10), (20, -15), (22, -13), (23, -8), (24, 8),
-    (26, 52), (27, -6), (0, 17), (5, -6), (11, 12), (21, -5), (22, 20), (23, 6), (8, 5), (2, -5),
-    (18, 7), (23, 28), (25, -6), (20, 5), (12, 7), (18, 8), (21, -5), (22, 5), (18, 6), (20, -5),
-    (13, 6), (15, -5), (19, -9), (21, -5), (22, 7), (23, -6), (25, 43), (26, 5), (10, 8), (0, 21),
-    (3, -7), (4, -6), (5, -15), (7, -5), (9, -12), (10, -8), (11, 6), (12, -6), (14, -7), (16, -8),
-    (17, -12), (18, 5), (19, 23), (22, -6), (23, -18), (24, 28), (25, 27), (26, -11), (27, 19), (28, 6),
-    (18, 5), (21, 6), (5, 6), (19, 8), (20, 10), (6, 7), (18, -5), (19, -5), (21, -10), (22, 6),
-    (25, 29), (27, 8), (5, 6), (21, 6), (15, 6), (21, 9), (10, -5), (11, -10), (12, 67), (13, 33),
-    (20, -5), (21, -9), (23, -16), (25, -5), (21, 7), (16, 26), (19, 9), (0, -8), (1, -6), (5, -11),
-    (6, -5), (8, 8), (9, -9), (11, -6), (15, -6), (16, -5), (17, 8), (18, 68), (20, -9), (21, -25),
-    (23, -16), (24, -6), (25, -37), (26, 17), (27, 80), (7, 8), (9, -5), (15, -5), (21, -10), (22, 8),
-    (23, -5), (25, 26), (26, 11), (19, 6), (5, 9), (21, 7), (7, 5), (26, 8), (20, 12), (21, 5),
-    (1, 7), (5, -6), (17, -5), (20, -6), (21, 9), (22, 11), (23, 11), (25, -7), (14, 12), (15, 6),
-    (21, -5), (23, 6), (18, 7), (18, 5), (25, 11), (19, 12), (18, 13), (25, 6), (22, 9), (23, 6),
-    (5, 7), (6, 5), (11, 7), (21, 5), (25, 9), (4, 9), (23, -6), (25, 12), (17, 5), (17, 6),
-    (20, 8), (21, 8), (1, 6), (15, -5), (19, 6), (21, 10), (22, 5), (11, 27), (0, -5), (3, -5),
-    (9, -8), (11, -10), (12, 20), (15, -9), (16, -9), (17, -12), (18, -8), (19, -5), (20, -7), (22, -5),
-    (23, 55), (24, -6), (25, 21), (26, 8), (28, -6), (8, 12), (15, 5), (18, 7), (3, 6), (0, -8),
-    (1, 67), (2, 23), (3, 16), (4, 9), (5, -11), (6, -6), (9, -7), (11, -8), (14, 38), (15, -10),
-    (16, -8), (17, -9), (18, -9), (19, -5), (20, -8), (21, -12), (23, -7), (25, -13), (26, -5), (28, -5),
-    (8, 5), (14, 10), (1, -5), (3, -7), (4, -7), (5, 9), (6, -8), (7, 14), (9, -16), (10, -8),
-    (11, 10), (12, -6), (13, -5), (15, -7), (17, 7), (20, 5), (21, 23), (22, 10), (23, 24), (25, -15),
-    (28, -7), (22, 12), (16, 36), (21, -6), (20, 7), (11, 7), (17, 8), (27, 6), (2, 11), (17, 12),
-    (23, 16), (6, 9), (5, -7), (26, 5), (28, 8), (1, 15), (24, 35), (25, -11), (20, 19), (21, -6),
-    (22, 13), (6, 5), (1, -6), (15, 9), (16, 15), (18, 9), (21, -8), (28, 5), (1, -6), (5, -7),
-    (6, -6), (10, 33), (12, 34), (15, -7), (16, -6), (17, -12), (19, -7), (22, 19), (23, 9), (25, -10),
-    (19, 12), (1, -7), (15, -6), (16, 6), (17, -10), (18, 8), (23, -9), (25, 29), (15, -5), (16, -6),
-    (21, 74), (22, -12), (23, -5), (25, -9), (15, 32), (17, 5), (21, -5), (22, -5), (16, 5), (25, 5),
-    (4, -10), (5, 35), (6, 16), (9, -17), (11, -24), (12, -6), (13, -10), (14, -10), (15, -28), (16, -26),
-    (17, 10), (19, -20), (20, 48), (21, 9), (22, 8), (23, 29), (24, -9), (26, -6), (28, 11), (21, 9),
-    (1, 45), (2, -20), (3, 24), (4, -11), (5, -9), (6, -6), (7, -12), (8, -12), (9, -14), (10, -20),
-    (11, -28), (12, -7), (13, -13), (14, 67), (15, 39), (16, 13), (17, -28), (18, -19), (20, -24), (21, 10),
-    (22, 59), (23, -44), (27, -18), (28, 33), (16, 7), (17, 6), (2, 9), (11, 9), (16, -5), (25, -6),
-    (28, 6), (21, 11), (25, 9), (22, 7), (5, -6), (11, 8), (22, 6), (1, -8), (5, -13), (7, 5),
-    (11, 6), (16, 11), (17, 6), (18, 11), (19, -5), (20, -6), (22, 16), (23, 5), (25, -5), (28, -5),
-    (23, 8), (1, 11), (3, 12), (11, 7), (23, -5), (25, -12), (1, 11), (22, 9), (0, 7), (17, 5),
-    (5, -5), (15, -8), (16, 12), (18, 7), (20, 5), (21, -14), (22, 14), (1, 8), (5, -6), (9, 11),
-    (13, 10), (17, -6), (19, -5), (25, 24), (19, 20), (20, -11), (18, 14), (19, 5), (21, -5), (11, 6),
-    (14, 6), (23, 6), (0, 7), (1, 7), (19, -5), (22, 6), (19, 11), (21, 8), (17, 16), (11, 7),
-    (15, 5), (15, 7), (5, 6), (0, -7), (1, 9), (3, 5), (4, 10), (5, 13), (11, -5), (15, -6),
-    (16, -7), (17, 8), (21, 16), (22, -9), (23, -11), (25, -10), (28, -5), (2, 5), (18, 11), (21, 5),
-    (0, 25), (1, 23), (2, 10), (3, -10), (5, -10), (6, -6), (7, -5), (9, -10), (10, -7), (12, -6),
-    (13, -6), (14, -7), (15, -8), (16, -7), (17, -7), (19, -6), (20, -10), (21, 5), (22, -10), (23, -16),
-    (24, 21), (25, 39), (26, -10), (27, 10), (28, 7), (1, -13), (5, -5), (14, 94), (15, -10), (16, -7),
-    (19, -5), (20, -6), (21, -12), (23, 6), (25, -7), (15, 7), (17, 7), (21, 5), (16, 6), (4, 28),
-    (21, -6), (22, -7), (25, 39), (0, 6), (3, -14), (5, 27), (8, -9), (9, -6), (11, -14), (13, -12),
-    (14, -13), (16, -6), (17, 13), (18, 12), (19, 29), (20, 16), (21, -14), (22, -17), (23, -17), (24, -9),
-    (25, -5), (26, 21), (27, 14), (28, 6), (21, 20), (23, 9), (24, 5), (18, 5), (20, 9), (21, 32),
-    (6, 9), (13, 12), (24, 8), (25, -8), (1, 12), (14, 17), (21, -6), (1, 11), (3, 10), (25, 6),
-    (21, 8), (25, 6), (28, 7), (23, 8), (6, 5), (22, -5), (23, -12), (25, 72), (1, 8), (6, 9),
-    (9, -6), (15, 7), (17, 18), (18, 5), (19, -6), (22, -6), (23, -6), (15, 5), (20, 7), (21, 6),
-    (0, 9), (10, 6), (16, 5), (20, 5), (25, -5), (8, 5), (26, 8), (23, 5), (25, 13), (25, 6),
-    (1, -12), (2, 37), (18, 29), (21, -6), (15, 7), (9, 8), (19, 9), (21, 5), (1, 31), (2, 9),
-    (3, 20), (21, -5), (25, -6), (15, 5), (21, 6), (18, 5), (15, 7), (26, 5), (28, 8), (1, 8),
-    (2, -6), (4, 23), (5, -11), (6, 35), (7, -11), (9, -7), (11, -14), (12, 6), (13, -5), (17, 26),
-    (18, 11), (20, 15), (21, 16), (22, 11), (23, -29), (24, 9), (25, -21), (26, -10), (27, -16), (28, -20),
-    (1, 5), (1, 6), (1, 6), (13, 8), (12, 23), (25, 6), (23, 10), (25, 15), (18, 14), (5, 5),
-    (19, 6), (9, 6), (8, 5), (22, 10), (23, 8), (18, 6), (22, 12), (12, 8), (19, 11), (4, -8),
-    (5, -12), (10, 27), (11, -7), (12, 7), (15, -9), (18, -5), (19, 12), (20, 21), (21, 15), (24, -5),
-    (25, 5), (28, -5), (5, 12), (21, -6), (21, 5), (8, 5), (0, -5), (5, -14), (6, -6), (9, -9),
-    (10, -7), (12, -6), (15, -7), (16, -6), (17, 8), (19, -8), (20, -18), (21, 42), (22, -9), (23, 50),
-    (25, -8), (26, -5), (27, 23), (28, -5), (0, 6), (19, 15), (25, -6), (14, 12), (22, 9), (22, 6),
-    (15, 8), (0, 11), (1, -5), (3, -6), (4, -8), (6, -11), (9, -14), (10, -9), (12, -6), (14, -8),
-    (15, 34), (17, 26), (18, -7), (19, 22), (20, 16), (21, 20), (22, -19), (23, -8), (24, -5), (25, -8),
-    (27, -5), (1, -6), (5, 5), (18, -6), (21, 30), (23, -6), (15, -6), (19, 46), (21, -11), (18, 7),
-    (20, 6), (18, 6), (4, 6), (25, 18), (8, 5), (2, 5), (17, 26), (20, -5), (21, -5), (22, 5),
-    (17, 6), (22, 5), (9, 12), (15, 9), (17, -7), (21, 23), (23, -9), (11, 7), (19, 20), (20, -5),
-    (10, 9), (17, 9), (0, -5), (1, -8), (4, -7), (6, -9), (8, 22), (10, -5), (17, -10), (18, -5),
-    (19, -13), (20, 29), (21, -8), (22, -5), (23, -5), (24, 20), (25, -9), (26, 28), (0, -7), (1, 25),
-    (2, 11), (3, -9), (4, -8), (5, -20), (6, -12), (7, -5), (10, -7), (11, 6), (13, -6), (14, -7),
-    (15, -20), (16, -12), (17, 83), (18, 92), (19, 12), (20, -50), (21, 20), (22, -14), (23, -21), (24, -9),
-    (25, -13), (26, -8), (28, -9), (5, 7), (21, -5), (11, 12), (19, 8), (12, 5), (23, 10), (1, 6),
-    (17, -5), (21, 15), (23, 15), (20, 5), (16, 5), (20, 10), (23, 5), (25, 6), (25, 10), (18, 17),
-    (21, 6), (5, 6), (5, 7), (17, 10), (21, -5), (1, -6), (5, -9), (9, 10), (16, -5), (17, 13),
-    (19, 10), (21, 28), (22, -7), (23, -10), (28, 12), (2, 5), (17, 8), (21, -5), (21, -5), (22, 5),
-    (20, 8), (17, 20), (21, -5), (7, 11), (0, 8), (5, 10), (6, -5), (9, 7), (17, 17), (18, 8),
-    (20, -15), (21, -11), (25, -5), (26, 14), (6, 10), (21, -6), (22, -5), (17, 5), (0, -77), (1, -45),
-    (2, -49), (3, -36), (4, -18), (5, 33), (6, 15), (7, -21), (8, -25), (9, 9), (10, 27), (11, 54),
-    (12, 24), (13, -10), (14, 22), (15, 12), (16, 14), (17, 27), (18, 10), (20, 34), (21, 50), (22, 38),
-    (23, 135), (24, -60), (25, -41), (26, -67), (27, -62), (28, 11), (5, 19), (7, 6), (8, 20), (9, -7),
-    (17, -10), (18, 14), (19, 5), (20, 11), (21, -5), (22, -6), (23, -12), (25, -10), (27, 8), (5, -5),
-    (22, -5), (27, 11), (0, 9), (17, 6), (1, 5), (18, 12), (20, 7), (15, 10), (6, 5), (17, 10),
-    (24, 7), (0, 14), (1, 15), (24, 6), (25, -5), (17, 10), (16, 9), (23, 8), (15, 6), (5, -13),
-    (7, 19), (9, 25), (20, 11), (21, -8), (11, 11), (0, -6), (1, -7), (5, 5), (15, -5), (18, -6),
-    (19, 18), (20, 42), (21, -5), (22, -7), (23, -5), (28, 13), (19, 20), (5, -8), (17, -8), (18, -5),
-    (19, 17), (20, 46), (21, -8), (25, -6), (27, 5), (1, 5), (17, 5), (8, 5), (25, -8), (26, 7),
-    (27, 19), (3, 7), (11, 10), (25, 8), (3, 6), (21, 8), (22, 17), (0, 6), (0, 9), (1, 13),
-    (21, -7), (6, 11), (22, 6), (9, 8), (1, -6), (5, 16), (10, -5), (19, -5), (20, -6), (21, 6),
-    (22, -6), (23, -10), (28, 17), (19, 20), (16, 19), (18, 5), (5, 5), (23, 10), (16, 39), (17, 6),
-    (20, -6), (21, -5), (22, -6), (16, 8), (9, 5), (20, 5), (16, 5), (19, 5), (23, 15), (14, 30),
-    (23, 8), (20, -5), (21, -7), (22, 9), (25, 5), (1, 10), (25, 18), (0, -13), (1, -22), (4, -11),
-    (6, -12), (7, -5), (9, -8), (10, -8), (11, -10), (12, -9), (15, -19), (16, -13), (17, -10), (19, 16),
-    (21, -8), (22, 13), (23, 15), (24, -15), (25, 72), (26, 16), (27, 24), (28, 8), (21, 10), (19, 6),
-    (17, 31), (21, -6), (23, 5), (1, 25), (3, -15), (4, 46), (5, 112), (6, 11), (7, 6), (8, -6),
-    (10, 10), (11, 11), (12, -10), (13, -8), (14, -8), (15, -15), (16, -20), (17, -24), (18, -23), (19, -29),
-    (20, 31), (21, -9), (22, -21), (23, -34), (24, -10), (26, -15), (27, 7), (28, -12), (1, 5), (3, 16),
-    (5, -6), (9, 14), (17, -7), (18, -5), (20, -6), (21, 15), (22, 10), (23, 8), (25, -12), (20, 29),
-    (21, -5), (23, -5), (25, -6), (27, 7), (11, 7), (16, 10), (1, -6), (9, -8), (15, 6), (16, 17),
-    (20, 5), (21, 11), (22, -6), (25, 7), (4, 16), (5, 17), (7, 6), (21, -13), (23, -5), (26, 5),
-    (15, 13), (23, 5), (8, 5), (26, 14), (5, 55), (9, -5), (21, -6), (23, -6), (15, -5), (22, 15),
-    (5, 10), (17, 7), (20, 5), (0, -5), (1, 8), (6, 5), (9, -6), (13, 12), (14, -5), (15, 7),
-    (16, 11), (17, 5), (18, 23), (19, 11), (20, -5), (21, -6), (22, -10), (25, -16), (21, 9), (18, 10),
-    (21, 33), (21, 14), (0, -7), (4, -6), (5, -11), (9, -13), (10, -8), (11, -10), (12, -6), (14, -7),
-    (15, 50), (16, 50), (18, 16), (19, -20), (20, -13), (21, 9), (22, 43), (23, -22), (24, -6), (25, -12),
-    (26, -5), (27, -5), (28, -11), (21, 6), (18, 5), (23, 10), (22, -5), (24, 5), (25, 30), (28, 7),
-    (21, 13), (4, 10), (5, 7), (21, -5), (26, 5), (27, 8), (17, 8), (2, -5), (3, -5), (4, -6),
-    (5, 15), (6, 10), (9, 5), (10, -9), (11, -7), (13, -6), (15, 13), (17, -17), (19, 13), (20, 12),
-    (21, -12), (22, 20), (23, 6), (25, -12), (21, 11), (22, 25), (20, 11), (0, -16), (1, -5), (2, 88),
-    (3, -13), (4, -12), (5, -21), (6, -12), (7, -8), (8, 5), (9, -14), (10, -13), (11, -16), (12, -12),
-    (13, -9), (14, -12), (15, -18), (16, -14), (17, 85), (18, 75), (19, -20), (20, -26), (21, 24), (22, -17),
-    (23, -34), (24, 16), (25, 17), (26, -16), (11, 6), (23, 6), (2, 7), (19, 17), (1, 8), (25, 17),
-    (26, 12), (0, -6), (1, 31), (2, 7), (3, 10), (5, -12), (6, -11), (7, -5), (11, -8), (14, 10),
-    (15, 11), (18, 6), (19, -6), (20, -8), (22, -9), (24, -5), (25, -15), (26, 9), (15, 5), (16, 6),
-    (21, 7), (23, 8), (8, 8), (15, 5), (16, 7), (17, 25), (19, 12), (20, -5), (22, -5), (23, -6),
-    (8, 5), (1, 5), (17, 7), (15, 8), (5, 12), (23, 11), (17, 5), (20, 12), (19, 5), (20, 12),
-    (1, 7), (6, 5), (0, 8), (9, 5), (24, 12), (6, 5), (9, -8), (10, 8), (15, 6), (17, -7),
-    (18, 16), (19, -5), (20, -9), (21, 6), (23, 9), (6, 9), (21, 7), (16, 9), (1, 8), (1, 10),
-    (25, 7), (15, 15), (11, 13), (12, 9), (15, -5), (22, 7), (23, 5), (21, -8), (22, 24), (23, 21),
-    (25, -12), (23, 6), (7, 7), (1, 9), (3, 69), (5, -6), (21, -17), (23, -11), (17, 13), (25, 5),
-    (9, 20), (21, -5), (1, 13), (4, -5), (9, -6), (17, 10), (18, 6), (20, -5), (21, -12), (22, 6),
-    (24, 5), (25, -6), (27, 11), (3, 5), (5, 7), (9, -6), (15, 6), (17, -9), (18, -5), (19, 11),
-    (20, -5), (22, 8), (23, -5), (25, -9), (28, 13), (3, 5), (6, 5), (18, 9), (24, 5), (26, 35),
-    (15, 6), (21, 6), (27, 11), (17, 25), (18, 17), (19, -6), (20, 5), (23, -6), (15, 24), (5, 12),
-    (21, -6), (18, 17), (21, -5), (25, 11), (1, -5), (15, 33), (16, 6), (17, 6), (21, -19), (4, 8),
-    (4, 12), (18, 9), (1, -5), (24, 8), (25, 6), (11, 11), (22, 5), (19, 15), (27, 11), (18, 12),
-    (20, 7), (0, 13), (1, 22), (21, -5), (24, 6), (25, -6), (19, 30), (20, -6), (12, 28), (23, -13),
-    (1, 8), (1, 7), (2, 9), (3, 5), (14, 29), (15, -5), (22, 9), (23, -12), (25, -5), (18, 7),
-    (22, 5), (25, 8), (28, 11), (1, 6), (1, -5), (4, 20), (6, 21), (25, 7), (26, 7), (21, 10),
-    (23, 5), (0, -8), (1, -8), (2, -9), (3, -5), (6, -5), (7, -5), (9, -9), (10, 6), (11, -15),
-    (12, 18), (15, -12), (16, -11), (17, -19), (21, 26), (22, -9), (23, 75), (24, -10), (25, 25), (26, 5),
-    (28, -8), (25, 9), (19, 18), (15, 9), (19, 10), (6, 5), (11, 6), (23, 7), (5, 7), (20, 10),
-    (23, 8), (26, 5), (0, -10), (1, 92), (2, 26), (3, 16), (4, 7), (5, -13), (6, -8), (9, -9),
-    (11, -10), (13, -5), (14, 38), (15, -10), (16, -10), (17, -10), (18, -11), (20, -12), (21, -17), (23, -9),
-    (24, -5), (25, -14), (26, -7), (27, -5), (28, -6), (20, 10), (17, 10), (11, 17), (13, 13), (21, -8),
-    (22, 10), (23, 5), (25, -5), (5, 10), (6, 6), (23, 15), (6, 19), (5, 6), (21, -6), (22, 7),
-    (23, 28), (22, 5), (1, -5), (17, 5), (18, 8), (20, 5), (22, 6), (25, -8), (0, -9), (1, -5),
-    (3, -10), (4, -11), (5, 72), (6, 13), (8, -5), (9, -8), (10, -11), (11, -7), (13, 8), (14, -9),
-    (15, 10), (16, -18), (17, -13), (18, 15), (19, 5), (20, 8), (21, -23), (22, 6), (23, 13), (28, -10),
-    (1, -23), (2, -12), (4, -14), (5, -26), (6, 14), (8, -8), (9, 10), (10, 6), (11, -13), (14, -19),
-    (15, 8), (16, -12), (18, 18), (20, -24), (21, 42), (22, 20), (24, -18), (25, 42), (26, 12), (28, -10),
-    (15, 6), (18, 6), (21, -5), (25, 7), (5, -12), (7, 21), (9, 5), (0, 8), (20, -5), (21, 7),
-    (23, 6), (14, 6), (8, 5), (12, 11), (16, 7), (17, 8), (19, -5), (20, 9), (21, -15), (25, 8),
-    (17, 18), (5, -5), (6, 11), (10, 19), (16, -5), (17, 45), (18, -13), (19, -5), (21, -5), (24, -5),
-    (25, -12), (27, 8), (0, 21), (1, 22), (5, -13), (6, -10), (8, -6), (10, 19), (11, -8), (12, -7),
-    (14, -10), (16, 6), (17, 37), (18, -13), (19, -24), (21, 8), (22, 24), (23, 7), (25, -18), (26, -7),
-    (27, -5), (28, -5), (22, 5), (11, 14), (0, -5), (3, -5), (4, 15), (5, 52), (6, 22), (9, 11),
-    (10, -5), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7), (20, -10), (22, -7), (23, -15), (1, 19),
-    (5, 15), (20, 8), (25, 6), (16, 6), (19, 6), (17, 5), (25, -5), (5, 5), (20, 6), (0, 18),
-    (1, -8), (3, 6), (20, -5), (21, -6), (23, -7), (24, 16), (25, 7), (25, 5), (1, 10), (4, -5),
-    (5, -13), (6, 18), (9, -11), (11, -5), (14, -5), (17, 8), (18, 23), (20, 8), (22, 17), (23, -19),
-    (26, -5), (28, -7), (5, -6), (8, 22), (16, 7), (18, 5), (19, 5), (20, 15), (14, 9), (22, 9),
-    (20, 25), (23, -8), (1, 6), (15, 9), (1, -8), (5, -7), (9, -7), (11, -6), (14, -6), (15, -7),
-    (16, -15), (17, -10), (18, -10), (20, 12), (21, 15), (22, 115), (23, -13), (25, -12), (28, -5), (9, 6),
-    (10, 7), (11, -5), (14, 7), (20, 6), (21, -6), (22, 21), (25, -10), (5, -5), (10, -6), (12, 60),
-    (20, -6), (23, -11), (15, 10), (23, 5), (8, 12), (2, 7), (6, 6), (21, 12), (23, 15), (21, 18),
-    (20, 7), (18, 6), (2, -5), (3, -5), (6, -9), (9, 51), (10, 6), (11, 5), (12, -6), (14, -5),
-    (16, -10), (17, 5), (18, -11), (19, -5), (21, 33), (22, -11), (23, -8), (24, -6), (27, -5), (28, 9),
-    (1, 8), (22, 5), (0, -14), (2, -8), (4, -12), (5, -53), (7, 45), (8, 7), (9, 73), (11, -9),
-    (13, -9), (14, -9), (15, -12), (16, -13), (17, 14), (18, -16), (19, 16), (20, 54), (22, -16), (23, -19),
-    (24, -11), (25, -17), (27, 18), (28, -5), (16, 5), (3, 5), (25, 14), (20, 24), (21, -5), (23, -6),
-    (1, -5), (11, 6), (20, 10), (21, 7), (15, 10), (21, 8), (21, 15), (5, 7), (9, 9), (17, 7),
-    (23, -5), (20, 14), (21, -5), (18, 5), (8, 5), (21, 7), (21, 11), (23, -6), (6, 5), (8, 9),
-    (6, 14), (16, 29), (18, 18), (0, 18), (1, 22), (5, 18), (6, 5), (0, 6), (5, -18), (15, -10),
-    (16, 5), (17, 21), (18, -7), (19, -12), (20, 6), (21, 25), (22, 22), (24, -8), (28, -5), (5, 14),
-    (8, 5), (21, -6), (21, -5), (22, 20), (23, 7), (16, 15), (21, 11), (24, 11), (25, -5), (25, 5),
-    (23, 11), (1, 10), (22, 5), (1, 8), (2, 9), (3, 10), (23, -5), (5, 6), (6, 5), (22, 13),
-    (1, 6), (23, 6), (11, 17), (25, 8), (14, 6), (2, 9), (0, 32), (3, 11), (4, -5), (5, -13),
-    (6, 8), (8, -5), (10, 9), (11, -8), (12, -8), (13, -8), (14, -6), (19, -5), (20, -12), (24, 13),
-    (26, -11), (18, 5), (20, 30), (4, 6), (25, 9), (9, 8), (25, 6), (15, 9), (21, 6), (1, -5),
-    (11, 10), (14, 8), (15, -8), (16, 9), (18, -5), (20, 8), (21, -6), (22, 12), (23, -8), (25, -13),
-    (28, 11), (25, 18), (23, 5), (18, 10), (25, 8), (5, 6), (20, 15), (11, 5), (19, 47), (20, -10),
-    (21, -9), (2, 9), (17, 8), (21, 7), (5, 8), (4, 5), (20, 11), (27, 7), (5, 12), (18, 7),
-    (5, 8), (21, -6), (0, -5), (1, -5), (9, -6), (12, 5), (13, 33), (19, -5), (20, -9), (21, -6),
-    (23, -12), (24, 12), (25, 12), (26, -5), (28, 5), (3, 6), (21, -7), (23, 30), (26, 6), (27, 7),
-    (25, 7), (26, 12), (15, 16), (17, -5), (25, 9), (1, 5), (1, 7), (2, 12), (12, 14), (20, -5),
-    (6, 12), (8, 9), (17, 9), (5, 6), (24, 30), (25, -11), (2, 5), (22, 9), (19, 8), (24, 7),
-    (22, 13), (21, 14), (18, 15), (14, 38), (22, -6), (23, 7), (22, 6), (19, 5), (12, 14), (13, 7),
-    (16, 12), (17, -9), (19, -12), (21, -5), (6, 8), (16, -5), (17, -5), (20, -6), (21, 8), (22, -6),
-    (23, -6), (25, 27), (20, 7), (18, 6), (20, 8), (20, 18), (3, 10), (6, -8), (9, -11), (16, -7),
-    (17, -8), (18, -9), (19, 14), (20, 35), (21, 30), (23, -7), (25, -8), (2, 5), (14, 8), (15, 8),
-    (21, 8), (25, -6), (3, 6), (25, 17), (5, 11), (4, 12), (1, 48), (25, -5), (17, 5), (22, 5),
-    (20, 5), (23, 6), (0, 9), (16, 7), (15, -7), (25, 6), (19, 7), (17, 5), (19, 6), (1, 23),
-    (17, 16), (18, 21), (20, -7), (21, 12), (22, -5), (23, -12), (25, -6), (21, 6), (23, 10), (21, 5),
-    (23, 8), (23, -6), (25, 34), (0, 6), (21, -6), (24, 5), (25, 46), (7, 6), (20, 5), (1, -9),
-    (18, -5), (23, -9), (24, -5), (25, -7), (26, 85), (27, 7), (11, 26), (21, -5), (23, -5), (4, 6),
-    (9, -5), (17, 70), (18, -8), (19, -6), (20, -7), (21, -8), (25, -6), (20, 7), (22, 7), (16, 5),
-    (25, 13), (0, 15), (10, 16), (23, -5), (20, 10), (17, 10), (19, 6), (21, 6), (18, 7), (20, -5),
-    (22, 5), (23, 11), (17, 5), (0, -10), (1, -11), (2, 15), (4, -12), (5, -19), (6, -14), (8, 5),
-    (11, -17), (12, -7), (14, -10), (16, -13), (17, 32), (18, 16), (19, -18), (20, -31), (21, -5), (22, -15),
-    (23, -19), (24, 85), (25, 41), (27, 8), (9, 29), (21, -8), (15, 9), (14, 5), (21, 5), (9, 6),
-    (11, -5), (15, -8), (16, -9), (19, 107), (21, -13), (22, -7), (25, -12), (23, 20), (3, 7), (1, 10),
-    (2, 10), (17, -6), (23, -5), (24, 34), (25, -9), (17, 7), (0, -5), (6, 5), (9, -7), (13, 32),
-    (20, -6), (21, -8), (23, -12), (24, 11), (25, 11), (26, -5), (28, 5), (5, 6), (23, 21), (17, 5),
-    (1, 9), (15, -5), (18, 11), (1, 5), (18, 5), (21, -5), (22, 10), (23, 15), (5, 57), (9, -5),
-    (21, -9), (23, -6), (21, -6), (25, 9), (20, 5), (22, 5), (23, 7), (15, 5), (1, 6), (13, 8),
-    (27, 7), (20, 10), (23, 8), (2, 5), (17, 7), (22, 13), (22, 5), (23, 22), (12, 6), (17, 20),
-    (22, 9), (23, 6), (21, 5), (10, 12), (20, 5), (1, 14), (2, 9), (17, 5), (18, 5), (20, -6),
-    (21, 11), (23, -5), (17, -5), (19, 5), (21, 7), (0, -8), (1, -11), (2, -35), (3, -11), (4, -6),
-    (5, -22), (6, -23), (7, -23), (8, -20), (9, -35), (10, -35), (11, -62), (12, -42), (13, -38), (14, 41),
-    (15, 118), (16, 120), (17, -55), (18, -72), (19, 60), (20, 19), (21, 17), (22, 149), (23, -124), (24, -6),
-    (25, 107), (26, -17), (27, -14), (28, 31), (10, 17), (12, 11), (16, 5), (21, -8), (23, 17), (18, 5),
-    (18, 7), (21, 5), (15, 5), (25, 6), (21, -5), (0, -5), (1, -10), (4, 7), (10, -7), (12, -5),
-    (15, -6), (17, 42), (18, 18), (19, 7), (20, -7), (21, 12), (22, -8), (23, -20), (25, -15), (27, 13),
-    (18, 8), (18, 6), (17, 6), (25, 8), (1, 10), (5, 6), (23, 5), (3, 7), (21, -6), (24, 6),
-    (1, 5), (22, 5), (12, 5), (13, 8), (15, 6), (17, 5), (4, 6), (6, 8), (17, 8), (15, 6),
-    (17, 5), (1, 7), (17, 10), (21, 6), (4, 28), (21, -5), (25, 25), (17, 17), (27, 7), (15, 6),
-    (16, 8), (18, 11), (21, -7), (21, 14), (3, 14), (20, 9), (21, 12), (15, 5), (21, 6), (16, 7),
-    (5, 14), (5, -5), (18, 7), (26, 5), (28, 8), (3, -7), (5, -8), (6, -9), (7, 17), (8, 10),
-    (11, -7), (12, -7), (15, -6), (16, -5), (17, -14), (18, -7), (19, -18), (20, 10), (21, 15), (22, -7),
-    (24, 16), (25, 6), (27, 10), (17, 9), (22, 7), (11, 11), (21, 5), (25, 7), (24, 23), (17, 8),
-    (28, 12), (1, 8), (2, 9), (3, 10), (23, -5), (17, -6), (18, 11), (1, 27), (4, 7), (14, 9),
-    (21, -5), (0, -19), (1, -39), (2, -17), (3, -19), (4, -30), (5, 37), (6, -15), (7, 35), (8, 15),
-    (9, 73), (10, -5), (12, -12), (13, 45), (14, -33), (15, -30), (16, -11), (17, -46), (18, -6), (19, 10),
-    (20, 38), (21, 19), (22, 9), (23, 5), (25, 7), (26, -10), (27, -5), (5, 5), (12, 7), (13, 7),
-    (16, 9), (17, -9), (19, -12), (1, 41), (4, -5), (9, 27), (21, -8), (4, 8), (7, 10), (20, -6),
-    (21, 5), (23, 9), (21, 7), (26, 8), (0, 6), (13, 6), (17, 6), (25, -6), (1, 6), (1, 5),
-    (16, 10), (21, 6), (0, -6), (1, 16), (4, -5), (5, -8), (6, -5), (9, -8), (10, -7), (11, -6),
-    (12, 22), (13, -5), (14, -5), (15, -7), (16, -6), (17, 7), (18, -8), (19, -5), (20, -7), (21, 12),
-    (22, -8), (24, 6), (26, 46), (27, -6), (0, 8), (2, 13), (5, -7), (9, -5), (11, 5), (15, -5),
-    (17, -7), (20, -7), (22, -6), (23, -9), (24, 18), (25, 19), (26, -7), (27, 15), (28, 10), (4, 5),
-    (20, 11), (19, 15), (27, 7), (22, 5), (3, 7), (5, -5), (9, 18), (26, 8), (1, 9), (0, -7),
-    (3, -6), (9, 17), (10, 9), (11, 10), (14, 6), (15, -10), (16, 7), (18, -8), (19, -7), (20, 7),
-    (22, 8), (23, -10), (27, -6), (28, 12), (1, 5), (23, 7), (18, 7), (25, -6), (27, 6), (0, 10),
-    (5, -8), (6, -5), (9, -10), (11, -5), (16, -6), (17, 19), (18, 6), (19, 21), (20, 21), (21, -11),
-    (22, -11), (23, 18), (25, -11), (25, 14), (21, 11), (1, 18), (1, 5), (1, 7), (14, 12), (22, 9),
-    (15, 6), (15, 6), (25, -5), (22, 9), (6, 6), (22, 12), (16, 13), (23, 5), (5, 14), (1, 7),
-    (16, 8), (21, 5), (20, 25), (23, -8), (6, 11), (14, 7), (15, 9), (1, 5), (1, -5), (5, -9),
-    (6, 5), (10, 5), (11, 5), (12, 24), (15, -7), (17, -8), (18, 12), (20, -7), (21, -7), (22, 11),
-    (1, -5), (3, 7), (25, 11), (20, 6), (15, 7), (18, 15), (23, -5), (0, 9), (1, 6), (6, 9),
-    (21, 6), (22, -7), (16, 16), (17, 8), (18, 10), (6, 5), (23, 6), (26, 5), (17, 5), (16, 6),
-    (17, 7), (19, 21), (20, -5), (22, -6), (2, 5), (17, 5), (22, 12), (25, -5), (14, 12), (21, -5),
-    (24, 8), (23, 9), (4, 6), (17, 5), (0, 22), (17, 7), (19, 11), (25, 10), (14, 6), (15, -5),
-    (16, 9), (19, 7), (21, -7), (28, 6), (23, 5), (5, -11), (7, 17), (9, 5), (20, 7), (22, 5),
-    (20, 5), (21, 7), (23, 5), (21, 7), (15, 7), (5, -9), (15, -10), (16, 26), (19, 37), (20, -5),
-    (21, 15), (22, -5), (23, -9), (17, 5), (19, 6), (22, 11), (23, 12), (1, 5), (21, 9), (5, 6),
-    (21, -6), (22, 7), (23, 28), (6, 8), (2, 8), (17, 5), (18, 9), (21, 10), (0, 5), (10, 8),
-    (20, -7), (23, 6), (18, 7), (25, 5), (15, 5), (1, 24), (4, -13), (5, -34), (6, -16), (7, -9),
-    (8, -7), (9, -27), (10, 18), (11, -17), (13, -10), (14, -13), (15, -23), (16, -23), (17, 30), (18, 40),
-    (19, 31), (20, 97), (21, 27), (22, -11), (23, -6), (24, -13), (25, -14), (26, -5), (28, -14), (15, 10),
-    (17, 5), (7, 5), (5, 34), (6, -5), (7, 30), (18, -5), (21, -7), (23, -7), (26, 6), (22, 10),
-    (7, 6), (0, 25), (25, 7), (5, 5), (20, 6), (5, 7), (0, 7), (10, -5), (15, -5), (19, 9),
-    (20, 18), (21, 10), (25, -5), (21, 6), (21, 5), (23, 5), (18, 5), (26, 12), (3, -5), (4, 13),
-    (5, 53), (6, 24), (9, 10), (11, -5), (15, -5), (17, -8), (18, -6), (19, -7), (20, -8), (22, -6),
-    (23, -14), (18, 14), (15, 10), (16, 5), (21, 6), (5, 17), (21, -7), (18, 5), (18, 11), (5, 8),
-    (6, 5), (8, 5), (26, 9), (17, 5), (22, 8), (20, 5), (18, 5), (21, 5), (18, 16), (20, 6),
-    (4, 9), (17, -8), (20, -7), (21, 21), (25, 6), (26, 7), (27, 8), (15, 8), (24, 15), (1, 9),
-    (15, 9), (21, 13), (25, -7), (27, 18), (7, 6), (1, 6), (4, 5), (5, -5), (17, 6), (21, 6),
-    (8, 16), (19, 9), (15, -6), (17, 63), (18, -7), (21, -9), (25, -6), (5, -6), (10, -6), (11, 36),
-    (12, 11), (17, -7), (23, 12), (17, 5), (15, 8), (10, 11), (9, 13), (20, 25), (21, -6), (16, 6),
-    (20, 7), (6, 9), (1, -14), (3, 6), (4, -9), (5, 23), (6, 12), (9, -9), (10, -6), (11, -7),
-    (12, -5), (13, 7), (14, -5), (15, -5), (16, -8), (17, 16), (18, -5), (19, -6), (20, -13), (21, -13),
-    (22, -9), (23, -17), (24, 45), (25, 34), (27, -7), (20, 6), (11, 11), (6, 5), (1, 6), (10, 6),
-    (0, 14), (25, 6), (21, 9), (23, 6), (13, 7), (25, 5), (1, 7), (3, 7), (25, -7), (3, 7),
-    (9, 7), (10, 15), (18, 5), (19, 13), (21, -8), (23, -6), (18, 8), (4, 6), (23, 9), (0, -18),
-    (1, -5), (3, -16), (4, -21), (7, -9), (8, -13), (9, -9), (10, -6), (11, -39), (12, -21), (14, -12),
-    (16, 20), (17, 36), (18, 36), (19, -24), (21, 40), (22, 28), (23, -26), (24, 6), (25, 35), (26, -5),
-    (27, -14), (28, 36), (1, 6), (11, 5), (12, 5), (1, 11), (4, -5), (6, 8), (28, 7), (0, 5),
-    (1, -6), (3, -17), (4, 21), (5, 7), (6, 6), (7, 19), (9, 7), (10, -5), (11, -20), (12, -11),
-    (13, -9), (14, -11), (15, -12), (16, -18), (18, 10), (19, 8), (20, 15), (21, 5), (22, -17), (23, -18),
-    (25, -9), (26, 15), (27, 31), (5, 13), (27, 7), (23, 8), (23, 6), (15, 16), (23, 26), (1, -7),
-    (3, -5), (4, -6), (5, -8), (9, -9), (10, -8), (11, 20), (13, -5), (15, -8), (16, -7), (18, -6),
-    (19, -10), (20, 22), (21, -7), (22, -8), (23, 108), (25, -11), (28, -6), (1, 5), (22, 10), (1, 8),
-    (4, 43), (25, -10), (21, 6), (23, 13), (21, -5), (23, 21), (25, 8), (1, -19), (3, 5), (4, 55),
-    (5, -14), (6, -6), (9, -7), (10, -6), (11, -9), (12, -6), (14, 117), (16, 11), (17, -10), (18, -8),
-    (19, -8), (20, -7), (21, -13), (22, -7), (23, -30), (25, -15), (1, -7), (4, -6), (6, -6), (9, -7),
-    (10, -7), (11, -7), (12, -5), (13, 15), (14, -8), (16, -6), (17, -12), (18, -8), (20, -8), (21, -9),
-    (22, 24), (23, 81), (25, 8), (21, 8), (25, 8), (28, 11), (1, 5), (2, 6), (3, 7), (22, 5),
-    (23, 6), (1, -8), (6, -7), (9, 9), (10, 5), (11, -10), (12, -6), (15, -7), (18, 16), (19, -8),
-    (20, 25), (22, 12), (23, 7), (25, -9), (21, 33), (9, 8), (3, -6), (4, -6), (6, -7), (9, -6),
-    (10, 7), (11, -14), (14, -7), (16, -6), (18, -10), (19, -9), (20, -15), (22, -10), (23, 132), (28, -6),
-    (2, -6), (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 6), (15, -5),
-    (16, -6), (17, -6), (19, -9), (22, -6), (23, 54), (24, 8), (25, 10), (26, 16), (27, -6), (18, 9),
-    (0, 12), (1, 10), (2, -13), (3, -6), (4, -16), (5, -23), (7, -8), (8, -10), (9, 16), (11, -22),
-    (12, -12), (13, -5), (14, -9), (15, 39), (16, 37), (17, 15), (18, 30), (19, -5), (20, 22), (21, 21),
-    (22, -7), (23, -13), (24, -11), (25, -20), (26, -19), (28, -6), (17, 7), (15, 6), (5, 5), (18, 11),
-    (19, 6), (21, -5), (0, 6), (12, 11), (0, -27), (2, -28), (3, -20), (4, -23), (5, 80), (6, 60),
-    (7, 5), (8, -19), (9, 48), (11, -67), (12, -33), (13, -36), (14, -47), (15, 51), (16, 23), (17, 41),
-    (18, 25), (19, 68), (20, 37), (21, 41), (22, 25), (23, -93), (24, -31), (25, -29), (26, -34), (27, -20),
-    (5, -5), (13, 33), (20, -5), (23, 19), (0, -6), (1, -7), (5, 16), (15, -8), (16, -6), (17, -10),
-    (18, 12), (19, 17), (20, -8), (21, -11), (22, 20), (23, 23), (24, -5), (1, 11), (3, -10), (4, -6),
-    (5, -7), (6, -7), (9, -10), (10, 10), (11, 28), (12, 16), (13, 21), (14, -6), (15, -5), (18, -15),
-    (19, -5), (20, -8), (21, 9), (22, -13), (23, 15), (24, -8), (25, 15), (26, -8), (18, 7), (0, 7),
-    (21, 5), (5, 5), (9, 6), (21, 6), (1, 7), (2, -9), (3, 8), (4, 29), (5, 50), (6, 38),
-    (7, 19), (10, -12), (11, -16), (13, -6), (15, -8), (16, -15), (17, -17), (18, -17), (19, -20), (20, -39),
-    (21, 15), (22, -17), (25, 19), (27, -12), (28, 9), (0, -5), (1, -5), (4, -5), (5, -22), (6, -8),
-    (9, -16), (10, -9), (11, -9), (12, -6), (15, -10), (16, -9), (17, -12), (18, 34), (19, -14), (20, -29),
-    (21, 59), (22, -10), (23, 94), (24, -5), (25, -10), (27, 26), (28, -5), (23, 25), (1, 5), (9, 12),
-    (19, 6), (22, -5), (23, -10), (25, -5), (28, 11), (17, 10), (18, 6), (9, 10), (21, 10), (1, -8),
-    (2, -10), (3, -9), (4, -10), (5, -24), (6, -12), (7, -7), (8, -5), (10, 131), (11, 116), (12, 14),
-    (13, -10), (14, -9), (15, -19), (16, -16), (17, -22), (18, -15), (19, 25), (20, 17), (21, -11), (22, -23),
-    (23, -36), (24, -7), (25, -16), (26, -8), (27, -10), (28, -11), (15, 9), (19, 9), (10, 7), (25, -7),
-    (5, -5), (9, -7), (15, -5), (16, 9), (18, -5), (19, -7), (20, 5), (21, 18), (22, 24), (23, -5),
-    (25, -6), (25, -5), (1, 18), (1, -8), (6, 7), (8, 7), (16, -6), (17, 14), (18, 12), (21, 5),
-    (22, 6), (23, -10), (24, -5), (25, -13), (18, 7), (21, 12), (19, 10), (0, 5), (21, 5), (21, -6),
-    (22, 12), (18, 15), (6, 11), (9, 10), (19, 5), (20, -5), (27, 11), (6, 11), (1, 9), (15, -13),
-    (16, -8), (17, -5), (18, -5), (19, 112), (20, -9), (21, -18), (25, -16), (1, 6), (5, 13), (9, 11),
-    (23, -6), (20, 7), (1, 5), (11, 12), (21, 5), (6, 9), (6, 5), (21, -5), (23, 21), (25, -5),
-    (27, 6), (22, 11), (1, 8), (2, 9), (3, 10), (1, 21), (21, 7), (17, 6), (23, 5), (4, -5),
-    (5, -13), (6, 74), (11, 9), (17, -5), (18, -5), (20, -9), (23, -5), (25, -8), (15, 7), (22, 11),
-    (0, 12), (1, 26), (2, -5), (3, -7), (4, 17), (5, -30), (7, 13), (9, 6), (10, 12), (11, -6),
-    (15, -8), (16, -7), (18, -12), (19, -9), (20, -7), (21, 20), (22, -12), (26, -8), (27, 8), (0, -5),
-    (1, 6), (4, 6), (5, 18), (6, 39), (9, -10), (10, 7), (11, 19), (15, -8), (16, -6), (17, -10),
-    (19, -10), (20, 6), (21, 10), (22, -9), (23, -15), (25, -11), (25, 7), (20, 10), (17, 5), (1, 6),
-    (5, 6), (6, 5), (21, 5), (20, 6), (21, -5), (19, 10), (20, 15), (21, 9), (5, 5), (16, 5),
-    (21, 6), (22, 8), (1, -9), (22, 12), (19, 10), (21, 10), (21, 6), (4, 5), (0, 8), (1, -5),
-    (26, 6), (21, 6), (16, 7), (17, 8), (21, 6), (20, 6), (21, -6), (0, -5), (1, 53), (4, 97),
-    (5, -24), (6, -8), (9, -6), (14, -7), (15, -6), (18, -6), (19, -6), (20, -7), (21, -11), (23, -9),
-    (25, -13), (17, 8), (18, 5), (21, 20), (0, 12), (1, 16), (4, -5), (5, -15), (18, 6), (20, -12),
-    (23, -5), (25, 5), (28, 7), (19, 15), (20, -5), (18, 7), (12, 9), (4, 13), (21, 7), (13, 11),
-    (17, 6), (18, -5), (19, -5), (21, -10), (22, 6), (25, 29), (27, 8), (23, 13), (5, 7), (17, -6),
-    (19, -9), (20, 5), (21, -5), (23, 6), (23, 5), (17, 7), (18, 11), (21, 9), (22, 6), (25, -5),
-    (10, 5), (21, 8), (19, 6), (19, 10), (1, 15), (11, 11), (19, 5), (17, 7), (1, 6), (5, 6),
-    (17, 7), (11, 20), (23, 9), (1, -5), (5, -7), (18, 38), (19, -7), (20, -6), (23, 7), (27, 14),
-    (11, 37), (21, -5), (23, -6), (11, 27), (23, -6), (25, 5), (20, 11), (21, 10), (9, 5), (25, 5),
-    (2, 10), (17, 9), (19, 6), (6, 7), (18, 7), (14, 6), (5, -5), (8, 5), (15, -8), (17, 5),
-    (18, -7), (20, -5), (21, -18), (22, 33), (23, 26), (5, 6), (4, 8), (25, 11), (21, 7), (23, 8),
-    (1, 19), (15, -9), (21, 6), (28, 6), (26, 6), (22, 6), (5, 5), (17, 10), (0, 6), (15, 16),
-    (16, -8), (19, 7), (21, 24), (22, -8), (25, -6), (28, 5), (22, 9), (17, 6), (21, 7), (11, 6),
-    (25, 7), (20, 5), (19, 7), (5, -7), (26, 5), (28, 8), (1, 11), (0, 10), (1, 15), (11, -5),
-    (25, -5), (0, -15), (1, 12), (3, -5), (4, 8), (5, 17), (7, 9), (8, -5), (10, 5), (11, -6),
-    (13, -8), (14, -11), (15, 5), (16, -7), (17, -5), (18, -5), (21, 26), (22, -14), (24, 5), (25, -31),
-    (27, -9), (28, 26), (5, 8), (21, 9), (23, -5), (15, 12), (16, -5), (22, 24), (20, 30), (20, 5),
-    (6, 5), (11, 5), (0, 5), (1, 24), (3, 59), (4, 38), (5, -10), (9, -7), (10, -5), (11, -7),
-    (13, -5), (16, -5), (17, -5), (19, -8), (20, -8), (21, -12), (22, -9), (23, -13), (24, -12), (25, 13),
-    (26, -7), (27, -8), (19, 7), (21, 12), (1, -5), (11, 6), (20, -7), (21, 5), (25, 5), (1, 10),
-    (3, 10), (14, 10), (25, -5), (26, 12), (11, 12), (23, 15), (16, 8), (21, 5), (20, 5), (20, 6),
-    (8, 5), (1, -6), (5, 38), (6, -7), (7, 28), (9, -6), (11, -5), (16, 16), (19, 9), (20, -5),
-    (21, -18), (23, -6), (25, -9), (17, 35), (20, -5), (21, -5), (0, 49), (2, -14), (3, -7), (4, -8),
-    (5, -9), (6, -8), (7, -7), (8, -9), (11, -16), (12, -14), (13, -10), (14, -16), (15, -15), (16, -18),
-    (17, -12), (18, -15), (19, 26), (21, -12), (23, -7), (24, 21), (25, 43), (26, 7), (27, 51), (23, 6),
-    (14, 12), (1, -6), (5, -5), (9, -6), (11, -5), (16, -12), (17, -8), (18, -8), (20, 16), (22, 87),
-    (23, -9), (25, -11), (5, -5), (11, 32), (23, -5), (0, 33), (1, 25), (2, -5), (3, -10), (5, -12),
-    (6, -10), (9, -6), (12, 7), (14, -5), (16, -8), (17, -9), (18, 10), (22, -8), (23, -5), (26, -7),
-    (27, 18), (0, 14), (1, 25), (2, -5), (4, -6), (6, 6), (9, -15), (10, 9), (11, -7), (13, -6),
-    (16, -11), (17, 32), (18, 9), (19, -15), (20, 13), (21, 20), (22, -17), (23, 7), (24, -9), (25, -22),
-    (26, -6), (28, -5), (0, 21), (1, 34), (4, -7), (5, -7), (6, -7), (8, -6), (9, -17), (10, -7),
-    (11, -16), (13, -11), (15, -7), (16, -5), (18, 12), (19, -8), (21, 21), (22, -6), (23, -10), (24, -13),
-    (25, 48), (26, -16), (28, 16), (19, 14), (23, 9), (1, -11), (2, 29), (1, -13), (2, -5), (4, -6),
-    (5, -14), (6, -9), (9, -9), (10, -7), (11, -9), (12, -6), (13, -5), (14, -11), (15, 218), (16, -27),
-    (17, 29), (18, 47), (19, -21), (20, -13), (21, -47), (22, -26), (23, -21), (24, -6), (25, -10), (26, -5),
-    (27, -5), (28, -9), (1, 14), (2, 5), (3, -8), (9, -6), (11, 27), (13, 21), (17, -8), (18, -6),
-    (19, -10), (22, -5), (23, 22), (24, -6), (25, 9), (26, -7), (28, -5), (1, -5), (16, 9), (21, -8),
-    (22, 10), (5, -7), (6, 15), (16, 10), (18, 6), (21, 8), (22, -6), (23, -5), (17, 11), (1, 7),
-    (3, 5), (5, 7), (6, 19), (7, -8), (9, 6), (12, 6), (13, -5), (14, -10), (16, 20), (18, 8),
-    (20, 14), (21, 26), (22, -12), (23, -10), (24, -5), (25, -37), (26, -12), (27, -5), (15, 9), (25, 6),
-    (16, 6), (16, 15), (19, 6), (21, 8), (5, 7), (15, 5), (17, -5), (19, -9), (21, -10), (23, 7),
-    (25, 5), (10, 13), (1, 10), (15, -5), (21, 6), (0, 11), (1, 8), (25, 8), (28, 8), (16, 11),
-    (22, -5), (6, 12), (23, 6), (1, 7), (18, 7), (20, -5), (22, 5), (5, 6), (0, -13), (1, -20),
-    (2, -9), (4, -12), (6, -13), (9, -7), (10, -9), (11, -10), (12, -10), (15, -15), (16, -14), (17, -9),
-    (18, 8), (19, 13), (21, -6), (22, 9), (23, 40), (24, -16), (25, 63), (26, 14), (27, 22), (28, 6),
-    (1, 6), (5, 5), (19, 5), (18, 9), (16, 11), (21, 14), (22, -6), (15, 13), (23, 9), (0, -5),
-    (2, -5), (11, 34), (13, 62), (18, -5), (19, -6), (20, -5), (21, -8), (25, -13), (27, -5), (1, 8),
-    (6, 5), (20, 7), (1, -5), (5, -7), (10, 11), (18, -10), (20, 54), (21, -6), (27, 5), (0, 5),
-    (1, 5), (5, 13), (5, 10), (21, 9), (23, -5), (23, 9), (18, 10), (16, 9), (2, 5), (18, 11),
-    (21, 5), (19, 15), (6, 8), (17, 6), (18, 6), (5, -6), (6, -5), (9, -11), (10, 23), (12, 5),
-    (15, -7), (17, 5), (19, 19), (20, 13), (21, -7), (22, 5), (23, -12), (20, 5), (21, 5), (1, -5),
-    (5, -6), (15, 47), (16, 11), (17, -9), (19, -9), (20, -6), (22, 23), (23, -8), (25, -5), (14, 37),
-    (21, -5), (22, -7), (14, 6), (1, -8), (3, -6), (5, 74), (7, 26), (10, -6), (15, -8), (16, -6),
-    (17, -8), (19, -5), (21, -15), (25, -6), (7, 12), (9, -5), (22, 6), (22, 8), (5, 10), (21, -6),
-    (23, 12), (22, 5), (8, 5), (5, 8), (20, 5), (23, 6), (18, 5), (1, 5), (9, 8), (10, 60),
-    (11, -13), (20, -8), (21, -5), (23, -7), (6, 7), (27, 8), (22, 5), (23, 11), (16, 22), (20, 5),
-    (20, 10), (6, 12), (15, 8), (21, 5), (23, 5), (6, 5), (1, -6), (5, 24), (6, -6), (11, -5),
-    (16, -5), (17, 23), (18, -13), (19, -7), (21, 36), (23, -14), (19, 5), (0, -6), (2, 6), (4, -5),
-    (9, -5), (17, -12), (19, -5), (24, 23), (26, 12), (23, 10), (17, 8), (15, 6), (16, 9), (17, 14),
-    (19, 14), (21, -7), (23, -5), (6, 11), (25, 8), (3, 5), (14, 5), (1, 12), (14, 17), (21, -6),
-    (23, 5), (5, -5), (17, -6), (18, 29), (19, 13), (20, 8), (21, -7), (23, -7), (25, -6), (27, 13),
-    (5, -5), (18, 5), (21, 6), (4, 5), (25, 9), (10, 5), (11, 13), (2, -5), (18, 6), (23, 24),
-    (25, -8), (0, -5), (1, -8), (4, 5), (5, 12), (6, -5), (9, 14), (10, 16), (11, -5), (16, -6),
-    (17, -5), (18, -6), (20, 7), (22, -8), (25, 19), (25, 15), (2, 8), (11, 8), (20, 16), (23, -5),
-    (8, 5), (18, 10), (1, 12), (27, 6), (28, 8), (4, 5), (23, 5), (22, 12), (3, 6), (16, 9),
-    (20, -9), (1, 8), (2, 11), (3, 11), (25, -7),
+pub(super) static ENTRIES: [(u8, i16); 8730] = [
+    (17, 5), (9, 16), (13, 7), (21, -6), (26, 8), (1, 7), (7, 10), (5, 5), (18, 18), (11, 10),
+    (18, 6), (17, 5), (21, 5), (16, 18), (21, 9), (5, 7), (17, -5), (19, -9), (20, 5), (21, -11),
+    (23, 7), (1, 7), (15, 5), (1, 7), (15, 7), (17, 5), (21, 5), (21, 8), (1, 5), (16, 9),
+    (19, 23), (20, 10), (28, 7), (25, 9), (23, 5), (27, 8), (5, -19), (6, -5), (9, -11), (10, -5),
+    (11, -5), (15, 6), (16, 7), (17, 111), (18, -12), (19, -15), (20, 21), (22, -7), (23, -18), (25, -7),
+    (26, 8), (11, 5), (22, 5), (11, 9), (5, 8), (20, -6), (21, 9), (23, -5), (25, 5), (28, 6),
+    (1, 5), (12, 7), (18, 10), (21, -6), (22, 6), (5, 34), (17, 14), (5, 25), (9, 9), (15, 6),
+    (16, 6), (17, 5), (18, -5), (19, -6), (21, -5), (25, -5), (19, 9), (5, -13), (6, 9), (15, -6),
+    (20, -7), (21, 5), (22, -11), (23, 7), (25, 6), (27, 21), (28, 5), (25, 8), (5, 7), (22, 5),
+    (5, 6), (22, 7), (23, 29), (25, -5), (27, 8), (5, 12), (9, 14), (10, 8), (11, 7), (15, -5),
+    (18, -6), (19, -5), (21, 9), (21, 5), (1, 22), (4, -5), (5, -7), (10, 5), (15, -9), (16, -6),
+    (17, 8), (18, 40), (19, -8), (20, -22), (21, 11), (22, -7), (25, 9), (1, -7), (6, 7), (8, 7),
+    (16, -6), (17, 14), (18, 11), (22, 6), (23, -9), (24, -5), (25, -13), (23, 10), (20, 5), (23, 6),
+    (2, 5), (11, 7), (17, 5), (18, 9), (1, 7), (0, 6), (2, 8), (25, -5), (5, 34), (9, 8),
+    (20, -5), (21, -6), (21, 7), (25, 6), (15, 5), (22, 6), (20, 8), (21, 6), (17, 7), (19, 6),
+    (5, 6), (1, 5), (15, 5), (17, 6), (1, 7), (12, 20), (23, -5), (25, 10), (20, 5), (7, 5),
+    (15, 15), (9, 5), (9, -5), (10, 14), (17, 9), (19, 19), (20, -7), (21, -11), (25, 7), (11, 16),
+    (23, 9), (15, -8), (16, 79), (19, -6), (20, -5), (21, -13), (22, -14), (25, 6), (13, 37), (23, -5),
+    (25, -6), (1, -9), (4, 67), (5, -13), (6, -6), (25, 10), (18, 26), (25, -6), (27, 6), (23, 8),
+    (24, 5), (0, 17), (1, 15), (3, -6), (5, -16), (6, 15), (7, 5), (8, 6), (9, -10), (10, 11),
+    (11, -5), (15, -6), (16, -7), (17, -5), (18, -5), (20, 7), (21, -24), (22, -5), (23, -16), (24, 5),
+    (25, 16), (28, 6), (10, 7), (6, 11), (21, 6), (21, 10), (1, 9), (6, 7), (21, 5), (17, 8),
+    (22, 6), (19, 18), (25, -5), (17, 6), (0, 6), (1, 5), (17, 5), (17, 9), (1, 9), (3, 8),
+    (5, -12), (11, 19), (13, 18), (16, 5), (18, -5), (20, -14), (21, 6), (22, 5), (23, 7), (25, -7),
+    (28, -5), (8, 13), (11, 8), (20, 8), (25, -7), (21, -5), (25, -7), (28, 7), (25, 7), (25, 14),
+    (21, 7), (26, 6), (20, 10), (10, 15), (15, 6), (15, 6), (11, 5), (20, -5), (22, 7), (25, -6),
+    (19, 6), (15, 8), (21, 5), (20, 6), (15, 8), (26, 10), (1, 38), (4, 33), (5, -14), (21, -8),
+    (22, 16), (17, 6), (18, 5), (2, 7), (15, 5), (19, 19), (17, 10), (19, 11), (21, 5), (25, 5),
+    (5, 13), (21, -6), (1, -9), (14, -7), (15, 18), (16, 21), (18, 6), (25, -5), (25, 5), (23, 7),
+    (17, 6), (21, 8), (25, 15), (1, 41), (4, -5), (0, 51), (1, -6), (2, -30), (3, 79), (4, 23),
+    (5, 92), (6, 70), (7, -11), (9, 135), (10, 5), (11, -58), (12, -19), (13, -30), (14, -23), (15, -51),
+    (16, -44), (17, -27), (18, -23), (19, -21), (20, -22), (21, 25), (22, -52), (24, -26), (25, 10), (26, -28),
+    (27, -11), (28, -5), (24, 10), (28, 7), (22, 5), (6, 6), (25, 6), (17, 11), (20, 12), (21, -5),
+    (1, -6), (5, 41), (7, 27), (9, -8), (11, -5), (16, 15), (18, -5), (19, 9), (20, -6), (21, -19),
+    (25, -11), (23, 6), (0, -16), (1, 59), (2, 58), (3, 50), (4, -8), (5, -18), (6, -9), (7, -5),
+    (9, -10), (10, -5), (11, 24), (12, -7), (13, -7), (14, -8), (15, -10), (16, -11), (17, -9), (19, -14),
+    (20, -11), (21, 27), (23, 16), (24, -18), (25, -39), (26, -9), (27, -9), (28, -8), (22, 10), (15, 6),
+    (18, 5), (21, 5), (23, 14), (19, 21), (18, 6), (19, 29), (25, -5), (20, 9), (11, 10), (21, -5),
+    (22, 24), (25, -5), (15, -6), (16, 49), (21, -10), (22, -6), (5, 7), (17, -5), (19, -9), (20, 5),
+    (21, -11), (23, 7), (15, 6), (25, 9), (18, 14), (19, 8), (21, 10), (26, 12), (1, 24), (2, -6),
+    (3, -7), (4, -7), (5, 14), (6, 11), (9, 8), (10, -11), (11, -8), (13, -7), (15, 14), (17, -18),
+    (19, 9), (20, 14), (21, -16), (22, 21), (24, -6), (25, -13), (11, 9), (22, 6), (20, 5), (19, 8),
+    (6, 6), (12, 26), (21, -8), (23, -11), (19, 22), (14, 30), (21, -6), (5, 9), (16, 18), (5, 21),
+    (11, -5), (16, 5), (17, -9), (19, -8), (23, -6), (25, 18), (4, -5), (5, -16), (6, 78), (9, 5),
+    (11, 8), (15, -5), (17, -6), (18, -5), (19, -5), (20, -11), (21, 8), (23, -5), (25, -9), (17, 6),
+    (4, 5), (21, -5), (26, 8), (22, 27), (25, -5), (25, 12), (9, 11), (17, 17), (21, 11), (16, 15),
+    (0, -6), (1, -6), (3, 7), (6, 10), (17, -6), (18, 13), (21, -7), (25, 7), (27, 11), (23, 6),
+    (1, 7), (21, 6), (20, 11), (14, 5), (0, -16), (1, 65), (2, 58), (3, 50), (4, -8), (5, -18),
+    (6, -9), (7, -5), (8, -5), (9, -11), (10, -5), (11, 24), (12, -7), (13, -8), (14, -8), (15, -10),
+    (16, -11), (17, -10), (19, -15), (20, -15), (21, 30), (23, 14), (24, -18), (25, -39), (26, -9), (27, -9),
+    (28, -8), (5, -9), (6, -5), (9, 98), (10, 6), (11, -7), (15, -9), (16, -8), (18, 7), (20, -9),
+    (21, -18), (22, -12), (23, -13), (24, 6), (25, 5), (1, 10), (3, 5), (4, -7), (5, -5), (6, -9),
+    (9, -13), (11, -8), (12, -5), (14, -7), (17, -13), (19, 48), (21, 45), (22, -8), (24, -6), (25, -7),
+    (26, -5), (27, 6), (4, 6), (14, 7), (23, -5), (25, 8), (28, 5), (6, 6), (5, 12), (20, 10),
+    (1, 14), (1, 6), (25, 11), (21, 5), (9, 5), (14, 5), (2, 6), (1, 6), (23, 5), (0, 9),
+    (1, 6), (5, -5), (6, 14), (10, -5), (15, 6), (18, 19), (22, -6), (23, -7), (25, -10), (16, 11),
+    (3, 8), (9, 8), (15, 5), (20, -7), (21, 8), (23, -10), (25, -6), (28, 16), (22, 6), (1, -5),
+    (14, -5), (22, 44), (23, 14), (2, 5), (3, -6), (5, -21), (9, -12), (10, -8), (12, -6), (13, -5),
+    (14, -6), (16, 14), (17, 94), (18, 9), (20, 8), (21, 17), (22, -13), (23, -23), (24, -7), (25, -15),
+    (26, -6), (27, -5), (12, 7), (5, -7), (9, 18), (17, 9), (18, -5), (21, 8), (1, -15), (3, 6),
+    (4, -9), (5, 24), (6, 12), (9, -10), (10, -6), (11, -7), (12, -5), (13, 6), (14, -5), (15, -5),
+    (16, -8), (17, 16), (18, -5), (19, -6), (20, -13), (21, -13), (22, -9), (23, -17), (24, 44), (25, 37),
+    (27, -7), (1, -6), (4, 35), (5, -7), (1, 19), (15, -8), (16, -5), (21, 7), (28, 6), (15, 6),
+    (19, 5), (20, -7), (21, 5), (11, 5), (25, 16), (22, 6), (22, 5), (17, 10), (18, 6), (12, 19),
+    (23, -11), (23, 6), (23, 14), (11, 5), (23, 5), (21, 8), (4, 12), (5, 24), (6, 6), (21, -8),
+    (1, -6), (2, -5), (9, -6), (15, -5), (21, -11), (23, -6), (24, 7), (25, 53), (28, 17), (20, 7),
+    (21, 7), (3, 24), (5, -5), (9, 9), (16, 12), (15, -5), (18, 27), (21, 6), (17, 9), (18, -5),
+    (21, 8), (23, 5), (18, 11), (23, -6), (25, -5), (27, 17), (5, 9), (21, 8), (23, -5), (10, 8),
+    (1, 7), (18, 5), (4, 12), (5, 24), (6, 6), (21, -8), (1, 12), (2, 9), (23, -6), (24, 36),
+    (25, -12), (23, 5), (1, -5), (3, 19), (5, -7), (14, 6), (16, -5), (17, 7), (19, -9), (21, -9),
+    (22, 15), (24, 8), (25, -15), (28, -5), (7, 6), (4, 14), (18, 10), (25, 6), (19, 5), (25, 7),
+    (9, 5), (1, 6), (17, -5), (25, 5), (21, -7), (22, 22), (23, 19), (25, -11), (25, 18), (18, 6),
+    (7, 5), (26, 7), (10, 7), (21, 7), (15, 8), (21, 11), (23, 11), (25, -5), (1, 8), (5, 43),
+    (21, -8), (1, -5), (14, 43), (21, -5), (27, 13), (23, 6), (0, 14), (7, 5), (25, -6), (26, 10),
+    (0, 6), (9, -7), (17, 23), (18, 17), (19, -6), (23, -10), (25, 17), (21, 5), (27, 8), (15, 11),
+    (15, 7), (17, 14), (18, -5), (21, 7), (17, 7), (2, 5), (21, 17), (22, -6), (21, 18), (8, 5),
+    (21, 7), (1, 6), (5, 5), (6, 12), (20, 5), (16, 10), (21, 14), (22, -6), (15, 8), (16, 28),
+    (18, 7), (22, 12), (21, 9), (1, -5), (11, 5), (22, 7), (25, -6), (21, 8), (1, -5), (11, 6),
+    (20, -6), (22, 10), (1, 6), (0, -6), (1, 9), (4, 10), (5, 12), (11, -5), (16, -7), (17, 8),
+    (21, 15), (22, -9), (23, -11), (25, -10), (28, -5), (15, 16), (17, -5), (18, 5), (6, 45), (9, -6),
+    (21, -8), (11, 9), (22, 5), (21, 6), (23, 8), (20, 6), (21, 5), (20, 11), (21, 5), (0, 6),
+    (4, -5), (5, -8), (9, -5), (11, 7), (17, -6), (18, 7), (19, 7), (21, 5), (23, -8), (24, 31),
+    (26, -6), (28, 7), (1, -6), (7, 6), (18, 8), (19, 35), (20, -8), (21, -5), (23, -7), (27, 21),
+    (15, 20), (21, -5), (16, 6), (18, 7), (1, 14), (5, 6), (6, 5), (22, 13), (19, 7), (22, 6),
+    (25, 6), (25, 5), (6, 9), (20, 7), (21, -8), (1, -7), (3, -5), (5, 8), (15, -7), (18, 16),
+    (20, 5), (22, -7), (23, 28), (22, 13), (8, 12), (17, -5), (20, 15), (0, 8), (15, 13), (16, 7),
+    (18, -5), (21, 6), (22, -8), (23, -5), (28, 8), (16, 6), (14, 21), (21, 8), (1, -5), (3, 44),
+    (25, -8), (18, 40), (20, -5), (27, 6), (5, 5), (6, 12), (20, -5), (21, 7), (23, 41), (25, -5),
+    (23, 5), (27, 8), (14, 13), (22, 5), (25, 10), (5, 9), (21, -6), (25, 6), (5, 6), (6, 7),
+    (20, 5), (18, 6), (0, 101), (1, -13), (5, -5), (18, -5), (21, -9), (25, -18), (18, 6), (20, 13),
+    (5, 5), (21, 12), (22, -5), (15, 17), (4, 49), (5, -9), (5, -7), (8, 5), (5, -7), (15, -8),
+    (16, 28), (19, 28), (21, 10), (22, -6), (23, -5), (25, -5), (15, 20), (18, 9), (21, -5), (15, 6),
+    (18, 5), (20, 10), (13, 5), (15, 10), (25, 6), (18, 12), (20, -10), (6, 9), (15, 7), (16, 9),
+    (17, -5), (21, -11), (10, 6), (12, 18), (22, 5), (1, 5), (25, 5), (27, 6), (21, 12), (16, 12),
+    (1, 31), (2, 8), (3, 29), (5, -5), (21, -7), (25, -9), (21, -5), (25, -7), (28, 7), (1, 13),
+    (19, 13), (1, 7), (15, 5), (0, 34), (1, 18), (2, 13), (5, -9), (6, -6), (9, -9), (10, -6),
+    (12, -5), (13, -6), (14, -6), (15, -5), (16, -5), (17, -11), (18, -6), (20, -13), (21, -6), (23, -12),
+    (24, 14), (25, 11), (27, 12), (28, 7), (18, 11), (1, 5), (25, -5), (8, 19), (15, 6), (16, 9),
+    (17, -5), (18, 11), (22, -5), (23, -5), (24, 5), (25, -5), (1, 5), (17, 34), (21, -6), (27, 6),
+    (23, 5), (21, 7), (18, 5), (20, 5), (18, 7), (17, 6), (14, 8), (28, 7), (16, 9), (15, 6),
+    (18, 7), (15, 7), (17, 9), (1, -9), (3, -7), (4, 70), (5, 51), (6, 63), (9, -6), (10, -7),
+    (11, -6), (12, -5), (13, -5), (14, -8), (15, -10), (16, -7), (17, -9), (18, -10), (19, -11), (21, -21),
+    (22, -14), (23, -16), (24, -8), (26, -5), (27, -5), (20, 7), (15, 7), (17, 18), (23, -5), (19, 6),
+    (1, 12), (19, 6), (5, 9), (6, 10), (22, 5), (1, 5), (18, 15), (21, -7), (20, 9), (16, 5),
+    (5, 42), (6, -5), (7, 8), (19, -5), (20, 10), (21, -13), (23, -10), (11, 9), (23, -5), (17, 7),
+    (1, 6), (11, 9), (18, 6), (21, -5), (7, 5), (8, 5), (1, 6), (26, 8), (19, 12), (10, 5),
+    (17, 24), (21, -10), (9, 8), (11, 6), (5, 6), (6, 5), (21, 9), (5, 7), (1, 5), (18, 6),
+    (14, 43), (21, -7), (22, -8), (1, 9), (3, 5), (4, -8), (5, -7), (6, -10), (9, -14), (11, -9),
+    (12, -6), (14, -8), (16, 8), (17, -15), (19, 48), (21, 49), (22, -10), (23, 9), (24, -7), (25, -6),
+    (26, -5), (27, 6), (26, 5), (17, 6), (21, 5), (5, 10), (24, 6), (18, 5), (1, -7), (15, -7),
+    (16, 5), (17, -11), (18, 12), (23, -9), (25, 28), (16, 11), (25, 8), (14, 9), (17, 6), (2, -7),
+    (5, -37), (8, 35), (9, -14), (10, 17), (11, -15), (12, -8), (13, -15), (15, 28), (16, -14), (17, 16),
+    (19, 11), (20, 5), (21, 11), (22, -18), (23, 16), (24, -15), (25, -7), (26, 7), (27, 6), (8, 5),
+    (21, 7), (22, 14), (23, 13), (5, 6), (23, 15), (25, -7), (17, 6), (5, -7), (18, 76), (19, -6),
+    (20, -5), (21, -6), (25, -11), (21, -6), (22, 6), (0, 6), (27, 13), (26, 8), (21, 9), (7, 7),
+    (4, 8), (25, 7), (21, 5), (16, 12), (7, 12), (3, 8), (5, -9), (7, 24), (21, 7), (0, 13),
+    (25, -5), (17, 49), (20, -6), (21, -8), (27, 6), (21, 5), (23, 5), (1, 7), (20, -5), (21, 7),
+    (23, 41), (25, -5), (22, 8), (21, 5), (23, 8), (16, 6), (16, 5), (22, 12), (14, 9), (25, 10),
+    (15, 7), (15, -5), (16, 22), (22, 8), (18, 8), (20, 6), (22, 5), (17, 5), (24, 8), (21, 5),
+    (22, 12), (16, 6), (4, 7), (14, 7), (28, 6), (14, 35), (21, -5), (26, 10), (25, 8), (26, 39),
+    (18, 5), (11, 5), (5, -6), (21, -7), (22, 10), (23, 57), (25, -7), (5, -6), (15, -8), (16, 49),
+    (17, -5), (19, -5), (21, -10), (25, 15), (19, 9), (1, 12), (18, 10), (20, 7), (15, 14), (17, -7),
+    (19, -5), (21, 18), (22, -6), (25, 5), (22, 9), (20, 7), (19, 14), (27, 11), (6, 6), (25, 5),
+    (22, 5), (23, 10), (19, 7), (5, 6), (21, 5), (18, 10), (25, 10), (26, 8), (20, 5), (5, 8),
+    (24, 9), (25, 8), (14, 29), (20, 7), (21, -5), (24, 6), (25, -5), (27, 7), (23, 9), (14, 21),
+    (21, 19), (22, -5), (5, 7), (11, 15), (17, 5), (5, 14), (26, 6), (9, 9), (20, 8), (21, 6),
+    (11, 23), (25, -6), (21, -5), (0, 13), (15, 19), (21, -7), (22, 5), (1, -5), (10, 5), (11, -6),
+    (12, 40), (17, -5), (20, -9), (21, -6), (22, 9), (23, 8), (14, 8), (22, 12), (23, 23), (26, 6),
+    (24, 6), (9, -5), (10, 18), (11, -5), (12, 32), (20, -9), (21, -7), (23, 27), (25, -5), (1, 7),
+    (5, -7), (21, 36), (22, -5), (5, 10), (18, 5), (25, 5), (18, 16), (1, 12), (4, -9), (6, 53),
+    (9, -7), (20, -6), (21, -11), (28, 6), (4, 33), (5, -6), (0, 6), (13, 6), (17, 7), (25, -7),
+    (11, 6), (17, 6), (3, 7), (12, 6), (7, 6), (15, -5), (18, 10), (19, 29), (20, -6), (23, -6),
+    (27, 8), (17, 9), (24, 9), (3, 7), (5, 5), (9, 6), (21, -6), (5, 10), (9, 11), (10, 10),
+    (11, 8), (15, -7), (16, -5), (17, 16), (19, -9), (21, 14), (22, -6), (23, -5), (16, 9), (22, 7),
+    (4, 91), (5, -11), (6, -6), (20, -6), (23, -5), (25, -12), (20, 5), (19, 6), (6, 5), (23, 5),
+    (17, 7), (17, 8), (1, 13), (20, 5), (18, 11), (20, 14), (21, 13), (22, -11), (23, -10), (27, 6),
+    (14, 31), (21, -6), (21, 5), (14, 21), (21, 8), (25, 14), (26, 17), (0, 9), (22, 15), (5, 6),
+    (17, 6), (26, 7), (23, 6), (22, 8), (1, 13), (25, 7), (10, 5), (17, 24), (21, -10), (14, 44),
+    (0, 27), (1, 23), (2, 10), (3, -10), (5, -11), (6, -7), (7, -5), (9, -8), (10, -7), (12, -6),
+    (13, -7), (14, -7), (15, -8), (16, -8), (17, -6), (19, -8), (20, -8), (22, -11), (23, -17), (24, 25),
+    (25, 36), (26, -5), (27, 11), (28, 6), (17, 5), (1, -6), (15, -7), (22, -6), (25, 8), (28, 9),
+    (22, 7), (1, -5), (4, -5), (5, -22), (6, -8), (7, 43), (8, 7), (9, -6), (15, -7), (16, -8),
+    (17, 29), (18, 33), (20, -10), (21, 6), (22, -6), (23, -10), (24, -5), (25, -9), (27, 5), (28, -5),
+    (23, 5), (1, 7), (15, 6), (1, -5), (5, -5), (9, 5), (17, 5), (18, 26), (20, -7), (21, 10),
+    (23, -11), (25, -6), (25, 6), (19, 9), (16, 27), (21, -5), (10, 17), (12, 6), (0, -6), (1, -6),
+    (3, 7), (6, 10), (17, -7), (18, 13), (21, -7), (25, 7), (27, 11), (2, 9), (11, 8), (15, 5),
+    (16, -5), (25, -6), (20, 9), (19, 8), (1, -6), (2, 15), (24, 15), (25, 26), (5, 8), (6, 5),
+    (1, 5), (14, 5), (12, 25), (23, -12), (14, 8), (5, -7), (22, 21), (25, -5), (11, 24), (12, 14),
+    (21, -5), (23, 6), (18, 10), (8, 11), (8, 11), (26, 10), (19, 7), (16, 9), (0, -6), (2, 6),
+    (3, -5), (4, -5), (5, -18), (9, -11), (10, -6), (12, -5), (14, -7), (16, 15), (17, 65), (18, 17),
+    (19, 8), (21, 15), (22, -10), (23, -19), (24, -6), (25, -14), (26, -5), (5, -5), (9, 6), (23, 7),
+    (25, 19), (10, 5), (23, -8), (28, 17), (10, 12), (21, 5), (0, 34), (1, 18), (2, 13), (5, -9),
+    (6, -6), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6), (15, -5), (16, -5), (17, -11), (18, -6),
+    (20, -13), (21, -6), (23, -12), (24, 14), (25, 11), (27, 12), (28, 7), (22, 16), (21, -5), (23, 53),
+    (25, -5), (18, 8), (21, 6), (1, 5), (25, -5), (23, 6), (5, 10), (8, 5), (0, 8), (18, 7),
+    (14, 7), (18, 6), (22, 12), (21, 10), (16, 6), (1, -9), (22, 11), (5, 8), (7, 7), (18, 13),
+    (21, -5), (25, -6), (27, 6), (19, 12), (25, -5), (22, 15), (25, -6), (9, 5), (15, 12), (11, 10),
+    (25, 5), (5, 10), (21, -6), (1, 5), (0, -8), (1, 83), (2, 12), (3, 5), (4, 51), (5, -22),
+    (6, -8), (9, -9), (11, -9), (12, -5), (13, -5), (14, 24), (15, -5), (16, -9), (17, -11), (18, -8),
+    (19, -8), (20, -11), (21, -9), (23, -19), (25, -12), (26, 11), (27, -6), (28, -7), (17, 7), (18, 8),
+    (19, 5), (1, 6), (17, 5), (18, 56), (19, -5), (20, -7), (21, -11), (23, -5), (5, 6), (6, 5),
+    (20, 8), (18, 6), (21, 6), (5, 7), (21, 12), (9, 6), (20, 8), (23, 8), (0, -5), (2, -7),
+    (3, -11), (4, 82), (5, 53), (6, 57), (7, -7), (8, -5), (9, -15), (10, -8), (11, -9), (12, -8),
+    (13, -7), (14, -12), (17, -13), (18, -12), (19, -8), (21, 11), (22, -21), (23, -31), (24, -9), (25, 6),
+    (26, -5), (27, -9), (28, -7), (17, 38), (20, -5), (21, -8), (17, 7), (20, 5), (5, 12), (14, 10),
+    (21, 8), (22, 8), (23, -6), (25, -13), (1, 6), (20, -5), (5, 18), (17, -8), (18, -5), (20, 19),
+    (22, -7), (23, 9), (20, 6), (21, 8), (25, -6), (19, 7), (16, 12), (6, 10), (22, 5), (4, 10),
+    (9, 6), (21, 6), (17, 13), (20, 5), (25, 31), (23, 5), (16, 12), (23, 7), (23, 8), (3, 26),
+    (24, 12), (6, 6), (21, 10), (18, 8), (18, 21), (22, 5), (2, 7), (4, -5), (5, -8), (6, -6),
+    (9, -6), (10, -6), (11, -8), (13, -6), (15, 11), (16, -7), (17, 29), (19, -8), (20, -18), (22, -8),
+    (23, -12), (24, 55), (16, 17), (25, 5), (4, 7), (9, 5), (12, 5), (22, 8), (14, 9), (17, 6),
+    (18, 5), (8, 5), (15, 5), (5, -6), (6, 5), (9, 6), (21, -5), (24, 8), (1, 10), (11, 12),
+    (23, 13), (5, 10), (15, 9), (21, -5), (25, 14), (15, -5), (18, 5), (20, 9), (21, -10), (22, 5),
+    (4, 7), (5, 11), (11, 30), (21, -5), (23, -8), (1, -7), (3, 43), (18, -8), (22, 15), (25, -9),
+    (10, 5), (11, 29), (15, 7), (21, -7), (23, -10), (25, -6), (18, 6), (5, 7), (17, -5), (19, -9),
+    (21, -5), (23, 6), (21, 10), (1, 7), (5, 7), (17, -5), (19, -9), (20, 5), (21, -11), (23, 7),
+    (17, 9), (19, 5), (14, 10), (15, -10), (16, 61), (19, -5), (21, -12), (22, -10), (18, 9), (1, 5),
+    (4, -7), (5, -25), (6, -12), (7, -6), (8, -5), (9, -26), (11, -14), (13, -7), (14, -9), (15, -15),
+    (16, -16), (17, 23), (19, 39), (20, 113), (21, 8), (24, -9), (25, -21), (26, -8), (28, -10), (18, 8),
+    (21, 6), (25, -6), (27, 6), (6, 5), (16, 19), (21, -5), (22, 6), (18, 5), (5, -6), (21, -7),
+    (22, 10), (23, 57), (25, -7), (20, 6), (0, 52), (1, 55), (2, 35), (3, 22), (5, -46), (6, -35),
+    (7, -29), (8, -32), (9, -35), (10, -24), (11, 8), (12, -27), (13, 27), (14, -32), (15, -39), (16, -39),
+    (17, -31), (19, -10), (20, -30), (21, -12), (22, -41), (23, -6), (24, 69), (25, 91), (26, 53), (27, 56),
+    (3, 5), (20, -6), (22, 6), (23, 30), (25, -7), (18, 6), (23, 17), (18, 6), (5, 14), (1, 8),
+    (25, 10), (20, 5), (19, 5), (1, 6), (15, 5), (20, 7), (13, 25), (23, -7), (18, 9), (21, -5),
+    (16, 5), (15, 5), (3, 14), (22, 34), (25, -12), (9, 5), (11, 27), (23, -6), (26, 14), (5, -5),
+    (18, 29), (19, -5), (23, 8), (25, -5), (27, 18), (8, 5), (6, 7), (1, 7), (2, 9), (3, 5),
+    (14, 28), (15, -5), (22, 10), (23, -10), (25, -5), (18, 16), (21, -5), (5, 9), (19, 6), (23, 6),
+    (5, 5), (16, 9), (18, 8), (25, 5), (0, -14), (1, 18), (2, -12), (3, -18), (4, -21), (5, -43),
+    (6, -21), (7, -13), (8, -7), (9, -33), (10, 79), (11, -41), (12, 17), (13, -16), (14, 23), (15, -28),
+    (16, -23), (17, 7), (18, 14), (19, 43), (20, 160), (21, -24), (22, -24), (23, 15), (24, -10), (25, -15),
+    (26, -18), (27, 23), (28, -19), (23, 6), (10, 10), (20, 8), (9, 5), (21, 11), (23, 11), (21, -5),
+    (22, 49), (25, -9), (1, 28), (3, -5), (15, 8), (22, 13), (19, 5), (1, -7), (5, -11), (6, -6),
+    (10, 62), (11, -16), (12, 65), (14, -5), (15, -8), (16, -9), (17, -11), (20, -10), (21, -20), (22, 24),
+    (25, -8), (28, -5), (25, 5), (21, 11), (25, 12), (22, 7), (1, 5), (18, 9), (21, 23), (22, -5),
+    (8, 5), (11, 8), (22, 6), (21, -7), (22, 19), (23, 14), (5, 9), (21, 15), (0, 11), (7, 6),
+    (23, 6), (16, 7), (15, 5), (16, 5), (18, 6), (22, -6), (6, 6), (25, 5), (21, 16), (9, 5),
+    (25, 7), (19, 17), (22, 6), (5, -5), (10, 30), (20, 15), (21, -6), (22, -5), (0, 15), (1, 8),
+    (2, -12), (3, -17), (4, -11), (5, -18), (6, -5), (7, -7), (9, -28), (11, -18), (12, -8), (13, -8),
+    (14, -7), (15, 47), (16, 33), (17, 30), (18, 24), (19, 38), (21, 28), (22, -34), (23, -28), (24, -10),
+    (25, -18), (26, -13), (28, 21), (1, 6), (20, -5), (21, 6), (0, -5), (1, -10), (2, -5), (3, 7),
+    (4, 8), (5, -20), (6, -10), (7, -5), (9, 32), (10, 10), (11, -6), (13, -6), (14, 13), (16, 14),
+    (17, -15), (18, -11), (19, 10), (20, 9), (21, 36), (23, -16), (24, -5), (26, -6), (27, -5), (28, -7),
+    (26, 11), (26, 9), (18, 6), (8, 6), (26, 11), (21, 6), (0, -5), (1, -7), (5, -5), (9, -7),
+    (11, 7), (15, -6), (16, -6), (17, 22), (18, 31), (19, -8), (20, -9), (21, 12), (22, -6), (23, 7),
+    (25, -6), (26, 9), (4, 8), (23, -6), (25, 11), (5, 5), (0, 8), (2, 5), (18, 11), (21, 5),
+    (17, 11), (6, 6), (15, 10), (16, -6), (17, 28), (18, -7), (21, 17), (22, -9), (23, -12), (28, 7),
+    (12, 12), (15, -5), (16, 6), (19, 5), (20, 6), (22, -6), (19, 10), (7, 6), (15, 6), (21, 19),
+    (23, -5), (5, 5), (20, 17), (21, -5), (22, 13), (24, 6), (19, 9), (15, -5), (16, 6), (19, 5),
+    (20, 6), (22, -6), (24, 6), (28, 7), (10, 13), (22, 8), (16, 13), (25, 7), (0, 14), (1, -6),
+    (3, -5), (5, -6), (9, -6), (17, -5), (19, 13), (22, -6), (23, -9), (24, -7), (25, 32), (26, -6),
+    (27, 27), (5, 6), (11, 5), (25, 7), (5, 5), (5, 5), (1, 7), (22, 7), (23, 9), (25, 8),
+    (8, 11), (0, -5), (1, -6), (17, 9), (18, 21), (19, 6), (20, -8), (23, -7), (26, 11), (27, 16),
+    (2, 7), (16, 19), (21, -6), (21, -5), (25, 20), (26, 16), (5, -5), (11, 48), (19, 7), (21, -5),
+    (23, -10), (18, 12), (6, 8), (21, 5), (25, 16), (0, 5), (1, -10), (3, -5), (4, -7), (6, 7),
+    (9, 18), (14, -5), (17, -19), (18, -6), (19, 25), (20, 13), (21, -14), (23, 6), (25, -7), (28, -6),
+    (25, 6), (0, -5), (1, 33), (2, 9), (3, 19), (5, 5), (9, -5), (18, -5), (21, -6), (25, -10),
+    (2, 27), (18, -5), (6, 7), (0, 5), (5, 5), (16, 5), (22, 14), (25, -5), (22, 7), (24, 10),
+    (28, 7), (13, 8), (15, 8), (21, 7), (15, -6), (16, 42), (21, -6), (22, -6), (21, 16), (17, 22),
+    (21, -5), (27, 7), (0, -5), (1, -7), (5, -5), (9, -7), (11, 7), (15, -6), (16, -6), (17, 21),
+    (18, 31), (19, -8), (20, -9), (21, 12), (22, -6), (23, 7), (25, -6), (26, 9), (6, 5), (1, 7),
+    (22, 6), (19, 9), (20, -7), (22, 13), (18, 7), (26, 10), (1, 7), (6, 15), (9, -5), (15, 7),
+    (18, 19), (19, 5), (22, -5), (23, -8), (25, -7), (5, 10), (4, 7), (1, 22), (2, 16), (3, -11),
+    (4, -12), (5, -26), (6, -17), (7, -8), (8, -7), (9, -29), (10, -5), (11, -8), (13, -9), (14, -12),
+    (15, -16), (16, -20), (17, 26), (18, 19), (19, 31), (20, 90), (22, 53), (23, -9), (24, -11), (25, -35),
+    (28, -12), (11, 12), (12, 9), (22, 7), (1, 8), (3, 5), (5, -5), (21, 8), (5, 14), (0, 31),
+    (1, 24), (2, 7), (5, -9), (6, -5), (9, -8), (10, -6), (12, -5), (13, -6), (14, -6), (16, -6),
+    (17, -10), (20, -12), (21, -6), (23, -11), (24, 14), (25, 11), (27, 12), (28, 7), (21, 6), (5, 7),
+    (21, 9), (21, 5), (22, 5), (1, -6), (15, 19), (20, -5), (21, -8), (23, -9), (25, 26), (28, 5),
+    (19, 6), (5, 5), (9, 10), (13, 14), (17, 9), (5, -6), (6, 5), (9, 5), (21, -6), (24, 7),
+    (1, -7), (18, 25), (19, -5), (20, 6), (21, -11), (23, -10), (24, -6), (25, 6), (27, 29), (14, 7),
+    (15, 7), (21, 14), (21, 18), (20, 10), (2, -5), (21, 5), (23, 15), (24, 5), (26, 12), (1, -5),
+    (15, -5), (19, -5), (23, -8), (24, 7), (25, 46), (28, 5), (11, 5), (18, 5), (1, -5), (3, 21),
+    (5, -5), (10, 5), (11, -6), (14, 8), (19, -5), (21, -9), (22, 17), (25, -11), (21, 7), (15, 13),
+    (16, 6), (18, 7), (20, -5), (23, -6), (6, 9), (20, 7), (21, -8), (22, 5), (23, 5), (17, 9),
+    (2, 49), (11, -5), (21, -5), (25, -5), (24, 12), (25, 12), (10, 15), (19, 9), (21, -5), (17, 18),
+    (16, 7), (25, 8), (5, 5), (16, 9), (1, 11), (1, 5), (5, 35), (7, 8), (20, 6), (21, -11),
+    (22, -5), (23, -7), (26, 8), (5, 9), (17, 6), (23, 9), (21, 10), (5, 5), (9, 5), (8, 5),
+    (9, 6), (15, -6), (16, 30), (21, -5), (16, 29), (5, 12), (14, 10), (21, 8), (22, 8), (23, -6),
+    (25, -13), (4, 8), (25, 9), (17, 8), (6, 9), (17, 5), (19, 5), (21, 5), (23, 5), (16, 6),
+    (10, 12), (0, -6), (1, -12), (11, -5), (18, -6), (22, -6), (23, -8), (24, -7), (26, 97), (27, 6),
+    (18, 6), (0, 14), (1, 12), (3, -8), (5, -19), (6, 16), (8, 14), (9, -9), (11, -5), (16, -7),
+    (20, -22), (21, -22), (22, -5), (23, 16), (24, 5), (25, 17), (27, -5), (28, 5), (20, 5), (21, 7),
+    (1, 7), (15, 5), (15, -6), (20, -5), (21, 15), (22, 32), (11, -5), (23, 18), (25, 5), (27, 10),
+    (0, 5), (4, 7), (28, 6), (8, 5), (22, 12), (25, 5), (6, 5), (14, -5), (15, 10), (16, -6),
+    (17, 31), (18, -7), (21, 17), (22, -7), (23, -13), (28, 11), (1, -11), (3, -7), (5, -5), (6, -8),
+    (8, -6), (10, 63), (11, -27), (12, 116), (13, -9), (14, -6), (15, -14), (16, -17), (17, -8), (18, -15),
+    (19, -10), (20, -23), (21, -31), (22, 34), (24, -6), (26, -6), (27, -8), (28, 11), (20, 6), (25, 6),
+    (22, 5), (16, 5), (1, -6), (2, 6), (3, 8), (17, 20), (20, -5), (24, 5), (25, 8), (21, 7),
+    (21, 7), (1, -5), (21, -5), (24, 34), (25, 14), (28, 6), (18, 6), (20, 12), (21, 11), (22, -9),
+    (23, -8), (27, 7), (21, 10), (19, 12), (4, 8), (22, 7), (25, 9), (23, 10), (3, 6), (5, 5),
+    (6, 10), (25, -5), (18, 5), (0, -5), (1, -9), (5, 9), (6, -5), (9, 12), (10, 15), (11, -6),
+    (16, -7), (17, -5), (18, -10), (20, 8), (21, 15), (22, -10), (25, 19), (0, -20), (1, 74), (2, 53),
+    (3, 44), (4, -13), (5, -27), (6, -12), (7, -8), (8, -7), (9, -16), (10, -10), (11, 21), (12, -8),
+    (13, -11), (14, 83), (15, -17), (16, -21), (17, -20), (19, -23), (20, -21), (22, 11), (23, 33), (24, -10),
+    (25, -37), (26, -7), (27, -14), (28, -14), (7, 6), (16, 7), (23, 11), (0, 5), (25, 8), (10, 30),
+    (11, 8), (21, -6), (23, -5), (25, -7), (19, 32), (16, 7), (11, 6), (23, 6), (24, 11), (15, 7),
+    (18, 6), (1, 5), (1, 6), (17, 7), (19, 6), (1, 8), (21, -6), (26, 13), (10, 5), (11, 5),
+    (21, 8), (23, 7), (15, 6), (5, -6), (9, 8), (17, -5), (19, 6), (20, 10), (21, 13), (18, 64),
+    (19, -5), (20, -7), (21, -8), (23, -5), (25, -9), (19, -5), (21, -9), (25, 30), (27, 8), (1, 6),
+    (12, 7), (20, 28), (23, -6), (27, 5), (28, 6), (1, 6), (16, 10), (22, 10), (25, -8), (17, 5),
+    (18, 56), (19, -5), (20, -7), (21, -11), (23, -5), (11, 47), (23, -9), (19, 6), (15, 5), (17, 5),
+    (17, 7), (10, 17), (12, 10), (16, 8), (21, -8), (23, 17), (1, 20), (17, 12), (18, 6), (19, 18),
+    (25, 25), (1, 6), (0, 11), (1, 24), (3, 5), (5, -6), (15, -5), (17, -5), (22, -6), (25, 16),
+    (5, -8), (9, 13), (17, 9), (18, -5), (19, 5), (21, 16), (23, 5), (16, 9), (16, 13), (21, -5),
+    (25, 5), (2, 14), (17, 5), (18, 5), (22, 6), (26, 6), (4, 16), (16, 9), (1, 6), (15, 6),
+    (16, 7), (21, 14), (25, -6), (20, 10), (6, 5), (9, 11), (20, 5), (15, 7), (25, 10), (5, -12),
+    (6, -6), (9, -8), (16, 9), (17, 89), (18, -10), (19, -10), (20, 11), (21, -7), (23, -14), (25, -5),
+    (1, 8), (12, 13), (21, 7), (18, 6), (20, 5), (11, 8), (12, 12), (1, -6), (5, -8), (9, -6),
+    (15, 34), (17, 73), (18, 8), (19, -11), (21, -20), (22, -7), (23, -11), (25, -9), (27, 5), (1, -9),
+    (5, -7), (14, -5), (15, 20), (16, 61), (17, -8), (19, -10), (20, -6), (21, 34), (23, -8), (25, -15),
+    (20, 8), (15, 5), (1, 12), (18, 5), (4, 16), (5, -5), (6, 9), (7, 15), (8, 16), (10, -9),
+    (11, -10), (12, -7), (16, 6), (18, -5), (20, -7), (21, -8), (22, 6), (23, -10), (25, -13), (26, 8),
+    (27, -9), (28, 18), (21, 5), (25, -7), (5, 11), (21, 5), (5, 8), (21, -11), (23, 22), (9, 6),
+    (26, 15), (0, 5), (18, 7), (3, -11), (5, -20), (6, 7), (7, 15), (8, 35), (11, -11), (12, -10),
+    (13, -5), (15, -9), (16, -9), (17, 41), (18, -15), (20, -6), (21, 10), (22, -11), (23, -14), (24, 12),
+    (25, -6), (27, 12), (28, -6), (0, 7), (2, 6), (18, 9), (20, 5), (20, 6), (3, 11), (21, -7),
+    (22, 11), (25, 18), (16, 17), (5, -5), (6, 9), (23, 12), (24, 19), (25, -7), (26, 13), (5, 6),
+    (17, 10), (18, 5), (20, -9), (21, -6), (26, 10), (17, 6), (18, 5), (21, 5), (0, -13), (1, -12),
+    (2, -7), (4, -10), (5, -51), (7, 43), (8, 8), (9, 75), (11, -9), (13, -9), (14, -9), (15, -14),
+    (16, -12), (17, 16), (18, -13), (19, 14), (20, 53), (21, -9), (22, -8), (23, -14), (24, -11), (25, -16),
+    (27, 17), (28, -5), (10, 15), (18, 6), (5, 8), (19, 12), (20, -7), (21, -5), (19, 16), (1, 10),
+    (18, 6), (20, 6), (21, 6), (1, 7), (3, 6), (22, 6), (11, 13), (13, 16), (21, -6), (23, 5),
+    (23, 30), (11, 11), (12, 9), (23, 5), (21, 5), (19, 5), (6, 11), (0, 9), (18, 7), (19, 10),
+    (23, 8), (5, -7), (6, 25), (23, 7), (20, 5), (25, 5), (20, 5), (22, 8), (1, 11), (17, 8),
+    (9, 8), (22, 10), (23, 11), (17, 6), (9, -5), (10, 9), (12, 23), (20, -6), (21, -6), (22, 18),
+    (1, 9), (11, 21), (25, -5), (0, 7), (1, 6), (3, -5), (4, -5), (9, -6), (10, -6), (11, -6),
+    (15, 13), (16, 11), (17, 32), (18, 7), (19, 7), (21, -21), (22, -7), (16, 6), (17, 5), (16, 9),
+    (20, 6), (16, 8), (20, 5), (21, -5), (25, -6), (26, 10), (20, 5), (3, 14), (23, 9), (21, -5),
+    (23, 5), (1, 8), (18, 10), (25, -5), (19, 5), (21, 11), (5, -5), (20, -9), (21, 6), (23, 55),
+    (22, 10), (6, 7), (18, 6), (5, 7), (20, 7), (10, 8), (16, 7), (17, 8), (21, 5), (1, -5),
+    (5, -5), (14, 13), (15, -12), (16, 95), (17, -7), (19, -10), (20, -5), (21, -10), (22, -9), (23, -6),
+    (1, -8), (5, -6), (9, -8), (10, -7), (11, -12), (12, 54), (13, 93), (17, -6), (18, -7), (19, -7),
+    (20, -9), (22, -6), (24, -5), (25, -19), (26, -5), (0, -6), (1, 65), (2, -6), (15, -8), (16, -5),
+    (18, 9), (19, -5), (20, -6), (22, 8), (23, -8), (25, -14), (21, 5), (23, 19), (18, 5), (13, 25),
+    (23, -8), (23, 11), (21, 13), (15, 5), (21, -5), (22, 9), (23, 18), (0, -10), (1, 81), (2, 18),
+    (4, 54), (5, -27), (7, -5), (8, -5), (9, -12), (10, -5), (11, -13), (12, -7), (13, -6), (14, 68),
+    (15, -10), (16, -13), (17, -12), (18, -7), (19, -13), (20, -14), (21, -18), (23, -16), (24, -5), (25, -18),
+    (26, 9), (27, -8), (28, -9), (16, 14), (17, 9), (17, 7), (11, 6), (19, 5), (20, 5), (11, 7),
+    (15, -6), (16, 30), (21, -5), (23, 23), (1, -7), (9, -5), (15, 11), (17, 9), (18, 21), (20, -9),
+    (21, -6), (22, -6), (23, -8), (26, 11), (27, 20), (1, 7), (15, 5), (5, -7), (8, 7), (9, 8),
+    (20, 6), (23, 5), (9, 7), (21, 25), (22, -5), (25, -5), (0, 7), (1, 5), (17, 11), (20, 5),
+    (1, -5), (11, 6), (26, 10), (9, 10), (25, 5), (20, 7), (21, -5), (24, 6), (25, -5), (27, 7),
+    (5, -7), (18, 76), (19, -6), (20, -5), (21, -6), (25, -11), (5, -19), (7, 8), (8, 8), (9, -11),
+    (14, 6), (17, 7), (24, 5), (25, 9), (27, -5), (16, 8), (15, 10), (16, 6), (1, 6), (9, 6),
+    (14, 6), (20, 8), (22, 7), (25, -7), (21, 5), (23, 5), (1, 7), (15, 5), (18, 7), (21, -9),
+    (23, 13), (15, 6), (11, 20), (1, 13), (2, -5), (11, 20), (18, 10), (23, -8), (20, 5), (0, 5),
+    (4, -5), (9, -6), (10, -5), (11, -6), (17, 22), (18, 13), (19, 8), (21, -13), (22, 13), (23, 13),
+    (25, -14), (5, -5), (20, 13), (23, 8), (16, 8), (10, 12), (12, 20), (18, -9), (19, 5), (20, -5),
+    (21, 10), (22, -8), (23, -7), (25, 6), (16, 7), (23, 5), (25, 16), (5, 5), (21, -12), (23, 5),
+    (18, 10), (18, 5), (0, 5), (1, -5), (3, -17), (4, 21), (5, 6), (6, 6), (7, 18), (8, 11),
+    (9, 8), (10, -5), (11, -20), (12, -11), (13, -9), (14, -12), (15, -13), (16, -18), (18, 9), (19, 8),
+    (20, 15), (21, 5), (22, -19), (23, -20), (25, -9), (26, 13), (27, 30), (25, 8), (0, -8), (1, -17),
+    (2, -7), (3, -11), (4, -11), (5, 49), (6, -12), (7, -5), (8, -6), (9, -5), (10, -8), (11, 51),
+    (12, -6), (13, -8), (14, -10), (15, -17), (16, -14), (17, -15), (20, 43), (21, -7), (22, 24), (23, 25),
+    (24, -8), (25, -5), (28, -7), (0, -21), (1, -16), (2, -8), (3, 5), (4, -14), (5, -11), (6, 6),
+    (8, -9), (9, 21), (10, 6), (11, -21), (12, -19), (13, -8), (15, 43), (16, 45), (17, 24), (18, 18),
+    (20, 20), (21, 19), (22, 6), (23, -9), (24, -14), (25, -20), (26, -13), (27, -14), (28, -6), (10, 12),
+    (18, 6), (17, 7), (17, 6), (24, 8), (21, 10), (17, 7), (19, 6), (20, -7), (1, -20), (2, -13),
+    (3, 21), (4, -11), (5, -7), (6, -6), (7, -10), (8, -7), (9, -17), (10, -20), (11, -25), (12, -6),
+    (13, -10), (14, 71), (15, 44), (16, 19), (17, -25), (18, -27), (19, 10), (20, -20), (21, 6), (22, 49),
+    (23, -33), (25, 12), (27, -15), (28, 36), (25, 8), (22, 5), (19, 8), (10, 10), (20, -7), (18, 7),
+    (21, 12), (25, 8), (17, 12), (26, 8), (1, 8), (14, 13), (1, 5), (5, 6), (5, -6), (17, 9),
+    (19, -6), (21, 14), (22, 5), (23, 7), (21, 5), (21, 12), (21, 6), (1, 11), (21, -7), (18, 6),
+    (11, -5), (12, 35), (23, -7), (15, 30), (17, -5), (18, 9), (21, -6), (22, -6), (20, 13), (18, 7),
+    (22, 10), (25, 6), (11, 5), (0, 11), (18, 6), (22, 5), (3, 6), (21, 5), (21, 44), (25, -7),
+    (18, 6), (27, 7), (1, 5), (21, 8), (17, 6), (20, -5), (19, 9), (22, 10), (23, 6), (17, 6),
+    (20, 5), (0, -6), (1, 95), (11, -5), (20, -8), (21, -7), (23, -7), (24, -5), (25, -11), (0, 43),
+    (1, 28), (5, -11), (6, -8), (8, -5), (9, -6), (10, -5), (12, -7), (13, -8), (14, -8), (15, -6),
+    (16, -9), (17, -10), (18, -11), (19, -6), (20, -15), (23, -13), (24, 28), (25, 15), (26, 6), (27, 8),
+    (12, 18), (23, -11), (5, 17), (24, 7), (0, 13), (1, 13), (3, 5), (5, -5), (15, -5), (22, -5),
+    (25, 19), (1, 17), (9, 5), (20, 11), (19, 5), (25, 5), (26, 13), (0, 21), (25, -6), (23, 5),
+    (21, 6), (23, 8), (10, 10), (9, 7), (0, -6), (1, -8), (2, 8), (3, -6), (4, -6), (5, -13),
+    (6, -9), (9, 7), (11, -9), (14, -6), (15, -10), (16, -5), (18, 9), (19, -9), (20, -12), (21, -6),
+    (22, -7), (24, 24), (25, 41), (27, 5), (25, 27), (4, 47), (5, -6), (25, -7), (21, -7), (22, 20),
+    (23, 14), (22, 8), (5, 43), (7, 7), (9, -5), (11, 6), (17, -5), (19, -6), (20, 12), (21, -16),
+    (23, -11), (25, -6), (10, 23), (20, -8), (22, 6), (9, 23), (11, 8), (20, 14), (22, 5), (25, -9),
+    (26, 10), (20, 6), (22, 10), (22, 9), (18, 13), (3, 6), (21, 5), (17, 10), (15, 9), (21, -5),
+    (25, 13), (17, 5), (15, 6), (1, -7), (5, -8), (9, -7), (17, -5), (18, 29), (19, 15), (20, 7),
+    (21, -9), (22, -6), (25, -12), (27, 14), (15, -6), (22, 54), (23, -5), (17, 13), (20, -5), (27, 7),
+    (11, 44), (23, -7), (17, 7), (6, 7), (11, 5), (25, 5), (26, 5), (1, 9), (4, -5), (5, -12),
+    (6, -5), (9, -9), (10, -6), (11, 173), (14, -5), (15, -6), (16, -6), (17, -9), (18, -9), (19, -9),
+    (20, -13), (21, -14), (22, -9), (23, -37), (28, -5), (19, 6), (0, 19), (1, -9), (5, 9), (6, 11),
+    (9, -6), (10, -6), (15, -7), (18, -6), (19, -6), (20, -8), (21, 14), (22, -7), (28, 7), (1, 9),
+    (17, 6), (24, 8), (1, 10), (18, 10), (25, -7), (22, 7), (1, -7), (3, 8), (5, -18), (6, -9),
+    (9, 32), (10, 12), (11, -8), (13, -5), (14, 9), (16, 14), (17, -13), (18, -8), (19, 5), (20, 13),
+    (21, 31), (23, -12), (24, -5), (25, -8), (28, -6), (10, 5), (21, 7), (11, 12), (0, 45), (1, -5),
+    (15, -6), (21, -6), (25, -6), (18, 10), (3, 13), (5, -6), (22, 12), (1, 21), (21, -5), (1, 22),
+    (2, 5), (3, 14), (14, 17), (21, -5), (22, 5), (23, -7), (25, -7), (9, -5), (17, 14), (18, 27),
+    (19, -5), (12, 14), (13, 6), (9, 8), (21, 7), (21, 6), (1, 6), (22, 9), (18, 5), (16, 7),
+    (20, 7), (28, 7), (22, 27), (25, -5), (3, 7), (1, 7), (26, 8), (20, 5), (6, 7), (11, 8),
+    (23, 5), (9, -5), (10, 18), (11, -5), (12, 32), (20, -9), (21, -7), (23, 27), (25, -5), (23, 8),
+    (10, 53), (11, -11), (12, 40), (18, -5), (23, -30), (20, 6), (10, 20), (17, 8), (15, 6), (0, -10),
+    (1, -6), (2, 63), (3, -19), (4, -16), (5, -16), (6, -12), (7, -10), (8, -9), (9, -14), (10, -10),
+    (13, -6), (14, -12), (15, -9), (16, -12), (17, -11), (18, 11), (19, -15), (20, -12), (22, -14), (23, 14),
+    (24, 77), (25, -15), (26, 68), (28, -11), (9, 7), (15, 6), (23, -7), (28, 13), (9, 6), (10, 6),
+    (19, 20), (5, -7), (9, -6), (15, 7), (16, -5), (17, -7), (22, -8), (24, -5), (25, 28), (26, -6),
+    (27, 36), (13, 22), (23, -9), (20, 6), (5, 6), (11, 6), (14, 6), (23, 5), (1, 7), (15, 5),
+    (17, 10), (16, 16), (18, 8), (21, 9), (0, 8), (21, 23), (22, -7), (25, 7), (18, 15), (22, 7),
+    (1, 12), (0, -6), (1, 13), (2, -12), (3, 101), (4, 21), (5, 53), (6, 27), (7, 15), (8, 12),
+    (9, -7), (10, -17), (11, -25), (12, -5), (13, -10), (14, -10), (15, -22), (16, -21), (17, -25), (18, -11),
+    (19, -30), (20, -41), (21, 30), (22, -23), (25, 9), (27, -15), (28, 10), (1, 15), (3, -8), (4, -10),
+    (6, -6), (7, 5), (9, -6), (11, -6), (15, -7), (16, -6), (17, -8), (18, -8), (19, 6), (21, 24),
+    (22, -12), (23, -12), (24, 5), (26, 49), (27, 12), (28, -6), (20, 9), (22, 7), (28, 12), (1, 5),
+    (16, 5), (23, 7), (21, 6), (15, 9), (23, 14), (0, -9), (1, -6), (2, -5), (3, 43), (5, -15),
+    (7, -6), (9, -14), (10, 9), (13, 6), (14, -11), (15, -10), (16, -7), (17, -11), (19, -6), (20, -13),
+    (21, -10), (22, 16), (23, 78), (24, -6), (26, -9), (8, 6), (1, 5), (16, 8), (18, 6), (22, -6),
+    (5, 9), (21, 8), (23, -5), (26, 8), (4, 8), (0, 7), (1, 14), (3, 18), (5, -22), (6, -9),
+    (8, 6), (9, 22), (10, -10), (11, -6), (12, 13), (13, -6), (14, -8), (16, -11), (17, 16), (18, 36),
+    (19, -5), (20, -11), (21, 10), (22, -9), (23, -18), (24, -6), (25, -29), (27, 14), (28, -12), (26, 10),
+    (5, -6), (14, -5), (15, -7), (19, -5), (20, -8), (21, -6), (22, 73), (1, 29), (3, -9), (4, -8),
+    (5, -6), (6, -5), (7, -8), (8, -7), (9, -16), (10, -7), (13, -5), (17, 22), (18, 57), (19, -18),
+    (21, 19), (22, 18), (23, -27), (24, -12), (25, -14), (26, -11), (27, 15), (28, -9), (21, 6), (20, 7),
+    (21, -5), (15, 12), (26, 6), (23, 6), (8, 11), (17, 8), (18, -5), (21, 19), (0, -7), (2, -7),
+    (3, -6), (4, -5), (5, -12), (6, -7), (9, 5), (10, 69), (11, 91), (12, 17), (13, -7), (14, -7),
+    (15, -10), (16, -9), (17, -13), (18, -12), (19, 10), (20, -19), (21, -9), (22, -11), (23, -20), (26, -5),
+    (27, -6), (28, -6), (0, 17), (1, 10), (2, -9), (3, -13), (4, -6), (5, -18), (9, -23), (10, 5),
+    (11, -13), (12, -5), (13, -5), (14, -9), (15, 27), (16, 17), (17, 14), (18, 20), (19, 25), (21, 19),
+    (22, -20), (23, -26), (24, -6), (25, -8), (26, -9), (28, 24), (11, 5), (21, 6), (1, 10), (0, 9),
+    (1, 29), (2, -11), (3, -21), (4, -29), (5, -44), (6, -11), (7, -16), (8, -19), (9, -5), (10, 9),
+    (11, 40), (12, 42), (13, 8), (14, -21), (15, 20), (16, 28), (17, 7), (18, 33), (19, 78), (21, 31),
+    (22, -22), (23, -23), (24, -25), (25, -39), (26, -30), (28, -13), (3, -11), (4, -9), (5, 31), (6, 16),
+    (8, 9), (9, -17), (11, -23), (12, -5), (13, -9), (14, -9), (15, -26), (16, -24), (17, 12), (19, -17),
+    (20, 51), (21, -5), (23, 27), (24, -8), (26, -6), (28, 12), (25, 6), (1, 7), (15, 5), (1, -5),
+    (5, -7), (11, -5), (20, -5), (22, -9), (23, -5), (24, -5), (25, 67), (5, 9), (4, 5), (11, 6),
+    (1, 15), (5, -10), (8, 7), (9, 5), (18, -8), (21, 18), (22, -7), (24, 5), (25, 5), (0, -8),
+    (3, -7), (5, 6), (9, 24), (10, 10), (11, 9), (12, -5), (14, 5), (15, -7), (16, 9), (18, -9),
+    (19, -8), (20, 7), (21, -5), (22, 5), (23, -12), (24, -5), (25, 12), (27, -7), (28, 10), (23, 5),
+    (19, 9), (1, 5), (20, -5), (21, 9), (22, 9), (23, 11), (25, -5), (0, -6), (1, -8), (5, -10),
+    (6, -5), (9, -11), (10, -5), (11, -7), (15, -7), (16, -7), (17, -12), (18, -11), (19, 236), (20, -48),
+    (21, -29), (22, -11), (23, -13), (25, -34), (27, 17), (15, 7), (23, 5), (24, 6), (22, 7), (25, 7),
+    (0, -9), (1, -7), (3, -10), (4, 15), (5, 44), (6, 17), (7, 17), (8, 14), (9, 11), (10, -7),
+    (11, -10), (12, -7), (13, -5), (14, -8), (15, -5), (16, -9), (17, -14), (18, -12), (19, -13), (20, 29),
+    (21, -12), (22, -6), (24, -6), (11, 7), (1, 11), (18, 7), (19, 5), (25, -6), (27, 6), (8, 7),
+    (1, -5), (2, 13), (21, 6), (16, 22), (20, 8), (16, 15), (17, 16), (18, 5), (19, 9), (21, 5),
+    (22, -9), (25, -7), (0, 13), (3, -8), (8, -6), (9, -7), (10, -6), (11, -11), (13, -7), (14, -7),
+    (16, -8), (19, 31), (20, 15), (21, -11), (22, -7), (24, -5), (26, 10), (27, 22), (21, 17), (23, 10),
+    (0, 13), (1, 10), (2, -5), (3, -9), (4, 77), (5, -8), (6, 46), (9, -13), (10, -6), (11, -8),
+    (12, -5), (14, 13), (15, 15), (16, -8), (17, -12), (18, -8), (19, -5), (20, -15), (21, -14), (22, -7),
+    (23, -15), (24, -9), (25, -9), (26, -6), (27, -6), (17, 12), (21, -8), (23, 7), (25, 15), (27, 7),
+    (21, 5), (23, 8), (26, 6), (23, 5), (25, 5), (1, 11), (3, 13), (19, 9), (6, 16), (19, 17),
+    (20, -6), (21, -8), (24, 31), (25, -8), (3, 7), (23, 22), (3, -6), (4, -9), (5, -9), (6, -5),
+    (7, -6), (8, -5), (9, -9), (11, -11), (13, -8), (14, 39), (15, -10), (16, -5), (17, -6), (18, -7),
+    (19, -10), (20, -11), (21, -16), (22, -7), (23, -20), (24, 46), (25, 75), (27, -9), (28, 15), (16, 18),
+    (15, 8), (0, -11), (1, -10), (2, -10), (3, -11), (6, -8), (7, -6), (8, -5), (11, 31), (12, -5),
+    (13, 24), (14, -6), (15, -18), (16, -14), (17, -8), (18, 11), (19, 50), (20, 11), (21, -22), (22, 5),
+    (23, -26), (25, 48), (27, -8), (5, 12), (15, -6), (16, -5), (17, -8), (18, 7), (20, -7), (21, -10),
+    (22, 19), (23, 28), (0, 7), (20, 15), (23, 14), (14, 8), (22, 12), (23, 23), (26, 9), (17, 10),
+    (21, 14), (1, 7), (15, -5), (1, 6), (3, 6), (5, 5), (6, 9), (8, 7), (20, -5), (15, 12),
+    (16, -5), (22, 27), (3, -7), (4, -6), (5, -17), (6, -8), (9, 169), (10, 8), (11, -10), (12, -5),
+    (14, -5), (15, -13), (16, -10), (17, -9), (18, 5), (19, -5), (20, -12), (21, -38), (22, -10), (23, -20),
+    (24, 5), (25, 11), (26, -6), (27, -5), (18, 6), (17, 9), (24, 9), (5, 5), (22, 6), (19, 8),
+    (21, -5), (22, 6), (16, 9), (18, 10), (4, 12), (18, 14), (4, 6), (17, 7), (1, 6), (18, 9),
+    (2, 15), (25, 5), (23, 12), (22, 6), (1, 7), (15, 5), (23, 13), (24, 19), (25, -7), (26, 13),
+    (21, 5), (20, 8), (1, 8), (22, 8), (21, 15), (27, 7), (6, 12), (1, 16), (11, 18), (25, -5),
+    (0, 14), (4, 5), (5, 9), (6, 17), (7, 6), (11, -6), (14, -6), (17, -7), (19, -9), (20, -13),
+    (21, 17), (22, -10), (23, -13), (25, 18), (27, -5), (28, 6), (22, 6), (8, 5), (9, 7), (15, 7),
+    (0, -9), (1, -17), (2, -7), (3, -11), (4, -11), (5, 52), (6, -12), (7, -5), (8, -6), (9, -5),
+    (10, -9), (11, 53), (12, -6), (13, -8), (14, -10), (15, -18), (16, -15), (17, -13), (20, 49), (21, -11),
+    (22, 23), (23, 22), (24, -8), (25, -6), (28, -7), (8, 5), (15, -6), (22, 54), (23, -6), (25, 9),
+    (26, 11), (18, 8), (21, -5), (5, -11), (7, 14), (9, 22), (20, -5), (23, -5), (27, 6), (1, 12),
+    (1, 5), (22, 6), (1, 8), (17, 7), (9, 10), (5, 7), (21, 15), (21, 11), (21, 8), (1, -5),
+    (4, 6), (19, -5), (20, 8), (17, 6), (0, -5), (21, -5), (25, 28), (27, 5), (18, 8), (16, 18),
+    (1, 5), (17, 6), (24, 8), (4, 5), (6, 5), (22, 13), (0, 5), (9, 5), (1, 6), (2, 7),
+    (5, -6), (15, -5), (17, 29), (18, 19), (20, -22), (23, -11), (27, 5), (20, 5), (0, 7), (16, 7),
+    (17, 18), (18, -5), (19, 10), (21, -16), (25, -7), (21, -5), (22, 29), (19, 12), (22, 7), (8, 5),
+    (0, 8), (6, 5), (28, 7), (24, 7), (9, 6), (15, -6), (16, 40), (21, -6), (28, 6), (25, 13),
+    (15, 6), (19, 6), (19, 14), (20, 5), (8, 5), (11, 12), (15, -7), (16, 28), (17, -6), (18, -7),
+    (19, -5), (20, -6), (21, -5), (22, 7), (23, 6), (25, -9), (26, 14), (25, 9), (24, 7), (11, 12),
+    (21, 8), (1, 9), (14, 5), (15, -5), (22, -5), (23, 5), (0, -5), (1, 50), (4, 96), (5, -23),
+    (6, -8), (9, -6), (14, -7), (15, -6), (16, -5), (18, -6), (19, -6), (20, -7), (21, -12), (23, -8),
+    (25, -11), (21, 8), (0, 33), (3, 10), (5, -12), (6, 8), (8, -5), (10, 9), (11, -9), (12, -8),
+    (13, -7), (14, -6), (16, 7), (19, -5), (20, -10), (22, -5), (24, 13), (26, -12), (1, 38), (3, -5),
+    (19, 10), (20, -6), (16, 30), (21, -7), (22, -5), (25, 6), (8, 5), (16, 14), (20, 12), (21, 6),
+    (1, 5), (25, -5), (9, 9), (5, -7), (9, -6), (10, 16), (11, 60), (12, 21), (16, -5), (17, -5),
+    (18, -8), (21, -8), (22, -9), (25, -5), (12, 6), (11, 7), (15, 5), (5, 8), (20, 15), (21, -7),
+    (14, 15), (25, 7), (17, 6), (19, 5), (5, 5), (22, 9), (23, 7), (11, 8), (18, 5), (25, -6),
+    (18, 14), (1, -8), (3, -6), (5, 74), (7, 25), (10, -5), (15, -7), (16, -5), (17, -7), (21, -15),
+    (23, -5), (4, 46), (5, -5), (25, -6), (21, 7), (0, -6), (1, 15), (9, -5), (14, 18), (15, -12),
+    (17, -6), (20, -6), (21, -5), (22, 10), (23, 9), (26, 20), (1, 8), (1, 7), (11, 5), (22, 10),
+    (23, 6), (7, 6), (18, 20), (1, 6), (21, 5), (19, 7), (19, 20), (20, -5), (15, 7), (20, 8),
+    (21, -8), (17, 5), (26, 8), (15, 15), (21, -8), (22, 26), (25, -7), (18, 9), (25, 18), (25, 5),
+    (20, 5), (0, -5), (3, 95), (4, -6), (6, -7), (9, -9), (11, -7), (14, -8), (15, -12), (16, -6),
+    (17, -8), (18, 7), (19, -9), (21, 20), (22, -5), (25, -7), (0, 9), (6, 7), (23, 8), (1, 5),
+    (15, 10), (21, 6), (1, 12), (5, 6), (22, 6), (4, 5), (11, 6), (0, -5), (6, 5), (9, -7),
+    (13, 31), (18, -5), (20, -6), (21, -6), (22, -5), (23, -11), (24, 11), (25, 16), (26, -5), (6, 8),
+    (15, 5), (21, -5), (17, 8), (19, 7), (1, -5), (2, 6), (14, 47), (21, -5), (22, 8), (25, -5),
+    (18, 5), (15, 8), (18, 14), (25, -5), (27, 7), (4, 8), (21, 7), (17, 6), (21, 6), (17, 6),
+    (0, 16), (1, 21), (1, 7), (4, 9), (12, 27), (23, -13), (11, 24), (12, 14), (21, -5), (23, 6),
+    (25, -6), (20, 12), (21, 9), (23, -6), (17, 21), (19, 5), (20, 8), (21, -5), (22, 19), (22, 6),
+    (0, 6), (1, -9), (5, -5), (14, -6), (15, 18), (16, 63), (17, -8), (19, -10), (20, -5), (21, 37),
+    (23, -9), (25, -16), (2, -6), (3, -5), (6, -9), (9, 51), (10, 5), (12, -6), (14, -6), (16, -10),
+    (17, 10), (18, -8), (19, -6), (21, 32), (22, -13), (23, -9), (24, -7), (26, -5), (27, -5), (28, 8),
+    (2, 81), (11, -7), (20, -6), (21, -8), (23, -8), (25, -8), (26, -5), (1, -6), (14, 24), (10, -6),
+    (11, -11), (12, 65), (13, 42), (17, -5), (18, -5), (19, -5), (20, -5), (21, -6), (22, -6), (23, -14),
+    (23, 10), (1, 9), (0, -5), (9, 15), (10, 8), (24, -6), (25, 19), (27, -5), (10, 10), (22, 12),
+    (26, 16), (8, 5), (5, 9), (25, 6), (0, 11), (1, -6), (5, 9), (21, 10), (22, -5), (23, -10),
+    (25, 7), (28, 8), (17, 7), (12, 17), (5, 16), (0, -6), (1, 5), (4, 5), (5, 16), (6, 41),
+    (9, -11), (10, 8), (11, 24), (15, -9), (16, -7), (17, -11), (18, -5), (19, -11), (20, 7), (21, 11),
+    (22, -9), (23, -12), (25, -10), (15, 9), (17, 6), (18, 9), (21, 5), (11, 9), (18, 6), (23, 27),
+    (22, 5), (17, 6), (6, 12), (21, 5), (5, -8), (6, 31), (21, -6), (1, -5), (14, 49), (21, -5),
+    (22, -6), (1, 9), (3, 10), (4, 5), (20, 7), (25, -6), (1, -6), (3, 53), (5, -8), (23, -6),
+    (25, -9), (17, 5), (1, 7), (15, 5), (16, 10), (18, 7), (25, 9), (5, 6), (8, 20), (18, 13),
+    (19, 5), (16, 9), (17, 7), (7, 8), (9, -5), (15, -5), (21, -11), (22, 12), (23, -8), (25, 29),
+    (26, 9), (22, 8), (17, 11), (17, 6), (11, 5), (25, 5), (26, 5), (0, 8), (1, 8), (5, -8),
+    (9, -6), (17, 23), (18, -11), (19, -7), (20, 19), (21, 28), (22, -8), (25, -9), (1, 11), (5, 5),
+    (2, 5), (5, -5), (22, 25), (23, 15), (9, 7), (5, 8), (6, 5), (19, 6), (4, -5), (5, 13),
+    (6, -6), (7, 19), (9, -7), (17, -7), (18, 13), (19, -7), (23, 8), (24, -5), (26, 9), (3, 8),
+    (6, -5), (9, -8), (18, -6), (23, 49), (25, -6), (26, 7), (14, -5), (15, -10), (16, 85), (18, 6),
+    (19, -7), (20, -6), (21, -16), (22, -15), (23, -5), (25, 6), (5, -5), (22, 25), (23, 17), (6, 9),
+    (15, 9), (18, 6), (18, 6), (9, 10), (18, 7), (1, 9), (14, 6), (20, 5), (21, 26), (23, -7),
+    (25, -7), (10, 6), (16, 11), (21, -5), (22, 5), (10, 6), (13, 12), (17, -5), (20, -5), (21, -5),
+    (22, -5), (23, 35), (27, 5), (1, 8), (8, 19), (15, -6), (16, 15), (18, 7), (20, -5), (21, -13),
+    (3, 9), (5, -5), (19, 10), (5, 6), (6, 5), (20, 8), (21, 8), (1, -5), (3, 7), (25, 9),
+    (4, 13), (22, 6), (2, -5), (21, 16), (23, 24), (12, 15), (15, 6), (22, 12), (15, 9), (0, 7),
+    (6, 7), (20, -5), (23, 6), (25, 7), (23, 8), (1, 17), (11, 5), (6, 7), (20, -5), (23, 7),
+    (12, 12), (3, 14), (22, 10), (25, 38), (25, -5), (1, 8), (5, -7), (21, 31), (22, -5), (3, 6),
+    (8, 7), (9, -8), (10, 5), (11, 6), (16, 7), (17, -10), (19, 6), (21, -8), (26, 17), (22, 6),
+    (25, 8), (4, 8), (5, 19), (21, -6), (0, -5), (1, 7), (6, 5), (9, -6), (13, 11), (15, 6),
+    (16, 10), (17, 7), (18, 21), (19, 11), (20, -5), (21, -6), (22, -11), (25, -14), (15, 5), (21, 5),
+    (25, 6), (24, 29), (25, -11), (0, 159), (1, -19), (5, -7), (6, -5), (15, -9), (18, -6), (20, -5),
+    (21, -15), (22, -5), (23, -5), (24, -6), (25, -29), (8, 5), (7, 5), (10, 6), (13, 12), (20, -5),
+    (23, 36), (1, 5), (1, -10), (3, 8), (4, -10), (8, 15), (9, 26), (11, 7), (12, -7), (13, -7),
+    (14, -6), (15, 6), (17, 9), (18, 13), (20, -11), (21, 20), (22, -14), (23, -24), (24, 6), (25, -15),
+    (26, -8), (27, -8), (28, 15), (18, 18), (1, 6), (26, 8), (16, 9), (17, 5), (25, 8), (0, 7),
+    (15, -13), (16, -8), (18, -5), (19, 111), (20, -9), (21, -18), (25, -16), (18, 5), (20, 7), (23, 8),
+    (5, 6), (22, 5), (16, 9), (5, -5), (18, 8), (18, 8), (20, 9), (25, 10), (17, 6), (18, 6),
+    (16, 12), (23, 11), (20, 8), (17, 9), (17, 8), (1, 9), (17, 6), (17, 63), (18, -6), (20, -6),
+    (21, -6), (25, -5), (17, 10), (5, 17), (7, 6), (8, 18), (17, -10), (18, 13), (19, 5), (20, 12),
+    (21, -5), (22, -6), (23, -12), (25, -10), (27, 8), (20, 9), (22, 5), (25, -5), (0, -9), (1, -11),
+    (2, -17), (3, -16), (4, -6), (5, -12), (6, -12), (7, -9), (8, -7), (9, -7), (10, -6), (11, 45),
+    (12, -9), (13, 26), (14, -10), (15, -12), (16, -19), (17, -16), (18, 14), (19, 56), (20, 13), (21, -21),
+    (23, -35), (24, -11), (25, 73), (26, -6), (27, 28), (11, 9), (18, 6), (23, 25), (23, 11), (20, 18),
+    (21, -8), (27, 7), (21, 9), (20, 5), (22, 9), (5, -8), (7, 7), (7, 8), (9, -5), (15, -5),
+    (21, -12), (22, 11), (23, -9), (25, 29), (26, 9), (28, 5), (21, 16), (17, 10), (1, 7), (15, 5),
+    (21, 9), (5, 14), (25, 17), (25, 5), (1, 8), (18, 7), (6, 8), (21, -5), (1, 18), (15, 8),
+    (18, -8), (21, -9), (22, 5), (23, 7), (25, -6), (21, 8), (1, 7), (17, 5), (21, 6), (5, -10),
+    (9, 73), (17, -5), (21, -17), (23, -6), (25, 7), (1, -5), (5, -13), (6, -7), (9, 18), (10, 7),
+    (11, -5), (16, 18), (17, -9), (18, -5), (19, 10), (20, 16), (21, 28), (23, -8), (25, -11), (23, 9),
+    (18, 5), (23, -5), (17, 5), (18, 6), (5, -5), (6, -6), (9, -8), (18, -5), (19, 16), (20, 44),
+    (21, 10), (22, -8), (23, -9), (1, 10), (23, 6), (21, 5), (22, 8), (21, 11), (12, 10), (20, 9),
+    (23, 7), (4, 8), (14, 5), (25, 5), (25, 10), (11, 12), (11, 6), (17, 7), (15, -6), (16, 42),
+    (21, -6), (22, -6), (19, 5), (25, 5), (26, 13), (21, 31), (21, 6), (12, 22), (14, 7), (15, 6),
+    (17, 10), (9, 8), (15, 10), (16, 6), (4, 5), (23, -6), (25, 11), (16, 12), (23, 15), (12, 41),
+    (23, -7), (23, 8), (5, 9), (25, 6), (16, 8), (18, 8), (5, 6), (21, -6), (23, 7), (0, -13),
+    (1, 8), (2, 80), (3, -5), (4, -8), (5, -13), (6, -8), (8, -5), (9, -14), (10, -6), (11, -12),
+    (12, 21), (14, -8), (15, -10), (16, -9), (17, 5), (19, -11), (20, -15), (22, -14), (23, -8), (24, 7),
+    (26, 51), (27, -6), (0, 17), (11, 10), (22, 19), (8, 5), (2, -5), (18, 6), (23, 28), (25, -6),
+    (20, 5), (12, 7), (18, 8), (22, 5), (18, 6), (13, 6), (15, -5), (19, -10), (22, 8), (23, -5),
+    (25, 38), (26, 5), (10, 8), (0, 19), (1, -6), (3, -7), (4, -6), (5, -15), (7, -5), (9, -12),
+    (10, -8), (11, 5), (12, -6), (14, -7), (15, -5), (16, -8), (17, -11), (19, 28), (22, -6), (23, -18),
+    (24, 27), (25, 27), (26, -12), (27, 22), (28, 6), (18, 5), (21, 5), (5, 5), (19, 7), (20, 10),
+    (6, 7), (19, -5), (21, -9), (25, 30), (27, 8), (5, 6), (21, 9), (15, 7), (21, 8), (1, 7),
+    (15, 5), (10, -5), (11, -10), (12, 66), (13, 35), (20, -5), (21, -9), (23, -18), (21, 6), (16, 25),
+    (19, 9), (0, -7), (1, -6), (5, -11), (6, -5), (8, 7), (9, -9), (11, -6), (15, -6), (16, -5),
+    (17, 8), (18, 72), (19, -5), (20, -8), (21, -25), (22, -5), (23, -15), (24, -6), (25, -42), (26, 16),
+    (27, 82), (7, 8), (9, -5), (15, -5), (21, -11), (22, 12), (23, -8), (25, 26), (26, 10), (19, 6),
+    (5, 8), (21, 6), (7, 5), (26, 7), (20, 12), (21, 5), (1, 7), (5, -6), (17, -5), (20, -6),
+    (21, 9), (22, 10), (23, 11), (25, -6), (14, 14), (15, 6), (23, 6), (18, 6), (18, 5), (25, 10),
+    (19, 12), (18, 13), (22, 8), (23, 6), (5, 7), (6, 5), (11, 6), (21, 5), (25, 9), (4, 8),
+    (23, -6), (25, 11), (17, 5), (17, 6), (20, 7), (21, 8), (1, 6), (19, 5), (21, 10), (11, 27),
+    (0, -5), (3, -5), (9, -8), (11, -10), (12, 19), (15, -9), (16, -8), (17, -13), (18, -8), (19, -5),
+    (20, -7), (22, -5), (23, 56), (24, -5), (25, 19), (26, 10), (28, -6), (8, 11), (15, 5), (18, 6),
+    (3, 6), (0, -7), (1, 69), (2, 22), (3, 18), (4, 8), (5, -11), (6, -6), (9, -7), (11, -8),
+    (14, 40), (15, -10), (16, -8), (17, -9), (18, -9), (19, -6), (20, -9), (21, -12), (23, -7), (25, -15),
+    (26, -6), (28, -5), (8, 5), (14, 9), (1, -5), (3, -7), (4, -7), (5, 10), (6, -8), (7, 14),
+    (9, -17), (10, -8), (11, 9), (12, -6), (13, -5), (15, -8), (17, 7), (20, 5), (21, 21), (22, 11),
+    (23, 23), (25, -14), (28, -7), (22, 12), (16, 34), (21, -6), (20, 7), (11, 6), (17, 7), (27, 6),
+    (2, 11), (17, 12), (23, 15), (6, 9), (26, 5), (28, 7), (1, 14), (24, 35), (25, -11), (5, -5),
+    (20, 19), (21, -7), (22, 17), (6, 5), (1, -6), (15, 8), (16, 17), (18, 9), (21, -9), (1, -6),
+    (5, -9), (6, -6), (10, 31), (12, 32), (15, -8), (16, -6), (17, -12), (19, -7), (22, 21), (23, 13),
+    (25, -10), (19, 11), (1, -7), (15, -6), (16, 6), (17, -10), (18, 7), (23, -9), (25, 28), (15, -6),
+    (16, -6), (21, 75), (22, -13), (23, -5), (25, -9), (15, 34), (17, 5), (21, -5), (22, -5), (16, 5),
+    (25, 5), (3, -6), (4, -11), (5, 35), (6, 15), (8, 9), (9, -19), (11, -25), (12, -6), (13, -10),
+    (14, -11), (15, -28), (16, -26), (17, 9), (18, 6), (19, -21), (20, 47), (21, 7), (22, 10), (23, 31),
+    (24, -9), (26, -7), (28, 10), (21, 9), (1, 46), (2, -19), (3, 23), (4, -11), (5, -10), (6, -7),
+    (7, -12), (8, -9), (9, -15), (10, -19), (11, -28), (12, -8), (13, -13), (14, 68), (15, 38), (16, 13),
+    (17, -27), (18, -19), (19, 5), (20, -26), (21, 10), (22, 57), (23, -42), (27, -18), (28, 31), (16, 7),
+    (16, 9), (17, 6), (2, 9), (11, 8), (16, -5), (25, -6), (28, 6), (21, 10), (25, 9), (22, 8),
+    (22, 6), (5, -6), (11, 7), (22, 5), (1, -7), (5, -14), (11, 5), (16, 10), (17, 5), (18, 13),
+    (19, -5), (20, -7), (22, 18), (23, 7), (25, -6), (28, -5), (23, 8), (1, 11), (3, 11), (11, 6),
+    (23, -5), (25, -12), (1, 10), (22, 8), (0, 7), (5, -5), (15, -7), (16, 11), (18, 7), (21, -14),
+    (22, 14), (1, 7), (5, -5), (9, 12), (13, 9), (17, -6), (18, 5), (19, -5), (25, 23), (19, 19),
+    (20, -10), (18, 13), (19, 5), (21, -5), (11, 6), (14, 6), (23, 5), (0, 6), (1, 6), (10, 6),
+    (19, -6), (22, 9), (19, 10), (21, 10), (16, 6), (21, 6), (17, 15), (11, 7), (15, 5), (15, 7),
+    (5, 5), (0, -6), (1, 9), (4, 10), (5, 12), (11, -5), (16, -7), (17, 8), (21, 15), (22, -9),
+    (23, -11), (25, -10), (28, -5), (2, 5), (18, 10), (0, 26), (1, 23), (2, 11), (3, -10), (5, -10),
+    (6, -6), (7, -5), (9, -10), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8), (17, -7),
+    (19, -8), (20, -10), (22, -11), (23, -17), (24, 25), (25, 36), (26, -5), (27, 11), (28, 6), (1, -14),
+    (5, -5), (14, 98), (15, -10), (16, -7), (19, -5), (20, -6), (21, -12), (23, 5), (25, -7), (5, -5),
+    (9, 8), (15, 7), (17, 7), (21, 5), (16, 5), (4, 27), (21, -6), (22, -6), (25, 37), (21, 5),
+    (0, 6), (3, -13), (5, 26), (8, -10), (9, -7), (11, -14), (13, -12), (14, -13), (16, -6), (17, 15),
+    (18, 13), (19, 29), (20, 15), (21, -15), (22, -19), (23, -17), (24, -9), (25, -8), (26, 20), (27, 13),
+    (28, 7), (21, 21), (23, 8), (18, 5), (20, 8), (21, 31), (6, 9), (13, 15), (24, 8), (25, -8),
+    (1, 11), (14, 16), (21, -6), (1, 11), (3, 9), (21, 5), (25, 6), (21, 7), (25, 6), (28, 7),
+    (23, 7), (6, 5), (25, 5), (22, -5), (23, -12), (25, 69), (1, 8), (6, 9), (9, -6), (15, 7),
+    (17, 17), (18, 7), (19, -6), (22, -6), (23, -6), (15, 5), (20, 8), (21, 5), (0, 8), (10, 5),
+    (16, 5), (26, 8), (23, 5), (25, 14), (25, 5), (1, -12), (2, 35), (18, 34), (21, -7), (15, 8),
+    (9, 8), (19, 11), (21, 6), (1, 34), (2, 9), (3, 19), (21, -5), (25, -7), (15, 5), (21, 6),
+    (18, 5), (15, 7), (26, 5), (28, 7), (1, 6), (2, -7), (3, 5), (4, 23), (5, -11), (6, 34),
+    (7, -11), (9, -8), (11, -13), (12, 8), (13, -5), (17, 25), (18, 13), (20, 14), (21, 19), (22, 11),
+    (23, -28), (24, 8), (25, -26), (26, -7), (27, -16), (28, -19), (1, 5), (1, 5), (1, 5), (13, 7),
+    (12, 22), (25, 6), (23, 10), (25, 14), (18, 13), (19, 6), (9, 6), (8, 5), (22, 9), (23, 8),
+    (18, 6), (12, 10), (19, 10), (4, -8), (5, -12), (10, 28), (11, -5), (12, 6), (15, -9), (18, -5),
+    (19, 11), (20, 24), (21, 16), (24, -5), (28, -5), (5, 12), (21, -6), (8, 5), (28, 7), (0, -5),
+    (5, -13), (6, -6), (9, -9), (10, -6), (12, -6), (14, -5), (15, -7), (16, -6), (17, 8), (19, -8),
+    (20, -17), (21, 42), (22, -9), (23, 52), (25, -9), (26, -5), (27, 21), (28, -5), (0, 6), (19, 14),
+    (14, 14), (22, 10), (22, 6), (15, 8), (0, 11), (1, -5), (3, -6), (4, -8), (6, -11), (9, -10),
+    (10, -8), (12, -6), (14, -8), (15, 32), (17, 27), (18, -8), (19, 21), (20, 18), (21, 18), (22, -21),
+    (23, -9), (24, -5), (25, -9), (1, -5), (18, -6), (21, 29), (23, -6), (15, -6), (19, 48), (21, -12),
+    (18, 7), (20, 6), (18, 6), (4, 6), (23, 6), (25, 17), (8, 5), (2, 5), (17, 27), (20, -5),
+    (21, -5), (22, 5), (17, 6), (9, 11), (15, 9), (17, -6), (21, 22), (23, -9), (11, 7), (19, 20),
+    (20, -5), (10, 9), (17, 9), (0, -5), (1, -8), (2, 7), (4, -7), (5, -7), (6, -9), (8, 27),
+    (10, -5), (17, -8), (19, -13), (20, 28), (21, -8), (22, -6), (23, -6), (24, 18), (25, -10), (26, 26),
+    (0, -7), (1, 26), (2, 11), (3, -9), (4, -8), (5, -19), (6, -11), (7, -5), (8, -5), (10, -7),
+    (11, 5), (13, -6), (14, -7), (15, -20), (16, -12), (17, 85), (18, 89), (19, 11), (20, -50), (21, 17),
+    (22, -12), (23, -22), (24, -9), (25, -10), (26, -8), (28, -8), (5, 7), (21, -5), (11, 12), (19, 8),
+    (12, 5), (23, 9), (18, 10), (1, 5), (17, -5), (21, 17), (23, 14), (20, 5), (16, 5), (23, 5),
+    (20, 9), (25, 11), (25, 10), (18, 21), (21, 6), (5, 6), (5, 8), (17, 10), (21, -5), (1, -5),
+    (5, -9), (9, 9), (16, -5), (17, 13), (19, 10), (21, 27), (22, -7), (23, -9), (28, 12), (17, 8),
+    (25, -5), (22, 5), (20, 8), (25, -5), (17, 20), (7, 11), (0, 7), (5, 9), (9, 6), (17, 16),
+    (18, 8), (20, -15), (21, -11), (25, -5), (26, 14), (6, 9), (21, -6), (22, -5), (17, 5), (0, -77),
+    (1, -44), (2, -49), (3, -34), (4, -18), (5, 34), (6, 15), (7, -22), (8, -24), (9, 10), (10, 25),
+    (11, 55), (12, 23), (13, -10), (14, 21), (15, 12), (16, 11), (17, 27), (18, 13), (19, -5), (20, 34),
+    (21, 50), (22, 39), (23, 135), (24, -61), (25, -41), (26, -68), (27, -63), (28, 11), (5, 17), (7, 6),
+    (8, 18), (17, -10), (18, 13), (19, 5), (20, 12), (21, -5), (22, -6), (23, -12), (25, -10), (27, 8),
+    (5, -5), (22, -5), (27, 13), (0, 9), (17, 6), (11, 6), (1, 5), (1, 5), (18, 11), (20, 7),
+    (15, 11), (6, 5), (17, 9), (24, 8), (0, 14), (1, 14), (24, 5), (25, -6), (17, 9), (16, 8),
+    (23, 7), (15, 6), (5, -12), (7, 18), (9, 28), (20, 9), (21, -9), (23, -5), (11, 10), (0, -5),
+    (1, -7), (6, -5), (8, 6), (15, -5), (18, -6), (19, 16), (20, 40), (21, -5), (22, -7), (23, -5),
+    (28, 13), (19, 20), (5, -9), (17, -8), (18, -5), (19, 16), (20, 44), (21, -7), (25, -6), (27, 5),
+    (1, 5), (17, 5), (25, -8), (26, 7), (27, 18), (3, 7), (11, 9), (25, 8), (3, 5), (21, 8),
+    (22, 15), (0, 7), (0, 9), (1, 12), (21, -7), (6, 10), (22, 5), (21, 10), (9, 7), (1, -5),
+    (5, 15), (10, -5), (20, -6), (21, 6), (22, -6), (23, -10), (28, 16), (19, 23), (16, 19), (18, 5),
+    (5, 5), (23, 9), (16, 39), (17, 6), (20, -6), (21, -6), (22, -6), (16, 9), (9, 5), (20, 7),
+    (16, 5), (19, 5), (1, 7), (23, 15), (14, 29), (23, 8), (5, -7), (8, 8), (21, -8), (22, 8),
+    (1, 9), (25, 17), (0, -12), (1, -22), (4, -11), (6, -12), (7, -5), (9, -10), (10, -8), (11, -10),
+    (12, -9), (15, -16), (16, -13), (17, -10), (19, 14), (20, -5), (21, -9), (22, 14), (23, 14), (24, -14),
+    (25, 76), (26, 16), (27, 22), (28, 7), (21, 9), (19, 6), (17, 29), (21, -5), (23, 5), (1, 25),
+    (3, -16), (4, 45), (5, 111), (6, 13), (7, 5), (10, 9), (11, 9), (12, -10), (13, -8), (14, -9),
+    (15, -15), (16, -20), (17, -23), (18, -23), (19, -29), (20, 28), (21, -7), (22, -22), (23, -31), (24, -10),
+    (26, -15), (27, 7), (28, -12), (1, 5), (3, 22), (5, -8), (9, 14), (17, -8), (18, -5), (21, 13),
+    (22, 9), (23, 6), (25, -12), (20, 29), (21, -5), (23, -5), (25, -6), (27, 6), (11, 6), (25, 6),
+    (16, 9), (1, -6), (9, -9), (15, 7), (16, 15), (21, 11), (22, -6), (23, 5), (25, 6), (4, 15),
+    (5, 17), (7, 6), (21, -12), (23, -5), (26, 5), (15, 12), (12, 5), (23, 5), (26, 14), (5, 55),
+    (9, -5), (21, -6), (23, -6), (15, -5), (22, 17), (5, 10), (17, 7), (20, 5), (0, -5), (1, 7),
+    (6, 5), (9, -6), (13, 11), (15, 6), (16, 10), (17, 5), (18, 22), (19, 11), (20, -5), (21, -5),
+    (22, -11), (25, -14), (21, 11), (18, 10), (21, 32), (21, 13), (0, -8), (4, -6), (5, -13), (9, -13),
+    (10, -8), (11, -10), (12, -6), (14, -7), (15, 50), (16, 54), (18, 16), (19, -18), (20, -16), (21, 6),
+    (22, 41), (23, -18), (24, -6), (25, -10), (26, -5), (27, -6), (28, -10), (21, 6), (18, 5), (23, 10),
+    (22, -5), (24, 5), (25, 38), (28, 6), (21, 13), (4, 10), (5, 7), (21, -5), (26, 5), (27, 11),
+    (17, 7), (2, -5), (3, -5), (4, -6), (5, 14), (6, 10), (9, 5), (10, -9), (11, -6), (13, -6),
+    (15, 12), (17, -16), (19, 11), (20, 14), (21, -9), (22, 18), (23, 5), (24, -5), (25, -9), (21, 11),
+    (22, 27), (25, -7), (20, 10), (0, -16), (1, -6), (2, 88), (3, -13), (4, -12), (5, -22), (6, -12),
+    (7, -8), (9, -14), (10, -13), (11, -16), (12, -12), (13, -9), (14, -11), (15, -17), (16, -13), (17, 85),
+    (18, 83), (19, -20), (20, -26), (21, 21), (22, -18), (23, -34), (24, 14), (25, 14), (26, -16), (11, 5),
+    (23, 5), (2, 7), (19, 16), (15, 5), (1, 7), (25, 14), (26, 17), (0, -6), (1, 29), (2, 6),
+    (3, 9), (5, -12), (6, -10), (7, -5), (11, -8), (14, 11), (15, 10), (19, -6), (20, -8), (22, -12),
+    (24, -5), (25, -7), (26, 9), (15, 5), (16, 6), (25, -5), (21, 6), (23, 9), (8, 8), (16, 7),
+    (17, 24), (19, 12), (20, -5), (22, -5), (23, -6), (8, 5), (1, 5), (25, 9), (17, 6), (15, 8),
+    (5, 11), (23, 13), (17, 5), (20, 13), (19, 5), (20, 12), (1, 7), (5, 5), (6, 5), (0, 8),
+    (9, 5), (24, 12), (9, -8), (10, 8), (15, 5), (17, -7), (18, 14), (19, -5), (20, -7), (21, 7),
+    (23, 8), (6, 9), (16, 10), (1, 8), (1, 9), (25, 7), (15, 15), (11, 12), (12, 9), (22, 7),
+    (23, 8), (21, -7), (22, 24), (23, 19), (25, -13), (23, 6), (7, 7), (1, 7), (3, 69), (5, -6),
+    (21, -17), (23, -11), (17, 13), (25, 7), (9, 19), (21, -5), (1, 12), (3, 5), (9, -6), (17, 9),
+    (18, 6), (20, -5), (21, -13), (22, 8), (25, -7), (27, 11), (1, 6), (5, 6), (9, -6), (15, 8),
+    (17, -9), (18, -5), (19, 11), (20, -5), (22, 6), (23, -6), (25, -8), (28, 12), (3, 5), (18, 8),
+    (26, 39), (15, 6), (21, 6), (25, 5), (27, 10), (17, 24), (18, 18), (19, -5), (23, -5), (15, 23),
+    (5, 12), (21, -5), (18, 16), (21, -5), (25, 10), (1, -5), (15, 35), (16, 5), (17, 5), (20, 6),
+    (21, -19), (25, -5), (25, 10), (4, 8), (4, 12), (18, 9), (24, 7), (25, 6), (11, 10), (22, 5),
+    (19, 14), (27, 11), (18, 11), (20, 7), (0, 13), (1, 21), (21, -5), (24, 5), (25, -7), (19, 29),
+    (20, -6), (12, 27), (23, -13), (1, 8), (1, 7), (2, 9), (3, 5), (14, 28), (15, -5), (22, 10),
+    (23, -12), (25, -5), (18, 6), (22, 5), (25, 8), (28, 11), (1, 6), (1, -5), (4, 20), (6, 21),
+    (25, 7), (26, 6), (21, 9), (23, 5), (0, -8), (1, -6), (2, -9), (3, -5), (6, -5), (7, -5),
+    (9, -10), (10, 5), (11, -15), (12, 17), (15, -12), (16, -11), (17, -19), (21, 25), (22, -9), (23, 75),
+    (24, -8), (25, 22), (26, 7), (28, -8), (25, 8), (19, 18), (15, 8), (19, 9), (6, 5), (11, 6),
+    (23, 6), (5, 6), (20, 9), (23, 5), (23, 8), (21, 6), (1, 6), (26, 5), (0, -10), (1, 96),
+    (2, 25), (3, 18), (4, 7), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 40), (15, -10),
+    (16, -10), (17, -10), (18, -11), (20, -13), (21, -18), (23, -10), (24, -5), (25, -16), (26, -7), (27, -5),
+    (28, -6), (26, 6), (20, 9), (17, 10), (11, 15), (13, 16), (21, -7), (22, 9), (5, 10), (6, 6),
+    (23, 16), (6, 18), (21, -6), (22, 6), (23, 31), (1, -5), (17, 5), (18, 8), (22, 6), (25, -8),
+    (0, -10), (1, -5), (3, -10), (4, -12), (5, 63), (6, 9), (8, 6), (9, -11), (10, -11), (11, -8),
+    (12, -5), (13, 7), (14, -9), (15, 8), (16, -19), (17, -16), (18, 26), (21, -19), (22, 14), (23, 12),
+    (28, -11), (1, -22), (2, -12), (4, -13), (5, -21), (6, 15), (8, -9), (9, 9), (10, 7), (11, -12),
+    (14, -17), (15, 8), (16, -13), (18, 16), (20, -23), (21, 42), (22, 17), (24, -17), (25, 38), (26, 13),
+    (28, -7), (15, 6), (18, 5), (18, 6), (21, -5), (25, 8), (5, -17), (7, 20), (8, 7), (9, 7),
+    (0, 7), (20, -5), (21, 7), (23, 6), (14, 6), (8, 5), (12, 10), (16, 6), (17, 8), (19, -5),
+    (20, 12), (21, -15), (22, -5), (25, 9), (17, 18), (5, -7), (6, 10), (10, 19), (16, -5), (17, 44),
+    (18, -13), (19, -6), (21, -7), (24, -5), (25, -8), (27, 7), (0, 22), (1, 21), (5, -13), (6, -9),
+    (8, -6), (9, -6), (10, 18), (11, -5), (12, -7), (14, -10), (15, -5), (16, 6), (17, 36), (18, -14),
+    (19, -23), (21, 6), (22, 28), (23, 9), (25, -20), (27, -5), (28, -5), (22, 5), (11, 14), (0, -5),
+    (3, -5), (4, 15), (5, 56), (6, 21), (9, 11), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7),
+    (19, -7), (20, -10), (22, -6), (23, -15), (1, 18), (5, 15), (20, 7), (16, 5), (19, 6), (21, 6),
+    (5, 5), (20, 5), (0, 18), (1, -8), (3, 5), (21, -5), (23, -6), (24, 15), (25, 7), (26, -5),
+    (25, 5), (1, 9), (4, -5), (5, -13), (6, 17), (8, 5), (9, -11), (11, -6), (14, -5), (17, 7),
+    (18, 27), (21, 5), (22, 21), (23, -20), (26, -5), (28, -6), (5, -6), (8, 20), (9, -5), (16, 7),
+    (18, 5), (19, 5), (20, 15), (14, 9), (22, 10), (5, -5), (20, 28), (23, -8), (1, 6), (15, 8),
+    (1, -8), (5, -8), (9, -7), (11, -6), (14, -6), (15, -7), (16, -15), (17, -9), (18, -10), (20, 12),
+    (21, 15), (22, 117), (23, -13), (25, -12), (28, -5), (9, 5), (10, 6), (11, -5), (14, 6), (20, 6),
+    (21, -6), (22, 20), (25, -10), (10, -5), (12, 57), (20, -6), (23, -10), (15, 10), (23, 5), (8, 11),
+    (2, 7), (6, 6), (21, 13), (23, 15), (21, 17), (20, 6), (18, 6), (2, -5), (3, -5), (6, -9),
+    (9, 52), (10, 5), (12, -6), (14, -5), (16, -10), (17, 6), (18, -11), (19, -6), (20, 5), (21, 34),
+    (22, -12), (23, -8), (24, -6), (27, -5), (28, 9), (1, 7), (0, -14), (2, -8), (4, -12), (5, -55),
+    (7, 43), (8, 8), (9, 77), (11, -9), (13, -9), (14, -10), (15, -12), (16, -13), (17, 14), (18, -17),
+    (19, 16), (20, 52), (22, -7), (23, -16), (24, -11), (25, -18), (27, 17), (28, -5), (16, 5), (0, 5),
+    (3, 5), (25, 15), (20, 25), (23, -7), (1, -5), (11, 6), (26, 7), (20, 10), (21, 7), (15, 11),
+    (21, 7), (21, 15), (5, 6), (9, 8), (17, 6), (23, -5), (20, 15), (21, -5), (21, 5), (8, 5),
+    (21, 6), (21, 11), (23, -6), (6, 5), (8, 9), (6, 14), (16, 29), (18, 17), (0, 18), (1, 21),
+    (5, 21), (0, 6), (5, -17), (15, -10), (16, 7), (17, 20), (18, -8), (19, -12), (20, 8), (21, 23),
+    (22, 20), (24, -8), (28, -5), (5, 13), (21, -6), (22, 18), (23, 7), (16, 15), (21, 10), (24, 10),
+    (25, -5), (23, 11), (1, 10), (22, 5), (1, 7), (2, 9), (3, 9), (23, -5), (5, 6), (6, 5),
+    (22, 12), (1, 6), (23, 6), (11, 16), (25, 8), (14, 6), (2, 9), (0, 33), (3, 10), (5, -12),
+    (6, 8), (8, -5), (10, 9), (11, -9), (12, -8), (13, -7), (14, -6), (16, 7), (19, -5), (20, -10),
+    (22, -5), (24, 13), (26, -12), (18, 5), (20, 27), (4, 6), (25, 8), (19, 6), (9, 8), (25, 5),
+    (15, 9), (21, 6), (1, -5), (9, 10), (11, 10), (14, 7), (16, 7), (18, -5), (19, -5), (20, 7),
+    (21, -6), (22, 10), (23, -9), (25, -13), (28, 10), (25, 17), (18, 10), (25, 12), (5, 7), (5, -6),
+    (20, 14), (11, 5), (19, 46), (20, -10), (21, -8), (2, 9), (17, 8), (21, 6), (5, 7), (4, 5),
+    (20, 12), (27, 6), (5, 12), (18, 7), (5, 8), (21, -7), (0, -5), (1, -6), (9, -6), (13, 31),
+    (19, -5), (20, -9), (21, -6), (23, -10), (24, 11), (25, 13), (26, -5), (28, 5), (3, 5), (21, -8),
+    (23, 29), (26, 9), (27, 7), (25, 6), (26, 11), (15, 15), (17, -5), (25, 8), (1, 5), (1, 7),
+    (2, 12), (12, 13), (20, -5), (6, 12), (8, 8), (17, 8), (5, 6), (24, 29), (25, -11), (2, 5),
+    (22, 9), (19, 8), (24, 6), (22, 12), (21, 16), (18, 21), (14, 41), (21, -5), (22, -7), (23, 7),
+    (22, 8), (19, 5), (12, 13), (13, 7), (16, 11), (17, -9), (19, -12), (6, 8), (16, -5), (20, -6),
+    (21, 7), (22, -6), (23, -6), (25, 27), (20, 7), (18, 5), (20, 7), (20, 18), (3, 9), (6, -8),
+    (9, -12), (16, -7), (17, -8), (18, -10), (19, 13), (20, 41), (21, 25), (23, -8), (25, -6), (5, 7),
+    (2, 5), (14, 11), (15, 8), (21, 7), (25, -6), (3, 6), (25, 17), (5, 11), (4, 12), (1, 49),
+    (25, -5), (17, 5), (22, 5), (20, 5), (23, 6), (0, 8), (16, 6), (15, -6), (25, 5), (19, 7),
+    (19, 5), (1, 21), (17, 16), (18, 21), (20, -6), (21, 11), (22, -5), (23, -13), (24, -5), (21, 5),
+    (23, 8), (26, 6), (23, 8), (23, -6), (25, 33), (0, 5), (21, -6), (25, 48), (7, 6), (20, 5),
+    (1, -9), (18, -5), (23, -10), (24, -5), (25, -7), (26, 85), (27, 7), (11, 26), (21, -5), (23, -5),
+    (4, 6), (9, -5), (17, 69), (18, -8), (19, -6), (20, -7), (21, -9), (25, -5), (20, 6), (22, 6),
+    (16, 5), (25, 11), (0, 15), (10, 16), (23, -5), (20, 10), (17, 10), (19, 6), (21, 5), (18, 6),
+    (20, -5), (22, 5), (23, 10), (17, 5), (0, -9), (1, -8), (2, 14), (4, -12), (5, -24), (6, -13),
+    (11, -17), (12, -7), (14, -10), (16, -13), (17, 32), (18, 16), (19, -18), (20, -29), (21, -8), (22, -16),
+    (23, -16), (24, 84), (25, 39), (27, 8), (5, -5), (9, 29), (21, -8), (15, 10), (9, 6), (5, -5),
+    (11, -5), (15, -8), (16, -9), (19, 110), (21, -13), (22, -9), (25, -14), (23, 20), (3, 6), (1, 12),
+    (2, 9), (17, -5), (23, -5), (24, 37), (25, -11), (17, 7), (0, -5), (6, 5), (9, -7), (13, 31),
+    (18, -5), (20, -6), (21, -6), (22, -5), (23, -11), (24, 11), (25, 16), (26, -5), (5, 6), (23, 23),
+    (17, 5), (1, 9), (24, 6), (18, 10), (1, 5), (18, 5), (21, -5), (22, 9), (23, 18), (5, 57),
+    (9, -5), (21, -9), (23, -6), (21, -7), (25, 9), (23, 7), (15, 5), (1, 9), (13, 7), (25, 5),
+    (27, 7), (20, 10), (23, 7), (2, 5), (17, 6), (22, 12), (23, 23), (12, 5), (17, 20), (22, 13),
+    (23, 5), (21, 5), (10, 11), (20, 5), (1, 15), (2, 9), (17, 5), (20, -6), (21, 11), (23, -5),
+    (19, 5), (21, 7), (0, -11), (1, -8), (2, -35), (3, -13), (4, -6), (5, -20), (6, -24), (7, -24),
+    (8, -21), (9, -35), (10, -36), (11, -64), (12, -43), (13, -39), (14, 41), (15, 118), (16, 120), (17, -56),
+    (18, -72), (19, 58), (20, 15), (21, 18), (22, 154), (23, -126), (24, -7), (25, 104), (26, -9), (27, -11),
+    (28, 30), (10, 17), (12, 10), (16, 8), (21, -8), (23, 17), (18, 5), (18, 8), (15, 5), (25, 6),
+    (21, -5), (1, -10), (4, 7), (6, 5), (10, -7), (15, -6), (17, 41), (18, 18), (19, 7), (20, -7),
+    (21, 11), (22, -8), (23, -19), (25, -14), (27, 13), (18, 7), (18, 6), (17, 6), (25, 7), (1, 10),
+    (5, 6), (23, 5), (3, 6), (21, -6), (25, 6), (1, 5), (22, 5), (12, 5), (13, 7), (15, 6),
+    (17, 5), (4, 6), (6, 8), (17, 8), (15, 6), (17, 5), (1, 6), (17, 10), (21, 5), (4, 27),
+    (21, -5), (25, 23), (17, 18), (27, 7), (15, 6), (16, 8), (18, 11), (21, -8), (21, 13), (3, 15),
+    (20, 9), (21, 11), (15, 5), (21, 6), (16, 6), (5, 14), (18, 7), (26, 5), (28, 7), (3, -8),
+    (5, -11), (6, -11), (7, 15), (8, 21), (9, 8), (11, -8), (12, -7), (15, -7), (16, -5), (17, -13),
+    (18, -8), (19, -18), (20, 11), (21, 14), (22, -8), (24, 15), (25, 7), (27, 9), (17, 9), (22, 6),
+    (11, 10), (21, 5), (25, 7), (24, 23), (17, 8), (28, 11), (1, 7), (2, 9), (3, 10), (23, -5),
+    (17, -6), (18, 12), (1, 28), (4, 6), (14, 8), (21, -5), (25, 6), (0, -20), (1, -41), (2, -17),
+    (3, -20), (4, -30), (5, 38), (6, -15), (7, 34), (8, 15), (9, 72), (11, 5), (12, -13), (13, 46),
+    (14, -33), (15, -30), (16, -9), (17, -45), (18, -7), (19, 9), (20, 39), (21, 17), (22, 8), (23, 5),
+    (24, 6), (26, -5), (27, -6), (12, 7), (13, 7), (16, 8), (17, -8), (19, -12), (1, 41), (4, -5),
+    (25, 5), (9, 26), (21, -8), (23, 6), (4, 8), (7, 9), (8, 7), (23, 11), (21, 6), (26, 8),
+    (0, 6), (13, 6), (17, 6), (25, -6), (1, 6), (16, 9), (21, 5), (0, -7), (1, 14), (4, -5),
+    (5, -8), (6, -5), (9, -9), (10, -7), (12, 20), (14, -5), (15, -7), (16, -6), (17, 6), (18, -9),
+    (19, -6), (20, -6), (21, 15), (22, -9), (24, 6), (26, 46), (27, -6), (0, 8), (2, 14), (5, -7),
+    (9, -5), (11, 5), (15, -6), (16, -5), (17, -7), (20, -7), (22, -6), (23, -10), (24, 17), (25, 15),
+    (27, 16), (28, 9), (4, 5), (20, 11), (19, 17), (20, -5), (27, 7), (9, 5), (22, 5), (3, 7),
+    (5, -5), (9, 19), (26, 7), (1, 8), (0, -7), (3, -7), (5, 5), (9, 25), (10, 11), (11, 9),
+    (12, -5), (14, 5), (15, -7), (16, 5), (18, -9), (19, -8), (20, 6), (22, 6), (23, -11), (25, 5),
+    (27, -7), (28, 11), (23, 7), (18, 7), (25, -6), (27, 5), (0, 10), (5, -8), (6, -5), (9, -10),
+    (11, -5), (16, -6), (17, 19), (18, 6), (19, 20), (20, 19), (21, -8), (22, -12), (23, 17), (25, -8),
+    (25, 13), (21, 10), (1, 20), (25, -5), (11, 5), (1, 7), (14, 14), (22, 10), (15, 6), (15, 6),
+    (25, -5), (21, 6), (22, 9), (6, 6), (17, 7), (22, 12), (16, 12), (23, 5), (5, 14), (1, 6),
+    (6, 5), (16, 7), (21, 5), (5, -5), (20, 28), (23, -8), (6, 10), (14, 7), (15, 9), (1, 5),
+    (1, -5), (5, -9), (10, 5), (11, 7), (12, 23), (15, -7), (17, -8), (18, 11), (21, -6), (22, 10),
+    (1, -5), (3, 7), (25, 9), (20, 6), (15, 7), (18, 14), (23, -5), (0, 9), (1, 6), (6, 9),
+    (21, 5), (22, -7), (16, 15), (17, 8), (18, 11), (6, 5), (23, 6), (17, 5), (16, 5), (17, 6),
+    (19, 20), (20, -5), (22, -6), (2, 5), (17, 5), (22, 13), (25, -6), (14, 14), (21, -6), (22, 5),
+    (24, 7), (12, 10), (23, 8), (4, 6), (0, 21), (17, 7), (19, 10), (25, 9), (14, 5), (15, -5),
+    (16, 8), (19, 7), (21, -7), (28, 6), (23, 5), (5, -16), (7, 16), (8, 7), (9, 8), (20, 7),
+    (22, 5), (20, 5), (23, 5), (21, 6), (15, 7), (5, -9), (15, -9), (16, 26), (19, 37), (20, -5),
+    (21, 14), (22, -6), (23, -8), (19, 5), (22, 10), (23, 11), (21, 8), (21, -6), (22, 6), (23, 31),
+    (6, 7), (2, 7), (17, 5), (18, 8), (21, 9), (0, 5), (5, -9), (9, 13), (10, 7), (20, -5),
+    (23, 8), (18, 6), (25, 5), (15, 5), (1, 23), (4, -12), (5, -33), (6, -15), (7, -9), (8, -7),
+    (9, -28), (10, 18), (11, -17), (13, -10), (14, -13), (15, -23), (16, -23), (17, 29), (18, 39), (19, 31),
+    (20, 97), (21, 28), (22, -12), (23, -6), (24, -13), (25, -13), (26, -5), (28, -14), (15, 10), (7, 5),
+    (5, 39), (7, 29), (9, -5), (18, -5), (21, -7), (26, 5), (22, 10), (7, 6), (0, 25), (25, 6),
+    (5, 5), (20, 5), (5, 7), (0, 7), (10, -5), (19, 10), (20, 19), (21, 9), (25, -5), (21, 5),
+    (21, 5), (18, 5), (26, 11), (3, -5), (4, 12), (5, 55), (6, 23), (9, 10), (11, -5), (15, -5),
+    (17, -8), (18, -6), (19, -7), (20, -8), (22, -6), (23, -14), (18, 13), (15, 10), (16, 5), (21, 6),
+    (5, 17), (21, -6), (18, 5), (18, 11), (5, 8), (6, 5), (26, 9), (17, 5), (22, 9), (18, 5),
+    (18, 15), (20, 5), (4, 9), (17, -7), (20, -7), (21, 18), (25, 6), (26, 6), (27, 8), (15, 7),
+    (24, 15), (1, 8), (15, 8), (21, 14), (25, -6), (27, 17), (7, 6), (1, 6), (4, 5), (17, 6),
+    (21, 5), (8, 15), (19, 8), (15, -6), (17, 66), (18, -7), (21, -9), (25, -6), (5, -6), (10, -5),
+    (11, 35), (12, 11), (17, -7), (23, 14), (17, 5), (15, 7), (10, 11), (12, 6), (9, 13), (20, 22),
+    (21, -7), (22, 11), (23, -6), (16, 6), (20, 6), (6, 8), (1, -15), (3, 6), (4, -9), (5, 24),
+    (6, 12), (9, -10), (10, -6), (11, -7), (12, -5), (13, 6), (14, -5), (15, -5), (16, -8), (17, 16),
+    (18, -5), (19, -6), (20, -13), (21, -13), (22, -9), (23, -17), (24, 44), (25, 37), (27, -7), (20, 6),
+    (11, 11), (6, 5), (17, 7), (1, 6), (10, 5), (0, 14), (25, 5), (21, 9), (23, 5), (13, 7),
+    (25, 5), (1, 6), (3, 6), (25, -7), (3, 7), (9, 7), (10, 14), (18, 5), (19, 13), (21, -8),
+    (23, -6), (18, 8), (4, 6), (9, 5), (23, 8), (0, -18), (3, -17), (4, -20), (7, -9), (8, -14),
+    (9, -11), (10, -6), (11, -39), (12, -21), (14, -14), (15, 7), (16, 21), (17, 37), (18, 35), (19, -25),
+    (21, 42), (22, 37), (23, -30), (24, 5), (25, 32), (26, -6), (27, -14), (28, 37), (1, 6), (11, 5),
+    (1, 11), (4, -5), (6, 8), (28, 7), (0, 5), (1, -5), (3, -17), (4, 21), (5, 6), (6, 6),
+    (7, 18), (8, 11), (9, 8), (10, -5), (11, -20), (12, -11), (13, -9), (14, -12), (15, -13), (16, -18),
+    (18, 9), (19, 8), (20, 15), (21, 5), (22, -19), (23, -20), (25, -9), (26, 13), (27, 30), (5, 13),
+    (27, 7), (23, 8), (23, 6), (15, 16), (23, 25), (1, -7), (3, -5), (4, -6), (5, -6), (9, -10),
+    (10, -7), (11, 18), (13, -5), (15, -8), (16, -7), (18, -7), (19, -10), (20, 23), (21, -7), (23, 105),
+    (25, -12), (28, -6), (1, 5), (22, 9), (1, 7), (4, 42), (25, -10), (21, 6), (23, 12), (23, 20),
+    (25, 7), (1, -19), (4, 55), (5, -15), (6, -6), (9, -7), (10, -6), (11, -6), (12, -6), (14, 115),
+    (16, 10), (17, -9), (18, -8), (19, -8), (20, -7), (21, -13), (22, -9), (23, -26), (25, -15), (1, -6),
+    (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -8), (12, -5), (13, 14), (14, -5), (16, -6),
+    (17, -11), (18, -8), (20, -7), (21, -9), (22, 21), (23, 82), (25, 7), (21, 8), (25, 8), (28, 11),
+    (1, 5), (2, 6), (3, 7), (9, 6), (23, 6), (1, -8), (5, 6), (6, -7), (9, 9), (10, 5),
+    (11, -10), (12, -5), (15, -7), (18, 15), (19, -8), (20, 26), (22, 10), (23, 6), (25, -10), (21, 32),
+    (9, 8), (3, -6), (4, -6), (5, -5), (6, -7), (9, -6), (10, 7), (11, -10), (14, -7), (16, -6),
+    (18, -10), (19, -8), (20, -15), (21, -5), (22, -10), (23, 131), (28, -6), (2, -5), (4, -6), (6, -6),
+    (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 6), (15, -5), (16, -6), (17, -5), (19, -9),
+    (22, -7), (23, 57), (24, 7), (25, 9), (26, 14), (27, -6), (18, 8), (0, 13), (1, 10), (2, -14),
+    (3, -5), (4, -16), (5, -24), (7, -8), (8, -12), (9, 15), (11, -24), (12, -13), (13, -6), (14, -8),
+    (15, 39), (16, 36), (17, 14), (18, 27), (20, 23), (21, 24), (23, -14), (24, -11), (25, -21), (26, -16),
+    (28, -6), (17, 7), (15, 5), (5, 5), (18, 11), (19, 5), (21, -5), (0, 6), (12, 12), (0, -28),
+    (2, -28), (3, -14), (4, -24), (5, 76), (6, 58), (8, -15), (9, 51), (10, 5), (11, -69), (12, -29),
+    (13, -36), (14, -46), (15, 47), (16, 20), (17, 39), (18, 31), (19, 66), (20, 37), (21, 41), (22, 21),
+    (23, -94), (24, -32), (25, -22), (26, -34), (27, -21), (5, -5), (13, 34), (20, -5), (23, 20), (0, -6),
+    (1, -8), (3, -5), (5, 11), (8, 5), (10, -5), (15, -8), (16, -6), (17, -10), (18, 10), (19, 18),
+    (20, -5), (21, -9), (22, 19), (23, 24), (24, -5), (1, 14), (3, -10), (4, -6), (5, -7), (6, -7),
+    (9, -10), (10, 9), (11, 28), (12, 17), (13, 20), (14, -6), (15, -6), (18, -15), (19, -6), (20, -8),
+    (21, 8), (22, -13), (23, 13), (24, -8), (25, 15), (26, -9), (18, 6), (25, -5), (27, 7), (0, 7),
+    (21, 5), (5, 5), (9, 5), (21, 6), (1, 8), (2, -10), (3, 7), (4, 28), (5, 52), (6, 35),
+    (7, 18), (8, 11), (10, -13), (11, -17), (13, -6), (15, -9), (16, -15), (17, -17), (18, -18), (19, -21),
+    (20, -39), (21, 12), (22, -18), (25, 17), (27, -12), (28, 8), (0, -5), (1, -5), (5, -21), (6, -8),
+    (9, -16), (10, -8), (11, -9), (12, -6), (15, -10), (16, -9), (17, -13), (18, 32), (19, -13), (20, -29),
+    (21, 61), (22, -11), (23, 92), (24, -5), (25, -10), (27, 25), (28, -5), (23, 24), (9, 12), (19, 6),
+    (22, -5), (23, -9), (25, -5), (28, 10), (17, 10), (18, 6), (9, 9), (21, 9), (1, -9), (2, -9),
+    (3, -9), (4, -9), (5, -24), (6, -12), (7, -6), (8, -6), (10, 130), (11, 113), (12, 12), (13, -10),
+    (14, -9), (15, -19), (16, -15), (17, -22), (18, -15), (19, 24), (20, 18), (21, -13), (22, -24), (23, -35),
+    (24, -7), (25, -15), (26, -8), (27, -9), (28, -10), (15, 8), (19, 11), (10, 7), (25, -7), (5, -5),
+    (9, -7), (15, -5), (16, 8), (18, -5), (19, -6), (20, 5), (21, 17), (22, 22), (23, -5), (25, -6),
+    (1, 21), (1, -7), (6, 7), (8, 7), (16, -6), (17, 14), (18, 11), (22, 6), (23, -9), (24, -5),
+    (25, -13), (18, 7), (21, 11), (19, 10), (21, 5), (21, -6), (22, 12), (18, 14), (6, 11), (5, -5),
+    (9, 15), (19, 5), (20, -5), (27, 10), (25, 7), (6, 11), (1, 8), (15, -13), (16, -8), (18, -5),
+    (19, 111), (20, -9), (21, -18), (25, -16), (1, 9), (5, 11), (9, 10), (23, -5), (20, 7), (1, 5),
+    (11, 12), (6, 9), (6, 5), (21, -5), (23, 21), (25, -5), (27, 6), (22, 10), (1, 7), (2, 9),
+    (3, 9), (1, 20), (21, 7), (17, 6), (9, 6), (23, 5), (4, -5), (5, -14), (6, 75), (11, 8),
+    (17, -5), (18, -5), (20, -9), (23, -5), (25, -8), (15, 9), (22, 10), (0, 12), (1, 24), (2, -6),
+    (3, -7), (4, 17), (5, -25), (7, 12), (9, 5), (10, 12), (11, -6), (15, -8), (16, -7), (18, -12),
+    (19, -9), (20, -7), (21, 20), (22, -12), (25, 5), (26, -9), (27, 7), (0, -5), (1, 6), (4, 6),
+    (5, 18), (6, 38), (9, -10), (10, 7), (11, 19), (15, -7), (16, -6), (17, -9), (19, -9), (20, 6),
+    (21, 9), (22, -9), (23, -14), (25, -11), (25, 6), (20, 10), (1, 6), (5, 6), (6, 5), (21, 5),
+    (20, 5), (21, -5), (19, 11), (20, 16), (21, 8), (5, 5), (21, 6), (22, 10), (1, -9), (22, 11),
+    (19, 10), (21, 9), (4, 5), (0, 8), (1, -5), (26, 11), (21, 6), (16, 7), (17, 8), (21, 5),
+    (20, 6), (21, -6), (0, -5), (1, 51), (4, 95), (5, -23), (6, -7), (9, -6), (14, -7), (15, -6),
+    (18, -6), (19, -5), (20, -7), (21, -11), (23, -9), (25, -10), (17, 8), (18, 5), (21, 19), (0, 12),
+    (1, 15), (5, -14), (18, 6), (20, -13), (23, -5), (28, 7), (19, 16), (20, -5), (18, 6), (12, 8),
+    (4, 13), (21, 7), (13, 11), (17, 6), (19, -5), (21, -9), (25, 30), (27, 8), (23, 13), (5, 7),
+    (17, -5), (19, -9), (21, -6), (23, 6), (23, 5), (17, 7), (18, 11), (21, 9), (22, 6), (25, -5),
+    (10, 5), (21, 7), (19, 7), (19, 9), (1, 14), (11, 10), (19, 5), (17, 7), (1, 6), (1, 7),
+    (5, 6), (17, 7), (11, 19), (23, 9), (25, -5), (1, -5), (5, -6), (18, 36), (19, -6), (20, -6),
+    (23, 7), (27, 17), (11, 44), (23, -7), (11, 25), (23, -6), (25, 5), (20, 9), (21, 13), (1, 6),
+    (9, 5), (25, 7), (2, 9), (17, 8), (19, 6), (6, 7), (18, 6), (14, 7), (5, -5), (15, -8),
+    (17, 5), (18, -7), (21, -18), (22, 31), (23, 24), (5, 6), (4, 8), (25, 11), (21, 7), (23, 7),
+    (1, 19), (15, -8), (21, 6), (28, 6), (26, 9), (22, 6), (5, 5), (17, 9), (0, 6), (15, 15),
+    (16, -8), (18, -5), (19, 6), (21, 22), (22, -8), (25, -6), (22, 10), (17, 6), (21, 6), (5, 6),
+    (11, 5), (25, 7), (20, 5), (19, 7), (26, 5), (28, 7), (1, 10), (0, 9), (1, 15), (25, -5),
+    (0, -15), (1, 9), (3, -5), (4, 8), (5, 16), (7, 9), (8, -5), (10, 5), (11, -5), (13, -8),
+    (14, -10), (16, -7), (17, -5), (18, -6), (21, 31), (22, -14), (25, -30), (27, -9), (28, 25), (5, 7),
+    (21, 9), (23, -5), (15, 12), (16, -5), (22, 27), (20, 27), (20, 5), (6, 5), (11, 5), (1, 21),
+    (3, 56), (4, 37), (5, -10), (9, -7), (10, -5), (11, -7), (13, -5), (16, -5), (17, -5), (19, -8),
+    (20, -8), (21, -12), (22, -9), (23, -10), (24, -12), (25, 15), (26, -8), (27, -8), (19, 6), (21, 11),
+    (17, 6), (1, -5), (11, 6), (20, -6), (25, 7), (1, 10), (3, 9), (14, 10), (25, -5), (26, 14),
+    (11, 12), (23, 15), (16, 7), (21, 5), (20, 5), (24, 6), (20, 6), (8, 5), (1, -6), (5, 42),
+    (6, -7), (7, 27), (9, -8), (11, -5), (16, 15), (19, 9), (20, -6), (21, -17), (25, -11), (17, 34),
+    (21, -5), (0, 48), (1, 6), (2, -14), (3, -8), (4, -8), (5, -8), (6, -8), (7, -8), (8, -10),
+    (11, -17), (12, -14), (13, -11), (14, -17), (15, -16), (16, -19), (17, -12), (18, -12), (19, 27), (21, -12),
+    (23, -9), (24, 18), (25, 41), (26, 14), (27, 51), (23, 6), (14, 12), (1, -6), (5, -5), (9, -6),
+    (11, -5), (16, -11), (17, -8), (18, -8), (20, 16), (22, 85), (23, -9), (25, -11), (5, -5), (11, 33),
+    (23, -5), (0, 34), (1, 26), (2, -6), (3, -10), (5, -13), (6, -10), (9, -7), (12, 6), (14, -5),
+    (16, -9), (17, -10), (18, 10), (21, 5), (22, -8), (23, -5), (27, 16), (0, 14), (1, 24), (2, -5),
+    (4, -5), (6, 7), (9, -15), (10, 11), (11, -8), (13, -6), (16, -10), (17, 31), (18, 7), (19, -15),
+    (20, 14), (21, 20), (22, -16), (23, 7), (24, -9), (25, -21), (26, -6), (0, 21), (1, 34), (4, -8),
+    (5, -5), (6, -7), (8, -7), (9, -17), (10, -7), (11, -15), (13, -11), (15, -6), (18, 11), (19, -7),
+    (21, 21), (22, -7), (23, -10), (24, -13), (25, 52), (26, -17), (28, 15), (19, 14), (22, 8), (23, 9),
+    (1, -10), (2, 28), (1, -13), (4, -6), (5, -13), (6, -9), (9, -10), (10, -7), (11, -9), (12, -6),
+    (13, -5), (14, -11), (15, 221), (16, -27), (17, 29), (18, 44), (19, -21), (20, -10), (21, -48), (22, -28),
+    (23, -21), (24, -6), (25, -11), (26, -5), (27, -5), (28, -9), (1, 17), (2, 6), (3, -8), (9, -6),
+    (11, 27), (13, 19), (17, -8), (18, -6), (19, -11), (22, -6), (23, 21), (24, -6), (25, 9), (26, -7),
+    (28, -5), (16, 9), (21, -9), (22, 8), (5, -7), (6, 14), (16, 12), (18, 6), (21, 7), (22, -6),
+    (23, -5), (25, -5), (17, 11), (1, 9), (6, 19), (7, -8), (9, 11), (11, 6), (12, 6), (13, -6),
+    (14, -10), (16, 18), (18, 6), (20, 15), (21, 25), (22, -15), (23, -9), (25, -33), (26, -13), (27, -5),
+    (15, 9), (25, 6), (16, 7), (16, 17), (25, -8), (27, 14), (19, 6), (21, 7), (5, 7), (15, 5),
+    (17, -5), (19, -8), (21, -10), (23, 7), (25, 5), (10, 14), (12, 6), (1, 10), (15, -5), (21, 6),
+    (0, 10), (1, 7), (24, 6), (25, 9), (28, 8), (16, 14), (22, -5), (6, 12), (23, 6), (1, 7),
+    (18, 6), (20, -5), (22, 5), (5, 5), (0, -13), (1, -21), (2, -9), (4, -12), (5, -5), (6, -13),
+    (9, -9), (10, -9), (11, -10), (12, -10), (15, -13), (16, -14), (17, -9), (18, 9), (19, 12), (20, -6),
+    (21, -7), (22, 11), (23, 40), (24, -16), (25, 68), (26, 14), (27, 20), (28, 6), (1, 6), (19, 5),
+    (18, 9), (16, 10), (21, 15), (22, -6), (15, 13), (23, 9), (0, -5), (2, -5), (11, 35), (13, 59),
+    (18, -5), (19, -6), (20, -5), (21, -8), (25, -15), (27, -5), (1, 7), (6, 5), (20, 7), (1, -5),
+    (5, -7), (10, 11), (18, -9), (20, 54), (21, -6), (27, 5), (0, 5), (1, 5), (5, 12), (5, 9),
+    (21, 8), (23, -5), (23, 9), (18, 10), (16, 9), (2, 5), (18, 10), (19, 14), (6, 8), (17, 6),
+    (18, 6), (5, -6), (9, -11), (10, 24), (12, 5), (15, -7), (19, 18), (20, 12), (23, -12), (20, 5),
+    (21, 5), (1, -5), (5, -6), (15, 47), (16, 15), (17, -9), (19, -9), (20, -6), (22, 22), (23, -8),
+    (25, -7), (14, 40), (21, -5), (22, -7), (14, 6), (1, -8), (3, -6), (5, 74), (7, 25), (10, -5),
+    (15, -7), (16, -5), (17, -7), (21, -15), (23, -5), (7, 11), (9, -5), (22, 6), (22, 9), (5, 7),
+    (21, -7), (22, 5), (23, 14), (22, 5), (8, 5), (5, 8), (20, 5), (23, 6), (1, 5), (9, 12),
+    (10, 57), (11, -12), (20, -8), (21, -5), (23, -7), (6, 7), (27, 8), (22, 8), (23, 11), (16, 21),
+    (20, 5), (20, 9), (6, 12), (15, 8), (21, 5), (6, 5), (1, -6), (5, 23), (6, -6), (11, -5),
+    (16, -5), (17, 23), (18, -13), (19, -7), (21, 36), (23, -12), (19, 5), (0, -6), (1, -5), (2, 8),
+    (9, -6), (17, -10), (19, -5), (24, 21), (26, 12), (23, 9), (17, 7), (15, 6), (16, 9), (17, 14),
+    (19, 14), (21, -7), (23, -5), (6, 11), (25, 7), (3, 5), (14, 5), (1, 11), (14, 16), (21, -6),
+    (5, -5), (17, -6), (18, 27), (19, 15), (20, 7), (21, -7), (23, -7), (25, -6), (27, 13), (18, 5),
+    (21, 6), (4, 5), (25, 8), (10, 5), (11, 12), (2, -5), (18, 6), (23, 25), (25, -9), (1, -8),
+    (4, 5), (5, 12), (9, 12), (10, 16), (11, -5), (16, -6), (17, -5), (18, -6), (20, 7), (22, -8),
+    (25, 17), (25, 14), (2, 8), (11, 7), (20, 15), (18, 10), (1, 11), (27, 6), (28, 8), (4, 5),
+    (23, 5), (22, 16), (25, -5), (3, 6), (16, 8), (20, -9), (1, 11), (2, 10), (3, 10), (25, -8),
 ];
