@@ -4646,13 +4646,6 @@ fn twenty_fourth_round_words_from_the_retired_fresh24() {
             Scope::Connection,
         ),
         (
-            "451 4.0.0 address not registered: user@example.org",
-            S::RcptTo,
-            C::UserUnknown,
-            T,
-            Scope::Recipient,
-        ),
-        (
             "550 Only one alias per transaction",
             S::RcptTo,
             C::TooManyRecipients,
@@ -4660,16 +4653,48 @@ fn twenty_fourth_round_words_from_the_retired_fresh24() {
             Scope::Message,
         ),
         (
-            "500 Message rejected due to length/size of data",
-            S::DataEnd,
-            C::MessageTooBig,
+            "550 no residential connections",
+            S::Greeting,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // Guards from the review (unchanged from the previous main, or mended before landing):
+        // an IP that is not registered is no unknown user; a quota over its soft limit is
+        // a full mailbox; a recipient domain with no valid TLD is that recipient's; a relay
+        // refused at the greeting holds the destination.
+        (
+            "550 5.7.1 Client IP address not registered",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "452 4.2.2 Quota exceeds soft limit",
+            S::RcptTo,
+            C::MailboxFull,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.1.2 Recipient domain has no valid TLD",
+            S::RcptTo,
+            C::DomainNotFound,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "553 5.1.7 Malformed from domain",
+            S::MailFrom,
+            C::SenderRejected,
             P,
             Scope::Message,
         ),
         (
-            "550 no residential connections",
+            "554 Relay access denied",
             S::Greeting,
-            C::Reputation,
+            C::RelayDenied,
             P,
             Scope::Destination,
         ),

@@ -361,7 +361,13 @@ impl Category {
     pub const fn usual_scope(self, stage: Stage) -> Scope {
         use Category::*;
         match self {
-            MailboxFull | UserUnknown | MailboxDisabled | RelayDenied => Scope::Recipient,
+            MailboxFull | UserUnknown | MailboxDisabled => Scope::Recipient,
+            // A relay refusal answers one recipient; before any transaction (a greeting or
+            // EHLO that says the host takes no mail for us) it holds the destination.
+            RelayDenied => match stage {
+                Stage::Connect | Stage::Greeting | Stage::Ehlo | Stage::Helo => Scope::Destination,
+                _ => Scope::Recipient,
+            },
             // A greylisting answers a triplet: at RCPT TO it holds that recipient; at
             // MAIL FROM, at DATA and after the data it holds the whole message (no
             // recipient is named, or every one is).

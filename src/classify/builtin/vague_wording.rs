@@ -46,7 +46,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.client_not_allowed", C::Policy,
           "our client IP or host is not on the receiver's allow-list ('client not authorized', 'IP is not allowed'): a local rule about the connecting host, holding the destination, not one message")
             .t(&["client not authorized", "client is not authorized", "client not allowed", "client is not allowed", "ip not authorized",
-                 "ip is not authorized", "ip not allowed", "ip is not allowed", "ip address not allowed", "ip address is not allowed", "client blocked", "refused connection by site policy", "refused connection temporarily"])
+                 "ip is not authorized", "ip not allowed", "ip is not allowed", "ip address not allowed", "ip address is not allowed", "client blocked", "ip address not registered", "ip not registered", "refused connection by site policy", "refused connection temporarily"])
             .scope(Scope::Destination),
     );
     v.push(

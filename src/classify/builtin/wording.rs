@@ -28,7 +28,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
-                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "malformed from domain", "{reserved|no valid} tld", "{date|dated} in {the |}remote past", "fix your system clock", "no headers at all", "no headers sent", "has no from address", "mime parse error", "malformed mime", "could not parse provided data", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
+                 "missing message-id", "no message-id", "date header", "{date|dated} in the future", "{date|dated} in {the |}remote past", "fix your system clock", "no headers at all", "no headers sent", "has no from address", "mime parse error", "malformed mime", "could not parse provided data", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
                  // the header From's own format faults (a bare "from header" would also claim alignment and ownership texts)
                  "{a|one|no|without|without a|missing|invalid|duplicate|empty|malformed} from{:|} header", "from{:|} header {is |}{missing|empty|invalid|malformed}",
                  "from header has an invalid", "unacceptable from{:|} header", "valid address in from", "single domain in the from", "utf-8 in from header",
@@ -40,6 +40,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
                  "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from"]),
+    );
+    v.push(
+        r("text.from_domain_format", C::ContentFormat,
+          "the header From's domain is malformed or uses a reserved or unknown top-level domain, said after the data (at MAIL FROM or RCPT TO the same words are about an envelope address)")
+            .t(&["malformed from domain", "{reserved|no valid} tld"])
+            .at(&[S::Data, S::DataEnd, S::Bdat]),
     );
     v.push(
         r("text.content_line_too_long", C::ContentFormat,
@@ -122,7 +128,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.own_check_failed", C::ServerError,
           "the receiving side's own store, signer or lookup failed ('error saving email', 'DKIM signing failed', 'whitelist check failed'): its trouble, not a verdict on the message; before the DKIM and allow-list words it names")
-            .t(&["error saving", "no spooler", "dkim signing failed", "signing failed", "whitelist check failed", "could not queue the message"]),
+            .t(&["error saving", "no spooler", "{dkim|arc} signing failed", "whitelist check failed", "could not queue the message"]),
     );
     v.push(
         r("text.virus", C::VirusContent,
@@ -318,7 +324,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relay access denied",
             "relaying {is |}disabled", "relay is disabled",
             // a recipient domain this host does not take mail for, and Turkish 'relaying forbidden'
-            "{recipient |}domain not served", "not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts mail for", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
+            "{recipient |}domain not served", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
             "relaying denied",
             "relay denied",
             "relay not permitted",
@@ -367,13 +373,19 @@ pub(super) fn rules(v: &mut Vec<B>) {
         ]),
     );
     v.push(
+        r("rcpt.domain_not_served", C::RelayDenied,
+          "at RCPT TO, a recipient domain this host does not take mail for ('not our domain', 'only accepts mail for example.org', 'invalid recipient domain'); at MAIL FROM the same words are about our sender")
+            .t(&["not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts mail for"])
+            .at(&[S::RcptTo, S::Unknown]),
+    );
+    v.push(
         r("text.auth_required", C::AuthRequired,
           "SMTP AUTH is required (relaying without authentication, Exchange RESOLVER.RST.AuthRequired, MessageLabs)")
             .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
-                 "unauthenticated session", "anonymous users are not allowed", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
+                 "unauthenticated session", "anonymous users are not allowed to send mail", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "only authenticated connections", "only authenticated users", "only authenticated sessions",
                  "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires"]),
@@ -559,7 +571,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
                  "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
                  "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large",
-                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message", "size of data", "exceeds soft limit"]),
+                 "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message"]),
     );
     v.push(
         r("greeting.blocked", C::Blocklisted,
