@@ -127,7 +127,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.own_check_failed", C::ServerError,
-          "the receiving side's own store, signer or lookup failed ('error saving email', 'DKIM signing failed', 'whitelist check failed'): its trouble, not a verdict on the message; before the DKIM and allow-list words it names")
+          "the receiving side's own store, signer or lookup failed ('error saving email', 'DKIM signing failed', 'whitelist check failed'): its trouble, not a verdict on the message; its phrases hold the DKIM and allow-list words inside them, so the longer phrase decides")
             .t(&["error saving", "no spooler", "{dkim|arc} signing failed", "whitelist check failed", "could not queue the message"]),
     );
     v.push(
