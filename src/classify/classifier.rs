@@ -235,7 +235,7 @@ impl Classifier {
             return positive(reply, stage);
         }
         let joined = joined_text(reply);
-        let (enh, inner) = reply_codes(reply, || text::buried_enhanced(&joined, false));
+        let (enh, inner) = live_codes(reply, &joined);
         let c = self.decide(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             return mixed_codes(c, code);
@@ -278,7 +278,7 @@ impl Classifier {
             };
         }
         let joined = joined_text(reply);
-        let (enh, inner) = reply_codes(reply, || text::buried_enhanced(&joined, false));
+        let (enh, inner) = live_codes(reply, &joined);
         let (considered, mut reason, model) = self.explain_found(Some(code), enh, stage, &joined);
         if reply.has_mixed_codes() {
             reason.push_str("; the reply's lines disagree about the code, so the verdict is transient and low confidence");
@@ -1176,7 +1176,7 @@ fn scope_for(
 #[cfg(feature = "model-training")]
 pub(super) fn reply_input(reply: &Reply) -> (ReplyCode, Option<EnhancedCode>, Vec<u8>) {
     let joined = joined_text(reply);
-    let (enh, _) = reply_codes(reply, || text::buried_enhanced(&joined, false));
+    let (enh, _) = live_codes(reply, &joined);
     (reply.code(), enh, joined.into_owned())
 }
 
@@ -1211,6 +1211,12 @@ fn reply_codes(
             .map(|i| i.0)
             .filter(|i| codes_disagree(reply.code(), *i)),
     )
+}
+
+/// [`reply_codes`] of a live reply, whose buried code is looked for in its joined text
+/// (`joined_text`) without a bounce's wider search.
+fn live_codes(reply: &Reply, joined: &[u8]) -> (Option<EnhancedCode>, Option<ReplyCode>) {
+    reply_codes(reply, || text::buried_enhanced(joined, false))
 }
 
 /// The `explain` reason's addition for a disagreeing second code ([`reply_codes`]).
