@@ -4866,3 +4866,212 @@ fn a_rule_says_whether_its_cause_passes_with_time() {
         .unwrap();
     assert_eq!(lockout.passes, Some(true));
 }
+/// Words from the retired `fresh25/`'s misses (the twenty-fifth round). Every case came
+/// out differently on the previous main (d10d38a), apart from the guards marked as such.
+#[test]
+fn twenty_fifth_round_words_from_the_retired_fresh25() {
+    check_scoped(&[
+        // An hourly or daily sending quota is a rate on our account, not a full mailbox.
+        (
+            "550 Daily e-mail quota exceeded for this account",
+            S::DataEnd,
+            C::RateLimited,
+            P,
+            Scope::Destination,
+        ),
+        // The antivirus's own verdict, and a detected threat, are a virus verdict.
+        (
+            "550 5.7.1 Message rejected by antivirus",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 Threat detected",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        // Too many recipient addresses (or Cc/Bcc recipients) in one message.
+        (
+            "550 5.7.1 Too many recipient addresses in one message",
+            S::DataEnd,
+            C::TooManyRecipients,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Too many Bcc recipients",
+            S::DataEnd,
+            C::TooManyRecipients,
+            P,
+            Scope::Message,
+        ),
+        // A recipient domain this host does not serve, said with other words.
+        (
+            "550 This gateway only accepts messages for example.org",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 Address not served by this server",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        // STARTTLS required, unavailable or not enabled; a second STARTTLS inside TLS is a sequence error.
+        (
+            "530 Not allowed: must STARTTLS",
+            S::Unknown,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "502 5.5.1 STARTTLS is not available",
+            S::Unknown,
+            C::TlsFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "502 STARTTLS not enabled on this port",
+            S::Unknown,
+            C::TlsFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "530 Denied, TLS is already enabled",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        // An address's syntax.
+        (
+            "553 5.1.0 Imbalanced angle brackets",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Recipient,
+        ),
+        // A header's control character is a format fault, not spam; obfuscation is a spam verdict.
+        (
+            "550 5.7.1 Subject has a disallowed control character",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Text obfuscation detected",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        // Our sending domain's DNS, and a suppressed sender, are the sender refused.
+        (
+            "554 Sending domain has no MX records",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Sender suppressed",
+            S::DataEnd,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        // A server offline, a client that talked before the greeting, a disabled EXPN.
+        (
+            "554 Server is offline",
+            S::Greeting,
+            C::ServiceUnavailable,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "554 5.7.1 You talked before the greeting",
+            S::Greeting,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 EXPN is not available",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Connection,
+        ),
+        // Only authorised relay IPs: a rule about our host.
+        (
+            "550 5.7.1 Mail accepted only from authorised relay IPs",
+            S::DataEnd,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        // Our sending account, tenant or project suspended or inactive holds the destination, not a recipient.
+        (
+            "550 5.7.1 Sending suspended: too many bounces",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "450 Project is inactive",
+            S::DataEnd,
+            C::Policy,
+            T,
+            Scope::Destination,
+        ),
+        // The receiver's own onward hand-off failing is its trouble, not a relay refusal.
+        (
+            "451 4.4.0 Failed relaying to upstream, try again later",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // Guards (the same on the previous main): a recipient's suspended account at RCPT, a relay refusal, 'sender not permitted' at EHLO, a full mailbox.
+        (
+            "550 5.2.1 Account suspended",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 Relaying to example.org denied",
+            S::RcptTo,
+            C::RelayDenied,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.7.1 Sender not permitted",
+            S::Ehlo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "452 4.2.2 Mailbox quota exceeded",
+            S::RcptTo,
+            C::MailboxFull,
+            T,
+            Scope::Recipient,
+        ),
+    ]);
+}

@@ -71,7 +71,7 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// ```
 #[derive(Clone)]
 pub struct Classifier {
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
     user: Arc<Vec<Rule>>,
     builtins: bool,
     /// The learned tie-breaker and when to consult it (see [`Classifier::with_model`]).

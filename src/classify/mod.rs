@@ -56,10 +56,10 @@
 //!
 //! # Cost
 //!
-//! One classification is one pass of an Aho-Corasick automaton over the text (every
-//! rule's phrases at once, ASCII case-insensitive, word boundaries checked on the
-//! matches; a second pass, over other scripts' phrases, only for text with non-ASCII
-//! bytes), plus look-ups in tables keyed by basic and enhanced code; only the rules
+//! One classification is one pass over the text that looks every rule's phrases up at
+//! once (a bit filter over each four-byte window, ASCII case-insensitive, word
+//! boundaries checked on the matches), plus look-ups in tables keyed by basic and
+//! enhanced code; only the rules
 //! those hits name are checked. Time is linear in the text, whatever it contains, and
 //! does not grow with rules the text does not mention. See BENCHMARKS.md.
 

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8730 (feature, category) entries.
+//! 29 categories, 4000 features, 8646 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-32, 28, -33, -25, -18, 22, -36, -58, -74, -26, -14, 57, -13, 5, -24, -20, -29, 27, 18, -15, 4, 83, -7, 126, -3, 90, 0, -28, -6];
+pub(super) static PRIOR: [i32; 29] = [-33, 26, -32, -26, -19, 21, -36, -59, -75, -27, -15, 58, -12, 4, -25, -20, -29, 26, 18, -14, 6, 85, -3, 128, -2, 92, 0, -29, -8];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -65,7 +65,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0032f7b2, // b:address in
     0x00393c3a, // b:dsl example
     0x0049d3ad, // w:method
-    0x00702610, // w:doğrulama
     0x00745502, // b:rejected no
     0x00859e23, // b:rejected go
     0x00d8753c, // b:permitted to
@@ -127,7 +126,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04e7b73d, // b:www spamcop
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
-    0x051ff7b8, // w:permissions
     0x05341a20, // w:setting
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
@@ -155,7 +153,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x073e64c3, // w:unsupported
     0x0742f501, // w:virus
     0x075c99a3, // b:tls not
-    0x076c98af, // w:corresponding
     0x0787a189, // w:full
     0x07902397, // b:failed user
     0x07ae225a, // b:server admins
@@ -203,7 +200,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x098cbdcf, // b:virus or
     0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
-    0x09bdb560, // w:bcc
     0x09c514c6, // e:x.7.27
     0x09c6796a, // w:troubleshooting
     0x09da4096, // p:wait
@@ -242,7 +238,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0be6f81f, // w:blacklist
     0x0befcaef, // p:foun
     0x0c0f0b97, // p:blam
-    0x0c22df1a, // w:protected
     0x0c329e05, // w:pipelining
     0x0c3b4ab4, // b:too many
     0x0c4e5423, // b:net en
@@ -253,6 +248,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0c970b4d, // w:originating
     0x0c9ac603, // p:soft
     0x0ca543ed, // b:com account
+    0x0cb94aa5, // w:string
     0x0cb9d082, // b:to reduce
     0x0cc5197f, // e:x.7.20
     0x0cc68041, // b:veuillez essayer
@@ -261,7 +257,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0d064f7c, // w:exe
     0x0d0cdc92, // b:http mx
     0x0d0f0d2a, // p:blan
-    0x0d137098, // w:pipe
     0x0d156c0d, // b:email senders
     0x0d1e06c1, // b:find your
     0x0d2276a1, // b:signature found
@@ -306,6 +301,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f78ca7d, // b:address smtp
     0x0f7d0e15, // b:dbl spamhaus
     0x0f91e5d4, // b:full quota
+    0x0f96b860, // b:unknown command
     0x0f9ef098, // b:from weren
     0x0fa7f613, // b:fixed maximum
     0x0faf59e4, // p:furt
@@ -313,7 +309,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0fbab1a2, // b:parameters or
     0x0fc86391, // b:about the
     0x0fc9336b, // w:many
-    0x0fd5ff5e, // w:make
     0x0fd6a0e5, // w:relay
     0x0fdc6b7e, // w:policy
     0x10011ee5, // p:abor
@@ -330,6 +325,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1152f0c8, // p:gate
     0x1154226a, // w:pdf
     0x1158b88f, // b:information aup
+    0x116e8b9c, // b:gmail com
     0x117e5466, // b:client blocked
     0x117ee21b, // p:tryi
     0x11a22174, // b:parameters not
@@ -350,6 +346,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x12b8d246, // w:unavailable
     0x12bdb652, // b:is full
     0x12d95b27, // b:end of
+    0x12dbd89f, // w:bob
     0x12fca1e7, // p:forg
     0x130cb664, // b:username and
     0x132ec790, // e:x.3.1
@@ -365,7 +362,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x13ef465c, // p:your
     0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
-    0x14103164, // w:buddy
     0x1419cf83, // b:there is
     0x14213eff, // b:sorry don
     0x1425fdb8, // p:moin
@@ -406,9 +402,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
+    0x17109e31, // w:needs
     0x172ecddc, // e:x.3.5
     0x173108d7, // b:reputation of
-    0x17393ae2, // w:previously
+    0x176539b4, // b:hostname is
     0x1766f0e0, // b:domain name
     0x176ce26c, // b:sending mail
     0x176e7b4d, // b:en latest
@@ -472,7 +469,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b6b6a21, // p:trac
     0x1b7192c6, // p:alic
     0x1bb848b3, // p:fwli
-    0x1bcc0b06, // w:never
+    0x1bbd8028, // b:https noliae
     0x1bdbb21c, // b:sender is
     0x1be7ed3b, // b:invalid user
     0x1be85942, // w:ips
@@ -506,6 +503,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d2eafff, // p:alre
     0x1d3daedb, // w:forwardemail
     0x1d3ef102, // b:mail data
+    0x1d46a803, // w:quit
     0x1d495d6f, // b:co jp
     0x1d773bad, // b:resend your
     0x1d821752, // p:runn
@@ -518,6 +516,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1dc9e1c0, // b:record found
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
+    0x1de1196c, // b:to bounce
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
@@ -548,6 +547,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f8b1885, // b:bin help
     0x1fa75991, // p:agai
     0x1fbebb9b, // b:bad reputation
+    0x2001055f, // w:recognised
     0x2002b5be, // w:nicht
     0x200d741c, // w:accept
     0x2013b050, // b:rate of
@@ -559,6 +559,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x206e4a9d, // b:spamhaus org
     0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
+    0x2084d23b, // w:vous
     0x20a64982, // b:has dmarc
     0x20a729ef, // b:error authentication
     0x20a9da01, // b:sequence of
@@ -612,7 +613,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2368e2d9, // b:email example
     0x23874863, // w:restrictions
     0x23b07b4b, // w:nobody
-    0x23c4e7c4, // w:nullmx
     0x23d1f1a2, // b:this time
     0x23ddd87e, // w:its
     0x23e2d028, // p:syst
@@ -630,8 +630,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x24c1878b, // b:help forward
     0x24da9d9b, // w:mail
     0x24edc241, // b:administrator returned
+    0x2505d178, // b:while sending
     0x250b0efa, // b:information see
     0x25209337, // p:char
+    0x2535efb5, // b:match your
     0x25400fe8, // b:not valid
     0x2574d6b2, // b:read the
     0x257be143, // b:follow the
@@ -657,7 +659,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26929770, // b:invalid bounce
     0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
-    0x26e3fee1, // w:determine
     0x26fa2c65, // b:you do
     0x272a4147, // w:greylist
     0x272eb722, // w:spamhaus
@@ -672,6 +673,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x280d492a, // b:sakaba hunter
     0x281c2141, // b:error rejected
     0x281ee9f5, // w:gsmtp
+    0x282ff156, // b:unknown sender
     0x28327637, // b:the corresponding
     0x2847de97, // w:probably
     0x28486f79, // b:xbl spamhaus
@@ -705,11 +707,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a16b4fd, // p:synt
     0x2a202ac0, // b:help please
     0x2a3a19b2, // w:file
-    0x2a472a83, // w:passing
     0x2a687b13, // b:sending too
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
     0x2a850afa, // b:malformed envelope
+    0x2a948e28, // b:suspected spam
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
     0x2acf7999, // b:from addresses
@@ -722,7 +724,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2b66a540, // b:to domain
     0x2b7cb8c5, // b:recipient does
     0x2b7ff0b8, // b:org no
-    0x2baee05c, // w:bye
     0x2bb8fde4, // w:matched
     0x2bcd6870, // b:yahooinc com
     0x2bf31e3e, // e:x.4.0
@@ -740,7 +741,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c6b7ad5, // b:rejected blacklisted
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
-    0x2cb27dc5, // w:nice
     0x2cc2ae80, // w:hops
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
@@ -757,6 +757,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2d6d7b08, // b:to review
     0x2d84e69d, // b:latest errors
     0x2d899355, // b:too long
+    0x2da90b1e, // b:address needs
     0x2dbada4c, // b:rejected service
     0x2dc36dfd, // p:firs
     0x2dc4a9e5, // b:exist on
@@ -776,7 +777,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
     0x2ecec51a, // b:credentials invalid
-    0x2edb368b, // w:global
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
     0x2f00536c, // w:check
@@ -806,7 +806,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x302b3420, // p:matc
     0x3042c605, // b:exceeds limit
     0x30468c13, // b:too big
-    0x3046cf3c, // w:presents
     0x30519f75, // e:x.2.3
     0x30897425, // p:whil
     0x308feff5, // b:please come
@@ -846,6 +845,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
     0x32c2afb9, // b:to dmarc
+    0x32cc39c5, // b:reject your
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
     0x33319fb3, // b:failures try
@@ -878,6 +878,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x356e222f, // b:authentication is
     0x3579c71f, // b:error need
     0x35a1c6d8, // w:again
+    0x35a55ef3, // b:service closing
     0x35a867c3, // w:known
     0x35b49238, // w:field
     0x35c1d639, // p:para
@@ -890,6 +891,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
     0x36956a67, // b:exceeds size
+    0x36b7a993, // p:noli
     0x36bb18bd, // b:rejected reverse
     0x36ca5557, // b:not rfc
     0x36e15cdb, // b:your sender
@@ -944,6 +946,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x39fa420a, // b:authentication checks
     0x3a162926, // p:mali
     0x3a185099, // p:long
+    0x3a319b80, // b:rejected listed
     0x3a3e7e4b, // b:for user
     0x3a4b4083, // b:host blocked
     0x3a59ea0b, // w:queue
@@ -961,6 +964,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b24db66, // w:invalide
     0x3b2fa3b2, // b:org schleuder
     0x3b308733, // b:org instead
+    0x3b3bc8d3, // p:belo
     0x3b44fbc8, // p:mode
     0x3b45e724, // w:via
     0x3b4bc9e2, // w:fcrdns
@@ -970,7 +974,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3b8dd6b7, // w:service
     0x3bab7f21, // p:file
     0x3baccd6c, // b:to email
-    0x3bb16315, // w:kupo
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
     0x3bdd1bed, // p:fixe
@@ -994,6 +997,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d0910dc, // p:user
     0x3d2cfa08, // p:mong
     0x3d334cd2, // b:rx online
+    0x3d5886a6, // w:total
+    0x3d702e0d, // w:webhook
     0x3d7e7d52, // b:to security
     0x3d8ab350, // b:make sure
     0x3d904255, // w:different
@@ -1010,7 +1015,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3eb00ea6, // b:will be
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
-    0x3f05b0c3, // w:home
     0x3f05b525, // p:berk
     0x3f0f7540, // p:macr
     0x3f1cf61f, // b:messages with
@@ -1025,7 +1029,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3fc3e378, // w:their
     0x3fdeb6dd, // b:from servers
     0x3fe74260, // b:unknown in
-    0x401f20e1, // w:binarymime
     0x40361469, // b:your account
     0x40364b43, // w:argument
     0x404c5930, // b:error delivering
@@ -1041,16 +1044,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x40c5965a, // b:mx records
     0x40e0555b, // w:certificate
     0x40f77104, // b:blocked for
+    0x40f97f58, // b:message will
     0x410564b3, // b:attachments are
     0x4122a6f8, // b:missing required
-    0x413584fc, // w:click
     0x413bd245, // p:beli
     0x413c6035, // p:alte
     0x4145851c, // b:per transaction
     0x414c9843, // w:parse
     0x4163b7fd, // b:receive mail
     0x416ac853, // p:cred
-    0x41941428, // w:bounced
     0x4199467c, // b:lookup of
     0x419fd555, // w:hostname
     0x41a671c3, // p:noer
@@ -1069,7 +1071,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x42fa215b, // b:infected with
     0x432167c3, // b:dns for
     0x4322b954, // w:ports
-    0x4330b5a7, // w:normal
     0x43340095, // b:from email
     0x43349d30, // s:mail_from
     0x4335b765, // b:or not
@@ -1125,6 +1126,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46c161da, // b:at later
     0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
+    0x472b8d4d, // b:is shutting
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
@@ -1150,6 +1152,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48603630, // w:because
     0x48648170, // b:spf is
     0x4876bffb, // b:not deliver
+    0x48809ab9, // b:is frozen
     0x488999ed, // p:whit
     0x489a8a99, // w:verify
     0x48c1f422, // p:part
@@ -1159,6 +1162,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
+    0x497e7135, // b:or expired
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
@@ -1211,14 +1215,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4dab55d9, // w:zen
     0x4dd314d2, // p:clie
     0x4dd559eb, // b:this failure
-    0x4de324f0, // w:ocf
     0x4de4ee7f, // b:data data
     0x4e0d7ecd, // b:but not
-    0x4e0e65f5, // w:called
     0x4e13b3cb, // p:anno
     0x4e1c58d0, // p:mana
     0x4e1d4712, // b:dmarc check
     0x4e27e909, // b:addresses are
+    0x4e37c4fa, // b:net helo
     0x4e5ca827, // b:or the
     0x4eb0815a, // b:our system
     0x4ec1dc7a, // b:with code
@@ -1226,7 +1229,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4ef511dd, // b:pass dmarc
     0x4efe06e7, // b:has been
     0x4f0059cc, // b:nobody example
-    0x4f4fccce, // w:deny
     0x4f5a2d20, // b:mail action
     0x4f61970c, // w:from
     0x4f84f310, // w:plain
@@ -1246,6 +1248,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
+    0x506efb07, // b:unknown domain
     0x5082c397, // w:nosuchuser
     0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
@@ -1294,9 +1297,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x538ed3b0, // b:not member
     0x538f8b1e, // b:unknown recipient
     0x53d146f5, // b:list please
-    0x53f70cdd, // w:editor
     0x53fbb15b, // w:admin
     0x54018d43, // b:com relay
+    0x54130212, // b:allowed in
     0x54165214, // p:malw
     0x5416b661, // b:eicar test
     0x541c303b, // p:feed
@@ -1328,6 +1331,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
     0x5680771f, // b:email according
+    0x5681c2f1, // b:no spf
     0x5682d58b, // b:parse message
     0x56859eee, // w:there
     0x56a1690f, // p:refu
@@ -1339,6 +1343,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
+    0x5745b502, // p:mayb
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
     0x5762119d, // w:match
@@ -1399,7 +1404,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b10f317, // b:ip based
     0x5b13eb9f, // w:should
     0x5b22634d, // p:befo
-    0x5b2ab42f, // w:nekochan
     0x5b4167c1, // w:hourly
     0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
@@ -1445,7 +1449,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e2cba02, // w:srs
     0x5e385736, // p:prot
     0x5e5f0b87, // p:wron
-    0x5e7eae25, // w:fwd
     0x5e84d6ce, // w:idle
     0x5e8c5bed, // p:norm
     0x5e941bc4, // b:org client
@@ -1483,8 +1486,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60bbdea5, // b:and rcpt
     0x60cf6d3b, // p:equa
     0x60d7780a, // w:learn
+    0x60eafb7a, // b:is exceeded
     0x60f92c64, // b:volume or
-    0x60fd54e2, // w:frequency
     0x61178ce3, // b:recipients max
     0x6126822a, // b:malformed mime
     0x612988bc, // b:not supported
@@ -1544,7 +1547,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
     0x63f03e4f, // b:invalid mail
-    0x6412e242, // w:logged
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
     0x641ac231, // p:atta
@@ -1607,6 +1609,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67635f28, // b:daily sending
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
+    0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67ce2701, // b:many bad
     0x67d78ce7, // b:id no
@@ -1618,10 +1621,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x681ac87d, // p:atte
     0x682ce219, // b:need fully
     0x6842900f, // w:see
-    0x6848f9f5, // w:couldn
     0x68a14bd3, // w:path
     0x68a20bdb, // b:your spam
-    0x68b44231, // w:maximium
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
     0x69122636, // b:malware win
@@ -1651,6 +1652,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a5bbaba, // b:net why
     0x6a60b44d, // b:invalid utf
     0x6a644bb0, // b:bad address
+    0x6a67cefc, // b:local domain
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
     0x6a82f051, // p:exch
@@ -1658,7 +1660,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a8aaf60, // w:redmine
     0x6a91936b, // b:fails to
     0x6aca2afb, // p:revi
-    0x6ad2cdb0, // w:moment
     0x6ad563ee, // p:resu
     0x6ae3ed06, // b:mail nullmx
     0x6ae82f56, // b:org sender
@@ -1692,16 +1693,19 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d1e2090, // w:tld
+    0x6d29aae7, // p:angl
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
+    0x6d7aa7bc, // b:— try
     0x6d984f8e, // b:server has
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
     0x6db6214b, // w:complete
     0x6dbc19ee, // e:5.6.7
+    0x6dc2ae23, // b:command pipelining
     0x6dc85b53, // b:client ip
     0x6dd245a8, // b:one of
     0x6dd9fc56, // w:rate
@@ -1725,6 +1729,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f1c4afb, // b:later retry
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
+    0x6f429c7f, // b:at most
     0x6f4bde6d, // b:provider and
     0x6f530e26, // b:the policy
     0x6f53f49e, // b:while checking
@@ -1796,7 +1801,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
     0x738d4870, // b:bit data
-    0x73a84fe0, // w:index
     0x73ae7f85, // w:may
     0x73b6f237, // b:your internet
     0x73bccaf2, // e:4.1.1
@@ -1836,17 +1840,21 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
+    0x76784764, // b:byte limit
     0x7678c3bf, // w:fix
     0x769356d1, // b:on spamcop
     0x76a2c534, // b:rejected you
     0x76ae6762, // p:reci
     0x76af55b0, // e:x.4
     0x76c17c59, // b:if the
+    0x76d9a148, // b:invalid api
     0x76daad38, // b:header from
     0x76db423f, // b:message denied
     0x77261e61, // b:blocked due
     0x772670dd, // b:ehlo helo
+    0x773fbd8d, // b:many recipient
     0x7740c44d, // b:helo domain
+    0x77609944, // c:523
     0x77654df9, // b:of spam
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
@@ -1862,6 +1870,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7831a080, // b:recipient inbox
     0x784ecf59, // b:not taken
     0x7852d66b, // b:data from
+    0x78590a9e, // b:this sender
     0x78609ad7, // c:522
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
@@ -1887,6 +1896,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x79d5371f, // c:430
     0x79faa717, // b:exmail qq
     0x7a12637f, // p:inte
+    0x7a23aca0, // p:inse
     0x7a618c60, // b:user here
     0x7a88394f, // b:support google
     0x7a9c82bb, // b:sending this
@@ -1919,7 +1929,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7c4f00e8, // w:infected
     0x7c6b02c7, // b:by user
     0x7c880b9f, // w:reject
-    0x7c8edd74, // w:customer
     0x7c99d788, // b:example com
     0x7ca70b9e, // b:helo command
     0x7caf5f22, // e:x.2
@@ -1968,7 +1977,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7edcf58e, // p:esmt
     0x7ef8add0, // b:com rejected
     0x7f163e4c, // b:not conform
-    0x7f18f4a9, // w:generic
     0x7f3c350b, // b:not spam
     0x7f450c94, // w:anti
     0x7f577fda, // b:with spam
@@ -2019,6 +2027,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82079677, // p:saka
     0x820d1c53, // w:within
     0x8216ed45, // p:inva
+    0x822ed0cc, // b:key as
     0x8240504e, // b:editor org
     0x82419488, // e:x.6.0
     0x824c9fc4, // w:unfortunately
@@ -2092,11 +2101,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86f89846, // p:quot
     0x871277f6, // p:intr
     0x871589d9, // p:plea
-    0x871c0a96, // w:pattern
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
     0x8759c873, // b:com ip
     0x87922882, // p:exec
+    0x87a31828, // p:esta
     0x87ab3d11, // b:for sender
     0x87b90ce1, // b:mx https
     0x87c9b61c, // b:virus detected
@@ -2144,10 +2153,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
     0x8a104f00, // w:body
-    0x8a170f3f, // w:look
     0x8a1f7c92, // b:error prevented
     0x8a23c5d0, // p:insu
     0x8a4047e4, // p:inge
+    0x8a41aed4, // w:listener
     0x8a48e3e1, // b:in mail
     0x8a4dcde8, // w:recipients
     0x8a511f46, // w:active
@@ -2168,7 +2177,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b67f1df, // b:available no
     0x8b739ce9, // w:exceeds
     0x8b88d31f, // w:following
-    0x8badeaad, // w:confirmed
     0x8bb17143, // w:rejete
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
@@ -2189,6 +2197,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8cb44297, // w:issue
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
+    0x8d31b196, // b:rejected try
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
     0x8d45d49f, // b:listed in
@@ -2214,7 +2223,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
     0x8e8c617c, // w:able
-    0x8ec52789, // w:anonymous
     0x8ecbb503, // w:section
     0x8ee57a52, // w:lost
     0x8ef769df, // b:noerror the
@@ -2230,7 +2238,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f52c7c0, // b:refused by
     0x8f59e7a9, // p:init
     0x8f5a06dc, // w:servers
-    0x8f5d10ea, // w:potential
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
     0x8fbcd043, // b:bl shtml
@@ -2240,7 +2247,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9052a13d, // b:message size
     0x905a50fc, // b:for this
     0x906ee22c, // e:x.5.3
-    0x907ca759, // w:dc
     0x908f23f6, // w:subtype
     0x9093dffe, // b:we do
     0x90b93d4b, // b:denied command
@@ -2295,11 +2301,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
-    0x9322d9fb, // w:prohibition
     0x93273907, // b:org domain
     0x93276d8d, // p:righ
     0x93444d14, // b:user over
-    0x9346e7b5, // w:partial
     0x9348383a, // w:commands
     0x934920b4, // b:requires tls
     0x934c60e4, // b:message has
@@ -2332,7 +2336,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x948bd6f1, // b:org responded
     0x94b6b59d, // b:name server
     0x94e0c489, // e:5.5.1
-    0x94e4e8da, // w:immediately
     0x94f1ab7f, // b:from bounce
     0x95002443, // b:email faq
     0x95446107, // p:acce
@@ -2358,17 +2361,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x964c9fa8, // b:reject due
     0x9653a0cf, // p:adju
     0x965a6c7f, // p:peop
-    0x968df9ec, // w:ca
     0x968e37f7, // p:adre
     0x96906a34, // b:reduce the
     0x9694fba6, // b:an rbl
     0x969de12e, // w:documentation
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
-    0x96fd522f, // w:disableduser
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
-    0x975a4970, // w:identify
     0x97683054, // b:domain mail
     0x977cd17d, // w:listed
     0x97a569b7, // b:sorbs net
@@ -2383,6 +2383,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x987c54be, // w:zoho
     0x987e5cf2, // w:web
     0x988dfd12, // w:cc
+    0x98937923, // b:authorized for
     0x98a601f8, // w:uk
     0x98a998ea, // b:max message
     0x98ae05d9, // b:rejected domain
@@ -2397,8 +2398,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9954dbd3, // w:write
     0x997fea48, // w:cat
     0x99864ef7, // b:message limit
-    0x998dca5d, // w:mensaje
-    0x99993798, // w:hl
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
     0x99cf8e7b, // b:alias has
@@ -2407,7 +2406,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99f1ec53, // w:intended
     0x99f56efe, // b:to post
     0x99f99cc6, // b:contact your
-    0x99ffd8a3, // w:organization
     0x9a0c0e9b, // w:relaying
     0x9a13b78a, // b:not allowed
     0x9a1b903b, // p:inpu
@@ -2420,8 +2418,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a62d45c, // w:bounce
     0x9a76395d, // p:adde
     0x9a927d66, // w:mi
-    0x9a9a4be7, // w:dont
-    0x9aa5cf30, // w:program
+    0x9a949be1, // b:for command
     0x9ab639c6, // p:coun
     0x9abdaa44, // e:x.7.10
     0x9b0ddefd, // b:relay limit
@@ -2464,6 +2461,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d13eb2b, // w:noerror
     0x9d1af651, // b:many errors
     0x9d1d8a74, // b:deferred due
+    0x9d28b565, // w:sign
     0x9d2d7840, // w:node
     0x9d309705, // p:mike
     0x9d3b0177, // p:with
@@ -2491,7 +2489,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9e5161ac, // b:anti spoofing
     0x9e56fd9b, // w:dns
     0x9e93605f, // b:could not
-    0x9e993f77, // w:hi
     0x9e9dbce6, // w:other
     0x9ec0c813, // b:been rate
     0x9ec1bb88, // b:recipient is
@@ -2509,9 +2506,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f8e0817, // w:ch
     0x9fc87d78, // b:we reject
     0x9fdae18d, // b:that not
-    0xa002752b, // w:manage
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
+    0xa0338458, // b:anti virus
     0xa03b5527, // b:valid from
     0xa04e6b53, // p:enab
     0xa055a967, // w:mode
@@ -2529,13 +2526,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa12a9cf9, // w:legitimate
     0xa12e1d08, // b:failure command
     0xa140cad7, // w:limit
-    0xa15940eb, // w:dot
-    0xa17f00b3, // w:er
     0xa188bbc4, // b:of libsisimai
     0xa18d628e, // b:provider since
     0xa192886b, // w:mb
     0xa1970599, // w:or
-    0xa1994430, // w:ht
     0xa1a87929, // w:extension
     0xa1bc13f3, // b:or an
     0xa1ca8fa2, // p:visi
@@ -2552,13 +2546,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa2894e95, // b:from address
     0xa293fbdc, // b:account has
     0xa2aa8ee4, // w:we
+    0xa2bc99e1, // b:rejected unknown
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
+    0xa307bd1d, // b:requested authentication
     0xa30e887d, // w:system
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
-    0xa34a5d1a, // w:archive
     0xa35f776a, // b:you want
     0xa362b8e9, // p:stre
     0xa3764788, // p:addr
@@ -2630,11 +2625,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7201af5, // b:message not
     0xa72a4d4c, // b:authentication not
     0xa73a3397, // p:pers
-    0xa7452951, // w:berkeley
     0xa745d8bc, // b:an error
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
     0xa76688f4, // b:smtp mail
+    0xa77f0a25, // w:et
     0xa78148bc, // w:fr
     0xa79b8c39, // w:it
     0xa7adf17e, // b:spam sent
@@ -2650,12 +2645,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa85a583f, // w:all
     0xa866532e, // w:reached
     0xa87576d3, // b:sent please
-    0xa8763fd1, // w:multi
     0xa8894bd3, // b:is valid
     0xa88e1642, // w:cs
     0xa88f98bb, // w:unverified
     0xa89b8dcc, // w:is
-    0xa8a1144a, // w:helpdesk
     0xa8b24662, // b:recipient rate
     0xa8bdd5f1, // p:vers
     0xa8c2d7c6, // e:5.7.11
@@ -2726,22 +2719,20 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac513b57, // b:or server
     0xac647f04, // b:that is
     0xac6a6469, // b:available on
+    0xac761bf4, // b:rejected forged
     0xac779d21, // b:must match
     0xac7b3a08, // b:out of
     0xac9399ed, // b:permission denied
     0xacad69b5, // b:schleuder system
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
-    0xace6a77b, // w:count
     0xad13f50f, // b:user kijitora
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
-    0xad3fbbe9, // w:del
     0xad4916fd, // w:ask
     0xad50df18, // b:error your
     0xad517c02, // b:error code
     0xad551189, // b:listed on
-    0xad5b6efd, // w:once
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
@@ -2758,7 +2749,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae2ce452, // b:username or
     0xae310227, // b:com called
     0xae387b9c, // p:help
-    0xae3e31b9, // w:hit
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae580a74, // b:ocf berkeley
@@ -2775,11 +2765,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaeb84acc, // p:neko
     0xaebddf63, // p:veri
     0xaec51fcf, // e:5.7.23
-    0xaedb8cfc, // w:dmarcrejection
     0xaedc05a8, // w:nemesis
     0xaefe2867, // b:bounce example
     0xaf17278c, // p:ugen
-    0xaf17942c, // w:listing
     0xaf181a5a, // b:dns error
     0xaf18b217, // b:bounce messages
     0xaf20bc05, // b:the system
@@ -2799,9 +2787,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaf8fbce6, // b:com from
     0xafbd1cf7, // b:and follow
     0xafc52162, // e:5.7.20
+    0xafcfb1b5, // b:or ip
     0xafddc87e, // b:file extension
     0xafe4c666, // w:connecting
-    0xaff10037, // w:interface
     0xaff9c323, // w:lmtp
     0xb0283d57, // b:dnsbl and
     0xb0294231, // p:amou
@@ -2848,6 +2836,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb259b5cf, // b:bad recipient
     0xb26494ba, // b:need to
     0xb26f43dd, // b:permitted from
+    0xb2906764, // b:invalid ehlo
     0xb29a2fa2, // b:due to
     0xb2b53570, // w:se
     0xb2bf8c0e, // b:the sending
@@ -2860,6 +2849,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3c18977, // b:already active
     0xb3cd33a7, // w:processing
     0xb3dea1db, // b:for explanation
+    0xb3e0a4fc, // b:email limit
     0xb4152816, // w:member
     0xb4194eea, // b:all senders
     0xb419bc63, // b:temporary queue
@@ -2882,7 +2872,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb50ec749, // b:inbox is
     0xb51fdf15, // b:schleuder command
     0xb539c02f, // b:delivery failure
-    0xb54b8997, // w:classified
     0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
@@ -2907,7 +2896,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
-    0xb67810bb, // w:maintenance
     0xb6879567, // b:administrator of
     0xb6881c1e, // w:au
     0xb68a5ab5, // w:be
@@ -2930,6 +2918,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb776eb39, // b:connection refused
     0xb77ce98d, // b:not local
     0xb7881db1, // w:at
+    0xb78cfaff, // b:tls required
     0xb79ba569, // w:id
     0xb79df20a, // b:in one
     0xb7ce8929, // b:is blocked
@@ -2979,7 +2968,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba723abe, // b:such mailbox
     0xba79f96b, // p:lite
     0xba7a73e4, // b:manage fatal
-    0xba917b1a, // w:practices
     0xba992f98, // w:graph
     0xba9e7365, // b:queue failed
     0xbaaa9224, // b:virtual mailbox
@@ -3010,7 +2998,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbca3fc0d, // w:to
     0xbcb5452e, // w:so
     0xbcb55de1, // b:be spam
-    0xbcbc39af, // w:latest
     0xbcc316e5, // p:webh
     0xbcc5c0d7, // p:data
     0xbcca3031, // w:weren
@@ -3032,6 +3019,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbdc6fffa, // b:as being
     0xbdcdd3e6, // e:x.1.1
     0xbde7ff9b, // w:protect
+    0xbe07c187, // b:only send
     0xbe29ca82, // b:rejected sorry
     0xbe32e642, // b:no mailbox
     0xbe3946da, // b:com has
@@ -3121,13 +3109,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc3963e3e, // b:smtp service
     0xc39c0679, // b:processing the
     0xc3a550da, // b:not recognized
+    0xc3ab8a99, // b:limits please
     0xc3befcfa, // w:point
     0xc3da77b9, // b:message end
     0xc3f0dfbc, // b:review rfc
     0xc4118ded, // w:target
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
-    0xc44ff6f7, // w:app
     0xc45cfc15, // b:account that
     0xc4688e01, // p:eith
     0xc46d1671, // w:broken
@@ -3144,9 +3132,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc532cf15, // p:enve
     0xc5406a55, // b:to https
     0xc543d727, // b:an internal
-    0xc54b7b5c, // w:arc
     0xc54c073a, // b:detected an
     0xc5500667, // b:relaying to
+    0xc551c344, // b:message delivery
+    0xc5555ec3, // w:matching
     0xc591b797, // b:sending domain
     0xc59299b4, // w:spamassassin
     0xc5c1777c, // b:who you
@@ -3168,7 +3157,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc63331f8, // w:fail
     0xc63f45b2, // w:details
     0xc644c12a, // w:aup
-    0xc64b879d, // w:posta
+    0xc6507737, // b:or invalid
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
     0xc65baaa6, // p:impe
@@ -3207,9 +3196,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc909e826, // b:too large
     0xc9103851, // b:not an
     0xc91843d6, // b:in from
-    0xc92d6857, // w:externaldomain
     0xc9367f3a, // b:spf records
     0xc943878f, // p:secu
+    0xc94eda0a, // b:bob example
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
     0xc96dde70, // b:from and
@@ -3218,6 +3207,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9cd6bab, // p:boun
+    0xc9d95339, // p:leve
     0xc9e819b2, // b:unavailable or
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
@@ -3225,6 +3215,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xca043440, // p:legi
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
+    0xca2a6813, // b:not enabled
     0xca3b6e59, // b:smtp address
     0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
@@ -3246,6 +3237,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb32a47f, // w:timeout
     0xcb5001fc, // w:api
     0xcb655b4f, // b:rejected rate
+    0xcb685185, // b:helo example
     0xcb6c8e2f, // b:direct the
     0xcb77d597, // p:list
     0xcb78d817, // w:non
@@ -3290,7 +3282,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdef6deb, // b:org results
     0xcdf7c2e3, // w:such
     0xce09846b, // b:not be
-    0xce2adc61, // w:had
     0xce2e5880, // b:invalid email
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
@@ -3299,6 +3290,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xceb43ba2, // b:error during
     0xcebac03d, // p:linu
     0xcec73c91, // w:community
+    0xcecf1870, // b:dmarc failure
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
     0xcf3a5051, // p:glob
@@ -3320,6 +3312,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0b3b780, // w:remaining
     0xd0bac363, // p:link
     0xd0c09bda, // b:nyaaaaaaan ezweb
+    0xd0d544b5, // b:mail help
     0xd0dea98b, // b:has rejected
     0xd0e87622, // b:to best
     0xd0e96a04, // b:recipient table
@@ -3328,7 +3321,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1294532, // b:as it
     0xd129e5c7, // b:name contains
     0xd12d16cf, // b:net client
-    0xd131d7ed, // w:nullmailer
     0xd1433bf7, // w:group
     0xd16eedf8, // w:case
     0xd18bd008, // b:information gsmtp
@@ -3336,12 +3328,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1984be8, // b:your reverse
     0xd1a63b3d, // b:without valid
     0xd1d4f1a1, // w:source
+    0xd1d968ce, // b:failed logins
     0xd1db7219, // w:control
     0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
     0xd20440d8, // p:lega
-    0xd23bff8c, // w:assistance
-    0xd24cdcc2, // w:fast
+    0xd22bbc31, // b:not recognised
+    0xd25432a6, // b:the byte
+    0xd26721a3, // b:email quota
     0xd2701ec5, // b:local part
     0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
@@ -3366,6 +3360,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3766566, // b:retry ies
+    0xd38856e5, // p:boit
     0xd3888f0d, // p:appe
     0xd3a08b13, // b:ip in
     0xd3a6bb93, // b:per message
@@ -3404,7 +3399,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd5eee41b, // b:from is
     0xd5f9c395, // p:dail
     0xd603f94c, // b:error try
-    0xd623eccd, // w:computer
     0xd6291068, // b:relay access
     0xd6294ec3, // w:afraid
     0xd64f3bb3, // b:the recipient
@@ -3431,9 +3425,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd75eb298, // b:error command
     0xd75ed845, // b:mail server
     0xd76c68c0, // w:aaaa
+    0xd777935b, // p:brac
     0xd77af7b6, // b:mail from
     0xd77e0a7b, // b:mail system
-    0xd79930e1, // w:mongrey
     0xd7aa3a13, // w:backscatter
     0xd7caba1c, // p:thro
     0xd803b408, // b:authentication failures
@@ -3495,6 +3489,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc57e26a, // b:block list
     0xdc5bed0e, // b:https check
     0xdc68b5a6, // b:with hard
+    0xdc7e6d6d, // b:record of
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
@@ -3526,7 +3521,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde1ae6bc, // b:not me
     0xde28e608, // b:this server
     0xde2f825e, // b:resource record
-    0xde40f6ec, // w:ingest
     0xde432e22, // w:ube
     0xde63fc49, // p:send
     0xde6b35eb, // b:recipient externaldomain
@@ -3558,6 +3552,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe01fa1f1, // b:to header
     0xe020c591, // w:encoding
     0xe021258b, // p:unde
+    0xe04719c5, // b:no recipient
     0xe04c4dd7, // b:and not
     0xe072bfff, // b:rejected rejected
     0xe09398af, // b:for attempting
@@ -3569,7 +3564,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe0db6db4, // b:from an
     0xe0ede1cc, // b:name lookup
     0xe10d70e7, // b:ip reputation
-    0xe13d2a0c, // w:gmx
     0xe165bd50, // c:505
     0xe174ad3f, // b:mailbox quota
     0xe17e3dec, // b:mail example
@@ -3660,6 +3654,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe6be7a1d, // b:the number
     0xe6becde4, // p:sing
     0xe6f30bb0, // w:microsoft
+    0xe6f7f81b, // b:body is
     0xe719b981, // b:com the
     0xe72a854a, // w:handled
     0xe73ead7b, // b:requires domain
@@ -3692,6 +3687,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b7183e, // b:server requires
     0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
+    0xe91dd119, // b:submission rate
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9425226, // w:helo
@@ -3707,6 +3703,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9cdcf4f, // b:smtp authentication
     0xe9e0c4f2, // b:process email
     0xe9ed7530, // b:are not
+    0xe9f277a2, // b:mail postmaster
     0xea2f81e9, // w:good
     0xea449139, // b:sorry user
     0xea4e3523, // b:failed blame
@@ -3719,7 +3716,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea9ead3c, // p:auto
     0xeaa41e5e, // b:valid sender
     0xeaae1df1, // b:rejected we
-    0xeacfccb2, // w:dnsbls
     0xead1973b, // b:rfc compliant
     0xeae21d22, // b:rejected cannot
     0xeae237ba, // b:please resend
@@ -3727,7 +3723,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeaf2bb66, // b:for example
     0xeb1eb4a7, // b:email sent
     0xeb2bfd40, // b:http mongrey
-    0xeb370a55, // w:mailman
     0xeb39901b, // p:arch
     0xeb3a9eca, // b:email user
     0xeb410810, // b:temporary authentication
@@ -3752,6 +3747,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec60e0cc, // w:disabled
     0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
+    0xecaa71f2, // p:froz
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
@@ -3767,6 +3763,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed771c3e, // b:this account
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
+    0xed98db56, // b:accepting mail
     0xedb576d1, // b:in the
     0xede37b92, // w:gmail
     0xee0dbe55, // b:no dkim
@@ -3892,10 +3889,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf499ba88, // w:found
     0xf4a837b5, // w:dnsbl
     0xf4c6ee36, // c:451
-    0xf5134be7, // w:numeric
     0xf540b820, // b:exceeds maximum
     0xf557563a, // b:records for
     0xf55eae61, // w:header
+    0xf5a5bc7e, // b:noliae mail
     0xf5a705b4, // w:change
     0xf5a8c215, // b:com reset
     0xf5ab9643, // w:key
@@ -3956,7 +3953,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf94f3090, // b:bad destination
     0xf953e7e6, // b:the documentation
     0xf966d186, // w:low
-    0xf9767e7a, // w:nekonyaan
     0xf9841f5b, // w:possible
     0xf9bcd7c2, // b:and has
     0xf9c387da, // b:configured for
@@ -4002,12 +3998,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbd35faa, // p:full
     0xfbe7ef8d, // b:policy restriction
     0xfbeb4529, // b:sending rate
+    0xfbebf13c, // w:est
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
+    0xfc25e697, // b:not served
     0xfc533897, // w:worm
     0xfc55c543, // p:targ
     0xfc8f9a6e, // b:because your
@@ -4031,6 +4029,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfe13a3e1, // b:dmarc validation
     0xfe21b275, // b:limit of
     0xfe4e098e, // b:too much
+    0xfe545622, // b:bare cr
     0xfe6a5f11, // w:record
     0xfe6b3800, // b:not have
     0xfe80eb42, // b:delivery failed
@@ -4039,11 +4038,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfece43fb, // w:turn
     0xfed850eb, // b:fwlink linkid
     0xfee38524, // b:system is
+    0xfef8f661, // p:tota
     0xfefb3d23, // w:cram
     0xfeff2513, // w:errors
     0xff07f6ef, // w:local
-    0xff0d44c7, // w:plugin
     0xff174f67, // b:from this
+    0xff1dd50e, // b:noliae com
     0xff3118c7, // b:to the
     0xff350244, // b:learn about
     0xff5553aa, // w:receiving
@@ -4059,1132 +4059,1124 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 10, 11, 13, 14,
-    15, 21, 23, 23, 24, 25, 25, 27, 27, 28, 28, 28, 30, 33, 34, 36,
-    50, 51, 51, 51, 52, 52, 53, 54, 60, 61, 61, 61, 65, 66, 67, 76,
-    77, 87, 88, 90, 91, 94, 95, 103, 103, 104, 117, 127, 127, 128, 130, 134,
-    135, 135, 138, 142, 143, 143, 143, 144, 145, 145, 146, 148, 149, 150, 150, 151,
-    152, 152, 152, 153, 153, 154, 155, 157, 157, 158, 158, 158, 159, 160, 161, 161,
-    162, 169, 171, 178, 181, 181, 186, 186, 186, 186, 189, 191, 212, 213, 213, 215,
-    216, 216, 217, 219, 219, 219, 220, 220, 221, 221, 223, 224, 226, 227, 228, 229,
-    229, 241, 242, 245, 248, 249, 250, 250, 251, 251, 252, 253, 254, 255, 256, 260,
-    261, 261, 261, 262, 262, 263, 264, 265, 266, 270, 270, 271, 272, 273, 274, 274,
-    275, 276, 277, 278, 279, 279, 280, 282, 282, 288, 288, 289, 290, 290, 293, 295,
-    295, 295, 322, 322, 324, 325, 326, 327, 327, 330, 341, 341, 341, 342, 368, 368,
-    369, 372, 373, 374, 375, 375, 375, 375, 377, 377, 378, 382, 386, 392, 393, 394,
-    394, 395, 396, 397, 398, 416, 416, 416, 417, 418, 419, 420, 424, 425, 427, 428,
-    428, 428, 429, 436, 449, 450, 452, 453, 453, 455, 456, 456, 456, 457, 459, 459,
-    460, 460, 469, 469, 469, 470, 471, 472, 472, 473, 473, 473, 473, 474, 474, 474,
-    474, 474, 501, 501, 515, 532, 537, 537, 537, 538, 540, 541, 541, 541, 542, 543,
-    544, 545, 546, 547, 547, 548, 549, 559, 560, 560, 560, 568, 568, 569, 573, 573,
-    592, 593, 593, 593, 598, 621, 624, 629, 633, 634, 635, 635, 636, 636, 637, 639,
-    641, 642, 643, 643, 645, 645, 645, 645, 645, 646, 646, 650, 659, 660, 661, 663,
-    664, 664, 664, 665, 668, 668, 672, 672, 676, 676, 676, 676, 679, 680, 682, 686,
-    691, 691, 692, 692, 692, 704, 705, 705, 706, 708, 708, 709, 710, 711, 714, 718,
-    719, 720, 720, 722, 724, 724, 724, 724, 725, 727, 727, 728, 728, 729, 731, 734,
-    735, 736, 739, 740, 746, 747, 747, 747, 749, 749, 750, 753, 754, 755, 755, 756,
-    758, 759, 759, 761, 762, 765, 768, 769, 769, 772, 773, 777, 777, 778, 781, 781,
-    782, 782, 782, 782, 783, 795, 795, 795, 795, 798, 801, 803, 805, 805, 805, 805,
-    806, 806, 807, 808, 808, 809, 810, 810, 810, 822, 822, 830, 832, 833, 834, 835,
-    837, 838, 838, 839, 841, 842, 845, 845, 853, 854, 857, 865, 866, 868, 871, 874,
-    876, 880, 882, 883, 883, 884, 884, 885, 888, 891, 892, 898, 898, 899, 900, 900,
-    903, 904, 906, 907, 908, 908, 916, 919, 919, 921, 922, 924, 925, 925, 927, 932,
-    932, 935, 938, 938, 939, 940, 940, 946, 949, 950, 951, 953, 974, 975, 977, 986,
-    986, 986, 987, 987, 987, 987, 990, 990, 990, 990, 991, 992, 994, 994, 995, 995,
-    996, 998, 999, 1000, 1001, 1001, 1002, 1003, 1025, 1026, 1026, 1027, 1029, 1030, 1032, 1035,
-    1038, 1039, 1040, 1047, 1049, 1049, 1050, 1050, 1050, 1050, 1054, 1055, 1056, 1058, 1059, 1062,
-    1063, 1064, 1066, 1067, 1068, 1068, 1068, 1070, 1070, 1073, 1092, 1093, 1095, 1096, 1096, 1097,
-    1098, 1105, 1105, 1105, 1105, 1105, 1106, 1107, 1107, 1108, 1108, 1109, 1109, 1109, 1129, 1130,
-    1130, 1133, 1135, 1136, 1137, 1137, 1143, 1145, 1145, 1147, 1148, 1148, 1149, 1150, 1152, 1153,
-    1153, 1153, 1153, 1153, 1154, 1154, 1154, 1155, 1155, 1156, 1158, 1158, 1159, 1161, 1165, 1167,
-    1168, 1168, 1172, 1173, 1174, 1174, 1175, 1175, 1176, 1176, 1176, 1177, 1177, 1177, 1178, 1178,
-    1178, 1179, 1180, 1181, 1181, 1184, 1184, 1185, 1186, 1186, 1187, 1189, 1189, 1190, 1191, 1191,
-    1192, 1195, 1197, 1198, 1199, 1200, 1201, 1202, 1207, 1207, 1214, 1215, 1216, 1216, 1217, 1218,
-    1224, 1224, 1225, 1226, 1228, 1230, 1231, 1231, 1232, 1233, 1235, 1235, 1235, 1235, 1236, 1238,
-    1239, 1240, 1241, 1241, 1242, 1243, 1243, 1243, 1248, 1249, 1249, 1249, 1249, 1250, 1250, 1252,
-    1253, 1254, 1254, 1255, 1257, 1260, 1262, 1263, 1266, 1267, 1267, 1276, 1276, 1276, 1280, 1281,
-    1289, 1289, 1289, 1293, 1293, 1293, 1294, 1294, 1295, 1296, 1297, 1297, 1297, 1304, 1306, 1306,
-    1310, 1311, 1312, 1312, 1314, 1321, 1323, 1327, 1338, 1339, 1339, 1339, 1340, 1346, 1346, 1347,
-    1347, 1348, 1349, 1349, 1349, 1350, 1350, 1351, 1351, 1352, 1353, 1354, 1354, 1360, 1360, 1362,
-    1363, 1365, 1367, 1368, 1369, 1370, 1372, 1373, 1373, 1373, 1373, 1374, 1376, 1376, 1379, 1380,
-    1404, 1404, 1404, 1405, 1410, 1411, 1430, 1431, 1432, 1432, 1433, 1442, 1442, 1442, 1443, 1444,
-    1446, 1446, 1448, 1457, 1462, 1462, 1463, 1464, 1468, 1470, 1471, 1472, 1472, 1472, 1472, 1474,
-    1474, 1474, 1474, 1475, 1476, 1478, 1482, 1483, 1484, 1484, 1485, 1486, 1487, 1487, 1488, 1507,
-    1510, 1511, 1514, 1514, 1514, 1516, 1516, 1537, 1537, 1538, 1541, 1543, 1544, 1545, 1545, 1546,
-    1547, 1548, 1550, 1551, 1552, 1553, 1553, 1553, 1554, 1555, 1555, 1555, 1557, 1563, 1563, 1565,
-    1567, 1568, 1569, 1571, 1573, 1574, 1574, 1574, 1574, 1598, 1599, 1599, 1599, 1600, 1601, 1602,
-    1608, 1610, 1611, 1613, 1613, 1613, 1615, 1616, 1616, 1616, 1617, 1618, 1618, 1643, 1643, 1646,
-    1646, 1648, 1654, 1654, 1656, 1662, 1665, 1666, 1667, 1669, 1672, 1673, 1675, 1676, 1676, 1677,
-    1677, 1677, 1678, 1678, 1678, 1679, 1680, 1681, 1681, 1681, 1682, 1683, 1684, 1685, 1685, 1685,
-    1686, 1702, 1704, 1704, 1704, 1705, 1708, 1709, 1709, 1709, 1709, 1709, 1711, 1712, 1713, 1718,
-    1719, 1721, 1722, 1725, 1730, 1732, 1732, 1735, 1740, 1746, 1746, 1747, 1752, 1752, 1753, 1754,
-    1760, 1760, 1760, 1760, 1761, 1761, 1762, 1762, 1768, 1769, 1789, 1793, 1793, 1794, 1796, 1797,
-    1798, 1803, 1804, 1830, 1830, 1830, 1835, 1835, 1835, 1836, 1836, 1836, 1836, 1837, 1837, 1837,
-    1838, 1838, 1839, 1840, 1841, 1842, 1843, 1845, 1846, 1848, 1850, 1851, 1851, 1851, 1852, 1852,
-    1853, 1855, 1856, 1858, 1858, 1859, 1865, 1866, 1867, 1867, 1867, 1875, 1877, 1878, 1878, 1878,
-    1879, 1879, 1880, 1881, 1882, 1883, 1884, 1884, 1884, 1913, 1914, 1916, 1918, 1918, 1919, 1922,
-    1924, 1925, 1925, 1926, 1927, 1942, 1943, 1944, 1945, 1945, 1945, 1946, 1946, 1946, 1948, 1950,
-    1951, 1953, 1956, 1957, 1958, 1958, 1959, 1959, 1960, 1961, 1961, 1962, 1966, 1966, 1966, 1966,
-    1966, 1966, 1968, 1969, 1970, 1971, 1972, 1973, 1973, 1973, 1978, 2003, 2004, 2004, 2004, 2004,
-    2006, 2030, 2031, 2031, 2032, 2032, 2033, 2033, 2033, 2033, 2035, 2036, 2052, 2055, 2056, 2057,
-    2060, 2061, 2061, 2070, 2071, 2076, 2077, 2078, 2081, 2084, 2085, 2086, 2086, 2087, 2087, 2092,
-    2094, 2094, 2094, 2095, 2096, 2096, 2097, 2098, 2111, 2111, 2114, 2115, 2116, 2117, 2117, 2118,
-    2118, 2120, 2121, 2130, 2130, 2130, 2130, 2130, 2131, 2133, 2136, 2141, 2141, 2141, 2141, 2142,
-    2142, 2144, 2145, 2160, 2161, 2170, 2172, 2173, 2173, 2173, 2178, 2178, 2181, 2182, 2184, 2188,
-    2189, 2189, 2192, 2208, 2208, 2209, 2210, 2211, 2211, 2211, 2211, 2212, 2214, 2214, 2215, 2216,
-    2216, 2216, 2225, 2226, 2226, 2227, 2251, 2254, 2254, 2258, 2259, 2278, 2278, 2279, 2281, 2282,
-    2282, 2283, 2283, 2290, 2291, 2291, 2292, 2294, 2294, 2295, 2300, 2309, 2311, 2311, 2312, 2313,
-    2314, 2319, 2319, 2326, 2327, 2327, 2328, 2338, 2338, 2338, 2339, 2339, 2344, 2348, 2348, 2349,
-    2349, 2350, 2354, 2354, 2354, 2356, 2359, 2360, 2360, 2361, 2362, 2363, 2364, 2365, 2372, 2373,
-    2373, 2373, 2373, 2375, 2376, 2377, 2379, 2379, 2380, 2380, 2381, 2384, 2385, 2385, 2391, 2393,
-    2393, 2394, 2395, 2395, 2395, 2398, 2399, 2400, 2401, 2410, 2411, 2428, 2430, 2430, 2430, 2432,
-    2432, 2432, 2436, 2438, 2440, 2440, 2440, 2440, 2443, 2444, 2445, 2446, 2456, 2478, 2480, 2481,
-    2481, 2482, 2488, 2489, 2490, 2491, 2496, 2502, 2503, 2504, 2507, 2508, 2512, 2513, 2527, 2554,
-    2554, 2555, 2556, 2556, 2557, 2557, 2558, 2559, 2564, 2565, 2565, 2566, 2568, 2569, 2570, 2570,
-    2571, 2572, 2572, 2572, 2572, 2573, 2575, 2575, 2578, 2582, 2583, 2589, 2595, 2595, 2595, 2599,
-    2599, 2599, 2600, 2600, 2601, 2605, 2609, 2615, 2617, 2618, 2619, 2619, 2619, 2620, 2621, 2621,
-    2626, 2626, 2627, 2627, 2627, 2628, 2629, 2631, 2632, 2640, 2646, 2647, 2648, 2649, 2651, 2652,
-    2656, 2656, 2657, 2658, 2659, 2663, 2663, 2664, 2666, 2666, 2667, 2668, 2669, 2680, 2683, 2683,
-    2683, 2685, 2687, 2699, 2710, 2711, 2712, 2713, 2713, 2714, 2732, 2734, 2736, 2739, 2740, 2740,
-    2741, 2741, 2741, 2743, 2763, 2763, 2763, 2767, 2768, 2768, 2768, 2769, 2771, 2772, 2773, 2773,
-    2773, 2773, 2779, 2779, 2785, 2788, 2788, 2812, 2812, 2813, 2814, 2814, 2815, 2815, 2818, 2819,
-    2820, 2821, 2821, 2823, 2823, 2823, 2824, 2825, 2826, 2830, 2830, 2831, 2833, 2834, 2834, 2834,
-    2835, 2835, 2835, 2835, 2836, 2837, 2839, 2840, 2841, 2841, 2843, 2844, 2845, 2845, 2845, 2846,
-    2847, 2847, 2848, 2849, 2850, 2851, 2851, 2853, 2854, 2860, 2863, 2877, 2879, 2880, 2881, 2886,
-    2886, 2886, 2887, 2888, 2889, 2891, 2894, 2894, 2896, 2896, 2900, 2901, 2903, 2904, 2904, 2904,
-    2904, 2905, 2906, 2906, 2909, 2920, 2935, 2935, 2946, 2947, 2947, 2948, 2949, 2949, 2951, 2951,
-    2952, 2952, 2952, 2952, 2953, 2953, 2953, 2953, 2954, 2957, 2983, 2984, 2985, 2985, 2985, 2986,
-    2988, 2989, 2990, 2993, 2993, 2994, 3005, 3007, 3011, 3012, 3016, 3016, 3017, 3018, 3019, 3020,
-    3020, 3023, 3025, 3030, 3030, 3030, 3036, 3045, 3046, 3046, 3046, 3046, 3048, 3048, 3049, 3054,
-    3054, 3054, 3056, 3058, 3058, 3061, 3062, 3062, 3063, 3068, 3069, 3081, 3081, 3084, 3084, 3084,
-    3085, 3094, 3095, 3095, 3095, 3096, 3096, 3097, 3100, 3100, 3101, 3102, 3127, 3128, 3153, 3153,
-    3153, 3179, 3179, 3180, 3181, 3182, 3184, 3185, 3185, 3188, 3188, 3188, 3188, 3214, 3214, 3214,
-    3214, 3215, 3215, 3216, 3216, 3217, 3217, 3219, 3221, 3222, 3223, 3223, 3224, 3226, 3227, 3227,
-    3228, 3234, 3235, 3235, 3235, 3235, 3236, 3237, 3237, 3237, 3239, 3240, 3243, 3248, 3249, 3250,
-    3251, 3251, 3252, 3253, 3254, 3256, 3258, 3260, 3262, 3263, 3264, 3266, 3267, 3267, 3267, 3269,
-    3270, 3271, 3279, 3300, 3302, 3302, 3302, 3302, 3303, 3304, 3311, 3312, 3314, 3317, 3319, 3320,
-    3320, 3320, 3322, 3323, 3323, 3323, 3324, 3324, 3324, 3324, 3344, 3345, 3348, 3351, 3352, 3352,
-    3362, 3362, 3364, 3364, 3365, 3366, 3371, 3372, 3373, 3374, 3375, 3376, 3377, 3378, 3381, 3382,
-    3383, 3383, 3394, 3397, 3400, 3400, 3400, 3402, 3402, 3402, 3402, 3402, 3403, 3407, 3425, 3426,
-    3439, 3440, 3442, 3445, 3446, 3465, 3467, 3468, 3468, 3473, 3473, 3474, 3477, 3477, 3477, 3479,
-    3487, 3487, 3491, 3491, 3493, 3493, 3494, 3494, 3495, 3495, 3496, 3497, 3497, 3498, 3499, 3501,
-    3501, 3502, 3504, 3505, 3506, 3506, 3507, 3508, 3508, 3510, 3511, 3519, 3520, 3520, 3525, 3526,
-    3527, 3528, 3528, 3528, 3529, 3554, 3558, 3561, 3561, 3571, 3573, 3574, 3575, 3578, 3580, 3581,
-    3582, 3584, 3584, 3584, 3585, 3588, 3590, 3590, 3591, 3617, 3636, 3636, 3638, 3639, 3641, 3642,
-    3643, 3644, 3644, 3644, 3645, 3645, 3665, 3666, 3667, 3667, 3670, 3670, 3670, 3670, 3673, 3674,
-    3675, 3699, 3699, 3699, 3700, 3707, 3728, 3729, 3731, 3732, 3733, 3734, 3738, 3762, 3786, 3787,
-    3787, 3788, 3789, 3790, 3816, 3836, 3837, 3839, 3847, 3848, 3850, 3850, 3859, 3879, 3880, 3880,
-    3881, 3887, 3887, 3905, 3906, 3907, 3907, 3908, 3909, 3910, 3910, 3933, 3934, 3934, 3934, 3935,
-    3939, 3940, 3940, 3940, 3942, 3943, 3944, 3945, 3952, 3952, 3968, 3970, 3995, 3999, 4000, 4003,
-    4004, 4004, 4004, 4005, 4006, 4006, 4006, 4006, 4007, 4008, 4008, 4008, 4012, 4012, 4014, 4015,
-    4016, 4039, 4040, 4041, 4063, 4072, 4074, 4075, 4079, 4081, 4081, 4081, 4082, 4082, 4083, 4084,
-    4084, 4084, 4089, 4089, 4092, 4114, 4115, 4117, 4118, 4119, 4119, 4119, 4121, 4121, 4122, 4124,
-    4125, 4125, 4125, 4125, 4126, 4126, 4126, 4126, 4127, 4128, 4130, 4130, 4130, 4130, 4131, 4132,
-    4133, 4133, 4133, 4134, 4136, 4140, 4140, 4140, 4140, 4141, 4142, 4143, 4144, 4145, 4145, 4146,
-    4147, 4147, 4150, 4150, 4150, 4166, 4166, 4166, 4167, 4169, 4169, 4170, 4195, 4196, 4199, 4199,
-    4201, 4203, 4208, 4209, 4210, 4212, 4213, 4214, 4215, 4215, 4217, 4217, 4217, 4217, 4218, 4219,
-    4223, 4224, 4224, 4228, 4229, 4229, 4230, 4230, 4231, 4233, 4234, 4234, 4235, 4235, 4236, 4236,
-    4237, 4238, 4238, 4247, 4248, 4248, 4255, 4257, 4257, 4258, 4259, 4259, 4260, 4261, 4263, 4264,
-    4264, 4269, 4270, 4272, 4273, 4273, 4274, 4287, 4288, 4288, 4289, 4289, 4289, 4290, 4291, 4291,
-    4291, 4296, 4296, 4311, 4312, 4328, 4328, 4328, 4330, 4332, 4336, 4336, 4337, 4338, 4338, 4338,
-    4339, 4340, 4342, 4343, 4354, 4354, 4355, 4357, 4360, 4360, 4361, 4362, 4363, 4364, 4367, 4370,
-    4370, 4370, 4371, 4381, 4384, 4385, 4385, 4396, 4396, 4397, 4398, 4399, 4401, 4402, 4403, 4403,
-    4403, 4404, 4405, 4405, 4406, 4408, 4408, 4411, 4413, 4417, 4418, 4418, 4419, 4420, 4421, 4436,
-    4439, 4442, 4442, 4443, 4445, 4445, 4445, 4447, 4459, 4462, 4462, 4463, 4464, 4464, 4464, 4464,
-    4470, 4470, 4471, 4472, 4475, 4476, 4477, 4477, 4479, 4479, 4479, 4479, 4479, 4480, 4480, 4482,
-    4483, 4483, 4483, 4484, 4486, 4490, 4490, 4491, 4494, 4495, 4495, 4495, 4495, 4499, 4500, 4501,
-    4512, 4512, 4512, 4512, 4512, 4530, 4530, 4537, 4537, 4539, 4550, 4550, 4551, 4552, 4558, 4558,
-    4559, 4560, 4561, 4562, 4564, 4572, 4572, 4573, 4574, 4575, 4575, 4575, 4593, 4595, 4595, 4596,
-    4597, 4600, 4601, 4602, 4604, 4604, 4607, 4611, 4616, 4621, 4622, 4624, 4626, 4627, 4628, 4628,
-    4631, 4631, 4631, 4632, 4633, 4641, 4642, 4643, 4644, 4647, 4658, 4659, 4659, 4660, 4661, 4664,
-    4665, 4667, 4667, 4668, 4679, 4686, 4696, 4699, 4701, 4701, 4702, 4703, 4704, 4704, 4705, 4711,
-    4712, 4715, 4723, 4724, 4724, 4730, 4730, 4730, 4730, 4730, 4730, 4730, 4732, 4732, 4733, 4735,
-    4736, 4737, 4737, 4740, 4741, 4742, 4745, 4746, 4748, 4749, 4750, 4754, 4755, 4756, 4756, 4756,
-    4756, 4757, 4760, 4761, 4763, 4764, 4764, 4765, 4769, 4779, 4779, 4780, 4781, 4784, 4784, 4798,
-    4801, 4803, 4815, 4816, 4817, 4821, 4821, 4821, 4822, 4843, 4843, 4844, 4844, 4844, 4846, 4847,
-    4848, 4849, 4850, 4850, 4857, 4859, 4860, 4861, 4862, 4863, 4865, 4867, 4868, 4870, 4871, 4872,
-    4872, 4873, 4873, 4874, 4874, 4874, 4874, 4874, 4875, 4876, 4876, 4877, 4882, 4883, 4895, 4898,
-    4925, 4928, 4929, 4932, 4932, 4932, 4933, 4934, 4935, 4935, 4935, 4937, 4946, 4947, 4948, 4950,
-    4951, 4952, 4952, 4953, 4954, 4954, 4955, 4955, 4956, 4956, 4956, 4958, 4965, 4965, 4965, 4966,
-    4969, 4969, 4975, 4989, 4990, 4990, 4990, 4991, 4992, 4993, 4994, 5003, 5003, 5005, 5006, 5007,
-    5008, 5009, 5009, 5010, 5010, 5010, 5011, 5013, 5014, 5015, 5016, 5018, 5018, 5018, 5018, 5022,
-    5022, 5025, 5026, 5027, 5028, 5030, 5031, 5032, 5034, 5037, 5038, 5039, 5041, 5042, 5044, 5046,
-    5048, 5049, 5049, 5072, 5073, 5075, 5075, 5076, 5080, 5081, 5081, 5081, 5084, 5085, 5092, 5093,
-    5115, 5117, 5120, 5120, 5120, 5121, 5121, 5125, 5126, 5127, 5127, 5127, 5129, 5131, 5138, 5139,
-    5140, 5140, 5141, 5161, 5169, 5169, 5169, 5170, 5172, 5174, 5175, 5175, 5176, 5184, 5185, 5187,
-    5187, 5187, 5188, 5188, 5188, 5189, 5190, 5190, 5191, 5192, 5193, 5194, 5194, 5196, 5199, 5202,
-    5203, 5206, 5209, 5210, 5210, 5227, 5228, 5230, 5231, 5231, 5252, 5252, 5252, 5253, 5253, 5254,
-    5273, 5274, 5276, 5277, 5279, 5280, 5281, 5282, 5282, 5283, 5283, 5283, 5284, 5286, 5289, 5293,
-    5294, 5299, 5311, 5312, 5319, 5325, 5329, 5329, 5330, 5330, 5331, 5353, 5353, 5353, 5354, 5379,
-    5380, 5381, 5381, 5382, 5387, 5389, 5390, 5391, 5394, 5406, 5407, 5407, 5412, 5413, 5414, 5415,
-    5415, 5421, 5422, 5429, 5431, 5434, 5437, 5442, 5443, 5444, 5444, 5445, 5446, 5447, 5449, 5450,
-    5451, 5463, 5465, 5465, 5465, 5489, 5499, 5499, 5501, 5504, 5504, 5505, 5509, 5510, 5510, 5531,
-    5533, 5535, 5535, 5536, 5536, 5537, 5538, 5538, 5540, 5540, 5543, 5546, 5547, 5550, 5551, 5551,
-    5552, 5553, 5556, 5565, 5568, 5568, 5571, 5571, 5572, 5573, 5574, 5575, 5577, 5579, 5580, 5580,
-    5581, 5583, 5588, 5588, 5590, 5591, 5592, 5594, 5616, 5617, 5618, 5620, 5621, 5622, 5623, 5624,
-    5625, 5625, 5625, 5625, 5626, 5627, 5628, 5630, 5630, 5630, 5631, 5632, 5633, 5633, 5645, 5647,
-    5649, 5668, 5670, 5672, 5673, 5674, 5693, 5697, 5700, 5701, 5701, 5702, 5703, 5704, 5705, 5706,
-    5707, 5708, 5711, 5712, 5712, 5713, 5713, 5718, 5719, 5721, 5722, 5723, 5723, 5723, 5740, 5740,
-    5766, 5768, 5769, 5770, 5771, 5771, 5772, 5773, 5773, 5777, 5778, 5778, 5778, 5778, 5779, 5780,
-    5781, 5782, 5783, 5783, 5783, 5784, 5785, 5786, 5789, 5799, 5799, 5801, 5802, 5804, 5805, 5805,
-    5806, 5807, 5807, 5807, 5807, 5807, 5815, 5818, 5819, 5848, 5860, 5863, 5865, 5866, 5866, 5867,
-    5868, 5870, 5871, 5872, 5874, 5878, 5878, 5879, 5880, 5881, 5882, 5882, 5888, 5889, 5889, 5901,
-    5902, 5902, 5902, 5910, 5911, 5912, 5915, 5916, 5916, 5917, 5918, 5921, 5921, 5922, 5922, 5925,
-    5927, 5928, 5928, 5928, 5929, 5937, 5937, 5937, 5938, 5939, 5940, 5940, 5942, 5942, 5942, 5942,
-    5947, 5948, 5949, 5950, 5952, 5953, 5954, 5955, 5955, 5956, 5960, 5960, 5960, 5962, 5984, 5984,
-    5985, 5986, 5988, 5989, 6013, 6013, 6014, 6023, 6028, 6029, 6030, 6031, 6039, 6045, 6045, 6046,
-    6047, 6047, 6048, 6049, 6053, 6055, 6055, 6056, 6056, 6058, 6072, 6073, 6074, 6075, 6076, 6097,
-    6098, 6098, 6099, 6100, 6104, 6104, 6105, 6105, 6105, 6109, 6109, 6110, 6110, 6110, 6111, 6129,
-    6132, 6133, 6133, 6159, 6160, 6161, 6162, 6162, 6163, 6163, 6163, 6163, 6164, 6165, 6167, 6183,
-    6186, 6188, 6195, 6195, 6196, 6196, 6197, 6198, 6199, 6200, 6202, 6202, 6202, 6204, 6204, 6205,
-    6206, 6207, 6208, 6209, 6211, 6212, 6212, 6212, 6221, 6221, 6222, 6222, 6223, 6223, 6224, 6226,
-    6227, 6227, 6230, 6230, 6231, 6235, 6236, 6237, 6242, 6244, 6246, 6256, 6268, 6269, 6270, 6271,
-    6271, 6273, 6275, 6279, 6280, 6282, 6282, 6284, 6285, 6292, 6293, 6294, 6295, 6295, 6296, 6298,
-    6299, 6300, 6302, 6304, 6309, 6309, 6311, 6311, 6313, 6314, 6322, 6323, 6324, 6326, 6327, 6330,
-    6332, 6334, 6354, 6355, 6356, 6357, 6358, 6359, 6361, 6364, 6364, 6365, 6365, 6365, 6366, 6366,
-    6366, 6368, 6391, 6392, 6393, 6394, 6394, 6398, 6398, 6399, 6400, 6400, 6400, 6401, 6402, 6405,
-    6405, 6405, 6405, 6405, 6405, 6410, 6410, 6431, 6431, 6451, 6453, 6455, 6455, 6455, 6456, 6456,
-    6460, 6460, 6463, 6463, 6464, 6465, 6466, 6474, 6475, 6486, 6486, 6507, 6508, 6509, 6509, 6509,
-    6524, 6524, 6525, 6526, 6527, 6527, 6527, 6528, 6528, 6529, 6529, 6530, 6530, 6532, 6532, 6540,
-    6541, 6556, 6556, 6561, 6562, 6563, 6563, 6564, 6564, 6565, 6565, 6568, 6569, 6570, 6570, 6570,
-    6570, 6585, 6585, 6593, 6597, 6597, 6598, 6598, 6599, 6600, 6600, 6601, 6602, 6604, 6605, 6606,
-    6607, 6607, 6607, 6607, 6625, 6626, 6626, 6648, 6649, 6652, 6654, 6657, 6658, 6658, 6659, 6660,
-    6661, 6661, 6662, 6666, 6668, 6668, 6669, 6670, 6671, 6673, 6674, 6675, 6676, 6676, 6677, 6678,
-    6680, 6681, 6693, 6693, 6695, 6697, 6698, 6698, 6701, 6701, 6702, 6702, 6703, 6704, 6704, 6708,
-    6708, 6708, 6710, 6710, 6711, 6712, 6713, 6714, 6714, 6715, 6716, 6717, 6717, 6733, 6734, 6735,
-    6736, 6737, 6738, 6738, 6740, 6740, 6741, 6742, 6742, 6755, 6755, 6756, 6756, 6756, 6757, 6757,
-    6758, 6758, 6758, 6758, 6758, 6759, 6761, 6765, 6765, 6767, 6767, 6767, 6767, 6768, 6769, 6769,
-    6772, 6774, 6774, 6776, 6788, 6792, 6792, 6792, 6793, 6794, 6795, 6798, 6799, 6803, 6804, 6804,
-    6806, 6807, 6809, 6810, 6810, 6811, 6812, 6813, 6813, 6813, 6814, 6815, 6816, 6816, 6819, 6820,
-    6821, 6821, 6822, 6827, 6827, 6834, 6835, 6835, 6835, 6837, 6838, 6849, 6850, 6851, 6855, 6855,
-    6856, 6857, 6858, 6858, 6859, 6861, 6863, 6865, 6866, 6867, 6869, 6870, 6871, 6879, 6882, 6883,
-    6885, 6885, 6888, 6889, 6890, 6897, 6900, 6900, 6901, 6908, 6910, 6911, 6911, 6911, 6911, 6911,
-    6912, 6913, 6915, 6916, 6919, 6922, 6923, 6924, 6944, 6947, 6948, 6948, 6948, 6949, 6957, 6958,
-    6959, 6965, 6966, 6978, 6978, 6978, 6979, 6979, 6980, 6981, 6982, 6983, 6983, 6983, 6984, 6986,
-    6989, 6989, 6993, 6995, 6995, 6995, 6996, 6997, 6998, 6999, 7001, 7001, 7002, 7003, 7004, 7005,
-    7005, 7006, 7007, 7008, 7009, 7011, 7012, 7013, 7013, 7014, 7020, 7021, 7021, 7022, 7051, 7051,
-    7051, 7051, 7051, 7051, 7051, 7051, 7056, 7056, 7057, 7058, 7058, 7060, 7061, 7061, 7075, 7076,
-    7077, 7078, 7078, 7079, 7079, 7079, 7079, 7080, 7082, 7082, 7085, 7085, 7086, 7086, 7087, 7089,
-    7090, 7090, 7090, 7091, 7091, 7091, 7094, 7095, 7096, 7097, 7097, 7098, 7099, 7102, 7104, 7104,
-    7108, 7109, 7110, 7110, 7111, 7112, 7114, 7115, 7116, 7116, 7119, 7119, 7119, 7138, 7138, 7139,
-    7140, 7141, 7141, 7142, 7142, 7142, 7143, 7144, 7145, 7146, 7150, 7150, 7152, 7156, 7157, 7157,
-    7183, 7183, 7188, 7188, 7190, 7191, 7191, 7193, 7194, 7197, 7198, 7199, 7200, 7204, 7205, 7205,
-    7206, 7207, 7227, 7242, 7242, 7242, 7244, 7247, 7249, 7252, 7253, 7253, 7254, 7272, 7273, 7276,
-    7276, 7290, 7291, 7291, 7292, 7294, 7295, 7295, 7295, 7296, 7298, 7299, 7301, 7301, 7302, 7302,
-    7302, 7303, 7304, 7304, 7304, 7305, 7306, 7307, 7308, 7309, 7311, 7313, 7316, 7316, 7316, 7317,
-    7318, 7319, 7320, 7320, 7320, 7330, 7330, 7333, 7334, 7337, 7338, 7342, 7342, 7343, 7344, 7345,
-    7346, 7347, 7347, 7348, 7353, 7354, 7355, 7357, 7361, 7362, 7363, 7364, 7364, 7365, 7366, 7366,
-    7366, 7367, 7368, 7368, 7374, 7375, 7379, 7379, 7379, 7381, 7382, 7383, 7384, 7384, 7385, 7385,
-    7385, 7385, 7385, 7393, 7394, 7396, 7396, 7396, 7397, 7397, 7400, 7401, 7404, 7405, 7411, 7412,
-    7413, 7414, 7438, 7438, 7439, 7439, 7439, 7439, 7439, 7440, 7446, 7447, 7448, 7449, 7450, 7452,
-    7452, 7452, 7453, 7459, 7460, 7461, 7461, 7462, 7462, 7463, 7476, 7477, 7479, 7480, 7480, 7482,
-    7483, 7483, 7484, 7484, 7486, 7487, 7488, 7489, 7489, 7490, 7491, 7491, 7492, 7493, 7499, 7499,
-    7500, 7501, 7502, 7504, 7506, 7507, 7509, 7511, 7511, 7511, 7513, 7513, 7518, 7524, 7524, 7524,
-    7525, 7526, 7526, 7528, 7529, 7533, 7534, 7535, 7536, 7536, 7559, 7560, 7561, 7561, 7562, 7563,
-    7563, 7563, 7563, 7564, 7565, 7567, 7569, 7569, 7571, 7574, 7575, 7581, 7582, 7583, 7584, 7584,
-    7585, 7585, 7608, 7609, 7610, 7614, 7639, 7640, 7640, 7641, 7641, 7642, 7643, 7643, 7643, 7644,
-    7644, 7645, 7662, 7663, 7664, 7664, 7667, 7667, 7668, 7669, 7670, 7671, 7689, 7707, 7708, 7708,
-    7708, 7708, 7710, 7712, 7713, 7713, 7713, 7714, 7715, 7729, 7730, 7731, 7747, 7766, 7767, 7791,
-    7791, 7791, 7792, 7792, 7792, 7793, 7794, 7797, 7798, 7798, 7799, 7799, 7825, 7829, 7845, 7866,
-    7869, 7870, 7870, 7870, 7871, 7871, 7874, 7896, 7917, 7918, 7918, 7924, 7924, 7926, 7928, 7955,
-    7956, 7957, 7958, 7959, 7970, 7970, 7970, 7970, 7971, 7971, 7981, 7981, 7983, 7984, 7984, 7984,
-    7985, 7985, 7987, 7988, 7988, 7989, 7994, 7994, 7994, 7995, 7996, 7997, 7997, 8004, 8005, 8008,
-    8009, 8009, 8011, 8011, 8011, 8012, 8017, 8018, 8021, 8023, 8023, 8023, 8024, 8025, 8026, 8035,
-    8035, 8036, 8037, 8057, 8057, 8057, 8074, 8075, 8076, 8076, 8076, 8077, 8079, 8080, 8082, 8085,
-    8086, 8088, 8090, 8091, 8092, 8092, 8093, 8094, 8095, 8096, 8096, 8097, 8100, 8102, 8116, 8119,
-    8126, 8126, 8128, 8128, 8129, 8130, 8131, 8132, 8133, 8134, 8138, 8139, 8144, 8144, 8144, 8145,
-    8150, 8152, 8153, 8154, 8155, 8156, 8157, 8158, 8159, 8159, 8160, 8160, 8160, 8161, 8161, 8162,
-    8165, 8172, 8172, 8172, 8174, 8174, 8177, 8179, 8180, 8181, 8181, 8181, 8182, 8182, 8183, 8185,
-    8186, 8187, 8188, 8195, 8196, 8198, 8199, 8200, 8204, 8205, 8206, 8206, 8207, 8207, 8207, 8208,
-    8216, 8217, 8217, 8219, 8222, 8223, 8224, 8226, 8227, 8230, 8230, 8249, 8252, 8255, 8256, 8257,
-    8257, 8257, 8257, 8257, 8257, 8258, 8259, 8259, 8259, 8259, 8278, 8280, 8281, 8281, 8284, 8285,
-    8289, 8290, 8292, 8294, 8294, 8295, 8296, 8297, 8297, 8298, 8298, 8309, 8311, 8335, 8336, 8337,
-    8337, 8348, 8348, 8348, 8351, 8367, 8387, 8407, 8408, 8409, 8409, 8409, 8409, 8410, 8412, 8412,
-    8436, 8451, 8451, 8454, 8462, 8463, 8480, 8480, 8481, 8481, 8481, 8481, 8481, 8482, 8483, 8483,
-    8483, 8484, 8484, 8486, 8487, 8488, 8488, 8494, 8495, 8497, 8500, 8504, 8504, 8505, 8507, 8508,
-    8508, 8509, 8509, 8510, 8510, 8510, 8513, 8514, 8538, 8539, 8540, 8540, 8540, 8541, 8541, 8544,
-    8544, 8544, 8546, 8556, 8556, 8556, 8557, 8559, 8559, 8566, 8568, 8569, 8572, 8572, 8573, 8574,
-    8575, 8577, 8578, 8579, 8579, 8581, 8581, 8589, 8591, 8601, 8604, 8605, 8615, 8617, 8618, 8618,
-    8619, 8619, 8619, 8619, 8623, 8623, 8624, 8625, 8626, 8628, 8628, 8629, 8635, 8635, 8637, 8638,
-    8638, 8639, 8640, 8640, 8641, 8642, 8642, 8643, 8644, 8644, 8645, 8646, 8656, 8656, 8657, 8665,
-    8666, 8667, 8673, 8674, 8675, 8675, 8675, 8677, 8680, 8689, 8691, 8693, 8693, 8693, 8694, 8694,
-    8694, 8695, 8699, 8711, 8712, 8715, 8716, 8716, 8717, 8717, 8718, 8719, 8721, 8723, 8723, 8726,
-    8730,
+    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 13, 14,
+    20, 22, 22, 23, 24, 24, 26, 26, 27, 27, 27, 29, 32, 33, 35, 49,
+    50, 50, 50, 51, 51, 52, 53, 59, 59, 59, 59, 63, 64, 65, 75, 76,
+    86, 87, 88, 89, 92, 94, 102, 102, 102, 115, 125, 125, 126, 128, 132, 133,
+    133, 136, 139, 140, 140, 140, 141, 142, 143, 145, 146, 147, 147, 148, 149, 149,
+    149, 150, 150, 151, 152, 154, 154, 155, 155, 155, 156, 156, 157, 157, 158, 165,
+    167, 174, 177, 182, 182, 182, 182, 185, 187, 207, 208, 208, 210, 211, 211, 212,
+    214, 214, 214, 215, 215, 216, 216, 218, 219, 221, 222, 223, 224, 224, 234, 235,
+    238, 241, 242, 243, 243, 244, 244, 245, 246, 247, 248, 249, 253, 254, 254, 254,
+    255, 255, 256, 257, 258, 262, 262, 263, 264, 265, 266, 266, 267, 269, 270, 271,
+    272, 272, 272, 274, 274, 280, 280, 281, 282, 282, 285, 287, 287, 287, 314, 314,
+    316, 317, 318, 319, 319, 321, 332, 332, 333, 360, 360, 361, 363, 364, 365, 366,
+    367, 367, 367, 367, 368, 368, 369, 373, 377, 383, 384, 384, 385, 386, 387, 388,
+    405, 405, 405, 406, 407, 408, 409, 414, 415, 417, 418, 419, 419, 420, 426, 437,
+    438, 440, 441, 441, 443, 444, 444, 444, 445, 447, 447, 448, 448, 457, 458, 458,
+    459, 460, 461, 461, 462, 463, 463, 464, 464, 465, 465, 465, 465, 465, 492, 504,
+    522, 527, 527, 527, 528, 530, 531, 531, 531, 532, 533, 534, 535, 535, 536, 536,
+    536, 537, 538, 546, 547, 547, 547, 555, 555, 556, 560, 560, 579, 580, 580, 580,
+    586, 609, 612, 617, 617, 621, 622, 623, 623, 624, 624, 624, 626, 628, 629, 630,
+    630, 631, 631, 631, 631, 632, 632, 636, 645, 646, 647, 648, 649, 649, 649, 650,
+    654, 654, 657, 657, 661, 661, 661, 661, 664, 665, 666, 670, 675, 675, 676, 676,
+    676, 687, 688, 688, 689, 691, 691, 691, 692, 693, 696, 701, 702, 703, 704, 704,
+    706, 708, 708, 708, 708, 709, 711, 711, 712, 712, 713, 715, 718, 719, 720, 723,
+    724, 731, 732, 732, 732, 734, 734, 735, 738, 739, 740, 740, 740, 742, 743, 743,
+    745, 746, 749, 752, 753, 753, 756, 757, 761, 761, 762, 765, 765, 766, 766, 766,
+    766, 767, 778, 778, 778, 778, 780, 783, 786, 788, 788, 788, 788, 789, 789, 789,
+    790, 790, 790, 791, 791, 791, 802, 802, 810, 812, 813, 814, 815, 817, 818, 818,
+    819, 821, 822, 825, 825, 833, 834, 837, 846, 847, 849, 852, 855, 857, 862, 864,
+    865, 866, 866, 867, 867, 868, 871, 874, 875, 881, 881, 882, 883, 883, 883, 885,
+    886, 888, 889, 890, 890, 898, 901, 901, 902, 903, 905, 906, 906, 908, 912, 912,
+    915, 916, 916, 917, 918, 918, 923, 926, 927, 928, 930, 951, 952, 952, 954, 959,
+    959, 959, 960, 960, 960, 960, 964, 964, 964, 964, 964, 965, 966, 968, 968, 969,
+    969, 970, 972, 973, 974, 975, 975, 976, 977, 997, 998, 998, 999, 1001, 1002, 1004,
+    1007, 1010, 1011, 1012, 1018, 1019, 1019, 1020, 1020, 1020, 1020, 1024, 1025, 1026, 1028, 1029,
+    1033, 1034, 1035, 1037, 1038, 1039, 1039, 1039, 1040, 1040, 1044, 1065, 1066, 1068, 1069, 1070,
+    1071, 1078, 1078, 1078, 1078, 1078, 1079, 1080, 1080, 1081, 1081, 1082, 1082, 1082, 1101, 1102,
+    1103, 1103, 1106, 1107, 1109, 1110, 1111, 1111, 1116, 1118, 1118, 1121, 1122, 1122, 1123, 1124,
+    1126, 1127, 1127, 1127, 1127, 1127, 1130, 1130, 1130, 1131, 1131, 1132, 1134, 1135, 1137, 1141,
+    1142, 1143, 1143, 1148, 1149, 1150, 1150, 1151, 1151, 1152, 1152, 1153, 1153, 1154, 1154, 1154,
+    1156, 1156, 1156, 1157, 1158, 1159, 1159, 1162, 1162, 1163, 1164, 1164, 1165, 1167, 1167, 1168,
+    1169, 1169, 1170, 1173, 1176, 1177, 1178, 1180, 1181, 1181, 1186, 1186, 1192, 1193, 1193, 1194,
+    1195, 1195, 1201, 1201, 1202, 1203, 1206, 1208, 1209, 1209, 1211, 1212, 1213, 1213, 1213, 1214,
+    1216, 1216, 1217, 1218, 1218, 1219, 1220, 1220, 1220, 1225, 1226, 1226, 1226, 1226, 1227, 1229,
+    1230, 1231, 1231, 1232, 1234, 1237, 1239, 1240, 1243, 1244, 1244, 1252, 1252, 1252, 1256, 1256,
+    1257, 1265, 1265, 1265, 1269, 1269, 1269, 1270, 1270, 1271, 1272, 1273, 1274, 1274, 1281, 1283,
+    1283, 1287, 1288, 1288, 1290, 1296, 1298, 1303, 1314, 1315, 1315, 1315, 1316, 1322, 1322, 1322,
+    1323, 1324, 1324, 1324, 1324, 1324, 1324, 1325, 1325, 1326, 1327, 1328, 1328, 1334, 1334, 1336,
+    1338, 1340, 1341, 1342, 1343, 1345, 1346, 1346, 1346, 1346, 1347, 1350, 1350, 1354, 1357, 1381,
+    1381, 1381, 1382, 1387, 1388, 1407, 1408, 1409, 1409, 1410, 1418, 1418, 1418, 1419, 1420, 1422,
+    1422, 1424, 1433, 1437, 1437, 1438, 1439, 1439, 1443, 1445, 1446, 1447, 1447, 1447, 1447, 1449,
+    1449, 1449, 1449, 1450, 1451, 1453, 1455, 1456, 1457, 1457, 1458, 1459, 1460, 1460, 1461, 1480,
+    1482, 1483, 1487, 1489, 1489, 1491, 1491, 1512, 1512, 1512, 1513, 1516, 1517, 1518, 1519, 1519,
+    1520, 1521, 1522, 1524, 1525, 1527, 1528, 1529, 1529, 1529, 1530, 1531, 1531, 1531, 1533, 1539,
+    1539, 1541, 1543, 1543, 1546, 1548, 1550, 1551, 1551, 1551, 1551, 1574, 1575, 1575, 1575, 1576,
+    1577, 1578, 1584, 1586, 1587, 1589, 1589, 1589, 1591, 1592, 1592, 1592, 1593, 1594, 1594, 1619,
+    1619, 1621, 1621, 1623, 1629, 1629, 1630, 1636, 1639, 1640, 1643, 1646, 1647, 1650, 1651, 1652,
+    1653, 1653, 1654, 1654, 1654, 1655, 1655, 1655, 1656, 1657, 1658, 1658, 1658, 1659, 1659, 1660,
+    1661, 1662, 1662, 1662, 1663, 1679, 1680, 1680, 1681, 1683, 1684, 1684, 1684, 1684, 1684, 1686,
+    1687, 1688, 1691, 1692, 1694, 1695, 1698, 1703, 1705, 1705, 1708, 1713, 1718, 1718, 1719, 1720,
+    1720, 1723, 1723, 1724, 1725, 1731, 1731, 1731, 1731, 1732, 1732, 1733, 1733, 1739, 1740, 1760,
+    1764, 1765, 1767, 1768, 1769, 1774, 1775, 1801, 1801, 1801, 1806, 1806, 1806, 1807, 1807, 1807,
+    1808, 1808, 1808, 1809, 1809, 1810, 1811, 1812, 1813, 1814, 1815, 1816, 1818, 1820, 1820, 1821,
+    1822, 1823, 1823, 1824, 1826, 1827, 1830, 1831, 1836, 1837, 1838, 1838, 1838, 1845, 1847, 1848,
+    1848, 1848, 1849, 1849, 1850, 1851, 1852, 1853, 1854, 1854, 1883, 1884, 1886, 1887, 1887, 1888,
+    1891, 1893, 1894, 1894, 1895, 1896, 1911, 1911, 1912, 1913, 1913, 1913, 1914, 1915, 1915, 1917,
+    1919, 1920, 1922, 1925, 1926, 1927, 1927, 1928, 1928, 1929, 1930, 1930, 1931, 1934, 1934, 1934,
+    1934, 1934, 1934, 1936, 1937, 1937, 1938, 1939, 1940, 1940, 1940, 1945, 1969, 1970, 1970, 1970,
+    1970, 1970, 1970, 1994, 1995, 1995, 1996, 1996, 1997, 1997, 1997, 1997, 1999, 2000, 2016, 2019,
+    2020, 2021, 2024, 2026, 2026, 2035, 2036, 2041, 2042, 2043, 2044, 2047, 2049, 2050, 2051, 2051,
+    2052, 2052, 2057, 2059, 2059, 2059, 2059, 2060, 2061, 2061, 2062, 2063, 2077, 2077, 2081, 2082,
+    2083, 2084, 2084, 2085, 2085, 2087, 2088, 2098, 2098, 2098, 2098, 2098, 2099, 2101, 2104, 2109,
+    2109, 2109, 2109, 2110, 2110, 2111, 2112, 2126, 2127, 2136, 2138, 2139, 2139, 2139, 2141, 2141,
+    2144, 2145, 2147, 2151, 2152, 2152, 2155, 2171, 2171, 2172, 2173, 2173, 2173, 2174, 2176, 2176,
+    2176, 2177, 2178, 2178, 2178, 2187, 2188, 2189, 2213, 2216, 2216, 2220, 2221, 2242, 2242, 2243,
+    2245, 2246, 2246, 2247, 2247, 2254, 2255, 2255, 2255, 2257, 2258, 2258, 2259, 2263, 2272, 2274,
+    2274, 2275, 2276, 2277, 2281, 2281, 2289, 2290, 2290, 2291, 2302, 2302, 2302, 2303, 2303, 2308,
+    2312, 2312, 2313, 2313, 2314, 2318, 2318, 2318, 2320, 2323, 2324, 2324, 2325, 2326, 2327, 2328,
+    2329, 2334, 2335, 2335, 2335, 2335, 2337, 2338, 2339, 2340, 2340, 2340, 2341, 2341, 2344, 2345,
+    2345, 2351, 2353, 2353, 2354, 2355, 2355, 2355, 2358, 2359, 2360, 2361, 2370, 2371, 2387, 2388,
+    2388, 2388, 2390, 2390, 2390, 2393, 2396, 2398, 2398, 2398, 2398, 2400, 2401, 2401, 2402, 2403,
+    2413, 2436, 2438, 2439, 2439, 2440, 2446, 2447, 2448, 2448, 2449, 2454, 2460, 2461, 2462, 2465,
+    2466, 2470, 2471, 2485, 2512, 2512, 2513, 2514, 2514, 2515, 2515, 2516, 2517, 2522, 2523, 2523,
+    2524, 2526, 2527, 2528, 2528, 2529, 2529, 2529, 2529, 2529, 2530, 2532, 2532, 2535, 2540, 2541,
+    2546, 2552, 2552, 2552, 2556, 2556, 2556, 2557, 2557, 2558, 2562, 2566, 2572, 2574, 2575, 2576,
+    2576, 2576, 2576, 2577, 2577, 2584, 2585, 2585, 2585, 2586, 2587, 2589, 2590, 2599, 2605, 2606,
+    2607, 2608, 2610, 2611, 2615, 2615, 2616, 2617, 2618, 2622, 2622, 2623, 2626, 2626, 2627, 2628,
+    2629, 2640, 2643, 2643, 2643, 2645, 2647, 2659, 2670, 2672, 2673, 2674, 2674, 2675, 2693, 2695,
+    2696, 2699, 2700, 2701, 2701, 2701, 2703, 2725, 2725, 2725, 2729, 2730, 2730, 2730, 2731, 2733,
+    2734, 2735, 2735, 2735, 2735, 2742, 2742, 2748, 2751, 2751, 2775, 2775, 2776, 2777, 2777, 2778,
+    2778, 2781, 2782, 2783, 2784, 2784, 2786, 2786, 2787, 2787, 2788, 2789, 2793, 2793, 2794, 2796,
+    2797, 2797, 2797, 2798, 2798, 2798, 2798, 2799, 2800, 2802, 2803, 2804, 2804, 2806, 2807, 2808,
+    2808, 2808, 2809, 2810, 2810, 2811, 2812, 2813, 2814, 2814, 2816, 2817, 2823, 2828, 2841, 2843,
+    2844, 2845, 2852, 2852, 2852, 2853, 2854, 2855, 2857, 2860, 2860, 2862, 2862, 2866, 2867, 2869,
+    2870, 2870, 2870, 2870, 2871, 2871, 2874, 2885, 2900, 2900, 2910, 2911, 2911, 2912, 2913, 2913,
+    2915, 2915, 2916, 2916, 2917, 2917, 2918, 2918, 2918, 2918, 2919, 2922, 2947, 2948, 2949, 2949,
+    2949, 2950, 2952, 2952, 2953, 2956, 2956, 2957, 2968, 2970, 2974, 2974, 2977, 2977, 2978, 2979,
+    2980, 2981, 2981, 2984, 2986, 2991, 2991, 2991, 2996, 3005, 3006, 3006, 3006, 3006, 3008, 3008,
+    3009, 3014, 3014, 3015, 3015, 3017, 3019, 3019, 3022, 3024, 3024, 3026, 3031, 3032, 3042, 3045,
+    3045, 3046, 3055, 3056, 3056, 3056, 3057, 3057, 3058, 3061, 3061, 3062, 3063, 3088, 3089, 3114,
+    3114, 3114, 3140, 3141, 3142, 3143, 3144, 3146, 3147, 3147, 3150, 3150, 3150, 3150, 3150, 3176,
+    3176, 3177, 3177, 3178, 3178, 3179, 3180, 3180, 3182, 3184, 3185, 3186, 3186, 3187, 3189, 3190,
+    3190, 3191, 3196, 3197, 3197, 3197, 3197, 3198, 3199, 3199, 3199, 3202, 3203, 3206, 3210, 3211,
+    3212, 3213, 3213, 3214, 3215, 3216, 3218, 3219, 3221, 3223, 3225, 3226, 3227, 3227, 3229, 3230,
+    3230, 3230, 3232, 3232, 3233, 3234, 3243, 3266, 3268, 3268, 3268, 3268, 3269, 3270, 3277, 3278,
+    3279, 3282, 3284, 3285, 3285, 3285, 3287, 3288, 3288, 3288, 3289, 3290, 3290, 3290, 3290, 3310,
+    3311, 3314, 3318, 3319, 3319, 3329, 3329, 3331, 3331, 3332, 3333, 3337, 3338, 3339, 3340, 3341,
+    3342, 3343, 3344, 3347, 3348, 3349, 3349, 3360, 3363, 3366, 3366, 3366, 3368, 3368, 3368, 3368,
+    3368, 3369, 3371, 3391, 3392, 3405, 3406, 3408, 3411, 3412, 3432, 3434, 3435, 3435, 3440, 3440,
+    3441, 3444, 3444, 3444, 3447, 3455, 3455, 3459, 3459, 3461, 3462, 3463, 3463, 3464, 3464, 3465,
+    3466, 3466, 3467, 3469, 3469, 3470, 3472, 3473, 3474, 3474, 3475, 3476, 3476, 3478, 3479, 3487,
+    3488, 3488, 3494, 3495, 3496, 3497, 3497, 3497, 3498, 3524, 3529, 3532, 3532, 3544, 3546, 3547,
+    3548, 3551, 3553, 3554, 3555, 3557, 3557, 3557, 3558, 3561, 3561, 3563, 3563, 3564, 3590, 3610,
+    3610, 3611, 3613, 3614, 3616, 3617, 3618, 3619, 3620, 3621, 3621, 3621, 3622, 3622, 3643, 3644,
+    3645, 3645, 3648, 3648, 3648, 3648, 3651, 3652, 3652, 3653, 3677, 3677, 3677, 3678, 3686, 3708,
+    3709, 3711, 3712, 3713, 3714, 3718, 3741, 3764, 3765, 3765, 3766, 3767, 3768, 3793, 3813, 3814,
+    3816, 3824, 3824, 3825, 3827, 3827, 3833, 3850, 3851, 3851, 3852, 3857, 3857, 3875, 3876, 3877,
+    3877, 3878, 3879, 3880, 3880, 3904, 3905, 3905, 3906, 3907, 3911, 3912, 3912, 3912, 3913, 3914,
+    3915, 3916, 3922, 3937, 3939, 3964, 3968, 3969, 3972, 3973, 3973, 3973, 3974, 3975, 3975, 3975,
+    3975, 3976, 3977, 3977, 3977, 3981, 3981, 3983, 3984, 3986, 4010, 4011, 4012, 4035, 4044, 4046,
+    4047, 4051, 4053, 4054, 4054, 4055, 4055, 4056, 4057, 4057, 4058, 4063, 4063, 4066, 4087, 4088,
+    4090, 4090, 4091, 4091, 4093, 4093, 4094, 4096, 4097, 4097, 4097, 4097, 4098, 4098, 4098, 4098,
+    4099, 4100, 4102, 4103, 4103, 4103, 4105, 4105, 4107, 4107, 4107, 4108, 4110, 4114, 4114, 4114,
+    4114, 4115, 4116, 4117, 4118, 4119, 4119, 4120, 4121, 4121, 4123, 4123, 4123, 4139, 4139, 4139,
+    4140, 4141, 4141, 4142, 4167, 4167, 4168, 4171, 4171, 4173, 4174, 4179, 4180, 4181, 4183, 4184,
+    4185, 4186, 4186, 4188, 4188, 4188, 4188, 4189, 4190, 4194, 4195, 4195, 4199, 4200, 4200, 4201,
+    4201, 4202, 4204, 4207, 4207, 4208, 4208, 4209, 4209, 4210, 4210, 4210, 4218, 4219, 4219, 4226,
+    4228, 4228, 4229, 4230, 4230, 4231, 4232, 4234, 4235, 4235, 4240, 4241, 4243, 4244, 4244, 4244,
+    4257, 4258, 4258, 4259, 4259, 4259, 4260, 4261, 4261, 4261, 4264, 4264, 4279, 4280, 4296, 4296,
+    4298, 4300, 4304, 4305, 4305, 4306, 4307, 4307, 4307, 4308, 4309, 4311, 4312, 4323, 4323, 4324,
+    4326, 4329, 4329, 4330, 4331, 4332, 4333, 4335, 4338, 4338, 4338, 4339, 4350, 4353, 4354, 4354,
+    4363, 4363, 4364, 4365, 4366, 4368, 4369, 4370, 4370, 4370, 4371, 4371, 4371, 4372, 4374, 4374,
+    4377, 4379, 4383, 4383, 4384, 4385, 4385, 4386, 4402, 4405, 4408, 4408, 4409, 4411, 4412, 4412,
+    4414, 4426, 4428, 4428, 4430, 4431, 4431, 4431, 4431, 4437, 4437, 4438, 4440, 4441, 4442, 4442,
+    4444, 4444, 4444, 4444, 4444, 4445, 4445, 4447, 4448, 4448, 4448, 4449, 4451, 4453, 4453, 4453,
+    4454, 4458, 4460, 4460, 4460, 4460, 4464, 4465, 4466, 4478, 4478, 4478, 4478, 4478, 4495, 4495,
+    4501, 4501, 4503, 4514, 4514, 4515, 4516, 4522, 4522, 4523, 4524, 4525, 4527, 4535, 4535, 4536,
+    4537, 4538, 4538, 4538, 4556, 4558, 4558, 4559, 4562, 4563, 4564, 4567, 4567, 4570, 4574, 4579,
+    4584, 4586, 4588, 4589, 4590, 4590, 4593, 4593, 4593, 4594, 4595, 4603, 4604, 4605, 4606, 4609,
+    4620, 4621, 4621, 4622, 4623, 4626, 4627, 4629, 4630, 4631, 4642, 4649, 4658, 4660, 4662, 4662,
+    4663, 4664, 4665, 4665, 4666, 4671, 4672, 4675, 4682, 4683, 4683, 4689, 4689, 4689, 4689, 4689,
+    4689, 4689, 4691, 4691, 4692, 4693, 4697, 4697, 4700, 4701, 4704, 4705, 4707, 4708, 4709, 4713,
+    4714, 4715, 4715, 4715, 4715, 4716, 4719, 4720, 4722, 4723, 4723, 4724, 4728, 4739, 4739, 4740,
+    4741, 4744, 4744, 4756, 4757, 4759, 4770, 4771, 4772, 4778, 4778, 4779, 4801, 4801, 4802, 4802,
+    4802, 4804, 4805, 4806, 4807, 4808, 4808, 4815, 4817, 4818, 4819, 4820, 4821, 4822, 4824, 4825,
+    4827, 4828, 4829, 4831, 4831, 4832, 4832, 4832, 4832, 4833, 4834, 4835, 4840, 4841, 4853, 4855,
+    4882, 4885, 4886, 4890, 4890, 4890, 4891, 4892, 4893, 4893, 4893, 4893, 4895, 4904, 4906, 4907,
+    4909, 4910, 4911, 4911, 4912, 4912, 4912, 4913, 4913, 4913, 4914, 4920, 4920, 4920, 4921, 4923,
+    4929, 4945, 4946, 4946, 4946, 4947, 4947, 4948, 4949, 4958, 4958, 4960, 4961, 4962, 4963, 4963,
+    4964, 4964, 4964, 4965, 4966, 4967, 4968, 4969, 4971, 4971, 4971, 4971, 4975, 4976, 4979, 4980,
+    4981, 4982, 4984, 4985, 4986, 4988, 4990, 4991, 4992, 4994, 4995, 4997, 4999, 5001, 5002, 5002,
+    5026, 5027, 5029, 5029, 5030, 5035, 5036, 5036, 5036, 5036, 5039, 5041, 5047, 5048, 5069, 5071,
+    5074, 5074, 5074, 5075, 5075, 5079, 5080, 5081, 5081, 5081, 5083, 5085, 5092, 5093, 5094, 5094,
+    5095, 5115, 5123, 5123, 5124, 5126, 5128, 5129, 5129, 5130, 5136, 5137, 5139, 5139, 5139, 5140,
+    5140, 5140, 5141, 5142, 5143, 5144, 5145, 5146, 5147, 5147, 5149, 5152, 5155, 5156, 5159, 5162,
+    5164, 5164, 5182, 5183, 5184, 5185, 5185, 5206, 5207, 5207, 5208, 5226, 5228, 5229, 5231, 5232,
+    5233, 5234, 5234, 5235, 5235, 5235, 5236, 5238, 5241, 5245, 5246, 5251, 5251, 5265, 5266, 5266,
+    5273, 5279, 5283, 5283, 5283, 5283, 5305, 5305, 5305, 5306, 5331, 5332, 5333, 5333, 5334, 5339,
+    5341, 5342, 5343, 5347, 5359, 5360, 5360, 5365, 5366, 5367, 5368, 5368, 5374, 5375, 5381, 5383,
+    5386, 5389, 5394, 5395, 5396, 5396, 5397, 5398, 5399, 5401, 5402, 5403, 5414, 5416, 5416, 5416,
+    5441, 5451, 5451, 5453, 5455, 5455, 5456, 5461, 5462, 5462, 5483, 5485, 5487, 5487, 5488, 5488,
+    5489, 5490, 5490, 5492, 5492, 5495, 5497, 5498, 5501, 5502, 5502, 5503, 5506, 5515, 5518, 5518,
+    5518, 5521, 5521, 5522, 5522, 5523, 5524, 5526, 5528, 5529, 5529, 5530, 5532, 5537, 5537, 5538,
+    5539, 5541, 5562, 5563, 5565, 5566, 5567, 5568, 5569, 5570, 5570, 5570, 5570, 5571, 5572, 5573,
+    5575, 5575, 5575, 5576, 5577, 5578, 5578, 5592, 5594, 5596, 5613, 5616, 5618, 5619, 5620, 5640,
+    5644, 5647, 5648, 5648, 5649, 5650, 5651, 5652, 5653, 5654, 5655, 5658, 5659, 5659, 5660, 5660,
+    5665, 5666, 5668, 5669, 5670, 5670, 5670, 5687, 5687, 5711, 5712, 5713, 5714, 5715, 5715, 5716,
+    5717, 5717, 5720, 5720, 5720, 5720, 5720, 5721, 5722, 5722, 5723, 5724, 5725, 5725, 5725, 5726,
+    5727, 5730, 5740, 5741, 5742, 5744, 5746, 5747, 5748, 5748, 5748, 5748, 5748, 5756, 5759, 5759,
+    5788, 5800, 5802, 5804, 5805, 5805, 5806, 5808, 5809, 5810, 5812, 5816, 5816, 5817, 5818, 5819,
+    5820, 5820, 5826, 5827, 5827, 5839, 5840, 5840, 5848, 5849, 5852, 5853, 5853, 5854, 5855, 5858,
+    5858, 5859, 5859, 5862, 5865, 5866, 5866, 5866, 5867, 5875, 5875, 5875, 5876, 5877, 5878, 5878,
+    5880, 5880, 5880, 5880, 5885, 5886, 5887, 5888, 5890, 5891, 5892, 5893, 5893, 5894, 5898, 5898,
+    5898, 5900, 5922, 5922, 5923, 5924, 5926, 5927, 5952, 5952, 5953, 5962, 5967, 5968, 5969, 5970,
+    5977, 5983, 5983, 5984, 5984, 5984, 5985, 5986, 5989, 5990, 5990, 5991, 5991, 5992, 5993, 6005,
+    6006, 6007, 6008, 6009, 6029, 6030, 6030, 6031, 6032, 6036, 6036, 6037, 6038, 6038, 6038, 6042,
+    6042, 6043, 6043, 6043, 6044, 6060, 6063, 6065, 6065, 6091, 6092, 6093, 6094, 6094, 6095, 6095,
+    6095, 6095, 6096, 6098, 6111, 6113, 6115, 6122, 6122, 6123, 6123, 6124, 6125, 6126, 6127, 6129,
+    6129, 6129, 6130, 6130, 6131, 6132, 6133, 6133, 6134, 6135, 6135, 6135, 6145, 6145, 6147, 6147,
+    6148, 6148, 6149, 6152, 6153, 6153, 6156, 6156, 6157, 6161, 6162, 6163, 6169, 6171, 6173, 6183,
+    6184, 6196, 6196, 6198, 6200, 6200, 6202, 6204, 6210, 6211, 6213, 6213, 6215, 6216, 6222, 6223,
+    6224, 6225, 6225, 6226, 6229, 6230, 6231, 6234, 6236, 6241, 6241, 6243, 6243, 6245, 6246, 6253,
+    6254, 6254, 6256, 6257, 6260, 6262, 6263, 6283, 6284, 6285, 6286, 6287, 6288, 6290, 6292, 6292,
+    6293, 6293, 6294, 6294, 6294, 6296, 6319, 6320, 6321, 6322, 6322, 6327, 6327, 6328, 6329, 6329,
+    6330, 6332, 6333, 6337, 6337, 6337, 6337, 6337, 6337, 6341, 6341, 6362, 6362, 6382, 6384, 6386,
+    6386, 6387, 6387, 6391, 6391, 6393, 6393, 6394, 6395, 6396, 6402, 6403, 6417, 6417, 6437, 6438,
+    6439, 6439, 6439, 6455, 6455, 6456, 6457, 6458, 6459, 6459, 6459, 6460, 6460, 6461, 6461, 6462,
+    6462, 6464, 6464, 6471, 6471, 6483, 6483, 6488, 6489, 6490, 6490, 6491, 6491, 6492, 6492, 6495,
+    6496, 6497, 6497, 6497, 6497, 6511, 6511, 6519, 6523, 6523, 6524, 6524, 6524, 6525, 6525, 6526,
+    6527, 6529, 6530, 6531, 6532, 6532, 6532, 6532, 6549, 6550, 6550, 6573, 6574, 6576, 6578, 6581,
+    6582, 6582, 6583, 6584, 6585, 6585, 6586, 6590, 6592, 6592, 6592, 6593, 6594, 6596, 6597, 6598,
+    6599, 6599, 6600, 6601, 6603, 6604, 6616, 6616, 6618, 6621, 6622, 6622, 6625, 6625, 6626, 6626,
+    6626, 6627, 6628, 6628, 6632, 6632, 6634, 6634, 6635, 6636, 6637, 6638, 6638, 6639, 6640, 6641,
+    6641, 6657, 6658, 6660, 6661, 6662, 6662, 6664, 6664, 6664, 6664, 6665, 6666, 6666, 6679, 6679,
+    6680, 6681, 6681, 6682, 6682, 6683, 6683, 6683, 6683, 6683, 6684, 6686, 6690, 6690, 6692, 6692,
+    6692, 6692, 6693, 6694, 6694, 6698, 6700, 6700, 6702, 6713, 6717, 6717, 6717, 6718, 6719, 6720,
+    6725, 6726, 6729, 6730, 6730, 6732, 6733, 6735, 6736, 6736, 6737, 6738, 6739, 6739, 6739, 6740,
+    6741, 6742, 6742, 6746, 6747, 6748, 6749, 6754, 6754, 6754, 6761, 6762, 6762, 6762, 6764, 6765,
+    6776, 6776, 6777, 6778, 6782, 6782, 6783, 6784, 6785, 6785, 6785, 6786, 6788, 6790, 6792, 6793,
+    6794, 6796, 6797, 6798, 6805, 6808, 6810, 6812, 6812, 6816, 6817, 6817, 6823, 6825, 6825, 6825,
+    6826, 6832, 6835, 6836, 6836, 6836, 6836, 6836, 6837, 6838, 6840, 6841, 6844, 6847, 6848, 6849,
+    6870, 6873, 6874, 6874, 6874, 6875, 6882, 6883, 6884, 6890, 6891, 6903, 6903, 6903, 6904, 6904,
+    6905, 6906, 6907, 6908, 6908, 6908, 6909, 6911, 6914, 6914, 6917, 6919, 6919, 6920, 6921, 6922,
+    6923, 6925, 6925, 6926, 6927, 6928, 6929, 6930, 6930, 6931, 6933, 6934, 6935, 6937, 6937, 6938,
+    6938, 6939, 6946, 6947, 6947, 6948, 6977, 6977, 6977, 6977, 6977, 6977, 6977, 6977, 6977, 6984,
+    6984, 6985, 6987, 6989, 6989, 6989, 7002, 7003, 7004, 7005, 7007, 7007, 7008, 7008, 7008, 7008,
+    7008, 7009, 7011, 7011, 7014, 7014, 7014, 7014, 7015, 7018, 7019, 7019, 7019, 7020, 7020, 7020,
+    7023, 7024, 7025, 7026, 7026, 7027, 7028, 7031, 7033, 7033, 7033, 7037, 7038, 7039, 7039, 7040,
+    7041, 7042, 7043, 7044, 7044, 7047, 7047, 7047, 7064, 7064, 7065, 7066, 7067, 7067, 7068, 7068,
+    7068, 7069, 7070, 7071, 7072, 7076, 7076, 7079, 7083, 7084, 7084, 7108, 7108, 7113, 7113, 7115,
+    7116, 7118, 7119, 7122, 7125, 7126, 7127, 7131, 7132, 7132, 7133, 7134, 7155, 7169, 7169, 7169,
+    7171, 7174, 7174, 7177, 7178, 7178, 7179, 7196, 7197, 7200, 7200, 7201, 7215, 7216, 7217, 7218,
+    7219, 7219, 7219, 7220, 7222, 7223, 7225, 7225, 7226, 7226, 7226, 7227, 7228, 7228, 7228, 7229,
+    7230, 7231, 7232, 7233, 7235, 7236, 7239, 7239, 7239, 7241, 7242, 7243, 7244, 7244, 7244, 7254,
+    7254, 7257, 7258, 7260, 7261, 7265, 7265, 7266, 7267, 7268, 7269, 7270, 7270, 7271, 7274, 7275,
+    7276, 7278, 7282, 7283, 7284, 7285, 7285, 7286, 7287, 7287, 7287, 7287, 7288, 7289, 7289, 7294,
+    7295, 7299, 7299, 7299, 7300, 7301, 7302, 7303, 7303, 7304, 7304, 7304, 7304, 7304, 7312, 7313,
+    7315, 7315, 7315, 7316, 7316, 7320, 7321, 7324, 7325, 7330, 7331, 7332, 7358, 7358, 7359, 7359,
+    7359, 7359, 7359, 7360, 7367, 7368, 7369, 7370, 7371, 7374, 7374, 7374, 7375, 7381, 7382, 7382,
+    7382, 7382, 7382, 7383, 7396, 7397, 7399, 7400, 7400, 7402, 7403, 7403, 7403, 7404, 7404, 7406,
+    7407, 7408, 7409, 7409, 7409, 7410, 7411, 7412, 7418, 7418, 7419, 7420, 7422, 7424, 7426, 7427,
+    7430, 7432, 7432, 7432, 7434, 7434, 7439, 7445, 7445, 7445, 7446, 7447, 7447, 7450, 7451, 7455,
+    7456, 7457, 7458, 7458, 7481, 7482, 7483, 7483, 7484, 7485, 7485, 7485, 7486, 7487, 7487, 7489,
+    7491, 7491, 7492, 7496, 7497, 7502, 7503, 7504, 7505, 7505, 7506, 7506, 7532, 7533, 7534, 7538,
+    7563, 7564, 7564, 7565, 7565, 7566, 7567, 7567, 7567, 7568, 7568, 7569, 7586, 7586, 7587, 7587,
+    7590, 7590, 7591, 7592, 7593, 7594, 7612, 7630, 7631, 7631, 7631, 7631, 7633, 7634, 7635, 7635,
+    7636, 7636, 7637, 7638, 7652, 7653, 7654, 7669, 7688, 7689, 7713, 7713, 7713, 7714, 7714, 7714,
+    7715, 7716, 7719, 7720, 7720, 7721, 7721, 7747, 7751, 7766, 7786, 7789, 7790, 7790, 7790, 7791,
+    7791, 7791, 7793, 7815, 7836, 7837, 7837, 7843, 7843, 7845, 7847, 7874, 7875, 7876, 7877, 7878,
+    7889, 7889, 7889, 7889, 7889, 7890, 7890, 7900, 7900, 7902, 7903, 7903, 7903, 7903, 7905, 7906,
+    7906, 7907, 7912, 7912, 7912, 7913, 7914, 7914, 7922, 7923, 7926, 7927, 7927, 7928, 7928, 7928,
+    7929, 7933, 7934, 7937, 7939, 7939, 7939, 7940, 7941, 7941, 7950, 7950, 7951, 7952, 7953, 7972,
+    7972, 7972, 7989, 7990, 7991, 7991, 7991, 7992, 7994, 7995, 7997, 8000, 8001, 8001, 8003, 8005,
+    8006, 8007, 8007, 8008, 8009, 8009, 8010, 8010, 8011, 8014, 8016, 8030, 8033, 8040, 8040, 8042,
+    8042, 8043, 8044, 8045, 8046, 8047, 8048, 8052, 8053, 8056, 8056, 8056, 8056, 8061, 8063, 8064,
+    8065, 8066, 8067, 8068, 8069, 8070, 8070, 8071, 8071, 8071, 8072, 8072, 8073, 8076, 8083, 8083,
+    8083, 8085, 8085, 8088, 8090, 8091, 8092, 8092, 8092, 8093, 8094, 8095, 8097, 8098, 8099, 8100,
+    8107, 8108, 8110, 8112, 8113, 8117, 8118, 8119, 8119, 8120, 8120, 8120, 8121, 8129, 8130, 8130,
+    8132, 8136, 8137, 8138, 8140, 8141, 8145, 8145, 8163, 8166, 8169, 8171, 8172, 8173, 8173, 8173,
+    8173, 8173, 8173, 8174, 8174, 8175, 8175, 8194, 8196, 8197, 8197, 8200, 8201, 8205, 8206, 8208,
+    8209, 8209, 8210, 8211, 8212, 8212, 8213, 8213, 8225, 8227, 8252, 8253, 8253, 8264, 8264, 8264,
+    8264, 8267, 8283, 8303, 8325, 8326, 8327, 8327, 8327, 8327, 8328, 8330, 8330, 8354, 8370, 8370,
+    8373, 8383, 8384, 8399, 8399, 8400, 8400, 8400, 8400, 8400, 8401, 8402, 8402, 8402, 8403, 8403,
+    8405, 8406, 8407, 8407, 8413, 8413, 8415, 8417, 8421, 8421, 8422, 8424, 8425, 8425, 8426, 8426,
+    8427, 8427, 8427, 8430, 8431, 8453, 8454, 8455, 8455, 8455, 8456, 8459, 8459, 8459, 8461, 8470,
+    8470, 8470, 8471, 8474, 8474, 8481, 8483, 8484, 8487, 8487, 8488, 8489, 8490, 8493, 8494, 8495,
+    8495, 8497, 8497, 8504, 8505, 8515, 8519, 8520, 8531, 8533, 8534, 8534, 8535, 8535, 8535, 8535,
+    8538, 8538, 8539, 8540, 8541, 8543, 8543, 8544, 8544, 8550, 8550, 8552, 8553, 8553, 8554, 8555,
+    8556, 8556, 8556, 8557, 8557, 8558, 8559, 8559, 8560, 8561, 8571, 8571, 8572, 8583, 8584, 8585,
+    8590, 8591, 8592, 8592, 8592, 8592, 8595, 8595, 8604, 8606, 8608, 8608, 8608, 8608, 8608, 8608,
+    8609, 8610, 8615, 8626, 8630, 8630, 8631, 8631, 8632, 8632, 8634, 8635, 8637, 8639, 8639, 8642,
+    8646,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8730] = [
-    (17, 5), (9, 16), (13, 7), (21, -6), (26, 8), (1, 7), (7, 10), (5, 5), (18, 18), (11, 10),
-    (18, 6), (17, 5), (21, 5), (16, 18), (21, 9), (5, 7), (17, -5), (19, -9), (20, 5), (21, -11),
-    (23, 7), (1, 7), (15, 5), (1, 7), (15, 7), (17, 5), (21, 5), (21, 8), (1, 5), (16, 9),
-    (19, 23), (20, 10), (28, 7), (25, 9), (23, 5), (27, 8), (5, -19), (6, -5), (9, -11), (10, -5),
-    (11, -5), (15, 6), (16, 7), (17, 111), (18, -12), (19, -15), (20, 21), (22, -7), (23, -18), (25, -7),
-    (26, 8), (11, 5), (22, 5), (11, 9), (5, 8), (20, -6), (21, 9), (23, -5), (25, 5), (28, 6),
-    (1, 5), (12, 7), (18, 10), (21, -6), (22, 6), (5, 34), (17, 14), (5, 25), (9, 9), (15, 6),
-    (16, 6), (17, 5), (18, -5), (19, -6), (21, -5), (25, -5), (19, 9), (5, -13), (6, 9), (15, -6),
-    (20, -7), (21, 5), (22, -11), (23, 7), (25, 6), (27, 21), (28, 5), (25, 8), (5, 7), (22, 5),
-    (5, 6), (22, 7), (23, 29), (25, -5), (27, 8), (5, 12), (9, 14), (10, 8), (11, 7), (15, -5),
-    (18, -6), (19, -5), (21, 9), (21, 5), (1, 22), (4, -5), (5, -7), (10, 5), (15, -9), (16, -6),
-    (17, 8), (18, 40), (19, -8), (20, -22), (21, 11), (22, -7), (25, 9), (1, -7), (6, 7), (8, 7),
-    (16, -6), (17, 14), (18, 11), (22, 6), (23, -9), (24, -5), (25, -13), (23, 10), (20, 5), (23, 6),
-    (2, 5), (11, 7), (17, 5), (18, 9), (1, 7), (0, 6), (2, 8), (25, -5), (5, 34), (9, 8),
-    (20, -5), (21, -6), (21, 7), (25, 6), (15, 5), (22, 6), (20, 8), (21, 6), (17, 7), (19, 6),
-    (5, 6), (1, 5), (15, 5), (17, 6), (1, 7), (12, 20), (23, -5), (25, 10), (20, 5), (7, 5),
-    (15, 15), (9, 5), (9, -5), (10, 14), (17, 9), (19, 19), (20, -7), (21, -11), (25, 7), (11, 16),
-    (23, 9), (15, -8), (16, 79), (19, -6), (20, -5), (21, -13), (22, -14), (25, 6), (13, 37), (23, -5),
-    (25, -6), (1, -9), (4, 67), (5, -13), (6, -6), (25, 10), (18, 26), (25, -6), (27, 6), (23, 8),
-    (24, 5), (0, 17), (1, 15), (3, -6), (5, -16), (6, 15), (7, 5), (8, 6), (9, -10), (10, 11),
-    (11, -5), (15, -6), (16, -7), (17, -5), (18, -5), (20, 7), (21, -24), (22, -5), (23, -16), (24, 5),
-    (25, 16), (28, 6), (10, 7), (6, 11), (21, 6), (21, 10), (1, 9), (6, 7), (21, 5), (17, 8),
-    (22, 6), (19, 18), (25, -5), (17, 6), (0, 6), (1, 5), (17, 5), (17, 9), (1, 9), (3, 8),
-    (5, -12), (11, 19), (13, 18), (16, 5), (18, -5), (20, -14), (21, 6), (22, 5), (23, 7), (25, -7),
-    (28, -5), (8, 13), (11, 8), (20, 8), (25, -7), (21, -5), (25, -7), (28, 7), (25, 7), (25, 14),
-    (21, 7), (26, 6), (20, 10), (10, 15), (15, 6), (15, 6), (11, 5), (20, -5), (22, 7), (25, -6),
-    (19, 6), (15, 8), (21, 5), (20, 6), (15, 8), (26, 10), (1, 38), (4, 33), (5, -14), (21, -8),
-    (22, 16), (17, 6), (18, 5), (2, 7), (15, 5), (19, 19), (17, 10), (19, 11), (21, 5), (25, 5),
-    (5, 13), (21, -6), (1, -9), (14, -7), (15, 18), (16, 21), (18, 6), (25, -5), (25, 5), (23, 7),
-    (17, 6), (21, 8), (25, 15), (1, 41), (4, -5), (0, 51), (1, -6), (2, -30), (3, 79), (4, 23),
-    (5, 92), (6, 70), (7, -11), (9, 135), (10, 5), (11, -58), (12, -19), (13, -30), (14, -23), (15, -51),
-    (16, -44), (17, -27), (18, -23), (19, -21), (20, -22), (21, 25), (22, -52), (24, -26), (25, 10), (26, -28),
-    (27, -11), (28, -5), (24, 10), (28, 7), (22, 5), (6, 6), (25, 6), (17, 11), (20, 12), (21, -5),
-    (1, -6), (5, 41), (7, 27), (9, -8), (11, -5), (16, 15), (18, -5), (19, 9), (20, -6), (21, -19),
-    (25, -11), (23, 6), (0, -16), (1, 59), (2, 58), (3, 50), (4, -8), (5, -18), (6, -9), (7, -5),
-    (9, -10), (10, -5), (11, 24), (12, -7), (13, -7), (14, -8), (15, -10), (16, -11), (17, -9), (19, -14),
-    (20, -11), (21, 27), (23, 16), (24, -18), (25, -39), (26, -9), (27, -9), (28, -8), (22, 10), (15, 6),
-    (18, 5), (21, 5), (23, 14), (19, 21), (18, 6), (19, 29), (25, -5), (20, 9), (11, 10), (21, -5),
-    (22, 24), (25, -5), (15, -6), (16, 49), (21, -10), (22, -6), (5, 7), (17, -5), (19, -9), (20, 5),
-    (21, -11), (23, 7), (15, 6), (25, 9), (18, 14), (19, 8), (21, 10), (26, 12), (1, 24), (2, -6),
-    (3, -7), (4, -7), (5, 14), (6, 11), (9, 8), (10, -11), (11, -8), (13, -7), (15, 14), (17, -18),
-    (19, 9), (20, 14), (21, -16), (22, 21), (24, -6), (25, -13), (11, 9), (22, 6), (20, 5), (19, 8),
-    (6, 6), (12, 26), (21, -8), (23, -11), (19, 22), (14, 30), (21, -6), (5, 9), (16, 18), (5, 21),
-    (11, -5), (16, 5), (17, -9), (19, -8), (23, -6), (25, 18), (4, -5), (5, -16), (6, 78), (9, 5),
-    (11, 8), (15, -5), (17, -6), (18, -5), (19, -5), (20, -11), (21, 8), (23, -5), (25, -9), (17, 6),
-    (4, 5), (21, -5), (26, 8), (22, 27), (25, -5), (25, 12), (9, 11), (17, 17), (21, 11), (16, 15),
-    (0, -6), (1, -6), (3, 7), (6, 10), (17, -6), (18, 13), (21, -7), (25, 7), (27, 11), (23, 6),
-    (1, 7), (21, 6), (20, 11), (14, 5), (0, -16), (1, 65), (2, 58), (3, 50), (4, -8), (5, -18),
-    (6, -9), (7, -5), (8, -5), (9, -11), (10, -5), (11, 24), (12, -7), (13, -8), (14, -8), (15, -10),
-    (16, -11), (17, -10), (19, -15), (20, -15), (21, 30), (23, 14), (24, -18), (25, -39), (26, -9), (27, -9),
-    (28, -8), (5, -9), (6, -5), (9, 98), (10, 6), (11, -7), (15, -9), (16, -8), (18, 7), (20, -9),
-    (21, -18), (22, -12), (23, -13), (24, 6), (25, 5), (1, 10), (3, 5), (4, -7), (5, -5), (6, -9),
-    (9, -13), (11, -8), (12, -5), (14, -7), (17, -13), (19, 48), (21, 45), (22, -8), (24, -6), (25, -7),
-    (26, -5), (27, 6), (4, 6), (14, 7), (23, -5), (25, 8), (28, 5), (6, 6), (5, 12), (20, 10),
-    (1, 14), (1, 6), (25, 11), (21, 5), (9, 5), (14, 5), (2, 6), (1, 6), (23, 5), (0, 9),
-    (1, 6), (5, -5), (6, 14), (10, -5), (15, 6), (18, 19), (22, -6), (23, -7), (25, -10), (16, 11),
-    (3, 8), (9, 8), (15, 5), (20, -7), (21, 8), (23, -10), (25, -6), (28, 16), (22, 6), (1, -5),
-    (14, -5), (22, 44), (23, 14), (2, 5), (3, -6), (5, -21), (9, -12), (10, -8), (12, -6), (13, -5),
-    (14, -6), (16, 14), (17, 94), (18, 9), (20, 8), (21, 17), (22, -13), (23, -23), (24, -7), (25, -15),
-    (26, -6), (27, -5), (12, 7), (5, -7), (9, 18), (17, 9), (18, -5), (21, 8), (1, -15), (3, 6),
-    (4, -9), (5, 24), (6, 12), (9, -10), (10, -6), (11, -7), (12, -5), (13, 6), (14, -5), (15, -5),
-    (16, -8), (17, 16), (18, -5), (19, -6), (20, -13), (21, -13), (22, -9), (23, -17), (24, 44), (25, 37),
-    (27, -7), (1, -6), (4, 35), (5, -7), (1, 19), (15, -8), (16, -5), (21, 7), (28, 6), (15, 6),
-    (19, 5), (20, -7), (21, 5), (11, 5), (25, 16), (22, 6), (22, 5), (17, 10), (18, 6), (12, 19),
-    (23, -11), (23, 6), (23, 14), (11, 5), (23, 5), (21, 8), (4, 12), (5, 24), (6, 6), (21, -8),
-    (1, -6), (2, -5), (9, -6), (15, -5), (21, -11), (23, -6), (24, 7), (25, 53), (28, 17), (20, 7),
-    (21, 7), (3, 24), (5, -5), (9, 9), (16, 12), (15, -5), (18, 27), (21, 6), (17, 9), (18, -5),
-    (21, 8), (23, 5), (18, 11), (23, -6), (25, -5), (27, 17), (5, 9), (21, 8), (23, -5), (10, 8),
-    (1, 7), (18, 5), (4, 12), (5, 24), (6, 6), (21, -8), (1, 12), (2, 9), (23, -6), (24, 36),
-    (25, -12), (23, 5), (1, -5), (3, 19), (5, -7), (14, 6), (16, -5), (17, 7), (19, -9), (21, -9),
-    (22, 15), (24, 8), (25, -15), (28, -5), (7, 6), (4, 14), (18, 10), (25, 6), (19, 5), (25, 7),
-    (9, 5), (1, 6), (17, -5), (25, 5), (21, -7), (22, 22), (23, 19), (25, -11), (25, 18), (18, 6),
-    (7, 5), (26, 7), (10, 7), (21, 7), (15, 8), (21, 11), (23, 11), (25, -5), (1, 8), (5, 43),
-    (21, -8), (1, -5), (14, 43), (21, -5), (27, 13), (23, 6), (0, 14), (7, 5), (25, -6), (26, 10),
-    (0, 6), (9, -7), (17, 23), (18, 17), (19, -6), (23, -10), (25, 17), (21, 5), (27, 8), (15, 11),
-    (15, 7), (17, 14), (18, -5), (21, 7), (17, 7), (2, 5), (21, 17), (22, -6), (21, 18), (8, 5),
-    (21, 7), (1, 6), (5, 5), (6, 12), (20, 5), (16, 10), (21, 14), (22, -6), (15, 8), (16, 28),
-    (18, 7), (22, 12), (21, 9), (1, -5), (11, 5), (22, 7), (25, -6), (21, 8), (1, -5), (11, 6),
-    (20, -6), (22, 10), (1, 6), (0, -6), (1, 9), (4, 10), (5, 12), (11, -5), (16, -7), (17, 8),
-    (21, 15), (22, -9), (23, -11), (25, -10), (28, -5), (15, 16), (17, -5), (18, 5), (6, 45), (9, -6),
-    (21, -8), (11, 9), (22, 5), (21, 6), (23, 8), (20, 6), (21, 5), (20, 11), (21, 5), (0, 6),
-    (4, -5), (5, -8), (9, -5), (11, 7), (17, -6), (18, 7), (19, 7), (21, 5), (23, -8), (24, 31),
-    (26, -6), (28, 7), (1, -6), (7, 6), (18, 8), (19, 35), (20, -8), (21, -5), (23, -7), (27, 21),
-    (15, 20), (21, -5), (16, 6), (18, 7), (1, 14), (5, 6), (6, 5), (22, 13), (19, 7), (22, 6),
-    (25, 6), (25, 5), (6, 9), (20, 7), (21, -8), (1, -7), (3, -5), (5, 8), (15, -7), (18, 16),
-    (20, 5), (22, -7), (23, 28), (22, 13), (8, 12), (17, -5), (20, 15), (0, 8), (15, 13), (16, 7),
-    (18, -5), (21, 6), (22, -8), (23, -5), (28, 8), (16, 6), (14, 21), (21, 8), (1, -5), (3, 44),
-    (25, -8), (18, 40), (20, -5), (27, 6), (5, 5), (6, 12), (20, -5), (21, 7), (23, 41), (25, -5),
-    (23, 5), (27, 8), (14, 13), (22, 5), (25, 10), (5, 9), (21, -6), (25, 6), (5, 6), (6, 7),
-    (20, 5), (18, 6), (0, 101), (1, -13), (5, -5), (18, -5), (21, -9), (25, -18), (18, 6), (20, 13),
-    (5, 5), (21, 12), (22, -5), (15, 17), (4, 49), (5, -9), (5, -7), (8, 5), (5, -7), (15, -8),
-    (16, 28), (19, 28), (21, 10), (22, -6), (23, -5), (25, -5), (15, 20), (18, 9), (21, -5), (15, 6),
-    (18, 5), (20, 10), (13, 5), (15, 10), (25, 6), (18, 12), (20, -10), (6, 9), (15, 7), (16, 9),
-    (17, -5), (21, -11), (10, 6), (12, 18), (22, 5), (1, 5), (25, 5), (27, 6), (21, 12), (16, 12),
-    (1, 31), (2, 8), (3, 29), (5, -5), (21, -7), (25, -9), (21, -5), (25, -7), (28, 7), (1, 13),
-    (19, 13), (1, 7), (15, 5), (0, 34), (1, 18), (2, 13), (5, -9), (6, -6), (9, -9), (10, -6),
-    (12, -5), (13, -6), (14, -6), (15, -5), (16, -5), (17, -11), (18, -6), (20, -13), (21, -6), (23, -12),
-    (24, 14), (25, 11), (27, 12), (28, 7), (18, 11), (1, 5), (25, -5), (8, 19), (15, 6), (16, 9),
-    (17, -5), (18, 11), (22, -5), (23, -5), (24, 5), (25, -5), (1, 5), (17, 34), (21, -6), (27, 6),
-    (23, 5), (21, 7), (18, 5), (20, 5), (18, 7), (17, 6), (14, 8), (28, 7), (16, 9), (15, 6),
-    (18, 7), (15, 7), (17, 9), (1, -9), (3, -7), (4, 70), (5, 51), (6, 63), (9, -6), (10, -7),
-    (11, -6), (12, -5), (13, -5), (14, -8), (15, -10), (16, -7), (17, -9), (18, -10), (19, -11), (21, -21),
-    (22, -14), (23, -16), (24, -8), (26, -5), (27, -5), (20, 7), (15, 7), (17, 18), (23, -5), (19, 6),
-    (1, 12), (19, 6), (5, 9), (6, 10), (22, 5), (1, 5), (18, 15), (21, -7), (20, 9), (16, 5),
-    (5, 42), (6, -5), (7, 8), (19, -5), (20, 10), (21, -13), (23, -10), (11, 9), (23, -5), (17, 7),
-    (1, 6), (11, 9), (18, 6), (21, -5), (7, 5), (8, 5), (1, 6), (26, 8), (19, 12), (10, 5),
-    (17, 24), (21, -10), (9, 8), (11, 6), (5, 6), (6, 5), (21, 9), (5, 7), (1, 5), (18, 6),
-    (14, 43), (21, -7), (22, -8), (1, 9), (3, 5), (4, -8), (5, -7), (6, -10), (9, -14), (11, -9),
-    (12, -6), (14, -8), (16, 8), (17, -15), (19, 48), (21, 49), (22, -10), (23, 9), (24, -7), (25, -6),
-    (26, -5), (27, 6), (26, 5), (17, 6), (21, 5), (5, 10), (24, 6), (18, 5), (1, -7), (15, -7),
-    (16, 5), (17, -11), (18, 12), (23, -9), (25, 28), (16, 11), (25, 8), (14, 9), (17, 6), (2, -7),
-    (5, -37), (8, 35), (9, -14), (10, 17), (11, -15), (12, -8), (13, -15), (15, 28), (16, -14), (17, 16),
-    (19, 11), (20, 5), (21, 11), (22, -18), (23, 16), (24, -15), (25, -7), (26, 7), (27, 6), (8, 5),
-    (21, 7), (22, 14), (23, 13), (5, 6), (23, 15), (25, -7), (17, 6), (5, -7), (18, 76), (19, -6),
-    (20, -5), (21, -6), (25, -11), (21, -6), (22, 6), (0, 6), (27, 13), (26, 8), (21, 9), (7, 7),
-    (4, 8), (25, 7), (21, 5), (16, 12), (7, 12), (3, 8), (5, -9), (7, 24), (21, 7), (0, 13),
-    (25, -5), (17, 49), (20, -6), (21, -8), (27, 6), (21, 5), (23, 5), (1, 7), (20, -5), (21, 7),
-    (23, 41), (25, -5), (22, 8), (21, 5), (23, 8), (16, 6), (16, 5), (22, 12), (14, 9), (25, 10),
-    (15, 7), (15, -5), (16, 22), (22, 8), (18, 8), (20, 6), (22, 5), (17, 5), (24, 8), (21, 5),
-    (22, 12), (16, 6), (4, 7), (14, 7), (28, 6), (14, 35), (21, -5), (26, 10), (25, 8), (26, 39),
-    (18, 5), (11, 5), (5, -6), (21, -7), (22, 10), (23, 57), (25, -7), (5, -6), (15, -8), (16, 49),
-    (17, -5), (19, -5), (21, -10), (25, 15), (19, 9), (1, 12), (18, 10), (20, 7), (15, 14), (17, -7),
-    (19, -5), (21, 18), (22, -6), (25, 5), (22, 9), (20, 7), (19, 14), (27, 11), (6, 6), (25, 5),
-    (22, 5), (23, 10), (19, 7), (5, 6), (21, 5), (18, 10), (25, 10), (26, 8), (20, 5), (5, 8),
-    (24, 9), (25, 8), (14, 29), (20, 7), (21, -5), (24, 6), (25, -5), (27, 7), (23, 9), (14, 21),
-    (21, 19), (22, -5), (5, 7), (11, 15), (17, 5), (5, 14), (26, 6), (9, 9), (20, 8), (21, 6),
-    (11, 23), (25, -6), (21, -5), (0, 13), (15, 19), (21, -7), (22, 5), (1, -5), (10, 5), (11, -6),
-    (12, 40), (17, -5), (20, -9), (21, -6), (22, 9), (23, 8), (14, 8), (22, 12), (23, 23), (26, 6),
-    (24, 6), (9, -5), (10, 18), (11, -5), (12, 32), (20, -9), (21, -7), (23, 27), (25, -5), (1, 7),
-    (5, -7), (21, 36), (22, -5), (5, 10), (18, 5), (25, 5), (18, 16), (1, 12), (4, -9), (6, 53),
-    (9, -7), (20, -6), (21, -11), (28, 6), (4, 33), (5, -6), (0, 6), (13, 6), (17, 7), (25, -7),
-    (11, 6), (17, 6), (3, 7), (12, 6), (7, 6), (15, -5), (18, 10), (19, 29), (20, -6), (23, -6),
-    (27, 8), (17, 9), (24, 9), (3, 7), (5, 5), (9, 6), (21, -6), (5, 10), (9, 11), (10, 10),
-    (11, 8), (15, -7), (16, -5), (17, 16), (19, -9), (21, 14), (22, -6), (23, -5), (16, 9), (22, 7),
-    (4, 91), (5, -11), (6, -6), (20, -6), (23, -5), (25, -12), (20, 5), (19, 6), (6, 5), (23, 5),
-    (17, 7), (17, 8), (1, 13), (20, 5), (18, 11), (20, 14), (21, 13), (22, -11), (23, -10), (27, 6),
-    (14, 31), (21, -6), (21, 5), (14, 21), (21, 8), (25, 14), (26, 17), (0, 9), (22, 15), (5, 6),
-    (17, 6), (26, 7), (23, 6), (22, 8), (1, 13), (25, 7), (10, 5), (17, 24), (21, -10), (14, 44),
-    (0, 27), (1, 23), (2, 10), (3, -10), (5, -11), (6, -7), (7, -5), (9, -8), (10, -7), (12, -6),
-    (13, -7), (14, -7), (15, -8), (16, -8), (17, -6), (19, -8), (20, -8), (22, -11), (23, -17), (24, 25),
-    (25, 36), (26, -5), (27, 11), (28, 6), (17, 5), (1, -6), (15, -7), (22, -6), (25, 8), (28, 9),
-    (22, 7), (1, -5), (4, -5), (5, -22), (6, -8), (7, 43), (8, 7), (9, -6), (15, -7), (16, -8),
-    (17, 29), (18, 33), (20, -10), (21, 6), (22, -6), (23, -10), (24, -5), (25, -9), (27, 5), (28, -5),
-    (23, 5), (1, 7), (15, 6), (1, -5), (5, -5), (9, 5), (17, 5), (18, 26), (20, -7), (21, 10),
-    (23, -11), (25, -6), (25, 6), (19, 9), (16, 27), (21, -5), (10, 17), (12, 6), (0, -6), (1, -6),
-    (3, 7), (6, 10), (17, -7), (18, 13), (21, -7), (25, 7), (27, 11), (2, 9), (11, 8), (15, 5),
-    (16, -5), (25, -6), (20, 9), (19, 8), (1, -6), (2, 15), (24, 15), (25, 26), (5, 8), (6, 5),
-    (1, 5), (14, 5), (12, 25), (23, -12), (14, 8), (5, -7), (22, 21), (25, -5), (11, 24), (12, 14),
-    (21, -5), (23, 6), (18, 10), (8, 11), (8, 11), (26, 10), (19, 7), (16, 9), (0, -6), (2, 6),
-    (3, -5), (4, -5), (5, -18), (9, -11), (10, -6), (12, -5), (14, -7), (16, 15), (17, 65), (18, 17),
-    (19, 8), (21, 15), (22, -10), (23, -19), (24, -6), (25, -14), (26, -5), (5, -5), (9, 6), (23, 7),
-    (25, 19), (10, 5), (23, -8), (28, 17), (10, 12), (21, 5), (0, 34), (1, 18), (2, 13), (5, -9),
-    (6, -6), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6), (15, -5), (16, -5), (17, -11), (18, -6),
-    (20, -13), (21, -6), (23, -12), (24, 14), (25, 11), (27, 12), (28, 7), (22, 16), (21, -5), (23, 53),
-    (25, -5), (18, 8), (21, 6), (1, 5), (25, -5), (23, 6), (5, 10), (8, 5), (0, 8), (18, 7),
-    (14, 7), (18, 6), (22, 12), (21, 10), (16, 6), (1, -9), (22, 11), (5, 8), (7, 7), (18, 13),
-    (21, -5), (25, -6), (27, 6), (19, 12), (25, -5), (22, 15), (25, -6), (9, 5), (15, 12), (11, 10),
-    (25, 5), (5, 10), (21, -6), (1, 5), (0, -8), (1, 83), (2, 12), (3, 5), (4, 51), (5, -22),
-    (6, -8), (9, -9), (11, -9), (12, -5), (13, -5), (14, 24), (15, -5), (16, -9), (17, -11), (18, -8),
-    (19, -8), (20, -11), (21, -9), (23, -19), (25, -12), (26, 11), (27, -6), (28, -7), (17, 7), (18, 8),
-    (19, 5), (1, 6), (17, 5), (18, 56), (19, -5), (20, -7), (21, -11), (23, -5), (5, 6), (6, 5),
-    (20, 8), (18, 6), (21, 6), (5, 7), (21, 12), (9, 6), (20, 8), (23, 8), (0, -5), (2, -7),
-    (3, -11), (4, 82), (5, 53), (6, 57), (7, -7), (8, -5), (9, -15), (10, -8), (11, -9), (12, -8),
-    (13, -7), (14, -12), (17, -13), (18, -12), (19, -8), (21, 11), (22, -21), (23, -31), (24, -9), (25, 6),
-    (26, -5), (27, -9), (28, -7), (17, 38), (20, -5), (21, -8), (17, 7), (20, 5), (5, 12), (14, 10),
-    (21, 8), (22, 8), (23, -6), (25, -13), (1, 6), (20, -5), (5, 18), (17, -8), (18, -5), (20, 19),
-    (22, -7), (23, 9), (20, 6), (21, 8), (25, -6), (19, 7), (16, 12), (6, 10), (22, 5), (4, 10),
-    (9, 6), (21, 6), (17, 13), (20, 5), (25, 31), (23, 5), (16, 12), (23, 7), (23, 8), (3, 26),
-    (24, 12), (6, 6), (21, 10), (18, 8), (18, 21), (22, 5), (2, 7), (4, -5), (5, -8), (6, -6),
-    (9, -6), (10, -6), (11, -8), (13, -6), (15, 11), (16, -7), (17, 29), (19, -8), (20, -18), (22, -8),
-    (23, -12), (24, 55), (16, 17), (25, 5), (4, 7), (9, 5), (12, 5), (22, 8), (14, 9), (17, 6),
-    (18, 5), (8, 5), (15, 5), (5, -6), (6, 5), (9, 6), (21, -5), (24, 8), (1, 10), (11, 12),
-    (23, 13), (5, 10), (15, 9), (21, -5), (25, 14), (15, -5), (18, 5), (20, 9), (21, -10), (22, 5),
-    (4, 7), (5, 11), (11, 30), (21, -5), (23, -8), (1, -7), (3, 43), (18, -8), (22, 15), (25, -9),
-    (10, 5), (11, 29), (15, 7), (21, -7), (23, -10), (25, -6), (18, 6), (5, 7), (17, -5), (19, -9),
-    (21, -5), (23, 6), (21, 10), (1, 7), (5, 7), (17, -5), (19, -9), (20, 5), (21, -11), (23, 7),
-    (17, 9), (19, 5), (14, 10), (15, -10), (16, 61), (19, -5), (21, -12), (22, -10), (18, 9), (1, 5),
-    (4, -7), (5, -25), (6, -12), (7, -6), (8, -5), (9, -26), (11, -14), (13, -7), (14, -9), (15, -15),
-    (16, -16), (17, 23), (19, 39), (20, 113), (21, 8), (24, -9), (25, -21), (26, -8), (28, -10), (18, 8),
-    (21, 6), (25, -6), (27, 6), (6, 5), (16, 19), (21, -5), (22, 6), (18, 5), (5, -6), (21, -7),
-    (22, 10), (23, 57), (25, -7), (20, 6), (0, 52), (1, 55), (2, 35), (3, 22), (5, -46), (6, -35),
-    (7, -29), (8, -32), (9, -35), (10, -24), (11, 8), (12, -27), (13, 27), (14, -32), (15, -39), (16, -39),
-    (17, -31), (19, -10), (20, -30), (21, -12), (22, -41), (23, -6), (24, 69), (25, 91), (26, 53), (27, 56),
-    (3, 5), (20, -6), (22, 6), (23, 30), (25, -7), (18, 6), (23, 17), (18, 6), (5, 14), (1, 8),
-    (25, 10), (20, 5), (19, 5), (1, 6), (15, 5), (20, 7), (13, 25), (23, -7), (18, 9), (21, -5),
-    (16, 5), (15, 5), (3, 14), (22, 34), (25, -12), (9, 5), (11, 27), (23, -6), (26, 14), (5, -5),
-    (18, 29), (19, -5), (23, 8), (25, -5), (27, 18), (8, 5), (6, 7), (1, 7), (2, 9), (3, 5),
-    (14, 28), (15, -5), (22, 10), (23, -10), (25, -5), (18, 16), (21, -5), (5, 9), (19, 6), (23, 6),
-    (5, 5), (16, 9), (18, 8), (25, 5), (0, -14), (1, 18), (2, -12), (3, -18), (4, -21), (5, -43),
-    (6, -21), (7, -13), (8, -7), (9, -33), (10, 79), (11, -41), (12, 17), (13, -16), (14, 23), (15, -28),
-    (16, -23), (17, 7), (18, 14), (19, 43), (20, 160), (21, -24), (22, -24), (23, 15), (24, -10), (25, -15),
-    (26, -18), (27, 23), (28, -19), (23, 6), (10, 10), (20, 8), (9, 5), (21, 11), (23, 11), (21, -5),
-    (22, 49), (25, -9), (1, 28), (3, -5), (15, 8), (22, 13), (19, 5), (1, -7), (5, -11), (6, -6),
-    (10, 62), (11, -16), (12, 65), (14, -5), (15, -8), (16, -9), (17, -11), (20, -10), (21, -20), (22, 24),
-    (25, -8), (28, -5), (25, 5), (21, 11), (25, 12), (22, 7), (1, 5), (18, 9), (21, 23), (22, -5),
-    (8, 5), (11, 8), (22, 6), (21, -7), (22, 19), (23, 14), (5, 9), (21, 15), (0, 11), (7, 6),
-    (23, 6), (16, 7), (15, 5), (16, 5), (18, 6), (22, -6), (6, 6), (25, 5), (21, 16), (9, 5),
-    (25, 7), (19, 17), (22, 6), (5, -5), (10, 30), (20, 15), (21, -6), (22, -5), (0, 15), (1, 8),
-    (2, -12), (3, -17), (4, -11), (5, -18), (6, -5), (7, -7), (9, -28), (11, -18), (12, -8), (13, -8),
-    (14, -7), (15, 47), (16, 33), (17, 30), (18, 24), (19, 38), (21, 28), (22, -34), (23, -28), (24, -10),
-    (25, -18), (26, -13), (28, 21), (1, 6), (20, -5), (21, 6), (0, -5), (1, -10), (2, -5), (3, 7),
-    (4, 8), (5, -20), (6, -10), (7, -5), (9, 32), (10, 10), (11, -6), (13, -6), (14, 13), (16, 14),
-    (17, -15), (18, -11), (19, 10), (20, 9), (21, 36), (23, -16), (24, -5), (26, -6), (27, -5), (28, -7),
-    (26, 11), (26, 9), (18, 6), (8, 6), (26, 11), (21, 6), (0, -5), (1, -7), (5, -5), (9, -7),
-    (11, 7), (15, -6), (16, -6), (17, 22), (18, 31), (19, -8), (20, -9), (21, 12), (22, -6), (23, 7),
-    (25, -6), (26, 9), (4, 8), (23, -6), (25, 11), (5, 5), (0, 8), (2, 5), (18, 11), (21, 5),
-    (17, 11), (6, 6), (15, 10), (16, -6), (17, 28), (18, -7), (21, 17), (22, -9), (23, -12), (28, 7),
-    (12, 12), (15, -5), (16, 6), (19, 5), (20, 6), (22, -6), (19, 10), (7, 6), (15, 6), (21, 19),
-    (23, -5), (5, 5), (20, 17), (21, -5), (22, 13), (24, 6), (19, 9), (15, -5), (16, 6), (19, 5),
-    (20, 6), (22, -6), (24, 6), (28, 7), (10, 13), (22, 8), (16, 13), (25, 7), (0, 14), (1, -6),
-    (3, -5), (5, -6), (9, -6), (17, -5), (19, 13), (22, -6), (23, -9), (24, -7), (25, 32), (26, -6),
-    (27, 27), (5, 6), (11, 5), (25, 7), (5, 5), (5, 5), (1, 7), (22, 7), (23, 9), (25, 8),
-    (8, 11), (0, -5), (1, -6), (17, 9), (18, 21), (19, 6), (20, -8), (23, -7), (26, 11), (27, 16),
-    (2, 7), (16, 19), (21, -6), (21, -5), (25, 20), (26, 16), (5, -5), (11, 48), (19, 7), (21, -5),
-    (23, -10), (18, 12), (6, 8), (21, 5), (25, 16), (0, 5), (1, -10), (3, -5), (4, -7), (6, 7),
-    (9, 18), (14, -5), (17, -19), (18, -6), (19, 25), (20, 13), (21, -14), (23, 6), (25, -7), (28, -6),
-    (25, 6), (0, -5), (1, 33), (2, 9), (3, 19), (5, 5), (9, -5), (18, -5), (21, -6), (25, -10),
-    (2, 27), (18, -5), (6, 7), (0, 5), (5, 5), (16, 5), (22, 14), (25, -5), (22, 7), (24, 10),
-    (28, 7), (13, 8), (15, 8), (21, 7), (15, -6), (16, 42), (21, -6), (22, -6), (21, 16), (17, 22),
-    (21, -5), (27, 7), (0, -5), (1, -7), (5, -5), (9, -7), (11, 7), (15, -6), (16, -6), (17, 21),
-    (18, 31), (19, -8), (20, -9), (21, 12), (22, -6), (23, 7), (25, -6), (26, 9), (6, 5), (1, 7),
-    (22, 6), (19, 9), (20, -7), (22, 13), (18, 7), (26, 10), (1, 7), (6, 15), (9, -5), (15, 7),
-    (18, 19), (19, 5), (22, -5), (23, -8), (25, -7), (5, 10), (4, 7), (1, 22), (2, 16), (3, -11),
-    (4, -12), (5, -26), (6, -17), (7, -8), (8, -7), (9, -29), (10, -5), (11, -8), (13, -9), (14, -12),
-    (15, -16), (16, -20), (17, 26), (18, 19), (19, 31), (20, 90), (22, 53), (23, -9), (24, -11), (25, -35),
-    (28, -12), (11, 12), (12, 9), (22, 7), (1, 8), (3, 5), (5, -5), (21, 8), (5, 14), (0, 31),
-    (1, 24), (2, 7), (5, -9), (6, -5), (9, -8), (10, -6), (12, -5), (13, -6), (14, -6), (16, -6),
-    (17, -10), (20, -12), (21, -6), (23, -11), (24, 14), (25, 11), (27, 12), (28, 7), (21, 6), (5, 7),
-    (21, 9), (21, 5), (22, 5), (1, -6), (15, 19), (20, -5), (21, -8), (23, -9), (25, 26), (28, 5),
-    (19, 6), (5, 5), (9, 10), (13, 14), (17, 9), (5, -6), (6, 5), (9, 5), (21, -6), (24, 7),
-    (1, -7), (18, 25), (19, -5), (20, 6), (21, -11), (23, -10), (24, -6), (25, 6), (27, 29), (14, 7),
-    (15, 7), (21, 14), (21, 18), (20, 10), (2, -5), (21, 5), (23, 15), (24, 5), (26, 12), (1, -5),
-    (15, -5), (19, -5), (23, -8), (24, 7), (25, 46), (28, 5), (11, 5), (18, 5), (1, -5), (3, 21),
-    (5, -5), (10, 5), (11, -6), (14, 8), (19, -5), (21, -9), (22, 17), (25, -11), (21, 7), (15, 13),
-    (16, 6), (18, 7), (20, -5), (23, -6), (6, 9), (20, 7), (21, -8), (22, 5), (23, 5), (17, 9),
-    (2, 49), (11, -5), (21, -5), (25, -5), (24, 12), (25, 12), (10, 15), (19, 9), (21, -5), (17, 18),
-    (16, 7), (25, 8), (5, 5), (16, 9), (1, 11), (1, 5), (5, 35), (7, 8), (20, 6), (21, -11),
-    (22, -5), (23, -7), (26, 8), (5, 9), (17, 6), (23, 9), (21, 10), (5, 5), (9, 5), (8, 5),
-    (9, 6), (15, -6), (16, 30), (21, -5), (16, 29), (5, 12), (14, 10), (21, 8), (22, 8), (23, -6),
+pub(super) static ENTRIES: [(u8, i16); 8646] = [
+    (17, 5), (9, 14), (13, 6), (25, 5), (26, 7), (1, 7), (7, 9), (5, 5), (18, 17), (11, 10),
+    (18, 5), (17, 5), (16, 18), (21, 9), (5, 7), (17, -5), (19, -8), (20, 5), (21, -11), (23, 6),
+    (1, 6), (15, 5), (1, 7), (15, 7), (17, 5), (21, 5), (21, 8), (16, 9), (21, -5), (19, 23),
+    (20, 9), (28, 6), (25, 9), (23, 5), (27, 8), (5, -18), (6, -5), (9, -11), (10, -5), (11, -5),
+    (15, 6), (16, 7), (17, 108), (18, -12), (19, -14), (20, 20), (22, -6), (23, -18), (25, -7), (26, 7),
+    (11, 5), (22, 5), (11, 8), (5, 9), (20, -5), (21, 8), (23, -5), (25, 5), (28, 5), (12, 7),
+    (18, 10), (21, -6), (22, 6), (5, 34), (17, 12), (5, 23), (6, -5), (9, 11), (15, 6), (16, 5),
+    (17, 5), (18, -5), (19, -6), (21, -5), (25, -5), (19, 9), (5, -13), (6, 8), (15, -5), (20, -7),
+    (21, 5), (22, -11), (23, 7), (25, 7), (27, 20), (28, 5), (25, 8), (5, 6), (5, 6), (22, 7),
+    (23, 28), (25, -5), (25, 7), (27, 8), (5, 12), (9, 13), (10, 7), (11, 7), (15, -5), (18, -7),
+    (19, -5), (21, 10), (1, 22), (4, -5), (5, -7), (10, 5), (15, -9), (16, -7), (17, 7), (18, 37),
+    (19, -8), (20, -22), (21, 18), (22, -8), (25, 9), (1, -8), (6, 6), (8, 6), (16, -6), (17, 13),
+    (18, 11), (22, 6), (23, -9), (24, -5), (25, -13), (23, 9), (20, 5), (23, 6), (2, 6), (11, 7),
+    (17, 5), (18, 9), (1, 7), (0, 8), (2, 7), (25, -5), (5, 34), (9, 7), (21, -6), (21, 7),
+    (25, 6), (15, 5), (22, 6), (20, 8), (21, 6), (17, 6), (19, 6), (5, 6), (1, 5), (15, 5),
+    (17, 6), (1, 6), (12, 20), (23, -5), (25, 9), (20, 5), (15, 14), (9, 5), (9, -5), (10, 13),
+    (17, 9), (19, 19), (20, -7), (21, -10), (25, 6), (11, 15), (23, 10), (15, -8), (16, 77), (19, -6),
+    (20, -5), (21, -13), (22, -13), (25, 5), (13, 37), (23, -5), (25, -6), (1, -9), (4, 66), (5, -12),
+    (6, -6), (25, 10), (18, 26), (25, -6), (27, 6), (23, 7), (24, 5), (0, 17), (1, 15), (3, -6),
+    (5, -13), (6, 12), (8, 6), (9, -12), (10, 11), (11, -5), (14, 5), (15, -6), (16, -8), (17, -5),
+    (18, -5), (20, 9), (21, -24), (22, -6), (23, -16), (25, 16), (28, 5), (10, 7), (6, 12), (21, 5),
+    (21, 8), (1, 8), (6, 6), (21, 5), (17, 7), (22, 6), (19, 18), (25, -5), (17, 5), (0, 6),
+    (1, 5), (17, 5), (17, 8), (1, 10), (3, 7), (5, -13), (11, 20), (13, 17), (16, 5), (18, -6),
+    (20, -12), (21, 9), (23, 8), (25, -8), (8, 12), (11, 8), (20, 7), (25, -7), (21, -5), (25, -7),
+    (28, 7), (25, 7), (25, 13), (21, 7), (26, 5), (20, 10), (10, 14), (15, 6), (15, 6), (11, 5),
+    (20, -5), (22, 7), (25, -6), (19, 6), (15, 8), (20, 6), (15, 7), (26, 13), (1, 38), (4, 32),
+    (5, -14), (21, -8), (22, 16), (17, 6), (18, 5), (2, 6), (15, 5), (19, 24), (25, -6), (17, 10),
+    (19, 11), (21, 5), (5, 13), (21, -6), (1, -8), (14, -7), (15, 18), (16, 20), (18, 6), (25, -6),
+    (25, 8), (23, 6), (17, 6), (21, 6), (25, 19), (1, 41), (4, -5), (0, 51), (1, -6), (2, -30),
+    (3, 75), (4, 24), (5, 92), (6, 70), (7, -11), (9, 137), (11, -58), (12, -20), (13, -29), (14, -21),
+    (15, -50), (16, -44), (17, -27), (18, -25), (19, -21), (20, -24), (21, 24), (22, -52), (23, -5), (24, -25),
+    (25, 14), (26, -27), (27, -11), (28, -5), (24, 9), (28, 7), (22, 5), (6, 5), (25, 6), (17, 11),
+    (20, 11), (1, -6), (5, 43), (7, 27), (9, -8), (11, -5), (16, 15), (18, -5), (19, 9), (20, -7),
+    (21, -17), (25, -10), (23, 6), (0, -16), (1, 57), (2, 59), (3, 52), (4, -8), (5, -17), (6, -9),
+    (7, -5), (8, -5), (9, -11), (10, -5), (11, 27), (12, -7), (13, -8), (14, -9), (15, -10), (16, -11),
+    (17, -9), (19, -15), (20, -13), (21, 28), (23, 14), (24, -18), (25, -40), (26, -10), (27, -9), (28, -8),
+    (22, 10), (15, 6), (21, 7), (23, 13), (19, 20), (18, 6), (19, 6), (19, 29), (20, 8), (11, 9),
+    (21, -5), (22, 23), (25, -5), (15, -5), (16, 48), (21, -10), (22, -6), (5, 7), (17, -5), (19, -8),
+    (20, 5), (21, -11), (23, 6), (15, 6), (18, 14), (19, 8), (21, 9), (26, 12), (1, 25), (2, -6),
+    (4, -7), (5, 13), (6, 10), (9, 9), (10, -10), (11, -7), (13, -7), (15, 14), (17, -18), (19, 9),
+    (20, 14), (21, -18), (22, 21), (24, -7), (25, -16), (11, 8), (22, 5), (20, 5), (19, 8), (6, 6),
+    (12, 27), (20, -5), (21, -8), (23, -11), (19, 22), (14, 28), (21, -6), (5, 8), (11, 6), (16, 18),
+    (5, 20), (16, 5), (17, -9), (19, -8), (21, -6), (25, 17), (4, -5), (5, -18), (6, 78), (11, 7),
+    (15, -5), (17, -6), (18, -5), (20, -11), (21, 9), (23, -6), (25, -9), (17, 6), (5, 8), (21, -6),
+    (26, 7), (22, 27), (25, -5), (25, 12), (9, 11), (17, 17), (21, 10), (16, 14), (0, -5), (1, -6),
+    (3, 7), (6, 10), (17, -5), (18, 13), (21, -8), (25, 8), (27, 11), (5, 6), (23, 6), (1, 7),
+    (21, 5), (20, 10), (17, 7), (23, 6), (14, 5), (0, -16), (1, 63), (2, 59), (3, 52), (4, -8),
+    (5, -17), (6, -9), (7, -5), (8, -5), (9, -11), (10, -5), (11, 27), (12, -7), (13, -8), (14, -9),
+    (15, -10), (16, -11), (17, -10), (19, -15), (20, -16), (21, 31), (23, 12), (24, -18), (25, -40), (26, -10),
+    (27, -9), (28, -8), (5, -8), (9, 97), (10, 9), (11, -7), (15, -9), (16, -8), (18, 7), (20, -9),
+    (21, -18), (22, -9), (23, -13), (24, 5), (1, 8), (3, 5), (4, -7), (5, -7), (6, -9), (9, -13),
+    (11, -8), (12, -5), (14, -7), (17, -11), (18, 10), (19, 48), (21, 43), (22, -8), (24, -6), (25, -7),
+    (26, -5), (27, 6), (4, 6), (14, 6), (23, -5), (25, 8), (28, 5), (6, 6), (5, 11), (20, 9),
+    (1, 13), (1, 6), (25, 10), (21, 5), (9, 8), (2, 5), (1, 9), (23, 5), (0, 9), (1, 5),
+    (6, 14), (15, 5), (18, 18), (22, -6), (23, -6), (25, -9), (16, 11), (3, 8), (9, 10), (15, 5),
+    (20, -7), (21, 7), (23, -9), (25, -6), (28, 15), (22, 6), (1, -5), (14, -5), (22, 42), (23, 13),
+    (2, 5), (3, -6), (5, -20), (9, -12), (10, -8), (12, -6), (13, -5), (14, -6), (16, 12), (17, 91),
+    (18, 8), (20, 9), (21, 16), (22, -13), (23, -20), (24, -7), (25, -15), (26, -6), (27, -5), (12, 6),
+    (5, -7), (9, 17), (17, 8), (18, -5), (21, 6), (23, -5), (1, -15), (3, 5), (4, -9), (5, 23),
+    (6, 11), (9, -10), (10, -6), (11, -8), (12, -5), (13, 6), (14, -5), (15, -5), (16, -8), (17, 15),
+    (18, -5), (19, -6), (20, -13), (21, -14), (22, -9), (23, -14), (24, 45), (25, 41), (27, -7), (1, -6),
+    (4, 35), (5, -6), (1, 18), (15, -7), (16, -5), (21, 7), (28, 6), (15, 6), (19, 5), (20, -7),
+    (21, 7), (11, 7), (25, 18), (22, 6), (17, 9), (18, 5), (12, 18), (23, -10), (23, 6), (23, 14),
+    (11, 5), (21, 7), (4, 11), (5, 24), (6, 5), (21, -8), (1, -6), (2, -5), (9, -6), (15, -5),
+    (21, -10), (23, -6), (24, 9), (25, 52), (28, 17), (20, 7), (21, 7), (3, 23), (9, 8), (16, 12),
+    (9, -5), (15, -5), (18, 27), (21, 8), (17, 8), (18, -5), (21, 10), (18, 11), (23, -6), (25, -5),
+    (27, 17), (5, 9), (21, 8), (23, -5), (10, 8), (1, 7), (4, 11), (5, 24), (6, 5), (21, -8),
+    (1, 11), (2, 13), (23, -6), (24, 39), (25, -12), (23, 5), (1, -5), (3, 18), (5, -7), (14, 5),
+    (16, -5), (17, 7), (19, -9), (21, -9), (22, 15), (24, 9), (25, -14), (7, 6), (4, 14), (18, 9),
+    (25, 5), (25, 6), (9, 5), (1, 5), (17, -5), (25, 5), (5, -5), (21, -5), (22, 27), (23, 17),
+    (25, -11), (23, 5), (25, 17), (18, 6), (7, 5), (26, 7), (10, 6), (21, 7), (15, 7), (21, 10),
+    (23, 11), (25, -5), (1, 8), (5, 43), (21, -8), (1, -5), (14, 46), (21, -5), (27, 13), (23, 6),
+    (0, 14), (7, 5), (25, -5), (26, 10), (0, 8), (9, -7), (17, 22), (18, 17), (19, -6), (20, 5),
+    (23, -10), (25, 21), (21, 5), (27, 7), (15, 11), (15, 7), (17, 14), (18, -5), (21, 6), (17, 6),
+    (21, 16), (22, -6), (21, 17), (8, 5), (21, 9), (1, 6), (5, 5), (6, 11), (20, 5), (16, 9),
+    (21, 14), (22, -6), (15, 8), (16, 27), (18, 7), (22, 13), (21, 9), (1, -5), (11, 5), (22, 6),
+    (25, -5), (21, 8), (1, -5), (11, 6), (20, -6), (22, 10), (1, 6), (0, -6), (1, 8), (4, 10),
+    (5, 13), (11, -5), (16, -7), (17, 8), (21, 16), (22, -8), (23, -11), (25, -10), (15, 16), (18, 5),
+    (6, 44), (9, -6), (21, -8), (11, 9), (20, -5), (22, 5), (21, 6), (23, 8), (20, 5), (20, 10),
+    (0, 6), (5, -7), (9, -5), (11, 6), (17, -5), (18, 7), (19, 7), (21, 5), (23, -8), (24, 32),
+    (26, -5), (28, 7), (1, -6), (7, 6), (18, 8), (19, 36), (20, -5), (21, -5), (23, -7), (27, 20),
+    (15, 19), (21, -5), (16, 5), (18, 7), (1, 14), (5, 6), (6, 5), (22, 13), (19, 7), (22, 6),
+    (25, 6), (25, 5), (6, 9), (20, 7), (21, -7), (1, -6), (3, -5), (5, 7), (15, -6), (18, 16),
+    (20, 5), (22, -7), (23, 28), (22, 12), (8, 12), (17, -5), (20, 14), (0, 8), (1, -5), (15, 12),
+    (16, 9), (18, -5), (21, 10), (22, -9), (23, -5), (28, 8), (16, 5), (14, 20), (21, 8), (1, -5),
+    (3, 45), (25, -8), (18, 39), (20, -5), (27, 6), (5, 6), (6, 11), (20, -6), (21, 9), (22, -5),
+    (23, 43), (25, -5), (23, 5), (27, 8), (14, 12), (23, 5), (22, 5), (25, 9), (5, 9), (21, -6),
+    (25, 6), (5, 6), (6, 7), (20, 5), (18, 6), (0, 98), (1, -13), (5, -5), (18, -5), (21, -9),
+    (25, -18), (18, 6), (20, 12), (5, 5), (21, 12), (15, 16), (4, 48), (5, -9), (5, -6), (8, 5),
+    (5, -7), (15, -7), (16, 28), (19, 28), (21, 9), (22, -6), (23, -5), (25, -5), (15, 20), (18, 8),
+    (21, -5), (15, 6), (20, 10), (15, 9), (16, 8), (25, 6), (18, 11), (20, -10), (6, 9), (15, 7),
+    (16, 9), (21, -11), (10, 6), (12, 17), (22, 5), (27, 6), (21, 11), (16, 11), (1, 32), (2, 10),
+    (3, 29), (21, -7), (25, -9), (21, -5), (25, -7), (28, 7), (1, 12), (19, 12), (1, 6), (15, 5),
+    (0, 34), (1, 18), (2, 11), (5, -9), (6, -6), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6),
+    (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -7), (23, -12), (24, 14), (25, 11), (27, 13),
+    (28, 6), (18, 10), (1, 5), (25, -5), (8, 18), (15, 6), (16, 9), (18, 11), (23, -6), (1, 5),
+    (17, 38), (20, -6), (21, -7), (27, 6), (23, 5), (21, 6), (18, 5), (20, 5), (18, 7), (17, 6),
+    (14, 7), (28, 7), (16, 8), (15, 6), (18, 7), (15, 7), (17, 8), (1, -9), (3, -7), (4, 70),
+    (5, 50), (6, 61), (10, -7), (11, -6), (12, -5), (14, -8), (15, -9), (16, -7), (17, -9), (18, -9),
+    (19, -11), (21, -21), (22, -13), (23, -17), (24, -8), (26, -5), (27, -5), (20, 7), (15, 7), (17, 18),
+    (23, -5), (19, 6), (1, 11), (19, 5), (5, 9), (6, 10), (22, 5), (1, 5), (18, 14), (21, -6),
+    (20, 9), (16, 5), (5, 41), (6, -5), (7, 7), (20, 9), (21, -14), (23, -7), (11, 8), (17, 7),
+    (1, 6), (11, 8), (18, 6), (21, -5), (7, 5), (8, 5), (1, 5), (26, 7), (19, 12), (10, 5),
+    (17, 24), (21, -11), (23, 5), (9, 7), (11, 5), (5, 6), (6, 5), (21, 8), (5, 7), (18, 6),
+    (14, 47), (21, -8), (22, -7), (25, -5), (0, -5), (1, 7), (4, -8), (5, -8), (6, -10), (9, -14),
+    (11, -9), (12, -6), (14, -8), (16, 7), (17, -13), (18, 8), (19, 48), (20, -5), (21, 47), (22, -9),
+    (23, 7), (24, -7), (25, -6), (26, -5), (27, 5), (26, 5), (17, 6), (21, 5), (5, 10), (24, 6),
+    (18, 5), (1, -7), (15, -6), (16, 5), (17, -10), (18, 11), (23, -9), (25, 26), (16, 10), (25, 8),
+    (14, 8), (17, 6), (2, -7), (5, -29), (8, 33), (9, -13), (10, 16), (11, -16), (12, -8), (13, -15),
+    (15, 29), (16, -13), (17, 15), (19, 11), (21, 8), (22, -19), (23, 13), (24, -13), (25, -6), (26, 6),
+    (27, 5), (8, 5), (26, 6), (21, 6), (22, 15), (23, 12), (21, 5), (5, 6), (23, 14), (25, -6),
+    (17, 6), (5, -7), (18, 75), (19, -6), (21, -6), (25, -11), (21, -6), (22, 6), (0, 5), (20, 6),
+    (27, 12), (26, 7), (21, 9), (7, 7), (4, 8), (25, 7), (21, 5), (15, -5), (16, 19), (21, -5),
+    (7, 11), (3, 7), (5, -8), (7, 23), (21, 6), (0, 12), (25, -5), (17, 52), (20, -8), (21, -9),
+    (27, 6), (21, 5), (1, 7), (20, -6), (21, 9), (22, -5), (23, 43), (25, -5), (22, 8), (21, 5),
+    (23, 7), (16, 6), (20, 6), (16, 5), (21, -5), (22, 11), (14, 9), (25, 11), (15, 7), (15, -5),
+    (16, 22), (22, 8), (18, 8), (20, 6), (22, 5), (17, 5), (24, 9), (21, 5), (22, 12), (16, 5),
+    (4, 7), (14, 7), (28, 6), (14, 40), (21, -6), (25, -5), (26, 13), (25, 5), (25, -5), (26, 41),
+    (18, 5), (5, -5), (21, -7), (22, 10), (23, 56), (25, -7), (5, -6), (15, -7), (16, 48), (17, -5),
+    (21, -11), (25, 14), (1, 11), (18, 10), (20, 7), (15, 15), (17, -7), (19, -5), (21, 16), (22, -6),
+    (25, 6), (22, 8), (20, 6), (19, 12), (25, -6), (27, 14), (6, 6), (25, 5), (22, 5), (13, 7),
+    (23, 10), (19, 7), (5, 6), (18, 9), (25, 9), (26, 7), (5, 7), (24, 9), (25, 8), (14, 30),
+    (20, 7), (21, -5), (24, 5), (25, -5), (27, 6), (23, 8), (14, 21), (21, 19), (22, -5), (5, 7),
+    (11, 14), (17, 5), (5, 13), (26, 6), (9, 8), (20, 7), (21, 6), (11, 21), (25, -6), (21, -5),
+    (0, 13), (15, 19), (21, -7), (22, 5), (10, 5), (11, -6), (12, 38), (17, -5), (20, -9), (21, -5),
+    (22, 8), (23, 8), (14, 7), (22, 12), (23, 26), (26, 6), (24, 5), (9, -5), (10, 17), (11, -5),
+    (12, 32), (20, -9), (21, -7), (23, 26), (25, -5), (1, 7), (5, -7), (21, 35), (22, -5), (5, 8),
+    (18, 5), (25, 5), (18, 15), (23, 5), (1, 11), (4, -9), (6, 52), (9, -7), (20, -6), (21, -11),
+    (28, 5), (4, 32), (5, -6), (0, 5), (13, 5), (17, 7), (25, -6), (11, 5), (3, 6), (12, 6),
+    (7, 6), (15, -5), (18, 9), (19, 30), (23, -6), (27, 8), (17, 9), (24, 8), (3, 7), (5, 5),
+    (9, 6), (21, -5), (23, -5), (5, 10), (9, 10), (10, 9), (11, 8), (15, -7), (16, -5), (17, 16),
+    (19, -8), (21, 15), (22, -6), (23, -5), (16, 9), (22, 7), (4, 90), (5, -11), (6, -6), (20, -6),
+    (23, -5), (25, -12), (5, 7), (19, 6), (17, 7), (17, 8), (1, 13), (20, 5), (18, 12), (20, 19),
+    (21, 10), (22, -12), (23, -10), (27, 6), (14, 29), (21, -5), (14, 20), (21, 8), (25, 16), (26, 16),
+    (0, 8), (22, 23), (5, 6), (17, 6), (26, 7), (23, 5), (22, 9), (1, 12), (24, 7), (25, 5),
+    (10, 5), (17, 24), (21, -11), (23, 5), (1, -5), (14, 47), (21, -5), (0, 27), (1, 24), (2, 10),
+    (3, -10), (5, -10), (6, -7), (7, -5), (9, -8), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8),
+    (16, -8), (17, -6), (19, -9), (20, -8), (22, -11), (23, -17), (24, 24), (25, 37), (26, -5), (27, 11),
+    (28, 5), (17, 5), (1, -6), (15, -6), (22, -5), (25, 7), (28, 9), (22, 7), (1, -6), (4, -5),
+    (5, -21), (6, -8), (7, 42), (8, 6), (9, -7), (15, -7), (16, -8), (17, 28), (18, 32), (20, -8),
+    (21, 8), (22, -6), (23, -11), (24, -6), (25, -10), (27, 5), (28, -5), (23, 5), (1, 8), (15, 6),
+    (1, -5), (9, 7), (17, 7), (18, 27), (20, -8), (21, 7), (23, -9), (25, -6), (25, 6), (19, 9),
+    (16, 26), (21, -5), (10, 16), (12, 5), (0, -5), (1, -6), (3, 7), (6, 10), (17, -6), (18, 13),
+    (21, -7), (25, 8), (27, 11), (2, 8), (11, 8), (15, 5), (25, -5), (20, 9), (19, 8), (1, -6),
+    (2, 17), (24, 12), (25, 26), (5, 7), (6, 5), (1, 5), (14, 5), (12, 24), (23, -11), (14, 8),
+    (5, -6), (22, 22), (25, -5), (11, 25), (12, 13), (18, 10), (8, 11), (8, 11), (26, 13), (19, 6),
+    (16, 9), (0, -6), (2, 6), (3, -5), (4, -5), (5, -17), (9, -11), (10, -6), (12, -5), (14, -7),
+    (16, 13), (17, 64), (18, 15), (19, 7), (21, 16), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5),
+    (9, 5), (23, 7), (25, 18), (10, 5), (23, -8), (25, 5), (28, 16), (11, 5), (18, 5), (10, 11),
+    (21, 5), (0, 34), (1, 18), (2, 11), (5, -9), (6, -6), (9, -9), (10, -6), (11, 6), (12, -5),
+    (13, -6), (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -7), (23, -12), (24, 14), (25, 11),
+    (27, 13), (28, 6), (22, 24), (21, -5), (23, 50), (25, -5), (18, 11), (1, 5), (25, -5), (23, 7),
+    (5, 10), (8, 5), (0, 7), (18, 6), (14, 7), (0, 5), (5, 8), (18, 6), (22, 11), (21, 9),
+    (16, 6), (1, -9), (22, 11), (5, 8), (7, 7), (18, 13), (21, -5), (25, -6), (27, 6), (19, 12),
+    (25, -5), (22, 14), (25, -5), (15, 12), (21, -5), (22, 5), (11, 9), (25, 5), (5, 9), (21, -6),
+    (1, 5), (0, -8), (1, 86), (2, 11), (3, 5), (4, 51), (5, -21), (6, -8), (9, -9), (11, -9),
+    (12, -5), (14, 24), (15, -5), (16, -9), (17, -11), (18, -8), (19, -8), (20, -12), (21, -10), (23, -19),
+    (25, -13), (26, 11), (27, -6), (28, -6), (17, 7), (18, 8), (19, 5), (1, 6), (17, 6), (18, 65),
+    (19, -6), (20, -10), (21, -13), (23, -5), (5, 6), (6, 5), (20, 8), (18, 6), (21, 5), (5, 7),
+    (21, 11), (9, 5), (20, 7), (23, 7), (0, -5), (1, 5), (2, -7), (3, -10), (4, 81), (5, 51),
+    (6, 55), (7, -6), (8, -5), (9, -13), (10, -8), (11, -10), (12, -8), (13, -7), (14, -12), (17, -12),
+    (18, -12), (19, -8), (21, 11), (22, -21), (23, -32), (24, -6), (26, -5), (27, -8), (28, -7), (17, 37),
+    (21, -8), (17, 7), (20, 5), (5, 12), (14, 10), (21, 8), (22, 7), (23, -6), (25, -13), (1, 6),
+    (5, 17), (17, -7), (18, -5), (20, 19), (22, -7), (23, 8), (20, 6), (21, 7), (25, -6), (19, 7),
+    (15, -5), (16, 19), (21, -5), (6, 13), (11, 7), (22, 5), (17, 9), (4, 9), (9, 5), (21, 6),
+    (17, 13), (25, 31), (23, 5), (16, 11), (23, 6), (23, 8), (3, 25), (24, 11), (6, 5), (21, 9),
+    (18, 8), (18, 20), (22, 5), (2, 7), (4, -5), (5, -9), (6, -6), (9, -6), (10, -6), (11, -8),
+    (13, -6), (15, 10), (16, -7), (17, 28), (19, -7), (20, -18), (22, -8), (23, -9), (24, 54), (16, 16),
+    (4, 7), (12, 5), (22, 8), (14, 9), (17, 6), (18, 5), (8, 5), (15, 5), (5, -5), (21, -5),
+    (24, 10), (1, 9), (11, 11), (23, 14), (5, 10), (15, 9), (21, -5), (25, 13), (15, -5), (18, 5),
+    (20, 9), (21, -10), (22, 5), (4, 6), (5, 11), (11, 31), (21, -5), (23, -9), (1, -7), (3, 41),
+    (18, -8), (22, 14), (25, -9), (11, 30), (15, 6), (21, -7), (23, -10), (25, -6), (18, 6), (1, 7),
+    (5, 6), (19, -9), (23, 5), (21, 9), (1, 6), (5, 7), (17, -5), (19, -8), (20, 5), (21, -11),
+    (23, 6), (17, 9), (19, 5), (14, 9), (15, -10), (16, 60), (19, -5), (21, -12), (22, -9), (18, 8),
+    (1, 5), (4, -7), (5, -24), (6, -12), (7, -6), (8, -5), (9, -26), (11, -14), (13, -7), (14, -9),
+    (15, -16), (16, -16), (17, 26), (18, 5), (19, 37), (20, 115), (24, -9), (25, -22), (26, -8), (28, -10),
+    (18, 8), (21, 6), (25, -6), (27, 6), (6, 5), (16, 18), (21, -5), (22, 6), (18, 5), (5, -5),
+    (21, -7), (22, 10), (23, 56), (25, -7), (20, 5), (0, 51), (1, 54), (2, 35), (3, 20), (5, -46),
+    (6, -36), (7, -29), (8, -32), (9, -36), (10, -25), (11, 9), (12, -28), (13, 24), (14, -32), (15, -40),
+    (16, -40), (17, -31), (19, -10), (20, -24), (21, -9), (22, -32), (23, -8), (24, 69), (25, 90), (26, 53),
+    (27, 54), (3, 5), (20, -6), (22, 9), (23, 28), (25, -10), (18, 6), (23, 16), (18, 6), (5, 14),
+    (1, 7), (25, 9), (20, 5), (19, 5), (1, 6), (20, 6), (13, 24), (23, -7), (18, 9), (21, -5),
+    (16, 5), (22, 11), (15, 5), (3, 14), (22, 32), (25, -11), (9, 5), (11, 30), (23, -8), (25, 5),
+    (26, 14), (5, -5), (18, 27), (19, -5), (23, 9), (27, 17), (8, 5), (6, 6), (1, 6), (2, 8),
+    (3, 5), (14, 27), (22, 10), (23, -10), (25, -5), (18, 15), (21, -5), (5, 12), (19, 6), (23, 5),
+    (5, 5), (16, 9), (18, 8), (25, 5), (0, -13), (1, 19), (2, -12), (3, -18), (4, -20), (5, -43),
+    (6, -20), (7, -12), (8, -7), (9, -33), (10, 77), (11, -41), (12, 16), (13, -16), (14, 21), (15, -27),
+    (16, -22), (17, 11), (18, 13), (19, 46), (20, 158), (21, -23), (22, -24), (23, 14), (24, -9), (25, -17),
+    (26, -18), (27, 22), (28, -18), (23, 6), (10, 9), (20, 7), (21, 11), (23, 11), (21, -5), (22, 47),
+    (25, -8), (1, 29), (3, -5), (15, 8), (22, 12), (19, 5), (1, -8), (5, -11), (6, -6), (10, 64),
+    (11, -15), (12, 66), (14, -6), (15, -9), (16, -9), (17, -11), (20, -10), (21, -21), (22, 34), (25, -12),
+    (28, -5), (21, 11), (25, 11), (22, 7), (17, 5), (1, 7), (18, 9), (21, 22), (22, -5), (8, 5),
+    (11, 7), (22, 6), (21, -7), (22, 19), (23, 12), (5, 9), (21, 15), (0, 11), (7, 6), (23, 6),
+    (16, 7), (16, 5), (18, 6), (22, -5), (6, 5), (25, 5), (21, 15), (25, 7), (19, 16), (22, 6),
+    (5, -5), (10, 29), (20, 14), (21, -6), (22, -5), (0, 14), (1, 8), (2, -12), (3, -18), (4, -11),
+    (5, -17), (7, -6), (9, -28), (11, -19), (12, -9), (13, -8), (14, -6), (15, 47), (16, 38), (17, 30),
+    (18, 27), (19, 37), (21, 29), (22, -35), (23, -29), (24, -11), (25, -18), (26, -12), (28, 21), (1, 5),
+    (0, -5), (1, -10), (2, -5), (3, 6), (4, 7), (5, -20), (6, -10), (7, -5), (9, 29), (10, 13),
+    (11, -6), (13, -6), (14, 12), (16, 13), (17, -15), (18, -11), (19, 10), (20, 7), (21, 34), (23, -15),
+    (24, -6), (26, -6), (27, -5), (28, -7), (26, 10), (26, 9), (18, 6), (8, 6), (26, 11), (21, 8),
+    (0, -5), (1, -6), (5, -5), (9, -7), (11, 6), (15, -6), (16, -6), (17, 20), (18, 30), (19, -8),
+    (20, -9), (21, 13), (22, -6), (23, 10), (25, -6), (26, 8), (4, 8), (23, -6), (25, 11), (5, 5),
+    (0, 8), (2, 5), (18, 10), (21, 5), (16, 6), (17, 11), (6, 5), (15, 10), (16, -5), (17, 28),
+    (18, -7), (21, 16), (22, -8), (23, -12), (28, 7), (12, 11), (15, -5), (16, 6), (19, 7), (20, 5),
+    (22, -6), (19, 10), (7, 6), (6, 6), (15, 6), (21, 18), (23, -5), (5, 5), (20, 16), (22, 12),
+    (24, 6), (19, 9), (15, -5), (16, 6), (19, 7), (20, 5), (22, -6), (24, 6), (28, 7), (10, 13),
+    (22, 7), (16, 18), (25, 7), (0, 14), (1, -7), (3, -5), (5, -7), (9, -6), (17, -5), (19, 17),
+    (21, -5), (22, -6), (23, -9), (24, -8), (25, 31), (26, -6), (27, 29), (5, 5), (11, 5), (21, 7),
+    (25, 6), (5, 5), (5, 5), (1, 7), (22, 6), (23, 9), (25, 7), (8, 11), (0, -5), (1, -6),
+    (9, -5), (17, 9), (18, 20), (19, 5), (20, -8), (23, -7), (26, 11), (27, 16), (2, 6), (16, 19),
+    (21, -6), (21, -5), (25, 21), (26, 15), (5, -5), (11, 49), (19, 7), (21, -6), (23, -10), (18, 12),
+    (6, 8), (25, 14), (1, -10), (3, -5), (4, -7), (6, 7), (9, 17), (13, 5), (14, -5), (17, -18),
+    (18, -6), (19, 23), (20, 17), (21, -13), (25, -8), (28, -6), (25, 6), (0, -5), (1, 33), (2, 11),
+    (3, 18), (5, 5), (9, -5), (18, -5), (21, -6), (25, -10), (2, 29), (18, -5), (6, 7), (22, 15),
+    (25, -5), (22, 8), (24, 9), (28, 7), (13, 8), (15, 8), (21, 8), (15, -6), (16, 41), (21, -6),
+    (22, -6), (21, 16), (17, 21), (21, -5), (27, 6), (0, -5), (1, -7), (5, -5), (9, -7), (11, 6),
+    (15, -6), (16, -6), (17, 20), (18, 30), (19, -8), (20, -9), (21, 13), (22, -6), (23, 10), (25, -6),
+    (26, 8), (1, 8), (22, 6), (19, 9), (20, -6), (22, 15), (18, 7), (26, 10), (1, 6), (6, 15),
+    (9, -5), (15, 7), (18, 18), (19, 5), (22, -5), (23, -8), (25, -6), (5, 10), (4, 7), (1, 23),
+    (2, 16), (3, -12), (4, -12), (5, -23), (6, -17), (7, -8), (8, -7), (9, -27), (10, -6), (13, -9),
+    (14, -12), (15, -16), (16, -20), (17, 25), (18, 18), (19, 30), (20, 91), (21, -6), (22, 53), (23, -9),
+    (24, -11), (25, -36), (28, -12), (11, 12), (12, 8), (22, 7), (1, 8), (3, 5), (5, -5), (21, 7),
+    (5, 14), (0, 32), (1, 23), (2, 5), (3, -5), (5, -9), (6, -5), (9, -9), (10, -6), (12, -5),
+    (13, -6), (14, -6), (16, -6), (17, -10), (18, -5), (20, -11), (21, -7), (23, -11), (24, 15), (25, 11),
+    (27, 14), (28, 7), (21, 6), (5, 8), (21, 8), (21, 5), (22, 5), (1, -6), (15, 18), (20, -5),
+    (21, -7), (23, -8), (25, 25), (28, 5), (19, 6), (9, 12), (13, 14), (9, 5), (17, 9), (5, -6),
+    (9, 6), (21, -7), (24, 10), (1, -6), (18, 24), (19, -5), (20, 6), (21, -10), (23, -10), (24, -6),
+    (25, 6), (27, 28), (14, 6), (15, 7), (21, 13), (21, 17), (20, 9), (2, -6), (21, 5), (23, 17),
+    (26, 12), (1, -5), (15, -5), (19, -5), (22, -5), (23, -8), (24, 7), (25, 48), (28, 5), (11, 5),
+    (18, 5), (1, -5), (3, 20), (5, -5), (10, 5), (11, -6), (14, 7), (19, -5), (21, -9), (22, 17),
+    (23, 5), (25, -10), (21, 7), (15, 13), (16, 6), (18, 7), (20, -5), (23, -6), (6, 8), (20, 7),
+    (21, -8), (22, 5), (23, 5), (17, 8), (2, 53), (11, -6), (21, -6), (25, -5), (24, 11), (25, 11),
+    (10, 14), (19, 9), (21, -5), (17, 17), (16, 7), (25, 8), (6, 5), (16, 9), (1, 11), (1, 5),
+    (5, 34), (7, 8), (20, 6), (21, -12), (26, 8), (5, 9), (17, 6), (23, 8), (21, 10), (5, 5),
+    (9, 6), (15, -6), (16, 30), (21, -5), (16, 29), (5, 12), (14, 10), (21, 8), (22, 7), (23, -6),
     (25, -13), (4, 8), (25, 9), (17, 8), (6, 9), (17, 5), (19, 5), (21, 5), (23, 5), (16, 6),
-    (10, 12), (0, -6), (1, -12), (11, -5), (18, -6), (22, -6), (23, -8), (24, -7), (26, 97), (27, 6),
-    (18, 6), (0, 14), (1, 12), (3, -8), (5, -19), (6, 16), (8, 14), (9, -9), (11, -5), (16, -7),
-    (20, -22), (21, -22), (22, -5), (23, 16), (24, 5), (25, 17), (27, -5), (28, 5), (20, 5), (21, 7),
-    (1, 7), (15, 5), (15, -6), (20, -5), (21, 15), (22, 32), (11, -5), (23, 18), (25, 5), (27, 10),
-    (0, 5), (4, 7), (28, 6), (8, 5), (22, 12), (25, 5), (6, 5), (14, -5), (15, 10), (16, -6),
-    (17, 31), (18, -7), (21, 17), (22, -7), (23, -13), (28, 11), (1, -11), (3, -7), (5, -5), (6, -8),
-    (8, -6), (10, 63), (11, -27), (12, 116), (13, -9), (14, -6), (15, -14), (16, -17), (17, -8), (18, -15),
-    (19, -10), (20, -23), (21, -31), (22, 34), (24, -6), (26, -6), (27, -8), (28, 11), (20, 6), (25, 6),
-    (22, 5), (16, 5), (1, -6), (2, 6), (3, 8), (17, 20), (20, -5), (24, 5), (25, 8), (21, 7),
-    (21, 7), (1, -5), (21, -5), (24, 34), (25, 14), (28, 6), (18, 6), (20, 12), (21, 11), (22, -9),
-    (23, -8), (27, 7), (21, 10), (19, 12), (4, 8), (22, 7), (25, 9), (23, 10), (3, 6), (5, 5),
-    (6, 10), (25, -5), (18, 5), (0, -5), (1, -9), (5, 9), (6, -5), (9, 12), (10, 15), (11, -6),
-    (16, -7), (17, -5), (18, -10), (20, 8), (21, 15), (22, -10), (25, 19), (0, -20), (1, 74), (2, 53),
-    (3, 44), (4, -13), (5, -27), (6, -12), (7, -8), (8, -7), (9, -16), (10, -10), (11, 21), (12, -8),
-    (13, -11), (14, 83), (15, -17), (16, -21), (17, -20), (19, -23), (20, -21), (22, 11), (23, 33), (24, -10),
-    (25, -37), (26, -7), (27, -14), (28, -14), (7, 6), (16, 7), (23, 11), (0, 5), (25, 8), (10, 30),
-    (11, 8), (21, -6), (23, -5), (25, -7), (19, 32), (16, 7), (11, 6), (23, 6), (24, 11), (15, 7),
-    (18, 6), (1, 5), (1, 6), (17, 7), (19, 6), (1, 8), (21, -6), (26, 13), (10, 5), (11, 5),
-    (21, 8), (23, 7), (15, 6), (5, -6), (9, 8), (17, -5), (19, 6), (20, 10), (21, 13), (18, 64),
-    (19, -5), (20, -7), (21, -8), (23, -5), (25, -9), (19, -5), (21, -9), (25, 30), (27, 8), (1, 6),
-    (12, 7), (20, 28), (23, -6), (27, 5), (28, 6), (1, 6), (16, 10), (22, 10), (25, -8), (17, 5),
-    (18, 56), (19, -5), (20, -7), (21, -11), (23, -5), (11, 47), (23, -9), (19, 6), (15, 5), (17, 5),
-    (17, 7), (10, 17), (12, 10), (16, 8), (21, -8), (23, 17), (1, 20), (17, 12), (18, 6), (19, 18),
-    (25, 25), (1, 6), (0, 11), (1, 24), (3, 5), (5, -6), (15, -5), (17, -5), (22, -6), (25, 16),
-    (5, -8), (9, 13), (17, 9), (18, -5), (19, 5), (21, 16), (23, 5), (16, 9), (16, 13), (21, -5),
-    (25, 5), (2, 14), (17, 5), (18, 5), (22, 6), (26, 6), (4, 16), (16, 9), (1, 6), (15, 6),
-    (16, 7), (21, 14), (25, -6), (20, 10), (6, 5), (9, 11), (20, 5), (15, 7), (25, 10), (5, -12),
-    (6, -6), (9, -8), (16, 9), (17, 89), (18, -10), (19, -10), (20, 11), (21, -7), (23, -14), (25, -5),
-    (1, 8), (12, 13), (21, 7), (18, 6), (20, 5), (11, 8), (12, 12), (1, -6), (5, -8), (9, -6),
-    (15, 34), (17, 73), (18, 8), (19, -11), (21, -20), (22, -7), (23, -11), (25, -9), (27, 5), (1, -9),
-    (5, -7), (14, -5), (15, 20), (16, 61), (17, -8), (19, -10), (20, -6), (21, 34), (23, -8), (25, -15),
-    (20, 8), (15, 5), (1, 12), (18, 5), (4, 16), (5, -5), (6, 9), (7, 15), (8, 16), (10, -9),
-    (11, -10), (12, -7), (16, 6), (18, -5), (20, -7), (21, -8), (22, 6), (23, -10), (25, -13), (26, 8),
-    (27, -9), (28, 18), (21, 5), (25, -7), (5, 11), (21, 5), (5, 8), (21, -11), (23, 22), (9, 6),
-    (26, 15), (0, 5), (18, 7), (3, -11), (5, -20), (6, 7), (7, 15), (8, 35), (11, -11), (12, -10),
-    (13, -5), (15, -9), (16, -9), (17, 41), (18, -15), (20, -6), (21, 10), (22, -11), (23, -14), (24, 12),
-    (25, -6), (27, 12), (28, -6), (0, 7), (2, 6), (18, 9), (20, 5), (20, 6), (3, 11), (21, -7),
-    (22, 11), (25, 18), (16, 17), (5, -5), (6, 9), (23, 12), (24, 19), (25, -7), (26, 13), (5, 6),
-    (17, 10), (18, 5), (20, -9), (21, -6), (26, 10), (17, 6), (18, 5), (21, 5), (0, -13), (1, -12),
-    (2, -7), (4, -10), (5, -51), (7, 43), (8, 8), (9, 75), (11, -9), (13, -9), (14, -9), (15, -14),
-    (16, -12), (17, 16), (18, -13), (19, 14), (20, 53), (21, -9), (22, -8), (23, -14), (24, -11), (25, -16),
-    (27, 17), (28, -5), (10, 15), (18, 6), (5, 8), (19, 12), (20, -7), (21, -5), (19, 16), (1, 10),
-    (18, 6), (20, 6), (21, 6), (1, 7), (3, 6), (22, 6), (11, 13), (13, 16), (21, -6), (23, 5),
-    (23, 30), (11, 11), (12, 9), (23, 5), (21, 5), (19, 5), (6, 11), (0, 9), (18, 7), (19, 10),
-    (23, 8), (5, -7), (6, 25), (23, 7), (20, 5), (25, 5), (20, 5), (22, 8), (1, 11), (17, 8),
-    (9, 8), (22, 10), (23, 11), (17, 6), (9, -5), (10, 9), (12, 23), (20, -6), (21, -6), (22, 18),
-    (1, 9), (11, 21), (25, -5), (0, 7), (1, 6), (3, -5), (4, -5), (9, -6), (10, -6), (11, -6),
-    (15, 13), (16, 11), (17, 32), (18, 7), (19, 7), (21, -21), (22, -7), (16, 6), (17, 5), (16, 9),
-    (20, 6), (16, 8), (20, 5), (21, -5), (25, -6), (26, 10), (20, 5), (3, 14), (23, 9), (21, -5),
-    (23, 5), (1, 8), (18, 10), (25, -5), (19, 5), (21, 11), (5, -5), (20, -9), (21, 6), (23, 55),
-    (22, 10), (6, 7), (18, 6), (5, 7), (20, 7), (10, 8), (16, 7), (17, 8), (21, 5), (1, -5),
-    (5, -5), (14, 13), (15, -12), (16, 95), (17, -7), (19, -10), (20, -5), (21, -10), (22, -9), (23, -6),
-    (1, -8), (5, -6), (9, -8), (10, -7), (11, -12), (12, 54), (13, 93), (17, -6), (18, -7), (19, -7),
-    (20, -9), (22, -6), (24, -5), (25, -19), (26, -5), (0, -6), (1, 65), (2, -6), (15, -8), (16, -5),
-    (18, 9), (19, -5), (20, -6), (22, 8), (23, -8), (25, -14), (21, 5), (23, 19), (18, 5), (13, 25),
-    (23, -8), (23, 11), (21, 13), (15, 5), (21, -5), (22, 9), (23, 18), (0, -10), (1, 81), (2, 18),
-    (4, 54), (5, -27), (7, -5), (8, -5), (9, -12), (10, -5), (11, -13), (12, -7), (13, -6), (14, 68),
-    (15, -10), (16, -13), (17, -12), (18, -7), (19, -13), (20, -14), (21, -18), (23, -16), (24, -5), (25, -18),
-    (26, 9), (27, -8), (28, -9), (16, 14), (17, 9), (17, 7), (11, 6), (19, 5), (20, 5), (11, 7),
-    (15, -6), (16, 30), (21, -5), (23, 23), (1, -7), (9, -5), (15, 11), (17, 9), (18, 21), (20, -9),
-    (21, -6), (22, -6), (23, -8), (26, 11), (27, 20), (1, 7), (15, 5), (5, -7), (8, 7), (9, 8),
-    (20, 6), (23, 5), (9, 7), (21, 25), (22, -5), (25, -5), (0, 7), (1, 5), (17, 11), (20, 5),
-    (1, -5), (11, 6), (26, 10), (9, 10), (25, 5), (20, 7), (21, -5), (24, 6), (25, -5), (27, 7),
-    (5, -7), (18, 76), (19, -6), (20, -5), (21, -6), (25, -11), (5, -19), (7, 8), (8, 8), (9, -11),
-    (14, 6), (17, 7), (24, 5), (25, 9), (27, -5), (16, 8), (15, 10), (16, 6), (1, 6), (9, 6),
-    (14, 6), (20, 8), (22, 7), (25, -7), (21, 5), (23, 5), (1, 7), (15, 5), (18, 7), (21, -9),
-    (23, 13), (15, 6), (11, 20), (1, 13), (2, -5), (11, 20), (18, 10), (23, -8), (20, 5), (0, 5),
-    (4, -5), (9, -6), (10, -5), (11, -6), (17, 22), (18, 13), (19, 8), (21, -13), (22, 13), (23, 13),
-    (25, -14), (5, -5), (20, 13), (23, 8), (16, 8), (10, 12), (12, 20), (18, -9), (19, 5), (20, -5),
-    (21, 10), (22, -8), (23, -7), (25, 6), (16, 7), (23, 5), (25, 16), (5, 5), (21, -12), (23, 5),
-    (18, 10), (18, 5), (0, 5), (1, -5), (3, -17), (4, 21), (5, 6), (6, 6), (7, 18), (8, 11),
-    (9, 8), (10, -5), (11, -20), (12, -11), (13, -9), (14, -12), (15, -13), (16, -18), (18, 9), (19, 8),
-    (20, 15), (21, 5), (22, -19), (23, -20), (25, -9), (26, 13), (27, 30), (25, 8), (0, -8), (1, -17),
-    (2, -7), (3, -11), (4, -11), (5, 49), (6, -12), (7, -5), (8, -6), (9, -5), (10, -8), (11, 51),
-    (12, -6), (13, -8), (14, -10), (15, -17), (16, -14), (17, -15), (20, 43), (21, -7), (22, 24), (23, 25),
-    (24, -8), (25, -5), (28, -7), (0, -21), (1, -16), (2, -8), (3, 5), (4, -14), (5, -11), (6, 6),
-    (8, -9), (9, 21), (10, 6), (11, -21), (12, -19), (13, -8), (15, 43), (16, 45), (17, 24), (18, 18),
-    (20, 20), (21, 19), (22, 6), (23, -9), (24, -14), (25, -20), (26, -13), (27, -14), (28, -6), (10, 12),
-    (18, 6), (17, 7), (17, 6), (24, 8), (21, 10), (17, 7), (19, 6), (20, -7), (1, -20), (2, -13),
-    (3, 21), (4, -11), (5, -7), (6, -6), (7, -10), (8, -7), (9, -17), (10, -20), (11, -25), (12, -6),
-    (13, -10), (14, 71), (15, 44), (16, 19), (17, -25), (18, -27), (19, 10), (20, -20), (21, 6), (22, 49),
-    (23, -33), (25, 12), (27, -15), (28, 36), (25, 8), (22, 5), (19, 8), (10, 10), (20, -7), (18, 7),
-    (21, 12), (25, 8), (17, 12), (26, 8), (1, 8), (14, 13), (1, 5), (5, 6), (5, -6), (17, 9),
-    (19, -6), (21, 14), (22, 5), (23, 7), (21, 5), (21, 12), (21, 6), (1, 11), (21, -7), (18, 6),
-    (11, -5), (12, 35), (23, -7), (15, 30), (17, -5), (18, 9), (21, -6), (22, -6), (20, 13), (18, 7),
-    (22, 10), (25, 6), (11, 5), (0, 11), (18, 6), (22, 5), (3, 6), (21, 5), (21, 44), (25, -7),
-    (18, 6), (27, 7), (1, 5), (21, 8), (17, 6), (20, -5), (19, 9), (22, 10), (23, 6), (17, 6),
-    (20, 5), (0, -6), (1, 95), (11, -5), (20, -8), (21, -7), (23, -7), (24, -5), (25, -11), (0, 43),
-    (1, 28), (5, -11), (6, -8), (8, -5), (9, -6), (10, -5), (12, -7), (13, -8), (14, -8), (15, -6),
-    (16, -9), (17, -10), (18, -11), (19, -6), (20, -15), (23, -13), (24, 28), (25, 15), (26, 6), (27, 8),
-    (12, 18), (23, -11), (5, 17), (24, 7), (0, 13), (1, 13), (3, 5), (5, -5), (15, -5), (22, -5),
-    (25, 19), (1, 17), (9, 5), (20, 11), (19, 5), (25, 5), (26, 13), (0, 21), (25, -6), (23, 5),
-    (21, 6), (23, 8), (10, 10), (9, 7), (0, -6), (1, -8), (2, 8), (3, -6), (4, -6), (5, -13),
-    (6, -9), (9, 7), (11, -9), (14, -6), (15, -10), (16, -5), (18, 9), (19, -9), (20, -12), (21, -6),
-    (22, -7), (24, 24), (25, 41), (27, 5), (25, 27), (4, 47), (5, -6), (25, -7), (21, -7), (22, 20),
-    (23, 14), (22, 8), (5, 43), (7, 7), (9, -5), (11, 6), (17, -5), (19, -6), (20, 12), (21, -16),
-    (23, -11), (25, -6), (10, 23), (20, -8), (22, 6), (9, 23), (11, 8), (20, 14), (22, 5), (25, -9),
-    (26, 10), (20, 6), (22, 10), (22, 9), (18, 13), (3, 6), (21, 5), (17, 10), (15, 9), (21, -5),
-    (25, 13), (17, 5), (15, 6), (1, -7), (5, -8), (9, -7), (17, -5), (18, 29), (19, 15), (20, 7),
-    (21, -9), (22, -6), (25, -12), (27, 14), (15, -6), (22, 54), (23, -5), (17, 13), (20, -5), (27, 7),
-    (11, 44), (23, -7), (17, 7), (6, 7), (11, 5), (25, 5), (26, 5), (1, 9), (4, -5), (5, -12),
-    (6, -5), (9, -9), (10, -6), (11, 173), (14, -5), (15, -6), (16, -6), (17, -9), (18, -9), (19, -9),
-    (20, -13), (21, -14), (22, -9), (23, -37), (28, -5), (19, 6), (0, 19), (1, -9), (5, 9), (6, 11),
-    (9, -6), (10, -6), (15, -7), (18, -6), (19, -6), (20, -8), (21, 14), (22, -7), (28, 7), (1, 9),
-    (17, 6), (24, 8), (1, 10), (18, 10), (25, -7), (22, 7), (1, -7), (3, 8), (5, -18), (6, -9),
-    (9, 32), (10, 12), (11, -8), (13, -5), (14, 9), (16, 14), (17, -13), (18, -8), (19, 5), (20, 13),
-    (21, 31), (23, -12), (24, -5), (25, -8), (28, -6), (10, 5), (21, 7), (11, 12), (0, 45), (1, -5),
-    (15, -6), (21, -6), (25, -6), (18, 10), (3, 13), (5, -6), (22, 12), (1, 21), (21, -5), (1, 22),
-    (2, 5), (3, 14), (14, 17), (21, -5), (22, 5), (23, -7), (25, -7), (9, -5), (17, 14), (18, 27),
-    (19, -5), (12, 14), (13, 6), (9, 8), (21, 7), (21, 6), (1, 6), (22, 9), (18, 5), (16, 7),
-    (20, 7), (28, 7), (22, 27), (25, -5), (3, 7), (1, 7), (26, 8), (20, 5), (6, 7), (11, 8),
-    (23, 5), (9, -5), (10, 18), (11, -5), (12, 32), (20, -9), (21, -7), (23, 27), (25, -5), (23, 8),
-    (10, 53), (11, -11), (12, 40), (18, -5), (23, -30), (20, 6), (10, 20), (17, 8), (15, 6), (0, -10),
-    (1, -6), (2, 63), (3, -19), (4, -16), (5, -16), (6, -12), (7, -10), (8, -9), (9, -14), (10, -10),
-    (13, -6), (14, -12), (15, -9), (16, -12), (17, -11), (18, 11), (19, -15), (20, -12), (22, -14), (23, 14),
-    (24, 77), (25, -15), (26, 68), (28, -11), (9, 7), (15, 6), (23, -7), (28, 13), (9, 6), (10, 6),
-    (19, 20), (5, -7), (9, -6), (15, 7), (16, -5), (17, -7), (22, -8), (24, -5), (25, 28), (26, -6),
-    (27, 36), (13, 22), (23, -9), (20, 6), (5, 6), (11, 6), (14, 6), (23, 5), (1, 7), (15, 5),
-    (17, 10), (16, 16), (18, 8), (21, 9), (0, 8), (21, 23), (22, -7), (25, 7), (18, 15), (22, 7),
-    (1, 12), (0, -6), (1, 13), (2, -12), (3, 101), (4, 21), (5, 53), (6, 27), (7, 15), (8, 12),
-    (9, -7), (10, -17), (11, -25), (12, -5), (13, -10), (14, -10), (15, -22), (16, -21), (17, -25), (18, -11),
-    (19, -30), (20, -41), (21, 30), (22, -23), (25, 9), (27, -15), (28, 10), (1, 15), (3, -8), (4, -10),
-    (6, -6), (7, 5), (9, -6), (11, -6), (15, -7), (16, -6), (17, -8), (18, -8), (19, 6), (21, 24),
-    (22, -12), (23, -12), (24, 5), (26, 49), (27, 12), (28, -6), (20, 9), (22, 7), (28, 12), (1, 5),
-    (16, 5), (23, 7), (21, 6), (15, 9), (23, 14), (0, -9), (1, -6), (2, -5), (3, 43), (5, -15),
-    (7, -6), (9, -14), (10, 9), (13, 6), (14, -11), (15, -10), (16, -7), (17, -11), (19, -6), (20, -13),
-    (21, -10), (22, 16), (23, 78), (24, -6), (26, -9), (8, 6), (1, 5), (16, 8), (18, 6), (22, -6),
-    (5, 9), (21, 8), (23, -5), (26, 8), (4, 8), (0, 7), (1, 14), (3, 18), (5, -22), (6, -9),
-    (8, 6), (9, 22), (10, -10), (11, -6), (12, 13), (13, -6), (14, -8), (16, -11), (17, 16), (18, 36),
-    (19, -5), (20, -11), (21, 10), (22, -9), (23, -18), (24, -6), (25, -29), (27, 14), (28, -12), (26, 10),
-    (5, -6), (14, -5), (15, -7), (19, -5), (20, -8), (21, -6), (22, 73), (1, 29), (3, -9), (4, -8),
-    (5, -6), (6, -5), (7, -8), (8, -7), (9, -16), (10, -7), (13, -5), (17, 22), (18, 57), (19, -18),
-    (21, 19), (22, 18), (23, -27), (24, -12), (25, -14), (26, -11), (27, 15), (28, -9), (21, 6), (20, 7),
-    (21, -5), (15, 12), (26, 6), (23, 6), (8, 11), (17, 8), (18, -5), (21, 19), (0, -7), (2, -7),
-    (3, -6), (4, -5), (5, -12), (6, -7), (9, 5), (10, 69), (11, 91), (12, 17), (13, -7), (14, -7),
-    (15, -10), (16, -9), (17, -13), (18, -12), (19, 10), (20, -19), (21, -9), (22, -11), (23, -20), (26, -5),
-    (27, -6), (28, -6), (0, 17), (1, 10), (2, -9), (3, -13), (4, -6), (5, -18), (9, -23), (10, 5),
-    (11, -13), (12, -5), (13, -5), (14, -9), (15, 27), (16, 17), (17, 14), (18, 20), (19, 25), (21, 19),
-    (22, -20), (23, -26), (24, -6), (25, -8), (26, -9), (28, 24), (11, 5), (21, 6), (1, 10), (0, 9),
-    (1, 29), (2, -11), (3, -21), (4, -29), (5, -44), (6, -11), (7, -16), (8, -19), (9, -5), (10, 9),
-    (11, 40), (12, 42), (13, 8), (14, -21), (15, 20), (16, 28), (17, 7), (18, 33), (19, 78), (21, 31),
-    (22, -22), (23, -23), (24, -25), (25, -39), (26, -30), (28, -13), (3, -11), (4, -9), (5, 31), (6, 16),
-    (8, 9), (9, -17), (11, -23), (12, -5), (13, -9), (14, -9), (15, -26), (16, -24), (17, 12), (19, -17),
-    (20, 51), (21, -5), (23, 27), (24, -8), (26, -6), (28, 12), (25, 6), (1, 7), (15, 5), (1, -5),
-    (5, -7), (11, -5), (20, -5), (22, -9), (23, -5), (24, -5), (25, 67), (5, 9), (4, 5), (11, 6),
-    (1, 15), (5, -10), (8, 7), (9, 5), (18, -8), (21, 18), (22, -7), (24, 5), (25, 5), (0, -8),
-    (3, -7), (5, 6), (9, 24), (10, 10), (11, 9), (12, -5), (14, 5), (15, -7), (16, 9), (18, -9),
-    (19, -8), (20, 7), (21, -5), (22, 5), (23, -12), (24, -5), (25, 12), (27, -7), (28, 10), (23, 5),
-    (19, 9), (1, 5), (20, -5), (21, 9), (22, 9), (23, 11), (25, -5), (0, -6), (1, -8), (5, -10),
-    (6, -5), (9, -11), (10, -5), (11, -7), (15, -7), (16, -7), (17, -12), (18, -11), (19, 236), (20, -48),
-    (21, -29), (22, -11), (23, -13), (25, -34), (27, 17), (15, 7), (23, 5), (24, 6), (22, 7), (25, 7),
-    (0, -9), (1, -7), (3, -10), (4, 15), (5, 44), (6, 17), (7, 17), (8, 14), (9, 11), (10, -7),
-    (11, -10), (12, -7), (13, -5), (14, -8), (15, -5), (16, -9), (17, -14), (18, -12), (19, -13), (20, 29),
-    (21, -12), (22, -6), (24, -6), (11, 7), (1, 11), (18, 7), (19, 5), (25, -6), (27, 6), (8, 7),
-    (1, -5), (2, 13), (21, 6), (16, 22), (20, 8), (16, 15), (17, 16), (18, 5), (19, 9), (21, 5),
-    (22, -9), (25, -7), (0, 13), (3, -8), (8, -6), (9, -7), (10, -6), (11, -11), (13, -7), (14, -7),
-    (16, -8), (19, 31), (20, 15), (21, -11), (22, -7), (24, -5), (26, 10), (27, 22), (21, 17), (23, 10),
-    (0, 13), (1, 10), (2, -5), (3, -9), (4, 77), (5, -8), (6, 46), (9, -13), (10, -6), (11, -8),
-    (12, -5), (14, 13), (15, 15), (16, -8), (17, -12), (18, -8), (19, -5), (20, -15), (21, -14), (22, -7),
-    (23, -15), (24, -9), (25, -9), (26, -6), (27, -6), (17, 12), (21, -8), (23, 7), (25, 15), (27, 7),
-    (21, 5), (23, 8), (26, 6), (23, 5), (25, 5), (1, 11), (3, 13), (19, 9), (6, 16), (19, 17),
-    (20, -6), (21, -8), (24, 31), (25, -8), (3, 7), (23, 22), (3, -6), (4, -9), (5, -9), (6, -5),
-    (7, -6), (8, -5), (9, -9), (11, -11), (13, -8), (14, 39), (15, -10), (16, -5), (17, -6), (18, -7),
-    (19, -10), (20, -11), (21, -16), (22, -7), (23, -20), (24, 46), (25, 75), (27, -9), (28, 15), (16, 18),
-    (15, 8), (0, -11), (1, -10), (2, -10), (3, -11), (6, -8), (7, -6), (8, -5), (11, 31), (12, -5),
-    (13, 24), (14, -6), (15, -18), (16, -14), (17, -8), (18, 11), (19, 50), (20, 11), (21, -22), (22, 5),
-    (23, -26), (25, 48), (27, -8), (5, 12), (15, -6), (16, -5), (17, -8), (18, 7), (20, -7), (21, -10),
-    (22, 19), (23, 28), (0, 7), (20, 15), (23, 14), (14, 8), (22, 12), (23, 23), (26, 9), (17, 10),
-    (21, 14), (1, 7), (15, -5), (1, 6), (3, 6), (5, 5), (6, 9), (8, 7), (20, -5), (15, 12),
-    (16, -5), (22, 27), (3, -7), (4, -6), (5, -17), (6, -8), (9, 169), (10, 8), (11, -10), (12, -5),
-    (14, -5), (15, -13), (16, -10), (17, -9), (18, 5), (19, -5), (20, -12), (21, -38), (22, -10), (23, -20),
-    (24, 5), (25, 11), (26, -6), (27, -5), (18, 6), (17, 9), (24, 9), (5, 5), (22, 6), (19, 8),
-    (21, -5), (22, 6), (16, 9), (18, 10), (4, 12), (18, 14), (4, 6), (17, 7), (1, 6), (18, 9),
-    (2, 15), (25, 5), (23, 12), (22, 6), (1, 7), (15, 5), (23, 13), (24, 19), (25, -7), (26, 13),
-    (21, 5), (20, 8), (1, 8), (22, 8), (21, 15), (27, 7), (6, 12), (1, 16), (11, 18), (25, -5),
-    (0, 14), (4, 5), (5, 9), (6, 17), (7, 6), (11, -6), (14, -6), (17, -7), (19, -9), (20, -13),
-    (21, 17), (22, -10), (23, -13), (25, 18), (27, -5), (28, 6), (22, 6), (8, 5), (9, 7), (15, 7),
-    (0, -9), (1, -17), (2, -7), (3, -11), (4, -11), (5, 52), (6, -12), (7, -5), (8, -6), (9, -5),
-    (10, -9), (11, 53), (12, -6), (13, -8), (14, -10), (15, -18), (16, -15), (17, -13), (20, 49), (21, -11),
-    (22, 23), (23, 22), (24, -8), (25, -6), (28, -7), (8, 5), (15, -6), (22, 54), (23, -6), (25, 9),
-    (26, 11), (18, 8), (21, -5), (5, -11), (7, 14), (9, 22), (20, -5), (23, -5), (27, 6), (1, 12),
-    (1, 5), (22, 6), (1, 8), (17, 7), (9, 10), (5, 7), (21, 15), (21, 11), (21, 8), (1, -5),
-    (4, 6), (19, -5), (20, 8), (17, 6), (0, -5), (21, -5), (25, 28), (27, 5), (18, 8), (16, 18),
-    (1, 5), (17, 6), (24, 8), (4, 5), (6, 5), (22, 13), (0, 5), (9, 5), (1, 6), (2, 7),
-    (5, -6), (15, -5), (17, 29), (18, 19), (20, -22), (23, -11), (27, 5), (20, 5), (0, 7), (16, 7),
-    (17, 18), (18, -5), (19, 10), (21, -16), (25, -7), (21, -5), (22, 29), (19, 12), (22, 7), (8, 5),
-    (0, 8), (6, 5), (28, 7), (24, 7), (9, 6), (15, -6), (16, 40), (21, -6), (28, 6), (25, 13),
-    (15, 6), (19, 6), (19, 14), (20, 5), (8, 5), (11, 12), (15, -7), (16, 28), (17, -6), (18, -7),
-    (19, -5), (20, -6), (21, -5), (22, 7), (23, 6), (25, -9), (26, 14), (25, 9), (24, 7), (11, 12),
-    (21, 8), (1, 9), (14, 5), (15, -5), (22, -5), (23, 5), (0, -5), (1, 50), (4, 96), (5, -23),
-    (6, -8), (9, -6), (14, -7), (15, -6), (16, -5), (18, -6), (19, -6), (20, -7), (21, -12), (23, -8),
-    (25, -11), (21, 8), (0, 33), (3, 10), (5, -12), (6, 8), (8, -5), (10, 9), (11, -9), (12, -8),
-    (13, -7), (14, -6), (16, 7), (19, -5), (20, -10), (22, -5), (24, 13), (26, -12), (1, 38), (3, -5),
-    (19, 10), (20, -6), (16, 30), (21, -7), (22, -5), (25, 6), (8, 5), (16, 14), (20, 12), (21, 6),
-    (1, 5), (25, -5), (9, 9), (5, -7), (9, -6), (10, 16), (11, 60), (12, 21), (16, -5), (17, -5),
-    (18, -8), (21, -8), (22, -9), (25, -5), (12, 6), (11, 7), (15, 5), (5, 8), (20, 15), (21, -7),
-    (14, 15), (25, 7), (17, 6), (19, 5), (5, 5), (22, 9), (23, 7), (11, 8), (18, 5), (25, -6),
-    (18, 14), (1, -8), (3, -6), (5, 74), (7, 25), (10, -5), (15, -7), (16, -5), (17, -7), (21, -15),
-    (23, -5), (4, 46), (5, -5), (25, -6), (21, 7), (0, -6), (1, 15), (9, -5), (14, 18), (15, -12),
-    (17, -6), (20, -6), (21, -5), (22, 10), (23, 9), (26, 20), (1, 8), (1, 7), (11, 5), (22, 10),
-    (23, 6), (7, 6), (18, 20), (1, 6), (21, 5), (19, 7), (19, 20), (20, -5), (15, 7), (20, 8),
-    (21, -8), (17, 5), (26, 8), (15, 15), (21, -8), (22, 26), (25, -7), (18, 9), (25, 18), (25, 5),
-    (20, 5), (0, -5), (3, 95), (4, -6), (6, -7), (9, -9), (11, -7), (14, -8), (15, -12), (16, -6),
-    (17, -8), (18, 7), (19, -9), (21, 20), (22, -5), (25, -7), (0, 9), (6, 7), (23, 8), (1, 5),
-    (15, 10), (21, 6), (1, 12), (5, 6), (22, 6), (4, 5), (11, 6), (0, -5), (6, 5), (9, -7),
-    (13, 31), (18, -5), (20, -6), (21, -6), (22, -5), (23, -11), (24, 11), (25, 16), (26, -5), (6, 8),
-    (15, 5), (21, -5), (17, 8), (19, 7), (1, -5), (2, 6), (14, 47), (21, -5), (22, 8), (25, -5),
-    (18, 5), (15, 8), (18, 14), (25, -5), (27, 7), (4, 8), (21, 7), (17, 6), (21, 6), (17, 6),
-    (0, 16), (1, 21), (1, 7), (4, 9), (12, 27), (23, -13), (11, 24), (12, 14), (21, -5), (23, 6),
-    (25, -6), (20, 12), (21, 9), (23, -6), (17, 21), (19, 5), (20, 8), (21, -5), (22, 19), (22, 6),
-    (0, 6), (1, -9), (5, -5), (14, -6), (15, 18), (16, 63), (17, -8), (19, -10), (20, -5), (21, 37),
-    (23, -9), (25, -16), (2, -6), (3, -5), (6, -9), (9, 51), (10, 5), (12, -6), (14, -6), (16, -10),
-    (17, 10), (18, -8), (19, -6), (21, 32), (22, -13), (23, -9), (24, -7), (26, -5), (27, -5), (28, 8),
-    (2, 81), (11, -7), (20, -6), (21, -8), (23, -8), (25, -8), (26, -5), (1, -6), (14, 24), (10, -6),
-    (11, -11), (12, 65), (13, 42), (17, -5), (18, -5), (19, -5), (20, -5), (21, -6), (22, -6), (23, -14),
-    (23, 10), (1, 9), (0, -5), (9, 15), (10, 8), (24, -6), (25, 19), (27, -5), (10, 10), (22, 12),
-    (26, 16), (8, 5), (5, 9), (25, 6), (0, 11), (1, -6), (5, 9), (21, 10), (22, -5), (23, -10),
-    (25, 7), (28, 8), (17, 7), (12, 17), (5, 16), (0, -6), (1, 5), (4, 5), (5, 16), (6, 41),
-    (9, -11), (10, 8), (11, 24), (15, -9), (16, -7), (17, -11), (18, -5), (19, -11), (20, 7), (21, 11),
-    (22, -9), (23, -12), (25, -10), (15, 9), (17, 6), (18, 9), (21, 5), (11, 9), (18, 6), (23, 27),
-    (22, 5), (17, 6), (6, 12), (21, 5), (5, -8), (6, 31), (21, -6), (1, -5), (14, 49), (21, -5),
-    (22, -6), (1, 9), (3, 10), (4, 5), (20, 7), (25, -6), (1, -6), (3, 53), (5, -8), (23, -6),
-    (25, -9), (17, 5), (1, 7), (15, 5), (16, 10), (18, 7), (25, 9), (5, 6), (8, 20), (18, 13),
-    (19, 5), (16, 9), (17, 7), (7, 8), (9, -5), (15, -5), (21, -11), (22, 12), (23, -8), (25, 29),
-    (26, 9), (22, 8), (17, 11), (17, 6), (11, 5), (25, 5), (26, 5), (0, 8), (1, 8), (5, -8),
-    (9, -6), (17, 23), (18, -11), (19, -7), (20, 19), (21, 28), (22, -8), (25, -9), (1, 11), (5, 5),
-    (2, 5), (5, -5), (22, 25), (23, 15), (9, 7), (5, 8), (6, 5), (19, 6), (4, -5), (5, 13),
-    (6, -6), (7, 19), (9, -7), (17, -7), (18, 13), (19, -7), (23, 8), (24, -5), (26, 9), (3, 8),
-    (6, -5), (9, -8), (18, -6), (23, 49), (25, -6), (26, 7), (14, -5), (15, -10), (16, 85), (18, 6),
-    (19, -7), (20, -6), (21, -16), (22, -15), (23, -5), (25, 6), (5, -5), (22, 25), (23, 17), (6, 9),
-    (15, 9), (18, 6), (18, 6), (9, 10), (18, 7), (1, 9), (14, 6), (20, 5), (21, 26), (23, -7),
-    (25, -7), (10, 6), (16, 11), (21, -5), (22, 5), (10, 6), (13, 12), (17, -5), (20, -5), (21, -5),
-    (22, -5), (23, 35), (27, 5), (1, 8), (8, 19), (15, -6), (16, 15), (18, 7), (20, -5), (21, -13),
-    (3, 9), (5, -5), (19, 10), (5, 6), (6, 5), (20, 8), (21, 8), (1, -5), (3, 7), (25, 9),
-    (4, 13), (22, 6), (2, -5), (21, 16), (23, 24), (12, 15), (15, 6), (22, 12), (15, 9), (0, 7),
-    (6, 7), (20, -5), (23, 6), (25, 7), (23, 8), (1, 17), (11, 5), (6, 7), (20, -5), (23, 7),
-    (12, 12), (3, 14), (22, 10), (25, 38), (25, -5), (1, 8), (5, -7), (21, 31), (22, -5), (3, 6),
-    (8, 7), (9, -8), (10, 5), (11, 6), (16, 7), (17, -10), (19, 6), (21, -8), (26, 17), (22, 6),
-    (25, 8), (4, 8), (5, 19), (21, -6), (0, -5), (1, 7), (6, 5), (9, -6), (13, 11), (15, 6),
-    (16, 10), (17, 7), (18, 21), (19, 11), (20, -5), (21, -6), (22, -11), (25, -14), (15, 5), (21, 5),
-    (25, 6), (24, 29), (25, -11), (0, 159), (1, -19), (5, -7), (6, -5), (15, -9), (18, -6), (20, -5),
-    (21, -15), (22, -5), (23, -5), (24, -6), (25, -29), (8, 5), (7, 5), (10, 6), (13, 12), (20, -5),
-    (23, 36), (1, 5), (1, -10), (3, 8), (4, -10), (8, 15), (9, 26), (11, 7), (12, -7), (13, -7),
-    (14, -6), (15, 6), (17, 9), (18, 13), (20, -11), (21, 20), (22, -14), (23, -24), (24, 6), (25, -15),
-    (26, -8), (27, -8), (28, 15), (18, 18), (1, 6), (26, 8), (16, 9), (17, 5), (25, 8), (0, 7),
-    (15, -13), (16, -8), (18, -5), (19, 111), (20, -9), (21, -18), (25, -16), (18, 5), (20, 7), (23, 8),
-    (5, 6), (22, 5), (16, 9), (5, -5), (18, 8), (18, 8), (20, 9), (25, 10), (17, 6), (18, 6),
-    (16, 12), (23, 11), (20, 8), (17, 9), (17, 8), (1, 9), (17, 6), (17, 63), (18, -6), (20, -6),
-    (21, -6), (25, -5), (17, 10), (5, 17), (7, 6), (8, 18), (17, -10), (18, 13), (19, 5), (20, 12),
-    (21, -5), (22, -6), (23, -12), (25, -10), (27, 8), (20, 9), (22, 5), (25, -5), (0, -9), (1, -11),
-    (2, -17), (3, -16), (4, -6), (5, -12), (6, -12), (7, -9), (8, -7), (9, -7), (10, -6), (11, 45),
-    (12, -9), (13, 26), (14, -10), (15, -12), (16, -19), (17, -16), (18, 14), (19, 56), (20, 13), (21, -21),
-    (23, -35), (24, -11), (25, 73), (26, -6), (27, 28), (11, 9), (18, 6), (23, 25), (23, 11), (20, 18),
-    (21, -8), (27, 7), (21, 9), (20, 5), (22, 9), (5, -8), (7, 7), (7, 8), (9, -5), (15, -5),
-    (21, -12), (22, 11), (23, -9), (25, 29), (26, 9), (28, 5), (21, 16), (17, 10), (1, 7), (15, 5),
-    (21, 9), (5, 14), (25, 17), (25, 5), (1, 8), (18, 7), (6, 8), (21, -5), (1, 18), (15, 8),
-    (18, -8), (21, -9), (22, 5), (23, 7), (25, -6), (21, 8), (1, 7), (17, 5), (21, 6), (5, -10),
-    (9, 73), (17, -5), (21, -17), (23, -6), (25, 7), (1, -5), (5, -13), (6, -7), (9, 18), (10, 7),
-    (11, -5), (16, 18), (17, -9), (18, -5), (19, 10), (20, 16), (21, 28), (23, -8), (25, -11), (23, 9),
-    (18, 5), (23, -5), (17, 5), (18, 6), (5, -5), (6, -6), (9, -8), (18, -5), (19, 16), (20, 44),
-    (21, 10), (22, -8), (23, -9), (1, 10), (23, 6), (21, 5), (22, 8), (21, 11), (12, 10), (20, 9),
-    (23, 7), (4, 8), (14, 5), (25, 5), (25, 10), (11, 12), (11, 6), (17, 7), (15, -6), (16, 42),
-    (21, -6), (22, -6), (19, 5), (25, 5), (26, 13), (21, 31), (21, 6), (12, 22), (14, 7), (15, 6),
-    (17, 10), (9, 8), (15, 10), (16, 6), (4, 5), (23, -6), (25, 11), (16, 12), (23, 15), (12, 41),
-    (23, -7), (23, 8), (5, 9), (25, 6), (16, 8), (18, 8), (5, 6), (21, -6), (23, 7), (0, -13),
-    (1, 8), (2, 80), (3, -5), (4, -8), (5, -13), (6, -8), (8, -5), (9, -14), (10, -6), (11, -12),
-    (12, 21), (14, -8), (15, -10), (16, -9), (17, 5), (19, -11), (20, -15), (22, -14), (23, -8), (24, 7),
-    (26, 51), (27, -6), (0, 17), (11, 10), (22, 19), (8, 5), (2, -5), (18, 6), (23, 28), (25, -6),
-    (20, 5), (12, 7), (18, 8), (22, 5), (18, 6), (13, 6), (15, -5), (19, -10), (22, 8), (23, -5),
-    (25, 38), (26, 5), (10, 8), (0, 19), (1, -6), (3, -7), (4, -6), (5, -15), (7, -5), (9, -12),
-    (10, -8), (11, 5), (12, -6), (14, -7), (15, -5), (16, -8), (17, -11), (19, 28), (22, -6), (23, -18),
-    (24, 27), (25, 27), (26, -12), (27, 22), (28, 6), (18, 5), (21, 5), (5, 5), (19, 7), (20, 10),
-    (6, 7), (19, -5), (21, -9), (25, 30), (27, 8), (5, 6), (21, 9), (15, 7), (21, 8), (1, 7),
-    (15, 5), (10, -5), (11, -10), (12, 66), (13, 35), (20, -5), (21, -9), (23, -18), (21, 6), (16, 25),
-    (19, 9), (0, -7), (1, -6), (5, -11), (6, -5), (8, 7), (9, -9), (11, -6), (15, -6), (16, -5),
-    (17, 8), (18, 72), (19, -5), (20, -8), (21, -25), (22, -5), (23, -15), (24, -6), (25, -42), (26, 16),
-    (27, 82), (7, 8), (9, -5), (15, -5), (21, -11), (22, 12), (23, -8), (25, 26), (26, 10), (19, 6),
-    (5, 8), (21, 6), (7, 5), (26, 7), (20, 12), (21, 5), (1, 7), (5, -6), (17, -5), (20, -6),
-    (21, 9), (22, 10), (23, 11), (25, -6), (14, 14), (15, 6), (23, 6), (18, 6), (18, 5), (25, 10),
-    (19, 12), (18, 13), (22, 8), (23, 6), (5, 7), (6, 5), (11, 6), (21, 5), (25, 9), (4, 8),
-    (23, -6), (25, 11), (17, 5), (17, 6), (20, 7), (21, 8), (1, 6), (19, 5), (21, 10), (11, 27),
-    (0, -5), (3, -5), (9, -8), (11, -10), (12, 19), (15, -9), (16, -8), (17, -13), (18, -8), (19, -5),
-    (20, -7), (22, -5), (23, 56), (24, -5), (25, 19), (26, 10), (28, -6), (8, 11), (15, 5), (18, 6),
-    (3, 6), (0, -7), (1, 69), (2, 22), (3, 18), (4, 8), (5, -11), (6, -6), (9, -7), (11, -8),
-    (14, 40), (15, -10), (16, -8), (17, -9), (18, -9), (19, -6), (20, -9), (21, -12), (23, -7), (25, -15),
-    (26, -6), (28, -5), (8, 5), (14, 9), (1, -5), (3, -7), (4, -7), (5, 10), (6, -8), (7, 14),
-    (9, -17), (10, -8), (11, 9), (12, -6), (13, -5), (15, -8), (17, 7), (20, 5), (21, 21), (22, 11),
-    (23, 23), (25, -14), (28, -7), (22, 12), (16, 34), (21, -6), (20, 7), (11, 6), (17, 7), (27, 6),
-    (2, 11), (17, 12), (23, 15), (6, 9), (26, 5), (28, 7), (1, 14), (24, 35), (25, -11), (5, -5),
-    (20, 19), (21, -7), (22, 17), (6, 5), (1, -6), (15, 8), (16, 17), (18, 9), (21, -9), (1, -6),
-    (5, -9), (6, -6), (10, 31), (12, 32), (15, -8), (16, -6), (17, -12), (19, -7), (22, 21), (23, 13),
-    (25, -10), (19, 11), (1, -7), (15, -6), (16, 6), (17, -10), (18, 7), (23, -9), (25, 28), (15, -6),
-    (16, -6), (21, 75), (22, -13), (23, -5), (25, -9), (15, 34), (17, 5), (21, -5), (22, -5), (16, 5),
-    (25, 5), (3, -6), (4, -11), (5, 35), (6, 15), (8, 9), (9, -19), (11, -25), (12, -6), (13, -10),
-    (14, -11), (15, -28), (16, -26), (17, 9), (18, 6), (19, -21), (20, 47), (21, 7), (22, 10), (23, 31),
-    (24, -9), (26, -7), (28, 10), (21, 9), (1, 46), (2, -19), (3, 23), (4, -11), (5, -10), (6, -7),
-    (7, -12), (8, -9), (9, -15), (10, -19), (11, -28), (12, -8), (13, -13), (14, 68), (15, 38), (16, 13),
-    (17, -27), (18, -19), (19, 5), (20, -26), (21, 10), (22, 57), (23, -42), (27, -18), (28, 31), (16, 7),
-    (16, 9), (17, 6), (2, 9), (11, 8), (16, -5), (25, -6), (28, 6), (21, 10), (25, 9), (22, 8),
-    (22, 6), (5, -6), (11, 7), (22, 5), (1, -7), (5, -14), (11, 5), (16, 10), (17, 5), (18, 13),
-    (19, -5), (20, -7), (22, 18), (23, 7), (25, -6), (28, -5), (23, 8), (1, 11), (3, 11), (11, 6),
-    (23, -5), (25, -12), (1, 10), (22, 8), (0, 7), (5, -5), (15, -7), (16, 11), (18, 7), (21, -14),
-    (22, 14), (1, 7), (5, -5), (9, 12), (13, 9), (17, -6), (18, 5), (19, -5), (25, 23), (19, 19),
-    (20, -10), (18, 13), (19, 5), (21, -5), (11, 6), (14, 6), (23, 5), (0, 6), (1, 6), (10, 6),
-    (19, -6), (22, 9), (19, 10), (21, 10), (16, 6), (21, 6), (17, 15), (11, 7), (15, 5), (15, 7),
-    (5, 5), (0, -6), (1, 9), (4, 10), (5, 12), (11, -5), (16, -7), (17, 8), (21, 15), (22, -9),
-    (23, -11), (25, -10), (28, -5), (2, 5), (18, 10), (0, 26), (1, 23), (2, 11), (3, -10), (5, -10),
-    (6, -6), (7, -5), (9, -10), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8), (17, -7),
-    (19, -8), (20, -10), (22, -11), (23, -17), (24, 25), (25, 36), (26, -5), (27, 11), (28, 6), (1, -14),
-    (5, -5), (14, 98), (15, -10), (16, -7), (19, -5), (20, -6), (21, -12), (23, 5), (25, -7), (5, -5),
-    (9, 8), (15, 7), (17, 7), (21, 5), (16, 5), (4, 27), (21, -6), (22, -6), (25, 37), (21, 5),
-    (0, 6), (3, -13), (5, 26), (8, -10), (9, -7), (11, -14), (13, -12), (14, -13), (16, -6), (17, 15),
-    (18, 13), (19, 29), (20, 15), (21, -15), (22, -19), (23, -17), (24, -9), (25, -8), (26, 20), (27, 13),
-    (28, 7), (21, 21), (23, 8), (18, 5), (20, 8), (21, 31), (6, 9), (13, 15), (24, 8), (25, -8),
-    (1, 11), (14, 16), (21, -6), (1, 11), (3, 9), (21, 5), (25, 6), (21, 7), (25, 6), (28, 7),
-    (23, 7), (6, 5), (25, 5), (22, -5), (23, -12), (25, 69), (1, 8), (6, 9), (9, -6), (15, 7),
-    (17, 17), (18, 7), (19, -6), (22, -6), (23, -6), (15, 5), (20, 8), (21, 5), (0, 8), (10, 5),
-    (16, 5), (26, 8), (23, 5), (25, 14), (25, 5), (1, -12), (2, 35), (18, 34), (21, -7), (15, 8),
-    (9, 8), (19, 11), (21, 6), (1, 34), (2, 9), (3, 19), (21, -5), (25, -7), (15, 5), (21, 6),
-    (18, 5), (15, 7), (26, 5), (28, 7), (1, 6), (2, -7), (3, 5), (4, 23), (5, -11), (6, 34),
-    (7, -11), (9, -8), (11, -13), (12, 8), (13, -5), (17, 25), (18, 13), (20, 14), (21, 19), (22, 11),
-    (23, -28), (24, 8), (25, -26), (26, -7), (27, -16), (28, -19), (1, 5), (1, 5), (1, 5), (13, 7),
-    (12, 22), (25, 6), (23, 10), (25, 14), (18, 13), (19, 6), (9, 6), (8, 5), (22, 9), (23, 8),
-    (18, 6), (12, 10), (19, 10), (4, -8), (5, -12), (10, 28), (11, -5), (12, 6), (15, -9), (18, -5),
-    (19, 11), (20, 24), (21, 16), (24, -5), (28, -5), (5, 12), (21, -6), (8, 5), (28, 7), (0, -5),
-    (5, -13), (6, -6), (9, -9), (10, -6), (12, -6), (14, -5), (15, -7), (16, -6), (17, 8), (19, -8),
-    (20, -17), (21, 42), (22, -9), (23, 52), (25, -9), (26, -5), (27, 21), (28, -5), (0, 6), (19, 14),
-    (14, 14), (22, 10), (22, 6), (15, 8), (0, 11), (1, -5), (3, -6), (4, -8), (6, -11), (9, -10),
-    (10, -8), (12, -6), (14, -8), (15, 32), (17, 27), (18, -8), (19, 21), (20, 18), (21, 18), (22, -21),
-    (23, -9), (24, -5), (25, -9), (1, -5), (18, -6), (21, 29), (23, -6), (15, -6), (19, 48), (21, -12),
-    (18, 7), (20, 6), (18, 6), (4, 6), (23, 6), (25, 17), (8, 5), (2, 5), (17, 27), (20, -5),
-    (21, -5), (22, 5), (17, 6), (9, 11), (15, 9), (17, -6), (21, 22), (23, -9), (11, 7), (19, 20),
-    (20, -5), (10, 9), (17, 9), (0, -5), (1, -8), (2, 7), (4, -7), (5, -7), (6, -9), (8, 27),
-    (10, -5), (17, -8), (19, -13), (20, 28), (21, -8), (22, -6), (23, -6), (24, 18), (25, -10), (26, 26),
-    (0, -7), (1, 26), (2, 11), (3, -9), (4, -8), (5, -19), (6, -11), (7, -5), (8, -5), (10, -7),
-    (11, 5), (13, -6), (14, -7), (15, -20), (16, -12), (17, 85), (18, 89), (19, 11), (20, -50), (21, 17),
-    (22, -12), (23, -22), (24, -9), (25, -10), (26, -8), (28, -8), (5, 7), (21, -5), (11, 12), (19, 8),
-    (12, 5), (23, 9), (18, 10), (1, 5), (17, -5), (21, 17), (23, 14), (20, 5), (16, 5), (23, 5),
-    (20, 9), (25, 11), (25, 10), (18, 21), (21, 6), (5, 6), (5, 8), (17, 10), (21, -5), (1, -5),
-    (5, -9), (9, 9), (16, -5), (17, 13), (19, 10), (21, 27), (22, -7), (23, -9), (28, 12), (17, 8),
-    (25, -5), (22, 5), (20, 8), (25, -5), (17, 20), (7, 11), (0, 7), (5, 9), (9, 6), (17, 16),
-    (18, 8), (20, -15), (21, -11), (25, -5), (26, 14), (6, 9), (21, -6), (22, -5), (17, 5), (0, -77),
-    (1, -44), (2, -49), (3, -34), (4, -18), (5, 34), (6, 15), (7, -22), (8, -24), (9, 10), (10, 25),
-    (11, 55), (12, 23), (13, -10), (14, 21), (15, 12), (16, 11), (17, 27), (18, 13), (19, -5), (20, 34),
-    (21, 50), (22, 39), (23, 135), (24, -61), (25, -41), (26, -68), (27, -63), (28, 11), (5, 17), (7, 6),
-    (8, 18), (17, -10), (18, 13), (19, 5), (20, 12), (21, -5), (22, -6), (23, -12), (25, -10), (27, 8),
-    (5, -5), (22, -5), (27, 13), (0, 9), (17, 6), (11, 6), (1, 5), (1, 5), (18, 11), (20, 7),
-    (15, 11), (6, 5), (17, 9), (24, 8), (0, 14), (1, 14), (24, 5), (25, -6), (17, 9), (16, 8),
-    (23, 7), (15, 6), (5, -12), (7, 18), (9, 28), (20, 9), (21, -9), (23, -5), (11, 10), (0, -5),
-    (1, -7), (6, -5), (8, 6), (15, -5), (18, -6), (19, 16), (20, 40), (21, -5), (22, -7), (23, -5),
-    (28, 13), (19, 20), (5, -9), (17, -8), (18, -5), (19, 16), (20, 44), (21, -7), (25, -6), (27, 5),
-    (1, 5), (17, 5), (25, -8), (26, 7), (27, 18), (3, 7), (11, 9), (25, 8), (3, 5), (21, 8),
-    (22, 15), (0, 7), (0, 9), (1, 12), (21, -7), (6, 10), (22, 5), (21, 10), (9, 7), (1, -5),
-    (5, 15), (10, -5), (20, -6), (21, 6), (22, -6), (23, -10), (28, 16), (19, 23), (16, 19), (18, 5),
-    (5, 5), (23, 9), (16, 39), (17, 6), (20, -6), (21, -6), (22, -6), (16, 9), (9, 5), (20, 7),
-    (16, 5), (19, 5), (1, 7), (23, 15), (14, 29), (23, 8), (5, -7), (8, 8), (21, -8), (22, 8),
-    (1, 9), (25, 17), (0, -12), (1, -22), (4, -11), (6, -12), (7, -5), (9, -10), (10, -8), (11, -10),
-    (12, -9), (15, -16), (16, -13), (17, -10), (19, 14), (20, -5), (21, -9), (22, 14), (23, 14), (24, -14),
-    (25, 76), (26, 16), (27, 22), (28, 7), (21, 9), (19, 6), (17, 29), (21, -5), (23, 5), (1, 25),
-    (3, -16), (4, 45), (5, 111), (6, 13), (7, 5), (10, 9), (11, 9), (12, -10), (13, -8), (14, -9),
-    (15, -15), (16, -20), (17, -23), (18, -23), (19, -29), (20, 28), (21, -7), (22, -22), (23, -31), (24, -10),
-    (26, -15), (27, 7), (28, -12), (1, 5), (3, 22), (5, -8), (9, 14), (17, -8), (18, -5), (21, 13),
-    (22, 9), (23, 6), (25, -12), (20, 29), (21, -5), (23, -5), (25, -6), (27, 6), (11, 6), (25, 6),
-    (16, 9), (1, -6), (9, -9), (15, 7), (16, 15), (21, 11), (22, -6), (23, 5), (25, 6), (4, 15),
-    (5, 17), (7, 6), (21, -12), (23, -5), (26, 5), (15, 12), (12, 5), (23, 5), (26, 14), (5, 55),
-    (9, -5), (21, -6), (23, -6), (15, -5), (22, 17), (5, 10), (17, 7), (20, 5), (0, -5), (1, 7),
-    (6, 5), (9, -6), (13, 11), (15, 6), (16, 10), (17, 5), (18, 22), (19, 11), (20, -5), (21, -5),
-    (22, -11), (25, -14), (21, 11), (18, 10), (21, 32), (21, 13), (0, -8), (4, -6), (5, -13), (9, -13),
-    (10, -8), (11, -10), (12, -6), (14, -7), (15, 50), (16, 54), (18, 16), (19, -18), (20, -16), (21, 6),
-    (22, 41), (23, -18), (24, -6), (25, -10), (26, -5), (27, -6), (28, -10), (21, 6), (18, 5), (23, 10),
-    (22, -5), (24, 5), (25, 38), (28, 6), (21, 13), (4, 10), (5, 7), (21, -5), (26, 5), (27, 11),
-    (17, 7), (2, -5), (3, -5), (4, -6), (5, 14), (6, 10), (9, 5), (10, -9), (11, -6), (13, -6),
-    (15, 12), (17, -16), (19, 11), (20, 14), (21, -9), (22, 18), (23, 5), (24, -5), (25, -9), (21, 11),
-    (22, 27), (25, -7), (20, 10), (0, -16), (1, -6), (2, 88), (3, -13), (4, -12), (5, -22), (6, -12),
-    (7, -8), (9, -14), (10, -13), (11, -16), (12, -12), (13, -9), (14, -11), (15, -17), (16, -13), (17, 85),
-    (18, 83), (19, -20), (20, -26), (21, 21), (22, -18), (23, -34), (24, 14), (25, 14), (26, -16), (11, 5),
-    (23, 5), (2, 7), (19, 16), (15, 5), (1, 7), (25, 14), (26, 17), (0, -6), (1, 29), (2, 6),
-    (3, 9), (5, -12), (6, -10), (7, -5), (11, -8), (14, 11), (15, 10), (19, -6), (20, -8), (22, -12),
-    (24, -5), (25, -7), (26, 9), (15, 5), (16, 6), (25, -5), (21, 6), (23, 9), (8, 8), (16, 7),
-    (17, 24), (19, 12), (20, -5), (22, -5), (23, -6), (8, 5), (1, 5), (25, 9), (17, 6), (15, 8),
-    (5, 11), (23, 13), (17, 5), (20, 13), (19, 5), (20, 12), (1, 7), (5, 5), (6, 5), (0, 8),
-    (9, 5), (24, 12), (9, -8), (10, 8), (15, 5), (17, -7), (18, 14), (19, -5), (20, -7), (21, 7),
-    (23, 8), (6, 9), (16, 10), (1, 8), (1, 9), (25, 7), (15, 15), (11, 12), (12, 9), (22, 7),
-    (23, 8), (21, -7), (22, 24), (23, 19), (25, -13), (23, 6), (7, 7), (1, 7), (3, 69), (5, -6),
-    (21, -17), (23, -11), (17, 13), (25, 7), (9, 19), (21, -5), (1, 12), (3, 5), (9, -6), (17, 9),
-    (18, 6), (20, -5), (21, -13), (22, 8), (25, -7), (27, 11), (1, 6), (5, 6), (9, -6), (15, 8),
-    (17, -9), (18, -5), (19, 11), (20, -5), (22, 6), (23, -6), (25, -8), (28, 12), (3, 5), (18, 8),
-    (26, 39), (15, 6), (21, 6), (25, 5), (27, 10), (17, 24), (18, 18), (19, -5), (23, -5), (15, 23),
-    (5, 12), (21, -5), (18, 16), (21, -5), (25, 10), (1, -5), (15, 35), (16, 5), (17, 5), (20, 6),
-    (21, -19), (25, -5), (25, 10), (4, 8), (4, 12), (18, 9), (24, 7), (25, 6), (11, 10), (22, 5),
-    (19, 14), (27, 11), (18, 11), (20, 7), (0, 13), (1, 21), (21, -5), (24, 5), (25, -7), (19, 29),
-    (20, -6), (12, 27), (23, -13), (1, 8), (1, 7), (2, 9), (3, 5), (14, 28), (15, -5), (22, 10),
-    (23, -12), (25, -5), (18, 6), (22, 5), (25, 8), (28, 11), (1, 6), (1, -5), (4, 20), (6, 21),
-    (25, 7), (26, 6), (21, 9), (23, 5), (0, -8), (1, -6), (2, -9), (3, -5), (6, -5), (7, -5),
-    (9, -10), (10, 5), (11, -15), (12, 17), (15, -12), (16, -11), (17, -19), (21, 25), (22, -9), (23, 75),
-    (24, -8), (25, 22), (26, 7), (28, -8), (25, 8), (19, 18), (15, 8), (19, 9), (6, 5), (11, 6),
-    (23, 6), (5, 6), (20, 9), (23, 5), (23, 8), (21, 6), (1, 6), (26, 5), (0, -10), (1, 96),
-    (2, 25), (3, 18), (4, 7), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 40), (15, -10),
-    (16, -10), (17, -10), (18, -11), (20, -13), (21, -18), (23, -10), (24, -5), (25, -16), (26, -7), (27, -5),
-    (28, -6), (26, 6), (20, 9), (17, 10), (11, 15), (13, 16), (21, -7), (22, 9), (5, 10), (6, 6),
-    (23, 16), (6, 18), (21, -6), (22, 6), (23, 31), (1, -5), (17, 5), (18, 8), (22, 6), (25, -8),
-    (0, -10), (1, -5), (3, -10), (4, -12), (5, 63), (6, 9), (8, 6), (9, -11), (10, -11), (11, -8),
-    (12, -5), (13, 7), (14, -9), (15, 8), (16, -19), (17, -16), (18, 26), (21, -19), (22, 14), (23, 12),
-    (28, -11), (1, -22), (2, -12), (4, -13), (5, -21), (6, 15), (8, -9), (9, 9), (10, 7), (11, -12),
-    (14, -17), (15, 8), (16, -13), (18, 16), (20, -23), (21, 42), (22, 17), (24, -17), (25, 38), (26, 13),
-    (28, -7), (15, 6), (18, 5), (18, 6), (21, -5), (25, 8), (5, -17), (7, 20), (8, 7), (9, 7),
-    (0, 7), (20, -5), (21, 7), (23, 6), (14, 6), (8, 5), (12, 10), (16, 6), (17, 8), (19, -5),
-    (20, 12), (21, -15), (22, -5), (25, 9), (17, 18), (5, -7), (6, 10), (10, 19), (16, -5), (17, 44),
-    (18, -13), (19, -6), (21, -7), (24, -5), (25, -8), (27, 7), (0, 22), (1, 21), (5, -13), (6, -9),
-    (8, -6), (9, -6), (10, 18), (11, -5), (12, -7), (14, -10), (15, -5), (16, 6), (17, 36), (18, -14),
-    (19, -23), (21, 6), (22, 28), (23, 9), (25, -20), (27, -5), (28, -5), (22, 5), (11, 14), (0, -5),
-    (3, -5), (4, 15), (5, 56), (6, 21), (9, 11), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7),
-    (19, -7), (20, -10), (22, -6), (23, -15), (1, 18), (5, 15), (20, 7), (16, 5), (19, 6), (21, 6),
-    (5, 5), (20, 5), (0, 18), (1, -8), (3, 5), (21, -5), (23, -6), (24, 15), (25, 7), (26, -5),
-    (25, 5), (1, 9), (4, -5), (5, -13), (6, 17), (8, 5), (9, -11), (11, -6), (14, -5), (17, 7),
-    (18, 27), (21, 5), (22, 21), (23, -20), (26, -5), (28, -6), (5, -6), (8, 20), (9, -5), (16, 7),
-    (18, 5), (19, 5), (20, 15), (14, 9), (22, 10), (5, -5), (20, 28), (23, -8), (1, 6), (15, 8),
-    (1, -8), (5, -8), (9, -7), (11, -6), (14, -6), (15, -7), (16, -15), (17, -9), (18, -10), (20, 12),
-    (21, 15), (22, 117), (23, -13), (25, -12), (28, -5), (9, 5), (10, 6), (11, -5), (14, 6), (20, 6),
-    (21, -6), (22, 20), (25, -10), (10, -5), (12, 57), (20, -6), (23, -10), (15, 10), (23, 5), (8, 11),
-    (2, 7), (6, 6), (21, 13), (23, 15), (21, 17), (20, 6), (18, 6), (2, -5), (3, -5), (6, -9),
-    (9, 52), (10, 5), (12, -6), (14, -5), (16, -10), (17, 6), (18, -11), (19, -6), (20, 5), (21, 34),
-    (22, -12), (23, -8), (24, -6), (27, -5), (28, 9), (1, 7), (0, -14), (2, -8), (4, -12), (5, -55),
-    (7, 43), (8, 8), (9, 77), (11, -9), (13, -9), (14, -10), (15, -12), (16, -13), (17, 14), (18, -17),
-    (19, 16), (20, 52), (22, -7), (23, -16), (24, -11), (25, -18), (27, 17), (28, -5), (16, 5), (0, 5),
-    (3, 5), (25, 15), (20, 25), (23, -7), (1, -5), (11, 6), (26, 7), (20, 10), (21, 7), (15, 11),
-    (21, 7), (21, 15), (5, 6), (9, 8), (17, 6), (23, -5), (20, 15), (21, -5), (21, 5), (8, 5),
-    (21, 6), (21, 11), (23, -6), (6, 5), (8, 9), (6, 14), (16, 29), (18, 17), (0, 18), (1, 21),
-    (5, 21), (0, 6), (5, -17), (15, -10), (16, 7), (17, 20), (18, -8), (19, -12), (20, 8), (21, 23),
-    (22, 20), (24, -8), (28, -5), (5, 13), (21, -6), (22, 18), (23, 7), (16, 15), (21, 10), (24, 10),
-    (25, -5), (23, 11), (1, 10), (22, 5), (1, 7), (2, 9), (3, 9), (23, -5), (5, 6), (6, 5),
-    (22, 12), (1, 6), (23, 6), (11, 16), (25, 8), (14, 6), (2, 9), (0, 33), (3, 10), (5, -12),
-    (6, 8), (8, -5), (10, 9), (11, -9), (12, -8), (13, -7), (14, -6), (16, 7), (19, -5), (20, -10),
-    (22, -5), (24, 13), (26, -12), (18, 5), (20, 27), (4, 6), (25, 8), (19, 6), (9, 8), (25, 5),
-    (15, 9), (21, 6), (1, -5), (9, 10), (11, 10), (14, 7), (16, 7), (18, -5), (19, -5), (20, 7),
-    (21, -6), (22, 10), (23, -9), (25, -13), (28, 10), (25, 17), (18, 10), (25, 12), (5, 7), (5, -6),
-    (20, 14), (11, 5), (19, 46), (20, -10), (21, -8), (2, 9), (17, 8), (21, 6), (5, 7), (4, 5),
-    (20, 12), (27, 6), (5, 12), (18, 7), (5, 8), (21, -7), (0, -5), (1, -6), (9, -6), (13, 31),
-    (19, -5), (20, -9), (21, -6), (23, -10), (24, 11), (25, 13), (26, -5), (28, 5), (3, 5), (21, -8),
-    (23, 29), (26, 9), (27, 7), (25, 6), (26, 11), (15, 15), (17, -5), (25, 8), (1, 5), (1, 7),
-    (2, 12), (12, 13), (20, -5), (6, 12), (8, 8), (17, 8), (5, 6), (24, 29), (25, -11), (2, 5),
-    (22, 9), (19, 8), (24, 6), (22, 12), (21, 16), (18, 21), (14, 41), (21, -5), (22, -7), (23, 7),
-    (22, 8), (19, 5), (12, 13), (13, 7), (16, 11), (17, -9), (19, -12), (6, 8), (16, -5), (20, -6),
-    (21, 7), (22, -6), (23, -6), (25, 27), (20, 7), (18, 5), (20, 7), (20, 18), (3, 9), (6, -8),
-    (9, -12), (16, -7), (17, -8), (18, -10), (19, 13), (20, 41), (21, 25), (23, -8), (25, -6), (5, 7),
-    (2, 5), (14, 11), (15, 8), (21, 7), (25, -6), (3, 6), (25, 17), (5, 11), (4, 12), (1, 49),
-    (25, -5), (17, 5), (22, 5), (20, 5), (23, 6), (0, 8), (16, 6), (15, -6), (25, 5), (19, 7),
-    (19, 5), (1, 21), (17, 16), (18, 21), (20, -6), (21, 11), (22, -5), (23, -13), (24, -5), (21, 5),
-    (23, 8), (26, 6), (23, 8), (23, -6), (25, 33), (0, 5), (21, -6), (25, 48), (7, 6), (20, 5),
-    (1, -9), (18, -5), (23, -10), (24, -5), (25, -7), (26, 85), (27, 7), (11, 26), (21, -5), (23, -5),
-    (4, 6), (9, -5), (17, 69), (18, -8), (19, -6), (20, -7), (21, -9), (25, -5), (20, 6), (22, 6),
-    (16, 5), (25, 11), (0, 15), (10, 16), (23, -5), (20, 10), (17, 10), (19, 6), (21, 5), (18, 6),
-    (20, -5), (22, 5), (23, 10), (17, 5), (0, -9), (1, -8), (2, 14), (4, -12), (5, -24), (6, -13),
-    (11, -17), (12, -7), (14, -10), (16, -13), (17, 32), (18, 16), (19, -18), (20, -29), (21, -8), (22, -16),
-    (23, -16), (24, 84), (25, 39), (27, 8), (5, -5), (9, 29), (21, -8), (15, 10), (9, 6), (5, -5),
-    (11, -5), (15, -8), (16, -9), (19, 110), (21, -13), (22, -9), (25, -14), (23, 20), (3, 6), (1, 12),
-    (2, 9), (17, -5), (23, -5), (24, 37), (25, -11), (17, 7), (0, -5), (6, 5), (9, -7), (13, 31),
-    (18, -5), (20, -6), (21, -6), (22, -5), (23, -11), (24, 11), (25, 16), (26, -5), (5, 6), (23, 23),
-    (17, 5), (1, 9), (24, 6), (18, 10), (1, 5), (18, 5), (21, -5), (22, 9), (23, 18), (5, 57),
-    (9, -5), (21, -9), (23, -6), (21, -7), (25, 9), (23, 7), (15, 5), (1, 9), (13, 7), (25, 5),
-    (27, 7), (20, 10), (23, 7), (2, 5), (17, 6), (22, 12), (23, 23), (12, 5), (17, 20), (22, 13),
-    (23, 5), (21, 5), (10, 11), (20, 5), (1, 15), (2, 9), (17, 5), (20, -6), (21, 11), (23, -5),
-    (19, 5), (21, 7), (0, -11), (1, -8), (2, -35), (3, -13), (4, -6), (5, -20), (6, -24), (7, -24),
-    (8, -21), (9, -35), (10, -36), (11, -64), (12, -43), (13, -39), (14, 41), (15, 118), (16, 120), (17, -56),
-    (18, -72), (19, 58), (20, 15), (21, 18), (22, 154), (23, -126), (24, -7), (25, 104), (26, -9), (27, -11),
-    (28, 30), (10, 17), (12, 10), (16, 8), (21, -8), (23, 17), (18, 5), (18, 8), (15, 5), (25, 6),
-    (21, -5), (1, -10), (4, 7), (6, 5), (10, -7), (15, -6), (17, 41), (18, 18), (19, 7), (20, -7),
-    (21, 11), (22, -8), (23, -19), (25, -14), (27, 13), (18, 7), (18, 6), (17, 6), (25, 7), (1, 10),
-    (5, 6), (23, 5), (3, 6), (21, -6), (25, 6), (1, 5), (22, 5), (12, 5), (13, 7), (15, 6),
-    (17, 5), (4, 6), (6, 8), (17, 8), (15, 6), (17, 5), (1, 6), (17, 10), (21, 5), (4, 27),
-    (21, -5), (25, 23), (17, 18), (27, 7), (15, 6), (16, 8), (18, 11), (21, -8), (21, 13), (3, 15),
-    (20, 9), (21, 11), (15, 5), (21, 6), (16, 6), (5, 14), (18, 7), (26, 5), (28, 7), (3, -8),
-    (5, -11), (6, -11), (7, 15), (8, 21), (9, 8), (11, -8), (12, -7), (15, -7), (16, -5), (17, -13),
-    (18, -8), (19, -18), (20, 11), (21, 14), (22, -8), (24, 15), (25, 7), (27, 9), (17, 9), (22, 6),
-    (11, 10), (21, 5), (25, 7), (24, 23), (17, 8), (28, 11), (1, 7), (2, 9), (3, 10), (23, -5),
-    (17, -6), (18, 12), (1, 28), (4, 6), (14, 8), (21, -5), (25, 6), (0, -20), (1, -41), (2, -17),
-    (3, -20), (4, -30), (5, 38), (6, -15), (7, 34), (8, 15), (9, 72), (11, 5), (12, -13), (13, 46),
-    (14, -33), (15, -30), (16, -9), (17, -45), (18, -7), (19, 9), (20, 39), (21, 17), (22, 8), (23, 5),
-    (24, 6), (26, -5), (27, -6), (12, 7), (13, 7), (16, 8), (17, -8), (19, -12), (1, 41), (4, -5),
-    (25, 5), (9, 26), (21, -8), (23, 6), (4, 8), (7, 9), (8, 7), (23, 11), (21, 6), (26, 8),
-    (0, 6), (13, 6), (17, 6), (25, -6), (1, 6), (16, 9), (21, 5), (0, -7), (1, 14), (4, -5),
-    (5, -8), (6, -5), (9, -9), (10, -7), (12, 20), (14, -5), (15, -7), (16, -6), (17, 6), (18, -9),
-    (19, -6), (20, -6), (21, 15), (22, -9), (24, 6), (26, 46), (27, -6), (0, 8), (2, 14), (5, -7),
-    (9, -5), (11, 5), (15, -6), (16, -5), (17, -7), (20, -7), (22, -6), (23, -10), (24, 17), (25, 15),
-    (27, 16), (28, 9), (4, 5), (20, 11), (19, 17), (20, -5), (27, 7), (9, 5), (22, 5), (3, 7),
-    (5, -5), (9, 19), (26, 7), (1, 8), (0, -7), (3, -7), (5, 5), (9, 25), (10, 11), (11, 9),
-    (12, -5), (14, 5), (15, -7), (16, 5), (18, -9), (19, -8), (20, 6), (22, 6), (23, -11), (25, 5),
-    (27, -7), (28, 11), (23, 7), (18, 7), (25, -6), (27, 5), (0, 10), (5, -8), (6, -5), (9, -10),
-    (11, -5), (16, -6), (17, 19), (18, 6), (19, 20), (20, 19), (21, -8), (22, -12), (23, 17), (25, -8),
-    (25, 13), (21, 10), (1, 20), (25, -5), (11, 5), (1, 7), (14, 14), (22, 10), (15, 6), (15, 6),
-    (25, -5), (21, 6), (22, 9), (6, 6), (17, 7), (22, 12), (16, 12), (23, 5), (5, 14), (1, 6),
-    (6, 5), (16, 7), (21, 5), (5, -5), (20, 28), (23, -8), (6, 10), (14, 7), (15, 9), (1, 5),
-    (1, -5), (5, -9), (10, 5), (11, 7), (12, 23), (15, -7), (17, -8), (18, 11), (21, -6), (22, 10),
-    (1, -5), (3, 7), (25, 9), (20, 6), (15, 7), (18, 14), (23, -5), (0, 9), (1, 6), (6, 9),
-    (21, 5), (22, -7), (16, 15), (17, 8), (18, 11), (6, 5), (23, 6), (17, 5), (16, 5), (17, 6),
-    (19, 20), (20, -5), (22, -6), (2, 5), (17, 5), (22, 13), (25, -6), (14, 14), (21, -6), (22, 5),
-    (24, 7), (12, 10), (23, 8), (4, 6), (0, 21), (17, 7), (19, 10), (25, 9), (14, 5), (15, -5),
-    (16, 8), (19, 7), (21, -7), (28, 6), (23, 5), (5, -16), (7, 16), (8, 7), (9, 8), (20, 7),
-    (22, 5), (20, 5), (23, 5), (21, 6), (15, 7), (5, -9), (15, -9), (16, 26), (19, 37), (20, -5),
-    (21, 14), (22, -6), (23, -8), (19, 5), (22, 10), (23, 11), (21, 8), (21, -6), (22, 6), (23, 31),
-    (6, 7), (2, 7), (17, 5), (18, 8), (21, 9), (0, 5), (5, -9), (9, 13), (10, 7), (20, -5),
-    (23, 8), (18, 6), (25, 5), (15, 5), (1, 23), (4, -12), (5, -33), (6, -15), (7, -9), (8, -7),
-    (9, -28), (10, 18), (11, -17), (13, -10), (14, -13), (15, -23), (16, -23), (17, 29), (18, 39), (19, 31),
-    (20, 97), (21, 28), (22, -12), (23, -6), (24, -13), (25, -13), (26, -5), (28, -14), (15, 10), (7, 5),
-    (5, 39), (7, 29), (9, -5), (18, -5), (21, -7), (26, 5), (22, 10), (7, 6), (0, 25), (25, 6),
-    (5, 5), (20, 5), (5, 7), (0, 7), (10, -5), (19, 10), (20, 19), (21, 9), (25, -5), (21, 5),
-    (21, 5), (18, 5), (26, 11), (3, -5), (4, 12), (5, 55), (6, 23), (9, 10), (11, -5), (15, -5),
-    (17, -8), (18, -6), (19, -7), (20, -8), (22, -6), (23, -14), (18, 13), (15, 10), (16, 5), (21, 6),
-    (5, 17), (21, -6), (18, 5), (18, 11), (5, 8), (6, 5), (26, 9), (17, 5), (22, 9), (18, 5),
-    (18, 15), (20, 5), (4, 9), (17, -7), (20, -7), (21, 18), (25, 6), (26, 6), (27, 8), (15, 7),
-    (24, 15), (1, 8), (15, 8), (21, 14), (25, -6), (27, 17), (7, 6), (1, 6), (4, 5), (17, 6),
-    (21, 5), (8, 15), (19, 8), (15, -6), (17, 66), (18, -7), (21, -9), (25, -6), (5, -6), (10, -5),
-    (11, 35), (12, 11), (17, -7), (23, 14), (17, 5), (15, 7), (10, 11), (12, 6), (9, 13), (20, 22),
-    (21, -7), (22, 11), (23, -6), (16, 6), (20, 6), (6, 8), (1, -15), (3, 6), (4, -9), (5, 24),
-    (6, 12), (9, -10), (10, -6), (11, -7), (12, -5), (13, 6), (14, -5), (15, -5), (16, -8), (17, 16),
-    (18, -5), (19, -6), (20, -13), (21, -13), (22, -9), (23, -17), (24, 44), (25, 37), (27, -7), (20, 6),
-    (11, 11), (6, 5), (17, 7), (1, 6), (10, 5), (0, 14), (25, 5), (21, 9), (23, 5), (13, 7),
-    (25, 5), (1, 6), (3, 6), (25, -7), (3, 7), (9, 7), (10, 14), (18, 5), (19, 13), (21, -8),
-    (23, -6), (18, 8), (4, 6), (9, 5), (23, 8), (0, -18), (3, -17), (4, -20), (7, -9), (8, -14),
-    (9, -11), (10, -6), (11, -39), (12, -21), (14, -14), (15, 7), (16, 21), (17, 37), (18, 35), (19, -25),
-    (21, 42), (22, 37), (23, -30), (24, 5), (25, 32), (26, -6), (27, -14), (28, 37), (1, 6), (11, 5),
-    (1, 11), (4, -5), (6, 8), (28, 7), (0, 5), (1, -5), (3, -17), (4, 21), (5, 6), (6, 6),
-    (7, 18), (8, 11), (9, 8), (10, -5), (11, -20), (12, -11), (13, -9), (14, -12), (15, -13), (16, -18),
-    (18, 9), (19, 8), (20, 15), (21, 5), (22, -19), (23, -20), (25, -9), (26, 13), (27, 30), (5, 13),
-    (27, 7), (23, 8), (23, 6), (15, 16), (23, 25), (1, -7), (3, -5), (4, -6), (5, -6), (9, -10),
-    (10, -7), (11, 18), (13, -5), (15, -8), (16, -7), (18, -7), (19, -10), (20, 23), (21, -7), (23, 105),
-    (25, -12), (28, -6), (1, 5), (22, 9), (1, 7), (4, 42), (25, -10), (21, 6), (23, 12), (23, 20),
-    (25, 7), (1, -19), (4, 55), (5, -15), (6, -6), (9, -7), (10, -6), (11, -6), (12, -6), (14, 115),
-    (16, 10), (17, -9), (18, -8), (19, -8), (20, -7), (21, -13), (22, -9), (23, -26), (25, -15), (1, -6),
-    (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -8), (12, -5), (13, 14), (14, -5), (16, -6),
-    (17, -11), (18, -8), (20, -7), (21, -9), (22, 21), (23, 82), (25, 7), (21, 8), (25, 8), (28, 11),
-    (1, 5), (2, 6), (3, 7), (9, 6), (23, 6), (1, -8), (5, 6), (6, -7), (9, 9), (10, 5),
-    (11, -10), (12, -5), (15, -7), (18, 15), (19, -8), (20, 26), (22, 10), (23, 6), (25, -10), (21, 32),
-    (9, 8), (3, -6), (4, -6), (5, -5), (6, -7), (9, -6), (10, 7), (11, -10), (14, -7), (16, -6),
-    (18, -10), (19, -8), (20, -15), (21, -5), (22, -10), (23, 131), (28, -6), (2, -5), (4, -6), (6, -6),
-    (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 6), (15, -5), (16, -6), (17, -5), (19, -9),
-    (22, -7), (23, 57), (24, 7), (25, 9), (26, 14), (27, -6), (18, 8), (0, 13), (1, 10), (2, -14),
-    (3, -5), (4, -16), (5, -24), (7, -8), (8, -12), (9, 15), (11, -24), (12, -13), (13, -6), (14, -8),
-    (15, 39), (16, 36), (17, 14), (18, 27), (20, 23), (21, 24), (23, -14), (24, -11), (25, -21), (26, -16),
-    (28, -6), (17, 7), (15, 5), (5, 5), (18, 11), (19, 5), (21, -5), (0, 6), (12, 12), (0, -28),
-    (2, -28), (3, -14), (4, -24), (5, 76), (6, 58), (8, -15), (9, 51), (10, 5), (11, -69), (12, -29),
-    (13, -36), (14, -46), (15, 47), (16, 20), (17, 39), (18, 31), (19, 66), (20, 37), (21, 41), (22, 21),
-    (23, -94), (24, -32), (25, -22), (26, -34), (27, -21), (5, -5), (13, 34), (20, -5), (23, 20), (0, -6),
-    (1, -8), (3, -5), (5, 11), (8, 5), (10, -5), (15, -8), (16, -6), (17, -10), (18, 10), (19, 18),
-    (20, -5), (21, -9), (22, 19), (23, 24), (24, -5), (1, 14), (3, -10), (4, -6), (5, -7), (6, -7),
-    (9, -10), (10, 9), (11, 28), (12, 17), (13, 20), (14, -6), (15, -6), (18, -15), (19, -6), (20, -8),
-    (21, 8), (22, -13), (23, 13), (24, -8), (25, 15), (26, -9), (18, 6), (25, -5), (27, 7), (0, 7),
-    (21, 5), (5, 5), (9, 5), (21, 6), (1, 8), (2, -10), (3, 7), (4, 28), (5, 52), (6, 35),
-    (7, 18), (8, 11), (10, -13), (11, -17), (13, -6), (15, -9), (16, -15), (17, -17), (18, -18), (19, -21),
-    (20, -39), (21, 12), (22, -18), (25, 17), (27, -12), (28, 8), (0, -5), (1, -5), (5, -21), (6, -8),
-    (9, -16), (10, -8), (11, -9), (12, -6), (15, -10), (16, -9), (17, -13), (18, 32), (19, -13), (20, -29),
-    (21, 61), (22, -11), (23, 92), (24, -5), (25, -10), (27, 25), (28, -5), (23, 24), (9, 12), (19, 6),
-    (22, -5), (23, -9), (25, -5), (28, 10), (17, 10), (18, 6), (9, 9), (21, 9), (1, -9), (2, -9),
-    (3, -9), (4, -9), (5, -24), (6, -12), (7, -6), (8, -6), (10, 130), (11, 113), (12, 12), (13, -10),
-    (14, -9), (15, -19), (16, -15), (17, -22), (18, -15), (19, 24), (20, 18), (21, -13), (22, -24), (23, -35),
-    (24, -7), (25, -15), (26, -8), (27, -9), (28, -10), (15, 8), (19, 11), (10, 7), (25, -7), (5, -5),
-    (9, -7), (15, -5), (16, 8), (18, -5), (19, -6), (20, 5), (21, 17), (22, 22), (23, -5), (25, -6),
-    (1, 21), (1, -7), (6, 7), (8, 7), (16, -6), (17, 14), (18, 11), (22, 6), (23, -9), (24, -5),
-    (25, -13), (18, 7), (21, 11), (19, 10), (21, 5), (21, -6), (22, 12), (18, 14), (6, 11), (5, -5),
-    (9, 15), (19, 5), (20, -5), (27, 10), (25, 7), (6, 11), (1, 8), (15, -13), (16, -8), (18, -5),
-    (19, 111), (20, -9), (21, -18), (25, -16), (1, 9), (5, 11), (9, 10), (23, -5), (20, 7), (1, 5),
-    (11, 12), (6, 9), (6, 5), (21, -5), (23, 21), (25, -5), (27, 6), (22, 10), (1, 7), (2, 9),
-    (3, 9), (1, 20), (21, 7), (17, 6), (9, 6), (23, 5), (4, -5), (5, -14), (6, 75), (11, 8),
-    (17, -5), (18, -5), (20, -9), (23, -5), (25, -8), (15, 9), (22, 10), (0, 12), (1, 24), (2, -6),
-    (3, -7), (4, 17), (5, -25), (7, 12), (9, 5), (10, 12), (11, -6), (15, -8), (16, -7), (18, -12),
-    (19, -9), (20, -7), (21, 20), (22, -12), (25, 5), (26, -9), (27, 7), (0, -5), (1, 6), (4, 6),
-    (5, 18), (6, 38), (9, -10), (10, 7), (11, 19), (15, -7), (16, -6), (17, -9), (19, -9), (20, 6),
-    (21, 9), (22, -9), (23, -14), (25, -11), (25, 6), (20, 10), (1, 6), (5, 6), (6, 5), (21, 5),
-    (20, 5), (21, -5), (19, 11), (20, 16), (21, 8), (5, 5), (21, 6), (22, 10), (1, -9), (22, 11),
-    (19, 10), (21, 9), (4, 5), (0, 8), (1, -5), (26, 11), (21, 6), (16, 7), (17, 8), (21, 5),
-    (20, 6), (21, -6), (0, -5), (1, 51), (4, 95), (5, -23), (6, -7), (9, -6), (14, -7), (15, -6),
-    (18, -6), (19, -5), (20, -7), (21, -11), (23, -9), (25, -10), (17, 8), (18, 5), (21, 19), (0, 12),
-    (1, 15), (5, -14), (18, 6), (20, -13), (23, -5), (28, 7), (19, 16), (20, -5), (18, 6), (12, 8),
-    (4, 13), (21, 7), (13, 11), (17, 6), (19, -5), (21, -9), (25, 30), (27, 8), (23, 13), (5, 7),
-    (17, -5), (19, -9), (21, -6), (23, 6), (23, 5), (17, 7), (18, 11), (21, 9), (22, 6), (25, -5),
-    (10, 5), (21, 7), (19, 7), (19, 9), (1, 14), (11, 10), (19, 5), (17, 7), (1, 6), (1, 7),
-    (5, 6), (17, 7), (11, 19), (23, 9), (25, -5), (1, -5), (5, -6), (18, 36), (19, -6), (20, -6),
-    (23, 7), (27, 17), (11, 44), (23, -7), (11, 25), (23, -6), (25, 5), (20, 9), (21, 13), (1, 6),
-    (9, 5), (25, 7), (2, 9), (17, 8), (19, 6), (6, 7), (18, 6), (14, 7), (5, -5), (15, -8),
-    (17, 5), (18, -7), (21, -18), (22, 31), (23, 24), (5, 6), (4, 8), (25, 11), (21, 7), (23, 7),
-    (1, 19), (15, -8), (21, 6), (28, 6), (26, 9), (22, 6), (5, 5), (17, 9), (0, 6), (15, 15),
-    (16, -8), (18, -5), (19, 6), (21, 22), (22, -8), (25, -6), (22, 10), (17, 6), (21, 6), (5, 6),
-    (11, 5), (25, 7), (20, 5), (19, 7), (26, 5), (28, 7), (1, 10), (0, 9), (1, 15), (25, -5),
-    (0, -15), (1, 9), (3, -5), (4, 8), (5, 16), (7, 9), (8, -5), (10, 5), (11, -5), (13, -8),
-    (14, -10), (16, -7), (17, -5), (18, -6), (21, 31), (22, -14), (25, -30), (27, -9), (28, 25), (5, 7),
-    (21, 9), (23, -5), (15, 12), (16, -5), (22, 27), (20, 27), (20, 5), (6, 5), (11, 5), (1, 21),
-    (3, 56), (4, 37), (5, -10), (9, -7), (10, -5), (11, -7), (13, -5), (16, -5), (17, -5), (19, -8),
-    (20, -8), (21, -12), (22, -9), (23, -10), (24, -12), (25, 15), (26, -8), (27, -8), (19, 6), (21, 11),
-    (17, 6), (1, -5), (11, 6), (20, -6), (25, 7), (1, 10), (3, 9), (14, 10), (25, -5), (26, 14),
-    (11, 12), (23, 15), (16, 7), (21, 5), (20, 5), (24, 6), (20, 6), (8, 5), (1, -6), (5, 42),
-    (6, -7), (7, 27), (9, -8), (11, -5), (16, 15), (19, 9), (20, -6), (21, -17), (25, -11), (17, 34),
-    (21, -5), (0, 48), (1, 6), (2, -14), (3, -8), (4, -8), (5, -8), (6, -8), (7, -8), (8, -10),
-    (11, -17), (12, -14), (13, -11), (14, -17), (15, -16), (16, -19), (17, -12), (18, -12), (19, 27), (21, -12),
-    (23, -9), (24, 18), (25, 41), (26, 14), (27, 51), (23, 6), (14, 12), (1, -6), (5, -5), (9, -6),
-    (11, -5), (16, -11), (17, -8), (18, -8), (20, 16), (22, 85), (23, -9), (25, -11), (5, -5), (11, 33),
-    (23, -5), (0, 34), (1, 26), (2, -6), (3, -10), (5, -13), (6, -10), (9, -7), (12, 6), (14, -5),
-    (16, -9), (17, -10), (18, 10), (21, 5), (22, -8), (23, -5), (27, 16), (0, 14), (1, 24), (2, -5),
-    (4, -5), (6, 7), (9, -15), (10, 11), (11, -8), (13, -6), (16, -10), (17, 31), (18, 7), (19, -15),
-    (20, 14), (21, 20), (22, -16), (23, 7), (24, -9), (25, -21), (26, -6), (0, 21), (1, 34), (4, -8),
-    (5, -5), (6, -7), (8, -7), (9, -17), (10, -7), (11, -15), (13, -11), (15, -6), (18, 11), (19, -7),
-    (21, 21), (22, -7), (23, -10), (24, -13), (25, 52), (26, -17), (28, 15), (19, 14), (22, 8), (23, 9),
-    (1, -10), (2, 28), (1, -13), (4, -6), (5, -13), (6, -9), (9, -10), (10, -7), (11, -9), (12, -6),
-    (13, -5), (14, -11), (15, 221), (16, -27), (17, 29), (18, 44), (19, -21), (20, -10), (21, -48), (22, -28),
-    (23, -21), (24, -6), (25, -11), (26, -5), (27, -5), (28, -9), (1, 17), (2, 6), (3, -8), (9, -6),
-    (11, 27), (13, 19), (17, -8), (18, -6), (19, -11), (22, -6), (23, 21), (24, -6), (25, 9), (26, -7),
-    (28, -5), (16, 9), (21, -9), (22, 8), (5, -7), (6, 14), (16, 12), (18, 6), (21, 7), (22, -6),
-    (23, -5), (25, -5), (17, 11), (1, 9), (6, 19), (7, -8), (9, 11), (11, 6), (12, 6), (13, -6),
-    (14, -10), (16, 18), (18, 6), (20, 15), (21, 25), (22, -15), (23, -9), (25, -33), (26, -13), (27, -5),
-    (15, 9), (25, 6), (16, 7), (16, 17), (25, -8), (27, 14), (19, 6), (21, 7), (5, 7), (15, 5),
-    (17, -5), (19, -8), (21, -10), (23, 7), (25, 5), (10, 14), (12, 6), (1, 10), (15, -5), (21, 6),
-    (0, 10), (1, 7), (24, 6), (25, 9), (28, 8), (16, 14), (22, -5), (6, 12), (23, 6), (1, 7),
-    (18, 6), (20, -5), (22, 5), (5, 5), (0, -13), (1, -21), (2, -9), (4, -12), (5, -5), (6, -13),
-    (9, -9), (10, -9), (11, -10), (12, -10), (15, -13), (16, -14), (17, -9), (18, 9), (19, 12), (20, -6),
-    (21, -7), (22, 11), (23, 40), (24, -16), (25, 68), (26, 14), (27, 20), (28, 6), (1, 6), (19, 5),
-    (18, 9), (16, 10), (21, 15), (22, -6), (15, 13), (23, 9), (0, -5), (2, -5), (11, 35), (13, 59),
-    (18, -5), (19, -6), (20, -5), (21, -8), (25, -15), (27, -5), (1, 7), (6, 5), (20, 7), (1, -5),
-    (5, -7), (10, 11), (18, -9), (20, 54), (21, -6), (27, 5), (0, 5), (1, 5), (5, 12), (5, 9),
-    (21, 8), (23, -5), (23, 9), (18, 10), (16, 9), (2, 5), (18, 10), (19, 14), (6, 8), (17, 6),
-    (18, 6), (5, -6), (9, -11), (10, 24), (12, 5), (15, -7), (19, 18), (20, 12), (23, -12), (20, 5),
-    (21, 5), (1, -5), (5, -6), (15, 47), (16, 15), (17, -9), (19, -9), (20, -6), (22, 22), (23, -8),
-    (25, -7), (14, 40), (21, -5), (22, -7), (14, 6), (1, -8), (3, -6), (5, 74), (7, 25), (10, -5),
-    (15, -7), (16, -5), (17, -7), (21, -15), (23, -5), (7, 11), (9, -5), (22, 6), (22, 9), (5, 7),
-    (21, -7), (22, 5), (23, 14), (22, 5), (8, 5), (5, 8), (20, 5), (23, 6), (1, 5), (9, 12),
-    (10, 57), (11, -12), (20, -8), (21, -5), (23, -7), (6, 7), (27, 8), (22, 8), (23, 11), (16, 21),
-    (20, 5), (20, 9), (6, 12), (15, 8), (21, 5), (6, 5), (1, -6), (5, 23), (6, -6), (11, -5),
-    (16, -5), (17, 23), (18, -13), (19, -7), (21, 36), (23, -12), (19, 5), (0, -6), (1, -5), (2, 8),
-    (9, -6), (17, -10), (19, -5), (24, 21), (26, 12), (23, 9), (17, 7), (15, 6), (16, 9), (17, 14),
-    (19, 14), (21, -7), (23, -5), (6, 11), (25, 7), (3, 5), (14, 5), (1, 11), (14, 16), (21, -6),
-    (5, -5), (17, -6), (18, 27), (19, 15), (20, 7), (21, -7), (23, -7), (25, -6), (27, 13), (18, 5),
-    (21, 6), (4, 5), (25, 8), (10, 5), (11, 12), (2, -5), (18, 6), (23, 25), (25, -9), (1, -8),
-    (4, 5), (5, 12), (9, 12), (10, 16), (11, -5), (16, -6), (17, -5), (18, -6), (20, 7), (22, -8),
-    (25, 17), (25, 14), (2, 8), (11, 7), (20, 15), (18, 10), (1, 11), (27, 6), (28, 8), (4, 5),
-    (23, 5), (22, 16), (25, -5), (3, 6), (16, 8), (20, -9), (1, 11), (2, 10), (3, 10), (25, -8),
+    (10, 11), (0, -6), (1, -12), (11, -5), (18, -6), (22, -6), (23, -9), (24, -7), (26, 97), (27, 5),
+    (18, 5), (0, 15), (1, 12), (3, -5), (5, -19), (6, 15), (8, 13), (9, -10), (11, -6), (14, 5),
+    (16, -7), (20, -21), (21, -19), (23, 14), (25, 15), (27, -5), (28, 5), (21, 8), (1, 6), (15, 5),
+    (15, -6), (21, 14), (22, 31), (11, -5), (23, 17), (25, -5), (25, 5), (27, 10), (4, 7), (28, 6),
+    (8, 5), (22, 12), (25, 5), (6, 5), (14, -5), (15, 11), (16, -6), (17, 31), (18, -7), (21, 16),
+    (22, -7), (23, -13), (28, 10), (1, -11), (3, -7), (5, -5), (6, -8), (8, -6), (9, -5), (10, 65),
+    (11, -24), (12, 115), (13, -9), (14, -7), (15, -14), (16, -16), (17, -8), (18, -15), (19, -10), (20, -23),
+    (21, -31), (22, 42), (24, -7), (26, -6), (27, -8), (28, 10), (20, 6), (25, 6), (22, 5), (16, 5),
+    (1, -6), (2, 6), (3, 7), (17, 18), (20, -5), (24, 5), (25, 8), (21, 6), (21, 6), (1, -5),
+    (21, -5), (24, 35), (25, 10), (28, 6), (18, 9), (20, 14), (21, 8), (22, -9), (23, -9), (27, 7),
+    (21, 10), (19, 12), (4, 7), (22, 7), (25, 8), (23, 9), (3, 6), (5, 5), (6, 10), (25, -5),
+    (18, 5), (0, -5), (1, -9), (5, 9), (6, -5), (9, 11), (10, 14), (11, -6), (16, -7), (17, -5),
+    (18, -10), (20, 7), (21, 16), (22, -10), (25, 18), (0, -20), (1, 72), (2, 54), (3, 46), (4, -13),
+    (5, -27), (6, -12), (7, -8), (8, -7), (9, -17), (10, -10), (11, 23), (12, -8), (13, -11), (14, 83),
+    (15, -17), (16, -21), (17, -20), (19, -23), (20, -23), (22, 13), (23, 34), (24, -11), (25, -38), (26, -8),
+    (27, -14), (28, -14), (7, 6), (16, 7), (23, 11), (0, 5), (25, 12), (10, 29), (11, 8), (21, -5),
+    (23, -5), (25, -7), (19, 32), (16, 7), (11, 5), (23, 6), (24, 13), (15, 6), (18, 6), (1, 6),
+    (17, 7), (19, 6), (1, 8), (21, -6), (26, 13), (10, 5), (11, 6), (20, 5), (21, 8), (23, 6),
+    (15, 5), (5, -6), (9, 8), (19, 6), (20, 9), (21, 13), (18, 63), (19, -5), (20, -7), (21, -8),
+    (23, -5), (25, -9), (19, -5), (21, -9), (25, 30), (27, 7), (1, 5), (12, 7), (20, 26), (23, -6),
+    (27, 5), (28, 6), (1, 5), (16, 9), (22, 10), (25, -7), (17, 6), (18, 65), (19, -6), (20, -10),
+    (21, -13), (23, -5), (11, 48), (23, -9), (19, 6), (15, 5), (17, 7), (10, 16), (11, -5), (12, 13),
+    (16, 7), (17, -5), (21, -8), (23, 19), (1, 21), (17, 11), (18, 6), (19, 17), (25, 23), (1, 6),
+    (0, 14), (1, 22), (3, 5), (5, -6), (15, -5), (17, -5), (20, -5), (22, -6), (25, 15), (5, -8),
+    (9, 12), (17, 8), (18, -5), (19, 5), (21, 14), (23, 5), (16, 9), (16, 12), (21, -5), (25, 5),
+    (2, 13), (17, 5), (18, 5), (22, 6), (26, 6), (4, 16), (16, 9), (1, 6), (15, 5), (16, 11),
+    (21, 12), (25, -6), (20, 9), (6, 5), (9, 10), (17, 8), (20, 5), (15, 6), (25, 9), (5, -12),
+    (6, -6), (9, -8), (16, 9), (17, 87), (18, -9), (19, -9), (20, 10), (21, -7), (23, -14), (25, -5),
+    (1, 7), (12, 13), (21, 7), (18, 5), (20, 5), (11, 10), (12, 11), (1, -6), (5, -8), (9, -6),
+    (15, 32), (17, 75), (18, 8), (19, -10), (20, -6), (21, -22), (22, -7), (23, -11), (25, -8), (1, -8),
+    (5, -7), (14, -5), (15, 20), (16, 63), (17, -8), (19, -10), (20, -6), (21, 33), (23, -8), (25, -15),
+    (19, -5), (20, 14), (15, 5), (1, 11), (18, 5), (4, 16), (6, 9), (7, 15), (8, 15), (9, -5),
+    (10, -9), (11, -6), (12, -7), (16, 5), (17, -6), (18, -5), (20, -6), (21, -7), (23, -8), (25, -15),
+    (26, 7), (27, -6), (28, 17), (21, 5), (25, -6), (5, 11), (5, 8), (21, -10), (23, 21), (9, 5),
+    (26, 14), (0, 5), (18, 6), (1, -5), (3, -12), (5, -21), (6, 8), (7, 15), (8, 33), (9, 5),
+    (11, -6), (12, -10), (13, -6), (15, -8), (16, -9), (17, 41), (18, -17), (20, -6), (21, 11), (22, -11),
+    (23, -14), (24, 13), (25, -8), (27, 10), (28, -6), (0, 7), (2, 5), (18, 9), (20, 5), (20, 6),
+    (3, 11), (21, -7), (22, 11), (25, 18), (16, 17), (1, -5), (5, -5), (6, 8), (23, 14), (24, 18),
+    (25, -8), (26, 13), (5, 6), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 5), (18, 5),
+    (21, 5), (0, -14), (1, -11), (2, -7), (4, -10), (5, -50), (7, 42), (8, 8), (9, 77), (11, -9),
+    (13, -9), (14, -9), (15, -14), (16, -13), (17, 18), (18, -10), (19, 11), (20, 53), (21, -13), (22, -9),
+    (23, -13), (24, -8), (25, -18), (27, 20), (28, -5), (10, 14), (18, 6), (5, 8), (19, 12), (20, -7),
+    (21, -5), (19, 15), (1, 10), (18, 6), (20, 6), (21, 6), (1, 5), (3, 6), (22, 6), (11, 14),
+    (13, 15), (21, -7), (23, 7), (23, 29), (11, 10), (12, 9), (23, 5), (21, 5), (19, 5), (6, 11),
+    (0, 9), (18, 6), (19, 10), (23, 7), (5, -6), (6, 24), (23, 6), (20, 7), (25, 5), (20, 5),
+    (22, 8), (1, 11), (17, 7), (9, 7), (22, 9), (23, 10), (17, 6), (9, -5), (10, 9), (12, 24),
+    (20, -6), (21, -6), (22, 21), (1, 6), (2, -5), (11, 27), (21, 6), (25, -6), (0, 6), (1, 6),
+    (4, -5), (9, -6), (10, -5), (11, -6), (15, 13), (16, 11), (17, 32), (18, 6), (19, 8), (21, -21),
+    (22, -7), (16, 6), (17, 5), (16, 9), (20, 6), (16, 7), (19, -5), (20, 8), (21, -6), (22, -5),
+    (25, -6), (26, 10), (20, 5), (3, 16), (23, 10), (21, -5), (23, 5), (1, 8), (18, 10), (25, -5),
+    (19, 5), (21, 11), (5, -5), (20, -8), (21, 6), (23, 55), (22, 9), (6, 6), (18, 5), (5, 7),
+    (20, 7), (16, 6), (17, 7), (21, 8), (1, -5), (5, -5), (14, 12), (15, -11), (16, 93), (17, -7),
+    (19, -10), (20, -5), (21, -11), (22, -9), (23, -6), (1, -7), (5, -6), (9, -8), (10, -7), (11, -14),
+    (12, 57), (13, 90), (17, -6), (18, -7), (19, -7), (20, -9), (21, -5), (22, -6), (24, -5), (25, -19),
+    (0, -6), (1, 65), (15, -8), (16, -5), (18, 9), (19, -5), (20, -5), (22, 8), (23, -8), (25, -14),
+    (21, 5), (23, 18), (18, 5), (13, 24), (23, -7), (23, 10), (24, 6), (21, 12), (15, 5), (21, -5),
+    (22, 9), (23, 18), (0, -10), (1, 82), (2, 16), (4, 53), (5, -26), (7, -5), (9, -11), (10, -5),
+    (11, -13), (12, -7), (13, -6), (14, 68), (15, -10), (16, -13), (17, -12), (18, -7), (19, -13), (20, -15),
+    (21, -18), (23, -15), (24, -5), (25, -19), (26, 9), (27, -7), (28, -9), (16, 13), (17, 8), (17, 6),
+    (11, 6), (19, 5), (11, 7), (15, -6), (16, 30), (21, -5), (23, 22), (1, -7), (9, -5), (15, 10),
+    (17, 9), (18, 20), (20, -9), (21, -6), (22, -6), (23, -8), (26, 11), (27, 19), (1, 6), (15, 5),
+    (5, -9), (8, 6), (9, 11), (20, 10), (9, 6), (21, 25), (25, -5), (0, 7), (1, 5), (17, 10),
+    (20, 5), (1, -5), (11, 6), (26, 10), (9, 9), (25, 6), (20, 7), (21, -5), (24, 5), (25, -5),
+    (27, 6), (5, -7), (18, 75), (19, -6), (21, -6), (25, -11), (0, 5), (1, 6), (5, -21), (7, 7),
+    (8, 8), (9, -9), (14, 8), (25, 8), (27, -5), (16, 8), (15, 10), (16, 6), (1, 6), (9, 6),
+    (14, 6), (20, 7), (22, 7), (25, -6), (27, 6), (21, 5), (23, 5), (1, 6), (15, 5), (18, 7),
+    (21, -9), (23, 12), (15, 6), (25, 5), (1, -6), (11, 25), (1, 13), (2, -5), (11, 18), (18, 10),
+    (23, -8), (20, 5), (0, 5), (9, -7), (11, -5), (17, 23), (18, 12), (19, 8), (21, -14), (22, 13),
+    (23, 14), (25, -13), (5, -5), (20, 12), (23, 10), (16, 8), (10, 12), (12, 21), (18, -8), (19, 5),
+    (20, -5), (21, 9), (22, -7), (23, -5), (25, 6), (16, 6), (23, 5), (25, 15), (5, 5), (21, -12),
+    (23, 5), (18, 9), (18, 5), (0, 6), (1, -6), (3, -18), (4, 21), (6, 6), (7, 18), (8, 10),
+    (9, 10), (10, -5), (11, -16), (12, -12), (13, -10), (14, -8), (15, -13), (16, -18), (17, -5), (18, 9),
+    (19, 8), (20, 15), (21, 5), (22, -19), (23, -18), (25, -10), (26, 12), (27, 29), (25, 7), (0, -8),
+    (1, -16), (2, -7), (3, -11), (4, -11), (5, 51), (6, -12), (7, -5), (8, -5), (9, -6), (10, -8),
+    (11, 48), (12, -6), (13, -8), (14, -10), (15, -17), (16, -14), (17, -15), (20, 43), (21, -6), (22, 23),
+    (23, 24), (24, -8), (25, -6), (28, -6), (0, -22), (1, -13), (2, -9), (3, 9), (4, -14), (5, -13),
+    (6, 5), (8, -9), (9, 22), (10, 5), (11, -23), (12, -19), (13, -9), (15, 43), (16, 44), (17, 24),
+    (18, 18), (20, 19), (21, 22), (22, 5), (23, -9), (24, -15), (25, -21), (26, -13), (27, -14), (28, -6),
+    (19, 5), (10, 11), (18, 6), (17, 7), (17, 6), (24, 9), (21, 10), (17, 7), (19, 6), (20, -7),
+    (1, -21), (2, -13), (3, 20), (4, -10), (5, -8), (6, -6), (7, -10), (8, -7), (9, -17), (10, -19),
+    (11, -25), (12, -7), (13, -10), (14, 73), (15, 44), (16, 19), (17, -25), (18, -27), (19, 10), (20, -22),
+    (21, 7), (22, 49), (23, -34), (25, 14), (27, -14), (28, 35), (23, 5), (25, 8), (22, 5), (19, 8),
+    (10, 10), (20, -7), (18, 6), (21, 12), (25, 8), (17, 12), (26, 10), (1, 7), (14, 12), (1, 5),
+    (5, 5), (5, -5), (17, 9), (19, -5), (21, 14), (23, 6), (21, 5), (21, 12), (21, 5), (1, 11),
+    (15, 5), (21, -7), (18, 6), (11, -5), (12, 33), (23, -7), (15, 30), (18, 8), (21, -6), (22, -6),
+    (20, 12), (18, 7), (22, 9), (25, 6), (11, 5), (0, 11), (18, 6), (22, 5), (23, 5), (3, 6),
+    (21, 5), (21, 43), (25, -7), (18, 5), (27, 7), (1, 5), (21, 7), (17, 6), (20, -5), (19, 9),
+    (22, 9), (23, 11), (17, 6), (20, 5), (0, -6), (1, 96), (11, -5), (20, -10), (21, -8), (22, -5),
+    (23, -7), (24, -5), (25, -8), (0, 42), (1, 29), (3, -5), (5, -11), (6, -8), (8, -5), (9, -7),
+    (10, -5), (12, -7), (13, -8), (14, -8), (15, -6), (16, -9), (17, -10), (18, -11), (19, -7), (20, -14),
+    (21, -5), (23, -13), (24, 27), (25, 15), (26, 5), (27, 10), (12, 17), (23, -10), (5, 16), (24, 7),
+    (0, 16), (1, 11), (3, 5), (5, -5), (15, -5), (22, -5), (25, 18), (1, 17), (20, 13), (19, 5),
+    (25, 7), (26, 12), (0, 21), (25, -6), (23, 6), (21, 6), (23, 8), (10, 10), (9, 7), (3, 5),
+    (0, -6), (1, -8), (2, 10), (3, -6), (4, -6), (5, -12), (6, -9), (9, 8), (11, -9), (14, -5),
+    (15, -9), (16, -5), (18, 9), (19, -9), (20, -13), (21, -7), (22, -7), (24, 23), (25, 39), (27, 5),
+    (25, 27), (4, 46), (5, -6), (25, -7), (21, -7), (22, 20), (23, 12), (25, -5), (22, 7), (5, 45),
+    (7, 7), (9, -5), (11, 6), (17, -5), (19, -5), (20, 11), (21, -17), (23, -9), (25, -6), (10, 22),
+    (20, -8), (22, 6), (9, 21), (11, 8), (20, 13), (25, -9), (26, 9), (20, 6), (22, 10), (22, 9),
+    (18, 13), (3, 6), (21, 5), (17, 10), (15, 9), (21, -5), (25, 13), (17, 5), (15, 6), (1, -7),
+    (5, -7), (9, -7), (17, -5), (18, 28), (19, 14), (20, 12), (21, -9), (22, -6), (25, -12), (27, 14),
+    (15, -7), (22, 55), (23, -5), (17, 12), (20, -5), (27, 7), (11, 45), (23, -8), (17, 6), (6, 10),
+    (24, 5), (1, 8), (4, -5), (5, -12), (6, -5), (9, -9), (10, -7), (11, 173), (12, 6), (13, -5),
+    (14, -5), (15, -6), (16, -6), (17, -9), (18, -9), (19, -9), (20, -13), (21, -11), (22, -9), (23, -39),
+    (28, -5), (19, 6), (0, 18), (1, -9), (5, 9), (6, 10), (9, -6), (10, -6), (15, -6), (18, -6),
+    (19, -5), (20, -8), (21, 16), (22, -7), (28, 6), (1, 8), (17, 6), (24, 9), (1, 9), (18, 10),
+    (25, -7), (22, 6), (1, -7), (3, 7), (5, -18), (6, -9), (9, 30), (10, 11), (11, -8), (13, -5),
+    (14, 8), (16, 14), (17, -12), (18, -8), (19, 6), (20, 11), (21, 30), (22, 5), (23, -10), (24, -5),
+    (25, -8), (28, -6), (10, 5), (21, 7), (11, 11), (0, 45), (1, -5), (15, -5), (21, -6), (25, -6),
+    (18, 10), (3, 15), (5, -6), (22, 11), (1, 20), (9, 6), (21, -5), (1, 21), (2, 5), (3, 14),
+    (14, 16), (21, -5), (22, 5), (23, -6), (25, -6), (9, -5), (17, 14), (18, 26), (19, -5), (12, 13),
+    (13, 6), (26, 5), (9, 7), (21, 6), (21, 5), (1, 6), (22, 8), (16, 7), (20, 6), (28, 7),
+    (22, 27), (25, -5), (3, 7), (1, 7), (26, 7), (20, 8), (6, 7), (11, 8), (23, 5), (9, -5),
+    (10, 17), (11, -5), (12, 32), (20, -9), (21, -7), (23, 26), (25, -5), (23, 7), (10, 52), (11, -11),
+    (12, 43), (18, -5), (21, -5), (23, -28), (20, 5), (10, 20), (17, 8), (15, 5), (0, -11), (1, -5),
+    (2, 63), (3, -19), (4, -16), (5, -16), (6, -12), (7, -10), (8, -9), (9, -14), (10, -10), (11, 10),
+    (13, -7), (14, -12), (15, -9), (16, -12), (17, -11), (18, 10), (19, -16), (20, -10), (22, -15), (23, 15),
+    (24, 73), (25, -16), (26, 70), (28, -11), (9, 7), (15, 6), (19, 5), (23, -7), (28, 12), (9, 6),
+    (10, 5), (19, 19), (5, -7), (9, -7), (15, 6), (16, -5), (17, -7), (19, 7), (22, -9), (23, -5),
+    (24, -6), (25, 30), (26, -5), (27, 35), (13, 24), (23, -10), (20, 5), (5, 6), (11, 5), (14, 6),
+    (23, 5), (1, 6), (15, 5), (17, 10), (16, 15), (18, 7), (21, 8), (0, 7), (21, 21), (22, -6),
+    (25, 6), (18, 14), (22, 7), (1, 12), (0, -5), (1, 12), (2, -13), (3, 102), (4, 20), (5, 52),
+    (6, 29), (7, 14), (8, 12), (9, -6), (10, -17), (11, -25), (12, -6), (13, -10), (14, -8), (15, -21),
+    (16, -21), (17, -26), (18, -11), (19, -29), (20, -41), (21, 29), (22, -18), (24, -5), (27, -15), (28, 10),
+    (0, -5), (1, 14), (3, -8), (4, -9), (6, -6), (9, -6), (11, -7), (15, -7), (16, -6), (17, -7),
+    (18, -8), (19, 5), (20, -5), (21, 22), (22, -12), (23, -12), (24, 7), (26, 51), (27, 15), (28, -5),
+    (11, 5), (20, 11), (22, 5), (28, 11), (1, 7), (16, 5), (23, 8), (3, 7), (21, 6), (12, 6),
+    (15, 9), (23, 13), (0, -8), (1, -6), (2, -5), (3, 43), (5, -15), (7, -6), (9, -14), (10, 8),
+    (13, 8), (14, -11), (15, -10), (16, -7), (17, -11), (19, -6), (20, -13), (21, -11), (22, 14), (23, 81),
+    (24, -6), (25, -5), (26, -9), (8, 5), (1, 6), (16, 8), (18, 6), (22, -6), (5, 9), (21, 8),
+    (23, -5), (26, 7), (4, 8), (0, 6), (1, 17), (3, 19), (5, -22), (6, -9), (8, 5), (9, 24),
+    (10, -10), (11, -8), (12, 12), (13, -7), (15, -6), (16, -12), (17, 15), (18, 33), (20, -10), (21, 10),
+    (22, -10), (23, -20), (24, -8), (25, -30), (26, 6), (27, 17), (28, -11), (26, 10), (5, -7), (14, -5),
+    (15, -8), (17, -5), (19, -5), (20, -9), (21, -5), (22, 74), (1, 29), (3, -9), (4, -8), (5, -6),
+    (6, -5), (7, -7), (8, -6), (9, -16), (10, -7), (11, 7), (13, -5), (17, 21), (18, 58), (19, -17),
+    (21, 17), (22, 17), (23, -27), (24, -13), (25, -14), (26, -11), (27, 14), (28, -9), (21, 6), (20, 7),
+    (21, -5), (15, 13), (26, 5), (23, 5), (8, 10), (17, 8), (18, -5), (21, 18), (0, -7), (2, -7),
+    (3, -6), (4, -5), (5, -11), (6, -6), (10, 68), (11, 86), (12, 19), (13, -7), (14, -6), (15, -10),
+    (16, -8), (17, -12), (18, -11), (19, 13), (20, -20), (21, -10), (22, -11), (23, -18), (26, -5), (27, -6),
+    (28, -6), (0, 16), (1, 11), (2, -10), (3, -14), (4, -6), (5, -18), (9, -23), (11, -14), (12, -5),
+    (13, -5), (14, -8), (15, 26), (16, 22), (17, 16), (18, 18), (19, 24), (21, 19), (22, -20), (23, -27),
+    (24, -7), (25, -8), (26, -9), (28, 23), (11, 5), (21, 6), (1, 10), (0, 9), (1, 31), (2, -12),
+    (3, -18), (4, -29), (5, -45), (6, -12), (7, -16), (8, -19), (10, 8), (11, 44), (12, 42), (13, 8),
+    (14, -21), (15, 21), (16, 26), (17, 7), (18, 35), (19, 79), (21, 30), (22, -24), (23, -21), (24, -28),
+    (25, -41), (26, -31), (28, -13), (3, -9), (4, -9), (5, 31), (6, 15), (8, 9), (9, -18), (11, -18),
+    (12, -6), (13, -9), (14, -7), (15, -25), (16, -24), (17, 12), (19, -17), (20, 50), (21, -5), (23, 25),
+    (24, -9), (26, -6), (28, 11), (25, 6), (1, 7), (15, 5), (1, -5), (5, -7), (11, -5), (20, -5),
+    (22, -9), (23, -5), (24, -5), (25, 64), (5, 9), (4, 5), (11, 6), (1, 14), (5, -10), (8, 7),
+    (18, -8), (21, 20), (22, -7), (0, -7), (3, -7), (5, 8), (9, 22), (10, 10), (11, 7), (12, -5),
+    (15, -6), (16, 8), (18, -9), (20, 6), (21, -5), (23, -11), (24, -5), (25, 9), (27, -7), (28, 10),
+    (23, 5), (19, 9), (18, -6), (21, 13), (22, 8), (23, 10), (25, -5), (0, -6), (1, -9), (5, -10),
+    (6, -5), (9, -11), (10, -5), (11, -7), (15, -7), (16, -7), (17, -12), (18, -11), (19, 234), (20, -44),
+    (21, -28), (22, -10), (23, -13), (25, -37), (27, 19), (15, 6), (23, 5), (24, 6), (22, 7), (25, 6),
+    (0, -9), (1, -8), (3, -10), (4, 14), (5, 43), (6, 21), (7, 16), (8, 13), (9, 9), (10, -7),
+    (11, -11), (12, -7), (13, -6), (14, -8), (15, -5), (16, -9), (17, -14), (18, -13), (19, -13), (20, 28),
+    (21, -12), (22, -8), (23, 9), (24, -6), (11, 7), (20, 5), (1, 10), (18, 7), (19, 5), (25, -6),
+    (27, 6), (8, 7), (2, 13), (21, 6), (16, 21), (20, 7), (16, 14), (17, 15), (19, 10), (21, 6),
+    (22, -8), (25, -7), (0, 11), (3, -8), (8, -6), (9, -8), (10, -6), (11, -11), (13, -7), (16, -8),
+    (19, 31), (20, 13), (21, -11), (22, -7), (24, -6), (26, 10), (27, 22), (21, 16), (23, 10), (0, 12),
+    (1, 10), (2, -6), (3, -8), (4, 77), (5, -7), (6, 45), (9, -13), (10, -6), (11, -7), (12, -5),
+    (14, 12), (15, 15), (16, -8), (17, -11), (18, -7), (19, -5), (20, -15), (21, -14), (22, -7), (23, -15),
+    (24, -9), (25, -8), (26, -6), (27, -5), (17, 11), (21, -8), (23, 7), (25, 14), (27, 6), (21, 5),
+    (23, 8), (26, 6), (23, 6), (25, 6), (1, 13), (3, 13), (19, 9), (6, 16), (19, 16), (20, -6),
+    (21, -8), (24, 31), (25, -8), (3, 10), (13, 6), (23, 19), (2, 5), (3, -7), (4, -9), (5, -9),
+    (6, -5), (7, -6), (8, -5), (9, -9), (11, -12), (13, -8), (14, 41), (15, -10), (16, -5), (17, -5),
+    (18, -7), (19, -10), (20, -11), (21, -17), (22, -8), (23, -21), (24, 49), (25, 74), (27, -9), (28, 15),
+    (16, 18), (15, 8), (0, -11), (1, -12), (2, -12), (3, -11), (6, -7), (7, -6), (8, -5), (11, 35),
+    (12, -5), (13, 23), (14, -6), (15, -17), (16, -13), (17, -8), (18, 11), (19, 48), (20, 9), (21, -20),
+    (22, 6), (23, -26), (24, -5), (25, 49), (27, -8), (5, 14), (15, -6), (16, -5), (17, -7), (18, 7),
+    (20, -7), (21, -10), (22, 18), (23, 27), (0, 7), (20, 15), (23, 13), (14, 7), (22, 12), (23, 25),
+    (26, 9), (17, 10), (21, 13), (23, 5), (1, 7), (15, -5), (1, 6), (13, 6), (3, 5), (5, 14),
+    (6, 8), (8, 7), (20, -5), (15, 11), (16, -5), (22, 29), (3, -7), (4, -6), (5, -17), (6, -8),
+    (9, 167), (10, 11), (11, -8), (12, -6), (14, -5), (15, -13), (16, -10), (17, -9), (18, 5), (19, -5),
+    (20, -13), (21, -39), (22, -8), (23, -20), (25, 8), (26, -6), (27, -5), (18, 6), (17, 9), (24, 8),
+    (22, 6), (19, 7), (21, -5), (22, 6), (16, 9), (18, 10), (4, 11), (18, 13), (4, 6), (17, 6),
+    (1, 6), (18, 8), (24, 6), (1, -5), (2, 18), (17, -5), (23, 14), (22, 6), (1, 7), (15, 5),
+    (23, 14), (24, 19), (25, -7), (26, 13), (21, 5), (20, 7), (1, 8), (22, 7), (21, 14), (27, 7),
+    (6, 12), (1, 16), (11, 16), (0, 14), (4, 5), (5, 9), (6, 17), (7, 6), (11, -6), (14, -6),
+    (17, -6), (19, -9), (20, -13), (21, 18), (22, -10), (23, -13), (24, -5), (25, 19), (28, 6), (22, 6),
+    (9, 6), (15, 6), (0, -8), (1, -17), (2, -7), (3, -11), (4, -11), (5, 54), (6, -12), (7, -5),
+    (8, -6), (9, -6), (10, -9), (11, 50), (12, -6), (13, -8), (14, -10), (15, -17), (16, -15), (17, -13),
+    (20, 49), (21, -9), (22, 22), (23, 21), (24, -8), (25, -6), (28, -7), (8, 5), (15, -7), (22, 55),
+    (23, -6), (25, 8), (26, 13), (18, 7), (5, -10), (7, 13), (9, 21), (20, -5), (23, -5), (27, 6),
+    (1, 12), (1, 5), (22, 6), (1, 7), (17, 7), (9, 10), (5, 6), (21, 15), (21, 10), (21, 8),
+    (1, -5), (4, 5), (19, -5), (20, 10), (17, 6), (0, -5), (21, -5), (25, 27), (27, 5), (18, 8),
+    (16, 18), (1, 5), (17, 6), (24, 9), (4, 5), (5, -5), (25, 6), (6, 5), (22, 14), (0, 5),
+    (1, 6), (2, 6), (5, -6), (17, 29), (18, 19), (20, -22), (23, -11), (27, 5), (20, 5), (0, 7),
+    (16, 7), (17, 18), (18, -5), (19, 10), (21, -16), (25, -7), (21, -5), (22, 28), (19, 11), (22, 6),
+    (8, 5), (0, 7), (6, 5), (28, 7), (24, 6), (9, 5), (15, -5), (16, 38), (21, -6), (28, 6),
+    (25, 12), (15, 6), (19, 6), (19, 14), (8, 5), (11, 11), (15, -6), (16, 28), (17, -6), (18, -7),
+    (19, -5), (20, -6), (21, -6), (22, 7), (23, 8), (25, -8), (26, 14), (25, 9), (24, 6), (11, 11),
+    (21, 7), (1, 8), (14, 5), (23, 5), (0, -5), (1, 51), (4, 94), (5, -23), (6, -7), (9, -6),
+    (14, -7), (15, -6), (16, -5), (18, -6), (19, -6), (20, -7), (21, -12), (23, -8), (25, -10), (21, 8),
+    (0, 33), (3, 9), (5, -12), (6, 8), (8, -5), (10, 9), (11, -10), (12, -8), (13, -7), (14, -6),
+    (16, 7), (20, -8), (21, -6), (22, -5), (24, 11), (26, -11), (1, 42), (3, -5), (19, 9), (20, -6),
+    (16, 29), (21, -7), (22, -5), (25, 6), (18, 6), (8, 5), (16, 14), (20, 11), (21, 6), (1, 5),
+    (25, -5), (9, 8), (5, -7), (9, -7), (10, 19), (11, 58), (12, 20), (13, -5), (16, -5), (17, -5),
+    (18, -7), (21, -8), (22, -9), (12, 9), (11, 6), (15, 5), (5, 7), (20, 15), (21, -7), (14, 17),
+    (25, 7), (17, 5), (19, 5), (22, 8), (23, 10), (11, 7), (18, 5), (25, -6), (18, 13), (1, -8),
+    (3, -6), (5, 75), (7, 24), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5), (25, -5),
+    (4, 45), (5, -5), (25, -6), (21, 7), (0, -6), (1, 17), (14, 17), (15, -12), (17, -6), (20, -6),
+    (22, 9), (23, 10), (26, 21), (1, 8), (1, 7), (11, 5), (22, 9), (23, 11), (7, 5), (18, 19),
+    (1, 9), (19, 7), (19, 19), (20, -5), (15, 8), (20, 8), (21, -6), (17, 5), (26, 7), (15, 15),
+    (21, -8), (22, 27), (25, -8), (25, 18), (25, 5), (20, 5), (0, -5), (1, 5), (3, 95), (4, -6),
+    (6, -7), (9, -9), (11, -7), (14, -8), (15, -12), (16, -6), (17, -8), (18, 7), (19, -9), (21, 18),
+    (22, -6), (25, -8), (0, 8), (6, 6), (23, 8), (1, 5), (15, 9), (21, 5), (1, 11), (5, 5),
+    (22, 6), (6, 7), (4, 5), (11, 6), (0, -5), (6, 5), (9, -7), (13, 34), (18, -5), (20, -7),
+    (21, -6), (22, -5), (23, -11), (24, 10), (25, 16), (26, -5), (6, 8), (21, -5), (17, 12), (20, -6),
+    (19, 6), (1, -6), (2, 6), (14, 47), (21, -5), (22, 8), (25, -5), (15, 8), (18, 14), (27, 6),
+    (4, 8), (21, 7), (17, 6), (21, 6), (17, 5), (0, 16), (1, 20), (1, 7), (4, 8), (12, 27),
+    (23, -12), (11, 25), (12, 13), (25, -5), (1, 5), (20, 11), (21, 9), (23, -6), (17, 21), (21, -5),
+    (19, 5), (20, 6), (21, -5), (22, 21), (22, 6), (0, 6), (1, -9), (5, -5), (9, -5), (14, -6),
+    (15, 19), (16, 65), (17, -8), (19, -10), (20, -5), (21, 35), (23, -10), (25, -16), (2, -6), (3, -5),
+    (6, -9), (9, 51), (12, -6), (14, -5), (16, -10), (17, 9), (18, -8), (19, -6), (21, 32), (22, -12),
+    (23, -9), (24, -7), (26, -5), (27, -5), (28, 8), (2, 82), (11, -8), (20, -7), (21, -9), (23, -8),
+    (25, -8), (1, -6), (14, 24), (10, -6), (11, -11), (12, 66), (13, 46), (17, -5), (18, -5), (19, -5),
+    (20, -5), (21, -7), (22, -6), (23, -17), (23, 9), (1, 9), (0, -5), (9, 14), (10, 8), (24, -6),
+    (25, 18), (27, -5), (22, 11), (26, 15), (8, 5), (5, 9), (25, 5), (0, 11), (1, -6), (5, 10),
+    (21, 9), (22, -5), (23, -10), (25, 7), (28, 8), (17, 6), (12, 16), (5, 16), (0, -6), (1, 7),
+    (4, 5), (5, 15), (6, 39), (9, -12), (10, 8), (11, 27), (15, -9), (16, -7), (17, -12), (18, -5),
+    (19, -11), (20, 9), (21, 14), (22, -10), (23, -13), (25, -11), (15, 9), (17, 5), (18, 8), (11, 11),
+    (18, 5), (23, 29), (22, 5), (17, 6), (6, 11), (11, 5), (21, 10), (5, -7), (6, 30), (21, -6),
+    (1, -5), (14, 48), (21, -5), (22, -6), (1, 8), (3, 9), (4, 5), (20, 7), (25, -6), (1, -6),
+    (3, 54), (5, -7), (23, -6), (25, -9), (1, 6), (15, 5), (16, 10), (18, 7), (25, 9), (5, 6),
+    (8, 19), (18, 13), (19, 5), (16, 9), (17, 7), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12),
+    (23, -8), (25, 29), (26, 12), (22, 8), (17, 11), (17, 6), (6, 6), (11, 5), (26, 5), (0, 8),
+    (1, 8), (5, -7), (9, -6), (17, 23), (18, -11), (19, -6), (20, 18), (21, 28), (22, -8), (25, -8),
+    (1, 11), (5, 5), (2, 5), (5, -5), (22, 24), (23, 16), (9, 6), (5, 7), (6, 5), (3, 5),
+    (19, 5), (4, -5), (5, 12), (6, -6), (7, 19), (9, -7), (17, -6), (18, 12), (19, -6), (23, 12),
+    (24, -6), (26, 9), (3, 7), (6, -5), (9, -8), (18, -6), (23, 49), (25, -6), (26, 7), (15, -9),
+    (16, 84), (18, 6), (19, -7), (20, -6), (21, -16), (22, -15), (23, -5), (25, 5), (22, 24), (23, 18),
+    (6, 8), (15, 8), (18, 5), (18, 6), (9, 10), (18, 7), (1, 8), (14, 5), (21, 27), (23, -7),
+    (25, -6), (10, 5), (16, 10), (21, -5), (22, 5), (10, 5), (13, 14), (17, -5), (20, -6), (21, -6),
+    (22, -5), (23, 37), (1, 7), (8, 18), (15, -5), (16, 15), (18, 7), (20, -5), (21, -13), (3, 8),
+    (5, -5), (19, 9), (5, 6), (9, -5), (17, 7), (18, 5), (20, 6), (1, -5), (3, 6), (25, 9),
+    (4, 12), (2, -5), (21, 16), (23, 23), (12, 14), (15, 6), (22, 11), (15, 9), (0, 6), (6, 6),
+    (20, -5), (23, 5), (25, 6), (23, 7), (1, 18), (11, 5), (6, 6), (20, -5), (23, 7), (12, 13),
+    (3, 15), (22, 10), (25, 38), (25, -5), (1, 8), (5, -7), (21, 30), (22, -5), (3, 6), (8, 7),
+    (9, -8), (10, 5), (11, 5), (16, 7), (17, -10), (19, 7), (20, -5), (21, -8), (26, 17), (22, 6),
+    (25, 9), (4, 8), (5, 19), (21, -6), (0, -5), (1, 8), (9, -6), (13, 10), (15, 6), (16, 9),
+    (17, 9), (18, 19), (19, 10), (21, -5), (22, -11), (25, -13), (25, 6), (24, 29), (25, -10), (0, 155),
+    (1, -19), (5, -6), (15, -8), (18, -6), (20, -5), (21, -16), (22, -5), (23, -5), (24, -6), (25, -29),
+    (8, 5), (7, 5), (10, 6), (13, 15), (20, -5), (22, -5), (23, 38), (25, -5), (1, 5), (0, -5),
+    (1, -8), (3, 8), (4, -10), (8, 15), (9, 30), (11, 6), (12, -7), (13, -7), (14, -6), (15, 5),
+    (17, 8), (18, 12), (20, -11), (21, 18), (22, -13), (23, -24), (24, 8), (25, -14), (26, -7), (27, -8),
+    (28, 14), (18, 17), (1, 5), (26, 7), (16, 9), (17, 5), (25, 8), (0, 7), (15, -12), (16, -8),
+    (18, -5), (19, 109), (20, -6), (21, -19), (25, -16), (20, 7), (21, 5), (23, 7), (5, 6), (22, 5),
+    (16, 9), (18, 7), (18, 7), (20, 8), (25, 9), (17, 6), (18, 5), (16, 12), (23, 10), (5, 6),
+    (20, 8), (17, 9), (17, 7), (1, 9), (17, 6), (17, 66), (18, -5), (20, -9), (21, -8), (25, -5),
+    (17, 10), (5, 17), (7, 6), (8, 17), (17, -10), (18, 15), (19, 5), (20, 11), (21, -5), (22, -6),
+    (23, -10), (25, -11), (27, 7), (20, 9), (22, 5), (0, -9), (1, -13), (2, -19), (3, -16), (4, -5),
+    (5, -12), (6, -12), (7, -8), (8, -7), (9, -8), (10, -6), (11, 47), (12, -9), (13, 25), (14, -10),
+    (15, -13), (16, -19), (17, -16), (18, 14), (19, 58), (20, 12), (21, -21), (23, -35), (24, -12), (25, 76),
+    (26, -6), (27, 27), (11, 11), (18, 5), (23, 26), (23, 11), (17, 6), (20, 16), (21, -8), (27, 7),
+    (21, 8), (20, 5), (22, 8), (5, -7), (7, 7), (7, 7), (9, -5), (15, -5), (21, -12), (22, 10),
+    (23, -9), (25, 29), (26, 12), (28, 5), (20, 5), (21, 14), (17, 10), (1, 7), (15, 5), (21, 8),
+    (5, 14), (25, 17), (1, 7), (6, 7), (1, 17), (15, 8), (18, -8), (21, -9), (23, 7), (25, -6),
+    (21, 8), (1, 9), (21, 7), (5, -10), (9, 72), (17, -5), (21, -17), (23, -6), (25, 8), (1, -5),
+    (5, -13), (6, -7), (9, 17), (10, 6), (11, -5), (12, 6), (16, 18), (17, -9), (18, -5), (19, 10),
+    (20, 14), (21, 27), (22, 5), (23, -6), (25, -11), (23, 9), (18, 5), (17, 5), (18, 5), (5, -6),
+    (6, -6), (9, -8), (18, -5), (19, 16), (20, 42), (21, 11), (22, -8), (23, -9), (1, 10), (23, 6),
+    (26, 6), (21, 11), (12, 13), (20, 8), (23, 6), (4, 8), (25, 8), (25, 10), (11, 11), (11, 6),
+    (17, 7), (15, -6), (16, 41), (21, -6), (22, -6), (25, 6), (19, 5), (25, 7), (26, 12), (21, 30),
+    (21, 6), (12, 21), (14, 6), (15, 6), (17, 10), (9, 7), (15, 10), (16, 6), (23, -6), (25, 11),
+    (16, 12), (23, 14), (12, 39), (23, -7), (23, 8), (5, 9), (25, 5), (16, 8), (18, 8), (5, 6),
+    (21, -6), (23, 7), (0, -13), (1, 7), (2, 79), (3, -5), (4, -8), (5, -6), (6, -8), (8, -5),
+    (9, -12), (10, -6), (11, -13), (12, 19), (14, -8), (15, -11), (16, -10), (17, 5), (19, -12), (20, -16),
+    (21, 5), (22, -16), (23, -10), (24, 8), (26, 51), (27, -7), (0, 17), (11, 10), (22, 18), (8, 5),
+    (2, -5), (18, 6), (21, 7), (23, 27), (25, -6), (20, 5), (12, 6), (18, 8), (22, 5), (18, 6),
+    (20, -5), (13, 6), (15, -5), (19, -9), (22, 10), (23, -5), (25, 35), (10, 8), (0, 18), (1, -6),
+    (3, -7), (4, -6), (5, -15), (7, -5), (9, -9), (10, -8), (12, -6), (14, -7), (15, -5), (16, -8),
+    (17, -11), (19, 30), (22, -7), (23, -18), (24, 27), (25, 24), (26, -12), (27, 24), (28, 5), (18, 5),
+    (21, 5), (5, 5), (19, 7), (20, 10), (6, 7), (19, -5), (21, -9), (25, 30), (27, 7), (5, 6),
+    (21, 8), (15, 6), (21, 7), (1, 6), (15, 5), (10, -5), (11, -10), (12, 67), (13, 39), (20, -6),
+    (21, -9), (23, -22), (21, 6), (16, 24), (19, 8), (0, -7), (1, -6), (5, -10), (6, -5), (8, 7),
+    (9, -9), (11, -6), (15, -6), (16, -5), (17, 8), (18, 71), (19, -7), (20, -5), (21, -24), (22, -5),
+    (23, -15), (24, -6), (25, -41), (26, 16), (27, 79), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12),
+    (23, -8), (25, 26), (26, 12), (19, 6), (5, 8), (21, 9), (7, 5), (26, 7), (20, 11), (21, 5),
+    (1, 6), (5, -5), (21, 13), (22, 9), (23, 10), (25, -6), (14, 13), (15, 6), (23, 5), (18, 6),
+    (18, 5), (25, 10), (19, 11), (18, 12), (25, 5), (22, 8), (23, 8), (5, 7), (6, 5), (11, 6),
+    (21, 5), (25, 8), (4, 8), (23, -6), (25, 11), (17, 5), (17, 5), (20, 6), (21, 7), (1, 6),
+    (15, -6), (21, 15), (11, 30), (23, -5), (0, -5), (2, -5), (3, -5), (9, -9), (11, -10), (12, 18),
+    (15, -9), (16, -9), (17, -11), (18, -7), (19, -5), (20, -8), (22, -6), (23, 57), (24, -6), (25, 19),
+    (26, 12), (28, -6), (8, 11), (18, 6), (3, 6), (0, -7), (1, 70), (2, 23), (3, 23), (4, 8),
+    (5, -11), (6, -6), (9, -7), (11, -8), (14, 39), (15, -10), (16, -8), (17, -9), (18, -9), (19, -6),
+    (20, -11), (21, -14), (23, -6), (25, -16), (26, -6), (28, -5), (8, 5), (14, 9), (1, -6), (3, -7),
+    (4, -7), (5, 10), (6, -8), (7, 13), (9, -19), (10, -5), (11, 7), (12, -7), (13, -5), (15, -7),
+    (17, 7), (21, 24), (22, 12), (23, 22), (25, -16), (28, -7), (16, 33), (21, -6), (20, 7), (11, 6),
+    (17, 7), (27, 6), (2, 10), (17, 17), (23, 14), (6, 7), (26, 5), (28, 7), (1, 15), (24, 35),
+    (25, -10), (5, -5), (20, 19), (21, -6), (22, 18), (6, 5), (1, -6), (15, 9), (16, 17), (18, 9),
+    (21, -8), (1, -6), (5, -9), (6, -5), (9, -5), (10, 30), (12, 33), (15, -8), (16, -6), (17, -12),
+    (19, -7), (20, 5), (22, 18), (23, 11), (25, -11), (19, 11), (1, -7), (15, -6), (16, 5), (17, -9),
+    (18, 7), (23, -8), (25, 26), (15, -5), (16, -6), (21, 72), (22, -12), (23, -5), (25, -9), (15, 33),
+    (17, 5), (21, -5), (22, -5), (2, -5), (4, -10), (5, 35), (6, 14), (8, 8), (9, -20), (11, -20),
+    (12, -7), (13, -10), (14, -9), (15, -28), (16, -26), (17, 10), (18, 6), (19, -21), (20, 45), (21, 5),
+    (22, 14), (23, 32), (24, -11), (26, -7), (28, 10), (21, 9), (1, 45), (2, -16), (3, 22), (4, -11),
+    (5, -11), (6, -7), (7, -12), (8, -8), (9, -16), (10, -19), (11, -28), (12, -8), (13, -13), (14, 69),
+    (15, 37), (16, 14), (17, -27), (18, -19), (20, -27), (21, 11), (22, 56), (23, -43), (24, -5), (27, -18),
+    (28, 31), (16, 12), (16, 9), (17, 6), (2, 8), (11, 8), (16, -5), (25, -6), (28, 6), (21, 13),
+    (25, 7), (22, 8), (22, 6), (5, -7), (9, 5), (11, 6), (22, 5), (1, -8), (5, -14), (11, 7),
+    (16, 9), (17, 5), (18, 12), (19, -7), (20, -5), (22, 19), (23, 6), (25, -7), (28, -5), (23, 7),
+    (1, 13), (3, 11), (11, 6), (23, -5), (25, -12), (1, 10), (22, 7), (0, 6), (5, -5), (15, -8),
+    (16, 11), (18, 7), (21, -8), (22, 13), (1, 7), (5, -5), (9, 10), (13, 8), (17, -6), (19, -6),
+    (25, 22), (19, 19), (20, -10), (18, 13), (19, 5), (21, -5), (11, 5), (14, 6), (23, 5), (0, 6),
+    (1, 6), (10, 6), (19, -5), (22, 8), (19, 10), (21, 9), (16, 6), (21, 6), (17, 15), (11, 6),
+    (15, 5), (15, 6), (5, 5), (0, -6), (1, 8), (4, 10), (5, 13), (11, -5), (16, -7), (17, 8),
+    (21, 16), (22, -8), (23, -11), (25, -10), (2, 5), (18, 10), (0, 26), (1, 25), (2, 10), (3, -10),
+    (5, -10), (6, -6), (7, -5), (9, -11), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8),
+    (17, -7), (18, 5), (19, -9), (20, -10), (22, -11), (23, -17), (24, 24), (25, 37), (26, -5), (27, 11),
+    (28, 5), (1, -14), (5, -5), (14, 96), (15, -9), (16, -6), (19, -5), (20, -6), (21, -12), (23, 5),
+    (25, -7), (5, -5), (9, 8), (15, 6), (17, 7), (16, 5), (4, 27), (21, -6), (22, -6), (24, -5),
+    (25, 39), (21, 5), (0, 7), (3, -13), (5, 29), (8, -10), (9, -9), (11, -14), (13, -12), (14, -10),
+    (16, -6), (17, 17), (18, 12), (19, 31), (20, 12), (21, -16), (22, -18), (23, -18), (24, -10), (25, -7),
+    (26, 20), (27, 13), (28, 7), (21, 20), (23, 8), (18, 5), (20, 7), (21, 30), (6, 9), (13, 14),
+    (24, 7), (25, -7), (1, 10), (14, 15), (21, -5), (1, 10), (3, 9), (25, 5), (21, 7), (25, 5),
+    (28, 6), (23, 7), (25, 5), (22, -5), (23, -11), (25, 66), (1, 9), (6, 8), (9, -6), (15, 7),
+    (17, 17), (18, 7), (19, -6), (22, -6), (23, -6), (15, 5), (20, 7), (21, 5), (0, 8), (10, 5),
+    (16, 5), (26, 8), (25, 13), (25, 5), (1, -13), (2, 40), (18, 35), (21, -7), (15, 8), (9, 7),
+    (19, 11), (21, 6), (1, 34), (2, 11), (3, 18), (21, -6), (25, -7), (18, 5), (15, 6), (26, 5),
+    (28, 7), (1, 6), (2, -8), (3, 9), (4, 23), (5, -11), (6, 34), (7, -11), (9, -10), (11, -15),
+    (12, 9), (17, 27), (18, 11), (20, 13), (21, 22), (22, 13), (23, -27), (24, 9), (25, -29), (26, -7),
+    (27, -16), (28, -19), (1, 5), (1, 5), (13, 7), (12, 21), (25, 6), (23, 9), (25, 14), (18, 12),
+    (19, 6), (9, 6), (8, 5), (22, 10), (23, 7), (18, 6), (12, 13), (19, 10), (1, 6), (4, -8),
+    (5, -12), (10, 26), (11, -6), (12, 6), (15, -9), (18, -5), (19, 11), (20, 25), (21, 17), (22, -5),
+    (24, -5), (28, -5), (5, 12), (21, -5), (8, 5), (28, 7), (0, -5), (5, -13), (6, -5), (9, -9),
+    (10, -7), (14, -5), (15, -7), (16, -6), (17, 9), (19, -8), (20, -17), (21, 39), (22, -9), (23, 49),
+    (25, -10), (27, 20), (28, -5), (0, 5), (19, 12), (27, 5), (14, 13), (22, 10), (22, 6), (15, 8),
+    (0, 10), (1, -6), (3, -6), (4, -7), (6, -11), (9, -6), (10, -8), (12, -6), (14, -8), (15, 29),
+    (16, 6), (17, 31), (18, -8), (19, 19), (20, 14), (21, 18), (22, -23), (23, -10), (24, -5), (25, -8),
+    (1, -5), (18, -6), (21, 30), (23, -6), (15, -6), (19, 48), (21, -12), (18, 6), (20, 6), (18, 6),
+    (4, 6), (23, 6), (25, 17), (8, 5), (2, 5), (17, 27), (20, -5), (21, -5), (22, 5), (17, 6),
+    (9, 10), (15, 8), (17, -6), (21, 21), (23, -8), (11, 7), (19, 19), (20, -5), (10, 8), (17, 9),
+    (0, -6), (1, -11), (2, 8), (4, -7), (5, -7), (6, -9), (8, 26), (10, -5), (17, -9), (18, -5),
+    (19, -15), (20, 31), (21, -6), (22, -6), (24, 21), (25, -12), (26, 24), (0, -7), (1, 25), (2, 10),
+    (3, -9), (4, -7), (5, -19), (6, -11), (7, -5), (9, -6), (13, -6), (14, -7), (15, -19), (16, -12),
+    (17, 84), (18, 86), (19, 11), (20, -49), (21, 18), (22, -12), (23, -23), (24, -9), (25, -10), (26, -8),
+    (28, -8), (5, 7), (11, 11), (19, 7), (12, 5), (23, 8), (18, 10), (1, 7), (21, 16), (23, 14),
+    (16, 5), (13, 9), (20, 11), (25, 11), (25, 9), (18, 20), (5, 5), (5, 7), (17, 9), (21, -5),
+    (1, -6), (5, -9), (9, 8), (16, -5), (17, 12), (19, 9), (21, 28), (22, -7), (23, -10), (28, 11),
+    (17, 8), (22, 5), (20, 11), (25, -5), (17, 19), (21, -5), (7, 10), (0, 7), (5, 8), (9, 6),
+    (17, 16), (18, 8), (20, -14), (21, -10), (25, -5), (26, 14), (6, 9), (21, -6), (22, -5), (0, -77),
+    (1, -45), (2, -48), (3, -33), (4, -18), (5, 35), (6, 15), (7, -22), (8, -25), (9, 11), (10, 25),
+    (11, 54), (12, 25), (13, -10), (14, 21), (15, 12), (16, 12), (17, 27), (18, 12), (19, -5), (20, 31),
+    (21, 50), (22, 33), (23, 138), (24, -60), (25, -39), (26, -68), (27, -62), (28, 10), (5, 17), (7, 6),
+    (8, 17), (17, -10), (18, 15), (19, 5), (20, 11), (21, -5), (22, -6), (23, -10), (25, -11), (27, 7),
+    (22, -5), (27, 13), (0, 8), (17, 6), (11, 6), (1, 5), (18, 10), (20, 7), (15, 10), (6, 5),
+    (17, 9), (24, 9), (0, 14), (1, 13), (24, 5), (25, -6), (17, 9), (16, 9), (23, 7), (15, 6),
+    (5, -12), (7, 17), (9, 32), (20, 12), (21, -10), (23, -5), (11, 10), (0, -5), (1, -7), (6, -6),
+    (8, 6), (15, -5), (18, -6), (19, 13), (20, 43), (21, -6), (22, -7), (23, -5), (28, 12), (19, 19),
+    (5, -8), (17, -5), (18, -5), (19, 16), (20, 42), (21, -7), (25, -6), (27, 5), (1, 5), (25, -8),
+    (26, 7), (27, 17), (3, 6), (11, 9), (25, 8), (3, 5), (21, 7), (22, 17), (0, 7), (0, 8),
+    (1, 12), (21, -6), (6, 13), (11, 7), (22, 5), (21, 10), (9, 7), (1, -5), (5, 15), (10, -5),
+    (20, -6), (21, 6), (22, -6), (23, -11), (28, 15), (19, 23), (23, 5), (16, 18), (5, 5), (23, 9),
+    (16, 39), (17, 6), (20, -6), (21, -6), (22, -6), (16, 8), (9, 5), (20, 6), (16, 5), (19, 5),
+    (1, 7), (23, 14), (14, 30), (23, 8), (5, -6), (8, 7), (21, -8), (22, 8), (1, 8), (25, 18),
+    (0, -13), (1, -22), (4, -11), (6, -12), (7, -5), (9, -10), (10, -8), (11, -9), (12, -9), (15, -16),
+    (16, -13), (17, -10), (18, 5), (19, 14), (21, -11), (22, 12), (23, 13), (24, -15), (25, 79), (26, 15),
+    (27, 23), (28, 6), (21, 9), (19, 5), (17, 29), (21, -5), (23, 5), (1, 25), (2, -5), (3, -16),
+    (4, 44), (5, 110), (6, 15), (7, 5), (10, 9), (11, 7), (12, -10), (13, -8), (14, -7), (15, -15),
+    (16, -20), (17, -22), (18, -23), (19, -28), (20, 26), (21, -6), (22, -21), (23, -32), (24, -8), (26, -14),
+    (27, 7), (28, -11), (1, 5), (3, 21), (5, -9), (9, 21), (17, -8), (18, -6), (21, 10), (22, 8),
+    (23, 5), (25, -11), (20, 27), (21, -5), (23, -5), (25, -5), (27, 6), (11, 6), (25, 6), (16, 9),
+    (1, -5), (9, -9), (15, 7), (16, 15), (21, 11), (22, -6), (25, 6), (4, 15), (5, 18), (7, 6),
+    (21, -12), (23, -5), (26, 5), (15, 12), (23, 8), (26, 14), (5, 53), (21, -7), (23, -7), (22, 18),
+    (5, 9), (17, 6), (23, 7), (1, 6), (6, 5), (9, -6), (13, 11), (15, 7), (16, 9), (17, 7),
+    (18, 20), (19, 11), (20, -7), (22, -11), (25, -13), (21, 11), (18, 10), (21, 31), (21, 14), (0, -8),
+    (4, -6), (5, -12), (9, -13), (10, -8), (11, -10), (12, -6), (14, -7), (15, 50), (16, 52), (18, 16),
+    (19, -17), (20, -14), (22, 42), (23, -18), (24, -6), (25, -12), (26, -5), (27, -5), (28, -10), (18, 8),
+    (18, 5), (23, 9), (22, -6), (24, 5), (25, 40), (28, 6), (3, 7), (21, 12), (4, 9), (5, 7),
+    (21, -5), (26, 5), (27, 11), (17, 7), (1, 5), (2, -5), (4, -6), (5, 13), (6, 9), (10, -9),
+    (11, -5), (13, -6), (15, 12), (17, -16), (19, 11), (20, 14), (21, -11), (22, 18), (24, -5), (25, -12),
+    (21, 10), (22, 26), (25, -7), (19, -5), (20, 16), (0, -15), (1, -8), (2, 94), (3, -13), (4, -11),
+    (5, -22), (6, -12), (7, -8), (9, -14), (10, -13), (11, -15), (12, -11), (13, -9), (14, -11), (15, -17),
+    (16, -13), (17, 82), (18, 82), (19, -19), (20, -26), (21, 18), (22, -18), (23, -33), (24, 13), (25, 13),
+    (26, -16), (11, 7), (23, 5), (2, 6), (19, 15), (1, 7), (25, 16), (26, 16), (0, -6), (1, 29),
+    (2, 5), (3, 8), (5, -11), (6, -10), (11, -8), (14, 10), (15, 10), (22, -11), (24, -5), (25, -8),
+    (26, 8), (16, 6), (25, -6), (21, 6), (23, 9), (8, 8), (16, 7), (17, 24), (19, 11), (20, -5),
+    (22, -5), (23, -6), (8, 5), (1, 5), (25, 8), (17, 6), (15, 7), (5, 11), (23, 12), (20, 12),
+    (19, 5), (20, 12), (1, 7), (6, 5), (0, 7), (9, -9), (10, 7), (11, 5), (15, 6), (17, -7),
+    (18, 14), (19, -6), (20, -5), (21, 7), (23, 7), (1, 5), (6, 8), (16, 10), (1, 8), (1, 9),
+    (24, 7), (25, 5), (15, 14), (11, 12), (12, 8), (22, 7), (23, 8), (21, -5), (22, 29), (23, 17),
+    (25, -12), (23, 8), (7, 7), (1, 9), (3, 66), (5, -6), (21, -16), (23, -10), (25, -5), (17, 13),
+    (25, 7), (9, 19), (21, -5), (1, 12), (3, 6), (9, -6), (17, 9), (18, 6), (20, -5), (21, -12),
+    (22, 8), (25, -7), (27, 10), (12, 12), (1, 5), (5, 5), (9, -6), (15, 8), (17, -9), (18, -5),
+    (19, 11), (20, -5), (22, 6), (23, -5), (25, -8), (28, 12), (1, 6), (18, 8), (25, -5), (26, 41),
+    (15, 6), (21, 5), (25, 5), (27, 10), (9, -5), (17, 23), (18, 18), (19, -6), (20, 6), (23, -5),
+    (15, 22), (5, 11), (21, -5), (18, 15), (21, -5), (25, 9), (1, -5), (15, 35), (16, 5), (17, 5),
+    (20, 7), (21, -19), (25, 9), (4, 8), (4, 11), (18, 8), (1, -5), (24, 6), (25, 8), (11, 9),
+    (22, 5), (19, 12), (25, -6), (27, 14), (18, 10), (20, 7), (0, 13), (1, 24), (21, -5), (24, 5),
+    (25, -7), (19, 29), (20, -6), (12, 28), (23, -13), (1, 7), (1, 6), (2, 8), (3, 5), (14, 27),
+    (22, 10), (23, -12), (25, -5), (18, 6), (25, 9), (28, 10), (1, 6), (1, -5), (4, 20), (6, 21),
+    (25, 7), (26, 6), (21, 9), (0, -8), (1, -5), (2, -10), (3, -5), (6, -5), (7, -5), (9, -10),
+    (11, -15), (12, 16), (15, -11), (16, -11), (17, -17), (19, -5), (21, 23), (22, -10), (23, 76), (24, -9),
+    (25, 21), (26, 9), (28, -8), (25, 8), (19, 17), (15, 8), (19, 9), (6, 5), (11, 5), (23, 6),
+    (5, 6), (20, 9), (23, 7), (21, 6), (1, 6), (26, 5), (0, -10), (1, 97), (2, 26), (3, 23),
+    (4, 7), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 39), (15, -11), (16, -10), (17, -11),
+    (18, -11), (20, -15), (21, -21), (23, -9), (24, -6), (25, -14), (26, -7), (27, -5), (28, -6), (26, 6),
+    (20, 9), (17, 10), (11, 17), (13, 15), (21, -7), (22, 8), (23, 6), (5, 10), (6, 6), (23, 7),
+    (13, 6), (23, 14), (6, 17), (5, 5), (21, -6), (22, 5), (23, 31), (1, -5), (18, 6), (22, 6),
+    (25, -8), (0, -10), (3, -11), (4, -12), (5, 61), (6, 11), (8, 6), (9, -10), (10, -11), (11, -5),
+    (12, -6), (13, 6), (14, -10), (15, 7), (16, -20), (17, -16), (18, 29), (21, -19), (22, 17), (23, 15),
+    (25, -5), (28, -11), (1, -21), (2, -12), (4, -12), (5, -22), (6, 15), (8, -9), (9, 8), (10, 7),
+    (11, -14), (14, -17), (15, 9), (16, -12), (18, 17), (20, -25), (21, 41), (22, 19), (24, -15), (25, 38),
+    (26, 12), (28, -6), (15, 5), (18, 5), (18, 6), (21, -5), (25, 12), (5, -16), (7, 19), (8, 7),
+    (9, 6), (0, 7), (21, 6), (23, 6), (14, 5), (8, 5), (12, 9), (16, 7), (17, 8), (20, 11),
+    (21, -14), (25, 8), (17, 17), (2, -5), (5, -6), (6, 9), (10, 18), (11, -5), (13, 9), (16, -5),
+    (17, 43), (18, -13), (19, -6), (21, -6), (24, -5), (25, -8), (27, 7), (0, 22), (1, 19), (5, -14),
+    (6, -9), (8, -6), (9, -7), (10, 17), (11, -6), (12, -7), (14, -10), (16, 6), (17, 35), (18, -13),
+    (19, -22), (21, 6), (22, 28), (23, 9), (25, -20), (27, -5), (28, -5), (22, 5), (11, 13), (0, -5),
+    (3, -5), (4, 14), (5, 54), (6, 26), (9, 11), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7),
+    (19, -7), (20, -10), (22, -6), (23, -16), (25, 5), (20, 6), (1, 17), (5, 15), (20, 7), (16, 5),
+    (19, 6), (21, 5), (20, 5), (23, 10), (0, 18), (1, -9), (3, 5), (20, -5), (23, -6), (24, 14),
+    (25, 7), (1, 8), (5, -13), (6, 17), (9, -11), (11, -6), (14, -5), (17, 6), (18, 30), (22, 20),
+    (23, -20), (26, -5), (28, -6), (5, -5), (8, 19), (9, -5), (16, 7), (18, 5), (19, 5), (20, 14),
+    (14, 10), (22, 9), (5, -5), (20, 28), (23, -7), (1, 6), (15, 8), (1, -8), (5, -8), (9, -7),
+    (11, -6), (14, -6), (15, -7), (16, -15), (17, -9), (18, -10), (20, 12), (21, 13), (22, 115), (23, -13),
+    (25, -12), (9, 5), (10, 6), (11, -5), (14, 6), (20, 5), (21, -5), (22, 19), (25, -9), (10, -5),
+    (12, 55), (20, -6), (23, -10), (15, 10), (8, 11), (2, 6), (6, 5), (21, 13), (23, 14), (21, 17),
+    (20, 6), (18, 5), (2, -5), (3, -5), (6, -8), (9, 52), (12, -6), (14, -5), (16, -9), (17, 6),
+    (18, -11), (19, -6), (20, 5), (21, 33), (22, -12), (23, -9), (24, -6), (27, -5), (28, 8), (1, 7),
+    (0, -15), (2, -8), (4, -11), (5, -54), (6, -5), (7, 41), (8, 8), (9, 78), (11, -10), (13, -9),
+    (14, -10), (15, -12), (16, -13), (17, 13), (18, -14), (19, 13), (20, 51), (22, -8), (23, -15), (24, -9),
+    (25, -19), (27, 19), (28, -5), (16, 5), (0, 5), (25, 13), (20, 24), (23, -7), (1, -5), (11, 6),
+    (26, 6), (20, 9), (21, 7), (15, 11), (21, 7), (21, 15), (5, 6), (9, 8), (17, 6), (23, -5),
+    (20, 15), (21, -5), (8, 5), (9, 7), (21, 11), (23, -6), (6, 5), (8, 8), (6, 13), (16, 29),
+    (18, 17), (0, 18), (1, 23), (5, 20), (0, 9), (5, -17), (15, -10), (16, 7), (17, 20), (18, -8),
+    (19, -12), (20, 6), (21, 23), (22, 21), (24, -8), (28, -5), (5, 13), (21, -6), (21, -5), (22, 19),
+    (23, 6), (16, 14), (21, 10), (24, 10), (25, -5), (23, 11), (1, 9), (22, 5), (1, 10), (2, 8),
+    (3, 9), (23, -5), (5, 6), (6, 5), (22, 12), (1, 6), (23, 6), (11, 16), (25, 7), (14, 5),
+    (2, 8), (0, 33), (3, 9), (5, -12), (6, 8), (8, -5), (10, 9), (11, -10), (12, -8), (13, -7),
+    (14, -6), (16, 7), (20, -8), (21, -6), (22, -5), (24, 11), (26, -11), (18, 5), (20, 26), (23, -5),
+    (4, 6), (25, 7), (9, 7), (25, 6), (15, 9), (21, 5), (1, -5), (5, 6), (9, 9), (11, 9),
+    (14, 7), (16, 7), (18, -5), (20, 6), (21, -6), (22, 9), (23, -8), (25, -14), (28, 10), (25, 17),
+    (23, 8), (18, 10), (25, 11), (5, 7), (5, -6), (20, 13), (11, 5), (19, 45), (20, -10), (21, -8),
+    (2, 8), (17, 8), (21, 6), (5, 7), (4, 5), (5, -5), (20, 11), (27, 6), (5, 11), (18, 7),
+    (5, 8), (21, -6), (0, -5), (1, -6), (9, -6), (13, 34), (19, -5), (20, -9), (21, -6), (23, -10),
+    (24, 10), (25, 13), (26, -5), (3, 5), (21, -7), (23, 28), (26, 8), (27, 7), (25, 6), (26, 11),
+    (15, 13), (16, 7), (17, -5), (21, -5), (25, 7), (1, 5), (1, 7), (2, 11), (12, 12), (6, 11),
+    (8, 8), (17, 8), (5, 6), (24, 29), (25, -10), (2, 5), (22, 9), (19, 7), (24, 6), (22, 11),
+    (21, 15), (18, 20), (14, 45), (21, -6), (22, -7), (25, -5), (23, 6), (22, 8), (19, 5), (12, 13),
+    (13, 6), (16, 11), (17, -6), (19, -12), (6, 8), (16, -5), (20, -6), (21, 7), (22, -6), (23, -6),
+    (25, 28), (20, 6), (20, 7), (21, 5), (20, 18), (3, 9), (6, -8), (9, -12), (16, -7), (17, -6),
+    (18, -10), (19, 13), (20, 39), (21, 25), (23, -8), (25, -6), (5, 7), (2, 5), (14, 10), (15, 8),
+    (21, 6), (25, -6), (3, 6), (25, 18), (5, 10), (4, 11), (1, 50), (25, -6), (17, 5), (22, 5),
+    (20, 5), (23, 6), (0, 8), (16, 6), (15, -6), (25, 5), (19, 7), (19, 5), (1, 21), (17, 16),
+    (18, 21), (20, -6), (21, 11), (22, -5), (23, -13), (21, 5), (23, 8), (26, 6), (21, 6), (23, 7),
+    (23, -6), (25, 31), (0, 5), (21, -6), (24, 6), (25, 47), (7, 6), (1, -9), (23, -10), (24, -5),
+    (25, -7), (26, 85), (27, 7), (11, 30), (23, -6), (4, 6), (9, -6), (17, 66), (18, -8), (19, -6),
+    (20, -10), (25, -5), (20, 5), (22, 6), (23, 5), (16, 5), (25, 11), (0, 15), (10, 15), (23, -5),
+    (20, 9), (17, 10), (19, 5), (21, 7), (18, 6), (20, -5), (22, 5), (23, 10), (17, 5), (0, -9),
+    (1, -9), (2, 16), (4, -12), (5, -25), (6, -13), (9, 9), (11, -17), (12, -7), (14, -9), (16, -13),
+    (17, 30), (18, 14), (19, -17), (20, -30), (21, -8), (22, -16), (23, -16), (24, 85), (25, 40), (27, 7),
+    (5, -5), (9, 31), (21, -8), (15, 11), (9, 5), (11, -5), (15, -7), (16, -8), (19, 105), (21, -14),
+    (22, -9), (25, -14), (23, 19), (3, 6), (1, 11), (2, 13), (17, -5), (23, -5), (24, 40), (25, -11),
+    (17, 7), (0, -5), (6, 5), (9, -7), (13, 34), (18, -5), (20, -7), (21, -6), (22, -5), (23, -11),
+    (24, 10), (25, 16), (26, -5), (5, 5), (23, 22), (17, 5), (1, 9), (24, 6), (18, 10), (1, 5),
+    (18, 5), (21, -5), (22, 9), (23, 17), (5, 55), (21, -9), (23, -7), (21, -7), (25, 11), (23, 7),
+    (15, 5), (1, 9), (13, 7), (25, 5), (27, 6), (20, 9), (19, 6), (23, 7), (2, 5), (17, 6),
+    (22, 12), (13, 6), (23, 20), (12, 8), (17, 19), (22, 12), (23, 5), (10, 10), (20, 5), (1, 11),
+    (2, 9), (11, 5), (17, 5), (20, -6), (21, 10), (23, -5), (19, 5), (21, 6), (0, -11), (1, -8),
+    (2, -34), (3, -11), (4, -8), (5, -17), (6, -26), (7, -24), (8, -22), (9, -35), (10, -34), (11, -63),
+    (12, -44), (13, -39), (14, 40), (15, 116), (16, 119), (17, -58), (18, -75), (19, 57), (20, 19), (21, 22),
+    (22, 158), (23, -124), (24, -5), (25, 104), (26, -12), (27, -13), (28, 28), (10, 16), (11, -5), (12, 13),
+    (16, 7), (17, -5), (21, -8), (23, 19), (18, 5), (18, 7), (21, 6), (15, 5), (25, 6), (1, -9),
+    (4, 6), (10, -6), (15, -5), (17, 42), (18, 19), (19, 7), (20, -9), (21, 8), (22, -8), (23, -17),
+    (25, -14), (27, 12), (18, 7), (18, 6), (17, 6), (1, -5), (11, 11), (25, 7), (1, 6), (5, 5),
+    (23, 8), (3, 6), (21, -6), (25, 5), (22, 5), (12, 5), (13, 10), (23, -5), (15, 6), (17, 5),
+    (4, 6), (6, 7), (17, 7), (15, 6), (17, 5), (1, 9), (17, 10), (21, 5), (4, 26), (21, -5),
+    (25, 25), (17, 17), (27, 6), (15, 5), (16, 7), (18, 10), (21, -7), (21, 13), (3, 16), (20, 9),
+    (21, 11), (21, 6), (16, 6), (5, 14), (18, 7), (26, 5), (28, 7), (3, -9), (5, -13), (6, -9),
+    (7, 14), (8, 19), (9, 11), (12, -7), (15, -7), (16, -5), (17, -17), (18, -10), (19, -19), (20, 14),
+    (21, 18), (22, -8), (24, 17), (27, 8), (17, 8), (22, 8), (11, 9), (21, 5), (25, 6), (24, 21),
+    (17, 7), (28, 10), (1, 10), (2, 8), (3, 9), (23, -5), (17, -6), (18, 11), (20, 7), (1, 30),
+    (4, 6), (14, 8), (21, -5), (25, 6), (0, -19), (1, -40), (2, -18), (3, -19), (4, -30), (5, 36),
+    (6, -16), (7, 33), (8, 13), (9, 69), (11, 5), (12, -12), (13, 51), (14, -33), (15, -30), (16, -9),
+    (17, -45), (18, -7), (19, 6), (20, 42), (21, 16), (22, 6), (24, 8), (27, -6), (12, 6), (13, 6),
+    (16, 8), (17, -5), (19, -11), (1, 41), (4, -5), (25, 5), (9, 26), (21, -8), (23, 6), (4, 8),
+    (7, 9), (8, 6), (13, 8), (21, 7), (23, 8), (21, 6), (26, 7), (0, 6), (13, 5), (17, 6),
+    (25, -6), (1, 6), (16, 9), (21, 7), (0, -7), (1, 12), (2, -5), (4, -5), (5, -9), (6, -5),
+    (9, -9), (10, -7), (12, 19), (14, -5), (15, -7), (16, -6), (17, 7), (18, -8), (19, -6), (20, -7),
+    (21, 16), (22, -9), (24, 8), (26, 44), (27, -6), (0, 8), (2, 12), (5, -7), (9, -6), (11, 7),
+    (15, -6), (17, -7), (20, -6), (22, -6), (23, -10), (24, 18), (25, 14), (27, 17), (28, 8), (4, 5),
+    (20, 11), (19, 18), (20, -5), (27, 7), (3, 7), (5, -5), (9, 21), (26, 7), (1, 8), (0, -7),
+    (3, -6), (5, 8), (9, 23), (10, 10), (11, 8), (12, -5), (14, 5), (15, -6), (16, 5), (18, -8),
+    (19, -5), (20, 5), (22, 5), (23, -10), (27, -7), (28, 10), (23, 8), (18, 7), (25, -6), (27, 5),
+    (23, 7), (0, 9), (5, -8), (6, -5), (9, -11), (11, -5), (16, -6), (17, 19), (18, 5), (19, 20),
+    (20, 19), (21, -7), (22, -13), (23, 17), (25, -7), (25, 12), (21, 9), (1, 19), (11, 5), (1, 7),
+    (14, 13), (22, 10), (15, 5), (15, 6), (25, -5), (21, 6), (22, 9), (6, 5), (17, 6), (22, 11),
+    (16, 12), (23, 5), (5, 14), (1, 6), (6, 5), (16, 7), (5, -5), (20, 27), (23, -7), (6, 13),
+    (11, 7), (14, 6), (15, 8), (1, 5), (1, -5), (5, -8), (10, 5), (11, 7), (12, 22), (15, -7),
+    (17, -7), (18, 11), (21, -6), (22, 10), (1, -5), (3, 6), (25, 9), (20, 5), (15, 8), (18, 14),
+    (0, 9), (1, 6), (6, 8), (21, 5), (22, -7), (16, 14), (17, 8), (18, 11), (6, 5), (23, 6),
+    (17, 5), (17, 8), (19, 18), (22, -6), (2, 5), (17, 5), (22, 12), (25, -5), (14, 13), (21, -5),
+    (22, 5), (24, 7), (12, 9), (23, 7), (4, 6), (0, 21), (17, 7), (19, 10), (25, 9), (14, 8),
+    (16, 8), (19, 7), (21, -8), (28, 6), (23, 5), (5, -15), (7, 15), (8, 7), (9, 7), (20, 7),
+    (20, 5), (23, 5), (21, 6), (15, 7), (5, -8), (15, -9), (16, 26), (19, 36), (20, -5), (21, 12),
+    (22, -6), (23, -8), (19, 5), (22, 10), (23, 10), (21, 8), (5, 5), (21, -6), (22, 5), (23, 31),
+    (6, 7), (2, 7), (17, 5), (18, 8), (21, 9), (5, -9), (9, 12), (10, 7), (20, -5), (23, 7),
+    (18, 6), (15, 5), (0, -6), (1, 23), (2, -5), (4, -12), (5, -33), (6, -15), (7, -9), (8, -7),
+    (9, -29), (10, 17), (11, -18), (13, -10), (14, -14), (15, -24), (16, -24), (17, 31), (18, 42), (19, 29),
+    (20, 98), (21, 29), (22, -10), (23, -6), (24, -13), (25, -14), (26, -6), (28, -13), (15, 10), (7, 5),
+    (5, 36), (6, -5), (7, 28), (18, -5), (20, -5), (21, -5), (26, 5), (22, 9), (7, 6), (0, 25),
+    (25, 6), (5, 5), (20, 5), (23, 10), (5, 6), (0, 6), (10, -5), (19, 9), (20, 20), (21, 7),
+    (25, -5), (21, 5), (26, 11), (3, -5), (4, 11), (5, 53), (6, 28), (9, 10), (11, -5), (15, -5),
+    (17, -8), (18, -6), (19, -7), (20, -8), (22, -6), (23, -15), (18, 12), (15, 9), (16, 5), (21, 5),
+    (5, 16), (21, -6), (22, 7), (18, 10), (5, 7), (6, 5), (26, 9), (17, 5), (22, 9), (18, 14),
+    (20, 5), (4, 9), (17, -7), (20, -7), (21, 18), (25, 6), (26, 6), (27, 7), (15, 7), (24, 14),
+    (1, 8), (16, 9), (15, 8), (21, 13), (25, -6), (27, 17), (7, 6), (1, 6), (4, 5), (5, -5),
+    (17, 5), (18, 5), (8, 14), (19, 8), (15, -5), (17, 64), (18, -7), (21, -9), (25, -6), (5, -6),
+    (10, -5), (11, 35), (12, 10), (17, -6), (23, 13), (17, 5), (15, 7), (10, 11), (12, 5), (25, 5),
+    (9, 12), (20, 22), (21, -7), (22, 10), (23, -6), (16, 5), (20, 6), (6, 7), (1, -15), (3, 5),
+    (4, -9), (5, 23), (6, 11), (9, -10), (10, -6), (11, -8), (12, -5), (13, 6), (14, -5), (15, -5),
+    (16, -8), (17, 15), (18, -5), (19, -6), (20, -13), (21, -14), (22, -9), (23, -14), (24, 45), (25, 41),
+    (27, -7), (20, 5), (11, 11), (6, 5), (17, 6), (20, 5), (1, 5), (0, 13), (25, 5), (21, 9),
+    (23, 5), (13, 7), (1, 8), (2, 5), (3, 5), (25, -7), (3, 7), (9, 6), (10, 13), (19, 13),
+    (21, -6), (23, -6), (18, 8), (4, 6), (9, 7), (23, 8), (0, -18), (1, -5), (3, -17), (4, -20),
+    (5, 7), (6, -5), (7, -9), (8, -14), (9, -11), (10, -6), (11, -40), (12, -21), (14, -12), (15, 9),
+    (16, 20), (17, 36), (18, 31), (19, -25), (21, 43), (22, 35), (23, -29), (24, 7), (25, 30), (26, -6),
+    (27, -14), (28, 36), (1, 6), (11, 5), (1, 10), (4, -5), (6, 8), (28, 6), (0, 6), (1, -6),
+    (3, -18), (4, 21), (6, 6), (7, 18), (8, 10), (9, 10), (10, -5), (11, -16), (12, -12), (13, -10),
+    (14, -8), (15, -13), (16, -18), (17, -5), (18, 9), (19, 8), (20, 15), (21, 5), (22, -19), (23, -18),
+    (25, -10), (26, 12), (27, 29), (5, 12), (27, 7), (23, 7), (23, 5), (15, 15), (23, 27), (1, -7),
+    (3, -5), (4, -6), (5, -6), (9, -9), (10, -7), (11, 19), (13, -5), (15, -7), (16, -7), (18, -7),
+    (19, -9), (20, 23), (21, -7), (23, 103), (25, -12), (28, -6), (22, 9), (1, 7), (4, 42), (25, -10),
+    (21, 5), (23, 12), (23, 19), (25, 7), (1, -19), (4, 54), (5, -14), (6, -6), (9, -7), (10, -6),
+    (11, -6), (12, -5), (14, 114), (16, 9), (17, -9), (18, -7), (19, -8), (20, -7), (21, -13), (22, -9),
+    (23, -26), (25, -16), (1, -7), (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -8), (12, -5),
+    (13, 13), (14, -5), (16, -6), (17, -11), (18, -8), (20, -7), (21, -9), (22, 20), (23, 82), (25, 6),
+    (21, 7), (25, 9), (28, 10), (2, 6), (3, 10), (15, 6), (9, 7), (23, 6), (1, -8), (5, 7),
+    (6, -7), (9, 8), (10, 5), (11, -10), (12, -6), (15, -7), (18, 14), (19, -8), (20, 24), (22, 9),
+    (23, 15), (25, -10), (21, 31), (9, 7), (3, -6), (4, -6), (5, -5), (6, -7), (9, -6), (10, 6),
+    (11, -10), (14, -7), (16, -6), (18, -9), (19, -8), (20, -15), (22, -10), (23, 129), (28, -5), (2, -6),
+    (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 5), (15, -5), (16, -6),
+    (17, -5), (19, -9), (22, -7), (23, 53), (24, 5), (25, 12), (26, 15), (27, -6), (18, 8), (0, 15),
+    (1, 13), (2, -15), (4, -16), (5, -26), (6, -5), (7, -8), (8, -12), (9, 15), (11, -24), (12, -14),
+    (13, -7), (14, -7), (15, 39), (16, 35), (17, 15), (18, 30), (20, 27), (21, 23), (23, -14), (24, -13),
+    (25, -22), (26, -16), (28, -6), (17, 7), (15, 5), (5, 5), (18, 10), (19, 5), (21, -5), (0, 6),
+    (12, 11), (0, -28), (2, -29), (3, -12), (4, -24), (5, 75), (6, 59), (8, -15), (9, 54), (10, 6),
+    (11, -71), (12, -31), (13, -37), (14, -47), (15, 45), (16, 22), (17, 38), (18, 33), (19, 65), (20, 37),
+    (21, 42), (22, 17), (23, -96), (24, -32), (25, -18), (26, -34), (27, -21), (5, -5), (13, 39), (20, -5),
+    (23, 19), (0, -6), (1, -8), (3, -5), (5, 13), (8, 5), (15, -7), (16, -6), (17, -9), (18, 10),
+    (19, 18), (20, -5), (21, -9), (22, 17), (23, 23), (24, -5), (1, 15), (3, -10), (4, -7), (5, -7),
+    (6, -7), (9, -10), (10, 9), (11, 31), (12, 17), (13, 21), (14, -6), (15, -6), (18, -15), (20, -10),
+    (21, 8), (22, -13), (23, 16), (24, -9), (25, 13), (26, -10), (18, 5), (25, -5), (27, 7), (0, 6),
+    (20, 6), (5, 5), (21, 6), (1, 7), (2, -10), (3, 8), (4, 26), (5, 51), (6, 37), (7, 17),
+    (8, 10), (10, -12), (11, -17), (13, -7), (15, -9), (16, -15), (17, -17), (18, -18), (19, -20), (20, -38),
+    (21, 13), (22, -12), (25, 13), (27, -11), (28, 8), (0, -5), (1, -5), (5, -20), (6, -8), (9, -17),
+    (10, -8), (11, -9), (12, -6), (15, -10), (16, -9), (17, -10), (18, 35), (19, -14), (20, -29), (21, 57),
+    (22, -10), (23, 92), (24, -5), (25, -10), (27, 24), (28, -5), (23, 23), (9, 11), (19, 6), (22, -5),
+    (23, -9), (25, -5), (28, 10), (17, 9), (18, 5), (9, 10), (21, 11), (1, -10), (2, -10), (3, -9),
+    (4, -9), (5, -24), (6, -12), (7, -6), (8, -5), (10, 127), (11, 114), (12, 13), (13, -10), (14, -10),
+    (15, -19), (16, -16), (17, -21), (18, -15), (19, 26), (20, 18), (21, -12), (22, -25), (23, -33), (24, -8),
+    (25, -17), (26, -9), (27, -9), (28, -10), (15, 8), (19, 10), (10, 7), (25, -6), (5, -5), (9, -7),
+    (15, -5), (16, 8), (18, -5), (19, -6), (20, 5), (21, 18), (22, 21), (23, -5), (25, -6), (1, 21),
+    (1, -8), (6, 6), (8, 6), (16, -6), (17, 13), (18, 11), (22, 6), (23, -9), (24, -5), (25, -13),
+    (18, 6), (21, 11), (19, 10), (21, -6), (22, 11), (18, 14), (6, 10), (5, -5), (9, 16), (19, 5),
+    (20, -5), (27, 10), (6, 10), (1, 8), (15, -12), (16, -8), (17, -5), (18, -5), (19, 110), (20, -6),
+    (21, -19), (25, -16), (1, 9), (5, 11), (9, 9), (23, -5), (20, 6), (11, 13), (6, 8), (6, 5),
+    (21, -5), (23, 19), (27, 5), (22, 9), (1, 10), (2, 8), (3, 9), (1, 21), (21, 6), (17, 6),
+    (9, 7), (4, -5), (5, -16), (6, 76), (11, 8), (17, -5), (18, -5), (20, -9), (23, -6), (25, -8),
+    (15, 10), (6, 6), (22, 10), (0, 12), (1, 24), (2, -6), (3, -8), (4, 18), (5, -25), (6, 5),
+    (7, 12), (10, 11), (11, -7), (15, -8), (16, -8), (18, -12), (19, -9), (20, -6), (21, 15), (22, -12),
+    (26, -8), (27, 7), (0, -5), (1, 8), (4, 6), (5, 17), (6, 37), (9, -10), (10, 6), (11, 22),
+    (15, -8), (16, -6), (17, -10), (19, -10), (20, 7), (21, 13), (22, -9), (23, -15), (25, -12), (25, 6),
+    (20, 12), (1, 6), (5, 6), (6, 5), (21, 5), (20, 7), (21, -5), (19, 10), (20, 18), (21, 7),
+    (5, 5), (21, 6), (22, 10), (1, -9), (22, 11), (19, 10), (21, 8), (4, 5), (0, 7), (26, 11),
+    (21, 6), (16, 6), (17, 7), (21, 8), (20, 6), (21, -5), (0, -5), (1, 51), (4, 94), (5, -22),
+    (6, -7), (9, -6), (14, -7), (15, -6), (18, -6), (19, -5), (20, -6), (21, -11), (23, -9), (25, -9),
+    (17, 8), (18, 5), (21, 17), (0, 11), (1, 14), (5, -14), (18, 6), (20, -12), (23, -5), (28, 7),
+    (19, 15), (20, -5), (18, 6), (12, 8), (4, 12), (21, 7), (13, 10), (17, 6), (19, -5), (21, -9),
+    (25, 30), (27, 7), (23, 12), (5, 6), (19, -8), (23, 6), (17, 7), (18, 10), (21, 9), (22, 6),
+    (25, -5), (10, 5), (21, 7), (19, 7), (19, 9), (1, 14), (11, 10), (19, 5), (17, 7), (1, 6),
+    (1, 7), (5, 6), (17, 7), (11, 18), (23, 10), (25, -5), (1, -5), (5, -6), (18, 34), (19, -6),
+    (20, -6), (23, 8), (27, 16), (11, 45), (23, -8), (11, 27), (23, -7), (25, 5), (20, 10), (21, 12),
+    (1, 6), (9, 5), (25, 7), (3, 10), (2, 11), (17, 8), (19, 6), (6, 7), (18, 6), (14, 6),
+    (5, -5), (15, -8), (17, 5), (18, -7), (21, -19), (22, 30), (23, 27), (5, 6), (4, 8), (25, 10),
+    (18, 9), (21, 5), (23, 7), (1, 18), (15, -8), (21, 5), (28, 6), (26, 8), (22, 6), (5, 5),
+    (17, 9), (0, 5), (15, 13), (18, -5), (19, 5), (20, 5), (21, 23), (22, -10), (25, -6), (22, 9),
+    (17, 6), (21, 6), (5, 5), (11, 5), (21, 7), (25, 6), (20, 5), (19, 7), (26, 5), (28, 7),
+    (1, 10), (0, 10), (1, 14), (11, -5), (25, -5), (0, -14), (1, 8), (3, -5), (4, 8), (5, 16),
+    (7, 8), (8, -5), (10, 5), (13, -8), (14, -10), (15, 5), (16, -6), (18, -6), (21, 30), (22, -14),
+    (25, -29), (27, -9), (28, 24), (5, 7), (21, 8), (23, -5), (15, 11), (16, -5), (22, 29), (20, 26),
+    (23, -5), (20, 5), (9, 6), (11, 5), (11, 5), (1, 22), (3, 56), (4, 37), (5, -10), (9, -7),
+    (10, -5), (11, -7), (13, -5), (16, -5), (17, -5), (19, -8), (20, -8), (21, -12), (22, -10), (23, -10),
+    (24, -13), (25, 16), (26, -7), (27, -8), (19, 6), (21, 11), (17, 6), (1, -5), (11, 6), (20, -6),
+    (25, 7), (1, 9), (3, 9), (14, 9), (25, -5), (26, 13), (11, 11), (23, 17), (16, 7), (20, 5),
+    (24, 5), (20, 8), (8, 5), (1, -6), (5, 43), (6, -7), (7, 27), (9, -7), (11, -5), (16, 15),
+    (18, -5), (19, 9), (20, -7), (21, -16), (25, -10), (17, 33), (21, -5), (0, 48), (1, 5), (2, -15),
+    (3, -8), (4, -8), (5, -8), (6, -8), (7, -7), (8, -10), (11, -19), (12, -14), (13, -11), (14, -17),
+    (15, -16), (16, -19), (17, -12), (18, -9), (19, 29), (21, -14), (22, -7), (23, -9), (24, 21), (25, 45),
+    (26, 13), (27, 51), (14, 11), (1, -6), (5, -5), (9, -6), (11, -5), (16, -11), (17, -8), (18, -8),
+    (20, 16), (22, 84), (23, -9), (25, -11), (5, -5), (11, 37), (23, -6), (0, 37), (1, 26), (2, -6),
+    (3, -10), (5, -13), (6, -10), (9, -7), (12, 5), (14, -5), (16, -9), (17, -9), (18, 12), (20, 8),
+    (22, -9), (23, -5), (27, 15), (0, 16), (1, 22), (2, -5), (4, -5), (6, 7), (9, -15), (10, 11),
+    (11, -8), (13, -6), (16, -10), (17, 31), (18, 7), (19, -14), (20, 14), (21, 19), (22, -16), (23, 6),
+    (24, -9), (25, -21), (26, -6), (0, 20), (1, 34), (3, -5), (4, -9), (5, -6), (6, -8), (7, -5),
+    (8, -7), (9, -18), (10, -8), (11, -17), (13, -12), (15, -8), (18, 9), (19, -8), (20, 7), (21, 26),
+    (23, -12), (24, -13), (25, 48), (26, -18), (28, 13), (19, 13), (22, 8), (23, 8), (1, -11), (2, 30),
+    (1, -13), (4, -6), (5, -13), (6, -8), (9, -10), (10, -7), (11, -9), (12, -6), (13, -5), (14, -11),
+    (15, 220), (16, -27), (17, 28), (18, 42), (19, -20), (20, -8), (21, -49), (22, -28), (23, -21), (24, -6),
+    (25, -12), (26, -5), (27, -5), (28, -8), (1, 18), (2, 5), (3, -8), (9, -6), (11, 33), (13, 20),
+    (17, -8), (18, -6), (19, -8), (20, -5), (22, -6), (23, 22), (24, -7), (25, 7), (26, -8), (28, -5),
+    (16, 9), (21, -8), (22, 8), (1, -5), (5, -7), (6, 13), (16, 14), (18, 5), (20, -5), (21, 11),
+    (22, -7), (23, -5), (25, -5), (17, 10), (1, 11), (6, 18), (7, -8), (9, 14), (12, 5), (14, -10),
+    (16, 17), (18, 5), (20, 16), (21, 23), (22, -15), (23, -12), (25, -33), (26, -13), (27, -5), (15, 8),
+    (25, 7), (16, 7), (16, 17), (25, -8), (27, 14), (19, 6), (21, 7), (5, 7), (15, 5), (17, -5),
+    (19, -8), (21, -10), (23, 6), (10, 13), (12, 5), (1, 9), (21, 5), (0, 9), (1, 9), (24, 5),
+    (25, 10), (28, 7), (16, 16), (22, -5), (6, 12), (23, 6), (1, 9), (18, 6), (20, -5), (22, 5),
+    (5, 5), (0, -14), (1, -20), (2, -9), (4, -12), (6, -13), (9, -9), (10, -9), (11, -11), (12, -10),
+    (15, -13), (16, -14), (17, -9), (18, 11), (19, 11), (21, -7), (22, 9), (23, 37), (24, -17), (25, 70),
+    (26, 13), (27, 21), (28, 5), (1, 6), (19, 5), (18, 8), (16, 10), (21, 15), (22, -6), (15, 14),
+    (23, 8), (0, -5), (2, -5), (11, 33), (13, 58), (18, -5), (19, -6), (20, -5), (21, -8), (25, -14),
+    (1, 7), (6, 5), (20, 6), (21, 5), (1, -5), (5, -7), (10, 10), (18, -10), (20, 54), (21, -6),
+    (27, 5), (0, 5), (1, 5), (5, 11), (5, 9), (21, 8), (23, -5), (23, 8), (18, 10), (16, 8),
+    (2, 5), (18, 10), (21, 5), (19, 14), (6, 8), (17, 6), (18, 6), (5, -6), (9, -10), (10, 23),
+    (15, -7), (19, 18), (20, 12), (23, -12), (20, 5), (1, -5), (5, -6), (15, 46), (16, 14), (17, -8),
+    (19, -9), (20, -6), (22, 22), (23, -8), (25, -7), (14, 44), (21, -6), (22, -7), (25, -5), (14, 6),
+    (1, -8), (3, -6), (5, 75), (7, 24), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5),
+    (25, -5), (7, 11), (9, -5), (22, 6), (22, 9), (5, 10), (21, -7), (23, 13), (22, 5), (8, 5),
+    (5, 8), (20, 5), (23, 6), (1, 5), (9, 11), (10, 57), (11, -12), (20, -8), (21, -5), (23, -7),
+    (6, 6), (27, 7), (22, 7), (23, 10), (9, 9), (16, 20), (20, 9), (6, 12), (15, 7), (21, 5),
+    (6, 5), (1, -6), (5, 23), (6, -6), (11, -5), (16, -5), (17, 23), (18, -12), (19, -7), (21, 35),
+    (23, -12), (19, 5), (0, -7), (1, -7), (2, 9), (4, -5), (9, -6), (11, 7), (17, -10), (19, -5),
+    (23, 5), (24, 21), (26, 10), (23, 9), (17, 7), (15, 6), (16, 8), (17, 14), (19, 14), (21, -7),
+    (6, 10), (25, 7), (1, 10), (14, 15), (21, -5), (5, -5), (17, -6), (18, 26), (19, 16), (20, 8),
+    (21, -7), (23, -7), (25, -6), (27, 12), (18, 5), (21, 8), (4, 5), (25, 10), (1, 7), (11, 11),
+    (2, -6), (18, 6), (21, 5), (23, 24), (25, -8), (1, -8), (5, 11), (9, 12), (10, 15), (11, -5),
+    (16, -6), (17, -5), (18, -6), (20, 6), (22, -8), (25, 16), (2, 9), (11, 6), (20, 15), (23, -5),
+    (18, 9), (1, 11), (25, 7), (27, 6), (28, 7), (4, 5), (23, 5), (22, 15), (25, -5), (3, 5),
+    (16, 9), (20, -9), (1, 12), (2, 13), (3, 10), (25, -8),
 ];

@@ -245,6 +245,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too many {recipients|messages|mails|emails} in a short time",
             "outbound quota",
             "may only send",
+            "{hourly|daily|monthly} {email|e-mail|mail|sending} quota", "number of {email|emails|messages|mails} per",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",
         ])
         .scope(Scope::Destination),
@@ -459,7 +460,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
             .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
-                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email"])
+                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email",
+                 "too many recipient address*", "too many {cc|bcc|to} recipients"])
             .scope(Scope::Message),
     );
 }

@@ -39,7 +39,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
-                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from"]),
+                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from", "control character"]),
     );
     v.push(
         r("text.from_domain_format", C::ContentFormat,
@@ -139,7 +139,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
-                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro",
+                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro", "rejected by {antivirus|anti-virus}", "threat detected",
                  // Spanish, Portuguese, French, Italian, German
                  "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
                  "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang"]),
@@ -156,7 +156,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
@@ -165,14 +165,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("gmx.sender_domain_dns", C::SenderRejected,
           "GMX/web.de/mail.com: our sender domain has no valid MX or A record ('invalid DNS MX or A/AAAA resource record')")
             .t(&["invalid dns mx or a/aaaa", "sender domain resolve fail", "sender domain must exist", "sender domain does not exist",
-                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain"]),
+                 "has no a, aaaa, or mx dns records", "domain of sender address", "unresolvable rfc.5321 from domain",
+                 "{sending|sender} domain has no {mx|a|dns}*"]),
     );
     v.push(
         r("text.sender_rejected", C::SenderRejected,
           "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
             .t(&["sender address rejected", "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
-                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "envelope sender", "return-path",
+                 "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "sender suppressed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
                  "fake sender", "not owned by user", "absenderdomäne", "sender is not same as", "not same as smtp authenticate*", "does not match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "doesn't match {the |your |}{authenticated|login|smtp auth} {user|username|account|identity}", "mail from this address {is |}prohibited", "not allowed externally", "unauthenticated local mail", "absender {nicht zulässig|unbekannt}", "from domain not trusted", "domain name required for sender", "sender address must contain",
                  "sender name is not valid", "bounces not accepted", "the from address", "not allowed to send from this address", "sender address not allowed", "mailfrom domain",
@@ -375,7 +376,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("rcpt.domain_not_served", C::RelayDenied,
           "at RCPT TO, a recipient domain this host does not take mail for ('not our domain', 'only accepts mail for example.org', 'invalid recipient domain'); at MAIL FROM the same words are about our sender")
-            .t(&["not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts mail for"])
+            .t(&["not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts {mail|emails|e-mails|messages} for",
+                 "not served by this {gateway|server|host|relay|system}"])
             .at(&[S::RcptTo, S::Unknown]),
     );
     v.push(
@@ -452,7 +454,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls"]),
     );
     v.push(
         r(
@@ -485,7 +487,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls", "starttls not offered", "starttls unavailable", "tls not supported",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls", "starttls not offered", "starttls unavailable", "tls not supported", "starttls is not available", "starttls {is |}not enabled",
         ]),
     );
     v.push(
@@ -493,7 +495,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the recipient address we sent is malformed (RFC 3463 X.1.3 'bad destination mailbox address syntax', 'malformed address', 'invalid format'): a syntax error in our RCPT argument, not an unknown user")
             .t(&["address syntax", "malformed address", "malformed destination", "malformed e-mail address", "malformed email address",
                  "malformed recipient", "does not conform to rfc", "not a valid rfc 5321", "not a valid rfc5321", "invalid format",
-                 "must specify a domain", "valid only as source", "address format", "missing domain part"])
+                 "must specify a domain", "valid only as source", "address format", "missing domain part",
+                 "{local-part|local part|domain name} too long", "imbalanced angle brackets", "address incomplete"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
     );
     // Mailbox state.
@@ -531,7 +534,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid", "account has been blocked"])
+            // Before RCPT the account named is ours: the sending account's block is sending_suspended's.
+            .at(&all_but(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Auth, S::MailFrom]))
             .scope(Scope::Recipient),
+    );
+    v.push(
+        r("text.sending_suspended", C::Policy,
+          "the sending account, tenant or project is suspended, frozen or inactive ('Sending is frozen', 'Sending suspended for alice', 'Tenant is not active'): a block on everything we send through this receiver, not a recipient's mailbox; its phrases hold the mailbox rule's 'suspended' and 'frozen' inside them, so the longer phrase decides")
+            .t(&["sending {is |}{suspended|frozen|paused}", "sending {temporarily |}suspended",
+                 "{tenant|project|workspace} is {not active|inactive|disabled|suspended}"])
+            .scope(Scope::Destination),
     );
     v.push(
         r("rcpt.domain_disabled", C::MailboxDisabled,
@@ -586,7 +598,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.ip_allow_list", C::Policy,
           "the receiver takes mail (or AUTH) only from client IPs on its allow-list ('restricted to allowlisted IPs'): a rule about our host, so the destination waits; before the recipient-restriction rule, whose 'restricted to' it shares a reply with")
-            .t(&["{allowlisted|whitelisted|allow-listed|white-listed} {ip|ips|hosts|networks}", "{ip|host} {allowlist|allow list|whitelist|white list}"])
+            .t(&["{allowlisted|whitelisted|allow-listed|white-listed} {ip|ips|hosts|networks}", "{authorized|authorised} relay {ip|ips|hosts}", "{ip|host} {allowlist|allow list|whitelist|white list}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -639,7 +651,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
                  "service temporarily", "not available at this time", "maintenance",
                  "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable",
-                 "server closing connection", "temporarily shut down", "receiver shut down"])
+                 "server closing connection", "temporarily shut down", "receiver shut down", "server {is |}offline", "serveroffline"])
             .ev(Evidence::GenericWording),
     );
     v.push(
@@ -663,6 +675,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(NETWORK)
             .codes("none")
             .at(&[S::Greeting]),
+    );
+    v.push(
+        r("text.early_talker", C::Protocol,
+          "the client spoke before the server's greeting ('talked before the greeting', postscreen's PREGREET): a protocol violation by our host, which the server holds against it, outranking the 'blocked' around it")
+            .t(&["{talked|spoke|talking|speaking} before the greeting", "before greeting", "pregreet*", "early talker"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.handoff_failed", C::ServerError,
+          "the receiver's own onward hand-off failed ('temporary failure relaying to Exchange Online'): its trouble, not a relay refusal; its phrases hold the relay rule's 'relaying to' inside them, so the longer phrase decides")
+            .t(&["{failure|failed|error} relaying to"]),
     );
     v.push(
         r("text.mail_loop", C::Policy,
@@ -783,7 +806,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unknown command",
             "parameter not recognized",
             "synchronization error",
-            "tls already active",
+            "tls already active", "tls is already {enabled|active}",
             "tls already negotiated",
             "already using tls",
             "already in tls",
@@ -807,7 +830,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "no helo",
             "before mail command",
             "pipelined input",
-            "didn't greet",
+            "didn't greet", "{expn|vrfy} {is |}not available",
         ])
         .scope(Scope::Connection)
             .ev(Evidence::GenericWording),
