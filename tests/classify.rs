@@ -5044,7 +5044,30 @@ fn twenty_fifth_round_words_from_the_retired_fresh25() {
             T,
             Scope::Message,
         ),
-        // Guards (the same on the previous main): a recipient's suspended account at RCPT, a relay refusal, 'sender not permitted' at EHLO, a full mailbox.
+        // A command out of order inside the transaction, or a malformed address with no
+        // stage named, holds the message, not every message to the host.
+        (
+            "503 Need MAIL before RCPT",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Message,
+        ),
+        (
+            "503 5.5.1 Bad sequence of commands: expected DATA",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Message,
+        ),
+        (
+            "553 5.1.0 Address incomplete",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Message,
+        ),
+        // Guards (the same on the previous main): a recipient's suspended account at RCPT, a relay refusal, 'sender not permitted' at EHLO, a full mailbox, a HELO-first error's session scope.
         (
             "550 5.2.1 Account suspended",
             S::RcptTo,
@@ -5072,6 +5095,13 @@ fn twenty_fifth_round_words_from_the_retired_fresh25() {
             C::MailboxFull,
             T,
             Scope::Recipient,
+        ),
+        (
+            "503 5.5.1 Send EHLO first",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Destination,
         ),
     ]);
 }

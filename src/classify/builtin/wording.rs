@@ -497,7 +497,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "malformed recipient", "does not conform to rfc", "not a valid rfc 5321", "not a valid rfc5321", "invalid format",
                  "must specify a domain", "valid only as source", "address format", "missing domain part",
                  "{local-part|local part|domain name} too long", "imbalanced angle brackets", "address incomplete"])
-            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown]),
+            .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown])
+            // An address of this transaction: the recipient's at RCPT TO, else the message's.
+            .scope(Scope::Message),
     );
     // Mailbox state.
     v.push(
@@ -782,6 +784,16 @@ pub(super) fn rules(v: &mut Vec<B>) {
         ])
         .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
+    );
+    v.push(
+        r("text.transaction_sequence", C::Protocol,
+          "a command out of order inside the mail transaction ('need MAIL before RCPT', 'expected RCPT TO or DATA', 'bad sequence of commands', 'no valid recipients'): this transaction's fault, so the message waits, not every message to the host; before a transaction (HELO, TLS, AUTH order) the generic protocol rule's session scope holds")
+            .t(&["mail first", "rcpt first", "need mail", "need rcpt", "expected rcpt", "expected mail", "expected data", "sender not yet given",
+                 "sender and recipient first", "must have sender", "must precede data", "transaction complete", "out of sequence",
+                 "bad sequence of commands", "bad command sequence", "invalid command sequence", "nested mail", "mail from first",
+                 "rcpt to first", "no recipients", "no valid recipients", "need quit", "{mail|rcpt} command first", "send mail first",
+                 "data without", "without mail", "without rcpt", "sender already {specified|given}", "already specified", "already given"])
+            .scope(Scope::Message),
     );
     v.push(
         r(
