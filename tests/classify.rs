@@ -5067,6 +5067,23 @@ fn twenty_fifth_round_words_from_the_retired_fresh25() {
             P,
             Scope::Message,
         ),
+        // After the review: our sending account suspended holds the destination from
+        // RCPT TO on too (the longer phrase wins over the mailbox rule's "suspended"), and
+        // before any recipient "your account has been suspended" is ours.
+        (
+            "451 4.7.1 Sending temporarily suspended, try again later",
+            S::DataEnd,
+            C::Policy,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 5.7.1 Your account has been suspended",
+            S::MailFrom,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
         // Guards (the same on the previous main): a recipient's suspended account at RCPT, a relay refusal, 'sender not permitted' at EHLO, a full mailbox, a HELO-first error's session scope.
         (
             "550 5.2.1 Account suspended",
@@ -5102,6 +5119,29 @@ fn twenty_fifth_round_words_from_the_retired_fresh25() {
             C::Protocol,
             P,
             Scope::Destination,
+        ),
+        // Review guards: "control character" in a command, "threat detected" before the
+        // data, a mailbox's message count.
+        (
+            "500 5.5.2 Error: bad syntax (control character in command)",
+            S::Ehlo,
+            C::Protocol,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "554 5.7.1 Threat detected, connection refused",
+            S::Greeting,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "552 5.2.2 Mailbox full: maximum number of messages per mailbox reached",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
         ),
     ]);
 }

@@ -5,24 +5,31 @@
 //! backtracking), a few table look-ups, a bounded check of the phrases that lie inside
 //! longer ones that matched, then the candidate rules — only those whose phrase
 //! occurred or whose code table entry matched — are checked in priority order. Rules
-//! that cannot match are never looked at, so adding rules does not slow down replies
-//! that do not mention them.
+//! that cannot match are never looked at.
 //!
 //! The pass keeps the last four bytes of the text (ASCII case folded) as one 32-bit
-//! word; at each byte it tests that word's bit in a small filter (a bit per hash
-//! bucket, 1 KiB for the built-in rules), and only where the bit is set looks in the
-//! bucket for the phrases that start with those four bytes, confirms up to their first
-//! eight bytes with one masked 64-bit comparison and then the rest in place. Phrases
-//! shorter than four bytes ("spf", "ube") are looked for where their first byte occurs.
-//! The work per text byte is bounded by the most phrases sharing one four-byte start,
-//! times the longest phrase. An Aho-Corasick automaton over the same phrases did the
-//! job before (0.9 to 1.4 µs on a 96-byte reply, its DFA table 2.5 MB, mostly out of
-//! cache); the filter's tables stay in the first-level cache.
+//! word; at each byte it tests that word's hash in a bit filter (about eight bits per
+//! phrase: 4 KiB for the built-in rules, small enough to stay in the first-level cache,
+//! and the only table most bytes touch). Only where the bit is set does it look in the
+//! hash bucket at the groups of phrases that start with those four bytes, rule most of
+//! them out with two masked 64-bit comparisons (bytes 0–8 of the group, bytes 8–16 of
+//! each phrase) and compare the rest in place. Phrases shorter than four bytes ("spf",
+//! "ube") are looked for where their first byte occurs. The work per text byte is
+//! bounded by [`MAX_BUCKET_GROUPS`] groups, [`MAX_GROUP_PHRASES`] phrases and
+//! [`MAX_SHORT_PER_BYTE`] short phrases (the built-in rules use at most 34, 61 and 2),
+//! times the longest phrase. It replaced an Aho-Corasick DFA over each phrase's first
+//! eight bytes (twenty-fifth round), whose table had grown to 2.5 MB, most of its
+//! look-ups missing the cache.
+//!
+//! A phrase set past those bounds (a user rule set with thousands of phrases sharing
+//! their first four bytes, or many phrases of one to three bytes starting alike) is
+//! scanned by an Aho-Corasick automaton over the whole phrases instead, linear in the
+//! text and its matches whatever the phrases.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::TransportFailure;
 use super::hint;
@@ -80,9 +87,28 @@ pub(crate) struct Engine {
     failure_rules: Vec<u32>,
 }
 
-/// The table the scan looks phrases up in (see the module's documentation).
+/// How the scan finds phrases (see the module's documentation).
 #[derive(Debug)]
-struct Scan {
+enum Scan {
+    /// The bit filter, when the phrase set's shape keeps its work per byte small.
+    Filter(Filter),
+    /// An automaton over the whole phrases, for a phrase set that does not (a large user
+    /// rule set with many phrases sharing their first bytes): linear in the text and its
+    /// matches whatever the phrases.
+    Automaton(AhoCorasick),
+}
+
+/// Most groups of phrases one bucket of the filter may hold, most phrases one group may
+/// hold, and most phrases shorter than four bytes one first byte may start: past any
+/// of them the scan is an automaton instead, so that the work per text byte stays
+/// bounded whatever the rules (the built-in rules use at most 34, 61 and 2).
+const MAX_BUCKET_GROUPS: usize = 64;
+const MAX_GROUP_PHRASES: usize = 128;
+const MAX_SHORT_PER_BYTE: usize = 16;
+
+/// The table the filter scan looks phrases up in.
+#[derive(Debug)]
+struct Filter {
     /// How far a 32-bit word's hash is shifted to give its bucket.
     shift: u32,
     /// One bit per bucket: whether any phrase's first four bytes hash there.
@@ -140,8 +166,52 @@ fn head_of(bytes: &[u8]) -> (u64, u64) {
 }
 
 impl Scan {
-    /// The table over the phrases `phrases` (lower case).
+    /// The scan over the phrases `phrases` (lower case): the filter if their shape fits
+    /// its bounds, else an automaton.
     fn new(phrases: &[Box<[u8]>]) -> Scan {
+        match Filter::new(phrases) {
+            Some(f) => Scan::Filter(f),
+            None => Scan::automaton(phrases),
+        }
+    }
+
+    /// An automaton over the whole phrases, ASCII case folded as the filter does.
+    fn automaton(phrases: &[Box<[u8]>]) -> Scan {
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(phrases)
+        };
+        // A DFA over a very large rule set can exceed the builder's size limit; the
+        // contiguous NFA has the same linear-time guarantee.
+        match build(Some(AhoCorasickKind::DFA)).or_else(|_| build(None)) {
+            Ok(ac) => Scan::Automaton(ac),
+            // Only past the automaton's own limits (billions of states): no phrase
+            // matches rather than a panic.
+            Err(_) => Scan::Filter(Filter::empty()),
+        }
+    }
+}
+
+impl Filter {
+    /// A filter that finds nothing.
+    fn empty() -> Filter {
+        Filter {
+            shift: 22,
+            filter: vec![0; 16],
+            starts: vec![0; 1025],
+            groups: Vec::new(),
+            pids: Vec::new(),
+            short: vec![Vec::new(); 256],
+            short_first: [0; 4],
+        }
+    }
+
+    /// The table over the phrases `phrases` (lower case), if their shape fits the
+    /// filter's bounds.
+    fn new(phrases: &[Box<[u8]>]) -> Option<Filter> {
         let long: Vec<usize> = (0..phrases.len())
             .filter(|&p| phrases[p].len() >= 4)
             .collect();
@@ -160,18 +230,26 @@ impl Scan {
         // ascending order.
         type Pending = (u32, u64, u64, Vec<u32>);
         let mut by_bucket: Vec<Vec<Pending>> = vec![Vec::new(); n_buckets];
+        let mut where_: HashMap<(u32, u64, u64), (usize, usize)> = HashMap::new();
         for &pid in &long {
             let p = &phrases[pid];
             let word = p[..4].iter().fold(0u32, |w, &b| push_byte(w, b));
             let (head, mask) = head_of(p);
-            let list = &mut by_bucket[bucket(word, shift)];
-            match list
-                .iter_mut()
-                .find(|g| (g.0, g.1, g.2) == (word, head, mask))
-            {
-                Some(g) => g.3.push(pid as u32),
-                None => list.push((word, head, mask, vec![pid as u32])),
+            let b = bucket(word, shift);
+            let list = &mut by_bucket[b];
+            match where_.get(&(word, head, mask)) {
+                Some(&(b, g)) => by_bucket[b][g].3.push(pid as u32),
+                None => {
+                    where_.insert((word, head, mask), (b, list.len()));
+                    list.push((word, head, mask, vec![pid as u32]));
+                }
             }
+        }
+        let too_big = by_bucket.iter().any(|list| {
+            list.len() > MAX_BUCKET_GROUPS || list.iter().any(|g| g.3.len() > MAX_GROUP_PHRASES)
+        });
+        if too_big {
+            return None;
         }
         let mut filter = vec![0u64; n_buckets.div_ceil(64)];
         let mut starts = Vec::with_capacity(n_buckets + 1);
@@ -206,7 +284,10 @@ impl Scan {
                 short_first[usize::from(b / 64)] |= 1 << (b % 64);
             }
         }
-        Scan {
+        if short.iter().any(|l| l.len() > MAX_SHORT_PER_BYTE) {
+            return None;
+        }
+        Some(Filter {
             shift,
             filter,
             starts,
@@ -214,7 +295,7 @@ impl Scan {
             pids,
             short,
             short_first,
-        }
+        })
     }
 }
 
@@ -510,9 +591,28 @@ impl Engine {
     }
 
     /// Calls `f(pid, start, end)` for every phrase occurring in `text` (its word
-    /// boundaries respected within `text`), by where it starts.
+    /// boundaries respected within `text`); the order is the scan's (the verdict does
+    /// not depend on it).
     fn each_phrase(&self, text: &[u8], mut f: impl FnMut(usize, usize, usize)) {
-        let scan = &self.scan;
+        let scan = match &self.scan {
+            Scan::Filter(scan) => scan,
+            Scan::Automaton(ac) => {
+                for m in ac.find_overlapping_iter(text) {
+                    let (pid, start, end) = (m.pattern().as_usize(), m.start(), m.end());
+                    let Some(meta) = self.meta.get(pid) else {
+                        continue;
+                    };
+                    if meta.word_start && start > 0 && is_word(text[start - 1]) {
+                        continue;
+                    }
+                    if meta.word_end && end < text.len() && is_word(text[end]) {
+                        continue;
+                    }
+                    f(pid, start, end);
+                }
+                return;
+            }
+        };
         with_lower(text, |lower| {
             let n = text.len();
             let mut confirm = |pid: u32, start: usize, from: usize| {
@@ -761,6 +861,12 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::classify::{Category, Classifier, UserRule};
+
+    /// Cases per property, and every how many phrases the slow comparison runs: the
+    /// slow way is slow without optimisation, so an unoptimised build tries fewer.
+    const CASES: u32 = if cfg!(debug_assertions) { 12 } else { 64 };
+    const SLOW_EVERY: usize = if cfg!(debug_assertions) { 997 } else { 91 };
 
     /// Every phrase occurrence, found the slow way: each phrase compared at each
     /// position, ASCII case folded, word boundaries as the scan applies them.
@@ -793,18 +899,23 @@ mod tests {
         out
     }
 
-    fn builtin() -> std::sync::Arc<Engine> {
-        crate::Classifier::builtin().engine
+    /// The built-in rules' engine with the filter scan (as shipped) or the automaton.
+    fn builtin(automaton: bool) -> Engine {
+        let mut e = Engine::new(crate::classify::builtin::compiled().to_vec());
+        if automaton {
+            e.scan = Scan::automaton(&e.phrases);
+        }
+        e
     }
 
-    /// Text made of pieces of real phrases (cut anywhere, case changed), spaces,
+    /// Text made of pieces of `e`'s phrases (cut anywhere, case changed), spaces,
     /// punctuation and other scripts' bytes: where phrase starts, near misses and
     /// word boundaries are dense.
     fn text_of(e: &Engine, picks: &[(usize, usize, usize, u8)]) -> Vec<u8> {
         let mut t = Vec::new();
         for &(pid, cut, sep, case) in picks {
             let p = &e.phrases[pid % e.phrases.len()];
-            let cut = if p.is_empty() { 0 } else { cut % (p.len() + 1) };
+            let cut = cut % (p.len() + 1);
             let piece = if sep % 3 == 0 { &p[..cut] } else { &p[..] };
             t.extend(piece.iter().map(|&b| {
                 if case % 2 == 1 {
@@ -817,38 +928,100 @@ mod tests {
                 0 => &b""[..],
                 1 | 2 => b" ",
                 3 => b"-",
-                4 => "é".as_bytes(),
+                4 => "\u{e9}".as_bytes(),
                 5 => b"x",
-                _ => b". ",
+                _ => b"\0",
             });
         }
         t
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Letters user phrases are made of: both cases, digits, spaces, NUL, DEL and
+    /// other scripts' letters, so that phrases recur in texts and share their starts.
+    const LETTERS: &[&str] = &[
+        "a", "A", "b", "B", " ", "1", "\u{0}", "\u{e9}", "\u{c9}", "\u{449}", "\u{429}", "\u{df}",
+        "-", "x", "\u{7f}",
+    ];
 
-        /// The scan finds exactly the occurrences the slow way finds.
+    /// An engine over user rules whose phrases are `ps` (letters by index; the kind
+    /// picks text, words, or words with a wildcard at either end).
+    fn user_engine(ps: &[(Vec<u8>, u8)]) -> Option<std::sync::Arc<Engine>> {
+        let (mut text, mut words) = (Vec::new(), Vec::new());
+        for (ix, kind) in ps {
+            let p: String = ix
+                .iter()
+                .map(|&i| LETTERS[usize::from(i) % LETTERS.len()])
+                .collect();
+            if p.trim().is_empty() {
+                continue;
+            }
+            match kind % 4 {
+                0 => text.push(p),
+                1 => words.push(p),
+                2 => words.push(format!("*{p}")),
+                _ => words.push(format!("{p}*")),
+            }
+        }
+        let mut rules = Vec::new();
+        if !text.is_empty() {
+            rules.push(UserRule::new("u.text", Category::Policy).text(text));
+        }
+        if !words.is_empty() {
+            rules.push(UserRule::new("u.words", Category::Policy).words(words));
+        }
+        Classifier::from_rules_only(rules).ok().map(|c| c.engine)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// The scan (filter and automaton) finds exactly the occurrences the slow way
+        /// finds, on text made of the built-in phrases.
         #[test]
         fn scan_finds_every_phrase_and_nothing_else(
             picks in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<usize>(), any::<u8>()), 0..12),
         ) {
-            let e = builtin();
-            let text = text_of(&e, &picks);
-            prop_assert_eq!(scanned(&e, &text), naive(&e, &text));
+            for automaton in [false, true] {
+                let e = builtin(automaton);
+                let text = text_of(&e, &picks);
+                prop_assert_eq!(scanned(&e, &text), naive(&e, &text));
+            }
         }
 
         /// Also on arbitrary bytes, and on text longer than the stack buffer.
         #[test]
-        fn scan_matches_the_slow_way_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..1200)) {
-            let e = builtin();
+        fn scan_matches_the_slow_way_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..700)) {
+            let e = builtin(false);
             prop_assert_eq!(scanned(&e, &bytes), naive(&e, &bytes));
+        }
+
+        /// User phrases of any length from 1 byte, any bytes, with wildcards, in texts
+        /// just under and over the stack buffer's length.
+        #[test]
+        fn scan_matches_the_slow_way_on_user_phrases(
+            ps in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 1..20), any::<u8>()), 1..12),
+            picks in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<usize>(), any::<u8>()), 0..40),
+            pad in 0usize..12,
+            long in any::<bool>(),
+        ) {
+            let Some(e) = user_engine(&ps) else { return Ok(()); };
+            let mut text = text_of(&e, &picks);
+            if long {
+                let mut t = vec![b' '; 500usize.saturating_sub(text.len()) + pad];
+                t.extend_from_slice(&text);
+                text = t;
+            }
+            prop_assert_eq!(scanned(&e, &text), naive(&e, &text));
         }
     }
 
     #[test]
     fn scan_finds_phrases_at_both_ends_and_in_any_case() {
-        let e = builtin();
+        let e = builtin(false);
+        assert!(
+            matches!(e.scan, Scan::Filter(_)),
+            "the built-in rules use the filter"
+        );
         for text in [
             &b"SPF"[..],
             b"ube",
@@ -856,17 +1029,80 @@ mod tests {
             b"550 5.2.2 MAILBOX FULL",
             b"mailbox full.",
             b"RATE LIMIT EXCEEDED, try again in 5 minutes",
-            "слишком много писем".as_bytes(),
-            "Слишком много писем".as_bytes(),
+            "\u{441}\u{43b}\u{438}\u{448}\u{43a}\u{43e}\u{43c} \u{43c}\u{43d}\u{43e}\u{433}\u{43e} \u{43f}\u{438}\u{441}\u{435}\u{43c}".as_bytes(),
         ] {
             let found = scanned(&e, text);
             assert!(!found.is_empty(), "{}", String::from_utf8_lossy(text));
             assert_eq!(found, naive(&e, text), "{}", String::from_utf8_lossy(text));
         }
-        let long = b"x ".repeat(600);
-        let mut t = long.clone();
-        t.extend_from_slice(b"mailbox full");
-        assert_eq!(scanned(&e, &t), naive(&e, &t));
-        assert!(!scanned(&e, &t).is_empty());
+        // Every 7th phrase alone at the end and at the start of texts around the stack
+        // buffer's length, in both cases.
+        for len in [
+            0usize, 1, 3, 4, 8, 9, 16, 17, 503, 504, 505, 511, 512, 513, 520,
+        ] {
+            for (pid, p) in e
+                .phrases
+                .iter()
+                .enumerate()
+                .step_by(if cfg!(debug_assertions) { 29 } else { 7 })
+            {
+                if p.len() > len {
+                    continue;
+                }
+                let mut at_end = vec![b' '; len - p.len()];
+                at_end.extend_from_slice(p);
+                let mut at_start = p.to_vec();
+                at_start.resize(len, b' ');
+                for mut t in [at_end, at_start] {
+                    assert!(
+                        scanned(&e, &t).iter().any(|&(q, _, _)| q == pid),
+                        "len {len} phrase {pid}"
+                    );
+                    t.make_ascii_uppercase();
+                    assert!(
+                        scanned(&e, &t).iter().any(|&(q, _, _)| q == pid),
+                        "len {len} phrase {pid}, upper case"
+                    );
+                    if pid % SLOW_EVERY == 0 {
+                        assert_eq!(scanned(&e, &t), naive(&e, &t), "len {len} phrase {pid}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A user rule set that would make the filter's work per byte grow (thousands of
+    /// phrases sharing their first four bytes, or many short phrases with one first
+    /// byte) gets the automaton, and still finds exactly what is there.
+    #[test]
+    fn large_user_rule_sets_get_the_automaton() {
+        let letters = |n: usize| -> String {
+            (0..4)
+                .map(|k| char::from(b'a' + ((n / 26usize.pow(k)) % 26) as u8))
+                .collect()
+        };
+        let shared: Vec<String> = (0..2000).map(|n| format!("mail{}", letters(n))).collect();
+        let short: Vec<String> = (0..200).map(|n| format!("m{}", &letters(n)[..2])).collect();
+        for phrases in [shared, short] {
+            let c = Classifier::from_rules_only(vec![
+                UserRule::new("u.many", Category::Policy).text(phrases.clone()),
+            ])
+            .expect("rules build");
+            assert!(matches!(c.engine.scan, Scan::Automaton(_)));
+            let mut text = b"xx ".to_vec();
+            for p in phrases.iter().step_by(97) {
+                text.extend_from_slice(p.to_ascii_uppercase().as_bytes());
+                text.extend_from_slice(b" mailzz m ");
+            }
+            let found = scanned(&c.engine, &text);
+            assert!(!found.is_empty());
+            assert_eq!(found, naive(&c.engine, &text));
+        }
+        // A small user rule set keeps the filter.
+        let c = Classifier::from_rules_only(vec![
+            UserRule::new("u.few", Category::Policy).text(vec!["mailbox gone".to_owned()]),
+        ])
+        .expect("rules build");
+        assert!(matches!(c.engine.scan, Scan::Filter(_)));
     }
 }

@@ -245,7 +245,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too many {recipients|messages|mails|emails} in a short time",
             "outbound quota",
             "may only send",
-            "{hourly|daily|monthly} {email|e-mail|mail|sending} quota", "number of {email|emails|messages|mails} per",
+            "{hourly|daily|monthly} {email|e-mail|sending} quota", "number of {email|emails|messages|mails} per {hour|day|minute|second|5 minute|5 minutes|10 minutes}",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",
         ])
         .scope(Scope::Destination),

@@ -39,7 +39,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
-                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from", "control character"]),
+                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from"]),
     );
     v.push(
         r("text.from_domain_format", C::ContentFormat,
@@ -139,15 +139,23 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
                  "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
-                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro", "rejected by {antivirus|anti-virus}", "threat detected",
+                 "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro",
                  // Spanish, Portuguese, French, Italian, German
                  "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
                  "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang"]),
     );
     v.push(
+        r("text.threat_verdict", C::VirusContent,
+          "a scanner's verdict on the message ('threat detected', 'rejected by antivirus'), said after the data; before it the same words are about our host or sender")
+            .t(&["threat detected", "rejected by {antivirus|anti-virus}"])
+            .at(&[S::Data, S::DataEnd, S::Bdat]),
+    );
+    v.push(
         r("text.message_unparsable", C::ContentFormat,
           "the receiver could not parse the message it was sent ('error parsing email', 'invalid message format'), said after the data; before it, the same words are about an address")
-            .t(&["{error|failed to|unable to|could not|cannot} pars{e|ing} {email|e-mail}", "error parsing {message|the message}", "invalid message {format|content}"])
+            .t(&["{error|failed to|unable to|could not|cannot} pars{e|ing} {email|e-mail}", "error parsing {message|the message}", "invalid message {format|content}",
+                 // a header's control character; in a command the same words are a syntax error
+                 "control character"])
             .at(&[S::Data, S::DataEnd, S::Bdat]),
     );
     v.push(
@@ -523,6 +531,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Recipient),
     );
     v.push(
+        r("text.own_account_blocked", C::Policy,
+          "before any recipient is named (the greeting, EHLO, STARTTLS, AUTH, MAIL FROM), an account suspended, disabled, blocked or terminated is ours, the sending account: a block on everything we send through this receiver, not a recipient's mailbox; declared before the mailbox rule, whose words it shares, so it wins their tie there")
+            .t(&["account {is |has been |was |}{suspended|disabled|blocked|locked|terminated|deactivated|frozen}",
+                 "{user|sender|mailbox} {is |has been |}{suspended|deactivated|frozen}", "login disabled", "suspended", "frozen", "deactivated"])
+            .at(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Starttls, S::Auth, S::MailFrom])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
@@ -536,8 +552,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "compte désactivé", "compte desactive", "compte suspendu", "konto zablokowane", "konto nieaktywne", "*щик заблокирован",
                  "*щик отключен", "*ккаунт заблокирован", "been inactive", "inactive for", "inactive account", "inactive mailbox", "mailbox is read-only", "mailbox is read only", "account has been suspended", "mailbox has been disabled", "login disabled", "archived recipient",
                  "boite du destinataire archivee", "accountdisabled", "userdisabled", "service has been terminated", "account terminated", "account has been terminated", "has been retired", "dormant", "account blocked", "address no longer in use", "closed mailbox", "account is no longer valid", "account has been blocked"])
-            // Before RCPT the account named is ours: the sending account's block is sending_suspended's.
-            .at(&all_but(&[S::Connect, S::Greeting, S::Ehlo, S::Helo, S::Auth, S::MailFrom]))
             .scope(Scope::Recipient),
     );
     v.push(
