@@ -557,7 +557,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.sending_suspended", C::Policy,
           "the sending account, tenant or project is suspended, frozen or inactive ('Sending is frozen', 'Sending suspended for alice', 'Tenant is not active'): a block on everything we send through this receiver, not a recipient's mailbox; its phrases hold the mailbox rule's 'suspended' and 'frozen' inside them, so the longer phrase decides")
-            .t(&["sending {is |}{suspended|frozen|paused}", "sending {temporarily |}suspended",
+            .t(&["sending {is |}{suspended|frozen|paused}", "sending temporarily suspended",
                  "{tenant|project|workspace} is {not active|inactive|disabled|suspended}"])
             .scope(Scope::Destination),
     );
