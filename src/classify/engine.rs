@@ -135,7 +135,7 @@ struct Group {
     head: u64,
     /// Which bytes of `head` they have.
     mask: u64,
-    /// Their range in `Scan::pids`.
+    /// Their range in `Filter::pids`.
     from: u32,
     to: u32,
 }
@@ -591,8 +591,9 @@ impl Engine {
     }
 
     /// Calls `f(pid, start, end)` for every phrase occurring in `text` (its word
-    /// boundaries respected within `text`); the order is the scan's (the verdict does
-    /// not depend on it).
+    /// boundaries respected within `text`), in the scan's order: the verdict does not
+    /// depend on it, except on hostile text past `MAX_SPANS` held-back matches, where
+    /// which ones are held back follows it.
     fn each_phrase(&self, text: &[u8], mut f: impl FnMut(usize, usize, usize)) {
         let scan = match &self.scan {
             Scan::Filter(scan) => scan,
