@@ -414,8 +414,9 @@ pub fn code_only() -> Classifier {
 /// `fresh5/`, then `fresh6/`, then `fresh7/`, then `fresh8/`, then `fresh9/`, then `fresh10/`,
 /// then `fresh11/`, then `fresh12/`, then `fresh13/`, then `fresh14/`, then `fresh15/`,
 /// then `fresh16/`, then `fresh17/`, then `fresh18/`, then `fresh19/`, then `fresh20/`,
-/// then `fresh21/`, then `fresh22/`, then `fresh23/`, then `fresh24/`, then `fresh25/`.
-pub const TUNING_FILES: [&str; 26] = [
+/// then `fresh21/`, then `fresh22/`, then `fresh23/`, then `fresh24/`, then `fresh25/`,
+/// then `fresh26/`.
+pub const TUNING_FILES: [&str; 27] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -442,6 +443,7 @@ pub const TUNING_FILES: [&str; 26] = [
     "fresh23/replies.jsonl",
     "fresh24/replies.jsonl",
     "fresh25/replies.jsonl",
+    "fresh26/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

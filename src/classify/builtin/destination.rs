@@ -192,6 +192,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
+            "{send|relay} quota", "send limit*", "relay limit*",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
@@ -428,11 +429,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected: Host not found', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected: host not found", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "helo mismatch",
-                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be", "helo first", "hello first", "expecting ehlo", "expecting helo", "ehlo expected", "helo expected",
-                 // a session-level sequence fault: no HELO/EHLO yet, so every command on this connection fails alike
-                 "ehlo first", "helo or ehlo first", "need helo", "need ehlo", "say helo", "send helo", "send ehlo",
-                 "helo required", "ehlo required", "helo/ehlo before", "ehlo/helo before"])
+                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be"])
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.helo_missing", C::Protocol,
+          "a command came before HELO/EHLO, or needs EHLO where HELO was sent ('send EHLO first', 'need HELO before MAIL', 'requires EHLO'): a sequence fault in our session, scoped by the command it answers (at MAIL FROM the message's, like other sequence faults; before a transaction the session's)")
+            .t(&["helo first", "hello first", "expecting ehlo", "expecting helo", "ehlo expected", "helo expected",
+                 "ehlo first", "helo or ehlo first", "need helo", "need ehlo", "say helo", "send helo", "send ehlo",
+                 "helo required", "ehlo required", "helo/ehlo before", "ehlo/helo before", "requires ehlo"]),
     );
     v.push(
         r("text.helo_command_rejected", C::Protocol,

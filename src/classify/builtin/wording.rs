@@ -17,7 +17,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.from_header_not_permitted", C::SenderRejected,
           "the header From is an address the (authenticated) sender may not use: the sender is refused, not the message's format (submission servers' 'From header not owned by authenticated user')")
-            .t(&["from header address rejected", "not authorized to send as", "not authorised to send as",
+            .t(&["from header address rejected", "not authorized to send as", "not authorised to send as", "{not allowed to|may not|cannot|can't|can not} send as",
                  "from header {is not|not} {owned|permitted}", "from header not allowed for this {account|user}", "{header from|from header} must match", "from header sender domain not verified", "not {authorized|authorised} to send from this header", "restricted to sending domain",
                  // the header From differs from the envelope sender
                  "from{:|} header mismatch", "does not match smtp from", "different from{:|} header and smtp mail from"]),
@@ -39,7 +39,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
-                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "unknown content type", "message too small", "expected exactly one from"]),
+                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "mime structure", "mime headers", "media not supported", "unknown content type", "message too small", "expected exactly one from"]),
     );
     v.push(
         r("text.from_domain_format", C::ContentFormat,
@@ -86,6 +86,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "dkim",
             "sender policy framework",
             "authentication checks failed",
+            "failed authentication checks",
             "sender authentication",
             "purported responsible address",
             "sender id",
@@ -164,7 +165,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
@@ -177,9 +178,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "{sending|sender} domain has no {mx|a|dns}*"]),
     );
     v.push(
+        r("postfix.sender_address_rejected", C::SenderRejected,
+          "Postfix's 'Sender address rejected:' frame: the envelope sender is refused, but the text after the colon is the operator's own and may name a more specific cause (authentication required, a lookup failure, a relay refusal), which outranks the frame")
+            .t(&["sender address rejected"])
+            .ev(Evidence::GenericWording),
+    );
+    v.push(
         r("text.sender_rejected", C::SenderRejected,
           "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
-            .t(&["sender address rejected", "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
+            .t(&[// Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
+                 "sender address rejected: {domain|undeliverable|unverified|mailbox|user|unknown|not found|address|account}",
+                 "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
                  "senderfilter*", "bad sender", "sender not allowed", "sender is not allowed", "sender suppressed", "envelope sender", "return-path",
                  "mail from address", "sender address is not valid", "permissions to send as", "sender verify", "verification failed for", "sender domain", "not a registered gateway user",
@@ -190,7 +199,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
-                 "domain must resolve", "sender does not exist", "sender domain not verified",
+                 "domain must resolve", "sender does not exist", "sender mailbox", "sender domain not verified",
                  "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders",
                  "sender {email|e-mail} address {is prohibited|is not allowed|not allowed|is blocked|is rejected|rejected|refused|denied}",
                  "sender not {authorized|authorised}", "not {authorized|authorised|allowed} to send {emails|email|mail|mails} {with from|from}",
@@ -378,14 +387,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "unauthorised relay",
             "user not local",
             "user is not local",
-            "external routing", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway", "domain is not managed", "unauthorized to domain", "don't accept mail for",
+            "external routing", "forwarding to remote hosts", "do not pass mail", "will not forward", "not configured to accept mail for", "domains we don't host", "domains we do not host", "not hosted here", "host_list", "domain is not accepted", "not local host", "not a gateway", "domain is not managed", "unauthorized to domain", "don't accept mail for",
         ]),
     );
     v.push(
         r("rcpt.domain_not_served", C::RelayDenied,
           "at RCPT TO, a recipient domain this host does not take mail for ('not our domain', 'only accepts mail for example.org', 'invalid recipient domain'); at MAIL FROM the same words are about our sender")
             .t(&["not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts {mail|emails|e-mails|messages} for",
-                 "not served by this {gateway|server|host|relay|system}"])
+                 "not served by this {gateway|server|host|relay|system}",
+                 "not a recipient on this server", "{recipient |no such |}domain not configured", "domain is not configured", "recipient domain not local", "only handles"])
             .at(&[S::RcptTo, S::Unknown]),
     );
     v.push(
@@ -462,7 +472,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "before starttls"]),
     );
     v.push(
         r(
@@ -495,7 +505,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "handshake error",
             "certificate error",
             "bad certificate",
-            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls", "starttls not offered", "starttls unavailable", "tls not supported", "starttls is not available", "starttls {is |}not enabled",
+            "invalid certificate", "certificate is expired", "expired certificate", "certificate name", "certificate verification failed", "protocol version", "dane/mta-sts", "dane check", "dane validation", "dane verification", "tlsa", "starttls is not supported", "starttls not supported", "tls not configured", "starttls not available", "starttls is not implemented", "failed to start tls", "starttls not offered", "starttls unavailable", "tls not supported", "starttls is not available", "starttls {is |}not enabled", "tls is not available",
         ]),
     );
     v.push(
@@ -776,6 +786,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too much load",
             "high load",
             "spool file",
+            "spool unavailable",
             "error processing",
             "could not be saved",
             "no data saved",
