@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8646 (feature, category) entries.
+//! 29 categories, 4000 features, 8484 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-33, 26, -32, -26, -19, 21, -36, -59, -75, -27, -15, 58, -12, 4, -25, -20, -29, 26, 18, -14, 6, 85, -3, 128, -2, 92, 0, -29, -8];
+pub(super) static PRIOR: [i32; 29] = [-33, 28, -31, -26, -19, 21, -37, -60, -73, -26, -15, 59, -11, 3, -23, -20, -30, 24, 17, -16, 6, 83, -1, 129, -2, 93, 0, -31, -9];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -63,6 +63,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x002f6694, // b:host or
     0x00311c0c, // w:eop
     0x0032f7b2, // b:address in
+    0x00364b78, // b:storage failure
     0x00393c3a, // b:dsl example
     0x0049d3ad, // w:method
     0x00745502, // b:rejected no
@@ -96,6 +97,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02510213, // b:requested action
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
+    0x029123d1, // b:spf pass
     0x02ab9aee, // b:from you
     0x02c6a4c0, // w:without
     0x02d175a5, // b:such user
@@ -106,6 +108,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0300611c, // b:failure try
     0x031ef56f, // b:this is
     0x0365c72f, // b:prod protection
+    0x037382ce, // b:org see
     0x03766a28, // b:syntax error
     0x037b154d, // b:lookup failure
     0x03941b72, // b:access denied
@@ -283,6 +286,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e60e9c9, // b:next time
     0x0e6191b8, // b:lib sympa
     0x0e640c9d, // p:empt
+    0x0e7426d9, // b:co uk
     0x0e7e1641, // p:occu
     0x0ea8c9fc, // b:suspicious due
     0x0ebf98bb, // b:we are
@@ -315,6 +319,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1003e245, // b:ip try
     0x100a9c59, // w:double
     0x10246166, // p:disc
+    0x106a2b1d, // b:local domains
     0x10740256, // b:address not
     0x10811fab, // b:many emails
     0x1092371e, // b:recipient example
@@ -373,7 +378,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x147e482a, // b:configured to
     0x14927807, // b:accepted for
     0x14c52617, // e:x.7.28
-    0x14cb133b, // w:adjunto
     0x151d40b7, // b:host rejected
     0x1526938e, // w:them
     0x153318c1, // b:address is
@@ -487,6 +491,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c3ebf0d, // b:bare lf
     0x1c4c1666, // b:using mail
     0x1c82d9cd, // w:checks
+    0x1c99f2ba, // b:is busy
     0x1ca5ce63, // w:but
     0x1ca9d703, // w:occurred
     0x1cb058c0, // w:reply
@@ -496,6 +501,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1cd8c131, // w:null
     0x1cfaabfe, // b:message rejected
     0x1d18df1d, // p:syma
+    0x1d1b0416, // b:while reading
     0x1d1bd84e, // e:5.2.3
     0x1d1c7fe0, // e:4.5.3
     0x1d2d25de, // w:ptr
@@ -505,8 +511,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1d3ef102, // b:mail data
     0x1d46a803, // w:quit
     0x1d495d6f, // b:co jp
+    0x1d72c548, // b:before auth
     0x1d773bad, // b:resend your
-    0x1d821752, // p:runn
     0x1d85febf, // b:insufficient system
     0x1d958649, // b:outlook com
     0x1d9f79c1, // b:sorry your
@@ -525,7 +531,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1e4cccd6, // b:or unnecessary
     0x1e5588de, // w:signature
     0x1e692d4e, // w:score
-    0x1e6b6eda, // p:traf
     0x1e6c7009, // p:poin
     0x1eb019eb, // b:envelope from
     0x1eb5fe78, // w:reason
@@ -590,7 +595,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x221bafec, // b:invalid authentication
     0x2220821c, // b:reject policy
     0x222d7625, // b:spam source
-    0x223cbe76, // p:catc
     0x226fac0f, // b:to your
     0x2278d57c, // b:is no
     0x22852d6f, // b:temporarily blocked
@@ -659,6 +663,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x26929770, // b:invalid bounce
     0x26acb1ec, // w:rcpts
     0x26c56bc9, // b:host unknown
+    0x26e3fee1, // w:determine
     0x26fa2c65, // b:you do
     0x272a4147, // w:greylist
     0x272eb722, // w:spamhaus
@@ -667,7 +672,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x278335bf, // w:lines
     0x278f8a90, // w:already
     0x27bf5ded, // b:id header
-    0x27dfdf95, // b:your admin
     0x27e5c549, // b:jp domain
     0x27ed4a0b, // w:literal
     0x280d492a, // b:sakaba hunter
@@ -776,6 +780,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e54a690, // b:mailbox full
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
+    0x2eb9213c, // b:mailbox busy
+    0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
@@ -785,7 +791,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f14477e, // w:access
     0x2f2740f5, // w:scan
     0x2f2e850e, // b:regards your
-    0x2f2f2295, // p:mome
     0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
@@ -864,6 +869,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x341df911, // b:reverse lookup
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
+    0x34350718, // b:local delivery
     0x346521a3, // b:libsisimai org
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
@@ -877,6 +883,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
     0x3579c71f, // b:error need
+    0x3586bb64, // b:allowed during
     0x35a1c6d8, // w:again
     0x35a55ef3, // b:service closing
     0x35a867c3, // w:known
@@ -888,13 +895,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x366caef3, // w:also
     0x367d126b, // p:noti
     0x367dac08, // b:this user
+    0x3683b822, // b:spool unavailable
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
     0x36956a67, // b:exceeds size
-    0x36b7a993, // p:noli
     0x36bb18bd, // b:rejected reverse
     0x36ca5557, // b:not rfc
-    0x36e15cdb, // b:your sender
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
     0x370dd71c, // b:body spamschutzregel
@@ -958,9 +964,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3abda068, // b:invalid address
     0x3ad2e7d9, // b:not relaying
     0x3adb73d9, // b:reset request
+    0x3ae46c44, // b:relay failure
     0x3b03b845, // w:duplicate
     0x3b1a4b87, // b:only one
-    0x3b1e797e, // p:main
     0x3b24db66, // w:invalide
     0x3b2fa3b2, // b:org schleuder
     0x3b308733, // b:org instead
@@ -995,7 +1001,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
     0x3d0910dc, // p:user
-    0x3d2cfa08, // p:mong
     0x3d334cd2, // b:rx online
     0x3d5886a6, // w:total
     0x3d702e0d, // w:webhook
@@ -1010,12 +1015,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3e57b1c0, // w:query
     0x3e77ae2b, // b:of unsolicited
     0x3e8bc01c, // b:rejected per
-    0x3e919d20, // p:xfor
     0x3e9fe611, // w:attachment
     0x3eb00ea6, // b:will be
     0x3ed2862d, // w:sender
     0x3ed547a4, // b:com error
-    0x3f05b525, // p:berk
     0x3f0f7540, // p:macr
     0x3f1cf61f, // b:messages with
     0x3f1f5e0d, // b:spam by
@@ -1051,6 +1054,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x413c6035, // p:alte
     0x4145851c, // b:per transaction
     0x414c9843, // w:parse
+    0x415da6b8, // b:can not
     0x4163b7fd, // b:receive mail
     0x416ac853, // p:cred
     0x4199467c, // b:lookup of
@@ -1081,9 +1085,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
+    0x440aee55, // b:too fast
     0x44108b7f, // b:request ip
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
+    0x4449f9bc, // b:data in
     0x4465d90d, // w:required
     0x446acd0c, // p:crea
     0x446cd06e, // w:post
@@ -1092,7 +1098,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x449ed277, // w:special
     0x449ed317, // b:your system
     0x44a6b515, // b:is rejected
-    0x44b2e34c, // p:patt
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
     0x44e0f9e3, // b:returned null
@@ -1119,21 +1124,23 @@ pub(super) static HASHES: [u32; 4000] = [
     0x466f599f, // b:by your
     0x468a68db, // b:by spf
     0x46975e96, // w:conform
-    0x469976a4, // w:acceptable
     0x46a14fdf, // p:refe
     0x46a5e467, // w:authenticated
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
+    0x46c9ccf9, // b:is only
+    0x46f3ed83, // b:temporary dns
     0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
     0x472b8d4d, // b:is shutting
+    0x4732f0d0, // b:the submission
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
+    0x479db75d, // b:missing from
     0x47b29a93, // p:read
     0x47be303b, // b:service mail
     0x47bff0c0, // b:reading message
-    0x47d30b60, // p:clic
     0x47e96454, // b:low reputation
     0x480101f0, // b:mail right
     0x480f3a4a, // b:sbl xbl
@@ -1162,6 +1169,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48f423c2, // b:refer to
     0x492f12ea, // p:beca
     0x492f99ed, // b:in progress
+    0x4931d35f, // b:not relay
     0x497e7135, // b:or expired
     0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
@@ -1217,7 +1225,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4dd559eb, // b:this failure
     0x4de4ee7f, // b:data data
     0x4e0d7ecd, // b:but not
-    0x4e13b3cb, // p:anno
     0x4e1c58d0, // p:mana
     0x4e1d4712, // b:dmarc check
     0x4e27e909, // b:addresses are
@@ -1262,7 +1269,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5128d988, // b:net smtp
     0x513842bf, // p:proc
     0x515001e8, // b:login attempts
-    0x5151daa5, // p:prac
     0x5159e7f7, // b:has detected
     0x5173986c, // w:transaction
     0x51739a25, // b:spf or
@@ -1272,7 +1278,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x51c098fa, // w:our
     0x51d90e2a, // p:repl
     0x51e9f6c9, // b:bad sender
-    0x51f13032, // p:clea
     0x51f24cb9, // b:typos or
     0x51f4a92d, // b:to request
     0x521104db, // b:many connections
@@ -1296,6 +1301,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5379e892, // w:rset
     0x538ed3b0, // b:not member
     0x538f8b1e, // b:unknown recipient
+    0x538f919e, // w:logins
     0x53d146f5, // b:list please
     0x53fbb15b, // w:admin
     0x54018d43, // b:com relay
@@ -1343,7 +1349,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
-    0x5745b502, // p:mayb
     0x5759f91d, // b:null sender
     0x575ba595, // b:temporarily unavailable
     0x5762119d, // w:match
@@ -1370,10 +1375,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x59408e87, // b:Çok fazla
     0x594b1956, // b:org service
     0x594e16e6, // b:is spam
-    0x59569a8c, // e:5.7.509
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
-    0x59b3045b, // p:pati
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
@@ -1435,6 +1438,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5d2a10c0, // w:session
     0x5d37e1f8, // w:admins
     0x5d56271d, // b:bin schleuder
+    0x5d684398, // b:queue is
     0x5d77b77e, // p:orig
     0x5d8a5b3c, // b:authentication mechanism
     0x5d969ece, // p:spam
@@ -1450,7 +1454,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5e385736, // p:prot
     0x5e5f0b87, // p:wron
     0x5e84d6ce, // w:idle
-    0x5e8c5bed, // p:norm
     0x5e941bc4, // b:org client
     0x5eaf23e0, // b:back later
     0x5ebe6eda, // w:org
@@ -1475,7 +1478,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x60081350, // w:domain
     0x60188787, // b:our domain
     0x60354138, // b:log in
-    0x6038f73a, // p:mark
     0x6062b3a6, // c:510
     0x6083345f, // b:to reach
     0x6095863a, // b:email whitelist
@@ -1592,7 +1594,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x66491bc0, // b:be email
     0x664c44e0, // b:your host
     0x6650333b, // b:an ip
-    0x665b0486, // p:budd
     0x665b3cae, // p:answ
     0x666dc406, // b:not configured
     0x668ff134, // p:spfb
@@ -1675,6 +1676,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6bd56581, // p:rest
     0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
+    0x6bf93e96, // b:lf in
     0x6c130875, // b:intended recipient
     0x6c18b759, // b:and most
     0x6c1b24ba, // w:routing
@@ -1690,16 +1692,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6cd9c985, // w:least
     0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
-    0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d1e2090, // w:tld
-    0x6d29aae7, // p:angl
     0x6d32876e, // b:than one
     0x6d3bda3f, // b:loop detected
     0x6d623a70, // b:helo hostname
     0x6d652ddc, // w:faq
     0x6d660152, // w:administrative
-    0x6d7aa7bc, // b:— try
     0x6d984f8e, // b:server has
     0x6da62857, // w:signatures
     0x6daa8284, // b:unexpected volume
@@ -1712,6 +1711,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ddd7acd, // w:try
     0x6dfafc3c, // b:command first
     0x6e0b6813, // b:and was
+    0x6e19803e, // b:fixed limit
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
@@ -1725,12 +1725,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6ed9d0bd, // w:value
     0x6edd100b, // b:network is
     0x6efafaa7, // w:goodbye
-    0x6f162655, // p:anon
     0x6f1c4afb, // b:later retry
     0x6f24c2a3, // w:excessive
     0x6f3caccd, // b:my list
     0x6f429c7f, // b:at most
     0x6f4bde6d, // b:provider and
+    0x6f530b1d, // w:shortly
     0x6f530e26, // b:the policy
     0x6f53f49e, // b:while checking
     0x6f649747, // w:server
@@ -1742,7 +1742,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f9c9016, // p:exis
     0x6fa530f7, // p:essa
     0x6fb8a03d, // b:not authenticated
-    0x6fbc1d14, // e:5.6.1
     0x6fc2e7a1, // b:and resend
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
@@ -1754,6 +1753,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x702a1a3c, // b:post to
     0x70410c37, // p:shtm
     0x704fe316, // p:scan
+    0x70572286, // b:such domain
     0x70974e65, // w:imposed
     0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
@@ -1834,6 +1834,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75964e40, // p:fazl
     0x75a593e4, // p:exma
     0x75a5c660, // w:shtml
+    0x75b07008, // w:upgrade
     0x75e6db82, // p:clam
     0x7616bb0e, // b:helo was
     0x76540ad9, // b:blocklist visit
@@ -1854,12 +1855,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x772670dd, // b:ehlo helo
     0x773fbd8d, // b:many recipient
     0x7740c44d, // b:helo domain
-    0x77609944, // c:523
     0x77654df9, // b:of spam
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
     0x77a48e1f, // b:smtp protocol
-    0x77ae68f5, // p:rech
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
     0x77e1f102, // b:messages for
@@ -1871,7 +1870,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x784ecf59, // b:not taken
     0x7852d66b, // b:data from
     0x78590a9e, // b:this sender
-    0x78609ad7, // c:522
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
     0x7883febc, // p:shou
@@ -1882,7 +1880,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78c27b06, // b:rejected mail
     0x79398d41, // w:identified
     0x793a0369, // w:chunk
-    0x79478c41, // p:prec
     0x79609c6a, // c:521
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
@@ -1890,13 +1887,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7980aaa7, // w:virtual
     0x7993ac18, // b:recipient has
     0x799a613d, // p:exha
-    0x799d5dc3, // p:dela
     0x79af5a69, // e:x.7
     0x79ccd484, // w:address
-    0x79d5371f, // c:430
     0x79faa717, // b:exmail qq
     0x7a12637f, // p:inte
-    0x7a23aca0, // p:inse
     0x7a618c60, // b:user here
     0x7a88394f, // b:support google
     0x7a9c82bb, // b:sending this
@@ -1904,6 +1898,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7aaf5bfc, // e:x.0
     0x7abf4dbe, // b:command foo
     0x7ac246fb, // b:to queue
+    0x7ae2c35a, // b:initial response
     0x7af72620, // b:validation error
     0x7b0e6b4f, // w:violation
     0x7b247910, // b:you feel
@@ -1951,6 +1946,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7d3f6d9d, // b:to that
     0x7d435f45, // p:shut
     0x7d545040, // w:single
+    0x7d8827c7, // b:multiple from
     0x7d884a54, // w:implemented
     0x7daf60b5, // e:x.3
     0x7db8caaf, // w:invoice
@@ -1983,13 +1979,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
-    0x7f8886ef, // p:shir
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fbea5a0, // b:no fcrdns
     0x7fee63f9, // b:in blacklist
     0x7ff81d14, // b:also refer
     0x7ff9827f, // b:mail originating
+    0x801b08bc, // b:as user
     0x801c6a70, // b:please direct
     0x802ec248, // b:open relay
     0x8030deff, // b:is sending
@@ -2010,6 +2006,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8132222a, // b:bad helo
     0x81392396, // b:has not
     0x813a8011, // b:daily limit
+    0x813c94cf, // b:invalid spf
     0x816ae8c3, // b:mime parts
     0x8171f0ba, // b:local policy
     0x81721f47, // w:fwlink
@@ -2037,14 +2034,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x826cc383, // b:for your
     0x829cdde5, // b:this hour
     0x82a3b358, // w:past
+    0x82a7f4f2, // b:to remote
     0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x8304c840, // b:messages and
-    0x8341961b, // e:x.6.1
     0x835c1291, // b:header sender
+    0x835c655c, // w:letter
     0x835feb64, // b:many commands
     0x837e8cbf, // b:to local
     0x837fc7a6, // w:can
@@ -2060,6 +2058,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84488d37, // p:inbo
     0x8449168c, // w:services
     0x844e1f10, // w:incoming
+    0x84581192, // p:pend
     0x845c0251, // b:com no
     0x845f264f, // b:invalid message
     0x84600064, // b:administrative limit
@@ -2071,6 +2070,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x84d7d235, // b:seems to
     0x84ef28d8, // b:see http
     0x84f6fce0, // w:date
+    0x84f81d0a, // b:authentication method
     0x84fb17fb, // b:been rejected
     0x8532b269, // b:by dmarc
     0x85419941, // e:x.6.3
@@ -2099,7 +2099,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x86c61dc8, // b:of data
     0x86c8deb7, // b:refused because
     0x86f89846, // p:quot
-    0x871277f6, // p:intr
     0x871589d9, // p:plea
     0x873f84f6, // b:com br
     0x874753fa, // b:many messages
@@ -2147,7 +2146,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x897a1cd3, // b:trying to
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
-    0x899b385c, // p:desi
     0x89a3be5d, // w:pass
     0x89e7f674, // b:to open
     0x8a05ca19, // w:rejecting
@@ -2155,7 +2153,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8a104f00, // w:body
     0x8a1f7c92, // b:error prevented
     0x8a23c5d0, // p:insu
-    0x8a4047e4, // p:inge
     0x8a41aed4, // w:listener
     0x8a48e3e1, // b:in mail
     0x8a4dcde8, // w:recipients
@@ -2208,6 +2205,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8d7fa98d, // b:please correct
     0x8d81947f, // b:in effect
     0x8d89f587, // p:dete
+    0x8d8e72b5, // p:devi
     0x8d8ffb12, // b:requires all
     0x8d90f446, // w:—
     0x8d96fdd1, // w:fails
@@ -2222,7 +2220,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8e67aebe, // p:give
     0x8e762679, // p:addi
     0x8e7f01de, // e:4.0.0
-    0x8e8c617c, // w:able
     0x8ecbb503, // w:section
     0x8ee57a52, // w:lost
     0x8ef769df, // b:noerror the
@@ -2244,9 +2241,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9020fe49, // w:suspended
     0x902e190c, // b:command died
     0x90466184, // p:inac
+    0x905093ad, // b:not reachable
     0x9052a13d, // b:message size
     0x905a50fc, // b:for this
     0x906ee22c, // e:x.5.3
+    0x9076556b, // b:google workspace
     0x908f23f6, // w:subtype
     0x9093dffe, // b:we do
     0x90b93d4b, // b:denied command
@@ -2277,7 +2276,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91c837db, // p:viru
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
-    0x9207b421, // p:ques
     0x92090e63, // b:dynamic ip
     0x921b247f, // b:use your
     0x921f1735, // b:to relay
@@ -2301,6 +2299,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
+    0x9322d9fb, // w:prohibition
     0x93273907, // b:org domain
     0x93276d8d, // p:righ
     0x93444d14, // b:user over
@@ -2339,6 +2338,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x94f1ab7f, // b:from bounce
     0x95002443, // b:email faq
     0x95446107, // p:acce
+    0x95479c5b, // b:exceeded in
     0x954a237d, // w:did
     0x9557e5a2, // b:ptr record
     0x95642e11, // w:workspace
@@ -2348,6 +2348,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x958789ea, // b:service currently
     0x9587bb64, // b:server configuration
     0x958ea7b9, // b:for minutes
+    0x95911cc6, // b:only accepts
     0x959eeee7, // b:are sending
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
@@ -2398,6 +2399,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9954dbd3, // w:write
     0x997fea48, // w:cat
     0x99864ef7, // b:message limit
+    0x998dca5d, // w:mensaje
     0x99b49289, // b:this email
     0x99bc1a83, // w:otsu
     0x99cf8e7b, // b:alias has
@@ -2409,7 +2411,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a0c0e9b, // w:relaying
     0x9a13b78a, // b:not allowed
     0x9a1b903b, // p:inpu
-    0x9a1ebffd, // e:5.4.0
     0x9a3392d6, // b:postmaster verizonmedia
     0x9a39a54f, // p:inde
     0x9a52ce83, // b:command must
@@ -2443,6 +2444,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
     0x9c1ff856, // w:rcpthosts
+    0x9c44afc7, // b:tls handshake
     0x9c4af7a9, // b:reject for
     0x9c4ecb77, // b:command output
     0x9c61e12a, // w:win
@@ -2473,7 +2475,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9d8f8c73, // b:verification failed
     0x9d9dd613, // b:failed no
     0x9da609d7, // w:un
-    0x9dbdaefd, // e:x.7.13
     0x9dc6b727, // w:prevented
     0x9dd57c53, // w:unable
     0x9dda3c84, // p:nyaa
@@ -2518,10 +2519,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa08836fd, // b:or to
     0xa0a60e90, // w:us
     0xa0bbfcb8, // b:policy violation
+    0xa0d97f4f, // b:fqdn or
     0xa0f1b294, // b:api key
     0xa0f4f206, // b:com blocked
     0xa101736d, // w:command
     0xa10479e2, // e:x.1.10
+    0xa1252c7e, // w:resolution
     0xa126e7b0, // b:at http
     0xa12a9cf9, // w:legitimate
     0xa12e1d08, // b:failure command
@@ -2545,6 +2548,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa282ff30, // w:down
     0xa2894e95, // b:from address
     0xa293fbdc, // b:account has
+    0xa297072c, // w:ou
     0xa2aa8ee4, // w:we
     0xa2bc99e1, // b:rejected unknown
     0xa2c7f08d, // w:must
@@ -2585,8 +2589,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa51d1be5, // p:mism
     0xa52db7b6, // w:fazla
     0xa54ced2a, // w:have
-    0xa5508b39, // w:alignment
     0xa551b4c6, // w:policies
+    0xa558a28e, // b:mechanism is
     0xa559f7ad, // b:com in
     0xa560ef92, // b:detected in
     0xa58e9047, // p:grap
@@ -2594,6 +2598,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5b3bf73, // p:need
     0xa5b3fdbe, // b:message scored
     0xa5b76601, // b:user user
+    0xa5c72738, // b:sender authentication
     0xa5d069b1, // w:sorry
     0xa5df991e, // p:code
     0xa5e40fcf, // b:server ip
@@ -2603,7 +2608,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
     0xa639c797, // w:black
-    0xa64b0154, // p:inci
     0xa6548909, // b:clamav http
     0xa65c01dd, // p:stor
     0xa66a65aa, // b:client address
@@ -2654,7 +2658,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa8c2d7c6, // e:5.7.11
     0xa8cd20b1, // b:but it
     0xa8d12b00, // b:unrecognized commands
-    0xa8ed1cef, // p:plug
     0xa8f15138, // b:poor reputation
     0xa91a2ca2, // p:amaz
     0xa91d4441, // b:syntax rcpt
@@ -2668,7 +2671,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa9b2e8ae, // w:rx
     0xa9c2d959, // e:5.7.10
     0xa9c517f0, // e:5.7.26
-    0xa9cd2b9e, // p:gere
     0xa9df4dfa, // w:send
     0xa9eb97f4, // w:yahoo
     0xa9f6810b, // w:returned
@@ -2726,9 +2728,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xacad69b5, // b:schleuder system
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
+    0xacd3711f, // b:temporary processing
+    0xace6a77b, // w:count
     0xad13f50f, // b:user kijitora
     0xad32806b, // b:example example
     0xad3a3d09, // p:perm
+    0xad3fbbe9, // w:del
     0xad4916fd, // w:ask
     0xad50df18, // b:error your
     0xad517c02, // b:error code
@@ -2748,7 +2753,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xae185f6f, // b:have been
     0xae2ce452, // b:username or
     0xae310227, // b:com called
-    0xae387b9c, // p:help
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae580a74, // b:ocf berkeley
@@ -2767,7 +2771,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xaec51fcf, // e:5.7.23
     0xaedc05a8, // w:nemesis
     0xaefe2867, // b:bounce example
-    0xaf17278c, // p:ugen
     0xaf181a5a, // b:dns error
     0xaf18b217, // b:bounce messages
     0xaf20bc05, // b:the system
@@ -2790,6 +2793,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xafcfb1b5, // b:or ip
     0xafddc87e, // b:file extension
     0xafe4c666, // w:connecting
+    0xaff10037, // w:interface
     0xaff9c323, // w:lmtp
     0xb0283d57, // b:dnsbl and
     0xb0294231, // p:amou
@@ -2809,6 +2813,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb0ba84e4, // b:address does
     0xb0ceeec7, // b:retry later
     0xb0e87ef2, // w:error
+    0xb0ea9c85, // b:in an
     0xb0f9311d, // b:en feedback
     0xb0f9a338, // b:in helo
     0xb0fa4409, // b:dmarc reject
@@ -2816,7 +2821,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1130532, // b:before data
     0xb1272ce7, // w:user
     0xb132e948, // b:local mailbox
-    0xb13a4355, // p:peri
     0xb13b219e, // w:only
     0xb157cf7a, // w:return
     0xb1632d33, // b:user password
@@ -2844,6 +2848,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb2c6ea1a, // p:memb
     0xb2f9457b, // p:cont
     0xb308493b, // w:rejection
+    0xb33f644f, // w:pending
     0xb34657be, // b:here https
     0xb347aa9c, // b:visit http
     0xb3c18977, // b:already active
@@ -2872,7 +2877,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb50ec749, // b:inbox is
     0xb51fdf15, // b:schleuder command
     0xb539c02f, // b:delivery failure
-    0xb5679f51, // w:achieved
     0xb574a999, // w:while
     0xb5972515, // w:of
     0xb59ba243, // w:if
@@ -2928,6 +2932,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb81b73c9, // p:duri
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
+    0xb84b4ca4, // b:rejected temporary
     0xb84bd33c, // w:undeliverable
     0xb85d2b20, // b:results dkim
     0xb8787465, // w:dynamic
@@ -2986,9 +2991,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbba06b96, // b:not implemented
     0xbbb5439b, // w:sl
     0xbbcdd0c0, // e:x.1.3
+    0xbbf67e9d, // b:rfc section
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
-    0xbc1d401a, // p:mist
     0xbc2cd394, // b:failed missing
     0xbc68a66b, // b:to protect
     0xbc83a862, // w:go
@@ -3004,6 +3009,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
     0xbd20a3f7, // b:to user
+    0xbd4e02ae, // b:sorry this
     0xbd54ba10, // w:note
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
@@ -3028,7 +3034,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbe7c1baa, // b:by clamav
     0xbe7c3771, // b:service provider
     0xbe7edec7, // b:permanent error
-    0xbe8828b6, // w:am
     0xbe90777b, // w:la
     0xbec558a2, // p:weat
     0xbecdd579, // e:x.1.0
@@ -3050,6 +3055,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfdf4dc4, // b:message looks
     0xbfede058, // b:quota limit
     0xbffd5792, // b:content is
+    0xc00959cd, // b:from refused
     0xc018571b, // b:with this
     0xc01cc175, // p:head
     0xc0244e93, // b:schleuder docs
@@ -3087,11 +3093,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc201fcc1, // b:ezmlm reject
     0xc208cc5c, // b:in my
     0xc20b8cf4, // b:from user
-    0xc214413f, // p:imme
     0xc227ac87, // b:send email
     0xc2407038, // w:according
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
+    0xc25d56e7, // b:read error
     0xc2907dc7, // w:le
     0xc29b5638, // w:info
     0xc2b199c9, // b:mailbox disabled
@@ -3160,7 +3166,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc6507737, // b:or invalid
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
-    0xc65baaa6, // p:impe
     0xc6950141, // w:ne
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
@@ -3170,6 +3175,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc6fb66bd, // b:not available
     0xc7274a4f, // b:rcpt to
     0xc74a2e87, // b:size guidelines
+    0xc7571168, // b:rejected spf
     0xc75894ec, // b:mailbox for
     0xc7634b9e, // b:domain does
     0xc7696dc6, // w:usr
@@ -3183,11 +3189,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc79c87d0, // b:doesn have
     0xc7ac0fda, // w:shutting
     0xc7acdda5, // b:our contact
+    0xc7adaaee, // b:sender policy
     0xc7b80180, // b:rejected recipient
     0xc7ca6a1e, // b:content type
     0xc7cc4324, // b:this mail
     0xc7ccc70e, // b:server temporarily
-    0xc7e3532e, // p:next
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
@@ -3207,7 +3213,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9bc0c27, // b:go away
     0xc9c2f235, // b:send from
     0xc9cd6bab, // p:boun
-    0xc9d95339, // p:leve
     0xc9e819b2, // b:unavailable or
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
@@ -3241,10 +3246,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb6c8e2f, // b:direct the
     0xcb77d597, // p:list
     0xcb78d817, // w:non
-    0xcbaed0bb, // p:thes
     0xcbbf8df4, // b:org cgi
     0xcbc494c0, // w:locally
     0xcbc64857, // b:alias table
+    0xcbf6d912, // b:header line
     0xcbf824f5, // b:mail nosuchuser
     0xcbfb9956, // b:local error
     0xcbfd425a, // b:greylisted try
@@ -3269,7 +3274,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd223bff, // b:said user
     0xcd3e1321, // b:status usr
     0xcd459f35, // b:example co
-    0xcd5dbcb4, // p:engi
     0xcd70ad79, // p:sequ
     0xcd73a1e9, // b:connection rejected
     0xcd7f41d7, // b:of message
@@ -3286,14 +3290,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
     0xce8b8583, // w:throttling
-    0xceaf82d0, // p:nego
     0xceb43ba2, // b:error during
-    0xcebac03d, // p:linu
     0xcec73c91, // w:community
     0xcecf1870, // b:dmarc failure
     0xcef1e970, // b:characters in
     0xcf32845d, // b:help for
-    0xcf3a5051, // p:glob
     0xcf4971f1, // b:user in
     0xcf54f481, // p:brok
     0xcf5bb8d1, // p:impl
@@ -3332,8 +3333,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd1db7219, // w:control
     0xd1e9dcb4, // b:error occured
     0xd1fded04, // b:check the
-    0xd20440d8, // p:lega
     0xd22bbc31, // b:not recognised
+    0xd24cdcc2, // w:fast
     0xd25432a6, // b:the byte
     0xd26721a3, // b:email quota
     0xd2701ec5, // b:local part
@@ -3360,7 +3361,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd35843bd, // w:storage
     0xd36afa64, // b:zen spamhaus
     0xd3766566, // b:retry ies
-    0xd38856e5, // p:boit
     0xd3888f0d, // p:appe
     0xd3a08b13, // b:ip in
     0xd3a6bb93, // b:per message
@@ -3380,7 +3380,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
-    0xd4d45d1b, // p:neve
     0xd4d4e75c, // p:lett
     0xd4dfd7fe, // b:from or
     0xd4e30725, // b:to store
@@ -3425,7 +3424,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd75eb298, // b:error command
     0xd75ed845, // b:mail server
     0xd76c68c0, // w:aaaa
-    0xd777935b, // p:brac
     0xd77af7b6, // b:mail from
     0xd77e0a7b, // b:mail system
     0xd7aa3a13, // w:backscatter
@@ -3443,18 +3441,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
-    0xd918905f, // p:doğ
     0xd93e2d52, // w:reduce
     0xd940b70e, // w:pelo
     0xd9419aa2, // w:got
-    0xd94e2e1b, // p:segu
     0xd95bc88f, // p:impr
     0xd95fd10d, // b:by that
     0xd9b02924, // b:email account
     0xd9d91fe0, // w:unwanted
     0xd9f02a2b, // e:5.1.7
     0xd9f2ff74, // b:filtered example
-    0xd9f830db, // e:x.7.509
     0xda0bc2c7, // b:no longer
     0xda20fc0a, // b:maximum size
     0xda45ecf2, // p:unso
@@ -3478,7 +3473,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdb78a1d2, // b:http cbl
     0xdbc129ed, // b:rejected due
     0xdbdc2a06, // b:for our
-    0xdbe110f8, // p:rhsb
     0xdc0d8f64, // b:parse email
     0xdc0dd617, // b:is too
     0xdc11e6e3, // b:requiretls requires
@@ -3498,7 +3492,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdcf02ee4, // e:5.1.2
     0xdcf5402c, // b:http vulani
     0xdcf7aca1, // b:missing ptr
-    0xdd1339c9, // p:vula
     0xdd2507e2, // b:mailbox name
     0xdd52f5d0, // b:reverse path
     0xdd546de3, // c:571
@@ -3524,6 +3517,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde432e22, // w:ube
     0xde63fc49, // p:send
     0xde6b35eb, // b:recipient externaldomain
+    0xde81836d, // b:reached please
     0xde9444e8, // w:uribl
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
@@ -3586,7 +3580,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe285e523, // b:docs or
     0xe290c6ed, // w:which
     0xe2a6a445, // b:to spam
-    0xe2bec798, // p:sinc
     0xe2c8f798, // w:submission
     0xe2e3cf8d, // b:relay denied
     0xe2eb51cb, // b:from domain
@@ -3609,6 +3602,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe3987ee5, // w:restricted
     0xe3a7b6f8, // b:to parameters
     0xe3e284e8, // w:start
+    0xe40479ab, // b:header violation
     0xe40c5e1b, // b:error too
     0xe40cd761, // b:right now
     0xe41a7012, // p:unau
@@ -3628,7 +3622,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe4f9234b, // w:resolving
     0xe50dc41b, // w:nyaan
     0xe5168d35, // w:wait
-    0xe51f27f8, // p:nume
     0xe52e919e, // p:tabl
     0xe5388c3a, // b:using zen
     0xe5513a64, // b:content rejected
@@ -3690,9 +3683,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe91dd119, // b:submission rate
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
+    0xe9352e87, // b:recipient per
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
     0xe9568021, // w:verizonmedia
+    0xe956aca5, // b:domain blocked
     0xe958fdf5, // c:551
     0xe969fcc7, // w:nul
     0xe98fc272, // p:base
@@ -3704,6 +3699,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9e0c4f2, // b:process email
     0xe9ed7530, // b:are not
     0xe9f277a2, // b:mail postmaster
+    0xea103686, // b:again shortly
     0xea2f81e9, // w:good
     0xea449139, // b:sorry user
     0xea4e3523, // b:failed blame
@@ -3711,6 +3707,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
     0xea6e6658, // b:domain user
+    0xea75a705, // b:invalid or
     0xea802bd5, // e:x.7.2
     0xea8a3007, // w:mfrom
     0xea9ead3c, // p:auto
@@ -3735,6 +3732,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeba790df, // b:sending from
     0xebbd90d3, // b:server does
     0xebc2d80f, // b:du destinataire
+    0xebda6e88, // b:authorised to
     0xebf0cbd8, // w:need
     0xec08e6f4, // p:leas
     0xec1f32fd, // p:numb
@@ -3747,7 +3745,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xec60e0cc, // w:disabled
     0xec6e1669, // p:valu
     0xec8b8ed5, // b:rejected as
-    0xecaa71f2, // p:froz
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
@@ -3761,9 +3758,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed5799ff, // p:trie
     0xed5b42d8, // c:541
     0xed771c3e, // b:this account
+    0xed784070, // w:requiretls
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
     0xed98db56, // b:accepting mail
+    0xedb26c77, // b:add the
     0xedb576d1, // b:in the
     0xede37b92, // w:gmail
     0xee0dbe55, // b:no dkim
@@ -3782,6 +3781,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xeeab1249, // b:com recipient
     0xeebe1c44, // w:suspected
     0xeec11e3c, // b:check failed
+    0xeecf7bfc, // b:for one
     0xeeddd1ba, // b:to have
     0xeee7ff9e, // b:originating from
     0xeeed02df, // b:authentication requires
@@ -3789,6 +3789,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef0480ea, // b:list header
     0xef092cda, // b:available due
     0xef0af504, // b:to http
+    0xef17aa1f, // w:cancelled
     0xef1a8163, // p:unab
     0xef26a483, // p:pipe
     0xef35fa73, // b:security policy
@@ -3802,10 +3803,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef94a0d8, // b:sorry max
     0xef9761e6, // b:unrecognized authentication
     0xefb0f55d, // b:or more
-    0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
-    0xefc40e91, // p:freq
     0xefc6c4d6, // b:mailbox user
     0xefdbf4d5, // b:to ip
     0xf0366447, // b:dd this
@@ -3813,7 +3812,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf03ea113, // b:spam see
     0xf0460f94, // p:unsu
     0xf05466f9, // p:host
-    0xf076dabe, // b:your isp
     0xf079fe4c, // p:name
     0xf0803547, // e:x.7.8
     0xf08eb2d5, // w:rst
@@ -3839,7 +3837,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf24cbd86, // b:error timeout
     0xf25e16db, // b:for help
     0xf262e927, // p:arti
-    0xf2758d20, // p:badr
     0xf2806835, // b:ip to
     0xf2889f6c, // w:apple
     0xf28d9206, // p:barr
@@ -3861,6 +3858,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf32a53e9, // b:alice example
     0xf32b819a, // w:gateway
     0xf32d77cf, // b:to reject
+    0xf33d7d51, // b:required on
     0xf33e03e6, // b:com domain
     0xf38668c9, // w:rly
     0xf39875af, // b:reject prod
@@ -4002,6 +4000,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfbed1756, // b:authentication required
     0xfbee0a80, // p:gsmt
     0xfbee2fd3, // w:err
+    0xfc033c4a, // b:recipient policy
     0xfc0ba244, // b:header field
     0xfc0f0c9d, // b:host xx
     0xfc102765, // w:polite
@@ -4050,6 +4049,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff58cd08, // b:net is
     0xff6f4792, // b:temporary lookup
     0xff71632f, // b:address address
+    0xff87cdcb, // b:not allow
     0xffa9e560, // w:exceed
     0xffbbb639, // b:not parse
     0xffcd97e5, // b:bin queue
@@ -4059,1124 +4059,1108 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 13, 14,
-    20, 22, 22, 23, 24, 24, 26, 26, 27, 27, 27, 29, 32, 33, 35, 49,
-    50, 50, 50, 51, 51, 52, 53, 59, 59, 59, 59, 63, 64, 65, 75, 76,
-    86, 87, 88, 89, 92, 94, 102, 102, 102, 115, 125, 125, 126, 128, 132, 133,
-    133, 136, 139, 140, 140, 140, 141, 142, 143, 145, 146, 147, 147, 148, 149, 149,
-    149, 150, 150, 151, 152, 154, 154, 155, 155, 155, 156, 156, 157, 157, 158, 165,
-    167, 174, 177, 182, 182, 182, 182, 185, 187, 207, 208, 208, 210, 211, 211, 212,
-    214, 214, 214, 215, 215, 216, 216, 218, 219, 221, 222, 223, 224, 224, 234, 235,
-    238, 241, 242, 243, 243, 244, 244, 245, 246, 247, 248, 249, 253, 254, 254, 254,
-    255, 255, 256, 257, 258, 262, 262, 263, 264, 265, 266, 266, 267, 269, 270, 271,
-    272, 272, 272, 274, 274, 280, 280, 281, 282, 282, 285, 287, 287, 287, 314, 314,
-    316, 317, 318, 319, 319, 321, 332, 332, 333, 360, 360, 361, 363, 364, 365, 366,
-    367, 367, 367, 367, 368, 368, 369, 373, 377, 383, 384, 384, 385, 386, 387, 388,
-    405, 405, 405, 406, 407, 408, 409, 414, 415, 417, 418, 419, 419, 420, 426, 437,
-    438, 440, 441, 441, 443, 444, 444, 444, 445, 447, 447, 448, 448, 457, 458, 458,
-    459, 460, 461, 461, 462, 463, 463, 464, 464, 465, 465, 465, 465, 465, 492, 504,
-    522, 527, 527, 527, 528, 530, 531, 531, 531, 532, 533, 534, 535, 535, 536, 536,
-    536, 537, 538, 546, 547, 547, 547, 555, 555, 556, 560, 560, 579, 580, 580, 580,
-    586, 609, 612, 617, 617, 621, 622, 623, 623, 624, 624, 624, 626, 628, 629, 630,
-    630, 631, 631, 631, 631, 632, 632, 636, 645, 646, 647, 648, 649, 649, 649, 650,
-    654, 654, 657, 657, 661, 661, 661, 661, 664, 665, 666, 670, 675, 675, 676, 676,
-    676, 687, 688, 688, 689, 691, 691, 691, 692, 693, 696, 701, 702, 703, 704, 704,
-    706, 708, 708, 708, 708, 709, 711, 711, 712, 712, 713, 715, 718, 719, 720, 723,
-    724, 731, 732, 732, 732, 734, 734, 735, 738, 739, 740, 740, 740, 742, 743, 743,
-    745, 746, 749, 752, 753, 753, 756, 757, 761, 761, 762, 765, 765, 766, 766, 766,
-    766, 767, 778, 778, 778, 778, 780, 783, 786, 788, 788, 788, 788, 789, 789, 789,
-    790, 790, 790, 791, 791, 791, 802, 802, 810, 812, 813, 814, 815, 817, 818, 818,
-    819, 821, 822, 825, 825, 833, 834, 837, 846, 847, 849, 852, 855, 857, 862, 864,
-    865, 866, 866, 867, 867, 868, 871, 874, 875, 881, 881, 882, 883, 883, 883, 885,
-    886, 888, 889, 890, 890, 898, 901, 901, 902, 903, 905, 906, 906, 908, 912, 912,
-    915, 916, 916, 917, 918, 918, 923, 926, 927, 928, 930, 951, 952, 952, 954, 959,
-    959, 959, 960, 960, 960, 960, 964, 964, 964, 964, 964, 965, 966, 968, 968, 969,
-    969, 970, 972, 973, 974, 975, 975, 976, 977, 997, 998, 998, 999, 1001, 1002, 1004,
-    1007, 1010, 1011, 1012, 1018, 1019, 1019, 1020, 1020, 1020, 1020, 1024, 1025, 1026, 1028, 1029,
-    1033, 1034, 1035, 1037, 1038, 1039, 1039, 1039, 1040, 1040, 1044, 1065, 1066, 1068, 1069, 1070,
-    1071, 1078, 1078, 1078, 1078, 1078, 1079, 1080, 1080, 1081, 1081, 1082, 1082, 1082, 1101, 1102,
-    1103, 1103, 1106, 1107, 1109, 1110, 1111, 1111, 1116, 1118, 1118, 1121, 1122, 1122, 1123, 1124,
-    1126, 1127, 1127, 1127, 1127, 1127, 1130, 1130, 1130, 1131, 1131, 1132, 1134, 1135, 1137, 1141,
-    1142, 1143, 1143, 1148, 1149, 1150, 1150, 1151, 1151, 1152, 1152, 1153, 1153, 1154, 1154, 1154,
-    1156, 1156, 1156, 1157, 1158, 1159, 1159, 1162, 1162, 1163, 1164, 1164, 1165, 1167, 1167, 1168,
-    1169, 1169, 1170, 1173, 1176, 1177, 1178, 1180, 1181, 1181, 1186, 1186, 1192, 1193, 1193, 1194,
-    1195, 1195, 1201, 1201, 1202, 1203, 1206, 1208, 1209, 1209, 1211, 1212, 1213, 1213, 1213, 1214,
-    1216, 1216, 1217, 1218, 1218, 1219, 1220, 1220, 1220, 1225, 1226, 1226, 1226, 1226, 1227, 1229,
-    1230, 1231, 1231, 1232, 1234, 1237, 1239, 1240, 1243, 1244, 1244, 1252, 1252, 1252, 1256, 1256,
-    1257, 1265, 1265, 1265, 1269, 1269, 1269, 1270, 1270, 1271, 1272, 1273, 1274, 1274, 1281, 1283,
-    1283, 1287, 1288, 1288, 1290, 1296, 1298, 1303, 1314, 1315, 1315, 1315, 1316, 1322, 1322, 1322,
-    1323, 1324, 1324, 1324, 1324, 1324, 1324, 1325, 1325, 1326, 1327, 1328, 1328, 1334, 1334, 1336,
-    1338, 1340, 1341, 1342, 1343, 1345, 1346, 1346, 1346, 1346, 1347, 1350, 1350, 1354, 1357, 1381,
-    1381, 1381, 1382, 1387, 1388, 1407, 1408, 1409, 1409, 1410, 1418, 1418, 1418, 1419, 1420, 1422,
-    1422, 1424, 1433, 1437, 1437, 1438, 1439, 1439, 1443, 1445, 1446, 1447, 1447, 1447, 1447, 1449,
-    1449, 1449, 1449, 1450, 1451, 1453, 1455, 1456, 1457, 1457, 1458, 1459, 1460, 1460, 1461, 1480,
-    1482, 1483, 1487, 1489, 1489, 1491, 1491, 1512, 1512, 1512, 1513, 1516, 1517, 1518, 1519, 1519,
-    1520, 1521, 1522, 1524, 1525, 1527, 1528, 1529, 1529, 1529, 1530, 1531, 1531, 1531, 1533, 1539,
-    1539, 1541, 1543, 1543, 1546, 1548, 1550, 1551, 1551, 1551, 1551, 1574, 1575, 1575, 1575, 1576,
-    1577, 1578, 1584, 1586, 1587, 1589, 1589, 1589, 1591, 1592, 1592, 1592, 1593, 1594, 1594, 1619,
-    1619, 1621, 1621, 1623, 1629, 1629, 1630, 1636, 1639, 1640, 1643, 1646, 1647, 1650, 1651, 1652,
-    1653, 1653, 1654, 1654, 1654, 1655, 1655, 1655, 1656, 1657, 1658, 1658, 1658, 1659, 1659, 1660,
-    1661, 1662, 1662, 1662, 1663, 1679, 1680, 1680, 1681, 1683, 1684, 1684, 1684, 1684, 1684, 1686,
-    1687, 1688, 1691, 1692, 1694, 1695, 1698, 1703, 1705, 1705, 1708, 1713, 1718, 1718, 1719, 1720,
-    1720, 1723, 1723, 1724, 1725, 1731, 1731, 1731, 1731, 1732, 1732, 1733, 1733, 1739, 1740, 1760,
-    1764, 1765, 1767, 1768, 1769, 1774, 1775, 1801, 1801, 1801, 1806, 1806, 1806, 1807, 1807, 1807,
-    1808, 1808, 1808, 1809, 1809, 1810, 1811, 1812, 1813, 1814, 1815, 1816, 1818, 1820, 1820, 1821,
-    1822, 1823, 1823, 1824, 1826, 1827, 1830, 1831, 1836, 1837, 1838, 1838, 1838, 1845, 1847, 1848,
-    1848, 1848, 1849, 1849, 1850, 1851, 1852, 1853, 1854, 1854, 1883, 1884, 1886, 1887, 1887, 1888,
-    1891, 1893, 1894, 1894, 1895, 1896, 1911, 1911, 1912, 1913, 1913, 1913, 1914, 1915, 1915, 1917,
-    1919, 1920, 1922, 1925, 1926, 1927, 1927, 1928, 1928, 1929, 1930, 1930, 1931, 1934, 1934, 1934,
-    1934, 1934, 1934, 1936, 1937, 1937, 1938, 1939, 1940, 1940, 1940, 1945, 1969, 1970, 1970, 1970,
-    1970, 1970, 1970, 1994, 1995, 1995, 1996, 1996, 1997, 1997, 1997, 1997, 1999, 2000, 2016, 2019,
-    2020, 2021, 2024, 2026, 2026, 2035, 2036, 2041, 2042, 2043, 2044, 2047, 2049, 2050, 2051, 2051,
-    2052, 2052, 2057, 2059, 2059, 2059, 2059, 2060, 2061, 2061, 2062, 2063, 2077, 2077, 2081, 2082,
-    2083, 2084, 2084, 2085, 2085, 2087, 2088, 2098, 2098, 2098, 2098, 2098, 2099, 2101, 2104, 2109,
-    2109, 2109, 2109, 2110, 2110, 2111, 2112, 2126, 2127, 2136, 2138, 2139, 2139, 2139, 2141, 2141,
-    2144, 2145, 2147, 2151, 2152, 2152, 2155, 2171, 2171, 2172, 2173, 2173, 2173, 2174, 2176, 2176,
-    2176, 2177, 2178, 2178, 2178, 2187, 2188, 2189, 2213, 2216, 2216, 2220, 2221, 2242, 2242, 2243,
-    2245, 2246, 2246, 2247, 2247, 2254, 2255, 2255, 2255, 2257, 2258, 2258, 2259, 2263, 2272, 2274,
-    2274, 2275, 2276, 2277, 2281, 2281, 2289, 2290, 2290, 2291, 2302, 2302, 2302, 2303, 2303, 2308,
-    2312, 2312, 2313, 2313, 2314, 2318, 2318, 2318, 2320, 2323, 2324, 2324, 2325, 2326, 2327, 2328,
-    2329, 2334, 2335, 2335, 2335, 2335, 2337, 2338, 2339, 2340, 2340, 2340, 2341, 2341, 2344, 2345,
-    2345, 2351, 2353, 2353, 2354, 2355, 2355, 2355, 2358, 2359, 2360, 2361, 2370, 2371, 2387, 2388,
-    2388, 2388, 2390, 2390, 2390, 2393, 2396, 2398, 2398, 2398, 2398, 2400, 2401, 2401, 2402, 2403,
-    2413, 2436, 2438, 2439, 2439, 2440, 2446, 2447, 2448, 2448, 2449, 2454, 2460, 2461, 2462, 2465,
-    2466, 2470, 2471, 2485, 2512, 2512, 2513, 2514, 2514, 2515, 2515, 2516, 2517, 2522, 2523, 2523,
-    2524, 2526, 2527, 2528, 2528, 2529, 2529, 2529, 2529, 2529, 2530, 2532, 2532, 2535, 2540, 2541,
-    2546, 2552, 2552, 2552, 2556, 2556, 2556, 2557, 2557, 2558, 2562, 2566, 2572, 2574, 2575, 2576,
-    2576, 2576, 2576, 2577, 2577, 2584, 2585, 2585, 2585, 2586, 2587, 2589, 2590, 2599, 2605, 2606,
-    2607, 2608, 2610, 2611, 2615, 2615, 2616, 2617, 2618, 2622, 2622, 2623, 2626, 2626, 2627, 2628,
-    2629, 2640, 2643, 2643, 2643, 2645, 2647, 2659, 2670, 2672, 2673, 2674, 2674, 2675, 2693, 2695,
-    2696, 2699, 2700, 2701, 2701, 2701, 2703, 2725, 2725, 2725, 2729, 2730, 2730, 2730, 2731, 2733,
-    2734, 2735, 2735, 2735, 2735, 2742, 2742, 2748, 2751, 2751, 2775, 2775, 2776, 2777, 2777, 2778,
-    2778, 2781, 2782, 2783, 2784, 2784, 2786, 2786, 2787, 2787, 2788, 2789, 2793, 2793, 2794, 2796,
-    2797, 2797, 2797, 2798, 2798, 2798, 2798, 2799, 2800, 2802, 2803, 2804, 2804, 2806, 2807, 2808,
-    2808, 2808, 2809, 2810, 2810, 2811, 2812, 2813, 2814, 2814, 2816, 2817, 2823, 2828, 2841, 2843,
-    2844, 2845, 2852, 2852, 2852, 2853, 2854, 2855, 2857, 2860, 2860, 2862, 2862, 2866, 2867, 2869,
-    2870, 2870, 2870, 2870, 2871, 2871, 2874, 2885, 2900, 2900, 2910, 2911, 2911, 2912, 2913, 2913,
-    2915, 2915, 2916, 2916, 2917, 2917, 2918, 2918, 2918, 2918, 2919, 2922, 2947, 2948, 2949, 2949,
-    2949, 2950, 2952, 2952, 2953, 2956, 2956, 2957, 2968, 2970, 2974, 2974, 2977, 2977, 2978, 2979,
-    2980, 2981, 2981, 2984, 2986, 2991, 2991, 2991, 2996, 3005, 3006, 3006, 3006, 3006, 3008, 3008,
-    3009, 3014, 3014, 3015, 3015, 3017, 3019, 3019, 3022, 3024, 3024, 3026, 3031, 3032, 3042, 3045,
-    3045, 3046, 3055, 3056, 3056, 3056, 3057, 3057, 3058, 3061, 3061, 3062, 3063, 3088, 3089, 3114,
-    3114, 3114, 3140, 3141, 3142, 3143, 3144, 3146, 3147, 3147, 3150, 3150, 3150, 3150, 3150, 3176,
-    3176, 3177, 3177, 3178, 3178, 3179, 3180, 3180, 3182, 3184, 3185, 3186, 3186, 3187, 3189, 3190,
-    3190, 3191, 3196, 3197, 3197, 3197, 3197, 3198, 3199, 3199, 3199, 3202, 3203, 3206, 3210, 3211,
-    3212, 3213, 3213, 3214, 3215, 3216, 3218, 3219, 3221, 3223, 3225, 3226, 3227, 3227, 3229, 3230,
-    3230, 3230, 3232, 3232, 3233, 3234, 3243, 3266, 3268, 3268, 3268, 3268, 3269, 3270, 3277, 3278,
-    3279, 3282, 3284, 3285, 3285, 3285, 3287, 3288, 3288, 3288, 3289, 3290, 3290, 3290, 3290, 3310,
-    3311, 3314, 3318, 3319, 3319, 3329, 3329, 3331, 3331, 3332, 3333, 3337, 3338, 3339, 3340, 3341,
-    3342, 3343, 3344, 3347, 3348, 3349, 3349, 3360, 3363, 3366, 3366, 3366, 3368, 3368, 3368, 3368,
-    3368, 3369, 3371, 3391, 3392, 3405, 3406, 3408, 3411, 3412, 3432, 3434, 3435, 3435, 3440, 3440,
-    3441, 3444, 3444, 3444, 3447, 3455, 3455, 3459, 3459, 3461, 3462, 3463, 3463, 3464, 3464, 3465,
-    3466, 3466, 3467, 3469, 3469, 3470, 3472, 3473, 3474, 3474, 3475, 3476, 3476, 3478, 3479, 3487,
-    3488, 3488, 3494, 3495, 3496, 3497, 3497, 3497, 3498, 3524, 3529, 3532, 3532, 3544, 3546, 3547,
-    3548, 3551, 3553, 3554, 3555, 3557, 3557, 3557, 3558, 3561, 3561, 3563, 3563, 3564, 3590, 3610,
-    3610, 3611, 3613, 3614, 3616, 3617, 3618, 3619, 3620, 3621, 3621, 3621, 3622, 3622, 3643, 3644,
-    3645, 3645, 3648, 3648, 3648, 3648, 3651, 3652, 3652, 3653, 3677, 3677, 3677, 3678, 3686, 3708,
-    3709, 3711, 3712, 3713, 3714, 3718, 3741, 3764, 3765, 3765, 3766, 3767, 3768, 3793, 3813, 3814,
-    3816, 3824, 3824, 3825, 3827, 3827, 3833, 3850, 3851, 3851, 3852, 3857, 3857, 3875, 3876, 3877,
-    3877, 3878, 3879, 3880, 3880, 3904, 3905, 3905, 3906, 3907, 3911, 3912, 3912, 3912, 3913, 3914,
-    3915, 3916, 3922, 3937, 3939, 3964, 3968, 3969, 3972, 3973, 3973, 3973, 3974, 3975, 3975, 3975,
-    3975, 3976, 3977, 3977, 3977, 3981, 3981, 3983, 3984, 3986, 4010, 4011, 4012, 4035, 4044, 4046,
-    4047, 4051, 4053, 4054, 4054, 4055, 4055, 4056, 4057, 4057, 4058, 4063, 4063, 4066, 4087, 4088,
-    4090, 4090, 4091, 4091, 4093, 4093, 4094, 4096, 4097, 4097, 4097, 4097, 4098, 4098, 4098, 4098,
-    4099, 4100, 4102, 4103, 4103, 4103, 4105, 4105, 4107, 4107, 4107, 4108, 4110, 4114, 4114, 4114,
-    4114, 4115, 4116, 4117, 4118, 4119, 4119, 4120, 4121, 4121, 4123, 4123, 4123, 4139, 4139, 4139,
-    4140, 4141, 4141, 4142, 4167, 4167, 4168, 4171, 4171, 4173, 4174, 4179, 4180, 4181, 4183, 4184,
-    4185, 4186, 4186, 4188, 4188, 4188, 4188, 4189, 4190, 4194, 4195, 4195, 4199, 4200, 4200, 4201,
-    4201, 4202, 4204, 4207, 4207, 4208, 4208, 4209, 4209, 4210, 4210, 4210, 4218, 4219, 4219, 4226,
-    4228, 4228, 4229, 4230, 4230, 4231, 4232, 4234, 4235, 4235, 4240, 4241, 4243, 4244, 4244, 4244,
-    4257, 4258, 4258, 4259, 4259, 4259, 4260, 4261, 4261, 4261, 4264, 4264, 4279, 4280, 4296, 4296,
-    4298, 4300, 4304, 4305, 4305, 4306, 4307, 4307, 4307, 4308, 4309, 4311, 4312, 4323, 4323, 4324,
-    4326, 4329, 4329, 4330, 4331, 4332, 4333, 4335, 4338, 4338, 4338, 4339, 4350, 4353, 4354, 4354,
-    4363, 4363, 4364, 4365, 4366, 4368, 4369, 4370, 4370, 4370, 4371, 4371, 4371, 4372, 4374, 4374,
-    4377, 4379, 4383, 4383, 4384, 4385, 4385, 4386, 4402, 4405, 4408, 4408, 4409, 4411, 4412, 4412,
-    4414, 4426, 4428, 4428, 4430, 4431, 4431, 4431, 4431, 4437, 4437, 4438, 4440, 4441, 4442, 4442,
-    4444, 4444, 4444, 4444, 4444, 4445, 4445, 4447, 4448, 4448, 4448, 4449, 4451, 4453, 4453, 4453,
-    4454, 4458, 4460, 4460, 4460, 4460, 4464, 4465, 4466, 4478, 4478, 4478, 4478, 4478, 4495, 4495,
-    4501, 4501, 4503, 4514, 4514, 4515, 4516, 4522, 4522, 4523, 4524, 4525, 4527, 4535, 4535, 4536,
-    4537, 4538, 4538, 4538, 4556, 4558, 4558, 4559, 4562, 4563, 4564, 4567, 4567, 4570, 4574, 4579,
-    4584, 4586, 4588, 4589, 4590, 4590, 4593, 4593, 4593, 4594, 4595, 4603, 4604, 4605, 4606, 4609,
-    4620, 4621, 4621, 4622, 4623, 4626, 4627, 4629, 4630, 4631, 4642, 4649, 4658, 4660, 4662, 4662,
-    4663, 4664, 4665, 4665, 4666, 4671, 4672, 4675, 4682, 4683, 4683, 4689, 4689, 4689, 4689, 4689,
-    4689, 4689, 4691, 4691, 4692, 4693, 4697, 4697, 4700, 4701, 4704, 4705, 4707, 4708, 4709, 4713,
-    4714, 4715, 4715, 4715, 4715, 4716, 4719, 4720, 4722, 4723, 4723, 4724, 4728, 4739, 4739, 4740,
-    4741, 4744, 4744, 4756, 4757, 4759, 4770, 4771, 4772, 4778, 4778, 4779, 4801, 4801, 4802, 4802,
-    4802, 4804, 4805, 4806, 4807, 4808, 4808, 4815, 4817, 4818, 4819, 4820, 4821, 4822, 4824, 4825,
-    4827, 4828, 4829, 4831, 4831, 4832, 4832, 4832, 4832, 4833, 4834, 4835, 4840, 4841, 4853, 4855,
-    4882, 4885, 4886, 4890, 4890, 4890, 4891, 4892, 4893, 4893, 4893, 4893, 4895, 4904, 4906, 4907,
-    4909, 4910, 4911, 4911, 4912, 4912, 4912, 4913, 4913, 4913, 4914, 4920, 4920, 4920, 4921, 4923,
-    4929, 4945, 4946, 4946, 4946, 4947, 4947, 4948, 4949, 4958, 4958, 4960, 4961, 4962, 4963, 4963,
-    4964, 4964, 4964, 4965, 4966, 4967, 4968, 4969, 4971, 4971, 4971, 4971, 4975, 4976, 4979, 4980,
-    4981, 4982, 4984, 4985, 4986, 4988, 4990, 4991, 4992, 4994, 4995, 4997, 4999, 5001, 5002, 5002,
-    5026, 5027, 5029, 5029, 5030, 5035, 5036, 5036, 5036, 5036, 5039, 5041, 5047, 5048, 5069, 5071,
-    5074, 5074, 5074, 5075, 5075, 5079, 5080, 5081, 5081, 5081, 5083, 5085, 5092, 5093, 5094, 5094,
-    5095, 5115, 5123, 5123, 5124, 5126, 5128, 5129, 5129, 5130, 5136, 5137, 5139, 5139, 5139, 5140,
-    5140, 5140, 5141, 5142, 5143, 5144, 5145, 5146, 5147, 5147, 5149, 5152, 5155, 5156, 5159, 5162,
-    5164, 5164, 5182, 5183, 5184, 5185, 5185, 5206, 5207, 5207, 5208, 5226, 5228, 5229, 5231, 5232,
-    5233, 5234, 5234, 5235, 5235, 5235, 5236, 5238, 5241, 5245, 5246, 5251, 5251, 5265, 5266, 5266,
-    5273, 5279, 5283, 5283, 5283, 5283, 5305, 5305, 5305, 5306, 5331, 5332, 5333, 5333, 5334, 5339,
-    5341, 5342, 5343, 5347, 5359, 5360, 5360, 5365, 5366, 5367, 5368, 5368, 5374, 5375, 5381, 5383,
-    5386, 5389, 5394, 5395, 5396, 5396, 5397, 5398, 5399, 5401, 5402, 5403, 5414, 5416, 5416, 5416,
-    5441, 5451, 5451, 5453, 5455, 5455, 5456, 5461, 5462, 5462, 5483, 5485, 5487, 5487, 5488, 5488,
-    5489, 5490, 5490, 5492, 5492, 5495, 5497, 5498, 5501, 5502, 5502, 5503, 5506, 5515, 5518, 5518,
-    5518, 5521, 5521, 5522, 5522, 5523, 5524, 5526, 5528, 5529, 5529, 5530, 5532, 5537, 5537, 5538,
-    5539, 5541, 5562, 5563, 5565, 5566, 5567, 5568, 5569, 5570, 5570, 5570, 5570, 5571, 5572, 5573,
-    5575, 5575, 5575, 5576, 5577, 5578, 5578, 5592, 5594, 5596, 5613, 5616, 5618, 5619, 5620, 5640,
-    5644, 5647, 5648, 5648, 5649, 5650, 5651, 5652, 5653, 5654, 5655, 5658, 5659, 5659, 5660, 5660,
-    5665, 5666, 5668, 5669, 5670, 5670, 5670, 5687, 5687, 5711, 5712, 5713, 5714, 5715, 5715, 5716,
-    5717, 5717, 5720, 5720, 5720, 5720, 5720, 5721, 5722, 5722, 5723, 5724, 5725, 5725, 5725, 5726,
-    5727, 5730, 5740, 5741, 5742, 5744, 5746, 5747, 5748, 5748, 5748, 5748, 5748, 5756, 5759, 5759,
-    5788, 5800, 5802, 5804, 5805, 5805, 5806, 5808, 5809, 5810, 5812, 5816, 5816, 5817, 5818, 5819,
-    5820, 5820, 5826, 5827, 5827, 5839, 5840, 5840, 5848, 5849, 5852, 5853, 5853, 5854, 5855, 5858,
-    5858, 5859, 5859, 5862, 5865, 5866, 5866, 5866, 5867, 5875, 5875, 5875, 5876, 5877, 5878, 5878,
-    5880, 5880, 5880, 5880, 5885, 5886, 5887, 5888, 5890, 5891, 5892, 5893, 5893, 5894, 5898, 5898,
-    5898, 5900, 5922, 5922, 5923, 5924, 5926, 5927, 5952, 5952, 5953, 5962, 5967, 5968, 5969, 5970,
-    5977, 5983, 5983, 5984, 5984, 5984, 5985, 5986, 5989, 5990, 5990, 5991, 5991, 5992, 5993, 6005,
-    6006, 6007, 6008, 6009, 6029, 6030, 6030, 6031, 6032, 6036, 6036, 6037, 6038, 6038, 6038, 6042,
-    6042, 6043, 6043, 6043, 6044, 6060, 6063, 6065, 6065, 6091, 6092, 6093, 6094, 6094, 6095, 6095,
-    6095, 6095, 6096, 6098, 6111, 6113, 6115, 6122, 6122, 6123, 6123, 6124, 6125, 6126, 6127, 6129,
-    6129, 6129, 6130, 6130, 6131, 6132, 6133, 6133, 6134, 6135, 6135, 6135, 6145, 6145, 6147, 6147,
-    6148, 6148, 6149, 6152, 6153, 6153, 6156, 6156, 6157, 6161, 6162, 6163, 6169, 6171, 6173, 6183,
-    6184, 6196, 6196, 6198, 6200, 6200, 6202, 6204, 6210, 6211, 6213, 6213, 6215, 6216, 6222, 6223,
-    6224, 6225, 6225, 6226, 6229, 6230, 6231, 6234, 6236, 6241, 6241, 6243, 6243, 6245, 6246, 6253,
-    6254, 6254, 6256, 6257, 6260, 6262, 6263, 6283, 6284, 6285, 6286, 6287, 6288, 6290, 6292, 6292,
-    6293, 6293, 6294, 6294, 6294, 6296, 6319, 6320, 6321, 6322, 6322, 6327, 6327, 6328, 6329, 6329,
-    6330, 6332, 6333, 6337, 6337, 6337, 6337, 6337, 6337, 6341, 6341, 6362, 6362, 6382, 6384, 6386,
-    6386, 6387, 6387, 6391, 6391, 6393, 6393, 6394, 6395, 6396, 6402, 6403, 6417, 6417, 6437, 6438,
-    6439, 6439, 6439, 6455, 6455, 6456, 6457, 6458, 6459, 6459, 6459, 6460, 6460, 6461, 6461, 6462,
-    6462, 6464, 6464, 6471, 6471, 6483, 6483, 6488, 6489, 6490, 6490, 6491, 6491, 6492, 6492, 6495,
-    6496, 6497, 6497, 6497, 6497, 6511, 6511, 6519, 6523, 6523, 6524, 6524, 6524, 6525, 6525, 6526,
-    6527, 6529, 6530, 6531, 6532, 6532, 6532, 6532, 6549, 6550, 6550, 6573, 6574, 6576, 6578, 6581,
-    6582, 6582, 6583, 6584, 6585, 6585, 6586, 6590, 6592, 6592, 6592, 6593, 6594, 6596, 6597, 6598,
-    6599, 6599, 6600, 6601, 6603, 6604, 6616, 6616, 6618, 6621, 6622, 6622, 6625, 6625, 6626, 6626,
-    6626, 6627, 6628, 6628, 6632, 6632, 6634, 6634, 6635, 6636, 6637, 6638, 6638, 6639, 6640, 6641,
-    6641, 6657, 6658, 6660, 6661, 6662, 6662, 6664, 6664, 6664, 6664, 6665, 6666, 6666, 6679, 6679,
-    6680, 6681, 6681, 6682, 6682, 6683, 6683, 6683, 6683, 6683, 6684, 6686, 6690, 6690, 6692, 6692,
-    6692, 6692, 6693, 6694, 6694, 6698, 6700, 6700, 6702, 6713, 6717, 6717, 6717, 6718, 6719, 6720,
-    6725, 6726, 6729, 6730, 6730, 6732, 6733, 6735, 6736, 6736, 6737, 6738, 6739, 6739, 6739, 6740,
-    6741, 6742, 6742, 6746, 6747, 6748, 6749, 6754, 6754, 6754, 6761, 6762, 6762, 6762, 6764, 6765,
-    6776, 6776, 6777, 6778, 6782, 6782, 6783, 6784, 6785, 6785, 6785, 6786, 6788, 6790, 6792, 6793,
-    6794, 6796, 6797, 6798, 6805, 6808, 6810, 6812, 6812, 6816, 6817, 6817, 6823, 6825, 6825, 6825,
-    6826, 6832, 6835, 6836, 6836, 6836, 6836, 6836, 6837, 6838, 6840, 6841, 6844, 6847, 6848, 6849,
-    6870, 6873, 6874, 6874, 6874, 6875, 6882, 6883, 6884, 6890, 6891, 6903, 6903, 6903, 6904, 6904,
-    6905, 6906, 6907, 6908, 6908, 6908, 6909, 6911, 6914, 6914, 6917, 6919, 6919, 6920, 6921, 6922,
-    6923, 6925, 6925, 6926, 6927, 6928, 6929, 6930, 6930, 6931, 6933, 6934, 6935, 6937, 6937, 6938,
-    6938, 6939, 6946, 6947, 6947, 6948, 6977, 6977, 6977, 6977, 6977, 6977, 6977, 6977, 6977, 6984,
-    6984, 6985, 6987, 6989, 6989, 6989, 7002, 7003, 7004, 7005, 7007, 7007, 7008, 7008, 7008, 7008,
-    7008, 7009, 7011, 7011, 7014, 7014, 7014, 7014, 7015, 7018, 7019, 7019, 7019, 7020, 7020, 7020,
-    7023, 7024, 7025, 7026, 7026, 7027, 7028, 7031, 7033, 7033, 7033, 7037, 7038, 7039, 7039, 7040,
-    7041, 7042, 7043, 7044, 7044, 7047, 7047, 7047, 7064, 7064, 7065, 7066, 7067, 7067, 7068, 7068,
-    7068, 7069, 7070, 7071, 7072, 7076, 7076, 7079, 7083, 7084, 7084, 7108, 7108, 7113, 7113, 7115,
-    7116, 7118, 7119, 7122, 7125, 7126, 7127, 7131, 7132, 7132, 7133, 7134, 7155, 7169, 7169, 7169,
-    7171, 7174, 7174, 7177, 7178, 7178, 7179, 7196, 7197, 7200, 7200, 7201, 7215, 7216, 7217, 7218,
-    7219, 7219, 7219, 7220, 7222, 7223, 7225, 7225, 7226, 7226, 7226, 7227, 7228, 7228, 7228, 7229,
-    7230, 7231, 7232, 7233, 7235, 7236, 7239, 7239, 7239, 7241, 7242, 7243, 7244, 7244, 7244, 7254,
-    7254, 7257, 7258, 7260, 7261, 7265, 7265, 7266, 7267, 7268, 7269, 7270, 7270, 7271, 7274, 7275,
-    7276, 7278, 7282, 7283, 7284, 7285, 7285, 7286, 7287, 7287, 7287, 7287, 7288, 7289, 7289, 7294,
-    7295, 7299, 7299, 7299, 7300, 7301, 7302, 7303, 7303, 7304, 7304, 7304, 7304, 7304, 7312, 7313,
-    7315, 7315, 7315, 7316, 7316, 7320, 7321, 7324, 7325, 7330, 7331, 7332, 7358, 7358, 7359, 7359,
-    7359, 7359, 7359, 7360, 7367, 7368, 7369, 7370, 7371, 7374, 7374, 7374, 7375, 7381, 7382, 7382,
-    7382, 7382, 7382, 7383, 7396, 7397, 7399, 7400, 7400, 7402, 7403, 7403, 7403, 7404, 7404, 7406,
-    7407, 7408, 7409, 7409, 7409, 7410, 7411, 7412, 7418, 7418, 7419, 7420, 7422, 7424, 7426, 7427,
-    7430, 7432, 7432, 7432, 7434, 7434, 7439, 7445, 7445, 7445, 7446, 7447, 7447, 7450, 7451, 7455,
-    7456, 7457, 7458, 7458, 7481, 7482, 7483, 7483, 7484, 7485, 7485, 7485, 7486, 7487, 7487, 7489,
-    7491, 7491, 7492, 7496, 7497, 7502, 7503, 7504, 7505, 7505, 7506, 7506, 7532, 7533, 7534, 7538,
-    7563, 7564, 7564, 7565, 7565, 7566, 7567, 7567, 7567, 7568, 7568, 7569, 7586, 7586, 7587, 7587,
-    7590, 7590, 7591, 7592, 7593, 7594, 7612, 7630, 7631, 7631, 7631, 7631, 7633, 7634, 7635, 7635,
-    7636, 7636, 7637, 7638, 7652, 7653, 7654, 7669, 7688, 7689, 7713, 7713, 7713, 7714, 7714, 7714,
-    7715, 7716, 7719, 7720, 7720, 7721, 7721, 7747, 7751, 7766, 7786, 7789, 7790, 7790, 7790, 7791,
-    7791, 7791, 7793, 7815, 7836, 7837, 7837, 7843, 7843, 7845, 7847, 7874, 7875, 7876, 7877, 7878,
-    7889, 7889, 7889, 7889, 7889, 7890, 7890, 7900, 7900, 7902, 7903, 7903, 7903, 7903, 7905, 7906,
-    7906, 7907, 7912, 7912, 7912, 7913, 7914, 7914, 7922, 7923, 7926, 7927, 7927, 7928, 7928, 7928,
-    7929, 7933, 7934, 7937, 7939, 7939, 7939, 7940, 7941, 7941, 7950, 7950, 7951, 7952, 7953, 7972,
-    7972, 7972, 7989, 7990, 7991, 7991, 7991, 7992, 7994, 7995, 7997, 8000, 8001, 8001, 8003, 8005,
-    8006, 8007, 8007, 8008, 8009, 8009, 8010, 8010, 8011, 8014, 8016, 8030, 8033, 8040, 8040, 8042,
-    8042, 8043, 8044, 8045, 8046, 8047, 8048, 8052, 8053, 8056, 8056, 8056, 8056, 8061, 8063, 8064,
-    8065, 8066, 8067, 8068, 8069, 8070, 8070, 8071, 8071, 8071, 8072, 8072, 8073, 8076, 8083, 8083,
-    8083, 8085, 8085, 8088, 8090, 8091, 8092, 8092, 8092, 8093, 8094, 8095, 8097, 8098, 8099, 8100,
-    8107, 8108, 8110, 8112, 8113, 8117, 8118, 8119, 8119, 8120, 8120, 8120, 8121, 8129, 8130, 8130,
-    8132, 8136, 8137, 8138, 8140, 8141, 8145, 8145, 8163, 8166, 8169, 8171, 8172, 8173, 8173, 8173,
-    8173, 8173, 8173, 8174, 8174, 8175, 8175, 8194, 8196, 8197, 8197, 8200, 8201, 8205, 8206, 8208,
-    8209, 8209, 8210, 8211, 8212, 8212, 8213, 8213, 8225, 8227, 8252, 8253, 8253, 8264, 8264, 8264,
-    8264, 8267, 8283, 8303, 8325, 8326, 8327, 8327, 8327, 8327, 8328, 8330, 8330, 8354, 8370, 8370,
-    8373, 8383, 8384, 8399, 8399, 8400, 8400, 8400, 8400, 8400, 8401, 8402, 8402, 8402, 8403, 8403,
-    8405, 8406, 8407, 8407, 8413, 8413, 8415, 8417, 8421, 8421, 8422, 8424, 8425, 8425, 8426, 8426,
-    8427, 8427, 8427, 8430, 8431, 8453, 8454, 8455, 8455, 8455, 8456, 8459, 8459, 8459, 8461, 8470,
-    8470, 8470, 8471, 8474, 8474, 8481, 8483, 8484, 8487, 8487, 8488, 8489, 8490, 8493, 8494, 8495,
-    8495, 8497, 8497, 8504, 8505, 8515, 8519, 8520, 8531, 8533, 8534, 8534, 8535, 8535, 8535, 8535,
-    8538, 8538, 8539, 8540, 8541, 8543, 8543, 8544, 8544, 8550, 8550, 8552, 8553, 8553, 8554, 8555,
-    8556, 8556, 8556, 8557, 8557, 8558, 8559, 8559, 8560, 8561, 8571, 8571, 8572, 8583, 8584, 8585,
-    8590, 8591, 8592, 8592, 8592, 8592, 8595, 8595, 8604, 8606, 8608, 8608, 8608, 8608, 8608, 8608,
-    8609, 8610, 8615, 8626, 8630, 8630, 8631, 8631, 8632, 8632, 8634, 8635, 8637, 8639, 8639, 8642,
-    8646,
+    0, 1, 6, 6, 7, 8, 9, 10, 10, 10, 11, 12, 13, 14, 15, 16,
+    17, 21, 23, 23, 24, 25, 25, 26, 26, 27, 27, 27, 28, 31, 32, 33,
+    47, 48, 48, 48, 49, 49, 50, 51, 56, 56, 56, 56, 56, 60, 61, 62,
+    72, 73, 83, 84, 85, 86, 86, 89, 91, 99, 99, 99, 111, 121, 121, 122,
+    124, 127, 128, 128, 131, 134, 135, 135, 135, 136, 137, 138, 140, 141, 142, 142,
+    143, 143, 143, 143, 143, 143, 144, 145, 147, 147, 148, 148, 148, 148, 148, 149,
+    149, 150, 157, 160, 166, 168, 173, 173, 173, 173, 176, 178, 198, 199, 199, 202,
+    203, 203, 204, 205, 205, 205, 206, 206, 207, 207, 209, 210, 211, 212, 213, 214,
+    214, 224, 225, 227, 230, 231, 232, 232, 233, 233, 234, 235, 236, 237, 238, 241,
+    242, 242, 242, 243, 243, 244, 245, 246, 250, 250, 251, 252, 253, 254, 254, 254,
+    256, 257, 258, 258, 258, 258, 260, 260, 267, 267, 269, 270, 270, 273, 274, 274,
+    274, 301, 301, 303, 304, 305, 306, 306, 308, 320, 320, 321, 347, 347, 348, 350,
+    351, 352, 353, 354, 354, 354, 354, 355, 355, 356, 361, 365, 369, 370, 370, 371,
+    372, 373, 374, 392, 392, 392, 393, 394, 395, 396, 400, 401, 403, 404, 405, 405,
+    406, 413, 426, 427, 429, 430, 430, 432, 433, 434, 434, 434, 435, 437, 437, 438,
+    438, 447, 448, 448, 449, 450, 451, 451, 452, 453, 453, 454, 454, 455, 455, 455,
+    455, 455, 481, 493, 509, 513, 513, 513, 514, 514, 516, 517, 517, 517, 518, 519,
+    520, 522, 522, 523, 523, 523, 524, 525, 533, 534, 534, 534, 542, 542, 543, 547,
+    547, 565, 566, 566, 566, 571, 592, 595, 600, 600, 604, 605, 606, 606, 607, 607,
+    607, 609, 611, 612, 613, 613, 613, 613, 613, 613, 614, 614, 618, 627, 628, 629,
+    630, 631, 631, 631, 635, 635, 638, 638, 643, 643, 643, 643, 645, 646, 647, 651,
+    656, 656, 657, 657, 657, 668, 669, 669, 670, 672, 672, 672, 673, 674, 677, 681,
+    681, 682, 683, 683, 685, 687, 687, 687, 687, 688, 690, 690, 691, 691, 692, 694,
+    697, 698, 699, 702, 703, 710, 711, 711, 711, 713, 713, 714, 716, 717, 718, 718,
+    718, 720, 721, 721, 722, 724, 727, 730, 731, 731, 734, 735, 738, 738, 739, 742,
+    742, 743, 743, 743, 743, 744, 755, 755, 755, 755, 756, 759, 761, 763, 763, 763,
+    763, 764, 764, 765, 766, 766, 766, 767, 767, 767, 777, 777, 785, 787, 788, 789,
+    790, 792, 793, 793, 794, 795, 797, 798, 801, 801, 808, 809, 811, 821, 822, 824,
+    826, 829, 831, 833, 838, 839, 840, 841, 841, 842, 843, 844, 847, 849, 850, 855,
+    855, 856, 857, 857, 857, 859, 860, 862, 863, 864, 864, 871, 874, 875, 876, 878,
+    879, 879, 881, 885, 885, 887, 888, 888, 889, 890, 890, 897, 900, 901, 902, 904,
+    925, 926, 926, 927, 935, 935, 935, 936, 936, 936, 937, 941, 941, 941, 941, 941,
+    941, 942, 943, 943, 944, 944, 945, 948, 949, 950, 951, 951, 952, 953, 973, 974,
+    974, 975, 977, 978, 980, 983, 985, 986, 987, 993, 994, 994, 995, 995, 996, 999,
+    1000, 1001, 1003, 1004, 1008, 1009, 1010, 1012, 1013, 1014, 1014, 1014, 1015, 1015, 1019, 1040,
+    1040, 1043, 1044, 1045, 1046, 1054, 1054, 1054, 1054, 1054, 1055, 1056, 1056, 1057, 1057, 1058,
+    1058, 1058, 1076, 1077, 1078, 1078, 1082, 1082, 1084, 1085, 1086, 1086, 1091, 1093, 1093, 1096,
+    1097, 1097, 1098, 1099, 1101, 1101, 1101, 1101, 1101, 1101, 1103, 1103, 1103, 1104, 1104, 1105,
+    1107, 1107, 1108, 1110, 1114, 1114, 1115, 1115, 1120, 1121, 1121, 1122, 1122, 1123, 1123, 1124,
+    1124, 1125, 1125, 1125, 1127, 1127, 1127, 1128, 1129, 1130, 1130, 1133, 1133, 1134, 1135, 1135,
+    1136, 1138, 1138, 1138, 1139, 1139, 1141, 1144, 1147, 1148, 1149, 1151, 1151, 1151, 1156, 1156,
+    1161, 1162, 1162, 1163, 1164, 1164, 1170, 1170, 1171, 1172, 1175, 1178, 1179, 1179, 1181, 1182,
+    1183, 1183, 1183, 1184, 1186, 1186, 1187, 1188, 1188, 1189, 1191, 1191, 1191, 1196, 1197, 1197,
+    1197, 1197, 1198, 1200, 1201, 1202, 1202, 1203, 1205, 1208, 1210, 1210, 1213, 1214, 1215, 1223,
+    1223, 1223, 1227, 1227, 1228, 1236, 1236, 1236, 1240, 1240, 1240, 1241, 1241, 1242, 1242, 1243,
+    1244, 1244, 1251, 1253, 1253, 1257, 1257, 1257, 1258, 1258, 1260, 1267, 1269, 1273, 1284, 1285,
+    1285, 1286, 1292, 1292, 1292, 1293, 1294, 1294, 1294, 1294, 1294, 1294, 1295, 1295, 1296, 1297,
+    1298, 1298, 1304, 1304, 1306, 1308, 1311, 1312, 1313, 1314, 1316, 1317, 1317, 1317, 1317, 1318,
+    1320, 1320, 1324, 1325, 1349, 1349, 1349, 1349, 1355, 1356, 1374, 1375, 1376, 1376, 1377, 1385,
+    1385, 1385, 1386, 1387, 1389, 1389, 1391, 1400, 1404, 1404, 1405, 1406, 1406, 1409, 1411, 1411,
+    1412, 1412, 1412, 1412, 1414, 1414, 1414, 1414, 1415, 1416, 1419, 1422, 1423, 1424, 1424, 1424,
+    1425, 1426, 1427, 1427, 1428, 1447, 1449, 1450, 1454, 1455, 1455, 1456, 1456, 1457, 1478, 1478,
+    1478, 1479, 1482, 1483, 1484, 1485, 1485, 1486, 1487, 1488, 1489, 1491, 1492, 1493, 1494, 1494,
+    1495, 1496, 1496, 1496, 1498, 1504, 1504, 1506, 1508, 1508, 1511, 1513, 1515, 1516, 1516, 1516,
+    1516, 1539, 1540, 1540, 1540, 1541, 1542, 1544, 1550, 1552, 1553, 1555, 1555, 1555, 1557, 1558,
+    1558, 1558, 1559, 1560, 1560, 1585, 1585, 1587, 1587, 1589, 1595, 1595, 1596, 1602, 1606, 1607,
+    1609, 1611, 1612, 1616, 1617, 1618, 1618, 1618, 1619, 1619, 1619, 1620, 1620, 1620, 1620, 1621,
+    1622, 1622, 1622, 1623, 1623, 1624, 1625, 1626, 1626, 1626, 1627, 1644, 1645, 1645, 1646, 1648,
+    1649, 1649, 1649, 1649, 1649, 1651, 1652, 1653, 1656, 1657, 1659, 1660, 1663, 1668, 1670, 1670,
+    1673, 1678, 1683, 1684, 1685, 1685, 1688, 1688, 1689, 1690, 1694, 1694, 1694, 1694, 1695, 1695,
+    1696, 1702, 1703, 1723, 1727, 1729, 1730, 1730, 1735, 1736, 1762, 1762, 1762, 1767, 1767, 1767,
+    1768, 1768, 1768, 1769, 1769, 1769, 1770, 1770, 1771, 1772, 1773, 1774, 1775, 1776, 1777, 1779,
+    1781, 1781, 1782, 1783, 1784, 1784, 1785, 1787, 1787, 1787, 1790, 1791, 1795, 1796, 1797, 1797,
+    1797, 1804, 1806, 1807, 1807, 1807, 1808, 1808, 1809, 1810, 1811, 1812, 1812, 1812, 1841, 1842,
+    1844, 1845, 1845, 1846, 1849, 1852, 1853, 1854, 1854, 1855, 1855, 1855, 1870, 1870, 1871, 1872,
+    1872, 1872, 1873, 1874, 1876, 1878, 1879, 1881, 1884, 1885, 1886, 1886, 1887, 1887, 1888, 1889,
+    1889, 1890, 1893, 1893, 1893, 1893, 1893, 1893, 1895, 1896, 1896, 1897, 1898, 1899, 1899, 1903,
+    1927, 1928, 1928, 1929, 1929, 1929, 1929, 1929, 1929, 1929, 1952, 1953, 1954, 1954, 1955, 1956,
+    1956, 1956, 1956, 1958, 1959, 1974, 1977, 1978, 1979, 1982, 1984, 1984, 1993, 1994, 2000, 2001,
+    2002, 2003, 2006, 2008, 2009, 2010, 2010, 2011, 2011, 2017, 2019, 2020, 2020, 2020, 2020, 2021,
+    2022, 2022, 2023, 2024, 2037, 2037, 2040, 2041, 2042, 2043, 2043, 2044, 2044, 2046, 2047, 2057,
+    2057, 2057, 2057, 2057, 2058, 2060, 2063, 2068, 2068, 2068, 2069, 2070, 2070, 2071, 2072, 2085,
+    2086, 2095, 2096, 2097, 2097, 2097, 2101, 2101, 2105, 2106, 2108, 2112, 2113, 2113, 2115, 2130,
+    2130, 2131, 2132, 2132, 2133, 2135, 2135, 2135, 2136, 2137, 2137, 2137, 2144, 2145, 2146, 2170,
+    2173, 2173, 2176, 2177, 2198, 2198, 2199, 2201, 2201, 2201, 2202, 2204, 2211, 2212, 2212, 2212,
+    2215, 2216, 2216, 2217, 2221, 2230, 2232, 2232, 2233, 2234, 2235, 2239, 2239, 2248, 2248, 2249,
+    2259, 2259, 2259, 2260, 2261, 2266, 2269, 2269, 2269, 2270, 2274, 2274, 2274, 2276, 2279, 2280,
+    2280, 2281, 2282, 2283, 2284, 2285, 2290, 2291, 2291, 2291, 2291, 2293, 2294, 2295, 2296, 2298,
+    2298, 2299, 2300, 2300, 2303, 2304, 2304, 2310, 2312, 2312, 2313, 2314, 2314, 2314, 2315, 2315,
+    2316, 2317, 2326, 2327, 2343, 2344, 2344, 2344, 2346, 2346, 2346, 2349, 2351, 2354, 2354, 2354,
+    2354, 2356, 2357, 2357, 2359, 2360, 2369, 2391, 2393, 2394, 2394, 2395, 2401, 2402, 2403, 2404,
+    2409, 2415, 2416, 2417, 2420, 2421, 2425, 2426, 2437, 2464, 2464, 2465, 2466, 2466, 2467, 2467,
+    2468, 2469, 2474, 2475, 2475, 2476, 2478, 2479, 2480, 2481, 2481, 2481, 2481, 2482, 2484, 2484,
+    2487, 2492, 2493, 2498, 2503, 2503, 2503, 2506, 2506, 2506, 2507, 2507, 2508, 2512, 2516, 2522,
+    2524, 2525, 2525, 2525, 2525, 2525, 2526, 2526, 2533, 2534, 2534, 2534, 2535, 2536, 2538, 2539,
+    2546, 2551, 2552, 2553, 2554, 2555, 2556, 2559, 2559, 2560, 2561, 2562, 2567, 2567, 2568, 2571,
+    2571, 2571, 2572, 2573, 2584, 2587, 2587, 2587, 2588, 2590, 2592, 2604, 2616, 2619, 2620, 2621,
+    2621, 2622, 2639, 2641, 2642, 2645, 2646, 2647, 2647, 2649, 2669, 2669, 2669, 2672, 2673, 2673,
+    2673, 2674, 2676, 2677, 2678, 2678, 2678, 2678, 2685, 2685, 2691, 2694, 2694, 2718, 2718, 2719,
+    2719, 2720, 2720, 2723, 2724, 2725, 2726, 2726, 2728, 2728, 2729, 2729, 2730, 2731, 2736, 2736,
+    2737, 2739, 2740, 2740, 2740, 2741, 2741, 2741, 2741, 2742, 2743, 2745, 2746, 2747, 2747, 2749,
+    2750, 2752, 2752, 2752, 2752, 2752, 2752, 2753, 2754, 2755, 2756, 2756, 2758, 2759, 2765, 2769,
+    2782, 2784, 2785, 2786, 2792, 2792, 2792, 2793, 2794, 2795, 2795, 2797, 2797, 2799, 2799, 2803,
+    2804, 2806, 2807, 2807, 2807, 2807, 2808, 2808, 2811, 2822, 2838, 2838, 2848, 2849, 2849, 2850,
+    2851, 2851, 2853, 2853, 2854, 2854, 2855, 2855, 2856, 2856, 2856, 2856, 2857, 2859, 2884, 2885,
+    2886, 2886, 2886, 2887, 2889, 2889, 2890, 2893, 2893, 2894, 2905, 2907, 2911, 2911, 2914, 2914,
+    2915, 2916, 2917, 2917, 2920, 2923, 2928, 2928, 2928, 2933, 2941, 2942, 2942, 2942, 2942, 2944,
+    2944, 2945, 2950, 2950, 2951, 2951, 2952, 2954, 2954, 2957, 2959, 2959, 2961, 2966, 2967, 2978,
+    2981, 2981, 2982, 2989, 2990, 2990, 2990, 2991, 2991, 2992, 2994, 2994, 2995, 2996, 3020, 3021,
+    3045, 3045, 3045, 3069, 3070, 3071, 3072, 3073, 3075, 3076, 3076, 3079, 3079, 3079, 3079, 3079,
+    3105, 3105, 3105, 3105, 3106, 3106, 3107, 3108, 3108, 3110, 3112, 3113, 3114, 3114, 3115, 3117,
+    3118, 3118, 3119, 3125, 3125, 3125, 3125, 3125, 3125, 3126, 3127, 3127, 3127, 3129, 3130, 3133,
+    3137, 3138, 3139, 3140, 3140, 3141, 3142, 3143, 3144, 3147, 3149, 3150, 3151, 3152, 3153, 3153,
+    3153, 3155, 3155, 3156, 3157, 3165, 3188, 3190, 3190, 3190, 3190, 3191, 3192, 3193, 3198, 3199,
+    3200, 3203, 3205, 3206, 3206, 3206, 3208, 3208, 3208, 3209, 3210, 3210, 3210, 3210, 3210, 3229,
+    3230, 3233, 3236, 3237, 3237, 3247, 3247, 3249, 3250, 3251, 3255, 3256, 3257, 3258, 3259, 3260,
+    3260, 3261, 3264, 3264, 3265, 3266, 3266, 3277, 3280, 3282, 3282, 3282, 3284, 3284, 3284, 3284,
+    3284, 3285, 3287, 3307, 3308, 3321, 3322, 3324, 3327, 3328, 3347, 3348, 3349, 3349, 3354, 3354,
+    3355, 3359, 3359, 3359, 3362, 3370, 3370, 3373, 3373, 3375, 3375, 3376, 3376, 3377, 3377, 3378,
+    3379, 3379, 3380, 3382, 3382, 3383, 3385, 3386, 3387, 3387, 3388, 3389, 3389, 3391, 3392, 3400,
+    3401, 3401, 3407, 3408, 3409, 3410, 3410, 3410, 3411, 3436, 3440, 3443, 3443, 3454, 3456, 3457,
+    3458, 3461, 3463, 3464, 3464, 3465, 3467, 3467, 3467, 3468, 3471, 3471, 3473, 3473, 3474, 3500,
+    3519, 3519, 3520, 3522, 3523, 3525, 3526, 3527, 3528, 3529, 3529, 3529, 3530, 3552, 3553, 3554,
+    3554, 3557, 3557, 3557, 3557, 3559, 3560, 3561, 3585, 3585, 3585, 3586, 3593, 3615, 3616, 3618,
+    3619, 3620, 3624, 3646, 3670, 3671, 3671, 3672, 3673, 3698, 3718, 3720, 3729, 3730, 3731, 3731,
+    3737, 3755, 3755, 3756, 3756, 3757, 3762, 3762, 3780, 3781, 3781, 3781, 3782, 3783, 3784, 3784,
+    3808, 3809, 3809, 3810, 3811, 3814, 3816, 3816, 3816, 3817, 3818, 3819, 3820, 3826, 3842, 3844,
+    3868, 3872, 3873, 3875, 3876, 3876, 3876, 3877, 3879, 3879, 3879, 3879, 3880, 3881, 3882, 3882,
+    3886, 3886, 3888, 3889, 3890, 3892, 3914, 3915, 3916, 3938, 3947, 3949, 3950, 3954, 3956, 3957,
+    3957, 3958, 3958, 3958, 3959, 3959, 3960, 3965, 3965, 3968, 3989, 3990, 3992, 3992, 3993, 3993,
+    3995, 3995, 3996, 3998, 3999, 3999, 3999, 4000, 4000, 4000, 4000, 4001, 4002, 4003, 4005, 4006,
+    4006, 4007, 4009, 4009, 4011, 4011, 4011, 4012, 4014, 4019, 4019, 4019, 4019, 4019, 4020, 4021,
+    4022, 4023, 4024, 4024, 4025, 4026, 4026, 4028, 4028, 4028, 4043, 4043, 4043, 4044, 4045, 4045,
+    4047, 4072, 4072, 4073, 4076, 4076, 4078, 4079, 4084, 4085, 4086, 4088, 4088, 4089, 4090, 4091,
+    4091, 4093, 4093, 4093, 4094, 4095, 4096, 4099, 4100, 4100, 4103, 4104, 4104, 4105, 4105, 4106,
+    4108, 4110, 4110, 4110, 4110, 4110, 4111, 4111, 4112, 4112, 4112, 4120, 4121, 4121, 4128, 4130,
+    4130, 4130, 4131, 4132, 4132, 4133, 4134, 4136, 4137, 4137, 4142, 4143, 4145, 4146, 4146, 4147,
+    4160, 4161, 4161, 4162, 4162, 4162, 4163, 4164, 4164, 4164, 4167, 4167, 4182, 4199, 4199, 4201,
+    4203, 4207, 4208, 4208, 4209, 4210, 4210, 4210, 4211, 4212, 4213, 4214, 4226, 4226, 4227, 4229,
+    4232, 4232, 4233, 4234, 4235, 4235, 4238, 4240, 4240, 4240, 4241, 4252, 4255, 4256, 4256, 4268,
+    4268, 4269, 4270, 4271, 4273, 4274, 4275, 4275, 4275, 4276, 4276, 4276, 4278, 4278, 4281, 4283,
+    4288, 4288, 4289, 4289, 4290, 4305, 4308, 4311, 4311, 4312, 4314, 4315, 4315, 4316, 4327, 4329,
+    4329, 4331, 4332, 4332, 4332, 4332, 4338, 4338, 4339, 4341, 4342, 4343, 4343, 4345, 4345, 4345,
+    4345, 4345, 4346, 4346, 4348, 4349, 4349, 4349, 4350, 4352, 4355, 4355, 4355, 4356, 4360, 4362,
+    4362, 4362, 4362, 4366, 4367, 4368, 4381, 4382, 4382, 4382, 4382, 4382, 4399, 4399, 4406, 4406,
+    4408, 4421, 4421, 4422, 4423, 4429, 4430, 4431, 4432, 4434, 4442, 4442, 4443, 4445, 4446, 4446,
+    4446, 4464, 4466, 4467, 4468, 4471, 4472, 4473, 4476, 4476, 4479, 4479, 4483, 4487, 4492, 4492,
+    4494, 4496, 4497, 4498, 4498, 4500, 4500, 4500, 4501, 4502, 4510, 4511, 4512, 4513, 4514, 4525,
+    4526, 4526, 4526, 4526, 4529, 4530, 4532, 4533, 4534, 4545, 4552, 4560, 4563, 4565, 4566, 4567,
+    4568, 4568, 4569, 4573, 4574, 4577, 4584, 4585, 4585, 4591, 4591, 4591, 4591, 4591, 4591, 4591,
+    4593, 4593, 4594, 4595, 4599, 4600, 4600, 4602, 4603, 4608, 4609, 4611, 4612, 4613, 4617, 4618,
+    4619, 4621, 4621, 4621, 4622, 4624, 4625, 4627, 4628, 4628, 4629, 4632, 4642, 4642, 4643, 4644,
+    4647, 4647, 4657, 4658, 4660, 4671, 4671, 4672, 4679, 4679, 4680, 4700, 4700, 4700, 4701, 4702,
+    4702, 4704, 4705, 4706, 4707, 4708, 4709, 4709, 4716, 4717, 4718, 4719, 4719, 4720, 4721, 4723,
+    4724, 4726, 4727, 4728, 4730, 4730, 4731, 4731, 4731, 4731, 4732, 4733, 4734, 4738, 4739, 4750,
+    4752, 4779, 4782, 4783, 4787, 4787, 4787, 4788, 4788, 4789, 4789, 4789, 4789, 4791, 4800, 4803,
+    4804, 4806, 4807, 4808, 4808, 4809, 4809, 4809, 4810, 4811, 4811, 4811, 4812, 4818, 4818, 4818,
+    4819, 4822, 4828, 4844, 4845, 4845, 4845, 4845, 4846, 4847, 4856, 4856, 4858, 4859, 4860, 4861,
+    4861, 4862, 4862, 4862, 4863, 4864, 4865, 4866, 4867, 4869, 4869, 4869, 4869, 4873, 4874, 4877,
+    4878, 4879, 4880, 4882, 4883, 4884, 4885, 4887, 4889, 4890, 4891, 4893, 4894, 4896, 4899, 4902,
+    4903, 4903, 4925, 4926, 4930, 4930, 4931, 4936, 4936, 4936, 4936, 4936, 4938, 4939, 4945, 4946,
+    4966, 4968, 4971, 4971, 4971, 4971, 4974, 4975, 4976, 4976, 4976, 4979, 4981, 4990, 4991, 4992,
+    4992, 4993, 5013, 5021, 5021, 5022, 5024, 5026, 5027, 5027, 5027, 5033, 5034, 5036, 5036, 5036,
+    5037, 5037, 5037, 5037, 5038, 5039, 5040, 5041, 5042, 5043, 5043, 5045, 5047, 5050, 5050, 5053,
+    5056, 5057, 5059, 5059, 5076, 5077, 5079, 5080, 5081, 5081, 5102, 5103, 5103, 5104, 5122, 5124,
+    5125, 5127, 5128, 5129, 5130, 5130, 5131, 5131, 5131, 5133, 5135, 5138, 5142, 5143, 5143, 5148,
+    5148, 5162, 5163, 5163, 5171, 5177, 5180, 5180, 5180, 5180, 5202, 5202, 5202, 5203, 5231, 5232,
+    5233, 5233, 5234, 5239, 5241, 5242, 5243, 5246, 5257, 5258, 5258, 5263, 5264, 5265, 5266, 5266,
+    5272, 5273, 5279, 5281, 5284, 5287, 5292, 5293, 5294, 5294, 5295, 5296, 5297, 5298, 5299, 5300,
+    5300, 5311, 5313, 5313, 5313, 5337, 5347, 5347, 5348, 5350, 5351, 5356, 5357, 5359, 5380, 5382,
+    5384, 5384, 5385, 5385, 5386, 5387, 5387, 5390, 5390, 5393, 5395, 5396, 5398, 5399, 5399, 5400,
+    5403, 5412, 5414, 5414, 5414, 5417, 5417, 5418, 5418, 5419, 5420, 5422, 5424, 5425, 5425, 5426,
+    5428, 5433, 5433, 5434, 5435, 5437, 5460, 5461, 5463, 5464, 5465, 5466, 5467, 5467, 5467, 5467,
+    5468, 5469, 5470, 5472, 5472, 5472, 5473, 5474, 5475, 5489, 5491, 5492, 5510, 5513, 5515, 5516,
+    5517, 5538, 5542, 5545, 5546, 5546, 5547, 5548, 5549, 5550, 5551, 5552, 5552, 5553, 5554, 5554,
+    5555, 5555, 5560, 5561, 5564, 5565, 5566, 5566, 5566, 5584, 5584, 5608, 5609, 5610, 5611, 5611,
+    5611, 5612, 5613, 5613, 5616, 5616, 5616, 5617, 5617, 5617, 5618, 5618, 5619, 5620, 5621, 5621,
+    5621, 5622, 5622, 5623, 5624, 5627, 5637, 5638, 5639, 5639, 5640, 5641, 5642, 5643, 5643, 5643,
+    5643, 5643, 5651, 5653, 5653, 5682, 5693, 5695, 5697, 5698, 5698, 5700, 5701, 5702, 5704, 5708,
+    5708, 5709, 5710, 5711, 5712, 5712, 5718, 5719, 5719, 5731, 5732, 5732, 5737, 5740, 5741, 5741,
+    5742, 5743, 5746, 5746, 5747, 5747, 5750, 5752, 5753, 5753, 5753, 5754, 5762, 5762, 5762, 5763,
+    5764, 5765, 5765, 5765, 5767, 5767, 5767, 5767, 5773, 5774, 5774, 5775, 5775, 5776, 5777, 5779,
+    5779, 5780, 5784, 5784, 5784, 5786, 5807, 5808, 5808, 5809, 5810, 5812, 5813, 5838, 5838, 5848,
+    5853, 5854, 5855, 5857, 5864, 5869, 5869, 5870, 5870, 5870, 5871, 5872, 5875, 5876, 5876, 5877,
+    5877, 5878, 5879, 5891, 5892, 5893, 5894, 5895, 5915, 5916, 5916, 5916, 5917, 5918, 5921, 5921,
+    5922, 5923, 5923, 5923, 5927, 5927, 5928, 5928, 5928, 5929, 5946, 5950, 5952, 5952, 5979, 5980,
+    5980, 5981, 5981, 5982, 5982, 5982, 5982, 5985, 5998, 6000, 6002, 6009, 6009, 6010, 6010, 6011,
+    6012, 6013, 6014, 6016, 6016, 6016, 6017, 6017, 6017, 6018, 6019, 6019, 6019, 6020, 6020, 6020,
+    6029, 6029, 6034, 6034, 6035, 6035, 6036, 6038, 6039, 6039, 6042, 6042, 6043, 6047, 6048, 6049,
+    6055, 6057, 6059, 6069, 6070, 6081, 6081, 6083, 6085, 6085, 6087, 6090, 6096, 6097, 6097, 6099,
+    6099, 6101, 6102, 6109, 6110, 6111, 6112, 6112, 6113, 6115, 6116, 6117, 6120, 6122, 6126, 6126,
+    6128, 6128, 6130, 6131, 6138, 6139, 6139, 6141, 6142, 6145, 6147, 6148, 6168, 6169, 6170, 6171,
+    6172, 6173, 6175, 6177, 6177, 6178, 6178, 6179, 6179, 6179, 6180, 6203, 6204, 6205, 6206, 6206,
+    6211, 6211, 6212, 6213, 6213, 6214, 6216, 6217, 6221, 6221, 6221, 6221, 6222, 6222, 6227, 6227,
+    6247, 6247, 6268, 6270, 6272, 6272, 6273, 6273, 6277, 6277, 6279, 6279, 6279, 6280, 6282, 6283,
+    6289, 6290, 6303, 6303, 6324, 6325, 6326, 6326, 6326, 6341, 6341, 6342, 6343, 6344, 6345, 6345,
+    6345, 6346, 6346, 6347, 6347, 6347, 6349, 6349, 6356, 6357, 6370, 6370, 6375, 6376, 6377, 6377,
+    6378, 6378, 6379, 6379, 6381, 6382, 6383, 6383, 6383, 6384, 6384, 6398, 6398, 6406, 6412, 6412,
+    6413, 6413, 6413, 6414, 6414, 6415, 6416, 6418, 6419, 6420, 6421, 6421, 6421, 6421, 6437, 6438,
+    6438, 6461, 6462, 6464, 6466, 6469, 6470, 6470, 6471, 6472, 6473, 6473, 6474, 6478, 6479, 6479,
+    6480, 6482, 6484, 6484, 6485, 6486, 6487, 6487, 6488, 6489, 6491, 6492, 6505, 6505, 6507, 6510,
+    6511, 6511, 6514, 6514, 6515, 6515, 6515, 6516, 6517, 6517, 6521, 6521, 6523, 6523, 6524, 6525,
+    6526, 6528, 6528, 6529, 6530, 6531, 6531, 6548, 6549, 6552, 6553, 6554, 6554, 6556, 6556, 6556,
+    6556, 6557, 6558, 6558, 6570, 6570, 6571, 6572, 6572, 6573, 6573, 6574, 6574, 6574, 6574, 6574,
+    6575, 6577, 6580, 6580, 6582, 6582, 6582, 6582, 6583, 6583, 6586, 6588, 6588, 6590, 6597, 6600,
+    6600, 6601, 6601, 6602, 6603, 6604, 6609, 6610, 6613, 6614, 6614, 6616, 6617, 6619, 6619, 6621,
+    6621, 6622, 6623, 6624, 6624, 6625, 6626, 6627, 6627, 6631, 6632, 6633, 6634, 6639, 6639, 6639,
+    6645, 6646, 6646, 6646, 6647, 6648, 6659, 6660, 6661, 6664, 6664, 6665, 6666, 6667, 6667, 6667,
+    6668, 6669, 6671, 6673, 6674, 6675, 6677, 6678, 6679, 6686, 6688, 6690, 6692, 6692, 6696, 6697,
+    6697, 6703, 6705, 6706, 6706, 6707, 6714, 6717, 6717, 6717, 6717, 6717, 6717, 6718, 6719, 6720,
+    6721, 6724, 6727, 6728, 6729, 6750, 6752, 6753, 6753, 6753, 6754, 6762, 6763, 6764, 6770, 6771,
+    6782, 6782, 6782, 6783, 6784, 6785, 6786, 6787, 6787, 6787, 6788, 6789, 6791, 6791, 6795, 6797,
+    6798, 6799, 6800, 6801, 6803, 6804, 6805, 6806, 6806, 6806, 6808, 6810, 6811, 6812, 6813, 6813,
+    6814, 6814, 6814, 6821, 6822, 6822, 6823, 6851, 6851, 6851, 6851, 6852, 6852, 6852, 6852, 6852,
+    6859, 6859, 6860, 6862, 6864, 6864, 6864, 6876, 6877, 6878, 6879, 6881, 6882, 6883, 6883, 6883,
+    6884, 6884, 6885, 6887, 6887, 6890, 6890, 6890, 6890, 6891, 6893, 6894, 6894, 6894, 6894, 6894,
+    6894, 6897, 6898, 6899, 6900, 6900, 6901, 6902, 6905, 6907, 6907, 6911, 6912, 6913, 6913, 6914,
+    6915, 6916, 6917, 6918, 6918, 6920, 6920, 6920, 6938, 6938, 6939, 6940, 6941, 6941, 6943, 6943,
+    6944, 6945, 6946, 6947, 6950, 6950, 6953, 6957, 6958, 6958, 6983, 6983, 6988, 6988, 6989, 6990,
+    6992, 6993, 6996, 7000, 7001, 7002, 7006, 7007, 7007, 7008, 7009, 7030, 7045, 7045, 7045, 7047,
+    7050, 7051, 7053, 7054, 7054, 7055, 7069, 7070, 7073, 7073, 7087, 7088, 7089, 7090, 7090, 7090,
+    7090, 7091, 7093, 7094, 7096, 7096, 7097, 7097, 7097, 7098, 7099, 7099, 7100, 7101, 7102, 7103,
+    7104, 7106, 7108, 7108, 7110, 7111, 7112, 7113, 7113, 7113, 7122, 7122, 7124, 7125, 7127, 7128,
+    7132, 7132, 7133, 7134, 7135, 7136, 7137, 7137, 7138, 7141, 7141, 7143, 7147, 7148, 7149, 7150,
+    7150, 7151, 7152, 7152, 7152, 7152, 7153, 7154, 7154, 7159, 7160, 7164, 7164, 7164, 7164, 7165,
+    7166, 7166, 7167, 7167, 7167, 7167, 7167, 7175, 7176, 7178, 7178, 7178, 7179, 7179, 7183, 7184,
+    7187, 7188, 7192, 7193, 7194, 7220, 7220, 7220, 7221, 7221, 7221, 7221, 7221, 7221, 7226, 7227,
+    7228, 7229, 7230, 7232, 7232, 7232, 7233, 7239, 7240, 7240, 7240, 7240, 7240, 7241, 7254, 7255,
+    7257, 7258, 7258, 7261, 7262, 7262, 7262, 7263, 7263, 7265, 7266, 7266, 7267, 7267, 7267, 7268,
+    7269, 7270, 7277, 7277, 7278, 7279, 7281, 7283, 7285, 7286, 7289, 7291, 7291, 7291, 7293, 7293,
+    7298, 7304, 7304, 7304, 7304, 7305, 7307, 7308, 7312, 7312, 7313, 7314, 7314, 7335, 7336, 7337,
+    7337, 7338, 7339, 7339, 7339, 7340, 7341, 7341, 7343, 7345, 7345, 7346, 7346, 7350, 7351, 7356,
+    7357, 7358, 7359, 7359, 7360, 7360, 7385, 7386, 7386, 7389, 7413, 7414, 7414, 7415, 7415, 7416,
+    7416, 7416, 7417, 7417, 7418, 7434, 7434, 7435, 7435, 7438, 7438, 7439, 7440, 7441, 7442, 7460,
+    7478, 7479, 7479, 7479, 7479, 7481, 7482, 7483, 7483, 7484, 7484, 7485, 7486, 7500, 7501, 7502,
+    7519, 7538, 7539, 7564, 7564, 7564, 7565, 7565, 7565, 7566, 7567, 7570, 7571, 7571, 7572, 7572,
+    7597, 7601, 7615, 7638, 7641, 7642, 7642, 7642, 7643, 7643, 7643, 7645, 7667, 7668, 7689, 7690,
+    7690, 7691, 7697, 7697, 7699, 7701, 7728, 7729, 7730, 7731, 7732, 7742, 7742, 7742, 7742, 7742,
+    7742, 7743, 7743, 7753, 7753, 7753, 7755, 7756, 7756, 7756, 7756, 7758, 7759, 7759, 7760, 7764,
+    7764, 7764, 7765, 7766, 7766, 7773, 7774, 7777, 7778, 7778, 7779, 7779, 7779, 7780, 7780, 7782,
+    7783, 7786, 7788, 7788, 7788, 7789, 7790, 7790, 7799, 7799, 7800, 7801, 7820, 7820, 7820, 7837,
+    7838, 7839, 7839, 7839, 7840, 7842, 7842, 7843, 7844, 7847, 7848, 7848, 7848, 7850, 7852, 7853,
+    7854, 7854, 7855, 7856, 7856, 7857, 7857, 7858, 7861, 7863, 7877, 7880, 7887, 7887, 7889, 7889,
+    7889, 7890, 7891, 7892, 7893, 7894, 7895, 7896, 7899, 7900, 7904, 7904, 7904, 7904, 7909, 7910,
+    7911, 7912, 7913, 7914, 7915, 7916, 7916, 7916, 7916, 7917, 7917, 7918, 7920, 7927, 7927, 7929,
+    7929, 7932, 7934, 7935, 7935, 7935, 7935, 7936, 7937, 7938, 7940, 7941, 7942, 7943, 7949, 7950,
+    7952, 7953, 7954, 7957, 7958, 7959, 7959, 7959, 7959, 7960, 7967, 7968, 7968, 7970, 7973, 7973,
+    7974, 7976, 7977, 7981, 7981, 7997, 7999, 8002, 8005, 8006, 8008, 8008, 8009, 8009, 8009, 8009,
+    8009, 8010, 8010, 8011, 8011, 8030, 8032, 8033, 8033, 8036, 8037, 8042, 8043, 8045, 8047, 8047,
+    8047, 8047, 8048, 8048, 8049, 8049, 8061, 8063, 8089, 8090, 8090, 8102, 8103, 8103, 8103, 8107,
+    8123, 8143, 8166, 8167, 8168, 8168, 8168, 8168, 8169, 8171, 8171, 8195, 8211, 8211, 8214, 8224,
+    8225, 8241, 8241, 8242, 8242, 8242, 8242, 8242, 8243, 8244, 8244, 8244, 8246, 8246, 8248, 8249,
+    8250, 8250, 8256, 8257, 8259, 8261, 8264, 8264, 8265, 8266, 8267, 8267, 8268, 8268, 8269, 8269,
+    8269, 8272, 8273, 8294, 8295, 8295, 8295, 8295, 8296, 8299, 8299, 8299, 8301, 8310, 8310, 8310,
+    8311, 8313, 8313, 8320, 8322, 8323, 8325, 8325, 8326, 8327, 8328, 8330, 8331, 8332, 8332, 8334,
+    8335, 8342, 8343, 8353, 8357, 8358, 8369, 8371, 8372, 8372, 8373, 8373, 8373, 8373, 8376, 8376,
+    8377, 8378, 8379, 8381, 8381, 8381, 8381, 8388, 8388, 8390, 8391, 8392, 8392, 8393, 8394, 8395,
+    8395, 8395, 8396, 8396, 8397, 8398, 8398, 8399, 8400, 8410, 8410, 8410, 8420, 8421, 8422, 8427,
+    8428, 8429, 8429, 8429, 8430, 8433, 8433, 8442, 8444, 8446, 8446, 8446, 8446, 8446, 8447, 8448,
+    8449, 8454, 8464, 8468, 8469, 8470, 8470, 8471, 8471, 8473, 8474, 8474, 8475, 8477, 8477, 8480,
+    8484,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8646] = [
-    (17, 5), (9, 14), (13, 6), (25, 5), (26, 7), (1, 7), (7, 9), (5, 5), (18, 17), (11, 10),
-    (18, 5), (17, 5), (16, 18), (21, 9), (5, 7), (17, -5), (19, -8), (20, 5), (21, -11), (23, 6),
-    (1, 6), (15, 5), (1, 7), (15, 7), (17, 5), (21, 5), (21, 8), (16, 9), (21, -5), (19, 23),
-    (20, 9), (28, 6), (25, 9), (23, 5), (27, 8), (5, -18), (6, -5), (9, -11), (10, -5), (11, -5),
-    (15, 6), (16, 7), (17, 108), (18, -12), (19, -14), (20, 20), (22, -6), (23, -18), (25, -7), (26, 7),
-    (11, 5), (22, 5), (11, 8), (5, 9), (20, -5), (21, 8), (23, -5), (25, 5), (28, 5), (12, 7),
-    (18, 10), (21, -6), (22, 6), (5, 34), (17, 12), (5, 23), (6, -5), (9, 11), (15, 6), (16, 5),
-    (17, 5), (18, -5), (19, -6), (21, -5), (25, -5), (19, 9), (5, -13), (6, 8), (15, -5), (20, -7),
-    (21, 5), (22, -11), (23, 7), (25, 7), (27, 20), (28, 5), (25, 8), (5, 6), (5, 6), (22, 7),
-    (23, 28), (25, -5), (25, 7), (27, 8), (5, 12), (9, 13), (10, 7), (11, 7), (15, -5), (18, -7),
-    (19, -5), (21, 10), (1, 22), (4, -5), (5, -7), (10, 5), (15, -9), (16, -7), (17, 7), (18, 37),
-    (19, -8), (20, -22), (21, 18), (22, -8), (25, 9), (1, -8), (6, 6), (8, 6), (16, -6), (17, 13),
-    (18, 11), (22, 6), (23, -9), (24, -5), (25, -13), (23, 9), (20, 5), (23, 6), (2, 6), (11, 7),
-    (17, 5), (18, 9), (1, 7), (0, 8), (2, 7), (25, -5), (5, 34), (9, 7), (21, -6), (21, 7),
-    (25, 6), (15, 5), (22, 6), (20, 8), (21, 6), (17, 6), (19, 6), (5, 6), (1, 5), (15, 5),
-    (17, 6), (1, 6), (12, 20), (23, -5), (25, 9), (20, 5), (15, 14), (9, 5), (9, -5), (10, 13),
-    (17, 9), (19, 19), (20, -7), (21, -10), (25, 6), (11, 15), (23, 10), (15, -8), (16, 77), (19, -6),
-    (20, -5), (21, -13), (22, -13), (25, 5), (13, 37), (23, -5), (25, -6), (1, -9), (4, 66), (5, -12),
-    (6, -6), (25, 10), (18, 26), (25, -6), (27, 6), (23, 7), (24, 5), (0, 17), (1, 15), (3, -6),
-    (5, -13), (6, 12), (8, 6), (9, -12), (10, 11), (11, -5), (14, 5), (15, -6), (16, -8), (17, -5),
-    (18, -5), (20, 9), (21, -24), (22, -6), (23, -16), (25, 16), (28, 5), (10, 7), (6, 12), (21, 5),
-    (21, 8), (1, 8), (6, 6), (21, 5), (17, 7), (22, 6), (19, 18), (25, -5), (17, 5), (0, 6),
-    (1, 5), (17, 5), (17, 8), (1, 10), (3, 7), (5, -13), (11, 20), (13, 17), (16, 5), (18, -6),
-    (20, -12), (21, 9), (23, 8), (25, -8), (8, 12), (11, 8), (20, 7), (25, -7), (21, -5), (25, -7),
-    (28, 7), (25, 7), (25, 13), (21, 7), (26, 5), (20, 10), (10, 14), (15, 6), (15, 6), (11, 5),
-    (20, -5), (22, 7), (25, -6), (19, 6), (15, 8), (20, 6), (15, 7), (26, 13), (1, 38), (4, 32),
-    (5, -14), (21, -8), (22, 16), (17, 6), (18, 5), (2, 6), (15, 5), (19, 24), (25, -6), (17, 10),
-    (19, 11), (21, 5), (5, 13), (21, -6), (1, -8), (14, -7), (15, 18), (16, 20), (18, 6), (25, -6),
-    (25, 8), (23, 6), (17, 6), (21, 6), (25, 19), (1, 41), (4, -5), (0, 51), (1, -6), (2, -30),
-    (3, 75), (4, 24), (5, 92), (6, 70), (7, -11), (9, 137), (11, -58), (12, -20), (13, -29), (14, -21),
-    (15, -50), (16, -44), (17, -27), (18, -25), (19, -21), (20, -24), (21, 24), (22, -52), (23, -5), (24, -25),
-    (25, 14), (26, -27), (27, -11), (28, -5), (24, 9), (28, 7), (22, 5), (6, 5), (25, 6), (17, 11),
-    (20, 11), (1, -6), (5, 43), (7, 27), (9, -8), (11, -5), (16, 15), (18, -5), (19, 9), (20, -7),
-    (21, -17), (25, -10), (23, 6), (0, -16), (1, 57), (2, 59), (3, 52), (4, -8), (5, -17), (6, -9),
-    (7, -5), (8, -5), (9, -11), (10, -5), (11, 27), (12, -7), (13, -8), (14, -9), (15, -10), (16, -11),
-    (17, -9), (19, -15), (20, -13), (21, 28), (23, 14), (24, -18), (25, -40), (26, -10), (27, -9), (28, -8),
-    (22, 10), (15, 6), (21, 7), (23, 13), (19, 20), (18, 6), (19, 6), (19, 29), (20, 8), (11, 9),
-    (21, -5), (22, 23), (25, -5), (15, -5), (16, 48), (21, -10), (22, -6), (5, 7), (17, -5), (19, -8),
-    (20, 5), (21, -11), (23, 6), (15, 6), (18, 14), (19, 8), (21, 9), (26, 12), (1, 25), (2, -6),
-    (4, -7), (5, 13), (6, 10), (9, 9), (10, -10), (11, -7), (13, -7), (15, 14), (17, -18), (19, 9),
-    (20, 14), (21, -18), (22, 21), (24, -7), (25, -16), (11, 8), (22, 5), (20, 5), (19, 8), (6, 6),
-    (12, 27), (20, -5), (21, -8), (23, -11), (19, 22), (14, 28), (21, -6), (5, 8), (11, 6), (16, 18),
-    (5, 20), (16, 5), (17, -9), (19, -8), (21, -6), (25, 17), (4, -5), (5, -18), (6, 78), (11, 7),
-    (15, -5), (17, -6), (18, -5), (20, -11), (21, 9), (23, -6), (25, -9), (17, 6), (5, 8), (21, -6),
-    (26, 7), (22, 27), (25, -5), (25, 12), (9, 11), (17, 17), (21, 10), (16, 14), (0, -5), (1, -6),
-    (3, 7), (6, 10), (17, -5), (18, 13), (21, -8), (25, 8), (27, 11), (5, 6), (23, 6), (1, 7),
-    (21, 5), (20, 10), (17, 7), (23, 6), (14, 5), (0, -16), (1, 63), (2, 59), (3, 52), (4, -8),
-    (5, -17), (6, -9), (7, -5), (8, -5), (9, -11), (10, -5), (11, 27), (12, -7), (13, -8), (14, -9),
-    (15, -10), (16, -11), (17, -10), (19, -15), (20, -16), (21, 31), (23, 12), (24, -18), (25, -40), (26, -10),
-    (27, -9), (28, -8), (5, -8), (9, 97), (10, 9), (11, -7), (15, -9), (16, -8), (18, 7), (20, -9),
-    (21, -18), (22, -9), (23, -13), (24, 5), (1, 8), (3, 5), (4, -7), (5, -7), (6, -9), (9, -13),
-    (11, -8), (12, -5), (14, -7), (17, -11), (18, 10), (19, 48), (21, 43), (22, -8), (24, -6), (25, -7),
-    (26, -5), (27, 6), (4, 6), (14, 6), (23, -5), (25, 8), (28, 5), (6, 6), (5, 11), (20, 9),
-    (1, 13), (1, 6), (25, 10), (21, 5), (9, 8), (2, 5), (1, 9), (23, 5), (0, 9), (1, 5),
-    (6, 14), (15, 5), (18, 18), (22, -6), (23, -6), (25, -9), (16, 11), (3, 8), (9, 10), (15, 5),
-    (20, -7), (21, 7), (23, -9), (25, -6), (28, 15), (22, 6), (1, -5), (14, -5), (22, 42), (23, 13),
-    (2, 5), (3, -6), (5, -20), (9, -12), (10, -8), (12, -6), (13, -5), (14, -6), (16, 12), (17, 91),
-    (18, 8), (20, 9), (21, 16), (22, -13), (23, -20), (24, -7), (25, -15), (26, -6), (27, -5), (12, 6),
-    (5, -7), (9, 17), (17, 8), (18, -5), (21, 6), (23, -5), (1, -15), (3, 5), (4, -9), (5, 23),
-    (6, 11), (9, -10), (10, -6), (11, -8), (12, -5), (13, 6), (14, -5), (15, -5), (16, -8), (17, 15),
-    (18, -5), (19, -6), (20, -13), (21, -14), (22, -9), (23, -14), (24, 45), (25, 41), (27, -7), (1, -6),
-    (4, 35), (5, -6), (1, 18), (15, -7), (16, -5), (21, 7), (28, 6), (15, 6), (19, 5), (20, -7),
-    (21, 7), (11, 7), (25, 18), (22, 6), (17, 9), (18, 5), (12, 18), (23, -10), (23, 6), (23, 14),
-    (11, 5), (21, 7), (4, 11), (5, 24), (6, 5), (21, -8), (1, -6), (2, -5), (9, -6), (15, -5),
-    (21, -10), (23, -6), (24, 9), (25, 52), (28, 17), (20, 7), (21, 7), (3, 23), (9, 8), (16, 12),
-    (9, -5), (15, -5), (18, 27), (21, 8), (17, 8), (18, -5), (21, 10), (18, 11), (23, -6), (25, -5),
-    (27, 17), (5, 9), (21, 8), (23, -5), (10, 8), (1, 7), (4, 11), (5, 24), (6, 5), (21, -8),
-    (1, 11), (2, 13), (23, -6), (24, 39), (25, -12), (23, 5), (1, -5), (3, 18), (5, -7), (14, 5),
-    (16, -5), (17, 7), (19, -9), (21, -9), (22, 15), (24, 9), (25, -14), (7, 6), (4, 14), (18, 9),
-    (25, 5), (25, 6), (9, 5), (1, 5), (17, -5), (25, 5), (5, -5), (21, -5), (22, 27), (23, 17),
-    (25, -11), (23, 5), (25, 17), (18, 6), (7, 5), (26, 7), (10, 6), (21, 7), (15, 7), (21, 10),
-    (23, 11), (25, -5), (1, 8), (5, 43), (21, -8), (1, -5), (14, 46), (21, -5), (27, 13), (23, 6),
-    (0, 14), (7, 5), (25, -5), (26, 10), (0, 8), (9, -7), (17, 22), (18, 17), (19, -6), (20, 5),
-    (23, -10), (25, 21), (21, 5), (27, 7), (15, 11), (15, 7), (17, 14), (18, -5), (21, 6), (17, 6),
-    (21, 16), (22, -6), (21, 17), (8, 5), (21, 9), (1, 6), (5, 5), (6, 11), (20, 5), (16, 9),
-    (21, 14), (22, -6), (15, 8), (16, 27), (18, 7), (22, 13), (21, 9), (1, -5), (11, 5), (22, 6),
-    (25, -5), (21, 8), (1, -5), (11, 6), (20, -6), (22, 10), (1, 6), (0, -6), (1, 8), (4, 10),
-    (5, 13), (11, -5), (16, -7), (17, 8), (21, 16), (22, -8), (23, -11), (25, -10), (15, 16), (18, 5),
-    (6, 44), (9, -6), (21, -8), (11, 9), (20, -5), (22, 5), (21, 6), (23, 8), (20, 5), (20, 10),
-    (0, 6), (5, -7), (9, -5), (11, 6), (17, -5), (18, 7), (19, 7), (21, 5), (23, -8), (24, 32),
-    (26, -5), (28, 7), (1, -6), (7, 6), (18, 8), (19, 36), (20, -5), (21, -5), (23, -7), (27, 20),
-    (15, 19), (21, -5), (16, 5), (18, 7), (1, 14), (5, 6), (6, 5), (22, 13), (19, 7), (22, 6),
-    (25, 6), (25, 5), (6, 9), (20, 7), (21, -7), (1, -6), (3, -5), (5, 7), (15, -6), (18, 16),
-    (20, 5), (22, -7), (23, 28), (22, 12), (8, 12), (17, -5), (20, 14), (0, 8), (1, -5), (15, 12),
-    (16, 9), (18, -5), (21, 10), (22, -9), (23, -5), (28, 8), (16, 5), (14, 20), (21, 8), (1, -5),
-    (3, 45), (25, -8), (18, 39), (20, -5), (27, 6), (5, 6), (6, 11), (20, -6), (21, 9), (22, -5),
-    (23, 43), (25, -5), (23, 5), (27, 8), (14, 12), (23, 5), (22, 5), (25, 9), (5, 9), (21, -6),
-    (25, 6), (5, 6), (6, 7), (20, 5), (18, 6), (0, 98), (1, -13), (5, -5), (18, -5), (21, -9),
-    (25, -18), (18, 6), (20, 12), (5, 5), (21, 12), (15, 16), (4, 48), (5, -9), (5, -6), (8, 5),
-    (5, -7), (15, -7), (16, 28), (19, 28), (21, 9), (22, -6), (23, -5), (25, -5), (15, 20), (18, 8),
-    (21, -5), (15, 6), (20, 10), (15, 9), (16, 8), (25, 6), (18, 11), (20, -10), (6, 9), (15, 7),
-    (16, 9), (21, -11), (10, 6), (12, 17), (22, 5), (27, 6), (21, 11), (16, 11), (1, 32), (2, 10),
-    (3, 29), (21, -7), (25, -9), (21, -5), (25, -7), (28, 7), (1, 12), (19, 12), (1, 6), (15, 5),
-    (0, 34), (1, 18), (2, 11), (5, -9), (6, -6), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6),
-    (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -7), (23, -12), (24, 14), (25, 11), (27, 13),
-    (28, 6), (18, 10), (1, 5), (25, -5), (8, 18), (15, 6), (16, 9), (18, 11), (23, -6), (1, 5),
-    (17, 38), (20, -6), (21, -7), (27, 6), (23, 5), (21, 6), (18, 5), (20, 5), (18, 7), (17, 6),
-    (14, 7), (28, 7), (16, 8), (15, 6), (18, 7), (15, 7), (17, 8), (1, -9), (3, -7), (4, 70),
-    (5, 50), (6, 61), (10, -7), (11, -6), (12, -5), (14, -8), (15, -9), (16, -7), (17, -9), (18, -9),
-    (19, -11), (21, -21), (22, -13), (23, -17), (24, -8), (26, -5), (27, -5), (20, 7), (15, 7), (17, 18),
-    (23, -5), (19, 6), (1, 11), (19, 5), (5, 9), (6, 10), (22, 5), (1, 5), (18, 14), (21, -6),
-    (20, 9), (16, 5), (5, 41), (6, -5), (7, 7), (20, 9), (21, -14), (23, -7), (11, 8), (17, 7),
-    (1, 6), (11, 8), (18, 6), (21, -5), (7, 5), (8, 5), (1, 5), (26, 7), (19, 12), (10, 5),
-    (17, 24), (21, -11), (23, 5), (9, 7), (11, 5), (5, 6), (6, 5), (21, 8), (5, 7), (18, 6),
-    (14, 47), (21, -8), (22, -7), (25, -5), (0, -5), (1, 7), (4, -8), (5, -8), (6, -10), (9, -14),
-    (11, -9), (12, -6), (14, -8), (16, 7), (17, -13), (18, 8), (19, 48), (20, -5), (21, 47), (22, -9),
-    (23, 7), (24, -7), (25, -6), (26, -5), (27, 5), (26, 5), (17, 6), (21, 5), (5, 10), (24, 6),
-    (18, 5), (1, -7), (15, -6), (16, 5), (17, -10), (18, 11), (23, -9), (25, 26), (16, 10), (25, 8),
-    (14, 8), (17, 6), (2, -7), (5, -29), (8, 33), (9, -13), (10, 16), (11, -16), (12, -8), (13, -15),
-    (15, 29), (16, -13), (17, 15), (19, 11), (21, 8), (22, -19), (23, 13), (24, -13), (25, -6), (26, 6),
-    (27, 5), (8, 5), (26, 6), (21, 6), (22, 15), (23, 12), (21, 5), (5, 6), (23, 14), (25, -6),
-    (17, 6), (5, -7), (18, 75), (19, -6), (21, -6), (25, -11), (21, -6), (22, 6), (0, 5), (20, 6),
-    (27, 12), (26, 7), (21, 9), (7, 7), (4, 8), (25, 7), (21, 5), (15, -5), (16, 19), (21, -5),
-    (7, 11), (3, 7), (5, -8), (7, 23), (21, 6), (0, 12), (25, -5), (17, 52), (20, -8), (21, -9),
-    (27, 6), (21, 5), (1, 7), (20, -6), (21, 9), (22, -5), (23, 43), (25, -5), (22, 8), (21, 5),
-    (23, 7), (16, 6), (20, 6), (16, 5), (21, -5), (22, 11), (14, 9), (25, 11), (15, 7), (15, -5),
-    (16, 22), (22, 8), (18, 8), (20, 6), (22, 5), (17, 5), (24, 9), (21, 5), (22, 12), (16, 5),
-    (4, 7), (14, 7), (28, 6), (14, 40), (21, -6), (25, -5), (26, 13), (25, 5), (25, -5), (26, 41),
-    (18, 5), (5, -5), (21, -7), (22, 10), (23, 56), (25, -7), (5, -6), (15, -7), (16, 48), (17, -5),
-    (21, -11), (25, 14), (1, 11), (18, 10), (20, 7), (15, 15), (17, -7), (19, -5), (21, 16), (22, -6),
-    (25, 6), (22, 8), (20, 6), (19, 12), (25, -6), (27, 14), (6, 6), (25, 5), (22, 5), (13, 7),
-    (23, 10), (19, 7), (5, 6), (18, 9), (25, 9), (26, 7), (5, 7), (24, 9), (25, 8), (14, 30),
-    (20, 7), (21, -5), (24, 5), (25, -5), (27, 6), (23, 8), (14, 21), (21, 19), (22, -5), (5, 7),
-    (11, 14), (17, 5), (5, 13), (26, 6), (9, 8), (20, 7), (21, 6), (11, 21), (25, -6), (21, -5),
-    (0, 13), (15, 19), (21, -7), (22, 5), (10, 5), (11, -6), (12, 38), (17, -5), (20, -9), (21, -5),
-    (22, 8), (23, 8), (14, 7), (22, 12), (23, 26), (26, 6), (24, 5), (9, -5), (10, 17), (11, -5),
-    (12, 32), (20, -9), (21, -7), (23, 26), (25, -5), (1, 7), (5, -7), (21, 35), (22, -5), (5, 8),
-    (18, 5), (25, 5), (18, 15), (23, 5), (1, 11), (4, -9), (6, 52), (9, -7), (20, -6), (21, -11),
-    (28, 5), (4, 32), (5, -6), (0, 5), (13, 5), (17, 7), (25, -6), (11, 5), (3, 6), (12, 6),
-    (7, 6), (15, -5), (18, 9), (19, 30), (23, -6), (27, 8), (17, 9), (24, 8), (3, 7), (5, 5),
-    (9, 6), (21, -5), (23, -5), (5, 10), (9, 10), (10, 9), (11, 8), (15, -7), (16, -5), (17, 16),
-    (19, -8), (21, 15), (22, -6), (23, -5), (16, 9), (22, 7), (4, 90), (5, -11), (6, -6), (20, -6),
-    (23, -5), (25, -12), (5, 7), (19, 6), (17, 7), (17, 8), (1, 13), (20, 5), (18, 12), (20, 19),
-    (21, 10), (22, -12), (23, -10), (27, 6), (14, 29), (21, -5), (14, 20), (21, 8), (25, 16), (26, 16),
-    (0, 8), (22, 23), (5, 6), (17, 6), (26, 7), (23, 5), (22, 9), (1, 12), (24, 7), (25, 5),
-    (10, 5), (17, 24), (21, -11), (23, 5), (1, -5), (14, 47), (21, -5), (0, 27), (1, 24), (2, 10),
-    (3, -10), (5, -10), (6, -7), (7, -5), (9, -8), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8),
-    (16, -8), (17, -6), (19, -9), (20, -8), (22, -11), (23, -17), (24, 24), (25, 37), (26, -5), (27, 11),
-    (28, 5), (17, 5), (1, -6), (15, -6), (22, -5), (25, 7), (28, 9), (22, 7), (1, -6), (4, -5),
-    (5, -21), (6, -8), (7, 42), (8, 6), (9, -7), (15, -7), (16, -8), (17, 28), (18, 32), (20, -8),
-    (21, 8), (22, -6), (23, -11), (24, -6), (25, -10), (27, 5), (28, -5), (23, 5), (1, 8), (15, 6),
-    (1, -5), (9, 7), (17, 7), (18, 27), (20, -8), (21, 7), (23, -9), (25, -6), (25, 6), (19, 9),
-    (16, 26), (21, -5), (10, 16), (12, 5), (0, -5), (1, -6), (3, 7), (6, 10), (17, -6), (18, 13),
-    (21, -7), (25, 8), (27, 11), (2, 8), (11, 8), (15, 5), (25, -5), (20, 9), (19, 8), (1, -6),
-    (2, 17), (24, 12), (25, 26), (5, 7), (6, 5), (1, 5), (14, 5), (12, 24), (23, -11), (14, 8),
-    (5, -6), (22, 22), (25, -5), (11, 25), (12, 13), (18, 10), (8, 11), (8, 11), (26, 13), (19, 6),
-    (16, 9), (0, -6), (2, 6), (3, -5), (4, -5), (5, -17), (9, -11), (10, -6), (12, -5), (14, -7),
-    (16, 13), (17, 64), (18, 15), (19, 7), (21, 16), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5),
-    (9, 5), (23, 7), (25, 18), (10, 5), (23, -8), (25, 5), (28, 16), (11, 5), (18, 5), (10, 11),
-    (21, 5), (0, 34), (1, 18), (2, 11), (5, -9), (6, -6), (9, -9), (10, -6), (11, 6), (12, -5),
-    (13, -6), (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -7), (23, -12), (24, 14), (25, 11),
-    (27, 13), (28, 6), (22, 24), (21, -5), (23, 50), (25, -5), (18, 11), (1, 5), (25, -5), (23, 7),
-    (5, 10), (8, 5), (0, 7), (18, 6), (14, 7), (0, 5), (5, 8), (18, 6), (22, 11), (21, 9),
-    (16, 6), (1, -9), (22, 11), (5, 8), (7, 7), (18, 13), (21, -5), (25, -6), (27, 6), (19, 12),
-    (25, -5), (22, 14), (25, -5), (15, 12), (21, -5), (22, 5), (11, 9), (25, 5), (5, 9), (21, -6),
-    (1, 5), (0, -8), (1, 86), (2, 11), (3, 5), (4, 51), (5, -21), (6, -8), (9, -9), (11, -9),
-    (12, -5), (14, 24), (15, -5), (16, -9), (17, -11), (18, -8), (19, -8), (20, -12), (21, -10), (23, -19),
-    (25, -13), (26, 11), (27, -6), (28, -6), (17, 7), (18, 8), (19, 5), (1, 6), (17, 6), (18, 65),
-    (19, -6), (20, -10), (21, -13), (23, -5), (5, 6), (6, 5), (20, 8), (18, 6), (21, 5), (5, 7),
-    (21, 11), (9, 5), (20, 7), (23, 7), (0, -5), (1, 5), (2, -7), (3, -10), (4, 81), (5, 51),
-    (6, 55), (7, -6), (8, -5), (9, -13), (10, -8), (11, -10), (12, -8), (13, -7), (14, -12), (17, -12),
-    (18, -12), (19, -8), (21, 11), (22, -21), (23, -32), (24, -6), (26, -5), (27, -8), (28, -7), (17, 37),
-    (21, -8), (17, 7), (20, 5), (5, 12), (14, 10), (21, 8), (22, 7), (23, -6), (25, -13), (1, 6),
-    (5, 17), (17, -7), (18, -5), (20, 19), (22, -7), (23, 8), (20, 6), (21, 7), (25, -6), (19, 7),
-    (15, -5), (16, 19), (21, -5), (6, 13), (11, 7), (22, 5), (17, 9), (4, 9), (9, 5), (21, 6),
-    (17, 13), (25, 31), (23, 5), (16, 11), (23, 6), (23, 8), (3, 25), (24, 11), (6, 5), (21, 9),
-    (18, 8), (18, 20), (22, 5), (2, 7), (4, -5), (5, -9), (6, -6), (9, -6), (10, -6), (11, -8),
-    (13, -6), (15, 10), (16, -7), (17, 28), (19, -7), (20, -18), (22, -8), (23, -9), (24, 54), (16, 16),
-    (4, 7), (12, 5), (22, 8), (14, 9), (17, 6), (18, 5), (8, 5), (15, 5), (5, -5), (21, -5),
-    (24, 10), (1, 9), (11, 11), (23, 14), (5, 10), (15, 9), (21, -5), (25, 13), (15, -5), (18, 5),
-    (20, 9), (21, -10), (22, 5), (4, 6), (5, 11), (11, 31), (21, -5), (23, -9), (1, -7), (3, 41),
-    (18, -8), (22, 14), (25, -9), (11, 30), (15, 6), (21, -7), (23, -10), (25, -6), (18, 6), (1, 7),
-    (5, 6), (19, -9), (23, 5), (21, 9), (1, 6), (5, 7), (17, -5), (19, -8), (20, 5), (21, -11),
-    (23, 6), (17, 9), (19, 5), (14, 9), (15, -10), (16, 60), (19, -5), (21, -12), (22, -9), (18, 8),
-    (1, 5), (4, -7), (5, -24), (6, -12), (7, -6), (8, -5), (9, -26), (11, -14), (13, -7), (14, -9),
-    (15, -16), (16, -16), (17, 26), (18, 5), (19, 37), (20, 115), (24, -9), (25, -22), (26, -8), (28, -10),
-    (18, 8), (21, 6), (25, -6), (27, 6), (6, 5), (16, 18), (21, -5), (22, 6), (18, 5), (5, -5),
-    (21, -7), (22, 10), (23, 56), (25, -7), (20, 5), (0, 51), (1, 54), (2, 35), (3, 20), (5, -46),
-    (6, -36), (7, -29), (8, -32), (9, -36), (10, -25), (11, 9), (12, -28), (13, 24), (14, -32), (15, -40),
-    (16, -40), (17, -31), (19, -10), (20, -24), (21, -9), (22, -32), (23, -8), (24, 69), (25, 90), (26, 53),
-    (27, 54), (3, 5), (20, -6), (22, 9), (23, 28), (25, -10), (18, 6), (23, 16), (18, 6), (5, 14),
-    (1, 7), (25, 9), (20, 5), (19, 5), (1, 6), (20, 6), (13, 24), (23, -7), (18, 9), (21, -5),
-    (16, 5), (22, 11), (15, 5), (3, 14), (22, 32), (25, -11), (9, 5), (11, 30), (23, -8), (25, 5),
-    (26, 14), (5, -5), (18, 27), (19, -5), (23, 9), (27, 17), (8, 5), (6, 6), (1, 6), (2, 8),
-    (3, 5), (14, 27), (22, 10), (23, -10), (25, -5), (18, 15), (21, -5), (5, 12), (19, 6), (23, 5),
-    (5, 5), (16, 9), (18, 8), (25, 5), (0, -13), (1, 19), (2, -12), (3, -18), (4, -20), (5, -43),
-    (6, -20), (7, -12), (8, -7), (9, -33), (10, 77), (11, -41), (12, 16), (13, -16), (14, 21), (15, -27),
-    (16, -22), (17, 11), (18, 13), (19, 46), (20, 158), (21, -23), (22, -24), (23, 14), (24, -9), (25, -17),
-    (26, -18), (27, 22), (28, -18), (23, 6), (10, 9), (20, 7), (21, 11), (23, 11), (21, -5), (22, 47),
-    (25, -8), (1, 29), (3, -5), (15, 8), (22, 12), (19, 5), (1, -8), (5, -11), (6, -6), (10, 64),
-    (11, -15), (12, 66), (14, -6), (15, -9), (16, -9), (17, -11), (20, -10), (21, -21), (22, 34), (25, -12),
-    (28, -5), (21, 11), (25, 11), (22, 7), (17, 5), (1, 7), (18, 9), (21, 22), (22, -5), (8, 5),
-    (11, 7), (22, 6), (21, -7), (22, 19), (23, 12), (5, 9), (21, 15), (0, 11), (7, 6), (23, 6),
-    (16, 7), (16, 5), (18, 6), (22, -5), (6, 5), (25, 5), (21, 15), (25, 7), (19, 16), (22, 6),
-    (5, -5), (10, 29), (20, 14), (21, -6), (22, -5), (0, 14), (1, 8), (2, -12), (3, -18), (4, -11),
-    (5, -17), (7, -6), (9, -28), (11, -19), (12, -9), (13, -8), (14, -6), (15, 47), (16, 38), (17, 30),
-    (18, 27), (19, 37), (21, 29), (22, -35), (23, -29), (24, -11), (25, -18), (26, -12), (28, 21), (1, 5),
-    (0, -5), (1, -10), (2, -5), (3, 6), (4, 7), (5, -20), (6, -10), (7, -5), (9, 29), (10, 13),
-    (11, -6), (13, -6), (14, 12), (16, 13), (17, -15), (18, -11), (19, 10), (20, 7), (21, 34), (23, -15),
-    (24, -6), (26, -6), (27, -5), (28, -7), (26, 10), (26, 9), (18, 6), (8, 6), (26, 11), (21, 8),
-    (0, -5), (1, -6), (5, -5), (9, -7), (11, 6), (15, -6), (16, -6), (17, 20), (18, 30), (19, -8),
-    (20, -9), (21, 13), (22, -6), (23, 10), (25, -6), (26, 8), (4, 8), (23, -6), (25, 11), (5, 5),
-    (0, 8), (2, 5), (18, 10), (21, 5), (16, 6), (17, 11), (6, 5), (15, 10), (16, -5), (17, 28),
-    (18, -7), (21, 16), (22, -8), (23, -12), (28, 7), (12, 11), (15, -5), (16, 6), (19, 7), (20, 5),
-    (22, -6), (19, 10), (7, 6), (6, 6), (15, 6), (21, 18), (23, -5), (5, 5), (20, 16), (22, 12),
-    (24, 6), (19, 9), (15, -5), (16, 6), (19, 7), (20, 5), (22, -6), (24, 6), (28, 7), (10, 13),
-    (22, 7), (16, 18), (25, 7), (0, 14), (1, -7), (3, -5), (5, -7), (9, -6), (17, -5), (19, 17),
-    (21, -5), (22, -6), (23, -9), (24, -8), (25, 31), (26, -6), (27, 29), (5, 5), (11, 5), (21, 7),
-    (25, 6), (5, 5), (5, 5), (1, 7), (22, 6), (23, 9), (25, 7), (8, 11), (0, -5), (1, -6),
-    (9, -5), (17, 9), (18, 20), (19, 5), (20, -8), (23, -7), (26, 11), (27, 16), (2, 6), (16, 19),
-    (21, -6), (21, -5), (25, 21), (26, 15), (5, -5), (11, 49), (19, 7), (21, -6), (23, -10), (18, 12),
-    (6, 8), (25, 14), (1, -10), (3, -5), (4, -7), (6, 7), (9, 17), (13, 5), (14, -5), (17, -18),
-    (18, -6), (19, 23), (20, 17), (21, -13), (25, -8), (28, -6), (25, 6), (0, -5), (1, 33), (2, 11),
-    (3, 18), (5, 5), (9, -5), (18, -5), (21, -6), (25, -10), (2, 29), (18, -5), (6, 7), (22, 15),
-    (25, -5), (22, 8), (24, 9), (28, 7), (13, 8), (15, 8), (21, 8), (15, -6), (16, 41), (21, -6),
-    (22, -6), (21, 16), (17, 21), (21, -5), (27, 6), (0, -5), (1, -7), (5, -5), (9, -7), (11, 6),
-    (15, -6), (16, -6), (17, 20), (18, 30), (19, -8), (20, -9), (21, 13), (22, -6), (23, 10), (25, -6),
-    (26, 8), (1, 8), (22, 6), (19, 9), (20, -6), (22, 15), (18, 7), (26, 10), (1, 6), (6, 15),
-    (9, -5), (15, 7), (18, 18), (19, 5), (22, -5), (23, -8), (25, -6), (5, 10), (4, 7), (1, 23),
-    (2, 16), (3, -12), (4, -12), (5, -23), (6, -17), (7, -8), (8, -7), (9, -27), (10, -6), (13, -9),
-    (14, -12), (15, -16), (16, -20), (17, 25), (18, 18), (19, 30), (20, 91), (21, -6), (22, 53), (23, -9),
-    (24, -11), (25, -36), (28, -12), (11, 12), (12, 8), (22, 7), (1, 8), (3, 5), (5, -5), (21, 7),
-    (5, 14), (0, 32), (1, 23), (2, 5), (3, -5), (5, -9), (6, -5), (9, -9), (10, -6), (12, -5),
-    (13, -6), (14, -6), (16, -6), (17, -10), (18, -5), (20, -11), (21, -7), (23, -11), (24, 15), (25, 11),
-    (27, 14), (28, 7), (21, 6), (5, 8), (21, 8), (21, 5), (22, 5), (1, -6), (15, 18), (20, -5),
-    (21, -7), (23, -8), (25, 25), (28, 5), (19, 6), (9, 12), (13, 14), (9, 5), (17, 9), (5, -6),
-    (9, 6), (21, -7), (24, 10), (1, -6), (18, 24), (19, -5), (20, 6), (21, -10), (23, -10), (24, -6),
-    (25, 6), (27, 28), (14, 6), (15, 7), (21, 13), (21, 17), (20, 9), (2, -6), (21, 5), (23, 17),
-    (26, 12), (1, -5), (15, -5), (19, -5), (22, -5), (23, -8), (24, 7), (25, 48), (28, 5), (11, 5),
-    (18, 5), (1, -5), (3, 20), (5, -5), (10, 5), (11, -6), (14, 7), (19, -5), (21, -9), (22, 17),
-    (23, 5), (25, -10), (21, 7), (15, 13), (16, 6), (18, 7), (20, -5), (23, -6), (6, 8), (20, 7),
-    (21, -8), (22, 5), (23, 5), (17, 8), (2, 53), (11, -6), (21, -6), (25, -5), (24, 11), (25, 11),
-    (10, 14), (19, 9), (21, -5), (17, 17), (16, 7), (25, 8), (6, 5), (16, 9), (1, 11), (1, 5),
-    (5, 34), (7, 8), (20, 6), (21, -12), (26, 8), (5, 9), (17, 6), (23, 8), (21, 10), (5, 5),
-    (9, 6), (15, -6), (16, 30), (21, -5), (16, 29), (5, 12), (14, 10), (21, 8), (22, 7), (23, -6),
-    (25, -13), (4, 8), (25, 9), (17, 8), (6, 9), (17, 5), (19, 5), (21, 5), (23, 5), (16, 6),
-    (10, 11), (0, -6), (1, -12), (11, -5), (18, -6), (22, -6), (23, -9), (24, -7), (26, 97), (27, 5),
-    (18, 5), (0, 15), (1, 12), (3, -5), (5, -19), (6, 15), (8, 13), (9, -10), (11, -6), (14, 5),
-    (16, -7), (20, -21), (21, -19), (23, 14), (25, 15), (27, -5), (28, 5), (21, 8), (1, 6), (15, 5),
-    (15, -6), (21, 14), (22, 31), (11, -5), (23, 17), (25, -5), (25, 5), (27, 10), (4, 7), (28, 6),
-    (8, 5), (22, 12), (25, 5), (6, 5), (14, -5), (15, 11), (16, -6), (17, 31), (18, -7), (21, 16),
-    (22, -7), (23, -13), (28, 10), (1, -11), (3, -7), (5, -5), (6, -8), (8, -6), (9, -5), (10, 65),
-    (11, -24), (12, 115), (13, -9), (14, -7), (15, -14), (16, -16), (17, -8), (18, -15), (19, -10), (20, -23),
-    (21, -31), (22, 42), (24, -7), (26, -6), (27, -8), (28, 10), (20, 6), (25, 6), (22, 5), (16, 5),
-    (1, -6), (2, 6), (3, 7), (17, 18), (20, -5), (24, 5), (25, 8), (21, 6), (21, 6), (1, -5),
-    (21, -5), (24, 35), (25, 10), (28, 6), (18, 9), (20, 14), (21, 8), (22, -9), (23, -9), (27, 7),
-    (21, 10), (19, 12), (4, 7), (22, 7), (25, 8), (23, 9), (3, 6), (5, 5), (6, 10), (25, -5),
-    (18, 5), (0, -5), (1, -9), (5, 9), (6, -5), (9, 11), (10, 14), (11, -6), (16, -7), (17, -5),
-    (18, -10), (20, 7), (21, 16), (22, -10), (25, 18), (0, -20), (1, 72), (2, 54), (3, 46), (4, -13),
-    (5, -27), (6, -12), (7, -8), (8, -7), (9, -17), (10, -10), (11, 23), (12, -8), (13, -11), (14, 83),
-    (15, -17), (16, -21), (17, -20), (19, -23), (20, -23), (22, 13), (23, 34), (24, -11), (25, -38), (26, -8),
-    (27, -14), (28, -14), (7, 6), (16, 7), (23, 11), (0, 5), (25, 12), (10, 29), (11, 8), (21, -5),
-    (23, -5), (25, -7), (19, 32), (16, 7), (11, 5), (23, 6), (24, 13), (15, 6), (18, 6), (1, 6),
-    (17, 7), (19, 6), (1, 8), (21, -6), (26, 13), (10, 5), (11, 6), (20, 5), (21, 8), (23, 6),
-    (15, 5), (5, -6), (9, 8), (19, 6), (20, 9), (21, 13), (18, 63), (19, -5), (20, -7), (21, -8),
-    (23, -5), (25, -9), (19, -5), (21, -9), (25, 30), (27, 7), (1, 5), (12, 7), (20, 26), (23, -6),
-    (27, 5), (28, 6), (1, 5), (16, 9), (22, 10), (25, -7), (17, 6), (18, 65), (19, -6), (20, -10),
-    (21, -13), (23, -5), (11, 48), (23, -9), (19, 6), (15, 5), (17, 7), (10, 16), (11, -5), (12, 13),
-    (16, 7), (17, -5), (21, -8), (23, 19), (1, 21), (17, 11), (18, 6), (19, 17), (25, 23), (1, 6),
-    (0, 14), (1, 22), (3, 5), (5, -6), (15, -5), (17, -5), (20, -5), (22, -6), (25, 15), (5, -8),
-    (9, 12), (17, 8), (18, -5), (19, 5), (21, 14), (23, 5), (16, 9), (16, 12), (21, -5), (25, 5),
-    (2, 13), (17, 5), (18, 5), (22, 6), (26, 6), (4, 16), (16, 9), (1, 6), (15, 5), (16, 11),
-    (21, 12), (25, -6), (20, 9), (6, 5), (9, 10), (17, 8), (20, 5), (15, 6), (25, 9), (5, -12),
-    (6, -6), (9, -8), (16, 9), (17, 87), (18, -9), (19, -9), (20, 10), (21, -7), (23, -14), (25, -5),
-    (1, 7), (12, 13), (21, 7), (18, 5), (20, 5), (11, 10), (12, 11), (1, -6), (5, -8), (9, -6),
-    (15, 32), (17, 75), (18, 8), (19, -10), (20, -6), (21, -22), (22, -7), (23, -11), (25, -8), (1, -8),
-    (5, -7), (14, -5), (15, 20), (16, 63), (17, -8), (19, -10), (20, -6), (21, 33), (23, -8), (25, -15),
-    (19, -5), (20, 14), (15, 5), (1, 11), (18, 5), (4, 16), (6, 9), (7, 15), (8, 15), (9, -5),
-    (10, -9), (11, -6), (12, -7), (16, 5), (17, -6), (18, -5), (20, -6), (21, -7), (23, -8), (25, -15),
-    (26, 7), (27, -6), (28, 17), (21, 5), (25, -6), (5, 11), (5, 8), (21, -10), (23, 21), (9, 5),
-    (26, 14), (0, 5), (18, 6), (1, -5), (3, -12), (5, -21), (6, 8), (7, 15), (8, 33), (9, 5),
-    (11, -6), (12, -10), (13, -6), (15, -8), (16, -9), (17, 41), (18, -17), (20, -6), (21, 11), (22, -11),
-    (23, -14), (24, 13), (25, -8), (27, 10), (28, -6), (0, 7), (2, 5), (18, 9), (20, 5), (20, 6),
-    (3, 11), (21, -7), (22, 11), (25, 18), (16, 17), (1, -5), (5, -5), (6, 8), (23, 14), (24, 18),
-    (25, -8), (26, 13), (5, 6), (17, 9), (18, 5), (20, -8), (21, -6), (26, 9), (17, 5), (18, 5),
-    (21, 5), (0, -14), (1, -11), (2, -7), (4, -10), (5, -50), (7, 42), (8, 8), (9, 77), (11, -9),
-    (13, -9), (14, -9), (15, -14), (16, -13), (17, 18), (18, -10), (19, 11), (20, 53), (21, -13), (22, -9),
-    (23, -13), (24, -8), (25, -18), (27, 20), (28, -5), (10, 14), (18, 6), (5, 8), (19, 12), (20, -7),
-    (21, -5), (19, 15), (1, 10), (18, 6), (20, 6), (21, 6), (1, 5), (3, 6), (22, 6), (11, 14),
-    (13, 15), (21, -7), (23, 7), (23, 29), (11, 10), (12, 9), (23, 5), (21, 5), (19, 5), (6, 11),
-    (0, 9), (18, 6), (19, 10), (23, 7), (5, -6), (6, 24), (23, 6), (20, 7), (25, 5), (20, 5),
-    (22, 8), (1, 11), (17, 7), (9, 7), (22, 9), (23, 10), (17, 6), (9, -5), (10, 9), (12, 24),
-    (20, -6), (21, -6), (22, 21), (1, 6), (2, -5), (11, 27), (21, 6), (25, -6), (0, 6), (1, 6),
-    (4, -5), (9, -6), (10, -5), (11, -6), (15, 13), (16, 11), (17, 32), (18, 6), (19, 8), (21, -21),
-    (22, -7), (16, 6), (17, 5), (16, 9), (20, 6), (16, 7), (19, -5), (20, 8), (21, -6), (22, -5),
-    (25, -6), (26, 10), (20, 5), (3, 16), (23, 10), (21, -5), (23, 5), (1, 8), (18, 10), (25, -5),
-    (19, 5), (21, 11), (5, -5), (20, -8), (21, 6), (23, 55), (22, 9), (6, 6), (18, 5), (5, 7),
-    (20, 7), (16, 6), (17, 7), (21, 8), (1, -5), (5, -5), (14, 12), (15, -11), (16, 93), (17, -7),
-    (19, -10), (20, -5), (21, -11), (22, -9), (23, -6), (1, -7), (5, -6), (9, -8), (10, -7), (11, -14),
-    (12, 57), (13, 90), (17, -6), (18, -7), (19, -7), (20, -9), (21, -5), (22, -6), (24, -5), (25, -19),
-    (0, -6), (1, 65), (15, -8), (16, -5), (18, 9), (19, -5), (20, -5), (22, 8), (23, -8), (25, -14),
-    (21, 5), (23, 18), (18, 5), (13, 24), (23, -7), (23, 10), (24, 6), (21, 12), (15, 5), (21, -5),
-    (22, 9), (23, 18), (0, -10), (1, 82), (2, 16), (4, 53), (5, -26), (7, -5), (9, -11), (10, -5),
-    (11, -13), (12, -7), (13, -6), (14, 68), (15, -10), (16, -13), (17, -12), (18, -7), (19, -13), (20, -15),
-    (21, -18), (23, -15), (24, -5), (25, -19), (26, 9), (27, -7), (28, -9), (16, 13), (17, 8), (17, 6),
-    (11, 6), (19, 5), (11, 7), (15, -6), (16, 30), (21, -5), (23, 22), (1, -7), (9, -5), (15, 10),
-    (17, 9), (18, 20), (20, -9), (21, -6), (22, -6), (23, -8), (26, 11), (27, 19), (1, 6), (15, 5),
-    (5, -9), (8, 6), (9, 11), (20, 10), (9, 6), (21, 25), (25, -5), (0, 7), (1, 5), (17, 10),
-    (20, 5), (1, -5), (11, 6), (26, 10), (9, 9), (25, 6), (20, 7), (21, -5), (24, 5), (25, -5),
-    (27, 6), (5, -7), (18, 75), (19, -6), (21, -6), (25, -11), (0, 5), (1, 6), (5, -21), (7, 7),
-    (8, 8), (9, -9), (14, 8), (25, 8), (27, -5), (16, 8), (15, 10), (16, 6), (1, 6), (9, 6),
-    (14, 6), (20, 7), (22, 7), (25, -6), (27, 6), (21, 5), (23, 5), (1, 6), (15, 5), (18, 7),
-    (21, -9), (23, 12), (15, 6), (25, 5), (1, -6), (11, 25), (1, 13), (2, -5), (11, 18), (18, 10),
-    (23, -8), (20, 5), (0, 5), (9, -7), (11, -5), (17, 23), (18, 12), (19, 8), (21, -14), (22, 13),
-    (23, 14), (25, -13), (5, -5), (20, 12), (23, 10), (16, 8), (10, 12), (12, 21), (18, -8), (19, 5),
-    (20, -5), (21, 9), (22, -7), (23, -5), (25, 6), (16, 6), (23, 5), (25, 15), (5, 5), (21, -12),
-    (23, 5), (18, 9), (18, 5), (0, 6), (1, -6), (3, -18), (4, 21), (6, 6), (7, 18), (8, 10),
-    (9, 10), (10, -5), (11, -16), (12, -12), (13, -10), (14, -8), (15, -13), (16, -18), (17, -5), (18, 9),
-    (19, 8), (20, 15), (21, 5), (22, -19), (23, -18), (25, -10), (26, 12), (27, 29), (25, 7), (0, -8),
-    (1, -16), (2, -7), (3, -11), (4, -11), (5, 51), (6, -12), (7, -5), (8, -5), (9, -6), (10, -8),
-    (11, 48), (12, -6), (13, -8), (14, -10), (15, -17), (16, -14), (17, -15), (20, 43), (21, -6), (22, 23),
-    (23, 24), (24, -8), (25, -6), (28, -6), (0, -22), (1, -13), (2, -9), (3, 9), (4, -14), (5, -13),
-    (6, 5), (8, -9), (9, 22), (10, 5), (11, -23), (12, -19), (13, -9), (15, 43), (16, 44), (17, 24),
-    (18, 18), (20, 19), (21, 22), (22, 5), (23, -9), (24, -15), (25, -21), (26, -13), (27, -14), (28, -6),
-    (19, 5), (10, 11), (18, 6), (17, 7), (17, 6), (24, 9), (21, 10), (17, 7), (19, 6), (20, -7),
-    (1, -21), (2, -13), (3, 20), (4, -10), (5, -8), (6, -6), (7, -10), (8, -7), (9, -17), (10, -19),
-    (11, -25), (12, -7), (13, -10), (14, 73), (15, 44), (16, 19), (17, -25), (18, -27), (19, 10), (20, -22),
-    (21, 7), (22, 49), (23, -34), (25, 14), (27, -14), (28, 35), (23, 5), (25, 8), (22, 5), (19, 8),
-    (10, 10), (20, -7), (18, 6), (21, 12), (25, 8), (17, 12), (26, 10), (1, 7), (14, 12), (1, 5),
-    (5, 5), (5, -5), (17, 9), (19, -5), (21, 14), (23, 6), (21, 5), (21, 12), (21, 5), (1, 11),
-    (15, 5), (21, -7), (18, 6), (11, -5), (12, 33), (23, -7), (15, 30), (18, 8), (21, -6), (22, -6),
-    (20, 12), (18, 7), (22, 9), (25, 6), (11, 5), (0, 11), (18, 6), (22, 5), (23, 5), (3, 6),
-    (21, 5), (21, 43), (25, -7), (18, 5), (27, 7), (1, 5), (21, 7), (17, 6), (20, -5), (19, 9),
-    (22, 9), (23, 11), (17, 6), (20, 5), (0, -6), (1, 96), (11, -5), (20, -10), (21, -8), (22, -5),
-    (23, -7), (24, -5), (25, -8), (0, 42), (1, 29), (3, -5), (5, -11), (6, -8), (8, -5), (9, -7),
-    (10, -5), (12, -7), (13, -8), (14, -8), (15, -6), (16, -9), (17, -10), (18, -11), (19, -7), (20, -14),
-    (21, -5), (23, -13), (24, 27), (25, 15), (26, 5), (27, 10), (12, 17), (23, -10), (5, 16), (24, 7),
-    (0, 16), (1, 11), (3, 5), (5, -5), (15, -5), (22, -5), (25, 18), (1, 17), (20, 13), (19, 5),
-    (25, 7), (26, 12), (0, 21), (25, -6), (23, 6), (21, 6), (23, 8), (10, 10), (9, 7), (3, 5),
-    (0, -6), (1, -8), (2, 10), (3, -6), (4, -6), (5, -12), (6, -9), (9, 8), (11, -9), (14, -5),
-    (15, -9), (16, -5), (18, 9), (19, -9), (20, -13), (21, -7), (22, -7), (24, 23), (25, 39), (27, 5),
-    (25, 27), (4, 46), (5, -6), (25, -7), (21, -7), (22, 20), (23, 12), (25, -5), (22, 7), (5, 45),
-    (7, 7), (9, -5), (11, 6), (17, -5), (19, -5), (20, 11), (21, -17), (23, -9), (25, -6), (10, 22),
-    (20, -8), (22, 6), (9, 21), (11, 8), (20, 13), (25, -9), (26, 9), (20, 6), (22, 10), (22, 9),
-    (18, 13), (3, 6), (21, 5), (17, 10), (15, 9), (21, -5), (25, 13), (17, 5), (15, 6), (1, -7),
-    (5, -7), (9, -7), (17, -5), (18, 28), (19, 14), (20, 12), (21, -9), (22, -6), (25, -12), (27, 14),
-    (15, -7), (22, 55), (23, -5), (17, 12), (20, -5), (27, 7), (11, 45), (23, -8), (17, 6), (6, 10),
-    (24, 5), (1, 8), (4, -5), (5, -12), (6, -5), (9, -9), (10, -7), (11, 173), (12, 6), (13, -5),
-    (14, -5), (15, -6), (16, -6), (17, -9), (18, -9), (19, -9), (20, -13), (21, -11), (22, -9), (23, -39),
-    (28, -5), (19, 6), (0, 18), (1, -9), (5, 9), (6, 10), (9, -6), (10, -6), (15, -6), (18, -6),
-    (19, -5), (20, -8), (21, 16), (22, -7), (28, 6), (1, 8), (17, 6), (24, 9), (1, 9), (18, 10),
-    (25, -7), (22, 6), (1, -7), (3, 7), (5, -18), (6, -9), (9, 30), (10, 11), (11, -8), (13, -5),
-    (14, 8), (16, 14), (17, -12), (18, -8), (19, 6), (20, 11), (21, 30), (22, 5), (23, -10), (24, -5),
-    (25, -8), (28, -6), (10, 5), (21, 7), (11, 11), (0, 45), (1, -5), (15, -5), (21, -6), (25, -6),
-    (18, 10), (3, 15), (5, -6), (22, 11), (1, 20), (9, 6), (21, -5), (1, 21), (2, 5), (3, 14),
-    (14, 16), (21, -5), (22, 5), (23, -6), (25, -6), (9, -5), (17, 14), (18, 26), (19, -5), (12, 13),
-    (13, 6), (26, 5), (9, 7), (21, 6), (21, 5), (1, 6), (22, 8), (16, 7), (20, 6), (28, 7),
-    (22, 27), (25, -5), (3, 7), (1, 7), (26, 7), (20, 8), (6, 7), (11, 8), (23, 5), (9, -5),
-    (10, 17), (11, -5), (12, 32), (20, -9), (21, -7), (23, 26), (25, -5), (23, 7), (10, 52), (11, -11),
-    (12, 43), (18, -5), (21, -5), (23, -28), (20, 5), (10, 20), (17, 8), (15, 5), (0, -11), (1, -5),
-    (2, 63), (3, -19), (4, -16), (5, -16), (6, -12), (7, -10), (8, -9), (9, -14), (10, -10), (11, 10),
-    (13, -7), (14, -12), (15, -9), (16, -12), (17, -11), (18, 10), (19, -16), (20, -10), (22, -15), (23, 15),
-    (24, 73), (25, -16), (26, 70), (28, -11), (9, 7), (15, 6), (19, 5), (23, -7), (28, 12), (9, 6),
-    (10, 5), (19, 19), (5, -7), (9, -7), (15, 6), (16, -5), (17, -7), (19, 7), (22, -9), (23, -5),
-    (24, -6), (25, 30), (26, -5), (27, 35), (13, 24), (23, -10), (20, 5), (5, 6), (11, 5), (14, 6),
-    (23, 5), (1, 6), (15, 5), (17, 10), (16, 15), (18, 7), (21, 8), (0, 7), (21, 21), (22, -6),
-    (25, 6), (18, 14), (22, 7), (1, 12), (0, -5), (1, 12), (2, -13), (3, 102), (4, 20), (5, 52),
-    (6, 29), (7, 14), (8, 12), (9, -6), (10, -17), (11, -25), (12, -6), (13, -10), (14, -8), (15, -21),
-    (16, -21), (17, -26), (18, -11), (19, -29), (20, -41), (21, 29), (22, -18), (24, -5), (27, -15), (28, 10),
-    (0, -5), (1, 14), (3, -8), (4, -9), (6, -6), (9, -6), (11, -7), (15, -7), (16, -6), (17, -7),
-    (18, -8), (19, 5), (20, -5), (21, 22), (22, -12), (23, -12), (24, 7), (26, 51), (27, 15), (28, -5),
-    (11, 5), (20, 11), (22, 5), (28, 11), (1, 7), (16, 5), (23, 8), (3, 7), (21, 6), (12, 6),
-    (15, 9), (23, 13), (0, -8), (1, -6), (2, -5), (3, 43), (5, -15), (7, -6), (9, -14), (10, 8),
-    (13, 8), (14, -11), (15, -10), (16, -7), (17, -11), (19, -6), (20, -13), (21, -11), (22, 14), (23, 81),
-    (24, -6), (25, -5), (26, -9), (8, 5), (1, 6), (16, 8), (18, 6), (22, -6), (5, 9), (21, 8),
-    (23, -5), (26, 7), (4, 8), (0, 6), (1, 17), (3, 19), (5, -22), (6, -9), (8, 5), (9, 24),
-    (10, -10), (11, -8), (12, 12), (13, -7), (15, -6), (16, -12), (17, 15), (18, 33), (20, -10), (21, 10),
-    (22, -10), (23, -20), (24, -8), (25, -30), (26, 6), (27, 17), (28, -11), (26, 10), (5, -7), (14, -5),
-    (15, -8), (17, -5), (19, -5), (20, -9), (21, -5), (22, 74), (1, 29), (3, -9), (4, -8), (5, -6),
-    (6, -5), (7, -7), (8, -6), (9, -16), (10, -7), (11, 7), (13, -5), (17, 21), (18, 58), (19, -17),
-    (21, 17), (22, 17), (23, -27), (24, -13), (25, -14), (26, -11), (27, 14), (28, -9), (21, 6), (20, 7),
-    (21, -5), (15, 13), (26, 5), (23, 5), (8, 10), (17, 8), (18, -5), (21, 18), (0, -7), (2, -7),
-    (3, -6), (4, -5), (5, -11), (6, -6), (10, 68), (11, 86), (12, 19), (13, -7), (14, -6), (15, -10),
-    (16, -8), (17, -12), (18, -11), (19, 13), (20, -20), (21, -10), (22, -11), (23, -18), (26, -5), (27, -6),
-    (28, -6), (0, 16), (1, 11), (2, -10), (3, -14), (4, -6), (5, -18), (9, -23), (11, -14), (12, -5),
-    (13, -5), (14, -8), (15, 26), (16, 22), (17, 16), (18, 18), (19, 24), (21, 19), (22, -20), (23, -27),
-    (24, -7), (25, -8), (26, -9), (28, 23), (11, 5), (21, 6), (1, 10), (0, 9), (1, 31), (2, -12),
-    (3, -18), (4, -29), (5, -45), (6, -12), (7, -16), (8, -19), (10, 8), (11, 44), (12, 42), (13, 8),
-    (14, -21), (15, 21), (16, 26), (17, 7), (18, 35), (19, 79), (21, 30), (22, -24), (23, -21), (24, -28),
-    (25, -41), (26, -31), (28, -13), (3, -9), (4, -9), (5, 31), (6, 15), (8, 9), (9, -18), (11, -18),
-    (12, -6), (13, -9), (14, -7), (15, -25), (16, -24), (17, 12), (19, -17), (20, 50), (21, -5), (23, 25),
-    (24, -9), (26, -6), (28, 11), (25, 6), (1, 7), (15, 5), (1, -5), (5, -7), (11, -5), (20, -5),
-    (22, -9), (23, -5), (24, -5), (25, 64), (5, 9), (4, 5), (11, 6), (1, 14), (5, -10), (8, 7),
-    (18, -8), (21, 20), (22, -7), (0, -7), (3, -7), (5, 8), (9, 22), (10, 10), (11, 7), (12, -5),
-    (15, -6), (16, 8), (18, -9), (20, 6), (21, -5), (23, -11), (24, -5), (25, 9), (27, -7), (28, 10),
-    (23, 5), (19, 9), (18, -6), (21, 13), (22, 8), (23, 10), (25, -5), (0, -6), (1, -9), (5, -10),
-    (6, -5), (9, -11), (10, -5), (11, -7), (15, -7), (16, -7), (17, -12), (18, -11), (19, 234), (20, -44),
-    (21, -28), (22, -10), (23, -13), (25, -37), (27, 19), (15, 6), (23, 5), (24, 6), (22, 7), (25, 6),
-    (0, -9), (1, -8), (3, -10), (4, 14), (5, 43), (6, 21), (7, 16), (8, 13), (9, 9), (10, -7),
-    (11, -11), (12, -7), (13, -6), (14, -8), (15, -5), (16, -9), (17, -14), (18, -13), (19, -13), (20, 28),
-    (21, -12), (22, -8), (23, 9), (24, -6), (11, 7), (20, 5), (1, 10), (18, 7), (19, 5), (25, -6),
-    (27, 6), (8, 7), (2, 13), (21, 6), (16, 21), (20, 7), (16, 14), (17, 15), (19, 10), (21, 6),
-    (22, -8), (25, -7), (0, 11), (3, -8), (8, -6), (9, -8), (10, -6), (11, -11), (13, -7), (16, -8),
-    (19, 31), (20, 13), (21, -11), (22, -7), (24, -6), (26, 10), (27, 22), (21, 16), (23, 10), (0, 12),
-    (1, 10), (2, -6), (3, -8), (4, 77), (5, -7), (6, 45), (9, -13), (10, -6), (11, -7), (12, -5),
-    (14, 12), (15, 15), (16, -8), (17, -11), (18, -7), (19, -5), (20, -15), (21, -14), (22, -7), (23, -15),
-    (24, -9), (25, -8), (26, -6), (27, -5), (17, 11), (21, -8), (23, 7), (25, 14), (27, 6), (21, 5),
-    (23, 8), (26, 6), (23, 6), (25, 6), (1, 13), (3, 13), (19, 9), (6, 16), (19, 16), (20, -6),
-    (21, -8), (24, 31), (25, -8), (3, 10), (13, 6), (23, 19), (2, 5), (3, -7), (4, -9), (5, -9),
-    (6, -5), (7, -6), (8, -5), (9, -9), (11, -12), (13, -8), (14, 41), (15, -10), (16, -5), (17, -5),
-    (18, -7), (19, -10), (20, -11), (21, -17), (22, -8), (23, -21), (24, 49), (25, 74), (27, -9), (28, 15),
-    (16, 18), (15, 8), (0, -11), (1, -12), (2, -12), (3, -11), (6, -7), (7, -6), (8, -5), (11, 35),
-    (12, -5), (13, 23), (14, -6), (15, -17), (16, -13), (17, -8), (18, 11), (19, 48), (20, 9), (21, -20),
-    (22, 6), (23, -26), (24, -5), (25, 49), (27, -8), (5, 14), (15, -6), (16, -5), (17, -7), (18, 7),
-    (20, -7), (21, -10), (22, 18), (23, 27), (0, 7), (20, 15), (23, 13), (14, 7), (22, 12), (23, 25),
-    (26, 9), (17, 10), (21, 13), (23, 5), (1, 7), (15, -5), (1, 6), (13, 6), (3, 5), (5, 14),
-    (6, 8), (8, 7), (20, -5), (15, 11), (16, -5), (22, 29), (3, -7), (4, -6), (5, -17), (6, -8),
-    (9, 167), (10, 11), (11, -8), (12, -6), (14, -5), (15, -13), (16, -10), (17, -9), (18, 5), (19, -5),
-    (20, -13), (21, -39), (22, -8), (23, -20), (25, 8), (26, -6), (27, -5), (18, 6), (17, 9), (24, 8),
-    (22, 6), (19, 7), (21, -5), (22, 6), (16, 9), (18, 10), (4, 11), (18, 13), (4, 6), (17, 6),
-    (1, 6), (18, 8), (24, 6), (1, -5), (2, 18), (17, -5), (23, 14), (22, 6), (1, 7), (15, 5),
-    (23, 14), (24, 19), (25, -7), (26, 13), (21, 5), (20, 7), (1, 8), (22, 7), (21, 14), (27, 7),
-    (6, 12), (1, 16), (11, 16), (0, 14), (4, 5), (5, 9), (6, 17), (7, 6), (11, -6), (14, -6),
-    (17, -6), (19, -9), (20, -13), (21, 18), (22, -10), (23, -13), (24, -5), (25, 19), (28, 6), (22, 6),
-    (9, 6), (15, 6), (0, -8), (1, -17), (2, -7), (3, -11), (4, -11), (5, 54), (6, -12), (7, -5),
-    (8, -6), (9, -6), (10, -9), (11, 50), (12, -6), (13, -8), (14, -10), (15, -17), (16, -15), (17, -13),
-    (20, 49), (21, -9), (22, 22), (23, 21), (24, -8), (25, -6), (28, -7), (8, 5), (15, -7), (22, 55),
-    (23, -6), (25, 8), (26, 13), (18, 7), (5, -10), (7, 13), (9, 21), (20, -5), (23, -5), (27, 6),
-    (1, 12), (1, 5), (22, 6), (1, 7), (17, 7), (9, 10), (5, 6), (21, 15), (21, 10), (21, 8),
-    (1, -5), (4, 5), (19, -5), (20, 10), (17, 6), (0, -5), (21, -5), (25, 27), (27, 5), (18, 8),
-    (16, 18), (1, 5), (17, 6), (24, 9), (4, 5), (5, -5), (25, 6), (6, 5), (22, 14), (0, 5),
-    (1, 6), (2, 6), (5, -6), (17, 29), (18, 19), (20, -22), (23, -11), (27, 5), (20, 5), (0, 7),
-    (16, 7), (17, 18), (18, -5), (19, 10), (21, -16), (25, -7), (21, -5), (22, 28), (19, 11), (22, 6),
-    (8, 5), (0, 7), (6, 5), (28, 7), (24, 6), (9, 5), (15, -5), (16, 38), (21, -6), (28, 6),
-    (25, 12), (15, 6), (19, 6), (19, 14), (8, 5), (11, 11), (15, -6), (16, 28), (17, -6), (18, -7),
-    (19, -5), (20, -6), (21, -6), (22, 7), (23, 8), (25, -8), (26, 14), (25, 9), (24, 6), (11, 11),
-    (21, 7), (1, 8), (14, 5), (23, 5), (0, -5), (1, 51), (4, 94), (5, -23), (6, -7), (9, -6),
-    (14, -7), (15, -6), (16, -5), (18, -6), (19, -6), (20, -7), (21, -12), (23, -8), (25, -10), (21, 8),
-    (0, 33), (3, 9), (5, -12), (6, 8), (8, -5), (10, 9), (11, -10), (12, -8), (13, -7), (14, -6),
-    (16, 7), (20, -8), (21, -6), (22, -5), (24, 11), (26, -11), (1, 42), (3, -5), (19, 9), (20, -6),
-    (16, 29), (21, -7), (22, -5), (25, 6), (18, 6), (8, 5), (16, 14), (20, 11), (21, 6), (1, 5),
-    (25, -5), (9, 8), (5, -7), (9, -7), (10, 19), (11, 58), (12, 20), (13, -5), (16, -5), (17, -5),
-    (18, -7), (21, -8), (22, -9), (12, 9), (11, 6), (15, 5), (5, 7), (20, 15), (21, -7), (14, 17),
-    (25, 7), (17, 5), (19, 5), (22, 8), (23, 10), (11, 7), (18, 5), (25, -6), (18, 13), (1, -8),
-    (3, -6), (5, 75), (7, 24), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5), (25, -5),
-    (4, 45), (5, -5), (25, -6), (21, 7), (0, -6), (1, 17), (14, 17), (15, -12), (17, -6), (20, -6),
-    (22, 9), (23, 10), (26, 21), (1, 8), (1, 7), (11, 5), (22, 9), (23, 11), (7, 5), (18, 19),
-    (1, 9), (19, 7), (19, 19), (20, -5), (15, 8), (20, 8), (21, -6), (17, 5), (26, 7), (15, 15),
-    (21, -8), (22, 27), (25, -8), (25, 18), (25, 5), (20, 5), (0, -5), (1, 5), (3, 95), (4, -6),
-    (6, -7), (9, -9), (11, -7), (14, -8), (15, -12), (16, -6), (17, -8), (18, 7), (19, -9), (21, 18),
-    (22, -6), (25, -8), (0, 8), (6, 6), (23, 8), (1, 5), (15, 9), (21, 5), (1, 11), (5, 5),
-    (22, 6), (6, 7), (4, 5), (11, 6), (0, -5), (6, 5), (9, -7), (13, 34), (18, -5), (20, -7),
-    (21, -6), (22, -5), (23, -11), (24, 10), (25, 16), (26, -5), (6, 8), (21, -5), (17, 12), (20, -6),
-    (19, 6), (1, -6), (2, 6), (14, 47), (21, -5), (22, 8), (25, -5), (15, 8), (18, 14), (27, 6),
-    (4, 8), (21, 7), (17, 6), (21, 6), (17, 5), (0, 16), (1, 20), (1, 7), (4, 8), (12, 27),
-    (23, -12), (11, 25), (12, 13), (25, -5), (1, 5), (20, 11), (21, 9), (23, -6), (17, 21), (21, -5),
-    (19, 5), (20, 6), (21, -5), (22, 21), (22, 6), (0, 6), (1, -9), (5, -5), (9, -5), (14, -6),
-    (15, 19), (16, 65), (17, -8), (19, -10), (20, -5), (21, 35), (23, -10), (25, -16), (2, -6), (3, -5),
-    (6, -9), (9, 51), (12, -6), (14, -5), (16, -10), (17, 9), (18, -8), (19, -6), (21, 32), (22, -12),
-    (23, -9), (24, -7), (26, -5), (27, -5), (28, 8), (2, 82), (11, -8), (20, -7), (21, -9), (23, -8),
-    (25, -8), (1, -6), (14, 24), (10, -6), (11, -11), (12, 66), (13, 46), (17, -5), (18, -5), (19, -5),
-    (20, -5), (21, -7), (22, -6), (23, -17), (23, 9), (1, 9), (0, -5), (9, 14), (10, 8), (24, -6),
-    (25, 18), (27, -5), (22, 11), (26, 15), (8, 5), (5, 9), (25, 5), (0, 11), (1, -6), (5, 10),
-    (21, 9), (22, -5), (23, -10), (25, 7), (28, 8), (17, 6), (12, 16), (5, 16), (0, -6), (1, 7),
-    (4, 5), (5, 15), (6, 39), (9, -12), (10, 8), (11, 27), (15, -9), (16, -7), (17, -12), (18, -5),
-    (19, -11), (20, 9), (21, 14), (22, -10), (23, -13), (25, -11), (15, 9), (17, 5), (18, 8), (11, 11),
-    (18, 5), (23, 29), (22, 5), (17, 6), (6, 11), (11, 5), (21, 10), (5, -7), (6, 30), (21, -6),
-    (1, -5), (14, 48), (21, -5), (22, -6), (1, 8), (3, 9), (4, 5), (20, 7), (25, -6), (1, -6),
-    (3, 54), (5, -7), (23, -6), (25, -9), (1, 6), (15, 5), (16, 10), (18, 7), (25, 9), (5, 6),
-    (8, 19), (18, 13), (19, 5), (16, 9), (17, 7), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12),
-    (23, -8), (25, 29), (26, 12), (22, 8), (17, 11), (17, 6), (6, 6), (11, 5), (26, 5), (0, 8),
-    (1, 8), (5, -7), (9, -6), (17, 23), (18, -11), (19, -6), (20, 18), (21, 28), (22, -8), (25, -8),
-    (1, 11), (5, 5), (2, 5), (5, -5), (22, 24), (23, 16), (9, 6), (5, 7), (6, 5), (3, 5),
-    (19, 5), (4, -5), (5, 12), (6, -6), (7, 19), (9, -7), (17, -6), (18, 12), (19, -6), (23, 12),
-    (24, -6), (26, 9), (3, 7), (6, -5), (9, -8), (18, -6), (23, 49), (25, -6), (26, 7), (15, -9),
-    (16, 84), (18, 6), (19, -7), (20, -6), (21, -16), (22, -15), (23, -5), (25, 5), (22, 24), (23, 18),
-    (6, 8), (15, 8), (18, 5), (18, 6), (9, 10), (18, 7), (1, 8), (14, 5), (21, 27), (23, -7),
-    (25, -6), (10, 5), (16, 10), (21, -5), (22, 5), (10, 5), (13, 14), (17, -5), (20, -6), (21, -6),
-    (22, -5), (23, 37), (1, 7), (8, 18), (15, -5), (16, 15), (18, 7), (20, -5), (21, -13), (3, 8),
-    (5, -5), (19, 9), (5, 6), (9, -5), (17, 7), (18, 5), (20, 6), (1, -5), (3, 6), (25, 9),
-    (4, 12), (2, -5), (21, 16), (23, 23), (12, 14), (15, 6), (22, 11), (15, 9), (0, 6), (6, 6),
-    (20, -5), (23, 5), (25, 6), (23, 7), (1, 18), (11, 5), (6, 6), (20, -5), (23, 7), (12, 13),
-    (3, 15), (22, 10), (25, 38), (25, -5), (1, 8), (5, -7), (21, 30), (22, -5), (3, 6), (8, 7),
-    (9, -8), (10, 5), (11, 5), (16, 7), (17, -10), (19, 7), (20, -5), (21, -8), (26, 17), (22, 6),
-    (25, 9), (4, 8), (5, 19), (21, -6), (0, -5), (1, 8), (9, -6), (13, 10), (15, 6), (16, 9),
-    (17, 9), (18, 19), (19, 10), (21, -5), (22, -11), (25, -13), (25, 6), (24, 29), (25, -10), (0, 155),
-    (1, -19), (5, -6), (15, -8), (18, -6), (20, -5), (21, -16), (22, -5), (23, -5), (24, -6), (25, -29),
-    (8, 5), (7, 5), (10, 6), (13, 15), (20, -5), (22, -5), (23, 38), (25, -5), (1, 5), (0, -5),
-    (1, -8), (3, 8), (4, -10), (8, 15), (9, 30), (11, 6), (12, -7), (13, -7), (14, -6), (15, 5),
-    (17, 8), (18, 12), (20, -11), (21, 18), (22, -13), (23, -24), (24, 8), (25, -14), (26, -7), (27, -8),
-    (28, 14), (18, 17), (1, 5), (26, 7), (16, 9), (17, 5), (25, 8), (0, 7), (15, -12), (16, -8),
-    (18, -5), (19, 109), (20, -6), (21, -19), (25, -16), (20, 7), (21, 5), (23, 7), (5, 6), (22, 5),
-    (16, 9), (18, 7), (18, 7), (20, 8), (25, 9), (17, 6), (18, 5), (16, 12), (23, 10), (5, 6),
-    (20, 8), (17, 9), (17, 7), (1, 9), (17, 6), (17, 66), (18, -5), (20, -9), (21, -8), (25, -5),
-    (17, 10), (5, 17), (7, 6), (8, 17), (17, -10), (18, 15), (19, 5), (20, 11), (21, -5), (22, -6),
-    (23, -10), (25, -11), (27, 7), (20, 9), (22, 5), (0, -9), (1, -13), (2, -19), (3, -16), (4, -5),
-    (5, -12), (6, -12), (7, -8), (8, -7), (9, -8), (10, -6), (11, 47), (12, -9), (13, 25), (14, -10),
-    (15, -13), (16, -19), (17, -16), (18, 14), (19, 58), (20, 12), (21, -21), (23, -35), (24, -12), (25, 76),
-    (26, -6), (27, 27), (11, 11), (18, 5), (23, 26), (23, 11), (17, 6), (20, 16), (21, -8), (27, 7),
-    (21, 8), (20, 5), (22, 8), (5, -7), (7, 7), (7, 7), (9, -5), (15, -5), (21, -12), (22, 10),
-    (23, -9), (25, 29), (26, 12), (28, 5), (20, 5), (21, 14), (17, 10), (1, 7), (15, 5), (21, 8),
-    (5, 14), (25, 17), (1, 7), (6, 7), (1, 17), (15, 8), (18, -8), (21, -9), (23, 7), (25, -6),
-    (21, 8), (1, 9), (21, 7), (5, -10), (9, 72), (17, -5), (21, -17), (23, -6), (25, 8), (1, -5),
-    (5, -13), (6, -7), (9, 17), (10, 6), (11, -5), (12, 6), (16, 18), (17, -9), (18, -5), (19, 10),
-    (20, 14), (21, 27), (22, 5), (23, -6), (25, -11), (23, 9), (18, 5), (17, 5), (18, 5), (5, -6),
-    (6, -6), (9, -8), (18, -5), (19, 16), (20, 42), (21, 11), (22, -8), (23, -9), (1, 10), (23, 6),
-    (26, 6), (21, 11), (12, 13), (20, 8), (23, 6), (4, 8), (25, 8), (25, 10), (11, 11), (11, 6),
-    (17, 7), (15, -6), (16, 41), (21, -6), (22, -6), (25, 6), (19, 5), (25, 7), (26, 12), (21, 30),
-    (21, 6), (12, 21), (14, 6), (15, 6), (17, 10), (9, 7), (15, 10), (16, 6), (23, -6), (25, 11),
-    (16, 12), (23, 14), (12, 39), (23, -7), (23, 8), (5, 9), (25, 5), (16, 8), (18, 8), (5, 6),
-    (21, -6), (23, 7), (0, -13), (1, 7), (2, 79), (3, -5), (4, -8), (5, -6), (6, -8), (8, -5),
-    (9, -12), (10, -6), (11, -13), (12, 19), (14, -8), (15, -11), (16, -10), (17, 5), (19, -12), (20, -16),
-    (21, 5), (22, -16), (23, -10), (24, 8), (26, 51), (27, -7), (0, 17), (11, 10), (22, 18), (8, 5),
-    (2, -5), (18, 6), (21, 7), (23, 27), (25, -6), (20, 5), (12, 6), (18, 8), (22, 5), (18, 6),
-    (20, -5), (13, 6), (15, -5), (19, -9), (22, 10), (23, -5), (25, 35), (10, 8), (0, 18), (1, -6),
-    (3, -7), (4, -6), (5, -15), (7, -5), (9, -9), (10, -8), (12, -6), (14, -7), (15, -5), (16, -8),
-    (17, -11), (19, 30), (22, -7), (23, -18), (24, 27), (25, 24), (26, -12), (27, 24), (28, 5), (18, 5),
-    (21, 5), (5, 5), (19, 7), (20, 10), (6, 7), (19, -5), (21, -9), (25, 30), (27, 7), (5, 6),
-    (21, 8), (15, 6), (21, 7), (1, 6), (15, 5), (10, -5), (11, -10), (12, 67), (13, 39), (20, -6),
-    (21, -9), (23, -22), (21, 6), (16, 24), (19, 8), (0, -7), (1, -6), (5, -10), (6, -5), (8, 7),
-    (9, -9), (11, -6), (15, -6), (16, -5), (17, 8), (18, 71), (19, -7), (20, -5), (21, -24), (22, -5),
-    (23, -15), (24, -6), (25, -41), (26, 16), (27, 79), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12),
-    (23, -8), (25, 26), (26, 12), (19, 6), (5, 8), (21, 9), (7, 5), (26, 7), (20, 11), (21, 5),
-    (1, 6), (5, -5), (21, 13), (22, 9), (23, 10), (25, -6), (14, 13), (15, 6), (23, 5), (18, 6),
-    (18, 5), (25, 10), (19, 11), (18, 12), (25, 5), (22, 8), (23, 8), (5, 7), (6, 5), (11, 6),
-    (21, 5), (25, 8), (4, 8), (23, -6), (25, 11), (17, 5), (17, 5), (20, 6), (21, 7), (1, 6),
-    (15, -6), (21, 15), (11, 30), (23, -5), (0, -5), (2, -5), (3, -5), (9, -9), (11, -10), (12, 18),
-    (15, -9), (16, -9), (17, -11), (18, -7), (19, -5), (20, -8), (22, -6), (23, 57), (24, -6), (25, 19),
-    (26, 12), (28, -6), (8, 11), (18, 6), (3, 6), (0, -7), (1, 70), (2, 23), (3, 23), (4, 8),
-    (5, -11), (6, -6), (9, -7), (11, -8), (14, 39), (15, -10), (16, -8), (17, -9), (18, -9), (19, -6),
-    (20, -11), (21, -14), (23, -6), (25, -16), (26, -6), (28, -5), (8, 5), (14, 9), (1, -6), (3, -7),
-    (4, -7), (5, 10), (6, -8), (7, 13), (9, -19), (10, -5), (11, 7), (12, -7), (13, -5), (15, -7),
-    (17, 7), (21, 24), (22, 12), (23, 22), (25, -16), (28, -7), (16, 33), (21, -6), (20, 7), (11, 6),
-    (17, 7), (27, 6), (2, 10), (17, 17), (23, 14), (6, 7), (26, 5), (28, 7), (1, 15), (24, 35),
-    (25, -10), (5, -5), (20, 19), (21, -6), (22, 18), (6, 5), (1, -6), (15, 9), (16, 17), (18, 9),
-    (21, -8), (1, -6), (5, -9), (6, -5), (9, -5), (10, 30), (12, 33), (15, -8), (16, -6), (17, -12),
-    (19, -7), (20, 5), (22, 18), (23, 11), (25, -11), (19, 11), (1, -7), (15, -6), (16, 5), (17, -9),
-    (18, 7), (23, -8), (25, 26), (15, -5), (16, -6), (21, 72), (22, -12), (23, -5), (25, -9), (15, 33),
-    (17, 5), (21, -5), (22, -5), (2, -5), (4, -10), (5, 35), (6, 14), (8, 8), (9, -20), (11, -20),
-    (12, -7), (13, -10), (14, -9), (15, -28), (16, -26), (17, 10), (18, 6), (19, -21), (20, 45), (21, 5),
-    (22, 14), (23, 32), (24, -11), (26, -7), (28, 10), (21, 9), (1, 45), (2, -16), (3, 22), (4, -11),
-    (5, -11), (6, -7), (7, -12), (8, -8), (9, -16), (10, -19), (11, -28), (12, -8), (13, -13), (14, 69),
-    (15, 37), (16, 14), (17, -27), (18, -19), (20, -27), (21, 11), (22, 56), (23, -43), (24, -5), (27, -18),
-    (28, 31), (16, 12), (16, 9), (17, 6), (2, 8), (11, 8), (16, -5), (25, -6), (28, 6), (21, 13),
-    (25, 7), (22, 8), (22, 6), (5, -7), (9, 5), (11, 6), (22, 5), (1, -8), (5, -14), (11, 7),
-    (16, 9), (17, 5), (18, 12), (19, -7), (20, -5), (22, 19), (23, 6), (25, -7), (28, -5), (23, 7),
-    (1, 13), (3, 11), (11, 6), (23, -5), (25, -12), (1, 10), (22, 7), (0, 6), (5, -5), (15, -8),
-    (16, 11), (18, 7), (21, -8), (22, 13), (1, 7), (5, -5), (9, 10), (13, 8), (17, -6), (19, -6),
-    (25, 22), (19, 19), (20, -10), (18, 13), (19, 5), (21, -5), (11, 5), (14, 6), (23, 5), (0, 6),
-    (1, 6), (10, 6), (19, -5), (22, 8), (19, 10), (21, 9), (16, 6), (21, 6), (17, 15), (11, 6),
-    (15, 5), (15, 6), (5, 5), (0, -6), (1, 8), (4, 10), (5, 13), (11, -5), (16, -7), (17, 8),
-    (21, 16), (22, -8), (23, -11), (25, -10), (2, 5), (18, 10), (0, 26), (1, 25), (2, 10), (3, -10),
-    (5, -10), (6, -6), (7, -5), (9, -11), (10, -7), (12, -6), (13, -7), (14, -7), (15, -8), (16, -8),
-    (17, -7), (18, 5), (19, -9), (20, -10), (22, -11), (23, -17), (24, 24), (25, 37), (26, -5), (27, 11),
-    (28, 5), (1, -14), (5, -5), (14, 96), (15, -9), (16, -6), (19, -5), (20, -6), (21, -12), (23, 5),
-    (25, -7), (5, -5), (9, 8), (15, 6), (17, 7), (16, 5), (4, 27), (21, -6), (22, -6), (24, -5),
-    (25, 39), (21, 5), (0, 7), (3, -13), (5, 29), (8, -10), (9, -9), (11, -14), (13, -12), (14, -10),
-    (16, -6), (17, 17), (18, 12), (19, 31), (20, 12), (21, -16), (22, -18), (23, -18), (24, -10), (25, -7),
-    (26, 20), (27, 13), (28, 7), (21, 20), (23, 8), (18, 5), (20, 7), (21, 30), (6, 9), (13, 14),
-    (24, 7), (25, -7), (1, 10), (14, 15), (21, -5), (1, 10), (3, 9), (25, 5), (21, 7), (25, 5),
-    (28, 6), (23, 7), (25, 5), (22, -5), (23, -11), (25, 66), (1, 9), (6, 8), (9, -6), (15, 7),
-    (17, 17), (18, 7), (19, -6), (22, -6), (23, -6), (15, 5), (20, 7), (21, 5), (0, 8), (10, 5),
-    (16, 5), (26, 8), (25, 13), (25, 5), (1, -13), (2, 40), (18, 35), (21, -7), (15, 8), (9, 7),
-    (19, 11), (21, 6), (1, 34), (2, 11), (3, 18), (21, -6), (25, -7), (18, 5), (15, 6), (26, 5),
-    (28, 7), (1, 6), (2, -8), (3, 9), (4, 23), (5, -11), (6, 34), (7, -11), (9, -10), (11, -15),
-    (12, 9), (17, 27), (18, 11), (20, 13), (21, 22), (22, 13), (23, -27), (24, 9), (25, -29), (26, -7),
-    (27, -16), (28, -19), (1, 5), (1, 5), (13, 7), (12, 21), (25, 6), (23, 9), (25, 14), (18, 12),
-    (19, 6), (9, 6), (8, 5), (22, 10), (23, 7), (18, 6), (12, 13), (19, 10), (1, 6), (4, -8),
-    (5, -12), (10, 26), (11, -6), (12, 6), (15, -9), (18, -5), (19, 11), (20, 25), (21, 17), (22, -5),
-    (24, -5), (28, -5), (5, 12), (21, -5), (8, 5), (28, 7), (0, -5), (5, -13), (6, -5), (9, -9),
-    (10, -7), (14, -5), (15, -7), (16, -6), (17, 9), (19, -8), (20, -17), (21, 39), (22, -9), (23, 49),
-    (25, -10), (27, 20), (28, -5), (0, 5), (19, 12), (27, 5), (14, 13), (22, 10), (22, 6), (15, 8),
-    (0, 10), (1, -6), (3, -6), (4, -7), (6, -11), (9, -6), (10, -8), (12, -6), (14, -8), (15, 29),
-    (16, 6), (17, 31), (18, -8), (19, 19), (20, 14), (21, 18), (22, -23), (23, -10), (24, -5), (25, -8),
-    (1, -5), (18, -6), (21, 30), (23, -6), (15, -6), (19, 48), (21, -12), (18, 6), (20, 6), (18, 6),
-    (4, 6), (23, 6), (25, 17), (8, 5), (2, 5), (17, 27), (20, -5), (21, -5), (22, 5), (17, 6),
-    (9, 10), (15, 8), (17, -6), (21, 21), (23, -8), (11, 7), (19, 19), (20, -5), (10, 8), (17, 9),
-    (0, -6), (1, -11), (2, 8), (4, -7), (5, -7), (6, -9), (8, 26), (10, -5), (17, -9), (18, -5),
-    (19, -15), (20, 31), (21, -6), (22, -6), (24, 21), (25, -12), (26, 24), (0, -7), (1, 25), (2, 10),
-    (3, -9), (4, -7), (5, -19), (6, -11), (7, -5), (9, -6), (13, -6), (14, -7), (15, -19), (16, -12),
-    (17, 84), (18, 86), (19, 11), (20, -49), (21, 18), (22, -12), (23, -23), (24, -9), (25, -10), (26, -8),
-    (28, -8), (5, 7), (11, 11), (19, 7), (12, 5), (23, 8), (18, 10), (1, 7), (21, 16), (23, 14),
-    (16, 5), (13, 9), (20, 11), (25, 11), (25, 9), (18, 20), (5, 5), (5, 7), (17, 9), (21, -5),
-    (1, -6), (5, -9), (9, 8), (16, -5), (17, 12), (19, 9), (21, 28), (22, -7), (23, -10), (28, 11),
-    (17, 8), (22, 5), (20, 11), (25, -5), (17, 19), (21, -5), (7, 10), (0, 7), (5, 8), (9, 6),
-    (17, 16), (18, 8), (20, -14), (21, -10), (25, -5), (26, 14), (6, 9), (21, -6), (22, -5), (0, -77),
-    (1, -45), (2, -48), (3, -33), (4, -18), (5, 35), (6, 15), (7, -22), (8, -25), (9, 11), (10, 25),
-    (11, 54), (12, 25), (13, -10), (14, 21), (15, 12), (16, 12), (17, 27), (18, 12), (19, -5), (20, 31),
-    (21, 50), (22, 33), (23, 138), (24, -60), (25, -39), (26, -68), (27, -62), (28, 10), (5, 17), (7, 6),
-    (8, 17), (17, -10), (18, 15), (19, 5), (20, 11), (21, -5), (22, -6), (23, -10), (25, -11), (27, 7),
-    (22, -5), (27, 13), (0, 8), (17, 6), (11, 6), (1, 5), (18, 10), (20, 7), (15, 10), (6, 5),
-    (17, 9), (24, 9), (0, 14), (1, 13), (24, 5), (25, -6), (17, 9), (16, 9), (23, 7), (15, 6),
-    (5, -12), (7, 17), (9, 32), (20, 12), (21, -10), (23, -5), (11, 10), (0, -5), (1, -7), (6, -6),
-    (8, 6), (15, -5), (18, -6), (19, 13), (20, 43), (21, -6), (22, -7), (23, -5), (28, 12), (19, 19),
-    (5, -8), (17, -5), (18, -5), (19, 16), (20, 42), (21, -7), (25, -6), (27, 5), (1, 5), (25, -8),
-    (26, 7), (27, 17), (3, 6), (11, 9), (25, 8), (3, 5), (21, 7), (22, 17), (0, 7), (0, 8),
-    (1, 12), (21, -6), (6, 13), (11, 7), (22, 5), (21, 10), (9, 7), (1, -5), (5, 15), (10, -5),
-    (20, -6), (21, 6), (22, -6), (23, -11), (28, 15), (19, 23), (23, 5), (16, 18), (5, 5), (23, 9),
-    (16, 39), (17, 6), (20, -6), (21, -6), (22, -6), (16, 8), (9, 5), (20, 6), (16, 5), (19, 5),
-    (1, 7), (23, 14), (14, 30), (23, 8), (5, -6), (8, 7), (21, -8), (22, 8), (1, 8), (25, 18),
-    (0, -13), (1, -22), (4, -11), (6, -12), (7, -5), (9, -10), (10, -8), (11, -9), (12, -9), (15, -16),
-    (16, -13), (17, -10), (18, 5), (19, 14), (21, -11), (22, 12), (23, 13), (24, -15), (25, 79), (26, 15),
-    (27, 23), (28, 6), (21, 9), (19, 5), (17, 29), (21, -5), (23, 5), (1, 25), (2, -5), (3, -16),
-    (4, 44), (5, 110), (6, 15), (7, 5), (10, 9), (11, 7), (12, -10), (13, -8), (14, -7), (15, -15),
-    (16, -20), (17, -22), (18, -23), (19, -28), (20, 26), (21, -6), (22, -21), (23, -32), (24, -8), (26, -14),
-    (27, 7), (28, -11), (1, 5), (3, 21), (5, -9), (9, 21), (17, -8), (18, -6), (21, 10), (22, 8),
-    (23, 5), (25, -11), (20, 27), (21, -5), (23, -5), (25, -5), (27, 6), (11, 6), (25, 6), (16, 9),
-    (1, -5), (9, -9), (15, 7), (16, 15), (21, 11), (22, -6), (25, 6), (4, 15), (5, 18), (7, 6),
-    (21, -12), (23, -5), (26, 5), (15, 12), (23, 8), (26, 14), (5, 53), (21, -7), (23, -7), (22, 18),
-    (5, 9), (17, 6), (23, 7), (1, 6), (6, 5), (9, -6), (13, 11), (15, 7), (16, 9), (17, 7),
-    (18, 20), (19, 11), (20, -7), (22, -11), (25, -13), (21, 11), (18, 10), (21, 31), (21, 14), (0, -8),
-    (4, -6), (5, -12), (9, -13), (10, -8), (11, -10), (12, -6), (14, -7), (15, 50), (16, 52), (18, 16),
-    (19, -17), (20, -14), (22, 42), (23, -18), (24, -6), (25, -12), (26, -5), (27, -5), (28, -10), (18, 8),
-    (18, 5), (23, 9), (22, -6), (24, 5), (25, 40), (28, 6), (3, 7), (21, 12), (4, 9), (5, 7),
-    (21, -5), (26, 5), (27, 11), (17, 7), (1, 5), (2, -5), (4, -6), (5, 13), (6, 9), (10, -9),
-    (11, -5), (13, -6), (15, 12), (17, -16), (19, 11), (20, 14), (21, -11), (22, 18), (24, -5), (25, -12),
-    (21, 10), (22, 26), (25, -7), (19, -5), (20, 16), (0, -15), (1, -8), (2, 94), (3, -13), (4, -11),
-    (5, -22), (6, -12), (7, -8), (9, -14), (10, -13), (11, -15), (12, -11), (13, -9), (14, -11), (15, -17),
-    (16, -13), (17, 82), (18, 82), (19, -19), (20, -26), (21, 18), (22, -18), (23, -33), (24, 13), (25, 13),
-    (26, -16), (11, 7), (23, 5), (2, 6), (19, 15), (1, 7), (25, 16), (26, 16), (0, -6), (1, 29),
-    (2, 5), (3, 8), (5, -11), (6, -10), (11, -8), (14, 10), (15, 10), (22, -11), (24, -5), (25, -8),
-    (26, 8), (16, 6), (25, -6), (21, 6), (23, 9), (8, 8), (16, 7), (17, 24), (19, 11), (20, -5),
-    (22, -5), (23, -6), (8, 5), (1, 5), (25, 8), (17, 6), (15, 7), (5, 11), (23, 12), (20, 12),
-    (19, 5), (20, 12), (1, 7), (6, 5), (0, 7), (9, -9), (10, 7), (11, 5), (15, 6), (17, -7),
-    (18, 14), (19, -6), (20, -5), (21, 7), (23, 7), (1, 5), (6, 8), (16, 10), (1, 8), (1, 9),
-    (24, 7), (25, 5), (15, 14), (11, 12), (12, 8), (22, 7), (23, 8), (21, -5), (22, 29), (23, 17),
-    (25, -12), (23, 8), (7, 7), (1, 9), (3, 66), (5, -6), (21, -16), (23, -10), (25, -5), (17, 13),
-    (25, 7), (9, 19), (21, -5), (1, 12), (3, 6), (9, -6), (17, 9), (18, 6), (20, -5), (21, -12),
-    (22, 8), (25, -7), (27, 10), (12, 12), (1, 5), (5, 5), (9, -6), (15, 8), (17, -9), (18, -5),
-    (19, 11), (20, -5), (22, 6), (23, -5), (25, -8), (28, 12), (1, 6), (18, 8), (25, -5), (26, 41),
-    (15, 6), (21, 5), (25, 5), (27, 10), (9, -5), (17, 23), (18, 18), (19, -6), (20, 6), (23, -5),
-    (15, 22), (5, 11), (21, -5), (18, 15), (21, -5), (25, 9), (1, -5), (15, 35), (16, 5), (17, 5),
-    (20, 7), (21, -19), (25, 9), (4, 8), (4, 11), (18, 8), (1, -5), (24, 6), (25, 8), (11, 9),
-    (22, 5), (19, 12), (25, -6), (27, 14), (18, 10), (20, 7), (0, 13), (1, 24), (21, -5), (24, 5),
-    (25, -7), (19, 29), (20, -6), (12, 28), (23, -13), (1, 7), (1, 6), (2, 8), (3, 5), (14, 27),
-    (22, 10), (23, -12), (25, -5), (18, 6), (25, 9), (28, 10), (1, 6), (1, -5), (4, 20), (6, 21),
-    (25, 7), (26, 6), (21, 9), (0, -8), (1, -5), (2, -10), (3, -5), (6, -5), (7, -5), (9, -10),
-    (11, -15), (12, 16), (15, -11), (16, -11), (17, -17), (19, -5), (21, 23), (22, -10), (23, 76), (24, -9),
-    (25, 21), (26, 9), (28, -8), (25, 8), (19, 17), (15, 8), (19, 9), (6, 5), (11, 5), (23, 6),
-    (5, 6), (20, 9), (23, 7), (21, 6), (1, 6), (26, 5), (0, -10), (1, 97), (2, 26), (3, 23),
-    (4, 7), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 39), (15, -11), (16, -10), (17, -11),
-    (18, -11), (20, -15), (21, -21), (23, -9), (24, -6), (25, -14), (26, -7), (27, -5), (28, -6), (26, 6),
-    (20, 9), (17, 10), (11, 17), (13, 15), (21, -7), (22, 8), (23, 6), (5, 10), (6, 6), (23, 7),
-    (13, 6), (23, 14), (6, 17), (5, 5), (21, -6), (22, 5), (23, 31), (1, -5), (18, 6), (22, 6),
-    (25, -8), (0, -10), (3, -11), (4, -12), (5, 61), (6, 11), (8, 6), (9, -10), (10, -11), (11, -5),
-    (12, -6), (13, 6), (14, -10), (15, 7), (16, -20), (17, -16), (18, 29), (21, -19), (22, 17), (23, 15),
-    (25, -5), (28, -11), (1, -21), (2, -12), (4, -12), (5, -22), (6, 15), (8, -9), (9, 8), (10, 7),
-    (11, -14), (14, -17), (15, 9), (16, -12), (18, 17), (20, -25), (21, 41), (22, 19), (24, -15), (25, 38),
-    (26, 12), (28, -6), (15, 5), (18, 5), (18, 6), (21, -5), (25, 12), (5, -16), (7, 19), (8, 7),
-    (9, 6), (0, 7), (21, 6), (23, 6), (14, 5), (8, 5), (12, 9), (16, 7), (17, 8), (20, 11),
-    (21, -14), (25, 8), (17, 17), (2, -5), (5, -6), (6, 9), (10, 18), (11, -5), (13, 9), (16, -5),
-    (17, 43), (18, -13), (19, -6), (21, -6), (24, -5), (25, -8), (27, 7), (0, 22), (1, 19), (5, -14),
-    (6, -9), (8, -6), (9, -7), (10, 17), (11, -6), (12, -7), (14, -10), (16, 6), (17, 35), (18, -13),
-    (19, -22), (21, 6), (22, 28), (23, 9), (25, -20), (27, -5), (28, -5), (22, 5), (11, 13), (0, -5),
-    (3, -5), (4, 14), (5, 54), (6, 26), (9, 11), (10, -5), (11, -5), (15, -5), (17, -9), (18, -7),
-    (19, -7), (20, -10), (22, -6), (23, -16), (25, 5), (20, 6), (1, 17), (5, 15), (20, 7), (16, 5),
-    (19, 6), (21, 5), (20, 5), (23, 10), (0, 18), (1, -9), (3, 5), (20, -5), (23, -6), (24, 14),
-    (25, 7), (1, 8), (5, -13), (6, 17), (9, -11), (11, -6), (14, -5), (17, 6), (18, 30), (22, 20),
-    (23, -20), (26, -5), (28, -6), (5, -5), (8, 19), (9, -5), (16, 7), (18, 5), (19, 5), (20, 14),
-    (14, 10), (22, 9), (5, -5), (20, 28), (23, -7), (1, 6), (15, 8), (1, -8), (5, -8), (9, -7),
-    (11, -6), (14, -6), (15, -7), (16, -15), (17, -9), (18, -10), (20, 12), (21, 13), (22, 115), (23, -13),
-    (25, -12), (9, 5), (10, 6), (11, -5), (14, 6), (20, 5), (21, -5), (22, 19), (25, -9), (10, -5),
-    (12, 55), (20, -6), (23, -10), (15, 10), (8, 11), (2, 6), (6, 5), (21, 13), (23, 14), (21, 17),
-    (20, 6), (18, 5), (2, -5), (3, -5), (6, -8), (9, 52), (12, -6), (14, -5), (16, -9), (17, 6),
-    (18, -11), (19, -6), (20, 5), (21, 33), (22, -12), (23, -9), (24, -6), (27, -5), (28, 8), (1, 7),
-    (0, -15), (2, -8), (4, -11), (5, -54), (6, -5), (7, 41), (8, 8), (9, 78), (11, -10), (13, -9),
-    (14, -10), (15, -12), (16, -13), (17, 13), (18, -14), (19, 13), (20, 51), (22, -8), (23, -15), (24, -9),
-    (25, -19), (27, 19), (28, -5), (16, 5), (0, 5), (25, 13), (20, 24), (23, -7), (1, -5), (11, 6),
-    (26, 6), (20, 9), (21, 7), (15, 11), (21, 7), (21, 15), (5, 6), (9, 8), (17, 6), (23, -5),
-    (20, 15), (21, -5), (8, 5), (9, 7), (21, 11), (23, -6), (6, 5), (8, 8), (6, 13), (16, 29),
-    (18, 17), (0, 18), (1, 23), (5, 20), (0, 9), (5, -17), (15, -10), (16, 7), (17, 20), (18, -8),
-    (19, -12), (20, 6), (21, 23), (22, 21), (24, -8), (28, -5), (5, 13), (21, -6), (21, -5), (22, 19),
-    (23, 6), (16, 14), (21, 10), (24, 10), (25, -5), (23, 11), (1, 9), (22, 5), (1, 10), (2, 8),
-    (3, 9), (23, -5), (5, 6), (6, 5), (22, 12), (1, 6), (23, 6), (11, 16), (25, 7), (14, 5),
-    (2, 8), (0, 33), (3, 9), (5, -12), (6, 8), (8, -5), (10, 9), (11, -10), (12, -8), (13, -7),
-    (14, -6), (16, 7), (20, -8), (21, -6), (22, -5), (24, 11), (26, -11), (18, 5), (20, 26), (23, -5),
-    (4, 6), (25, 7), (9, 7), (25, 6), (15, 9), (21, 5), (1, -5), (5, 6), (9, 9), (11, 9),
-    (14, 7), (16, 7), (18, -5), (20, 6), (21, -6), (22, 9), (23, -8), (25, -14), (28, 10), (25, 17),
-    (23, 8), (18, 10), (25, 11), (5, 7), (5, -6), (20, 13), (11, 5), (19, 45), (20, -10), (21, -8),
-    (2, 8), (17, 8), (21, 6), (5, 7), (4, 5), (5, -5), (20, 11), (27, 6), (5, 11), (18, 7),
-    (5, 8), (21, -6), (0, -5), (1, -6), (9, -6), (13, 34), (19, -5), (20, -9), (21, -6), (23, -10),
-    (24, 10), (25, 13), (26, -5), (3, 5), (21, -7), (23, 28), (26, 8), (27, 7), (25, 6), (26, 11),
-    (15, 13), (16, 7), (17, -5), (21, -5), (25, 7), (1, 5), (1, 7), (2, 11), (12, 12), (6, 11),
-    (8, 8), (17, 8), (5, 6), (24, 29), (25, -10), (2, 5), (22, 9), (19, 7), (24, 6), (22, 11),
-    (21, 15), (18, 20), (14, 45), (21, -6), (22, -7), (25, -5), (23, 6), (22, 8), (19, 5), (12, 13),
-    (13, 6), (16, 11), (17, -6), (19, -12), (6, 8), (16, -5), (20, -6), (21, 7), (22, -6), (23, -6),
-    (25, 28), (20, 6), (20, 7), (21, 5), (20, 18), (3, 9), (6, -8), (9, -12), (16, -7), (17, -6),
-    (18, -10), (19, 13), (20, 39), (21, 25), (23, -8), (25, -6), (5, 7), (2, 5), (14, 10), (15, 8),
-    (21, 6), (25, -6), (3, 6), (25, 18), (5, 10), (4, 11), (1, 50), (25, -6), (17, 5), (22, 5),
-    (20, 5), (23, 6), (0, 8), (16, 6), (15, -6), (25, 5), (19, 7), (19, 5), (1, 21), (17, 16),
-    (18, 21), (20, -6), (21, 11), (22, -5), (23, -13), (21, 5), (23, 8), (26, 6), (21, 6), (23, 7),
-    (23, -6), (25, 31), (0, 5), (21, -6), (24, 6), (25, 47), (7, 6), (1, -9), (23, -10), (24, -5),
-    (25, -7), (26, 85), (27, 7), (11, 30), (23, -6), (4, 6), (9, -6), (17, 66), (18, -8), (19, -6),
-    (20, -10), (25, -5), (20, 5), (22, 6), (23, 5), (16, 5), (25, 11), (0, 15), (10, 15), (23, -5),
-    (20, 9), (17, 10), (19, 5), (21, 7), (18, 6), (20, -5), (22, 5), (23, 10), (17, 5), (0, -9),
-    (1, -9), (2, 16), (4, -12), (5, -25), (6, -13), (9, 9), (11, -17), (12, -7), (14, -9), (16, -13),
-    (17, 30), (18, 14), (19, -17), (20, -30), (21, -8), (22, -16), (23, -16), (24, 85), (25, 40), (27, 7),
-    (5, -5), (9, 31), (21, -8), (15, 11), (9, 5), (11, -5), (15, -7), (16, -8), (19, 105), (21, -14),
-    (22, -9), (25, -14), (23, 19), (3, 6), (1, 11), (2, 13), (17, -5), (23, -5), (24, 40), (25, -11),
-    (17, 7), (0, -5), (6, 5), (9, -7), (13, 34), (18, -5), (20, -7), (21, -6), (22, -5), (23, -11),
-    (24, 10), (25, 16), (26, -5), (5, 5), (23, 22), (17, 5), (1, 9), (24, 6), (18, 10), (1, 5),
-    (18, 5), (21, -5), (22, 9), (23, 17), (5, 55), (21, -9), (23, -7), (21, -7), (25, 11), (23, 7),
-    (15, 5), (1, 9), (13, 7), (25, 5), (27, 6), (20, 9), (19, 6), (23, 7), (2, 5), (17, 6),
-    (22, 12), (13, 6), (23, 20), (12, 8), (17, 19), (22, 12), (23, 5), (10, 10), (20, 5), (1, 11),
-    (2, 9), (11, 5), (17, 5), (20, -6), (21, 10), (23, -5), (19, 5), (21, 6), (0, -11), (1, -8),
-    (2, -34), (3, -11), (4, -8), (5, -17), (6, -26), (7, -24), (8, -22), (9, -35), (10, -34), (11, -63),
-    (12, -44), (13, -39), (14, 40), (15, 116), (16, 119), (17, -58), (18, -75), (19, 57), (20, 19), (21, 22),
-    (22, 158), (23, -124), (24, -5), (25, 104), (26, -12), (27, -13), (28, 28), (10, 16), (11, -5), (12, 13),
-    (16, 7), (17, -5), (21, -8), (23, 19), (18, 5), (18, 7), (21, 6), (15, 5), (25, 6), (1, -9),
-    (4, 6), (10, -6), (15, -5), (17, 42), (18, 19), (19, 7), (20, -9), (21, 8), (22, -8), (23, -17),
-    (25, -14), (27, 12), (18, 7), (18, 6), (17, 6), (1, -5), (11, 11), (25, 7), (1, 6), (5, 5),
-    (23, 8), (3, 6), (21, -6), (25, 5), (22, 5), (12, 5), (13, 10), (23, -5), (15, 6), (17, 5),
-    (4, 6), (6, 7), (17, 7), (15, 6), (17, 5), (1, 9), (17, 10), (21, 5), (4, 26), (21, -5),
-    (25, 25), (17, 17), (27, 6), (15, 5), (16, 7), (18, 10), (21, -7), (21, 13), (3, 16), (20, 9),
-    (21, 11), (21, 6), (16, 6), (5, 14), (18, 7), (26, 5), (28, 7), (3, -9), (5, -13), (6, -9),
-    (7, 14), (8, 19), (9, 11), (12, -7), (15, -7), (16, -5), (17, -17), (18, -10), (19, -19), (20, 14),
-    (21, 18), (22, -8), (24, 17), (27, 8), (17, 8), (22, 8), (11, 9), (21, 5), (25, 6), (24, 21),
-    (17, 7), (28, 10), (1, 10), (2, 8), (3, 9), (23, -5), (17, -6), (18, 11), (20, 7), (1, 30),
-    (4, 6), (14, 8), (21, -5), (25, 6), (0, -19), (1, -40), (2, -18), (3, -19), (4, -30), (5, 36),
-    (6, -16), (7, 33), (8, 13), (9, 69), (11, 5), (12, -12), (13, 51), (14, -33), (15, -30), (16, -9),
-    (17, -45), (18, -7), (19, 6), (20, 42), (21, 16), (22, 6), (24, 8), (27, -6), (12, 6), (13, 6),
-    (16, 8), (17, -5), (19, -11), (1, 41), (4, -5), (25, 5), (9, 26), (21, -8), (23, 6), (4, 8),
-    (7, 9), (8, 6), (13, 8), (21, 7), (23, 8), (21, 6), (26, 7), (0, 6), (13, 5), (17, 6),
-    (25, -6), (1, 6), (16, 9), (21, 7), (0, -7), (1, 12), (2, -5), (4, -5), (5, -9), (6, -5),
-    (9, -9), (10, -7), (12, 19), (14, -5), (15, -7), (16, -6), (17, 7), (18, -8), (19, -6), (20, -7),
-    (21, 16), (22, -9), (24, 8), (26, 44), (27, -6), (0, 8), (2, 12), (5, -7), (9, -6), (11, 7),
-    (15, -6), (17, -7), (20, -6), (22, -6), (23, -10), (24, 18), (25, 14), (27, 17), (28, 8), (4, 5),
-    (20, 11), (19, 18), (20, -5), (27, 7), (3, 7), (5, -5), (9, 21), (26, 7), (1, 8), (0, -7),
-    (3, -6), (5, 8), (9, 23), (10, 10), (11, 8), (12, -5), (14, 5), (15, -6), (16, 5), (18, -8),
-    (19, -5), (20, 5), (22, 5), (23, -10), (27, -7), (28, 10), (23, 8), (18, 7), (25, -6), (27, 5),
-    (23, 7), (0, 9), (5, -8), (6, -5), (9, -11), (11, -5), (16, -6), (17, 19), (18, 5), (19, 20),
-    (20, 19), (21, -7), (22, -13), (23, 17), (25, -7), (25, 12), (21, 9), (1, 19), (11, 5), (1, 7),
-    (14, 13), (22, 10), (15, 5), (15, 6), (25, -5), (21, 6), (22, 9), (6, 5), (17, 6), (22, 11),
-    (16, 12), (23, 5), (5, 14), (1, 6), (6, 5), (16, 7), (5, -5), (20, 27), (23, -7), (6, 13),
-    (11, 7), (14, 6), (15, 8), (1, 5), (1, -5), (5, -8), (10, 5), (11, 7), (12, 22), (15, -7),
-    (17, -7), (18, 11), (21, -6), (22, 10), (1, -5), (3, 6), (25, 9), (20, 5), (15, 8), (18, 14),
-    (0, 9), (1, 6), (6, 8), (21, 5), (22, -7), (16, 14), (17, 8), (18, 11), (6, 5), (23, 6),
-    (17, 5), (17, 8), (19, 18), (22, -6), (2, 5), (17, 5), (22, 12), (25, -5), (14, 13), (21, -5),
-    (22, 5), (24, 7), (12, 9), (23, 7), (4, 6), (0, 21), (17, 7), (19, 10), (25, 9), (14, 8),
-    (16, 8), (19, 7), (21, -8), (28, 6), (23, 5), (5, -15), (7, 15), (8, 7), (9, 7), (20, 7),
-    (20, 5), (23, 5), (21, 6), (15, 7), (5, -8), (15, -9), (16, 26), (19, 36), (20, -5), (21, 12),
-    (22, -6), (23, -8), (19, 5), (22, 10), (23, 10), (21, 8), (5, 5), (21, -6), (22, 5), (23, 31),
-    (6, 7), (2, 7), (17, 5), (18, 8), (21, 9), (5, -9), (9, 12), (10, 7), (20, -5), (23, 7),
-    (18, 6), (15, 5), (0, -6), (1, 23), (2, -5), (4, -12), (5, -33), (6, -15), (7, -9), (8, -7),
-    (9, -29), (10, 17), (11, -18), (13, -10), (14, -14), (15, -24), (16, -24), (17, 31), (18, 42), (19, 29),
-    (20, 98), (21, 29), (22, -10), (23, -6), (24, -13), (25, -14), (26, -6), (28, -13), (15, 10), (7, 5),
-    (5, 36), (6, -5), (7, 28), (18, -5), (20, -5), (21, -5), (26, 5), (22, 9), (7, 6), (0, 25),
-    (25, 6), (5, 5), (20, 5), (23, 10), (5, 6), (0, 6), (10, -5), (19, 9), (20, 20), (21, 7),
-    (25, -5), (21, 5), (26, 11), (3, -5), (4, 11), (5, 53), (6, 28), (9, 10), (11, -5), (15, -5),
-    (17, -8), (18, -6), (19, -7), (20, -8), (22, -6), (23, -15), (18, 12), (15, 9), (16, 5), (21, 5),
-    (5, 16), (21, -6), (22, 7), (18, 10), (5, 7), (6, 5), (26, 9), (17, 5), (22, 9), (18, 14),
-    (20, 5), (4, 9), (17, -7), (20, -7), (21, 18), (25, 6), (26, 6), (27, 7), (15, 7), (24, 14),
-    (1, 8), (16, 9), (15, 8), (21, 13), (25, -6), (27, 17), (7, 6), (1, 6), (4, 5), (5, -5),
-    (17, 5), (18, 5), (8, 14), (19, 8), (15, -5), (17, 64), (18, -7), (21, -9), (25, -6), (5, -6),
-    (10, -5), (11, 35), (12, 10), (17, -6), (23, 13), (17, 5), (15, 7), (10, 11), (12, 5), (25, 5),
-    (9, 12), (20, 22), (21, -7), (22, 10), (23, -6), (16, 5), (20, 6), (6, 7), (1, -15), (3, 5),
-    (4, -9), (5, 23), (6, 11), (9, -10), (10, -6), (11, -8), (12, -5), (13, 6), (14, -5), (15, -5),
-    (16, -8), (17, 15), (18, -5), (19, -6), (20, -13), (21, -14), (22, -9), (23, -14), (24, 45), (25, 41),
-    (27, -7), (20, 5), (11, 11), (6, 5), (17, 6), (20, 5), (1, 5), (0, 13), (25, 5), (21, 9),
-    (23, 5), (13, 7), (1, 8), (2, 5), (3, 5), (25, -7), (3, 7), (9, 6), (10, 13), (19, 13),
-    (21, -6), (23, -6), (18, 8), (4, 6), (9, 7), (23, 8), (0, -18), (1, -5), (3, -17), (4, -20),
-    (5, 7), (6, -5), (7, -9), (8, -14), (9, -11), (10, -6), (11, -40), (12, -21), (14, -12), (15, 9),
-    (16, 20), (17, 36), (18, 31), (19, -25), (21, 43), (22, 35), (23, -29), (24, 7), (25, 30), (26, -6),
-    (27, -14), (28, 36), (1, 6), (11, 5), (1, 10), (4, -5), (6, 8), (28, 6), (0, 6), (1, -6),
-    (3, -18), (4, 21), (6, 6), (7, 18), (8, 10), (9, 10), (10, -5), (11, -16), (12, -12), (13, -10),
-    (14, -8), (15, -13), (16, -18), (17, -5), (18, 9), (19, 8), (20, 15), (21, 5), (22, -19), (23, -18),
-    (25, -10), (26, 12), (27, 29), (5, 12), (27, 7), (23, 7), (23, 5), (15, 15), (23, 27), (1, -7),
-    (3, -5), (4, -6), (5, -6), (9, -9), (10, -7), (11, 19), (13, -5), (15, -7), (16, -7), (18, -7),
-    (19, -9), (20, 23), (21, -7), (23, 103), (25, -12), (28, -6), (22, 9), (1, 7), (4, 42), (25, -10),
-    (21, 5), (23, 12), (23, 19), (25, 7), (1, -19), (4, 54), (5, -14), (6, -6), (9, -7), (10, -6),
-    (11, -6), (12, -5), (14, 114), (16, 9), (17, -9), (18, -7), (19, -8), (20, -7), (21, -13), (22, -9),
-    (23, -26), (25, -16), (1, -7), (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -8), (12, -5),
-    (13, 13), (14, -5), (16, -6), (17, -11), (18, -8), (20, -7), (21, -9), (22, 20), (23, 82), (25, 6),
-    (21, 7), (25, 9), (28, 10), (2, 6), (3, 10), (15, 6), (9, 7), (23, 6), (1, -8), (5, 7),
-    (6, -7), (9, 8), (10, 5), (11, -10), (12, -6), (15, -7), (18, 14), (19, -8), (20, 24), (22, 9),
-    (23, 15), (25, -10), (21, 31), (9, 7), (3, -6), (4, -6), (5, -5), (6, -7), (9, -6), (10, 6),
-    (11, -10), (14, -7), (16, -6), (18, -9), (19, -8), (20, -15), (22, -10), (23, 129), (28, -5), (2, -6),
-    (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 5), (15, -5), (16, -6),
-    (17, -5), (19, -9), (22, -7), (23, 53), (24, 5), (25, 12), (26, 15), (27, -6), (18, 8), (0, 15),
-    (1, 13), (2, -15), (4, -16), (5, -26), (6, -5), (7, -8), (8, -12), (9, 15), (11, -24), (12, -14),
-    (13, -7), (14, -7), (15, 39), (16, 35), (17, 15), (18, 30), (20, 27), (21, 23), (23, -14), (24, -13),
-    (25, -22), (26, -16), (28, -6), (17, 7), (15, 5), (5, 5), (18, 10), (19, 5), (21, -5), (0, 6),
-    (12, 11), (0, -28), (2, -29), (3, -12), (4, -24), (5, 75), (6, 59), (8, -15), (9, 54), (10, 6),
-    (11, -71), (12, -31), (13, -37), (14, -47), (15, 45), (16, 22), (17, 38), (18, 33), (19, 65), (20, 37),
-    (21, 42), (22, 17), (23, -96), (24, -32), (25, -18), (26, -34), (27, -21), (5, -5), (13, 39), (20, -5),
-    (23, 19), (0, -6), (1, -8), (3, -5), (5, 13), (8, 5), (15, -7), (16, -6), (17, -9), (18, 10),
-    (19, 18), (20, -5), (21, -9), (22, 17), (23, 23), (24, -5), (1, 15), (3, -10), (4, -7), (5, -7),
-    (6, -7), (9, -10), (10, 9), (11, 31), (12, 17), (13, 21), (14, -6), (15, -6), (18, -15), (20, -10),
-    (21, 8), (22, -13), (23, 16), (24, -9), (25, 13), (26, -10), (18, 5), (25, -5), (27, 7), (0, 6),
-    (20, 6), (5, 5), (21, 6), (1, 7), (2, -10), (3, 8), (4, 26), (5, 51), (6, 37), (7, 17),
-    (8, 10), (10, -12), (11, -17), (13, -7), (15, -9), (16, -15), (17, -17), (18, -18), (19, -20), (20, -38),
-    (21, 13), (22, -12), (25, 13), (27, -11), (28, 8), (0, -5), (1, -5), (5, -20), (6, -8), (9, -17),
-    (10, -8), (11, -9), (12, -6), (15, -10), (16, -9), (17, -10), (18, 35), (19, -14), (20, -29), (21, 57),
-    (22, -10), (23, 92), (24, -5), (25, -10), (27, 24), (28, -5), (23, 23), (9, 11), (19, 6), (22, -5),
-    (23, -9), (25, -5), (28, 10), (17, 9), (18, 5), (9, 10), (21, 11), (1, -10), (2, -10), (3, -9),
-    (4, -9), (5, -24), (6, -12), (7, -6), (8, -5), (10, 127), (11, 114), (12, 13), (13, -10), (14, -10),
-    (15, -19), (16, -16), (17, -21), (18, -15), (19, 26), (20, 18), (21, -12), (22, -25), (23, -33), (24, -8),
-    (25, -17), (26, -9), (27, -9), (28, -10), (15, 8), (19, 10), (10, 7), (25, -6), (5, -5), (9, -7),
-    (15, -5), (16, 8), (18, -5), (19, -6), (20, 5), (21, 18), (22, 21), (23, -5), (25, -6), (1, 21),
-    (1, -8), (6, 6), (8, 6), (16, -6), (17, 13), (18, 11), (22, 6), (23, -9), (24, -5), (25, -13),
-    (18, 6), (21, 11), (19, 10), (21, -6), (22, 11), (18, 14), (6, 10), (5, -5), (9, 16), (19, 5),
-    (20, -5), (27, 10), (6, 10), (1, 8), (15, -12), (16, -8), (17, -5), (18, -5), (19, 110), (20, -6),
-    (21, -19), (25, -16), (1, 9), (5, 11), (9, 9), (23, -5), (20, 6), (11, 13), (6, 8), (6, 5),
-    (21, -5), (23, 19), (27, 5), (22, 9), (1, 10), (2, 8), (3, 9), (1, 21), (21, 6), (17, 6),
-    (9, 7), (4, -5), (5, -16), (6, 76), (11, 8), (17, -5), (18, -5), (20, -9), (23, -6), (25, -8),
-    (15, 10), (6, 6), (22, 10), (0, 12), (1, 24), (2, -6), (3, -8), (4, 18), (5, -25), (6, 5),
-    (7, 12), (10, 11), (11, -7), (15, -8), (16, -8), (18, -12), (19, -9), (20, -6), (21, 15), (22, -12),
-    (26, -8), (27, 7), (0, -5), (1, 8), (4, 6), (5, 17), (6, 37), (9, -10), (10, 6), (11, 22),
-    (15, -8), (16, -6), (17, -10), (19, -10), (20, 7), (21, 13), (22, -9), (23, -15), (25, -12), (25, 6),
-    (20, 12), (1, 6), (5, 6), (6, 5), (21, 5), (20, 7), (21, -5), (19, 10), (20, 18), (21, 7),
-    (5, 5), (21, 6), (22, 10), (1, -9), (22, 11), (19, 10), (21, 8), (4, 5), (0, 7), (26, 11),
-    (21, 6), (16, 6), (17, 7), (21, 8), (20, 6), (21, -5), (0, -5), (1, 51), (4, 94), (5, -22),
-    (6, -7), (9, -6), (14, -7), (15, -6), (18, -6), (19, -5), (20, -6), (21, -11), (23, -9), (25, -9),
-    (17, 8), (18, 5), (21, 17), (0, 11), (1, 14), (5, -14), (18, 6), (20, -12), (23, -5), (28, 7),
-    (19, 15), (20, -5), (18, 6), (12, 8), (4, 12), (21, 7), (13, 10), (17, 6), (19, -5), (21, -9),
-    (25, 30), (27, 7), (23, 12), (5, 6), (19, -8), (23, 6), (17, 7), (18, 10), (21, 9), (22, 6),
-    (25, -5), (10, 5), (21, 7), (19, 7), (19, 9), (1, 14), (11, 10), (19, 5), (17, 7), (1, 6),
-    (1, 7), (5, 6), (17, 7), (11, 18), (23, 10), (25, -5), (1, -5), (5, -6), (18, 34), (19, -6),
-    (20, -6), (23, 8), (27, 16), (11, 45), (23, -8), (11, 27), (23, -7), (25, 5), (20, 10), (21, 12),
-    (1, 6), (9, 5), (25, 7), (3, 10), (2, 11), (17, 8), (19, 6), (6, 7), (18, 6), (14, 6),
-    (5, -5), (15, -8), (17, 5), (18, -7), (21, -19), (22, 30), (23, 27), (5, 6), (4, 8), (25, 10),
-    (18, 9), (21, 5), (23, 7), (1, 18), (15, -8), (21, 5), (28, 6), (26, 8), (22, 6), (5, 5),
-    (17, 9), (0, 5), (15, 13), (18, -5), (19, 5), (20, 5), (21, 23), (22, -10), (25, -6), (22, 9),
-    (17, 6), (21, 6), (5, 5), (11, 5), (21, 7), (25, 6), (20, 5), (19, 7), (26, 5), (28, 7),
-    (1, 10), (0, 10), (1, 14), (11, -5), (25, -5), (0, -14), (1, 8), (3, -5), (4, 8), (5, 16),
-    (7, 8), (8, -5), (10, 5), (13, -8), (14, -10), (15, 5), (16, -6), (18, -6), (21, 30), (22, -14),
-    (25, -29), (27, -9), (28, 24), (5, 7), (21, 8), (23, -5), (15, 11), (16, -5), (22, 29), (20, 26),
-    (23, -5), (20, 5), (9, 6), (11, 5), (11, 5), (1, 22), (3, 56), (4, 37), (5, -10), (9, -7),
-    (10, -5), (11, -7), (13, -5), (16, -5), (17, -5), (19, -8), (20, -8), (21, -12), (22, -10), (23, -10),
-    (24, -13), (25, 16), (26, -7), (27, -8), (19, 6), (21, 11), (17, 6), (1, -5), (11, 6), (20, -6),
-    (25, 7), (1, 9), (3, 9), (14, 9), (25, -5), (26, 13), (11, 11), (23, 17), (16, 7), (20, 5),
-    (24, 5), (20, 8), (8, 5), (1, -6), (5, 43), (6, -7), (7, 27), (9, -7), (11, -5), (16, 15),
-    (18, -5), (19, 9), (20, -7), (21, -16), (25, -10), (17, 33), (21, -5), (0, 48), (1, 5), (2, -15),
-    (3, -8), (4, -8), (5, -8), (6, -8), (7, -7), (8, -10), (11, -19), (12, -14), (13, -11), (14, -17),
-    (15, -16), (16, -19), (17, -12), (18, -9), (19, 29), (21, -14), (22, -7), (23, -9), (24, 21), (25, 45),
-    (26, 13), (27, 51), (14, 11), (1, -6), (5, -5), (9, -6), (11, -5), (16, -11), (17, -8), (18, -8),
-    (20, 16), (22, 84), (23, -9), (25, -11), (5, -5), (11, 37), (23, -6), (0, 37), (1, 26), (2, -6),
-    (3, -10), (5, -13), (6, -10), (9, -7), (12, 5), (14, -5), (16, -9), (17, -9), (18, 12), (20, 8),
-    (22, -9), (23, -5), (27, 15), (0, 16), (1, 22), (2, -5), (4, -5), (6, 7), (9, -15), (10, 11),
-    (11, -8), (13, -6), (16, -10), (17, 31), (18, 7), (19, -14), (20, 14), (21, 19), (22, -16), (23, 6),
-    (24, -9), (25, -21), (26, -6), (0, 20), (1, 34), (3, -5), (4, -9), (5, -6), (6, -8), (7, -5),
-    (8, -7), (9, -18), (10, -8), (11, -17), (13, -12), (15, -8), (18, 9), (19, -8), (20, 7), (21, 26),
-    (23, -12), (24, -13), (25, 48), (26, -18), (28, 13), (19, 13), (22, 8), (23, 8), (1, -11), (2, 30),
-    (1, -13), (4, -6), (5, -13), (6, -8), (9, -10), (10, -7), (11, -9), (12, -6), (13, -5), (14, -11),
-    (15, 220), (16, -27), (17, 28), (18, 42), (19, -20), (20, -8), (21, -49), (22, -28), (23, -21), (24, -6),
-    (25, -12), (26, -5), (27, -5), (28, -8), (1, 18), (2, 5), (3, -8), (9, -6), (11, 33), (13, 20),
-    (17, -8), (18, -6), (19, -8), (20, -5), (22, -6), (23, 22), (24, -7), (25, 7), (26, -8), (28, -5),
-    (16, 9), (21, -8), (22, 8), (1, -5), (5, -7), (6, 13), (16, 14), (18, 5), (20, -5), (21, 11),
-    (22, -7), (23, -5), (25, -5), (17, 10), (1, 11), (6, 18), (7, -8), (9, 14), (12, 5), (14, -10),
-    (16, 17), (18, 5), (20, 16), (21, 23), (22, -15), (23, -12), (25, -33), (26, -13), (27, -5), (15, 8),
-    (25, 7), (16, 7), (16, 17), (25, -8), (27, 14), (19, 6), (21, 7), (5, 7), (15, 5), (17, -5),
-    (19, -8), (21, -10), (23, 6), (10, 13), (12, 5), (1, 9), (21, 5), (0, 9), (1, 9), (24, 5),
-    (25, 10), (28, 7), (16, 16), (22, -5), (6, 12), (23, 6), (1, 9), (18, 6), (20, -5), (22, 5),
-    (5, 5), (0, -14), (1, -20), (2, -9), (4, -12), (6, -13), (9, -9), (10, -9), (11, -11), (12, -10),
-    (15, -13), (16, -14), (17, -9), (18, 11), (19, 11), (21, -7), (22, 9), (23, 37), (24, -17), (25, 70),
-    (26, 13), (27, 21), (28, 5), (1, 6), (19, 5), (18, 8), (16, 10), (21, 15), (22, -6), (15, 14),
-    (23, 8), (0, -5), (2, -5), (11, 33), (13, 58), (18, -5), (19, -6), (20, -5), (21, -8), (25, -14),
-    (1, 7), (6, 5), (20, 6), (21, 5), (1, -5), (5, -7), (10, 10), (18, -10), (20, 54), (21, -6),
-    (27, 5), (0, 5), (1, 5), (5, 11), (5, 9), (21, 8), (23, -5), (23, 8), (18, 10), (16, 8),
-    (2, 5), (18, 10), (21, 5), (19, 14), (6, 8), (17, 6), (18, 6), (5, -6), (9, -10), (10, 23),
-    (15, -7), (19, 18), (20, 12), (23, -12), (20, 5), (1, -5), (5, -6), (15, 46), (16, 14), (17, -8),
-    (19, -9), (20, -6), (22, 22), (23, -8), (25, -7), (14, 44), (21, -6), (22, -7), (25, -5), (14, 6),
-    (1, -8), (3, -6), (5, 75), (7, 24), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5),
-    (25, -5), (7, 11), (9, -5), (22, 6), (22, 9), (5, 10), (21, -7), (23, 13), (22, 5), (8, 5),
-    (5, 8), (20, 5), (23, 6), (1, 5), (9, 11), (10, 57), (11, -12), (20, -8), (21, -5), (23, -7),
-    (6, 6), (27, 7), (22, 7), (23, 10), (9, 9), (16, 20), (20, 9), (6, 12), (15, 7), (21, 5),
-    (6, 5), (1, -6), (5, 23), (6, -6), (11, -5), (16, -5), (17, 23), (18, -12), (19, -7), (21, 35),
-    (23, -12), (19, 5), (0, -7), (1, -7), (2, 9), (4, -5), (9, -6), (11, 7), (17, -10), (19, -5),
-    (23, 5), (24, 21), (26, 10), (23, 9), (17, 7), (15, 6), (16, 8), (17, 14), (19, 14), (21, -7),
-    (6, 10), (25, 7), (1, 10), (14, 15), (21, -5), (5, -5), (17, -6), (18, 26), (19, 16), (20, 8),
-    (21, -7), (23, -7), (25, -6), (27, 12), (18, 5), (21, 8), (4, 5), (25, 10), (1, 7), (11, 11),
-    (2, -6), (18, 6), (21, 5), (23, 24), (25, -8), (1, -8), (5, 11), (9, 12), (10, 15), (11, -5),
-    (16, -6), (17, -5), (18, -6), (20, 6), (22, -8), (25, 16), (2, 9), (11, 6), (20, 15), (23, -5),
-    (18, 9), (1, 11), (25, 7), (27, 6), (28, 7), (4, 5), (23, 5), (22, 15), (25, -5), (3, 5),
-    (16, 9), (20, -9), (1, 12), (2, 13), (3, 10), (25, -8),
+pub(super) static ENTRIES: [(u8, i16); 8484] = [
+    (17, 5), (9, 16), (13, 6), (21, -5), (23, -5), (25, 7), (26, 7), (1, 6), (7, 9), (5, 5),
+    (18, 16), (11, 9), (5, 5), (18, 5), (17, 5), (16, 17), (21, 10), (5, 6), (19, -8), (21, -11),
+    (23, 6), (1, 6), (15, 5), (1, 7), (15, 7), (17, 7), (21, 7), (16, 9), (19, 22), (20, 9),
+    (28, 6), (25, 8), (27, 8), (5, -18), (6, -5), (9, -11), (10, -5), (11, -5), (15, 6), (16, 7),
+    (17, 108), (18, -11), (19, -14), (20, 20), (22, -6), (23, -18), (25, -7), (26, 7), (11, 8), (22, 5),
+    (11, 9), (5, 8), (20, -5), (21, 8), (25, 5), (28, 5), (12, 6), (18, 9), (21, -6), (22, 6),
+    (5, 35), (17, 12), (5, 23), (6, -5), (9, 16), (15, 5), (16, 5), (17, 6), (18, -6), (19, -6),
+    (21, -7), (25, -5), (19, 9), (5, -12), (6, 8), (9, 6), (15, -5), (20, -7), (22, -10), (23, 6),
+    (25, 8), (27, 19), (28, 5), (25, 7), (5, 6), (5, 6), (22, 6), (23, 27), (25, -5), (25, 7),
+    (27, 8), (5, 12), (9, 13), (10, 7), (11, 5), (15, -5), (18, -6), (19, -5), (21, 12), (1, 25),
+    (5, -7), (10, 8), (15, -9), (16, -6), (17, 6), (18, 39), (19, -8), (20, -24), (21, 17), (22, -8),
+    (25, 7), (1, -8), (6, 6), (8, 6), (16, -5), (17, 13), (18, 10), (22, 6), (23, -9), (24, -5),
+    (25, -13), (23, 9), (20, 5), (23, 5), (2, 6), (11, 6), (18, 9), (1, 7), (0, 8), (2, 7),
+    (25, -5), (5, 32), (9, 6), (21, -6), (21, 6), (25, 6), (15, 5), (22, 6), (20, 8), (21, 5),
+    (17, 6), (19, 6), (5, 5), (17, 6), (1, 6), (12, 21), (23, -5), (25, 9), (15, 15), (9, 5),
+    (9, -5), (10, 13), (17, 9), (19, 19), (20, -7), (21, -10), (25, 6), (11, 14), (20, -5), (23, 10),
+    (15, -7), (16, 77), (19, -6), (20, -5), (21, -13), (22, -13), (13, 35), (25, -6), (1, -8), (4, 65),
+    (5, -12), (6, -6), (25, 9), (18, 25), (25, -6), (27, 6), (23, 7), (24, 5), (0, 16), (1, 15),
+    (3, -7), (5, -12), (6, 12), (8, 5), (9, -10), (10, 13), (11, -5), (14, 5), (15, -7), (16, -7),
+    (17, -6), (18, -6), (20, 6), (21, -23), (22, -5), (23, -17), (25, 19), (28, 6), (10, 6), (6, 11),
+    (9, 6), (21, 5), (21, 8), (1, 8), (6, 6), (17, 7), (22, 5), (19, 17), (25, -5), (17, 6),
+    (0, 8), (17, 5), (17, 8), (1, 10), (3, 7), (5, -13), (11, 18), (13, 16), (16, 5), (20, -10),
+    (21, 8), (22, 6), (23, 8), (25, -8), (8, 12), (11, 10), (20, 7), (21, -5), (25, -6), (28, 6),
+    (25, 7), (25, 13), (21, 7), (26, 5), (20, 9), (10, 13), (15, 6), (15, 6), (20, -5), (22, 7),
+    (25, -5), (19, 6), (15, 8), (20, 6), (15, 7), (26, 12), (1, 37), (4, 33), (5, -14), (21, -8),
+    (22, 15), (17, 5), (18, 5), (2, 6), (19, 23), (25, -6), (17, 10), (19, 10), (5, 13), (21, -6),
+    (1, -8), (14, -7), (15, 18), (16, 21), (18, 6), (19, 6), (25, -5), (25, 6), (27, 6), (23, 6),
+    (17, 6), (21, 6), (25, 18), (1, 41), (0, 50), (2, -30), (3, 76), (4, 22), (5, 90), (6, 70),
+    (7, -10), (9, 139), (10, 5), (11, -59), (12, -20), (13, -29), (14, -21), (15, -47), (16, -43), (17, -25),
+    (18, -25), (19, -22), (20, -29), (21, 23), (22, -51), (23, -7), (24, -23), (25, 15), (26, -28), (27, -12),
+    (28, -5), (24, 9), (28, 7), (22, 9), (6, 5), (25, 6), (17, 11), (20, 11), (1, -6), (5, 45),
+    (7, 26), (9, -8), (11, -5), (16, 14), (18, -5), (19, 9), (20, -5), (21, -15), (22, -5), (25, -11),
+    (23, 9), (0, -15), (1, 57), (2, 59), (3, 52), (4, -8), (5, -17), (6, -9), (7, -5), (8, -5),
+    (9, -11), (11, 26), (12, -5), (13, -8), (14, -9), (15, -10), (16, -11), (17, -9), (19, -15), (20, -13),
+    (21, 28), (23, 11), (24, -18), (25, -39), (26, -10), (27, -9), (28, -8), (22, 9), (15, 5), (21, 6),
+    (23, 13), (19, 20), (18, 6), (19, 7), (19, 30), (20, 8), (11, 10), (21, -5), (22, 22), (23, 5),
+    (25, -5), (15, -5), (16, 47), (21, -10), (22, -5), (5, 6), (19, -8), (21, -11), (23, 6), (15, 5),
+    (18, 14), (19, 8), (21, 9), (26, 11), (1, 24), (2, -6), (4, -7), (5, 12), (6, 10), (9, 9),
+    (10, -10), (11, -7), (13, -7), (15, 13), (17, -18), (19, 8), (20, 14), (21, -18), (22, 19), (24, -7),
+    (25, -15), (28, 5), (11, 7), (22, 5), (20, 5), (19, 8), (6, 6), (12, 26), (21, -8), (23, -11),
+    (19, 22), (14, 27), (21, -6), (5, 12), (11, 5), (16, 17), (5, 19), (6, 5), (16, 5), (17, -9),
+    (19, -7), (21, -6), (25, 17), (4, -5), (5, -17), (6, 76), (9, 6), (11, 7), (15, -5), (17, -6),
+    (18, -5), (19, -5), (20, -8), (21, 8), (23, -6), (25, -9), (17, 6), (5, 8), (21, -6), (26, 7),
+    (22, 28), (25, -5), (17, 5), (25, 11), (9, 10), (17, 16), (21, 10), (16, 14), (0, -5), (1, -6),
+    (3, 6), (6, 10), (17, -5), (18, 13), (21, -5), (25, 10), (27, 10), (5, 5), (23, 5), (1, 6),
+    (21, 5), (20, 10), (17, 6), (23, 7), (14, 7), (0, -15), (1, 63), (2, 59), (3, 52), (4, -8),
+    (5, -17), (6, -9), (7, -5), (8, -5), (9, -11), (11, 26), (12, -5), (13, -8), (14, -9), (15, -10),
+    (16, -11), (17, -11), (19, -15), (20, -16), (21, 30), (23, 10), (24, -18), (25, -39), (26, -10), (27, -9),
+    (28, -8), (5, -9), (9, 95), (10, 9), (11, -8), (15, -9), (16, -8), (18, 6), (20, -9), (21, -12),
+    (22, -10), (23, -13), (24, 5), (1, 7), (4, -7), (5, -7), (6, -9), (9, -14), (11, -8), (12, -5),
+    (14, -8), (17, -11), (18, 10), (19, 50), (21, 45), (22, -9), (24, -6), (26, -5), (27, 5), (4, 6),
+    (14, 6), (25, 8), (28, 5), (6, 6), (5, 11), (20, 9), (1, 12), (1, 6), (25, 11), (21, 5),
+    (9, 7), (20, 5), (2, 5), (1, 9), (23, 5), (0, 9), (1, 5), (6, 14), (15, 5), (18, 18),
+    (22, -6), (23, -6), (25, -9), (16, 10), (3, 8), (9, 8), (15, 5), (20, -7), (21, 6), (23, -9),
+    (25, -6), (28, 14), (22, 6), (1, -5), (14, -5), (22, 40), (23, 13), (2, 5), (3, -6), (5, -20),
+    (9, -13), (10, -8), (12, -6), (14, -6), (16, 12), (17, 98), (18, 9), (20, 7), (21, 13), (22, -13),
+    (23, -21), (24, -7), (25, -15), (26, -6), (27, -5), (12, 6), (5, -7), (9, 16), (17, 8), (18, -5),
+    (21, 5), (1, -16), (4, -9), (5, 22), (6, 11), (9, -10), (10, -6), (11, -8), (12, -5), (13, 5),
+    (14, -5), (15, -5), (16, -7), (17, 14), (18, -5), (19, -6), (20, -13), (21, -14), (22, -9), (23, -15),
+    (24, 45), (25, 44), (1, -6), (4, 36), (5, -6), (1, 16), (15, -7), (16, -5), (21, 6), (28, 6),
+    (15, 5), (19, 5), (20, -6), (21, 7), (11, 7), (25, 19), (22, 5), (17, 9), (18, 5), (12, 17),
+    (23, -10), (23, 5), (23, 14), (21, 7), (4, 11), (5, 24), (6, 5), (21, -7), (1, -6), (2, -5),
+    (9, -6), (20, -5), (21, -10), (23, -7), (24, 11), (25, 48), (28, 15), (20, 7), (21, 6), (3, 24),
+    (9, 8), (9, -5), (15, -5), (18, 27), (21, 8), (17, 8), (18, -5), (21, 9), (18, 10), (20, 5),
+    (23, -6), (25, -5), (27, 16), (5, 8), (21, 7), (10, 7), (1, 6), (4, 11), (5, 24), (6, 5),
+    (21, -7), (1, 10), (2, 15), (23, -6), (24, 37), (25, -12), (23, 5), (1, -6), (3, 19), (5, -5),
+    (16, -5), (17, 6), (19, -9), (21, -10), (22, 13), (23, 5), (24, 9), (25, -14), (7, 6), (4, 13),
+    (18, 9), (25, 5), (25, 6), (9, 5), (1, 5), (17, -5), (25, 5), (21, -5), (22, 28), (23, 16),
+    (25, -11), (25, 18), (18, 6), (7, 5), (26, 6), (10, 6), (21, 6), (15, 7), (21, 10), (23, 10),
+    (25, -5), (1, 5), (5, 43), (21, -8), (1, -5), (14, 46), (21, -5), (27, 12), (23, 5), (0, 13),
+    (7, 5), (25, -5), (26, 10), (0, 8), (9, -7), (17, 21), (18, 17), (19, -6), (20, 5), (23, -10),
+    (25, 19), (21, 5), (27, 7), (15, 11), (15, 6), (17, 13), (21, 6), (17, 6), (21, 17), (22, -6),
+    (21, 17), (21, 7), (1, 5), (25, 6), (5, 5), (6, 11), (20, 5), (16, 9), (21, 13), (22, -6),
+    (15, 9), (16, 28), (18, 7), (22, 12), (21, 10), (11, 5), (22, 6), (25, -5), (21, 8), (1, -5),
+    (11, 5), (20, -6), (22, 9), (1, 5), (0, -6), (1, 8), (4, 9), (5, 13), (11, -5), (16, -6),
+    (17, 9), (21, 14), (22, -8), (23, -9), (25, -10), (15, 15), (6, 43), (9, -5), (21, -7), (11, 8),
+    (22, 5), (21, 5), (23, 7), (20, 5), (5, 5), (20, 12), (0, 6), (5, -7), (9, -5), (11, 5),
+    (17, -5), (18, 7), (19, 6), (23, -8), (24, 32), (26, -5), (28, 6), (1, -9), (7, 5), (18, 8),
+    (19, 38), (20, -5), (21, -5), (23, -7), (27, 19), (15, 19), (21, -5), (16, 5), (18, 7), (1, 13),
+    (5, 6), (6, 5), (22, 17), (19, 8), (2, 7), (22, 6), (25, 6), (25, 5), (6, 8), (20, 7),
+    (21, -7), (1, -6), (3, -5), (5, 7), (15, -6), (18, 15), (22, -7), (23, 32), (22, 13), (8, 11),
+    (20, 16), (0, 7), (15, 14), (16, 10), (18, -5), (19, 7), (21, 8), (22, -10), (23, -5), (25, -6),
+    (28, 8), (16, 5), (25, -5), (26, 10), (14, 19), (21, 8), (1, -6), (3, 45), (25, -8), (18, 38),
+    (27, 6), (5, 5), (6, 11), (20, -5), (21, 11), (22, -5), (23, 41), (25, -5), (27, 8), (14, 12),
+    (23, 5), (12, 5), (22, 5), (25, 10), (5, 8), (21, -6), (25, 5), (5, 6), (6, 7), (18, 6),
+    (0, 97), (1, -13), (5, -5), (21, -8), (25, -18), (18, 5), (20, 13), (5, 7), (21, 12), (15, 16),
+    (4, 51), (5, -9), (5, -6), (8, 5), (5, -7), (15, -7), (16, 27), (19, 29), (21, 8), (22, -6),
+    (23, -5), (15, 22), (18, 8), (21, -5), (15, 6), (20, 10), (15, 9), (16, 8), (25, 6), (18, 10),
+    (20, -10), (6, 9), (15, 12), (16, 8), (21, -11), (10, 6), (12, 17), (27, 5), (21, 11), (16, 11),
+    (0, -5), (1, 30), (2, 10), (3, 33), (5, -5), (21, -7), (25, -10), (21, -5), (25, -6), (28, 6),
+    (1, 12), (19, 13), (1, 6), (15, 5), (0, 35), (1, 17), (2, 12), (5, -9), (6, -6), (9, -9),
+    (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -7),
+    (23, -13), (24, 16), (25, 12), (27, 14), (28, 6), (18, 10), (1, 5), (8, 20), (15, 5), (16, 8),
+    (17, -5), (18, 11), (21, 5), (22, -5), (23, -6), (1, 5), (21, 5), (17, 37), (20, -6), (21, -7),
+    (27, 6), (21, 6), (18, 5), (18, 7), (17, 6), (14, 9), (25, -8), (28, 7), (16, 8), (15, 5),
+    (18, 6), (15, 6), (17, 8), (1, -10), (3, -7), (4, 69), (5, 50), (6, 59), (10, -7), (11, -7),
+    (12, -5), (14, -8), (15, -9), (16, -8), (17, -9), (18, -9), (19, -11), (21, -19), (22, -14), (23, -17),
+    (24, -8), (26, -5), (27, -5), (20, 6), (15, 7), (17, 17), (23, -5), (19, 6), (1, 11), (19, 5),
+    (5, 9), (6, 9), (28, 6), (18, 14), (21, -6), (20, 8), (16, 5), (5, 42), (6, -5), (7, 7),
+    (20, 9), (21, -14), (23, -8), (11, 7), (17, 7), (6, 5), (1, 5), (11, 8), (18, 6), (7, 5),
+    (8, 5), (1, 5), (26, 7), (19, 11), (10, 5), (17, 23), (21, -11), (23, 5), (9, 7), (11, 6),
+    (5, 6), (6, 5), (21, 8), (5, 7), (18, 6), (14, 47), (21, -8), (22, -7), (25, -5), (0, -5),
+    (1, 6), (4, -7), (5, -9), (6, -10), (9, -15), (10, -5), (11, -9), (12, -6), (14, -8), (15, -5),
+    (16, 7), (17, -13), (18, 8), (19, 49), (20, -5), (21, 48), (22, -10), (23, 6), (24, -7), (26, -5),
+    (1, -6), (17, 6), (25, 6), (5, 10), (24, 6), (18, 5), (1, -8), (15, -6), (16, 5), (17, -10),
+    (18, 11), (23, -9), (24, 5), (25, 26), (16, 10), (25, 7), (14, 9), (17, 6), (2, -8), (5, -30),
+    (8, 37), (9, -17), (10, 15), (11, -17), (12, -9), (13, -15), (15, 29), (16, -14), (17, 17), (19, 10),
+    (21, 12), (22, -20), (23, 15), (24, -11), (25, -6), (26, 5), (8, 5), (26, 5), (15, -5), (21, 9),
+    (22, 14), (23, 11), (5, 6), (23, 14), (25, -6), (17, 6), (5, -6), (18, 74), (19, -6), (21, -6),
+    (25, -11), (21, -5), (22, 6), (0, 5), (20, 6), (27, 12), (26, 7), (21, 8), (7, 7), (4, 8),
+    (25, 7), (16, 18), (21, -5), (7, 10), (3, 7), (5, -8), (7, 22), (21, 6), (0, 12), (25, -5),
+    (17, 51), (20, -8), (21, -9), (27, 6), (1, 7), (20, -5), (21, 11), (22, -5), (23, 41), (25, -5),
+    (22, 8), (23, 8), (16, 5), (20, 6), (16, 5), (21, -5), (22, 12), (14, 9), (25, 12), (15, 7),
+    (15, -5), (16, 23), (22, 7), (18, 8), (20, 6), (22, 5), (17, 5), (24, 10), (22, 11), (16, 5),
+    (28, 6), (4, 6), (14, 6), (28, 5), (14, 39), (21, -6), (25, -5), (26, 12), (24, 5), (25, -5),
+    (26, 46), (5, -7), (21, -7), (22, 9), (23, 56), (25, -7), (5, -6), (15, -7), (16, 47), (21, -10),
+    (25, 15), (1, 13), (18, 10), (20, 7), (15, 15), (17, -7), (19, -5), (21, 14), (22, -6), (25, 7),
+    (22, 8), (20, 8), (19, 12), (25, -8), (27, 16), (6, 5), (9, 7), (25, 6), (22, 5), (13, 6),
+    (23, 10), (19, 6), (5, 6), (18, 9), (25, 9), (26, 7), (5, 7), (24, 9), (25, 7), (14, 31),
+    (25, -5), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (23, 8), (14, 20), (21, 19), (22, -5),
+    (5, 7), (11, 15), (17, 5), (5, 13), (26, 8), (9, 8), (20, 7), (21, 7), (11, 20), (25, -6),
+    (0, 13), (15, 18), (21, -6), (22, 5), (23, 5), (10, 9), (11, -7), (12, 38), (17, -5), (20, -12),
+    (21, -6), (22, 8), (23, 9), (14, 7), (22, 11), (23, 25), (26, 8), (24, 5), (9, -5), (10, 16),
+    (11, -5), (12, 33), (20, -9), (22, -5), (23, 25), (25, -5), (1, 7), (5, -7), (21, 34), (22, -5),
+    (5, 7), (18, 5), (18, 14), (23, 5), (1, 11), (4, -8), (6, 51), (9, -7), (20, -5), (21, -10),
+    (28, 5), (4, 30), (5, -5), (0, 5), (13, 5), (17, 7), (25, -7), (11, 5), (3, 6), (12, 6),
+    (1, -7), (7, 6), (15, -5), (18, 9), (19, 30), (23, -6), (27, 7), (17, 9), (24, 8), (3, 6),
+    (5, 5), (9, 6), (21, -5), (5, 10), (9, 10), (10, 9), (11, 6), (15, -7), (16, -5), (17, 15),
+    (19, -8), (21, 16), (22, -6), (23, -6), (16, 8), (22, 6), (4, 92), (5, -11), (6, -6), (20, -6),
+    (23, -5), (25, -12), (5, 7), (19, 6), (17, 7), (17, 8), (1, 12), (20, 5), (18, 12), (20, 19),
+    (21, 9), (22, -11), (23, -11), (27, 6), (14, 27), (21, -5), (14, 19), (21, 8), (25, 14), (26, 18),
+    (27, 5), (0, 8), (22, 22), (5, 6), (17, 6), (26, 6), (23, 5), (22, 8), (1, 12), (24, 7),
+    (10, 5), (17, 23), (21, -11), (23, 5), (14, 46), (0, 26), (1, 25), (2, 10), (3, -10), (5, -10),
+    (6, -7), (7, -5), (9, -8), (10, -7), (12, -6), (13, -7), (14, -8), (15, -5), (16, -8), (17, -5),
+    (19, -9), (20, -8), (22, -12), (23, -17), (24, 25), (25, 33), (26, -6), (27, 12), (28, 5), (1, -6),
+    (15, -8), (22, -7), (25, 6), (26, 5), (28, 8), (22, 7), (1, -5), (4, -5), (5, -21), (6, -8),
+    (7, 40), (8, 6), (9, -7), (15, -7), (16, -7), (17, 27), (18, 32), (20, -7), (21, 8), (22, -6),
+    (23, -11), (24, -6), (25, -10), (28, -5), (23, 5), (1, 7), (15, 6), (1, -5), (9, 6), (17, 7),
+    (18, 26), (20, -8), (21, 6), (23, -10), (25, -6), (25, 6), (19, 9), (16, 26), (21, -5), (10, 15),
+    (12, 5), (0, -5), (1, -6), (3, 6), (6, 10), (17, -6), (18, 13), (21, -5), (25, 10), (27, 10),
+    (2, 8), (11, 7), (15, 5), (25, -5), (20, 8), (19, 7), (2, 19), (24, 10), (25, 25), (5, 7),
+    (6, 5), (14, 5), (12, 23), (23, -11), (14, 7), (5, -6), (21, -6), (22, 26), (25, -5), (11, 27),
+    (12, 12), (21, -5), (18, 9), (8, 10), (8, 11), (26, 12), (19, 6), (16, 12), (0, -6), (2, 5),
+    (3, -5), (4, -5), (5, -17), (9, -11), (10, -6), (12, -5), (14, -7), (16, 13), (17, 66), (18, 18),
+    (19, 6), (21, 14), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5), (9, 5), (23, 6), (25, 20),
+    (10, 5), (23, -8), (25, 5), (28, 16), (18, 5), (10, 11), (23, 5), (0, 35), (1, 17), (2, 12),
+    (5, -9), (6, -6), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11),
+    (18, -6), (20, -12), (21, -7), (23, -13), (24, 16), (25, 12), (27, 14), (28, 6), (22, 23), (21, -5),
+    (23, 49), (25, -5), (18, 11), (1, 5), (25, -5), (23, 6), (5, 10), (25, 7), (8, 5), (0, 7),
+    (18, 6), (14, 6), (18, 6), (22, 11), (21, 9), (16, 5), (1, -8), (22, 10), (5, 6), (7, 7),
+    (18, 13), (21, -5), (25, -6), (27, 6), (19, 12), (25, -5), (22, 14), (25, -5), (15, 11), (21, -5),
+    (22, 6), (11, 9), (25, 5), (5, 9), (21, -5), (1, 5), (0, -8), (1, 86), (2, 11), (4, 51),
+    (5, -21), (6, -8), (9, -9), (11, -9), (12, -5), (14, 22), (15, -5), (16, -8), (17, -10), (18, -7),
+    (19, -8), (20, -12), (21, -10), (22, -5), (23, -19), (25, -13), (26, 10), (27, -5), (28, -6), (17, 7),
+    (18, 8), (19, 5), (1, 5), (25, 6), (17, 5), (18, 63), (19, -6), (20, -10), (21, -12), (23, -5),
+    (5, 6), (6, 5), (20, 9), (18, 6), (21, 5), (5, 6), (21, 10), (9, 5), (20, 7), (23, 8),
+    (0, -5), (2, -7), (3, -10), (4, 80), (5, 53), (6, 54), (7, -6), (8, -5), (9, -11), (10, -8),
+    (11, -10), (12, -8), (13, -7), (14, -12), (17, -11), (18, -13), (19, -9), (20, 6), (21, 12), (22, -21),
+    (23, -33), (24, -6), (26, -5), (27, -8), (28, -7), (17, 35), (21, -8), (17, 6), (20, 5), (5, 11),
+    (14, 9), (21, 8), (22, 7), (23, -6), (25, -12), (1, 5), (5, 16), (17, -7), (18, -5), (20, 20),
+    (22, -7), (23, 10), (20, 5), (21, 7), (23, -5), (25, -5), (19, 8), (16, 18), (21, -5), (6, 15),
+    (11, 7), (17, 8), (4, 9), (9, 5), (21, 8), (25, -5), (17, 13), (25, 34), (16, 10), (23, 6),
+    (23, 7), (3, 23), (6, 5), (21, 9), (18, 8), (18, 19), (22, 5), (2, 6), (4, -5), (5, -10),
+    (6, -6), (9, -5), (10, -5), (11, -8), (13, -6), (15, 9), (16, -7), (17, 27), (19, -8), (20, -18),
+    (22, -9), (23, -9), (24, 54), (25, 6), (16, 15), (4, 7), (12, 5), (22, 8), (14, 9), (17, 6),
+    (18, 5), (8, 5), (15, 5), (5, -5), (21, -6), (24, 9), (1, 9), (11, 10), (23, 14), (5, 9),
+    (15, 9), (21, -5), (25, 12), (15, -5), (18, 5), (20, 8), (21, -10), (22, 5), (4, 6), (5, 12),
+    (11, 30), (21, -5), (23, -8), (1, -7), (3, 43), (18, -8), (22, 13), (25, -9), (11, 29), (15, 6),
+    (21, -7), (23, -10), (25, -5), (18, 5), (1, 7), (5, 6), (19, -9), (23, 5), (21, 9), (1, 6),
+    (5, 6), (19, -8), (21, -11), (23, 6), (17, 8), (19, 5), (14, 8), (15, -9), (16, 59), (19, -5),
+    (21, -12), (22, -9), (18, 8), (4, -7), (5, -24), (6, -12), (7, -6), (8, -5), (9, -25), (10, 5),
+    (11, -15), (13, -7), (14, -9), (15, -16), (16, -16), (17, 24), (19, 38), (20, 115), (24, -10), (25, -21),
+    (26, -8), (27, 6), (28, -10), (18, 8), (21, 5), (25, -5), (27, 5), (16, 18), (21, -5), (22, 6),
+    (5, -7), (21, -7), (22, 9), (23, 56), (25, -7), (20, 5), (0, 50), (1, 56), (2, 35), (3, 21),
+    (5, -47), (6, -36), (7, -29), (8, -32), (9, -37), (10, -23), (11, 8), (12, -27), (13, 24), (14, -31),
+    (15, -38), (16, -39), (17, -32), (19, -11), (20, -25), (21, -11), (22, -30), (23, -7), (24, 66), (25, 93),
+    (26, 54), (27, 53), (3, 5), (20, -6), (22, 9), (23, 27), (25, -9), (18, 6), (23, 16), (18, 6),
+    (5, 13), (1, 7), (25, 9), (20, 5), (19, 5), (1, 6), (20, 6), (13, 23), (23, -7), (18, 8),
+    (21, -5), (16, 5), (22, 11), (15, 5), (3, 15), (22, 33), (25, -11), (11, 28), (23, -8), (25, 5),
+    (26, 13), (18, 27), (19, -5), (23, 8), (27, 16), (8, 5), (6, 6), (1, 6), (2, 8), (3, 5),
+    (14, 27), (22, 8), (23, -10), (25, -5), (18, 15), (21, -5), (5, 12), (19, 5), (23, 5), (5, 5),
+    (16, 9), (18, 8), (0, -13), (1, 18), (2, -12), (3, -18), (4, -20), (5, -42), (6, -20), (7, -12),
+    (8, -7), (9, -33), (10, 74), (11, -42), (12, 20), (13, -16), (14, 20), (15, -27), (16, -22), (17, 13),
+    (18, 13), (19, 44), (20, 160), (21, -24), (22, -24), (23, 13), (24, -9), (25, -19), (26, -17), (27, 20),
+    (28, -17), (23, 6), (10, 9), (20, 8), (21, 13), (23, 10), (21, -5), (22, 51), (25, -11), (1, 31),
+    (3, -5), (21, -5), (15, 8), (1, 11), (22, 12), (1, -8), (5, -11), (6, -6), (10, 62), (11, -16),
+    (12, 65), (14, -6), (15, -9), (16, -9), (17, -11), (20, -9), (21, -19), (22, 33), (25, -11), (28, -5),
+    (21, 10), (25, 11), (22, 7), (17, 5), (1, 9), (18, 9), (21, 25), (22, -5), (8, 5), (11, 7),
+    (22, 6), (21, -7), (22, 18), (23, 12), (5, 8), (21, 14), (0, 10), (7, 6), (23, 6), (16, 7),
+    (16, 5), (18, 6), (22, -5), (6, 5), (25, 5), (21, 14), (25, 6), (19, 16), (22, 5), (5, -5),
+    (10, 28), (20, 16), (21, -7), (0, 14), (1, 7), (2, -12), (3, -18), (4, -11), (5, -15), (7, -6),
+    (9, -28), (11, -18), (12, -9), (13, -8), (14, -7), (15, 48), (16, 38), (17, 29), (18, 27), (19, 38),
+    (21, 28), (22, -36), (23, -31), (24, -11), (25, -17), (26, -12), (28, 20), (1, 5), (27, 8), (0, -5),
+    (1, -10), (2, -5), (3, 6), (4, 9), (5, -20), (6, -10), (9, 28), (10, 12), (11, -7), (13, -6),
+    (14, 11), (16, 13), (17, -15), (18, -11), (19, 10), (20, 9), (21, 32), (23, -12), (24, -5), (26, -5),
+    (27, -5), (28, -7), (23, 5), (26, 12), (26, 8), (18, 6), (8, 6), (26, 10), (21, 8), (1, -7),
+    (5, -5), (9, -7), (11, 6), (15, -5), (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 13),
+    (22, -5), (23, 9), (25, -6), (26, 8), (4, 8), (23, -6), (25, 11), (5, 5), (0, 8), (2, 5),
+    (18, 10), (21, 5), (16, 6), (17, 10), (6, 5), (15, 8), (16, -6), (17, 28), (18, -6), (21, 18),
+    (22, -6), (23, -12), (28, 10), (12, 12), (5, 5), (15, -6), (16, 5), (19, 7), (20, 5), (22, -7),
+    (19, 10), (7, 5), (6, 6), (15, 5), (21, 19), (23, -5), (5, 5), (20, 16), (22, 12), (24, 5),
+    (19, 9), (5, 5), (15, -6), (16, 5), (19, 7), (20, 5), (22, -7), (24, 6), (28, 7), (9, 6),
+    (10, 12), (22, 7), (16, 17), (25, 6), (0, 12), (1, -8), (3, -5), (5, -7), (17, -5), (19, 16),
+    (21, -5), (22, -7), (23, -9), (24, -5), (25, 34), (26, -6), (27, 29), (5, 5), (21, 6), (25, 6),
+    (5, 5), (5, 5), (1, 6), (22, 6), (23, 9), (25, 7), (8, 11), (0, -5), (1, -6), (9, -5),
+    (17, 9), (18, 20), (19, 5), (20, -9), (23, -7), (26, 11), (27, 17), (2, 6), (16, 18), (21, -6),
+    (21, -5), (25, 21), (26, 18), (5, -5), (11, 51), (19, 7), (21, -6), (23, -10), (9, 6), (18, 11),
+    (6, 7), (25, 13), (1, -11), (3, -5), (4, -7), (6, 5), (9, 15), (13, 8), (14, -5), (17, -16),
+    (18, -6), (19, 22), (20, 16), (21, -11), (28, -6), (25, 5), (0, -5), (1, 35), (2, 11), (3, 17),
+    (5, 5), (9, -5), (18, -5), (21, -6), (25, -7), (2, 28), (6, 7), (16, 5), (21, -5), (22, 16),
+    (25, -6), (22, 7), (23, 5), (24, 9), (28, 6), (13, 7), (15, 7), (21, 10), (15, -6), (16, 44),
+    (21, -7), (22, -6), (21, 15), (17, 21), (27, 6), (1, -7), (5, -5), (9, -7), (11, 6), (15, -6),
+    (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 13), (22, -5), (23, 9), (25, -6), (26, 8),
+    (1, 7), (22, 5), (19, 9), (20, -6), (22, 15), (18, 7), (26, 10), (1, 5), (6, 15), (15, 7),
+    (18, 18), (19, 5), (23, -8), (25, -6), (5, 10), (4, 7), (1, 25), (2, 15), (3, -12), (4, -12),
+    (5, -20), (6, -17), (7, -8), (8, -7), (9, -25), (12, -5), (13, -9), (14, -12), (15, -13), (16, -19),
+    (17, 25), (18, 18), (19, 28), (20, 87), (21, -10), (22, 52), (23, -11), (24, -11), (25, -34), (28, -12),
+    (11, 11), (12, 8), (22, 7), (1, 8), (5, -5), (21, 7), (5, 14), (0, 32), (1, 22), (2, 7),
+    (3, -5), (5, -9), (6, -5), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -10),
+    (18, -5), (20, -11), (21, -7), (23, -12), (24, 16), (25, 12), (27, 14), (28, 6), (21, 5), (5, 8),
+    (21, 8), (22, 5), (22, 5), (25, -5), (1, -6), (15, 17), (20, -5), (21, -7), (23, -8), (25, 24),
+    (28, 5), (19, 6), (9, 14), (13, 13), (21, -6), (9, 5), (17, 8), (5, -5), (9, 5), (21, -7),
+    (24, 9), (1, -6), (18, 23), (19, -5), (20, 7), (21, -10), (23, -8), (24, -6), (25, 7), (27, 26),
+    (14, 6), (15, 7), (21, 13), (21, 16), (20, 9), (2, -6), (23, 18), (24, 6), (26, 12), (1, -5),
+    (15, -5), (19, -5), (21, -5), (22, -6), (23, -5), (24, 6), (25, 46), (28, 8), (18, 5), (1, -5),
+    (3, 21), (10, 5), (11, -6), (14, 7), (19, -5), (21, -9), (22, 15), (23, 10), (25, -11), (21, 7),
+    (4, 6), (15, 12), (16, 6), (18, 7), (20, -5), (23, -6), (6, 8), (20, 7), (21, -8), (17, 8),
+    (2, 53), (11, -6), (21, -5), (25, -5), (24, 11), (25, 11), (10, 14), (19, 9), (21, -5), (17, 19),
+    (16, 6), (25, 7), (6, 5), (16, 12), (1, 10), (5, 35), (7, 7), (20, 6), (21, -12), (23, -5),
+    (26, 7), (5, 9), (17, 6), (23, 8), (21, 9), (5, 5), (1, -6), (11, 15), (21, 5), (9, 6),
+    (15, -6), (16, 29), (21, -5), (16, 28), (5, 11), (14, 9), (21, 8), (22, 7), (23, -6), (25, -12),
+    (4, 10), (25, 8), (17, 7), (6, 9), (17, 5), (16, 5), (10, 11), (0, -6), (1, -12), (11, -5),
+    (18, -5), (22, -6), (23, -9), (24, -7), (26, 93), (27, 5), (18, 5), (0, 15), (1, 12), (3, -5),
+    (5, -19), (6, 15), (8, 12), (9, -12), (11, -5), (14, 5), (15, -5), (16, -7), (20, -20), (21, -20),
+    (23, 14), (25, 17), (28, 5), (21, 8), (1, 6), (15, 5), (15, -6), (21, 14), (22, 30), (23, 16),
+    (25, -5), (23, 5), (25, 5), (27, 9), (4, 7), (28, 6), (8, 5), (22, 14), (25, -5), (25, 5),
+    (14, -5), (15, 9), (16, -6), (17, 31), (18, -6), (21, 18), (22, -5), (23, -13), (28, 13), (1, -12),
+    (2, -5), (6, -8), (8, -6), (9, -7), (10, 67), (11, -26), (12, 117), (13, -9), (14, -7), (15, -14),
+    (16, -16), (17, -8), (18, -15), (19, -9), (20, -25), (21, -30), (22, 40), (24, -7), (26, -6), (27, -8),
+    (28, 10), (20, 6), (25, 5), (22, 5), (16, 5), (1, -6), (2, 6), (3, 7), (17, 18), (20, -5),
+    (24, 6), (25, 7), (21, 6), (21, 6), (1, -6), (21, -5), (24, 34), (25, 9), (28, 5), (18, 9),
+    (20, 15), (21, 8), (22, -9), (23, -9), (27, 6), (21, 9), (19, 11), (4, 10), (22, 7), (25, 8),
+    (23, 9), (3, 6), (5, 5), (6, 10), (25, -5), (18, 5), (1, -8), (5, 8), (6, -5), (9, 15),
+    (10, 16), (11, -6), (16, -7), (18, -10), (21, 14), (22, -10), (25, 18), (0, -19), (1, 72), (2, 53),
+    (3, 46), (4, -13), (5, -27), (6, -11), (7, -7), (8, -7), (9, -17), (10, -7), (11, 23), (12, -5),
+    (13, -11), (14, 81), (15, -17), (16, -21), (17, -20), (19, -23), (20, -22), (22, 11), (23, 31), (24, -12),
+    (25, -38), (26, -7), (27, -14), (28, -13), (7, 6), (16, 6), (23, 10), (0, 5), (25, 12), (10, 27),
+    (11, 7), (21, -5), (23, -5), (25, -7), (19, 33), (16, 6), (11, 5), (23, 6), (24, 15), (15, 6),
+    (18, 6), (1, 6), (17, 7), (19, 5), (1, 8), (21, -6), (26, 15), (10, 5), (11, 6), (20, 5),
+    (21, 7), (23, 5), (15, 5), (5, -6), (9, 7), (19, 5), (20, 9), (21, 13), (18, 62), (20, -7),
+    (21, -8), (23, -5), (25, -9), (21, -9), (25, 30), (27, 7), (1, 5), (12, 7), (20, 27), (23, -6),
+    (27, 5), (28, 6), (1, 5), (16, 9), (22, 9), (25, -7), (17, 5), (18, 63), (19, -6), (20, -10),
+    (21, -12), (23, -5), (11, 51), (23, -10), (19, 5), (17, 7), (10, 18), (11, -5), (12, 15), (16, 7),
+    (17, -5), (21, -8), (23, 18), (1, 21), (17, 10), (18, 6), (19, 16), (25, 25), (1, 6), (0, 13),
+    (1, 21), (5, -6), (17, -5), (20, -5), (22, -6), (25, 15), (5, -8), (9, 11), (17, 7), (18, -5),
+    (21, 13), (23, 8), (16, 9), (16, 12), (21, -5), (2, 13), (18, 5), (22, 5), (26, 6), (4, 15),
+    (16, 9), (1, 6), (15, 5), (16, 11), (21, 13), (22, -5), (25, -6), (20, 9), (6, 5), (9, 10),
+    (17, 7), (15, 6), (25, 9), (5, -11), (6, -6), (9, -8), (16, 9), (17, 84), (18, -9), (19, -9),
+    (20, 11), (21, -7), (23, -14), (25, -5), (1, 7), (12, 12), (21, 7), (25, 7), (18, 5), (20, 5),
+    (11, 12), (12, 10), (1, -6), (5, -8), (9, -6), (15, 34), (17, 73), (18, 7), (19, -9), (20, -5),
+    (21, -23), (22, -7), (23, -11), (25, -7), (1, -8), (5, -7), (9, -5), (14, -5), (15, 20), (16, 63),
+    (17, -8), (19, -10), (20, -6), (21, 34), (23, -8), (25, -16), (9, 5), (19, -5), (20, 14), (15, 5),
+    (1, 11), (18, 5), (4, 15), (6, 8), (7, 15), (8, 14), (9, -7), (10, -9), (12, -7), (17, -6),
+    (18, -5), (20, -6), (21, -5), (23, -8), (24, -5), (25, -12), (26, 8), (27, -6), (28, 18), (21, 5),
+    (25, -6), (5, 10), (5, 7), (21, -10), (23, 20), (9, 5), (26, 15), (0, 5), (18, 6), (1, -6),
+    (3, -12), (5, -21), (6, 9), (7, 14), (8, 34), (11, -7), (12, -10), (13, -6), (15, -9), (16, -9),
+    (17, 40), (18, -17), (21, 11), (22, -12), (23, -14), (24, 16), (25, -7), (27, 12), (28, -6), (0, 7),
+    (2, 5), (18, 8), (20, 5), (3, 10), (21, -6), (22, 11), (25, 18), (16, 16), (1, -6), (5, -5),
+    (6, 8), (23, 15), (24, 21), (25, -8), (26, 13), (5, 5), (17, 9), (18, 5), (20, -8), (21, -6),
+    (26, 9), (17, 5), (18, 5), (21, 6), (0, -13), (1, -11), (2, -7), (4, -9), (5, -50), (7, 40),
+    (8, 10), (9, 77), (11, -9), (13, -9), (14, -9), (15, -14), (16, -13), (17, 18), (18, -10), (19, 12),
+    (20, 53), (21, -13), (22, -9), (23, -11), (24, -8), (25, -17), (27, 18), (28, -5), (10, 13), (5, 8),
+    (19, 12), (20, -7), (21, -5), (19, 15), (1, 9), (18, 6), (20, 6), (21, 5), (1, 5), (3, 6),
+    (22, 5), (11, 13), (13, 15), (21, -7), (22, 6), (23, 8), (23, 28), (11, 9), (12, 8), (23, 5),
+    (21, 5), (19, 5), (6, 11), (0, 9), (18, 6), (19, 9), (23, 7), (5, -6), (6, 23), (23, 6),
+    (20, 11), (21, -5), (22, 9), (1, 10), (17, 7), (9, 7), (22, 8), (23, 9), (17, 6), (9, -5),
+    (10, 8), (12, 23), (20, -6), (21, -6), (22, 20), (2, -5), (11, 30), (21, 6), (25, -6), (0, 7),
+    (1, 6), (4, -5), (9, -6), (10, -5), (11, -6), (15, 13), (16, 11), (17, 32), (18, 7), (19, 7),
+    (21, -21), (22, -6), (16, 5), (17, 5), (16, 12), (20, 6), (16, 7), (19, -5), (20, 8), (21, -6),
+    (25, -6), (26, 9), (20, 5), (3, 17), (23, 9), (1, 7), (18, 10), (19, 5), (21, 12), (5, -5),
+    (20, -8), (21, 7), (23, 60), (22, 9), (6, 6), (18, 5), (5, 7), (20, 7), (16, 6), (17, 7),
+    (21, 8), (1, -5), (5, -5), (14, 14), (15, -11), (16, 91), (17, -7), (19, -10), (20, -5), (21, -12),
+    (22, -9), (23, -7), (1, -7), (5, -6), (9, -8), (10, -7), (11, -14), (12, 57), (13, 88), (17, -6),
+    (18, -7), (19, -7), (20, -9), (21, -5), (22, -6), (23, 5), (24, -5), (25, -18), (0, -6), (1, 64),
+    (15, -8), (16, -5), (18, 9), (19, -5), (20, -5), (22, 7), (23, -5), (25, -14), (21, 5), (23, 18),
+    (18, 5), (13, 23), (23, -7), (23, 10), (24, 5), (21, 11), (15, 5), (22, 8), (23, 17), (0, -10),
+    (1, 82), (2, 16), (4, 53), (5, -25), (7, -5), (9, -11), (10, -5), (11, -13), (12, -7), (13, -6),
+    (14, 70), (15, -10), (16, -13), (17, -12), (18, -6), (19, -12), (20, -15), (21, -17), (23, -16), (24, -5),
+    (25, -22), (26, 8), (27, -7), (28, -8), (16, 13), (17, 8), (17, 6), (11, 5), (19, 5), (11, 7),
+    (15, -6), (16, 29), (21, -5), (23, 22), (1, -7), (9, -5), (15, 11), (17, 8), (18, 20), (20, -10),
+    (21, -6), (22, -6), (23, -8), (26, 10), (27, 20), (1, 6), (15, 5), (5, -9), (8, 6), (9, 10),
+    (20, 10), (9, 5), (21, 23), (25, -5), (0, 7), (1, 5), (17, 10), (1, -5), (11, 6), (26, 10),
+    (9, 10), (23, -5), (25, 5), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (5, -6), (18, 74),
+    (19, -6), (21, -6), (25, -11), (1, 6), (5, -20), (7, 7), (8, 7), (9, -10), (14, 8), (17, 5),
+    (25, 12), (16, 8), (15, 9), (16, 6), (1, 7), (9, 6), (14, 5), (20, 6), (22, 6), (25, -7),
+    (27, 6), (21, 5), (1, 6), (15, 5), (18, 7), (21, -8), (23, 11), (15, 6), (25, 5), (1, -7),
+    (11, 30), (1, 13), (2, -5), (11, 17), (18, 10), (23, -8), (20, 5), (0, 5), (1, -6), (9, -7),
+    (11, -5), (17, 23), (18, 11), (19, 8), (21, -14), (22, 12), (23, 15), (25, -10), (5, -5), (20, 12),
+    (23, 10), (16, 7), (10, 13), (12, 20), (18, -8), (20, -5), (21, 7), (23, -7), (25, 5), (16, 6),
+    (23, 5), (25, 15), (21, -12), (23, 7), (18, 9), (18, 5), (0, 6), (1, -6), (3, -18), (4, 21),
+    (6, 6), (7, 17), (8, 11), (9, 9), (11, -17), (12, -12), (13, -10), (14, -8), (15, -12), (16, -18),
+    (17, -5), (18, 8), (19, 8), (20, 15), (22, -20), (23, -17), (24, 5), (25, -10), (26, 11), (27, 30),
+    (25, 7), (0, -8), (1, -16), (2, -7), (3, -11), (4, -10), (5, 49), (6, -11), (8, -5), (9, -7),
+    (10, -8), (11, 48), (12, -6), (13, -7), (14, -10), (15, -16), (16, -14), (17, -14), (20, 43), (21, -7),
+    (22, 21), (23, 26), (24, -8), (25, -7), (28, -6), (0, -22), (1, -14), (2, -9), (3, 8), (4, -15),
+    (5, -15), (8, -9), (9, 26), (10, 6), (11, -24), (12, -17), (13, -9), (15, 41), (16, 43), (17, 27),
+    (18, 17), (20, 20), (21, 23), (23, -6), (24, -15), (25, -22), (26, -13), (27, -14), (28, -6), (19, 5),
+    (10, 10), (18, 5), (17, 7), (17, 5), (24, 10), (21, 9), (17, 6), (19, 6), (20, -7), (1, -21),
+    (2, -13), (3, 20), (4, -11), (5, -7), (6, -6), (7, -9), (8, -7), (9, -19), (10, -19), (11, -25),
+    (12, -7), (13, -11), (14, 72), (15, 46), (16, 20), (17, -25), (18, -26), (19, 11), (20, -22), (21, 9),
+    (22, 50), (23, -32), (25, 9), (27, -15), (28, 35), (25, 7), (22, 5), (19, 7), (10, 9), (20, -6),
+    (18, 6), (21, 13), (25, 7), (17, 17), (26, 10), (1, 7), (14, 11), (1, 5), (5, 5), (5, -5),
+    (17, 8), (19, -5), (21, 13), (23, 6), (25, 6), (21, 14), (21, 5), (1, 10), (21, -7), (18, 6),
+    (11, -5), (12, 36), (23, -7), (15, 31), (18, 8), (21, -6), (22, -5), (20, 12), (18, 6), (22, 9),
+    (25, 6), (0, 11), (18, 6), (3, 5), (21, 45), (22, -5), (25, -7), (18, 5), (27, 7), (1, 5),
+    (21, 6), (17, 5), (19, 9), (22, 8), (23, 10), (17, 6), (20, 5), (0, -6), (1, 90), (11, -5),
+    (17, -5), (20, -9), (21, -8), (22, -5), (24, -5), (0, 43), (1, 31), (2, 6), (3, -5), (5, -11),
+    (6, -8), (8, -5), (9, -7), (10, -5), (12, -7), (13, -8), (14, -8), (15, -7), (16, -9), (17, -10),
+    (18, -11), (19, -7), (20, -14), (21, -5), (23, -14), (24, 27), (25, 14), (27, 10), (12, 17), (23, -10),
+    (23, 6), (5, 18), (24, 6), (0, 15), (1, 10), (5, -5), (22, -6), (25, 18), (1, 17), (20, 13),
+    (19, 5), (25, 8), (26, 13), (0, 20), (25, -6), (23, 6), (21, 5), (23, 7), (9, 7), (3, 5),
+    (0, -6), (1, -8), (2, 12), (3, -5), (4, -6), (5, -12), (6, -9), (9, 9), (11, -10), (14, -5),
+    (15, -9), (16, -5), (18, 9), (19, -8), (20, -12), (21, -7), (22, -7), (24, 21), (25, 39), (25, 27),
+    (1, -6), (4, 44), (5, -5), (21, -7), (22, 19), (23, 12), (22, 7), (5, 46), (7, 7), (9, -6),
+    (11, 5), (17, -5), (19, -5), (20, 11), (21, -16), (23, -9), (25, -6), (10, 22), (20, -8), (22, 6),
+    (9, 21), (11, 10), (20, 12), (25, -6), (26, 9), (20, 6), (22, 9), (22, 9), (18, 13), (3, 6),
+    (17, 10), (15, 9), (21, -5), (25, 12), (17, 5), (15, 6), (1, -7), (5, -8), (9, -7), (17, -5),
+    (18, 27), (19, 19), (20, 9), (21, -9), (22, -6), (25, -12), (27, 13), (15, -6), (22, 52), (23, -5),
+    (17, 12), (27, 6), (11, 43), (23, -8), (17, 6), (6, 9), (24, 5), (1, 8), (4, -5), (5, -12),
+    (6, -5), (9, -10), (10, -7), (11, 173), (12, 5), (13, -5), (14, -6), (15, -7), (16, -6), (17, -10),
+    (18, -6), (19, -9), (20, -13), (21, -7), (22, -10), (23, -40), (28, -5), (19, 6), (0, 18), (1, -9),
+    (5, 8), (6, 10), (9, -6), (10, -5), (15, -6), (18, -6), (19, -5), (20, -7), (21, 15), (22, -7),
+    (28, 6), (1, 8), (17, 5), (24, 10), (1, 9), (18, 9), (25, -6), (22, 6), (1, -7), (3, 7),
+    (5, -18), (6, -9), (9, 29), (10, 10), (11, -8), (13, -5), (14, 8), (16, 14), (17, -13), (18, -8),
+    (19, 6), (20, 13), (21, 28), (23, -10), (24, -5), (25, -9), (28, -6), (21, 6), (11, 9), (0, 43),
+    (1, -5), (15, -5), (21, -6), (25, -6), (18, 10), (3, 14), (5, -6), (21, 5), (22, 10), (1, 19),
+    (9, 5), (21, -5), (1, 20), (2, 5), (3, 13), (14, 17), (21, -5), (22, 5), (23, -6), (25, -7),
+    (9, -5), (17, 13), (18, 26), (12, 13), (13, 6), (9, 7), (21, 6), (21, 5), (1, 6), (22, 9),
+    (16, 7), (20, 8), (28, 7), (22, 28), (25, -5), (3, 7), (1, 7), (26, 7), (20, 7), (6, 7),
+    (11, 7), (23, 5), (9, -5), (10, 16), (11, -5), (12, 33), (20, -9), (22, -5), (23, 25), (25, -5),
+    (23, 7), (10, 51), (11, -12), (12, 43), (18, -5), (21, -5), (23, -28), (20, 5), (10, 19), (17, 7),
+    (15, 5), (0, -11), (2, 63), (3, -20), (4, -15), (5, -15), (6, -12), (7, -9), (8, -9), (9, -14),
+    (10, -7), (11, 10), (13, -8), (14, -12), (15, -10), (16, -12), (17, -11), (18, 9), (19, -16), (20, -10),
+    (22, -16), (23, 16), (24, 74), (25, -20), (26, 70), (28, -11), (9, 5), (15, 6), (23, -8), (28, 12),
+    (9, 5), (10, 5), (19, 19), (5, -7), (9, -6), (15, 5), (16, -5), (17, -7), (19, 6), (22, -9),
+    (23, -5), (25, 31), (26, -6), (27, 32), (13, 22), (23, -5), (20, 5), (5, 6), (11, 5), (14, 5),
+    (23, 5), (1, 6), (15, 5), (17, 10), (16, 15), (18, 7), (21, 8), (0, 7), (21, 24), (22, -7),
+    (25, 6), (18, 14), (22, 7), (1, 11), (0, -5), (1, 11), (2, -13), (3, 103), (4, 19), (5, 52),
+    (6, 28), (7, 14), (8, 10), (10, -17), (11, -25), (12, -6), (13, -10), (14, -8), (15, -22), (16, -21),
+    (17, -26), (18, -11), (19, -28), (20, -43), (21, 28), (22, -18), (24, -6), (25, 5), (27, -14), (28, 10),
+    (0, -5), (1, 12), (3, -8), (4, -9), (6, -6), (9, -6), (11, -7), (15, -7), (16, -6), (17, -7),
+    (18, -8), (19, 5), (21, 21), (22, -12), (23, -12), (24, 6), (26, 58), (27, 16), (28, -5), (11, 5),
+    (20, 11), (22, 5), (28, 10), (1, 7), (16, 5), (23, 7), (3, 7), (21, 6), (15, 8), (23, 12),
+    (0, -8), (1, -7), (2, -5), (3, 44), (5, -16), (7, -6), (9, -15), (10, 7), (11, 8), (13, 10),
+    (14, -11), (15, -10), (16, -7), (17, -11), (19, -7), (20, -13), (21, -12), (22, 12), (23, 82), (24, -6),
+    (25, -7), (26, -9), (8, 5), (1, 5), (16, 8), (18, 6), (22, -5), (5, 8), (21, 7), (26, 7),
+    (20, 5), (0, 6), (1, 18), (3, 19), (5, -23), (6, -10), (8, 8), (9, 22), (10, -10), (11, -9),
+    (12, 12), (13, -7), (15, -6), (16, -12), (17, 14), (18, 33), (20, -10), (21, 15), (22, -9), (23, -22),
+    (24, -8), (25, -31), (26, 7), (27, 20), (28, -11), (26, 10), (5, -7), (14, -5), (15, -8), (19, -5),
+    (20, -8), (21, -5), (22, 76), (1, 29), (3, -9), (4, -7), (5, -7), (6, -5), (7, -7), (8, -6),
+    (9, -16), (10, -7), (11, 7), (13, -5), (17, 23), (18, 57), (19, -17), (21, 15), (22, 17), (23, -28),
+    (24, -13), (25, -15), (26, -11), (27, 13), (28, -9), (21, 6), (20, 6), (21, -5), (15, 12), (26, 5),
+    (8, 13), (17, 7), (18, -5), (21, 17), (0, -7), (2, -7), (3, -6), (4, -5), (5, -11), (6, -6),
+    (10, 69), (11, 89), (12, 16), (13, -7), (14, -7), (15, -10), (16, -8), (17, -12), (18, -11), (19, 14),
+    (20, -25), (21, -8), (22, -11), (23, -19), (26, -5), (28, -6), (0, 16), (1, 10), (2, -9), (3, -14),
+    (4, -7), (5, -15), (9, -22), (10, 6), (11, -13), (12, -5), (13, -5), (14, -8), (15, 25), (16, 23),
+    (17, 15), (18, 18), (19, 24), (21, 19), (22, -22), (23, -29), (24, -7), (25, -7), (26, -9), (28, 22),
+    (11, 5), (21, 6), (1, 9), (1, 28), (2, -14), (3, -17), (4, -30), (5, -48), (6, -15), (7, -16),
+    (8, -20), (10, 11), (11, 45), (12, 45), (13, 9), (14, -22), (15, 23), (16, 27), (17, 7), (18, 35),
+    (19, 77), (21, 31), (22, -23), (23, -20), (24, -28), (25, -41), (26, -33), (28, -14), (3, -9), (4, -9),
+    (5, 31), (6, 16), (8, 7), (9, -18), (11, -18), (12, -6), (13, -9), (14, -7), (15, -25), (16, -23),
+    (17, 11), (19, -17), (20, 51), (21, -5), (23, 25), (24, -9), (26, -6), (28, 11), (1, 6), (15, 5),
+    (1, -5), (5, -7), (11, -5), (20, -6), (21, 5), (22, -9), (23, -5), (24, -5), (25, 63), (5, 9),
+    (11, 6), (1, 13), (5, -10), (8, 7), (18, -7), (21, 22), (22, -8), (0, -7), (3, -7), (5, 10),
+    (9, 21), (10, 9), (11, 7), (12, -5), (15, -6), (16, 8), (18, -9), (20, 5), (21, -5), (22, 5),
+    (23, -9), (24, -5), (25, 8), (27, -7), (28, 9), (25, 5), (19, 9), (18, -5), (21, 13), (22, 10),
+    (23, 9), (25, -5), (0, -7), (1, -9), (5, -10), (6, -5), (9, -11), (10, -5), (11, -7), (15, -7),
+    (16, -6), (17, -12), (18, -11), (19, 232), (20, -43), (21, -28), (22, -10), (23, -13), (25, -37), (27, 20),
+    (15, 6), (24, 6), (22, 7), (25, 7), (0, -9), (1, -8), (3, -10), (4, 13), (5, 42), (6, 22),
+    (7, 15), (8, 15), (9, 9), (10, -7), (11, -11), (12, -7), (13, -6), (14, -8), (15, -5), (16, -9),
+    (17, -11), (18, -12), (19, -13), (20, 24), (21, -13), (22, -8), (23, 10), (24, -6), (11, 9), (20, 5),
+    (1, 10), (18, 7), (25, -6), (27, 5), (8, 10), (21, -5), (2, 12), (21, 6), (16, 20), (20, 7),
+    (16, 14), (17, 14), (19, 10), (21, 7), (22, -8), (25, -7), (0, 11), (3, -8), (5, -5), (8, -6),
+    (9, -7), (11, -11), (13, -7), (15, -5), (16, -8), (19, 32), (20, 11), (21, -10), (22, -7), (24, -6),
+    (26, 9), (27, 21), (21, 16), (23, 9), (0, 12), (1, 9), (2, -5), (3, -8), (4, 79), (5, -8),
+    (6, 44), (9, -13), (10, -5), (11, -7), (14, 11), (15, 14), (16, -8), (17, -11), (18, -7), (19, -5),
+    (20, -15), (21, -14), (22, -7), (23, -15), (24, -8), (25, -9), (26, -6), (27, -5), (17, 11), (21, -8),
+    (23, 5), (25, 13), (27, 6), (23, 9), (26, 5), (23, 5), (25, 6), (1, 12), (22, 6), (3, 12),
+    (19, 9), (23, 6), (6, 16), (19, 16), (20, -6), (21, -8), (24, 30), (25, -8), (3, 9), (22, 7),
+    (13, 6), (23, 18), (2, 7), (3, -7), (4, -9), (5, -9), (6, -5), (7, -6), (9, -9), (11, -12),
+    (13, -8), (14, 42), (15, -7), (17, -6), (18, -7), (19, -11), (20, -12), (21, -18), (22, -8), (23, -21),
+    (24, 49), (25, 73), (27, -9), (28, 13), (16, 18), (15, 8), (0, -11), (1, -14), (2, -12), (3, -11),
+    (6, -7), (7, -6), (8, -5), (11, 35), (12, -6), (13, 24), (14, -6), (15, -17), (16, -13), (17, -8),
+    (18, 11), (19, 48), (20, 9), (21, -21), (23, -24), (24, -5), (25, 47), (27, -5), (5, 12), (15, -6),
+    (16, -5), (17, -7), (18, 7), (20, -6), (21, -8), (22, 17), (23, 25), (0, 7), (20, 15), (23, 12),
+    (14, 6), (22, 11), (23, 25), (26, 10), (17, 9), (21, 12), (23, 5), (1, 6), (1, 6), (13, 5),
+    (3, 5), (5, 14), (6, 7), (8, 6), (20, -5), (15, 10), (16, -5), (22, 28), (3, -7), (4, -6),
+    (5, -17), (6, -8), (9, 162), (10, 11), (11, -10), (12, -6), (14, -5), (15, -12), (16, -10), (17, -9),
+    (18, 5), (19, -5), (20, -13), (21, -32), (22, -9), (23, -20), (25, 9), (26, -6), (27, -5), (18, 6),
+    (17, 9), (24, 8), (22, 5), (19, 7), (21, -5), (22, 5), (16, 9), (18, 10), (4, 11), (18, 13),
+    (20, 6), (4, 5), (17, 6), (1, 5), (18, 8), (24, 5), (27, 6), (1, -5), (2, 17), (17, -5),
+    (23, 13), (22, 6), (1, 6), (15, 5), (1, -5), (23, 16), (24, 21), (25, -7), (26, 13), (20, 7),
+    (1, 8), (19, 8), (22, 7), (21, 13), (27, 7), (6, 11), (1, 15), (11, 15), (0, 13), (5, 8),
+    (6, 16), (7, 6), (11, -6), (14, -6), (17, -7), (19, -9), (20, -13), (21, 18), (22, -11), (23, -14),
+    (24, -5), (25, 18), (28, 5), (22, 6), (9, 6), (15, 6), (21, 6), (0, -8), (1, -16), (2, -7),
+    (3, -11), (4, -11), (5, 51), (6, -12), (7, -5), (8, -6), (9, -7), (10, -9), (11, 50), (12, -6),
+    (13, -7), (14, -10), (15, -17), (16, -14), (17, -13), (20, 49), (21, -10), (22, 20), (23, 22), (24, -8),
+    (25, -7), (28, -6), (8, 5), (15, -6), (22, 55), (23, -5), (25, 8), (26, 12), (18, 7), (5, -9),
+    (7, 13), (9, 22), (20, -8), (23, -5), (27, 5), (1, 14), (1, 5), (22, 6), (1, 7), (17, 7),
+    (9, 9), (5, 8), (21, 14), (14, 5), (21, 9), (21, 7), (4, 5), (19, -5), (20, 9), (17, 7),
+    (21, -5), (25, 25), (27, 5), (18, 8), (16, 17), (1, 5), (17, 5), (24, 10), (5, -5), (25, 7),
+    (22, 13), (0, 5), (1, 5), (2, 6), (5, -5), (17, 29), (18, 19), (20, -21), (23, -11), (27, 5),
+    (20, 5), (0, 7), (16, 7), (17, 19), (18, -5), (19, 9), (21, -16), (25, -7), (21, -5), (22, 28),
+    (19, 11), (22, 6), (8, 5), (0, 7), (6, 5), (28, 6), (24, 6), (9, 5), (15, -5), (16, 38),
+    (21, -7), (28, 6), (25, 12), (15, 5), (19, 5), (19, 13), (20, 5), (8, 5), (11, 11), (15, -6),
+    (16, 27), (17, -5), (18, -7), (19, -5), (20, -6), (21, -6), (22, 6), (23, 7), (25, -8), (26, 14),
+    (25, 8), (24, 7), (11, 11), (21, 7), (1, 6), (14, 5), (23, 5), (0, -5), (1, 50), (4, 93),
+    (5, -22), (6, -7), (9, -6), (14, -7), (15, -6), (16, -5), (18, -6), (19, -5), (20, -6), (21, -12),
+    (23, -8), (25, -10), (0, 34), (3, 9), (5, -12), (6, 7), (8, -5), (9, -5), (10, 8), (11, -10),
+    (12, -8), (13, -7), (14, -6), (16, 7), (20, -7), (21, -6), (22, -5), (24, 14), (26, -11), (1, 42),
+    (3, -5), (19, 9), (20, -6), (16, 29), (21, -7), (22, -5), (25, 6), (18, 6), (8, 5), (16, 15),
+    (20, 11), (21, 6), (1, 5), (9, 8), (2, -5), (5, -8), (9, -7), (10, 22), (11, 56), (12, 21),
+    (13, -5), (16, -5), (17, -5), (18, -8), (21, -9), (22, -9), (12, 9), (11, 9), (15, 5), (5, 7),
+    (20, 16), (21, -7), (14, 22), (25, 7), (17, 5), (22, 10), (23, 9), (25, -5), (11, 7), (25, -5),
+    (18, 13), (1, -8), (3, -5), (5, 74), (7, 23), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16),
+    (22, -5), (25, -5), (4, 44), (5, -5), (25, -6), (21, 6), (0, -6), (1, 9), (9, -5), (14, 16),
+    (15, -12), (17, -6), (20, -6), (21, -5), (22, 12), (23, 12), (25, 14), (26, 19), (1, 8), (1, 7),
+    (11, 5), (22, 8), (23, 10), (7, 5), (18, 19), (1, 9), (19, 19), (20, -5), (15, 11), (20, 7),
+    (21, -7), (17, 5), (26, 7), (15, 14), (21, -7), (22, 30), (23, 5), (25, -8), (25, 18), (20, 5),
+    (0, -5), (3, 93), (4, -6), (6, -7), (9, -6), (11, -7), (14, -8), (15, -11), (16, -6), (17, -8),
+    (18, 7), (19, -9), (21, 15), (22, -6), (25, -8), (0, 8), (6, 6), (23, 8), (1, 5), (15, 9),
+    (21, 5), (1, 11), (5, 5), (22, 6), (6, 6), (11, 6), (0, -5), (9, -8), (10, -5), (11, 5),
+    (13, 35), (20, -7), (22, -5), (23, -14), (24, 10), (25, 14), (26, -5), (6, 8), (21, -5), (17, 11),
+    (20, -6), (19, 6), (1, -6), (2, 6), (14, 49), (21, -6), (22, 10), (25, -7), (15, 8), (18, 13),
+    (27, 6), (4, 8), (21, 7), (17, 6), (21, 5), (17, 5), (0, 16), (1, 20), (1, 6), (4, 8),
+    (12, 26), (23, -12), (11, 27), (12, 12), (21, -5), (25, -5), (6, 5), (20, 10), (21, 10), (23, -6),
+    (17, 22), (21, -5), (19, 5), (20, 6), (21, -6), (22, 21), (22, 6), (0, 6), (1, -9), (5, -5),
+    (9, -6), (14, -6), (15, 18), (16, 65), (17, -8), (19, -10), (20, -6), (21, 39), (22, -6), (23, -10),
+    (25, -17), (25, 5), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 9),
+    (18, -7), (19, -6), (21, 32), (22, -12), (23, -9), (24, -7), (26, -5), (27, -5), (28, 8), (1, -5),
+    (2, 82), (11, -9), (20, -7), (21, -10), (23, -8), (25, -8), (1, -6), (14, 25), (1, -5), (9, -5),
+    (10, -6), (11, -12), (12, 68), (13, 46), (17, -5), (18, -5), (19, -5), (20, -5), (21, -8), (22, -6),
+    (23, -12), (23, 9), (1, 9), (0, -5), (9, 14), (10, 7), (24, -5), (25, 17), (27, -5), (22, 11),
+    (26, 14), (8, 5), (5, 8), (25, 5), (0, 11), (1, -6), (5, 9), (21, 8), (22, -5), (23, -8),
+    (25, 6), (28, 7), (17, 6), (12, 15), (21, 6), (5, 15), (0, -5), (1, 6), (4, 5), (5, 15),
+    (6, 40), (9, -12), (10, 7), (11, 24), (15, -9), (16, -7), (17, -12), (18, -5), (19, -12), (20, 11),
+    (21, 17), (22, -10), (23, -13), (25, -11), (15, 8), (17, 7), (23, 5), (18, 8), (11, 12), (18, 5),
+    (23, 30), (22, 5), (17, 6), (6, 11), (11, 5), (21, 10), (5, -7), (6, 29), (21, -5), (1, -5),
+    (14, 47), (21, -5), (22, -6), (1, 7), (3, 9), (8, 6), (20, 8), (1, -7), (3, 54), (5, -7),
+    (23, -6), (25, -9), (1, 6), (15, 5), (16, 10), (18, 7), (25, 8), (5, 6), (8, 21), (18, 12),
+    (16, 9), (17, 7), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12), (23, -9), (25, 31), (26, 11),
+    (22, 7), (17, 10), (17, 6), (6, 6), (0, 7), (1, 7), (5, -7), (9, -6), (17, 22), (18, -11),
+    (19, -6), (20, 18), (21, 28), (22, -7), (25, -8), (1, 10), (5, -5), (22, 22), (23, 15), (9, 7),
+    (5, 7), (6, 5), (3, 5), (19, 5), (4, -5), (5, 10), (6, -5), (7, 19), (9, -8), (17, -6),
+    (18, 12), (19, -6), (23, 13), (24, -5), (26, 9), (3, 7), (6, -5), (9, -8), (18, -6), (23, 50),
+    (25, -7), (26, 6), (15, -8), (16, 83), (18, 5), (19, -7), (20, -6), (21, -16), (22, -14), (23, -5),
+    (5, -5), (22, 23), (23, 17), (6, 8), (15, 8), (18, 5), (18, 5), (9, 9), (18, 7), (1, 6),
+    (14, 5), (21, 25), (23, -7), (10, 5), (16, 10), (21, -5), (22, 5), (10, 5), (13, 16), (17, -5),
+    (20, -6), (21, -6), (22, -6), (23, 36), (1, 7), (8, 17), (15, -5), (16, 15), (18, 7), (20, -5),
+    (21, -13), (3, 9), (5, -5), (19, 9), (5, 6), (9, -5), (17, 10), (19, 6), (21, -5), (21, 7),
+    (3, 6), (25, 8), (4, 12), (2, -5), (10, 6), (11, -5), (21, 15), (23, 21), (12, 17), (15, 6),
+    (22, 12), (15, 9), (0, 6), (6, 6), (20, -5), (23, 7), (25, 5), (23, 7), (1, 17), (14, 6),
+    (22, 8), (11, 5), (6, 6), (23, 6), (12, 14), (3, 14), (22, 9), (25, 39), (25, -5), (1, 7),
+    (5, -7), (21, 30), (3, 6), (8, 6), (9, -8), (11, 5), (16, 6), (17, -10), (19, 6), (20, -5),
+    (21, -9), (26, 16), (22, 5), (25, 8), (4, 8), (5, 18), (21, -5), (1, 8), (9, -6), (13, 10),
+    (15, 6), (16, 9), (17, 8), (18, 18), (19, 10), (22, -11), (25, -13), (25, 6), (24, 28), (25, -10),
+    (0, 152), (1, -19), (5, -6), (15, -8), (18, -6), (20, -5), (21, -15), (22, -5), (23, -5), (24, -6),
+    (25, -29), (7, 5), (10, 5), (13, 16), (20, -5), (21, -5), (22, -5), (23, 37), (25, -5), (1, 5),
+    (0, -5), (1, -8), (3, 8), (4, -9), (8, 20), (9, 26), (12, -7), (13, -7), (14, -6), (17, 8),
+    (18, 11), (20, -11), (21, 23), (22, -14), (23, -21), (24, 7), (25, -14), (26, -7), (27, -8), (28, 13),
+    (18, 17), (9, 6), (1, 5), (26, 7), (16, 8), (17, 5), (25, 7), (0, 7), (9, 6), (15, -12),
+    (16, -8), (18, -5), (19, 108), (20, -5), (21, -20), (25, -16), (20, 7), (23, 7), (5, 6), (16, 12),
+    (18, 7), (18, 7), (20, 8), (25, 9), (17, 5), (18, 5), (16, 12), (23, 10), (5, 6), (20, 7),
+    (17, 10), (17, 7), (1, 9), (17, 5), (17, 65), (18, -5), (20, -9), (21, -8), (17, 10), (5, 16),
+    (7, 5), (8, 19), (17, -10), (18, 14), (20, 11), (21, -7), (22, -5), (23, -11), (25, -11), (27, 7),
+    (20, 9), (25, -5), (0, -10), (1, -12), (2, -19), (3, -16), (4, -6), (5, -10), (6, -12), (7, -8),
+    (8, -7), (9, -8), (10, -6), (11, 46), (12, -9), (13, 26), (14, -11), (15, -13), (16, -19), (17, -16),
+    (18, 14), (19, 57), (20, 12), (21, -22), (23, -33), (24, -9), (25, 75), (26, -5), (27, 27), (11, 12),
+    (18, 5), (23, 27), (23, 12), (17, 8), (20, 8), (21, -6), (27, 6), (21, 8), (22, 8), (5, -7),
+    (7, 6), (7, 7), (9, -6), (15, -6), (21, -12), (22, 10), (23, -10), (25, 31), (26, 11), (28, 7),
+    (15, -5), (20, 5), (21, 14), (17, 10), (1, 6), (15, 5), (21, 8), (5, 13), (25, 16), (1, 7),
+    (22, 6), (6, 7), (1, 16), (15, 8), (18, -7), (21, -8), (23, 6), (25, -6), (21, 7), (1, 8),
+    (17, 6), (21, 5), (5, -9), (9, 69), (17, -5), (21, -17), (23, -6), (25, 8), (1, -5), (5, -13),
+    (6, -6), (9, 17), (10, 6), (11, -5), (12, 5), (16, 18), (17, -9), (18, -5), (19, 10), (20, 14),
+    (21, 26), (22, 5), (23, -5), (25, -11), (23, 11), (17, 5), (18, 5), (5, -7), (6, -6), (9, -6),
+    (18, -5), (19, 14), (20, 35), (21, 13), (22, -8), (23, -6), (1, 9), (23, 6), (26, 5), (21, 12),
+    (12, 12), (20, 8), (23, 8), (4, 8), (25, 8), (25, 9), (11, 10), (11, 6), (17, 7), (15, -6),
+    (16, 44), (21, -7), (22, -6), (25, 6), (19, 5), (25, 8), (26, 13), (21, 30), (21, 6), (12, 24),
+    (14, 6), (15, 6), (17, 10), (9, 7), (13, 10), (15, 9), (16, 6), (23, -6), (25, 11), (16, 15),
+    (23, 13), (12, 41), (23, -8), (23, 7), (5, 8), (25, 5), (5, -5), (16, 8), (18, 8), (5, 5),
+    (17, 5), (21, -6), (23, 6), (0, -13), (2, 79), (3, -6), (4, -8), (5, -6), (6, -8), (8, -5),
+    (9, -8), (10, -6), (11, -12), (12, 17), (14, -8), (15, -11), (16, -9), (17, 6), (19, -12), (20, -15),
+    (22, -16), (23, -9), (24, 9), (26, 52), (27, -7), (0, 16), (11, 10), (22, 17), (23, 5), (25, -5),
+    (8, 5), (2, -5), (18, 6), (21, 6), (23, 26), (25, -6), (12, 6), (18, 7), (18, 6), (13, 5),
+    (15, -5), (19, -9), (22, 9), (23, -5), (25, 37), (10, 7), (0, 16), (1, -6), (3, -7), (4, -6),
+    (5, -15), (7, -5), (9, -8), (10, -8), (12, -6), (14, -7), (16, -8), (17, -11), (19, 29), (22, -8),
+    (23, -18), (24, 29), (25, 26), (26, -12), (27, 27), (28, 5), (18, 5), (21, 5), (5, 5), (19, 8),
+    (20, 9), (21, -9), (25, 30), (27, 7), (5, 6), (21, 7), (15, 5), (21, 7), (28, 6), (1, 6),
+    (15, 5), (10, -5), (11, -11), (12, 69), (13, 40), (20, -6), (21, -10), (22, -5), (23, -16), (25, -5),
+    (21, 6), (16, 24), (19, 8), (0, -7), (1, -6), (5, -10), (6, -5), (8, 7), (9, -9), (11, -6),
+    (15, -6), (16, -5), (17, 9), (18, 70), (19, -6), (20, -6), (21, -24), (22, -5), (23, -15), (24, -6),
+    (25, -42), (26, 16), (27, 80), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12), (23, -9), (25, 28),
+    (26, 11), (19, 6), (5, 7), (21, 9), (7, 5), (26, 7), (20, 11), (1, 5), (5, -5), (21, 13),
+    (22, 11), (23, 9), (25, -6), (14, 12), (15, 5), (23, 5), (18, 6), (25, 9), (19, 11), (18, 12),
+    (25, 5), (22, 8), (23, 8), (5, 7), (6, 5), (11, 6), (25, 8), (4, 8), (23, -6), (25, 11),
+    (17, 5), (20, 6), (21, 7), (1, 5), (15, -5), (21, 15), (23, 5), (11, 29), (23, -5), (0, -5),
+    (3, -5), (9, -9), (11, -10), (12, 17), (15, -9), (16, -8), (17, -11), (18, -6), (19, -5), (20, -7),
+    (22, -5), (23, 57), (24, -6), (25, 20), (26, 11), (28, -6), (8, 10), (18, 6), (27, 6), (18, 6),
+    (3, 6), (0, -8), (1, 68), (2, 22), (3, 23), (4, 7), (5, -10), (6, -6), (9, -7), (11, -8),
+    (14, 40), (15, -10), (16, -8), (17, -9), (18, -9), (19, -6), (20, -11), (21, -14), (23, -6), (25, -12),
+    (26, -6), (28, -5), (8, 5), (14, 9), (1, -9), (3, -7), (4, -6), (5, 9), (6, -7), (7, 13),
+    (9, -19), (10, -5), (11, 10), (12, -6), (13, -5), (15, -7), (17, 6), (21, 24), (22, 11), (23, 21),
+    (25, -13), (28, -7), (16, 33), (21, -6), (20, 6), (11, 6), (17, 7), (27, 5), (2, 11), (17, 16),
+    (23, 13), (6, 7), (21, 5), (26, 5), (28, 7), (1, 14), (24, 33), (25, -10), (5, -5), (20, 20),
+    (21, -6), (22, 17), (6, 5), (1, -6), (15, 8), (16, 16), (18, 9), (21, -5), (1, -6), (5, -9),
+    (6, -5), (9, -5), (10, 28), (12, 31), (15, -7), (16, -6), (17, -11), (19, -7), (20, 7), (22, 17),
+    (23, 11), (25, -10), (19, 10), (1, -7), (15, -6), (16, 5), (17, -9), (18, 7), (23, -9), (24, 5),
+    (25, 26), (15, -5), (16, -6), (21, 72), (22, -12), (23, -5), (25, -8), (15, 36), (21, -5), (22, -5),
+    (3, -5), (4, -10), (5, 34), (6, 15), (8, 7), (9, -20), (11, -21), (12, -7), (13, -10), (14, -9),
+    (15, -28), (16, -25), (17, 9), (18, 6), (19, -21), (20, 46), (21, 8), (22, 12), (23, 32), (24, -11),
+    (26, -7), (28, 9), (21, 8), (0, -5), (1, 45), (2, -16), (3, 22), (4, -11), (5, -10), (6, -7),
+    (7, -11), (8, -9), (9, -18), (10, -19), (11, -29), (12, -9), (13, -13), (14, 68), (15, 40), (16, 14),
+    (17, -27), (18, -19), (19, 5), (20, -27), (21, 12), (22, 57), (23, -38), (24, -5), (25, -6), (27, -18),
+    (28, 31), (16, 12), (16, 8), (17, 6), (2, 8), (11, 7), (16, -5), (25, -5), (28, 5), (21, 13),
+    (25, 7), (22, 8), (22, 5), (5, -6), (9, 5), (11, 6), (1, -8), (5, -14), (11, 6), (16, 9),
+    (18, 12), (19, -5), (20, -5), (22, 19), (23, 5), (25, -7), (28, -5), (23, 7), (1, 13), (3, 10),
+    (11, 5), (23, -5), (25, -11), (1, 9), (22, 7), (0, 6), (5, -5), (15, -8), (16, 10), (18, 10),
+    (21, -8), (22, 12), (1, 6), (9, 12), (13, 8), (17, -6), (19, -6), (23, -5), (25, 22), (19, 18),
+    (20, -9), (18, 12), (19, 5), (21, -5), (11, 5), (14, 5), (23, 5), (0, 6), (1, 5), (10, 6),
+    (19, -5), (22, 9), (21, 9), (11, 6), (16, 6), (21, 6), (17, 14), (11, 9), (15, 6), (5, 5),
+    (0, -6), (1, 8), (4, 9), (5, 13), (11, -5), (16, -6), (17, 9), (21, 14), (22, -8), (23, -9),
+    (25, -10), (2, 5), (18, 10), (0, 25), (1, 25), (2, 10), (3, -10), (5, -10), (6, -6), (7, -5),
+    (9, -11), (10, -7), (12, -6), (13, -7), (14, -7), (15, -5), (16, -8), (17, -7), (19, -9), (20, -10),
+    (22, -11), (23, -17), (24, 25), (25, 33), (26, -6), (27, 12), (28, 5), (1, -13), (14, 97), (15, -9),
+    (16, -6), (19, -5), (20, -6), (21, -12), (22, -6), (23, 5), (25, -9), (9, 7), (15, 6), (17, 7),
+    (16, 5), (4, 28), (21, -6), (22, -7), (24, -5), (25, 41), (21, 5), (8, 7), (9, -5), (0, 8),
+    (3, -13), (5, 28), (8, -10), (9, -9), (11, -14), (13, -11), (14, -10), (16, -6), (17, 18), (18, 12),
+    (19, 31), (20, 11), (21, -16), (22, -18), (23, -18), (24, -10), (25, -9), (26, 19), (27, 13), (28, 6),
+    (21, 20), (23, 8), (18, 5), (20, 7), (21, 30), (6, 8), (13, 13), (2, 6), (24, 6), (25, -8),
+    (1, 10), (14, 14), (21, -5), (1, 10), (3, 8), (25, 9), (21, 9), (28, 6), (23, 9), (25, 5),
+    (22, -5), (23, -11), (25, 65), (1, 9), (6, 8), (9, -6), (15, 6), (17, 17), (18, 9), (19, -6),
+    (22, -6), (23, -6), (20, 8), (21, 5), (0, 8), (10, 5), (16, 5), (26, 7), (25, 13), (25, 6),
+    (1, -13), (2, 39), (18, 34), (21, -6), (15, 9), (9, 7), (19, 10), (21, 6), (1, 36), (2, 11),
+    (3, 17), (21, -5), (25, -7), (18, 5), (15, 6), (26, 5), (28, 7), (0, -5), (2, -5), (3, 8),
+    (4, 23), (5, -13), (6, 34), (7, -10), (9, -9), (10, -5), (11, -12), (12, 7), (17, 28), (18, 13),
+    (19, -5), (20, 15), (21, 19), (22, 12), (23, -31), (24, 9), (25, -27), (26, -8), (27, -16), (28, -19),
+    (1, 5), (1, 5), (13, 7), (12, 24), (25, 5), (23, 9), (18, 12), (19, 5), (9, 5), (8, 5),
+    (22, 10), (23, 7), (18, 5), (12, 12), (19, 10), (1, 8), (4, -8), (5, -12), (10, 25), (11, -6),
+    (12, 5), (15, -9), (18, -5), (19, 10), (20, 27), (21, 15), (22, -5), (24, -5), (28, -5), (5, 11),
+    (21, -5), (28, 7), (0, -5), (2, 7), (5, -13), (6, -6), (9, -10), (10, -7), (14, -5), (15, -8),
+    (16, -7), (17, 9), (19, -9), (20, -17), (21, 40), (22, -9), (23, 56), (25, -9), (27, 19), (28, -5),
+    (0, 5), (19, 12), (27, 5), (14, 12), (22, 9), (22, 5), (15, 7), (0, 10), (1, -6), (3, -6),
+    (4, -7), (6, -11), (9, -7), (10, -8), (12, -6), (14, -8), (15, 27), (16, 5), (17, 33), (18, -8),
+    (19, 21), (20, 17), (21, 17), (22, -23), (23, -11), (24, -5), (25, -6), (28, 5), (1, -5), (18, -6),
+    (21, 29), (23, -6), (15, -6), (19, 47), (21, -12), (18, 6), (20, 6), (18, 5), (4, 5), (23, 5),
+    (25, 16), (8, 5), (17, 25), (22, 5), (17, 6), (9, 10), (15, 8), (17, -6), (21, 20), (23, -8),
+    (11, 6), (17, -5), (19, 18), (20, -5), (10, 8), (17, 8), (0, -6), (1, -11), (2, 8), (4, -7),
+    (5, -8), (6, -9), (8, 28), (10, -5), (17, -9), (18, -5), (19, -15), (20, 30), (21, -6), (22, -6),
+    (23, -5), (24, 21), (25, -14), (26, 27), (0, -7), (1, 28), (2, 10), (3, -9), (4, -7), (5, -18),
+    (6, -11), (7, -5), (9, -6), (13, -6), (14, -7), (15, -18), (16, -11), (17, 83), (18, 85), (19, 11),
+    (20, -47), (21, 16), (22, -12), (23, -22), (24, -9), (25, -11), (26, -8), (28, -8), (5, 6), (11, 11),
+    (19, 7), (23, 8), (18, 9), (1, 5), (21, 16), (23, 13), (23, 5), (13, 7), (20, 12), (25, 10),
+    (25, 9), (18, 20), (21, 7), (5, 5), (5, 7), (17, 9), (21, -5), (1, -6), (5, -9), (9, 7),
+    (16, -5), (17, 11), (19, 10), (21, 26), (22, -7), (23, -6), (28, 10), (22, 6), (17, 7), (20, 11),
+    (17, 18), (7, 10), (0, 7), (5, 8), (9, 6), (17, 15), (18, 8), (20, -14), (21, -10), (25, -5),
+    (26, 13), (6, 9), (21, -6), (0, -77), (1, -44), (2, -49), (3, -35), (4, -17), (5, 36), (6, 15),
+    (7, -23), (8, -23), (9, 13), (10, 23), (11, 55), (12, 25), (13, -11), (14, 20), (15, 10), (16, 12),
+    (17, 27), (18, 13), (19, -5), (20, 30), (21, 51), (22, 34), (23, 138), (24, -58), (25, -39), (26, -68),
+    (27, -63), (28, 11), (5, 16), (7, 5), (8, 19), (17, -10), (18, 14), (20, 11), (21, -7), (22, -5),
+    (23, -11), (25, -11), (27, 7), (22, -5), (27, 12), (0, 8), (17, 6), (11, 5), (18, 10), (20, 7),
+    (15, 11), (6, 5), (17, 8), (24, 10), (0, 16), (1, 16), (24, 5), (25, -6), (17, 9), (16, 9),
+    (23, 7), (15, 6), (5, -11), (7, 16), (9, 36), (20, 11), (21, -11), (23, -6), (11, 9), (0, -5),
+    (1, -6), (6, -5), (8, 6), (15, -5), (18, -6), (19, 13), (20, 43), (21, -6), (22, -7), (23, -5),
+    (28, 11), (19, 19), (5, -9), (18, -6), (19, 14), (20, 34), (21, -5), (25, -8), (26, 7), (27, 19),
+    (3, 6), (11, 10), (25, 7), (3, 5), (21, 7), (22, 16), (0, 6), (0, 8), (1, 11), (21, -6),
+    (6, 15), (11, 7), (21, 11), (9, 7), (1, -5), (5, 14), (10, -5), (20, -6), (21, 5), (22, -6),
+    (23, -9), (28, 14), (19, 25), (23, 6), (16, 17), (5, 5), (23, 9), (16, 41), (17, 5), (20, -6),
+    (21, -6), (22, -6), (25, -5), (16, 8), (20, 7), (1, 7), (23, 13), (14, 31), (25, -5), (23, 7),
+    (5, -6), (8, 7), (21, -8), (22, 8), (1, 8), (25, 16), (0, -14), (1, -22), (4, -11), (6, -11),
+    (9, -11), (10, -8), (11, -11), (12, -9), (15, -15), (16, -11), (17, -10), (18, 5), (19, 14), (21, -12),
+    (22, 17), (23, 14), (24, -16), (25, 75), (26, 16), (27, 23), (28, 6), (17, 8), (21, 9), (19, 7),
+    (17, 28), (21, -5), (23, 5), (1, 26), (2, -5), (3, -16), (4, 46), (5, 106), (6, 16), (7, 5),
+    (10, 7), (11, 6), (12, -11), (13, -8), (14, -7), (15, -16), (16, -19), (17, -20), (18, -23), (19, -27),
+    (20, 27), (21, -9), (22, -21), (23, -30), (24, -9), (26, -14), (27, 9), (28, -11), (3, 20), (5, -9),
+    (9, 25), (15, -5), (17, -8), (18, -6), (19, -5), (21, 15), (22, 6), (25, -11), (20, 29), (21, -5),
+    (23, -5), (25, -5), (27, 6), (11, 6), (25, 6), (16, 9), (23, 5), (1, -5), (9, -8), (15, 5),
+    (16, 14), (21, 12), (22, -7), (25, 6), (4, 14), (5, 17), (7, 6), (21, -12), (23, -5), (15, 12),
+    (23, 7), (26, 13), (5, 54), (21, -7), (23, -7), (22, 20), (5, 9), (17, 6), (23, 7), (1, 6),
+    (6, 5), (9, -6), (13, 10), (15, 7), (16, 9), (17, 7), (18, 19), (19, 11), (20, -6), (22, -11),
+    (25, -12), (21, 10), (18, 10), (21, 30), (21, 14), (0, -8), (4, -5), (5, -13), (9, -13), (10, -7),
+    (11, -11), (12, -6), (14, -8), (15, 49), (16, 52), (18, 18), (19, -17), (20, -14), (22, 42), (23, -17),
+    (24, -6), (25, -10), (26, -5), (27, -6), (28, -9), (18, 8), (18, 5), (23, 9), (22, -7), (25, 39),
+    (28, 5), (3, 6), (21, 12), (4, 9), (5, 7), (21, -5), (26, 5), (27, 10), (17, 7), (1, 5),
+    (2, -5), (4, -6), (5, 12), (6, 9), (10, -9), (11, -5), (13, -6), (15, 11), (17, -16), (19, 10),
+    (20, 14), (21, -12), (22, 16), (24, -5), (25, -11), (28, 6), (14, -5), (21, 9), (22, 29), (25, -6),
+    (19, -5), (20, 16), (0, -15), (1, -6), (2, 91), (3, -13), (4, -11), (5, -22), (6, -12), (7, -8),
+    (8, 6), (9, -8), (10, -13), (11, -16), (12, -12), (13, -9), (14, -11), (15, -17), (16, -13), (17, 81),
+    (18, 79), (19, -19), (20, -26), (21, 16), (22, -18), (23, -31), (24, 13), (25, 10), (26, -16), (11, 6),
+    (2, 6), (19, 15), (25, 14), (26, 18), (27, 5), (0, -6), (1, 27), (2, 5), (3, 8), (5, -12),
+    (6, -10), (11, -8), (14, 13), (15, 9), (22, -8), (24, -5), (25, -7), (26, 8), (16, 6), (25, -6),
+    (21, 5), (23, 8), (8, 7), (16, 7), (17, 25), (19, 11), (20, -5), (22, -5), (23, -6), (8, 5),
+    (1, 5), (25, 8), (17, 6), (15, 7), (5, 10), (23, 12), (20, 12), (20, 11), (1, 7), (0, 7),
+    (9, -8), (10, 7), (15, 6), (17, -7), (18, 14), (19, -5), (20, -5), (21, 6), (23, 6), (1, 5),
+    (5, -5), (6, 10), (20, -5), (21, 5), (16, 10), (1, 5), (1, 8), (24, 7), (15, 14), (11, 11),
+    (12, 8), (22, 7), (23, 7), (21, -6), (22, 30), (23, 16), (25, -13), (23, 8), (7, 7), (1, 8),
+    (3, 66), (5, -5), (21, -16), (23, -10), (25, -5), (17, 12), (25, 7), (9, 23), (21, -5), (1, 11),
+    (3, 6), (9, -6), (17, 9), (18, 6), (20, -5), (21, -12), (22, 7), (25, -7), (27, 10), (12, 11),
+    (1, 5), (5, 5), (9, -7), (15, 8), (17, -9), (19, 11), (20, -5), (22, 7), (23, -5), (25, -8),
+    (28, 11), (1, 5), (18, 10), (25, -5), (26, 46), (15, 6), (21, 5), (23, 5), (25, 5), (27, 9),
+    (9, -5), (17, 22), (18, 18), (19, -5), (20, 6), (23, -6), (15, 21), (5, 10), (21, -5), (18, 15),
+    (21, -5), (25, 9), (1, -5), (15, 37), (16, 5), (17, 5), (20, 10), (21, -21), (25, -6), (25, 8),
+    (4, 8), (4, 11), (18, 8), (24, 6), (25, 7), (11, 8), (22, 5), (19, 12), (25, -8), (27, 16),
+    (18, 10), (20, 7), (0, 15), (1, 26), (21, -5), (25, -8), (19, 29), (20, -6), (12, 26), (23, -12),
+    (1, 7), (1, 6), (2, 8), (3, 5), (14, 27), (22, 9), (23, -11), (25, -5), (18, 6), (25, 9),
+    (28, 10), (1, 5), (1, -5), (4, 22), (6, 21), (25, 7), (26, 5), (21, 8), (0, -8), (1, -7),
+    (2, -10), (3, -5), (7, -5), (9, -10), (10, 7), (11, -16), (12, 18), (15, -11), (16, -11), (17, -17),
+    (19, -5), (21, 23), (22, -10), (23, 74), (24, -9), (25, 22), (26, 8), (28, -7), (25, 8), (19, 17),
+    (15, 8), (19, 9), (6, 5), (11, 5), (23, 6), (5, 6), (20, 9), (23, 8), (21, 6), (1, 5),
+    (0, -11), (1, 97), (2, 24), (3, 23), (4, 6), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5),
+    (14, 38), (15, -10), (16, -10), (17, -11), (18, -11), (20, -15), (21, -21), (23, -9), (24, -6), (25, -11),
+    (26, -7), (27, -5), (28, -6), (26, 9), (20, 9), (17, 9), (11, 16), (13, 14), (21, -8), (22, 10),
+    (23, 7), (5, 9), (6, 5), (23, 8), (13, 6), (23, 13), (6, 16), (5, 6), (21, -6), (22, 5),
+    (23, 31), (22, 6), (1, -5), (17, 5), (18, 6), (22, 6), (25, -7), (0, -10), (3, -11), (4, -11),
+    (5, 65), (6, 12), (8, 5), (9, -8), (10, -11), (11, -5), (12, -6), (13, 5), (14, -10), (15, 6),
+    (16, -19), (17, -16), (18, 28), (21, -19), (22, 16), (23, 15), (28, -11), (1, -19), (2, -12), (4, -12),
+    (5, -21), (6, 15), (8, -9), (9, 8), (10, 6), (11, -14), (14, -18), (15, 8), (16, -12), (18, 17),
+    (20, -22), (21, 41), (22, 17), (23, -5), (24, -15), (25, 37), (26, 14), (28, -6), (15, 5), (18, 5),
+    (18, 5), (21, -5), (25, 11), (5, -16), (7, 18), (8, 10), (9, 6), (0, 7), (21, 6), (23, 5),
+    (14, 5), (25, -5), (8, 5), (12, 9), (16, 7), (17, 9), (20, 10), (21, -14), (25, 8), (17, 17),
+    (2, -5), (5, -7), (6, 9), (10, 16), (13, 7), (14, -5), (16, -5), (17, 46), (18, -14), (21, -6),
+    (24, -5), (25, -7), (27, 6), (0, 24), (1, 19), (5, -12), (6, -9), (8, -6), (9, -6), (10, 16),
+    (11, -7), (12, -7), (14, -10), (15, -5), (16, 5), (17, 35), (18, -13), (19, -19), (21, 7), (22, 30),
+    (23, 8), (25, -21), (27, -5), (28, -5), (22, 5), (11, 13), (0, -5), (3, -5), (4, 13), (5, 54),
+    (6, 27), (9, 9), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7), (20, -11), (22, -6), (23, -16),
+    (25, 5), (20, 6), (1, 17), (5, 14), (20, 6), (16, 5), (19, 7), (20, 5), (23, 9), (0, 20),
+    (1, -9), (3, 5), (20, -5), (22, -5), (23, -6), (24, 18), (25, 5), (1, 7), (5, -13), (6, 16),
+    (9, -12), (11, -6), (14, -5), (17, 5), (18, 30), (20, 5), (22, 21), (23, -20), (26, -5), (28, -6),
+    (5, -5), (8, 21), (9, -6), (16, 7), (18, 5), (19, 5), (20, 14), (14, 9), (22, 9), (5, -5),
+    (20, 25), (1, 6), (15, 8), (17, 7), (1, -8), (5, -8), (9, -7), (11, -6), (14, -5), (15, -7),
+    (16, -14), (17, -9), (18, -9), (20, 11), (21, 14), (22, 115), (23, -13), (25, -11), (9, 5), (10, 6),
+    (11, -5), (14, 5), (20, 5), (21, -5), (22, 17), (25, -10), (10, -5), (12, 55), (20, -6), (21, 5),
+    (22, -5), (23, -11), (15, 9), (8, 11), (2, 6), (6, 5), (21, 12), (23, 18), (21, 16), (20, 6),
+    (18, 5), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 6), (18, -10),
+    (19, -5), (20, 5), (21, 33), (22, -12), (23, -9), (24, -6), (28, 8), (1, 7), (0, -14), (2, -8),
+    (4, -11), (5, -55), (6, -5), (7, 40), (8, 10), (9, 78), (11, -9), (13, -9), (14, -10), (15, -12),
+    (16, -14), (17, 14), (18, -14), (19, 14), (20, 48), (22, -8), (23, -13), (24, -9), (25, -19), (27, 17),
+    (28, -5), (16, 5), (0, 5), (25, 16), (20, 24), (23, -7), (1, -5), (11, 6), (26, 6), (20, 9),
+    (21, 6), (15, 11), (21, 7), (21, 14), (5, 6), (9, 7), (17, 6), (23, -5), (20, 14), (8, 5),
+    (9, 6), (21, 6), (21, 10), (23, -6), (6, 5), (8, 8), (6, 13), (16, 28), (18, 16), (0, 17),
+    (1, 23), (5, 20), (0, 8), (5, -16), (15, -9), (16, 7), (17, 19), (18, -7), (19, -12), (20, 10),
+    (21, 21), (22, 20), (24, -7), (25, -5), (28, -5), (5, 13), (21, -6), (21, -5), (22, 23), (23, 5),
+    (16, 14), (21, 9), (24, 10), (25, -5), (23, 10), (1, 10), (22, 5), (1, 10), (2, 8), (3, 9),
+    (23, -5), (5, 6), (6, 5), (22, 11), (1, 5), (23, 5), (1, 5), (11, 14), (25, 7), (14, 5),
+    (2, 8), (0, 34), (3, 9), (5, -12), (6, 7), (8, -5), (9, -5), (10, 8), (11, -10), (12, -8),
+    (13, -7), (14, -6), (16, 7), (20, -7), (21, -6), (22, -5), (24, 14), (26, -11), (18, 5), (3, 5),
+    (20, 27), (23, -5), (4, 5), (25, 7), (9, 7), (25, 6), (15, 8), (21, 5), (5, 7), (9, 8),
+    (11, 8), (14, 6), (16, 7), (18, -5), (20, 6), (21, -7), (22, 10), (23, -6), (25, -15), (28, 9),
+    (25, 16), (23, 8), (18, 10), (25, 13), (5, 6), (5, -6), (20, 13), (19, 45), (20, -10), (21, -8),
+    (2, 8), (17, 7), (5, 7), (5, -5), (20, 9), (27, 6), (5, 11), (18, 7), (5, 8), (21, -6),
+    (1, -6), (9, -7), (13, 35), (20, -9), (23, -11), (24, 11), (25, 12), (21, -7), (23, 30), (26, 8),
+    (19, 6), (27, 6), (25, 6), (26, 10), (15, 13), (16, 7), (17, -5), (21, -5), (25, 7), (1, 5),
+    (1, 6), (2, 11), (12, 11), (6, 11), (8, 8), (17, 8), (5, 6), (24, 28), (25, -10), (19, 5),
+    (25, 5), (22, 8), (19, 7), (24, 6), (22, 11), (21, 15), (18, 19), (14, 46), (21, -6), (22, -7),
+    (25, -5), (23, 6), (22, 7), (19, 5), (12, 12), (13, 6), (16, 11), (17, -5), (19, -11), (6, 8),
+    (20, -6), (21, 8), (22, -7), (23, -6), (25, 26), (20, 6), (20, 7), (20, 17), (3, 8), (6, -9),
+    (9, -10), (16, -6), (17, -5), (18, -10), (19, 11), (20, 33), (21, 26), (23, -6), (25, -5), (5, 6),
+    (2, 5), (14, 9), (15, 13), (25, -7), (3, 6), (25, 19), (5, 10), (4, 11), (1, 46), (17, 5),
+    (22, 5), (20, 5), (23, 5), (0, 8), (16, 6), (15, -6), (25, 5), (19, 7), (19, 5), (1, 24),
+    (17, 14), (18, 21), (20, -6), (21, 11), (22, -5), (23, -12), (23, 9), (26, 5), (21, 6), (23, 6),
+    (23, -6), (25, 31), (1, -5), (21, -6), (24, 9), (25, 43), (7, 6), (1, -8), (23, -10), (24, -5),
+    (25, -7), (26, 81), (27, 6), (11, 29), (23, -6), (25, 6), (4, 5), (9, -6), (17, 65), (18, -8),
+    (19, -6), (20, -12), (21, 6), (25, -5), (20, 5), (22, 5), (23, 5), (25, 10), (0, 15), (10, 15),
+    (20, 9), (17, 11), (19, 5), (21, 6), (18, 6), (20, -5), (22, 5), (23, 9), (17, 5), (0, -9),
+    (1, -9), (2, 17), (4, -12), (5, -25), (6, -13), (9, 11), (11, -18), (12, -7), (14, -9), (16, -13),
+    (17, 29), (18, 15), (19, -17), (20, -29), (21, -11), (22, -17), (23, -14), (24, 83), (25, 41), (27, 6),
+    (9, 30), (21, -8), (15, 13), (9, 5), (5, -5), (11, -5), (15, -7), (16, -8), (19, 107), (21, -14),
+    (22, -9), (25, -13), (23, 19), (3, 6), (1, 10), (2, 15), (17, -5), (23, -5), (24, 38), (25, -11),
+    (17, 6), (0, -5), (9, -8), (10, -5), (11, 5), (13, 35), (20, -7), (22, -5), (23, -14), (24, 10),
+    (25, 14), (26, -5), (5, 5), (23, 22), (17, 5), (1, 9), (24, 6), (18, 10), (18, 5), (22, 8),
+    (23, 16), (5, 56), (20, -5), (21, -9), (23, -7), (21, -6), (25, 12), (23, 6), (23, 6), (15, 5),
+    (1, 8), (25, 5), (27, 6), (20, 9), (19, 6), (23, 7), (22, 11), (25, 5), (13, 5), (23, 20),
+    (12, 8), (17, 19), (22, 12), (10, 10), (1, 13), (2, 9), (11, 6), (17, 6), (20, -7), (21, 10),
+    (23, -5), (19, 5), (21, 6), (0, -11), (2, -34), (3, -11), (4, -6), (5, -16), (6, -27), (7, -24),
+    (8, -23), (9, -39), (10, -35), (11, -65), (12, -45), (13, -40), (14, 44), (15, 114), (16, 118), (17, -60),
+    (18, -74), (19, 59), (20, 19), (21, 23), (22, 156), (23, -125), (24, -8), (25, 102), (26, -10), (27, -10),
+    (28, 29), (5, 5), (10, 18), (11, -5), (12, 15), (16, 7), (17, -5), (21, -8), (23, 18), (18, 5),
+    (18, 7), (21, 6), (15, 5), (25, 6), (1, -9), (4, 6), (10, -6), (17, 42), (18, 19), (19, 6),
+    (20, -9), (21, 7), (22, -7), (23, -18), (25, -14), (27, 12), (18, 7), (18, 6), (17, 6), (1, -6),
+    (11, 15), (25, 5), (25, 7), (1, 11), (1, 6), (5, 5), (23, 8), (3, 6), (21, -6), (25, 5),
+    (22, 5), (13, 10), (23, -5), (15, 6), (4, 6), (6, 7), (17, 7), (15, 6), (17, 5), (1, 9),
+    (17, 9), (21, 5), (4, 27), (21, -5), (25, 26), (17, 17), (27, 6), (15, 5), (16, 7), (18, 10),
+    (21, -7), (21, 12), (3, 15), (20, 9), (21, 10), (21, 6), (16, 8), (5, 13), (18, 6), (28, 7),
+    (3, -9), (5, -13), (6, -8), (7, 14), (8, 20), (9, 10), (12, -8), (15, -7), (16, -6), (17, -17),
+    (18, -11), (19, -18), (20, 16), (21, 17), (22, -9), (24, 19), (25, 5), (27, 10), (17, 8), (22, 9),
+    (11, 10), (1, 5), (14, 5), (25, 6), (24, 22), (17, 7), (28, 10), (1, 10), (2, 8), (3, 9),
+    (17, -6), (18, 11), (20, 6), (1, 31), (4, 6), (14, 7), (21, -5), (25, 6), (0, -19), (1, -37),
+    (2, -19), (3, -19), (4, -30), (5, 36), (6, -15), (7, 31), (8, 17), (9, 73), (11, 5), (12, -13),
+    (13, 50), (14, -34), (15, -32), (16, -10), (17, -46), (18, -8), (19, 6), (20, 43), (21, 17), (22, 6),
+    (23, 5), (24, 7), (27, -8), (12, 6), (13, 6), (16, 8), (17, -5), (19, -11), (1, 41), (25, 6),
+    (9, 25), (21, -8), (23, 5), (4, 8), (7, 9), (8, 6), (13, 7), (20, -5), (21, 8), (23, 7),
+    (21, 6), (26, 7), (0, 5), (13, 5), (17, 6), (25, -6), (1, 6), (16, 9), (21, 6), (0, -7),
+    (1, 10), (2, -6), (4, -5), (5, -8), (6, -5), (9, -9), (10, -7), (12, 17), (14, -5), (15, -7),
+    (16, -6), (17, 6), (18, -8), (19, -6), (20, -6), (21, 15), (22, -9), (24, 9), (26, 45), (27, -6),
+    (0, 8), (2, 12), (5, -7), (9, -6), (11, 8), (15, -6), (16, -5), (17, -7), (20, -6), (22, -7),
+    (23, -10), (24, 20), (25, 15), (27, 18), (28, 8), (4, 5), (20, 9), (19, 21), (20, -6), (27, 6),
+    (9, 5), (3, 6), (9, 22), (26, 7), (1, 7), (0, -7), (3, -6), (5, 9), (9, 22), (10, 10),
+    (11, 7), (15, -6), (16, 5), (18, -8), (19, -5), (22, 6), (23, -8), (27, -7), (28, 10), (23, 7),
+    (18, 7), (25, -6), (27, 5), (0, 9), (5, -8), (6, -5), (9, -11), (11, -5), (16, -6), (17, 22),
+    (18, 5), (19, 19), (20, 19), (21, -8), (22, -12), (23, 17), (25, -8), (25, 12), (21, 9), (1, 18),
+    (1, 7), (14, 12), (22, 9), (15, 5), (15, 6), (25, -5), (21, 6), (22, 9), (6, 5), (17, 6),
+    (22, 10), (23, 5), (5, 13), (1, 6), (15, 7), (16, 7), (5, -5), (20, 25), (6, 15), (11, 7),
+    (14, 7), (15, 8), (1, 5), (5, -9), (10, 5), (11, 6), (12, 21), (15, -7), (17, -7), (18, 10),
+    (21, -6), (22, 11), (3, 6), (25, 8), (20, 5), (15, 8), (18, 14), (0, 8), (1, 6), (6, 8),
+    (21, 5), (22, -7), (16, 14), (17, 9), (18, 10), (6, 5), (23, 6), (17, 5), (17, 8), (19, 17),
+    (22, -6), (22, 11), (25, -5), (14, 13), (21, -5), (22, 5), (24, 7), (12, 10), (23, 7), (4, 5),
+    (0, 21), (17, 6), (19, 10), (25, 9), (14, 8), (16, 8), (19, 6), (21, -7), (28, 6), (23, 6),
+    (5, -16), (7, 15), (8, 10), (9, 7), (23, 5), (21, 6), (15, 6), (5, -8), (15, -9), (16, 25),
+    (19, 37), (20, -5), (21, 11), (22, -6), (23, -8), (19, 5), (22, 9), (23, 10), (21, 8), (5, 6),
+    (21, -6), (22, 5), (23, 31), (6, 7), (2, 6), (17, 5), (18, 8), (21, 8), (5, -8), (9, 14),
+    (10, 7), (23, 7), (18, 6), (15, 5), (0, -6), (1, 23), (2, -5), (4, -12), (5, -32), (6, -15),
+    (7, -9), (8, -7), (9, -28), (10, 21), (11, -19), (13, -10), (14, -14), (15, -24), (16, -23), (17, 31),
+    (18, 42), (19, 30), (20, 97), (21, 26), (22, -11), (23, -7), (24, -14), (25, -13), (26, -6), (28, -13),
+    (15, 9), (5, 36), (7, 27), (9, -5), (18, -5), (26, 5), (22, 9), (7, 6), (0, 24), (25, 5),
+    (20, 5), (23, 9), (5, 6), (0, 6), (10, -5), (19, 9), (20, 18), (21, 10), (25, -5), (21, 5),
+    (26, 10), (3, -5), (4, 11), (5, 53), (6, 29), (9, 8), (11, -5), (15, -5), (17, -8), (18, -6),
+    (19, -7), (20, -8), (22, -6), (23, -15), (18, 12), (15, 9), (16, 5), (21, 5), (5, 15), (21, -6),
+    (25, 5), (22, 7), (18, 10), (5, 7), (6, 5), (26, 9), (22, 9), (18, 14), (20, 5), (4, 9),
+    (15, 5), (17, -6), (20, -6), (21, 16), (25, 5), (26, 5), (27, 7), (15, 7), (24, 14), (1, 8),
+    (16, 9), (15, 9), (21, 12), (25, -6), (27, 16), (7, 6), (1, 6), (4, 5), (5, -5), (17, 5),
+    (18, 5), (8, 14), (19, 7), (15, -5), (17, 63), (18, -6), (21, -9), (25, -6), (5, -6), (10, -5),
+    (11, 35), (12, 9), (17, -6), (23, 12), (15, 7), (10, 12), (25, 7), (9, 12), (20, 22), (21, -6),
+    (22, 10), (23, -5), (20, 6), (6, 7), (1, -16), (4, -9), (5, 22), (6, 11), (9, -10), (10, -6),
+    (11, -8), (12, -5), (13, 5), (14, -5), (15, -5), (16, -7), (17, 14), (18, -5), (19, -6), (20, -13),
+    (21, -14), (22, -9), (23, -15), (24, 45), (25, 44), (20, 5), (11, 10), (6, 5), (17, 6), (20, 5),
+    (1, 5), (0, 13), (25, 5), (21, 8), (23, 5), (13, 6), (1, 8), (2, 5), (3, 5), (25, -7),
+    (3, 6), (9, 6), (10, 13), (19, 13), (21, -6), (23, -6), (18, 7), (4, 5), (9, 6), (23, 7),
+    (0, -18), (3, -17), (4, -20), (5, 8), (6, -5), (7, -9), (8, -14), (9, -9), (10, -8), (11, -41),
+    (12, -19), (14, -14), (15, 7), (16, 20), (17, 37), (18, 29), (19, -24), (21, 40), (22, 40), (23, -29),
+    (24, 9), (25, 30), (26, -7), (27, -15), (28, 33), (1, 5), (1, 10), (6, 8), (28, 6), (0, 6),
+    (1, -6), (3, -18), (4, 21), (6, 6), (7, 17), (8, 11), (9, 9), (11, -17), (12, -12), (13, -10),
+    (14, -8), (15, -12), (16, -18), (17, -5), (18, 8), (19, 8), (20, 15), (22, -20), (23, -17), (24, 5),
+    (25, -10), (26, 11), (27, 30), (5, 12), (27, 6), (23, 7), (15, 15), (23, 26), (1, -7), (3, -5),
+    (4, -6), (9, -10), (10, -7), (11, 19), (13, -5), (15, -7), (16, -6), (18, -7), (19, -9), (20, 22),
+    (21, -8), (23, 103), (25, -11), (28, -6), (22, 9), (1, 7), (4, 41), (25, -10), (21, 5), (23, 11),
+    (23, 18), (25, 7), (1, -19), (4, 56), (5, -15), (6, -6), (9, -7), (10, -6), (11, -6), (12, -6),
+    (14, 117), (16, 8), (17, -9), (18, -7), (19, -8), (20, -8), (21, -14), (22, -8), (23, -26), (25, -15),
+    (1, -7), (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -8), (12, -5), (13, 13), (14, -5),
+    (16, -5), (17, -10), (18, -7), (20, -7), (21, -9), (22, 18), (23, 81), (25, 5), (21, 8), (25, 9),
+    (28, 10), (2, 5), (3, 9), (15, 6), (9, 7), (23, 7), (1, -8), (6, -7), (9, 6), (10, 7),
+    (11, -11), (12, -6), (14, -5), (15, -7), (18, 13), (19, -9), (20, 23), (22, 8), (23, 17), (25, -10),
+    (21, 30), (9, 7), (3, -6), (4, -6), (5, -5), (6, -7), (9, -6), (10, 6), (11, -8), (13, 5),
+    (14, -7), (16, -6), (18, -9), (19, -8), (20, -14), (21, -6), (22, -10), (23, 129), (28, -5), (2, -6),
+    (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 5), (15, -6), (16, -6),
+    (17, -5), (19, -9), (22, -7), (23, 56), (24, 5), (25, 16), (26, 13), (27, -6), (18, 8), (0, 16),
+    (1, 13), (2, -15), (4, -17), (5, -28), (6, -7), (7, -8), (8, -13), (9, 19), (11, -25), (12, -13),
+    (13, -8), (14, -8), (15, 39), (16, 35), (17, 17), (18, 28), (20, 28), (21, 22), (22, -6), (23, -12),
+    (24, -14), (25, -19), (26, -17), (28, -7), (17, 7), (15, 5), (5, 5), (18, 10), (19, 5), (21, -5),
+    (0, 6), (12, 13), (0, -28), (2, -28), (3, -11), (4, -24), (5, 77), (6, 60), (8, -13), (9, 54),
+    (11, -71), (12, -32), (13, -36), (14, -48), (15, 45), (16, 22), (17, 39), (18, 32), (19, 65), (20, 37),
+    (21, 44), (22, 17), (23, -97), (24, -32), (25, -18), (26, -33), (27, -21), (5, -5), (13, 36), (20, -6),
+    (23, 22), (0, -6), (1, -8), (5, 11), (8, 5), (15, -7), (16, -6), (17, -9), (18, 10), (19, 17),
+    (20, -5), (21, -7), (22, 16), (23, 21), (24, -5), (0, -5), (1, 14), (3, -11), (4, -7), (5, -8),
+    (6, -7), (7, -5), (9, -10), (10, 12), (11, 30), (12, 19), (13, 22), (14, -7), (17, -5), (18, -16),
+    (19, -5), (20, -9), (21, 5), (22, -10), (23, 17), (24, -8), (25, 10), (26, -11), (18, 5), (25, -5),
+    (27, 6), (0, 6), (20, 6), (5, 7), (21, 5), (1, 6), (2, -10), (3, 10), (4, 25), (5, 53),
+    (6, 36), (7, 17), (8, 9), (10, -13), (11, -17), (13, -7), (15, -10), (16, -15), (17, -17), (18, -18),
+    (19, -20), (20, -40), (21, 14), (22, -12), (25, 13), (27, -11), (28, 7), (3, 7), (0, -5), (1, -5),
+    (5, -20), (6, -8), (9, -17), (10, -8), (11, -9), (12, -6), (15, -10), (16, -9), (17, -10), (18, 35),
+    (19, -13), (20, -29), (21, 56), (22, -10), (23, 92), (24, -5), (25, -10), (27, 22), (28, -5), (23, 22),
+    (17, 5), (9, 16), (19, 5), (22, -5), (23, -9), (25, -5), (28, 9), (17, 9), (18, 5), (9, 9),
+    (21, 16), (1, -10), (2, -10), (3, -9), (4, -9), (5, -24), (6, -12), (7, -6), (8, -6), (10, 125),
+    (11, 115), (12, 10), (13, -10), (14, -10), (15, -18), (16, -15), (17, -21), (18, -14), (19, 26), (20, 12),
+    (21, -7), (22, -24), (23, -34), (24, -8), (25, -17), (26, -9), (27, -6), (28, -10), (15, 8), (19, 10),
+    (10, 6), (25, -7), (5, -5), (15, -5), (16, 8), (18, -5), (19, -6), (20, 7), (21, 16), (22, 20),
+    (23, -6), (25, -6), (1, 21), (1, -8), (6, 6), (8, 6), (16, -5), (17, 13), (18, 10), (22, 6),
+    (23, -9), (24, -5), (25, -13), (18, 6), (21, 13), (19, 9), (21, -6), (22, 11), (18, 14), (6, 10),
+    (5, -5), (9, 15), (19, 7), (27, 12), (6, 10), (1, 7), (15, -12), (16, -8), (18, -5), (19, 109),
+    (20, -6), (21, -20), (25, -16), (1, 9), (5, 9), (9, 11), (23, -6), (20, 6), (11, 12), (6, 7),
+    (23, 19), (27, 5), (22, 9), (1, 9), (2, 8), (3, 9), (1, 20), (21, 6), (17, 6), (9, 7),
+    (4, -5), (5, -15), (6, 73), (11, 7), (17, -5), (18, -5), (20, -5), (23, -6), (25, -8), (15, 14),
+    (22, 9), (0, 11), (1, 23), (2, -6), (3, -8), (4, 19), (5, -23), (6, 7), (7, 11), (10, 9),
+    (11, -7), (15, -9), (16, -8), (18, -12), (19, -9), (20, -5), (21, 14), (22, -12), (26, -8), (27, 10),
+    (0, -5), (1, 7), (4, 5), (5, 17), (6, 38), (9, -11), (10, 5), (11, 20), (15, -8), (16, -6),
+    (17, -10), (19, -10), (20, 9), (21, 16), (22, -9), (23, -15), (25, -12), (25, 6), (20, 11), (1, 6),
+    (5, 6), (6, 5), (20, 9), (12, 13), (19, 10), (20, 16), (21, 10), (5, 5), (21, 9), (22, 9),
+    (1, -8), (22, 10), (19, 9), (21, 8), (4, 5), (0, 7), (26, 13), (21, 5), (16, 6), (17, 7),
+    (21, 8), (20, 5), (21, -5), (0, -5), (1, 50), (4, 92), (5, -22), (6, -7), (9, -6), (14, -7),
+    (15, -5), (18, -5), (19, -5), (20, -6), (21, -11), (23, -9), (25, -10), (17, 9), (18, 5), (21, 16),
+    (0, 11), (1, 13), (5, -13), (18, 6), (20, -11), (23, -5), (28, 7), (19, 15), (20, -5), (18, 6),
+    (12, 7), (4, 12), (21, 7), (13, 10), (17, 6), (23, 5), (21, -9), (25, 30), (27, 7), (23, 14),
+    (5, 6), (19, -8), (21, -5), (23, 5), (17, 6), (18, 10), (21, 8), (22, 6), (25, -5), (21, 6),
+    (19, 6), (19, 9), (1, 14), (11, 9), (19, 5), (1, 6), (5, 6), (17, 6), (11, 17), (23, 10),
+    (1, -5), (5, -6), (18, 34), (19, -6), (20, -6), (23, 7), (27, 16), (11, 43), (23, -8), (11, 26),
+    (23, -7), (25, 5), (20, 9), (21, 12), (1, 6), (25, 7), (3, 10), (2, 13), (17, 8), (19, 6),
+    (6, 7), (18, 6), (14, 6), (5, -5), (15, -8), (18, -7), (21, -20), (22, 31), (23, 28), (5, 6),
+    (4, 7), (25, 10), (18, 8), (23, 7), (1, 15), (15, -8), (28, 6), (26, 8), (22, 5), (17, 9),
+    (0, 5), (15, 12), (18, -5), (19, 8), (21, 23), (22, -10), (25, -6), (22, 9), (17, 6), (21, 6),
+    (5, 5), (21, 6), (25, 6), (19, 7), (26, 5), (28, 7), (1, 9), (0, 12), (1, 13), (11, -5),
+    (25, -5), (0, -13), (1, 8), (3, -5), (4, 7), (5, 15), (7, 8), (8, -5), (13, -7), (14, -10),
+    (16, -6), (18, -5), (21, 31), (22, -11), (25, -26), (27, -9), (28, 23), (5, 6), (21, 8), (15, 10),
+    (16, -5), (22, 28), (3, 5), (20, 27), (23, -5), (20, 5), (9, 5), (20, 5), (12, 6), (11, 5),
+    (11, 5), (1, 25), (3, 57), (4, 36), (5, -10), (9, -7), (10, -5), (11, -7), (13, -5), (16, -5),
+    (17, -5), (19, -8), (20, -8), (21, -12), (22, -10), (23, -10), (24, -13), (25, 15), (26, -7), (27, -8),
+    (19, 6), (21, 12), (17, 6), (1, -5), (11, 5), (20, -6), (25, 7), (1, 9), (3, 8), (14, 9),
+    (21, 6), (25, -5), (26, 13), (11, 10), (23, 17), (15, 7), (16, 7), (20, 8), (8, 5), (1, -5),
+    (5, 45), (6, -7), (7, 26), (9, -8), (11, -5), (16, 14), (19, 9), (20, -5), (21, -14), (22, -5),
+    (25, -11), (17, 32), (21, -5), (0, 48), (1, 6), (2, -14), (3, -6), (4, -9), (5, -9), (6, -8),
+    (7, -8), (8, -10), (11, -21), (12, -14), (13, -11), (14, -15), (15, -15), (16, -18), (17, -12), (18, -9),
+    (19, 27), (20, -6), (21, -15), (22, -6), (23, -7), (24, 18), (25, 50), (26, 14), (27, 51), (14, 11),
+    (1, -6), (5, -5), (9, -6), (11, -5), (14, -5), (16, -11), (17, -8), (18, -8), (20, 16), (22, 85),
+    (23, -9), (25, -10), (5, 5), (5, -5), (11, 35), (21, 7), (23, -6), (0, 37), (1, 27), (2, -6),
+    (3, -8), (5, -13), (6, -10), (9, -7), (12, 5), (14, -5), (16, -9), (17, -10), (18, 11), (20, 8),
+    (22, -9), (23, -6), (27, 15), (0, 16), (1, 21), (2, -5), (4, -5), (6, 6), (9, -15), (10, 10),
+    (11, -8), (13, -6), (16, -9), (17, 30), (18, 7), (19, -14), (20, 15), (21, 19), (22, -15), (23, 5),
+    (24, -9), (25, -20), (26, -6), (0, 20), (1, 31), (3, -5), (4, -9), (5, -6), (6, -8), (7, -5),
+    (8, -7), (9, -18), (10, -8), (11, -17), (13, -12), (15, -5), (18, 9), (19, -7), (20, 8), (21, 25),
+    (22, 5), (23, -12), (24, -12), (25, 49), (26, -18), (28, 12), (19, 13), (22, 7), (23, 7), (1, -10),
+    (2, 29), (1, -13), (4, -6), (5, -13), (6, -8), (9, -10), (10, -7), (11, -10), (12, -6), (13, -5),
+    (14, -11), (15, 218), (16, -26), (17, 26), (18, 43), (19, -20), (20, -7), (21, -50), (22, -28), (23, -20),
+    (24, -6), (25, -13), (26, -5), (27, -5), (28, -8), (1, 17), (3, -9), (4, -5), (9, -6), (11, 32),
+    (13, 22), (14, -5), (17, -8), (18, -7), (19, -9), (22, -7), (23, 24), (24, -6), (25, 5), (26, -10),
+    (28, -5), (16, 8), (21, -8), (22, 8), (1, -5), (5, -6), (6, 13), (16, 13), (18, 5), (20, -5),
+    (21, 11), (22, -6), (23, -5), (25, -5), (17, 10), (1, 16), (4, -5), (6, 19), (7, -8), (9, 13),
+    (14, -11), (16, 17), (17, -5), (18, 5), (20, 15), (21, 25), (22, -16), (23, -11), (25, -29), (26, -13),
+    (27, -5), (15, 8), (25, 7), (16, 7), (14, 6), (16, 16), (25, -8), (27, 13), (19, 6), (21, 6),
+    (5, 6), (15, 5), (17, -5), (19, -7), (21, -10), (23, 6), (25, 5), (10, 14), (25, 6), (1, 9),
+    (21, 5), (0, 9), (1, 11), (25, 7), (28, 7), (16, 15), (6, 11), (23, 5), (1, 10), (18, 6),
+    (20, -5), (22, 5), (5, 5), (0, -15), (1, -21), (2, -9), (4, -12), (6, -13), (9, -10), (10, -9),
+    (11, -12), (12, -10), (15, -12), (16, -12), (17, -9), (18, 11), (19, 11), (21, -7), (22, 14), (23, 37),
+    (24, -17), (25, 67), (26, 14), (27, 21), (1, 5), (18, 8), (16, 9), (21, 14), (22, -5), (15, 12),
+    (23, 10), (0, -5), (2, -5), (11, 32), (13, 59), (18, -5), (19, -6), (20, -5), (21, -8), (25, -12),
+    (1, 7), (6, 5), (20, 6), (1, -6), (5, -5), (10, 12), (18, -10), (19, -6), (20, 49), (21, -5),
+    (0, 5), (1, 5), (5, 11), (5, 8), (21, 7), (23, 8), (18, 9), (16, 8), (2, 5), (18, 10),
+    (19, 13), (6, 8), (17, 6), (18, 5), (18, 7), (5, -6), (9, -10), (10, 22), (15, -6), (19, 17),
+    (20, 12), (23, -12), (20, 5), (1, -5), (5, -6), (15, 45), (16, 14), (17, -8), (19, -9), (20, -5),
+    (22, 22), (23, -8), (25, -7), (14, 44), (21, -7), (22, -7), (25, -5), (14, 8), (1, -8), (3, -5),
+    (5, 74), (7, 23), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5), (25, -5), (7, 11),
+    (9, -5), (22, 5), (22, 9), (5, 9), (21, -7), (23, 13), (22, 5), (8, 5), (5, 8), (20, 5),
+    (23, 5), (9, 11), (10, 56), (11, -12), (12, -5), (20, -8), (21, -5), (23, -7), (6, 6), (27, 7),
+    (21, 7), (22, 7), (23, 10), (9, 8), (16, 19), (20, 9), (6, 12), (15, 7), (21, 5), (6, 5),
+    (1, -6), (5, 25), (6, -6), (11, -5), (16, -5), (17, 21), (18, -12), (19, -7), (21, 33), (23, -10),
+    (0, -7), (1, -7), (2, 9), (4, -5), (9, -6), (11, 6), (17, -10), (19, -5), (24, 21), (26, 10),
+    (23, 11), (17, 6), (15, 5), (16, 8), (17, 15), (19, 13), (21, -7), (6, 10), (25, 7), (14, 5),
+    (1, 10), (14, 14), (21, -5), (5, -5), (17, -6), (18, 25), (19, 22), (20, 5), (21, -7), (23, -7),
+    (25, -6), (27, 11), (18, 5), (21, 8), (4, 5), (25, 10), (24, 6), (1, 7), (11, 12), (2, -6),
+    (18, 6), (21, 5), (23, 23), (25, -8), (1, -7), (5, 10), (9, 16), (10, 17), (11, -5), (16, -6),
+    (17, -5), (18, -6), (22, -8), (25, 16), (2, 8), (11, 6), (20, 16), (23, -5), (5, 5), (18, 9),
+    (1, 10), (25, 6), (27, 5), (28, 7), (4, 5), (22, 17), (25, -6), (3, 5), (16, 8), (20, -9),
+    (1, 15), (2, 12), (3, 9), (25, -10),
 ];
