@@ -14,7 +14,8 @@
 //! hash bucket at the groups of phrases that start with those four bytes, rule most of
 //! them out with two masked 64-bit comparisons (bytes 0–8 of the group, bytes 8–16 of
 //! each phrase) and compare the rest in place. Phrases shorter than four bytes ("spf",
-//! "ube") are looked for where their first byte occurs. The work per text byte is
+//! "ube") are looked for where their first byte occurs, each confirmed by one masked
+//! comparison of the next four bytes. The work per text byte is
 //! bounded by [`MAX_BUCKET_GROUPS`] groups, [`MAX_GROUP_PHRASES`] phrases and
 //! [`MAX_SHORT_PER_BYTE`] short phrases (the built-in rules use at most 34, 61 and 2),
 //! times the longest phrase. It replaced an Aho-Corasick DFA over each phrase's first
@@ -119,8 +120,10 @@ struct Filter {
     groups: Vec<Group>,
     /// The phrases of each group, in groups' order.
     pids: Vec<Member>,
-    /// The phrases shorter than four bytes, by their first byte (lower case).
-    short: Vec<Vec<u32>>,
+    /// The phrases shorter than four bytes, by their first byte (lower case): each
+    /// with its bytes as a little-endian word and the mask of the bytes it has, so a
+    /// masked comparison of the text's next four bytes confirms it.
+    short: Vec<Vec<Short>>,
     /// One bit per byte value: whether `short` has phrases starting with it.
     short_first: [u64; 4],
 }
@@ -138,6 +141,14 @@ struct Group {
     /// Their range in `Filter::pids`.
     from: u32,
     to: u32,
+}
+
+/// A phrase shorter than four bytes.
+#[derive(Debug, Clone, Copy)]
+struct Short {
+    pid: u32,
+    word: u32,
+    mask: u32,
 }
 
 /// A phrase in its group: its bytes 8 to 16 (if it has them), lower case,
@@ -280,7 +291,16 @@ impl Filter {
         let mut short_first = [0u64; 4];
         for (pid, p) in phrases.iter().enumerate() {
             if let (true, Some(&b)) = (p.len() < 4, p.first()) {
-                short[usize::from(b)].push(pid as u32);
+                let (mut word, mut mask) = (0u32, 0u32);
+                for (k, &c) in p.iter().enumerate() {
+                    word |= u32::from(c) << (8 * k);
+                    mask |= 0xFF << (8 * k);
+                }
+                short[usize::from(b)].push(Short {
+                    pid: pid as u32,
+                    word,
+                    mask,
+                });
                 short_first[usize::from(b / 64)] |= 1 << (b % 64);
             }
         }
@@ -639,8 +659,16 @@ impl Engine {
             let mut word = 0u32;
             for (i, &b) in lower[..n].iter().enumerate() {
                 if scan.short_first[usize::from(b / 64)] & (1 << (b % 64)) != 0 {
-                    for &pid in scan.short.get(usize::from(b)).map_or(&[][..], |l| &l[..]) {
-                        confirm(pid, i, 0);
+                    // The text's next four bytes (the padding's zeros past its end).
+                    let mut next = [0u8; 4];
+                    if let Some(w) = lower.get(i..i + 4) {
+                        next.copy_from_slice(w);
+                    }
+                    let next = u32::from_le_bytes(next);
+                    for sh in scan.short.get(usize::from(b)).map_or(&[][..], |l| &l[..]) {
+                        if next & sh.mask == sh.word {
+                            confirm(sh.pid, i, 4);
+                        }
                     }
                 }
                 word = push_byte(word, b);
