@@ -395,7 +395,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "at RCPT TO, a recipient domain this host does not take mail for ('not our domain', 'only accepts mail for example.org', 'invalid recipient domain'); at MAIL FROM the same words are about our sender")
             .t(&["not our domain", "domain not handled", "recipient domain not accepted", "invalid recipient domain", "recipient is to the wrong domain", "only accepts {mail|emails|e-mails|messages} for",
                  "not served by this {gateway|server|host|relay|system}",
-                 "not a recipient on this server", "{recipient |no such |}domain not configured", "domain is not configured", "recipient domain not local", "only handles"])
+                 "not a recipient on this server", "{recipient |no such |}domain not configured", "domain is not configured", "recipient domain not local"])
             .at(&[S::RcptTo, S::Unknown]),
     );
     v.push(
