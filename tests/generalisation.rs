@@ -435,10 +435,9 @@ impl Floor {
     }
 }
 
-/// `fresh26/`'s one look (BENCHMARKS.md, "Twenty-fifth round"), at commit d1b60ef, against
-/// the adjudicated labels: 275 / 307 / 349 of 355.
+/// `fresh27/`'s one look: set from its figures once measured.
 const HELDOUT_FLOOR: Floor = Floor {
-    cat: 275,
-    scope: 307,
-    disp: 349,
+    cat: 0,
+    scope: 0,
+    disp: 0,
 };
