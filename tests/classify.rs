@@ -5200,7 +5200,7 @@ fn twenty_sixth_round_words_from_the_retired_fresh26() {
             Scope::Destination,
         ),
         (
-            "454 4.7.0 Mail relay limit exceeded for this month",
+            "454 4.7.0 Monthly mail relay limit exceeded",
             S::Unknown,
             C::RateLimited,
             T,
@@ -5221,7 +5221,7 @@ fn twenty_sixth_round_words_from_the_retired_fresh26() {
             P,
             Scope::Recipient,
         ),
-        // TLS unavailable, and a session closed for not upgrading.
+        // TLS unavailable.
         (
             "503 5.5.1 TLS is not available",
             S::Unknown,
@@ -5229,12 +5229,13 @@ fn twenty_sixth_round_words_from_the_retired_fresh26() {
             P,
             Scope::Connection,
         ),
+        // Our IP, or we, blocked for good.
         (
-            "421 4.7.0 Too many commands before STARTTLS",
-            S::Unknown,
-            C::TlsRequired,
-            T,
-            Scope::Connection,
+            "554 5.7.1 Your IP address has been permanently blocked",
+            S::RcptTo,
+            C::Blocklisted,
+            P,
+            Scope::Destination,
         ),
         // Sending as an address the account does not own.
         (
@@ -5273,11 +5274,42 @@ fn twenty_sixth_round_words_from_the_retired_fresh26() {
             P,
             Scope::Message,
         ),
+        // Review guards (same on the previous main): a recipient or a hop count
+        // "blocked" or "limited", a size limit, a virus inside the MIME structure, and the
+        // scanner's own failure keep their causes.
         (
-            "550 Message body rejected",
-            S::DataEnd,
-            C::SpamContent,
+            "550 5.2.1 Recipient mailbox permanently blocked",
+            S::RcptTo,
+            C::MailboxDisabled,
             P,
+            Scope::Recipient,
+        ),
+        (
+            "550 5.4.6 Relay limit (hop count) exceeded - possible mail loop",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "552 5.3.4 Message size exceeds send limit of 10485760 bytes",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Virus found in MIME structure: Eicar-Test-Signature",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 Message rejected by the scanner: temporary scanner failure",
+            S::DataEnd,
+            C::ServerError,
+            T,
             Scope::Message,
         ),
     ]);

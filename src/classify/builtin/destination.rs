@@ -192,7 +192,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
-            "{send|relay} quota", "send limit*", "relay limit*",
+            "{send|relay} quota", "send limit {reached|exceeded|hit}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
@@ -355,7 +355,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "client host rejected: blocked", "blocked for abuse", "blocked for spam*", "bloquee pour incident de spam",
                  "ip blocked", "blocked ip", "ip address blocked", "blocked - see", "zen.spamhaus", "delist*", "banned sender",
                  "mailspike", "spamrats", "hostkarma", "s5h.net", "0spam", "nordspam", "lashback", "denylist", "denylisted", "deny list", "deny-list",
-                 "block-list", "black-list", "listed at", "listed by", "permanently blocked", "banned ip", "ip banned", "ip is banned", "ip address is banned",
+                 "block-list", "black-list", "listed at", "listed by", "you are permanently blocked", "{your |}{ip|ip address|host|network} {is |has been |}permanently blocked", "banned ip", "ip banned", "ip is banned", "ip address is banned",
                  "ip address has been blocked", "ip has been blocked", "ip was blocked", "ip address is blocked", "ip is blocked", "host has been blocked",
                  "is an open relay", "listed as an open relay", "open relay database", "possible open relay", "dsbl", "ordb", "deny register", "abuse feed*", "spam source list", "spam sources list", "reputation list", "sperrliste", "黑名单", "ブラックリスト", "블랙리스트", "kara liste", "to request removal"])
             .scope(Scope::Destination),

@@ -39,7 +39,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
-                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "mime structure", "mime headers", "media not supported", "unknown content type", "message too small", "expected exactly one from"]),
+                 "{7 bit|7-bit|7bit} data", "mime part limit", "too many mime parts", "mime structure exceeds", "{required|missing} mime headers", "media not supported", "unknown content type", "message too small", "expected exactly one from"]),
     );
     v.push(
         r("text.from_domain_format", C::ContentFormat,
@@ -120,7 +120,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.scanner_failure", C::ServerError,
           "the receiver's own virus or spam scanner failed or is not ready: a receiving-side processing failure, not a verdict on the message")
-            .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scan failed", "scanning failed", "unable to scan",
+            .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scanner failure", "scan failed", "scanning failed", "unable to scan",
                  "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable", "connect to rspamd", "connect to spamd", "connect to clamd", "connect to amavis", "scanner malfunction",
                  "{scanner|virus scanner|spam scanner|spam check|spam checker|virus check|content filter|spam filter|antivirus|anti-virus} temporarily unavailable",
                  "failed to scan", "av system is not available", "antivirus software failed", "{spam|virus|content} filter {is |}unavailable"])
@@ -165,7 +165,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "message body rejected", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
@@ -199,7 +199,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "not authorized to use mail from", "not authorized to send from", "not allowed in header from", "callback failure", "callback failed", "bad null sender",
                  "not accept mail from", "not accept email from", "not accept messages from", "your domain is not allowed", "domain is not allowed to send",
                  "mail from this sender", "this sender is not", "sender address verification", "sender verification",
-                 "domain must resolve", "sender does not exist", "sender mailbox", "sender domain not verified",
+                 "domain must resolve", "sender does not exist", "sender mailbox {not found|does not exist|unknown|disabled}", "sender domain not verified",
                  "domain is not verified", "domain not verified", "unconfigured sending domain", "sending from this domain is paused", "unknown sender address", "prohibited sender", "verify sender", "verify the sender", "null senders",
                  "sender {email|e-mail} address {is prohibited|is not allowed|not allowed|is blocked|is rejected|rejected|refused|denied}",
                  "sender not {authorized|authorised}", "not {authorized|authorised|allowed} to send {emails|email|mail|mails} {with from|from}",
@@ -472,7 +472,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "before starttls"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "{auth|authentication|login} {is |}{not allowed|not permitted|refused|denied} before starttls"]),
     );
     v.push(
         r(
