@@ -192,7 +192,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
-            "{send|relay} quota", "send limit {reached|exceeded|hit}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
+            "{send|relay} quota", "send limit {reached|hit}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
