@@ -185,7 +185,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.sender_rejected", C::SenderRejected,
-          "the envelope sender is refused (Postfix 'Sender address rejected', Exim sender verify, Exchange SenderFilterAgent)")
+          "the envelope sender is refused (Postfix 'Sender address rejected: Domain not found' and its other words about the address itself, Exim sender verify, Exchange SenderFilterAgent)")
             .t(&[// Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
                  "sender address rejected: {domain|undeliverable|unverified|mailbox|user|unknown|not found|address|account}",
                  "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
