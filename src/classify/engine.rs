@@ -291,15 +291,12 @@ impl Filter {
         let mut short_first = [0u64; 4];
         for (pid, p) in phrases.iter().enumerate() {
             if let (true, Some(&b)) = (p.len() < 4, p.first()) {
-                let (mut word, mut mask) = (0u32, 0u32);
-                for (k, &c) in p.iter().enumerate() {
-                    word |= u32::from(c) << (8 * k);
-                    mask |= 0xFF << (8 * k);
-                }
+                // Under four bytes, so the head's low 32 bits hold all of it.
+                let (word, mask) = head_of(p);
                 short[usize::from(b)].push(Short {
                     pid: pid as u32,
-                    word,
-                    mask,
+                    word: word as u32,
+                    mask: mask as u32,
                 });
                 short_first[usize::from(b / 64)] |= 1 << (b % 64);
             }
