@@ -5314,3 +5314,165 @@ fn twenty_sixth_round_words_from_the_retired_fresh26() {
         ),
     ]);
 }
+
+/// Words from the retired `fresh27/`'s misses (the twenty-seventh round). Every case came
+/// out differently on the previous main (1e0f7ea), apart from the guards marked as such.
+#[test]
+fn twenty_seventh_round_words_from_the_retired_fresh27() {
+    check_scoped(&[
+        // A connection limit however it is worded, not the server's outage.
+        (
+            "421 4.3.2 Server connection capacity exceeded",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 4.3.2 Connection limit",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        // Too many unknown recipients is a harvest guard, not a rate.
+        (
+            "550 5.7.1 Rejected for too many invalid recipients",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "421 4.7.0 Too many unknown recipients in this session, closing connection",
+            S::RcptTo,
+            C::Policy,
+            T,
+            Scope::Destination,
+        ),
+        // The receiver's scanner, queue, verification or authentication service failed: its trouble.
+        (
+            "451 4.3.0 Virus scanning is unavailable, message deferred",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "451 4.3.0 Spam scanner is unavailable, try again later",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.6.0 Message could not be queued",
+            S::DataEnd,
+            C::ServerError,
+            P,
+            Scope::Message,
+        ),
+        (
+            "450 4.3.0 Sender verification is temporarily unavailable",
+            S::MailFrom,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "454 4.7.0 Temporary authentication failure",
+            S::Unknown,
+            C::ServerError,
+            T,
+            Scope::Destination,
+        ),
+        // Guard: refused credentials stay ours.
+        (
+            "535 5.7.8 Authentication failed: bad credentials",
+            S::Unknown,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        // Words a cause states.
+        (
+            "553 5.7.1 You may only send as alice@example.org",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "452 4.3.1 Monthly email allowance reached for this account",
+            S::DataEnd,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "550 5.1.1 This mailbox no longer accepts mail",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 Usuário não encontrado neste servidor",
+            S::DataEnd,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "421 4.7.0 Failed setting up TLS, closing connection",
+            S::Unknown,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "553 You should be authenticated",
+            S::MailFrom,
+            C::AuthRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "550 5.5.1 Null-sender messages should only have one recipient",
+            S::RcptTo,
+            C::TooManyRecipients,
+            P,
+            Scope::Message,
+        ),
+        // A HELO name that is not fully qualified holds the destination, whatever stage says it.
+        (
+            "550 HELO is not an FQDN",
+            S::RcptTo,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "550 5.7.1 HELO domain must be a valid FQDN",
+            S::DataEnd,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        // Guards: a recipients-per-connection limit and a host without a name stay what they were.
+        (
+            "452 4.5.3 Too many recipients, recipients per connection limit reached",
+            S::RcptTo,
+            C::TooManyRecipients,
+            T,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Client host rejected: cannot find your hostname, not fully qualified",
+            S::RcptTo,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+    ]);
+}

@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8484 (feature, category) entries.
+//! 29 categories, 4000 features, 8351 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-33, 28, -31, -26, -19, 21, -37, -60, -73, -26, -15, 59, -11, 3, -23, -20, -30, 24, 17, -16, 6, 83, -1, 129, -2, 93, 0, -31, -9];
+pub(super) static PRIOR: [i32; 29] = [-33, 27, -31, -24, -20, 20, -37, -61, -73, -26, -15, 59, -10, 1, -21, -20, -31, 23, 15, -17, 6, 84, 1, 132, -4, 94, 0, -31, -9];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -97,7 +97,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x02510213, // b:requested action
     0x0275e8f0, // b:delivered for
     0x028db8a9, // b:users from
-    0x029123d1, // b:spf pass
     0x02ab9aee, // b:from you
     0x02c6a4c0, // w:without
     0x02d175a5, // b:such user
@@ -121,7 +120,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04007989, // b:fully qualified
     0x041ef702, // b:this ip
     0x04337d66, // b:maximum threshold
-    0x0434a99e, // b:the helo
     0x04427ca7, // w:help
     0x04c13d57, // b:invalid recipient
     0x04c1572a, // w:filtering
@@ -129,15 +127,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x04e7b73d, // b:www spamcop
     0x0512470b, // b:configuration error
     0x05157026, // w:contents
+    0x051ff7b8, // w:permissions
     0x05341a20, // w:setting
     0x055e6472, // b:domain must
     0x056f8740, // b:no access
     0x05758204, // b:cloud policy
     0x058cdbd4, // b:this port
-    0x05bc4f3b, // b:unrouteable address
     0x060e86cb, // b:at the
     0x060ef06d, // b:example edu
-    0x061932f6, // b:with either
     0x06263e15, // b:is considered
     0x0649f3c9, // w:route
     0x06582adf, // b:http postmaster
@@ -182,6 +179,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08d9174a, // b:postmaster for
     0x08e6442c, // w:removal
     0x08e672ca, // b:per hour
+    0x08ec965c, // b:recipients try
     0x08ef5fda, // w:sabineko
     0x08f57a8b, // p:supp
     0x08f98e79, // b:null mx
@@ -200,7 +198,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x097f1d88, // b:go to
     0x09884919, // b:message failed
     0x098b3b98, // b:guidelines go
-    0x098cbdcf, // b:virus or
     0x0992191e, // w:scored
     0x09b9d971, // b:and recipient
     0x09c514c6, // e:x.7.27
@@ -229,7 +226,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0b6553da, // b:rejected server
     0x0b68e888, // p:back
     0x0b7c34cd, // w:daily
-    0x0b80b06c, // b:service is
     0x0b90e277, // b:kind regards
     0x0b92fafd, // s:rcpt_to
     0x0b9d2701, // b:it on
@@ -277,8 +273,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
     0x0df51c4a, // b:address try
-    0x0df65d00, // b:use this
     0x0dfc9a08, // p:forb
+    0x0e12211e, // b:can be
     0x0e1bfb2d, // w:that
     0x0e245e40, // p:disa
     0x0e2ad92b, // w:abuseat
@@ -341,6 +337,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11f7decd, // w:accepted
     0x1207d450, // b:ru is
     0x120ea50d, // b:line is
+    0x1211ab99, // b:can only
     0x121c46d6, // w:line
     0x12300baf, // b:nullmailer queue
     0x1231a74b, // p:bloc
@@ -357,7 +354,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x132ec790, // e:x.3.1
     0x134ce7a7, // b:un destinataire
     0x1371ad89, // b:malformed mail
-    0x1372b346, // b:was refused
     0x13a3abe7, // w:nested
     0x13bb4eef, // w:based
     0x13be0d75, // b:starttls command
@@ -368,6 +364,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x140aac2a, // b:for sending
     0x140c58c2, // b:hunter neko
     0x1419cf83, // b:there is
+    0x141b5d80, // b:for delivery
     0x14213eff, // b:sorry don
     0x1425fdb8, // p:moin
     0x142ad8a5, // w:kijitora
@@ -394,7 +391,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16323052, // b:verification temporarily
     0x164433cc, // b:expected mail
     0x1649937d, // b:error send
-    0x166560b6, // b:to sending
     0x166b6242, // p:tran
     0x16763412, // b:service error
     0x169367ab, // b:possible spam
@@ -402,7 +398,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x16a9fdf6, // w:dial
     0x16aaf48a, // b:resolver adr
     0x16b536e9, // w:didn
-    0x16b6ff18, // b:spam check
     0x16c45ac9, // b:to receive
     0x16d761bd, // w:bin
     0x16d9eca4, // w:missing
@@ -415,7 +410,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x176e7b4d, // b:en latest
     0x177115b3, // b:example icloud
     0x177320c9, // p:pote
-    0x1791f085, // b:spam content
     0x179d6b82, // b:invalid helo
     0x179f0562, // b:able to
     0x17c28e09, // b:to about
@@ -451,7 +445,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x19a8c5dd, // w:contains
     0x19b8e7a4, // w:whitelisted
     0x19d2a09d, // b:information go
-    0x19e51545, // b:that sender
     0x1a4c33ca, // b:been denied
     0x1a4f0eeb, // p:goog
     0x1a53a858, // b:org relay
@@ -466,10 +459,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1b0026a9, // b:http bl
     0x1b08bc88, // w:high
     0x1b1bd528, // e:5.2.1
+    0x1b35fe16, // b:recipient lookup
     0x1b364166, // b:more information
     0x1b4f107e, // p:good
-    0x1b5cf857, // b:troubleshooting aspx
     0x1b673934, // w:veuillez
+    0x1b693e7d, // w:notify
     0x1b6b6a21, // p:trac
     0x1b7192c6, // p:alic
     0x1bb848b3, // p:fwli
@@ -489,19 +483,18 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1c38c516, // b:attempts try
     0x1c3b7fdc, // b:you tried
     0x1c3ebf0d, // b:bare lf
-    0x1c4c1666, // b:using mail
     0x1c82d9cd, // w:checks
     0x1c99f2ba, // b:is busy
     0x1ca5ce63, // w:but
     0x1ca9d703, // w:occurred
     0x1cb058c0, // w:reply
+    0x1cb6c905, // b:rejected outbound
     0x1cc0c7b5, // b:resolve this
     0x1cc25077, // w:bad
     0x1cd76b2f, // w:bit
     0x1cd8c131, // w:null
     0x1cfaabfe, // b:message rejected
     0x1d18df1d, // p:syma
-    0x1d1b0416, // b:while reading
     0x1d1bd84e, // e:5.2.3
     0x1d1c7fe0, // e:4.5.3
     0x1d2d25de, // w:ptr
@@ -522,7 +515,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1dc9e1c0, // b:record found
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
-    0x1de1196c, // b:to bounce
     0x1dff61fd, // w:mailing
     0x1e1120c7, // w:like
     0x1e1bd9e1, // e:5.2.2
@@ -562,7 +554,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x205b6be2, // b:this issue
     0x206c8250, // b:message because
     0x206e4a9d, // b:spamhaus org
-    0x207092c2, // b:temporarily denied
     0x2077c98b, // w:being
     0x2084d23b, // w:vous
     0x20a64982, // b:has dmarc
@@ -594,7 +585,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
     0x2220821c, // b:reject policy
-    0x222d7625, // b:spam source
+    0x226f74c6, // w:suppressed
     0x226fac0f, // b:to your
     0x2278d57c, // b:is no
     0x22852d6f, // b:temporarily blocked
@@ -615,12 +606,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x235a852b, // p:larg
     0x235fabf5, // p:poli
     0x2368e2d9, // b:email example
+    0x237cfd59, // b:in recipient
     0x23874863, // w:restrictions
     0x23b07b4b, // w:nobody
     0x23d1f1a2, // b:this time
     0x23ddd87e, // w:its
     0x23e2d028, // p:syst
     0x23ee7053, // b:refuse veuillez
+    0x23feed71, // b:is already
     0x241c10ea, // b:accept message
     0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
@@ -634,7 +627,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x24c1878b, // b:help forward
     0x24da9d9b, // w:mail
     0x24edc241, // b:administrator returned
-    0x2505d178, // b:while sending
     0x250b0efa, // b:information see
     0x25209337, // p:char
     0x2535efb5, // b:match your
@@ -657,7 +649,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2649518b, // b:insufficient storage
     0x265f7977, // b:refused please
     0x26651692, // w:malicious
-    0x26753912, // b:this key
     0x267ecf12, // b:schleuder org
     0x268d0fc5, // b:smtp host
     0x26929770, // b:invalid bounce
@@ -677,10 +668,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x280d492a, // b:sakaba hunter
     0x281c2141, // b:error rejected
     0x281ee9f5, // w:gsmtp
-    0x282ff156, // b:unknown sender
-    0x28327637, // b:the corresponding
+    0x2822dda0, // b:invalid data
     0x2847de97, // w:probably
-    0x28486f79, // b:xbl spamhaus
     0x28500416, // b:mail domain
     0x287463a6, // b:has no
     0x2888005e, // b:net please
@@ -698,7 +687,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x29209983, // p:chan
     0x29227831, // b:the dmarc
     0x293f5cbd, // b:because its
-    0x295c1f3c, // b:sr ht
     0x2968f752, // b:protect our
     0x29770cf7, // b:by the
     0x29aa383f, // w:aborted
@@ -715,7 +703,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2a6ea604, // b:org en
     0x2a75890c, // b:system has
     0x2a850afa, // b:malformed envelope
-    0x2a948e28, // b:suspected spam
     0x2aab645e, // p:filt
     0x2ab92b10, // w:moins
     0x2acf7999, // b:from addresses
@@ -745,6 +732,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2c6b7ad5, // b:rejected blacklisted
     0x2ca14e4f, // b:non ascii
     0x2ca413f1, // b:size exceeds
+    0x2cb27dc5, // w:nice
     0x2cc2ae80, // w:hops
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
@@ -765,7 +753,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2dbada4c, // b:rejected service
     0x2dc36dfd, // p:firs
     0x2dc4a9e5, // b:exist on
-    0x2dd7724e, // b:vulani has
     0x2df32164, // e:x.4.6
     0x2df61049, // b:send ehlo
     0x2e185276, // b:message headers
@@ -802,7 +789,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f9e97e3, // b:tard service
     0x2fa7147d, // b:of sequence
     0x2fb1c684, // b:record with
-    0x2fbfed40, // b:sending server
     0x2ff3248a, // e:x.4.4
     0x2ff4b3af, // b:mail not
     0x2ff9d796, // b:messages per
@@ -821,6 +807,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x30de873c, // b:email service
     0x30e2373d, // b:you re
     0x30e35be9, // b:com invalid
+    0x30e6eb69, // b:command timeout
     0x30f29a59, // b:empty message
     0x30f3261d, // e:x.4.5
     0x3100c7ee, // p:kiml
@@ -838,7 +825,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x31f0aa68, // w:feel
     0x320e6c91, // b:for spam
     0x321916ae, // b:example net
-    0x323092b7, // b:spam if
     0x323a4de5, // b:codes php
     0x323ea39b, // e:5.3.5
     0x324405f3, // b:passing dkim
@@ -846,6 +832,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x326c1773, // b:currently sending
     0x327085af, // w:port
     0x327f0fb3, // w:cannot
+    0x328327ab, // w:these
     0x32a55f72, // w:information
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
@@ -873,29 +860,28 @@ pub(super) static HASHES: [u32; 4000] = [
     0x346521a3, // b:libsisimai org
     0x34717c9f, // b:waiting for
     0x347bd32d, // b:rate limited
-    0x3493b4e2, // b:since part
     0x34a3e4f7, // b:win test
     0x34a8d844, // w:blocked
     0x34afd37e, // b:address user
     0x3501fb53, // w:spool
     0x353ea854, // e:5.3.0
+    0x354cbdc1, // b:can send
     0x3562349e, // b:your address
     0x3564cb32, // b:email not
     0x356e222f, // b:authentication is
     0x3579c71f, // b:error need
     0x3586bb64, // b:allowed during
     0x35a1c6d8, // w:again
-    0x35a55ef3, // b:service closing
     0x35a867c3, // w:known
     0x35b49238, // w:field
     0x35c1d639, // p:para
+    0x35c37e97, // b:not store
     0x35d1eb8f, // b:not match
     0x3602f38e, // b:exceeded retry
     0x3627612e, // b:about smtp
     0x366caef3, // w:also
     0x367d126b, // p:noti
     0x367dac08, // b:this user
-    0x3683b822, // b:spool unavailable
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
     0x36956a67, // b:exceeds size
@@ -915,7 +901,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3773f991, // b:message content
     0x377e233e, // b:invalid credentials
     0x37908081, // w:prod
-    0x37a2677b, // b:ugent be
     0x37d4d840, // b:the weather
     0x37db42a5, // b:domains in
     0x37dc5d72, // b:added to
@@ -939,6 +924,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x38f3351a, // b:your domain
     0x3902b9ee, // b:address syntax
     0x390f306e, // b:in smtp
+    0x391a175d, // b:attachment exceeds
     0x391e7658, // p:mail
     0x394d04a2, // b:output error
     0x396dea28, // p:dnsb
@@ -983,7 +969,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3bbeba6a, // b:requested mail
     0x3bd4e2ff, // b:to use
     0x3bdd1bed, // p:fixe
-    0x3bdec7f3, // b:to excessive
     0x3c11d018, // b:jp does
     0x3c37d4e5, // b:rejected bounce
     0x3c489659, // p:bein
@@ -1028,6 +1013,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3f82a7f7, // b:example comcast
     0x3f8640ed, // b:message try
     0x3f8d7538, // p:spec
+    0x3faec7f1, // b:malformed recipient
     0x3fb1dfcf, // b:docomo ne
     0x3fc3e378, // w:their
     0x3fdeb6dd, // b:from servers
@@ -1085,8 +1071,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x43c1ec43, // p:pars
     0x43cb217a, // w:hour
     0x43efe125, // w:ofr
-    0x440aee55, // b:too fast
     0x44108b7f, // b:request ip
+    0x4421dfde, // b:ehlo hostname
     0x44262a02, // b:date header
     0x4427f510, // b:hard fail
     0x4449f9bc, // b:data in
@@ -1100,12 +1086,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x44a6b515, // b:is rejected
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
+    0x44d58a49, // b:inbound mail
     0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
     0x45163a77, // p:malf
     0x454317e8, // b:here by
     0x45542464, // b:reject fatal
     0x456685be, // b:have not
+    0x4573b7d3, // b:must exist
     0x45785a85, // b:to deliver
     0x45785c90, // w:arguments
     0x4586b6f6, // b:found name
@@ -1116,6 +1104,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x460b3e07, // b:pass spf
     0x461db5fe, // b:of example
     0x462bba67, // b:was legitimate
+    0x4638c411, // w:antivirus
     0x463fbcbd, // b:spam or
     0x464bd567, // b:as bounce
     0x465eb74c, // b:email to
@@ -1133,17 +1122,15 @@ pub(super) static HASHES: [u32; 4000] = [
     0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
     0x472b8d4d, // b:is shutting
-    0x4732f0d0, // b:the submission
     0x474fc39a, // b:has an
     0x4777ce07, // b:org is
     0x477893cf, // p:allo
     0x479db75d, // b:missing from
     0x47b29a93, // p:read
-    0x47be303b, // b:service mail
     0x47bff0c0, // b:reading message
+    0x47c52ce1, // b:connections per
     0x47e96454, // b:low reputation
     0x480101f0, // b:mail right
-    0x480f3a4a, // b:sbl xbl
     0x481dddaa, // b:are required
     0x4820c32a, // b:type mx
     0x4821e247, // b:rejected policy
@@ -1171,13 +1158,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x492f99ed, // b:in progress
     0x4931d35f, // b:not relay
     0x497e7135, // b:or expired
-    0x49862468, // b:virtual alias
     0x498f7692, // b:moins un
     0x49a718ed, // b:must authenticate
     0x49c0d62b, // b:exactly one
     0x49ca1746, // b:plain text
     0x49cf1b23, // p:phis
-    0x49d106ce, // b:temporarily not
     0x49f3ac33, // w:temporary
     0x4a12827b, // b:message for
     0x4a246661, // w:token
@@ -1185,6 +1170,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4a805b69, // b:such recipient
     0x4a86af3b, // b:limit for
     0x4a8bda6f, // b:did not
+    0x4a8c0cbd, // w:queued
     0x4abbe1f9, // w:provide
     0x4adc6bfd, // b:to command
     0x4af87368, // b:error in
@@ -1206,6 +1192,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4c150e67, // b:please contact
     0x4c29354e, // w:configuration
     0x4c375b98, // b:is not
+    0x4c5f5e93, // b:mail and
     0x4c6d1bc7, // b:local problem
     0x4cb2a272, // p:reac
     0x4ceb3b66, // b:connections from
@@ -1215,14 +1202,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4d2acb51, // w:html
     0x4d2f5070, // b:org user
     0x4d383c73, // p:prog
-    0x4d447ce3, // b:to temporary
     0x4d56c5d2, // b:for policy
     0x4d5e5f90, // w:eicar
     0x4d742266, // w:looping
     0x4d8ff477, // b:the following
     0x4dab55d9, // w:zen
     0x4dd314d2, // p:clie
-    0x4dd559eb, // b:this failure
     0x4de4ee7f, // b:data data
     0x4e0d7ecd, // b:but not
     0x4e1c58d0, // p:mana
@@ -1255,7 +1240,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5056a272, // b:user domain
     0x505a7995, // b:example yahoo
     0x505f6fc6, // p:hand
-    0x506efb07, // b:unknown domain
     0x5082c397, // w:nosuchuser
     0x50a3e08e, // b:com rbl
     0x50a957dc, // w:accepting
@@ -1295,7 +1279,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x52e331e9, // b:not exist
     0x530bf7de, // b:connect to
     0x53172f7d, // b:an unusual
-    0x532b3429, // b:to verify
     0x534cc789, // b:ezmlm manage
     0x53501cf5, // b:sorry no
     0x5379e892, // w:rset
@@ -1312,9 +1295,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x54657d51, // p:schl
     0x54783a7a, // w:space
     0x547b995b, // p:othe
+    0x547de7e8, // w:mailboxes
     0x54943b85, // b:on blocklist
-    0x54d6f4d5, // b:this alias
     0x54ee904d, // b:mail disableduser
+    0x54f1e2e4, // b:localhost helo
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
     0x5538ad21, // w:current
@@ -1333,6 +1317,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x561979a6, // w:specified
     0x56227fd1, // w:during
     0x56243748, // b:policy of
+    0x564273b9, // w:ses
     0x5656a833, // b:our bulk
     0x565ab5fa, // b:mail address
     0x567c6960, // b:action aborted
@@ -1340,7 +1325,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5681c2f1, // b:no spf
     0x5682d58b, // b:parse message
     0x56859eee, // w:there
+    0x568ec7bf, // w:instance
     0x56a1690f, // p:refu
+    0x56ca6e23, // b:been sent
     0x56db54a0, // p:requ
     0x56dcd9a3, // b:denied by
     0x56e38bd4, // b:the from
@@ -1377,6 +1364,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x594e16e6, // b:is spam
     0x5967388a, // b:sending ip
     0x59ab1189, // b:rejected recipients
+    0x59b3045b, // p:pati
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
     0x59cad18d, // b:mails from
@@ -1408,7 +1396,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5b13eb9f, // w:should
     0x5b22634d, // p:befo
     0x5b4167c1, // w:hourly
-    0x5b573a26, // b:to host
     0x5b5e540a, // b:reject this
     0x5b65ef05, // w:antispam
     0x5b785738, // b:no reverse
@@ -1420,6 +1407,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5bf68d0f, // p:offi
     0x5c18c066, // b:malware detected
     0x5c2dc2cd, // b:jdoe example
+    0x5c34f6f4, // w:minute
     0x5c3849c9, // w:sessions
     0x5c385410, // p:prov
     0x5c497362, // b:for further
@@ -1430,9 +1418,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5cb56240, // b:invalide invalid
     0x5cc0dfcb, // b:https community
     0x5cde263f, // b:domain is
-    0x5ce723cc, // b:with mail
     0x5ce8e6b5, // p:asso
-    0x5cf36774, // b:site policy
     0x5d038c52, // w:saving
     0x5d1a9ede, // w:blacklisted
     0x5d2a10c0, // w:session
@@ -1458,6 +1444,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5eaf23e0, // b:back later
     0x5ebe6eda, // w:org
     0x5ef31e7b, // b:go microsoft
+    0x5f064770, // b:allowed by
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
@@ -1477,6 +1464,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5ff6935b, // p:offe
     0x60081350, // w:domain
     0x60188787, // b:our domain
+    0x60272173, // b:local user
     0x60354138, // b:log in
     0x6062b3a6, // c:510
     0x6083345f, // b:to reach
@@ -1548,6 +1536,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
+    0x63e148d0, // b:cannot decode
     0x63f03e4f, // b:invalid mail
     0x64133a91, // b:back in
     0x6415a7c8, // w:banned
@@ -1569,7 +1558,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x651d5eb1, // b:routing loop
     0x65423751, // b:must not
     0x654eb217, // b:protocol error
-    0x654fa104, // b:tell me
     0x6553d646, // b:with the
     0x655e1799, // p:expe
     0x6582e872, // p:exce
@@ -1610,6 +1598,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x67635f28, // b:daily sending
     0x6796715d, // b:error transaction
     0x67a77558, // w:mailserver
+    0x67b7ccd5, // p:eval
     0x67b9dc32, // w:transient
     0x67c3a546, // p:deco
     0x67ce2701, // b:many bad
@@ -1622,6 +1611,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x681ac87d, // p:atte
     0x682ce219, // b:need fully
     0x6842900f, // w:see
+    0x6848f9f5, // w:couldn
     0x68a14bd3, // w:path
     0x68a20bdb, // b:your spam
     0x68d752d0, // b:type not
@@ -1667,6 +1657,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6af13e66, // e:5.7.2
     0x6b08571b, // w:tcp
     0x6b1bba59, // w:blocklist
+    0x6b294411, // b:not hosted
     0x6b2a8c71, // b:part does
     0x6b2f470f, // b:timeout waiting
     0x6b5c9f73, // b:much mail
@@ -1688,9 +1679,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c5e495c, // c:538
     0x6c5ee754, // p:scor
     0x6c9007ac, // p:owne
-    0x6c95439f, // b:servers without
     0x6cd9c985, // w:least
-    0x6cdffedc, // b:send the
     0x6ce84296, // b:busy please
     0x6cf93e95, // b:for seconds
     0x6d1e2090, // w:tld
@@ -1715,6 +1704,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6e2fee8b, // b:address host
     0x6e454a0e, // b:address format
     0x6e496fbe, // b:mailbox not
+    0x6e884b32, // b:lf not
     0x6e8bd622, // b:relay is
     0x6e93df0e, // w:retry
     0x6ea3a371, // w:slow
@@ -1731,7 +1721,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f429c7f, // b:at most
     0x6f4bde6d, // b:provider and
     0x6f530b1d, // w:shortly
-    0x6f530e26, // b:the policy
     0x6f53f49e, // b:while checking
     0x6f649747, // w:server
     0x6f6cfc78, // b:server error
@@ -1753,7 +1742,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x702a1a3c, // b:post to
     0x70410c37, // p:shtm
     0x704fe316, // p:scan
-    0x70572286, // b:such domain
     0x70974e65, // w:imposed
     0x709ff80a, // b:to our
     0x70a8b3f2, // b:destinataire invalide
@@ -1774,6 +1762,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x717e13ec, // p:acti
     0x71845b4d, // b:exceeded try
     0x71918566, // b:transmission channel
+    0x7194e2fd, // w:kody
     0x71b6e911, // p:defe
     0x71bc203a, // e:5.6.3
     0x71bdbf8c, // w:allowed
@@ -1796,7 +1785,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x732c77e8, // b:isn in
     0x733ed7f9, // b:at https
     0x733ee8fc, // w:equal
-    0x7345b7a0, // b:sbl query
     0x73520e2f, // b:permanent failure
     0x737afeb8, // b:being delivered
     0x7388decf, // b:or dkim
@@ -1815,6 +1803,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x743817d8, // b:or ehlo
     0x743ff35a, // w:first
     0x7445f2a8, // b:com helo
+    0x7450957a, // b:daily quota
     0x7458aa2f, // b:relay failed
     0x745e55f4, // c:530
     0x746867cd, // b:queue id
@@ -1859,6 +1848,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7778c9b2, // w:refer
     0x7783fd29, // p:shor
     0x77a48e1f, // b:smtp protocol
+    0x77ae68f5, // p:rech
     0x77af5743, // e:x.5
     0x77c14400, // b:host does
     0x77e1f102, // b:messages for
@@ -1867,9 +1857,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78014a5c, // b:kimlik doğrulama
     0x781bdf84, // b:best protect
     0x7831a080, // b:recipient inbox
+    0x78497634, // w:proxy
     0x784ecf59, // b:not taken
     0x7852d66b, // b:data from
     0x78590a9e, // b:this sender
+    0x78609ad7, // c:522
     0x7869bc5b, // w:for
     0x7882982b, // b:rejected address
     0x7883febc, // p:shou
@@ -1880,6 +1872,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x78c27b06, // b:rejected mail
     0x79398d41, // w:identified
     0x793a0369, // w:chunk
+    0x79478c41, // p:prec
     0x79609c6a, // c:521
     0x796fcfc8, // w:authentication
     0x79769e5e, // w:rejected
@@ -1903,10 +1896,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b0e6b4f, // w:violation
     0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
-    0x7b31de62, // b:smtp spam
     0x7b38d9d3, // w:both
+    0x7b540f48, // b:rejected malware
     0x7b564987, // b:errors html
     0x7b5ab68a, // w:few
+    0x7b628947, // b:not verify
     0x7b6a0ea8, // b:invalid from
     0x7b72f885, // b:error please
     0x7ba008fb, // b:to recipient
@@ -1975,7 +1969,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f163e4c, // b:not conform
     0x7f3c350b, // b:not spam
     0x7f450c94, // w:anti
-    0x7f577fda, // b:with spam
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
@@ -1992,6 +1985,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x803a003f, // w:another
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
+    0x807212f6, // b:reached for
     0x80771cb3, // b:many concurrent
     0x807f9cfc, // w:stream
     0x8083c8ac, // p:gree
@@ -2017,7 +2011,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x81905b82, // b:in parameters
     0x8194a85e, // w:illegal
     0x819d6a5b, // p:deli
-    0x81d01f2d, // b:their network
     0x81d7603f, // b:com not
     0x81dc29c1, // b:message does
     0x81f7f8b9, // w:receive
@@ -2034,7 +2027,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x826cc383, // b:for your
     0x829cdde5, // b:this hour
     0x82a3b358, // w:past
-    0x82a7f4f2, // b:to remote
     0x82aa5cb8, // b:messages try
     0x82ace5b1, // w:csi
     0x82b65183, // b:domain isn
@@ -2126,7 +2118,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x88a49828, // b:because the
     0x88a5fb61, // w:part
     0x88b2cb99, // b:for more
-    0x88c24baf, // b:with multiple
+    0x88c1090d, // b:has too
     0x88c25ec4, // b:icloud com
     0x88ca7ec8, // w:very
     0x88d01fa6, // w:unknown
@@ -2147,12 +2139,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x898631ca, // b:the same
     0x8989ef3b, // p:deta
     0x89a3be5d, // w:pass
-    0x89e7f674, // b:to open
     0x8a05ca19, // w:rejecting
     0x8a065128, // b:from client
+    0x8a072930, // w:downstream
     0x8a104f00, // w:body
+    0x8a170f3f, // w:look
     0x8a1f7c92, // b:error prevented
     0x8a23c5d0, // p:insu
+    0x8a4047e4, // p:inge
     0x8a41aed4, // w:listener
     0x8a48e3e1, // b:in mail
     0x8a4dcde8, // w:recipients
@@ -2167,6 +2161,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8b0c8232, // p:avai
     0x8b23c763, // p:inst
     0x8b35533b, // b:check spamhaus
+    0x8b36e078, // b:malicious url
     0x8b38ca9e, // w:dbl
     0x8b4c9084, // b:invalid domain
     0x8b547d36, // b:amount of
@@ -2178,11 +2173,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8bb6a781, // b:cannot find
     0x8bd2e38c, // b:disk quota
     0x8bfbcd8b, // b:list example
+    0x8c047c1a, // w:declared
     0x8c08b08a, // p:hunt
     0x8c1eccda, // b:policy restrictions
     0x8c283b32, // w:hunter
+    0x8c2f1877, // w:hosted
     0x8c3e89eb, // b:destination mailbox
     0x8c3f9db8, // b:usr bin
+    0x8c46374d, // b:authentication policy
     0x8c4ef508, // b:allowed message
     0x8c5105ed, // w:attempt
     0x8c5f2c04, // b:mail answer
@@ -2237,6 +2235,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f5a06dc, // w:servers
     0x8f6ee099, // e:x.5.4
     0x8f77702d, // b:message must
+    0x8f9f88dc, // b:that address
     0x8fbcd043, // b:bl shtml
     0x9020fe49, // w:suspended
     0x902e190c, // b:command died
@@ -2277,7 +2276,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x91e0bfd0, // e:5.5.2
     0x91f945df, // w:site
     0x92090e63, // b:dynamic ip
-    0x921b247f, // b:use your
     0x921f1735, // b:to relay
     0x9231d5b2, // b:blacklisted see
     0x92496d5f, // b:ptr resource
@@ -2286,14 +2284,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x926dc5af, // w:resend
     0x926ee552, // e:x.5.1
     0x92707cf9, // p:outb
-    0x927bad2d, // b:than bytes
     0x927caa7f, // w:de
     0x929d80ab, // b:externaldomain com
+    0x92c87b44, // b:per minute
     0x92ca7355, // w:kimlik
     0x92d2475b, // b:invalid format
     0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
-    0x92dd692a, // b:user mailbox
     0x92e0c163, // e:5.5.3
     0x92edd0d5, // b:problem on
     0x92f0690c, // b:spf authentication
@@ -2310,10 +2307,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x93621913, // b:action please
     0x936ee6e5, // e:x.5.0
     0x938bbdcd, // w:option
+    0x93a23e06, // b:many mime
     0x93ba5b2c, // b:slow down
     0x93cf0812, // p:mens
     0x93cfdc65, // b:from has
-    0x93db54a3, // b:verification and
     0x93dc6888, // w:accounts
     0x93e0c2f6, // e:5.5.0
     0x93e847b2, // b:starttls first
@@ -2334,6 +2331,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9483e828, // p:grey
     0x948bd6f1, // b:org responded
     0x94b6b59d, // b:name server
+    0x94c0b24f, // b:mail provider
     0x94e0c489, // e:5.5.1
     0x94f1ab7f, // b:from bounce
     0x95002443, // b:email faq
@@ -2353,6 +2351,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x95a94209, // w:dmarc
     0x95bca706, // w:away
     0x95e789c9, // w:unimplemented
+    0x9602e320, // b:ehlo command
     0x96077589, // b:protection outlook
     0x960eb5f7, // b:failed invalid
     0x961f4b46, // w:hdb
@@ -2368,6 +2367,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x969de12e, // w:documentation
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
+    0x97149b35, // b:it could
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
     0x97683054, // b:domain mail
@@ -2408,6 +2408,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x99f1ec53, // w:intended
     0x99f56efe, // b:to post
     0x99f99cc6, // b:contact your
+    0x99ffd8a3, // w:organization
     0x9a0c0e9b, // w:relaying
     0x9a13b78a, // b:not allowed
     0x9a1b903b, // p:inpu
@@ -2420,11 +2421,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9a76395d, // p:adde
     0x9a927d66, // w:mi
     0x9a949be1, // b:for command
+    0x9aa5cf30, // w:program
     0x9ab639c6, // p:coun
     0x9abdaa44, // e:x.7.10
+    0x9acdff3a, // b:length exceeded
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
-    0x9b135cb3, // b:server to
     0x9b257d24, // b:reached try
     0x9b2d301e, // w:identity
     0x9b326f25, // b:aborted exceeded
@@ -2444,13 +2446,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9bf00fa6, // w:report
     0x9bf8fc63, // w:sorbs
     0x9c1ff856, // w:rcpthosts
-    0x9c44afc7, // b:tls handshake
     0x9c4af7a9, // b:reject for
     0x9c4ecb77, // b:command output
     0x9c61e12a, // w:win
     0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
-    0x9c6a3171, // b:unsupported option
     0x9c708cb7, // p:outl
     0x9c7cba3d, // w:do
     0x9c8e035e, // w:co
@@ -2506,7 +2506,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9f8a3680, // w:br
     0x9f8e0817, // w:ch
     0x9fc87d78, // b:we reject
-    0x9fdae18d, // b:that not
     0xa02c2caf, // b:org why
     0xa0333fac, // b:invalid recipients
     0xa0338458, // b:anti virus
@@ -2541,6 +2540,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa234ac8d, // b:listed by
     0xa2362f93, // b:mail relay
     0xa23868b8, // p:hell
+    0xa23886de, // w:rcptchecks
     0xa24836cf, // b:pass for
     0xa2743759, // b:message could
     0xa27cc3af, // w:du
@@ -2558,7 +2558,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa317369a, // w:loop
     0xa322ffae, // b:as spam
     0xa33a82c7, // b:queue message
-    0xa35f776a, // b:you want
     0xa362b8e9, // p:stre
     0xa3764788, // p:addr
     0xa38250ab, // b:www sorbs
@@ -2566,6 +2565,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa3ac62d3, // b:permission to
     0xa3aecd97, // p:mess
     0xa3f28b44, // w:phishing
+    0xa40df68f, // b:messages are
     0xa4184531, // w:windows
     0xa41864d5, // b:it exceeded
     0xa4339985, // b:dnsbl sorbs
@@ -2575,7 +2575,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa448ef16, // b:mail body
     0xa44afe2e, // p:inco
     0xa455d4c5, // w:and
-    0xa45ad4f7, // b:wait for
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
     0xa48de487, // w:exhausted
@@ -2583,7 +2582,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa4c0835f, // b:currently unavailable
     0xa4d39f47, // b:message processing
     0xa4f0e0ac, // p:comp
-    0xa4f48046, // b:sender rate
     0xa4f92f71, // p:conf
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
@@ -2604,6 +2602,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5e40fcf, // b:server ip
     0xa5e796b8, // b:access to
     0xa5ed66ee, // w:later
+    0xa5f76add, // p:zuli
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
@@ -2620,7 +2619,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa6af184d, // b:name user
     0xa6b2e3f5, // w:ru
     0xa6c31175, // w:handshake
-    0xa6da53b1, // b:vulani net
     0xa6e41162, // b:server is
     0xa6e625e6, // b:userunknown example
     0xa6ef0649, // w:much
@@ -2721,6 +2719,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac513b57, // b:or server
     0xac647f04, // b:that is
     0xac6a6469, // b:available on
+    0xac721741, // w:trop
     0xac761bf4, // b:rejected forged
     0xac779d21, // b:must match
     0xac7b3a08, // b:out of
@@ -2728,7 +2727,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xacad69b5, // b:schleuder system
     0xacc0f758, // b:address literal
     0xacc51ca9, // e:5.7.25
-    0xacd3711f, // b:temporary processing
     0xace6a77b, // w:count
     0xad13f50f, // b:user kijitora
     0xad32806b, // b:example example
@@ -2751,7 +2749,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
     0xae185f6f, // b:have been
-    0xae2ce452, // b:username or
     0xae310227, // b:com called
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
@@ -2823,7 +2820,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb132e948, // b:local mailbox
     0xb13b219e, // w:only
     0xb157cf7a, // w:return
-    0xb1632d33, // b:user password
     0xb163ca01, // b:error saving
     0xb16a80bc, // w:contain
     0xb17589f1, // w:was
@@ -2855,6 +2851,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb3cd33a7, // w:processing
     0xb3dea1db, // b:for explanation
     0xb3e0a4fc, // b:email limit
+    0xb402b8e0, // b:upstream smtp
     0xb4152816, // w:member
     0xb4194eea, // b:all senders
     0xb419bc63, // b:temporary queue
@@ -2870,7 +2867,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
     0xb4e8d327, // b:and password
-    0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
     0xb4f78bc9, // b:email domain
     0xb500da79, // b:dkim verification
@@ -2897,7 +2893,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb6560249, // w:hard
     0xb65961fa, // w:doc
     0xb668c541, // b:user you
-    0xb66c8093, // b:smtp delivery
     0xb66c8ca0, // b:contact the
     0xb6778901, // b:deliver mail
     0xb6879567, // b:administrator of
@@ -2922,7 +2917,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb776eb39, // b:connection refused
     0xb77ce98d, // b:not local
     0xb7881db1, // w:at
-    0xb78cfaff, // b:tls required
     0xb79ba569, // w:id
     0xb79df20a, // b:in one
     0xb7ce8929, // b:is blocked
@@ -2940,6 +2934,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8881f44, // w:as
     0xb88b8738, // b:error processing
     0xb89b4b9a, // w:maildir
+    0xb8a239f0, // b:for requested
     0xb8acac3d, // b:exceeded storage
     0xb8b48f55, // p:term
     0xb8bdf886, // b:fix reverse
@@ -2947,9 +2942,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb8d2cb76, // b:auth mechanism
     0xb8d59cfe, // w:specifications
     0xb8ddeedf, // e:4.4.3
+    0xb8ecdfa0, // w:encountered
     0xb921b88f, // p:mime
     0xb92a0754, // p:minu
-    0xb93f42dd, // b:this tracker
     0xb944835c, // b:spf fail
     0xb95d3666, // b:be sent
     0xb9615585, // b:issue starttls
@@ -2981,9 +2976,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
-    0xbaeb9226, // b:user alice
     0xbb118aea, // w:supported
     0xbb1d3849, // b:blame it
+    0xbb41585f, // w:scanning
     0xbb418405, // b:com user
     0xbb6f5fe0, // b:you need
     0xbb842f4a, // b:list you
@@ -3008,8 +3003,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcca3031, // w:weren
     0xbccdd253, // e:x.1.2
     0xbcce08e6, // w:resolver
+    0xbcd4a92b, // b:large for
     0xbd20a3f7, // b:to user
-    0xbd4e02ae, // b:sorry this
     0xbd54ba10, // w:note
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
@@ -3017,7 +3012,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbd882723, // w:an
     0xbd8a65ba, // w:bl
     0xbd9731ad, // w:on
-    0xbd9abe74, // b:the list
     0xbd9baedb, // w:in
     0xbdafb068, // b:rfc specifications
     0xbdb063d5, // b:or password
@@ -3047,6 +3041,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbf5a70e5, // w:owned
     0xbf63c0f5, // b:in dns
     0xbf77c719, // b:size exceeded
+    0xbf7f2fed, // w:el
     0xbf89f615, // b:command unrecognized
     0xbf8d9209, // b:be parsed
     0xbfb3bd22, // b:learn more
@@ -3122,6 +3117,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc4118ded, // w:target
     0xc42cf455, // w:number
     0xc43b9d31, // b:user account
+    0xc44ff6f7, // w:app
     0xc45cfc15, // b:account that
     0xc4688e01, // p:eith
     0xc46d1671, // w:broken
@@ -3152,6 +3148,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc5ed7982, // b:no recipients
     0xc5ef4621, // b:fail policy
     0xc5fd0736, // b:https postmaster
+    0xc5fd4605, // b:html or
     0xc60a123e, // b:mail dmarcrejection
     0xc60b3af0, // e:4.3.5
     0xc60d9150, // b:spaces learn
@@ -3166,6 +3163,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc6507737, // b:or invalid
     0xc658baa2, // w:blank
     0xc659b581, // b:sabineko example
+    0xc67f5be9, // b:me example
     0xc6950141, // w:ne
     0xc6a6a3dc, // b:cannot send
     0xc6cde211, // e:x.1.8
@@ -3174,7 +3172,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc6f76fc8, // b:rejected invalid
     0xc6fb66bd, // b:not available
     0xc7274a4f, // b:rcpt to
-    0xc74a2e87, // b:size guidelines
     0xc7571168, // b:rejected spf
     0xc75894ec, // b:mailbox for
     0xc7634b9e, // b:domain does
@@ -3197,6 +3194,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc83c9cfa, // b:example or
     0xc84385fc, // p:sect
     0xc8519712, // b:many hops
+    0xc860b15b, // p:down
     0xc88481ee, // p:fcrd
     0xc8dc4a39, // w:state
     0xc909e826, // b:too large
@@ -3217,11 +3215,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9ea92d8, // b:aup in
     0xc9ed956c, // b:message is
     0xc9edd8f8, // b:virus scanner
+    0xc9f4047c, // w:quarantine
     0xca043440, // p:legi
+    0xca0b192f, // w:tell
     0xca0b413c, // e:4.3.1
     0xca0bfc92, // b:yahoo com
     0xca2a6813, // b:not enabled
-    0xca3b6e59, // b:smtp address
+    0xca300f0d, // b:by sender
+    0xca56988a, // w:zulip
     0xca5812f2, // w:allocation
     0xca5e537c, // b:rate limit
     0xca7d74b3, // p:sett
@@ -3240,12 +3241,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcb2998de, // b:error for
     0xcb2f9576, // b:org for
     0xcb32a47f, // w:timeout
+    0xcb3c8df0, // b:delivery deferred
     0xcb5001fc, // w:api
     0xcb655b4f, // b:rejected rate
     0xcb685185, // b:helo example
     0xcb6c8e2f, // b:direct the
     0xcb77d597, // p:list
     0xcb78d817, // w:non
+    0xcbaed0bb, // p:thes
     0xcbbf8df4, // b:org cgi
     0xcbc494c0, // w:locally
     0xcbc64857, // b:alias table
@@ -3274,12 +3277,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcd223bff, // b:said user
     0xcd3e1321, // b:status usr
     0xcd459f35, // b:example co
+    0xcd5dbcb4, // p:engi
     0xcd70ad79, // p:sequ
     0xcd73a1e9, // b:connection rejected
     0xcd7f41d7, // b:of message
     0xcd80a038, // b:few minutes
     0xcd8a0743, // b:authentication results
-    0xcdb14396, // b:us for
     0xcdc863b3, // w:attempting
     0xcdc9b138, // b:mail too
     0xcde73f8c, // w:expected
@@ -3327,7 +3330,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd18bd008, // b:information gsmtp
     0xd190e66f, // w:net
     0xd1984be8, // b:your reverse
-    0xd1a63b3d, // b:without valid
     0xd1d4f1a1, // w:source
     0xd1d968ce, // b:failed logins
     0xd1db7219, // w:control
@@ -3338,7 +3340,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd25432a6, // b:the byte
     0xd26721a3, // b:email quota
     0xd2701ec5, // b:local part
-    0xd270ec2f, // b:storedrv deliver
     0xd278e31c, // w:now
     0xd27f2f81, // b:not your
     0xd290e802, // w:new
@@ -3372,7 +3373,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd4385de7, // b:that name
     0xd443c9b0, // b:service refuse
     0xd44e3245, // p:unve
-    0xd4560ca0, // b:spamhaus to
     0xd466d46d, // p:doub
     0xd46a8b27, // b:example org
     0xd471c629, // b:header not
@@ -3482,7 +3482,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc5bed0e, // b:https check
-    0xdc68b5a6, // b:with hard
     0xdc7e6d6d, // b:record of
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
@@ -3514,6 +3513,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde1ae6bc, // b:not me
     0xde28e608, // b:this server
     0xde2f825e, // b:resource record
+    0xde40f6ec, // w:ingest
     0xde432e22, // w:ube
     0xde63fc49, // p:send
     0xde6b35eb, // b:recipient externaldomain
@@ -3531,6 +3531,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdee0c344, // w:when
     0xdef0320a, // e:5.1.0
     0xdf133334, // w:exists
+    0xdf138e13, // b:error retry
     0xdf2c5ced, // b:to pass
     0xdf4ea7e7, // b:user doesn
     0xdf4fcb09, // w:authorized
@@ -3549,6 +3550,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe04719c5, // b:no recipient
     0xe04c4dd7, // b:and not
     0xe072bfff, // b:rejected rejected
+    0xe087565f, // w:hosts
     0xe09398af, // b:for attempting
     0xe0a76c06, // w:initiative
     0xe0bec0c7, // b:delivery error
@@ -3600,7 +3602,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe389daf1, // b:for relay
     0xe39043a8, // e:4.2.0
     0xe3987ee5, // w:restricted
-    0xe3a7b6f8, // b:to parameters
     0xe3e284e8, // w:start
     0xe40479ab, // b:header violation
     0xe40c5e1b, // b:error too
@@ -3670,6 +3671,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8147045, // b:denied your
     0xe818a215, // b:starttls required
     0xe82a3b11, // b:an invalid
+    0xe84c1110, // b:permitted during
     0xe858fc62, // c:550
     0xe865c855, // c:502
     0xe86e101d, // p:vali
@@ -3680,7 +3682,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8b7183e, // b:server requires
     0xe8bb384e, // b:not registered
     0xe8c6aae1, // w:inbound
-    0xe91dd119, // b:submission rate
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
     0xe9352e87, // b:recipient per
@@ -3701,7 +3702,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe9f277a2, // b:mail postmaster
     0xea103686, // b:again shortly
     0xea2f81e9, // w:good
-    0xea449139, // b:sorry user
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
     0xea5ec803, // b:ptr records
@@ -3762,6 +3762,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xed840dd7, // b:not authorized
     0xed8edaff, // b:is unknown
     0xed98db56, // b:accepting mail
+    0xed9c7cf5, // b:our security
     0xedb26c77, // b:add the
     0xedb576d1, // b:in the
     0xede37b92, // w:gmail
@@ -3801,13 +3802,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef80c600, // b:fail not
     0xef91696e, // b:why mfrom
     0xef94a0d8, // b:sorry max
-    0xef9761e6, // b:unrecognized authentication
     0xefb0f55d, // b:or more
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
     0xefc6c4d6, // b:mailbox user
-    0xefdbf4d5, // b:to ip
     0xf0366447, // b:dd this
+    0xf0385444, // b:in few
     0xf039033d, // b:have ptr
     0xf03ea113, // b:spam see
     0xf0460f94, // p:unsu
@@ -3838,6 +3838,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf25e16db, // b:for help
     0xf262e927, // p:arti
     0xf2806835, // b:ip to
+    0xf2816eba, // b:most recipients
     0xf2889f6c, // w:apple
     0xf28d9206, // p:barr
     0xf292540c, // b:rejected by
@@ -3848,16 +3849,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf2c06055, // b:associated with
     0xf2c5502d, // b:email from
     0xf2d18ea6, // b:unverified address
-    0xf2d1e5f0, // b:temporarily exhausted
     0xf2eb85be, // b:again in
-    0xf2f46816, // b:sympa bin
     0xf2ff760c, // w:smtp
     0xf315053a, // b:action not
     0xf317ea2b, // p:subj
     0xf3201818, // w:envelope
     0xf32a53e9, // b:alice example
     0xf32b819a, // w:gateway
-    0xf32d77cf, // b:to reject
     0xf33d7d51, // b:required on
     0xf33e03e6, // b:com domain
     0xf38668c9, // w:rly
@@ -3897,6 +3895,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf5b9e1b0, // e:4.7.1
     0xf5b9edd7, // w:you
     0xf5c6efc9, // c:450
+    0xf5da8471, // b:malformed message
     0xf5dbc99a, // b:openspf org
     0xf5ee4722, // b:least one
     0xf612aac1, // b:longer on
@@ -3904,13 +3903,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf64c2934, // p:unus
     0xf64d6c4a, // b:helo name
     0xf6557ad5, // w:concurrent
-    0xf687cd75, // b:we have
     0xf6abcc95, // w:spam
     0xf6b9e343, // e:4.7.0
     0xf6bc16c7, // b:ehlo domain
     0xf6d14d22, // b:your email
     0xf6eea270, // p:susp
     0xf6fa9b2c, // b:access for
+    0xf700b853, // b:commands send
     0xf7084f40, // w:this
     0xf70b055d, // b:mta poor
     0xf72bc88d, // b:probability of
@@ -3991,7 +3990,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfba119a8, // b:no valid
     0xfba77733, // p:some
     0xfbb0f1f8, // w:review
-    0xfbbed3b5, // b:www rfc
     0xfbc0876f, // w:reach
     0xfbd35faa, // p:full
     0xfbe7ef8d, // b:policy restriction
@@ -4011,6 +4009,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfc96bd97, // w:mailfrom
     0xfcbd6dd5, // b:use of
     0xfcbdf381, // b:been disabled
+    0xfcc0a8a7, // b:of mail
     0xfcf33fd1, // b:by content
     0xfcf70c82, // w:under
     0xfd1afe3c, // b:address must
@@ -4050,6 +4049,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xff6f4792, // b:temporary lookup
     0xff71632f, // b:address address
     0xff87cdcb, // b:not allow
+    0xff9a7052, // b:mail program
     0xffa9e560, // w:exceed
     0xffbbb639, // b:not parse
     0xffcd97e5, // b:bin queue
@@ -4059,1108 +4059,1095 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 1, 6, 6, 7, 8, 9, 10, 10, 10, 11, 12, 13, 14, 15, 16,
-    17, 21, 23, 23, 24, 25, 25, 26, 26, 27, 27, 27, 28, 31, 32, 33,
-    47, 48, 48, 48, 49, 49, 50, 51, 56, 56, 56, 56, 56, 60, 61, 62,
-    72, 73, 83, 84, 85, 86, 86, 89, 91, 99, 99, 99, 111, 121, 121, 122,
-    124, 127, 128, 128, 131, 134, 135, 135, 135, 136, 137, 138, 140, 141, 142, 142,
-    143, 143, 143, 143, 143, 143, 144, 145, 147, 147, 148, 148, 148, 148, 148, 149,
-    149, 150, 157, 160, 166, 168, 173, 173, 173, 173, 176, 178, 198, 199, 199, 202,
-    203, 203, 204, 205, 205, 205, 206, 206, 207, 207, 209, 210, 211, 212, 213, 214,
-    214, 224, 225, 227, 230, 231, 232, 232, 233, 233, 234, 235, 236, 237, 238, 241,
-    242, 242, 242, 243, 243, 244, 245, 246, 250, 250, 251, 252, 253, 254, 254, 254,
-    256, 257, 258, 258, 258, 258, 260, 260, 267, 267, 269, 270, 270, 273, 274, 274,
-    274, 301, 301, 303, 304, 305, 306, 306, 308, 320, 320, 321, 347, 347, 348, 350,
-    351, 352, 353, 354, 354, 354, 354, 355, 355, 356, 361, 365, 369, 370, 370, 371,
-    372, 373, 374, 392, 392, 392, 393, 394, 395, 396, 400, 401, 403, 404, 405, 405,
-    406, 413, 426, 427, 429, 430, 430, 432, 433, 434, 434, 434, 435, 437, 437, 438,
-    438, 447, 448, 448, 449, 450, 451, 451, 452, 453, 453, 454, 454, 455, 455, 455,
-    455, 455, 481, 493, 509, 513, 513, 513, 514, 514, 516, 517, 517, 517, 518, 519,
-    520, 522, 522, 523, 523, 523, 524, 525, 533, 534, 534, 534, 542, 542, 543, 547,
-    547, 565, 566, 566, 566, 571, 592, 595, 600, 600, 604, 605, 606, 606, 607, 607,
-    607, 609, 611, 612, 613, 613, 613, 613, 613, 613, 614, 614, 618, 627, 628, 629,
-    630, 631, 631, 631, 635, 635, 638, 638, 643, 643, 643, 643, 645, 646, 647, 651,
-    656, 656, 657, 657, 657, 668, 669, 669, 670, 672, 672, 672, 673, 674, 677, 681,
-    681, 682, 683, 683, 685, 687, 687, 687, 687, 688, 690, 690, 691, 691, 692, 694,
-    697, 698, 699, 702, 703, 710, 711, 711, 711, 713, 713, 714, 716, 717, 718, 718,
-    718, 720, 721, 721, 722, 724, 727, 730, 731, 731, 734, 735, 738, 738, 739, 742,
-    742, 743, 743, 743, 743, 744, 755, 755, 755, 755, 756, 759, 761, 763, 763, 763,
-    763, 764, 764, 765, 766, 766, 766, 767, 767, 767, 777, 777, 785, 787, 788, 789,
-    790, 792, 793, 793, 794, 795, 797, 798, 801, 801, 808, 809, 811, 821, 822, 824,
-    826, 829, 831, 833, 838, 839, 840, 841, 841, 842, 843, 844, 847, 849, 850, 855,
-    855, 856, 857, 857, 857, 859, 860, 862, 863, 864, 864, 871, 874, 875, 876, 878,
-    879, 879, 881, 885, 885, 887, 888, 888, 889, 890, 890, 897, 900, 901, 902, 904,
-    925, 926, 926, 927, 935, 935, 935, 936, 936, 936, 937, 941, 941, 941, 941, 941,
-    941, 942, 943, 943, 944, 944, 945, 948, 949, 950, 951, 951, 952, 953, 973, 974,
-    974, 975, 977, 978, 980, 983, 985, 986, 987, 993, 994, 994, 995, 995, 996, 999,
-    1000, 1001, 1003, 1004, 1008, 1009, 1010, 1012, 1013, 1014, 1014, 1014, 1015, 1015, 1019, 1040,
-    1040, 1043, 1044, 1045, 1046, 1054, 1054, 1054, 1054, 1054, 1055, 1056, 1056, 1057, 1057, 1058,
-    1058, 1058, 1076, 1077, 1078, 1078, 1082, 1082, 1084, 1085, 1086, 1086, 1091, 1093, 1093, 1096,
-    1097, 1097, 1098, 1099, 1101, 1101, 1101, 1101, 1101, 1101, 1103, 1103, 1103, 1104, 1104, 1105,
-    1107, 1107, 1108, 1110, 1114, 1114, 1115, 1115, 1120, 1121, 1121, 1122, 1122, 1123, 1123, 1124,
-    1124, 1125, 1125, 1125, 1127, 1127, 1127, 1128, 1129, 1130, 1130, 1133, 1133, 1134, 1135, 1135,
-    1136, 1138, 1138, 1138, 1139, 1139, 1141, 1144, 1147, 1148, 1149, 1151, 1151, 1151, 1156, 1156,
-    1161, 1162, 1162, 1163, 1164, 1164, 1170, 1170, 1171, 1172, 1175, 1178, 1179, 1179, 1181, 1182,
-    1183, 1183, 1183, 1184, 1186, 1186, 1187, 1188, 1188, 1189, 1191, 1191, 1191, 1196, 1197, 1197,
-    1197, 1197, 1198, 1200, 1201, 1202, 1202, 1203, 1205, 1208, 1210, 1210, 1213, 1214, 1215, 1223,
-    1223, 1223, 1227, 1227, 1228, 1236, 1236, 1236, 1240, 1240, 1240, 1241, 1241, 1242, 1242, 1243,
-    1244, 1244, 1251, 1253, 1253, 1257, 1257, 1257, 1258, 1258, 1260, 1267, 1269, 1273, 1284, 1285,
-    1285, 1286, 1292, 1292, 1292, 1293, 1294, 1294, 1294, 1294, 1294, 1294, 1295, 1295, 1296, 1297,
-    1298, 1298, 1304, 1304, 1306, 1308, 1311, 1312, 1313, 1314, 1316, 1317, 1317, 1317, 1317, 1318,
-    1320, 1320, 1324, 1325, 1349, 1349, 1349, 1349, 1355, 1356, 1374, 1375, 1376, 1376, 1377, 1385,
-    1385, 1385, 1386, 1387, 1389, 1389, 1391, 1400, 1404, 1404, 1405, 1406, 1406, 1409, 1411, 1411,
-    1412, 1412, 1412, 1412, 1414, 1414, 1414, 1414, 1415, 1416, 1419, 1422, 1423, 1424, 1424, 1424,
-    1425, 1426, 1427, 1427, 1428, 1447, 1449, 1450, 1454, 1455, 1455, 1456, 1456, 1457, 1478, 1478,
-    1478, 1479, 1482, 1483, 1484, 1485, 1485, 1486, 1487, 1488, 1489, 1491, 1492, 1493, 1494, 1494,
-    1495, 1496, 1496, 1496, 1498, 1504, 1504, 1506, 1508, 1508, 1511, 1513, 1515, 1516, 1516, 1516,
-    1516, 1539, 1540, 1540, 1540, 1541, 1542, 1544, 1550, 1552, 1553, 1555, 1555, 1555, 1557, 1558,
-    1558, 1558, 1559, 1560, 1560, 1585, 1585, 1587, 1587, 1589, 1595, 1595, 1596, 1602, 1606, 1607,
-    1609, 1611, 1612, 1616, 1617, 1618, 1618, 1618, 1619, 1619, 1619, 1620, 1620, 1620, 1620, 1621,
-    1622, 1622, 1622, 1623, 1623, 1624, 1625, 1626, 1626, 1626, 1627, 1644, 1645, 1645, 1646, 1648,
-    1649, 1649, 1649, 1649, 1649, 1651, 1652, 1653, 1656, 1657, 1659, 1660, 1663, 1668, 1670, 1670,
-    1673, 1678, 1683, 1684, 1685, 1685, 1688, 1688, 1689, 1690, 1694, 1694, 1694, 1694, 1695, 1695,
-    1696, 1702, 1703, 1723, 1727, 1729, 1730, 1730, 1735, 1736, 1762, 1762, 1762, 1767, 1767, 1767,
-    1768, 1768, 1768, 1769, 1769, 1769, 1770, 1770, 1771, 1772, 1773, 1774, 1775, 1776, 1777, 1779,
-    1781, 1781, 1782, 1783, 1784, 1784, 1785, 1787, 1787, 1787, 1790, 1791, 1795, 1796, 1797, 1797,
-    1797, 1804, 1806, 1807, 1807, 1807, 1808, 1808, 1809, 1810, 1811, 1812, 1812, 1812, 1841, 1842,
-    1844, 1845, 1845, 1846, 1849, 1852, 1853, 1854, 1854, 1855, 1855, 1855, 1870, 1870, 1871, 1872,
-    1872, 1872, 1873, 1874, 1876, 1878, 1879, 1881, 1884, 1885, 1886, 1886, 1887, 1887, 1888, 1889,
-    1889, 1890, 1893, 1893, 1893, 1893, 1893, 1893, 1895, 1896, 1896, 1897, 1898, 1899, 1899, 1903,
-    1927, 1928, 1928, 1929, 1929, 1929, 1929, 1929, 1929, 1929, 1952, 1953, 1954, 1954, 1955, 1956,
-    1956, 1956, 1956, 1958, 1959, 1974, 1977, 1978, 1979, 1982, 1984, 1984, 1993, 1994, 2000, 2001,
-    2002, 2003, 2006, 2008, 2009, 2010, 2010, 2011, 2011, 2017, 2019, 2020, 2020, 2020, 2020, 2021,
-    2022, 2022, 2023, 2024, 2037, 2037, 2040, 2041, 2042, 2043, 2043, 2044, 2044, 2046, 2047, 2057,
-    2057, 2057, 2057, 2057, 2058, 2060, 2063, 2068, 2068, 2068, 2069, 2070, 2070, 2071, 2072, 2085,
-    2086, 2095, 2096, 2097, 2097, 2097, 2101, 2101, 2105, 2106, 2108, 2112, 2113, 2113, 2115, 2130,
-    2130, 2131, 2132, 2132, 2133, 2135, 2135, 2135, 2136, 2137, 2137, 2137, 2144, 2145, 2146, 2170,
-    2173, 2173, 2176, 2177, 2198, 2198, 2199, 2201, 2201, 2201, 2202, 2204, 2211, 2212, 2212, 2212,
-    2215, 2216, 2216, 2217, 2221, 2230, 2232, 2232, 2233, 2234, 2235, 2239, 2239, 2248, 2248, 2249,
-    2259, 2259, 2259, 2260, 2261, 2266, 2269, 2269, 2269, 2270, 2274, 2274, 2274, 2276, 2279, 2280,
-    2280, 2281, 2282, 2283, 2284, 2285, 2290, 2291, 2291, 2291, 2291, 2293, 2294, 2295, 2296, 2298,
-    2298, 2299, 2300, 2300, 2303, 2304, 2304, 2310, 2312, 2312, 2313, 2314, 2314, 2314, 2315, 2315,
-    2316, 2317, 2326, 2327, 2343, 2344, 2344, 2344, 2346, 2346, 2346, 2349, 2351, 2354, 2354, 2354,
-    2354, 2356, 2357, 2357, 2359, 2360, 2369, 2391, 2393, 2394, 2394, 2395, 2401, 2402, 2403, 2404,
-    2409, 2415, 2416, 2417, 2420, 2421, 2425, 2426, 2437, 2464, 2464, 2465, 2466, 2466, 2467, 2467,
-    2468, 2469, 2474, 2475, 2475, 2476, 2478, 2479, 2480, 2481, 2481, 2481, 2481, 2482, 2484, 2484,
-    2487, 2492, 2493, 2498, 2503, 2503, 2503, 2506, 2506, 2506, 2507, 2507, 2508, 2512, 2516, 2522,
-    2524, 2525, 2525, 2525, 2525, 2525, 2526, 2526, 2533, 2534, 2534, 2534, 2535, 2536, 2538, 2539,
-    2546, 2551, 2552, 2553, 2554, 2555, 2556, 2559, 2559, 2560, 2561, 2562, 2567, 2567, 2568, 2571,
-    2571, 2571, 2572, 2573, 2584, 2587, 2587, 2587, 2588, 2590, 2592, 2604, 2616, 2619, 2620, 2621,
-    2621, 2622, 2639, 2641, 2642, 2645, 2646, 2647, 2647, 2649, 2669, 2669, 2669, 2672, 2673, 2673,
-    2673, 2674, 2676, 2677, 2678, 2678, 2678, 2678, 2685, 2685, 2691, 2694, 2694, 2718, 2718, 2719,
-    2719, 2720, 2720, 2723, 2724, 2725, 2726, 2726, 2728, 2728, 2729, 2729, 2730, 2731, 2736, 2736,
-    2737, 2739, 2740, 2740, 2740, 2741, 2741, 2741, 2741, 2742, 2743, 2745, 2746, 2747, 2747, 2749,
-    2750, 2752, 2752, 2752, 2752, 2752, 2752, 2753, 2754, 2755, 2756, 2756, 2758, 2759, 2765, 2769,
-    2782, 2784, 2785, 2786, 2792, 2792, 2792, 2793, 2794, 2795, 2795, 2797, 2797, 2799, 2799, 2803,
-    2804, 2806, 2807, 2807, 2807, 2807, 2808, 2808, 2811, 2822, 2838, 2838, 2848, 2849, 2849, 2850,
-    2851, 2851, 2853, 2853, 2854, 2854, 2855, 2855, 2856, 2856, 2856, 2856, 2857, 2859, 2884, 2885,
-    2886, 2886, 2886, 2887, 2889, 2889, 2890, 2893, 2893, 2894, 2905, 2907, 2911, 2911, 2914, 2914,
-    2915, 2916, 2917, 2917, 2920, 2923, 2928, 2928, 2928, 2933, 2941, 2942, 2942, 2942, 2942, 2944,
-    2944, 2945, 2950, 2950, 2951, 2951, 2952, 2954, 2954, 2957, 2959, 2959, 2961, 2966, 2967, 2978,
-    2981, 2981, 2982, 2989, 2990, 2990, 2990, 2991, 2991, 2992, 2994, 2994, 2995, 2996, 3020, 3021,
-    3045, 3045, 3045, 3069, 3070, 3071, 3072, 3073, 3075, 3076, 3076, 3079, 3079, 3079, 3079, 3079,
-    3105, 3105, 3105, 3105, 3106, 3106, 3107, 3108, 3108, 3110, 3112, 3113, 3114, 3114, 3115, 3117,
-    3118, 3118, 3119, 3125, 3125, 3125, 3125, 3125, 3125, 3126, 3127, 3127, 3127, 3129, 3130, 3133,
-    3137, 3138, 3139, 3140, 3140, 3141, 3142, 3143, 3144, 3147, 3149, 3150, 3151, 3152, 3153, 3153,
-    3153, 3155, 3155, 3156, 3157, 3165, 3188, 3190, 3190, 3190, 3190, 3191, 3192, 3193, 3198, 3199,
-    3200, 3203, 3205, 3206, 3206, 3206, 3208, 3208, 3208, 3209, 3210, 3210, 3210, 3210, 3210, 3229,
-    3230, 3233, 3236, 3237, 3237, 3247, 3247, 3249, 3250, 3251, 3255, 3256, 3257, 3258, 3259, 3260,
-    3260, 3261, 3264, 3264, 3265, 3266, 3266, 3277, 3280, 3282, 3282, 3282, 3284, 3284, 3284, 3284,
-    3284, 3285, 3287, 3307, 3308, 3321, 3322, 3324, 3327, 3328, 3347, 3348, 3349, 3349, 3354, 3354,
-    3355, 3359, 3359, 3359, 3362, 3370, 3370, 3373, 3373, 3375, 3375, 3376, 3376, 3377, 3377, 3378,
-    3379, 3379, 3380, 3382, 3382, 3383, 3385, 3386, 3387, 3387, 3388, 3389, 3389, 3391, 3392, 3400,
-    3401, 3401, 3407, 3408, 3409, 3410, 3410, 3410, 3411, 3436, 3440, 3443, 3443, 3454, 3456, 3457,
-    3458, 3461, 3463, 3464, 3464, 3465, 3467, 3467, 3467, 3468, 3471, 3471, 3473, 3473, 3474, 3500,
-    3519, 3519, 3520, 3522, 3523, 3525, 3526, 3527, 3528, 3529, 3529, 3529, 3530, 3552, 3553, 3554,
-    3554, 3557, 3557, 3557, 3557, 3559, 3560, 3561, 3585, 3585, 3585, 3586, 3593, 3615, 3616, 3618,
-    3619, 3620, 3624, 3646, 3670, 3671, 3671, 3672, 3673, 3698, 3718, 3720, 3729, 3730, 3731, 3731,
-    3737, 3755, 3755, 3756, 3756, 3757, 3762, 3762, 3780, 3781, 3781, 3781, 3782, 3783, 3784, 3784,
-    3808, 3809, 3809, 3810, 3811, 3814, 3816, 3816, 3816, 3817, 3818, 3819, 3820, 3826, 3842, 3844,
-    3868, 3872, 3873, 3875, 3876, 3876, 3876, 3877, 3879, 3879, 3879, 3879, 3880, 3881, 3882, 3882,
-    3886, 3886, 3888, 3889, 3890, 3892, 3914, 3915, 3916, 3938, 3947, 3949, 3950, 3954, 3956, 3957,
-    3957, 3958, 3958, 3958, 3959, 3959, 3960, 3965, 3965, 3968, 3989, 3990, 3992, 3992, 3993, 3993,
-    3995, 3995, 3996, 3998, 3999, 3999, 3999, 4000, 4000, 4000, 4000, 4001, 4002, 4003, 4005, 4006,
-    4006, 4007, 4009, 4009, 4011, 4011, 4011, 4012, 4014, 4019, 4019, 4019, 4019, 4019, 4020, 4021,
-    4022, 4023, 4024, 4024, 4025, 4026, 4026, 4028, 4028, 4028, 4043, 4043, 4043, 4044, 4045, 4045,
-    4047, 4072, 4072, 4073, 4076, 4076, 4078, 4079, 4084, 4085, 4086, 4088, 4088, 4089, 4090, 4091,
-    4091, 4093, 4093, 4093, 4094, 4095, 4096, 4099, 4100, 4100, 4103, 4104, 4104, 4105, 4105, 4106,
-    4108, 4110, 4110, 4110, 4110, 4110, 4111, 4111, 4112, 4112, 4112, 4120, 4121, 4121, 4128, 4130,
-    4130, 4130, 4131, 4132, 4132, 4133, 4134, 4136, 4137, 4137, 4142, 4143, 4145, 4146, 4146, 4147,
-    4160, 4161, 4161, 4162, 4162, 4162, 4163, 4164, 4164, 4164, 4167, 4167, 4182, 4199, 4199, 4201,
-    4203, 4207, 4208, 4208, 4209, 4210, 4210, 4210, 4211, 4212, 4213, 4214, 4226, 4226, 4227, 4229,
-    4232, 4232, 4233, 4234, 4235, 4235, 4238, 4240, 4240, 4240, 4241, 4252, 4255, 4256, 4256, 4268,
-    4268, 4269, 4270, 4271, 4273, 4274, 4275, 4275, 4275, 4276, 4276, 4276, 4278, 4278, 4281, 4283,
-    4288, 4288, 4289, 4289, 4290, 4305, 4308, 4311, 4311, 4312, 4314, 4315, 4315, 4316, 4327, 4329,
-    4329, 4331, 4332, 4332, 4332, 4332, 4338, 4338, 4339, 4341, 4342, 4343, 4343, 4345, 4345, 4345,
-    4345, 4345, 4346, 4346, 4348, 4349, 4349, 4349, 4350, 4352, 4355, 4355, 4355, 4356, 4360, 4362,
-    4362, 4362, 4362, 4366, 4367, 4368, 4381, 4382, 4382, 4382, 4382, 4382, 4399, 4399, 4406, 4406,
-    4408, 4421, 4421, 4422, 4423, 4429, 4430, 4431, 4432, 4434, 4442, 4442, 4443, 4445, 4446, 4446,
-    4446, 4464, 4466, 4467, 4468, 4471, 4472, 4473, 4476, 4476, 4479, 4479, 4483, 4487, 4492, 4492,
-    4494, 4496, 4497, 4498, 4498, 4500, 4500, 4500, 4501, 4502, 4510, 4511, 4512, 4513, 4514, 4525,
-    4526, 4526, 4526, 4526, 4529, 4530, 4532, 4533, 4534, 4545, 4552, 4560, 4563, 4565, 4566, 4567,
-    4568, 4568, 4569, 4573, 4574, 4577, 4584, 4585, 4585, 4591, 4591, 4591, 4591, 4591, 4591, 4591,
-    4593, 4593, 4594, 4595, 4599, 4600, 4600, 4602, 4603, 4608, 4609, 4611, 4612, 4613, 4617, 4618,
-    4619, 4621, 4621, 4621, 4622, 4624, 4625, 4627, 4628, 4628, 4629, 4632, 4642, 4642, 4643, 4644,
-    4647, 4647, 4657, 4658, 4660, 4671, 4671, 4672, 4679, 4679, 4680, 4700, 4700, 4700, 4701, 4702,
-    4702, 4704, 4705, 4706, 4707, 4708, 4709, 4709, 4716, 4717, 4718, 4719, 4719, 4720, 4721, 4723,
-    4724, 4726, 4727, 4728, 4730, 4730, 4731, 4731, 4731, 4731, 4732, 4733, 4734, 4738, 4739, 4750,
-    4752, 4779, 4782, 4783, 4787, 4787, 4787, 4788, 4788, 4789, 4789, 4789, 4789, 4791, 4800, 4803,
-    4804, 4806, 4807, 4808, 4808, 4809, 4809, 4809, 4810, 4811, 4811, 4811, 4812, 4818, 4818, 4818,
-    4819, 4822, 4828, 4844, 4845, 4845, 4845, 4845, 4846, 4847, 4856, 4856, 4858, 4859, 4860, 4861,
-    4861, 4862, 4862, 4862, 4863, 4864, 4865, 4866, 4867, 4869, 4869, 4869, 4869, 4873, 4874, 4877,
-    4878, 4879, 4880, 4882, 4883, 4884, 4885, 4887, 4889, 4890, 4891, 4893, 4894, 4896, 4899, 4902,
-    4903, 4903, 4925, 4926, 4930, 4930, 4931, 4936, 4936, 4936, 4936, 4936, 4938, 4939, 4945, 4946,
-    4966, 4968, 4971, 4971, 4971, 4971, 4974, 4975, 4976, 4976, 4976, 4979, 4981, 4990, 4991, 4992,
-    4992, 4993, 5013, 5021, 5021, 5022, 5024, 5026, 5027, 5027, 5027, 5033, 5034, 5036, 5036, 5036,
-    5037, 5037, 5037, 5037, 5038, 5039, 5040, 5041, 5042, 5043, 5043, 5045, 5047, 5050, 5050, 5053,
-    5056, 5057, 5059, 5059, 5076, 5077, 5079, 5080, 5081, 5081, 5102, 5103, 5103, 5104, 5122, 5124,
-    5125, 5127, 5128, 5129, 5130, 5130, 5131, 5131, 5131, 5133, 5135, 5138, 5142, 5143, 5143, 5148,
-    5148, 5162, 5163, 5163, 5171, 5177, 5180, 5180, 5180, 5180, 5202, 5202, 5202, 5203, 5231, 5232,
-    5233, 5233, 5234, 5239, 5241, 5242, 5243, 5246, 5257, 5258, 5258, 5263, 5264, 5265, 5266, 5266,
-    5272, 5273, 5279, 5281, 5284, 5287, 5292, 5293, 5294, 5294, 5295, 5296, 5297, 5298, 5299, 5300,
-    5300, 5311, 5313, 5313, 5313, 5337, 5347, 5347, 5348, 5350, 5351, 5356, 5357, 5359, 5380, 5382,
-    5384, 5384, 5385, 5385, 5386, 5387, 5387, 5390, 5390, 5393, 5395, 5396, 5398, 5399, 5399, 5400,
-    5403, 5412, 5414, 5414, 5414, 5417, 5417, 5418, 5418, 5419, 5420, 5422, 5424, 5425, 5425, 5426,
-    5428, 5433, 5433, 5434, 5435, 5437, 5460, 5461, 5463, 5464, 5465, 5466, 5467, 5467, 5467, 5467,
-    5468, 5469, 5470, 5472, 5472, 5472, 5473, 5474, 5475, 5489, 5491, 5492, 5510, 5513, 5515, 5516,
-    5517, 5538, 5542, 5545, 5546, 5546, 5547, 5548, 5549, 5550, 5551, 5552, 5552, 5553, 5554, 5554,
-    5555, 5555, 5560, 5561, 5564, 5565, 5566, 5566, 5566, 5584, 5584, 5608, 5609, 5610, 5611, 5611,
-    5611, 5612, 5613, 5613, 5616, 5616, 5616, 5617, 5617, 5617, 5618, 5618, 5619, 5620, 5621, 5621,
-    5621, 5622, 5622, 5623, 5624, 5627, 5637, 5638, 5639, 5639, 5640, 5641, 5642, 5643, 5643, 5643,
-    5643, 5643, 5651, 5653, 5653, 5682, 5693, 5695, 5697, 5698, 5698, 5700, 5701, 5702, 5704, 5708,
-    5708, 5709, 5710, 5711, 5712, 5712, 5718, 5719, 5719, 5731, 5732, 5732, 5737, 5740, 5741, 5741,
-    5742, 5743, 5746, 5746, 5747, 5747, 5750, 5752, 5753, 5753, 5753, 5754, 5762, 5762, 5762, 5763,
-    5764, 5765, 5765, 5765, 5767, 5767, 5767, 5767, 5773, 5774, 5774, 5775, 5775, 5776, 5777, 5779,
-    5779, 5780, 5784, 5784, 5784, 5786, 5807, 5808, 5808, 5809, 5810, 5812, 5813, 5838, 5838, 5848,
-    5853, 5854, 5855, 5857, 5864, 5869, 5869, 5870, 5870, 5870, 5871, 5872, 5875, 5876, 5876, 5877,
-    5877, 5878, 5879, 5891, 5892, 5893, 5894, 5895, 5915, 5916, 5916, 5916, 5917, 5918, 5921, 5921,
-    5922, 5923, 5923, 5923, 5927, 5927, 5928, 5928, 5928, 5929, 5946, 5950, 5952, 5952, 5979, 5980,
-    5980, 5981, 5981, 5982, 5982, 5982, 5982, 5985, 5998, 6000, 6002, 6009, 6009, 6010, 6010, 6011,
-    6012, 6013, 6014, 6016, 6016, 6016, 6017, 6017, 6017, 6018, 6019, 6019, 6019, 6020, 6020, 6020,
-    6029, 6029, 6034, 6034, 6035, 6035, 6036, 6038, 6039, 6039, 6042, 6042, 6043, 6047, 6048, 6049,
-    6055, 6057, 6059, 6069, 6070, 6081, 6081, 6083, 6085, 6085, 6087, 6090, 6096, 6097, 6097, 6099,
-    6099, 6101, 6102, 6109, 6110, 6111, 6112, 6112, 6113, 6115, 6116, 6117, 6120, 6122, 6126, 6126,
-    6128, 6128, 6130, 6131, 6138, 6139, 6139, 6141, 6142, 6145, 6147, 6148, 6168, 6169, 6170, 6171,
-    6172, 6173, 6175, 6177, 6177, 6178, 6178, 6179, 6179, 6179, 6180, 6203, 6204, 6205, 6206, 6206,
-    6211, 6211, 6212, 6213, 6213, 6214, 6216, 6217, 6221, 6221, 6221, 6221, 6222, 6222, 6227, 6227,
-    6247, 6247, 6268, 6270, 6272, 6272, 6273, 6273, 6277, 6277, 6279, 6279, 6279, 6280, 6282, 6283,
-    6289, 6290, 6303, 6303, 6324, 6325, 6326, 6326, 6326, 6341, 6341, 6342, 6343, 6344, 6345, 6345,
-    6345, 6346, 6346, 6347, 6347, 6347, 6349, 6349, 6356, 6357, 6370, 6370, 6375, 6376, 6377, 6377,
-    6378, 6378, 6379, 6379, 6381, 6382, 6383, 6383, 6383, 6384, 6384, 6398, 6398, 6406, 6412, 6412,
-    6413, 6413, 6413, 6414, 6414, 6415, 6416, 6418, 6419, 6420, 6421, 6421, 6421, 6421, 6437, 6438,
-    6438, 6461, 6462, 6464, 6466, 6469, 6470, 6470, 6471, 6472, 6473, 6473, 6474, 6478, 6479, 6479,
-    6480, 6482, 6484, 6484, 6485, 6486, 6487, 6487, 6488, 6489, 6491, 6492, 6505, 6505, 6507, 6510,
-    6511, 6511, 6514, 6514, 6515, 6515, 6515, 6516, 6517, 6517, 6521, 6521, 6523, 6523, 6524, 6525,
-    6526, 6528, 6528, 6529, 6530, 6531, 6531, 6548, 6549, 6552, 6553, 6554, 6554, 6556, 6556, 6556,
-    6556, 6557, 6558, 6558, 6570, 6570, 6571, 6572, 6572, 6573, 6573, 6574, 6574, 6574, 6574, 6574,
-    6575, 6577, 6580, 6580, 6582, 6582, 6582, 6582, 6583, 6583, 6586, 6588, 6588, 6590, 6597, 6600,
-    6600, 6601, 6601, 6602, 6603, 6604, 6609, 6610, 6613, 6614, 6614, 6616, 6617, 6619, 6619, 6621,
-    6621, 6622, 6623, 6624, 6624, 6625, 6626, 6627, 6627, 6631, 6632, 6633, 6634, 6639, 6639, 6639,
-    6645, 6646, 6646, 6646, 6647, 6648, 6659, 6660, 6661, 6664, 6664, 6665, 6666, 6667, 6667, 6667,
-    6668, 6669, 6671, 6673, 6674, 6675, 6677, 6678, 6679, 6686, 6688, 6690, 6692, 6692, 6696, 6697,
-    6697, 6703, 6705, 6706, 6706, 6707, 6714, 6717, 6717, 6717, 6717, 6717, 6717, 6718, 6719, 6720,
-    6721, 6724, 6727, 6728, 6729, 6750, 6752, 6753, 6753, 6753, 6754, 6762, 6763, 6764, 6770, 6771,
-    6782, 6782, 6782, 6783, 6784, 6785, 6786, 6787, 6787, 6787, 6788, 6789, 6791, 6791, 6795, 6797,
-    6798, 6799, 6800, 6801, 6803, 6804, 6805, 6806, 6806, 6806, 6808, 6810, 6811, 6812, 6813, 6813,
-    6814, 6814, 6814, 6821, 6822, 6822, 6823, 6851, 6851, 6851, 6851, 6852, 6852, 6852, 6852, 6852,
-    6859, 6859, 6860, 6862, 6864, 6864, 6864, 6876, 6877, 6878, 6879, 6881, 6882, 6883, 6883, 6883,
-    6884, 6884, 6885, 6887, 6887, 6890, 6890, 6890, 6890, 6891, 6893, 6894, 6894, 6894, 6894, 6894,
-    6894, 6897, 6898, 6899, 6900, 6900, 6901, 6902, 6905, 6907, 6907, 6911, 6912, 6913, 6913, 6914,
-    6915, 6916, 6917, 6918, 6918, 6920, 6920, 6920, 6938, 6938, 6939, 6940, 6941, 6941, 6943, 6943,
-    6944, 6945, 6946, 6947, 6950, 6950, 6953, 6957, 6958, 6958, 6983, 6983, 6988, 6988, 6989, 6990,
-    6992, 6993, 6996, 7000, 7001, 7002, 7006, 7007, 7007, 7008, 7009, 7030, 7045, 7045, 7045, 7047,
-    7050, 7051, 7053, 7054, 7054, 7055, 7069, 7070, 7073, 7073, 7087, 7088, 7089, 7090, 7090, 7090,
-    7090, 7091, 7093, 7094, 7096, 7096, 7097, 7097, 7097, 7098, 7099, 7099, 7100, 7101, 7102, 7103,
-    7104, 7106, 7108, 7108, 7110, 7111, 7112, 7113, 7113, 7113, 7122, 7122, 7124, 7125, 7127, 7128,
-    7132, 7132, 7133, 7134, 7135, 7136, 7137, 7137, 7138, 7141, 7141, 7143, 7147, 7148, 7149, 7150,
-    7150, 7151, 7152, 7152, 7152, 7152, 7153, 7154, 7154, 7159, 7160, 7164, 7164, 7164, 7164, 7165,
-    7166, 7166, 7167, 7167, 7167, 7167, 7167, 7175, 7176, 7178, 7178, 7178, 7179, 7179, 7183, 7184,
-    7187, 7188, 7192, 7193, 7194, 7220, 7220, 7220, 7221, 7221, 7221, 7221, 7221, 7221, 7226, 7227,
-    7228, 7229, 7230, 7232, 7232, 7232, 7233, 7239, 7240, 7240, 7240, 7240, 7240, 7241, 7254, 7255,
-    7257, 7258, 7258, 7261, 7262, 7262, 7262, 7263, 7263, 7265, 7266, 7266, 7267, 7267, 7267, 7268,
-    7269, 7270, 7277, 7277, 7278, 7279, 7281, 7283, 7285, 7286, 7289, 7291, 7291, 7291, 7293, 7293,
-    7298, 7304, 7304, 7304, 7304, 7305, 7307, 7308, 7312, 7312, 7313, 7314, 7314, 7335, 7336, 7337,
-    7337, 7338, 7339, 7339, 7339, 7340, 7341, 7341, 7343, 7345, 7345, 7346, 7346, 7350, 7351, 7356,
-    7357, 7358, 7359, 7359, 7360, 7360, 7385, 7386, 7386, 7389, 7413, 7414, 7414, 7415, 7415, 7416,
-    7416, 7416, 7417, 7417, 7418, 7434, 7434, 7435, 7435, 7438, 7438, 7439, 7440, 7441, 7442, 7460,
-    7478, 7479, 7479, 7479, 7479, 7481, 7482, 7483, 7483, 7484, 7484, 7485, 7486, 7500, 7501, 7502,
-    7519, 7538, 7539, 7564, 7564, 7564, 7565, 7565, 7565, 7566, 7567, 7570, 7571, 7571, 7572, 7572,
-    7597, 7601, 7615, 7638, 7641, 7642, 7642, 7642, 7643, 7643, 7643, 7645, 7667, 7668, 7689, 7690,
-    7690, 7691, 7697, 7697, 7699, 7701, 7728, 7729, 7730, 7731, 7732, 7742, 7742, 7742, 7742, 7742,
-    7742, 7743, 7743, 7753, 7753, 7753, 7755, 7756, 7756, 7756, 7756, 7758, 7759, 7759, 7760, 7764,
-    7764, 7764, 7765, 7766, 7766, 7773, 7774, 7777, 7778, 7778, 7779, 7779, 7779, 7780, 7780, 7782,
-    7783, 7786, 7788, 7788, 7788, 7789, 7790, 7790, 7799, 7799, 7800, 7801, 7820, 7820, 7820, 7837,
-    7838, 7839, 7839, 7839, 7840, 7842, 7842, 7843, 7844, 7847, 7848, 7848, 7848, 7850, 7852, 7853,
-    7854, 7854, 7855, 7856, 7856, 7857, 7857, 7858, 7861, 7863, 7877, 7880, 7887, 7887, 7889, 7889,
-    7889, 7890, 7891, 7892, 7893, 7894, 7895, 7896, 7899, 7900, 7904, 7904, 7904, 7904, 7909, 7910,
-    7911, 7912, 7913, 7914, 7915, 7916, 7916, 7916, 7916, 7917, 7917, 7918, 7920, 7927, 7927, 7929,
-    7929, 7932, 7934, 7935, 7935, 7935, 7935, 7936, 7937, 7938, 7940, 7941, 7942, 7943, 7949, 7950,
-    7952, 7953, 7954, 7957, 7958, 7959, 7959, 7959, 7959, 7960, 7967, 7968, 7968, 7970, 7973, 7973,
-    7974, 7976, 7977, 7981, 7981, 7997, 7999, 8002, 8005, 8006, 8008, 8008, 8009, 8009, 8009, 8009,
-    8009, 8010, 8010, 8011, 8011, 8030, 8032, 8033, 8033, 8036, 8037, 8042, 8043, 8045, 8047, 8047,
-    8047, 8047, 8048, 8048, 8049, 8049, 8061, 8063, 8089, 8090, 8090, 8102, 8103, 8103, 8103, 8107,
-    8123, 8143, 8166, 8167, 8168, 8168, 8168, 8168, 8169, 8171, 8171, 8195, 8211, 8211, 8214, 8224,
-    8225, 8241, 8241, 8242, 8242, 8242, 8242, 8242, 8243, 8244, 8244, 8244, 8246, 8246, 8248, 8249,
-    8250, 8250, 8256, 8257, 8259, 8261, 8264, 8264, 8265, 8266, 8267, 8267, 8268, 8268, 8269, 8269,
-    8269, 8272, 8273, 8294, 8295, 8295, 8295, 8295, 8296, 8299, 8299, 8299, 8301, 8310, 8310, 8310,
-    8311, 8313, 8313, 8320, 8322, 8323, 8325, 8325, 8326, 8327, 8328, 8330, 8331, 8332, 8332, 8334,
-    8335, 8342, 8343, 8353, 8357, 8358, 8369, 8371, 8372, 8372, 8373, 8373, 8373, 8373, 8376, 8376,
-    8377, 8378, 8379, 8381, 8381, 8381, 8381, 8388, 8388, 8390, 8391, 8392, 8392, 8393, 8394, 8395,
-    8395, 8395, 8396, 8396, 8397, 8398, 8398, 8399, 8400, 8410, 8410, 8410, 8420, 8421, 8422, 8427,
-    8428, 8429, 8429, 8429, 8430, 8433, 8433, 8442, 8444, 8446, 8446, 8446, 8446, 8446, 8447, 8448,
-    8449, 8454, 8464, 8468, 8469, 8470, 8470, 8471, 8471, 8473, 8474, 8474, 8475, 8477, 8477, 8480,
-    8484,
+    0, 0, 5, 5, 6, 7, 8, 9, 9, 9, 10, 11, 12, 13, 15, 16,
+    17, 21, 22, 22, 23, 24, 24, 25, 25, 26, 26, 26, 28, 31, 32, 33,
+    46, 47, 47, 47, 49, 49, 50, 51, 55, 55, 55, 55, 59, 60, 61, 71,
+    72, 81, 82, 83, 84, 84, 87, 89, 97, 97, 97, 110, 119, 119, 120, 122,
+    126, 127, 130, 133, 134, 134, 134, 135, 136, 136, 137, 139, 140, 141, 141, 141,
+    141, 141, 141, 142, 143, 145, 145, 146, 147, 147, 147, 147, 148, 148, 149, 156,
+    159, 165, 167, 172, 172, 172, 172, 175, 177, 197, 198, 198, 200, 201, 201, 202,
+    203, 203, 203, 204, 204, 205, 206, 208, 209, 210, 211, 212, 213, 213, 213, 224,
+    225, 227, 229, 230, 231, 231, 232, 232, 232, 233, 234, 235, 236, 238, 239, 239,
+    240, 240, 241, 242, 243, 247, 247, 248, 249, 250, 251, 251, 251, 253, 254, 255,
+    255, 255, 255, 256, 256, 263, 263, 265, 266, 266, 269, 271, 271, 298, 298, 300,
+    301, 302, 303, 303, 305, 316, 316, 317, 343, 343, 344, 346, 347, 348, 349, 350,
+    350, 350, 350, 351, 351, 353, 357, 361, 365, 366, 366, 367, 368, 369, 371, 388,
+    388, 389, 390, 391, 391, 392, 396, 398, 400, 401, 402, 403, 403, 410, 422, 423,
+    425, 426, 426, 428, 429, 430, 430, 430, 431, 433, 433, 434, 434, 443, 444, 444,
+    445, 446, 447, 447, 448, 449, 449, 450, 450, 451, 451, 451, 451, 451, 477, 491,
+    507, 511, 511, 511, 512, 512, 514, 515, 515, 515, 516, 517, 517, 519, 519, 520,
+    520, 520, 521, 522, 529, 530, 530, 530, 537, 537, 538, 539, 543, 543, 561, 562,
+    562, 562, 567, 588, 590, 594, 594, 598, 599, 600, 600, 601, 601, 603, 605, 606,
+    607, 607, 607, 607, 607, 607, 607, 608, 608, 612, 620, 621, 622, 624, 625, 625,
+    625, 628, 629, 632, 632, 637, 637, 637, 637, 639, 640, 641, 645, 650, 650, 650,
+    650, 663, 664, 664, 665, 667, 667, 667, 667, 670, 674, 674, 675, 676, 676, 678,
+    680, 680, 680, 680, 682, 682, 683, 683, 684, 686, 688, 689, 690, 693, 694, 701,
+    702, 702, 702, 703, 703, 704, 706, 707, 708, 708, 708, 710, 711, 711, 712, 713,
+    715, 718, 719, 719, 723, 724, 727, 728, 731, 731, 732, 732, 732, 732, 733, 745,
+    745, 745, 745, 746, 749, 750, 752, 754, 754, 755, 755, 756, 756, 756, 757, 757,
+    757, 758, 758, 758, 769, 769, 777, 779, 779, 780, 781, 783, 784, 785, 786, 788,
+    789, 792, 792, 792, 799, 800, 802, 811, 812, 814, 817, 819, 821, 826, 827, 828,
+    828, 828, 829, 830, 831, 834, 837, 838, 842, 842, 843, 844, 844, 846, 847, 849,
+    850, 851, 851, 858, 861, 862, 863, 865, 866, 867, 870, 874, 874, 876, 877, 877,
+    878, 879, 879, 885, 887, 888, 889, 890, 911, 912, 912, 913, 920, 920, 920, 921,
+    921, 921, 922, 926, 926, 926, 926, 926, 927, 928, 928, 929, 929, 930, 933, 934,
+    935, 936, 936, 937, 938, 960, 961, 961, 962, 963, 964, 966, 969, 971, 972, 973,
+    979, 980, 980, 982, 982, 983, 986, 986, 987, 989, 990, 993, 994, 995, 997, 998,
+    999, 999, 999, 1000, 1000, 1003, 1025, 1025, 1025, 1028, 1029, 1030, 1030, 1038, 1038, 1039,
+    1039, 1039, 1039, 1040, 1041, 1041, 1042, 1042, 1043, 1043, 1043, 1062, 1063, 1063, 1066, 1067,
+    1069, 1070, 1071, 1071, 1077, 1079, 1079, 1081, 1082, 1082, 1083, 1084, 1086, 1086, 1086, 1086,
+    1086, 1086, 1088, 1088, 1089, 1089, 1090, 1092, 1092, 1093, 1095, 1099, 1100, 1101, 1101, 1106,
+    1107, 1107, 1108, 1108, 1109, 1109, 1109, 1110, 1110, 1112, 1112, 1112, 1113, 1114, 1115, 1115,
+    1118, 1118, 1119, 1120, 1120, 1120, 1121, 1121, 1121, 1121, 1123, 1126, 1128, 1129, 1130, 1134,
+    1134, 1134, 1139, 1139, 1144, 1145, 1145, 1146, 1147, 1153, 1153, 1154, 1155, 1158, 1161, 1162,
+    1162, 1164, 1165, 1166, 1166, 1166, 1167, 1169, 1169, 1170, 1171, 1171, 1172, 1174, 1174, 1174,
+    1179, 1180, 1180, 1180, 1180, 1181, 1182, 1183, 1184, 1185, 1185, 1186, 1188, 1191, 1192, 1192,
+    1195, 1195, 1195, 1204, 1204, 1204, 1208, 1208, 1209, 1219, 1219, 1223, 1223, 1223, 1224, 1224,
+    1224, 1224, 1225, 1225, 1225, 1232, 1234, 1234, 1238, 1238, 1238, 1239, 1239, 1241, 1247, 1249,
+    1253, 1263, 1264, 1264, 1265, 1271, 1271, 1271, 1272, 1273, 1273, 1273, 1273, 1273, 1273, 1273,
+    1274, 1275, 1275, 1275, 1281, 1281, 1283, 1285, 1287, 1288, 1289, 1290, 1292, 1293, 1293, 1293,
+    1293, 1294, 1295, 1297, 1297, 1300, 1301, 1324, 1324, 1324, 1324, 1330, 1331, 1347, 1348, 1349,
+    1349, 1350, 1357, 1357, 1358, 1359, 1361, 1361, 1363, 1372, 1372, 1376, 1376, 1377, 1378, 1378,
+    1381, 1383, 1383, 1383, 1383, 1383, 1383, 1385, 1385, 1385, 1385, 1386, 1387, 1391, 1395, 1396,
+    1397, 1397, 1397, 1398, 1399, 1400, 1401, 1420, 1421, 1422, 1424, 1424, 1425, 1425, 1426, 1426,
+    1426, 1447, 1447, 1448, 1450, 1450, 1452, 1453, 1454, 1454, 1455, 1456, 1457, 1459, 1460, 1461,
+    1462, 1462, 1463, 1464, 1464, 1465, 1467, 1473, 1473, 1475, 1477, 1477, 1480, 1482, 1484, 1484,
+    1484, 1484, 1509, 1510, 1510, 1510, 1511, 1512, 1513, 1519, 1521, 1522, 1524, 1524, 1524, 1527,
+    1528, 1528, 1528, 1529, 1530, 1530, 1531, 1555, 1555, 1557, 1557, 1559, 1565, 1565, 1566, 1572,
+    1576, 1577, 1579, 1581, 1582, 1584, 1585, 1586, 1586, 1586, 1587, 1587, 1587, 1589, 1589, 1589,
+    1589, 1590, 1591, 1591, 1591, 1592, 1592, 1593, 1594, 1595, 1595, 1595, 1596, 1611, 1612, 1612,
+    1613, 1614, 1615, 1615, 1615, 1615, 1617, 1618, 1619, 1622, 1623, 1625, 1626, 1629, 1631, 1633,
+    1633, 1636, 1642, 1647, 1648, 1649, 1649, 1652, 1652, 1653, 1654, 1658, 1658, 1658, 1658, 1659,
+    1659, 1659, 1664, 1665, 1685, 1689, 1691, 1692, 1692, 1697, 1698, 1725, 1725, 1725, 1730, 1731,
+    1731, 1731, 1732, 1732, 1732, 1733, 1733, 1733, 1734, 1734, 1735, 1737, 1738, 1739, 1740, 1741,
+    1742, 1744, 1746, 1746, 1746, 1747, 1747, 1747, 1748, 1750, 1750, 1750, 1752, 1753, 1758, 1759,
+    1760, 1760, 1760, 1767, 1770, 1771, 1771, 1771, 1772, 1772, 1773, 1774, 1775, 1776, 1776, 1776,
+    1805, 1806, 1808, 1809, 1809, 1810, 1813, 1816, 1817, 1817, 1817, 1818, 1819, 1819, 1835, 1835,
+    1836, 1837, 1837, 1837, 1838, 1839, 1841, 1843, 1843, 1844, 1846, 1849, 1850, 1851, 1851, 1851,
+    1852, 1852, 1853, 1854, 1854, 1855, 1858, 1858, 1858, 1858, 1858, 1858, 1858, 1860, 1861, 1862,
+    1863, 1864, 1865, 1865, 1869, 1894, 1895, 1895, 1896, 1896, 1896, 1896, 1896, 1896, 1919, 1919,
+    1920, 1921, 1921, 1922, 1922, 1922, 1924, 1925, 1940, 1943, 1944, 1945, 1946, 1948, 1948, 1955,
+    1956, 1962, 1963, 1964, 1965, 1968, 1969, 1970, 1971, 1971, 1972, 1972, 1978, 1980, 1981, 1981,
+    1981, 1982, 1983, 1983, 1984, 1997, 1997, 2000, 2001, 2001, 2002, 2002, 2003, 2004, 2004, 2006,
+    2007, 2018, 2018, 2018, 2018, 2018, 2019, 2021, 2023, 2028, 2028, 2029, 2030, 2031, 2031, 2032,
+    2033, 2046, 2046, 2047, 2055, 2056, 2058, 2058, 2058, 2062, 2062, 2067, 2069, 2073, 2074, 2074,
+    2077, 2092, 2093, 2094, 2094, 2095, 2097, 2097, 2097, 2098, 2099, 2099, 2099, 2105, 2106, 2107,
+    2131, 2134, 2134, 2136, 2137, 2158, 2158, 2159, 2161, 2161, 2161, 2162, 2162, 2169, 2170, 2170,
+    2170, 2173, 2173, 2174, 2178, 2186, 2188, 2188, 2189, 2190, 2191, 2196, 2196, 2205, 2205, 2206,
+    2215, 2215, 2215, 2216, 2217, 2222, 2225, 2226, 2226, 2227, 2231, 2231, 2231, 2233, 2236, 2237,
+    2237, 2238, 2239, 2239, 2240, 2241, 2246, 2247, 2247, 2247, 2249, 2250, 2251, 2252, 2254, 2254,
+    2254, 2255, 2255, 2258, 2259, 2259, 2265, 2267, 2267, 2267, 2268, 2268, 2269, 2269, 2270, 2270,
+    2271, 2272, 2280, 2281, 2296, 2297, 2297, 2297, 2298, 2298, 2298, 2301, 2303, 2305, 2305, 2307,
+    2307, 2308, 2310, 2311, 2311, 2313, 2314, 2315, 2323, 2324, 2347, 2349, 2349, 2349, 2350, 2356,
+    2357, 2358, 2359, 2364, 2370, 2371, 2372, 2375, 2376, 2379, 2380, 2391, 2418, 2418, 2419, 2420,
+    2420, 2421, 2421, 2421, 2422, 2427, 2429, 2429, 2430, 2432, 2433, 2434, 2435, 2435, 2437, 2437,
+    2438, 2439, 2441, 2441, 2444, 2449, 2450, 2455, 2460, 2460, 2460, 2463, 2463, 2463, 2464, 2465,
+    2466, 2470, 2474, 2480, 2482, 2483, 2483, 2483, 2483, 2483, 2484, 2486, 2493, 2494, 2494, 2495,
+    2496, 2498, 2499, 2505, 2510, 2511, 2512, 2513, 2514, 2515, 2516, 2519, 2519, 2520, 2521, 2522,
+    2526, 2526, 2527, 2529, 2529, 2530, 2541, 2544, 2544, 2544, 2545, 2546, 2548, 2560, 2572, 2574,
+    2575, 2576, 2576, 2576, 2591, 2593, 2594, 2597, 2598, 2599, 2599, 2601, 2621, 2621, 2621, 2621,
+    2625, 2626, 2626, 2626, 2627, 2629, 2630, 2631, 2631, 2631, 2631, 2638, 2638, 2644, 2647, 2647,
+    2671, 2671, 2671, 2672, 2672, 2673, 2673, 2676, 2677, 2678, 2679, 2679, 2681, 2681, 2682, 2682,
+    2683, 2684, 2688, 2688, 2689, 2691, 2691, 2691, 2691, 2692, 2692, 2692, 2692, 2692, 2693, 2695,
+    2696, 2697, 2697, 2699, 2700, 2702, 2702, 2702, 2703, 2703, 2703, 2704, 2705, 2706, 2707, 2707,
+    2709, 2710, 2715, 2719, 2732, 2734, 2735, 2736, 2741, 2741, 2741, 2742, 2744, 2745, 2747, 2749,
+    2749, 2751, 2751, 2755, 2756, 2758, 2759, 2759, 2759, 2759, 2759, 2760, 2760, 2763, 2773, 2789,
+    2789, 2799, 2799, 2799, 2800, 2801, 2801, 2803, 2803, 2804, 2804, 2805, 2805, 2806, 2806, 2806,
+    2807, 2809, 2834, 2835, 2836, 2836, 2836, 2837, 2839, 2839, 2840, 2843, 2843, 2844, 2855, 2856,
+    2860, 2860, 2862, 2862, 2863, 2864, 2865, 2865, 2868, 2872, 2877, 2877, 2877, 2883, 2891, 2892,
+    2892, 2892, 2893, 2895, 2895, 2896, 2901, 2901, 2902, 2903, 2904, 2904, 2906, 2906, 2909, 2910,
+    2910, 2912, 2919, 2920, 2931, 2931, 2934, 2934, 2935, 2942, 2943, 2943, 2943, 2944, 2944, 2945,
+    2947, 2947, 2948, 2949, 2972, 2973, 2996, 2996, 2996, 3020, 3021, 3022, 3023, 3024, 3026, 3027,
+    3027, 3030, 3030, 3030, 3030, 3030, 3057, 3057, 3057, 3057, 3058, 3058, 3059, 3060, 3060, 3062,
+    3064, 3065, 3066, 3066, 3066, 3067, 3069, 3070, 3070, 3071, 3077, 3077, 3077, 3077, 3077, 3077,
+    3078, 3079, 3079, 3079, 3081, 3082, 3085, 3089, 3090, 3091, 3092, 3093, 3094, 3095, 3098, 3100,
+    3101, 3102, 3103, 3104, 3104, 3104, 3106, 3106, 3107, 3108, 3116, 3139, 3141, 3141, 3141, 3141,
+    3142, 3143, 3143, 3145, 3150, 3151, 3152, 3154, 3156, 3157, 3158, 3158, 3160, 3160, 3160, 3161,
+    3162, 3162, 3163, 3163, 3182, 3183, 3187, 3190, 3191, 3191, 3201, 3201, 3203, 3204, 3205, 3208,
+    3209, 3210, 3211, 3212, 3213, 3214, 3215, 3218, 3219, 3220, 3220, 3231, 3234, 3236, 3236, 3236,
+    3238, 3238, 3238, 3238, 3238, 3239, 3241, 3260, 3261, 3274, 3275, 3277, 3277, 3279, 3280, 3298,
+    3299, 3300, 3300, 3304, 3304, 3305, 3308, 3308, 3308, 3311, 3318, 3318, 3321, 3321, 3323, 3323,
+    3324, 3324, 3325, 3326, 3327, 3327, 3328, 3330, 3330, 3331, 3333, 3334, 3335, 3335, 3336, 3337,
+    3337, 3339, 3340, 3350, 3351, 3352, 3353, 3360, 3361, 3362, 3363, 3363, 3363, 3364, 3390, 3394,
+    3397, 3397, 3408, 3410, 3411, 3412, 3414, 3416, 3417, 3417, 3418, 3420, 3420, 3420, 3421, 3424,
+    3424, 3426, 3426, 3427, 3451, 3472, 3472, 3473, 3474, 3475, 3477, 3478, 3479, 3480, 3481, 3481,
+    3481, 3482, 3482, 3505, 3506, 3507, 3507, 3510, 3510, 3510, 3510, 3510, 3512, 3513, 3513, 3514,
+    3538, 3538, 3540, 3541, 3549, 3572, 3573, 3575, 3576, 3576, 3577, 3580, 3602, 3625, 3625, 3625,
+    3626, 3627, 3652, 3673, 3675, 3681, 3682, 3683, 3683, 3690, 3707, 3707, 3707, 3707, 3708, 3713,
+    3713, 3730, 3730, 3731, 3731, 3732, 3732, 3733, 3734, 3735, 3759, 3760, 3760, 3761, 3762, 3765,
+    3767, 3767, 3767, 3768, 3769, 3770, 3771, 3777, 3792, 3794, 3818, 3822, 3823, 3824, 3825, 3825,
+    3825, 3826, 3828, 3828, 3828, 3828, 3829, 3830, 3831, 3831, 3835, 3835, 3837, 3838, 3839, 3841,
+    3864, 3865, 3866, 3888, 3896, 3898, 3899, 3903, 3905, 3906, 3906, 3907, 3907, 3907, 3908, 3908,
+    3909, 3914, 3914, 3916, 3936, 3937, 3939, 3939, 3940, 3940, 3942, 3943, 3945, 3946, 3946, 3946,
+    3947, 3947, 3947, 3947, 3948, 3949, 3951, 3953, 3954, 3954, 3955, 3956, 3958, 3958, 3959, 3959,
+    3959, 3960, 3962, 3967, 3967, 3967, 3967, 3967, 3968, 3969, 3970, 3971, 3972, 3972, 3973, 3974,
+    3974, 3976, 3976, 3976, 3992, 3992, 3993, 3994, 3994, 3996, 4020, 4020, 4021, 4024, 4024, 4026,
+    4027, 4032, 4033, 4034, 4036, 4037, 4038, 4039, 4039, 4041, 4041, 4041, 4042, 4043, 4044, 4047,
+    4048, 4048, 4050, 4051, 4051, 4052, 4053, 4054, 4056, 4058, 4058, 4058, 4058, 4058, 4059, 4059,
+    4059, 4059, 4059, 4065, 4066, 4066, 4072, 4074, 4074, 4074, 4075, 4076, 4076, 4077, 4078, 4080,
+    4081, 4081, 4086, 4087, 4089, 4090, 4090, 4090, 4103, 4104, 4104, 4105, 4105, 4105, 4106, 4107,
+    4107, 4107, 4109, 4109, 4123, 4140, 4140, 4143, 4145, 4149, 4150, 4150, 4151, 4152, 4152, 4152,
+    4153, 4154, 4155, 4156, 4166, 4166, 4167, 4168, 4171, 4171, 4172, 4173, 4174, 4174, 4177, 4179,
+    4180, 4180, 4181, 4191, 4194, 4195, 4195, 4207, 4208, 4209, 4210, 4211, 4213, 4214, 4215, 4215,
+    4215, 4216, 4216, 4216, 4218, 4221, 4222, 4222, 4228, 4229, 4229, 4230, 4231, 4231, 4232, 4247,
+    4250, 4252, 4252, 4253, 4255, 4256, 4256, 4257, 4266, 4267, 4267, 4268, 4270, 4271, 4271, 4271,
+    4271, 4278, 4278, 4279, 4281, 4282, 4283, 4283, 4283, 4285, 4285, 4285, 4285, 4285, 4285, 4285,
+    4286, 4286, 4288, 4289, 4289, 4289, 4290, 4292, 4296, 4296, 4296, 4297, 4301, 4303, 4303, 4303,
+    4303, 4307, 4308, 4309, 4322, 4322, 4322, 4322, 4322, 4322, 4337, 4337, 4344, 4344, 4346, 4356,
+    4356, 4357, 4358, 4364, 4365, 4366, 4367, 4369, 4377, 4377, 4378, 4380, 4381, 4381, 4381, 4398,
+    4400, 4400, 4401, 4404, 4405, 4405, 4406, 4409, 4409, 4412, 4412, 4415, 4419, 4424, 4424, 4425,
+    4427, 4428, 4429, 4429, 4431, 4431, 4431, 4432, 4433, 4441, 4442, 4443, 4444, 4445, 4456, 4457,
+    4457, 4457, 4457, 4460, 4461, 4463, 4464, 4465, 4476, 4483, 4491, 4495, 4497, 4498, 4499, 4499,
+    4500, 4503, 4505, 4508, 4514, 4516, 4521, 4521, 4522, 4522, 4522, 4522, 4522, 4523, 4523, 4524,
+    4525, 4530, 4531, 4531, 4533, 4534, 4538, 4539, 4541, 4542, 4543, 4546, 4547, 4548, 4549, 4551,
+    4551, 4552, 4554, 4555, 4557, 4558, 4558, 4559, 4563, 4573, 4573, 4574, 4575, 4578, 4578, 4588,
+    4590, 4592, 4603, 4603, 4603, 4604, 4611, 4611, 4612, 4631, 4631, 4631, 4632, 4633, 4633, 4635,
+    4636, 4637, 4638, 4639, 4640, 4640, 4647, 4648, 4649, 4649, 4650, 4650, 4651, 4652, 4654, 4655,
+    4657, 4658, 4659, 4661, 4661, 4662, 4662, 4662, 4662, 4663, 4664, 4665, 4666, 4670, 4671, 4683,
+    4685, 4712, 4715, 4716, 4720, 4720, 4720, 4721, 4721, 4722, 4722, 4722, 4722, 4724, 4733, 4734,
+    4735, 4737, 4738, 4739, 4739, 4740, 4740, 4740, 4741, 4742, 4742, 4742, 4743, 4749, 4749, 4749,
+    4750, 4752, 4752, 4758, 4773, 4774, 4774, 4774, 4775, 4776, 4777, 4786, 4786, 4788, 4788, 4790,
+    4791, 4792, 4792, 4792, 4794, 4794, 4796, 4797, 4798, 4799, 4800, 4802, 4802, 4802, 4802, 4806,
+    4807, 4809, 4810, 4811, 4812, 4814, 4815, 4816, 4818, 4820, 4821, 4823, 4825, 4827, 4829, 4832,
+    4833, 4833, 4856, 4857, 4861, 4861, 4862, 4867, 4867, 4867, 4867, 4867, 4869, 4870, 4876, 4877,
+    4896, 4897, 4900, 4900, 4900, 4900, 4903, 4904, 4905, 4905, 4905, 4908, 4910, 4919, 4920, 4921,
+    4921, 4922, 4940, 4948, 4948, 4949, 4951, 4953, 4954, 4954, 4954, 4960, 4961, 4963, 4963, 4963,
+    4964, 4964, 4964, 4964, 4965, 4966, 4967, 4968, 4969, 4969, 4971, 4973, 4976, 4976, 4979, 4982,
+    4983, 4985, 4985, 5003, 5004, 5006, 5007, 5008, 5008, 5031, 5032, 5032, 5033, 5050, 5052, 5053,
+    5055, 5056, 5057, 5058, 5058, 5060, 5060, 5060, 5061, 5063, 5065, 5068, 5072, 5073, 5073, 5078,
+    5078, 5091, 5092, 5093, 5101, 5107, 5110, 5110, 5110, 5132, 5132, 5133, 5134, 5163, 5164, 5164,
+    5165, 5165, 5166, 5170, 5172, 5173, 5174, 5175, 5184, 5184, 5189, 5190, 5191, 5192, 5192, 5199,
+    5205, 5207, 5209, 5211, 5217, 5218, 5219, 5219, 5220, 5221, 5222, 5223, 5224, 5225, 5225, 5237,
+    5238, 5238, 5238, 5261, 5261, 5271, 5271, 5272, 5274, 5275, 5280, 5281, 5282, 5304, 5306, 5308,
+    5308, 5309, 5309, 5310, 5311, 5314, 5314, 5317, 5320, 5321, 5323, 5324, 5324, 5325, 5328, 5337,
+    5339, 5339, 5339, 5343, 5343, 5344, 5344, 5345, 5346, 5348, 5350, 5351, 5351, 5352, 5354, 5359,
+    5359, 5359, 5360, 5361, 5385, 5386, 5388, 5389, 5390, 5391, 5392, 5392, 5392, 5392, 5393, 5394,
+    5395, 5397, 5397, 5397, 5398, 5399, 5400, 5413, 5415, 5416, 5434, 5435, 5437, 5438, 5439, 5461,
+    5465, 5468, 5469, 5469, 5470, 5471, 5472, 5473, 5474, 5475, 5475, 5477, 5478, 5478, 5478, 5479,
+    5484, 5485, 5487, 5488, 5489, 5489, 5489, 5504, 5504, 5528, 5529, 5530, 5531, 5531, 5531, 5532,
+    5533, 5533, 5536, 5536, 5536, 5537, 5537, 5537, 5538, 5538, 5538, 5539, 5540, 5541, 5541, 5541,
+    5542, 5543, 5544, 5546, 5554, 5555, 5556, 5556, 5557, 5558, 5559, 5560, 5560, 5560, 5560, 5560,
+    5568, 5571, 5571, 5600, 5612, 5613, 5615, 5615, 5617, 5618, 5619, 5621, 5624, 5624, 5625, 5626,
+    5627, 5628, 5628, 5634, 5635, 5635, 5647, 5649, 5649, 5653, 5656, 5657, 5657, 5658, 5659, 5661,
+    5661, 5662, 5662, 5665, 5667, 5668, 5668, 5668, 5669, 5677, 5677, 5677, 5678, 5679, 5680, 5680,
+    5680, 5681, 5681, 5681, 5681, 5687, 5688, 5688, 5689, 5689, 5690, 5691, 5693, 5693, 5694, 5698,
+    5698, 5698, 5700, 5721, 5722, 5722, 5723, 5724, 5726, 5726, 5751, 5751, 5761, 5766, 5767, 5769,
+    5776, 5781, 5781, 5782, 5782, 5782, 5783, 5784, 5787, 5788, 5788, 5789, 5789, 5790, 5791, 5803,
+    5804, 5805, 5806, 5807, 5826, 5827, 5827, 5827, 5828, 5829, 5832, 5832, 5833, 5834, 5835, 5835,
+    5835, 5838, 5838, 5839, 5839, 5839, 5840, 5857, 5860, 5862, 5862, 5889, 5890, 5891, 5891, 5892,
+    5892, 5892, 5892, 5894, 5907, 5909, 5911, 5918, 5918, 5919, 5919, 5920, 5921, 5922, 5923, 5925,
+    5925, 5925, 5926, 5926, 5927, 5928, 5929, 5929, 5930, 5930, 5930, 5938, 5938, 5941, 5941, 5942,
+    5942, 5943, 5945, 5946, 5946, 5949, 5949, 5950, 5954, 5955, 5956, 5962, 5964, 5966, 5976, 5987,
+    5987, 5989, 5993, 5993, 5995, 5997, 6002, 6003, 6003, 6005, 6005, 6008, 6009, 6014, 6015, 6016,
+    6017, 6018, 6018, 6019, 6022, 6023, 6024, 6027, 6028, 6030, 6035, 6037, 6037, 6039, 6040, 6047,
+    6048, 6048, 6051, 6052, 6055, 6056, 6057, 6077, 6078, 6079, 6080, 6081, 6082, 6084, 6086, 6086,
+    6087, 6087, 6088, 6088, 6088, 6089, 6112, 6113, 6114, 6115, 6120, 6120, 6120, 6121, 6122, 6122,
+    6123, 6125, 6126, 6130, 6130, 6130, 6130, 6131, 6131, 6136, 6136, 6155, 6155, 6176, 6178, 6179,
+    6179, 6180, 6180, 6184, 6184, 6184, 6186, 6186, 6187, 6187, 6188, 6194, 6195, 6206, 6227, 6228,
+    6229, 6230, 6230, 6244, 6244, 6245, 6246, 6247, 6248, 6248, 6248, 6249, 6249, 6250, 6252, 6252,
+    6254, 6254, 6259, 6260, 6272, 6272, 6277, 6278, 6279, 6279, 6280, 6283, 6283, 6284, 6284, 6286,
+    6287, 6288, 6288, 6288, 6289, 6289, 6305, 6305, 6310, 6316, 6316, 6317, 6317, 6317, 6318, 6318,
+    6319, 6320, 6322, 6323, 6324, 6325, 6325, 6325, 6325, 6340, 6341, 6341, 6365, 6365, 6367, 6369,
+    6372, 6373, 6373, 6374, 6375, 6376, 6376, 6377, 6381, 6382, 6382, 6383, 6384, 6386, 6386, 6386,
+    6387, 6388, 6388, 6389, 6390, 6392, 6393, 6406, 6406, 6407, 6410, 6411, 6411, 6414, 6414, 6415,
+    6415, 6415, 6416, 6417, 6417, 6421, 6421, 6422, 6424, 6424, 6425, 6426, 6427, 6429, 6429, 6430,
+    6431, 6432, 6432, 6449, 6450, 6452, 6453, 6454, 6454, 6456, 6456, 6456, 6456, 6457, 6458, 6458,
+    6472, 6472, 6473, 6474, 6474, 6475, 6476, 6476, 6477, 6477, 6477, 6477, 6477, 6478, 6480, 6483,
+    6483, 6485, 6485, 6485, 6485, 6486, 6487, 6487, 6489, 6491, 6491, 6493, 6500, 6503, 6504, 6504,
+    6505, 6506, 6507, 6512, 6513, 6517, 6518, 6518, 6520, 6521, 6523, 6523, 6523, 6523, 6524, 6525,
+    6526, 6526, 6527, 6528, 6528, 6529, 6529, 6532, 6533, 6534, 6535, 6540, 6540, 6540, 6545, 6546,
+    6546, 6546, 6547, 6548, 6558, 6559, 6559, 6562, 6562, 6563, 6564, 6564, 6565, 6566, 6566, 6566,
+    6566, 6567, 6568, 6569, 6571, 6572, 6573, 6574, 6575, 6576, 6583, 6584, 6586, 6588, 6588, 6592,
+    6593, 6593, 6598, 6598, 6600, 6601, 6601, 6602, 6609, 6613, 6613, 6613, 6613, 6613, 6613, 6613,
+    6614, 6615, 6617, 6618, 6621, 6624, 6625, 6625, 6646, 6648, 6649, 6649, 6649, 6650, 6658, 6659,
+    6660, 6666, 6667, 6676, 6676, 6676, 6677, 6677, 6678, 6678, 6679, 6680, 6680, 6681, 6682, 6684,
+    6684, 6688, 6690, 6691, 6692, 6692, 6693, 6695, 6696, 6697, 6698, 6698, 6698, 6699, 6701, 6702,
+    6703, 6704, 6704, 6705, 6705, 6705, 6713, 6714, 6714, 6715, 6743, 6743, 6743, 6743, 6743, 6743,
+    6743, 6743, 6743, 6750, 6750, 6750, 6752, 6753, 6753, 6753, 6765, 6766, 6767, 6769, 6770, 6771,
+    6771, 6771, 6772, 6772, 6773, 6775, 6777, 6777, 6777, 6777, 6778, 6780, 6781, 6781, 6781, 6781,
+    6781, 6781, 6784, 6785, 6785, 6786, 6786, 6787, 6787, 6790, 6792, 6792, 6796, 6797, 6798, 6798,
+    6799, 6800, 6801, 6802, 6803, 6803, 6805, 6805, 6824, 6825, 6826, 6827, 6828, 6828, 6830, 6830,
+    6831, 6832, 6833, 6834, 6837, 6837, 6840, 6845, 6846, 6846, 6872, 6872, 6877, 6877, 6879, 6880,
+    6882, 6883, 6886, 6890, 6891, 6892, 6896, 6897, 6897, 6898, 6899, 6919, 6934, 6934, 6934, 6935,
+    6938, 6939, 6941, 6942, 6942, 6943, 6959, 6960, 6963, 6963, 6977, 6978, 6979, 6980, 6980, 6980,
+    6980, 6981, 6983, 6984, 6985, 6985, 6986, 6986, 6986, 6987, 6988, 6989, 6990, 6991, 6991, 6992,
+    6994, 6996, 6998, 6998, 7000, 7001, 7002, 7003, 7003, 7003, 7011, 7011, 7013, 7013, 7015, 7016,
+    7020, 7020, 7021, 7022, 7023, 7024, 7025, 7025, 7025, 7028, 7028, 7030, 7034, 7035, 7036, 7037,
+    7037, 7038, 7039, 7039, 7039, 7040, 7041, 7041, 7046, 7047, 7051, 7051, 7051, 7051, 7052, 7053,
+    7053, 7054, 7054, 7054, 7054, 7054, 7062, 7063, 7065, 7065, 7065, 7066, 7066, 7070, 7071, 7074,
+    7075, 7080, 7081, 7082, 7083, 7111, 7111, 7111, 7112, 7112, 7112, 7112, 7112, 7112, 7116, 7117,
+    7118, 7119, 7120, 7122, 7122, 7122, 7122, 7123, 7129, 7130, 7130, 7130, 7130, 7130, 7131, 7144,
+    7145, 7147, 7148, 7148, 7150, 7151, 7151, 7151, 7151, 7152, 7152, 7154, 7155, 7155, 7156, 7156,
+    7156, 7157, 7158, 7159, 7165, 7165, 7166, 7167, 7169, 7171, 7173, 7174, 7176, 7178, 7178, 7178,
+    7180, 7180, 7185, 7191, 7191, 7191, 7191, 7192, 7194, 7195, 7199, 7199, 7200, 7202, 7202, 7223,
+    7224, 7225, 7225, 7226, 7227, 7227, 7227, 7228, 7229, 7229, 7230, 7231, 7232, 7232, 7236, 7237,
+    7242, 7243, 7244, 7246, 7246, 7247, 7247, 7272, 7273, 7273, 7276, 7299, 7300, 7300, 7301, 7301,
+    7302, 7302, 7302, 7303, 7303, 7304, 7321, 7321, 7322, 7322, 7325, 7325, 7326, 7327, 7328, 7329,
+    7347, 7365, 7366, 7366, 7366, 7366, 7369, 7370, 7371, 7371, 7372, 7372, 7373, 7374, 7388, 7389,
+    7390, 7406, 7422, 7423, 7448, 7448, 7448, 7449, 7449, 7449, 7450, 7450, 7452, 7453, 7453, 7454,
+    7454, 7455, 7481, 7485, 7499, 7523, 7526, 7527, 7527, 7527, 7528, 7529, 7530, 7551, 7552, 7573,
+    7574, 7574, 7575, 7581, 7581, 7583, 7585, 7612, 7613, 7614, 7615, 7616, 7625, 7625, 7625, 7625,
+    7625, 7626, 7626, 7635, 7635, 7635, 7637, 7638, 7638, 7638, 7638, 7640, 7641, 7641, 7642, 7646,
+    7646, 7646, 7647, 7648, 7648, 7655, 7656, 7659, 7660, 7660, 7661, 7662, 7662, 7663, 7663, 7666,
+    7667, 7670, 7672, 7672, 7672, 7673, 7674, 7674, 7683, 7684, 7685, 7686, 7705, 7705, 7705, 7722,
+    7723, 7724, 7724, 7724, 7725, 7727, 7728, 7729, 7730, 7733, 7733, 7733, 7734, 7734, 7736, 7738,
+    7739, 7740, 7740, 7741, 7742, 7744, 7745, 7745, 7746, 7749, 7751, 7765, 7768, 7775, 7775, 7777,
+    7778, 7778, 7779, 7780, 7781, 7782, 7783, 7784, 7784, 7787, 7788, 7792, 7792, 7792, 7792, 7797,
+    7798, 7799, 7800, 7801, 7801, 7802, 7802, 7802, 7803, 7803, 7803, 7804, 7806, 7813, 7813, 7815,
+    7815, 7818, 7820, 7821, 7821, 7821, 7821, 7822, 7823, 7824, 7826, 7827, 7828, 7829, 7834, 7835,
+    7837, 7838, 7839, 7843, 7844, 7845, 7845, 7845, 7846, 7846, 7847, 7857, 7858, 7858, 7860, 7863,
+    7863, 7864, 7866, 7869, 7884, 7886, 7888, 7890, 7890, 7891, 7892, 7892, 7892, 7892, 7892, 7892,
+    7892, 7893, 7893, 7912, 7914, 7915, 7915, 7918, 7919, 7924, 7925, 7927, 7929, 7929, 7929, 7929,
+    7930, 7930, 7930, 7930, 7942, 7944, 7970, 7971, 7971, 7983, 7983, 7983, 7983, 7987, 8002, 8020,
+    8043, 8044, 8045, 8046, 8046, 8046, 8046, 8047, 8049, 8071, 8086, 8086, 8089, 8098, 8099, 8099,
+    8114, 8114, 8115, 8115, 8115, 8115, 8115, 8116, 8117, 8117, 8117, 8120, 8120, 8122, 8123, 8124,
+    8124, 8128, 8128, 8130, 8131, 8135, 8135, 8136, 8137, 8138, 8138, 8139, 8139, 8140, 8140, 8140,
+    8143, 8144, 8165, 8166, 8166, 8166, 8166, 8167, 8170, 8170, 8170, 8173, 8183, 8183, 8183, 8184,
+    8186, 8186, 8193, 8195, 8196, 8198, 8198, 8199, 8200, 8201, 8202, 8203, 8204, 8204, 8206, 8207,
+    8214, 8214, 8224, 8227, 8228, 8238, 8240, 8241, 8241, 8242, 8242, 8242, 8242, 8245, 8245, 8246,
+    8247, 8249, 8249, 8249, 8249, 8256, 8256, 8258, 8259, 8260, 8260, 8261, 8262, 8263, 8263, 8263,
+    8264, 8264, 8265, 8265, 8266, 8266, 8266, 8267, 8277, 8277, 8277, 8286, 8287, 8288, 8293, 8294,
+    8295, 8295, 8295, 8296, 8299, 8300, 8309, 8311, 8312, 8312, 8312, 8312, 8312, 8313, 8314, 8315,
+    8320, 8330, 8334, 8334, 8335, 8335, 8336, 8336, 8338, 8339, 8339, 8341, 8341, 8343, 8343, 8347,
+    8351,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8484] = [
-    (17, 5), (9, 16), (13, 6), (21, -5), (23, -5), (25, 7), (26, 7), (1, 6), (7, 9), (5, 5),
-    (18, 16), (11, 9), (5, 5), (18, 5), (17, 5), (16, 17), (21, 10), (5, 6), (19, -8), (21, -11),
-    (23, 6), (1, 6), (15, 5), (1, 7), (15, 7), (17, 7), (21, 7), (16, 9), (19, 22), (20, 9),
-    (28, 6), (25, 8), (27, 8), (5, -18), (6, -5), (9, -11), (10, -5), (11, -5), (15, 6), (16, 7),
-    (17, 108), (18, -11), (19, -14), (20, 20), (22, -6), (23, -18), (25, -7), (26, 7), (11, 8), (22, 5),
-    (11, 9), (5, 8), (20, -5), (21, 8), (25, 5), (28, 5), (12, 6), (18, 9), (21, -6), (22, 6),
-    (5, 35), (17, 12), (5, 23), (6, -5), (9, 16), (15, 5), (16, 5), (17, 6), (18, -6), (19, -6),
-    (21, -7), (25, -5), (19, 9), (5, -12), (6, 8), (9, 6), (15, -5), (20, -7), (22, -10), (23, 6),
-    (25, 8), (27, 19), (28, 5), (25, 7), (5, 6), (5, 6), (22, 6), (23, 27), (25, -5), (25, 7),
-    (27, 8), (5, 12), (9, 13), (10, 7), (11, 5), (15, -5), (18, -6), (19, -5), (21, 12), (1, 25),
-    (5, -7), (10, 8), (15, -9), (16, -6), (17, 6), (18, 39), (19, -8), (20, -24), (21, 17), (22, -8),
-    (25, 7), (1, -8), (6, 6), (8, 6), (16, -5), (17, 13), (18, 10), (22, 6), (23, -9), (24, -5),
-    (25, -13), (23, 9), (20, 5), (23, 5), (2, 6), (11, 6), (18, 9), (1, 7), (0, 8), (2, 7),
-    (25, -5), (5, 32), (9, 6), (21, -6), (21, 6), (25, 6), (15, 5), (22, 6), (20, 8), (21, 5),
-    (17, 6), (19, 6), (5, 5), (17, 6), (1, 6), (12, 21), (23, -5), (25, 9), (15, 15), (9, 5),
-    (9, -5), (10, 13), (17, 9), (19, 19), (20, -7), (21, -10), (25, 6), (11, 14), (20, -5), (23, 10),
-    (15, -7), (16, 77), (19, -6), (20, -5), (21, -13), (22, -13), (13, 35), (25, -6), (1, -8), (4, 65),
-    (5, -12), (6, -6), (25, 9), (18, 25), (25, -6), (27, 6), (23, 7), (24, 5), (0, 16), (1, 15),
-    (3, -7), (5, -12), (6, 12), (8, 5), (9, -10), (10, 13), (11, -5), (14, 5), (15, -7), (16, -7),
-    (17, -6), (18, -6), (20, 6), (21, -23), (22, -5), (23, -17), (25, 19), (28, 6), (10, 6), (6, 11),
-    (9, 6), (21, 5), (21, 8), (1, 8), (6, 6), (17, 7), (22, 5), (19, 17), (25, -5), (17, 6),
-    (0, 8), (17, 5), (17, 8), (1, 10), (3, 7), (5, -13), (11, 18), (13, 16), (16, 5), (20, -10),
-    (21, 8), (22, 6), (23, 8), (25, -8), (8, 12), (11, 10), (20, 7), (21, -5), (25, -6), (28, 6),
-    (25, 7), (25, 13), (21, 7), (26, 5), (20, 9), (10, 13), (15, 6), (15, 6), (20, -5), (22, 7),
-    (25, -5), (19, 6), (15, 8), (20, 6), (15, 7), (26, 12), (1, 37), (4, 33), (5, -14), (21, -8),
-    (22, 15), (17, 5), (18, 5), (2, 6), (19, 23), (25, -6), (17, 10), (19, 10), (5, 13), (21, -6),
-    (1, -8), (14, -7), (15, 18), (16, 21), (18, 6), (19, 6), (25, -5), (25, 6), (27, 6), (23, 6),
-    (17, 6), (21, 6), (25, 18), (1, 41), (0, 50), (2, -30), (3, 76), (4, 22), (5, 90), (6, 70),
-    (7, -10), (9, 139), (10, 5), (11, -59), (12, -20), (13, -29), (14, -21), (15, -47), (16, -43), (17, -25),
-    (18, -25), (19, -22), (20, -29), (21, 23), (22, -51), (23, -7), (24, -23), (25, 15), (26, -28), (27, -12),
-    (28, -5), (24, 9), (28, 7), (22, 9), (6, 5), (25, 6), (17, 11), (20, 11), (1, -6), (5, 45),
-    (7, 26), (9, -8), (11, -5), (16, 14), (18, -5), (19, 9), (20, -5), (21, -15), (22, -5), (25, -11),
-    (23, 9), (0, -15), (1, 57), (2, 59), (3, 52), (4, -8), (5, -17), (6, -9), (7, -5), (8, -5),
-    (9, -11), (11, 26), (12, -5), (13, -8), (14, -9), (15, -10), (16, -11), (17, -9), (19, -15), (20, -13),
-    (21, 28), (23, 11), (24, -18), (25, -39), (26, -10), (27, -9), (28, -8), (22, 9), (15, 5), (21, 6),
-    (23, 13), (19, 20), (18, 6), (19, 7), (19, 30), (20, 8), (11, 10), (21, -5), (22, 22), (23, 5),
-    (25, -5), (15, -5), (16, 47), (21, -10), (22, -5), (5, 6), (19, -8), (21, -11), (23, 6), (15, 5),
-    (18, 14), (19, 8), (21, 9), (26, 11), (1, 24), (2, -6), (4, -7), (5, 12), (6, 10), (9, 9),
-    (10, -10), (11, -7), (13, -7), (15, 13), (17, -18), (19, 8), (20, 14), (21, -18), (22, 19), (24, -7),
-    (25, -15), (28, 5), (11, 7), (22, 5), (20, 5), (19, 8), (6, 6), (12, 26), (21, -8), (23, -11),
-    (19, 22), (14, 27), (21, -6), (5, 12), (11, 5), (16, 17), (5, 19), (6, 5), (16, 5), (17, -9),
-    (19, -7), (21, -6), (25, 17), (4, -5), (5, -17), (6, 76), (9, 6), (11, 7), (15, -5), (17, -6),
-    (18, -5), (19, -5), (20, -8), (21, 8), (23, -6), (25, -9), (17, 6), (5, 8), (21, -6), (26, 7),
-    (22, 28), (25, -5), (17, 5), (25, 11), (9, 10), (17, 16), (21, 10), (16, 14), (0, -5), (1, -6),
-    (3, 6), (6, 10), (17, -5), (18, 13), (21, -5), (25, 10), (27, 10), (5, 5), (23, 5), (1, 6),
-    (21, 5), (20, 10), (17, 6), (23, 7), (14, 7), (0, -15), (1, 63), (2, 59), (3, 52), (4, -8),
-    (5, -17), (6, -9), (7, -5), (8, -5), (9, -11), (11, 26), (12, -5), (13, -8), (14, -9), (15, -10),
-    (16, -11), (17, -11), (19, -15), (20, -16), (21, 30), (23, 10), (24, -18), (25, -39), (26, -10), (27, -9),
-    (28, -8), (5, -9), (9, 95), (10, 9), (11, -8), (15, -9), (16, -8), (18, 6), (20, -9), (21, -12),
-    (22, -10), (23, -13), (24, 5), (1, 7), (4, -7), (5, -7), (6, -9), (9, -14), (11, -8), (12, -5),
-    (14, -8), (17, -11), (18, 10), (19, 50), (21, 45), (22, -9), (24, -6), (26, -5), (27, 5), (4, 6),
-    (14, 6), (25, 8), (28, 5), (6, 6), (5, 11), (20, 9), (1, 12), (1, 6), (25, 11), (21, 5),
-    (9, 7), (20, 5), (2, 5), (1, 9), (23, 5), (0, 9), (1, 5), (6, 14), (15, 5), (18, 18),
-    (22, -6), (23, -6), (25, -9), (16, 10), (3, 8), (9, 8), (15, 5), (20, -7), (21, 6), (23, -9),
-    (25, -6), (28, 14), (22, 6), (1, -5), (14, -5), (22, 40), (23, 13), (2, 5), (3, -6), (5, -20),
-    (9, -13), (10, -8), (12, -6), (14, -6), (16, 12), (17, 98), (18, 9), (20, 7), (21, 13), (22, -13),
-    (23, -21), (24, -7), (25, -15), (26, -6), (27, -5), (12, 6), (5, -7), (9, 16), (17, 8), (18, -5),
-    (21, 5), (1, -16), (4, -9), (5, 22), (6, 11), (9, -10), (10, -6), (11, -8), (12, -5), (13, 5),
-    (14, -5), (15, -5), (16, -7), (17, 14), (18, -5), (19, -6), (20, -13), (21, -14), (22, -9), (23, -15),
-    (24, 45), (25, 44), (1, -6), (4, 36), (5, -6), (1, 16), (15, -7), (16, -5), (21, 6), (28, 6),
-    (15, 5), (19, 5), (20, -6), (21, 7), (11, 7), (25, 19), (22, 5), (17, 9), (18, 5), (12, 17),
-    (23, -10), (23, 5), (23, 14), (21, 7), (4, 11), (5, 24), (6, 5), (21, -7), (1, -6), (2, -5),
-    (9, -6), (20, -5), (21, -10), (23, -7), (24, 11), (25, 48), (28, 15), (20, 7), (21, 6), (3, 24),
-    (9, 8), (9, -5), (15, -5), (18, 27), (21, 8), (17, 8), (18, -5), (21, 9), (18, 10), (20, 5),
-    (23, -6), (25, -5), (27, 16), (5, 8), (21, 7), (10, 7), (1, 6), (4, 11), (5, 24), (6, 5),
-    (21, -7), (1, 10), (2, 15), (23, -6), (24, 37), (25, -12), (23, 5), (1, -6), (3, 19), (5, -5),
-    (16, -5), (17, 6), (19, -9), (21, -10), (22, 13), (23, 5), (24, 9), (25, -14), (7, 6), (4, 13),
-    (18, 9), (25, 5), (25, 6), (9, 5), (1, 5), (17, -5), (25, 5), (21, -5), (22, 28), (23, 16),
-    (25, -11), (25, 18), (18, 6), (7, 5), (26, 6), (10, 6), (21, 6), (15, 7), (21, 10), (23, 10),
-    (25, -5), (1, 5), (5, 43), (21, -8), (1, -5), (14, 46), (21, -5), (27, 12), (23, 5), (0, 13),
-    (7, 5), (25, -5), (26, 10), (0, 8), (9, -7), (17, 21), (18, 17), (19, -6), (20, 5), (23, -10),
-    (25, 19), (21, 5), (27, 7), (15, 11), (15, 6), (17, 13), (21, 6), (17, 6), (21, 17), (22, -6),
-    (21, 17), (21, 7), (1, 5), (25, 6), (5, 5), (6, 11), (20, 5), (16, 9), (21, 13), (22, -6),
-    (15, 9), (16, 28), (18, 7), (22, 12), (21, 10), (11, 5), (22, 6), (25, -5), (21, 8), (1, -5),
-    (11, 5), (20, -6), (22, 9), (1, 5), (0, -6), (1, 8), (4, 9), (5, 13), (11, -5), (16, -6),
-    (17, 9), (21, 14), (22, -8), (23, -9), (25, -10), (15, 15), (6, 43), (9, -5), (21, -7), (11, 8),
-    (22, 5), (21, 5), (23, 7), (20, 5), (5, 5), (20, 12), (0, 6), (5, -7), (9, -5), (11, 5),
-    (17, -5), (18, 7), (19, 6), (23, -8), (24, 32), (26, -5), (28, 6), (1, -9), (7, 5), (18, 8),
-    (19, 38), (20, -5), (21, -5), (23, -7), (27, 19), (15, 19), (21, -5), (16, 5), (18, 7), (1, 13),
-    (5, 6), (6, 5), (22, 17), (19, 8), (2, 7), (22, 6), (25, 6), (25, 5), (6, 8), (20, 7),
-    (21, -7), (1, -6), (3, -5), (5, 7), (15, -6), (18, 15), (22, -7), (23, 32), (22, 13), (8, 11),
-    (20, 16), (0, 7), (15, 14), (16, 10), (18, -5), (19, 7), (21, 8), (22, -10), (23, -5), (25, -6),
-    (28, 8), (16, 5), (25, -5), (26, 10), (14, 19), (21, 8), (1, -6), (3, 45), (25, -8), (18, 38),
-    (27, 6), (5, 5), (6, 11), (20, -5), (21, 11), (22, -5), (23, 41), (25, -5), (27, 8), (14, 12),
-    (23, 5), (12, 5), (22, 5), (25, 10), (5, 8), (21, -6), (25, 5), (5, 6), (6, 7), (18, 6),
-    (0, 97), (1, -13), (5, -5), (21, -8), (25, -18), (18, 5), (20, 13), (5, 7), (21, 12), (15, 16),
-    (4, 51), (5, -9), (5, -6), (8, 5), (5, -7), (15, -7), (16, 27), (19, 29), (21, 8), (22, -6),
-    (23, -5), (15, 22), (18, 8), (21, -5), (15, 6), (20, 10), (15, 9), (16, 8), (25, 6), (18, 10),
-    (20, -10), (6, 9), (15, 12), (16, 8), (21, -11), (10, 6), (12, 17), (27, 5), (21, 11), (16, 11),
-    (0, -5), (1, 30), (2, 10), (3, 33), (5, -5), (21, -7), (25, -10), (21, -5), (25, -6), (28, 6),
-    (1, 12), (19, 13), (1, 6), (15, 5), (0, 35), (1, 17), (2, 12), (5, -9), (6, -6), (9, -9),
-    (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -7),
-    (23, -13), (24, 16), (25, 12), (27, 14), (28, 6), (18, 10), (1, 5), (8, 20), (15, 5), (16, 8),
-    (17, -5), (18, 11), (21, 5), (22, -5), (23, -6), (1, 5), (21, 5), (17, 37), (20, -6), (21, -7),
-    (27, 6), (21, 6), (18, 5), (18, 7), (17, 6), (14, 9), (25, -8), (28, 7), (16, 8), (15, 5),
-    (18, 6), (15, 6), (17, 8), (1, -10), (3, -7), (4, 69), (5, 50), (6, 59), (10, -7), (11, -7),
-    (12, -5), (14, -8), (15, -9), (16, -8), (17, -9), (18, -9), (19, -11), (21, -19), (22, -14), (23, -17),
-    (24, -8), (26, -5), (27, -5), (20, 6), (15, 7), (17, 17), (23, -5), (19, 6), (1, 11), (19, 5),
-    (5, 9), (6, 9), (28, 6), (18, 14), (21, -6), (20, 8), (16, 5), (5, 42), (6, -5), (7, 7),
-    (20, 9), (21, -14), (23, -8), (11, 7), (17, 7), (6, 5), (1, 5), (11, 8), (18, 6), (7, 5),
-    (8, 5), (1, 5), (26, 7), (19, 11), (10, 5), (17, 23), (21, -11), (23, 5), (9, 7), (11, 6),
-    (5, 6), (6, 5), (21, 8), (5, 7), (18, 6), (14, 47), (21, -8), (22, -7), (25, -5), (0, -5),
-    (1, 6), (4, -7), (5, -9), (6, -10), (9, -15), (10, -5), (11, -9), (12, -6), (14, -8), (15, -5),
-    (16, 7), (17, -13), (18, 8), (19, 49), (20, -5), (21, 48), (22, -10), (23, 6), (24, -7), (26, -5),
-    (1, -6), (17, 6), (25, 6), (5, 10), (24, 6), (18, 5), (1, -8), (15, -6), (16, 5), (17, -10),
-    (18, 11), (23, -9), (24, 5), (25, 26), (16, 10), (25, 7), (14, 9), (17, 6), (2, -8), (5, -30),
-    (8, 37), (9, -17), (10, 15), (11, -17), (12, -9), (13, -15), (15, 29), (16, -14), (17, 17), (19, 10),
-    (21, 12), (22, -20), (23, 15), (24, -11), (25, -6), (26, 5), (8, 5), (26, 5), (15, -5), (21, 9),
-    (22, 14), (23, 11), (5, 6), (23, 14), (25, -6), (17, 6), (5, -6), (18, 74), (19, -6), (21, -6),
-    (25, -11), (21, -5), (22, 6), (0, 5), (20, 6), (27, 12), (26, 7), (21, 8), (7, 7), (4, 8),
-    (25, 7), (16, 18), (21, -5), (7, 10), (3, 7), (5, -8), (7, 22), (21, 6), (0, 12), (25, -5),
-    (17, 51), (20, -8), (21, -9), (27, 6), (1, 7), (20, -5), (21, 11), (22, -5), (23, 41), (25, -5),
-    (22, 8), (23, 8), (16, 5), (20, 6), (16, 5), (21, -5), (22, 12), (14, 9), (25, 12), (15, 7),
-    (15, -5), (16, 23), (22, 7), (18, 8), (20, 6), (22, 5), (17, 5), (24, 10), (22, 11), (16, 5),
-    (28, 6), (4, 6), (14, 6), (28, 5), (14, 39), (21, -6), (25, -5), (26, 12), (24, 5), (25, -5),
-    (26, 46), (5, -7), (21, -7), (22, 9), (23, 56), (25, -7), (5, -6), (15, -7), (16, 47), (21, -10),
-    (25, 15), (1, 13), (18, 10), (20, 7), (15, 15), (17, -7), (19, -5), (21, 14), (22, -6), (25, 7),
-    (22, 8), (20, 8), (19, 12), (25, -8), (27, 16), (6, 5), (9, 7), (25, 6), (22, 5), (13, 6),
-    (23, 10), (19, 6), (5, 6), (18, 9), (25, 9), (26, 7), (5, 7), (24, 9), (25, 7), (14, 31),
-    (25, -5), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (23, 8), (14, 20), (21, 19), (22, -5),
-    (5, 7), (11, 15), (17, 5), (5, 13), (26, 8), (9, 8), (20, 7), (21, 7), (11, 20), (25, -6),
-    (0, 13), (15, 18), (21, -6), (22, 5), (23, 5), (10, 9), (11, -7), (12, 38), (17, -5), (20, -12),
-    (21, -6), (22, 8), (23, 9), (14, 7), (22, 11), (23, 25), (26, 8), (24, 5), (9, -5), (10, 16),
-    (11, -5), (12, 33), (20, -9), (22, -5), (23, 25), (25, -5), (1, 7), (5, -7), (21, 34), (22, -5),
-    (5, 7), (18, 5), (18, 14), (23, 5), (1, 11), (4, -8), (6, 51), (9, -7), (20, -5), (21, -10),
-    (28, 5), (4, 30), (5, -5), (0, 5), (13, 5), (17, 7), (25, -7), (11, 5), (3, 6), (12, 6),
-    (1, -7), (7, 6), (15, -5), (18, 9), (19, 30), (23, -6), (27, 7), (17, 9), (24, 8), (3, 6),
-    (5, 5), (9, 6), (21, -5), (5, 10), (9, 10), (10, 9), (11, 6), (15, -7), (16, -5), (17, 15),
-    (19, -8), (21, 16), (22, -6), (23, -6), (16, 8), (22, 6), (4, 92), (5, -11), (6, -6), (20, -6),
-    (23, -5), (25, -12), (5, 7), (19, 6), (17, 7), (17, 8), (1, 12), (20, 5), (18, 12), (20, 19),
-    (21, 9), (22, -11), (23, -11), (27, 6), (14, 27), (21, -5), (14, 19), (21, 8), (25, 14), (26, 18),
-    (27, 5), (0, 8), (22, 22), (5, 6), (17, 6), (26, 6), (23, 5), (22, 8), (1, 12), (24, 7),
-    (10, 5), (17, 23), (21, -11), (23, 5), (14, 46), (0, 26), (1, 25), (2, 10), (3, -10), (5, -10),
-    (6, -7), (7, -5), (9, -8), (10, -7), (12, -6), (13, -7), (14, -8), (15, -5), (16, -8), (17, -5),
-    (19, -9), (20, -8), (22, -12), (23, -17), (24, 25), (25, 33), (26, -6), (27, 12), (28, 5), (1, -6),
-    (15, -8), (22, -7), (25, 6), (26, 5), (28, 8), (22, 7), (1, -5), (4, -5), (5, -21), (6, -8),
-    (7, 40), (8, 6), (9, -7), (15, -7), (16, -7), (17, 27), (18, 32), (20, -7), (21, 8), (22, -6),
-    (23, -11), (24, -6), (25, -10), (28, -5), (23, 5), (1, 7), (15, 6), (1, -5), (9, 6), (17, 7),
-    (18, 26), (20, -8), (21, 6), (23, -10), (25, -6), (25, 6), (19, 9), (16, 26), (21, -5), (10, 15),
-    (12, 5), (0, -5), (1, -6), (3, 6), (6, 10), (17, -6), (18, 13), (21, -5), (25, 10), (27, 10),
-    (2, 8), (11, 7), (15, 5), (25, -5), (20, 8), (19, 7), (2, 19), (24, 10), (25, 25), (5, 7),
-    (6, 5), (14, 5), (12, 23), (23, -11), (14, 7), (5, -6), (21, -6), (22, 26), (25, -5), (11, 27),
-    (12, 12), (21, -5), (18, 9), (8, 10), (8, 11), (26, 12), (19, 6), (16, 12), (0, -6), (2, 5),
-    (3, -5), (4, -5), (5, -17), (9, -11), (10, -6), (12, -5), (14, -7), (16, 13), (17, 66), (18, 18),
-    (19, 6), (21, 14), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5), (9, 5), (23, 6), (25, 20),
-    (10, 5), (23, -8), (25, 5), (28, 16), (18, 5), (10, 11), (23, 5), (0, 35), (1, 17), (2, 12),
-    (5, -9), (6, -6), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11),
-    (18, -6), (20, -12), (21, -7), (23, -13), (24, 16), (25, 12), (27, 14), (28, 6), (22, 23), (21, -5),
-    (23, 49), (25, -5), (18, 11), (1, 5), (25, -5), (23, 6), (5, 10), (25, 7), (8, 5), (0, 7),
-    (18, 6), (14, 6), (18, 6), (22, 11), (21, 9), (16, 5), (1, -8), (22, 10), (5, 6), (7, 7),
-    (18, 13), (21, -5), (25, -6), (27, 6), (19, 12), (25, -5), (22, 14), (25, -5), (15, 11), (21, -5),
-    (22, 6), (11, 9), (25, 5), (5, 9), (21, -5), (1, 5), (0, -8), (1, 86), (2, 11), (4, 51),
-    (5, -21), (6, -8), (9, -9), (11, -9), (12, -5), (14, 22), (15, -5), (16, -8), (17, -10), (18, -7),
-    (19, -8), (20, -12), (21, -10), (22, -5), (23, -19), (25, -13), (26, 10), (27, -5), (28, -6), (17, 7),
-    (18, 8), (19, 5), (1, 5), (25, 6), (17, 5), (18, 63), (19, -6), (20, -10), (21, -12), (23, -5),
-    (5, 6), (6, 5), (20, 9), (18, 6), (21, 5), (5, 6), (21, 10), (9, 5), (20, 7), (23, 8),
-    (0, -5), (2, -7), (3, -10), (4, 80), (5, 53), (6, 54), (7, -6), (8, -5), (9, -11), (10, -8),
-    (11, -10), (12, -8), (13, -7), (14, -12), (17, -11), (18, -13), (19, -9), (20, 6), (21, 12), (22, -21),
-    (23, -33), (24, -6), (26, -5), (27, -8), (28, -7), (17, 35), (21, -8), (17, 6), (20, 5), (5, 11),
-    (14, 9), (21, 8), (22, 7), (23, -6), (25, -12), (1, 5), (5, 16), (17, -7), (18, -5), (20, 20),
-    (22, -7), (23, 10), (20, 5), (21, 7), (23, -5), (25, -5), (19, 8), (16, 18), (21, -5), (6, 15),
-    (11, 7), (17, 8), (4, 9), (9, 5), (21, 8), (25, -5), (17, 13), (25, 34), (16, 10), (23, 6),
-    (23, 7), (3, 23), (6, 5), (21, 9), (18, 8), (18, 19), (22, 5), (2, 6), (4, -5), (5, -10),
-    (6, -6), (9, -5), (10, -5), (11, -8), (13, -6), (15, 9), (16, -7), (17, 27), (19, -8), (20, -18),
-    (22, -9), (23, -9), (24, 54), (25, 6), (16, 15), (4, 7), (12, 5), (22, 8), (14, 9), (17, 6),
-    (18, 5), (8, 5), (15, 5), (5, -5), (21, -6), (24, 9), (1, 9), (11, 10), (23, 14), (5, 9),
-    (15, 9), (21, -5), (25, 12), (15, -5), (18, 5), (20, 8), (21, -10), (22, 5), (4, 6), (5, 12),
-    (11, 30), (21, -5), (23, -8), (1, -7), (3, 43), (18, -8), (22, 13), (25, -9), (11, 29), (15, 6),
-    (21, -7), (23, -10), (25, -5), (18, 5), (1, 7), (5, 6), (19, -9), (23, 5), (21, 9), (1, 6),
-    (5, 6), (19, -8), (21, -11), (23, 6), (17, 8), (19, 5), (14, 8), (15, -9), (16, 59), (19, -5),
-    (21, -12), (22, -9), (18, 8), (4, -7), (5, -24), (6, -12), (7, -6), (8, -5), (9, -25), (10, 5),
-    (11, -15), (13, -7), (14, -9), (15, -16), (16, -16), (17, 24), (19, 38), (20, 115), (24, -10), (25, -21),
-    (26, -8), (27, 6), (28, -10), (18, 8), (21, 5), (25, -5), (27, 5), (16, 18), (21, -5), (22, 6),
-    (5, -7), (21, -7), (22, 9), (23, 56), (25, -7), (20, 5), (0, 50), (1, 56), (2, 35), (3, 21),
-    (5, -47), (6, -36), (7, -29), (8, -32), (9, -37), (10, -23), (11, 8), (12, -27), (13, 24), (14, -31),
-    (15, -38), (16, -39), (17, -32), (19, -11), (20, -25), (21, -11), (22, -30), (23, -7), (24, 66), (25, 93),
-    (26, 54), (27, 53), (3, 5), (20, -6), (22, 9), (23, 27), (25, -9), (18, 6), (23, 16), (18, 6),
-    (5, 13), (1, 7), (25, 9), (20, 5), (19, 5), (1, 6), (20, 6), (13, 23), (23, -7), (18, 8),
-    (21, -5), (16, 5), (22, 11), (15, 5), (3, 15), (22, 33), (25, -11), (11, 28), (23, -8), (25, 5),
-    (26, 13), (18, 27), (19, -5), (23, 8), (27, 16), (8, 5), (6, 6), (1, 6), (2, 8), (3, 5),
-    (14, 27), (22, 8), (23, -10), (25, -5), (18, 15), (21, -5), (5, 12), (19, 5), (23, 5), (5, 5),
-    (16, 9), (18, 8), (0, -13), (1, 18), (2, -12), (3, -18), (4, -20), (5, -42), (6, -20), (7, -12),
-    (8, -7), (9, -33), (10, 74), (11, -42), (12, 20), (13, -16), (14, 20), (15, -27), (16, -22), (17, 13),
-    (18, 13), (19, 44), (20, 160), (21, -24), (22, -24), (23, 13), (24, -9), (25, -19), (26, -17), (27, 20),
-    (28, -17), (23, 6), (10, 9), (20, 8), (21, 13), (23, 10), (21, -5), (22, 51), (25, -11), (1, 31),
-    (3, -5), (21, -5), (15, 8), (1, 11), (22, 12), (1, -8), (5, -11), (6, -6), (10, 62), (11, -16),
-    (12, 65), (14, -6), (15, -9), (16, -9), (17, -11), (20, -9), (21, -19), (22, 33), (25, -11), (28, -5),
-    (21, 10), (25, 11), (22, 7), (17, 5), (1, 9), (18, 9), (21, 25), (22, -5), (8, 5), (11, 7),
-    (22, 6), (21, -7), (22, 18), (23, 12), (5, 8), (21, 14), (0, 10), (7, 6), (23, 6), (16, 7),
-    (16, 5), (18, 6), (22, -5), (6, 5), (25, 5), (21, 14), (25, 6), (19, 16), (22, 5), (5, -5),
-    (10, 28), (20, 16), (21, -7), (0, 14), (1, 7), (2, -12), (3, -18), (4, -11), (5, -15), (7, -6),
-    (9, -28), (11, -18), (12, -9), (13, -8), (14, -7), (15, 48), (16, 38), (17, 29), (18, 27), (19, 38),
-    (21, 28), (22, -36), (23, -31), (24, -11), (25, -17), (26, -12), (28, 20), (1, 5), (27, 8), (0, -5),
-    (1, -10), (2, -5), (3, 6), (4, 9), (5, -20), (6, -10), (9, 28), (10, 12), (11, -7), (13, -6),
-    (14, 11), (16, 13), (17, -15), (18, -11), (19, 10), (20, 9), (21, 32), (23, -12), (24, -5), (26, -5),
-    (27, -5), (28, -7), (23, 5), (26, 12), (26, 8), (18, 6), (8, 6), (26, 10), (21, 8), (1, -7),
-    (5, -5), (9, -7), (11, 6), (15, -5), (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 13),
-    (22, -5), (23, 9), (25, -6), (26, 8), (4, 8), (23, -6), (25, 11), (5, 5), (0, 8), (2, 5),
-    (18, 10), (21, 5), (16, 6), (17, 10), (6, 5), (15, 8), (16, -6), (17, 28), (18, -6), (21, 18),
-    (22, -6), (23, -12), (28, 10), (12, 12), (5, 5), (15, -6), (16, 5), (19, 7), (20, 5), (22, -7),
-    (19, 10), (7, 5), (6, 6), (15, 5), (21, 19), (23, -5), (5, 5), (20, 16), (22, 12), (24, 5),
-    (19, 9), (5, 5), (15, -6), (16, 5), (19, 7), (20, 5), (22, -7), (24, 6), (28, 7), (9, 6),
-    (10, 12), (22, 7), (16, 17), (25, 6), (0, 12), (1, -8), (3, -5), (5, -7), (17, -5), (19, 16),
-    (21, -5), (22, -7), (23, -9), (24, -5), (25, 34), (26, -6), (27, 29), (5, 5), (21, 6), (25, 6),
-    (5, 5), (5, 5), (1, 6), (22, 6), (23, 9), (25, 7), (8, 11), (0, -5), (1, -6), (9, -5),
-    (17, 9), (18, 20), (19, 5), (20, -9), (23, -7), (26, 11), (27, 17), (2, 6), (16, 18), (21, -6),
-    (21, -5), (25, 21), (26, 18), (5, -5), (11, 51), (19, 7), (21, -6), (23, -10), (9, 6), (18, 11),
-    (6, 7), (25, 13), (1, -11), (3, -5), (4, -7), (6, 5), (9, 15), (13, 8), (14, -5), (17, -16),
-    (18, -6), (19, 22), (20, 16), (21, -11), (28, -6), (25, 5), (0, -5), (1, 35), (2, 11), (3, 17),
-    (5, 5), (9, -5), (18, -5), (21, -6), (25, -7), (2, 28), (6, 7), (16, 5), (21, -5), (22, 16),
-    (25, -6), (22, 7), (23, 5), (24, 9), (28, 6), (13, 7), (15, 7), (21, 10), (15, -6), (16, 44),
-    (21, -7), (22, -6), (21, 15), (17, 21), (27, 6), (1, -7), (5, -5), (9, -7), (11, 6), (15, -6),
-    (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 13), (22, -5), (23, 9), (25, -6), (26, 8),
-    (1, 7), (22, 5), (19, 9), (20, -6), (22, 15), (18, 7), (26, 10), (1, 5), (6, 15), (15, 7),
-    (18, 18), (19, 5), (23, -8), (25, -6), (5, 10), (4, 7), (1, 25), (2, 15), (3, -12), (4, -12),
-    (5, -20), (6, -17), (7, -8), (8, -7), (9, -25), (12, -5), (13, -9), (14, -12), (15, -13), (16, -19),
-    (17, 25), (18, 18), (19, 28), (20, 87), (21, -10), (22, 52), (23, -11), (24, -11), (25, -34), (28, -12),
-    (11, 11), (12, 8), (22, 7), (1, 8), (5, -5), (21, 7), (5, 14), (0, 32), (1, 22), (2, 7),
-    (3, -5), (5, -9), (6, -5), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -10),
-    (18, -5), (20, -11), (21, -7), (23, -12), (24, 16), (25, 12), (27, 14), (28, 6), (21, 5), (5, 8),
-    (21, 8), (22, 5), (22, 5), (25, -5), (1, -6), (15, 17), (20, -5), (21, -7), (23, -8), (25, 24),
-    (28, 5), (19, 6), (9, 14), (13, 13), (21, -6), (9, 5), (17, 8), (5, -5), (9, 5), (21, -7),
-    (24, 9), (1, -6), (18, 23), (19, -5), (20, 7), (21, -10), (23, -8), (24, -6), (25, 7), (27, 26),
-    (14, 6), (15, 7), (21, 13), (21, 16), (20, 9), (2, -6), (23, 18), (24, 6), (26, 12), (1, -5),
-    (15, -5), (19, -5), (21, -5), (22, -6), (23, -5), (24, 6), (25, 46), (28, 8), (18, 5), (1, -5),
-    (3, 21), (10, 5), (11, -6), (14, 7), (19, -5), (21, -9), (22, 15), (23, 10), (25, -11), (21, 7),
-    (4, 6), (15, 12), (16, 6), (18, 7), (20, -5), (23, -6), (6, 8), (20, 7), (21, -8), (17, 8),
-    (2, 53), (11, -6), (21, -5), (25, -5), (24, 11), (25, 11), (10, 14), (19, 9), (21, -5), (17, 19),
-    (16, 6), (25, 7), (6, 5), (16, 12), (1, 10), (5, 35), (7, 7), (20, 6), (21, -12), (23, -5),
-    (26, 7), (5, 9), (17, 6), (23, 8), (21, 9), (5, 5), (1, -6), (11, 15), (21, 5), (9, 6),
-    (15, -6), (16, 29), (21, -5), (16, 28), (5, 11), (14, 9), (21, 8), (22, 7), (23, -6), (25, -12),
-    (4, 10), (25, 8), (17, 7), (6, 9), (17, 5), (16, 5), (10, 11), (0, -6), (1, -12), (11, -5),
-    (18, -5), (22, -6), (23, -9), (24, -7), (26, 93), (27, 5), (18, 5), (0, 15), (1, 12), (3, -5),
-    (5, -19), (6, 15), (8, 12), (9, -12), (11, -5), (14, 5), (15, -5), (16, -7), (20, -20), (21, -20),
-    (23, 14), (25, 17), (28, 5), (21, 8), (1, 6), (15, 5), (15, -6), (21, 14), (22, 30), (23, 16),
-    (25, -5), (23, 5), (25, 5), (27, 9), (4, 7), (28, 6), (8, 5), (22, 14), (25, -5), (25, 5),
-    (14, -5), (15, 9), (16, -6), (17, 31), (18, -6), (21, 18), (22, -5), (23, -13), (28, 13), (1, -12),
-    (2, -5), (6, -8), (8, -6), (9, -7), (10, 67), (11, -26), (12, 117), (13, -9), (14, -7), (15, -14),
-    (16, -16), (17, -8), (18, -15), (19, -9), (20, -25), (21, -30), (22, 40), (24, -7), (26, -6), (27, -8),
-    (28, 10), (20, 6), (25, 5), (22, 5), (16, 5), (1, -6), (2, 6), (3, 7), (17, 18), (20, -5),
-    (24, 6), (25, 7), (21, 6), (21, 6), (1, -6), (21, -5), (24, 34), (25, 9), (28, 5), (18, 9),
-    (20, 15), (21, 8), (22, -9), (23, -9), (27, 6), (21, 9), (19, 11), (4, 10), (22, 7), (25, 8),
-    (23, 9), (3, 6), (5, 5), (6, 10), (25, -5), (18, 5), (1, -8), (5, 8), (6, -5), (9, 15),
-    (10, 16), (11, -6), (16, -7), (18, -10), (21, 14), (22, -10), (25, 18), (0, -19), (1, 72), (2, 53),
-    (3, 46), (4, -13), (5, -27), (6, -11), (7, -7), (8, -7), (9, -17), (10, -7), (11, 23), (12, -5),
-    (13, -11), (14, 81), (15, -17), (16, -21), (17, -20), (19, -23), (20, -22), (22, 11), (23, 31), (24, -12),
-    (25, -38), (26, -7), (27, -14), (28, -13), (7, 6), (16, 6), (23, 10), (0, 5), (25, 12), (10, 27),
-    (11, 7), (21, -5), (23, -5), (25, -7), (19, 33), (16, 6), (11, 5), (23, 6), (24, 15), (15, 6),
-    (18, 6), (1, 6), (17, 7), (19, 5), (1, 8), (21, -6), (26, 15), (10, 5), (11, 6), (20, 5),
-    (21, 7), (23, 5), (15, 5), (5, -6), (9, 7), (19, 5), (20, 9), (21, 13), (18, 62), (20, -7),
-    (21, -8), (23, -5), (25, -9), (21, -9), (25, 30), (27, 7), (1, 5), (12, 7), (20, 27), (23, -6),
-    (27, 5), (28, 6), (1, 5), (16, 9), (22, 9), (25, -7), (17, 5), (18, 63), (19, -6), (20, -10),
-    (21, -12), (23, -5), (11, 51), (23, -10), (19, 5), (17, 7), (10, 18), (11, -5), (12, 15), (16, 7),
-    (17, -5), (21, -8), (23, 18), (1, 21), (17, 10), (18, 6), (19, 16), (25, 25), (1, 6), (0, 13),
-    (1, 21), (5, -6), (17, -5), (20, -5), (22, -6), (25, 15), (5, -8), (9, 11), (17, 7), (18, -5),
-    (21, 13), (23, 8), (16, 9), (16, 12), (21, -5), (2, 13), (18, 5), (22, 5), (26, 6), (4, 15),
-    (16, 9), (1, 6), (15, 5), (16, 11), (21, 13), (22, -5), (25, -6), (20, 9), (6, 5), (9, 10),
-    (17, 7), (15, 6), (25, 9), (5, -11), (6, -6), (9, -8), (16, 9), (17, 84), (18, -9), (19, -9),
-    (20, 11), (21, -7), (23, -14), (25, -5), (1, 7), (12, 12), (21, 7), (25, 7), (18, 5), (20, 5),
-    (11, 12), (12, 10), (1, -6), (5, -8), (9, -6), (15, 34), (17, 73), (18, 7), (19, -9), (20, -5),
-    (21, -23), (22, -7), (23, -11), (25, -7), (1, -8), (5, -7), (9, -5), (14, -5), (15, 20), (16, 63),
-    (17, -8), (19, -10), (20, -6), (21, 34), (23, -8), (25, -16), (9, 5), (19, -5), (20, 14), (15, 5),
-    (1, 11), (18, 5), (4, 15), (6, 8), (7, 15), (8, 14), (9, -7), (10, -9), (12, -7), (17, -6),
-    (18, -5), (20, -6), (21, -5), (23, -8), (24, -5), (25, -12), (26, 8), (27, -6), (28, 18), (21, 5),
-    (25, -6), (5, 10), (5, 7), (21, -10), (23, 20), (9, 5), (26, 15), (0, 5), (18, 6), (1, -6),
-    (3, -12), (5, -21), (6, 9), (7, 14), (8, 34), (11, -7), (12, -10), (13, -6), (15, -9), (16, -9),
-    (17, 40), (18, -17), (21, 11), (22, -12), (23, -14), (24, 16), (25, -7), (27, 12), (28, -6), (0, 7),
-    (2, 5), (18, 8), (20, 5), (3, 10), (21, -6), (22, 11), (25, 18), (16, 16), (1, -6), (5, -5),
-    (6, 8), (23, 15), (24, 21), (25, -8), (26, 13), (5, 5), (17, 9), (18, 5), (20, -8), (21, -6),
-    (26, 9), (17, 5), (18, 5), (21, 6), (0, -13), (1, -11), (2, -7), (4, -9), (5, -50), (7, 40),
-    (8, 10), (9, 77), (11, -9), (13, -9), (14, -9), (15, -14), (16, -13), (17, 18), (18, -10), (19, 12),
-    (20, 53), (21, -13), (22, -9), (23, -11), (24, -8), (25, -17), (27, 18), (28, -5), (10, 13), (5, 8),
-    (19, 12), (20, -7), (21, -5), (19, 15), (1, 9), (18, 6), (20, 6), (21, 5), (1, 5), (3, 6),
-    (22, 5), (11, 13), (13, 15), (21, -7), (22, 6), (23, 8), (23, 28), (11, 9), (12, 8), (23, 5),
-    (21, 5), (19, 5), (6, 11), (0, 9), (18, 6), (19, 9), (23, 7), (5, -6), (6, 23), (23, 6),
-    (20, 11), (21, -5), (22, 9), (1, 10), (17, 7), (9, 7), (22, 8), (23, 9), (17, 6), (9, -5),
-    (10, 8), (12, 23), (20, -6), (21, -6), (22, 20), (2, -5), (11, 30), (21, 6), (25, -6), (0, 7),
-    (1, 6), (4, -5), (9, -6), (10, -5), (11, -6), (15, 13), (16, 11), (17, 32), (18, 7), (19, 7),
-    (21, -21), (22, -6), (16, 5), (17, 5), (16, 12), (20, 6), (16, 7), (19, -5), (20, 8), (21, -6),
-    (25, -6), (26, 9), (20, 5), (3, 17), (23, 9), (1, 7), (18, 10), (19, 5), (21, 12), (5, -5),
-    (20, -8), (21, 7), (23, 60), (22, 9), (6, 6), (18, 5), (5, 7), (20, 7), (16, 6), (17, 7),
-    (21, 8), (1, -5), (5, -5), (14, 14), (15, -11), (16, 91), (17, -7), (19, -10), (20, -5), (21, -12),
-    (22, -9), (23, -7), (1, -7), (5, -6), (9, -8), (10, -7), (11, -14), (12, 57), (13, 88), (17, -6),
-    (18, -7), (19, -7), (20, -9), (21, -5), (22, -6), (23, 5), (24, -5), (25, -18), (0, -6), (1, 64),
-    (15, -8), (16, -5), (18, 9), (19, -5), (20, -5), (22, 7), (23, -5), (25, -14), (21, 5), (23, 18),
-    (18, 5), (13, 23), (23, -7), (23, 10), (24, 5), (21, 11), (15, 5), (22, 8), (23, 17), (0, -10),
-    (1, 82), (2, 16), (4, 53), (5, -25), (7, -5), (9, -11), (10, -5), (11, -13), (12, -7), (13, -6),
-    (14, 70), (15, -10), (16, -13), (17, -12), (18, -6), (19, -12), (20, -15), (21, -17), (23, -16), (24, -5),
-    (25, -22), (26, 8), (27, -7), (28, -8), (16, 13), (17, 8), (17, 6), (11, 5), (19, 5), (11, 7),
-    (15, -6), (16, 29), (21, -5), (23, 22), (1, -7), (9, -5), (15, 11), (17, 8), (18, 20), (20, -10),
-    (21, -6), (22, -6), (23, -8), (26, 10), (27, 20), (1, 6), (15, 5), (5, -9), (8, 6), (9, 10),
-    (20, 10), (9, 5), (21, 23), (25, -5), (0, 7), (1, 5), (17, 10), (1, -5), (11, 6), (26, 10),
-    (9, 10), (23, -5), (25, 5), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (5, -6), (18, 74),
-    (19, -6), (21, -6), (25, -11), (1, 6), (5, -20), (7, 7), (8, 7), (9, -10), (14, 8), (17, 5),
-    (25, 12), (16, 8), (15, 9), (16, 6), (1, 7), (9, 6), (14, 5), (20, 6), (22, 6), (25, -7),
-    (27, 6), (21, 5), (1, 6), (15, 5), (18, 7), (21, -8), (23, 11), (15, 6), (25, 5), (1, -7),
-    (11, 30), (1, 13), (2, -5), (11, 17), (18, 10), (23, -8), (20, 5), (0, 5), (1, -6), (9, -7),
-    (11, -5), (17, 23), (18, 11), (19, 8), (21, -14), (22, 12), (23, 15), (25, -10), (5, -5), (20, 12),
-    (23, 10), (16, 7), (10, 13), (12, 20), (18, -8), (20, -5), (21, 7), (23, -7), (25, 5), (16, 6),
-    (23, 5), (25, 15), (21, -12), (23, 7), (18, 9), (18, 5), (0, 6), (1, -6), (3, -18), (4, 21),
-    (6, 6), (7, 17), (8, 11), (9, 9), (11, -17), (12, -12), (13, -10), (14, -8), (15, -12), (16, -18),
-    (17, -5), (18, 8), (19, 8), (20, 15), (22, -20), (23, -17), (24, 5), (25, -10), (26, 11), (27, 30),
-    (25, 7), (0, -8), (1, -16), (2, -7), (3, -11), (4, -10), (5, 49), (6, -11), (8, -5), (9, -7),
-    (10, -8), (11, 48), (12, -6), (13, -7), (14, -10), (15, -16), (16, -14), (17, -14), (20, 43), (21, -7),
-    (22, 21), (23, 26), (24, -8), (25, -7), (28, -6), (0, -22), (1, -14), (2, -9), (3, 8), (4, -15),
-    (5, -15), (8, -9), (9, 26), (10, 6), (11, -24), (12, -17), (13, -9), (15, 41), (16, 43), (17, 27),
-    (18, 17), (20, 20), (21, 23), (23, -6), (24, -15), (25, -22), (26, -13), (27, -14), (28, -6), (19, 5),
-    (10, 10), (18, 5), (17, 7), (17, 5), (24, 10), (21, 9), (17, 6), (19, 6), (20, -7), (1, -21),
-    (2, -13), (3, 20), (4, -11), (5, -7), (6, -6), (7, -9), (8, -7), (9, -19), (10, -19), (11, -25),
-    (12, -7), (13, -11), (14, 72), (15, 46), (16, 20), (17, -25), (18, -26), (19, 11), (20, -22), (21, 9),
-    (22, 50), (23, -32), (25, 9), (27, -15), (28, 35), (25, 7), (22, 5), (19, 7), (10, 9), (20, -6),
-    (18, 6), (21, 13), (25, 7), (17, 17), (26, 10), (1, 7), (14, 11), (1, 5), (5, 5), (5, -5),
-    (17, 8), (19, -5), (21, 13), (23, 6), (25, 6), (21, 14), (21, 5), (1, 10), (21, -7), (18, 6),
-    (11, -5), (12, 36), (23, -7), (15, 31), (18, 8), (21, -6), (22, -5), (20, 12), (18, 6), (22, 9),
-    (25, 6), (0, 11), (18, 6), (3, 5), (21, 45), (22, -5), (25, -7), (18, 5), (27, 7), (1, 5),
-    (21, 6), (17, 5), (19, 9), (22, 8), (23, 10), (17, 6), (20, 5), (0, -6), (1, 90), (11, -5),
-    (17, -5), (20, -9), (21, -8), (22, -5), (24, -5), (0, 43), (1, 31), (2, 6), (3, -5), (5, -11),
-    (6, -8), (8, -5), (9, -7), (10, -5), (12, -7), (13, -8), (14, -8), (15, -7), (16, -9), (17, -10),
-    (18, -11), (19, -7), (20, -14), (21, -5), (23, -14), (24, 27), (25, 14), (27, 10), (12, 17), (23, -10),
-    (23, 6), (5, 18), (24, 6), (0, 15), (1, 10), (5, -5), (22, -6), (25, 18), (1, 17), (20, 13),
-    (19, 5), (25, 8), (26, 13), (0, 20), (25, -6), (23, 6), (21, 5), (23, 7), (9, 7), (3, 5),
-    (0, -6), (1, -8), (2, 12), (3, -5), (4, -6), (5, -12), (6, -9), (9, 9), (11, -10), (14, -5),
-    (15, -9), (16, -5), (18, 9), (19, -8), (20, -12), (21, -7), (22, -7), (24, 21), (25, 39), (25, 27),
-    (1, -6), (4, 44), (5, -5), (21, -7), (22, 19), (23, 12), (22, 7), (5, 46), (7, 7), (9, -6),
-    (11, 5), (17, -5), (19, -5), (20, 11), (21, -16), (23, -9), (25, -6), (10, 22), (20, -8), (22, 6),
-    (9, 21), (11, 10), (20, 12), (25, -6), (26, 9), (20, 6), (22, 9), (22, 9), (18, 13), (3, 6),
-    (17, 10), (15, 9), (21, -5), (25, 12), (17, 5), (15, 6), (1, -7), (5, -8), (9, -7), (17, -5),
-    (18, 27), (19, 19), (20, 9), (21, -9), (22, -6), (25, -12), (27, 13), (15, -6), (22, 52), (23, -5),
-    (17, 12), (27, 6), (11, 43), (23, -8), (17, 6), (6, 9), (24, 5), (1, 8), (4, -5), (5, -12),
-    (6, -5), (9, -10), (10, -7), (11, 173), (12, 5), (13, -5), (14, -6), (15, -7), (16, -6), (17, -10),
-    (18, -6), (19, -9), (20, -13), (21, -7), (22, -10), (23, -40), (28, -5), (19, 6), (0, 18), (1, -9),
-    (5, 8), (6, 10), (9, -6), (10, -5), (15, -6), (18, -6), (19, -5), (20, -7), (21, 15), (22, -7),
-    (28, 6), (1, 8), (17, 5), (24, 10), (1, 9), (18, 9), (25, -6), (22, 6), (1, -7), (3, 7),
-    (5, -18), (6, -9), (9, 29), (10, 10), (11, -8), (13, -5), (14, 8), (16, 14), (17, -13), (18, -8),
-    (19, 6), (20, 13), (21, 28), (23, -10), (24, -5), (25, -9), (28, -6), (21, 6), (11, 9), (0, 43),
-    (1, -5), (15, -5), (21, -6), (25, -6), (18, 10), (3, 14), (5, -6), (21, 5), (22, 10), (1, 19),
-    (9, 5), (21, -5), (1, 20), (2, 5), (3, 13), (14, 17), (21, -5), (22, 5), (23, -6), (25, -7),
-    (9, -5), (17, 13), (18, 26), (12, 13), (13, 6), (9, 7), (21, 6), (21, 5), (1, 6), (22, 9),
-    (16, 7), (20, 8), (28, 7), (22, 28), (25, -5), (3, 7), (1, 7), (26, 7), (20, 7), (6, 7),
-    (11, 7), (23, 5), (9, -5), (10, 16), (11, -5), (12, 33), (20, -9), (22, -5), (23, 25), (25, -5),
-    (23, 7), (10, 51), (11, -12), (12, 43), (18, -5), (21, -5), (23, -28), (20, 5), (10, 19), (17, 7),
-    (15, 5), (0, -11), (2, 63), (3, -20), (4, -15), (5, -15), (6, -12), (7, -9), (8, -9), (9, -14),
-    (10, -7), (11, 10), (13, -8), (14, -12), (15, -10), (16, -12), (17, -11), (18, 9), (19, -16), (20, -10),
-    (22, -16), (23, 16), (24, 74), (25, -20), (26, 70), (28, -11), (9, 5), (15, 6), (23, -8), (28, 12),
-    (9, 5), (10, 5), (19, 19), (5, -7), (9, -6), (15, 5), (16, -5), (17, -7), (19, 6), (22, -9),
-    (23, -5), (25, 31), (26, -6), (27, 32), (13, 22), (23, -5), (20, 5), (5, 6), (11, 5), (14, 5),
-    (23, 5), (1, 6), (15, 5), (17, 10), (16, 15), (18, 7), (21, 8), (0, 7), (21, 24), (22, -7),
-    (25, 6), (18, 14), (22, 7), (1, 11), (0, -5), (1, 11), (2, -13), (3, 103), (4, 19), (5, 52),
-    (6, 28), (7, 14), (8, 10), (10, -17), (11, -25), (12, -6), (13, -10), (14, -8), (15, -22), (16, -21),
-    (17, -26), (18, -11), (19, -28), (20, -43), (21, 28), (22, -18), (24, -6), (25, 5), (27, -14), (28, 10),
-    (0, -5), (1, 12), (3, -8), (4, -9), (6, -6), (9, -6), (11, -7), (15, -7), (16, -6), (17, -7),
-    (18, -8), (19, 5), (21, 21), (22, -12), (23, -12), (24, 6), (26, 58), (27, 16), (28, -5), (11, 5),
-    (20, 11), (22, 5), (28, 10), (1, 7), (16, 5), (23, 7), (3, 7), (21, 6), (15, 8), (23, 12),
-    (0, -8), (1, -7), (2, -5), (3, 44), (5, -16), (7, -6), (9, -15), (10, 7), (11, 8), (13, 10),
-    (14, -11), (15, -10), (16, -7), (17, -11), (19, -7), (20, -13), (21, -12), (22, 12), (23, 82), (24, -6),
-    (25, -7), (26, -9), (8, 5), (1, 5), (16, 8), (18, 6), (22, -5), (5, 8), (21, 7), (26, 7),
-    (20, 5), (0, 6), (1, 18), (3, 19), (5, -23), (6, -10), (8, 8), (9, 22), (10, -10), (11, -9),
-    (12, 12), (13, -7), (15, -6), (16, -12), (17, 14), (18, 33), (20, -10), (21, 15), (22, -9), (23, -22),
-    (24, -8), (25, -31), (26, 7), (27, 20), (28, -11), (26, 10), (5, -7), (14, -5), (15, -8), (19, -5),
-    (20, -8), (21, -5), (22, 76), (1, 29), (3, -9), (4, -7), (5, -7), (6, -5), (7, -7), (8, -6),
-    (9, -16), (10, -7), (11, 7), (13, -5), (17, 23), (18, 57), (19, -17), (21, 15), (22, 17), (23, -28),
-    (24, -13), (25, -15), (26, -11), (27, 13), (28, -9), (21, 6), (20, 6), (21, -5), (15, 12), (26, 5),
-    (8, 13), (17, 7), (18, -5), (21, 17), (0, -7), (2, -7), (3, -6), (4, -5), (5, -11), (6, -6),
-    (10, 69), (11, 89), (12, 16), (13, -7), (14, -7), (15, -10), (16, -8), (17, -12), (18, -11), (19, 14),
-    (20, -25), (21, -8), (22, -11), (23, -19), (26, -5), (28, -6), (0, 16), (1, 10), (2, -9), (3, -14),
-    (4, -7), (5, -15), (9, -22), (10, 6), (11, -13), (12, -5), (13, -5), (14, -8), (15, 25), (16, 23),
-    (17, 15), (18, 18), (19, 24), (21, 19), (22, -22), (23, -29), (24, -7), (25, -7), (26, -9), (28, 22),
-    (11, 5), (21, 6), (1, 9), (1, 28), (2, -14), (3, -17), (4, -30), (5, -48), (6, -15), (7, -16),
-    (8, -20), (10, 11), (11, 45), (12, 45), (13, 9), (14, -22), (15, 23), (16, 27), (17, 7), (18, 35),
-    (19, 77), (21, 31), (22, -23), (23, -20), (24, -28), (25, -41), (26, -33), (28, -14), (3, -9), (4, -9),
-    (5, 31), (6, 16), (8, 7), (9, -18), (11, -18), (12, -6), (13, -9), (14, -7), (15, -25), (16, -23),
-    (17, 11), (19, -17), (20, 51), (21, -5), (23, 25), (24, -9), (26, -6), (28, 11), (1, 6), (15, 5),
-    (1, -5), (5, -7), (11, -5), (20, -6), (21, 5), (22, -9), (23, -5), (24, -5), (25, 63), (5, 9),
-    (11, 6), (1, 13), (5, -10), (8, 7), (18, -7), (21, 22), (22, -8), (0, -7), (3, -7), (5, 10),
-    (9, 21), (10, 9), (11, 7), (12, -5), (15, -6), (16, 8), (18, -9), (20, 5), (21, -5), (22, 5),
-    (23, -9), (24, -5), (25, 8), (27, -7), (28, 9), (25, 5), (19, 9), (18, -5), (21, 13), (22, 10),
-    (23, 9), (25, -5), (0, -7), (1, -9), (5, -10), (6, -5), (9, -11), (10, -5), (11, -7), (15, -7),
-    (16, -6), (17, -12), (18, -11), (19, 232), (20, -43), (21, -28), (22, -10), (23, -13), (25, -37), (27, 20),
-    (15, 6), (24, 6), (22, 7), (25, 7), (0, -9), (1, -8), (3, -10), (4, 13), (5, 42), (6, 22),
-    (7, 15), (8, 15), (9, 9), (10, -7), (11, -11), (12, -7), (13, -6), (14, -8), (15, -5), (16, -9),
-    (17, -11), (18, -12), (19, -13), (20, 24), (21, -13), (22, -8), (23, 10), (24, -6), (11, 9), (20, 5),
-    (1, 10), (18, 7), (25, -6), (27, 5), (8, 10), (21, -5), (2, 12), (21, 6), (16, 20), (20, 7),
-    (16, 14), (17, 14), (19, 10), (21, 7), (22, -8), (25, -7), (0, 11), (3, -8), (5, -5), (8, -6),
-    (9, -7), (11, -11), (13, -7), (15, -5), (16, -8), (19, 32), (20, 11), (21, -10), (22, -7), (24, -6),
-    (26, 9), (27, 21), (21, 16), (23, 9), (0, 12), (1, 9), (2, -5), (3, -8), (4, 79), (5, -8),
-    (6, 44), (9, -13), (10, -5), (11, -7), (14, 11), (15, 14), (16, -8), (17, -11), (18, -7), (19, -5),
-    (20, -15), (21, -14), (22, -7), (23, -15), (24, -8), (25, -9), (26, -6), (27, -5), (17, 11), (21, -8),
-    (23, 5), (25, 13), (27, 6), (23, 9), (26, 5), (23, 5), (25, 6), (1, 12), (22, 6), (3, 12),
-    (19, 9), (23, 6), (6, 16), (19, 16), (20, -6), (21, -8), (24, 30), (25, -8), (3, 9), (22, 7),
-    (13, 6), (23, 18), (2, 7), (3, -7), (4, -9), (5, -9), (6, -5), (7, -6), (9, -9), (11, -12),
-    (13, -8), (14, 42), (15, -7), (17, -6), (18, -7), (19, -11), (20, -12), (21, -18), (22, -8), (23, -21),
-    (24, 49), (25, 73), (27, -9), (28, 13), (16, 18), (15, 8), (0, -11), (1, -14), (2, -12), (3, -11),
-    (6, -7), (7, -6), (8, -5), (11, 35), (12, -6), (13, 24), (14, -6), (15, -17), (16, -13), (17, -8),
-    (18, 11), (19, 48), (20, 9), (21, -21), (23, -24), (24, -5), (25, 47), (27, -5), (5, 12), (15, -6),
-    (16, -5), (17, -7), (18, 7), (20, -6), (21, -8), (22, 17), (23, 25), (0, 7), (20, 15), (23, 12),
-    (14, 6), (22, 11), (23, 25), (26, 10), (17, 9), (21, 12), (23, 5), (1, 6), (1, 6), (13, 5),
-    (3, 5), (5, 14), (6, 7), (8, 6), (20, -5), (15, 10), (16, -5), (22, 28), (3, -7), (4, -6),
-    (5, -17), (6, -8), (9, 162), (10, 11), (11, -10), (12, -6), (14, -5), (15, -12), (16, -10), (17, -9),
-    (18, 5), (19, -5), (20, -13), (21, -32), (22, -9), (23, -20), (25, 9), (26, -6), (27, -5), (18, 6),
-    (17, 9), (24, 8), (22, 5), (19, 7), (21, -5), (22, 5), (16, 9), (18, 10), (4, 11), (18, 13),
-    (20, 6), (4, 5), (17, 6), (1, 5), (18, 8), (24, 5), (27, 6), (1, -5), (2, 17), (17, -5),
-    (23, 13), (22, 6), (1, 6), (15, 5), (1, -5), (23, 16), (24, 21), (25, -7), (26, 13), (20, 7),
-    (1, 8), (19, 8), (22, 7), (21, 13), (27, 7), (6, 11), (1, 15), (11, 15), (0, 13), (5, 8),
-    (6, 16), (7, 6), (11, -6), (14, -6), (17, -7), (19, -9), (20, -13), (21, 18), (22, -11), (23, -14),
-    (24, -5), (25, 18), (28, 5), (22, 6), (9, 6), (15, 6), (21, 6), (0, -8), (1, -16), (2, -7),
-    (3, -11), (4, -11), (5, 51), (6, -12), (7, -5), (8, -6), (9, -7), (10, -9), (11, 50), (12, -6),
-    (13, -7), (14, -10), (15, -17), (16, -14), (17, -13), (20, 49), (21, -10), (22, 20), (23, 22), (24, -8),
-    (25, -7), (28, -6), (8, 5), (15, -6), (22, 55), (23, -5), (25, 8), (26, 12), (18, 7), (5, -9),
-    (7, 13), (9, 22), (20, -8), (23, -5), (27, 5), (1, 14), (1, 5), (22, 6), (1, 7), (17, 7),
-    (9, 9), (5, 8), (21, 14), (14, 5), (21, 9), (21, 7), (4, 5), (19, -5), (20, 9), (17, 7),
-    (21, -5), (25, 25), (27, 5), (18, 8), (16, 17), (1, 5), (17, 5), (24, 10), (5, -5), (25, 7),
-    (22, 13), (0, 5), (1, 5), (2, 6), (5, -5), (17, 29), (18, 19), (20, -21), (23, -11), (27, 5),
-    (20, 5), (0, 7), (16, 7), (17, 19), (18, -5), (19, 9), (21, -16), (25, -7), (21, -5), (22, 28),
-    (19, 11), (22, 6), (8, 5), (0, 7), (6, 5), (28, 6), (24, 6), (9, 5), (15, -5), (16, 38),
-    (21, -7), (28, 6), (25, 12), (15, 5), (19, 5), (19, 13), (20, 5), (8, 5), (11, 11), (15, -6),
-    (16, 27), (17, -5), (18, -7), (19, -5), (20, -6), (21, -6), (22, 6), (23, 7), (25, -8), (26, 14),
-    (25, 8), (24, 7), (11, 11), (21, 7), (1, 6), (14, 5), (23, 5), (0, -5), (1, 50), (4, 93),
-    (5, -22), (6, -7), (9, -6), (14, -7), (15, -6), (16, -5), (18, -6), (19, -5), (20, -6), (21, -12),
-    (23, -8), (25, -10), (0, 34), (3, 9), (5, -12), (6, 7), (8, -5), (9, -5), (10, 8), (11, -10),
-    (12, -8), (13, -7), (14, -6), (16, 7), (20, -7), (21, -6), (22, -5), (24, 14), (26, -11), (1, 42),
-    (3, -5), (19, 9), (20, -6), (16, 29), (21, -7), (22, -5), (25, 6), (18, 6), (8, 5), (16, 15),
-    (20, 11), (21, 6), (1, 5), (9, 8), (2, -5), (5, -8), (9, -7), (10, 22), (11, 56), (12, 21),
-    (13, -5), (16, -5), (17, -5), (18, -8), (21, -9), (22, -9), (12, 9), (11, 9), (15, 5), (5, 7),
-    (20, 16), (21, -7), (14, 22), (25, 7), (17, 5), (22, 10), (23, 9), (25, -5), (11, 7), (25, -5),
-    (18, 13), (1, -8), (3, -5), (5, 74), (7, 23), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16),
-    (22, -5), (25, -5), (4, 44), (5, -5), (25, -6), (21, 6), (0, -6), (1, 9), (9, -5), (14, 16),
-    (15, -12), (17, -6), (20, -6), (21, -5), (22, 12), (23, 12), (25, 14), (26, 19), (1, 8), (1, 7),
-    (11, 5), (22, 8), (23, 10), (7, 5), (18, 19), (1, 9), (19, 19), (20, -5), (15, 11), (20, 7),
-    (21, -7), (17, 5), (26, 7), (15, 14), (21, -7), (22, 30), (23, 5), (25, -8), (25, 18), (20, 5),
-    (0, -5), (3, 93), (4, -6), (6, -7), (9, -6), (11, -7), (14, -8), (15, -11), (16, -6), (17, -8),
-    (18, 7), (19, -9), (21, 15), (22, -6), (25, -8), (0, 8), (6, 6), (23, 8), (1, 5), (15, 9),
-    (21, 5), (1, 11), (5, 5), (22, 6), (6, 6), (11, 6), (0, -5), (9, -8), (10, -5), (11, 5),
-    (13, 35), (20, -7), (22, -5), (23, -14), (24, 10), (25, 14), (26, -5), (6, 8), (21, -5), (17, 11),
-    (20, -6), (19, 6), (1, -6), (2, 6), (14, 49), (21, -6), (22, 10), (25, -7), (15, 8), (18, 13),
-    (27, 6), (4, 8), (21, 7), (17, 6), (21, 5), (17, 5), (0, 16), (1, 20), (1, 6), (4, 8),
-    (12, 26), (23, -12), (11, 27), (12, 12), (21, -5), (25, -5), (6, 5), (20, 10), (21, 10), (23, -6),
-    (17, 22), (21, -5), (19, 5), (20, 6), (21, -6), (22, 21), (22, 6), (0, 6), (1, -9), (5, -5),
-    (9, -6), (14, -6), (15, 18), (16, 65), (17, -8), (19, -10), (20, -6), (21, 39), (22, -6), (23, -10),
-    (25, -17), (25, 5), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 9),
-    (18, -7), (19, -6), (21, 32), (22, -12), (23, -9), (24, -7), (26, -5), (27, -5), (28, 8), (1, -5),
-    (2, 82), (11, -9), (20, -7), (21, -10), (23, -8), (25, -8), (1, -6), (14, 25), (1, -5), (9, -5),
-    (10, -6), (11, -12), (12, 68), (13, 46), (17, -5), (18, -5), (19, -5), (20, -5), (21, -8), (22, -6),
-    (23, -12), (23, 9), (1, 9), (0, -5), (9, 14), (10, 7), (24, -5), (25, 17), (27, -5), (22, 11),
-    (26, 14), (8, 5), (5, 8), (25, 5), (0, 11), (1, -6), (5, 9), (21, 8), (22, -5), (23, -8),
-    (25, 6), (28, 7), (17, 6), (12, 15), (21, 6), (5, 15), (0, -5), (1, 6), (4, 5), (5, 15),
-    (6, 40), (9, -12), (10, 7), (11, 24), (15, -9), (16, -7), (17, -12), (18, -5), (19, -12), (20, 11),
-    (21, 17), (22, -10), (23, -13), (25, -11), (15, 8), (17, 7), (23, 5), (18, 8), (11, 12), (18, 5),
-    (23, 30), (22, 5), (17, 6), (6, 11), (11, 5), (21, 10), (5, -7), (6, 29), (21, -5), (1, -5),
-    (14, 47), (21, -5), (22, -6), (1, 7), (3, 9), (8, 6), (20, 8), (1, -7), (3, 54), (5, -7),
-    (23, -6), (25, -9), (1, 6), (15, 5), (16, 10), (18, 7), (25, 8), (5, 6), (8, 21), (18, 12),
-    (16, 9), (17, 7), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12), (23, -9), (25, 31), (26, 11),
-    (22, 7), (17, 10), (17, 6), (6, 6), (0, 7), (1, 7), (5, -7), (9, -6), (17, 22), (18, -11),
-    (19, -6), (20, 18), (21, 28), (22, -7), (25, -8), (1, 10), (5, -5), (22, 22), (23, 15), (9, 7),
-    (5, 7), (6, 5), (3, 5), (19, 5), (4, -5), (5, 10), (6, -5), (7, 19), (9, -8), (17, -6),
-    (18, 12), (19, -6), (23, 13), (24, -5), (26, 9), (3, 7), (6, -5), (9, -8), (18, -6), (23, 50),
-    (25, -7), (26, 6), (15, -8), (16, 83), (18, 5), (19, -7), (20, -6), (21, -16), (22, -14), (23, -5),
-    (5, -5), (22, 23), (23, 17), (6, 8), (15, 8), (18, 5), (18, 5), (9, 9), (18, 7), (1, 6),
-    (14, 5), (21, 25), (23, -7), (10, 5), (16, 10), (21, -5), (22, 5), (10, 5), (13, 16), (17, -5),
-    (20, -6), (21, -6), (22, -6), (23, 36), (1, 7), (8, 17), (15, -5), (16, 15), (18, 7), (20, -5),
-    (21, -13), (3, 9), (5, -5), (19, 9), (5, 6), (9, -5), (17, 10), (19, 6), (21, -5), (21, 7),
-    (3, 6), (25, 8), (4, 12), (2, -5), (10, 6), (11, -5), (21, 15), (23, 21), (12, 17), (15, 6),
-    (22, 12), (15, 9), (0, 6), (6, 6), (20, -5), (23, 7), (25, 5), (23, 7), (1, 17), (14, 6),
-    (22, 8), (11, 5), (6, 6), (23, 6), (12, 14), (3, 14), (22, 9), (25, 39), (25, -5), (1, 7),
-    (5, -7), (21, 30), (3, 6), (8, 6), (9, -8), (11, 5), (16, 6), (17, -10), (19, 6), (20, -5),
-    (21, -9), (26, 16), (22, 5), (25, 8), (4, 8), (5, 18), (21, -5), (1, 8), (9, -6), (13, 10),
-    (15, 6), (16, 9), (17, 8), (18, 18), (19, 10), (22, -11), (25, -13), (25, 6), (24, 28), (25, -10),
-    (0, 152), (1, -19), (5, -6), (15, -8), (18, -6), (20, -5), (21, -15), (22, -5), (23, -5), (24, -6),
-    (25, -29), (7, 5), (10, 5), (13, 16), (20, -5), (21, -5), (22, -5), (23, 37), (25, -5), (1, 5),
-    (0, -5), (1, -8), (3, 8), (4, -9), (8, 20), (9, 26), (12, -7), (13, -7), (14, -6), (17, 8),
-    (18, 11), (20, -11), (21, 23), (22, -14), (23, -21), (24, 7), (25, -14), (26, -7), (27, -8), (28, 13),
-    (18, 17), (9, 6), (1, 5), (26, 7), (16, 8), (17, 5), (25, 7), (0, 7), (9, 6), (15, -12),
-    (16, -8), (18, -5), (19, 108), (20, -5), (21, -20), (25, -16), (20, 7), (23, 7), (5, 6), (16, 12),
-    (18, 7), (18, 7), (20, 8), (25, 9), (17, 5), (18, 5), (16, 12), (23, 10), (5, 6), (20, 7),
-    (17, 10), (17, 7), (1, 9), (17, 5), (17, 65), (18, -5), (20, -9), (21, -8), (17, 10), (5, 16),
-    (7, 5), (8, 19), (17, -10), (18, 14), (20, 11), (21, -7), (22, -5), (23, -11), (25, -11), (27, 7),
-    (20, 9), (25, -5), (0, -10), (1, -12), (2, -19), (3, -16), (4, -6), (5, -10), (6, -12), (7, -8),
-    (8, -7), (9, -8), (10, -6), (11, 46), (12, -9), (13, 26), (14, -11), (15, -13), (16, -19), (17, -16),
-    (18, 14), (19, 57), (20, 12), (21, -22), (23, -33), (24, -9), (25, 75), (26, -5), (27, 27), (11, 12),
-    (18, 5), (23, 27), (23, 12), (17, 8), (20, 8), (21, -6), (27, 6), (21, 8), (22, 8), (5, -7),
-    (7, 6), (7, 7), (9, -6), (15, -6), (21, -12), (22, 10), (23, -10), (25, 31), (26, 11), (28, 7),
-    (15, -5), (20, 5), (21, 14), (17, 10), (1, 6), (15, 5), (21, 8), (5, 13), (25, 16), (1, 7),
-    (22, 6), (6, 7), (1, 16), (15, 8), (18, -7), (21, -8), (23, 6), (25, -6), (21, 7), (1, 8),
-    (17, 6), (21, 5), (5, -9), (9, 69), (17, -5), (21, -17), (23, -6), (25, 8), (1, -5), (5, -13),
-    (6, -6), (9, 17), (10, 6), (11, -5), (12, 5), (16, 18), (17, -9), (18, -5), (19, 10), (20, 14),
-    (21, 26), (22, 5), (23, -5), (25, -11), (23, 11), (17, 5), (18, 5), (5, -7), (6, -6), (9, -6),
-    (18, -5), (19, 14), (20, 35), (21, 13), (22, -8), (23, -6), (1, 9), (23, 6), (26, 5), (21, 12),
-    (12, 12), (20, 8), (23, 8), (4, 8), (25, 8), (25, 9), (11, 10), (11, 6), (17, 7), (15, -6),
-    (16, 44), (21, -7), (22, -6), (25, 6), (19, 5), (25, 8), (26, 13), (21, 30), (21, 6), (12, 24),
-    (14, 6), (15, 6), (17, 10), (9, 7), (13, 10), (15, 9), (16, 6), (23, -6), (25, 11), (16, 15),
-    (23, 13), (12, 41), (23, -8), (23, 7), (5, 8), (25, 5), (5, -5), (16, 8), (18, 8), (5, 5),
-    (17, 5), (21, -6), (23, 6), (0, -13), (2, 79), (3, -6), (4, -8), (5, -6), (6, -8), (8, -5),
-    (9, -8), (10, -6), (11, -12), (12, 17), (14, -8), (15, -11), (16, -9), (17, 6), (19, -12), (20, -15),
-    (22, -16), (23, -9), (24, 9), (26, 52), (27, -7), (0, 16), (11, 10), (22, 17), (23, 5), (25, -5),
-    (8, 5), (2, -5), (18, 6), (21, 6), (23, 26), (25, -6), (12, 6), (18, 7), (18, 6), (13, 5),
-    (15, -5), (19, -9), (22, 9), (23, -5), (25, 37), (10, 7), (0, 16), (1, -6), (3, -7), (4, -6),
-    (5, -15), (7, -5), (9, -8), (10, -8), (12, -6), (14, -7), (16, -8), (17, -11), (19, 29), (22, -8),
-    (23, -18), (24, 29), (25, 26), (26, -12), (27, 27), (28, 5), (18, 5), (21, 5), (5, 5), (19, 8),
-    (20, 9), (21, -9), (25, 30), (27, 7), (5, 6), (21, 7), (15, 5), (21, 7), (28, 6), (1, 6),
-    (15, 5), (10, -5), (11, -11), (12, 69), (13, 40), (20, -6), (21, -10), (22, -5), (23, -16), (25, -5),
-    (21, 6), (16, 24), (19, 8), (0, -7), (1, -6), (5, -10), (6, -5), (8, 7), (9, -9), (11, -6),
-    (15, -6), (16, -5), (17, 9), (18, 70), (19, -6), (20, -6), (21, -24), (22, -5), (23, -15), (24, -6),
-    (25, -42), (26, 16), (27, 80), (7, 7), (9, -5), (15, -5), (21, -11), (22, 12), (23, -9), (25, 28),
-    (26, 11), (19, 6), (5, 7), (21, 9), (7, 5), (26, 7), (20, 11), (1, 5), (5, -5), (21, 13),
-    (22, 11), (23, 9), (25, -6), (14, 12), (15, 5), (23, 5), (18, 6), (25, 9), (19, 11), (18, 12),
-    (25, 5), (22, 8), (23, 8), (5, 7), (6, 5), (11, 6), (25, 8), (4, 8), (23, -6), (25, 11),
-    (17, 5), (20, 6), (21, 7), (1, 5), (15, -5), (21, 15), (23, 5), (11, 29), (23, -5), (0, -5),
-    (3, -5), (9, -9), (11, -10), (12, 17), (15, -9), (16, -8), (17, -11), (18, -6), (19, -5), (20, -7),
-    (22, -5), (23, 57), (24, -6), (25, 20), (26, 11), (28, -6), (8, 10), (18, 6), (27, 6), (18, 6),
-    (3, 6), (0, -8), (1, 68), (2, 22), (3, 23), (4, 7), (5, -10), (6, -6), (9, -7), (11, -8),
-    (14, 40), (15, -10), (16, -8), (17, -9), (18, -9), (19, -6), (20, -11), (21, -14), (23, -6), (25, -12),
-    (26, -6), (28, -5), (8, 5), (14, 9), (1, -9), (3, -7), (4, -6), (5, 9), (6, -7), (7, 13),
-    (9, -19), (10, -5), (11, 10), (12, -6), (13, -5), (15, -7), (17, 6), (21, 24), (22, 11), (23, 21),
-    (25, -13), (28, -7), (16, 33), (21, -6), (20, 6), (11, 6), (17, 7), (27, 5), (2, 11), (17, 16),
-    (23, 13), (6, 7), (21, 5), (26, 5), (28, 7), (1, 14), (24, 33), (25, -10), (5, -5), (20, 20),
-    (21, -6), (22, 17), (6, 5), (1, -6), (15, 8), (16, 16), (18, 9), (21, -5), (1, -6), (5, -9),
-    (6, -5), (9, -5), (10, 28), (12, 31), (15, -7), (16, -6), (17, -11), (19, -7), (20, 7), (22, 17),
-    (23, 11), (25, -10), (19, 10), (1, -7), (15, -6), (16, 5), (17, -9), (18, 7), (23, -9), (24, 5),
-    (25, 26), (15, -5), (16, -6), (21, 72), (22, -12), (23, -5), (25, -8), (15, 36), (21, -5), (22, -5),
-    (3, -5), (4, -10), (5, 34), (6, 15), (8, 7), (9, -20), (11, -21), (12, -7), (13, -10), (14, -9),
-    (15, -28), (16, -25), (17, 9), (18, 6), (19, -21), (20, 46), (21, 8), (22, 12), (23, 32), (24, -11),
-    (26, -7), (28, 9), (21, 8), (0, -5), (1, 45), (2, -16), (3, 22), (4, -11), (5, -10), (6, -7),
-    (7, -11), (8, -9), (9, -18), (10, -19), (11, -29), (12, -9), (13, -13), (14, 68), (15, 40), (16, 14),
-    (17, -27), (18, -19), (19, 5), (20, -27), (21, 12), (22, 57), (23, -38), (24, -5), (25, -6), (27, -18),
-    (28, 31), (16, 12), (16, 8), (17, 6), (2, 8), (11, 7), (16, -5), (25, -5), (28, 5), (21, 13),
-    (25, 7), (22, 8), (22, 5), (5, -6), (9, 5), (11, 6), (1, -8), (5, -14), (11, 6), (16, 9),
-    (18, 12), (19, -5), (20, -5), (22, 19), (23, 5), (25, -7), (28, -5), (23, 7), (1, 13), (3, 10),
-    (11, 5), (23, -5), (25, -11), (1, 9), (22, 7), (0, 6), (5, -5), (15, -8), (16, 10), (18, 10),
-    (21, -8), (22, 12), (1, 6), (9, 12), (13, 8), (17, -6), (19, -6), (23, -5), (25, 22), (19, 18),
-    (20, -9), (18, 12), (19, 5), (21, -5), (11, 5), (14, 5), (23, 5), (0, 6), (1, 5), (10, 6),
-    (19, -5), (22, 9), (21, 9), (11, 6), (16, 6), (21, 6), (17, 14), (11, 9), (15, 6), (5, 5),
-    (0, -6), (1, 8), (4, 9), (5, 13), (11, -5), (16, -6), (17, 9), (21, 14), (22, -8), (23, -9),
-    (25, -10), (2, 5), (18, 10), (0, 25), (1, 25), (2, 10), (3, -10), (5, -10), (6, -6), (7, -5),
-    (9, -11), (10, -7), (12, -6), (13, -7), (14, -7), (15, -5), (16, -8), (17, -7), (19, -9), (20, -10),
-    (22, -11), (23, -17), (24, 25), (25, 33), (26, -6), (27, 12), (28, 5), (1, -13), (14, 97), (15, -9),
-    (16, -6), (19, -5), (20, -6), (21, -12), (22, -6), (23, 5), (25, -9), (9, 7), (15, 6), (17, 7),
-    (16, 5), (4, 28), (21, -6), (22, -7), (24, -5), (25, 41), (21, 5), (8, 7), (9, -5), (0, 8),
-    (3, -13), (5, 28), (8, -10), (9, -9), (11, -14), (13, -11), (14, -10), (16, -6), (17, 18), (18, 12),
-    (19, 31), (20, 11), (21, -16), (22, -18), (23, -18), (24, -10), (25, -9), (26, 19), (27, 13), (28, 6),
-    (21, 20), (23, 8), (18, 5), (20, 7), (21, 30), (6, 8), (13, 13), (2, 6), (24, 6), (25, -8),
-    (1, 10), (14, 14), (21, -5), (1, 10), (3, 8), (25, 9), (21, 9), (28, 6), (23, 9), (25, 5),
-    (22, -5), (23, -11), (25, 65), (1, 9), (6, 8), (9, -6), (15, 6), (17, 17), (18, 9), (19, -6),
-    (22, -6), (23, -6), (20, 8), (21, 5), (0, 8), (10, 5), (16, 5), (26, 7), (25, 13), (25, 6),
-    (1, -13), (2, 39), (18, 34), (21, -6), (15, 9), (9, 7), (19, 10), (21, 6), (1, 36), (2, 11),
-    (3, 17), (21, -5), (25, -7), (18, 5), (15, 6), (26, 5), (28, 7), (0, -5), (2, -5), (3, 8),
-    (4, 23), (5, -13), (6, 34), (7, -10), (9, -9), (10, -5), (11, -12), (12, 7), (17, 28), (18, 13),
-    (19, -5), (20, 15), (21, 19), (22, 12), (23, -31), (24, 9), (25, -27), (26, -8), (27, -16), (28, -19),
-    (1, 5), (1, 5), (13, 7), (12, 24), (25, 5), (23, 9), (18, 12), (19, 5), (9, 5), (8, 5),
-    (22, 10), (23, 7), (18, 5), (12, 12), (19, 10), (1, 8), (4, -8), (5, -12), (10, 25), (11, -6),
-    (12, 5), (15, -9), (18, -5), (19, 10), (20, 27), (21, 15), (22, -5), (24, -5), (28, -5), (5, 11),
-    (21, -5), (28, 7), (0, -5), (2, 7), (5, -13), (6, -6), (9, -10), (10, -7), (14, -5), (15, -8),
-    (16, -7), (17, 9), (19, -9), (20, -17), (21, 40), (22, -9), (23, 56), (25, -9), (27, 19), (28, -5),
-    (0, 5), (19, 12), (27, 5), (14, 12), (22, 9), (22, 5), (15, 7), (0, 10), (1, -6), (3, -6),
-    (4, -7), (6, -11), (9, -7), (10, -8), (12, -6), (14, -8), (15, 27), (16, 5), (17, 33), (18, -8),
-    (19, 21), (20, 17), (21, 17), (22, -23), (23, -11), (24, -5), (25, -6), (28, 5), (1, -5), (18, -6),
-    (21, 29), (23, -6), (15, -6), (19, 47), (21, -12), (18, 6), (20, 6), (18, 5), (4, 5), (23, 5),
-    (25, 16), (8, 5), (17, 25), (22, 5), (17, 6), (9, 10), (15, 8), (17, -6), (21, 20), (23, -8),
-    (11, 6), (17, -5), (19, 18), (20, -5), (10, 8), (17, 8), (0, -6), (1, -11), (2, 8), (4, -7),
-    (5, -8), (6, -9), (8, 28), (10, -5), (17, -9), (18, -5), (19, -15), (20, 30), (21, -6), (22, -6),
-    (23, -5), (24, 21), (25, -14), (26, 27), (0, -7), (1, 28), (2, 10), (3, -9), (4, -7), (5, -18),
-    (6, -11), (7, -5), (9, -6), (13, -6), (14, -7), (15, -18), (16, -11), (17, 83), (18, 85), (19, 11),
-    (20, -47), (21, 16), (22, -12), (23, -22), (24, -9), (25, -11), (26, -8), (28, -8), (5, 6), (11, 11),
-    (19, 7), (23, 8), (18, 9), (1, 5), (21, 16), (23, 13), (23, 5), (13, 7), (20, 12), (25, 10),
-    (25, 9), (18, 20), (21, 7), (5, 5), (5, 7), (17, 9), (21, -5), (1, -6), (5, -9), (9, 7),
-    (16, -5), (17, 11), (19, 10), (21, 26), (22, -7), (23, -6), (28, 10), (22, 6), (17, 7), (20, 11),
-    (17, 18), (7, 10), (0, 7), (5, 8), (9, 6), (17, 15), (18, 8), (20, -14), (21, -10), (25, -5),
-    (26, 13), (6, 9), (21, -6), (0, -77), (1, -44), (2, -49), (3, -35), (4, -17), (5, 36), (6, 15),
-    (7, -23), (8, -23), (9, 13), (10, 23), (11, 55), (12, 25), (13, -11), (14, 20), (15, 10), (16, 12),
-    (17, 27), (18, 13), (19, -5), (20, 30), (21, 51), (22, 34), (23, 138), (24, -58), (25, -39), (26, -68),
-    (27, -63), (28, 11), (5, 16), (7, 5), (8, 19), (17, -10), (18, 14), (20, 11), (21, -7), (22, -5),
-    (23, -11), (25, -11), (27, 7), (22, -5), (27, 12), (0, 8), (17, 6), (11, 5), (18, 10), (20, 7),
-    (15, 11), (6, 5), (17, 8), (24, 10), (0, 16), (1, 16), (24, 5), (25, -6), (17, 9), (16, 9),
-    (23, 7), (15, 6), (5, -11), (7, 16), (9, 36), (20, 11), (21, -11), (23, -6), (11, 9), (0, -5),
-    (1, -6), (6, -5), (8, 6), (15, -5), (18, -6), (19, 13), (20, 43), (21, -6), (22, -7), (23, -5),
-    (28, 11), (19, 19), (5, -9), (18, -6), (19, 14), (20, 34), (21, -5), (25, -8), (26, 7), (27, 19),
-    (3, 6), (11, 10), (25, 7), (3, 5), (21, 7), (22, 16), (0, 6), (0, 8), (1, 11), (21, -6),
-    (6, 15), (11, 7), (21, 11), (9, 7), (1, -5), (5, 14), (10, -5), (20, -6), (21, 5), (22, -6),
-    (23, -9), (28, 14), (19, 25), (23, 6), (16, 17), (5, 5), (23, 9), (16, 41), (17, 5), (20, -6),
-    (21, -6), (22, -6), (25, -5), (16, 8), (20, 7), (1, 7), (23, 13), (14, 31), (25, -5), (23, 7),
-    (5, -6), (8, 7), (21, -8), (22, 8), (1, 8), (25, 16), (0, -14), (1, -22), (4, -11), (6, -11),
-    (9, -11), (10, -8), (11, -11), (12, -9), (15, -15), (16, -11), (17, -10), (18, 5), (19, 14), (21, -12),
-    (22, 17), (23, 14), (24, -16), (25, 75), (26, 16), (27, 23), (28, 6), (17, 8), (21, 9), (19, 7),
-    (17, 28), (21, -5), (23, 5), (1, 26), (2, -5), (3, -16), (4, 46), (5, 106), (6, 16), (7, 5),
-    (10, 7), (11, 6), (12, -11), (13, -8), (14, -7), (15, -16), (16, -19), (17, -20), (18, -23), (19, -27),
-    (20, 27), (21, -9), (22, -21), (23, -30), (24, -9), (26, -14), (27, 9), (28, -11), (3, 20), (5, -9),
-    (9, 25), (15, -5), (17, -8), (18, -6), (19, -5), (21, 15), (22, 6), (25, -11), (20, 29), (21, -5),
-    (23, -5), (25, -5), (27, 6), (11, 6), (25, 6), (16, 9), (23, 5), (1, -5), (9, -8), (15, 5),
-    (16, 14), (21, 12), (22, -7), (25, 6), (4, 14), (5, 17), (7, 6), (21, -12), (23, -5), (15, 12),
-    (23, 7), (26, 13), (5, 54), (21, -7), (23, -7), (22, 20), (5, 9), (17, 6), (23, 7), (1, 6),
-    (6, 5), (9, -6), (13, 10), (15, 7), (16, 9), (17, 7), (18, 19), (19, 11), (20, -6), (22, -11),
-    (25, -12), (21, 10), (18, 10), (21, 30), (21, 14), (0, -8), (4, -5), (5, -13), (9, -13), (10, -7),
-    (11, -11), (12, -6), (14, -8), (15, 49), (16, 52), (18, 18), (19, -17), (20, -14), (22, 42), (23, -17),
-    (24, -6), (25, -10), (26, -5), (27, -6), (28, -9), (18, 8), (18, 5), (23, 9), (22, -7), (25, 39),
-    (28, 5), (3, 6), (21, 12), (4, 9), (5, 7), (21, -5), (26, 5), (27, 10), (17, 7), (1, 5),
-    (2, -5), (4, -6), (5, 12), (6, 9), (10, -9), (11, -5), (13, -6), (15, 11), (17, -16), (19, 10),
-    (20, 14), (21, -12), (22, 16), (24, -5), (25, -11), (28, 6), (14, -5), (21, 9), (22, 29), (25, -6),
-    (19, -5), (20, 16), (0, -15), (1, -6), (2, 91), (3, -13), (4, -11), (5, -22), (6, -12), (7, -8),
-    (8, 6), (9, -8), (10, -13), (11, -16), (12, -12), (13, -9), (14, -11), (15, -17), (16, -13), (17, 81),
-    (18, 79), (19, -19), (20, -26), (21, 16), (22, -18), (23, -31), (24, 13), (25, 10), (26, -16), (11, 6),
-    (2, 6), (19, 15), (25, 14), (26, 18), (27, 5), (0, -6), (1, 27), (2, 5), (3, 8), (5, -12),
-    (6, -10), (11, -8), (14, 13), (15, 9), (22, -8), (24, -5), (25, -7), (26, 8), (16, 6), (25, -6),
-    (21, 5), (23, 8), (8, 7), (16, 7), (17, 25), (19, 11), (20, -5), (22, -5), (23, -6), (8, 5),
-    (1, 5), (25, 8), (17, 6), (15, 7), (5, 10), (23, 12), (20, 12), (20, 11), (1, 7), (0, 7),
-    (9, -8), (10, 7), (15, 6), (17, -7), (18, 14), (19, -5), (20, -5), (21, 6), (23, 6), (1, 5),
-    (5, -5), (6, 10), (20, -5), (21, 5), (16, 10), (1, 5), (1, 8), (24, 7), (15, 14), (11, 11),
-    (12, 8), (22, 7), (23, 7), (21, -6), (22, 30), (23, 16), (25, -13), (23, 8), (7, 7), (1, 8),
-    (3, 66), (5, -5), (21, -16), (23, -10), (25, -5), (17, 12), (25, 7), (9, 23), (21, -5), (1, 11),
-    (3, 6), (9, -6), (17, 9), (18, 6), (20, -5), (21, -12), (22, 7), (25, -7), (27, 10), (12, 11),
-    (1, 5), (5, 5), (9, -7), (15, 8), (17, -9), (19, 11), (20, -5), (22, 7), (23, -5), (25, -8),
-    (28, 11), (1, 5), (18, 10), (25, -5), (26, 46), (15, 6), (21, 5), (23, 5), (25, 5), (27, 9),
-    (9, -5), (17, 22), (18, 18), (19, -5), (20, 6), (23, -6), (15, 21), (5, 10), (21, -5), (18, 15),
-    (21, -5), (25, 9), (1, -5), (15, 37), (16, 5), (17, 5), (20, 10), (21, -21), (25, -6), (25, 8),
-    (4, 8), (4, 11), (18, 8), (24, 6), (25, 7), (11, 8), (22, 5), (19, 12), (25, -8), (27, 16),
-    (18, 10), (20, 7), (0, 15), (1, 26), (21, -5), (25, -8), (19, 29), (20, -6), (12, 26), (23, -12),
-    (1, 7), (1, 6), (2, 8), (3, 5), (14, 27), (22, 9), (23, -11), (25, -5), (18, 6), (25, 9),
-    (28, 10), (1, 5), (1, -5), (4, 22), (6, 21), (25, 7), (26, 5), (21, 8), (0, -8), (1, -7),
-    (2, -10), (3, -5), (7, -5), (9, -10), (10, 7), (11, -16), (12, 18), (15, -11), (16, -11), (17, -17),
-    (19, -5), (21, 23), (22, -10), (23, 74), (24, -9), (25, 22), (26, 8), (28, -7), (25, 8), (19, 17),
-    (15, 8), (19, 9), (6, 5), (11, 5), (23, 6), (5, 6), (20, 9), (23, 8), (21, 6), (1, 5),
-    (0, -11), (1, 97), (2, 24), (3, 23), (4, 6), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5),
-    (14, 38), (15, -10), (16, -10), (17, -11), (18, -11), (20, -15), (21, -21), (23, -9), (24, -6), (25, -11),
-    (26, -7), (27, -5), (28, -6), (26, 9), (20, 9), (17, 9), (11, 16), (13, 14), (21, -8), (22, 10),
-    (23, 7), (5, 9), (6, 5), (23, 8), (13, 6), (23, 13), (6, 16), (5, 6), (21, -6), (22, 5),
-    (23, 31), (22, 6), (1, -5), (17, 5), (18, 6), (22, 6), (25, -7), (0, -10), (3, -11), (4, -11),
-    (5, 65), (6, 12), (8, 5), (9, -8), (10, -11), (11, -5), (12, -6), (13, 5), (14, -10), (15, 6),
-    (16, -19), (17, -16), (18, 28), (21, -19), (22, 16), (23, 15), (28, -11), (1, -19), (2, -12), (4, -12),
-    (5, -21), (6, 15), (8, -9), (9, 8), (10, 6), (11, -14), (14, -18), (15, 8), (16, -12), (18, 17),
-    (20, -22), (21, 41), (22, 17), (23, -5), (24, -15), (25, 37), (26, 14), (28, -6), (15, 5), (18, 5),
-    (18, 5), (21, -5), (25, 11), (5, -16), (7, 18), (8, 10), (9, 6), (0, 7), (21, 6), (23, 5),
-    (14, 5), (25, -5), (8, 5), (12, 9), (16, 7), (17, 9), (20, 10), (21, -14), (25, 8), (17, 17),
-    (2, -5), (5, -7), (6, 9), (10, 16), (13, 7), (14, -5), (16, -5), (17, 46), (18, -14), (21, -6),
-    (24, -5), (25, -7), (27, 6), (0, 24), (1, 19), (5, -12), (6, -9), (8, -6), (9, -6), (10, 16),
-    (11, -7), (12, -7), (14, -10), (15, -5), (16, 5), (17, 35), (18, -13), (19, -19), (21, 7), (22, 30),
-    (23, 8), (25, -21), (27, -5), (28, -5), (22, 5), (11, 13), (0, -5), (3, -5), (4, 13), (5, 54),
-    (6, 27), (9, 9), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7), (20, -11), (22, -6), (23, -16),
-    (25, 5), (20, 6), (1, 17), (5, 14), (20, 6), (16, 5), (19, 7), (20, 5), (23, 9), (0, 20),
-    (1, -9), (3, 5), (20, -5), (22, -5), (23, -6), (24, 18), (25, 5), (1, 7), (5, -13), (6, 16),
-    (9, -12), (11, -6), (14, -5), (17, 5), (18, 30), (20, 5), (22, 21), (23, -20), (26, -5), (28, -6),
-    (5, -5), (8, 21), (9, -6), (16, 7), (18, 5), (19, 5), (20, 14), (14, 9), (22, 9), (5, -5),
-    (20, 25), (1, 6), (15, 8), (17, 7), (1, -8), (5, -8), (9, -7), (11, -6), (14, -5), (15, -7),
-    (16, -14), (17, -9), (18, -9), (20, 11), (21, 14), (22, 115), (23, -13), (25, -11), (9, 5), (10, 6),
-    (11, -5), (14, 5), (20, 5), (21, -5), (22, 17), (25, -10), (10, -5), (12, 55), (20, -6), (21, 5),
-    (22, -5), (23, -11), (15, 9), (8, 11), (2, 6), (6, 5), (21, 12), (23, 18), (21, 16), (20, 6),
-    (18, 5), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 6), (18, -10),
-    (19, -5), (20, 5), (21, 33), (22, -12), (23, -9), (24, -6), (28, 8), (1, 7), (0, -14), (2, -8),
-    (4, -11), (5, -55), (6, -5), (7, 40), (8, 10), (9, 78), (11, -9), (13, -9), (14, -10), (15, -12),
-    (16, -14), (17, 14), (18, -14), (19, 14), (20, 48), (22, -8), (23, -13), (24, -9), (25, -19), (27, 17),
-    (28, -5), (16, 5), (0, 5), (25, 16), (20, 24), (23, -7), (1, -5), (11, 6), (26, 6), (20, 9),
-    (21, 6), (15, 11), (21, 7), (21, 14), (5, 6), (9, 7), (17, 6), (23, -5), (20, 14), (8, 5),
-    (9, 6), (21, 6), (21, 10), (23, -6), (6, 5), (8, 8), (6, 13), (16, 28), (18, 16), (0, 17),
-    (1, 23), (5, 20), (0, 8), (5, -16), (15, -9), (16, 7), (17, 19), (18, -7), (19, -12), (20, 10),
-    (21, 21), (22, 20), (24, -7), (25, -5), (28, -5), (5, 13), (21, -6), (21, -5), (22, 23), (23, 5),
-    (16, 14), (21, 9), (24, 10), (25, -5), (23, 10), (1, 10), (22, 5), (1, 10), (2, 8), (3, 9),
-    (23, -5), (5, 6), (6, 5), (22, 11), (1, 5), (23, 5), (1, 5), (11, 14), (25, 7), (14, 5),
-    (2, 8), (0, 34), (3, 9), (5, -12), (6, 7), (8, -5), (9, -5), (10, 8), (11, -10), (12, -8),
-    (13, -7), (14, -6), (16, 7), (20, -7), (21, -6), (22, -5), (24, 14), (26, -11), (18, 5), (3, 5),
-    (20, 27), (23, -5), (4, 5), (25, 7), (9, 7), (25, 6), (15, 8), (21, 5), (5, 7), (9, 8),
-    (11, 8), (14, 6), (16, 7), (18, -5), (20, 6), (21, -7), (22, 10), (23, -6), (25, -15), (28, 9),
-    (25, 16), (23, 8), (18, 10), (25, 13), (5, 6), (5, -6), (20, 13), (19, 45), (20, -10), (21, -8),
-    (2, 8), (17, 7), (5, 7), (5, -5), (20, 9), (27, 6), (5, 11), (18, 7), (5, 8), (21, -6),
-    (1, -6), (9, -7), (13, 35), (20, -9), (23, -11), (24, 11), (25, 12), (21, -7), (23, 30), (26, 8),
-    (19, 6), (27, 6), (25, 6), (26, 10), (15, 13), (16, 7), (17, -5), (21, -5), (25, 7), (1, 5),
-    (1, 6), (2, 11), (12, 11), (6, 11), (8, 8), (17, 8), (5, 6), (24, 28), (25, -10), (19, 5),
-    (25, 5), (22, 8), (19, 7), (24, 6), (22, 11), (21, 15), (18, 19), (14, 46), (21, -6), (22, -7),
-    (25, -5), (23, 6), (22, 7), (19, 5), (12, 12), (13, 6), (16, 11), (17, -5), (19, -11), (6, 8),
-    (20, -6), (21, 8), (22, -7), (23, -6), (25, 26), (20, 6), (20, 7), (20, 17), (3, 8), (6, -9),
-    (9, -10), (16, -6), (17, -5), (18, -10), (19, 11), (20, 33), (21, 26), (23, -6), (25, -5), (5, 6),
-    (2, 5), (14, 9), (15, 13), (25, -7), (3, 6), (25, 19), (5, 10), (4, 11), (1, 46), (17, 5),
-    (22, 5), (20, 5), (23, 5), (0, 8), (16, 6), (15, -6), (25, 5), (19, 7), (19, 5), (1, 24),
-    (17, 14), (18, 21), (20, -6), (21, 11), (22, -5), (23, -12), (23, 9), (26, 5), (21, 6), (23, 6),
-    (23, -6), (25, 31), (1, -5), (21, -6), (24, 9), (25, 43), (7, 6), (1, -8), (23, -10), (24, -5),
-    (25, -7), (26, 81), (27, 6), (11, 29), (23, -6), (25, 6), (4, 5), (9, -6), (17, 65), (18, -8),
-    (19, -6), (20, -12), (21, 6), (25, -5), (20, 5), (22, 5), (23, 5), (25, 10), (0, 15), (10, 15),
-    (20, 9), (17, 11), (19, 5), (21, 6), (18, 6), (20, -5), (22, 5), (23, 9), (17, 5), (0, -9),
-    (1, -9), (2, 17), (4, -12), (5, -25), (6, -13), (9, 11), (11, -18), (12, -7), (14, -9), (16, -13),
-    (17, 29), (18, 15), (19, -17), (20, -29), (21, -11), (22, -17), (23, -14), (24, 83), (25, 41), (27, 6),
-    (9, 30), (21, -8), (15, 13), (9, 5), (5, -5), (11, -5), (15, -7), (16, -8), (19, 107), (21, -14),
-    (22, -9), (25, -13), (23, 19), (3, 6), (1, 10), (2, 15), (17, -5), (23, -5), (24, 38), (25, -11),
-    (17, 6), (0, -5), (9, -8), (10, -5), (11, 5), (13, 35), (20, -7), (22, -5), (23, -14), (24, 10),
-    (25, 14), (26, -5), (5, 5), (23, 22), (17, 5), (1, 9), (24, 6), (18, 10), (18, 5), (22, 8),
-    (23, 16), (5, 56), (20, -5), (21, -9), (23, -7), (21, -6), (25, 12), (23, 6), (23, 6), (15, 5),
-    (1, 8), (25, 5), (27, 6), (20, 9), (19, 6), (23, 7), (22, 11), (25, 5), (13, 5), (23, 20),
-    (12, 8), (17, 19), (22, 12), (10, 10), (1, 13), (2, 9), (11, 6), (17, 6), (20, -7), (21, 10),
-    (23, -5), (19, 5), (21, 6), (0, -11), (2, -34), (3, -11), (4, -6), (5, -16), (6, -27), (7, -24),
-    (8, -23), (9, -39), (10, -35), (11, -65), (12, -45), (13, -40), (14, 44), (15, 114), (16, 118), (17, -60),
-    (18, -74), (19, 59), (20, 19), (21, 23), (22, 156), (23, -125), (24, -8), (25, 102), (26, -10), (27, -10),
-    (28, 29), (5, 5), (10, 18), (11, -5), (12, 15), (16, 7), (17, -5), (21, -8), (23, 18), (18, 5),
-    (18, 7), (21, 6), (15, 5), (25, 6), (1, -9), (4, 6), (10, -6), (17, 42), (18, 19), (19, 6),
-    (20, -9), (21, 7), (22, -7), (23, -18), (25, -14), (27, 12), (18, 7), (18, 6), (17, 6), (1, -6),
-    (11, 15), (25, 5), (25, 7), (1, 11), (1, 6), (5, 5), (23, 8), (3, 6), (21, -6), (25, 5),
-    (22, 5), (13, 10), (23, -5), (15, 6), (4, 6), (6, 7), (17, 7), (15, 6), (17, 5), (1, 9),
-    (17, 9), (21, 5), (4, 27), (21, -5), (25, 26), (17, 17), (27, 6), (15, 5), (16, 7), (18, 10),
-    (21, -7), (21, 12), (3, 15), (20, 9), (21, 10), (21, 6), (16, 8), (5, 13), (18, 6), (28, 7),
-    (3, -9), (5, -13), (6, -8), (7, 14), (8, 20), (9, 10), (12, -8), (15, -7), (16, -6), (17, -17),
-    (18, -11), (19, -18), (20, 16), (21, 17), (22, -9), (24, 19), (25, 5), (27, 10), (17, 8), (22, 9),
-    (11, 10), (1, 5), (14, 5), (25, 6), (24, 22), (17, 7), (28, 10), (1, 10), (2, 8), (3, 9),
-    (17, -6), (18, 11), (20, 6), (1, 31), (4, 6), (14, 7), (21, -5), (25, 6), (0, -19), (1, -37),
-    (2, -19), (3, -19), (4, -30), (5, 36), (6, -15), (7, 31), (8, 17), (9, 73), (11, 5), (12, -13),
-    (13, 50), (14, -34), (15, -32), (16, -10), (17, -46), (18, -8), (19, 6), (20, 43), (21, 17), (22, 6),
-    (23, 5), (24, 7), (27, -8), (12, 6), (13, 6), (16, 8), (17, -5), (19, -11), (1, 41), (25, 6),
-    (9, 25), (21, -8), (23, 5), (4, 8), (7, 9), (8, 6), (13, 7), (20, -5), (21, 8), (23, 7),
-    (21, 6), (26, 7), (0, 5), (13, 5), (17, 6), (25, -6), (1, 6), (16, 9), (21, 6), (0, -7),
-    (1, 10), (2, -6), (4, -5), (5, -8), (6, -5), (9, -9), (10, -7), (12, 17), (14, -5), (15, -7),
-    (16, -6), (17, 6), (18, -8), (19, -6), (20, -6), (21, 15), (22, -9), (24, 9), (26, 45), (27, -6),
-    (0, 8), (2, 12), (5, -7), (9, -6), (11, 8), (15, -6), (16, -5), (17, -7), (20, -6), (22, -7),
-    (23, -10), (24, 20), (25, 15), (27, 18), (28, 8), (4, 5), (20, 9), (19, 21), (20, -6), (27, 6),
-    (9, 5), (3, 6), (9, 22), (26, 7), (1, 7), (0, -7), (3, -6), (5, 9), (9, 22), (10, 10),
-    (11, 7), (15, -6), (16, 5), (18, -8), (19, -5), (22, 6), (23, -8), (27, -7), (28, 10), (23, 7),
-    (18, 7), (25, -6), (27, 5), (0, 9), (5, -8), (6, -5), (9, -11), (11, -5), (16, -6), (17, 22),
-    (18, 5), (19, 19), (20, 19), (21, -8), (22, -12), (23, 17), (25, -8), (25, 12), (21, 9), (1, 18),
-    (1, 7), (14, 12), (22, 9), (15, 5), (15, 6), (25, -5), (21, 6), (22, 9), (6, 5), (17, 6),
-    (22, 10), (23, 5), (5, 13), (1, 6), (15, 7), (16, 7), (5, -5), (20, 25), (6, 15), (11, 7),
-    (14, 7), (15, 8), (1, 5), (5, -9), (10, 5), (11, 6), (12, 21), (15, -7), (17, -7), (18, 10),
-    (21, -6), (22, 11), (3, 6), (25, 8), (20, 5), (15, 8), (18, 14), (0, 8), (1, 6), (6, 8),
-    (21, 5), (22, -7), (16, 14), (17, 9), (18, 10), (6, 5), (23, 6), (17, 5), (17, 8), (19, 17),
-    (22, -6), (22, 11), (25, -5), (14, 13), (21, -5), (22, 5), (24, 7), (12, 10), (23, 7), (4, 5),
-    (0, 21), (17, 6), (19, 10), (25, 9), (14, 8), (16, 8), (19, 6), (21, -7), (28, 6), (23, 6),
-    (5, -16), (7, 15), (8, 10), (9, 7), (23, 5), (21, 6), (15, 6), (5, -8), (15, -9), (16, 25),
-    (19, 37), (20, -5), (21, 11), (22, -6), (23, -8), (19, 5), (22, 9), (23, 10), (21, 8), (5, 6),
-    (21, -6), (22, 5), (23, 31), (6, 7), (2, 6), (17, 5), (18, 8), (21, 8), (5, -8), (9, 14),
-    (10, 7), (23, 7), (18, 6), (15, 5), (0, -6), (1, 23), (2, -5), (4, -12), (5, -32), (6, -15),
-    (7, -9), (8, -7), (9, -28), (10, 21), (11, -19), (13, -10), (14, -14), (15, -24), (16, -23), (17, 31),
-    (18, 42), (19, 30), (20, 97), (21, 26), (22, -11), (23, -7), (24, -14), (25, -13), (26, -6), (28, -13),
-    (15, 9), (5, 36), (7, 27), (9, -5), (18, -5), (26, 5), (22, 9), (7, 6), (0, 24), (25, 5),
-    (20, 5), (23, 9), (5, 6), (0, 6), (10, -5), (19, 9), (20, 18), (21, 10), (25, -5), (21, 5),
-    (26, 10), (3, -5), (4, 11), (5, 53), (6, 29), (9, 8), (11, -5), (15, -5), (17, -8), (18, -6),
-    (19, -7), (20, -8), (22, -6), (23, -15), (18, 12), (15, 9), (16, 5), (21, 5), (5, 15), (21, -6),
-    (25, 5), (22, 7), (18, 10), (5, 7), (6, 5), (26, 9), (22, 9), (18, 14), (20, 5), (4, 9),
-    (15, 5), (17, -6), (20, -6), (21, 16), (25, 5), (26, 5), (27, 7), (15, 7), (24, 14), (1, 8),
-    (16, 9), (15, 9), (21, 12), (25, -6), (27, 16), (7, 6), (1, 6), (4, 5), (5, -5), (17, 5),
-    (18, 5), (8, 14), (19, 7), (15, -5), (17, 63), (18, -6), (21, -9), (25, -6), (5, -6), (10, -5),
-    (11, 35), (12, 9), (17, -6), (23, 12), (15, 7), (10, 12), (25, 7), (9, 12), (20, 22), (21, -6),
-    (22, 10), (23, -5), (20, 6), (6, 7), (1, -16), (4, -9), (5, 22), (6, 11), (9, -10), (10, -6),
-    (11, -8), (12, -5), (13, 5), (14, -5), (15, -5), (16, -7), (17, 14), (18, -5), (19, -6), (20, -13),
-    (21, -14), (22, -9), (23, -15), (24, 45), (25, 44), (20, 5), (11, 10), (6, 5), (17, 6), (20, 5),
-    (1, 5), (0, 13), (25, 5), (21, 8), (23, 5), (13, 6), (1, 8), (2, 5), (3, 5), (25, -7),
-    (3, 6), (9, 6), (10, 13), (19, 13), (21, -6), (23, -6), (18, 7), (4, 5), (9, 6), (23, 7),
-    (0, -18), (3, -17), (4, -20), (5, 8), (6, -5), (7, -9), (8, -14), (9, -9), (10, -8), (11, -41),
-    (12, -19), (14, -14), (15, 7), (16, 20), (17, 37), (18, 29), (19, -24), (21, 40), (22, 40), (23, -29),
-    (24, 9), (25, 30), (26, -7), (27, -15), (28, 33), (1, 5), (1, 10), (6, 8), (28, 6), (0, 6),
-    (1, -6), (3, -18), (4, 21), (6, 6), (7, 17), (8, 11), (9, 9), (11, -17), (12, -12), (13, -10),
-    (14, -8), (15, -12), (16, -18), (17, -5), (18, 8), (19, 8), (20, 15), (22, -20), (23, -17), (24, 5),
-    (25, -10), (26, 11), (27, 30), (5, 12), (27, 6), (23, 7), (15, 15), (23, 26), (1, -7), (3, -5),
-    (4, -6), (9, -10), (10, -7), (11, 19), (13, -5), (15, -7), (16, -6), (18, -7), (19, -9), (20, 22),
-    (21, -8), (23, 103), (25, -11), (28, -6), (22, 9), (1, 7), (4, 41), (25, -10), (21, 5), (23, 11),
-    (23, 18), (25, 7), (1, -19), (4, 56), (5, -15), (6, -6), (9, -7), (10, -6), (11, -6), (12, -6),
-    (14, 117), (16, 8), (17, -9), (18, -7), (19, -8), (20, -8), (21, -14), (22, -8), (23, -26), (25, -15),
-    (1, -7), (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -8), (12, -5), (13, 13), (14, -5),
-    (16, -5), (17, -10), (18, -7), (20, -7), (21, -9), (22, 18), (23, 81), (25, 5), (21, 8), (25, 9),
-    (28, 10), (2, 5), (3, 9), (15, 6), (9, 7), (23, 7), (1, -8), (6, -7), (9, 6), (10, 7),
-    (11, -11), (12, -6), (14, -5), (15, -7), (18, 13), (19, -9), (20, 23), (22, 8), (23, 17), (25, -10),
-    (21, 30), (9, 7), (3, -6), (4, -6), (5, -5), (6, -7), (9, -6), (10, 6), (11, -8), (13, 5),
-    (14, -7), (16, -6), (18, -9), (19, -8), (20, -14), (21, -6), (22, -10), (23, 129), (28, -5), (2, -6),
-    (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (14, 5), (15, -6), (16, -6),
-    (17, -5), (19, -9), (22, -7), (23, 56), (24, 5), (25, 16), (26, 13), (27, -6), (18, 8), (0, 16),
-    (1, 13), (2, -15), (4, -17), (5, -28), (6, -7), (7, -8), (8, -13), (9, 19), (11, -25), (12, -13),
-    (13, -8), (14, -8), (15, 39), (16, 35), (17, 17), (18, 28), (20, 28), (21, 22), (22, -6), (23, -12),
-    (24, -14), (25, -19), (26, -17), (28, -7), (17, 7), (15, 5), (5, 5), (18, 10), (19, 5), (21, -5),
-    (0, 6), (12, 13), (0, -28), (2, -28), (3, -11), (4, -24), (5, 77), (6, 60), (8, -13), (9, 54),
-    (11, -71), (12, -32), (13, -36), (14, -48), (15, 45), (16, 22), (17, 39), (18, 32), (19, 65), (20, 37),
-    (21, 44), (22, 17), (23, -97), (24, -32), (25, -18), (26, -33), (27, -21), (5, -5), (13, 36), (20, -6),
-    (23, 22), (0, -6), (1, -8), (5, 11), (8, 5), (15, -7), (16, -6), (17, -9), (18, 10), (19, 17),
-    (20, -5), (21, -7), (22, 16), (23, 21), (24, -5), (0, -5), (1, 14), (3, -11), (4, -7), (5, -8),
-    (6, -7), (7, -5), (9, -10), (10, 12), (11, 30), (12, 19), (13, 22), (14, -7), (17, -5), (18, -16),
-    (19, -5), (20, -9), (21, 5), (22, -10), (23, 17), (24, -8), (25, 10), (26, -11), (18, 5), (25, -5),
-    (27, 6), (0, 6), (20, 6), (5, 7), (21, 5), (1, 6), (2, -10), (3, 10), (4, 25), (5, 53),
-    (6, 36), (7, 17), (8, 9), (10, -13), (11, -17), (13, -7), (15, -10), (16, -15), (17, -17), (18, -18),
-    (19, -20), (20, -40), (21, 14), (22, -12), (25, 13), (27, -11), (28, 7), (3, 7), (0, -5), (1, -5),
-    (5, -20), (6, -8), (9, -17), (10, -8), (11, -9), (12, -6), (15, -10), (16, -9), (17, -10), (18, 35),
-    (19, -13), (20, -29), (21, 56), (22, -10), (23, 92), (24, -5), (25, -10), (27, 22), (28, -5), (23, 22),
-    (17, 5), (9, 16), (19, 5), (22, -5), (23, -9), (25, -5), (28, 9), (17, 9), (18, 5), (9, 9),
-    (21, 16), (1, -10), (2, -10), (3, -9), (4, -9), (5, -24), (6, -12), (7, -6), (8, -6), (10, 125),
-    (11, 115), (12, 10), (13, -10), (14, -10), (15, -18), (16, -15), (17, -21), (18, -14), (19, 26), (20, 12),
-    (21, -7), (22, -24), (23, -34), (24, -8), (25, -17), (26, -9), (27, -6), (28, -10), (15, 8), (19, 10),
-    (10, 6), (25, -7), (5, -5), (15, -5), (16, 8), (18, -5), (19, -6), (20, 7), (21, 16), (22, 20),
-    (23, -6), (25, -6), (1, 21), (1, -8), (6, 6), (8, 6), (16, -5), (17, 13), (18, 10), (22, 6),
-    (23, -9), (24, -5), (25, -13), (18, 6), (21, 13), (19, 9), (21, -6), (22, 11), (18, 14), (6, 10),
-    (5, -5), (9, 15), (19, 7), (27, 12), (6, 10), (1, 7), (15, -12), (16, -8), (18, -5), (19, 109),
-    (20, -6), (21, -20), (25, -16), (1, 9), (5, 9), (9, 11), (23, -6), (20, 6), (11, 12), (6, 7),
-    (23, 19), (27, 5), (22, 9), (1, 9), (2, 8), (3, 9), (1, 20), (21, 6), (17, 6), (9, 7),
-    (4, -5), (5, -15), (6, 73), (11, 7), (17, -5), (18, -5), (20, -5), (23, -6), (25, -8), (15, 14),
-    (22, 9), (0, 11), (1, 23), (2, -6), (3, -8), (4, 19), (5, -23), (6, 7), (7, 11), (10, 9),
-    (11, -7), (15, -9), (16, -8), (18, -12), (19, -9), (20, -5), (21, 14), (22, -12), (26, -8), (27, 10),
-    (0, -5), (1, 7), (4, 5), (5, 17), (6, 38), (9, -11), (10, 5), (11, 20), (15, -8), (16, -6),
-    (17, -10), (19, -10), (20, 9), (21, 16), (22, -9), (23, -15), (25, -12), (25, 6), (20, 11), (1, 6),
-    (5, 6), (6, 5), (20, 9), (12, 13), (19, 10), (20, 16), (21, 10), (5, 5), (21, 9), (22, 9),
-    (1, -8), (22, 10), (19, 9), (21, 8), (4, 5), (0, 7), (26, 13), (21, 5), (16, 6), (17, 7),
-    (21, 8), (20, 5), (21, -5), (0, -5), (1, 50), (4, 92), (5, -22), (6, -7), (9, -6), (14, -7),
-    (15, -5), (18, -5), (19, -5), (20, -6), (21, -11), (23, -9), (25, -10), (17, 9), (18, 5), (21, 16),
-    (0, 11), (1, 13), (5, -13), (18, 6), (20, -11), (23, -5), (28, 7), (19, 15), (20, -5), (18, 6),
-    (12, 7), (4, 12), (21, 7), (13, 10), (17, 6), (23, 5), (21, -9), (25, 30), (27, 7), (23, 14),
-    (5, 6), (19, -8), (21, -5), (23, 5), (17, 6), (18, 10), (21, 8), (22, 6), (25, -5), (21, 6),
-    (19, 6), (19, 9), (1, 14), (11, 9), (19, 5), (1, 6), (5, 6), (17, 6), (11, 17), (23, 10),
-    (1, -5), (5, -6), (18, 34), (19, -6), (20, -6), (23, 7), (27, 16), (11, 43), (23, -8), (11, 26),
-    (23, -7), (25, 5), (20, 9), (21, 12), (1, 6), (25, 7), (3, 10), (2, 13), (17, 8), (19, 6),
-    (6, 7), (18, 6), (14, 6), (5, -5), (15, -8), (18, -7), (21, -20), (22, 31), (23, 28), (5, 6),
-    (4, 7), (25, 10), (18, 8), (23, 7), (1, 15), (15, -8), (28, 6), (26, 8), (22, 5), (17, 9),
-    (0, 5), (15, 12), (18, -5), (19, 8), (21, 23), (22, -10), (25, -6), (22, 9), (17, 6), (21, 6),
-    (5, 5), (21, 6), (25, 6), (19, 7), (26, 5), (28, 7), (1, 9), (0, 12), (1, 13), (11, -5),
-    (25, -5), (0, -13), (1, 8), (3, -5), (4, 7), (5, 15), (7, 8), (8, -5), (13, -7), (14, -10),
-    (16, -6), (18, -5), (21, 31), (22, -11), (25, -26), (27, -9), (28, 23), (5, 6), (21, 8), (15, 10),
-    (16, -5), (22, 28), (3, 5), (20, 27), (23, -5), (20, 5), (9, 5), (20, 5), (12, 6), (11, 5),
-    (11, 5), (1, 25), (3, 57), (4, 36), (5, -10), (9, -7), (10, -5), (11, -7), (13, -5), (16, -5),
-    (17, -5), (19, -8), (20, -8), (21, -12), (22, -10), (23, -10), (24, -13), (25, 15), (26, -7), (27, -8),
-    (19, 6), (21, 12), (17, 6), (1, -5), (11, 5), (20, -6), (25, 7), (1, 9), (3, 8), (14, 9),
-    (21, 6), (25, -5), (26, 13), (11, 10), (23, 17), (15, 7), (16, 7), (20, 8), (8, 5), (1, -5),
-    (5, 45), (6, -7), (7, 26), (9, -8), (11, -5), (16, 14), (19, 9), (20, -5), (21, -14), (22, -5),
-    (25, -11), (17, 32), (21, -5), (0, 48), (1, 6), (2, -14), (3, -6), (4, -9), (5, -9), (6, -8),
-    (7, -8), (8, -10), (11, -21), (12, -14), (13, -11), (14, -15), (15, -15), (16, -18), (17, -12), (18, -9),
-    (19, 27), (20, -6), (21, -15), (22, -6), (23, -7), (24, 18), (25, 50), (26, 14), (27, 51), (14, 11),
-    (1, -6), (5, -5), (9, -6), (11, -5), (14, -5), (16, -11), (17, -8), (18, -8), (20, 16), (22, 85),
-    (23, -9), (25, -10), (5, 5), (5, -5), (11, 35), (21, 7), (23, -6), (0, 37), (1, 27), (2, -6),
-    (3, -8), (5, -13), (6, -10), (9, -7), (12, 5), (14, -5), (16, -9), (17, -10), (18, 11), (20, 8),
-    (22, -9), (23, -6), (27, 15), (0, 16), (1, 21), (2, -5), (4, -5), (6, 6), (9, -15), (10, 10),
-    (11, -8), (13, -6), (16, -9), (17, 30), (18, 7), (19, -14), (20, 15), (21, 19), (22, -15), (23, 5),
-    (24, -9), (25, -20), (26, -6), (0, 20), (1, 31), (3, -5), (4, -9), (5, -6), (6, -8), (7, -5),
-    (8, -7), (9, -18), (10, -8), (11, -17), (13, -12), (15, -5), (18, 9), (19, -7), (20, 8), (21, 25),
-    (22, 5), (23, -12), (24, -12), (25, 49), (26, -18), (28, 12), (19, 13), (22, 7), (23, 7), (1, -10),
-    (2, 29), (1, -13), (4, -6), (5, -13), (6, -8), (9, -10), (10, -7), (11, -10), (12, -6), (13, -5),
-    (14, -11), (15, 218), (16, -26), (17, 26), (18, 43), (19, -20), (20, -7), (21, -50), (22, -28), (23, -20),
-    (24, -6), (25, -13), (26, -5), (27, -5), (28, -8), (1, 17), (3, -9), (4, -5), (9, -6), (11, 32),
-    (13, 22), (14, -5), (17, -8), (18, -7), (19, -9), (22, -7), (23, 24), (24, -6), (25, 5), (26, -10),
-    (28, -5), (16, 8), (21, -8), (22, 8), (1, -5), (5, -6), (6, 13), (16, 13), (18, 5), (20, -5),
-    (21, 11), (22, -6), (23, -5), (25, -5), (17, 10), (1, 16), (4, -5), (6, 19), (7, -8), (9, 13),
-    (14, -11), (16, 17), (17, -5), (18, 5), (20, 15), (21, 25), (22, -16), (23, -11), (25, -29), (26, -13),
-    (27, -5), (15, 8), (25, 7), (16, 7), (14, 6), (16, 16), (25, -8), (27, 13), (19, 6), (21, 6),
-    (5, 6), (15, 5), (17, -5), (19, -7), (21, -10), (23, 6), (25, 5), (10, 14), (25, 6), (1, 9),
-    (21, 5), (0, 9), (1, 11), (25, 7), (28, 7), (16, 15), (6, 11), (23, 5), (1, 10), (18, 6),
-    (20, -5), (22, 5), (5, 5), (0, -15), (1, -21), (2, -9), (4, -12), (6, -13), (9, -10), (10, -9),
-    (11, -12), (12, -10), (15, -12), (16, -12), (17, -9), (18, 11), (19, 11), (21, -7), (22, 14), (23, 37),
-    (24, -17), (25, 67), (26, 14), (27, 21), (1, 5), (18, 8), (16, 9), (21, 14), (22, -5), (15, 12),
-    (23, 10), (0, -5), (2, -5), (11, 32), (13, 59), (18, -5), (19, -6), (20, -5), (21, -8), (25, -12),
-    (1, 7), (6, 5), (20, 6), (1, -6), (5, -5), (10, 12), (18, -10), (19, -6), (20, 49), (21, -5),
-    (0, 5), (1, 5), (5, 11), (5, 8), (21, 7), (23, 8), (18, 9), (16, 8), (2, 5), (18, 10),
-    (19, 13), (6, 8), (17, 6), (18, 5), (18, 7), (5, -6), (9, -10), (10, 22), (15, -6), (19, 17),
-    (20, 12), (23, -12), (20, 5), (1, -5), (5, -6), (15, 45), (16, 14), (17, -8), (19, -9), (20, -5),
-    (22, 22), (23, -8), (25, -7), (14, 44), (21, -7), (22, -7), (25, -5), (14, 8), (1, -8), (3, -5),
-    (5, 74), (7, 23), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5), (25, -5), (7, 11),
-    (9, -5), (22, 5), (22, 9), (5, 9), (21, -7), (23, 13), (22, 5), (8, 5), (5, 8), (20, 5),
-    (23, 5), (9, 11), (10, 56), (11, -12), (12, -5), (20, -8), (21, -5), (23, -7), (6, 6), (27, 7),
-    (21, 7), (22, 7), (23, 10), (9, 8), (16, 19), (20, 9), (6, 12), (15, 7), (21, 5), (6, 5),
-    (1, -6), (5, 25), (6, -6), (11, -5), (16, -5), (17, 21), (18, -12), (19, -7), (21, 33), (23, -10),
-    (0, -7), (1, -7), (2, 9), (4, -5), (9, -6), (11, 6), (17, -10), (19, -5), (24, 21), (26, 10),
-    (23, 11), (17, 6), (15, 5), (16, 8), (17, 15), (19, 13), (21, -7), (6, 10), (25, 7), (14, 5),
-    (1, 10), (14, 14), (21, -5), (5, -5), (17, -6), (18, 25), (19, 22), (20, 5), (21, -7), (23, -7),
-    (25, -6), (27, 11), (18, 5), (21, 8), (4, 5), (25, 10), (24, 6), (1, 7), (11, 12), (2, -6),
-    (18, 6), (21, 5), (23, 23), (25, -8), (1, -7), (5, 10), (9, 16), (10, 17), (11, -5), (16, -6),
-    (17, -5), (18, -6), (22, -8), (25, 16), (2, 8), (11, 6), (20, 16), (23, -5), (5, 5), (18, 9),
-    (1, 10), (25, 6), (27, 5), (28, 7), (4, 5), (22, 17), (25, -6), (3, 5), (16, 8), (20, -9),
-    (1, 15), (2, 12), (3, 9), (25, -10),
+pub(super) static ENTRIES: [(u8, i16); 8351] = [
+    (9, 14), (13, 5), (21, -6), (23, -5), (25, 11), (26, 7), (1, 5), (7, 9), (5, 5), (18, 16),
+    (11, 9), (5, 5), (18, 5), (17, 5), (21, 5), (16, 17), (21, 9), (5, 6), (19, -8), (21, -11),
+    (23, 6), (1, 6), (1, 6), (15, 6), (17, 6), (21, 7), (16, 9), (21, -5), (19, 21), (20, 8),
+    (28, 6), (25, 8), (27, 8), (5, -17), (6, -5), (9, -11), (11, -5), (15, 6), (16, 7), (17, 106),
+    (18, -11), (19, -13), (20, 19), (22, -6), (23, -18), (25, -7), (26, 6), (11, 7), (23, 5), (22, 5),
+    (11, 9), (5, 8), (20, -5), (21, 7), (28, 5), (12, 6), (18, 9), (21, -6), (22, 6), (5, 34),
+    (17, 12), (5, 22), (6, -5), (9, 15), (15, 5), (16, 5), (17, 5), (18, -6), (19, -6), (21, -6),
+    (25, -5), (19, 8), (5, -11), (6, 7), (9, 6), (15, -5), (20, -7), (22, -10), (23, 6), (25, 9),
+    (27, 18), (25, 7), (5, 6), (5, 5), (22, 6), (23, 27), (25, -5), (25, 7), (27, 7), (5, 11),
+    (9, 13), (10, 6), (11, 5), (15, -5), (18, -6), (19, -5), (21, 14), (0, -5), (1, 24), (5, -7),
+    (10, 7), (15, -8), (16, -6), (17, 6), (18, 38), (19, -8), (20, -25), (21, 19), (22, -7), (25, 8),
+    (1, -7), (6, 7), (8, 6), (16, -5), (17, 13), (18, 10), (22, 5), (23, -9), (25, -13), (23, 8),
+    (20, 5), (23, 6), (2, 6), (11, 6), (18, 8), (21, -5), (1, 6), (0, 8), (2, 7), (25, -5),
+    (5, 32), (9, 6), (21, -6), (21, 5), (25, 6), (15, 5), (22, 6), (20, 8), (21, 5), (17, 6),
+    (19, 6), (17, 6), (1, 6), (12, 22), (23, -5), (25, 8), (21, 6), (15, 16), (9, 6), (9, -5),
+    (10, 12), (17, 9), (19, 18), (20, -7), (21, -10), (25, 5), (11, 13), (20, -5), (23, 12), (15, -7),
+    (16, 76), (19, -6), (20, -5), (21, -13), (22, -13), (13, 34), (25, -6), (1, -7), (4, 66), (5, -12),
+    (6, -6), (25, 7), (18, 26), (25, -6), (27, 5), (23, 6), (24, 5), (0, 16), (1, 15), (3, -7),
+    (5, -11), (6, 11), (8, 5), (9, -10), (10, 12), (11, -5), (14, 5), (15, -7), (16, -7), (17, -5),
+    (18, -6), (20, 6), (21, -21), (22, -5), (23, -17), (25, 20), (28, 5), (10, 6), (6, 11), (9, 6),
+    (21, 7), (1, 9), (6, 6), (17, 7), (22, 5), (21, 6), (19, 17), (25, -5), (17, 6), (0, 7),
+    (17, 5), (17, 8), (1, 10), (3, 6), (5, -14), (11, 17), (13, 15), (16, 5), (20, -10), (21, 17),
+    (22, 6), (23, 7), (25, -10), (28, -5), (8, 11), (11, 10), (20, 7), (25, -6), (28, 6), (25, 7),
+    (25, 12), (21, 7), (20, 9), (10, 13), (15, 6), (15, 5), (22, 7), (25, -5), (19, 7), (15, 8),
+    (20, 6), (15, 7), (26, 11), (1, 38), (4, 32), (5, -13), (21, -8), (22, 16), (17, 5), (18, 5),
+    (2, 6), (19, 23), (25, -7), (17, 9), (19, 10), (5, 13), (1, -8), (14, -7), (15, 18), (16, 21),
+    (18, 6), (19, 5), (25, -5), (25, 6), (27, 5), (23, 6), (17, 6), (21, 6), (25, 17), (1, 42),
+    (4, -5), (0, 52), (1, -6), (2, -30), (3, 80), (4, 21), (5, 91), (6, 69), (7, -10), (9, 138),
+    (11, -58), (12, -19), (13, -29), (14, -21), (15, -46), (16, -43), (17, -24), (18, -24), (19, -22), (20, -32),
+    (21, 22), (22, -51), (23, -7), (24, -23), (25, 14), (26, -26), (27, -13), (28, -7), (24, 8), (28, 6),
+    (22, 9), (6, 5), (25, 5), (17, 11), (20, 10), (1, -5), (5, 43), (7, 25), (9, -9), (11, -5),
+    (16, 14), (19, 9), (20, -5), (21, -15), (23, -5), (25, -9), (23, 8), (0, -15), (1, 58), (2, 57),
+    (3, 50), (4, -8), (5, -17), (6, -8), (7, -5), (8, -5), (9, -10), (11, 25), (12, -5), (13, -8),
+    (14, -12), (15, -10), (16, -11), (17, -10), (19, -14), (20, -13), (21, 31), (23, 11), (24, -18), (25, -37),
+    (26, -11), (27, -9), (28, -8), (22, 10), (15, 5), (21, 6), (23, 14), (19, 19), (18, 6), (19, 7),
+    (19, 31), (20, 8), (23, 5), (11, 10), (21, -5), (22, 21), (25, -5), (15, -5), (16, 46), (21, -10),
+    (22, -5), (5, 6), (19, -8), (21, -11), (23, 6), (15, 5), (18, 13), (19, 8), (21, 10), (23, 5),
+    (26, 10), (1, 25), (2, -6), (4, -7), (5, 12), (6, 10), (9, 8), (10, -8), (11, -7), (13, -7),
+    (15, 13), (17, -17), (19, 7), (20, 13), (21, -20), (22, 17), (24, -7), (25, -14), (10, 5), (11, 7),
+    (22, 5), (19, 7), (6, 5), (12, 25), (21, -7), (23, -10), (19, 23), (20, -5), (14, 26), (21, -6),
+    (5, 12), (11, 5), (16, 17), (5, 16), (6, 5), (16, 5), (17, -9), (19, -7), (21, -6), (25, 17),
+    (4, -5), (5, -17), (6, 74), (9, 5), (11, 6), (15, -5), (17, -6), (18, -5), (20, -7), (21, 7),
+    (23, -6), (25, -7), (17, 6), (5, 7), (21, -6), (26, 6), (22, 28), (25, -5), (17, 5), (25, 11),
+    (9, 10), (17, 16), (21, 9), (16, 13), (0, -5), (1, -7), (3, 6), (6, 9), (17, -5), (18, 12),
+    (21, -6), (25, 10), (27, 9), (5, 5), (23, 5), (1, 6), (21, 5), (20, 10), (17, 6), (23, 6),
+    (14, 7), (0, -15), (1, 64), (2, 57), (3, 50), (4, -8), (5, -17), (6, -9), (7, -5), (8, -5),
+    (9, -11), (11, 25), (12, -5), (13, -8), (14, -12), (15, -10), (16, -11), (17, -10), (19, -14), (20, -16),
+    (21, 33), (23, 10), (24, -18), (25, -37), (26, -11), (27, -9), (28, -8), (0, -5), (5, -10), (6, -5),
+    (9, 94), (10, 8), (11, -11), (15, -10), (16, -8), (18, 6), (20, -7), (21, -7), (22, -12), (23, -14),
+    (25, 10), (1, 6), (4, -7), (5, -7), (6, -9), (9, -14), (11, -8), (12, -5), (14, -8), (17, -11),
+    (18, 9), (19, 49), (21, 43), (22, -9), (24, -6), (26, -5), (27, 7), (4, 6), (14, 5), (25, 7),
+    (28, 5), (6, 5), (5, 10), (20, 9), (1, 12), (1, 6), (25, 10), (9, 6), (20, 5), (2, 5),
+    (1, 9), (23, 5), (0, 8), (1, 5), (6, 14), (15, 5), (18, 17), (22, -6), (25, -9), (16, 10),
+    (3, 10), (9, 7), (20, -7), (21, 6), (23, -10), (25, -6), (28, 13), (22, 6), (20, 5), (1, -5),
+    (14, -5), (22, 44), (23, 14), (1, 6), (3, -6), (5, -19), (9, -12), (10, -8), (12, -6), (14, -6),
+    (16, 11), (17, 97), (18, 9), (20, 9), (21, 14), (22, -12), (23, -21), (24, -7), (25, -15), (26, -6),
+    (27, -5), (12, 5), (5, -7), (9, 15), (17, 7), (18, -5), (20, 5), (1, -16), (4, -9), (5, 22),
+    (6, 10), (9, -10), (10, -6), (11, -8), (12, -5), (13, 5), (14, -5), (15, -5), (16, -7), (17, 14),
+    (18, -5), (19, -7), (20, -13), (21, -14), (22, -10), (23, -15), (24, 48), (25, 48), (4, 36), (5, -6),
+    (1, 16), (15, -6), (21, 5), (28, 5), (15, 5), (19, 5), (20, -6), (21, 6), (11, 7), (25, 24),
+    (22, 5), (17, 8), (18, 5), (12, 16), (23, -10), (23, 5), (23, 13), (21, 7), (4, 10), (5, 23),
+    (6, 5), (21, -7), (1, -7), (2, -5), (9, -6), (21, -11), (23, -7), (24, 11), (25, 47), (28, 14),
+    (20, 7), (21, 6), (3, 28), (5, -6), (9, 7), (9, -5), (18, 27), (21, 7), (4, 6), (17, 10),
+    (18, -5), (21, 8), (18, 10), (20, 5), (23, -5), (25, -5), (27, 15), (5, 8), (21, 7), (10, 7),
+    (1, 6), (4, 10), (5, 23), (6, 5), (21, -7), (1, 9), (2, 20), (23, -6), (24, 36), (25, -14),
+    (1, -6), (3, 18), (5, -5), (16, -5), (17, 6), (19, -8), (21, -11), (22, 12), (23, 8), (24, 9),
+    (25, -17), (26, 9), (28, -5), (7, 5), (4, 12), (18, 9), (25, 5), (1, 5), (17, -5), (25, 5),
+    (21, -6), (22, 27), (23, 15), (25, -11), (25, 20), (18, 6), (7, 5), (26, 6), (10, 6), (21, 6),
+    (21, 8), (23, 9), (25, -5), (1, 5), (5, 42), (21, -7), (1, -5), (14, 46), (27, 11), (23, 5),
+    (0, 13), (7, 5), (25, -5), (26, 13), (0, 8), (9, -6), (17, 20), (18, 17), (19, -6), (20, 5),
+    (23, -10), (25, 18), (27, 6), (15, 10), (15, 6), (17, 13), (21, 6), (17, 6), (21, 17), (22, -5),
+    (21, 16), (21, 7), (25, 11), (5, 5), (6, 11), (16, 9), (21, 12), (22, -5), (15, 9), (14, -5),
+    (16, 27), (18, 7), (22, 11), (21, 10), (11, 5), (22, 6), (25, -5), (21, 7), (1, -5), (11, 5),
+    (20, -6), (22, 9), (1, 5), (0, -6), (1, 7), (3, 5), (4, 12), (5, 11), (11, -6), (16, -7),
+    (17, 9), (21, 18), (22, -8), (23, -10), (25, -10), (15, 15), (6, 42), (9, -5), (21, -7), (25, 6),
+    (11, 8), (22, 5), (21, 5), (23, 7), (23, 5), (20, 5), (20, 13), (0, 6), (5, -7), (9, -5),
+    (11, 5), (17, -5), (18, 7), (19, 7), (21, 6), (23, -8), (24, 30), (26, -6), (28, 6), (1, -8),
+    (7, 5), (18, 7), (19, 38), (20, -6), (21, -5), (23, -7), (27, 20), (15, 18), (21, -5), (18, 7),
+    (1, 13), (5, 6), (6, 5), (22, 16), (19, 8), (2, 6), (22, 6), (25, 5), (25, 5), (6, 8),
+    (20, 6), (21, -7), (1, -6), (3, -5), (5, 9), (15, -6), (18, 14), (22, -6), (23, 31), (22, 13),
+    (8, 11), (20, 16), (0, 7), (15, 14), (16, 10), (18, -5), (19, 10), (21, 10), (22, -11), (25, -7),
+    (28, 6), (16, 5), (14, 18), (21, 7), (1, -5), (3, 44), (25, -8), (18, 37), (27, 5), (5, 5),
+    (6, 11), (20, -5), (21, 11), (22, -5), (23, 39), (25, -5), (27, 8), (14, 11), (12, 5), (22, 5),
+    (25, 9), (5, 8), (21, -6), (25, 5), (5, 5), (6, 6), (17, 5), (18, 6), (0, 97), (1, -13),
+    (21, -8), (25, -18), (18, 5), (20, 12), (5, 7), (21, 11), (15, 17), (4, 51), (5, -9), (5, -6),
+    (8, 5), (5, -7), (15, -7), (16, 27), (19, 30), (21, 7), (22, -6), (23, -5), (15, 21), (18, 8),
+    (21, -6), (15, 9), (20, 12), (15, 9), (16, 8), (25, 6), (23, 8), (18, 10), (19, 5), (20, -11),
+    (6, 8), (15, 12), (16, 8), (21, -12), (10, 6), (12, 17), (27, 5), (21, 12), (16, 11), (1, 34),
+    (2, 5), (3, 33), (5, -5), (21, -7), (25, -10), (25, -6), (28, 6), (1, 11), (19, 13), (1, 6),
+    (0, 34), (1, 18), (2, 13), (5, -9), (6, -5), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6),
+    (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -8), (23, -12), (24, 15), (25, 14), (27, 14),
+    (28, 5), (18, 10), (20, 8), (8, 19), (15, 5), (16, 8), (17, -5), (18, 10), (22, -5), (23, -6),
+    (1, 5), (21, 5), (17, 37), (20, -6), (21, -7), (27, 5), (21, 6), (18, 5), (18, 6), (17, 6),
+    (14, 8), (25, -8), (28, 6), (16, 8), (15, 5), (18, 7), (15, 6), (17, 9), (1, -10), (3, -7),
+    (4, 71), (5, 51), (6, 57), (10, -7), (11, -7), (12, -5), (14, -8), (15, -9), (16, -8), (17, -9),
+    (18, -9), (19, -11), (20, 5), (21, -19), (22, -14), (23, -19), (24, -8), (25, -6), (26, -5), (27, -5),
+    (20, 6), (15, 7), (17, 16), (19, 6), (1, 11), (19, 5), (5, 8), (6, 9), (28, 6), (18, 14),
+    (21, -6), (20, 8), (16, 5), (5, 41), (6, -5), (7, 7), (20, 9), (21, -13), (23, -8), (11, 5),
+    (5, -5), (21, 13), (6, 5), (1, 5), (11, 8), (18, 6), (8, 5), (1, 5), (26, 6), (19, 11),
+    (17, 23), (21, -11), (23, 5), (9, 7), (11, 6), (5, 6), (6, 5), (21, 7), (5, 7), (18, 5),
+    (14, 52), (21, -8), (22, -8), (0, -6), (1, 5), (4, -7), (5, -9), (6, -10), (9, -15), (10, -5),
+    (11, -9), (12, -6), (14, -8), (15, -5), (16, 10), (17, -13), (18, 7), (19, 48), (20, -5), (21, 48),
+    (22, -11), (23, 5), (24, -7), (26, -5), (27, 6), (1, -5), (17, 5), (25, 6), (5, 9), (24, 5),
+    (1, -7), (15, -6), (16, 5), (17, -10), (18, 10), (23, -9), (24, 5), (25, 24), (23, 5), (16, 10),
+    (25, 7), (14, 8), (17, 6), (0, 5), (2, -8), (3, -5), (5, -30), (6, 5), (8, 35), (9, -15),
+    (10, 13), (11, -18), (13, -14), (15, 28), (16, -11), (17, 16), (19, 9), (21, 11), (22, -20), (23, 17),
+    (24, -10), (25, -7), (8, 5), (21, 8), (22, 13), (23, 12), (21, 6), (5, 6), (23, 13), (25, -6),
+    (17, 6), (5, -6), (18, 74), (19, -6), (20, -5), (21, -6), (25, -11), (21, -5), (22, 5), (20, 5),
+    (27, 13), (26, 7), (21, 8), (7, 6), (4, 7), (25, 6), (16, 20), (21, -5), (7, 10), (3, 6),
+    (5, -8), (7, 21), (21, 6), (0, 11), (25, -5), (17, 51), (20, -8), (21, -9), (27, 5), (23, 5),
+    (1, 7), (20, -5), (21, 11), (22, -5), (23, 39), (25, -5), (22, 8), (23, 8), (16, 5), (16, 5),
+    (21, -5), (22, 12), (14, 8), (25, 11), (15, 7), (15, -5), (16, 22), (22, 6), (18, 8), (20, 6),
+    (24, 10), (16, 5), (28, 5), (4, 6), (14, 6), (28, 5), (14, 37), (21, -6), (26, 11), (24, 5),
+    (1, -6), (23, -5), (25, -5), (26, 53), (5, -7), (21, -7), (22, 9), (23, 55), (25, -6), (5, -5),
+    (15, -7), (16, 45), (21, -11), (25, 14), (1, 12), (18, 10), (20, 5), (15, 15), (17, -7), (19, -5),
+    (21, 13), (22, -5), (25, 6), (22, 8), (20, 6), (19, 10), (25, -10), (27, 23), (6, 5), (9, 7),
+    (25, 5), (22, 5), (13, 6), (23, 9), (19, 6), (5, 6), (18, 9), (25, 11), (26, 6), (5, 7),
+    (24, 9), (25, 7), (14, 30), (25, -5), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (23, 7),
+    (14, 19), (23, 6), (21, 17), (5, 6), (11, 17), (17, 5), (5, 12), (26, 11), (9, 7), (20, 6),
+    (21, 6), (11, 18), (0, 13), (15, 18), (21, -6), (1, -5), (10, 9), (11, -7), (12, 39), (17, -5),
+    (20, -11), (21, -6), (22, 8), (23, 8), (14, 6), (22, 15), (23, 22), (26, 7), (24, 5), (5, -5),
+    (9, -5), (10, 20), (11, -6), (12, 34), (20, -10), (21, -5), (22, -5), (23, 25), (25, -5), (1, 6),
+    (5, -7), (21, 35), (22, -5), (5, 7), (18, 14), (1, 11), (4, -8), (6, 50), (9, -7), (20, -5),
+    (21, -10), (28, 5), (4, 30), (5, -5), (0, 5), (13, 5), (17, 7), (25, -7), (11, 5), (3, 5),
+    (12, 5), (1, -6), (7, 5), (18, 9), (19, 30), (23, -6), (27, 9), (17, 8), (24, 8), (3, 8),
+    (5, 6), (9, 5), (23, -6), (5, 9), (9, 11), (10, 8), (11, 6), (15, -7), (17, 14), (19, -8),
+    (21, 17), (22, -6), (23, -6), (16, 8), (22, 6), (4, 93), (5, -11), (6, -6), (20, -6), (23, -5),
+    (25, -12), (5, 6), (19, 6), (17, 7), (1, 12), (18, 11), (20, 15), (21, 16), (22, -11), (23, -13),
+    (27, 5), (14, 26), (21, -5), (14, 18), (21, 7), (25, 14), (26, 17), (0, 8), (22, 21), (5, 5),
+    (17, 5), (26, 6), (23, 5), (26, 7), (22, 9), (1, 13), (24, 6), (17, 23), (21, -11), (23, 5),
+    (14, 46), (0, 25), (1, 24), (2, 10), (3, -11), (5, -10), (6, -6), (7, -5), (9, -8), (10, -7),
+    (12, -6), (13, -7), (14, -8), (15, -5), (16, -8), (17, -5), (19, -9), (20, -6), (22, -12), (23, -17),
+    (24, 26), (25, 30), (26, -6), (27, 12), (1, -6), (15, -8), (22, -6), (25, 5), (26, 5), (28, 7),
+    (22, 6), (5, -20), (6, -7), (7, 39), (8, 6), (9, -7), (15, -7), (16, -7), (17, 27), (18, 32),
+    (20, -7), (21, 8), (22, -5), (23, -13), (24, -5), (25, -10), (28, -5), (23, 6), (1, 7), (15, 6),
+    (9, 5), (17, 7), (18, 26), (20, -9), (21, 7), (23, -10), (25, -6), (25, 5), (19, 8), (16, 25),
+    (21, -6), (10, 15), (12, 5), (0, -5), (1, -7), (3, 6), (6, 9), (17, -6), (18, 12), (21, -6),
+    (25, 10), (27, 9), (2, 8), (11, 7), (15, 5), (25, -5), (20, 8), (19, 7), (2, 18), (24, 10),
+    (25, 24), (5, 7), (6, 5), (12, 22), (23, -11), (14, 7), (5, -6), (21, -6), (22, 24), (23, 9),
+    (25, -5), (11, 28), (12, 11), (21, -5), (23, 5), (18, 9), (8, 10), (8, 11), (26, 11), (19, 6),
+    (16, 12), (0, -6), (2, 5), (3, -5), (4, -5), (5, -16), (9, -11), (10, -6), (12, -5), (14, -7),
+    (16, 12), (17, 67), (18, 17), (19, 6), (21, 16), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5),
+    (23, 5), (25, 19), (23, -7), (28, 15), (18, 5), (10, 10), (0, 34), (1, 18), (2, 13), (5, -9),
+    (6, -5), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11), (18, -6),
+    (20, -12), (21, -8), (23, -12), (24, 15), (25, 14), (27, 14), (28, 5), (22, 22), (21, -5), (23, 48),
+    (18, 10), (21, 5), (1, 5), (25, -5), (23, 7), (5, 9), (8, 5), (0, 7), (18, 6), (14, 6),
+    (18, 5), (22, 11), (21, 8), (16, 5), (23, 8), (1, -8), (22, 10), (5, 6), (7, 6), (18, 12),
+    (21, -5), (25, -6), (27, 5), (19, 12), (25, -5), (22, 13), (25, -5), (15, 11), (21, -5), (22, 6),
+    (11, 9), (25, 5), (5, 9), (21, -5), (0, -8), (1, 84), (2, 14), (3, 6), (4, 49), (5, -20),
+    (6, -8), (9, -9), (11, -10), (12, -5), (13, -5), (14, 18), (15, -5), (16, -8), (17, -10), (18, -7),
+    (19, -8), (20, -12), (21, -6), (22, -5), (23, -19), (25, -13), (26, 12), (27, -6), (28, -6), (17, 7),
+    (18, 8), (19, 5), (25, 11), (17, 5), (18, 61), (19, -5), (20, -9), (21, -12), (23, -5), (5, 6),
+    (6, 5), (20, 8), (18, 6), (21, 5), (3, 5), (5, 5), (21, 9), (9, 5), (20, 7), (23, 8),
+    (14, 5), (2, -7), (3, -10), (4, 81), (5, 54), (6, 52), (7, -6), (8, -5), (9, -9), (10, -8),
+    (11, -10), (12, -8), (13, -7), (14, -12), (17, -11), (18, -12), (19, -9), (20, 6), (21, 9), (22, -21),
+    (23, -34), (24, -6), (26, -5), (27, -8), (28, -7), (17, 34), (21, -8), (17, 6), (20, 5), (5, 11),
+    (14, 9), (21, 8), (22, 7), (23, -5), (25, -12), (1, 5), (5, 15), (17, -7), (18, -5), (20, 19),
+    (22, -7), (23, 11), (20, 5), (21, 6), (23, -5), (25, -6), (19, 8), (16, 20), (21, -5), (6, 17),
+    (11, 8), (17, 8), (4, 8), (21, 7), (17, 13), (25, 32), (16, 10), (5, 5), (23, 5), (23, 7),
+    (3, 24), (6, 5), (21, 8), (18, 7), (18, 19), (22, 5), (2, 5), (4, -5), (5, -9), (6, -6),
+    (10, -5), (11, -8), (13, -5), (15, 9), (16, -7), (17, 27), (19, -7), (20, -17), (22, -9), (23, -9),
+    (24, 55), (16, 14), (4, 7), (22, 7), (14, 9), (17, 6), (18, 5), (8, 5), (15, 5), (5, -5),
+    (21, -6), (24, 9), (1, 8), (11, 10), (23, 13), (5, 9), (15, 8), (21, -5), (25, 12), (20, 8),
+    (21, -10), (4, 6), (5, 11), (11, 30), (21, -5), (23, -8), (1, -7), (3, 47), (5, -5), (18, -8),
+    (22, 16), (25, -10), (11, 29), (15, 6), (21, -7), (23, -10), (25, -5), (18, 5), (1, 7), (5, 6),
+    (19, -8), (23, 5), (21, 8), (1, 6), (5, 6), (19, -8), (21, -11), (23, 6), (17, 8), (14, 11),
+    (15, -9), (16, 59), (21, -14), (22, -9), (18, 8), (3, -5), (4, -7), (5, -24), (6, -11), (7, -6),
+    (8, -5), (9, -25), (11, -15), (13, -7), (14, -9), (15, -16), (16, -16), (17, 24), (19, 39), (20, 114),
+    (24, -10), (25, -23), (26, -8), (27, 10), (28, -10), (18, 7), (21, 5), (25, -5), (27, 5), (16, 17),
+    (21, -5), (22, 6), (5, -7), (21, -7), (22, 9), (23, 54), (25, -6), (20, 5), (0, 50), (1, 55),
+    (2, 35), (3, 21), (5, -48), (6, -36), (7, -28), (8, -32), (9, -39), (10, -24), (11, 7), (12, -26),
+    (13, 24), (14, -31), (15, -36), (16, -40), (17, -30), (18, -5), (19, -11), (20, -25), (21, -9), (22, -30),
+    (23, -9), (24, 66), (25, 95), (26, 56), (27, 53), (3, 5), (20, -6), (22, 9), (23, 26), (25, -9),
+    (5, 5), (18, 6), (23, 15), (18, 6), (5, 13), (1, 6), (25, 5), (25, 8), (20, 5), (19, 5),
+    (1, 6), (20, 6), (13, 22), (23, -6), (18, 8), (21, -5), (22, 10), (3, 14), (22, 33), (25, -11),
+    (11, 30), (23, -8), (26, 13), (5, -5), (18, 26), (19, -5), (23, 12), (27, 15), (8, 5), (6, 6),
+    (1, 6), (2, 7), (3, 6), (14, 28), (22, 8), (23, -10), (25, -5), (17, 6), (18, 14), (21, -5),
+    (5, 11), (19, 5), (23, 5), (5, 5), (16, 8), (18, 8), (0, -12), (1, 18), (2, -13), (3, -18),
+    (4, -20), (5, -43), (6, -20), (7, -12), (8, -7), (9, -34), (10, 78), (11, -42), (12, 18), (13, -16),
+    (14, 20), (15, -27), (16, -22), (17, 11), (18, 13), (19, 44), (20, 159), (21, -24), (22, -25), (23, 14),
+    (24, -9), (25, -24), (26, -18), (27, 27), (28, -18), (23, 5), (10, 8), (20, 8), (21, 12), (23, 10),
+    (21, -5), (22, 50), (25, -10), (1, 29), (3, -5), (21, -5), (15, 7), (22, 12), (19, 6), (1, -8),
+    (3, -5), (5, -11), (6, -6), (10, 61), (11, -16), (12, 64), (14, -6), (15, -9), (16, -9), (17, -11),
+    (20, -10), (21, -17), (22, 35), (25, -12), (28, -5), (21, 12), (25, 10), (22, 7), (17, 5), (1, 9),
+    (18, 8), (21, 24), (22, -5), (8, 5), (11, 6), (22, 5), (21, -8), (22, 21), (23, 16), (5, 7),
+    (21, 14), (0, 10), (7, 6), (23, 6), (16, 7), (16, 5), (18, 6), (22, -5), (6, 5), (25, 5),
+    (21, 15), (21, 5), (25, 6), (19, 15), (22, 5), (5, -5), (10, 29), (20, 14), (21, -7), (0, 13),
+    (1, 8), (2, -12), (3, -19), (4, -10), (5, -16), (6, -5), (7, -6), (9, -28), (11, -15), (12, -10),
+    (13, -8), (14, -6), (15, 47), (16, 38), (17, 28), (18, 27), (19, 38), (21, 25), (22, -36), (23, -29),
+    (24, -11), (25, -15), (26, -12), (28, 24), (1, 5), (27, 13), (0, -5), (1, -8), (2, -5), (3, 5),
+    (4, 9), (5, -19), (6, -10), (9, 29), (10, 11), (11, -7), (13, -6), (14, 10), (16, 13), (17, -15),
+    (18, -10), (19, 9), (20, 9), (21, 31), (23, -11), (24, -5), (26, -5), (27, -5), (28, -7), (26, 11),
+    (26, 7), (18, 6), (8, 6), (26, 10), (21, 8), (1, -6), (5, -5), (9, -7), (11, 5), (15, -5),
+    (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 14), (22, -5), (23, 9), (25, -6), (26, 7),
+    (4, 7), (23, -5), (25, 11), (5, 5), (0, 8), (18, 10), (16, 6), (17, 10), (15, 8), (16, -5),
+    (17, 28), (18, -6), (21, 15), (23, -13), (28, 9), (12, 11), (5, 5), (15, -5), (16, 5), (19, 6),
+    (20, 5), (22, -6), (19, 10), (7, 5), (6, 6), (15, 5), (21, 18), (23, -5), (20, 18), (22, 11),
+    (24, 5), (19, 8), (5, 6), (15, -5), (16, 5), (19, 6), (20, 5), (22, -7), (24, 5), (28, 6),
+    (9, 6), (10, 11), (22, 7), (16, 16), (0, 14), (1, -8), (3, -5), (5, -7), (17, -5), (19, 15),
+    (21, -6), (22, -7), (23, -9), (24, -5), (25, 30), (26, -6), (27, 33), (5, 5), (21, 6), (25, 5),
+    (5, 5), (1, 7), (25, 7), (22, 6), (23, 9), (25, 7), (8, 11), (0, -5), (1, -6), (9, -5),
+    (17, 8), (18, 21), (19, 5), (20, -9), (23, -7), (25, 6), (26, 10), (27, 16), (2, 6), (16, 18),
+    (21, -7), (25, 18), (26, 22), (5, -5), (11, 52), (19, 6), (21, -6), (23, -11), (5, 5), (9, 6),
+    (18, 11), (6, 7), (25, 13), (1, -10), (3, -5), (4, -7), (6, 5), (9, 14), (13, 8), (14, -5),
+    (17, -16), (18, -6), (19, 22), (20, 16), (21, -10), (28, -6), (25, 6), (0, -5), (1, 36), (2, 9),
+    (3, 17), (9, -5), (18, -5), (21, -7), (25, -9), (2, 31), (6, 6), (25, 7), (16, 5), (21, -5),
+    (22, 17), (25, -6), (1, -5), (12, 6), (22, 7), (24, 8), (28, 6), (15, 7), (21, 10), (15, -6),
+    (16, 43), (21, -7), (22, -6), (21, 14), (17, 22), (21, -5), (27, 6), (1, -7), (5, -5), (9, -7),
+    (11, 5), (15, -5), (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 14), (22, -5), (23, 9),
+    (25, -6), (26, 7), (1, 7), (22, 5), (19, 8), (20, -6), (22, 14), (18, 7), (26, 10), (1, 5),
+    (6, 15), (15, 7), (18, 18), (19, 5), (25, -6), (5, 9), (4, 7), (1, 23), (2, 17), (3, -12),
+    (4, -12), (5, -20), (6, -17), (7, -7), (8, -7), (9, -25), (12, -5), (13, -8), (14, -12), (15, -14),
+    (16, -20), (17, 24), (18, 17), (19, 26), (20, 87), (22, 49), (23, -10), (24, -11), (25, -34), (26, -5),
+    (28, -12), (11, 10), (12, 7), (22, 6), (1, 7), (21, 6), (5, 13), (0, 31), (1, 23), (2, 7),
+    (3, -5), (5, -8), (6, -5), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -10),
+    (18, -5), (20, -11), (21, -8), (23, -12), (24, 15), (25, 14), (27, 14), (28, 6), (21, 5), (5, 8),
+    (21, 7), (22, 5), (1, -6), (15, 17), (20, -5), (21, -8), (23, -8), (25, 23), (28, 5), (19, 6),
+    (9, 13), (13, 12), (21, -6), (17, 8), (5, -5), (9, 5), (21, -7), (24, 9), (1, -6), (18, 22),
+    (20, 6), (21, -10), (23, -8), (24, -6), (25, 6), (27, 25), (14, 5), (15, 7), (21, 13), (21, 16),
+    (20, 9), (1, -5), (2, -6), (23, 17), (24, 6), (26, 16), (1, -5), (15, -5), (19, -5), (21, -5),
+    (22, -6), (23, -5), (24, 6), (25, 44), (28, 7), (18, 5), (1, -5), (3, 20), (11, -6), (14, 6),
+    (19, -5), (21, -10), (22, 15), (23, 13), (25, -12), (21, 6), (4, 6), (15, 12), (16, 6), (18, 7),
+    (20, -5), (23, -6), (6, 8), (20, 6), (21, -7), (23, 5), (17, 8), (2, 52), (11, -6), (21, -6),
+    (25, -5), (24, 10), (25, 11), (10, 13), (19, 9), (21, -5), (17, 19), (16, 6), (25, 7), (16, 12),
+    (1, 10), (5, 34), (7, 7), (20, 6), (21, -12), (23, -5), (26, 7), (5, 8), (17, 5), (23, 7),
+    (21, 9), (5, 6), (1, -6), (11, 14), (9, 5), (15, -5), (16, 29), (21, -5), (16, 28), (5, 11),
+    (14, 9), (21, 8), (22, 7), (23, -5), (25, -12), (4, 9), (25, 8), (17, 7), (21, 5), (17, 5),
+    (16, 5), (10, 10), (0, -6), (1, -12), (11, -5), (18, -5), (22, -6), (23, -9), (24, -6), (26, 98),
+    (18, 5), (0, 14), (1, 13), (3, -6), (5, -19), (6, 14), (8, 12), (9, -12), (11, -5), (15, -5),
+    (16, -7), (20, -20), (21, -16), (23, 13), (25, 18), (28, 5), (21, 13), (1, 6), (15, -6), (21, 14),
+    (22, 28), (23, 15), (25, -5), (23, 7), (27, 8), (20, 6), (28, 6), (20, 5), (4, 7), (28, 5),
+    (8, 5), (22, 13), (25, -5), (25, 5), (21, 5), (14, -5), (15, 8), (16, -6), (17, 30), (18, -6),
+    (21, 16), (23, -14), (28, 12), (23, 5), (1, -10), (2, -5), (3, -5), (6, -8), (8, -6), (9, -7),
+    (10, 66), (11, -26), (12, 117), (13, -9), (14, -7), (15, -14), (16, -16), (17, -8), (18, -13), (19, -9),
+    (20, -26), (21, -30), (22, 43), (24, -7), (26, -7), (27, -8), (28, 8), (20, 6), (25, 5), (16, 5),
+    (1, -6), (2, 5), (3, 6), (17, 18), (20, -5), (24, 8), (25, 7), (21, 5), (21, 5), (1, -6),
+    (21, -5), (24, 33), (25, 11), (28, 5), (18, 8), (20, 11), (21, 15), (22, -8), (23, -12), (27, 6),
+    (21, 9), (19, 10), (4, 9), (22, 6), (25, 8), (23, 8), (3, 5), (6, 9), (25, -5), (18, 5),
+    (1, -8), (5, 7), (6, -5), (9, 15), (10, 17), (11, -6), (16, -7), (18, -9), (21, 16), (22, -9),
+    (25, 17), (0, -19), (1, 72), (2, 51), (3, 44), (4, -13), (5, -26), (6, -11), (7, -7), (8, -7),
+    (9, -16), (10, -8), (11, 22), (12, -6), (13, -11), (14, 80), (15, -17), (16, -20), (17, -20), (19, -22),
+    (20, -23), (22, 13), (23, 27), (24, -12), (25, -35), (26, -8), (27, -14), (28, -14), (7, 6), (16, 6),
+    (23, 12), (25, 11), (10, 28), (11, 6), (21, -5), (23, -5), (25, -6), (19, 33), (21, -5), (16, 6),
+    (11, 5), (23, 5), (24, 15), (15, 6), (18, 6), (15, 9), (25, -5), (19, 5), (1, 6), (17, 7),
+    (19, 5), (1, 7), (21, -6), (26, 15), (11, 6), (20, 7), (21, 6), (23, 8), (25, -5), (15, 5),
+    (5, -5), (9, 7), (19, 5), (20, 8), (21, 12), (18, 62), (20, -7), (21, -8), (23, -5), (25, -8),
+    (21, -8), (25, 30), (27, 6), (1, 6), (1, 5), (12, 6), (20, 26), (23, -6), (27, 5), (28, 6),
+    (1, 5), (16, 9), (22, 9), (25, -7), (17, 5), (18, 61), (19, -5), (20, -9), (21, -12), (23, -5),
+    (11, 51), (23, -11), (19, 5), (17, 7), (3, 6), (10, 5), (10, 18), (11, -5), (12, 14), (16, 7),
+    (17, -5), (21, -8), (23, 17), (1, 20), (17, 10), (18, 5), (19, 16), (25, 24), (1, 6), (0, 14),
+    (1, 20), (5, -5), (20, -5), (22, -6), (25, 14), (5, -8), (9, 11), (17, 7), (18, -5), (21, 11),
+    (23, 9), (16, 9), (16, 12), (21, -5), (1, 13), (2, 12), (20, -5), (22, 5), (26, 5), (4, 14),
+    (16, 8), (1, 6), (15, 5), (16, 10), (21, 13), (25, -6), (20, 9), (9, 10), (17, 7), (25, 8),
+    (5, -11), (6, -6), (9, -7), (16, 9), (17, 83), (18, -9), (19, -9), (20, 10), (21, -8), (23, -13),
+    (25, -5), (12, 11), (21, 8), (26, 5), (25, 7), (18, 5), (11, 11), (12, 9), (1, -6), (5, -8),
+    (9, -6), (15, 33), (17, 73), (18, 7), (19, -8), (20, -6), (21, -23), (22, -6), (23, -11), (25, -7),
+    (1, -8), (5, -7), (9, -5), (14, -5), (15, 19), (16, 64), (17, -8), (19, -10), (20, -6), (21, 34),
+    (23, -8), (25, -16), (19, -5), (20, 16), (15, 5), (1, 11), (4, 13), (6, 9), (7, 14), (8, 14),
+    (9, -8), (10, -9), (12, -7), (17, -6), (21, -5), (23, -9), (24, -5), (25, -12), (26, 7), (27, -7),
+    (28, 16), (21, 5), (25, -6), (5, 10), (5, 7), (21, -10), (23, 19), (9, 5), (26, 15), (0, 5),
+    (18, 6), (1, -6), (3, -12), (5, -20), (6, 10), (7, 14), (8, 33), (11, -7), (12, -10), (13, -6),
+    (15, -9), (16, -9), (17, 40), (18, -16), (21, 10), (22, -13), (23, -14), (24, 15), (25, -6), (27, 11),
+    (28, -6), (0, 7), (2, 5), (18, 8), (20, 7), (20, 5), (3, 11), (21, -6), (22, 11), (25, 17),
+    (16, 16), (1, -7), (5, -5), (6, 7), (23, 14), (24, 21), (25, -8), (26, 15), (5, 5), (17, 9),
+    (18, 5), (20, -8), (21, -6), (26, 9), (17, 5), (18, 5), (21, 6), (0, -13), (1, -11), (2, -7),
+    (4, -9), (5, -49), (7, 39), (8, 10), (9, 77), (11, -8), (13, -8), (14, -9), (15, -13), (16, -13),
+    (17, 17), (18, -9), (19, 13), (20, 55), (21, -14), (22, -9), (23, -12), (24, -8), (25, -16), (27, 16),
+    (28, -5), (10, 13), (5, 8), (19, 12), (20, -7), (21, -5), (19, 14), (1, 9), (18, 5), (20, 5),
+    (21, 5), (1, 5), (3, 6), (22, 5), (11, 12), (13, 14), (22, 8), (23, 7), (23, 28), (11, 9),
+    (12, 8), (21, 5), (6, 10), (0, 8), (18, 6), (19, 9), (23, 7), (5, -6), (6, 23), (23, 6),
+    (20, 15), (21, -6), (25, 6), (22, 9), (1, 12), (17, 7), (9, 7), (22, 7), (23, 9), (17, 6),
+    (10, 8), (12, 21), (20, -6), (21, -6), (22, 24), (2, -5), (11, 29), (21, 5), (25, -6), (0, 7),
+    (1, 6), (4, -5), (9, -6), (10, -5), (11, -6), (15, 13), (16, 11), (17, 33), (18, 7), (19, 8),
+    (21, -21), (22, -6), (16, 5), (17, 5), (16, 12), (20, 7), (16, 6), (20, 7), (21, -5), (25, -6),
+    (26, 9), (20, 5), (3, 18), (21, -5), (23, 9), (21, -5), (23, 6), (1, 7), (18, 9), (19, 5),
+    (21, 11), (5, -5), (20, -9), (21, 11), (23, 59), (22, 13), (6, 6), (18, 5), (5, 7), (20, 7),
+    (16, 6), (17, 7), (21, 9), (1, -5), (5, -5), (14, 16), (15, -11), (16, 87), (17, -7), (19, -9),
+    (20, -6), (22, -12), (23, -7), (1, -8), (5, -6), (9, -8), (10, -7), (11, -14), (12, 57), (13, 88),
+    (17, -6), (18, -6), (19, -7), (20, -9), (21, -6), (22, -6), (24, -5), (25, -17), (26, -5), (0, -6),
+    (1, 61), (15, -7), (16, -5), (18, 8), (19, -5), (20, -5), (22, 9), (23, -5), (25, -12), (23, 19),
+    (18, 5), (13, 22), (23, -7), (23, 9), (24, 5), (21, 14), (15, 5), (22, 8), (23, 16), (0, -10),
+    (1, 81), (2, 18), (4, 50), (5, -25), (7, -5), (9, -11), (10, -5), (11, -13), (12, -7), (13, -6),
+    (14, 72), (15, -11), (16, -13), (17, -12), (18, -6), (19, -13), (20, -15), (21, -14), (23, -17), (24, -6),
+    (25, -22), (26, 10), (27, -7), (28, -9), (16, 13), (17, 8), (17, 6), (11, 5), (19, 5), (11, 7),
+    (15, -5), (16, 29), (21, -5), (23, 22), (1, -7), (9, -5), (15, 12), (17, 8), (18, 21), (20, -10),
+    (21, -7), (22, -6), (23, -8), (26, 10), (27, 19), (1, 6), (5, -9), (8, 6), (9, 9), (20, 11),
+    (21, 26), (25, -5), (0, 6), (1, 5), (17, 9), (1, -5), (11, 5), (26, 9), (9, 9), (21, -5),
+    (23, -5), (25, 10), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (5, -6), (18, 73), (19, -6),
+    (20, -5), (21, -7), (25, -11), (1, 6), (5, -20), (7, 7), (8, 7), (9, -10), (14, 7), (17, 5),
+    (25, 15), (16, 7), (11, 5), (15, 9), (16, 5), (1, 7), (9, 5), (14, 5), (20, 6), (22, 6),
+    (25, -7), (27, 5), (27, 6), (11, 5), (1, 6), (15, 5), (18, 7), (21, -9), (23, 10), (15, 6),
+    (1, -7), (11, 31), (1, 11), (2, -5), (11, 16), (15, 7), (18, 9), (23, -8), (25, -6), (20, 5),
+    (0, 5), (1, -5), (9, -7), (11, -5), (17, 23), (18, 11), (19, 8), (21, -13), (22, 10), (23, 14),
+    (25, -10), (5, -5), (20, 11), (23, 10), (16, 7), (10, 14), (12, 19), (18, -8), (20, -6), (21, 9),
+    (23, -7), (25, 5), (16, 6), (23, 5), (25, 15), (21, -12), (23, 6), (18, 9), (18, 5), (0, 5),
+    (1, -5), (3, -19), (4, 21), (6, 7), (7, 17), (8, 11), (9, 12), (11, -17), (12, -12), (13, -10),
+    (14, -9), (15, -12), (16, -18), (18, 8), (19, 8), (20, 17), (22, -20), (23, -18), (24, 5), (25, -11),
+    (26, 10), (27, 29), (25, 7), (0, -8), (1, -16), (2, -7), (3, -11), (4, -10), (5, 48), (6, -11),
+    (8, -5), (9, -7), (10, -8), (11, 45), (12, -6), (13, -7), (14, -10), (15, -16), (16, -13), (17, -14),
+    (20, 44), (22, 20), (23, 25), (24, -7), (25, -6), (28, -6), (0, -21), (1, -14), (2, -7), (3, 8),
+    (4, -15), (5, -16), (8, -9), (9, 25), (10, 5), (11, -25), (12, -18), (13, -9), (15, 43), (16, 44),
+    (17, 27), (18, 17), (20, 22), (21, 26), (23, -6), (24, -15), (25, -23), (26, -13), (27, -14), (28, -8),
+    (19, 5), (10, 10), (18, 5), (17, 6), (17, 5), (24, 10), (21, 11), (17, 6), (19, 5), (20, -7),
+    (1, -19), (2, -13), (3, 18), (4, -9), (5, -8), (6, -6), (7, -9), (8, -7), (9, -19), (10, -19),
+    (11, -25), (12, -8), (13, -10), (14, 70), (15, 46), (16, 20), (17, -24), (18, -26), (19, 13), (20, -23),
+    (21, 11), (22, 48), (23, -31), (25, 9), (26, 6), (27, -15), (28, 32), (25, 7), (22, 5), (19, 7),
+    (10, 9), (20, -6), (18, 6), (21, 13), (25, 7), (17, 16), (26, 9), (1, 7), (14, 11), (1, 5),
+    (5, 5), (5, -5), (17, 8), (19, -5), (21, 14), (23, 6), (25, 6), (21, 18), (21, 5), (1, 10),
+    (21, -7), (18, 6), (11, -5), (12, 42), (23, -9), (15, 30), (18, 7), (21, -7), (22, -5), (20, 12),
+    (22, 13), (25, 5), (0, 10), (18, 5), (3, 5), (21, 45), (22, -5), (25, -6), (18, 5), (27, 6),
+    (1, 5), (21, 6), (17, 5), (19, 8), (22, 8), (23, 10), (17, 6), (20, 6), (0, -6), (1, 93),
+    (11, -5), (17, -5), (20, -10), (21, -7), (22, -5), (24, -5), (0, 41), (1, 30), (2, 7), (3, -5),
+    (5, -10), (6, -8), (8, -5), (9, -7), (10, -5), (12, -7), (13, -8), (14, -8), (15, -7), (16, -9),
+    (17, -10), (18, -10), (19, -7), (20, -14), (21, -6), (23, -14), (24, 29), (25, 14), (27, 10), (12, 16),
+    (23, -10), (23, 6), (5, 17), (21, 5), (24, 6), (0, 15), (1, 10), (5, -5), (22, -5), (25, 17),
+    (1, 16), (20, 12), (25, 5), (26, 17), (0, 22), (25, -6), (23, 6), (23, 6), (21, 5), (23, 7),
+    (9, 7), (3, 7), (0, 5), (0, -6), (1, -6), (2, 11), (3, -5), (4, -6), (5, -11), (6, -9),
+    (9, 10), (11, -9), (14, -5), (15, -9), (16, -5), (18, 9), (19, -5), (20, -11), (21, -9), (22, -7),
+    (24, 21), (25, 37), (25, 27), (1, -6), (4, 45), (5, -5), (25, -5), (21, -8), (22, 22), (23, 16),
+    (22, 7), (5, 45), (7, 7), (9, -6), (11, 5), (17, -5), (19, -5), (20, 11), (21, -16), (23, -9),
+    (25, -6), (10, 20), (20, -7), (22, 6), (9, 20), (11, 9), (20, 11), (26, 12), (20, 5), (22, 9),
+    (22, 8), (18, 12), (3, 7), (21, 6), (17, 10), (15, 8), (21, -5), (25, 14), (17, 5), (15, 6),
+    (1, -7), (5, -7), (9, -7), (17, -5), (18, 26), (19, 19), (20, 8), (21, -9), (22, -6), (25, -12),
+    (27, 12), (15, -7), (22, 58), (23, -8), (17, 12), (27, 6), (11, 45), (23, -9), (17, 6), (6, 9),
+    (24, 5), (1, 7), (4, -5), (5, -12), (6, -5), (9, -9), (10, -7), (11, 171), (13, -5), (14, -6),
+    (15, -7), (16, -6), (17, -9), (18, -6), (19, -9), (20, -13), (21, -8), (22, -10), (23, -40), (28, -5),
+    (19, 5), (0, 19), (1, -9), (5, 8), (6, 9), (9, -6), (10, -5), (15, -6), (18, -6), (19, -5),
+    (20, -7), (21, 14), (22, -7), (28, 6), (1, 10), (17, 5), (24, 10), (1, 8), (18, 9), (22, 5),
+    (1, -7), (3, 6), (5, -18), (6, -9), (9, 30), (10, 10), (11, -8), (13, -5), (14, 7), (16, 14),
+    (17, -12), (18, -8), (19, 5), (20, 13), (21, 28), (23, -10), (25, -9), (28, -6), (21, 6), (11, 9),
+    (0, 44), (1, -5), (21, -6), (25, -6), (18, 9), (3, 13), (5, -5), (22, 14), (1, 19), (9, 5),
+    (21, -5), (1, 19), (2, 5), (3, 12), (14, 16), (21, -5), (23, -6), (25, -7), (9, -5), (17, 13),
+    (18, 26), (12, 12), (13, 6), (9, 7), (21, 5), (21, 5), (1, 6), (22, 9), (16, 7), (20, 8),
+    (28, 6), (22, 28), (25, -5), (3, 6), (1, 7), (26, 7), (20, 7), (6, 6), (11, 7), (23, 5),
+    (5, -5), (9, -5), (10, 20), (11, -6), (12, 34), (20, -10), (21, -5), (22, -5), (23, 25), (25, -5),
+    (23, 6), (1, 8), (25, 6), (10, 54), (11, -12), (12, 42), (18, -5), (20, -5), (21, -5), (23, -28),
+    (20, 5), (10, 18), (17, 7), (15, 5), (0, -11), (2, 63), (3, -21), (4, -16), (5, -15), (6, -12),
+    (7, -9), (8, -9), (9, -14), (10, -8), (11, 10), (13, -5), (14, -13), (15, -10), (16, -12), (17, -12),
+    (18, 9), (19, -16), (20, -11), (21, 7), (22, -16), (23, 16), (24, 75), (25, -22), (26, 69), (28, -11),
+    (9, 5), (15, 5), (23, -8), (28, 11), (10, 5), (19, 19), (21, 5), (5, -7), (9, -6), (15, 5),
+    (16, -5), (17, -6), (19, 7), (22, -8), (23, -5), (25, 29), (26, -6), (27, 35), (13, 21), (23, -6),
+    (20, 5), (5, 5), (14, 5), (23, 5), (1, 6), (15, 5), (17, 10), (16, 15), (18, 7), (21, 7),
+    (0, 7), (21, 23), (22, -6), (25, 5), (18, 13), (22, 7), (1, 11), (0, -6), (1, 9), (2, -13),
+    (3, 105), (4, 20), (5, 51), (6, 26), (7, 13), (8, 10), (10, -17), (11, -25), (13, -10), (14, -9),
+    (15, -22), (16, -22), (17, -26), (18, -12), (19, -29), (20, -44), (21, 28), (22, -12), (24, -7), (27, -14),
+    (28, 10), (0, -7), (1, 10), (3, -8), (4, -9), (6, -6), (9, -6), (10, -5), (11, -8), (14, -5),
+    (15, -7), (16, -7), (17, -7), (18, -8), (20, -6), (21, 24), (22, -13), (23, -13), (24, 5), (26, 65),
+    (27, 22), (28, -6), (11, 5), (20, 14), (28, 10), (1, 7), (16, 5), (23, 8), (3, 8), (21, 5),
+    (15, 8), (23, 12), (0, -8), (1, -6), (2, -6), (3, 42), (5, -15), (7, -6), (9, -15), (10, 7),
+    (11, 9), (12, -5), (13, 9), (14, -11), (15, -10), (16, -8), (17, -10), (19, -7), (20, -13), (21, -13),
+    (22, 11), (23, 86), (24, -6), (25, -7), (26, -9), (8, 5), (1, 5), (16, 8), (18, 6), (22, -5),
+    (5, 8), (21, 7), (26, 7), (4, 8), (0, 7), (1, 22), (3, 20), (5, -20), (6, -9), (8, 7),
+    (9, 19), (10, -10), (11, -9), (12, 12), (13, -7), (15, -6), (16, -12), (17, 13), (18, 33), (20, -11),
+    (21, 12), (22, -10), (23, -20), (24, -8), (25, -29), (26, 5), (27, 18), (28, -11), (3, 6), (10, 5),
+    (26, 10), (5, -7), (14, -5), (15, -8), (17, -5), (19, -5), (20, -8), (21, -6), (22, 80), (1, 26),
+    (3, -9), (4, -5), (5, -7), (6, -5), (7, -7), (8, -6), (9, -16), (10, -7), (11, 6), (12, 5),
+    (13, -5), (17, 25), (18, 56), (19, -16), (21, 14), (22, 16), (23, -30), (24, -13), (25, -18), (26, -11),
+    (27, 11), (28, -9), (21, 5), (20, 6), (21, -5), (15, 12), (23, 5), (8, 12), (17, 7), (21, 16),
+    (0, -7), (2, -7), (3, -6), (4, -5), (5, -11), (6, -6), (10, 68), (11, 89), (12, 16), (13, -7),
+    (14, -7), (15, -11), (16, -5), (17, -12), (18, -11), (19, 15), (20, -23), (21, -12), (22, -12), (23, -18),
+    (26, -5), (28, -6), (0, 15), (1, 10), (2, -10), (3, -15), (4, -6), (5, -16), (9, -23), (11, -10),
+    (12, -6), (13, -6), (14, -7), (15, 24), (16, 24), (17, 15), (18, 18), (19, 24), (21, 16), (22, -22),
+    (23, -26), (24, -8), (25, -5), (26, -9), (28, 26), (21, 5), (1, 8), (1, 28), (2, -13), (3, -18),
+    (4, -29), (5, -48), (6, -15), (7, -16), (8, -20), (10, 11), (11, 46), (12, 46), (13, 10), (14, -23),
+    (15, 23), (16, 27), (17, 7), (18, 36), (19, 78), (21, 33), (22, -25), (23, -23), (24, -26), (25, -41),
+    (26, -32), (28, -16), (3, -10), (4, -8), (5, 31), (6, 17), (8, 7), (9, -18), (11, -18), (12, -6),
+    (13, -9), (14, -7), (15, -24), (16, -23), (17, 11), (18, 5), (19, -17), (20, 50), (21, -5), (23, 24),
+    (24, -10), (26, -6), (28, 10), (1, 6), (15, 5), (1, -5), (5, -7), (20, -6), (22, -9), (23, -5),
+    (25, 61), (5, 8), (11, 6), (1, 13), (5, -10), (8, 7), (18, -7), (21, 21), (22, -7), (25, 5),
+    (0, -7), (3, -7), (5, 10), (9, 21), (10, 8), (11, 6), (12, -5), (15, -7), (16, 6), (18, -9),
+    (20, 7), (21, -7), (23, -10), (24, -5), (25, 11), (27, -7), (28, 19), (19, 8), (18, -5), (21, 12),
+    (22, 10), (23, 8), (25, -5), (0, -7), (1, -9), (5, -10), (9, -11), (10, -5), (11, -7), (15, -6),
+    (16, -6), (17, -12), (18, -11), (19, 227), (20, -44), (21, -28), (22, -10), (23, -13), (25, -38), (27, 24),
+    (16, 6), (24, 5), (22, 7), (25, 7), (22, 5), (0, -8), (1, -7), (3, -10), (4, 12), (5, 43),
+    (6, 21), (7, 15), (8, 15), (9, 11), (10, -7), (11, -11), (12, -7), (13, -5), (14, -8), (15, -5),
+    (16, -9), (17, -11), (18, -12), (19, -13), (20, 26), (21, -12), (22, -9), (23, 8), (24, -6), (11, 9),
+    (20, 5), (1, 10), (18, 9), (25, -6), (27, 5), (8, 9), (21, -5), (2, 12), (21, 5), (16, 20),
+    (20, 7), (16, 13), (17, 14), (19, 12), (21, 6), (22, -8), (25, -7), (0, 11), (3, -8), (5, -5),
+    (8, -6), (11, -11), (13, -6), (15, -5), (16, -8), (19, 31), (20, 11), (21, -11), (22, -7), (24, -6),
+    (26, 10), (27, 20), (21, 13), (23, 11), (0, 11), (1, 8), (2, -5), (3, -8), (4, 80), (5, -8),
+    (6, 44), (9, -13), (10, -5), (11, -7), (14, 10), (15, 14), (16, -7), (17, -10), (18, -7), (19, -5),
+    (20, -14), (21, -14), (22, -7), (23, -15), (24, -8), (25, -10), (26, -6), (27, -5), (17, 11), (21, -8),
+    (23, 5), (25, 16), (27, 6), (23, 10), (23, 5), (25, 7), (1, 12), (22, 6), (3, 14), (19, 8),
+    (23, 7), (6, 15), (19, 15), (20, -6), (21, -6), (24, 29), (25, -8), (3, 9), (22, 7), (13, 6),
+    (23, 17), (1, -6), (2, 12), (3, -8), (4, -9), (5, -10), (6, -6), (7, -6), (9, -10), (11, -13),
+    (13, -8), (14, 41), (15, -7), (17, -6), (18, -7), (19, -11), (20, -11), (21, -16), (22, -8), (23, -22),
+    (24, 47), (25, 76), (27, -7), (28, 12), (16, 17), (15, 8), (0, -10), (1, -13), (2, -12), (3, -11),
+    (6, -7), (7, -5), (8, -5), (11, 33), (12, -6), (13, 26), (14, -7), (15, -16), (16, -13), (17, -7),
+    (18, 11), (19, 48), (20, 8), (21, -22), (23, -25), (24, -5), (25, 49), (27, -5), (5, 12), (15, -5),
+    (17, -7), (18, 7), (20, -7), (21, -8), (22, 17), (23, 23), (0, 7), (20, 16), (23, 11), (14, 5),
+    (22, 15), (23, 22), (26, 9), (17, 9), (21, 11), (23, 5), (1, 6), (1, 6), (13, 5), (3, 8),
+    (5, 15), (6, 6), (8, 6), (20, -5), (15, 10), (22, 27), (3, -7), (4, -6), (5, -17), (6, -8),
+    (9, 162), (10, 10), (11, -12), (12, -6), (14, -5), (15, -13), (16, -11), (17, -9), (19, -6), (20, -11),
+    (21, -28), (22, -10), (23, -21), (25, 15), (26, -7), (27, -5), (18, 6), (17, 8), (24, 8), (22, 5),
+    (19, 7), (21, -5), (22, 5), (16, 9), (18, 10), (4, 11), (18, 12), (20, 7), (4, 5), (9, 5),
+    (17, 6), (1, 5), (18, 8), (24, 5), (27, 5), (1, 5), (1, -5), (2, 16), (23, 13), (22, 5),
+    (1, 6), (15, 5), (1, -6), (23, 15), (24, 21), (25, -7), (26, 16), (20, 7), (1, 8), (19, 7),
+    (22, 7), (21, 12), (27, 6), (6, 11), (1, 14), (11, 14), (0, 12), (4, 6), (5, 8), (6, 15),
+    (7, 6), (11, -6), (14, -6), (17, -7), (19, -9), (20, -12), (21, 19), (22, -11), (23, -14), (24, -5),
+    (25, 21), (28, 5), (22, 5), (9, 5), (15, 5), (21, 5), (0, -8), (1, -16), (2, -7), (3, -12),
+    (4, -10), (5, 51), (6, -11), (8, -5), (9, -7), (10, -9), (11, 46), (12, -6), (13, -7), (14, -10),
+    (15, -16), (16, -14), (17, -13), (20, 49), (21, -7), (22, 19), (23, 25), (24, -8), (25, -7), (28, -7),
+    (8, 5), (15, -7), (22, 61), (23, -8), (25, 8), (26, 12), (18, 7), (5, -8), (7, 12), (9, 21),
+    (20, -8), (23, -5), (27, 5), (1, 14), (1, 5), (22, 6), (1, 7), (17, 6), (9, 9), (5, 8),
+    (21, 14), (14, 5), (21, 9), (21, 8), (4, 7), (19, -5), (20, 13), (17, 6), (21, -5), (25, 24),
+    (18, 8), (16, 17), (25, 5), (1, 5), (17, 5), (24, 10), (4, 6), (25, 7), (22, 12), (2, 5),
+    (5, -5), (17, 29), (18, 19), (20, -20), (23, -12), (20, 5), (0, 7), (16, 7), (17, 19), (19, 9),
+    (21, -16), (25, -7), (21, -5), (22, 27), (19, 10), (22, 5), (8, 5), (0, 7), (6, 5), (28, 5),
+    (24, 6), (9, 5), (15, -5), (16, 37), (21, -7), (28, 5), (25, 11), (15, 5), (19, 5), (19, 13),
+    (8, 5), (11, 10), (15, -6), (16, 27), (17, -5), (18, -7), (19, -5), (20, -6), (21, -7), (22, 6),
+    (23, 7), (25, -8), (26, 14), (25, 7), (24, 7), (11, 10), (21, 7), (1, 6), (14, 5), (0, -5),
+    (1, 50), (4, 91), (5, -21), (6, -7), (9, -6), (14, -7), (15, -6), (18, -5), (19, -5), (20, -6),
+    (21, -12), (23, -8), (25, -12), (0, 35), (3, 8), (5, -11), (6, 7), (8, -5), (9, -5), (10, 7),
+    (11, -10), (12, -5), (13, -7), (14, -6), (16, 7), (20, -8), (21, -6), (22, -5), (24, 14), (26, -12),
+    (1, 39), (3, -5), (21, -5), (19, 9), (20, -6), (16, 28), (21, -7), (22, -5), (25, 6), (18, 6),
+    (8, 5), (16, 15), (20, 11), (21, 5), (20, 8), (9, 8), (5, -7), (9, -7), (10, 21), (11, 56),
+    (12, 20), (13, -5), (17, -5), (18, -7), (21, -10), (22, -9), (12, 8), (11, 8), (5, 7), (20, 17),
+    (21, -6), (14, 23), (25, 7), (17, 5), (22, 9), (23, 9), (25, -5), (11, 7), (25, -5), (21, 5),
+    (18, 12), (1, -7), (3, -6), (5, 74), (7, 21), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16),
+    (22, -5), (4, 44), (5, -5), (25, -7), (21, 6), (0, -6), (1, 9), (9, -5), (14, 14), (15, -12),
+    (17, -6), (20, -7), (22, 15), (23, 11), (25, 12), (26, 22), (28, 5), (25, 5), (1, 8), (1, 6),
+    (11, 5), (22, 8), (23, 10), (7, 5), (18, 18), (1, 9), (19, 18), (20, -5), (15, 11), (20, 7),
+    (21, -7), (26, 7), (15, 13), (20, -5), (21, -7), (22, 30), (23, 6), (25, -8), (18, 8), (25, 17),
+    (25, 6), (20, 5), (0, -5), (3, 92), (4, -6), (6, -7), (9, -6), (11, -7), (14, -8), (15, -11),
+    (16, -6), (17, -8), (18, 7), (19, -9), (21, 17), (22, -7), (25, -9), (0, 10), (6, 6), (23, 8),
+    (15, 9), (21, 5), (1, 11), (5, 5), (22, 6), (6, 6), (11, 6), (0, -5), (9, -8), (13, 34),
+    (20, -7), (22, -5), (23, -13), (24, 10), (25, 13), (26, -5), (6, 7), (16, 10), (17, 11), (20, -5),
+    (19, 6), (1, -5), (2, 5), (14, 52), (15, -5), (21, -6), (22, 9), (25, -7), (15, 8), (18, 13),
+    (27, 6), (4, 8), (21, 7), (17, 5), (21, 5), (17, 5), (0, 15), (1, 19), (1, 6), (4, 8),
+    (12, 25), (23, -12), (11, 28), (12, 11), (21, -5), (23, 5), (25, -5), (6, 8), (20, 9), (21, 9),
+    (23, -5), (17, 21), (21, -5), (19, 5), (20, 9), (21, -8), (22, 22), (22, 6), (0, 6), (1, -8),
+    (5, -5), (9, -5), (14, -6), (15, 17), (16, 65), (17, -8), (19, -10), (20, -6), (21, 39), (22, -6),
+    (23, -10), (25, -17), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 8),
+    (18, -7), (19, -5), (21, 31), (22, -12), (23, -10), (24, -6), (28, 7), (2, 76), (11, -8), (20, -7),
+    (21, -11), (23, -8), (25, -8), (26, -5), (1, -5), (14, 24), (10, -6), (11, -12), (12, 67), (13, 44),
+    (17, -5), (18, -5), (20, -5), (21, -8), (22, -6), (23, -12), (23, 8), (1, 8), (0, -5), (9, 13),
+    (10, 7), (24, -5), (25, 19), (27, -5), (22, 10), (26, 13), (8, 5), (5, 8), (25, 5), (0, 10),
+    (1, -6), (5, 9), (21, 8), (22, -5), (23, -8), (25, 6), (28, 7), (17, 7), (12, 16), (21, 5),
+    (5, 15), (0, -5), (1, 6), (5, 15), (6, 39), (9, -13), (10, 7), (11, 23), (15, -9), (16, -7),
+    (17, -11), (18, -5), (19, -11), (20, 10), (21, 17), (22, -9), (23, -13), (25, -11), (15, 8), (17, 7),
+    (18, 8), (11, 12), (18, 5), (23, 29), (22, 5), (17, 6), (6, 10), (11, 5), (21, 11), (5, -7),
+    (6, 28), (21, -5), (14, 44), (21, -5), (22, -5), (1, 11), (3, 8), (8, 6), (20, 7), (1, -6),
+    (3, 53), (5, -7), (23, -6), (25, -9), (1, 6), (16, 9), (18, 7), (25, 8), (5, 6), (8, 20),
+    (18, 12), (16, 9), (17, 7), (7, 7), (9, -5), (15, -5), (21, -12), (22, 9), (23, -9), (25, 33),
+    (26, 10), (22, 7), (17, 10), (17, 6), (6, 6), (0, 7), (1, 7), (5, -7), (9, -7), (17, 22),
+    (18, -10), (19, -6), (20, 16), (21, 30), (22, -7), (25, -8), (1, 10), (5, -5), (22, 22), (23, 18),
+    (9, 7), (5, 7), (6, 5), (3, 7), (19, 6), (4, -5), (5, 9), (6, -5), (7, 19), (9, -5),
+    (17, -6), (18, 12), (19, -6), (23, 9), (24, -5), (26, 8), (3, 6), (6, -5), (9, -8), (18, -6),
+    (23, 50), (25, -7), (26, 6), (15, -8), (16, 82), (18, 5), (19, -6), (20, -6), (21, -16), (22, -14),
+    (23, -5), (5, -5), (21, -5), (22, 22), (23, 20), (6, 8), (15, 7), (18, 5), (9, 9), (18, 6),
+    (1, 6), (21, 24), (23, -7), (10, 5), (11, 6), (16, 9), (21, -5), (22, 5), (13, 15), (17, -5),
+    (20, -6), (21, -7), (22, -6), (23, 38), (1, 6), (25, 5), (8, 16), (16, 14), (18, 7), (20, -5),
+    (21, -13), (1, 8), (3, 9), (19, 9), (5, 5), (9, -5), (17, 9), (19, 6), (20, 7), (21, -6),
+    (21, 7), (3, 6), (25, 7), (4, 11), (2, -5), (10, 5), (21, 13), (23, 22), (12, 16), (15, 6),
+    (22, 11), (15, 8), (0, 6), (6, 6), (23, 6), (25, 5), (23, 7), (22, 6), (1, 16), (14, 5),
+    (22, 8), (11, 5), (6, 6), (23, 5), (12, 15), (3, 14), (22, 9), (25, 39), (25, -5), (1, 7),
+    (5, -7), (21, 31), (22, -5), (3, 5), (8, 6), (9, -8), (10, 7), (16, 6), (17, -9), (19, 6),
+    (20, -6), (21, -5), (26, 16), (22, 5), (25, 10), (4, 7), (5, 18), (21, -5), (1, 8), (9, -6),
+    (13, 10), (15, 6), (16, 9), (17, 8), (18, 18), (19, 10), (22, -10), (25, -13), (21, 5), (25, 6),
+    (24, 27), (25, -10), (0, 152), (1, -19), (5, -6), (15, -7), (18, -6), (20, -5), (21, -14), (22, -5),
+    (23, -5), (24, -6), (25, -29), (26, 6), (10, 5), (13, 16), (20, -5), (21, -6), (22, -5), (23, 39),
+    (25, -5), (1, 5), (1, -8), (3, 10), (4, -9), (5, -5), (8, 19), (9, 26), (12, -7), (13, -6),
+    (17, 7), (18, 11), (20, -10), (21, 22), (22, -14), (23, -22), (24, 6), (25, -15), (26, -7), (27, -8),
+    (28, 12), (18, 17), (9, 6), (1, 5), (26, 6), (16, 8), (17, 5), (25, 7), (0, 7), (9, 6),
+    (15, -12), (16, -8), (18, -5), (19, 107), (20, -6), (21, -20), (25, -16), (20, 6), (23, 7), (5, 5),
+    (16, 12), (18, 7), (18, 8), (20, 8), (25, 8), (17, 5), (18, 5), (16, 11), (23, 9), (5, 5),
+    (20, 7), (17, 10), (25, 9), (17, 7), (1, 11), (17, 5), (17, 65), (18, -5), (20, -9), (21, -8),
+    (17, 9), (5, 16), (7, 5), (8, 18), (17, -9), (18, 15), (19, 6), (20, 9), (21, -6), (22, -5),
+    (23, -11), (25, -11), (27, 7), (20, 9), (25, -5), (0, -10), (1, -11), (2, -19), (3, -16), (4, -6),
+    (5, -10), (6, -11), (7, -8), (8, -7), (9, -9), (10, -6), (11, 44), (12, -9), (13, 28), (14, -11),
+    (15, -13), (16, -18), (17, -15), (18, 13), (19, 58), (20, 9), (21, -24), (23, -33), (24, -9), (25, 75),
+    (26, -5), (27, 29), (11, 12), (18, 5), (23, 27), (23, 10), (17, 8), (20, 7), (21, -6), (27, 6),
+    (21, 8), (22, 8), (5, -6), (7, 6), (7, 7), (9, -6), (15, -5), (21, -12), (22, 8), (23, -10),
+    (25, 31), (26, 10), (28, 7), (21, 13), (17, 9), (1, 6), (15, 5), (21, 7), (5, 13), (25, 15),
+    (1, 8), (22, 5), (6, 7), (1, 15), (15, 8), (18, -7), (21, -9), (23, 11), (25, -5), (21, 9),
+    (1, 8), (17, 6), (5, -9), (9, 69), (17, -5), (21, -17), (23, -6), (25, 7), (1, -5), (5, -13),
+    (6, -6), (9, 19), (10, 5), (11, -5), (12, 5), (16, 17), (17, -9), (18, -5), (19, 10), (20, 15),
+    (21, 26), (23, -5), (25, -11), (23, 11), (23, -6), (17, 5), (18, 5), (5, -6), (6, -6), (9, -6),
+    (18, -5), (19, 13), (20, 35), (21, 12), (22, -7), (23, -7), (1, 9), (23, 5), (12, 6), (22, 7),
+    (21, 11), (12, 11), (20, 8), (23, 5), (20, 5), (23, 8), (4, 8), (25, 8), (25, 9), (11, 9),
+    (11, 6), (17, 7), (15, -6), (16, 43), (21, -7), (22, -6), (25, 5), (25, 5), (26, 17), (21, 28),
+    (21, 5), (12, 26), (14, 5), (15, 5), (17, 9), (9, 7), (15, 9), (16, 5), (23, -5), (25, 11),
+    (16, 15), (17, 5), (23, 13), (12, 41), (23, -8), (5, 8), (25, 5), (16, 8), (18, 8), (5, 5),
+    (17, 5), (21, -6), (23, 6), (0, -13), (1, 8), (2, 80), (3, -6), (4, -8), (5, -7), (6, -8),
+    (8, -5), (9, -9), (10, -7), (11, -12), (12, 21), (14, -9), (15, -11), (16, -9), (17, 5), (19, -12),
+    (20, -15), (22, -16), (23, -10), (24, 7), (26, 51), (27, -7), (0, 15), (11, 10), (21, -5), (22, 16),
+    (25, -5), (8, 5), (2, -5), (18, 5), (21, 8), (23, 24), (25, -6), (12, 6), (18, 7), (18, 6),
+    (13, 5), (15, -5), (19, -9), (22, 8), (23, -5), (25, 36), (10, 7), (0, 17), (1, -7), (3, -8),
+    (4, -6), (5, -15), (7, -5), (9, -7), (10, -8), (12, -6), (14, -7), (16, -8), (17, -11), (19, 28),
+    (22, -8), (23, -18), (24, 27), (25, 27), (26, -12), (27, 30), (21, 5), (5, 5), (19, 8), (20, 9),
+    (21, -8), (25, 30), (27, 6), (5, 6), (21, 7), (15, 5), (21, 6), (28, 6), (1, 6), (15, 5),
+    (10, -5), (11, -10), (12, 68), (13, 38), (20, -6), (21, -10), (22, -5), (23, -16), (25, -5), (21, 6),
+    (16, 23), (19, 8), (0, -7), (1, -6), (5, -10), (8, 7), (9, -9), (11, -6), (15, -6), (17, 9),
+    (18, 70), (19, -7), (20, -8), (21, -24), (22, -5), (23, -15), (24, -6), (25, -44), (26, 16), (27, 84),
+    (7, 7), (9, -5), (15, -5), (21, -11), (22, 9), (23, -9), (25, 31), (26, 11), (19, 6), (5, 7),
+    (21, 8), (7, 5), (26, 7), (20, 11), (1, 5), (5, -5), (21, 13), (22, 11), (23, 8), (25, -6),
+    (14, 11), (15, 5), (23, 5), (18, 6), (19, 11), (18, 11), (25, 5), (22, 8), (23, 7), (5, 7),
+    (6, 5), (11, 5), (25, 7), (4, 7), (23, -5), (25, 11), (17, 5), (20, 6), (21, 6), (1, 5),
+    (15, -5), (21, 14), (23, 5), (11, 28), (23, -5), (0, -5), (3, -5), (9, -9), (11, -10), (12, 16),
+    (15, -8), (16, -8), (17, -11), (18, -6), (19, -5), (20, -7), (21, 8), (22, -6), (23, 54), (24, -6),
+    (25, 19), (26, 11), (28, -5), (8, 10), (18, 6), (27, 5), (18, 6), (3, 5), (0, -8), (1, 66),
+    (2, 27), (3, 23), (4, 7), (5, -10), (6, -6), (9, -7), (11, -8), (14, 37), (15, -10), (16, -7),
+    (17, -9), (18, -9), (19, -6), (20, -11), (21, -11), (23, -7), (24, -5), (25, -13), (26, -5), (27, -5),
+    (28, -5), (8, 5), (14, 14), (1, -9), (3, -7), (4, -7), (5, 10), (6, -7), (7, 13), (9, -19),
+    (10, -5), (11, 9), (12, -7), (13, -5), (15, -7), (17, 6), (21, 26), (22, 11), (23, 21), (25, -13),
+    (16, 32), (21, -6), (20, 6), (11, 6), (17, 7), (27, 5), (2, 6), (17, 16), (17, 5), (23, 13),
+    (25, 8), (6, 7), (21, 5), (26, 5), (28, 6), (1, 14), (24, 32), (25, -10), (5, -5), (20, 20),
+    (21, -6), (22, 16), (6, 5), (1, -6), (15, 9), (16, 16), (18, 9), (21, -6), (1, -6), (5, -9),
+    (6, -5), (10, 26), (12, 30), (15, -8), (16, -6), (17, -11), (19, -7), (20, 8), (22, 19), (23, 10),
+    (25, -11), (19, 10), (12, 5), (1, -7), (15, -5), (16, 5), (17, -9), (18, 7), (23, -9), (24, 5),
+    (25, 24), (15, -5), (16, -5), (21, 70), (22, -12), (23, -5), (25, -8), (15, 36), (21, -5), (22, -5),
+    (3, -6), (4, -10), (5, 34), (6, 17), (8, 6), (9, -20), (11, -20), (12, -8), (13, -10), (14, -9),
+    (15, -27), (16, -25), (17, 9), (18, 7), (19, -21), (20, 47), (21, 7), (22, 12), (23, 29), (24, -11),
+    (26, -7), (28, 8), (14, 7), (21, 8), (0, -5), (1, 43), (2, -17), (3, 19), (4, -10), (5, -11),
+    (6, -7), (7, -11), (8, -9), (9, -18), (10, -19), (11, -29), (12, -9), (13, -13), (14, 66), (15, 40),
+    (16, 14), (17, -27), (18, -19), (19, 7), (20, -28), (21, 13), (22, 56), (23, -37), (24, -6), (25, -5),
+    (26, 5), (27, -18), (28, 32), (16, 11), (16, 8), (17, 5), (2, 8), (11, 7), (25, -5), (28, 5),
+    (21, 12), (25, 7), (22, 8), (22, 5), (11, 6), (1, -5), (5, -13), (11, 5), (16, 8), (18, 12),
+    (20, -5), (22, 20), (23, 5), (25, -8), (1, 13), (3, 9), (11, 5), (23, -5), (25, -11), (1, 8),
+    (22, 7), (0, 6), (5, -5), (15, -7), (16, 10), (17, -5), (18, 9), (21, -9), (22, 12), (9, 10),
+    (13, 7), (17, -6), (19, -6), (23, -5), (25, 24), (19, 18), (20, -9), (18, 12), (21, -5), (14, 5),
+    (23, 5), (0, 6), (1, 5), (3, 6), (10, 5), (19, -5), (22, 8), (21, 10), (11, 5), (16, 5),
+    (21, 5), (17, 15), (11, 8), (15, 6), (5, 5), (0, -6), (1, 7), (3, 5), (4, 12), (5, 11),
+    (11, -6), (16, -7), (17, 9), (21, 18), (22, -8), (23, -10), (25, -10), (18, 9), (0, 24), (1, 25),
+    (2, 10), (3, -11), (5, -10), (6, -6), (7, -5), (9, -10), (10, -7), (12, -6), (13, -7), (14, -7),
+    (15, -5), (16, -8), (17, -7), (19, -9), (20, -8), (22, -11), (23, -16), (24, 26), (25, 30), (26, -6),
+    (27, 13), (1, -13), (14, 98), (15, -9), (16, -6), (19, -5), (20, -6), (21, -12), (22, -5), (23, 5),
+    (25, -10), (9, 7), (15, 6), (17, 7), (16, 5), (4, 28), (21, -6), (22, -6), (24, -5), (25, 40),
+    (21, 5), (8, 7), (0, 8), (3, -13), (5, 27), (8, -10), (9, -5), (11, -14), (12, -5), (13, -11),
+    (14, -10), (16, -6), (17, 18), (18, 12), (19, 31), (20, 11), (21, -18), (22, -17), (23, -18), (24, -10),
+    (25, -10), (26, 19), (27, 12), (28, 6), (21, 19), (23, 7), (18, 5), (20, 7), (21, 28), (6, 8),
+    (13, 12), (2, 6), (24, 6), (25, -8), (1, 9), (14, 13), (21, -5), (1, 9), (3, 8), (21, 7),
+    (25, 8), (21, 8), (28, 6), (23, 9), (25, 5), (22, -5), (23, -11), (25, 63), (1, 8), (6, 7),
+    (9, -5), (15, 6), (17, 17), (18, 9), (19, -6), (22, -6), (23, -6), (20, 7), (21, 5), (0, 7),
+    (10, 5), (16, 5), (25, 5), (26, 7), (25, 12), (25, 6), (1, -14), (2, 40), (18, 32), (21, -6),
+    (15, 10), (9, 7), (19, 10), (21, 7), (1, 38), (2, 10), (3, 18), (21, -6), (25, -8), (15, 6),
+    (28, 6), (0, -6), (1, 7), (2, -6), (3, 6), (4, 23), (5, -13), (6, 32), (7, -10), (9, -10),
+    (10, -5), (11, -12), (12, 6), (17, 30), (18, 12), (19, -5), (20, 16), (21, 19), (22, 15), (23, -31),
+    (24, 8), (25, -21), (26, -9), (27, -16), (28, -19), (1, 5), (1, 5), (13, 6), (12, 26), (25, 5),
+    (23, 8), (18, 12), (19, 5), (9, 5), (8, 5), (22, 9), (23, 9), (18, 5), (12, 11), (19, 10),
+    (1, 7), (4, -8), (5, -12), (10, 25), (11, -6), (15, -11), (16, -6), (18, -5), (19, 10), (20, 31),
+    (21, 18), (22, -7), (24, -5), (5, 11), (21, -5), (28, 6), (0, -5), (2, 7), (5, -13), (6, -6),
+    (9, -9), (10, -7), (14, -5), (15, -8), (16, -7), (17, 9), (19, -9), (20, -17), (21, 44), (22, -9),
+    (23, 53), (25, -10), (27, 18), (28, -5), (19, 12), (14, 12), (22, 9), (22, 5), (15, 7), (0, 9),
+    (1, -7), (3, -6), (4, -8), (6, -11), (9, -9), (10, -9), (11, -5), (14, -9), (15, 26), (16, 8),
+    (17, 31), (18, -9), (19, 22), (20, 20), (21, 17), (22, -22), (23, -13), (24, -5), (25, -6), (27, -5),
+    (28, 7), (1, -5), (18, -5), (21, 26), (23, -6), (15, -6), (19, 47), (21, -12), (18, 6), (20, 6),
+    (18, 5), (4, 5), (23, 5), (25, 15), (8, 5), (17, 25), (21, -5), (22, 5), (23, 8), (9, 9),
+    (15, 8), (17, -5), (21, 19), (23, -8), (11, 6), (19, 18), (20, -5), (10, 8), (17, 8), (0, -6),
+    (1, -11), (2, 7), (4, -7), (5, -7), (6, -9), (8, 27), (10, -5), (17, -8), (19, -14), (20, 29),
+    (22, -6), (24, 21), (25, -14), (26, 24), (0, -7), (1, 26), (2, 11), (3, -9), (4, -7), (5, -18),
+    (6, -10), (7, -5), (9, -6), (13, -6), (14, -7), (15, -18), (16, -11), (17, 84), (18, 84), (19, 12),
+    (20, -47), (21, 18), (22, -12), (23, -24), (24, -9), (25, -12), (26, -8), (28, -8), (5, 6), (11, 10),
+    (19, 7), (23, 8), (18, 9), (1, 5), (21, 13), (23, 14), (23, 5), (13, 7), (20, 11), (25, 10),
+    (25, 9), (18, 21), (21, 6), (5, 5), (5, 7), (17, 8), (1, -5), (5, -9), (9, 6), (17, 10),
+    (19, 10), (21, 26), (22, -6), (28, 10), (22, 5), (17, 7), (20, 10), (17, 18), (7, 10), (0, 7),
+    (5, 7), (9, 6), (17, 15), (18, 8), (20, -14), (21, -10), (25, -5), (26, 13), (4, 5), (6, 9),
+    (21, -6), (0, -77), (1, -45), (2, -49), (3, -34), (4, -19), (5, 37), (6, 14), (7, -24), (8, -24),
+    (9, 15), (10, 24), (11, 55), (12, 25), (13, -12), (14, 22), (15, 9), (16, 11), (17, 26), (18, 12),
+    (19, -6), (20, 32), (21, 52), (22, 34), (23, 140), (24, -59), (25, -40), (26, -69), (27, -63), (28, 13),
+    (5, 16), (7, 5), (8, 18), (17, -9), (18, 15), (19, 6), (20, 9), (21, -6), (22, -5), (23, -11),
+    (25, -11), (27, 7), (27, 12), (0, 8), (17, 5), (18, 9), (20, 6), (15, 12), (6, 5), (17, 8),
+    (24, 10), (0, 15), (1, 17), (25, -6), (17, 8), (16, 9), (23, 7), (15, 9), (5, -11), (7, 15),
+    (9, 33), (20, 10), (21, -8), (23, -5), (11, 9), (0, -5), (1, -6), (6, -5), (8, 5), (15, -5),
+    (18, -6), (19, 14), (20, 45), (21, -8), (22, -7), (23, -6), (28, 11), (19, 21), (20, -5), (5, -9),
+    (18, -6), (19, 13), (20, 33), (25, -8), (26, 7), (27, 20), (3, 6), (11, 9), (25, 7), (21, 7),
+    (22, 16), (0, 6), (0, 8), (1, 11), (21, -6), (6, 17), (11, 8), (21, 11), (9, 7), (1, -5),
+    (5, 13), (10, -5), (20, -6), (21, 5), (22, -6), (23, -9), (28, 14), (19, 26), (23, 6), (16, 17),
+    (23, 8), (16, 41), (17, 5), (20, -6), (21, -6), (22, -6), (25, -5), (16, 8), (20, 6), (1, 7),
+    (23, 13), (14, 30), (25, -5), (23, 7), (5, -6), (8, 6), (21, -8), (22, 8), (1, 8), (25, 15),
+    (0, -11), (1, -22), (4, -11), (6, -11), (9, -11), (10, -8), (11, -10), (12, -9), (15, -14), (16, -10),
+    (17, -10), (18, 6), (19, 13), (21, -14), (22, 17), (23, 14), (24, -15), (25, 73), (26, 13), (27, 22),
+    (28, 5), (17, 7), (21, 10), (19, 7), (17, 28), (21, -5), (1, 26), (2, -5), (3, -16), (4, 46),
+    (5, 105), (6, 17), (7, 5), (10, 8), (11, 6), (12, -11), (13, -8), (14, -7), (15, -15), (16, -18),
+    (17, -19), (18, -22), (19, -26), (20, 23), (21, -10), (22, -20), (23, -30), (24, -9), (26, -14), (27, 8),
+    (28, -11), (3, 24), (5, -10), (9, 24), (15, -5), (17, -8), (18, -6), (19, -5), (21, 13), (22, 6),
+    (25, -11), (20, 28), (21, -5), (23, -5), (25, -5), (27, 5), (25, 6), (16, 9), (23, 5), (1, -5),
+    (9, -8), (15, 6), (16, 13), (21, 10), (22, -7), (25, 5), (4, 14), (5, 17), (7, 6), (21, -11),
+    (23, -5), (15, 11), (23, 7), (26, 13), (5, 54), (21, -7), (23, -7), (22, 21), (5, 8), (17, 6),
+    (23, 6), (1, 6), (6, 5), (9, -6), (13, 10), (15, 7), (16, 9), (17, 7), (18, 19), (19, 10),
+    (20, -6), (22, -10), (25, -12), (21, 10), (18, 10), (21, 29), (21, 13), (0, -6), (5, -12), (9, -13),
+    (10, -7), (11, -10), (12, -6), (14, -10), (15, 49), (16, 51), (18, 18), (19, -17), (20, -14), (22, 41),
+    (23, -17), (24, -6), (25, -10), (26, -5), (27, -5), (28, -10), (18, 8), (18, 5), (23, 9), (22, -6),
+    (25, 37), (28, 5), (3, 6), (25, 7), (21, 11), (4, 8), (5, 6), (26, 5), (27, 10), (17, 7),
+    (1, 7), (2, -5), (4, -6), (5, 11), (6, 9), (10, -6), (11, -6), (13, -6), (15, 11), (17, -16),
+    (19, 10), (20, 13), (21, -13), (22, 15), (24, -5), (25, -9), (28, 5), (21, 13), (22, 26), (25, -6),
+    (19, -5), (20, 17), (0, -14), (1, -9), (2, 98), (3, -12), (4, -11), (5, -21), (6, -11), (7, -7),
+    (8, 6), (9, -8), (10, -12), (11, -15), (12, -12), (13, -9), (14, -11), (15, -16), (16, -13), (17, 79),
+    (18, 77), (19, -18), (20, -26), (21, 16), (22, -18), (23, -32), (24, 12), (25, 11), (26, -17), (11, 6),
+    (2, 6), (19, 14), (25, 14), (26, 17), (0, -6), (1, 26), (3, 9), (5, -12), (6, -10), (11, -8),
+    (14, 11), (15, 9), (21, -6), (22, -7), (24, -5), (25, -8), (26, 8), (16, 6), (25, -6), (21, 5),
+    (23, 8), (8, 7), (16, 7), (17, 24), (19, 10), (20, -5), (21, -5), (23, -6), (8, 5), (1, 5),
+    (25, 8), (17, 6), (15, 7), (5, 10), (23, 11), (20, 12), (19, 6), (20, 11), (1, 7), (0, 7),
+    (5, -5), (9, -9), (10, 9), (17, -7), (18, 13), (19, -6), (23, 7), (25, 8), (1, 5), (5, -5),
+    (6, 10), (16, 9), (1, 5), (1, 10), (24, 6), (15, 14), (11, 10), (12, 7), (22, 6), (23, 7),
+    (21, -6), (22, 29), (23, 15), (25, -13), (23, 7), (7, 6), (1, 7), (3, 64), (5, -5), (21, -16),
+    (23, -9), (25, -5), (17, 12), (25, 8), (9, 23), (21, -5), (1, 10), (3, 7), (9, -6), (17, 10),
+    (18, 6), (20, -5), (21, -13), (22, 12), (25, -8), (27, 9), (1, 5), (5, 5), (9, -6), (15, 8),
+    (17, -8), (19, 10), (20, -5), (22, 7), (23, -5), (25, -8), (28, 10), (1, 5), (18, 9), (1, -6),
+    (23, -5), (25, -5), (26, 53), (15, 6), (21, 5), (23, 7), (27, 8), (17, 21), (18, 18), (19, -5),
+    (20, 6), (23, -5), (15, 21), (5, 10), (21, -5), (17, 5), (18, 14), (21, -5), (25, 8), (1, -5),
+    (15, 37), (20, 13), (21, -20), (25, -6), (25, 8), (4, 7), (12, 5), (4, 11), (18, 8), (1, -5),
+    (24, 8), (25, 9), (11, 11), (22, 5), (19, 10), (25, -10), (27, 23), (23, 5), (18, 9), (20, 6),
+    (0, 14), (1, 32), (2, -7), (21, -5), (25, -8), (19, 28), (20, -6), (12, 25), (23, -12), (1, 7),
+    (1, 6), (2, 7), (3, 6), (14, 28), (22, 8), (23, -11), (25, -5), (18, 6), (22, -5), (25, 17),
+    (28, 15), (1, 5), (1, -5), (4, 23), (6, 20), (25, 9), (21, 8), (0, -8), (1, -9), (2, -10),
+    (3, -5), (7, -5), (9, -10), (10, 7), (11, -16), (12, 17), (15, -10), (16, -10), (17, -16), (19, -5),
+    (21, 25), (22, -10), (23, 72), (24, -9), (25, 21), (26, 8), (28, -7), (25, 8), (19, 16), (15, 8),
+    (19, 8), (6, 5), (11, 5), (23, 5), (5, 5), (20, 9), (23, 8), (21, 5), (1, 5), (0, -11),
+    (1, 96), (2, 29), (3, 23), (4, 5), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 35),
+    (15, -10), (16, -9), (17, -11), (18, -11), (20, -15), (21, -17), (23, -10), (24, -7), (25, -13), (26, -6),
+    (27, -6), (28, -6), (26, 11), (20, 8), (17, 9), (11, 15), (13, 14), (22, 11), (23, 6), (25, -5),
+    (5, 9), (6, 5), (23, 8), (13, 6), (23, 12), (6, 15), (5, 6), (21, -6), (22, 5), (23, 29),
+    (22, 6), (1, -5), (17, 5), (18, 6), (22, 6), (25, -7), (0, -10), (3, -11), (4, -12), (5, 65),
+    (6, 14), (8, 5), (9, -9), (10, -12), (12, -6), (13, 5), (14, -10), (15, 5), (16, -19), (17, -16),
+    (18, 27), (21, -22), (22, 17), (23, 17), (28, -11), (1, -19), (2, -12), (4, -8), (5, -22), (6, 14),
+    (8, -9), (9, 9), (10, 6), (11, -14), (14, -15), (15, 9), (16, -12), (18, 17), (20, -24), (21, 39),
+    (22, 18), (23, -6), (24, -14), (25, 37), (26, 12), (28, -7), (15, 5), (18, 5), (18, 5), (25, 11),
+    (5, -16), (7, 17), (8, 10), (9, 8), (0, 7), (21, 5), (23, 5), (8, 5), (12, 10), (16, 6),
+    (17, 9), (20, 9), (21, -16), (25, 7), (17, 17), (2, -5), (5, -6), (6, 8), (10, 16), (13, 7),
+    (17, 44), (18, -13), (21, -7), (24, -5), (25, -7), (27, 6), (0, 23), (1, 16), (5, -11), (6, -9),
+    (8, -6), (9, -6), (10, 18), (11, -7), (12, -7), (14, -8), (15, -5), (16, 5), (17, 34), (18, -12),
+    (19, -19), (21, 7), (22, 28), (23, 7), (25, -17), (27, -5), (28, -5), (22, 5), (11, 12), (14, 6),
+    (0, -5), (3, -5), (4, 12), (5, 55), (6, 26), (9, 9), (11, -5), (15, -5), (17, -9), (18, -7),
+    (19, -7), (20, -8), (22, -7), (23, -17), (20, 9), (1, 16), (5, 13), (20, 6), (16, 5), (19, 6),
+    (15, 10), (25, -5), (20, 5), (23, 9), (0, 21), (1, -10), (3, 5), (23, -6), (24, 18), (25, 5),
+    (1, 6), (5, -12), (6, 16), (9, -11), (11, -6), (14, -6), (17, 5), (18, 30), (22, 19), (23, -15),
+    (26, -5), (28, -6), (5, -5), (8, 20), (9, -6), (16, 6), (18, 5), (19, 5), (20, 14), (14, 9),
+    (5, -6), (8, 7), (22, 5), (22, 8), (5, -5), (20, 25), (1, 6), (15, 8), (17, 6), (1, -8),
+    (5, -8), (9, -8), (11, -6), (14, -5), (15, -8), (16, -15), (17, -9), (18, -10), (19, -5), (20, 16),
+    (21, 15), (22, 112), (23, -10), (25, -12), (28, -5), (10, 5), (14, 5), (21, -5), (22, 17), (25, -9),
+    (10, -5), (12, 57), (20, -6), (21, 6), (22, -6), (23, -11), (15, 9), (8, 11), (2, 6), (6, 5),
+    (21, 15), (23, 19), (21, 15), (20, 6), (18, 5), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6),
+    (14, -5), (16, -9), (17, 5), (18, -10), (19, -5), (21, 32), (22, -12), (23, -9), (24, -5), (28, 7),
+    (1, 6), (0, -14), (2, -8), (4, -11), (5, -53), (6, -5), (7, 38), (8, 10), (9, 78), (11, -9),
+    (13, -9), (14, -10), (15, -12), (16, -13), (17, 13), (18, -13), (19, 15), (20, 50), (21, -5), (22, -8),
+    (23, -14), (24, -8), (25, -18), (27, 16), (28, -6), (0, 6), (25, 15), (20, 22), (23, -7), (1, -5),
+    (11, 5), (26, 6), (20, 9), (21, 6), (15, 11), (21, 6), (21, 14), (5, 6), (9, 7), (17, 6),
+    (23, -5), (20, 13), (8, 5), (21, 8), (21, 12), (23, -6), (8, 8), (6, 12), (16, 28), (18, 15),
+    (0, 17), (1, 22), (5, 19), (0, 8), (5, -16), (15, -9), (16, 7), (17, 19), (18, -7), (19, -11),
+    (20, 8), (21, 27), (22, 18), (24, -7), (25, -5), (28, -5), (5, 13), (21, -5), (22, 22), (23, 6),
+    (16, 14), (21, 9), (24, 9), (25, -5), (23, 10), (1, 9), (22, 5), (1, 9), (2, 7), (3, 10),
+    (23, -5), (11, 5), (5, 6), (6, 5), (22, 11), (1, 5), (23, 5), (1, 5), (11, 13), (25, 6),
+    (14, 5), (2, 7), (0, 35), (3, 8), (5, -11), (6, 7), (8, -5), (9, -5), (10, 7), (11, -10),
+    (12, -5), (13, -7), (14, -6), (16, 7), (20, -8), (21, -6), (22, -5), (24, 14), (26, -12), (18, 5),
+    (3, 5), (20, 26), (4, 5), (25, 7), (9, 7), (25, 5), (15, 8), (21, 5), (1, -5), (5, 8),
+    (9, 9), (11, 7), (15, -5), (16, 5), (18, -5), (19, -5), (20, 8), (21, -7), (22, 7), (23, -7),
+    (25, -14), (28, 19), (25, 15), (23, 7), (18, 9), (22, 5), (25, 15), (5, 6), (5, -5), (20, 12),
+    (19, 45), (20, -11), (21, -8), (2, 7), (17, 7), (20, 5), (5, 7), (20, 10), (27, 5), (5, 11),
+    (18, 6), (5, 8), (21, -6), (1, -5), (9, -6), (13, 34), (20, -8), (23, -10), (24, 10), (25, 11),
+    (21, -7), (23, 29), (26, 8), (19, 6), (27, 6), (25, 6), (26, 10), (15, 12), (16, 9), (17, -5),
+    (21, -5), (25, 7), (1, 5), (2, 9), (3, 5), (12, 10), (21, 5), (6, 11), (8, 8), (17, 8),
+    (5, 6), (24, 27), (25, -10), (22, 8), (19, 7), (24, 6), (22, 10), (21, 14), (18, 19), (14, 50),
+    (21, -7), (22, -7), (23, 5), (22, 7), (19, 5), (12, 14), (13, 6), (16, 13), (17, -5), (19, -11),
+    (6, 7), (21, 8), (22, -7), (23, -6), (25, 30), (20, 6), (20, 6), (20, 19), (3, 10), (6, -8),
+    (9, -10), (16, -6), (18, -10), (19, 11), (20, 33), (21, 24), (23, -6), (25, -5), (5, 6), (14, 9),
+    (15, 13), (25, -6), (25, 5), (3, 5), (25, 25), (5, 10), (4, 11), (1, 46), (22, 5), (20, 5),
+    (23, 6), (0, 8), (16, 6), (15, -6), (19, 6), (19, 5), (1, 22), (17, 18), (18, 21), (20, -6),
+    (21, 11), (22, -5), (23, -14), (23, 10), (21, 8), (23, 5), (23, -5), (25, 30), (1, -5), (21, -6),
+    (24, 8), (25, 43), (7, 5), (1, -8), (23, -10), (25, -7), (26, 81), (27, 6), (11, 27), (23, -6),
+    (25, 6), (4, 5), (9, -6), (17, 65), (18, -7), (19, -6), (20, -12), (21, 5), (25, -5), (5, 6),
+    (20, 5), (22, 6), (23, 6), (25, 11), (0, 15), (10, 16), (23, -5), (20, 9), (17, 11), (19, 5),
+    (21, 5), (18, 6), (20, -5), (22, 5), (23, 10), (0, -8), (1, -7), (2, 16), (4, -11), (5, -24),
+    (6, -13), (9, 11), (11, -17), (12, -7), (14, -9), (16, -13), (17, 29), (18, 15), (19, -14), (20, -28),
+    (21, -13), (22, -17), (23, -15), (24, 84), (25, 37), (27, 6), (9, 30), (21, -8), (15, 13), (9, 5),
+    (5, -5), (11, -5), (15, -7), (16, -8), (19, 105), (21, -14), (22, -8), (25, -13), (23, 17), (3, 5),
+    (1, 9), (2, 20), (17, -5), (23, -5), (24, 37), (25, -13), (17, 6), (0, -5), (9, -8), (13, 34),
+    (20, -7), (22, -5), (23, -13), (24, 10), (25, 13), (26, -5), (5, 5), (23, 22), (1, 9), (24, 5),
+    (18, 9), (18, 5), (22, 8), (23, 15), (5, 56), (20, -5), (21, -9), (23, -7), (21, -7), (25, 17),
+    (23, 6), (23, 7), (1, 8), (25, 5), (27, 6), (20, 9), (19, 6), (23, 6), (22, 11), (13, 5),
+    (23, 19), (12, 7), (17, 19), (22, 11), (10, 9), (1, 12), (2, 9), (11, 6), (17, 6), (18, 5),
+    (20, -7), (21, 8), (23, -5), (19, 5), (21, 6), (0, -13), (2, -35), (3, -14), (4, -5), (5, -16),
+    (6, -29), (7, -25), (8, -23), (9, -38), (10, -36), (11, -64), (12, -46), (13, -39), (14, 46), (15, 112),
+    (16, 115), (17, -60), (18, -73), (19, 56), (20, 25), (21, 24), (22, 155), (23, -123), (24, -6), (25, 102),
+    (26, -9), (27, -13), (28, 34), (10, 18), (11, -5), (12, 14), (16, 7), (17, -5), (21, -8), (23, 17),
+    (18, 7), (21, 5), (25, 6), (1, -9), (4, 6), (10, -6), (17, 42), (18, 19), (19, 6), (20, -9),
+    (21, 7), (22, -7), (23, -18), (25, -14), (27, 11), (18, 7), (17, 6), (1, -6), (11, 14), (25, 5),
+    (25, 6), (1, 11), (1, 5), (5, 5), (23, 7), (3, 6), (21, -5), (22, 5), (13, 9), (23, -5),
+    (15, 6), (4, 6), (6, 7), (17, 7), (15, 6), (1, 9), (17, 9), (4, 27), (21, -5), (25, 26),
+    (17, 18), (27, 6), (15, 5), (16, 7), (18, 10), (21, -7), (21, 11), (3, 14), (20, 8), (21, 10),
+    (21, 5), (16, 8), (5, 12), (18, 6), (28, 6), (3, -10), (5, -12), (6, -6), (7, 14), (8, 20),
+    (9, 9), (12, -8), (15, -8), (16, -6), (17, -17), (18, -10), (19, -17), (20, 18), (21, 18), (22, -10),
+    (24, 18), (25, 5), (26, -5), (27, 10), (20, 5), (17, 8), (22, 9), (11, 9), (1, 5), (14, 5),
+    (25, 5), (24, 21), (17, 7), (28, 9), (1, 9), (2, 7), (3, 10), (17, -6), (18, 11), (20, 6),
+    (1, 29), (2, 5), (4, 5), (14, 6), (25, -5), (25, 5), (0, -19), (1, -37), (2, -19), (3, -20),
+    (4, -30), (5, 36), (6, -15), (7, 30), (8, 16), (9, 73), (11, 6), (12, -14), (13, 49), (14, -34),
+    (15, -31), (16, -9), (17, -45), (18, -7), (19, 8), (20, 42), (21, 19), (22, 5), (23, 5), (24, 6),
+    (26, -5), (27, -5), (12, 5), (13, 6), (16, 10), (17, -5), (19, -11), (1, 42), (4, -5), (25, 6),
+    (9, 26), (21, -9), (23, 5), (4, 7), (7, 9), (8, 6), (13, 7), (20, -5), (21, 7), (23, 7),
+    (21, 5), (26, 7), (0, 5), (13, 5), (17, 6), (25, -6), (1, 6), (16, 9), (21, 5), (0, -7),
+    (1, 7), (4, -5), (5, -8), (6, -5), (9, -9), (10, -7), (12, 21), (14, -6), (15, -7), (16, -6),
+    (17, 5), (18, -8), (19, -6), (20, -6), (21, 13), (22, -9), (24, 7), (26, 46), (27, -7), (0, 8),
+    (2, 12), (5, -7), (9, -6), (11, 8), (15, -6), (16, -5), (17, -7), (20, -6), (22, -7), (23, -10),
+    (24, 19), (25, 17), (27, 18), (28, 7), (20, 9), (19, 21), (20, -6), (27, 6), (9, 5), (3, 6),
+    (9, 20), (26, 6), (1, 7), (0, -7), (3, -7), (5, 9), (9, 22), (10, 9), (11, 6), (12, -5),
+    (15, -7), (18, -8), (19, -6), (20, 6), (21, -5), (23, -9), (25, 5), (27, -7), (28, 19), (23, 7),
+    (18, 7), (25, -5), (27, 5), (0, 8), (5, -8), (6, -5), (9, -11), (11, -5), (16, -5), (17, 21),
+    (18, 5), (19, 18), (20, 15), (21, -5), (22, -12), (23, 19), (25, -8), (25, 11), (21, 8), (1, 17),
+    (1, 6), (14, 12), (22, 9), (15, 5), (15, 5), (21, 6), (22, 10), (6, 5), (1, 5), (17, 6),
+    (22, 10), (5, 12), (1, 5), (6, 5), (15, 7), (16, 7), (5, -5), (20, 25), (6, 17), (11, 9),
+    (14, 8), (15, 8), (1, 5), (5, -8), (11, 6), (12, 23), (15, -6), (17, -7), (18, 10), (21, -7),
+    (22, 10), (3, 6), (25, 7), (15, 8), (18, 13), (0, 8), (1, 5), (4, 5), (6, 8), (22, -6),
+    (16, 13), (17, 9), (18, 10), (6, 5), (23, 6), (17, 8), (19, 17), (22, -5), (22, 11), (25, -5),
+    (14, 12), (21, -5), (22, 5), (24, 6), (12, 10), (23, 7), (4, 6), (0, 20), (17, 6), (19, 9),
+    (25, 9), (14, 7), (16, 7), (19, 6), (21, -8), (28, 8), (23, 6), (5, -15), (7, 14), (8, 10),
+    (9, 8), (23, 6), (21, 6), (15, 6), (5, -8), (15, -8), (16, 26), (19, 38), (20, -5), (21, 9),
+    (22, -6), (23, -8), (19, 5), (22, 13), (23, 8), (21, 7), (5, 6), (21, -6), (22, 5), (23, 29),
+    (6, 7), (2, 6), (17, 5), (18, 7), (21, 8), (5, -8), (9, 14), (10, 7), (23, 6), (25, -5),
+    (18, 6), (25, 6), (15, 5), (0, -7), (1, 23), (2, -5), (3, -5), (4, -12), (5, -33), (6, -15),
+    (7, -8), (8, -7), (9, -28), (10, 19), (11, -19), (13, -10), (14, -14), (15, -24), (16, -23), (17, 31),
+    (18, 41), (19, 30), (20, 98), (21, 27), (22, -11), (23, -6), (24, -14), (25, -15), (26, -6), (27, 7),
+    (28, -13), (15, 9), (5, 36), (7, 27), (9, -5), (26, 5), (22, 9), (7, 5), (0, 24), (25, 5),
+    (20, 5), (23, 9), (5, 6), (0, 6), (10, -5), (19, 9), (20, 20), (21, 9), (23, -5), (21, 5),
+    (26, 10), (3, -5), (4, 10), (5, 54), (6, 28), (9, 8), (11, -5), (15, -5), (17, -8), (18, -6),
+    (19, -7), (20, -6), (22, -7), (23, -16), (18, 11), (15, 9), (16, 5), (21, 5), (5, 14), (21, -6),
+    (22, 6), (18, 10), (5, 7), (6, 5), (26, 9), (22, 9), (18, 14), (20, 5), (4, 9), (17, -5),
+    (20, -7), (21, 14), (25, 5), (26, 6), (27, 7), (15, 7), (24, 14), (1, 7), (16, 11), (15, 9),
+    (21, 11), (25, -6), (27, 18), (7, 5), (1, 5), (5, -5), (17, 5), (18, 5), (8, 13), (19, 7),
+    (15, -5), (17, 61), (18, -6), (21, -9), (25, -6), (5, -5), (10, -5), (11, 36), (12, 9), (17, -6),
+    (23, 11), (15, 7), (10, 11), (25, 6), (9, 12), (20, 21), (21, -6), (22, 10), (23, -5), (20, 5),
+    (5, 6), (6, 7), (1, -16), (4, -9), (5, 22), (6, 10), (9, -10), (10, -6), (11, -8), (12, -5),
+    (13, 5), (14, -5), (15, -5), (16, -7), (17, 14), (18, -5), (19, -7), (20, -13), (21, -14), (22, -10),
+    (23, -15), (24, 48), (25, 48), (20, 5), (11, 10), (6, 5), (17, 6), (20, 5), (1, 5), (0, 13),
+    (21, 8), (13, 6), (1, 7), (2, 5), (3, 5), (25, -7), (3, 6), (9, 5), (10, 12), (19, 12),
+    (21, -6), (23, -5), (18, 7), (4, 5), (6, 6), (9, 6), (23, 7), (0, -18), (3, -17), (4, -20),
+    (5, 8), (6, -5), (7, -9), (8, -14), (9, -9), (10, -8), (11, -41), (12, -19), (14, -16), (15, 9),
+    (16, 20), (17, 36), (18, 30), (19, -24), (21, 40), (22, 42), (23, -29), (24, 8), (25, 27), (26, -7),
+    (27, -14), (28, 35), (1, 5), (1, 9), (6, 8), (28, 6), (0, 5), (1, -5), (3, -19), (4, 21),
+    (6, 7), (7, 17), (8, 11), (9, 12), (11, -17), (12, -12), (13, -10), (14, -9), (15, -12), (16, -18),
+    (18, 8), (19, 8), (20, 17), (22, -20), (23, -18), (24, 5), (25, -11), (26, 10), (27, 29), (5, 12),
+    (27, 6), (23, 6), (15, 14), (23, 26), (1, -7), (3, -6), (4, -6), (9, -10), (10, -8), (11, 22),
+    (13, -5), (14, -5), (15, -7), (16, -7), (18, -7), (19, -9), (20, 20), (21, -9), (23, 105), (25, -12),
+    (28, -6), (22, 8), (1, 6), (4, 43), (25, -11), (21, 5), (23, 11), (23, 17), (25, 7), (1, -18),
+    (4, 54), (5, -14), (6, -6), (9, -7), (10, -6), (11, -7), (12, -6), (14, 125), (16, 6), (17, -9),
+    (18, -7), (19, -8), (20, -8), (21, -8), (22, -12), (23, -27), (25, -16), (1, -6), (4, -5), (5, -5),
+    (6, -6), (9, -7), (10, -7), (11, -8), (12, -5), (13, 12), (14, -6), (16, -5), (17, -10), (18, -7),
+    (20, -7), (21, -11), (22, 19), (23, 85), (25, 5), (21, 7), (22, -5), (25, 17), (28, 15), (2, 5),
+    (3, 9), (15, 5), (9, 6), (23, 7), (1, -8), (6, -7), (9, 8), (10, 6), (11, -11), (12, -6),
+    (14, -5), (15, -8), (18, 11), (19, -10), (20, 30), (22, 12), (23, 20), (25, -11), (21, 29), (9, 7),
+    (3, -6), (4, -5), (5, -5), (6, -6), (9, -6), (10, 5), (11, -8), (14, -7), (16, -6), (18, -9),
+    (19, -8), (20, -14), (21, -6), (22, -10), (23, 127), (28, -5), (2, -6), (4, -6), (6, -5), (9, -7),
+    (10, -6), (11, -10), (12, -6), (13, -5), (15, -5), (16, -6), (17, -5), (19, -9), (23, 53), (25, 19),
+    (26, 14), (27, -6), (18, 8), (0, 17), (1, 13), (2, -13), (4, -16), (5, -28), (6, -8), (7, -8),
+    (8, -12), (9, 18), (11, -26), (12, -14), (13, -8), (14, -9), (15, 40), (16, 35), (17, 17), (18, 28),
+    (20, 29), (21, 24), (22, -7), (23, -12), (24, -14), (25, -20), (26, -17), (28, -8), (17, 6), (15, 5),
+    (18, 10), (19, 5), (0, 6), (12, 12), (23, 5), (0, -28), (2, -28), (3, -9), (4, -25), (5, 79),
+    (6, 60), (8, -13), (9, 52), (10, 5), (11, -71), (12, -33), (13, -35), (14, -50), (15, 43), (16, 23),
+    (17, 38), (18, 33), (19, 66), (20, 34), (21, 43), (22, 14), (23, -98), (24, -32), (25, -16), (26, -33),
+    (27, -21), (5, -5), (13, 35), (20, -5), (23, 24), (0, -6), (1, -7), (3, -5), (5, 11), (8, 5),
+    (15, -7), (16, -6), (17, -9), (18, 10), (19, 17), (20, -6), (21, -9), (22, 16), (23, 24), (0, -6),
+    (1, 12), (3, -12), (4, -7), (5, -8), (6, -7), (7, -5), (9, -10), (10, 13), (11, 31), (12, 20),
+    (13, 23), (14, -7), (15, -5), (17, -5), (18, -15), (19, -5), (20, -9), (21, 7), (22, -11), (23, 15),
+    (24, -6), (25, 10), (26, -10), (18, 5), (25, -5), (27, 6), (0, 6), (20, 6), (25, 6), (5, 7),
+    (1, 5), (2, -10), (3, 13), (4, 26), (5, 50), (6, 33), (7, 16), (8, 9), (10, -13), (11, -17),
+    (13, -7), (15, -10), (16, -16), (17, -17), (18, -18), (19, -20), (20, -41), (21, 12), (25, 13), (27, -10),
+    (28, 6), (3, 6), (0, -5), (1, -5), (5, -19), (6, -8), (9, -17), (10, -8), (11, -9), (12, -6),
+    (15, -10), (16, -9), (17, -10), (18, 33), (19, -13), (20, -28), (21, 57), (22, -10), (23, 92), (24, -5),
+    (25, -10), (27, 21), (28, -5), (23, 21), (17, 5), (9, 17), (19, 5), (22, -5), (23, -10), (25, -5),
+    (28, 9), (17, 8), (18, 5), (9, 8), (21, 20), (1, -11), (2, -10), (3, -9), (4, -9), (5, -23),
+    (6, -12), (7, -6), (8, -6), (10, 125), (11, 116), (12, 10), (13, -10), (14, -10), (15, -19), (16, -12),
+    (17, -21), (18, -14), (19, 27), (20, 14), (21, -10), (22, -24), (23, -35), (24, -8), (25, -13), (26, -9),
+    (27, -7), (28, -10), (15, 8), (19, 10), (10, 6), (25, -6), (5, -5), (16, 8), (18, -5), (19, -6),
+    (20, 7), (21, 17), (22, 19), (23, -6), (25, -6), (1, 21), (1, -7), (6, 7), (8, 6), (16, -5),
+    (17, 13), (18, 10), (22, 5), (23, -9), (25, -13), (18, 6), (21, 13), (19, 9), (21, -5), (22, 11),
+    (18, 14), (6, 10), (5, -5), (9, 14), (19, 6), (27, 11), (6, 9), (1, 7), (15, -12), (16, -8),
+    (18, -5), (19, 108), (20, -6), (21, -20), (25, -16), (1, 8), (5, 9), (9, 11), (23, -5), (20, 6),
+    (11, 12), (21, 5), (6, 7), (21, -5), (23, 21), (27, 5), (22, 13), (1, 9), (2, 7), (3, 10),
+    (1, 20), (21, 5), (17, 6), (9, 6), (4, -5), (5, -15), (6, 71), (11, 7), (17, -5), (18, -5),
+    (20, -5), (23, -6), (25, -7), (23, 6), (15, 13), (22, 9), (0, 11), (1, 22), (2, -6), (3, -8),
+    (4, 20), (5, -21), (6, 8), (7, 11), (10, 9), (11, -7), (15, -9), (16, -7), (18, -12), (19, -9),
+    (20, -7), (21, 14), (22, -11), (26, -8), (27, 9), (0, -5), (1, 7), (4, 5), (5, 17), (6, 37),
+    (9, -12), (10, 5), (11, 19), (15, -8), (16, -6), (17, -10), (19, -10), (20, 8), (21, 16), (22, -9),
+    (23, -14), (25, -12), (25, 5), (20, 11), (1, 6), (5, 6), (6, 5), (21, 7), (20, 8), (12, 13),
+    (19, 11), (20, 16), (21, 9), (21, 7), (21, 8), (22, 9), (1, -8), (22, 10), (19, 9), (21, 7),
+    (4, 6), (0, 7), (1, -6), (2, 11), (26, 11), (21, 5), (16, 6), (17, 7), (21, 9), (20, 5),
+    (21, -5), (0, -5), (1, 50), (4, 91), (5, -21), (6, -7), (9, -6), (14, -7), (15, -5), (18, -5),
+    (19, -5), (20, -6), (21, -11), (23, -9), (25, -11), (17, 12), (18, 5), (21, 15), (0, 11), (1, 13),
+    (5, -12), (18, 5), (20, -10), (23, -5), (28, 6), (19, 15), (20, -5), (3, 6), (18, 6), (12, 7),
+    (4, 13), (21, 6), (13, 10), (17, 5), (21, -8), (25, 30), (27, 6), (23, 14), (5, 6), (19, -8),
+    (21, -5), (23, 5), (17, 6), (18, 10), (21, 7), (22, 5), (25, -5), (21, 6), (19, 6), (19, 8),
+    (1, 13), (1, 6), (5, 6), (17, 6), (11, 16), (23, 12), (1, -5), (5, -6), (18, 32), (19, -6),
+    (20, -5), (23, 13), (27, 15), (11, 45), (23, -9), (11, 27), (23, -7), (25, 5), (20, 11), (21, 11),
+    (1, 6), (25, 6), (3, 9), (2, 13), (17, 8), (19, 5), (6, 7), (18, 6), (14, 5), (15, -8),
+    (18, -7), (21, -19), (22, 30), (23, 26), (5, 6), (4, 7), (25, 9), (18, 8), (23, 6), (1, 15),
+    (15, -7), (21, 7), (28, 5), (26, 7), (22, 5), (3, 6), (17, 8), (0, 5), (15, 10), (18, -5),
+    (19, 10), (20, 6), (21, 20), (22, -9), (23, -5), (25, -7), (28, 6), (22, 8), (17, 6), (21, 6),
+    (5, 5), (21, 6), (25, 5), (19, 7), (26, 5), (28, 6), (0, 12), (1, 12), (25, -6), (0, -13),
+    (1, 7), (3, -5), (4, 7), (5, 14), (7, 7), (8, -5), (13, -7), (14, -10), (16, -7), (21, 32),
+    (22, -12), (25, -22), (27, -8), (28, 24), (5, 6), (21, 7), (15, 10), (22, 27), (3, 5), (20, 26),
+    (20, 5), (12, 5), (11, 5), (1, 26), (3, 62), (4, 36), (5, -10), (9, -7), (10, -5), (11, -7),
+    (13, -5), (16, -5), (17, -5), (19, -7), (20, -8), (21, -12), (22, -10), (23, -10), (24, -13), (25, 17),
+    (26, -8), (27, -8), (19, 5), (21, 12), (17, 6), (1, -5), (11, 5), (20, -6), (25, 6), (1, 8),
+    (3, 7), (14, 7), (21, 9), (25, -5), (26, 12), (11, 10), (23, 16), (15, 7), (16, 7), (20, 8),
+    (1, -5), (5, 44), (6, -6), (7, 25), (9, -8), (11, -5), (16, 14), (19, 9), (20, -5), (21, -14),
+    (23, -5), (25, -9), (17, 31), (21, -5), (0, 49), (1, 5), (2, -14), (3, -9), (4, -10), (5, -10),
+    (6, -9), (7, -8), (8, -10), (11, -21), (12, -15), (13, -12), (14, -16), (15, -13), (16, -18), (17, -9),
+    (18, -10), (19, 25), (20, -6), (21, -13), (22, -5), (23, -8), (24, 15), (25, 55), (26, 18), (27, 54),
+    (14, 9), (1, -6), (5, -5), (9, -6), (11, -5), (14, -6), (16, -11), (17, -8), (18, -8), (20, 18),
+    (22, 84), (23, -7), (25, -10), (5, -5), (11, 33), (21, 6), (23, -7), (0, 38), (1, 27), (2, -6),
+    (3, -8), (5, -12), (6, -10), (9, -7), (14, -5), (16, -9), (17, -10), (18, 11), (20, 7), (22, -9),
+    (23, -6), (27, 13), (0, 15), (1, 19), (2, -5), (6, 6), (9, -15), (10, 12), (11, -8), (13, -5),
+    (16, -9), (17, 29), (18, 6), (19, -14), (20, 16), (21, 17), (22, -15), (24, -8), (25, -20), (26, -6),
+    (0, 20), (1, 30), (3, -6), (4, -7), (5, -6), (6, -8), (7, -5), (8, -7), (9, -17), (10, -8),
+    (11, -16), (13, -11), (15, -5), (18, 8), (19, -6), (20, 7), (21, 22), (22, 5), (23, -12), (24, -11),
+    (25, 46), (26, -18), (28, 12), (22, 5), (19, 13), (22, 12), (23, 7), (1, -11), (2, 30), (1, -13),
+    (4, -6), (5, -13), (6, -8), (9, -9), (10, -7), (11, -10), (12, -5), (14, -11), (15, 216), (16, -26),
+    (17, 25), (18, 42), (19, -20), (20, -7), (21, -50), (22, -27), (23, -20), (24, -6), (25, -13), (27, -5),
+    (28, -8), (1, 16), (3, -9), (4, -5), (9, -6), (11, 32), (13, 23), (14, -5), (17, -8), (18, -7),
+    (19, -9), (22, -7), (23, 23), (25, 5), (26, -8), (28, -5), (16, 8), (21, -7), (22, 8), (1, -5),
+    (5, -6), (6, 12), (16, 13), (20, -5), (21, 12), (22, -6), (23, -5), (25, -5), (17, 9), (1, 18),
+    (6, 21), (7, -8), (9, 10), (14, -11), (16, 17), (17, -6), (18, 5), (20, 14), (21, 24), (22, -16),
+    (23, -10), (25, -28), (26, -13), (27, -6), (15, 8), (25, 7), (16, 7), (14, 6), (16, 14), (21, 11),
+    (25, -10), (27, 15), (19, 6), (21, 6), (5, 6), (19, -7), (21, -10), (23, 6), (10, 13), (25, 5),
+    (1, 9), (0, 9), (1, 10), (24, 7), (25, 5), (28, 7), (16, 14), (6, 11), (23, 5), (1, 10),
+    (18, 6), (20, -5), (22, 5), (5, 5), (0, -12), (1, -21), (2, -8), (4, -12), (6, -12), (9, -10),
+    (10, -9), (11, -12), (12, -10), (15, -11), (16, -12), (17, -9), (18, 11), (19, 11), (21, -7), (22, 14),
+    (23, 35), (24, -17), (25, 65), (26, 11), (27, 21), (1, 5), (18, 8), (16, 9), (21, 13), (22, -5),
+    (15, 12), (20, 5), (23, 9), (0, -5), (2, -5), (11, 31), (13, 56), (18, -5), (19, -6), (20, -5),
+    (21, -8), (25, -8), (27, -5), (1, 6), (6, 5), (20, 6), (1, -6), (5, -5), (10, 12), (18, -10),
+    (19, -6), (20, 50), (21, -5), (0, 5), (1, 5), (5, 10), (5, 8), (21, 7), (23, 7), (18, 9),
+    (16, 8), (18, 9), (19, 13), (6, 8), (17, 5), (18, 5), (18, 7), (5, -6), (9, -10), (10, 23),
+    (15, -7), (19, 17), (20, 12), (23, -12), (1, -5), (5, -5), (15, 45), (16, 13), (17, -8), (19, -9),
+    (20, -5), (22, 21), (23, -8), (25, -7), (14, 49), (21, -7), (22, -8), (14, 7), (1, -7), (3, -6),
+    (5, 74), (7, 21), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5), (7, 10), (9, -5),
+    (22, 5), (22, 10), (5, 9), (21, -6), (23, 12), (22, 5), (5, 7), (20, 5), (23, 6), (9, 10),
+    (10, 55), (11, -12), (12, -5), (20, -8), (21, -5), (23, -7), (6, 6), (27, 7), (21, 7), (22, 7),
+    (23, 9), (9, 8), (16, 19), (20, 8), (6, 12), (15, 9), (6, 5), (1, -5), (5, 25), (6, -5),
+    (11, -5), (16, -5), (17, 21), (18, -11), (19, -6), (21, 32), (23, -9), (0, -6), (1, -7), (2, 9),
+    (9, -6), (11, 6), (17, -10), (19, -5), (24, 21), (26, 8), (23, 11), (17, 6), (15, 5), (16, 8),
+    (17, 15), (19, 12), (21, -7), (6, 9), (25, 6), (14, 5), (1, 9), (14, 13), (21, -5), (23, 5),
+    (5, -5), (17, -6), (18, 25), (19, 22), (20, 5), (21, -7), (23, -7), (25, -6), (27, 10), (18, 5),
+    (21, 7), (25, 9), (24, 6), (1, 7), (11, 12), (2, -5), (18, 5), (21, 6), (23, 22), (25, -8),
+    (1, -7), (5, 10), (9, 15), (10, 18), (11, -5), (16, -5), (17, -5), (18, -6), (22, -8), (25, 16),
+    (2, 8), (11, 6), (20, 15), (23, -5), (18, 9), (1, 10), (25, 5), (27, 5), (28, 7), (12, 7),
+    (22, 6), (22, 16), (25, -6), (3, 5), (16, 9), (20, -8), (21, -6), (1, 15), (2, 11), (3, 8),
+    (25, -10),
 ];

@@ -415,8 +415,8 @@ pub fn code_only() -> Classifier {
 /// then `fresh11/`, then `fresh12/`, then `fresh13/`, then `fresh14/`, then `fresh15/`,
 /// then `fresh16/`, then `fresh17/`, then `fresh18/`, then `fresh19/`, then `fresh20/`,
 /// then `fresh21/`, then `fresh22/`, then `fresh23/`, then `fresh24/`, then `fresh25/`,
-/// then `fresh26/`.
-pub const TUNING_FILES: [&str; 27] = [
+/// then `fresh26/`, then `fresh27/`.
+pub const TUNING_FILES: [&str; 28] = [
     "replies.jsonl",
     "fresh/replies.jsonl",
     "fresh2/replies.jsonl",
@@ -444,6 +444,7 @@ pub const TUNING_FILES: [&str; 27] = [
     "fresh24/replies.jsonl",
     "fresh25/replies.jsonl",
     "fresh26/replies.jsonl",
+    "fresh27/replies.jsonl",
 ];
 
 /// The held-out set: nobody writing rules or training the model reads its rows.

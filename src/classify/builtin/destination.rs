@@ -82,10 +82,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.connection_limit_at_greeting", C::TooManyConnections,
+          "a bare 'connection limit' said instead of the greeting: our connections are over the limit (later in a session the same words may belong to a per-connection limit on recipients or messages)")
+            .t(&["connection limit"])
+            .at(&[S::Connect, S::Greeting])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.too_many_connections", C::TooManyConnections,
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
-                 "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached",
+                 "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached", "connection capacity", "{ip|per-ip|per ip|client} connection limit",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
@@ -166,6 +173,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.invalid_recipient_limit", C::Policy,
+          "the session named too many unknown recipients (a directory-harvest guard, Exim's 'Rejected for too many bad recipients'): a local rule about our client, not a rate; what waits is the destination")
+            .t(&["too many {invalid|bad|unknown|nonexistent|non-existent} recipients", "too many recipient addresses are invalid"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r(
             "text.rate_limited",
             C::RateLimited,
@@ -185,14 +198,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "rate overlimit",
             "recipient rate limit",
             "too many emails",
-            "too many recipients this hour", "sent to too many recipients", "too many invalid recipients", "too many bad recipients", "received this hour",
+            "too many recipients this hour", "sent to too many recipients", "received this hour",
             "excessive volume", "deferred due to excessive", "unexpected volume", "message per connection", "messages per connection", "messages per session",
             "message per session", "in past 24h*", "from your ip/network", "too many messages this hour", "sent too many", "frequency limit*", "volume limit*", "sending rate", "message rate", "too many login attempts", "unusual sending activity",
             "too quickly", "too fast", "slow down", "try again slower", "send slower",
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
-            "{send|relay} quota", "send limit {reached|hit}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
+            "{send|relay} quota", "send limit {reached|hit}", "allowance {reached|exceeded|used up|exhausted}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
@@ -429,7 +442,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "our HELO/EHLO name is refused as invalid (Postfix 'Helo command rejected: Host not found', reject_invalid_helo_hostname, need fully-qualified hostname; Haraka helo.checks; Gmail 'HELO/EHLO argument is invalid'): every message on this connection fails the same way")
             .t(&["helo command rejected: host not found", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "helo mismatch",
-                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be"])
+                 "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be",
+                 "helo is not {an|a} fqdn", "helo domain must be", "fqdn in {helo|ehlo|helo/ehlo}", "must be a fqdn or {ip|address}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -465,7 +479,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
             .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
-                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email",
+                 "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email", "only have one recipient",
                  "too many recipient address*", "too many {cc|bcc|to} recipients"])
             .scope(Scope::Message),
     );

@@ -160,7 +160,7 @@ const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "don't accept ma
     "not a valid address", "is not a valid address",
     // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
     "destinataire inconnu", "adresse inconnue", "benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger", "unbekannter benutzer",
-    "usuario desconocido", "usuario no existe", "utente sconosciuto", "utente inesistente", "destinatario inesistente", "indirizzo inesistente",
+    "usuario desconocido", "usuario no existe", "{usuário|usuario} não encontrado", "usuario no encontrado", "utente sconosciuto", "utente inesistente", "destinatario inesistente", "indirizzo inesistente",
     "casella inesistente", "utente non trovato", "destinatario sconosciuto", "indirizzo destinatario sconosciuto", "usuário desconhecido", "usuario desconhecido",
     "onbekende gebruiker", "nieznany użytkownik", "nieznany adresat", "adres nie istnieje", "neznámý uživatel", "uživatel neexistuje", "adresa neexistuje",
     "*ользователь не найден", "*ет такого пользователя", "не существует",
