@@ -5366,6 +5366,13 @@ fn twenty_seventh_round_words_from_the_retired_fresh27() {
             Scope::Message,
         ),
         (
+            "554 5.6.0 Message not queued",
+            S::DataEnd,
+            C::ServerError,
+            P,
+            Scope::Message,
+        ),
+        (
             "554 5.6.0 Message could not be queued",
             S::DataEnd,
             C::ServerError,
@@ -5378,6 +5385,13 @@ fn twenty_seventh_round_words_from_the_retired_fresh27() {
             C::ServerError,
             T,
             Scope::Message,
+        ),
+        (
+            "451 4.7.0 Authentication is busy, please retry",
+            S::Unknown,
+            C::ServerError,
+            T,
+            Scope::Destination,
         ),
         (
             "454 4.7.0 Temporary authentication failure",

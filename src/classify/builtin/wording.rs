@@ -129,7 +129,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.own_check_failed", C::ServerError,
           "the receiving side's own store, signer or lookup failed ('error saving email', 'DKIM signing failed', 'whitelist check failed'): its trouble, not a verdict on the message; its phrases hold the DKIM and allow-list words inside them, so the longer phrase decides")
-            .t(&["error saving", "no spooler", "{dkim|arc} signing failed", "whitelist check failed", "could not queue the message", "could not be queued", "{failed|unable} to queue", "verification {is |}temporarily unavailable"]),
+            .t(&["error saving", "no spooler", "{dkim|arc} signing failed", "whitelist check failed", "could not queue the message", "could not be queued", "{failed|unable} to queue", "{message|mail} not queued", "verification {is |}temporarily unavailable"]),
     );
     v.push(
         r("text.virus", C::VirusContent,
@@ -414,7 +414,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.upstream_auth_failed", C::ServerError,
           "a relay's own login to the service behind it failed ('upstream authentication failure'), or the receiver's authentication service failed for now (RFC 4954's 454 4.7.0 'Temporary authentication failure'): the receiver's trouble, not our credentials; before the AUTH rule, whose phrase it contains")
             .t(&["upstream authentication failure", "upstream authentication failed", "upstream auth failure", "upstream auth failed",
-                 "upstream authentication error", "upstream auth service", "temporary authentication failure", "temporary auth failure"])
+                 "upstream authentication error", "upstream auth service", "temporary {authentication|auth} {failure|error}", "authentication {is |}busy"])
             .scope(Scope::Destination),
     );
     v.push(
