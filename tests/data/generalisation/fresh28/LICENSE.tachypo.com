@@ -1,0 +1,2 @@
+public GitHub file, search-index id 35633406512 (repository not shown) @ unknown : NOASSERTION
+No licence notice seen.
