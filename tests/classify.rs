@@ -5366,13 +5366,6 @@ fn twenty_seventh_round_words_from_the_retired_fresh27() {
             Scope::Message,
         ),
         (
-            "554 5.6.0 Message not queued",
-            S::DataEnd,
-            C::ServerError,
-            P,
-            Scope::Message,
-        ),
-        (
             "554 5.6.0 Message could not be queued",
             S::DataEnd,
             C::ServerError,
@@ -5410,25 +5403,11 @@ fn twenty_seventh_round_words_from_the_retired_fresh27() {
         ),
         // Words a cause states.
         (
-            "553 5.7.1 You may only send as alice@example.org",
-            S::MailFrom,
-            C::SenderRejected,
-            P,
-            Scope::Message,
-        ),
-        (
             "452 4.3.1 Monthly email allowance reached for this account",
             S::DataEnd,
             C::RateLimited,
             T,
             Scope::Destination,
-        ),
-        (
-            "550 5.1.1 This mailbox no longer accepts mail",
-            S::RcptTo,
-            C::MailboxDisabled,
-            P,
-            Scope::Recipient,
         ),
         (
             "550 Usuário não encontrado neste servidor",
@@ -5485,6 +5464,57 @@ fn twenty_seventh_round_words_from_the_retired_fresh27() {
             "554 5.7.1 Client host rejected: cannot find your hostname, not fully qualified",
             S::RcptTo,
             C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        // Guards from the review: a cause named after the new phrases' words still decides.
+        (
+            "554 5.7.1 Message not queued: spam detected",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        (
+            "552 5.2.2 Mailbox storage allowance exceeded for user jdoe",
+            S::RcptTo,
+            C::MailboxFull,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "535 5.7.8 Falha na autenticação: usuário não encontrado",
+            S::Unknown,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "553 5.1.8 Sender domain must be a FQDN or address literal",
+            S::MailFrom,
+            C::SenderRejected,
+            P,
+            Scope::Message,
+        ),
+        (
+            "554 5.7.1 Encrypted archive: virus scanning not available, message rejected",
+            S::DataEnd,
+            C::VirusContent,
+            P,
+            Scope::Message,
+        ),
+        // After the review: TLS set-up in other words, and a HELO that must be an FQDN.
+        (
+            "454 4.7.0 Failed to set up TLS",
+            S::Ehlo,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        (
+            "501 HELO must be a FQDN",
+            S::Ehlo,
+            C::Protocol,
             P,
             Scope::Destination,
         ),

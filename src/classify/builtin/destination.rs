@@ -83,8 +83,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.connection_limit_at_greeting", C::TooManyConnections,
-          "a bare 'connection limit' said instead of the greeting: our connections are over the limit (later in a session the same words may belong to a per-connection limit on recipients or messages)")
-            .t(&["connection limit"])
+          "a bare 'connection limit' or 'connection capacity' said instead of the greeting: our connections are over the limit (later in a session the same words may belong to a per-connection limit on recipients or messages, or to the receiver's own capacity upstream)")
+            .t(&["connection limit", "connection capacity"])
             .at(&[S::Connect, S::Greeting])
             .scope(Scope::Destination),
     );
@@ -92,7 +92,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_connections", C::TooManyConnections,
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
             .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
-                 "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached", "connection capacity", "{ip|per-ip|per ip|client} connection limit",
+                 "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached", "{ip|per-ip|per ip|client} connection limit",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
@@ -205,7 +205,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
-            "{send|relay} quota", "send limit {reached|hit}", "allowance {reached|exceeded|used up|exhausted}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
+            "{send|relay} quota", "send limit {reached|hit}", "{email|mail|sending|send|message|monthly|daily|hourly} allowance {reached|exceeded|used up|exhausted}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
@@ -443,7 +443,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["helo command rejected: host not found", "invalid helo", "bad helo", "helo/ehlo argument", "ehlo requires", "helo requires",
                  "helo host name invalid", "invalid ehlo", "helo ip literal", "format in helo", "fully-qualified hostname", "not fully qualified", "helo mismatch",
                  "fully qualified hostname", "fully qualified domain", "hello name", "helo name", "helo should be",
-                 "helo is not {an|a} fqdn", "helo domain must be", "fqdn in {helo|ehlo|helo/ehlo}", "must be a fqdn or {ip|address}"])
+                 "helo is not {an|a} fqdn", "helo domain must be", "fqdn in {helo|ehlo|helo/ehlo}", "helo must be {a|an} fqdn", "helo domain is not {a|an} fqdn"])
             .scope(Scope::Destination),
     );
     v.push(

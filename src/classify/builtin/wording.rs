@@ -17,7 +17,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.from_header_not_permitted", C::SenderRejected,
           "the header From is an address the (authenticated) sender may not use: the sender is refused, not the message's format (submission servers' 'From header not owned by authenticated user')")
-            .t(&["from header address rejected", "not authorized to send as", "not authorised to send as", "{not allowed to|may not|cannot|can't|can not} send as", "{may|can} only send as",
+            .t(&["from header address rejected", "not authorized to send as", "not authorised to send as", "{not allowed to|may not|cannot|can't|can not} send as",
                  "from header {is not|not} {owned|permitted}", "from header not allowed for this {account|user}", "{header from|from header} must match", "from header sender domain not verified", "not {authorized|authorised} to send from this header", "restricted to sending domain",
                  // the header From differs from the envelope sender
                  "from{:|} header mismatch", "does not match smtp from", "different from{:|} header and smtp mail from"]),
@@ -123,13 +123,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["problem running", "filter failed", "scanner failed", "scanner error", "scanner failure", "scan failed", "scanning failed", "unable to scan",
                  "could not scan", "cannot scan", "not ready", "scanner unavailable", "scanner not available", "scan error", "anti-virus unavailable", "antivirus unavailable", "virus scanner unavailable", "connect to rspamd", "connect to spamd", "connect to clamd", "connect to amavis", "scanner malfunction",
                  "{scanner|virus scanner|spam scanner|spam check|spam checker|virus check|content filter|spam filter|antivirus|anti-virus} temporarily unavailable",
-                 "failed to scan", "av system is not available", "antivirus software failed", "{spam|virus|content} filter {is |}unavailable", "scanner is unavailable", "scanning {is |}{unavailable|not available}"])
+                 "failed to scan", "av system is not available", "antivirus software failed", "{spam|virus|content} filter {is |}unavailable", "scanner is unavailable", "scanning {is |}{currently |temporarily |}unavailable"])
             .scope(Scope::Destination),
     );
     v.push(
         r("text.own_check_failed", C::ServerError,
           "the receiving side's own store, signer or lookup failed ('error saving email', 'DKIM signing failed', 'whitelist check failed'): its trouble, not a verdict on the message; its phrases hold the DKIM and allow-list words inside them, so the longer phrase decides")
-            .t(&["error saving", "no spooler", "{dkim|arc} signing failed", "whitelist check failed", "could not queue the message", "could not be queued", "{failed|unable} to queue", "{message|mail} not queued", "verification {is |}temporarily unavailable"]),
+            .t(&["error saving", "no spooler", "{dkim|arc} signing failed", "whitelist check failed", "could not queue the message", "could not be queued", "verification {is |}temporarily unavailable"]),
     );
     v.push(
         r("text.virus", C::VirusContent,
@@ -407,7 +407,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
                  "unauthenticated session", "anonymous users are not allowed to send mail", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
-                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "should be authenticated", "only authenticated connections", "only authenticated users", "only authenticated sessions",
+                 "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "you should be authenticated", "only authenticated connections", "only authenticated users", "only authenticated sessions",
                  "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires"]),
     );
     v.push(
@@ -455,6 +455,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "authentication aborted",
             "auth failure",
             "authentification invalide",
+            "{falha na|falha de|erro de|error de|fallo de|fallo en la} {autenticação|autenticacao|autenticación|autenticacion}",
+            "{autenticação|autenticacao|autenticación|autenticacion} {falhou|fallida|fallo}",
             "password transition",
             "echec d'authentification",
             "authentication type",
@@ -493,7 +495,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "certificate expired",
             "certificate not yet valid",
             "cannot start tls",
-            "{failed|unable to|could not} {set up|setting up|setup} tls",
+            "{failed|failed to|unable to|could not|error} {set up|setting up|setup} tls",
             "starttls failed",
             "tls error",
             "ssl error",
@@ -556,7 +558,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "inactive user", "no longer in service", "no longer accepts {mail|email|messages}", "no longer active", "domain not active", "domain is not active",
+                 "mailbox is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
