@@ -195,22 +195,21 @@ fn next_marker(b: &[u8], digits: &[u8], from: usize) -> Option<usize> {
 /// Appends `text` to `out`, turning line breaks and the blanks around them into one space
 /// (a reply line cannot hold a line break).
 fn push_flat(out: &mut Vec<u8>, text: &[u8]) {
-    let mut i = 0;
-    while i < text.len() {
-        let c = text[i];
-        if c == b'\r' || c == b'\n' {
-            while out.last().is_some_and(|x| *x == b' ' || *x == b'\t') {
-                out.pop();
-            }
-            while i < text.len() && text[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            out.push(b' ');
-        } else {
-            out.push(c);
-            i += 1;
+    let mut rest = text;
+    // Whole runs between line breaks are copied at once; a reply rarely holds a break.
+    while let Some(at) = rest.iter().position(|c| *c == b'\r' || *c == b'\n') {
+        out.extend_from_slice(&rest[..at]);
+        while out.last().is_some_and(|x| *x == b' ' || *x == b'\t') {
+            out.pop();
         }
+        let blanks = rest[at..]
+            .iter()
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+        out.push(b' ');
+        rest = &rest[at + blanks..];
     }
+    out.extend_from_slice(rest);
 }
 
 /// The end of the last line's useful text: before a closing quote matching the one that
@@ -237,26 +236,33 @@ pub(super) fn parse_loose(text: &str) -> Option<Reply> {
     let mut out = Vec::with_capacity(b.len() - c.at);
     let mut start = text_start(b, c.at);
     let mut continued = b.get(c.at + 3) == Some(&b'-');
+    // The lines are counted, and the first line's enhanced code found, as they are joined.
+    let (mut nlines, mut enhanced) = (1, None);
     loop {
         let marker = if continued {
             next_marker(b, digits, start)
         } else {
             None
         };
+        let line_at = out.len();
         match marker {
             Some(m) => {
                 push_flat(&mut out, b[start..m].trim_ascii());
-                out.push(b'\n');
-                continued = b.get(m + 3) == Some(&b'-');
-                start = (m + 4).min(b.len());
             }
             None => {
                 push_flat(&mut out, trim_tail(&b[start..], quote).trim_ascii_start());
-                break;
             }
         }
+        if enhanced.is_none() {
+            enhanced = EnhancedCode::parse_prefix(&out[line_at..]).map(|(e, _)| e);
+        }
+        let Some(m) = marker else { break };
+        out.push(b'\n');
+        nlines += 1;
+        continued = b.get(m + 3) == Some(&b'-');
+        start = (m + 4).min(b.len());
     }
-    Some(Reply::from_joined(c.code, out))
+    Some(Reply::from_parts(c.code, enhanced, nlines, out))
 }
 
 #[cfg(test)]
