@@ -244,15 +244,12 @@ pub(super) fn parse_loose(text: &str) -> Option<Reply> {
         } else {
             None
         };
+        let line = match marker {
+            Some(m) => b[start..m].trim_ascii(),
+            None => trim_tail(&b[start..], quote).trim_ascii_start(),
+        };
         let line_at = out.len();
-        match marker {
-            Some(m) => {
-                push_flat(&mut out, b[start..m].trim_ascii());
-            }
-            None => {
-                push_flat(&mut out, trim_tail(&b[start..], quote).trim_ascii_start());
-            }
-        }
+        push_flat(&mut out, line);
         if enhanced.is_none() {
             enhanced = EnhancedCode::parse_prefix(&out[line_at..]).map(|(e, _)| e);
         }
@@ -278,6 +275,28 @@ mod tests {
                 .map(|l| String::from_utf8_lossy(l).into_owned())
                 .collect(),
         )
+    }
+
+    proptest::proptest! {
+        /// Hostile, multi-line and partly coded text: the line count and the enhanced code
+        /// kept while joining are what `Reply::from_joined` derives from the joined text.
+        #[test]
+        fn joined_state_matches_the_joined_text(
+            lead in "(said: |x |\"|)(550|450|421)( |-)(5\\.1\\.1 |4\\.2\\.1 |#5\\.7\\.1 |)",
+            parts in proptest::collection::vec(
+                "(\\r\\n550-|\\r\\n550 |\\r\\n550 4\\.2\\.1 |550|550-|450 |4\\.2\\.1 |5\\.1\\.1|#5\\.7\\.1|said: |\\r\\n|\\n|\\r| |\\t|\"|'|x|\\(in reply to |é){0,6}",
+                0..12,
+            )
+        ) {
+            let text = lead + &parts.concat();
+            if let Some(r) = Reply::parse_loose(&text) {
+                let joined = r.lines().collect::<Vec<&[u8]>>().join(&b'\n');
+                let derived = Reply::from_joined(r.code(), joined);
+                proptest::prop_assert_eq!(r.enhanced(), derived.enhanced());
+                proptest::prop_assert_eq!(r.lines().len(), derived.lines().len());
+                proptest::prop_assert!(r.lines().all(|l| !l.contains(&b'\n') && !l.contains(&b'\r')));
+            }
+        }
     }
 
     #[test]

@@ -412,9 +412,15 @@ pub(super) fn rules(v: &mut Vec<B>) {
     );
     v.push(
         r("text.upstream_auth_failed", C::ServerError,
-          "a relay's own login to the service behind it failed ('upstream authentication failure'), or the receiver's authentication service failed for now (RFC 4954's 454 4.7.0 'Temporary authentication failure'): the receiver's trouble, not our credentials; before the AUTH rule, whose phrase it contains")
+          "a relay's own login to the service behind it failed ('upstream authentication failure'): the receiver's trouble, not our AUTH; before the AUTH rule, whose phrase it contains")
             .t(&["upstream authentication failure", "upstream authentication failed", "upstream auth failure", "upstream auth failed",
-                 "upstream authentication error", "upstream auth service", "temporary {authentication|auth} {failure|error}", "authentication {is |}busy"])
+                 "upstream authentication error", "upstream auth service"])
+            .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.auth_service_failed", C::ServerError,
+          "the receiver's authentication service failed for now (RFC 4954's 454 4.7.0 'Temporary authentication failure', 'authentication busy'): a temporary server failure, not refused credentials; its longer phrases outrank the AUTH rule's 'authentication failure'")
+            .t(&["temporary {authentication|auth} {failure|error}", "authentication {is |}busy"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -495,7 +501,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "certificate expired",
             "certificate not yet valid",
             "cannot start tls",
-            "{failed|failed to|unable to|could not|error} {set up|setting up|setup} tls",
+            "{failed|unable} to {set up|setup} tls", "{failed|error} setting up tls", "could not {set up|setup} tls",
             "starttls failed",
             "tls error",
             "ssl error",
