@@ -96,7 +96,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "connection slots"])
             .scope(Scope::Destination),
     );
     v.push(

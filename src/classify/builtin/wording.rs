@@ -36,6 +36,11 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
                  "barelinefeed*", "bare linefeeds", "bare lfs",
+                 // Python's email package names the fault it found (email.errors), and receivers written in Python pass the name on
+                 "missingheaderbodyseparatordefect", "noboundaryinmultipartdefect", "startboundarynotfounddefect", "closeboundarynotfounddefect",
+                 "firstheaderlineiscontinuationdefect", "misplacedenvelopeheaderdefect", "multipartinvariantviolationdefect",
+                 "invalidmultipartcontenttransferencodingdefect", "undecodablebytesdefect", "invalidbase64paddingdefect",
+                 "invalidbase64charactersdefect", "invalidbase64lengthdefect", "headermissingrequiredvalue", "invalidheaderdefect",
                  "unicode e-mail", "unicode email", "non-unicode", "invalid line ending", "smtplf", "mime type", "empty message",
                  "too short message", "message too short", "empty or too short", "header check", "has defects", "message defects", "could not parse mail", "{message|content|message content} could not be parsed", "malformed mail header*", "no valid headers",
                  "parse the message", "unparsable message", "unparseable message", "cannot be parsed", "nested too deep", "unsupported content type", "must contain exactly one address", "doesn't contain a body", "does not contain a body", "must have body", "broken sender header", "broken from header", "incorrect crlf", "mail body error", "message is empty", "broken mime", "failed to parse message", "headers contain invalid",
@@ -439,6 +444,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "login failures",
             "failed logins",
             "invalid credentials",
+            "credentials {are |}no longer valid",
+            "please re-authenticate",
             "username and password not accepted",
             "bad username or password",
             "invalid {user|username}{/| or }password",
@@ -558,13 +565,19 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .scope(Scope::Destination),
     );
     v.push(
+        r("text.command_disabled", C::Protocol,
+          "the receiver has switched a command off ('VRFY command is disabled', 'DATA command is disabled', 'EXPN disabled'): the session's command is refused, not a mailbox; its phrases hold the disabled-mailbox rule's 'is disabled' inside them, so the longer phrase decides")
+            .t(&["command {is |has been |}disabled", "command is not enabled", "{vrfy|expn|etrn|turn|atrn} {is |has been |}disabled"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "mailbox is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
+                 "{mailbox|account|alias|address|user|recipient|distribution list} is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
@@ -668,7 +681,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.policy", C::Policy,
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
-                 "rejected by policy", "rejected per policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
+                 "rejected by policy", "rejected per policy", "deferred by policy", "deferred due to policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
                  "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash"])
             .ev(Evidence::GenericWording),
     );
@@ -737,6 +750,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too many unimplemented", "too much failure"])
             .scope(Scope::Destination)
             .ev(Evidence::GenericWording),
+    );
+    v.push(
+        r("text.command_limit", C::Policy,
+          "the server caps the commands of one session ('Too many commands', 'Too many MAIL commands, closing connection'): a local limit on our session, and the connection ends; not a syntax fault (too many bad commands is the error counter's)")
+            .t(&["too many commands", "too many {mail|mail from|helo|ehlo|noop|rset|vrfy} commands"])
+            .scope(Scope::Destination),
     );
     v.push(
         r("text.server_resources", C::ServerError,
