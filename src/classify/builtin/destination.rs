@@ -20,6 +20,12 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .passes(true),
     );
     v.push(
+        r("text.upstream_http_failed", C::ServerError,
+          "the receiver's own HTTP call failed and it passes the client library's error on ('HTTPSConnectionPool(host=…): Max retries exceeded with url', from mail-to-webhook bridges): its upstream is down, whatever network words follow; our own connection worked, since it answered")
+            .t(&["httpsconnectionpool", "httpconnectionpool", "max retries exceeded with url"])
+            .scope(Scope::Destination),
+    );
+    v.push(
         r("auth.too_many_attempts", C::RateLimited,
           "too many AUTH attempts from us, failures not said (Gmail 454 4.7.0 'Too many login attempts'): a rate limit on our logins, however the reply names our IP")
             .t(&["too many authentication attempts", "too many auth attempts", "too many login attempts"])
