@@ -3179,60 +3179,6 @@ fn twentieth_round_words_from_the_retired_fresh20() {
     assert_eq!(v.category, Some(C::DomainNotFound), "{}", v.rule);
 }
 
-/// A 5xx rate limit that names its window (hourly, daily, per hour) is a time-limited
-/// block: transient, and `explain` says why. A rate limit without a window, and another
-/// cause beside a window word, keep the first digit.
-#[test]
-fn a_rate_limit_that_names_its_window_is_transient() {
-    let cases = [
-        (
-            "550 You hit your hourly ratelimit",
-            S::DataEnd,
-            C::RateLimited,
-            T,
-        ),
-        (
-            "554 5.7.1 <user@example.org>: Recipient address rejected: You have reached your daily limit for sending email",
-            S::RcptTo,
-            C::RateLimited,
-            T,
-        ),
-        (
-            "550 5.7.1 Number of email per hour is exceeded",
-            S::DataEnd,
-            C::RateLimited,
-            T,
-        ),
-        (
-            "550 5.7.1 Rate limit exceeded",
-            S::DataEnd,
-            C::RateLimited,
-            P,
-        ),
-        (
-            "550 5.1.1 User unknown; mailbox checked hourly",
-            S::RcptTo,
-            C::UserUnknown,
-            P,
-        ),
-        (
-            "550 5.7.1 Message rejected as spam by the daily filter",
-            S::DataEnd,
-            C::SpamContent,
-            P,
-        ),
-    ];
-    for (wire, stage, cat, disp) in cases {
-        check(wire, stage, cat, disp);
-    }
-    let e = c().explain(
-        &reply("550 Hourly outbound message limit exceeded"),
-        S::MailFrom,
-    );
-    assert_eq!(e.classification.disposition, T);
-    assert!(e.reason.contains("time window"), "{}", e.reason);
-}
-
 /// A 5xx whose cause passes with time (a rate limit, too many connections) and whose
 /// text asks for a later retry is transient; without the request, or with another
 /// cause, the first digit stands.

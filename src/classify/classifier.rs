@@ -44,9 +44,7 @@ use crate::reply::{EnhancedCode, Reply, ReplyCode};
 /// or connection limit, a greylisting; a lock-out after failed logins) and the text asks
 /// for a later retry ("try again in 92 seconds", "try again later"; not a duration that
 /// only says how long a block lasts, "blocked for 30 days"): the server asked to be
-/// tried again. A `5xx` rate limit that names its window ("hourly limit", "100 messages
-/// per hour", "daily quota") is transient too: the limit lifts when the window rolls
-/// over, a time-limited block. A greylisting's own words ("greylisted", "greylisting active") ask for
+/// tried again. A greylisting's own words ("greylisted", "greylisting active") ask for
 /// a later retry: a `5xx` that says it greylists us is transient. A `4xx` is always
 /// transient, whatever its enhanced code. Text without any code takes the matched
 /// category's usual disposition ([`Category::usual_disposition`]).
@@ -1031,12 +1029,7 @@ impl Classifier {
         let won = winner.as_ref().and_then(|w| rules.get(w.rule as usize));
         let reason = if retry_asked_of_passing_cause(&found, won, rules, code, enh) {
             format!(
-                "{reason}; the text {} and the cause ({}) passes with time, so the 5xx is transient",
-                if found.retry_asked {
-                    "asks for a later retry"
-                } else {
-                    "names the rate limit's time window (the limit lifts when it rolls over)"
-                },
+                "{reason}; the text asks for a later retry and the cause ({}) passes with time, so the 5xx is transient",
                 won.map_or("cause", |r| r.category.name())
             )
         } else {
@@ -1324,8 +1317,7 @@ fn traced(c: &Classification, stage: Stage, input: &'static str) {
 }
 
 /// A `5xx` (without a `4.X.X` enhanced code) whose winning rule sets no disposition of
-/// its own, whose cause passes with time, and whose text asks for a later retry (or,
-/// when the cause is a rate limit, names the limit's window, [`super::hint::WINDOW`]):
+/// its own, whose cause passes with time, and whose text asks for a later retry:
 /// transient (see [`Classifier`]'s disposition precedence). Whether the cause passes is
 /// the winner's `passes` when it says; otherwise it passes when its category usually
 /// does ([`Category::usually_passes`]: a rate or connection limit, a greylisting) or a
@@ -1340,7 +1332,7 @@ fn retry_asked_of_passing_cause(
     code: Option<ReplyCode>,
     enh: Option<EnhancedCode>,
 ) -> bool {
-    (found.retry_asked || found.window && won.is_some_and(|r| r.category == Category::RateLimited))
+    found.retry_asked
         && won.is_some_and(|r| {
             r.disposition.is_none()
                 && r.passes.unwrap_or_else(|| {

@@ -46,8 +46,6 @@ enum PatKind {
     Hint(bool),
     /// A request to retry later with no duration ([`hint::LATER`]).
     Later,
-    /// A limit's time window ([`hint::WINDOW`]: "hourly", "per day").
-    Window,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -389,8 +387,6 @@ pub(crate) struct Found {
     /// The text asks for a later retry: a [`hint::LATER`] phrase, or a trigger that asks
     /// for one followed by a duration.
     pub(crate) retry_asked: bool,
-    /// The text names a limit's time window ([`hint::WINDOW`]: "hourly", "per day").
-    pub(crate) window: bool,
 }
 
 impl Found {
@@ -551,7 +547,6 @@ impl Engine {
         for (list, kind, word_end) in [
             (hint::TRIGGERS, None, false),
             (hint::LATER, Some(PatKind::Later), true),
-            (hint::WINDOW, Some(PatKind::Window), true),
         ] {
             for t in list {
                 patterns.push((*t).to_owned());
@@ -768,7 +763,6 @@ impl Engine {
             n: 0,
             hint: None,
             retry_asked: false,
-            window: false,
         };
         // The heaviest rule found so far.
         let mut floor = 0u16;
@@ -818,7 +812,6 @@ impl Engine {
         };
         let mut hint = None;
         let mut later = false;
-        let mut window = false;
         // Phrases that contain or lie inside another are held back until the scan
         // ends, so that one lying inside a longer match can give way to it.
         let mut spans = [(0u32, 0u32, 0u32); MAX_SPANS];
@@ -846,7 +839,6 @@ impl Engine {
             }
             PatKind::Hint(_) => {}
             PatKind::Later => later = true,
-            PatKind::Window => window = true,
         });
         let spans = &spans[..n_spans];
         for &(s, e, pid) in spans {
@@ -885,7 +877,6 @@ impl Engine {
         }
         consider(&self.always);
         found.retry_asked = later;
-        found.window = window;
         found.hint = hint;
         found
     }

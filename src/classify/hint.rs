@@ -54,29 +54,6 @@ pub(super) const LATER: &[&str] = &[
     "greylisting in action",
 ];
 
-/// Words that give a limit its time window ("hourly limit", "100 messages per hour",
-/// "daily quota", "/ 1h"). A rate limit that names its window is lifted when the window
-/// rolls over: a `5xx` whose winning cause is a rate limit and whose text names a window
-/// is a time-limited block, so it is transient like one that asks for a later retry (see
-/// `Classifier`).
-pub(super) const WINDOW: &[&str] = &[
-    "hourly",
-    "daily",
-    "monthly",
-    "per hour",
-    "per day",
-    "per minute",
-    "per second",
-    "an hour",
-    "a day",
-    "this hour",
-    "today",
-    "in 24 hours",
-    "per 24 hours",
-    "1h",
-    "24h",
-];
-
 /// Whether a [`TRIGGERS`] phrase asks the client to retry ("try again in", "retry after",
 /// "resend in", "come back in"), rather than saying how long something lasts ("blocked
 /// for", "deferred for", "greylisted for", "please wait").
