@@ -5315,6 +5315,119 @@ fn twenty_sixth_round_words_from_the_retired_fresh26() {
     ]);
 }
 
+/// Words from the retired `fresh28/`'s misses (the twenty-eighth round). Every case came
+/// out differently on the previous main (57a2724), apart from the guards marked as such.
+#[test]
+fn twenty_eighth_round_words_from_the_retired_fresh28() {
+    check_scoped(&[
+        // A command the receiver switched off is the session's refusal, not a mailbox.
+        (
+            "502 5.5.2 EXPN command has been disabled",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "502 5.5.1 VRFY is disabled",
+            S::Unknown,
+            C::Protocol,
+            P,
+            Scope::Destination,
+        ),
+        // Guard: a disabled mailbox stays one.
+        (
+            "550 5.2.1 Mailbox is disabled",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        // A cap on one session's commands is a local limit on our session.
+        (
+            "421 4.7.0 Too many commands in this session",
+            S::Unknown,
+            C::Policy,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 Too many MAIL commands, closing connection",
+            S::MailFrom,
+            C::Policy,
+            T,
+            Scope::Destination,
+        ),
+        // Guard: too many bad commands is the error counter's.
+        (
+            "421 Too many invalid commands, closing connection",
+            S::Unknown,
+            C::Protocol,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 mx.example.org no free connection slots, try later",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "554 No inbox for this address",
+            S::DataEnd,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 Alias is not active",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "550 Credentials no longer valid, please re-authenticate",
+            S::MailFrom,
+            C::AuthFailed,
+            P,
+            Scope::Connection,
+        ),
+        // Python's email package names the format fault it found.
+        (
+            "500 Error: (NoBoundaryInMultipartDefect)",
+            S::DataEnd,
+            C::ContentFormat,
+            P,
+            Scope::Message,
+        ),
+        (
+            "451 Message deferred by policy",
+            S::DataEnd,
+            C::Policy,
+            T,
+            Scope::Message,
+        ),
+        // The receiver's own HTTP call failed: its trouble, not our network.
+        (
+            "500 Error: (ConnectionError) HTTPConnectionPool(host='hooks.example.org', port=80): Max retries exceeded with url: /in",
+            S::DataEnd,
+            C::ServerError,
+            P,
+            Scope::Message,
+        ),
+        // Guard: a timeout after the data stays the receiver's own work.
+        (
+            "451 4.4.1 Connection timed out",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+    ]);
+}
+
 /// Words from the retired `fresh27/`'s misses (the twenty-seventh round). Every case came
 /// out differently on the previous main (1e0f7ea), apart from the guards marked as such.
 #[test]
