@@ -2,7 +2,7 @@
 //! from the shipped corpora (see `model.rs`); do not edit. `cargo test --test
 //! classify_model` fails unless this is exactly what training gives.
 //!
-//! 29 categories, 4000 features, 8351 (feature, category) entries.
+//! 29 categories, 4000 features, 8303 (feature, category) entries.
 
 use super::Gate;
 use crate::classify::Category;
@@ -48,7 +48,7 @@ pub(super) static CATEGORIES: [Category; 29] = [
 ];
 
 /// Each category's log prior.
-pub(super) static PRIOR: [i32; 29] = [-33, 27, -31, -24, -20, 20, -37, -61, -73, -26, -15, 59, -10, 1, -21, -20, -31, 23, 15, -17, 6, 84, 1, 132, -4, 94, 0, -31, -9];
+pub(super) static PRIOR: [i32; 29] = [-33, 26, -30, -25, -21, 20, -36, -61, -72, -26, -15, 59, -11, 1, -21, -20, -30, 22, 14, -18, 7, 86, 0, 134, -2, 92, 0, -33, -5];
 
 /// Each category's log probability of a feature it was never seen with.
 pub(super) static UNSEEN: [i32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -130,9 +130,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0x051ff7b8, // w:permissions
     0x05341a20, // w:setting
     0x055e6472, // b:domain must
+    0x055e7d53, // b:authentication data
     0x056f8740, // b:no access
     0x05758204, // b:cloud policy
     0x058cdbd4, // b:this port
+    0x06095d88, // b:detected message
     0x060e86cb, // b:at the
     0x060ef06d, // b:example edu
     0x06263e15, // b:is considered
@@ -179,7 +181,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x08d9174a, // b:postmaster for
     0x08e6442c, // w:removal
     0x08e672ca, // b:per hour
-    0x08ec965c, // b:recipients try
     0x08ef5fda, // w:sabineko
     0x08f57a8b, // p:supp
     0x08f98e79, // b:null mx
@@ -187,7 +188,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x090113e0, // p:abou
     0x09099262, // b:redmine server
     0x090a7b67, // w:memory
-    0x090d75ba, // b:received from
     0x09110740, // b:content policy
     0x092680aa, // w:they
     0x093e7c37, // p:chun
@@ -270,6 +270,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0dbca653, // b:the spf
     0x0dc00e2f, // p:issu
     0x0dc51b12, // e:x.7.23
+    0x0dd4a70b, // b:id user
     0x0dd75392, // w:big
     0x0decffd1, // b:recipient not
     0x0df51c4a, // b:address try
@@ -279,6 +280,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0e245e40, // p:disa
     0x0e2ad92b, // w:abuseat
     0x0e343251, // b:com mail
+    0x0e5dc296, // p:octe
     0x0e60e9c9, // b:next time
     0x0e6191b8, // b:lib sympa
     0x0e640c9d, // p:empt
@@ -299,6 +301,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x0f688e31, // b:host example
     0x0f7351e0, // b:to resolve
     0x0f78ca7d, // b:address smtp
+    0x0f7ad10a, // b:any mx
     0x0f7d0e15, // b:dbl spamhaus
     0x0f91e5d4, // b:full quota
     0x0f96b860, // b:unknown command
@@ -335,7 +338,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x11b0e267, // w:filtered
     0x11e8faa1, // b:please read
     0x11f7decd, // w:accepted
-    0x1207d450, // b:ru is
     0x120ea50d, // b:line is
     0x1211ab99, // b:can only
     0x121c46d6, // w:line
@@ -343,6 +345,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1231a74b, // p:bloc
     0x12718981, // b:required to
     0x12779618, // p:port
+    0x127ed427, // w:reported
     0x1286536c, // b:of their
     0x12a9bfa2, // b:not permitted
     0x12b8d246, // w:unavailable
@@ -393,7 +396,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1649937d, // b:error send
     0x166b6242, // p:tran
     0x16763412, // b:service error
-    0x169367ab, // b:possible spam
     0x16a6f195, // p:over
     0x16a9fdf6, // w:dial
     0x16aaf48a, // b:resolver adr
@@ -440,6 +442,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x192e5800, // w:capacity
     0x19718fa0, // p:alia
     0x197b72b4, // p:poss
+    0x198c38a4, // b:missing the
     0x19953e72, // b:spam filter
     0x1997ed5b, // b:email has
     0x19a8c5dd, // w:contains
@@ -488,7 +491,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1ca5ce63, // w:but
     0x1ca9d703, // w:occurred
     0x1cb058c0, // w:reply
-    0x1cb6c905, // b:rejected outbound
     0x1cc0c7b5, // b:resolve this
     0x1cc25077, // w:bad
     0x1cd76b2f, // w:bit
@@ -512,7 +514,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1da1b829, // p:rang
     0x1da37bc6, // w:greylisted
     0x1da4a1ed, // b:in rcpt
-    0x1dc9e1c0, // b:record found
     0x1dcd3483, // b:authenticated user
     0x1dd9544f, // b:is currently
     0x1dff61fd, // w:mailing
@@ -542,6 +543,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x1f6ba155, // p:rate
     0x1f719912, // p:alig
     0x1f8b1885, // b:bin help
+    0x1f94dc83, // b:error error
     0x1fa75991, // p:agai
     0x1fbebb9b, // b:bad reputation
     0x2001055f, // w:recognised
@@ -581,10 +583,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x21942864, // b:the email
     0x2198ad9c, // b:ip has
     0x21a2f399, // b:verify failed
+    0x21a9ee10, // b:not active
     0x21c8e06d, // w:contained
     0x21e9d00f, // w:exist
     0x221bafec, // b:invalid authentication
-    0x2220821c, // b:reject policy
     0x226f74c6, // w:suppressed
     0x226fac0f, // b:to your
     0x2278d57c, // b:is no
@@ -615,7 +617,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x23ee7053, // b:refuse veuillez
     0x23feed71, // b:is already
     0x241c10ea, // b:accept message
-    0x2429f8c0, // b:policy id
     0x2430bb4b, // b:dkim did
     0x2431c3a1, // p:bloq
     0x2476e3b5, // b:full try
@@ -734,6 +735,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2ca413f1, // b:size exceeds
     0x2cb27dc5, // w:nice
     0x2cc2ae80, // w:hops
+    0x2cdaf70d, // b:bit content
     0x2cdc018d, // w:box
     0x2ce322d9, // w:login
     0x2ceebe89, // b:corresponding forward
@@ -768,7 +770,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2e5daacc, // p:cust
     0x2e617c63, // p:curr
     0x2eb9213c, // b:mailbox busy
-    0x2ec9825b, // b:requires authentication
     0x2ecec51a, // b:credentials invalid
     0x2ee5617a, // b:this local
     0x2ee701ff, // b:this domain
@@ -778,6 +779,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x2f14477e, // w:access
     0x2f2740f5, // w:scan
     0x2f2e850e, // b:regards your
+    0x2f2f2295, // p:mome
     0x2f4a3d56, // w:parts
     0x2f519de2, // e:x.2.2
     0x2f6620f4, // p:cach
@@ -818,7 +820,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x316a8175, // b:send messages
     0x318975b8, // p:whic
     0x31a1968b, // b:the message
-    0x31c582ec, // b:provide valid
     0x31c687f6, // w:host
     0x31c81758, // b:mail first
     0x31cae124, // b:data command
@@ -837,14 +838,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x32a75ae5, // w:either
     0x32b34446, // b:return path
     0x32c2afb9, // b:to dmarc
-    0x32cc39c5, // b:reject your
     0x33103ee1, // w:busy
     0x3318a14b, // b:error dd
     0x33319fb3, // b:failures try
     0x3335e5c8, // b:message length
     0x33419562, // b:your list
     0x33792f8c, // b:violation reason
-    0x33793c16, // b:queue error
     0x3399e79b, // b:must issue
     0x339fca13, // b:send helo
     0x33ccbe9a, // w:acme
@@ -853,7 +852,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x33d68457, // w:chkuser
     0x3407f8ec, // w:bare
     0x34193ac1, // w:mechanism
-    0x341df911, // b:reverse lookup
     0x34215957, // e:5.1.10
     0x34307a39, // b:of sender
     0x34350718, // b:local delivery
@@ -885,7 +883,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x368ea40b, // b:code noerror
     0x3693e4a4, // b:come back
     0x36956a67, // b:exceeds size
-    0x36bb18bd, // b:rejected reverse
     0x36ca5557, // b:not rfc
     0x36e9e321, // b:of storage
     0x36f0a97e, // b:zoho com
@@ -894,7 +891,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x37114d53, // p:asci
     0x371160f9, // p:gmai
     0x373eab57, // w:find
-    0x374045c1, // b:reputation if
     0x374649bb, // b:spf validation
     0x375f6333, // b:to parse
     0x376f48b4, // b:for domain
@@ -915,7 +911,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x386ccde4, // w:tried
     0x3871a419, // b:match authenticated
     0x3883ad31, // b:your server
-    0x38870e4c, // b:recipientnotfound recipient
     0x389226f0, // b:org server
     0x389405fd, // w:bounces
     0x38cc55f1, // w:wrong
@@ -926,6 +921,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x390f306e, // b:in smtp
     0x391a175d, // b:attachment exceeds
     0x391e7658, // p:mail
+    0x392cf3bc, // p:monk
     0x394d04a2, // b:output error
     0x396dea28, // p:dnsb
     0x398b19e6, // b:called sent
@@ -970,11 +966,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3bd4e2ff, // b:to use
     0x3bdd1bed, // p:fixe
     0x3c11d018, // b:jp does
-    0x3c37d4e5, // b:rejected bounce
     0x3c489659, // p:bein
     0x3c56147a, // b:sending spam
     0x3c5ef8a7, // b:org info
-    0x3c7c7ec1, // b:rejected ube
     0x3c8be75a, // b:not accepting
     0x3ca392e5, // b:been reached
     0x3cb05d4f, // w:unrecognized
@@ -986,7 +980,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x3d01a5e4, // w:username
     0x3d035dd8, // w:one
     0x3d0910dc, // p:user
-    0x3d334cd2, // b:rx online
     0x3d5886a6, // w:total
     0x3d702e0d, // w:webhook
     0x3d7e7d52, // b:to security
@@ -1081,13 +1074,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0x446cd06e, // w:post
     0x446ded23, // p:writ
     0x44770364, // w:icloud
+    0x448c73ff, // b:chunk size
     0x449ed277, // w:special
     0x449ed317, // b:your system
     0x44a6b515, // b:is rejected
     0x44b86d6b, // b:messages from
     0x44cffb90, // b:mail loop
     0x44d58a49, // b:inbound mail
-    0x44e0f9e3, // b:returned null
     0x45034b97, // w:incorrect
     0x45163a77, // p:malf
     0x454317e8, // b:here by
@@ -1118,6 +1111,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x46bf64f3, // p:reje
     0x46c161da, // b:at later
     0x46c9ccf9, // b:is only
+    0x46ce67e9, // b:com service
     0x46f3ed83, // b:temporary dns
     0x470d7490, // b:http spamcop
     0x472a86d8, // w:tracker
@@ -1136,7 +1130,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x4821e247, // b:rejected policy
     0x482851b3, // w:client
     0x482afe29, // w:output
-    0x4838da3d, // b:recipient verify
     0x48457541, // b:are greylisted
     0x4846e5e3, // b:error codes
     0x4849c453, // p:anti
@@ -1146,6 +1139,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x48603630, // w:because
     0x48648170, // b:spf is
     0x4876bffb, // b:not deliver
+    0x4877cf9a, // b:org ip
     0x48809ab9, // b:is frozen
     0x488999ed, // p:whit
     0x489a8a99, // w:verify
@@ -1245,7 +1239,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x50a957dc, // w:accepting
     0x50d53b00, // p:reso
     0x50d90c97, // p:repo
-    0x50e5f15b, // b:postmaster comcast
     0x50ef62d4, // b:received headers
     0x511ab365, // p:loop
     0x511eec09, // b:envelope blocked
@@ -1302,6 +1295,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x551cf1cd, // b:org lookup
     0x552eacaf, // b:email rejected
     0x5538ad21, // w:current
+    0x5541a1ea, // b:longer valid
     0x55474164, // b:was rejected
     0x555049ac, // b:submission port
     0x55581e7e, // p:time
@@ -1332,7 +1326,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x56dcd9a3, // b:denied by
     0x56e38bd4, // b:the from
     0x56e8dd43, // p:assi
-    0x56f771ca, // b:rejected content
     0x57217d66, // b:service unavailable
     0x5740c449, // b:store message
     0x5742754c, // w:set
@@ -1363,7 +1356,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x594b1956, // b:org service
     0x594e16e6, // b:is spam
     0x5967388a, // b:sending ip
-    0x59ab1189, // b:rejected recipients
     0x59b3045b, // p:pati
     0x59ba7c89, // b:org has
     0x59c1d370, // b:domain dmarc
@@ -1372,7 +1364,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x59e275e5, // p:ille
     0x59f3b865, // w:time
     0x5a06e3f9, // b:must be
-    0x5a115677, // b:reject id
     0x5a3850ea, // p:proh
     0x5a3e69b2, // b:reverse dns
     0x5a41512e, // b:anti spam
@@ -1448,6 +1439,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x5f22a11e, // b:you can
     0x5f2b7044, // w:come
     0x5f425101, // b:blacklisted please
+    0x5f4c1c7e, // b:ip none
     0x5f4d6a1a, // b:mail delivery
     0x5f50963c, // b:spam contact
     0x5f6aac5a, // b:recipients per
@@ -1517,6 +1509,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x62ee1834, // w:http
     0x631d211a, // b:was found
     0x63257c19, // b:test eicar
+    0x6335aaba, // b:mail refused
     0x633a9814, // b:allowed for
     0x633cbfb1, // w:code
     0x63477fd3, // b:that recipient
@@ -1536,6 +1529,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x63ccf1f4, // b:adresse au
     0x63d325fd, // b:reputation for
     0x63dba050, // w:nyaaaaaaan
+    0x63e14643, // b:from first
     0x63e148d0, // b:cannot decode
     0x63f03e4f, // b:invalid mail
     0x64133a91, // b:back in
@@ -1552,7 +1546,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x64699d25, // p:cert
     0x64b242d0, // b:org https
     0x64d2b627, // w:people
-    0x64dc27a9, // b:recipient ofr
     0x65161697, // p:anot
     0x651a1196, // b:connection for
     0x651d5eb1, // b:routing loop
@@ -1610,10 +1603,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0x68074fe2, // p:logi
     0x681ac87d, // p:atte
     0x682ce219, // b:need fully
+    0x682f4126, // b:spf permanent
     0x6842900f, // w:see
     0x6848f9f5, // w:couldn
     0x68a14bd3, // w:path
     0x68a20bdb, // b:your spam
+    0x68b33194, // b:error mail
     0x68d752d0, // b:type not
     0x68f13b40, // e:5.7.0
     0x69122636, // b:malware win
@@ -1647,10 +1642,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6a73b8a3, // w:message
     0x6a7b35f7, // b:sender user
     0x6a82f051, // p:exch
-    0x6a84ce82, // b:reported as
     0x6a8aaf60, // w:redmine
     0x6a91936b, // b:fails to
     0x6aca2afb, // p:revi
+    0x6ad2cdb0, // w:moment
     0x6ad563ee, // p:resu
     0x6ae3ed06, // b:mail nullmx
     0x6ae82f56, // b:org sender
@@ -1665,7 +1660,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6bb5a38a, // b:mail has
     0x6bccabf5, // b:smtp requested
     0x6bd56581, // p:rest
-    0x6be00e23, // b:presents potential
     0x6be2bb0a, // b:domain or
     0x6bf93e96, // b:lf in
     0x6c130875, // b:intended recipient
@@ -1681,6 +1675,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6c9007ac, // p:owne
     0x6cd9c985, // w:least
     0x6ce84296, // b:busy please
+    0x6cf1418c, // e:5.7.4
     0x6cf93e95, // b:for seconds
     0x6d1e2090, // w:tld
     0x6d32876e, // b:than one
@@ -1731,6 +1726,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x6f9c9016, // p:exis
     0x6fa530f7, // p:essa
     0x6fb8a03d, // b:not authenticated
+    0x6fbc1d14, // e:5.6.1
     0x6fc2e7a1, // b:and resend
     0x6fceb34b, // b:relay not
     0x6fd56bcd, // p:resp
@@ -1770,7 +1766,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x721689c4, // b:many auth
     0x722b5a1c, // b:because it
     0x724b48b1, // w:greylisting
-    0x7257e8a8, // b:recipient list
     0x726b24d3, // b:attempting to
     0x72714651, // p:mult
     0x7276d546, // b:they may
@@ -1827,6 +1822,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x75e6db82, // p:clam
     0x7616bb0e, // b:helo was
     0x76540ad9, // b:blocklist visit
+    0x76555e72, // b:exceeded max
     0x7655d6e0, // b:answer for
     0x765c1c84, // b:greylisted see
     0x765cc3e7, // w:received
@@ -1856,7 +1852,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x77f11a62, // w:appears
     0x78014a5c, // b:kimlik doğrulama
     0x781bdf84, // b:best protect
-    0x7831a080, // b:recipient inbox
     0x78497634, // w:proxy
     0x784ecf59, // b:not taken
     0x7852d66b, // b:data from
@@ -1897,7 +1892,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7b247910, // b:you feel
     0x7b286a7b, // w:spf
     0x7b38d9d3, // w:both
-    0x7b540f48, // b:rejected malware
     0x7b564987, // b:errors html
     0x7b5ab68a, // w:few
     0x7b628947, // b:not verify
@@ -1972,6 +1966,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x7f642d6d, // w:lists
     0x7f6e2e55, // b:do not
     0x7f6f5590, // b:storage allocation
+    0x7fa710b3, // b:size parameter
     0x7fb70c04, // b:the smtp
     0x7fb8dfd7, // b:ip name
     0x7fbea5a0, // b:no fcrdns
@@ -1985,7 +1980,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x803a003f, // w:another
     0x80496e3b, // b:org error
     0x804f2ed4, // b:com please
-    0x807212f6, // b:reached for
     0x80771cb3, // b:many concurrent
     0x807f9cfc, // w:stream
     0x8083c8ac, // p:gree
@@ -2033,6 +2027,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0x82b69e16, // w:further
     0x82d83eea, // b:mailing list
     0x8304c840, // b:messages and
+    0x8341961b, // e:x.6.1
+    0x835c08f3, // b:name required
     0x835c1291, // b:header sender
     0x835c655c, // w:letter
     0x835feb64, // b:many commands
@@ -2087,9 +2083,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x861cf753, // b:authentication type
     0x86343686, // b:have permission
     0x865e5e1e, // b:smtp the
-    0x86649dcd, // b:readthedocs org
     0x86c61dc8, // b:of data
-    0x86c8deb7, // b:refused because
     0x86f89846, // p:quot
     0x871589d9, // p:plea
     0x873f84f6, // b:com br
@@ -2192,7 +2186,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8cb44297, // w:issue
     0x8cd5b8d2, // p:mech
     0x8d0a11db, // b:spam the
-    0x8d31b196, // b:rejected try
     0x8d348263, // b:smtp error
     0x8d3da1c9, // b:this address
     0x8d45d49f, // b:listed in
@@ -2200,7 +2193,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8d5ccdf8, // b:likely not
     0x8d68e3ed, // p:extm
     0x8d760f4e, // b:from header
-    0x8d7fa98d, // b:please correct
     0x8d81947f, // b:in effect
     0x8d89f587, // p:dete
     0x8d8e72b5, // p:devi
@@ -2227,7 +2219,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x8f216edd, // b:at zen
     0x8f223c94, // w:encrypted
     0x8f2cc270, // b:unknown user
-    0x8f3156de, // b:recipient please
     0x8f411884, // b:refer your
     0x8f445795, // p:acco
     0x8f52c7c0, // b:refused by
@@ -2278,7 +2269,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92090e63, // b:dynamic ip
     0x921f1735, // b:to relay
     0x9231d5b2, // b:blacklisted see
-    0x92496d5f, // b:ptr resource
     0x9264e3a4, // p:admi
     0x92688895, // w:authorization
     0x926dc5af, // w:resend
@@ -2292,7 +2282,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0x92d61a31, // b:denied invalid
     0x92db1056, // b:most likely
     0x92e0c163, // e:5.5.3
-    0x92edd0d5, // b:problem on
     0x92f0690c, // b:spf authentication
     0x92fd1a70, // b:invalid mailbox
     0x93208740, // b:sender domain
@@ -2367,6 +2356,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x969de12e, // w:documentation
     0x96a0c5fd, // b:instructions on
     0x96b2cac5, // w:re
+    0x970c9e37, // b:address helo
     0x97149b35, // b:it could
     0x97325ca5, // b:listed at
     0x97331cca, // w:requests
@@ -2425,6 +2415,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9ab639c6, // p:coun
     0x9abdaa44, // e:x.7.10
     0x9acdff3a, // b:length exceeded
+    0x9b076532, // b:end with
     0x9b0ddefd, // b:relay limit
     0x9b10bca8, // p:qual
     0x9b257d24, // b:reached try
@@ -2451,6 +2442,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0x9c61e12a, // w:win
     0x9c657cb4, // w:hello
     0x9c66f2b5, // w:encryption
+    0x9c6a3171, // b:unsupported option
     0x9c708cb7, // p:outl
     0x9c7cba3d, // w:do
     0x9c8e035e, // w:co
@@ -2529,7 +2521,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa12e1d08, // b:failure command
     0xa140cad7, // w:limit
     0xa188bbc4, // b:of libsisimai
-    0xa18d628e, // b:provider since
     0xa192886b, // w:mb
     0xa1970599, // w:or
     0xa1a87929, // w:extension
@@ -2550,7 +2541,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa293fbdc, // b:account has
     0xa297072c, // w:ou
     0xa2aa8ee4, // w:we
-    0xa2bc99e1, // b:rejected unknown
     0xa2c7f08d, // w:must
     0xa2c86017, // b:not pass
     0xa307bd1d, // b:requested authentication
@@ -2578,6 +2568,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa46f7d7e, // b:cloudmark com
     0xa48bc9ad, // w:more
     0xa48de487, // w:exhausted
+    0xa4a9c656, // b:invalid auth
     0xa4b27878, // w:exactly
     0xa4c0835f, // b:currently unavailable
     0xa4d39f47, // b:message processing
@@ -2586,6 +2577,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa50de4fd, // b:com spf
     0xa51d1be5, // p:mism
     0xa52db7b6, // w:fazla
+    0xa53b11df, // b:spf temporary
     0xa54ced2a, // w:have
     0xa551b4c6, // w:policies
     0xa558a28e, // b:mechanism is
@@ -2601,11 +2593,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa5df991e, // p:code
     0xa5e40fcf, // b:server ip
     0xa5e796b8, // b:access to
+    0xa5ec3f38, // w:errno
     0xa5ed66ee, // w:later
     0xa5f76add, // p:zuli
     0xa61bf79d, // w:size
     0xa61df088, // b:or contact
     0xa622d148, // b:email for
+    0xa62762a3, // b:be authenticated
     0xa639c797, // w:black
     0xa6548909, // b:clamav http
     0xa65c01dd, // p:stor
@@ -2627,6 +2621,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa7201af5, // b:message not
     0xa72a4d4c, // b:authentication not
     0xa73a3397, // p:pers
+    0xa73c2701, // b:have any
     0xa745d8bc, // b:an error
     0xa74903ed, // w:internal
     0xa750d918, // w:contact
@@ -2661,8 +2656,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xa91d4441, // b:syntax rcpt
     0xa936b279, // b:smtp email
     0xa9541f0a, // b:dkim authentication
-    0xa983b5b6, // b:relaying is
-    0xa988c4b3, // b:rfc editor
+    0xa96fbc55, // b:mail dns
     0xa98e17d5, // w:cr
     0xa99ea6e9, // b:access is
     0xa9af168a, // p:gene
@@ -2707,7 +2701,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xabac7e5f, // b:net recipient
     0xabc01736, // b:unsupported auth
     0xabc51b16, // e:5.7.24
-    0xabd5c864, // b:requires an
     0xabd6f7bf, // b:connections not
     0xabd93581, // w:lhlo
     0xabe3f293, // b:no rdns
@@ -2720,7 +2713,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xac647f04, // b:that is
     0xac6a6469, // b:available on
     0xac721741, // w:trop
-    0xac761bf4, // b:rejected forged
     0xac779d21, // b:must match
     0xac7b3a08, // b:out of
     0xac9399ed, // b:permission denied
@@ -2736,6 +2728,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xad50df18, // b:error your
     0xad517c02, // b:error code
     0xad551189, // b:listed on
+    0xad5b6efd, // w:once
     0xad5ed47a, // b:host not
     0xad613f19, // w:postgrey
     0xad6f9de0, // b:the amount
@@ -2749,11 +2742,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xadea2cb9, // b:does not
     0xae177aa9, // w:forward
     0xae185f6f, // b:have been
+    0xae2ce452, // b:username or
     0xae310227, // b:com called
     0xae3f5913, // w:mimecast
     0xae4d14a4, // w:looks
     0xae580a74, // b:ocf berkeley
     0xae5ba7b8, // w:transmission
+    0xae5c570d, // p:inje
     0xae601685, // w:minutes
     0xae6de969, // w:adr
     0xae7d1070, // b:please visit
@@ -2798,6 +2793,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb047c600, // w:test
     0xb05434f0, // b:detected by
     0xb06175ef, // b:sorry that
+    0xb06720dd, // w:monkey
     0xb06fecfc, // b:rejected sender
     0xb0732b3b, // b:of the
     0xb07a8620, // b:daily send
@@ -2818,6 +2814,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb1130532, // b:before data
     0xb1272ce7, // w:user
     0xb132e948, // b:local mailbox
+    0xb13a4355, // p:peri
     0xb13b219e, // w:only
     0xb157cf7a, // w:return
     0xb163ca01, // b:error saving
@@ -2849,6 +2846,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb347aa9c, // b:visit http
     0xb3c18977, // b:already active
     0xb3cd33a7, // w:processing
+    0xb3d5715e, // b:command unrecognised
     0xb3dea1db, // b:for explanation
     0xb3e0a4fc, // b:email limit
     0xb402b8e0, // b:upstream smtp
@@ -2866,7 +2864,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb4c4e0e0, // w:verified
     0xb4d34c22, // b:to gmail
     0xb4ddaf47, // s:greeting
+    0xb4def4ed, // b:not known
     0xb4e8d327, // b:and password
+    0xb4eec64c, // b:valid rfc
     0xb4ef0e10, // w:cmsmtp
     0xb4f78bc9, // b:email domain
     0xb500da79, // b:dkim verification
@@ -2882,7 +2882,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb5b3c4cf, // b:domain libsisimai
     0xb5d1f9be, // b:or jp
     0xb60386a9, // b:information please
-    0xb6085cc3, // b:saving email
     0xb60eefef, // b:cgi ip
     0xb62208ff, // w:unsolicited
     0xb625213f, // b:valid recipients
@@ -2924,11 +2923,10 @@ pub(super) static HASHES: [u32; 4000] = [
     0xb7f0fe95, // p:comc
     0xb7f94d5a, // p:cons
     0xb81b73c9, // p:duri
+    0xb827361f, // b:message deferred
     0xb82b7204, // w:postmaster
     0xb83a150e, // b:spam detected
-    0xb84b4ca4, // b:rejected temporary
     0xb84bd33c, // w:undeliverable
-    0xb85d2b20, // b:results dkim
     0xb8787465, // w:dynamic
     0xb8867159, // b:in processing
     0xb8881f44, // w:as
@@ -2969,13 +2967,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xba79f96b, // p:lite
     0xba7a73e4, // b:manage fatal
     0xba992f98, // w:graph
-    0xba9e7365, // b:queue failed
     0xbaaa9224, // b:virtual mailbox
     0xbab0c4da, // w:qq
     0xbab8622a, // p:limi
     0xbaddf205, // e:4.4.1
     0xbae51629, // b:sender verify
     0xbae5e4ea, // b:www spamhaus
+    0xbaeb9226, // b:user alice
     0xbb118aea, // w:supported
     0xbb1d3849, // b:blame it
     0xbb41585f, // w:scanning
@@ -2986,7 +2984,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbba06b96, // b:not implemented
     0xbbb5439b, // w:sl
     0xbbcdd0c0, // e:x.1.3
-    0xbbf67e9d, // b:rfc section
     0xbc05da34, // b:address for
     0xbc0ff292, // b:unusual rate
     0xbc2cd394, // b:failed missing
@@ -3006,6 +3003,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbcd4a92b, // b:large for
     0xbd20a3f7, // b:to user
     0xbd54ba10, // w:note
+    0xbd61cfb8, // b:authenticated mailbox
     0xbd6453b4, // w:who
     0xbd7f2cc7, // w:en
     0xbd836cec, // b:according to
@@ -3048,7 +3046,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xbfcdd70c, // e:x.1.7
     0xbfd60192, // b:at rate
     0xbfdf4dc4, // b:message looks
-    0xbfede058, // b:quota limit
     0xbffd5792, // b:content is
     0xc00959cd, // b:from refused
     0xc018571b, // b:with this
@@ -3092,7 +3089,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc2407038, // w:according
     0xc24c2520, // b:by this
     0xc2512c87, // b:mail to
-    0xc25d56e7, // b:read error
     0xc2907dc7, // w:le
     0xc29b5638, // w:info
     0xc2b199c9, // b:mailbox disabled
@@ -3203,9 +3199,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xc9367f3a, // b:spf records
     0xc943878f, // p:secu
     0xc94eda0a, // b:bob example
+    0xc9504ed0, // w:second
     0xc95a80a3, // w:owner
     0xc95b53a4, // w:delivery
     0xc96dde70, // b:from and
+    0xc978881e, // b:maximum bytes
     0xc97d7320, // p:setu
     0xc9b82639, // b:please note
     0xc9bc0c27, // b:go away
@@ -3267,14 +3265,12 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcca74bf2, // b:spam score
     0xccae0113, // b:failed message
     0xccbead50, // b:cgi why
-    0xccdc4bc5, // b:relay for
     0xccebe23f, // w:dkim
     0xccf349a8, // w:parameters
     0xccf7e778, // b:recipients in
     0xcd0b45f5, // e:4.3.2
     0xcd110dc1, // w:follow
     0xcd17d5c7, // w:available
-    0xcd223bff, // b:said user
     0xcd3e1321, // b:status usr
     0xcd459f35, // b:example co
     0xcd5dbcb4, // p:engi
@@ -3289,6 +3285,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xcdef6deb, // b:org results
     0xcdf7c2e3, // w:such
     0xce09846b, // b:not be
+    0xce26969b, // b:mailbox over
     0xce2e5880, // b:invalid email
     0xce38ca7e, // b:after starttls
     0xce3ede78, // w:believe
@@ -3311,6 +3308,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd0246394, // b:from your
     0xd046b8db, // b:rejected please
     0xd06e6fda, // b:was blocked
+    0xd07e2344, // b:invalid envelope
     0xd09820d3, // b:please send
     0xd0a7f5c2, // s:data_end
     0xd0b3b780, // w:remaining
@@ -3354,7 +3352,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd2fd3c94, // b:aspx errors
     0xd31abb5b, // b:smtp example
     0xd3211400, // b:rejected spam
-    0xd3218df5, // b:refused this
     0xd3318013, // w:trying
     0xd33a6db3, // b:user or
     0xd342d9ca, // b:blacklisted by
@@ -3377,6 +3374,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd46a8b27, // b:example org
     0xd471c629, // b:header not
     0xd47373e6, // b:request removal
+    0xd4a357b8, // b:chaos monkey
     0xd4b59db9, // b:in message
     0xd4b8c9a0, // b:invalid username
     0xd4c79128, // p:neme
@@ -3438,6 +3436,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xd874c8ae, // b:your envelope
     0xd8a2521d, // b:org helo
     0xd8c4eb9c, // b:believe that
+    0xd8d29217, // b:org unavailable
     0xd8d89251, // b:message at
     0xd8edad09, // b:message id
     0xd8f02898, // e:5.1.6
@@ -3482,7 +3481,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xdc48e604, // b:greylisted for
     0xdc57e26a, // b:block list
     0xdc5bed0e, // b:https check
-    0xdc7e6d6d, // b:record of
     0xdc93c1cb, // b:to spf
     0xdc9a9a8f, // b:temporary server
     0xdca3846c, // b:http csi
@@ -3516,8 +3514,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xde40f6ec, // w:ingest
     0xde432e22, // w:ube
     0xde63fc49, // p:send
-    0xde6b35eb, // b:recipient externaldomain
-    0xde81836d, // b:reached please
     0xde9444e8, // w:uribl
     0xdea0d342, // b:in this
     0xdea1fc93, // b:on server
@@ -3634,6 +3630,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe5806aff, // b:doesn match
     0xe59046ce, // e:4.2.2
     0xe5c6a593, // b:accepted invalid
+    0xe5d0b7a4, // b:no helo
     0xe5d5d4e9, // b:to or
     0xe5e61233, // b:mail command
     0xe6428298, // p:argu
@@ -3684,9 +3681,9 @@ pub(super) static HASHES: [u32; 4000] = [
     0xe8c6aae1, // w:inbound
     0xe923f269, // b:not in
     0xe92d4b0b, // w:recipient
-    0xe9352e87, // b:recipient per
     0xe9425226, // w:helo
     0xe943bbb0, // w:protocol
+    0xe94de709, // b:local sender
     0xe9568021, // w:verizonmedia
     0xe956aca5, // b:domain blocked
     0xe958fdf5, // c:551
@@ -3704,7 +3701,6 @@ pub(super) static HASHES: [u32; 4000] = [
     0xea2f81e9, // w:good
     0xea4e3523, // b:failed blame
     0xea4fe059, // p:hour
-    0xea5ec803, // b:ptr records
     0xea60cfff, // p:http
     0xea6e6658, // b:domain user
     0xea75a705, // b:invalid or
@@ -3748,6 +3744,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xecdec34d, // b:line length
     0xece722b0, // b:user example
     0xecf6d239, // b:not present
+    0xecfb7452, // b:authorized please
     0xed08e887, // p:lear
     0xed176a2b, // w:account
     0xed43a7f9, // w:process
@@ -3772,12 +3769,14 @@ pub(super) static HASHES: [u32; 4000] = [
     0xee3b8c0c, // w:inbox
     0xee4b2344, // b:not yet
     0xee510ece, // b:connection limit
+    0xee6eb848, // b:outbound mail
     0xee79a8f0, // w:reading
     0xee7c5845, // b:spfbl net
     0xee7db15d, // b:in your
     0xee84915e, // p:bann
     0xee8f81d0, // b:it is
     0xee969b2c, // w:quota
+    0xee9f1acb, // b:mailbox post
     0xeea0b594, // b:ip is
     0xeeab1249, // b:com recipient
     0xeebe1c44, // w:suspected
@@ -3803,9 +3802,11 @@ pub(super) static HASHES: [u32; 4000] = [
     0xef91696e, // b:why mfrom
     0xef94a0d8, // b:sorry max
     0xefb0f55d, // b:or more
+    0xefb1c441, // p:junk
     0xefb68a03, // b:prevents additional
     0xefba8a68, // b:in spamhaus
     0xefc6c4d6, // b:mailbox user
+    0xf0020611, // b:messages without
     0xf0366447, // b:dd this
     0xf0385444, // b:in few
     0xf039033d, // b:have ptr
@@ -3856,10 +3857,8 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf3201818, // w:envelope
     0xf32a53e9, // b:alice example
     0xf32b819a, // w:gateway
-    0xf33d7d51, // b:required on
     0xf33e03e6, // b:com domain
     0xf38668c9, // w:rly
-    0xf39875af, // b:reject prod
     0xf3b090f5, // b:org mailbox
     0xf3b416cc, // b:unsupported authentication
     0xf3bb96a6, // b:policy reject
@@ -3930,13 +3929,13 @@ pub(super) static HASHES: [u32; 4000] = [
     0xf7f41bb4, // b:rejecting due
     0xf807293a, // b:message please
     0xf817f20a, // p:subm
+    0xf81aa1c4, // p:errn
     0xf825b3f5, // b:data rejected
     0xf83cb114, // b:try later
     0xf858b6dc, // b:mailbox local
     0xf85a867a, // b:address verification
     0xf8807ebf, // w:suspicious
     0xf899a954, // b:rejected account
-    0xf8bc30ed, // b:results query
     0xf8c6f482, // c:455
     0xf8e8f821, // b:sending email
     0xf8ebc4be, // b:sending limit
@@ -3958,6 +3957,7 @@ pub(super) static HASHES: [u32; 4000] = [
     0xfa110973, // b:unrecognized command
     0xfa129b15, // b:and your
     0xfa140823, // b:achieved the
+    0xfa14e1e2, // b:from does
     0xfa17f530, // p:subs
     0xfa25cba7, // p:unfo
     0xfa3ce1b4, // b:sender address
@@ -4059,1095 +4059,1090 @@ pub(super) static HASHES: [u32; 4000] = [
 
 /// Where each feature's entries start in `ENTRIES` (and the end).
 pub(super) static STARTS: [u32; 4001] = [
-    0, 0, 5, 5, 6, 7, 8, 9, 9, 9, 10, 11, 12, 13, 15, 16,
-    17, 21, 22, 22, 23, 24, 24, 25, 25, 26, 26, 26, 28, 31, 32, 33,
-    46, 47, 47, 47, 49, 49, 50, 51, 55, 55, 55, 55, 59, 60, 61, 71,
-    72, 81, 82, 83, 84, 84, 87, 89, 97, 97, 97, 110, 119, 119, 120, 122,
-    126, 127, 130, 133, 134, 134, 134, 135, 136, 136, 137, 139, 140, 141, 141, 141,
-    141, 141, 141, 142, 143, 145, 145, 146, 147, 147, 147, 147, 148, 148, 149, 156,
-    159, 165, 167, 172, 172, 172, 172, 175, 177, 197, 198, 198, 200, 201, 201, 202,
-    203, 203, 203, 204, 204, 205, 206, 208, 209, 210, 211, 212, 213, 213, 213, 224,
-    225, 227, 229, 230, 231, 231, 232, 232, 232, 233, 234, 235, 236, 238, 239, 239,
-    240, 240, 241, 242, 243, 247, 247, 248, 249, 250, 251, 251, 251, 253, 254, 255,
-    255, 255, 255, 256, 256, 263, 263, 265, 266, 266, 269, 271, 271, 298, 298, 300,
-    301, 302, 303, 303, 305, 316, 316, 317, 343, 343, 344, 346, 347, 348, 349, 350,
+    0, 0, 5, 5, 6, 7, 8, 9, 9, 9, 10, 11, 12, 12, 13, 14,
+    15, 19, 20, 20, 21, 22, 22, 23, 23, 24, 24, 24, 26, 29, 30, 31,
+    45, 46, 46, 46, 47, 47, 48, 49, 53, 53, 53, 53, 57, 58, 59, 69,
+    70, 80, 81, 82, 83, 83, 86, 88, 96, 96, 96, 109, 118, 118, 119, 121,
+    125, 126, 129, 132, 133, 133, 133, 134, 135, 135, 136, 138, 138, 139, 140, 140,
+    140, 140, 140, 140, 141, 142, 143, 145, 145, 146, 147, 147, 147, 147, 148, 148,
+    149, 156, 159, 165, 167, 172, 172, 172, 172, 175, 177, 197, 198, 198, 201, 202,
+    202, 203, 204, 204, 204, 205, 205, 206, 207, 209, 210, 211, 212, 213, 214, 214,
+    225, 226, 228, 230, 231, 232, 233, 233, 233, 234, 235, 236, 237, 239, 240, 240,
+    241, 241, 242, 243, 244, 248, 248, 249, 250, 251, 252, 252, 252, 254, 255, 256,
+    256, 256, 256, 257, 257, 264, 264, 266, 267, 267, 270, 272, 272, 297, 297, 299,
+    300, 301, 302, 302, 305, 316, 316, 317, 343, 343, 344, 346, 347, 348, 349, 350,
     350, 350, 350, 351, 351, 353, 357, 361, 365, 366, 366, 367, 368, 369, 371, 388,
-    388, 389, 390, 391, 391, 392, 396, 398, 400, 401, 402, 403, 403, 410, 422, 423,
-    425, 426, 426, 428, 429, 430, 430, 430, 431, 433, 433, 434, 434, 443, 444, 444,
-    445, 446, 447, 447, 448, 449, 449, 450, 450, 451, 451, 451, 451, 451, 477, 491,
-    507, 511, 511, 511, 512, 512, 514, 515, 515, 515, 516, 517, 517, 519, 519, 520,
-    520, 520, 521, 522, 529, 530, 530, 530, 537, 537, 538, 539, 543, 543, 561, 562,
-    562, 562, 567, 588, 590, 594, 594, 598, 599, 600, 600, 601, 601, 603, 605, 606,
-    607, 607, 607, 607, 607, 607, 607, 608, 608, 612, 620, 621, 622, 624, 625, 625,
-    625, 628, 629, 632, 632, 637, 637, 637, 637, 639, 640, 641, 645, 650, 650, 650,
-    650, 663, 664, 664, 665, 667, 667, 667, 667, 670, 674, 674, 675, 676, 676, 678,
-    680, 680, 680, 680, 682, 682, 683, 683, 684, 686, 688, 689, 690, 693, 694, 701,
-    702, 702, 702, 703, 703, 704, 706, 707, 708, 708, 708, 710, 711, 711, 712, 713,
-    715, 718, 719, 719, 723, 724, 727, 728, 731, 731, 732, 732, 732, 732, 733, 745,
-    745, 745, 745, 746, 749, 750, 752, 754, 754, 755, 755, 756, 756, 756, 757, 757,
-    757, 758, 758, 758, 769, 769, 777, 779, 779, 780, 781, 783, 784, 785, 786, 788,
-    789, 792, 792, 792, 799, 800, 802, 811, 812, 814, 817, 819, 821, 826, 827, 828,
-    828, 828, 829, 830, 831, 834, 837, 838, 842, 842, 843, 844, 844, 846, 847, 849,
-    850, 851, 851, 858, 861, 862, 863, 865, 866, 867, 870, 874, 874, 876, 877, 877,
-    878, 879, 879, 885, 887, 888, 889, 890, 911, 912, 912, 913, 920, 920, 920, 921,
-    921, 921, 922, 926, 926, 926, 926, 926, 927, 928, 928, 929, 929, 930, 933, 934,
-    935, 936, 936, 937, 938, 960, 961, 961, 962, 963, 964, 966, 969, 971, 972, 973,
-    979, 980, 980, 982, 982, 983, 986, 986, 987, 989, 990, 993, 994, 995, 997, 998,
-    999, 999, 999, 1000, 1000, 1003, 1025, 1025, 1025, 1028, 1029, 1030, 1030, 1038, 1038, 1039,
-    1039, 1039, 1039, 1040, 1041, 1041, 1042, 1042, 1043, 1043, 1043, 1062, 1063, 1063, 1066, 1067,
-    1069, 1070, 1071, 1071, 1077, 1079, 1079, 1081, 1082, 1082, 1083, 1084, 1086, 1086, 1086, 1086,
-    1086, 1086, 1088, 1088, 1089, 1089, 1090, 1092, 1092, 1093, 1095, 1099, 1100, 1101, 1101, 1106,
-    1107, 1107, 1108, 1108, 1109, 1109, 1109, 1110, 1110, 1112, 1112, 1112, 1113, 1114, 1115, 1115,
-    1118, 1118, 1119, 1120, 1120, 1120, 1121, 1121, 1121, 1121, 1123, 1126, 1128, 1129, 1130, 1134,
-    1134, 1134, 1139, 1139, 1144, 1145, 1145, 1146, 1147, 1153, 1153, 1154, 1155, 1158, 1161, 1162,
-    1162, 1164, 1165, 1166, 1166, 1166, 1167, 1169, 1169, 1170, 1171, 1171, 1172, 1174, 1174, 1174,
-    1179, 1180, 1180, 1180, 1180, 1181, 1182, 1183, 1184, 1185, 1185, 1186, 1188, 1191, 1192, 1192,
-    1195, 1195, 1195, 1204, 1204, 1204, 1208, 1208, 1209, 1219, 1219, 1223, 1223, 1223, 1224, 1224,
-    1224, 1224, 1225, 1225, 1225, 1232, 1234, 1234, 1238, 1238, 1238, 1239, 1239, 1241, 1247, 1249,
-    1253, 1263, 1264, 1264, 1265, 1271, 1271, 1271, 1272, 1273, 1273, 1273, 1273, 1273, 1273, 1273,
-    1274, 1275, 1275, 1275, 1281, 1281, 1283, 1285, 1287, 1288, 1289, 1290, 1292, 1293, 1293, 1293,
-    1293, 1294, 1295, 1297, 1297, 1300, 1301, 1324, 1324, 1324, 1324, 1330, 1331, 1347, 1348, 1349,
-    1349, 1350, 1357, 1357, 1358, 1359, 1361, 1361, 1363, 1372, 1372, 1376, 1376, 1377, 1378, 1378,
-    1381, 1383, 1383, 1383, 1383, 1383, 1383, 1385, 1385, 1385, 1385, 1386, 1387, 1391, 1395, 1396,
-    1397, 1397, 1397, 1398, 1399, 1400, 1401, 1420, 1421, 1422, 1424, 1424, 1425, 1425, 1426, 1426,
-    1426, 1447, 1447, 1448, 1450, 1450, 1452, 1453, 1454, 1454, 1455, 1456, 1457, 1459, 1460, 1461,
-    1462, 1462, 1463, 1464, 1464, 1465, 1467, 1473, 1473, 1475, 1477, 1477, 1480, 1482, 1484, 1484,
-    1484, 1484, 1509, 1510, 1510, 1510, 1511, 1512, 1513, 1519, 1521, 1522, 1524, 1524, 1524, 1527,
-    1528, 1528, 1528, 1529, 1530, 1530, 1531, 1555, 1555, 1557, 1557, 1559, 1565, 1565, 1566, 1572,
-    1576, 1577, 1579, 1581, 1582, 1584, 1585, 1586, 1586, 1586, 1587, 1587, 1587, 1589, 1589, 1589,
-    1589, 1590, 1591, 1591, 1591, 1592, 1592, 1593, 1594, 1595, 1595, 1595, 1596, 1611, 1612, 1612,
-    1613, 1614, 1615, 1615, 1615, 1615, 1617, 1618, 1619, 1622, 1623, 1625, 1626, 1629, 1631, 1633,
-    1633, 1636, 1642, 1647, 1648, 1649, 1649, 1652, 1652, 1653, 1654, 1658, 1658, 1658, 1658, 1659,
-    1659, 1659, 1664, 1665, 1685, 1689, 1691, 1692, 1692, 1697, 1698, 1725, 1725, 1725, 1730, 1731,
-    1731, 1731, 1732, 1732, 1732, 1733, 1733, 1733, 1734, 1734, 1735, 1737, 1738, 1739, 1740, 1741,
-    1742, 1744, 1746, 1746, 1746, 1747, 1747, 1747, 1748, 1750, 1750, 1750, 1752, 1753, 1758, 1759,
-    1760, 1760, 1760, 1767, 1770, 1771, 1771, 1771, 1772, 1772, 1773, 1774, 1775, 1776, 1776, 1776,
-    1805, 1806, 1808, 1809, 1809, 1810, 1813, 1816, 1817, 1817, 1817, 1818, 1819, 1819, 1835, 1835,
-    1836, 1837, 1837, 1837, 1838, 1839, 1841, 1843, 1843, 1844, 1846, 1849, 1850, 1851, 1851, 1851,
-    1852, 1852, 1853, 1854, 1854, 1855, 1858, 1858, 1858, 1858, 1858, 1858, 1858, 1860, 1861, 1862,
-    1863, 1864, 1865, 1865, 1869, 1894, 1895, 1895, 1896, 1896, 1896, 1896, 1896, 1896, 1919, 1919,
-    1920, 1921, 1921, 1922, 1922, 1922, 1924, 1925, 1940, 1943, 1944, 1945, 1946, 1948, 1948, 1955,
-    1956, 1962, 1963, 1964, 1965, 1968, 1969, 1970, 1971, 1971, 1972, 1972, 1978, 1980, 1981, 1981,
-    1981, 1982, 1983, 1983, 1984, 1997, 1997, 2000, 2001, 2001, 2002, 2002, 2003, 2004, 2004, 2006,
-    2007, 2018, 2018, 2018, 2018, 2018, 2019, 2021, 2023, 2028, 2028, 2029, 2030, 2031, 2031, 2032,
-    2033, 2046, 2046, 2047, 2055, 2056, 2058, 2058, 2058, 2062, 2062, 2067, 2069, 2073, 2074, 2074,
-    2077, 2092, 2093, 2094, 2094, 2095, 2097, 2097, 2097, 2098, 2099, 2099, 2099, 2105, 2106, 2107,
-    2131, 2134, 2134, 2136, 2137, 2158, 2158, 2159, 2161, 2161, 2161, 2162, 2162, 2169, 2170, 2170,
-    2170, 2173, 2173, 2174, 2178, 2186, 2188, 2188, 2189, 2190, 2191, 2196, 2196, 2205, 2205, 2206,
-    2215, 2215, 2215, 2216, 2217, 2222, 2225, 2226, 2226, 2227, 2231, 2231, 2231, 2233, 2236, 2237,
-    2237, 2238, 2239, 2239, 2240, 2241, 2246, 2247, 2247, 2247, 2249, 2250, 2251, 2252, 2254, 2254,
-    2254, 2255, 2255, 2258, 2259, 2259, 2265, 2267, 2267, 2267, 2268, 2268, 2269, 2269, 2270, 2270,
-    2271, 2272, 2280, 2281, 2296, 2297, 2297, 2297, 2298, 2298, 2298, 2301, 2303, 2305, 2305, 2307,
-    2307, 2308, 2310, 2311, 2311, 2313, 2314, 2315, 2323, 2324, 2347, 2349, 2349, 2349, 2350, 2356,
-    2357, 2358, 2359, 2364, 2370, 2371, 2372, 2375, 2376, 2379, 2380, 2391, 2418, 2418, 2419, 2420,
-    2420, 2421, 2421, 2421, 2422, 2427, 2429, 2429, 2430, 2432, 2433, 2434, 2435, 2435, 2437, 2437,
-    2438, 2439, 2441, 2441, 2444, 2449, 2450, 2455, 2460, 2460, 2460, 2463, 2463, 2463, 2464, 2465,
-    2466, 2470, 2474, 2480, 2482, 2483, 2483, 2483, 2483, 2483, 2484, 2486, 2493, 2494, 2494, 2495,
-    2496, 2498, 2499, 2505, 2510, 2511, 2512, 2513, 2514, 2515, 2516, 2519, 2519, 2520, 2521, 2522,
-    2526, 2526, 2527, 2529, 2529, 2530, 2541, 2544, 2544, 2544, 2545, 2546, 2548, 2560, 2572, 2574,
-    2575, 2576, 2576, 2576, 2591, 2593, 2594, 2597, 2598, 2599, 2599, 2601, 2621, 2621, 2621, 2621,
-    2625, 2626, 2626, 2626, 2627, 2629, 2630, 2631, 2631, 2631, 2631, 2638, 2638, 2644, 2647, 2647,
-    2671, 2671, 2671, 2672, 2672, 2673, 2673, 2676, 2677, 2678, 2679, 2679, 2681, 2681, 2682, 2682,
-    2683, 2684, 2688, 2688, 2689, 2691, 2691, 2691, 2691, 2692, 2692, 2692, 2692, 2692, 2693, 2695,
-    2696, 2697, 2697, 2699, 2700, 2702, 2702, 2702, 2703, 2703, 2703, 2704, 2705, 2706, 2707, 2707,
-    2709, 2710, 2715, 2719, 2732, 2734, 2735, 2736, 2741, 2741, 2741, 2742, 2744, 2745, 2747, 2749,
-    2749, 2751, 2751, 2755, 2756, 2758, 2759, 2759, 2759, 2759, 2759, 2760, 2760, 2763, 2773, 2789,
-    2789, 2799, 2799, 2799, 2800, 2801, 2801, 2803, 2803, 2804, 2804, 2805, 2805, 2806, 2806, 2806,
-    2807, 2809, 2834, 2835, 2836, 2836, 2836, 2837, 2839, 2839, 2840, 2843, 2843, 2844, 2855, 2856,
-    2860, 2860, 2862, 2862, 2863, 2864, 2865, 2865, 2868, 2872, 2877, 2877, 2877, 2883, 2891, 2892,
-    2892, 2892, 2893, 2895, 2895, 2896, 2901, 2901, 2902, 2903, 2904, 2904, 2906, 2906, 2909, 2910,
-    2910, 2912, 2919, 2920, 2931, 2931, 2934, 2934, 2935, 2942, 2943, 2943, 2943, 2944, 2944, 2945,
-    2947, 2947, 2948, 2949, 2972, 2973, 2996, 2996, 2996, 3020, 3021, 3022, 3023, 3024, 3026, 3027,
-    3027, 3030, 3030, 3030, 3030, 3030, 3057, 3057, 3057, 3057, 3058, 3058, 3059, 3060, 3060, 3062,
-    3064, 3065, 3066, 3066, 3066, 3067, 3069, 3070, 3070, 3071, 3077, 3077, 3077, 3077, 3077, 3077,
-    3078, 3079, 3079, 3079, 3081, 3082, 3085, 3089, 3090, 3091, 3092, 3093, 3094, 3095, 3098, 3100,
-    3101, 3102, 3103, 3104, 3104, 3104, 3106, 3106, 3107, 3108, 3116, 3139, 3141, 3141, 3141, 3141,
-    3142, 3143, 3143, 3145, 3150, 3151, 3152, 3154, 3156, 3157, 3158, 3158, 3160, 3160, 3160, 3161,
-    3162, 3162, 3163, 3163, 3182, 3183, 3187, 3190, 3191, 3191, 3201, 3201, 3203, 3204, 3205, 3208,
-    3209, 3210, 3211, 3212, 3213, 3214, 3215, 3218, 3219, 3220, 3220, 3231, 3234, 3236, 3236, 3236,
-    3238, 3238, 3238, 3238, 3238, 3239, 3241, 3260, 3261, 3274, 3275, 3277, 3277, 3279, 3280, 3298,
-    3299, 3300, 3300, 3304, 3304, 3305, 3308, 3308, 3308, 3311, 3318, 3318, 3321, 3321, 3323, 3323,
-    3324, 3324, 3325, 3326, 3327, 3327, 3328, 3330, 3330, 3331, 3333, 3334, 3335, 3335, 3336, 3337,
-    3337, 3339, 3340, 3350, 3351, 3352, 3353, 3360, 3361, 3362, 3363, 3363, 3363, 3364, 3390, 3394,
-    3397, 3397, 3408, 3410, 3411, 3412, 3414, 3416, 3417, 3417, 3418, 3420, 3420, 3420, 3421, 3424,
-    3424, 3426, 3426, 3427, 3451, 3472, 3472, 3473, 3474, 3475, 3477, 3478, 3479, 3480, 3481, 3481,
-    3481, 3482, 3482, 3505, 3506, 3507, 3507, 3510, 3510, 3510, 3510, 3510, 3512, 3513, 3513, 3514,
-    3538, 3538, 3540, 3541, 3549, 3572, 3573, 3575, 3576, 3576, 3577, 3580, 3602, 3625, 3625, 3625,
-    3626, 3627, 3652, 3673, 3675, 3681, 3682, 3683, 3683, 3690, 3707, 3707, 3707, 3707, 3708, 3713,
-    3713, 3730, 3730, 3731, 3731, 3732, 3732, 3733, 3734, 3735, 3759, 3760, 3760, 3761, 3762, 3765,
-    3767, 3767, 3767, 3768, 3769, 3770, 3771, 3777, 3792, 3794, 3818, 3822, 3823, 3824, 3825, 3825,
-    3825, 3826, 3828, 3828, 3828, 3828, 3829, 3830, 3831, 3831, 3835, 3835, 3837, 3838, 3839, 3841,
-    3864, 3865, 3866, 3888, 3896, 3898, 3899, 3903, 3905, 3906, 3906, 3907, 3907, 3907, 3908, 3908,
-    3909, 3914, 3914, 3916, 3936, 3937, 3939, 3939, 3940, 3940, 3942, 3943, 3945, 3946, 3946, 3946,
-    3947, 3947, 3947, 3947, 3948, 3949, 3951, 3953, 3954, 3954, 3955, 3956, 3958, 3958, 3959, 3959,
-    3959, 3960, 3962, 3967, 3967, 3967, 3967, 3967, 3968, 3969, 3970, 3971, 3972, 3972, 3973, 3974,
-    3974, 3976, 3976, 3976, 3992, 3992, 3993, 3994, 3994, 3996, 4020, 4020, 4021, 4024, 4024, 4026,
-    4027, 4032, 4033, 4034, 4036, 4037, 4038, 4039, 4039, 4041, 4041, 4041, 4042, 4043, 4044, 4047,
-    4048, 4048, 4050, 4051, 4051, 4052, 4053, 4054, 4056, 4058, 4058, 4058, 4058, 4058, 4059, 4059,
-    4059, 4059, 4059, 4065, 4066, 4066, 4072, 4074, 4074, 4074, 4075, 4076, 4076, 4077, 4078, 4080,
-    4081, 4081, 4086, 4087, 4089, 4090, 4090, 4090, 4103, 4104, 4104, 4105, 4105, 4105, 4106, 4107,
-    4107, 4107, 4109, 4109, 4123, 4140, 4140, 4143, 4145, 4149, 4150, 4150, 4151, 4152, 4152, 4152,
-    4153, 4154, 4155, 4156, 4166, 4166, 4167, 4168, 4171, 4171, 4172, 4173, 4174, 4174, 4177, 4179,
-    4180, 4180, 4181, 4191, 4194, 4195, 4195, 4207, 4208, 4209, 4210, 4211, 4213, 4214, 4215, 4215,
-    4215, 4216, 4216, 4216, 4218, 4221, 4222, 4222, 4228, 4229, 4229, 4230, 4231, 4231, 4232, 4247,
-    4250, 4252, 4252, 4253, 4255, 4256, 4256, 4257, 4266, 4267, 4267, 4268, 4270, 4271, 4271, 4271,
-    4271, 4278, 4278, 4279, 4281, 4282, 4283, 4283, 4283, 4285, 4285, 4285, 4285, 4285, 4285, 4285,
-    4286, 4286, 4288, 4289, 4289, 4289, 4290, 4292, 4296, 4296, 4296, 4297, 4301, 4303, 4303, 4303,
-    4303, 4307, 4308, 4309, 4322, 4322, 4322, 4322, 4322, 4322, 4337, 4337, 4344, 4344, 4346, 4356,
-    4356, 4357, 4358, 4364, 4365, 4366, 4367, 4369, 4377, 4377, 4378, 4380, 4381, 4381, 4381, 4398,
-    4400, 4400, 4401, 4404, 4405, 4405, 4406, 4409, 4409, 4412, 4412, 4415, 4419, 4424, 4424, 4425,
-    4427, 4428, 4429, 4429, 4431, 4431, 4431, 4432, 4433, 4441, 4442, 4443, 4444, 4445, 4456, 4457,
-    4457, 4457, 4457, 4460, 4461, 4463, 4464, 4465, 4476, 4483, 4491, 4495, 4497, 4498, 4499, 4499,
-    4500, 4503, 4505, 4508, 4514, 4516, 4521, 4521, 4522, 4522, 4522, 4522, 4522, 4523, 4523, 4524,
-    4525, 4530, 4531, 4531, 4533, 4534, 4538, 4539, 4541, 4542, 4543, 4546, 4547, 4548, 4549, 4551,
-    4551, 4552, 4554, 4555, 4557, 4558, 4558, 4559, 4563, 4573, 4573, 4574, 4575, 4578, 4578, 4588,
-    4590, 4592, 4603, 4603, 4603, 4604, 4611, 4611, 4612, 4631, 4631, 4631, 4632, 4633, 4633, 4635,
-    4636, 4637, 4638, 4639, 4640, 4640, 4647, 4648, 4649, 4649, 4650, 4650, 4651, 4652, 4654, 4655,
-    4657, 4658, 4659, 4661, 4661, 4662, 4662, 4662, 4662, 4663, 4664, 4665, 4666, 4670, 4671, 4683,
-    4685, 4712, 4715, 4716, 4720, 4720, 4720, 4721, 4721, 4722, 4722, 4722, 4722, 4724, 4733, 4734,
-    4735, 4737, 4738, 4739, 4739, 4740, 4740, 4740, 4741, 4742, 4742, 4742, 4743, 4749, 4749, 4749,
-    4750, 4752, 4752, 4758, 4773, 4774, 4774, 4774, 4775, 4776, 4777, 4786, 4786, 4788, 4788, 4790,
-    4791, 4792, 4792, 4792, 4794, 4794, 4796, 4797, 4798, 4799, 4800, 4802, 4802, 4802, 4802, 4806,
-    4807, 4809, 4810, 4811, 4812, 4814, 4815, 4816, 4818, 4820, 4821, 4823, 4825, 4827, 4829, 4832,
-    4833, 4833, 4856, 4857, 4861, 4861, 4862, 4867, 4867, 4867, 4867, 4867, 4869, 4870, 4876, 4877,
-    4896, 4897, 4900, 4900, 4900, 4900, 4903, 4904, 4905, 4905, 4905, 4908, 4910, 4919, 4920, 4921,
-    4921, 4922, 4940, 4948, 4948, 4949, 4951, 4953, 4954, 4954, 4954, 4960, 4961, 4963, 4963, 4963,
-    4964, 4964, 4964, 4964, 4965, 4966, 4967, 4968, 4969, 4969, 4971, 4973, 4976, 4976, 4979, 4982,
-    4983, 4985, 4985, 5003, 5004, 5006, 5007, 5008, 5008, 5031, 5032, 5032, 5033, 5050, 5052, 5053,
-    5055, 5056, 5057, 5058, 5058, 5060, 5060, 5060, 5061, 5063, 5065, 5068, 5072, 5073, 5073, 5078,
-    5078, 5091, 5092, 5093, 5101, 5107, 5110, 5110, 5110, 5132, 5132, 5133, 5134, 5163, 5164, 5164,
-    5165, 5165, 5166, 5170, 5172, 5173, 5174, 5175, 5184, 5184, 5189, 5190, 5191, 5192, 5192, 5199,
-    5205, 5207, 5209, 5211, 5217, 5218, 5219, 5219, 5220, 5221, 5222, 5223, 5224, 5225, 5225, 5237,
-    5238, 5238, 5238, 5261, 5261, 5271, 5271, 5272, 5274, 5275, 5280, 5281, 5282, 5304, 5306, 5308,
-    5308, 5309, 5309, 5310, 5311, 5314, 5314, 5317, 5320, 5321, 5323, 5324, 5324, 5325, 5328, 5337,
-    5339, 5339, 5339, 5343, 5343, 5344, 5344, 5345, 5346, 5348, 5350, 5351, 5351, 5352, 5354, 5359,
-    5359, 5359, 5360, 5361, 5385, 5386, 5388, 5389, 5390, 5391, 5392, 5392, 5392, 5392, 5393, 5394,
-    5395, 5397, 5397, 5397, 5398, 5399, 5400, 5413, 5415, 5416, 5434, 5435, 5437, 5438, 5439, 5461,
-    5465, 5468, 5469, 5469, 5470, 5471, 5472, 5473, 5474, 5475, 5475, 5477, 5478, 5478, 5478, 5479,
-    5484, 5485, 5487, 5488, 5489, 5489, 5489, 5504, 5504, 5528, 5529, 5530, 5531, 5531, 5531, 5532,
-    5533, 5533, 5536, 5536, 5536, 5537, 5537, 5537, 5538, 5538, 5538, 5539, 5540, 5541, 5541, 5541,
-    5542, 5543, 5544, 5546, 5554, 5555, 5556, 5556, 5557, 5558, 5559, 5560, 5560, 5560, 5560, 5560,
-    5568, 5571, 5571, 5600, 5612, 5613, 5615, 5615, 5617, 5618, 5619, 5621, 5624, 5624, 5625, 5626,
-    5627, 5628, 5628, 5634, 5635, 5635, 5647, 5649, 5649, 5653, 5656, 5657, 5657, 5658, 5659, 5661,
-    5661, 5662, 5662, 5665, 5667, 5668, 5668, 5668, 5669, 5677, 5677, 5677, 5678, 5679, 5680, 5680,
-    5680, 5681, 5681, 5681, 5681, 5687, 5688, 5688, 5689, 5689, 5690, 5691, 5693, 5693, 5694, 5698,
-    5698, 5698, 5700, 5721, 5722, 5722, 5723, 5724, 5726, 5726, 5751, 5751, 5761, 5766, 5767, 5769,
-    5776, 5781, 5781, 5782, 5782, 5782, 5783, 5784, 5787, 5788, 5788, 5789, 5789, 5790, 5791, 5803,
-    5804, 5805, 5806, 5807, 5826, 5827, 5827, 5827, 5828, 5829, 5832, 5832, 5833, 5834, 5835, 5835,
-    5835, 5838, 5838, 5839, 5839, 5839, 5840, 5857, 5860, 5862, 5862, 5889, 5890, 5891, 5891, 5892,
-    5892, 5892, 5892, 5894, 5907, 5909, 5911, 5918, 5918, 5919, 5919, 5920, 5921, 5922, 5923, 5925,
-    5925, 5925, 5926, 5926, 5927, 5928, 5929, 5929, 5930, 5930, 5930, 5938, 5938, 5941, 5941, 5942,
-    5942, 5943, 5945, 5946, 5946, 5949, 5949, 5950, 5954, 5955, 5956, 5962, 5964, 5966, 5976, 5987,
-    5987, 5989, 5993, 5993, 5995, 5997, 6002, 6003, 6003, 6005, 6005, 6008, 6009, 6014, 6015, 6016,
-    6017, 6018, 6018, 6019, 6022, 6023, 6024, 6027, 6028, 6030, 6035, 6037, 6037, 6039, 6040, 6047,
-    6048, 6048, 6051, 6052, 6055, 6056, 6057, 6077, 6078, 6079, 6080, 6081, 6082, 6084, 6086, 6086,
-    6087, 6087, 6088, 6088, 6088, 6089, 6112, 6113, 6114, 6115, 6120, 6120, 6120, 6121, 6122, 6122,
-    6123, 6125, 6126, 6130, 6130, 6130, 6130, 6131, 6131, 6136, 6136, 6155, 6155, 6176, 6178, 6179,
-    6179, 6180, 6180, 6184, 6184, 6184, 6186, 6186, 6187, 6187, 6188, 6194, 6195, 6206, 6227, 6228,
-    6229, 6230, 6230, 6244, 6244, 6245, 6246, 6247, 6248, 6248, 6248, 6249, 6249, 6250, 6252, 6252,
-    6254, 6254, 6259, 6260, 6272, 6272, 6277, 6278, 6279, 6279, 6280, 6283, 6283, 6284, 6284, 6286,
-    6287, 6288, 6288, 6288, 6289, 6289, 6305, 6305, 6310, 6316, 6316, 6317, 6317, 6317, 6318, 6318,
-    6319, 6320, 6322, 6323, 6324, 6325, 6325, 6325, 6325, 6340, 6341, 6341, 6365, 6365, 6367, 6369,
-    6372, 6373, 6373, 6374, 6375, 6376, 6376, 6377, 6381, 6382, 6382, 6383, 6384, 6386, 6386, 6386,
-    6387, 6388, 6388, 6389, 6390, 6392, 6393, 6406, 6406, 6407, 6410, 6411, 6411, 6414, 6414, 6415,
-    6415, 6415, 6416, 6417, 6417, 6421, 6421, 6422, 6424, 6424, 6425, 6426, 6427, 6429, 6429, 6430,
-    6431, 6432, 6432, 6449, 6450, 6452, 6453, 6454, 6454, 6456, 6456, 6456, 6456, 6457, 6458, 6458,
-    6472, 6472, 6473, 6474, 6474, 6475, 6476, 6476, 6477, 6477, 6477, 6477, 6477, 6478, 6480, 6483,
-    6483, 6485, 6485, 6485, 6485, 6486, 6487, 6487, 6489, 6491, 6491, 6493, 6500, 6503, 6504, 6504,
-    6505, 6506, 6507, 6512, 6513, 6517, 6518, 6518, 6520, 6521, 6523, 6523, 6523, 6523, 6524, 6525,
-    6526, 6526, 6527, 6528, 6528, 6529, 6529, 6532, 6533, 6534, 6535, 6540, 6540, 6540, 6545, 6546,
-    6546, 6546, 6547, 6548, 6558, 6559, 6559, 6562, 6562, 6563, 6564, 6564, 6565, 6566, 6566, 6566,
-    6566, 6567, 6568, 6569, 6571, 6572, 6573, 6574, 6575, 6576, 6583, 6584, 6586, 6588, 6588, 6592,
-    6593, 6593, 6598, 6598, 6600, 6601, 6601, 6602, 6609, 6613, 6613, 6613, 6613, 6613, 6613, 6613,
-    6614, 6615, 6617, 6618, 6621, 6624, 6625, 6625, 6646, 6648, 6649, 6649, 6649, 6650, 6658, 6659,
-    6660, 6666, 6667, 6676, 6676, 6676, 6677, 6677, 6678, 6678, 6679, 6680, 6680, 6681, 6682, 6684,
-    6684, 6688, 6690, 6691, 6692, 6692, 6693, 6695, 6696, 6697, 6698, 6698, 6698, 6699, 6701, 6702,
-    6703, 6704, 6704, 6705, 6705, 6705, 6713, 6714, 6714, 6715, 6743, 6743, 6743, 6743, 6743, 6743,
-    6743, 6743, 6743, 6750, 6750, 6750, 6752, 6753, 6753, 6753, 6765, 6766, 6767, 6769, 6770, 6771,
-    6771, 6771, 6772, 6772, 6773, 6775, 6777, 6777, 6777, 6777, 6778, 6780, 6781, 6781, 6781, 6781,
-    6781, 6781, 6784, 6785, 6785, 6786, 6786, 6787, 6787, 6790, 6792, 6792, 6796, 6797, 6798, 6798,
-    6799, 6800, 6801, 6802, 6803, 6803, 6805, 6805, 6824, 6825, 6826, 6827, 6828, 6828, 6830, 6830,
-    6831, 6832, 6833, 6834, 6837, 6837, 6840, 6845, 6846, 6846, 6872, 6872, 6877, 6877, 6879, 6880,
-    6882, 6883, 6886, 6890, 6891, 6892, 6896, 6897, 6897, 6898, 6899, 6919, 6934, 6934, 6934, 6935,
-    6938, 6939, 6941, 6942, 6942, 6943, 6959, 6960, 6963, 6963, 6977, 6978, 6979, 6980, 6980, 6980,
-    6980, 6981, 6983, 6984, 6985, 6985, 6986, 6986, 6986, 6987, 6988, 6989, 6990, 6991, 6991, 6992,
-    6994, 6996, 6998, 6998, 7000, 7001, 7002, 7003, 7003, 7003, 7011, 7011, 7013, 7013, 7015, 7016,
-    7020, 7020, 7021, 7022, 7023, 7024, 7025, 7025, 7025, 7028, 7028, 7030, 7034, 7035, 7036, 7037,
-    7037, 7038, 7039, 7039, 7039, 7040, 7041, 7041, 7046, 7047, 7051, 7051, 7051, 7051, 7052, 7053,
-    7053, 7054, 7054, 7054, 7054, 7054, 7062, 7063, 7065, 7065, 7065, 7066, 7066, 7070, 7071, 7074,
-    7075, 7080, 7081, 7082, 7083, 7111, 7111, 7111, 7112, 7112, 7112, 7112, 7112, 7112, 7116, 7117,
-    7118, 7119, 7120, 7122, 7122, 7122, 7122, 7123, 7129, 7130, 7130, 7130, 7130, 7130, 7131, 7144,
-    7145, 7147, 7148, 7148, 7150, 7151, 7151, 7151, 7151, 7152, 7152, 7154, 7155, 7155, 7156, 7156,
-    7156, 7157, 7158, 7159, 7165, 7165, 7166, 7167, 7169, 7171, 7173, 7174, 7176, 7178, 7178, 7178,
-    7180, 7180, 7185, 7191, 7191, 7191, 7191, 7192, 7194, 7195, 7199, 7199, 7200, 7202, 7202, 7223,
-    7224, 7225, 7225, 7226, 7227, 7227, 7227, 7228, 7229, 7229, 7230, 7231, 7232, 7232, 7236, 7237,
-    7242, 7243, 7244, 7246, 7246, 7247, 7247, 7272, 7273, 7273, 7276, 7299, 7300, 7300, 7301, 7301,
-    7302, 7302, 7302, 7303, 7303, 7304, 7321, 7321, 7322, 7322, 7325, 7325, 7326, 7327, 7328, 7329,
-    7347, 7365, 7366, 7366, 7366, 7366, 7369, 7370, 7371, 7371, 7372, 7372, 7373, 7374, 7388, 7389,
-    7390, 7406, 7422, 7423, 7448, 7448, 7448, 7449, 7449, 7449, 7450, 7450, 7452, 7453, 7453, 7454,
-    7454, 7455, 7481, 7485, 7499, 7523, 7526, 7527, 7527, 7527, 7528, 7529, 7530, 7551, 7552, 7573,
-    7574, 7574, 7575, 7581, 7581, 7583, 7585, 7612, 7613, 7614, 7615, 7616, 7625, 7625, 7625, 7625,
-    7625, 7626, 7626, 7635, 7635, 7635, 7637, 7638, 7638, 7638, 7638, 7640, 7641, 7641, 7642, 7646,
-    7646, 7646, 7647, 7648, 7648, 7655, 7656, 7659, 7660, 7660, 7661, 7662, 7662, 7663, 7663, 7666,
-    7667, 7670, 7672, 7672, 7672, 7673, 7674, 7674, 7683, 7684, 7685, 7686, 7705, 7705, 7705, 7722,
-    7723, 7724, 7724, 7724, 7725, 7727, 7728, 7729, 7730, 7733, 7733, 7733, 7734, 7734, 7736, 7738,
-    7739, 7740, 7740, 7741, 7742, 7744, 7745, 7745, 7746, 7749, 7751, 7765, 7768, 7775, 7775, 7777,
-    7778, 7778, 7779, 7780, 7781, 7782, 7783, 7784, 7784, 7787, 7788, 7792, 7792, 7792, 7792, 7797,
-    7798, 7799, 7800, 7801, 7801, 7802, 7802, 7802, 7803, 7803, 7803, 7804, 7806, 7813, 7813, 7815,
-    7815, 7818, 7820, 7821, 7821, 7821, 7821, 7822, 7823, 7824, 7826, 7827, 7828, 7829, 7834, 7835,
-    7837, 7838, 7839, 7843, 7844, 7845, 7845, 7845, 7846, 7846, 7847, 7857, 7858, 7858, 7860, 7863,
-    7863, 7864, 7866, 7869, 7884, 7886, 7888, 7890, 7890, 7891, 7892, 7892, 7892, 7892, 7892, 7892,
-    7892, 7893, 7893, 7912, 7914, 7915, 7915, 7918, 7919, 7924, 7925, 7927, 7929, 7929, 7929, 7929,
-    7930, 7930, 7930, 7930, 7942, 7944, 7970, 7971, 7971, 7983, 7983, 7983, 7983, 7987, 8002, 8020,
-    8043, 8044, 8045, 8046, 8046, 8046, 8046, 8047, 8049, 8071, 8086, 8086, 8089, 8098, 8099, 8099,
-    8114, 8114, 8115, 8115, 8115, 8115, 8115, 8116, 8117, 8117, 8117, 8120, 8120, 8122, 8123, 8124,
-    8124, 8128, 8128, 8130, 8131, 8135, 8135, 8136, 8137, 8138, 8138, 8139, 8139, 8140, 8140, 8140,
-    8143, 8144, 8165, 8166, 8166, 8166, 8166, 8167, 8170, 8170, 8170, 8173, 8183, 8183, 8183, 8184,
-    8186, 8186, 8193, 8195, 8196, 8198, 8198, 8199, 8200, 8201, 8202, 8203, 8204, 8204, 8206, 8207,
-    8214, 8214, 8224, 8227, 8228, 8238, 8240, 8241, 8241, 8242, 8242, 8242, 8242, 8245, 8245, 8246,
-    8247, 8249, 8249, 8249, 8249, 8256, 8256, 8258, 8259, 8260, 8260, 8261, 8262, 8263, 8263, 8263,
-    8264, 8264, 8265, 8265, 8266, 8266, 8266, 8267, 8277, 8277, 8277, 8286, 8287, 8288, 8293, 8294,
-    8295, 8295, 8295, 8296, 8299, 8300, 8309, 8311, 8312, 8312, 8312, 8312, 8312, 8313, 8314, 8315,
-    8320, 8330, 8334, 8334, 8335, 8335, 8336, 8336, 8338, 8339, 8339, 8341, 8341, 8343, 8343, 8347,
-    8351,
+    388, 389, 390, 391, 391, 392, 396, 398, 398, 400, 401, 402, 403, 403, 408, 421,
+    422, 424, 425, 426, 426, 428, 429, 430, 430, 430, 431, 433, 433, 434, 434, 443,
+    444, 444, 445, 446, 447, 447, 448, 448, 449, 449, 450, 450, 451, 451, 451, 451,
+    451, 477, 491, 508, 512, 512, 512, 513, 513, 515, 516, 516, 516, 517, 518, 518,
+    520, 520, 521, 521, 521, 522, 522, 526, 527, 527, 527, 534, 535, 536, 540, 540,
+    558, 559, 559, 559, 559, 563, 584, 586, 590, 590, 594, 595, 596, 596, 597, 597,
+    599, 601, 602, 603, 603, 603, 603, 603, 603, 603, 604, 604, 608, 616, 617, 618,
+    620, 621, 621, 621, 623, 624, 628, 628, 633, 633, 633, 633, 636, 637, 638, 642,
+    647, 647, 647, 647, 659, 660, 661, 662, 662, 662, 662, 664, 668, 668, 669, 670,
+    670, 672, 674, 674, 674, 674, 676, 676, 677, 677, 678, 680, 682, 683, 684, 686,
+    687, 693, 694, 694, 694, 695, 695, 696, 698, 699, 700, 700, 700, 702, 703, 703,
+    704, 705, 707, 710, 710, 711, 711, 716, 717, 719, 720, 723, 723, 724, 724, 724,
+    724, 725, 737, 737, 737, 737, 738, 741, 742, 744, 746, 746, 747, 747, 748, 748,
+    748, 749, 749, 749, 750, 750, 750, 761, 761, 770, 772, 772, 773, 774, 776, 777,
+    778, 779, 781, 782, 785, 785, 791, 792, 794, 805, 806, 808, 811, 813, 815, 820,
+    821, 822, 822, 822, 823, 824, 825, 828, 831, 832, 836, 836, 837, 837, 839, 840,
+    842, 843, 844, 844, 852, 855, 856, 858, 860, 861, 862, 865, 869, 869, 871, 872,
+    872, 873, 874, 874, 879, 881, 882, 883, 884, 884, 905, 906, 906, 907, 913, 913,
+    913, 914, 914, 914, 914, 918, 918, 918, 918, 918, 919, 920, 920, 921, 921, 922,
+    925, 926, 927, 928, 928, 929, 930, 952, 953, 953, 954, 955, 956, 958, 961, 963,
+    964, 965, 966, 972, 973, 975, 975, 976, 979, 979, 980, 982, 983, 986, 987, 988,
+    990, 991, 992, 992, 992, 993, 993, 996, 1017, 1017, 1017, 1020, 1021, 1022, 1022, 1030,
+    1030, 1030, 1030, 1030, 1031, 1033, 1033, 1034, 1034, 1035, 1035, 1035, 1054, 1055, 1055, 1058,
+    1059, 1061, 1062, 1063, 1063, 1068, 1070, 1070, 1074, 1075, 1075, 1076, 1077, 1079, 1080, 1080,
+    1080, 1080, 1080, 1082, 1082, 1083, 1083, 1084, 1086, 1086, 1087, 1088, 1092, 1093, 1094, 1095,
+    1100, 1101, 1101, 1102, 1102, 1103, 1103, 1103, 1104, 1104, 1106, 1106, 1106, 1107, 1108, 1109,
+    1109, 1111, 1111, 1112, 1113, 1113, 1113, 1114, 1114, 1114, 1114, 1116, 1119, 1121, 1122, 1124,
+    1127, 1127, 1127, 1132, 1132, 1137, 1138, 1138, 1139, 1140, 1146, 1146, 1147, 1148, 1151, 1154,
+    1155, 1155, 1157, 1158, 1159, 1159, 1159, 1160, 1162, 1162, 1163, 1165, 1165, 1166, 1167, 1167,
+    1167, 1172, 1173, 1173, 1173, 1173, 1174, 1175, 1176, 1177, 1178, 1179, 1179, 1179, 1181, 1184,
+    1185, 1185, 1188, 1188, 1188, 1197, 1197, 1197, 1201, 1201, 1202, 1211, 1211, 1215, 1215, 1215,
+    1216, 1216, 1216, 1216, 1217, 1217, 1217, 1224, 1226, 1226, 1229, 1229, 1230, 1230, 1232, 1238,
+    1240, 1244, 1254, 1255, 1255, 1255, 1256, 1262, 1262, 1262, 1263, 1264, 1264, 1264, 1264, 1264,
+    1264, 1264, 1265, 1266, 1266, 1266, 1272, 1272, 1274, 1276, 1278, 1279, 1280, 1281, 1284, 1285,
+    1285, 1285, 1285, 1286, 1287, 1289, 1289, 1292, 1293, 1317, 1317, 1317, 1317, 1323, 1339, 1340,
+    1341, 1341, 1342, 1349, 1349, 1350, 1351, 1353, 1353, 1354, 1363, 1363, 1367, 1367, 1368, 1369,
+    1372, 1374, 1374, 1374, 1374, 1374, 1376, 1376, 1376, 1376, 1377, 1378, 1381, 1384, 1385, 1385,
+    1385, 1386, 1387, 1388, 1389, 1408, 1409, 1410, 1412, 1412, 1413, 1413, 1414, 1414, 1414, 1435,
+    1435, 1436, 1438, 1438, 1439, 1440, 1441, 1441, 1442, 1443, 1444, 1446, 1447, 1448, 1448, 1449,
+    1450, 1450, 1451, 1453, 1459, 1460, 1462, 1462, 1464, 1465, 1467, 1467, 1467, 1467, 1490, 1491,
+    1491, 1491, 1492, 1493, 1494, 1500, 1502, 1503, 1505, 1505, 1508, 1509, 1509, 1509, 1510, 1511,
+    1511, 1512, 1535, 1537, 1537, 1539, 1539, 1540, 1546, 1546, 1547, 1553, 1557, 1558, 1560, 1562,
+    1563, 1565, 1566, 1567, 1567, 1567, 1568, 1568, 1568, 1569, 1569, 1569, 1569, 1570, 1571, 1571,
+    1571, 1572, 1572, 1573, 1574, 1575, 1575, 1575, 1576, 1591, 1592, 1592, 1593, 1594, 1595, 1595,
+    1595, 1597, 1598, 1601, 1602, 1604, 1605, 1608, 1612, 1614, 1614, 1617, 1622, 1627, 1628, 1629,
+    1632, 1632, 1633, 1634, 1638, 1638, 1638, 1638, 1639, 1639, 1639, 1644, 1645, 1667, 1671, 1673,
+    1674, 1674, 1679, 1680, 1707, 1707, 1707, 1711, 1712, 1712, 1712, 1713, 1713, 1713, 1714, 1714,
+    1714, 1715, 1715, 1716, 1718, 1719, 1720, 1720, 1721, 1722, 1724, 1726, 1726, 1726, 1727, 1727,
+    1727, 1728, 1730, 1730, 1730, 1732, 1733, 1738, 1739, 1740, 1740, 1740, 1747, 1750, 1751, 1751,
+    1751, 1752, 1752, 1753, 1753, 1754, 1755, 1755, 1755, 1784, 1785, 1787, 1788, 1788, 1789, 1792,
+    1795, 1796, 1796, 1796, 1797, 1798, 1798, 1814, 1814, 1815, 1816, 1816, 1816, 1816, 1817, 1817,
+    1819, 1821, 1821, 1823, 1826, 1827, 1828, 1828, 1828, 1829, 1829, 1830, 1831, 1831, 1832, 1835,
+    1835, 1835, 1835, 1835, 1835, 1835, 1837, 1838, 1839, 1840, 1841, 1842, 1842, 1846, 1870, 1871,
+    1871, 1872, 1873, 1873, 1873, 1873, 1873, 1873, 1896, 1896, 1897, 1898, 1898, 1899, 1899, 1899,
+    1901, 1902, 1917, 1920, 1921, 1922, 1924, 1924, 1930, 1931, 1936, 1937, 1938, 1938, 1939, 1942,
+    1943, 1944, 1945, 1945, 1946, 1946, 1952, 1954, 1955, 1955, 1955, 1956, 1957, 1957, 1958, 1971,
+    1971, 1974, 1975, 1975, 1976, 1976, 1977, 1978, 1978, 1980, 1981, 1990, 1990, 1990, 1990, 1990,
+    1991, 1993, 1995, 2000, 2000, 2001, 2002, 2003, 2003, 2004, 2006, 2019, 2019, 2020, 2028, 2029,
+    2031, 2031, 2031, 2035, 2035, 2040, 2042, 2046, 2047, 2047, 2050, 2065, 2066, 2067, 2067, 2068,
+    2070, 2070, 2070, 2071, 2072, 2072, 2072, 2078, 2079, 2080, 2103, 2106, 2106, 2108, 2109, 2130,
+    2130, 2131, 2133, 2133, 2133, 2134, 2134, 2141, 2142, 2142, 2142, 2145, 2145, 2146, 2150, 2158,
+    2160, 2161, 2162, 2163, 2168, 2168, 2177, 2177, 2178, 2187, 2187, 2187, 2188, 2189, 2194, 2197,
+    2198, 2198, 2199, 2203, 2203, 2203, 2205, 2208, 2209, 2209, 2210, 2211, 2211, 2212, 2213, 2217,
+    2218, 2218, 2218, 2220, 2221, 2222, 2223, 2225, 2225, 2225, 2226, 2226, 2229, 2230, 2230, 2236,
+    2238, 2238, 2238, 2239, 2239, 2239, 2239, 2240, 2240, 2241, 2242, 2243, 2252, 2253, 2267, 2269,
+    2269, 2269, 2270, 2270, 2270, 2273, 2275, 2277, 2277, 2279, 2279, 2280, 2282, 2283, 2283, 2285,
+    2285, 2285, 2293, 2293, 2316, 2318, 2318, 2318, 2324, 2325, 2326, 2327, 2332, 2338, 2339, 2340,
+    2343, 2344, 2347, 2348, 2359, 2386, 2386, 2387, 2388, 2388, 2389, 2389, 2389, 2390, 2395, 2397,
+    2397, 2398, 2400, 2401, 2402, 2403, 2405, 2405, 2406, 2407, 2409, 2409, 2412, 2416, 2421, 2426,
+    2426, 2426, 2429, 2429, 2429, 2430, 2431, 2432, 2435, 2439, 2445, 2447, 2448, 2448, 2448, 2448,
+    2448, 2449, 2451, 2458, 2459, 2459, 2460, 2461, 2464, 2465, 2471, 2476, 2477, 2478, 2479, 2480,
+    2481, 2482, 2486, 2486, 2487, 2488, 2489, 2493, 2493, 2494, 2496, 2496, 2497, 2508, 2511, 2511,
+    2511, 2512, 2513, 2515, 2527, 2539, 2541, 2542, 2543, 2543, 2543, 2559, 2561, 2562, 2565, 2566,
+    2567, 2567, 2569, 2589, 2589, 2589, 2589, 2592, 2593, 2593, 2593, 2593, 2594, 2596, 2597, 2598,
+    2598, 2598, 2598, 2605, 2605, 2611, 2613, 2613, 2637, 2637, 2638, 2639, 2639, 2640, 2640, 2643,
+    2644, 2645, 2646, 2646, 2648, 2648, 2649, 2649, 2650, 2651, 2655, 2655, 2656, 2658, 2658, 2658,
+    2658, 2659, 2659, 2659, 2659, 2659, 2660, 2662, 2663, 2664, 2664, 2666, 2667, 2669, 2669, 2669,
+    2670, 2670, 2670, 2671, 2672, 2673, 2674, 2674, 2676, 2677, 2682, 2686, 2701, 2703, 2704, 2704,
+    2705, 2710, 2710, 2710, 2710, 2712, 2713, 2714, 2717, 2717, 2719, 2719, 2723, 2724, 2726, 2727,
+    2727, 2727, 2727, 2727, 2727, 2728, 2728, 2731, 2741, 2756, 2756, 2766, 2766, 2766, 2767, 2768,
+    2768, 2770, 2770, 2771, 2772, 2772, 2773, 2773, 2773, 2773, 2775, 2801, 2802, 2803, 2803, 2803,
+    2804, 2806, 2806, 2807, 2810, 2810, 2811, 2822, 2823, 2827, 2827, 2829, 2829, 2830, 2831, 2832,
+    2832, 2835, 2839, 2844, 2844, 2844, 2849, 2857, 2858, 2858, 2858, 2859, 2861, 2861, 2862, 2867,
+    2867, 2868, 2869, 2870, 2870, 2871, 2871, 2874, 2875, 2875, 2878, 2885, 2886, 2887, 2899, 2899,
+    2902, 2902, 2902, 2903, 2910, 2911, 2911, 2911, 2912, 2912, 2913, 2916, 2916, 2917, 2918, 2941,
+    2942, 2966, 2966, 2966, 2991, 2992, 2993, 2994, 2995, 2997, 2998, 2998, 3001, 3001, 3001, 3001,
+    3001, 3028, 3028, 3028, 3029, 3029, 3030, 3030, 3031, 3031, 3033, 3035, 3036, 3037, 3037, 3037,
+    3038, 3040, 3041, 3041, 3042, 3048, 3048, 3048, 3048, 3048, 3049, 3050, 3050, 3050, 3052, 3053,
+    3056, 3060, 3061, 3062, 3063, 3063, 3064, 3065, 3066, 3069, 3071, 3071, 3072, 3073, 3074, 3074,
+    3074, 3076, 3076, 3077, 3078, 3085, 3108, 3110, 3110, 3110, 3110, 3111, 3112, 3112, 3114, 3118,
+    3119, 3120, 3122, 3124, 3125, 3126, 3126, 3128, 3128, 3128, 3129, 3130, 3130, 3131, 3131, 3150,
+    3151, 3155, 3158, 3159, 3159, 3169, 3169, 3171, 3171, 3172, 3173, 3176, 3177, 3178, 3179, 3180,
+    3181, 3182, 3183, 3186, 3187, 3188, 3188, 3199, 3202, 3204, 3204, 3204, 3206, 3206, 3206, 3206,
+    3206, 3207, 3209, 3227, 3228, 3242, 3243, 3245, 3245, 3248, 3249, 3267, 3268, 3269, 3269, 3273,
+    3274, 3277, 3277, 3277, 3280, 3286, 3286, 3289, 3289, 3291, 3291, 3292, 3292, 3293, 3294, 3295,
+    3295, 3296, 3298, 3298, 3299, 3301, 3302, 3303, 3303, 3304, 3305, 3305, 3307, 3308, 3317, 3318,
+    3319, 3320, 3327, 3328, 3329, 3330, 3330, 3330, 3331, 3357, 3362, 3364, 3364, 3375, 3377, 3378,
+    3379, 3381, 3383, 3384, 3384, 3385, 3387, 3387, 3387, 3387, 3388, 3391, 3391, 3393, 3393, 3394,
+    3418, 3437, 3437, 3438, 3439, 3440, 3441, 3442, 3443, 3444, 3445, 3445, 3445, 3446, 3446, 3469,
+    3470, 3471, 3471, 3474, 3474, 3474, 3474, 3477, 3478, 3478, 3479, 3504, 3504, 3506, 3507, 3515,
+    3538, 3539, 3541, 3542, 3542, 3543, 3547, 3570, 3593, 3593, 3593, 3594, 3595, 3621, 3641, 3643,
+    3649, 3650, 3651, 3651, 3658, 3674, 3674, 3675, 3675, 3676, 3681, 3681, 3699, 3699, 3699, 3700,
+    3700, 3701, 3702, 3703, 3727, 3728, 3728, 3728, 3729, 3731, 3732, 3732, 3732, 3733, 3734, 3735,
+    3736, 3743, 3756, 3758, 3782, 3786, 3787, 3788, 3789, 3789, 3789, 3790, 3792, 3792, 3792, 3792,
+    3793, 3794, 3795, 3795, 3799, 3799, 3801, 3802, 3803, 3805, 3828, 3829, 3830, 3852, 3860, 3862,
+    3863, 3868, 3870, 3871, 3871, 3872, 3872, 3872, 3873, 3873, 3874, 3879, 3879, 3881, 3902, 3903,
+    3905, 3905, 3906, 3906, 3908, 3908, 3910, 3911, 3911, 3911, 3911, 3912, 3913, 3913, 3913, 3914,
+    3915, 3917, 3919, 3920, 3920, 3921, 3923, 3923, 3924, 3924, 3924, 3925, 3927, 3931, 3931, 3931,
+    3931, 3931, 3932, 3933, 3934, 3935, 3936, 3936, 3937, 3938, 3938, 3940, 3940, 3940, 3957, 3957,
+    3958, 3959, 3959, 3961, 3985, 3985, 3986, 3989, 3989, 3991, 3992, 3997, 3998, 3999, 4001, 4002,
+    4003, 4004, 4004, 4006, 4006, 4006, 4006, 4006, 4007, 4008, 4009, 4012, 4013, 4013, 4015, 4016,
+    4016, 4017, 4018, 4019, 4021, 4023, 4023, 4023, 4023, 4023, 4024, 4024, 4024, 4025, 4025, 4032,
+    4033, 4033, 4040, 4042, 4043, 4043, 4044, 4045, 4045, 4046, 4047, 4049, 4050, 4050, 4055, 4056,
+    4059, 4060, 4060, 4060, 4073, 4074, 4074, 4075, 4075, 4075, 4076, 4077, 4077, 4079, 4093, 4112,
+    4112, 4115, 4117, 4121, 4122, 4122, 4123, 4124, 4124, 4124, 4125, 4126, 4127, 4128, 4140, 4140,
+    4141, 4142, 4144, 4144, 4145, 4146, 4147, 4147, 4150, 4152, 4153, 4153, 4154, 4165, 4168, 4169,
+    4169, 4180, 4181, 4182, 4183, 4184, 4186, 4187, 4188, 4188, 4188, 4189, 4189, 4189, 4191, 4194,
+    4195, 4195, 4201, 4202, 4202, 4203, 4204, 4204, 4205, 4220, 4223, 4224, 4224, 4225, 4227, 4228,
+    4228, 4229, 4238, 4239, 4239, 4240, 4242, 4243, 4243, 4243, 4243, 4249, 4249, 4250, 4252, 4253,
+    4254, 4254, 4254, 4256, 4256, 4256, 4256, 4256, 4256, 4256, 4257, 4257, 4259, 4259, 4259, 4259,
+    4260, 4262, 4265, 4265, 4266, 4270, 4272, 4272, 4272, 4272, 4275, 4276, 4289, 4289, 4289, 4289,
+    4289, 4289, 4304, 4304, 4311, 4311, 4313, 4324, 4324, 4325, 4326, 4332, 4333, 4334, 4335, 4337,
+    4344, 4344, 4345, 4347, 4348, 4348, 4365, 4367, 4367, 4368, 4371, 4371, 4371, 4372, 4375, 4375,
+    4378, 4378, 4382, 4386, 4391, 4391, 4392, 4394, 4395, 4396, 4396, 4398, 4398, 4398, 4399, 4400,
+    4408, 4409, 4410, 4411, 4412, 4423, 4424, 4424, 4424, 4424, 4427, 4428, 4430, 4431, 4432, 4444,
+    4451, 4459, 4462, 4464, 4465, 4466, 4466, 4469, 4471, 4474, 4480, 4482, 4487, 4487, 4488, 4488,
+    4488, 4488, 4488, 4491, 4492, 4493, 4498, 4499, 4499, 4501, 4502, 4507, 4508, 4510, 4511, 4512,
+    4515, 4516, 4517, 4518, 4520, 4520, 4520, 4522, 4523, 4525, 4526, 4526, 4526, 4529, 4539, 4539,
+    4540, 4541, 4544, 4544, 4555, 4556, 4558, 4568, 4568, 4568, 4569, 4575, 4575, 4576, 4596, 4596,
+    4596, 4597, 4598, 4598, 4600, 4601, 4602, 4603, 4604, 4605, 4605, 4612, 4613, 4614, 4614, 4615,
+    4615, 4616, 4617, 4619, 4620, 4622, 4623, 4624, 4626, 4626, 4627, 4627, 4627, 4627, 4628, 4629,
+    4630, 4631, 4632, 4636, 4637, 4648, 4650, 4678, 4681, 4682, 4686, 4686, 4686, 4687, 4687, 4688,
+    4688, 4688, 4688, 4690, 4699, 4700, 4701, 4703, 4704, 4705, 4705, 4706, 4706, 4706, 4707, 4708,
+    4708, 4708, 4709, 4715, 4715, 4715, 4716, 4718, 4718, 4724, 4739, 4740, 4740, 4740, 4741, 4742,
+    4743, 4752, 4752, 4754, 4754, 4756, 4757, 4758, 4758, 4758, 4758, 4760, 4760, 4762, 4763, 4764,
+    4765, 4766, 4768, 4768, 4768, 4768, 4772, 4773, 4775, 4776, 4777, 4779, 4781, 4782, 4783, 4785,
+    4787, 4788, 4790, 4792, 4793, 4795, 4797, 4799, 4800, 4800, 4824, 4825, 4829, 4829, 4830, 4835,
+    4835, 4835, 4835, 4835, 4838, 4839, 4845, 4846, 4866, 4867, 4869, 4869, 4869, 4869, 4872, 4873,
+    4874, 4874, 4874, 4877, 4878, 4887, 4888, 4889, 4889, 4890, 4908, 4916, 4916, 4917, 4919, 4921,
+    4922, 4922, 4922, 4928, 4929, 4931, 4931, 4931, 4932, 4932, 4932, 4932, 4933, 4934, 4934, 4935,
+    4936, 4936, 4938, 4940, 4943, 4943, 4946, 4949, 4950, 4952, 4952, 4970, 4971, 4973, 4974, 4975,
+    4975, 4998, 4999, 5000, 5017, 5019, 5020, 5022, 5023, 5024, 5025, 5025, 5027, 5027, 5027, 5028,
+    5029, 5030, 5033, 5038, 5039, 5039, 5044, 5057, 5058, 5059, 5067, 5073, 5076, 5076, 5076, 5098,
+    5098, 5099, 5100, 5127, 5128, 5128, 5129, 5129, 5130, 5134, 5136, 5137, 5138, 5139, 5148, 5148,
+    5153, 5154, 5154, 5155, 5156, 5157, 5162, 5170, 5172, 5174, 5176, 5177, 5183, 5184, 5185, 5185,
+    5186, 5187, 5188, 5189, 5190, 5191, 5191, 5203, 5204, 5204, 5204, 5204, 5228, 5228, 5238, 5238,
+    5239, 5240, 5242, 5243, 5248, 5248, 5249, 5271, 5273, 5275, 5275, 5276, 5276, 5277, 5278, 5281,
+    5281, 5284, 5287, 5288, 5290, 5291, 5291, 5291, 5291, 5294, 5303, 5304, 5304, 5304, 5305, 5305,
+    5306, 5306, 5307, 5308, 5310, 5312, 5313, 5313, 5314, 5317, 5322, 5322, 5322, 5323, 5324, 5348,
+    5349, 5351, 5353, 5354, 5355, 5356, 5356, 5356, 5356, 5357, 5357, 5359, 5359, 5359, 5360, 5361,
+    5362, 5376, 5378, 5379, 5397, 5399, 5401, 5402, 5403, 5426, 5430, 5433, 5434, 5434, 5435, 5436,
+    5437, 5438, 5439, 5440, 5440, 5441, 5441, 5441, 5441, 5443, 5447, 5448, 5451, 5452, 5453, 5453,
+    5453, 5467, 5467, 5491, 5492, 5493, 5494, 5494, 5495, 5496, 5496, 5499, 5499, 5499, 5500, 5500,
+    5500, 5501, 5501, 5502, 5503, 5504, 5504, 5504, 5505, 5506, 5507, 5509, 5517, 5518, 5519, 5519,
+    5520, 5521, 5521, 5522, 5523, 5523, 5523, 5523, 5523, 5530, 5533, 5533, 5562, 5573, 5574, 5576,
+    5577, 5577, 5579, 5580, 5581, 5583, 5584, 5587, 5587, 5588, 5589, 5590, 5591, 5591, 5597, 5598,
+    5598, 5610, 5612, 5612, 5616, 5619, 5620, 5620, 5621, 5622, 5624, 5624, 5625, 5625, 5628, 5630,
+    5631, 5631, 5631, 5632, 5638, 5638, 5638, 5639, 5640, 5641, 5641, 5641, 5642, 5642, 5642, 5642,
+    5647, 5648, 5648, 5650, 5651, 5651, 5652, 5653, 5654, 5654, 5655, 5659, 5659, 5659, 5661, 5683,
+    5684, 5684, 5685, 5686, 5688, 5689, 5714, 5714, 5714, 5723, 5728, 5729, 5731, 5737, 5742, 5742,
+    5743, 5743, 5743, 5744, 5745, 5748, 5749, 5749, 5750, 5750, 5751, 5752, 5764, 5765, 5766, 5767,
+    5768, 5787, 5788, 5788, 5788, 5789, 5790, 5793, 5793, 5793, 5794, 5795, 5796, 5796, 5796, 5799,
+    5799, 5800, 5800, 5800, 5801, 5818, 5821, 5823, 5823, 5850, 5851, 5852, 5852, 5853, 5853, 5854,
+    5854, 5854, 5854, 5856, 5870, 5872, 5874, 5881, 5881, 5882, 5882, 5883, 5884, 5885, 5887, 5887,
+    5887, 5888, 5888, 5889, 5890, 5891, 5891, 5892, 5892, 5892, 5900, 5900, 5902, 5902, 5903, 5903,
+    5904, 5906, 5907, 5907, 5910, 5910, 5911, 5915, 5916, 5917, 5923, 5925, 5927, 5938, 5947, 5947,
+    5949, 5952, 5952, 5953, 5955, 5955, 5960, 5961, 5963, 5966, 5967, 5971, 5972, 5973, 5974, 5975,
+    5975, 5976, 5979, 5980, 5981, 5984, 5984, 5986, 5991, 5993, 5993, 5995, 5996, 6003, 6004, 6005,
+    6008, 6009, 6013, 6014, 6015, 6035, 6036, 6037, 6038, 6039, 6040, 6042, 6044, 6044, 6045, 6045,
+    6046, 6046, 6047, 6070, 6071, 6072, 6073, 6073, 6077, 6077, 6077, 6078, 6079, 6079, 6080, 6082,
+    6083, 6087, 6087, 6087, 6088, 6088, 6093, 6093, 6112, 6112, 6133, 6133, 6135, 6136, 6137, 6137,
+    6141, 6141, 6141, 6143, 6143, 6143, 6144, 6144, 6145, 6151, 6152, 6164, 6185, 6186, 6187, 6188,
+    6188, 6202, 6202, 6203, 6204, 6205, 6206, 6206, 6206, 6207, 6207, 6208, 6209, 6209, 6210, 6210,
+    6217, 6218, 6230, 6230, 6235, 6235, 6236, 6236, 6237, 6240, 6240, 6241, 6241, 6243, 6244, 6245,
+    6245, 6246, 6246, 6262, 6262, 6267, 6273, 6273, 6274, 6274, 6274, 6275, 6275, 6276, 6277, 6279,
+    6280, 6282, 6283, 6283, 6283, 6283, 6297, 6298, 6298, 6321, 6321, 6323, 6325, 6328, 6329, 6329,
+    6330, 6331, 6332, 6332, 6333, 6337, 6338, 6338, 6339, 6340, 6342, 6342, 6343, 6344, 6344, 6345,
+    6346, 6348, 6349, 6362, 6362, 6363, 6366, 6367, 6367, 6369, 6369, 6370, 6370, 6370, 6371, 6372,
+    6373, 6377, 6377, 6377, 6379, 6379, 6380, 6381, 6382, 6384, 6384, 6385, 6386, 6387, 6387, 6406,
+    6407, 6409, 6410, 6411, 6411, 6413, 6413, 6413, 6413, 6414, 6415, 6415, 6428, 6428, 6429, 6430,
+    6430, 6431, 6432, 6432, 6433, 6433, 6433, 6433, 6433, 6434, 6436, 6439, 6439, 6441, 6441, 6441,
+    6441, 6442, 6443, 6443, 6446, 6448, 6448, 6450, 6458, 6461, 6462, 6462, 6464, 6465, 6466, 6471,
+    6472, 6475, 6476, 6476, 6478, 6479, 6481, 6481, 6481, 6481, 6482, 6483, 6484, 6484, 6485, 6486,
+    6486, 6487, 6487, 6490, 6491, 6492, 6493, 6498, 6498, 6499, 6499, 6504, 6505, 6505, 6505, 6505,
+    6506, 6507, 6517, 6518, 6518, 6521, 6521, 6522, 6523, 6523, 6524, 6525, 6525, 6525, 6525, 6526,
+    6527, 6528, 6530, 6531, 6532, 6533, 6534, 6534, 6541, 6542, 6544, 6546, 6546, 6551, 6552, 6552,
+    6558, 6558, 6560, 6561, 6561, 6562, 6568, 6571, 6571, 6571, 6571, 6571, 6571, 6571, 6572, 6573,
+    6575, 6576, 6579, 6582, 6583, 6583, 6604, 6606, 6607, 6607, 6607, 6615, 6616, 6617, 6623, 6624,
+    6633, 6633, 6634, 6634, 6635, 6635, 6636, 6637, 6637, 6638, 6639, 6641, 6641, 6645, 6647, 6647,
+    6648, 6649, 6649, 6650, 6651, 6652, 6653, 6654, 6654, 6654, 6655, 6657, 6658, 6659, 6660, 6660,
+    6661, 6661, 6661, 6668, 6668, 6668, 6669, 6670, 6698, 6698, 6698, 6698, 6698, 6698, 6698, 6698,
+    6698, 6705, 6705, 6706, 6708, 6709, 6709, 6709, 6721, 6722, 6723, 6725, 6726, 6727, 6727, 6727,
+    6728, 6728, 6729, 6731, 6733, 6733, 6733, 6733, 6734, 6737, 6738, 6738, 6738, 6738, 6738, 6738,
+    6741, 6742, 6743, 6743, 6744, 6744, 6747, 6749, 6749, 6753, 6754, 6755, 6755, 6756, 6757, 6758,
+    6759, 6760, 6760, 6762, 6762, 6779, 6780, 6781, 6783, 6784, 6785, 6785, 6787, 6787, 6788, 6789,
+    6790, 6792, 6795, 6795, 6798, 6802, 6803, 6803, 6829, 6829, 6834, 6834, 6836, 6837, 6839, 6840,
+    6843, 6847, 6848, 6849, 6852, 6853, 6853, 6854, 6855, 6875, 6890, 6890, 6890, 6891, 6894, 6895,
+    6897, 6898, 6898, 6899, 6912, 6913, 6916, 6916, 6929, 6930, 6931, 6932, 6932, 6932, 6932, 6933,
+    6935, 6936, 6937, 6937, 6938, 6938, 6938, 6938, 6939, 6940, 6941, 6942, 6943, 6943, 6944, 6945,
+    6947, 6949, 6949, 6951, 6952, 6953, 6954, 6954, 6954, 6962, 6962, 6964, 6965, 6967, 6968, 6972,
+    6972, 6973, 6974, 6975, 6976, 6977, 6977, 6977, 6980, 6980, 6982, 6986, 6987, 6988, 6989, 6989,
+    6990, 6991, 6991, 6992, 6993, 6993, 6998, 6999, 7003, 7003, 7003, 7003, 7005, 7006, 7006, 7007,
+    7007, 7007, 7007, 7007, 7015, 7015, 7017, 7017, 7017, 7018, 7018, 7022, 7023, 7027, 7028, 7034,
+    7035, 7036, 7037, 7065, 7066, 7066, 7066, 7066, 7067, 7067, 7072, 7073, 7074, 7075, 7075, 7076,
+    7076, 7076, 7076, 7077, 7082, 7083, 7083, 7083, 7083, 7083, 7084, 7097, 7098, 7099, 7100, 7101,
+    7103, 7104, 7104, 7105, 7105, 7106, 7106, 7108, 7109, 7109, 7110, 7110, 7110, 7111, 7111, 7112,
+    7117, 7117, 7118, 7119, 7121, 7123, 7125, 7126, 7128, 7130, 7130, 7130, 7132, 7132, 7137, 7143,
+    7143, 7143, 7143, 7144, 7146, 7147, 7151, 7151, 7153, 7155, 7155, 7176, 7177, 7178, 7178, 7179,
+    7180, 7180, 7180, 7181, 7182, 7182, 7183, 7184, 7185, 7185, 7188, 7189, 7194, 7195, 7196, 7198,
+    7198, 7199, 7199, 7224, 7225, 7225, 7228, 7251, 7252, 7252, 7253, 7253, 7254, 7254, 7254, 7255,
+    7255, 7256, 7273, 7273, 7274, 7274, 7277, 7277, 7278, 7279, 7280, 7281, 7282, 7300, 7318, 7319,
+    7319, 7319, 7319, 7322, 7323, 7324, 7324, 7325, 7325, 7326, 7327, 7341, 7342, 7343, 7360, 7376,
+    7377, 7402, 7403, 7403, 7404, 7404, 7404, 7405, 7405, 7407, 7408, 7408, 7409, 7409, 7410, 7436,
+    7440, 7453, 7477, 7480, 7481, 7481, 7481, 7482, 7483, 7484, 7506, 7527, 7528, 7528, 7528, 7529,
+    7534, 7534, 7536, 7539, 7566, 7567, 7568, 7569, 7570, 7579, 7579, 7579, 7579, 7579, 7580, 7589,
+    7589, 7589, 7591, 7592, 7592, 7592, 7592, 7594, 7595, 7595, 7596, 7600, 7600, 7600, 7601, 7602,
+    7603, 7610, 7611, 7614, 7615, 7615, 7616, 7617, 7617, 7618, 7618, 7621, 7622, 7625, 7627, 7627,
+    7627, 7628, 7629, 7629, 7639, 7640, 7641, 7642, 7661, 7661, 7661, 7661, 7678, 7679, 7680, 7680,
+    7680, 7681, 7683, 7684, 7685, 7686, 7689, 7689, 7689, 7690, 7690, 7692, 7694, 7695, 7696, 7696,
+    7697, 7698, 7700, 7700, 7701, 7701, 7702, 7705, 7707, 7721, 7721, 7723, 7729, 7729, 7731, 7732,
+    7732, 7733, 7734, 7735, 7736, 7737, 7738, 7738, 7741, 7742, 7746, 7746, 7746, 7746, 7751, 7752,
+    7753, 7754, 7755, 7755, 7756, 7757, 7757, 7757, 7758, 7759, 7759, 7759, 7760, 7762, 7768, 7768,
+    7770, 7770, 7772, 7774, 7775, 7775, 7775, 7775, 7776, 7777, 7778, 7780, 7781, 7782, 7783, 7788,
+    7789, 7791, 7792, 7793, 7797, 7798, 7799, 7799, 7799, 7800, 7800, 7801, 7810, 7811, 7811, 7813,
+    7816, 7816, 7817, 7818, 7821, 7837, 7840, 7842, 7844, 7845, 7846, 7846, 7846, 7846, 7846, 7846,
+    7846, 7846, 7866, 7868, 7869, 7869, 7872, 7873, 7878, 7879, 7881, 7883, 7883, 7883, 7883, 7884,
+    7884, 7885, 7885, 7897, 7899, 7925, 7926, 7926, 7938, 7938, 7938, 7938, 7943, 7958, 7976, 7998,
+    7999, 8000, 8001, 8001, 8001, 8001, 8003, 8005, 8027, 8043, 8043, 8046, 8055, 8056, 8056, 8070,
+    8070, 8071, 8071, 8071, 8071, 8071, 8072, 8073, 8073, 8073, 8076, 8076, 8078, 8079, 8080, 8080,
+    8084, 8084, 8086, 8086, 8087, 8091, 8091, 8092, 8093, 8094, 8095, 8095, 8096, 8096, 8096, 8099,
+    8100, 8122, 8123, 8123, 8123, 8123, 8124, 8127, 8127, 8127, 8129, 8138, 8138, 8138, 8139, 8139,
+    8141, 8141, 8148, 8150, 8151, 8154, 8154, 8155, 8156, 8157, 8158, 8159, 8160, 8160, 8162, 8163,
+    8170, 8170, 8180, 8183, 8184, 8195, 8197, 8198, 8198, 8199, 8199, 8199, 8199, 8202, 8202, 8203,
+    8204, 8206, 8206, 8206, 8206, 8213, 8213, 8215, 8216, 8217, 8217, 8218, 8219, 8220, 8220, 8220,
+    8221, 8221, 8222, 8222, 8223, 8223, 8223, 8224, 8233, 8233, 8233, 8241, 8242, 8243, 8248, 8249,
+    8250, 8250, 8250, 8250, 8253, 8254, 8262, 8264, 8265, 8265, 8265, 8265, 8265, 8266, 8267, 8268,
+    8273, 8283, 8287, 8287, 8288, 8288, 8289, 8289, 8290, 8291, 8291, 8293, 8293, 8295, 8295, 8299,
+    8303,
 ];
 
 /// (category index, extra log likelihood over an unseen feature) per feature.
-pub(super) static ENTRIES: [(u8, i16); 8351] = [
-    (9, 14), (13, 5), (21, -6), (23, -5), (25, 11), (26, 7), (1, 5), (7, 9), (5, 5), (18, 16),
-    (11, 9), (5, 5), (18, 5), (17, 5), (21, 5), (16, 17), (21, 9), (5, 6), (19, -8), (21, -11),
-    (23, 6), (1, 6), (1, 6), (15, 6), (17, 6), (21, 7), (16, 9), (21, -5), (19, 21), (20, 8),
-    (28, 6), (25, 8), (27, 8), (5, -17), (6, -5), (9, -11), (11, -5), (15, 6), (16, 7), (17, 106),
-    (18, -11), (19, -13), (20, 19), (22, -6), (23, -18), (25, -7), (26, 6), (11, 7), (23, 5), (22, 5),
-    (11, 9), (5, 8), (20, -5), (21, 7), (28, 5), (12, 6), (18, 9), (21, -6), (22, 6), (5, 34),
-    (17, 12), (5, 22), (6, -5), (9, 15), (15, 5), (16, 5), (17, 5), (18, -6), (19, -6), (21, -6),
-    (25, -5), (19, 8), (5, -11), (6, 7), (9, 6), (15, -5), (20, -7), (22, -10), (23, 6), (25, 9),
-    (27, 18), (25, 7), (5, 6), (5, 5), (22, 6), (23, 27), (25, -5), (25, 7), (27, 7), (5, 11),
-    (9, 13), (10, 6), (11, 5), (15, -5), (18, -6), (19, -5), (21, 14), (0, -5), (1, 24), (5, -7),
-    (10, 7), (15, -8), (16, -6), (17, 6), (18, 38), (19, -8), (20, -25), (21, 19), (22, -7), (25, 8),
-    (1, -7), (6, 7), (8, 6), (16, -5), (17, 13), (18, 10), (22, 5), (23, -9), (25, -13), (23, 8),
-    (20, 5), (23, 6), (2, 6), (11, 6), (18, 8), (21, -5), (1, 6), (0, 8), (2, 7), (25, -5),
-    (5, 32), (9, 6), (21, -6), (21, 5), (25, 6), (15, 5), (22, 6), (20, 8), (21, 5), (17, 6),
-    (19, 6), (17, 6), (1, 6), (12, 22), (23, -5), (25, 8), (21, 6), (15, 16), (9, 6), (9, -5),
-    (10, 12), (17, 9), (19, 18), (20, -7), (21, -10), (25, 5), (11, 13), (20, -5), (23, 12), (15, -7),
-    (16, 76), (19, -6), (20, -5), (21, -13), (22, -13), (13, 34), (25, -6), (1, -7), (4, 66), (5, -12),
-    (6, -6), (25, 7), (18, 26), (25, -6), (27, 5), (23, 6), (24, 5), (0, 16), (1, 15), (3, -7),
-    (5, -11), (6, 11), (8, 5), (9, -10), (10, 12), (11, -5), (14, 5), (15, -7), (16, -7), (17, -5),
-    (18, -6), (20, 6), (21, -21), (22, -5), (23, -17), (25, 20), (28, 5), (10, 6), (6, 11), (9, 6),
-    (21, 7), (1, 9), (6, 6), (17, 7), (22, 5), (21, 6), (19, 17), (25, -5), (17, 6), (0, 7),
-    (17, 5), (17, 8), (1, 10), (3, 6), (5, -14), (11, 17), (13, 15), (16, 5), (20, -10), (21, 17),
-    (22, 6), (23, 7), (25, -10), (28, -5), (8, 11), (11, 10), (20, 7), (25, -6), (28, 6), (25, 7),
-    (25, 12), (21, 7), (20, 9), (10, 13), (15, 6), (15, 5), (22, 7), (25, -5), (19, 7), (15, 8),
-    (20, 6), (15, 7), (26, 11), (1, 38), (4, 32), (5, -13), (21, -8), (22, 16), (17, 5), (18, 5),
-    (2, 6), (19, 23), (25, -7), (17, 9), (19, 10), (5, 13), (1, -8), (14, -7), (15, 18), (16, 21),
-    (18, 6), (19, 5), (25, -5), (25, 6), (27, 5), (23, 6), (17, 6), (21, 6), (25, 17), (1, 42),
-    (4, -5), (0, 52), (1, -6), (2, -30), (3, 80), (4, 21), (5, 91), (6, 69), (7, -10), (9, 138),
-    (11, -58), (12, -19), (13, -29), (14, -21), (15, -46), (16, -43), (17, -24), (18, -24), (19, -22), (20, -32),
-    (21, 22), (22, -51), (23, -7), (24, -23), (25, 14), (26, -26), (27, -13), (28, -7), (24, 8), (28, 6),
-    (22, 9), (6, 5), (25, 5), (17, 11), (20, 10), (1, -5), (5, 43), (7, 25), (9, -9), (11, -5),
-    (16, 14), (19, 9), (20, -5), (21, -15), (23, -5), (25, -9), (23, 8), (0, -15), (1, 58), (2, 57),
-    (3, 50), (4, -8), (5, -17), (6, -8), (7, -5), (8, -5), (9, -10), (11, 25), (12, -5), (13, -8),
-    (14, -12), (15, -10), (16, -11), (17, -10), (19, -14), (20, -13), (21, 31), (23, 11), (24, -18), (25, -37),
-    (26, -11), (27, -9), (28, -8), (22, 10), (15, 5), (21, 6), (23, 14), (19, 19), (18, 6), (19, 7),
-    (19, 31), (20, 8), (23, 5), (11, 10), (21, -5), (22, 21), (25, -5), (15, -5), (16, 46), (21, -10),
-    (22, -5), (5, 6), (19, -8), (21, -11), (23, 6), (15, 5), (18, 13), (19, 8), (21, 10), (23, 5),
-    (26, 10), (1, 25), (2, -6), (4, -7), (5, 12), (6, 10), (9, 8), (10, -8), (11, -7), (13, -7),
-    (15, 13), (17, -17), (19, 7), (20, 13), (21, -20), (22, 17), (24, -7), (25, -14), (10, 5), (11, 7),
-    (22, 5), (19, 7), (6, 5), (12, 25), (21, -7), (23, -10), (19, 23), (20, -5), (14, 26), (21, -6),
-    (5, 12), (11, 5), (16, 17), (5, 16), (6, 5), (16, 5), (17, -9), (19, -7), (21, -6), (25, 17),
-    (4, -5), (5, -17), (6, 74), (9, 5), (11, 6), (15, -5), (17, -6), (18, -5), (20, -7), (21, 7),
-    (23, -6), (25, -7), (17, 6), (5, 7), (21, -6), (26, 6), (22, 28), (25, -5), (17, 5), (25, 11),
-    (9, 10), (17, 16), (21, 9), (16, 13), (0, -5), (1, -7), (3, 6), (6, 9), (17, -5), (18, 12),
-    (21, -6), (25, 10), (27, 9), (5, 5), (23, 5), (1, 6), (21, 5), (20, 10), (17, 6), (23, 6),
-    (14, 7), (0, -15), (1, 64), (2, 57), (3, 50), (4, -8), (5, -17), (6, -9), (7, -5), (8, -5),
-    (9, -11), (11, 25), (12, -5), (13, -8), (14, -12), (15, -10), (16, -11), (17, -10), (19, -14), (20, -16),
-    (21, 33), (23, 10), (24, -18), (25, -37), (26, -11), (27, -9), (28, -8), (0, -5), (5, -10), (6, -5),
-    (9, 94), (10, 8), (11, -11), (15, -10), (16, -8), (18, 6), (20, -7), (21, -7), (22, -12), (23, -14),
-    (25, 10), (1, 6), (4, -7), (5, -7), (6, -9), (9, -14), (11, -8), (12, -5), (14, -8), (17, -11),
-    (18, 9), (19, 49), (21, 43), (22, -9), (24, -6), (26, -5), (27, 7), (4, 6), (14, 5), (25, 7),
-    (28, 5), (6, 5), (5, 10), (20, 9), (1, 12), (1, 6), (25, 10), (9, 6), (20, 5), (2, 5),
-    (1, 9), (23, 5), (0, 8), (1, 5), (6, 14), (15, 5), (18, 17), (22, -6), (25, -9), (16, 10),
-    (3, 10), (9, 7), (20, -7), (21, 6), (23, -10), (25, -6), (28, 13), (22, 6), (20, 5), (1, -5),
-    (14, -5), (22, 44), (23, 14), (1, 6), (3, -6), (5, -19), (9, -12), (10, -8), (12, -6), (14, -6),
-    (16, 11), (17, 97), (18, 9), (20, 9), (21, 14), (22, -12), (23, -21), (24, -7), (25, -15), (26, -6),
-    (27, -5), (12, 5), (5, -7), (9, 15), (17, 7), (18, -5), (20, 5), (1, -16), (4, -9), (5, 22),
-    (6, 10), (9, -10), (10, -6), (11, -8), (12, -5), (13, 5), (14, -5), (15, -5), (16, -7), (17, 14),
-    (18, -5), (19, -7), (20, -13), (21, -14), (22, -10), (23, -15), (24, 48), (25, 48), (4, 36), (5, -6),
-    (1, 16), (15, -6), (21, 5), (28, 5), (15, 5), (19, 5), (20, -6), (21, 6), (11, 7), (25, 24),
-    (22, 5), (17, 8), (18, 5), (12, 16), (23, -10), (23, 5), (23, 13), (21, 7), (4, 10), (5, 23),
-    (6, 5), (21, -7), (1, -7), (2, -5), (9, -6), (21, -11), (23, -7), (24, 11), (25, 47), (28, 14),
-    (20, 7), (21, 6), (3, 28), (5, -6), (9, 7), (9, -5), (18, 27), (21, 7), (4, 6), (17, 10),
-    (18, -5), (21, 8), (18, 10), (20, 5), (23, -5), (25, -5), (27, 15), (5, 8), (21, 7), (10, 7),
-    (1, 6), (4, 10), (5, 23), (6, 5), (21, -7), (1, 9), (2, 20), (23, -6), (24, 36), (25, -14),
-    (1, -6), (3, 18), (5, -5), (16, -5), (17, 6), (19, -8), (21, -11), (22, 12), (23, 8), (24, 9),
-    (25, -17), (26, 9), (28, -5), (7, 5), (4, 12), (18, 9), (25, 5), (1, 5), (17, -5), (25, 5),
-    (21, -6), (22, 27), (23, 15), (25, -11), (25, 20), (18, 6), (7, 5), (26, 6), (10, 6), (21, 6),
-    (21, 8), (23, 9), (25, -5), (1, 5), (5, 42), (21, -7), (1, -5), (14, 46), (27, 11), (23, 5),
-    (0, 13), (7, 5), (25, -5), (26, 13), (0, 8), (9, -6), (17, 20), (18, 17), (19, -6), (20, 5),
-    (23, -10), (25, 18), (27, 6), (15, 10), (15, 6), (17, 13), (21, 6), (17, 6), (21, 17), (22, -5),
-    (21, 16), (21, 7), (25, 11), (5, 5), (6, 11), (16, 9), (21, 12), (22, -5), (15, 9), (14, -5),
-    (16, 27), (18, 7), (22, 11), (21, 10), (11, 5), (22, 6), (25, -5), (21, 7), (1, -5), (11, 5),
-    (20, -6), (22, 9), (1, 5), (0, -6), (1, 7), (3, 5), (4, 12), (5, 11), (11, -6), (16, -7),
-    (17, 9), (21, 18), (22, -8), (23, -10), (25, -10), (15, 15), (6, 42), (9, -5), (21, -7), (25, 6),
-    (11, 8), (22, 5), (21, 5), (23, 7), (23, 5), (20, 5), (20, 13), (0, 6), (5, -7), (9, -5),
-    (11, 5), (17, -5), (18, 7), (19, 7), (21, 6), (23, -8), (24, 30), (26, -6), (28, 6), (1, -8),
-    (7, 5), (18, 7), (19, 38), (20, -6), (21, -5), (23, -7), (27, 20), (15, 18), (21, -5), (18, 7),
-    (1, 13), (5, 6), (6, 5), (22, 16), (19, 8), (2, 6), (22, 6), (25, 5), (25, 5), (6, 8),
-    (20, 6), (21, -7), (1, -6), (3, -5), (5, 9), (15, -6), (18, 14), (22, -6), (23, 31), (22, 13),
-    (8, 11), (20, 16), (0, 7), (15, 14), (16, 10), (18, -5), (19, 10), (21, 10), (22, -11), (25, -7),
-    (28, 6), (16, 5), (14, 18), (21, 7), (1, -5), (3, 44), (25, -8), (18, 37), (27, 5), (5, 5),
-    (6, 11), (20, -5), (21, 11), (22, -5), (23, 39), (25, -5), (27, 8), (14, 11), (12, 5), (22, 5),
-    (25, 9), (5, 8), (21, -6), (25, 5), (5, 5), (6, 6), (17, 5), (18, 6), (0, 97), (1, -13),
-    (21, -8), (25, -18), (18, 5), (20, 12), (5, 7), (21, 11), (15, 17), (4, 51), (5, -9), (5, -6),
-    (8, 5), (5, -7), (15, -7), (16, 27), (19, 30), (21, 7), (22, -6), (23, -5), (15, 21), (18, 8),
-    (21, -6), (15, 9), (20, 12), (15, 9), (16, 8), (25, 6), (23, 8), (18, 10), (19, 5), (20, -11),
-    (6, 8), (15, 12), (16, 8), (21, -12), (10, 6), (12, 17), (27, 5), (21, 12), (16, 11), (1, 34),
-    (2, 5), (3, 33), (5, -5), (21, -7), (25, -10), (25, -6), (28, 6), (1, 11), (19, 13), (1, 6),
-    (0, 34), (1, 18), (2, 13), (5, -9), (6, -5), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6),
-    (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -8), (23, -12), (24, 15), (25, 14), (27, 14),
-    (28, 5), (18, 10), (20, 8), (8, 19), (15, 5), (16, 8), (17, -5), (18, 10), (22, -5), (23, -6),
-    (1, 5), (21, 5), (17, 37), (20, -6), (21, -7), (27, 5), (21, 6), (18, 5), (18, 6), (17, 6),
-    (14, 8), (25, -8), (28, 6), (16, 8), (15, 5), (18, 7), (15, 6), (17, 9), (1, -10), (3, -7),
-    (4, 71), (5, 51), (6, 57), (10, -7), (11, -7), (12, -5), (14, -8), (15, -9), (16, -8), (17, -9),
-    (18, -9), (19, -11), (20, 5), (21, -19), (22, -14), (23, -19), (24, -8), (25, -6), (26, -5), (27, -5),
-    (20, 6), (15, 7), (17, 16), (19, 6), (1, 11), (19, 5), (5, 8), (6, 9), (28, 6), (18, 14),
-    (21, -6), (20, 8), (16, 5), (5, 41), (6, -5), (7, 7), (20, 9), (21, -13), (23, -8), (11, 5),
-    (5, -5), (21, 13), (6, 5), (1, 5), (11, 8), (18, 6), (8, 5), (1, 5), (26, 6), (19, 11),
-    (17, 23), (21, -11), (23, 5), (9, 7), (11, 6), (5, 6), (6, 5), (21, 7), (5, 7), (18, 5),
-    (14, 52), (21, -8), (22, -8), (0, -6), (1, 5), (4, -7), (5, -9), (6, -10), (9, -15), (10, -5),
-    (11, -9), (12, -6), (14, -8), (15, -5), (16, 10), (17, -13), (18, 7), (19, 48), (20, -5), (21, 48),
-    (22, -11), (23, 5), (24, -7), (26, -5), (27, 6), (1, -5), (17, 5), (25, 6), (5, 9), (24, 5),
-    (1, -7), (15, -6), (16, 5), (17, -10), (18, 10), (23, -9), (24, 5), (25, 24), (23, 5), (16, 10),
-    (25, 7), (14, 8), (17, 6), (0, 5), (2, -8), (3, -5), (5, -30), (6, 5), (8, 35), (9, -15),
-    (10, 13), (11, -18), (13, -14), (15, 28), (16, -11), (17, 16), (19, 9), (21, 11), (22, -20), (23, 17),
-    (24, -10), (25, -7), (8, 5), (21, 8), (22, 13), (23, 12), (21, 6), (5, 6), (23, 13), (25, -6),
-    (17, 6), (5, -6), (18, 74), (19, -6), (20, -5), (21, -6), (25, -11), (21, -5), (22, 5), (20, 5),
-    (27, 13), (26, 7), (21, 8), (7, 6), (4, 7), (25, 6), (16, 20), (21, -5), (7, 10), (3, 6),
-    (5, -8), (7, 21), (21, 6), (0, 11), (25, -5), (17, 51), (20, -8), (21, -9), (27, 5), (23, 5),
-    (1, 7), (20, -5), (21, 11), (22, -5), (23, 39), (25, -5), (22, 8), (23, 8), (16, 5), (16, 5),
-    (21, -5), (22, 12), (14, 8), (25, 11), (15, 7), (15, -5), (16, 22), (22, 6), (18, 8), (20, 6),
-    (24, 10), (16, 5), (28, 5), (4, 6), (14, 6), (28, 5), (14, 37), (21, -6), (26, 11), (24, 5),
-    (1, -6), (23, -5), (25, -5), (26, 53), (5, -7), (21, -7), (22, 9), (23, 55), (25, -6), (5, -5),
-    (15, -7), (16, 45), (21, -11), (25, 14), (1, 12), (18, 10), (20, 5), (15, 15), (17, -7), (19, -5),
-    (21, 13), (22, -5), (25, 6), (22, 8), (20, 6), (19, 10), (25, -10), (27, 23), (6, 5), (9, 7),
-    (25, 5), (22, 5), (13, 6), (23, 9), (19, 6), (5, 6), (18, 9), (25, 11), (26, 6), (5, 7),
-    (24, 9), (25, 7), (14, 30), (25, -5), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (23, 7),
-    (14, 19), (23, 6), (21, 17), (5, 6), (11, 17), (17, 5), (5, 12), (26, 11), (9, 7), (20, 6),
-    (21, 6), (11, 18), (0, 13), (15, 18), (21, -6), (1, -5), (10, 9), (11, -7), (12, 39), (17, -5),
-    (20, -11), (21, -6), (22, 8), (23, 8), (14, 6), (22, 15), (23, 22), (26, 7), (24, 5), (5, -5),
-    (9, -5), (10, 20), (11, -6), (12, 34), (20, -10), (21, -5), (22, -5), (23, 25), (25, -5), (1, 6),
-    (5, -7), (21, 35), (22, -5), (5, 7), (18, 14), (1, 11), (4, -8), (6, 50), (9, -7), (20, -5),
-    (21, -10), (28, 5), (4, 30), (5, -5), (0, 5), (13, 5), (17, 7), (25, -7), (11, 5), (3, 5),
-    (12, 5), (1, -6), (7, 5), (18, 9), (19, 30), (23, -6), (27, 9), (17, 8), (24, 8), (3, 8),
-    (5, 6), (9, 5), (23, -6), (5, 9), (9, 11), (10, 8), (11, 6), (15, -7), (17, 14), (19, -8),
-    (21, 17), (22, -6), (23, -6), (16, 8), (22, 6), (4, 93), (5, -11), (6, -6), (20, -6), (23, -5),
-    (25, -12), (5, 6), (19, 6), (17, 7), (1, 12), (18, 11), (20, 15), (21, 16), (22, -11), (23, -13),
-    (27, 5), (14, 26), (21, -5), (14, 18), (21, 7), (25, 14), (26, 17), (0, 8), (22, 21), (5, 5),
-    (17, 5), (26, 6), (23, 5), (26, 7), (22, 9), (1, 13), (24, 6), (17, 23), (21, -11), (23, 5),
-    (14, 46), (0, 25), (1, 24), (2, 10), (3, -11), (5, -10), (6, -6), (7, -5), (9, -8), (10, -7),
-    (12, -6), (13, -7), (14, -8), (15, -5), (16, -8), (17, -5), (19, -9), (20, -6), (22, -12), (23, -17),
-    (24, 26), (25, 30), (26, -6), (27, 12), (1, -6), (15, -8), (22, -6), (25, 5), (26, 5), (28, 7),
-    (22, 6), (5, -20), (6, -7), (7, 39), (8, 6), (9, -7), (15, -7), (16, -7), (17, 27), (18, 32),
-    (20, -7), (21, 8), (22, -5), (23, -13), (24, -5), (25, -10), (28, -5), (23, 6), (1, 7), (15, 6),
-    (9, 5), (17, 7), (18, 26), (20, -9), (21, 7), (23, -10), (25, -6), (25, 5), (19, 8), (16, 25),
-    (21, -6), (10, 15), (12, 5), (0, -5), (1, -7), (3, 6), (6, 9), (17, -6), (18, 12), (21, -6),
-    (25, 10), (27, 9), (2, 8), (11, 7), (15, 5), (25, -5), (20, 8), (19, 7), (2, 18), (24, 10),
-    (25, 24), (5, 7), (6, 5), (12, 22), (23, -11), (14, 7), (5, -6), (21, -6), (22, 24), (23, 9),
-    (25, -5), (11, 28), (12, 11), (21, -5), (23, 5), (18, 9), (8, 10), (8, 11), (26, 11), (19, 6),
-    (16, 12), (0, -6), (2, 5), (3, -5), (4, -5), (5, -16), (9, -11), (10, -6), (12, -5), (14, -7),
-    (16, 12), (17, 67), (18, 17), (19, 6), (21, 16), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5),
-    (23, 5), (25, 19), (23, -7), (28, 15), (18, 5), (10, 10), (0, 34), (1, 18), (2, 13), (5, -9),
-    (6, -5), (9, -9), (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11), (18, -6),
-    (20, -12), (21, -8), (23, -12), (24, 15), (25, 14), (27, 14), (28, 5), (22, 22), (21, -5), (23, 48),
-    (18, 10), (21, 5), (1, 5), (25, -5), (23, 7), (5, 9), (8, 5), (0, 7), (18, 6), (14, 6),
-    (18, 5), (22, 11), (21, 8), (16, 5), (23, 8), (1, -8), (22, 10), (5, 6), (7, 6), (18, 12),
-    (21, -5), (25, -6), (27, 5), (19, 12), (25, -5), (22, 13), (25, -5), (15, 11), (21, -5), (22, 6),
-    (11, 9), (25, 5), (5, 9), (21, -5), (0, -8), (1, 84), (2, 14), (3, 6), (4, 49), (5, -20),
-    (6, -8), (9, -9), (11, -10), (12, -5), (13, -5), (14, 18), (15, -5), (16, -8), (17, -10), (18, -7),
-    (19, -8), (20, -12), (21, -6), (22, -5), (23, -19), (25, -13), (26, 12), (27, -6), (28, -6), (17, 7),
-    (18, 8), (19, 5), (25, 11), (17, 5), (18, 61), (19, -5), (20, -9), (21, -12), (23, -5), (5, 6),
-    (6, 5), (20, 8), (18, 6), (21, 5), (3, 5), (5, 5), (21, 9), (9, 5), (20, 7), (23, 8),
-    (14, 5), (2, -7), (3, -10), (4, 81), (5, 54), (6, 52), (7, -6), (8, -5), (9, -9), (10, -8),
-    (11, -10), (12, -8), (13, -7), (14, -12), (17, -11), (18, -12), (19, -9), (20, 6), (21, 9), (22, -21),
-    (23, -34), (24, -6), (26, -5), (27, -8), (28, -7), (17, 34), (21, -8), (17, 6), (20, 5), (5, 11),
-    (14, 9), (21, 8), (22, 7), (23, -5), (25, -12), (1, 5), (5, 15), (17, -7), (18, -5), (20, 19),
-    (22, -7), (23, 11), (20, 5), (21, 6), (23, -5), (25, -6), (19, 8), (16, 20), (21, -5), (6, 17),
-    (11, 8), (17, 8), (4, 8), (21, 7), (17, 13), (25, 32), (16, 10), (5, 5), (23, 5), (23, 7),
-    (3, 24), (6, 5), (21, 8), (18, 7), (18, 19), (22, 5), (2, 5), (4, -5), (5, -9), (6, -6),
-    (10, -5), (11, -8), (13, -5), (15, 9), (16, -7), (17, 27), (19, -7), (20, -17), (22, -9), (23, -9),
-    (24, 55), (16, 14), (4, 7), (22, 7), (14, 9), (17, 6), (18, 5), (8, 5), (15, 5), (5, -5),
-    (21, -6), (24, 9), (1, 8), (11, 10), (23, 13), (5, 9), (15, 8), (21, -5), (25, 12), (20, 8),
-    (21, -10), (4, 6), (5, 11), (11, 30), (21, -5), (23, -8), (1, -7), (3, 47), (5, -5), (18, -8),
-    (22, 16), (25, -10), (11, 29), (15, 6), (21, -7), (23, -10), (25, -5), (18, 5), (1, 7), (5, 6),
-    (19, -8), (23, 5), (21, 8), (1, 6), (5, 6), (19, -8), (21, -11), (23, 6), (17, 8), (14, 11),
-    (15, -9), (16, 59), (21, -14), (22, -9), (18, 8), (3, -5), (4, -7), (5, -24), (6, -11), (7, -6),
-    (8, -5), (9, -25), (11, -15), (13, -7), (14, -9), (15, -16), (16, -16), (17, 24), (19, 39), (20, 114),
-    (24, -10), (25, -23), (26, -8), (27, 10), (28, -10), (18, 7), (21, 5), (25, -5), (27, 5), (16, 17),
-    (21, -5), (22, 6), (5, -7), (21, -7), (22, 9), (23, 54), (25, -6), (20, 5), (0, 50), (1, 55),
-    (2, 35), (3, 21), (5, -48), (6, -36), (7, -28), (8, -32), (9, -39), (10, -24), (11, 7), (12, -26),
-    (13, 24), (14, -31), (15, -36), (16, -40), (17, -30), (18, -5), (19, -11), (20, -25), (21, -9), (22, -30),
-    (23, -9), (24, 66), (25, 95), (26, 56), (27, 53), (3, 5), (20, -6), (22, 9), (23, 26), (25, -9),
-    (5, 5), (18, 6), (23, 15), (18, 6), (5, 13), (1, 6), (25, 5), (25, 8), (20, 5), (19, 5),
-    (1, 6), (20, 6), (13, 22), (23, -6), (18, 8), (21, -5), (22, 10), (3, 14), (22, 33), (25, -11),
-    (11, 30), (23, -8), (26, 13), (5, -5), (18, 26), (19, -5), (23, 12), (27, 15), (8, 5), (6, 6),
-    (1, 6), (2, 7), (3, 6), (14, 28), (22, 8), (23, -10), (25, -5), (17, 6), (18, 14), (21, -5),
-    (5, 11), (19, 5), (23, 5), (5, 5), (16, 8), (18, 8), (0, -12), (1, 18), (2, -13), (3, -18),
-    (4, -20), (5, -43), (6, -20), (7, -12), (8, -7), (9, -34), (10, 78), (11, -42), (12, 18), (13, -16),
-    (14, 20), (15, -27), (16, -22), (17, 11), (18, 13), (19, 44), (20, 159), (21, -24), (22, -25), (23, 14),
-    (24, -9), (25, -24), (26, -18), (27, 27), (28, -18), (23, 5), (10, 8), (20, 8), (21, 12), (23, 10),
-    (21, -5), (22, 50), (25, -10), (1, 29), (3, -5), (21, -5), (15, 7), (22, 12), (19, 6), (1, -8),
-    (3, -5), (5, -11), (6, -6), (10, 61), (11, -16), (12, 64), (14, -6), (15, -9), (16, -9), (17, -11),
-    (20, -10), (21, -17), (22, 35), (25, -12), (28, -5), (21, 12), (25, 10), (22, 7), (17, 5), (1, 9),
-    (18, 8), (21, 24), (22, -5), (8, 5), (11, 6), (22, 5), (21, -8), (22, 21), (23, 16), (5, 7),
-    (21, 14), (0, 10), (7, 6), (23, 6), (16, 7), (16, 5), (18, 6), (22, -5), (6, 5), (25, 5),
-    (21, 15), (21, 5), (25, 6), (19, 15), (22, 5), (5, -5), (10, 29), (20, 14), (21, -7), (0, 13),
-    (1, 8), (2, -12), (3, -19), (4, -10), (5, -16), (6, -5), (7, -6), (9, -28), (11, -15), (12, -10),
-    (13, -8), (14, -6), (15, 47), (16, 38), (17, 28), (18, 27), (19, 38), (21, 25), (22, -36), (23, -29),
-    (24, -11), (25, -15), (26, -12), (28, 24), (1, 5), (27, 13), (0, -5), (1, -8), (2, -5), (3, 5),
-    (4, 9), (5, -19), (6, -10), (9, 29), (10, 11), (11, -7), (13, -6), (14, 10), (16, 13), (17, -15),
-    (18, -10), (19, 9), (20, 9), (21, 31), (23, -11), (24, -5), (26, -5), (27, -5), (28, -7), (26, 11),
-    (26, 7), (18, 6), (8, 6), (26, 10), (21, 8), (1, -6), (5, -5), (9, -7), (11, 5), (15, -5),
-    (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 14), (22, -5), (23, 9), (25, -6), (26, 7),
-    (4, 7), (23, -5), (25, 11), (5, 5), (0, 8), (18, 10), (16, 6), (17, 10), (15, 8), (16, -5),
-    (17, 28), (18, -6), (21, 15), (23, -13), (28, 9), (12, 11), (5, 5), (15, -5), (16, 5), (19, 6),
-    (20, 5), (22, -6), (19, 10), (7, 5), (6, 6), (15, 5), (21, 18), (23, -5), (20, 18), (22, 11),
-    (24, 5), (19, 8), (5, 6), (15, -5), (16, 5), (19, 6), (20, 5), (22, -7), (24, 5), (28, 6),
-    (9, 6), (10, 11), (22, 7), (16, 16), (0, 14), (1, -8), (3, -5), (5, -7), (17, -5), (19, 15),
-    (21, -6), (22, -7), (23, -9), (24, -5), (25, 30), (26, -6), (27, 33), (5, 5), (21, 6), (25, 5),
-    (5, 5), (1, 7), (25, 7), (22, 6), (23, 9), (25, 7), (8, 11), (0, -5), (1, -6), (9, -5),
-    (17, 8), (18, 21), (19, 5), (20, -9), (23, -7), (25, 6), (26, 10), (27, 16), (2, 6), (16, 18),
-    (21, -7), (25, 18), (26, 22), (5, -5), (11, 52), (19, 6), (21, -6), (23, -11), (5, 5), (9, 6),
-    (18, 11), (6, 7), (25, 13), (1, -10), (3, -5), (4, -7), (6, 5), (9, 14), (13, 8), (14, -5),
-    (17, -16), (18, -6), (19, 22), (20, 16), (21, -10), (28, -6), (25, 6), (0, -5), (1, 36), (2, 9),
-    (3, 17), (9, -5), (18, -5), (21, -7), (25, -9), (2, 31), (6, 6), (25, 7), (16, 5), (21, -5),
-    (22, 17), (25, -6), (1, -5), (12, 6), (22, 7), (24, 8), (28, 6), (15, 7), (21, 10), (15, -6),
-    (16, 43), (21, -7), (22, -6), (21, 14), (17, 22), (21, -5), (27, 6), (1, -7), (5, -5), (9, -7),
-    (11, 5), (15, -5), (16, -6), (17, 19), (18, 31), (19, -7), (20, -9), (21, 14), (22, -5), (23, 9),
-    (25, -6), (26, 7), (1, 7), (22, 5), (19, 8), (20, -6), (22, 14), (18, 7), (26, 10), (1, 5),
-    (6, 15), (15, 7), (18, 18), (19, 5), (25, -6), (5, 9), (4, 7), (1, 23), (2, 17), (3, -12),
-    (4, -12), (5, -20), (6, -17), (7, -7), (8, -7), (9, -25), (12, -5), (13, -8), (14, -12), (15, -14),
-    (16, -20), (17, 24), (18, 17), (19, 26), (20, 87), (22, 49), (23, -10), (24, -11), (25, -34), (26, -5),
-    (28, -12), (11, 10), (12, 7), (22, 6), (1, 7), (21, 6), (5, 13), (0, 31), (1, 23), (2, 7),
-    (3, -5), (5, -8), (6, -5), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6), (16, -6), (17, -10),
-    (18, -5), (20, -11), (21, -8), (23, -12), (24, 15), (25, 14), (27, 14), (28, 6), (21, 5), (5, 8),
-    (21, 7), (22, 5), (1, -6), (15, 17), (20, -5), (21, -8), (23, -8), (25, 23), (28, 5), (19, 6),
-    (9, 13), (13, 12), (21, -6), (17, 8), (5, -5), (9, 5), (21, -7), (24, 9), (1, -6), (18, 22),
-    (20, 6), (21, -10), (23, -8), (24, -6), (25, 6), (27, 25), (14, 5), (15, 7), (21, 13), (21, 16),
-    (20, 9), (1, -5), (2, -6), (23, 17), (24, 6), (26, 16), (1, -5), (15, -5), (19, -5), (21, -5),
-    (22, -6), (23, -5), (24, 6), (25, 44), (28, 7), (18, 5), (1, -5), (3, 20), (11, -6), (14, 6),
-    (19, -5), (21, -10), (22, 15), (23, 13), (25, -12), (21, 6), (4, 6), (15, 12), (16, 6), (18, 7),
-    (20, -5), (23, -6), (6, 8), (20, 6), (21, -7), (23, 5), (17, 8), (2, 52), (11, -6), (21, -6),
-    (25, -5), (24, 10), (25, 11), (10, 13), (19, 9), (21, -5), (17, 19), (16, 6), (25, 7), (16, 12),
-    (1, 10), (5, 34), (7, 7), (20, 6), (21, -12), (23, -5), (26, 7), (5, 8), (17, 5), (23, 7),
-    (21, 9), (5, 6), (1, -6), (11, 14), (9, 5), (15, -5), (16, 29), (21, -5), (16, 28), (5, 11),
-    (14, 9), (21, 8), (22, 7), (23, -5), (25, -12), (4, 9), (25, 8), (17, 7), (21, 5), (17, 5),
-    (16, 5), (10, 10), (0, -6), (1, -12), (11, -5), (18, -5), (22, -6), (23, -9), (24, -6), (26, 98),
-    (18, 5), (0, 14), (1, 13), (3, -6), (5, -19), (6, 14), (8, 12), (9, -12), (11, -5), (15, -5),
-    (16, -7), (20, -20), (21, -16), (23, 13), (25, 18), (28, 5), (21, 13), (1, 6), (15, -6), (21, 14),
-    (22, 28), (23, 15), (25, -5), (23, 7), (27, 8), (20, 6), (28, 6), (20, 5), (4, 7), (28, 5),
-    (8, 5), (22, 13), (25, -5), (25, 5), (21, 5), (14, -5), (15, 8), (16, -6), (17, 30), (18, -6),
-    (21, 16), (23, -14), (28, 12), (23, 5), (1, -10), (2, -5), (3, -5), (6, -8), (8, -6), (9, -7),
-    (10, 66), (11, -26), (12, 117), (13, -9), (14, -7), (15, -14), (16, -16), (17, -8), (18, -13), (19, -9),
-    (20, -26), (21, -30), (22, 43), (24, -7), (26, -7), (27, -8), (28, 8), (20, 6), (25, 5), (16, 5),
-    (1, -6), (2, 5), (3, 6), (17, 18), (20, -5), (24, 8), (25, 7), (21, 5), (21, 5), (1, -6),
-    (21, -5), (24, 33), (25, 11), (28, 5), (18, 8), (20, 11), (21, 15), (22, -8), (23, -12), (27, 6),
-    (21, 9), (19, 10), (4, 9), (22, 6), (25, 8), (23, 8), (3, 5), (6, 9), (25, -5), (18, 5),
-    (1, -8), (5, 7), (6, -5), (9, 15), (10, 17), (11, -6), (16, -7), (18, -9), (21, 16), (22, -9),
-    (25, 17), (0, -19), (1, 72), (2, 51), (3, 44), (4, -13), (5, -26), (6, -11), (7, -7), (8, -7),
-    (9, -16), (10, -8), (11, 22), (12, -6), (13, -11), (14, 80), (15, -17), (16, -20), (17, -20), (19, -22),
-    (20, -23), (22, 13), (23, 27), (24, -12), (25, -35), (26, -8), (27, -14), (28, -14), (7, 6), (16, 6),
-    (23, 12), (25, 11), (10, 28), (11, 6), (21, -5), (23, -5), (25, -6), (19, 33), (21, -5), (16, 6),
-    (11, 5), (23, 5), (24, 15), (15, 6), (18, 6), (15, 9), (25, -5), (19, 5), (1, 6), (17, 7),
-    (19, 5), (1, 7), (21, -6), (26, 15), (11, 6), (20, 7), (21, 6), (23, 8), (25, -5), (15, 5),
-    (5, -5), (9, 7), (19, 5), (20, 8), (21, 12), (18, 62), (20, -7), (21, -8), (23, -5), (25, -8),
-    (21, -8), (25, 30), (27, 6), (1, 6), (1, 5), (12, 6), (20, 26), (23, -6), (27, 5), (28, 6),
-    (1, 5), (16, 9), (22, 9), (25, -7), (17, 5), (18, 61), (19, -5), (20, -9), (21, -12), (23, -5),
-    (11, 51), (23, -11), (19, 5), (17, 7), (3, 6), (10, 5), (10, 18), (11, -5), (12, 14), (16, 7),
-    (17, -5), (21, -8), (23, 17), (1, 20), (17, 10), (18, 5), (19, 16), (25, 24), (1, 6), (0, 14),
-    (1, 20), (5, -5), (20, -5), (22, -6), (25, 14), (5, -8), (9, 11), (17, 7), (18, -5), (21, 11),
-    (23, 9), (16, 9), (16, 12), (21, -5), (1, 13), (2, 12), (20, -5), (22, 5), (26, 5), (4, 14),
-    (16, 8), (1, 6), (15, 5), (16, 10), (21, 13), (25, -6), (20, 9), (9, 10), (17, 7), (25, 8),
-    (5, -11), (6, -6), (9, -7), (16, 9), (17, 83), (18, -9), (19, -9), (20, 10), (21, -8), (23, -13),
-    (25, -5), (12, 11), (21, 8), (26, 5), (25, 7), (18, 5), (11, 11), (12, 9), (1, -6), (5, -8),
-    (9, -6), (15, 33), (17, 73), (18, 7), (19, -8), (20, -6), (21, -23), (22, -6), (23, -11), (25, -7),
-    (1, -8), (5, -7), (9, -5), (14, -5), (15, 19), (16, 64), (17, -8), (19, -10), (20, -6), (21, 34),
-    (23, -8), (25, -16), (19, -5), (20, 16), (15, 5), (1, 11), (4, 13), (6, 9), (7, 14), (8, 14),
-    (9, -8), (10, -9), (12, -7), (17, -6), (21, -5), (23, -9), (24, -5), (25, -12), (26, 7), (27, -7),
-    (28, 16), (21, 5), (25, -6), (5, 10), (5, 7), (21, -10), (23, 19), (9, 5), (26, 15), (0, 5),
-    (18, 6), (1, -6), (3, -12), (5, -20), (6, 10), (7, 14), (8, 33), (11, -7), (12, -10), (13, -6),
-    (15, -9), (16, -9), (17, 40), (18, -16), (21, 10), (22, -13), (23, -14), (24, 15), (25, -6), (27, 11),
-    (28, -6), (0, 7), (2, 5), (18, 8), (20, 7), (20, 5), (3, 11), (21, -6), (22, 11), (25, 17),
-    (16, 16), (1, -7), (5, -5), (6, 7), (23, 14), (24, 21), (25, -8), (26, 15), (5, 5), (17, 9),
-    (18, 5), (20, -8), (21, -6), (26, 9), (17, 5), (18, 5), (21, 6), (0, -13), (1, -11), (2, -7),
-    (4, -9), (5, -49), (7, 39), (8, 10), (9, 77), (11, -8), (13, -8), (14, -9), (15, -13), (16, -13),
-    (17, 17), (18, -9), (19, 13), (20, 55), (21, -14), (22, -9), (23, -12), (24, -8), (25, -16), (27, 16),
-    (28, -5), (10, 13), (5, 8), (19, 12), (20, -7), (21, -5), (19, 14), (1, 9), (18, 5), (20, 5),
-    (21, 5), (1, 5), (3, 6), (22, 5), (11, 12), (13, 14), (22, 8), (23, 7), (23, 28), (11, 9),
-    (12, 8), (21, 5), (6, 10), (0, 8), (18, 6), (19, 9), (23, 7), (5, -6), (6, 23), (23, 6),
-    (20, 15), (21, -6), (25, 6), (22, 9), (1, 12), (17, 7), (9, 7), (22, 7), (23, 9), (17, 6),
-    (10, 8), (12, 21), (20, -6), (21, -6), (22, 24), (2, -5), (11, 29), (21, 5), (25, -6), (0, 7),
-    (1, 6), (4, -5), (9, -6), (10, -5), (11, -6), (15, 13), (16, 11), (17, 33), (18, 7), (19, 8),
-    (21, -21), (22, -6), (16, 5), (17, 5), (16, 12), (20, 7), (16, 6), (20, 7), (21, -5), (25, -6),
-    (26, 9), (20, 5), (3, 18), (21, -5), (23, 9), (21, -5), (23, 6), (1, 7), (18, 9), (19, 5),
-    (21, 11), (5, -5), (20, -9), (21, 11), (23, 59), (22, 13), (6, 6), (18, 5), (5, 7), (20, 7),
-    (16, 6), (17, 7), (21, 9), (1, -5), (5, -5), (14, 16), (15, -11), (16, 87), (17, -7), (19, -9),
-    (20, -6), (22, -12), (23, -7), (1, -8), (5, -6), (9, -8), (10, -7), (11, -14), (12, 57), (13, 88),
-    (17, -6), (18, -6), (19, -7), (20, -9), (21, -6), (22, -6), (24, -5), (25, -17), (26, -5), (0, -6),
-    (1, 61), (15, -7), (16, -5), (18, 8), (19, -5), (20, -5), (22, 9), (23, -5), (25, -12), (23, 19),
-    (18, 5), (13, 22), (23, -7), (23, 9), (24, 5), (21, 14), (15, 5), (22, 8), (23, 16), (0, -10),
-    (1, 81), (2, 18), (4, 50), (5, -25), (7, -5), (9, -11), (10, -5), (11, -13), (12, -7), (13, -6),
-    (14, 72), (15, -11), (16, -13), (17, -12), (18, -6), (19, -13), (20, -15), (21, -14), (23, -17), (24, -6),
-    (25, -22), (26, 10), (27, -7), (28, -9), (16, 13), (17, 8), (17, 6), (11, 5), (19, 5), (11, 7),
-    (15, -5), (16, 29), (21, -5), (23, 22), (1, -7), (9, -5), (15, 12), (17, 8), (18, 21), (20, -10),
-    (21, -7), (22, -6), (23, -8), (26, 10), (27, 19), (1, 6), (5, -9), (8, 6), (9, 9), (20, 11),
-    (21, 26), (25, -5), (0, 6), (1, 5), (17, 9), (1, -5), (11, 5), (26, 9), (9, 9), (21, -5),
-    (23, -5), (25, 10), (20, 6), (21, -5), (24, 5), (25, -5), (27, 6), (5, -6), (18, 73), (19, -6),
-    (20, -5), (21, -7), (25, -11), (1, 6), (5, -20), (7, 7), (8, 7), (9, -10), (14, 7), (17, 5),
-    (25, 15), (16, 7), (11, 5), (15, 9), (16, 5), (1, 7), (9, 5), (14, 5), (20, 6), (22, 6),
-    (25, -7), (27, 5), (27, 6), (11, 5), (1, 6), (15, 5), (18, 7), (21, -9), (23, 10), (15, 6),
-    (1, -7), (11, 31), (1, 11), (2, -5), (11, 16), (15, 7), (18, 9), (23, -8), (25, -6), (20, 5),
-    (0, 5), (1, -5), (9, -7), (11, -5), (17, 23), (18, 11), (19, 8), (21, -13), (22, 10), (23, 14),
-    (25, -10), (5, -5), (20, 11), (23, 10), (16, 7), (10, 14), (12, 19), (18, -8), (20, -6), (21, 9),
-    (23, -7), (25, 5), (16, 6), (23, 5), (25, 15), (21, -12), (23, 6), (18, 9), (18, 5), (0, 5),
-    (1, -5), (3, -19), (4, 21), (6, 7), (7, 17), (8, 11), (9, 12), (11, -17), (12, -12), (13, -10),
-    (14, -9), (15, -12), (16, -18), (18, 8), (19, 8), (20, 17), (22, -20), (23, -18), (24, 5), (25, -11),
-    (26, 10), (27, 29), (25, 7), (0, -8), (1, -16), (2, -7), (3, -11), (4, -10), (5, 48), (6, -11),
-    (8, -5), (9, -7), (10, -8), (11, 45), (12, -6), (13, -7), (14, -10), (15, -16), (16, -13), (17, -14),
-    (20, 44), (22, 20), (23, 25), (24, -7), (25, -6), (28, -6), (0, -21), (1, -14), (2, -7), (3, 8),
-    (4, -15), (5, -16), (8, -9), (9, 25), (10, 5), (11, -25), (12, -18), (13, -9), (15, 43), (16, 44),
-    (17, 27), (18, 17), (20, 22), (21, 26), (23, -6), (24, -15), (25, -23), (26, -13), (27, -14), (28, -8),
-    (19, 5), (10, 10), (18, 5), (17, 6), (17, 5), (24, 10), (21, 11), (17, 6), (19, 5), (20, -7),
-    (1, -19), (2, -13), (3, 18), (4, -9), (5, -8), (6, -6), (7, -9), (8, -7), (9, -19), (10, -19),
-    (11, -25), (12, -8), (13, -10), (14, 70), (15, 46), (16, 20), (17, -24), (18, -26), (19, 13), (20, -23),
-    (21, 11), (22, 48), (23, -31), (25, 9), (26, 6), (27, -15), (28, 32), (25, 7), (22, 5), (19, 7),
-    (10, 9), (20, -6), (18, 6), (21, 13), (25, 7), (17, 16), (26, 9), (1, 7), (14, 11), (1, 5),
-    (5, 5), (5, -5), (17, 8), (19, -5), (21, 14), (23, 6), (25, 6), (21, 18), (21, 5), (1, 10),
-    (21, -7), (18, 6), (11, -5), (12, 42), (23, -9), (15, 30), (18, 7), (21, -7), (22, -5), (20, 12),
-    (22, 13), (25, 5), (0, 10), (18, 5), (3, 5), (21, 45), (22, -5), (25, -6), (18, 5), (27, 6),
-    (1, 5), (21, 6), (17, 5), (19, 8), (22, 8), (23, 10), (17, 6), (20, 6), (0, -6), (1, 93),
-    (11, -5), (17, -5), (20, -10), (21, -7), (22, -5), (24, -5), (0, 41), (1, 30), (2, 7), (3, -5),
-    (5, -10), (6, -8), (8, -5), (9, -7), (10, -5), (12, -7), (13, -8), (14, -8), (15, -7), (16, -9),
-    (17, -10), (18, -10), (19, -7), (20, -14), (21, -6), (23, -14), (24, 29), (25, 14), (27, 10), (12, 16),
-    (23, -10), (23, 6), (5, 17), (21, 5), (24, 6), (0, 15), (1, 10), (5, -5), (22, -5), (25, 17),
-    (1, 16), (20, 12), (25, 5), (26, 17), (0, 22), (25, -6), (23, 6), (23, 6), (21, 5), (23, 7),
-    (9, 7), (3, 7), (0, 5), (0, -6), (1, -6), (2, 11), (3, -5), (4, -6), (5, -11), (6, -9),
-    (9, 10), (11, -9), (14, -5), (15, -9), (16, -5), (18, 9), (19, -5), (20, -11), (21, -9), (22, -7),
-    (24, 21), (25, 37), (25, 27), (1, -6), (4, 45), (5, -5), (25, -5), (21, -8), (22, 22), (23, 16),
-    (22, 7), (5, 45), (7, 7), (9, -6), (11, 5), (17, -5), (19, -5), (20, 11), (21, -16), (23, -9),
-    (25, -6), (10, 20), (20, -7), (22, 6), (9, 20), (11, 9), (20, 11), (26, 12), (20, 5), (22, 9),
-    (22, 8), (18, 12), (3, 7), (21, 6), (17, 10), (15, 8), (21, -5), (25, 14), (17, 5), (15, 6),
-    (1, -7), (5, -7), (9, -7), (17, -5), (18, 26), (19, 19), (20, 8), (21, -9), (22, -6), (25, -12),
-    (27, 12), (15, -7), (22, 58), (23, -8), (17, 12), (27, 6), (11, 45), (23, -9), (17, 6), (6, 9),
-    (24, 5), (1, 7), (4, -5), (5, -12), (6, -5), (9, -9), (10, -7), (11, 171), (13, -5), (14, -6),
-    (15, -7), (16, -6), (17, -9), (18, -6), (19, -9), (20, -13), (21, -8), (22, -10), (23, -40), (28, -5),
-    (19, 5), (0, 19), (1, -9), (5, 8), (6, 9), (9, -6), (10, -5), (15, -6), (18, -6), (19, -5),
-    (20, -7), (21, 14), (22, -7), (28, 6), (1, 10), (17, 5), (24, 10), (1, 8), (18, 9), (22, 5),
-    (1, -7), (3, 6), (5, -18), (6, -9), (9, 30), (10, 10), (11, -8), (13, -5), (14, 7), (16, 14),
-    (17, -12), (18, -8), (19, 5), (20, 13), (21, 28), (23, -10), (25, -9), (28, -6), (21, 6), (11, 9),
-    (0, 44), (1, -5), (21, -6), (25, -6), (18, 9), (3, 13), (5, -5), (22, 14), (1, 19), (9, 5),
-    (21, -5), (1, 19), (2, 5), (3, 12), (14, 16), (21, -5), (23, -6), (25, -7), (9, -5), (17, 13),
-    (18, 26), (12, 12), (13, 6), (9, 7), (21, 5), (21, 5), (1, 6), (22, 9), (16, 7), (20, 8),
-    (28, 6), (22, 28), (25, -5), (3, 6), (1, 7), (26, 7), (20, 7), (6, 6), (11, 7), (23, 5),
-    (5, -5), (9, -5), (10, 20), (11, -6), (12, 34), (20, -10), (21, -5), (22, -5), (23, 25), (25, -5),
-    (23, 6), (1, 8), (25, 6), (10, 54), (11, -12), (12, 42), (18, -5), (20, -5), (21, -5), (23, -28),
-    (20, 5), (10, 18), (17, 7), (15, 5), (0, -11), (2, 63), (3, -21), (4, -16), (5, -15), (6, -12),
-    (7, -9), (8, -9), (9, -14), (10, -8), (11, 10), (13, -5), (14, -13), (15, -10), (16, -12), (17, -12),
-    (18, 9), (19, -16), (20, -11), (21, 7), (22, -16), (23, 16), (24, 75), (25, -22), (26, 69), (28, -11),
-    (9, 5), (15, 5), (23, -8), (28, 11), (10, 5), (19, 19), (21, 5), (5, -7), (9, -6), (15, 5),
-    (16, -5), (17, -6), (19, 7), (22, -8), (23, -5), (25, 29), (26, -6), (27, 35), (13, 21), (23, -6),
-    (20, 5), (5, 5), (14, 5), (23, 5), (1, 6), (15, 5), (17, 10), (16, 15), (18, 7), (21, 7),
-    (0, 7), (21, 23), (22, -6), (25, 5), (18, 13), (22, 7), (1, 11), (0, -6), (1, 9), (2, -13),
-    (3, 105), (4, 20), (5, 51), (6, 26), (7, 13), (8, 10), (10, -17), (11, -25), (13, -10), (14, -9),
-    (15, -22), (16, -22), (17, -26), (18, -12), (19, -29), (20, -44), (21, 28), (22, -12), (24, -7), (27, -14),
-    (28, 10), (0, -7), (1, 10), (3, -8), (4, -9), (6, -6), (9, -6), (10, -5), (11, -8), (14, -5),
-    (15, -7), (16, -7), (17, -7), (18, -8), (20, -6), (21, 24), (22, -13), (23, -13), (24, 5), (26, 65),
-    (27, 22), (28, -6), (11, 5), (20, 14), (28, 10), (1, 7), (16, 5), (23, 8), (3, 8), (21, 5),
-    (15, 8), (23, 12), (0, -8), (1, -6), (2, -6), (3, 42), (5, -15), (7, -6), (9, -15), (10, 7),
-    (11, 9), (12, -5), (13, 9), (14, -11), (15, -10), (16, -8), (17, -10), (19, -7), (20, -13), (21, -13),
-    (22, 11), (23, 86), (24, -6), (25, -7), (26, -9), (8, 5), (1, 5), (16, 8), (18, 6), (22, -5),
-    (5, 8), (21, 7), (26, 7), (4, 8), (0, 7), (1, 22), (3, 20), (5, -20), (6, -9), (8, 7),
-    (9, 19), (10, -10), (11, -9), (12, 12), (13, -7), (15, -6), (16, -12), (17, 13), (18, 33), (20, -11),
-    (21, 12), (22, -10), (23, -20), (24, -8), (25, -29), (26, 5), (27, 18), (28, -11), (3, 6), (10, 5),
-    (26, 10), (5, -7), (14, -5), (15, -8), (17, -5), (19, -5), (20, -8), (21, -6), (22, 80), (1, 26),
-    (3, -9), (4, -5), (5, -7), (6, -5), (7, -7), (8, -6), (9, -16), (10, -7), (11, 6), (12, 5),
-    (13, -5), (17, 25), (18, 56), (19, -16), (21, 14), (22, 16), (23, -30), (24, -13), (25, -18), (26, -11),
-    (27, 11), (28, -9), (21, 5), (20, 6), (21, -5), (15, 12), (23, 5), (8, 12), (17, 7), (21, 16),
-    (0, -7), (2, -7), (3, -6), (4, -5), (5, -11), (6, -6), (10, 68), (11, 89), (12, 16), (13, -7),
-    (14, -7), (15, -11), (16, -5), (17, -12), (18, -11), (19, 15), (20, -23), (21, -12), (22, -12), (23, -18),
-    (26, -5), (28, -6), (0, 15), (1, 10), (2, -10), (3, -15), (4, -6), (5, -16), (9, -23), (11, -10),
-    (12, -6), (13, -6), (14, -7), (15, 24), (16, 24), (17, 15), (18, 18), (19, 24), (21, 16), (22, -22),
-    (23, -26), (24, -8), (25, -5), (26, -9), (28, 26), (21, 5), (1, 8), (1, 28), (2, -13), (3, -18),
-    (4, -29), (5, -48), (6, -15), (7, -16), (8, -20), (10, 11), (11, 46), (12, 46), (13, 10), (14, -23),
-    (15, 23), (16, 27), (17, 7), (18, 36), (19, 78), (21, 33), (22, -25), (23, -23), (24, -26), (25, -41),
-    (26, -32), (28, -16), (3, -10), (4, -8), (5, 31), (6, 17), (8, 7), (9, -18), (11, -18), (12, -6),
-    (13, -9), (14, -7), (15, -24), (16, -23), (17, 11), (18, 5), (19, -17), (20, 50), (21, -5), (23, 24),
-    (24, -10), (26, -6), (28, 10), (1, 6), (15, 5), (1, -5), (5, -7), (20, -6), (22, -9), (23, -5),
-    (25, 61), (5, 8), (11, 6), (1, 13), (5, -10), (8, 7), (18, -7), (21, 21), (22, -7), (25, 5),
-    (0, -7), (3, -7), (5, 10), (9, 21), (10, 8), (11, 6), (12, -5), (15, -7), (16, 6), (18, -9),
-    (20, 7), (21, -7), (23, -10), (24, -5), (25, 11), (27, -7), (28, 19), (19, 8), (18, -5), (21, 12),
-    (22, 10), (23, 8), (25, -5), (0, -7), (1, -9), (5, -10), (9, -11), (10, -5), (11, -7), (15, -6),
-    (16, -6), (17, -12), (18, -11), (19, 227), (20, -44), (21, -28), (22, -10), (23, -13), (25, -38), (27, 24),
-    (16, 6), (24, 5), (22, 7), (25, 7), (22, 5), (0, -8), (1, -7), (3, -10), (4, 12), (5, 43),
-    (6, 21), (7, 15), (8, 15), (9, 11), (10, -7), (11, -11), (12, -7), (13, -5), (14, -8), (15, -5),
-    (16, -9), (17, -11), (18, -12), (19, -13), (20, 26), (21, -12), (22, -9), (23, 8), (24, -6), (11, 9),
-    (20, 5), (1, 10), (18, 9), (25, -6), (27, 5), (8, 9), (21, -5), (2, 12), (21, 5), (16, 20),
-    (20, 7), (16, 13), (17, 14), (19, 12), (21, 6), (22, -8), (25, -7), (0, 11), (3, -8), (5, -5),
-    (8, -6), (11, -11), (13, -6), (15, -5), (16, -8), (19, 31), (20, 11), (21, -11), (22, -7), (24, -6),
-    (26, 10), (27, 20), (21, 13), (23, 11), (0, 11), (1, 8), (2, -5), (3, -8), (4, 80), (5, -8),
-    (6, 44), (9, -13), (10, -5), (11, -7), (14, 10), (15, 14), (16, -7), (17, -10), (18, -7), (19, -5),
-    (20, -14), (21, -14), (22, -7), (23, -15), (24, -8), (25, -10), (26, -6), (27, -5), (17, 11), (21, -8),
-    (23, 5), (25, 16), (27, 6), (23, 10), (23, 5), (25, 7), (1, 12), (22, 6), (3, 14), (19, 8),
-    (23, 7), (6, 15), (19, 15), (20, -6), (21, -6), (24, 29), (25, -8), (3, 9), (22, 7), (13, 6),
-    (23, 17), (1, -6), (2, 12), (3, -8), (4, -9), (5, -10), (6, -6), (7, -6), (9, -10), (11, -13),
-    (13, -8), (14, 41), (15, -7), (17, -6), (18, -7), (19, -11), (20, -11), (21, -16), (22, -8), (23, -22),
-    (24, 47), (25, 76), (27, -7), (28, 12), (16, 17), (15, 8), (0, -10), (1, -13), (2, -12), (3, -11),
-    (6, -7), (7, -5), (8, -5), (11, 33), (12, -6), (13, 26), (14, -7), (15, -16), (16, -13), (17, -7),
-    (18, 11), (19, 48), (20, 8), (21, -22), (23, -25), (24, -5), (25, 49), (27, -5), (5, 12), (15, -5),
-    (17, -7), (18, 7), (20, -7), (21, -8), (22, 17), (23, 23), (0, 7), (20, 16), (23, 11), (14, 5),
-    (22, 15), (23, 22), (26, 9), (17, 9), (21, 11), (23, 5), (1, 6), (1, 6), (13, 5), (3, 8),
-    (5, 15), (6, 6), (8, 6), (20, -5), (15, 10), (22, 27), (3, -7), (4, -6), (5, -17), (6, -8),
-    (9, 162), (10, 10), (11, -12), (12, -6), (14, -5), (15, -13), (16, -11), (17, -9), (19, -6), (20, -11),
-    (21, -28), (22, -10), (23, -21), (25, 15), (26, -7), (27, -5), (18, 6), (17, 8), (24, 8), (22, 5),
-    (19, 7), (21, -5), (22, 5), (16, 9), (18, 10), (4, 11), (18, 12), (20, 7), (4, 5), (9, 5),
-    (17, 6), (1, 5), (18, 8), (24, 5), (27, 5), (1, 5), (1, -5), (2, 16), (23, 13), (22, 5),
-    (1, 6), (15, 5), (1, -6), (23, 15), (24, 21), (25, -7), (26, 16), (20, 7), (1, 8), (19, 7),
-    (22, 7), (21, 12), (27, 6), (6, 11), (1, 14), (11, 14), (0, 12), (4, 6), (5, 8), (6, 15),
-    (7, 6), (11, -6), (14, -6), (17, -7), (19, -9), (20, -12), (21, 19), (22, -11), (23, -14), (24, -5),
-    (25, 21), (28, 5), (22, 5), (9, 5), (15, 5), (21, 5), (0, -8), (1, -16), (2, -7), (3, -12),
-    (4, -10), (5, 51), (6, -11), (8, -5), (9, -7), (10, -9), (11, 46), (12, -6), (13, -7), (14, -10),
-    (15, -16), (16, -14), (17, -13), (20, 49), (21, -7), (22, 19), (23, 25), (24, -8), (25, -7), (28, -7),
-    (8, 5), (15, -7), (22, 61), (23, -8), (25, 8), (26, 12), (18, 7), (5, -8), (7, 12), (9, 21),
-    (20, -8), (23, -5), (27, 5), (1, 14), (1, 5), (22, 6), (1, 7), (17, 6), (9, 9), (5, 8),
-    (21, 14), (14, 5), (21, 9), (21, 8), (4, 7), (19, -5), (20, 13), (17, 6), (21, -5), (25, 24),
-    (18, 8), (16, 17), (25, 5), (1, 5), (17, 5), (24, 10), (4, 6), (25, 7), (22, 12), (2, 5),
-    (5, -5), (17, 29), (18, 19), (20, -20), (23, -12), (20, 5), (0, 7), (16, 7), (17, 19), (19, 9),
-    (21, -16), (25, -7), (21, -5), (22, 27), (19, 10), (22, 5), (8, 5), (0, 7), (6, 5), (28, 5),
-    (24, 6), (9, 5), (15, -5), (16, 37), (21, -7), (28, 5), (25, 11), (15, 5), (19, 5), (19, 13),
-    (8, 5), (11, 10), (15, -6), (16, 27), (17, -5), (18, -7), (19, -5), (20, -6), (21, -7), (22, 6),
-    (23, 7), (25, -8), (26, 14), (25, 7), (24, 7), (11, 10), (21, 7), (1, 6), (14, 5), (0, -5),
+pub(super) static ENTRIES: [(u8, i16); 8303] = [
+    (9, 14), (13, 5), (21, -6), (23, -5), (25, 11), (26, 7), (1, 5), (7, 9), (5, 5), (18, 15),
+    (11, 7), (5, 5), (17, 5), (16, 19), (21, 9), (5, 6), (19, -8), (21, -10), (23, 6), (1, 6),
+    (1, 6), (15, 6), (17, 6), (21, 7), (16, 9), (21, -5), (19, 23), (20, 8), (28, 5), (25, 9),
+    (27, 7), (5, -17), (6, -5), (9, -11), (11, -5), (15, 5), (16, 6), (17, 108), (18, -11), (19, -13),
+    (20, 18), (21, -5), (22, -6), (23, -17), (25, -7), (26, 6), (11, 7), (22, 5), (11, 9), (5, 7),
+    (20, -5), (21, 6), (25, 5), (12, 6), (18, 9), (21, -6), (22, 7), (5, 33), (17, 12), (5, 22),
+    (6, -5), (9, 15), (15, 5), (16, 5), (17, 5), (18, -6), (19, -5), (21, -6), (25, -5), (19, 8),
+    (5, -11), (6, 7), (9, 6), (15, -5), (20, -7), (21, 5), (22, -10), (23, 5), (25, 8), (27, 18),
+    (25, 7), (5, 6), (5, 5), (22, 8), (23, 25), (25, -5), (25, 7), (27, 6), (5, 11), (9, 13),
+    (10, 6), (11, 5), (15, -5), (18, -6), (19, -5), (21, 14), (0, -5), (1, 24), (5, -7), (10, 7),
+    (15, -8), (16, -6), (17, 6), (18, 37), (19, -7), (20, -24), (21, 18), (22, -7), (25, 8), (1, -7),
+    (6, 6), (8, 6), (16, -5), (17, 13), (18, 10), (22, 5), (23, -9), (25, -13), (23, 8), (20, 5),
+    (23, 7), (2, 5), (11, 6), (18, 8), (21, -5), (1, 6), (0, 8), (2, 6), (25, -5), (5, 30),
+    (9, 6), (21, -6), (21, 5), (25, 5), (15, 5), (22, 6), (20, 7), (21, 5), (17, 6), (19, 6),
+    (5, 5), (17, 6), (1, 6), (12, 23), (23, -5), (25, 8), (21, 8), (15, 15), (9, 6), (9, -5),
+    (10, 12), (17, 8), (19, 18), (20, -7), (21, -10), (25, 5), (11, 13), (20, -5), (23, 12), (15, -6),
+    (16, 77), (19, -6), (20, -5), (21, -14), (22, -13), (13, 34), (25, -6), (1, -7), (4, 66), (5, -12),
+    (6, -6), (25, 7), (18, 25), (25, -5), (27, 5), (23, 6), (24, 5), (0, 16), (1, 15), (3, -7),
+    (5, -11), (6, 11), (7, 6), (8, 5), (9, -10), (10, 12), (11, -5), (14, 5), (15, -6), (16, -7),
+    (17, -5), (18, -6), (20, 5), (21, -22), (22, -5), (23, -17), (25, 20), (10, 6), (6, 12), (9, 5),
+    (21, 7), (21, 7), (1, 9), (6, 6), (17, 7), (22, 5), (21, 6), (19, 16), (25, -5), (17, 6),
+    (0, 7), (17, 5), (17, 8), (1, 9), (3, 6), (5, -14), (11, 17), (13, 18), (16, 5), (20, -10),
+    (21, 17), (22, 6), (23, 5), (25, -10), (28, -5), (8, 11), (11, 10), (20, 6), (25, -6), (28, 6),
+    (25, 6), (25, 12), (21, 7), (20, 9), (10, 12), (15, 6), (15, 5), (22, 7), (25, -5), (19, 6),
+    (15, 7), (20, 6), (15, 6), (26, 12), (1, 38), (4, 32), (5, -13), (21, -8), (22, 16), (17, 5),
+    (18, 5), (2, 6), (19, 23), (25, -7), (17, 9), (19, 11), (5, 12), (1, -8), (14, -7), (15, 19),
+    (16, 21), (18, 6), (19, 5), (25, -5), (25, 6), (27, 5), (23, 7), (17, 5), (21, 5), (25, 17),
+    (1, 41), (4, -5), (0, 51), (2, -31), (3, 78), (4, 22), (5, 90), (6, 66), (7, -9), (9, 137),
+    (11, -58), (12, -19), (13, -29), (14, -22), (15, -46), (16, -43), (17, -21), (18, -23), (19, -22), (20, -31),
+    (21, 23), (22, -51), (23, -8), (24, -24), (25, 14), (26, -26), (27, -15), (24, 8), (28, 6), (22, 8),
+    (6, 5), (25, 5), (17, 15), (20, 9), (21, -5), (1, -5), (5, 43), (7, 27), (9, -8), (11, -5),
+    (16, 13), (19, 8), (20, -5), (21, -16), (23, -5), (25, -8), (23, 8), (0, -15), (1, 60), (2, 56),
+    (3, 50), (4, -8), (5, -17), (6, -9), (7, -5), (8, -5), (9, -11), (11, 25), (12, -5), (13, -8),
+    (14, -12), (15, -10), (16, -11), (17, -10), (19, -14), (20, -13), (21, 32), (23, 12), (24, -18), (25, -37),
+    (26, -10), (27, -9), (28, -8), (22, 9), (15, 5), (21, 5), (23, 14), (19, 19), (18, 5), (19, 7),
+    (19, 30), (20, 8), (23, 5), (11, 9), (21, -5), (22, 20), (25, -5), (15, -5), (16, 45), (21, -10),
+    (22, -5), (5, 6), (19, -8), (21, -10), (23, 6), (15, 5), (18, 13), (19, 7), (21, 10), (23, 5),
+    (26, 10), (1, 27), (2, -6), (4, -7), (5, 12), (6, 9), (9, 8), (10, -7), (11, -7), (13, -7),
+    (15, 13), (17, -17), (19, 7), (20, 13), (21, -21), (22, 17), (24, -7), (25, -13), (10, 5), (11, 7),
+    (22, 5), (19, 7), (6, 5), (12, 24), (21, -7), (23, -10), (19, 24), (20, -5), (14, 25), (21, -6),
+    (5, 14), (11, 5), (16, 19), (5, 17), (17, -8), (19, -7), (21, -7), (25, 16), (4, -5), (5, -18),
+    (6, 77), (9, 5), (11, 8), (15, -5), (17, -6), (18, -5), (19, -5), (20, -8), (21, 9), (23, -7),
+    (25, -7), (17, 6), (5, 7), (21, -6), (22, 6), (26, 6), (22, 28), (25, -5), (17, 5), (25, 11),
+    (9, 10), (17, 16), (21, 9), (16, 13), (0, -5), (1, -6), (3, 5), (6, 9), (17, -5), (18, 12),
+    (21, -6), (25, 10), (27, 9), (5, 5), (23, 5), (1, 6), (21, 5), (20, 9), (17, 6), (23, 6),
+    (14, 7), (0, -15), (1, 65), (2, 56), (3, 52), (4, -8), (5, -17), (6, -9), (7, -5), (8, -5),
+    (9, -11), (11, 25), (12, -5), (13, -8), (14, -12), (15, -10), (16, -11), (17, -11), (19, -14), (20, -16),
+    (21, 33), (23, 11), (24, -18), (25, -37), (26, -11), (27, -9), (28, -9), (0, -5), (5, -10), (6, -5),
+    (9, 94), (10, 8), (11, -11), (15, -10), (16, -8), (18, 7), (20, -7), (21, -7), (22, -11), (23, -14),
+    (25, 10), (0, -5), (1, 6), (4, -7), (5, -8), (6, -9), (9, -13), (11, -8), (12, -5), (14, -8),
+    (17, -11), (18, 9), (19, 50), (21, 45), (22, -9), (24, -6), (26, -5), (27, 5), (4, 6), (14, 5),
+    (25, 8), (28, 5), (6, 5), (5, 10), (20, 9), (1, 16), (1, 6), (25, 10), (9, 5), (20, 5),
+    (2, 5), (1, 9), (0, 8), (6, 16), (18, 17), (25, -9), (16, 10), (3, 10), (9, 8), (20, -7),
+    (21, 7), (23, -10), (25, -6), (28, 13), (22, 6), (20, 5), (1, -5), (14, -5), (22, 45), (23, 13),
+    (1, 5), (3, -6), (5, -19), (9, -12), (10, -7), (12, -6), (14, -6), (16, 11), (17, 97), (18, 9),
+    (20, 8), (21, 14), (22, -12), (23, -21), (24, -7), (25, -14), (26, -5), (27, -5), (12, 5), (5, -7),
+    (9, 15), (17, 7), (18, -5), (1, -17), (4, -9), (5, 23), (6, 12), (9, -11), (10, -6), (11, -8),
+    (12, -5), (13, 5), (14, -5), (15, -5), (16, -7), (17, 14), (18, -6), (19, -7), (20, -13), (21, -15),
+    (22, -10), (23, -15), (24, 46), (25, 48), (4, 35), (5, -6), (1, 15), (15, -6), (21, 5), (28, 5),
+    (15, 5), (19, 5), (20, -6), (21, 5), (11, 7), (25, 24), (22, 5), (17, 8), (18, 5), (12, 16),
+    (23, -9), (23, 5), (23, 13), (21, 7), (4, 10), (5, 23), (6, 5), (21, -7), (1, -7), (2, -5),
+    (9, -6), (21, -11), (23, -7), (24, 12), (25, 47), (28, 17), (20, 7), (21, 6), (3, 27), (5, -5),
+    (9, 7), (18, 26), (21, 7), (4, 6), (5, 6), (17, 10), (18, -5), (21, 6), (18, 10), (20, 5),
+    (23, -5), (25, -5), (27, 15), (5, 8), (6, 6), (21, 5), (10, 7), (1, 6), (4, 10), (5, 23),
+    (6, 5), (21, -7), (1, 9), (2, 20), (23, -6), (24, 36), (25, -14), (1, -6), (3, 18), (5, -5),
+    (16, -5), (17, 5), (19, -8), (21, -9), (22, 12), (23, 8), (24, 9), (25, -17), (26, 9), (7, 5),
+    (4, 12), (18, 8), (1, 5), (25, 5), (21, -6), (22, 29), (23, 14), (25, -11), (25, 20), (18, 6),
+    (7, 5), (26, 6), (10, 6), (21, 6), (21, 8), (23, 9), (25, -5), (1, 5), (5, 42), (21, -7),
+    (1, -5), (14, 46), (27, 11), (23, 5), (0, 12), (25, -5), (26, 13), (0, 7), (9, -7), (17, 20),
+    (18, 16), (19, -6), (23, -10), (25, 19), (27, 6), (15, 10), (15, 6), (17, 13), (21, 6), (17, 6),
+    (21, 17), (22, -5), (21, 16), (21, 6), (25, 11), (5, 5), (6, 14), (16, 9), (21, 11), (22, -5),
+    (15, 9), (14, -5), (16, 27), (18, 6), (21, 5), (22, 13), (21, 10), (22, 6), (25, -5), (21, 7),
+    (1, -5), (11, 5), (20, -6), (22, 9), (1, 5), (0, -6), (1, 8), (3, 6), (4, 12), (5, 10),
+    (11, -6), (16, -7), (17, 9), (21, 18), (22, -8), (23, -10), (25, -10), (15, 15), (6, 41), (9, -5),
+    (21, -7), (25, 6), (11, 8), (22, 5), (21, 5), (23, 7), (23, 5), (20, 5), (20, 14), (0, 6),
+    (5, -7), (9, -5), (11, 5), (17, -5), (18, 7), (19, 6), (21, 5), (23, -8), (24, 30), (26, -6),
+    (28, 5), (1, -8), (7, 5), (11, -5), (18, 7), (19, 38), (20, -6), (21, -5), (23, -7), (27, 19),
+    (15, 18), (21, -5), (18, 7), (1, 12), (5, 5), (6, 5), (22, 17), (19, 8), (2, 6), (22, 6),
+    (25, 5), (25, 5), (6, 8), (20, 6), (21, -7), (1, -6), (5, 9), (15, -6), (18, 14), (22, -6),
+    (23, 30), (22, 14), (8, 11), (20, 16), (0, 6), (1, -5), (5, 5), (15, 13), (16, 9), (18, -5),
+    (19, 12), (21, 10), (22, -11), (25, -8), (28, 5), (16, 5), (14, 17), (21, 7), (1, -5), (3, 44),
+    (25, -8), (18, 36), (27, 5), (5, 5), (6, 14), (20, -5), (21, 13), (22, -6), (23, 38), (25, -5),
+    (27, 7), (14, 11), (12, 5), (22, 5), (25, 9), (5, 8), (21, -6), (25, 5), (5, 5), (6, 6),
+    (17, 5), (18, 5), (0, 95), (1, -13), (21, -8), (25, -18), (20, 12), (5, 6), (21, 11), (15, 17),
+    (4, 51), (5, -9), (5, -5), (8, 5), (5, -7), (15, -7), (16, 27), (19, 33), (21, 6), (22, -6),
+    (23, -5), (25, -6), (15, 21), (18, 7), (21, -6), (15, 8), (20, 12), (23, -5), (15, 8), (16, 7),
+    (25, 7), (23, 8), (18, 10), (19, 5), (20, -10), (6, 8), (15, 12), (16, 8), (21, -12), (10, 6),
+    (12, 17), (27, 5), (21, 12), (16, 10), (1, 38), (3, 32), (5, -5), (21, -8), (25, -10), (25, -6),
+    (28, 6), (1, 11), (19, 13), (1, 6), (0, 34), (1, 18), (2, 13), (5, -9), (6, -6), (9, -9),
+    (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -9),
+    (23, -12), (24, 14), (25, 14), (27, 13), (28, 7), (18, 10), (20, 8), (8, 22), (15, 5), (16, 8),
+    (18, 10), (22, -5), (23, -6), (1, 5), (17, 37), (20, -6), (21, -7), (27, 5), (21, 6), (18, 5),
+    (18, 6), (17, 6), (14, 10), (25, -8), (28, 6), (16, 8), (15, 5), (18, 7), (15, 6), (17, 8),
+    (1, -10), (3, -7), (4, 71), (5, 52), (6, 56), (10, -7), (11, -7), (12, -5), (14, -8), (15, -9),
+    (16, -8), (17, -9), (18, -10), (19, -11), (20, 7), (21, -20), (22, -14), (23, -20), (24, -8), (25, -7),
+    (26, -5), (27, -5), (20, 6), (15, 6), (17, 16), (19, 6), (1, 10), (19, 5), (5, 8), (6, 9),
+    (28, 5), (18, 14), (21, -6), (20, 8), (6, 15), (16, 5), (5, 40), (6, -5), (7, 6), (20, 9),
+    (21, -13), (23, -8), (11, 5), (5, -5), (21, 13), (6, 5), (1, 5), (11, 7), (18, 6), (8, 5),
+    (1, 5), (26, 6), (19, 11), (17, 23), (21, -11), (23, 5), (9, 7), (11, 6), (5, 5), (6, 5),
+    (21, 10), (5, 6), (18, 5), (14, 51), (21, -8), (22, -8), (0, -6), (1, 6), (2, -5), (4, -7),
+    (5, -9), (6, -10), (9, -14), (10, -5), (11, -9), (12, -6), (14, -8), (16, 10), (17, -13), (18, 7),
+    (19, 50), (20, -5), (21, 49), (22, -11), (24, -7), (26, -5), (27, 5), (1, -5), (17, 5), (25, 6),
+    (5, 9), (24, 5), (1, -7), (15, -5), (16, 5), (17, -10), (18, 10), (23, -8), (24, 5), (25, 24),
+    (16, 10), (4, 5), (25, 6), (14, 8), (17, 5), (0, 5), (2, -9), (3, -5), (5, -31), (8, 37),
+    (9, -15), (10, 13), (11, -18), (13, -14), (15, 26), (16, -11), (17, 15), (18, 6), (19, 8), (21, 12),
+    (22, -18), (23, 16), (24, -10), (25, -7), (8, 5), (21, 7), (22, 12), (23, 12), (21, 6), (5, 8),
+    (23, 13), (25, -6), (17, 6), (5, -7), (18, 73), (19, -6), (21, -7), (25, -10), (21, -5), (22, 5),
+    (19, 5), (20, 5), (25, -8), (27, 17), (26, 7), (21, 8), (7, 6), (4, 7), (25, 7), (23, 5),
+    (16, 20), (21, -5), (7, 10), (3, 6), (5, -7), (7, 21), (21, 5), (0, 11), (17, 51), (20, -8),
+    (21, -9), (27, 5), (23, 5), (1, 7), (22, 6), (20, -5), (21, 13), (22, -6), (23, 38), (25, -5),
+    (22, 10), (23, 8), (16, 5), (16, 5), (21, -5), (22, 12), (14, 8), (25, 11), (15, 7), (16, 22),
+    (22, 7), (18, 7), (20, 6), (24, 9), (16, 5), (28, 5), (4, 6), (14, 6), (28, 5), (14, 37),
+    (21, -6), (26, 12), (24, 5), (25, 5), (1, -6), (23, -5), (26, 54), (5, -7), (21, -7), (22, 9),
+    (23, 56), (25, -7), (5, -5), (15, -6), (16, 44), (21, -10), (25, 14), (1, 12), (18, 9), (20, 5),
+    (15, 14), (17, -6), (19, -5), (21, 17), (22, -6), (25, 5), (22, 8), (20, 5), (19, 10), (25, -10),
+    (27, 21), (6, 5), (9, 6), (25, 5), (22, 5), (13, 6), (23, 10), (19, 6), (5, 5), (18, 9),
+    (25, 11), (26, 6), (5, 10), (24, 9), (25, -5), (25, 7), (14, 30), (20, 6), (21, -5), (24, 5),
+    (25, -5), (27, 5), (23, 7), (14, 19), (23, 6), (21, 17), (22, 5), (5, 6), (11, 19), (5, 12),
+    (26, 10), (9, 7), (20, 6), (21, 6), (11, 20), (0, 12), (15, 18), (21, -6), (1, -5), (10, 9),
+    (11, -7), (12, 40), (17, -5), (20, -11), (21, -6), (22, 8), (23, 7), (14, 6), (22, 15), (23, 23),
+    (26, 7), (24, 5), (9, -5), (10, 20), (11, -6), (12, 33), (20, -10), (21, -5), (22, -5), (23, 25),
+    (25, -5), (1, 6), (5, -6), (21, 34), (22, -5), (5, 7), (18, 14), (1, 11), (4, -8), (6, 48),
+    (9, -6), (20, -5), (21, -10), (28, 5), (4, 31), (5, -5), (13, 5), (17, 7), (25, -8), (11, 5),
+    (3, 5), (12, 5), (1, -6), (7, 5), (18, 8), (19, 31), (23, -6), (27, 8), (17, 8), (24, 7),
+    (3, 8), (5, 6), (9, 5), (23, -6), (5, 9), (9, 11), (10, 8), (11, 6), (15, -7), (17, 13),
+    (19, -8), (21, 17), (22, -5), (23, -6), (16, 8), (22, 7), (4, 93), (5, -11), (6, -6), (20, -6),
+    (23, -5), (25, -12), (5, 6), (19, 6), (17, 7), (1, 12), (18, 13), (20, 16), (21, 15), (22, -11),
+    (23, -13), (27, 5), (14, 25), (21, -5), (14, 22), (21, 7), (25, 13), (26, 16), (0, 8), (22, 21),
+    (5, 5), (17, 5), (18, 5), (26, 6), (23, 5), (26, 7), (22, 9), (1, 13), (24, 6), (17, 23),
+    (21, -11), (23, 5), (14, 46), (0, 25), (1, 24), (2, 9), (3, -10), (5, -10), (6, -6), (7, -5),
+    (9, -8), (10, -7), (12, -6), (13, -7), (14, -8), (15, -5), (16, -8), (17, -5), (19, -9), (20, -6),
+    (22, -11), (23, -17), (24, 26), (25, 30), (26, -6), (27, 11), (28, 6), (1, -6), (15, -7), (22, -5),
+    (25, 5), (26, 5), (28, 7), (5, -20), (6, -7), (7, 38), (8, 5), (9, -7), (15, -7), (16, -7),
+    (17, 27), (18, 36), (20, -7), (21, 9), (22, -6), (23, -15), (24, -5), (25, -8), (28, -5), (23, 5),
+    (1, 6), (15, 5), (9, 5), (17, 7), (18, 27), (20, -9), (21, 8), (23, -10), (25, -6), (25, 5),
+    (19, 8), (16, 27), (21, -6), (10, 14), (0, -5), (1, -6), (3, 5), (6, 9), (17, -6), (18, 12),
+    (21, -6), (25, 10), (27, 9), (2, 7), (11, 7), (15, 5), (25, -5), (20, 8), (19, 7), (2, 19),
+    (24, 10), (25, 23), (5, 7), (6, 5), (12, 21), (23, -11), (14, 6), (5, -5), (22, 24), (23, 8),
+    (25, -5), (11, 28), (12, 12), (21, -5), (8, 9), (8, 11), (26, 12), (19, 6), (16, 12), (0, -6),
+    (2, 5), (3, -5), (4, -5), (5, -16), (9, -10), (10, -6), (12, -5), (14, -7), (16, 12), (17, 67),
+    (18, 16), (19, 5), (21, 16), (22, -10), (23, -16), (24, -6), (25, -13), (26, -5), (23, 5), (25, 18),
+    (23, -7), (28, 14), (18, 5), (10, 10), (0, 34), (1, 18), (2, 13), (5, -9), (6, -6), (9, -9),
+    (10, -6), (11, 6), (12, -5), (13, -6), (14, -6), (15, -5), (17, -11), (18, -6), (20, -12), (21, -9),
+    (23, -12), (24, 14), (25, 14), (27, 13), (28, 7), (22, 21), (21, -5), (23, 45), (18, 13), (1, 5),
+    (25, -5), (23, 6), (5, 9), (8, 5), (0, 7), (18, 6), (14, 6), (22, 10), (21, 8), (16, 5),
+    (23, 8), (1, -8), (22, 10), (5, 6), (7, 6), (18, 12), (21, -5), (25, -5), (27, 5), (19, 12),
+    (22, 12), (25, -5), (15, 11), (22, 5), (11, 9), (5, 9), (21, -5), (0, -8), (1, 84), (2, 14),
+    (3, 5), (4, 48), (5, -20), (6, -8), (9, -9), (11, -10), (12, -5), (13, -5), (14, 20), (15, -5),
+    (16, -8), (17, -10), (18, -8), (19, -8), (20, -12), (21, -7), (23, -19), (25, -13), (26, 11), (28, -6),
+    (17, 7), (18, 8), (19, 5), (25, 11), (17, 5), (18, 60), (19, -5), (20, -9), (21, -12), (23, -5),
+    (5, 5), (6, 5), (20, 9), (18, 5), (21, 5), (3, 5), (5, 5), (21, 9), (9, 5), (20, 7),
+    (23, 8), (14, 5), (2, -7), (3, -10), (4, 81), (5, 54), (6, 51), (7, -6), (8, -5), (9, -9),
+    (10, -8), (11, -10), (12, -8), (13, -7), (14, -13), (17, -11), (18, -13), (19, -9), (20, 8), (21, 8),
+    (22, -20), (23, -34), (24, -6), (26, -5), (27, -9), (24, 6), (25, -5), (17, 34), (21, -8), (17, 6),
+    (5, 10), (14, 9), (21, 7), (22, 7), (23, -5), (25, -12), (1, 5), (5, 14), (17, -7), (18, -5),
+    (20, 19), (22, -7), (23, 11), (20, 5), (21, 6), (23, -5), (25, -6), (19, 7), (16, 20), (21, -5),
+    (6, 17), (11, 11), (17, 8), (4, 8), (21, 7), (17, 13), (25, 32), (16, 9), (5, 5), (23, 7),
+    (3, 24), (6, 5), (21, 8), (18, 7), (18, 19), (22, 5), (2, 7), (4, -5), (5, -9), (6, -6),
+    (10, -5), (11, -8), (13, -5), (15, 9), (16, -7), (17, 26), (19, -7), (20, -17), (22, -8), (23, -9),
+    (24, 55), (16, 14), (4, 7), (22, 7), (14, 9), (17, 6), (18, 5), (8, 5), (5, -5), (21, -6),
+    (24, 9), (1, 8), (11, 10), (23, 14), (5, 9), (15, 8), (21, -5), (25, 12), (15, -6), (20, 8),
+    (21, -10), (22, 6), (4, 6), (5, 12), (11, 30), (21, -5), (23, -8), (1, -7), (3, 46), (18, -8),
+    (22, 16), (25, -9), (11, 29), (15, 6), (21, -7), (23, -8), (25, -5), (1, 6), (25, 7), (5, 6),
+    (19, -8), (23, 5), (21, 10), (1, 6), (5, 6), (19, -8), (21, -11), (23, 6), (17, 9), (14, 10),
+    (15, -9), (16, 57), (21, -14), (22, -9), (18, 10), (3, -5), (4, -7), (5, -24), (6, -12), (7, -6),
+    (8, -5), (9, -24), (11, -15), (13, -7), (14, -9), (15, -16), (16, -16), (17, 25), (19, 38), (20, 115),
+    (21, 5), (22, -6), (24, -10), (25, -23), (26, -8), (27, 9), (28, -10), (18, 10), (21, 5), (25, -5),
+    (27, 5), (16, 17), (21, -5), (22, 5), (5, -7), (21, -7), (22, 9), (23, 55), (25, -7), (20, 5),
+    (0, 49), (1, 54), (2, 37), (3, 21), (5, -48), (6, -37), (7, -29), (8, -32), (9, -38), (10, -25),
+    (11, 7), (12, -27), (13, 23), (14, -28), (15, -36), (16, -40), (17, -30), (18, -6), (19, -12), (20, -25),
+    (21, -7), (22, -30), (23, -10), (24, 67), (25, 94), (26, 56), (27, 52), (20, -5), (22, 8), (23, 25),
+    (25, -9), (5, 5), (18, 6), (23, 17), (18, 6), (5, 13), (1, 6), (25, 5), (25, 8), (20, 5),
+    (1, 6), (20, 7), (13, 21), (23, -6), (18, 8), (21, -5), (22, 10), (3, 14), (22, 35), (25, -11),
+    (11, 32), (23, -8), (26, 14), (5, -5), (18, 25), (19, -5), (23, 12), (27, 15), (8, 5), (6, 6),
+    (1, 5), (2, 9), (3, 7), (14, 29), (22, 7), (23, -10), (25, -5), (17, 6), (18, 14), (21, -5),
+    (5, 11), (19, 5), (23, 5), (16, 8), (18, 8), (0, -12), (1, 19), (2, -13), (3, -18), (4, -19),
+    (5, -43), (6, -20), (7, -12), (8, -7), (9, -33), (10, 77), (11, -42), (12, 20), (13, -16), (14, 20),
+    (15, -27), (16, -22), (17, 10), (18, 12), (19, 43), (20, 157), (21, -22), (22, -25), (23, 15), (24, -10),
+    (25, -23), (26, -18), (27, 29), (28, -18), (23, 5), (10, 8), (20, 7), (21, 12), (23, 9), (21, -5),
+    (22, 51), (25, -10), (1, 30), (3, -5), (21, -5), (15, 7), (22, 12), (19, 6), (1, -8), (3, -5),
+    (5, -11), (6, -6), (10, 60), (11, -16), (12, 64), (14, -6), (15, -8), (16, -9), (17, -11), (20, -10),
+    (21, -17), (22, 35), (25, -12), (28, -5), (21, 10), (25, 10), (22, 6), (1, 9), (18, 8), (21, 23),
+    (22, -5), (11, 7), (22, 5), (21, -8), (22, 20), (23, 15), (5, 7), (21, 14), (0, 10), (7, 5),
+    (23, 5), (16, 7), (16, 5), (18, 6), (22, -5), (6, 5), (25, 5), (21, 14), (21, 5), (25, 6),
+    (19, 15), (22, 5), (5, -5), (10, 28), (20, 18), (21, -7), (0, 12), (1, 7), (2, -13), (3, -18),
+    (4, -10), (5, -15), (6, -5), (9, -28), (11, -15), (12, -10), (13, -8), (14, -6), (15, 46), (16, 37),
+    (17, 27), (18, 28), (19, 39), (21, 24), (22, -35), (23, -29), (24, -11), (25, -17), (26, -12), (28, 25),
+    (1, 5), (25, 7), (27, 12), (0, -5), (1, -7), (2, -5), (3, 5), (4, 9), (5, -20), (6, -10),
+    (9, 29), (10, 11), (11, -7), (13, -6), (14, 9), (16, 13), (17, -14), (18, -11), (19, 9), (20, 9),
+    (21, 33), (23, -10), (24, -5), (26, -5), (27, -5), (28, -7), (26, 11), (26, 7), (18, 6), (8, 6),
+    (26, 10), (21, 7), (1, -6), (5, -5), (9, -7), (11, 5), (15, -5), (16, -6), (17, 18), (18, 31),
+    (19, -7), (20, -9), (21, 13), (22, -5), (23, 9), (25, -6), (26, 6), (4, 7), (23, -5), (25, 10),
+    (0, 8), (18, 9), (16, 5), (17, 9), (15, 7), (16, -5), (17, 27), (21, 16), (23, -13), (28, 9),
+    (12, 11), (15, -5), (16, 6), (19, 6), (20, 5), (22, -7), (19, 10), (7, 5), (6, 6), (15, 5),
+    (21, 17), (23, -5), (20, 17), (22, 12), (24, 5), (19, 8), (5, 6), (15, -5), (16, 6), (19, 6),
+    (20, 5), (22, -7), (24, 5), (28, 6), (9, 6), (10, 11), (22, 7), (16, 16), (0, 13), (1, -8),
+    (3, -5), (5, -7), (17, -5), (19, 15), (21, -6), (22, -7), (23, -9), (24, -5), (25, 30), (26, -6),
+    (27, 38), (5, 5), (21, 6), (25, 5), (5, 5), (1, 7), (25, 7), (22, 6), (23, 8), (25, 7),
+    (8, 11), (0, -5), (1, -6), (9, -5), (17, 8), (18, 20), (20, -9), (23, -7), (26, 11), (27, 22),
+    (2, 5), (16, 18), (21, -7), (25, 18), (26, 20), (5, -5), (11, 51), (19, 6), (21, -6), (23, -11),
+    (5, 5), (9, 6), (18, 11), (6, 7), (21, 9), (25, 12), (1, -10), (3, -5), (4, -7), (6, 12),
+    (9, 14), (13, 7), (14, -5), (17, -16), (18, -7), (19, 21), (20, 15), (21, -8), (28, -6), (25, 6),
+    (0, -5), (1, 35), (2, 12), (3, 17), (9, -5), (18, -5), (21, -7), (25, -9), (2, 30), (6, 6),
+    (25, 7), (16, 5), (21, -5), (22, 17), (25, -6), (1, -5), (12, 6), (22, 7), (24, 8), (28, 6),
+    (15, 7), (21, 10), (15, -6), (16, 43), (21, -7), (22, -6), (21, 14), (17, 21), (21, -5), (27, 5),
+    (1, -8), (5, -5), (9, -7), (11, 5), (15, -5), (16, -6), (17, 18), (18, 31), (19, -7), (20, -9),
+    (21, 13), (22, -5), (23, 9), (25, -7), (26, 6), (1, 6), (22, 5), (19, 8), (20, -6), (22, 14),
+    (18, 7), (26, 10), (1, 5), (6, 17), (15, 6), (18, 17), (19, 5), (25, -6), (5, 9), (4, 7),
+    (1, 22), (2, 17), (3, -12), (4, -12), (5, -21), (6, -17), (7, -7), (8, -7), (9, -24), (12, -6),
+    (13, -8), (14, -12), (15, -13), (16, -19), (17, 24), (18, 16), (19, 27), (20, 89), (22, 47), (23, -8),
+    (24, -11), (25, -34), (28, -12), (11, 9), (12, 7), (22, 6), (1, 7), (21, 6), (5, 14), (0, 31),
+    (1, 22), (2, 8), (3, -5), (5, -9), (6, -5), (9, -9), (10, -6), (12, -5), (13, -6), (14, -6),
+    (16, -6), (17, -10), (18, -5), (20, -11), (21, -8), (23, -12), (24, 15), (25, 14), (27, 13), (28, 7),
+    (21, 5), (5, 8), (21, 7), (22, 5), (1, -6), (5, 5), (15, 16), (20, -5), (21, -6), (23, -8),
+    (25, 24), (19, 5), (9, 13), (13, 12), (21, -6), (17, 8), (5, -5), (9, 5), (21, -7), (24, 8),
+    (1, -6), (18, 22), (20, 6), (21, -9), (23, -8), (24, -6), (25, 6), (27, 24), (14, 5), (15, 7),
+    (21, 13), (21, 15), (20, 9), (2, -8), (21, 5), (23, 16), (24, 7), (26, 16), (1, -5), (15, -5),
+    (19, -5), (21, -5), (22, -6), (24, 6), (25, 44), (26, -5), (28, 7), (18, 5), (1, -5), (3, 19),
+    (11, -7), (14, 6), (19, -5), (21, -8), (22, 13), (23, 13), (25, -13), (21, 5), (4, 6), (15, 12),
+    (16, 6), (18, 6), (20, -5), (23, -6), (6, 8), (20, 6), (21, -7), (23, 5), (17, 8), (2, 50),
+    (11, -5), (21, -6), (25, -5), (24, 10), (25, 10), (10, 12), (19, 8), (21, -5), (17, 19), (16, 6),
+    (25, 7), (16, 12), (1, 9), (5, 34), (7, 7), (20, 6), (21, -11), (26, 7), (5, 8), (17, 5),
+    (23, 7), (21, 9), (5, 6), (1, -6), (11, 14), (9, 5), (15, -5), (16, 28), (21, -5), (16, 28),
+    (5, 10), (14, 9), (21, 7), (22, 7), (23, -5), (25, -12), (4, 9), (25, 8), (17, 7), (17, 5),
+    (6, 5), (16, 5), (10, 10), (0, -6), (1, -11), (11, -5), (18, -5), (22, -6), (23, -9), (24, -7),
+    (26, 97), (27, 6), (18, 5), (0, 14), (1, 13), (3, -5), (5, -20), (6, 14), (7, 6), (8, 11),
+    (9, -12), (11, -5), (16, -6), (20, -20), (21, -16), (23, 14), (25, 18), (20, 6), (21, 12), (1, 6),
+    (15, -6), (21, 14), (22, 26), (23, 14), (25, -5), (23, 7), (27, 8), (20, 6), (28, 6), (20, 5),
+    (4, 7), (28, 5), (8, 5), (22, 13), (25, -5), (14, -5), (15, 8), (16, -6), (17, 29), (21, 16),
+    (23, -14), (24, 5), (28, 11), (1, -8), (2, -5), (3, -5), (6, -6), (8, -6), (9, -8), (10, 65),
+    (11, -26), (12, 118), (13, -9), (14, -7), (15, -14), (16, -16), (17, -8), (18, -14), (19, -10), (20, -26),
+    (21, -31), (22, 41), (24, -7), (26, -7), (27, -8), (28, 8), (20, 5), (25, 5), (1, -5), (2, 5),
+    (3, 6), (17, 18), (20, -5), (24, 8), (25, 7), (21, 5), (21, 5), (1, -6), (21, -5), (24, 32),
+    (25, 11), (28, 5), (18, 10), (20, 12), (21, 14), (22, -9), (23, -11), (27, 6), (21, 8), (19, 10),
+    (4, 9), (22, 6), (25, 7), (23, 8), (3, 5), (6, 9), (25, -5), (18, 5), (1, -8), (5, 7),
+    (6, -5), (9, 15), (10, 16), (11, -6), (16, -7), (18, -9), (21, 19), (22, -9), (25, 17), (0, -19),
+    (1, 73), (2, 52), (3, 44), (4, -13), (5, -27), (6, -11), (7, -7), (8, -7), (9, -16), (10, -8),
+    (11, 22), (12, -6), (13, -11), (14, 78), (15, -16), (16, -20), (17, -19), (19, -21), (20, -22), (22, 12),
+    (23, 28), (24, -13), (25, -35), (26, -8), (27, -14), (28, -14), (7, 6), (16, 6), (23, 12), (25, 11),
+    (10, 28), (11, 9), (21, -5), (23, -5), (25, -6), (19, 36), (21, -5), (16, 6), (11, 5), (23, 5),
+    (24, 15), (15, 6), (18, 5), (15, 9), (25, -5), (19, 5), (1, 6), (17, 7), (19, 5), (1, 6),
+    (21, -6), (26, 15), (11, 6), (20, 10), (21, 7), (23, 7), (5, -5), (9, 7), (19, 5), (20, 8),
+    (21, 12), (18, 62), (20, -7), (21, -8), (23, -5), (25, -8), (21, -9), (25, 31), (27, 6), (1, 6),
+    (1, 5), (12, 6), (20, 26), (23, -6), (28, 5), (1, 5), (16, 9), (22, 9), (25, -7), (17, 5),
+    (18, 60), (19, -5), (20, -9), (21, -12), (23, -5), (11, 51), (23, -11), (19, 5), (17, 7), (3, 6),
+    (10, 5), (10, 18), (11, -5), (12, 14), (16, 6), (17, -5), (21, -8), (23, 17), (1, 20), (17, 10),
+    (18, 5), (19, 15), (23, -5), (25, 23), (1, 6), (0, 14), (1, 20), (5, -5), (20, -5), (22, -6),
+    (25, 16), (5, -8), (9, 11), (17, 7), (18, -5), (21, 10), (23, 8), (16, 9), (16, 12), (21, -5),
+    (1, 12), (2, 12), (18, 6), (20, -5), (22, 5), (26, 5), (4, 14), (16, 8), (1, 6), (15, 5),
+    (16, 10), (21, 12), (25, -6), (20, 9), (9, 11), (17, 7), (25, 8), (5, -11), (6, -6), (9, -7),
+    (16, 9), (17, 82), (18, -8), (19, -9), (20, 10), (21, -8), (23, -13), (25, -5), (12, 10), (21, 8),
+    (26, 5), (25, 7), (18, 5), (11, 11), (12, 9), (1, -6), (5, -8), (9, -6), (15, 34), (17, 73),
+    (18, 7), (19, -8), (20, -6), (21, -23), (22, -6), (23, -11), (25, -7), (1, -8), (5, -7), (9, -5),
+    (14, -5), (15, 19), (16, 65), (17, -8), (19, -10), (20, -6), (21, 33), (23, -8), (25, -16), (19, -5),
+    (20, 16), (15, 5), (1, 10), (4, 13), (6, 7), (7, 13), (8, 14), (9, -8), (10, -9), (12, -8),
+    (17, -6), (21, -5), (22, 5), (23, -10), (24, -5), (25, -12), (26, 7), (27, -5), (28, 15), (21, 5),
+    (25, -6), (5, 10), (5, 7), (21, -10), (23, 19), (9, 5), (26, 14), (0, 5), (18, 6), (1, -6),
+    (3, -12), (5, -19), (6, 12), (7, 15), (8, 32), (11, -7), (12, -10), (13, -6), (15, -9), (16, -9),
+    (17, 40), (18, -16), (21, 9), (22, -11), (23, -14), (24, 14), (25, -5), (27, 13), (28, -7), (0, 7),
+    (18, 8), (20, 6), (20, 5), (3, 11), (21, -6), (22, 10), (25, 17), (16, 15), (1, -5), (5, -5),
+    (6, 7), (23, 13), (24, 24), (25, -8), (26, 15), (5, 5), (17, 9), (18, 5), (20, -8), (21, -6),
+    (26, 9), (17, 5), (21, 6), (0, -13), (1, -11), (2, -7), (4, -9), (5, -50), (7, 40), (8, 10),
+    (9, 77), (11, -8), (13, -8), (14, -9), (15, -13), (16, -13), (17, 16), (18, -9), (19, 13), (20, 54),
+    (21, -14), (22, -9), (23, -12), (24, -8), (25, -15), (27, 15), (28, -5), (9, 5), (10, 12), (5, 7),
+    (19, 12), (20, -7), (21, -5), (19, 16), (1, 9), (18, 5), (20, 5), (21, 5), (1, 5), (3, 6),
+    (22, 5), (11, 12), (13, 16), (22, 8), (23, 5), (23, 26), (11, 9), (12, 8), (21, 5), (6, 10),
+    (0, 8), (18, 5), (19, 8), (23, 6), (5, -5), (6, 22), (23, 5), (20, 15), (21, -6), (25, 6),
+    (22, 8), (1, 12), (17, 7), (9, 6), (22, 7), (23, 8), (17, 6), (10, 8), (12, 23), (20, -6),
+    (21, -7), (22, 24), (2, -6), (11, 29), (21, 5), (25, -5), (0, 6), (1, 5), (4, -5), (9, -6),
+    (10, -5), (11, -6), (15, 13), (16, 10), (17, 32), (18, 8), (19, 7), (21, -19), (22, -6), (23, -5),
+    (27, 5), (16, 5), (17, 5), (16, 12), (20, 7), (16, 8), (20, 7), (21, -6), (25, -6), (26, 9),
+    (3, 18), (21, -5), (23, 8), (23, 6), (1, 9), (18, 9), (19, -5), (19, 5), (21, 11), (5, -5),
+    (20, -8), (21, 9), (23, 61), (22, 13), (6, 6), (18, 5), (5, 6), (20, 7), (16, 6), (17, 7),
+    (21, 9), (1, -5), (5, -5), (14, 15), (15, -11), (16, 88), (17, -7), (19, -9), (20, -6), (22, -12),
+    (23, -7), (1, -8), (5, -6), (9, -7), (10, -6), (11, -14), (12, 55), (13, 86), (17, -5), (18, -6),
+    (19, -7), (20, -9), (21, -6), (22, -6), (24, -5), (25, -16), (0, -6), (1, 61), (15, -8), (16, -5),
+    (18, 8), (19, -5), (20, -5), (22, 10), (23, -5), (25, -12), (23, 19), (18, 5), (13, 21), (23, -6),
+    (23, 9), (24, 5), (21, 14), (22, 8), (23, 15), (0, -10), (1, 80), (2, 18), (4, 50), (5, -25),
+    (7, -5), (8, -5), (9, -11), (10, -5), (11, -13), (12, -7), (13, -6), (14, 74), (15, -10), (16, -14),
+    (17, -12), (18, -7), (19, -13), (20, -15), (21, -15), (23, -17), (24, -7), (25, -22), (26, 9), (27, -6),
+    (28, -9), (16, 12), (17, 7), (17, 6), (11, 5), (19, 5), (11, 6), (15, -5), (16, 28), (21, -5),
+    (23, 22), (1, -7), (9, -5), (15, 11), (17, 7), (18, 20), (20, -10), (21, -7), (22, -6), (23, -8),
+    (26, 10), (27, 24), (1, 6), (5, -9), (8, 6), (9, 10), (20, 10), (21, 27), (25, -5), (0, 6),
+    (1, 5), (17, 9), (1, -5), (11, 5), (26, 9), (9, 9), (21, -5), (23, -5), (25, 10), (20, 6),
+    (21, -5), (24, 5), (25, -5), (27, 5), (5, -7), (18, 72), (19, -6), (21, -7), (25, -11), (1, 6),
+    (5, -21), (7, 9), (8, 7), (9, -10), (14, 7), (17, 5), (25, 15), (16, 7), (11, 5), (15, 9),
+    (16, 5), (1, 7), (9, 5), (14, 5), (20, 6), (22, 6), (25, -7), (27, 5), (27, 5), (11, 5),
+    (1, 6), (18, 7), (21, -9), (23, 10), (15, 6), (1, -7), (11, 33), (23, -5), (1, 11), (2, -5),
+    (11, 16), (15, 7), (18, 9), (23, -8), (25, -6), (20, 5), (19, 6), (0, 5), (1, -6), (9, -6),
+    (11, -5), (17, 23), (18, 13), (19, 7), (21, -11), (22, 10), (23, 13), (25, -10), (27, 5), (5, -5),
+    (20, 14), (23, 10), (16, 7), (10, 14), (12, 19), (18, -8), (20, -6), (21, 8), (23, -8), (25, 5),
+    (16, 5), (23, 5), (25, 15), (21, -12), (23, 6), (27, 6), (18, 9), (18, 5), (0, 6), (1, -5),
+    (3, -18), (4, 21), (6, 8), (7, 17), (8, 10), (9, 11), (11, -17), (12, -12), (13, -10), (14, -9),
+    (15, -12), (16, -18), (18, 8), (19, 9), (20, 17), (22, -19), (23, -18), (24, 6), (25, -10), (26, 10),
+    (27, 29), (25, 7), (0, -8), (1, -16), (2, -7), (3, -11), (4, -10), (5, 48), (6, -11), (8, -5),
+    (9, -7), (10, -8), (11, 44), (12, -6), (13, -7), (14, -10), (15, -16), (16, -13), (17, -14), (20, 43),
+    (21, -5), (22, 21), (23, 27), (24, -7), (25, -6), (28, -7), (0, -21), (1, -14), (2, -7), (3, 8),
+    (4, -15), (5, -14), (7, -5), (8, -9), (9, 25), (10, 6), (11, -25), (12, -18), (13, -9), (15, 43),
+    (16, 43), (17, 27), (18, 17), (20, 22), (21, 26), (23, -7), (24, -14), (25, -22), (26, -12), (27, -14),
+    (28, -8), (19, 5), (10, 10), (18, 5), (17, 6), (17, 5), (24, 10), (21, 10), (17, 6), (19, 5),
+    (20, -7), (1, -19), (2, -14), (3, 18), (4, -9), (5, -7), (6, -7), (7, -9), (8, -7), (9, -19),
+    (10, -19), (11, -25), (12, -8), (13, -10), (14, 71), (15, 46), (16, 20), (17, -24), (18, -26), (19, 12),
+    (20, -22), (21, 12), (22, 48), (23, -32), (25, 9), (26, 5), (27, -11), (28, 30), (25, 7), (22, 5),
+    (19, 7), (10, 9), (20, -6), (18, 6), (21, 13), (25, 6), (17, 16), (26, 10), (1, 7), (14, 11),
+    (1, 5), (5, 5), (5, -5), (17, 8), (19, -5), (21, 14), (23, 6), (25, 5), (21, 18), (21, 5),
+    (1, 10), (21, -7), (18, 5), (11, -5), (12, 42), (23, -9), (15, 30), (18, 7), (21, -7), (22, -5),
+    (20, 12), (22, 13), (25, 5), (0, 10), (18, 5), (3, 5), (21, 44), (22, -5), (25, -6), (18, 5),
+    (27, 6), (21, 6), (17, 5), (19, 8), (22, 8), (23, 9), (17, 5), (20, 6), (0, -6), (1, 92),
+    (11, -5), (20, -10), (21, -7), (22, -5), (24, -5), (0, 41), (1, 29), (2, 7), (5, -11), (6, -8),
+    (8, -5), (9, -7), (10, -5), (12, -7), (13, -7), (14, -8), (15, -7), (16, -9), (17, -9), (18, -10),
+    (19, -7), (20, -14), (21, -8), (23, -14), (24, 28), (25, 14), (27, 9), (28, 5), (12, 16), (23, -9),
+    (23, 7), (5, 16), (21, 5), (24, 6), (0, 16), (1, 10), (22, -5), (25, 17), (1, 16), (20, 12),
+    (25, 6), (26, 17), (0, 22), (25, -6), (23, 5), (23, 8), (21, 5), (23, 7), (9, 6), (3, 7),
+    (0, 5), (0, -5), (1, -6), (2, 13), (3, -5), (4, -6), (5, -12), (6, -9), (9, 10), (11, -10),
+    (14, -5), (15, -9), (16, -5), (18, 8), (19, -5), (20, -11), (21, -7), (22, -7), (24, 20), (25, 36),
+    (25, 26), (1, -6), (4, 45), (5, -5), (25, -5), (21, -8), (22, 21), (23, 15), (22, 7), (5, 44),
+    (7, 6), (9, -5), (11, 5), (17, -5), (19, -5), (20, 11), (21, -16), (23, -9), (25, -5), (10, 20),
+    (20, -7), (22, 6), (9, 20), (11, 9), (20, 11), (26, 12), (20, 5), (22, 9), (22, 8), (18, 14),
+    (3, 7), (21, 6), (17, 10), (15, 8), (21, -5), (25, 14), (17, 5), (15, 5), (1, -6), (5, -7),
+    (9, -7), (17, -5), (18, 26), (19, 21), (20, 9), (21, -10), (22, -6), (25, -12), (27, 11), (15, -6),
+    (22, 60), (23, -7), (17, 11), (27, 6), (11, 46), (23, -9), (17, 6), (6, 9), (24, 5), (1, 7),
+    (4, -5), (5, -12), (6, -5), (9, -9), (10, -6), (11, 172), (14, -6), (15, -6), (16, -6), (17, -9),
+    (18, -6), (19, -9), (20, -13), (21, -8), (22, -10), (23, -41), (28, -5), (19, 5), (0, 19), (1, -7),
+    (5, 7), (6, 20), (9, -7), (10, -5), (15, -6), (16, -5), (18, -6), (19, -6), (20, -9), (21, 13),
+    (22, -8), (28, 5), (1, 10), (17, 5), (24, 10), (1, 11), (18, 8), (19, -5), (22, 5), (1, -7),
+    (3, 5), (5, -18), (6, -9), (9, 30), (10, 9), (11, -8), (13, -5), (14, 7), (16, 13), (17, -12),
+    (18, -8), (19, 5), (20, 13), (21, 30), (23, -9), (25, -9), (28, -6), (21, 6), (11, 9), (0, 44),
+    (1, -5), (21, -6), (25, -6), (18, 9), (3, 13), (5, -5), (22, 14), (1, 22), (9, 5), (21, -7),
+    (1, 19), (3, 12), (14, 16), (21, -6), (23, -6), (25, -5), (9, -5), (17, 13), (18, 27), (12, 12),
+    (13, 5), (9, 7), (21, 5), (21, 5), (1, 6), (22, 9), (16, 7), (20, 8), (28, 6), (22, 28),
+    (25, -5), (3, 6), (1, 6), (26, 7), (20, 7), (6, 6), (11, 8), (23, 5), (9, -5), (10, 20),
+    (11, -6), (12, 33), (20, -10), (21, -5), (22, -5), (23, 25), (25, -5), (23, 7), (1, 8), (25, 6),
+    (10, 54), (11, -12), (12, 42), (18, -5), (20, -5), (21, -5), (23, -29), (20, 5), (10, 17), (17, 7),
+    (15, 5), (0, -11), (2, 65), (3, -20), (4, -16), (5, -15), (6, -12), (7, -9), (8, -9), (9, -14),
+    (10, -8), (11, 9), (13, -5), (14, -13), (15, -10), (16, -12), (17, -12), (18, 8), (19, -16), (20, -11),
+    (21, 8), (22, -14), (23, 15), (24, 76), (25, -23), (26, 69), (28, -12), (9, 6), (15, 5), (20, -5),
+    (23, -8), (28, 10), (10, 5), (19, 18), (5, -7), (9, -6), (16, -5), (17, -7), (19, 9), (22, -9),
+    (23, -5), (25, 28), (26, -6), (27, 36), (28, 8), (13, 20), (23, -5), (20, 5), (5, 5), (14, 5),
+    (23, 5), (1, 6), (15, 5), (17, 10), (16, 14), (18, 6), (21, 11), (0, 7), (21, 22), (22, -6),
+    (25, 5), (18, 13), (22, 7), (1, 10), (0, -6), (1, 8), (2, -13), (3, 107), (4, 19), (5, 50),
+    (6, 25), (7, 14), (8, 9), (10, -17), (11, -25), (13, -10), (14, -9), (15, -22), (16, -22), (17, -26),
+    (18, -12), (19, -29), (20, -44), (21, 27), (22, -12), (24, -7), (27, -14), (28, 12), (0, -7), (1, 10),
+    (3, -8), (4, -9), (6, -6), (9, -6), (11, -7), (14, -5), (15, -7), (16, -6), (17, -7), (18, -8),
+    (20, -6), (21, 23), (22, -13), (23, -13), (26, 66), (27, 20), (28, -6), (11, 5), (20, 14), (28, 10),
+    (1, 7), (23, 8), (3, 8), (21, 5), (15, 8), (23, 11), (0, -8), (1, -7), (2, -6), (3, 42),
+    (5, -13), (7, -6), (9, -15), (10, 6), (11, 8), (12, -5), (13, 12), (14, -11), (15, -10), (16, -8),
+    (17, -10), (19, -7), (20, -13), (21, -6), (22, 10), (23, 82), (24, -6), (25, -8), (26, -9), (8, 5),
+    (1, 5), (16, 7), (18, 5), (22, -5), (5, 8), (6, 6), (21, 5), (26, 6), (4, 8), (0, 7),
+    (1, 22), (2, -5), (3, 19), (5, -18), (6, -10), (8, 7), (9, 19), (10, -9), (11, -10), (12, 14),
+    (13, -7), (15, -6), (16, -12), (17, 13), (18, 32), (20, -10), (21, 11), (22, -8), (23, -20), (24, -8),
+    (25, -29), (26, 6), (27, 17), (28, -11), (3, 6), (10, 5), (26, 10), (5, -7), (14, -6), (15, -8),
+    (17, -5), (19, -5), (20, -9), (21, -7), (22, 83), (1, 26), (3, -9), (4, -5), (5, -8), (6, -5),
+    (7, -7), (8, -6), (9, -16), (10, -7), (11, 6), (12, 5), (13, -5), (17, 25), (18, 56), (19, -16),
+    (21, 14), (22, 17), (23, -30), (24, -12), (25, -18), (26, -11), (27, 10), (28, -9), (21, 5), (20, 6),
+    (21, -5), (15, 12), (23, 5), (8, 15), (17, 7), (18, -5), (21, 15), (0, -7), (1, -5), (2, -7),
+    (3, -6), (4, -5), (5, -11), (6, -7), (10, 67), (11, 89), (12, 15), (13, -7), (14, -7), (15, -11),
+    (16, -6), (17, -12), (18, -11), (19, 15), (20, -23), (21, -13), (22, -10), (23, -17), (26, -6), (28, -6),
+    (0, 14), (1, 9), (2, -10), (3, -15), (4, -6), (5, -14), (9, -23), (11, -10), (12, -6), (13, -6),
+    (14, -7), (15, 24), (16, 23), (17, 15), (18, 17), (19, 25), (21, 17), (22, -22), (23, -27), (24, -8),
+    (25, -7), (26, -9), (28, 27), (21, 5), (1, 8), (0, 5), (1, 29), (2, -9), (3, -18), (4, -29),
+    (5, -46), (6, -17), (7, -17), (8, -20), (10, 11), (11, 45), (12, 46), (13, 9), (14, -24), (15, 23),
+    (16, 28), (17, 7), (18, 34), (19, 77), (21, 32), (22, -26), (23, -23), (24, -25), (25, -42), (26, -32),
+    (28, -17), (3, -10), (4, -8), (5, 30), (6, 17), (8, 7), (9, -18), (11, -18), (12, -6), (13, -9),
+    (14, -8), (15, -24), (16, -23), (17, 11), (18, 5), (19, -17), (20, 50), (23, 23), (24, -10), (26, -5),
+    (28, 8), (1, 6), (15, 5), (1, -5), (5, -7), (20, -5), (22, -9), (23, -5), (25, 60), (5, 8),
+    (11, 6), (1, 13), (5, -10), (8, 7), (18, -7), (21, 22), (22, -7), (25, 5), (0, -7), (3, -7),
+    (5, 10), (9, 21), (10, 8), (11, 5), (15, -7), (16, 6), (18, -9), (20, 5), (21, -8), (23, -7),
+    (24, -5), (25, 10), (27, -8), (28, 23), (25, 5), (19, 8), (18, -5), (21, 11), (22, 9), (23, 8),
+    (25, -5), (0, -7), (1, -10), (5, -10), (6, -5), (9, -11), (10, -5), (11, -7), (15, -6), (16, -6),
+    (17, -12), (18, -11), (19, 224), (20, -43), (21, -28), (22, -10), (23, -13), (25, -39), (27, 29), (24, 5),
+    (22, 6), (25, 7), (22, 5), (0, -8), (1, -7), (3, -10), (4, 12), (5, 42), (6, 19), (7, 17),
+    (8, 14), (9, 11), (10, -7), (11, -11), (12, -7), (13, -5), (14, -8), (15, -5), (16, -8), (17, -11),
+    (18, -12), (19, -12), (20, 27), (21, -13), (22, -7), (23, 7), (24, -6), (11, 8), (1, 10), (18, 9),
+    (25, -6), (8, 9), (2, 13), (21, 5), (16, 19), (20, 7), (16, 13), (17, 13), (18, 6), (19, 11),
+    (21, 6), (22, -8), (25, -6), (0, 11), (3, -8), (5, -5), (8, -6), (11, -11), (13, -6), (16, -8),
+    (19, 31), (20, 11), (21, -11), (22, -7), (26, 9), (27, 19), (21, 14), (23, 10), (0, 11), (1, 7),
+    (2, -5), (3, -8), (4, 81), (5, -8), (6, 42), (9, -12), (10, -5), (11, -7), (14, 14), (15, 14),
+    (16, -7), (17, -10), (18, -7), (19, -5), (20, -14), (21, -14), (22, -8), (23, -15), (24, -8), (25, -11),
+    (26, -6), (27, -5), (17, 11), (21, -8), (23, 5), (25, 15), (27, 5), (23, 10), (23, 5), (25, 7),
+    (1, 11), (22, 6), (3, 15), (19, 8), (23, 7), (6, 15), (19, 15), (20, -6), (21, -6), (24, 29),
+    (25, -7), (3, 9), (22, 6), (13, 5), (23, 17), (1, -7), (2, 11), (3, -8), (4, -9), (5, -10),
+    (6, -6), (7, -6), (9, -10), (11, -13), (13, -8), (14, 41), (15, -7), (17, -6), (18, -8), (19, -11),
+    (20, -9), (21, -15), (22, -9), (23, -22), (24, 49), (25, 76), (27, -8), (28, 14), (16, 17), (15, 8),
+    (0, -10), (1, -13), (2, -12), (3, -10), (6, -7), (7, -5), (8, -5), (11, 34), (12, -6), (13, 25),
+    (14, -7), (15, -16), (16, -13), (17, -8), (18, 11), (19, 47), (20, 8), (21, -21), (23, -25), (24, -5),
+    (25, 50), (27, -6), (5, 13), (15, -5), (17, -7), (18, 7), (20, -6), (21, -9), (22, 16), (23, 23),
+    (0, 7), (20, 15), (23, 11), (14, 5), (21, -5), (22, 16), (23, 23), (26, 9), (17, 9), (21, 11),
+    (23, 5), (1, 6), (1, 6), (13, 5), (3, 7), (5, 15), (6, 6), (8, 6), (20, -5), (15, 10),
+    (22, 27), (3, -7), (4, -6), (5, -17), (6, -8), (9, 161), (10, 10), (11, -12), (12, -6), (14, -5),
+    (15, -13), (16, -11), (17, -9), (18, 6), (19, -7), (20, -11), (21, -28), (22, -9), (23, -21), (25, 15),
+    (26, -6), (27, -5), (18, 6), (17, 8), (24, 7), (22, 5), (19, 6), (21, -5), (16, 9), (18, 10),
+    (4, 11), (18, 12), (17, 5), (20, 7), (4, 5), (9, 5), (17, 6), (1, 5), (18, 7), (24, 5),
+    (27, 5), (1, -5), (2, 18), (23, 13), (22, 5), (1, 6), (15, 5), (23, 14), (24, 21), (25, -7),
+    (26, 16), (20, 7), (1, 8), (19, 7), (22, 6), (21, 11), (27, 6), (6, 11), (1, 14), (11, 14),
+    (0, 12), (3, -5), (4, 6), (5, 9), (6, 14), (7, 5), (11, -7), (14, -6), (17, -7), (19, -9),
+    (20, -12), (21, 21), (22, -11), (23, -14), (24, -5), (25, 21), (27, -5), (22, 5), (9, 5), (15, 5),
+    (21, 5), (0, -8), (1, -16), (2, -7), (3, -12), (4, -10), (5, 51), (6, -12), (8, -5), (9, -7),
+    (10, -8), (11, 46), (12, -6), (13, -7), (14, -10), (15, -16), (16, -14), (17, -12), (20, 48), (21, -8),
+    (22, 20), (23, 27), (24, -8), (25, -7), (28, -7), (8, 5), (15, -6), (22, 62), (23, -8), (25, 7),
+    (26, 12), (18, 7), (5, -8), (7, 12), (9, 21), (20, -8), (23, -5), (27, 5), (1, 13), (1, 5),
+    (22, 6), (1, 6), (17, 6), (9, 9), (5, 8), (21, 14), (14, 5), (21, 11), (21, 7), (4, 7),
+    (19, -5), (20, 12), (17, 6), (21, -5), (25, 25), (18, 8), (16, 17), (25, 5), (1, 5), (17, 5),
+    (24, 10), (4, 6), (25, 7), (22, 11), (9, 5), (2, 6), (5, -6), (17, 28), (18, 20), (20, -20),
+    (21, 6), (23, -13), (20, 5), (0, 7), (16, 6), (17, 17), (19, 8), (21, -13), (25, -7), (27, 7),
+    (21, -5), (22, 27), (23, 5), (19, 10), (22, 5), (8, 5), (0, 7), (6, 5), (28, 5), (24, 6),
+    (9, 5), (15, -5), (16, 36), (21, -7), (28, 5), (25, 10), (15, 5), (19, 5), (21, 5), (19, 13),
+    (8, 5), (11, 10), (15, -6), (16, 26), (17, -5), (18, -7), (20, -5), (21, -7), (22, 6), (23, 6),
+    (25, -6), (26, 14), (27, -5), (25, 7), (24, 8), (11, 10), (21, 7), (1, 6), (14, 5), (0, -5),
     (1, 50), (4, 91), (5, -21), (6, -7), (9, -6), (14, -7), (15, -6), (18, -5), (19, -5), (20, -6),
-    (21, -12), (23, -8), (25, -12), (0, 35), (3, 8), (5, -11), (6, 7), (8, -5), (9, -5), (10, 7),
-    (11, -10), (12, -5), (13, -7), (14, -6), (16, 7), (20, -8), (21, -6), (22, -5), (24, 14), (26, -12),
-    (1, 39), (3, -5), (21, -5), (19, 9), (20, -6), (16, 28), (21, -7), (22, -5), (25, 6), (18, 6),
-    (8, 5), (16, 15), (20, 11), (21, 5), (20, 8), (9, 8), (5, -7), (9, -7), (10, 21), (11, 56),
-    (12, 20), (13, -5), (17, -5), (18, -7), (21, -10), (22, -9), (12, 8), (11, 8), (5, 7), (20, 17),
-    (21, -6), (14, 23), (25, 7), (17, 5), (22, 9), (23, 9), (25, -5), (11, 7), (25, -5), (21, 5),
-    (18, 12), (1, -7), (3, -6), (5, 74), (7, 21), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16),
-    (22, -5), (4, 44), (5, -5), (25, -7), (21, 6), (0, -6), (1, 9), (9, -5), (14, 14), (15, -12),
-    (17, -6), (20, -7), (22, 15), (23, 11), (25, 12), (26, 22), (28, 5), (25, 5), (1, 8), (1, 6),
-    (11, 5), (22, 8), (23, 10), (7, 5), (18, 18), (1, 9), (19, 18), (20, -5), (15, 11), (20, 7),
-    (21, -7), (26, 7), (15, 13), (20, -5), (21, -7), (22, 30), (23, 6), (25, -8), (18, 8), (25, 17),
-    (25, 6), (20, 5), (0, -5), (3, 92), (4, -6), (6, -7), (9, -6), (11, -7), (14, -8), (15, -11),
-    (16, -6), (17, -8), (18, 7), (19, -9), (21, 17), (22, -7), (25, -9), (0, 10), (6, 6), (23, 8),
-    (15, 9), (21, 5), (1, 11), (5, 5), (22, 6), (6, 6), (11, 6), (0, -5), (9, -8), (13, 34),
-    (20, -7), (22, -5), (23, -13), (24, 10), (25, 13), (26, -5), (6, 7), (16, 10), (17, 11), (20, -5),
-    (19, 6), (1, -5), (2, 5), (14, 52), (15, -5), (21, -6), (22, 9), (25, -7), (15, 8), (18, 13),
-    (27, 6), (4, 8), (21, 7), (17, 5), (21, 5), (17, 5), (0, 15), (1, 19), (1, 6), (4, 8),
-    (12, 25), (23, -12), (11, 28), (12, 11), (21, -5), (23, 5), (25, -5), (6, 8), (20, 9), (21, 9),
-    (23, -5), (17, 21), (21, -5), (19, 5), (20, 9), (21, -8), (22, 22), (22, 6), (0, 6), (1, -8),
-    (5, -5), (9, -5), (14, -6), (15, 17), (16, 65), (17, -8), (19, -10), (20, -6), (21, 39), (22, -6),
-    (23, -10), (25, -17), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 8),
-    (18, -7), (19, -5), (21, 31), (22, -12), (23, -10), (24, -6), (28, 7), (2, 76), (11, -8), (20, -7),
-    (21, -11), (23, -8), (25, -8), (26, -5), (1, -5), (14, 24), (10, -6), (11, -12), (12, 67), (13, 44),
-    (17, -5), (18, -5), (20, -5), (21, -8), (22, -6), (23, -12), (23, 8), (1, 8), (0, -5), (9, 13),
-    (10, 7), (24, -5), (25, 19), (27, -5), (22, 10), (26, 13), (8, 5), (5, 8), (25, 5), (0, 10),
-    (1, -6), (5, 9), (21, 8), (22, -5), (23, -8), (25, 6), (28, 7), (17, 7), (12, 16), (21, 5),
-    (5, 15), (0, -5), (1, 6), (5, 15), (6, 39), (9, -13), (10, 7), (11, 23), (15, -9), (16, -7),
-    (17, -11), (18, -5), (19, -11), (20, 10), (21, 17), (22, -9), (23, -13), (25, -11), (15, 8), (17, 7),
-    (18, 8), (11, 12), (18, 5), (23, 29), (22, 5), (17, 6), (6, 10), (11, 5), (21, 11), (5, -7),
-    (6, 28), (21, -5), (14, 44), (21, -5), (22, -5), (1, 11), (3, 8), (8, 6), (20, 7), (1, -6),
-    (3, 53), (5, -7), (23, -6), (25, -9), (1, 6), (16, 9), (18, 7), (25, 8), (5, 6), (8, 20),
-    (18, 12), (16, 9), (17, 7), (7, 7), (9, -5), (15, -5), (21, -12), (22, 9), (23, -9), (25, 33),
-    (26, 10), (22, 7), (17, 10), (17, 6), (6, 6), (0, 7), (1, 7), (5, -7), (9, -7), (17, 22),
-    (18, -10), (19, -6), (20, 16), (21, 30), (22, -7), (25, -8), (1, 10), (5, -5), (22, 22), (23, 18),
-    (9, 7), (5, 7), (6, 5), (3, 7), (19, 6), (4, -5), (5, 9), (6, -5), (7, 19), (9, -5),
-    (17, -6), (18, 12), (19, -6), (23, 9), (24, -5), (26, 8), (3, 6), (6, -5), (9, -8), (18, -6),
-    (23, 50), (25, -7), (26, 6), (15, -8), (16, 82), (18, 5), (19, -6), (20, -6), (21, -16), (22, -14),
-    (23, -5), (5, -5), (21, -5), (22, 22), (23, 20), (6, 8), (15, 7), (18, 5), (9, 9), (18, 6),
-    (1, 6), (21, 24), (23, -7), (10, 5), (11, 6), (16, 9), (21, -5), (22, 5), (13, 15), (17, -5),
-    (20, -6), (21, -7), (22, -6), (23, 38), (1, 6), (25, 5), (8, 16), (16, 14), (18, 7), (20, -5),
-    (21, -13), (1, 8), (3, 9), (19, 9), (5, 5), (9, -5), (17, 9), (19, 6), (20, 7), (21, -6),
-    (21, 7), (3, 6), (25, 7), (4, 11), (2, -5), (10, 5), (21, 13), (23, 22), (12, 16), (15, 6),
-    (22, 11), (15, 8), (0, 6), (6, 6), (23, 6), (25, 5), (23, 7), (22, 6), (1, 16), (14, 5),
-    (22, 8), (11, 5), (6, 6), (23, 5), (12, 15), (3, 14), (22, 9), (25, 39), (25, -5), (1, 7),
-    (5, -7), (21, 31), (22, -5), (3, 5), (8, 6), (9, -8), (10, 7), (16, 6), (17, -9), (19, 6),
-    (20, -6), (21, -5), (26, 16), (22, 5), (25, 10), (4, 7), (5, 18), (21, -5), (1, 8), (9, -6),
-    (13, 10), (15, 6), (16, 9), (17, 8), (18, 18), (19, 10), (22, -10), (25, -13), (21, 5), (25, 6),
-    (24, 27), (25, -10), (0, 152), (1, -19), (5, -6), (15, -7), (18, -6), (20, -5), (21, -14), (22, -5),
-    (23, -5), (24, -6), (25, -29), (26, 6), (10, 5), (13, 16), (20, -5), (21, -6), (22, -5), (23, 39),
-    (25, -5), (1, 5), (1, -8), (3, 10), (4, -9), (5, -5), (8, 19), (9, 26), (12, -7), (13, -6),
-    (17, 7), (18, 11), (20, -10), (21, 22), (22, -14), (23, -22), (24, 6), (25, -15), (26, -7), (27, -8),
-    (28, 12), (18, 17), (9, 6), (1, 5), (26, 6), (16, 8), (17, 5), (25, 7), (0, 7), (9, 6),
-    (15, -12), (16, -8), (18, -5), (19, 107), (20, -6), (21, -20), (25, -16), (20, 6), (23, 7), (5, 5),
-    (16, 12), (18, 7), (18, 8), (20, 8), (25, 8), (17, 5), (18, 5), (16, 11), (23, 9), (5, 5),
-    (20, 7), (17, 10), (25, 9), (17, 7), (1, 11), (17, 5), (17, 65), (18, -5), (20, -9), (21, -8),
-    (17, 9), (5, 16), (7, 5), (8, 18), (17, -9), (18, 15), (19, 6), (20, 9), (21, -6), (22, -5),
-    (23, -11), (25, -11), (27, 7), (20, 9), (25, -5), (0, -10), (1, -11), (2, -19), (3, -16), (4, -6),
-    (5, -10), (6, -11), (7, -8), (8, -7), (9, -9), (10, -6), (11, 44), (12, -9), (13, 28), (14, -11),
-    (15, -13), (16, -18), (17, -15), (18, 13), (19, 58), (20, 9), (21, -24), (23, -33), (24, -9), (25, 75),
-    (26, -5), (27, 29), (11, 12), (18, 5), (23, 27), (23, 10), (17, 8), (20, 7), (21, -6), (27, 6),
-    (21, 8), (22, 8), (5, -6), (7, 6), (7, 7), (9, -6), (15, -5), (21, -12), (22, 8), (23, -10),
-    (25, 31), (26, 10), (28, 7), (21, 13), (17, 9), (1, 6), (15, 5), (21, 7), (5, 13), (25, 15),
-    (1, 8), (22, 5), (6, 7), (1, 15), (15, 8), (18, -7), (21, -9), (23, 11), (25, -5), (21, 9),
-    (1, 8), (17, 6), (5, -9), (9, 69), (17, -5), (21, -17), (23, -6), (25, 7), (1, -5), (5, -13),
-    (6, -6), (9, 19), (10, 5), (11, -5), (12, 5), (16, 17), (17, -9), (18, -5), (19, 10), (20, 15),
-    (21, 26), (23, -5), (25, -11), (23, 11), (23, -6), (17, 5), (18, 5), (5, -6), (6, -6), (9, -6),
-    (18, -5), (19, 13), (20, 35), (21, 12), (22, -7), (23, -7), (1, 9), (23, 5), (12, 6), (22, 7),
-    (21, 11), (12, 11), (20, 8), (23, 5), (20, 5), (23, 8), (4, 8), (25, 8), (25, 9), (11, 9),
-    (11, 6), (17, 7), (15, -6), (16, 43), (21, -7), (22, -6), (25, 5), (25, 5), (26, 17), (21, 28),
-    (21, 5), (12, 26), (14, 5), (15, 5), (17, 9), (9, 7), (15, 9), (16, 5), (23, -5), (25, 11),
-    (16, 15), (17, 5), (23, 13), (12, 41), (23, -8), (5, 8), (25, 5), (16, 8), (18, 8), (5, 5),
-    (17, 5), (21, -6), (23, 6), (0, -13), (1, 8), (2, 80), (3, -6), (4, -8), (5, -7), (6, -8),
-    (8, -5), (9, -9), (10, -7), (11, -12), (12, 21), (14, -9), (15, -11), (16, -9), (17, 5), (19, -12),
-    (20, -15), (22, -16), (23, -10), (24, 7), (26, 51), (27, -7), (0, 15), (11, 10), (21, -5), (22, 16),
-    (25, -5), (8, 5), (2, -5), (18, 5), (21, 8), (23, 24), (25, -6), (12, 6), (18, 7), (18, 6),
-    (13, 5), (15, -5), (19, -9), (22, 8), (23, -5), (25, 36), (10, 7), (0, 17), (1, -7), (3, -8),
-    (4, -6), (5, -15), (7, -5), (9, -7), (10, -8), (12, -6), (14, -7), (16, -8), (17, -11), (19, 28),
-    (22, -8), (23, -18), (24, 27), (25, 27), (26, -12), (27, 30), (21, 5), (5, 5), (19, 8), (20, 9),
-    (21, -8), (25, 30), (27, 6), (5, 6), (21, 7), (15, 5), (21, 6), (28, 6), (1, 6), (15, 5),
-    (10, -5), (11, -10), (12, 68), (13, 38), (20, -6), (21, -10), (22, -5), (23, -16), (25, -5), (21, 6),
-    (16, 23), (19, 8), (0, -7), (1, -6), (5, -10), (8, 7), (9, -9), (11, -6), (15, -6), (17, 9),
-    (18, 70), (19, -7), (20, -8), (21, -24), (22, -5), (23, -15), (24, -6), (25, -44), (26, 16), (27, 84),
-    (7, 7), (9, -5), (15, -5), (21, -11), (22, 9), (23, -9), (25, 31), (26, 11), (19, 6), (5, 7),
-    (21, 8), (7, 5), (26, 7), (20, 11), (1, 5), (5, -5), (21, 13), (22, 11), (23, 8), (25, -6),
-    (14, 11), (15, 5), (23, 5), (18, 6), (19, 11), (18, 11), (25, 5), (22, 8), (23, 7), (5, 7),
-    (6, 5), (11, 5), (25, 7), (4, 7), (23, -5), (25, 11), (17, 5), (20, 6), (21, 6), (1, 5),
-    (15, -5), (21, 14), (23, 5), (11, 28), (23, -5), (0, -5), (3, -5), (9, -9), (11, -10), (12, 16),
-    (15, -8), (16, -8), (17, -11), (18, -6), (19, -5), (20, -7), (21, 8), (22, -6), (23, 54), (24, -6),
-    (25, 19), (26, 11), (28, -5), (8, 10), (18, 6), (27, 5), (18, 6), (3, 5), (0, -8), (1, 66),
-    (2, 27), (3, 23), (4, 7), (5, -10), (6, -6), (9, -7), (11, -8), (14, 37), (15, -10), (16, -7),
-    (17, -9), (18, -9), (19, -6), (20, -11), (21, -11), (23, -7), (24, -5), (25, -13), (26, -5), (27, -5),
-    (28, -5), (8, 5), (14, 14), (1, -9), (3, -7), (4, -7), (5, 10), (6, -7), (7, 13), (9, -19),
-    (10, -5), (11, 9), (12, -7), (13, -5), (15, -7), (17, 6), (21, 26), (22, 11), (23, 21), (25, -13),
-    (16, 32), (21, -6), (20, 6), (11, 6), (17, 7), (27, 5), (2, 6), (17, 16), (17, 5), (23, 13),
-    (25, 8), (6, 7), (21, 5), (26, 5), (28, 6), (1, 14), (24, 32), (25, -10), (5, -5), (20, 20),
-    (21, -6), (22, 16), (6, 5), (1, -6), (15, 9), (16, 16), (18, 9), (21, -6), (1, -6), (5, -9),
-    (6, -5), (10, 26), (12, 30), (15, -8), (16, -6), (17, -11), (19, -7), (20, 8), (22, 19), (23, 10),
-    (25, -11), (19, 10), (12, 5), (1, -7), (15, -5), (16, 5), (17, -9), (18, 7), (23, -9), (24, 5),
-    (25, 24), (15, -5), (16, -5), (21, 70), (22, -12), (23, -5), (25, -8), (15, 36), (21, -5), (22, -5),
-    (3, -6), (4, -10), (5, 34), (6, 17), (8, 6), (9, -20), (11, -20), (12, -8), (13, -10), (14, -9),
-    (15, -27), (16, -25), (17, 9), (18, 7), (19, -21), (20, 47), (21, 7), (22, 12), (23, 29), (24, -11),
-    (26, -7), (28, 8), (14, 7), (21, 8), (0, -5), (1, 43), (2, -17), (3, 19), (4, -10), (5, -11),
-    (6, -7), (7, -11), (8, -9), (9, -18), (10, -19), (11, -29), (12, -9), (13, -13), (14, 66), (15, 40),
-    (16, 14), (17, -27), (18, -19), (19, 7), (20, -28), (21, 13), (22, 56), (23, -37), (24, -6), (25, -5),
-    (26, 5), (27, -18), (28, 32), (16, 11), (16, 8), (17, 5), (2, 8), (11, 7), (25, -5), (28, 5),
-    (21, 12), (25, 7), (22, 8), (22, 5), (11, 6), (1, -5), (5, -13), (11, 5), (16, 8), (18, 12),
-    (20, -5), (22, 20), (23, 5), (25, -8), (1, 13), (3, 9), (11, 5), (23, -5), (25, -11), (1, 8),
-    (22, 7), (0, 6), (5, -5), (15, -7), (16, 10), (17, -5), (18, 9), (21, -9), (22, 12), (9, 10),
-    (13, 7), (17, -6), (19, -6), (23, -5), (25, 24), (19, 18), (20, -9), (18, 12), (21, -5), (14, 5),
-    (23, 5), (0, 6), (1, 5), (3, 6), (10, 5), (19, -5), (22, 8), (21, 10), (11, 5), (16, 5),
-    (21, 5), (17, 15), (11, 8), (15, 6), (5, 5), (0, -6), (1, 7), (3, 5), (4, 12), (5, 11),
-    (11, -6), (16, -7), (17, 9), (21, 18), (22, -8), (23, -10), (25, -10), (18, 9), (0, 24), (1, 25),
-    (2, 10), (3, -11), (5, -10), (6, -6), (7, -5), (9, -10), (10, -7), (12, -6), (13, -7), (14, -7),
-    (15, -5), (16, -8), (17, -7), (19, -9), (20, -8), (22, -11), (23, -16), (24, 26), (25, 30), (26, -6),
-    (27, 13), (1, -13), (14, 98), (15, -9), (16, -6), (19, -5), (20, -6), (21, -12), (22, -5), (23, 5),
-    (25, -10), (9, 7), (15, 6), (17, 7), (16, 5), (4, 28), (21, -6), (22, -6), (24, -5), (25, 40),
-    (21, 5), (8, 7), (0, 8), (3, -13), (5, 27), (8, -10), (9, -5), (11, -14), (12, -5), (13, -11),
-    (14, -10), (16, -6), (17, 18), (18, 12), (19, 31), (20, 11), (21, -18), (22, -17), (23, -18), (24, -10),
-    (25, -10), (26, 19), (27, 12), (28, 6), (21, 19), (23, 7), (18, 5), (20, 7), (21, 28), (6, 8),
-    (13, 12), (2, 6), (24, 6), (25, -8), (1, 9), (14, 13), (21, -5), (1, 9), (3, 8), (21, 7),
-    (25, 8), (21, 8), (28, 6), (23, 9), (25, 5), (22, -5), (23, -11), (25, 63), (1, 8), (6, 7),
-    (9, -5), (15, 6), (17, 17), (18, 9), (19, -6), (22, -6), (23, -6), (20, 7), (21, 5), (0, 7),
-    (10, 5), (16, 5), (25, 5), (26, 7), (25, 12), (25, 6), (1, -14), (2, 40), (18, 32), (21, -6),
-    (15, 10), (9, 7), (19, 10), (21, 7), (1, 38), (2, 10), (3, 18), (21, -6), (25, -8), (15, 6),
-    (28, 6), (0, -6), (1, 7), (2, -6), (3, 6), (4, 23), (5, -13), (6, 32), (7, -10), (9, -10),
-    (10, -5), (11, -12), (12, 6), (17, 30), (18, 12), (19, -5), (20, 16), (21, 19), (22, 15), (23, -31),
-    (24, 8), (25, -21), (26, -9), (27, -16), (28, -19), (1, 5), (1, 5), (13, 6), (12, 26), (25, 5),
-    (23, 8), (18, 12), (19, 5), (9, 5), (8, 5), (22, 9), (23, 9), (18, 5), (12, 11), (19, 10),
-    (1, 7), (4, -8), (5, -12), (10, 25), (11, -6), (15, -11), (16, -6), (18, -5), (19, 10), (20, 31),
-    (21, 18), (22, -7), (24, -5), (5, 11), (21, -5), (28, 6), (0, -5), (2, 7), (5, -13), (6, -6),
-    (9, -9), (10, -7), (14, -5), (15, -8), (16, -7), (17, 9), (19, -9), (20, -17), (21, 44), (22, -9),
-    (23, 53), (25, -10), (27, 18), (28, -5), (19, 12), (14, 12), (22, 9), (22, 5), (15, 7), (0, 9),
-    (1, -7), (3, -6), (4, -8), (6, -11), (9, -9), (10, -9), (11, -5), (14, -9), (15, 26), (16, 8),
-    (17, 31), (18, -9), (19, 22), (20, 20), (21, 17), (22, -22), (23, -13), (24, -5), (25, -6), (27, -5),
-    (28, 7), (1, -5), (18, -5), (21, 26), (23, -6), (15, -6), (19, 47), (21, -12), (18, 6), (20, 6),
-    (18, 5), (4, 5), (23, 5), (25, 15), (8, 5), (17, 25), (21, -5), (22, 5), (23, 8), (9, 9),
-    (15, 8), (17, -5), (21, 19), (23, -8), (11, 6), (19, 18), (20, -5), (10, 8), (17, 8), (0, -6),
-    (1, -11), (2, 7), (4, -7), (5, -7), (6, -9), (8, 27), (10, -5), (17, -8), (19, -14), (20, 29),
-    (22, -6), (24, 21), (25, -14), (26, 24), (0, -7), (1, 26), (2, 11), (3, -9), (4, -7), (5, -18),
-    (6, -10), (7, -5), (9, -6), (13, -6), (14, -7), (15, -18), (16, -11), (17, 84), (18, 84), (19, 12),
-    (20, -47), (21, 18), (22, -12), (23, -24), (24, -9), (25, -12), (26, -8), (28, -8), (5, 6), (11, 10),
-    (19, 7), (23, 8), (18, 9), (1, 5), (21, 13), (23, 14), (23, 5), (13, 7), (20, 11), (25, 10),
-    (25, 9), (18, 21), (21, 6), (5, 5), (5, 7), (17, 8), (1, -5), (5, -9), (9, 6), (17, 10),
-    (19, 10), (21, 26), (22, -6), (28, 10), (22, 5), (17, 7), (20, 10), (17, 18), (7, 10), (0, 7),
-    (5, 7), (9, 6), (17, 15), (18, 8), (20, -14), (21, -10), (25, -5), (26, 13), (4, 5), (6, 9),
-    (21, -6), (0, -77), (1, -45), (2, -49), (3, -34), (4, -19), (5, 37), (6, 14), (7, -24), (8, -24),
-    (9, 15), (10, 24), (11, 55), (12, 25), (13, -12), (14, 22), (15, 9), (16, 11), (17, 26), (18, 12),
-    (19, -6), (20, 32), (21, 52), (22, 34), (23, 140), (24, -59), (25, -40), (26, -69), (27, -63), (28, 13),
-    (5, 16), (7, 5), (8, 18), (17, -9), (18, 15), (19, 6), (20, 9), (21, -6), (22, -5), (23, -11),
-    (25, -11), (27, 7), (27, 12), (0, 8), (17, 5), (18, 9), (20, 6), (15, 12), (6, 5), (17, 8),
-    (24, 10), (0, 15), (1, 17), (25, -6), (17, 8), (16, 9), (23, 7), (15, 9), (5, -11), (7, 15),
-    (9, 33), (20, 10), (21, -8), (23, -5), (11, 9), (0, -5), (1, -6), (6, -5), (8, 5), (15, -5),
-    (18, -6), (19, 14), (20, 45), (21, -8), (22, -7), (23, -6), (28, 11), (19, 21), (20, -5), (5, -9),
-    (18, -6), (19, 13), (20, 33), (25, -8), (26, 7), (27, 20), (3, 6), (11, 9), (25, 7), (21, 7),
-    (22, 16), (0, 6), (0, 8), (1, 11), (21, -6), (6, 17), (11, 8), (21, 11), (9, 7), (1, -5),
-    (5, 13), (10, -5), (20, -6), (21, 5), (22, -6), (23, -9), (28, 14), (19, 26), (23, 6), (16, 17),
-    (23, 8), (16, 41), (17, 5), (20, -6), (21, -6), (22, -6), (25, -5), (16, 8), (20, 6), (1, 7),
-    (23, 13), (14, 30), (25, -5), (23, 7), (5, -6), (8, 6), (21, -8), (22, 8), (1, 8), (25, 15),
-    (0, -11), (1, -22), (4, -11), (6, -11), (9, -11), (10, -8), (11, -10), (12, -9), (15, -14), (16, -10),
-    (17, -10), (18, 6), (19, 13), (21, -14), (22, 17), (23, 14), (24, -15), (25, 73), (26, 13), (27, 22),
-    (28, 5), (17, 7), (21, 10), (19, 7), (17, 28), (21, -5), (1, 26), (2, -5), (3, -16), (4, 46),
-    (5, 105), (6, 17), (7, 5), (10, 8), (11, 6), (12, -11), (13, -8), (14, -7), (15, -15), (16, -18),
-    (17, -19), (18, -22), (19, -26), (20, 23), (21, -10), (22, -20), (23, -30), (24, -9), (26, -14), (27, 8),
-    (28, -11), (3, 24), (5, -10), (9, 24), (15, -5), (17, -8), (18, -6), (19, -5), (21, 13), (22, 6),
-    (25, -11), (20, 28), (21, -5), (23, -5), (25, -5), (27, 5), (25, 6), (16, 9), (23, 5), (1, -5),
-    (9, -8), (15, 6), (16, 13), (21, 10), (22, -7), (25, 5), (4, 14), (5, 17), (7, 6), (21, -11),
-    (23, -5), (15, 11), (23, 7), (26, 13), (5, 54), (21, -7), (23, -7), (22, 21), (5, 8), (17, 6),
-    (23, 6), (1, 6), (6, 5), (9, -6), (13, 10), (15, 7), (16, 9), (17, 7), (18, 19), (19, 10),
-    (20, -6), (22, -10), (25, -12), (21, 10), (18, 10), (21, 29), (21, 13), (0, -6), (5, -12), (9, -13),
-    (10, -7), (11, -10), (12, -6), (14, -10), (15, 49), (16, 51), (18, 18), (19, -17), (20, -14), (22, 41),
-    (23, -17), (24, -6), (25, -10), (26, -5), (27, -5), (28, -10), (18, 8), (18, 5), (23, 9), (22, -6),
-    (25, 37), (28, 5), (3, 6), (25, 7), (21, 11), (4, 8), (5, 6), (26, 5), (27, 10), (17, 7),
-    (1, 7), (2, -5), (4, -6), (5, 11), (6, 9), (10, -6), (11, -6), (13, -6), (15, 11), (17, -16),
-    (19, 10), (20, 13), (21, -13), (22, 15), (24, -5), (25, -9), (28, 5), (21, 13), (22, 26), (25, -6),
-    (19, -5), (20, 17), (0, -14), (1, -9), (2, 98), (3, -12), (4, -11), (5, -21), (6, -11), (7, -7),
-    (8, 6), (9, -8), (10, -12), (11, -15), (12, -12), (13, -9), (14, -11), (15, -16), (16, -13), (17, 79),
-    (18, 77), (19, -18), (20, -26), (21, 16), (22, -18), (23, -32), (24, 12), (25, 11), (26, -17), (11, 6),
-    (2, 6), (19, 14), (25, 14), (26, 17), (0, -6), (1, 26), (3, 9), (5, -12), (6, -10), (11, -8),
-    (14, 11), (15, 9), (21, -6), (22, -7), (24, -5), (25, -8), (26, 8), (16, 6), (25, -6), (21, 5),
-    (23, 8), (8, 7), (16, 7), (17, 24), (19, 10), (20, -5), (21, -5), (23, -6), (8, 5), (1, 5),
-    (25, 8), (17, 6), (15, 7), (5, 10), (23, 11), (20, 12), (19, 6), (20, 11), (1, 7), (0, 7),
-    (5, -5), (9, -9), (10, 9), (17, -7), (18, 13), (19, -6), (23, 7), (25, 8), (1, 5), (5, -5),
-    (6, 10), (16, 9), (1, 5), (1, 10), (24, 6), (15, 14), (11, 10), (12, 7), (22, 6), (23, 7),
-    (21, -6), (22, 29), (23, 15), (25, -13), (23, 7), (7, 6), (1, 7), (3, 64), (5, -5), (21, -16),
-    (23, -9), (25, -5), (17, 12), (25, 8), (9, 23), (21, -5), (1, 10), (3, 7), (9, -6), (17, 10),
-    (18, 6), (20, -5), (21, -13), (22, 12), (25, -8), (27, 9), (1, 5), (5, 5), (9, -6), (15, 8),
-    (17, -8), (19, 10), (20, -5), (22, 7), (23, -5), (25, -8), (28, 10), (1, 5), (18, 9), (1, -6),
-    (23, -5), (25, -5), (26, 53), (15, 6), (21, 5), (23, 7), (27, 8), (17, 21), (18, 18), (19, -5),
-    (20, 6), (23, -5), (15, 21), (5, 10), (21, -5), (17, 5), (18, 14), (21, -5), (25, 8), (1, -5),
-    (15, 37), (20, 13), (21, -20), (25, -6), (25, 8), (4, 7), (12, 5), (4, 11), (18, 8), (1, -5),
-    (24, 8), (25, 9), (11, 11), (22, 5), (19, 10), (25, -10), (27, 23), (23, 5), (18, 9), (20, 6),
-    (0, 14), (1, 32), (2, -7), (21, -5), (25, -8), (19, 28), (20, -6), (12, 25), (23, -12), (1, 7),
-    (1, 6), (2, 7), (3, 6), (14, 28), (22, 8), (23, -11), (25, -5), (18, 6), (22, -5), (25, 17),
-    (28, 15), (1, 5), (1, -5), (4, 23), (6, 20), (25, 9), (21, 8), (0, -8), (1, -9), (2, -10),
-    (3, -5), (7, -5), (9, -10), (10, 7), (11, -16), (12, 17), (15, -10), (16, -10), (17, -16), (19, -5),
-    (21, 25), (22, -10), (23, 72), (24, -9), (25, 21), (26, 8), (28, -7), (25, 8), (19, 16), (15, 8),
-    (19, 8), (6, 5), (11, 5), (23, 5), (5, 5), (20, 9), (23, 8), (21, 5), (1, 5), (0, -11),
-    (1, 96), (2, 29), (3, 23), (4, 5), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 35),
-    (15, -10), (16, -9), (17, -11), (18, -11), (20, -15), (21, -17), (23, -10), (24, -7), (25, -13), (26, -6),
-    (27, -6), (28, -6), (26, 11), (20, 8), (17, 9), (11, 15), (13, 14), (22, 11), (23, 6), (25, -5),
-    (5, 9), (6, 5), (23, 8), (13, 6), (23, 12), (6, 15), (5, 6), (21, -6), (22, 5), (23, 29),
-    (22, 6), (1, -5), (17, 5), (18, 6), (22, 6), (25, -7), (0, -10), (3, -11), (4, -12), (5, 65),
-    (6, 14), (8, 5), (9, -9), (10, -12), (12, -6), (13, 5), (14, -10), (15, 5), (16, -19), (17, -16),
-    (18, 27), (21, -22), (22, 17), (23, 17), (28, -11), (1, -19), (2, -12), (4, -8), (5, -22), (6, 14),
-    (8, -9), (9, 9), (10, 6), (11, -14), (14, -15), (15, 9), (16, -12), (18, 17), (20, -24), (21, 39),
-    (22, 18), (23, -6), (24, -14), (25, 37), (26, 12), (28, -7), (15, 5), (18, 5), (18, 5), (25, 11),
-    (5, -16), (7, 17), (8, 10), (9, 8), (0, 7), (21, 5), (23, 5), (8, 5), (12, 10), (16, 6),
-    (17, 9), (20, 9), (21, -16), (25, 7), (17, 17), (2, -5), (5, -6), (6, 8), (10, 16), (13, 7),
-    (17, 44), (18, -13), (21, -7), (24, -5), (25, -7), (27, 6), (0, 23), (1, 16), (5, -11), (6, -9),
-    (8, -6), (9, -6), (10, 18), (11, -7), (12, -7), (14, -8), (15, -5), (16, 5), (17, 34), (18, -12),
-    (19, -19), (21, 7), (22, 28), (23, 7), (25, -17), (27, -5), (28, -5), (22, 5), (11, 12), (14, 6),
-    (0, -5), (3, -5), (4, 12), (5, 55), (6, 26), (9, 9), (11, -5), (15, -5), (17, -9), (18, -7),
-    (19, -7), (20, -8), (22, -7), (23, -17), (20, 9), (1, 16), (5, 13), (20, 6), (16, 5), (19, 6),
-    (15, 10), (25, -5), (20, 5), (23, 9), (0, 21), (1, -10), (3, 5), (23, -6), (24, 18), (25, 5),
-    (1, 6), (5, -12), (6, 16), (9, -11), (11, -6), (14, -6), (17, 5), (18, 30), (22, 19), (23, -15),
-    (26, -5), (28, -6), (5, -5), (8, 20), (9, -6), (16, 6), (18, 5), (19, 5), (20, 14), (14, 9),
-    (5, -6), (8, 7), (22, 5), (22, 8), (5, -5), (20, 25), (1, 6), (15, 8), (17, 6), (1, -8),
-    (5, -8), (9, -8), (11, -6), (14, -5), (15, -8), (16, -15), (17, -9), (18, -10), (19, -5), (20, 16),
-    (21, 15), (22, 112), (23, -10), (25, -12), (28, -5), (10, 5), (14, 5), (21, -5), (22, 17), (25, -9),
-    (10, -5), (12, 57), (20, -6), (21, 6), (22, -6), (23, -11), (15, 9), (8, 11), (2, 6), (6, 5),
-    (21, 15), (23, 19), (21, 15), (20, 6), (18, 5), (2, -5), (3, -5), (6, -8), (9, 51), (12, -6),
-    (14, -5), (16, -9), (17, 5), (18, -10), (19, -5), (21, 32), (22, -12), (23, -9), (24, -5), (28, 7),
-    (1, 6), (0, -14), (2, -8), (4, -11), (5, -53), (6, -5), (7, 38), (8, 10), (9, 78), (11, -9),
-    (13, -9), (14, -10), (15, -12), (16, -13), (17, 13), (18, -13), (19, 15), (20, 50), (21, -5), (22, -8),
-    (23, -14), (24, -8), (25, -18), (27, 16), (28, -6), (0, 6), (25, 15), (20, 22), (23, -7), (1, -5),
-    (11, 5), (26, 6), (20, 9), (21, 6), (15, 11), (21, 6), (21, 14), (5, 6), (9, 7), (17, 6),
-    (23, -5), (20, 13), (8, 5), (21, 8), (21, 12), (23, -6), (8, 8), (6, 12), (16, 28), (18, 15),
-    (0, 17), (1, 22), (5, 19), (0, 8), (5, -16), (15, -9), (16, 7), (17, 19), (18, -7), (19, -11),
-    (20, 8), (21, 27), (22, 18), (24, -7), (25, -5), (28, -5), (5, 13), (21, -5), (22, 22), (23, 6),
-    (16, 14), (21, 9), (24, 9), (25, -5), (23, 10), (1, 9), (22, 5), (1, 9), (2, 7), (3, 10),
-    (23, -5), (11, 5), (5, 6), (6, 5), (22, 11), (1, 5), (23, 5), (1, 5), (11, 13), (25, 6),
-    (14, 5), (2, 7), (0, 35), (3, 8), (5, -11), (6, 7), (8, -5), (9, -5), (10, 7), (11, -10),
-    (12, -5), (13, -7), (14, -6), (16, 7), (20, -8), (21, -6), (22, -5), (24, 14), (26, -12), (18, 5),
-    (3, 5), (20, 26), (4, 5), (25, 7), (9, 7), (25, 5), (15, 8), (21, 5), (1, -5), (5, 8),
-    (9, 9), (11, 7), (15, -5), (16, 5), (18, -5), (19, -5), (20, 8), (21, -7), (22, 7), (23, -7),
-    (25, -14), (28, 19), (25, 15), (23, 7), (18, 9), (22, 5), (25, 15), (5, 6), (5, -5), (20, 12),
-    (19, 45), (20, -11), (21, -8), (2, 7), (17, 7), (20, 5), (5, 7), (20, 10), (27, 5), (5, 11),
-    (18, 6), (5, 8), (21, -6), (1, -5), (9, -6), (13, 34), (20, -8), (23, -10), (24, 10), (25, 11),
-    (21, -7), (23, 29), (26, 8), (19, 6), (27, 6), (25, 6), (26, 10), (15, 12), (16, 9), (17, -5),
-    (21, -5), (25, 7), (1, 5), (2, 9), (3, 5), (12, 10), (21, 5), (6, 11), (8, 8), (17, 8),
-    (5, 6), (24, 27), (25, -10), (22, 8), (19, 7), (24, 6), (22, 10), (21, 14), (18, 19), (14, 50),
-    (21, -7), (22, -7), (23, 5), (22, 7), (19, 5), (12, 14), (13, 6), (16, 13), (17, -5), (19, -11),
-    (6, 7), (21, 8), (22, -7), (23, -6), (25, 30), (20, 6), (20, 6), (20, 19), (3, 10), (6, -8),
-    (9, -10), (16, -6), (18, -10), (19, 11), (20, 33), (21, 24), (23, -6), (25, -5), (5, 6), (14, 9),
-    (15, 13), (25, -6), (25, 5), (3, 5), (25, 25), (5, 10), (4, 11), (1, 46), (22, 5), (20, 5),
-    (23, 6), (0, 8), (16, 6), (15, -6), (19, 6), (19, 5), (1, 22), (17, 18), (18, 21), (20, -6),
-    (21, 11), (22, -5), (23, -14), (23, 10), (21, 8), (23, 5), (23, -5), (25, 30), (1, -5), (21, -6),
-    (24, 8), (25, 43), (7, 5), (1, -8), (23, -10), (25, -7), (26, 81), (27, 6), (11, 27), (23, -6),
-    (25, 6), (4, 5), (9, -6), (17, 65), (18, -7), (19, -6), (20, -12), (21, 5), (25, -5), (5, 6),
-    (20, 5), (22, 6), (23, 6), (25, 11), (0, 15), (10, 16), (23, -5), (20, 9), (17, 11), (19, 5),
-    (21, 5), (18, 6), (20, -5), (22, 5), (23, 10), (0, -8), (1, -7), (2, 16), (4, -11), (5, -24),
-    (6, -13), (9, 11), (11, -17), (12, -7), (14, -9), (16, -13), (17, 29), (18, 15), (19, -14), (20, -28),
-    (21, -13), (22, -17), (23, -15), (24, 84), (25, 37), (27, 6), (9, 30), (21, -8), (15, 13), (9, 5),
-    (5, -5), (11, -5), (15, -7), (16, -8), (19, 105), (21, -14), (22, -8), (25, -13), (23, 17), (3, 5),
-    (1, 9), (2, 20), (17, -5), (23, -5), (24, 37), (25, -13), (17, 6), (0, -5), (9, -8), (13, 34),
-    (20, -7), (22, -5), (23, -13), (24, 10), (25, 13), (26, -5), (5, 5), (23, 22), (1, 9), (24, 5),
-    (18, 9), (18, 5), (22, 8), (23, 15), (5, 56), (20, -5), (21, -9), (23, -7), (21, -7), (25, 17),
-    (23, 6), (23, 7), (1, 8), (25, 5), (27, 6), (20, 9), (19, 6), (23, 6), (22, 11), (13, 5),
-    (23, 19), (12, 7), (17, 19), (22, 11), (10, 9), (1, 12), (2, 9), (11, 6), (17, 6), (18, 5),
-    (20, -7), (21, 8), (23, -5), (19, 5), (21, 6), (0, -13), (2, -35), (3, -14), (4, -5), (5, -16),
-    (6, -29), (7, -25), (8, -23), (9, -38), (10, -36), (11, -64), (12, -46), (13, -39), (14, 46), (15, 112),
-    (16, 115), (17, -60), (18, -73), (19, 56), (20, 25), (21, 24), (22, 155), (23, -123), (24, -6), (25, 102),
-    (26, -9), (27, -13), (28, 34), (10, 18), (11, -5), (12, 14), (16, 7), (17, -5), (21, -8), (23, 17),
-    (18, 7), (21, 5), (25, 6), (1, -9), (4, 6), (10, -6), (17, 42), (18, 19), (19, 6), (20, -9),
-    (21, 7), (22, -7), (23, -18), (25, -14), (27, 11), (18, 7), (17, 6), (1, -6), (11, 14), (25, 5),
-    (25, 6), (1, 11), (1, 5), (5, 5), (23, 7), (3, 6), (21, -5), (22, 5), (13, 9), (23, -5),
-    (15, 6), (4, 6), (6, 7), (17, 7), (15, 6), (1, 9), (17, 9), (4, 27), (21, -5), (25, 26),
-    (17, 18), (27, 6), (15, 5), (16, 7), (18, 10), (21, -7), (21, 11), (3, 14), (20, 8), (21, 10),
-    (21, 5), (16, 8), (5, 12), (18, 6), (28, 6), (3, -10), (5, -12), (6, -6), (7, 14), (8, 20),
-    (9, 9), (12, -8), (15, -8), (16, -6), (17, -17), (18, -10), (19, -17), (20, 18), (21, 18), (22, -10),
-    (24, 18), (25, 5), (26, -5), (27, 10), (20, 5), (17, 8), (22, 9), (11, 9), (1, 5), (14, 5),
-    (25, 5), (24, 21), (17, 7), (28, 9), (1, 9), (2, 7), (3, 10), (17, -6), (18, 11), (20, 6),
-    (1, 29), (2, 5), (4, 5), (14, 6), (25, -5), (25, 5), (0, -19), (1, -37), (2, -19), (3, -20),
-    (4, -30), (5, 36), (6, -15), (7, 30), (8, 16), (9, 73), (11, 6), (12, -14), (13, 49), (14, -34),
-    (15, -31), (16, -9), (17, -45), (18, -7), (19, 8), (20, 42), (21, 19), (22, 5), (23, 5), (24, 6),
-    (26, -5), (27, -5), (12, 5), (13, 6), (16, 10), (17, -5), (19, -11), (1, 42), (4, -5), (25, 6),
-    (9, 26), (21, -9), (23, 5), (4, 7), (7, 9), (8, 6), (13, 7), (20, -5), (21, 7), (23, 7),
-    (21, 5), (26, 7), (0, 5), (13, 5), (17, 6), (25, -6), (1, 6), (16, 9), (21, 5), (0, -7),
-    (1, 7), (4, -5), (5, -8), (6, -5), (9, -9), (10, -7), (12, 21), (14, -6), (15, -7), (16, -6),
-    (17, 5), (18, -8), (19, -6), (20, -6), (21, 13), (22, -9), (24, 7), (26, 46), (27, -7), (0, 8),
-    (2, 12), (5, -7), (9, -6), (11, 8), (15, -6), (16, -5), (17, -7), (20, -6), (22, -7), (23, -10),
-    (24, 19), (25, 17), (27, 18), (28, 7), (20, 9), (19, 21), (20, -6), (27, 6), (9, 5), (3, 6),
-    (9, 20), (26, 6), (1, 7), (0, -7), (3, -7), (5, 9), (9, 22), (10, 9), (11, 6), (12, -5),
-    (15, -7), (18, -8), (19, -6), (20, 6), (21, -5), (23, -9), (25, 5), (27, -7), (28, 19), (23, 7),
-    (18, 7), (25, -5), (27, 5), (0, 8), (5, -8), (6, -5), (9, -11), (11, -5), (16, -5), (17, 21),
-    (18, 5), (19, 18), (20, 15), (21, -5), (22, -12), (23, 19), (25, -8), (25, 11), (21, 8), (1, 17),
-    (1, 6), (14, 12), (22, 9), (15, 5), (15, 5), (21, 6), (22, 10), (6, 5), (1, 5), (17, 6),
-    (22, 10), (5, 12), (1, 5), (6, 5), (15, 7), (16, 7), (5, -5), (20, 25), (6, 17), (11, 9),
-    (14, 8), (15, 8), (1, 5), (5, -8), (11, 6), (12, 23), (15, -6), (17, -7), (18, 10), (21, -7),
-    (22, 10), (3, 6), (25, 7), (15, 8), (18, 13), (0, 8), (1, 5), (4, 5), (6, 8), (22, -6),
-    (16, 13), (17, 9), (18, 10), (6, 5), (23, 6), (17, 8), (19, 17), (22, -5), (22, 11), (25, -5),
-    (14, 12), (21, -5), (22, 5), (24, 6), (12, 10), (23, 7), (4, 6), (0, 20), (17, 6), (19, 9),
-    (25, 9), (14, 7), (16, 7), (19, 6), (21, -8), (28, 8), (23, 6), (5, -15), (7, 14), (8, 10),
-    (9, 8), (23, 6), (21, 6), (15, 6), (5, -8), (15, -8), (16, 26), (19, 38), (20, -5), (21, 9),
-    (22, -6), (23, -8), (19, 5), (22, 13), (23, 8), (21, 7), (5, 6), (21, -6), (22, 5), (23, 29),
-    (6, 7), (2, 6), (17, 5), (18, 7), (21, 8), (5, -8), (9, 14), (10, 7), (23, 6), (25, -5),
-    (18, 6), (25, 6), (15, 5), (0, -7), (1, 23), (2, -5), (3, -5), (4, -12), (5, -33), (6, -15),
-    (7, -8), (8, -7), (9, -28), (10, 19), (11, -19), (13, -10), (14, -14), (15, -24), (16, -23), (17, 31),
-    (18, 41), (19, 30), (20, 98), (21, 27), (22, -11), (23, -6), (24, -14), (25, -15), (26, -6), (27, 7),
-    (28, -13), (15, 9), (5, 36), (7, 27), (9, -5), (26, 5), (22, 9), (7, 5), (0, 24), (25, 5),
-    (20, 5), (23, 9), (5, 6), (0, 6), (10, -5), (19, 9), (20, 20), (21, 9), (23, -5), (21, 5),
-    (26, 10), (3, -5), (4, 10), (5, 54), (6, 28), (9, 8), (11, -5), (15, -5), (17, -8), (18, -6),
-    (19, -7), (20, -6), (22, -7), (23, -16), (18, 11), (15, 9), (16, 5), (21, 5), (5, 14), (21, -6),
-    (22, 6), (18, 10), (5, 7), (6, 5), (26, 9), (22, 9), (18, 14), (20, 5), (4, 9), (17, -5),
-    (20, -7), (21, 14), (25, 5), (26, 6), (27, 7), (15, 7), (24, 14), (1, 7), (16, 11), (15, 9),
-    (21, 11), (25, -6), (27, 18), (7, 5), (1, 5), (5, -5), (17, 5), (18, 5), (8, 13), (19, 7),
-    (15, -5), (17, 61), (18, -6), (21, -9), (25, -6), (5, -5), (10, -5), (11, 36), (12, 9), (17, -6),
-    (23, 11), (15, 7), (10, 11), (25, 6), (9, 12), (20, 21), (21, -6), (22, 10), (23, -5), (20, 5),
-    (5, 6), (6, 7), (1, -16), (4, -9), (5, 22), (6, 10), (9, -10), (10, -6), (11, -8), (12, -5),
-    (13, 5), (14, -5), (15, -5), (16, -7), (17, 14), (18, -5), (19, -7), (20, -13), (21, -14), (22, -10),
-    (23, -15), (24, 48), (25, 48), (20, 5), (11, 10), (6, 5), (17, 6), (20, 5), (1, 5), (0, 13),
-    (21, 8), (13, 6), (1, 7), (2, 5), (3, 5), (25, -7), (3, 6), (9, 5), (10, 12), (19, 12),
-    (21, -6), (23, -5), (18, 7), (4, 5), (6, 6), (9, 6), (23, 7), (0, -18), (3, -17), (4, -20),
-    (5, 8), (6, -5), (7, -9), (8, -14), (9, -9), (10, -8), (11, -41), (12, -19), (14, -16), (15, 9),
-    (16, 20), (17, 36), (18, 30), (19, -24), (21, 40), (22, 42), (23, -29), (24, 8), (25, 27), (26, -7),
-    (27, -14), (28, 35), (1, 5), (1, 9), (6, 8), (28, 6), (0, 5), (1, -5), (3, -19), (4, 21),
-    (6, 7), (7, 17), (8, 11), (9, 12), (11, -17), (12, -12), (13, -10), (14, -9), (15, -12), (16, -18),
-    (18, 8), (19, 8), (20, 17), (22, -20), (23, -18), (24, 5), (25, -11), (26, 10), (27, 29), (5, 12),
-    (27, 6), (23, 6), (15, 14), (23, 26), (1, -7), (3, -6), (4, -6), (9, -10), (10, -8), (11, 22),
-    (13, -5), (14, -5), (15, -7), (16, -7), (18, -7), (19, -9), (20, 20), (21, -9), (23, 105), (25, -12),
-    (28, -6), (22, 8), (1, 6), (4, 43), (25, -11), (21, 5), (23, 11), (23, 17), (25, 7), (1, -18),
-    (4, 54), (5, -14), (6, -6), (9, -7), (10, -6), (11, -7), (12, -6), (14, 125), (16, 6), (17, -9),
-    (18, -7), (19, -8), (20, -8), (21, -8), (22, -12), (23, -27), (25, -16), (1, -6), (4, -5), (5, -5),
-    (6, -6), (9, -7), (10, -7), (11, -8), (12, -5), (13, 12), (14, -6), (16, -5), (17, -10), (18, -7),
-    (20, -7), (21, -11), (22, 19), (23, 85), (25, 5), (21, 7), (22, -5), (25, 17), (28, 15), (2, 5),
-    (3, 9), (15, 5), (9, 6), (23, 7), (1, -8), (6, -7), (9, 8), (10, 6), (11, -11), (12, -6),
-    (14, -5), (15, -8), (18, 11), (19, -10), (20, 30), (22, 12), (23, 20), (25, -11), (21, 29), (9, 7),
-    (3, -6), (4, -5), (5, -5), (6, -6), (9, -6), (10, 5), (11, -8), (14, -7), (16, -6), (18, -9),
-    (19, -8), (20, -14), (21, -6), (22, -10), (23, 127), (28, -5), (2, -6), (4, -6), (6, -5), (9, -7),
-    (10, -6), (11, -10), (12, -6), (13, -5), (15, -5), (16, -6), (17, -5), (19, -9), (23, 53), (25, 19),
-    (26, 14), (27, -6), (18, 8), (0, 17), (1, 13), (2, -13), (4, -16), (5, -28), (6, -8), (7, -8),
-    (8, -12), (9, 18), (11, -26), (12, -14), (13, -8), (14, -9), (15, 40), (16, 35), (17, 17), (18, 28),
-    (20, 29), (21, 24), (22, -7), (23, -12), (24, -14), (25, -20), (26, -17), (28, -8), (17, 6), (15, 5),
-    (18, 10), (19, 5), (0, 6), (12, 12), (23, 5), (0, -28), (2, -28), (3, -9), (4, -25), (5, 79),
-    (6, 60), (8, -13), (9, 52), (10, 5), (11, -71), (12, -33), (13, -35), (14, -50), (15, 43), (16, 23),
-    (17, 38), (18, 33), (19, 66), (20, 34), (21, 43), (22, 14), (23, -98), (24, -32), (25, -16), (26, -33),
-    (27, -21), (5, -5), (13, 35), (20, -5), (23, 24), (0, -6), (1, -7), (3, -5), (5, 11), (8, 5),
-    (15, -7), (16, -6), (17, -9), (18, 10), (19, 17), (20, -6), (21, -9), (22, 16), (23, 24), (0, -6),
-    (1, 12), (3, -12), (4, -7), (5, -8), (6, -7), (7, -5), (9, -10), (10, 13), (11, 31), (12, 20),
-    (13, 23), (14, -7), (15, -5), (17, -5), (18, -15), (19, -5), (20, -9), (21, 7), (22, -11), (23, 15),
-    (24, -6), (25, 10), (26, -10), (18, 5), (25, -5), (27, 6), (0, 6), (20, 6), (25, 6), (5, 7),
-    (1, 5), (2, -10), (3, 13), (4, 26), (5, 50), (6, 33), (7, 16), (8, 9), (10, -13), (11, -17),
-    (13, -7), (15, -10), (16, -16), (17, -17), (18, -18), (19, -20), (20, -41), (21, 12), (25, 13), (27, -10),
-    (28, 6), (3, 6), (0, -5), (1, -5), (5, -19), (6, -8), (9, -17), (10, -8), (11, -9), (12, -6),
-    (15, -10), (16, -9), (17, -10), (18, 33), (19, -13), (20, -28), (21, 57), (22, -10), (23, 92), (24, -5),
-    (25, -10), (27, 21), (28, -5), (23, 21), (17, 5), (9, 17), (19, 5), (22, -5), (23, -10), (25, -5),
-    (28, 9), (17, 8), (18, 5), (9, 8), (21, 20), (1, -11), (2, -10), (3, -9), (4, -9), (5, -23),
-    (6, -12), (7, -6), (8, -6), (10, 125), (11, 116), (12, 10), (13, -10), (14, -10), (15, -19), (16, -12),
-    (17, -21), (18, -14), (19, 27), (20, 14), (21, -10), (22, -24), (23, -35), (24, -8), (25, -13), (26, -9),
-    (27, -7), (28, -10), (15, 8), (19, 10), (10, 6), (25, -6), (5, -5), (16, 8), (18, -5), (19, -6),
-    (20, 7), (21, 17), (22, 19), (23, -6), (25, -6), (1, 21), (1, -7), (6, 7), (8, 6), (16, -5),
-    (17, 13), (18, 10), (22, 5), (23, -9), (25, -13), (18, 6), (21, 13), (19, 9), (21, -5), (22, 11),
-    (18, 14), (6, 10), (5, -5), (9, 14), (19, 6), (27, 11), (6, 9), (1, 7), (15, -12), (16, -8),
-    (18, -5), (19, 108), (20, -6), (21, -20), (25, -16), (1, 8), (5, 9), (9, 11), (23, -5), (20, 6),
-    (11, 12), (21, 5), (6, 7), (21, -5), (23, 21), (27, 5), (22, 13), (1, 9), (2, 7), (3, 10),
-    (1, 20), (21, 5), (17, 6), (9, 6), (4, -5), (5, -15), (6, 71), (11, 7), (17, -5), (18, -5),
-    (20, -5), (23, -6), (25, -7), (23, 6), (15, 13), (22, 9), (0, 11), (1, 22), (2, -6), (3, -8),
-    (4, 20), (5, -21), (6, 8), (7, 11), (10, 9), (11, -7), (15, -9), (16, -7), (18, -12), (19, -9),
-    (20, -7), (21, 14), (22, -11), (26, -8), (27, 9), (0, -5), (1, 7), (4, 5), (5, 17), (6, 37),
-    (9, -12), (10, 5), (11, 19), (15, -8), (16, -6), (17, -10), (19, -10), (20, 8), (21, 16), (22, -9),
-    (23, -14), (25, -12), (25, 5), (20, 11), (1, 6), (5, 6), (6, 5), (21, 7), (20, 8), (12, 13),
-    (19, 11), (20, 16), (21, 9), (21, 7), (21, 8), (22, 9), (1, -8), (22, 10), (19, 9), (21, 7),
-    (4, 6), (0, 7), (1, -6), (2, 11), (26, 11), (21, 5), (16, 6), (17, 7), (21, 9), (20, 5),
-    (21, -5), (0, -5), (1, 50), (4, 91), (5, -21), (6, -7), (9, -6), (14, -7), (15, -5), (18, -5),
-    (19, -5), (20, -6), (21, -11), (23, -9), (25, -11), (17, 12), (18, 5), (21, 15), (0, 11), (1, 13),
-    (5, -12), (18, 5), (20, -10), (23, -5), (28, 6), (19, 15), (20, -5), (3, 6), (18, 6), (12, 7),
-    (4, 13), (21, 6), (13, 10), (17, 5), (21, -8), (25, 30), (27, 6), (23, 14), (5, 6), (19, -8),
-    (21, -5), (23, 5), (17, 6), (18, 10), (21, 7), (22, 5), (25, -5), (21, 6), (19, 6), (19, 8),
-    (1, 13), (1, 6), (5, 6), (17, 6), (11, 16), (23, 12), (1, -5), (5, -6), (18, 32), (19, -6),
-    (20, -5), (23, 13), (27, 15), (11, 45), (23, -9), (11, 27), (23, -7), (25, 5), (20, 11), (21, 11),
-    (1, 6), (25, 6), (3, 9), (2, 13), (17, 8), (19, 5), (6, 7), (18, 6), (14, 5), (15, -8),
-    (18, -7), (21, -19), (22, 30), (23, 26), (5, 6), (4, 7), (25, 9), (18, 8), (23, 6), (1, 15),
-    (15, -7), (21, 7), (28, 5), (26, 7), (22, 5), (3, 6), (17, 8), (0, 5), (15, 10), (18, -5),
-    (19, 10), (20, 6), (21, 20), (22, -9), (23, -5), (25, -7), (28, 6), (22, 8), (17, 6), (21, 6),
-    (5, 5), (21, 6), (25, 5), (19, 7), (26, 5), (28, 6), (0, 12), (1, 12), (25, -6), (0, -13),
-    (1, 7), (3, -5), (4, 7), (5, 14), (7, 7), (8, -5), (13, -7), (14, -10), (16, -7), (21, 32),
-    (22, -12), (25, -22), (27, -8), (28, 24), (5, 6), (21, 7), (15, 10), (22, 27), (3, 5), (20, 26),
-    (20, 5), (12, 5), (11, 5), (1, 26), (3, 62), (4, 36), (5, -10), (9, -7), (10, -5), (11, -7),
-    (13, -5), (16, -5), (17, -5), (19, -7), (20, -8), (21, -12), (22, -10), (23, -10), (24, -13), (25, 17),
-    (26, -8), (27, -8), (19, 5), (21, 12), (17, 6), (1, -5), (11, 5), (20, -6), (25, 6), (1, 8),
-    (3, 7), (14, 7), (21, 9), (25, -5), (26, 12), (11, 10), (23, 16), (15, 7), (16, 7), (20, 8),
-    (1, -5), (5, 44), (6, -6), (7, 25), (9, -8), (11, -5), (16, 14), (19, 9), (20, -5), (21, -14),
-    (23, -5), (25, -9), (17, 31), (21, -5), (0, 49), (1, 5), (2, -14), (3, -9), (4, -10), (5, -10),
-    (6, -9), (7, -8), (8, -10), (11, -21), (12, -15), (13, -12), (14, -16), (15, -13), (16, -18), (17, -9),
-    (18, -10), (19, 25), (20, -6), (21, -13), (22, -5), (23, -8), (24, 15), (25, 55), (26, 18), (27, 54),
-    (14, 9), (1, -6), (5, -5), (9, -6), (11, -5), (14, -6), (16, -11), (17, -8), (18, -8), (20, 18),
-    (22, 84), (23, -7), (25, -10), (5, -5), (11, 33), (21, 6), (23, -7), (0, 38), (1, 27), (2, -6),
-    (3, -8), (5, -12), (6, -10), (9, -7), (14, -5), (16, -9), (17, -10), (18, 11), (20, 7), (22, -9),
-    (23, -6), (27, 13), (0, 15), (1, 19), (2, -5), (6, 6), (9, -15), (10, 12), (11, -8), (13, -5),
-    (16, -9), (17, 29), (18, 6), (19, -14), (20, 16), (21, 17), (22, -15), (24, -8), (25, -20), (26, -6),
-    (0, 20), (1, 30), (3, -6), (4, -7), (5, -6), (6, -8), (7, -5), (8, -7), (9, -17), (10, -8),
-    (11, -16), (13, -11), (15, -5), (18, 8), (19, -6), (20, 7), (21, 22), (22, 5), (23, -12), (24, -11),
-    (25, 46), (26, -18), (28, 12), (22, 5), (19, 13), (22, 12), (23, 7), (1, -11), (2, 30), (1, -13),
-    (4, -6), (5, -13), (6, -8), (9, -9), (10, -7), (11, -10), (12, -5), (14, -11), (15, 216), (16, -26),
-    (17, 25), (18, 42), (19, -20), (20, -7), (21, -50), (22, -27), (23, -20), (24, -6), (25, -13), (27, -5),
-    (28, -8), (1, 16), (3, -9), (4, -5), (9, -6), (11, 32), (13, 23), (14, -5), (17, -8), (18, -7),
-    (19, -9), (22, -7), (23, 23), (25, 5), (26, -8), (28, -5), (16, 8), (21, -7), (22, 8), (1, -5),
-    (5, -6), (6, 12), (16, 13), (20, -5), (21, 12), (22, -6), (23, -5), (25, -5), (17, 9), (1, 18),
-    (6, 21), (7, -8), (9, 10), (14, -11), (16, 17), (17, -6), (18, 5), (20, 14), (21, 24), (22, -16),
-    (23, -10), (25, -28), (26, -13), (27, -6), (15, 8), (25, 7), (16, 7), (14, 6), (16, 14), (21, 11),
-    (25, -10), (27, 15), (19, 6), (21, 6), (5, 6), (19, -7), (21, -10), (23, 6), (10, 13), (25, 5),
-    (1, 9), (0, 9), (1, 10), (24, 7), (25, 5), (28, 7), (16, 14), (6, 11), (23, 5), (1, 10),
-    (18, 6), (20, -5), (22, 5), (5, 5), (0, -12), (1, -21), (2, -8), (4, -12), (6, -12), (9, -10),
-    (10, -9), (11, -12), (12, -10), (15, -11), (16, -12), (17, -9), (18, 11), (19, 11), (21, -7), (22, 14),
-    (23, 35), (24, -17), (25, 65), (26, 11), (27, 21), (1, 5), (18, 8), (16, 9), (21, 13), (22, -5),
-    (15, 12), (20, 5), (23, 9), (0, -5), (2, -5), (11, 31), (13, 56), (18, -5), (19, -6), (20, -5),
-    (21, -8), (25, -8), (27, -5), (1, 6), (6, 5), (20, 6), (1, -6), (5, -5), (10, 12), (18, -10),
-    (19, -6), (20, 50), (21, -5), (0, 5), (1, 5), (5, 10), (5, 8), (21, 7), (23, 7), (18, 9),
-    (16, 8), (18, 9), (19, 13), (6, 8), (17, 5), (18, 5), (18, 7), (5, -6), (9, -10), (10, 23),
-    (15, -7), (19, 17), (20, 12), (23, -12), (1, -5), (5, -5), (15, 45), (16, 13), (17, -8), (19, -9),
-    (20, -5), (22, 21), (23, -8), (25, -7), (14, 49), (21, -7), (22, -8), (14, 7), (1, -7), (3, -6),
-    (5, 74), (7, 21), (10, -5), (15, -7), (16, -5), (17, -7), (21, -16), (22, -5), (7, 10), (9, -5),
-    (22, 5), (22, 10), (5, 9), (21, -6), (23, 12), (22, 5), (5, 7), (20, 5), (23, 6), (9, 10),
-    (10, 55), (11, -12), (12, -5), (20, -8), (21, -5), (23, -7), (6, 6), (27, 7), (21, 7), (22, 7),
-    (23, 9), (9, 8), (16, 19), (20, 8), (6, 12), (15, 9), (6, 5), (1, -5), (5, 25), (6, -5),
-    (11, -5), (16, -5), (17, 21), (18, -11), (19, -6), (21, 32), (23, -9), (0, -6), (1, -7), (2, 9),
-    (9, -6), (11, 6), (17, -10), (19, -5), (24, 21), (26, 8), (23, 11), (17, 6), (15, 5), (16, 8),
-    (17, 15), (19, 12), (21, -7), (6, 9), (25, 6), (14, 5), (1, 9), (14, 13), (21, -5), (23, 5),
-    (5, -5), (17, -6), (18, 25), (19, 22), (20, 5), (21, -7), (23, -7), (25, -6), (27, 10), (18, 5),
-    (21, 7), (25, 9), (24, 6), (1, 7), (11, 12), (2, -5), (18, 5), (21, 6), (23, 22), (25, -8),
-    (1, -7), (5, 10), (9, 15), (10, 18), (11, -5), (16, -5), (17, -5), (18, -6), (22, -8), (25, 16),
-    (2, 8), (11, 6), (20, 15), (23, -5), (18, 9), (1, 10), (25, 5), (27, 5), (28, 7), (12, 7),
-    (22, 6), (22, 16), (25, -6), (3, 5), (16, 9), (20, -8), (21, -6), (1, 15), (2, 11), (3, 8),
-    (25, -10),
+    (21, -12), (23, -8), (25, -11), (0, 35), (2, -5), (3, 9), (5, -12), (6, 7), (8, -5), (9, -5),
+    (10, 7), (11, -7), (12, -5), (13, -7), (14, -6), (16, 6), (20, -8), (21, -7), (22, -6), (24, 13),
+    (26, -11), (27, 5), (1, 39), (3, -5), (21, -5), (19, 8), (20, -5), (16, 30), (21, -7), (22, -5),
+    (25, 6), (18, 6), (8, 5), (16, 15), (20, 11), (21, 5), (20, 8), (9, 7), (2, -5), (5, -7),
+    (9, -7), (10, 21), (11, 55), (12, 19), (13, -5), (17, -5), (18, -7), (21, -10), (22, -9), (23, 6),
+    (12, 8), (11, 8), (5, 6), (20, 17), (14, 23), (25, 6), (17, 5), (22, 10), (23, 8), (25, -5),
+    (11, 7), (25, -5), (21, 5), (18, 12), (1, -7), (3, -5), (5, 74), (7, 21), (10, -5), (15, -6),
+    (16, -5), (17, -7), (19, -5), (21, -17), (22, -5), (4, 44), (5, -5), (25, -7), (21, 6), (0, -6),
+    (1, 9), (9, -5), (14, 13), (15, -12), (17, -6), (20, -7), (22, 14), (23, 9), (25, 12), (26, 21),
+    (25, 5), (1, 8), (1, 6), (11, 5), (22, 8), (23, 9), (7, 5), (18, 20), (1, 9), (19, 19),
+    (20, -5), (15, 11), (20, 7), (21, -7), (26, 6), (15, 13), (20, -5), (21, -7), (22, 30), (23, 6),
+    (25, -8), (18, 8), (25, 17), (25, 6), (20, 5), (0, -5), (3, 94), (4, -6), (6, -7), (9, -6),
+    (11, -7), (14, -8), (15, -11), (16, -6), (17, -8), (18, 6), (19, -9), (21, 15), (22, -7), (25, -9),
+    (0, 9), (6, 15), (23, 7), (15, 9), (1, 10), (5, 5), (22, 5), (6, 5), (11, 6), (0, -5),
+    (9, -8), (13, 33), (20, -7), (22, -5), (23, -13), (24, 11), (25, 13), (26, -5), (6, 7), (16, 10),
+    (17, 11), (20, -5), (19, 6), (1, -5), (2, 5), (14, 51), (21, -6), (22, 9), (25, -7), (15, 8),
+    (18, 13), (27, 5), (4, 7), (21, 7), (17, 5), (21, 5), (17, 5), (0, 15), (1, 19), (4, 8),
+    (12, 24), (23, -12), (11, 28), (12, 12), (21, -5), (25, -5), (6, 8), (20, 9), (21, 11), (23, -5),
+    (17, 21), (21, -5), (20, 9), (21, -7), (22, 21), (0, 6), (1, -8), (5, -5), (9, -5), (14, -6),
+    (15, 17), (16, 66), (17, -7), (19, -10), (20, -6), (21, 38), (22, -6), (23, -10), (25, -17), (2, -5),
+    (3, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -9), (17, 8), (18, -7), (19, -5), (21, 30),
+    (22, -11), (23, -10), (24, -6), (28, 7), (2, 77), (11, -8), (20, -7), (21, -9), (23, -8), (25, -9),
+    (26, -5), (1, -7), (14, 28), (10, -6), (11, -11), (12, 69), (13, 43), (17, -5), (18, -5), (19, -5),
+    (20, -5), (21, -8), (22, -6), (23, -12), (23, 8), (1, 8), (0, -5), (9, 13), (10, 7), (24, -5),
+    (25, 18), (27, -5), (22, 9), (26, 13), (8, 5), (5, 8), (25, 5), (0, 11), (5, 8), (21, 6),
+    (22, -5), (23, -6), (25, 6), (28, 6), (17, 7), (12, 16), (21, 5), (5, 15), (0, -5), (1, 5),
+    (5, 16), (6, 39), (9, -13), (10, 6), (11, 25), (15, -9), (16, -7), (17, -11), (18, -5), (19, -11),
+    (20, 9), (21, 16), (22, -9), (23, -13), (25, -12), (15, 7), (17, 7), (18, 8), (11, 12), (18, 5),
+    (23, 31), (17, 6), (6, 10), (11, 5), (21, 11), (5, -7), (6, 27), (21, -5), (1, -5), (14, 45),
+    (21, -5), (22, -5), (1, 10), (3, 8), (8, 6), (20, 7), (1, -6), (3, 52), (5, -7), (23, -6),
+    (25, -8), (1, 6), (16, 9), (18, 7), (25, 8), (5, 6), (8, 23), (18, 12), (16, 9), (17, 8),
+    (7, 6), (9, -5), (15, -5), (21, -11), (22, 9), (23, -9), (25, 33), (26, 10), (22, 6), (17, 11),
+    (17, 6), (6, 5), (0, 7), (1, 7), (5, -7), (9, -6), (17, 21), (18, -10), (19, -6), (20, 16),
+    (21, 29), (22, -7), (25, -8), (1, 10), (5, -5), (22, 21), (23, 16), (9, 7), (5, 7), (6, 5),
+    (3, 6), (19, 6), (4, -5), (5, 7), (6, -6), (7, 18), (9, -5), (17, -6), (18, 14), (19, -6),
+    (21, 8), (23, 8), (24, -5), (26, 8), (3, 6), (6, -5), (9, -7), (18, -6), (23, 50), (25, -6),
+    (26, 6), (15, -7), (16, 83), (18, 5), (19, -6), (20, -6), (21, -17), (22, -14), (23, -5), (5, -5),
+    (22, 22), (23, 18), (6, 7), (15, 7), (18, 5), (9, 9), (1, 6), (21, 23), (23, -6), (10, 5),
+    (11, 6), (16, 9), (21, -5), (22, 5), (13, 17), (17, -5), (20, -6), (21, -5), (22, -6), (23, 35),
+    (1, 6), (25, 5), (8, 15), (16, 14), (18, 6), (20, -5), (21, -13), (1, 8), (3, 8), (5, -5),
+    (21, 5), (19, 9), (5, 5), (9, -5), (17, 9), (19, 6), (20, 8), (21, -6), (21, 7), (3, 6),
+    (25, 7), (4, 11), (2, -6), (10, 5), (11, -5), (21, 15), (23, 21), (12, 16), (15, 6), (22, 11),
+    (15, 8), (0, 6), (6, 5), (23, 6), (25, 5), (23, 7), (22, 6), (1, 16), (14, 5), (22, 8),
+    (6, 6), (23, 5), (12, 15), (3, 13), (22, 9), (25, 39), (1, 7), (5, -6), (21, 30), (3, 9),
+    (8, 6), (9, -8), (10, 6), (16, 6), (17, -9), (19, 6), (20, -6), (21, -7), (26, 15), (22, 5),
+    (25, 10), (4, 7), (5, 18), (21, -5), (1, 7), (9, -6), (13, 10), (15, 7), (16, 8), (17, 8),
+    (18, 18), (19, 9), (21, -5), (22, -10), (25, -13), (25, 6), (24, 26), (25, -9), (0, 151), (1, -19),
+    (5, -6), (15, -7), (18, -6), (20, -5), (21, -14), (22, -5), (24, -6), (25, -29), (26, 6), (10, 5),
+    (13, 18), (20, -5), (22, -5), (23, 36), (25, -5), (1, 5), (1, -8), (3, 9), (4, -9), (5, -5),
+    (8, 21), (9, 26), (12, -7), (13, -6), (14, -5), (17, 7), (18, 10), (20, -11), (21, 23), (22, -14),
+    (23, -22), (24, 6), (25, -15), (26, -7), (27, -8), (28, 11), (18, 16), (9, 6), (1, 5), (26, 6),
+    (16, 10), (17, 5), (25, 6), (0, 7), (9, 6), (15, -12), (16, -8), (18, -5), (19, 108), (20, -6),
+    (21, -20), (25, -17), (20, 6), (23, 6), (5, 5), (16, 12), (18, 7), (18, 8), (20, 8), (25, 8),
+    (17, 5), (18, 5), (16, 11), (23, 9), (5, 5), (20, 6), (17, 10), (21, 6), (25, 8), (17, 7),
+    (1, 10), (17, 5), (17, 64), (18, -5), (20, -9), (21, -8), (17, 9), (5, 16), (7, 5), (8, 21),
+    (17, -9), (18, 16), (19, 5), (20, 9), (21, -8), (23, -11), (25, -11), (27, 6), (20, 8), (25, -5),
+    (0, -10), (1, -12), (2, -20), (3, -16), (4, -6), (5, -11), (6, -12), (7, -8), (8, -7), (9, -9),
+    (10, -7), (11, 44), (12, -10), (13, 27), (14, -12), (15, -13), (16, -19), (17, -15), (18, 13), (19, 58),
+    (20, 9), (21, -23), (23, -34), (24, -10), (25, 75), (26, -6), (27, 30), (28, 7), (11, 12), (18, 5),
+    (23, 28), (23, 10), (17, 7), (20, 7), (21, -6), (27, 5), (21, 7), (22, 7), (5, -8), (7, 9),
+    (7, 6), (9, -5), (15, -5), (21, -12), (22, 8), (23, -10), (25, 31), (26, 10), (28, 7), (21, 19),
+    (17, 9), (1, 6), (15, 5), (21, 7), (5, 12), (25, 14), (1, 8), (22, 5), (6, 7), (1, 16),
+    (15, 8), (18, -8), (21, -9), (23, 11), (25, -5), (21, 9), (1, 8), (17, 6), (5, -9), (9, 69),
+    (17, -5), (21, -17), (23, -6), (25, 7), (1, -5), (5, -13), (6, -7), (9, 19), (10, 5), (11, -5),
+    (12, 5), (16, 17), (17, -9), (18, -5), (19, 10), (20, 15), (21, 26), (23, -5), (25, -11), (23, 10),
+    (23, -5), (17, 5), (18, 5), (5, -6), (6, -6), (9, -5), (18, -5), (19, 14), (20, 34), (21, 11),
+    (22, -7), (23, -7), (1, 9), (23, 5), (12, 6), (22, 7), (21, 11), (12, 13), (20, 8), (23, 5),
+    (20, 5), (23, 7), (4, 8), (25, 8), (25, 8), (11, 9), (11, 5), (17, 7), (15, -6), (16, 43),
+    (21, -7), (22, -6), (25, 5), (25, 6), (26, 17), (21, 28), (21, 5), (12, 26), (23, -5), (14, 5),
+    (15, 5), (17, 9), (9, 7), (15, 9), (16, 5), (23, -5), (25, 10), (16, 14), (17, 5), (23, 12),
+    (12, 42), (23, -8), (23, 7), (5, 8), (25, 5), (16, 8), (18, 8), (5, 5), (21, -6), (23, 6),
+    (0, -13), (1, 8), (2, 83), (3, -7), (4, -8), (5, -7), (6, -8), (8, -5), (9, -8), (10, -7),
+    (11, -12), (12, 20), (14, -9), (15, -11), (16, -10), (17, 5), (19, -12), (20, -16), (22, -17), (23, -12),
+    (24, 8), (25, 5), (26, 50), (27, -8), (0, 16), (11, 10), (22, 15), (23, 5), (25, -5), (8, 5),
+    (2, -5), (18, 5), (21, 8), (23, 24), (25, -5), (12, 6), (18, 7), (22, 5), (18, 5), (13, 5),
+    (15, -5), (19, -8), (22, 8), (23, -5), (25, 37), (10, 7), (0, 16), (1, -5), (3, -8), (4, -7),
+    (5, -15), (7, -5), (9, -7), (10, -8), (12, -7), (14, -8), (16, -8), (17, -11), (19, 28), (22, -8),
+    (23, -18), (24, 26), (25, 28), (26, -12), (27, 34), (28, 6), (21, 5), (19, 8), (20, 9), (21, -9),
+    (25, 31), (27, 6), (5, 6), (21, 7), (15, 5), (21, 6), (28, 5), (1, 6), (10, -5), (11, -10),
+    (12, 70), (13, 37), (20, -6), (21, -10), (22, -5), (23, -16), (25, -5), (21, 5), (16, 22), (19, 7),
+    (0, -7), (1, -6), (5, -10), (8, 7), (9, -9), (11, -6), (15, -6), (17, 8), (18, 69), (19, -9),
+    (20, -9), (21, -21), (22, -5), (23, -15), (24, -6), (25, -43), (26, 16), (27, 85), (7, 6), (9, -5),
+    (15, -5), (21, -11), (22, 10), (23, -9), (25, 31), (26, 10), (19, 6), (5, 7), (21, 7), (7, 5),
+    (26, 6), (20, 11), (1, 5), (5, -5), (21, 12), (22, 10), (23, 8), (25, -6), (14, 11), (15, 5),
+    (23, 7), (18, 6), (19, 10), (18, 11), (22, 7), (23, 7), (5, 6), (6, 5), (11, 5), (25, 7),
+    (4, 7), (23, -5), (25, 10), (17, 5), (20, 6), (21, 6), (1, 5), (15, -5), (21, 14), (23, 5),
+    (11, 28), (23, -5), (0, -5), (3, -5), (9, -8), (11, -10), (12, 15), (15, -8), (16, -8), (17, -10),
+    (18, -6), (19, -5), (20, -7), (21, 10), (22, -6), (23, 53), (24, -6), (25, 19), (26, 11), (28, -6),
+    (8, 9), (18, 6), (27, 5), (18, 6), (3, 5), (0, -8), (1, 64), (2, 30), (3, 22), (4, 6),
+    (5, -10), (6, -6), (9, -7), (11, -9), (14, 39), (15, -10), (16, -7), (17, -9), (18, -9), (19, -6),
+    (20, -11), (21, -11), (23, -8), (24, -5), (25, -14), (26, -5), (27, -5), (28, -5), (8, 5), (14, 14),
+    (1, -9), (3, -7), (4, -6), (5, 15), (6, -7), (7, 12), (9, -18), (10, -5), (11, 9), (12, -7),
+    (13, -5), (15, -8), (17, 5), (21, 26), (22, 12), (23, 21), (25, -13), (16, 31), (21, -6), (20, 6),
+    (11, 5), (17, 7), (27, 5), (2, 6), (17, 16), (17, 5), (23, 12), (25, 8), (6, 6), (28, 6),
+    (1, 14), (24, 31), (25, -9), (5, -5), (20, 21), (21, -7), (22, 16), (23, -5), (6, 5), (1, -6),
+    (15, 9), (16, 16), (18, 9), (21, -6), (1, -6), (5, -10), (6, -5), (10, 26), (12, 29), (15, -8),
+    (16, -6), (17, -11), (19, -7), (20, 11), (22, 19), (23, 9), (25, -9), (19, 11), (12, 5), (1, -7),
+    (15, -5), (16, 5), (17, -9), (18, 6), (23, -8), (24, 5), (25, 24), (15, -5), (16, -5), (21, 69),
+    (22, -12), (23, -5), (25, -8), (15, 37), (21, -5), (22, -6), (3, -6), (4, -10), (5, 33), (6, 16),
+    (8, 6), (9, -20), (11, -20), (12, -8), (13, -10), (14, -9), (15, -27), (16, -25), (17, 10), (18, 7),
+    (19, -20), (20, 47), (21, 8), (22, 12), (23, 28), (24, -11), (26, -6), (28, 7), (14, 6), (21, 8),
+    (0, -5), (1, 43), (2, -17), (3, 18), (4, -10), (5, -10), (6, -7), (7, -11), (8, -9), (9, -18),
+    (10, -19), (11, -29), (12, -9), (13, -13), (14, 66), (15, 39), (16, 15), (17, -26), (18, -19), (19, 7),
+    (20, -27), (21, 14), (22, 57), (23, -38), (24, -6), (27, -15), (28, 29), (16, 11), (16, 10), (17, 5),
+    (2, 7), (11, 7), (25, -5), (28, 5), (21, 12), (25, 7), (22, 7), (22, 5), (11, 6), (1, -5),
+    (5, -13), (11, 5), (16, 8), (18, 11), (20, -5), (22, 19), (23, 5), (25, -8), (1, 12), (3, 9),
+    (11, 5), (23, -5), (25, -11), (1, 8), (22, 7), (0, 5), (25, 5), (15, -8), (16, 10), (18, 9),
+    (21, -10), (22, 11), (6, -5), (9, 10), (13, 7), (17, -6), (19, -7), (21, 9), (23, -6), (25, 26),
+    (19, 18), (20, -9), (18, 12), (21, -5), (14, 5), (23, 5), (27, 7), (0, 6), (1, 7), (3, 6),
+    (10, 5), (19, -5), (22, 9), (21, 10), (11, 5), (16, 5), (21, 5), (17, 15), (11, 8), (15, 6),
+    (5, 5), (0, -6), (1, 8), (3, 6), (4, 12), (5, 10), (11, -6), (16, -7), (17, 9), (21, 18),
+    (22, -8), (23, -10), (25, -10), (18, 9), (0, 24), (1, 24), (2, 9), (3, -10), (5, -10), (6, -6),
+    (7, -5), (9, -10), (10, -7), (12, -6), (13, -7), (14, -7), (15, -5), (16, -8), (17, -7), (19, -9),
+    (20, -8), (22, -11), (23, -16), (24, 26), (25, 31), (26, -6), (27, 11), (28, 6), (1, -14), (14, 100),
+    (15, -8), (16, -6), (19, -5), (20, -6), (21, -12), (22, -6), (23, 5), (25, -10), (9, 7), (10, 7),
+    (15, 6), (17, 7), (16, 5), (4, 27), (21, -6), (22, -6), (24, -5), (25, 40), (8, 6), (0, 8),
+    (3, -13), (5, 26), (8, -10), (9, -5), (11, -14), (12, -5), (13, -11), (14, -10), (16, -6), (17, 16),
+    (18, 18), (19, 31), (20, 11), (21, -17), (22, -18), (23, -19), (24, -9), (25, -10), (26, 18), (27, 9),
+    (28, 5), (21, 21), (23, 6), (18, 5), (20, 7), (21, 28), (6, 8), (13, 12), (2, 6), (24, 6),
+    (25, -7), (1, 9), (14, 13), (21, -5), (1, 9), (3, 8), (21, 6), (25, 8), (21, 7), (28, 5),
+    (23, 9), (22, -5), (23, -10), (25, 62), (1, 8), (6, 7), (9, -5), (15, 6), (17, 17), (18, 9),
+    (19, -6), (22, -6), (23, -6), (20, 7), (0, 7), (26, 7), (25, 12), (25, 6), (1, -13), (2, 39),
+    (18, 32), (21, -6), (15, 10), (9, 7), (15, -5), (19, 10), (21, 7), (1, 36), (2, 12), (3, 17),
+    (21, -6), (25, -8), (15, 6), (28, 6), (0, -5), (1, 6), (2, -7), (3, 7), (4, 22), (5, -12),
+    (6, 38), (7, -10), (9, -10), (10, -5), (11, -11), (12, 7), (17, 30), (18, 10), (19, -6), (20, 15),
+    (21, 22), (22, 12), (23, -33), (24, 8), (25, -21), (26, -9), (27, -16), (28, -20), (1, 5), (1, 5),
+    (13, 6), (12, 26), (23, -5), (25, 5), (23, 8), (18, 11), (19, 5), (22, 8), (23, 9), (18, 5),
+    (12, 13), (19, 10), (1, 7), (4, -8), (5, -13), (9, -5), (10, 25), (11, -6), (15, -10), (16, -6),
+    (18, -5), (19, 10), (20, 33), (21, 16), (22, -8), (24, -5), (5, 11), (21, -5), (28, 6), (0, -5),
+    (2, 5), (5, -13), (6, -6), (9, -9), (10, -6), (14, -5), (15, -8), (16, -7), (17, 8), (19, -8),
+    (20, -17), (21, 45), (22, -9), (23, 53), (25, -10), (27, 17), (28, -5), (19, 10), (27, 8), (14, 11),
+    (22, 8), (22, 5), (15, 7), (0, 8), (1, -8), (2, -5), (3, -6), (4, -8), (6, -11), (9, -9),
+    (10, -9), (11, -5), (14, -9), (15, 27), (16, 8), (17, 32), (18, -10), (19, 21), (20, 19), (21, 21),
+    (22, -21), (23, -14), (25, -6), (26, -5), (27, -5), (28, 6), (1, -5), (18, -5), (21, 25), (23, -6),
+    (15, -5), (19, 46), (21, -12), (18, 5), (20, 6), (18, 5), (4, 5), (23, 5), (25, 15), (8, 5),
+    (17, 25), (22, 7), (23, 7), (9, 9), (15, 8), (17, -5), (21, 18), (11, 6), (17, -5), (19, 17),
+    (20, -5), (10, 7), (17, 8), (0, -5), (1, -10), (2, 6), (4, -6), (5, -7), (6, -9), (8, 27),
+    (10, -5), (17, -8), (19, -14), (20, 29), (24, 20), (25, -14), (26, 24), (0, -7), (1, 24), (2, 13),
+    (3, -9), (4, -7), (5, -19), (6, -11), (7, -5), (9, -6), (13, -6), (14, -7), (15, -18), (16, -11),
+    (17, 85), (18, 86), (19, 11), (20, -47), (21, 17), (22, -12), (23, -25), (24, -9), (25, -12), (26, -8),
+    (28, -8), (5, 6), (11, 10), (19, 8), (23, 7), (18, 9), (1, 5), (21, 13), (23, 13), (23, 5),
+    (13, 7), (20, 12), (25, 9), (25, 8), (18, 20), (21, 6), (5, 5), (5, 7), (17, 8), (1, -6),
+    (5, -9), (9, 6), (17, 10), (19, 11), (21, 25), (22, -5), (28, 9), (22, 5), (17, 7), (20, 10),
+    (17, 18), (7, 10), (0, 6), (5, 7), (9, 6), (17, 16), (18, 8), (20, -14), (21, -10), (26, 13),
+    (4, 5), (6, 8), (21, -6), (0, -77), (1, -44), (2, -51), (3, -34), (4, -19), (5, 37), (6, 16),
+    (7, -24), (8, -23), (9, 15), (10, 23), (11, 55), (12, 25), (13, -11), (14, 20), (15, 9), (16, 11),
+    (17, 26), (18, 13), (19, -6), (20, 31), (21, 52), (22, 34), (23, 142), (24, -59), (25, -40), (26, -69),
+    (27, -65), (28, 12), (5, 16), (7, 5), (8, 21), (17, -9), (18, 16), (19, 5), (20, 9), (21, -8),
+    (23, -11), (25, -11), (27, 6), (27, 11), (0, 8), (17, 5), (11, 6), (18, 9), (20, 6), (15, 12),
+    (6, 5), (17, 8), (24, 10), (28, 6), (0, 15), (1, 17), (25, -6), (17, 8), (16, 8), (23, 6),
+    (15, 9), (5, -12), (7, 18), (9, 33), (20, 10), (21, -8), (23, -5), (11, 7), (0, -5), (1, -6),
+    (6, -5), (8, 5), (15, -5), (18, -6), (19, 15), (20, 46), (21, -8), (22, -8), (23, -6), (28, 10),
+    (19, 21), (20, -5), (5, -9), (18, -5), (19, 13), (20, 33), (25, -8), (26, 7), (27, 21), (3, 5),
+    (11, 9), (25, 7), (21, 6), (22, 15), (0, 6), (0, 8), (1, 12), (21, -6), (6, 17), (11, 11),
+    (21, 11), (9, 6), (5, 13), (10, -5), (20, -6), (22, -6), (23, -7), (28, 13), (19, 25), (23, 6),
+    (16, 17), (23, 8), (16, 41), (17, 5), (20, -5), (21, -6), (22, -6), (16, 8), (24, 6), (25, -5),
+    (20, 6), (1, 7), (23, 12), (14, 30), (23, 7), (5, -6), (8, 6), (21, -7), (22, 9), (1, 8),
+    (25, 15), (0, -11), (1, -24), (2, -5), (4, -11), (6, -11), (9, -11), (10, -8), (11, -11), (12, -9),
+    (14, 6), (15, -14), (16, -10), (17, -10), (18, 7), (19, 12), (21, -14), (22, 19), (23, 10), (24, -15),
+    (25, 75), (26, 13), (27, 25), (17, 8), (21, 9), (19, 7), (17, 28), (21, -5), (23, 5), (1, 25),
+    (2, -5), (3, -16), (4, 45), (5, 104), (6, 15), (7, 7), (10, 8), (11, 7), (12, -11), (13, -8),
+    (14, -7), (15, -14), (16, -18), (17, -19), (18, -22), (19, -26), (20, 23), (21, -10), (22, -20), (23, -30),
+    (24, -9), (26, -14), (27, 10), (28, -11), (3, 23), (5, -11), (9, 24), (15, -5), (17, -8), (18, -6),
+    (21, 17), (22, 5), (25, -11), (20, 27), (21, -5), (23, -5), (25, -5), (27, 5), (25, 6), (16, 9),
+    (23, 5), (1, -5), (9, -8), (15, 6), (16, 13), (21, 15), (22, -7), (4, 13), (5, 17), (7, 6),
+    (21, -11), (23, -5), (15, 11), (23, 7), (26, 14), (5, 53), (21, -7), (23, -7), (22, 20), (5, 8),
+    (17, 6), (23, 7), (1, 5), (6, 5), (9, -6), (13, 10), (15, 7), (16, 9), (17, 7), (18, 19),
+    (19, 10), (20, -6), (22, -10), (25, -12), (21, 9), (18, 10), (21, 28), (21, 13), (0, -6), (5, -13),
+    (9, -13), (10, -7), (11, -11), (12, -6), (14, -10), (15, 49), (16, 50), (18, 17), (19, -17), (20, -14),
+    (22, 43), (23, -17), (24, -6), (25, -10), (26, -5), (27, -6), (28, -10), (18, 8), (18, 5), (23, 9),
+    (22, -6), (25, 38), (28, 5), (3, 6), (25, 7), (21, 11), (4, 8), (5, 6), (26, 5), (27, 9),
+    (17, 7), (1, 6), (2, -5), (4, -6), (5, 13), (6, 8), (10, -6), (11, -6), (13, -6), (15, 11),
+    (17, -15), (19, 10), (20, 13), (21, -12), (22, 15), (24, -5), (25, -9), (28, 5), (21, 12), (22, 29),
+    (25, -7), (19, -5), (20, 17), (0, -14), (1, -10), (2, 101), (3, -12), (4, -11), (5, -21), (6, -12),
+    (7, -7), (8, 5), (9, -8), (10, -12), (11, -15), (12, -12), (13, -9), (14, -11), (15, -16), (16, -13),
+    (17, 77), (18, 77), (19, -19), (20, -26), (21, 20), (22, -18), (23, -32), (24, 12), (25, 10), (26, -17),
+    (5, 5), (11, 6), (2, 6), (19, 14), (25, 13), (26, 16), (0, -6), (1, 25), (2, 8), (3, 10),
+    (5, -13), (6, -10), (11, -8), (14, 11), (15, 9), (21, -8), (22, -8), (24, -5), (25, -8), (26, 8),
+    (16, 6), (25, -6), (21, 5), (23, 8), (8, 7), (16, 7), (17, 25), (19, 10), (20, -5), (21, -5),
+    (23, -6), (8, 5), (1, 5), (17, 6), (15, 7), (5, 9), (23, 11), (20, 11), (19, 6), (20, 11),
+    (1, 7), (0, 7), (5, -6), (9, -9), (10, 8), (17, -8), (18, 15), (19, -7), (23, 8), (25, 9),
+    (6, 12), (20, -5), (16, 9), (1, 5), (1, 10), (24, 6), (15, 13), (11, 9), (12, 7), (22, 6),
+    (23, 7), (21, -6), (22, 31), (23, 14), (25, -12), (23, 7), (7, 6), (1, 7), (3, 65), (5, -5),
+    (21, -17), (23, -9), (25, -5), (17, 12), (25, 8), (9, 23), (21, -5), (1, 10), (3, 7), (9, -7),
+    (17, 9), (18, 5), (20, -5), (21, -9), (22, 12), (23, -5), (25, -6), (27, 8), (9, -6), (15, 7),
+    (17, -8), (18, -5), (19, 10), (22, 10), (23, -5), (25, -9), (28, 10), (1, 5), (18, 9), (1, -6),
+    (23, -5), (26, 54), (15, 6), (23, 7), (27, 8), (17, 21), (18, 17), (19, -5), (20, 5), (23, -5),
+    (15, 21), (5, 10), (21, -5), (17, 5), (18, 14), (21, -5), (25, 8), (15, 38), (20, 12), (21, -20),
+    (25, -6), (25, 8), (4, 7), (12, 6), (4, 11), (18, 8), (1, -5), (24, 8), (25, 9), (11, 11),
+    (22, 5), (19, 10), (25, -10), (27, 22), (18, 9), (20, 6), (0, 14), (1, 31), (2, -7), (21, -5),
+    (25, -7), (19, 28), (20, -6), (12, 25), (23, -12), (1, 7), (1, 5), (2, 9), (3, 7), (14, 29),
+    (22, 7), (23, -11), (25, -5), (18, 6), (22, 5), (22, -5), (25, 16), (28, 14), (1, 5), (1, -5),
+    (4, 23), (5, -5), (6, 19), (25, 8), (21, 8), (0, -8), (1, -7), (2, -11), (3, -5), (7, -5),
+    (9, -10), (10, 7), (11, -16), (12, 16), (15, -10), (16, -10), (17, -16), (19, -5), (21, 28), (22, -10),
+    (23, 71), (24, -9), (25, 20), (26, 8), (28, -7), (25, 8), (19, 16), (15, 8), (19, 7), (6, 5),
+    (11, 5), (23, 5), (5, 5), (20, 9), (23, 8), (21, 5), (1, 5), (0, -11), (1, 94), (2, 32),
+    (3, 23), (4, 5), (5, -13), (6, -8), (9, -9), (11, -10), (13, -5), (14, 37), (15, -10), (16, -9),
+    (17, -11), (18, -11), (20, -15), (21, -18), (23, -10), (24, -7), (25, -14), (26, -6), (27, -6), (28, -6),
+    (26, 11), (20, 8), (17, 10), (11, 14), (13, 16), (22, 11), (25, -5), (5, 9), (6, 5), (23, 8),
+    (13, 5), (23, 13), (6, 15), (5, 5), (21, -6), (22, 6), (23, 30), (22, 5), (1, -5), (17, 5),
+    (18, 6), (22, 6), (25, -7), (0, -10), (3, -11), (4, -11), (5, 66), (6, 13), (9, -9), (10, -11),
+    (12, -6), (13, 5), (14, -10), (15, 5), (16, -19), (17, -15), (18, 26), (21, -23), (22, 16), (23, 17),
+    (24, -5), (28, -11), (1, -20), (2, -13), (4, -8), (5, -22), (6, 13), (8, -8), (9, 10), (10, 7),
+    (11, -15), (14, -16), (15, 9), (16, -11), (18, 17), (20, -25), (21, 40), (22, 18), (23, -6), (24, -14),
+    (25, 37), (26, 12), (28, -8), (18, 5), (21, -5), (25, 7), (25, 11), (5, -16), (7, 17), (8, 9),
+    (9, 8), (0, 7), (21, 5), (23, 5), (8, 5), (12, 10), (16, 6), (17, 9), (20, 8), (21, -15),
+    (25, 7), (17, 17), (2, -5), (5, -8), (6, 10), (10, 15), (13, 7), (14, -5), (17, 44), (18, -13),
+    (21, -5), (24, -5), (25, -7), (27, 5), (0, 23), (1, 16), (5, -10), (6, -10), (8, -6), (9, -6),
+    (10, 17), (11, -8), (12, -7), (13, -5), (14, -8), (15, -5), (16, 5), (17, 36), (18, -10), (19, -19),
+    (22, 27), (23, 7), (25, -17), (27, -6), (28, -6), (22, 5), (11, 12), (14, 6), (0, -5), (3, -5),
+    (4, 12), (5, 56), (6, 25), (9, 9), (11, -5), (15, -5), (17, -9), (18, -7), (19, -7), (20, -8),
+    (22, -7), (23, -17), (20, 9), (1, 15), (5, 12), (20, 6), (16, 5), (19, 8), (15, 9), (23, 8),
+    (0, 21), (1, -10), (3, 6), (21, -5), (23, -6), (24, 17), (28, 6), (25, 5), (1, 6), (5, -12),
+    (6, 18), (9, -11), (11, -6), (14, -6), (17, 5), (18, 29), (22, 20), (23, -15), (26, -5), (28, -6),
+    (5, -5), (8, 23), (9, -5), (16, 6), (18, 5), (20, 13), (14, 8), (5, -5), (8, 6), (22, 5),
+    (22, 9), (5, -5), (20, 26), (1, 6), (15, 8), (17, 6), (1, -8), (5, -8), (9, -7), (11, -7),
+    (14, -5), (15, -9), (16, -14), (17, -9), (18, -9), (19, -5), (20, 16), (21, 15), (22, 114), (23, -12),
+    (25, -11), (28, -5), (10, 5), (11, -5), (14, 5), (22, 16), (25, -10), (10, -5), (12, 58), (20, -6),
+    (21, 5), (22, -6), (23, -12), (15, 9), (8, 11), (2, 6), (6, 5), (21, 15), (23, 18), (21, 15),
+    (20, 5), (21, 5), (18, 5), (2, -5), (6, -8), (9, 51), (12, -6), (14, -5), (16, -8), (17, 5),
+    (18, -10), (19, -5), (21, 31), (22, -11), (23, -9), (24, -5), (28, 7), (1, 6), (0, -13), (2, -8),
+    (4, -11), (5, -54), (7, 39), (8, 9), (9, 78), (11, -9), (13, -8), (14, -10), (15, -11), (16, -13),
+    (17, 13), (18, -13), (19, 15), (20, 49), (21, -5), (22, -8), (23, -14), (24, -8), (25, -17), (27, 15),
+    (28, -6), (0, 6), (25, 15), (20, 22), (23, -7), (1, -5), (11, 5), (26, 5), (20, 9), (21, 6),
+    (15, 11), (21, 6), (21, 14), (5, 5), (9, 7), (17, 5), (23, -5), (20, 13), (8, 5), (21, 7),
+    (21, 11), (23, -5), (8, 8), (6, 12), (16, 28), (18, 15), (0, 17), (1, 24), (5, 19), (0, 8),
+    (5, -16), (15, -10), (16, 7), (17, 18), (18, -7), (19, -11), (20, 8), (21, 26), (22, 20), (24, -7),
+    (25, -5), (28, -5), (5, 12), (21, -5), (22, 22), (23, 6), (16, 13), (21, 8), (24, 9), (23, 9),
+    (1, 9), (22, 5), (6, 5), (1, 9), (2, 9), (3, 12), (23, -5), (5, 6), (6, 5), (22, 10),
+    (1, 5), (23, 5), (1, 5), (11, 13), (25, 6), (14, 5), (2, 7), (0, 35), (2, -5), (3, 9),
+    (5, -12), (6, 7), (8, -5), (9, -5), (10, 7), (11, -7), (12, -5), (13, -7), (14, -6), (16, 6),
+    (20, -8), (21, -7), (22, -6), (24, 13), (26, -11), (27, 5), (18, 5), (20, 24), (23, 6), (4, 5),
+    (25, 7), (9, 7), (25, 5), (15, 9), (21, 5), (1, -5), (5, 8), (9, 9), (11, 7), (15, -5),
+    (16, 5), (18, -5), (19, -6), (20, 6), (21, -8), (22, 8), (25, -14), (28, 21), (25, 14), (23, 7),
+    (18, 9), (22, 5), (25, 15), (5, 6), (5, -5), (20, 12), (19, 44), (20, -11), (21, -8), (2, 7),
+    (17, 7), (20, 5), (5, 7), (5, -6), (20, 10), (27, 5), (5, 11), (18, 6), (5, 8), (21, -6),
+    (1, -5), (9, -6), (13, 34), (20, -8), (23, -10), (24, 11), (25, 11), (26, -5), (21, -7), (23, 29),
+    (26, 7), (19, 6), (20, 5), (27, 6), (25, 6), (26, 10), (15, 11), (16, 9), (17, -5), (21, -6),
+    (25, 11), (1, 5), (2, 8), (3, 5), (12, 10), (6, 11), (8, 8), (17, 8), (5, 5), (24, 26),
+    (25, -9), (22, 8), (19, 7), (24, 6), (22, 9), (21, 14), (18, 19), (14, 50), (21, -7), (22, -7),
+    (23, 6), (22, 7), (19, 5), (12, 14), (13, 5), (16, 13), (17, -6), (19, -11), (1, 6), (6, 7),
+    (21, 7), (22, -6), (23, -6), (25, 30), (20, 5), (20, 6), (20, 19), (3, 10), (6, -8), (9, -9),
+    (16, -6), (18, -10), (19, 11), (20, 32), (21, 25), (23, -6), (25, -5), (5, 6), (14, 9), (15, 13),
+    (25, -6), (25, 5), (3, 5), (25, 24), (5, 10), (4, 11), (1, 47), (22, 5), (20, 5), (23, 7),
+    (0, 8), (16, 6), (15, -5), (19, 7), (1, 22), (17, 18), (18, 23), (20, -6), (21, 9), (22, -5),
+    (23, -13), (23, 10), (21, 9), (23, 5), (23, -5), (25, 30), (1, -5), (2, -5), (21, -7), (24, 10),
+    (25, 43), (7, 5), (1, -8), (23, -9), (24, -5), (25, -7), (26, 81), (27, 5), (11, 27), (23, -6),
+    (25, 6), (4, 5), (9, -6), (17, 64), (18, -7), (19, -6), (20, -12), (25, -5), (5, 5), (22, 6),
+    (23, 6), (25, 10), (0, 14), (10, 16), (23, -5), (20, 9), (17, 12), (19, 5), (21, 6), (18, 6),
+    (20, -5), (22, 5), (23, 10), (0, -8), (1, -7), (2, 18), (4, -11), (5, -24), (6, -13), (9, 12),
+    (11, -17), (12, -5), (14, -9), (16, -13), (17, 29), (18, 15), (19, -14), (20, -28), (21, -12), (22, -17),
+    (23, -15), (24, 82), (25, 37), (27, 5), (9, 30), (21, -8), (15, 14), (5, -5), (11, -5), (15, -7),
+    (16, -8), (19, 105), (21, -14), (22, -9), (25, -16), (23, 17), (3, 5), (1, 9), (2, 20), (17, -5),
+    (23, -5), (24, 37), (25, -13), (17, 6), (0, -5), (9, -8), (13, 33), (20, -7), (22, -5), (23, -13),
+    (24, 11), (25, 13), (26, -5), (5, 5), (23, 22), (1, 9), (24, 5), (18, 9), (18, 5), (22, 8),
+    (23, 15), (5, 55), (20, -5), (21, -9), (23, -7), (21, -7), (25, 17), (23, 6), (23, 7), (1, 8),
+    (27, 5), (20, 9), (19, 5), (23, 6), (22, 10), (13, 5), (23, 19), (12, 7), (17, 19), (22, 11),
+    (10, 9), (1, 12), (2, 9), (11, 6), (17, 6), (20, -7), (21, 8), (23, -5), (23, 7), (21, 6),
+    (0, -14), (2, -36), (3, -13), (4, -6), (5, -14), (6, -21), (7, -25), (8, -21), (9, -39), (10, -36),
+    (11, -63), (12, -46), (13, -40), (14, 44), (15, 110), (16, 113), (17, -61), (18, -70), (19, 55), (20, 24),
+    (21, 21), (22, 156), (23, -126), (24, -7), (25, 104), (26, -10), (27, -11), (28, 32), (10, 18), (11, -5),
+    (12, 14), (16, 6), (17, -5), (21, -8), (23, 17), (21, 5), (18, 7), (21, 5), (25, 6), (1, -9),
+    (4, 6), (10, -6), (17, 41), (18, 19), (19, 6), (20, -9), (21, 7), (22, -7), (23, -17), (25, -14),
+    (27, 15), (18, 7), (17, 6), (1, -6), (11, 14), (25, 5), (25, 6), (1, 10), (1, 5), (5, 5),
+    (23, 7), (3, 5), (21, -5), (22, 5), (12, 6), (13, 9), (23, -5), (15, 6), (4, 6), (6, 6),
+    (17, 6), (15, 6), (1, 9), (17, 9), (4, 27), (21, -5), (25, 26), (17, 17), (27, 5), (15, 5),
+    (16, 7), (18, 9), (21, -7), (21, 11), (3, 14), (20, 8), (21, 9), (21, 5), (16, 8), (5, 12),
+    (18, 6), (28, 6), (3, -9), (5, -12), (7, 15), (8, 19), (9, 9), (12, -8), (15, -8), (16, -6),
+    (17, -17), (18, -11), (19, -18), (20, 18), (21, 17), (22, -8), (24, 17), (25, 5), (27, 12), (20, 5),
+    (17, 8), (24, 6), (25, -5), (22, 7), (11, 10), (1, 5), (14, 5), (25, 5), (24, 20), (17, 6),
+    (19, 6), (28, 9), (1, 9), (2, 9), (3, 12), (17, -6), (18, 11), (20, 6), (1, 29), (4, 5),
+    (14, 9), (25, -6), (25, 5), (0, -19), (1, -35), (2, -19), (3, -19), (4, -30), (5, 38), (6, -9),
+    (7, 31), (8, 18), (9, 72), (11, 5), (12, -15), (13, 50), (14, -34), (15, -32), (16, -9), (17, -44),
+    (18, -7), (19, 8), (20, 40), (21, 15), (23, 5), (24, 6), (26, -5), (27, -6), (28, -5), (12, 5),
+    (13, 6), (16, 10), (17, -5), (19, -11), (1, 41), (4, -5), (25, 6), (9, 25), (21, -8), (23, 5),
+    (4, 7), (7, 8), (8, 6), (13, 7), (20, -5), (21, 9), (23, 7), (21, 5), (26, 7), (13, 5),
+    (17, 6), (25, -7), (1, 6), (16, 9), (21, 5), (0, -7), (1, 8), (4, -5), (5, -8), (6, -5),
+    (9, -9), (10, -7), (12, 20), (14, -6), (15, -7), (16, -6), (17, 5), (18, -8), (19, -7), (20, -6),
+    (21, 14), (22, -9), (24, 10), (26, 44), (27, -7), (0, 8), (2, 11), (5, -7), (9, -6), (11, 8),
+    (14, -5), (15, -6), (17, -7), (20, -6), (22, -7), (23, -10), (24, 19), (25, 17), (27, 17), (28, 9),
+    (20, 9), (19, 20), (20, -6), (27, 5), (9, 5), (3, 6), (9, 20), (26, 6), (1, 7), (0, -7),
+    (3, -7), (5, 10), (9, 21), (10, 8), (11, 6), (15, -7), (18, -8), (19, -6), (21, -6), (23, -6),
+    (27, -7), (28, 24), (23, 7), (18, 7), (25, -6), (27, 5), (0, 8), (5, -9), (6, -5), (9, -10),
+    (11, -5), (16, -5), (17, 21), (19, 18), (20, 18), (21, -6), (22, -13), (23, 21), (25, -8), (25, 11),
+    (21, 8), (1, 17), (1, 6), (14, 11), (22, 8), (15, 5), (15, 5), (21, 5), (22, 11), (6, 5),
+    (1, 5), (17, 6), (22, 10), (5, 12), (1, 5), (15, 7), (16, 7), (5, -5), (20, 26), (6, 17),
+    (11, 11), (14, 8), (15, 8), (1, 5), (5, -8), (11, 6), (12, 22), (15, -6), (17, -7), (18, 10),
+    (21, -7), (22, 10), (3, 6), (25, 7), (20, 5), (15, 8), (18, 13), (0, 8), (1, 5), (6, 8),
+    (21, 6), (22, -6), (16, 13), (17, 9), (18, 10), (6, 5), (23, 6), (17, 8), (19, 18), (22, -5),
+    (22, 10), (25, -5), (14, 12), (21, -5), (22, 5), (24, 6), (12, 9), (23, 6), (4, 6), (0, 20),
+    (17, 6), (19, 8), (25, 9), (14, 7), (16, 7), (19, 5), (21, -8), (28, 8), (23, 6), (5, -15),
+    (7, 14), (8, 9), (9, 8), (20, 6), (23, 5), (21, 6), (15, 6), (5, -8), (15, -8), (16, 26),
+    (19, 40), (20, -5), (21, 9), (22, -6), (23, -8), (22, 13), (23, 7), (21, 7), (5, 5), (21, -6),
+    (22, 6), (23, 30), (6, 7), (2, 5), (9, 5), (17, 5), (18, 7), (21, 7), (5, -8), (9, 14),
+    (10, 6), (20, -5), (23, 6), (25, -5), (18, 6), (25, 6), (15, 5), (0, -7), (1, 23), (2, -6),
+    (3, -5), (4, -12), (5, -33), (6, -15), (7, -8), (8, -7), (9, -27), (10, 19), (11, -19), (13, -9),
+    (14, -14), (15, -23), (16, -23), (17, 31), (18, 40), (19, 30), (20, 100), (21, 27), (22, -13), (23, -5),
+    (24, -14), (25, -15), (26, -6), (27, 6), (28, -14), (15, 9), (22, 6), (5, 36), (6, -5), (7, 29),
+    (9, -5), (26, 5), (22, 8), (7, 5), (0, 23), (23, 9), (5, 6), (0, 6), (10, -5), (19, 10),
+    (20, 19), (21, 8), (21, 5), (26, 10), (3, -5), (4, 10), (5, 55), (6, 27), (9, 8), (11, -5),
+    (15, -5), (17, -8), (18, -6), (19, -6), (20, -6), (22, -7), (23, -16), (18, 11), (15, 8), (21, 5),
+    (22, 5), (5, 14), (21, -6), (22, 6), (21, 6), (18, 10), (5, 7), (6, 5), (26, 9), (22, 9),
+    (18, 13), (4, 8), (20, -6), (21, 13), (25, 5), (26, 6), (27, 6), (15, 7), (24, 15), (1, 6),
+    (16, 11), (15, 8), (21, 16), (25, -6), (27, 17), (7, 5), (1, 5), (5, -5), (17, 5), (18, 5),
+    (8, 13), (19, 7), (15, -5), (17, 60), (18, -6), (21, -9), (25, -5), (5, -5), (10, -5), (11, 35),
+    (12, 9), (17, -6), (23, 13), (15, 7), (10, 11), (25, 6), (9, 11), (20, 20), (21, -6), (22, 10),
+    (23, -5), (20, 5), (21, 5), (5, 6), (6, 6), (1, -17), (4, -9), (5, 23), (6, 12), (9, -11),
+    (10, -6), (11, -8), (12, -5), (13, 5), (14, -5), (15, -5), (16, -7), (17, 14), (18, -6), (19, -7),
+    (20, -13), (21, -15), (22, -10), (23, -15), (24, 46), (25, 48), (20, 5), (11, 10), (6, 5), (17, 6),
+    (20, 5), (1, 5), (0, 13), (21, 8), (13, 6), (1, 7), (3, 5), (25, -7), (3, 6), (9, 5),
+    (10, 12), (19, 12), (21, -6), (23, -6), (18, 7), (4, 5), (6, 6), (9, 6), (23, 7), (0, -18),
+    (3, -17), (4, -20), (5, 9), (6, -5), (7, -9), (8, -14), (9, -9), (10, -8), (11, -41), (12, -19),
+    (14, -15), (15, 11), (16, 21), (17, 36), (18, 30), (19, -24), (21, 41), (22, 40), (23, -30), (24, 7),
+    (25, 26), (26, -7), (27, -14), (28, 35), (1, 7), (1, 9), (6, 8), (28, 6), (0, 6), (1, -5),
+    (3, -18), (4, 21), (6, 8), (7, 17), (8, 10), (9, 11), (11, -17), (12, -12), (13, -10), (14, -9),
+    (15, -12), (16, -18), (18, 8), (19, 9), (20, 17), (22, -19), (23, -18), (24, 6), (25, -10), (26, 10),
+    (27, 29), (5, 12), (27, 6), (23, 6), (15, 15), (23, 26), (1, -7), (3, -6), (4, -6), (9, -10),
+    (10, -8), (11, 21), (13, -5), (14, -5), (15, -7), (16, -7), (18, -7), (19, -9), (20, 18), (21, -10),
+    (23, 108), (25, -12), (28, -6), (22, 8), (1, 6), (4, 43), (25, -11), (23, 8), (21, 5), (23, 10),
+    (23, 21), (25, 7), (1, -17), (4, 54), (5, -14), (6, -6), (9, -7), (10, -6), (11, -7), (12, -6),
+    (14, 123), (16, 6), (17, -9), (18, -7), (19, -8), (20, -8), (21, -6), (22, -12), (23, -27), (25, -16),
+    (1, -7), (4, -5), (5, -5), (6, -6), (9, -7), (10, -7), (11, -9), (12, -5), (13, 11), (14, -6),
+    (16, -6), (17, -10), (18, -8), (20, -8), (21, -12), (22, 21), (23, 87), (25, 9), (21, 7), (22, -5),
+    (25, 16), (28, 14), (2, 5), (3, 9), (15, 5), (9, 6), (23, 7), (1, -8), (6, -7), (9, 8),
+    (10, 6), (11, -11), (12, -6), (14, -5), (15, -8), (18, 10), (19, -9), (20, 32), (22, 12), (23, 21),
+    (25, -11), (21, 28), (9, 7), (3, -6), (4, -5), (5, -5), (6, -6), (9, -6), (10, 5), (11, -8),
+    (13, 7), (14, -7), (16, -6), (18, -9), (19, -8), (20, -14), (21, -7), (22, -10), (23, 126), (28, -5),
+    (2, -6), (4, -6), (6, -6), (9, -7), (10, -6), (11, -10), (12, -6), (13, -5), (15, -5), (16, -6),
+    (17, -5), (19, -9), (23, 49), (25, 19), (26, 14), (27, -6), (18, 8), (0, 18), (1, 13), (2, -14),
+    (4, -16), (5, -26), (6, -8), (7, -9), (8, -12), (9, 18), (11, -26), (12, -14), (13, -8), (14, -9),
+    (15, 40), (16, 34), (17, 17), (18, 28), (20, 29), (21, 23), (22, -8), (23, -12), (24, -14), (25, -20),
+    (26, -17), (28, -9), (5, 6), (17, 6), (15, 5), (18, 9), (21, -5), (0, 6), (12, 12), (23, 5),
+    (0, -28), (2, -29), (3, -9), (4, -24), (5, 80), (6, 63), (8, -14), (9, 51), (10, 5), (11, -70),
+    (12, -33), (13, -35), (14, -50), (15, 42), (16, 23), (17, 38), (18, 34), (19, 67), (20, 35), (21, 43),
+    (22, 12), (23, -99), (24, -32), (25, -18), (26, -33), (27, -22), (5, -5), (13, 33), (20, -5), (23, 24),
+    (0, -6), (1, -7), (3, -5), (5, 12), (15, -7), (16, -6), (17, -9), (18, 10), (19, 16), (20, -7),
+    (21, -7), (22, 15), (23, 24), (0, -6), (1, 15), (2, 7), (3, -12), (4, -7), (5, -8), (6, -7),
+    (7, -5), (9, -10), (10, 13), (11, 31), (12, 19), (13, 23), (14, -7), (17, -5), (18, -15), (19, -6),
+    (20, -10), (21, 8), (22, -11), (23, 13), (24, -5), (25, 9), (26, -10), (18, 5), (25, -5), (27, 5),
+    (0, 6), (20, 6), (25, 6), (5, 9), (1, 5), (2, -10), (3, 13), (4, 25), (5, 50), (6, 32),
+    (7, 17), (8, 8), (10, -12), (11, -17), (13, -7), (15, -11), (16, -16), (17, -18), (18, -18), (19, -20),
+    (20, -40), (21, 14), (22, -5), (25, 13), (27, -11), (28, 7), (0, -5), (1, -5), (5, -21), (6, -8),
+    (9, -16), (10, -8), (11, -9), (12, -6), (15, -9), (16, -9), (17, -10), (18, 34), (19, -13), (20, -28),
+    (21, 59), (22, -10), (23, 91), (24, -5), (25, -10), (27, 20), (28, -5), (23, 20), (17, 5), (9, 17),
+    (19, 5), (23, -9), (25, -5), (28, 8), (17, 8), (18, 5), (9, 8), (21, 19), (22, -5), (1, -11),
+    (2, -10), (3, -9), (4, -9), (5, -24), (6, -12), (7, -6), (8, -6), (10, 124), (11, 116), (12, 9),
+    (13, -10), (14, -10), (15, -19), (16, -13), (17, -21), (18, -15), (19, 27), (20, 17), (21, -11), (22, -21),
+    (23, -34), (24, -9), (25, -12), (26, -9), (27, -7), (28, -11), (15, 8), (19, 8), (10, 6), (25, -6),
+    (5, -5), (16, 7), (18, -5), (19, -6), (20, 7), (21, 16), (22, 18), (23, -6), (25, -6), (1, 20),
+    (1, -7), (6, 6), (8, 6), (16, -5), (17, 13), (18, 10), (22, 5), (23, -9), (25, -9), (18, 6),
+    (21, 13), (19, 8), (21, -5), (22, 10), (18, 13), (6, 10), (5, -5), (9, 14), (19, 6), (27, 11),
+    (6, 9), (1, 7), (25, 5), (15, -12), (16, -8), (18, -5), (19, 109), (20, -6), (21, -20), (25, -17),
+    (1, 8), (5, 9), (9, 11), (23, -5), (20, 6), (11, 12), (21, 5), (6, 7), (21, -6), (23, 22),
+    (27, 5), (22, 13), (1, 9), (2, 9), (3, 12), (1, 19), (21, 5), (17, 6), (9, 6), (4, -5),
+    (5, -17), (6, 75), (11, 8), (17, -5), (18, -5), (20, -6), (21, 5), (23, -7), (25, -7), (23, 9),
+    (15, 13), (22, 9), (0, 11), (1, 22), (2, -6), (3, -8), (4, 20), (5, -21), (6, 7), (7, 13),
+    (10, 9), (11, -7), (15, -8), (16, -7), (18, -12), (19, -9), (20, -7), (21, 14), (22, -11), (26, -8),
+    (27, 12), (0, -5), (1, 6), (4, 5), (5, 18), (6, 37), (9, -11), (10, 5), (11, 21), (15, -8),
+    (16, -6), (17, -10), (19, -10), (20, 8), (21, 15), (22, -9), (23, -14), (25, -13), (25, 5), (20, 10),
+    (1, 6), (5, 5), (6, 5), (21, 6), (20, 8), (12, 12), (19, 11), (20, 16), (21, 9), (21, 7),
+    (21, 9), (22, 9), (1, -8), (22, 10), (19, 8), (21, 7), (4, 6), (0, 7), (1, -7), (2, 13),
+    (26, 11), (21, 5), (16, 6), (17, 7), (21, 9), (20, 5), (21, -5), (0, -5), (1, 50), (4, 90),
+    (5, -21), (6, -7), (9, -5), (14, -7), (15, -5), (18, -5), (19, -5), (20, -6), (21, -11), (23, -9),
+    (25, -11), (17, 12), (21, 14), (0, 11), (1, 13), (5, -12), (18, 5), (20, -10), (28, 6), (19, 16),
+    (20, -5), (3, 6), (18, 5), (12, 7), (4, 13), (21, 6), (13, 9), (17, 6), (21, -9), (25, 31),
+    (27, 6), (23, 13), (5, 6), (19, -8), (21, -5), (23, 5), (17, 7), (18, 10), (21, 7), (22, 5),
+    (25, -5), (21, 6), (19, 6), (19, 7), (1, 13), (17, 7), (1, 6), (22, 6), (5, 5), (17, 6),
+    (11, 16), (23, 11), (5, -6), (18, 31), (19, -6), (20, -5), (23, 13), (27, 14), (11, 46), (23, -9),
+    (11, 29), (23, -7), (20, 11), (21, 11), (1, 6), (25, 5), (3, 9), (2, 13), (17, 7), (19, 5),
+    (6, 6), (18, 6), (14, 5), (15, -8), (18, -7), (21, -19), (22, 30), (23, 26), (5, 6), (4, 7),
+    (25, 9), (18, 8), (23, 6), (1, 15), (15, -7), (21, 6), (28, 5), (26, 7), (22, 5), (3, 6),
+    (17, 8), (15, 10), (18, -5), (19, 10), (20, 6), (21, 21), (22, -9), (23, -5), (25, -7), (28, 5),
+    (22, 9), (17, 6), (21, 5), (5, 5), (21, 6), (25, 5), (19, 6), (28, 6), (0, 12), (1, 11),
+    (25, -6), (0, -13), (1, 6), (3, -5), (4, 7), (5, 14), (7, 7), (8, -5), (13, -7), (14, -10),
+    (16, -7), (18, -5), (21, 30), (22, -12), (25, -21), (27, -8), (28, 23), (5, 6), (6, 6), (21, 6),
+    (15, 10), (22, 27), (20, 24), (23, 6), (20, 5), (20, 5), (1, 25), (3, 61), (4, 37), (5, -10),
+    (9, -7), (10, -5), (11, -7), (13, -5), (14, 5), (16, -5), (17, -5), (19, -8), (20, -8), (21, -13),
+    (22, -10), (23, -11), (24, -13), (25, 16), (26, -8), (27, -8), (19, 5), (21, 11), (17, 5), (1, -5),
+    (11, 5), (20, -6), (25, 5), (1, 8), (3, 7), (14, 7), (21, 8), (25, -5), (26, 12), (11, 9),
+    (23, 17), (15, 7), (16, 7), (20, 8), (8, 5), (1, -5), (5, 44), (6, -7), (7, 27), (9, -8),
+    (11, -5), (16, 13), (19, 8), (20, -5), (21, -14), (23, -5), (25, -8), (17, 31), (21, -5), (0, 49),
+    (1, 6), (2, -15), (3, -9), (4, -10), (5, -11), (6, -10), (7, -8), (8, -10), (11, -21), (12, -15),
+    (13, -12), (14, -17), (15, -13), (16, -18), (17, -9), (18, -10), (19, 26), (20, -5), (21, -13), (22, -6),
+    (23, -9), (24, 16), (25, 54), (26, 17), (27, 53), (14, 11), (1, -6), (5, -6), (9, -6), (11, -5),
+    (14, -5), (16, -11), (17, -8), (18, -8), (20, 16), (22, 88), (23, -8), (25, -10), (5, -5), (11, 33),
+    (21, 8), (22, -5), (23, -7), (0, 39), (1, 28), (2, -7), (3, -8), (5, -12), (6, -10), (9, -7),
+    (14, -5), (16, -9), (17, -10), (18, 11), (20, 7), (22, -10), (23, -6), (27, 16), (0, 15), (1, 20),
+    (2, -5), (6, 5), (9, -15), (10, 12), (11, -8), (13, -5), (16, -9), (17, 29), (18, 5), (19, -13),
+    (20, 16), (21, 16), (22, -15), (24, -8), (25, -20), (26, -6), (0, 19), (1, 30), (3, -6), (4, -7),
+    (5, -6), (6, -8), (7, -5), (8, -7), (9, -17), (10, -7), (11, -16), (13, -11), (15, -5), (18, 8),
+    (19, -8), (20, 7), (21, 23), (23, -12), (24, -12), (25, 45), (26, -17), (28, 13), (22, 5), (19, 12),
+    (22, 12), (21, 7), (23, 6), (1, -11), (2, 31), (1, -12), (4, -5), (5, -13), (6, -8), (9, -9),
+    (10, -6), (11, -10), (12, -5), (14, -11), (15, 215), (16, -25), (17, 25), (18, 41), (19, -19), (20, -8),
+    (21, -51), (22, -25), (23, -20), (24, -6), (25, -13), (27, -5), (28, -8), (1, 16), (2, 8), (3, -10),
+    (4, -5), (5, -5), (9, -6), (11, 32), (13, 22), (14, -5), (17, -9), (18, -7), (19, -9), (22, -7),
+    (23, 21), (26, -8), (28, -5), (16, 8), (21, -7), (22, 8), (1, -5), (5, -6), (6, 12), (16, 15),
+    (20, -5), (21, 11), (22, -6), (23, -5), (25, -5), (17, 9), (1, 18), (6, 19), (7, -8), (9, 10),
+    (14, -11), (16, 17), (17, -5), (20, 14), (21, 25), (22, -17), (23, -11), (25, -29), (26, -13), (27, -6),
+    (15, 8), (25, 7), (16, 7), (14, 5), (16, 16), (21, 13), (25, -9), (27, 15), (19, 6), (21, 6),
+    (5, 6), (19, -7), (21, -10), (23, 6), (10, 13), (25, 5), (1, 9), (0, 9), (1, 10), (24, 6),
+    (25, 5), (28, 6), (16, 16), (6, 11), (23, 5), (1, 10), (18, 6), (20, -5), (22, 5), (5, 5),
+    (0, -11), (1, -23), (2, -10), (4, -12), (6, -13), (9, -10), (10, -9), (11, -12), (12, -10), (14, 5),
+    (15, -11), (16, -12), (17, -9), (18, 12), (19, 10), (21, -8), (22, 16), (23, 31), (24, -17), (25, 67),
+    (26, 11), (27, 23), (1, 5), (18, 7), (16, 9), (21, 12), (22, -5), (15, 12), (23, 9), (0, -5),
+    (11, 32), (13, 55), (18, -5), (19, -6), (20, -5), (21, -8), (25, -8), (27, -5), (1, 6), (6, 5),
+    (20, 6), (1, -5), (5, -5), (10, 12), (18, -9), (19, -6), (20, 51), (21, -6), (0, 5), (1, 5),
+    (5, 10), (5, 8), (6, 6), (21, 5), (23, 7), (18, 9), (16, 8), (18, 9), (19, 12), (6, 7),
+    (17, 5), (18, 5), (18, 7), (5, -6), (9, -10), (10, 22), (15, -6), (19, 17), (20, 11), (23, -11),
+    (1, -5), (5, -6), (15, 45), (16, 13), (17, -7), (19, -9), (20, -5), (22, 22), (23, -8), (25, -7),
+    (14, 48), (21, -7), (22, -7), (14, 7), (1, -7), (3, -5), (5, 74), (7, 21), (10, -5), (15, -6),
+    (16, -5), (17, -7), (19, -5), (21, -17), (22, -5), (7, 10), (9, -5), (22, 5), (22, 10), (5, 8),
+    (21, -6), (23, 12), (22, 5), (5, 7), (20, 5), (23, 7), (9, 10), (10, 55), (11, -12), (12, -5),
+    (20, -8), (21, -5), (23, -7), (6, 6), (27, 6), (21, 6), (22, 6), (23, 9), (9, 8), (16, 18),
+    (20, 8), (6, 14), (15, 9), (6, 5), (1, -5), (5, 25), (11, -5), (16, -5), (17, 20), (18, -11),
+    (19, -7), (21, 30), (23, -10), (0, -6), (1, -6), (2, 7), (9, -6), (11, 6), (17, -9), (24, 20),
+    (26, 8), (23, 10), (17, 6), (15, 5), (16, 8), (17, 15), (19, 12), (21, -8), (6, 9), (25, 6),
+    (1, 9), (14, 13), (21, -5), (23, 5), (5, -5), (17, -6), (18, 24), (19, 24), (21, -7), (23, -7),
+    (25, -7), (27, 10), (18, 5), (21, 7), (25, 9), (24, 6), (1, 6), (11, 12), (2, -6), (18, 5),
+    (21, 6), (23, 22), (25, -8), (1, -7), (5, 9), (9, 16), (10, 17), (11, -5), (16, -5), (17, -5),
+    (18, -6), (22, -8), (25, 15), (2, 7), (11, 6), (20, 14), (23, -5), (18, 11), (1, 10), (25, 6),
+    (28, 6), (12, 6), (22, 6), (22, 17), (25, -6), (3, 5), (16, 8), (20, -8), (21, -5), (1, 14),
+    (2, 13), (3, 8), (25, -10),
 ];
