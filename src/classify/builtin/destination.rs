@@ -59,7 +59,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
-            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet"]),
+            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet",
+                 "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grijze lijst", "szara lista", "грейлист", "серый список", "グレイリスト", "グレーリスト", "灰名单"]),
     );
     v.push(
         r("qq.connection_frequency_limited", C::TooManyConnections,
@@ -102,7 +103,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "connection slots"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "connection slots",
+                 "zu viele gleichzeitige", "слишком много одновременных", "zbyt wiele połączeń", "za dużo połączeń", "te veel verbindingen", "接続数", "同時接続", "并发连接"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -267,6 +269,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "may only send",
             "{hourly|daily|monthly} {email|e-mail|sending} quota", "number of {email|emails|messages|mails} per {hour|day|minute|second|5 minute|5 minutes|10 minutes}",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",
+            // sending limits in Russian, Japanese, Chinese, German, French, Spanish, Portuguese, Italian, Polish, Dutch
+            "лимит отправки", "превышен лимит", "送信数", "送信制限", "发送数量", "发信数量", "发送量", "sendelimit", "versandlimit", "limite d'envoi", "límite de envío", "limite de envio", "limite di invio", "limit wysyłki", "limit wysylki", "verzendlimiet",
         ])
         .scope(Scope::Destination),
     );
@@ -421,7 +425,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
-                 "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*"])
+                 "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*",
+                 // French, Spanish, Portuguese, Italian, Polish, Russian, Chinese, Japanese for reputation
+                 "réputation", "reputación", "reputação", "reputazione", "reputacja", "репутац", "*信誉", "*信譽", "レピュテーション"])
             .scope(Scope::Destination),
     );
     v.push(

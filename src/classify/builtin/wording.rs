@@ -35,7 +35,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "header is missing", "invalid mime", "header syntax", "header line is too long",
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
-                 "barelinefeed*", "bare linefeeds", "bare lfs",
+                 "barelinefeed*", "bare linefeeds", "bare lfs", "illegal header",
                  // Python's email package names the fault it found (email.errors), and receivers written in Python pass the name on
                  "missingheaderbodyseparatordefect", "noboundaryinmultipartdefect", "startboundarynotfounddefect", "closeboundarynotfounddefect",
                  "firstheaderlineiscontinuationdefect", "misplacedenvelopeheaderdefect", "multipartinvariantviolationdefect",
@@ -148,7 +148,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro",
                  // Spanish, Portuguese, French, Italian, German
                  "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
-                 "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang"]),
+                 "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang",
+                 "病毒", "ウイルス", "マルウェア", "вирус", "вредоносн", "wirus", "schadsoftware", "schadcode", "logiciel malveillant", "software malicioso", "złośliwe", "schadelijke software"]),
     );
     v.push(
         r("text.threat_verdict", C::VirusContent,
@@ -170,7 +171,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado",
+                 "ongewenste", "antyspam*", "pourriel", "indésirable", "indesiderat*", "lixo eletrônico", "スパム"])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
@@ -238,6 +240,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "domain does not accept mail",
             "domain does not accept email",
             "no mail service",
+            "no smtp service here",
+            "nimmt keine e-mails an",
+            "n'accepte pas de courrier",
             "recipient address has a null mx", "never accepts mail", "outbound mail only", "does not accept incoming mail",
         ]),
     );
@@ -289,7 +294,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["host unknown", "host or domain name not found", "domain not found", "domain name not found", "no such domain", "domain does not exist",
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
-                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx", "unknown host or domain", "domain {not|is not} resolvable", "unresolvable domain"])
+                 "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx", "unknown host or domain", "domain {not|is not} resolvable", "unresolvable domain",
+                 "域名不存在", "ドメインが存在しません", "домен не существует", "домен не найден", "domain existiert nicht", "domain nicht gefunden", "domaine inexistant", "domaine introuvable", "dominio no existe", "dominio inexistente", "domínio não existe", "domínio inexistente", "dominio inesistente"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
@@ -350,6 +356,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "{recipient |}domain not served", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
             "relaying denied",
             "relay denied",
+            // German, French, Spanish, Portuguese, Italian, Russian, Japanese, Chinese
+            "weiterleitung nicht erlaubt", "relaying nicht erlaubt", "relay nicht erlaubt", "relais refusé", "relais non autorisé", "retransmisión denegada",
+            "relay no permitido", "retransmissão negada", "relay não permitido", "inoltro non consentito", "relay non consentito", "пересылка запрещена",
+            "релей запрещ", "中継は許可", "中継できません", "不允许转发", "禁止转发", "{不允许|禁止|拒绝}中继",
             "relay not permitted",
             "not permitted to relay",
             "relaying not allowed",
@@ -413,7 +423,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "unauthenticated session", "anonymous users are not allowed to send mail", "submission port", "must log in", "must login", "must be {signed|logged} in", "log in to send", "pop before smtp", "pop-before-smtp",
                  "receive your mail before sending", "senders to authenticate", "apop",
                  "turn authentication on", "authentication on", "authenticated session", "authentication needed", "authenticate before", "please authenticate", "you should be authenticated", "only authenticated connections", "only authenticated users", "only authenticated sessions",
-                 "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires"]),
+                 "please {log in|login} {before sending|to send|first}", "log in with a registered", "authentication requires",
+                 "authentifizierung erforderlich", "anmeldung erforderlich", "authentification requise", "authentification obligatoire", "autenticación requerida", "requiere autenticación",
+                 "autenticação necessária", "autenticação obrigatória", "autenticazione richiesta", "требуется авторизация", "требуется аутентификация", "需要身份验证", "需要认证", "認証が必要", "wymagane uwierzytelnienie", "authenticatie vereist"]),
     );
     v.push(
         r("text.upstream_auth_failed", C::ServerError,
@@ -487,7 +499,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
-                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "{auth|authentication|login} {is |}{not allowed|not permitted|refused|denied} before starttls"]),
+                 "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "{auth|authentication|login} {is |}{not allowed|not permitted|refused|denied} before starttls",
+                 "only accepts mail over tls", "must be sent over tls", "tls obligatoire", "chiffrement obligatoire", "cifrado tls", "requiere cifrado", "tls erforderlich", "verschlüsselung erforderlich",
+                 "tls obrigatório", "criptografia obrigatória", "tls obbligatorio", "требуется tls", "требуется шифрование", "暗号化が必要", "需要加密"]),
     );
     v.push(
         r(
@@ -504,6 +518,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "tls handshake",
             "ssl handshake",
             "certificate verif*",
+            "certificate verification failed for",
+            "ssl routines",
             "certificate has expired",
             "certificate expired",
             "certificate not yet valid",
@@ -547,7 +563,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
-                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error", "空间不足", "容量不足", "邮箱已满", "信箱已满", "邮箱满", "容量がいっぱい", "容量超過", "容量オーバー", "사서함이 가득", "용량 초과", "caixa de correio cheia", "buzón está lleno"])
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error", "空间不足", "容量不足", "邮箱已满", "信箱已满", "邮箱满", "容量がいっぱい", "容量超過", "容量オーバー", "사서함이 가득", "용량 초과", "caixa de correio cheia", "buzón está lleno", "空间已满", "zit vol", "メールボックスがいっぱい"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -575,7 +591,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
-                 "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
+                 "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired", "account is expired", "account has expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
                  "{mailbox|account|alias|address|user|recipient|distribution list} is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
@@ -780,6 +796,13 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "ldap server",
             "ldap error",
             "internal server error",
+            "nullpointerexception",
+            "attributeerror",
+            "keyerror",
+            "typeerror",
+            "indexerror",
+            "runtimeerror",
+            "traceback (most recent call last)",
             "temporary local problem",
             "temporary failure",
             "temporary delivery failure",
