@@ -5420,6 +5420,35 @@ fn causes_worded_in_other_languages() {
             P,
             Scope::Recipient,
         ),
+        (
+            "451 4.7.1 グレイリスティング中です。後で再送してください",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "554 根据本地策略拒绝",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        // A sending domain too young to be trusted, or traffic found suspicious: standing.
+        (
+            "550 5.7.1 Sending domain registered too recently",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "421 4.7.0 Suspicious traffic from your network, try later",
+            S::Greeting,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
         // RFC 5321's own example text for a host that offers no SMTP service.
         (
             "554 No SMTP service here",

@@ -60,7 +60,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
             .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet",
-                 "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grijze lijst", "szara lista", "грейлист", "серый список", "グレイリスト", "グレーリスト", "灰名单"]),
+                 "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grijze lijst", "szara lista", "грейлист", "серый список", "グレイリスト", "グレーリスト", "グレイリスティング", "グレーリスティング", "灰名单"]),
     );
     v.push(
         r("qq.connection_frequency_limited", C::TooManyConnections,
@@ -427,7 +427,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
                  "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*",
                  // French, Spanish, Portuguese, Italian, Polish, Russian, Chinese, Japanese for reputation
-                 "réputation", "reputación", "reputação", "reputazione", "reputacja", "репутац", "*信誉", "*信譽", "レピュテーション"])
+                 "réputation", "reputación", "reputação", "reputazione", "reputacja", "репутац", "*信誉", "*信譽", "レピュテーション",
+                 // a sending domain too young to be trusted, traffic the receiver found suspicious
+                 "registered too recently", "{newly|recently} registered domain", "suspicious traffic"])
             .scope(Scope::Destination),
     );
     v.push(

@@ -500,7 +500,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
                  "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "{auth|authentication|login} {is |}{not allowed|not permitted|refused|denied} before starttls",
-                 "only accepts mail over tls", "must be sent over tls", "tls obligatoire", "chiffrement obligatoire", "cifrado tls", "requiere cifrado", "tls erforderlich", "verschlüsselung erforderlich",
+                 "only accepts mail over tls", "must be sent over tls", "tls obligatoire", "chiffrement obligatoire", "connexion chiffrée", "cifrado tls", "requiere cifrado", "tls erforderlich", "verschlüsselung erforderlich",
                  "tls obrigatório", "criptografia obrigatória", "tls obbligatorio", "требуется tls", "требуется шифрование", "暗号化が必要", "需要加密"]),
     );
     v.push(
@@ -698,7 +698,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "refused by the receiver's policy (Yahoo 5.7.9 'not accepted for policy reasons', GMX/web.de 'policy restrictions', iCloud CS01)")
             .t(&["policy reasons", "denied by policy", "local policy", "policy violation", "mailpolicy", "policy restrictions", "content policy",
                  "rejected by policy", "rejected per policy", "deferred by policy", "deferred due to policy", "prohibited", "administrative prohibition", "recipient preferences", "policy rejection",
-                 "violates our policy", "against policy", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash"])
+                 "violates our policy", "against policy", "本地策略", "acceptable use", "aup#", "not accepted for policy", "header error", "badrcptto", "administrator rule", "transport rule*", "admin rule*", "hashcash"])
             .ev(Evidence::GenericWording),
     );
     // Server and network trouble.
