@@ -5386,7 +5386,7 @@ fn causes_worded_in_other_languages() {
             Scope::Message,
         ),
         (
-            "550 5.7.1 Weiterleitung nicht erlaubt",
+            "554 5.7.1 Ретрансляция запрещена",
             S::RcptTo,
             C::RelayDenied,
             P,
@@ -5449,11 +5449,33 @@ fn causes_worded_in_other_languages() {
             T,
             Scope::Destination,
         ),
-        // RFC 5321's own example text for a host that offers no SMTP service.
+        // Guards from the review: a size, an unknown user asked to protect our reputation,
+        // an antivirus outage and our own inactive account keep their causes.
         (
-            "554 No SMTP service here",
-            S::Greeting,
-            C::NoMailService,
+            "552 5.3.4 Превышен лимит размера письма",
+            S::DataEnd,
+            C::MessageTooBig,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.1.1 Adresse inconnue, pour protéger votre réputation retirez-la",
+            S::RcptTo,
+            C::UserUnknown,
+            P,
+            Scope::Recipient,
+        ),
+        (
+            "451 4.3.0 Антивирус временно недоступен",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 Your account is not active",
+            S::MailFrom,
+            C::Policy,
             P,
             Scope::Destination,
         ),

@@ -60,7 +60,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
             .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet",
-                 "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grijze lijst", "szara lista", "грейлист", "серый список", "グレイリスト", "グレーリスト", "グレイリスティング", "グレーリスティング", "灰名单"]),
+                 "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grauen liste", "grijze lijst", "szara lista", "szarej liście", "грейлист", "серый список", "сером списке", "グレイリスト", "グレーリスト", "グレイリスティング", "グレーリスティング", "灰名单"]),
     );
     v.push(
         r("qq.connection_frequency_limited", C::TooManyConnections,
@@ -103,8 +103,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
-                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "connection slots",
-                 "zu viele gleichzeitige", "слишком много одновременных", "zbyt wiele połączeń", "za dużo połączeń", "te veel verbindingen", "接続数", "同時接続", "并发连接"])
+                 "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "out of connection slots", "no {free |available |}connection slots",
+                 "zu viele {gleichzeitige|parallele} verbindungen", "слишком много одновременных {подключений|соединений}", "количество одновременных {подключений|соединений}",
+                 "zbyt wiele połączeń", "za dużo połączeń", "jednoczesnych połączeń", "同時接続数", "并发连接数"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -269,10 +270,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "may only send",
             "{hourly|daily|monthly} {email|e-mail|sending} quota", "number of {email|emails|messages|mails} per {hour|day|minute|second|5 minute|5 minutes|10 minutes}",
             "hour period", "cool-down", "cooldown", "slowdown", "slow-down", "pace your", "surge of", "sending budget", "message budget", "hourly budget", "daily budget", "频率过快", "发送频率", "发信频率", "过于频繁", "due to volume", "message volume",
-            // sending limits in Russian, Japanese, Chinese, German, French, Spanish, Portuguese, Italian, Polish, Dutch
-            "лимит отправки", "превышен лимит", "送信数", "送信制限", "发送数量", "发信数量", "发送量", "sendelimit", "versandlimit", "limite d'envoi", "límite de envío", "limite de envio", "limite di invio", "limit wysyłki", "limit wysylki", "verzendlimiet",
         ])
         .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.rate_limited_other_languages", C::RateLimited,
+          "a sending limit said in Russian, Japanese, Chinese, German, French, Spanish, Portuguese, Italian, Polish or Dutch: weighed as plain wording, not destination-level, and never against a size, mailbox-quota or recipient-count enhanced code (a 'limite d'envoi' of 50 recipients per message under a 4.5.3 is a recipient limit)")
+            .t(&["лимит отправки", "лимит на отправку", "送信数", "送信制限", "送信上限", "发送数量", "发信数量", "sendelimit", "versandlimit", "limite d'envoi", "quota d'envoi",
+                 "límite de envío", "limite de envio", "limite di invio", "limit wysyłki", "limit wysylki", "verzendlimiet"])
+            .enh("!*.2.2 !*.3.1 !*.3.4 !*.5.3")
+            .scope(Scope::Destination)
+            .ev(Evidence::Wording),
     );
     v.push(
         r("netease.reputation", C::Reputation,
@@ -426,11 +434,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
                  "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*",
-                 // French, Spanish, Portuguese, Italian, Polish, Russian, Chinese, Japanese for reputation
-                 "réputation", "reputación", "reputação", "reputazione", "reputacja", "репутац", "*信誉", "*信譽", "レピュテーション",
-                 // a sending domain too young to be trusted, traffic the receiver found suspicious
-                 "registered too recently", "{newly|recently} registered domain", "suspicious traffic"])
+                 // a sending domain too young to be trusted, traffic from our network the receiver found suspicious
+                 "domain {was |}registered too recently", "domain is too new", "suspicious traffic from your {network|ip|ip address|server|host}", "observed suspicious traffic"])
             .scope(Scope::Destination),
+    );
+    v.push(
+        r("text.reputation_other_languages", C::Reputation,
+          "low reputation said in French, Spanish, Portuguese, Italian, Polish, Dutch, Russian, Chinese or Japanese: weighed as plain wording, not destination-level, and never against an unknown-user or bad-address enhanced code (a 5.1.1 that asks us to protect our reputation by removing the address is an unknown user)")
+            .t(&["réputation", "reputación", "reputação", "reputazione", "reputacja", "reputatie", "репутац", "*信誉", "*信譽", "*声誉", "レピュテーション"])
+            .enh("!*.1.0 !*.1.1 !*.1.2 !*.1.3 !*.1.6 !*.1.10")
+            .scope(Scope::Destination)
+            .ev(Evidence::Wording),
     );
     v.push(
         r("text.client_host_policy", C::Policy,

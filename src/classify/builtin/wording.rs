@@ -35,7 +35,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "header is missing", "invalid mime", "header syntax", "header line is too long",
                  "header is ridiculously long", "not crlf terminated", "bare line-feed", "bare <lf>", "mime parts", "return-path header",
                  "disallowed header", "header value", "header size", "individual header", "same message-id", "unicode character in a",
-                 "barelinefeed*", "bare linefeeds", "bare lfs", "illegal header",
+                 "barelinefeed*", "bare linefeeds", "bare lfs",
                  // Python's email package names the fault it found (email.errors), and receivers written in Python pass the name on
                  "missingheaderbodyseparatordefect", "noboundaryinmultipartdefect", "startboundarynotfounddefect", "closeboundarynotfounddefect",
                  "firstheaderlineiscontinuationdefect", "misplacedenvelopeheaderdefect", "multipartinvariantviolationdefect",
@@ -149,7 +149,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // Spanish, Portuguese, French, Italian, German
                  "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
                  "pièce jointe {dangereuse|exécutable|bloquée|interdite}", "allegato {pericoloso|eseguibile|bloccato}", "{gefährlicher|ausführbarer|blockierter} anhang",
-                 "病毒", "ウイルス", "マルウェア", "вирус", "вредоносн", "wirus", "schadsoftware", "schadcode", "logiciel malveillant", "software malicioso", "złośliwe", "schadelijke software"]),
+                 "{含有|包含|发现|检测到}病毒", "病毒邮件", "恶意软件", "{ウイルス|ウィルス|マルウェア}が検出", "{ウイルス|ウィルス}を検出", "{содержит|обнаружен} вирус", "вирус обнаружен",
+                 "wirus*", "złośliw*", "schadsoftware {gefunden|erkannt|entdeckt}", "enthält schadsoftware", "logiciel malveillant", "software malicioso", "schadelijke software"]),
     );
     v.push(
         r("text.threat_verdict", C::VirusContent,
@@ -172,8 +173,17 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
                  "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado",
-                 "ongewenste", "antyspam*", "pourriel", "indésirable", "indesiderat*", "lixo eletrônico", "スパム"])
+])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
+            .scope(Scope::Message),
+    );
+    v.push(
+        r("text.spam_other_languages", C::SpamContent,
+          "a spam verdict on the message in Dutch, Polish, French, Italian, Portuguese, German, Spanish, Russian or Japanese, said only about the data: their words for 'unwanted' also describe connections and senders")
+            .t(&["ongewenste inhoud", "ongewenst bericht", "ongewenste e-mail", "przez filtr antyspamowy", "pourriel", "courrier indésirable", "message indésirable",
+                 "posta indesiderata", "messaggio indesiderato", "lixo eletrônico", "als unerwünscht eingestuft", "mensaje no deseado", "нежелательн* {почта|письмо|сообщение}",
+                 "スパムと判定", "スパムメール"])
+            .at(&[S::Data, S::DataEnd, S::Bdat, S::Unknown])
             .scope(Scope::Message),
     );
     // Domain and DNS (before "does not exist" wording for users).
@@ -240,9 +250,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "domain does not accept mail",
             "domain does not accept email",
             "no mail service",
-            "no smtp service here",
-            "nimmt keine e-mails an",
-            "n'accepte pas de courrier",
             "recipient address has a null mx", "never accepts mail", "outbound mail only", "does not accept incoming mail",
         ]),
     );
@@ -295,7 +302,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "domain doesn't exist", "nxdomain", "unrouteable address", "unroutable address", "domain is not reachable", "invalid domain",
                  "had no relevant answers", "no mx record", "no mx or a", "host not found", "unknown domain", "domain unknown",
                  "unrouteable mail domain", "mail domain does not exist", "no route for", "no mail exchanger", "domain has no mx", "point to non-existent hosts", "no valid mx", "find a valid mx", "unknown host or domain", "domain {not|is not} resolvable", "unresolvable domain",
-                 "域名不存在", "ドメインが存在しません", "домен не существует", "домен не найден", "domain existiert nicht", "domain nicht gefunden", "domaine inexistant", "domaine introuvable", "dominio no existe", "dominio inexistente", "domínio não existe", "domínio inexistente", "dominio inesistente"])
+                 "{收件人|收件}域名不存在"])
             .at(&[S::RcptTo, S::Data, S::DataEnd, S::Bdat, S::Unknown, S::Connect, S::Greeting]),
     );
     v.push(
@@ -357,9 +364,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying denied",
             "relay denied",
             // German, French, Spanish, Portuguese, Italian, Russian, Japanese, Chinese
-            "weiterleitung nicht erlaubt", "relaying nicht erlaubt", "relay nicht erlaubt", "relais refusé", "relais non autorisé", "retransmisión denegada",
-            "relay no permitido", "retransmissão negada", "relay não permitido", "inoltro non consentito", "relay non consentito", "пересылка запрещена",
-            "релей запрещ", "中継は許可", "中継できません", "不允许转发", "禁止转发", "{不允许|禁止|拒绝}中继",
+            "relaying nicht erlaubt", "relay nicht erlaubt", "relais refusé", "relais non autorisé", "relais interdit", "retransmisión denegada",
+            "relay no permitido", "retransmissão negada", "relay não permitido", "relay non consentito", "релей запрещ", "ретрансляция запрещена",
+            "中継は許可", "中継できません", "{不允许|禁止|拒绝}中继",
             "relay not permitted",
             "not permitted to relay",
             "relaying not allowed",
@@ -500,8 +507,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
                  "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "{auth|authentication|login} {is |}{not allowed|not permitted|refused|denied} before starttls",
-                 "only accepts mail over tls", "must be sent over tls", "tls obligatoire", "chiffrement obligatoire", "connexion chiffrée", "cifrado tls", "requiere cifrado", "tls erforderlich", "verschlüsselung erforderlich",
-                 "tls obrigatório", "criptografia obrigatória", "tls obbligatorio", "требуется tls", "требуется шифрование", "暗号化が必要", "需要加密"]),
+                 "only accepts mail over tls", "must be sent over tls", "tls obligatoire", "chiffrement obligatoire", "chiffrement requis", "requiere cifrado", "tls erforderlich", "verschlüsselung erforderlich",
+                 "tls obrigatório", "criptografia obrigatória", "tls obbligatorio", "требуется tls", "требуется шифрование", "tls必須", "必须使用tls"]),
     );
     v.push(
         r(
@@ -519,7 +526,6 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "ssl handshake",
             "certificate verif*",
             "certificate verification failed for",
-            "ssl routines",
             "certificate has expired",
             "certificate expired",
             "certificate not yet valid",
@@ -563,7 +569,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  // French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Russian wording
                  "boîte pleine", "boite aux lettres pleine", "boîte aux lettres pleine", "quota depasse", "quota dépassé", "postfach ist voll", "mailbox voll",
                  "speicherplatz", "buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia", "caixa cheia", "mailbox vol", "brievenbus vol",
-                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error", "空间不足", "容量不足", "邮箱已满", "信箱已满", "邮箱满", "容量がいっぱい", "容量超過", "容量オーバー", "사서함이 가득", "용량 초과", "caixa de correio cheia", "buzón está lleno", "空间已满", "zit vol", "メールボックスがいっぱい"])
+                 "skrzynka pełna", "skrzynka jest pełna", "przepełniona", "schránka je plná", "plná schránka", "*щик переполнен", "переполнен", "recipient's storage", "mailbox storage is exhausted", "storage for this mailbox", "mailbox would exceed", "quota error", "空间不足", "容量不足", "邮箱已满", "信箱已满", "邮箱满", "容量がいっぱい", "容量超過", "容量オーバー", "사서함이 가득", "용량 초과", "caixa de correio cheia", "buzón está lleno", "{邮箱|信箱}空间已满", "{邮箱|信箱}容量已满", "信箱空間已滿", "{mailbox|postvak|brievenbus} zit vol", "*щик заполнен", "メールボックスがいっぱい"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -583,7 +589,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.command_disabled", C::Protocol,
           "the receiver has switched a command off ('VRFY command is disabled', 'DATA command is disabled', 'EXPN disabled'): the session's command is refused, not a mailbox; its phrases hold the disabled-mailbox rule's 'is disabled' inside them, so the longer phrase decides")
-            .t(&["command {is |has been |}disabled", "command is not enabled", "{vrfy|expn|etrn|turn|atrn} {is |has been |}disabled"])
+            .t(&["{vrfy|expn|etrn|turn|atrn|data|helo|ehlo} command {is |has been |}{disabled|deactivated}",
+                 "{bdat|noop|help|auth|starttls|rset|this} command {is |has been |}{disabled|deactivated}", "command is not enabled", "command deactivated by",
+                 "{vrfy|expn|etrn|turn|atrn} {is |has been |}disabled"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -591,9 +599,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
             .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
-                 "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired", "account is expired", "account has expired",
+                 "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
-                 "{mailbox|account|alias|address|user|recipient|distribution list} is not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
+                 "{mailbox|alias|user|recipient|distribution list} {is |}not active", "inactive user", "no longer in service", "no longer active", "domain not active", "domain is not active",
                  // German, Spanish, Portuguese, Italian, French, Polish, Russian
                  "konto gesperrt", "postfach gesperrt", "konto deaktiviert", "cuenta deshabilitada", "cuenta suspendida", "cuenta desactivada",
                  "conta desativada", "conta suspensa", "conta bloqueada", "account disattivato", "casella disattivata", "casella sospesa",
@@ -606,13 +614,14 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.sending_suspended", C::Policy,
           "the sending account, tenant or project is suspended, frozen or inactive ('Sending is frozen', 'Sending suspended for alice', 'Tenant is not active'): a block on everything we send through this receiver, not a recipient's mailbox; its phrases hold the mailbox rule's 'suspended' and 'frozen' inside them, so the longer phrase decides")
             .t(&["sending {is |}{suspended|frozen|paused}", "sending temporarily suspended",
-                 "{tenant|project|workspace} is {not active|inactive|disabled|suspended}"])
+                 "{tenant|project|workspace} is {not active|inactive|disabled|suspended}",
+                 "{your|sender|sending|trial} account {is |}{not active|inactive|expired}", "{your|sender|sending|trial} account has expired"])
             .scope(Scope::Destination),
     );
     v.push(
         r("rcpt.domain_disabled", C::MailboxDisabled,
           "at RCPT, the recipient's address, domain or organisation is switched off ('Address disabled', 'Domain disabled', 'Domain is inactive', 'Organization disabled'): the address exists but takes no mail; elsewhere 'address disabled' may be our sender's")
-            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}", "address {is |}disabled", "user {is |}disabled"])
+            .t(&["{domain|organization|organisation} {is |}{disabled|inactive}", "address {is |}disabled", "user {is |}disabled", "account {is |}not active", "account {is |has |}expired"])
             .at(&[S::RcptTo])
             .scope(Scope::Recipient),
     );
@@ -770,7 +779,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.command_limit", C::Policy,
           "the server caps the commands of one session ('Too many commands', 'Too many MAIL commands, closing connection'): a local limit on our session, and the connection ends; not a syntax fault (too many bad commands is the error counter's)")
-            .t(&["too many commands", "too many {mail|mail from|helo|ehlo|noop|rset|vrfy} commands"])
+            .t(&["too many commands", "too many {mail|mail from|helo|ehlo|helo/ehlo|nonmail|noop|rset|vrfy} commands"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -803,6 +812,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "indexerror",
             "runtimeerror",
             "traceback (most recent call last)",
+            "nil pointer dereference",
             "temporary local problem",
             "temporary failure",
             "temporary delivery failure",
@@ -890,6 +900,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "protocol error",
             "protocol violation",
             "pipelining",
+            "too many commands pipelined",
             "invalid command",
             "unknown command",
             "parameter not recognized",
