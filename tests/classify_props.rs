@@ -371,6 +371,13 @@ fn bad_user_rules_name_the_rule_and_field() {
             "p",
             "enhanced",
         ),
+        (
+            // A `*` runs a phrase into a word only at its start or end; inside, it would
+            // silently never match.
+            UserRule::new("q", Category::Policy).words(["spam* mail"]),
+            "q",
+            "words",
+        ),
     ];
     for (rule, id, field) in cases {
         let err = Classifier::builtin().with_rules(vec![rule]).unwrap_err();

@@ -274,8 +274,8 @@ impl UserRule {
     }
 
     /// Requires the text to contain one of these phrases at word boundaries (a leading
-    /// or trailing `*` lets a phrase run into a word; `{a|b}` gives alternatives; ASCII
-    /// case-insensitive).
+    /// or trailing `*` lets a phrase run into a word, and a `*` anywhere else is an error;
+    /// `{a|b}` gives alternatives; ASCII case-insensitive).
     pub fn words<S: Into<String>>(mut self, phrases: impl IntoIterator<Item = S>) -> Self {
         self.words = phrases.into_iter().map(Into::into).collect();
         self
@@ -589,6 +589,14 @@ impl UserRule {
                     return Err(err(
                         "words",
                         format!("{w:?}: an empty phrase would match every reply"),
+                    ));
+                }
+                if t.contains('*') {
+                    return Err(err(
+                        "words",
+                        format!(
+                            "{w:?}: `*` lets a phrase run into a word only at its start or end; inside a phrase it would match a literal asterisk (use `text` for that)"
+                        ),
                     ));
                 }
                 phrases.push(Phrase {

@@ -172,8 +172,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado",
-])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
@@ -181,7 +180,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.spam_other_languages", C::SpamContent,
           "a spam verdict on the message in Dutch, Polish, French, Italian, Portuguese, German, Spanish, Russian or Japanese, said only about the data: their words for 'unwanted' also describe connections and senders")
             .t(&["ongewenste inhoud", "ongewenst bericht", "ongewenste e-mail", "przez filtr antyspamowy", "pourriel", "courrier indésirable", "message indésirable",
-                 "posta indesiderata", "messaggio indesiderato", "lixo eletrônico", "als unerwünscht eingestuft", "mensaje no deseado", "нежелательн* {почта|письмо|сообщение}",
+                 "posta indesiderata", "messaggio indesiderato", "lixo eletrônico", "als unerwünscht eingestuft", "mensaje no deseado", "нежелательн{ая почта|ое письмо|ое сообщение}",
                  "スパムと判定", "スパムメール"])
             .at(&[S::Data, S::DataEnd, S::Bdat, S::Unknown])
             .scope(Scope::Message),
