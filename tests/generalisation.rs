@@ -447,3 +447,41 @@ const HELDOUT_FLOOR: Floor = Floor {
     scope: 51,
     disp: 62,
 };
+
+/// The probe sets (tests/data/probes: replies written to find blind spots, not real, so
+/// never a held-out figure), scored as the corpus is: `probe1` was read and rules were
+/// written from it; nobody read `probe2`, which shows whether that vocabulary carries over
+/// to another writer's wording. Each is held at its figures on the twenty-eighth round's
+/// final tree (BENCHMARKS.md, "Twenty-eighth round"); `-- --nocapture` prints them.
+#[test]
+fn probes_keep_their_figures() {
+    let c = Classifier::builtin();
+    for (file, floor) in [
+        (
+            "probe1.jsonl",
+            Floor {
+                cat: 343,
+                scope: 302,
+                disp: 366,
+            },
+        ),
+        (
+            "probe2.jsonl",
+            Floor {
+                cat: 225,
+                scope: 232,
+                disp: 270,
+            },
+        ),
+    ] {
+        let rows = common::probe_rows(file);
+        let refs: Vec<&Row> = rows.iter().collect();
+        let t = score(
+            &format!("{file} ({} rows)", rows.len()),
+            &refs,
+            &|r| said(&c, r),
+            Show::Confusion,
+        );
+        floor.check(&t);
+    }
+}

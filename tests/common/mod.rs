@@ -518,8 +518,21 @@ impl GenRow {
 /// The rows of `file` under tests/data/generalisation; a malformed row panics, naming
 /// what is wrong.
 pub fn generalisation_rows(file: &str) -> Vec<GenRow> {
+    labelled_rows("tests/data/generalisation", file, None)
+}
+
+/// The rows of a probe set, `file` under tests/data/probes (replies written to find blind
+/// spots, not real; see its README): the corpus's record without `system`, which is the
+/// file's name here.
+pub fn probe_rows(file: &str) -> Vec<GenRow> {
+    labelled_rows("tests/data/probes", file, Some(file))
+}
+
+/// LABELLING.md records from `dir/file`; `system` is required unless `default_system`
+/// names one.
+fn labelled_rows(dir: &str, file: &str, default_system: Option<&str>) -> Vec<GenRow> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/generalisation")
+        .join(dir)
         .join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
     text.lines()
@@ -533,7 +546,9 @@ pub fn generalisation_rows(file: &str) -> Vec<GenRow> {
             let reply = s("reply").expect("reply");
             GenRow {
                 id: s("id").expect("id"),
-                system: s("system").expect("system"),
+                system: s("system")
+                    .or_else(|| default_system.map(str::to_owned))
+                    .expect("system"),
                 stage: s("stage").map_or(Stage::Unknown, |st| {
                     Stage::parse_strict(&st).unwrap_or_else(|e| panic!("{e}"))
                 }),
