@@ -59,7 +59,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
-            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet",
+            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet", "not been seen before", "legitimate senders retry", "legitimate servers retry", "legitimate mail servers retry", "sender/recipient/ip combination",
                  "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grauen liste", "grijze lijst", "szara lista", "szarej liście", "грейлист", "серый список", "сером списке", "グレイリスト", "グレーリスト", "グレイリスティング", "グレーリスティング", "灰名单"]),
     );
     v.push(
@@ -105,7 +105,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too many concurrent smtp connections", "concurrent sessions", "max concurrent", "simultaneous connections", "parallel connections",
                  "number of sessions", "sessions exceeds", "connection count", "connections limit", "sessions open", "open sessions", "already connected", "one connection at a time", "parallel session*", "simultaneous session*", "concurrent session*", "open channels", "too many external connections", "слишком много соединений", "слишком много подключений", "zu viele verbindungen", "demasiadas conexiones", "troppe connessioni", "muitas conexões", "连接数过多", "连接过多", "maximum connections exceeded", "maximum connections reached", "excessive connections", "out of connection slots", "no {free |available |}connection slots",
                  "zu viele {gleichzeitige|parallele} verbindungen", "слишком много одновременных {подключений|соединений}", "количество одновременных {подключений|соединений}",
-                 "zbyt wiele połączeń", "za dużo połączeń", "jednoczesnych połączeń", "同時接続数", "并发连接数"])
+                 "zbyt wiele połączeń", "za dużo połączeń", "jednoczesnych połączeń", "同時接続数", "并发连接数",
+                 // the same cap said without "connection": simultaneous conns, parallel deliveries, sessions at once
+                 "simultaneous conns", "parallel deliveries", "sessions from you at once", "connections from you at once", "concurrency exceeded", "connection slots {exhausted|full|used up}"])
             .scope(Scope::Destination),
     );
     v.push(
@@ -132,7 +134,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["receiving mail at a rate", "receivingrateperm", "receivingratetemp", "receiving mail too quickly", "is receiving mail too",
                  "ratelimit exceeded for mailbox", "user is receiving mail", "recipient has exceeded",
                  "too many recent messages", "thread limit exceeded", "{rate limit|ratelimit} exceeded for this recipient",
-                 "too many messages for this recipient", "too much mail for this {mailbox|recipient|user}", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster", "too many messages to this address", "incoming email limit"])
+                 "too many messages for this recipient", "too much mail for this {mailbox|recipient|user}", "reached their message limit", "mailbox receiving too", "receiving too many messages", "receiving mail faster", "receiving more mail than", "getting more mail than", "receives mail faster", "too many messages to this address", "incoming email limit", "too many incoming {msgs|messages|mails} for this {rcpt|recipient|mailbox}"])
             .scope(Scope::Recipient),
     );
     v.push(
@@ -214,7 +216,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "exceeded the rate",
             "daily relay quota",
             "sending quota",
-            "{send|relay} quota", "send limit {reached|hit}", "{email|mail|sending|send|message|monthly|daily|hourly} allowance {reached|exceeded|used up|exhausted}", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
+            "{send|relay} quota", "send limit {reached|hit}", "{email|mail|sending|send|message|monthly|daily|hourly} allowance {reached|exceeded|used up|exhausted}", "{hourly|daily|monthly} {message |sending |}allowance", "sending velocity", "submission velocity", "velocity exceeded", "{monthly|weekly|daily|hourly} {mail relay|relay|send|sending} limit",
             "traffic quota",
             // German, Spanish, Portuguese, Italian, French, Dutch, Polish, Russian for "too many messages"
             "zu viele nachrichten", "zu viele e-mails", "zu viele mails", "demasiados mensajes", "demasiados correos", "mensagens demais",
@@ -435,7 +437,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "too many complaints", "high complaint", "due to complaints", "because of complaints", "complaints about", "history of sending", "sending history", "temporarily blocked", "non-static ip", "non-static-ip", "temporairement bloqu*", "intrusion prevention",
                  "from an open relay", "track record", "domain standing", "ip standing", "sender standing", "abusive sending", "associated with abuse", "rated as untrusted", "untrusted by our", "untrusted sender*",
                  // a sending domain too young to be trusted, traffic from our network the receiver found suspicious
-                 "domain {was |}registered too recently", "domain is too new", "suspicious traffic from your {network|ip|ip address|server|host}", "observed suspicious traffic"])
+                 "domain {was |}registered too recently", "domain is too new", "suspicious traffic from your {network|ip|ip address|server|host}", "observed suspicious traffic", "low trust", "abuse reports"])
             .scope(Scope::Destination),
     );
     v.push(

@@ -143,7 +143,7 @@ const TXN: &[Stage] = &[
 /// Proton, Mail.ru, QQ/163, Orange, Cisco, Lotus Domino): about the recipient, except at
 /// MAIL FROM where it is about our sender address.
 #[rustfmt::skip]
-const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "don't accept mail for this user", "don't accept mail for this address", "no such user", "no such recipient", "no such mailbox", "could not find account", "mailbox not found", "mailbox does not exist", "no inbox for",
+const USER_UNKNOWN: &[&str] = &["user unknown", "unknown user", "is not known here", "address is not known", "don't accept mail for this user", "don't accept mail for this address", "no such user", "no such recipient", "no such mailbox", "could not find account", "mailbox not found", "mailbox does not exist", "no inbox for",
                  "address does not exist", "does not exist", "*n't exist", "recipient not found", "recipient unknown", "unknown recipient",
                  "user not found", "cannot find user", "can't find user", "invalid recipient", "invalid mailbox", "recipnotfound", "recipientnotfound", "not our customer", "not our user",
                  "no mailbox here by that name", "no mail-box here", "no mailbox by that name", "addressee unknown", "unknown or illegal",

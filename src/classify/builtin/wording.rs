@@ -10,7 +10,7 @@ use super::*;
 const NETWORK: &[&str] = &["connection refused", "connection timed out", "timed out", "timeout", "no route to host", "network is unreachable",
     "host is unreachable", "lost connection", "connection reset", "connection closed", "broken pipe", "conversation with",
     "connection expired", "open for too long", "lost incoming connection", "connection error", "connection dropped", "connection lost",
-    "remote host closed", "connection died", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect"];
+    "remote host closed", "connection died", "no answer from host", "{unable to|could not|cannot|can't|failed to} connect", "server unreachable"];
 
 #[rustfmt::skip]
 pub(super) fn rules(v: &mut Vec<B>) {
@@ -90,6 +90,8 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "discourages use of this host",
             "dkim",
             "sender policy framework",
+            "arc chain",
+            "aligned signature",
             "authentication checks failed",
             "failed authentication checks",
             "sender authentication",
@@ -144,7 +146,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "tipo de {arquivo|archivo|anexo|adjunto}", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
                  "attachments are not allowed", "attachment is not allowed", "bad attachment", "attachments of this type", "content attachment",
-                 "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content",
+                 "password-protected", "password protected", "encrypted archive", "encrypted zip", "macro detected", "dangerous macro", "dangerous content", "found something nasty", "eicar",
                  "outbreak", "macros", "office macro", "suspicious archive", "suspicious attachment*", "suspicious file", "harmful", "credential harvesting", "credential-harvesting", "fraudulent", "macro-enabled", "potentially dangerous", "credential theft", "credential phishing", "document macro",
                  // Spanish, Portuguese, French, Italian, German
                  "adjunto {ejecutable|peligroso|bloqueado|de script|prohibido}", "{doble|double} {extension|extensión}", "anexo {executável|executavel|perigoso|bloqueado}",
@@ -172,7 +174,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
-                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado"])
+                 "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado", "bayesian", "bayes filter", "message scored", "looks bulk*"])
             .at(&all_but(&[S::MailFrom, S::RcptTo]))
             .scope(Scope::Message),
     );
@@ -244,6 +246,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "rfc 7505",
             "does not accept mail",
             "doesn't receive email",
+            "does not receive mail",
+            "doesn't do email",
+            "doesn't accept mail",
             "does not receive email",
             "accepts no mail",
             "domain does not accept mail",
@@ -360,6 +365,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "relaying {is |}disabled", "relay is disabled",
             // a recipient domain this host does not take mail for, and Turkish 'relaying forbidden'
             "{recipient |}domain not served", "i {don't|do not} handle mail for", "{unauthorized|unauthorised} relaying", "aktarma yasak*",
+            "only {delivers|delivering|accepts mail|accepting mail} {to|for} {its|our} own",
             "relaying denied",
             "relay denied",
             // German, French, Spanish, Portuguese, Italian, Russian, Japanese, Chinese
@@ -507,7 +513,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
                  "required ssl certificate", "required client certificate", "client certificate required", "encrypted channel", "encrypted connection", "transport security", "encryption needed", "secure the connection", "tls mandatory", "secure channel", "not available without tls", "requires a tls connection", "require a tls connection", "must starttls", "{auth|authentication|login} {is |}{not allowed|not permitted|refused|denied} before starttls",
                  "only accepts mail over tls", "must be sent over tls", "tls obligatoire", "chiffrement obligatoire", "chiffrement requis", "requiere cifrado", "tls erforderlich", "verschlüsselung erforderlich",
-                 "tls obrigatório", "criptografia obrigatória", "tls obbligatorio", "требуется tls", "требуется шифрование", "tls必須", "必须使用tls"]),
+                 "tls obrigatório", "criptografia obrigatória", "tls obbligatorio", "требуется tls", "требуется шифрование", "tls必須", "必须使用tls", "only encrypted connections", "accepts only encrypted", "tls is mandatory", "starttls is mandatory"]),
     );
     v.push(
         r(
@@ -528,6 +534,10 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "certificate has expired",
             "certificate expired",
             "certificate not yet valid",
+            "ssl negotiation",
+            "tls negotiation error",
+            "certificate not trusted",
+            "untrusted certificate",
             "cannot start tls",
             "{failed|unable} to {set up|setup} tls", "{failed|error} setting up tls", "could not {set up|setup} tls",
             "starttls failed",
@@ -560,7 +570,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_full", C::MailboxFull,
           "the mailbox is over quota (RFC 3463 X.2.2 is persistent-transient; Gmail OverQuotaTemp/OverQuotaPerm, Exchange QuotaExceeded, GMX/web.de, Yandex)")
-            .t(&["mailbox full", "mailbox is full", "mailbox quota", "over quota", "overquota*", "quota exceeded", "*quotaexceeded*", "exceeded storage",
+            .t(&["mailbox full", "mailbox is full", "mailbox quota", "over quota", "overquota*", "quota exceeded", "*quotaexceeded*", "exceeded storage", "allotted space", "allotted storage",
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
                  "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
@@ -653,7 +663,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
                  "exceeds the maximum size", "exceeds maximum", "message length exceeds", "maximum message size", "message exceeded",
                  "recipsizelimit", "size limit", "mailsize limit", "databytes limit", "too large for", "mail too large", "message size", "exceeds size", "exceeded the size",
                  "exceeds the size", "exceeded fixed maximum", "exceeds fixed maximum", "mesgtoobig", "file too large", "too big", "line limit exceeded",
-                 "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed",
+                 "message is larger than", "larger than the current system limit", "larger than the maximum", "larger than allowed", "exceeds the permitted {size|length}", "permitted message size",
                  "message is too long", "message length", "exceeded the allowed size", "exceeds limit of", "attachment too large",
                  "attachment is too large", "attachments too large", "length of data", "message exceeds", "maximum size", "size of the message", "max size of message"]),
     );
@@ -687,7 +697,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             .t(&["whitelist", "whitelisted", "allowlist", "allowlisted", "allow list", "white list", "allowed senders", "only accepting mail from",
                  "only accepts mail from", "accepts mail only from", "authorised senders", "authorized senders", "not in the allowed list",
                  "not on the allowed list", "not in the list of allowed", "not an allowed sender", "not an authorized sender", "not an authorised sender",
-                 "only dmarc reports", "dmarc reports only"]),
+                 "only dmarc reports", "dmarc reports only", "approved senders", "approved sender list"]),
     );
     v.push(
         r("text.recipient_suppressed", C::Policy,
@@ -846,6 +856,9 @@ pub(super) fn rules(v: &mut Vec<B>) {
             "too much load",
             "high load",
             "spool file",
+            "spoolfile",
+            "queue file",
+            "queuefile",
             "spool unavailable",
             "error processing",
             "could not be saved",
