@@ -473,6 +473,22 @@ fn probes_keep_their_figures() {
                 disp: 270,
             },
         ),
+        (
+            "probe3.jsonl",
+            Floor {
+                cat: 0,
+                scope: 0,
+                disp: 0,
+            },
+        ),
+        (
+            "probe4.jsonl",
+            Floor {
+                cat: 0,
+                scope: 0,
+                disp: 0,
+            },
+        ),
     ] {
         let rows = common::probe_rows(file);
         let refs: Vec<&Row> = rows.iter().collect();
