@@ -388,3 +388,44 @@ fn a_large_nested_rule_set_builds_in_bounded_time() {
         t.elapsed()
     );
 }
+
+#[test]
+fn explain_says_when_a_tie_decided() {
+    // Two causes with the same weight: the earlier-declared rule's cause wins, and the
+    // reason says it tied rather than that it outweighed the other.
+    let rules = |first: Category, second: Category| {
+        vec![
+            UserRule::new("user.first", first)
+                .words(["scan"])
+                .evidence(Evidence::Wording),
+            UserRule::new("user.second", second)
+                .words(["archive"])
+                .evidence(Evidence::Wording),
+        ]
+    };
+    for (first, second) in [
+        (Category::ServerError, Category::VirusContent),
+        (Category::VirusContent, Category::ServerError),
+    ] {
+        let c = Classifier::from_rules_only(rules(first, second)).expect("valid rules");
+        let e = c.explain_text("451 Unable to scan encrypted archive", Stage::DataEnd);
+        assert_eq!(e.classification.category, Some(first), "{}", e.reason);
+        assert_eq!(e.classification.rule, "user.first");
+        assert!(e.reason.contains("ties with user.second"), "{}", e.reason);
+        assert!(!e.reason.contains("outweighs user.second"), "{}", e.reason);
+    }
+    // A heavier cause still outweighs, and no tie is claimed.
+    let c = Classifier::from_rules_only(vec![
+        UserRule::new("user.heavy", Category::VirusContent)
+            .words(["archive"])
+            .evidence(Evidence::DestinationWording),
+        UserRule::new("user.light", Category::ServerError)
+            .words(["scan"])
+            .evidence(Evidence::Wording),
+    ])
+    .expect("valid rules");
+    let e = c.explain_text("451 Unable to scan encrypted archive", Stage::DataEnd);
+    assert_eq!(e.classification.rule, "user.heavy");
+    assert!(e.reason.contains("outweighs user.light"), "{}", e.reason);
+    assert!(!e.reason.contains("ties with"), "{}", e.reason);
+}

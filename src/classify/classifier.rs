@@ -966,11 +966,16 @@ impl Classifier {
                 r.id
             ),
             (Some(w), Some(r)) => {
-                let others: Vec<String> = considered
-                    .iter()
-                    .filter(|(_, c)| c.category != r.category)
-                    .map(|(_, c)| format!("{} ({}, {})", c.rule, c.category, c.category_score))
-                    .collect();
+                let other = |tied: bool| -> Vec<String> {
+                    considered
+                        .iter()
+                        .filter(|(_, c)| {
+                            c.category != r.category && (c.category_score >= w.score) == tied
+                        })
+                        .map(|(_, c)| format!("{} ({}, {})", c.rule, c.category, c.category_score))
+                        .collect()
+                };
+                let (tied, others) = (other(true), other(false));
                 let mut s = format!(
                     "the cause {} scores {} ({} evidence from {}{})",
                     r.category,
@@ -983,11 +988,21 @@ impl Classifier {
                         ""
                     }
                 );
-                if others.is_empty() {
-                    s.push_str("; no other cause had evidence");
-                } else {
-                    s.push_str("; it outweighs ");
+                if !tied.is_empty() {
+                    // Equal scores: the cause whose heaviest rule was declared first wins.
+                    s.push_str("; it ties with ");
+                    s.push_str(&tied.join(", "));
+                    s.push_str(" and wins because its heaviest rule is declared first");
+                }
+                if !others.is_empty() {
+                    s.push_str(if tied.is_empty() {
+                        "; it outweighs "
+                    } else {
+                        "; it outweighs the rest: "
+                    });
                     s.push_str(&others.join(", "));
+                } else if tied.is_empty() {
+                    s.push_str("; no other cause had evidence");
                 }
                 s
             }
