@@ -489,6 +489,14 @@ fn probes_keep_their_figures() {
                 disp: 0,
             },
         ),
+        (
+            "probe5.jsonl",
+            Floor {
+                cat: 0,
+                scope: 0,
+                disp: 0,
+            },
+        ),
     ] {
         let rows = common::probe_rows(file);
         let refs: Vec<&Row> = rows.iter().collect();

@@ -59,7 +59,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("greylisting", C::Greylisted,
           "greylisting (postgrey, milter-greylist, sqlgrey, greylistd, Exim/Rspamd greylisting): retry after the server's delay")
-            .t(&["greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet", "not been seen before", "legitimate senders retry", "legitimate servers retry", "legitimate mail servers retry", "sender/recipient/ip combination",
+            .t(&["know you yet", "first contact", "properly configured server will retry", "waiting period", "you are new here", "tuple not seen", "greylist*", "graylist*", "grey-list*", "gray-list*", "grey list*", "gray list*", "postgrey", "greylisted", "greylisting in action", "temporarily deferred by greylisting", "prove you are not", "not yet known here", "first delivery attempt", "first-time sender", "first time sender", "has not retried", "temporary envelope failure", "triplet", "not been seen before", "legitimate senders retry", "legitimate servers retry", "legitimate mail servers retry", "sender/recipient/ip combination",
                  "liste grise", "lista gris", "lista cinza", "lista grigia", "graue liste", "grauen liste", "grijze lijst", "szara lista", "szarej liście", "грейлист", "серый список", "сером списке", "グレイリスト", "グレーリスト", "グレイリスティング", "グレーリスティング", "灰名单"]),
     );
     v.push(
@@ -98,7 +98,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.too_many_connections", C::TooManyConnections,
           "too many concurrent connections from our IP (Postfix, Exim, Sendmail, Cisco, Mimecast, Comcast, Orange OFR_104/OFR004_104 wording)")
-            .t(&["too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
+            .t(&["max conn per", "max conns per", "concurrency cap", "too many connections", "too many concurrent", "too many simultaneous", "too many sessions", "too many open connections",
                  "too many smtp sessions", "too many smtp connections", "connection limit exceeded", "connection limit reached", "{ip|per-ip|per ip|client} connection limit",
                  "concurrency limit", "concurrent connection limit", "maximum number of connections", "maximum number of concurrent", "max connections", "trop de connexions", "eşzamanlı bağlantı",
                  "connection frequency limited", "too many connection*", "aup#cxcnct", "number of connections",
@@ -195,7 +195,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::RateLimited,
             "rate limiting or throttling wording without a specific code",
         )
-        .t(&[
+        .t(&["volume cap", "send ceiling", "sending ceiling", "pace yourself", "msgs/min", "msgs/hour", "messages/min", 
             "rate limit*",
             "{hourly|daily} recipient limit",
             "ratelimit*",
@@ -379,7 +379,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("dnsbl.listed", C::Blocklisted,
           "our IP is on a DNS blocklist (Spamhaus, SpamCop, SORBS, CBL, UCEPROTECT, Cloudmark, ivmSIP, PSBL, Barracuda…)")
-            .t(&["blocked using", "blacklist*", "blackhol*",
+            .t(&["on the dbl", "is on the dbl", "blocked using", "blacklist*", "blackhol*",
                  // Spanish/Portuguese, Italian, French, German, Dutch, Polish, Russian for "black list"
                  "lista negra", "lista nera", "liste noire", "schwarze liste", "schwarzen liste", "zwarte lijst", "czarna lista", "czarnej liście", "czarnej liscie",
                  "*ерный список", "*ёрный список", "*ерном списке", "*ёрном списке",
@@ -430,7 +430,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.reputation", C::Reputation,
           "low IP or domain reputation (Gmail 5.7.1 low reputation, Microsoft 4.7.650 IP reputation, Cisco SenderBase, Mimecast, Proofpoint)")
-            .t(&["reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
+            .t(&["not yet trusted", "low standing", "history of unsolicited", "history of spam", "too many bounces from your {server|ip|host|network}", "reputation", "senderbase", "sender score", "senderscore", "untrusted ip", "new or untrusted", "poor reputation",
                  "bad reputation", "low reputation", "{domain|ip|ip address|server|host} has been associated with spam", "{appears|seems|suspected} to be an open relay", "ip score", "karma", "registered as spammer", "spam sender", "realip", "cleanip",
                  "ip_control", "is filtered", "ip is hangup", "poor sending", "ip temporarily suspended", "ip suspended", "suspicious activity", "excessive complaints", "complaint rate", "ip has been suspended",
                  "suspended due to abuse", "due to abuse", "abuse from your ip", "complaints from", "user complaints", "spam complaints",
@@ -508,7 +508,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
         r("text.too_many_recipients", C::TooManyRecipients,
           "too many recipients for one message, said with a code other than 452/552: the code's first digit stands")
             .t(TOO_MANY_RECIPIENTS)
-            .t(&["number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
+            .t(&["number of rcpt to commands", "rcpt to commands", "number of recipients", "recipients allowed", "number of rcpts is over", "multiple recipients", "total of rcpts", "recipients exceeded",
                  "single envelope recipient", "single recipient", "recipient count", "recipients in a single", "recipients in one message", "only one recipient", "max rcpt", "multiple to addresses", "only one to address", "only one to email", "only have one recipient",
                  "too many recipient address*", "too many {cc|bcc|to} recipients"])
             .scope(Scope::Message),

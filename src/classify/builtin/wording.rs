@@ -25,7 +25,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.content_format", C::ContentFormat,
           "the message breaks RFC 5322/5321 format rules (Gmail RfcMessageNonCompliant, duplicate or bad headers, 8-bit data, bare LF)")
-            .t(&["rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
+            .t(&["lacks message-id", "lacks a message-id", "without message-id", "rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfcmessagenoncompliant", "not rfc", "duplicate header", "multiple addresses in from",
                  "multiple subject", "multiple from", "bad header", "invalid header", "malformed header", "headers too large",
                  "header too large", "too many equal", "x-headers", "8-bit data", "8bit data", "bare lf", "bare linefeed", "bare newline",
                  "missing message-id", "no message-id", "date header", "{date|dated} in the future", "{date|dated} in {the |}remote past", "fix your system clock", "no headers at all", "no headers sent", "has no from address", "mime parse error", "malformed mime", "could not parse provided data", "missing header", "improper use of 8-bit", "non-compliant", "noncompliant",
@@ -83,7 +83,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::SenderAuthentication,
             "DMARC, SPF, DKIM, ARC or Sender ID failures",
         )
-        .t(&[
+        .t(&["sender records", 
             "dmarc",
             "spf",
             "openspf",
@@ -141,7 +141,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.virus", C::VirusContent,
           "a virus or malware was found (ClamAV, Amavis, Sophos, Mimecast 'Email rejected due to security policies')")
-            .t(&["virus", "may contain viruses", "repaired viruses", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
+            .t(&["suspicious macro", "virus", "may contain viruses", "repaired viruses", "malware", "infected", "trojan", "worm", "clamav", "rejected due to security policies", "contains a virus",
                  "banned attachment", "blacklisted attachment", "dangerous attachment", "malicious", "phishing", "illegal attachment", "potential security issue",
                  "executable*", "blocked attachment", "attachment type", "banned content", "banned: ", "file type", "tipo de {arquivo|archivo|anexo|adjunto}", "prohibited attachment",
                  "forbidden attachment", "attachment is not permitted", "attachments are not permitted", "unsafe attachment*",
@@ -171,7 +171,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.spam_content", C::SpamContent,
           "the message was judged spam (Gmail, Yahoo, iCloud, Mail.ru, Yandex, QQ, Amavis UBE, SpamAssassin, Rspamd, Proofpoint, Mimecast, Barracuda, Orange OFR_506), said anywhere but at MAIL FROM and RCPT TO: there the message is not sent yet, and the same words are a verdict on the sender or the sending host, which the reply's frame names ('Sender address rejected: spam', 'Client host rejected: too much spam')")
-            .t(&["spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
+            .t(&["bayes probability", "looks like uce", "razor2", "spam", "unsolicited", "junk*", "ube", "bulk mail", "bulk email", "bulk e-mail", "identified as bulk", "bulk identified", "mass-mailer*", "mass mailer*", "spamschutz*", "score too high", "content rejected", "message content rejected", "mail content denied",
                  "mail rejete", "ofr_506", "scored as", "high probability", "looks like spam", "spam score", "spamassassin", "mail score", "messagescoringupperlimit", "rspamd",
                  "content filter", "message filtered", "suspicious content", "fraud", "nature of the content", "url domains", "scam", "reported as spam",
                  "suspected spam", "spam message", "identified as spam", "classified as spam", "suspicious link*", "suspicious url*", "banned word*", "spammy", "content restriction*", "unacceptable content", "blocked url", "blocked link", "mass mailing*", "advertising", "advertisement*", "{rejected|refused} by {the |}scanner", "{message|mail|email} is {temporarily |}unwanted", "commercial solicitation", "unwanted mail", "unwanted message*", "unwanted advertising", "rejected by dcc", "obfuscation", "spamware", "垃圾邮件", "迷惑メール", "스팸", "спам", "correo no deseado", "bayesian", "bayes filter", "message scored", "looks bulk*"])
@@ -204,7 +204,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.sender_rejected", C::SenderRejected,
           "the envelope sender is refused (Postfix 'Sender address rejected: Domain not found' and its other words about the address itself, Exim sender verify, Exchange SenderFilterAgent)")
-            .t(&[// Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
+            .t(&["null sender not accepted", "null sender is not accepted", // Postfix's frame followed by words about the sender address itself: the address's own fault, not another cause
                  "sender address rejected: {domain|undeliverable|unverified|mailbox|user|unknown|not found|address|account}",
                  "sender rejected", "sender unknown", "sender denied", "sender blocked", "invalid sender", "sender verify failed",
                  "sender verification failed", "unroutable sender", "unrouteable sender", "sender address does not exist", "from: domain is invalid",
@@ -360,7 +360,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::RelayDenied,
             "relaying refused (Postfix 'Relay access denied', qmail rcpthosts, Exim, Exchange)",
         )
-        .t(&[
+        .t(&["does not accept mail for", 
             "relay access denied",
             "relaying {is |}disabled", "relay is disabled",
             // a recipient domain this host does not take mail for, and Turkish 'relaying forbidden'
@@ -428,7 +428,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.auth_required", C::AuthRequired,
           "SMTP AUTH is required (relaying without authentication, Exchange RESOLVER.RST.AuthRequired, MessageLabs)")
-            .t(&["authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
+            .t(&["auth needed", "smtp auth needed", "authentication is needed", "authentication required", "authentication is required", "auth required", "authrequired", "requires authentication",
                  "must authenticate", "without authentication", "turn on smtp authentication", "unauthenticated senders",
                  "smtp authentication is required", "client was not authenticated", "not authenticated", "authenticate first",
                  "auth command first", "unauthenticated commands", "need auth", "kimlik doğrulama gerekli",
@@ -507,7 +507,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.tls_required", C::TlsRequired,
           "the server requires TLS (530 5.7.0 Must issue a STARTTLS command first; 'does not support TLS' when we require it)")
-            .t(&["starttls command first", "must issue a starttls", "starttls required", "starttls is required", "tls required", "requires tls", "tls is required",
+            .t(&["plaintext connection*", "cleartext session*", "cleartext connection*", "unencrypted connection*", "unencrypted session*", "only talks encrypted", "starttls command first", "must issue a starttls", "starttls required", "starttls is required", "tls required", "requires tls", "tls is required",
                  "must use tls", "encryption required", "requires encryption", "not support tls", "does not support starttls",
                  "requiretls", "encryption is required", "lack of security", "encrypted smtp session", "must issue starttls", "must use encryption",
                  "use an encrypted", "via an encrypted", "requires encrypted", "encrypted message transmission",
@@ -521,7 +521,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
             C::TlsFailed,
             "the TLS negotiation or certificate check failed",
         )
-        .t(&[
+        .t(&["client certificate was rejected", "wrong version number", "ssl3_", 
             "tls negotiation failed",
             "tls 1.0",
             "tls 1.1",
@@ -570,7 +570,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_full", C::MailboxFull,
           "the mailbox is over quota (RFC 3463 X.2.2 is persistent-transient; Gmail OverQuotaTemp/OverQuotaPerm, Exchange QuotaExceeded, GMX/web.de, Yandex)")
-            .t(&["mailbox full", "mailbox is full", "mailbox quota", "over quota", "overquota*", "quota exceeded", "*quotaexceeded*", "exceeded storage", "allotted space", "allotted storage",
+            .t(&["disk allotment", "mbox would overflow", "mailbox would overflow", "mailbox full", "mailbox is full", "mailbox quota", "over quota", "overquota*", "quota exceeded", "*quotaexceeded*", "exceeded storage", "allotted space", "allotted storage",
                  "disk quota", "out of storage space", "inbox is full", "user is over quota", "quota violation", "mailbox size limit", "mailbox limit",
                  "blocks limit exceeded", "inode limit exceeded", "storage allocation", "exceeds quota", "exceeded quota", "mailbox has exceeded",
                  "mailboxfull", "full mailbox", "not enough storage", "storage is full", "quota reached", "over its quota", "over the quota",
@@ -606,7 +606,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.mailbox_disabled", C::MailboxDisabled,
           "the mailbox exists but is disabled, inactive, suspended, frozen or locked, or is an address nobody reads ('this alias is not monitored') (Gmail DisabledUser, Yahoo 554.30, Mail.ru, i.ua)")
-            .t(&["mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
+            .t(&["account is closed", "mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled", "alias has been disabled", "address is not monitored", "alias is not monitored", "mailbox is not monitored", "inbox is not monitored", "account is not monitored", "alias is not actively monitored", "address is not actively monitored", "is disabled",
                  "disabled recipient", "recipient disabled", "disableduser", "suspended", "suspend", "mailbox is frozen", "frozen", "temporary locked",
                  "temporarily locked", "account is locked", "account locked", "deactivated", "not activated", "account closed", "account expired",
                  "discontinued", "account is blocked", "recipient account is blocked", "compte du destinataire est bloque", "no longer available",
@@ -729,7 +729,7 @@ pub(super) fn rules(v: &mut Vec<B>) {
     v.push(
         r("text.service_unavailable", C::ServiceUnavailable,
           "the service is busy, shutting down or unavailable (Microsoft 4.7.500 'Server busy', Postfix/Exim 'Service unavailable')")
-            .t(&["service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
+            .t(&["is going down for", "processing is paused", "service unavailable", "service not available", "service currently unavailable", "service is unavailable", "currently unavailable",
                  "shutting down", "try again later, closing", "closing transmission channel", "queuing declined", "try another server",
                  "service temporarily", "not available at this time", "maintenance",
                  "server temporarily unavailable", "server is temporarily unavailable", "server currently unavailable", "server is currently unavailable",
