@@ -5832,3 +5832,146 @@ fn twenty_seventh_round_words_from_the_retired_fresh27() {
         ),
     ]);
 }
+
+/// The twenty-ninth round: words from the retired `fresh29/` and from two probe sets that
+/// were read (`tests/data/probes/probe3.jsonl`, `probe5.jsonl`; written replies, not real:
+/// design.md, "Probe sets"). Every case but the marked guards is decided differently on
+/// the previous main (1a02845).
+#[test]
+fn twenty_ninth_round_words_from_fresh29_and_the_read_probes() {
+    check_scoped(&[
+        // A queue file the receiver cannot write is its own failure, not greylisting.
+        (
+            "450 can't create queuefile. please try again later.",
+            S::Data,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+        // One mailbox receiving too fast, said with abbreviations.
+        (
+            "450 4.7.1 Too many incoming msgs for this rcpt, slow down",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Recipient,
+        ),
+        // Concurrency said without the word "connection".
+        (
+            "421 4.3.2 Max simultaneous conns reached for your host",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        (
+            "421 Concurrency cap reached, try later",
+            S::Greeting,
+            C::TooManyConnections,
+            T,
+            Scope::Destination,
+        ),
+        // An allowance is a rate limit, whatever the enhanced code.
+        (
+            "452 4.5.3 Your host has exceeded its daily message allowance",
+            S::RcptTo,
+            C::RateLimited,
+            T,
+            Scope::Destination,
+        ),
+        // A spam verdict without the word "spam".
+        (
+            "550 5.7.1 Message scored 9.1 points by the Bayesian filter",
+            S::DataEnd,
+            C::SpamContent,
+            P,
+            Scope::Message,
+        ),
+        // Reputation said as standing or abuse reports.
+        (
+            "554 5.7.1 Sending domain has low standing with us",
+            S::MailFrom,
+            C::Reputation,
+            P,
+            Scope::Destination,
+        ),
+        (
+            "450 4.7.1 Mail from your network has generated excessive abuse reports",
+            S::MailFrom,
+            C::Reputation,
+            T,
+            Scope::Destination,
+        ),
+        // TLS required or failed, said as cleartext refused or a negotiation error.
+        (
+            "554 5.7.1 Plaintext connections are not accepted here",
+            S::MailFrom,
+            C::TlsRequired,
+            P,
+            Scope::Connection,
+        ),
+        (
+            "421 4.7.0 SSL negotiation error",
+            S::Unknown,
+            C::TlsFailed,
+            T,
+            Scope::Connection,
+        ),
+        // Greylisting said as a sender not seen before.
+        (
+            "451 4.7.1 Your server has not been seen before, retry in 2 minutes",
+            S::RcptTo,
+            C::Greylisted,
+            T,
+            Scope::Recipient,
+        ),
+        // A host that takes no mail at all (RFC 7504's 521).
+        (
+            "521 Host does not receive mail",
+            S::Greeting,
+            C::NoMailService,
+            P,
+            Scope::Destination,
+        ),
+        // The cause on the second line under a generic first one.
+        (
+            "452-4.2.2 Delivery temporarily suspended\r\n452 4.2.2 The mailbox would exceed its allotted space",
+            S::RcptTo,
+            C::MailboxFull,
+            T,
+            Scope::Recipient,
+        ),
+        (
+            "554 5.7.1 ARC chain broken",
+            S::DataEnd,
+            C::SenderAuthentication,
+            P,
+            Scope::Message,
+        ),
+        (
+            "550 5.7.1 This account is closed",
+            S::RcptTo,
+            C::MailboxDisabled,
+            P,
+            Scope::Recipient,
+        ),
+        // Guard: an account that bounced too much is the receiver's rule on it, not our
+        // host's reputation.
+        (
+            "550 5.7.1 Your account generated too many bounces",
+            S::RcptTo,
+            C::Policy,
+            P,
+            Scope::Recipient,
+        ),
+        // Guard: a receiver's own upstream refusing its connection is its error, not our
+        // network.
+        (
+            "451 4.3.0 Upstream failed: connect ECONNREFUSED 192.0.2.10:443",
+            S::DataEnd,
+            C::ServerError,
+            T,
+            Scope::Message,
+        ),
+    ]);
+}
