@@ -5935,7 +5935,7 @@ fn twenty_ninth_round_words_from_fresh29_and_the_read_probes() {
         ),
         // The cause on the second line under a generic first one.
         (
-            "452-4.2.2 Delivery temporarily suspended\r\n452 4.2.2 The mailbox would exceed its allotted space",
+            "452-4.2.2 Delivery temporarily suspended\r\n452 4.2.2 The mailbox of user@example.org would exceed its allotted space",
             S::RcptTo,
             C::MailboxFull,
             T,
